@@ -1,0 +1,27 @@
+# The README's two commands: `make demo` and `make test`. Each sets up .venv itself.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test install install-test clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[examples]"
+
+install-test: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+
+# Install, then tune the scikit-learn digits example end to end through the compiled pipeline
+# on kfp.local. Results go to ./kfp-tune-runs; see `kfp-tune trials digits-random`.
+demo: install
+	$(BIN)/kfp-tune run images/sklearn-digits/experiment.yaml --mount /opt/digits=images/sklearn-digits --name digits-demo-$$(date +%Y%m%d-%H%M%S)
+
+test: install-test
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info kfp-tune-runs

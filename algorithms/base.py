@@ -1,0 +1,140 @@
+"""The contract every suggestion algorithm follows.
+
+An algorithm is rebuilt from the full history on every call (OSS Vizier's designer idea): it
+gets the problem, every finished trial, the trials still pending, how many suggestions are
+wanted and a seeded random generator, and it returns exactly that many new assignments, or
+fewer with ``exhausted=True`` when the space has no more to give. Nothing it keeps between
+calls is the truth, so a fresh process or pod can always resume.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Literal, Protocol, Sequence
+
+import numpy as np
+
+from kfp_tune.core.space import SearchSpace, Value
+
+TrialStatus = Literal["Succeeded", "Failed", "MetricsUnavailable", "EarlyStopped", "Killed"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """What an algorithm may know about the experiment, free of any platform detail."""
+
+    space: SearchSpace
+    objective_type: Literal["minimize", "maximize"]
+    objective_metric: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    max_trial_count: int | None = None
+
+    def better(self, a: float, b: float) -> bool:
+        """Whether objective value a is strictly better than b."""
+        return a < b if self.objective_type == "minimize" else a > b
+
+
+@dataclass(frozen=True)
+class FinishedTrial:
+    """A trial that has ended, as algorithms see it.
+
+    ``objective`` is the objective metric after its strategy, or None when the trial failed or
+    reported no (finite) objective value."""
+
+    name: str
+    assignment: dict[str, Value]
+    status: TrialStatus
+    objective: float | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Suggestions:
+    """Exactly ``n`` new assignments, or fewer with ``exhausted=True``."""
+
+    assignments: list[dict[str, Value]]
+    exhausted: bool = False
+
+
+class Algorithm(Protocol):
+    """A suggestion algorithm plug-in. Instances are built per call from parsed settings."""
+
+    name: ClassVar[str]
+
+    def suggest(
+        self,
+        problem: Problem,
+        history: Sequence[FinishedTrial],
+        pending: Sequence[dict[str, Value]],
+        n: int,
+        rng: np.random.Generator,
+    ) -> Suggestions: ...
+
+
+# --- settings ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One ``algorithmSettings`` entry: its Katib name, how to parse it, and its default.
+
+    ``parse`` turns the string into a value or raises ValueError saying what was expected."""
+
+    name: str
+    parse: Callable[[str], Any]
+    default: Any = None
+    help: str = ""
+
+
+def int_setting(name: str, default: Any = None, minimum: int | None = None, help: str = "") -> Setting:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {text!r}") from None
+        if minimum is not None and value < minimum:
+            raise ValueError(f"expected an integer >= {minimum}, got {value}")
+        return value
+
+    return Setting(name, parse, default, help)
+
+
+def float_setting(
+    name: str,
+    default: Any = None,
+    greater_than: float | None = None,
+    less_than: float | None = None,
+    help: str = "",
+) -> Setting:
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"expected a finite number, got {text!r}")
+        if greater_than is not None and not value > greater_than:
+            raise ValueError(f"expected a number > {greater_than}, got {value}")
+        if less_than is not None and not value < less_than:
+            raise ValueError(f"expected a number < {less_than}, got {value}")
+        return value
+
+    return Setting(name, parse, default, help)
+
+
+def choice_setting(name: str, choices: Sequence[str], default: Any = None, help: str = "") -> Setting:
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise ValueError(f"expected one of {list(choices)}, got {text!r}")
+        return text
+
+    return Setting(name, parse, default, help)
+
+
+def str_setting(name: str, default: Any = None, help: str = "") -> Setting:
+    def parse(text: str) -> str:
+        if not text:
+            raise ValueError("expected a non-empty string")
+        return text
+
+    return Setting(name, parse, default, help)

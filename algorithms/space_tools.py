@@ -1,0 +1,52 @@
+"""Helpers algorithms share: which points are taken, how big a finite space is."""
+
+from __future__ import annotations
+
+import math
+from typing import Iterator, Sequence
+
+from kfp_tune.algorithms.base import FinishedTrial
+from kfp_tune.core.space import SearchSpace, Value
+
+ENUMERATION_LIMIT = 100_000
+
+
+def used_keys(
+    space: SearchSpace, history: Sequence[FinishedTrial], pending: Sequence[dict[str, Value]]
+) -> set[tuple[str, ...]]:
+    """String keys of every assignment already tried or running (never suggest them again)."""
+    keys = {space.key(t.assignment) for t in history}
+    keys.update(space.key(a) for a in pending)
+    return keys
+
+
+def finite_size(space: SearchSpace) -> int | None:
+    """Number of distinct points when every parameter is finite, else None."""
+    size = 1
+    for parameter in space:
+        count = parameter.count()
+        if count is None:
+            return None
+        size *= count
+        if size > ENUMERATION_LIMIT:
+            return None
+    return size
+
+
+def remaining_points(space: SearchSpace, used: set[tuple[str, ...]]) -> list[dict[str, Value]]:
+    """Every point not in ``used``, for a finite space of at most ENUMERATION_LIMIT points."""
+    return [a for a in grid_points(space) if space.key(a) not in used]
+
+
+def grid_points(space: SearchSpace) -> Iterator[dict[str, Value]]:
+    """Every grid point, lazily (a parameter may have millions of values)."""
+    counts = [p.count() for p in space]
+    if any(c is None for c in counts):
+        raise ValueError("grid needs a step for every double parameter")
+    total = math.prod(counts)  # type: ignore[arg-type]
+    for flat in range(total):
+        assignment: dict[str, Value] = {}
+        for parameter, count in zip(reversed(space.parameters), reversed(counts)):
+            flat, index = divmod(flat, count)  # type: ignore[arg-type]
+            assignment[parameter.name] = parameter.value_at(index)
+        yield {name: assignment[name] for name in space.names}

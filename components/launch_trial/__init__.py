@@ -1,0 +1,3 @@
+from kfp_tune.components.launch_trial.component import launch_trial
+
+__all__ = ["launch_trial"]

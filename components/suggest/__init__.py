@@ -1,0 +1,3 @@
+from kfp_tune.components.suggest.component import suggest
+
+__all__ = ["suggest"]

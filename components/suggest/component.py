@@ -1,0 +1,24 @@
+from typing import List
+
+from kfp import dsl
+
+from kfp_tune.components._image import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def suggest(
+    store_uri: str,
+    experiment_name: str,
+    run_id: str,
+    round_index: int,
+    rounds_total: int,
+    experiment_spec: str = "",
+) -> List[str]:
+    """Create this round's trials in the store and return their names.
+
+    The number of trials is decided from what the store says is left of the budget. A retry of
+    the same round returns the same trials. Round 0 gets the experiment spec (JSON) and creates
+    the experiment, or checks that it may resume."""
+    from kfp_tune.runtime import suggest_step
+
+    return suggest_step(store_uri, experiment_name, run_id, round_index, rounds_total, experiment_spec)

@@ -1,0 +1,29 @@
+"""kfp-tune: Katib-class hyperparameter tuning as Kubeflow Pipelines v2 components.
+
+The public API:
+
+- :func:`tune`: tune a Python function; :mod:`kfp_tune.search` for its search space.
+- :func:`load_experiment`: a Katib ``kubeflow.org/v1beta1`` Experiment, defaulted and validated.
+- :class:`SpecError`: every problem in an experiment, each with its field path.
+"""
+
+from kfp_tune import search
+from kfp_tune.api import Trial, TuneResult, tune
+from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, StoreError
+from kfp_tune.core.spec import Experiment, load_experiment
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "tune",
+    "search",
+    "Trial",
+    "TuneResult",
+    "load_experiment",
+    "Experiment",
+    "SpecError",
+    "FieldError",
+    "KfpTuneError",
+    "ExperimentConflict",
+    "StoreError",
+]

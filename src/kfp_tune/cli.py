@@ -1,0 +1,252 @@
+"""``kfp-tune``: validate, run, compile and inspect Katib experiments.
+
+Exit codes: 0 success (for ``run``: the experiment Succeeded), 1 the experiment failed or did not
+finish, or a runtime error, 2 invalid input (the experiment, a flag, a conflicting resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from kfp_tune.core.errors import ExperimentConflict, KfpTuneError, SpecError
+from kfp_tune.core.spec import Experiment, load_experiment
+from kfp_tune.stores import DEFAULT_LOCAL_STORE
+
+EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A bad command-line value (exit 2)."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.handler(args))
+    except SpecError as exc:
+        for error in exc.errors:
+            print(f"{error.path}: {error.message}", file=sys.stderr)
+        return EXIT_INVALID
+    except (ExperimentConflict, UsageError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_INVALID
+    except KfpTuneError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kfp-tune", description="Katib-class hyperparameter tuning on Kubeflow Pipelines.")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("validate", help="check an experiment; one 'path: message' line per error")
+    p.add_argument("experiment", help="Katib Experiment YAML")
+    p.set_defaults(handler=cmd_validate)
+
+    p = sub.add_parser("run", help="run an experiment on this machine, end to end")
+    p.add_argument("experiment", help="Katib Experiment YAML")
+    p.add_argument("--store", help=f"store URI: a folder, file:///path or s3://bucket/prefix (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
+    p.add_argument("--engine", choices=("kfp-local", "inline"), default="kfp-local", help="kfp-local: the compiled pipeline under kfp.local (default); inline: the same steps in this process")
+    p.add_argument("--rounds", type=int, help="rounds in this run (default: one per parallelTrialCount trials, at most 10)")
+    p.add_argument("--mount", action="append", default=[], metavar="CONTAINER_PATH=LOCAL_PATH", help="make a container path a local folder for the trial's command (repeatable)")
+    p.add_argument("--name", help="experiment name to use instead of metadata.name (start a fresh experiment)")
+    p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser("compile", help="compile the experiment's pipeline to KFP IR YAML, ready to upload")
+    p.add_argument("experiment")
+    p.add_argument("-o", "--output", required=True, help="where to write the pipeline YAML")
+    p.add_argument("--rounds", type=int, help="rounds compiled into one run (default: one per parallelTrialCount trials, at most 10)")
+    p.add_argument("--store", default=None, help="default store URI of the pipeline (default s3://mlpipeline/kfp-tune)")
+    p.set_defaults(handler=cmd_compile)
+
+    for name, handler, text in (("status", cmd_status, "the experiment's status"), ("trials", cmd_trials, "the experiment's trials")):
+        p = sub.add_parser(name, help=text + " from the store")
+        p.add_argument("name", help="experiment name")
+        p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
+        p.add_argument("--json", action="store_true")
+        p.set_defaults(handler=handler)
+    return parser
+
+
+def _load(path: str, name: str | None = None) -> Experiment:
+    if not Path(path).is_file():
+        raise UsageError(f"no such experiment file: {path}")
+    if name is None:
+        return load_experiment(Path(path))
+    from kfp_tune.core.spec import read_experiment_source
+
+    data = read_experiment_source(Path(path))
+    if isinstance(data, dict):
+        data.setdefault("metadata", {})["name"] = name
+    return load_experiment(data)
+
+
+def _check_runnable(experiment: Experiment) -> None:
+    from kfp_tune.core.steps import runnable_problems
+
+    problems = runnable_problems(experiment)
+    if problems:
+        raise SpecError(problems)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from kfp_tune.core.steps import runnable_problems
+
+    experiment = _load(args.experiment)
+    for problem in runnable_problems(experiment):
+        print(f"warning: {problem.path}: {problem.message}", file=sys.stderr)
+    print(f"{args.experiment}: valid experiment {experiment.name!r}")
+    return EXIT_OK
+
+
+def _mounts(values: list[str]) -> dict[str, str]:
+    mounts = {}
+    for value in values:
+        container_path, sep, local_path = value.partition("=")
+        if not sep or not container_path.startswith("/") or not local_path:
+            raise UsageError(f"--mount {value!r}: expected /container/path=local/path")
+        if not Path(local_path).exists():
+            raise UsageError(f"--mount {value!r}: {local_path} does not exist")
+        mounts[container_path] = str(Path(local_path).resolve())
+    return mounts
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.engine import ProgressWatcher, plan_rounds, run_inline, summarize
+    from kfp_tune.launchers import launcher_from_config
+    from kfp_tune.stores import open_store
+
+    experiment = _load(args.experiment, args.name)
+    _check_runnable(experiment)
+    if args.rounds is not None and args.rounds < 1:
+        raise UsageError(f"--rounds: expected 1 or more, got {args.rounds}")
+    launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
+    store = open_store(args.store)
+    store_uri = store.uri
+    rounds = args.rounds or plan_rounds(experiment)
+    total = experiment.spec.max_trial_count
+    # Check a resume before anything runs (a changed search space is refused here, not mid-run).
+    from kfp_tune.core.steps import init_experiment
+
+    init_experiment(ExperimentRecords(store, experiment.name), experiment)
+
+    bar = tqdm(total=total, unit="trial", desc=experiment.name, disable=None, file=sys.stderr, dynamic_ncols=True)
+
+    def update(done: int, info: dict[str, Any]) -> None:
+        bar.update(done - bar.n)
+        objective = experiment.spec.objective.objective_metric_name  # type: ignore[union-attr]
+        best = info["best"].get(objective)
+        if best is not None:
+            bar.set_postfix_str(f"best {objective}={best:.6g}")
+
+    with ProgressWatcher(store, experiment, update):
+        if args.engine == "inline":
+            run_inline(store, experiment, launcher_from_config(launcher_config), rounds=rounds)
+        else:
+            _run_kfp_local(experiment, store_uri, launcher_config, rounds)
+    bar.close()
+    summary = summarize(store, experiment.name)
+    _print_summary(summary, args.json)
+    return EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED
+
+
+def _run_kfp_local(experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int) -> None:
+    """Run the compiled pipeline under kfp.local in a child process, its output in a log file."""
+    work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
+    log_path = work / "kfp-local.log"
+    argv = [
+        sys.executable, "-m", "kfp_tune.pipelines.local_run",
+        json.dumps(experiment.to_dict()), store_uri, json.dumps(launcher_config), str(rounds), str(work / "pipeline-root"),
+    ]
+    with open(log_path, "wb") as log_file:
+        code = subprocess.run(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=dict(os.environ)).returncode
+    if code != 0:
+        tail = log_path.read_text(errors="replace").splitlines()[-25:]
+        raise KfpTuneError("the kfp.local pipeline run failed; last lines of its log (" + str(log_path) + "):\n" + "\n".join(tail))
+
+
+def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        print(json.dumps({k: summary[k] for k in ("experiment", "status", "reason", "trials", "succeeded", "failed", "best_trial")}, sort_keys=True))
+        return
+    print(f"experiment {summary['experiment']}: {summary['status']} ({summary['reason']})")
+    print(f"  {summary['message']}")
+    print(f"  trials: {summary['trials']} ({summary['succeeded']} succeeded, {summary['failed']} failed, {summary['running']} not finished)")
+    best = summary["best_trial"]
+    if best:
+        params = ", ".join(f"{k}={v}" for k, v in best["parameters"].items())
+        metrics = ", ".join(f"{k}={v:.6g}" for k, v in best["metrics"].items())
+        print(f"  best trial: {best['name']}  {metrics}")
+        print(f"    parameters: {params}")
+    print(f"  store: {summary['store']}")
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, compile_pipeline
+
+    experiment = _load(args.experiment)
+    _check_runnable(experiment)
+    if args.rounds is not None and args.rounds < 1:
+        raise UsageError(f"--rounds: expected 1 or more, got {args.rounds}")
+    path = compile_pipeline(experiment, args.output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE)
+    print(f"wrote {path} ({path.stat().st_size:,} bytes)")
+    return EXIT_OK
+
+
+def _open(args: argparse.Namespace):
+    from kfp_tune.stores import open_store
+
+    return open_store(args.store)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from kfp_tune.engine import summarize
+
+    summary = summarize(_open(args), args.name)
+    _print_summary(summary, args.json)
+    return EXIT_OK
+
+
+def cmd_trials(args: argparse.Namespace) -> int:
+    from kfp_tune.engine import trial_rows
+
+    rows = trial_rows(_open(args), args.name)
+    if args.json:
+        print(json.dumps(rows, sort_keys=True))
+        return EXIT_OK
+    params = sorted({k for r in rows for k in r["parameters"]})
+    metrics = sorted({k for r in rows for k in r["metrics"]})
+    header = ["name", "status", *params, *metrics]
+    table = [header] + [
+        [r["name"], r["status"], *(r["parameters"].get(p, "") for p in params), *(f"{r['metrics'][m]:.6g}" if m in r["metrics"] else "" for m in metrics)]
+        for r in rows
+    ]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

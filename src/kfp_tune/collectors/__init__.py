@@ -1,0 +1,33 @@
+"""Metrics collectors: read what a trial reported, from what launch-trial stored.
+
+A collector is a function ``(records, experiment, trial) -> [MetricLog]``. The kind comes from
+``spec.metricsCollectorSpec.collector.kind``, as in Katib.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from kfp_tune.collectors.push import collect_pushed
+from kfp_tune.collectors.stdout import collect_stdout
+from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.core.observation import MetricLog
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.spec import Experiment
+from kfp_tune.core.state import TrialState
+
+Collector = Callable[[ExperimentRecords, Experiment, TrialState], list[MetricLog]]
+
+COLLECTORS: dict[str, Collector] = {"StdOut": collect_stdout, "Push": collect_pushed}
+
+
+def collector_for(experiment: Experiment) -> Collector:
+    mc = experiment.spec.metrics_collector_spec
+    kind = mc.collector.kind if mc is not None and mc.collector is not None else "StdOut"
+    try:
+        return COLLECTORS[kind]
+    except KeyError:
+        raise KfpTuneError(f"the {kind} metrics collector is not implemented in this version yet") from None
+
+
+__all__ = ["Collector", "collector_for", "collect_stdout", "collect_pushed", "COLLECTORS"]

@@ -1,0 +1,55 @@
+"""Katib's StdOut collector: ``name=value`` pairs in the primary container's output."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Iterable, Sequence
+
+from kfp_tune.core.observation import MetricLog
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.spec import Experiment
+from kfp_tune.core.state import TrialState
+
+# Katib's default metricsFormat filter.
+DEFAULT_METRICS_FORMAT = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
+
+
+def parse_metric_lines(lines: Iterable[str], metric_names: Sequence[str], formats: Sequence[str] = ()) -> list[MetricLog]:
+    """Every (name, value) a filter regex finds, for the metrics we look for, in order.
+
+    As in Katib, the first group is the name and the second the value; a line is only read when
+    it mentions one of the metric names. Values that do not parse as finite numbers are dropped
+    (``1e309``, an empty value), so they can never reach an algorithm."""
+    patterns = [re.compile(f) for f in (formats or [DEFAULT_METRICS_FORMAT])]
+    wanted = set(metric_names)
+    steps: dict[str, int] = {}
+    out: list[MetricLog] = []
+    for line in lines:
+        if not any(name in line for name in wanted):
+            continue
+        for pattern in patterns:
+            for match in pattern.finditer(line):
+                name, text = match.group(1).strip(), match.group(2).strip()
+                if name not in wanted:
+                    continue
+                try:
+                    value = float(text)
+                except ValueError:
+                    continue
+                if not math.isfinite(value):
+                    continue
+                out.append(MetricLog(name, value, steps.get(name, 0)))
+                steps[name] = steps.get(name, 0) + 1
+    return out
+
+
+def collect_stdout(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
+    template = experiment.spec.trial_template
+    objective = experiment.spec.objective
+    assert template is not None and objective is not None
+    text = records.read_text(records.log_key(trial.name, template.primary_container_name)) or ""
+    mc = experiment.spec.metrics_collector_spec
+    formats = mc.source.filter.metrics_format if mc and mc.source and mc.source.filter else []
+    names = [objective.objective_metric_name, *objective.additional_metric_names]
+    return parse_metric_lines(text.splitlines(), names, formats)

@@ -1,0 +1,162 @@
+"""When an experiment ends, in Katib's order, and its Katib-shaped status."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from kfp_tune.core.state import FAILED, TERMINAL, ExperimentState, TrialState
+
+GOAL_REACHED = "ExperimentGoalReached"
+MAX_FAILED_REACHED = "ExperimentMaxFailedTrialsReached"
+MAX_TRIALS_REACHED = "ExperimentMaxTrialsReached"
+SUGGESTION_END_REACHED = "ExperimentSuggestionEndReached"
+RUNNING = "ExperimentRunning"
+ROUNDS_USED_UP = "ExperimentRunRoundsUsedUp"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The experiment's phase after a round: Running (go on), Succeeded or Failed."""
+
+    phase: str
+    reason: str
+    message: str
+    best_trial: TrialState | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in ("Succeeded", "Failed")
+
+
+def best_trial(state: ExperimentState) -> TrialState | None:
+    """The trial with the best objective (after its strategy) among trials that reported one."""
+    objective = state.experiment.spec.objective
+    assert objective is not None
+    best: TrialState | None = None
+    best_value: float | None = None
+    for trial in state.trials:
+        if trial.status not in ("Succeeded", "EarlyStopped"):
+            continue
+        value = state.objective_value(trial)
+        if value is None:
+            continue
+        if best_value is None or (value < best_value if objective.type == "minimize" else value > best_value):
+            best, best_value = trial, value
+    return best
+
+
+def count_trials(state: ExperimentState) -> dict[str, int]:
+    counts = {status: 0 for status in ("Created", "Running", *TERMINAL)}
+    for trial in state.trials:
+        counts[trial.status] = counts.get(trial.status, 0) + 1
+    counts["total"] = len(state.trials)
+    counts["completed"] = sum(counts[s] for s in TERMINAL)
+    counts["failed"] = sum(counts[s] for s in FAILED)
+    counts["active"] = counts["Created"] + counts["Running"]
+    return counts
+
+
+def decide(state: ExperimentState, rounds_left: int) -> Decision:
+    """Katib's termination order: goal reached, then too many failed trials, then
+    maxTrialCount, then suggestions exhausted. ``rounds_left`` is how many rounds this run still
+    has; at 0 with the experiment unfinished, it stays Running and a next run resumes it."""
+    spec = state.experiment.spec
+    objective = spec.objective
+    assert objective is not None
+    counts = count_trials(state)
+    best = best_trial(state)
+    value = state.objective_value(best) if best is not None else None
+
+    if objective.goal is not None and value is not None:
+        reached = value <= objective.goal if objective.type == "minimize" else value >= objective.goal
+        if reached:
+            return Decision(
+                "Succeeded", GOAL_REACHED,
+                f"Experiment has succeeded because Objective goal has reached ({objective.objective_metric_name}={value:g}, goal {objective.goal:g})",
+                best, counts,
+            )
+    if spec.max_failed_trial_count is not None and counts["failed"] > spec.max_failed_trial_count:
+        return Decision(
+            "Failed", MAX_FAILED_REACHED,
+            f"Experiment has failed because max failed count has reached ({counts['failed']} failed, at most {spec.max_failed_trial_count} allowed)",
+            best, counts,
+        )
+    if spec.max_trial_count is not None and counts["completed"] >= spec.max_trial_count:
+        return Decision(
+            "Succeeded", MAX_TRIALS_REACHED,
+            f"Experiment has succeeded because max trial count has reached ({counts['completed']} trials)",
+            best, counts,
+        )
+    if state.exhausted and counts["active"] == 0:
+        return Decision(
+            "Succeeded", SUGGESTION_END_REACHED,
+            "Experiment has succeeded because suggestion service has reached the end (the search space has no more points)",
+            best, counts,
+        )
+    if rounds_left <= 0:
+        return Decision(
+            "Running", ROUNDS_USED_UP,
+            "This run's rounds are used up with budget left; run the same pipeline (or kfp-tune run) again to resume from the store",
+            best, counts,
+        )
+    return Decision("Running", RUNNING, "Experiment is running", best, counts)
+
+
+def status_document(state: ExperimentState, decision: Decision, now: str) -> dict[str, Any]:
+    """The experiment status in Katib's shape (conditions, currentOptimalTrial, trial lists)."""
+    conditions = [
+        {"type": "Created", "status": "True", "reason": "ExperimentCreated", "message": "Experiment is created", "lastTransitionTime": state.created},
+        {
+            "type": "Running",
+            "status": "True" if decision.phase == "Running" else "False",
+            "reason": decision.reason if decision.phase == "Running" else RUNNING,
+            "message": decision.message if decision.phase == "Running" else "Experiment is running",
+            "lastTransitionTime": now,
+        },
+    ]
+    if decision.finished:
+        conditions.append(
+            {"type": decision.phase, "status": "True", "reason": decision.reason, "message": decision.message, "lastTransitionTime": now}
+        )
+    by_status: dict[str, list[str]] = {}
+    for trial in state.trials:
+        by_status.setdefault(trial.status, []).append(trial.name)
+    optimal: dict[str, Any] = {}
+    if decision.best_trial is not None:
+        best = decision.best_trial
+        optimal = {
+            "bestTrialName": best.name,
+            "parameterAssignments": [{"name": k, "value": v} for k, v in best.assignment.items()],
+            "observation": {
+                "metrics": [
+                    {"name": name, "min": repr(s.min), "max": repr(s.max), "latest": repr(s.latest)}
+                    for name, s in best.observation.metrics.items()
+                ]
+            },
+            "metrics": best.metrics,
+        }
+    counts = decision.counts
+    return {
+        "phase": decision.phase,
+        "reason": decision.reason,
+        "message": decision.message,
+        "conditions": conditions,
+        "currentOptimalTrial": optimal,
+        "startTime": state.created,
+        "completionTime": now if decision.finished else None,
+        "trials": counts.get("total", 0),
+        "trialsSucceeded": counts.get("Succeeded", 0),
+        "trialsFailed": counts.get("Failed", 0),
+        "trialMetricsUnavailable": counts.get("MetricsUnavailable", 0),
+        "trialsEarlyStopped": counts.get("EarlyStopped", 0),
+        "trialsKilled": counts.get("Killed", 0),
+        "trialsRunning": counts.get("Running", 0),
+        "trialsPending": counts.get("Created", 0),
+        "succeededTrialList": by_status.get("Succeeded", []),
+        "failedTrialList": by_status.get("Failed", []),
+        "metricsUnavailableTrialList": by_status.get("MetricsUnavailable", []),
+        "runningTrialList": by_status.get("Running", []),
+        "pendingTrialList": by_status.get("Created", []),
+    }

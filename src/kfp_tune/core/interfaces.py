@@ -1,0 +1,67 @@
+"""The small interfaces the core talks through: a store, a launcher, a metrics collector.
+
+Implementations live outside the core (:mod:`kfp_tune.stores`, :mod:`kfp_tune.launchers`,
+:mod:`kfp_tune.collectors`) so the core never imports kfp, kubernetes or minio.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from kfp_tune.core.observation import MetricLog
+
+
+class Store(Protocol):
+    """A flat key -> bytes object store (a local folder, or an S3 bucket and prefix).
+
+    Keys are '/'-separated relative paths. ``put`` replaces an object whole: a reader sees the
+    old bytes or the new ones, never a mix."""
+
+    uri: str
+
+    def get(self, key: str) -> bytes | None:
+        """The object's bytes, or None when there is no such key."""
+        ...
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def list(self, prefix: str) -> list[str]:
+        """Every key that starts with prefix, sorted."""
+        ...
+
+
+@dataclass(frozen=True)
+class TrialRun:
+    """Everything a launcher needs to run one trial."""
+
+    experiment: str
+    trial: str
+    manifest: dict[str, Any]
+    assignment: dict[str, str]
+    primary_container: str
+    success_condition: str = ""
+    failure_condition: str = ""
+    primary_pod_labels: dict[str, str] = field(default_factory=dict)
+    retain: bool = False
+
+
+@dataclass(frozen=True)
+class LaunchOutcome:
+    """How a trial's run ended, before metrics are looked at.
+
+    ``logs`` maps a log name (the primary container's name) to its text; ``pushed`` holds
+    metrics the trial reported directly (the Push collector)."""
+
+    phase: Literal["Succeeded", "Failed"]
+    reason: str = ""
+    message: str = ""
+    exit_code: int | None = None
+    logs: dict[str, str] = field(default_factory=dict)
+    pushed: list[MetricLog] = field(default_factory=list)
+
+
+class Launcher(Protocol):
+    """Starts a trial and waits for it to end. Must be safe to call again for the same trial."""
+
+    def run(self, trial: TrialRun) -> LaunchOutcome: ...

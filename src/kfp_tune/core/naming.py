@@ -1,0 +1,44 @@
+"""Deterministic, DNS-1123-safe names for trials and the resources they create."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+# Operator kinds append suffixes such as "-worker-12" to pod names (63 characters at most),
+# so trial names stay at or under 45 characters.
+MAX_TRIAL_NAME = 45
+SUFFIX_LENGTH = 8
+_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+def dns_label(text: str, max_length: int = 63) -> str:
+    """A DNS-1123 label derived from text: lower case, [a-z0-9-], starts with a letter, ends with
+    a letter or digit. Text that had to change gets a short hash so different inputs stay apart."""
+    label = re.sub(r"[^a-z0-9-]+", "-", text.lower())
+    label = re.sub(r"-{2,}", "-", label).strip("-")
+    if not label or not label[0].isalpha():
+        label = "x" + (("-" + label) if label else "")
+    if label != text or len(label) > max_length:
+        digest = short_hash(text, 6)
+        label = label[: max_length - len(digest) - 1].rstrip("-") + "-" + digest
+    return label
+
+
+def short_hash(text: str, length: int = SUFFIX_LENGTH) -> str:
+    """``length`` characters of [a-z0-9] from a SHA-256 of text."""
+    number = int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest(), "big")
+    out = []
+    for _ in range(length):
+        number, digit = divmod(number, len(_ALPHABET))
+        out.append(_ALPHABET[digit])
+    return "".join(out)
+
+
+def trial_name(experiment_name: str, experiment_uid: str, index: int) -> str:
+    """The name of an experiment's index-th trial, as Katib shapes it: ``<experiment>-<8 chars>``.
+
+    The suffix hashes the experiment's uid and the index, so a re-created experiment of the same
+    name never meets the trials (or retained jobs) of the old one."""
+    prefix = dns_label(experiment_name, MAX_TRIAL_NAME - SUFFIX_LENGTH - 1)
+    return f"{prefix}-{short_hash(f'{experiment_uid}/{index}')}"

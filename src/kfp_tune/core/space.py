@@ -1,0 +1,208 @@
+"""The search space as algorithms see it: typed parameters, their values and how values print.
+
+Katib passes every value to the trial as a string. Here a value is held typed (float for double,
+int for int, the list's own string for discrete and categorical) and turned into Katib's string
+form in one place, :meth:`Parameter.format`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal, Sequence
+
+ParameterType = Literal["double", "int", "discrete", "categorical"]
+Distribution = Literal["uniform", "logUniform", "normal", "logNormal"]
+PARAMETER_TYPES: tuple[str, ...] = ("double", "int", "discrete", "categorical")
+DISTRIBUTIONS: tuple[str, ...] = ("uniform", "logUniform", "normal", "logNormal")
+
+Value = float | int | str
+
+
+def parse_number(text: str) -> float:
+    """A finite float from Katib's string form; ValueError otherwise."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
+def _decimals(text: str) -> int:
+    try:
+        exponent = Decimal(text.strip()).normalize().as_tuple().exponent
+    except InvalidOperation:
+        return 0
+    return max(0, -int(exponent)) if isinstance(exponent, int) else 0
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One validated parameter of the search space."""
+
+    name: str
+    type: ParameterType
+    low: float | None = None
+    high: float | None = None
+    step: float | None = None
+    choices: tuple[str, ...] = ()
+    distribution: Distribution = "uniform"
+    decimals: int | None = field(default=None, compare=False)
+
+    @property
+    def is_numeric_range(self) -> bool:
+        return self.type in ("double", "int")
+
+    @property
+    def is_log(self) -> bool:
+        return self.distribution in ("logUniform", "logNormal")
+
+    def format(self, value: Value) -> str:
+        """Katib's string form of a value of this parameter."""
+        if self.type == "int":
+            return str(int(value))
+        if self.type == "double":
+            number = float(value)
+            if self.decimals is not None:
+                text = f"{number:.{self.decimals}f}"
+                return text.rstrip("0").rstrip(".") if "." in text else text
+            return repr(number)
+        return str(value)
+
+    def parse(self, text: str) -> Value:
+        """The typed value of Katib's string form; ValueError if it is not one of this parameter's."""
+        if self.type == "int":
+            number = parse_number(text)
+            if number != int(number):
+                raise ValueError(f"{text!r} is not an integer")
+            return int(number)
+        if self.type == "double":
+            return parse_number(text)
+        if text not in self.choices:
+            raise ValueError(f"{text!r} is not one of {list(self.choices)}")
+        return text
+
+    def contains(self, value: Value) -> bool:
+        """Whether a typed value is feasible: in bounds, on the step grid, of the right type."""
+        if self.type in ("discrete", "categorical"):
+            return isinstance(value, str) and value in self.choices
+        if self.type == "int" and (isinstance(value, bool) or not isinstance(value, int)):
+            return False
+        if not isinstance(value, (int, float)) or not math.isfinite(float(value)):
+            return False
+        assert self.low is not None and self.high is not None
+        tolerance = 1e-9 * max(1.0, abs(self.high - self.low))
+        if not (self.low - tolerance <= float(value) <= self.high + tolerance):
+            return False
+        if self.step:
+            k = (float(value) - self.low) / self.step
+            return abs(k - round(k)) < 1e-6
+        return True
+
+    def snap(self, value: float) -> Value:
+        """The nearest feasible value to a number (clipped, on step, typed)."""
+        assert self.low is not None and self.high is not None
+        value = min(max(float(value), self.low), self.high)
+        if self.step:
+            k = round((value - self.low) / self.step)
+            k = max(0, min(k, int(math.floor((self.high - self.low) / self.step + 1e-9))))
+            value = self.low + k * self.step
+        if self.type == "int":
+            return int(round(value))
+        if self.decimals is not None:
+            return round(value, self.decimals)
+        return value
+
+    def count(self) -> int | None:
+        """How many distinct values the parameter has; None for a double with no step."""
+        if self.type in ("discrete", "categorical"):
+            return len(self.choices)
+        if self.type == "double" and not self.step:
+            return None
+        assert self.low is not None and self.high is not None
+        return int(math.floor((self.high - self.low) / (self.step or 1.0) + 1e-9)) + 1
+
+    def value_at(self, index: int) -> Value:
+        """The index-th value in grid order (0 is min, or the first list item)."""
+        if self.type in ("discrete", "categorical"):
+            return self.choices[index]
+        assert self.low is not None
+        return self.snap(self.low + index * (self.step or 1.0))
+
+    def grid(self) -> list[Value]:
+        """Every value of a finite parameter in order, for grid search.
+
+        Raises ValueError for a double without a step (an infinite set)."""
+        count = self.count()
+        if count is None:
+            raise ValueError(f"parameter {self.name!r} is a double with no step: grid needs feasibleSpace.step")
+        return [self.value_at(k) for k in range(count)]
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    """The ordered, validated parameters of an experiment."""
+
+    parameters: tuple[Parameter, ...]
+
+    def __iter__(self):
+        return iter(self.parameters)
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+    def __getitem__(self, name: str) -> Parameter:
+        for parameter in self.parameters:
+            if parameter.name == name:
+                return parameter
+        raise KeyError(name)
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    def format(self, assignment: dict[str, Value]) -> dict[str, str]:
+        """Katib's string form of a typed assignment."""
+        return {p.name: p.format(assignment[p.name]) for p in self.parameters}
+
+    def parse(self, assignment: dict[str, str]) -> dict[str, Value]:
+        """Typed values of a stored (string) assignment."""
+        return {p.name: p.parse(assignment[p.name]) for p in self.parameters}
+
+    def key(self, assignment: dict[str, Value]) -> tuple[str, ...]:
+        """A hashable identity of an assignment, by its string form (what the trial sees)."""
+        return tuple(p.format(assignment[p.name]) for p in self.parameters)
+
+    def contains(self, assignment: dict[str, Value]) -> bool:
+        return set(assignment) == set(self.names) and all(
+            p.contains(assignment[p.name]) for p in self.parameters
+        )
+
+
+def build_parameter(name: str, parameter_type: str, feasible: Any) -> Parameter:
+    """A Parameter from an already validated Katib ParameterSpec's parts."""
+    distribution = feasible.distribution or "uniform"
+    if parameter_type in ("discrete", "categorical"):
+        return Parameter(name=name, type=parameter_type, choices=tuple(feasible.list or ()), distribution=distribution)
+    low = parse_number(feasible.min)
+    high = parse_number(feasible.max)
+    step = parse_number(feasible.step) if feasible.step not in (None, "") else None
+    decimals = None
+    if parameter_type == "double" and step:
+        decimals = max(_decimals(feasible.min), _decimals(feasible.step))
+    return Parameter(
+        name=name,
+        type=parameter_type,  # type: ignore[arg-type]
+        low=low,
+        high=high,
+        step=step,
+        distribution=distribution,
+        decimals=decimals,
+    )
+
+
+def search_space_of(parameters: Sequence[Any]) -> SearchSpace:
+    """The SearchSpace of a validated experiment's ``spec.parameters``."""
+    return SearchSpace(
+        tuple(build_parameter(p.name, p.parameter_type, p.feasible_space) for p in parameters)
+    )

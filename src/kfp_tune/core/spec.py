@@ -1,0 +1,350 @@
+"""Katib ``kubeflow.org/v1beta1`` Experiment, as typed models.
+
+A Katib Experiment YAML loads as it is (camelCase field names, numbers as strings); the same
+models can be built in Python with snake_case names. :func:`load_experiment` parses, applies
+Katib's defaults (its mutating webhook) and validates (its admission webhook plus what it misses),
+raising :class:`~kfp_tune.core.errors.SpecError` with every problem at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, List, Literal
+
+import yaml
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from kfp_tune.core.errors import FieldError, SpecError
+
+API_VERSION = "kubeflow.org/v1beta1"
+KIND = "Experiment"
+
+# Katib's defaults (pkg/apis/controller/experiments/v1beta1).
+DEFAULT_PARALLEL_TRIAL_COUNT = 3
+DEFAULT_RESUME_POLICY = "Never"
+JOB_SUCCESS_CONDITION = 'status.conditions.#(type=="Complete")#|#(status=="True")#'
+JOB_FAILURE_CONDITION = 'status.conditions.#(type=="Failed")#|#(status=="True")#'
+KUBEFLOW_JOB_SUCCESS_CONDITION = 'status.conditions.#(type=="Succeeded")#|#(status=="True")#'
+KUBEFLOW_JOB_FAILURE_CONDITION = 'status.conditions.#(type=="Failed")#|#(status=="True")#'
+KUBEFLOW_JOB_KINDS = frozenset(
+    {"TFJob", "PyTorchJob", "XGBoostJob", "MXJob", "MPIJob", "PaddleJob", "JAXJob"}
+)
+KUBEFLOW_JOB_PRIMARY_POD_LABELS = {"training.kubeflow.org/job-role": "master"}
+TRAINJOB_PRIMARY_POD_LABELS = {
+    "jobset.sigs.k8s.io/replicatedjob-name": "node",
+    "batch.kubernetes.io/job-completion-index": "0",
+}
+DEFAULT_METRICS_FILE_PATH = "/var/log/katib/metrics.log"
+DEFAULT_TFEVENT_DIR_PATH = "/var/log/katib/tfevent/"
+
+
+def _to_str(value: Any) -> Any:
+    """Katib keeps feasible-space numbers as strings; accept YAML or Python numbers too."""
+    if isinstance(value, bool):
+        return value  # let the str validator reject it with a clear message
+    if isinstance(value, (int, float)):
+        return repr(value) if isinstance(value, float) else str(value)
+    return value
+
+
+NumStr = Annotated[str, BeforeValidator(_to_str)]
+
+
+class _Model(BaseModel):
+    """Katib field names on the wire (camelCase), snake_case in Python; unknown fields refused."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        validate_assignment=False,
+    )
+
+    def to_dict(self) -> dict[str, Any]:
+        """The Katib (camelCase) form, without unset optional fields."""
+        return self.model_dump(by_alias=True, exclude_none=True, mode="json")
+
+
+class NameValue(_Model):
+    name: str
+    value: NumStr = ""
+
+
+class MetricStrategy(_Model):
+    name: str
+    value: str
+
+
+class ObjectiveSpec(_Model):
+    type: str = ""
+    goal: float | None = None
+    objective_metric_name: str = ""
+    additional_metric_names: list[str] = Field(default_factory=list)
+    metric_strategies: list[MetricStrategy] | None = None
+
+
+class AlgorithmSpec(_Model):
+    algorithm_name: str = ""
+    algorithm_settings: list[NameValue] = Field(default_factory=list)
+
+    def settings(self) -> dict[str, str]:
+        return {s.name: s.value for s in self.algorithm_settings}
+
+
+class EarlyStoppingSpec(AlgorithmSpec):
+    pass
+
+
+class FeasibleSpace(_Model):
+    max: NumStr | None = None
+    min: NumStr | None = None
+    list: List[NumStr] | None = None  # typing.List: the field name shadows the builtin here
+    step: NumStr | None = None
+    distribution: str | None = None
+
+
+class ParameterSpec(_Model):
+    name: str = ""
+    parameter_type: str = ""
+    feasible_space: FeasibleSpace = Field(default_factory=FeasibleSpace)
+
+
+class TrialParameterSpec(_Model):
+    name: str = ""
+    description: str | None = None
+    reference: str = ""
+
+
+class ConfigMapSource(_Model):
+    config_map_name: str | None = None
+    config_map_namespace: str | None = None
+    template_path: str | None = None
+
+
+class TrialTemplate(_Model):
+    retain: bool = False
+    trial_spec: dict[str, Any] | None = None
+    config_map: ConfigMapSource | None = None
+    trial_parameters: list[TrialParameterSpec] | None = None
+    primary_pod_labels: dict[str, str] | None = None
+    primary_container_name: str = ""
+    success_condition: str = ""
+    failure_condition: str = ""
+
+
+class FileSystemPath(_Model):
+    path: str | None = None
+    kind: str | None = None
+    format: str | None = None
+
+
+class FilterSpec(_Model):
+    metrics_format: list[str] = Field(default_factory=list)
+
+
+class SourceSpec(_Model):
+    model_config = ConfigDict(extra="allow")  # httpGet and future sources pass through
+
+    filter: FilterSpec | None = None
+    file_system_path: FileSystemPath | None = None
+
+
+class CollectorSpec(_Model):
+    model_config = ConfigDict(extra="allow")  # customCollector is a whole container spec
+
+    kind: str = "StdOut"
+
+
+class MetricsCollectorSpec(_Model):
+    source: SourceSpec | None = None
+    collector: CollectorSpec | None = None
+
+
+class ExperimentSpec(_Model):
+    parameters: list[ParameterSpec] = Field(default_factory=list)
+    objective: ObjectiveSpec | None = None
+    algorithm: AlgorithmSpec | None = None
+    early_stopping: EarlyStoppingSpec | None = None
+    trial_template: TrialTemplate | None = None
+    parallel_trial_count: int | None = None
+    max_trial_count: int | None = None
+    max_failed_trial_count: int | None = None
+    metrics_collector_spec: MetricsCollectorSpec | None = None
+    nas_config: dict[str, Any] | None = None
+    resume_policy: str = ""
+
+
+class ObjectMeta(_Model):
+    model_config = ConfigDict(extra="ignore")  # uid, resourceVersion, ... from `kubectl get`
+
+    name: str = ""
+    namespace: str | None = None
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+
+
+class Experiment(_Model):
+    """A whole Katib Experiment object."""
+
+    api_version: Literal["kubeflow.org/v1beta1"] = API_VERSION
+    kind: Literal["Experiment"] = KIND
+    metadata: ObjectMeta = Field(default_factory=ObjectMeta)
+    spec: ExperimentSpec = Field(default_factory=ExperimentSpec)
+    status: dict[str, Any] | None = Field(default=None, exclude=True)
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    def search_space_hash(self) -> str:
+        """Hash of what a resumed experiment may not change: parameters and the objective's
+        metrics, type and strategies (not the goal, budgets, algorithm or trial template)."""
+        objective = self.spec.objective or ObjectiveSpec()
+        frozen = {
+            "parameters": [p.to_dict() for p in self.spec.parameters],
+            "objective": {
+                "type": objective.type,
+                "objectiveMetricName": objective.objective_metric_name,
+                "additionalMetricNames": objective.additional_metric_names,
+                "metricStrategies": [m.to_dict() for m in objective.metric_strategies or []],
+            },
+        }
+        text = json.dumps(frozen, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _format_loc(loc: tuple[Any, ...]) -> str:
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "(root)"
+
+
+def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
+    errors = []
+    for err in exc.errors():
+        loc = tuple(p for p in err["loc"] if p not in ("function-before",))
+        if err["type"] == "extra_forbidden":
+            message = "unknown field (not part of Katib's v1beta1 Experiment)"
+        elif err["type"] == "missing":
+            message = "required"
+        elif err["type"] == "literal_error":
+            message = f"expected {err['ctx']['expected']}, got {err.get('input')!r}"
+        else:
+            message = f"{err['msg']} (got {err.get('input')!r})"
+        errors.append(FieldError(_format_loc(loc), message))
+    return errors
+
+
+def apply_katib_defaults(experiment: Experiment) -> Experiment:
+    """What Katib's mutating webhook sets when a field is left out. Returns a new object."""
+    exp = experiment.model_copy(deep=True)
+    spec = exp.spec
+    if spec.parallel_trial_count is None:
+        spec.parallel_trial_count = DEFAULT_PARALLEL_TRIAL_COUNT
+    if not spec.resume_policy:
+        spec.resume_policy = DEFAULT_RESUME_POLICY
+    objective = spec.objective
+    if objective is not None:
+        strategies = list(objective.metric_strategies or [])
+        named = {s.name for s in strategies}
+        by_type = {"minimize": "min", "maximize": "max"}.get(objective.type, "latest")
+        if objective.objective_metric_name and objective.objective_metric_name not in named:
+            strategies.append(MetricStrategy(name=objective.objective_metric_name, value=by_type))
+        for metric in objective.additional_metric_names:
+            if metric not in named:
+                strategies.append(MetricStrategy(name=metric, value=by_type))
+        objective.metric_strategies = strategies
+    template = spec.trial_template
+    if template is not None and template.trial_spec is not None:
+        kind = template.trial_spec.get("kind")
+        if kind == "Job":
+            template.success_condition = template.success_condition or JOB_SUCCESS_CONDITION
+            template.failure_condition = template.failure_condition or JOB_FAILURE_CONDITION
+        elif kind in KUBEFLOW_JOB_KINDS:
+            template.success_condition = template.success_condition or KUBEFLOW_JOB_SUCCESS_CONDITION
+            template.failure_condition = template.failure_condition or KUBEFLOW_JOB_FAILURE_CONDITION
+            if not template.primary_pod_labels:
+                template.primary_pod_labels = dict(KUBEFLOW_JOB_PRIMARY_POD_LABELS)
+        elif kind == "TrainJob":
+            template.success_condition = template.success_condition or JOB_SUCCESS_CONDITION
+            template.failure_condition = template.failure_condition or JOB_FAILURE_CONDITION
+            if not template.primary_pod_labels:
+                template.primary_pod_labels = dict(TRAINJOB_PRIMARY_POD_LABELS)
+    if spec.metrics_collector_spec is None:
+        spec.metrics_collector_spec = MetricsCollectorSpec()
+    mc = spec.metrics_collector_spec
+    if mc.collector is None:
+        mc.collector = CollectorSpec(kind="StdOut")
+    if mc.collector.kind in ("File", "TensorFlowEvent"):
+        mc.source = mc.source or SourceSpec()
+        mc.source.file_system_path = mc.source.file_system_path or FileSystemPath()
+        fsp = mc.source.file_system_path
+        if mc.collector.kind == "File":
+            fsp.kind = fsp.kind or "File"
+            fsp.path = fsp.path or DEFAULT_METRICS_FILE_PATH
+            fsp.format = fsp.format or "TEXT"
+        else:
+            fsp.kind = fsp.kind or "Directory"
+            fsp.path = fsp.path or DEFAULT_TFEVENT_DIR_PATH
+    for param in spec.parameters:
+        if not param.feasible_space.distribution:
+            param.feasible_space.distribution = "uniform"
+    return exp
+
+
+def parse_experiment(data: Any) -> Experiment:
+    """Parse a Katib Experiment (dict) into models, with no defaults and no semantic checks.
+
+    Raises SpecError listing every structural problem (unknown fields, wrong types)."""
+    if not isinstance(data, dict):
+        raise SpecError([FieldError("(root)", f"expected a mapping (a Katib Experiment), got {type(data).__name__}")])
+    try:
+        return Experiment.model_validate(data)
+    except ValidationError as exc:
+        raise SpecError(_pydantic_errors(exc)) from None
+
+
+def load_experiment(source: str | Path | dict[str, Any] | Experiment) -> Experiment:
+    """Load, default and validate an experiment from a YAML file path, YAML text, a dict or a model.
+
+    Returns the defaulted Experiment; raises SpecError with every problem found."""
+    from kfp_tune.core.validation import validate_experiment
+
+    if isinstance(source, Experiment):
+        experiment = source
+    else:
+        data = read_experiment_source(source)
+        experiment = parse_experiment(data)
+    experiment = apply_katib_defaults(experiment)
+    errors = validate_experiment(experiment)
+    if errors:
+        raise SpecError(errors)
+    return experiment
+
+
+def read_experiment_source(source: str | Path | dict[str, Any]) -> Any:
+    """The parsed (not yet validated) document of a YAML path, YAML text or dict."""
+    if isinstance(source, dict):
+        return source
+    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json"))):
+        path = Path(source)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise SpecError([FieldError("(file)", f"cannot read {path}: {exc.strerror}")]) from None
+    else:
+        text = str(source)
+    try:
+        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+    except yaml.YAMLError as exc:
+        raise SpecError([FieldError("(file)", f"not valid YAML: {exc}")]) from None
+    if len(documents) != 1:
+        raise SpecError([FieldError("(file)", f"expected exactly one YAML document, found {len(documents)}")])
+    return documents[0]

@@ -1,0 +1,370 @@
+"""The four steps of the tuning loop, as plain functions over a store (and a launcher).
+
+The KFP components, the inline engine and ``kfp_tune.tune`` all call these, so every way of
+running an experiment writes the same records. Each step may be re-run with no harm: identity
+comes before side effects, and write-once records make a retry return what the first try wrote.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import math
+import os
+from typing import Any, Callable
+
+import numpy as np
+
+from kfp_tune.algorithms import registry
+from kfp_tune.algorithms.base import FinishedTrial, Problem
+from kfp_tune.algorithms.catalogue import ALGORITHMS, parse_settings
+from kfp_tune.core.decision import Decision, decide, status_document
+from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, StoreError
+from kfp_tune.core.interfaces import Launcher, TrialRun
+from kfp_tune.core.naming import short_hash, trial_name
+from kfp_tune.core.observation import MetricLog, Observation
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.space import SearchSpace, search_space_of
+from kfp_tune.core.spec import Experiment
+from kfp_tune.core.state import ExperimentState, TrialState, load_state, read_experiment_record
+from kfp_tune.core.template import is_meta_reference, resolve_meta_reference, substitute
+
+LABEL_PREFIX = "kfp-tune.kubeflow.org"
+SUPPORTED_COLLECTORS = ("StdOut", "Push")
+
+
+def utc_now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# --- what this version can run --------------------------------------------------------------
+
+
+def runnable_problems(experiment: Experiment) -> list[FieldError]:
+    """Valid Katib that this version cannot run yet, reported before anything runs."""
+    spec = experiment.spec
+    problems: list[FieldError] = []
+    assert spec.algorithm is not None
+    if not registry.is_implemented(spec.algorithm.algorithm_name):
+        problems.append(
+            FieldError(
+                "spec.algorithm.algorithmName",
+                f"{spec.algorithm.algorithm_name!r} is a Katib algorithm this version does not implement yet "
+                f"(implemented: {', '.join(registry.implemented())})",
+            )
+        )
+    if spec.early_stopping is not None:
+        problems.append(
+            FieldError("spec.earlyStopping", f"early stopping {spec.early_stopping.algorithm_name!r} is not implemented in this version yet")
+        )
+    kind = spec.metrics_collector_spec.collector.kind if spec.metrics_collector_spec and spec.metrics_collector_spec.collector else "StdOut"
+    if kind not in SUPPORTED_COLLECTORS:
+        problems.append(
+            FieldError(
+                "spec.metricsCollectorSpec.collector.kind",
+                f"the {kind} collector is not implemented in this version yet (implemented: {', '.join(SUPPORTED_COLLECTORS)})",
+            )
+        )
+    template = spec.trial_template
+    if template is not None and template.config_map is not None:
+        problems.append(FieldError("spec.trialTemplate.configMap", "configMap templates are not supported yet; give the template inline as trialSpec"))
+    return problems
+
+
+# --- experiment ----------------------------------------------------------------------------
+
+
+def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[str, Any]:
+    """Create the experiment in the store, or check that it may resume with this spec.
+
+    Resuming with another search space or objective is refused; the budgets (maxTrialCount,
+    maxFailedTrialCount, parallelTrialCount), goal, algorithm and trial template may change, but
+    maxTrialCount may not drop below the trials already created."""
+    if experiment.name != records.experiment:
+        raise KfpTuneError(f"spec is for experiment {experiment.name!r}, records are for {records.experiment!r}")
+    head = read_experiment_record(records)
+    spec_dict = experiment.to_dict()
+    space_hash = experiment.search_space_hash()
+    if head is None:
+        created = utc_now()
+        uid = short_hash(f"{experiment.name}/{created}/{os.urandom(8).hex()}", 12)
+        return records.write_once(
+            records.experiment_key(),
+            "Experiment",
+            {"name": experiment.name, "uid": uid, "created": created, "searchSpaceHash": space_hash, "spec": spec_dict},
+        )
+    if head["searchSpaceHash"] != space_hash:
+        raise ExperimentConflict(
+            f"experiment {experiment.name!r} already exists in {records.store.uri} with another search space "
+            f"or objective (spec.parameters / spec.objective changed); use a new experiment name to start over"
+        )
+    if head["spec"] != spec_dict:
+        state = load_state(records)
+        new_max = experiment.spec.max_trial_count
+        if new_max is not None and new_max < len(state.trials):
+            raise ExperimentConflict(
+                f"spec.maxTrialCount {new_max} is smaller than the {len(state.trials)} trials experiment "
+                f"{experiment.name!r} already has"
+            )
+        head = records.write(records.experiment_key(), "Experiment", {**_payload(head), "spec": spec_dict})
+    return head
+
+
+def _payload(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in ("kind", "version")}
+
+
+def problem_of(experiment: Experiment) -> Problem:
+    spec = experiment.spec
+    assert spec.objective is not None and spec.algorithm is not None
+    entry = ALGORITHMS[spec.algorithm.algorithm_name]
+    settings, _ = parse_settings(entry, [(s.name, s.value) for s in spec.algorithm.algorithm_settings], "")
+    return Problem(
+        space=search_space_of(spec.parameters),
+        objective_type=spec.objective.type,  # type: ignore[arg-type]
+        objective_metric=spec.objective.objective_metric_name,
+        settings=settings,
+        max_trial_count=spec.max_trial_count,
+    )
+
+
+def history_of(state: ExperimentState, space: SearchSpace) -> tuple[list[FinishedTrial], list[dict[str, Any]]]:
+    """(finished trials, assignments still pending) in the algorithms' terms."""
+    finished: list[FinishedTrial] = []
+    pending: list[dict[str, Any]] = []
+    for trial in state.trials:
+        assignment = space.parse(trial.assignment)
+        if trial.is_terminal:
+            objective = state.objective_value(trial) if trial.status in ("Succeeded", "EarlyStopped") else None
+            finished.append(FinishedTrial(trial.name, assignment, trial.status, objective, trial.metrics))  # type: ignore[arg-type]
+        else:
+            pending.append(assignment)
+    return finished, pending
+
+
+def round_size(experiment: Experiment, trials_so_far: int, rounds_left: int) -> int:
+    """How many trials a round gets: the budget left spread over the rounds left, and never
+    fewer than parallelTrialCount (so the parallel slots stay busy)."""
+    spec = experiment.spec
+    parallel = spec.parallel_trial_count or 1
+    if spec.max_trial_count is None:
+        return parallel
+    remaining = max(0, spec.max_trial_count - trials_so_far)
+    if remaining == 0:
+        return 0
+    share = math.ceil(remaining / max(1, rounds_left))
+    return min(remaining, max(parallel, share))
+
+
+# --- suggest --------------------------------------------------------------------------------
+
+
+def suggest(
+    records: ExperimentRecords,
+    round_id: str,
+    rounds_left: int,
+    experiment: Experiment | None = None,
+) -> list[str]:
+    """Create this round's trials and return their names; a retry returns the same names.
+
+    ``rounds_left`` counts this round. With ``experiment`` given, the experiment is created or
+    its resume is checked first (the first round of a run does this)."""
+    if experiment is not None:
+        init_experiment(records, experiment)
+    saved = records.read(records.round_key(round_id), "Round")
+    if saved is not None:
+        return [t["name"] for t in saved["trials"]]
+    state = load_state(records)
+    experiment = state.experiment
+    before = decide(state, rounds_left=1)
+    n = 0 if before.finished else round_size(experiment, len(state.trials), rounds_left)
+    problem = problem_of(experiment)
+    assignments: list[dict[str, str]] = []
+    exhausted = False
+    if n > 0:
+        history, pending = history_of(state, problem.space)
+        algorithm = registry.create(experiment.spec.algorithm.algorithm_name, problem.settings)  # type: ignore[union-attr]
+        seed = problem.settings.get("random_state")
+        if seed is None:
+            seed = int(state.uid, 36) % (2**63)
+        rng = np.random.default_rng([int(seed), len(state.rounds)])
+        result = algorithm.suggest(problem, history, pending, n, rng)
+        _check_suggestions(problem, result.assignments, result.exhausted, n, history, pending)
+        assignments = [problem.space.format(a) for a in result.assignments]
+        exhausted = result.exhausted
+    first = 1 + max((t.index for t in state.trials), default=-1)
+    entries = [
+        {"name": trial_name(experiment.name, state.uid, first + i), "index": first + i, "assignment": a}
+        for i, a in enumerate(assignments)
+    ]
+    record = records.write_once(
+        records.round_key(round_id),
+        "Round",
+        {"round": round_id, "seq": len(state.rounds), "created": utc_now(), "requested": n, "exhausted": exhausted, "trials": entries},
+    )
+    return [t["name"] for t in record["trials"]]
+
+
+def _check_suggestions(problem: Problem, out: list[dict[str, Any]], exhausted: bool, n: int, history: list[FinishedTrial], pending: list[dict[str, Any]]) -> None:
+    """Hold every algorithm to its contract, so a plug-in bug cannot corrupt the experiment."""
+    space = problem.space
+    if len(out) > n or (len(out) < n and not exhausted):
+        raise KfpTuneError(f"algorithm returned {len(out)} suggestions for {n} asked and did not say the space is exhausted")
+    seen = {space.key(t.assignment) for t in history} | {space.key(a) for a in pending}
+    for assignment in out:
+        if not space.contains(assignment):
+            raise KfpTuneError(f"algorithm suggested an infeasible point {assignment!r}")
+        key = space.key(assignment)
+        if key in seen:
+            raise KfpTuneError(f"algorithm suggested a point twice: {dict(zip(space.names, key))}")
+        seen.add(key)
+
+
+# --- launch-trial ---------------------------------------------------------------------------
+
+
+def render_trial(experiment: Experiment, trial: TrialState, namespace: str = "") -> dict[str, Any]:
+    """The trial's manifest: trialSpec with its name, labels and parameters filled in.
+
+    Substitution walks the parsed tree; nothing is spliced into YAML text."""
+    template = experiment.spec.trial_template
+    assert template is not None and template.trial_spec is not None
+    manifest = copy.deepcopy(template.trial_spec)
+    metadata = manifest.setdefault("metadata", {})
+    metadata["name"] = trial.name
+    if namespace:
+        metadata["namespace"] = namespace
+    labels = metadata.setdefault("labels", {})
+    labels.update(
+        {
+            f"{LABEL_PREFIX}/experiment": experiment.name,
+            f"{LABEL_PREFIX}/trial": trial.name,
+            f"{LABEL_PREFIX}/managed-by": "kfp-tune",
+        }
+    )
+    values: dict[str, str] = {}
+    for tp in template.trial_parameters or []:
+        if is_meta_reference(tp.reference):
+            values[tp.name] = resolve_meta_reference(tp.reference, manifest)
+        else:
+            values[tp.name] = trial.assignment[tp.reference]
+    return substitute(manifest, values)
+
+
+def trial_run(experiment: Experiment, trial: TrialState, namespace: str = "") -> TrialRun:
+    template = experiment.spec.trial_template
+    assert template is not None
+    return TrialRun(
+        experiment=experiment.name,
+        trial=trial.name,
+        manifest=render_trial(experiment, trial, namespace),
+        assignment=dict(trial.assignment),
+        primary_container=template.primary_container_name,
+        success_condition=template.success_condition,
+        failure_condition=template.failure_condition,
+        primary_pod_labels=dict(template.primary_pod_labels or {}),
+        retain=template.retain,
+    )
+
+
+def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str, namespace: str = "") -> str:
+    """Run one trial to its end and record how it ended; returns the phase (Succeeded / Failed).
+
+    A trial that already ended is not run again."""
+    state = load_state(records)
+    trial = state.trial(trial_name)
+    if trial.ended is not None:
+        return str(trial.ended["phase"])
+    run = trial_run(state.experiment, trial, namespace)
+    records.write_once(records.trial_key(trial.name, "started"), "TrialStarted", {"trial": trial.name, "time": utc_now()})
+    outcome = launcher.run(run)
+    for log_name, text in outcome.logs.items():
+        records.write_text(records.log_key(trial.name, log_name), text)
+    if outcome.pushed:
+        records.write(
+            records.trial_key(trial.name, "pushed"),
+            "PushedMetrics",
+            {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in outcome.pushed if math.isfinite(m.value)]},
+        )
+    records.write_once(
+        records.trial_key(trial.name, "ended"),
+        "TrialEnded",
+        {
+            "trial": trial.name,
+            "phase": outcome.phase,
+            "reason": outcome.reason,
+            "message": outcome.message,
+            "exitCode": outcome.exit_code,
+            "time": utc_now(),
+        },
+    )
+    return outcome.phase
+
+
+# --- collect-metrics ------------------------------------------------------------------------
+
+Collect = Callable[[ExperimentRecords, Experiment, TrialState], list[MetricLog]]
+
+
+def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collect | None = None) -> dict[str, Any]:
+    """Read the trial's metrics, apply metricStrategies and record its final status.
+
+    Failed when the run failed; MetricsUnavailable when it succeeded without reporting the
+    objective metric (it then counts as failed); Succeeded otherwise."""
+    from kfp_tune.collectors import collector_for
+
+    state = load_state(records)
+    trial = state.trial(trial_name)
+    if trial.result is not None:
+        return trial.result
+    if trial.ended is None:
+        raise StoreError(f"trial {trial_name!r} has not ended; run launch-trial for it first")
+    experiment = state.experiment
+    objective = experiment.spec.objective
+    assert objective is not None
+    collect = collect or collector_for(experiment)
+    logs = collect(records, experiment, trial)
+    names = [objective.objective_metric_name, *objective.additional_metric_names]
+    observation = Observation.from_logs(logs, names)
+    strategies = {s.name: s.value for s in objective.metric_strategies or []}
+    metrics = observation.values(strategies)
+    if trial.ended["phase"] != "Succeeded":
+        status, reason, message = "Failed", trial.ended.get("reason") or "TrialFailed", trial.ended.get("message") or "Trial has failed"
+    elif objective.objective_metric_name not in metrics:
+        status, reason = "MetricsUnavailable", "MetricsUnavailable"
+        message = f"the trial did not report the objective metric {objective.objective_metric_name!r}"
+    else:
+        status, reason, message = "Succeeded", "TrialSucceeded", "Trial has succeeded"
+    return records.write_once(
+        records.trial_key(trial.name, "result"),
+        "TrialResult",
+        {
+            "trial": trial.name,
+            "status": status,
+            "reason": reason,
+            "message": message,
+            "observation": observation.to_dict(),
+            "metrics": metrics,
+            "time": utc_now(),
+        },
+    )
+
+
+# --- decide-stop ----------------------------------------------------------------------------
+
+
+def decide_stop(records: ExperimentRecords, round_id: str, rounds_left: int) -> Decision:
+    """Decide whether the experiment goes on after this round, and write its status.
+
+    ``rounds_left`` counts the rounds after this one in the current run."""
+    state = load_state(records)
+    decision = decide(state, rounds_left)
+    now = utc_now()
+    document = status_document(state, decision, now)
+    records.write(records.status_key(), "ExperimentStatus", {"experiment": state.name, "status": document})
+    records.write_once(
+        records.decision_key(round_id),
+        "Decision",
+        {"round": round_id, "phase": decision.phase, "reason": decision.reason, "message": decision.message, "time": now},
+    )
+    return decision

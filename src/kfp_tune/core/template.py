@@ -1,0 +1,103 @@
+"""Trial templates: find the placeholders, substitute them by walking the parsed tree.
+
+Values are never spliced into YAML text. A placeholder that is a whole string is replaced by the
+value's string; one inside a longer string is replaced in place. Either way the result stays a
+string, so a value such as ``no``, ``1e3`` or ``a"\\nkind: Pod`` reaches the trial exactly as is and
+cannot add a field to the manifest.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any, Iterator, Mapping
+
+TRIAL_PARAMETER = re.compile(r"\$\{trialParameters\.([^{}]+?)\}")
+TRIAL_SPEC_META = re.compile(r"^\$\{trialSpec\.(Name|Namespace|Kind|APIVersion|Labels\[(.+)\]|Annotations\[(.+)\])\}$")
+
+
+def walk_strings(tree: Any) -> Iterator[str]:
+    """Every string (keys excluded) in a parsed YAML tree."""
+    if isinstance(tree, str):
+        yield tree
+    elif isinstance(tree, Mapping):
+        for value in tree.values():
+            yield from walk_strings(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from walk_strings(item)
+
+
+def placeholders_in(tree: Any) -> set[str]:
+    """Names x of every ``${trialParameters.x}`` in the tree."""
+    found: set[str] = set()
+    for text in walk_strings(tree):
+        found.update(TRIAL_PARAMETER.findall(text))
+    return found
+
+
+def is_meta_reference(reference: str) -> bool:
+    """Whether a trialParameters reference is trial metadata such as ``${trialSpec.Name}``."""
+    return TRIAL_SPEC_META.match(reference) is not None
+
+
+def resolve_meta_reference(reference: str, manifest: Mapping[str, Any]) -> str:
+    """The value of ``${trialSpec.Name|Namespace|Kind|APIVersion|Labels[k]|Annotations[k]}``."""
+    match = TRIAL_SPEC_META.match(reference)
+    if match is None:
+        raise ValueError(f"not a trialSpec reference: {reference!r}")
+    metadata = manifest.get("metadata") or {}
+    key = match.group(1)
+    if key == "Name":
+        return str(metadata.get("name", ""))
+    if key == "Namespace":
+        return str(metadata.get("namespace", ""))
+    if key == "Kind":
+        return str(manifest.get("kind", ""))
+    if key == "APIVersion":
+        return str(manifest.get("apiVersion", ""))
+    if match.group(2) is not None:
+        return str((metadata.get("labels") or {}).get(match.group(2), ""))
+    return str((metadata.get("annotations") or {}).get(match.group(3), ""))
+
+
+def substitute(tree: Any, values: Mapping[str, str]) -> Any:
+    """A copy of the tree with every ``${trialParameters.x}`` replaced by ``values[x]``.
+
+    Raises KeyError naming a placeholder with no value."""
+    if isinstance(tree, str):
+        return TRIAL_PARAMETER.sub(lambda m: _lookup(values, m.group(1)), tree)
+    if isinstance(tree, Mapping):
+        return {key: substitute(value, values) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [substitute(item, values) for item in tree]
+    return copy.deepcopy(tree)
+
+
+def _lookup(values: Mapping[str, str], name: str) -> str:
+    if name not in values:
+        raise KeyError(f"${{trialParameters.{name}}} has no value")
+    return str(values[name])
+
+
+def find_containers(tree: Any) -> Iterator[dict[str, Any]]:
+    """Every container (an item of a ``containers`` or ``initContainers`` list) in a manifest."""
+    if isinstance(tree, Mapping):
+        for key, value in tree.items():
+            if key in ("containers", "initContainers") and isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        yield item
+            else:
+                yield from find_containers(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from find_containers(item)
+
+
+def find_primary_container(manifest: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    """The first container named ``name`` (Katib's primaryContainerName) in the manifest."""
+    for container in find_containers(manifest):
+        if container.get("name") == name:
+            return container
+    return None

@@ -1,0 +1,346 @@
+"""Semantic validation of an experiment: Katib's admission rules plus the ones Katib misses.
+
+Every rule appends a FieldError and carries on, so a user sees every problem at once.
+Paths follow Katib's (``spec.parameters[1].feasibleSpace.min``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+from kfp_tune.algorithms.catalogue import ALGORITHMS, EARLY_STOPPING, parse_settings
+from kfp_tune.core.errors import FieldError
+from kfp_tune.core.space import DISTRIBUTIONS, PARAMETER_TYPES, parse_number
+from kfp_tune.core.spec import Experiment, ExperimentSpec, ParameterSpec
+from kfp_tune.core.template import (
+    find_primary_container,
+    is_meta_reference,
+    placeholders_in,
+)
+
+NAME_PATTERN = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+METRIC_STRATEGIES = ("min", "max", "latest")
+RESUME_POLICIES = ("Never", "LongRunning", "FromVolume")
+COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "None", "Push")
+MAX_NAME_LENGTH = 63
+
+
+class _Errors(list):
+    def add(self, path: str, message: str) -> None:
+        self.append(FieldError(path, message))
+
+
+def validate_experiment(experiment: Experiment) -> list[FieldError]:
+    """Every problem in a (defaulted) experiment; an empty list when it is valid."""
+    errors = _Errors()
+    name = experiment.metadata.name
+    if not name:
+        errors.add("metadata.name", "required: the experiment's name")
+    elif not NAME_PATTERN.match(name) or len(name) > MAX_NAME_LENGTH:
+        errors.add(
+            "metadata.name",
+            f"expected lower case letters, digits or '-', starting with a letter, ending with a letter "
+            f"or digit, at most {MAX_NAME_LENGTH} characters (regex {NAME_PATTERN.pattern}), got {name!r}",
+        )
+    spec = experiment.spec
+    _check_counts(spec, errors)
+    _check_objective(spec, errors)
+    _check_algorithms(spec, errors)
+    if spec.resume_policy not in RESUME_POLICIES:
+        errors.add("spec.resumePolicy", f"expected one of {list(RESUME_POLICIES)}, got {spec.resume_policy!r}")
+    if spec.nas_config is not None:
+        errors.add("spec.nasConfig", "neural architecture search is not supported yet; use spec.parameters")
+    if not spec.parameters and spec.nas_config is None:
+        errors.add("spec.parameters", "required: at least one parameter to tune")
+    for index, parameter in enumerate(spec.parameters):
+        _check_parameter(spec, index, parameter, errors)
+    _check_unique([p.name for p in spec.parameters], "spec.parameters", "parameter name", errors)
+    _check_trial_template(spec, errors)
+    _check_metrics_collector(spec, errors)
+    return list(errors)
+
+
+def _check_counts(spec: ExperimentSpec, errors: _Errors) -> None:
+    if spec.max_failed_trial_count is not None and spec.max_failed_trial_count < 0:
+        errors.add("spec.maxFailedTrialCount", f"expected 0 or more, got {spec.max_failed_trial_count}")
+    if spec.max_trial_count is not None and spec.max_trial_count <= 0:
+        errors.add("spec.maxTrialCount", f"expected more than 0, got {spec.max_trial_count}")
+    if spec.parallel_trial_count is not None and spec.parallel_trial_count <= 0:
+        errors.add("spec.parallelTrialCount", f"expected more than 0, got {spec.parallel_trial_count}")
+    if spec.max_trial_count is not None and spec.max_trial_count > 0:
+        if spec.max_failed_trial_count is not None and spec.max_failed_trial_count > spec.max_trial_count:
+            errors.add(
+                "spec.maxFailedTrialCount",
+                f"expected at most spec.maxTrialCount ({spec.max_trial_count}), got {spec.max_failed_trial_count}",
+            )
+        if spec.parallel_trial_count is not None and spec.parallel_trial_count > spec.max_trial_count:
+            errors.add(
+                "spec.parallelTrialCount",
+                f"expected at most spec.maxTrialCount ({spec.max_trial_count}), got {spec.parallel_trial_count}",
+            )
+
+
+def _check_objective(spec: ExperimentSpec, errors: _Errors) -> None:
+    objective = spec.objective
+    if objective is None:
+        errors.add("spec.objective", "required: type and objectiveMetricName")
+        return
+    if objective.type not in ("minimize", "maximize"):
+        errors.add("spec.objective.type", f"expected 'minimize' or 'maximize', got {objective.type!r}")
+    if not objective.objective_metric_name:
+        errors.add("spec.objective.objectiveMetricName", "required: the metric to optimize")
+    if objective.objective_metric_name in objective.additional_metric_names:
+        errors.add(
+            "spec.objective.additionalMetricNames",
+            f"must not contain the objective metric {objective.objective_metric_name!r}",
+        )
+    _check_unique(objective.additional_metric_names, "spec.objective.additionalMetricNames", "metric name", errors, bare=True)
+    if objective.goal is not None and not math.isfinite(objective.goal):
+        errors.add("spec.objective.goal", f"expected a finite number, got {objective.goal}")
+    metrics = {objective.objective_metric_name, *objective.additional_metric_names}
+    seen: set[str] = set()
+    for index, strategy in enumerate(objective.metric_strategies or []):
+        path = f"spec.objective.metricStrategies[{index}]"
+        if strategy.value not in METRIC_STRATEGIES:
+            errors.add(f"{path}.value", f"expected one of {list(METRIC_STRATEGIES)}, got {strategy.value!r}")
+        if strategy.name not in metrics:
+            errors.add(f"{path}.name", f"{strategy.name!r} is neither the objective metric nor an additional metric")
+        if strategy.name in seen:
+            errors.add(f"{path}.name", f"strategy for {strategy.name!r} is given more than once")
+        seen.add(strategy.name)
+
+
+def _check_algorithms(spec: ExperimentSpec, errors: _Errors) -> None:
+    algorithm = spec.algorithm
+    if algorithm is None:
+        errors.add("spec.algorithm", "required: algorithmName")
+    elif not algorithm.algorithm_name:
+        errors.add("spec.algorithm.algorithmName", f"required, one of {sorted(ALGORITHMS)}")
+    elif algorithm.algorithm_name not in ALGORITHMS:
+        errors.add(
+            "spec.algorithm.algorithmName",
+            f"unknown algorithm {algorithm.algorithm_name!r}; expected one of {sorted(ALGORITHMS)}",
+        )
+    else:
+        entry = ALGORITHMS[algorithm.algorithm_name]
+        pairs = [(s.name, s.value) for s in algorithm.algorithm_settings]
+        settings, problems = parse_settings(entry, pairs, "spec.algorithm.algorithmSettings")
+        for path, message in problems:
+            errors.add(path, message)
+        if entry.check_problem is not None and not problems:
+            for path, message in entry.check_problem(spec.parameters, settings):
+                errors.add(path, message)
+    early = spec.early_stopping
+    if early is not None:
+        if not early.algorithm_name:
+            errors.add("spec.earlyStopping.algorithmName", f"required, one of {sorted(EARLY_STOPPING)}")
+        elif early.algorithm_name not in EARLY_STOPPING:
+            errors.add(
+                "spec.earlyStopping.algorithmName",
+                f"unknown early stopping algorithm {early.algorithm_name!r}; expected one of {sorted(EARLY_STOPPING)}",
+            )
+        else:
+            pairs = [(s.name, s.value) for s in early.algorithm_settings]
+            _, problems = parse_settings(EARLY_STOPPING[early.algorithm_name], pairs, "spec.earlyStopping.algorithmSettings")
+            for path, message in problems:
+                errors.add(path, message)
+
+
+def _check_parameter(spec: ExperimentSpec, index: int, parameter: ParameterSpec, errors: _Errors) -> None:
+    path = f"spec.parameters[{index}]"
+    fs = parameter.feasible_space
+    fpath = f"{path}.feasibleSpace"
+    if not parameter.name:
+        errors.add(f"{path}.name", "required")
+    elif "{" in parameter.name or "}" in parameter.name:
+        errors.add(f"{path}.name", f"must not contain '{{' or '}}', got {parameter.name!r}")
+    if parameter.parameter_type not in PARAMETER_TYPES:
+        errors.add(f"{path}.parameterType", f"expected one of {list(PARAMETER_TYPES)}, got {parameter.parameter_type!r}")
+        return
+    if fs.distribution not in DISTRIBUTIONS:
+        errors.add(f"{fpath}.distribution", f"expected one of {list(DISTRIBUTIONS)}, got {fs.distribution!r}")
+    if parameter.parameter_type in ("discrete", "categorical"):
+        for key in ("min", "max", "step"):
+            if getattr(fs, key) not in (None, ""):
+                errors.add(f"{fpath}.{key}", f"not allowed for parameterType {parameter.parameter_type}; use feasibleSpace.list")
+        if not fs.list:
+            errors.add(f"{fpath}.list", f"required for parameterType {parameter.parameter_type}: a non-empty list of values")
+            return
+        _check_unique(list(fs.list), f"{fpath}.list", "value", errors, bare=True)
+        if parameter.parameter_type == "discrete":
+            for i, item in enumerate(fs.list):
+                try:
+                    parse_number(item)
+                except ValueError:
+                    errors.add(f"{fpath}.list[{i}]", f"discrete values must be numbers, got {item!r}")
+        return
+    # double and int
+    if fs.list:
+        errors.add(f"{fpath}.list", f"not allowed for parameterType {parameter.parameter_type}; use min and max")
+    bounds: dict[str, float] = {}
+    for key in ("min", "max", "step"):
+        text = getattr(fs, key)
+        if text in (None, ""):
+            if key != "step":
+                errors.add(f"{fpath}.{key}", f"required for parameterType {parameter.parameter_type}")
+            continue
+        try:
+            value = parse_number(text)
+        except ValueError:
+            errors.add(f"{fpath}.{key}", f"expected a finite number, got {text!r}")
+            continue
+        if parameter.parameter_type == "int" and value != int(value):
+            errors.add(f"{fpath}.{key}", f"expected an integer for parameterType int, got {text!r}")
+            continue
+        bounds[key] = value
+    low, high, step = bounds.get("min"), bounds.get("max"), bounds.get("step")
+    if low is not None and high is not None:
+        if low > high or (low == high and not _is_hyperband_resource(spec, parameter.name)):
+            errors.add(f"{fpath}.min", f"expected min < max, got min {low:g} and max {high:g}")
+        if step is not None and step > 0 and step > high - low and low < high:
+            errors.add(f"{fpath}.step", f"expected a step no larger than max - min ({high - low:g}), got {step:g}")
+    if step is not None and step <= 0:
+        errors.add(f"{fpath}.step", f"expected a step > 0, got {step:g}")
+    if fs.distribution in ("logUniform", "logNormal") and low is not None and low <= 0:
+        errors.add(f"{fpath}.min", f"expected min > 0 for the {fs.distribution} distribution, got {low:g}")
+
+
+def _is_hyperband_resource(spec: ExperimentSpec, name: str) -> bool:
+    """Hyperband sets its resource parameter's range itself (r_l), so min == max is allowed there,
+    as in Katib's own hyperband example."""
+    if spec.algorithm is None or spec.algorithm.algorithm_name != "hyperband":
+        return False
+    return spec.algorithm.settings().get("resource_name") == name
+
+
+def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
+    template = spec.trial_template
+    path = "spec.trialTemplate"
+    if template is None:
+        errors.add(path, "required: trialSpec, trialParameters and primaryContainerName")
+        return
+    if not template.primary_container_name:
+        errors.add(f"{path}.primaryContainerName", "required: the name of the container that trains")
+    if not template.success_condition:
+        errors.add(f"{path}.successCondition", f"required for kind {_kind(template.trial_spec)!r} (no default for it)")
+    if not template.failure_condition:
+        errors.add(f"{path}.failureCondition", f"required for kind {_kind(template.trial_spec)!r} (no default for it)")
+    if template.trial_spec is None and template.config_map is None:
+        errors.add(f"{path}.trialSpec", "required: trialSpec (or configMap)")
+        return
+    if template.trial_spec is not None and template.config_map is not None:
+        errors.add(path, "only one of trialSpec and configMap may be given")
+        return
+    if template.config_map is not None:
+        cm = template.config_map
+        for key, value in (("configMapName", cm.config_map_name), ("configMapNamespace", cm.config_map_namespace), ("templatePath", cm.template_path)):
+            if not value:
+                errors.add(f"{path}.configMap.{key}", "required")
+        return
+    trial_spec = template.trial_spec or {}
+    if template.trial_parameters is None:
+        errors.add(f"{path}.trialParameters", "required: one entry per ${trialParameters.x} in trialSpec")
+        declared: set[str] = set()
+    else:
+        declared = _check_trial_parameters(spec, trial_spec, errors)
+    used = placeholders_in(trial_spec)
+    for name in sorted(used - declared):
+        errors.add(f"{path}.trialSpec", f"${{trialParameters.{name}}} is used but not declared in spec.trialTemplate.trialParameters")
+    metadata = trial_spec.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        errors.add(f"{path}.trialSpec.metadata", "expected a mapping")
+        metadata = {}
+    for key in ("name", "namespace"):
+        if key in metadata:
+            errors.add(f"{path}.trialSpec.metadata.{key}", "must be omitted: kfp-tune names each trial and picks the namespace")
+    for key in ("apiVersion", "kind"):
+        if not trial_spec.get(key):
+            errors.add(f"{path}.trialSpec.{key}", "required")
+    if template.primary_container_name and find_primary_container(trial_spec, template.primary_container_name) is None:
+        errors.add(
+            f"{path}.primaryContainerName",
+            f"no container named {template.primary_container_name!r} in trialSpec",
+        )
+
+
+def _check_trial_parameters(spec: ExperimentSpec, trial_spec: dict[str, Any], errors: _Errors) -> set[str]:
+    template = spec.trial_template
+    assert template is not None and template.trial_parameters is not None
+    parameter_names = {p.name for p in spec.parameters}
+    used = placeholders_in(trial_spec)
+    names: set[str] = set()
+    references: set[str] = set()
+    for index, tp in enumerate(template.trial_parameters):
+        path = f"spec.trialTemplate.trialParameters[{index}]"
+        if not tp.name or "{" in tp.name or "}" in tp.name:
+            errors.add(f"{path}.name", f"required, without '{{' or '}}', got {tp.name!r}")
+            continue
+        if not tp.reference:
+            errors.add(f"{path}.reference", "required: a parameter name or ${trialSpec.Name|Namespace|Kind|APIVersion|Labels[k]|Annotations[k]}")
+            continue
+        if tp.name in names:
+            errors.add(f"{path}.name", f"{tp.name!r} is declared more than once")
+            continue
+        if tp.reference in references:
+            errors.add(f"{path}.reference", f"{tp.reference!r} is referenced more than once")
+            continue
+        names.add(tp.name)
+        references.add(tp.reference)
+        if not is_meta_reference(tp.reference) and tp.reference not in parameter_names:
+            errors.add(
+                f"{path}.reference",
+                f"{tp.reference!r} is not in spec.parameters ({sorted(parameter_names)}) nor a ${{trialSpec.*}} reference",
+            )
+        if tp.name not in used:
+            errors.add(f"{path}.name", f"${{trialParameters.{tp.name}}} does not appear in spec.trialTemplate.trialSpec")
+    return names
+
+
+def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
+    mc = spec.metrics_collector_spec
+    if mc is None or mc.collector is None:
+        return
+    path = "spec.metricsCollectorSpec"
+    kind = mc.collector.kind
+    if kind not in COLLECTOR_KINDS:
+        errors.add(f"{path}.collector.kind", f"expected one of {list(COLLECTOR_KINDS)}, got {kind!r}")
+        return
+    fsp = mc.source.file_system_path if mc.source else None
+    if kind == "File":
+        if fsp is None or fsp.kind != "File" or not (fsp.path or "").startswith("/"):
+            errors.add(f"{path}.source.fileSystemPath.path", "an absolute path of kind File is required for the File collector")
+        if fsp is not None and fsp.format not in ("TEXT", "JSON"):
+            errors.add(f"{path}.source.fileSystemPath.format", f"expected TEXT or JSON, got {fsp.format!r}")
+        if fsp is not None and fsp.format == "JSON" and mc.source and mc.source.filter is not None:
+            errors.add(f"{path}.source.filter", "must be omitted when the file format is JSON")
+    elif kind == "TensorFlowEvent":
+        if fsp is None or fsp.kind != "Directory" or not (fsp.path or "").startswith("/"):
+            errors.add(f"{path}.source.fileSystemPath.path", "an absolute path of kind Directory is required for the TensorFlowEvent collector")
+        if fsp is not None and fsp.format:
+            errors.add(f"{path}.source.fileSystemPath.format", "must be empty for the TensorFlowEvent collector")
+    if mc.source and mc.source.filter:
+        for index, pattern in enumerate(mc.source.filter.metrics_format):
+            where = f"{path}.source.filter.metricsFormat[{index}]"
+            try:
+                compiled = re.compile(pattern)
+            except re.error as exc:
+                errors.add(where, f"not a valid regular expression: {exc}")
+                continue
+            if compiled.groups < 2:
+                errors.add(where, "needs two groups: the metric name, then its value")
+
+
+def _check_unique(values: list[str], path: str, what: str, errors: _Errors, bare: bool = False) -> None:
+    seen: set[str] = set()
+    for index, value in enumerate(values):
+        if value in seen:
+            where = f"{path}[{index}]" if bare else f"{path}[{index}].name"
+            errors.add(where, f"{what} {value!r} is given more than once")
+        seen.add(value)
+
+
+def _kind(trial_spec: dict[str, Any] | None) -> str:
+    return str((trial_spec or {}).get("kind", ""))
+

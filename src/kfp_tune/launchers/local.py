@@ -1,0 +1,103 @@
+"""Run a trial on this machine: the primary container's command and args as a subprocess.
+
+Exec form only (no shell), with the container's ``env`` on top of this process's environment
+less any store credentials. ``python`` / ``python3`` as the command means this Python, so the
+trial sees the same installed packages. ``mounts`` maps container paths to local folders, as a
+volume would (``{"/opt/digits": "images/sklearn-digits"}``). Only the primary container runs,
+once, whatever the kind's replicas; a Job's ``activeDeadlineSeconds`` is honoured.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Mapping
+
+from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
+from kfp_tune.core.template import find_primary_container
+
+log = logging.getLogger(__name__)
+
+CREDENTIAL_VARIABLES = frozenset(
+    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"}
+)
+
+
+class LocalLauncher:
+    def __init__(self, mounts: Mapping[str, str] | None = None, timeout_seconds: float | None = None):
+        self.mounts = {k.rstrip("/") or "/": str(Path(v).expanduser().resolve()) for k, v in (mounts or {}).items()}
+        self.timeout_seconds = timeout_seconds
+
+    def _map(self, text: str) -> str:
+        """Rewrite a container path (alone, or after ``--flag=``) to its local folder."""
+        for container_path, local_path in sorted(self.mounts.items(), key=lambda kv: -len(kv[0])):
+            for lead in ("", "="):
+                marker = lead + container_path
+                at = text.find(marker)
+                if at == -1 or (lead == "" and at != 0):
+                    continue
+                end = at + len(marker)
+                if end == len(text) or text[end] == "/":
+                    return text[: at + len(lead)] + local_path + text[end:]
+        return text
+
+    def command_for(self, run: TrialRun) -> tuple[list[str], dict[str, str], str | None]:
+        """(argv, env, working directory) for a trial; ValueError if it cannot run locally."""
+        container = find_primary_container(run.manifest, run.primary_container)
+        if container is None:
+            raise ValueError(f"no container named {run.primary_container!r} in the trial manifest")
+        argv = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+        if not argv:
+            raise ValueError(
+                f"container {run.primary_container!r} has no command: running locally needs command (and args), "
+                "since the image's entrypoint is not known here"
+            )
+        argv = [self._map(a) for a in argv]
+        if Path(argv[0]).name in ("python", "python3"):
+            argv[0] = sys.executable
+        env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
+        for item in container.get("env") or []:
+            if "valueFrom" in item:
+                raise ValueError(f"env {item.get('name')!r} uses valueFrom, which needs a cluster")
+            env[str(item["name"])] = self._map(str(item.get("value", "")))
+        workdir = container.get("workingDir")
+        return argv, env, self._map(workdir) if workdir else None
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        try:
+            argv, env, cwd = self.command_for(trial)
+        except ValueError as exc:
+            return LaunchOutcome("Failed", reason="InvalidTrial", message=str(exc))
+        timeout = _deadline(trial.manifest) or self.timeout_seconds
+        log.info("trial %s: running %s", trial.trial, argv[0])
+        with tempfile.TemporaryFile() as output:
+            try:
+                process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
+            except OSError as exc:
+                return LaunchOutcome("Failed", reason="StartError", message=f"cannot start {argv[0]!r}: {exc.strerror}")
+            try:
+                code = process.wait(timeout=timeout)
+                reason = "" if code == 0 else "Error"
+                message = "" if code == 0 else f"exit code {code}"
+            except subprocess.TimeoutExpired:
+                process.kill()
+                code = process.wait()
+                reason, message = "DeadlineExceeded", f"the trial ran past its deadline of {timeout:g} s and was killed"
+            except BaseException:
+                process.kill()
+                process.wait()
+                raise
+            output.seek(0)
+            text = output.read().decode("utf-8", errors="replace")
+        phase = "Succeeded" if code == 0 and not reason else "Failed"
+        return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={trial.primary_container: text})
+
+
+def _deadline(manifest: Mapping[str, Any]) -> float | None:
+    spec = manifest.get("spec") or {}
+    value = spec.get("activeDeadlineSeconds") if isinstance(spec, dict) else None
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None

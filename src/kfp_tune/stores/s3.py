@@ -1,0 +1,120 @@
+"""A store in an S3 bucket, through the ``minio`` client (MinIO, SeaweedFS, AWS S3, ...).
+
+Endpoint and credentials come from the environment, never from the URI or a pipeline parameter:
+
+- ``KFP_TUNE_S3_ENDPOINT`` (or ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``): ``http://host:port``
+  or ``https://host``; plain ``host:port`` means https. Default: AWS S3.
+- ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, optionally ``AWS_SESSION_TOKEN``.
+- ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, optional.
+
+In a cluster they come from a Kubernetes Secret mounted as env. The credentials are kept only
+inside the minio client; this class's repr and every error name the endpoint and bucket only.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+from kfp_tune.core.errors import StoreError
+
+ENDPOINT_VARIABLES = ("KFP_TUNE_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint: str
+    secure: bool
+    access_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    session_token: str | None = field(default=None, repr=False)
+    region: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> "S3Settings":
+        env = os.environ if environ is None else environ
+        raw = next((env[v] for v in ENDPOINT_VARIABLES if env.get(v)), "https://s3.amazonaws.com")
+        parsed = urlparse(raw if "://" in raw else f"https://{raw}")
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise StoreError(f"S3 endpoint {raw!r}: expected http://host:port or https://host")
+        return cls(
+            endpoint=parsed.netloc,
+            secure=parsed.scheme == "https",
+            access_key=env.get("AWS_ACCESS_KEY_ID") or None,
+            secret_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
+            session_token=env.get("AWS_SESSION_TOKEN") or None,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+        )
+
+
+class S3Store:
+    def __init__(self, bucket: str, prefix: str = "", settings: S3Settings | None = None):
+        from minio import Minio
+
+        self.settings = settings or S3Settings.from_env()
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        scheme = "https" if self.settings.secure else "http"
+        self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
+        self.endpoint_url = f"{scheme}://{self.settings.endpoint}"
+        self._client = Minio(
+            self.settings.endpoint,
+            access_key=self.settings.access_key,
+            secret_key=self.settings.secret_key,
+            session_token=self.settings.session_token,
+            secure=self.settings.secure,
+            region=self.settings.region,
+        )
+
+    @classmethod
+    def from_uri(cls, uri: str, settings: S3Settings | None = None) -> "S3Store":
+        parsed = urlparse(uri)
+        if parsed.scheme != "s3" or not parsed.netloc:
+            raise StoreError(f"S3 store URI {uri!r}: expected s3://bucket/prefix")
+        return cls(parsed.netloc, parsed.path, settings)
+
+    def __repr__(self) -> str:
+        return f"S3Store({self.uri!r}, endpoint={self.endpoint_url!r})"
+
+    def _key(self, key: str) -> str:
+        if not key or key.startswith("/") or any(part in ("", ".", "..") for part in key.split("/")):
+            raise StoreError(f"invalid store key {key!r}")
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def _error(self, action: str, key: str, exc: Exception) -> StoreError:
+        code = getattr(exc, "code", None) or type(exc).__name__
+        return StoreError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: {code}")
+
+    def get(self, key: str) -> bytes | None:
+        from minio.error import S3Error
+
+        try:
+            response = self._client.get_object(self.bucket, self._key(key))
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject"):
+                return None
+            raise self._error("read of", key, exc) from None
+        except Exception as exc:  # connection errors after minio's own retries
+            raise self._error("read of", key, exc) from None
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def put(self, key: str, data: bytes) -> None:
+        try:
+            self._client.put_object(self.bucket, self._key(key), io.BytesIO(data), len(data))
+        except Exception as exc:
+            raise self._error("write of", key, exc) from None
+
+    def list(self, prefix: str) -> list[str]:
+        full = f"{self.prefix}/{prefix}" if self.prefix else prefix
+        try:
+            names = [o.object_name for o in self._client.list_objects(self.bucket, prefix=full, recursive=True)]
+        except Exception as exc:
+            raise self._error("listing of", prefix, exc) from None
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        return sorted(n[strip:] for n in names if n is not None)

@@ -1,0 +1,140 @@
+"""Shared fixtures: experiments built from a template, stores (a local folder and a real
+SeaweedFS S3 server on loopback), and a fast trial script."""
+
+from __future__ import annotations
+
+import copy
+import sys
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+
+TESTS = Path(__file__).parent
+REPO = TESTS.parent
+DATA = TESTS / "data"
+KATIB_EXAMPLES = sorted((DATA / "katib-examples").glob("*.yaml"))
+QUADRATIC = TESTS / "trials" / "quadratic.py"
+S3_ACCESS_KEY = "kfptune-test-access"
+S3_SECRET_KEY = "kfptune-test-secret-9f3a7c1e"
+
+sys.path.insert(0, str(TESTS))
+
+
+def quadratic_experiment(**overrides: Any) -> dict[str, Any]:
+    """A small Katib Experiment (dict) whose trial is tests/trials/quadratic.py."""
+    doc: dict[str, Any] = {
+        "apiVersion": "kubeflow.org/v1beta1",
+        "kind": "Experiment",
+        "metadata": {"name": "quad"},
+        "spec": {
+            "objective": {"type": "minimize", "objectiveMetricName": "loss", "additionalMetricNames": ["accuracy"]},
+            "algorithm": {"algorithmName": "random", "algorithmSettings": [{"name": "random_state", "value": "3"}]},
+            "parallelTrialCount": 2,
+            "maxTrialCount": 6,
+            "maxFailedTrialCount": 2,
+            "parameters": [
+                {"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}},
+                {"name": "y", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}},
+            ],
+            "trialTemplate": {
+                "primaryContainerName": "main",
+                "trialParameters": [
+                    {"name": "x", "reference": "x"},
+                    {"name": "y", "reference": "y"},
+                ],
+                "trialSpec": {
+                    "apiVersion": "batch/v1",
+                    "kind": "Job",
+                    "spec": {
+                        "template": {
+                            "spec": {
+                                "containers": [
+                                    {
+                                        "name": "main",
+                                        "image": "python:3.11-slim",
+                                        "command": ["python3", str(QUADRATIC)],
+                                        "args": ["x=${trialParameters.x}", "y=${trialParameters.y}"],
+                                    }
+                                ],
+                                "restartPolicy": "Never",
+                            }
+                        }
+                    },
+                },
+            },
+        },
+    }
+    return merge(doc, overrides)
+
+
+def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of base with dotted-path overrides applied (``spec.maxTrialCount``)."""
+    out = copy.deepcopy(base)
+    for path, value in overrides.items():
+        node = out
+        parts = path.split("__") if "__" in path else path.split(".")
+        for part in parts[:-1]:
+            node = node[int(part)] if isinstance(node, list) else node.setdefault(part, {})
+        last = parts[-1]
+        if isinstance(node, list):
+            node[int(last)] = value
+        elif value is _DELETE:
+            node.pop(last, None)
+        else:
+            node[last] = value
+    return out
+
+
+_DELETE = object()
+DELETE = _DELETE
+
+
+def load_katib_example(name: str) -> dict[str, Any]:
+    return yaml.safe_load((DATA / "katib-examples" / name).read_text())
+
+
+@pytest.fixture
+def local_store(tmp_path: Path):
+    from kfp_tune.stores import LocalStore
+
+    return LocalStore(tmp_path / "store")
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory):
+    from seaweed import start_seaweed
+
+    server = start_seaweed(tmp_path_factory.mktemp("seaweed"), S3_ACCESS_KEY, S3_SECRET_KEY)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_env(seaweed, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The environment a component sees in a cluster: endpoint and credentials as env vars."""
+    for key, value in seaweed.env().items():
+        monkeypatch.setenv(key, value)
+    return seaweed.env()
+
+
+@pytest.fixture
+def s3_bucket(seaweed) -> str:
+    from minio import Minio
+
+    client = Minio(seaweed.endpoint.split("://")[1], access_key=seaweed.access_key, secret_key=seaweed.secret_key, secure=False)
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    client.make_bucket(name)
+    return name
+
+
+@pytest.fixture
+def s3_store(s3_env, s3_bucket):
+    from kfp_tune.stores.s3 import S3Store
+
+    return S3Store.from_uri(f"s3://{s3_bucket}/some/prefix")
+
+
+StoreFactory = Callable[[], Any]

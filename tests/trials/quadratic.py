@@ -1,0 +1,30 @@
+"""A fast trial for tests: prints Katib-style metrics for a quadratic of its arguments.
+
+Arguments are name=value pairs; ``mode`` picks a behaviour: ok, fail (exit 3), silent (no
+objective metric), echo (print argv and the env variables named in ECHO_ENV).
+"""
+
+import os
+import sys
+
+args = dict(a.split("=", 1) for a in sys.argv[1:])
+mode = args.pop("mode", "ok")
+if mode == "echo":
+    print("ARGV=" + repr(sys.argv[1:]))
+    for name in os.environ.get("ECHO_ENV", "").split(","):
+        if name:
+            print(f"ENV {name}=" + repr(os.environ.get(name)))
+    print("loss=1.0")
+    sys.exit(0)
+x = float(args.get("x", "0"))
+y = float(args.get("y", "0"))
+loss = (x - 0.3) ** 2 + (y - 0.7) ** 2
+if mode == "fail":
+    print("loss=0.5")
+    print("something went wrong", file=sys.stderr)
+    sys.exit(3)
+if mode == "silent":
+    print("nothing to report")
+    sys.exit(0)
+for step in range(3):
+    print(f"step={step} loss={loss + 0.1 * (2 - step):.6f} accuracy={1 - loss:.6f}")
