@@ -156,7 +156,7 @@ def tune_result(store: Any, experiment_name: str) -> TuneResult:
     status = records.read(records.status_key(), "ExperimentStatus")
     phase = status["status"]["phase"] if status else "Running"
     reason = status["status"]["reason"] if status else ""
-    trials = [Trial(t.name, space.parse(t.assignment), t.metrics, t.status) for t in state.trials]
+    trials = [Trial(t.name, space.to_python(t.assignment), t.metrics, t.status) for t in state.trials]
     best = best_trial(state)
     best_out = next((t for t in trials if best is not None and t.name == best.name), None)
     return TuneResult(experiment_name, phase, reason, best_out, trials, store.uri)

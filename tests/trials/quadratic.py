@@ -7,8 +7,10 @@ objective metric), echo (print argv and the env variables named in ECHO_ENV).
 import os
 import sys
 
-args = dict(a.split("=", 1) for a in sys.argv[1:])
-mode = args.pop("mode", "ok")
+mode = "echo" if "mode=echo" in sys.argv[1:] else "ok"
+if mode != "echo":
+    args = dict(a.split("=", 1) for a in sys.argv[1:])
+    mode = args.pop("mode", "ok")
 if mode == "echo":
     print("ARGV=" + repr(sys.argv[1:]))
     for name in os.environ.get("ECHO_ENV", "").split(","):

@@ -82,6 +82,13 @@ class Parameter:
             raise ValueError(f"{text!r} is not one of {list(self.choices)}")
         return text
 
+    def to_python(self, value: Value) -> Value:
+        """The value a Python objective gets: discrete values as numbers (int when integral)."""
+        if self.type == "discrete" and isinstance(value, str):
+            number = parse_number(value)
+            return int(number) if number.is_integer() and not any(c in value for c in ".eE") else number
+        return value
+
     def contains(self, value: Value) -> bool:
         """Whether a typed value is feasible: in bounds, on the step grid, of the right type."""
         if self.type in ("discrete", "categorical"):
@@ -168,6 +175,10 @@ class SearchSpace:
     def parse(self, assignment: dict[str, str]) -> dict[str, Value]:
         """Typed values of a stored (string) assignment."""
         return {p.name: p.parse(assignment[p.name]) for p in self.parameters}
+
+    def to_python(self, assignment: dict[str, str]) -> dict[str, Value]:
+        """A stored assignment as a Python objective receives it (see Parameter.to_python)."""
+        return {p.name: p.to_python(p.parse(assignment[p.name])) for p in self.parameters}
 
     def key(self, assignment: dict[str, Value]) -> tuple[str, ...]:
         """A hashable identity of an assignment, by its string form (what the trial sees)."""

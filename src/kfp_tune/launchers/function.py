@@ -15,7 +15,7 @@ Objective = Callable[[dict[str, Any]], "float | Mapping[str, float]"]
 
 
 class FunctionLauncher:
-    """Calls ``objective(params)`` with typed parameter values. A number it returns is the
+    """Calls ``objective(params)`` with typed parameter values (discrete ones as numbers). A number it returns is the
     objective metric; a dict is metric name -> value. An exception fails the trial, with the
     traceback as its log."""
 
@@ -23,7 +23,7 @@ class FunctionLauncher:
         self.objective, self.space, self.objective_metric = objective, space, objective_metric
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
-        params = self.space.parse(trial.assignment)
+        params = self.space.to_python(trial.assignment)
         try:
             returned = self.objective(params)
         except Exception as exc:  # the user's code failed: the trial fails, the experiment goes on

@@ -1,0 +1,164 @@
+"""The contract every suggestion algorithm must keep, as pytest tests you can run on your own.
+
+Shipped in the package (as Optuna ships its sampler tests) so a plug-in author can check a new
+algorithm the same way the built-in ones are checked::
+
+    from kfp_tune.algorithms.testing import AlgorithmContract
+
+    class TestMyAlgorithm(AlgorithmContract):
+        algorithm_name = "random"          # a name registered with kfp_tune.algorithms.register
+        settings = {"random_state": 1}
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from kfp_tune.algorithms import registry
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.catalogue import ALGORITHMS, parse_settings
+from kfp_tune.core.space import Parameter, SearchSpace, Value
+
+
+def mixed_space(stepped: bool = False) -> SearchSpace:
+    """double (uniform and log), stepped double, int, discrete and categorical.
+
+    ``stepped`` gives every double a step, for algorithms that need a finite grid."""
+    return SearchSpace(
+        (
+            Parameter("lr", "double", 1e-4, 1e-1, step=1e-4 if stepped else None, distribution="logUniform", decimals=4 if stepped else None),
+            Parameter("momentum", "double", 0.5, 0.9, step=0.05 if stepped else None, decimals=2 if stepped else None),
+            Parameter("dropout", "double", 0.0, 0.5, step=0.1, decimals=1),
+            Parameter("layers", "int", 1, 8),
+            Parameter("batch", "discrete", choices=("16", "32", "64")),
+            Parameter("optimizer", "categorical", choices=("sgd", "adam", "ftrl")),
+        )
+    )
+
+
+def finite_space() -> SearchSpace:
+    """12 points: 3 ints x 2 categories x 2 stepped doubles."""
+    return SearchSpace(
+        (
+            Parameter("a", "int", 1, 3),
+            Parameter("b", "categorical", choices=("x", "y")),
+            Parameter("c", "double", 0.0, 0.5, step=0.5, decimals=1),
+        )
+    )
+
+
+def objective(assignment: dict[str, Value]) -> float:
+    """A deterministic objective over any space (for building histories)."""
+    total = 0.0
+    for index, (name, value) in enumerate(sorted(assignment.items())):
+        number = float(value) if not isinstance(value, str) or _is_number(value) else float(len(value))
+        total += (index + 1) * (number - 0.3) ** 2
+    return total
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+class AlgorithmContract:
+    """Subclass with ``algorithm_name`` (and optionally ``settings``) to check an algorithm."""
+
+    algorithm_name: ClassVar[str] = ""
+    settings: ClassVar[dict[str, Any]] = {}
+    objective_type: ClassVar[str] = "minimize"
+    stepped_doubles: ClassVar[bool] = False
+    """Set for algorithms that need a step on every double (grid)."""
+
+    def space(self) -> SearchSpace:
+        return mixed_space(stepped=self.stepped_doubles)
+
+    # --- helpers -------------------------------------------------------------------------
+    def problem(self, space: SearchSpace) -> Problem:
+        entry = ALGORITHMS[self.algorithm_name]
+        parsed, errors = parse_settings(entry, [(k, str(v)) for k, v in self.settings.items()], "settings")
+        assert not errors, errors
+        return Problem(space=space, objective_type=self.objective_type, objective_metric="loss", settings=parsed)  # type: ignore[arg-type]
+
+    def suggest(self, space: SearchSpace, history: list[FinishedTrial], pending: list[dict[str, Value]], n: int, seed: int = 0) -> Suggestions:
+        problem = self.problem(space)
+        algorithm = registry.create(self.algorithm_name, problem.settings)
+        return algorithm.suggest(problem, history, pending, n, np.random.default_rng(seed))
+
+    def history(self, space: SearchSpace, count: int, seed: int = 99) -> list[FinishedTrial]:
+        """Finished trials from the algorithm's own suggestions, with some failures mixed in."""
+        out: list[FinishedTrial] = []
+        while len(out) < count:
+            batch = self.suggest(space, out, [], min(4, count - len(out)), seed=seed + len(out))
+            for assignment in batch.assignments:
+                index = len(out)
+                if index % 5 == 3:
+                    out.append(FinishedTrial(f"t{index}", assignment, "Failed"))
+                elif index % 7 == 5:
+                    out.append(FinishedTrial(f"t{index}", assignment, "MetricsUnavailable"))
+                else:
+                    value = objective(assignment)
+                    out.append(FinishedTrial(f"t{index}", assignment, "Succeeded", value, {"loss": value}))
+            if batch.exhausted:
+                break
+        return out
+
+    # --- the contract --------------------------------------------------------------------
+    def test_returns_exactly_n_feasible_new_points(self) -> None:
+        space = self.space()
+        history = self.history(space, 12)
+        pending = self.suggest(space, history, [], 3, seed=5).assignments
+        result = self.suggest(space, history, pending, 6, seed=6)
+        assert len(result.assignments) == 6 and not result.exhausted
+        taken = {space.key(t.assignment) for t in history} | {space.key(a) for a in pending}
+        keys = [space.key(a) for a in result.assignments]
+        assert len(set(keys)) == len(keys), "a point suggested twice in one batch"
+        assert not taken & set(keys), "a point already tried or pending suggested again"
+        for assignment in result.assignments:
+            assert space.contains(assignment), f"infeasible {assignment}"
+
+    def test_values_have_the_parameter_types(self) -> None:
+        space = self.space()
+        for assignment in self.suggest(space, [], [], 5).assignments:
+            assert isinstance(assignment["lr"], float) and isinstance(assignment["momentum"], float)
+            assert isinstance(assignment["layers"], int) and not isinstance(assignment["layers"], bool)
+            assert assignment["batch"] in ("16", "32", "64") and assignment["optimizer"] in ("sgd", "adam", "ftrl")
+            assert abs(assignment["dropout"] * 10 - round(assignment["dropout"] * 10)) < 1e-9
+
+    def test_same_seed_same_suggestions(self) -> None:
+        space = self.space()
+        history = self.history(space, 8)
+        first = self.suggest(space, history, [], 4, seed=42)
+        second = self.suggest(space, history, [], 4, seed=42)
+        assert [space.key(a) for a in first.assignments] == [space.key(a) for a in second.assignments]
+
+    def test_zero_asked_zero_given(self) -> None:
+        assert self.suggest(self.space(), [], [], 0).assignments == []
+
+    def test_finite_space_ends_cleanly(self) -> None:
+        space = finite_space()
+        history: list[FinishedTrial] = []
+        for round_index in range(20):
+            result = self.suggest(space, history, [], 5, seed=round_index)
+            for assignment in result.assignments:
+                value = objective(assignment)
+                history.append(FinishedTrial(f"t{len(history)}", assignment, "Succeeded", value, {"loss": value}))
+            if result.exhausted:
+                break
+        else:
+            raise AssertionError("never said the space is exhausted")
+        keys = [space.key(t.assignment) for t in history]
+        assert len(keys) == len(set(keys)) == 12
+        again = self.suggest(space, history, [], 3)
+        assert again.assignments == [] and again.exhausted
+
+    def test_history_of_only_failures_is_handled(self) -> None:
+        space = self.space()
+        failed = [FinishedTrial(f"f{i}", a, "Failed") for i, a in enumerate(self.suggest(space, [], [], 4).assignments)]
+        result = self.suggest(space, failed, [], 3, seed=1)
+        assert len(result.assignments) == 3

@@ -1,0 +1,129 @@
+"""Every registered algorithm keeps the contract; random and grid do what Katib's do."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from kfp_tune.algorithms import registry
+from kfp_tune.algorithms.base import FinishedTrial, Problem
+from kfp_tune.algorithms.random_search import sample_value
+from kfp_tune.algorithms.testing import AlgorithmContract, mixed_space
+from kfp_tune.core.errors import NotImplementedAlgorithm
+from kfp_tune.core.space import Parameter, SearchSpace
+
+
+@pytest.fixture(params=registry.implemented())
+def contract(request) -> AlgorithmContract:
+    class Contract(AlgorithmContract):
+        algorithm_name = request.param
+        stepped_doubles = request.param == "grid"
+
+    return Contract()
+
+
+CONTRACT_TESTS = [name for name in dir(AlgorithmContract) if name.startswith("test_")]
+
+
+@pytest.mark.parametrize("check", CONTRACT_TESTS)
+def test_algorithm_contract(contract: AlgorithmContract, check: str):
+    getattr(contract, check)()
+
+
+def test_random_and_grid_are_implemented_and_others_say_so():
+    assert {"random", "grid"} <= set(registry.implemented())
+    with pytest.raises(NotImplementedAlgorithm, match="does not implement it yet"):
+        registry.create("hyperband", {})
+
+
+def _random(space: SearchSpace, n: int, seed: int):
+    problem = Problem(space, "minimize", "loss", {"random_state": seed})
+    return registry.create("random", problem.settings).suggest(problem, [], [], n, np.random.default_rng(seed))
+
+
+def test_random_log_uniform_is_uniform_in_log_space():
+    rng = np.random.default_rng(0)
+    parameter = Parameter("lr", "double", 1e-5, 1e-1, distribution="logUniform")
+    samples = np.array([sample_value(parameter, rng) for _ in range(4000)])
+    assert samples.min() >= 1e-5 and samples.max() <= 1e-1
+    # median of a log-uniform draw is the geometric mean of the bounds (1e-3)
+    assert abs(math.log10(np.median(samples)) - (-3)) < 0.1
+    # a quarter of the draws fall in each decade
+    assert abs(np.mean(samples < 1e-4) - 0.25) < 0.03
+
+
+def test_random_normal_stays_in_bounds_and_centres():
+    rng = np.random.default_rng(1)
+    parameter = Parameter("m", "double", 0.0, 6.0, distribution="normal")
+    samples = np.array([sample_value(parameter, rng) for _ in range(3000)])
+    assert samples.min() >= 0 and samples.max() <= 6
+    assert abs(samples.mean() - 3.0) < 0.1 and abs(samples.std() - 1.0) < 0.1
+
+
+def test_random_int_hits_both_ends_evenly():
+    rng = np.random.default_rng(2)
+    parameter = Parameter("k", "int", 2, 5)
+    samples = [sample_value(parameter, rng) for _ in range(4000)]
+    counts = np.bincount(samples)[2:]
+    assert len(counts) == 4 and counts.min() > 850
+
+
+def test_random_is_deterministic_across_processes():
+    code = (
+        "import json, numpy as np\n"
+        "from kfp_tune.algorithms import registry\n"
+        "from kfp_tune.algorithms.base import Problem\n"
+        "from kfp_tune.algorithms.testing import mixed_space\n"
+        "s = mixed_space(); p = Problem(s, 'minimize', 'loss', {'random_state': 5})\n"
+        "r = registry.create('random', p.settings).suggest(p, [], [], 5, np.random.default_rng([5, 0]))\n"
+        "print(json.dumps([s.format(a) for a in r.assignments]))\n"
+    )
+    runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout) for _ in range(2)]
+    space = mixed_space()
+    here = registry.create("random", {}).suggest(Problem(space, "minimize", "loss", {}), [], [], 5, np.random.default_rng([5, 0]))
+    assert runs[0] == runs[1] == [space.format(a) for a in here.assignments]
+
+
+def test_grid_walks_katibs_grid_example_in_order_then_ends():
+    space = SearchSpace(
+        (
+            Parameter("lr", "double", 0.01, 0.05, step=0.005, decimals=3),
+            Parameter("momentum", "double", 0.5, 0.9, step=0.1, decimals=1),
+        )
+    )
+    problem = Problem(space, "minimize", "loss", {})
+    grid = registry.create("grid", {})
+    history: list[FinishedTrial] = []
+    seen = []
+    while True:
+        result = grid.suggest(problem, history, [], 7, np.random.default_rng(0))
+        seen += [space.format(a) for a in result.assignments]
+        history += [FinishedTrial(f"t{len(history)}", a, "Succeeded", 0.0) for a in result.assignments]
+        if result.exhausted:
+            break
+    assert len(seen) == 9 * 5
+    assert seen[0] == {"lr": "0.01", "momentum": "0.5"} and seen[1] == {"lr": "0.01", "momentum": "0.6"}
+    assert seen[-1] == {"lr": "0.05", "momentum": "0.9"}
+    assert len({tuple(s.values()) for s in seen}) == 45
+
+
+def test_grid_skips_pending_points():
+    space = SearchSpace((Parameter("k", "int", 1, 4),))
+    problem = Problem(space, "minimize", "loss", {})
+    result = registry.create("grid", {}).suggest(problem, [], [{"k": 1}, {"k": 3}], 5, np.random.default_rng(0))
+    assert result.assignments == [{"k": 2}, {"k": 4}] and result.exhausted
+
+
+def test_grid_handles_a_huge_integer_range_lazily():
+    space = SearchSpace((Parameter("k", "int", 0, 10**12),))
+    result = registry.create("grid", {}).suggest(Problem(space, "minimize", "loss", {}), [], [], 3, np.random.default_rng(0))
+    assert result.assignments == [{"k": 0}, {"k": 1}, {"k": 2}] and not result.exhausted
+
+
+def test_mixed_space_fixture_is_valid():
+    assert len(mixed_space()) == 6

@@ -1,0 +1,80 @@
+"""kfp_tune.tune and the search helpers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from kfp_tune import SpecError, search, tune
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import load_state
+from kfp_tune.stores import LocalStore
+
+
+def test_tune_finds_a_good_point_and_returns_typed_values(tmp_path):
+    def objective(p):
+        assert isinstance(p["lr"], float) and isinstance(p["layers"], int) and p["opt"] in ("sgd", "adam")
+        return {"loss": (math.log10(p["lr"]) + 2) ** 2 + 0.1 * p["layers"] + (0 if p["opt"] == "adam" else 1), "other": 1.0}
+
+    result = tune(
+        objective,
+        {"lr": search.double(1e-4, 1, distribution="logUniform"), "layers": search.int(1, 4), "opt": search.categorical(["sgd", "adam"])},
+        objective_metric_name="loss",
+        additional_metric_names=["other"],
+        max_trial_count=30,
+        parallel_trial_count=3,
+        algorithm_settings={"random_state": 0},
+        store=str(tmp_path),
+    )
+    assert (result.status, result.reason, len(result.trials)) == ("Succeeded", "ExperimentMaxTrialsReached", 30)
+    best = result.best_trial
+    assert best.metrics["loss"] == min(t.metrics["loss"] for t in result.trials)
+    assert best.metrics["loss"] < 1.0 and best.metrics["other"] == 1.0
+    assert isinstance(best.parameters["layers"], int)
+    # the same records as a pipeline run
+    state = load_state(ExperimentRecords(LocalStore(tmp_path), result.experiment))
+    assert state.experiment.spec.metrics_collector_spec.collector.kind == "Push"
+
+
+def test_tune_with_a_float_objective_maximize_and_goal(tmp_path):
+    result = tune(lambda p: p["x"], {"x": search.double(0, 1)}, objective_type="maximize", goal=0.5, max_trial_count=50, store=str(tmp_path))
+    assert result.reason == "ExperimentGoalReached" and result.best_trial.metrics["objective"] >= 0.5
+    assert len(result.trials) < 50
+
+
+def test_exceptions_and_bad_returns_fail_trials(tmp_path):
+    def objective(p):
+        if p["k"] == 1:
+            raise RuntimeError("boom")
+        if p["k"] == 2:
+            return "not a number"
+        if p["k"] == 3:
+            return float("nan")
+        return float(p["k"])
+
+    result = tune(objective, {"k": search.discrete([1, 2, 3, 4])}, algorithm="grid", max_trial_count=4, max_failed_trial_count=3, store=str(tmp_path))
+    by_value = {t.parameters["k"]: t.status for t in result.trials}
+    assert by_value == {1: "Failed", 2: "Failed", 3: "MetricsUnavailable", 4: "Succeeded"}
+    assert result.status == "Succeeded" and result.best_trial.parameters == {"k": 4}
+
+
+def test_tune_validates_before_running(tmp_path):
+    calls = []
+    with pytest.raises(SpecError) as info:
+        tune(lambda p: calls.append(p) or 0.0, {"x": search.double(1, 0)}, store=str(tmp_path))
+    assert info.value.errors[0].path == "spec.parameters[0].feasibleSpace.min"
+    with pytest.raises(SpecError, match="does not implement"):
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, algorithm="sobol", store=str(tmp_path))
+    with pytest.raises(TypeError, match="expected kfp_tune.search"):
+        tune(lambda p: 0.0, {"x": (0, 1)}, store=str(tmp_path))
+    assert calls == []
+
+
+def test_search_helpers_build_katib_parameters():
+    assert search.double(0.01, 0.1, step=0.01).to_dict() == {
+        "name": "", "parameterType": "double", "feasibleSpace": {"min": "0.01", "max": "0.1", "step": "0.01", "distribution": "uniform"}
+    }
+    assert search.int(1, 5).feasible_space.max == "5"
+    assert search.categorical(["a", 1]).feasible_space.list == ["a", "1"]
+    assert search.discrete([0.5, 1]).parameter_type == "discrete"

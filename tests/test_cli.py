@@ -1,0 +1,111 @@
+"""The command line, as a user meets it: exit codes, error lines, JSON output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import KATIB_EXAMPLES, quadratic_experiment
+from kfp_tune.cli import main
+
+
+def _write(tmp_path: Path, doc: dict, name: str = "exp.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(doc))
+    return str(path)
+
+
+def test_validate_ok(tmp_path, capsys):
+    assert main(["validate", _write(tmp_path, quadratic_experiment())]) == 0
+    assert "valid experiment 'quad'" in capsys.readouterr().out
+
+
+def test_validate_errors_one_line_each_exit_2(tmp_path, capsys):
+    doc = quadratic_experiment(**{"metadata.name": "Bad", "spec.parameters.1.feasibleSpace": {"min": "3", "max": "1"}})
+    assert main(["validate", _write(tmp_path, doc)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[0].startswith("metadata.name: ")
+    assert err[1].startswith("spec.parameters[1].feasibleSpace.min: expected min < max")
+    assert len(err) == 2 and "Traceback" not in "".join(err)
+
+
+def test_validate_katib_example_with_unimplemented_algorithm_warns(capsys):
+    bo = next(p for p in KATIB_EXAMPLES if "bayesian" in p.name)
+    assert main(["validate", str(bo)]) == 0
+    assert "warning: spec.algorithm.algorithmName" in capsys.readouterr().err
+
+
+def test_validate_missing_file(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nope.yaml")]) == 2
+    assert "no such experiment file" in capsys.readouterr().err
+
+
+def test_run_json_status_and_trials(tmp_path, capsys):
+    store = str(tmp_path / "store")
+    assert main(["run", _write(tmp_path, quadratic_experiment()), "--engine", "inline", "--store", store, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) == {"experiment", "status", "reason", "trials", "succeeded", "failed", "best_trial"}
+    assert (out["status"], out["reason"], out["trials"], out["succeeded"], out["failed"]) == ("Succeeded", "ExperimentMaxTrialsReached", 6, 6, 0)
+    assert set(out["best_trial"]) == {"name", "parameters", "metrics"}
+    assert set(out["best_trial"]["metrics"]) == {"loss", "accuracy"}
+
+    assert main(["trials", "quad", "--store", store, "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 6 and min(r["metrics"]["loss"] for r in rows) == out["best_trial"]["metrics"]["loss"]
+    assert main(["status", "quad", "--store", store, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["best_trial"] == out["best_trial"]
+    assert main(["trials", "quad", "--store", store]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["name", "status", "x", "y", "accuracy", "loss"] and len(table) == 7
+    assert main(["status", "quad", "--store", store]) == 0
+    assert "best trial: " + out["best_trial"]["name"] in capsys.readouterr().out
+
+
+def test_run_failed_experiment_exits_1(tmp_path, capsys):
+    doc = quadratic_experiment(**{"spec.trialTemplate.trialSpec.spec.template.spec.containers.0.args": ["mode=fail"]})
+    doc["spec"]["trialTemplate"]["trialParameters"] = []
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["env"] = [
+        {"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]
+    doc["spec"]["trialTemplate"]["trialParameters"] = [{"name": "x", "reference": "x"}, {"name": "y", "reference": "y"}]
+    assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", str(tmp_path / "s"), "--json"]) == 1
+    out = json.loads(capsys.readouterr().out)
+    assert (out["status"], out["reason"], out["best_trial"]) == ("Failed", "ExperimentMaxFailedTrialsReached", None)
+
+
+def test_run_invalid_input_exit_2_before_anything_runs(tmp_path, capsys):
+    store = tmp_path / "store"
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "tpe"}})
+    assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", str(store)]) == 2
+    assert "spec.algorithm.algorithmName: 'tpe' is a Katib algorithm" in capsys.readouterr().err
+    assert not store.exists()
+    assert main(["run", _write(tmp_path, quadratic_experiment()), "--mount", "relative=x", "--store", str(store)]) == 2
+    assert "--mount" in capsys.readouterr().err
+
+
+def test_run_refuses_a_changed_search_space_on_resume(tmp_path, capsys):
+    store = str(tmp_path / "store")
+    assert main(["run", _write(tmp_path, quadratic_experiment()), "--engine", "inline", "--store", store, "--rounds", "1"]) == 0
+    before = sorted(p.name for p in (tmp_path / "store" / "experiments" / "quad" / "rounds").iterdir())
+    moved = quadratic_experiment(**{"spec.parameters.0.feasibleSpace": {"min": "0", "max": "9"}})
+    assert main(["run", _write(tmp_path, moved, "moved.yaml"), "--engine", "inline", "--store", store]) == 2
+    assert "another search space" in capsys.readouterr().err
+    assert sorted(p.name for p in (tmp_path / "store" / "experiments" / "quad" / "rounds").iterdir()) == before
+
+
+def test_compile_writes_a_loadable_pipeline(tmp_path, capsys):
+    out = tmp_path / "pipeline.yaml"
+    assert main(["compile", _write(tmp_path, quadratic_experiment()), "-o", str(out)]) == 0
+    ir = yaml.safe_load(out.read_text())
+    assert ir["pipelineInfo"]["name"] == "kfp-tune-quad"
+    assert set(ir["root"]["inputDefinitions"]["parameters"]) == {"store_uri", "experiment_name", "launcher_config"}
+
+
+def test_console_script_is_installed():
+    exe = Path(sys.executable).parent / "kfp-tune"
+    result = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
+    assert result.returncode == 0 and "validate" in result.stdout and "compile" in result.stdout

@@ -1,0 +1,143 @@
+"""The compiled pipeline (IR checks) and whole runs under the real kfp.local runner."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO, quadratic_experiment
+from kfp_tune.core.spec import load_experiment
+from kfp_tune.engine import run_inline
+from kfp_tune.launchers import LocalLauncher
+from kfp_tune.pipelines import compile_pipeline
+from kfp_tune.stores import LocalStore
+
+
+def _compile(tmp_path: Path, rounds: int | None = None, **overrides) -> dict:
+    experiment = load_experiment(quadratic_experiment(**overrides))
+    path = compile_pipeline(experiment, tmp_path / "p.yaml", rounds=rounds)
+    return yaml.safe_load(path.read_text())
+
+
+def _tasks(ir: dict) -> list[tuple[str, dict]]:
+    out = list(ir["root"]["dag"]["tasks"].items())
+    for component in ir["components"].values():
+        out += list((component.get("dag") or {}).get("tasks", {}).items())
+    return out
+
+
+STEP = re.compile(r"^comp-(suggest|launch-trial|collect-metrics|decide-stop)(-\d+)?$")
+
+
+def _steps(ir: dict) -> list[tuple[str, dict]]:
+    """(step kind, task) for every task that runs one of our four components."""
+    out = []
+    for _, task in _tasks(ir):
+        match = STEP.match(task.get("componentRef", {}).get("name", ""))
+        if match:
+            out.append((match.group(1), task))
+    return out
+
+
+def test_rounds_are_unrolled_with_caching_off(tmp_path):
+    steps = _steps(_compile(tmp_path, rounds=3))
+    kinds = [kind for kind, _ in steps]
+    assert {k: kinds.count(k) for k in set(kinds)} == {"suggest": 3, "launch-trial": 3, "collect-metrics": 3, "decide-stop": 3}
+    for kind, task in steps:
+        assert not task.get("cachingOptions", {}).get("enableCache", False), f"caching on for {kind}"
+
+
+def test_loop_parallelism_is_parallel_trial_count(tmp_path):
+    ir = _compile(tmp_path, rounds=2, **{"spec.parallelTrialCount": 3})
+    limits = [t["iteratorPolicy"]["parallelismLimit"] for _, t in _tasks(ir) if "iteratorPolicy" in t]
+    assert limits == [3, 3]
+
+
+def test_spec_is_a_constant_of_round_one_only(tmp_path):
+    ir = _compile(tmp_path, rounds=2)
+    specs = []
+    for _, task in _tasks(ir):
+        parameters = task.get("inputs", {}).get("parameters", {})
+        if "experiment_spec" in parameters:
+            specs.append(parameters["experiment_spec"]["runtimeValue"]["constant"])
+    assert len(specs) == 2 and specs[1] == ""
+    assert json.loads(specs[0])["metadata"]["name"] == "quad"
+
+
+def test_pipeline_parameters_hold_no_credentials(tmp_path, monkeypatch):
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "compile-time-secret-xyz")
+    ir = _compile(tmp_path)
+    params = ir["root"]["inputDefinitions"]["parameters"]
+    assert set(params) == {"store_uri", "experiment_name", "launcher_config"}
+    assert "compile-time-secret-xyz" not in (tmp_path / "p.yaml").read_text()
+
+
+def test_default_rounds_follow_the_budget(tmp_path):
+    ir = _compile(tmp_path, **{"spec.maxTrialCount": 6, "spec.parallelTrialCount": 2})
+    assert [kind for kind, _ in _steps(ir)].count("suggest") == 3
+
+
+def _kfp_tune(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).parent / "kfp-tune"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, env=env or dict(os.environ), timeout=600)
+
+
+@pytest.mark.kfp_local
+def test_kfp_local_run_matches_the_inline_engine(tmp_path):
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 4})
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = _kfp_tune("run", str(path), "--store", str(tmp_path / "kfp"), "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert (out["status"], out["trials"], out["succeeded"]) == ("Succeeded", 4, 4)
+
+    inline_store = LocalStore(tmp_path / "inline")
+    run_inline(inline_store, load_experiment(doc), LocalLauncher())
+    from kfp_tune.engine import trial_rows
+
+    kfp_rows = trial_rows(LocalStore(tmp_path / "kfp"), "quad")
+    inline_rows = trial_rows(inline_store, "quad")
+    # the same seed gives the same suggestions and metrics, whichever engine ran the steps
+    assert [r["parameters"] for r in kfp_rows] == [r["parameters"] for r in inline_rows]
+    assert [r["metrics"] for r in kfp_rows] == [r["metrics"] for r in inline_rows]
+
+
+@pytest.mark.kfp_local
+@pytest.mark.s3
+def test_kfp_local_run_against_seaweedfs(tmp_path, s3_env, s3_bucket):
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 2})
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = _kfp_tune("run", str(path), "--store", f"s3://{s3_bucket}/tuning", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["succeeded"] == 2
+    from kfp_tune.stores.s3 import S3Store
+
+    store = S3Store.from_uri(f"s3://{s3_bucket}/tuning")
+    keys = store.list("experiments/quad/")
+    assert "experiments/quad/status.json" in keys and sum(k.endswith("/result.json") for k in keys) == 2
+    everything = b"".join(store.get(k) or b"" for k in keys)
+    assert s3_env["AWS_SECRET_ACCESS_KEY"].encode() not in everything
+    assert s3_env["AWS_SECRET_ACCESS_KEY"] not in result.stdout + result.stderr
+
+
+@pytest.mark.kfp_local
+def test_the_readme_example_runs_end_to_end(tmp_path):
+    """What `make demo` runs: the digits example through kfp.local."""
+    pytest.importorskip("sklearn")
+    result = _kfp_tune(
+        "run", "images/sklearn-digits/experiment.yaml", "--mount", "/opt/digits=images/sklearn-digits",
+        "--store", str(tmp_path / "store"), "--json", cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert (out["status"], out["trials"], out["succeeded"]) == ("Succeeded", 12, 12)
+    assert out["best_trial"]["metrics"]["accuracy"] > 0.9
