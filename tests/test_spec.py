@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import DELETE, KATIB_EXAMPLES, load_katib_example, quadratic_experiment
+from conftest import DELETE, KATIB_EXAMPLES, REPO, load_katib_example, quadratic_experiment
 from kfp_tune import SpecError, load_experiment, search
 from kfp_tune.core.spec import (
     JOB_SUCCESS_CONDITION,
@@ -215,3 +215,19 @@ def test_search_space_hash_ignores_budget_but_not_space():
     assert base.search_space_hash() == bigger.search_space_hash()
     assert base.search_space_hash() != moved.search_space_hash()
     assert base.search_space_hash() != flipped.search_space_hash()
+
+
+EXAMPLES = sorted(REPO.glob("images/*/experiment.yaml"))
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
+def test_our_examples_are_valid_and_runnable(path):
+    from kfp_tune.core.steps import runnable_problems
+
+    experiment = load_experiment(path)
+    assert runnable_problems(experiment) == []
+    assert (path.parent / "Dockerfile").is_file() and (path.parent / "train.py").is_file()
+
+
+def test_examples_exist():
+    assert {p.parent.name for p in EXAMPLES} >= {"sklearn-digits", "pytorch-cnn"}
