@@ -28,6 +28,9 @@ class Problem:
     objective_metric: str
     settings: dict[str, Any] = field(default_factory=dict)
     max_trial_count: int | None = None
+    seed: int = 0
+    """The experiment's seed (``random_state``, else one derived from its uid): for sequences
+    that must stay the same across rounds. Per-round randomness comes from the ``rng`` argument."""
 
     def better(self, a: float, b: float) -> bool:
         """Whether objective value a is strictly better than b."""

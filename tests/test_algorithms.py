@@ -127,3 +127,29 @@ def test_grid_handles_a_huge_integer_range_lazily():
 
 def test_mixed_space_fixture_is_valid():
     assert len(mixed_space()) == 6
+
+
+def _run_rounds(name: str, space: SearchSpace, rounds: list[int], seed: int = 3) -> list[dict]:
+    problem = Problem(space, "minimize", "loss", {}, seed=seed)
+    algorithm = registry.create(name, {})
+    history: list[FinishedTrial] = []
+    for index, n in enumerate(rounds):
+        result = algorithm.suggest(problem, history, [], n, np.random.default_rng([seed, index]))
+        history += [FinishedTrial(f"t{len(history)}", a, "Succeeded", 0.0) for a in result.assignments]
+    return [t.assignment for t in history]
+
+
+def test_sobol_covers_the_space_better_than_random():
+    from scipy.stats import qmc
+
+    from kfp_tune.algorithms.unit_cube import encode
+
+    space = SearchSpace((Parameter("a", "double", 0.0, 1.0), Parameter("b", "double", -5.0, 5.0)))
+    sobol = np.array([encode(space, a) for a in _run_rounds("sobol", space, [16] * 4)])
+    uniform = np.array([encode(space, a) for a in _run_rounds("random", space, [16] * 4)])
+    assert qmc.discrepancy(sobol) < 0.5 * qmc.discrepancy(uniform)
+
+
+def test_sobol_continues_its_sequence_across_rounds():
+    space = SearchSpace((Parameter("a", "double", 0.0, 1.0), Parameter("b", "double", 0.0, 1.0)))
+    assert _run_rounds("sobol", space, [8, 8, 16]) == _run_rounds("sobol", space, [32])

@@ -65,7 +65,7 @@ def test_tune_validates_before_running(tmp_path):
         tune(lambda p: calls.append(p) or 0.0, {"x": search.double(1, 0)}, store=str(tmp_path))
     assert info.value.errors[0].path == "spec.parameters[0].feasibleSpace.min"
     with pytest.raises(SpecError, match="does not implement"):
-        tune(lambda p: 0.0, {"x": search.double(0, 1)}, algorithm="sobol", store=str(tmp_path))
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, algorithm="pbt", store=str(tmp_path))
     with pytest.raises(TypeError, match="expected kfp_tune.search"):
         tune(lambda p: 0.0, {"x": (0, 1)}, store=str(tmp_path))
     assert calls == []

@@ -114,7 +114,7 @@ def _payload(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if k not in ("kind", "version")}
 
 
-def problem_of(experiment: Experiment) -> Problem:
+def problem_of(experiment: Experiment, uid: str = "") -> Problem:
     spec = experiment.spec
     assert spec.objective is not None and spec.algorithm is not None
     entry = ALGORITHMS[spec.algorithm.algorithm_name]
@@ -125,7 +125,14 @@ def problem_of(experiment: Experiment) -> Problem:
         objective_metric=spec.objective.objective_metric_name,
         settings=settings,
         max_trial_count=spec.max_trial_count,
+        seed=experiment_seed(settings, uid),
     )
+
+
+def experiment_seed(settings: dict[str, Any], uid: str) -> int:
+    """``random_state`` when given, else a number derived from the experiment's uid."""
+    seed = settings.get("random_state")
+    return int(seed) if seed is not None else int(uid or "0", 36) % (2**31)
 
 
 def history_of(state: ExperimentState, space: SearchSpace) -> tuple[list[FinishedTrial], list[dict[str, Any]]]:
@@ -178,16 +185,13 @@ def suggest(
     experiment = state.experiment
     before = decide(state, rounds_left=1)
     n = 0 if before.finished else round_size(experiment, len(state.trials), rounds_left)
-    problem = problem_of(experiment)
+    problem = problem_of(experiment, state.uid)
     assignments: list[dict[str, str]] = []
     exhausted = False
     if n > 0:
         history, pending = history_of(state, problem.space)
         algorithm = registry.create(experiment.spec.algorithm.algorithm_name, problem.settings)  # type: ignore[union-attr]
-        seed = problem.settings.get("random_state")
-        if seed is None:
-            seed = int(state.uid, 36) % (2**63)
-        rng = np.random.default_rng([int(seed), len(state.rounds)])
+        rng = np.random.default_rng([problem.seed, len(state.rounds)])
         result = algorithm.suggest(problem, history, pending, n, rng)
         _check_suggestions(problem, result.assignments, result.exhausted, n, history, pending)
         assignments = [problem.space.format(a) for a in result.assignments]
