@@ -91,8 +91,8 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
             (
                 float_setting("gamma", 0.25, greater_than=0.0, less_than=1.0),
                 float_setting("prior_weight", 1.0, greater_than=0.0),
-                int_setting("n_EI_candidates", 24, minimum=1),
-                int_setting("n_ei_candidates", 24, minimum=1),
+                int_setting("n_EI_candidates", None, minimum=1, help="hyperopt's name for n_ei_candidates"),
+                int_setting("n_ei_candidates", None, minimum=1, help="candidates drawn per suggestion (default 24)"),
                 int_setting("n_startup_trials", 10, minimum=0),
                 _RANDOM_STATE,
             ),
@@ -102,8 +102,8 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
             (
                 float_setting("gamma", 0.25, greater_than=0.0, less_than=1.0),
                 float_setting("prior_weight", 1.0, greater_than=0.0),
-                int_setting("n_EI_candidates", 24, minimum=1),
-                int_setting("n_ei_candidates", 24, minimum=1),
+                int_setting("n_EI_candidates", None, minimum=1, help="hyperopt's name for n_ei_candidates"),
+                int_setting("n_ei_candidates", None, minimum=1, help="candidates drawn per suggestion (default 24)"),
                 int_setting("n_startup_trials", 10, minimum=0),
                 _RANDOM_STATE,
             ),

@@ -9,7 +9,7 @@ import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.registry import register
-from kfp_tune.algorithms.space_tools import finite_size, remaining_points, used_keys
+from kfp_tune.algorithms.space_tools import last_points, used_keys
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_DRAWS_PER_SUGGESTION = 200
@@ -67,13 +67,9 @@ class RandomSearch:
     ) -> Suggestions:
         space = problem.space
         used = used_keys(space, history, pending)
-        size = finite_size(space)
-        if size is not None and size - len(used) <= n:
-            # Few points left: take them all, in random order, and say so.
-            left = remaining_points(space, used)
-            order = rng.permutation(len(left))
-            chosen = [left[i] for i in order[:n]]
-            return Suggestions(chosen, exhausted=len(left) <= n)
+        last = last_points(space, used, n, rng)
+        if last is not None:
+            return last
         out: list[dict[str, Value]] = []
         for _ in range(n):
             for _ in range(MAX_DRAWS_PER_SUGGESTION):

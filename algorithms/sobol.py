@@ -14,7 +14,7 @@ from scipy.stats import qmc
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import RandomSearch
 from kfp_tune.algorithms.registry import register
-from kfp_tune.algorithms.space_tools import finite_size, used_keys
+from kfp_tune.algorithms.space_tools import last_points, used_keys
 from kfp_tune.algorithms.unit_cube import decode
 from kfp_tune.core.space import Value
 
@@ -37,9 +37,9 @@ class SobolSearch:
     ) -> Suggestions:
         space = problem.space
         used = used_keys(space, history, pending)
-        size = finite_size(space)
-        if size is not None and size - len(used) <= n:
-            return RandomSearch(self.settings).suggest(problem, history, pending, n, rng)  # the few left, then exhausted
+        last = last_points(space, used, n, rng)
+        if last is not None:
+            return last
         sequence = qmc.Sobol(d=len(space), scramble=True, seed=problem.seed)
         skip = len(history) + len(pending)
         if skip:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import math
 from typing import Iterator, Sequence
 
-from kfp_tune.algorithms.base import FinishedTrial
+import numpy as np
+
+from kfp_tune.algorithms.base import FinishedTrial, Suggestions
 from kfp_tune.core.space import SearchSpace, Value
 
 ENUMERATION_LIMIT = 100_000
@@ -31,6 +33,17 @@ def finite_size(space: SearchSpace) -> int | None:
         if size > ENUMERATION_LIMIT:
             return None
     return size
+
+
+def last_points(space: SearchSpace, used: set[tuple[str, ...]], n: int, rng: np.random.Generator) -> Suggestions | None:
+    """When a finite space has at most n points left: all of them, in random order, marked
+    exhausted. None while more are left (or the space is not finite)."""
+    size = finite_size(space)
+    if size is None or size - len(used) > n:
+        return None
+    left = remaining_points(space, used)
+    order = rng.permutation(len(left))
+    return Suggestions([left[i] for i in order[:n]], exhausted=len(left) <= n)
 
 
 def remaining_points(space: SearchSpace, used: set[tuple[str, ...]]) -> list[dict[str, Value]]:

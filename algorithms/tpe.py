@@ -1,0 +1,228 @@
+"""Tree-structured Parzen Estimator (Bergstra et al., 2011), univariate and multivariate.
+
+The trials with an objective are split into the best ``gamma`` share ("below") and the rest
+("above", with pending trials added as a constant liar). Each group gets a Parzen estimator: a
+prior plus a truncated Gaussian (numeric) or smoothed frequency (categorical) kernel per trial.
+Candidates are drawn from the "below" estimator; the one with the largest ``l(x) / g(x)`` wins.
+``tpe`` scores each parameter on its own (as hyperopt and Katib's default); ``multivariate-tpe``
+keeps each candidate's parameters from one kernel and scores them jointly (Falkner et al., 2018;
+Optuna's multivariate TPE).
+
+Written on numpy rather than rebuilt through Optuna: an Optuna study rebuilt from 1,000 trials
+takes about 150 ms before the first ask here, against a target of 15 ms per suggestion.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.special import logsumexp, ndtr, ndtri
+
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.random_search import RandomSearch
+from kfp_tune.algorithms.registry import register
+from kfp_tune.algorithms.space_tools import last_points, used_keys
+from kfp_tune.core.space import Parameter, SearchSpace, Value
+
+MAX_BELOW = 25
+EPS = 1e-12
+
+
+@dataclass
+class _Numeric:
+    """Transformed bounds of a numeric parameter (log space for log distributions)."""
+
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, parameter: Parameter) -> "_Numeric":
+        assert parameter.low is not None and parameter.high is not None
+        low, high = parameter.low, parameter.high
+        if parameter.type == "int":
+            low, high = low - 0.5, high + 0.5
+        if parameter.is_log:
+            low, high = math.log(max(low, 0.5 if parameter.type == "int" else 1e-300)), math.log(high)
+        return cls(low, high)
+
+    def to_x(self, parameter: Parameter, value: Value) -> float:
+        return math.log(float(value)) if parameter.is_log else float(value)
+
+    def to_value(self, parameter: Parameter, x: float) -> Value:
+        return parameter.snap(math.exp(x) if parameter.is_log else x)
+
+
+class _Estimator:
+    """A Parzen estimator over all parameters: one kernel per observation plus the prior.
+
+    Numeric kernels are Gaussians truncated to the bounds; categorical kernels put most of their
+    mass on the observed choice. Component k uses kernel k in every dimension, so the joint
+    (multivariate) density is a mixture over components; the univariate one multiplies the
+    per-dimension mixtures."""
+
+    def __init__(self, space: SearchSpace, points: list[list[float | int]], prior_weight: float, multivariate: bool):
+        self.space = space
+        n = len(points)
+        self.weights = np.array([1.0] * n + [prior_weight], dtype=float)
+        self.weights /= self.weights.sum()
+        self.log_weights = np.log(self.weights)
+        self.dims: list[dict[str, Any]] = []
+        d = len(space)
+        for j, parameter in enumerate(space):
+            column = [p[j] for p in points]
+            if parameter.type in ("discrete", "categorical"):
+                k = len(parameter.choices)
+                # each observed choice keeps most mass; the prior component is uniform
+                table = np.full((n + 1, k), 1.0 / k)
+                if n:
+                    smooth = 1.0 / (n + 1)
+                    table[:n] = smooth / k
+                    table[np.arange(n), np.array(column, dtype=int)] += 1.0 - smooth
+                self.dims.append({"kind": "categorical", "log_p": np.log(table)})
+                continue
+            bounds = _Numeric.of(parameter)
+            width = bounds.high - bounds.low
+            mus = np.array(column + [(bounds.low + bounds.high) / 2.0], dtype=float)
+            if multivariate:
+                sigma = np.full(n + 1, 0.2 * width * max(n, 1) ** (-1.0 / (d + 4)))
+            else:
+                sigma = _neighbour_bandwidths(np.array(column, dtype=float), bounds, n)
+            sigma[-1] = width  # the prior is wide
+            sigma = np.maximum(sigma, width / min(100.0, 1.0 + n))
+            a, b = (bounds.low - mus) / sigma, (bounds.high - mus) / sigma
+            mass = np.maximum(ndtr(b) - ndtr(a), EPS)
+            self.dims.append({"kind": "numeric", "mu": mus, "sigma": sigma, "low": bounds.low, "high": bounds.high, "log_mass": np.log(mass)})
+
+    def sample(self, rng: np.random.Generator, count: int, multivariate: bool) -> np.ndarray:
+        """``count`` candidates, shape (count, d); categorical columns hold choice indexes."""
+        out = np.empty((count, len(self.dims)))
+        shared = rng.choice(len(self.weights), size=count, p=self.weights)
+        for j, dim in enumerate(self.dims):
+            component = shared if multivariate else rng.choice(len(self.weights), size=count, p=self.weights)
+            if dim["kind"] == "categorical":
+                p = np.exp(dim["log_p"][component])
+                cumulative = np.cumsum(p, axis=1)
+                u = rng.random(count)[:, None] * cumulative[:, -1:]
+                out[:, j] = (u > cumulative).sum(axis=1)
+            else:
+                mu, sigma = dim["mu"][component], dim["sigma"][component]
+                lo, hi = ndtr((dim["low"] - mu) / sigma), ndtr((dim["high"] - mu) / sigma)
+                u = lo + rng.random(count) * (hi - lo)
+                out[:, j] = np.clip(mu + sigma * ndtri(np.clip(u, EPS, 1 - EPS)), dim["low"], dim["high"])
+        return out
+
+    def component_log_density(self, x: np.ndarray) -> np.ndarray:
+        """log kernel density of each candidate under each component, per dimension:
+        shape (candidates, components, d)."""
+        parts = []
+        for j, dim in enumerate(self.dims):
+            if dim["kind"] == "categorical":
+                parts.append(dim["log_p"][:, x[:, j].astype(int)].T)
+            else:
+                z = (x[:, j][:, None] - dim["mu"][None, :]) / dim["sigma"][None, :]
+                parts.append(-0.5 * z * z - np.log(dim["sigma"])[None, :] - 0.5 * math.log(2 * math.pi) - dim["log_mass"][None, :])
+        return np.stack(parts, axis=2)
+
+    def log_density(self, x: np.ndarray, multivariate: bool) -> np.ndarray:
+        per = self.component_log_density(x)
+        if multivariate:
+            return logsumexp(self.log_weights[None, :] + per.sum(axis=2), axis=1)
+        return logsumexp(self.log_weights[None, :, None] + per, axis=1).sum(axis=1)
+
+
+def _neighbour_bandwidths(xs: np.ndarray, bounds: _Numeric, n: int) -> np.ndarray:
+    """Each kernel's width: the larger gap to its sorted neighbours (bounds count as neighbours)."""
+    sigma = np.empty(n + 1)
+    if n == 0:
+        return sigma
+    order = np.argsort(xs)
+    ordered = np.concatenate([[bounds.low], xs[order], [bounds.high]])
+    gaps = np.maximum(ordered[1:-1] - ordered[:-2], ordered[2:] - ordered[1:-1])
+    sigma[order] = gaps
+    return sigma
+
+
+class TPE:
+    name = "tpe"
+    multivariate = False
+
+    def __init__(self, settings: dict[str, Any]):
+        self.gamma = float(settings.get("gamma") or 0.25)
+        self.prior_weight = float(settings.get("prior_weight") or 1.0)
+        self.candidates = int(settings.get("n_ei_candidates") or settings.get("n_EI_candidates") or 24)
+        startup = settings.get("n_startup_trials")
+        self.startup = int(10 if startup is None else startup)
+        self.settings = settings
+
+    def suggest(
+        self,
+        problem: Problem,
+        history: Sequence[FinishedTrial],
+        pending: Sequence[dict[str, Value]],
+        n: int,
+        rng: np.random.Generator,
+    ) -> Suggestions:
+        space = problem.space
+        used = used_keys(space, history, pending)
+        last = last_points(space, used, n, rng)
+        if last is not None:
+            return last
+        sign = 1.0 if problem.objective_type == "minimize" else -1.0
+        scored = [(sign * t.objective, t.assignment) for t in history if t.objective is not None and math.isfinite(t.objective)]
+        if len(scored) < max(self.startup, 1):
+            return RandomSearch(self.settings).suggest(problem, history, pending, n, rng)
+        scored.sort(key=lambda pair: pair[0])
+        n_below = max(1, min(math.ceil(self.gamma * len(scored)), MAX_BELOW))
+        below = [_encode(space, a) for _, a in scored[:n_below]]
+        above = [_encode(space, a) for _, a in scored[n_below:]] + [_encode(space, a) for a in pending]
+        good = _Estimator(space, below, self.prior_weight, self.multivariate)
+        out: list[dict[str, Value]] = []
+        for _ in range(n):
+            bad = _Estimator(space, above, self.prior_weight, self.multivariate)
+            candidates = good.sample(rng, self.candidates, self.multivariate)
+            score = good.log_density(candidates, self.multivariate) - bad.log_density(candidates, self.multivariate)
+            chosen = None
+            for index in np.argsort(-score):
+                assignment = _decode(space, candidates[index])
+                if space.key(assignment) not in used:
+                    chosen = assignment
+                    break
+            if chosen is None:  # every candidate taken: a random new point instead
+                chosen = RandomSearch(self.settings).suggest(problem, history, [*pending, *out], 1, rng).assignments[0]
+            used.add(space.key(chosen))
+            out.append(chosen)
+            above.append(_encode(space, chosen))  # constant liar: a pending point counts as bad
+        return Suggestions(out)
+
+
+class MultivariateTPE(TPE):
+    name = "multivariate-tpe"
+    multivariate = True
+
+
+def _encode(space: SearchSpace, assignment: dict[str, Value]) -> list[float | int]:
+    out: list[float | int] = []
+    for parameter in space:
+        value = assignment[parameter.name]
+        if parameter.type in ("discrete", "categorical"):
+            out.append(parameter.choices.index(str(value)))
+        else:
+            out.append(_Numeric.of(parameter).to_x(parameter, value))
+    return out
+
+
+def _decode(space: SearchSpace, row: np.ndarray) -> dict[str, Value]:
+    out: dict[str, Value] = {}
+    for parameter, x in zip(space, row):
+        if parameter.type in ("discrete", "categorical"):
+            out[parameter.name] = parameter.choices[int(x)]
+        else:
+            out[parameter.name] = _Numeric.of(parameter).to_value(parameter, float(x))
+    return out
+
+
+register("tpe", TPE)
+register("multivariate-tpe", MultivariateTPE)
