@@ -1,0 +1,132 @@
+"""CMA-ES through the ``cmaes`` library (the one Optuna uses), rebuilt from the history.
+
+Numeric parameters live in the unit cube; the trials, in index order, are replayed into a fresh
+optimizer one generation (``population_size`` trials) at a time, asking before each tell as the
+first run did, so the replay reaches the same state a long-lived optimizer would have. Trials of
+the unfinished generation and pending trials advance the sampler too, so the next asks are new
+points. Failed trials count as worse than the worst seen. Categorical and discrete parameters
+are drawn at random, as Optuna's CMA-ES sampler does. ``restart_strategy`` ipop doubles the
+population at each restart; bipop alternates large and small populations (Hansen, 2009).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+from cmaes import CMA
+
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.random_search import RandomSearch, sample_value
+from kfp_tune.algorithms.registry import register
+from kfp_tune.algorithms.space_tools import last_points, used_keys
+from kfp_tune.algorithms.unit_cube import decode_value, encode_value
+from kfp_tune.core.space import Value
+
+MAX_RESAMPLES = 100
+
+
+class _Restarts:
+    """The optimizer and the restart bookkeeping of IPOP / BIPOP, replayed deterministically."""
+
+    def __init__(self, dim: int, sigma: float, strategy: str, seed: int):
+        self.dim, self.sigma0, self.strategy, self.seed = dim, sigma, strategy, seed
+        self.base_popsize = 4 + math.floor(3 * math.log(dim))
+        self.restarts = 0
+        self.large_restarts = 0
+        self.small_budget = 0
+        self.large_budget = 0
+        self.optimizer = self._new(self.base_popsize, sigma, regime="large")
+
+    def _new(self, popsize: int, sigma: float, regime: str) -> CMA:
+        self.regime = regime
+        rng = np.random.default_rng([self.seed, self.restarts])
+        mean = rng.random(self.dim) if self.restarts else np.full(self.dim, 0.5)
+        bounds = np.array([[0.0, 1.0]] * self.dim)
+        return CMA(mean=mean, sigma=sigma, bounds=bounds, seed=int(rng.integers(2**31)), population_size=popsize)
+
+    def tell(self, solutions: list[tuple[np.ndarray, float]]) -> None:
+        self.optimizer.tell(solutions)
+        if self.regime == "large":
+            self.large_budget += len(solutions)
+        else:
+            self.small_budget += len(solutions)
+        if self.strategy != "none" and self.optimizer.should_stop():
+            self.restart()
+
+    def restart(self) -> None:
+        self.restarts += 1
+        if self.strategy == "ipop":
+            self.optimizer = self._new(self.optimizer.population_size * 2, self.sigma0, "large")
+            return
+        # bipop: a large-population restart, or a small one while its budget is behind
+        rng = np.random.default_rng([self.seed, self.restarts, 1])
+        if self.restarts > 1 and self.small_budget < self.large_budget:
+            large = self.base_popsize * 2 ** self.large_restarts
+            u = float(rng.random())
+            popsize = max(self.base_popsize, math.floor(self.base_popsize * (0.5 * large / self.base_popsize) ** (u * u)))
+            self.optimizer = self._new(popsize, self.sigma0 * 10 ** (-2 * float(rng.random())), "small")
+        else:
+            self.large_restarts += 1
+            self.optimizer = self._new(self.base_popsize * 2 ** self.large_restarts, self.sigma0, "large")
+
+
+class CMAES:
+    name = "cmaes"
+
+    def __init__(self, settings: dict[str, Any]):
+        self.sigma = settings.get("sigma")
+        self.strategy = settings.get("restart_strategy") or "none"
+        self.settings = settings
+
+    def suggest(
+        self,
+        problem: Problem,
+        history: Sequence[FinishedTrial],
+        pending: Sequence[dict[str, Value]],
+        n: int,
+        rng: np.random.Generator,
+    ) -> Suggestions:
+        space = problem.space
+        used = used_keys(space, history, pending)
+        last = last_points(space, used, n, rng)
+        if last is not None:
+            return last
+        numeric = [p for p in space if p.type in ("double", "int")]
+        sigma = float(self.sigma) if self.sigma else 1.0 / 6.0  # a sixth of each (unit) range
+        state = _Restarts(len(numeric), sigma, self.strategy, problem.seed)
+        sign = 1.0 if problem.objective_type == "minimize" else -1.0
+        values = [sign * t.objective for t in history if t.objective is not None and math.isfinite(t.objective)]
+        penalty = (max(values) + (max(values) - min(values)) + 1.0) if values else 0.0
+        generation: list[tuple[np.ndarray, float]] = []
+        for trial in history:
+            x = np.array([encode_value(p, trial.assignment[p.name]) for p in numeric])
+            value = sign * trial.objective if trial.objective is not None and math.isfinite(trial.objective) else penalty
+            generation.append((x, value))
+            if len(generation) == state.optimizer.population_size:
+                for _ in generation:
+                    state.optimizer.ask()  # advance the sampler as the first run did
+                state.tell(generation)
+                generation = []
+        for _ in range(len(generation) + len(pending)):
+            state.optimizer.ask()
+        out: list[dict[str, Value]] = []
+        for _ in range(n):
+            for _ in range(MAX_RESAMPLES):
+                x = state.optimizer.ask()
+                assignment: dict[str, Value] = {p.name: decode_value(p, u) for p, u in zip(numeric, x)}
+                for parameter in space:
+                    if parameter.name not in assignment:
+                        assignment[parameter.name] = sample_value(parameter, rng)
+                ordered = {p.name: assignment[p.name] for p in space}
+                if space.key(ordered) not in used:
+                    break
+            else:  # a collapsed distribution keeps repeating itself: take a random new point
+                ordered = RandomSearch(self.settings).suggest(problem, history, [*pending, *out], 1, rng).assignments[0]
+            used.add(space.key(ordered))
+            out.append(ordered)
+        return Suggestions(out)
+
+
+register("cmaes", CMAES)
