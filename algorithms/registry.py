@@ -44,4 +44,4 @@ def create(name: str, settings: dict[str, Any]) -> Algorithm:
 
 def _load_builtins() -> None:
     # Imported for their register() calls; kept lazy so the catalogue loads without numpy work.
-    from kfp_tune.algorithms import cmaes, grid, random_search, sobol, tpe  # noqa: F401
+    from kfp_tune.algorithms import bayesopt, cmaes, grid, random_search, sobol, tpe  # noqa: F401

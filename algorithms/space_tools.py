@@ -15,11 +15,18 @@ ENUMERATION_LIMIT = 100_000
 
 def used_keys(
     space: SearchSpace, history: Sequence[FinishedTrial], pending: Sequence[dict[str, Value]]
-) -> set[tuple[str, ...]]:
-    """String keys of every assignment already tried or running (never suggest them again)."""
-    keys = {space.key(t.assignment) for t in history}
-    keys.update(space.key(a) for a in pending)
-    return keys
+) -> set[tuple[Value, ...]]:
+    """Keys (``SearchSpace.key``) of every assignment already tried or running: never suggest
+    them again. Built a column at a time, since histories can be long."""
+    assignments = [t.assignment for t in history] + list(pending)
+    columns = []
+    for parameter in space:
+        values = [a[parameter.name] for a in assignments]
+        if parameter.type == "double" and parameter.decimals is None:
+            columns.append(np.asarray(values, dtype=float).tolist())
+        else:
+            columns.append([parameter.canonical(v) for v in values])
+    return set(zip(*columns))
 
 
 def finite_size(space: SearchSpace) -> int | None:
@@ -35,7 +42,7 @@ def finite_size(space: SearchSpace) -> int | None:
     return size
 
 
-def last_points(space: SearchSpace, used: set[tuple[str, ...]], n: int, rng: np.random.Generator) -> Suggestions | None:
+def last_points(space: SearchSpace, used: set[tuple[Value, ...]], n: int, rng: np.random.Generator) -> Suggestions | None:
     """When a finite space has at most n points left: all of them, in random order, marked
     exhausted. None while more are left (or the space is not finite)."""
     size = finite_size(space)
@@ -46,7 +53,7 @@ def last_points(space: SearchSpace, used: set[tuple[str, ...]], n: int, rng: np.
     return Suggestions([left[i] for i in order[:n]], exhausted=len(left) <= n)
 
 
-def remaining_points(space: SearchSpace, used: set[tuple[str, ...]]) -> list[dict[str, Value]]:
+def remaining_points(space: SearchSpace, used: set[tuple[Value, ...]]) -> list[dict[str, Value]]:
     """Every point not in ``used``, for a finite space of at most ENUMERATION_LIMIT points."""
     return [a for a in grid_points(space) if space.key(a) not in used]
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from scipy.special import logsumexp, ndtr, ndtri
+from scipy.special import ndtr, ndtri
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import RandomSearch
@@ -133,6 +133,12 @@ class _Estimator:
         return logsumexp(self.log_weights[None, :, None] + per, axis=1).sum(axis=1)
 
 
+def logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
+    """log(sum(exp(a))) along an axis, stable (scipy's has more overhead than this needs)."""
+    top = a.max(axis=axis, keepdims=True)
+    return np.log(np.exp(a - top).sum(axis=axis)) + np.squeeze(top, axis=axis)
+
+
 def _neighbour_bandwidths(xs: np.ndarray, bounds: _Numeric, n: int) -> np.ndarray:
     """Each kernel's width: the larger gap to its sorted neighbours (bounds count as neighbours)."""
     sigma = np.empty(n + 1)
@@ -176,8 +182,8 @@ class TPE:
             return RandomSearch(self.settings).suggest(problem, history, pending, n, rng)
         scored.sort(key=lambda pair: pair[0])
         n_below = max(1, min(math.ceil(self.gamma * len(scored)), MAX_BELOW))
-        below = [_encode(space, a) for _, a in scored[:n_below]]
-        above = [_encode(space, a) for _, a in scored[n_below:]] + [_encode(space, a) for a in pending]
+        below = _encode_all(space, [a for _, a in scored[:n_below]])
+        above = _encode_all(space, [a for _, a in scored[n_below:]] + list(pending))
         good = _Estimator(space, below, self.prior_weight, self.multivariate)
         out: list[dict[str, Value]] = []
         for _ in range(n):
@@ -194,7 +200,7 @@ class TPE:
                 chosen = RandomSearch(self.settings).suggest(problem, history, [*pending, *out], 1, rng).assignments[0]
             used.add(space.key(chosen))
             out.append(chosen)
-            above.append(_encode(space, chosen))  # constant liar: a pending point counts as bad
+            above.extend(_encode_all(space, [chosen]))  # constant liar: a pending point counts as bad
         return Suggestions(out)
 
 
@@ -203,15 +209,18 @@ class MultivariateTPE(TPE):
     multivariate = True
 
 
-def _encode(space: SearchSpace, assignment: dict[str, Value]) -> list[float | int]:
-    out: list[float | int] = []
+def _encode_all(space: SearchSpace, assignments: Sequence[dict[str, Value]]) -> list[list[float | int]]:
+    """Rows of model coordinates (transformed numbers, choice indexes), a column at a time."""
+    columns = []
     for parameter in space:
-        value = assignment[parameter.name]
+        values = [a[parameter.name] for a in assignments]
         if parameter.type in ("discrete", "categorical"):
-            out.append(parameter.choices.index(str(value)))
+            index = {choice: i for i, choice in enumerate(parameter.choices)}
+            columns.append([index[str(v)] for v in values])
         else:
-            out.append(_Numeric.of(parameter).to_x(parameter, value))
-    return out
+            array = np.asarray(values, dtype=float)
+            columns.append((np.log(array) if parameter.is_log else array).tolist())
+    return [list(row) for row in zip(*columns)] if columns else [[] for _ in assignments]
 
 
 def _decode(space: SearchSpace, row: np.ndarray) -> dict[str, Value]:

@@ -35,8 +35,8 @@ def test_validate_errors_one_line_each_exit_2(tmp_path, capsys):
 
 
 def test_validate_katib_example_with_unimplemented_algorithm_warns(capsys):
-    bo = next(p for p in KATIB_EXAMPLES if "bayesian" in p.name)
-    assert main(["validate", str(bo)]) == 0
+    hyperband = next(p for p in KATIB_EXAMPLES if "hyperband" in p.name)
+    assert main(["validate", str(hyperband)]) == 0
     assert "warning: spec.algorithm.algorithmName" in capsys.readouterr().err
 
 
@@ -79,9 +79,9 @@ def test_run_failed_experiment_exits_1(tmp_path, capsys):
 
 def test_run_invalid_input_exit_2_before_anything_runs(tmp_path, capsys):
     store = tmp_path / "store"
-    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "tpe"}})
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt"}})
     assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", str(store)]) == 2
-    assert "spec.algorithm.algorithmName: 'tpe' is a Katib algorithm" in capsys.readouterr().err
+    assert "spec.algorithm.algorithmName: 'pbt' is a Katib algorithm" in capsys.readouterr().err
     assert not store.exists()
     assert main(["run", _write(tmp_path, quadratic_experiment()), "--mount", "relative=x", "--store", str(store)]) == 2
     assert "--mount" in capsys.readouterr().err

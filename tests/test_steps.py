@@ -189,8 +189,8 @@ def test_rendered_manifest(local_store):
 
 
 def test_runnable_problems_name_what_is_missing():
-    bo = load_experiment(quadratic_experiment(**{"spec.algorithm": {"algorithmName": "bayesianoptimization"}}))
-    problems = steps.runnable_problems(bo)
+    pbt = load_experiment(quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt"}}))
+    problems = steps.runnable_problems(pbt)
     assert [p.path for p in problems] == ["spec.algorithm.algorithmName"]
     assert "does not implement yet" in problems[0].message
     assert steps.runnable_problems(load_experiment(quadratic_experiment())) == []

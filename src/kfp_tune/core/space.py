@@ -69,6 +69,15 @@ class Parameter:
             return repr(number)
         return str(value)
 
+    def canonical(self, value: Value) -> Value:
+        """A value that compares equal exactly when ``format`` gives the same string."""
+        if self.type == "int":
+            return int(value)
+        if self.type == "double":
+            number = float(value)
+            return round(number, self.decimals) if self.decimals is not None else number
+        return str(value)
+
     def parse(self, text: str) -> Value:
         """The typed value of Katib's string form; ValueError if it is not one of this parameter's."""
         if self.type == "int":
@@ -180,9 +189,10 @@ class SearchSpace:
         """A stored assignment as a Python objective receives it (see Parameter.to_python)."""
         return {p.name: p.to_python(p.parse(assignment[p.name])) for p in self.parameters}
 
-    def key(self, assignment: dict[str, Value]) -> tuple[str, ...]:
-        """A hashable identity of an assignment, by its string form (what the trial sees)."""
-        return tuple(p.format(assignment[p.name]) for p in self.parameters)
+    def key(self, assignment: dict[str, Value]) -> tuple[Value, ...]:
+        """A hashable identity of an assignment: equal exactly when the trial would see the same
+        strings (a canonical typed value per parameter, cheaper than formatting each one)."""
+        return tuple(p.canonical(assignment[p.name]) for p in self.parameters)
 
     def contains(self, assignment: dict[str, Value]) -> bool:
         return set(assignment) == set(self.names) and all(

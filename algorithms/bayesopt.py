@@ -1,0 +1,188 @@
+"""Bayesian optimization, under Katib's name and settings (``bayesianoptimization``).
+
+``base_estimator: GP`` (the default) uses kfp-tune's own Gaussian process
+(:mod:`.gaussian_process`): scikit-optimize's GP, refitted from scratch on every request as
+Katib does, takes 3.3 s at 200 observations and 16 s at 500 here, and even with lighter
+settings 0.9 s and 5 s. ``RF``, ``ET`` and ``GBRT`` use scikit-optimize's tree models through
+its one adapter (:mod:`.skopt_adapter`).
+
+Priors follow each parameter's distribution (log scale for logUniform / logNormal only), not a
+blanket log prior. Acquisitions: ``EI`` and ``PI`` with ``xi``, ``LCB`` with ``kappa``;
+``gp_hedge`` uses EI, LCB and PI in turn (scikit-optimize learns weights for them from gains
+that a rebuilt-from-history algorithm does not keep); ``EIps`` / ``PIps`` act as EI / PI, since
+trials report no run time. Pending trials and earlier picks of the same batch join the model
+with the best value seen as their outcome (a constant liar), so parallel trials spread out.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+from scipy.optimize import minimize
+from scipy.special import ndtr
+
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.gaussian_process import GaussianProcess
+from kfp_tune.algorithms.random_search import RandomSearch, sample_assignment
+from kfp_tune.algorithms.registry import register
+from kfp_tune.algorithms.space_tools import last_points, used_keys
+from kfp_tune.algorithms.unit_cube import decode_value, encode_value
+from kfp_tune.core.space import Parameter, SearchSpace, Value
+
+RANDOM_CANDIDATES = 1000
+LOCAL_CANDIDATES = 300
+REFINE_STARTS = 5
+
+
+class _Encoding:
+    """Numeric and discrete parameters as one unit-cube coordinate each; categorical ones as a
+    one-hot block (each choice its own length scale)."""
+
+    def __init__(self, space: SearchSpace):
+        self.space = space
+        self.columns: list[tuple[Parameter, int, int]] = []
+        width = 0
+        for parameter in space:
+            size = len(parameter.choices) if parameter.type == "categorical" else 1
+            self.columns.append((parameter, width, size))
+            width += size
+        self.width = width
+        self.numeric = [start for p, start, _ in self.columns if p.type in ("double", "int")]
+
+    def encode(self, assignment: dict[str, Value]) -> np.ndarray:
+        row = np.zeros(self.width)
+        for parameter, start, size in self.columns:
+            value = assignment[parameter.name]
+            if parameter.type == "categorical":
+                row[start + parameter.choices.index(str(value))] = 1.0
+            else:
+                row[start] = encode_value(parameter, value)
+        return row
+
+    def decode(self, row: np.ndarray) -> dict[str, Value]:
+        out: dict[str, Value] = {}
+        for parameter, start, size in self.columns:
+            if parameter.type == "categorical":
+                out[parameter.name] = parameter.choices[int(np.argmax(row[start : start + size]))]
+            else:
+                out[parameter.name] = decode_value(parameter, float(row[start]))
+        return out
+
+
+def acquisition(name: str, mean: np.ndarray, sd: np.ndarray, best: float, kappa: float, xi: float) -> np.ndarray:
+    """Larger is better; the objective is minimised."""
+    if name == "LCB":
+        return -(mean - kappa * sd)
+    z = (best - mean - xi) / sd
+    if name in ("PI", "PIps"):
+        return ndtr(z)
+    return (best - mean - xi) * ndtr(z) + sd * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+
+class GPBayesianOptimization:
+    name = "bayesianoptimization"
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = settings
+        self.n_initial = int(settings.get("n_initial_points", 10) if settings.get("n_initial_points") is not None else 10)
+        self.acq_func = settings.get("acq_func") or "gp_hedge"
+        self.acq_optimizer = settings.get("acq_optimizer") or "auto"
+        self.kappa = float(settings.get("kappa") or 1.96)
+        self.xi = float(settings.get("xi") if settings.get("xi") is not None else 0.01)
+
+    def suggest(
+        self,
+        problem: Problem,
+        history: Sequence[FinishedTrial],
+        pending: Sequence[dict[str, Value]],
+        n: int,
+        rng: np.random.Generator,
+    ) -> Suggestions:
+        space = problem.space
+        used = used_keys(space, history, pending)
+        last = last_points(space, used, n, rng)
+        if last is not None:
+            return last
+        sign = 1.0 if problem.objective_type == "minimize" else -1.0
+        scored = [t for t in history if t.objective is not None and math.isfinite(t.objective)]
+        if len(scored) < max(self.n_initial, 2) or n == 0:
+            return RandomSearch(self.settings).suggest(problem, history, pending, n, rng)
+        encoding = _Encoding(space)
+        x = np.array([encoding.encode(t.assignment) for t in scored])
+        y = np.array([sign * float(t.objective) for t in scored])  # type: ignore[arg-type]
+        model = GaussianProcess(x, y, rng)
+        best = float(y.min())
+        for assignment in pending:
+            model.add(encoding.encode(assignment), best)
+        out: list[dict[str, Value]] = []
+        for index in range(n):
+            kind = self._acquisition_for(len(history) + len(pending) + index)
+            chosen = self._maximise(model, encoding, kind, best, rng, used, x[int(np.argmin(y))])
+            if chosen is None:
+                chosen = RandomSearch(self.settings).suggest(problem, history, [*pending, *out], 1, rng).assignments[0]
+            used.add(space.key(chosen))
+            out.append(chosen)
+            model.add(encoding.encode(chosen), best)  # constant liar
+        return Suggestions(out)
+
+    def _acquisition_for(self, position: int) -> str:
+        if self.acq_func == "gp_hedge":
+            return ("EI", "LCB", "PI")[position % 3]
+        return str(self.acq_func)
+
+    def _maximise(self, model: GaussianProcess, encoding: _Encoding, kind: str, best: float, rng: np.random.Generator, used: set, incumbent: np.ndarray) -> dict[str, Value] | None:
+        space = encoding.space
+        candidates = [encoding.encode(sample_assignment(space, rng)) for _ in range(RANDOM_CANDIDATES)]
+        for _ in range(LOCAL_CANDIDATES):  # around the best point so far
+            row = incumbent.copy()
+            row[encoding.numeric] = np.clip(row[encoding.numeric] + rng.normal(0, 0.05, len(encoding.numeric)), 0, 1)
+            candidates.append(encoding.encode(encoding.decode(row)))
+        grid = np.array(candidates)
+        mean, sd = model.predict(grid)
+        score = acquisition(kind, mean, sd, best, self.kappa, self.xi)
+        order = np.argsort(-score)
+        if self.acq_optimizer != "sampling" and encoding.numeric:
+            refined = []
+            for start in order[:REFINE_STARTS]:
+                row = self._refine(model, encoding, grid[start], kind, best)
+                refined.append(encoding.encode(encoding.decode(row)))
+            extra = np.array(refined)
+            extra_mean, extra_sd = model.predict(extra)
+            extra_score = acquisition(kind, extra_mean, extra_sd, best, self.kappa, self.xi)
+            grid = np.vstack([extra, grid])
+            score = np.concatenate([extra_score, score])
+            order = np.argsort(-score)
+        for index in order:
+            assignment = encoding.decode(grid[index])
+            if space.key(assignment) not in used:
+                return assignment
+        return None
+
+    def _refine(self, model: GaussianProcess, encoding: _Encoding, row: np.ndarray, kind: str, best: float) -> np.ndarray:
+        """L-BFGS-B on the numeric coordinates, the others held."""
+        columns = encoding.numeric
+
+        def negative(z: np.ndarray) -> float:
+            point = row.copy()
+            point[columns] = z
+            mean, sd = model.predict(point[None, :])
+            return -float(acquisition(kind, mean, sd, best, self.kappa, self.xi)[0])
+
+        result = minimize(negative, row[columns], method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(columns), options={"maxiter": 30})
+        out = row.copy()
+        out[columns] = result.x
+        return out
+
+
+def create(settings: dict[str, Any]):
+    """GP -> kfp-tune's Gaussian process; RF, ET, GBRT -> scikit-optimize's tree models."""
+    if (settings.get("base_estimator") or "GP") == "GP":
+        return GPBayesianOptimization(settings)
+    from kfp_tune.algorithms.skopt_adapter import SkoptBayesianOptimization
+
+    return SkoptBayesianOptimization(settings)
+
+
+register("bayesianoptimization", create)

@@ -1,0 +1,95 @@
+"""The one place kfp-tune touches scikit-optimize (archived upstream; pinned in pyproject.toml).
+
+Serves ``bayesianoptimization`` with ``base_estimator`` RF, ET or GBRT: an ``skopt.Optimizer``
+is rebuilt from the history on every call (as Katib does), pending trials are told with the best
+value seen (constant liar), and its asks are mapped back onto the space's steps and types.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.random_search import RandomSearch
+from kfp_tune.algorithms.space_tools import last_points, used_keys
+from kfp_tune.core.space import Parameter, SearchSpace, Value
+
+SKOPT_ACQ = {"EIps": "EI", "PIps": "PI"}  # trials report no run time
+
+
+def _dimension(parameter: Parameter) -> Any:
+    from skopt.space import Categorical, Integer, Real
+
+    prior = "log-uniform" if parameter.is_log else "uniform"
+    if parameter.type in ("discrete", "categorical"):
+        return Categorical(list(parameter.choices), name=parameter.name)
+    assert parameter.low is not None and parameter.high is not None
+    if parameter.type == "int":
+        return Integer(int(parameter.low), int(parameter.high), prior=prior, name=parameter.name)
+    return Real(parameter.low, parameter.high, prior=prior, name=parameter.name)
+
+
+def _to_skopt(space: SearchSpace, assignment: dict[str, Value]) -> list[Any]:
+    return [assignment[p.name] if p.type in ("discrete", "categorical") else float(assignment[p.name]) if p.type == "double" else int(assignment[p.name]) for p in space]
+
+
+def _from_skopt(space: SearchSpace, point: Sequence[Any]) -> dict[str, Value]:
+    return {p.name: str(v) if p.type in ("discrete", "categorical") else p.snap(float(v)) for p, v in zip(space, point)}
+
+
+class SkoptBayesianOptimization:
+    name = "bayesianoptimization"
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = settings
+
+    def suggest(
+        self,
+        problem: Problem,
+        history: Sequence[FinishedTrial],
+        pending: Sequence[dict[str, Value]],
+        n: int,
+        rng: np.random.Generator,
+    ) -> Suggestions:
+        from skopt import Optimizer
+
+        space = problem.space
+        used = used_keys(space, history, pending)
+        last = last_points(space, used, n, rng)
+        if last is not None:
+            return last
+        if n == 0:
+            return Suggestions([])
+        sign = 1.0 if problem.objective_type == "minimize" else -1.0
+        scored = [t for t in history if t.objective is not None and math.isfinite(t.objective)]
+        acq = self.settings.get("acq_func") or "gp_hedge"
+        optimizer = Optimizer(
+            [_dimension(p) for p in space],
+            base_estimator=self.settings.get("base_estimator") or "RF",
+            n_initial_points=int(self.settings.get("n_initial_points") or 10),
+            acq_func=SKOPT_ACQ.get(acq, acq),
+            acq_optimizer="sampling",  # the tree models have no gradient
+            acq_optimizer_kwargs={"n_points": 2000},
+            acq_func_kwargs={"kappa": float(self.settings.get("kappa") or 1.96), "xi": float(self.settings.get("xi") or 0.01)},
+            random_state=int(rng.integers(2**31)),
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "point already evaluated" and friends: we check ourselves
+            if scored:
+                best = min(sign * float(t.objective) for t in scored)  # type: ignore[arg-type]
+                optimizer.tell([_to_skopt(space, t.assignment) for t in scored], [sign * float(t.objective) for t in scored])  # type: ignore[arg-type]
+                if pending:
+                    optimizer.tell([_to_skopt(space, a) for a in pending], [best] * len(pending))
+            asked = optimizer.ask(n_points=n, strategy="cl_min") if n > 1 else [optimizer.ask()]
+        out: list[dict[str, Value]] = []
+        for point in asked:
+            assignment = _from_skopt(space, point)
+            if space.key(assignment) in used:
+                assignment = RandomSearch(self.settings).suggest(problem, history, [*pending, *out], 1, rng).assignments[0]
+            used.add(space.key(assignment))
+            out.append(assignment)
+        return Suggestions(out)
