@@ -53,10 +53,13 @@ class FinishedTrial:
 
 @dataclass(frozen=True)
 class Suggestions:
-    """Exactly ``n`` new assignments, or fewer with ``exhausted=True``."""
+    """Exactly ``n`` new assignments; or fewer, saying why: ``exhausted`` (the space has no more,
+    ever) or ``waiting`` (more once the pending trials and these have finished, as hyperband's
+    rungs need)."""
 
     assignments: list[dict[str, Value]]
     exhausted: bool = False
+    waiting: bool = False
 
 
 class Algorithm(Protocol):

@@ -18,7 +18,8 @@ from kfp_tune.core.errors import NotImplementedAlgorithm
 from kfp_tune.core.space import Parameter, SearchSpace
 
 
-VARIANTS = [(name, {}) for name in registry.implemented()] + [
+VARIANTS = [(name, {}) for name in registry.implemented() if name != "hyperband"] + [
+    ("hyperband", {"resource_name": "layers", "r_l": 3, "eta": 3}),
     ("bayesianoptimization", {"base_estimator": "RF", "n_initial_points": 5}),
     ("bayesianoptimization", {"acq_func": "LCB", "acq_optimizer": "sampling", "n_initial_points": 5}),
     ("cmaes", {"restart_strategy": "bipop", "sigma": 0.3}),
@@ -34,6 +35,7 @@ def contract(request) -> AlgorithmContract:
         algorithm_name = name
         settings = given
         stepped_doubles = name == "grid"
+        covers_finite_space = name != "hyperband"
 
     return Contract()
 
@@ -47,9 +49,9 @@ def test_algorithm_contract(contract: AlgorithmContract, check: str):
 
 
 def test_katibs_algorithms_are_implemented_and_others_say_so():
-    assert {"random", "grid", "sobol", "tpe", "multivariate-tpe", "cmaes", "bayesianoptimization"} <= set(registry.implemented())
+    assert {"random", "grid", "sobol", "tpe", "multivariate-tpe", "cmaes", "bayesianoptimization", "hyperband"} <= set(registry.implemented())
     with pytest.raises(NotImplementedAlgorithm, match="does not implement it yet"):
-        registry.create("hyperband", {})
+        registry.create("pbt", {})
 
 
 def _random(space: SearchSpace, n: int, seed: int):
@@ -234,3 +236,58 @@ def test_cmaes_improves_generation_by_generation():
     first = np.mean([t.objective for t in history[:7]])
     last = np.mean([t.objective for t in history[-7:]])
     assert last < first / 10
+
+
+def test_hyperband_schedule_matches_the_paper():
+    from kfp_tune.algorithms.hyperband import schedule
+
+    brackets = schedule(9, 3)
+    assert [[(r.size, r.resource) for r in b] for b in brackets] == [
+        [(9, 1.0), (3, 3.0), (1, 9.0)],
+        [(5, 3.0), (1, 9.0)],
+        [(3, 9.0)],
+    ]
+
+
+def test_hyperband_end_to_end_promotes_the_best_and_ends(tmp_path):
+    """Through tune(): rungs across rounds, promotions of the best, a clean end."""
+    from kfp_tune import search, tune
+
+    def objective(p):
+        return (p["x"] - 0.3) ** 2 + 1.0 / p["epochs"]
+
+    result = tune(
+        objective,
+        {"x": search.double(0, 1), "epochs": search.int(1, 1)},
+        algorithm="hyperband",
+        algorithm_settings={"resource_name": "epochs", "r_l": 9, "eta": 3},
+        max_trial_count=40,
+        parallel_trial_count=3,
+        store=str(tmp_path),
+    )
+    assert (result.status, result.reason) == ("Succeeded", "ExperimentSuggestionEndReached")
+    epochs = [t.parameters["epochs"] for t in result.trials]
+    assert epochs == [1] * 9 + [3] * 3 + [9] + [3] * 5 + [9] + [9] * 3
+    first_rung = sorted(result.trials[:9], key=lambda t: t.metrics["objective"])
+    promoted = result.trials[9:12]
+    assert [t.parameters["x"] for t in promoted] == [t.parameters["x"] for t in first_rung[:3]]
+    best_of_second = min(promoted, key=lambda t: t.metrics["objective"])
+    assert result.trials[12].parameters["x"] == best_of_second.parameters["x"]
+
+
+def test_hyperband_katib_example_runs_its_budget(tmp_path):
+    import yaml
+
+    from conftest import DATA, QUADRATIC
+    from kfp_tune.core.spec import load_experiment
+    from kfp_tune.engine import plan_rounds, run_inline
+    from kfp_tune.launchers import LocalLauncher
+    from kfp_tune.stores import LocalStore
+
+    doc = yaml.safe_load((DATA / "katib-examples" / "hp-tuning_hyperband.yaml").read_text())
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["command"] = ["python3", str(QUADRATIC), "x=${trialParameters.learningRate}", "y=${trialParameters.momentum}", "e=${trialParameters.numberEpochs}"]
+    experiment = load_experiment(doc)
+    assert plan_rounds(experiment) >= 3  # r_l 2, eta 2: three rungs
+    decision = run_inline(LocalStore(tmp_path), experiment, LocalLauncher())
+    assert (decision.phase, decision.reason, decision.counts["total"]) == ("Succeeded", "ExperimentMaxTrialsReached", 2)

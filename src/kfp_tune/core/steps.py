@@ -120,7 +120,7 @@ def problem_of(experiment: Experiment, uid: str = "") -> Problem:
     entry = ALGORITHMS[spec.algorithm.algorithm_name]
     settings, _ = parse_settings(entry, [(s.name, s.value) for s in spec.algorithm.algorithm_settings], "")
     return Problem(
-        space=search_space_of(spec.parameters),
+        space=registry.problem_space(spec.algorithm.algorithm_name, search_space_of(spec.parameters), settings),
         objective_type=spec.objective.type,  # type: ignore[arg-type]
         objective_metric=spec.objective.objective_metric_name,
         settings=settings,
@@ -193,7 +193,7 @@ def suggest(
         algorithm = registry.create(experiment.spec.algorithm.algorithm_name, problem.settings)  # type: ignore[union-attr]
         rng = np.random.default_rng([problem.seed, len(state.rounds)])
         result = algorithm.suggest(problem, history, pending, n, rng)
-        _check_suggestions(problem, result.assignments, result.exhausted, n, history, pending)
+        _check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, history, pending)
         assignments = [problem.space.format(a) for a in result.assignments]
         exhausted = result.exhausted
     first = 1 + max((t.index for t in state.trials), default=-1)
@@ -209,11 +209,11 @@ def suggest(
     return [t["name"] for t in record["trials"]]
 
 
-def _check_suggestions(problem: Problem, out: list[dict[str, Any]], exhausted: bool, n: int, history: list[FinishedTrial], pending: list[dict[str, Any]]) -> None:
+def _check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bool, n: int, history: list[FinishedTrial], pending: list[dict[str, Any]]) -> None:
     """Hold every algorithm to its contract, so a plug-in bug cannot corrupt the experiment."""
     space = problem.space
-    if len(out) > n or (len(out) < n and not exhausted):
-        raise KfpTuneError(f"algorithm returned {len(out)} suggestions for {n} asked and did not say the space is exhausted")
+    if len(out) > n or (len(out) < n and not explained):
+        raise KfpTuneError(f"algorithm returned {len(out)} suggestions for {n} asked and said neither exhausted nor waiting")
     seen = {space.key(t.assignment) for t in history} | {space.key(a) for a in pending}
     for assignment in out:
         if not space.contains(assignment):

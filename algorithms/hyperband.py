@@ -1,0 +1,148 @@
+"""Hyperband (Li et al., 2018): brackets of successive halving over a resource parameter.
+
+Settings, as Katib's: ``resource_name`` (the parameter that carries the budget, e.g. epochs),
+``r_l`` (the largest resource a trial gets) and ``eta`` (the halving rate). With
+``s_max = floor(log_eta(r_l))``, bracket s (from s_max down to 0) starts
+``ceil((s_max + 1) / (s + 1) * eta**s)`` random configurations at resource ``r_l * eta**-s``;
+each rung keeps the best ``1/eta`` of the previous one and gives them ``eta`` times the resource.
+
+Rebuilt from the history on every call: the schedule is a fixed sequence of slots, and the
+trials fill them in index order, so the state (which bracket, which rung, who was promoted) is
+replayed, never stored. A rung waits for the one before it: when the next slots need results
+that are not in yet, fewer suggestions come back with ``waiting=True`` and the next round goes
+on. After the last bracket the algorithm says the space is exhausted, and the experiment ends.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any, Sequence
+
+import numpy as np
+
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.random_search import sample_value
+from kfp_tune.algorithms.registry import register
+from kfp_tune.core.space import Parameter, SearchSpace, Value
+
+MAX_DRAWS = 200
+
+
+@dataclass(frozen=True)
+class Rung:
+    bracket: int
+    level: int
+    size: int
+    resource: float
+
+
+def schedule(r_l: float, eta: float) -> list[list[Rung]]:
+    """The brackets, each a list of rungs at their nominal sizes (promotions can shrink later
+    rungs when trials fail)."""
+    s_max = int(math.floor(math.log(r_l) / math.log(eta) + 1e-9))
+    brackets = []
+    for s in range(s_max, -1, -1):
+        n = int(math.ceil((s_max + 1) / (s + 1) * eta**s))
+        rungs = []
+        for i in range(s + 1):
+            rungs.append(Rung(s, i, max(1, int(math.floor(n * eta ** (-i)))), r_l * eta ** (i - s)))
+        brackets.append(rungs)
+    return brackets
+
+
+def total_rungs(r_l: float, eta: float) -> int:
+    return sum(len(b) for b in schedule(r_l, eta))
+
+
+def resource_parameter(parameter: Parameter, r_l: float, eta: float) -> Parameter:
+    """The resource parameter with the range hyperband gives it (its feasibleSpace is ignored,
+    as in Katib): from the smallest rung's resource to r_l."""
+    smallest = min(r.resource for b in schedule(r_l, eta) for r in b)
+    if parameter.type == "int":
+        return replace(parameter, low=float(max(1, math.floor(smallest))), high=float(math.ceil(r_l)), step=None, distribution="uniform")
+    return replace(parameter, low=smallest, high=r_l, step=None, distribution="uniform", decimals=None)
+
+
+class Hyperband:
+    name = "hyperband"
+
+    def __init__(self, settings: dict[str, Any]):
+        self.resource_name = settings["resource_name"]
+        self.eta = float(settings.get("eta") or 3.0)
+        self.r_l = float(settings["r_l"]) if settings.get("r_l") is not None else None
+
+    def suggest(
+        self,
+        problem: Problem,
+        history: Sequence[FinishedTrial],
+        pending: Sequence[dict[str, Value]],
+        n: int,
+        rng: np.random.Generator,
+    ) -> Suggestions:
+        space = problem.space
+        resource = space[self.resource_name]
+        r_l = self.r_l if self.r_l is not None else float(resource.high or 1.0)
+        sign = 1.0 if problem.objective_type == "minimize" else -1.0
+        # Every trial in slot order: finished ones (with a score, None if it failed), then pending.
+        slots: list[tuple[dict[str, Value], float | None, bool]] = [
+            (t.assignment, None if t.objective is None or not math.isfinite(t.objective) else sign * t.objective, True) for t in history
+        ] + [(a, None, False) for a in pending]
+        used = {space.key(a) for a, _, _ in slots}
+        out: list[dict[str, Value]] = []
+        position = 0
+        for rungs in schedule(r_l, self.eta):
+            previous: list[tuple[dict[str, Value], float | None, bool]] = []
+            for rung in rungs:
+                if rung.level == 0:
+                    size = rung.size
+                else:
+                    if any(not done for _, _, done in previous):
+                        return Suggestions(out, waiting=True)  # the rung below is still running
+                    ranked = sorted((p for p in previous if p[1] is not None), key=lambda p: p[1])  # type: ignore[arg-type, return-value]
+                    size = min(rung.size, len(ranked))
+                members = slots[position : position + size]
+                for slot in range(len(members), size):
+                    if len(out) == n:
+                        return Suggestions(out)
+                    if rung.level == 0:
+                        assignment = self._new_configuration(space, rung, rng, used)
+                    else:
+                        assignment = {**ranked[slot][0], self.resource_name: self._resource_value(resource, rung)}
+                    used.add(space.key(assignment))
+                    out.append(assignment)
+                    members.append((assignment, None, False))
+                position += size
+                previous = members
+        return Suggestions(out, exhausted=True)
+
+    def _resource_value(self, resource: Parameter, rung: Rung) -> Value:
+        if resource.type == "int":
+            return max(1, int(round(rung.resource)))
+        return float(rung.resource)
+
+    def _new_configuration(self, space: SearchSpace, rung: Rung, rng: np.random.Generator, used: set) -> dict[str, Value]:
+        resource = space[self.resource_name]
+        for _ in range(MAX_DRAWS):
+            assignment = {p.name: self._resource_value(resource, rung) if p.name == self.resource_name else sample_value(p, rng) for p in space}
+            if space.key(assignment) not in used:
+                return assignment
+        raise ValueError("hyperband could not find a new configuration: the search space is too small for its brackets")
+
+
+def adjust_space(space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:
+    """The spec's space with the resource parameter's range set by r_l and eta."""
+    name = settings["resource_name"]
+    eta = float(settings.get("eta") or 3.0)
+    resource = space[name]
+    r_l = float(settings["r_l"]) if settings.get("r_l") is not None else float(resource.high or 1.0)
+    return SearchSpace(tuple(resource_parameter(p, r_l, eta) if p.name == name else p for p in space))
+
+
+def rounds_hint(settings: dict[str, Any]) -> int:
+    """One round per rung: a rung starts when the one below has finished."""
+    r_l = settings.get("r_l")
+    return total_rungs(float(r_l), float(settings.get("eta") or 3.0)) if r_l is not None else 1
+
+
+register("hyperband", Hyperband, adjust_space=adjust_space, rounds_hint=rounds_hint)
