@@ -1,11 +1,13 @@
 """A fast trial for tests: prints Katib-style metrics for a quadratic of its arguments.
 
 Arguments are name=value pairs; ``mode`` picks a behaviour: ok, fail (exit 3), silent (no
-objective metric), echo (print argv and the env variables named in ECHO_ENV).
+objective metric), echo (print argv and the env variables named in ECHO_ENV), curve (a loss
+that falls over 10 steps, 0.15 s apart, for early stopping).
 """
 
 import os
 import sys
+import time
 
 mode = "echo" if "mode=echo" in sys.argv[1:] else "ok"
 if mode != "echo":
@@ -25,6 +27,11 @@ if mode == "fail":
     print("loss=0.5")
     print("something went wrong", file=sys.stderr)
     sys.exit(3)
+if mode == "curve":
+    for step in range(10):
+        print(f"step={step} loss={loss + 1.0 / (step + 1):.6f}", flush=True)
+        time.sleep(0.15)
+    sys.exit(0)
 if mode == "silent":
     print("nothing to report")
     sys.exit(0)

@@ -44,12 +44,17 @@ def parse_metric_lines(lines: Iterable[str], metric_names: Sequence[str], format
     return out
 
 
-def collect_stdout(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
-    template = experiment.spec.trial_template
+def parse_output(experiment: Experiment, text: str) -> list[MetricLog]:
+    """The experiment's metrics in a trial's output, with its metricsFormat (or Katib's default)."""
     objective = experiment.spec.objective
-    assert template is not None and objective is not None
-    text = records.read_text(records.log_key(trial.name, template.primary_container_name)) or ""
+    assert objective is not None
     mc = experiment.spec.metrics_collector_spec
     formats = mc.source.filter.metrics_format if mc and mc.source and mc.source.filter else []
     names = [objective.objective_metric_name, *objective.additional_metric_names]
     return parse_metric_lines(text.splitlines(), names, formats)
+
+
+def collect_stdout(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
+    template = experiment.spec.trial_template
+    assert template is not None
+    return parse_output(experiment, records.read_text(records.log_key(trial.name, template.primary_container_name)) or "")

@@ -7,7 +7,7 @@ Implementations live outside the core (:mod:`kfp_tune.stores`, :mod:`kfp_tune.la
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Callable, Literal, Protocol
 
 from kfp_tune.core.observation import MetricLog
 
@@ -44,6 +44,9 @@ class TrialRun:
     failure_condition: str = ""
     primary_pod_labels: dict[str, str] = field(default_factory=dict)
     retain: bool = False
+    should_stop: Callable[[str], bool] | None = field(default=None, compare=False)
+    """Early stopping: given the primary container's output so far, whether to stop the trial
+    now (it then ends EarlyStopped). None when the experiment has no early stopping."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,7 @@ class LaunchOutcome:
     ``logs`` maps a log name (the primary container's name) to its text; ``pushed`` holds
     metrics the trial reported directly (the Push collector)."""
 
-    phase: Literal["Succeeded", "Failed"]
+    phase: Literal["Succeeded", "Failed", "EarlyStopped"]
     reason: str = ""
     message: str = ""
     exit_code: int | None = None

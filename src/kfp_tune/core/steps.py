@@ -15,9 +15,9 @@ from typing import Any, Callable
 
 import numpy as np
 
-from kfp_tune.algorithms import registry
+from kfp_tune.algorithms import early_stopping, registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem
-from kfp_tune.algorithms.catalogue import ALGORITHMS, parse_settings
+from kfp_tune.algorithms.catalogue import ALGORITHMS, EARLY_STOPPING, parse_settings
 from kfp_tune.core.decision import Decision, decide, status_document
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, StoreError
 from kfp_tune.core.interfaces import Launcher, TrialRun
@@ -31,6 +31,7 @@ from kfp_tune.core.template import is_meta_reference, resolve_meta_reference, su
 
 LABEL_PREFIX = "kfp-tune.kubeflow.org"
 SUPPORTED_COLLECTORS = ("StdOut", "Push")
+EARLY_STOPPING_COLLECTORS = ("StdOut",)  # the ones that can be read while a trial runs
 
 
 def utc_now() -> str:
@@ -53,11 +54,16 @@ def runnable_problems(experiment: Experiment) -> list[FieldError]:
                 f"(implemented: {', '.join(registry.implemented())})",
             )
         )
-    if spec.early_stopping is not None:
-        problems.append(
-            FieldError("spec.earlyStopping", f"early stopping {spec.early_stopping.algorithm_name!r} is not implemented in this version yet")
-        )
     kind = spec.metrics_collector_spec.collector.kind if spec.metrics_collector_spec and spec.metrics_collector_spec.collector else "StdOut"
+    if spec.early_stopping is not None:
+        if spec.early_stopping.algorithm_name not in early_stopping.RULES:
+            problems.append(
+                FieldError("spec.earlyStopping.algorithmName", f"early stopping {spec.early_stopping.algorithm_name!r} is not implemented in this version yet")
+            )
+        elif kind not in EARLY_STOPPING_COLLECTORS:
+            problems.append(
+                FieldError("spec.earlyStopping", f"early stopping needs metrics it can read while a trial runs: the StdOut collector, not {kind}")
+            )
     if kind not in SUPPORTED_COLLECTORS:
         problems.append(
             FieldError(
@@ -255,7 +261,31 @@ def render_trial(experiment: Experiment, trial: TrialState, namespace: str = "")
     return substitute(manifest, values)
 
 
-def trial_run(experiment: Experiment, trial: TrialState, namespace: str = "") -> TrialRun:
+def early_stopping_monitor(state: ExperimentState) -> Callable[[str], bool] | None:
+    """The running trial's stop test: its objective so far against the completed trials'."""
+    from kfp_tune.collectors.stdout import parse_output
+
+    spec = state.experiment.spec
+    if spec.early_stopping is None:
+        return None
+    assert spec.objective is not None
+    settings, _ = parse_settings(
+        EARLY_STOPPING[spec.early_stopping.algorithm_name],
+        [(s.name, s.value) for s in spec.early_stopping.algorithm_settings],
+        "",
+    )
+    rule = early_stopping.create(spec.early_stopping.algorithm_name, settings)
+    completed = [list(t.result.get("curve") or []) for t in state.trials if t.status == "Succeeded" and t.result]
+    metric, objective_type = spec.objective.objective_metric_name, spec.objective.type
+
+    def should_stop(text: str) -> bool:
+        current = [m.value for m in parse_output(state.experiment, text) if m.name == metric]
+        return rule.should_stop(objective_type, completed, current)
+
+    return should_stop
+
+
+def trial_run(experiment: Experiment, trial: TrialState, namespace: str = "", should_stop: Callable[[str], bool] | None = None) -> TrialRun:
     template = experiment.spec.trial_template
     assert template is not None
     return TrialRun(
@@ -268,18 +298,20 @@ def trial_run(experiment: Experiment, trial: TrialState, namespace: str = "") ->
         failure_condition=template.failure_condition,
         primary_pod_labels=dict(template.primary_pod_labels or {}),
         retain=template.retain,
+        should_stop=should_stop,
     )
 
 
 def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str, namespace: str = "") -> str:
-    """Run one trial to its end and record how it ended; returns the phase (Succeeded / Failed).
+    """Run one trial to its end and record how it ended; returns the phase (Succeeded, Failed, or
+    EarlyStopped when the experiment's early stopping rule stopped it).
 
     A trial that already ended is not run again."""
     state = load_state(records)
     trial = state.trial(trial_name)
     if trial.ended is not None:
         return str(trial.ended["phase"])
-    run = trial_run(state.experiment, trial, namespace)
+    run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state))
     records.write_once(records.trial_key(trial.name, "started"), "TrialStarted", {"trial": trial.name, "time": utc_now()})
     outcome = launcher.run(run)
     for log_name, text in outcome.logs.items():
@@ -313,8 +345,9 @@ Collect = Callable[[ExperimentRecords, Experiment, TrialState], list[MetricLog]]
 def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collect | None = None) -> dict[str, Any]:
     """Read the trial's metrics, apply metricStrategies and record its final status.
 
-    Failed when the run failed; MetricsUnavailable when it succeeded without reporting the
-    objective metric (it then counts as failed); Succeeded otherwise."""
+    EarlyStopped when early stopping stopped it; Failed when the run failed; MetricsUnavailable
+    when it succeeded without reporting the objective metric (it then counts as failed);
+    Succeeded otherwise. The objective's values in report order are kept as its ``curve``."""
     from kfp_tune.collectors import collector_for
 
     state = load_state(records)
@@ -332,7 +365,9 @@ def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collec
     observation = Observation.from_logs(logs, names)
     strategies = {s.name: s.value for s in objective.metric_strategies or []}
     metrics = observation.values(strategies)
-    if trial.ended["phase"] != "Succeeded":
+    if trial.ended["phase"] == "EarlyStopped":
+        status, reason, message = "EarlyStopped", "EarlyStopped", trial.ended.get("message") or "Trial was stopped early"
+    elif trial.ended["phase"] != "Succeeded":
         status, reason, message = "Failed", trial.ended.get("reason") or "TrialFailed", trial.ended.get("message") or "Trial has failed"
     elif objective.objective_metric_name not in metrics:
         status, reason = "MetricsUnavailable", "MetricsUnavailable"
@@ -349,6 +384,7 @@ def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collec
             "message": message,
             "observation": observation.to_dict(),
             "metrics": metrics,
+            "curve": [m.value for m in logs if m.name == objective.objective_metric_name and math.isfinite(m.value)],
             "time": utc_now(),
         },
     )

@@ -4,7 +4,8 @@ Exec form only (no shell), with the container's ``env`` on top of this process's
 less any store credentials. ``python`` / ``python3`` as the command means this Python, so the
 trial sees the same installed packages. ``mounts`` maps container paths to local folders, as a
 volume would (``{"/opt/digits": "images/sklearn-digits"}``). Only the primary container runs,
-once, whatever the kind's replicas; a Job's ``activeDeadlineSeconds`` is honoured.
+once, whatever the kind's replicas; a Job's ``activeDeadlineSeconds`` is honoured, and early
+stopping stops a running trial (SIGTERM, then SIGKILL after a grace period).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -22,6 +24,8 @@ from kfp_tune.core.template import find_primary_container
 
 log = logging.getLogger(__name__)
 
+POLL_SECONDS = 0.5
+GRACE_SECONDS = 10.0
 CREDENTIAL_VARIABLES = frozenset(
     {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"}
 )
@@ -80,21 +84,48 @@ class LocalLauncher:
             except OSError as exc:
                 return LaunchOutcome("Failed", reason="StartError", message=f"cannot start {argv[0]!r}: {exc.strerror}")
             try:
-                code = process.wait(timeout=timeout)
-                reason = "" if code == 0 else "Error"
-                message = "" if code == 0 else f"exit code {code}"
-            except subprocess.TimeoutExpired:
-                process.kill()
-                code = process.wait()
-                reason, message = "DeadlineExceeded", f"the trial ran past its deadline of {timeout:g} s and was killed"
+                code, reason, message = self._watch(process, output, trial, timeout)
             except BaseException:
-                process.kill()
-                process.wait()
+                _stop(process)
                 raise
             output.seek(0)
             text = output.read().decode("utf-8", errors="replace")
-        phase = "Succeeded" if code == 0 and not reason else "Failed"
-        return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={trial.primary_container: text})
+        if reason == "EarlyStopped":
+            phase = "EarlyStopped"
+        else:
+            phase = "Succeeded" if code == 0 and not reason else "Failed"
+        return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={trial.primary_container: text})  # type: ignore[arg-type]
+
+    def _watch(self, process: subprocess.Popen, output: Any, trial: TrialRun, timeout: float | None) -> tuple[int, str, str]:
+        """Wait for the process; kill it at its deadline, stop it when early stopping says so.
+        Returns (exit code, reason, message); reason is empty for a normal end."""
+        started = time.monotonic()
+        while True:
+            left = None if timeout is None else timeout - (time.monotonic() - started)
+            poll = POLL_SECONDS if trial.should_stop is not None else None
+            wait = left if poll is None else poll if left is None else min(poll, left)
+            try:
+                code = process.wait(timeout=None if wait is None else max(wait, 0.0))
+            except subprocess.TimeoutExpired:
+                if left is not None and time.monotonic() - started >= timeout:  # type: ignore[operator]
+                    return _stop(process), "DeadlineExceeded", f"the trial ran past its deadline of {timeout:g} s and was killed"
+                if trial.should_stop is not None:
+                    output.seek(0)
+                    if trial.should_stop(output.read().decode("utf-8", errors="replace")):
+                        return _stop(process), "EarlyStopped", "stopped early: the early stopping rule judged it worse than the completed trials"
+                continue
+            return code, ("" if code == 0 else "Error"), ("" if code == 0 else f"exit code {code}")
+
+
+def _stop(process: subprocess.Popen) -> int:
+    """SIGTERM, a grace period, then SIGKILL; returns the exit code."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            return process.wait(timeout=GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    return process.wait()
 
 
 def _deadline(manifest: Mapping[str, Any]) -> float | None:
