@@ -25,7 +25,7 @@ from scipy.special import ndtr
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.gaussian_process import GaussianProcess
-from kfp_tune.algorithms.random_search import RandomSearch, sample_assignment
+from kfp_tune.algorithms.random_search import RandomSearch
 from kfp_tune.algorithms.registry import register
 from kfp_tune.algorithms.space_tools import last_points, used_keys
 from kfp_tune.algorithms.unit_cube import decode_value, encode_value
@@ -33,7 +33,7 @@ from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 RANDOM_CANDIDATES = 1000
 LOCAL_CANDIDATES = 300
-REFINE_STARTS = 5
+REFINE_STARTS = 3
 
 
 class _Encoding:
@@ -60,6 +60,25 @@ class _Encoding:
             else:
                 row[start] = encode_value(parameter, value)
         return row
+
+    def random_rows(self, rng: np.random.Generator, count: int) -> np.ndarray:
+        """``count`` feasible points, encoded: uniform in each coordinate's (log) scale, snapped
+        to steps and integers, a random choice for discrete and categorical parameters."""
+        rows = np.zeros((count, self.width))
+        for parameter, start, size in self.columns:
+            if parameter.type == "categorical":
+                rows[np.arange(count), start + rng.integers(0, size, count)] = 1.0
+            elif parameter.type == "discrete":
+                rows[:, start] = (rng.integers(0, len(parameter.choices), count) + 0.5) / len(parameter.choices)
+            else:
+                rows[:, start] = self._snap_column(parameter, rng.random(count))
+        return rows
+
+    def _snap_column(self, parameter: Parameter, u: np.ndarray) -> np.ndarray:
+        """Unit-cube coordinates moved onto the parameter's feasible values (steps, integers)."""
+        if parameter.type == "double" and not parameter.step:
+            return u
+        return np.array([encode_value(parameter, decode_value(parameter, float(x))) for x in u])
 
     def decode(self, row: np.ndarray) -> dict[str, Value]:
         out: dict[str, Value] = {}
@@ -134,12 +153,11 @@ class GPBayesianOptimization:
 
     def _maximise(self, model: GaussianProcess, encoding: _Encoding, kind: str, best: float, rng: np.random.Generator, used: set, incumbent: np.ndarray) -> dict[str, Value] | None:
         space = encoding.space
-        candidates = [encoding.encode(sample_assignment(space, rng)) for _ in range(RANDOM_CANDIDATES)]
-        for _ in range(LOCAL_CANDIDATES):  # around the best point so far
-            row = incumbent.copy()
-            row[encoding.numeric] = np.clip(row[encoding.numeric] + rng.normal(0, 0.05, len(encoding.numeric)), 0, 1)
-            candidates.append(encoding.encode(encoding.decode(row)))
-        grid = np.array(candidates)
+        local = np.repeat(incumbent[None, :], LOCAL_CANDIDATES, axis=0)  # around the best point so far
+        for parameter, start, _ in encoding.columns:
+            if parameter.type in ("double", "int"):
+                local[:, start] = encoding._snap_column(parameter, np.clip(local[:, start] + rng.normal(0, 0.05, LOCAL_CANDIDATES), 0, 1))
+        grid = np.vstack([encoding.random_rows(rng, RANDOM_CANDIDATES), local])
         mean, sd = model.predict(grid)
         score = acquisition(kind, mean, sd, best, self.kappa, self.xi)
         order = np.argsort(-score)

@@ -11,10 +11,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.linalg import cho_factor, cho_solve, solve_triangular
+from scipy.linalg import cho_factor, cho_solve, cholesky, solve_triangular
 from scipy.optimize import minimize
 
-FIT_LIMIT = 200
+FIT_LIMIT = 150
 SQRT5 = math.sqrt(5.0)
 # Bounds of the log hyperparameters: length scales, signal variance, noise variance.
 LOG_LENGTH = (math.log(1e-2), math.log(20.0))
@@ -100,7 +100,7 @@ class GaussianProcess:
         lengths, signal, noise = self._unpack(self.theta)
         self.lengths, self.signal, self.noise = lengths, signal, noise
         k = matern52(self.x, self.x, lengths, signal) + (noise + 1e-9) * np.eye(len(self.x))
-        self.chol = np.linalg.cholesky(k)
+        self.chol = cholesky(k, lower=True, check_finite=False)
         self.alpha = cho_solve((self.chol, True), self.y, check_finite=False)
 
     def add(self, x: np.ndarray, y: float) -> None:
