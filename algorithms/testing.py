@@ -177,3 +177,18 @@ class AlgorithmContract:
         failed = [FinishedTrial(f"f{i}", a, "Failed") for i, a in enumerate(self.suggest(space, [], [], 4).assignments)]
         result = self.suggest(space, failed, [], 3, seed=1)
         assert len(result.assignments) == 3 or result.waiting or result.exhausted
+
+
+def reference_suggestions(name: str, settings: dict[str, Any], history_size: int) -> list[dict[str, str]]:
+    """What an algorithm suggests after a fixed history: compare across processes to check that
+    suggestions depend on nothing but the history and the seed."""
+
+    class Contract(AlgorithmContract):
+        algorithm_name = name
+        stepped_doubles = name == "grid"
+
+    Contract.settings = settings
+    contract = Contract()
+    space = contract.space()
+    history = contract.history(space, history_size)
+    return [space.format(a) for a in contract.suggest(space, history, [], 4, seed=7).assignments]

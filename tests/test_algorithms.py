@@ -86,20 +86,16 @@ def test_random_int_hits_both_ends_evenly():
     assert len(counts) == 4 and counts.min() > 850
 
 
-def test_random_is_deterministic_across_processes():
-    code = (
-        "import json, numpy as np\n"
-        "from kfp_tune.algorithms import registry\n"
-        "from kfp_tune.algorithms.base import Problem\n"
-        "from kfp_tune.algorithms.testing import mixed_space\n"
-        "s = mixed_space(); p = Problem(s, 'minimize', 'loss', {'random_state': 5})\n"
-        "r = registry.create('random', p.settings).suggest(p, [], [], 5, np.random.default_rng([5, 0]))\n"
-        "print(json.dumps([s.format(a) for a in r.assignments]))\n"
-    )
-    runs = [json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout) for _ in range(2)]
-    space = mixed_space()
-    here = registry.create("random", {}).suggest(Problem(space, "minimize", "loss", {}), [], [], 5, np.random.default_rng([5, 0]))
-    assert runs[0] == runs[1] == [space.format(a) for a in here.assignments]
+@pytest.mark.parametrize("name,settings", VARIANTS, ids=lambda v: str(v))
+def test_same_suggestions_in_a_fresh_process(name, settings):
+    """The suggest step may run in any pod: a fresh interpreter must suggest the same points."""
+    from kfp_tune.algorithms.testing import reference_suggestions
+
+    size = 3 if name == "hyperband" else 14
+    code = "import json, sys; from kfp_tune.algorithms.testing import reference_suggestions as r; print(json.dumps(r(sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]))))"
+    fresh = subprocess.run([sys.executable, "-c", code, name, json.dumps(settings), str(size)], capture_output=True, text=True, check=True).stdout
+    here = reference_suggestions(name, settings, size)
+    assert here and json.loads(fresh) == here
 
 
 def test_grid_walks_katibs_grid_example_in_order_then_ends():
