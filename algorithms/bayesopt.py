@@ -25,9 +25,9 @@ from scipy.special import ndtr
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.gaussian_process import GaussianProcess
-from kfp_tune.algorithms.random_search import RandomSearch
+from kfp_tune.algorithms.random_search import new_random_point
 from kfp_tune.algorithms.registry import register
-from kfp_tune.algorithms.space_tools import last_points, used_keys
+from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.algorithms.unit_cube import decode_value, encode_value
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
@@ -100,34 +100,31 @@ def acquisition(name: str, mean: np.ndarray, sd: np.ndarray, best: float, kappa:
     return (best - mean - xi) * ndtr(z) + sd * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
 
 
-class GPBayesianOptimization:
+class GPBayesianOptimization(BuiltinAlgorithm):
     name = "bayesianoptimization"
 
     def __init__(self, settings: dict[str, Any]):
-        self.settings = settings
+        super().__init__(settings)
         self.n_initial = int(settings.get("n_initial_points", 10) if settings.get("n_initial_points") is not None else 10)
         self.acq_func = settings.get("acq_func") or "gp_hedge"
         self.acq_optimizer = settings.get("acq_optimizer") or "auto"
         self.kappa = float(settings.get("kappa") or 1.96)
         self.xi = float(settings.get("xi") if settings.get("xi") is not None else 0.01)
 
-    def suggest(
+    def propose(
         self,
         problem: Problem,
         history: Sequence[FinishedTrial],
         pending: Sequence[dict[str, Value]],
         n: int,
         rng: np.random.Generator,
+        used: Used,
     ) -> Suggestions:
         space = problem.space
-        used = used_keys(space, history, pending)
-        last = last_points(space, used, n, rng)
-        if last is not None:
-            return last
         sign = 1.0 if problem.objective_type == "minimize" else -1.0
         scored = [t for t in history if t.objective is not None and math.isfinite(t.objective)]
         if len(scored) < max(self.n_initial, 2) or n == 0:
-            return RandomSearch(self.settings).suggest(problem, history, pending, n, rng)
+            return Suggestions([new_random_point(space, used, rng) for _ in range(n)])
         encoding = _Encoding(space)
         x = np.array([encoding.encode(t.assignment) for t in scored])
         y = np.array([sign * float(t.objective) for t in scored])  # type: ignore[arg-type]
@@ -139,9 +136,10 @@ class GPBayesianOptimization:
         for index in range(n):
             kind = self._acquisition_for(len(history) + len(pending) + index)
             chosen = self._maximise(model, encoding, kind, best, rng, used, x[int(np.argmin(y))])
-            if chosen is None:
-                chosen = RandomSearch(self.settings).suggest(problem, history, [*pending, *out], 1, rng).assignments[0]
-            used.add(space.key(chosen))
+            if chosen is None:  # every candidate taken
+                chosen = new_random_point(space, used, rng)
+            else:
+                used.add(space.key(chosen))
             out.append(chosen)
             model.add(encoding.encode(chosen), best)  # constant liar
         return Suggestions(out)

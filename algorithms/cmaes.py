@@ -18,9 +18,9 @@ import numpy as np
 from cmaes import CMA
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
-from kfp_tune.algorithms.random_search import RandomSearch, sample_value
+from kfp_tune.algorithms.random_search import new_random_point, sample_value
 from kfp_tune.algorithms.registry import register
-from kfp_tune.algorithms.space_tools import last_points, used_keys
+from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.algorithms.unit_cube import decode_value, encode_value
 from kfp_tune.core.space import Value
 
@@ -72,27 +72,24 @@ class _Restarts:
             self.optimizer = self._new(self.base_popsize * 2 ** self.large_restarts, self.sigma0, "large")
 
 
-class CMAES:
+class CMAES(BuiltinAlgorithm):
     name = "cmaes"
 
     def __init__(self, settings: dict[str, Any]):
+        super().__init__(settings)
         self.sigma = settings.get("sigma")
         self.strategy = settings.get("restart_strategy") or "none"
-        self.settings = settings
 
-    def suggest(
+    def propose(
         self,
         problem: Problem,
         history: Sequence[FinishedTrial],
         pending: Sequence[dict[str, Value]],
         n: int,
         rng: np.random.Generator,
+        used: Used,
     ) -> Suggestions:
         space = problem.space
-        used = used_keys(space, history, pending)
-        last = last_points(space, used, n, rng)
-        if last is not None:
-            return last
         numeric = [p for p in space if p.type in ("double", "int")]
         sigma = float(self.sigma) if self.sigma else 1.0 / 6.0  # a sixth of each (unit) range
         state = _Restarts(len(numeric), sigma, self.strategy, problem.seed)
@@ -121,10 +118,10 @@ class CMAES:
                         assignment[parameter.name] = sample_value(parameter, rng)
                 ordered = {p.name: assignment[p.name] for p in space}
                 if space.key(ordered) not in used:
+                    used.add(space.key(ordered))
                     break
             else:  # a collapsed distribution keeps repeating itself: take a random new point
-                ordered = RandomSearch(self.settings).suggest(problem, history, [*pending, *out], 1, rng).assignments[0]
-            used.add(space.key(ordered))
+                ordered = new_random_point(space, used, rng)
             out.append(ordered)
         return Suggestions(out)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.registry import register
-from kfp_tune.algorithms.space_tools import last_points, used_keys
+from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_DRAWS_PER_SUGGESTION = 200
@@ -51,35 +51,31 @@ def sample_assignment(space: SearchSpace, rng: np.random.Generator) -> dict[str,
     return {p.name: sample_value(p, rng) for p in space}
 
 
-class RandomSearch:
+def new_random_point(space: SearchSpace, used: Used, rng: np.random.Generator) -> dict[str, Value]:
+    """A random point not in ``used`` (and now in it): the fallback of every algorithm whose own
+    candidates are all taken."""
+    for _ in range(MAX_DRAWS_PER_SUGGESTION):
+        candidate = sample_assignment(space, rng)
+        key = space.key(candidate)
+        if key not in used:
+            break
+    used.add(key)
+    return candidate
+
+
+class RandomSearch(BuiltinAlgorithm):
     name = "random"
 
-    def __init__(self, settings: dict[str, Any]):
-        self.settings = settings
-
-    def suggest(
+    def propose(
         self,
         problem: Problem,
         history: Sequence[FinishedTrial],
         pending: Sequence[dict[str, Value]],
         n: int,
         rng: np.random.Generator,
+        used: Used,
     ) -> Suggestions:
-        space = problem.space
-        used = used_keys(space, history, pending)
-        last = last_points(space, used, n, rng)
-        if last is not None:
-            return last
-        out: list[dict[str, Value]] = []
-        for _ in range(n):
-            for _ in range(MAX_DRAWS_PER_SUGGESTION):
-                candidate = sample_assignment(space, rng)
-                key = space.key(candidate)
-                if key not in used:
-                    break
-            used.add(key)
-            out.append(candidate)
-        return Suggestions(out)
+        return Suggestions([new_random_point(problem.space, used, rng) for _ in range(n)])
 
 
 register("random", RandomSearch)

@@ -14,8 +14,8 @@ from typing import Any, Sequence
 import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
-from kfp_tune.algorithms.random_search import RandomSearch
-from kfp_tune.algorithms.space_tools import last_points, used_keys
+from kfp_tune.algorithms.random_search import new_random_point
+from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 SKOPT_ACQ = {"EIps": "EI", "PIps": "PI"}  # trials report no run time
@@ -41,27 +41,21 @@ def _from_skopt(space: SearchSpace, point: Sequence[Any]) -> dict[str, Value]:
     return {p.name: str(v) if p.type in ("discrete", "categorical") else p.snap(float(v)) for p, v in zip(space, point)}
 
 
-class SkoptBayesianOptimization:
+class SkoptBayesianOptimization(BuiltinAlgorithm):
     name = "bayesianoptimization"
 
-    def __init__(self, settings: dict[str, Any]):
-        self.settings = settings
-
-    def suggest(
+    def propose(
         self,
         problem: Problem,
         history: Sequence[FinishedTrial],
         pending: Sequence[dict[str, Value]],
         n: int,
         rng: np.random.Generator,
+        used: Used,
     ) -> Suggestions:
         from skopt import Optimizer
 
         space = problem.space
-        used = used_keys(space, history, pending)
-        last = last_points(space, used, n, rng)
-        if last is not None:
-            return last
         if n == 0:
             return Suggestions([])
         sign = 1.0 if problem.objective_type == "minimize" else -1.0
@@ -89,7 +83,8 @@ class SkoptBayesianOptimization:
         for point in asked:
             assignment = _from_skopt(space, point)
             if space.key(assignment) in used:
-                assignment = RandomSearch(self.settings).suggest(problem, history, [*pending, *out], 1, rng).assignments[0]
-            used.add(space.key(assignment))
+                assignment = new_random_point(space, used, rng)
+            else:
+                used.add(space.key(assignment))
             out.append(assignment)
         return Suggestions(out)

@@ -6,40 +6,34 @@ after as many as the experiment already has, so no state is kept.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import numpy as np
 from scipy.stats import qmc
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
-from kfp_tune.algorithms.random_search import RandomSearch
+from kfp_tune.algorithms.random_search import new_random_point
 from kfp_tune.algorithms.registry import register
-from kfp_tune.algorithms.space_tools import last_points, used_keys
+from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.algorithms.unit_cube import decode
 from kfp_tune.core.space import Value
 
 MAX_EXTRA_DRAWS = 1000
 
 
-class SobolSearch:
+class SobolSearch(BuiltinAlgorithm):
     name = "sobol"
 
-    def __init__(self, settings: dict[str, Any]):
-        self.settings = settings
-
-    def suggest(
+    def propose(
         self,
         problem: Problem,
         history: Sequence[FinishedTrial],
         pending: Sequence[dict[str, Value]],
         n: int,
         rng: np.random.Generator,
+        used: Used,
     ) -> Suggestions:
         space = problem.space
-        used = used_keys(space, history, pending)
-        last = last_points(space, used, n, rng)
-        if last is not None:
-            return last
         sequence = qmc.Sobol(d=len(space), scramble=True, seed=problem.seed)
         skip = len(history) + len(pending)
         if skip:
@@ -49,10 +43,10 @@ class SobolSearch:
         while len(out) < n:
             # A coarse space maps several Sobol points to one assignment: skip repeats, and
             # fall back to random draws if the sequence keeps repeating.
-            if draws < n + MAX_EXTRA_DRAWS:
-                candidate = decode(space, sequence.random(1)[0])
-            else:
-                candidate = RandomSearch(self.settings).suggest(problem, history, [*pending, *out], 1, rng).assignments[0]
+            if draws >= n + MAX_EXTRA_DRAWS:
+                out.append(new_random_point(space, used, rng))
+                continue
+            candidate = decode(space, sequence.random(1)[0])
             draws += 1
             key = space.key(candidate)
             if key not in used:

@@ -1,13 +1,14 @@
-"""Helpers algorithms share: which points are taken, how big a finite space is."""
+"""What the built-in algorithms share: which points are taken, how big a finite space is, and
+the base class that handles both before an algorithm proposes anything."""
 
 from __future__ import annotations
 
 import math
-from typing import Iterator, Sequence
+from typing import Any, ClassVar, Iterator, Sequence
 
 import numpy as np
 
-from kfp_tune.algorithms.base import FinishedTrial, Suggestions
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.core.space import SearchSpace, Value
 
 ENUMERATION_LIMIT = 100_000
@@ -70,3 +71,42 @@ def grid_points(space: SearchSpace) -> Iterator[dict[str, Value]]:
             flat, index = divmod(flat, count)  # type: ignore[arg-type]
             assignment[parameter.name] = parameter.value_at(index)
         yield {name: assignment[name] for name in space.names}
+
+
+Used = set[tuple[Value, ...]]
+
+
+class BuiltinAlgorithm:
+    """Base of the built-in algorithms: works out the points already taken, hands over the last
+    points of a finite space (marked exhausted), and leaves the rest to :meth:`propose`."""
+
+    name: ClassVar[str] = ""
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = settings
+
+    def suggest(
+        self,
+        problem: Problem,
+        history: Sequence[FinishedTrial],
+        pending: Sequence[dict[str, Value]],
+        n: int,
+        rng: np.random.Generator,
+    ) -> Suggestions:
+        used = used_keys(problem.space, history, pending)
+        last = last_points(problem.space, used, n, rng)
+        if last is not None:
+            return last
+        return self.propose(problem, history, pending, n, rng, used)
+
+    def propose(
+        self,
+        problem: Problem,
+        history: Sequence[FinishedTrial],
+        pending: Sequence[dict[str, Value]],
+        n: int,
+        rng: np.random.Generator,
+        used: Used,
+    ) -> Suggestions:
+        """n new points not in ``used`` (add each one chosen to it)."""
+        raise NotImplementedError

@@ -22,9 +22,9 @@ import numpy as np
 from scipy.special import ndtr, ndtri
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
-from kfp_tune.algorithms.random_search import RandomSearch
+from kfp_tune.algorithms.random_search import new_random_point
 from kfp_tune.algorithms.registry import register
-from kfp_tune.algorithms.space_tools import last_points, used_keys
+from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_BELOW = 25
@@ -151,35 +151,32 @@ def _neighbour_bandwidths(xs: np.ndarray, bounds: _Numeric, n: int) -> np.ndarra
     return sigma
 
 
-class TPE:
+class TPE(BuiltinAlgorithm):
     name = "tpe"
     multivariate = False
 
     def __init__(self, settings: dict[str, Any]):
+        super().__init__(settings)
         self.gamma = float(settings.get("gamma") or 0.25)
         self.prior_weight = float(settings.get("prior_weight") or 1.0)
         self.candidates = int(settings.get("n_ei_candidates") or settings.get("n_EI_candidates") or 24)
         startup = settings.get("n_startup_trials")
         self.startup = int(10 if startup is None else startup)
-        self.settings = settings
 
-    def suggest(
+    def propose(
         self,
         problem: Problem,
         history: Sequence[FinishedTrial],
         pending: Sequence[dict[str, Value]],
         n: int,
         rng: np.random.Generator,
+        used: Used,
     ) -> Suggestions:
         space = problem.space
-        used = used_keys(space, history, pending)
-        last = last_points(space, used, n, rng)
-        if last is not None:
-            return last
         sign = 1.0 if problem.objective_type == "minimize" else -1.0
         scored = [(sign * t.objective, t.assignment) for t in history if t.objective is not None and math.isfinite(t.objective)]
         if len(scored) < max(self.startup, 1):
-            return RandomSearch(self.settings).suggest(problem, history, pending, n, rng)
+            return Suggestions([new_random_point(space, used, rng) for _ in range(n)])
         scored.sort(key=lambda pair: pair[0])
         n_below = max(1, min(math.ceil(self.gamma * len(scored)), MAX_BELOW))
         below = _encode_all(space, [a for _, a in scored[:n_below]])
@@ -195,10 +192,10 @@ class TPE:
                 assignment = _decode(space, candidates[index])
                 if space.key(assignment) not in used:
                     chosen = assignment
+                    used.add(space.key(chosen))
                     break
             if chosen is None:  # every candidate taken: a random new point instead
-                chosen = RandomSearch(self.settings).suggest(problem, history, [*pending, *out], 1, rng).assignments[0]
-            used.add(space.key(chosen))
+                chosen = new_random_point(space, used, rng)
             out.append(chosen)
             above.extend(_encode_all(space, [chosen]))  # constant liar: a pending point counts as bad
         return Suggestions(out)
