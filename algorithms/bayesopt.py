@@ -21,7 +21,7 @@ from typing import Any, Sequence
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import ndtr
+from scipy.special import erfcx, log_ndtr
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.gaussian_process import GaussianProcess
@@ -33,7 +33,7 @@ from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 RANDOM_CANDIDATES = 1000
 LOCAL_CANDIDATES = 300
-REFINE_STARTS = 3
+REFINE_STARTS = 5
 
 
 class _Encoding:
@@ -90,14 +90,24 @@ class _Encoding:
         return out
 
 
+def log_expected_improvement(z: np.ndarray, sd: np.ndarray) -> np.ndarray:
+    """log EI = log(sd) + log(phi(z) + z * Phi(z)), accurate far into the tails where EI itself
+    underflows to 0 and every unexplored region would look the same."""
+    log_phi = -0.5 * z * z - 0.5 * math.log(2 * math.pi)
+    # phi(z) + z Phi(z) = phi(z) * (1 + z * Phi(z) / phi(z)), and Phi / phi = sqrt(pi/2) erfcx(-z / sqrt 2)
+    ratio = 1.0 + z * math.sqrt(math.pi / 2) * erfcx(-z / math.sqrt(2))
+    return np.log(sd) + log_phi + np.log(np.maximum(ratio, 1e-300))
+
+
 def acquisition(name: str, mean: np.ndarray, sd: np.ndarray, best: float, kappa: float, xi: float) -> np.ndarray:
-    """Larger is better; the objective is minimised."""
+    """Larger is better; the objective is minimised. EI and PI on a log scale (same order,
+    no underflow)."""
     if name == "LCB":
         return -(mean - kappa * sd)
     z = (best - mean - xi) / sd
     if name in ("PI", "PIps"):
-        return ndtr(z)
-    return (best - mean - xi) * ndtr(z) + sd * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+        return log_ndtr(z)
+    return log_expected_improvement(z, sd)
 
 
 class GPBayesianOptimization(BuiltinAlgorithm):
@@ -151,17 +161,19 @@ class GPBayesianOptimization(BuiltinAlgorithm):
 
     def _maximise(self, model: GaussianProcess, encoding: _Encoding, kind: str, best: float, rng: np.random.Generator, used: set, incumbent: np.ndarray) -> dict[str, Value] | None:
         space = encoding.space
-        local = np.repeat(incumbent[None, :], LOCAL_CANDIDATES, axis=0)  # around the best point so far
+        # around the best point so far, at a coarse and a fine scale
+        local = np.repeat(incumbent[None, :], LOCAL_CANDIDATES, axis=0)
+        scale = np.where(np.arange(LOCAL_CANDIDATES) % 2 == 0, 0.05, 0.005)
         for parameter, start, _ in encoding.columns:
             if parameter.type in ("double", "int"):
-                local[:, start] = encoding._snap_column(parameter, np.clip(local[:, start] + rng.normal(0, 0.05, LOCAL_CANDIDATES), 0, 1))
+                local[:, start] = encoding._snap_column(parameter, np.clip(local[:, start] + rng.normal(0, 1, LOCAL_CANDIDATES) * scale, 0, 1))
         grid = np.vstack([encoding.random_rows(rng, RANDOM_CANDIDATES), local])
         mean, sd = model.predict(grid)
         score = acquisition(kind, mean, sd, best, self.kappa, self.xi)
         order = np.argsort(-score)
         if self.acq_optimizer != "sampling" and encoding.numeric:
             refined = []
-            for start in order[:REFINE_STARTS]:
+            for start in self._starts(score, order, rng):
                 row = self._refine(model, encoding, grid[start], kind, best)
                 refined.append(encoding.encode(encoding.decode(row)))
             extra = np.array(refined)
@@ -176,6 +188,17 @@ class GPBayesianOptimization(BuiltinAlgorithm):
                 return assignment
         return None
 
+    def _starts(self, score: np.ndarray, order: np.ndarray, rng: np.random.Generator) -> list[int]:
+        """The best candidate, and others drawn with weight exp(score - best) so the local
+        searches spread over the promising regions rather than one."""
+        weights = np.exp(np.clip(score - score[order[0]], -700, 0))
+        weights[order[0]] = 0.0
+        others = int(min(REFINE_STARTS - 1, np.count_nonzero(weights)))
+        chosen = [int(order[0])]
+        if others > 0:
+            chosen += rng.choice(len(score), size=others, replace=False, p=weights / weights.sum()).tolist()
+        return chosen
+
     def _refine(self, model: GaussianProcess, encoding: _Encoding, row: np.ndarray, kind: str, best: float) -> np.ndarray:
         """L-BFGS-B on the numeric coordinates, the others held."""
         columns = encoding.numeric
@@ -186,7 +209,7 @@ class GPBayesianOptimization(BuiltinAlgorithm):
             mean, sd = model.predict(point[None, :])
             return -float(acquisition(kind, mean, sd, best, self.kappa, self.xi)[0])
 
-        result = minimize(negative, row[columns], method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(columns), options={"maxiter": 30})
+        result = minimize(negative, row[columns], method="L-BFGS-B", bounds=[(0.0, 1.0)] * len(columns), options={"maxiter": 50})
         out = row.copy()
         out[columns] = result.x
         return out

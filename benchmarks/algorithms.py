@@ -251,7 +251,7 @@ def quality(seeds: int, trials: int, selected: dict[str, Runner]) -> dict[str, d
     return out
 
 
-def speed(selected: list[str], sizes: tuple[int, ...] = (50, 200, 1000), repeats: int = 3) -> dict[str, dict[int, float | None]]:
+def speed(selected: list, sizes: tuple[int, ...] = (50, 200, 500, 1000), repeats: int = 3) -> dict[str, dict[int, float | None]]:
     """algorithm -> history size -> median seconds for one suggestion (Hartmann6)."""
     task = tasks()[1]
     rng = np.random.default_rng(0)
