@@ -8,8 +8,9 @@ its one adapter (:mod:`.skopt_adapter`).
 
 Priors follow each parameter's distribution (log scale for logUniform / logNormal only), not a
 blanket log prior. Acquisitions: ``EI`` and ``PI`` with ``xi``, ``LCB`` with ``kappa``;
-``gp_hedge`` uses EI, LCB and PI in turn (scikit-optimize learns weights for them from gains
-that a rebuilt-from-history algorithm does not keep); ``EIps`` / ``PIps`` act as EI / PI, since
+``gp_hedge`` lets EI, LCB and PI each propose a point and takes the one with the lowest
+posterior mean (scikit-optimize weighs them by gains summed over past iterations, which a
+rebuilt-from-history algorithm does not keep); ``EIps`` / ``PIps`` act as EI / PI, since
 trials report no run time. Pending trials and earlier picks of the same batch join the model
 with the best value seen as their outcome (a constant liar), so parallel trials spread out.
 """
@@ -34,6 +35,7 @@ from kfp_tune.core.space import Parameter, SearchSpace, Value
 RANDOM_CANDIDATES = 1000
 LOCAL_CANDIDATES = 300
 REFINE_STARTS = 5
+HEDGE_REFINE_STARTS = 2
 
 
 class _Encoding:
@@ -143,9 +145,12 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         for assignment in pending:
             model.add(encoding.encode(assignment), best)
         out: list[dict[str, Value]] = []
-        for index in range(n):
-            kind = self._acquisition_for(len(history) + len(pending) + index)
-            chosen = self._maximise(model, encoding, kind, best, rng, used, x[int(np.argmin(y))])
+        incumbent = x[int(np.argmin(y))]
+        for _ in range(n):
+            if self.acq_func == "gp_hedge":
+                chosen = self._hedge(model, encoding, best, rng, used, incumbent)
+            else:
+                chosen = self._maximise(model, encoding, str(self.acq_func), best, rng, used, incumbent)
             if chosen is None:  # every candidate taken
                 chosen = new_random_point(space, used, rng)
             else:
@@ -154,26 +159,55 @@ class GPBayesianOptimization(BuiltinAlgorithm):
             model.add(encoding.encode(chosen), best)  # constant liar
         return Suggestions(out)
 
-    def _acquisition_for(self, position: int) -> str:
-        if self.acq_func == "gp_hedge":
-            return ("EI", "LCB", "PI")[position % 3]
-        return str(self.acq_func)
+    def _hedge(self, model: GaussianProcess, encoding: _Encoding, best: float, rng: np.random.Generator, used: set, incumbent: np.ndarray) -> dict[str, Value] | None:
+        """GP-Hedge without memory: each of EI, LCB and PI proposes a point, and the proposal
+        the model expects to be best (lowest posterior mean) wins. scikit-optimize weighs them
+        by gains summed over past iterations, which a rebuilt-from-history algorithm does not
+        keep; this is the one-step form of the same reward."""
+        grid = self._candidates(encoding, rng, incumbent)
+        mean, sd = model.predict(grid)
+        proposals = [self._best_on(model, encoding, grid, mean, sd, kind, best, rng, used, HEDGE_REFINE_STARTS) for kind in ("EI", "LCB", "PI")]
+        found = [p for p in proposals if p is not None]
+        if not found:
+            return None
+        means, _ = model.predict(np.array([encoding.encode(p) for p in found]))
+        return found[int(np.argmin(means))]
 
     def _maximise(self, model: GaussianProcess, encoding: _Encoding, kind: str, best: float, rng: np.random.Generator, used: set, incumbent: np.ndarray) -> dict[str, Value] | None:
-        space = encoding.space
-        # around the best point so far, at a coarse and a fine scale
+        grid = self._candidates(encoding, rng, incumbent)
+        mean, sd = model.predict(grid)
+        return self._best_on(model, encoding, grid, mean, sd, kind, best, rng, used, REFINE_STARTS)
+
+    def _candidates(self, encoding: _Encoding, rng: np.random.Generator, incumbent: np.ndarray) -> np.ndarray:
+        """Random feasible points, and points around the best so far at a coarse and a fine scale."""
         local = np.repeat(incumbent[None, :], LOCAL_CANDIDATES, axis=0)
         scale = np.where(np.arange(LOCAL_CANDIDATES) % 2 == 0, 0.05, 0.005)
         for parameter, start, _ in encoding.columns:
             if parameter.type in ("double", "int"):
                 local[:, start] = encoding._snap_column(parameter, np.clip(local[:, start] + rng.normal(0, 1, LOCAL_CANDIDATES) * scale, 0, 1))
-        grid = np.vstack([encoding.random_rows(rng, RANDOM_CANDIDATES), local])
-        mean, sd = model.predict(grid)
+        return np.vstack([encoding.random_rows(rng, RANDOM_CANDIDATES), local])
+
+    def _best_on(
+        self,
+        model: GaussianProcess,
+        encoding: _Encoding,
+        grid: np.ndarray,
+        mean: np.ndarray,
+        sd: np.ndarray,
+        kind: str,
+        best: float,
+        rng: np.random.Generator,
+        used: set,
+        starts: int,
+    ) -> dict[str, Value] | None:
+        """The new point with the highest acquisition: the best candidates, refined by L-BFGS-B
+        on the numeric coordinates unless acq_optimizer is 'sampling'."""
+        space = encoding.space
         score = acquisition(kind, mean, sd, best, self.kappa, self.xi)
         order = np.argsort(-score)
         if self.acq_optimizer != "sampling" and encoding.numeric:
             refined = []
-            for start in self._starts(score, order, rng):
+            for start in self._starts(score, order, rng, starts):
                 row = self._refine(model, encoding, grid[start], kind, best)
                 refined.append(encoding.encode(encoding.decode(row)))
             extra = np.array(refined)
@@ -188,12 +222,12 @@ class GPBayesianOptimization(BuiltinAlgorithm):
                 return assignment
         return None
 
-    def _starts(self, score: np.ndarray, order: np.ndarray, rng: np.random.Generator) -> list[int]:
+    def _starts(self, score: np.ndarray, order: np.ndarray, rng: np.random.Generator, count: int) -> list[int]:
         """The best candidate, and others drawn with weight exp(score - best) so the local
         searches spread over the promising regions rather than one."""
         weights = np.exp(np.clip(score - score[order[0]], -700, 0))
         weights[order[0]] = 0.0
-        others = int(min(REFINE_STARTS - 1, np.count_nonzero(weights)))
+        others = int(min(count - 1, np.count_nonzero(weights)))
         chosen = [int(order[0])]
         if others > 0:
             chosen += rng.choice(len(score), size=others, replace=False, p=weights / weights.sum()).tolist()

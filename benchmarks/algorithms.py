@@ -433,7 +433,7 @@ def report(quality_table: dict, speed_table: dict, budget_table: dict, seeds: in
         f"Reproduce: `python benchmarks/algorithms.py --seeds {seeds} --trials {trials}` "
         "(needs `pip install -e '.[benchmarks]'`, and `pip install torch==2.13.0` for Optuna's GPSampler).",
         f"Measured on {platform.machine()} with {__import__('os').cpu_count()} cores, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d')}; the whole run took {seconds / 60:.0f} min.",
+        f"{time.strftime('%Y-%m-%d')}; the last run took {seconds / 60:.0f} min.",
         "",
         "## Quality: median regret after 10 / 25 / 50 trials",
         "",
@@ -469,7 +469,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--trials", type=int, default=50)
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md")
-    parser.add_argument("--only", nargs="*", help="optimizer names to run (substring match)")
+    parser.add_argument(
+        "--only", nargs="*",
+        help="re-measure the quality of these optimizers only (substring match) and merge them into the existing results",
+    )
     args = parser.parse_args(argv)
     started = time.time()
     selected = optimizers()
@@ -477,6 +480,12 @@ def main(argv: list[str] | None = None) -> None:
         selected = {k: v for k, v in selected.items() if any(o in k for o in args.only)}
     print("quality", file=sys.stderr)
     quality_table = quality(args.seeds, args.trials, selected)
+    previous = args.out.with_suffix(".json")
+    if args.only and previous.exists():
+        merged = json.loads(previous.read_text())["quality"]
+        for task, rows in quality_table.items():
+            merged.setdefault(task, {}).update(rows)
+        quality_table = {task: {name: {int(k): v for k, v in row.items()} for name, row in rows.items()} for task, rows in merged.items()}
     print("speed", file=sys.stderr)
     speed_table = speed([("random", {}), ("sobol", {}), ("tpe", {}), ("multivariate-tpe", {}), ("cmaes", {}), ("bayesianoptimization", {}), ("bayesianoptimization", {"base_estimator": "RF"})])
     print("budget", file=sys.stderr)
