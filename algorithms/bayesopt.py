@@ -10,7 +10,7 @@ Priors follow each parameter's distribution (log scale for logUniform / logNorma
 blanket log prior. Acquisitions: ``EI`` and ``PI`` with ``xi``, ``LCB`` with ``kappa``;
 ``gp_hedge`` lets EI, LCB and PI each propose a point and takes the one with the lowest
 posterior mean (scikit-optimize weighs them by gains summed over past iterations, which a
-rebuilt-from-history algorithm does not keep); ``EIps`` / ``PIps`` act as EI / PI, since
+rebuilt-from-history algorithm does not keep; picks beside pending trials use EI); ``EIps`` / ``PIps`` act as EI / PI, since
 trials report no run time. Pending trials and earlier picks of the same batch join the model
 with the best value seen as their outcome (a constant liar), so parallel trials spread out.
 """
@@ -146,8 +146,12 @@ class GPBayesianOptimization(BuiltinAlgorithm):
             model.add(encoding.encode(assignment), best)
         out: list[dict[str, Value]] = []
         incumbent = x[int(np.argmin(y))]
-        for _ in range(n):
-            if self.acq_func == "gp_hedge":
+        for index in range(n):
+            if self.acq_func == "gp_hedge" and (index or pending):
+                # Beside lied points the hedge's lowest-mean rule would pick a neighbour of a
+                # pending point; EI keeps away from them.
+                chosen = self._maximise(model, encoding, "EI", best, rng, used, incumbent)
+            elif self.acq_func == "gp_hedge":
                 chosen = self._hedge(model, encoding, best, rng, used, incumbent)
             else:
                 chosen = self._maximise(model, encoding, str(self.acq_func), best, rng, used, incumbent)
