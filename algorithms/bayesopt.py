@@ -2,8 +2,8 @@
 
 ``base_estimator: GP`` (the default) uses kfp-tune's own Gaussian process
 (:mod:`.gaussian_process`): scikit-optimize's GP, refitted from scratch on every request as
-Katib does, takes 3.3 s at 200 observations and 16 s at 500 here, and even with lighter
-settings 0.9 s and 5 s. ``RF``, ``ET`` and ``GBRT`` use scikit-optimize's tree models through
+Katib does, takes 3.0 s at 200 observations and 25 s at 500 here (docs/benchmarks.md), and
+even with lighter settings 0.9 s and 5 s. ``RF``, ``ET`` and ``GBRT`` use scikit-optimize's tree models through
 its one adapter (:mod:`.skopt_adapter`).
 
 Priors follow each parameter's distribution (log scale for logUniform / logNormal only), not a
