@@ -9,6 +9,7 @@ calls is the truth, so a fresh process or pod can always resume.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Literal, Protocol, Sequence
 
@@ -35,6 +36,13 @@ class Problem:
     def better(self, a: float, b: float) -> bool:
         """Whether objective value a is strictly better than b."""
         return a < b if self.objective_type == "minimize" else a > b
+
+    def loss(self, trial: "FinishedTrial") -> float | None:
+        """The trial's objective as a value to minimise (negated for maximize); None when it has
+        no finite objective (failed, metrics unavailable)."""
+        if trial.objective is None or not math.isfinite(trial.objective):
+            return None
+        return trial.objective if self.objective_type == "minimize" else -trial.objective
 
 
 @dataclass(frozen=True)

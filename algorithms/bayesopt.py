@@ -133,13 +133,12 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         used: Used,
     ) -> Suggestions:
         space = problem.space
-        sign = 1.0 if problem.objective_type == "minimize" else -1.0
-        scored = [t for t in history if t.objective is not None and math.isfinite(t.objective)]
+        scored = [t for t in history if problem.loss(t) is not None]
         if len(scored) < max(self.n_initial, 2) or n == 0:
             return Suggestions([new_random_point(space, used, rng) for _ in range(n)])
         encoding = _Encoding(space)
         x = np.array([encoding.encode(t.assignment) for t in scored])
-        y = np.array([sign * float(t.objective) for t in scored])  # type: ignore[arg-type]
+        y = np.array([problem.loss(t) for t in scored], dtype=float)
         model = GaussianProcess(x, y, rng)
         best = float(y.min())
         for assignment in pending:

@@ -93,13 +93,13 @@ class CMAES(BuiltinAlgorithm):
         numeric = [p for p in space if p.type in ("double", "int")]
         sigma = float(self.sigma) if self.sigma else 1.0 / 6.0  # a sixth of each (unit) range
         state = _Restarts(len(numeric), sigma, self.strategy, problem.seed)
-        sign = 1.0 if problem.objective_type == "minimize" else -1.0
-        values = [sign * t.objective for t in history if t.objective is not None and math.isfinite(t.objective)]
+        values = [loss for t in history if (loss := problem.loss(t)) is not None]
         penalty = (max(values) + (max(values) - min(values)) + 1.0) if values else 0.0
         generation: list[tuple[np.ndarray, float]] = []
         for trial in history:
             x = np.array([encode_value(p, trial.assignment[p.name]) for p in numeric])
-            value = sign * trial.objective if trial.objective is not None and math.isfinite(trial.objective) else penalty
+            loss = problem.loss(trial)
+            value = penalty if loss is None else loss
             generation.append((x, value))
             if len(generation) == state.optimizer.population_size:
                 for _ in generation:

@@ -83,10 +83,9 @@ class Hyperband:
         space = problem.space
         resource = space[self.resource_name]
         r_l = self.r_l if self.r_l is not None else float(resource.high or 1.0)
-        sign = 1.0 if problem.objective_type == "minimize" else -1.0
         # Every trial in slot order: finished ones (with a score, None if it failed), then pending.
         slots: list[tuple[dict[str, Value], float | None, bool]] = [
-            (t.assignment, None if t.objective is None or not math.isfinite(t.objective) else sign * t.objective, True) for t in history
+            (t.assignment, problem.loss(t), True) for t in history
         ] + [(a, None, False) for a in pending]
         used = {space.key(a) for a, _, _ in slots}
         out: list[dict[str, Value]] = []

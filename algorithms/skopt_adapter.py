@@ -7,7 +7,6 @@ value seen (constant liar), and its asks are mapped back onto the space's steps 
 
 from __future__ import annotations
 
-import math
 import warnings
 from typing import Any, Sequence
 
@@ -58,8 +57,7 @@ class SkoptBayesianOptimization(BuiltinAlgorithm):
         space = problem.space
         if n == 0:
             return Suggestions([])
-        sign = 1.0 if problem.objective_type == "minimize" else -1.0
-        scored = [t for t in history if t.objective is not None and math.isfinite(t.objective)]
+        scored = [t for t in history if problem.loss(t) is not None]
         acq = self.settings.get("acq_func") or "gp_hedge"
         optimizer = Optimizer(
             [_dimension(p) for p in space],
@@ -74,8 +72,9 @@ class SkoptBayesianOptimization(BuiltinAlgorithm):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "point already evaluated" and friends: we check ourselves
             if scored:
-                best = min(sign * float(t.objective) for t in scored)  # type: ignore[arg-type]
-                optimizer.tell([_to_skopt(space, t.assignment) for t in scored], [sign * float(t.objective) for t in scored])  # type: ignore[arg-type]
+                losses = [float(problem.loss(t)) for t in scored]  # type: ignore[arg-type]
+                best = min(losses)
+                optimizer.tell([_to_skopt(space, t.assignment) for t in scored], losses)
                 if pending:
                     optimizer.tell([_to_skopt(space, a) for a in pending], [best] * len(pending))
             asked = optimizer.ask(n_points=n, strategy="cl_min") if n > 1 else [optimizer.ask()]

@@ -173,8 +173,7 @@ class TPE(BuiltinAlgorithm):
         used: Used,
     ) -> Suggestions:
         space = problem.space
-        sign = 1.0 if problem.objective_type == "minimize" else -1.0
-        scored = [(sign * t.objective, t.assignment) for t in history if t.objective is not None and math.isfinite(t.objective)]
+        scored = [(loss, t.assignment) for t in history if (loss := problem.loss(t)) is not None]
         if len(scored) < max(self.startup, 1):
             return Suggestions([new_random_point(space, used, rng) for _ in range(n)])
         scored.sort(key=lambda pair: pair[0])

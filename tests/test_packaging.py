@@ -4,11 +4,9 @@ free of kfp, kubernetes and minio imports."""
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
 import pytest
 
