@@ -16,7 +16,8 @@ install-test: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 
 # Install, then tune the scikit-learn digits example end to end through the compiled pipeline
-# on kfp.local. Results go to ./kfp-tune-runs; see `kfp-tune trials digits-random`.
+# on kfp.local, as a fresh experiment each time. Records go to ./kfp-tune-runs; see
+# `.venv/bin/kfp-tune trials NAME` with the name it prints.
 demo: install
 	$(BIN)/kfp-tune run images/sklearn-digits/experiment.yaml --mount /opt/digits=images/sklearn-digits --name digits-demo-$$(date +%Y%m%d-%H%M%S)
 
