@@ -33,10 +33,6 @@ class Problem:
     """The experiment's seed (``random_state``, else one derived from its uid): for sequences
     that must stay the same across rounds. Per-round randomness comes from the ``rng`` argument."""
 
-    def better(self, a: float, b: float) -> bool:
-        """Whether objective value a is strictly better than b."""
-        return a < b if self.objective_type == "minimize" else a > b
-
     def loss(self, trial: "FinishedTrial") -> float | None:
         """The trial's objective as a value to minimise (negated for maximize); None when it has
         no finite objective (failed, metrics unavailable)."""

@@ -73,10 +73,10 @@ class _Encoding:
             elif parameter.type == "discrete":
                 rows[:, start] = (rng.integers(0, len(parameter.choices), count) + 0.5) / len(parameter.choices)
             else:
-                rows[:, start] = self._snap_column(parameter, rng.random(count))
+                rows[:, start] = self.snap_column(parameter, rng.random(count))
         return rows
 
-    def _snap_column(self, parameter: Parameter, u: np.ndarray) -> np.ndarray:
+    def snap_column(self, parameter: Parameter, u: np.ndarray) -> np.ndarray:
         """Unit-cube coordinates moved onto the parameter's feasible values (steps, integers)."""
         if parameter.type == "double" and not parameter.step:
             return u
@@ -187,7 +187,7 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         scale = np.where(np.arange(LOCAL_CANDIDATES) % 2 == 0, 0.05, 0.005)
         for parameter, start, _ in encoding.columns:
             if parameter.type in ("double", "int"):
-                local[:, start] = encoding._snap_column(parameter, np.clip(local[:, start] + rng.normal(0, 1, LOCAL_CANDIDATES) * scale, 0, 1))
+                local[:, start] = encoding.snap_column(parameter, np.clip(local[:, start] + rng.normal(0, 1, LOCAL_CANDIDATES) * scale, 0, 1))
         return np.vstack([encoding.random_rows(rng, RANDOM_CANDIDATES), local])
 
     def _best_on(

@@ -35,13 +35,13 @@ def matern52(a: np.ndarray, b: np.ndarray, lengths: np.ndarray, signal: float) -
 
 
 class GaussianProcess:
-    def __init__(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator, start: np.ndarray | None = None):
+    def __init__(self, x: np.ndarray, y: np.ndarray, rng: np.random.Generator):
         self.x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
         self.y_mean = float(y.mean())
         self.y_std = float(y.std()) or 1.0
         self.y = (y - self.y_mean) / self.y_std
-        self.theta = self._fit(rng, start)
+        self.theta = self._fit(rng)
         self._factor()
 
     # --- hyperparameters --------------------------------------------------------------------
@@ -76,7 +76,7 @@ class GaussianProcess:
         grad[d + 1] = 0.5 * np.trace(w) * noise
         return float(value), grad
 
-    def _fit(self, rng: np.random.Generator, start: np.ndarray | None) -> np.ndarray:
+    def _fit(self, rng: np.random.Generator) -> np.ndarray:
         n, d = self.x.shape
         if n > FIT_LIMIT:
             keep = np.sort(rng.choice(n, FIT_LIMIT, replace=False))
@@ -84,16 +84,9 @@ class GaussianProcess:
         else:
             x, y = self.x, self.y
         bounds = [LOG_LENGTH] * d + [LOG_SIGNAL, LOG_NOISE]
-        starts = [np.array([math.log(0.5)] * d + [0.0, math.log(1e-3)])]
-        if start is not None and len(start) == d + 2:
-            starts.append(np.clip(start, [b[0] for b in bounds], [b[1] for b in bounds]))
-        best: tuple[float, np.ndarray] | None = None
-        for theta0 in starts:
-            result = minimize(self._nll, theta0, args=(x, y), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 60})
-            if best is None or result.fun < best[0]:
-                best = (float(result.fun), result.x)
-        assert best is not None
-        return best[1]
+        theta0 = np.array([math.log(0.5)] * d + [0.0, math.log(1e-3)])
+        result = minimize(self._nll, theta0, args=(x, y), jac=True, method="L-BFGS-B", bounds=bounds, options={"maxiter": 60})
+        return np.asarray(result.x)
 
     # --- posterior --------------------------------------------------------------------------
     def _factor(self) -> None:

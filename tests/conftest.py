@@ -7,7 +7,7 @@ import copy
 import sys
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
@@ -136,5 +136,3 @@ def s3_store(s3_env, s3_bucket):
 
     return S3Store.from_uri(f"s3://{s3_bucket}/some/prefix")
 
-
-StoreFactory = Callable[[], Any]
