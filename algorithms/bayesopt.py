@@ -22,7 +22,7 @@ from typing import Any, Sequence
 
 import numpy as np
 from scipy.optimize import minimize
-from scipy.special import erfcx, log_ndtr
+from scipy.special import erfcx, log_ndtr, ndtr
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.gaussian_process import GaussianProcess
@@ -93,12 +93,20 @@ class _Encoding:
 
 
 def log_expected_improvement(z: np.ndarray, sd: np.ndarray) -> np.ndarray:
-    """log EI = log(sd) + log(phi(z) + z * Phi(z)), accurate far into the tails where EI itself
-    underflows to 0 and every unexplored region would look the same."""
-    log_phi = -0.5 * z * z - 0.5 * math.log(2 * math.pi)
-    # phi(z) + z Phi(z) = phi(z) * (1 + z * Phi(z) / phi(z)), and Phi / phi = sqrt(pi/2) erfcx(-z / sqrt 2)
-    ratio = 1.0 + z * math.sqrt(math.pi / 2) * erfcx(-z / math.sqrt(2))
-    return np.log(sd) + log_phi + np.log(np.maximum(ratio, 1e-300))
+    """log EI = log(sd) + log(phi(z) + z * Phi(z)), accurate far into both tails: where EI
+    underflows to 0 (every unexplored region would look the same) and where z is huge (a model
+    with almost no noise, sure of an improvement)."""
+    z = np.asarray(z, dtype=float)
+    out = np.empty_like(z)
+    upper = z >= -1.0  # phi + z Phi >= 0.08 here: computed directly
+    zu = z[upper]
+    phi = np.exp(-0.5 * np.minimum(zu, 30.0) ** 2) / math.sqrt(2 * math.pi)
+    out[upper] = np.log(phi + zu * ndtr(zu))
+    # below: phi(z) * (1 + z Phi(z) / phi(z)), with Phi / phi = sqrt(pi/2) erfcx(-z / sqrt 2)
+    zl = z[~upper]
+    ratio = 1.0 + zl * math.sqrt(math.pi / 2) * erfcx(-zl / math.sqrt(2))
+    out[~upper] = -0.5 * zl * zl - 0.5 * math.log(2 * math.pi) + np.log(np.maximum(ratio, 1e-300))
+    return np.log(sd) + out
 
 
 def acquisition(name: str, mean: np.ndarray, sd: np.ndarray, best: float, kappa: float, xi: float) -> np.ndarray:
