@@ -43,7 +43,7 @@ def build_pipeline(
     spec_json = json.dumps(experiment.to_dict(), sort_keys=True, separators=(",", ":"))
     launcher_json = json.dumps(launcher_config or DEFAULT_LAUNCHER_CONFIG, sort_keys=True)
 
-    def add_round(store: Any, name: Any, launcher: Any, index: int) -> None:
+    def add_round(store: Any, name: Any, launcher: Any, index: int, take_over: Any = False) -> None:
         suggest_task = suggest(
             store_uri=store,
             experiment_name=name,
@@ -51,12 +51,17 @@ def build_pipeline(
             round_index=index,
             rounds_total=total,
             experiment_spec=spec_json if index == 0 else "",
+            take_over=take_over,
         )
         suggest_task.set_caching_options(False).set_display_name(f"suggest (round {index + 1}/{total})")
         with dsl.ParallelFor(suggest_task.output, parallelism=parallel, name=f"trials-round-{index + 1}") as trial:
-            launch_task = launch_trial(store_uri=store, experiment_name=name, trial_name=trial, launcher_config=launcher)
+            launch_task = launch_trial(
+                store_uri=store, experiment_name=name, trial_name=trial, launcher_config=launcher, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER
+            )
             launch_task.set_caching_options(False).set_display_name("launch-trial")
-            collect_task = collect_metrics(store_uri=store, experiment_name=name, trial_name=trial).after(launch_task)
+            collect_task = collect_metrics(
+                store_uri=store, experiment_name=name, trial_name=trial, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER
+            ).after(launch_task)
             collect_task.set_caching_options(False).set_display_name("collect-metrics")
         # .after() on a task in the loop waits for the whole loop, and copes with an empty round.
         decide_task = decide_stop(
@@ -75,8 +80,9 @@ def build_pipeline(
         store_uri: str = store_uri,
         experiment_name: str = experiment.name,
         launcher_config: str = launcher_json,
+        take_over: bool = False,
     ) -> None:
-        add_round(store_uri, experiment_name, launcher_config, 0)
+        add_round(store_uri, experiment_name, launcher_config, 0, take_over)
 
     return tuning_pipeline
 

@@ -1,7 +1,7 @@
 """Run the compiled pipeline on this machine with ``kfp.local`` (SubprocessRunner, no venv).
 
 Called as a module so the CLI can keep kfp.local's own output in a log file while it shows
-progress: ``python -m kfp_tune.pipelines.local_run SPEC_JSON STORE_URI LAUNCHER_JSON ROUNDS ROOT``.
+progress: ``python -m kfp_tune.pipelines.local_run SPEC_JSON STORE_URI LAUNCHER_JSON ROUNDS ROOT [TAKE_OVER]``.
 """
 
 from __future__ import annotations
@@ -13,7 +13,9 @@ from typing import Any
 from kfp_tune.core.spec import Experiment, load_experiment
 
 
-def run_pipeline_locally(experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, pipeline_root: str) -> None:
+def run_pipeline_locally(
+    experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, pipeline_root: str, take_over: bool = False
+) -> None:
     """Run every round of the experiment's pipeline under kfp.local; raises if a task fails."""
     from kfp import local
 
@@ -21,13 +23,13 @@ def run_pipeline_locally(experiment: Experiment, store_uri: str, launcher_config
 
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=pipeline_root, raise_on_error=True)
     pipeline = build_pipeline(experiment, rounds=rounds, store_uri=store_uri, launcher_config=launcher_config)
-    pipeline(store_uri=store_uri, experiment_name=experiment.name, launcher_config=json.dumps(launcher_config, sort_keys=True))
+    pipeline(store_uri=store_uri, experiment_name=experiment.name, launcher_config=json.dumps(launcher_config, sort_keys=True), take_over=take_over)
 
 
 def main(argv: list[str]) -> int:
-    spec_json, store_uri, launcher_json, rounds, root = argv
+    spec_json, store_uri, launcher_json, rounds, root, *rest = argv
     experiment = load_experiment(json.loads(spec_json))
-    run_pipeline_locally(experiment, store_uri, json.loads(launcher_json), int(rounds) or None, root)
+    run_pipeline_locally(experiment, store_uri, json.loads(launcher_json), int(rounds) or None, root, take_over=rest == ["take-over"])
     return 0
 
 

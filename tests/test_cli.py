@@ -101,7 +101,7 @@ def test_compile_writes_a_loadable_pipeline(tmp_path, capsys):
     assert main(["compile", _write(tmp_path, quadratic_experiment()), "-o", str(out)]) == 0
     ir = yaml.safe_load(out.read_text())
     assert ir["pipelineInfo"]["name"] == "kfp-tune-quad"
-    assert set(ir["root"]["inputDefinitions"]["parameters"]) == {"store_uri", "experiment_name", "launcher_config"}
+    assert set(ir["root"]["inputDefinitions"]["parameters"]) == {"store_uri", "experiment_name", "launcher_config", "take_over"}
 
 
 def test_console_script_is_installed():

@@ -75,7 +75,7 @@ def test_pipeline_parameters_hold_no_credentials(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "compile-time-secret-xyz")
     ir = _compile(tmp_path)
     params = ir["root"]["inputDefinitions"]["parameters"]
-    assert set(params) == {"store_uri", "experiment_name", "launcher_config"}
+    assert set(params) == {"store_uri", "experiment_name", "launcher_config", "take_over"}
     assert "compile-time-secret-xyz" not in (tmp_path / "p.yaml").read_text()
 
 

@@ -13,12 +13,14 @@ def suggest(
     round_index: int,
     rounds_total: int,
     experiment_spec: str = "",
+    take_over: bool = False,
 ) -> List[str]:
     """Create this round's trials in the store and return their names.
 
     The number of trials is decided from what the store says is left of the budget. A retry of
-    the same round returns the same trials. Round 0 gets the experiment spec (JSON) and creates
-    the experiment, or checks that it may resume."""
+    the same round returns the same trials. Round 0 gets the experiment spec (JSON), claims the
+    experiment for this run (``take_over`` claims it from a run that looks alive) and creates
+    it, or checks that it may resume."""
     from kfp_tune.runtime import suggest_step
 
-    return suggest_step(store_uri, experiment_name, run_id, round_index, rounds_total, experiment_spec)
+    return suggest_step(store_uri, experiment_name, run_id, round_index, rounds_total, experiment_spec, take_over)

@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mount", action="append", default=[], metavar="CONTAINER_PATH=LOCAL_PATH", help="make a container path a local folder for the trial's command (repeatable)")
     p.add_argument("--name", help="experiment name to use instead of metadata.name (start a fresh experiment)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
+    p.add_argument("--take-over", action="store_true", help="run even if another run seems to drive the experiment (it was killed and its claim has not lapsed yet)")
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("compile", help="compile the experiment's pipeline to KFP IR YAML, ready to upload")
@@ -146,10 +147,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     store_uri = store.uri
     rounds = args.rounds or plan_rounds(experiment)
     total = experiment.spec.max_trial_count
-    # Check a resume before anything runs (a changed search space is refused here, not mid-run).
+    # Check a resume before anything runs (a busy experiment or a changed search space is
+    # refused here, not mid-run).
+    from kfp_tune.core import runs
     from kfp_tune.core.steps import init_experiment
 
-    init_experiment(ExperimentRecords(store, experiment.name), experiment)
+    records = ExperimentRecords(store, experiment.name)
+    if not args.take_over:
+        runs.refuse_if_busy(records)
+    init_experiment(records, experiment)
 
     bar = tqdm(total=total, unit="trial", desc=experiment.name, disable=None, file=sys.stderr, dynamic_ncols=True)
 
@@ -162,23 +168,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     with ProgressWatcher(store, experiment, update):
         if args.engine == "inline":
-            run_inline(store, experiment, launcher_from_config(launcher_config), rounds=rounds)
+            run_inline(store, experiment, launcher_from_config(launcher_config), rounds=rounds, take_over=args.take_over)
         else:
-            _run_kfp_local(experiment, store_uri, launcher_config, rounds)
+            _run_kfp_local(experiment, store_uri, launcher_config, rounds, args.take_over)
     bar.close()
     summary = summarize(store, experiment.name)
     _print_summary(summary, args.json)
     return EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED
 
 
-def _run_kfp_local(experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int) -> None:
+def _run_kfp_local(experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int, take_over: bool) -> None:
     """Run the compiled pipeline under kfp.local in a child process, its output in a log file."""
     work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
     log_path = work / "kfp-local.log"
     argv = [
         sys.executable, "-m", "kfp_tune.pipelines.local_run",
         json.dumps(experiment.to_dict()), store_uri, json.dumps(launcher_config), str(rounds), str(work / "pipeline-root"),
-    ]
+    ] + (["take-over"] if take_over else [])
     with open(log_path, "wb") as log_file:
         code = subprocess.run(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=dict(os.environ)).returncode
     if code != 0:

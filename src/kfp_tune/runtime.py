@@ -23,7 +23,7 @@ def _setup_logging() -> None:
 
 
 def suggest_step(
-    store_uri: str, experiment_name: str, run_id: str, round_index: int, rounds_total: int, experiment_spec: str = ""
+    store_uri: str, experiment_name: str, run_id: str, round_index: int, rounds_total: int, experiment_spec: str = "", take_over: bool = False
 ) -> list[str]:
     _setup_logging()
     records = ExperimentRecords(open_store(store_uri), experiment_name)
@@ -32,27 +32,27 @@ def suggest_step(
         data = json.loads(experiment_spec)
         data.setdefault("metadata", {})["name"] = experiment_name  # a run may start a fresh experiment
         experiment = load_experiment(data)
-    names = steps.suggest(records, round_id(run_id, round_index), rounds_total - round_index, experiment)
+    names = steps.suggest(records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over)
     logging.getLogger("kfp_tune.suggest").info("round %d of %d: %d trial(s): %s", round_index + 1, rounds_total, len(names), names)
     return names
 
 
-def launch_trial_step(store_uri: str, experiment_name: str, trial_name: str, launcher_config: str) -> str:
+def launch_trial_step(store_uri: str, experiment_name: str, trial_name: str, launcher_config: str, run_id: str) -> str:
     _setup_logging()
     records = ExperimentRecords(open_store(store_uri), experiment_name)
-    return steps.launch_trial(records, launcher_from_config(launcher_config), trial_name)
+    return steps.launch_trial(records, launcher_from_config(launcher_config), trial_name, run_id=run_id)
 
 
-def collect_metrics_step(store_uri: str, experiment_name: str, trial_name: str) -> dict[str, Any]:
+def collect_metrics_step(store_uri: str, experiment_name: str, trial_name: str, run_id: str) -> dict[str, Any]:
     _setup_logging()
     records = ExperimentRecords(open_store(store_uri), experiment_name)
-    return steps.collect_metrics(records, trial_name)
+    return steps.collect_metrics(records, trial_name, run_id=run_id)
 
 
 def decide_stop_step(store_uri: str, experiment_name: str, run_id: str, round_index: int, rounds_total: int) -> bool:
     """True when the next round should run."""
     _setup_logging()
     records = ExperimentRecords(open_store(store_uri), experiment_name)
-    decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1)
+    decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id)
     logging.getLogger("kfp_tune.decide").info("%s: %s (%s)", decision.phase, decision.reason, decision.message)
     return decision.phase == "Running"

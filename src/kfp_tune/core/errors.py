@@ -35,7 +35,18 @@ class ExperimentConflict(KfpTuneError):
 
 
 class StoreError(KfpTuneError):
-    """The store refused or failed an operation, or holds a record kfp-tune cannot read."""
+    """The store refused or failed an operation, or holds a record kfp-tune cannot read.
+
+    ``transient`` marks failures worth retrying (connection errors, 5xx, slow-down); a
+    permanent one (access denied, no such bucket, a damaged record) is raised at once."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
+
+
+class ExperimentBusy(KfpTuneError):
+    """Another run is driving this experiment now (or took it over from this run)."""
 
 
 class NotImplementedAlgorithm(KfpTuneError):

@@ -26,6 +26,11 @@ class Store(Protocol):
 
     def put(self, key: str, data: bytes) -> None: ...
 
+    def create(self, key: str, data: bytes) -> bool:
+        """Write the object only if there is none, atomically: of two writers racing, exactly
+        one gets True. False when the key already exists (its bytes are left as they are)."""
+        ...
+
     def list(self, prefix: str) -> list[str]:
         """Every key that starts with prefix, sorted."""
         ...

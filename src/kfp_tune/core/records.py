@@ -81,12 +81,17 @@ class ExperimentRecords:
     def write_once(self, key: str, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Write a record only if none is there; return the one that is stored.
 
-        One writer per key by design, so a second call is a retry of the first and the record
-        already there wins."""
+        The store's atomic create decides: of two writers racing (a retried step, or two
+        runs), exactly one record is written and both get that one back."""
         existing = self.read(key, kind)
         if existing is not None:
             return existing
-        return self.write(key, kind, payload)
+        record = {"kind": kind, "version": RECORD_VERSION, **payload}
+        if self.store.create(key, encode_record(record)):
+            return record
+        stored = self.read(key, kind)
+        assert stored is not None, f"{key} exists but cannot be read back"
+        return stored
 
     def read_text(self, key: str) -> str | None:
         data = self.store.get(key)

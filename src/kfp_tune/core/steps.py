@@ -19,8 +19,9 @@ from kfp_tune.algorithms import early_stopping, registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem
 from kfp_tune.algorithms.catalogue import ALGORITHMS, EARLY_STOPPING, parse_settings
 from kfp_tune.core.decision import Decision, decide, status_document
+from kfp_tune.core import runs
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, StoreError
-from kfp_tune.core.interfaces import Launcher, TrialRun
+from kfp_tune.core.interfaces import LaunchOutcome, Launcher, TrialRun
 from kfp_tune.core.naming import short_hash, trial_name
 from kfp_tune.core.observation import MetricLog, Observation
 from kfp_tune.core.records import ExperimentRecords
@@ -177,20 +178,33 @@ def suggest(
     round_id: str,
     rounds_left: int,
     experiment: Experiment | None = None,
+    run_id: str | None = None,
+    take_over: bool = False,
 ) -> list[str]:
     """Create this round's trials and return their names; a retry returns the same names.
 
-    ``rounds_left`` counts this round. With ``experiment`` given, the experiment is created or
-    its resume is checked first (the first round of a run does this)."""
-    if experiment is not None:
+    ``rounds_left`` counts this round. With ``experiment`` given (the first round of a run), the
+    run claims the experiment (``run_id``, see :mod:`.runs`), and the experiment is created or
+    its resume checked; the trials a dead run left unfinished join this round."""
+    if run_id is not None and experiment is not None:
+        runs.claim(records, run_id, take_over)
+        try:
+            init_experiment(records, experiment)
+        except KfpTuneError:
+            runs.release(records, run_id, "refused")
+            raise
+    elif experiment is not None:
         init_experiment(records, experiment)
+    if run_id is not None:
+        runs.check(records, run_id)
     saved = records.read(records.round_key(round_id), "Round")
     if saved is not None:
-        return [t["name"] for t in saved["trials"]]
+        return list(saved.get("adopted", [])) + [t["name"] for t in saved["trials"]]
     state = load_state(records)
     experiment = state.experiment
     before = decide(state, rounds_left=1)
-    n = 0 if before.finished else round_size(experiment, len(state.trials), rounds_left)
+    adopted = adopt_orphans(records, state) if run_id is not None and experiment is not None and not before.finished else []
+    n = 0 if before.finished else max(0, round_size(experiment, len(state.trials), rounds_left) - len(adopted))
     problem = problem_of(experiment, state.uid)
     assignments: list[dict[str, str]] = []
     exhausted = False
@@ -210,9 +224,27 @@ def suggest(
     record = records.write_once(
         records.round_key(round_id),
         "Round",
-        {"round": round_id, "seq": len(state.rounds), "created": utc_now(), "requested": n, "exhausted": exhausted, "trials": entries},
+        {
+            "round": round_id, "seq": len(state.rounds), "created": utc_now(), "requested": n, "exhausted": exhausted,
+            "trials": entries, "adopted": adopted,
+        },
     )
-    return [t["name"] for t in record["trials"]]
+    return list(record.get("adopted", [])) + [t["name"] for t in record["trials"]]
+
+
+def adopt_orphans(records: ExperimentRecords, state: ExperimentState) -> list[str]:
+    """The unfinished trials of runs that are gone (the caller holds the experiment's claim):
+    each is finished by this run. One that never started starts now; one that was running when
+    its run died cannot be re-attached on this launcher and ends Failed (TrialStale), never run
+    twice; one that ended without a result gets it."""
+    names = []
+    for trial in state.trials:
+        if trial.is_terminal:
+            continue
+        if trial.started is not None and trial.ended is None:
+            trial.ended = _record_end(records, trial.name, _stale_outcome(trial))
+        names.append(trial.name)
+    return names
 
 
 def _check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bool, n: int, history: list[FinishedTrial], pending: list[dict[str, Any]]) -> None:
@@ -302,31 +334,52 @@ def trial_run(experiment: Experiment, trial: TrialState, namespace: str = "", sh
     )
 
 
-def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str, namespace: str = "") -> str:
+def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str, namespace: str = "", run_id: str | None = None) -> str:
     """Run one trial to its end and record how it ended; returns the phase (Succeeded, Failed, or
     EarlyStopped when the experiment's early stopping rule stopped it).
 
-    A trial that already ended is not run again."""
+    A trial is started at most once. A retry finds the trial's ``started`` record: if the
+    trial ended, its phase is returned; if not, the launcher re-attaches to it when it can
+    (``launcher.reattach``), and otherwise the trial ends Failed (TrialStale)."""
+    claim = runs.check(records, run_id) if run_id is not None else None
     state = load_state(records)
     trial = state.trial(trial_name)
     if trial.ended is not None:
         return str(trial.ended["phase"])
     run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state))
-    records.write_once(records.trial_key(trial.name, "started"), "TrialStarted", {"trial": trial.name, "time": utc_now()})
-    outcome = launcher.run(run)
-    for log_name, text in outcome.logs.items():
-        records.write_text(records.log_key(trial.name, log_name), text)
-    if outcome.pushed:
-        records.write(
-            records.trial_key(trial.name, "pushed"),
-            "PushedMetrics",
-            {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in outcome.pushed if math.isfinite(m.value)]},
-        )
-    records.write_once(
-        records.trial_key(trial.name, "ended"),
+    if trial.started is not None:
+        reattach = getattr(launcher, "reattach", None)
+        outcome = reattach(run) if reattach is not None else None
+        return str(_record_outcome(records, trial.name, outcome or _stale_outcome(trial))["phase"])
+    attempt = os.urandom(8).hex()
+    started = records.write_once(
+        records.trial_key(trial.name, "started"), "TrialStarted", {"trial": trial.name, "time": utc_now(), "run": run_id or "", "attempt": attempt}
+    )
+    if started.get("attempt") != attempt:
+        raise KfpTuneError(f"trial {trial.name!r} was started by another launch-trial at {started.get('time')}; it is not started twice")
+    with runs.Heartbeat(records, claim):
+        outcome = launcher.run(run)
+    return str(_record_outcome(records, trial.name, outcome)["phase"])
+
+
+def _stale_outcome(trial: TrialState) -> LaunchOutcome:
+    started = trial.started or {}
+    return LaunchOutcome(
+        phase="Failed",
+        reason="TrialStale",
+        message=(
+            f"launch-trial started this trial at {started.get('time', '?')} (run {started.get('run') or '?'}) and "
+            "ended without recording how the trial ended; it is not run a second time"
+        ),
+    )
+
+
+def _record_end(records: ExperimentRecords, trial_name: str, outcome: LaunchOutcome) -> dict[str, Any]:
+    return records.write_once(
+        records.trial_key(trial_name, "ended"),
         "TrialEnded",
         {
-            "trial": trial.name,
+            "trial": trial_name,
             "phase": outcome.phase,
             "reason": outcome.reason,
             "message": outcome.message,
@@ -334,7 +387,21 @@ def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str
             "time": utc_now(),
         },
     )
-    return outcome.phase
+
+
+def _record_outcome(records: ExperimentRecords, trial_name: str, outcome: LaunchOutcome) -> dict[str, Any]:
+    """Logs and pushed metrics first, the ``ended`` record last: once it exists, everything the
+    run left is in the store."""
+    trial = trial_name
+    for log_name, text in outcome.logs.items():
+        records.write_text(records.log_key(trial, log_name), text)
+    if outcome.pushed:
+        records.write(
+            records.trial_key(trial, "pushed"),
+            "PushedMetrics",
+            {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in outcome.pushed if math.isfinite(m.value)]},
+        )
+    return _record_end(records, trial, outcome)
 
 
 # --- collect-metrics ------------------------------------------------------------------------
@@ -342,7 +409,7 @@ def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str
 Collect = Callable[[ExperimentRecords, Experiment, TrialState], list[MetricLog]]
 
 
-def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collect | None = None) -> dict[str, Any]:
+def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collect | None = None, run_id: str | None = None) -> dict[str, Any]:
     """Read the trial's metrics, apply metricStrategies and record its final status.
 
     EarlyStopped when early stopping stopped it; Failed when the run failed; MetricsUnavailable
@@ -350,6 +417,8 @@ def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collec
     Succeeded otherwise. The objective's values in report order are kept as its ``curve``."""
     from kfp_tune.collectors import collector_for
 
+    if run_id is not None:
+        runs.check(records, run_id)
     state = load_state(records)
     trial = state.trial(trial_name)
     if trial.result is not None:
@@ -393,10 +462,13 @@ def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collec
 # --- decide-stop ----------------------------------------------------------------------------
 
 
-def decide_stop(records: ExperimentRecords, round_id: str, rounds_left: int) -> Decision:
+def decide_stop(records: ExperimentRecords, round_id: str, rounds_left: int, run_id: str | None = None) -> Decision:
     """Decide whether the experiment goes on after this round, and write its status.
 
-    ``rounds_left`` counts the rounds after this one in the current run."""
+    ``rounds_left`` counts the rounds after this one in the current run; when the run ends
+    here, its claim on the experiment is released."""
+    if run_id is not None:
+        runs.check(records, run_id)
     state = load_state(records)
     decision = decide(state, rounds_left)
     now = utc_now()
@@ -407,4 +479,6 @@ def decide_stop(records: ExperimentRecords, round_id: str, rounds_left: int) -> 
         "Decision",
         {"round": round_id, "phase": decision.phase, "reason": decision.reason, "message": decision.message, "time": now},
     )
+    if run_id is not None and (decision.phase != "Running" or rounds_left <= 0):
+        runs.release(records, run_id, decision.reason)
     return decision

@@ -17,12 +17,13 @@ def open_store(uri: str | None = None) -> Store:
     """The store a URI names: ``s3://bucket/prefix`` or ``file:///path`` (or a plain path).
 
     S3 endpoint and credentials come from the environment (see :mod:`kfp_tune.stores.s3`), never
-    from the URI."""
+    from the URI; its transient failures are retried (:mod:`kfp_tune.stores.retry`)."""
     uri = uri or os.environ.get("KFP_TUNE_STORE") or DEFAULT_LOCAL_STORE
     if uri.startswith("s3://"):
+        from kfp_tune.stores.retry import RetryingStore
         from kfp_tune.stores.s3 import S3Store
 
-        return S3Store.from_uri(uri)
+        return RetryingStore(S3Store.from_uri(uri))
     if uri.startswith("file://"):
         uri = uri[len("file://"):]
     if "://" in uri:

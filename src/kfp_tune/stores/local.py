@@ -32,6 +32,14 @@ class LocalStore:
             raise StoreError(f"cannot read {key} from {self.uri}: {exc.strerror}") from None
 
     def put(self, key: str, data: bytes) -> None:
+        self._write(key, data, replace=True)
+
+    def create(self, key: str, data: bytes) -> bool:
+        return self._write(key, data, replace=False)
+
+    def _write(self, key: str, data: bytes, replace: bool) -> bool:
+        """A whole temporary file, fsynced, then renamed over the key (replace) or hard-linked
+        to it (create: the link fails if the key exists, so one writer wins)."""
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -41,15 +49,21 @@ class LocalStore:
                     handle.write(data)
                     handle.flush()
                     os.fsync(handle.fileno())
-                os.replace(tmp, path)
-            except BaseException:
+                if replace:
+                    os.replace(tmp, path)
+                else:
+                    try:
+                        os.link(tmp, path)
+                    except FileExistsError:
+                        return False
+            finally:
                 Path(tmp).unlink(missing_ok=True)
-                raise
             dir_fd = os.open(path.parent, os.O_RDONLY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+            return True
         except OSError as exc:
             raise StoreError(f"cannot write {key} to {self.uri}: {exc.strerror}") from None
 

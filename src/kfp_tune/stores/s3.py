@@ -21,6 +21,25 @@ from urllib.parse import urlparse
 from kfp_tune.core.errors import StoreError
 
 ENDPOINT_VARIABLES = ("KFP_TUNE_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+TRANSIENT_CODES = frozenset(
+    {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed", "ConditionalRequestConflict", "OperationAborted"}
+)
+
+
+def is_transient(exc: Exception) -> bool:
+    """Whether an S3 failure may go away on its own: the connection, a 5xx, a slow-down.
+
+    Access denied, bad credentials, a missing bucket are permanent."""
+    from minio.error import S3Error, ServerError
+
+    if isinstance(exc, S3Error):
+        status = getattr(exc.response, "status", 0) or 0
+        return exc.code in TRANSIENT_CODES or status >= 500 or status == 429
+    if isinstance(exc, ServerError):
+        return True  # a 5xx without an S3 error body (a proxy, a restarting server)
+    import urllib3.exceptions
+
+    return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError))
 
 
 @dataclass(frozen=True)
@@ -85,7 +104,9 @@ class S3Store:
 
     def _error(self, action: str, key: str, exc: Exception) -> StoreError:
         code = getattr(exc, "code", None) or type(exc).__name__
-        return StoreError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: {code}")
+        transient = is_transient(exc)
+        hint = " (transient)" if transient else ""
+        return StoreError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: {code}{hint}", transient=transient)
 
     def get(self, key: str) -> bytes | None:
         from minio.error import S3Error
@@ -109,6 +130,23 @@ class S3Store:
             self._client.put_object(self.bucket, self._key(key), io.BytesIO(data), len(data))
         except Exception as exc:
             raise self._error("write of", key, exc) from None
+
+    def create(self, key: str, data: bytes) -> bool:
+        """A conditional PUT (``If-None-Match: *``, supported by AWS S3, MinIO and SeaweedFS):
+        the server refuses it with 412 when the key exists. minio's public put_object cannot
+        send that header, so this one call uses its lower-level _put_object."""
+        from minio.error import S3Error
+
+        headers = {"Content-Type": "application/octet-stream", "If-None-Match": "*"}
+        try:
+            self._client._put_object(self.bucket, self._key(key), data, headers)
+        except S3Error as exc:
+            if exc.code == "PreconditionFailed":
+                return False
+            raise self._error("write of", key, exc) from None
+        except Exception as exc:
+            raise self._error("write of", key, exc) from None
+        return True
 
     def list(self, prefix: str) -> list[str]:
         full = f"{self.prefix}/{prefix}" if self.prefix else prefix

@@ -1,0 +1,159 @@
+"""Which run drives an experiment: one at a time.
+
+A run claims the experiment by creating ``runs/<seq>.json`` with the store's atomic create, so
+of two runs racing for the same sequence number exactly one wins. The claim holds while the run
+shows signs of life (``runs/<seq>.beat.json``, rewritten by every step and, while a trial runs,
+every ``ttl / 4`` seconds) and until it ends (``runs/<seq>.end.json``). A claim whose last sign
+of life is older than the TTL belongs to a run that was killed: the next run may claim, and it
+then deals with the trials the dead run left (see ``steps.adopt_orphans``).
+
+Every step of a run checks that the newest claim is still its own, so a run that was taken
+over stops at its next step instead of writing beside the new one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from kfp_tune.core.errors import ExperimentBusy
+from kfp_tune.core.records import ExperimentRecords
+
+DEFAULT_TTL = 900.0
+"""Seconds without a sign of life after which a run's claim lapses. Generous, because a
+pipeline step may wait minutes for a node (a GPU) before it can beat."""
+_CLAIM = re.compile(r"/runs/(\d{6})\.json$")
+
+
+def ttl_from_env() -> float:
+    raw = os.environ.get("KFP_TUNE_RUN_TTL_SECONDS")
+    return float(raw) if raw else DEFAULT_TTL
+
+
+@dataclass(frozen=True)
+class Claim:
+    seq: int
+    run: str
+    created: float
+    last_seen: float
+    ended: bool
+    ttl: float
+
+    def live(self, now: float) -> bool:
+        return not self.ended and now - self.last_seen < self.ttl
+
+    def describe(self, now: float) -> str:
+        ago = now - self.last_seen
+        return f"run {self.run!r} (claimed {_iso(self.created)}, last seen {ago:.0f} s ago)"
+
+
+def _iso(epoch: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+
+
+def _key(records: ExperimentRecords, seq: int, part: str = "") -> str:
+    return f"{records.root}/runs/{seq:06d}{part}.json"
+
+
+def latest_claim(records: ExperimentRecords) -> Claim | None:
+    seqs = [int(m.group(1)) for key in records.store.list(f"{records.root}/runs/") if (m := _CLAIM.search(key))]
+    if not seqs:
+        return None
+    seq = max(seqs)
+    claim = records.read(_key(records, seq), "RunClaim")
+    assert claim is not None
+    beat = records.read(_key(records, seq, ".beat"), "RunHeartbeat")
+    ended = records.read(_key(records, seq, ".end"), "RunEnded")
+    last_seen = max(float(claim["at"]), float(beat["at"]) if beat else 0.0)
+    return Claim(seq, str(claim["run"]), float(claim["at"]), last_seen, ended is not None, float(claim.get("ttl", DEFAULT_TTL)))
+
+
+def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl: float | None = None) -> Claim:
+    """Make ``run_id`` the run that drives the experiment, or raise ExperimentBusy naming the
+    run that does. A retry of the same run's claim is a no-op. ``take_over`` claims even from a
+    run that still looks alive (the user knows it is gone)."""
+    ttl = ttl_from_env() if ttl is None else ttl
+    now = time.time()
+    current = latest_claim(records)
+    if current is not None and current.run == run_id and not current.ended:
+        return current
+    if current is not None and current.live(now) and not take_over:
+        raise busy(records, current, now)
+    seq = 1 + (current.seq if current else 0)
+    payload = {"run": run_id, "at": now, "time": _iso(now), "ttl": ttl, "holder": f"{socket.gethostname()}/{os.getpid()}"}
+    stored = records.write_once(_key(records, seq), "RunClaim", payload)
+    if stored["run"] != run_id:
+        raise ExperimentBusy(f"experiment {records.experiment!r} was claimed by run {stored['run']!r} at the same moment; this run stops")
+    return Claim(seq, run_id, now, now, False, ttl)
+
+
+def busy(records: ExperimentRecords, current: Claim, now: float) -> ExperimentBusy:
+    return ExperimentBusy(
+        f"experiment {records.experiment!r} is being run by {current.describe(now)}; "
+        f"wait for it to end, or, if it is gone, for its claim to lapse at {_iso(current.last_seen + current.ttl)} "
+        f"(or take it over: kfp-tune run --take-over, or the pipeline parameter take_over=True)"
+    )
+
+
+def refuse_if_busy(records: ExperimentRecords) -> None:
+    """Raise ExperimentBusy if another run drives the experiment now (a check before a run)."""
+    current, now = latest_claim(records), time.time()
+    if current is not None and current.live(now):
+        raise busy(records, current, now)
+
+
+def check(records: ExperimentRecords, run_id: str) -> Claim:
+    """Raise ExperimentBusy unless ``run_id`` still drives the experiment; record a sign of life."""
+    current = latest_claim(records)
+    if current is None or current.run != run_id:
+        by = f"run {current.run!r}" if current else "no run"
+        raise ExperimentBusy(f"experiment {records.experiment!r} is now driven by {by}, not by run {run_id!r}; this run stops")
+    if current.ended:
+        raise ExperimentBusy(f"run {run_id!r} of experiment {records.experiment!r} has already ended")
+    beat(records, current)
+    return current
+
+
+def beat(records: ExperimentRecords, current: Claim) -> None:
+    now = time.time()
+    records.write(_key(records, current.seq, ".beat"), "RunHeartbeat", {"run": current.run, "at": now, "time": _iso(now)})
+
+
+def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
+    """The run is over: the next run may claim at once."""
+    current = latest_claim(records)
+    if current is not None and current.run == run_id and not current.ended:
+        now = time.time()
+        records.write_once(_key(records, current.seq, ".end"), "RunEnded", {"run": run_id, "at": now, "time": _iso(now), "reason": reason})
+
+
+class Heartbeat:
+    """Beats for a claim in a background thread while a long step (a trial) runs."""
+
+    def __init__(self, records: ExperimentRecords, current: Claim | None):
+        self.records, self.current = records, current
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="run-heartbeat", daemon=True)
+
+    def __enter__(self) -> "Heartbeat":
+        if self.current is not None:
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def _loop(self) -> None:
+        assert self.current is not None
+        while not self._stop.wait(max(0.5, self.current.ttl / 4)):
+            try:
+                beat(self.records, self.current)
+            except Exception:  # a store blip: the next beat tries again
+                continue
