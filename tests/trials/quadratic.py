@@ -2,7 +2,9 @@
 
 Arguments are name=value pairs; ``mode`` picks a behaviour: ok, fail (exit 3), silent (no
 objective metric), echo (print argv and the env variables named in ECHO_ENV), curve (a loss
-that falls over 10 steps, 0.15 s apart, for early stopping).
+that falls over 10 steps, 0.15 s apart, for early stopping). Optional: ``sleep`` seconds before
+reporting, ``fail_below`` (exit 3 when x is below it), ``ledger`` and ``trial`` (append the
+trial's name to the ledger file when it starts, to count how often each trial ran).
 """
 
 import os
@@ -20,8 +22,15 @@ if mode == "echo":
             print(f"ENV {name}=" + repr(os.environ.get(name)))
     print("loss=1.0")
     sys.exit(0)
+if "ledger" in args:
+    with open(args.pop("ledger"), "a") as ledger:
+        ledger.write(args.pop("trial", "?") + "\n")
+time.sleep(float(args.pop("sleep", "0")))
 x = float(args.get("x", "0"))
 y = float(args.get("y", "0"))
+if x < float(args.pop("fail_below", "-1")):
+    print("crashed on purpose", file=sys.stderr)
+    sys.exit(3)
 loss = (x - 0.3) ** 2 + (y - 0.7) ** 2
 if mode == "fail":
     print("loss=0.5")

@@ -30,9 +30,19 @@ pipeline step may wait minutes for a node (a GPU) before it can beat."""
 _CLAIM = re.compile(r"/runs/(\d{6})\.json$")
 
 
+DEFAULT_TRIAL_TTL = 120.0
+"""Seconds without a sign of life from the launch-trial that started a trial after which that
+attempt counts as dead (a retry then ends the trial TrialStale instead of waiting for it)."""
+
+
 def ttl_from_env() -> float:
     raw = os.environ.get("KFP_TUNE_RUN_TTL_SECONDS")
     return float(raw) if raw else DEFAULT_TTL
+
+
+def trial_ttl_from_env() -> float:
+    raw = os.environ.get("KFP_TUNE_TRIAL_TTL_SECONDS")
+    return float(raw) if raw else DEFAULT_TRIAL_TTL
 
 
 @dataclass(frozen=True)
@@ -132,16 +142,42 @@ def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
         records.write_once(_key(records, current.seq, ".end"), "RunEnded", {"run": run_id, "at": now, "time": _iso(now), "reason": reason})
 
 
-class Heartbeat:
-    """Beats for a claim in a background thread while a long step (a trial) runs."""
+def beat_trial(records: ExperimentRecords, trial: str, attempt: str) -> None:
+    now = time.time()
+    records.write(records.trial_key(trial, "beat"), "TrialHeartbeat", {"trial": trial, "attempt": attempt, "at": now, "time": _iso(now)})
 
-    def __init__(self, records: ExperimentRecords, current: Claim | None):
-        self.records, self.current = records, current
+
+def wait_for_attempt(records: ExperimentRecords, trial: str, started: dict[str, Any], poll: float = 2.0) -> dict[str, Any] | None:
+    """The ``ended`` record of a trial another launch-trial attempt started, once it is there;
+    None as soon as that attempt has shown no sign of life for the trial TTL (it died)."""
+    ttl = trial_ttl_from_env()
+    while True:
+        ended = records.read(records.trial_key(trial, "ended"), "TrialEnded")
+        if ended is not None:
+            return ended
+        beat_record = records.read(records.trial_key(trial, "beat"), "TrialHeartbeat")
+        last_seen = max(float(started.get("at", 0.0)), float(beat_record["at"]) if beat_record else 0.0)
+        if time.time() - last_seen > ttl:
+            return None
+        time.sleep(min(poll, ttl / 4))
+
+
+class Heartbeat:
+    """Beats in a background thread while a trial runs: for the run's claim, and for the trial
+    (so a retried launch-trial knows this attempt is alive and waits for it)."""
+
+    def __init__(self, records: ExperimentRecords, current: Claim | None, trial: str = "", attempt: str = ""):
+        self.records, self.current, self.trial, self.attempt = records, current, trial, attempt
+        intervals = [trial_ttl_from_env() / 4] if trial else []
+        if current is not None:
+            intervals.append(current.ttl / 4)
+        self.interval = max(0.25, min(intervals)) if intervals else 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="run-heartbeat", daemon=True)
 
     def __enter__(self) -> "Heartbeat":
-        if self.current is not None:
+        if self.interval:
+            self._beat()
             self._thread.start()
         return self
 
@@ -150,10 +186,15 @@ class Heartbeat:
         if self._thread.is_alive():
             self._thread.join()
 
-    def _loop(self) -> None:
-        assert self.current is not None
-        while not self._stop.wait(max(0.5, self.current.ttl / 4)):
-            try:
+    def _beat(self) -> None:
+        try:
+            if self.trial:
+                beat_trial(self.records, self.trial, self.attempt)
+            if self.current is not None:
                 beat(self.records, self.current)
-            except Exception:  # a store blip: the next beat tries again
-                continue
+        except Exception:  # a store blip: the next beat tries again
+            pass
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self._beat()

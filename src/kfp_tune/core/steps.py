@@ -11,6 +11,7 @@ import copy
 import datetime as _dt
 import math
 import os
+import time
 from typing import Any, Callable
 
 import numpy as np
@@ -203,7 +204,7 @@ def suggest(
     state = load_state(records)
     experiment = state.experiment
     before = decide(state, rounds_left=1)
-    adopted = adopt_orphans(records, state) if run_id is not None and experiment is not None and not before.finished else []
+    adopted = adopt_orphans(state) if run_id is not None and experiment is not None and not before.finished else []
     n = 0 if before.finished else max(0, round_size(experiment, len(state.trials), rounds_left) - len(adopted))
     problem = problem_of(experiment, state.uid)
     assignments: list[dict[str, str]] = []
@@ -232,19 +233,12 @@ def suggest(
     return list(record.get("adopted", [])) + [t["name"] for t in record["trials"]]
 
 
-def adopt_orphans(records: ExperimentRecords, state: ExperimentState) -> list[str]:
+def adopt_orphans(state: ExperimentState) -> list[str]:
     """The unfinished trials of runs that are gone (the caller holds the experiment's claim):
-    each is finished by this run. One that never started starts now; one that was running when
-    its run died cannot be re-attached on this launcher and ends Failed (TrialStale), never run
-    twice; one that ended without a result gets it."""
-    names = []
-    for trial in state.trials:
-        if trial.is_terminal:
-            continue
-        if trial.started is not None and trial.ended is None:
-            trial.ended = _record_end(records, trial.name, _stale_outcome(trial))
-        names.append(trial.name)
-    return names
+    each is finished by this run's launch-trial and collect-metrics. One that never started
+    starts now; one that was running is waited for, re-attached or ends Failed (TrialStale) as
+    launch-trial decides, never run twice; one that ended without a result gets it."""
+    return [trial.name for trial in state.trials if not trial.is_terminal]
 
 
 def _check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bool, n: int, history: list[FinishedTrial], pending: list[dict[str, Any]]) -> None:
@@ -339,7 +333,8 @@ def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str
     EarlyStopped when the experiment's early stopping rule stopped it).
 
     A trial is started at most once. A retry finds the trial's ``started`` record: if the
-    trial ended, its phase is returned; if not, the launcher re-attaches to it when it can
+    attempt that started it is alive (it beats while the trial runs), the retry waits for its
+    end; if that attempt died, the launcher re-attaches to the trial when it can
     (``launcher.reattach``), and otherwise the trial ends Failed (TrialStale)."""
     claim = runs.check(records, run_id) if run_id is not None else None
     state = load_state(records)
@@ -348,16 +343,24 @@ def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str
         return str(trial.ended["phase"])
     run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state))
     if trial.started is not None:
+        ended = runs.wait_for_attempt(records, trial.name, trial.started)
+        if ended is not None:  # the attempt that started it finished it
+            return str(ended["phase"])
         reattach = getattr(launcher, "reattach", None)
         outcome = reattach(run) if reattach is not None else None
         return str(_record_outcome(records, trial.name, outcome or _stale_outcome(trial))["phase"])
     attempt = os.urandom(8).hex()
     started = records.write_once(
-        records.trial_key(trial.name, "started"), "TrialStarted", {"trial": trial.name, "time": utc_now(), "run": run_id or "", "attempt": attempt}
+        records.trial_key(trial.name, "started"),
+        "TrialStarted",
+        {"trial": trial.name, "time": utc_now(), "at": time.time(), "run": run_id or "", "attempt": attempt},
     )
-    if started.get("attempt") != attempt:
-        raise KfpTuneError(f"trial {trial.name!r} was started by another launch-trial at {started.get('time')}; it is not started twice")
-    with runs.Heartbeat(records, claim):
+    if started.get("attempt") != attempt:  # another attempt won the race to start it: wait for that one
+        ended = runs.wait_for_attempt(records, trial.name, started)
+        if ended is None:
+            raise KfpTuneError(f"trial {trial.name!r} was started by another launch-trial at {started.get('time')}, which died; it is not started twice")
+        return str(ended["phase"])
+    with runs.Heartbeat(records, claim, trial.name, attempt):
         outcome = launcher.run(run)
     return str(_record_outcome(records, trial.name, outcome)["phase"])
 

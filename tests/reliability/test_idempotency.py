@@ -1,0 +1,112 @@
+"""Retried steps: the same round, the same trial, started once."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from faults import CountingLauncher, StepKilled, ledger_counts, ledger_experiment
+
+from kfp_tune.core import runs, steps
+from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.core.interfaces import LaunchOutcome
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.spec import load_experiment
+from kfp_tune.core.state import load_state
+from kfp_tune.launchers.local import LocalLauncher
+
+
+def _start(store, tmp_path: Path, **overrides):
+    experiment = load_experiment(ledger_experiment(tmp_path / "ledger.txt", **overrides))
+    records = ExperimentRecords(store, experiment.name)
+    names = steps.suggest(records, "run-a-r000", 3, experiment, run_id="run-a")
+    return experiment, records, names
+
+
+def test_suggest_retried_returns_the_same_trials_and_creates_no_more(local_store, tmp_path):
+    _, records, names = _start(local_store, tmp_path)
+    again = steps.suggest(records, "run-a-r000", 3, run_id="run-a")
+    assert again == names and len(names) == 2
+    assert len(load_state(records).trials) == 2
+
+
+def test_launch_trial_retried_starts_the_trial_once(local_store, tmp_path):
+    _, records, names = _start(local_store, tmp_path)
+    launcher = CountingLauncher(LocalLauncher())
+    first = steps.launch_trial(records, launcher, names[0], run_id="run-a")
+    second = steps.launch_trial(records, launcher, names[0], run_id="run-a")
+    assert first == second == "Succeeded"
+    assert launcher.starts[names[0]] == 1 and ledger_counts(tmp_path / "ledger.txt")[names[0]] == 1
+
+
+def test_launch_that_died_after_starting_is_not_started_again(local_store, tmp_path):
+    """The first attempt dies after the trial started and before its end was recorded; the
+    retry cannot re-attach to a local process, so the trial ends Failed (TrialStale)."""
+    _, records, names = _start(local_store, tmp_path)
+    launcher = CountingLauncher(LocalLauncher(), die_after_start={names[0]})
+    with pytest.raises(StepKilled):
+        steps.launch_trial(records, launcher, names[0], run_id="run-a")
+    assert steps.launch_trial(records, launcher, names[0], run_id="run-a") == "Failed"
+    assert launcher.starts[names[0]] == 1
+    result = steps.collect_metrics(records, names[0], run_id="run-a")
+    assert (result["status"], result["reason"]) == ("Failed", "TrialStale")
+
+
+def test_a_launcher_that_can_reattach_is_asked_to(local_store, tmp_path):
+    _, records, names = _start(local_store, tmp_path)
+
+    class Reattaching(CountingLauncher):
+        reattached: list[str] = []
+
+        def reattach(self, trial):
+            self.reattached.append(trial.trial)
+            return LaunchOutcome("Succeeded", logs={"main": "loss=0.25\n"})
+
+    launcher = Reattaching(LocalLauncher(), die_after_start={names[0]})
+    with pytest.raises(StepKilled):
+        steps.launch_trial(records, launcher, names[0], run_id="run-a")
+    assert steps.launch_trial(records, launcher, names[0], run_id="run-a") == "Succeeded"
+    assert launcher.reattached == [names[0]] and launcher.starts[names[0]] == 1
+    assert steps.collect_metrics(records, names[0], run_id="run-a")["metrics"]["loss"] == 0.25
+
+
+def test_two_launches_of_one_trial_at_once_start_it_once(local_store, tmp_path):
+    _, records, names = _start(local_store, tmp_path, sleep=0.5)
+    launcher = CountingLauncher(LocalLauncher())
+    outcomes: list[object] = []
+
+    def launch() -> None:
+        try:
+            outcomes.append(steps.launch_trial(records, launcher, names[0], run_id="run-a"))
+        except KfpTuneError as exc:
+            outcomes.append(exc)
+
+    threads = [threading.Thread(target=launch) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert launcher.starts[names[0]] == 1 and ledger_counts(tmp_path / "ledger.txt")[names[0]] == 1
+    assert "Succeeded" in outcomes
+    refused = [o for o in outcomes if isinstance(o, KfpTuneError)]
+    assert all("not started twice" in str(o) for o in refused)
+
+
+def test_a_step_of_a_run_that_was_taken_over_stops(local_store, tmp_path):
+    experiment, records, names = _start(local_store, tmp_path)
+    steps.suggest(records, "run-b-r000", 3, experiment, run_id="run-b", take_over=True)
+    with pytest.raises(KfpTuneError, match="now driven by run 'run-b'"):
+        steps.launch_trial(records, LocalLauncher(), names[0], run_id="run-a")
+    assert load_state(records).trial(names[0]).started is None
+
+
+def test_claim_lapses_without_signs_of_life(local_store, tmp_path, monkeypatch):
+    experiment, records, _ = _start(local_store, tmp_path)
+    with pytest.raises(KfpTuneError, match="is being run by run 'run-a'"):
+        steps.suggest(records, "run-b-r000", 3, experiment, run_id="run-b")
+    real = time.time
+    monkeypatch.setattr(runs.time, "time", lambda: real() + runs.DEFAULT_TTL + 1)
+    steps.suggest(records, "run-b-r000", 3, experiment, run_id="run-b")
+    assert runs.latest_claim(records).run == "run-b"
