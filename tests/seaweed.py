@@ -45,6 +45,17 @@ class SeaweedS3:
     def env(self) -> dict[str, str]:
         return {"KFP_TUNE_S3_ENDPOINT": self.endpoint, "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
 
+    def restart(self, timeout: float = 60.0) -> "SeaweedS3":
+        """The same server again: same ports, same data folder (after :meth:`stop`)."""
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
+        with open(self.log_path, "ab") as log:
+            process = subprocess.Popen(
+                self.args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=self.data_dir, start_new_session=True
+            )
+        server = SeaweedS3(self.endpoint, self.access_key, self.secret_key, process, self.data_dir, self.log_path, self.args)
+        _wait_ready(server, timeout)
+        return server
+
     def stop(self) -> None:
         """Stop the server and everything it started (its process group), by its own pid."""
         group = self.process.pid
