@@ -115,11 +115,11 @@ def test_permanent_s3_errors_stop_at_once_with_a_clear_message(seaweed, s3_bucke
 @pytest.mark.s3
 def test_a_run_survives_the_s3_server_restarting(tmp_path, monkeypatch, caplog):
     """A dedicated SeaweedFS is stopped in the middle of a run and started again on the same
-    ports and data 3 s later; the run waits it out and completes."""
+    ports and data 10 s later; the run waits it out and completes."""
     from minio import Minio
     from seaweed import start_seaweed
 
-    caplog.set_level("WARNING", logger="kfp_tune.stores.retry")
+    caplog.set_level("WARNING")
     (tmp_path / "weed").mkdir()
     server = start_seaweed(tmp_path / "weed", S3_ACCESS_KEY, S3_SECRET_KEY)
     try:
@@ -136,13 +136,13 @@ def test_a_run_survives_the_s3_server_restarting(tmp_path, monkeypatch, caplog):
         while sum(ledger_counts(ledger).values()) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         server.stop()
-        time.sleep(3)
+        time.sleep(10)  # longer than minio's own few retries
         server = server.restart()
         thread.join(timeout=240)
         assert not thread.is_alive() and outcome["decision"].phase == "Succeeded"
         state = load_state(ExperimentRecords(store, "restart"))
         assert len(state.trials) == 6 and all(t.status == "Succeeded" for t in state.trials)
         assert max(ledger_counts(ledger).values()) == 1
-        assert "retrying" in caplog.text, "the run met the outage and retried"
+        assert "retrying in" in caplog.text, "the run met the outage and kfp-tune's own retries carried it"
     finally:
         server.stop()
