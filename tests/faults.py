@@ -74,16 +74,17 @@ class CountingLauncher:
     """Counts the trials it starts; can die right after starting chosen trials, before the
     outcome is recorded (as a killed launch-trial pod would)."""
 
-    def __init__(self, inner: Any, die_after_start: set[str] | None = None):
+    def __init__(self, inner: Any, die_after_start: set[str] | None = None, die_rate: float = 0.0, seed: int = 0):
         self.inner = inner
         self.starts: Counter[str] = Counter()
         self.die_after_start = set(die_after_start or ())
+        self.die_rate, self.random = die_rate, random.Random(seed)
         self.lock = threading.Lock()
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
         with self.lock:
             self.starts[trial.trial] += 1
-            die = trial.trial in self.die_after_start
+            die = trial.trial in self.die_after_start or self.random.random() < self.die_rate
             self.die_after_start.discard(trial.trial)
         if die:
             raise StepKilled(trial.trial)

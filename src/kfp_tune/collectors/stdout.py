@@ -20,7 +20,8 @@ def parse_metric_lines(lines: Iterable[str], metric_names: Sequence[str], format
 
     As in Katib, the first group is the name and the second the value; a line is only read when
     it mentions one of the metric names. Values that do not parse as finite numbers are dropped
-    (``1e309``, an empty value), so they can never reach an algorithm."""
+    (``1e309``, an empty value), so they can never reach an algorithm, and so are values the
+    regex only matched the start of (``0x1A``, ``1.5abc``: Katib would record 0 and 1.5)."""
     patterns = [re.compile(f) for f in (formats or [DEFAULT_METRICS_FORMAT])]
     wanted = set(metric_names)
     steps: dict[str, int] = {}
@@ -31,7 +32,7 @@ def parse_metric_lines(lines: Iterable[str], metric_names: Sequence[str], format
         for pattern in patterns:
             for match in pattern.finditer(line):
                 name, text = match.group(1).strip(), match.group(2).strip()
-                if name not in wanted:
+                if name not in wanted or not _ends_cleanly(line, match.end(2)):
                     continue
                 try:
                     value = float(text)
@@ -42,6 +43,11 @@ def parse_metric_lines(lines: Iterable[str], metric_names: Sequence[str], format
                 out.append(MetricLog(name, value, steps.get(name, 0)))
                 steps[name] = steps.get(name, 0) + 1
     return out
+
+
+def _ends_cleanly(line: str, end: int) -> bool:
+    """Whether a matched value stops at the end of a token, not in the middle of one."""
+    return end >= len(line) or line[end].isspace() or line[end] in ",;)]}\"'"
 
 
 def parse_output(experiment: Experiment, text: str) -> list[MetricLog]:

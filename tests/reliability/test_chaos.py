@@ -1,0 +1,58 @@
+"""Random faults all through an experiment of several rounds; the invariants hold at the end."""
+
+from __future__ import annotations
+
+from faults import CountingLauncher, FlakyStore, StepKilled, ledger_counts, ledger_experiment
+
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.spec import load_experiment
+from kfp_tune.core.state import TERMINAL, load_state
+from kfp_tune.engine import run_inline
+from kfp_tune.launchers.local import LocalLauncher
+from kfp_tune.stores import LocalStore
+from kfp_tune.stores.retry import RetryingStore
+
+MAX_TRIALS = 12
+
+
+def _snapshot(store) -> list[tuple]:
+    state = load_state(ExperimentRecords(store, "chaos"))
+    return [(t.name, t.index, t.status, t.assignment, t.result) for t in state.trials]
+
+
+def test_chaos_store_errors_trial_crashes_and_killed_steps(tmp_path):
+    ledger = tmp_path / "ledger.txt"
+    doc = ledger_experiment(
+        ledger, name="chaos", fail_below=0.2,  # trials with x < 0.2 crash
+        **{"spec.maxTrialCount": MAX_TRIALS, "spec.parallelTrialCount": 3, "spec.maxFailedTrialCount": MAX_TRIALS},
+    )
+    experiment = load_experiment(doc)
+    base = LocalStore(tmp_path / "store")
+    launcher = CountingLauncher(LocalLauncher(), die_rate=0.2, seed=5)  # a launch-trial step dies after starting
+    stores = []
+    killed = 0
+    for attempt in range(30):
+        flaky = FlakyStore(base, rate=0.05, seed=attempt)
+        stores.append(flaky)
+        store = RetryingStore(flaky, first_delay=0.0, sleep=lambda _: None)
+        try:
+            decision = run_inline(store, experiment, launcher, rounds=2, take_over=True)
+        except StepKilled:
+            killed += 1
+            continue
+        if decision.phase != "Running":
+            break
+    assert decision.phase == "Succeeded" and decision.reason == "ExperimentMaxTrialsReached", decision
+    assert killed >= 1 and sum(s.failures for s in stores) >= 10, "the faults happened"
+
+    state = load_state(ExperimentRecords(base, "chaos"))
+    assert len(state.trials) <= MAX_TRIALS
+    assert sum(t.is_terminal for t in state.trials) <= MAX_TRIALS
+    assert all(t.status in TERMINAL for t in state.trials), "exactly one terminal state per trial"
+    assert max(launcher.starts.values()) == 1, f"a trial was launched twice: {launcher.starts}"
+    assert max(ledger_counts(ledger).values()) == 1
+    assert {"Succeeded", "Failed"} <= {t.status for t in state.trials}
+    assert len({tuple(sorted(t.assignment.items())) for t in state.trials}) == len(state.trials), "no point suggested twice"
+    first = _snapshot(base)
+    assert _snapshot(LocalStore(tmp_path / "store")) == first, "the same state when the store is read again"
+    assert _snapshot(RetryingStore(FlakyStore(base, rate=0.2, seed=99), first_delay=0.0, sleep=lambda _: None)) == first
