@@ -60,7 +60,7 @@ class GaussianProcess:
         r = np.sqrt(sq)
         e = np.exp(-SQRT5 * r)
         m = (1.0 + SQRT5 * r + (5.0 / 3.0) * sq) * e
-        k = signal * m + (noise + 1e-9) * np.eye(n)
+        k = signal * m + (noise + JITTERS[0]) * np.eye(n)
         try:
             factor = cho_factor(k, lower=True, check_finite=False)
         except np.linalg.LinAlgError:

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from conftest import QUADRATIC, quadratic_experiment
+from conftest import quadratic_experiment
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import LaunchOutcome, Store, TrialRun
@@ -97,7 +97,6 @@ def ledger_experiment(ledger: Path, name: str = "ledger", sleep: float = 0.0, fa
     template = doc["spec"]["trialTemplate"]
     template["trialParameters"].append({"name": "trialName", "reference": "${trialSpec.Name}"})
     container = template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
-    container["command"] = ["python3", str(QUADRATIC)]
     container["args"] = [
         "x=${trialParameters.x}", "y=${trialParameters.y}", "trial=${trialParameters.trialName}",
         f"ledger={ledger}", f"sleep={sleep}", f"fail_below={fail_below}",

@@ -25,7 +25,8 @@ PRINTS = {
 
 
 def _printing_experiment(name: str) -> dict:
-    script = "import sys; print(sys.argv[1].replace('|', chr(10)))"
+    """Each trial prints the lines of its case (a categorical parameter)."""
+    script = "import sys; print(chr(10).join(%r[sys.argv[1]]))" % PRINTS
     return quadratic_experiment(**{
         "metadata.name": name,
         "spec.algorithm": {"algorithmName": "grid"},
@@ -39,11 +40,7 @@ def _printing_experiment(name: str) -> dict:
 
 
 def test_metric_values_are_parsed_strictly_and_no_non_finite_objective_reaches_an_algorithm(local_store):
-    doc = _printing_experiment("metrics")
-    # each trial prints its case's lines: the case name maps to them through a launcher mount of argv
-    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
-    container["command"] = ["python3", "-c", "import sys; print(chr(10).join(%r[sys.argv[1]]))" % PRINTS, "${trialParameters.out}"]
-    experiment = load_experiment(doc)
+    experiment = load_experiment(_printing_experiment("metrics"))
     run_inline(local_store, experiment, LocalLauncher())
     state = load_state(ExperimentRecords(local_store, "metrics"))
     by_case = {t.assignment["case"]: t for t in state.trials}

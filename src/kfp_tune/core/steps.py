@@ -201,10 +201,11 @@ def suggest(
     saved = records.read(records.round_key(round_id), "Round")
     if saved is not None:
         return list(saved.get("adopted", [])) + [t["name"] for t in saved["trials"]]
+    first_round_of_run = run_id is not None and experiment is not None
     state = load_state(records)
     experiment = state.experiment
     before = decide(state, rounds_left=1)
-    adopted = adopt_orphans(state) if run_id is not None and experiment is not None and not before.finished else []
+    adopted = adopt_orphans(state) if first_round_of_run and not before.finished else []
     n = 0 if before.finished else max(0, round_size(experiment, len(state.trials), rounds_left) - len(adopted))
     problem = problem_of(experiment, state.uid)
     assignments: list[dict[str, str]] = []
@@ -395,16 +396,15 @@ def _record_end(records: ExperimentRecords, trial_name: str, outcome: LaunchOutc
 def _record_outcome(records: ExperimentRecords, trial_name: str, outcome: LaunchOutcome) -> dict[str, Any]:
     """Logs and pushed metrics first, the ``ended`` record last: once it exists, everything the
     run left is in the store."""
-    trial = trial_name
     for log_name, text in outcome.logs.items():
-        records.write_text(records.log_key(trial, log_name), text)
+        records.write_text(records.log_key(trial_name, log_name), text)
     if outcome.pushed:
         records.write(
-            records.trial_key(trial, "pushed"),
+            records.trial_key(trial_name, "pushed"),
             "PushedMetrics",
             {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in outcome.pushed if math.isfinite(m.value)]},
         )
-    return _record_end(records, trial, outcome)
+    return _record_end(records, trial_name, outcome)
 
 
 # --- collect-metrics ------------------------------------------------------------------------
