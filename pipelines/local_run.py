@@ -14,7 +14,13 @@ from kfp_tune.core.spec import Experiment, load_experiment
 
 
 def run_pipeline_locally(
-    experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, pipeline_root: str, take_over: bool = False
+    experiment: Experiment,
+    store_uri: str,
+    launcher_config: dict[str, Any],
+    rounds: int | None,
+    pipeline_root: str,
+    take_over: bool = False,
+    fresh_experiment: bool = False,
 ) -> None:
     """Run every round of the experiment's pipeline under kfp.local; raises if a task fails."""
     from kfp import local
@@ -23,7 +29,15 @@ def run_pipeline_locally(
 
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=pipeline_root, raise_on_error=True)
     pipeline = build_pipeline(experiment, rounds=rounds, store_uri=store_uri, launcher_config=launcher_config)
-    pipeline(store_uri=store_uri, experiment_name=experiment.name, launcher_config=json.dumps(launcher_config, sort_keys=True), take_over=take_over)
+    # s3_endpoint "": the endpoint comes from this machine's environment, as for the CLI.
+    pipeline(
+        store_uri=store_uri,
+        experiment_name=experiment.name,
+        launcher_config=json.dumps(launcher_config, sort_keys=True),
+        take_over=take_over,
+        fresh_experiment=fresh_experiment,
+        s3_endpoint="",
+    )
 
 
 def main(argv: list[str]) -> int:

@@ -20,10 +20,16 @@ from kfp_tune.pipelines import compile_pipeline
 from kfp_tune.stores import LocalStore
 
 
-def _compile(tmp_path: Path, rounds: int | None = None, **overrides) -> dict:
+def _compile_both(tmp_path: Path, rounds: int | None = None, object_store: str = "seaweedfs", **overrides) -> tuple[dict, dict]:
+    """The pipeline spec and the platform (Kubernetes) spec of the compiled YAML."""
     experiment = load_experiment(quadratic_experiment(**overrides))
-    path = compile_pipeline(experiment, tmp_path / "p.yaml", rounds=rounds)
-    return yaml.safe_load(path.read_text())
+    path = compile_pipeline(experiment, tmp_path / "p.yaml", rounds=rounds, object_store=object_store)
+    ir, platform = yaml.safe_load_all(path.read_text())
+    return ir, platform
+
+
+def _compile(tmp_path: Path, rounds: int | None = None, **overrides) -> dict:
+    return _compile_both(tmp_path, rounds, **overrides)[0]
 
 
 def _tasks(ir: dict) -> list[tuple[str, dict]]:
@@ -75,8 +81,45 @@ def test_pipeline_parameters_hold_no_credentials(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "compile-time-secret-xyz")
     ir = _compile(tmp_path)
     params = ir["root"]["inputDefinitions"]["parameters"]
-    assert set(params) == {"store_uri", "experiment_name", "launcher_config", "take_over"}
+    assert set(params) == {"store_uri", "experiment_name", "launcher_config", "take_over", "fresh_experiment", "s3_endpoint", "store_secret"}
     assert "compile-time-secret-xyz" not in (tmp_path / "p.yaml").read_text()
+    assert not [p for p in params if re.search(r"key|password|token|credential", p, re.I)]
+
+
+@pytest.mark.parametrize("preset, endpoint", [("seaweedfs", "http://seaweedfs.kubeflow:9000"), ("minio", "http://minio-service.kubeflow:9000")])
+def test_every_step_gets_the_store_secret_as_env(tmp_path, preset, endpoint):
+    ir, platform = _compile_both(tmp_path, rounds=2, object_store=preset)
+    defaults = {k: v["defaultValue"] for k, v in ir["root"]["inputDefinitions"]["parameters"].items()}
+    assert (defaults["s3_endpoint"], defaults["store_secret"]) == (endpoint, "mlpipeline-minio-artifact")
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    assert len(executors) == 8  # four steps, two rounds
+    for name, config in executors.items():
+        (secret,) = config["secretAsEnv"]
+        # the Secret's name is the store_secret run parameter (in a loop or a condition, as passed
+        # down to it), not a constant baked in
+        assert secret["secretNameParameter"]["componentInputParameter"] in ("store_secret", "pipelinechannel--store_secret"), name
+        assert {m["envVar"]: m["secretKey"] for m in secret["keyToEnv"]} == {"AWS_ACCESS_KEY_ID": "accesskey", "AWS_SECRET_ACCESS_KEY": "secretkey"}
+
+
+def test_the_ui_gets_metrics_a_trial_table_and_a_report(tmp_path):
+    ir = _compile(tmp_path, rounds=1)
+    artifacts = {
+        name: {k: v["artifactType"]["schemaTitle"] for k, v in component.get("outputDefinitions", {}).get("artifacts", {}).items()}
+        for name, component in ir["components"].items()
+    }
+    assert artifacts["comp-collect-metrics"] == {"metrics": "system.Metrics"}
+    assert artifacts["comp-decide-stop"] == {"trials_table": "system.Markdown", "report": "system.HTML"}
+
+
+def test_a_thousand_trials_compile_under_the_size_budget(tmp_path):
+    """maxTrialCount 1,000 (one at a time): the rounds are capped, trials per round come from
+    the store at run time, so the YAML stays far under 1 MiB; hyperband may need more rounds."""
+    from kfp_tune.engine import ALGORITHM_MAX_ROUNDS
+
+    _compile(tmp_path, **{"spec.maxTrialCount": 1000, "spec.parallelTrialCount": 1})
+    assert (tmp_path / "p.yaml").stat().st_size < 1024 * 1024
+    _compile(tmp_path, rounds=ALGORITHM_MAX_ROUNDS, **{"spec.maxTrialCount": 1000})
+    assert (tmp_path / "p.yaml").stat().st_size < 1024 * 1024
 
 
 def test_default_rounds_follow_the_budget(tmp_path):
@@ -141,3 +184,33 @@ def test_the_readme_example_runs_end_to_end(tmp_path):
     out = json.loads(result.stdout)
     assert (out["status"], out["trials"], out["succeeded"]) == ("Succeeded", 12, 12)
     assert out["best_trial"]["metrics"]["accuracy"] > 0.9
+
+
+@pytest.mark.kfp_local
+def test_fresh_experiment_per_run_or_one_experiment_continued(tmp_path):
+    """A recurring run's choice: each run tunes a new experiment (fresh_experiment), or every run
+    continues the same one from the store (the default)."""
+    from kfp_tune.pipelines.local_run import run_pipeline_locally
+    from kfp_tune.stores import LocalStore
+
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 2}))
+    store = tmp_path / "store"
+    for _ in range(2):
+        run_pipeline_locally(experiment, str(store), {"kind": "local"}, None, str(tmp_path / "root"), fresh_experiment=True)
+    names = sorted(p.name for p in (store / "experiments").iterdir())
+    assert len(names) == 2 and all(re.fullmatch(r"quad-[a-z0-9]{6}", n) for n in names)
+    from kfp_tune.engine import summarize
+
+    for name in names:
+        assert summarize(LocalStore(store), name)["succeeded"] == 2
+    # continuing: the second run finds the budget spent and adds no trial
+    bigger = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 3, "spec.parallelTrialCount": 2}))
+    run_pipeline_locally(experiment, str(store), {"kind": "local"}, None, str(tmp_path / "root"))
+    run_pipeline_locally(bigger, str(store), {"kind": "local"}, None, str(tmp_path / "root"))
+    summary = summarize(LocalStore(store), "quad")
+    assert summary["trials"] == 3
+    # the last run's decide-stop left the KFP UI its trial table and report
+    last_run = max((tmp_path / "root").iterdir(), key=lambda p: p.name)
+    table = (last_run / "decide-stop" / "trials_table").read_text()
+    assert f"**{summary['best_trial']['name']}** (best)" in table and table.count("| Succeeded |") == 3
+    assert (last_run / "decide-stop" / "report").read_text().startswith("<!DOCTYPE html>")

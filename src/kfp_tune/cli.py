@@ -84,6 +84,11 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
         p.add_argument("--json", action="store_true")
         p.set_defaults(handler=handler)
+    p = sub.add_parser("report", help="write the trial table (Markdown) and the HTML report with plots")
+    p.add_argument("name", help="experiment name")
+    p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
+    p.add_argument("-o", "--output", default=".", help="folder for NAME.md and NAME.html (default: here)")
+    p.set_defaults(handler=cmd_report)
     return parser
 
 
@@ -251,6 +256,19 @@ def cmd_trials(args: argparse.Namespace) -> int:
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from kfp_tune.report import html_report, load_report, markdown_table
+
+    report = load_report(_open(args), args.name)
+    folder = Path(args.output)
+    folder.mkdir(parents=True, exist_ok=True)
+    for suffix, text in (("md", markdown_table(report)), ("html", html_report(report))):
+        path = folder / f"{report.state.name}.{suffix}"
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path}")
     return EXIT_OK
 
 

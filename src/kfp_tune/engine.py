@@ -99,14 +99,10 @@ def run_inline(
 
 def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
     """What ``kfp-tune run --json`` and ``status --json`` print: status, counts and the best trial."""
-    records = ExperimentRecords(store, experiment_name)
-    state = load_state(records)
-    saved = records.read(records.status_key(), "ExperimentStatus")
-    if saved is not None:
-        phase, reason, message = saved["status"]["phase"], saved["status"]["reason"], saved["status"]["message"]
-    else:
-        fresh = decide(state, rounds_left=1)
-        phase, reason, message = fresh.phase, fresh.reason, fresh.message
+    from kfp_tune.report import load_report
+
+    report = load_report(store, experiment_name)
+    state, phase, reason, message = report.state, report.phase, report.reason, report.message
     counts = count_trials(state)
     best = best_trial(state)
     return {

@@ -42,3 +42,11 @@ def trial_name(experiment_name: str, experiment_uid: str, index: int) -> str:
     name never meets the trials (or retained jobs) of the old one."""
     prefix = dns_label(experiment_name, MAX_TRIAL_NAME - SUFFIX_LENGTH - 1)
     return f"{prefix}-{short_hash(f'{experiment_uid}/{index}')}"
+
+
+def per_run_experiment_name(experiment_name: str, run_id: str, max_length: int = 63) -> str:
+    """The fresh experiment a pipeline run tunes when each run starts its own (a recurring run
+    with ``fresh_experiment``): the name, then a hash of the run id, so every run gets its own
+    and a retried step of the same run gets the same one."""
+    suffix = short_hash(run_id, 6)
+    return f"{dns_label(experiment_name, max_length - len(suffix) - 1)}-{suffix}"

@@ -52,9 +52,10 @@ class S3Settings:
     region: str | None = None
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> "S3Settings":
+    def from_env(cls, environ: dict[str, str] | None = None, endpoint: str | None = None) -> "S3Settings":
+        """Settings from the environment; ``endpoint``, when given, wins over its variables."""
         env = os.environ if environ is None else environ
-        raw = next((env[v] for v in ENDPOINT_VARIABLES if env.get(v)), "https://s3.amazonaws.com")
+        raw = endpoint or next((env[v] for v in ENDPOINT_VARIABLES if env.get(v)), "https://s3.amazonaws.com")
         parsed = urlparse(raw if "://" in raw else f"https://{raw}")
         if parsed.scheme not in ("http", "https") or not parsed.netloc:
             raise StoreError(f"S3 endpoint {raw!r}: expected http://host:port or https://host")
