@@ -53,6 +53,8 @@ def test_built_wheel_holds_every_module_under_one_package(tmp_path):
     for folder in ("algorithms", "components", "pipelines"):
         sources |= {f"kfp_tune/{p.relative_to(REPO).as_posix()}" for p in (REPO / folder).rglob("*.py")}
     assert sources <= set(names), sorted(sources - set(names))
+    shipped = {f"kfp_tune/components/{d}/{f}" for d in ("suggest", "launch_trial", "collect_metrics", "decide_stop") for f in ("component.yaml", "README.md")}
+    assert shipped <= set(names), sorted(shipped - set(names))
     # import every module from the unpacked wheel, not from this checkout
     target = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(target)
@@ -77,3 +79,26 @@ def test_editable_install_imports_every_module():
     result = subprocess.run([sys.executable, "-c", code, *modules], capture_output=True, text=True, cwd="/")
     assert result.returncode == 0, result.stderr[-2000:]
     assert int(result.stdout) == len(modules) > 30
+
+
+def test_runtime_image_is_pinned_non_root_and_installs_nothing_at_run_time():
+    import tomllib
+
+    from kfp_tune.components._image import DEFAULT_RUNTIME_IMAGE
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    version = project["project"]["version"]
+    # one pinned reference, tagged with the package version it holds
+    assert DEFAULT_RUNTIME_IMAGE.endswith(f":{version}")
+    import kfp_tune
+
+    assert kfp_tune.__version__ == version
+    dockerfile = (REPO / "images" / "runtime" / "Dockerfile").read_text()
+    users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in ("0", "root")
+    # the image gets every folder the package is built from
+    for folder in set(project["tool"]["setuptools"]["package-dir"].values()):
+        assert f"COPY {folder.split('/')[0]}/ " in dockerfile, folder
+    for folder in ("suggest", "launch_trial", "collect_metrics", "decide_stop"):
+        text = (REPO / "components" / folder / "component.yaml").read_text()
+        assert "pip install" not in text and f"image: {DEFAULT_RUNTIME_IMAGE}" in text

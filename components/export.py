@@ -1,0 +1,35 @@
+"""Write each component's ``component.yaml`` beside its ``component.py``:
+``python -m kfp_tune.components.export [DEST]``.
+
+The YAML files are what users load with ``kfp.components.load_component_from_file`` to compose
+our steps into their own pipelines; they name the runtime image (``KFP_TUNE_IMAGE`` when set,
+else the pinned default). A test checks the committed files match what this writes.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from kfp import compiler
+
+from kfp_tune.components import collect_metrics, decide_stop, launch_trial, suggest
+
+COMPONENTS = {"suggest": suggest, "launch_trial": launch_trial, "collect_metrics": collect_metrics, "decide_stop": decide_stop}
+HERE = Path(__file__).resolve().parent
+
+
+def export(dest: Path = HERE) -> list[Path]:
+    """Compile every component to ``dest/<folder>/component.yaml``; the paths written."""
+    written = []
+    for folder, component in COMPONENTS.items():
+        path = dest / folder / "component.yaml"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        compiler.Compiler().compile(component, str(path))
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in export(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE):
+        print(f"wrote {written_path}")
