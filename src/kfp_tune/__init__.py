@@ -5,7 +5,11 @@ The public API:
 - :func:`tune`: tune a Python function; :mod:`kfp_tune.search` for its search space.
 - :func:`load_experiment`: a Katib ``kubeflow.org/v1beta1`` Experiment, defaulted and validated.
 - :class:`SpecError`: every problem in an experiment, each with its field path.
+- :func:`submit`, :func:`schedule`: start the experiment's pipeline on a Kubeflow Pipelines host
+  (imported on first use, so ``import kfp_tune`` does not load kfp).
 """
+
+from typing import Any
 
 from kfp_tune import search
 from kfp_tune.api import Trial, TuneResult, tune
@@ -14,7 +18,19 @@ from kfp_tune.core.spec import Experiment, load_experiment
 
 __version__ = "0.1.0"
 
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("submit", "schedule"):
+        from kfp_tune.pipelines import submit as submitting
+
+        return getattr(submitting, name)
+    raise AttributeError(f"module 'kfp_tune' has no attribute {name!r}")
+
+
 __all__ = [
+    "submit",
+    "schedule",
     "tune",
     "search",
     "Trial",

@@ -84,6 +84,28 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
         p.add_argument("--json", action="store_true")
         p.set_defaults(handler=handler)
+    for name, handler, text in (
+        ("submit", cmd_submit, "start one run of the experiment's pipeline on a Kubeflow Pipelines host"),
+        ("schedule", cmd_schedule, "create a recurring run of the experiment's pipeline on a Kubeflow Pipelines host"),
+    ):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("experiment", help="Katib Experiment YAML")
+        p.add_argument("--host", help="the KFP API, e.g. http://ml-pipeline-ui.kubeflow (default: $KF_PIPELINES_ENDPOINT, or in-cluster)")
+        p.add_argument("--namespace", help="the Kubeflow profile namespace (multi-user KFP)")
+        p.add_argument("--experiment-name", help="the KFP experiment that groups the runs (default: the experiment's name)")
+        p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a pipeline parameter (repeatable): store_uri, experiment_name, s3_endpoint, store_secret, ...")
+        p.add_argument("--store", default=None, help="the store URI the pipeline uses (default s3://mlpipeline/kfp-tune)")
+        p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
+        p.add_argument("--rounds", type=int, help="rounds compiled into one run")
+        if name == "submit":
+            p.add_argument("--run-name", help="the run's name (default: NAME-tuning)")
+        else:
+            p.add_argument("--cron", required=True, help="KFP's six-field cron, seconds first: '0 0 2 * * *' is 02:00 daily")
+            p.add_argument("--max-concurrency", type=int, default=1, help="runs at a time (default 1)")
+            p.add_argument("--fresh-experiment", action="store_true", help="each run tunes a new experiment (default: every run continues the same one)")
+            p.add_argument("--name", help="the recurring run's name (default: NAME-scheduled)")
+        p.set_defaults(handler=handler)
+
     p = sub.add_parser("report", help="write the trial table (Markdown) and the HTML report with plots")
     p.add_argument("name", help="experiment name")
     p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
@@ -256,6 +278,57 @@ def cmd_trials(args: argparse.Namespace) -> int:
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     for row in table:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return EXIT_OK
+
+
+def _params(values: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for value in values:
+        name, sep, raw = value.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--param {value!r}: expected NAME=VALUE")
+        params[name] = {"true": True, "false": False}.get(raw.lower(), raw)
+    return params
+
+
+def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
+    import warnings
+
+    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE
+
+    # kfp.Client warns on every construction that it needs KFP 2.x; we compile for KFP 2.x.
+    warnings.filterwarnings("ignore", message="This client only works with Kubeflow Pipeline", category=FutureWarning)
+    if args.rounds is not None and args.rounds < 1:
+        raise UsageError(f"--rounds: expected 1 or more, got {args.rounds}")
+    return dict(
+        host=args.host,
+        namespace=args.namespace,
+        kfp_experiment=args.experiment_name,
+        arguments=_params(args.param),
+        rounds=args.rounds,
+        store_uri=args.store or DEFAULT_CLUSTER_STORE,
+        object_store=args.object_store,
+    )
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from kfp_tune.pipelines.submit import submit
+
+    options = _submit_options(args)
+    submitted = submit(_load(args.experiment), run_name=args.run_name, **options)
+    print(f"run {submitted.id} started: {submitted.url}")
+    return EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from kfp_tune.pipelines.submit import schedule
+
+    options = _submit_options(args)
+    submitted = schedule(
+        _load(args.experiment), args.cron, name=args.name, max_concurrency=args.max_concurrency, fresh_experiment=args.fresh_experiment, **options
+    )
+    mode = "a fresh experiment per run" if args.fresh_experiment else "every run continues the same experiment"
+    print(f"recurring run {submitted.id} created ({args.cron!r}, {mode}): {submitted.url}")
     return EXIT_OK
 
 

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 from kfp_tune.core import runs, steps
-from kfp_tune.core.decision import Decision, best_trial, count_trials, decide
+from kfp_tune.core.decision import Decision, best_trial, count_trials
 from kfp_tune.core.interfaces import Launcher, Store
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment

@@ -1,0 +1,176 @@
+"""Start the experiment's pipeline on a Kubeflow Pipelines host: one run now (``submit``), or
+a recurring run on a cron schedule (``schedule``), through ``kfp.Client``.
+
+The pipeline is compiled from the experiment and sent inline (no pipeline upload needed). Run
+arguments are checked against the pipeline's parameters before anything is sent; credentials
+are never among them (the steps read the store's from the ``store_secret`` Secret).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from kfp_tune.core.errors import FieldError, KfpTuneError, SpecError
+from kfp_tune.core.spec import Experiment, load_experiment
+from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, build_pipeline, compile_pipeline
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What the KFP host said it created."""
+
+    id: str
+    kfp_experiment_id: str
+    url: str
+
+
+def _as_experiment(experiment: Experiment | str | Path | Mapping[str, Any]) -> Experiment:
+    """An Experiment, a Katib YAML file's path, or its dict; checked before anything is sent."""
+    from kfp_tune.core.steps import runnable_problems
+
+    if not isinstance(experiment, Experiment):
+        experiment = load_experiment(Path(experiment) if isinstance(experiment, str) else experiment)
+    problems = runnable_problems(experiment)
+    if problems:
+        raise SpecError(problems)
+    return experiment
+
+
+def _parameters(experiment: Experiment, **build_options: Any) -> set[str]:
+    import inspect
+
+    return set(inspect.signature(build_pipeline(experiment, **build_options).pipeline_func).parameters)
+
+
+def _check_arguments(experiment: Experiment, arguments: Mapping[str, Any], **build_options: Any) -> None:
+    known = _parameters(experiment, **build_options)
+    errors = [
+        FieldError(f"arguments.{name}", f"not a parameter of this pipeline; expected one of {sorted(known)}")
+        for name in arguments
+        if name not in known
+    ]
+    if errors:
+        raise SpecError(errors)
+
+
+def check_cron(cron: str) -> None:
+    """KFP's cron has six fields, seconds first: ``0 0 2 * * *`` is every day at 02:00."""
+    fields = cron.split()
+    if len(fields) != 6:
+        raise SpecError([FieldError("cron", f"expected six fields, seconds first (KFP's cron, e.g. '0 0 2 * * *' for 02:00 daily), got {cron!r}")])
+
+
+def _client(host: str | None, namespace: str | None, client: Any) -> Any:
+    if client is not None:
+        return client
+    import kfp
+
+    return kfp.Client(host=host, namespace=namespace or "kubeflow")
+
+
+@contextlib.contextmanager
+def _kfp_errors(host: str | None) -> Any:
+    """The KFP API's refusals and an unreachable host, as one clear error (status and the
+    server's message; never the request, which may carry a token)."""
+    try:
+        yield
+    except KfpTuneError:
+        raise
+    except Exception as exc:
+        status = getattr(exc, "status", None)
+        reason = getattr(exc, "reason", None) or ""
+        where = host or "the KFP host from the environment"
+        if status:
+            hint = {401: " (not signed in: give kfp.Client your token or cookies)", 403: " (no access to this namespace)"}.get(int(status), "")
+            raise KfpTuneError(f"KFP API at {where} answered {status} {reason}{hint}") from None
+        raise KfpTuneError(f"KFP API at {where} could not be reached: {type(exc).__name__}: {exc}") from None
+
+
+def _compiled(experiment: Experiment, folder: str, rounds: int | None, store_uri: str, object_store: str) -> str:
+    path = Path(folder) / f"{experiment.name}.yaml"
+    compile_pipeline(experiment, path, rounds=rounds, store_uri=store_uri, object_store=object_store)
+    return str(path)
+
+
+def submit(
+    experiment: Experiment | str | Path | Mapping[str, Any],
+    host: str | None = None,
+    namespace: str | None = None,
+    kfp_experiment: str | None = None,
+    run_name: str | None = None,
+    arguments: Mapping[str, Any] | None = None,
+    rounds: int | None = None,
+    store_uri: str = DEFAULT_CLUSTER_STORE,
+    object_store: str = DEFAULT_OBJECT_STORE,
+    client: Any = None,
+) -> Submitted:
+    """Start one run of the experiment's pipeline. ``kfp_experiment`` is the KFP experiment that
+    groups the runs (default: the tuning experiment's name); pass ``client`` for a
+    ``kfp.Client`` with your own authentication."""
+    experiment = _as_experiment(experiment)
+    arguments = dict(arguments or {})
+    _check_arguments(experiment, arguments, rounds=rounds, object_store=object_store)
+    with _kfp_errors(host), tempfile.TemporaryDirectory() as folder:
+        kfp_client = _client(host, namespace, client)
+        result = kfp_client.create_run_from_pipeline_package(
+            _compiled(experiment, folder, rounds, store_uri, object_store),
+            arguments=arguments,
+            run_name=run_name or f"{experiment.name}-tuning",
+            experiment_name=kfp_experiment or experiment.name,
+            namespace=namespace,
+        )
+    return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}")
+
+
+def _ui(kfp_client: Any) -> str:
+    """Where the KFP UI is (kfp.Client keeps it, privately, as the host unless told otherwise)."""
+    return str(getattr(kfp_client, "_uihost", "") or "").rstrip("/")
+
+
+def schedule(
+    experiment: Experiment | str | Path | Mapping[str, Any],
+    cron: str,
+    host: str | None = None,
+    namespace: str | None = None,
+    kfp_experiment: str | None = None,
+    name: str | None = None,
+    max_concurrency: int = 1,
+    fresh_experiment: bool = False,
+    arguments: Mapping[str, Any] | None = None,
+    rounds: int | None = None,
+    store_uri: str = DEFAULT_CLUSTER_STORE,
+    object_store: str = DEFAULT_OBJECT_STORE,
+    client: Any = None,
+) -> Submitted:
+    """Create a recurring run of the experiment's pipeline on KFP's six-field cron.
+
+    By default every run continues the same experiment from the store, warm-started from the
+    trials already there, until its budget is spent (later runs then end at once, Succeeded);
+    ``fresh_experiment=True`` makes each run tune a new experiment named after the run.
+    ``max_concurrency`` above 1 only makes sense with ``fresh_experiment``: two runs of one
+    experiment at a time are refused by the experiment's run claim."""
+    experiment = _as_experiment(experiment)
+    check_cron(cron)
+    if max_concurrency < 1:
+        raise SpecError([FieldError("max_concurrency", f"expected 1 or more, got {max_concurrency}")])
+    arguments = dict(arguments or {})
+    arguments["fresh_experiment"] = fresh_experiment
+    _check_arguments(experiment, arguments, rounds=rounds, object_store=object_store)
+    with _kfp_errors(host), tempfile.TemporaryDirectory() as folder:
+        kfp_client = _client(host, namespace, client)
+        group = kfp_client.create_experiment(kfp_experiment or experiment.name, namespace=namespace)
+        recurring = kfp_client.create_recurring_run(
+            experiment_id=group.experiment_id,
+            job_name=name or f"{experiment.name}-scheduled",
+            description=f"kfp-tune: Katib experiment {experiment.name!r}" + (", a fresh experiment per run" if fresh_experiment else ", continued by every run"),
+            cron_expression=cron,
+            max_concurrency=max_concurrency,
+            no_catchup=True,
+            params=arguments,
+            pipeline_package_path=_compiled(experiment, folder, rounds, store_uri, object_store),
+        )
+    return Submitted(recurring.recurring_run_id, group.experiment_id, f"{_ui(kfp_client)}/#/recurringrun/details/{recurring.recurring_run_id}")
