@@ -99,9 +99,12 @@ def test_run_refuses_a_changed_search_space_on_resume(tmp_path, capsys):
 def test_compile_writes_a_loadable_pipeline(tmp_path, capsys):
     out = tmp_path / "pipeline.yaml"
     assert main(["compile", _write(tmp_path, quadratic_experiment()), "-o", str(out)]) == 0
-    ir = yaml.safe_load(out.read_text())
+    ir, platform = yaml.safe_load_all(out.read_text())  # the pipeline, then its Kubernetes settings
     assert ir["pipelineInfo"]["name"] == "kfp-tune-quad"
-    assert set(ir["root"]["inputDefinitions"]["parameters"]) == {"store_uri", "experiment_name", "launcher_config", "take_over"}
+    assert "store_secret" in ir["root"]["inputDefinitions"]["parameters"] and "kubernetes" in platform["platforms"]
+    from kfp import components
+
+    assert components.load_component_from_file(str(out)).name == "kfp-tune-quad"
 
 
 def test_console_script_is_installed():
