@@ -1,0 +1,67 @@
+"""The notebooks run top to bottom (nbclient, a real kernel) and are committed without outputs."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import REPO
+from fake_kfp import serve
+
+NOTEBOOKS = REPO / "notebooks"
+
+
+def _execute(name: str) -> nbformat.NotebookNode:
+    notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
+    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    return notebook
+
+
+def _text(notebook: nbformat.NotebookNode) -> str:
+    out = []
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            out.append(output.get("text", "") + json.dumps(output.get("data", {})))
+    return "\n".join(out)
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_committed_notebooks_have_no_outputs(path):
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: strip outputs before committing"
+
+
+def test_quickstart_runs_tunes_and_plots(tmp_path, monkeypatch):
+    pytest.importorskip("sklearn")
+    monkeypatch.setenv("KFP_TUNE_STORE", str(tmp_path / "store"))
+    notebook = _execute("01-quickstart.ipynb")
+    text = _text(notebook)
+    assert "Succeeded" in text and "best: digits-svm-quickstart-" in text
+    assert "image/png" in text  # the plot cell drew a figure
+    assert (tmp_path / "store" / "experiments" / "digits-svm-quickstart" / "status.json").is_file()
+
+
+def test_kubeflow_notebook_skips_cluster_cells_without_a_host(monkeypatch):
+    monkeypatch.delenv("KFP_HOST", raising=False)
+    text = _text(_execute("02-kubeflow.ipynb"))
+    assert "KFP_HOST is not set: skipping submit" in text and "KFP_HOST is not set: skipping schedule" in text
+    assert "store_secret" in text and "bytes" in text  # compiled anyway
+
+
+def test_kubeflow_notebook_submits_and_schedules_on_a_host(monkeypatch):
+    fake, server = serve()
+    try:
+        monkeypatch.setenv("KFP_HOST", fake.url)
+        text = _text(_execute("02-kubeflow.ipynb"))
+    finally:
+        server.shutdown()
+    (run,) = fake.runs.values()
+    (recurring,) = fake.recurring_runs.values()
+    assert recurring["trigger"]["cron_schedule"]["cron"] == "0 0 2 * * *" and recurring["display_name"] == "digits-nightly"
+    assert [e["display_name"] for e in fake.experiments.values()] == ["kfp-tune-examples"]
+    assert run["run_id"] in text and recurring["recurring_run_id"] in text
