@@ -214,3 +214,31 @@ def test_fresh_experiment_per_run_or_one_experiment_continued(tmp_path):
     table = (last_run / "decide-stop" / "trials_table").read_text()
     assert f"**{summary['best_trial']['name']}** (best)" in table and table.count("| Succeeded |") == 3
     assert (last_run / "decide-stop" / "report").read_text().startswith("<!DOCTYPE html>")
+
+
+@pytest.mark.kfp_local
+def test_rounds_used_up_says_so_and_the_next_run_resumes(tmp_path):
+    """Hyperband needs a round per rung; a run compiled with one round ends after the first rung
+    with the experiment Running, and says why; the next run resumes it to the end."""
+    from kfp_tune.engine import summarize
+    from kfp_tune.pipelines.local_run import run_pipeline_locally
+
+    doc = quadratic_experiment(**{
+        "spec.algorithm": {"algorithmName": "hyperband", "algorithmSettings": [{"name": "resource_name", "value": "e"}, {"name": "r_l", "value": "3"}, {"name": "eta", "value": "3"}]},
+        "spec.maxTrialCount": 6,
+        "spec.parallelTrialCount": 3,
+    })
+    doc["spec"]["parameters"].append({"name": "e", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "1"}})
+    template = doc["spec"]["trialTemplate"]
+    template["trialParameters"].append({"name": "e", "reference": "e"})
+    template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append("e=${trialParameters.e}")
+    experiment = load_experiment(doc)
+    store = tmp_path / "store"
+    run_pipeline_locally(experiment, str(store), {"kind": "local"}, 1, str(tmp_path / "root"))
+    first = summarize(LocalStore(store), "quad")
+    assert (first["status"], first["reason"], first["trials"]) == ("Running", "ExperimentRunRoundsUsedUp", 3)
+    table = next((tmp_path / "root").iterdir()) / "decide-stop" / "trials_table"
+    assert "quad: Running (ExperimentRunRoundsUsedUp)" in table.read_text()
+    run_pipeline_locally(experiment, str(store), {"kind": "local"}, None, str(tmp_path / "root"))
+    second = summarize(LocalStore(store), "quad")
+    assert second["status"] == "Succeeded" and second["trials"] > first["trials"]

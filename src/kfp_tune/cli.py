@@ -76,6 +76,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", required=True, help="where to write the pipeline YAML")
     p.add_argument("--rounds", type=int, help="rounds compiled into one run (default: one per parallelTrialCount trials, at most 10)")
     p.add_argument("--store", default=None, help="default store URI of the pipeline (default s3://mlpipeline/kfp-tune)")
+    p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
     p.set_defaults(handler=cmd_compile)
 
     for name, handler, text in (("status", cmd_status, "the experiment's status"), ("trials", cmd_trials, "the experiment's trials")):
@@ -242,7 +243,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     _check_runnable(experiment)
     if args.rounds is not None and args.rounds < 1:
         raise UsageError(f"--rounds: expected 1 or more, got {args.rounds}")
-    path = compile_pipeline(experiment, args.output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE)
+    path = compile_pipeline(experiment, args.output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store)
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return EXIT_OK
 
