@@ -63,7 +63,7 @@ def launch_trial_step(
 ) -> str:
     _setup_logging()
     records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
-    return steps.launch_trial(records, launcher_from_config(launcher_config), trial_name, run_id=run_id)
+    return steps.launch_trial(records, launcher_from_config(launcher_config, store_uri, s3_endpoint), trial_name, run_id=run_id)
 
 
 def collect_metrics_step(

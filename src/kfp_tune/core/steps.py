@@ -30,8 +30,8 @@ from kfp_tune.core.space import SearchSpace, search_space_of
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentState, TrialState, load_state, read_experiment_record
 from kfp_tune.core.template import is_meta_reference, resolve_meta_reference, substitute
+from kfp_tune.core.trial_resources import labels_for
 
-LABEL_PREFIX = "kfp-tune.kubeflow.org"
 SUPPORTED_COLLECTORS = ("StdOut", "Push")
 EARLY_STOPPING_COLLECTORS = ("StdOut",)  # the ones that can be read while a trial runs
 
@@ -271,14 +271,7 @@ def render_trial(experiment: Experiment, trial: TrialState, namespace: str = "")
     metadata["name"] = trial.name
     if namespace:
         metadata["namespace"] = namespace
-    labels = metadata.setdefault("labels", {})
-    labels.update(
-        {
-            f"{LABEL_PREFIX}/experiment": experiment.name,
-            f"{LABEL_PREFIX}/trial": trial.name,
-            f"{LABEL_PREFIX}/managed-by": "kfp-tune",
-        }
-    )
+    metadata.setdefault("labels", {}).update(labels_for(experiment.name, trial.name, trial.round))
     values: dict[str, str] = {}
     for tp in template.trial_parameters or []:
         if is_meta_reference(tp.reference):
@@ -342,6 +335,7 @@ def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str
     trial = state.trial(trial_name)
     if trial.ended is not None:
         return str(trial.ended["phase"])
+    namespace = namespace or str(getattr(launcher, "namespace", "") or "")  # for ${trialSpec.Namespace}
     run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state))
     if trial.started is not None:
         ended = runs.wait_for_attempt(records, trial.name, trial.started)

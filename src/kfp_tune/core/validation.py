@@ -11,14 +11,13 @@ import re
 from typing import Any
 
 from kfp_tune.algorithms.catalogue import ALGORITHMS, EARLY_STOPPING, parse_settings
+from kfp_tune.core.conditions import ConditionError
+from kfp_tune.core.conditions import parse as parse_condition
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import DISTRIBUTIONS, PARAMETER_TYPES, parse_number
 from kfp_tune.core.spec import Experiment, ExperimentSpec, ParameterSpec
-from kfp_tune.core.template import (
-    find_primary_container,
-    is_meta_reference,
-    placeholders_in,
-)
+from kfp_tune.core.template import is_meta_reference, placeholders_in
+from kfp_tune.core.trial_resources import primary_container, unsafe_settings
 
 NAME_PATTERN = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 METRIC_STRATEGIES = ("min", "max", "latest")
@@ -258,7 +257,18 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
     for key in ("apiVersion", "kind"):
         if not trial_spec.get(key):
             errors.add(f"{path}.trialSpec.{key}", "required")
-    if template.primary_container_name and find_primary_container(trial_spec, template.primary_container_name) is None:
+    for problem in unsafe_settings(trial_spec, f"{path}.trialSpec"):
+        errors.add(problem.path, problem.message)
+    for key, condition in (("successCondition", template.success_condition), ("failureCondition", template.failure_condition)):
+        if condition:
+            try:
+                parse_condition(condition)
+            except ConditionError as exc:
+                errors.add(
+                    f"{path}.{key}",
+                    f"{exc}; expected Katib's GJSON form: a dotted path, #(field==\"value\") or #(...)# queries, '|' between parts",
+                )
+    if template.primary_container_name and primary_container(trial_spec, template.primary_container_name) is None:
         errors.add(
             f"{path}.primaryContainerName",
             f"no container named {template.primary_container_name!r} in trialSpec",

@@ -1,5 +1,5 @@
 """Launchers: run a trial and wait for its end. Local subprocesses and in-process Python functions
-here; Kubernetes resources in :mod:`kfp_tune.launchers.kubernetes` (later)."""
+here; Kubernetes resources in :mod:`kfp_tune.launchers.kubernetes`."""
 
 from __future__ import annotations
 
@@ -10,15 +10,22 @@ from kfp_tune.core.interfaces import Launcher
 from kfp_tune.launchers.local import LocalLauncher
 
 
-def launcher_from_config(config: str | dict[str, Any]) -> Launcher:
+def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_endpoint: str = "") -> Launcher:
     """A launcher from its JSON config, as the launch-trial component receives it.
 
-    ``{"kind": "local", "mounts": {"/opt/app": "/home/me/app"}, "timeoutSeconds": 600}``"""
+    ``{"kind": "local", "mounts": {"/opt/app": "/home/me/app"}, "timeoutSeconds": 600}``, or
+    ``{"kind": "kubernetes", "namespace": ..., ...}`` (see
+    :class:`kfp_tune.launchers.kubernetes.KubernetesConfig`). ``store_uri`` and ``s3_endpoint``
+    tell a Kubernetes trial where to report metrics."""
     data = json.loads(config) if isinstance(config, str) else dict(config)
     kind = data.get("kind", "local")
     if kind == "local":
         return LocalLauncher(mounts=data.get("mounts") or {}, timeout_seconds=data.get("timeoutSeconds"))
-    raise ValueError(f"launcher kind {kind!r}: expected 'local' (the Kubernetes launcher is not in this version yet)")
+    if kind == "kubernetes":
+        from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher, launcher_env
+
+        return KubernetesLauncher(KubernetesConfig.from_dict(data), env=launcher_env(store_uri, s3_endpoint) if store_uri else None)
+    raise ValueError(f"launcher kind {kind!r}: expected 'local' or 'kubernetes'")
 
 
 __all__ = ["LocalLauncher", "launcher_from_config"]

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
-from kfp_tune.core.template import find_primary_container
+from kfp_tune.core.trial_resources import primary_container
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class LocalLauncher:
 
     def command_for(self, run: TrialRun) -> tuple[list[str], dict[str, str], str | None]:
         """(argv, env, working directory) for a trial; ValueError if it cannot run locally."""
-        container = find_primary_container(run.manifest, run.primary_container)
+        container = primary_container(run.manifest, run.primary_container)
         if container is None:
             raise ValueError(f"no container named {run.primary_container!r} in the trial manifest")
         argv = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]

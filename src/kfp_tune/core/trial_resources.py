@@ -1,0 +1,185 @@
+"""Trial resources on Kubernetes: the kinds a trial may be, where their pods are described, what
+is refused, and the manifest the Kubernetes launcher creates.
+
+Pure: no Kubernetes client here. :mod:`kfp_tune.launchers.kubernetes` sends what
+:func:`prepare_manifest` returns; ``kfp-tune render`` prints it.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Iterator, Mapping
+
+from kfp_tune.core.errors import FieldError
+from kfp_tune.core.template import find_primary_container
+
+LABEL_PREFIX = "kfp-tune.kubeflow.org"
+MANAGED_BY = "kfp-tune"
+
+
+@dataclass(frozen=True)
+class TrialKind:
+    """One kind of trial resource: its REST coordinates and how its pods are found."""
+
+    api_version: str
+    kind: str
+    plural: str
+    job_name_label: str
+    """The label the kind's controller puts on its pods, with the resource's name as value."""
+    replica_specs: str = ""
+    """The field holding ``{ReplicaType: {replicas, template}}`` (Training Operator kinds)."""
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def version(self) -> str:
+        return self.api_version.rpartition("/")[2]
+
+    @property
+    def resource(self) -> str:
+        """``plural.group`` as RBAC and kubectl name it (``jobs.batch``)."""
+        return f"{self.plural}.{self.group}"
+
+
+_TRAINING = "training.kubeflow.org/job-name"
+KINDS: dict[tuple[str, str], TrialKind] = {
+    (k.api_version, k.kind): k
+    for k in (
+        TrialKind("batch/v1", "Job", "jobs", "batch.kubernetes.io/job-name"),
+        TrialKind("kubeflow.org/v1", "TFJob", "tfjobs", _TRAINING, "tfReplicaSpecs"),
+        TrialKind("kubeflow.org/v1", "PyTorchJob", "pytorchjobs", _TRAINING, "pytorchReplicaSpecs"),
+        TrialKind("kubeflow.org/v1", "XGBoostJob", "xgboostjobs", _TRAINING, "xgbReplicaSpecs"),
+        TrialKind("kubeflow.org/v1", "MPIJob", "mpijobs", _TRAINING, "mpiReplicaSpecs"),
+        TrialKind("kubeflow.org/v2beta1", "MPIJob", "mpijobs", _TRAINING, "mpiReplicaSpecs"),
+        TrialKind("trainer.kubeflow.org/v1alpha1", "TrainJob", "trainjobs", "jobset.sigs.k8s.io/jobset-name"),
+    )
+}
+
+
+def trial_kind(manifest: Mapping[str, Any]) -> TrialKind:
+    """The manifest's kind; ValueError naming the kinds there are."""
+    key = (str(manifest.get("apiVersion", "")), str(manifest.get("kind", "")))
+    if key not in KINDS:
+        known = ", ".join(f"{k} ({v})" for v, k in KINDS)
+        raise ValueError(f"trial kind {key[1]!r} of apiVersion {key[0]!r} cannot run on Kubernetes here; expected one of: {known}")
+    return KINDS[key]
+
+
+def pod_templates(manifest: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(path, pod template) for every pod template in the manifest (none for TrainJob, whose
+    pods come from its runtime)."""
+    kind = trial_kind(manifest)
+    spec = manifest.get("spec") or {}
+    if kind.kind == "Job":
+        if isinstance(spec.get("template"), dict):
+            yield "spec.template", spec["template"]
+        return
+    if kind.replica_specs:
+        for replica, replica_spec in (spec.get(kind.replica_specs) or {}).items():
+            if isinstance(replica_spec, dict) and isinstance(replica_spec.get("template"), dict):
+                yield f"spec.{kind.replica_specs}.{replica}.template", replica_spec["template"]
+
+
+def unsafe_settings(tree: Any, path: str = "") -> list[FieldError]:
+    """Every setting that would give a trial the node: ``hostPath`` volumes, ``privileged``
+    containers, ``hostNetwork`` / ``hostPID`` / ``hostIPC``. Found anywhere in the manifest,
+    whatever the kind, so a runtime patch cannot slip one in either."""
+    problems: list[FieldError] = []
+    if isinstance(tree, Mapping):
+        for key, value in tree.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key == "hostPath":
+                problems.append(FieldError(here, "hostPath volumes are refused: a trial must not reach the node's files"))
+            elif key == "privileged" and value is True:
+                problems.append(FieldError(here, "privileged containers are refused"))
+            elif key in ("hostNetwork", "hostPID", "hostIPC") and value is True:
+                problems.append(FieldError(here, f"{key} is refused: a trial must not share the node's namespaces"))
+            else:
+                problems.extend(unsafe_settings(value, here))
+    elif isinstance(tree, list):
+        for index, item in enumerate(tree):
+            problems.extend(unsafe_settings(item, f"{path}[{index}]"))
+    return problems
+
+
+def primary_container(manifest: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    """The container that trains: the one named ``name``; for a TrainJob, ``spec.trainer``
+    (its pods' trainer container is named ``node``)."""
+    if manifest.get("kind") == "TrainJob":
+        trainer = (manifest.get("spec") or {}).get("trainer")
+        return trainer if isinstance(trainer, dict) else None
+    return find_primary_container(manifest, name)
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """What the Kubernetes launcher adds to every trial it creates (from its config)."""
+
+    namespace: str
+    service_accounts: tuple[str, ...] = ("default",)
+    """Service accounts a trial may name; the first is used when it names none."""
+    node_selector: Mapping[str, str] | None = None
+    tolerations: tuple[Mapping[str, Any], ...] = ()
+    gpus: int = 0
+    """``nvidia.com/gpu`` for the primary container when the template asks for none (KFP's
+    task-level accelerator settings, forwarded)."""
+    env: tuple[tuple[str, Any], ...] = ()
+    """Env for the primary container: (name, value) or (name, {"secretKeyRef": ...})."""
+
+
+def labels_for(experiment: str, trial: str, round_id: str = "") -> dict[str, str]:
+    labels = {f"{LABEL_PREFIX}/experiment": experiment, f"{LABEL_PREFIX}/trial": trial, f"{LABEL_PREFIX}/managed-by": MANAGED_BY}
+    if round_id:
+        labels[f"{LABEL_PREFIX}/round"] = round_id[-63:].lstrip("-_.")
+    return labels
+
+
+def prepare_manifest(
+    manifest: Mapping[str, Any],
+    primary_container_name: str,
+    settings: ClusterSettings,
+    labels: Mapping[str, str],
+    owner: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The resource to create: the rendered trial with namespace, labels (on the resource and its
+    pod templates), owner reference, service account, ``automountServiceAccountToken: false``
+    unless the template asks for it, accelerator settings where the template has none, and the
+    launcher's env on the primary container. ValueError for anything refused."""
+    out = copy.deepcopy(dict(manifest))
+    trial_kind(out)
+    problems = unsafe_settings(out)
+    if problems:
+        raise ValueError("; ".join(f"{p.path}: {p.message}" for p in problems))
+    metadata = out.setdefault("metadata", {})
+    metadata["namespace"] = settings.namespace
+    metadata.setdefault("labels", {}).update(labels)
+    if owner is not None:
+        metadata["ownerReferences"] = [dict(owner)]
+    for path, template in pod_templates(out):
+        template.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
+        pod = template.setdefault("spec", {})
+        account = pod.get("serviceAccountName") or pod.get("serviceAccount")
+        if account and account not in settings.service_accounts:
+            raise ValueError(f"{path}.spec.serviceAccountName: {account!r} is not in the launcher's allowed service accounts {list(settings.service_accounts)}")
+        pod.setdefault("serviceAccountName", settings.service_accounts[0] if settings.service_accounts else "default")
+        pod.setdefault("automountServiceAccountToken", False)
+        if settings.node_selector and "nodeSelector" not in pod:
+            pod["nodeSelector"] = dict(settings.node_selector)
+        if settings.tolerations and "tolerations" not in pod:
+            pod["tolerations"] = [dict(t) for t in settings.tolerations]
+    container = primary_container(out, primary_container_name)
+    if container is None:
+        raise ValueError(f"no container named {primary_container_name!r} in the trial manifest")
+    if settings.gpus:
+        resources = container.setdefault("resourcesPerNode" if out.get("kind") == "TrainJob" else "resources", {})
+        limits = resources.setdefault("limits", {})
+        limits.setdefault("nvidia.com/gpu", settings.gpus)
+    env = container.setdefault("env", [])
+    present = {item.get("name") for item in env}
+    for name, value in settings.env:
+        if name not in present:
+            env.append({"name": name, "valueFrom": dict(value)} if isinstance(value, Mapping) else {"name": name, "value": str(value)})
+    return out
