@@ -107,6 +107,14 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--name", help="the recurring run's name (default: NAME-scheduled)")
         p.set_defaults(handler=handler)
 
+    p = sub.add_parser("render", help="print the trial resource the Kubernetes launcher would create, as YAML")
+    p.add_argument("experiment", help="Katib Experiment YAML")
+    p.add_argument("--assign", action="append", default=[], metavar="NAME=VALUE", help="a parameter's value (repeatable); the others take their first value")
+    p.add_argument("--trial-name", default="", help="the trial's name (default: as the experiment's first trial would be named)")
+    p.add_argument("--namespace", default="default", help="the namespace trials are created in (default: default)")
+    p.add_argument("--launcher-config", default="", help='the Kubernetes launcher config JSON, e.g. \'{"serviceAccounts": ["trainer"], "gpus": 1}\'')
+    p.set_defaults(handler=cmd_render)
+
     p = sub.add_parser("report", help="write the trial table (Markdown) and the HTML report with plots")
     p.add_argument("name", help="experiment name")
     p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
@@ -330,6 +338,31 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     )
     mode = "a fresh experiment per run" if args.fresh_experiment else "every run continues the same experiment"
     print(f"recurring run {submitted.id} created ({args.cron!r}, {mode}): {submitted.url}")
+    return EXIT_OK
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    import yaml
+
+    from kfp_tune.launchers.kubernetes import KubernetesConfig, render_manifest
+
+    experiment = _load(args.experiment)
+    assignment = {}
+    for value in args.assign:
+        name, sep, raw = value.partition("=")
+        if not sep or not name:
+            raise UsageError(f"--assign {value!r}: expected NAME=VALUE")
+        assignment[name] = raw
+    try:
+        data = json.loads(args.launcher_config) if args.launcher_config else {}
+        if not isinstance(data, dict):
+            raise ValueError("expected a JSON object")
+        config = KubernetesConfig.from_dict({"namespace": args.namespace, **data})
+        manifest = render_manifest(experiment, assignment, args.trial_name, config)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    head = {key: manifest[key] for key in ("apiVersion", "kind", "metadata") if key in manifest}
+    print(yaml.safe_dump({**head, **manifest}, sort_keys=False), end="")
     return EXIT_OK
 
 

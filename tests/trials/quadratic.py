@@ -2,7 +2,8 @@
 
 Arguments are name=value pairs; ``mode`` picks a behaviour: ok, fail (exit 3), silent (no
 objective metric), echo (print argv and the env variables named in ECHO_ENV), curve (a loss
-that falls over 10 steps, 0.15 s apart, for early stopping). Optional: ``sleep`` seconds before
+that falls over 10 steps, 0.15 s apart, for early stopping), text / json / tfevent (write the
+metrics to ``log_path``, a file or for tfevent a folder, instead of printing them). Optional: ``sleep`` seconds before
 reporting, ``fail_below`` (exit 3 when x is below it), ``ledger`` and ``trial`` (append the
 trial's name to the ledger file when it starts, to count how often each trial ran).
 """
@@ -40,6 +41,32 @@ if mode == "curve":
     for step in range(10):
         print(f"step={step} loss={loss + 1.0 / (step + 1):.6f}", flush=True)
         time.sleep(0.15)
+    sys.exit(0)
+if mode in ("text", "json", "tfevent"):
+    path = args["log_path"]
+    values = [(step, loss + 0.1 * (2 - step), 1 - loss) for step in range(3)]
+    if mode == "tfevent":
+        from tensorboard.compat.proto import event_pb2, summary_pb2
+        from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+        writer = EventFileWriter(path)
+        for step, step_loss, accuracy in values:
+            summary = summary_pb2.Summary(value=[
+                summary_pb2.Summary.Value(tag="train/loss", simple_value=step_loss),
+                summary_pb2.Summary.Value(tag="accuracy", simple_value=accuracy),
+                summary_pb2.Summary.Value(tag="unrelated", simple_value=99.0),
+            ])
+            writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
+        writer.close()
+    else:
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as out:
+            for step, step_loss, accuracy in values:
+                if mode == "json":
+                    out.write(f'{{"step": {step}, "loss": "{step_loss:.6f}", "accuracy": {accuracy:.6f}}}\n')
+                else:
+                    out.write(f"loss={step_loss:.6f} accuracy={accuracy:.6f}\n")
+    print("metrics written to " + path)
     sys.exit(0)
 if mode == "silent":
     print("nothing to report")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Callable
 
+from kfp_tune.collectors.files import collect_file, collect_tfevent
 from kfp_tune.collectors.push import collect_pushed
 from kfp_tune.collectors.stdout import collect_stdout
 from kfp_tune.core.errors import KfpTuneError
@@ -18,7 +19,12 @@ from kfp_tune.core.state import TrialState
 
 Collector = Callable[[ExperimentRecords, Experiment, TrialState], list[MetricLog]]
 
-COLLECTORS: dict[str, Collector] = {"StdOut": collect_stdout, "Push": collect_pushed}
+COLLECTORS: dict[str, Collector] = {
+    "StdOut": collect_stdout,
+    "Push": collect_pushed,
+    "File": collect_file,
+    "TensorFlowEvent": collect_tfevent,
+}
 
 
 def collector_for(experiment: Experiment) -> Collector:
@@ -30,4 +36,4 @@ def collector_for(experiment: Experiment) -> Collector:
         raise KfpTuneError(f"the {kind} metrics collector is not implemented in this version yet") from None
 
 
-__all__ = ["Collector", "collector_for", "collect_stdout", "collect_pushed", "COLLECTORS"]
+__all__ = ["Collector", "collector_for", "collect_stdout", "collect_pushed", "collect_file", "collect_tfevent", "COLLECTORS"]

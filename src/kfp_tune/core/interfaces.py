@@ -52,6 +52,12 @@ class TrialRun:
     should_stop: Callable[[str], bool] | None = field(default=None, compare=False)
     """Early stopping: given the primary container's output so far, whether to stop the trial
     now (it then ends EarlyStopped). None when the experiment has no early stopping."""
+    metrics_path: str = ""
+    """File and TensorFlowEvent collectors: the path in the container the trial writes its
+    metrics to (``fileSystemPath.path``); the launcher gives it a per-trial place and returns
+    what the trial wrote there as ``LaunchOutcome.files``."""
+    metrics_path_kind: str = ""
+    """``File`` or ``Directory``."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +73,9 @@ class LaunchOutcome:
     exit_code: int | None = None
     logs: dict[str, str] = field(default_factory=dict)
     pushed: list[MetricLog] = field(default_factory=list)
+    files: dict[str, bytes] = field(default_factory=dict)
+    """Metrics files the trial wrote (File, TensorFlowEvent), by path under ``metrics_path``
+    (a File collector's file is under its base name)."""
 
 
 class Launcher(Protocol):

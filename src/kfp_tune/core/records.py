@@ -65,6 +65,13 @@ class ExperimentRecords:
     def log_key(self, trial: str, name: str) -> str:
         return f"{self.root}/trials/{_part(trial)}/logs/{_part(name)}.log"
 
+    def metrics_files_prefix(self, trial: str) -> str:
+        return f"{self.root}/trials/{_part(trial)}/metrics-files/"
+
+    def metrics_file_key(self, trial: str, relative_path: str) -> str:
+        """Where a metrics file the trial wrote is kept (its path under the collector's path)."""
+        return self.metrics_files_prefix(trial) + "/".join(_part(p) for p in relative_path.split("/"))
+
     # --- JSON records --------------------------------------------------------------------
     def read(self, key: str, kind: str) -> dict[str, Any] | None:
         """The record at key, or None if absent; StoreError if damaged or of another version."""

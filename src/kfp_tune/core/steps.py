@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import logging
 import math
 import os
 import time
@@ -32,7 +33,9 @@ from kfp_tune.core.state import ExperimentState, TrialState, load_state, read_ex
 from kfp_tune.core.template import is_meta_reference, resolve_meta_reference, substitute
 from kfp_tune.core.trial_resources import labels_for
 
-SUPPORTED_COLLECTORS = ("StdOut", "Push")
+log = logging.getLogger(__name__)
+
+SUPPORTED_COLLECTORS = ("StdOut", "Push", "File", "TensorFlowEvent")
 EARLY_STOPPING_COLLECTORS = ("StdOut",)  # the ones that can be read while a trial runs
 
 
@@ -308,6 +311,9 @@ def early_stopping_monitor(state: ExperimentState) -> Callable[[str], bool] | No
 def trial_run(experiment: Experiment, trial: TrialState, namespace: str = "", should_stop: Callable[[str], bool] | None = None) -> TrialRun:
     template = experiment.spec.trial_template
     assert template is not None
+    mc = experiment.spec.metrics_collector_spec
+    kind = mc.collector.kind if mc is not None and mc.collector is not None else "StdOut"
+    path = mc.source.file_system_path if kind in ("File", "TensorFlowEvent") and mc and mc.source else None
     return TrialRun(
         experiment=experiment.name,
         trial=trial.name,
@@ -319,6 +325,8 @@ def trial_run(experiment: Experiment, trial: TrialState, namespace: str = "", sh
         primary_pod_labels=dict(template.primary_pod_labels or {}),
         retain=template.retain,
         should_stop=should_stop,
+        metrics_path=(path.path or "") if path else "",
+        metrics_path_kind=(path.kind or "") if path else "",
     )
 
 
@@ -392,6 +400,13 @@ def _record_outcome(records: ExperimentRecords, trial_name: str, outcome: Launch
     run left is in the store."""
     for log_name, text in outcome.logs.items():
         records.write_text(records.log_key(trial_name, log_name), text)
+    for relative_path, data in sorted(outcome.files.items()):
+        try:
+            key = records.metrics_file_key(trial_name, relative_path)
+        except StoreError:
+            log.warning("trial %s: metrics file %r has a name the store does not keep; skipped", trial_name, relative_path)
+            continue
+        records.store.put(key, data)
     if outcome.pushed:
         records.write(
             records.trial_key(trial_name, "pushed"),

@@ -6,12 +6,18 @@ trial sees the same installed packages. ``mounts`` maps container paths to local
 volume would (``{"/opt/digits": "images/sklearn-digits"}``). Only the primary container runs,
 once, whatever the kind's replicas; a Job's ``activeDeadlineSeconds`` is honoured, and early
 stopping stops a running trial (SIGTERM, then SIGKILL after a grace period).
+
+File and TensorFlowEvent collectors: the collector's path gets a fresh folder per trial, mapped
+like a mount (from the shortest folder above it that the command names, so ``--log-path=/logs``
+with a collector path ``/logs/test`` works), and ``$KFP_TUNE_METRICS_PATH`` names it; what the
+trial wrote there comes back as the outcome's files.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import posixpath
 import subprocess
 import sys
 import tempfile
@@ -36,9 +42,10 @@ class LocalLauncher:
         self.mounts = {k.rstrip("/") or "/": str(Path(v).expanduser().resolve()) for k, v in (mounts or {}).items()}
         self.timeout_seconds = timeout_seconds
 
-    def _map(self, text: str) -> str:
+    def _map(self, text: str, extra: Mapping[str, str] | None = None) -> str:
         """Rewrite a container path (alone, or after ``--flag=``) to its local folder."""
-        for container_path, local_path in sorted(self.mounts.items(), key=lambda kv: -len(kv[0])):
+        mounts = {**self.mounts, **(extra or {})}
+        for container_path, local_path in sorted(mounts.items(), key=lambda kv: -len(kv[0])):
             for lead in ("", "="):
                 marker = lead + container_path
                 at = text.find(marker)
@@ -49,8 +56,9 @@ class LocalLauncher:
                     return text[: at + len(lead)] + local_path + text[end:]
         return text
 
-    def command_for(self, run: TrialRun) -> tuple[list[str], dict[str, str], str | None]:
-        """(argv, env, working directory) for a trial; ValueError if it cannot run locally."""
+    def command_for(self, run: TrialRun, extra: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str], str | None]:
+        """(argv, env, working directory) for a trial; ValueError if it cannot run locally.
+        ``extra``: more mounts for this trial only (its metrics folder)."""
         container = primary_container(run.manifest, run.primary_container)
         if container is None:
             raise ValueError(f"no container named {run.primary_container!r} in the trial manifest")
@@ -60,22 +68,29 @@ class LocalLauncher:
                 f"container {run.primary_container!r} has no command: running locally needs command (and args), "
                 "since the image's entrypoint is not known here"
             )
-        argv = [self._map(a) for a in argv]
+        argv = [self._map(a, extra) for a in argv]
         if Path(argv[0]).name in ("python", "python3"):
             argv[0] = sys.executable
         env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
         for item in container.get("env") or []:
             if "valueFrom" in item:
                 raise ValueError(f"env {item.get('name')!r} uses valueFrom, which needs a cluster")
-            env[str(item["name"])] = self._map(str(item.get("value", "")))
+            env[str(item["name"])] = self._map(str(item.get("value", "")), extra)
         workdir = container.get("workingDir")
-        return argv, env, self._map(workdir) if workdir else None
+        return argv, env, self._map(workdir, extra) if workdir else None
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
+        with tempfile.TemporaryDirectory(prefix="kfp-tune-metrics-") as folder:
+            return self._run(trial, Path(folder))
+
+    def _run(self, trial: TrialRun, metrics_folder: Path) -> LaunchOutcome:
+        extra, local_metrics = self._metrics_mount(trial, metrics_folder)
         try:
-            argv, env, cwd = self.command_for(trial)
+            argv, env, cwd = self.command_for(trial, extra)
         except ValueError as exc:
             return LaunchOutcome("Failed", reason="InvalidTrial", message=str(exc))
+        if local_metrics is not None:
+            env["KFP_TUNE_METRICS_PATH"] = str(local_metrics)
         timeout = _deadline(trial.manifest) or self.timeout_seconds
         log.info("trial %s: running %s", trial.trial, argv[0])
         with tempfile.TemporaryFile() as output:
@@ -94,7 +109,30 @@ class LocalLauncher:
             phase = "EarlyStopped"
         else:
             phase = "Succeeded" if code == 0 and not reason else "Failed"
-        return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={trial.primary_container: text})  # type: ignore[arg-type]
+        files = _read_metrics(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
+        return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={trial.primary_container: text}, files=files)  # type: ignore[arg-type]
+
+    def _metrics_mount(self, trial: TrialRun, folder: Path) -> tuple[dict[str, str], Path | None]:
+        """({container folder: local folder}, the collector path's local twin) for a File or
+        TensorFlowEvent collector; ({}, None) otherwise."""
+        if not trial.metrics_path:
+            return {}, None
+        path = posixpath.normpath(trial.metrics_path)
+        directory = trial.metrics_path_kind == "Directory"
+        base = path if directory else posixpath.dirname(path)
+        container = primary_container(trial.manifest, trial.primary_container) or {}
+        texts = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+        texts += [str(item.get("value", "")) for item in container.get("env") or []]
+        root = base
+        ancestor = base
+        while ancestor not in ("/", ""):
+            if any(_names_path(text, ancestor) for text in texts):
+                root = ancestor
+            ancestor = posixpath.dirname(ancestor)
+        local_root = folder / "mount"
+        local = local_root / posixpath.relpath(path, root)
+        (local if directory else local.parent).mkdir(parents=True, exist_ok=True)
+        return {root: str(local_root)}, local
 
     def _watch(self, process: subprocess.Popen, output: Any, trial: TrialRun, timeout: float | None) -> tuple[int, str, str]:
         """Wait for the process; kill it at its deadline, stop it when early stopping says so.
@@ -115,6 +153,24 @@ class LocalLauncher:
                         return _stop(process), "EarlyStopped", "stopped early: the early stopping rule judged it worse than the completed trials"
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else f"exit code {code}")
+
+
+def _names_path(text: str, path: str) -> bool:
+    """Whether an argument names the path (alone, after ``=``, or as a folder above a file)."""
+    for start in (0, text.find("=" + path) + 1 if "=" + path in text else -1):
+        if start < 0 or not text.startswith(path, start):
+            continue
+        end = start + len(path)
+        if end == len(text) or text[end] == "/":
+            return True
+    return False
+
+
+def _read_metrics(local: Path, kind: str) -> dict[str, bytes]:
+    """What the trial wrote to its metrics path: the file under its name, or a folder's files."""
+    if kind != "Directory":
+        return {local.name: local.read_bytes()} if local.is_file() else {}
+    return {p.relative_to(local).as_posix(): p.read_bytes() for p in sorted(local.rglob("*")) if p.is_file()}
 
 
 def _stop(process: subprocess.Popen) -> int:
