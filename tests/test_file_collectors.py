@@ -57,3 +57,50 @@ def test_a_trial_that_writes_no_metrics_file_is_metrics_unavailable(tmp_path):
     store = LocalStore(tmp_path)
     run_inline(store, experiment, LocalLauncher())
     assert {r["status"] for r in trial_rows(store, "quad")} == {"MetricsUnavailable"}
+
+
+def test_push_collector_with_report_metrics_from_a_trial_process(tmp_path):
+    """A trial process calls kfp_tune.report_metrics; the launcher told it where (env)."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.metricsCollectorSpec": {"collector": {"kind": "Push"}}})
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append("mode=push")
+    store = LocalStore(tmp_path)
+    decision = run_inline(store, load_experiment(doc), LocalLauncher(env={"KFP_TUNE_STORE": store.uri}))
+    assert decision.phase == "Succeeded", decision.message
+    for row in trial_rows(store, "quad"):
+        x, y = float(row["parameters"]["x"]), float(row["parameters"]["y"])
+        assert row["metrics"]["loss"] == pytest.approx((x - 0.3) ** 2 + (y - 0.7) ** 2)
+
+
+def test_report_metrics_outside_a_trial_says_what_is_missing(monkeypatch):
+    from kfp_tune import report_metrics
+    from kfp_tune.core.errors import KfpTuneError
+
+    for name in ("KFP_TUNE_STORE", "KFP_TUNE_EXPERIMENT", "KFP_TUNE_TRIAL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(KfpTuneError, match="KFP_TUNE_STORE, KFP_TUNE_EXPERIMENT, KFP_TUNE_TRIAL not set"):
+        report_metrics({"loss": 1.0})
+
+
+def test_tfevent_example_trial_end_to_end(tmp_path):
+    """images/tfevent-writer: the example's own script and experiment, two trials."""
+    from conftest import REPO
+
+    pytest.importorskip("sklearn")
+    data = __import__("yaml").safe_load((REPO / "images" / "tfevent-writer" / "experiment.yaml").read_text())
+    data["spec"]["maxTrialCount"] = 2
+    store = LocalStore(tmp_path)
+    decision = run_inline(store, load_experiment(data), LocalLauncher(mounts={"/opt/tfevent": str(REPO / "images" / "tfevent-writer")}))
+    assert decision.phase == "Succeeded", decision.message
+    rows = trial_rows(store, "tfevent-softmax")
+    assert all(0.5 < r["metrics"]["accuracy"] <= 1.0 and r["metrics"]["loss"] > 0 for r in rows)
+
+
+def test_mpi_example_script_runs_as_a_world_of_one():
+    import subprocess
+    import sys
+
+    from conftest import REPO
+
+    pytest.importorskip("sklearn")
+    out = subprocess.run([sys.executable, str(REPO / "images" / "mpi-allreduce" / "train.py"), "--lr=0.5", "--epochs=2"], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1].startswith("epoch=2 accuracy=") and "ranks=1" in out

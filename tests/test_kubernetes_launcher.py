@@ -298,3 +298,31 @@ def test_sigterm_to_launch_trial_deletes_the_trial_it_started(kube, tmp_path):
     child.send_signal(signal.SIGTERM)
     assert child.wait(timeout=30) == 143
     assert kube.stored("pytorchjobs") == [] and len(kube.calls_to("DELETE", "pytorchjobs")) == 1
+
+
+def test_file_collector_on_a_cluster_uses_the_shared_metrics_volume(kube, tmp_path):
+    """The trial's metrics folder is a subPath of a PVC that launch-trial also mounts; the fake
+    operator writes the file where the PVC would hold it."""
+    shared = tmp_path / "pvc"
+    experiment = _experiment(PYTORCH, "pytorch", **{"spec.metricsCollectorSpec": {
+        "collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/var/log/katib/metrics.log", "kind": "File"}}}})
+
+    def script(manifest):
+        mount = manifest["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["volumeMounts"][0]
+        folder = shared / mount["subPath"]
+        folder.mkdir(parents=True)
+        (folder / "metrics.log").write_text("loss=0.25\n")
+        return Script(run_seconds=0.05)
+
+    kube.script = script
+    launcher = _launcher(kube, metrics_claim="tuning-metrics", metrics_mount=str(shared))
+    out = launcher.run(_run(experiment))
+    assert out.phase == "Succeeded" and out.files == {"metrics.log": b"loss=0.25\n"}
+    (created,) = [c.body for c in kube.calls_to("POST", "pytorchjobs")]
+    master = created["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]
+    assert master["containers"][0]["volumeMounts"] == [{"name": "kfp-tune-metrics", "mountPath": "/var/log/katib", "subPath": "quad/quad-abcd1234"}]
+    assert {"name": "kfp-tune-metrics", "persistentVolumeClaim": {"claimName": "tuning-metrics"}} in master["volumes"]
+    # with no shared volume configured, the trial is refused before any API call
+    kube.calls.clear()
+    refused = _launcher(kube).run(_run(experiment, "quad-other123"))
+    assert refused.reason == "TrialRefused" and "metricsVolume" in refused.message and kube.calls == []

@@ -104,3 +104,22 @@ def test_launcher_config():
         assert "expected 'local'" in str(exc)
     else:
         raise AssertionError("unknown launcher kind accepted")
+
+
+def test_a_trainjob_trial_runs_its_trainer_command_locally(tmp_path):
+    """TrainJob has no containers list: spec.trainer is the trial's container (named node)."""
+    from conftest import QUADRATIC, quadratic_experiment
+    from kfp_tune.core.spec import load_experiment
+    from kfp_tune.engine import run_inline, trial_rows
+    from kfp_tune.stores import LocalStore
+
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 2})
+    doc["spec"]["trialTemplate"]["primaryContainerName"] = "node"
+    doc["spec"]["trialTemplate"]["trialSpec"] = {
+        "apiVersion": "trainer.kubeflow.org/v1alpha1",
+        "kind": "TrainJob",
+        "spec": {"runtimeRef": {"name": "torch-distributed"}, "trainer": {"image": "trial", "command": ["python3", str(QUADRATIC)], "args": ["x=${trialParameters.x}", "y=${trialParameters.y}"]}},
+    }
+    store = LocalStore(tmp_path)
+    assert run_inline(store, load_experiment(doc), LocalLauncher()).phase == "Succeeded"
+    assert [r["status"] for r in trial_rows(store, "quad")] == ["Succeeded", "Succeeded"]

@@ -5,6 +5,7 @@ The public API:
 - :func:`tune`: tune a Python function; :mod:`kfp_tune.search` for its search space.
 - :func:`load_experiment`: a Katib ``kubeflow.org/v1beta1`` Experiment, defaulted and validated.
 - :class:`SpecError`: every problem in an experiment, each with its field path.
+- :func:`report_metrics`: from inside a trial, report its metrics (the Push collector).
 - :func:`submit`, :func:`schedule`: start the experiment's pipeline on a Kubeflow Pipelines host
   (imported on first use, so ``import kfp_tune`` does not load kfp).
 """
@@ -15,6 +16,7 @@ from kfp_tune import search
 from kfp_tune.api import Trial, TuneResult, tune
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, StoreError
 from kfp_tune.core.spec import Experiment, load_experiment
+from kfp_tune.reporting import report_metrics
 
 __version__ = "0.1.0"
 
@@ -29,6 +31,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "report_metrics",
     "submit",
     "schedule",
     "tune",

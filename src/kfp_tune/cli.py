@@ -204,7 +204,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     with ProgressWatcher(store, experiment, update):
         if args.engine == "inline":
-            run_inline(store, experiment, launcher_from_config(launcher_config), rounds=rounds, take_over=args.take_over)
+            run_inline(store, experiment, launcher_from_config(launcher_config, store_uri), rounds=rounds, take_over=args.take_over)
         else:
             _run_kfp_local(experiment, store_uri, launcher_config, rounds, args.take_over)
     bar.close()

@@ -3,7 +3,8 @@
 Arguments are name=value pairs; ``mode`` picks a behaviour: ok, fail (exit 3), silent (no
 objective metric), echo (print argv and the env variables named in ECHO_ENV), curve (a loss
 that falls over 10 steps, 0.15 s apart, for early stopping), text / json / tfevent (write the
-metrics to ``log_path``, a file or for tfevent a folder, instead of printing them). Optional: ``sleep`` seconds before
+metrics to ``log_path``, a file or for tfevent a folder, instead of printing them), push (report
+them with ``kfp_tune.report_metrics``). Optional: ``sleep`` seconds before
 reporting, ``fail_below`` (exit 3 when x is below it), ``ledger`` and ``trial`` (append the
 trial's name to the ledger file when it starts, to count how often each trial ran).
 """
@@ -67,6 +68,13 @@ if mode in ("text", "json", "tfevent"):
                 else:
                     out.write(f"loss={step_loss:.6f} accuracy={accuracy:.6f}\n")
     print("metrics written to " + path)
+    sys.exit(0)
+if mode == "push":
+    from kfp_tune import report_metrics
+
+    for step in range(3):
+        report_metrics({"loss": loss + 0.1 * (2 - step), "accuracy": 1 - loss}, step=step)
+    print("reported through report_metrics")
     sys.exit(0)
 if mode == "silent":
     print("nothing to report")

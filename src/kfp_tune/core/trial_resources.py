@@ -8,6 +8,7 @@ Pure: no Kubernetes client here. :mod:`kfp_tune.launchers.kubernetes` sends what
 from __future__ import annotations
 
 import copy
+import posixpath
 from dataclasses import dataclass
 from typing import Any, Iterator, Mapping
 
@@ -114,6 +115,34 @@ def primary_container(manifest: Mapping[str, Any], name: str) -> dict[str, Any] 
     return find_primary_container(manifest, name)
 
 
+def metrics_root(manifest: Mapping[str, Any], container_name: str, path: str, kind: str) -> tuple[str, str]:
+    """(folder to give the trial, the collector path relative to it) for a File or
+    TensorFlowEvent collector: the shortest folder above the path that the command names
+    (``--log-path=/logs`` with a collector path ``/logs/test``), else the path's own folder."""
+    path = posixpath.normpath(path)
+    base = path if kind == "Directory" else posixpath.dirname(path)
+    container = primary_container(manifest, container_name) or {}
+    texts = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+    texts += [str(item.get("value", "")) for item in container.get("env") or []]
+    root = ancestor = base
+    while ancestor not in ("/", ""):
+        if any(_names_path(text, ancestor) for text in texts):
+            root = ancestor
+        ancestor = posixpath.dirname(ancestor)
+    return root, posixpath.relpath(path, root)
+
+
+def _names_path(text: str, path: str) -> bool:
+    """Whether an argument names the path (alone, or after ``=``), or a file under it."""
+    starts = [0] + ([text.find("=" + path) + 1] if "=" + path in text else [])
+    for start in starts:
+        if text.startswith(path, start):
+            end = start + len(path)
+            if end == len(text) or text[end] == "/":
+                return True
+    return False
+
+
 @dataclass(frozen=True)
 class ClusterSettings:
     """What the Kubernetes launcher adds to every trial it creates (from its config)."""
@@ -128,6 +157,9 @@ class ClusterSettings:
     task-level accelerator settings, forwarded)."""
     env: tuple[tuple[str, Any], ...] = ()
     """Env for the primary container: (name, value) or (name, {"secretKeyRef": ...})."""
+    metrics_claim: str = ""
+    """File / TensorFlowEvent collectors on a cluster: a PersistentVolumeClaim, shared with
+    launch-trial, where the trial's metrics folder lives (subPath ``<experiment>/<trial>``)."""
 
 
 def labels_for(experiment: str, trial: str, round_id: str = "") -> dict[str, str]:
@@ -143,11 +175,14 @@ def prepare_manifest(
     settings: ClusterSettings,
     labels: Mapping[str, str],
     owner: Mapping[str, Any] | None = None,
+    metrics: tuple[str, str, str] | None = None,
 ) -> dict[str, Any]:
     """The resource to create: the rendered trial with namespace, labels (on the resource and its
     pod templates), owner reference, service account, ``automountServiceAccountToken: false``
     unless the template asks for it, accelerator settings where the template has none, and the
-    launcher's env on the primary container. ValueError for anything refused."""
+    launcher's env on the primary container; with ``metrics`` (collector path, its kind, the
+    subPath) the metrics claim mounted where the trial writes them. ValueError for anything
+    refused."""
     out = copy.deepcopy(dict(manifest))
     trial_kind(out)
     problems = unsafe_settings(out)
@@ -177,9 +212,31 @@ def prepare_manifest(
         resources = container.setdefault("resourcesPerNode" if out.get("kind") == "TrainJob" else "resources", {})
         limits = resources.setdefault("limits", {})
         limits.setdefault("nvidia.com/gpu", settings.gpus)
+    if metrics is not None:
+        _mount_metrics(out, primary_container_name, container, settings, *metrics)
     env = container.setdefault("env", [])
     present = {item.get("name") for item in env}
     for name, value in settings.env:
         if name not in present:
             env.append({"name": name, "valueFrom": dict(value)} if isinstance(value, Mapping) else {"name": name, "value": str(value)})
     return out
+
+
+METRICS_VOLUME = "kfp-tune-metrics"
+
+
+def _mount_metrics(manifest: dict[str, Any], container_name: str, container: dict[str, Any], settings: ClusterSettings, path: str, kind: str, sub_path: str) -> None:
+    if not settings.metrics_claim:
+        raise ValueError(
+            "the File and TensorFlowEvent collectors on Kubernetes need a shared volume for the trial's metrics: "
+            "set metricsVolume in the launcher config (a PersistentVolumeClaim also mounted in launch-trial), "
+            "or use the StdOut or Push collector"
+        )
+    if manifest.get("kind") == "TrainJob":
+        raise ValueError("the File and TensorFlowEvent collectors are not supported with a TrainJob trial here (its pods come from the runtime); use StdOut or Push")
+    root, _ = metrics_root(manifest, container_name, path, kind)
+    container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
+    for _, template in pod_templates(manifest):
+        volumes = template.setdefault("spec", {}).setdefault("volumes", [])
+        if not any(v.get("name") == METRICS_VOLUME for v in volumes):
+            volumes.append({"name": METRICS_VOLUME, "persistentVolumeClaim": {"claimName": settings.metrics_claim}})

@@ -20,7 +20,8 @@ def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_e
     data = json.loads(config) if isinstance(config, str) else dict(config)
     kind = data.get("kind", "local")
     if kind == "local":
-        return LocalLauncher(mounts=data.get("mounts") or {}, timeout_seconds=data.get("timeoutSeconds"))
+        env = {"KFP_TUNE_STORE": store_uri} if store_uri else {}
+        return LocalLauncher(mounts=data.get("mounts") or {}, timeout_seconds=data.get("timeoutSeconds"), env=env)
     if kind == "kubernetes":
         from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher, launcher_env
 

@@ -14,6 +14,7 @@ backoff; 403 and 404 become one error naming the resource and the permission.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import random
 import signal
@@ -53,7 +54,8 @@ class KubernetesConfig:
 
     ``{"kind": "kubernetes", "namespace": "team-a", "serviceAccounts": ["trainer"], "gpus": 1,
     "nodeSelector": {...}, "tolerations": [...], "timeoutSeconds": 3600, "pollSeconds": 5,
-    "storeSecret": "mlpipeline-minio-artifact"}``"""
+    "storeSecret": "mlpipeline-minio-artifact",
+    "metricsVolume": {"claimName": "kfp-tune-metrics", "mountPath": "/mnt/kfp-tune-metrics"}}``"""
 
     namespace: str = ""
     service_accounts: tuple[str, ...] = ("default",)
@@ -66,10 +68,14 @@ class KubernetesConfig:
     store_secret: str = ""
     """A Secret (keys ``accesskey`` / ``secretkey``) whose values reach the trial as
     ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``, by reference, for the Push collector."""
+    metrics_claim: str = ""
+    metrics_mount: str = ""
+    """File / TensorFlowEvent collectors: a PersistentVolumeClaim mounted in the trial at the
+    collector's folder (subPath ``<experiment>/<trial>``) and in launch-trial at this path."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "KubernetesConfig":
-        known = {"kind", "namespace", "serviceAccounts", "nodeSelector", "tolerations", "gpus", "timeoutSeconds", "pollSeconds", "apiRetrySeconds", "storeSecret"}
+        known = {"kind", "namespace", "serviceAccounts", "nodeSelector", "tolerations", "gpus", "timeoutSeconds", "pollSeconds", "apiRetrySeconds", "storeSecret", "metricsVolume"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"launcher_config: unknown key(s) {unknown}; expected some of {sorted(known)}")
@@ -84,6 +90,8 @@ class KubernetesConfig:
             poll_seconds=float(data.get("pollSeconds", 5.0)),
             api_retry_seconds=float(data.get("apiRetrySeconds", 120.0)),
             store_secret=str(data.get("storeSecret") or ""),
+            metrics_claim=str((data.get("metricsVolume") or {}).get("claimName") or ""),
+            metrics_mount=str((data.get("metricsVolume") or {}).get("mountPath") or ""),
         )
 
 
@@ -195,6 +203,7 @@ class KubernetesLauncher:
             tolerations=self.config.tolerations,
             gpus=self.config.gpus,
             env=tuple(env),
+            metrics_claim=self.config.metrics_claim,
         )
 
     def prepare(self, trial: TrialRun, owner: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -204,7 +213,24 @@ class KubernetesLauncher:
         settings = self.settings()
         extra = (("KFP_TUNE_EXPERIMENT", trial.experiment), ("KFP_TUNE_TRIAL", trial.trial))
         settings = ClusterSettings(**{**settings.__dict__, "env": tuple(settings.env) + extra})
-        return prepare_manifest(trial.manifest, trial.primary_container, settings, labels, owner)
+        metrics = (trial.metrics_path, trial.metrics_path_kind, self._metrics_sub_path(trial)) if trial.metrics_path else None
+        return prepare_manifest(trial.manifest, trial.primary_container, settings, labels, owner, metrics)
+
+    def _metrics_sub_path(self, trial: TrialRun) -> str:
+        return f"{trial.experiment}/{trial.trial}"
+
+    def _metrics_files(self, trial: TrialRun) -> dict[str, bytes]:
+        """What the trial wrote to its metrics folder, read through launch-trial's own mount of
+        the shared claim."""
+        if not trial.metrics_path or not self.config.metrics_mount:
+            return {}
+        from kfp_tune.core.trial_resources import metrics_root
+
+        _, relative = metrics_root(trial.manifest, trial.primary_container, trial.metrics_path, trial.metrics_path_kind)
+        local = Path(self.config.metrics_mount) / self._metrics_sub_path(trial) / relative
+        if trial.metrics_path_kind != "Directory":
+            return {local.name: local.read_bytes()} if local.is_file() else {}
+        return {p.relative_to(local).as_posix(): p.read_bytes() for p in sorted(local.rglob("*")) if p.is_file()} if local.is_dir() else {}
 
     def _owner(self, anchor: Mapping[str, Any]) -> dict[str, Any]:
         meta = anchor["metadata"]
@@ -293,7 +319,8 @@ class KubernetesLauncher:
                 raise
         if not trial.retain:
             self._delete(kind, name)
-        return outcome
+        files = self._metrics_files(trial)
+        return dataclasses.replace(outcome, files=files) if files else outcome
 
     def _wait(self, trial: TrialRun, kind: TrialKind, name: str, started: float, timeout: float | None) -> LaunchOutcome:
         success = trial.success_condition

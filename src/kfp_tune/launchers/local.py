@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import posixpath
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
-from kfp_tune.core.trial_resources import primary_container
+from kfp_tune.core.trial_resources import metrics_root, primary_container
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +37,11 @@ CREDENTIAL_VARIABLES = frozenset(
 
 
 class LocalLauncher:
-    def __init__(self, mounts: Mapping[str, str] | None = None, timeout_seconds: float | None = None):
+    def __init__(self, mounts: Mapping[str, str] | None = None, timeout_seconds: float | None = None, env: Mapping[str, str] | None = None):
+        """``env``: more env for every trial (the store's URI, for ``report_metrics``)."""
         self.mounts = {k.rstrip("/") or "/": str(Path(v).expanduser().resolve()) for k, v in (mounts or {}).items()}
         self.timeout_seconds = timeout_seconds
+        self.env = dict(env or {})
 
     def _map(self, text: str, extra: Mapping[str, str] | None = None) -> str:
         """Rewrite a container path (alone, or after ``--flag=``) to its local folder."""
@@ -72,6 +73,8 @@ class LocalLauncher:
         if Path(argv[0]).name in ("python", "python3"):
             argv[0] = sys.executable
         env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
+        env.update(self.env)
+        env.update(KFP_TUNE_EXPERIMENT=run.experiment, KFP_TUNE_TRIAL=run.trial)
         for item in container.get("env") or []:
             if "valueFrom" in item:
                 raise ValueError(f"env {item.get('name')!r} uses valueFrom, which needs a cluster")
@@ -117,20 +120,10 @@ class LocalLauncher:
         TensorFlowEvent collector; ({}, None) otherwise."""
         if not trial.metrics_path:
             return {}, None
-        path = posixpath.normpath(trial.metrics_path)
+        root, relative = metrics_root(trial.manifest, trial.primary_container, trial.metrics_path, trial.metrics_path_kind)
         directory = trial.metrics_path_kind == "Directory"
-        base = path if directory else posixpath.dirname(path)
-        container = primary_container(trial.manifest, trial.primary_container) or {}
-        texts = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
-        texts += [str(item.get("value", "")) for item in container.get("env") or []]
-        root = base
-        ancestor = base
-        while ancestor not in ("/", ""):
-            if any(_names_path(text, ancestor) for text in texts):
-                root = ancestor
-            ancestor = posixpath.dirname(ancestor)
         local_root = folder / "mount"
-        local = local_root / posixpath.relpath(path, root)
+        local = local_root / relative
         (local if directory else local.parent).mkdir(parents=True, exist_ok=True)
         return {root: str(local_root)}, local
 
@@ -153,17 +146,6 @@ class LocalLauncher:
                         return _stop(process), "EarlyStopped", "stopped early: the early stopping rule judged it worse than the completed trials"
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else f"exit code {code}")
-
-
-def _names_path(text: str, path: str) -> bool:
-    """Whether an argument names the path (alone, after ``=``, or as a folder above a file)."""
-    for start in (0, text.find("=" + path) + 1 if "=" + path in text else -1):
-        if start < 0 or not text.startswith(path, start):
-            continue
-        end = start + len(path)
-        if end == len(text) or text[end] == "/":
-            return True
-    return False
 
 
 def _read_metrics(local: Path, kind: str) -> dict[str, bytes]:
