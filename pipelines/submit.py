@@ -106,11 +106,13 @@ def submit(
     rounds: int | None = None,
     store_uri: str = DEFAULT_CLUSTER_STORE,
     object_store: str = DEFAULT_OBJECT_STORE,
+    service_account: str | None = None,
     client: Any = None,
 ) -> Submitted:
     """Start one run of the experiment's pipeline. ``kfp_experiment`` is the KFP experiment that
     groups the runs (default: the tuning experiment's name); pass ``client`` for a
-    ``kfp.Client`` with your own authentication."""
+    ``kfp.Client`` with your own authentication. ``service_account``: the run's pods' (with the
+    Kubernetes launcher, one bound to manifests/rbac.yaml's Role)."""
     experiment = _as_experiment(experiment)
     arguments = dict(arguments or {})
     _check_arguments(experiment, arguments, rounds=rounds, object_store=object_store)
@@ -122,6 +124,7 @@ def submit(
             run_name=run_name or f"{experiment.name}-tuning",
             experiment_name=kfp_experiment or experiment.name,
             namespace=namespace,
+            service_account=service_account,
         )
     return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}")
 
@@ -144,6 +147,7 @@ def schedule(
     rounds: int | None = None,
     store_uri: str = DEFAULT_CLUSTER_STORE,
     object_store: str = DEFAULT_OBJECT_STORE,
+    service_account: str | None = None,
     client: Any = None,
 ) -> Submitted:
     """Create a recurring run of the experiment's pipeline on KFP's six-field cron.
@@ -172,5 +176,6 @@ def schedule(
             no_catchup=True,
             params=arguments,
             pipeline_package_path=_compiled(experiment, folder, rounds, store_uri, object_store),
+            service_account=service_account,
         )
     return Submitted(recurring.recurring_run_id, group.experiment_id, f"{_ui(kfp_client)}/#/recurringrun/details/{recurring.recurring_run_id}")

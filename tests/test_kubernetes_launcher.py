@@ -326,3 +326,38 @@ def test_file_collector_on_a_cluster_uses_the_shared_metrics_volume(kube, tmp_pa
     kube.calls.clear()
     refused = _launcher(kube).run(_run(experiment, "quad-other123"))
     assert refused.reason == "TrialRefused" and "metricsVolume" in refused.message and kube.calls == []
+
+
+def test_cli_cleanup_through_a_kubeconfig_keeps_running_trials(kube, tmp_path, monkeypatch):
+    """kfp-tune cleanup with the user's kubeconfig (pointing at the fake API server): finished
+    trials' resources go, the one the store says is running stays."""
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.steps import init_experiment, suggest
+    from kfp_tune.stores import LocalStore
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "fake",
+        "clusters": [{"name": "fake", "cluster": {"server": kube.url}}],
+        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "me"}}],
+        "users": [{"name": "me", "user": {"token": "not-a-real-token"}}],
+    }))
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))  # read by the kubernetes package at import: the CLI runs as a child
+    experiment = _experiment(PYTORCH, "pytorch", **{"spec.trialTemplate.retain": True})
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+    init_experiment(records, experiment)
+    names = suggest(records, "run-1-r000", 1)
+    launcher = _launcher(kube)
+    from kfp_tune.core.state import load_state
+    from kfp_tune.core.steps import launch_trial
+
+    launch_trial(records, launcher, names[0])  # finished (retained)
+    state = load_state(records)
+    launcher.create_or_adopt(launcher.prepare(trial_run(experiment, state.trial(names[1])), launcher._owner(launcher.anchor("quad"))))  # still running
+    exe = os.path.join(os.path.dirname(sys.executable), "kfp-tune")
+    result = subprocess.run([exe, "cleanup", "quad", "--namespace", "team-a", "--store", str(tmp_path / "store")], capture_output=True, text=True, env=dict(os.environ), timeout=120)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert f"deleted 1 trial resource(s) of 'quad' in 'team-a': {names[0]}" in out and f"kept those of {len(names) - 1} trial(s) not ended yet" in out
+    assert [o["metadata"]["name"] for o in kube.stored("pytorchjobs")] == [names[1]]
+    assert "not-a-real-token" not in out

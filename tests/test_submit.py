@@ -36,12 +36,14 @@ def test_submit_sends_the_compiled_pipeline_with_its_arguments(kfp_host, capsys)
     code = main([
         "submit", DIGITS, "--host", kfp_host.url, "--experiment-name", "tuning-runs", "--run-name", "digits-now",
         "--param", "store_secret=my-store-creds", "--param", "take_over=true", "--store", "s3://team-bucket/tuning", "--object-store", "minio",
+        "--service-account", "kfp-tune-launcher",
     ])
     assert code == 0, capsys.readouterr().err
     (group,) = kfp_host.posted("experiments")
     assert group["display_name"] == "tuning-runs"
     (run,) = kfp_host.posted("runs")
     assert run["display_name"] == "digits-now" and run["experiment_id"] == next(iter(kfp_host.experiments))
+    assert run["service_account"] == "kfp-tune-launcher"
     assert run["runtime_config"]["parameters"] == {"store_secret": "my-store-creds", "take_over": True}
     spec = run["pipeline_spec"]["pipeline_spec"]
     defaults = {k: v.get("defaultValue") for k, v in spec["root"]["inputDefinitions"]["parameters"].items()}

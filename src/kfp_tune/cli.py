@@ -98,6 +98,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--store", default=None, help="the store URI the pipeline uses (default s3://mlpipeline/kfp-tune)")
         p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
         p.add_argument("--rounds", type=int, help="rounds compiled into one run")
+        p.add_argument("--service-account", help="the run's service account (with the Kubernetes launcher: one bound to manifests/rbac.yaml)")
         if name == "submit":
             p.add_argument("--run-name", help="the run's name (default: NAME-tuning)")
         else:
@@ -114,6 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--namespace", default="default", help="the namespace trials are created in (default: default)")
     p.add_argument("--launcher-config", default="", help='the Kubernetes launcher config JSON, e.g. \'{"serviceAccounts": ["trainer"], "gpus": 1}\'')
     p.set_defaults(handler=cmd_render)
+
+    p = sub.add_parser("cleanup", help="delete the trial resources a killed run left on the cluster (only what kfp-tune owns)")
+    p.add_argument("name", help="experiment name")
+    p.add_argument("--namespace", required=True, help="the namespace the trials ran in")
+    p.add_argument("--store", help=f"store URI, to keep trials that are still running (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
+    p.set_defaults(handler=cmd_cleanup)
 
     p = sub.add_parser("report", help="write the trial table (Markdown) and the HTML report with plots")
     p.add_argument("name", help="experiment name")
@@ -317,6 +324,7 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
         rounds=args.rounds,
         store_uri=args.store or DEFAULT_CLUSTER_STORE,
         object_store=args.object_store,
+        service_account=args.service_account,
     )
 
 
@@ -363,6 +371,23 @@ def cmd_render(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     head = {key: manifest[key] for key in ("apiVersion", "kind", "metadata") if key in manifest}
     print(yaml.safe_dump({**head, **manifest}, sort_keys=False), end="")
+    return EXIT_OK
+
+
+def cmd_cleanup(args: argparse.Namespace) -> int:
+    """Sweep by label selector; trials the store has not seen end are kept (a run may be
+    following them)."""
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.state import load_state
+    from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+
+    state = load_state(ExperimentRecords(_open(args), args.name))
+    running = {t.name for t in state.trials if t.ended is None}
+    launcher = KubernetesLauncher(KubernetesConfig(namespace=args.namespace))
+    deleted = launcher.sweep(args.name, keep=running)
+    print(f"deleted {len(deleted)} trial resource(s) of {args.name!r} in {args.namespace!r}" + (f": {', '.join(deleted)}" if deleted else ""))
+    if running:
+        print(f"kept those of {len(running)} trial(s) not ended yet")
     return EXIT_OK
 
 
