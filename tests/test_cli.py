@@ -111,3 +111,27 @@ def test_console_script_is_installed():
     exe = Path(sys.executable).parent / "kfp-tune"
     result = subprocess.run([str(exe), "--help"], capture_output=True, text=True)
     assert result.returncode == 0 and "validate" in result.stdout and "compile" in result.stdout
+
+
+def test_compile_with_the_kubernetes_launcher_as_default(tmp_path, capsys):
+    out = tmp_path / "pipeline.yaml"
+    config = '{"kind": "kubernetes", "namespace": "team-a", "gpus": 1}'
+    assert main(["compile", _write(tmp_path, quadratic_experiment()), "-o", str(out), "--launcher-config", config]) == 0
+    ir, _ = yaml.safe_load_all(out.read_text())
+    assert json.loads(ir["root"]["inputDefinitions"]["parameters"]["launcher_config"]["defaultValue"]) == json.loads(config)
+    assert main(["compile", _write(tmp_path, quadratic_experiment()), "-o", str(out), "--launcher-config", '{"kind": "kubernetes", "gpu": 1}']) == 2
+    assert "--launcher-config: launcher_config: unknown key(s) ['gpu']" in capsys.readouterr().err
+
+
+def test_render_prints_the_trial_resource(tmp_path, capsys):
+    path = _write(tmp_path, quadratic_experiment())
+    assert main(["render", path, "--assign", "x=0.25", "--trial-name", "quad-demo0001", "--namespace", "team-a"]) == 0
+    manifest = yaml.safe_load(capsys.readouterr().out)
+    assert (manifest["kind"], manifest["metadata"]["name"], manifest["metadata"]["namespace"]) == ("Job", "quad-demo0001", "team-a")
+    container = manifest["spec"]["template"]["spec"]["containers"][0]
+    assert container["args"] == ["x=0.25", "y=0.0"]  # y not assigned: its first value (min)
+    assert manifest["spec"]["template"]["spec"]["automountServiceAccountToken"] is False
+    assert main(["render", path, "--assign", "x=7"]) == 2
+    assert "--assign x=7: outside its feasible space" in capsys.readouterr().err
+    assert main(["render", path, "--assign", "z=1"]) == 2
+    assert "--assign z: not a parameter of the experiment" in capsys.readouterr().err

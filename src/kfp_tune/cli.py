@@ -77,6 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, help="rounds compiled into one run (default: one per parallelTrialCount trials, at most 10)")
     p.add_argument("--store", default=None, help="default store URI of the pipeline (default s3://mlpipeline/kfp-tune)")
     p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
+    p.add_argument("--launcher-config", default="", help='default of the launcher_config run parameter, e.g. \'{"kind": "kubernetes", "namespace": "my-profile"}\'')
     p.set_defaults(handler=cmd_compile)
 
     for name, handler, text in (("status", cmd_status, "the experiment's status"), ("trials", cmd_trials, "the experiment's trials")):
@@ -258,7 +259,18 @@ def cmd_compile(args: argparse.Namespace) -> int:
     _check_runnable(experiment)
     if args.rounds is not None and args.rounds < 1:
         raise UsageError(f"--rounds: expected 1 or more, got {args.rounds}")
-    path = compile_pipeline(experiment, args.output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store)
+    launcher_config = None
+    if args.launcher_config:
+        from kfp_tune.launchers import launcher_from_config
+
+        try:
+            launcher_config = json.loads(args.launcher_config)
+            launcher_from_config(launcher_config)  # refuse a bad config now, not in the cluster
+        except ValueError as exc:
+            raise UsageError(f"--launcher-config: {exc}") from None
+    path = compile_pipeline(
+        experiment, args.output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store, launcher_config=launcher_config
+    )
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return EXIT_OK
 
