@@ -60,7 +60,10 @@ def validate(manifest: dict) -> None:
 
 
 def _cluster_config() -> KubernetesConfig:
-    return KubernetesConfig(namespace="team-a", service_accounts=("default", "trainer"), store_secret="mlpipeline-minio-artifact")
+    return KubernetesConfig(
+        namespace="team-a", service_accounts=("default", "trainer"), store_secret="mlpipeline-minio-artifact",
+        metrics_claim="kfp-tune-metrics", metrics_mount="/mnt/kfp-tune-metrics",
+    )
 
 
 def test_schemas_for_every_trial_kind_are_here():

@@ -93,8 +93,9 @@ def function_experiment(
                 primary_container_name=FUNCTION_CONTAINER,
                 trial_parameters=[TrialParameterSpec(name=p.name, reference=p.name) for p in params],
                 trial_spec=trial_spec,
-                success_condition="function returned",
-                failure_condition="function raised",
+                # read by no launcher (the function's return or exception decides), but valid
+                success_condition='status.conditions.#(type=="Returned")#|#(status=="True")#',
+                failure_condition='status.conditions.#(type=="Raised")#|#(status=="True")#',
             ),
             parallel_trial_count=parallel_trial_count,
             max_trial_count=max_trial_count,
