@@ -53,7 +53,7 @@ class ExperimentReport:
 
     @property
     def metric_names(self) -> list[str]:
-        names = [self.objective] + list(self.state.experiment.spec.objective.additional_metric_names)  # type: ignore[union-attr]
+        names = self.state.experiment.spec.objective.metric_names  # type: ignore[union-attr]
         return names + sorted({m for t in self.state.trials for m in t.metrics} - set(names))
 
 

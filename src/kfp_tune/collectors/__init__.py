@@ -28,8 +28,7 @@ COLLECTORS: dict[str, Collector] = {
 
 
 def collector_for(experiment: Experiment) -> Collector:
-    mc = experiment.spec.metrics_collector_spec
-    kind = mc.collector.kind if mc is not None and mc.collector is not None else "StdOut"
+    kind = experiment.spec.collector_kind
     try:
         return COLLECTORS[kind]
     except KeyError:

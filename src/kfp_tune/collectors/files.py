@@ -27,12 +27,6 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
 
 
-def _names(experiment: Experiment) -> list[str]:
-    objective = experiment.spec.objective
-    assert objective is not None
-    return [objective.objective_metric_name, *objective.additional_metric_names]
-
-
 def _files(records: ExperimentRecords, trial: TrialState) -> Iterator[tuple[str, bytes]]:
     prefix = records.metrics_files_prefix(trial.name)
     for key in records.store.list(prefix):
@@ -70,7 +64,8 @@ def collect_file(records: ExperimentRecords, experiment: Experiment, trial: Tria
     mc = experiment.spec.metrics_collector_spec
     assert mc is not None and mc.source is not None and mc.source.file_system_path is not None
     text = "".join(data.decode("utf-8", errors="replace") for _, data in sorted(_files(records, trial)))
-    names = _names(experiment)
+    assert experiment.spec.objective is not None
+    names = experiment.spec.objective.metric_names
     if (mc.source.file_system_path.format or "TEXT") == "JSON":
         return parse_json_lines(text.splitlines(), names)
     formats = mc.source.filter.metrics_format if mc.source.filter else []
@@ -105,7 +100,8 @@ def read_event_scalars(path: Path, names: list[str]) -> list[MetricLog]:
 
 
 def collect_tfevent(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
-    names = _names(experiment)
+    assert experiment.spec.objective is not None
+    names = experiment.spec.objective.metric_names
     out: list[MetricLog] = []
     with tempfile.TemporaryDirectory(prefix="kfp-tune-tfevents-") as folder:
         for relative, data in sorted(_files(records, trial)):

@@ -56,7 +56,7 @@ def parse_output(experiment: Experiment, text: str) -> list[MetricLog]:
     assert objective is not None
     mc = experiment.spec.metrics_collector_spec
     formats = mc.source.filter.metrics_format if mc and mc.source and mc.source.filter else []
-    names = [objective.objective_metric_name, *objective.additional_metric_names]
+    names = objective.metric_names
     return parse_metric_lines(text.splitlines(), names, formats)
 
 

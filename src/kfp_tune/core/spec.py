@@ -85,6 +85,11 @@ class ObjectiveSpec(_Model):
     additional_metric_names: list[str] = Field(default_factory=list)
     metric_strategies: list[MetricStrategy] | None = None
 
+    @property
+    def metric_names(self) -> list[str]:
+        """The metrics a trial is read for: the objective's, then the additional ones."""
+        return [self.objective_metric_name, *self.additional_metric_names]
+
 
 class AlgorithmSpec(_Model):
     algorithm_name: str = ""
@@ -175,6 +180,12 @@ class ExperimentSpec(_Model):
     metrics_collector_spec: MetricsCollectorSpec | None = None
     nas_config: dict[str, Any] | None = None
     resume_policy: str = ""
+
+    @property
+    def collector_kind(self) -> str:
+        """``metricsCollectorSpec.collector.kind``; StdOut, Katib's default, when not given."""
+        mc = self.metrics_collector_spec
+        return mc.collector.kind if mc is not None and mc.collector is not None else "StdOut"
 
 
 class ObjectMeta(_Model):

@@ -59,7 +59,7 @@ def runnable_problems(experiment: Experiment) -> list[FieldError]:
                 f"(implemented: {', '.join(registry.implemented())})",
             )
         )
-    kind = spec.metrics_collector_spec.collector.kind if spec.metrics_collector_spec and spec.metrics_collector_spec.collector else "StdOut"
+    kind = spec.collector_kind
     if spec.early_stopping is not None:
         if spec.early_stopping.algorithm_name not in early_stopping.RULES:
             problems.append(
@@ -312,8 +312,7 @@ def trial_run(experiment: Experiment, trial: TrialState, namespace: str = "", sh
     template = experiment.spec.trial_template
     assert template is not None
     mc = experiment.spec.metrics_collector_spec
-    kind = mc.collector.kind if mc is not None and mc.collector is not None else "StdOut"
-    path = mc.source.file_system_path if kind in ("File", "TensorFlowEvent") and mc and mc.source else None
+    path = mc.source.file_system_path if experiment.spec.collector_kind in ("File", "TensorFlowEvent") and mc and mc.source else None
     return TrialRun(
         experiment=experiment.name,
         trial=trial.name,
@@ -442,7 +441,7 @@ def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collec
     assert objective is not None
     collect = collect or collector_for(experiment)
     logs = collect(records, experiment, trial)
-    names = [objective.objective_metric_name, *objective.additional_metric_names]
+    names = objective.metric_names
     observation = Observation.from_logs(logs, names)
     strategies = {s.name: s.value for s in objective.metric_strategies or []}
     metrics = observation.values(strategies)
