@@ -33,4 +33,4 @@ def report_metrics(metrics: Mapping[str, float], step: int | None = None) -> Non
         values.append({"name": str(name), "value": number, "step": step})
     records = ExperimentRecords(open_store(os.environ["KFP_TUNE_STORE"], os.environ.get("KFP_TUNE_S3_ENDPOINT") or None), os.environ["KFP_TUNE_EXPERIMENT"])
     stamp = f"{time.time_ns():020d}-{os.urandom(3).hex()}"
-    records.write_once(records.trial_key(os.environ["KFP_TUNE_TRIAL"], f"reports/{stamp}"), "ReportedMetrics", {"metrics": values})
+    records.write_once(records.report_key(os.environ["KFP_TUNE_TRIAL"], stamp), "ReportedMetrics", {"metrics": values})

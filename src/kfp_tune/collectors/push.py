@@ -11,13 +11,6 @@ from kfp_tune.core.state import TrialState
 def collect_pushed(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
     """What an in-process trial returned (``pushed``), then every ``report_metrics`` call the
     trial made, in the order made."""
-    out = []
-    record = records.read(records.trial_key(trial.name, "pushed"), "PushedMetrics")
-    if record is not None:
-        out += [MetricLog(m["name"], float(m["value"]), m.get("step")) for m in record["metrics"]]
-    prefix = records.trial_key(trial.name, "reports/")[: -len(".json")]
-    for key in records.store.list(prefix):
-        report = records.read(key, "ReportedMetrics")
-        if report is not None:
-            out += [MetricLog(m["name"], float(m["value"]), m.get("step")) for m in report["metrics"]]
-    return out
+    found = [records.read(records.trial_key(trial.name, "pushed"), "PushedMetrics")]
+    found += [records.read(key, "ReportedMetrics") for key in records.store.list(records.reports_prefix(trial.name))]
+    return [MetricLog(m["name"], float(m["value"]), m.get("step")) for record in found if record is not None for m in record["metrics"]]

@@ -65,6 +65,13 @@ class ExperimentRecords:
     def log_key(self, trial: str, name: str) -> str:
         return f"{self.root}/trials/{_part(trial)}/logs/{_part(name)}.log"
 
+    def reports_prefix(self, trial: str) -> str:
+        """Where ``report_metrics`` calls from inside a trial land, one record each."""
+        return f"{self.root}/trials/{_part(trial)}/reports/"
+
+    def report_key(self, trial: str, stamp: str) -> str:
+        return f"{self.reports_prefix(trial)}{_part(stamp)}.json"
+
     def metrics_files_prefix(self, trial: str) -> str:
         return f"{self.root}/trials/{_part(trial)}/metrics-files/"
 

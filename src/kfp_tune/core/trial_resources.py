@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import posixpath
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from kfp_tune.core.errors import FieldError
@@ -130,6 +131,14 @@ def metrics_root(manifest: Mapping[str, Any], container_name: str, path: str, ki
             root = ancestor
         ancestor = posixpath.dirname(ancestor)
     return root, posixpath.relpath(path, root)
+
+
+def read_metrics_files(local: Path, kind: str) -> dict[str, bytes]:
+    """What a trial wrote to its metrics path, seen at ``local``: a File collector's file under
+    its own name, or every file in a Directory by its path below it."""
+    if kind != "Directory":
+        return {local.name: local.read_bytes()} if local.is_file() else {}
+    return {p.relative_to(local).as_posix(): p.read_bytes() for p in sorted(local.rglob("*")) if p.is_file()}
 
 
 def _names_path(text: str, path: str) -> bool:

@@ -211,8 +211,7 @@ class KubernetesLauncher:
         store, so it can report metrics (Push) or upload metrics files."""
         labels = dict((trial.manifest.get("metadata") or {}).get("labels") or {})
         settings = self.settings()
-        extra = (("KFP_TUNE_EXPERIMENT", trial.experiment), ("KFP_TUNE_TRIAL", trial.trial))
-        settings = ClusterSettings(**{**settings.__dict__, "env": tuple(settings.env) + extra})
+        settings = dataclasses.replace(settings, env=settings.env + (("KFP_TUNE_EXPERIMENT", trial.experiment), ("KFP_TUNE_TRIAL", trial.trial)))
         metrics = (trial.metrics_path, trial.metrics_path_kind, self._metrics_sub_path(trial)) if trial.metrics_path else None
         return prepare_manifest(trial.manifest, trial.primary_container, settings, labels, owner, metrics)
 
@@ -224,13 +223,10 @@ class KubernetesLauncher:
         the shared claim."""
         if not trial.metrics_path or not self.config.metrics_mount:
             return {}
-        from kfp_tune.core.trial_resources import metrics_root
+        from kfp_tune.core.trial_resources import metrics_root, read_metrics_files
 
         _, relative = metrics_root(trial.manifest, trial.primary_container, trial.metrics_path, trial.metrics_path_kind)
-        local = Path(self.config.metrics_mount) / self._metrics_sub_path(trial) / relative
-        if trial.metrics_path_kind != "Directory":
-            return {local.name: local.read_bytes()} if local.is_file() else {}
-        return {p.relative_to(local).as_posix(): p.read_bytes() for p in sorted(local.rglob("*")) if p.is_file()} if local.is_dir() else {}
+        return read_metrics_files(Path(self.config.metrics_mount) / self._metrics_sub_path(trial) / relative, trial.metrics_path_kind)
 
     def _owner(self, anchor: Mapping[str, Any]) -> dict[str, Any]:
         meta = anchor["metadata"]
@@ -474,9 +470,6 @@ def launcher_env(store_uri: str, s3_endpoint: str = "") -> dict[str, str]:
     return env
 
 
-__all__ = ["KubernetesLauncher", "KubernetesConfig", "TrialInterrupted", "launcher_env"]
-
-
 def render_manifest(
     experiment: Any,
     assignment: Mapping[str, str] | None = None,
@@ -515,3 +508,6 @@ def render_manifest(
     state = TrialState(name=name, index=0, round="", assignment=values, created="")
     launcher = KubernetesLauncher(config, env=env)
     return launcher.prepare(trial_run(experiment, state, config.namespace))
+
+
+__all__ = ["KubernetesLauncher", "KubernetesConfig", "TrialInterrupted", "launcher_env", "render_manifest"]

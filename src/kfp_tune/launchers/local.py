@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
-from kfp_tune.core.trial_resources import metrics_root, primary_container
+from kfp_tune.core.trial_resources import metrics_root, primary_container, read_metrics_files
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ class LocalLauncher:
             phase = "EarlyStopped"
         else:
             phase = "Succeeded" if code == 0 and not reason else "Failed"
-        files = _read_metrics(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
+        files = read_metrics_files(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
         return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={trial.primary_container: text}, files=files)  # type: ignore[arg-type]
 
     def _metrics_mount(self, trial: TrialRun, folder: Path) -> tuple[dict[str, str], Path | None]:
@@ -146,13 +146,6 @@ class LocalLauncher:
                         return _stop(process), "EarlyStopped", "stopped early: the early stopping rule judged it worse than the completed trials"
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else f"exit code {code}")
-
-
-def _read_metrics(local: Path, kind: str) -> dict[str, bytes]:
-    """What the trial wrote to its metrics path: the file under its name, or a folder's files."""
-    if kind != "Directory":
-        return {local.name: local.read_bytes()} if local.is_file() else {}
-    return {p.relative_to(local).as_posix(): p.read_bytes() for p in sorted(local.rglob("*")) if p.is_file()}
 
 
 def _stop(process: subprocess.Popen) -> int:
