@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from kfp_tune.algorithms.base import Algorithm
-from kfp_tune.algorithms.catalogue import ALGORITHMS
+from kfp_tune.core.catalogue import ALGORITHMS
 from kfp_tune.core.errors import NotImplementedAlgorithm
 from kfp_tune.core.space import SearchSpace
 

@@ -33,7 +33,7 @@ import numpy as np
 
 from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem
-from kfp_tune.algorithms.catalogue import ALGORITHMS, parse_settings
+from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 warnings.filterwarnings("ignore")

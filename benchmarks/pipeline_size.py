@@ -12,8 +12,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from kfp_tune.core.spec import load_experiment, read_experiment_source
-from kfp_tune.engine import plan_rounds
+from kfp_tune.core.loading import load_experiment, read_experiment_source
+from kfp_tune.steps.schedule import plan_rounds
 from kfp_tune.pipelines import compile_pipeline
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "images" / "sklearn-digits" / "experiment.yaml"

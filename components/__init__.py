@@ -1,5 +1,5 @@
 """The four KFP v2 components, one folder each: suggest, launch-trial, collect-metrics,
-decide-stop. Each is a thin shell over one step in :mod:`kfp_tune.core.steps`."""
+decide-stop. Each is a thin shell over one step in :mod:`kfp_tune.steps` (one module each, same name)."""
 
 from kfp_tune.components.collect_metrics import collect_metrics
 from kfp_tune.components.decide_stop import decide_stop

@@ -22,7 +22,7 @@ from kfp import compiler, dsl, kubernetes
 from kfp_tune.components import collect_metrics, decide_stop, launch_trial, suggest
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
-from kfp_tune.engine import plan_rounds
+from kfp_tune.steps.schedule import plan_rounds
 
 DEFAULT_CLUSTER_STORE = "s3://mlpipeline/kfp-tune"
 DEFAULT_LAUNCHER_CONFIG: Dict[str, Any] = {"kind": "local"}

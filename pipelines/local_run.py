@@ -10,7 +10,8 @@ import json
 import sys
 from typing import Any
 
-from kfp_tune.core.spec import Experiment, load_experiment
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.spec import Experiment
 
 
 def run_pipeline_locally(

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from kfp_tune.core.errors import FieldError, KfpTuneError, SpecError
-from kfp_tune.core.spec import Experiment, load_experiment
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.spec import Experiment
 from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, build_pipeline, compile_pipeline
 
 
@@ -30,7 +31,7 @@ class Submitted:
 
 def _as_experiment(experiment: Experiment | str | Path | Mapping[str, Any]) -> Experiment:
     """An Experiment, a Katib YAML file's path, or its dict; checked before anything is sent."""
-    from kfp_tune.core.steps import runnable_problems
+    from kfp_tune.steps import runnable_problems
 
     if not isinstance(experiment, Experiment):
         experiment = load_experiment(Path(experiment) if isinstance(experiment, str) else experiment)

@@ -20,7 +20,8 @@ QUADRATIC = TESTS / "trials" / "quadratic.py"
 S3_ACCESS_KEY = "kfptune-test-access"
 S3_SECRET_KEY = "kfptune-test-secret-9f3a7c1e"
 
-sys.path.insert(0, str(TESTS))
+# Tests import the shared fixtures (conftest) and the test doubles in support/ by module name.
+sys.path[:0] = [str(TESTS), str(TESTS / "support")]
 
 
 def quadratic_experiment(**overrides: Any) -> dict[str, Any]:

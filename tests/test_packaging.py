@@ -28,14 +28,14 @@ def test_pure_parts_import_no_platform_library(folder):
 
 
 def test_importing_the_package_loads_no_platform_library():
-    code = "import sys, kfp_tune, kfp_tune.cli, kfp_tune.engine; print(sorted(m for m in ('kfp','kubernetes','minio') if m in sys.modules))"
+    code = "import sys, kfp_tune, kfp_tune.cli, kfp_tune.inline_runner; print(sorted(m for m in ('kfp','kubernetes','minio') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
 
 
 def test_library_never_configures_logging():
     for path in (REPO / "src").rglob("*.py"):
-        if path.name in ("cli.py", "runtime.py"):
+        if path.name in ("cli.py", "entrypoints.py"):
             continue  # entry points
         assert "basicConfig" not in path.read_text(), path
 

@@ -16,10 +16,30 @@ def decide_stop(
     s3_endpoint: str = "",
     fresh_experiment: bool = False,
 ) -> bool:
-    """Apply Katib's termination order after a round, write the experiment status to the store,
-    and return True when the next round should run. Shows the trial table (best marked) and an
-    HTML report with plots in the KFP UI."""
-    from kfp_tune.runtime import decide_stop_step
+    """Apply Katib's termination order after a round and write the experiment's status.
+
+    Goal reached, too many failed trials, ``maxTrialCount`` reached, search space exhausted:
+    the experiment ends. Otherwise it stays Running; after the run's last round the next run
+    of the pipeline resumes it. When the run ends, its claim on the experiment is released.
+
+    Args:
+        store_uri: The store: ``s3://bucket/prefix``, or a folder (path or ``file:///path``)
+            on a laptop.
+        experiment_name: The experiment, as given to suggest.
+        run_id: The pipeline run, as given to suggest.
+        round_index: The round that just ended, 0 for the first.
+        rounds_total: How many rounds are compiled into the run.
+        s3_endpoint: The S3 store's endpoint. ``""``: ``$KFP_TUNE_S3_ENDPOINT``.
+        fresh_experiment: As given to suggest.
+
+    Returns:
+        Output: True while the experiment is Running (the next round should run; after the
+            run's last round, True means budget is left for the next run); False when it ended.
+        trials_table: Markdown table of every trial (status, parameters, metrics), the best
+            marked.
+        report: Self-contained HTML report with plots of the search so far.
+    """
+    from kfp_tune.steps.entrypoints import decide_stop_step
 
     return decide_stop_step(
         store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, trials_table.path, report.path

@@ -19,11 +19,32 @@ def suggest(
 ) -> List[str]:
     """Create this round's trials in the store and return their names.
 
-    The number of trials is decided from what the store says is left of the budget. A retry of
-    the same round returns the same trials. Round 0 gets the experiment spec (JSON), claims the
-    experiment for this run (``take_over`` claims it from a run that looks alive) and creates
-    it, or checks that it may resume. With ``fresh_experiment`` (on every step of a run) the run
-    tunes a new experiment named after ``experiment_name`` and the run id. ``s3_endpoint`` overrides $KFP_TUNE_S3_ENDPOINT."""
-    from kfp_tune.runtime import suggest_step
+    A round gets the budget left (``maxTrialCount``) spread over the run's rounds left, at
+    least ``parallelTrialCount``; fewer when the algorithm has no more points (grid) or a rung
+    to finish (hyperband). A retry of the same round returns the same trials. The step that gets ``experiment_spec`` claims the
+    experiment for this run and creates it in the store, or checks that it may resume.
+
+    Args:
+        store_uri: The store: ``s3://bucket/prefix``, or a folder (path or ``file:///path``)
+            on a laptop.
+        experiment_name: The experiment to create or resume (Katib's ``metadata.name``; it
+            replaces the name in ``experiment_spec``).
+        run_id: The pipeline run, ``dsl.PIPELINE_JOB_ID_PLACEHOLDER``; the same on every step.
+        round_index: This round's index in the run, 0 for the first.
+        rounds_total: How many rounds are compiled into the run.
+        experiment_spec: Round 0: the Katib Experiment as JSON. Later rounds: ``""``.
+        take_over: Claim the experiment even from a run that looks alive but is gone.
+            False: refuse while another run's claim lasts.
+        s3_endpoint: The S3 store's endpoint, e.g. ``http://seaweedfs.kubeflow:9000``.
+            ``""``: ``$KFP_TUNE_S3_ENDPOINT``.
+        fresh_experiment: Tune a new experiment per run,
+            ``<experiment_name>-<hash of run_id>``, instead of resuming ``experiment_name``.
+            Give every step of the run the same value.
+
+    Returns:
+        Output: The round's trial names (list of str), for a ``dsl.ParallelFor``; may be
+            empty.
+    """
+    from kfp_tune.steps.entrypoints import suggest_step
 
     return suggest_step(store_uri, experiment_name, run_id, round_index, rounds_total, experiment_spec, take_over, s3_endpoint, fresh_experiment)

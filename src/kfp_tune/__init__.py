@@ -15,8 +15,9 @@ from typing import Any
 from kfp_tune import search
 from kfp_tune.api import Trial, TuneResult, tune
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, StoreError
-from kfp_tune.core.spec import Experiment, load_experiment
-from kfp_tune.reporting import report_metrics
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.spec import Experiment
+from kfp_tune.collectors.push import report_metrics
 
 __version__ = "0.1.0"
 

@@ -21,11 +21,11 @@ from kfp_tune.core.spec import (
     ObjectMeta,
     TrialParameterSpec,
     TrialTemplate,
-    load_experiment,
 )
+from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import load_state
-from kfp_tune.core.steps import runnable_problems
-from kfp_tune.engine import run_inline
+from kfp_tune.steps import prepare
+from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import to_parameters
 from kfp_tune.stores import open_store
@@ -134,10 +134,8 @@ def tune(
         name, parameters, objective_metric_name, objective_type, algorithm, algorithm_settings,
         max_trial_count, parallel_trial_count, max_failed_trial_count, goal, additional_metric_names,
     )
-    problems = runnable_problems(experiment)
-    if problems:
-        raise SpecError(problems)
     target = open_store(store)
+    prepare(ExperimentRecords(target, experiment.name), experiment)
     from kfp_tune.core.space import search_space_of
 
     space = search_space_of(experiment.spec.parameters)

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from kfp_tune.core.errors import ExperimentConflict, KfpTuneError, SpecError
-from kfp_tune.core.spec import Experiment, load_experiment
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.spec import Experiment
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
@@ -136,7 +137,7 @@ def _load(path: str, name: str | None = None) -> Experiment:
         raise UsageError(f"no such experiment file: {path}")
     if name is None:
         return load_experiment(Path(path))
-    from kfp_tune.core.spec import read_experiment_source
+    from kfp_tune.core.loading import read_experiment_source
 
     data = read_experiment_source(Path(path))
     if isinstance(data, dict):
@@ -145,7 +146,7 @@ def _load(path: str, name: str | None = None) -> Experiment:
 
 
 def _check_runnable(experiment: Experiment) -> None:
-    from kfp_tune.core.steps import runnable_problems
+    from kfp_tune.steps import runnable_problems
 
     problems = runnable_problems(experiment)
     if problems:
@@ -153,7 +154,7 @@ def _check_runnable(experiment: Experiment) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from kfp_tune.core.steps import runnable_problems
+    from kfp_tune.steps import runnable_problems
 
     experiment = _load(args.experiment)
     for problem in runnable_problems(experiment):
@@ -178,12 +179,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from kfp_tune.core.records import ExperimentRecords
-    from kfp_tune.engine import ProgressWatcher, plan_rounds, run_inline, summarize
+    from kfp_tune.inline_runner import run_inline
+    from kfp_tune.progress import ProgressWatcher
+    from kfp_tune.reports import summarize
+    from kfp_tune.steps.schedule import plan_rounds
     from kfp_tune.launchers import launcher_from_config
+    from kfp_tune.steps import prepare
     from kfp_tune.stores import open_store
 
     experiment = _load(args.experiment, args.name)
-    _check_runnable(experiment)
     if args.rounds is not None and args.rounds < 1:
         raise UsageError(f"--rounds: expected 1 or more, got {args.rounds}")
     launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
@@ -191,15 +195,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     store_uri = store.uri
     rounds = args.rounds or plan_rounds(experiment)
     total = experiment.spec.max_trial_count
-    # Check a resume before anything runs (a busy experiment or a changed search space is
-    # refused here, not mid-run).
-    from kfp_tune.core import runs
-    from kfp_tune.core.steps import init_experiment
-
-    records = ExperimentRecords(store, experiment.name)
-    if not args.take_over:
-        runs.refuse_if_busy(records)
-    init_experiment(records, experiment)
+    # The pre-flight before anything runs: a busy experiment or a changed search space is
+    # refused here, not mid-run.
+    prepare(ExperimentRecords(store, experiment.name), experiment, take_over=args.take_over)
 
     bar = tqdm(total=total, unit="trial", desc=experiment.name, disable=None, file=sys.stderr, dynamic_ncols=True)
 
@@ -282,7 +280,7 @@ def _open(args: argparse.Namespace):
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from kfp_tune.engine import summarize
+    from kfp_tune.reports import summarize
 
     summary = summarize(_open(args), args.name)
     _print_summary(summary, args.json)
@@ -290,7 +288,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_trials(args: argparse.Namespace) -> int:
-    from kfp_tune.engine import trial_rows
+    from kfp_tune.reports import trial_rows
 
     rows = trial_rows(_open(args), args.name)
     if args.json:
@@ -404,7 +402,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from kfp_tune.report import html_report, load_report, markdown_table
+    from kfp_tune.reports import html_report, load_report, markdown_table
 
     report = load_report(_open(args), args.name)
     folder = Path(args.output)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from faults import CountingLauncher, FlakyStore, StepKilled, ledger_counts, ledger_experiment
 
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.spec import load_experiment
+from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TERMINAL, load_state
-from kfp_tune.engine import run_inline
+from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.local import LocalLauncher
 from kfp_tune.stores import LocalStore
 from kfp_tune.stores.retry import RetryingStore

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from faults import CountingLauncher, StepKilled, ledger_counts, ledger_experiment
 
-from kfp_tune.core import runs, steps
+from kfp_tune import steps
+from kfp_tune.core import claims
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.interfaces import LaunchOutcome
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.spec import load_experiment
+from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import load_state
 from kfp_tune.launchers.local import LocalLauncher
 
@@ -107,6 +108,6 @@ def test_claim_lapses_without_signs_of_life(local_store, tmp_path, monkeypatch):
     with pytest.raises(KfpTuneError, match="is being run by run 'run-a'"):
         steps.suggest(records, "run-b-r000", 3, experiment, run_id="run-b")
     real = time.time
-    monkeypatch.setattr(runs.time, "time", lambda: real() + runs.DEFAULT_TTL + 1)
+    monkeypatch.setattr(claims.time, "time", lambda: real() + claims.DEFAULT_TTL + 1)
     steps.suggest(records, "run-b-r000", 3, experiment, run_id="run-b")
-    assert runs.latest_claim(records).run == "run-b"
+    assert claims.latest_claim(records).run == "run-b"

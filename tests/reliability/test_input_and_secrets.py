@@ -10,11 +10,12 @@ import pytest
 import yaml
 from conftest import QUADRATIC, quadratic_experiment
 
-from kfp_tune.core import steps
+from kfp_tune import steps
+from kfp_tune.core.trials import render_trial
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.spec import load_experiment
+from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import load_state
-from kfp_tune.engine import run_inline
+from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.local import LocalLauncher
 
 PRINTS = {
@@ -86,7 +87,7 @@ def test_hostile_parameter_values_reach_the_trial_exactly_with_no_new_field(loca
             elif line.startswith("ENV VALUE="):
                 seen["env"] = ast.literal_eval(line[len("ENV VALUE="):])
         assert seen == {"argv": ["mode=echo", value, f"--flag={value}"], "env": value}, trial.name
-        manifest = steps.render_trial(experiment, trial)
+        manifest = render_trial(experiment, trial)
         pod = manifest["spec"]["template"]["spec"]
         assert set(pod) == {"containers", "restartPolicy"} and "serviceAccountName" not in _keys(manifest)
         assert set(pod["containers"][0]) == {"name", "image", "command", "args", "env"}

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from faults import ledger_counts, ledger_experiment
 
-from kfp_tune.core import runs
+from kfp_tune.core import claims
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import load_state
 from kfp_tune.stores import LocalStore
@@ -107,14 +107,14 @@ def test_a_second_run_of_a_running_experiment_is_refused(tmp_path):
     state = _state(store, "busy")
     assert len(state.trials) == 4 and all(t.status == "Succeeded" for t in state.trials)
     assert max(ledger_counts(ledger).values()) == 1
-    assert runs.latest_claim(ExperimentRecords(LocalStore(store), "busy")).ended, "a run that ends releases its claim"
+    assert claims.latest_claim(ExperimentRecords(LocalStore(store), "busy")).ended, "a run that ends releases its claim"
 
 
 def _claim_in_process(args: tuple[str, str]) -> str:
     store_dir, run_id = args
     records = ExperimentRecords(LocalStore(store_dir), "race")
     try:
-        runs.claim(records, run_id)
+        claims.claim(records, run_id)
         return "won"
     except Exception as exc:
         return type(exc).__name__

@@ -12,9 +12,9 @@ from faults import FlakyStore, ledger_counts, ledger_experiment
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.records import ExperimentRecords, decode_record, encode_record
-from kfp_tune.core.spec import load_experiment
+from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import load_state
-from kfp_tune.engine import run_inline
+from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.local import LocalLauncher
 from kfp_tune.stores import LocalStore, open_store
 from kfp_tune.stores.retry import RetryingStore

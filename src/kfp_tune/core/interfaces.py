@@ -1,4 +1,5 @@
 """The small interfaces the core talks through: a store, a launcher, a metrics collector.
+Every plug-in family is declared here, and only here.
 
 Implementations live outside the core (:mod:`kfp_tune.stores`, :mod:`kfp_tune.launchers`,
 :mod:`kfp_tune.collectors`) so the core never imports kfp, kubernetes or minio.
@@ -7,9 +8,15 @@ Implementations live outside the core (:mod:`kfp_tune.stores`, :mod:`kfp_tune.la
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from kfp_tune.core.observation import MetricLog
+from kfp_tune.core.vocabulary import LaunchPhase
+
+if TYPE_CHECKING:  # records and state are built on these interfaces; only their types are needed
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.spec import Experiment
+    from kfp_tune.core.state import TrialState
 
 
 class Store(Protocol):
@@ -67,7 +74,7 @@ class LaunchOutcome:
     ``logs`` maps a log name (the primary container's name) to its text; ``pushed`` holds
     metrics the trial reported directly (the Push collector)."""
 
-    phase: Literal["Succeeded", "Failed", "EarlyStopped"]
+    phase: LaunchPhase
     reason: str = ""
     message: str = ""
     exit_code: int | None = None
@@ -78,7 +85,28 @@ class LaunchOutcome:
     (a File collector's file is under its base name)."""
 
 
-class Launcher(Protocol):
-    """Starts a trial and waits for it to end. Must be safe to call again for the same trial."""
+class Launcher:
+    """Starts a trial and waits for it to end. Must be safe to call again for the same trial.
 
-    def run(self, trial: TrialRun) -> LaunchOutcome: ...
+    Subclasses implement :meth:`run`; the rest are optional capabilities with safe defaults,
+    declared here so callers never probe for them."""
+
+    @property
+    def namespace(self) -> str:
+        """The Kubernetes namespace trials run in (``${trialSpec.Namespace}``); empty off-cluster."""
+        return ""
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        raise NotImplementedError
+
+    def reattach(self, trial: TrialRun) -> LaunchOutcome | None:
+        """Follow a trial that an attempt which has since died started, to its end; None when
+        this launcher cannot (the trial then ends Failed, ``TrialStale``, and is not re-run)."""
+        return None
+
+
+class Collector(Protocol):
+    """Reads the metrics a trial reported, from what launch-trial stored (Katib's
+    ``metricsCollectorSpec.collector.kind`` picks one)."""
+
+    def __call__(self, records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]: ...

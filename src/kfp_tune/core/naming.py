@@ -50,3 +50,15 @@ def per_run_experiment_name(experiment_name: str, run_id: str, max_length: int =
     and a retried step of the same run gets the same one."""
     suffix = short_hash(run_id, 6)
     return f"{dns_label(experiment_name, max_length - len(suffix) - 1)}-{suffix}"
+
+
+LABEL_PREFIX = "kfp-tune.kubeflow.org"
+MANAGED_BY = "kfp-tune"
+
+
+def labels_for(experiment: str, trial: str, round_id: str = "") -> dict[str, str]:
+    """The labels every trial resource carries, so a sweep finds what kfp-tune made."""
+    labels = {f"{LABEL_PREFIX}/experiment": experiment, f"{LABEL_PREFIX}/trial": trial, f"{LABEL_PREFIX}/managed-by": MANAGED_BY}
+    if round_id:
+        labels[f"{LABEL_PREFIX}/round"] = round_id[-63:].lstrip("-_.")
+    return labels

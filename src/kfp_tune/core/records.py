@@ -18,6 +18,7 @@ parse is reported, never skipped, so a damaged store cannot silently reset an ex
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import re
 from typing import Any
@@ -131,3 +132,8 @@ def decode_record(data: bytes, key: str, kind: str) -> dict[str, Any]:
             f"record {key} has version {record.get('version')!r}; this kfp-tune reads version {RECORD_VERSION}"
         )
     return record
+
+
+def utc_now() -> str:
+    """The timestamp records carry: UTC, to the second, ``2026-11-30T12:00:00Z``."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

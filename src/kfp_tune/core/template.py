@@ -101,3 +101,34 @@ def find_primary_container(manifest: Mapping[str, Any], name: str) -> dict[str, 
         if container.get("name") == name:
             return container
     return None
+
+
+def primary_container(manifest: Mapping[str, Any], name: str) -> dict[str, Any] | None:
+    """The container that trains: the one named ``name``; for a TrainJob, ``spec.trainer``
+    (its pods' trainer container is named ``node``)."""
+    if manifest.get("kind") == "TrainJob":
+        trainer = (manifest.get("spec") or {}).get("trainer")
+        return trainer if isinstance(trainer, dict) else None
+    return find_primary_container(manifest, name)
+
+
+def unsafe_settings(tree: Any, path: str = "") -> list[FieldError]:
+    """Every setting that would give a trial the node: ``hostPath`` volumes, ``privileged``
+    containers, ``hostNetwork`` / ``hostPID`` / ``hostIPC``. Found anywhere in the manifest,
+    whatever the kind, so a runtime patch cannot slip one in either."""
+    problems: list[FieldError] = []
+    if isinstance(tree, Mapping):
+        for key, value in tree.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key == "hostPath":
+                problems.append(FieldError(here, "hostPath volumes are refused: a trial must not reach the node's files"))
+            elif key == "privileged" and value is True:
+                problems.append(FieldError(here, "privileged containers are refused"))
+            elif key in ("hostNetwork", "hostPID", "hostIPC") and value is True:
+                problems.append(FieldError(here, f"{key} is refused: a trial must not share the node's namespaces"))
+            else:
+                problems.extend(unsafe_settings(value, here))
+    elif isinstance(tree, list):
+        for index, item in enumerate(tree):
+            problems.extend(unsafe_settings(item, f"{path}[{index}]"))
+    return problems

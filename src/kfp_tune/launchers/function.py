@@ -7,14 +7,14 @@ import numbers
 import traceback
 from typing import Any, Callable, Mapping
 
-from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
+from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.space import SearchSpace
 
 Objective = Callable[[dict[str, Any]], "float | Mapping[str, float]"]
 
 
-class FunctionLauncher:
+class FunctionLauncher(Launcher):
     """Calls ``objective(params)`` with typed parameter values (discrete ones as numbers). A number it returns is the
     objective metric; a dict is metric name -> value. An exception fails the trial, with the
     traceback as its log."""

@@ -24,8 +24,9 @@ import time
 from pathlib import Path
 from typing import Any, Mapping
 
-from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
-from kfp_tune.core.trial_resources import metrics_root, primary_container, read_metrics_files
+from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
+from kfp_tune.core.template import primary_container
+from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ CREDENTIAL_VARIABLES = frozenset(
 )
 
 
-class LocalLauncher:
+class LocalLauncher(Launcher):
     def __init__(self, mounts: Mapping[str, str] | None = None, timeout_seconds: float | None = None, env: Mapping[str, str] | None = None):
         """``env``: more env for every trial (the store's URI, for ``report_metrics``)."""
         self.mounts = {k.rstrip("/") or "/": str(Path(v).expanduser().resolve()) for k, v in (mounts or {}).items()}

@@ -1,0 +1,101 @@
+"""kfp-tune's vocabularies, each defined once, with Katib's values on the wire.
+
+Every member is a ``str``, so it compares equal to, serialises as and prints as Katib's own
+spelling: ``TrialStatus.SUCCEEDED == "Succeeded"`` and ``json.dumps`` writes ``"Succeeded"``.
+Records written before these enums existed read back unchanged.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class WireEnum(str, Enum):
+    """A ``str`` enum that prints and formats as its value (Katib's spelling), on every Python."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self.value), spec)
+
+
+class TrialStatus(WireEnum):
+    """A trial's condition, as Katib names it (``Trial.status.conditions[].type``)."""
+
+    CREATED = "Created"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    METRICS_UNAVAILABLE = "MetricsUnavailable"
+    EARLY_STOPPED = "EarlyStopped"
+    KILLED = "Killed"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in TERMINAL_STATUSES
+
+    @property
+    def counts_as_failed(self) -> bool:
+        """Failed and MetricsUnavailable both count against maxFailedTrialCount, as in Katib."""
+        return self in FAILED_STATUSES
+
+
+TERMINAL_STATUSES: frozenset[TrialStatus] = frozenset(
+    {TrialStatus.SUCCEEDED, TrialStatus.FAILED, TrialStatus.METRICS_UNAVAILABLE, TrialStatus.EARLY_STOPPED, TrialStatus.KILLED}
+)
+FAILED_STATUSES: frozenset[TrialStatus] = frozenset({TrialStatus.FAILED, TrialStatus.METRICS_UNAVAILABLE})
+
+
+class LaunchPhase(WireEnum):
+    """How a trial's run ended, before its metrics are looked at (``ended.json``'s ``phase``)."""
+
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    EARLY_STOPPED = "EarlyStopped"
+
+
+class ExperimentPhase(WireEnum):
+    """The experiment's condition, as Katib names it."""
+
+    CREATED = "Created"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+
+class ObjectiveType(WireEnum):
+    """``spec.objective.type``."""
+
+    MINIMIZE = "minimize"
+    MAXIMIZE = "maximize"
+
+
+class CollectorKind(WireEnum):
+    """``spec.metricsCollectorSpec.collector.kind``: every kind Katib accepts."""
+
+    STDOUT = "StdOut"
+    FILE = "File"
+    TENSORFLOW_EVENT = "TensorFlowEvent"
+    PROMETHEUS_METRIC = "PrometheusMetric"
+    CUSTOM = "Custom"
+    PUSH = "Push"
+    NONE = "None"
+
+
+class RecordKind(WireEnum):
+    """The ``kind`` every stored JSON record carries (see :mod:`kfp_tune.core.records`)."""
+
+    EXPERIMENT = "Experiment"
+    ROUND = "Round"
+    TRIAL_STARTED = "TrialStarted"
+    TRIAL_ENDED = "TrialEnded"
+    TRIAL_RESULT = "TrialResult"
+    TRIAL_HEARTBEAT = "TrialHeartbeat"
+    PUSHED_METRICS = "PushedMetrics"
+    REPORTED_METRICS = "ReportedMetrics"
+    DECISION = "Decision"
+    EXPERIMENT_STATUS = "ExperimentStatus"
+    RUN_CLAIM = "RunClaim"
+    RUN_HEARTBEAT = "RunHeartbeat"
+    RUN_ENDED = "RunEnded"

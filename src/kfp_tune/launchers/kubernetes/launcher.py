@@ -1,0 +1,467 @@
+"""Run a trial as a Kubernetes resource: Job, TFJob, PyTorchJob, XGBoostJob, MPIJob or TrainJob.
+
+The launcher creates the rendered trial (see :func:`kfp_tune.launchers.kubernetes.manifests.prepare_manifest`)
+under its deterministic name, owned by a per-experiment anchor ConfigMap (never the launch-trial
+pod, which Argo removes), and follows it until the kind's success or failure condition holds.
+It then reads the primary pod's primary container log, and deletes the resource unless the
+template says ``retain``.
+
+Safe to call again: a second create of the same trial gets 409 and adopts the resource when its
+labels say it is this trial's; ``reattach`` follows a resource a dead launch-trial left. SIGTERM
+to launch-trial deletes the trial it is following. API errors: 429 and 5xx are retried with
+backoff; 403 and 404 become one error naming the resource and the permission.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping
+
+from kfp_tune.core import conditions
+from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
+from kfp_tune.core.naming import dns_label
+from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY
+from kfp_tune.launchers.kubernetes.kinds import KINDS, TrialKind, trial_kind
+from kfp_tune.launchers.kubernetes.manifests import ClusterSettings, prepare_manifest
+
+log = logging.getLogger(__name__)
+
+NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+TRAINJOB_CONTAINER = "node"
+
+
+class TrialInterrupted(BaseException):
+    """launch-trial got SIGTERM while it followed a trial (the run was stopped)."""
+
+
+@dataclass(frozen=True)
+class KubernetesConfig:
+    """The launcher's settings, from launch-trial's ``launcher_config`` JSON (camelCase keys).
+
+    ``{"kind": "kubernetes", "namespace": "team-a", "serviceAccounts": ["trainer"], "gpus": 1,
+    "nodeSelector": {...}, "tolerations": [...], "timeoutSeconds": 3600, "pollSeconds": 5,
+    "storeSecret": "mlpipeline-minio-artifact",
+    "metricsVolume": {"claimName": "kfp-tune-metrics", "mountPath": "/mnt/kfp-tune-metrics"}}``"""
+
+    namespace: str = ""
+    service_accounts: tuple[str, ...] = ("default",)
+    node_selector: Mapping[str, str] | None = None
+    tolerations: tuple[Mapping[str, Any], ...] = ()
+    gpus: int = 0
+    timeout_seconds: float | None = None
+    poll_seconds: float = 5.0
+    api_retry_seconds: float = 120.0
+    store_secret: str = ""
+    """A Secret (keys ``accesskey`` / ``secretkey``) whose values reach the trial as
+    ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``, by reference, for the Push collector."""
+    metrics_claim: str = ""
+    metrics_mount: str = ""
+    """File / TensorFlowEvent collectors: a PersistentVolumeClaim mounted in the trial at the
+    collector's folder (subPath ``<experiment>/<trial>``) and in launch-trial at this path."""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "KubernetesConfig":
+        known = {"kind", "namespace", "serviceAccounts", "nodeSelector", "tolerations", "gpus", "timeoutSeconds", "pollSeconds", "apiRetrySeconds", "storeSecret", "metricsVolume"}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"launcher_config: unknown key(s) {unknown}; expected some of {sorted(known)}")
+        namespace = str(data.get("namespace") or (NAMESPACE_FILE.read_text().strip() if NAMESPACE_FILE.exists() else "default"))
+        return cls(
+            namespace=namespace,
+            service_accounts=tuple(data.get("serviceAccounts") or ("default",)),
+            node_selector=data.get("nodeSelector"),
+            tolerations=tuple(data.get("tolerations") or ()),
+            gpus=int(data.get("gpus") or 0),
+            timeout_seconds=float(data["timeoutSeconds"]) if data.get("timeoutSeconds") else None,
+            poll_seconds=float(data.get("pollSeconds", 5.0)),
+            api_retry_seconds=float(data.get("apiRetrySeconds", 120.0)),
+            store_secret=str(data.get("storeSecret") or ""),
+            metrics_claim=str((data.get("metricsVolume") or {}).get("claimName") or ""),
+            metrics_mount=str((data.get("metricsVolume") or {}).get("mountPath") or ""),
+        )
+
+
+class KubernetesLauncher(Launcher):
+    def __init__(self, config: KubernetesConfig, api_client: Any = None, env: Mapping[str, str] | None = None):
+        """``api_client``: a ``kubernetes.client.ApiClient`` (default: in-cluster config, else
+        ~/.kube/config). ``env``: what the trial gets to report to the store (Push)."""
+        self.config = config
+        self._api_client = api_client
+        self.env = dict(env or {})
+
+    @property
+    def namespace(self) -> str:
+        """Where trials are created (what ``${trialSpec.Namespace}`` becomes)."""
+        return self.config.namespace
+
+    # --- the Kubernetes API, with retries and clear errors ------------------------------------
+
+    @property
+    def api(self) -> Any:
+        if self._api_client is None:
+            from kubernetes import client, config
+
+            try:
+                config.load_incluster_config()
+            except config.ConfigException:
+                config.load_kube_config()
+            self._api_client = client.ApiClient()
+        return self._api_client
+
+    def _custom(self) -> Any:
+        from kubernetes import client
+
+        return client.CustomObjectsApi(self.api)
+
+    def _core(self) -> Any:
+        from kubernetes import client
+
+        return client.CoreV1Api(self.api)
+
+    def _call(self, verb: str, resource: str, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call the API; retry 429, 5xx and lost connections with backoff (honouring
+        Retry-After) for up to ``api_retry_seconds``; 403 and 404 (other than a missing
+        object, which the caller handles) become one clear error."""
+        from kubernetes.client.exceptions import ApiException
+
+        deadline = time.monotonic() + self.config.api_retry_seconds
+        attempt = 0
+        where = f"{resource} {name!r} in namespace {self.config.namespace!r}" if name else f"{resource} in namespace {self.config.namespace!r}"
+        while True:
+            attempt += 1
+            try:
+                return fn(*args, **kwargs)
+            except ApiException as exc:
+                status = int(exc.status or 0)
+                if status == 403:
+                    raise KfpTuneError(
+                        f"Kubernetes refused to {verb} {where} (403 Forbidden): the launch-trial service account needs "
+                        f"'{verb}' on {resource} in that namespace (see manifests/rbac.yaml)"
+                    ) from None
+                if status not in (429, 500, 502, 503, 504) or time.monotonic() >= deadline:
+                    raise
+                wait = _retry_after(exc) or min(10.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
+            except Exception as exc:  # a lost connection, a reset: the API server may be restarting
+                if time.monotonic() >= deadline or not _is_connection_error(exc):
+                    raise
+                wait = min(10.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
+            log.warning("Kubernetes %s %s: retrying in %.1f s (attempt %d)", verb, where, wait, attempt)
+            time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
+
+    # --- anchor and resources -----------------------------------------------------------------
+
+    def anchor_name(self, experiment: str) -> str:
+        return dns_label(f"kfp-tune-{experiment}")
+
+    def anchor(self, experiment: str) -> dict[str, Any]:
+        """The experiment's anchor ConfigMap (created on first use): every trial resource is
+        owned by it, so deleting it removes them all, and only what it owns is ever swept."""
+        from kubernetes.client.exceptions import ApiException
+
+        core, name = self._core(), self.anchor_name(experiment)
+        body = {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": name, "labels": {f"{LABEL_PREFIX}/experiment": experiment, f"{LABEL_PREFIX}/managed-by": MANAGED_BY}},
+            "data": {"experiment": experiment, "about": "kfp-tune owns its trials through this object; deleting it deletes them"},
+        }
+        try:
+            created = self._call("create", "configmaps", name, core.create_namespaced_config_map, self.config.namespace, body)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise self._api_error("create", "configmaps", name, exc) from None
+            created = self._call("get", "configmaps", name, core.read_namespaced_config_map, name, self.config.namespace)
+        data = self.api.sanitize_for_serialization(created)
+        labels = data["metadata"].get("labels") or {}
+        if labels.get(f"{LABEL_PREFIX}/managed-by") != MANAGED_BY or labels.get(f"{LABEL_PREFIX}/experiment") != experiment:
+            raise KfpTuneError(f"configmap {name!r} in namespace {self.config.namespace!r} exists and is not kfp-tune's anchor for experiment {experiment!r}")
+        return data
+
+    def settings(self) -> ClusterSettings:
+        env: list[tuple[str, Any]] = list(self.env.items())
+        if self.config.store_secret:
+            for key, variable in (("accesskey", "AWS_ACCESS_KEY_ID"), ("secretkey", "AWS_SECRET_ACCESS_KEY")):
+                env.append((variable, {"secretKeyRef": {"name": self.config.store_secret, "key": key}}))
+        return ClusterSettings(
+            namespace=self.config.namespace,
+            service_accounts=self.config.service_accounts,
+            node_selector=self.config.node_selector,
+            tolerations=self.config.tolerations,
+            gpus=self.config.gpus,
+            env=tuple(env),
+            metrics_claim=self.config.metrics_claim,
+        )
+
+    def prepare(self, trial: TrialRun, owner: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The manifest to create (ValueError if refused). Env for the trial: its names in the
+        store, so it can report metrics (Push) or upload metrics files."""
+        labels = dict((trial.manifest.get("metadata") or {}).get("labels") or {})
+        settings = self.settings()
+        settings = dataclasses.replace(settings, env=settings.env + (("KFP_TUNE_EXPERIMENT", trial.experiment), ("KFP_TUNE_TRIAL", trial.trial)))
+        metrics = (trial.metrics_path, trial.metrics_path_kind, self._metrics_sub_path(trial)) if trial.metrics_path else None
+        return prepare_manifest(trial.manifest, trial.primary_container, settings, labels, owner, metrics)
+
+    def _metrics_sub_path(self, trial: TrialRun) -> str:
+        return f"{trial.experiment}/{trial.trial}"
+
+    def _metrics_files(self, trial: TrialRun) -> dict[str, bytes]:
+        """What the trial wrote to its metrics folder, read through launch-trial's own mount of
+        the shared claim."""
+        if not trial.metrics_path or not self.config.metrics_mount:
+            return {}
+        from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
+
+        _, relative = metrics_root(trial.manifest, trial.primary_container, trial.metrics_path, trial.metrics_path_kind)
+        return read_metrics_files(Path(self.config.metrics_mount) / self._metrics_sub_path(trial) / relative, trial.metrics_path_kind)
+
+    def _owner(self, anchor: Mapping[str, Any]) -> dict[str, Any]:
+        meta = anchor["metadata"]
+        return {"apiVersion": "v1", "kind": "ConfigMap", "name": meta["name"], "uid": meta["uid"], "controller": False, "blockOwnerDeletion": False}
+
+    def _api_error(self, verb: str, resource: str, name: str, exc: Any) -> KfpTuneError:
+        status = int(getattr(exc, "status", 0) or 0)
+        if status == 404 and verb in ("create", "list"):
+            return KfpTuneError(f"Kubernetes has no {resource} in namespace {self.config.namespace!r} to {verb} (404): is the namespace there, and the operator that serves {resource} installed?")
+        return KfpTuneError(f"Kubernetes {verb} {resource} {name!r} in namespace {self.config.namespace!r} failed: {status} {getattr(exc, 'reason', '')}")
+
+    def _get(self, kind: TrialKind, name: str) -> dict[str, Any] | None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            return self._call("get", kind.resource, name, self._custom().get_namespaced_custom_object, kind.group, kind.version, self.config.namespace, kind.plural, name)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise self._api_error("get", kind.resource, name, exc) from None
+
+    def _delete(self, kind: TrialKind, name: str) -> None:
+        from kubernetes.client.exceptions import ApiException
+
+        try:
+            self._call(
+                "delete", kind.resource, name, self._custom().delete_namespaced_custom_object,
+                kind.group, kind.version, self.config.namespace, kind.plural, name, propagation_policy="Background",
+            )
+            log.info("deleted %s %s", kind.resource, name)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise self._api_error("delete", kind.resource, name, exc) from None
+
+    def create_or_adopt(self, manifest: dict[str, Any]) -> dict[str, Any]:
+        """Create the trial resource; on 409 adopt the one there if its labels say it is this
+        trial's, else refuse (a name clash with something kfp-tune does not own)."""
+        from kubernetes.client.exceptions import ApiException
+
+        kind, name = trial_kind(manifest), manifest["metadata"]["name"]
+        try:
+            return self._call("create", kind.resource, name, self._custom().create_namespaced_custom_object, kind.group, kind.version, self.config.namespace, kind.plural, manifest)
+        except ApiException as exc:
+            if exc.status != 409:
+                raise self._api_error("create", kind.resource, name, exc) from None
+        existing = self._get(kind, name)
+        if existing is None:  # deleted between the 409 and the read: create again
+            return self.create_or_adopt(manifest)
+        if not _is_ours(existing, manifest):
+            raise KfpTuneError(f"{kind.resource} {name!r} in namespace {self.config.namespace!r} exists and is not this kfp-tune trial's (its labels differ); it is left alone")
+        log.info("adopted %s %s, created before", kind.resource, name)
+        return existing
+
+    # --- running a trial ------------------------------------------------------------------------
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        try:
+            self.prepare(trial)  # refusals before any API call
+        except ValueError as exc:
+            return LaunchOutcome("Failed", reason="TrialRefused", message=str(exc))
+        manifest = self.prepare(trial, self._owner(self.anchor(trial.experiment)))
+        self.create_or_adopt(manifest)
+        return self._follow(trial, manifest)
+
+    def reattach(self, trial: TrialRun) -> LaunchOutcome | None:
+        """Follow a trial a dead launch-trial started; None when its resource is gone."""
+        kind = trial_kind(trial.manifest)
+        if self._get(kind, trial.trial) is None:
+            return None
+        try:
+            manifest = self.prepare(trial)
+        except ValueError as exc:
+            return LaunchOutcome("Failed", reason="TrialRefused", message=str(exc))
+        return self._follow(trial, manifest)
+
+    def _follow(self, trial: TrialRun, manifest: dict[str, Any]) -> LaunchOutcome:
+        kind, name = trial_kind(manifest), manifest["metadata"]["name"]
+        timeout = self.config.timeout_seconds
+        started = time.monotonic()
+        with _sigterm_raises():
+            try:
+                outcome = self._wait(trial, kind, name, started, timeout)
+            except TrialInterrupted:
+                log.warning("launch-trial was stopped: deleting trial %s", name)
+                self._delete(kind, name)
+                raise
+        if not trial.retain:
+            self._delete(kind, name)
+        files = self._metrics_files(trial)
+        return dataclasses.replace(outcome, files=files) if files else outcome
+
+    def _wait(self, trial: TrialRun, kind: TrialKind, name: str, started: float, timeout: float | None) -> LaunchOutcome:
+        success = trial.success_condition
+        failure = trial.failure_condition
+        while True:
+            resource = self._get(kind, name)
+            if resource is None:
+                return LaunchOutcome("Failed", reason="TrialDeleted", message=f"{kind.resource} {name!r} was deleted before it finished")
+            if success and conditions.holds(success, resource):
+                return LaunchOutcome("Succeeded", logs=self._logs(trial, kind, name))
+            if failure and conditions.holds(failure, resource):
+                return LaunchOutcome("Failed", reason=_failed_reason(resource), message=_failed_message(resource), logs=self._logs(trial, kind, name))
+            if timeout is not None and time.monotonic() - started >= timeout:
+                logs = self._logs(trial, kind, name)
+                self._delete(kind, name)
+                return LaunchOutcome("Failed", reason="DeadlineExceeded", message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted", logs=logs)
+            if trial.should_stop is not None:
+                logs = self._logs(trial, kind, name)
+                text = next(iter(logs.values()), "")
+                if text and trial.should_stop(text):
+                    self._delete(kind, name)
+                    return LaunchOutcome("EarlyStopped", reason="EarlyStopped", message="stopped early: the early stopping rule judged it worse than the completed trials", logs=logs)
+            time.sleep(self.config.poll_seconds)
+
+    def primary_pod(self, trial: TrialRun, kind: TrialKind, name: str) -> str:
+        """The primary pod's name: the kind's job-name label plus ``primaryPodLabels``."""
+        selector = ",".join(f"{k}={v}" for k, v in {kind.job_name_label: name, **trial.primary_pod_labels}.items())
+        pods = self._call("list", "pods", "", self._core().list_namespaced_pod, self.config.namespace, label_selector=selector)
+        names = sorted(p.metadata.name for p in pods.items)
+        return names[0] if names else ""
+
+    def _logs(self, trial: TrialRun, kind: TrialKind, name: str) -> dict[str, str]:
+        """The primary container's log, as the store keeps it ({} before the pod exists)."""
+        from kubernetes.client.exceptions import ApiException
+
+        pod = self.primary_pod(trial, kind, name)
+        if not pod:
+            return {}
+        container = TRAINJOB_CONTAINER if kind.kind == "TrainJob" else trial.primary_container
+        try:
+            text = self._call("get", "pods/log", pod, self._core().read_namespaced_pod_log, pod, self.config.namespace, container=container)
+        except ApiException as exc:
+            if exc.status in (400, 404):  # the container has not started, or the pod is gone
+                return {}
+            raise self._api_error("get", "pods/log", pod, exc) from None
+        return {trial.primary_container: text or ""}
+
+    # --- cleanup ------------------------------------------------------------------------------
+
+    def owned_resources(self, experiment: str) -> Iterator[tuple[TrialKind, dict[str, Any]]]:
+        """Every trial resource of the experiment that kfp-tune owns: its labels say so and the
+        experiment's anchor is among its owners. Kinds whose API is not served are skipped."""
+        from kubernetes.client.exceptions import ApiException
+
+        anchor_uid = None
+        try:
+            anchor = self._call("get", "configmaps", self.anchor_name(experiment), self._core().read_namespaced_config_map, self.anchor_name(experiment), self.config.namespace)
+            anchor_uid = anchor.metadata.uid
+        except ApiException as exc:
+            if exc.status != 404:
+                raise self._api_error("get", "configmaps", self.anchor_name(experiment), exc) from None
+            return
+        selector = f"{LABEL_PREFIX}/managed-by={MANAGED_BY},{LABEL_PREFIX}/experiment={experiment}"
+        seen: set[tuple[str, str]] = set()
+        for kind in KINDS.values():
+            if (kind.group, kind.plural) in seen:
+                continue
+            seen.add((kind.group, kind.plural))
+            try:
+                listed = self._call("list", kind.resource, "", self._custom().list_namespaced_custom_object, kind.group, kind.version, self.config.namespace, kind.plural, label_selector=selector)
+            except ApiException as exc:
+                if exc.status == 404:
+                    continue  # that operator is not installed
+                raise self._api_error("list", kind.resource, "", exc) from None
+            for item in listed.get("items", []):
+                owners = (item.get("metadata") or {}).get("ownerReferences") or []
+                if any(o.get("uid") == anchor_uid for o in owners):
+                    yield kind, item
+
+    def sweep(self, experiment: str, keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
+        """Delete the experiment's trial resources left behind (a killed run, ``retain`` off),
+        except the trials in ``keep`` (still running). Never touches what it does not own."""
+        deleted = []
+        for kind, item in list(self.owned_resources(experiment)):
+            labels = item["metadata"].get("labels") or {}
+            if labels.get(f"{LABEL_PREFIX}/trial") in keep:
+                continue
+            self._delete(kind, item["metadata"]["name"])
+            deleted.append(item["metadata"]["name"])
+        return deleted
+
+
+def _is_ours(existing: Mapping[str, Any], manifest: Mapping[str, Any]) -> bool:
+    want = manifest["metadata"]["labels"]
+    have = (existing.get("metadata") or {}).get("labels") or {}
+    keys = (f"{LABEL_PREFIX}/managed-by", f"{LABEL_PREFIX}/experiment", f"{LABEL_PREFIX}/trial")
+    return all(have.get(k) == want.get(k) for k in keys)
+
+
+def _failed_condition(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    for condition in (resource.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Failed" and condition.get("status") == "True":
+            return condition
+    return {}
+
+
+def _failed_reason(resource: Mapping[str, Any]) -> str:
+    return str(_failed_condition(resource).get("reason") or "Failed")
+
+
+def _failed_message(resource: Mapping[str, Any]) -> str:
+    return str(_failed_condition(resource).get("message") or "the trial's failure condition holds")
+
+
+def _retry_after(exc: Any) -> float | None:
+    headers = getattr(exc, "headers", None) or {}
+    value = headers.get("Retry-After") if hasattr(headers, "get") else None
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _is_connection_error(exc: Exception) -> bool:
+    import urllib3.exceptions
+
+    return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError))
+
+
+class _sigterm_raises:
+    """Within the block, SIGTERM raises TrialInterrupted (main thread only; elsewhere a no-op)."""
+
+    def __enter__(self) -> None:
+        self._previous: Any = None
+        if threading.current_thread() is threading.main_thread():
+            def raise_interrupted(signum: int, frame: Any) -> None:
+                raise TrialInterrupted()
+
+            self._previous = signal.signal(signal.SIGTERM, raise_interrupted)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+def launcher_env(store_uri: str, s3_endpoint: str = "") -> dict[str, str]:
+    """Env the Kubernetes launcher gives every trial so it can report to the store."""
+    env = {"KFP_TUNE_STORE": store_uri}
+    if s3_endpoint:
+        env["KFP_TUNE_S3_ENDPOINT"] = s3_endpoint
+    return env
+
+
+__all__ = ["KubernetesLauncher", "KubernetesConfig", "TrialInterrupted", "launcher_env"]

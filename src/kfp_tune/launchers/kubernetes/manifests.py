@@ -1,0 +1,105 @@
+"""The manifest the Kubernetes launcher creates for a trial: the rendered template with its
+namespace, labels, owner, service account, accelerator settings, env and metrics volume, and
+every refused setting checked. Pure: no Kubernetes client here; ``kfp-tune render`` prints it."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from kfp_tune.core.template import primary_container, unsafe_settings
+from kfp_tune.launchers.kubernetes.kinds import pod_templates, trial_kind
+from kfp_tune.launchers.metrics_files import metrics_root
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    """What the Kubernetes launcher adds to every trial it creates (from its config)."""
+
+    namespace: str
+    service_accounts: tuple[str, ...] = ("default",)
+    """Service accounts a trial may name; the first is used when it names none."""
+    node_selector: Mapping[str, str] | None = None
+    tolerations: tuple[Mapping[str, Any], ...] = ()
+    gpus: int = 0
+    """``nvidia.com/gpu`` for the primary container when the template asks for none (KFP's
+    task-level accelerator settings, forwarded)."""
+    env: tuple[tuple[str, Any], ...] = ()
+    """Env for the primary container: (name, value) or (name, {"secretKeyRef": ...})."""
+    metrics_claim: str = ""
+    """File / TensorFlowEvent collectors on a cluster: a PersistentVolumeClaim, shared with
+    launch-trial, where the trial's metrics folder lives (subPath ``<experiment>/<trial>``)."""
+
+
+def prepare_manifest(
+    manifest: Mapping[str, Any],
+    primary_container_name: str,
+    settings: ClusterSettings,
+    labels: Mapping[str, str],
+    owner: Mapping[str, Any] | None = None,
+    metrics: tuple[str, str, str] | None = None,
+) -> dict[str, Any]:
+    """The resource to create: the rendered trial with namespace, labels (on the resource and its
+    pod templates), owner reference, service account, ``automountServiceAccountToken: false``
+    unless the template asks for it, accelerator settings where the template has none, and the
+    launcher's env on the primary container; with ``metrics`` (collector path, its kind, the
+    subPath) the metrics claim mounted where the trial writes them. ValueError for anything
+    refused."""
+    out = copy.deepcopy(dict(manifest))
+    trial_kind(out)
+    problems = unsafe_settings(out)
+    if problems:
+        raise ValueError("; ".join(f"{p.path}: {p.message}" for p in problems))
+    metadata = out.setdefault("metadata", {})
+    metadata["namespace"] = settings.namespace
+    metadata.setdefault("labels", {}).update(labels)
+    if owner is not None:
+        metadata["ownerReferences"] = [dict(owner)]
+    for path, template in pod_templates(out):
+        template.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
+        pod = template.setdefault("spec", {})
+        account = pod.get("serviceAccountName") or pod.get("serviceAccount")
+        if account and account not in settings.service_accounts:
+            raise ValueError(f"{path}.spec.serviceAccountName: {account!r} is not in the launcher's allowed service accounts {list(settings.service_accounts)}")
+        pod.setdefault("serviceAccountName", settings.service_accounts[0] if settings.service_accounts else "default")
+        pod.setdefault("automountServiceAccountToken", False)
+        if settings.node_selector and "nodeSelector" not in pod:
+            pod["nodeSelector"] = dict(settings.node_selector)
+        if settings.tolerations and "tolerations" not in pod:
+            pod["tolerations"] = [dict(t) for t in settings.tolerations]
+    container = primary_container(out, primary_container_name)
+    if container is None:
+        raise ValueError(f"no container named {primary_container_name!r} in the trial manifest")
+    if settings.gpus:
+        resources = container.setdefault("resourcesPerNode" if out.get("kind") == "TrainJob" else "resources", {})
+        limits = resources.setdefault("limits", {})
+        limits.setdefault("nvidia.com/gpu", settings.gpus)
+    if metrics is not None:
+        _mount_metrics(out, primary_container_name, container, settings, *metrics)
+    env = container.setdefault("env", [])
+    present = {item.get("name") for item in env}
+    for name, value in settings.env:
+        if name not in present:
+            env.append({"name": name, "valueFrom": dict(value)} if isinstance(value, Mapping) else {"name": name, "value": str(value)})
+    return out
+
+
+METRICS_VOLUME = "kfp-tune-metrics"
+
+
+def _mount_metrics(manifest: dict[str, Any], container_name: str, container: dict[str, Any], settings: ClusterSettings, path: str, kind: str, sub_path: str) -> None:
+    if not settings.metrics_claim:
+        raise ValueError(
+            "the File and TensorFlowEvent collectors on Kubernetes need a shared volume for the trial's metrics: "
+            "set metricsVolume in the launcher config (a PersistentVolumeClaim also mounted in launch-trial), "
+            "or use the StdOut or Push collector"
+        )
+    if manifest.get("kind") == "TrainJob":
+        raise ValueError("the File and TensorFlowEvent collectors are not supported with a TrainJob trial here (its pods come from the runtime); use StdOut or Push")
+    root, _ = metrics_root(manifest, container_name, path, kind)
+    container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
+    for _, template in pod_templates(manifest):
+        volumes = template.setdefault("spec", {}).setdefault("volumes", [])
+        if not any(v.get("name") == METRICS_VOLUME for v in volumes):
+            volumes.append({"name": METRICS_VOLUME, "persistentVolumeClaim": {"claimName": settings.metrics_claim}})

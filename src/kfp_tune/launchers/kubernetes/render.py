@@ -1,0 +1,47 @@
+"""``kfp-tune render``: the resource the Kubernetes launcher would create for one trial, with no
+cluster and no API call."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from kfp_tune.core.naming import trial_name as make_trial_name
+from kfp_tune.core.space import search_space_of
+from kfp_tune.core.state import TrialState
+from kfp_tune.core.trials import trial_run
+from kfp_tune.launchers.kubernetes.launcher import KubernetesConfig, KubernetesLauncher
+
+
+def render_manifest(
+    experiment: Any,
+    assignment: Mapping[str, str] | None = None,
+    trial_name: str = "",
+    config: KubernetesConfig | None = None,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """The resource the launcher would create for one trial, with no API call: ``assignment``
+    gives parameter values (Katib's strings; each is checked against its feasible space; a
+    parameter left out takes its first value: min, or the first of its list). The owner
+    reference is left out: the anchor's uid is known only in the cluster."""
+    space = search_space_of(experiment.spec.parameters)
+    given = dict(assignment or {})
+    unknown = sorted(set(given) - set(space.names))
+    if unknown:
+        raise ValueError(f"--assign {unknown[0]}: not a parameter of the experiment; expected one of {space.names}")
+    values: dict[str, str] = {}
+    for parameter in space:
+        if parameter.name in given:
+            try:
+                typed = parameter.parse(given[parameter.name])
+            except ValueError as exc:
+                raise ValueError(f"--assign {parameter.name}: {exc}") from None
+            if not parameter.contains(typed):
+                raise ValueError(f"--assign {parameter.name}={given[parameter.name]}: outside its feasible space")
+            values[parameter.name] = given[parameter.name]
+        else:
+            values[parameter.name] = parameter.format(parameter.value_at(0))
+    name = trial_name or make_trial_name(experiment.name, "render", 0)
+    config = config or KubernetesConfig(namespace="default")
+    state = TrialState(name=name, index=0, round="", assignment=values, created="")
+    launcher = KubernetesLauncher(config, env=env)
+    return launcher.prepare(trial_run(experiment, state, config.namespace))

@@ -1,0 +1,46 @@
+"""Where a File or TensorFlowEvent collector's metrics land: the folder a launcher gives the
+trial (a temporary folder locally, a shared volume on a cluster) and reading it back."""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path
+from typing import Any, Mapping
+
+from kfp_tune.core.template import primary_container
+
+
+def metrics_root(manifest: Mapping[str, Any], container_name: str, path: str, kind: str) -> tuple[str, str]:
+    """(folder to give the trial, the collector path relative to it) for a File or
+    TensorFlowEvent collector: the shortest folder above the path that the command names
+    (``--log-path=/logs`` with a collector path ``/logs/test``), else the path's own folder."""
+    path = posixpath.normpath(path)
+    base = path if kind == "Directory" else posixpath.dirname(path)
+    container = primary_container(manifest, container_name) or {}
+    texts = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+    texts += [str(item.get("value", "")) for item in container.get("env") or []]
+    root = ancestor = base
+    while ancestor not in ("/", ""):
+        if any(_names_path(text, ancestor) for text in texts):
+            root = ancestor
+        ancestor = posixpath.dirname(ancestor)
+    return root, posixpath.relpath(path, root)
+
+
+def read_metrics_files(local: Path, kind: str) -> dict[str, bytes]:
+    """What a trial wrote to its metrics path, seen at ``local``: a File collector's file under
+    its own name, or every file in a Directory by its path below it."""
+    if kind != "Directory":
+        return {local.name: local.read_bytes()} if local.is_file() else {}
+    return {p.relative_to(local).as_posix(): p.read_bytes() for p in sorted(local.rglob("*")) if p.is_file()}
+
+
+def _names_path(text: str, path: str) -> bool:
+    """Whether an argument names the path (alone, or after ``=``), or a file under it."""
+    starts = [0] + ([text.find("=" + path) + 1] if "=" + path in text else [])
+    for start in starts:
+        if text.startswith(path, start):
+            end = start + len(path)
+            if end == len(text) or text[end] == "/":
+                return True
+    return False

@@ -1,0 +1,46 @@
+"""Progress while an experiment runs: the store read every so often, for the CLI's progress bar,
+whichever engine runs the trials (this process, or a kfp.local subprocess)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable
+
+from kfp_tune.core.decision import best_trial
+from kfp_tune.core.interfaces import Store
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.spec import Experiment
+from kfp_tune.core.state import load_state
+
+
+class ProgressWatcher:
+    """Reads the store every so often and reports finished trials; drives a progress bar while an
+    engine runs (in this process, or in a kfp.local subprocess)."""
+
+    def __init__(self, store: Store, experiment: Experiment, update: Callable[[int, dict[str, Any]], None], interval: float = 0.5):
+        self.store, self.experiment, self.update, self.interval = store, experiment, update, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
+
+    def __enter__(self) -> "ProgressWatcher":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.poll()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.poll()
+
+    def poll(self) -> None:
+        records = ExperimentRecords(self.store, self.experiment.name)
+        try:
+            state = load_state(records)
+        except Exception:  # not created yet, or mid-write on a slow store: try again next tick
+            return
+        done = sum(1 for t in state.trials if t.is_terminal)
+        best = best_trial(state)
+        self.update(done, {"best": best.metrics if best else {}})

@@ -1,0 +1,265 @@
+"""What people read about an experiment: a Markdown trial table and a self-contained HTML page
+with plots, the status summary (``kfp-tune status``, ``run --json``) and the trial rows
+(``kfp-tune trials``).
+
+decide-stop writes both as KFP artifacts after every round, so the KFP UI shows how the search
+goes while it runs (as Katib's UI does); ``kfp-tune report NAME`` writes them from the store.
+Parameter values are the user's strings and may hold anything: every value is escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from kfp_tune.core.decision import best_trial, count_trials
+from kfp_tune.core.interfaces import Store
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import ExperimentState, load_state
+
+MAX_PARAMETER_PANELS = 12
+"""Parameters plotted against the objective, one panel each; the table lists them all."""
+
+
+@dataclass
+class ExperimentReport:
+    """What both reports show, read once from the store."""
+
+    state: ExperimentState
+    phase: str
+    reason: str
+    message: str
+
+    @property
+    def objective(self) -> str:
+        assert self.state.experiment.spec.objective is not None
+        return self.state.experiment.spec.objective.objective_metric_name
+
+    @property
+    def minimize(self) -> bool:
+        assert self.state.experiment.spec.objective is not None
+        return self.state.experiment.spec.objective.type == "minimize"
+
+    @property
+    def best_name(self) -> str | None:
+        best = best_trial(self.state)
+        return None if best is None else best.name
+
+    @property
+    def parameter_names(self) -> list[str]:
+        return [p.name for p in self.state.experiment.spec.parameters]
+
+    @property
+    def metric_names(self) -> list[str]:
+        names = self.state.experiment.spec.objective.metric_names  # type: ignore[union-attr]
+        return names + sorted({m for t in self.state.trials for m in t.metrics} - set(names))
+
+
+def load_report(store: Store, experiment_name: str) -> ExperimentReport:
+    """The experiment's state and its last saved status (or, before any, the status it has now)."""
+    from kfp_tune.core.decision import decide
+
+    records = ExperimentRecords(store, experiment_name)
+    state = load_state(records)
+    saved = records.read(records.status_key(), "ExperimentStatus")
+    if saved is not None:
+        status = saved["status"]
+        return ExperimentReport(state, status["phase"], status["reason"], status["message"])
+    fresh = decide(state, rounds_left=1)
+    return ExperimentReport(state, fresh.phase, fresh.reason, fresh.message)
+
+
+def _number(value: float) -> str:
+    return f"{value:.6g}"
+
+
+def _markdown_cell(text: str) -> str:
+    """A value that cannot break the table: pipes and backslashes escaped, one line."""
+    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+    return html.escape(text, quote=False).replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
+
+
+def markdown_table(report: ExperimentReport) -> str:
+    """The trial table: name, status, parameters, metrics; the best trial marked."""
+    state, best = report.state, report.best_name
+    params, metrics = report.parameter_names, report.metric_names
+    direction = "minimize" if report.minimize else "maximize"
+    lines = [
+        f"### Experiment {_markdown_cell(state.name)}: {report.phase} ({_markdown_cell(report.reason)})",
+        "",
+        f"{_markdown_cell(report.message)}",
+        "",
+        f"Objective: {direction} `{_markdown_cell(report.objective)}`; {len(state.trials)} trial(s)"
+        + (f"; best: **{_markdown_cell(best)}**" if best else ""),
+        "",
+        "| trial | status | " + " | ".join(_markdown_cell(p) for p in params + metrics) + " |",
+        "|---|---|" + "---|" * len(params) + "---:|" * len(metrics),
+    ]
+    for trial in state.trials:
+        name = _markdown_cell(trial.name)
+        cells = [f"**{name}** (best)" if trial.name == best else name, trial.status]
+        cells += [_markdown_cell(trial.assignment.get(p, "")) for p in params]
+        cells += [_number(trial.metrics[m]) if m in trial.metrics else "" for m in metrics]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _figure_png(figure: Any) -> str:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _objective_points(report: ExperimentReport) -> list[tuple[int, float, str]]:
+    points = []
+    for trial in report.state.trials:
+        value = report.state.objective_value(trial)
+        if value is not None and math.isfinite(value):
+            points.append((trial.index, value, trial.name))
+    return points
+
+
+def objective_plot(report: ExperimentReport) -> Any:
+    """The objective of each trial in creation order, and the best so far."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 3.6))
+    axes = figure.add_subplot()
+    points = _objective_points(report)
+    if points:
+        xs, ys = [p[0] for p in points], [p[1] for p in points]
+        pick = min if report.minimize else max
+        best_so_far = [pick(ys[: i + 1]) for i in range(len(ys))]
+        axes.scatter(xs, ys, s=18, color="#4477aa", label="trial", zorder=3)
+        axes.step(xs, best_so_far, where="post", color="#cc6677", label="best so far")
+        goal = report.state.experiment.spec.objective.goal  # type: ignore[union-attr]
+        if goal is not None:
+            axes.axhline(goal, color="#999933", linestyle="--", linewidth=1, label="goal")
+        axes.legend(loc="best", fontsize=8)
+    else:
+        axes.text(0.5, 0.5, "no trial has reported the objective yet", ha="center", va="center", transform=axes.transAxes)
+    axes.set_xlabel("trial (in the order created)")
+    axes.set_ylabel(report.objective)
+    axes.grid(alpha=0.3)
+    return figure
+
+
+def parameter_plot(report: ExperimentReport) -> Any:
+    """One panel per parameter: its value against the objective, the best trial marked."""
+    from matplotlib.figure import Figure
+
+    parameters = report.state.experiment.spec.parameters[:MAX_PARAMETER_PANELS]
+    columns = min(3, max(1, len(parameters)))
+    rows = max(1, math.ceil(len(parameters) / columns))
+    figure = Figure(figsize=(3.4 * columns, 2.8 * rows))
+    by_name = {t.name: t for t in report.state.trials}
+    points = _objective_points(report)
+    best = report.best_name
+    for i, parameter in enumerate(parameters):
+        axes = figure.add_subplot(rows, columns, i + 1)
+        raw = [by_name[name].assignment.get(parameter.name, "") for _, _, name in points]
+        ys = [value for _, value, _ in points]
+        if parameter.parameter_type in ("double", "int"):
+            xs: list[float] = [float(v) for v in raw]
+            low = float(parameter.feasible_space.min) if parameter.feasible_space.min is not None else None
+            high = float(parameter.feasible_space.max) if parameter.feasible_space.max is not None else None
+            if low is not None and high is not None and low > 0 and high / low >= 100:
+                axes.set_xscale("log")
+        else:
+            choices = [str(c) for c in (parameter.feasible_space.list or [])]
+            positions = {choice: k for k, choice in enumerate(choices)}
+            xs = [float(positions.get(v, len(choices))) for v in raw]
+            axes.set_xticks(range(len(choices)))
+            axes.set_xlim(-0.5, len(choices) - 0.5)
+            axes.set_xticklabels([c if len(c) <= 12 else c[:11] + "…" for c in choices], rotation=30, fontsize=7)
+        axes.scatter(xs, ys, s=14, color="#4477aa")
+        for x, (_, y, name) in zip(xs, points):
+            if name == best:
+                axes.scatter([x], [y], s=80, facecolors="none", edgecolors="#cc6677", linewidths=1.5)
+        axes.set_title(parameter.name, fontsize=9)
+        axes.tick_params(labelsize=7)
+        if i % columns == 0:
+            axes.set_ylabel(report.objective, fontsize=8)
+    figure.tight_layout()
+    return figure
+
+
+def html_report(report: ExperimentReport) -> str:
+    """One HTML page with no outside references: plots embedded as PNG, the trial table."""
+    state, best = report.state, report.best_name
+    params, metrics = report.parameter_names, report.metric_names
+    esc = html.escape
+    head = "".join(f"<th>{esc(h)}</th>" for h in ["trial", "status", *params, *metrics])
+    body = []
+    for trial in state.trials:
+        cells = [esc(trial.name) + (" <b>(best)</b>" if trial.name == best else ""), esc(trial.status)]
+        cells += [esc(trial.assignment.get(p, "")) for p in params]
+        cells += [_number(trial.metrics[m]) if m in trial.metrics else "" for m in metrics]
+        row_class = ' class="best"' if trial.name == best else ""
+        body.append(f"<tr{row_class}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    direction = "minimize" if report.minimize else "maximize"
+    plots = [("Objective per trial", objective_plot(report))]
+    if params:
+        plots.append(("Parameters against the objective", parameter_plot(report)))
+    images = "".join(f'<h2>{esc(title)}</h2><img alt="{esc(title)}" src="data:image/png;base64,{_figure_png(fig)}">' for title, fig in plots)
+    return (
+        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+        f"<title>kfp-tune: {esc(state.name)}</title>"
+        "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:13px}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}tr.best{background:#fdf1c4}"
+        "img{max-width:100%}</style></head><body>"
+        f"<h1>Experiment {esc(state.name)}: {esc(report.phase)}</h1>"
+        f"<p>{esc(report.reason)}: {esc(report.message)}</p>"
+        f"<p>Objective: {direction} <code>{esc(report.objective)}</code>; {len(state.trials)} trial(s)"
+        + (f"; best: <b>{esc(best)}</b>" if best else "")
+        + "</p>"
+        + images
+        + f"<h2>Trials</h2><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        + "</body></html>\n"
+    )
+
+
+def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
+    """What ``kfp-tune run --json`` and ``status --json`` print: status, counts and the best trial."""
+    report = load_report(store, experiment_name)
+    state, phase, reason, message = report.state, report.phase, report.reason, report.message
+    counts = count_trials(state)
+    best = best_trial(state)
+    return {
+        "experiment": state.name,
+        "status": phase,
+        "reason": reason,
+        "message": message,
+        "trials": counts["total"],
+        "succeeded": counts["Succeeded"],
+        "failed": counts["failed"],
+        "running": counts["active"],
+        "best_trial": None
+        if best is None
+        else {"name": best.name, "parameters": dict(best.assignment), "metrics": best.metrics},
+        "store": store.uri,
+    }
+
+
+def trial_rows(store: Store, experiment_name: str) -> list[dict[str, Any]]:
+    """One row per trial: name, status, parameters, metrics (after strategies), reason."""
+    state = load_state(ExperimentRecords(store, experiment_name))
+    return [
+        {
+            "name": t.name,
+            "index": t.index,
+            "status": t.status,
+            "parameters": dict(t.assignment),
+            "metrics": t.metrics,
+            "reason": (t.result or {}).get("reason", ""),
+            "message": (t.result or {}).get("message", ""),
+        }
+        for t in state.trials
+    ]

@@ -1,0 +1,63 @@
+"""The collect-metrics step: read a trial's metrics, apply metricStrategies, record its status."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from kfp_tune.collectors import collector_for
+from kfp_tune.core import claims
+from kfp_tune.core.errors import StoreError
+from kfp_tune.core.interfaces import Collector
+from kfp_tune.core.observation import Observation
+from kfp_tune.core.records import ExperimentRecords, utc_now
+from kfp_tune.core.state import load_state
+from kfp_tune.core.vocabulary import TrialStatus
+
+
+def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collector | None = None, run_id: str | None = None) -> dict[str, Any]:
+    """Read the trial's metrics, apply metricStrategies and record its final status.
+
+    EarlyStopped when early stopping stopped it; Failed when the run failed; MetricsUnavailable
+    when it succeeded without reporting the objective metric (it then counts as failed);
+    Succeeded otherwise. The objective's values in report order are kept as its ``curve``."""
+    if run_id is not None:
+        claims.check(records, run_id)
+    state = load_state(records)
+    trial = state.trial(trial_name)
+    if trial.result is not None:
+        return trial.result
+    if trial.ended is None:
+        raise StoreError(f"trial {trial_name!r} has not ended; run launch-trial for it first")
+    experiment = state.experiment
+    objective = experiment.spec.objective
+    assert objective is not None
+    collect = collect or collector_for(experiment)
+    logs = collect(records, experiment, trial)
+    names = objective.metric_names
+    observation = Observation.from_logs(logs, names)
+    strategies = {s.name: s.value for s in objective.metric_strategies or []}
+    metrics = observation.values(strategies)
+    if trial.ended["phase"] == "EarlyStopped":
+        status, reason, message = "EarlyStopped", "EarlyStopped", trial.ended.get("message") or "Trial was stopped early"
+    elif trial.ended["phase"] != "Succeeded":
+        status, reason, message = "Failed", trial.ended.get("reason") or "TrialFailed", trial.ended.get("message") or "Trial has failed"
+    elif objective.objective_metric_name not in metrics:
+        status, reason = "MetricsUnavailable", "MetricsUnavailable"
+        message = f"the trial did not report the objective metric {objective.objective_metric_name!r}"
+    else:
+        status, reason, message = "Succeeded", "TrialSucceeded", "Trial has succeeded"
+    return records.write_once(
+        records.trial_key(trial.name, "result"),
+        "TrialResult",
+        {
+            "trial": trial.name,
+            "status": status,
+            "reason": reason,
+            "message": message,
+            "observation": observation.to_dict(),
+            "metrics": metrics,
+            "curve": [m.value for m in logs if m.name == objective.objective_metric_name and math.isfinite(m.value)],
+            "time": utc_now(),
+        },
+    )

@@ -1,0 +1,34 @@
+"""Early stopping while a trial runs: the experiment's rule, fed the trial's objective so far
+and the completed trials' curves."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from kfp_tune.algorithms import early_stopping
+from kfp_tune.collectors.stdout import parse_output
+from kfp_tune.core.catalogue import EARLY_STOPPING, parse_settings
+from kfp_tune.core.state import ExperimentState
+from kfp_tune.core.vocabulary import TrialStatus
+
+
+def early_stopping_monitor(state: ExperimentState) -> Callable[[str], bool] | None:
+    """The running trial's stop test: its objective so far against the completed trials'."""
+    spec = state.experiment.spec
+    if spec.early_stopping is None:
+        return None
+    assert spec.objective is not None
+    settings, _ = parse_settings(
+        EARLY_STOPPING[spec.early_stopping.algorithm_name],
+        [(s.name, s.value) for s in spec.early_stopping.algorithm_settings],
+        "",
+    )
+    rule = early_stopping.create(spec.early_stopping.algorithm_name, settings)
+    completed = [list(t.result.get("curve") or []) for t in state.trials if t.status == "Succeeded" and t.result]
+    metric, objective_type = spec.objective.objective_metric_name, spec.objective.type
+
+    def should_stop(text: str) -> bool:
+        current = [m.value for m in parse_output(state.experiment, text) if m.name == metric]
+        return rule.should_stop(objective_type, completed, current)
+
+    return should_stop

@@ -1,0 +1,101 @@
+"""What the KFP components run: build the store and launcher from their inputs, call one step.
+
+Kept free of kfp imports so it can be tested directly. Component bodies are the entry points
+here, so these functions configure logging; the library never does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from kfp_tune import steps
+from kfp_tune.core.naming import per_run_experiment_name
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.steps.schedule import round_id
+from kfp_tune.launchers import launcher_from_config
+from kfp_tune.stores import open_store
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _records(store_uri: str, experiment_name: str, s3_endpoint: str, run_id: str = "", fresh_experiment: bool = False) -> ExperimentRecords:
+    """The records of the experiment this run tunes: ``experiment_name``, or with
+    ``fresh_experiment`` a new one per run (every step of the run derives the same name)."""
+    if fresh_experiment:
+        experiment_name = per_run_experiment_name(experiment_name, run_id)
+    return ExperimentRecords(open_store(store_uri, s3_endpoint or None), experiment_name)
+
+
+def suggest_step(
+    store_uri: str,
+    experiment_name: str,
+    run_id: str,
+    round_index: int,
+    rounds_total: int,
+    experiment_spec: str = "",
+    take_over: bool = False,
+    s3_endpoint: str = "",
+    fresh_experiment: bool = False,
+) -> list[str]:
+    _setup_logging()
+    log = logging.getLogger("kfp_tune.suggest")
+    records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    if fresh_experiment and round_index == 0:
+        log.info("run %s tunes a fresh experiment: %s", run_id, records.experiment)
+    experiment = None
+    if experiment_spec:
+        data = json.loads(experiment_spec)
+        data.setdefault("metadata", {})["name"] = records.experiment  # a run may start a fresh experiment
+        experiment = load_experiment(data)
+    names = steps.suggest(records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over)
+    log.info("round %d of %d: %d trial(s): %s", round_index + 1, rounds_total, len(names), names)
+    return names
+
+
+def launch_trial_step(
+    store_uri: str, experiment_name: str, trial_name: str, launcher_config: str, run_id: str, s3_endpoint: str = "", fresh_experiment: bool = False
+) -> str:
+    _setup_logging()
+    records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    return steps.launch_trial(records, launcher_from_config(launcher_config, store_uri, s3_endpoint), trial_name, run_id=run_id)
+
+
+def collect_metrics_step(
+    store_uri: str, experiment_name: str, trial_name: str, run_id: str, s3_endpoint: str = "", fresh_experiment: bool = False
+) -> dict[str, Any]:
+    _setup_logging()
+    return steps.collect_metrics(_records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment), trial_name, run_id=run_id)
+
+
+def decide_stop_step(
+    store_uri: str,
+    experiment_name: str,
+    run_id: str,
+    round_index: int,
+    rounds_total: int,
+    s3_endpoint: str = "",
+    fresh_experiment: bool = False,
+    markdown_path: str | None = None,
+    html_path: str | None = None,
+) -> bool:
+    """True when the next round should run. Writes the trial table (Markdown) and the HTML
+    report where asked, after the status, so a report that fails cannot lose a decision."""
+    _setup_logging()
+    records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id)
+    logging.getLogger("kfp_tune.decide").info("%s: %s (%s)", decision.phase, decision.reason, decision.message)
+    if markdown_path or html_path:
+        from kfp_tune.reports import html_report, load_report, markdown_table
+
+        report = load_report(records.store, records.experiment)
+        if markdown_path:
+            Path(markdown_path).write_text(markdown_table(report), encoding="utf-8")
+        if html_path:
+            Path(html_path).write_text(html_report(report), encoding="utf-8")
+    return decision.phase == "Running"

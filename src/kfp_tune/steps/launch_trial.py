@@ -1,0 +1,104 @@
+"""The launch-trial step: run one trial to its end, at most once, and record how it ended."""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+from typing import Any
+
+from kfp_tune.core import claims
+from kfp_tune.core.errors import KfpTuneError, StoreError
+from kfp_tune.core.interfaces import LaunchOutcome, Launcher
+from kfp_tune.core.records import ExperimentRecords, utc_now
+from kfp_tune.core.state import TrialState, load_state
+from kfp_tune.core.trials import trial_run
+from kfp_tune.steps.early_stopping import early_stopping_monitor
+
+log = logging.getLogger(__name__)
+
+
+def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str, namespace: str = "", run_id: str | None = None) -> str:
+    """Run one trial to its end and record how it ended; returns the phase (Succeeded, Failed, or
+    EarlyStopped when the experiment's early stopping rule stopped it).
+
+    A trial is started at most once. A retry finds the trial's ``started`` record: if the
+    attempt that started it is alive (it beats while the trial runs), the retry waits for its
+    end; if that attempt died, the launcher re-attaches to the trial when it can
+    (:meth:`Launcher.reattach`), and otherwise the trial ends Failed (TrialStale)."""
+    claim = claims.check(records, run_id) if run_id is not None else None
+    state = load_state(records)
+    trial = state.trial(trial_name)
+    if trial.ended is not None:
+        return str(trial.ended["phase"])
+    namespace = namespace or launcher.namespace  # for ${trialSpec.Namespace}
+    run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state))
+    if trial.started is not None:
+        ended = claims.wait_for_attempt(records, trial.name, trial.started)
+        if ended is not None:  # the attempt that started it finished it
+            return str(ended["phase"])
+        outcome = launcher.reattach(run)
+        return str(_record_outcome(records, trial.name, outcome or _stale_outcome(trial))["phase"])
+    attempt = os.urandom(8).hex()
+    started = records.write_once(
+        records.trial_key(trial.name, "started"),
+        "TrialStarted",
+        {"trial": trial.name, "time": utc_now(), "at": time.time(), "run": run_id or "", "attempt": attempt},
+    )
+    if started.get("attempt") != attempt:  # another attempt won the race to start it: wait for that one
+        ended = claims.wait_for_attempt(records, trial.name, started)
+        if ended is None:
+            raise KfpTuneError(f"trial {trial.name!r} was started by another launch-trial at {started.get('time')}, which died; it is not started twice")
+        return str(ended["phase"])
+    with claims.Heartbeat(records, claim, trial.name, attempt):
+        outcome = launcher.run(run)
+    return str(_record_outcome(records, trial.name, outcome)["phase"])
+
+
+def _stale_outcome(trial: TrialState) -> LaunchOutcome:
+    started = trial.started or {}
+    return LaunchOutcome(
+        phase="Failed",
+        reason="TrialStale",
+        message=(
+            f"launch-trial started this trial at {started.get('time', '?')} (run {started.get('run') or '?'}) and "
+            "ended without recording how the trial ended; it is not run a second time"
+        ),
+    )
+
+
+def _record_end(records: ExperimentRecords, trial_name: str, outcome: LaunchOutcome) -> dict[str, Any]:
+    return records.write_once(
+        records.trial_key(trial_name, "ended"),
+        "TrialEnded",
+        {
+            "trial": trial_name,
+            "phase": outcome.phase,
+            "reason": outcome.reason,
+            "message": outcome.message,
+            "exitCode": outcome.exit_code,
+            "time": utc_now(),
+        },
+    )
+
+
+def _record_outcome(records: ExperimentRecords, trial_name: str, outcome: LaunchOutcome) -> dict[str, Any]:
+    """Logs and pushed metrics first, the ``ended`` record last: once it exists, everything the
+    run left is in the store."""
+    for log_name, text in outcome.logs.items():
+        records.write_text(records.log_key(trial_name, log_name), text)
+    for relative_path, data in sorted(outcome.files.items()):
+        try:
+            key = records.metrics_file_key(trial_name, relative_path)
+        except StoreError:
+            log.warning("trial %s: metrics file %r has a name the store does not keep; skipped", trial_name, relative_path)
+            continue
+        records.store.put(key, data)
+    if outcome.pushed:
+        records.write(
+            records.trial_key(trial_name, "pushed"),
+            "PushedMetrics",
+            {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in outcome.pushed if math.isfinite(m.value)]},
+        )
+    return _record_end(records, trial_name, outcome)

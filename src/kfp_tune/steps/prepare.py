@@ -1,0 +1,114 @@
+"""Before anything runs: what this version can run, and the experiment created in the store
+or its resume checked. One path for the CLI, ``tune()``, the inline runner and the pipeline's
+first step."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from kfp_tune.algorithms import early_stopping, registry
+from kfp_tune.collectors import COLLECTORS, EARLY_STOPPING_COLLECTORS
+from kfp_tune.core import claims
+from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError
+from kfp_tune.core.naming import short_hash
+from kfp_tune.core.records import ExperimentRecords, utc_now
+from kfp_tune.core.spec import Experiment
+from kfp_tune.core.state import load_state, read_experiment_record
+
+
+def runnable_problems(experiment: Experiment) -> list[FieldError]:
+    """Valid Katib that this version cannot run yet, reported before anything runs."""
+    spec = experiment.spec
+    problems: list[FieldError] = []
+    assert spec.algorithm is not None
+    if not registry.is_implemented(spec.algorithm.algorithm_name):
+        problems.append(
+            FieldError(
+                "spec.algorithm.algorithmName",
+                f"{spec.algorithm.algorithm_name!r} is a Katib algorithm this version does not implement yet "
+                f"(implemented: {', '.join(registry.implemented())})",
+            )
+        )
+    kind = spec.collector_kind
+    if spec.early_stopping is not None:
+        if spec.early_stopping.algorithm_name not in early_stopping.RULES:
+            problems.append(
+                FieldError("spec.earlyStopping.algorithmName", f"early stopping {spec.early_stopping.algorithm_name!r} is not implemented in this version yet")
+            )
+        elif kind not in EARLY_STOPPING_COLLECTORS:
+            problems.append(
+                FieldError("spec.earlyStopping", f"early stopping needs metrics it can read while a trial runs: the StdOut collector, not {kind}")
+            )
+    if kind not in COLLECTORS:
+        problems.append(
+            FieldError(
+                "spec.metricsCollectorSpec.collector.kind",
+                f"the {kind} collector is not implemented in this version yet (implemented: {', '.join(COLLECTORS)})",
+            )
+        )
+    template = spec.trial_template
+    if template is not None and template.config_map is not None:
+        problems.append(FieldError("spec.trialTemplate.configMap", "configMap templates are not supported yet; give the template inline as trialSpec"))
+    return problems
+
+
+def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[str, Any]:
+    """Create the experiment in the store, or check that it may resume with this spec.
+
+    Resuming with another search space or objective is refused; the budgets (maxTrialCount,
+    maxFailedTrialCount, parallelTrialCount), goal, algorithm and trial template may change, but
+    maxTrialCount may not drop below the trials already created."""
+    if experiment.name != records.experiment:
+        raise KfpTuneError(f"spec is for experiment {experiment.name!r}, records are for {records.experiment!r}")
+    head = read_experiment_record(records)
+    spec_dict = experiment.to_dict()
+    space_hash = experiment.search_space_hash()
+    if head is None:
+        created = utc_now()
+        uid = short_hash(f"{experiment.name}/{created}/{os.urandom(8).hex()}", 12)
+        return records.write_once(
+            records.experiment_key(),
+            "Experiment",
+            {"name": experiment.name, "uid": uid, "created": created, "searchSpaceHash": space_hash, "spec": spec_dict},
+        )
+    if head["searchSpaceHash"] != space_hash:
+        raise ExperimentConflict(
+            f"experiment {experiment.name!r} already exists in {records.store.uri} with another search space "
+            f"or objective (spec.parameters / spec.objective changed); use a new experiment name to start over"
+        )
+    if head["spec"] != spec_dict:
+        state = load_state(records)
+        new_max = experiment.spec.max_trial_count
+        if new_max is not None and new_max < len(state.trials):
+            raise ExperimentConflict(
+                f"spec.maxTrialCount {new_max} is smaller than the {len(state.trials)} trials experiment "
+                f"{experiment.name!r} already has"
+            )
+        head = records.write(records.experiment_key(), "Experiment", {**_payload(head), "spec": spec_dict})
+    return head
+
+
+def _payload(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in ("kind", "version")}
+
+
+def prepare(records: ExperimentRecords, experiment: Experiment, run_id: str | None = None, take_over: bool = False) -> dict[str, Any]:
+    """The one pre-flight, before any trial: refuse what this version cannot run (SpecError),
+    then, for a run (``run_id``), claim the experiment for it, or, for a check before a run
+    starts (no ``run_id``), refuse when another run drives it; then create the experiment or
+    check that it may resume with this spec. A run whose resume is refused gives its claim back.
+    Returns the stored experiment record."""
+    problems = runnable_problems(experiment)
+    if problems:
+        raise SpecError(problems)
+    if run_id is None:
+        if not take_over:
+            claims.refuse_if_busy(records)
+        return init_experiment(records, experiment)
+    claims.claim(records, run_id, take_over)
+    try:
+        return init_experiment(records, experiment)
+    except KfpTuneError:
+        claims.release(records, run_id, "refused")
+        raise

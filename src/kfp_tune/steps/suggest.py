@@ -1,0 +1,73 @@
+"""The suggest step: a round's new trials, named and stored before anything runs them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kfp_tune.core import claims
+from kfp_tune.core.decision import decide
+from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.core.naming import trial_name
+from kfp_tune.core.records import ExperimentRecords, utc_now
+from kfp_tune.core.spec import Experiment
+from kfp_tune.core.state import ExperimentState, load_state
+from kfp_tune.steps.designer import next_suggestions, problem_of
+from kfp_tune.steps.prepare import prepare
+from kfp_tune.steps.schedule import round_size
+
+
+def suggest(
+    records: ExperimentRecords,
+    round_id: str,
+    rounds_left: int,
+    experiment: Experiment | None = None,
+    run_id: str | None = None,
+    take_over: bool = False,
+) -> list[str]:
+    """Create this round's trials and return their names; a retry returns the same names.
+
+    ``rounds_left`` counts this round. With ``experiment`` given (the first round of a run), the
+    run claims the experiment (``run_id``, see :mod:`kfp_tune.core.claims`), and the experiment is created or
+    its resume checked; the trials a dead run left unfinished join this round."""
+    if experiment is not None:
+        prepare(records, experiment, run_id, take_over)
+    if run_id is not None:
+        claims.check(records, run_id)
+    saved = records.read(records.round_key(round_id), "Round")
+    if saved is not None:
+        return list(saved.get("adopted", [])) + [t["name"] for t in saved["trials"]]
+    first_round_of_run = run_id is not None and experiment is not None
+    state = load_state(records)
+    experiment = state.experiment
+    before = decide(state, rounds_left=1)
+    adopted = adopt_orphans(state) if first_round_of_run and not before.finished else []
+    n = 0 if before.finished else max(0, round_size(experiment, len(state.trials), rounds_left) - len(adopted))
+    problem = problem_of(experiment, state.uid)
+    assignments: list[dict[str, str]] = []
+    exhausted = False
+    if n > 0:
+        result = next_suggestions(state, problem, n, len(state.rounds))
+        assignments = [problem.space.format(a) for a in result.assignments]
+        exhausted = result.exhausted
+    first = 1 + max((t.index for t in state.trials), default=-1)
+    entries = [
+        {"name": trial_name(experiment.name, state.uid, first + i), "index": first + i, "assignment": a}
+        for i, a in enumerate(assignments)
+    ]
+    record = records.write_once(
+        records.round_key(round_id),
+        "Round",
+        {
+            "round": round_id, "seq": len(state.rounds), "created": utc_now(), "requested": n, "exhausted": exhausted,
+            "trials": entries, "adopted": adopted,
+        },
+    )
+    return list(record.get("adopted", [])) + [t["name"] for t in record["trials"]]
+
+
+def adopt_orphans(state: ExperimentState) -> list[str]:
+    """The unfinished trials of runs that are gone (the caller holds the experiment's claim):
+    each is finished by this run's launch-trial and collect-metrics. One that never started
+    starts now; one that was running is waited for, re-attached or ends Failed (TrialStale) as
+    launch-trial decides, never run twice; one that ended without a result gets it."""
+    return [trial.name for trial in state.trials if not trial.is_terminal]

@@ -1,0 +1,51 @@
+"""Trial template substitution: values stay exact strings and add no field."""
+
+from __future__ import annotations
+
+import yaml
+
+from kfp_tune.core.template import placeholders_in, resolve_meta_reference, substitute
+
+
+HOSTILE_VALUES = ['a"\nserviceAccountName: admin', "x: y", "$(rm -rf /)", "no", "off", "1e3", "0x1A", "~", "#c", "héllo ✓", "{a: 1}"]
+
+
+def test_substitution_keeps_values_as_exact_strings_and_adds_no_field():
+    template = {
+        "spec": {
+            "containers": [
+                {"name": "main", "command": ["python3", "train.py", "--v=${trialParameters.v}"], "args": ["${trialParameters.v}"],
+                 "env": [{"name": "V", "value": "${trialParameters.v}"}]}
+            ]
+        }
+    }
+    for value in HOSTILE_VALUES:
+        out = substitute(template, {"v": value})
+        container = out["spec"]["containers"][0]
+        assert container["args"] == [value]
+        assert container["command"][2] == f"--v={value}"
+        assert container["env"][0]["value"] == value
+        assert set(container) == {"name", "command", "args", "env"}
+        # and it survives a YAML round trip unchanged (what a Kubernetes launcher would send)
+        assert yaml.safe_load(yaml.safe_dump(out)) == out
+
+
+def test_substitution_does_not_recurse_into_values():
+    out = substitute({"a": "${trialParameters.x}"}, {"x": "${trialParameters.y}", "y": "boom"})
+    assert out == {"a": "${trialParameters.y}"}
+
+
+def test_non_string_leaves_are_kept():
+    out = substitute({"replicas": 2, "flag": True, "none": None, "s": "${trialParameters.x}"}, {"x": "1"})
+    assert out == {"replicas": 2, "flag": True, "none": None, "s": "1"}
+
+
+def test_placeholders_and_meta_references():
+    assert placeholders_in({"a": ["--x=${trialParameters.x}", "${trialParameters.y}${trialParameters.x}"]}) == {"x", "y"}
+    manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t1", "namespace": "ns", "labels": {"k": "v"}, "annotations": {"a": "b"}}}
+    assert resolve_meta_reference("${trialSpec.Name}", manifest) == "t1"
+    assert resolve_meta_reference("${trialSpec.Namespace}", manifest) == "ns"
+    assert resolve_meta_reference("${trialSpec.Kind}", manifest) == "Job"
+    assert resolve_meta_reference("${trialSpec.APIVersion}", manifest) == "batch/v1"
+    assert resolve_meta_reference("${trialSpec.Labels[k]}", manifest) == "v"
+    assert resolve_meta_reference("${trialSpec.Annotations[a]}", manifest) == "b"

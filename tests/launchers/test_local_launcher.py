@@ -1,0 +1,126 @@
+"""The local launcher: exec form, exact argv and env, mounts, deadlines, no store credentials."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import time
+
+from conftest import QUADRATIC
+from kfp_tune.core.interfaces import TrialRun
+from kfp_tune.launchers import LocalLauncher, launcher_from_config
+from kfp_tune.launchers.local import CREDENTIAL_VARIABLES
+
+
+def _run(container: dict, manifest_spec: dict | None = None, **launcher_args) -> tuple:
+    manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t"},
+                "spec": {**(manifest_spec or {}), "template": {"spec": {"containers": [{"name": "main", **container}]}}}}
+    outcome = LocalLauncher(**launcher_args).run(TrialRun("e", "t", manifest, {}, "main"))
+    return outcome, outcome.logs.get("main", "")
+
+
+def _echo_lines(log: str) -> dict:
+    out = {}
+    for line in log.splitlines():
+        if line.startswith("ARGV="):
+            out["argv"] = ast.literal_eval(line[5:])
+        elif line.startswith("ENV "):
+            name, _, value = line[4:].partition("=")
+            out[name] = ast.literal_eval(value)
+    return out
+
+
+def test_argv_and_env_reach_the_trial_exactly():
+    hostile = ['a"\nserviceAccountName: admin', "x: y", "$(rm -rf /)", "no", "1e3", "~", "#c", "héllo ✓", "; echo pwned"]
+    outcome, log = _run(
+        {
+            "command": ["python3", str(QUADRATIC)],
+            "args": ["mode=echo", *hostile],
+            "env": [{"name": "ECHO_ENV", "value": "V0,V1"}, {"name": "V0", "value": hostile[0]}, {"name": "V1", "value": hostile[2]}],
+        }
+    )
+    assert outcome.phase == "Succeeded", log
+    seen = _echo_lines(log)
+    assert seen["argv"] == ["mode=echo", *hostile]
+    assert seen["V0"] == hostile[0] and seen["V1"] == hostile[2]
+    assert "pwned" not in log.replace("; echo pwned", "")
+
+
+def test_store_credentials_do_not_reach_the_trial(monkeypatch):
+    for name in CREDENTIAL_VARIABLES:
+        monkeypatch.setenv(name, f"secret-{name}")
+    outcome, log = _run({"command": ["python3", str(QUADRATIC)], "args": ["mode=echo"],
+                         "env": [{"name": "ECHO_ENV", "value": ",".join(sorted(CREDENTIAL_VARIABLES))}]})
+    assert outcome.phase == "Succeeded"
+    assert all(value is None for key, value in _echo_lines(log).items() if key != "argv")
+    assert "secret-" not in log
+
+
+def test_python_means_this_python():
+    outcome, log = _run({"command": ["python", "-c", "import sys; print('exe=' + sys.executable)"]})
+    assert f"exe={sys.executable}" in log
+
+
+def test_mounts_map_container_paths(tmp_path):
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "train.py").write_text("import os; print('cwd=' + os.getcwd()); print('loss=0.5')\n")
+    outcome, log = _run({"command": ["python3", "/opt/app/train.py"], "workingDir": "/opt/app"}, mounts={"/opt/app": str(tmp_path / "app")})
+    assert outcome.phase == "Succeeded", log
+    assert f"cwd={tmp_path / 'app'}" in log
+
+
+def test_mount_rewrites_flag_values_but_not_lookalikes(tmp_path):
+    launcher = LocalLauncher(mounts={"/data": str(tmp_path)})
+    assert launcher._map("--data=/data/x.csv") == f"--data={tmp_path}/x.csv"
+    assert launcher._map("/data") == str(tmp_path)
+    assert launcher._map("/database/x") == "/database/x"
+    assert launcher._map("my/data/x") == "my/data/x"
+
+
+def test_deadline_kills_the_trial():
+    start = time.monotonic()
+    outcome, _ = _run({"command": ["python3", "-c", "import time; time.sleep(30)"]}, manifest_spec={"activeDeadlineSeconds": 1})
+    assert outcome.phase == "Failed" and outcome.reason == "DeadlineExceeded"
+    assert time.monotonic() - start < 15
+
+
+def test_exit_code_and_unrunnable_trials():
+    outcome, _ = _run({"command": ["python3", "-c", "raise SystemExit(7)"]})
+    assert (outcome.phase, outcome.exit_code, outcome.message) == ("Failed", 7, "exit code 7")
+    outcome, _ = _run({"image": "x"})
+    assert outcome.reason == "InvalidTrial" and "no command" in outcome.message
+    outcome, _ = _run({"command": ["/no/such/binary"]})
+    assert outcome.reason == "StartError"
+    outcome, _ = _run({"command": ["true"], "env": [{"name": "A", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]})
+    assert outcome.reason == "InvalidTrial" and "valueFrom" in outcome.message
+
+
+def test_launcher_config():
+    launcher = launcher_from_config('{"kind": "local", "mounts": {"/opt/x": "/tmp"}, "timeoutSeconds": 5}')
+    assert isinstance(launcher, LocalLauncher) and launcher.timeout_seconds == 5
+    try:
+        launcher_from_config({"kind": "ssh"})
+    except ValueError as exc:
+        assert "expected 'local'" in str(exc)
+    else:
+        raise AssertionError("unknown launcher kind accepted")
+
+
+def test_a_trainjob_trial_runs_its_trainer_command_locally(tmp_path):
+    """TrainJob has no containers list: spec.trainer is the trial's container (named node)."""
+    from conftest import QUADRATIC, quadratic_experiment
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.inline_runner import run_inline
+    from kfp_tune.reports import trial_rows
+    from kfp_tune.stores import LocalStore
+
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 2})
+    doc["spec"]["trialTemplate"]["primaryContainerName"] = "node"
+    doc["spec"]["trialTemplate"]["trialSpec"] = {
+        "apiVersion": "trainer.kubeflow.org/v1alpha1",
+        "kind": "TrainJob",
+        "spec": {"runtimeRef": {"name": "torch-distributed"}, "trainer": {"image": "trial", "command": ["python3", str(QUADRATIC)], "args": ["x=${trialParameters.x}", "y=${trialParameters.y}"]}},
+    }
+    store = LocalStore(tmp_path)
+    assert run_inline(store, load_experiment(doc), LocalLauncher()).phase == "Succeeded"
+    assert [r["status"] for r in trial_rows(store, "quad")] == ["Succeeded", "Succeeded"]

@@ -1,0 +1,198 @@
+"""The four steps over a real store: idempotent retries, trial outcomes, Katib's stop order."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import quadratic_experiment
+from kfp_tune import steps
+from kfp_tune.core.trials import render_trial
+from kfp_tune.core.decision import decide
+from kfp_tune.core.errors import ExperimentConflict, KfpTuneError
+from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.state import load_state
+from kfp_tune.inline_runner import run_inline
+from kfp_tune.reports import summarize
+from kfp_tune.launchers import LocalLauncher
+
+
+class CountingLauncher(Launcher):
+    """A launcher that runs the local one and counts calls per trial."""
+
+    def __init__(self, inner=None):
+        self.inner = inner or LocalLauncher()
+        self.calls: dict[str, int] = {}
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        self.calls[trial.trial] = self.calls.get(trial.trial, 0) + 1
+        return self.inner.run(trial)
+
+
+def _records(store, **overrides):
+    experiment = load_experiment(quadratic_experiment(**overrides))
+    return experiment, ExperimentRecords(store, experiment.name)
+
+
+def test_suggest_retry_returns_the_same_trials(local_store):
+    experiment, records = _records(local_store)
+    first = steps.suggest(records, "run1-r000", 3, experiment)
+    again = steps.suggest(records, "run1-r000", 3, experiment)
+    assert first == again and len(first) == 2
+    assert len(load_state(records).trials) == 2
+    other = steps.suggest(records, "run1-r001", 2)
+    assert set(other).isdisjoint(first)
+
+
+def test_round_sizes_spread_the_budget(local_store):
+    experiment, records = _records(local_store, **{"spec.maxTrialCount": 10, "spec.parallelTrialCount": 2})
+    sizes = [len(steps.suggest(records, f"r{i}", 3 - i, experiment if i == 0 else None)) for i in range(3)]
+    assert sizes == [4, 3, 3]
+    assert steps.suggest(records, "r3", 1) == []  # budget spent
+
+
+def test_launch_twice_runs_once_and_collect_is_idempotent(local_store):
+    experiment, records = _records(local_store)
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    launcher = CountingLauncher()
+    assert steps.launch_trial(records, launcher, name) == "Succeeded"
+    assert steps.launch_trial(records, launcher, name) == "Succeeded"
+    assert launcher.calls == {name: 1}
+    result = steps.collect_metrics(records, name)
+    assert result["status"] == "Succeeded"
+    assert steps.collect_metrics(records, name) == result
+    trial = load_state(records).trial(name)
+    x, y = float(trial.assignment["x"]), float(trial.assignment["y"])
+    expected = (x - 0.3) ** 2 + (y - 0.7) ** 2
+    assert result["metrics"]["loss"] == pytest.approx(expected, abs=1e-6)  # min over steps
+    assert result["observation"]["loss"]["max"] == pytest.approx(expected + 0.2, abs=1e-6)
+    log = records.read_text(records.log_key(name, "main"))
+    assert "step=2" in log
+
+
+def test_collect_before_launch_is_refused(local_store):
+    experiment, records = _records(local_store)
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    with pytest.raises(KfpTuneError, match="has not ended"):
+        steps.collect_metrics(records, name)
+
+
+def _args(mode: str) -> dict:
+    return {"spec.trialTemplate.trialSpec.spec.template.spec.containers.0.args": ["x=${trialParameters.x}", "y=${trialParameters.y}", f"mode={mode}"]}
+
+
+@pytest.mark.parametrize("mode,status", [("fail", "Failed"), ("silent", "MetricsUnavailable")])
+def test_failed_and_metrics_unavailable_trials(local_store, mode, status):
+    experiment, records = _records(local_store, **_args(mode))
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    phase = steps.launch_trial(records, LocalLauncher(), name)
+    result = steps.collect_metrics(records, name)
+    assert result["status"] == status
+    assert phase == ("Failed" if mode == "fail" else "Succeeded")
+    if mode == "fail":
+        assert "exit code 3" in result["message"]
+        assert "something went wrong" in records.read_text(records.log_key(name, "main"))
+
+
+def test_too_many_failures_fail_the_experiment(local_store):
+    experiment, records = _records(local_store, **_args("fail"), **{"spec.maxFailedTrialCount": 1})
+    decision = run_inline(local_store, experiment, LocalLauncher())
+    assert (decision.phase, decision.reason) == ("Failed", "ExperimentMaxFailedTrialsReached")
+    summary = summarize(local_store, experiment.name)
+    assert summary["failed"] == 2 and summary["status"] == "Failed"
+
+
+def test_goal_reached_stops_early(local_store):
+    experiment, records = _records(local_store, **{"spec.objective.goal": 10.0, "spec.maxTrialCount": 6})
+    decision = run_inline(local_store, experiment, LocalLauncher())
+    assert (decision.phase, decision.reason) == ("Succeeded", "ExperimentGoalReached")
+    assert len(load_state(records).trials) == 2  # the first round already reached it
+
+
+def test_max_trials_reached_and_best_trial(local_store):
+    experiment, records = _records(local_store)
+    decision = run_inline(local_store, experiment, LocalLauncher())
+    assert (decision.phase, decision.reason) == ("Succeeded", "ExperimentMaxTrialsReached")
+    state = load_state(records)
+    assert len(state.trials) == 6
+    losses = {t.name: t.metrics["loss"] for t in state.trials}
+    assert decision.best_trial.name == min(losses, key=losses.get)
+    status = records.read(records.status_key(), "ExperimentStatus")["status"]
+    assert status["currentOptimalTrial"]["bestTrialName"] == decision.best_trial.name
+    assert [c["type"] for c in status["conditions"]] == ["Created", "Running", "Succeeded"]
+    assert status["trialsSucceeded"] == 6 and len(status["succeededTrialList"]) == 6
+
+
+def test_grid_smaller_than_budget_ends_cleanly(local_store):
+    experiment, records = _records(
+        local_store,
+        **{
+            "spec.algorithm": {"algorithmName": "grid"},
+            "spec.maxTrialCount": 20,
+            "spec.parameters": [
+                {"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1", "step": "0.5"}},
+                {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": ["0.1", "0.7"]}},
+            ],
+        },
+    )
+    decision = run_inline(local_store, experiment, LocalLauncher(), rounds=10)
+    assert (decision.phase, decision.reason) == ("Succeeded", "ExperimentSuggestionEndReached")
+    state = load_state(records)
+    assert sorted((t.assignment["x"], t.assignment["y"]) for t in state.trials) == [
+        ("0", "0.1"), ("0", "0.7"), ("0.5", "0.1"), ("0.5", "0.7"), ("1", "0.1"), ("1", "0.7")
+    ]
+
+
+def test_order_goal_before_max_failed():
+    """Katib checks the goal first: a reached goal wins over too many failures."""
+    from kfp_tune.core.state import ExperimentState, TrialState
+
+    experiment = load_experiment(quadratic_experiment(**{"spec.objective.goal": 0.5, "spec.maxFailedTrialCount": 0}))
+
+    def trial(i, status, loss=None):
+        return TrialState(f"t{i}", i, "r", {"x": "0.1", "y": "0.2"}, "now", result={"status": status, "metrics": {} if loss is None else {"loss": loss}})
+
+    state = ExperimentState(experiment, "uid", "now", [trial(0, "Failed"), trial(1, "Succeeded", 0.1)])
+    assert decide(state, 1).reason == "ExperimentGoalReached"
+    state.trials[1] = trial(1, "Succeeded", 0.9)
+    assert decide(state, 1).reason == "ExperimentMaxFailedTrialsReached"
+    state = ExperimentState(experiment, "uid", "now", [trial(0, "Succeeded", 0.9)])
+    assert decide(state, 1).phase == "Running"
+    assert decide(state, 0).reason == "ExperimentRunRoundsUsedUp"
+
+
+def test_resume_rules(local_store):
+    experiment, records = _records(local_store)
+    run_inline(local_store, experiment, LocalLauncher(), rounds=1)
+    assert len(load_state(records).trials) == 6  # one round takes the whole budget
+    moved = load_experiment(quadratic_experiment(**{"spec.parameters.0.feasibleSpace": {"min": "0", "max": "5"}}))
+    with pytest.raises(ExperimentConflict, match="another search space"):
+        steps.init_experiment(records, moved)
+    smaller = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 5}))
+    with pytest.raises(ExperimentConflict, match="smaller than the 6 trials"):
+        steps.init_experiment(records, smaller)
+    bigger = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 8}))
+    decision = run_inline(local_store, bigger, LocalLauncher())
+    state = load_state(records)
+    assert decision.reason == "ExperimentMaxTrialsReached" and len(state.trials) == 8
+    assert len({t.name for t in state.trials}) == 8
+
+
+def test_rendered_manifest(local_store):
+    experiment, records = _records(local_store)
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    trial = load_state(records).trial(name)
+    manifest = render_trial(experiment, trial, namespace="team-a")
+    assert manifest["metadata"]["name"] == name and manifest["metadata"]["namespace"] == "team-a"
+    assert manifest["metadata"]["labels"]["kfp-tune.kubeflow.org/experiment"] == "quad"
+    args = manifest["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert args == [f"x={trial.assignment['x']}", f"y={trial.assignment['y']}"]
+
+
+def test_runnable_problems_name_what_is_missing():
+    pbt = load_experiment(quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt"}}))
+    problems = steps.runnable_problems(pbt)
+    assert [p.path for p in problems] == ["spec.algorithm.algorithmName"]
+    assert "does not implement yet" in problems[0].message
+    assert steps.runnable_problems(load_experiment(quadratic_experiment())) == []

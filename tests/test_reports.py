@@ -1,0 +1,108 @@
+"""The trial table (Markdown) and the HTML report decide-stop shows in the KFP UI."""
+
+from __future__ import annotations
+
+import base64
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from kfp_tune import search, tune
+from kfp_tune.reports import html_report, load_report, markdown_table
+from kfp_tune.stores import LocalStore
+
+HOSTILE = '<script>alert(1)</script>|x\n**y**'
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    """A finished experiment: 8 trials, one parameter a categorical with a hostile choice, one
+    trial failing."""
+    store = tmp_path_factory.mktemp("report")
+
+    def objective(params):
+        if params["kind"] == "boom":
+            raise RuntimeError("this trial fails")
+        return {"loss": (params["lr"] - 0.01) ** 2 + (0.5 if params["kind"] == HOSTILE else 0.0), "seconds": 1.0}
+
+    result = tune(
+        objective,
+        {"lr": search.double(1e-4, 1.0, distribution="logUniform"), "kind": search.categorical(["plain", HOSTILE, "boom"])},
+        objective_metric_name="loss",
+        additional_metric_names=["seconds"],
+        max_trial_count=8,
+        algorithm="random",
+        store=str(store),
+        name="report-test",
+    )
+    return LocalStore(store), result
+
+
+def test_markdown_table_marks_the_best_and_escapes_values(finished):
+    store, result = finished
+    table = markdown_table(load_report(store, "report-test"))
+    rows = [line for line in table.splitlines() if line.startswith("| ") and not line.startswith("| trial")]
+    assert len(rows) == 8
+    # every row has the same number of cells as the header: no value broke out of its cell
+    header = next(line for line in table.splitlines() if line.startswith("| trial"))
+    cells = lambda line: len(re.findall(r"(?<!\\)\|", line))  # noqa: E731
+    assert {cells(r) for r in rows} == {cells(header)} and header.count("|") == 7  # six columns
+    best_rows = [r for r in rows if "(best)" in r]
+    assert len(best_rows) == 1 and f"**{result.best_trial.name}** (best)" in best_rows[0]
+    assert "<script>" not in table and "&lt;script&gt;" in table
+    assert sum("| Failed |" in r for r in rows) == sum(t.status == "Failed" for t in result.trials)
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[str] = []
+        self.images: list[str] = []
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs["src"])
+        for key in ("href", "src"):
+            if key in attrs:
+                self.links.append(attrs[key])
+
+
+def test_html_report_is_self_contained_with_both_plots(finished):
+    store, result = finished
+    page = html_report(load_report(store, "report-test"))
+    parsed = _Collect()
+    parsed.feed(page)
+    assert "script" not in parsed.tags  # the hostile choice stayed text
+    assert len(parsed.images) == 2
+    for src in parsed.links:
+        assert src.startswith("data:image/png;base64,"), src  # nothing loaded from outside
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    assert page.count("<tr") == 1 + 8 and page.count('class="best"') == 1
+    assert result.best_trial.name in page
+
+
+def test_report_before_any_trial_finished(tmp_path):
+    from conftest import quadratic_experiment
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.steps import init_experiment
+
+    init_experiment(ExperimentRecords(LocalStore(tmp_path), "quad"), load_experiment(quadratic_experiment()))
+    report = load_report(LocalStore(tmp_path), "quad")
+    assert report.phase == "Running" and "0 trial(s)" in markdown_table(report)
+    assert "no trial has reported the objective yet" not in html_report(report)  # text is drawn into the PNG
+    assert html_report(report).count("<img") == 2
+
+
+def test_cli_report_writes_both_files(finished, tmp_path, capsys):
+    from kfp_tune.cli import main
+
+    store, _ = finished
+    assert main(["report", "report-test", "--store", str(store.root), "-o", str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / "report-test.md").read_text().startswith("### Experiment report-test: Succeeded")
+    assert (tmp_path / "out" / "report-test.html").read_text().startswith("<!DOCTYPE html>")
+    assert "report-test.html" in capsys.readouterr().out
