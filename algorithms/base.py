@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Literal, Protocol, Sequence
+from typing import Any, ClassVar, Protocol, Sequence
 
 import numpy as np
 
 from kfp_tune.core.space import SearchSpace, Value
+from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
 
-TrialStatus = Literal["Succeeded", "Failed", "MetricsUnavailable", "EarlyStopped", "Killed"]
 
 
 @dataclass(frozen=True)
@@ -25,7 +25,7 @@ class Problem:
     """What an algorithm may know about the experiment, free of any platform detail."""
 
     space: SearchSpace
-    objective_type: Literal["minimize", "maximize"]
+    objective_type: ObjectiveType
     objective_metric: str
     settings: dict[str, Any] = field(default_factory=dict)
     max_trial_count: int | None = None
@@ -38,7 +38,7 @@ class Problem:
         no finite objective (failed, metrics unavailable)."""
         if trial.objective is None or not math.isfinite(trial.objective):
             return None
-        return trial.objective if self.objective_type == "minimize" else -trial.objective
+        return trial.objective if self.objective_type == ObjectiveType.MINIMIZE else -trial.objective
 
 
 @dataclass(frozen=True)

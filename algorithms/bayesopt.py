@@ -18,7 +18,8 @@ with the best value seen as their outcome (a constant liar), so parallel trials 
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
@@ -27,7 +28,6 @@ from scipy.special import erfcx, log_ndtr, ndtr
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.gaussian_process import GaussianProcess
 from kfp_tune.algorithms.random_search import new_random_point
-from kfp_tune.algorithms.registry import register
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.algorithms.unit_cube import decode_value, encode_value
 from kfp_tune.core.space import Parameter, SearchSpace, Value
@@ -55,7 +55,7 @@ class _Encoding:
 
     def encode(self, assignment: dict[str, Value]) -> np.ndarray:
         row = np.zeros(self.width)
-        for parameter, start, size in self.columns:
+        for parameter, start, _ in self.columns:
             value = assignment[parameter.name]
             if parameter.type == "categorical":
                 row[start + parameter.choices.index(str(value))] = 1.0
@@ -129,7 +129,8 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         self.acq_func = settings.get("acq_func") or "gp_hedge"
         self.acq_optimizer = settings.get("acq_optimizer") or "auto"
         self.kappa = float(settings.get("kappa") or 1.96)
-        self.xi = float(settings.get("xi") if settings.get("xi") is not None else 0.01)
+        xi = settings.get("xi")
+        self.xi = float(xi if xi is not None else 0.01)
 
     def propose(
         self,
@@ -238,7 +239,7 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         searches spread over the promising regions rather than one."""
         weights = np.exp(np.clip(score - score[order[0]], -700, 0))
         weights[order[0]] = 0.0
-        others = int(min(count - 1, np.count_nonzero(weights)))
+        others = min(count - 1, int(np.count_nonzero(weights)))
         chosen = [int(order[0])]
         if others > 0:
             chosen += rng.choice(len(score), size=others, replace=False, p=weights / weights.sum()).tolist()
@@ -260,13 +261,10 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         return out
 
 
-def create(settings: dict[str, Any]):
+def create(settings: dict[str, Any]) -> BuiltinAlgorithm:
     """GP -> kfp-tune's Gaussian process; RF, ET, GBRT -> scikit-optimize's tree models."""
     if (settings.get("base_estimator") or "GP") == "GP":
         return GPBayesianOptimization(settings)
     from kfp_tune.algorithms.skopt_adapter import SkoptBayesianOptimization
 
     return SkoptBayesianOptimization(settings)
-
-
-register("bayesianoptimization", create)

@@ -12,14 +12,14 @@ population at each restart; bipop alternates large and small populations (Hansen
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from cmaes import CMA
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import new_random_point, sample_value
-from kfp_tune.algorithms.registry import register
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.algorithms.unit_cube import decode_value, encode_value
 from kfp_tune.core.space import Value
@@ -112,7 +112,7 @@ class CMAES(BuiltinAlgorithm):
         for _ in range(n):
             for _ in range(MAX_RESAMPLES):
                 x = state.optimizer.ask()
-                assignment: dict[str, Value] = {p.name: decode_value(p, u) for p, u in zip(numeric, x)}
+                assignment: dict[str, Value] = {p.name: decode_value(p, u) for p, u in zip(numeric, x, strict=True)}
                 for parameter in space:
                     if parameter.name not in assignment:
                         assignment[parameter.name] = sample_value(parameter, rng)
@@ -124,6 +124,3 @@ class CMAES(BuiltinAlgorithm):
                 ordered = new_random_point(space, used, rng)
             out.append(ordered)
         return Suggestions(out)
-
-
-register("cmaes", CMAES)

@@ -5,7 +5,8 @@ and those of the completed trials, and says whether to stop the running one now.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 

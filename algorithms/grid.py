@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
-from kfp_tune.algorithms.registry import register
 from kfp_tune.algorithms.space_tools import grid_points, used_keys
 from kfp_tune.core.space import Value
 
@@ -40,6 +40,3 @@ class GridSearch:
                 return Suggestions(out, exhausted=False)
             out.append(assignment)
         return Suggestions(out, exhausted=True)
-
-
-register("grid", GridSearch)

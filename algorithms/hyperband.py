@@ -16,14 +16,14 @@ on. After the last bracket the algorithm says the space is exhausted, and the ex
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import sample_value
-from kfp_tune.algorithms.registry import register
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_DRAWS = 200
@@ -40,13 +40,13 @@ class Rung:
 def schedule(r_l: float, eta: float) -> list[list[Rung]]:
     """The brackets, each a list of rungs at their nominal sizes (promotions can shrink later
     rungs when trials fail)."""
-    s_max = int(math.floor(math.log(r_l) / math.log(eta) + 1e-9))
+    s_max = math.floor(math.log(r_l) / math.log(eta) + 1e-9)
     brackets = []
     for s in range(s_max, -1, -1):
-        n = int(math.ceil((s_max + 1) / (s + 1) * eta**s))
+        n = math.ceil((s_max + 1) / (s + 1) * eta**s)
         rungs = []
         for i in range(s + 1):
-            rungs.append(Rung(s, i, max(1, int(math.floor(n * eta ** (-i)))), r_l * eta ** (i - s)))
+            rungs.append(Rung(s, i, max(1, math.floor(n * eta ** (-i))), r_l * eta ** (i - s)))
         brackets.append(rungs)
     return brackets
 
@@ -117,7 +117,7 @@ class Hyperband:
 
     def _resource_value(self, resource: Parameter, rung: Rung) -> Value:
         if resource.type == "int":
-            return max(1, int(round(rung.resource)))
+            return max(1, round(rung.resource))
         return float(rung.resource)
 
     def _new_configuration(self, space: SearchSpace, rung: Rung, rng: np.random.Generator, used: set) -> dict[str, Value]:
@@ -142,6 +142,3 @@ def rounds_hint(settings: dict[str, Any]) -> int:
     """One round per rung: a rung starts when the one below has finished."""
     r_l = settings.get("r_l")
     return total_rungs(float(r_l), float(settings.get("eta") or 3.0)) if r_l is not None else 1
-
-
-register("hyperband", Hyperband, adjust_space=adjust_space, rounds_hint=rounds_hint)

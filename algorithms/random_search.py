@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
-from kfp_tune.algorithms.registry import register
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
@@ -76,6 +75,3 @@ class RandomSearch(BuiltinAlgorithm):
         used: Used,
     ) -> Suggestions:
         return Suggestions([new_random_point(problem.space, used, rng) for _ in range(n)])
-
-
-register("random", RandomSearch)

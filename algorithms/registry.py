@@ -1,8 +1,10 @@
-"""Which Katib algorithm names this version implements, and how to build one."""
+"""Which Katib algorithm names this version implements, and how to build one. The shipped
+algorithms register in :mod:`.builtin`, which the package imports; a plug-in registers the same way."""
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kfp_tune.algorithms.base import Algorithm
 from kfp_tune.core.catalogue import ALGORITHMS
@@ -40,31 +42,26 @@ def register(
 
 def rounds_needed(name: str, settings: dict[str, Any]) -> int:
     """The fewest rounds the algorithm needs to finish (1 unless it says otherwise)."""
-    _load_builtins()
     hint = _ROUNDS_HINTS.get(name)
     return hint(settings) if hint is not None else 1
 
 
 def problem_space(name: str, space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:
     """The space the algorithm searches (the spec's, unless the algorithm adjusts it)."""
-    _load_builtins()
     adjust = _SPACE_ADJUSTERS.get(name)
     return adjust(space, settings) if adjust is not None else space
 
 
 def implemented() -> list[str]:
-    _load_builtins()
     return sorted(_FACTORIES)
 
 
 def is_implemented(name: str) -> bool:
-    _load_builtins()
     return name in _FACTORIES
 
 
 def create(name: str, settings: dict[str, Any]) -> Algorithm:
     """An algorithm instance for parsed settings; NotImplementedAlgorithm for a Katib name we lack."""
-    _load_builtins()
     factory = _FACTORIES.get(name)
     if factory is None:
         raise NotImplementedAlgorithm(
@@ -72,8 +69,3 @@ def create(name: str, settings: dict[str, Any]) -> Algorithm:
             f"(implemented: {', '.join(sorted(_FACTORIES))})"
         )
     return factory(settings)
-
-
-def _load_builtins() -> None:
-    # Imported for their register() calls; kept lazy so the catalogue loads without numpy work.
-    from kfp_tune.algorithms import bayesopt, cmaes, grid, hyperband, random_search, sobol, tpe  # noqa: F401

@@ -8,7 +8,8 @@ value seen (constant liar), and its asks are mapped back onto the space's steps 
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -37,7 +38,7 @@ def _to_skopt(space: SearchSpace, assignment: dict[str, Value]) -> list[Any]:
 
 
 def _from_skopt(space: SearchSpace, point: Sequence[Any]) -> dict[str, Value]:
-    return {p.name: str(v) if p.type in ("discrete", "categorical") else p.snap(float(v)) for p, v in zip(space, point)}
+    return {p.name: str(v) if p.type in ("discrete", "categorical") else p.snap(float(v)) for p, v in zip(space, point, strict=True)}
 
 
 class SkoptBayesianOptimization(BuiltinAlgorithm):
@@ -57,7 +58,7 @@ class SkoptBayesianOptimization(BuiltinAlgorithm):
         space = problem.space
         if n == 0:
             return Suggestions([])
-        scored = [t for t in history if problem.loss(t) is not None]
+        scored = [(t, loss) for t in history if (loss := problem.loss(t)) is not None]
         acq = self.settings.get("acq_func") or "gp_hedge"
         optimizer = Optimizer(
             [_dimension(p) for p in space],
@@ -72,9 +73,9 @@ class SkoptBayesianOptimization(BuiltinAlgorithm):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "point already evaluated" and friends: we check ourselves
             if scored:
-                losses = [float(problem.loss(t)) for t in scored]  # type: ignore[arg-type]
+                losses = [float(loss) for _, loss in scored]
                 best = min(losses)
-                optimizer.tell([_to_skopt(space, t.assignment) for t in scored], losses)
+                optimizer.tell([_to_skopt(space, t.assignment) for t, _ in scored], losses)
                 if pending:
                     optimizer.tell([_to_skopt(space, a) for a in pending], [best] * len(pending))
             asked = optimizer.ask(n_points=n, strategy="cl_min") if n > 1 else [optimizer.ask()]

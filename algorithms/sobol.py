@@ -6,14 +6,13 @@ after as many as the experiment already has, so no state is kept.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 from scipy.stats import qmc
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import new_random_point
-from kfp_tune.algorithms.registry import register
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.algorithms.unit_cube import decode
 from kfp_tune.core.space import Value
@@ -53,6 +52,3 @@ class SobolSearch(BuiltinAlgorithm):
                 used.add(key)
                 out.append(candidate)
         return Suggestions(out)
-
-
-register("sobol", SobolSearch)

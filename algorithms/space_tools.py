@@ -4,7 +4,8 @@ the base class that handles both before an algorithm proposes anything."""
 from __future__ import annotations
 
 import math
-from typing import Any, ClassVar, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -27,7 +28,7 @@ def used_keys(
             columns.append(np.asarray(values, dtype=float).tolist())
         else:
             columns.append([parameter.canonical(v) for v in values])
-    return set(zip(*columns))
+    return set(zip(*columns, strict=True))
 
 
 def finite_size(space: SearchSpace) -> int | None:
@@ -61,14 +62,14 @@ def remaining_points(space: SearchSpace, used: set[tuple[Value, ...]]) -> list[d
 
 def grid_points(space: SearchSpace) -> Iterator[dict[str, Value]]:
     """Every grid point, lazily (a parameter may have millions of values)."""
-    counts = [p.count() for p in space]
-    if any(c is None for c in counts):
+    counts = [c for p in space if (c := p.count()) is not None]
+    if len(counts) != len(space):
         raise ValueError("grid needs a step for every double parameter")
-    total = math.prod(counts)  # type: ignore[arg-type]
+    total = math.prod(counts)
     for flat in range(total):
         assignment: dict[str, Value] = {}
-        for parameter, count in zip(reversed(space.parameters), reversed(counts)):
-            flat, index = divmod(flat, count)  # type: ignore[arg-type]
+        for parameter, count in zip(reversed(space.parameters), reversed(counts), strict=True):
+            flat, index = divmod(flat, count)
             assignment[parameter.name] = parameter.value_at(index)
         yield {name: assignment[name] for name in space.names}
 

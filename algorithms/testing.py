@@ -20,6 +20,7 @@ from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
 from kfp_tune.core.space import Parameter, SearchSpace, Value
+from kfp_tune.core.vocabulary import ObjectiveType
 
 
 def mixed_space(stepped: bool = False) -> SearchSpace:
@@ -52,7 +53,7 @@ def finite_space() -> SearchSpace:
 def objective(assignment: dict[str, Value]) -> float:
     """A deterministic objective over any space (for building histories)."""
     total = 0.0
-    for index, (name, value) in enumerate(sorted(assignment.items())):
+    for index, (_, value) in enumerate(sorted(assignment.items())):
         number = float(value) if not isinstance(value, str) or _is_number(value) else float(len(value))
         total += (index + 1) * (number - 0.3) ** 2
     return total
@@ -93,7 +94,7 @@ class AlgorithmContract:
 
     # --- helpers -------------------------------------------------------------------------
     def problem(self, space: SearchSpace) -> Problem:
-        return Problem(space=space, objective_type=self.objective_type, objective_metric="loss", settings=self.problem_settings())  # type: ignore[arg-type]
+        return Problem(space=space, objective_type=ObjectiveType(self.objective_type), objective_metric="loss", settings=self.problem_settings())
 
     def suggest(self, space: SearchSpace, history: list[FinishedTrial], pending: list[dict[str, Value]], n: int, seed: int = 0) -> Suggestions:
         problem = self.problem(space)

@@ -15,15 +15,15 @@ takes about 150 ms before the first ask here, against a target of 15 ms per sugg
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtr, ndtri
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import new_random_point
-from kfp_tune.algorithms.registry import register
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
@@ -39,7 +39,7 @@ class _Numeric:
     high: float
 
     @classmethod
-    def of(cls, parameter: Parameter) -> "_Numeric":
+    def of(cls, parameter: Parameter) -> _Numeric:
         assert parameter.low is not None and parameter.high is not None
         low, high = parameter.low, parameter.high
         if parameter.type == "int":
@@ -85,7 +85,7 @@ class _Estimator:
                 continue
             bounds = _Numeric.of(parameter)
             width = bounds.high - bounds.low
-            mus = np.array(column + [(bounds.low + bounds.high) / 2.0], dtype=float)
+            mus = np.array([*column, (bounds.low + bounds.high) / 2.0], dtype=float)
             if multivariate:
                 sigma = np.full(n + 1, 0.2 * width * max(n, 1) ** (-1.0 / (d + 4)))
             else:
@@ -216,18 +216,14 @@ def _encode_all(space: SearchSpace, assignments: Sequence[dict[str, Value]]) -> 
         else:
             array = np.asarray(values, dtype=float)
             columns.append((np.log(array) if parameter.is_log else array).tolist())
-    return [list(row) for row in zip(*columns)] if columns else [[] for _ in assignments]
+    return [list(row) for row in zip(*columns, strict=True)] if columns else [[] for _ in assignments]
 
 
 def _decode(space: SearchSpace, row: np.ndarray) -> dict[str, Value]:
     out: dict[str, Value] = {}
-    for parameter, x in zip(space, row):
+    for parameter, x in zip(space, row, strict=True):
         if parameter.type in ("discrete", "categorical"):
             out[parameter.name] = parameter.choices[int(x)]
         else:
             out[parameter.name] = _Numeric.of(parameter).to_value(parameter, float(x))
     return out
-
-
-register("tpe", TPE)
-register("multivariate-tpe", MultivariateTPE)

@@ -45,7 +45,7 @@ def encode_value(parameter: Parameter, value: Value) -> float:
 
 
 def decode(space: SearchSpace, point: np.ndarray) -> dict[str, Value]:
-    return {p.name: decode_value(p, u) for p, u in zip(space, point)}
+    return {p.name: decode_value(p, u) for p, u in zip(space, point, strict=True)}
 
 
 def encode(space: SearchSpace, assignment: dict[str, Value]) -> np.ndarray:

@@ -25,9 +25,10 @@ import statistics
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -173,7 +174,7 @@ def skopt_katib(task: Task, seed: int, trials: int) -> list[float]:
     from skopt import gp_minimize
 
     names = task.space.names
-    result = gp_minimize(lambda x: task.fn(dict(zip(names, x))), _skopt_space(task.space), n_calls=trials, n_initial_points=10, acq_func="gp_hedge", random_state=seed)
+    result = gp_minimize(lambda x: task.fn(dict(zip(names, x, strict=True))), _skopt_space(task.space), n_calls=trials, n_initial_points=10, acq_func="gp_hedge", random_state=seed)
     return list(result.func_vals)
 
 

@@ -13,8 +13,8 @@ import tempfile
 from pathlib import Path
 
 from kfp_tune.core.loading import load_experiment, read_experiment_source
-from kfp_tune.steps.schedule import plan_rounds
 from kfp_tune.pipelines import compile_pipeline
+from kfp_tune.steps.schedule import plan_rounds
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "images" / "sklearn-digits" / "experiment.yaml"
 CASES = [(10, 1, None), (100, 1, None), (1000, 1, None), (1000, 3, None), (1000, 1, 1), (1000, 1, 5), (1000, 1, 20), (1000, 1, 30)]

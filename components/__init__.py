@@ -6,4 +6,4 @@ from kfp_tune.components.decide_stop import decide_stop
 from kfp_tune.components.launch_trial import launch_trial
 from kfp_tune.components.suggest import suggest
 
-__all__ = ["suggest", "launch_trial", "collect_metrics", "decide_stop"]
+__all__ = ["collect_metrics", "decide_stop", "launch_trial", "suggest"]

@@ -13,9 +13,10 @@ values never are.
 
 # No `from __future__ import annotations` here: KFP reads the pipeline function's annotations.
 import json
-from pathlib import Path
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Optional, Union
+from pathlib import Path
+from typing import Any
 
 from kfp import compiler, dsl, kubernetes
 
@@ -25,7 +26,7 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.steps.schedule import plan_rounds
 
 DEFAULT_CLUSTER_STORE = "s3://mlpipeline/kfp-tune"
-DEFAULT_LAUNCHER_CONFIG: Dict[str, Any] = {"kind": "local"}
+DEFAULT_LAUNCHER_CONFIG: dict[str, Any] = {"kind": "local"}
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class ObjectStore:
     secret_keys: tuple = (("accesskey", "AWS_ACCESS_KEY_ID"), ("secretkey", "AWS_SECRET_ACCESS_KEY"))
 
 
-OBJECT_STORES: Dict[str, ObjectStore] = {
+OBJECT_STORES: dict[str, ObjectStore] = {
     # KFP 2.16 and later ship SeaweedFS; the artifact Secret kept its name and keys.
     "seaweedfs": ObjectStore(endpoint="http://seaweedfs.kubeflow:9000"),
     # KFP before 2.16: MinIO.
@@ -52,10 +53,10 @@ DEFAULT_OBJECT_STORE = "seaweedfs"
 
 def build_pipeline(
     experiment: Experiment,
-    rounds: Optional[int] = None,
+    rounds: int | None = None,
     store_uri: str = DEFAULT_CLUSTER_STORE,
-    launcher_config: Optional[Dict[str, Any]] = None,
-    object_store: Union[str, ObjectStore] = DEFAULT_OBJECT_STORE,
+    launcher_config: dict[str, Any] | None = None,
+    object_store: str | ObjectStore = DEFAULT_OBJECT_STORE,
 ) -> Callable[..., Any]:
     """The KFP pipeline function for an experiment (already validated).
 
@@ -75,14 +76,14 @@ def build_pipeline(
     spec_json = json.dumps(experiment.to_dict(), sort_keys=True, separators=(",", ":"))
     launcher_json = json.dumps(launcher_config or DEFAULT_LAUNCHER_CONFIG, sort_keys=True)
 
-    def stateful(task: Any, display_name: str, params: Dict[str, Any]) -> Any:
+    def stateful(task: Any, display_name: str, params: dict[str, Any]) -> Any:
         """Caching off (every step reads and writes the store), the store Secret as env."""
         task.set_caching_options(False).set_display_name(display_name)
         if cluster_store.secret:
             kubernetes.use_secret_as_env(task, secret_name=params["store_secret"], secret_key_to_env=dict(cluster_store.secret_keys))
         return task
 
-    def add_round(params: Dict[str, Any], index: int) -> None:
+    def add_round(params: dict[str, Any], index: int) -> None:
         store, endpoint, fresh = params["store_uri"], params["s3_endpoint"], params["fresh_experiment"]
         name = params["experiment_name"]
         first = index == 0
@@ -145,7 +146,7 @@ def build_pipeline(
     return tuning_pipeline
 
 
-def compile_pipeline(experiment: Experiment, output: Union[str, Path], **options: Any) -> Path:
+def compile_pipeline(experiment: Experiment, output: str | Path, **options: Any) -> Path:
     """Compile the experiment's pipeline to KFP IR YAML at ``output``."""
     path = Path(output)
     compiler.Compiler().compile(build_pipeline(experiment, **options), str(path))

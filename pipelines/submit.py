@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from kfp_tune.core.errors import FieldError, KfpTuneError, SpecError
 from kfp_tune.core.loading import load_experiment
@@ -34,7 +35,14 @@ def _as_experiment(experiment: Experiment | str | Path | Mapping[str, Any]) -> E
     from kfp_tune.steps import runnable_problems
 
     if not isinstance(experiment, Experiment):
-        experiment = load_experiment(Path(experiment) if isinstance(experiment, str) else experiment)
+        source: Path | dict[str, Any]
+        if isinstance(experiment, str):
+            source = Path(experiment)
+        elif isinstance(experiment, (Path, dict)):
+            source = experiment
+        else:  # another Mapping: load_experiment would take its str() for YAML text
+            source = dict(experiment)
+        experiment = load_experiment(source)
     problems = runnable_problems(experiment)
     if problems:
         raise SpecError(problems)

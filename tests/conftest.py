@@ -3,6 +3,7 @@ SeaweedFS S3 server on loopback), and a fast trial script."""
 
 from __future__ import annotations
 
+import builtins
 import copy
 import sys
 import uuid
@@ -137,3 +138,13 @@ def s3_store(s3_env, s3_bucket):
 
     return S3Store.from_uri(f"s3://{s3_bucket}/some/prefix")
 
+
+@pytest.fixture(autouse=True)
+def _restore_print():
+    """kfp.local indents ``print`` by swapping ``builtins.print`` per task; two tasks of a
+    ParallelFor running at once can restore each other's swap, leaving it indented after an
+    in-process run (kfp 2.17). The CLI runs kfp.local in a child process; tests that run it in
+    this one must not leak it into the next test's output."""
+    original = builtins.print
+    yield
+    builtins.print = original

@@ -1,5 +1,5 @@
-"""The distribution: one import package, every module importable from a built wheel, and a core
-free of kfp, kubernetes and minio imports."""
+"""The distribution: one import package, every module importable from a built wheel, a pure core,
+layers that only import downwards, and no import cycle."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import ast
 import subprocess
 import sys
 import zipfile
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,102 @@ def test_pure_parts_import_no_platform_library(folder):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             for name in names:
                 assert name.split(".")[0] not in FORBIDDEN, f"{path.relative_to(REPO)} imports {name}"
+
+
+SOURCE_ROOTS = {"kfp_tune": REPO / "src" / "kfp_tune", "kfp_tune.algorithms": REPO / "algorithms",
+                "kfp_tune.components": REPO / "components", "kfp_tune.pipelines": REPO / "pipelines"}
+LAYERS = [
+    ("core",),
+    ("algorithms", "stores", "collectors", "launchers"),  # plug-ins: the core's interfaces, implemented
+    ("steps", "reports", "progress", "search"),
+    ("inline_runner", "api"),
+    ("components", "pipelines"),
+    ("cli", "__init__"),
+]
+"""Each part of kfp_tune may import its own layer and the layers above it in this list, never
+one below: the core imports no plug-in, no plug-in imports a step, nothing imports the CLI."""
+
+
+def _modules() -> dict[str, Path]:
+    found = {}
+    for package, root in SOURCE_ROOTS.items():
+        for path in root.rglob("*.py"):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts = parts[:-1]
+            found[".".join([package, *parts])] = path
+    return found
+
+
+def _imports(path: Path, module: str, known: set[str]) -> set[str]:
+    """Every kfp_tune module this one imports, at the top or inside a function (a lazy import
+    is a dependency all the same). Imports under ``if TYPE_CHECKING:`` are left out: they name
+    types for annotations and never run."""
+    out = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    tree = ast.parse(path.read_text())
+    type_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING") for n in ast.walk(node)}
+    for node in ast.walk(tree):
+        if id(node) in type_only:
+            continue
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names if a.name.startswith("kfp_tune")}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                base = ".".join(package.split(".")[: len(package.split(".")) - node.level + 1] + ([base] if base else []))
+            if not base.startswith("kfp_tune"):
+                continue
+            for alias in node.names:
+                out.add(f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base)
+    return {m for m in out if m in known and m != module}
+
+
+def _layer(module: str) -> int:
+    part = module.split(".")[1] if "." in module else "__init__"
+    return next(i for i, names in enumerate(LAYERS) if part in names)
+
+
+def test_every_module_has_a_layer():
+    for module in _modules():
+        assert _layer(module) >= 0, module
+
+
+def test_core_imports_only_the_core():
+    modules = _modules()
+    for module, path in modules.items():
+        if module.startswith("kfp_tune.core"):
+            outside = {m for m in _imports(path, module, set(modules)) if not m.startswith("kfp_tune.core")}
+            assert not outside, f"{module} imports {sorted(outside)}"
+
+
+def test_imports_go_down_the_layers_only():
+    modules = _modules()
+    for module, path in modules.items():
+        for target in _imports(path, module, set(modules)):
+            assert _layer(target) <= _layer(module), f"{module} (layer {LAYERS[_layer(module)]}) imports {target} (layer {LAYERS[_layer(target)]})"
+
+
+def test_no_import_cycles():
+    modules = _modules()
+    graph = {m: _imports(p, m, set(modules)) for m, p in modules.items()}
+    # a package's __init__ re-exporting its own modules is not a cycle with them
+    graph = {m: {t for t in targets if not m.startswith(t + ".")} for m, targets in graph.items()}
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for target in sorted(graph[node]):
+            if state.get(target) == 1:
+                cycle = [*trail[trail.index(target):], target] if target in trail else [node, target]
+                raise AssertionError("import cycle: " + " -> ".join(cycle))
+            if target not in state:
+                visit(target, [*trail, target])
+        state[node] = 2
+
+    for module in sorted(graph):
+        if module not in state:
+            visit(module, [module])
 
 
 def test_importing_the_package_loads_no_platform_library():
@@ -102,3 +199,11 @@ def test_runtime_image_is_pinned_non_root_and_installs_nothing_at_run_time():
     for folder in ("suggest", "launch_trial", "collect_metrics", "decide_stop"):
         text = (REPO / "components" / folder / "component.yaml").read_text()
         assert "pip install" not in text and f"image: {DEFAULT_RUNTIME_IMAGE}" in text
+
+
+def test_the_readme_layout_lists_every_top_level_module_and_package():
+    layout = (REPO / "README.md").read_text().split("## Layout", 1)[1]
+    root = REPO / "src" / "kfp_tune"
+    names = [p.name for p in root.iterdir() if (p.suffix == ".py" or (p / "__init__.py").exists())]
+    missing = [n for n in names if f"`{n}`" not in layout and f"`{n.removesuffix('.py')}`" not in layout and f"src/kfp_tune/{n}" not in layout]
+    assert not missing, f"README Layout does not mention {missing}"

@@ -33,9 +33,12 @@ def finished(tmp_path_factory):
         additional_metric_names=["seconds"],
         max_trial_count=8,
         algorithm="random",
+        algorithm_settings={"random_state": 11},  # seeded: the table must hold a hostile and a failed trial
         store=str(store),
         name="report-test",
     )
+    kinds = [t.parameters["kind"] for t in result.trials]
+    assert HOSTILE in kinds and "boom" in kinds, f"seed 11 no longer draws both cases: {kinds}"
     return LocalStore(store), result
 
 
@@ -87,8 +90,8 @@ def test_html_report_is_self_contained_with_both_plots(finished):
 
 def test_report_before_any_trial_finished(tmp_path):
     from conftest import quadratic_experiment
-    from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.core.loading import load_experiment
+    from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.steps import init_experiment
 
     init_experiment(ExperimentRecords(LocalStore(tmp_path), "quad"), load_experiment(quadratic_experiment()))

@@ -1,5 +1,3 @@
-from typing import List
-
 from kfp import dsl
 
 from kfp_tune.components._image import RUNTIME_IMAGE
@@ -16,7 +14,7 @@ def suggest(
     take_over: bool = False,
     s3_endpoint: str = "",
     fresh_experiment: bool = False,
-) -> List[str]:
+) -> list[str]:
     """Create this round's trials in the store and return their names.
 
     A round gets the budget left (``maxTrialCount``) spread over the run's rounds left, at

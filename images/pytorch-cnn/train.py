@@ -27,7 +27,7 @@ def make_data(samples: int, seed: int) -> tuple[torch.Tensor, torch.Tensor, torc
     train_idx = torch.tensor(order[:split])
     pick = train_idx[torch.tensor(rng.integers(0, len(train_idx), samples))]
     shifts = rng.integers(-3, 4, size=(samples, 2))
-    train = torch.stack([torch.roll(images[i], shifts=(int(dy), int(dx)), dims=(1, 2)) for i, (dy, dx) in zip(pick.tolist(), shifts)])
+    train = torch.stack([torch.roll(images[i], shifts=(int(dy), int(dx)), dims=(1, 2)) for i, (dy, dx) in zip(pick.tolist(), shifts, strict=True)])
     test_idx = torch.tensor(order[split:])
     return train, labels[pick], images[test_idx], labels[test_idx]
 

@@ -14,10 +14,10 @@ from typing import Any
 
 from kfp_tune import search
 from kfp_tune.api import Trial, TuneResult, tune
+from kfp_tune.collectors.push import report_metrics
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
-from kfp_tune.collectors.push import report_metrics
 
 __version__ = "0.1.0"
 
@@ -32,18 +32,18 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
-    "report_metrics",
-    "submit",
-    "schedule",
-    "tune",
-    "search",
+    "Experiment",
+    "ExperimentConflict",
+    "FieldError",
+    "KfpTuneError",
+    "SpecError",
+    "StoreError",
     "Trial",
     "TuneResult",
     "load_experiment",
-    "Experiment",
-    "SpecError",
-    "FieldError",
-    "KfpTuneError",
-    "ExperimentConflict",
-    "StoreError",
+    "report_metrics",
+    "schedule",
+    "search",
+    "submit",
+    "tune",
 ]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from kfp_tune.core.errors import SpecError
+from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import (
@@ -22,12 +23,11 @@ from kfp_tune.core.spec import (
     TrialParameterSpec,
     TrialTemplate,
 )
-from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import load_state
-from kfp_tune.steps import prepare
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import to_parameters
+from kfp_tune.steps import prepare
 from kfp_tune.stores import open_store
 
 FUNCTION_CONTAINER = "objective"

@@ -13,13 +13,17 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any
 
 from kfp_tune.core.errors import ExperimentConflict, KfpTuneError, SpecError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
+
+if TYPE_CHECKING:
+    from kfp_tune.core.interfaces import Store
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
@@ -180,11 +184,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.inline_runner import run_inline
+    from kfp_tune.launchers import launcher_from_config
     from kfp_tune.progress import ProgressWatcher
     from kfp_tune.reports import summarize
-    from kfp_tune.steps.schedule import plan_rounds
-    from kfp_tune.launchers import launcher_from_config
     from kfp_tune.steps import prepare
+    from kfp_tune.steps.schedule import plan_rounds
     from kfp_tune.stores import open_store
 
     experiment = _load(args.experiment, args.name)
@@ -273,7 +277,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _open(args: argparse.Namespace):
+def _open(args: argparse.Namespace) -> Store:
     from kfp_tune.stores import open_store
 
     return open_store(args.store)
@@ -303,7 +307,7 @@ def cmd_trials(args: argparse.Namespace) -> int:
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
     for row in table:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)).rstrip())
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     return EXIT_OK
 
 
@@ -379,7 +383,7 @@ def cmd_render(args: argparse.Namespace) -> int:
         manifest = render_manifest(experiment, assignment, args.trial_name, config)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    head = {key: manifest[key] for key in ("apiVersion", "kind", "metadata") if key in manifest}
+    head: dict[str, Any] = {key: manifest[key] for key in ("apiVersion", "kind", "metadata") if key in manifest}
     print(yaml.safe_dump({**head, **manifest}, sort_keys=False), end="")
     return EXIT_OK
 

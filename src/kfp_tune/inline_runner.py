@@ -8,8 +8,8 @@ instead (:mod:`kfp_tune.pipelines.local_run`); both write the same records.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 from kfp_tune import steps
 from kfp_tune.core import claims
@@ -17,7 +17,9 @@ from kfp_tune.core.decision import Decision
 from kfp_tune.core.interfaces import Launcher, Store
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
+from kfp_tune.core.vocabulary import ExperimentPhase
 from kfp_tune.steps.schedule import new_run_id, plan_rounds, round_id
+
 
 def run_inline(
     store: Store,
@@ -53,7 +55,7 @@ def run_inline(
                 decision = steps.decide_stop(records, rid, total - index - 1, run_id=run_id)
                 if on_round is not None:
                     on_round(decision)
-                if decision.phase != "Running":
+                if decision.phase != ExperimentPhase.RUNNING:
                     break
     except BaseException:
         if claimed:

@@ -4,7 +4,8 @@ whichever engine runs the trials (this process, or a kfp.local subprocess)."""
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kfp_tune.core.decision import best_trial
 from kfp_tune.core.interfaces import Store
@@ -22,7 +23,7 @@ class ProgressWatcher:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
 
-    def __enter__(self) -> "ProgressWatcher":
+    def __enter__(self) -> ProgressWatcher:
         self._thread.start()
         return self
 

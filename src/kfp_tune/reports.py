@@ -180,7 +180,7 @@ def parameter_plot(report: ExperimentReport) -> Any:
             axes.set_xlim(-0.5, len(choices) - 0.5)
             axes.set_xticklabels([c if len(c) <= 12 else c[:11] + "…" for c in choices], rotation=30, fontsize=7)
         axes.scatter(xs, ys, s=14, color="#4477aa")
-        for x, (_, y, name) in zip(xs, points):
+        for x, (_, y, name) in zip(xs, points, strict=True):
             if name == best:
                 axes.scatter([x], [y], s=80, facecolors="none", edgecolors="#cc6677", linewidths=1.5)
         axes.set_title(parameter.name, fontsize=9)
@@ -258,8 +258,8 @@ def trial_rows(store: Store, experiment_name: str) -> list[dict[str, Any]]:
             "status": t.status,
             "parameters": dict(t.assignment),
             "metrics": t.metrics,
-            "reason": (t.result or {}).get("reason", ""),
-            "message": (t.result or {}).get("message", ""),
+            "reason": t.result.reason if t.result else "",
+            "message": t.result.message if t.result else "",
         }
         for t in state.trials
     ]

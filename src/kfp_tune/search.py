@@ -7,7 +7,8 @@ Each returns Katib's ``feasibleSpace`` with its ``parameterType``; :func:`kfp_tu
 from __future__ import annotations
 
 import builtins
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from kfp_tune.core.spec import FeasibleSpace, ParameterSpec
 
@@ -24,7 +25,7 @@ def double(min: float, max: float, step: float | None = None, distribution: str 
     )
 
 
-def int(min: builtins.int, max: builtins.int, step: builtins.int | None = None, distribution: str = "uniform") -> ParameterSpec:  # noqa: A001 (Katib SDK name)
+def int(min: builtins.int, max: builtins.int, step: builtins.int | None = None, distribution: str = "uniform") -> ParameterSpec:  # shadows the builtin: the Katib SDK name
     """An integer in [min, max]."""
     return ParameterSpec(
         parameter_type="int",
@@ -52,4 +53,4 @@ def to_parameters(parameters: Mapping[str, ParameterSpec]) -> list[ParameterSpec
     return out
 
 
-__all__ = ["double", "int", "categorical", "discrete", "to_parameters"]
+__all__ = ["categorical", "discrete", "double", "int", "to_parameters"]

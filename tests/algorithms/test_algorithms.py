@@ -17,7 +17,6 @@ from kfp_tune.algorithms.testing import AlgorithmContract, mixed_space
 from kfp_tune.core.errors import NotImplementedAlgorithm
 from kfp_tune.core.space import Parameter, SearchSpace
 
-
 VARIANTS = [(name, {}) for name in registry.implemented() if name != "hyperband"] + [
     ("hyperband", {"resource_name": "layers", "r_l": 3, "eta": 3}),
     ("bayesianoptimization", {"base_estimator": "RF", "n_initial_points": 5}),
@@ -284,7 +283,7 @@ def test_hyperband_end_to_end_promotes_the_best_and_ends(tmp_path):
         objective,
         {"x": search.double(0, 1), "epochs": search.int(1, 1)},
         algorithm="hyperband",
-        algorithm_settings={"resource_name": "epochs", "r_l": 9, "eta": 3},
+        algorithm_settings={"resource_name": "epochs", "r_l": 9, "eta": 3},  # the rungs and promotions hold whatever x is drawn
         max_trial_count=40,
         parallel_trial_count=3,
         store=str(tmp_path),
@@ -305,8 +304,8 @@ def test_hyperband_katib_example_runs_its_budget(tmp_path):
     from conftest import DATA, QUADRATIC
     from kfp_tune.core.loading import load_experiment
     from kfp_tune.inline_runner import run_inline
-    from kfp_tune.steps.schedule import plan_rounds
     from kfp_tune.launchers import LocalLauncher
+    from kfp_tune.steps.schedule import plan_rounds
     from kfp_tune.stores import LocalStore
 
     doc = yaml.safe_load((DATA / "katib-examples" / "hp-tuning_hyperband.yaml").read_text())

@@ -6,8 +6,8 @@ import numpy as np
 
 from conftest import quadratic_experiment
 from kfp_tune.algorithms.early_stopping import MedianStop
-from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import load_state
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers import LocalLauncher
@@ -48,14 +48,14 @@ def test_medianstop_stops_bad_trials_while_they_run(local_store):
     assert stopped, statuses
     rule = MedianStop({"min_trials_required": 2, "start_step": 2})
     for trial in stopped:
-        curve = trial.result["curve"]
+        curve = list(trial.result.curve)
         assert 2 <= len(curve) < 10
-        earlier = [t.result["curve"] for t in state.trials if t.index < trial.index and t.status == "Succeeded"]
+        earlier = [list(t.result.curve) for t in state.trials if t.index < trial.index and t.status == "Succeeded"]
         assert any(rule.should_stop("minimize", earlier, curve[:k]) for k in range(2, len(curve) + 1))
-        assert trial.result["reason"] == "EarlyStopped" and "loss" in trial.metrics
+        assert trial.result.reason == "EarlyStopped" and "loss" in trial.metrics
     for trial in state.trials:
         if trial.status == "Succeeded":
-            assert len(trial.result["curve"]) == 10
+            assert len(list(trial.result.curve)) == 10
     assert decision.reason == "ExperimentMaxTrialsReached" and decision.counts["failed"] == 0
     keys = [tuple(t.assignment.values()) for t in state.trials]
     assert len(set(keys)) == len(keys)

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 
 from conftest import quadratic_experiment
-from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.inline_runner import run_inline
-from kfp_tune.reports import trial_rows
 from kfp_tune.launchers import LocalLauncher
+from kfp_tune.reports import trial_rows
 from kfp_tune.stores import LocalStore
 
 

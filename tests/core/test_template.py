@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from kfp_tune.core.template import placeholders_in, resolve_meta_reference, substitute
-
+from kfp_tune.core.template import placeholders_in, resolve_meta_reference, substitute, unsafe_settings
 
 HOSTILE_VALUES = ['a"\nserviceAccountName: admin', "x: y", "$(rm -rf /)", "no", "off", "1e3", "0x1A", "~", "#c", "héllo ✓", "{a: 1}"]
 
@@ -49,3 +48,16 @@ def test_placeholders_and_meta_references():
     assert resolve_meta_reference("${trialSpec.APIVersion}", manifest) == "batch/v1"
     assert resolve_meta_reference("${trialSpec.Labels[k]}", manifest) == "v"
     assert resolve_meta_reference("${trialSpec.Annotations[a]}", manifest) == "b"
+
+
+def test_settings_that_reach_the_node_are_named_where_they_are():
+    manifest = {"spec": {
+        "hostNetwork": True,
+        "volumes": [{"name": "v", "hostPath": {"path": "/"}}],
+        "containers": [{"securityContext": {"privileged": True}}, {"securityContext": {"privileged": False}}],
+    }}
+    assert [(e.path, e.message.split(" ")[0]) for e in unsafe_settings(manifest, "trialSpec")] == [
+        ("trialSpec.spec.hostNetwork", "hostNetwork"),
+        ("trialSpec.spec.volumes[0].hostPath", "hostPath"),
+        ("trialSpec.spec.containers[0].securityContext.privileged", "privileged"),
+    ]

@@ -209,7 +209,7 @@ def test_403_names_the_resource_and_the_permission(kube):
 def test_404_on_create_says_the_operator_may_be_missing(kube):
     kube.faults = [Fault("POST", "/trainjobs$", 404)]
     spec, container, _ = KINDS["TrainJob"]
-    with pytest.raises(KfpTuneError, match="operator that serves trainjobs.trainer.kubeflow.org installed"):
+    with pytest.raises(KfpTuneError, match=r"operator that serves trainjobs\.trainer\.kubeflow\.org installed"):
         _launcher(kube).run(_run(_experiment(spec, container)))
 
 

@@ -57,7 +57,7 @@ def test_store_credentials_do_not_reach_the_trial(monkeypatch):
 
 
 def test_python_means_this_python():
-    outcome, log = _run({"command": ["python", "-c", "import sys; print('exe=' + sys.executable)"]})
+    _, log = _run({"command": ["python", "-c", "import sys; print('exe=' + sys.executable)"]})
     assert f"exe={sys.executable}" in log
 
 

@@ -220,8 +220,8 @@ def test_fresh_experiment_per_run_or_one_experiment_continued(tmp_path):
 def test_rounds_used_up_says_so_and_the_next_run_resumes(tmp_path):
     """Hyperband needs a round per rung; a run compiled with one round ends after the first rung
     with the experiment Running, and says why; the next run resumes it to the end."""
-    from kfp_tune.reports import summarize
     from kfp_tune.pipelines.local_run import run_pipeline_locally
+    from kfp_tune.reports import summarize
 
     doc = quadratic_experiment(**{
         "spec.algorithm": {"algorithmName": "hyperband", "algorithmSettings": [{"name": "resource_name", "value": "e"}, {"name": "r_l", "value": "3"}, {"name": "eta", "value": "3"}]},

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from faults import CountingLauncher, FlakyStore, StepKilled, ledger_counts, ledger_experiment
-
-from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.state import TERMINAL, load_state
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import load_state
+from kfp_tune.core.vocabulary import TERMINAL_STATUSES as TERMINAL
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.local import LocalLauncher
 from kfp_tune.stores import LocalStore

@@ -5,16 +5,17 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
-from faults import CountingLauncher, StepKilled, ledger_counts, ledger_experiment
 
+from faults import CountingLauncher, StepKilled, ledger_counts, ledger_experiment
 from kfp_tune import steps
 from kfp_tune.core import claims
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.interfaces import LaunchOutcome
-from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import load_state
 from kfp_tune.launchers.local import LocalLauncher
 
@@ -52,14 +53,14 @@ def test_launch_that_died_after_starting_is_not_started_again(local_store, tmp_p
     assert steps.launch_trial(records, launcher, names[0], run_id="run-a") == "Failed"
     assert launcher.starts[names[0]] == 1
     result = steps.collect_metrics(records, names[0], run_id="run-a")
-    assert (result["status"], result["reason"]) == ("Failed", "TrialStale")
+    assert (result.status, result.reason) == ("Failed", "TrialStale")
 
 
 def test_a_launcher_that_can_reattach_is_asked_to(local_store, tmp_path):
     _, records, names = _start(local_store, tmp_path)
 
     class Reattaching(CountingLauncher):
-        reattached: list[str] = []
+        reattached: ClassVar[list[str]] = []
 
         def reattach(self, trial):
             self.reattached.append(trial.trial)
@@ -70,7 +71,7 @@ def test_a_launcher_that_can_reattach_is_asked_to(local_store, tmp_path):
         steps.launch_trial(records, launcher, names[0], run_id="run-a")
     assert steps.launch_trial(records, launcher, names[0], run_id="run-a") == "Succeeded"
     assert launcher.reattached == [names[0]] and launcher.starts[names[0]] == 1
-    assert steps.collect_metrics(records, names[0], run_id="run-a")["metrics"]["loss"] == 0.25
+    assert steps.collect_metrics(records, names[0], run_id="run-a").metrics["loss"] == 0.25
 
 
 def test_two_launches_of_one_trial_at_once_start_it_once(local_store, tmp_path):

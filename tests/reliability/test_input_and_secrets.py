@@ -8,13 +8,13 @@ import math
 
 import pytest
 import yaml
-from conftest import QUADRATIC, quadratic_experiment
 
+from conftest import QUADRATIC, quadratic_experiment
 from kfp_tune import steps
-from kfp_tune.core.trials import render_trial
-from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import load_state
+from kfp_tune.core.trials import render_trial
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.local import LocalLauncher
 
@@ -27,7 +27,7 @@ PRINTS = {
 
 def _printing_experiment(name: str) -> dict:
     """Each trial prints the lines of its case (a categorical parameter)."""
-    script = "import sys; print(chr(10).join(%r[sys.argv[1]]))" % PRINTS
+    script = f"import sys; print(chr(10).join({PRINTS!r}[sys.argv[1]]))"
     return quadratic_experiment(**{
         "metadata.name": name,
         "spec.algorithm": {"algorithmName": "grid"},
@@ -47,7 +47,7 @@ def test_metric_values_are_parsed_strictly_and_no_non_finite_objective_reaches_a
     by_case = {t.assignment["case"]: t for t in state.trials}
     assert by_case["non-finite-only"].status == "MetricsUnavailable"
     assert by_case["mixed"].metrics["loss"] == 0.25
-    assert by_case["duplicated"].metrics["loss"] == 0.4 and by_case["duplicated"].result["curve"] == [0.5, 0.5, 0.4, 0.4]
+    assert by_case["duplicated"].metrics["loss"] == 0.4 and by_case["duplicated"].result.curve == (0.5, 0.5, 0.4, 0.4)
     problem = steps.problem_of(experiment, state.uid)
     history, _ = steps.history_of(state, problem.space)
     assert all(t.objective is None or math.isfinite(t.objective) for t in history)

@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 import yaml
-from faults import ledger_counts, ledger_experiment
 
+from faults import ledger_counts, ledger_experiment
 from kfp_tune.core import claims
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import load_state
@@ -84,7 +84,7 @@ def test_sigkilled_run_resumes_without_losing_or_repeating_a_trial(tmp_path):
     for name, result in finished_before.items():
         assert after.trial(name).result == result, "finished trials are reused as they were"
     for name in running_before:
-        assert (after.trial(name).status, after.trial(name).result["reason"]) == ("Failed", "TrialStale")
+        assert (after.trial(name).status, after.trial(name).result.reason) == ("Failed", "TrialStale")
     for name in never_started:
         assert after.trial(name).status == "Succeeded"
     counts = ledger_counts(ledger)

@@ -7,12 +7,12 @@ import time
 
 import pytest
 import yaml
+
 from conftest import S3_ACCESS_KEY, S3_SECRET_KEY
 from faults import FlakyStore, ledger_counts, ledger_experiment
-
 from kfp_tune.core.errors import StoreError
-from kfp_tune.core.records import ExperimentRecords, decode_record, encode_record
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords, decode_record, encode_record
 from kfp_tune.core.state import load_state
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.local import LocalLauncher
@@ -117,6 +117,7 @@ def test_a_run_survives_the_s3_server_restarting(tmp_path, monkeypatch, caplog):
     """A dedicated SeaweedFS is stopped in the middle of a run and started again on the same
     ports and data 10 s later; the run waits it out and completes."""
     from minio import Minio
+
     from seaweed import start_seaweed
 
     caplog.set_level("WARNING")

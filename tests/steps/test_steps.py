@@ -6,16 +6,17 @@ import pytest
 
 from conftest import quadratic_experiment
 from kfp_tune import steps
-from kfp_tune.core.trials import render_trial
 from kfp_tune.core.decision import decide
 from kfp_tune.core.errors import ExperimentConflict, KfpTuneError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
-from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords, TrialResult
 from kfp_tune.core.state import load_state
+from kfp_tune.core.trials import render_trial
+from kfp_tune.core.vocabulary import TrialStatus
 from kfp_tune.inline_runner import run_inline
-from kfp_tune.reports import summarize
 from kfp_tune.launchers import LocalLauncher
+from kfp_tune.reports import summarize
 
 
 class CountingLauncher(Launcher):
@@ -60,13 +61,13 @@ def test_launch_twice_runs_once_and_collect_is_idempotent(local_store):
     assert steps.launch_trial(records, launcher, name) == "Succeeded"
     assert launcher.calls == {name: 1}
     result = steps.collect_metrics(records, name)
-    assert result["status"] == "Succeeded"
+    assert result.status == "Succeeded"
     assert steps.collect_metrics(records, name) == result
     trial = load_state(records).trial(name)
     x, y = float(trial.assignment["x"]), float(trial.assignment["y"])
     expected = (x - 0.3) ** 2 + (y - 0.7) ** 2
-    assert result["metrics"]["loss"] == pytest.approx(expected, abs=1e-6)  # min over steps
-    assert result["observation"]["loss"]["max"] == pytest.approx(expected + 0.2, abs=1e-6)
+    assert result.metrics["loss"] == pytest.approx(expected, abs=1e-6)  # min over steps
+    assert result.observation["loss"]["max"] == pytest.approx(expected + 0.2, abs=1e-6)
     log = records.read_text(records.log_key(name, "main"))
     assert "step=2" in log
 
@@ -88,15 +89,15 @@ def test_failed_and_metrics_unavailable_trials(local_store, mode, status):
     name = steps.suggest(records, "r0", 1, experiment)[0]
     phase = steps.launch_trial(records, LocalLauncher(), name)
     result = steps.collect_metrics(records, name)
-    assert result["status"] == status
+    assert result.status == status
     assert phase == ("Failed" if mode == "fail" else "Succeeded")
     if mode == "fail":
-        assert "exit code 3" in result["message"]
+        assert "exit code 3" in result.message
         assert "something went wrong" in records.read_text(records.log_key(name, "main"))
 
 
 def test_too_many_failures_fail_the_experiment(local_store):
-    experiment, records = _records(local_store, **_args("fail"), **{"spec.maxFailedTrialCount": 1})
+    experiment, _ = _records(local_store, **_args("fail"), **{"spec.maxFailedTrialCount": 1})
     decision = run_inline(local_store, experiment, LocalLauncher())
     assert (decision.phase, decision.reason) == ("Failed", "ExperimentMaxFailedTrialsReached")
     summary = summarize(local_store, experiment.name)
@@ -151,7 +152,7 @@ def test_order_goal_before_max_failed():
     experiment = load_experiment(quadratic_experiment(**{"spec.objective.goal": 0.5, "spec.maxFailedTrialCount": 0}))
 
     def trial(i, status, loss=None):
-        return TrialState(f"t{i}", i, "r", {"x": "0.1", "y": "0.2"}, "now", result={"status": status, "metrics": {} if loss is None else {"loss": loss}})
+        return TrialState(f"t{i}", i, "r", {"x": "0.1", "y": "0.2"}, "now", result=TrialResult(f"t{i}", TrialStatus(status), metrics={} if loss is None else {"loss": loss}))
 
     state = ExperimentState(experiment, "uid", "now", [trial(0, "Failed"), trial(1, "Succeeded", 0.1)])
     assert decide(state, 1).reason == "ExperimentGoalReached"

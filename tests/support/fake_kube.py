@@ -19,9 +19,10 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 from kubernetes import client
@@ -149,10 +150,7 @@ class FakeKube:
         if script is None or time.monotonic() - self.started[name] < script.run_seconds or obj.get("status", {}).get("conditions"):
             return
         plural = collection.rsplit("/", 1)[1]
-        if script.outcome == "Succeeded":
-            kind_type = "Succeeded" if plural in KUBEFLOW_KINDS else "Complete"
-        else:
-            kind_type = "Failed"
+        kind_type = ("Succeeded" if plural in KUBEFLOW_KINDS else "Complete") if script.outcome == "Succeeded" else "Failed"
         obj["status"] = {"conditions": [
             {"type": "Created", "status": "True"},
             {"type": kind_type, "status": "True", "reason": script.reason or kind_type, "message": f"simulated {script.outcome.lower()}"},
@@ -181,10 +179,7 @@ class FakeKube:
             if not match:
                 return 404, _status(404, f"the fake has no {path}"), {}
             groups = match.groupdict()
-            if "group" in groups:
-                collection = f"/apis/{groups['group']}/{groups['version']}/{groups['plural']}"
-            else:
-                collection = f"/api/v1/{groups['plural']}"
+            collection = f"/apis/{groups['group']}/{groups['version']}/{groups['plural']}" if "group" in groups else f"/api/v1/{groups['plural']}"
             namespace, name = groups["ns"], groups["name"]
             if groups.get("sub") == "log":
                 if (collection, namespace, name) not in self.objects:

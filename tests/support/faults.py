@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from conftest import quadratic_experiment
-
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, Store, TrialRun
 

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from contextlib import closing
+from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,7 +45,7 @@ class SeaweedS3:
     def env(self) -> dict[str, str]:
         return {"KFP_TUNE_S3_ENDPOINT": self.endpoint, "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
 
-    def restart(self, timeout: float = 60.0) -> "SeaweedS3":
+    def restart(self, timeout: float = 60.0) -> SeaweedS3:
         """The same server again: same ports, same data folder (after :meth:`stop`)."""
         env = {**os.environ, "AWS_ACCESS_KEY_ID": self.access_key, "AWS_SECRET_ACCESS_KEY": self.secret_key}
         with open(self.log_path, "ab") as log:
@@ -81,10 +81,8 @@ def _group_alive(group: int) -> bool:
     except PermissionError:
         return True
     # A zombie leader still "exists"; reap it so the group can empty.
-    try:
+    with suppress(ChildProcessError):
         os.waitpid(-group, os.WNOHANG)
-    except ChildProcessError:
-        pass
     try:
         os.killpg(group, 0)
         return True

@@ -30,9 +30,9 @@ EARLY_STOPPING_COLLECTORS: frozenset[CollectorKind] = frozenset({CollectorKind.S
 def collector_for(experiment: Experiment) -> Collector:
     kind = experiment.spec.collector_kind
     try:
-        return COLLECTORS[kind]
-    except KeyError:
+        return COLLECTORS[CollectorKind(kind)]
+    except (KeyError, ValueError):  # ValueError: not a kind Katib knows
         raise KfpTuneError(f"the {kind} metrics collector is not implemented in this version yet") from None
 
 
-__all__ = ["EARLY_STOPPING_COLLECTORS", "collector_for", "collect_stdout", "collect_pushed", "collect_file", "collect_tfevent", "COLLECTORS"]
+__all__ = ["COLLECTORS", "EARLY_STOPPING_COLLECTORS", "collect_file", "collect_pushed", "collect_stdout", "collect_tfevent", "collector_for"]

@@ -17,8 +17,8 @@ import json
 import math
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from kfp_tune.collectors.stdout import parse_metric_lines
 from kfp_tune.core.observation import MetricLog
@@ -36,7 +36,9 @@ def _files(records: ExperimentRecords, trial: TrialState) -> Iterator[tuple[str,
 
 
 def parse_json_lines(lines: list[str], names: list[str]) -> list[MetricLog]:
-    wanted, steps, out = set(names), {}, []
+    wanted = set(names)
+    steps: dict[str, int] = {}
+    out: list[MetricLog] = []
     for line in lines:
         line = line.strip()
         if not line:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from typing import Mapping
+from collections.abc import Mapping
 
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.observation import MetricLog

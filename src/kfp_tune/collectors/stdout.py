@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.records import ExperimentRecords

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfp_tune.core.errors import ExperimentBusy
-from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted
+from kfp_tune.core.vocabulary import RecordKind
 
 DEFAULT_TTL = 900.0
 """Seconds without a sign of life after which a run's claim lapses. Generous, because a
@@ -75,10 +76,10 @@ def latest_claim(records: ExperimentRecords) -> Claim | None:
     if not seqs:
         return None
     seq = max(seqs)
-    claim = records.read(_key(records, seq), "RunClaim")
+    claim = records.read(_key(records, seq), RecordKind.RUN_CLAIM)
     assert claim is not None
-    beat = records.read(_key(records, seq, ".beat"), "RunHeartbeat")
-    ended = records.read(_key(records, seq, ".end"), "RunEnded")
+    beat = records.read(_key(records, seq, ".beat"), RecordKind.RUN_HEARTBEAT)
+    ended = records.read(_key(records, seq, ".end"), RecordKind.RUN_ENDED)
     last_seen = max(float(claim["at"]), float(beat["at"]) if beat else 0.0)
     return Claim(seq, str(claim["run"]), float(claim["at"]), last_seen, ended is not None, float(claim.get("ttl", DEFAULT_TTL)))
 
@@ -96,7 +97,7 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
         raise busy(records, current, now)
     seq = 1 + (current.seq if current else 0)
     payload = {"run": run_id, "at": now, "time": _iso(now), "ttl": ttl, "holder": f"{socket.gethostname()}/{os.getpid()}"}
-    stored = records.write_once(_key(records, seq), "RunClaim", payload)
+    stored = records.write_once(_key(records, seq), RecordKind.RUN_CLAIM, payload)
     if stored["run"] != run_id:
         raise ExperimentBusy(f"experiment {records.experiment!r} was claimed by run {stored['run']!r} at the same moment; this run stops")
     return Claim(seq, run_id, now, now, False, ttl)
@@ -131,7 +132,7 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
 
 def beat(records: ExperimentRecords, current: Claim) -> None:
     now = time.time()
-    records.write(_key(records, current.seq, ".beat"), "RunHeartbeat", {"run": current.run, "at": now, "time": _iso(now)})
+    records.write(_key(records, current.seq, ".beat"), RecordKind.RUN_HEARTBEAT, {"run": current.run, "at": now, "time": _iso(now)})
 
 
 def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
@@ -139,24 +140,24 @@ def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
     current = latest_claim(records)
     if current is not None and current.run == run_id and not current.ended:
         now = time.time()
-        records.write_once(_key(records, current.seq, ".end"), "RunEnded", {"run": run_id, "at": now, "time": _iso(now), "reason": reason})
+        records.write_once(_key(records, current.seq, ".end"), RecordKind.RUN_ENDED, {"run": run_id, "at": now, "time": _iso(now), "reason": reason})
 
 
 def beat_trial(records: ExperimentRecords, trial: str, attempt: str) -> None:
     now = time.time()
-    records.write(records.trial_key(trial, "beat"), "TrialHeartbeat", {"trial": trial, "attempt": attempt, "at": now, "time": _iso(now)})
+    records.write(records.trial_key(trial, "beat"), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "at": now, "time": _iso(now)})
 
 
-def wait_for_attempt(records: ExperimentRecords, trial: str, started: dict[str, Any], poll: float = 2.0) -> dict[str, Any] | None:
+def wait_for_attempt(records: ExperimentRecords, trial: str, started: TrialStarted, poll: float = 2.0) -> TrialEnded | None:
     """The ``ended`` record of a trial another launch-trial attempt started, once it is there;
     None as soon as that attempt has shown no sign of life for the trial TTL (it died)."""
     ttl = trial_ttl_from_env()
     while True:
-        ended = records.read(records.trial_key(trial, "ended"), "TrialEnded")
+        ended = records.read_typed(records.trial_key(trial, "ended"), TrialEnded)
         if ended is not None:
             return ended
-        beat_record = records.read(records.trial_key(trial, "beat"), "TrialHeartbeat")
-        last_seen = max(float(started.get("at", 0.0)), float(beat_record["at"]) if beat_record else 0.0)
+        beat_record = records.read(records.trial_key(trial, "beat"), RecordKind.TRIAL_HEARTBEAT)
+        last_seen = max(started.at, float(beat_record["at"]) if beat_record else 0.0)
         if time.time() - last_seen > ttl:
             return None
         time.sleep(min(poll, ttl / 4))
@@ -175,7 +176,7 @@ class Heartbeat:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="run-heartbeat", daemon=True)
 
-    def __enter__(self) -> "Heartbeat":
+    def __enter__(self) -> Heartbeat:
         if self.interval:
             self._beat()
             self._thread.start()

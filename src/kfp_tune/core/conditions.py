@@ -20,8 +20,9 @@ from __future__ import annotations
 import json
 import operator
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 _MISSING = object()
 _QUERY = re.compile(r"#\(\s*([A-Za-z0-9_.\-]+)\s*(==|!=|<=|>=|<|>)\s*(\"(?:[^\"\\]|\\.)*\"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null)\s*\)(#?)")

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfp_tune.core.state import FAILED, TERMINAL, ExperimentState, TrialState
+from kfp_tune.core.state import ExperimentState, TrialState
+from kfp_tune.core.vocabulary import FAILED_STATUSES, TERMINAL_STATUSES, ExperimentPhase, ObjectiveType, TrialStatus
 
 GOAL_REACHED = "ExperimentGoalReached"
 MAX_FAILED_REACHED = "ExperimentMaxFailedTrialsReached"
@@ -19,7 +20,7 @@ ROUNDS_USED_UP = "ExperimentRunRoundsUsedUp"
 class Decision:
     """The experiment's phase after a round: Running (go on), Succeeded or Failed."""
 
-    phase: str
+    phase: ExperimentPhase
     reason: str
     message: str
     best_trial: TrialState | None = None
@@ -27,7 +28,7 @@ class Decision:
 
     @property
     def finished(self) -> bool:
-        return self.phase in ("Succeeded", "Failed")
+        return self.phase in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED)
 
 
 def best_trial(state: ExperimentState) -> TrialState | None:
@@ -37,24 +38,26 @@ def best_trial(state: ExperimentState) -> TrialState | None:
     best: TrialState | None = None
     best_value: float | None = None
     for trial in state.trials:
-        if trial.status not in ("Succeeded", "EarlyStopped"):
+        if trial.status not in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED):
             continue
         value = state.objective_value(trial)
         if value is None:
             continue
-        if best_value is None or (value < best_value if objective.type == "minimize" else value > best_value):
+        if best_value is None or (value < best_value if objective.type == ObjectiveType.MINIMIZE else value > best_value):
             best, best_value = trial, value
     return best
 
 
 def count_trials(state: ExperimentState) -> dict[str, int]:
-    counts = {status: 0 for status in ("Created", "Running", *TERMINAL)}
+    """Trials per status (Katib's names as keys), and ``total``, ``completed`` (terminal),
+    ``failed`` (counted against maxFailedTrialCount) and ``active`` (created or running)."""
+    counts = {str(status): 0 for status in TrialStatus}
     for trial in state.trials:
-        counts[trial.status] = counts.get(trial.status, 0) + 1
+        counts[str(trial.status)] += 1
     counts["total"] = len(state.trials)
-    counts["completed"] = sum(counts[s] for s in TERMINAL)
-    counts["failed"] = sum(counts[s] for s in FAILED)
-    counts["active"] = counts["Created"] + counts["Running"]
+    counts["completed"] = sum(counts[str(s)] for s in TERMINAL_STATUSES)
+    counts["failed"] = sum(counts[str(s)] for s in FAILED_STATUSES)
+    counts["active"] = counts[TrialStatus.CREATED.value] + counts[TrialStatus.RUNNING.value]
     return counts
 
 
@@ -70,38 +73,38 @@ def decide(state: ExperimentState, rounds_left: int) -> Decision:
     value = state.objective_value(best) if best is not None else None
 
     if objective.goal is not None and value is not None:
-        reached = value <= objective.goal if objective.type == "minimize" else value >= objective.goal
+        reached = value <= objective.goal if objective.type == ObjectiveType.MINIMIZE else value >= objective.goal
         if reached:
             return Decision(
-                "Succeeded", GOAL_REACHED,
+                ExperimentPhase.SUCCEEDED, GOAL_REACHED,
                 f"Experiment has succeeded because Objective goal has reached ({objective.objective_metric_name}={value:g}, goal {objective.goal:g})",
                 best, counts,
             )
     if spec.max_failed_trial_count is not None and counts["failed"] > spec.max_failed_trial_count:
         return Decision(
-            "Failed", MAX_FAILED_REACHED,
+            ExperimentPhase.FAILED, MAX_FAILED_REACHED,
             f"Experiment has failed because max failed count has reached ({counts['failed']} failed, at most {spec.max_failed_trial_count} allowed)",
             best, counts,
         )
     if spec.max_trial_count is not None and counts["completed"] >= spec.max_trial_count:
         return Decision(
-            "Succeeded", MAX_TRIALS_REACHED,
+            ExperimentPhase.SUCCEEDED, MAX_TRIALS_REACHED,
             f"Experiment has succeeded because max trial count has reached ({counts['completed']} trials)",
             best, counts,
         )
     if state.exhausted and counts["active"] == 0:
         return Decision(
-            "Succeeded", SUGGESTION_END_REACHED,
+            ExperimentPhase.SUCCEEDED, SUGGESTION_END_REACHED,
             "Experiment has succeeded because suggestion service has reached the end (the search space has no more points)",
             best, counts,
         )
     if rounds_left <= 0:
         return Decision(
-            "Running", ROUNDS_USED_UP,
+            ExperimentPhase.RUNNING, ROUNDS_USED_UP,
             "This run's rounds are used up with budget left; run the same pipeline (or kfp-tune run) again to resume from the store",
             best, counts,
         )
-    return Decision("Running", RUNNING, "Experiment is running", best, counts)
+    return Decision(ExperimentPhase.RUNNING, RUNNING, "Experiment is running", best, counts)
 
 
 def status_document(state: ExperimentState, decision: Decision, now: str) -> dict[str, Any]:
@@ -110,9 +113,9 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
         {"type": "Created", "status": "True", "reason": "ExperimentCreated", "message": "Experiment is created", "lastTransitionTime": state.created},
         {
             "type": "Running",
-            "status": "True" if decision.phase == "Running" else "False",
-            "reason": decision.reason if decision.phase == "Running" else RUNNING,
-            "message": decision.message if decision.phase == "Running" else "Experiment is running",
+            "status": "True" if decision.phase == ExperimentPhase.RUNNING else "False",
+            "reason": decision.reason if decision.phase == ExperimentPhase.RUNNING else RUNNING,
+            "message": decision.message if decision.phase == ExperimentPhase.RUNNING else "Experiment is running",
             "lastTransitionTime": now,
         },
     ]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ class Observation:
     metrics: dict[str, MetricSummary] = field(default_factory=dict)
 
     @classmethod
-    def from_logs(cls, logs: Iterable[MetricLog], names: Iterable[str]) -> "Observation":
+    def from_logs(cls, logs: Iterable[MetricLog], names: Iterable[str]) -> Observation:
         wanted = set(names)
         collected: dict[str, list[float]] = {}
         for log in logs:
@@ -59,7 +59,7 @@ class Observation:
         return {name: s.to_dict() for name, s in self.metrics.items()}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Mapping[str, float]]) -> "Observation":
+    def from_dict(cls, data: Mapping[str, Mapping[str, float]]) -> Observation:
         return cls(
             {
                 name: MetricSummary(float(d["min"]), float(d["max"]), float(d["latest"]), int(d.get("count", 1)))

@@ -21,10 +21,12 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import re
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Store
+from kfp_tune.core.vocabulary import LaunchPhase, RecordKind, TrialStatus
 
 RECORD_VERSION = 1
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -108,6 +110,16 @@ class ExperimentRecords:
         assert stored is not None, f"{key} exists but cannot be read back"
         return stored
 
+    def read_typed(self, key: str, record_type: type[R]) -> R | None:
+        """The typed record at key, or None if absent; StoreError if damaged."""
+        record = self.read(key, record_type.KIND)
+        return None if record is None else record_type.from_record(record, key)
+
+    def create_typed(self, key: str, record: R) -> R:
+        """Write a typed record once (see :meth:`write_once`); the stored one is returned."""
+        stored = self.write_once(key, record.KIND, record.to_payload())
+        return type(record).from_record(stored, key)
+
     def read_text(self, key: str) -> str | None:
         data = self.store.get(key)
         return None if data is None else data.decode("utf-8", errors="replace")
@@ -137,3 +149,121 @@ def decode_record(data: bytes, key: str, kind: str) -> dict[str, Any]:
 def utc_now() -> str:
     """The timestamp records carry: UTC, to the second, ``2026-11-30T12:00:00Z``."""
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# --- typed trial records ------------------------------------------------------------------------
+# The JSON stays as it was (Katib's spellings, camelCase where Katib has it); these classes are how
+# code reads and writes it. ``from_record`` checks every field, so a damaged record is reported
+# with its key instead of failing later, far from the store.
+
+
+def _field(record: dict[str, Any], name: str, types: type | tuple[type, ...], key: str, default: Any = ...) -> Any:
+    value = record.get(name, default)
+    if value is ...:
+        raise StoreError(f"record {key} is damaged: no {name!r}")
+    if value is not None and default is not None and not isinstance(value, types):
+        raise StoreError(f"record {key} is damaged: {name!r} is {value!r}")
+    if value is None and default is ...:
+        raise StoreError(f"record {key} is damaged: {name!r} is null")
+    return value
+
+
+def _metric_values(value: Any, key: str) -> dict[str, float]:
+    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in value.items()):
+        raise StoreError(f"record {key} is damaged: metrics must map names to numbers, got {value!r}")
+    return {k: float(v) for k, v in value.items()}
+
+
+@dataclass(frozen=True)
+class TrialStarted:
+    """``trials/<trial>/started.json``: launch-trial began this trial (write-once)."""
+
+    KIND = RecordKind.TRIAL_STARTED
+    trial: str
+    time: str
+    at: float
+    run: str
+    attempt: str
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], key: str) -> TrialStarted:
+        return cls(
+            trial=_field(record, "trial", str, key), time=_field(record, "time", str, key, ""),
+            at=float(_field(record, "at", (int, float), key, 0.0)), run=_field(record, "run", str, key, ""),
+            attempt=_field(record, "attempt", str, key, ""),
+        )
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"trial": self.trial, "time": self.time, "at": self.at, "run": self.run, "attempt": self.attempt}
+
+
+@dataclass(frozen=True)
+class TrialEnded:
+    """``trials/<trial>/ended.json``: how the trial's run ended, before metrics (write-once)."""
+
+    KIND = RecordKind.TRIAL_ENDED
+    trial: str
+    phase: LaunchPhase
+    reason: str = ""
+    message: str = ""
+    exit_code: int | None = None
+    time: str = ""
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], key: str) -> TrialEnded:
+        phase = _field(record, "phase", str, key)
+        if phase not in LaunchPhase._value2member_map_:
+            raise StoreError(f"record {key} is damaged: phase {phase!r} is not one of {[p.value for p in LaunchPhase]}")
+        exit_code = record.get("exitCode")
+        return cls(
+            trial=_field(record, "trial", str, key), phase=LaunchPhase(phase), reason=_field(record, "reason", str, key, "") or "",
+            message=_field(record, "message", str, key, "") or "", exit_code=exit_code if isinstance(exit_code, int) else None,
+            time=_field(record, "time", str, key, ""),
+        )
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"trial": self.trial, "phase": self.phase, "reason": self.reason, "message": self.message, "exitCode": self.exit_code, "time": self.time}
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """``trials/<trial>/result.json``: the trial's final status and metrics (write-once).
+
+    ``metrics`` are after metricStrategies; ``curve`` is the objective's values in report order
+    (what medianstop compares); ``observation`` is Katib's per-metric min / max / latest."""
+
+    KIND = RecordKind.TRIAL_RESULT
+    trial: str
+    status: TrialStatus
+    reason: str = ""
+    message: str = ""
+    observation: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    curve: tuple[float, ...] = ()
+    time: str = ""
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], key: str) -> TrialResult:
+        status = _field(record, "status", str, key)
+        if status not in TrialStatus._value2member_map_ or not TrialStatus(status).is_terminal:
+            raise StoreError(f"record {key} is damaged: status {status!r} is not a final trial status")
+        curve = record.get("curve") or []
+        if not isinstance(curve, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in curve):
+            raise StoreError(f"record {key} is damaged: curve must be a list of numbers")
+        observation = record.get("observation") or {}
+        if not isinstance(observation, dict):
+            raise StoreError(f"record {key} is damaged: observation is {observation!r}")
+        return cls(
+            trial=_field(record, "trial", str, key), status=TrialStatus(status), reason=_field(record, "reason", str, key, "") or "",
+            message=_field(record, "message", str, key, "") or "", observation=observation,
+            metrics=_metric_values(record.get("metrics") or {}, key), curve=tuple(float(v) for v in curve), time=_field(record, "time", str, key, ""),
+        )
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "trial": self.trial, "status": self.status, "reason": self.reason, "message": self.message,
+            "observation": self.observation, "metrics": self.metrics, "curve": list(self.curve), "time": self.time,
+        }
+
+
+R = TypeVar("R", TrialStarted, TrialEnded, TrialResult)

@@ -8,9 +8,10 @@ form in one place, :meth:`Parameter.format`.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal, Sequence
+from typing import Any, Literal, cast
 
 ParameterType = Literal["double", "int", "discrete", "categorical"]
 Distribution = Literal["uniform", "logUniform", "normal", "logNormal"]
@@ -121,10 +122,10 @@ class Parameter:
         value = min(max(float(value), self.low), self.high)
         if self.step:
             k = round((value - self.low) / self.step)
-            k = max(0, min(k, int(math.floor((self.high - self.low) / self.step + 1e-9))))
+            k = max(0, min(k, math.floor((self.high - self.low) / self.step + 1e-9)))
             value = self.low + k * self.step
         if self.type == "int":
-            return int(round(value))
+            return round(value)
         if self.decimals is not None:
             return round(value, self.decimals)
         return value
@@ -136,7 +137,7 @@ class Parameter:
         if self.type == "double" and not self.step:
             return None
         assert self.low is not None and self.high is not None
-        return int(math.floor((self.high - self.low) / (self.step or 1.0) + 1e-9)) + 1
+        return math.floor((self.high - self.low) / (self.step or 1.0) + 1e-9) + 1
 
     def value_at(self, index: int) -> Value:
         """The index-th value in grid order (0 is min, or the first list item)."""
@@ -161,7 +162,7 @@ class SearchSpace:
 
     parameters: tuple[Parameter, ...]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Parameter]:
         return iter(self.parameters)
 
     def __len__(self) -> int:
@@ -201,10 +202,11 @@ class SearchSpace:
 
 
 def build_parameter(name: str, parameter_type: str, feasible: Any) -> Parameter:
-    """A Parameter from an already validated Katib ParameterSpec's parts."""
-    distribution = feasible.distribution or "uniform"
+    """A Parameter from an already validated Katib ParameterSpec's parts (so the type and
+    distribution are among PARAMETER_TYPES and DISTRIBUTIONS)."""
+    distribution = cast(Distribution, feasible.distribution or "uniform")
     if parameter_type in ("discrete", "categorical"):
-        return Parameter(name=name, type=parameter_type, choices=tuple(feasible.list or ()), distribution=distribution)
+        return Parameter(name=name, type=cast(ParameterType, parameter_type), choices=tuple(feasible.list or ()), distribution=distribution)
     low = parse_number(feasible.min)
     high = parse_number(feasible.max)
     step = parse_number(feasible.step) if feasible.step not in (None, "") else None
@@ -213,7 +215,7 @@ def build_parameter(name: str, parameter_type: str, feasible: Any) -> Parameter:
         decimals = max(_decimals(feasible.min), _decimals(feasible.step))
     return Parameter(
         name=name,
-        type=parameter_type,  # type: ignore[arg-type]
+        type=cast(ParameterType, parameter_type),
         low=low,
         high=high,
         step=step,

@@ -8,17 +8,18 @@ raising :class:`~kfp_tune.core.errors.SpecError` with every problem at once.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import json
-from typing import Annotated, Any, List, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
 from kfp_tune.core.errors import FieldError, SpecError
 
-API_VERSION = "kubeflow.org/v1beta1"
-KIND = "Experiment"
+API_VERSION: Final = "kubeflow.org/v1beta1"
+KIND: Final = "Experiment"
 
 # Katib's defaults (pkg/apis/controller/experiments/v1beta1).
 DEFAULT_PARALLEL_TRIAL_COUNT = 3
@@ -104,7 +105,7 @@ class EarlyStoppingSpec(AlgorithmSpec):
 class FeasibleSpace(_Model):
     max: NumStr | None = None
     min: NumStr | None = None
-    list: List[NumStr] | None = None  # typing.List: the field name shadows the builtin here
+    list: builtins.list[NumStr] | None = None  # builtins.list: the field name shadows the builtin here
     step: NumStr | None = None
     distribution: str | None = None
 

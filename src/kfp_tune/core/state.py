@@ -7,11 +7,9 @@ from typing import Any
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.observation import Observation
-from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, TrialStarted
 from kfp_tune.core.spec import Experiment, parse_experiment
-
-TERMINAL = ("Succeeded", "Failed", "MetricsUnavailable", "EarlyStopped", "Killed")
-FAILED = ("Failed", "MetricsUnavailable")  # both count against maxFailedTrialCount
+from kfp_tune.core.vocabulary import RecordKind, TrialStatus
 
 
 @dataclass
@@ -23,33 +21,33 @@ class TrialState:
     round: str
     assignment: dict[str, str]
     created: str
-    started: dict[str, Any] | None = None
-    ended: dict[str, Any] | None = None
-    result: dict[str, Any] | None = None
+    started: TrialStarted | None = None
+    ended: TrialEnded | None = None
+    result: TrialResult | None = None
 
     @property
-    def status(self) -> str:
+    def status(self) -> TrialStatus:
         """Katib's trial condition: Created, Running, then a terminal one."""
         if self.result is not None:
-            return str(self.result["status"])
+            return self.result.status
         if self.started is not None:
-            return "Running"
-        return "Created"
+            return TrialStatus.RUNNING
+        return TrialStatus.CREATED
 
     @property
     def is_terminal(self) -> bool:
-        return self.status in TERMINAL
+        return self.status.is_terminal
 
     @property
     def observation(self) -> Observation:
         if self.result is None:
             return Observation()
-        return Observation.from_dict(self.result.get("observation") or {})
+        return Observation.from_dict(self.result.observation)
 
     @property
     def metrics(self) -> dict[str, float]:
         """Metric name -> value after its strategy (empty until the trial is collected)."""
-        return dict((self.result or {}).get("metrics") or {})
+        return dict(self.result.metrics) if self.result is not None else {}
 
 
 @dataclass
@@ -82,7 +80,7 @@ class ExperimentState:
 
 
 def read_experiment_record(records: ExperimentRecords) -> dict[str, Any] | None:
-    return records.read(records.experiment_key(), "Experiment")
+    return records.read(records.experiment_key(), RecordKind.EXPERIMENT)
 
 
 def load_state(records: ExperimentRecords) -> ExperimentState:
@@ -95,7 +93,7 @@ def load_state(records: ExperimentRecords) -> ExperimentState:
     for key in records.store.list(f"{records.root}/rounds/"):
         if key.endswith(".json"):
             round_id = key.rsplit("/", 1)[1][: -len(".json")]
-            record = records.read(key, "Round")
+            record = records.read(key, RecordKind.ROUND)
             assert record is not None
             state.rounds[round_id] = record
     # Trials are born in round records; their own records say how far each got.
@@ -115,11 +113,11 @@ def load_state(records: ExperimentRecords) -> ExperimentState:
             )
             keys = trial_keys.get(trial.name, {})
             if "started" in keys:
-                trial.started = records.read(keys["started"], "TrialStarted")
+                trial.started = records.read_typed(keys["started"], TrialStarted)
             if "ended" in keys:
-                trial.ended = records.read(keys["ended"], "TrialEnded")
+                trial.ended = records.read_typed(keys["ended"], TrialEnded)
             if "result" in keys:
-                trial.result = records.read(keys["result"], "TrialResult")
+                trial.result = records.read_typed(keys["result"], TrialResult)
             state.trials.append(trial)
     state.trials.sort(key=lambda t: t.index)
     return state

@@ -4,7 +4,8 @@ launcher needs to run it (:class:`~kfp_tune.core.interfaces.TrialRun`)."""
 from __future__ import annotations
 
 import copy
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from kfp_tune.core.interfaces import TrialRun
 from kfp_tune.core.naming import labels_for

@@ -16,8 +16,7 @@ from kfp_tune.core.conditions import parse as parse_condition
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import DISTRIBUTIONS, PARAMETER_TYPES, parse_number
 from kfp_tune.core.spec import Experiment, ExperimentSpec, ParameterSpec
-from kfp_tune.core.template import is_meta_reference, placeholders_in
-from kfp_tune.core.template import primary_container, unsafe_settings
+from kfp_tune.core.template import is_meta_reference, placeholders_in, primary_container, unsafe_settings
 
 NAME_PATTERN = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 METRIC_STRATEGIES = ("min", "max", "latest")

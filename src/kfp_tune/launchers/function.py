@@ -5,11 +5,13 @@ from __future__ import annotations
 import math
 import numbers
 import traceback
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.space import SearchSpace
+from kfp_tune.core.vocabulary import LaunchPhase
 
 Objective = Callable[[dict[str, Any]], "float | Mapping[str, float]"]
 
@@ -28,7 +30,7 @@ class FunctionLauncher(Launcher):
             returned = self.objective(params)
         except Exception as exc:  # the user's code failed: the trial fails, the experiment goes on
             return LaunchOutcome(
-                "Failed",
+                LaunchPhase.FAILED,
                 reason="Error",
                 message=f"{type(exc).__name__}: {exc}",
                 logs={trial.primary_container: traceback.format_exc()},
@@ -36,9 +38,9 @@ class FunctionLauncher(Launcher):
         try:
             pushed = _metrics(returned, self.objective_metric)
         except (TypeError, ValueError) as exc:
-            return LaunchOutcome("Failed", reason="InvalidResult", message=str(exc))
+            return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidResult", message=str(exc))
         text = "\n".join(f"{m.name}={m.value!r}" for m in pushed)
-        return LaunchOutcome("Succeeded", logs={trial.primary_container: text + "\n"}, pushed=pushed)
+        return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={trial.primary_container: text + "\n"}, pushed=pushed)
 
 
 def _metrics(returned: Any, objective_metric: str) -> list[MetricLog]:

@@ -21,11 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.template import primary_container
+from kfp_tune.core.vocabulary import LaunchPhase
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
 log = logging.getLogger(__name__)
@@ -92,7 +94,7 @@ class LocalLauncher(Launcher):
         try:
             argv, env, cwd = self.command_for(trial, extra)
         except ValueError as exc:
-            return LaunchOutcome("Failed", reason="InvalidTrial", message=str(exc))
+            return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidTrial", message=str(exc))
         if local_metrics is not None:
             env["KFP_TUNE_METRICS_PATH"] = str(local_metrics)
         timeout = _deadline(trial.manifest) or self.timeout_seconds
@@ -101,7 +103,7 @@ class LocalLauncher(Launcher):
             try:
                 process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
             except OSError as exc:
-                return LaunchOutcome("Failed", reason="StartError", message=f"cannot start {argv[0]!r}: {exc.strerror}")
+                return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {argv[0]!r}: {exc.strerror}")
             try:
                 code, reason, message = self._watch(process, output, trial, timeout)
             except BaseException:
@@ -110,11 +112,13 @@ class LocalLauncher(Launcher):
             output.seek(0)
             text = output.read().decode("utf-8", errors="replace")
         if reason == "EarlyStopped":
-            phase = "EarlyStopped"
+            phase = LaunchPhase.EARLY_STOPPED
+        elif code == 0 and not reason:
+            phase = LaunchPhase.SUCCEEDED
         else:
-            phase = "Succeeded" if code == 0 and not reason else "Failed"
+            phase = LaunchPhase.FAILED
         files = read_metrics_files(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
-        return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={trial.primary_container: text}, files=files)  # type: ignore[arg-type]
+        return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={trial.primary_container: text}, files=files)
 
     def _metrics_mount(self, trial: TrialRun, folder: Path) -> tuple[dict[str, str], Path | None]:
         """({container folder: local folder}, the collector path's local twin) for a File or

@@ -4,8 +4,9 @@ trial (a temporary folder locally, a shared volume on a cluster) and reading it 
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from kfp_tune.core.template import primary_container
 

@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any
-
 from kfp_tune.collectors import collector_for
 from kfp_tune.core import claims
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Collector
 from kfp_tune.core.observation import Observation
-from kfp_tune.core.records import ExperimentRecords, utc_now
+from kfp_tune.core.records import ExperimentRecords, TrialResult, utc_now
 from kfp_tune.core.state import load_state
-from kfp_tune.core.vocabulary import TrialStatus
+from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
 
 
-def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collector | None = None, run_id: str | None = None) -> dict[str, Any]:
+def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collector | None = None, run_id: str | None = None) -> TrialResult:
     """Read the trial's metrics, apply metricStrategies and record its final status.
 
     EarlyStopped when early stopping stopped it; Failed when the run failed; MetricsUnavailable
@@ -38,26 +36,24 @@ def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collec
     observation = Observation.from_logs(logs, names)
     strategies = {s.name: s.value for s in objective.metric_strategies or []}
     metrics = observation.values(strategies)
-    if trial.ended["phase"] == "EarlyStopped":
-        status, reason, message = "EarlyStopped", "EarlyStopped", trial.ended.get("message") or "Trial was stopped early"
-    elif trial.ended["phase"] != "Succeeded":
-        status, reason, message = "Failed", trial.ended.get("reason") or "TrialFailed", trial.ended.get("message") or "Trial has failed"
+    ended = trial.ended
+    if ended.phase == LaunchPhase.EARLY_STOPPED:
+        status, reason, message = TrialStatus.EARLY_STOPPED, "EarlyStopped", ended.message or "Trial was stopped early"
+    elif ended.phase != LaunchPhase.SUCCEEDED:
+        status, reason, message = TrialStatus.FAILED, ended.reason or "TrialFailed", ended.message or "Trial has failed"
     elif objective.objective_metric_name not in metrics:
-        status, reason = "MetricsUnavailable", "MetricsUnavailable"
+        status, reason = TrialStatus.METRICS_UNAVAILABLE, "MetricsUnavailable"
         message = f"the trial did not report the objective metric {objective.objective_metric_name!r}"
     else:
-        status, reason, message = "Succeeded", "TrialSucceeded", "Trial has succeeded"
-    return records.write_once(
-        records.trial_key(trial.name, "result"),
-        "TrialResult",
-        {
-            "trial": trial.name,
-            "status": status,
-            "reason": reason,
-            "message": message,
-            "observation": observation.to_dict(),
-            "metrics": metrics,
-            "curve": [m.value for m in logs if m.name == objective.objective_metric_name and math.isfinite(m.value)],
-            "time": utc_now(),
-        },
+        status, reason, message = TrialStatus.SUCCEEDED, "TrialSucceeded", "Trial has succeeded"
+    result = TrialResult(
+        trial=trial.name,
+        status=status,
+        reason=reason,
+        message=message,
+        observation=observation.to_dict(),
+        metrics=metrics,
+        curve=tuple(m.value for m in logs if m.name == objective.objective_metric_name and math.isfinite(m.value)),
+        time=utc_now(),
     )
+    return records.create_typed(records.trial_key(trial.name, "result"), result)

@@ -7,6 +7,7 @@ from kfp_tune.core import claims
 from kfp_tune.core.decision import Decision, decide, status_document
 from kfp_tune.core.records import ExperimentRecords, utc_now
 from kfp_tune.core.state import load_state
+from kfp_tune.core.vocabulary import ExperimentPhase
 
 
 def decide_stop(records: ExperimentRecords, round_id: str, rounds_left: int, run_id: str | None = None) -> Decision:
@@ -26,6 +27,6 @@ def decide_stop(records: ExperimentRecords, round_id: str, rounds_left: int, run
         "Decision",
         {"round": round_id, "phase": decision.phase, "reason": decision.reason, "message": decision.message, "time": now},
     )
-    if run_id is not None and (decision.phase != "Running" or rounds_left <= 0):
+    if run_id is not None and (decision.phase != ExperimentPhase.RUNNING or rounds_left <= 0):
         claims.release(records, run_id, decision.reason)
     return decision

@@ -15,7 +15,7 @@ from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.space import SearchSpace, search_space_of
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentState
-from kfp_tune.core.vocabulary import TrialStatus
+from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
 
 
 def problem_of(experiment: Experiment, uid: str = "") -> Problem:
@@ -25,7 +25,7 @@ def problem_of(experiment: Experiment, uid: str = "") -> Problem:
     settings, _ = parse_settings(entry, [(s.name, s.value) for s in spec.algorithm.algorithm_settings], "")
     return Problem(
         space=registry.problem_space(spec.algorithm.algorithm_name, search_space_of(spec.parameters), settings),
-        objective_type=spec.objective.type,  # type: ignore[arg-type]
+        objective_type=ObjectiveType(spec.objective.type),
         objective_metric=spec.objective.objective_metric_name,
         settings=settings,
         max_trial_count=spec.max_trial_count,
@@ -46,7 +46,7 @@ def history_of(state: ExperimentState, space: SearchSpace) -> tuple[list[Finishe
     for trial in state.trials:
         assignment = space.parse(trial.assignment)
         if trial.is_terminal:
-            objective = state.objective_value(trial) if trial.status in ("Succeeded", "EarlyStopped") else None
+            objective = state.objective_value(trial) if trial.status in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) else None
             finished.append(FinishedTrial(trial.name, assignment, trial.status, objective, trial.metrics))  # type: ignore[arg-type]
         else:
             pending.append(assignment)

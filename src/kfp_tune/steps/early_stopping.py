@@ -24,7 +24,7 @@ def early_stopping_monitor(state: ExperimentState) -> Callable[[str], bool] | No
         "",
     )
     rule = early_stopping.create(spec.early_stopping.algorithm_name, settings)
-    completed = [list(t.result.get("curve") or []) for t in state.trials if t.status == "Succeeded" and t.result]
+    completed = [list(t.result.curve) for t in state.trials if t.status == TrialStatus.SUCCEEDED and t.result is not None]
     metric, objective_type = spec.objective.objective_metric_name, spec.objective.type
 
     def should_stop(text: str) -> bool:

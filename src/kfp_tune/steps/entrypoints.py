@@ -15,6 +15,7 @@ from kfp_tune import steps
 from kfp_tune.core.naming import per_run_experiment_name
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.vocabulary import ExperimentPhase
 from kfp_tune.steps.schedule import round_id
 from kfp_tune.launchers import launcher_from_config
 from kfp_tune.stores import open_store
@@ -69,8 +70,9 @@ def launch_trial_step(
 def collect_metrics_step(
     store_uri: str, experiment_name: str, trial_name: str, run_id: str, s3_endpoint: str = "", fresh_experiment: bool = False
 ) -> dict[str, Any]:
+    """The trial's result record as JSON-ready data (``status``, ``metrics``, ...)."""
     _setup_logging()
-    return steps.collect_metrics(_records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment), trial_name, run_id=run_id)
+    return steps.collect_metrics(_records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment), trial_name, run_id=run_id).to_payload()
 
 
 def decide_stop_step(
@@ -98,4 +100,4 @@ def decide_stop_step(
             Path(markdown_path).write_text(markdown_table(report), encoding="utf-8")
         if html_path:
             Path(html_path).write_text(html_report(report), encoding="utf-8")
-    return decision.phase == "Running"
+    return decision.phase == ExperimentPhase.RUNNING

@@ -6,20 +6,19 @@ import logging
 import math
 import os
 import time
-from typing import Any
-
 from kfp_tune.core import claims
 from kfp_tune.core.errors import KfpTuneError, StoreError
 from kfp_tune.core.interfaces import LaunchOutcome, Launcher
-from kfp_tune.core.records import ExperimentRecords, utc_now
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
 from kfp_tune.core.state import TrialState, load_state
 from kfp_tune.core.trials import trial_run
+from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
 from kfp_tune.steps.early_stopping import early_stopping_monitor
 
 log = logging.getLogger(__name__)
 
 
-def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str, namespace: str = "", run_id: str | None = None) -> str:
+def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str, namespace: str = "", run_id: str | None = None) -> LaunchPhase:
     """Run one trial to its end and record how it ended; returns the phase (Succeeded, Failed, or
     EarlyStopped when the experiment's early stopping rule stopped it).
 
@@ -31,59 +30,48 @@ def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str
     state = load_state(records)
     trial = state.trial(trial_name)
     if trial.ended is not None:
-        return str(trial.ended["phase"])
+        return trial.ended.phase
     namespace = namespace or launcher.namespace  # for ${trialSpec.Namespace}
     run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state))
     if trial.started is not None:
         ended = claims.wait_for_attempt(records, trial.name, trial.started)
         if ended is not None:  # the attempt that started it finished it
-            return str(ended["phase"])
+            return ended.phase
         outcome = launcher.reattach(run)
-        return str(_record_outcome(records, trial.name, outcome or _stale_outcome(trial))["phase"])
+        return _record_outcome(records, trial.name, outcome or _stale_outcome(trial)).phase
     attempt = os.urandom(8).hex()
-    started = records.write_once(
+    started = records.create_typed(
         records.trial_key(trial.name, "started"),
-        "TrialStarted",
-        {"trial": trial.name, "time": utc_now(), "at": time.time(), "run": run_id or "", "attempt": attempt},
+        TrialStarted(trial=trial.name, time=utc_now(), at=time.time(), run=run_id or "", attempt=attempt),
     )
-    if started.get("attempt") != attempt:  # another attempt won the race to start it: wait for that one
+    if started.attempt != attempt:  # another attempt won the race to start it: wait for that one
         ended = claims.wait_for_attempt(records, trial.name, started)
         if ended is None:
-            raise KfpTuneError(f"trial {trial.name!r} was started by another launch-trial at {started.get('time')}, which died; it is not started twice")
-        return str(ended["phase"])
+            raise KfpTuneError(f"trial {trial.name!r} was started by another launch-trial at {started.time}, which died; it is not started twice")
+        return ended.phase
     with claims.Heartbeat(records, claim, trial.name, attempt):
         outcome = launcher.run(run)
-    return str(_record_outcome(records, trial.name, outcome)["phase"])
+    return _record_outcome(records, trial.name, outcome).phase
 
 
 def _stale_outcome(trial: TrialState) -> LaunchOutcome:
-    started = trial.started or {}
+    started = trial.started
     return LaunchOutcome(
-        phase="Failed",
+        phase=LaunchPhase.FAILED,
         reason="TrialStale",
         message=(
-            f"launch-trial started this trial at {started.get('time', '?')} (run {started.get('run') or '?'}) and "
+            f"launch-trial started this trial at {started.time if started else '?'} (run {(started.run if started else '') or '?'}) and "
             "ended without recording how the trial ended; it is not run a second time"
         ),
     )
 
 
-def _record_end(records: ExperimentRecords, trial_name: str, outcome: LaunchOutcome) -> dict[str, Any]:
-    return records.write_once(
-        records.trial_key(trial_name, "ended"),
-        "TrialEnded",
-        {
-            "trial": trial_name,
-            "phase": outcome.phase,
-            "reason": outcome.reason,
-            "message": outcome.message,
-            "exitCode": outcome.exit_code,
-            "time": utc_now(),
-        },
-    )
+def _record_end(records: ExperimentRecords, trial_name: str, outcome: LaunchOutcome) -> TrialEnded:
+    ended = TrialEnded(trial_name, LaunchPhase(outcome.phase), outcome.reason, outcome.message, outcome.exit_code, utc_now())
+    return records.create_typed(records.trial_key(trial_name, "ended"), ended)
 
 
-def _record_outcome(records: ExperimentRecords, trial_name: str, outcome: LaunchOutcome) -> dict[str, Any]:
+def _record_outcome(records: ExperimentRecords, trial_name: str, outcome: LaunchOutcome) -> TrialEnded:
     """Logs and pushed metrics first, the ``ended`` record last: once it exists, everything the
     run left is in the store."""
     for log_name, text in outcome.logs.items():
@@ -98,7 +86,7 @@ def _record_outcome(records: ExperimentRecords, trial_name: str, outcome: Launch
     if outcome.pushed:
         records.write(
             records.trial_key(trial_name, "pushed"),
-            "PushedMetrics",
+            RecordKind.PUSHED_METRICS,
             {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in outcome.pushed if math.isfinite(m.value)]},
         )
     return _record_end(records, trial_name, outcome)

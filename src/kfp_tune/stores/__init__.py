@@ -32,4 +32,4 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None) -> Store:
     return LocalStore(Path(uri))
 
 
-__all__ = ["open_store", "LocalStore", "DEFAULT_LOCAL_STORE"]
+__all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "open_store"]

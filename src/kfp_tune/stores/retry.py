@@ -12,7 +12,8 @@ import logging
 import os
 import random
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Store

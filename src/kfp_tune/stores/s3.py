@@ -52,7 +52,7 @@ class S3Settings:
     region: str | None = None
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None, endpoint: str | None = None) -> "S3Settings":
+    def from_env(cls, environ: dict[str, str] | None = None, endpoint: str | None = None) -> S3Settings:
         """Settings from the environment; ``endpoint``, when given, wins over its variables."""
         env = os.environ if environ is None else environ
         raw = endpoint or next((env[v] for v in ENDPOINT_VARIABLES if env.get(v)), "https://s3.amazonaws.com")
@@ -89,7 +89,7 @@ class S3Store:
         )
 
     @classmethod
-    def from_uri(cls, uri: str, settings: S3Settings | None = None) -> "S3Store":
+    def from_uri(cls, uri: str, settings: S3Settings | None = None) -> S3Store:
         parsed = urlparse(uri)
         if parsed.scheme != "s3" or not parsed.netloc:
             raise StoreError(f"S3 store URI {uri!r}: expected s3://bucket/prefix")
@@ -138,7 +138,7 @@ class S3Store:
         send that header, so this one call uses its lower-level _put_object."""
         from minio.error import S3Error
 
-        headers = {"Content-Type": "application/octet-stream", "If-None-Match": "*"}
+        headers: dict[str, str | list[str] | tuple[str]] = {"Content-Type": "application/octet-stream", "If-None-Match": "*"}
         try:
             self._client._put_object(self.bucket, self._key(key), data, headers)
         except S3Error as exc:

@@ -124,10 +124,14 @@ class StoreContract:
                 if got not in allowed:
                     torn.append(None if got is None else len(got))
 
+        def put_twice(i: int) -> None:
+            for _ in range(2):
+                store.put("contended.bin", datas[i])
+
         reader = threading.Thread(target=read_until_stopped, name="store-reader")
         reader.start()
         try:
-            run_together(RACERS, lambda i: [store.put("contended.bin", datas[i]) for _ in range(2)])
+            run_together(RACERS, put_twice)
         finally:
             stop.set()
             reader.join(timeout=120)
@@ -163,7 +167,11 @@ class StoreContract:
         for round_index in range(3):
             key = f"race/{round_index}/claim.json"
             datas = [payload(1000 * round_index + i, 4096 + i) for i in range(RACERS)]
-            results = run_together(RACERS, lambda i: store.create(key, datas[i]))
+
+            def create(i: int, key: str = key, datas: list[bytes] = datas) -> bool:
+                return store.create(key, datas[i])
+
+            results = run_together(RACERS, create)
             assert all(isinstance(r, bool) for r in results), results
             winners = [i for i, created in enumerate(results) if created]
             assert len(winners) == 1, f"round {round_index}: {len(winners)} creates returned True"
@@ -246,9 +254,9 @@ class StoreContract:
         """Keys are relative '/'-separated paths: nothing may escape or alias the store's root."""
         for key in ("", "/abs", "a/../b", "..", "a//b", "./a", "a/.", "a/"):
             for name, call in (
-                ("put", lambda: store.put(key, b"x")),
-                ("create", lambda: store.create(key, b"x")),
-                ("get", lambda: store.get(key)),
+                ("put", lambda key=key: store.put(key, b"x")),
+                ("create", lambda key=key: store.create(key, b"x")),
+                ("get", lambda key=key: store.get(key)),
             ):
                 try:
                     call()

@@ -3,8 +3,9 @@ described. Add a kind here and the launcher, ``render`` and ``cleanup`` all know
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 
 @dataclass(frozen=True)

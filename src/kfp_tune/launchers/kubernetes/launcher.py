@@ -20,15 +20,16 @@ import random
 import signal
 import threading
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 from kfp_tune.core import conditions
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
-from kfp_tune.core.naming import dns_label
-from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY
+from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label
+from kfp_tune.core.vocabulary import LaunchPhase
 from kfp_tune.launchers.kubernetes.kinds import KINDS, TrialKind, trial_kind
 from kfp_tune.launchers.kubernetes.manifests import ClusterSettings, prepare_manifest
 
@@ -68,7 +69,7 @@ class KubernetesConfig:
     collector's folder (subPath ``<experiment>/<trial>``) and in launch-trial at this path."""
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "KubernetesConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> KubernetesConfig:
         known = {"kind", "namespace", "serviceAccounts", "nodeSelector", "tolerations", "gpus", "timeoutSeconds", "pollSeconds", "apiRetrySeconds", "storeSecret", "metricsVolume"}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -205,7 +206,7 @@ class KubernetesLauncher(Launcher):
         store, so it can report metrics (Push) or upload metrics files."""
         labels = dict((trial.manifest.get("metadata") or {}).get("labels") or {})
         settings = self.settings()
-        settings = dataclasses.replace(settings, env=settings.env + (("KFP_TUNE_EXPERIMENT", trial.experiment), ("KFP_TUNE_TRIAL", trial.trial)))
+        settings = dataclasses.replace(settings, env=(*settings.env, ("KFP_TUNE_EXPERIMENT", trial.experiment), ("KFP_TUNE_TRIAL", trial.trial)))
         metrics = (trial.metrics_path, trial.metrics_path_kind, self._metrics_sub_path(trial)) if trial.metrics_path else None
         return prepare_manifest(trial.manifest, trial.primary_container, settings, labels, owner, metrics)
 
@@ -280,7 +281,7 @@ class KubernetesLauncher(Launcher):
         try:
             self.prepare(trial)  # refusals before any API call
         except ValueError as exc:
-            return LaunchOutcome("Failed", reason="TrialRefused", message=str(exc))
+            return LaunchOutcome(LaunchPhase.FAILED, reason="TrialRefused", message=str(exc))
         manifest = self.prepare(trial, self._owner(self.anchor(trial.experiment)))
         self.create_or_adopt(manifest)
         return self._follow(trial, manifest)
@@ -293,7 +294,7 @@ class KubernetesLauncher(Launcher):
         try:
             manifest = self.prepare(trial)
         except ValueError as exc:
-            return LaunchOutcome("Failed", reason="TrialRefused", message=str(exc))
+            return LaunchOutcome(LaunchPhase.FAILED, reason="TrialRefused", message=str(exc))
         return self._follow(trial, manifest)
 
     def _follow(self, trial: TrialRun, manifest: dict[str, Any]) -> LaunchOutcome:
@@ -318,21 +319,21 @@ class KubernetesLauncher(Launcher):
         while True:
             resource = self._get(kind, name)
             if resource is None:
-                return LaunchOutcome("Failed", reason="TrialDeleted", message=f"{kind.resource} {name!r} was deleted before it finished")
+                return LaunchOutcome(LaunchPhase.FAILED, reason="TrialDeleted", message=f"{kind.resource} {name!r} was deleted before it finished")
             if success and conditions.holds(success, resource):
-                return LaunchOutcome("Succeeded", logs=self._logs(trial, kind, name))
+                return LaunchOutcome(LaunchPhase.SUCCEEDED, logs=self._logs(trial, kind, name))
             if failure and conditions.holds(failure, resource):
-                return LaunchOutcome("Failed", reason=_failed_reason(resource), message=_failed_message(resource), logs=self._logs(trial, kind, name))
+                return LaunchOutcome(LaunchPhase.FAILED, reason=_failed_reason(resource), message=_failed_message(resource), logs=self._logs(trial, kind, name))
             if timeout is not None and time.monotonic() - started >= timeout:
                 logs = self._logs(trial, kind, name)
                 self._delete(kind, name)
-                return LaunchOutcome("Failed", reason="DeadlineExceeded", message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted", logs=logs)
+                return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted", logs=logs)
             if trial.should_stop is not None:
                 logs = self._logs(trial, kind, name)
                 text = next(iter(logs.values()), "")
                 if text and trial.should_stop(text):
                     self._delete(kind, name)
-                    return LaunchOutcome("EarlyStopped", reason="EarlyStopped", message="stopped early: the early stopping rule judged it worse than the completed trials", logs=logs)
+                    return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason="EarlyStopped", message="stopped early: the early stopping rule judged it worse than the completed trials", logs=logs)
             time.sleep(self.config.poll_seconds)
 
     def primary_pod(self, trial: TrialRun, kind: TrialKind, name: str) -> str:
@@ -464,4 +465,4 @@ def launcher_env(store_uri: str, s3_endpoint: str = "") -> dict[str, str]:
     return env
 
 
-__all__ = ["KubernetesLauncher", "KubernetesConfig", "TrialInterrupted", "launcher_env"]
+__all__ = ["KubernetesConfig", "KubernetesLauncher", "TrialInterrupted", "launcher_env"]

@@ -5,8 +5,9 @@ every refused setting checked. Pure: no Kubernetes client here; ``kfp-tune rende
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.launchers.kubernetes.kinds import pod_templates, trial_kind

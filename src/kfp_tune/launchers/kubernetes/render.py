@@ -3,7 +3,8 @@ cluster and no API call."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from kfp_tune.core.naming import trial_name as make_trial_name
 from kfp_tune.core.space import search_space_of
