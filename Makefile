@@ -21,7 +21,10 @@ install-test: $(BIN)/python
 demo: install
 	$(BIN)/kfp-tune run images/sklearn-digits/experiment.yaml --mount /opt/digits=images/sklearn-digits --name digits-demo-$$(date +%Y%m%d-%H%M%S)
 
+# Lint and type-check first (a finding fails the run, as a failing test does), then the tests.
 test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 clean:

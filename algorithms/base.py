@@ -10,14 +10,14 @@ calls is the truth, so a fresh process or pod can always resume.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, Sequence
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
 from kfp_tune.core.space import SearchSpace, Value
 from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
-
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class Problem:
     """The experiment's seed (``random_state``, else one derived from its uid): for sequences
     that must stay the same across rounds. Per-round randomness comes from the ``rng`` argument."""
 
-    def loss(self, trial: "FinishedTrial") -> float | None:
+    def loss(self, trial: FinishedTrial) -> float | None:
         """The trial's objective as a value to minimise (negated for maximize); None when it has
         no finite objective (failed, metrics unavailable)."""
         if trial.objective is None or not math.isfinite(trial.objective):

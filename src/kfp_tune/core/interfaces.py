@@ -7,8 +7,9 @@ Implementations live outside the core (:mod:`kfp_tune.stores`, :mod:`kfp_tune.la
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.vocabulary import LaunchPhase

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+
 from kfp_tune.collectors import collector_for
 from kfp_tune.core import claims
 from kfp_tune.core.errors import StoreError

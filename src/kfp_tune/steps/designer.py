@@ -47,7 +47,7 @@ def history_of(state: ExperimentState, space: SearchSpace) -> tuple[list[Finishe
         assignment = space.parse(trial.assignment)
         if trial.is_terminal:
             objective = state.objective_value(trial) if trial.status in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) else None
-            finished.append(FinishedTrial(trial.name, assignment, trial.status, objective, trial.metrics))  # type: ignore[arg-type]
+            finished.append(FinishedTrial(trial.name, assignment, trial.status, objective, trial.metrics))
         else:
             pending.append(assignment)
     return finished, pending

@@ -3,7 +3,7 @@ and the completed trials' curves."""
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from kfp_tune.algorithms import early_stopping
 from kfp_tune.collectors.stdout import parse_output

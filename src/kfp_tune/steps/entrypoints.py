@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune import steps
+from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import per_run_experiment_name
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.vocabulary import ExperimentPhase
-from kfp_tune.steps.schedule import round_id
 from kfp_tune.launchers import launcher_from_config
+from kfp_tune.steps.schedule import round_id
 from kfp_tune.stores import open_store
 
 

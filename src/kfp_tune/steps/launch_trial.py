@@ -6,9 +6,10 @@ import logging
 import math
 import os
 import time
+
 from kfp_tune.core import claims
 from kfp_tune.core.errors import KfpTuneError, StoreError
-from kfp_tune.core.interfaces import LaunchOutcome, Launcher
+from kfp_tune.core.interfaces import Launcher, LaunchOutcome
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
 from kfp_tune.core.state import TrialState, load_state
 from kfp_tune.core.trials import trial_run

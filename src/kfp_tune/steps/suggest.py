@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from kfp_tune.core import claims
 from kfp_tune.core.decision import decide
-from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.naming import trial_name
 from kfp_tune.core.records import ExperimentRecords, utc_now
 from kfp_tune.core.spec import Experiment
