@@ -76,5 +76,5 @@ def check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bo
             raise KfpTuneError(f"algorithm suggested an infeasible point {assignment!r}")
         key = space.key(assignment)
         if key in seen:
-            raise KfpTuneError(f"algorithm suggested a point twice: {dict(zip(space.names, key))}")
+            raise KfpTuneError(f"algorithm suggested a point twice: {dict(zip(space.names, key, strict=True))}")
         seen.add(key)
