@@ -1,9 +1,15 @@
 """Build the looping tuning pipeline for an experiment, and compile it to KFP IR YAML.
 
-KFP v2 has no while loop, so rounds are unrolled and nested::
+KFP v2 has no while loop, so checkpoints are unrolled and nested::
 
-    suggest -> ParallelFor(trials, parallelism=parallelTrialCount)[launch-trial -> collect-metrics]
-            -> decide-stop -> If(continue) -> next round ...
+    suggest (claim, prepare) -> launch-trial (slots) -> decide-stop -> If(continue)
+                             -> launch-trial (slots) -> decide-stop -> If(continue) -> ...
+
+launch-trial in slots mode keeps parallelTrialCount trials running, starting the next the
+moment one ends, each suggested from every result so far (:mod:`kfp_tune.steps.slots`). A
+checkpoint hands back after ``checkpoint_trials`` trials or ``checkpoint_seconds`` (run
+parameters) so decide-stop refreshes the status and the reports in the KFP UI; the last one has
+no limit, so one run finishes any budget and the compiled size does not depend on it.
 
 Only handles travel between steps (store URI, experiment name, run id, round); the history
 stays in the store. Caching is off on every step: they are all stateful. Every step gets the
@@ -20,13 +26,21 @@ from typing import Any
 
 from kfp import compiler, dsl, kubernetes
 
-from kfp_tune.components import collect_metrics, decide_stop, launch_trial, suggest
+from kfp_tune.components import decide_stop, launch_trial, suggest
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
-from kfp_tune.steps.schedule import plan_rounds
+from kfp_tune.core.template import primary_container
 
 DEFAULT_CLUSTER_STORE = "s3://mlpipeline/kfp-tune"
-DEFAULT_LAUNCHER_CONFIG: dict[str, Any] = {"kind": "local"}
+DEFAULT_LAUNCHER_CONFIG: dict[str, Any] = {"kind": "kubernetes"}
+"""Compiled for a cluster, each trial runs as its own resource (its kind, image, replicas, GPUs)
+in the run's namespace; ``kfp-tune run`` and kfp.local pass ``{"kind": "local"}``."""
+DEFAULT_CHECKPOINTS = 10
+"""Checkpoints compiled into one run: how often, at most, the KFP UI's reports refresh."""
+DEFAULT_CHECKPOINT_TRIALS = 0
+DEFAULT_CHECKPOINT_SECONDS = 600.0
+"""A checkpoint every 10 minutes by default: the reports refresh, and the running trials finish
+first (the slots idle meanwhile), so checkpoints are kept rare."""
 
 
 @dataclass(frozen=True)
@@ -57,24 +71,28 @@ def build_pipeline(
     store_uri: str = DEFAULT_CLUSTER_STORE,
     launcher_config: dict[str, Any] | None = None,
     object_store: str | ObjectStore = DEFAULT_OBJECT_STORE,
+    checkpoint_trials: int = DEFAULT_CHECKPOINT_TRIALS,
+    checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
 ) -> Callable[..., Any]:
     """The KFP pipeline function for an experiment (already validated).
 
-    ``store_uri``, ``launcher_config`` and the object store's endpoint and Secret name become the
-    pipeline parameters' defaults (``object_store``: "seaweedfs", "minio" or an ObjectStore);
-    the spec is embedded as a constant input of the first round's suggest (not a run parameter:
-    those are capped at 10,000 characters and public)."""
+    ``rounds``: checkpoints compiled into one run (default 10). ``store_uri``,
+    ``launcher_config``, the checkpoint limits and the object store's endpoint and Secret name
+    become the pipeline parameters' defaults (``object_store``: "seaweedfs", "minio" or an
+    ObjectStore); the spec is embedded as a constant input of the first step (not a run
+    parameter: those are capped at 10,000 characters and public)."""
     if isinstance(object_store, str):
         if object_store not in OBJECT_STORES:
             raise ValueError(f"object_store {object_store!r}: expected one of {sorted(OBJECT_STORES)} or an ObjectStore")
         object_store = OBJECT_STORES[object_store]
     cluster_store = object_store
-    total = rounds or plan_rounds(experiment)
+    total = rounds or DEFAULT_CHECKPOINTS
     if total < 1:
         raise ValueError(f"rounds must be at least 1, got {total}")
-    parallel = experiment.spec.parallel_trial_count or 1
     spec_json = json.dumps(experiment.to_dict(), sort_keys=True, separators=(",", ":"))
-    launcher_json = json.dumps(launcher_config or DEFAULT_LAUNCHER_CONFIG, sort_keys=True)
+    launcher = launcher_config or DEFAULT_LAUNCHER_CONFIG
+    launcher_json = json.dumps(launcher, sort_keys=True)
+    resources = local_trial_resources(experiment) if launcher.get("kind", "local") == "local" else {}
 
     def stateful(task: Any, display_name: str, params: dict[str, Any]) -> Any:
         """Caching off (every step reads and writes the store), the store Secret as env."""
@@ -83,45 +101,45 @@ def build_pipeline(
             kubernetes.use_secret_as_env(task, secret_name=params["store_secret"], secret_key_to_env=dict(cluster_store.secret_keys))
         return task
 
-    def add_round(params: dict[str, Any], index: int) -> None:
-        store, endpoint, fresh = params["store_uri"], params["s3_endpoint"], params["fresh_experiment"]
-        name = params["experiment_name"]
-        first = index == 0
-        suggest_task = stateful(
-            suggest(
-                store_uri=store,
-                experiment_name=name,
-                run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
-                round_index=index,
-                rounds_total=total,
-                experiment_spec=spec_json if first else "",
-                take_over=params["take_over"] if first else False,
-                s3_endpoint=endpoint,
-                fresh_experiment=fresh,
-            ),
-            f"suggest (round {index + 1}/{total})",
-            params,
+    def add_checkpoint(params: dict[str, Any], index: int, after: Any) -> None:
+        store, endpoint, fresh, name = params["store_uri"], params["s3_endpoint"], params["fresh_experiment"], params["experiment_name"]
+        trials_task = launch_trial(
+            store_uri=store, experiment_name=name, launcher_config=params["launcher_config"], run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            s3_endpoint=endpoint, fresh_experiment=fresh, checkpoint_index=index, checkpoints_total=total,
+            checkpoint_trials=params["checkpoint_trials"], checkpoint_seconds=params["checkpoint_seconds"],
         )
-        with dsl.ParallelFor(suggest_task.output, parallelism=parallel, name=f"trials-round-{index + 1}") as trial:
-            common = dict(store_uri=store, experiment_name=name, trial_name=trial, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, s3_endpoint=endpoint, fresh_experiment=fresh)
-            launch_task = stateful(launch_trial(launcher_config=params["launcher_config"], **common), "launch-trial", params)
-            collect_task = stateful(collect_metrics(**common).after(launch_task), "collect-metrics", params)
-        # .after() on a task in the loop waits for the whole loop, and copes with an empty round.
+        if after is not None:
+            trials_task.after(after)
+        request_resources(trials_task, resources)
+        stateful(trials_task, f"launch-trial (slots, checkpoint {index + 1}/{total})", params)
         decide_task = stateful(
             decide_stop(
                 store_uri=store, experiment_name=name, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, round_index=index, rounds_total=total, s3_endpoint=endpoint,
                 fresh_experiment=fresh,
-            ).after(collect_task),
-            f"decide-stop (round {index + 1}/{total})",
+            ).after(trials_task),
+            f"decide-stop (checkpoint {index + 1}/{total})",
             params,
         )
         if index + 1 < total:
-            with dsl.If(decide_task.outputs["Output"] == True, name=f"round-{index + 2}"):  # noqa: E712 (a KFP condition)
-                add_round(params, index + 1)
+            with dsl.If(decide_task.outputs["Output"] == True, name=f"checkpoint-{index + 2}"):  # noqa: E712 (a KFP condition)
+                add_checkpoint(params, index + 1, None)
+
+    def run_experiment(params: dict[str, Any]) -> None:
+        store_uri, experiment_name, take_over = params["store_uri"], params["experiment_name"], params["take_over"]
+        s3_endpoint, fresh_experiment = params["s3_endpoint"], params["fresh_experiment"]
+        prepare_task = stateful(
+            suggest(
+                store_uri=store_uri, experiment_name=experiment_name, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, round_index=0, rounds_total=total,
+                experiment_spec=spec_json, take_over=take_over, s3_endpoint=s3_endpoint, fresh_experiment=fresh_experiment, trial_count=0,
+            ),
+            "suggest (claim the experiment)",
+            params,
+        )
+        add_checkpoint(params, 0, prepare_task)
 
     @dsl.pipeline(
         name=dns_label(f"kfp-tune-{experiment.name}"),
-        description=f"kfp-tune: Katib experiment {experiment.name!r}, {total} round(s) per run",
+        description=f"kfp-tune: Katib experiment {experiment.name!r}, {experiment.spec.parallel_trial_count or 1} slot(s), up to {total} checkpoint(s) per run",
     )
     def tuning_pipeline(
         store_uri: str = store_uri,
@@ -131,6 +149,8 @@ def build_pipeline(
         fresh_experiment: bool = False,
         s3_endpoint: str = cluster_store.endpoint,
         store_secret: str = cluster_store.secret,
+        checkpoint_trials: int = checkpoint_trials,
+        checkpoint_seconds: float = checkpoint_seconds,
     ) -> None:
         params = dict(
             store_uri=store_uri,
@@ -140,10 +160,59 @@ def build_pipeline(
             fresh_experiment=fresh_experiment,
             s3_endpoint=s3_endpoint,
             store_secret=store_secret,
+            checkpoint_trials=checkpoint_trials,
+            checkpoint_seconds=checkpoint_seconds,
         )
-        add_round(params, 0)
+        release_task = stateful(
+            decide_stop(
+                store_uri=store_uri, experiment_name=experiment_name, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, round_index=total, rounds_total=total,
+                s3_endpoint=s3_endpoint, fresh_experiment=fresh_experiment, final=True,
+            ),
+            "decide-stop (run ended: status, claim released)",
+            params,
+        )
+        with dsl.ExitHandler(release_task, name="run"):
+            run_experiment(params)
+
 
     return tuning_pipeline
+
+
+def local_trial_resources(experiment: Experiment) -> dict[str, str]:
+    """What the slots' pod must ask for when the local launcher runs the trials inside it:
+    the primary container's limits (else requests) of CPU, memory and ``nvidia.com/gpu``, times
+    parallelTrialCount, as Kubernetes quantities."""
+    template = experiment.spec.trial_template
+    if template is None or template.trial_spec is None:
+        return {}
+    container = primary_container(template.trial_spec, template.primary_container_name) or {}
+    declared = container.get("resources") or {}
+    wanted = {**(declared.get("requests") or {}), **(declared.get("limits") or {})}
+    slots = experiment.spec.parallel_trial_count or 1
+    out: dict[str, str] = {}
+    for name in ("cpu", "memory", "nvidia.com/gpu"):
+        if name in wanted:
+            out[name] = _times(str(wanted[name]), slots)
+    return out
+
+
+def _times(quantity: str, factor: int) -> str:
+    """A Kubernetes quantity times an integer, keeping its unit (``500m`` x 3 = ``1500m``)."""
+    number = quantity.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    unit = quantity[len(number):]
+    value = float(number) * factor
+    return f"{int(value) if value.is_integer() else value}{unit}"
+
+
+def request_resources(task: Any, resources: dict[str, str]) -> None:
+    """The local launcher's trials run in this task's pod: it asks for what they need, GPUs
+    included, so it lands on a node that has them."""
+    if "cpu" in resources:
+        task.set_cpu_limit(resources["cpu"])
+    if "memory" in resources:
+        task.set_memory_limit(resources["memory"])
+    if "nvidia.com/gpu" in resources:
+        task.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(resources["nvidia.com/gpu"])
 
 
 def compile_pipeline(experiment: Experiment, output: str | Path, **options: Any) -> Path:

@@ -7,6 +7,7 @@ progress: ``python -m kfp_tune.pipelines.local_run SPEC_JSON STORE_URI LAUNCHER_
 from __future__ import annotations
 
 import json
+import os
 import sys
 from typing import Any
 
@@ -22,14 +23,23 @@ def run_pipeline_locally(
     pipeline_root: str,
     take_over: bool = False,
     fresh_experiment: bool = False,
+    checkpoint_trials: int = 0,
 ) -> None:
-    """Run every round of the experiment's pipeline under kfp.local; raises if a task fails."""
+    """Run the experiment's pipeline under kfp.local; raises if a task fails. No checkpoint
+    before the end unless ``checkpoint_trials`` asks for one."""
     from kfp import local
+
+    from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
+
+    os.environ.setdefault(OWNER_VARIABLE, run_owner())  # this process owns the run; its tasks are children
 
     from kfp_tune.pipelines.builder import build_pipeline
 
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=pipeline_root, raise_on_error=True)
-    pipeline = build_pipeline(experiment, rounds=rounds, store_uri=store_uri, launcher_config=launcher_config)
+    # kfp.local has no UI to refresh, and a checkpoint waits for the slowest running trial.
+    pipeline = build_pipeline(
+        experiment, rounds=rounds, store_uri=store_uri, launcher_config=launcher_config, checkpoint_trials=checkpoint_trials, checkpoint_seconds=0.0
+    )
     # s3_endpoint "": the endpoint comes from this machine's environment, as for the CLI.
     pipeline(
         store_uri=store_uri,

@@ -56,10 +56,14 @@ def test_exceptions_and_bad_returns_fail_trials(tmp_path):
             return float("nan")
         return float(p["k"])
 
-    result = tune(objective, {"k": search.discrete([1, 2, 3, 4])}, algorithm="grid", max_trial_count=4, max_failed_trial_count=3, store=str(tmp_path))
+    result = tune(objective, {"k": search.discrete([1, 2, 3, 4])}, algorithm="grid", max_trial_count=4, max_failed_trial_count=4, store=str(tmp_path))
     by_value = {t.parameters["k"]: t.status for t in result.trials}
     assert by_value == {1: "Failed", 2: "Failed", 3: "MetricsUnavailable", 4: "Succeeded"}
     assert result.status == "Succeeded" and result.best_trial.parameters == {"k": 4}
+    # Katib: failed (MetricsUnavailable included) >= maxFailedTrialCount fails the experiment,
+    # and no trial starts after that: the fourth point is never run
+    result = tune(objective, {"k": search.discrete([1, 2, 3, 4])}, algorithm="grid", max_trial_count=4, max_failed_trial_count=3, store=str(tmp_path))
+    assert (result.status, result.reason, len(result.trials)) == ("Failed", "ExperimentFailed", 3)
 
 
 def test_tune_validates_before_running(tmp_path):

@@ -73,7 +73,7 @@ def test_run_failed_experiment_exits_1(tmp_path, capsys):
     doc["spec"]["trialTemplate"]["trialParameters"] = [{"name": "x", "reference": "x"}, {"name": "y", "reference": "y"}]
     assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", str(tmp_path / "s"), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
-    assert (out["status"], out["reason"], out["best_trial"]) == ("Failed", "ExperimentMaxFailedTrialsReached", None)
+    assert (out["status"], out["reason"], out["best_trial"]) == ("Failed", "ExperimentFailed", None)
 
 
 def test_run_invalid_input_exit_2_before_anything_runs(tmp_path, capsys):

@@ -15,8 +15,9 @@ def decide_stop(
     report: Output[HTML],
     s3_endpoint: str = "",
     fresh_experiment: bool = False,
+    final: bool = False,
 ) -> bool:
-    """Apply Katib's termination order after a round and write the experiment's status.
+    """Apply Katib's termination order at a checkpoint and write the experiment's status.
 
     Goal reached, too many failed trials, ``maxTrialCount`` reached, search space exhausted:
     the experiment ends. Otherwise it stays Running; after the run's last round the next run
@@ -31,6 +32,8 @@ def decide_stop(
         rounds_total: How many rounds are compiled into the run.
         s3_endpoint: The S3 store's endpoint. ``""``: ``$KFP_TUNE_S3_ENDPOINT``.
         fresh_experiment: As given to suggest.
+        final: The run's exit handler: whatever happened (a step failed, the run was stopped),
+            write the status and give the run's claim back, so the next run may start at once.
 
     Returns:
         Output: True while the experiment is Running (the next round should run; after the
@@ -42,5 +45,5 @@ def decide_stop(
     from kfp_tune.steps.entrypoints import decide_stop_step
 
     return decide_stop_step(
-        store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, trials_table.path, report.path
+        store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, trials_table.path, report.path, final
     )

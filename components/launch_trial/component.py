@@ -4,29 +4,53 @@ from kfp_tune.components._image import RUNTIME_IMAGE
 
 
 @dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
-def launch_trial(store_uri: str, experiment_name: str, trial_name: str, launcher_config: str, run_id: str, s3_endpoint: str = "", fresh_experiment: bool = False) -> str:
-    """Run one trial to its end, store its log, and return how it ended.
+def launch_trial(
+    store_uri: str,
+    experiment_name: str,
+    launcher_config: str,
+    run_id: str,
+    trial_name: str = "",
+    s3_endpoint: str = "",
+    fresh_experiment: bool = False,
+    checkpoint_index: int = 0,
+    checkpoints_total: int = 1,
+    checkpoint_trials: int = 0,
+    checkpoint_seconds: float = 0.0,
+) -> str:
+    """Run one trial to its end (``trial_name``), or keep the experiment's slots busy (slots mode).
 
-    A retry never starts the trial a second time: it waits for the attempt that started it, or
-    re-attaches to the trial if that attempt died.
+    One trial: it is started at most once; a retry waits for the attempt that started it, or
+    re-attaches to the trial if that attempt died. Slots mode (no ``trial_name``): as each
+    trial ends, the next one starts at once, suggested from every finished trial with the
+    running ones pending, collected, and checked against the stop rules, until the experiment
+    ends or the checkpoint is due.
 
     Args:
         store_uri: The store: ``s3://bucket/prefix``, or a folder (path or ``file:///path``)
             on a laptop.
         experiment_name: The experiment, as given to suggest.
-        trial_name: One of the trial names suggest returned.
-        launcher_config: How the trial runs, as JSON: ``{"kind": "local"}`` (a subprocess in
-            this step's pod; optional ``"mounts"``, ``"timeoutSeconds"``) or
-            ``{"kind": "kubernetes", "namespace": ...}`` (the trial's own resource). Without
-            ``"kind"``: local.
+        launcher_config: How trials run, as JSON: ``{"kind": "kubernetes"}`` (each trial as
+            its own resource in this run's namespace; optional ``"namespace"``) or
+            ``{"kind": "local"}`` (a subprocess in this step's pod; optional ``"mounts"``,
+            ``"timeoutSeconds"``). Without ``"kind"``: local.
         run_id: The pipeline run, as given to suggest.
+        trial_name: One of the trial names suggest returned; ``""`` for slots mode.
         s3_endpoint: The S3 store's endpoint (also given to Kubernetes trials).
             ``""``: ``$KFP_TUNE_S3_ENDPOINT``.
         fresh_experiment: As given to suggest.
+        checkpoint_index: Slots mode: this checkpoint's index in the run, 0 for the first.
+        checkpoints_total: Slots mode: checkpoints in the run; the last one has no limit.
+        checkpoint_trials: Slots mode: hand back after this many trials ended (0: no limit).
+        checkpoint_seconds: Slots mode: hand back after this many seconds (0: no limit).
 
     Returns:
-        Output: How the trial ended: ``Succeeded``, ``Failed`` or ``EarlyStopped``.
+        Output: One trial: how it ended (``Succeeded``, ``Failed`` or ``EarlyStopped``).
+            Slots mode: the experiment's phase (``Running``, ``Succeeded`` or ``Failed``).
     """
-    from kfp_tune.steps.entrypoints import launch_trial_step
+    from kfp_tune.steps.entrypoints import launch_trial_step, launch_trials_step
 
-    return launch_trial_step(store_uri, experiment_name, trial_name, launcher_config, run_id, s3_endpoint, fresh_experiment)
+    if trial_name:
+        return launch_trial_step(store_uri, experiment_name, trial_name, launcher_config, run_id, s3_endpoint, fresh_experiment)
+    return launch_trials_step(
+        store_uri, experiment_name, launcher_config, run_id, checkpoint_index, checkpoints_total, checkpoint_trials, checkpoint_seconds, s3_endpoint, fresh_experiment
+    )

@@ -14,6 +14,7 @@ def suggest(
     take_over: bool = False,
     s3_endpoint: str = "",
     fresh_experiment: bool = False,
+    trial_count: int = -1,
 ) -> list[str]:
     """Create this round's trials in the store and return their names.
 
@@ -38,6 +39,9 @@ def suggest(
         fresh_experiment: Tune a new experiment per run,
             ``<experiment_name>-<hash of run_id>``, instead of resuming ``experiment_name``.
             Give every step of the run the same value.
+        trial_count: How many new trials: ``-1`` for the round's share of the budget; ``0``
+            with ``experiment_spec`` only claims and prepares the run (the pipeline does this,
+            and launch-trial's slots then suggest one trial at a time).
 
     Returns:
         Output: The round's trial names (list of str), for a ``dsl.ParallelFor``; may be
@@ -45,4 +49,4 @@ def suggest(
     """
     from kfp_tune.steps.entrypoints import suggest_step
 
-    return suggest_step(store_uri, experiment_name, run_id, round_index, rounds_total, experiment_spec, take_over, s3_endpoint, fresh_experiment)
+    return suggest_step(store_uri, experiment_name, run_id, round_index, rounds_total, experiment_spec, take_over, s3_endpoint, fresh_experiment, trial_count)

@@ -27,7 +27,6 @@ from kfp_tune.core.state import load_state
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import to_parameters
-from kfp_tune.steps import prepare
 from kfp_tune.stores import open_store
 
 FUNCTION_CONTAINER = "objective"
@@ -135,12 +134,11 @@ def tune(
         max_trial_count, parallel_trial_count, max_failed_trial_count, goal, additional_metric_names,
     )
     target = open_store(store)
-    prepare(ExperimentRecords(target, experiment.name), experiment)
     from kfp_tune.core.space import search_space_of
 
     space = search_space_of(experiment.spec.parameters)
     launcher = FunctionLauncher(objective, space, objective_metric_name)
-    run_inline(target, experiment, launcher, rounds=max(1, -(-max_trial_count // parallel_trial_count)))
+    run_inline(target, experiment, launcher)
     return tune_result(target, experiment.name)
 
 

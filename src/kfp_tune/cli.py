@@ -69,7 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("experiment", help="Katib Experiment YAML")
     p.add_argument("--store", help=f"store URI: a folder, file:///path or s3://bucket/prefix (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
     p.add_argument("--engine", choices=("kfp-local", "inline"), default="kfp-local", help="kfp-local: the compiled pipeline under kfp.local (default); inline: the same steps in this process")
-    p.add_argument("--rounds", type=int, help="rounds in this run (default: one per parallelTrialCount trials, at most 10)")
+    p.add_argument("--rounds", type=int, help="kfp-local: checkpoints compiled into the run (default 10; the last one runs to the end)")
     p.add_argument("--mount", action="append", default=[], metavar="CONTAINER_PATH=LOCAL_PATH", help="make a container path a local folder for the trial's command (repeatable)")
     p.add_argument("--name", help="experiment name to use instead of metadata.name (start a fresh experiment)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("compile", help="compile the experiment's pipeline to KFP IR YAML, ready to upload")
     p.add_argument("experiment")
     p.add_argument("-o", "--output", required=True, help="where to write the pipeline YAML")
-    p.add_argument("--rounds", type=int, help="rounds compiled into one run (default: one per parallelTrialCount trials, at most 10)")
+    p.add_argument("--rounds", type=int, help="checkpoints compiled into one run, where the KFP UI's reports refresh (default 10; the last one runs to the end)")
     p.add_argument("--store", default=None, help="default store URI of the pipeline (default s3://mlpipeline/kfp-tune)")
     p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
     p.add_argument("--launcher-config", default="", help='default of the launcher_config run parameter, e.g. \'{"kind": "kubernetes", "namespace": "my-profile"}\'')
@@ -103,7 +103,7 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a pipeline parameter (repeatable): store_uri, experiment_name, s3_endpoint, store_secret, ...")
         p.add_argument("--store", default=None, help="the store URI the pipeline uses (default s3://mlpipeline/kfp-tune)")
         p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
-        p.add_argument("--rounds", type=int, help="rounds compiled into one run")
+        p.add_argument("--rounds", type=int, help="checkpoints compiled into one run (default 10)")
         p.add_argument("--service-account", help="the run's service account (with the Kubernetes launcher: one bound to manifests/rbac.yaml)")
         if name == "submit":
             p.add_argument("--run-name", help="the run's name (default: NAME-tuning)")
@@ -188,7 +188,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kfp_tune.progress import ProgressWatcher
     from kfp_tune.reports import summarize
     from kfp_tune.steps import prepare
-    from kfp_tune.steps.schedule import plan_rounds
     from kfp_tune.stores import open_store
 
     experiment = _load(args.experiment, args.name)
@@ -197,7 +196,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
     store = open_store(args.store)
     store_uri = store.uri
-    rounds = args.rounds or plan_rounds(experiment)
+    rounds = args.rounds
     total = experiment.spec.max_trial_count
     # The pre-flight before anything runs: a busy experiment or a changed search space is
     # refused here, not mid-run.
@@ -214,7 +213,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     with ProgressWatcher(store, experiment, update):
         if args.engine == "inline":
-            run_inline(store, experiment, launcher_from_config(launcher_config, store_uri), rounds=rounds, take_over=args.take_over)
+            run_inline(store, experiment, launcher_from_config(launcher_config, store_uri), take_over=args.take_over)
         else:
             _run_kfp_local(experiment, store_uri, launcher_config, rounds, args.take_over)
     bar.close()
@@ -223,16 +222,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED
 
 
-def _run_kfp_local(experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int, take_over: bool) -> None:
+def _run_kfp_local(experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, take_over: bool) -> None:
     """Run the compiled pipeline under kfp.local in a child process, its output in a log file."""
+    from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
+
     work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
     log_path = work / "kfp-local.log"
     argv = [
         sys.executable, "-m", "kfp_tune.pipelines.local_run",
-        json.dumps(experiment.to_dict()), store_uri, json.dumps(launcher_config), str(rounds), str(work / "pipeline-root"),
+        json.dumps(experiment.to_dict()), store_uri, json.dumps(launcher_config), str(rounds or 0), str(work / "pipeline-root"),
     ] + (["take-over"] if take_over else [])
     with open(log_path, "wb") as log_file:
-        code = subprocess.run(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=dict(os.environ)).returncode
+        # this process owns the run: if it is killed, the next run here sees the claim is dead
+        env = {**os.environ, OWNER_VARIABLE: run_owner()}
+        code = subprocess.run(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env).returncode
     if code != 0:
         tail = log_path.read_text(errors="replace").splitlines()[-25:]
         raise KfpTuneError("the kfp.local pipeline run failed; last lines of its log (" + str(log_path) + "):\n" + "\n".join(tail))

@@ -1,65 +1,49 @@
 """Running a whole experiment in this process: the inline runner (``kfp-tune run --engine inline``,
 ``kfp_tune.tune``).
 
-It runs the same four steps as the pipeline, in one process, with a thread per
-parallel trial. ``kfp-tune run --engine kfp-local`` runs them through the compiled pipeline
-instead (:mod:`kfp_tune.pipelines.local_run`); both write the same records.
+It claims the experiment, then keeps ``parallelTrialCount`` slots busy with threads
+(:func:`kfp_tune.steps.slots.run_slots`), the same schedule and steps as the pipeline's
+launch-trial in slots mode; ``kfp-tune run --engine kfp-local`` runs the compiled pipeline
+instead (:mod:`kfp_tune.pipelines.local_run`). Both write the same records.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 
-from kfp_tune import steps
 from kfp_tune.core import claims
 from kfp_tune.core.decision import Decision
 from kfp_tune.core.interfaces import Launcher, Store
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.vocabulary import ExperimentPhase
-from kfp_tune.steps.schedule import new_run_id, plan_rounds, round_id
+from kfp_tune.core.state import ExperimentView, TrialState
+from kfp_tune.steps.prepare import prepare
+from kfp_tune.steps.schedule import new_run_id
+from kfp_tune.steps.slots import Checkpoint, run_slots
 
 
 def run_inline(
     store: Store,
     experiment: Experiment,
     launcher: Launcher,
-    rounds: int | None = None,
     run_id: str | None = None,
-    on_round: Callable[[Decision], None] | None = None,
     take_over: bool = False,
+    checkpoint: Checkpoint | None = None,
+    on_trial_end: Callable[[TrialState, Decision], None] | None = None,
 ) -> Decision:
-    """Run the experiment's rounds in this process until it ends or the rounds run out.
+    """Run the experiment in this process until it ends (or ``checkpoint`` is due: the run then
+    stops with the experiment Running, and the next run resumes it).
 
     The run claims the experiment (one run at a time, :mod:`kfp_tune.core.claims`) and releases
-    it when it ends, also on an error; a run killed outright leaves a claim that lapses."""
+    it when it ends, also on an error or Ctrl-C; a run killed outright leaves a claim that the
+    next run on this machine sees is dead."""
     records = ExperimentRecords(store, experiment.name)
-    total = rounds or plan_rounds(experiment)
     run_id = run_id or new_run_id()
-    parallel = experiment.spec.parallel_trial_count or 1
-
-    def run_trial(name: str) -> None:
-        steps.launch_trial(records, launcher, name, run_id=run_id)
-        steps.collect_metrics(records, name, run_id=run_id)
-
-    decision: Decision | None = None
-    claimed = False
+    prepare(records, experiment, run_id, take_over)
+    reason = "error"
     try:
-        with ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="trial") as pool:
-            for index in range(total):
-                rid = round_id(run_id, index)
-                names = steps.suggest(records, rid, total - index, experiment if index == 0 else None, run_id=run_id, take_over=take_over)
-                claimed = True
-                list(pool.map(run_trial, names))  # re-raises the first error
-                decision = steps.decide_stop(records, rid, total - index - 1, run_id=run_id)
-                if on_round is not None:
-                    on_round(decision)
-                if decision.phase != ExperimentPhase.RUNNING:
-                    break
-    except BaseException:
-        if claimed:
-            claims.release(records, run_id, "error")
-        raise
-    assert decision is not None
-    return decision
+        result = run_slots(ExperimentView(records), launcher, run_id, checkpoint=checkpoint, adopt=True, on_trial_end=on_trial_end)
+        reason = result.decision.reason
+        return result.decision
+    finally:
+        claims.release(records, run_id, reason)

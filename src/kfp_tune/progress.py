@@ -4,6 +4,7 @@ whichever engine runs the trials (this process, or a kfp.local subprocess)."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ from kfp_tune.core.decision import best_trial
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.state import load_state
+from kfp_tune.core.state import ExperimentView
 
 
 class ProgressWatcher:
@@ -20,6 +21,8 @@ class ProgressWatcher:
 
     def __init__(self, store: Store, experiment: Experiment, update: Callable[[int, dict[str, Any]], None], interval: float = 0.5):
         self.store, self.experiment, self.update, self.interval = store, experiment, update, interval
+        self._view: ExperimentView | None = None
+        self._wait = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
 
@@ -33,15 +36,20 @@ class ProgressWatcher:
         self.poll()
 
     def _loop(self) -> None:
-        while not self._stop.wait(self.interval):
+        while not self._stop.wait(self._wait):
             self.poll()
 
     def poll(self) -> None:
-        records = ExperimentRecords(self.store, self.experiment.name)
+        started = time.monotonic()
         try:
-            state = load_state(records)
+            if self._view is None:
+                self._view = ExperimentView(ExperimentRecords(self.store, self.experiment.name))
+            state = self._view.refresh()
         except Exception:  # not created yet, or mid-write on a slow store: try again next tick
             return
+        finally:
+            # a large experiment on a slow store: poll less often rather than compete with the run
+            self._wait = max(self.interval, 10 * (time.monotonic() - started))
         done = sum(1 for t in state.trials if t.is_terminal)
         best = best_trial(state)
         self.update(done, {"best": best.metrics if best else {}})

@@ -270,6 +270,41 @@ def test_whole_experiment_runs_through_the_kubernetes_launcher(kube, tmp_path):
     assert len(kube.calls_to("POST", "pytorchjobs")) == 4 and kube.stored("pytorchjobs") == []
 
 
+def test_a_checkpoint_hands_running_trials_over_and_the_next_re_attaches(kube, tmp_path):
+    """At a checkpoint the slots stop following their Kubernetes trials, which go on running (no
+    slot waits for the slowest one); the next checkpoint's slots re-attach to them at once,
+    without creating any trial twice, and collect them."""
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.state import ExperimentView
+    from kfp_tune.steps import prepare
+    from kfp_tune.steps.slots import Checkpoint, run_slots
+    from kfp_tune.stores import LocalStore
+
+    slow = {"n": 0}
+
+    def script(manifest):
+        slow["n"] += 1
+        return Script(run_seconds=0.05 if slow["n"] == 1 else 1.5, log=[(0.0, "loss=0.25")])  # the first is quick, the others long
+
+    kube.script = script
+    experiment = _experiment(PYTORCH, "pytorch", **{"spec.maxTrialCount": 4, "spec.parallelTrialCount": 2})
+    records = ExperimentRecords(LocalStore(tmp_path), experiment.name)
+    prepare(records, experiment, "run-1")
+    launcher = _launcher(kube)
+    first = run_slots(ExperimentView(records), launcher, "run-1", checkpoint=Checkpoint(trials=1), adopt=True)
+    assert first.checkpoint_due and first.decision.phase == "Running"
+    state = ExperimentView(records).state
+    running = [t.name for t in state.trials if t.started is not None and t.ended is None]
+    assert running, "a long trial was handed over while still running"
+    assert all(kube.stored("pytorchjobs") for _ in running)  # left on the cluster, not deleted
+    second = run_slots(ExperimentView(records), launcher, "run-1", adopt=True)
+    assert (second.decision.phase, second.decision.reason) == ("Succeeded", "ExperimentMaxTrialsReached")
+    state = ExperimentView(records).state
+    assert [t.status for t in state.trials] == ["Succeeded"] * 4, [(t.name, t.status, t.result and t.result.reason) for t in state.trials]
+    posts = [c for c in kube.calls_to("POST", "pytorchjobs")]
+    assert len(posts) == 4, "every trial created exactly once"
+
+
 SIGTERM_CHILD = textwrap.dedent("""
     import sys
     sys.path[:0] = [{tests!r}, {tests!r} + "/support", {tests!r} + "/launchers"]

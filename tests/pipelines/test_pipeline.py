@@ -52,28 +52,32 @@ def _steps(ir: dict) -> list[tuple[str, dict]]:
     return out
 
 
-def test_rounds_are_unrolled_with_caching_off(tmp_path):
-    steps = _steps(_compile(tmp_path, rounds=3))
+def test_checkpoints_are_unrolled_with_caching_off(tmp_path):
+    """suggest claims the run once; each checkpoint is launch-trial (slots) then decide-stop; a
+    last decide-stop is the exit handler. No ParallelFor: the slots run inside launch-trial."""
+    ir = _compile(tmp_path, rounds=3)
+    steps = _steps(ir)
     kinds = [kind for kind, _ in steps]
-    assert {k: kinds.count(k) for k in set(kinds)} == {"suggest": 3, "launch-trial": 3, "collect-metrics": 3, "decide-stop": 3}
+    assert {k: kinds.count(k) for k in set(kinds)} == {"suggest": 1, "launch-trial": 3, "decide-stop": 4}
     for kind, task in steps:
         assert not task.get("cachingOptions", {}).get("enableCache", False), f"caching on for {kind}"
+    assert not [t for _, t in _tasks(ir) if "iteratorPolicy" in t]
+    suggest_inputs = next(t for k, t in steps if k == "suggest")["inputs"]["parameters"]
+    assert suggest_inputs["trial_count"]["runtimeValue"]["constant"] == 0
+    finals = [t for k, t in steps if k == "decide-stop" and t["inputs"]["parameters"].get("final", {}).get("runtimeValue", {}).get("constant")]
+    # the exit handler: after the whole run, however it ended
+    assert len(finals) == 1 and finals[0]["dependentTasks"] == ["exit-handler-1"]
+    assert finals[0]["triggerPolicy"]["strategy"] == "ALL_UPSTREAM_TASKS_COMPLETED"
 
 
-def test_loop_parallelism_is_parallel_trial_count(tmp_path):
-    ir = _compile(tmp_path, rounds=2, **{"spec.parallelTrialCount": 3})
-    limits = [t["iteratorPolicy"]["parallelismLimit"] for _, t in _tasks(ir) if "iteratorPolicy" in t]
-    assert limits == [3, 3]
-
-
-def test_spec_is_a_constant_of_round_one_only(tmp_path):
+def test_spec_is_a_constant_of_the_first_step_only(tmp_path):
     ir = _compile(tmp_path, rounds=2)
     specs = []
     for _, task in _tasks(ir):
         parameters = task.get("inputs", {}).get("parameters", {})
         if "experiment_spec" in parameters:
             specs.append(parameters["experiment_spec"]["runtimeValue"]["constant"])
-    assert len(specs) == 2 and specs[1] == ""
+    assert len(specs) == 1
     assert json.loads(specs[0])["metadata"]["name"] == "quad"
 
 
@@ -81,9 +85,41 @@ def test_pipeline_parameters_hold_no_credentials(tmp_path, monkeypatch):
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "compile-time-secret-xyz")
     ir = _compile(tmp_path)
     params = ir["root"]["inputDefinitions"]["parameters"]
-    assert set(params) == {"store_uri", "experiment_name", "launcher_config", "take_over", "fresh_experiment", "s3_endpoint", "store_secret"}
+    assert set(params) == {
+        "store_uri", "experiment_name", "launcher_config", "take_over", "fresh_experiment", "s3_endpoint", "store_secret",
+        "checkpoint_trials", "checkpoint_seconds",
+    }
     assert "compile-time-secret-xyz" not in (tmp_path / "p.yaml").read_text()
     assert not [p for p in params if re.search(r"key|password|token|credential", p, re.I)]
+
+
+def test_compiled_for_a_cluster_trials_run_as_their_own_kind(tmp_path):
+    ir = _compile(tmp_path)
+    defaults = {k: v.get("defaultValue") for k, v in ir["root"]["inputDefinitions"]["parameters"].items()}
+    assert json.loads(defaults["launcher_config"]) == {"kind": "kubernetes"}
+
+
+def test_local_launcher_on_a_cluster_asks_for_the_trials_resources(tmp_path):
+    """The trials run inside launch-trial's pod: it requests what parallelTrialCount of them need,
+    GPUs included, so it lands on a GPU node."""
+    from kfp_tune.pipelines.builder import local_trial_resources
+
+    doc = quadratic_experiment(**{"spec.parallelTrialCount": 3})
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["resources"] = {"limits": {"nvidia.com/gpu": 1, "memory": "2Gi", "cpu": "500m"}}
+    experiment = load_experiment(doc)
+    assert local_trial_resources(experiment) == {"cpu": "1500m", "memory": "6Gi", "nvidia.com/gpu": "3"}
+    path = compile_pipeline(experiment, tmp_path / "p.yaml", launcher_config={"kind": "local"})
+    ir = yaml.safe_load_all(path.read_text()).__next__()
+    launch = [e for name, e in ir["deploymentSpec"]["executors"].items() if "launch-trial" in name]
+    for executor in launch:
+        resources = executor["container"]["resources"]
+        assert resources["accelerator"] == {"resourceCount": "3", "resourceType": "nvidia.com/gpu"} or resources["accelerator"].get("count") in ("3", 3)
+        assert resources.get("resourceMemoryLimit", resources.get("memoryLimit")) in ("6Gi", 6.442450944)
+    # the Kubernetes launcher: the trial's own resource asks, not launch-trial's pod
+    path = compile_pipeline(experiment, tmp_path / "k.yaml")
+    ir = yaml.safe_load_all(path.read_text()).__next__()
+    assert not any("resources" in e["container"] for e in ir["deploymentSpec"]["executors"].values())
 
 
 @pytest.mark.parametrize("preset, endpoint", [("seaweedfs", "http://seaweedfs.kubeflow:9000"), ("minio", "http://minio-service.kubeflow:9000")])
@@ -92,39 +128,32 @@ def test_every_step_gets_the_store_secret_as_env(tmp_path, preset, endpoint):
     defaults = {k: v["defaultValue"] for k, v in ir["root"]["inputDefinitions"]["parameters"].items()}
     assert (defaults["s3_endpoint"], defaults["store_secret"]) == (endpoint, "mlpipeline-minio-artifact")
     executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
-    assert len(executors) == 8  # four steps, two rounds
+    assert len(executors) == 6  # suggest, two checkpoints of launch-trial and decide-stop, the exit handler
     for name, config in executors.items():
         (secret,) = config["secretAsEnv"]
-        # the Secret's name is the store_secret run parameter (in a loop or a condition, as passed
-        # down to it), not a constant baked in
+        # the Secret's name is the store_secret run parameter (in a condition, as passed down to
+        # it), not a constant baked in
         assert secret["secretNameParameter"]["componentInputParameter"] in ("store_secret", "pipelinechannel--store_secret"), name
         assert {m["envVar"]: m["secretKey"] for m in secret["keyToEnv"]} == {"AWS_ACCESS_KEY_ID": "accesskey", "AWS_SECRET_ACCESS_KEY": "secretkey"}
 
 
-def test_the_ui_gets_metrics_a_trial_table_and_a_report(tmp_path):
+def test_the_ui_gets_a_trial_table_and_a_report(tmp_path):
     ir = _compile(tmp_path, rounds=1)
     artifacts = {
         name: {k: v["artifactType"]["schemaTitle"] for k, v in component.get("outputDefinitions", {}).get("artifacts", {}).items()}
         for name, component in ir["components"].items()
     }
-    assert artifacts["comp-collect-metrics"] == {"metrics": "system.Metrics"}
     assert artifacts["comp-decide-stop"] == {"trials_table": "system.Markdown", "report": "system.HTML"}
 
 
-def test_a_thousand_trials_compile_under_the_size_budget(tmp_path):
-    """maxTrialCount 1,000 (one at a time): the rounds are capped, trials per round come from
-    the store at run time, so the YAML stays far under 1 MiB; hyperband may need more rounds."""
-    from kfp_tune.steps.schedule import ALGORITHM_MAX_ROUNDS
-
-    _compile(tmp_path, **{"spec.maxTrialCount": 1000, "spec.parallelTrialCount": 1})
-    assert (tmp_path / "p.yaml").stat().st_size < 1024 * 1024
-    _compile(tmp_path, rounds=ALGORITHM_MAX_ROUNDS, **{"spec.maxTrialCount": 1000})
-    assert (tmp_path / "p.yaml").stat().st_size < 1024 * 1024
-
-
-def test_default_rounds_follow_the_budget(tmp_path):
-    ir = _compile(tmp_path, **{"spec.maxTrialCount": 6, "spec.parallelTrialCount": 2})
-    assert [kind for kind, _ in _steps(ir)].count("suggest") == 3
+def test_the_compiled_size_does_not_depend_on_the_budget(tmp_path):
+    """Trials are made at run time by the slots: 10 or 100,000 trials compile to the same YAML,
+    far under 1 MiB (KFP run objects must stay under etcd's 1.5 MiB)."""
+    sizes = []
+    for budget in (10, 1000, 100_000):
+        _compile(tmp_path, **{"spec.maxTrialCount": budget, "spec.parallelTrialCount": 1})
+        sizes.append((tmp_path / "p.yaml").stat().st_size)
+    assert max(sizes) - min(sizes) <= 4 and max(sizes) < 1024 * 1024, sizes  # only the embedded spec's digits differ
 
 
 def _kfp_tune(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -217,9 +246,10 @@ def test_fresh_experiment_per_run_or_one_experiment_continued(tmp_path):
 
 
 @pytest.mark.kfp_local
-def test_rounds_used_up_says_so_and_the_next_run_resumes(tmp_path):
-    """Hyperband needs a round per rung; a run compiled with one round ends after the first rung
-    with the experiment Running, and says why; the next run resumes it to the end."""
+def test_checkpoints_refresh_the_ui_and_one_run_finishes_the_budget(tmp_path):
+    """Hyperband (a rung waits for the one below) through kfp.local with a checkpoint every two
+    trials: each checkpoint's decide-stop leaves a fresh trial table, and the run's last
+    checkpoint runs to the end, so one run finishes the budget."""
     from kfp_tune.pipelines.local_run import run_pipeline_locally
     from kfp_tune.reports import summarize
 
@@ -234,11 +264,9 @@ def test_rounds_used_up_says_so_and_the_next_run_resumes(tmp_path):
     template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append("e=${trialParameters.e}")
     experiment = load_experiment(doc)
     store = tmp_path / "store"
-    run_pipeline_locally(experiment, str(store), {"kind": "local"}, 1, str(tmp_path / "root"))
-    first = summarize(LocalStore(store), "quad")
-    assert (first["status"], first["reason"], first["trials"]) == ("Running", "ExperimentRunRoundsUsedUp", 3)
-    table = next((tmp_path / "root").iterdir()) / "decide-stop" / "trials_table"
-    assert "quad: Running (ExperimentRunRoundsUsedUp)" in table.read_text()
-    run_pipeline_locally(experiment, str(store), {"kind": "local"}, None, str(tmp_path / "root"))
-    second = summarize(LocalStore(store), "quad")
-    assert second["status"] == "Succeeded" and second["trials"] > first["trials"]
+    run_pipeline_locally(experiment, str(store), {"kind": "local"}, 3, str(tmp_path / "root"), checkpoint_trials=2)
+    summary = summarize(LocalStore(store), "quad")
+    assert summary["status"] == "Succeeded" and summary["trials"] >= 4
+    run_root = next((tmp_path / "root").iterdir())
+    tables = sorted(p for p in run_root.iterdir() if p.name.startswith("decide-stop") and (p / "trials_table").exists())
+    assert len(tables) >= 3, [p.name for p in run_root.iterdir()]  # two checkpoints and the exit handler at least

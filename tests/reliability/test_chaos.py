@@ -9,6 +9,7 @@ from kfp_tune.core.state import load_state
 from kfp_tune.core.vocabulary import TERMINAL_STATUSES as TERMINAL
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.local import LocalLauncher
+from kfp_tune.steps.slots import Checkpoint
 from kfp_tune.stores import LocalStore
 from kfp_tune.stores.retry import RetryingStore
 
@@ -36,7 +37,7 @@ def test_chaos_store_errors_trial_crashes_and_killed_steps(tmp_path):
         stores.append(flaky)
         store = RetryingStore(flaky, first_delay=0.0, sleep=lambda _: None)
         try:
-            decision = run_inline(store, experiment, launcher, rounds=2, take_over=True)
+            decision = run_inline(store, experiment, launcher, take_over=True, checkpoint=Checkpoint(trials=6))
         except StepKilled:
             killed += 1
             continue

@@ -99,16 +99,18 @@ def test_failed_and_metrics_unavailable_trials(local_store, mode, status):
 def test_too_many_failures_fail_the_experiment(local_store):
     experiment, _ = _records(local_store, **_args("fail"), **{"spec.maxFailedTrialCount": 1})
     decision = run_inline(local_store, experiment, LocalLauncher())
-    assert (decision.phase, decision.reason) == ("Failed", "ExperimentMaxFailedTrialsReached")
+    # Katib: failed >= maxFailedTrialCount ends it, with reason ExperimentFailed; no trial starts
+    # after that, and the one already running finishes (both slots started at once)
+    assert (decision.phase, decision.reason, decision.message) == ("Failed", "ExperimentFailed", "Experiment has failed because max failed count has reached")
     summary = summarize(local_store, experiment.name)
-    assert summary["failed"] == 2 and summary["status"] == "Failed"
+    assert summary["failed"] == 2 and summary["trials"] == 2 and summary["status"] == "Failed"
 
 
 def test_goal_reached_stops_early(local_store):
     experiment, records = _records(local_store, **{"spec.objective.goal": 10.0, "spec.maxTrialCount": 6})
     decision = run_inline(local_store, experiment, LocalLauncher())
     assert (decision.phase, decision.reason) == ("Succeeded", "ExperimentGoalReached")
-    assert len(load_state(records).trials) == 2  # the first round already reached it
+    assert len(load_state(records).trials) == 2  # the first trial reached it; the other slot's trial finished
 
 
 def test_max_trials_reached_and_best_trial(local_store):
@@ -137,7 +139,7 @@ def test_grid_smaller_than_budget_ends_cleanly(local_store):
             ],
         },
     )
-    decision = run_inline(local_store, experiment, LocalLauncher(), rounds=10)
+    decision = run_inline(local_store, experiment, LocalLauncher())
     assert (decision.phase, decision.reason) == ("Succeeded", "ExperimentSuggestionEndReached")
     state = load_state(records)
     assert sorted((t.assignment["x"], t.assignment["y"]) for t in state.trials) == [
@@ -157,7 +159,7 @@ def test_order_goal_before_max_failed():
     state = ExperimentState(experiment, "uid", "now", [trial(0, "Failed"), trial(1, "Succeeded", 0.1)])
     assert decide(state, 1).reason == "ExperimentGoalReached"
     state.trials[1] = trial(1, "Succeeded", 0.9)
-    assert decide(state, 1).reason == "ExperimentMaxFailedTrialsReached"
+    assert decide(state, 1).reason == "ExperimentFailed"  # maxFailedTrialCount 0: Katib fails at the first failure
     state = ExperimentState(experiment, "uid", "now", [trial(0, "Succeeded", 0.9)])
     assert decide(state, 1).phase == "Running"
     assert decide(state, 0).reason == "ExperimentRunRoundsUsedUp"
@@ -165,8 +167,8 @@ def test_order_goal_before_max_failed():
 
 def test_resume_rules(local_store):
     experiment, records = _records(local_store)
-    run_inline(local_store, experiment, LocalLauncher(), rounds=1)
-    assert len(load_state(records).trials) == 6  # one round takes the whole budget
+    run_inline(local_store, experiment, LocalLauncher())
+    assert len(load_state(records).trials) == 6
     moved = load_experiment(quadratic_experiment(**{"spec.parameters.0.feasibleSpace": {"min": "0", "max": "5"}}))
     with pytest.raises(ExperimentConflict, match="another search space"):
         steps.init_experiment(records, moved)

@@ -46,6 +46,34 @@ def trial_ttl_from_env() -> float:
     return float(raw) if raw else DEFAULT_TRIAL_TTL
 
 
+OWNER_VARIABLE = "KFP_TUNE_RUN_OWNER"
+"""``host/pid`` of the process that owns a run (the CLI, when the run's steps are its children,
+as under kfp.local); unset, the claiming process owns it."""
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}/{os.getpid()}"
+
+
+def run_owner() -> str:
+    return os.environ.get(OWNER_VARIABLE) or this_process()
+
+
+def owner_is_gone(owner: str) -> bool:
+    """Whether ``host/pid`` names a process of this machine that no longer exists. False when
+    it is another machine's (a pod's): only its silence for the TTL says it is gone."""
+    host, _, pid = owner.rpartition("/")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 @dataclass(frozen=True)
 class Claim:
     seq: int
@@ -54,9 +82,12 @@ class Claim:
     last_seen: float
     ended: bool
     ttl: float
+    owner: str = ""
 
     def live(self, now: float) -> bool:
-        return not self.ended and now - self.last_seen < self.ttl
+        """Not ended, heard from within the TTL, and its owner, when on this machine, still
+        running (a killed ``kfp-tune run`` is seen as gone at once, not after the TTL)."""
+        return not self.ended and now - self.last_seen < self.ttl and not owner_is_gone(self.owner)
 
     def describe(self, now: float) -> str:
         ago = now - self.last_seen
@@ -81,7 +112,7 @@ def latest_claim(records: ExperimentRecords) -> Claim | None:
     beat = records.read(_key(records, seq, ".beat"), RecordKind.RUN_HEARTBEAT)
     ended = records.read(_key(records, seq, ".end"), RecordKind.RUN_ENDED)
     last_seen = max(float(claim["at"]), float(beat["at"]) if beat else 0.0)
-    return Claim(seq, str(claim["run"]), float(claim["at"]), last_seen, ended is not None, float(claim.get("ttl", DEFAULT_TTL)))
+    return Claim(seq, str(claim["run"]), float(claim["at"]), last_seen, ended is not None, float(claim.get("ttl", DEFAULT_TTL)), str(claim.get("holder", "")))
 
 
 def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl: float | None = None) -> Claim:
@@ -96,11 +127,11 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
     if current is not None and current.live(now) and not take_over:
         raise busy(records, current, now)
     seq = 1 + (current.seq if current else 0)
-    payload = {"run": run_id, "at": now, "time": _iso(now), "ttl": ttl, "holder": f"{socket.gethostname()}/{os.getpid()}"}
+    payload = {"run": run_id, "at": now, "time": _iso(now), "ttl": ttl, "holder": run_owner()}
     stored = records.write_once(_key(records, seq), RecordKind.RUN_CLAIM, payload)
     if stored["run"] != run_id:
         raise ExperimentBusy(f"experiment {records.experiment!r} was claimed by run {stored['run']!r} at the same moment; this run stops")
-    return Claim(seq, run_id, now, now, False, ttl)
+    return Claim(seq, run_id, now, now, False, ttl, str(stored.get("holder", "")))
 
 
 def busy(records: ExperimentRecords, current: Claim, now: float) -> ExperimentBusy:
@@ -145,22 +176,37 @@ def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
 
 def beat_trial(records: ExperimentRecords, trial: str, attempt: str) -> None:
     now = time.time()
-    records.write(records.trial_key(trial, "beat"), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "at": now, "time": _iso(now)})
+    records.write(
+        records.trial_key(trial, "beat"), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "owner": this_process(), "at": now, "time": _iso(now)}
+    )
 
 
 def wait_for_attempt(records: ExperimentRecords, trial: str, started: TrialStarted, poll: float = 2.0) -> TrialEnded | None:
     """The ``ended`` record of a trial another launch-trial attempt started, once it is there;
-    None as soon as that attempt has shown no sign of life for the trial TTL (it died)."""
+    None as soon as that attempt has shown no sign of life for the trial TTL, or its process is
+    gone from this machine (it died)."""
     ttl = trial_ttl_from_env()
     while True:
         ended = records.read_typed(records.trial_key(trial, "ended"), TrialEnded)
         if ended is not None:
             return ended
         beat_record = records.read(records.trial_key(trial, "beat"), RecordKind.TRIAL_HEARTBEAT)
+        if beat_record is not None and beat_record.get("handedOver"):
+            return None  # the last attempt handed the running trial over: re-attach to it now
         last_seen = max(started.at, float(beat_record["at"]) if beat_record else 0.0)
-        if time.time() - last_seen > ttl:
+        owner = str(beat_record.get("owner", "")) if beat_record is not None else started.owner  # who follows it now
+        if time.time() - last_seen > ttl or (owner and owner_is_gone(owner)):
             return None
         time.sleep(min(poll, ttl / 4))
+
+
+def hand_over_trial(records: ExperimentRecords, trial: str, attempt: str) -> None:
+    """The attempt stops following its trial, which goes on running: the next attempt need not
+    wait for this one's beats to lapse before it re-attaches."""
+    now = time.time()
+    records.write(
+        records.trial_key(trial, "beat"), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "at": now, "time": _iso(now), "handedOver": True}
+    )
 
 
 class Heartbeat:

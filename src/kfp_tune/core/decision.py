@@ -8,8 +8,9 @@ from typing import Any
 from kfp_tune.core.state import ExperimentState, TrialState
 from kfp_tune.core.vocabulary import FAILED_STATUSES, TERMINAL_STATUSES, ExperimentPhase, ObjectiveType, TrialStatus
 
+# Katib's reasons (pkg/controller.v1beta1/experiment/util/status_util.go); the last two are ours.
 GOAL_REACHED = "ExperimentGoalReached"
-MAX_FAILED_REACHED = "ExperimentMaxFailedTrialsReached"
+MAX_FAILED_REACHED = "ExperimentFailed"
 MAX_TRIALS_REACHED = "ExperimentMaxTrialsReached"
 SUGGESTION_END_REACHED = "ExperimentSuggestionEndReached"
 RUNNING = "ExperimentRunning"
@@ -62,8 +63,9 @@ def count_trials(state: ExperimentState) -> dict[str, int]:
 
 
 def decide(state: ExperimentState, rounds_left: int) -> Decision:
-    """Katib's termination order: goal reached, then too many failed trials, then
-    maxTrialCount, then suggestions exhausted. ``rounds_left`` is how many rounds this run still
+    """Katib's termination order, conditions, reasons and messages: goal reached, then too many
+    failed trials, then maxTrialCount, then suggestions exhausted (which Katib never reaches; a
+    grid that has run every point ends here). ``rounds_left`` is how many rounds this run still
     has; at 0 with the experiment unfinished, it stays Running and a next run resumes it."""
     spec = state.experiment.spec
     objective = spec.objective
@@ -75,23 +77,13 @@ def decide(state: ExperimentState, rounds_left: int) -> Decision:
     if objective.goal is not None and value is not None:
         reached = value <= objective.goal if objective.type == ObjectiveType.MINIMIZE else value >= objective.goal
         if reached:
-            return Decision(
-                ExperimentPhase.SUCCEEDED, GOAL_REACHED,
-                f"Experiment has succeeded because Objective goal has reached ({objective.objective_metric_name}={value:g}, goal {objective.goal:g})",
-                best, counts,
-            )
-    if spec.max_failed_trial_count is not None and counts["failed"] > spec.max_failed_trial_count:
-        return Decision(
-            ExperimentPhase.FAILED, MAX_FAILED_REACHED,
-            f"Experiment has failed because max failed count has reached ({counts['failed']} failed, at most {spec.max_failed_trial_count} allowed)",
-            best, counts,
-        )
+            return Decision(ExperimentPhase.SUCCEEDED, GOAL_REACHED, "Experiment has succeeded because Objective goal has reached", best, counts)
+    # Katib: failed (Failed and MetricsUnavailable) >= maxFailedTrialCount, and at least one
+    if spec.max_failed_trial_count is not None and counts["failed"] != 0 and counts["failed"] >= spec.max_failed_trial_count:
+        return Decision(ExperimentPhase.FAILED, MAX_FAILED_REACHED, "Experiment has failed because max failed count has reached", best, counts)
+    # Katib: completed = succeeded + failed + killed + early stopped + metrics unavailable
     if spec.max_trial_count is not None and counts["completed"] >= spec.max_trial_count:
-        return Decision(
-            ExperimentPhase.SUCCEEDED, MAX_TRIALS_REACHED,
-            f"Experiment has succeeded because max trial count has reached ({counts['completed']} trials)",
-            best, counts,
-        )
+        return Decision(ExperimentPhase.SUCCEEDED, MAX_TRIALS_REACHED, "Experiment has succeeded because max trial count has reached", best, counts)
     if state.exhausted and counts["active"] == 0:
         return Decision(
             ExperimentPhase.SUCCEEDED, SUGGESTION_END_REACHED,
@@ -101,7 +93,7 @@ def decide(state: ExperimentState, rounds_left: int) -> Decision:
     if rounds_left <= 0:
         return Decision(
             ExperimentPhase.RUNNING, ROUNDS_USED_UP,
-            "This run's rounds are used up with budget left; run the same pipeline (or kfp-tune run) again to resume from the store",
+            "This run ended with budget left; run the same pipeline (or kfp-tune run) again to resume from the store",
             best, counts,
         )
     return Decision(ExperimentPhase.RUNNING, RUNNING, "Experiment is running", best, counts)

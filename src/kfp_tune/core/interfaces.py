@@ -7,6 +7,7 @@ Implementations live outside the core (:mod:`kfp_tune.stores`, :mod:`kfp_tune.la
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
@@ -66,6 +67,15 @@ class TrialRun:
     what the trial wrote there as ``LaunchOutcome.files``."""
     metrics_path_kind: str = ""
     """``File`` or ``Directory``."""
+    handover: threading.Event | None = field(default=None, compare=False)
+    """Set when the run hands its trials over to the next step (a checkpoint): a launcher that
+    :attr:`~Launcher.hands_over` then stops following the trial, which goes on running, by
+    raising :class:`TrialHandedOver`; the next step re-attaches to it."""
+
+
+class TrialHandedOver(BaseException):
+    """The launcher stopped following a trial that goes on running, for the next step to
+    re-attach to (not an error: a BaseException so that no ``except Exception`` swallows it)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,11 @@ class Launcher:
     def namespace(self) -> str:
         """The Kubernetes namespace trials run in (``${trialSpec.Namespace}``); empty off-cluster."""
         return ""
+
+    hands_over: bool = False
+    """Whether :meth:`run` stops following a trial, leaving it running, when ``trial.handover``
+    is set, and :meth:`reattach` can follow it again from another process (a Kubernetes
+    resource can; a local subprocess cannot: a checkpoint then waits for it to end)."""
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
         raise NotImplementedError

@@ -11,6 +11,8 @@ Layout under ``experiments/<name>/``::
     trials/<trial>/result.json      final status and observation (write-once)
     decisions/<round>.json          decide-stop's decision for a round (write-once)
     status.json                     the experiment status, Katib-shaped (rewritten; derived)
+    snapshots/<seq>.json            a chunk of the write-once records above, cached (derived;
+                                    ignored when damaged, and the records read instead)
 
 Every JSON record carries ``kind`` and ``version``; a record of an unknown version or that does not
 parse is reported, never skipped, so a damaged store cannot silently reset an experiment.
@@ -100,9 +102,6 @@ class ExperimentRecords:
 
         The store's atomic create decides: of two writers racing (a retried step, or two
         runs), exactly one record is written and both get that one back."""
-        existing = self.read(key, kind)
-        if existing is not None:
-            return existing
         record = {"kind": kind, "version": RECORD_VERSION, **payload}
         if self.store.create(key, encode_record(record)):
             return record
@@ -137,6 +136,11 @@ def decode_record(data: bytes, key: str, kind: str) -> dict[str, Any]:
         record = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise StoreError(f"record {key} is damaged (not JSON: {exc}); refusing to go on") from None
+    return check_record(record, key, kind)
+
+
+def check_record(record: Any, key: str, kind: str) -> dict[str, Any]:
+    """The record, if it is a ``kind`` record of this version; StoreError naming the key if not."""
     if not isinstance(record, dict) or record.get("kind") != kind:
         raise StoreError(f"record {key} is not a {kind} record (kind {record.get('kind') if isinstance(record, dict) else None!r})")
     if record.get("version") != RECORD_VERSION:
@@ -184,17 +188,20 @@ class TrialStarted:
     at: float
     run: str
     attempt: str
+    owner: str = ""
+    """``host/pid`` of the process that follows the trial: when it is gone from this machine, a
+    retry knows at once that the attempt died."""
 
     @classmethod
     def from_record(cls, record: dict[str, Any], key: str) -> TrialStarted:
         return cls(
             trial=_field(record, "trial", str, key), time=_field(record, "time", str, key, ""),
             at=float(_field(record, "at", (int, float), key, 0.0)), run=_field(record, "run", str, key, ""),
-            attempt=_field(record, "attempt", str, key, ""),
+            attempt=_field(record, "attempt", str, key, ""), owner=_field(record, "owner", str, key, "") or "",
         )
 
     def to_payload(self) -> dict[str, Any]:
-        return {"trial": self.trial, "time": self.time, "at": self.at, "run": self.run, "attempt": self.attempt}
+        return {"trial": self.trial, "time": self.time, "at": self.at, "run": self.run, "attempt": self.attempt, "owner": self.owner}
 
 
 @dataclass(frozen=True)

@@ -1,13 +1,22 @@
-"""The experiment's state: a fold over the records in the store, never stored as the truth."""
+"""The experiment's state: a fold over the records in the store, never stored as the truth.
+
+:class:`ExperimentView` keeps the fold in memory and current: the records this process writes
+go through it, and the ones it reads are read once (the write-once ones never change). A fresh
+process catches up from snapshot chunks (``snapshots/<seq>.json``, caches of records, rebuilt
+from them whenever missing or damaged) and reads only the records no chunk holds. So a step's
+cost does not grow with the number of trials before it.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.observation import Observation
-from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, TrialStarted
+from kfp_tune.core.records import ExperimentRecords, R, TrialEnded, TrialResult, TrialStarted, check_record, decode_record
 from kfp_tune.core.spec import Experiment, parse_experiment
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
 
@@ -57,21 +66,27 @@ class ExperimentState:
     created: str
     trials: list[TrialState] = field(default_factory=list)
     rounds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    by_name: dict[str, TrialState] = field(default_factory=dict, repr=False, compare=False)
+    memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    """Derived values worth keeping while the state grows (e.g. the algorithms' view of each
+    finished trial, built once): finished trials never change."""
 
     @property
     def name(self) -> str:
         return self.experiment.name
 
     def trial(self, name: str) -> TrialState:
-        for trial in self.trials:
-            if trial.name == name:
-                return trial
-        raise StoreError(f"experiment {self.name!r} has no trial {name!r}")
+        try:
+            return self.by_name[name]
+        except KeyError:
+            raise StoreError(f"experiment {self.name!r} has no trial {name!r}") from None
 
     @property
     def exhausted(self) -> bool:
         """Whether the algorithm said, in some round, that the search space has no more points."""
-        return any(r.get("exhausted") for r in self.rounds.values())
+        return self.exhausted_rounds > 0
+
+    exhausted_rounds: int = 0
 
     def objective_value(self, trial: TrialState) -> float | None:
         objective = self.experiment.spec.objective
@@ -79,45 +94,189 @@ class ExperimentState:
         return trial.metrics.get(objective.objective_metric_name)
 
 
+log = logging.getLogger(__name__)
+
+SNAPSHOT_CHUNK = 500
+"""Records per snapshot chunk: a fresh process reads one chunk per this many records instead of
+one request per record."""
+_TRIAL_RECORDS: dict[str, type[TrialStarted] | type[TrialEnded] | type[TrialResult]] = {"started": TrialStarted, "ended": TrialEnded, "result": TrialResult}
+
+
 def read_experiment_record(records: ExperimentRecords) -> dict[str, Any] | None:
     return records.read(records.experiment_key(), RecordKind.EXPERIMENT)
 
 
+class ExperimentView:
+    """One experiment's state, kept current in this process.
+
+    Built from the store on first use (snapshot chunks, then the records no chunk holds);
+    :meth:`refresh` folds in what others wrote since (one listing, reads only of new keys); the
+    ``record_*`` methods write a record and fold it at once, so a process that drives the
+    experiment never re-reads what it wrote. Thread-safe: the slots of one run share a view."""
+
+    def __init__(self, records: ExperimentRecords):
+        self.records = records
+        self.lock = threading.RLock()
+        self._state: ExperimentState | None = None
+        self._folded: dict[str, dict[str, Any]] = {}
+        """Every write-once record folded in so far, by key (what snapshot chunks are made of)."""
+        self._chunked: set[str] = set()
+        self._chunks = 0
+        self._pending: dict[str, dict[str, str]] = {}
+        """Trial records read before the round that creates their trial, by trial name."""
+
+    @property
+    def state(self) -> ExperimentState:
+        with self.lock:
+            if self._state is None:
+                self.refresh()
+            assert self._state is not None
+            return self._state
+
+    def refresh(self) -> ExperimentState:
+        """Fold in every record not yet folded. StoreError if the experiment does not exist."""
+        records = self.records
+        with self.lock:
+            head = read_experiment_record(records)
+            if head is None:
+                raise StoreError(f"no experiment {records.experiment!r} in {records.store.uri}")
+            if self._state is None or self._state.uid != head["uid"]:
+                self._state, self._folded, self._chunked, self._chunks, self._pending = None, {}, set(), 0, {}
+                self._state = ExperimentState(experiment=parse_experiment(head["spec"]), uid=head["uid"], created=head["created"])
+            else:
+                self._state.experiment = parse_experiment(head["spec"])
+            keys = records.store.list(f"{records.root}/")
+            chunk_keys = [k for k in keys if k.startswith(f"{records.root}/snapshots/") and k.endswith(".json")]
+            for key in chunk_keys[self._chunks:]:
+                self._read_chunk(key, set(keys))
+            self._chunks = len(chunk_keys)
+            rounds = [k for k in keys if k.startswith(f"{records.root}/rounds/") and k.endswith(".json") and k not in self._folded]
+            for key in rounds:
+                record = records.read(key, RecordKind.ROUND)
+                if record is not None:
+                    self._fold(key, record)
+            prefix = records.trials_prefix()
+            for key in keys:
+                if key.startswith(prefix) and key not in self._folded:
+                    parts = key[len(prefix):].split("/")
+                    if len(parts) == 2 and parts[1][: -len(".json")] in _TRIAL_RECORDS and parts[1].endswith(".json"):
+                        kind = _TRIAL_RECORDS[parts[1][: -len(".json")]]
+                        record = records.read(key, kind.KIND)
+                        if record is not None:
+                            self._fold(key, record)
+            return self._state
+
+    def _read_chunk(self, key: str, listed: set[str]) -> None:
+        """A snapshot chunk's records, each only if its own key is still listed; a damaged chunk
+        is ignored (the records it cached are read one by one instead)."""
+        try:
+            data = self.records.store.get(key)
+            chunk = decode_record(data, key, RecordKind.SNAPSHOT) if data is not None else None
+        except StoreError as exc:
+            log.warning("snapshot chunk %s ignored: %s", key, exc)
+            return
+        if chunk is None or not isinstance(chunk.get("records"), dict):
+            return
+        entries = sorted(chunk["records"].items(), key=lambda item: "/rounds/" not in item[0])  # rounds first
+        for record_key, record in entries:
+            if record_key in listed and record_key not in self._folded and isinstance(record, dict):
+                try:
+                    self._fold(record_key, record)
+                except (StoreError, KeyError, TypeError, ValueError) as exc:
+                    log.warning("snapshot chunk %s: entry %s ignored (%s); reading the record itself", key, record_key, exc)
+                    self._folded.pop(record_key, None)
+                    continue
+                self._chunked.add(record_key)
+
+    def _fold(self, key: str, record: dict[str, Any]) -> None:
+        state = self._state
+        assert state is not None
+        if "/rounds/" in key:
+            check_record(record, key, RecordKind.ROUND)
+            round_id = key.rsplit("/", 1)[1][: -len(".json")]
+            state.rounds[round_id] = record
+            state.exhausted_rounds += 1 if record.get("exhausted") else 0
+            for entry in record["trials"]:
+                trial = TrialState(
+                    name=entry["name"], index=int(entry["index"]), round=round_id,
+                    assignment=dict(entry["assignment"]), created=str(record["created"]),
+                )
+                if trial.name in state.by_name:
+                    continue
+                state.by_name[trial.name] = trial
+                if state.trials and state.trials[-1].index > trial.index:
+                    state.trials.append(trial)
+                    state.trials.sort(key=lambda t: t.index)
+                else:
+                    state.trials.append(trial)
+                for pending_key in self._pending.pop(trial.name, {}).values():
+                    self._attach(pending_key, self._folded[pending_key])
+            self._folded[key] = record
+            return
+        self._folded[key] = record
+        self._attach(key, record)
+
+    def _attach(self, key: str, record: dict[str, Any]) -> None:
+        state = self._state
+        assert state is not None
+        trial_name, file_name = key[len(self.records.trials_prefix()):].split("/")
+        kind = _TRIAL_RECORDS[file_name[: -len(".json")]]
+        trial = state.by_name.get(trial_name)
+        if trial is None:
+            self._pending.setdefault(trial_name, {})[file_name] = key
+            return
+        typed = kind.from_record(check_record(record, key, kind.KIND), key)
+        if isinstance(typed, TrialStarted):
+            trial.started = typed
+        elif isinstance(typed, TrialEnded):
+            trial.ended = typed
+        else:
+            trial.result = typed
+
+    # --- writes that fold at once --------------------------------------------------------
+
+    def record_round(self, round_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Write a round record once and fold it; the stored one is returned (a retry's)."""
+        key = self.records.round_key(round_id)
+        with self.lock:
+            if key in self._folded:
+                return self._folded[key]
+        record = self.records.write_once(key, RecordKind.ROUND, payload)
+        with self.lock:
+            if self._state is not None and key not in self._folded:
+                self._fold(key, record)
+            self._maybe_snapshot()
+        return record
+
+    def record_trial(self, trial_name: str, typed: R) -> R:
+        """Write one of a trial's write-once records and fold it; the stored one is returned."""
+        name = {TrialStarted: "started", TrialEnded: "ended", TrialResult: "result"}[type(typed)]
+        key = self.records.trial_key(trial_name, name)
+        stored = self.records.create_typed(key, typed)
+        with self.lock:
+            if self._state is not None and key not in self._folded:
+                self._fold(key, {"kind": typed.KIND, "version": 1, **stored.to_payload()})
+            self._maybe_snapshot()
+        return stored
+
+    def _maybe_snapshot(self) -> None:
+        """Write a snapshot chunk once SNAPSHOT_CHUNK folded records are in none (best effort:
+        a chunk that fails to write is written later, and the records stay the truth)."""
+        unchunked = [k for k in self._folded if k not in self._chunked] if len(self._folded) - len(self._chunked) >= SNAPSHOT_CHUNK else []
+        if len(unchunked) < SNAPSHOT_CHUNK:
+            return
+        batch = unchunked[:SNAPSHOT_CHUNK]
+        seq = self._chunks
+        key = f"{self.records.root}/snapshots/{seq:06d}.json"
+        try:
+            stored = self.records.write_once(key, RecordKind.SNAPSHOT, {"records": {k: self._folded[k] for k in batch}})
+        except StoreError as exc:
+            log.warning("snapshot chunk %s not written (%s); the records are read one by one instead", key, exc)
+            return
+        self._chunks = seq + 1
+        self._chunked.update(k for k in stored.get("records", {}) if k in self._folded)
+
+
 def load_state(records: ExperimentRecords) -> ExperimentState:
     """Fold every record of an experiment into its state. StoreError if it does not exist."""
-    head = read_experiment_record(records)
-    if head is None:
-        raise StoreError(f"no experiment {records.experiment!r} in {records.store.uri}")
-    experiment = parse_experiment(head["spec"])
-    state = ExperimentState(experiment=experiment, uid=head["uid"], created=head["created"])
-    for key in records.store.list(f"{records.root}/rounds/"):
-        if key.endswith(".json"):
-            round_id = key.rsplit("/", 1)[1][: -len(".json")]
-            record = records.read(key, RecordKind.ROUND)
-            assert record is not None
-            state.rounds[round_id] = record
-    # Trials are born in round records; their own records say how far each got.
-    trial_keys: dict[str, dict[str, str]] = {}
-    for key in records.store.list(records.trials_prefix()):
-        parts = key[len(records.trials_prefix()):].split("/")
-        if len(parts) == 2 and parts[1].endswith(".json"):
-            trial_keys.setdefault(parts[0], {})[parts[1][: -len(".json")]] = key
-    for round_id, round_record in state.rounds.items():
-        for entry in round_record["trials"]:
-            trial = TrialState(
-                name=entry["name"],
-                index=int(entry["index"]),
-                round=round_id,
-                assignment=dict(entry["assignment"]),
-                created=str(round_record["created"]),
-            )
-            keys = trial_keys.get(trial.name, {})
-            if "started" in keys:
-                trial.started = records.read_typed(keys["started"], TrialStarted)
-            if "ended" in keys:
-                trial.ended = records.read_typed(keys["ended"], TrialEnded)
-            if "result" in keys:
-                trial.result = records.read_typed(keys["result"], TrialResult)
-            state.trials.append(trial)
-    state.trials.sort(key=lambda t: t.index)
-    return state
+    return ExperimentView(records).state

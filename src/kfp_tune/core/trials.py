@@ -4,6 +4,7 @@ launcher needs to run it (:class:`~kfp_tune.core.interfaces.TrialRun`)."""
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -35,7 +36,9 @@ def render_trial(experiment: Experiment, trial: TrialState, namespace: str = "")
     return substitute(manifest, values)
 
 
-def trial_run(experiment: Experiment, trial: TrialState, namespace: str = "", should_stop: Callable[[str], bool] | None = None) -> TrialRun:
+def trial_run(
+    experiment: Experiment, trial: TrialState, namespace: str = "", should_stop: Callable[[str], bool] | None = None, handover: threading.Event | None = None
+) -> TrialRun:
     template = experiment.spec.trial_template
     assert template is not None
     mc = experiment.spec.metrics_collector_spec
@@ -53,4 +56,5 @@ def trial_run(experiment: Experiment, trial: TrialState, namespace: str = "", sh
         should_stop=should_stop,
         metrics_path=(path.path or "") if path else "",
         metrics_path_kind=(path.kind or "") if path else "",
+        handover=handover,
     )

@@ -99,3 +99,4 @@ class RecordKind(WireEnum):
     RUN_CLAIM = "RunClaim"
     RUN_HEARTBEAT = "RunHeartbeat"
     RUN_ENDED = "RunEnded"
+    SNAPSHOT = "Snapshot"

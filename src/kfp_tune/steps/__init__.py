@@ -14,13 +14,14 @@ function, not the module.
 """
 
 from kfp_tune.steps.collect_metrics import collect_metrics
-from kfp_tune.steps.decide_stop import decide_stop
+from kfp_tune.steps.decide_stop import close_run, decide_stop
 from kfp_tune.steps.designer import history_of, problem_of
 from kfp_tune.steps.launch_trial import launch_trial
 from kfp_tune.steps.prepare import init_experiment, prepare, runnable_problems
 from kfp_tune.steps.suggest import suggest
 
 __all__ = [
+    "close_run",
     "collect_metrics",
     "decide_stop",
     "history_of",

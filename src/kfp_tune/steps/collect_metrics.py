@@ -10,11 +10,13 @@ from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Collector
 from kfp_tune.core.observation import Observation
 from kfp_tune.core.records import ExperimentRecords, TrialResult, utc_now
-from kfp_tune.core.state import load_state
+from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
 
 
-def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collector | None = None, run_id: str | None = None) -> TrialResult:
+def collect_metrics(
+    records: ExperimentRecords, trial_name: str, collect: Collector | None = None, run_id: str | None = None, view: ExperimentView | None = None
+) -> TrialResult:
     """Read the trial's metrics, apply metricStrategies and record its final status.
 
     EarlyStopped when early stopping stopped it; Failed when the run failed; MetricsUnavailable
@@ -22,7 +24,8 @@ def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collec
     Succeeded otherwise. The objective's values in report order are kept as its ``curve``."""
     if run_id is not None:
         claims.check(records, run_id)
-    state = load_state(records)
+    view = view or ExperimentView(records)
+    state = view.state
     trial = state.trial(trial_name)
     if trial.result is not None:
         return trial.result
@@ -57,4 +60,4 @@ def collect_metrics(records: ExperimentRecords, trial_name: str, collect: Collec
         curve=tuple(m.value for m in logs if m.name == objective.objective_metric_name and math.isfinite(m.value)),
         time=utc_now(),
     )
-    return records.create_typed(records.trial_key(trial.name, "result"), result)
+    return view.record_trial(trial.name, result)

@@ -40,16 +40,20 @@ def experiment_seed(settings: dict[str, Any], uid: str) -> int:
 
 
 def history_of(state: ExperimentState, space: SearchSpace) -> tuple[list[FinishedTrial], list[dict[str, Any]]]:
-    """(finished trials, assignments still pending) in the algorithms' terms."""
+    """(finished trials, assignments still pending) in the algorithms' terms. A finished trial
+    is converted once and kept in the state's memo, so this stays cheap as the history grows."""
+    converted: dict[str, FinishedTrial] = state.memo.setdefault("history", {})  # one space per experiment (its hash is checked on resume)
     finished: list[FinishedTrial] = []
     pending: list[dict[str, Any]] = []
     for trial in state.trials:
-        assignment = space.parse(trial.assignment)
         if trial.is_terminal:
-            objective = state.objective_value(trial) if trial.status in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) else None
-            finished.append(FinishedTrial(trial.name, assignment, trial.status, objective, trial.metrics))
+            done = converted.get(trial.name)
+            if done is None:
+                objective = state.objective_value(trial) if trial.status in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) else None
+                done = converted[trial.name] = FinishedTrial(trial.name, space.parse(trial.assignment), trial.status, objective, trial.metrics)
+            finished.append(done)
         else:
-            pending.append(assignment)
+            pending.append(space.parse(trial.assignment))
     return finished, pending
 
 
@@ -61,16 +65,24 @@ def next_suggestions(state: ExperimentState, problem: Problem, n: int, call_seq:
     algorithm = registry.create(state.experiment.spec.algorithm.algorithm_name, problem.settings)  # type: ignore[union-attr]
     rng = np.random.default_rng([problem.seed, call_seq])
     result = algorithm.suggest(problem, history, pending, n, rng)
-    check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, history, pending)
+    named: dict[str, Any] = state.memo.setdefault("keys", {})  # trial name -> its point, computed once
+    seen: set[Any] = state.memo.setdefault("key_set", set())
+    for trial in state.trials if len(named) < len(state.trials) else ():
+        if trial.name not in named:
+            named[trial.name] = key = problem.space.key(problem.space.parse(trial.assignment))
+            seen.add(key)
+    check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, seen)
     return result
 
 
-def check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bool, n: int, history: list[FinishedTrial], pending: list[dict[str, Any]]) -> None:
-    """Hold every algorithm to its contract, so a plug-in bug cannot corrupt the experiment."""
+def check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bool, n: int, seen: set[Any]) -> None:
+    """Hold every algorithm to its contract, so a plug-in bug cannot corrupt the experiment:
+    at most ``n``, fewer only when explained, feasible, and none of the points already ``seen``
+    (every trial's, finished or pending) nor twice."""
     space = problem.space
     if len(out) > n or (len(out) < n and not explained):
         raise KfpTuneError(f"algorithm returned {len(out)} suggestions for {n} asked and said neither exhausted nor waiting")
-    seen = {space.key(t.assignment) for t in history} | {space.key(a) for a in pending}
+    seen = set(seen)
     for assignment in out:
         if not space.contains(assignment):
             raise KfpTuneError(f"algorithm suggested an infeasible point {assignment!r}")

@@ -15,9 +15,11 @@ from kfp_tune import steps
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import per_run_experiment_name
 from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import ExperimentPhase
 from kfp_tune.launchers import launcher_from_config
 from kfp_tune.steps.schedule import round_id
+from kfp_tune.steps.slots import Checkpoint, run_slots
 from kfp_tune.stores import open_store
 
 
@@ -43,6 +45,7 @@ def suggest_step(
     take_over: bool = False,
     s3_endpoint: str = "",
     fresh_experiment: bool = False,
+    trial_count: int = -1,
 ) -> list[str]:
     _setup_logging()
     log = logging.getLogger("kfp_tune.suggest")
@@ -54,7 +57,10 @@ def suggest_step(
         data = json.loads(experiment_spec)
         data.setdefault("metadata", {})["name"] = records.experiment  # a run may start a fresh experiment
         experiment = load_experiment(data)
-    names = steps.suggest(records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over)
+    names = steps.suggest(
+        records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over,
+        n=None if trial_count < 0 else trial_count,
+    )
     log.info("round %d of %d: %d trial(s): %s", round_index + 1, rounds_total, len(names), names)
     return names
 
@@ -64,7 +70,35 @@ def launch_trial_step(
 ) -> str:
     _setup_logging()
     records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
-    return steps.launch_trial(records, launcher_from_config(launcher_config, store_uri, s3_endpoint), trial_name, run_id=run_id)
+    phase = steps.launch_trial(records, launcher_from_config(launcher_config, store_uri, s3_endpoint), trial_name, run_id=run_id)
+    assert phase is not None  # only a slots checkpoint hands a trial over
+    return str(phase)
+
+
+def launch_trials_step(
+    store_uri: str,
+    experiment_name: str,
+    launcher_config: str,
+    run_id: str,
+    checkpoint_index: int,
+    checkpoints_total: int,
+    checkpoint_trials: int = 0,
+    checkpoint_seconds: float = 0.0,
+    s3_endpoint: str = "",
+    fresh_experiment: bool = False,
+) -> str:
+    """Slots mode: keep the experiment's parallel slots busy until it ends or this checkpoint is
+    due (the last checkpoint of a run has no limit, so one run finishes any budget). Returns the
+    experiment's phase."""
+    _setup_logging()
+    records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    last = checkpoint_index >= checkpoints_total - 1
+    checkpoint = None if last else Checkpoint(trials=checkpoint_trials or None, seconds=checkpoint_seconds or None)
+    result = run_slots(ExperimentView(records), launcher_from_config(launcher_config, store_uri, s3_endpoint), run_id, checkpoint=checkpoint, adopt=True)
+    logging.getLogger("kfp_tune.launch").info(
+        "checkpoint %d of %d: %d trial(s) ended; %s (%s)", checkpoint_index + 1, checkpoints_total, result.trials_ended, result.decision.phase, result.decision.reason
+    )
+    return str(result.decision.phase)
 
 
 def collect_metrics_step(
@@ -85,12 +119,17 @@ def decide_stop_step(
     fresh_experiment: bool = False,
     markdown_path: str | None = None,
     html_path: str | None = None,
+    final: bool = False,
 ) -> bool:
     """True when the next round should run. Writes the trial table (Markdown) and the HTML
-    report where asked, after the status, so a report that fails cannot lose a decision."""
+    report where asked, after the status, so a report that fails cannot lose a decision.
+    ``final``: the run's exit handler (see :func:`kfp_tune.steps.decide_stop.close_run`)."""
     _setup_logging()
     records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
-    decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id)
+    if final:
+        decision = steps.close_run(records, run_id)
+    else:
+        decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id)
     logging.getLogger("kfp_tune.decide").info("%s: %s (%s)", decision.phase, decision.reason, decision.message)
     if markdown_path or html_path:
         from kfp_tune.reports import html_report, load_report, markdown_table

@@ -5,13 +5,15 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 import time
 
 from kfp_tune.core import claims
+from kfp_tune.core.claims import this_process
 from kfp_tune.core.errors import KfpTuneError, StoreError
-from kfp_tune.core.interfaces import Launcher, LaunchOutcome
+from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
-from kfp_tune.core.state import TrialState, load_state
+from kfp_tune.core.state import ExperimentView, TrialState
 from kfp_tune.core.trials import trial_run
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
 from kfp_tune.steps.early_stopping import early_stopping_monitor
@@ -19,40 +21,59 @@ from kfp_tune.steps.early_stopping import early_stopping_monitor
 log = logging.getLogger(__name__)
 
 
-def launch_trial(records: ExperimentRecords, launcher: Launcher, trial_name: str, namespace: str = "", run_id: str | None = None) -> LaunchPhase:
+def launch_trial(
+    records: ExperimentRecords,
+    launcher: Launcher,
+    trial_name: str,
+    namespace: str = "",
+    run_id: str | None = None,
+    view: ExperimentView | None = None,
+    handover: threading.Event | None = None,
+) -> LaunchPhase | None:
     """Run one trial to its end and record how it ended; returns the phase (Succeeded, Failed, or
     EarlyStopped when the experiment's early stopping rule stopped it).
 
     A trial is started at most once. A retry finds the trial's ``started`` record: if the
     attempt that started it is alive (it beats while the trial runs), the retry waits for its
     end; if that attempt died, the launcher re-attaches to the trial when it can
-    (:meth:`Launcher.reattach`), and otherwise the trial ends Failed (TrialStale)."""
+    (:meth:`Launcher.reattach`), and otherwise the trial ends Failed (TrialStale). ``view``: the
+    experiment as this process holds it (a run's slots share one), else read from the store.
+    ``handover``: when set, a launcher that hands over stops following the trial, which goes
+    on running; None is returned and the next attempt re-attaches at once."""
     claim = claims.check(records, run_id) if run_id is not None else None
-    state = load_state(records)
+    view = view or ExperimentView(records)
+    state = view.state
     trial = state.trial(trial_name)
     if trial.ended is not None:
         return trial.ended.phase
     namespace = namespace or launcher.namespace  # for ${trialSpec.Namespace}
-    run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state))
+    run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state), handover)
     if trial.started is not None:
         ended = claims.wait_for_attempt(records, trial.name, trial.started)
         if ended is not None:  # the attempt that started it finished it
             return ended.phase
-        outcome = launcher.reattach(run)
-        return _record_outcome(records, trial.name, outcome or _stale_outcome(trial)).phase
+        attempt = os.urandom(8).hex()
+        try:
+            with claims.Heartbeat(records, claim, trial.name, attempt):
+                outcome = launcher.reattach(run)
+        except TrialHandedOver:
+            claims.hand_over_trial(records, trial.name, attempt)
+            return None
+        return _record_outcome(view, trial.name, outcome or _stale_outcome(trial)).phase
     attempt = os.urandom(8).hex()
-    started = records.create_typed(
-        records.trial_key(trial.name, "started"),
-        TrialStarted(trial=trial.name, time=utc_now(), at=time.time(), run=run_id or "", attempt=attempt),
-    )
+    started = view.record_trial(trial.name, TrialStarted(trial=trial.name, time=utc_now(), at=time.time(), run=run_id or "", attempt=attempt, owner=this_process()))
     if started.attempt != attempt:  # another attempt won the race to start it: wait for that one
         ended = claims.wait_for_attempt(records, trial.name, started)
         if ended is None:
             raise KfpTuneError(f"trial {trial.name!r} was started by another launch-trial at {started.time}, which died; it is not started twice")
         return ended.phase
-    with claims.Heartbeat(records, claim, trial.name, attempt):
-        outcome = launcher.run(run)
-    return _record_outcome(records, trial.name, outcome).phase
+    try:
+        with claims.Heartbeat(records, claim, trial.name, attempt):
+            outcome = launcher.run(run)
+    except TrialHandedOver:
+        claims.hand_over_trial(records, trial.name, attempt)
+        return None
+    return _record_outcome(view, trial.name, outcome).phase
 
 
 def _stale_outcome(trial: TrialState) -> LaunchOutcome:
@@ -67,14 +88,10 @@ def _stale_outcome(trial: TrialState) -> LaunchOutcome:
     )
 
 
-def _record_end(records: ExperimentRecords, trial_name: str, outcome: LaunchOutcome) -> TrialEnded:
-    ended = TrialEnded(trial_name, LaunchPhase(outcome.phase), outcome.reason, outcome.message, outcome.exit_code, utc_now())
-    return records.create_typed(records.trial_key(trial_name, "ended"), ended)
-
-
-def _record_outcome(records: ExperimentRecords, trial_name: str, outcome: LaunchOutcome) -> TrialEnded:
+def _record_outcome(view: ExperimentView, trial_name: str, outcome: LaunchOutcome) -> TrialEnded:
     """Logs and pushed metrics first, the ``ended`` record last: once it exists, everything the
     run left is in the store."""
+    records = view.records
     for log_name, text in outcome.logs.items():
         records.write_text(records.log_key(trial_name, log_name), text)
     for relative_path, data in sorted(outcome.files.items()):
@@ -90,4 +107,5 @@ def _record_outcome(records: ExperimentRecords, trial_name: str, outcome: Launch
             RecordKind.PUSHED_METRICS,
             {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in outcome.pushed if math.isfinite(m.value)]},
         )
-    return _record_end(records, trial_name, outcome)
+    ended = TrialEnded(trial_name, LaunchPhase(outcome.phase), outcome.reason, outcome.message, outcome.exit_code, utc_now())
+    return view.record_trial(trial_name, ended)

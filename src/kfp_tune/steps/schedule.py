@@ -1,5 +1,5 @@
-"""How a run is cut into rounds: used by the pipeline builder (rounds compiled into the graph)
-and the inline runner alike, and by suggest (how many trials a round gets)."""
+"""Run and round identities, and how many trials a batch round gets (the suggest component used
+on its own; the pipeline and the inline runner suggest one trial at a time)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,6 @@ import math
 import os
 
 from kfp_tune.core.spec import Experiment
-
-DEFAULT_MAX_ROUNDS = 10
-"""Rounds compiled into one pipeline run (the compiled YAML grows about quadratically with it)."""
-ALGORITHM_MAX_ROUNDS = 20
-"""The most rounds an algorithm's own needs (hyperband's rungs) may raise that to."""
-
-
-def plan_rounds(experiment: Experiment, max_rounds: int = DEFAULT_MAX_ROUNDS) -> int:
-    """Rounds for one run: one per parallelTrialCount trials, at most ``max_rounds``; more when
-    the algorithm needs them to finish (one per hyperband rung), up to ALGORITHM_MAX_ROUNDS."""
-    from kfp_tune.algorithms import registry
-    from kfp_tune.steps.designer import problem_of
-
-    spec = experiment.spec
-    if spec.max_trial_count is None:
-        rounds = max_rounds
-    else:
-        rounds = max(1, min(max_rounds, math.ceil(spec.max_trial_count / (spec.parallel_trial_count or 1))))
-    assert spec.algorithm is not None
-    needed = registry.rounds_needed(spec.algorithm.algorithm_name, problem_of(experiment).settings)
-    return max(rounds, min(needed, ALGORITHM_MAX_ROUNDS))
 
 
 def new_run_id() -> str:

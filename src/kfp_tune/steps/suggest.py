@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kfp_tune.core import claims
 from kfp_tune.core.decision import decide
 from kfp_tune.core.naming import trial_name
 from kfp_tune.core.records import ExperimentRecords, utc_now
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.state import ExperimentState, load_state
+from kfp_tune.core.state import ExperimentState, ExperimentView
+from kfp_tune.core.vocabulary import RecordKind
 from kfp_tune.steps.designer import next_suggestions, problem_of
 from kfp_tune.steps.prepare import prepare
 from kfp_tune.steps.schedule import round_size
@@ -20,46 +23,62 @@ def suggest(
     experiment: Experiment | None = None,
     run_id: str | None = None,
     take_over: bool = False,
+    view: ExperimentView | None = None,
+    n: int | None = None,
 ) -> list[str]:
     """Create this round's trials and return their names; a retry returns the same names.
 
     ``rounds_left`` counts this round. With ``experiment`` given (the first round of a run), the
     run claims the experiment (``run_id``, see :mod:`kfp_tune.core.claims`), and the experiment is created or
-    its resume checked; the trials a dead run left unfinished join this round."""
+    its resume checked; the trials a dead run left unfinished join this round. ``n``: how many
+    new trials (default: the budget left spread over the rounds left); ``n=0`` with
+    ``experiment`` only prepares the run, for launch-trial's slots to suggest one at a time."""
     if experiment is not None:
         prepare(records, experiment, run_id, take_over)
     if run_id is not None:
         claims.check(records, run_id)
-    saved = records.read(records.round_key(round_id), "Round")
+    if n == 0:
+        return []
+    saved = records.read(records.round_key(round_id), RecordKind.ROUND)
     if saved is not None:
         return list(saved.get("adopted", [])) + [t["name"] for t in saved["trials"]]
     first_round_of_run = run_id is not None and experiment is not None
-    state = load_state(records)
-    experiment = state.experiment
+    view = view or ExperimentView(records)
+    state = view.state
     before = decide(state, rounds_left=1)
     adopted = adopt_orphans(state) if first_round_of_run and not before.finished else []
-    n = 0 if before.finished else max(0, round_size(experiment, len(state.trials), rounds_left) - len(adopted))
-    problem = problem_of(experiment, state.uid)
-    assignments: list[dict[str, str]] = []
-    exhausted = False
-    if n > 0:
-        result = next_suggestions(state, problem, n, len(state.rounds))
-        assignments = [problem.space.format(a) for a in result.assignments]
-        exhausted = result.exhausted
-    first = 1 + max((t.index for t in state.trials), default=-1)
-    entries = [
-        {"name": trial_name(experiment.name, state.uid, first + i), "index": first + i, "assignment": a}
-        for i, a in enumerate(assignments)
-    ]
-    record = records.write_once(
-        records.round_key(round_id),
-        "Round",
-        {
-            "round": round_id, "seq": len(state.rounds), "created": utc_now(), "requested": n, "exhausted": exhausted,
-            "trials": entries, "adopted": adopted,
-        },
-    )
+    if n is None:
+        n = round_size(state.experiment, len(state.trials), rounds_left)
+    n = 0 if before.finished else max(0, n - len(adopted))
+    record = new_trials(view, round_id, n, adopted)
     return list(record.get("adopted", [])) + [t["name"] for t in record["trials"]]
+
+
+def new_trials(view: ExperimentView, round_id: str, n: int, adopted: list[str] | None = None) -> dict[str, Any]:
+    """Ask the algorithm for ``n`` new trials (from every finished trial, the others pending) and
+    store them as the round ``round_id`` (write-once: a retry gets the stored round). Returns the
+    round record; fewer than ``n`` trials when the algorithm says it is exhausted or waiting."""
+    with view.lock:
+        state = view.state
+        problem = problem_of(state.experiment, state.uid)
+        assignments: list[dict[str, str]] = []
+        exhausted = waiting = False
+        if n > 0:
+            result = next_suggestions(state, problem, n, len(state.rounds))
+            assignments = [problem.space.format(a) for a in result.assignments]
+            exhausted, waiting = result.exhausted, result.waiting
+        first = 1 + max((t.index for t in state.trials[-1:]), default=-1)
+        entries = [
+            {"name": trial_name(state.experiment.name, state.uid, first + i), "index": first + i, "assignment": a}
+            for i, a in enumerate(assignments)
+        ]
+        payload = {
+            "round": round_id, "seq": len(state.rounds), "created": utc_now(), "requested": n, "exhausted": exhausted,
+            "trials": entries, "adopted": list(adopted or []),
+        }
+        if waiting and not assignments and not exhausted:
+            return payload  # nothing to store: the same call, with the same seed, is made again later
+        return view.record_round(round_id, payload)
 
 
 def adopt_orphans(state: ExperimentState) -> list[str]:

@@ -27,7 +27,7 @@ from typing import Any
 
 from kfp_tune.core import conditions
 from kfp_tune.core.errors import KfpTuneError
-from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
+from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label
 from kfp_tune.core.vocabulary import LaunchPhase
 from kfp_tune.launchers.kubernetes.kinds import KINDS, TrialKind, trial_kind
@@ -91,6 +91,8 @@ class KubernetesConfig:
 
 
 class KubernetesLauncher(Launcher):
+    hands_over = True  # a trial is a cluster resource: the next step re-attaches to it
+
     def __init__(self, config: KubernetesConfig, api_client: Any = None, env: Mapping[str, str] | None = None):
         """``api_client``: a ``kubernetes.client.ApiClient`` (default: in-cluster config, else
         ~/.kube/config). ``env``: what the trial gets to report to the store (Push)."""
@@ -317,6 +319,9 @@ class KubernetesLauncher(Launcher):
         success = trial.success_condition
         failure = trial.failure_condition
         while True:
+            if trial.handover is not None and trial.handover.is_set():
+                log.info("handing trial %s over to the next step; it goes on running", name)
+                raise TrialHandedOver(name)
             resource = self._get(kind, name)
             if resource is None:
                 return LaunchOutcome(LaunchPhase.FAILED, reason="TrialDeleted", message=f"{kind.resource} {name!r} was deleted before it finished")

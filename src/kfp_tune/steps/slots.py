@@ -1,0 +1,205 @@
+"""Continuous slots: ``parallelTrialCount`` trials at a time, a free slot starting the next one
+at once, as Katib does.
+
+Each slot, when free, takes the next trial: an unfinished one a dead run left (adopted), else a
+new suggestion made from every finished trial with the running ones pending; runs it
+(:func:`~kfp_tune.steps.launch_trial.launch_trial`), collects it
+(:func:`~kfp_tune.steps.collect_metrics.collect_metrics`) and applies the stop rules. No trial
+starts once the experiment has ended or the checkpoint is due; the trials still running then
+finish, as in Katib, or at a checkpoint are handed over to the next one when the launcher can
+re-attach to them (Kubernetes resources), so no slot waits for the slowest trial. The inline runner's threads and the pipeline's launch-trial (slots mode)
+both run this, so every engine has the same schedule.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from kfp_tune.core import claims
+from kfp_tune.core.decision import Decision, decide
+from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.core.interfaces import Launcher
+from kfp_tune.core.records import utc_now
+from kfp_tune.core.state import ExperimentView, TrialState
+from kfp_tune.steps.collect_metrics import collect_metrics
+from kfp_tune.steps.decide_stop import write_status
+from kfp_tune.steps.launch_trial import launch_trial
+from kfp_tune.steps.suggest import new_trials
+
+log = logging.getLogger(__name__)
+
+STATUS_EVERY_SECONDS = 1.0
+"""``status.json`` is rewritten after a trial ends at most this often (and always at the end)."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """When a slots run hands back before the experiment ends: after ``trials`` trials have
+    ended in it, or ``seconds`` after it started, whichever comes first (None: no limit)."""
+
+    trials: int | None = None
+    seconds: float | None = None
+
+    def due(self, ended: int, started_at: float) -> bool:
+        if self.trials is not None and ended >= self.trials:
+            return True
+        return self.seconds is not None and time.monotonic() - started_at >= self.seconds
+
+
+@dataclass(frozen=True)
+class SlotsResult:
+    """How a slots run ended: the decision after its last trial, and whether it stopped for
+    its checkpoint (the experiment then goes on in the next one)."""
+
+    decision: Decision
+    checkpoint_due: bool
+    trials_ended: int
+
+
+class _Schedule:
+    """The shared part of the slots: which trials run, what comes next, when to stop."""
+
+    def __init__(self, view: ExperimentView, run_id: str, checkpoint: Checkpoint, adopt: bool, hands_over: bool):
+        self.view, self.run_id, self.checkpoint, self.hands_over = view, run_id, checkpoint, hands_over
+        self.handover = threading.Event()
+        """Set at the checkpoint when the launcher hands running trials over (no waiting for them)."""
+        self.running: set[str] = set()
+        self.ended = 0
+        self.started_at = time.monotonic()
+        self.cond = threading.Condition(view.lock)
+        self.final: Decision | None = None
+        self.checkpoint_due = False
+        self.error: BaseException | None = None
+        self.orphans = [t.name for t in view.state.trials if not t.is_terminal] if adopt else []
+
+    def next_trial(self) -> str | None:
+        """The next trial for a free slot, or None when this slot is done. Waits while the
+        algorithm needs running trials to finish first (hyperband's rungs)."""
+        with self.cond:
+            while True:
+                if self.error is not None:
+                    return None
+                state = self.view.state
+                decision = decide(state, rounds_left=1)
+                if decision.finished:
+                    self.final = self.final or decision
+                    return None
+                if self.checkpoint_due or self.checkpoint.due(self.ended, self.started_at):
+                    self.time_up()
+                    return None
+                while self.orphans:
+                    name = self.orphans.pop(0)
+                    if not state.trial(name).is_terminal and name not in self.running:
+                        self.running.add(name)
+                        return name
+                spec = state.experiment.spec
+                if spec.max_trial_count is not None and len(state.trials) >= spec.max_trial_count:
+                    return None  # every trial the budget allows exists; the running ones finish it
+                if state.exhausted:
+                    return None
+                index = 1 + max((t.index for t in state.trials[-1:]), default=-1)
+                record = new_trials(self.view, f"{self.run_id}-t{index:06d}", 1)
+                if record["trials"]:
+                    name = str(record["trials"][0]["name"])
+                    if name in self.running or state.trial(name).is_terminal:
+                        raise KfpTuneError(f"round {record['round']!r} was already used by another run: trial {name!r}")
+                    self.running.add(name)
+                    return name
+                if record.get("exhausted"):
+                    return None
+                if not self.running:
+                    raise KfpTuneError(f"the algorithm is waiting for running trials, and none is running (round {record['round']!r})")
+                self.cond.wait()  # a running trial's end may let the algorithm go on
+
+    def time_up(self) -> None:
+        """The checkpoint is due: no new trial; running ones are handed over when the launcher
+        can, else they finish first."""
+        with self.cond:
+            self.checkpoint_due = True
+            if self.hands_over:
+                self.handover.set()
+            self.cond.notify_all()
+
+    def trial_done(self, name: str) -> None:
+        with self.cond:
+            self.running.discard(name)
+            self.ended += 1
+            self.cond.notify_all()
+
+    def failed(self, exc: BaseException) -> None:
+        with self.cond:
+            self.error = self.error or exc
+            self.cond.notify_all()
+
+
+def run_slots(
+    view: ExperimentView,
+    launcher: Launcher,
+    run_id: str,
+    checkpoint: Checkpoint | None = None,
+    slots: int | None = None,
+    adopt: bool = False,
+    on_trial_end: Callable[[TrialState, Decision], None] | None = None,
+) -> SlotsResult:
+    """Keep the experiment's slots busy until it ends or the checkpoint is due, and write its
+    status as trials end. The caller holds the run's claim (``run_id``). ``adopt``: also finish
+    the unfinished trials a dead run left (a run's first slots run does). ``slots`` defaults to
+    the spec's parallelTrialCount. Re-raises the first error a slot met, once every running
+    trial has ended."""
+    records = view.records
+    schedule = _Schedule(view, run_id, checkpoint or Checkpoint(), adopt, launcher.hands_over)
+    count = slots or view.state.experiment.spec.parallel_trial_count or 1
+    last_status = [0.0]
+
+    def after_trial(name: str) -> None:
+        with view.lock:
+            state = view.state
+            decision = decide(state, rounds_left=1)
+            if time.monotonic() - last_status[0] >= STATUS_EVERY_SECONDS or decision.finished:
+                write_status(records, state, schedule.final or decision, utc_now())
+                last_status[0] = time.monotonic()
+            trial = state.trial(name)
+        log.info("trial %s %s %s", name, trial.status, trial.metrics)
+        if on_trial_end is not None:
+            on_trial_end(trial, decision)
+
+    def slot() -> None:
+        while True:
+            name = schedule.next_trial()
+            if name is None:
+                return
+            try:
+                phase = launch_trial(records, launcher, name, run_id=run_id, view=view, handover=schedule.handover)
+                if phase is not None:  # None: handed over at the checkpoint, still running
+                    collect_metrics(records, name, run_id=run_id, view=view)
+            except BaseException as exc:
+                schedule.failed(exc)
+                raise
+            finally:
+                schedule.trial_done(name)
+            if phase is not None:
+                after_trial(name)
+
+    seconds = (checkpoint or Checkpoint()).seconds
+    timer = threading.Timer(seconds, schedule.time_up) if seconds else None  # even while every slot is busy
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        with claims.Heartbeat(records, claims.check(records, run_id)):
+            with ThreadPoolExecutor(max_workers=count, thread_name_prefix="slot") as pool:
+                futures = [pool.submit(slot) for _ in range(count)]
+            for future in futures:
+                future.result()  # the first error, now that every slot has stopped
+    finally:
+        if timer is not None:
+            timer.cancel()
+    state = view.state
+    decision = schedule.final or decide(state, rounds_left=1)
+    write_status(records, state, decision, utc_now())
+    return SlotsResult(decision, schedule.checkpoint_due and not decision.finished, schedule.ended)
