@@ -37,10 +37,10 @@ DEFAULT_LAUNCHER_CONFIG: dict[str, Any] = {"kind": "kubernetes"}
 in the run's namespace; ``kfp-tune run`` and kfp.local pass ``{"kind": "local"}``."""
 DEFAULT_CHECKPOINTS = 10
 """Checkpoints compiled into one run: how often, at most, the KFP UI's reports refresh."""
-DEFAULT_CHECKPOINT_TRIALS = 0
 DEFAULT_CHECKPOINT_SECONDS = 600.0
-"""A checkpoint every 10 minutes by default: the reports refresh, and the running trials finish
-first (the slots idle meanwhile), so checkpoints are kept rare."""
+"""A checkpoint at least every 10 minutes; by default also after 2 x parallelTrialCount trials,
+doubling at each checkpoint (6, 12, 24, ... at 3 slots: frequent refreshes early, few in a long
+run). Kubernetes trials are handed over to the next checkpoint; local ones finish first."""
 
 
 @dataclass(frozen=True)
@@ -71,12 +71,14 @@ def build_pipeline(
     store_uri: str = DEFAULT_CLUSTER_STORE,
     launcher_config: dict[str, Any] | None = None,
     object_store: str | ObjectStore = DEFAULT_OBJECT_STORE,
-    checkpoint_trials: int = DEFAULT_CHECKPOINT_TRIALS,
+    checkpoint_trials: int | None = None,
     checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
 ) -> Callable[..., Any]:
     """The KFP pipeline function for an experiment (already validated).
 
-    ``rounds``: checkpoints compiled into one run (default 10). ``store_uri``,
+    ``rounds``: checkpoints compiled into one run (default 10); checkpoint ``k`` hands back
+    after ``checkpoint_trials * 2**k`` trials (default ``checkpoint_trials``: 2 x
+    parallelTrialCount) or ``checkpoint_seconds``, whichever comes first. ``store_uri``,
     ``launcher_config``, the checkpoint limits and the object store's endpoint and Secret name
     become the pipeline parameters' defaults (``object_store``: "seaweedfs", "minio" or an
     ObjectStore); the spec is embedded as a constant input of the first step (not a run
@@ -87,6 +89,8 @@ def build_pipeline(
         object_store = OBJECT_STORES[object_store]
     cluster_store = object_store
     total = rounds or DEFAULT_CHECKPOINTS
+    if checkpoint_trials is None:
+        checkpoint_trials = 2 * (experiment.spec.parallel_trial_count or 1)
     if total < 1:
         raise ValueError(f"rounds must be at least 1, got {total}")
     spec_json = json.dumps(experiment.to_dict(), sort_keys=True, separators=(",", ":"))

@@ -31,7 +31,9 @@ def run_pipeline_locally(
 
     from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
 
-    os.environ.setdefault(OWNER_VARIABLE, run_owner())  # this process owns the run; its tasks are children
+    owned = OWNER_VARIABLE not in os.environ
+    if owned:  # this process owns the run: its tasks are its children
+        os.environ[OWNER_VARIABLE] = run_owner()
 
     from kfp_tune.pipelines.builder import build_pipeline
 
@@ -41,14 +43,18 @@ def run_pipeline_locally(
         experiment, rounds=rounds, store_uri=store_uri, launcher_config=launcher_config, checkpoint_trials=checkpoint_trials, checkpoint_seconds=0.0
     )
     # s3_endpoint "": the endpoint comes from this machine's environment, as for the CLI.
-    pipeline(
-        store_uri=store_uri,
-        experiment_name=experiment.name,
-        launcher_config=json.dumps(launcher_config, sort_keys=True),
-        take_over=take_over,
-        fresh_experiment=fresh_experiment,
-        s3_endpoint="",
-    )
+    try:
+        pipeline(
+            store_uri=store_uri,
+            experiment_name=experiment.name,
+            launcher_config=json.dumps(launcher_config, sort_keys=True),
+            take_over=take_over,
+            fresh_experiment=fresh_experiment,
+            s3_endpoint="",
+        )
+    finally:
+        if owned:
+            del os.environ[OWNER_VARIABLE]
 
 
 def main(argv: list[str]) -> int:

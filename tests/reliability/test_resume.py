@@ -52,7 +52,8 @@ def test_sigkilled_run_resumes_at_once_without_losing_or_repeating_a_trial(tmp_p
     ledger = tmp_path / "ledger.txt"
     store = tmp_path / "store"
     # 6 trials, 2 slots, each 1.5 s: killed after 2 have finished while others run
-    doc = ledger_experiment(ledger, name="killed", sleep=1.5, **{"spec.maxTrialCount": 6, "spec.parallelTrialCount": 2})
+    # (maxFailedTrialCount 6: the trials the kill interrupts end TrialStale, and count as failed)
+    doc = ledger_experiment(ledger, name="killed", sleep=1.5, **{"spec.maxTrialCount": 6, "spec.parallelTrialCount": 2, "spec.maxFailedTrialCount": 6})
     path = _write(tmp_path, doc)
     first = _cli("run", str(path), "--engine", "inline", "--store", str(store))
 

@@ -129,6 +129,9 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
     seq = 1 + (current.seq if current else 0)
     payload = {"run": run_id, "at": now, "time": _iso(now), "ttl": ttl, "holder": run_owner()}
     stored = records.write_once(_key(records, seq), RecordKind.RUN_CLAIM, payload)
+    with _checked_lock:  # a run of this process that was just taken over learns it at its next step
+        for checked in [k for k in _checked if k[:2] == (records.store.uri, records.experiment)]:
+            del _checked[checked]
     if stored["run"] != run_id:
         raise ExperimentBusy(f"experiment {records.experiment!r} was claimed by run {stored['run']!r} at the same moment; this run stops")
     return Claim(seq, run_id, now, now, False, ttl, str(stored.get("holder", "")))
@@ -149,8 +152,20 @@ def refuse_if_busy(records: ExperimentRecords) -> None:
         raise busy(records, current, now)
 
 
+CHECK_EVERY_SECONDS = 1.0
+"""A run's steps in one process (its slots) read its claim at most this often: a run that was
+taken over stops within a second, and a trial does not pay a claim read and write per step."""
+_checked: dict[tuple[str, str, str], tuple[float, Claim]] = {}
+_checked_lock = threading.Lock()
+
+
 def check(records: ExperimentRecords, run_id: str) -> Claim:
     """Raise ExperimentBusy unless ``run_id`` still drives the experiment; record a sign of life."""
+    key = (records.store.uri, records.experiment, run_id)
+    with _checked_lock:
+        recent = _checked.get(key)
+    if recent is not None and time.monotonic() - recent[0] < CHECK_EVERY_SECONDS:
+        return recent[1]
     current = latest_claim(records)
     if current is None or current.run != run_id:
         by = f"run {current.run!r}" if current else "no run"
@@ -158,6 +173,8 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
     if current.ended:
         raise ExperimentBusy(f"run {run_id!r} of experiment {records.experiment!r} has already ended")
     beat(records, current)
+    with _checked_lock:
+        _checked[key] = (time.monotonic(), current)
     return current
 
 
@@ -168,6 +185,8 @@ def beat(records: ExperimentRecords, current: Claim) -> None:
 
 def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
     """The run is over: the next run may claim at once."""
+    with _checked_lock:
+        _checked.pop((records.store.uri, records.experiment, run_id), None)
     current = latest_claim(records)
     if current is not None and current.run == run_id and not current.ended:
         now = time.time()

@@ -88,12 +88,14 @@ def launch_trials_step(
     fresh_experiment: bool = False,
 ) -> str:
     """Slots mode: keep the experiment's parallel slots busy until it ends or this checkpoint is
-    due (the last checkpoint of a run has no limit, so one run finishes any budget). Returns the
-    experiment's phase."""
+    due: ``checkpoint_trials * 2**checkpoint_index`` trials ended, or ``checkpoint_seconds``
+    passed (0: no limit). The last checkpoint of a run has no limit, so one run finishes any
+    budget. Returns the experiment's phase."""
     _setup_logging()
     records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
     last = checkpoint_index >= checkpoints_total - 1
-    checkpoint = None if last else Checkpoint(trials=checkpoint_trials or None, seconds=checkpoint_seconds or None)
+    # the limit doubles at every checkpoint: frequent refreshes early, few hand-backs in a long run
+    checkpoint = None if last else Checkpoint(trials=checkpoint_trials * 2**checkpoint_index or None, seconds=checkpoint_seconds or None)
     result = run_slots(ExperimentView(records), launcher_from_config(launcher_config, store_uri, s3_endpoint), run_id, checkpoint=checkpoint, adopt=True)
     logging.getLogger("kfp_tune.launch").info(
         "checkpoint %d of %d: %d trial(s) ended; %s (%s)", checkpoint_index + 1, checkpoints_total, result.trials_ended, result.decision.phase, result.decision.reason
