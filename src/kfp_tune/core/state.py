@@ -239,11 +239,12 @@ class ExperimentView:
         """Write a round record once and fold it; the stored one is returned (a retry's)."""
         key = self.records.round_key(round_id)
         with self.lock:
+            self.state  # noqa: B018  (loaded first, so what is written is folded in, never re-read)
             if key in self._folded:
                 return self._folded[key]
         record = self.records.write_once(key, RecordKind.ROUND, payload)
         with self.lock:
-            if self._state is not None and key not in self._folded:
+            if key not in self._folded:
                 self._fold(key, record)
             self._maybe_snapshot()
         return record
@@ -252,9 +253,11 @@ class ExperimentView:
         """Write one of a trial's write-once records and fold it; the stored one is returned."""
         name = {TrialStarted: "started", TrialEnded: "ended", TrialResult: "result"}[type(typed)]
         key = self.records.trial_key(trial_name, name)
+        with self.lock:
+            self.state  # noqa: B018  (loaded first, so what is written is folded in, never re-read)
         stored = self.records.create_typed(key, typed)
         with self.lock:
-            if self._state is not None and key not in self._folded:
+            if key not in self._folded:
                 self._fold(key, {"kind": typed.KIND, "version": 1, **stored.to_payload()})
             self._maybe_snapshot()
         return stored

@@ -1,0 +1,120 @@
+"""The experiment's state as a view: write-through, snapshot chunks that a fresh process reads
+instead of every record, and records that stay the truth when a chunk is damaged."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import pytest
+
+from conftest import quadratic_experiment
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, TrialStarted
+from kfp_tune.core.state import SNAPSHOT_CHUNK, ExperimentView
+from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
+from kfp_tune.steps import init_experiment
+from kfp_tune.stores import LocalStore
+
+TRIALS = 150  # 150 rounds + 450 trial records: one chunk of 500 and 100 records beyond it
+
+
+class CountingStore:
+    """The local store, counting reads."""
+
+    def __init__(self, inner: LocalStore):
+        self.inner, self.uri, self.gets = inner, inner.uri, 0
+
+    def get(self, key: str) -> bytes | None:
+        self.gets += 1
+        return self.inner.get(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        self.inner.put(key, data)
+
+    def create(self, key: str, data: bytes) -> bool:
+        return self.inner.create(key, data)
+
+    def list(self, prefix: str) -> list[str]:
+        return self.inner.list(prefix)
+
+
+def _grow(store: Any) -> ExperimentView:
+    """An experiment of TRIALS finished trials, written through one view."""
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": TRIALS}))
+    records = ExperimentRecords(store, experiment.name)
+    init_experiment(records, experiment)
+    view = ExperimentView(records)
+    for i in range(TRIALS):
+        name = f"quad-t{i:04d}"
+        view.record_round(f"run-1-t{i:06d}", {"round": f"run-1-t{i:06d}", "seq": i, "created": "now", "requested": 1, "exhausted": False,
+                                               "trials": [{"name": name, "index": i, "assignment": {"x": str(i / TRIALS), "y": "0.5"}}], "adopted": []})
+        view.record_trial(name, TrialStarted(name, "now", 0.0, "run-1", "a"))
+        view.record_trial(name, TrialEnded(name, LaunchPhase.SUCCEEDED))
+        view.record_trial(name, TrialResult(name, TrialStatus.SUCCEEDED, metrics={"loss": float(i)}, curve=(float(i),)))
+    return view
+
+
+def _summary(view: ExperimentView) -> list[tuple[str, int, str, dict[str, float]]]:
+    return [(t.name, t.index, str(t.status), t.metrics) for t in view.state.trials]
+
+
+def test_a_view_is_current_with_what_it_writes_without_reading_it_back(tmp_path):
+    store = CountingStore(LocalStore(tmp_path))
+    view = _grow(store)
+    reads_while_writing = store.gets
+    assert len(view.state.trials) == TRIALS and all(t.status == "Succeeded" for t in view.state.trials)
+    assert reads_while_writing < 10, "a view never re-reads the records it wrote"
+
+
+def test_a_fresh_process_catches_up_from_snapshot_chunks(tmp_path):
+    written = _summary(_grow(LocalStore(tmp_path)))
+    chunks = LocalStore(tmp_path).list("experiments/quad/snapshots/")
+    assert len(chunks) == (TRIALS * 4) // SNAPSHOT_CHUNK == 1
+    store = CountingStore(LocalStore(tmp_path))
+    fresh = ExperimentView(ExperimentRecords(store, "quad"))
+    assert _summary(fresh) == written
+    # one read for the experiment, one per chunk, one per record no chunk holds
+    assert store.gets == 1 + len(chunks) + (TRIALS * 4 - SNAPSHOT_CHUNK)
+
+
+def test_the_records_stay_the_truth_when_a_chunk_is_damaged(tmp_path, caplog):
+    written = _summary(_grow(LocalStore(tmp_path)))
+    (chunk,) = LocalStore(tmp_path).list("experiments/quad/snapshots/")
+    LocalStore(tmp_path).put(chunk, b"{ not json")
+    with caplog.at_level(logging.WARNING):
+        assert _summary(ExperimentView(ExperimentRecords(LocalStore(tmp_path), "quad"))) == written
+    assert "snapshot chunk" in caplog.text and "ignored" in caplog.text
+
+
+def test_a_chunk_entry_that_disagrees_with_its_record_is_not_trusted_blindly(tmp_path):
+    """A chunk entry that fails its checks is dropped and the record itself read; a chunk never
+    invents a record whose key is not in the store."""
+    import json
+
+    written = _summary(_grow(LocalStore(tmp_path)))
+    store = LocalStore(tmp_path)
+    (chunk,) = store.list("experiments/quad/snapshots/")
+    data = json.loads(store.get(chunk))
+    result_key = next(k for k in data["records"] if k.endswith("/result.json"))
+    data["records"][result_key]["status"] = "Bogus"
+    data["records"]["experiments/quad/trials/ghost/result.json"] = dict(data["records"][next(k for k in data["records"] if k.endswith("/result.json") and k != result_key)])
+    store.put(chunk, json.dumps(data).encode())
+    assert _summary(ExperimentView(ExperimentRecords(store, "quad"))) == written
+
+
+def test_refresh_folds_in_what_another_process_wrote(tmp_path):
+    view = _grow(LocalStore(tmp_path))
+    other = ExperimentView(ExperimentRecords(LocalStore(tmp_path), "quad"))
+    other.record_round("run-2-t000150", {"round": "run-2-t000150", "seq": TRIALS, "created": "now", "requested": 1, "exhausted": False,
+                                          "trials": [{"name": "quad-late", "index": TRIALS, "assignment": {"x": "0.9", "y": "0.1"}}], "adopted": []})
+    assert view.state.by_name.get("quad-late") is None
+    assert view.refresh().trial("quad-late").status == "Created"
+
+
+def test_a_damaged_record_is_reported_with_its_key(tmp_path):
+    view = _grow(LocalStore(tmp_path))
+    key = view.records.trial_key("quad-t0149", "result")
+    LocalStore(tmp_path).put(key, b'{"kind": "TrialResult", "version": 1, "trial": "quad-t0149", "status": "Succeeded", "metrics": {"loss": "high"}}')
+    with pytest.raises(Exception, match="quad-t0149/result.json is damaged: metrics"):
+        ExperimentView(ExperimentRecords(LocalStore(tmp_path), "quad")).state  # noqa: B018
