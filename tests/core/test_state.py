@@ -4,11 +4,13 @@ instead of every record, and records that stay the truth when a chunk is damaged
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import pytest
 
 from conftest import quadratic_experiment
+from kfp_tune.core.errors import StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, TrialStarted
 from kfp_tune.core.state import SNAPSHOT_CHUNK, ExperimentView
@@ -116,5 +118,5 @@ def test_a_damaged_record_is_reported_with_its_key(tmp_path):
     view = _grow(LocalStore(tmp_path))
     key = view.records.trial_key("quad-t0149", "result")
     LocalStore(tmp_path).put(key, b'{"kind": "TrialResult", "version": 1, "trial": "quad-t0149", "status": "Succeeded", "metrics": {"loss": "high"}}')
-    with pytest.raises(Exception, match="quad-t0149/result.json is damaged: metrics"):
+    with pytest.raises(StoreError, match=re.escape("quad-t0149/result.json is damaged: metrics")):
         ExperimentView(ExperimentRecords(LocalStore(tmp_path), "quad")).state  # noqa: B018
