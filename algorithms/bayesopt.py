@@ -13,6 +13,11 @@ posterior mean (scikit-optimize weighs them by gains summed over past iterations
 rebuilt-from-history algorithm does not keep; picks beside pending trials use EI); ``EIps`` / ``PIps`` act as EI / PI, since
 trials report no run time. Pending trials and earlier picks of the same batch join the model
 with the best value seen as their outcome (a constant liar), so parallel trials spread out.
+
+The Gaussian process models at most ``MAX_MODEL_OBSERVATIONS`` trials (:mod:`.model_subset`:
+the best half and a space-filling half of the rest): a suggestion at 10,000 trials takes under a
+second rather than 100 s, and grows only linearly beyond (reading the history); up to the cap every
+trial is modelled, as before.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from scipy.special import erfcx, log_ndtr, ndtr
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.gaussian_process import GaussianProcess
+from kfp_tune.algorithms.model_subset import model_rows
 from kfp_tune.algorithms.random_search import new_random_point
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.algorithms.unit_cube import decode_value, encode_value
@@ -36,6 +42,10 @@ RANDOM_CANDIDATES = 1000
 LOCAL_CANDIDATES = 300
 REFINE_STARTS = 5
 HEDGE_REFINE_STARTS = 2
+# The most trials the Gaussian process is built on: its Cholesky factorisations (one per pending
+# trial too) grow as n**3 and each acquisition evaluation as n**2. 500 keeps a suggestion under a
+# second on 2 cores; the benchmarks in docs/benchmarks.md (50 trials) are far below it.
+MAX_MODEL_OBSERVATIONS = 500
 
 
 class _Encoding:
@@ -148,7 +158,8 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         encoding = _Encoding(space)
         x = np.array([encoding.encode(t.assignment) for t in scored])
         y = np.array([problem.loss(t) for t in scored], dtype=float)
-        model = GaussianProcess(x, y, rng)
+        keep = model_rows(x, y, MAX_MODEL_OBSERVATIONS)  # every trial up to the cap; the best one always
+        model = GaussianProcess(x[keep], y[keep], rng)
         best = float(y.min())
         for assignment in pending:
             model.add(encoding.encode(assignment), best)

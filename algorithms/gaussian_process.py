@@ -1,9 +1,9 @@
 """A small, fast Gaussian process: Matern 5/2 kernel with one length scale per input, fitted by
 maximising the log marginal likelihood (analytic gradients, L-BFGS-B), on numpy and scipy.
 
-Inputs are in the unit cube; outputs are standardised inside. Fitting uses at most
-``FIT_LIMIT`` points (a seeded subset), the posterior uses them all, so a long history stays
-fast: the cost of a suggestion is dominated by one Cholesky factorisation of the whole history.
+Inputs are in the unit cube; outputs are standardised inside. Fitting the hyperparameters uses at
+most ``FIT_LIMIT`` points (a seeded subset), the posterior all the points it is given: its cost
+grows as n**3, so the caller caps them (``bayesopt.MAX_MODEL_OBSERVATIONS``).
 """
 
 from __future__ import annotations

@@ -3,6 +3,12 @@
 Serves ``bayesianoptimization`` with ``base_estimator`` RF, ET or GBRT: an ``skopt.Optimizer``
 is rebuilt from the history on every call (as Katib does), pending trials are told with the best
 value seen (constant liar), and its asks are mapped back onto the space's steps and types.
+
+The tree models are fitted on at most ``MAX_MODEL_OBSERVATIONS`` trials (:mod:`.model_subset`: the best
+half and a space-filling half of the rest); up to the cap every trial is told, as before.
+``GBRT`` is built here: scikit-optimize's quantile regressor no longer passes scikit-learn's
+``is_regressor`` (1.6 and later read estimator tags, which its base-class order hides), and its
+``predict(return_std=True)`` calls ``np.in1d``, gone in numpy 2.4.
 """
 
 from __future__ import annotations
@@ -14,11 +20,41 @@ from typing import Any
 import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.model_subset import model_rows, unit_coordinates
 from kfp_tune.algorithms.random_search import new_random_point
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 SKOPT_ACQ = {"EIps": "EI", "PIps": "PI"}  # trials report no run time
+# The most trials a tree model is fitted on. It is fitted twice per call when trials are pending
+# (history, then the liars), at about n log n per tree: RF took 3 s at 10,000 trials on 2 cores,
+# about 1 s at 2,000. The benchmarks in docs/benchmarks.md (50 trials) are far below it.
+MAX_MODEL_OBSERVATIONS = 2000
+
+
+def _estimator(name: str, seed: int) -> Any:
+    """What ``skopt.Optimizer`` gets as ``base_estimator``: the name, except for GBRT, built as
+    scikit-optimize builds it, with the estimator type its tags lack."""
+    if name != "GBRT":
+        return name
+    from sklearn.ensemble import GradientBoostingRegressor
+    from skopt.learning import GradientBoostingQuantileRegressor
+
+    class QuantileGBRT(GradientBoostingQuantileRegressor):
+        def __sklearn_tags__(self) -> Any:
+            tags = super().__sklearn_tags__()
+            tags.estimator_type = "regressor"
+            return tags
+
+        def predict(self, X: Any, return_std: bool = False, return_quantiles: bool = False) -> Any:
+            """scikit-optimize's, without ``np.in1d`` (gone in numpy 2.4): the median, and half
+            the 16-84 % quantile range as the standard deviation."""
+            if return_quantiles or not return_std:
+                return super().predict(X, return_std=False, return_quantiles=return_quantiles)
+            low, mean, high = (self.regressors_[self.quantiles.index(q)].predict(X) for q in (0.16, 0.5, 0.84))
+            return mean, (high - low) / 2.0
+
+    return QuantileGBRT(base_estimator=GradientBoostingRegressor(n_estimators=30, loss="quantile"), random_state=seed)
 
 
 def _dimension(parameter: Parameter) -> Any:
@@ -59,16 +95,20 @@ class SkoptBayesianOptimization(BuiltinAlgorithm):
         if n == 0:
             return Suggestions([])
         scored = [(t, loss) for t in history if (loss := problem.loss(t)) is not None]
+        if len(scored) > MAX_MODEL_OBSERVATIONS:
+            x = unit_coordinates(space, [t.assignment for t, _ in scored])
+            scored = [scored[i] for i in model_rows(x, np.array([loss for _, loss in scored]), MAX_MODEL_OBSERVATIONS)]
         acq = self.settings.get("acq_func") or "gp_hedge"
+        seed = int(rng.integers(2**31))
         optimizer = Optimizer(
             [_dimension(p) for p in space],
-            base_estimator=self.settings.get("base_estimator") or "RF",
+            base_estimator=_estimator(self.settings.get("base_estimator") or "RF", seed + 1),
             n_initial_points=int(self.settings.get("n_initial_points") or 10),
             acq_func=SKOPT_ACQ.get(acq, acq),
             acq_optimizer="sampling",  # the tree models have no gradient
             acq_optimizer_kwargs={"n_points": 2000},
             acq_func_kwargs={"kappa": float(self.settings.get("kappa") or 1.96), "xi": float(self.settings.get("xi") or 0.01)},
-            random_state=int(rng.integers(2**31)),
+            random_state=seed,
         )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "point already evaluated" and friends: we check ourselves

@@ -492,9 +492,23 @@ def main(argv: list[str] | None = None) -> None:
     print("budget", file=sys.stderr)
     budget_table = budget(args.seeds)
     text = report(quality_table, speed_table, budget_table, args.seeds, args.trials, time.time() - started)
-    args.out.write_text(text)
+    args.out.write_text(text + kept_sections(args.out))
     args.out.with_suffix(".json").write_text(json.dumps({"quality": quality_table, "speed": {k: {str(s): v for s, v in r.items()} for k, r in speed_table.items()}, "budget": budget_table}, indent=1))
     print(text)
+
+
+OWN_SECTIONS = ("## Quality", "## Speed", "## Budget")
+
+
+def kept_sections(path: Path) -> str:
+    """The sections other benchmarks wrote into the same file (``## ...`` after ours): kept."""
+    if not path.exists():
+        return ""
+    text = path.read_text()
+    heads = [i for i in range(len(text)) if text.startswith("\n## ", i)]
+    others = [i for i in heads if not text.startswith(OWN_SECTIONS, i + 1)]
+    later = [i for i in others if any(h < i for h in heads if text.startswith(OWN_SECTIONS, h + 1))]
+    return "\n" + text[later[0] + 1:] if later else ""
 
 
 if __name__ == "__main__":

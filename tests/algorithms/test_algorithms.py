@@ -20,6 +20,8 @@ from kfp_tune.core.space import Parameter, SearchSpace
 VARIANTS = [(name, {}) for name in registry.implemented() if name != "hyperband"] + [
     ("hyperband", {"resource_name": "layers", "r_l": 3, "eta": 3}),
     ("bayesianoptimization", {"base_estimator": "RF", "n_initial_points": 5}),
+    ("bayesianoptimization", {"base_estimator": "ET", "n_initial_points": 5}),
+    ("bayesianoptimization", {"base_estimator": "GBRT", "n_initial_points": 5}),
     ("bayesianoptimization", {"acq_func": "LCB", "acq_optimizer": "sampling", "n_initial_points": 5}),
     ("cmaes", {"restart_strategy": "bipop", "sigma": 0.3}),
     ("tpe", {"n_startup_trials": 3, "gamma": 0.5}),
