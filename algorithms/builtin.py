@@ -8,7 +8,7 @@ from kfp_tune.algorithms.registry import register
 register("bayesianoptimization", bayesopt.create)
 register("cmaes", cmaes.CMAES)
 register("grid", grid.GridSearch)
-register("hyperband", hyperband.Hyperband, adjust_space=hyperband.adjust_space, rounds_hint=hyperband.rounds_hint)
+register("hyperband", hyperband.Hyperband, adjust_space=hyperband.adjust_space)
 register("random", random_search.RandomSearch)
 register("sobol", sobol.SobolSearch)
 register("tpe", tpe.TPE)

@@ -9,8 +9,8 @@ each rung keeps the best ``1/eta`` of the previous one and gives them ``eta`` ti
 Rebuilt from the history on every call: the schedule is a fixed sequence of slots, and the
 trials fill them in index order, so the state (which bracket, which rung, who was promoted) is
 replayed, never stored. A rung waits for the one before it: when the next slots need results
-that are not in yet, fewer suggestions come back with ``waiting=True`` and the next round goes
-on. After the last bracket the algorithm says the space is exhausted, and the experiment ends.
+that are not in yet, fewer suggestions come back with ``waiting=True``, and a free slot waits
+for a running trial to end. After the last bracket the algorithm says the space is exhausted, and the experiment ends.
 """
 
 from __future__ import annotations
@@ -136,9 +136,3 @@ def adjust_space(space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:
     resource = space[name]
     r_l = float(settings["r_l"]) if settings.get("r_l") is not None else float(resource.high or 1.0)
     return SearchSpace(tuple(resource_parameter(p, r_l, eta) if p.name == name else p for p in space))
-
-
-def rounds_hint(settings: dict[str, Any]) -> int:
-    """One round per rung: a rung starts when the one below has finished."""
-    r_l = settings.get("r_l")
-    return total_rungs(float(r_l), float(settings.get("eta") or 3.0)) if r_l is not None else 1

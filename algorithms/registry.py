@@ -13,37 +13,25 @@ from kfp_tune.core.space import SearchSpace
 
 AlgorithmFactory = Callable[[dict[str, Any]], Algorithm]
 SpaceAdjuster = Callable[[SearchSpace, dict[str, Any]], SearchSpace]
-RoundsHint = Callable[[dict[str, Any]], int]
 
 _FACTORIES: dict[str, AlgorithmFactory] = {}
 _SPACE_ADJUSTERS: dict[str, SpaceAdjuster] = {}
-_ROUNDS_HINTS: dict[str, RoundsHint] = {}
 
 
 def register(
     name: str,
     factory: AlgorithmFactory,
     adjust_space: SpaceAdjuster | None = None,
-    rounds_hint: RoundsHint | None = None,
 ) -> None:
     """Make ``name`` (a Katib algorithm name from the catalogue) buildable from settings.
 
     ``adjust_space`` lets an algorithm own part of the space, as hyperband owns its resource
-    parameter's range; ``rounds_hint`` says how many rounds it needs at least to finish (one per
-    hyperband rung)."""
+    parameter's range."""
     if name not in ALGORITHMS:
         raise ValueError(f"{name!r} is not a Katib algorithm name; add it to the catalogue first")
     _FACTORIES[name] = factory
     if adjust_space is not None:
         _SPACE_ADJUSTERS[name] = adjust_space
-    if rounds_hint is not None:
-        _ROUNDS_HINTS[name] = rounds_hint
-
-
-def rounds_needed(name: str, settings: dict[str, Any]) -> int:
-    """The fewest rounds the algorithm needs to finish (1 unless it says otherwise)."""
-    hint = _ROUNDS_HINTS.get(name)
-    return hint(settings) if hint is not None else 1
 
 
 def problem_space(name: str, space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:
