@@ -51,10 +51,6 @@ def schedule(r_l: float, eta: float) -> list[list[Rung]]:
     return brackets
 
 
-def total_rungs(r_l: float, eta: float) -> int:
-    return sum(len(b) for b in schedule(r_l, eta))
-
-
 def resource_parameter(parameter: Parameter, r_l: float, eta: float) -> Parameter:
     """The resource parameter with the range hyperband gives it (its feasibleSpace is ignored,
     as in Katib): from the smallest rung's resource to r_l."""
