@@ -33,7 +33,10 @@ class Decision:
 
 
 def best_trial(state: ExperimentState) -> TrialState | None:
-    """The trial with the best objective (after its strategy) among trials that reported one."""
+    """The trial with the best objective (after its strategy) among trials that reported one;
+    the first of equals."""
+    if state.tally is not None:
+        return state.tally.best
     objective = state.experiment.spec.objective
     assert objective is not None
     best: TrialState | None = None
@@ -52,9 +55,12 @@ def best_trial(state: ExperimentState) -> TrialState | None:
 def count_trials(state: ExperimentState) -> dict[str, int]:
     """Trials per status (Katib's names as keys), and ``total``, ``completed`` (terminal),
     ``failed`` (counted against maxFailedTrialCount) and ``active`` (created or running)."""
-    counts = {str(status): 0 for status in TrialStatus}
-    for trial in state.trials:
-        counts[str(trial.status)] += 1
+    if state.tally is not None:
+        counts = dict(state.tally.counts)
+    else:
+        counts = {str(status): 0 for status in TrialStatus}
+        for trial in state.trials:
+            counts[str(trial.status)] += 1
     counts["total"] = len(state.trials)
     counts["completed"] = sum(counts[str(s)] for s in TERMINAL_STATUSES)
     counts["failed"] = sum(counts[str(s)] for s in FAILED_STATUSES)

@@ -60,6 +60,21 @@ class TrialState:
 
 
 @dataclass
+class Tally:
+    """What the stop rules and the designer need after every trial, kept as trials change so a
+    step's cost does not grow with the trials before it."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {str(s): 0 for s in TrialStatus})
+    best: TrialState | None = None
+    created: list[str] = field(default_factory=list)
+    """Trial names in the order they were folded in."""
+    finished: list[str] = field(default_factory=list)
+    """Trial names in the order they reached a terminal status."""
+    active: dict[str, TrialState] = field(default_factory=dict)
+    """Trials created or running, by name."""
+
+
+@dataclass
 class ExperimentState:
     experiment: Experiment
     uid: str
@@ -68,6 +83,10 @@ class ExperimentState:
     rounds: dict[str, dict[str, Any]] = field(default_factory=dict)
     by_name: dict[str, TrialState] = field(default_factory=dict, repr=False, compare=False)
     memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    tally: Tally | None = field(default=None, repr=False, compare=False)
+    """Counts by status, the best trial, and the orders trials were created and finished in,
+    kept up to date by the view that folds the records (None for a state built by hand: the
+    readers then count over the trials)."""
     """Derived values worth keeping while the state grows (e.g. the algorithms' view of each
     finished trial, built once): finished trials never change."""
 
@@ -142,7 +161,7 @@ class ExperimentView:
                 raise StoreError(f"no experiment {records.experiment!r} in {records.store.uri}")
             if self._state is None or self._state.uid != head["uid"]:
                 self._state, self._folded, self._chunked, self._chunks, self._pending = None, {}, set(), 0, {}
-                self._state = ExperimentState(experiment=parse_experiment(head["spec"]), uid=head["uid"], created=head["created"])
+                self._state = ExperimentState(experiment=parse_experiment(head["spec"]), uid=head["uid"], created=head["created"], tally=Tally())
             else:
                 self._state.experiment = parse_experiment(head["spec"])
             keys = records.store.list(f"{records.root}/")
@@ -204,6 +223,11 @@ class ExperimentView:
                 if trial.name in state.by_name:
                     continue
                 state.by_name[trial.name] = trial
+                tally = state.tally
+                assert tally is not None
+                tally.counts[TrialStatus.CREATED.value] += 1
+                tally.created.append(trial.name)
+                tally.active[trial.name] = trial
                 if state.trials and state.trials[-1].index > trial.index:
                     state.trials.append(trial)
                     state.trials.sort(key=lambda t: t.index)
@@ -226,12 +250,34 @@ class ExperimentView:
             self._pending.setdefault(trial_name, {})[file_name] = key
             return
         typed = kind.from_record(check_record(record, key, kind.KIND), key)
+        before = trial.status
         if isinstance(typed, TrialStarted):
             trial.started = typed
         elif isinstance(typed, TrialEnded):
             trial.ended = typed
         else:
             trial.result = typed
+        self._retally(state, trial, before)
+
+    @staticmethod
+    def _retally(state: ExperimentState, trial: TrialState, before: TrialStatus) -> None:
+        after = trial.status
+        tally = state.tally
+        if tally is None or after == before:
+            return
+        tally.counts[before.value] -= 1
+        tally.counts[after.value] += 1
+        if after.is_terminal:
+            tally.finished.append(trial.name)
+            tally.active.pop(trial.name, None)
+            objective = state.experiment.spec.objective
+            value = trial.metrics.get(objective.objective_metric_name) if objective is not None else None
+            if value is not None and after in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED):
+                best = tally.best.metrics.get(objective.objective_metric_name) if tally.best is not None and objective is not None else None
+                minimize = objective is not None and objective.type == "minimize"
+                better = best is None or (value < best if minimize else value > best)
+                if better or (value == best and tally.best is not None and trial.index < tally.best.index):  # the first of equals
+                    tally.best = trial
 
     # --- writes that fold at once --------------------------------------------------------
 

@@ -4,6 +4,7 @@ pending, and what it returns is checked against its contract before anything is 
 
 from __future__ import annotations
 
+import bisect
 from typing import Any
 
 import numpy as np
@@ -14,7 +15,7 @@ from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.space import SearchSpace, search_space_of
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.state import ExperimentState
+from kfp_tune.core.state import ExperimentState, TrialState
 from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
 
 
@@ -40,21 +41,26 @@ def experiment_seed(settings: dict[str, Any], uid: str) -> int:
 
 
 def history_of(state: ExperimentState, space: SearchSpace) -> tuple[list[FinishedTrial], list[dict[str, Any]]]:
-    """(finished trials, assignments still pending) in the algorithms' terms. A finished trial
-    is converted once and kept in the state's memo, so this stays cheap as the history grows."""
-    converted: dict[str, FinishedTrial] = state.memo.setdefault("history", {})  # one space per experiment (its hash is checked on resume)
-    finished: list[FinishedTrial] = []
-    pending: list[dict[str, Any]] = []
-    for trial in state.trials:
-        if trial.is_terminal:
-            done = converted.get(trial.name)
-            if done is None:
-                objective = state.objective_value(trial) if trial.status in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) else None
-                done = converted[trial.name] = FinishedTrial(trial.name, space.parse(trial.assignment), trial.status, objective, trial.metrics)
-            finished.append(done)
-        else:
-            pending.append(space.parse(trial.assignment))
-    return finished, pending
+    """(finished trials in index order, assignments still pending) in the algorithms' terms. A
+    finished trial is converted once and kept in the state's memo, so this costs what changed
+    since the last call, not the whole history."""
+    tally = state.tally
+    if tally is None:  # a state built by hand: convert everything
+        return [_finished(state, space, t) for t in state.trials if t.is_terminal], [space.parse(t.assignment) for t in state.trials if not t.is_terminal]
+    # one space per experiment (its hash is checked on resume), so the conversions keep
+    memo = state.memo.setdefault("history", {"done": 0, "trials": [], "indexes": []})
+    for name in tally.finished[memo["done"]:]:
+        trial = state.by_name[name]
+        position = bisect.bisect(memo["indexes"], trial.index)
+        memo["indexes"].insert(position, trial.index)
+        memo["trials"].insert(position, _finished(state, space, trial))
+    memo["done"] = len(tally.finished)
+    return memo["trials"], [space.parse(t.assignment) for t in tally.active.values()]
+
+
+def _finished(state: ExperimentState, space: SearchSpace, trial: TrialState) -> FinishedTrial:
+    objective = state.objective_value(trial) if trial.status in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) else None
+    return FinishedTrial(trial.name, space.parse(trial.assignment), trial.status, objective, trial.metrics)
 
 
 def next_suggestions(state: ExperimentState, problem: Problem, n: int, call_seq: int) -> Suggestions:
@@ -65,14 +71,20 @@ def next_suggestions(state: ExperimentState, problem: Problem, n: int, call_seq:
     algorithm = registry.create(state.experiment.spec.algorithm.algorithm_name, problem.settings)  # type: ignore[union-attr]
     rng = np.random.default_rng([problem.seed, call_seq])
     result = algorithm.suggest(problem, history, pending, n, rng)
-    named: dict[str, Any] = state.memo.setdefault("keys", {})  # trial name -> its point, computed once
-    seen: set[Any] = state.memo.setdefault("key_set", set())
-    for trial in state.trials if len(named) < len(state.trials) else ():
-        if trial.name not in named:
-            named[trial.name] = key = problem.space.key(problem.space.parse(trial.assignment))
-            seen.add(key)
-    check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, seen)
+    check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, _points(state, problem.space))
     return result
+
+
+def _points(state: ExperimentState, space: SearchSpace) -> set[Any]:
+    """Every trial's point (finished or not), each computed once and kept in the state's memo."""
+    if state.tally is None:
+        return {space.key(space.parse(t.assignment)) for t in state.trials}
+    memo = state.memo.setdefault("points", {"done": 0, "set": set()})
+    for name in state.tally.created[memo["done"]:]:
+        memo["set"].add(space.key(space.parse(state.by_name[name].assignment)))
+    memo["done"] = len(state.tally.created)
+    points: set[Any] = memo["set"]
+    return points
 
 
 def check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bool, n: int, seen: set[Any]) -> None:
@@ -82,11 +94,11 @@ def check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bo
     space = problem.space
     if len(out) > n or (len(out) < n and not explained):
         raise KfpTuneError(f"algorithm returned {len(out)} suggestions for {n} asked and said neither exhausted nor waiting")
-    seen = set(seen)
+    fresh: set[Any] = set()
     for assignment in out:
         if not space.contains(assignment):
             raise KfpTuneError(f"algorithm suggested an infeasible point {assignment!r}")
         key = space.key(assignment)
-        if key in seen:
+        if key in seen or key in fresh:
             raise KfpTuneError(f"algorithm suggested a point twice: {dict(zip(space.names, key, strict=True))}")
-        seen.add(key)
+        fresh.add(key)
