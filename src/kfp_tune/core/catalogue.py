@@ -97,6 +97,14 @@ class CatalogueEntry:
 
 
 _RANDOM_STATE = int_setting("random_state", None, minimum=0, help="seed; same seed, same suggestions")
+_TPE_SETTINGS = (  # tpe and multivariate-tpe take the same settings
+    float_setting("gamma", 0.25, greater_than=0.0, less_than=1.0),
+    float_setting("prior_weight", 1.0, greater_than=0.0),
+    int_setting("n_EI_candidates", None, minimum=1, help="hyperopt's name for n_ei_candidates"),
+    int_setting("n_ei_candidates", None, minimum=1, help="candidates drawn per suggestion (default 24)"),
+    int_setting("n_startup_trials", 10, minimum=0),
+    _RANDOM_STATE,
+)
 
 
 def _numeric_parameters(parameters: Sequence[Any]) -> list[Any]:
@@ -149,25 +157,11 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
         ),
         CatalogueEntry(
             "tpe",
-            (
-                float_setting("gamma", 0.25, greater_than=0.0, less_than=1.0),
-                float_setting("prior_weight", 1.0, greater_than=0.0),
-                int_setting("n_EI_candidates", None, minimum=1, help="hyperopt's name for n_ei_candidates"),
-                int_setting("n_ei_candidates", None, minimum=1, help="candidates drawn per suggestion (default 24)"),
-                int_setting("n_startup_trials", 10, minimum=0),
-                _RANDOM_STATE,
-            ),
+            _TPE_SETTINGS,
         ),
         CatalogueEntry(
             "multivariate-tpe",
-            (
-                float_setting("gamma", 0.25, greater_than=0.0, less_than=1.0),
-                float_setting("prior_weight", 1.0, greater_than=0.0),
-                int_setting("n_EI_candidates", None, minimum=1, help="hyperopt's name for n_ei_candidates"),
-                int_setting("n_ei_candidates", None, minimum=1, help="candidates drawn per suggestion (default 24)"),
-                int_setting("n_startup_trials", 10, minimum=0),
-                _RANDOM_STATE,
-            ),
+            _TPE_SETTINGS,
         ),
         CatalogueEntry(
             "cmaes",

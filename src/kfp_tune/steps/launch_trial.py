@@ -7,6 +7,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 
 from kfp_tune.core import claims
 from kfp_tune.core.claims import this_process
@@ -52,12 +53,8 @@ def launch_trial(
         ended = claims.wait_for_attempt(records, trial.name, trial.started)
         if ended is not None:  # the attempt that started it finished it
             return ended.phase
-        attempt = os.urandom(8).hex()
-        try:
-            with claims.Heartbeat(records, claim, trial.name, attempt):
-                outcome = launcher.reattach(run)
-        except TrialHandedOver:
-            claims.hand_over_trial(records, trial.name, attempt)
+        outcome = _follow(records, claim, trial.name, os.urandom(8).hex(), lambda: launcher.reattach(run))
+        if outcome is _HANDED_OVER:
             return None
         return _record_outcome(view, trial.name, outcome or _stale_outcome(trial)).phase
     attempt = os.urandom(8).hex()
@@ -67,13 +64,28 @@ def launch_trial(
         if ended is None:
             raise KfpTuneError(f"trial {trial.name!r} was started by another launch-trial at {started.time}, which died; it is not started twice")
         return ended.phase
-    try:
-        with claims.Heartbeat(records, claim, trial.name, attempt):
-            outcome = launcher.run(run)
-    except TrialHandedOver:
-        claims.hand_over_trial(records, trial.name, attempt)
+    outcome = _follow(records, claim, trial.name, attempt, lambda: launcher.run(run))
+    if outcome is _HANDED_OVER:
         return None
+    assert outcome is not None  # run() always says how the trial ended
     return _record_outcome(view, trial.name, outcome).phase
+
+
+_HANDED_OVER = LaunchOutcome(LaunchPhase.FAILED, reason="HandedOver")
+"""Marks a trial left running for the next step (never recorded)."""
+
+
+def _follow(
+    records: ExperimentRecords, claim: claims.Claim | None, trial_name: str, attempt: str, follow: Callable[[], LaunchOutcome | None]
+) -> LaunchOutcome | None:
+    """Follow the trial with this attempt's heartbeat; ``_HANDED_OVER`` when the launcher
+    handed it over (its ``handedOver`` beat written, so the next attempt re-attaches at once)."""
+    try:
+        with claims.Heartbeat(records, claim, trial_name, attempt):
+            return follow()
+    except TrialHandedOver:
+        claims.hand_over_trial(records, trial_name, attempt)
+        return _HANDED_OVER
 
 
 def _stale_outcome(trial: TrialState) -> LaunchOutcome:
