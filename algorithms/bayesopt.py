@@ -10,9 +10,20 @@ Priors follow each parameter's distribution (log scale for logUniform / logNorma
 blanket log prior. Acquisitions: ``EI`` and ``PI`` with ``xi``, ``LCB`` with ``kappa``;
 ``gp_hedge`` lets EI, LCB and PI each propose a point and takes the one with the lowest
 posterior mean (scikit-optimize weighs them by gains summed over past iterations, which a
-rebuilt-from-history algorithm does not keep; picks beside pending trials use EI); ``EIps`` / ``PIps`` act as EI / PI, since
-trials report no run time. Pending trials and earlier picks of the same batch join the model
-with the best value seen as their outcome (a constant liar), so parallel trials spread out.
+rebuilt-from-history algorithm does not keep); ``EIps`` / ``PIps`` act as EI / PI, since
+trials report no run time.
+
+Pending trials, and earlier picks of the same batch, are handled by the Kriging Believer
+(Ginsbourger, Le Riche and Carraro, 2010): each joins the model as if it had returned the
+model's own posterior mean there, and that value counts towards the best seen. The mean stays
+where the finished trials put it, so the picks keep refining the incumbent's neighbourhood; the
+variance at and around a pending point shrinks, so the acquisition sees nothing left to gain
+there. A suggestion beside pending trials (parallel slots) uses the same acquisition as one
+without (``gp_hedge`` included); within one batch, the picks after the first use EI (see
+``propose``). The constant liar used before (pending points modelled at the best value seen)
+flattened the mean around each of them and pushed most picks at parallelTrialCount 4 away from
+the incumbent (docs/benchmarks.md, "The schedule"). With nothing pending and one suggestion
+asked, nothing changes.
 
 The Gaussian process models at most ``MAX_MODEL_OBSERVATIONS`` trials (:mod:`.model_subset`:
 the best half and a space-filling half of the rest): a suggestion at 10,000 trials takes under a
@@ -130,6 +141,16 @@ def acquisition(name: str, mean: np.ndarray, sd: np.ndarray, best: float, kappa:
     return log_expected_improvement(z, sd)
 
 
+def believe(model: GaussianProcess, row: np.ndarray, best: float) -> float:
+    """The Kriging Believer for a point being evaluated: condition ``model`` on its own posterior
+    mean at ``row`` (the mean everywhere stays as it was; the variance near ``row`` shrinks) and
+    return the best value seen, counting the believed one."""
+    mean, _ = model.predict(row[None, :])
+    believed = float(mean[0])
+    model.add(row, believed)
+    return min(best, believed)
+
+
 class GPBayesianOptimization(BuiltinAlgorithm):
     name = "bayesianoptimization"
 
@@ -162,13 +183,14 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         model = GaussianProcess(x[keep], y[keep], rng)
         best = float(y.min())
         for assignment in pending:
-            model.add(encoding.encode(assignment), best)
+            best = believe(model, encoding.encode(assignment), best)
         out: list[dict[str, Value]] = []
         incumbent = x[int(np.argmin(y))]
         for index in range(n):
-            if self.acq_func == "gp_hedge" and (index or pending):
-                # Beside lied points the hedge's lowest-mean rule would pick a neighbour of a
-                # pending point; EI keeps away from them.
+            if self.acq_func == "gp_hedge" and index:
+                # The later picks of one batch rest on the same beliefs, with no result between
+                # them: EI spreads them where the model is unsure, where the hedge's lowest-mean
+                # rule would line them up beside the believed ones.
                 chosen = self._maximise(model, encoding, "EI", best, rng, used, incumbent)
             elif self.acq_func == "gp_hedge":
                 chosen = self._hedge(model, encoding, best, rng, used, incumbent)
@@ -179,7 +201,8 @@ class GPBayesianOptimization(BuiltinAlgorithm):
             else:
                 used.add(space.key(chosen))
             out.append(chosen)
-            model.add(encoding.encode(chosen), best)  # constant liar
+            if index + 1 < n:
+                best = believe(model, encoding.encode(chosen), best)
         return Suggestions(out)
 
     def _hedge(self, model: GaussianProcess, encoding: _Encoding, best: float, rng: np.random.Generator, used: set, incumbent: np.ndarray) -> dict[str, Value] | None:

@@ -1,8 +1,12 @@
 """The one place kfp-tune touches scikit-optimize (archived upstream; pinned in pyproject.toml).
 
 Serves ``bayesianoptimization`` with ``base_estimator`` RF, ET or GBRT: an ``skopt.Optimizer``
-is rebuilt from the history on every call (as Katib does), pending trials are told with the best
-value seen (constant liar), and its asks are mapped back onto the space's steps and types.
+is rebuilt from the history on every call (as Katib does), and its asks are mapped back onto the
+space's steps and types. Pending trials, and earlier asks of the same batch, are told with the
+model's own prediction there (the Kriging Believer, as the Gaussian process in :mod:`.bayesopt`
+does) rather than with the best value seen (a constant liar, as before); while the optimizer
+still has fewer finished trials than ``n_initial_points`` there is no model to believe, and its
+asks are random, as the Gaussian process's are.
 
 The tree models are fitted on at most ``MAX_MODEL_OBSERVATIONS`` trials (:mod:`.model_subset`: the best
 half and a space-filling half of the rest); up to the cap every trial is told, as before.
@@ -77,6 +81,15 @@ def _from_skopt(space: SearchSpace, point: Sequence[Any]) -> dict[str, Value]:
     return {p.name: str(v) if p.type in ("discrete", "categorical") else p.snap(float(v)) for p, v in zip(space, point, strict=True)}
 
 
+def believe(optimizer: Any, points: list[list[Any]]) -> None:
+    """Tell ``points`` (being evaluated) to a fitted optimizer with its model's prediction there,
+    the Kriging Believer; before the first model nothing is told (the asks are random)."""
+    if not optimizer.models:
+        return
+    predicted = optimizer.models[-1].predict(optimizer.space.transform(points))
+    optimizer.tell(points, [float(v) for v in predicted])
+
+
 class SkoptBayesianOptimization(BuiltinAlgorithm):
     name = "bayesianoptimization"
 
@@ -113,12 +126,14 @@ class SkoptBayesianOptimization(BuiltinAlgorithm):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "point already evaluated" and friends: we check ourselves
             if scored:
-                losses = [float(loss) for _, loss in scored]
-                best = min(losses)
-                optimizer.tell([_to_skopt(space, t.assignment) for t, _ in scored], losses)
-                if pending:
-                    optimizer.tell([_to_skopt(space, a) for a in pending], [best] * len(pending))
-            asked = optimizer.ask(n_points=n, strategy="cl_min") if n > 1 else [optimizer.ask()]
+                optimizer.tell([_to_skopt(space, t.assignment) for t, _ in scored], [float(loss) for _, loss in scored])
+            if pending:
+                believe(optimizer, [_to_skopt(space, a) for a in pending])
+            asked: list[list[Any]] = []
+            for index in range(n):
+                asked.append(optimizer.ask())
+                if index + 1 < n:
+                    believe(optimizer, asked[-1:])
         out: list[dict[str, Value]] = []
         for point in asked:
             assignment = _from_skopt(space, point)

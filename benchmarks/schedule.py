@@ -20,6 +20,10 @@ regret under parallel suggestions.
    a reference loop that calls the designer directly, one suggestion per trial with the full
    history and no pending trial, seeded as the suggest step seeds it. Six-hump camel (2-D,
    bayesianoptimization) and Levy 4-D (tpe); median regret over the seeds (``random_state``).
+   Also the same loop with 3 trials pending (trial i is suggested from trials 0..i-4, with
+   i-3..i-1 pending): what parallel 4 sees once its slots are full, without the thread timing,
+   so it is reproducible and cheap enough for many seeds (``--regret-methods reference,lagged
+   --seeds 60``).
 
 Prints Markdown tables. Everything is seeded; thread timing under parallel slots is not (which
 finished trials a parallel suggestion sees can vary from run to run).
@@ -344,10 +348,13 @@ def regret_problems() -> list[RegretProblem]:
     ]
 
 
-def reference_loop(problem: RegretProblem, trials: int, seed: int) -> list[float]:
+def reference_loop(problem: RegretProblem, trials: int, seed: int, lag: int = 0) -> list[float]:
     """One suggestion per trial, the full history, nothing pending: the designer called as the
     suggest step calls it (``next_suggestions`` with ``call_seq`` = the trial's index, since the
-    slots record one round per trial), values passed through their stored string form."""
+    slots record one round per trial), values passed through their stored string form.
+
+    ``lag`` > 0: trial i is suggested from trials 0..i-lag-1 with the ``lag`` before it pending,
+    as in ``lag`` + 1 slots whose trials take equal time (deterministic, unlike the slots)."""
     from kfp_tune import search
     from kfp_tune.algorithms import registry
     from kfp_tune.algorithms.base import FinishedTrial
@@ -365,7 +372,8 @@ def reference_loop(problem: RegretProblem, trials: int, seed: int) -> list[float
     for i in range(trials):
         algorithm = registry.create(problem.algorithm, prob.settings)
         rng = np.random.default_rng([prob.seed, i])
-        result = algorithm.suggest(prob, history, [], 1, rng)
+        cut = max(0, i - lag)
+        result = algorithm.suggest(prob, history[:cut], [t.assignment for t in history[cut:]], 1, rng)
         assignment = prob.space.parse(prob.space.format(result.assignments[0]))
         value = problem.fn(assignment)
         history.append(FinishedTrial(f"t{i}", assignment, TrialStatus.SUCCEEDED, value, {"loss": value}))
@@ -393,29 +401,43 @@ def best_after(values: list[float], n: int) -> float:
     return min(values[:n]) if values[:n] else float("nan")
 
 
-def bench_regret(trials: int, seeds: int, seed: int, tmp: Path) -> tuple[str, str, list[str]]:
+REGRET_METHODS = {
+    "reference": "one per trial (reference loop)",
+    "parallel1": "tune(), parallel 1",
+    "parallel4": "tune(), parallel 4",
+    "lagged": "3 pending (lagged reference loop)",
+}
+
+
+def bench_regret(trials: int, seeds: int, seed: int, tmp: Path, which: list[str] | None = None) -> tuple[str, str, list[str]]:
+    """``which``: keys of REGRET_METHODS (the reference loop always runs: the ratios need it)."""
     checkpoints = sorted({max(1, trials // 2), trials})
-    methods = ["one per trial (reference loop)", "tune(), parallel 1", "tune(), parallel 4"]
+    keys = ["reference", *[k for k in (which or list(REGRET_METHODS)) if k != "reference"]]
+    methods = [REGRET_METHODS[k] for k in keys]
+    parallel = [m for k, m in zip(keys, methods, strict=True) if k in ("parallel4", "lagged")]
     table = [
         "| problem (algorithm) | method | " + " | ".join(f"median regret @{c}" for c in checkpoints) + " | wall (s) |",
         "|---|---|" + "---:|" * len(checkpoints) + "---:|",
     ]
     ratio = [
-        "| problem (algorithm) | " + " | ".join(f"parallel 4 / one per trial @{c}" for c in checkpoints)
-        + " | tune() parallel 1 = reference loop |",
-        "|---|" + "---:|" * len(checkpoints) + "---|",
+        "| problem (algorithm) | "
+        + " | ".join(f"{'parallel 4' if m.startswith('tune') else '3 pending'} / one per trial @{c}" for m in parallel for c in checkpoints)
+        + (" | tune() parallel 1 = reference loop |" if "parallel1" in keys else " |"),
+        "|---|" + "---:|" * (len(checkpoints) * len(parallel)) + ("---|" if "parallel1" in keys else ""),
     ]
     notes: list[str] = []
     for problem in regret_problems():
         values: dict[str, list[list[float]]] = {m: [] for m in methods}
         walls: dict[str, float] = dict.fromkeys(methods, 0.0)
         for s in range(seed, seed + seeds):
-            for method in methods:
+            for key, method in zip(keys, methods, strict=True):
                 began = time.perf_counter()
-                if method.startswith("one per trial"):
+                if key == "reference":
                     v = reference_loop(problem, trials, s)
+                elif key == "lagged":
+                    v = reference_loop(problem, trials, s, lag=3)
                 else:
-                    v = tune_loop(problem, trials, s, 4 if method.endswith("4") else 1, tmp / "tune-store")
+                    v = tune_loop(problem, trials, s, 4 if key == "parallel4" else 1, tmp / "tune-store")
                 walls[method] += time.perf_counter() - began
                 values[method].append(v)
             print(f"  regret {problem.name} seed {s} done", file=sys.stderr)
@@ -426,19 +448,23 @@ def bench_regret(trials: int, seeds: int, seed: int, tmp: Path) -> tuple[str, st
                 f"| {problem.name} ({problem.algorithm}) | {method} | " + " | ".join(f"{m:.4g}" for m in medians[method])
                 + f" | {walls[method]:.1f} |"
             )
-        same = all(
-            len(a) == len(b) and np.allclose(a, b, rtol=1e-9, atol=1e-12)
-            for a, b in zip(values[methods[0]], values[methods[1]], strict=True)
-        )
         short = [m for m in methods if any(len(v) < trials for v in values[m])]
         if short:
             notes.append(f"{problem.name}: fewer than {trials} trials reported by {short}")
         ratios = []
-        for i in range(len(checkpoints)):
-            ref = medians[methods[0]][i]
-            par = medians[methods[2]][i]
-            ratios.append(f"{par / ref:.2f}" if ref > 0 else "n/a (reference regret 0)")
-        ratio.append(f"| {problem.name} ({problem.algorithm}) | " + " | ".join(ratios) + f" | {'yes, identical values' if same else 'no'} |")
+        for method in parallel:
+            for i in range(len(checkpoints)):
+                ref = medians[methods[0]][i]
+                par = medians[method][i]
+                ratios.append(f"{par / ref:.2f}" if ref > 0 else "n/a (reference regret 0)")
+        row = f"| {problem.name} ({problem.algorithm}) | " + " | ".join(ratios) + " |"
+        if "parallel1" in keys:
+            same = all(
+                len(a) == len(b) and np.allclose(a, b, rtol=1e-9, atol=1e-12)
+                for a, b in zip(values[methods[0]], values[REGRET_METHODS["parallel1"]], strict=True)
+            )
+            row += f" {'yes, identical values' if same else 'no'} |"
+        ratio.append(row)
     return "\n".join(table), "\n".join(ratio), notes
 
 
@@ -453,17 +479,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=None, help="seeds for part 3 (default 5, --quick 2)")
     parser.add_argument("--engines", default="inline,kfp-local", help="comma-separated engines for parts 1 and 2")
     parser.add_argument("--parts", default="slots,overhead,regret", help="comma-separated: slots, overhead, regret")
+    parser.add_argument(
+        "--regret-methods", default=",".join(REGRET_METHODS),
+        help="comma-separated, for part 3: " + ", ".join(REGRET_METHODS) + " (the reference loop always runs)",
+    )
     parser.add_argument("--keep", metavar="DIR", help="keep the experiments, ledgers and stores in DIR (default: a temp dir, removed)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds one kfp-tune run may take")
+    parser.add_argument("--slot-trials", type=int, default=None,
+                        help=f"maxTrialCount for part 1 (default {SLOT_TRIALS}, --quick 12): more trials spread the tail's idle slots thinner")
     args = parser.parse_args(argv)
 
     repeats = args.repeats or (1 if args.quick else 3)
     seeds = args.seeds or (2 if args.quick else 5)
-    slot_trials = 12 if args.quick else SLOT_TRIALS
+    slot_trials = args.slot_trials or (12 if args.quick else SLOT_TRIALS)
     overhead_trials = 10 if args.quick else OVERHEAD_TRIALS
     regret_trials = 20 if args.quick else 60
     engines = [e for e in args.engines.split(",") if e]
     parts = {p for p in args.parts.split(",") if p}
+    which = [m for m in args.regret_methods.split(",") if m]
+    unknown = sorted(set(which) - set(REGRET_METHODS))
+    if unknown:
+        parser.error(f"unknown --regret-methods {unknown}; known: {', '.join(REGRET_METHODS)}")
 
     if args.keep:
         tmp = Path(args.keep).resolve()
@@ -491,7 +527,7 @@ def main(argv: list[str] | None = None) -> int:
             print(overhead_table(bench_overhead(engines, repeats, overhead_trials, args.seed, work, args.timeout)) + "\n", flush=True)
         if "regret" in parts:
             print(f"## Regret: {regret_trials} trials, median over {seeds} seeds (random_state {args.seed}..{args.seed + seeds - 1})\n", flush=True)
-            table, ratio, notes = bench_regret(regret_trials, seeds, args.seed, work)
+            table, ratio, notes = bench_regret(regret_trials, seeds, args.seed, work, which)
             print(table + "\n")
             print(ratio + "\n")
             for note in notes:
