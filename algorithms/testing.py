@@ -8,6 +8,30 @@ algorithm the same way the built-in ones are checked::
     class TestMyAlgorithm(AlgorithmContract):
         algorithm_name = "random"          # a name registered with kfp_tune.algorithms.register
         settings = {"random_state": 1}
+        adaptive = False                   # random search ignores the objective values
+
+    class TestMyAlgorithmMaximizing(TestMyAlgorithm):
+        objective_type = "maximize"        # run the contract for both directions
+
+What it checks, on a mixed space (doubles, log doubles, ints, discrete, categorical):
+
+- progress: asked for n points with no history, it gives n distinct feasible points and does
+  not say the space is exhausted; on a finite space smaller than n, it gives the whole space
+  (unless ``covers_finite_space = False``);
+- every batch is n new, distinct, feasible points of the right types (fewer only as a flag
+  below allows), the same for the same seed, none for n = 0;
+- a finite space ends cleanly: no point twice, every point (unless ``covers_finite_space =
+  False``), then ``exhausted`` and nothing more;
+- a history of failures only is handled;
+- direction: two runs with the same seeds that differ only in whether low or high values of
+  the numeric parameters are better (the values reported sign-flipped for maximize, so the
+  better points are the same in both directions): an adaptive algorithm's later suggestions
+  must sit lower in the first run than in the second; a non-adaptive one (``adaptive = False``)
+  must suggest exactly the same points in both runs.
+
+The flags below (``adaptive``, ``covers_finite_space``, ``waits_for_results``,
+``ends_on_its_own``, ``stepped_doubles``) declare what an algorithm legitimately does
+differently; each relaxes only what its own docstring says.
 """
 
 from __future__ import annotations
@@ -18,6 +42,7 @@ import numpy as np
 
 from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.unit_cube import encode_value
 from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 from kfp_tune.core.vocabulary import ObjectiveType
@@ -68,7 +93,8 @@ def _is_number(text: str) -> bool:
 
 
 class AlgorithmContract:
-    """Subclass with ``algorithm_name`` (and optionally ``settings``) to check an algorithm."""
+    """Subclass with ``algorithm_name`` (and optionally ``settings``) to check an algorithm;
+    a second subclass with ``objective_type = "maximize"`` checks the other direction."""
 
     algorithm_name: ClassVar[str] = ""
     settings: ClassVar[dict[str, Any]] = {}
@@ -78,6 +104,18 @@ class AlgorithmContract:
     covers_finite_space: ClassVar[bool] = True
     """Whether the algorithm tries every point of a finite space before it says it is exhausted
     (hyperband does not: it ends after its brackets)."""
+    adaptive: ClassVar[bool] = True
+    """Whether suggestions depend on the objective values seen (random, grid and sobol: no).
+    Adaptive algorithms must lean towards the better region; others must ignore the values."""
+    waits_for_results: ClassVar[bool] = False
+    """Whether it may give fewer points than asked, with ``waiting=True``, until running trials
+    end (hyperband's rungs). It must still give at least one point from an empty history."""
+    ends_on_its_own: ClassVar[bool] = False
+    """Whether it has a finite schedule of its own and says ``exhausted`` when that is done,
+    even on an infinite space (hyperband, after its last bracket)."""
+    direction_trials: ClassVar[int] = 24
+    """How many trials each run of the direction check finishes (in batches of 4) before its
+    last batch: enough for model-based algorithms to be past their random start-up trials."""
 
     def space(self) -> SearchSpace:
         return self.adjust(mixed_space(stepped=self.stepped_doubles))
@@ -101,6 +139,11 @@ class AlgorithmContract:
         algorithm = registry.create(self.algorithm_name, problem.settings)
         return algorithm.suggest(problem, history, pending, n, np.random.default_rng(seed))
 
+    def reported(self, loss: float) -> float:
+        """The objective value a trial reports for a loss: the loss itself when minimizing, its
+        negative when maximizing, so "better" is the same point in both directions."""
+        return loss if self.objective_type == "minimize" else -loss
+
     def history(self, space: SearchSpace, count: int, seed: int = 99) -> list[FinishedTrial]:
         """Finished trials from the algorithm's own suggestions, with some failures mixed in."""
         out: list[FinishedTrial] = []
@@ -113,22 +156,45 @@ class AlgorithmContract:
                 elif index % 7 == 5:
                     out.append(FinishedTrial(f"t{index}", assignment, "MetricsUnavailable"))
                 else:
-                    value = objective(assignment)
+                    value = self.reported(objective(assignment))
                     out.append(FinishedTrial(f"t{index}", assignment, "Succeeded", value, {"loss": value}))
             if batch.exhausted:
                 break
         return out
 
     # --- the contract --------------------------------------------------------------------
+    def test_makes_progress_from_an_empty_history(self) -> None:
+        space = self.space()
+        result = self.suggest(space, [], [], 6, seed=3)
+        assert not result.exhausted, "said the space is exhausted before anything was tried"
+        count = len(result.assignments)
+        if result.waiting and self.waits_for_results:
+            assert 1 <= count <= 6, f"{count} points while waiting: nothing to wait for yet"
+        else:
+            assert count == 6 and not result.waiting, f"asked for 6 points, got {count} (waiting={result.waiting})"
+        keys = [space.key(a) for a in result.assignments]
+        assert len(set(keys)) == count, "a point suggested twice in one batch"
+        for assignment in result.assignments:
+            assert space.contains(assignment), f"infeasible {assignment}"
+        if self.covers_finite_space:
+            small = self.adjust(finite_space())
+            everything = self.suggest(small, [], [], 20, seed=4)
+            keys = [small.key(a) for a in everything.assignments]
+            assert len(keys) == len(set(keys)) == 12, f"asked for more than the space holds, got {len(set(keys))} of its 12 points"
+            assert all(small.contains(a) for a in everything.assignments)
+
     def test_returns_exactly_n_feasible_new_points(self) -> None:
         space = self.space()
         history = self.history(space, 12)
         pending = self.suggest(space, history, [], 3, seed=5).assignments
         result = self.suggest(space, history, pending, 6, seed=6)
-        if result.waiting or result.exhausted:
+        allowed = (result.waiting and self.waits_for_results) or (result.exhausted and self.ends_on_its_own)
+        if allowed:
             assert len(result.assignments) <= 6
         else:
-            assert len(result.assignments) == 6
+            assert len(result.assignments) == 6 and not result.exhausted, (
+                f"asked for 6 points of an infinite space, got {len(result.assignments)} (exhausted={result.exhausted}, waiting={result.waiting})"
+            )
         taken = {space.key(t.assignment) for t in history} | {space.key(a) for a in pending}
         keys = [space.key(a) for a in result.assignments]
         assert len(set(keys)) == len(keys), "a point suggested twice in one batch"
@@ -177,7 +243,52 @@ class AlgorithmContract:
         space = self.space()
         failed = [FinishedTrial(f"f{i}", a, "Failed") for i, a in enumerate(self.suggest(space, [], [], 4).assignments)]
         result = self.suggest(space, failed, [], 3, seed=1)
-        assert len(result.assignments) == 3 or result.waiting or result.exhausted
+        assert len(result.assignments) == 3 or (result.waiting and self.waits_for_results) or (result.exhausted and self.ends_on_its_own)
+
+
+    def test_respects_the_objective_direction(self) -> None:
+        """Two seeded runs that differ only in which half of the numeric range is better. Their
+        first batch (no history yet) is the same; every later suggestion can differ only
+        through the objective values, so the difference between the runs measures the lean."""
+        space = self.space()
+        low_first = self._direction_run(space, better_low=True)
+        high_first = self._direction_run(space, better_low=False)
+        if not self.adaptive:
+            assert [space.key(a) for a in low_first] == [space.key(a) for a in high_first], (
+                "declared not adaptive, but the objective values changed the suggestions"
+            )
+            return
+        assert low_first and high_first, "no suggestions after the first batch"
+        lean_low = float(np.mean([self.position(space, a) for a in low_first]))
+        lean_high = float(np.mean([self.position(space, a) for a in high_first]))
+        assert lean_low < lean_high, (
+            f"{self.objective_type}: suggestions went to mean position {lean_low:.3f} when low values were better "
+            f"and {lean_high:.3f} when high ones were: the algorithm does not follow the objective's direction"
+        )
+
+    @staticmethod
+    def position(space: SearchSpace, assignment: dict[str, Value]) -> float:
+        """Where an assignment sits in its numeric parameters' ranges: 0 at the low ends, 1 at
+        the high ends (in log space for log parameters)."""
+        numeric = [p for p in space if p.type in ("double", "int")]
+        return float(np.mean([encode_value(p, assignment[p.name]) for p in numeric]))
+
+    def _direction_run(self, space: SearchSpace, better_low: bool) -> list[dict[str, Value]]:
+        """Every suggestion after the first batch, in a run whose loss is the position (or one
+        minus it), reported with the sign of the objective type."""
+        history: list[FinishedTrial] = []
+        later: list[dict[str, Value]] = []
+        for round_index in range(self.direction_trials // 4 + 1):
+            result = self.suggest(space, history, [], 4, seed=round_index)
+            if round_index:
+                later += result.assignments
+            for assignment in result.assignments:
+                position = self.position(space, assignment)
+                value = self.reported(position if better_low else 1.0 - position)
+                history.append(FinishedTrial(f"t{len(history)}", assignment, "Succeeded", value, {"loss": value}))
+            if result.exhausted:
+                break
+        return later
 
 
 def reference_suggestions(name: str, settings: dict[str, Any], history_size: int) -> list[dict[str, str]]:

@@ -38,12 +38,30 @@ def test_tune_finds_a_good_point_and_returns_typed_values(tmp_path):
 
 
 def test_tune_with_a_float_objective_maximize_and_goal(tmp_path):
+    """Grid order 0.1, 0.3, 0.5, 0.2: only 0.5 meets the goal 0.5 (exactly: Katib's value >= goal
+    when maximizing), so the run stops right after it, before 0.2."""
     result = tune(
-        lambda p: p["x"], {"x": search.double(0, 1)}, objective_type="maximize", goal=0.5, max_trial_count=50,
-        algorithm_settings={"random_state": 1}, store=str(tmp_path),
+        lambda p: p["x"], {"x": search.discrete([0.1, 0.3, 0.5, 0.2])}, objective_type="maximize", goal=0.5,
+        algorithm="grid", max_trial_count=4, store=str(tmp_path),
     )
-    assert result.reason == "ExperimentGoalReached" and result.best_trial.metrics["objective"] >= 0.5
-    assert len(result.trials) < 50
+    assert (result.status, result.reason) == ("Succeeded", "ExperimentGoalReached")
+    assert [t.parameters["x"] for t in result.trials] == [0.1, 0.3, 0.5]
+    assert result.best_trial is not None and result.best_trial.parameters == {"x": 0.5}
+
+
+@pytest.mark.parametrize("objective_type", ["minimize", "maximize"])
+def test_tune_follows_the_objective_type_with_an_adaptive_algorithm(tmp_path, objective_type):
+    """TPE on (x - 0.8)^2, minimized, or its negative, maximized: the same problem either way.
+    After 5 random startup trials, its points gather near 0.8 (for uniform draws the median
+    distance would be 0.3; a sign mix-up would drive them to the far end, near 0)."""
+    sign = 1.0 if objective_type == "minimize" else -1.0
+    result = tune(
+        lambda p: sign * (p["x"] - 0.8) ** 2, {"x": search.double(0, 1)}, objective_type=objective_type, algorithm="tpe",
+        algorithm_settings={"random_state": 0, "n_startup_trials": 5}, max_trial_count=25, store=str(tmp_path),
+    )
+    distances = sorted(abs(t.parameters["x"] - 0.8) for t in result.trials[5:])
+    assert distances[len(distances) // 2] < 0.15, distances
+    assert result.best_trial is not None and abs(result.best_trial.parameters["x"] - 0.8) < 0.05
 
 
 def test_exceptions_and_bad_returns_fail_trials(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import subprocess
@@ -11,11 +12,12 @@ import numpy as np
 import pytest
 
 from kfp_tune.algorithms import registry
-from kfp_tune.algorithms.base import FinishedTrial, Problem
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import sample_value
 from kfp_tune.algorithms.testing import AlgorithmContract, mixed_space
 from kfp_tune.core.errors import NotImplementedAlgorithm
 from kfp_tune.core.space import Parameter, SearchSpace
+from kfp_tune.core.vocabulary import ObjectiveType
 
 VARIANTS = [(name, {}) for name in registry.implemented() if name != "hyperband"] + [
     ("hyperband", {"resource_name": "layers", "r_l": 3, "eta": 3}),
@@ -28,15 +30,27 @@ VARIANTS = [(name, {}) for name in registry.implemented() if name != "hyperband"
 ]
 
 
+NOT_ADAPTIVE = {"random", "grid", "sobol"}
+"""Algorithms whose suggestions ignore the objective values (the contract checks that they do)."""
+
+
+@pytest.fixture(params=["minimize", "maximize"])
+def direction(request) -> str:
+    return request.param
+
+
 @pytest.fixture(params=VARIANTS, ids=lambda v: v[0] + "".join(f"-{k}={x}" for k, x in v[1].items()))
-def contract(request) -> AlgorithmContract:
+def contract(request, direction: str) -> AlgorithmContract:
     name, given = request.param
 
     class Contract(AlgorithmContract):
         algorithm_name = name
         settings = given
+        objective_type = direction
         stepped_doubles = name == "grid"
         covers_finite_space = name != "hyperband"
+        adaptive = name not in NOT_ADAPTIVE
+        waits_for_results = ends_on_its_own = name == "hyperband"
 
     return Contract()
 
@@ -47,6 +61,65 @@ CONTRACT_TESTS = [name for name in dir(AlgorithmContract) if name.startswith("te
 @pytest.mark.parametrize("check", CONTRACT_TESTS)
 def test_algorithm_contract(contract: AlgorithmContract, check: str):
     getattr(contract, check)()
+
+
+class _NothingLeft:
+    """A broken plug-in: suggests nothing and says the space is exhausted, whatever it is asked."""
+
+    name = "random"
+
+    def suggest(self, problem, history, pending, n, rng) -> Suggestions:
+        return Suggestions([], exhausted=True)
+
+
+def test_the_contract_refuses_an_algorithm_that_makes_no_progress(monkeypatch):
+    monkeypatch.setitem(registry._FACTORIES, "random", lambda settings: _NothingLeft())
+
+    class Contract(AlgorithmContract):
+        algorithm_name = "random"
+        adaptive = False
+
+    with pytest.raises(AssertionError, match="exhausted before anything was tried"):
+        Contract().test_makes_progress_from_an_empty_history()
+    with pytest.raises(AssertionError, match="asked for 6 points"):
+        Contract().test_returns_exactly_n_feasible_new_points()
+
+
+def test_the_contract_refuses_an_algorithm_that_ignores_the_direction(monkeypatch):
+    """TPE handed every problem as a minimization: it passes for minimize, and the contract's
+    direction check fails it for maximize."""
+    real = registry._FACTORIES["tpe"]
+
+    class AlwaysMinimizes:
+        name = "tpe"
+
+        def __init__(self, settings):
+            self.inner = real(settings)
+
+        def suggest(self, problem, history, pending, n, rng) -> Suggestions:
+            return self.inner.suggest(dataclasses.replace(problem, objective_type=ObjectiveType.MINIMIZE), history, pending, n, rng)
+
+    monkeypatch.setitem(registry._FACTORIES, "tpe", AlwaysMinimizes)
+
+    class Contract(AlgorithmContract):
+        algorithm_name = "tpe"
+
+    Contract().test_respects_the_objective_direction()
+
+    class Maximizing(Contract):
+        objective_type = "maximize"
+
+    with pytest.raises(AssertionError, match="does not follow the objective's direction"):
+        Maximizing().test_respects_the_objective_direction()
+
+
+def test_the_contract_checks_a_declared_non_adaptive_algorithm():
+    class Contract(AlgorithmContract):
+        algorithm_name = "tpe"
+        adaptive = False
+
+    with pytest.raises(AssertionError, match="declared not adaptive"):
+        Contract().test_respects_the_objective_direction()
 
 
 def test_katibs_algorithms_are_implemented_and_others_say_so():
@@ -174,16 +247,18 @@ def branin(a: dict) -> float:
 BRANIN_SPACE = SearchSpace((Parameter("x1", "double", -5.0, 10.0), Parameter("x2", "double", 0.0, 15.0)))
 
 
-def _median_best(name: str, settings: dict, trials: int, batch: int = 1, seeds: int = 3) -> float:
+def _median_best(name: str, settings: dict, trials: int, batch: int = 1, seeds: int = 3, direction: str = "minimize") -> float:
+    """The median over seeds of the lowest Branin value found; maximize runs see -Branin."""
+    sign = 1.0 if direction == "minimize" else -1.0
     best = []
     for seed in range(seeds):
-        problem = Problem(BRANIN_SPACE, "minimize", "loss", dict(registry_settings(name, settings)), seed=seed)
+        problem = Problem(BRANIN_SPACE, ObjectiveType(direction), "loss", dict(registry_settings(name, settings)), seed=seed)
         algorithm = registry.create(name, problem.settings)
         history: list[FinishedTrial] = []
         for index in range(trials // batch):
             for a in algorithm.suggest(problem, history, [], batch, np.random.default_rng([seed, index])).assignments:
-                history.append(FinishedTrial(f"t{len(history)}", a, "Succeeded", branin(a)))
-        best.append(min(t.objective for t in history))
+                history.append(FinishedTrial(f"t{len(history)}", a, "Succeeded", sign * branin(a)))
+        best.append(min(branin(t.assignment) for t in history))
     return float(np.median(best))
 
 
@@ -195,11 +270,13 @@ def registry_settings(name: str, given: dict) -> dict:
     return parsed
 
 
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
 @pytest.mark.parametrize("name", ["tpe", "multivariate-tpe", "bayesianoptimization"])
-def test_model_based_algorithms_beat_random_on_branin(name):
-    """Seeded and deterministic: with 30 trials each, the median best value is lower than random's.
+def test_model_based_algorithms_beat_random_on_branin(name, direction):
+    """Seeded and deterministic: with 30 trials each, the median best value is lower than random's,
+    also when the experiment maximizes -Branin (random's points are the same either way).
     (CMA-ES needs more trials than that on a multimodal function; see the generation test.)"""
-    assert _median_best(name, {}, 30) < _median_best("random", {}, 30)
+    assert _median_best(name, {}, 30, direction=direction) < _median_best("random", {}, 30)
 
 
 def test_bayesian_optimization_batch_spreads_out():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kfp_tune.collectors.stdout import parse_metric_lines
+from kfp_tune.core.observation import Observation
 
 
 def test_katib_default_regex_reads_name_value_pairs():
@@ -29,3 +30,17 @@ def test_custom_metrics_format_from_katibs_file_example():
     fmt = r"{metricName: ([\w|-]+), metricValue: ((-?\d+)(\.\d+)?)}"
     logs = parse_metric_lines(["{metricName: accuracy, metricValue: 0.9123}", "{metricName: loss, metricValue: -1.5}"], ["accuracy", "loss"], [fmt])
     assert [(m.name, m.value) for m in logs] == [("accuracy", 0.9123), ("loss", -1.5)]
+
+
+def test_a_series_keeps_its_report_order_so_min_max_and_latest_differ():
+    """What metricStrategies choose from: the latest is the last line printed, not the last by
+    size (0.2, 0.9, 0.5: min 0.2, max 0.9, latest 0.5)."""
+    logs = parse_metric_lines(["loss=0.2 accuracy=0.6", "loss=0.9", "accuracy=0.4", "loss=0.5 accuracy=0.5"], ["loss", "accuracy"])
+    observation = Observation.from_logs(logs, ["loss", "accuracy"])
+    assert observation.to_dict() == {
+        "loss": {"min": 0.2, "max": 0.9, "latest": 0.5, "count": 3},
+        "accuracy": {"min": 0.4, "max": 0.6, "latest": 0.5, "count": 3},
+    }
+    assert observation.values({"loss": "min", "accuracy": "max"}) == {"loss": 0.2, "accuracy": 0.6}
+    assert observation.values({"loss": "max", "accuracy": "min"}) == {"loss": 0.9, "accuracy": 0.4}
+    assert observation.values({"loss": "latest", "accuracy": "latest"}) == {"loss": 0.5, "accuracy": 0.5}

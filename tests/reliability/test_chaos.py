@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
+import pytest
+
 from faults import CountingLauncher, FlakyStore, StepKilled, ledger_counts, ledger_experiment
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
@@ -54,6 +58,38 @@ def test_chaos_store_errors_trial_crashes_and_killed_steps(tmp_path):
     assert max(ledger_counts(ledger).values()) == 1
     assert {"Succeeded", "Failed"} <= {t.status for t in state.trials}
     assert len({tuple(sorted(t.assignment.items())) for t in state.trials}) == len(state.trials), "no point suggested twice"
-    first = _snapshot(base)
-    assert _snapshot(LocalStore(tmp_path / "store")) == first, "the same state when the store is read again"
-    assert _snapshot(RetryingStore(FlakyStore(base, rate=0.2, seed=99), first_delay=0.0, sleep=lambda _: None)) == first
+    _check_against_the_trials_own_outputs(state, ledger_counts(ledger), ExperimentRecords(base, "chaos"))
+    # reading through a store that fails a fifth of its operations gives what a clean read gives
+    assert _snapshot(RetryingStore(FlakyStore(base, rate=0.2, seed=99), first_delay=0.0, sleep=lambda _: None)) == _snapshot(base)
+
+
+def _loss(x: float, y: float) -> float:
+    """What tests/trials/quadratic.py reports (its lowest value, to 6 decimals)."""
+    return (x - 0.3) ** 2 + (y - 0.7) ** 2
+
+
+def _check_against_the_trials_own_outputs(state, ran: Counter[str], records: ExperimentRecords) -> None:
+    """Each trial's recorded outcome follows from its assignment and whether it ran, not from
+    another read of the same records: x < 0.2 crashes (exit 3), the rest report ``_loss``; a
+    trial that ends TrialStale had its launch killed; every other trial ran exactly once."""
+    assert len(state.trials) == MAX_TRIALS
+    assert set(ran) <= {t.name for t in state.trials}, "the ledger names a trial the store does not know"
+    succeeded = {}
+    for trial in state.trials:
+        x, y = float(trial.assignment["x"]), float(trial.assignment["y"])
+        stale = trial.result.reason == "TrialStale"
+        if not stale:
+            assert ran[trial.name] == 1, f"{trial.name} ended {trial.status} without running once"
+        if stale:
+            assert trial.status == "Failed"
+        elif x < 0.2:
+            assert trial.status == "Failed" and "exit code 3" in trial.result.message, trial.result
+            assert "crashed on purpose" in (records.read_text(records.log_key(trial.name, "main")) or "")
+        else:
+            assert trial.status == "Succeeded", trial.result
+            assert trial.metrics["loss"] == pytest.approx(_loss(x, y), abs=1e-6)
+            succeeded[trial.name] = _loss(x, y)
+    assert succeeded, "no trial succeeded: nothing to check the best trial with"
+    status = records.read(records.status_key(), "ExperimentStatus")["status"]
+    assert status["currentOptimalTrial"]["bestTrialName"] == min(succeeded, key=succeeded.__getitem__)
+    assert (status["trialsSucceeded"], status["trialsFailed"]) == (len(succeeded), MAX_TRIALS - len(succeeded))

@@ -20,6 +20,12 @@ from kfp_tune.core.state import load_state
 from kfp_tune.launchers.local import LocalLauncher
 
 
+@pytest.fixture(params=["local", pytest.param("s3", marks=pytest.mark.s3)])
+def any_store(request):
+    """A local folder, and S3 on a real server: one run at a time holds on both."""
+    return request.getfixturevalue("local_store" if request.param == "local" else "s3_store")
+
+
 def _start(store, tmp_path: Path, **overrides):
     experiment = load_experiment(ledger_experiment(tmp_path / "ledger.txt", **overrides))
     records = ExperimentRecords(store, experiment.name)
@@ -34,8 +40,8 @@ def test_suggest_retried_returns_the_same_trials_and_creates_no_more(local_store
     assert len(load_state(records).trials) == 2
 
 
-def test_launch_trial_retried_starts_the_trial_once(local_store, tmp_path):
-    _, records, names = _start(local_store, tmp_path)
+def test_launch_trial_retried_starts_the_trial_once(any_store, tmp_path):
+    _, records, names = _start(any_store, tmp_path)
     launcher = CountingLauncher(LocalLauncher())
     first = steps.launch_trial(records, launcher, names[0], run_id="run-a")
     second = steps.launch_trial(records, launcher, names[0], run_id="run-a")
@@ -74,8 +80,8 @@ def test_a_launcher_that_can_reattach_is_asked_to(local_store, tmp_path):
     assert steps.collect_metrics(records, names[0], run_id="run-a").metrics["loss"] == 0.25
 
 
-def test_two_launches_of_one_trial_at_once_start_it_once(local_store, tmp_path):
-    _, records, names = _start(local_store, tmp_path, sleep=0.5)
+def test_two_launches_of_one_trial_at_once_start_it_once(any_store, tmp_path):
+    _, records, names = _start(any_store, tmp_path, sleep=0.5)
     launcher = CountingLauncher(LocalLauncher())
     outcomes: list[object] = []
 
@@ -96,16 +102,16 @@ def test_two_launches_of_one_trial_at_once_start_it_once(local_store, tmp_path):
     assert all("not started twice" in str(o) for o in refused)
 
 
-def test_a_step_of_a_run_that_was_taken_over_stops(local_store, tmp_path):
-    experiment, records, names = _start(local_store, tmp_path)
+def test_a_step_of_a_run_that_was_taken_over_stops(any_store, tmp_path):
+    experiment, records, names = _start(any_store, tmp_path)
     steps.suggest(records, "run-b-r000", 3, experiment, run_id="run-b", take_over=True)
     with pytest.raises(KfpTuneError, match="now driven by run 'run-b'"):
         steps.launch_trial(records, LocalLauncher(), names[0], run_id="run-a")
     assert load_state(records).trial(names[0]).started is None
 
 
-def test_claim_lapses_without_signs_of_life(local_store, tmp_path, monkeypatch):
-    experiment, records, _ = _start(local_store, tmp_path)
+def test_claim_lapses_without_signs_of_life(any_store, tmp_path, monkeypatch):
+    experiment, records, _ = _start(any_store, tmp_path)
     with pytest.raises(KfpTuneError, match="is being run by run 'run-a'"):
         steps.suggest(records, "run-b-r000", 3, experiment, run_id="run-b")
     real = time.time

@@ -101,6 +101,39 @@ def _keys(node) -> set[str]:
     return set()
 
 
+STORE_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+"""Where the S3 store takes its credentials from (docs/guide.md, "Storage and credentials"),
+written out here rather than read from the launcher, so that a name dropped from the launcher's
+list fails this test instead of silently leaving the test's list too."""
+
+
+def test_the_store_credentials_are_the_ones_listed_here():
+    from kfp_tune.stores.s3 import S3Settings
+
+    settings = S3Settings.from_env({name: f"value-of-{name}" for name in STORE_CREDENTIALS})
+    assert (settings.access_key, settings.secret_key, settings.session_token) == tuple(f"value-of-{name}" for name in STORE_CREDENTIALS)
+
+
+def test_store_credentials_never_reach_a_local_trial_run_through_the_steps(local_store, monkeypatch):
+    for name in STORE_CREDENTIALS:
+        monkeypatch.setenv(name, f"hidden-{name.lower()}")
+    monkeypatch.setenv("KFP_TUNE_TEST_VISIBLE", "seen")  # the rest of the environment does reach it
+    doc = quadratic_experiment(**{"metadata.name": "credentials", "spec.maxTrialCount": 1, "spec.maxFailedTrialCount": 1, "spec.parallelTrialCount": 1})
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["args"] = ["mode=echo", "x=${trialParameters.x}", "y=${trialParameters.y}"]
+    container["env"] = [{"name": "ECHO_ENV", "value": ",".join((*STORE_CREDENTIALS, "KFP_TUNE_TEST_VISIBLE"))}]
+    run_inline(local_store, load_experiment(doc), LocalLauncher())
+    records = ExperimentRecords(local_store, "credentials")
+    (trial,) = load_state(records).trials
+    log = records.read_text(records.log_key(trial.name, "main")) or ""
+    assert "ENV KFP_TUNE_TEST_VISIBLE='seen'" in log, log
+    for name in STORE_CREDENTIALS:
+        assert f"ENV {name}=None" in log, f"{name} reached the trial: {log}"
+    keys = local_store.list("")
+    assert records.log_key(trial.name, "main") in keys
+    assert not [key for key in keys if b"hidden-" in (local_store.get(key) or b"")], "a credential was stored"
+
+
 @pytest.mark.s3
 def test_credentials_appear_in_no_log_output_record_or_error(s3_env, s3_bucket, tmp_path, capsys, caplog):
     from minio import Minio
@@ -112,7 +145,7 @@ def test_credentials_appear_in_no_log_output_record_or_error(s3_env, s3_bucket, 
     doc = quadratic_experiment(**{"metadata.name": "secrets", "spec.maxTrialCount": 3})
     container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
     container["args"] = ["mode=echo", "x=${trialParameters.x}", "y=${trialParameters.y}"]
-    container["env"] = [{"name": "ECHO_ENV", "value": "AWS_SECRET_ACCESS_KEY,AWS_ACCESS_KEY_ID,AWS_SESSION_TOKEN"}]
+    container["env"] = [{"name": "ECHO_ENV", "value": ",".join(STORE_CREDENTIALS)}]
     path = tmp_path / "e.yaml"
     path.write_text(yaml.safe_dump(doc))
     store = f"s3://{s3_bucket}/tuning"
@@ -127,4 +160,5 @@ def test_credentials_appear_in_no_log_output_record_or_error(s3_env, s3_bucket, 
     stored = b"".join(client.get_object(s3_bucket, name).read() for name in objects)
     for text in (out.out, out.err, caplog.text, stored.decode("utf-8", "replace")):
         assert secret not in text and access not in text
-    assert b"ENV AWS_SECRET_ACCESS_KEY=None" in stored, "the trial asked for the secret and did not get it"
+    for name in STORE_CREDENTIALS:
+        assert f"ENV {name}=None".encode() in stored, f"the trial asked for {name} and did not get it"

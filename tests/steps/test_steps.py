@@ -106,11 +106,28 @@ def test_too_many_failures_fail_the_experiment(local_store):
     assert summary["failed"] == 2 and summary["trials"] == 2 and summary["status"] == "Failed"
 
 
-def test_goal_reached_stops_early(local_store):
-    experiment, records = _records(local_store, **{"spec.objective.goal": 10.0, "spec.maxTrialCount": 6})
+def test_goal_reached_stops_right_after_the_trial_that_reaches_it(local_store):
+    """x in grid order 0.9, 0.6, 0.3, 0.1 (y fixed at 0.7): losses 0.36, 0.09, 0.0, 0.04. The goal
+    0.0 is met by the third trial alone, exactly (Katib: value <= goal), so the run stops after it:
+    not before (0.36 and 0.09 miss it) and without starting the fourth."""
+    experiment, records = _records(
+        local_store,
+        **{
+            "spec.objective.goal": 0.0,
+            "spec.maxTrialCount": 4,
+            "spec.parallelTrialCount": 1,
+            "spec.algorithm": {"algorithmName": "grid"},
+            "spec.parameters": [{"name": "x", "parameterType": "categorical", "feasibleSpace": {"list": ["0.9", "0.6", "0.3", "0.1"]}}],
+            "spec.trialTemplate.trialParameters": [{"name": "x", "reference": "x"}],
+            "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.args": ["x=${trialParameters.x}", "y=0.7"],
+        },
+    )
     decision = run_inline(local_store, experiment, LocalLauncher())
     assert (decision.phase, decision.reason) == ("Succeeded", "ExperimentGoalReached")
-    assert len(load_state(records).trials) == 2  # the first trial reached it; the other slot's trial finished
+    trials = load_state(records).trials
+    assert [t.assignment["x"] for t in trials] == ["0.9", "0.6", "0.3"]
+    assert [t.metrics["loss"] for t in trials] == [0.36, 0.09, 0.0]
+    assert decision.best_trial is not None and decision.best_trial.name == trials[-1].name
 
 
 def test_max_trials_reached_and_best_trial(local_store):
