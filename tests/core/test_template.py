@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import yaml
 
+from fake_kube import CRDS, put_at, schema_places
 from kfp_tune.core.template import placeholders_in, resolve_meta_reference, substitute, unsafe_settings
 
 HOSTILE_VALUES = ['a"\nserviceAccountName: admin', "x: y", "$(rm -rf /)", "no", "off", "1e3", "0x1A", "~", "#c", "héllo ✓", "{a: 1}"]
@@ -61,3 +63,30 @@ def test_settings_that_reach_the_node_are_named_where_they_are():
         ("trialSpec.spec.volumes[0].hostPath", "hostPath"),
         ("trialSpec.spec.containers[0].securityContext.privileged", "privileged"),
     ]
+
+
+UNSAFE = {"hostPath": {"path": "/"}, "privileged": True, "hostNetwork": True, "hostPID": True, "hostIPC": True}
+KIND_KEYS = [("batch/v1", "Job"), *sorted(CRDS)]
+
+
+@pytest.mark.parametrize(("api_version", "kind"), KIND_KEYS, ids=lambda v: str(v))
+def test_unsafe_settings_are_found_at_every_place_the_kinds_schema_allows(api_version, kind):
+    """Each place a setting may sit (read from the kind's schema: the CRDs, kubernetes-validate's
+    Job) is found, under the path it is at, and only that."""
+    places = schema_places(api_version, kind, frozenset(UNSAFE))
+    assert places, f"no place found in the schema of {kind} {api_version}"
+    for place in places:
+        manifest = {"apiVersion": api_version, "kind": kind}
+        path = put_at(manifest, place, UNSAFE[place[-1][1]])
+        assert [e.path for e in unsafe_settings(manifest, "trialSpec")] == [f"trialSpec.{path}"], path
+
+
+def test_settings_that_give_nothing_away_are_not_refused():
+    manifest = {"spec": {"hostNetwork": False, "hostPID": False, "hostIPC": False, "volumes": [{"name": "v", "emptyDir": {}}],
+                         "containers": [{"name": "c", "securityContext": {"privileged": False, "runAsNonRoot": True}}]}}
+    assert unsafe_settings(manifest) == []
+
+
+def test_every_setting_is_named_in_one_manifest_wherever_it_is():
+    manifest = {"spec": {"a": {"b": [{"hostPID": True}, {"hostIPC": True}]}, "initContainers": [{"securityContext": {"privileged": True}}]}}
+    assert sorted(e.path for e in unsafe_settings(manifest)) == ["spec.a.b[0].hostPID", "spec.a.b[1].hostIPC", "spec.initContainers[0].securityContext.privileged"]

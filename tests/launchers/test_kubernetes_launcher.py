@@ -1,56 +1,97 @@
 """The Kubernetes launcher, through the real ``kubernetes`` client and its HTTP, against the
-in-memory API server in tests/support/fake_kube.py (no API server can run here)."""
+in-memory API server in tests/support/fake_kube.py (no API server can run here). The fake serves
+only the operators a test installs and plays them as they behave: a pod per replica with the
+operators' labels, an istio sidecar in every pod, Jobs that orphan their pods unless told
+otherwise, 400s and 422s for what a real server refuses."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import os
 import signal
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 import yaml
 
 from conftest import REPO, TESTS, quadratic_experiment
-from fake_kube import Fault, Script, serve
-from kfp_tune.core.errors import KfpTuneError
+from fake_kube import MPI_OPERATOR, TRAINER, TRAINING_OPERATOR, FakeKube, Fault, Resource, Script, put_at, schema_places, serve
+from kfp_tune.core.errors import KfpTuneError, SpecError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
-from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher, render_manifest
+from kfp_tune.launchers.kubernetes.kinds import trial_kind
 
+TRAIN = {"image": "trainer:1", "command": ["python3", "/opt/train.py"], "args": ["--x=${trialParameters.x}", "--y=${trialParameters.y}"]}
 PYTORCH = {
     "apiVersion": "kubeflow.org/v1",
     "kind": "PyTorchJob",
     "spec": {"pytorchReplicaSpecs": {
-        "Master": {"replicas": 1, "restartPolicy": "OnFailure", "template": {"spec": {"containers": [{"name": "pytorch", "image": "trainer:1", "command": ["python3", "/opt/train.py"], "args": ["--x=${trialParameters.x}", "--y=${trialParameters.y}"]}]}}},
-        "Worker": {"replicas": 2, "restartPolicy": "OnFailure", "template": {"spec": {"containers": [{"name": "pytorch", "image": "trainer:1", "command": ["python3", "/opt/train.py"], "args": ["--x=${trialParameters.x}", "--y=${trialParameters.y}"]}]}}},
+        "Master": {"replicas": 1, "restartPolicy": "OnFailure", "template": {"spec": {"containers": [{"name": "pytorch", **TRAIN}]}}},
+        "Worker": {"replicas": 2, "restartPolicy": "OnFailure", "template": {"spec": {"containers": [{"name": "pytorch", **TRAIN}]}}},
     }},
 }
 
 
 def _replicas(field: str, names: tuple[str, ...], container: str) -> dict:
-    return {field: {n: {"replicas": 1, "template": {"spec": {"containers": [{"name": container, "image": "trainer:1", "command": ["python3", "/opt/train.py"], "args": ["--x=${trialParameters.x}", "--y=${trialParameters.y}"]}]}}} for n in names}}
+    return {field: {n: {"replicas": 1, "template": {"spec": {"containers": [{"name": container, **TRAIN}]}}} for n in names}}
+
+
+@dataclasses.dataclass(frozen=True)
+class Kind:
+    """A trial kind as a test runs it: template, primary container, primaryPodLabels, and the
+    operators its cluster runs."""
+
+    spec: dict
+    container: str
+    pod_labels: dict
+    cluster: tuple[tuple[Resource, ...], ...]
 
 
 KINDS = {
-    "Job": (quadratic_experiment()["spec"]["trialTemplate"]["trialSpec"], "main", {}),
-    "TFJob": ({"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "spec": _replicas("tfReplicaSpecs", ("Chief", "Worker"), "tensorflow")}, "tensorflow", {}),
-    "PyTorchJob": (PYTORCH, "pytorch", {}),
-    "XGBoostJob": ({"apiVersion": "kubeflow.org/v1", "kind": "XGBoostJob", "spec": _replicas("xgbReplicaSpecs", ("Master", "Worker"), "xgboost")}, "xgboost", {}),
-    "MPIJob-v1": ({"apiVersion": "kubeflow.org/v1", "kind": "MPIJob", "spec": _replicas("mpiReplicaSpecs", ("Launcher", "Worker"), "mpi")}, "mpi", {"training.kubeflow.org/job-role": "launcher"}),
-    "MPIJob-v2beta1": ({"apiVersion": "kubeflow.org/v2beta1", "kind": "MPIJob", "spec": _replicas("mpiReplicaSpecs", ("Launcher", "Worker"), "mpi")}, "mpi", {"training.kubeflow.org/job-role": "launcher"}),
-    "TrainJob": ({"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "spec": {"runtimeRef": {"name": "torch-distributed"}, "trainer": {"image": "trainer:1", "command": ["python3", "/opt/train.py"], "args": ["--x=${trialParameters.x}", "--y=${trialParameters.y}"], "numNodes": 2}}}, "node", {}),
+    "Job": Kind(quadratic_experiment()["spec"]["trialTemplate"]["trialSpec"], "main", {}, ()),
+    # PS and Worker, no Chief: the master role is Worker 0's, and the PS pod's name sorts first
+    "TFJob": Kind({"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "spec": _replicas("tfReplicaSpecs", ("PS", "Worker"), "tensorflow")}, "tensorflow", {}, (TRAINING_OPERATOR,)),
+    "PyTorchJob": Kind(PYTORCH, "pytorch", {}, (TRAINING_OPERATOR,)),
+    "XGBoostJob": Kind({"apiVersion": "kubeflow.org/v1", "kind": "XGBoostJob", "spec": _replicas("xgbReplicaSpecs", ("Master", "Worker"), "xgboost")}, "xgboost", {}, (TRAINING_OPERATOR,)),
+    # the Training Operator's MPIJob gives its launcher job-role master: the default primaryPodLabels
+    "MPIJob-v1": Kind({"apiVersion": "kubeflow.org/v1", "kind": "MPIJob", "spec": _replicas("mpiReplicaSpecs", ("Launcher", "Worker"), "mpi")}, "mpi", {}, (TRAINING_OPERATOR,)),
+    # mpi-operator v2 (whose CRD replaces the Training Operator's mpijobs) labels it job-role launcher
+    "MPIJob-v2beta1": Kind({"apiVersion": "kubeflow.org/v2beta1", "kind": "MPIJob", "spec": _replicas("mpiReplicaSpecs", ("Launcher", "Worker"), "mpi")}, "mpi",
+                           {"training.kubeflow.org/job-role": "launcher"}, (TRAINING_OPERATOR, MPI_OPERATOR)),
+    # initializers run before the nodes, and their pods' names sort first
+    "TrainJob": Kind({"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "spec": {"runtimeRef": {"name": "torch-with-initializers"}, "trainer": {**TRAIN, "numNodes": 2}}},
+                     "node", {}, (TRAINER,)),
 }
+TRIAL = "quad-abcd1234"
 
 
 @pytest.fixture
-def kube():
-    fake, server = serve()
-    yield fake
-    server.shutdown()
+def clusters() -> Iterator[Callable[..., FakeKube]]:
+    """Start fake API servers running the given operators; all shut down after the test."""
+    servers = []
+
+    def start(*operators: tuple[Resource, ...]) -> FakeKube:
+        fake, server = serve(*operators)
+        servers.append(server)
+        return fake
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def kube(clusters) -> FakeKube:
+    return clusters(TRAINING_OPERATOR, TRAINER)
 
 
 def _experiment(trial_spec: dict, container: str = "main", pod_labels: dict | None = None, **overrides):
@@ -62,32 +103,63 @@ def _experiment(trial_spec: dict, container: str = "main", pod_labels: dict | No
     return load_experiment(doc)
 
 
-def _run(experiment, name: str = "quad-abcd1234", **kwargs):
+def _kind_experiment(kind: str, **overrides):
+    k = KINDS[kind]
+    return _experiment(k.spec, k.container, k.pod_labels, **overrides)
+
+
+def _run(experiment, name: str = TRIAL, **kwargs):
     trial = TrialState(name=name, index=0, round="run-1-r000", assignment={"x": "0.1", "y": "0.2"}, created="")
     return trial_run(experiment, trial, **kwargs)
 
 
-def _launcher(kube, **config) -> KubernetesLauncher:
-    settings = {"namespace": "team-a", "poll_seconds": 0.05, "api_retry_seconds": 5.0, **config}
-    return KubernetesLauncher(KubernetesConfig(**settings), api_client=kube.api_client(), env={"KFP_TUNE_STORE": "s3://bucket/tuning"})
+def _launcher(kube, sleep: Callable[[float], None] = time.sleep, **config) -> KubernetesLauncher:
+    settings = {"namespace": "team-a", "poll_seconds": 0.05, "api_retry_seconds": 120.0, **config}
+    return KubernetesLauncher(KubernetesConfig(**settings), api_client=kube.api_client(), env={"KFP_TUNE_STORE": "s3://bucket/tuning"}, sleep=sleep)
+
+
+def _left_of(kube: FakeKube, name: str) -> list[str]:
+    """What is left on the cluster of trial ``name``: its resource, the objects and pods the
+    operators made for it."""
+    return sorted(f"{o['kind']}/{o['metadata']['name']}" for (_, plural, _, _), o in kube.objects.items()
+                  if plural != "configmaps" and (o["metadata"]["name"] == name or o["metadata"]["name"].startswith(name + "-")))
 
 
 @pytest.mark.parametrize("kind", sorted(KINDS))
 @pytest.mark.parametrize("outcome", ["Succeeded", "Failed"])
-def test_every_kind_runs_to_its_condition(kube, kind, outcome):
-    spec, container, pod_labels = KINDS[kind]
-    experiment = _experiment(spec, container, pod_labels)
+def test_every_kind_runs_to_its_condition(clusters, kind, outcome):
+    """The primary pod's primary container's log (among workers, initializers and an istio
+    sidecar), the kind's own condition, and nothing left behind: no resource, no pods."""
+    kube = clusters(*KINDS[kind].cluster)
     kube.script = lambda m: Script(outcome=outcome, run_seconds=0.1, log=[(0.0, "loss=0.125")], reason="BackoffLimitExceeded" if outcome == "Failed" else "")
-    out = _launcher(kube).run(_run(experiment))
+    spec, container = KINDS[kind].spec, KINDS[kind].container
+    out = _launcher(kube).run(_run(_kind_experiment(kind)))
     assert out.phase == outcome
     if outcome == "Failed":
         assert out.reason == "BackoffLimitExceeded" and "simulated failed" in out.message
-    assert out.logs == {container: "loss=0.125\n"}  # the primary pod's primary container
-    created = [c.body for c in kube.calls if c.method == "POST" and c.body.get("kind") == spec["kind"]]
-    assert len(created) == 1 and created[0]["metadata"]["name"] == "quad-abcd1234"
-    from kfp_tune.launchers.kubernetes.kinds import trial_kind
+    assert out.logs == {container: "loss=0.125\n"}
+    created = [c for c in kube.calls if c.method == "POST" and c.body.get("kind") == spec["kind"]]
+    assert len(created) == 1 and created[0].body["metadata"]["name"] == TRIAL and created[0].status == 201
+    assert _left_of(kube, TRIAL) == []  # retain off: deleted, and its pods went with it
 
-    assert kube.stored(trial_kind(spec).plural) == []  # retain off: deleted
+
+def test_primary_pod_labels_choose_the_pod_whose_log_is_read(kube):
+    """Katib's TFJob example reads the Worker, not the Chief: the pod is picked by labels."""
+    spec = {"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "spec": _replicas("tfReplicaSpecs", ("Chief", "Worker"), "tensorflow")}
+    spec["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 2
+    kube.script = lambda m: Script(run_seconds=0.05, log=[(0.0, "loss=0.9")], worker_log=[(0.0, "loss=0.3")])
+    out = _launcher(kube).run(_run(_experiment(spec, "tensorflow", {"training.kubeflow.org/replica-type": "worker"})))
+    assert out.phase == "Succeeded" and out.logs == {"tensorflow": "loss=0.3\n"}
+
+
+def test_the_log_is_read_from_the_primary_container_of_a_multi_container_pod(kube):
+    spec = yaml.safe_load(yaml.safe_dump(PYTORCH))
+    master = spec["spec"]["pytorchReplicaSpecs"]["Master"]["template"]
+    master["spec"]["containers"].insert(0, {"name": "log-shipper", "image": "shipper:1"})
+    master["metadata"] = {"annotations": {"sidecar.istio.io/inject": "false"}}  # two containers even without the mesh
+    kube.script = lambda m: Script(run_seconds=0.05, log=[(0.0, "loss=0.25")], container="pytorch")
+    out = _launcher(kube).run(_run(_experiment(spec, "pytorch")))
+    assert out.phase == "Succeeded" and out.logs == {"pytorch": "loss=0.25\n"}
 
 
 def test_created_resource_names_labels_owner_and_safety_defaults(kube):
@@ -97,8 +169,8 @@ def test_created_resource_names_labels_owner_and_safety_defaults(kube):
     (job,) = kube.stored("pytorchjobs")
     (anchor,) = kube.stored("configmaps")
     meta = job["metadata"]
-    assert (meta["name"], meta["namespace"]) == ("quad-abcd1234", "team-a")
-    labels = {"kfp-tune.kubeflow.org/experiment": "quad", "kfp-tune.kubeflow.org/trial": "quad-abcd1234",
+    assert (meta["name"], meta["namespace"]) == (TRIAL, "team-a")
+    labels = {"kfp-tune.kubeflow.org/experiment": "quad", "kfp-tune.kubeflow.org/trial": TRIAL,
               "kfp-tune.kubeflow.org/managed-by": "kfp-tune", "kfp-tune.kubeflow.org/round": "run-1-r000"}
     assert labels.items() <= meta["labels"].items()
     # owned by the experiment's anchor, never by the launch-trial pod
@@ -108,13 +180,14 @@ def test_created_resource_names_labels_owner_and_safety_defaults(kube):
         assert labels.items() <= template["metadata"]["labels"].items()
         assert template["spec"]["automountServiceAccountToken"] is False and template["spec"]["serviceAccountName"] == "trainer"
     env = {e["name"]: e for e in job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["env"]}
-    assert env["KFP_TUNE_TRIAL"]["value"] == "quad-abcd1234" and env["KFP_TUNE_STORE"]["value"] == "s3://bucket/tuning"
+    assert env["KFP_TUNE_TRIAL"]["value"] == TRIAL and env["KFP_TUNE_STORE"]["value"] == "s3://bucket/tuning"
     # credentials by reference only: the kubelet resolves them, the launcher never reads them
     assert env["AWS_SECRET_ACCESS_KEY"] == {"name": "AWS_SECRET_ACCESS_KEY", "valueFrom": {"secretKeyRef": {"name": "store-creds", "key": "secretkey"}}}
     assert job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"] == ["--x=0.1", "--y=0.2"]
 
 
 def test_gpu_settings_pass_through_and_accelerators_are_forwarded(kube):
+    """A template's own GPU limit, node selector and tolerations are kept as they are."""
     spec = yaml.safe_load(yaml.safe_dump(PYTORCH))
     master = spec["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]
     master["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": 2}}
@@ -124,13 +197,39 @@ def test_gpu_settings_pass_through_and_accelerators_are_forwarded(kube):
     assert launcher.run(_run(_experiment(spec, "pytorch", **{"spec.trialTemplate.retain": True}))).phase == "Succeeded"
     (job,) = kube.stored("pytorchjobs")
     got = job["spec"]["pytorchReplicaSpecs"]
-    # the template's own GPU settings are untouched
     assert got["Master"]["template"]["spec"]["containers"][0]["resources"] == {"limits": {"nvidia.com/gpu": 2}}
     assert got["Master"]["template"]["spec"]["nodeSelector"] == {"gpu-type": "h100"}
     assert got["Master"]["template"]["spec"]["tolerations"] == master["tolerations"]
     # where it has none, the launcher's (KFP task-level accelerator) settings apply
     assert got["Worker"]["template"]["spec"]["nodeSelector"] == {"pool": "gpu"}
     assert got["Worker"]["template"]["spec"]["tolerations"] == [{"key": "dedicated", "operator": "Exists"}]
+
+
+@pytest.mark.parametrize("kind", ["PyTorchJob", "Job", "TrainJob"])
+def test_gpus_are_added_to_a_primary_container_that_asks_for_none(clusters, kind):
+    """launcher_config ``gpus`` (KFP's task-level accelerator limit, forwarded) becomes the
+    primary container's ``nvidia.com/gpu`` limit (a TrainJob's ``resourcesPerNode``) when the
+    template asks for none, next to the limits it has; the cluster accepts the result."""
+    kube = clusters(*KINDS[kind].cluster)
+    spec = yaml.safe_load(yaml.safe_dump(KINDS[kind].spec))
+    if kind == "TrainJob":
+        spec["spec"]["trainer"]["resourcesPerNode"] = {"limits": {"cpu": "4"}}
+    else:
+        next(c for c in _containers(spec) if c["name"] == KINDS[kind].container)["resources"] = {"limits": {"cpu": "4"}}
+    experiment = _experiment(spec, KINDS[kind].container, KINDS[kind].pod_labels, **{"spec.trialTemplate.retain": True})
+    assert _launcher(kube, gpus=2).run(_run(experiment)).phase == "Succeeded"
+    (created,) = kube.stored(trial_kind(spec).plural)
+    if kind == "TrainJob":
+        assert created["spec"]["trainer"]["resourcesPerNode"] == {"limits": {"cpu": "4", "nvidia.com/gpu": 2}}
+    else:
+        primary = next(c for c in _containers(created) if c["name"] == KINDS[kind].container)
+        assert primary["resources"] == {"limits": {"cpu": "4", "nvidia.com/gpu": 2}}
+
+
+def _containers(tree: Any) -> Iterator[dict]:
+    from kfp_tune.core.template import find_containers
+
+    return find_containers(tree)
 
 
 def test_a_retried_launch_adopts_the_resource_instead_of_creating_another(kube):
@@ -143,11 +242,11 @@ def test_a_retried_launch_adopts_the_resource_instead_of_creating_another(kube):
     out = launcher.run(run)  # the retry
     assert out.phase == "Succeeded" and out.logs == {"pytorch": "loss=0.1\n"}
     posts = kube.calls_to("POST", "pytorchjobs")
-    assert len(posts) == 2 and len(kube.scripts) == 1  # the second create got 409 and adopted
+    assert [c.status for c in posts] == [201, 409] and len(kube.scripts) == 1  # the second create got 409 and adopted
 
 
 def test_409_for_an_object_that_is_not_ours_is_refused_and_left_alone(kube):
-    kube.put("/apis/kubeflow.org/v1/pytorchjobs", "team-a", {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "metadata": {"name": "quad-abcd1234", "labels": {"team": "other"}}})
+    kube.put({"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "metadata": {"name": TRIAL, "labels": {"team": "other"}}}, "team-a")
     with pytest.raises(KfpTuneError, match="exists and is not this kfp-tune trial's"):
         _launcher(kube).run(_run(_experiment(PYTORCH, "pytorch")))
     assert kube.calls_to("DELETE", "pytorchjobs") == [] and len(kube.stored("pytorchjobs")) == 1
@@ -160,18 +259,22 @@ def test_reattach_follows_a_resource_a_dead_attempt_left(kube):
     launcher.create_or_adopt(launcher.prepare(run, launcher._owner(launcher.anchor("quad"))))
     out = launcher.reattach(run)
     assert out.phase == "Succeeded" and len(kube.calls_to("POST", "pytorchjobs")) == 1
+    assert _left_of(kube, TRIAL) == []
 
 
 def test_retain_keeps_the_resource(kube):
     _launcher(kube).run(_run(_experiment(PYTORCH, "pytorch", **{"spec.trialTemplate.retain": True})))
     assert len(kube.stored("pytorchjobs")) == 1 and kube.calls_to("DELETE", "pytorchjobs") == []
+    assert len(kube.pods_of(TRIAL)) == 3  # master and two workers, kept to be looked at
 
 
-def test_timeout_deletes_the_trial(kube):
+@pytest.mark.parametrize("kind", ["Job", "PyTorchJob"])
+def test_timeout_deletes_the_trial_and_its_pods(clusters, kind):
+    kube = clusters(*KINDS[kind].cluster)
     kube.script = lambda m: Script(run_seconds=60, log=[(0.0, "loss=0.1")])
-    out = _launcher(kube, timeout_seconds=0.3).run(_run(_experiment(PYTORCH, "pytorch")))
+    out = _launcher(kube, timeout_seconds=0.3).run(_run(_kind_experiment(kind)))
     assert (out.phase, out.reason) == ("Failed", "DeadlineExceeded")
-    assert kube.stored("pytorchjobs") == [] and kube.stored("pods") == []  # pods went with it
+    assert _left_of(kube, TRIAL) == []  # a Job's pods too: deleted with propagation, not orphaned
 
 
 def test_early_stopping_stops_a_running_trial(kube):
@@ -182,12 +285,10 @@ def test_early_stopping_stops_a_running_trial(kube):
         seen.append(text)
         return text.count("loss=") >= 2
 
-    import dataclasses
-
     run = dataclasses.replace(_run(_experiment(PYTORCH, "pytorch")), should_stop=should_stop)
     out = _launcher(kube).run(run)
     assert out.phase == "EarlyStopped" and out.logs["pytorch"] == "loss=0.9\nloss=0.8\n"
-    assert kube.stored("pytorchjobs") == []
+    assert _left_of(kube, TRIAL) == []
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
@@ -198,19 +299,42 @@ def test_throttling_and_server_errors_are_retried(kube, status):
     assert len(kube.calls_to("POST", "pytorchjobs")) == 3
 
 
+@pytest.mark.parametrize("status", [429, 503])
+def test_retry_after_sets_the_wait_before_the_next_attempt(kube, status):
+    """The server says how long to wait; the launcher waits that long (its waits are recorded,
+    not slept), not its own backoff."""
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        waits.append(seconds)
+        time.sleep(min(seconds, 0.05))
+
+    kube.faults = [Fault("POST", "/pytorchjobs$", status, times=2, headers={"Retry-After": "7"})]
+    out = _launcher(kube, sleep=sleep, api_retry_seconds=60).run(_run(_experiment(PYTORCH, "pytorch")))
+    assert out.phase == "Succeeded" and [c.status for c in kube.calls_to("POST", "pytorchjobs")] == [status, status, 201]
+    assert waits[:2] == [7.0, 7.0]
+
+
+def test_retry_after_past_the_retry_budget_waits_only_to_its_end(kube):
+    waits: list[float] = []
+    kube.faults = [Fault("POST", "/pytorchjobs$", 429, times=1, headers={"Retry-After": "3600"})]
+    out = _launcher(kube, sleep=lambda s: waits.append(s) or time.sleep(min(s, 0.05)), api_retry_seconds=30).run(_run(_experiment(PYTORCH, "pytorch")))
+    assert out.phase == "Succeeded" and 0 < waits[0] <= 30
+
+
 def test_403_names_the_resource_and_the_permission(kube):
     kube.faults = [Fault("POST", "/pytorchjobs$", 403)]
     with pytest.raises(KfpTuneError) as caught:
         _launcher(kube).run(_run(_experiment(PYTORCH, "pytorch")))
-    assert "Kubernetes refused to create pytorchjobs.kubeflow.org 'quad-abcd1234' in namespace 'team-a' (403 Forbidden)" in str(caught.value)
+    assert f"Kubernetes refused to create pytorchjobs.kubeflow.org '{TRIAL}' in namespace 'team-a' (403 Forbidden)" in str(caught.value)
     assert "'create' on pytorchjobs.kubeflow.org" in str(caught.value)
 
 
-def test_404_on_create_says_the_operator_may_be_missing(kube):
-    kube.faults = [Fault("POST", "/trainjobs$", 404)]
-    spec, container, _ = KINDS["TrainJob"]
+def test_404_on_create_says_the_operator_may_be_missing(clusters):
+    kube = clusters(TRAINING_OPERATOR)  # no Trainer: trainer.kubeflow.org is not served
     with pytest.raises(KfpTuneError, match=r"operator that serves trainjobs\.trainer\.kubeflow\.org installed"):
-        _launcher(kube).run(_run(_experiment(spec, container)))
+        _launcher(kube).run(_run(_kind_experiment("TrainJob")))
+    assert [c.status for c in kube.calls_to("POST", "trainjobs")] == [404]
 
 
 def test_unsafe_or_unlisted_service_account_is_refused_before_any_api_call(kube):
@@ -221,34 +345,118 @@ def test_unsafe_or_unlisted_service_account_is_refused_before_any_api_call(kube)
     assert kube.calls == []
 
 
-def test_cleanup_sweep_removes_only_what_kfp_tune_owns(kube):
+@pytest.mark.parametrize("labels", [{"training.kubeflow.org/job-role": "master worker"}, {"-role": "master"}, {"training.kubeflow.org/job-role": "x" * 64}])
+def test_primary_pod_labels_the_api_server_would_refuse_are_refused_before_any_api_call(kube, labels):
+    """A selector the API server cannot parse (400) would fail only after the trial was created;
+    the launcher refuses it first."""
+    out = _launcher(kube).run(_run(_experiment(PYTORCH, "pytorch", labels)))
+    assert (out.phase, out.reason) == ("Failed", "TrialRefused") and "primaryPodLabels" in out.message
+    assert kube.calls == []
+
+
+def test_template_labels_the_api_server_would_refuse_are_refused_before_any_api_call(kube):
+    spec = yaml.safe_load(yaml.safe_dump(PYTORCH))
+    spec["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["metadata"] = {"labels": {"tier": "not a label value"}}
+    out = _launcher(kube).run(_run(_experiment(spec, "pytorch")))
+    assert (out.phase, out.reason) == ("Failed", "TrialRefused") and "spec.pytorchReplicaSpecs.Worker.template.metadata.labels" in out.message
+    assert kube.calls == []
+
+
+def _look_alikes(kube: FakeKube, kind: str) -> None:
+    """Resources a sweep must leave: our labels without our owner, our labels under another
+    experiment's anchor, and someone else's Job."""
+    spec = KINDS[kind].spec
+    ours = {"kfp-tune.kubeflow.org/managed-by": "kfp-tune", "kfp-tune.kubeflow.org/experiment": "quad"}
+    kube.put({"apiVersion": spec["apiVersion"], "kind": spec["kind"], "metadata": {"name": "quad-forged", "labels": {**ours, "kfp-tune.kubeflow.org/trial": "quad-forged"}}}, "team-a")
+    other = kube.put({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kfp-tune-other"}}, "team-a")
+    owner = {"apiVersion": "v1", "kind": "ConfigMap", "name": "kfp-tune-other", "uid": other["metadata"]["uid"]}
+    kube.put({"apiVersion": spec["apiVersion"], "kind": spec["kind"], "metadata": {"name": "quad-elsewhere", "labels": {**ours, "kfp-tune.kubeflow.org/trial": "quad-elsewhere"}, "ownerReferences": [owner]}}, "team-a")
+    kube.put({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "unrelated", "labels": {"app": "x"}}}, "team-a")
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_cleanup_sweep_removes_only_what_kfp_tune_owns(clusters, kind):
+    """On a cluster that serves the kind at its own version only (MPIJob v2beta1: mpi-operator
+    has replaced the Training Operator's v1 CRD), the sweep deletes the experiment's trials but
+    the kept one, their pods with them, and nothing it does not own."""
+    kube = clusters(*KINDS[kind].cluster)
     launcher = _launcher(kube)
-    experiment = _experiment(PYTORCH, "pytorch", **{"spec.trialTemplate.retain": True})
+    experiment = _kind_experiment(kind, **{"spec.trialTemplate.retain": True})
     for name in ("quad-aaaa1111", "quad-bbbb2222", "quad-cccc3333"):
-        launcher.run(_run(experiment, name))
-    # look-alikes: our labels but no owner reference, and someone else's job
-    kube.put("/apis/kubeflow.org/v1/pytorchjobs", "team-a", {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "metadata": {"name": "quad-forged", "labels": {"kfp-tune.kubeflow.org/managed-by": "kfp-tune", "kfp-tune.kubeflow.org/experiment": "quad", "kfp-tune.kubeflow.org/trial": "quad-forged"}}})
-    kube.put("/apis/batch/v1/jobs", "team-a", {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "unrelated", "labels": {"app": "x"}}})
+        assert launcher.run(_run(experiment, name)).phase == "Succeeded"
+    _look_alikes(kube, kind)
     deleted = launcher.sweep("quad", keep={"quad-bbbb2222"})
     assert sorted(deleted) == ["quad-aaaa1111", "quad-cccc3333"]
-    assert sorted(o["metadata"]["name"] for o in kube.stored("pytorchjobs")) == ["quad-bbbb2222", "quad-forged"]
-    assert [o["metadata"]["name"] for o in kube.stored("jobs")] == ["unrelated"]
+    plural = trial_kind(KINDS[kind].spec).plural
+    names = sorted(o["metadata"]["name"] for o in kube.stored(plural) if o["metadata"]["name"] != "unrelated" and not o["metadata"]["name"].endswith("-launcher"))
+    assert names == ["quad-bbbb2222", "quad-elsewhere", "quad-forged"]
+    assert _left_of(kube, "quad-aaaa1111") == [] and _left_of(kube, "quad-cccc3333") == []
+    assert kube.pods_of("quad-bbbb2222")  # the kept trial still runs
+    assert "unrelated" in [o["metadata"]["name"] for o in kube.stored("jobs")]
 
 
-def test_every_call_the_launcher_makes_is_allowed_by_the_shipped_role(kube):
-    """Run, adopt, fail, time out and sweep; then hold every (verb, resource) to manifests/rbac.yaml."""
-    launcher = _launcher(kube, timeout_seconds=2)
-    for kind in sorted(KINDS):
-        spec, container, pod_labels = KINDS[kind]
-        launcher.run(_run(_experiment(spec, container, pod_labels, **{"spec.trialTemplate.retain": True}), f"quad-{kind.lower()[:8]}"))
-    launcher.sweep("quad")
-    docs = list(yaml.safe_load_all((REPO / "manifests" / "rbac.yaml").read_text()))
-    (role,) = [d for d in docs if d["kind"] == "Role"]
-    allowed = {(verb, f"{resource}.{group}" if group else resource) for rule in role["rules"] for group in rule["apiGroups"] for resource in rule["resources"] for verb in rule["verbs"]}
+def test_cleanup_sweep_finds_v2beta1_mpijobs_where_kubeflow_org_v1_is_not_served_at_all(clusters):
+    kube = clusters(MPI_OPERATOR)
+    launcher = _launcher(kube)
+    assert launcher.run(_run(_kind_experiment("MPIJob-v2beta1", **{"spec.trialTemplate.retain": True}))).phase == "Succeeded"
+    assert launcher.sweep("quad") == [TRIAL] and _left_of(kube, TRIAL) == []
+
+
+def test_cleanup_sweep_on_a_cluster_with_every_operator(clusters):
+    kube = clusters(TRAINING_OPERATOR, MPI_OPERATOR, TRAINER)
+    launcher = _launcher(kube)
+    names = {kind: f"quad-{kind.lower().replace('-', '')[:10]}" for kind in KINDS if kind != "MPIJob-v1"}  # v1 is not served there
+    for kind, name in names.items():
+        assert launcher.run(_run(_kind_experiment(kind, **{"spec.trialTemplate.retain": True}), name)).phase == "Succeeded"
+    assert sorted(launcher.sweep("quad")) == sorted(names.values())
+    assert [o["metadata"]["name"] for o in kube.objects.values()] == ["kfp-tune-quad"]  # only the anchor is left
+
+
+ROLE = next(d for d in yaml.safe_load_all((REPO / "manifests" / "rbac.yaml").read_text()) if d["kind"] == "Role")
+ALLOWED = {(verb, f"{resource}.{group}" if group else resource) for rule in ROLE["rules"] for group in rule["apiGroups"] for resource in rule["resources"] for verb in rule["verbs"]}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_every_call_the_launcher_makes_is_allowed_by_the_shipped_role(clusters, kind):
+    """Run every path the launcher has (succeed and retain, fail, time out, stop early, re-attach
+    to a trial a dead attempt left, adopt after a 409, sweep), check each ended as it should,
+    then hold every (verb, resource) it used to manifests/rbac.yaml."""
+    kube = clusters(*KINDS[kind].cluster)
+    behaviour = {
+        "quad-ok": Script(run_seconds=0.05, log=[(0.0, "loss=0.5")]),
+        "quad-fail": Script(outcome="Failed", run_seconds=0.05, reason="BackoffLimitExceeded"),
+        "quad-slow": Script(run_seconds=600),
+        "quad-stop": Script(run_seconds=600, log=[(0.0, "loss=0.9")]),
+        "quad-left": Script(run_seconds=0.2, log=[(0.0, "loss=0.4")]),
+        "quad-again": Script(run_seconds=0.2, log=[(0.0, "loss=0.3")]),
+    }
+    kube.script = lambda m: behaviour[m["metadata"]["name"]]
+    launcher = _launcher(kube, timeout_seconds=0.5)
+    experiment, retained = _kind_experiment(kind), _kind_experiment(kind, **{"spec.trialTemplate.retain": True})
+    container = KINDS[kind].container
+    assert launcher.run(_run(retained, "quad-ok")).logs == {container: "loss=0.5\n"}
+    assert (launcher.run(_run(experiment, "quad-fail")).reason) == "BackoffLimitExceeded"
+    assert (launcher.run(_run(experiment, "quad-slow")).reason) == "DeadlineExceeded"
+    assert launcher.run(_run(experiment, "quad-stop", should_stop=lambda text: "loss=" in text)).phase == "EarlyStopped"
+    anchor = launcher._owner(launcher.anchor("quad"))
+    left = _run(experiment, "quad-left")
+    launcher.create_or_adopt(launcher.prepare(left, anchor))  # a launch-trial that died after creating it
+    assert launcher.reattach(left).logs == {container: "loss=0.4\n"}
+    again = _run(experiment, "quad-again")
+    launcher.create_or_adopt(launcher.prepare(again, anchor))
+    assert launcher.run(again).logs == {container: "loss=0.3\n"}  # its create got 409: adopted
+    assert launcher.sweep("quad") == ["quad-ok"]
+    assert [o["metadata"]["name"] for o in kube.objects.values()] == ["kfp-tune-quad"]  # every trial gone, pods and all
     used = {(call.verb, call.resource) for call in kube.calls}
-    assert used <= allowed, sorted(used - allowed)
-    # and the role grants nothing on secrets, no exec, nothing beyond the namespace
-    assert not any("secrets" in r or "pods/exec" in r for _, r in allowed)
+    assert used <= ALLOWED, sorted(used - ALLOWED)
+    resource = trial_kind(KINDS[kind].spec).resource
+    assert {("create", resource), ("get", resource), ("list", resource), ("delete", resource), ("list", "pods"), ("get", "pods/log")} <= used
+    assert {c.status for c in kube.calls} >= {200, 201, 409}
+
+
+def test_the_shipped_role_grants_nothing_beyond_its_namespace_and_no_secrets():
+    docs = list(yaml.safe_load_all((REPO / "manifests" / "rbac.yaml").read_text()))
+    assert not any("secrets" in r or "pods/exec" in r for _, r in ALLOWED)
     assert {d["kind"] for d in docs} == {"ServiceAccount", "Role", "RoleBinding"}
 
 
@@ -267,7 +475,7 @@ def test_whole_experiment_runs_through_the_kubernetes_launcher(kube, tmp_path):
     experiment = _experiment(PYTORCH, "pytorch", **{"spec.maxTrialCount": 4})
     decision = run_inline(LocalStore(tmp_path), experiment, _launcher(kube))
     assert (decision.phase, decision.counts["Succeeded"]) == ("Succeeded", 4)
-    assert len(kube.calls_to("POST", "pytorchjobs")) == 4 and kube.stored("pytorchjobs") == []
+    assert len(kube.calls_to("POST", "pytorchjobs")) == 4 and kube.stored("pytorchjobs") == [] and kube.stored("pods") == []
 
 
 def test_a_checkpoint_hands_running_trials_over_and_the_next_re_attaches(kube, tmp_path):
@@ -280,11 +488,12 @@ def test_a_checkpoint_hands_running_trials_over_and_the_next_re_attaches(kube, t
     from kfp_tune.steps.slots import Checkpoint, run_slots
     from kfp_tune.stores import LocalStore
 
-    slow = {"n": 0}
+    slow = {"n": 0, "released": False}
 
     def script(manifest):
         slow["n"] += 1
-        return Script(run_seconds=0.05 if slow["n"] == 1 else 1.5, log=[(0.0, "loss=0.25")])  # the first is quick, the others long
+        quick = slow["n"] == 1 or slow["released"]  # the first is quick, the others run until released
+        return Script(run_seconds=0.05 if quick else 3600, log=[(0.0, "loss=0.25")])
 
     kube.script = script
     experiment = _experiment(PYTORCH, "pytorch", **{"spec.maxTrialCount": 4, "spec.parallelTrialCount": 2})
@@ -296,13 +505,98 @@ def test_a_checkpoint_hands_running_trials_over_and_the_next_re_attaches(kube, t
     state = ExperimentView(records).state
     running = [t.name for t in state.trials if t.started is not None and t.ended is None]
     assert running, "a long trial was handed over while still running"
-    assert all(kube.stored("pytorchjobs") for _ in running)  # left on the cluster, not deleted
+    assert sorted(o["metadata"]["name"] for o in kube.stored("pytorchjobs")) == sorted(running)  # left on the cluster, not deleted
+    slow["released"] = True
+    for long in kube.scripts.values():
+        long.run_seconds = 0  # the handed-over ones finish now
     second = run_slots(ExperimentView(records), launcher, "run-1", adopt=True)
     assert (second.decision.phase, second.decision.reason) == ("Succeeded", "ExperimentMaxTrialsReached")
     state = ExperimentView(records).state
     assert [t.status for t in state.trials] == ["Succeeded"] * 4, [(t.name, t.status, t.result and t.result.reason) for t in state.trials]
     posts = [c for c in kube.calls_to("POST", "pytorchjobs")]
     assert len(posts) == 4, "every trial created exactly once"
+
+
+
+# --- settings that give a trial the node ------------------------------------------------------
+# hostPath volumes, privileged containers, hostNetwork / hostPID / hostIPC: refused at every place
+# the kind's schema lets one sit (read from the CRDs in tests/data/schemas and kubernetes-validate's
+# Job schema, in every replica of the template), in each place kfp-tune checks: loading the
+# experiment, the launcher before any API call (a manifest can reach it without the first check: a
+# stored trial, a re-attach), and ``kfp-tune render``.
+
+UNSAFE: dict[str, Any] = {"hostPath": {"path": "/", "type": "Directory"}, "privileged": True, "hostNetwork": True, "hostPID": True, "hostIPC": True}
+
+
+def _cases() -> list[Any]:
+    cases = []
+    for kind, k in sorted(KINDS.items()):
+        spec = k.spec["spec"]
+        replicas = next((list(v) for f, v in spec.items() if f.endswith("ReplicaSpecs")), [""])
+        for place in schema_places(k.spec["apiVersion"], k.spec["kind"], frozenset(UNSAFE)):
+            for replica in replicas:
+                setting = place[-1][1]
+                path = put_at(copy.deepcopy(k.spec), place, UNSAFE[setting], replica)
+                cases.append(pytest.param(kind, place, replica, id=f"{kind}:{path}"))
+    return cases
+
+
+CASES = _cases()
+
+
+def test_every_kind_has_places_for_every_setting_its_schema_allows():
+    """The schema walk finds the places: each kind has some, and all five settings appear."""
+    kinds = {c.values[0] for c in CASES}
+    settings = {c.values[1][-1][1] for c in CASES}
+    assert kinds == set(KINDS) and settings == set(UNSAFE)
+
+
+def _unsafe(kind: str, place: Any, replica: str) -> tuple[dict[str, Any], str]:
+    manifest = copy.deepcopy(KINDS[kind].spec)
+    path = put_at(manifest, place, UNSAFE[place[-1][1]], replica)
+    return manifest, path
+
+
+@pytest.mark.parametrize(("kind", "place", "replica"), CASES)
+def test_the_launcher_refuses_it_before_any_api_call(kube, kind, place, replica):
+    k = KINDS[kind]
+    run = _run(_experiment(k.spec, k.container, k.pod_labels))
+    rendered = copy.deepcopy(run.manifest)
+    path = put_at(rendered, place, UNSAFE[place[-1][1]], replica)
+    out = _launcher(kube).run(dataclasses.replace(run, manifest=rendered))
+    assert (out.phase, out.reason) == ("Failed", "TrialRefused")
+    assert f"{path}: {place[-1][1]}" in out.message
+    assert kube.calls == []
+
+
+@pytest.mark.parametrize(("kind", "place", "replica"), CASES)
+def test_loading_the_experiment_refuses_it(kind, place, replica):
+    k = KINDS[kind]
+    manifest, path = _unsafe(kind, place, replica)
+    with pytest.raises(SpecError) as caught:
+        _experiment(manifest, k.container, k.pod_labels)
+    assert f"spec.trialTemplate.trialSpec.{path}" in [e.path for e in caught.value.errors]
+
+
+def test_render_refuses_it_too():
+    k = KINDS["PyTorchJob"]
+    experiment = _experiment(k.spec, k.container)
+    spec = experiment.spec.trial_template
+    assert spec is not None and spec.trial_spec is not None
+    spec.trial_spec["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["spec"]["hostNetwork"] = True
+    with pytest.raises(ValueError, match=r"spec\.pytorchReplicaSpecs\.Worker\.template\.spec\.hostNetwork: hostNetwork is refused"):
+        render_manifest(experiment, config=KubernetesConfig(namespace="team-a"))
+
+
+def test_safe_values_of_the_same_settings_pass(kube):
+    """``privileged: false`` and ``hostNetwork: false`` give nothing away: the trial runs."""
+    k = KINDS["PyTorchJob"]
+    spec = copy.deepcopy(k.spec)
+    master = spec["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]
+    master.update(hostNetwork=False, hostPID=False, hostIPC=False)
+    master["containers"][0]["securityContext"] = {"privileged": False}
+    out = KubernetesLauncher(KubernetesConfig(namespace="team-a", poll_seconds=0.05), api_client=kube.api_client()).run(_run(_experiment(spec, k.container)))
+    assert out.phase == "Succeeded"
 
 
 SIGTERM_CHILD = textwrap.dedent("""
@@ -325,14 +619,13 @@ SIGTERM_CHILD = textwrap.dedent("""
 def test_sigterm_to_launch_trial_deletes_the_trial_it_started(kube, tmp_path):
     kube.script = lambda m: Script(run_seconds=600)
     child = subprocess.Popen([sys.executable, "-c", SIGTERM_CHILD.format(tests=str(TESTS)), kube.url], cwd=tmp_path, env=dict(os.environ))
-    for _ in range(200):
-        if kube.stored("pytorchjobs"):
-            break
-        time.sleep(0.05)
-    assert kube.stored("pytorchjobs"), "the child never created its trial"
+    deadline = time.monotonic() + 300  # a bound for a hung child only: the wait ends when the trial is there
+    while not kube.calls_to("GET", "pytorchjobs") and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # until the child follows its trial (reads it), with its SIGTERM handler in place
+    assert kube.stored("pytorchjobs") and child.poll() is None, "the child never followed its trial"
     child.send_signal(signal.SIGTERM)
     assert child.wait(timeout=30) == 143
-    assert kube.stored("pytorchjobs") == [] and len(kube.calls_to("DELETE", "pytorchjobs")) == 1
+    assert _left_of(kube, TRIAL) == [] and len(kube.calls_to("DELETE", "pytorchjobs")) == 1
 
 
 def test_file_collector_on_a_cluster_uses_the_shared_metrics_volume(kube, tmp_path):
@@ -355,7 +648,7 @@ def test_file_collector_on_a_cluster_uses_the_shared_metrics_volume(kube, tmp_pa
     assert out.phase == "Succeeded" and out.files == {"metrics.log": b"loss=0.25\n"}
     (created,) = [c.body for c in kube.calls_to("POST", "pytorchjobs")]
     master = created["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]
-    assert master["containers"][0]["volumeMounts"] == [{"name": "kfp-tune-metrics", "mountPath": "/var/log/katib", "subPath": "quad/quad-abcd1234"}]
+    assert master["containers"][0]["volumeMounts"] == [{"name": "kfp-tune-metrics", "mountPath": "/var/log/katib", "subPath": f"quad/{TRIAL}"}]
     assert {"name": "kfp-tune-metrics", "persistentVolumeClaim": {"claimName": "tuning-metrics"}} in master["volumes"]
     # with no shared volume configured, the trial is refused before any API call
     kube.calls.clear()
@@ -363,13 +656,16 @@ def test_file_collector_on_a_cluster_uses_the_shared_metrics_volume(kube, tmp_pa
     assert refused.reason == "TrialRefused" and "metricsVolume" in refused.message and kube.calls == []
 
 
-def test_cli_cleanup_through_a_kubeconfig_keeps_running_trials(kube, tmp_path, monkeypatch):
-    """kfp-tune cleanup with the user's kubeconfig (pointing at the fake API server): finished
-    trials' resources go, the one the store says is running stays."""
+def test_cli_cleanup_removes_v2beta1_mpijobs_and_keeps_running_trials(clusters, tmp_path, monkeypatch):
+    """kfp-tune cleanup with the user's kubeconfig, on a cluster whose MPIJobs are mpi-operator's
+    (kubeflow.org/v1 mpijobs answers 404): the finished trial's resource goes, the one the store
+    says is running stays."""
     from kfp_tune.core.records import ExperimentRecords
-    from kfp_tune.steps import init_experiment, suggest
+    from kfp_tune.core.state import load_state
+    from kfp_tune.steps import init_experiment, launch_trial, suggest
     from kfp_tune.stores import LocalStore
 
+    kube = clusters(TRAINING_OPERATOR, MPI_OPERATOR)
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(yaml.safe_dump({
         "apiVersion": "v1", "kind": "Config", "current-context": "fake",
@@ -378,14 +674,11 @@ def test_cli_cleanup_through_a_kubeconfig_keeps_running_trials(kube, tmp_path, m
         "users": [{"name": "me", "user": {"token": "not-a-real-token"}}],
     }))
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))  # read by the kubernetes package at import: the CLI runs as a child
-    experiment = _experiment(PYTORCH, "pytorch", **{"spec.trialTemplate.retain": True})
+    experiment = _kind_experiment("MPIJob-v2beta1", **{"spec.trialTemplate.retain": True})
     records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
     init_experiment(records, experiment)
     names = suggest(records, "run-1-r000", 1)
     launcher = _launcher(kube)
-    from kfp_tune.core.state import load_state
-    from kfp_tune.steps import launch_trial
-
     launch_trial(records, launcher, names[0])  # finished (retained)
     state = load_state(records)
     launcher.create_or_adopt(launcher.prepare(trial_run(experiment, state.trial(names[1])), launcher._owner(launcher.anchor("quad"))))  # still running
@@ -394,5 +687,6 @@ def test_cli_cleanup_through_a_kubeconfig_keeps_running_trials(kube, tmp_path, m
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert f"deleted 1 trial resource(s) of 'quad' in 'team-a': {names[0]}" in out and f"kept those of {len(names) - 1} trial(s) not ended yet" in out
-    assert [o["metadata"]["name"] for o in kube.stored("pytorchjobs")] == [names[1]]
+    assert [o["metadata"]["name"] for o in kube.stored("mpijobs")] == [names[1]]
+    assert _left_of(kube, names[0]) == []
     assert "not-a-real-token" not in out

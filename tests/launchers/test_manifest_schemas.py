@@ -1,62 +1,24 @@
 """Every trial manifest the Kubernetes launcher would create, from Katib's own examples and from
 ours, validates against the real CRD schemas (tests/data/schemas: Training Operator v1.9,
 mpi-operator v0.8.0, Trainer v2.3.0; jsonschema on openAPIV3Schema, with unknown fields refused
-as the API server's strict field validation does) or, for batch/v1 Job, with kubernetes-validate."""
+as the API server's strict field validation does) or, for batch/v1 Job, with kubernetes-validate.
+The schemas are loaded once, in tests/support/fake_kube.py, whose API server checks every body
+the launcher sends against them."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import jsonschema
 import pytest
-import yaml
 
 from conftest import DATA, KATIB_EXAMPLES, REPO
+from fake_kube import CRDS, MPI_OPERATOR, TRAINER, TRAINING_OPERATOR, FakeKube, validate
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.launchers.kubernetes import KubernetesConfig, render_manifest
+from kfp_tune.launchers.kubernetes.kinds import trial_kind
 
-SCHEMAS = DATA / "schemas"
 OUR_EXAMPLES = sorted(p for p in (REPO / "images").glob("*/*.yaml") if "experiment" in p.name)
-
-
-def _strict(schema: Any) -> Any:
-    """The schema with additionalProperties false wherever properties are listed and unknown
-    fields are not kept (x-kubernetes-preserve-unknown-fields)."""
-    if isinstance(schema, dict):
-        out = {k: _strict(v) for k, v in schema.items()}
-        if "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
-            out["additionalProperties"] = False
-        return out
-    if isinstance(schema, list):
-        return [_strict(v) for v in schema]
-    return schema
-
-
-def _crd_schemas() -> dict[tuple[str, str], dict]:
-    out = {}
-    for path in SCHEMAS.glob("*.yaml"):
-        crd = yaml.safe_load(path.read_text())
-        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
-        for version in crd["spec"]["versions"]:
-            schema = _strict(version["schema"]["openAPIV3Schema"])
-            schema["properties"]["metadata"] = {"type": "object"}  # ObjectMeta is checked by the API server itself
-            out[(f"{group}/{version['name']}", kind)] = schema
-    return out
-
-
-CRDS = _crd_schemas()
-
-
-def validate(manifest: dict) -> None:
-    key = (manifest["apiVersion"], manifest["kind"])
-    if key == ("batch/v1", "Job"):
-        import kubernetes_validate
-
-        kubernetes_validate.validate(manifest, "1.30.0", strict=True)
-        return
-    assert key in CRDS, f"no CRD schema for {key}"
-    jsonschema.validate(manifest, CRDS[key], cls=jsonschema.Draft7Validator)
 
 
 def _cluster_config() -> KubernetesConfig:
@@ -77,6 +39,17 @@ def test_rendered_trial_manifest_validates(path: Path):
     manifest = render_manifest(experiment, config=_cluster_config(), env={"KFP_TUNE_STORE": "s3://mlpipeline/kfp-tune"})
     validate(manifest)
     assert manifest["metadata"]["namespace"] == "team-a"
+
+
+@pytest.mark.parametrize("path", KATIB_EXAMPLES + OUR_EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_the_api_server_accepts_the_rendered_trial(path: Path):
+    """Beyond the schema: names, labels, the operators' webhooks (tests/support/fake_kube.py)."""
+    manifest = render_manifest(load_experiment(path), config=_cluster_config(), env={"KFP_TUNE_STORE": "s3://mlpipeline/kfp-tune"})
+    fake = FakeKube(TRAINING_OPERATOR, MPI_OPERATOR if manifest["apiVersion"] == "kubeflow.org/v2beta1" else (), TRAINER)
+    group, _, version = manifest["apiVersion"].rpartition("/")
+    plural = trial_kind(manifest).plural
+    status, answer, _ = fake.handle("POST", f"/apis/{group}/{version}/namespaces/team-a/{plural}", manifest)
+    assert status == 201, answer
 
 
 def test_our_examples_cover_every_kind_the_issue_names():

@@ -1,46 +1,359 @@
-"""An in-memory Kubernetes API server, small and faithful enough for the launcher's calls.
+"""An in-memory Kubernetes API server that answers the launcher's calls as a real one does.
 
-It speaks the real REST paths and JSON the official ``kubernetes`` client sends and parses
-(create, get, list with label selectors, delete with owner-reference garbage collection, pod
-logs), keeps every request, and can answer with injected errors. No Kubernetes API server can
-run here, so this stands in for one; the launcher is tested through the real client and HTTP,
-never by patching the client.
+No API server can run here, so this stands in for one; the launcher is tested through the real
+``kubernetes`` client and its HTTP, never by patching the client. Where the launcher depends on
+the server's behaviour, the fake follows the real one, not the launcher's assumptions:
 
-A small built-in "controller" plays the operators: when a trial resource is created it gets a
-primary pod (with the labels the real operators put on theirs) whose log and outcome come from
-``FakeKube.script`` (a function of the manifest), and after ``run_seconds`` the resource's
-status gets the kind's terminal condition.
+- Only what is installed is served: the built-in kinds (ConfigMap, Pod, batch/v1 Job) and the
+  operators' resources a test installs (:data:`TRAINING_OPERATOR`, :data:`MPI_OPERATOR`,
+  :data:`TRAINER`). Anything else answers 404, as an unknown resource does. A CRD serves one
+  version here, as the operators' CRDs do: installing mpi-operator replaces the
+  ``mpijobs.kubeflow.org`` CRD, so ``kubeflow.org/v1 mpijobs`` then answers 404.
+- Bodies are checked as the API server and the operators' admission webhooks check them:
+  apiVersion / kind / namespace against the URL (400), names (DNS-1123; DNS-1035 for the
+  Training Operator's kinds), label and annotation keys and values, owner references, and the
+  object against its schema (the CRD schemas in tests/data/schemas; kubernetes-validate for the
+  built-in kinds), all 422 Invalid. Unknown fields are refused (422) rather than pruned: as with
+  ``fieldValidation=Strict``, so a field a CRD would silently drop shows up as an error.
+- Label selectors are parsed (``=``, ``==``, ``!=``, ``in``, ``notin``, exists, ``!key``); a
+  malformed one answers 400.
+- The operators are played as they behave: a Job gets its pod(s) with ``job-name`` /
+  ``batch.kubernetes.io/job-name``; the Training Operator's kinds get one pod per replica, named
+  ``<job>-<replica type>-<index>`` and labelled with ``training.kubeflow.org/job-name``,
+  ``replica-type``, ``replica-index`` and ``job-role: master`` on the master role (Master, Chief,
+  else Worker 0 for TFJob; Launcher for its MPIJob); mpi-operator v2 runs the launcher as a Job
+  (``<job>-launcher``) and labels ``job-role: launcher`` / ``worker``; a TrainJob becomes a
+  JobSet whose Jobs (one per replicated job of the runtime, see :attr:`FakeKube.runtimes`) carry
+  ``jobset.sigs.k8s.io/*`` and ``batch.kubernetes.io/job-completion-index`` labels.
+- Every pod gets an ``istio-proxy`` sidecar, as in a Kubeflow profile namespace (unless the pod
+  template's annotation ``sidecar.istio.io/inject`` is ``"false"``), so a log read without
+  ``container`` answers 400 ("a container name must be specified ..."), as for any pod with more
+  than one container. The trial's log is printed by one container of the rank-0 pod (master,
+  launcher, node 0); other pods and containers print other lines.
+- Delete follows the propagation policy: Background / Foreground delete dependents (the garbage
+  collector, recursively); Orphan leaves them, without their owner reference. Without a policy a
+  batch/v1 Job orphans its pods (that API's default through REST); other kinds use Background.
+  An object whose owners are all gone is collected, as the garbage collector does.
+
+Every request is kept (:attr:`FakeKube.calls`), and :attr:`FakeKube.faults` answers chosen
+requests with injected errors (and headers such as ``Retry-After``).
 """
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
+import random
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
+import jsonschema
+import yaml
 from kubernetes import client
 
-GROUP_PATH = re.compile(r"^/apis/(?P<group>[^/]+)/(?P<version>[^/]+)/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)(?:/(?P<name>[^/]+))?$")
-CORE_PATH = re.compile(r"^/api/v1/namespaces/(?P<ns>[^/]+)/(?P<plural>configmaps|pods)(?:/(?P<name>[^/]+)(?:/(?P<sub>log))?)?$")
-KUBEFLOW_KINDS = {"tfjobs": "TFJob", "pytorchjobs": "PyTorchJob", "xgboostjobs": "XGBoostJob", "mpijobs": "MPIJob"}
-KINDS = {"jobs": "Job", "trainjobs": "TrainJob", "configmaps": "ConfigMap", "pods": "Pod", **KUBEFLOW_KINDS}
+SCHEMAS = Path(__file__).resolve().parent.parent / "data" / "schemas"
+KUBERNETES_VERSION = "1.30.0"
+
+# --- what a cluster serves ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One served resource: REST coordinates and kind."""
+
+    group: str
+    version: str
+    plural: str
+    kind: str
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+
+BUILT_IN = (Resource("", "v1", "configmaps", "ConfigMap"), Resource("", "v1", "pods", "Pod"), Resource("batch", "v1", "jobs", "Job"))
+TRAINING_OPERATOR = (
+    Resource("kubeflow.org", "v1", "tfjobs", "TFJob"),
+    Resource("kubeflow.org", "v1", "pytorchjobs", "PyTorchJob"),
+    Resource("kubeflow.org", "v1", "xgboostjobs", "XGBoostJob"),
+    Resource("kubeflow.org", "v1", "mpijobs", "MPIJob"),
+)
+"""Kubeflow Training Operator v1.9 (with its own MPIJob, kubeflow.org/v1)."""
+MPI_OPERATOR = (Resource("kubeflow.org", "v2beta1", "mpijobs", "MPIJob"),)
+"""mpi-operator v0.8: its CRD replaces mpijobs.kubeflow.org, serving v2beta1 only."""
+TRAINER = (Resource("trainer.kubeflow.org", "v1alpha1", "trainjobs", "TrainJob"), Resource("jobset.x-k8s.io", "v1alpha2", "jobsets", "JobSet"))
+"""Kubeflow Trainer v2 and the JobSet controller it runs on."""
+
+GROUP_PATH = re.compile(r"^/apis/(?P<group>[^/]+)/(?P<version>[^/]+)/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)(?:/(?P<name>[^/]+)(?:/(?P<sub>[^/]+))?)?$")
+CORE_PATH = re.compile(r"^/api/(?P<version>v1)/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)(?:/(?P<name>[^/]+)(?:/(?P<sub>[^/]+))?)?$")
+
+# --- Kubernetes' name and label rules (k8s.io/apimachinery/pkg/util/validation) ---------------
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+
+
+def dns1123_subdomain_errors(value: str) -> list[str]:
+    if len(value) > 253:
+        return ["must be no more than 253 characters"]
+    return [] if _DNS1123_SUBDOMAIN.match(value) else ["a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'"]
+
+
+def dns1035_label_errors(value: str) -> list[str]:
+    if len(value) > 63:
+        return ["must be no more than 63 characters"]
+    return [] if _DNS1035_LABEL.match(value) else ["a DNS-1035 label must start with an alphabetic character and consist of lower case alphanumeric characters or '-'"]
+
+
+def qualified_name_errors(key: str) -> list[str]:
+    """A label or annotation key: ``[prefix/]name``, prefix a DNS-1123 subdomain."""
+    prefix, slash, name = key.rpartition("/")
+    errors = []
+    if slash and (not prefix or dns1123_subdomain_errors(prefix)):
+        errors.append(f"prefix part of {key!r} must be a DNS-1123 subdomain")
+    if not name or len(name) > 63 or not _QUALIFIED_NAME.match(name):
+        errors.append(f"name part of {key!r} must be 63 characters or less, alphanumeric, '-', '_' or '.', and begin and end with an alphanumeric character")
+    return errors
+
+
+def label_value_errors(value: Any) -> list[str]:
+    if not isinstance(value, str):
+        return ["must be a string"]
+    if value and (len(value) > 63 or not _QUALIFIED_NAME.match(value)):
+        return [f"label value {value!r} must be 63 characters or less, empty or alphanumeric, '-', '_' or '.', and begin and end with an alphanumeric character"]
+    return []
+
+
+# --- label selectors (k8s.io/apimachinery/pkg/labels) -----------------------------------------
+
+_REQUIREMENT = re.compile(
+    r"^\s*(?:(?P<not>!)\s*(?P<nkey>[^\s=!(),]+)"
+    r"|(?P<key>[^\s=!(),]+)\s*(?:(?P<op>==|=|!=)\s*(?P<value>[^\s=!(),]*)|\s(?P<setop>in|notin)\s*\((?P<values>[^()]*)\))?)\s*$"
+)
+
+
+class BadSelector(ValueError):
+    """A label selector the API server would not parse (400)."""
+
+
+def parse_selector(text: str) -> list[tuple[str, str, tuple[str, ...]]]:
+    """(key, operator, values) for each requirement: operators ``=``, ``!=``, ``in``, ``notin``,
+    ``exists``, ``!``. BadSelector for what the API server refuses."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+            continue
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        current += char
+    if current or parts:
+        parts.append(current)
+    out = []
+    for part in parts:
+        match = _REQUIREMENT.match(part)
+        if not match:
+            raise BadSelector(f"unable to parse requirement: {part!r}")
+        if match["not"]:
+            key, op, values = match["nkey"], "!", ()
+        elif match["op"]:
+            key, op, values = match["key"], "!=" if match["op"] == "!=" else "=", (match["value"],)
+        elif match["setop"]:
+            key, op = match["key"], match["setop"]
+            values = tuple(v.strip() for v in match["values"].split(","))
+        else:
+            key, op, values = match["key"], "exists", ()
+        errors = qualified_name_errors(key) + [e for v in values for e in label_value_errors(v)]
+        if errors:
+            raise BadSelector(f"unable to parse requirement: {'; '.join(errors)}")
+        out.append((key, op, values))
+    return out
+
+
+def selector_matches(requirements: list[tuple[str, str, tuple[str, ...]]], labels: dict[str, str]) -> bool:
+    for key, op, values in requirements:
+        present, value = key in labels, labels.get(key)
+        if op in ("=", "in"):
+            ok = present and value in values
+        elif op in ("!=", "notin"):
+            ok = value not in values
+        else:
+            ok = present if op == "exists" else not present
+        if not ok:
+            return False
+    return True
+
+
+# --- schemas -------------------------------------------------------------------------------------
+
+
+def _strict(schema: Any) -> Any:
+    """The schema with additionalProperties false wherever properties are listed and unknown
+    fields are not kept (x-kubernetes-preserve-unknown-fields)."""
+    if isinstance(schema, dict):
+        out = {k: _strict(v) for k, v in schema.items()}
+        if "properties" in out and "additionalProperties" not in out and not out.get("x-kubernetes-preserve-unknown-fields"):
+            out["additionalProperties"] = False
+        return out
+    if isinstance(schema, list):
+        return [_strict(v) for v in schema]
+    return schema
+
+
+def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    """{(apiVersion, kind): strict openAPIV3Schema} for the CRDs in tests/data/schemas (ObjectMeta
+    is left to the API server's own checks)."""
+    out = {}
+    for path in sorted(SCHEMAS.glob("*.yaml")):
+        crd = yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # the C parser: these are large
+        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        for version in crd["spec"]["versions"]:
+            schema = _strict(version["schema"]["openAPIV3Schema"])
+            schema["properties"]["metadata"] = {"type": "object"}
+            out[(f"{group}/{version['name']}", kind)] = schema
+    return out
+
+
+CRDS = crd_schemas()
+
+
+def schema_errors(obj: dict[str, Any]) -> list[str]:
+    """What the API server would refuse in the object's body (its schema; not ObjectMeta)."""
+    key = (str(obj.get("apiVersion")), str(obj.get("kind")))
+    if key in CRDS:
+        validator = jsonschema.Draft7Validator(CRDS[key])
+        return [f"{'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}" for e in validator.iter_errors(obj)]
+    import kubernetes_validate
+
+    try:
+        kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        return [str(exc)]
+    except kubernetes_validate.SchemaNotFoundError:
+        return []  # JobSet: no schema here; only the fake's controllers create them
+    return []
+
+
+def validate(obj: dict[str, Any]) -> None:
+    """Raise jsonschema.ValidationError / kubernetes_validate.ValidationError for a body its
+    schema refuses (what test_manifest_schemas checks every rendered trial against)."""
+    key = (str(obj.get("apiVersion")), str(obj.get("kind")))
+    if key in CRDS:
+        jsonschema.validate(obj, CRDS[key], cls=jsonschema.Draft7Validator)
+        return
+    import kubernetes_validate
+
+    kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+
+def _job_schema() -> tuple[dict[str, Any], dict[str, Any]]:
+    """kubernetes-validate's batch/v1 Job schema and its definitions (strict, KUBERNETES_VERSION)."""
+    import kubernetes_validate
+
+    folder = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema" / f"v{KUBERNETES_VERSION}-local-strict"
+    return json.loads((folder / "job-batch-v1.json").read_text()), json.loads((folder / "_definitions.json").read_text())["$defs"]
+
+
+Step = tuple[str, str]  # ("field", name), ("item", list field), ("key", map field)
+
+
+def schema_places(api_version: str, kind: str, names: frozenset[str] | set[str]) -> list[tuple[Step, ...]]:
+    """Every place in the kind's schema where a field named one of ``names`` may sit: a path of
+    steps from the object's root (fields, list items, map values). batch/v1 Job from
+    kubernetes-validate's schema, the operators' kinds from their CRDs."""
+    if (api_version, kind) in CRDS:
+        root, definitions = CRDS[(api_version, kind)], {}
+    else:
+        assert (api_version, kind) == ("batch/v1", "Job"), (api_version, kind)
+        root, definitions = _job_schema()
+    places: list[tuple[Step, ...]] = []
+
+    def walk(schema: Any, path: tuple[Step, ...], refs: tuple[str, ...]) -> None:
+        if not isinstance(schema, dict):
+            return
+        ref = schema.get("$ref")
+        if isinstance(ref, str):
+            name = ref.rsplit("/", 1)[1]
+            if name not in refs:
+                walk(definitions[name], path, (*refs, name))
+            return
+        for combined in ("allOf", "anyOf", "oneOf"):
+            for option in schema.get(combined) or []:
+                walk(option, path, refs)
+        for field_name, sub in (schema.get("properties") or {}).items():
+            here = (*path, ("field", field_name))
+            if field_name in names:
+                places.append(here)
+            walk(sub, here, refs)
+        if isinstance(schema.get("items"), dict):
+            walk(schema["items"], (*path[:-1], ("item", path[-1][1])) if path and path[-1][0] == "field" else path, refs)
+        if isinstance(schema.get("additionalProperties"), dict):
+            walk(schema["additionalProperties"], (*path[:-1], ("key", path[-1][1])) if path and path[-1][0] == "field" else path, refs)
+
+    walk(root, (), ())
+    return places
+
+
+_NEW_ITEM = {"containers": {"name": "extra", "image": "extra:1"}, "initContainers": {"name": "extra", "image": "extra:1"},
+             "ephemeralContainers": {"name": "extra", "image": "extra:1"}, "volumes": {"name": "extra"}}
+
+
+def put_at(manifest: dict[str, Any], place: tuple[Step, ...], value: Any, key: str = "") -> str:
+    """Set ``value`` at a schema place in the manifest, through what is there (the first item of
+    a list; the map value under ``key``, by default the first) or what a user would add; the
+    dotted path it went to."""
+    node: Any = manifest
+    dotted = []
+    for index, (step, name) in enumerate(place):
+        last = index == len(place) - 1
+        if step == "field":
+            dotted.append(name)
+            if last:
+                node[name] = value
+            else:
+                node = node.setdefault(name, {})
+        elif step == "item":
+            items = node.setdefault(name, [])
+            if not items:
+                items.append(copy.deepcopy(_NEW_ITEM.get(name, {"name": "extra"})))
+            dotted.append(f"{name}[0]")
+            node = items[0]
+        else:
+            entries = node.setdefault(name, {})
+            chosen = key or next(iter(entries), "Worker")
+            dotted.append(f"{name}.{chosen}")
+            node = entries.setdefault(chosen, {})
+    return ".".join(dotted)
+
+
+# --- the simulated trials -------------------------------------------------------------------------
 
 
 @dataclass
 class Script:
-    """How a simulated trial goes: its log lines (seconds after start, text) and its end."""
+    """How a simulated trial goes: its log lines (seconds after start, text) and its end.
+
+    ``log`` is printed by the rank-0 pod's training container (``container``: by default the
+    first container of its template; ``node`` for a TrainJob); every other pod prints
+    ``worker_log`` and every other container a line naming itself."""
 
     outcome: str = "Succeeded"  # or "Failed"
     run_seconds: float = 0.2
     log: list[tuple[float, str]] = field(default_factory=list)
     reason: str = ""
+    container: str = ""
+    worker_log: list[tuple[float, str]] = field(default_factory=lambda: [(0.0, "worker: nothing to report")])
 
 
 @dataclass
@@ -60,40 +373,73 @@ class Call:
     path: str
     query: dict[str, list[str]]
     body: Any
+    at: float = 0.0
+    status: int = 0
 
     @property
     def verb(self) -> str:
         """The RBAC verb of the call."""
         if self.method != "GET":
             return {"POST": "create", "DELETE": "delete", "PUT": "update", "PATCH": "patch"}[self.method]
-        return "get" if _name_of(self.path) else "list"
+        if self.query.get("watch", [""])[0] in ("true", "1"):
+            return "watch"
+        match = _match(self.path)
+        return "get" if match and match["name"] else "list"
 
     @property
     def resource(self) -> str:
         """The RBAC resource: ``plural.group`` (``pods``, ``pods/log`` for the core group)."""
-        match = GROUP_PATH.match(self.path)
-        if match:
-            return f"{match['plural']}.{match['group']}"
-        match = CORE_PATH.match(self.path)
+        match = _match(self.path)
         assert match, self.path
-        return f"{match['plural']}/{match['sub']}" if match["sub"] else match["plural"]
+        group = match.groupdict().get("group") or ""
+        plural = f"{match['plural']}/{match['sub']}" if match["sub"] else match["plural"]
+        return f"{plural}.{group}" if group else plural
 
 
-def _name_of(path: str) -> str | None:
-    match = GROUP_PATH.match(path) or CORE_PATH.match(path)
-    return match["name"] if match else None
+def _match(path: str) -> re.Match[str] | None:
+    return GROUP_PATH.match(path) or CORE_PATH.match(path)
+
+
+@dataclass
+class _PodLog:
+    trial: str  # the trial resource's uid
+    printer: str  # the container that prints the script's log ("" for none)
+    rank0: bool
 
 
 class FakeKube:
-    def __init__(self) -> None:
-        self.objects: dict[tuple[str, str, str], dict[str, Any]] = {}  # (collection path, namespace, name)
+    def __init__(self, *operators: tuple[Resource, ...], namespace_sidecars: tuple[str, ...] = ("istio-proxy",)) -> None:
+        self.served: dict[tuple[str, str], Resource] = {}
+        self.install(*BUILT_IN)
+        for operator in operators:
+            self.install(*operator)
+        self.objects: dict[tuple[str, str, str, str], dict[str, Any]] = {}  # (group, plural, namespace, name)
         self.calls: list[Call] = []
         self.faults: list[Fault] = []
         self.script: Callable[[dict[str, Any]], Script] = lambda manifest: Script(log=[(0.0, "loss=0.5")])
-        self.started: dict[str, float] = {}
-        self.scripts: dict[str, Script] = {}
+        self.scripts: dict[str, Script] = {}  # trial name -> its script
+        self.started: dict[str, tuple[float, Script]] = {}  # trial uid -> when it started, its script
+        self.pod_logs: dict[tuple[str, str], _PodLog] = {}
+        self.sidecars = namespace_sidecars
+        self.runtimes: dict[str, list[tuple[str, str, int | None]]] = {
+            "torch-distributed": [("node", "node", None)],
+            # with dataset and model initializers before the trainer, as Trainer's LLM runtimes have
+            "torch-with-initializers": [("dataset-initializer", "dataset-initializer", 1), ("model-initializer", "model-initializer", 1), ("node", "node", None)],
+        }
+        """ClusterTrainingRuntimes: name -> replicated jobs (name, container, pods; None: numNodes)."""
+        self.random = random.Random(20261123)  # the pods' name suffixes
         self.lock = threading.RLock()
         self.url = ""
+
+    def install(self, *resources: Resource) -> None:
+        """Serve these resources (a CRD per group and plural: a later version replaces it)."""
+        for resource in resources:
+            self.served[(resource.group, resource.plural)] = resource
+
+    def uninstall(self, *resources: Resource) -> None:
+        for resource in resources:
+            if self.served.get((resource.group, resource.plural)) == resource:
+                del self.served[(resource.group, resource.plural)]
 
     # --- what tests look at ----------------------------------------------------------------
 
@@ -102,154 +448,404 @@ class FakeKube:
         configuration.host = self.url
         return client.ApiClient(configuration)
 
-    def stored(self, plural: str) -> list[dict[str, Any]]:
-        return [o for (collection, _, _), o in self.objects.items() if collection.endswith("/" + plural)]
+    def stored(self, plural: str, group: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            self._collect_orphans()
+            return [o for (g, p, _, _), o in sorted(self.objects.items()) if p == plural and (group is None or g == group)]
+
+    def pods_of(self, name: str) -> list[dict[str, Any]]:
+        """The pods the controllers made for the trial resource ``name`` (by their name prefix)."""
+        return [p for p in self.stored("pods") if p["metadata"]["name"].startswith(name + "-")]
 
     def calls_to(self, method: str, plural: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and re.search(rf"/{plural}(/|$)", c.path)]
 
-    def put(self, collection: str, namespace: str, obj: dict[str, Any]) -> dict[str, Any]:
-        """Store an object as if someone else had created it."""
+    def put(self, obj: dict[str, Any], namespace: str) -> dict[str, Any]:
+        """Store an object as if someone else had created it (no checks, no controller)."""
+        group, _, _ = str(obj["apiVersion"]).rpartition("/")
+        (resource,) = [r for r in self.served.values() if r.group == group and r.kind == obj["kind"]]
+        return self._store(resource, namespace, copy.deepcopy(obj))
+
+    # --- storing ------------------------------------------------------------------------------
+
+    def _store(self, resource: Resource, namespace: str, obj: dict[str, Any]) -> dict[str, Any]:
         meta = obj.setdefault("metadata", {})
-        meta.setdefault("uid", str(uuid.uuid4()))
-        meta.setdefault("namespace", namespace)
+        meta.setdefault("uid", str(uuid.UUID(int=self.random.getrandbits(128))))
+        meta["namespace"] = namespace
         meta.setdefault("creationTimestamp", "2026-11-23T00:00:00Z")
-        meta["resourceVersion"] = str(len(self.calls) + 1)
-        self.objects[(collection, namespace, meta["name"])] = obj
+        meta["resourceVersion"] = str(len(self.calls) + len(self.objects) + 1)
+        obj.setdefault("apiVersion", resource.api_version)
+        obj.setdefault("kind", resource.kind)
+        self.objects[(resource.group, resource.plural, namespace, meta["name"])] = obj
         return obj
 
-    # --- the simulated operators -------------------------------------------------------------
+    def _uids(self) -> set[str]:
+        return {o["metadata"]["uid"] for o in self.objects.values()}
 
-    def _start(self, collection: str, namespace: str, obj: dict[str, Any]) -> None:
-        plural = collection.rsplit("/", 1)[1]
-        if plural not in ("jobs", "trainjobs", *KUBEFLOW_KINDS):
+    def _suffix(self) -> str:
+        return "".join(self.random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+
+    # --- the simulated controllers ---------------------------------------------------------------
+
+    def _start(self, resource: Resource, namespace: str, obj: dict[str, Any]) -> None:
+        if resource.plural not in ("jobs", "tfjobs", "pytorchjobs", "xgboostjobs", "mpijobs", "trainjobs"):
             return
-        name = obj["metadata"]["name"]
+        uid, name = obj["metadata"]["uid"], obj["metadata"]["name"]
         script = self.script(obj)
-        self.scripts[name], self.started[name] = script, time.monotonic()
-        if plural == "jobs":
-            labels, container = {"batch.kubernetes.io/job-name": name, "job-name": name}, _primary_name(obj)
-        elif plural == "trainjobs":
-            labels = {"jobset.sigs.k8s.io/jobset-name": name, "jobset.sigs.k8s.io/replicatedjob-name": "node", "batch.kubernetes.io/job-completion-index": "0"}
-            container = "node"
+        self.scripts[name], self.started[uid] = script, (time.monotonic(), script)
+        if resource.plural == "jobs":
+            self._job_pods(namespace, obj, uid, script, rank0=True)
+        elif resource.plural == "trainjobs":
+            self._trainjob(namespace, obj, uid, script)
+        elif resource.plural == "mpijobs" and resource.version == "v2beta1":
+            self._mpi_v2(namespace, obj, uid, script)
         else:
-            role = "launcher" if plural == "mpijobs" else "master"
-            labels, container = {"training.kubeflow.org/job-name": name, "training.kubeflow.org/job-role": role}, _primary_name(obj)
+            self._training_operator(resource, namespace, obj, uid, script)
+
+    def _pod(self, namespace: str, name: str, template: dict[str, Any], labels: dict[str, str], owner: dict[str, Any],
+             trial_uid: str, script: Script, rank0: bool, init: list[dict[str, Any]] | None = None) -> None:
+        """A pod from a template, as a controller creates it, with the namespace's sidecars."""
+        spec = copy.deepcopy(template.get("spec") or {})
+        meta = template.get("metadata") or {}
+        annotations = dict(meta.get("annotations") or {})
+        containers = spec.setdefault("containers", [])
+        if annotations.get("sidecar.istio.io/inject", "true") != "false":
+            containers.extend({"name": sidecar, "image": f"{sidecar}:1"} for sidecar in self.sidecars)
+        if init:
+            spec["initContainers"] = [*init, *(spec.get("initContainers") or [])]
         pod = {
             "apiVersion": "v1",
             "kind": "Pod",
-            "metadata": {"name": f"{name}-primary-0", "labels": labels, "ownerReferences": [{"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": name, "uid": obj["metadata"]["uid"]}]},
-            "spec": {"containers": [{"name": container, "image": "trial"}]},
+            "metadata": {
+                "name": name,
+                "labels": {**(meta.get("labels") or {}), **labels},
+                "annotations": annotations,
+                "ownerReferences": [{"apiVersion": owner["apiVersion"], "kind": owner["kind"], "name": owner["metadata"]["name"],
+                                     "uid": owner["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}],
+            },
+            "spec": spec,
+            "status": {"phase": "Running"},
         }
-        self.put("/api/v1/pods", namespace, pod)
+        self._store(BUILT_IN[1], namespace, pod)
+        first = (template.get("spec") or {}).get("containers") or [{}]
+        printer = script.container or str(first[0].get("name") or "")
+        self.pod_logs[(namespace, name)] = _PodLog(trial_uid, printer, rank0)
 
-    def _refresh(self, collection: str, obj: dict[str, Any]) -> None:
-        """Give a finished simulated trial its terminal condition."""
+    def _owned(self, obj: dict[str, Any], resource: Resource, namespace: str, name: str, spec: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+        """A child object a controller creates, controlled by ``obj``."""
+        child = {
+            "apiVersion": resource.api_version, "kind": resource.kind,
+            "metadata": {"name": name, "labels": labels, "ownerReferences": [
+                {"apiVersion": obj["apiVersion"], "kind": obj["kind"], "name": obj["metadata"]["name"], "uid": obj["metadata"]["uid"], "controller": True, "blockOwnerDeletion": True}]},
+            "spec": spec,
+        }
+        return self._store(resource, namespace, child)
+
+    def _job_pods(self, namespace: str, job: dict[str, Any], trial_uid: str, script: Script, rank0: bool) -> None:
+        """The Job controller: ``parallelism`` pods (1 by default), with the Job's pod labels."""
+        name, spec = job["metadata"]["name"], job.get("spec") or {}
+        indexed = spec.get("completionMode") == "Indexed"
+        for index in range(int(spec.get("parallelism", 1))):
+            labels = {"batch.kubernetes.io/controller-uid": job["metadata"]["uid"], "batch.kubernetes.io/job-name": name,
+                      "controller-uid": job["metadata"]["uid"], "job-name": name}
+            pod_name = f"{name}-{self._suffix()}"
+            if indexed:
+                labels["batch.kubernetes.io/job-completion-index"] = str(index)
+                pod_name = f"{name}-{index}-{self._suffix()}"
+            self._pod(namespace, pod_name, spec.get("template") or {}, labels, job, trial_uid, script, rank0 and index == 0)
+
+    def _training_operator(self, resource: Resource, namespace: str, obj: dict[str, Any], trial_uid: str, script: Script) -> None:
+        """Training Operator v1.9: a pod per replica, ``<job>-<type>-<index>``; its MPIJob names
+        them ``<job>-launcher`` / ``<job>-worker-<i>`` and adds a kubectl-delivery init container."""
         name = obj["metadata"]["name"]
-        script = self.scripts.get(name)
-        if script is None or time.monotonic() - self.started[name] < script.run_seconds or obj.get("status", {}).get("conditions"):
+        field_name = {"tfjobs": "tfReplicaSpecs", "pytorchjobs": "pytorchReplicaSpecs", "xgboostjobs": "xgbReplicaSpecs", "mpijobs": "mpiReplicaSpecs"}[resource.plural]
+        replicas: dict[str, Any] = (obj.get("spec") or {}).get(field_name) or {}
+        chief = any(r in replicas for r in ("Chief", "Master"))
+        for replica_type, replica_spec in replicas.items():
+            for index in range(int(replica_spec.get("replicas", 1))):
+                if resource.plural == "tfjobs":
+                    master = replica_type in ("Chief", "Master") if chief else (replica_type == "Worker" and index == 0)
+                else:
+                    master = replica_type == ("Launcher" if resource.plural == "mpijobs" else "Master")
+                labels = {"training.kubeflow.org/operator-name": f"{resource.kind.lower()}-controller", "training.kubeflow.org/job-name": name,
+                          "training.kubeflow.org/replica-type": replica_type.lower(), "training.kubeflow.org/replica-index": str(index)}
+                if master:
+                    labels["training.kubeflow.org/job-role"] = "master"
+                init = None
+                if resource.plural == "mpijobs":
+                    pod_name = f"{name}-launcher" if replica_type == "Launcher" else f"{name}-worker-{index}"
+                    if replica_type == "Launcher":
+                        init = [{"name": "kubectl-delivery", "image": "mpioperator/kubectl-delivery:latest"}]
+                        del labels["training.kubeflow.org/replica-index"]
+                else:
+                    pod_name = f"{name}-{replica_type.lower()}-{index}"
+                self._pod(namespace, pod_name, replica_spec.get("template") or {}, labels, obj, trial_uid, script, master, init)
+
+    def _mpi_v2(self, namespace: str, obj: dict[str, Any], trial_uid: str, script: Script) -> None:
+        """mpi-operator v2: the launcher runs as a Job ``<job>-launcher``; workers are pods."""
+        name = obj["metadata"]["name"]
+        replicas: dict[str, Any] = (obj.get("spec") or {}).get("mpiReplicaSpecs") or {}
+        base = {"training.kubeflow.org/operator-name": "mpi-operator", "training.kubeflow.org/job-name": name}
+        for index in range(int((replicas.get("Worker") or {}).get("replicas", 0))):
+            labels = {**base, "training.kubeflow.org/job-role": "worker", "training.kubeflow.org/replica-index": str(index)}
+            self._pod(namespace, f"{name}-worker-{index}", replicas["Worker"].get("template") or {}, labels, obj, trial_uid, script, False)
+        template = copy.deepcopy((replicas.get("Launcher") or {}).get("template") or {})
+        template.setdefault("metadata", {}).setdefault("labels", {}).update({**base, "training.kubeflow.org/job-role": "launcher"})
+        job = self._owned(obj, BUILT_IN[2], namespace, f"{name}-launcher", {"template": template}, {"app": name})
+        self._job_pods(namespace, job, trial_uid, script, rank0=True)
+
+    def _trainjob(self, namespace: str, obj: dict[str, Any], trial_uid: str, script: Script) -> None:
+        """Trainer v2: a JobSet named as the TrainJob; a Job per replicated job of the runtime,
+        ``<trainjob>-<replicated job>-0``, Indexed, its pods ``<job>-<index>-<suffix>``."""
+        name, spec = obj["metadata"]["name"], obj.get("spec") or {}
+        trainer = spec.get("trainer") or {}
+        jobset = self._owned(obj, TRAINER[1], namespace, name, {}, {})
+        runtime = self.runtimes[(spec.get("runtimeRef") or {}).get("name", "")]
+        for replicated, container, count in runtime:
+            pods = int(trainer.get("numNodes", 1)) if count is None else count
+            main = {"name": container, "image": "runtime:1"}
+            if replicated == "node":
+                main.update({k: trainer[k] for k in ("image", "command", "args", "env") if k in trainer})
+            labels = {"jobset.sigs.k8s.io/jobset-name": name, "jobset.sigs.k8s.io/replicatedjob-name": replicated,
+                      "jobset.sigs.k8s.io/replicatedjob-replicas": "1", "jobset.sigs.k8s.io/job-index": "0",
+                      "jobset.sigs.k8s.io/job-key": hashlib.sha256(f"{namespace}/{name}-{replicated}-0".encode()).hexdigest()}
+            template = {"metadata": {"labels": labels}, "spec": {"containers": [main]}}
+            job = self._owned(jobset, BUILT_IN[2], namespace, f"{name}-{replicated}-0",
+                              {"completionMode": "Indexed", "completions": pods, "parallelism": pods, "template": template}, dict(labels))
+            self._job_pods(namespace, job, trial_uid, Script(**{**script.__dict__, "container": container}), rank0=replicated == "node")
+
+    def _refresh(self, resource: Resource, obj: dict[str, Any]) -> None:
+        """Give a finished simulated trial its terminal condition."""
+        if obj["metadata"]["uid"] not in self.started or obj.get("status", {}).get("conditions"):
             return
-        plural = collection.rsplit("/", 1)[1]
-        kind_type = ("Succeeded" if plural in KUBEFLOW_KINDS else "Complete") if script.outcome == "Succeeded" else "Failed"
+        started, script = self.started[obj["metadata"]["uid"]]
+        if time.monotonic() - started < script.run_seconds:
+            return
+        kubeflow = resource.group == "kubeflow.org"
+        kind_type = ("Succeeded" if kubeflow else "Complete") if script.outcome == "Succeeded" else "Failed"
         obj["status"] = {"conditions": [
             {"type": "Created", "status": "True"},
             {"type": kind_type, "status": "True", "reason": script.reason or kind_type, "message": f"simulated {script.outcome.lower()}"},
         ]}
 
-    def _log(self, pod_name: str) -> str:
-        name = pod_name.rsplit("-primary-", 1)[0]
-        script = self.scripts.get(name)
-        if script is None:
+    def _log(self, namespace: str, pod: dict[str, Any], container: str) -> str:
+        info = self.pod_logs.get((namespace, pod["metadata"]["name"]))
+        if info is None:
             return ""
-        elapsed = time.monotonic() - self.started[name]
-        return "".join(line + "\n" for at, line in script.log if at <= elapsed)
+        if container != info.printer:
+            return f"{pod['metadata']['name']}/{container}: not the training container\n"
+        started, script = self.started[info.trial]
+        elapsed = time.monotonic() - started
+        lines = script.log if info.rank0 else script.worker_log
+        return "".join(line + "\n" for at, line in lines if at <= elapsed)
 
-    # --- HTTP ------------------------------------------------------------------------------
+    # --- the garbage collector ---------------------------------------------------------------------
+
+    def _delete(self, key: tuple[str, str, str, str], policy: str) -> None:
+        obj = self.objects.pop(key, None)
+        if obj is None:
+            return
+        uid = obj["metadata"]["uid"]
+        for other_key, other in list(self.objects.items()):
+            refs = other["metadata"].get("ownerReferences") or []
+            if not any(r.get("uid") == uid for r in refs):
+                continue
+            kept = [r for r in refs if r.get("uid") != uid]
+            if kept or policy == "Orphan":
+                other["metadata"]["ownerReferences"] = kept
+                if not kept:
+                    other["metadata"].pop("ownerReferences")
+            else:
+                self._delete(other_key, "Background")
+
+    def _collect_orphans(self) -> None:
+        """Objects whose owners are all gone (an owner reference to no object) are collected."""
+        while True:
+            uids = self._uids()
+            gone = [k for k, o in self.objects.items() if (o["metadata"].get("ownerReferences") or []) and not any(r.get("uid") in uids for r in o["metadata"]["ownerReferences"])]
+            if not gone:
+                return
+            for key in gone:
+                self._delete(key, "Background")
+
+    # --- checks on what is sent ---------------------------------------------------------------------
+
+    def _invalid(self, resource: Resource, namespace: str, body: dict[str, Any]) -> tuple[int, str] | None:
+        """(status, message) the API server (or an operator's webhook) would refuse the body with."""
+        if body.get("apiVersion") != resource.api_version or body.get("kind") != resource.kind:
+            return 400, f"the API version in the data ({body.get('apiVersion')}) and kind ({body.get('kind')}) do not match the URL's ({resource.api_version}, {resource.kind})"
+        meta = body.get("metadata") or {}
+        if meta.get("namespace") not in (None, namespace):
+            return 400, "the namespace of the provided object does not match the namespace sent on the request"
+        errors: list[str] = []
+        name = meta.get("name")
+        if not name:
+            errors.append("metadata.name: Required value: name or generateName is required")
+        else:
+            errors += [f"metadata.name: Invalid value: {name!r}: {e}" for e in dns1123_subdomain_errors(str(name))]
+            if resource.plural == "jobs":
+                errors += [f"metadata.name: Invalid value: {name!r}: {e}" for e in label_value_errors(name)]  # it becomes the job-name label
+            if resource.group == "kubeflow.org":  # the Training Operator's and mpi-operator's webhooks
+                errors += [f"metadata.name: Invalid value: {name!r}: should match: {e}" for e in dns1035_label_errors(str(name))]
+        errors += _meta_errors(meta, "metadata")
+        for path, template in _pod_templates(body):
+            errors += _meta_errors(template.get("metadata") or {}, f"{path}.metadata")
+        errors += schema_errors(body)
+        errors += self._webhook_errors(resource, body)
+        return (422, f"{resource.kind}.{resource.group or 'core'} {name!r} is invalid: " + "; ".join(errors)) if errors else None
+
+    def _webhook_errors(self, resource: Resource, body: dict[str, Any]) -> list[str]:
+        """The Training Operator's validating webhooks (a default-named container in every
+        replica) and Trainer's (a runtime that exists)."""
+        default = {"tfjobs": ("tfReplicaSpecs", "tensorflow"), "pytorchjobs": ("pytorchReplicaSpecs", "pytorch"), "xgboostjobs": ("xgbReplicaSpecs", "xgboost")}
+        spec = body.get("spec") or {}
+        if resource.group == "kubeflow.org" and resource.plural in default:
+            field_name, container = default[resource.plural]
+            return [f"spec.{field_name}[{replica}].template.spec.containers: Required value: must have at least one container with name {container}"
+                    for replica, replica_spec in (spec.get(field_name) or {}).items()
+                    if not any(c.get("name") == container for c in ((replica_spec.get("template") or {}).get("spec") or {}).get("containers") or [])]
+        if resource.plural == "trainjobs" and (spec.get("runtimeRef") or {}).get("name") not in self.runtimes:
+            return [f"spec.runtimeRef: Not found: {(spec.get('runtimeRef') or {}).get('name')!r}"]
+        return []
+
+    # --- HTTP ------------------------------------------------------------------------------------
 
     def handle(self, method: str, raw_path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
         parsed = urlparse(raw_path)
-        path, query = parsed.path, parse_qs(parsed.query)
+        path, query = parsed.path, parse_qs(parsed.query, keep_blank_values=True)
         with self.lock:
-            self.calls.append(Call(method, path, query, body))
-            for fault in self.faults:
-                if fault.times > 0 and fault.method == method and re.search(fault.path, path):
-                    fault.times -= 1
-                    return fault.status, _status(fault.status, "injected fault"), fault.headers
-            match = GROUP_PATH.match(path) or CORE_PATH.match(path)
-            if not match:
-                return 404, _status(404, f"the fake has no {path}"), {}
-            groups = match.groupdict()
-            collection = f"/apis/{groups['group']}/{groups['version']}/{groups['plural']}" if "group" in groups else f"/api/v1/{groups['plural']}"
-            namespace, name = groups["ns"], groups["name"]
-            if groups.get("sub") == "log":
-                if (collection, namespace, name) not in self.objects:
-                    return 404, _status(404, f'pods "{name}" not found'), {}
-                return 200, self._log(name), {"Content-Type": "text/plain"}
-            if method == "POST":
-                key = (collection, namespace, body["metadata"]["name"])
-                if key in self.objects:
-                    return 409, _status(409, f'{groups["plural"]} "{key[2]}" already exists', "AlreadyExists"), {}
-                obj = self.put(collection, namespace, json.loads(json.dumps(body)))
-                self._start(collection, namespace, obj)
-                return 201, obj, {}
-            if method == "GET" and name:
-                obj = self.objects.get((collection, namespace, name))
-                if obj is None:
-                    return 404, _status(404, f'{groups["plural"]} "{name}" not found', "NotFound"), {}
-                self._refresh(collection, obj)
-                return 200, obj, {}
-            if method == "GET":
-                selector = _selector(query.get("labelSelector", [""])[0])
-                items = [
-                    o for (c, ns, _), o in sorted(self.objects.items())
-                    if c == collection and ns == namespace and all((o["metadata"].get("labels") or {}).get(k) == v for k, v in selector.items())
-                ]
-                for item in items:
-                    self._refresh(collection, item)
-                return 200, {"apiVersion": "v1", "kind": KINDS.get(groups["plural"], "Object") + "List", "metadata": {"resourceVersion": "1"}, "items": items}, {}
-            if method == "DELETE":
-                obj = self.objects.pop((collection, namespace, name), None)
-                if obj is None:
-                    return 404, _status(404, f'{groups["plural"]} "{name}" not found', "NotFound"), {}
-                self._collect_garbage(obj["metadata"]["uid"])
-                return 200, _status(200, "deleted", "Success"), {}
-            return 405, _status(405, "method not allowed"), {}
+            call = Call(method, path, query, body, at=time.monotonic())
+            self.calls.append(call)
+            status, payload, headers = self._answer(method, path, query, body)
+            call.status = status
+            return status, payload, headers
 
-    def _collect_garbage(self, uid: str) -> None:
-        """Delete every object owned by the deleted one, and theirs (background propagation)."""
-        owned = [k for k, o in self.objects.items() if any(r.get("uid") == uid for r in o["metadata"].get("ownerReferences") or [])]
-        for key in owned:
-            obj = self.objects.pop(key, None)
-            if obj is not None:
-                self._collect_garbage(obj["metadata"]["uid"])
+    def _answer(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any, dict[str, str]]:
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == method and re.search(fault.path, path):
+                fault.times -= 1
+                return fault.status, _status(fault.status, "injected fault"), dict(fault.headers)
+        self._collect_orphans()
+        match = _match(path)
+        if not match:
+            return 404, "404 page not found", {"Content-Type": "text/plain"}
+        group, version = match.groupdict().get("group") or "", match["version"]
+        resource = self.served.get((group, match["plural"]))
+        if resource is None or resource.version != version:
+            if any((r.group, r.version) == (group, version) for r in self.served.values()):
+                return 404, _status(404, "the server could not find the requested resource", "NotFound"), {}
+            return 404, "404 page not found", {"Content-Type": "text/plain"}
+        namespace, name, sub = match["ns"], match["name"], match["sub"]
+        key = (group, resource.plural, namespace, name or "")
+        if sub is not None:
+            if (resource.plural, sub, method) != ("pods", "log", "GET"):
+                return 404, _status(404, "the server could not find the requested resource", "NotFound"), {}
+            return self._read_log(namespace, name, query)
+        if method == "POST" and not name:
+            if not isinstance(body, dict):
+                return 400, _status(400, "the body of the request was in an unknown format", "BadRequest"), {}
+            refused = self._invalid(resource, namespace, body)
+            if refused:
+                return refused[0], _status(refused[0], refused[1], "Invalid" if refused[0] == 422 else "BadRequest"), {}
+            key = (group, resource.plural, namespace, body["metadata"]["name"])
+            if key in self.objects:
+                return 409, _status(409, f'{resource.plural}.{group} "{key[3]}" already exists', "AlreadyExists"), {}
+            obj = self._store(resource, namespace, json.loads(json.dumps(body)))
+            self._start(resource, namespace, obj)
+            return 201, obj, {}
+        if method == "GET" and name:
+            obj = self.objects.get(key)
+            if obj is None:
+                return 404, _status(404, f'{resource.plural}.{group} "{name}" not found', "NotFound"), {}
+            self._refresh(resource, obj)
+            return 200, obj, {}
+        if method == "GET":
+            try:
+                requirements = parse_selector(query.get("labelSelector", [""])[0])
+            except BadSelector as exc:
+                return 400, _status(400, str(exc), "BadRequest"), {}
+            items = [o for (g, p, ns, _), o in sorted(self.objects.items())
+                     if (g, p, ns) == (group, resource.plural, namespace) and selector_matches(requirements, o["metadata"].get("labels") or {})]
+            for item in items:
+                self._refresh(resource, item)
+            return 200, {"apiVersion": resource.api_version, "kind": resource.kind + "List", "metadata": {"resourceVersion": "1"}, "items": items}, {}
+        if method == "DELETE" and name:
+            options = body if isinstance(body, dict) else {}
+            policy = query.get("propagationPolicy", [options.get("propagationPolicy") or ""])[0]
+            orphan = query.get("orphanDependents", [str(options.get("orphanDependents", "")).lower()])[0]
+            if policy and orphan:
+                return 422, _status(422, "DeleteOptions: propagationPolicy and orphanDependents may not both be set", "Invalid"), {}
+            if policy not in ("", "Orphan", "Background", "Foreground"):
+                return 422, _status(422, f"DeleteOptions.propagationPolicy: Unsupported value: {policy!r}", "Invalid"), {}
+            if not policy:
+                policy = {"true": "Orphan", "false": "Background"}.get(orphan) or ("Orphan" if (group, resource.plural) == ("batch", "jobs") else "Background")
+            if key not in self.objects:
+                return 404, _status(404, f'{resource.plural}.{group} "{name}" not found', "NotFound"), {}
+            self._delete(key, policy)
+            return 200, _status(200, "deleted", "Success"), {}
+        return 405, _status(405, "method not allowed", "MethodNotAllowed"), {}
+
+    def _read_log(self, namespace: str, name: str, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
+        """GET pods/log: as the API server picks the container (pkg/registry/core/pod)."""
+        pod = self.objects.get(("", "pods", namespace, name))
+        if pod is None:
+            return 404, _status(404, f'pods "{name}" not found', "NotFound"), {}
+        containers = [c["name"] for c in pod["spec"].get("containers") or []]
+        init = [c["name"] for c in pod["spec"].get("initContainers") or []]
+        container = query.get("container", [""])[0]
+        if not container:
+            if len(containers) != 1:
+                message = f"a container name must be specified for pod {name}, choose one of: [{' '.join(containers)}]"
+                if init:
+                    message += f" or one of the init containers: [{' '.join(init)}]"
+                return 400, _status(400, message, "BadRequest"), {}
+            container = containers[0]
+        elif container not in containers + init:
+            return 400, _status(400, f"container {container} is not valid for pod {name}", "BadRequest"), {}
+        return 200, self._log(namespace, pod, container), {"Content-Type": "text/plain"}
 
 
-def _primary_name(obj: dict[str, Any]) -> str:
-    from kfp_tune.core.template import find_containers
+def _meta_errors(meta: dict[str, Any], path: str) -> list[str]:
+    errors = []
+    for key, value in (meta.get("labels") or {}).items():
+        errors += [f"{path}.labels: Invalid value: {key!r}: {e}" for e in qualified_name_errors(key) + label_value_errors(value)]
+    for key in meta.get("annotations") or {}:
+        errors += [f"{path}.annotations: Invalid value: {key!r}: {e}" for e in qualified_name_errors(key)]
+    refs = meta.get("ownerReferences") or []
+    for index, ref in enumerate(refs):
+        errors += [f"{path}.ownerReferences[{index}].{k}: Required value" for k in ("apiVersion", "kind", "name", "uid") if not ref.get(k)]
+    if sum(1 for ref in refs if ref.get("controller")) > 1:
+        errors.append(f"{path}.ownerReferences: Invalid value: only one reference can have Controller set to true")
+    return errors
 
-    names = [c.get("name") for c in find_containers(obj)]
-    return names[0] if names else "main"
 
-
-def _selector(text: str) -> dict[str, str]:
-    out = {}
-    for part in filter(None, text.split(",")):
-        key, _, value = part.partition("=")
-        out[key.strip()] = value.strip()
-    return out
+def _pod_templates(body: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    spec = body.get("spec") or {}
+    if isinstance(spec.get("template"), dict):
+        yield "spec.template", spec["template"]
+    for field_name, replicas in spec.items():
+        if field_name.endswith("ReplicaSpecs") and isinstance(replicas, dict):
+            for replica, replica_spec in replicas.items():
+                if isinstance(replica_spec, dict) and isinstance(replica_spec.get("template"), dict):
+                    yield f"spec.{field_name}.{replica}.template", replica_spec["template"]
 
 
 def _status(code: int, message: str, reason: str = "") -> dict[str, Any]:
     return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success" if code < 300 else "Failure", "message": message, "reason": reason, "code": code}
 
 
-def serve() -> tuple[FakeKube, ThreadingHTTPServer]:
-    fake = FakeKube()
+def serve(*operators: tuple[Resource, ...]) -> tuple[FakeKube, ThreadingHTTPServer]:
+    """A fake API server on loopback serving the built-in kinds and the given operators'."""
+    fake = FakeKube(*operators)
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            body = json.loads(self.rfile.read(length)) if length else None
+            raw = self.rfile.read(length) if length else b""
+            try:
+                body = json.loads(raw) if raw else None
+            except ValueError:
+                body = raw
             status, payload, headers = fake.handle(self.command, self.path, body)
             data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
             self.send_response(status)
@@ -267,5 +863,5 @@ def serve() -> tuple[FakeKube, ThreadingHTTPServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()  # shutdown() waits up to one poll
     return fake, server

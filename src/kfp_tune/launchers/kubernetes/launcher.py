@@ -31,7 +31,7 @@ from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, T
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label
 from kfp_tune.core.vocabulary import LaunchPhase
 from kfp_tune.launchers.kubernetes.kinds import KINDS, TrialKind, trial_kind
-from kfp_tune.launchers.kubernetes.manifests import ClusterSettings, prepare_manifest
+from kfp_tune.launchers.kubernetes.manifests import ClusterSettings, label_problems, prepare_manifest
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +93,14 @@ class KubernetesConfig:
 class KubernetesLauncher(Launcher):
     hands_over = True  # a trial is a cluster resource: the next step re-attaches to it
 
-    def __init__(self, config: KubernetesConfig, api_client: Any = None, env: Mapping[str, str] | None = None):
+    def __init__(self, config: KubernetesConfig, api_client: Any = None, env: Mapping[str, str] | None = None, sleep: Callable[[float], None] = time.sleep):
         """``api_client``: a ``kubernetes.client.ApiClient`` (default: in-cluster config, else
-        ~/.kube/config). ``env``: what the trial gets to report to the store (Push)."""
+        ~/.kube/config). ``env``: what the trial gets to report to the store (Push). ``sleep``:
+        how it waits between polls and before a retry (tests record the waits)."""
         self.config = config
         self._api_client = api_client
         self.env = dict(env or {})
+        self._sleep = sleep
 
     @property
     def namespace(self) -> str:
@@ -157,7 +159,7 @@ class KubernetesLauncher(Launcher):
                     raise
                 wait = min(10.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
             log.warning("Kubernetes %s %s: retrying in %.1f s (attempt %d)", verb, where, wait, attempt)
-            time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
+            self._sleep(min(wait, max(0.0, deadline - time.monotonic())))
 
     # --- anchor and resources -----------------------------------------------------------------
 
@@ -206,6 +208,9 @@ class KubernetesLauncher(Launcher):
     def prepare(self, trial: TrialRun, owner: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The manifest to create (ValueError if refused). Env for the trial: its names in the
         store, so it can report metrics (Push) or upload metrics files."""
+        problems = label_problems(trial.primary_pod_labels, "primaryPodLabels")
+        if problems:  # the API server would refuse the pod selector, once the trial was running
+            raise ValueError("; ".join(problems))
         labels = dict((trial.manifest.get("metadata") or {}).get("labels") or {})
         settings = self.settings()
         settings = dataclasses.replace(settings, env=(*settings.env, ("KFP_TUNE_EXPERIMENT", trial.experiment), ("KFP_TUNE_TRIAL", trial.trial)))
@@ -339,7 +344,7 @@ class KubernetesLauncher(Launcher):
                 if text and trial.should_stop(text):
                     self._delete(kind, name)
                     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason="EarlyStopped", message="stopped early: the early stopping rule judged it worse than the completed trials", logs=logs)
-            time.sleep(self.config.poll_seconds)
+            self._sleep(self.config.poll_seconds)
 
     def primary_pod(self, trial: TrialRun, kind: TrialKind, name: str) -> str:
         """The primary pod's name: the kind's job-name label plus ``primaryPodLabels``."""
@@ -368,7 +373,9 @@ class KubernetesLauncher(Launcher):
 
     def owned_resources(self, experiment: str) -> Iterator[tuple[TrialKind, dict[str, Any]]]:
         """Every trial resource of the experiment that kfp-tune owns: its labels say so and the
-        experiment's anchor is among its owners. Kinds whose API is not served are skipped."""
+        experiment's anchor is among its owners. Kinds whose API is not served are skipped; a
+        resource served at one version of several (MPIJob: kubeflow.org/v1 with the Training
+        Operator, v2beta1 with mpi-operator) is listed once, at the version that is served."""
         from kubernetes.client.exceptions import ApiException
 
         anchor_uid = None
@@ -380,17 +387,17 @@ class KubernetesLauncher(Launcher):
                 raise self._api_error("get", "configmaps", self.anchor_name(experiment), exc) from None
             return
         selector = f"{LABEL_PREFIX}/managed-by={MANAGED_BY},{LABEL_PREFIX}/experiment={experiment}"
-        seen: set[tuple[str, str]] = set()
+        listed_already: set[tuple[str, str]] = set()
         for kind in KINDS.values():
-            if (kind.group, kind.plural) in seen:
+            if (kind.group, kind.plural) in listed_already:
                 continue
-            seen.add((kind.group, kind.plural))
             try:
                 listed = self._call("list", kind.resource, "", self._custom().list_namespaced_custom_object, kind.group, kind.version, self.config.namespace, kind.plural, label_selector=selector)
             except ApiException as exc:
                 if exc.status == 404:
-                    continue  # that operator is not installed
+                    continue  # not served at this version: that operator (or this version of it) is not installed
                 raise self._api_error("list", kind.resource, "", exc) from None
+            listed_already.add((kind.group, kind.plural))
             for item in listed.get("items", []):
                 owners = (item.get("metadata") or {}).get("ownerReferences") or []
                 if any(o.get("uid") == anchor_uid for o in owners):

@@ -5,6 +5,7 @@ every refused setting checked. Pure: no Kubernetes client here; ``kfp-tune rende
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +47,8 @@ def prepare_manifest(
     unless the template asks for it, accelerator settings where the template has none, and the
     launcher's env on the primary container; with ``metrics`` (collector path, its kind, the
     subPath) the metrics claim mounted where the trial writes them. ValueError for anything
-    refused."""
+    refused: settings that give a trial the node, a service account not allowed, labels the API
+    server would refuse."""
     out = copy.deepcopy(dict(manifest))
     trial_kind(out)
     problems = unsafe_settings(out)
@@ -69,6 +71,11 @@ def prepare_manifest(
             pod["nodeSelector"] = dict(settings.node_selector)
         if settings.tolerations and "tolerations" not in pod:
             pod["tolerations"] = [dict(t) for t in settings.tolerations]
+    bad_labels = label_problems(metadata.get("labels") or {}, "metadata.labels")
+    for path, template in pod_templates(out):
+        bad_labels += label_problems((template.get("metadata") or {}).get("labels") or {}, f"{path}.metadata.labels")
+    if bad_labels:
+        raise ValueError("; ".join(bad_labels))
     container = primary_container(out, primary_container_name)
     if container is None:
         raise ValueError(f"no container named {primary_container_name!r} in the trial manifest")
@@ -84,6 +91,24 @@ def prepare_manifest(
         if name not in present:
             env.append({"name": name, "valueFrom": dict(value)} if isinstance(value, Mapping) else {"name": name, "value": str(value)})
     return out
+
+
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+
+
+def label_problems(labels: Mapping[str, Any], path: str) -> list[str]:
+    """What the API server would refuse in these labels, or in a selector made of them: a key is
+    ``[prefix/]name`` (prefix a DNS subdomain of 253 characters at most; name 63 at most), a value
+    63 characters at most; names and values alphanumeric at both ends, ``-``, ``_``, ``.`` between."""
+    problems = []
+    for key, value in labels.items():
+        prefix, slash, name = str(key).rpartition("/")
+        if (slash and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))) or len(name) > 63 or not _LABEL_NAME.match(name):
+            problems.append(f"{path}: {key!r} is not a valid label key")
+        if not isinstance(value, str) or (value and (len(value) > 63 or not _LABEL_NAME.match(value))):
+            problems.append(f"{path}.{key}: {value!r} is not a valid label value (63 characters at most, alphanumeric at both ends, '-', '_' or '.' between)")
+    return problems
 
 
 METRICS_VOLUME = "kfp-tune-metrics"
