@@ -19,6 +19,8 @@ values never are.
 
 # No `from __future__ import annotations` here: KFP reads the pipeline function's annotations.
 import json
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from typing import Any
 from kfp import compiler, dsl, kubernetes
 
 from kfp_tune.components import decide_stop, launch_trial, suggest
+from kfp_tune.core.errors import InputError
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
@@ -37,6 +40,12 @@ DEFAULT_LAUNCHER_CONFIG: dict[str, Any] = {"kind": "kubernetes"}
 in the run's namespace; ``kfp-tune run`` and kfp.local pass ``{"kind": "local"}``."""
 DEFAULT_CHECKPOINTS = 10
 """Checkpoints compiled into one run: how often, at most, the KFP UI's reports refresh."""
+MAX_CHECKPOINTS = 40
+"""Checkpoints one run may compile: each adds about 20 KB of nested tasks to the pipeline, which
+must stay within :data:`PIPELINE_BUDGET_BYTES`."""
+PIPELINE_BUDGET_BYTES = 1024 * 1024
+"""The largest compiled pipeline: KFP keeps the pipeline in its run objects, and a Kubernetes
+object (an Argo Workflow, a recurring run) must fit etcd's 1.5 MiB with room for its status."""
 DEFAULT_CHECKPOINT_SECONDS = 600.0
 """A checkpoint at least every 10 minutes; by default also after 2 x parallelTrialCount trials,
 doubling at each checkpoint (6, 12, 24, ... at 3 slots: frequent refreshes early, few in a long
@@ -88,12 +97,16 @@ def build_pipeline(
             raise ValueError(f"object_store {object_store!r}: expected one of {sorted(OBJECT_STORES)} or an ObjectStore")
         object_store = OBJECT_STORES[object_store]
     cluster_store = object_store
-    total = rounds or DEFAULT_CHECKPOINTS
+    total = DEFAULT_CHECKPOINTS if rounds is None else rounds
+    check_rounds(total)
     if checkpoint_trials is None:
         checkpoint_trials = 2 * (experiment.spec.parallel_trial_count or 1)
-    if total < 1:
-        raise ValueError(f"rounds must be at least 1, got {total}")
     spec_json = json.dumps(experiment.to_dict(), sort_keys=True, separators=(",", ":"))
+    if len(spec_json) > PIPELINE_BUDGET_BYTES // 2:
+        raise InputError(
+            f"the experiment is {len(spec_json):,} bytes as JSON; the compiled pipeline embeds it and must stay under "
+            f"{PIPELINE_BUDGET_BYTES:,} bytes (1 MiB), so the experiment may take at most half of that"
+        )
     launcher = launcher_config or DEFAULT_LAUNCHER_CONFIG
     launcher_json = json.dumps(launcher, sort_keys=True)
     resources = local_trial_resources(experiment) if launcher.get("kind", "local") == "local" else {}
@@ -182,6 +195,15 @@ def build_pipeline(
     return tuning_pipeline
 
 
+def check_rounds(rounds: int) -> None:
+    """InputError unless ``rounds`` is a checkpoint count a pipeline can compile."""
+    if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= MAX_CHECKPOINTS:
+        raise InputError(
+            f"rounds: expected 1 to {MAX_CHECKPOINTS} checkpoints (each adds about 20 KB to the compiled pipeline, "
+            f"which must stay under 1 MiB), got {rounds!r}"
+        )
+
+
 def local_trial_resources(experiment: Experiment) -> dict[str, str]:
     """What the slots' pod must ask for when the local launcher runs the trials inside it:
     the primary container's limits (else requests) of CPU, memory and ``nvidia.com/gpu``, times
@@ -220,7 +242,21 @@ def request_resources(task: Any, resources: dict[str, str]) -> None:
 
 
 def compile_pipeline(experiment: Experiment, output: str | Path, **options: Any) -> Path:
-    """Compile the experiment's pipeline to KFP IR YAML at ``output``."""
+    """Compile the experiment's pipeline to KFP IR YAML at ``output`` (a ``.yaml`` or ``.yml``
+    file). It is compiled aside first: InputError, and ``output`` left as it was, when it would
+    pass :data:`PIPELINE_BUDGET_BYTES`."""
     path = Path(output)
-    compiler.Compiler().compile(build_pipeline(experiment, **options), str(path))
+    if path.suffix not in (".yaml", ".yml"):
+        raise InputError(f"output {str(path)!r}: expected a file name ending in .yaml (KFP's pipeline format)")
+    pipeline = build_pipeline(experiment, **options)
+    with tempfile.TemporaryDirectory(prefix="kfp-tune-compile-") as folder:
+        draft = Path(folder) / f"pipeline{path.suffix}"
+        compiler.Compiler().compile(pipeline, str(draft))
+        size = draft.stat().st_size
+        if size > PIPELINE_BUDGET_BYTES:
+            raise InputError(
+                f"the compiled pipeline would be {size:,} bytes, over the budget of {PIPELINE_BUDGET_BYTES:,} bytes (1 MiB) "
+                "a KFP run can carry; compile fewer rounds or make the experiment smaller"
+            )
+        shutil.copyfile(draft, path)
     return path

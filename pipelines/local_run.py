@@ -2,13 +2,25 @@
 
 Called as a module so the CLI can keep kfp.local's own output in a log file while it shows
 progress: ``python -m kfp_tune.pipelines.local_run SPEC_JSON STORE_URI LAUNCHER_JSON ROUNDS ROOT [TAKE_OVER]``.
+
+Interrupts: kfp.local runs each step as a subprocess in this process's group and has no signal
+handling of its own, so SIGINT or SIGTERM sent to the group reaches the step that runs then
+(launch-trial stops its trials and records them Killed, see ``steps.slots``). This process does
+not die of it: it ends the run's claim (so no later step starts a trial) and lets kfp.local wind
+down, running the pipeline's exit handler, while the step ends. Before the run has claimed the
+experiment there is nothing to wind down: kfp.local is stopped there and then.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
+import time
+from types import FrameType
 from typing import Any
 
 from kfp_tune.core.loading import load_experiment
@@ -57,9 +69,59 @@ def run_pipeline_locally(
             del os.environ[OWNER_VARIABLE]
 
 
+def _end_run_on_signals(store_uri: str, experiment_name: str) -> None:
+    """On SIGINT / SIGTERM, end the run's claim instead of dying, so the step running now, which
+    got the same signal, can stop its trials cleanly, and every later step stops at its claim
+    check before starting one. (This module run as a program only: a library call leaves the
+    caller's handlers alone.)"""
+
+    received: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        from kfp_tune.core.claims import INTERRUPTED, release_held_by, run_owner
+        from kfp_tune.core.records import ExperimentRecords
+        from kfp_tune.stores import open_store
+
+        received.append(signum)
+        if len(received) > 1:
+            return  # the step running now has it too, and stops at once
+        ended = None
+        with contextlib.suppress(Exception):  # best effort: the steps stop on the signal anyway
+            ended = release_held_by(ExperimentRecords(open_store(store_uri), experiment_name), run_owner(), INTERRUPTED)
+        if ended is None:  # the run has not claimed the experiment yet: no later step may start
+            raise KeyboardInterrupt
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) != signal.SIG_IGN:
+            signal.signal(signum, handler)
+
+
+PARENT_POLL_SECONDS = 1.0
+
+
+def _stop_when_orphaned() -> None:
+    """Started by ``kfp-tune run`` (in its own session, so that a Ctrl-C reaches the CLI only),
+    this process would outlive a CLI killed outright and run on unseen. It watches its parent
+    instead: once that is gone, it sends its own process group SIGTERM, as the CLI would have."""
+    from kfp_tune.core.claims import OWNER_VARIABLE
+
+    parent = os.getppid()
+    if OWNER_VARIABLE not in os.environ or os.getpgrp() != os.getpid():
+        return  # not the CLI's child leading its own group: whoever started it handles it
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_POLL_SECONDS)
+        os.killpg(os.getpgrp(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
     spec_json, store_uri, launcher_json, rounds, root, *rest = argv
     experiment = load_experiment(json.loads(spec_json))
+    _end_run_on_signals(store_uri, experiment.name)
+    _stop_when_orphaned()
     run_pipeline_locally(experiment, store_uri, json.loads(launcher_json), int(rounds) or None, root, take_over=rest == ["take-over"])
     return 0
 

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.core.errors import FieldError, KfpTuneError, SpecError
+from kfp_tune.core.errors import FieldError, KfpTuneError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
 from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, build_pipeline, compile_pipeline
+
+MAX_CONCURRENCY = 10
+"""The most runs of one recurring run at a time that the KFP API accepts."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +71,22 @@ def _check_arguments(experiment: Experiment, arguments: Mapping[str, Any], **bui
 
 def check_cron(cron: str) -> None:
     """KFP's cron has six fields, seconds first: ``0 0 2 * * *`` is every day at 02:00."""
-    fields = cron.split()
+    fields = cron.split() if isinstance(cron, str) and len(cron) <= 200 else []
     if len(fields) != 6:
-        raise SpecError([FieldError("cron", f"expected six fields, seconds first (KFP's cron, e.g. '0 0 2 * * *' for 02:00 daily), got {cron!r}")])
+        raise SpecError([FieldError("cron", f"expected six fields, seconds first (KFP's cron, e.g. '0 0 2 * * *' for 02:00 daily), got {shown(cron)}")])
+
+
+def check_host(host: str | None) -> None:
+    """Refuse a KFP host URL with credentials in it (``http://user:token@host``): they would
+    show in every message about the host. They are never repeated here either."""
+    from urllib.parse import urlsplit
+
+    if host is None:
+        return
+    if not isinstance(host, str) or not host.strip() or host.strip() != host:
+        raise SpecError([FieldError("host", f"expected the KFP API's URL, e.g. http://ml-pipeline-ui.kubeflow, got {shown(host)}")])
+    if "@" in urlsplit(host if "://" in host else f"http://{host}").netloc:
+        raise SpecError([FieldError("host", "credentials do not belong in the host URL (it is repeated in messages); give kfp.Client your token and pass it as client=")])
 
 
 def _client(host: str | None, namespace: str | None, client: Any) -> Any:
@@ -122,6 +138,7 @@ def submit(
     groups the runs (default: the tuning experiment's name); pass ``client`` for a
     ``kfp.Client`` with your own authentication. ``service_account``: the run's pods' (with the
     Kubernetes launcher, one bound to manifests/rbac.yaml's Role)."""
+    check_host(host)
     experiment = _as_experiment(experiment)
     arguments = dict(arguments or {})
     _check_arguments(experiment, arguments, rounds=rounds, object_store=object_store)
@@ -166,10 +183,11 @@ def schedule(
     ``fresh_experiment=True`` makes each run tune a new experiment named after the run.
     ``max_concurrency`` above 1 only makes sense with ``fresh_experiment``: two runs of one
     experiment at a time are refused by the experiment's run claim."""
+    check_host(host)
     experiment = _as_experiment(experiment)
     check_cron(cron)
-    if max_concurrency < 1:
-        raise SpecError([FieldError("max_concurrency", f"expected 1 or more, got {max_concurrency}")])
+    if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
+        raise SpecError([FieldError("max_concurrency", f"expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {max_concurrency!r}")])
     arguments = dict(arguments or {})
     arguments["fresh_experiment"] = fresh_experiment
     _check_arguments(experiment, arguments, rounds=rounds, object_store=object_store)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as _dt
+import math
+import numbers
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kfp_tune.core.errors import FieldError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.records import ExperimentRecords
@@ -30,6 +33,80 @@ from kfp_tune.search import to_parameters
 from kfp_tune.stores import open_store
 
 FUNCTION_CONTAINER = "objective"
+MAX_LOCAL_SLOTS = 256
+"""Trials at a time in this process (a thread each with ``tune``, a process each with
+``kfp-tune run``): beyond this a machine runs out of threads or processes, not trials."""
+
+_ARGUMENTS = (
+    ("metadata.name", "name"),
+    ("spec.objective.objectiveMetricName", "objective_metric_name"),
+    ("spec.objective.additionalMetricNames", "additional_metric_names"),
+    ("spec.objective.type", "objective_type"),
+    ("spec.objective.goal", "goal"),
+    ("spec.objective", "objective_metric_name"),
+    ("spec.algorithm.algorithmSettings", "algorithm_settings"),
+    ("spec.algorithm.algorithmName", "algorithm"),
+    ("spec.algorithm", "algorithm"),
+    ("spec.maxTrialCount", "max_trial_count"),
+    ("spec.parallelTrialCount", "parallel_trial_count"),
+    ("spec.maxFailedTrialCount", "max_failed_trial_count"),
+    ("spec.parameters", "parameters"),
+)
+"""Which ``tune()`` argument each part of the experiment it builds comes from."""
+
+
+class TuneArgumentError(SpecError, ValueError):
+    """A ``tune()`` argument that cannot be used. ``errors`` keep Katib's field paths; the
+    message names the argument each came from."""
+
+    def __init__(self, errors: list[FieldError], parameters: Mapping[str, Any] | None = None):
+        super().__init__(errors)
+        self.args = ("tune(): " + "; ".join(f"{_argument_path(_parameter_path(e.path, parameters or {}))} ({e.path}): {e.message}" for e in self.errors),)
+
+
+def _argument_path(path: str) -> str:
+    """A Katib field path as the ``tune()`` argument it came from: ``spec.parameters[1].feasibleSpace.max``
+    becomes ``parameters['lr'].max`` when the second parameter is ``lr``."""
+    for prefix, argument in _ARGUMENTS:
+        if path == prefix or path.startswith((prefix + ".", prefix + "[")):
+            return argument + path[len(prefix):]
+    return path
+
+
+def _check_tune_arguments(arguments: dict[str, Any]) -> None:
+    """TypeError or ValueError, naming the argument, for what ``tune()`` cannot use, before
+    anything is created: a run must not start (and say Succeeded) on a mistaken call."""
+    objective = arguments["objective"]
+    if not callable(objective):
+        raise TypeError(f"tune(): objective must be a function taking the parameters as a dict, got {type(objective).__name__} {shown(objective)}")
+    if not isinstance(arguments["parameters"], Mapping) or not arguments["parameters"]:
+        raise TypeError(f"tune(): parameters must be a non-empty dict of name: kfp_tune.search.double/int/categorical/discrete(...), got {shown(arguments['parameters'])}")
+    for key in arguments["parameters"]:
+        if not isinstance(key, str) or not key:
+            raise TypeError(f"tune(): parameters: every name must be a non-empty string, got {shown(key)}")
+    for key in ("objective_metric_name", "objective_type", "algorithm"):
+        if not isinstance(arguments[key], str) or not arguments[key]:
+            raise TypeError(f"tune(): {key} must be a non-empty string, got {shown(arguments[key])}")
+    for key in ("store", "name"):
+        if arguments[key] is not None and not isinstance(arguments[key], (str, os.PathLike)):
+            raise TypeError(f"tune(): {key} must be a string or None, got {shown(arguments[key])}")
+    settings = arguments["algorithm_settings"]
+    if settings is not None and not isinstance(settings, Mapping):
+        raise TypeError(f"tune(): algorithm_settings must be a dict of name: value or None, got {shown(settings)}")
+    names = arguments["additional_metric_names"]
+    if names is not None and (not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names)):
+        raise TypeError(f"tune(): additional_metric_names must be a list of strings or None, got {shown(names)}")
+    for key, required in (("max_trial_count", False), ("parallel_trial_count", True), ("max_failed_trial_count", False)):
+        value = arguments[key]
+        if value is None and not required:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"tune(): {key} must be an integer{'' if required else ' or None'}, got {shown(value)}")
+    if arguments["parallel_trial_count"] > MAX_LOCAL_SLOTS:
+        raise ValueError(f"tune(): parallel_trial_count: expected at most {MAX_LOCAL_SLOTS} (a thread each, in this process), got {arguments['parallel_trial_count']}")
+    goal = arguments["goal"]
+    if goal is not None and (isinstance(goal, bool) or not isinstance(goal, numbers.Real) or not math.isfinite(float(goal))):
+        raise ValueError(f"tune(): goal must be a finite number or None, got {shown(goal)}")
 
 
 @dataclass(frozen=True)
@@ -126,20 +203,37 @@ def tune(
     (``parallel_trial_count`` threads) through the same suggest / launch / collect / decide steps
     and store records as a pipeline run. ``store`` defaults to ``./kfp-tune-runs``; ``name``
     defaults to the function's name and a timestamp, so each call is a new experiment."""
+    _check_tune_arguments(dict(locals()))
     if name is None:
         stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
         name = dns_label(f"{getattr(objective, '__name__', 'objective')}-{stamp}-{os.urandom(2).hex()}", 50)
-    experiment = function_experiment(
-        name, parameters, objective_metric_name, objective_type, algorithm, algorithm_settings,
-        max_trial_count, parallel_trial_count, max_failed_trial_count, goal, additional_metric_names,
-    )
-    target = open_store(store)
+    try:
+        experiment = function_experiment(
+            name, parameters, objective_metric_name, objective_type, algorithm, algorithm_settings,
+            int(max_trial_count) if max_trial_count is not None else None, int(parallel_trial_count),
+            int(max_failed_trial_count) if max_failed_trial_count is not None else None,
+            float(goal) if goal is not None else None, list(additional_metric_names) if additional_metric_names is not None else None,
+        )
+    except SpecError as exc:
+        raise TuneArgumentError(exc.errors, parameters) from None
+    target = open_store(None if store is None else os.fspath(store))
     from kfp_tune.core.space import search_space_of
 
     space = search_space_of(experiment.spec.parameters)
     launcher = FunctionLauncher(objective, space, objective_metric_name)
     run_inline(target, experiment, launcher)
     return tune_result(target, experiment.name)
+
+
+def _parameter_path(path: str, parameters: Mapping[str, Any]) -> str:
+    """``spec.parameters[1].feasibleSpace.max`` as ``spec.parameters['lr'].max``: the caller wrote a dict."""
+    import re
+
+    match = re.match(r"^spec\.parameters\[(\d+)\](?:\.feasibleSpace)?", path)
+    names = list(parameters)
+    if match is None or int(match.group(1)) >= len(names):
+        return path
+    return f"spec.parameters[{names[int(match.group(1))]!r}]" + path[match.end():]
 
 
 def tune_result(store: Any, experiment_name: str) -> TuneResult:

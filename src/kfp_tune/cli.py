@@ -7,17 +7,20 @@ finish, or a runtime error, 2 invalid input (the experiment, a flag, a conflicti
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kfp_tune.core.errors import ExperimentConflict, KfpTuneError, SpecError
+from kfp_tune.core.errors import ExperimentConflict, FieldError, InputError, KfpTuneError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
@@ -28,13 +31,23 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
 
 
-class UsageError(Exception):
-    """A bad command-line value (exit 2)."""
+class UsageError(InputError):
+    """A bad command-line value (exit 2): the message starts with the flag or argument."""
+
+
+MAX_ERROR_LINES = 50
+"""Problems printed for one invalid experiment; the rest are counted."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Every refusal of what the user wrote (the experiment, a flag, an
+    argument, the environment) ends here as exit 2 and a message naming it, before anything
+    runs; an error nobody expected is one line (exit 1), its traceback only with -vv."""
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0), or argparse's refusal of a flag (2, its message printed)
+        return exc.code if isinstance(exc.code, int) else EXIT_INVALID
     logging.basicConfig(
         level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
@@ -42,10 +55,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except SpecError as exc:
-        for error in exc.errors:
+        for error in exc.errors[:MAX_ERROR_LINES]:
             print(f"{error.path}: {error.message}", file=sys.stderr)
+        if len(exc.errors) > MAX_ERROR_LINES:
+            print(f"... and {len(exc.errors) - MAX_ERROR_LINES} more problem(s)", file=sys.stderr)
         return EXIT_INVALID
-    except (ExperimentConflict, UsageError) as exc:
+    except (ExperimentConflict, InputError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except KfpTuneError as exc:
@@ -54,6 +69,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a defect, not the user's input: one line, the traceback with -vv
+        if args.verbose > 1:
+            traceback.print_exc()
+        print(f"error: unexpected {type(exc).__name__}: {str(exc)[:300]} (a defect in kfp-tune; -vv shows the traceback)", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -137,16 +157,145 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _load(path: str, name: str | None = None) -> Experiment:
-    if not Path(path).is_file():
+    try:
+        exists, is_file = Path(path).exists(), Path(path).is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise UsageError(f"EXPERIMENT {shown(path)}: not a usable path: {getattr(exc, 'strerror', None) or exc}") from None
+    if not exists:
         raise UsageError(f"no such experiment file: {path}")
+    if not is_file:
+        raise UsageError(f"EXPERIMENT {path}: not a file; expected a Katib Experiment YAML file")
     if name is None:
         return load_experiment(Path(path))
     from kfp_tune.core.loading import read_experiment_source
+    from kfp_tune.core.validation import name_problem
 
+    problem = name_problem(name)
+    if problem is not None:
+        raise UsageError(f"--name: {problem}")
     data = read_experiment_source(Path(path))
     if isinstance(data, dict):
-        data.setdefault("metadata", {})["name"] = name
+        metadata = data.get("metadata")
+        data["metadata"] = {**metadata, "name": name} if isinstance(metadata, dict) else {"name": name}
     return load_experiment(data)
+
+
+def _check(flag: str, check: Any, *args: Any) -> Any:
+    """``check(*args)``, its refusal (a ValueError or SpecError) as a UsageError naming the flag."""
+    try:
+        return check(*args)
+    except SpecError as exc:
+        raise UsageError(f"{flag}: " + "; ".join(e.message for e in exc.errors)) from None
+    except ValueError as exc:
+        raise UsageError(f"{flag}: {exc}") from None
+
+
+def _rounds(value: int | None) -> None:
+    """--rounds, checked before anything runs (the bound is the pipeline builder's)."""
+    if value is None:
+        return
+    from kfp_tune.pipelines.builder import check_rounds
+
+    try:
+        check_rounds(value)
+    except InputError as exc:
+        raise UsageError(f"--rounds: {str(exc).removeprefix('rounds: ')}") from None
+
+
+def _label(flag: str, value: str, subdomain: bool = False) -> None:
+    """A Kubernetes name given on the command line: a DNS-1123 label (namespaces, trial names),
+    or a subdomain (service accounts); refused here rather than by the API server mid-run."""
+    import re
+
+    label = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+    pattern = rf"^{label}(\.{label})*$" if subdomain else rf"^{label}$"
+    limit = 253 if subdomain else 63
+    if len(value) > limit or not re.fullmatch(pattern, value):
+        kind = "DNS-1123 subdomain (lower case letters, digits, '-' and '.')" if subdomain else "DNS-1123 label (lower case letters, digits and '-')"
+        raise UsageError(f"{flag}: expected a Kubernetes name, a {kind}, starting and ending with a letter or digit, at most {limit} characters; got {shown(value)}")
+
+
+def _experiment_name(value: str) -> None:
+    from kfp_tune.core.validation import name_problem
+
+    problem = name_problem(value)
+    if problem is not None:
+        raise UsageError(f"NAME: {problem}")
+
+
+MAX_JSON_FLAG = 64 * 1024
+
+
+def _json_object(flag: str, text: str) -> dict[str, Any]:
+    """A flag's JSON object: bounded in size and depth, so no value can exhaust the parser."""
+    if len(text) > MAX_JSON_FLAG:
+        raise UsageError(f"{flag}: longer than {MAX_JSON_FLAG:,} characters")
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise UsageError(f"{flag}: nested too deeply") from None
+    except ValueError as exc:
+        raise UsageError(f"{flag}: not JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"{flag}: expected a JSON object, got {shown(data)}")
+    return data
+
+
+def _output_file(flag: str, output: str, source: str | None = None) -> Path:
+    """Where a command will write a file, checked before anything runs: a .yaml name, in an
+    existing folder, not a folder itself, not the input it was compiled from."""
+    try:
+        return _checked_output_file(flag, output, source)
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        if isinstance(exc, UsageError):
+            raise
+        raise UsageError(f"{flag} {shown(output)}: not a usable path: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _checked_output_file(flag: str, output: str, source: str | None) -> Path:
+    path = Path(output)
+    if path.suffix not in (".yaml", ".yml"):
+        raise UsageError(f"{flag} {output}: expected a file name ending in .yaml")
+    if path.is_dir():
+        raise UsageError(f"{flag} {output}: is a folder; expected a file name ending in .yaml")
+    if not path.parent.is_dir():
+        raise UsageError(f"{flag} {output}: the folder {path.parent} does not exist")
+    if source is not None and path.exists() and os.path.samefile(path, source):
+        raise UsageError(f"{flag} {output}: is the experiment file itself; expected another file for the pipeline")
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"{flag} {output}: not writable")
+    return path
+
+
+def _output_folder(flag: str, output: str) -> Path:
+    folder = Path(output)
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{flag} {output}: is a file; expected a folder")
+        folder.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as exc:
+        if isinstance(exc, UsageError):
+            raise
+        raise UsageError(f"{flag} {shown(output)}: cannot create the folder: {getattr(exc, 'strerror', None) or exc}") from None
+    if not os.access(folder, os.W_OK):
+        raise UsageError(f"{flag} {output}: not writable")
+    return folder
+
+
+def _open_store(uri: str | None) -> Store:
+    """The store of --store (else $KFP_TUNE_STORE, else the default folder); a URI or setting
+    that cannot work is refused naming where it came from, before anything is read."""
+    from kfp_tune.stores import check_environment, check_store_uri, open_store
+
+    check_environment()
+    given = uri or os.environ.get("KFP_TUNE_STORE")
+    if given:
+        _check("--store" if uri else "$KFP_TUNE_STORE", check_store_uri, given)
+    try:
+        return open_store(uri)
+    except InputError as exc:
+        message = str(exc)
+        raise UsageError(message if message.startswith(("$", "S3 endpoint", "an s3://")) else f"{'--store' if uri else '$KFP_TUNE_STORE'}: {message}") from None
 
 
 def _check_runnable(experiment: Experiment) -> None:
@@ -182,25 +331,34 @@ def _mounts(values: list[str]) -> dict[str, str]:
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.errors import RunInterrupted
+    from kfp_tune.core.records import DamagedRecord, ExperimentRecords
     from kfp_tune.inline_runner import run_inline
     from kfp_tune.launchers import launcher_from_config
     from kfp_tune.progress import ProgressWatcher
-    from kfp_tune.reports import summarize
+    from kfp_tune.reports import resume_note, summarize
     from kfp_tune.steps import prepare
-    from kfp_tune.stores import open_store
 
     experiment = _load(args.experiment, args.name)
-    if args.rounds is not None and args.rounds < 1:
-        raise UsageError(f"--rounds: expected 1 or more, got {args.rounds}")
+    _rounds(args.rounds)
+    _local_slots(experiment)
     launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
-    store = open_store(args.store)
+    store = _open_store(args.store)
     store_uri = store.uri
     rounds = args.rounds
     total = experiment.spec.max_trial_count
-    # The pre-flight before anything runs: a busy experiment or a changed search space is
-    # refused here, not mid-run.
-    prepare(ExperimentRecords(store, experiment.name), experiment, take_over=args.take_over)
+    # The pre-flight before anything runs: a busy experiment, a changed search space or a
+    # damaged record (never skipped, never rewritten) is refused here, not mid-run.
+    try:
+        prepare(ExperimentRecords(store, experiment.name), experiment, take_over=args.take_over)
+        note, given_back = resume_note(store, experiment.name)
+    except DamagedRecord as exc:
+        raise UsageError(
+            f"{exc}; this run is refused, since kfp-tune never skips nor rewrites a damaged record: repair or remove it "
+            f"(kfp-tune status and trials show the other trials)"
+        ) from None
+    if note:
+        print(note, file=sys.stderr)
 
     bar = tqdm(total=total, unit="trial", desc=experiment.name, disable=None, file=sys.stderr, dynamic_ncols=True)
 
@@ -211,20 +369,43 @@ def cmd_run(args: argparse.Namespace) -> int:
         if best is not None:
             bar.set_postfix_str(f"best {objective}={best:.6g}")
 
-    with ProgressWatcher(store, experiment, update):
-        if args.engine == "inline":
-            run_inline(store, experiment, launcher_from_config(launcher_config, store_uri), take_over=args.take_over)
-        else:
-            _run_kfp_local(experiment, store_uri, launcher_config, rounds, args.take_over)
-    bar.close()
+    try:
+        with ProgressWatcher(store, experiment, update):
+            if args.engine == "inline":
+                run_inline(store, experiment, launcher_from_config(launcher_config, store_uri), take_over=args.take_over)
+            else:
+                _run_kfp_local(experiment, store_uri, launcher_config, rounds, args.take_over, given_back)
+    except RunInterrupted as exc:
+        bar.close()
+        print(
+            f"interrupted ({exc.signal_name}): {exc.killed} running trial(s) stopped and recorded Killed, their budget given back; "
+            f"the run's claim is released. Run the same command to resume.",
+            file=sys.stderr,
+        )
+        return 128 + int(getattr(signal, exc.signal_name, signal.SIGINT))
+    except DamagedRecord as exc:
+        raise UsageError(f"{exc}; the run stopped (its claim is released): repair or remove the record") from None
+    finally:
+        bar.close()
     summary = summarize(store, experiment.name)
     _print_summary(summary, args.json)
     return EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED
 
 
-def _run_kfp_local(experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, take_over: bool) -> None:
-    """Run the compiled pipeline under kfp.local in a child process, its output in a log file."""
+def _run_kfp_local(
+    experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, take_over: bool, given_back: int = 0
+) -> None:
+    """Run the compiled pipeline under kfp.local in a child process, its output in a log file.
+
+    The child gets its own session, so a Ctrl-C reaches this process only, which passes SIGINT
+    or SIGTERM on to the child's process group (kfp.local's tasks: the one running trials stops
+    them and records them Killed). Once the child has ended, whatever it could not finish is
+    finished here (``steps.decide_stop.end_interrupted_run``) and RunInterrupted is raised."""
     from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
+    from kfp_tune.core.errors import RunInterrupted
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.steps.decide_stop import end_interrupted_run
+    from kfp_tune.stores import open_store
 
     work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
     log_path = work / "kfp-local.log"
@@ -235,19 +416,55 @@ def _run_kfp_local(experiment: Experiment, store_uri: str, launcher_config: dict
     with open(log_path, "wb") as log_file:
         # this process owns the run: if it is killed, the next run here sees the claim is dead
         env = {**os.environ, OWNER_VARIABLE: run_owner()}
-        code = subprocess.run(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env).returncode
+        child = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        received: list[str] = []
+
+        def forward(signum: int, frame: Any) -> None:
+            received.append(signal.Signals(signum).name)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signum)
+
+        previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) != signal.SIG_IGN}
+        try:
+            code = child.wait()
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+    if received:
+        killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), received[0], given_back)
+        raise RunInterrupted(received[0], killed)
     if code != 0:
-        tail = log_path.read_text(errors="replace").splitlines()[-25:]
-        raise KfpTuneError("the kfp.local pipeline run failed; last lines of its log (" + str(log_path) + "):\n" + "\n".join(tail))
+        raise KfpTuneError(_kfp_local_failure(log_path))
+
+
+def _kfp_local_failure(log_path: Path) -> str:
+    """What failed in a kfp.local run: the failed step and the error it ended on (found in the
+    log, where kfp.local indents each step's output), else the log's last lines."""
+    import re
+
+    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log_path.read_text(errors="replace").splitlines()]
+    error = re.compile(r"^ {4}((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Busy|Conflict|Interrupted|Record|Exit)): (.*)$")
+    for at, line in enumerate(lines):
+        failed = re.search(r"Task '([^']+)' finished with status FAILURE", line)
+        if failed:
+            started = max((i for i in range(at) if "Executing task" in lines[i]), default=0)  # the failed step's own output
+            cause = next((m for m in (error.match(text) for text in reversed(lines[started:at])) if m), None)
+            if cause is not None:
+                return f"the kfp.local pipeline run failed in step {failed.group(1)}: {cause.group(1).rsplit('.', 1)[-1]}: {cause.group(2)} (its log: {log_path})"
+            break
+    return "the kfp.local pipeline run failed; last lines of its log (" + str(log_path) + "):\n" + "\n".join(lines[-25:])
 
 
 def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        print(json.dumps({k: summary[k] for k in ("experiment", "status", "reason", "trials", "succeeded", "failed", "best_trial")}, sort_keys=True))
+        keys = ("experiment", "status", "reason", "trials", "succeeded", "failed", "best_trial")
+        extra = {k: summary[k] for k in ("given_back", "damaged") if summary.get(k)}  # only when there is something to say
+        print(json.dumps({**{k: summary[k] for k in keys}, **extra}, sort_keys=True))
         return
     print(f"experiment {summary['experiment']}: {summary['status']} ({summary['reason']})")
     print(f"  {summary['message']}")
-    print(f"  trials: {summary['trials']} ({summary['succeeded']} succeeded, {summary['failed']} failed, {summary['running']} not finished)")
+    given_back = f", {summary['given_back']} interrupted and given back" if summary.get("given_back") else ""
+    print(f"  trials: {summary['trials']} ({summary['succeeded']} succeeded, {summary['failed']} failed, {summary['running']} not finished{given_back})")
     best = summary["best_trial"]
     if best:
         params = ", ".join(f"{k}={v}" for k, v in best["parameters"].items())
@@ -262,42 +479,60 @@ def cmd_compile(args: argparse.Namespace) -> int:
 
     experiment = _load(args.experiment)
     _check_runnable(experiment)
-    if args.rounds is not None and args.rounds < 1:
-        raise UsageError(f"--rounds: expected 1 or more, got {args.rounds}")
+    _rounds(args.rounds)
+    output = _output_file("-o/--output", args.output, args.experiment)
+    if args.store is not None:
+        from kfp_tune.stores import check_store_uri
+
+        _check("--store", check_store_uri, args.store)
     launcher_config = None
     if args.launcher_config:
         from kfp_tune.launchers import launcher_from_config
 
-        try:
-            launcher_config = json.loads(args.launcher_config)
-            launcher_from_config(launcher_config)  # refuse a bad config now, not in the cluster
-        except ValueError as exc:
-            raise UsageError(f"--launcher-config: {exc}") from None
-    path = compile_pipeline(
-        experiment, args.output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store, launcher_config=launcher_config
-    )
+        launcher_config = _json_object("--launcher-config", args.launcher_config)
+        _check("--launcher-config", launcher_from_config, launcher_config)  # refuse a bad config now, not in the cluster
+    try:
+        path = compile_pipeline(
+            experiment, output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store, launcher_config=launcher_config
+        )
+    except OSError as exc:
+        raise UsageError(f"-o/--output {args.output}: cannot write it: {exc.strerror or exc}") from None
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return EXIT_OK
 
 
 def _open(args: argparse.Namespace) -> Store:
-    from kfp_tune.stores import open_store
+    """The store of a command that reads an experiment by name, the name checked first."""
+    _experiment_name(args.name)
+    return _open_store(args.store)
 
-    return open_store(args.store)
+
+def _local_slots(experiment: Experiment) -> None:
+    """A local run starts a process per slot: parallelTrialCount is bounded here, as Katib's
+    cluster is not there to queue them."""
+    from kfp_tune.api import MAX_LOCAL_SLOTS
+
+    slots = experiment.spec.parallel_trial_count or 1
+    if slots > MAX_LOCAL_SLOTS:
+        raise SpecError([FieldError("spec.parallelTrialCount", f"a local run keeps a process per slot; expected at most {MAX_LOCAL_SLOTS} here, got {slots}")])
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from kfp_tune.reports import summarize
+    from kfp_tune.reports import damaged_lines, summarize
 
     summary = summarize(_open(args), args.name)
+    for line in damaged_lines({item["key"]: item["problem"] for item in summary["damaged"]}):  # left out; the rest still shows
+        print(line, file=sys.stderr)
     _print_summary(summary, args.json)
     return EXIT_OK
 
 
 def cmd_trials(args: argparse.Namespace) -> int:
-    from kfp_tune.reports import trial_rows
+    from kfp_tune.reports import damaged_lines, load_trials
 
-    rows = trial_rows(_open(args), args.name)
+    rows, damaged = load_trials(_open(args), args.name)
+    for line in damaged_lines(damaged):  # left out; the rest still shows
+        print(line, file=sys.stderr)
     if args.json:
         print(json.dumps(rows, sort_keys=True))
         return EXIT_OK
@@ -305,7 +540,8 @@ def cmd_trials(args: argparse.Namespace) -> int:
     metrics = sorted({k for r in rows for k in r["metrics"]})
     header = ["name", "status", *params, *metrics]
     table = [header] + [
-        [r["name"], r["status"], *(r["parameters"].get(p, "") for p in params), *(f"{r['metrics'][m]:.6g}" if m in r["metrics"] else "" for m in metrics)]
+        [r["name"], f"{r['status']} (damaged)" if "damaged" in r else r["status"], *(r["parameters"].get(p, "") for p in params),
+         *(f"{r['metrics'][m]:.6g}" if m in r["metrics"] else "" for m in metrics)]
         for r in rows
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
@@ -331,13 +567,39 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
 
     # kfp.Client warns on every construction that it needs KFP 2.x; we compile for KFP 2.x.
     warnings.filterwarnings("ignore", message="This client only works with Kubeflow Pipeline", category=FutureWarning)
-    if args.rounds is not None and args.rounds < 1:
-        raise UsageError(f"--rounds: expected 1 or more, got {args.rounds}")
+    from kfp_tune.pipelines.submit import check_host
+    from kfp_tune.stores import check_store_uri
+
+    _rounds(args.rounds)
+    _check("--host", check_host, args.host)
+    if args.namespace is not None:
+        _label("--namespace", args.namespace)
+    if args.service_account is not None:
+        _label("--service-account", args.service_account, subdomain=True)
+    if args.store is not None:
+        _check("--store", check_store_uri, args.store)
+    params = _params(args.param)
+    if isinstance(params.get("store_uri"), str):
+        _check("--param store_uri", check_store_uri, params["store_uri"])
+    if isinstance(params.get("s3_endpoint"), str) and params["s3_endpoint"]:
+        from kfp_tune.stores.s3 import S3Settings
+
+        _check("--param s3_endpoint", lambda endpoint: S3Settings.from_env({}, endpoint=endpoint), params["s3_endpoint"])
+    if isinstance(params.get("launcher_config"), str) and params["launcher_config"]:
+        from kfp_tune.launchers import launcher_from_config
+
+        _check("--param launcher_config", launcher_from_config, _json_object("--param launcher_config", params["launcher_config"]))
+    if getattr(args, "cron", None) is not None:
+        from kfp_tune.pipelines.submit import MAX_CONCURRENCY, check_cron
+
+        _check("--cron", check_cron, args.cron)
+        if not 1 <= args.max_concurrency <= MAX_CONCURRENCY:
+            raise UsageError(f"--max-concurrency: expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {args.max_concurrency}")
     return dict(
         host=args.host,
         namespace=args.namespace,
         kfp_experiment=args.experiment_name,
-        arguments=_params(args.param),
+        arguments=params,
         rounds=args.rounds,
         store_uri=args.store or DEFAULT_CLUSTER_STORE,
         object_store=args.object_store,
@@ -372,16 +634,19 @@ def cmd_render(args: argparse.Namespace) -> int:
     from kfp_tune.launchers.kubernetes import KubernetesConfig, render_manifest
 
     experiment = _load(args.experiment)
+    _label("--namespace", args.namespace)
+    if args.trial_name:
+        _label("--trial-name", args.trial_name)
     assignment = {}
     for value in args.assign:
         name, sep, raw = value.partition("=")
         if not sep or not name:
-            raise UsageError(f"--assign {value!r}: expected NAME=VALUE")
+            raise UsageError(f"--assign {shown(value)}: expected NAME=VALUE")
         assignment[name] = raw
+    data = _json_object("--launcher-config", args.launcher_config) if args.launcher_config else {}
+    if "namespace" in data:
+        _label("--launcher-config namespace", str(data["namespace"]))
     try:
-        data = json.loads(args.launcher_config) if args.launcher_config else {}
-        if not isinstance(data, dict):
-            raise ValueError("expected a JSON object")
         config = KubernetesConfig.from_dict({"namespace": args.namespace, **data})
         manifest = render_manifest(experiment, assignment, args.trial_name, config)
     except ValueError as exc:
@@ -398,9 +663,18 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     from kfp_tune.core.state import load_state
     from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
 
-    state = load_state(ExperimentRecords(_open(args), args.name))
-    running = {t.name for t in state.trials if t.ended is None}
+    _label("--namespace", args.namespace)
+    store = _open(args)
     launcher = KubernetesLauncher(KubernetesConfig(namespace=args.namespace))
+    try:
+        _ = launcher.api  # the cluster's configuration, before anything is read or deleted
+    except Exception as exc:
+        raise UsageError(
+            f"no Kubernetes cluster configured ({type(exc).__name__}: {str(exc)[:200]}): set KUBECONFIG or write ~/.kube/config, "
+            "or run kfp-tune cleanup inside the cluster"
+        ) from None
+    state = load_state(ExperimentRecords(store, args.name))
+    running = {t.name for t in state.trials if t.ended is None}
     deleted = launcher.sweep(args.name, keep=running)
     print(f"deleted {len(deleted)} trial resource(s) of {args.name!r} in {args.namespace!r}" + (f": {', '.join(deleted)}" if deleted else ""))
     if running:
@@ -409,14 +683,23 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from kfp_tune.reports import html_report, load_report, markdown_table
+    from kfp_tune.reports import damaged_lines, html_report, load_report, markdown_table
 
-    report = load_report(_open(args), args.name)
-    folder = Path(args.output)
-    folder.mkdir(parents=True, exist_ok=True)
-    for suffix, text in (("md", markdown_table(report)), ("html", html_report(report))):
-        path = folder / f"{report.state.name}.{suffix}"
-        path.write_text(text, encoding="utf-8")
+    store = _open(args)
+    folder = _output_folder("-o/--output", args.output)
+    report = load_report(store, args.name)
+    for line in damaged_lines(report.damaged):  # left out; the rest still shows
+        print(line, file=sys.stderr)
+    outputs = [(folder / f"{report.state.name}.{suffix}", render) for suffix, render in (("md", markdown_table), ("html", html_report))]
+    for path, _ in outputs:
+        if path.is_dir():
+            raise UsageError(f"-o/--output {args.output}: {path} is a folder; expected the report's file name to be free")
+    for path, render in outputs:
+        text = render(report)
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"-o/--output {args.output}: cannot write {path.name}: {exc.strerror or exc}") from None
         print(f"wrote {path}")
     return EXIT_OK
 

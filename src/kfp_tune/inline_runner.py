@@ -9,17 +9,24 @@ instead (:mod:`kfp_tune.pipelines.local_run`). Both write the same records.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import Any
 
 from kfp_tune.core import claims
-from kfp_tune.core.decision import Decision
+from kfp_tune.core.decision import Decision, interrupted
+from kfp_tune.core.errors import RunInterrupted, StoreError
 from kfp_tune.core.interfaces import Launcher, Store
-from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.records import ExperimentRecords, utc_now
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentView, TrialState
+from kfp_tune.steps.decide_stop import write_status
 from kfp_tune.steps.prepare import prepare
 from kfp_tune.steps.schedule import new_run_id
-from kfp_tune.steps.slots import Checkpoint, run_slots
+from kfp_tune.steps.slots import STOP_SIGNALS, Checkpoint, run_slots
 
 
 def run_inline(
@@ -35,15 +42,57 @@ def run_inline(
     stops with the experiment Running, and the next run resumes it).
 
     The run claims the experiment (one run at a time, :mod:`kfp_tune.core.claims`) and releases
-    it when it ends, also on an error or Ctrl-C; a run killed outright leaves a claim that the
-    next run on this machine sees is dead."""
+    it however it ends: an error, or SIGINT / SIGTERM, which stop the running trials, record them
+    Killed (their budget given back) and raise :class:`~kfp_tune.core.errors.RunInterrupted` (a
+    KeyboardInterrupt). A run killed outright leaves a claim that the next run on this machine
+    sees is dead."""
     records = ExperimentRecords(store, experiment.name)
     run_id = run_id or new_run_id()
-    prepare(records, experiment, run_id, take_over)
     reason = "error"
+    with _raising_on_signals():  # before and after the slots, which stop their trials first
+        try:
+            prepare(records, experiment, run_id, take_over)
+            result = run_slots(ExperimentView(records), launcher, run_id, checkpoint=checkpoint, adopt=True, on_trial_end=on_trial_end)
+            reason = result.decision.reason
+            return result.decision
+        except RunInterrupted as exc:
+            reason = claims.INTERRUPTED
+            _say_interrupted(records, run_id, exc)
+            raise
+        finally:
+            claims.release(records, run_id, reason)
+
+
+def _say_interrupted(records: ExperimentRecords, run_id: str, exc: RunInterrupted) -> None:
+    """The status of a run interrupted outside its slots (while it prepared): it says so. Best
+    effort: the experiment may not exist yet, and the interrupt is what the caller must see."""
+    current = claims.latest_claim(records)
+    if current is None or current.run != run_id or current.ended:
+        return  # not claimed yet, or the slots have ended the run and said so
     try:
-        result = run_slots(ExperimentView(records), launcher, run_id, checkpoint=checkpoint, adopt=True, on_trial_end=on_trial_end)
-        reason = result.decision.reason
-        return result.decision
+        state = ExperimentView(records).state
+        write_status(records, state, interrupted(state, exc.signal_name, exc.killed), utc_now())
+    except StoreError:
+        pass
+
+
+@contextlib.contextmanager
+def _raising_on_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise RunInterrupted in the main thread (SIGTERM would otherwise end
+    the process with no cleanup), so the claim is released whenever the run is stopped."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise RunInterrupted(signal.Signals(signum).name)
+
+    previous: dict[int, Any] = {}
+    try:
+        for signum in STOP_SIGNALS:
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, handler)
+        yield
     finally:
-        claims.release(records, run_id, reason)
+        for restored, old in previous.items():
+            signal.signal(restored, old if old is not None else signal.SIG_DFL)

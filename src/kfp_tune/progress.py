@@ -43,13 +43,13 @@ class ProgressWatcher:
         started = time.monotonic()
         try:
             if self._view is None:
-                self._view = ExperimentView(ExperimentRecords(self.store, self.experiment.name))
+                self._view = ExperimentView(ExperimentRecords(self.store, self.experiment.name), lenient=True)
             state = self._view.refresh()
         except Exception:  # not created yet, or mid-write on a slow store: try again next tick
             return
         finally:
             # a large experiment on a slow store: poll less often rather than compete with the run
             self._wait = max(self.interval, 10 * (time.monotonic() - started))
-        done = sum(1 for t in state.trials if t.is_terminal)
+        done = sum(1 for t in state.trials if t.is_terminal and not t.given_back)  # what counts towards maxTrialCount
         best = best_trial(state)
         self.update(done, {"best": best.metrics if best else {}})

@@ -5,6 +5,10 @@ with plots, the status summary (``kfp-tune status``, ``run --json``) and the tri
 decide-stop writes both as KFP artifacts after every round, so the KFP UI shows how the search
 goes while it runs (as Katib's UI does); ``kfp-tune report NAME`` writes them from the store.
 Parameter values are the user's strings and may hold anything: every value is escaped.
+
+Every reader here is lenient: a damaged trial or round record is left out and listed with its
+key and what is wrong with it (``damaged``), and the other trials still show. Only a damaged
+experiment record stops them (without the spec there is nothing to show).
 """
 
 from __future__ import annotations
@@ -13,13 +17,13 @@ import base64
 import html
 import io
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_tune.core.decision import best_trial, count_trials
 from kfp_tune.core.interfaces import Store
-from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.state import ExperimentState, load_state
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords
+from kfp_tune.core.state import ExperimentState, ExperimentView
 
 MAX_PARAMETER_PANELS = 12
 """Parameters plotted against the objective, one panel each; the table lists them all."""
@@ -33,6 +37,8 @@ class ExperimentReport:
     phase: str
     reason: str
     message: str
+    damaged: dict[str, str] = field(default_factory=dict)
+    """Records left out because they are damaged: key -> what is wrong with it."""
 
     @property
     def objective(self) -> str:
@@ -60,17 +66,31 @@ class ExperimentReport:
 
 
 def load_report(store: Store, experiment_name: str) -> ExperimentReport:
-    """The experiment's state and its last saved status (or, before any, the status it has now)."""
+    """The experiment's state and its last saved status (or, before any or when it is damaged,
+    the status it has now). Damaged records are left out and listed (see the module's doc)."""
     from kfp_tune.core.decision import decide
 
     records = ExperimentRecords(store, experiment_name)
-    state = load_state(records)
-    saved = records.read(records.status_key(), "ExperimentStatus")
-    if saved is not None:
-        status = saved["status"]
-        return ExperimentReport(state, status["phase"], status["reason"], status["message"])
+    view = ExperimentView(records, lenient=True)
+    state = view.state
+    damaged = dict(view.damaged)
+    try:
+        saved = records.read(records.status_key(), "ExperimentStatus")
+        status = saved["status"] if saved is not None else None
+        if status is not None:
+            phase, reason, message = (status.get(k) if isinstance(status, dict) else None for k in ("phase", "reason", "message"))
+            if not all(isinstance(v, str) for v in (phase, reason, message)):
+                raise DamagedRecord(records.status_key(), "expected a status with a phase, a reason and a message")
+            return ExperimentReport(state, str(phase), str(reason), str(message), damaged)
+    except DamagedRecord as exc:  # derived from the records: what they say now is shown instead
+        damaged[exc.key] = exc.problem + " (the status is computed from the trials instead)"
     fresh = decide(state, rounds_left=1)
-    return ExperimentReport(state, fresh.phase, fresh.reason, fresh.message)
+    return ExperimentReport(state, fresh.phase, fresh.reason, fresh.message, damaged)
+
+
+def damaged_lines(damaged: dict[str, str]) -> list[str]:
+    """One warning per damaged record, naming its key and what is wrong."""
+    return [f"warning: record {key} is damaged: {problem}; left out" for key, problem in sorted(damaged.items())]
 
 
 def _number(value: float) -> str:
@@ -241,6 +261,8 @@ def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
         "succeeded": counts["Succeeded"],
         "failed": counts["failed"],
         "running": counts["active"],
+        "given_back": counts["givenBack"],
+        "damaged": [{"key": key, "problem": problem} for key, problem in sorted(report.damaged.items())],
         "best_trial": None
         if best is None
         else {"name": best.name, "parameters": dict(best.assignment), "metrics": best.metrics},
@@ -249,10 +271,24 @@ def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
 
 
 def trial_rows(store: Store, experiment_name: str) -> list[dict[str, Any]]:
-    """One row per trial: name, status, parameters, metrics (after strategies), reason."""
-    state = load_state(ExperimentRecords(store, experiment_name))
-    return [
-        {
+    """One row per trial: name, status, parameters, metrics (after strategies), reason; a trial
+    with a damaged record also has ``damaged`` (what is wrong), its status as the rest tell it."""
+    return load_trials(store, experiment_name)[0]
+
+
+def load_trials(store: Store, experiment_name: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """(:func:`trial_rows`, the damaged records left out: key -> what is wrong)."""
+    records = ExperimentRecords(store, experiment_name)
+    view = ExperimentView(records, lenient=True)
+    state = view.state
+    prefix = records.trials_prefix()
+    by_trial: dict[str, list[str]] = {}
+    for key, problem in view.damaged.items():
+        if key.startswith(prefix):
+            by_trial.setdefault(key[len(prefix):].split("/")[0], []).append(f"{key.rsplit('/', 1)[-1]}: {problem}")
+    rows = []
+    for t in state.trials:
+        row: dict[str, Any] = {
             "name": t.name,
             "index": t.index,
             "status": t.status,
@@ -261,5 +297,29 @@ def trial_rows(store: Store, experiment_name: str) -> list[dict[str, Any]]:
             "reason": t.result.reason if t.result else "",
             "message": t.result.message if t.result else "",
         }
-        for t in state.trials
-    ]
+        if t.name in by_trial:
+            row["damaged"] = "; ".join(by_trial[t.name])
+        rows.append(row)
+    return rows, dict(view.damaged)
+
+
+def resume_note(store: Store, experiment_name: str) -> tuple[str | None, int]:
+    """(What a run of an experiment that already has trials resumes, in one line, or None for a
+    new one; how many trials were given back so far). Reads strictly: a damaged record raises
+    DamagedRecord, so a run refuses it."""
+    records = ExperimentRecords(store, experiment_name)
+    if records.store.get(records.experiment_key()) is None:
+        return None, 0
+    state = ExperimentView(records).state
+    if not state.trials:
+        return None, 0
+    counts = count_trials(state)
+    parts = [f"{counts['completed']} trial(s) done ({counts['Succeeded']} succeeded, {counts['failed']} failed)"]
+    if counts["givenBack"]:
+        parts.append(f"{counts['givenBack']} interrupted trial(s) given back")
+    if counts["active"]:
+        parts.append(f"{counts['active']} unfinished trial(s) to finish")
+    spec = state.experiment.spec
+    if spec.max_trial_count is not None:
+        parts.append(f"{max(0, spec.max_trial_count - state.budget_used)} new trial(s) left of maxTrialCount {spec.max_trial_count}")
+    return f"resuming experiment {state.name}: " + ", ".join(parts), counts["givenBack"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 
@@ -9,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import S3_ACCESS_KEY, S3_SECRET_KEY
-from faults import FlakyStore, ledger_counts, ledger_experiment
+from faults import FlakyStore, ledger_counts, ledger_experiment, open_gate
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords, decode_record, encode_record
@@ -51,12 +52,33 @@ def test_a_permanent_failure_is_raised_at_once(tmp_path):
     assert calls == ["k"]
 
 
-def test_retries_give_up_at_the_deadline(tmp_path):
+class _Clock:
+    """The retry loop's clock: time passes only when it sleeps, so what is measured is the
+    waiting the loop chose, not how busy the machine was."""
+
+    def __init__(self) -> None:
+        self.now, self.slept = 0.0, []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_retries_give_up_at_the_deadline(tmp_path, monkeypatch):
+    from kfp_tune.stores import retry
+
+    clock = _Clock()
+    monkeypatch.setattr(retry, "time", clock)
     always = FlakyStore(LocalStore(tmp_path), rate=1.0)
-    started = time.monotonic()
     with pytest.raises(StoreError, match="transient"):
-        RetryingStore(always, deadline=0.5, first_delay=0.05).get("k")
-    assert time.monotonic() - started < 5
+        RetryingStore(always, deadline=0.5, first_delay=0.05, sleep=clock.sleep).get("k")
+    assert len(clock.slept) >= 3, "it retried before giving up"
+    assert sum(clock.slept) <= 0.5, "it never waits past its deadline"
+    assert clock.slept == sorted(clock.slept), "backing off, never waiting less than the time before"
+    assert always.failures == len(clock.slept) + 1
 
 
 def test_readers_never_see_a_half_written_record(tmp_path):
@@ -82,7 +104,7 @@ def test_readers_never_see_a_half_written_record(tmp_path):
         thread.join()
 
 
-def test_a_damaged_experiment_record_stops_the_run_and_is_left_as_it_is(tmp_path):
+def test_a_damaged_experiment_record_stops_the_run_and_is_left_as_it_is(tmp_path, capsys):
     from kfp_tune.cli import main
 
     store = tmp_path / "store"
@@ -92,58 +114,99 @@ def test_a_damaged_experiment_record_stops_the_run_and_is_left_as_it_is(tmp_path
     head = store / "experiments" / "damaged" / "experiment.json"
     head.write_bytes(head.read_bytes()[:-40])
     damaged = head.read_bytes()
-    assert main(["run", str(path), "--engine", "inline", "--store", str(store)]) == 1
+    capsys.readouterr()
+    assert main(["run", str(path), "--engine", "inline", "--store", str(store)]) != 0
+    assert "experiments/damaged/experiment.json is damaged" in capsys.readouterr().err
     assert head.read_bytes() == damaged, "a damaged record must not be replaced by a fresh experiment"
     assert sum(ledger_counts(tmp_path / "ledger.txt").values()) == 2
 
 
 @pytest.mark.s3
-def test_permanent_s3_errors_stop_at_once_with_a_clear_message(seaweed, s3_bucket, monkeypatch):
+def test_permanent_s3_errors_stop_at_once_with_a_clear_message(seaweed, s3_bucket, monkeypatch, caplog):
     monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", seaweed.endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", seaweed.access_key)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret-value-42")
-    started = time.monotonic()
+    monkeypatch.setenv("KFP_TUNE_STORE_RETRY_SECONDS", "2")  # were they retried, the test would not wait minutes to say so
+    caplog.set_level("WARNING", logger="kfp_tune.stores.retry")
     with pytest.raises(StoreError) as info:
         open_store(f"s3://{s3_bucket}/x").put("k", b"v")
     assert "wrong-secret-value-42" not in str(info.value) and not info.value.transient
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweed.secret_key)
-    with pytest.raises(StoreError, match="NoSuchBucket"):
+    with pytest.raises(StoreError, match="NoSuchBucket") as info:
         open_store("s3://no-such-bucket-kfptune/x").put("k", b"v")
-    assert time.monotonic() - started < 10, "permanent errors are not retried"
+    assert not info.value.transient
+    assert "retrying in" not in caplog.text, "permanent errors are not retried"
+
+
+class _Seen(logging.Handler):
+    """Sets ``event`` when a log record's message contains ``text``."""
+
+    def __init__(self, text: str):
+        super().__init__(logging.WARNING)
+        self.text, self.event = text, threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
 
 
 @pytest.mark.s3
-def test_a_run_survives_the_s3_server_restarting(tmp_path, monkeypatch, caplog):
-    """A dedicated SeaweedFS is stopped in the middle of a run and started again on the same
-    ports and data 10 s later; the run waits it out and completes."""
+def test_a_run_survives_the_s3_server_restarting(tmp_path, monkeypatch):
+    """A dedicated SeaweedFS is stopped in the middle of a run, and started again on the same
+    data once kfp-tune's own retries have met the outage (minio's few quick retries are past).
+    The run reaches it through a forwarding port this test holds throughout, so its endpoint
+    never changes and no port is released and bound again. Trials are held at a gate until the
+    server is down, so the outage falls in the middle of the run."""
     from minio import Minio
 
-    from seaweed import start_seaweed
+    from seaweed import Forwarder, start_seaweed
 
-    caplog.set_level("WARNING")
     (tmp_path / "weed").mkdir()
     server = start_seaweed(tmp_path / "weed", S3_ACCESS_KEY, S3_SECRET_KEY)
+    front = Forwarder(server.endpoint)
+    seen = _Seen("retrying in")
+    retry_log = logging.getLogger("kfp_tune.stores.retry")
+    retry_log.addHandler(seen)
+    ledger, gate = tmp_path / "ledger.txt", tmp_path / "gate"
+    thread: threading.Thread | None = None
     try:
-        for key, value in server.env().items():
+        for key, value in {**server.env(), "KFP_TUNE_S3_ENDPOINT": front.endpoint}.items():
             monkeypatch.setenv(key, value)
-        Minio(server.endpoint.split("://")[1], access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, secure=False).make_bucket("restart")
-        ledger = tmp_path / "ledger.txt"
-        experiment = load_experiment(ledger_experiment(ledger, name="restart", sleep=0.5, **{"spec.maxTrialCount": 6, "spec.parallelTrialCount": 2}))
+        Minio(front.endpoint.split("://")[1], access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY, secure=False).make_bucket("restart")
+        experiment = load_experiment(ledger_experiment(ledger, name="restart", gate=gate, **{"spec.maxTrialCount": 6, "spec.parallelTrialCount": 2}))
         store = open_store("s3://restart/tuning")
         outcome: dict = {}
         thread = threading.Thread(target=lambda: outcome.setdefault("decision", run_inline(store, experiment, LocalLauncher())))
         thread.start()
-        deadline = time.monotonic() + 60
-        while sum(ledger_counts(ledger).values()) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait(lambda: sum(ledger_counts(ledger).values()) == 2, "two trials start")
+        front.point_to(None)  # the server is unreachable from here on, as a stopped one is
         server.stop()
-        time.sleep(10)  # longer than minio's own few retries
+        open_gate(gate)  # the running trials end: the run must record them, with the server down
+        assert seen.event.wait(DEADLINE), "kfp-tune's retries never met the outage"
         server = server.restart()
-        thread.join(timeout=240)
+        front.point_to(server.endpoint)
+        thread.join(DEADLINE)
         assert not thread.is_alive() and outcome["decision"].phase == "Succeeded"
         state = load_state(ExperimentRecords(store, "restart"))
         assert len(state.trials) == 6 and all(t.status == "Succeeded" for t in state.trials)
         assert max(ledger_counts(ledger).values()) == 1
-        assert "retrying in" in caplog.text, "the run met the outage and kfp-tune's own retries carried it"
     finally:
+        open_gate(gate)
+        retry_log.removeHandler(seen)
+        if thread is not None and thread.is_alive():
+            front.point_to(server.endpoint)  # let a failing run end rather than retry for minutes
+            thread.join(DEADLINE)
+        front.close()
         server.stop()
+
+
+DEADLINE = 300.0
+"""Seconds to wait for what must happen; reached only when something is broken."""
+
+
+def _wait(condition, what: str) -> None:
+    deadline = time.monotonic() + DEADLINE
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {DEADLINE:.0f} s")
+        time.sleep(0.05)

@@ -13,6 +13,7 @@ over stops at its next step instead of writing beside the new one.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import socket
@@ -22,13 +23,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfp_tune.core.errors import ExperimentBusy
-from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialStarted, decode_record
 from kfp_tune.core.vocabulary import RecordKind
 
 DEFAULT_TTL = 900.0
 """Seconds without a sign of life after which a run's claim lapses. Generous, because a
 pipeline step may wait minutes for a node (a GPU) before it can beat."""
 _CLAIM = re.compile(r"/runs/(\d{6})\.json$")
+INTERRUPTED = "Interrupted"
+"""The end reason of a run its user stopped (SIGINT, SIGTERM)."""
+
 
 
 DEFAULT_TRIAL_TTL = 120.0
@@ -83,6 +87,8 @@ class Claim:
     ended: bool
     ttl: float
     owner: str = ""
+    reason: str = ""
+    """Why the run ended (its end record's reason); empty while it runs."""
 
     def live(self, now: float) -> bool:
         """Not ended, heard from within the TTL, and its owner, when on this machine, still
@@ -103,16 +109,43 @@ def _key(records: ExperimentRecords, seq: int, part: str = "") -> str:
 
 
 def latest_claim(records: ExperimentRecords) -> Claim | None:
+    """The newest run's claim. DamagedRecord if the claim itself cannot be read (which run
+    drives the experiment is then unknown: nothing may run until it is repaired); a damaged
+    heartbeat counts as none, and a damaged end record still says that the run ended."""
     seqs = [int(m.group(1)) for key in records.store.list(f"{records.root}/runs/") if (m := _CLAIM.search(key))]
     if not seqs:
         return None
     seq = max(seqs)
-    claim = records.read(_key(records, seq), RecordKind.RUN_CLAIM)
-    assert claim is not None
-    beat = records.read(_key(records, seq, ".beat"), RecordKind.RUN_HEARTBEAT)
-    ended = records.read(_key(records, seq, ".end"), RecordKind.RUN_ENDED)
-    last_seen = max(float(claim["at"]), float(beat["at"]) if beat else 0.0)
-    return Claim(seq, str(claim["run"]), float(claim["at"]), last_seen, ended is not None, float(claim.get("ttl", DEFAULT_TTL)), str(claim.get("holder", "")))
+    key = _key(records, seq)
+    claim = records.read(key, RecordKind.RUN_CLAIM)
+    if claim is None:
+        raise DamagedRecord(key, "listed, but it cannot be read back")
+    at, run, ttl = _number(claim.get("at")), claim.get("run"), _number(claim.get("ttl", DEFAULT_TTL))
+    if at is None or not isinstance(run, str) or ttl is None:
+        raise DamagedRecord(key, f"expected a run name, a time and a TTL, got run {run!r}, at {claim.get('at')!r}, ttl {claim.get('ttl')!r}")
+    beat = _optional(records, _key(records, seq, ".beat"), RecordKind.RUN_HEARTBEAT)
+    end_key = _key(records, seq, ".end")
+    end_data = records.store.get(end_key)
+    ended, end = end_data is not None, None
+    if end_data is not None:
+        with contextlib.suppress(DamagedRecord):  # it is there: the run ended, whatever it says
+            end = decode_record(end_data, end_key, RecordKind.RUN_ENDED)
+    last_seen = max(at, (_number(beat.get("at")) if beat else None) or 0.0)
+    reason = str(end.get("reason", "")) if end else ""
+    return Claim(seq, run, at, last_seen, ended, ttl, str(claim.get("holder", "")), reason)
+
+
+def _number(value: object) -> float | None:
+    """A stored time or duration as a float, or None if it is not a number."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _optional(records: ExperimentRecords, key: str, kind: str) -> dict[str, Any] | None:
+    """A record that only adds to another (a heartbeat, an end's reason): damaged is as absent."""
+    try:
+        return records.read(key, kind)
+    except DamagedRecord:
+        return None
 
 
 def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl: float | None = None) -> Claim:
@@ -193,6 +226,17 @@ def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
         records.write_once(_key(records, current.seq, ".end"), RecordKind.RUN_ENDED, {"run": run_id, "at": now, "time": _iso(now), "reason": reason})
 
 
+def release_held_by(records: ExperimentRecords, owner: str, reason: str) -> str | None:
+    """End the newest run if it is still going and ``owner`` (``host/pid``) holds it: the name
+    of the run ended, or None. For a process that owns a run whose steps are its children (the
+    CLI under kfp.local), which does not know the run's name."""
+    current = latest_claim(records)
+    if current is None or current.ended or current.owner != owner:
+        return None
+    release(records, current.run, reason)
+    return current.run
+
+
 def beat_trial(records: ExperimentRecords, trial: str, attempt: str) -> None:
     now = time.time()
     records.write(
@@ -209,10 +253,10 @@ def wait_for_attempt(records: ExperimentRecords, trial: str, started: TrialStart
         ended = records.read_typed(records.trial_key(trial, "ended"), TrialEnded)
         if ended is not None:
             return ended
-        beat_record = records.read(records.trial_key(trial, "beat"), RecordKind.TRIAL_HEARTBEAT)
+        beat_record = _optional(records, records.trial_key(trial, "beat"), RecordKind.TRIAL_HEARTBEAT)
         if beat_record is not None and beat_record.get("handedOver"):
             return None  # the last attempt handed the running trial over: re-attach to it now
-        last_seen = max(started.at, float(beat_record["at"]) if beat_record else 0.0)
+        last_seen = max(started.at, (_number(beat_record.get("at")) if beat_record else None) or 0.0)
         owner = str(beat_record.get("owner", "")) if beat_record is not None else started.owner  # who follows it now
         if time.time() - last_seen > ttl or (owner and owner_is_gone(owner)):
             return None

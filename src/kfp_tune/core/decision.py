@@ -8,13 +8,14 @@ from typing import Any
 from kfp_tune.core.state import ExperimentState, TrialState
 from kfp_tune.core.vocabulary import FAILED_STATUSES, TERMINAL_STATUSES, ExperimentPhase, ObjectiveType, TrialStatus
 
-# Katib's reasons (pkg/controller.v1beta1/experiment/util/status_util.go); the last two are ours.
+# Katib's reasons (pkg/controller.v1beta1/experiment/util/status_util.go); the last three are ours.
 GOAL_REACHED = "ExperimentGoalReached"
 MAX_FAILED_REACHED = "ExperimentFailed"
 MAX_TRIALS_REACHED = "ExperimentMaxTrialsReached"
 SUGGESTION_END_REACHED = "ExperimentSuggestionEndReached"
 RUNNING = "ExperimentRunning"
 ROUNDS_USED_UP = "ExperimentRunRoundsUsedUp"
+RUN_INTERRUPTED = "ExperimentRunInterrupted"
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,10 @@ def best_trial(state: ExperimentState) -> TrialState | None:
 
 
 def count_trials(state: ExperimentState) -> dict[str, int]:
-    """Trials per status (Katib's names as keys), and ``total``, ``completed`` (terminal),
-    ``failed`` (counted against maxFailedTrialCount) and ``active`` (created or running)."""
+    """Trials per status (Katib's names as keys), and ``total``, ``completed`` (terminal, counted
+    against maxTrialCount), ``failed`` (counted against maxFailedTrialCount), ``active`` (created
+    or running) and ``givenBack`` (Killed by an interrupted run: in ``Killed`` and ``total``, but
+    not ``completed``, as their budget was given back; see ``state.TRIAL_INTERRUPTED``)."""
     if state.tally is not None:
         counts = dict(state.tally.counts)
     else:
@@ -62,7 +65,8 @@ def count_trials(state: ExperimentState) -> dict[str, int]:
         for trial in state.trials:
             counts[str(trial.status)] += 1
     counts["total"] = len(state.trials)
-    counts["completed"] = sum(counts[str(s)] for s in TERMINAL_STATUSES)
+    counts["givenBack"] = state.given_back
+    counts["completed"] = sum(counts[str(s)] for s in TERMINAL_STATUSES) - counts["givenBack"]
     counts["failed"] = sum(counts[str(s)] for s in FAILED_STATUSES)
     counts["active"] = counts[TrialStatus.CREATED.value] + counts[TrialStatus.RUNNING.value]
     return counts
@@ -87,7 +91,8 @@ def decide(state: ExperimentState, rounds_left: int) -> Decision:
     # Katib: failed (Failed and MetricsUnavailable) >= maxFailedTrialCount, and at least one
     if spec.max_failed_trial_count is not None and counts["failed"] != 0 and counts["failed"] >= spec.max_failed_trial_count:
         return Decision(ExperimentPhase.FAILED, MAX_FAILED_REACHED, "Experiment has failed because max failed count has reached", best, counts)
-    # Katib: completed = succeeded + failed + killed + early stopped + metrics unavailable
+    # Katib: completed = succeeded + failed + killed + early stopped + metrics unavailable; here
+    # less the trials killed by an interrupted run, whose budget was given back
     if spec.max_trial_count is not None and counts["completed"] >= spec.max_trial_count:
         return Decision(ExperimentPhase.SUCCEEDED, MAX_TRIALS_REACHED, "Experiment has succeeded because max trial count has reached", best, counts)
     if state.exhausted and counts["active"] == 0:
@@ -103,6 +108,20 @@ def decide(state: ExperimentState, rounds_left: int) -> Decision:
             best, counts,
         )
     return Decision(ExperimentPhase.RUNNING, RUNNING, "Experiment is running", best, counts)
+
+
+def interrupted(state: ExperimentState, signal_name: str, killed: int) -> Decision:
+    """The decision of a run its user interrupted, ``killed`` of its trials stopped: the
+    experiment's own if it has ended anyway, else Running, saying so, for the next run to resume."""
+    decision = decide(state, rounds_left=1)
+    if decision.finished:
+        return decision
+    return Decision(
+        ExperimentPhase.RUNNING, RUN_INTERRUPTED,
+        f"The run was interrupted ({signal_name}): {killed} running trial(s) were stopped and recorded Killed, their budget given back. "
+        "Run the same command (or pipeline) again to resume from the store",
+        decision.best_trial, decision.counts,
+    )
 
 
 def status_document(state: ExperimentState, decision: Decision, now: str) -> dict[str, Any]:

@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
+from typing import Any
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 80
+_SHOWN.maxlist = _SHOWN.maxtuple = _SHOWN.maxdict = _SHOWN.maxset = 4
+_SHOWN.maxlevel = 2
+SHOWN_LIMIT = 160
+
+
+def shown(value: Any) -> str:
+    """A user's value as an error message quotes it: its repr, cut short. A message must not
+    grow with the input (a megabyte name, a YAML alias chain that expands to millions of items)."""
+    text = _SHOWN.repr(value)
+    return text if len(text) <= SHOWN_LIMIT else text[: SHOWN_LIMIT - 3] + "..."
 
 
 @dataclass(frozen=True)
@@ -30,6 +45,12 @@ class SpecError(KfpTuneError):
         super().__init__(f"invalid experiment ({len(self.errors)} error(s)):\n{lines}")
 
 
+class InputError(KfpTuneError, ValueError):
+    """A value a user gave (a command-line flag, a ``tune()`` argument, an environment
+    variable, a store URI) that cannot be used. The message starts with where the value came
+    from and says what was expected; the CLI exits 2 with it, before anything runs."""
+
+
 class ExperimentConflict(KfpTuneError):
     """The store already holds an experiment of this name that the given spec cannot resume."""
 
@@ -45,9 +66,29 @@ class StoreError(KfpTuneError):
         self.transient = transient
 
 
+class StoreInputError(StoreError, InputError):
+    """A store URI or S3 endpoint that cannot work (wrong scheme, credentials written into it,
+    no endpoint at all): a user's mistake, never retried."""
+
+
+class ExperimentNotFound(StoreError, InputError):
+    """No experiment of the name asked for in the store: usually a mistyped name or store."""
+
+
 class ExperimentBusy(KfpTuneError):
     """Another run is driving this experiment now (or took it over from this run)."""
 
 
 class NotImplementedAlgorithm(KfpTuneError):
     """A Katib algorithm name that this version of kfp-tune does not implement yet."""
+
+
+class RunInterrupted(KeyboardInterrupt):
+    """A run its user stopped with SIGINT or SIGTERM. Raised by a launcher whose trial was
+    stopped for it, and by the run once it has ended cleanly (running trials stopped and
+    recorded Killed, status written, claim released). A KeyboardInterrupt, so code that handles
+    Ctrl-C handles it, and no ``except Exception`` swallows it."""
+
+    def __init__(self, signal_name: str = "SIGINT", killed: int = 0):
+        super().__init__(signal_name)
+        self.signal_name, self.killed = signal_name, killed

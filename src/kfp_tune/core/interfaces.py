@@ -120,6 +120,16 @@ class Launcher:
         this launcher cannot (the trial then ends Failed, ``TrialStale``, and is not re-run)."""
         return None
 
+    can_interrupt: bool = False
+    """Whether :meth:`interrupt` stops this launcher's running trials when the user stops the
+    run (SIGINT, SIGTERM): a local process group can be stopped; a Kubernetes resource is left
+    to run (the next run re-attaches to it)."""
+
+    def interrupt(self, force: bool = False) -> None:
+        """Start no more trials and stop the running ones; :meth:`run` of a trial stopped for
+        this raises :class:`~kfp_tune.core.errors.RunInterrupted`. Returns at once. ``force``:
+        the user asked again, so no grace period. Called from a signal handler."""
+
 
 class Collector(Protocol):
     """Reads the metrics a trial reported, from what launch-trial stored (Katib's

@@ -1,16 +1,46 @@
 """Reading an experiment: a Katib YAML file, YAML text, a dict or a model, parsed, given
-Katib's defaults and validated, with every problem reported at once."""
+Katib's defaults and validated, with every problem reported at once.
+
+YAML is read the way kubectl reads it, with bounds, so no file can make a command hang or run
+out of memory: at most :data:`MAX_DOCUMENT_BYTES`, :data:`MAX_NODES` nodes once aliases are
+expanded (a 1 KB alias chain, "billion laughs", stands for billions), :data:`MAX_DEPTH` levels;
+a key given twice in one mapping is refused (kubectl: ``key "x" already set in map``), and so
+are values JSON cannot carry (``.nan``, ``.inf``, ``!!binary``, ``!!set``), since Kubernetes
+turns YAML into JSON before anything reads it.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    DocumentStartEvent,
+    NodeEvent,
+    ScalarEvent,
+)
+from yaml.nodes import MappingNode, Node, ScalarNode
 
-from kfp_tune.core.errors import FieldError, SpecError
+from kfp_tune.core.errors import FieldError, SpecError, shown
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment
 from kfp_tune.core.validation import validate_experiment
+
+MAX_DOCUMENT_BYTES = 3 * 1024 * 1024
+"""The Kubernetes API server's limit on a request body: kubectl cannot create a larger object."""
+MAX_NODES = 100_000
+"""YAML nodes (mappings, lists, scalars) once aliases are expanded. A large experiment (a
+categorical list of thousands of values, a trial template with many containers) has a few
+thousand; everything downstream walks the expanded tree, so this bounds its cost."""
+MAX_DEPTH = 100
+"""Nesting levels; Kubernetes manifests go about 15 deep."""
+
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def load_experiment(source: str | Path | dict[str, Any] | Experiment) -> Experiment:
@@ -34,17 +64,166 @@ def read_experiment_source(source: str | Path | dict[str, Any]) -> Any:
     if isinstance(source, dict):
         return source
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json"))):
-        path = Path(source)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise SpecError([FieldError("(file)", f"cannot read {path}: {exc.strerror}")]) from None
+        text = _read_file(Path(source))
     else:
         text = str(source)
+        if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
+            raise _file_error(f"the YAML text is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
+    return parse_yaml(text)
+
+
+def _read_file(path: Path) -> str:
+    """The file's text, read no further than the size limit (a device or a huge file cannot
+    stall the read), decoded as UTF-8."""
     try:
-        documents = [d for d in yaml.safe_load_all(text) if d is not None]
+        if path.exists() and not path.is_file():
+            raise _file_error(f"{path} is not a regular file")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+    except OSError as exc:
+        raise _file_error(f"cannot read {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise _file_error(f"{path} is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit); an experiment is a few KB")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _file_error(f"{path} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
+
+
+def parse_yaml(text: str) -> Any:
+    """The one document in ``text``, read with the bounds above; SpecError naming the line of
+    the first problem."""
+    _check_shape(text)
+    try:
+        documents = [d for d in yaml.load_all(text, Loader=_KubeLoader) if d is not None]
     except yaml.YAMLError as exc:
-        raise SpecError([FieldError("(file)", f"not valid YAML: {exc}")]) from None
+        raise _file_error(f"not valid YAML: {_yaml_problem(exc)}") from None
     if len(documents) != 1:
-        raise SpecError([FieldError("(file)", f"expected exactly one YAML document, found {len(documents)}")])
+        raise _file_error(f"expected exactly one YAML document, found {len(documents)}")
     return documents[0]
+
+
+def _file_error(message: str) -> SpecError:
+    return SpecError([FieldError("(file)", message)])
+
+
+def _line(event: Any) -> int:
+    mark = getattr(event, "start_mark", None)
+    return int(mark.line) + 1 if mark is not None else 0
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's message without the quoted source line (which may be megabytes long)."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        context = f" ({exc.context})" if exc.context else ""
+        return f"{where}{exc.problem or 'cannot be parsed'}{context}"
+    return str(exc)[:300]
+
+
+def _check_shape(text: str) -> None:
+    """One pass over the parser's events, before anything is built: depth, and the number of
+    nodes the document stands for once every alias is expanded (an alias counts the whole
+    node it names). Stops at the first bound crossed, so even a hostile file costs little."""
+    loader = _BASE_LOADER(text)
+    sizes: dict[str, int] = {}  # anchor -> expanded node count of its (finished) node
+    open_nodes: list[tuple[str | None, int]] = []  # (anchor, node count before it) per open collection
+    total = expanded_by_aliases = 0
+    try:
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, DocumentStartEvent):
+                sizes.clear()  # anchors do not reach across documents
+            elif isinstance(event, AliasEvent):
+                anchor = event.anchor
+                if any(name == anchor for name, _ in open_nodes):
+                    raise _file_error(f"line {_line(event)}: alias *{anchor} is inside its own anchor &{anchor} (a recursive structure)")
+                if anchor not in sizes:
+                    raise _file_error(f"line {_line(event)}: alias *{anchor} names no anchor before it")
+                total += sizes[anchor]
+                expanded_by_aliases += sizes[anchor]
+            elif isinstance(event, ScalarEvent):
+                total += 1
+                if event.anchor:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, CollectionStartEvent):
+                open_nodes.append((event.anchor, total))
+                total += 1
+                if len(open_nodes) > MAX_DEPTH:
+                    raise _file_error(f"line {_line(event)}: nested more than {MAX_DEPTH} levels deep")
+            elif isinstance(event, CollectionEndEvent):
+                anchor, before = open_nodes.pop()
+                if anchor:
+                    sizes[anchor] = total - before
+            if isinstance(event, (NodeEvent, CollectionEndEvent)) and total > MAX_NODES:
+                if expanded_by_aliases:
+                    raise _file_error(
+                        f"line {_line(event)}: YAML aliases expand this document to more than {MAX_NODES:,} nodes "
+                        f"({expanded_by_aliases:,} of them copies made by aliases); refused, as kubectl refuses excessive aliasing"
+                    )
+                raise _file_error(f"line {_line(event)}: more than {MAX_NODES:,} YAML nodes; an experiment has a few thousand")
+    except yaml.YAMLError as exc:
+        raise _file_error(f"not valid YAML: {_yaml_problem(exc)}") from None
+    finally:
+        loader.dispose()
+
+
+def _json_key(key: Any, node: Node) -> str:
+    """A mapping key as Kubernetes' YAML-to-JSON conversion writes it: a string."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    if isinstance(key, (int, float)):
+        return str(key)
+    raise yaml.constructor.ConstructorError(None, None, f"a mapping key must be a string, got {shown(key)}", node.start_mark)
+
+
+class _KubeLoader(_BASE_LOADER):
+    """A safe loader that reads YAML as Kubernetes does: string keys, no key twice in a
+    mapping, timestamps left as text, nothing JSON cannot carry."""
+
+    def construct_mapping(self, node: Node, deep: bool = False) -> dict[str, Any]:
+        if not isinstance(node, MappingNode):
+            raise yaml.constructor.ConstructorError(None, None, f"expected a mapping, but found {type(node).__name__}", node.start_mark)
+        first_line: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == _MERGE_TAG:
+                continue  # '<<' merges: keys written here may override the merged ones
+            key = _json_key(self.construct_object(key_node, deep=True), key_node)
+            line = key_node.start_mark.line + 1
+            if key in first_line:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {shown(key)} is given twice in this mapping (first on line {first_line[key]}); kubectl refuses it too", key_node.start_mark
+                )
+            first_line[key] = line
+        self.flatten_mapping(node)  # '<<' merges: the merged pairs first, so the written ones win
+        mapping: dict[str, Any] = {}  # keyed by the JSON string: 1 and true are two keys, as in Kubernetes
+        for key_node, value_node in node.value:
+            mapping[_json_key(self.construct_object(key_node, deep=True), key_node)] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+    def construct_yaml_float(self, node: ScalarNode) -> float:
+        value = float(super().construct_yaml_float(node))
+        if not math.isfinite(value):
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{node.value!r} is not a number JSON can carry (kubectl refuses it too); quote it to mean the text", node.start_mark
+            )
+        return value
+
+    def construct_timestamp_as_text(self, node: ScalarNode) -> str:
+        return str(node.value)
+
+    def refuse_tag(self, node: Node) -> Any:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"the YAML type {node.tag.rsplit(':', 1)[-1]!r} has no JSON form, so Kubernetes cannot read it", node.start_mark
+        )
+
+
+_KubeLoader.add_constructor("tag:yaml.org,2002:float", _KubeLoader.construct_yaml_float)
+_KubeLoader.add_constructor("tag:yaml.org,2002:timestamp", _KubeLoader.construct_timestamp_as_text)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _KubeLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _KubeLoader.refuse_tag)

@@ -14,14 +14,17 @@ Layout under ``experiments/<name>/``::
     snapshots/<seq>.json            a chunk of the write-once records above, cached (derived;
                                     ignored when damaged, and the records read instead)
 
-Every JSON record carries ``kind`` and ``version``; a record of an unknown version or that does not
-parse is reported, never skipped, so a damaged store cannot silently reset an experiment.
+Every JSON record carries ``kind`` and ``version``; a record of an unknown version, that does not
+parse, or with a field missing or of the wrong type is reported with its key
+(:class:`DamagedRecord`). A run never skips one, so a damaged store cannot silently reset an
+experiment; readers (status, reports) leave it out, say so, and show the rest.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -131,23 +134,69 @@ def encode_record(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, sort_keys=True, indent=1, allow_nan=False) + "\n").encode("utf-8")
 
 
+class DamagedRecord(StoreError):
+    """A record that is there but cannot be read: not JSON, of another kind or version, or a field
+    missing or of the wrong type. Names the key and what is wrong, so the user can find the file;
+    a run refuses to go on (it never skips or rewrites it), readers show the rest without it."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(f"record {key} is damaged: {problem}")
+        self.key, self.problem = key, problem
+
+
 def decode_record(data: bytes, key: str, kind: str) -> dict[str, Any]:
     try:
         record = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StoreError(f"record {key} is damaged (not JSON: {exc}); refusing to go on") from None
+        raise DamagedRecord(key, f"not JSON ({exc})") from None
+    except RecursionError:
+        raise DamagedRecord(key, "not JSON (nested too deeply)") from None
     return check_record(record, key, kind)
 
 
 def check_record(record: Any, key: str, kind: str) -> dict[str, Any]:
-    """The record, if it is a ``kind`` record of this version; StoreError naming the key if not."""
-    if not isinstance(record, dict) or record.get("kind") != kind:
-        raise StoreError(f"record {key} is not a {kind} record (kind {record.get('kind') if isinstance(record, dict) else None!r})")
+    """The record, if it is a ``kind`` record of this version; DamagedRecord naming the key if not."""
+    if not isinstance(record, dict):
+        raise DamagedRecord(key, f"expected a {kind} record (a JSON object), got a JSON {_json_type(record)}")
+    if record.get("kind") != kind:
+        raise DamagedRecord(key, f"expected a {kind} record, got kind {_short(record.get('kind'))}")
     if record.get("version") != RECORD_VERSION:
-        raise StoreError(
-            f"record {key} has version {record.get('version')!r}; this kfp-tune reads version {RECORD_VERSION}"
-        )
+        raise DamagedRecord(key, f"it has version {_short(record.get('version'))}; this kfp-tune reads version {RECORD_VERSION}")
     return record
+
+
+def _json_type(value: Any) -> str:
+    return {list: "array", str: "string", bool: "boolean", int: "number", float: "number", type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    """A value for an error message: its repr, cut short (a damaged record may hold anything)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def round_entries(record: dict[str, Any], key: str) -> list[tuple[str, int, dict[str, str]]]:
+    """A round record's trials as (name, index, assignment), each field checked, so a damaged
+    round is reported with its key before any of it is folded in."""
+    trials = record.get("trials")
+    if not isinstance(trials, list):
+        raise DamagedRecord(key, f"'trials' must be a list, got {_short(trials)}")
+    if not isinstance(record.get("created"), str):
+        raise DamagedRecord(key, f"'created' is {_short(record.get('created'))}, expected a string")
+    out = []
+    for position, entry in enumerate(trials):
+        where = f"trials[{position}]"
+        if not isinstance(entry, dict):
+            raise DamagedRecord(key, f"{where} must be an object, got {_short(entry)}")
+        name, index, assignment = entry.get("name"), entry.get("index"), entry.get("assignment")
+        if not isinstance(name, str) or not _SAFE_PART.match(name) or ".." in name:
+            raise DamagedRecord(key, f"{where}.name is {_short(name)}, expected a trial name")
+        if not isinstance(index, int) or isinstance(index, bool) or index < 0:
+            raise DamagedRecord(key, f"{where}.index is {_short(index)}, expected a whole number")
+        if not isinstance(assignment, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in assignment.items()):
+            raise DamagedRecord(key, f"{where}.assignment must map parameter names to strings, got {_short(assignment)}")
+        out.append((name, index, dict(assignment)))
+    return out
 
 
 def utc_now() -> str:
@@ -164,18 +213,47 @@ def utc_now() -> str:
 def _field(record: dict[str, Any], name: str, types: type | tuple[type, ...], key: str, default: Any = ...) -> Any:
     value = record.get(name, default)
     if value is ...:
-        raise StoreError(f"record {key} is damaged: no {name!r}")
-    if value is not None and default is not None and not isinstance(value, types):
-        raise StoreError(f"record {key} is damaged: {name!r} is {value!r}")
+        raise DamagedRecord(key, f"no {name!r}")
     if value is None and default is ...:
-        raise StoreError(f"record {key} is damaged: {name!r} is null")
+        raise DamagedRecord(key, f"{name!r} is null")
+    if value is not None and (not isinstance(value, types) or (isinstance(value, bool) and bool not in _as_tuple(types))):
+        raise DamagedRecord(key, f"{name!r} is {_short(value)}, expected {_type_names(types)}")
     return value
 
 
+def _as_tuple(types: type | tuple[type, ...]) -> tuple[type, ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def _type_names(types: type | tuple[type, ...]) -> str:
+    names = {str: "a string", int: "a number", float: "a number", dict: "an object", list: "an array", bool: "true or false"}
+    return " or ".join(dict.fromkeys(names.get(t, t.__name__) for t in _as_tuple(types)))
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
 def _metric_values(value: Any, key: str) -> dict[str, float]:
-    if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool) for k, v in value.items()):
-        raise StoreError(f"record {key} is damaged: metrics must map names to numbers, got {value!r}")
+    if not isinstance(value, dict):
+        raise DamagedRecord(key, f"metrics must map names to numbers, got {_short(value)}")
+    for name, number in value.items():
+        if not _number(number):
+            raise DamagedRecord(key, f"metrics must map names to numbers, got {name!r}: {_short(number)}")
     return {k: float(v) for k, v in value.items()}
+
+
+def _observation(value: Any, key: str) -> dict[str, Any]:
+    """Katib's per-metric min / max / latest (and count), each a number."""
+    if not isinstance(value, dict):
+        raise DamagedRecord(key, f"observation must map metric names to their min, max and latest, got {_short(value)}")
+    for name, summary in value.items():
+        if not isinstance(summary, dict) or not all(_number(summary.get(part)) for part in ("min", "max", "latest")):
+            raise DamagedRecord(key, f"observation of {name!r} must hold numbers min, max and latest, got {_short(summary)}")
+        count = summary.get("count", 1)
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            raise DamagedRecord(key, f"observation of {name!r} has count {_short(count)}, expected a whole number")
+    return value
 
 
 @dataclass(frozen=True)
@@ -196,7 +274,7 @@ class TrialStarted:
     def from_record(cls, record: dict[str, Any], key: str) -> TrialStarted:
         return cls(
             trial=_field(record, "trial", str, key), time=_field(record, "time", str, key, ""),
-            at=float(_field(record, "at", (int, float), key, 0.0)), run=_field(record, "run", str, key, ""),
+            at=float(_field(record, "at", (int, float), key, 0.0) or 0.0), run=_field(record, "run", str, key, ""),
             attempt=_field(record, "attempt", str, key, ""), owner=_field(record, "owner", str, key, "") or "",
         )
 
@@ -220,7 +298,7 @@ class TrialEnded:
     def from_record(cls, record: dict[str, Any], key: str) -> TrialEnded:
         phase = _field(record, "phase", str, key)
         if phase not in LaunchPhase._value2member_map_:
-            raise StoreError(f"record {key} is damaged: phase {phase!r} is not one of {[p.value for p in LaunchPhase]}")
+            raise DamagedRecord(key, f"phase {_short(phase)} is not one of {[p.value for p in LaunchPhase]}")
         exit_code = record.get("exitCode")
         return cls(
             trial=_field(record, "trial", str, key), phase=LaunchPhase(phase), reason=_field(record, "reason", str, key, "") or "",
@@ -253,13 +331,11 @@ class TrialResult:
     def from_record(cls, record: dict[str, Any], key: str) -> TrialResult:
         status = _field(record, "status", str, key)
         if status not in TrialStatus._value2member_map_ or not TrialStatus(status).is_terminal:
-            raise StoreError(f"record {key} is damaged: status {status!r} is not a final trial status")
+            raise DamagedRecord(key, f"status {_short(status)} is not a final trial status")
         curve = record.get("curve") or []
-        if not isinstance(curve, list) or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in curve):
-            raise StoreError(f"record {key} is damaged: curve must be a list of numbers")
-        observation = record.get("observation") or {}
-        if not isinstance(observation, dict):
-            raise StoreError(f"record {key} is damaged: observation is {observation!r}")
+        if not isinstance(curve, list) or not all(_number(v) for v in curve):
+            raise DamagedRecord(key, f"curve must be a list of numbers, got {_short(curve)}")
+        observation = _observation(record.get("observation") or {}, key)
         return cls(
             trial=_field(record, "trial", str, key), status=TrialStatus(status), reason=_field(record, "reason", str, key, "") or "",
             message=_field(record, "message", str, key, "") or "", observation=observation,

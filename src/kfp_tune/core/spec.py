@@ -16,7 +16,7 @@ from typing import Annotated, Any, Final, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from kfp_tune.core.errors import FieldError, SpecError
+from kfp_tune.core.errors import FieldError, SpecError, shown
 
 API_VERSION: Final = "kubeflow.org/v1beta1"
 KIND: Final = "Experiment"
@@ -50,6 +50,21 @@ def _to_str(value: Any) -> Any:
 
 
 NumStr = Annotated[str, BeforeValidator(_to_str)]
+
+
+def _whole_number(value: Any) -> Any:
+    """Katib's counts are int32 in its CRD: a YAML integer, not ``"3"`` nor ``true`` (which
+    kubectl refuses) nor ``2.5``. The range is checked in validation, with the field named."""
+    if isinstance(value, (bool, str, bytes)):
+        raise ValueError(f"expected an integer, got {shown(value)}")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError(f"expected an integer, got {value!r}")
+        return int(value)
+    return value
+
+
+Count = Annotated[int, BeforeValidator(_whole_number)]
 
 
 class _Model(BaseModel):
@@ -173,9 +188,9 @@ class ExperimentSpec(_Model):
     algorithm: AlgorithmSpec | None = None
     early_stopping: EarlyStoppingSpec | None = None
     trial_template: TrialTemplate | None = None
-    parallel_trial_count: int | None = None
-    max_trial_count: int | None = None
-    max_failed_trial_count: int | None = None
+    parallel_trial_count: Count | None = None
+    max_trial_count: Count | None = None
+    max_failed_trial_count: Count | None = None
     metrics_collector_spec: MetricsCollectorSpec | None = None
     nas_config: dict[str, Any] | None = None
     resume_policy: str = ""
@@ -245,9 +260,11 @@ def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
         elif err["type"] == "missing":
             message = "required"
         elif err["type"] == "literal_error":
-            message = f"expected {err['ctx']['expected']}, got {err.get('input')!r}"
+            message = f"expected {err['ctx']['expected']}, got {shown(err.get('input'))}"
+        elif err["type"] == "value_error":
+            message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
         else:
-            message = f"{err['msg']} (got {err.get('input')!r})"
+            message = f"{err['msg']} (got {shown(err.get('input'))})"
         errors.append(FieldError(_format_loc(loc), message))
     return errors
 
@@ -273,7 +290,9 @@ def apply_katib_defaults(experiment: Experiment) -> Experiment:
         objective.metric_strategies = strategies
     template = spec.trial_template
     if template is not None and template.trial_spec is not None:
+        template.trial_spec = _without_nulls(template.trial_spec)
         kind = template.trial_spec.get("kind")
+        kind = kind if isinstance(kind, str) else None  # validation reports any other type
         if kind == "Job":
             template.success_condition = template.success_condition or JOB_SUCCESS_CONDITION
             template.failure_condition = template.failure_condition or JOB_FAILURE_CONDITION
@@ -307,6 +326,16 @@ def apply_katib_defaults(experiment: Experiment) -> Experiment:
         if not param.feasible_space.distribution:
             param.feasible_space.distribution = "uniform"
     return exp
+
+
+def _without_nulls(tree: Any) -> Any:
+    """A manifest as the API server keeps it: a field set to ``null`` is a field left out
+    (built-in kinds decode it so, and CRDs prune it), so ``env: null`` reads as no env."""
+    if isinstance(tree, dict):
+        return {key: _without_nulls(value) for key, value in tree.items() if value is not None}
+    if isinstance(tree, list):
+        return [_without_nulls(item) for item in tree]
+    return tree
 
 
 def parse_experiment(data: Any) -> Experiment:

@@ -14,11 +14,27 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfp_tune.core.errors import StoreError
+from kfp_tune.core.errors import ExperimentNotFound, StoreError
 from kfp_tune.core.observation import Observation
-from kfp_tune.core.records import ExperimentRecords, R, TrialEnded, TrialResult, TrialStarted, check_record, decode_record
+from kfp_tune.core.records import (
+    DamagedRecord,
+    ExperimentRecords,
+    R,
+    TrialEnded,
+    TrialResult,
+    TrialStarted,
+    check_record,
+    decode_record,
+    round_entries,
+)
 from kfp_tune.core.spec import Experiment, parse_experiment
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
+
+TRIAL_INTERRUPTED = "RunInterrupted"
+"""The reason of a trial that was ``Killed`` because its user interrupted the run (SIGINT,
+SIGTERM). Such a trial's budget is given back: it counts towards neither maxTrialCount nor
+maxFailedTrialCount, and the next run makes a new trial in its place. (Katib counts every
+Killed trial as completed; a trial killed for any other reason still does here.)"""
 
 
 @dataclass
@@ -48,6 +64,11 @@ class TrialState:
         return self.status.is_terminal
 
     @property
+    def given_back(self) -> bool:
+        """Killed because the user interrupted the run: it used no budget (see TRIAL_INTERRUPTED)."""
+        return self.result is not None and self.result.status == TrialStatus.KILLED and self.result.reason == TRIAL_INTERRUPTED
+
+    @property
     def observation(self) -> Observation:
         if self.result is None:
             return Observation()
@@ -72,6 +93,8 @@ class Tally:
     """Trial names in the order they reached a terminal status."""
     active: dict[str, TrialState] = field(default_factory=dict)
     """Trials created or running, by name."""
+    given_back: int = 0
+    """Trials Killed by an interrupted run, whose budget was given back."""
 
 
 @dataclass
@@ -107,6 +130,16 @@ class ExperimentState:
 
     exhausted_rounds: int = 0
 
+    @property
+    def given_back(self) -> int:
+        """How many trials were Killed by an interrupted run and gave their budget back."""
+        return self.tally.given_back if self.tally is not None else sum(t.given_back for t in self.trials)
+
+    @property
+    def budget_used(self) -> int:
+        """The trials that count towards maxTrialCount: every one but those given back."""
+        return len(self.trials) - self.given_back
+
     def objective_value(self, trial: TrialState) -> float | None:
         objective = self.experiment.spec.objective
         assert objective is not None
@@ -131,10 +164,18 @@ class ExperimentView:
     Built from the store on first use (snapshot chunks, then the records no chunk holds);
     :meth:`refresh` folds in what others wrote since (one listing, reads only of new keys); the
     ``record_*`` methods write a record and fold it at once, so a process that drives the
-    experiment never re-reads what it wrote. Thread-safe: the slots of one run share a view."""
+    experiment never re-reads what it wrote. Thread-safe: the slots of one run share a view.
 
-    def __init__(self, records: ExperimentRecords):
+    A damaged record (:class:`~kfp_tune.core.records.DamagedRecord`) stops a run, which never
+    skips one. A reader (``lenient``: ``status``, ``trials``, reports, progress) leaves it out
+    instead, and lists it in :attr:`damaged`, so the other trials still show; only a damaged
+    experiment record stops a reader too, since nothing can be shown without the spec."""
+
+    def __init__(self, records: ExperimentRecords, lenient: bool = False):
         self.records = records
+        self.lenient = lenient
+        self.damaged: dict[str, str] = {}
+        """Damaged records left out (lenient views only): key -> what is wrong with it."""
         self.lock = threading.RLock()
         self._state: ExperimentState | None = None
         self._folded: dict[str, dict[str, Any]] = {}
@@ -158,12 +199,13 @@ class ExperimentView:
         with self.lock:
             head = read_experiment_record(records)
             if head is None:
-                raise StoreError(f"no experiment {records.experiment!r} in {records.store.uri}")
+                raise ExperimentNotFound(f"no experiment {records.experiment!r} in {records.store.uri}")
+            experiment = _experiment_of(head, records.experiment_key())
             if self._state is None or self._state.uid != head["uid"]:
                 self._state, self._folded, self._chunked, self._chunks, self._pending = None, {}, set(), 0, {}
-                self._state = ExperimentState(experiment=parse_experiment(head["spec"]), uid=head["uid"], created=head["created"], tally=Tally())
+                self._state = ExperimentState(experiment=experiment, uid=head["uid"], created=head["created"], tally=Tally())
             else:
-                self._state.experiment = parse_experiment(head["spec"])
+                self._state.experiment = experiment
             keys = records.store.list(f"{records.root}/")
             chunk_keys = [k for k in keys if k.startswith(f"{records.root}/snapshots/") and k.endswith(".json")]
             for key in chunk_keys[self._chunks:]:
@@ -171,19 +213,29 @@ class ExperimentView:
             self._chunks = len(chunk_keys)
             rounds = [k for k in keys if k.startswith(f"{records.root}/rounds/") and k.endswith(".json") and k not in self._folded]
             for key in rounds:
-                record = records.read(key, RecordKind.ROUND)
-                if record is not None:
-                    self._fold(key, record)
+                self._read_and_fold(key, RecordKind.ROUND)
             prefix = records.trials_prefix()
             for key in keys:
                 if key.startswith(prefix) and key not in self._folded:
                     parts = key[len(prefix):].split("/")
                     if len(parts) == 2 and parts[1][: -len(".json")] in _TRIAL_RECORDS and parts[1].endswith(".json"):
-                        kind = _TRIAL_RECORDS[parts[1][: -len(".json")]]
-                        record = records.read(key, kind.KIND)
-                        if record is not None:
-                            self._fold(key, record)
+                        self._read_and_fold(key, _TRIAL_RECORDS[parts[1][: -len(".json")]].KIND)
             return self._state
+
+    def _read_and_fold(self, key: str, kind: str) -> None:
+        """Read one record and fold it in; a damaged one raises, or in a lenient view is left out
+        and listed in :attr:`damaged` (read again next time: it may have been repaired)."""
+        try:
+            record = self.records.read(key, kind)
+            if record is not None:
+                self._fold(key, record)
+        except DamagedRecord as exc:
+            self._folded.pop(key, None)
+            if not self.lenient:
+                raise
+            self.damaged[exc.key] = exc.problem
+        else:
+            self.damaged.pop(key, None)
 
     def _read_chunk(self, key: str, listed: set[str]) -> None:
         """A snapshot chunk's records, each only if its own key is still listed; a damaged chunk
@@ -211,15 +263,12 @@ class ExperimentView:
         state = self._state
         assert state is not None
         if "/rounds/" in key:
-            check_record(record, key, RecordKind.ROUND)
+            entries = round_entries(check_record(record, key, RecordKind.ROUND), key)  # all checked before any is folded
             round_id = key.rsplit("/", 1)[1][: -len(".json")]
             state.rounds[round_id] = record
             state.exhausted_rounds += 1 if record.get("exhausted") else 0
-            for entry in record["trials"]:
-                trial = TrialState(
-                    name=entry["name"], index=int(entry["index"]), round=round_id,
-                    assignment=dict(entry["assignment"]), created=str(record["created"]),
-                )
+            for name, index, assignment in entries:
+                trial = TrialState(name=name, index=index, round=round_id, assignment=assignment, created=str(record["created"]))
                 if trial.name in state.by_name:
                     continue
                 state.by_name[trial.name] = trial
@@ -234,11 +283,21 @@ class ExperimentView:
                 else:
                     state.trials.append(trial)
                 for pending_key in self._pending.pop(trial.name, {}).values():
-                    self._attach(pending_key, self._folded[pending_key])
+                    self._attach_pending(pending_key)
             self._folded[key] = record
             return
         self._folded[key] = record
         self._attach(key, record)
+
+    def _attach_pending(self, key: str) -> None:
+        """A trial record read before its round, attached now that the round is folded."""
+        try:
+            self._attach(key, self._folded[key])
+        except DamagedRecord as exc:
+            self._folded.pop(key, None)
+            if not self.lenient:
+                raise
+            self.damaged[exc.key] = exc.problem
 
     def _attach(self, key: str, record: dict[str, Any]) -> None:
         state = self._state
@@ -250,6 +309,8 @@ class ExperimentView:
             self._pending.setdefault(trial_name, {})[file_name] = key
             return
         typed = kind.from_record(check_record(record, key, kind.KIND), key)
+        if typed.trial != trial_name:
+            raise DamagedRecord(key, f"it is a record of trial {typed.trial!r}, not of {trial_name!r}")
         before = trial.status
         if isinstance(typed, TrialStarted):
             trial.started = typed
@@ -270,6 +331,7 @@ class ExperimentView:
         if after.is_terminal:
             tally.finished.append(trial.name)
             tally.active.pop(trial.name, None)
+            tally.given_back += trial.given_back
             objective = state.experiment.spec.objective
             value = trial.metrics.get(objective.objective_metric_name) if objective is not None else None
             if value is not None and after in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED):
@@ -324,6 +386,19 @@ class ExperimentView:
             return
         self._chunks = seq + 1
         self._chunked.update(k for k in stored.get("records", {}) if k in self._folded)
+
+
+def _experiment_of(head: dict[str, Any], key: str) -> Experiment:
+    """The experiment an ``experiment.json`` holds; DamagedRecord naming the key if it cannot be read."""
+    for name in ("uid", "created"):
+        if not isinstance(head.get(name), str):
+            raise DamagedRecord(key, f"{name!r} is {head.get(name)!r}, expected a string")
+    if not isinstance(head.get("spec"), dict):
+        raise DamagedRecord(key, "it holds no experiment spec")
+    try:
+        return parse_experiment(head["spec"])
+    except Exception as exc:  # stored data, not the user's input: any failure means damage
+        raise DamagedRecord(key, f"its spec cannot be read ({type(exc).__name__}: {exc})") from None
 
 
 def load_state(records: ExperimentRecords) -> ExperimentState:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from kfp_tune.core.catalogue import ALGORITHMS, EARLY_STOPPING, parse_settings
 from kfp_tune.core.conditions import ConditionError
 from kfp_tune.core.conditions import parse as parse_condition
-from kfp_tune.core.errors import FieldError
+from kfp_tune.core.errors import FieldError, shown
+from kfp_tune.core.patterns import PatternError, compile_pattern
 from kfp_tune.core.space import DISTRIBUTIONS, PARAMETER_TYPES, parse_number
 from kfp_tune.core.spec import Experiment, ExperimentSpec, ParameterSpec
 from kfp_tune.core.template import is_meta_reference, placeholders_in, primary_container, unsafe_settings
@@ -23,6 +25,18 @@ METRIC_STRATEGIES = ("min", "max", "latest")
 RESUME_POLICIES = ("Never", "LongRunning", "FromVolume")
 COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "None", "Push")
 MAX_NAME_LENGTH = 63
+INT32_MAX = 2**31 - 1
+"""maxTrialCount, parallelTrialCount and maxFailedTrialCount are int32 in Katib's CRD."""
+MAX_EXACT_INT = 2**53
+"""The largest int parameter bound: the algorithms hold values as floats (numpy), and every
+integer up to 2**53 is a float exactly; past it, sampling overflows numpy's int64 or rounds."""
+MAX_GRID_POINTS_PER_PARAMETER = 2**53
+"""(max - min) / step, at most: a step finer than that names points no float can tell apart."""
+MAX_HYPERBAND_BRACKETS = 20
+"""floor(log_eta(r_l)) + 1, at most: the first bracket starts about eta ** (brackets - 1)
+trials, so more brackets than this is a schedule no experiment finishes."""
+MAX_CANDIDATES = 100_000
+"""n_ei_candidates (TPE), at most: candidates are drawn and scored in memory at each suggestion."""
 
 
 class _Errors(list):
@@ -36,18 +50,14 @@ def validate_experiment(experiment: Experiment) -> list[FieldError]:
     name = experiment.metadata.name
     if not name:
         errors.add("metadata.name", "required: the experiment's name")
-    elif not NAME_PATTERN.match(name) or len(name) > MAX_NAME_LENGTH:
-        errors.add(
-            "metadata.name",
-            f"expected lower case letters, digits or '-', starting with a letter, ending with a letter "
-            f"or digit, at most {MAX_NAME_LENGTH} characters (regex {NAME_PATTERN.pattern}), got {name!r}",
-        )
+    elif (problem := name_problem(name)) is not None:
+        errors.add("metadata.name", problem)
     spec = experiment.spec
     _check_counts(spec, errors)
     _check_objective(spec, errors)
     _check_algorithms(spec, errors)
     if spec.resume_policy not in RESUME_POLICIES:
-        errors.add("spec.resumePolicy", f"expected one of {list(RESUME_POLICIES)}, got {spec.resume_policy!r}")
+        errors.add("spec.resumePolicy", f"expected one of {list(RESUME_POLICIES)}, got {shown(spec.resume_policy)}")
     if spec.nas_config is not None:
         errors.add("spec.nasConfig", "neural architecture search is not supported yet; use spec.parameters")
     if not spec.parameters and spec.nas_config is None:
@@ -60,7 +70,25 @@ def validate_experiment(experiment: Experiment) -> list[FieldError]:
     return list(errors)
 
 
+def name_problem(name: str) -> str | None:
+    """What is wrong with an experiment name (Katib's rule), or None; for a name given on the
+    command line as well as for metadata.name."""
+    if not NAME_PATTERN.fullmatch(name) or len(name) > MAX_NAME_LENGTH:  # fullmatch: '$' alone lets "name\n" through
+        return (
+            f"expected lower case letters, digits or '-', starting with a letter, ending with a letter "
+            f"or digit, at most {MAX_NAME_LENGTH} characters (regex {NAME_PATTERN.pattern}), got {shown(name)}"
+        )
+    return None
+
+
 def _check_counts(spec: ExperimentSpec, errors: _Errors) -> None:
+    for key, value in (
+        ("maxTrialCount", spec.max_trial_count),
+        ("parallelTrialCount", spec.parallel_trial_count),
+        ("maxFailedTrialCount", spec.max_failed_trial_count),
+    ):
+        if value is not None and value > INT32_MAX:
+            errors.add(f"spec.{key}", f"expected at most {INT32_MAX} (an int32, as in Katib's CRD), got {value}")
     if spec.max_failed_trial_count is not None and spec.max_failed_trial_count < 0:
         errors.add("spec.maxFailedTrialCount", f"expected 0 or more, got {spec.max_failed_trial_count}")
     if spec.max_trial_count is not None and spec.max_trial_count <= 0:
@@ -86,13 +114,13 @@ def _check_objective(spec: ExperimentSpec, errors: _Errors) -> None:
         errors.add("spec.objective", "required: type and objectiveMetricName")
         return
     if objective.type not in ("minimize", "maximize"):
-        errors.add("spec.objective.type", f"expected 'minimize' or 'maximize', got {objective.type!r}")
+        errors.add("spec.objective.type", f"expected 'minimize' or 'maximize', got {shown(objective.type)}")
     if not objective.objective_metric_name:
         errors.add("spec.objective.objectiveMetricName", "required: the metric to optimize")
     if objective.objective_metric_name in objective.additional_metric_names:
         errors.add(
             "spec.objective.additionalMetricNames",
-            f"must not contain the objective metric {objective.objective_metric_name!r}",
+            f"must not contain the objective metric {shown(objective.objective_metric_name)}",
         )
     _check_unique(objective.additional_metric_names, "spec.objective.additionalMetricNames", "metric name", errors, bare=True)
     if objective.goal is not None and not math.isfinite(objective.goal):
@@ -102,11 +130,11 @@ def _check_objective(spec: ExperimentSpec, errors: _Errors) -> None:
     for index, strategy in enumerate(objective.metric_strategies or []):
         path = f"spec.objective.metricStrategies[{index}]"
         if strategy.value not in METRIC_STRATEGIES:
-            errors.add(f"{path}.value", f"expected one of {list(METRIC_STRATEGIES)}, got {strategy.value!r}")
+            errors.add(f"{path}.value", f"expected one of {list(METRIC_STRATEGIES)}, got {shown(strategy.value)}")
         if strategy.name not in metrics:
-            errors.add(f"{path}.name", f"{strategy.name!r} is neither the objective metric nor an additional metric")
+            errors.add(f"{path}.name", f"{shown(strategy.name)} is neither the objective metric nor an additional metric")
         if strategy.name in seen:
-            errors.add(f"{path}.name", f"strategy for {strategy.name!r} is given more than once")
+            errors.add(f"{path}.name", f"strategy for {shown(strategy.name)} is given more than once")
         seen.add(strategy.name)
 
 
@@ -119,7 +147,7 @@ def _check_algorithms(spec: ExperimentSpec, errors: _Errors) -> None:
     elif algorithm.algorithm_name not in ALGORITHMS:
         errors.add(
             "spec.algorithm.algorithmName",
-            f"unknown algorithm {algorithm.algorithm_name!r}; expected one of {sorted(ALGORITHMS)}",
+            f"unknown algorithm {shown(algorithm.algorithm_name)}; expected one of {sorted(ALGORITHMS)}",
         )
     else:
         entry = ALGORITHMS[algorithm.algorithm_name]
@@ -130,6 +158,8 @@ def _check_algorithms(spec: ExperimentSpec, errors: _Errors) -> None:
         if entry.check_problem is not None and not problems:
             for path, message in entry.check_problem(spec.parameters, settings):
                 errors.add(path, message)
+        if not problems:
+            _check_algorithm_limits(spec, algorithm.algorithm_name, settings, errors)
     early = spec.early_stopping
     if early is not None:
         if not early.algorithm_name:
@@ -137,13 +167,47 @@ def _check_algorithms(spec: ExperimentSpec, errors: _Errors) -> None:
         elif early.algorithm_name not in EARLY_STOPPING:
             errors.add(
                 "spec.earlyStopping.algorithmName",
-                f"unknown early stopping algorithm {early.algorithm_name!r}; expected one of {sorted(EARLY_STOPPING)}",
+                f"unknown early stopping algorithm {shown(early.algorithm_name)}; expected one of {sorted(EARLY_STOPPING)}",
             )
         else:
             pairs = [(s.name, s.value) for s in early.algorithm_settings]
             _, problems = parse_settings(EARLY_STOPPING[early.algorithm_name], pairs, "spec.earlyStopping.algorithmSettings")
             for path, message in problems:
                 errors.add(path, message)
+
+
+def _check_algorithm_limits(spec: ExperimentSpec, name: str, settings: dict[str, Any], errors: _Errors) -> None:
+    """Settings Katib parses but no algorithm can work with in bounded time or memory."""
+    path = "spec.algorithm.algorithmSettings"
+    given = {s.name: index for index, s in enumerate(spec.algorithm.algorithm_settings)} if spec.algorithm else {}
+    for key in ("n_ei_candidates", "n_EI_candidates"):
+        value = settings.get(key)
+        if value is not None and value > MAX_CANDIDATES:
+            errors.add(f"{path}[{given.get(key, 0)}].value", f"{key}: expected at most {MAX_CANDIDATES} (candidates scored at every suggestion), got {value}")
+    if name != "hyperband":
+        return
+    eta = float(settings.get("eta") or 3.0)
+    r_l = settings.get("r_l")
+    where = f"{path}[{given['r_l']}].value" if "r_l" in given else path
+    if r_l is None:
+        resource = next((p for p in spec.parameters if p.name == settings.get("resource_name")), None)
+        try:
+            r_l = float(resource.feasible_space.max or 1.0) if resource is not None else 1.0
+        except ValueError:
+            return  # the parameter's own check reports its max
+        what = f"r_l (not set, so the max of the resource parameter {shown(settings.get('resource_name'))})"
+    else:
+        what = "r_l"
+    if not r_l >= 1:
+        errors.add(where, f"hyperband needs {what} of at least 1 (its largest resource: a smaller one leaves no bracket), got {r_l:g}")
+        return
+    brackets = math.floor(math.log(r_l) / math.log(eta) + 1e-9) + 1
+    if brackets > MAX_HYPERBAND_BRACKETS:
+        errors.add(
+            where if "r_l" in given else path,
+            f"hyperband with eta {eta:g} and {what} {r_l:g} has {brackets} brackets (floor(log_eta(r_l)) + 1); expected at most "
+            f"{MAX_HYPERBAND_BRACKETS}: raise eta or lower r_l",
+        )
 
 
 def _check_parameter(spec: ExperimentSpec, index: int, parameter: ParameterSpec, errors: _Errors) -> None:
@@ -153,12 +217,12 @@ def _check_parameter(spec: ExperimentSpec, index: int, parameter: ParameterSpec,
     if not parameter.name:
         errors.add(f"{path}.name", "required")
     elif "{" in parameter.name or "}" in parameter.name:
-        errors.add(f"{path}.name", f"must not contain '{{' or '}}', got {parameter.name!r}")
+        errors.add(f"{path}.name", f"must not contain '{{' or '}}', got {shown(parameter.name)}")
     if parameter.parameter_type not in PARAMETER_TYPES:
-        errors.add(f"{path}.parameterType", f"expected one of {list(PARAMETER_TYPES)}, got {parameter.parameter_type!r}")
+        errors.add(f"{path}.parameterType", f"expected one of {list(PARAMETER_TYPES)}, got {shown(parameter.parameter_type)}")
         return
     if fs.distribution not in DISTRIBUTIONS:
-        errors.add(f"{fpath}.distribution", f"expected one of {list(DISTRIBUTIONS)}, got {fs.distribution!r}")
+        errors.add(f"{fpath}.distribution", f"expected one of {list(DISTRIBUTIONS)}, got {shown(fs.distribution)}")
     if parameter.parameter_type in ("discrete", "categorical"):
         for key in ("min", "max", "step"):
             if getattr(fs, key) not in (None, ""):
@@ -172,7 +236,7 @@ def _check_parameter(spec: ExperimentSpec, index: int, parameter: ParameterSpec,
                 try:
                     parse_number(item)
                 except ValueError:
-                    errors.add(f"{fpath}.list[{i}]", f"discrete values must be numbers, got {item!r}")
+                    errors.add(f"{fpath}.list[{i}]", f"discrete values must be numbers, got {shown(item)}")
         return
     # double and int
     if fs.list:
@@ -187,16 +251,23 @@ def _check_parameter(spec: ExperimentSpec, index: int, parameter: ParameterSpec,
         try:
             value = parse_number(text)
         except ValueError:
-            errors.add(f"{fpath}.{key}", f"expected a finite number, got {text!r}")
+            errors.add(f"{fpath}.{key}", f"expected a finite number, got {shown(text)}")
             continue
         if parameter.parameter_type == "int" and value != int(value):
-            errors.add(f"{fpath}.{key}", f"expected an integer for parameterType int, got {text!r}")
+            errors.add(f"{fpath}.{key}", f"expected an integer for parameterType int, got {shown(text)}")
+            continue
+        if parameter.parameter_type == "int" and abs(value) > MAX_EXACT_INT:
+            errors.add(f"{fpath}.{key}", f"expected an integer from -2**53 to 2**53 ({MAX_EXACT_INT}), got {shown(text)}")
             continue
         bounds[key] = value
     low, high, step = bounds.get("min"), bounds.get("max"), bounds.get("step")
     if low is not None and high is not None:
         if low > high or (low == high and not _is_hyperband_resource(spec, parameter.name)):
             errors.add(f"{fpath}.min", f"expected min < max, got min {low:g} and max {high:g}")
+        elif not math.isfinite(high - low):
+            errors.add(f"{fpath}.max", f"max - min overflows a float (min {low:g}, max {high:g}); expected a range whose width is a finite number")
+        elif step is not None and step > 0 and (high - low) / step > MAX_GRID_POINTS_PER_PARAMETER:
+            errors.add(f"{fpath}.step", f"expected a step of at least (max - min) / 2**53 ({(high - low) / MAX_GRID_POINTS_PER_PARAMETER:g}), got {step:g}")
         if step is not None and step > 0 and step > high - low and low < high:
             errors.add(f"{fpath}.step", f"expected a step no larger than max - min ({high - low:g}), got {step:g}")
     if step is not None and step <= 0:
@@ -222,9 +293,9 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
     if not template.primary_container_name:
         errors.add(f"{path}.primaryContainerName", "required: the name of the container that trains")
     if not template.success_condition:
-        errors.add(f"{path}.successCondition", f"required for kind {_kind(template.trial_spec)!r} (no default for it)")
+        errors.add(f"{path}.successCondition", f"required for kind {shown(_kind(template.trial_spec))} (no default for it)")
     if not template.failure_condition:
-        errors.add(f"{path}.failureCondition", f"required for kind {_kind(template.trial_spec)!r} (no default for it)")
+        errors.add(f"{path}.failureCondition", f"required for kind {shown(_kind(template.trial_spec))} (no default for it)")
     if template.trial_spec is None and template.config_map is None:
         errors.add(f"{path}.trialSpec", "required: trialSpec (or configMap)")
         return
@@ -256,8 +327,12 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
     for key in ("apiVersion", "kind"):
         if not trial_spec.get(key):
             errors.add(f"{path}.trialSpec.{key}", "required")
+        elif not isinstance(trial_spec[key], str):
+            errors.add(f"{path}.trialSpec.{key}", f"expected a string, got {shown(trial_spec[key])}")
     for problem in unsafe_settings(trial_spec, f"{path}.trialSpec"):
         errors.add(problem.path, problem.message)
+    for where, container in _containers(trial_spec, f"{path}.trialSpec"):
+        _check_container(container, where, errors)
     for key, condition in (("successCondition", template.success_condition), ("failureCondition", template.failure_condition)):
         if condition:
             try:
@@ -270,7 +345,7 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
     if template.primary_container_name and primary_container(trial_spec, template.primary_container_name) is None:
         errors.add(
             f"{path}.primaryContainerName",
-            f"no container named {template.primary_container_name!r} in trialSpec",
+            f"no container named {shown(template.primary_container_name)} in trialSpec",
         )
 
 
@@ -284,23 +359,23 @@ def _check_trial_parameters(spec: ExperimentSpec, trial_spec: dict[str, Any], er
     for index, tp in enumerate(template.trial_parameters):
         path = f"spec.trialTemplate.trialParameters[{index}]"
         if not tp.name or "{" in tp.name or "}" in tp.name:
-            errors.add(f"{path}.name", f"required, without '{{' or '}}', got {tp.name!r}")
+            errors.add(f"{path}.name", f"required, without '{{' or '}}', got {shown(tp.name)}")
             continue
         if not tp.reference:
             errors.add(f"{path}.reference", "required: a parameter name or ${trialSpec.Name|Namespace|Kind|APIVersion|Labels[k]|Annotations[k]}")
             continue
         if tp.name in names:
-            errors.add(f"{path}.name", f"{tp.name!r} is declared more than once")
+            errors.add(f"{path}.name", f"{shown(tp.name)} is declared more than once")
             continue
         if tp.reference in references:
-            errors.add(f"{path}.reference", f"{tp.reference!r} is referenced more than once")
+            errors.add(f"{path}.reference", f"{shown(tp.reference)} is referenced more than once")
             continue
         names.add(tp.name)
         references.add(tp.reference)
         if not is_meta_reference(tp.reference) and tp.reference not in parameter_names:
             errors.add(
                 f"{path}.reference",
-                f"{tp.reference!r} is not in spec.parameters ({sorted(parameter_names)}) nor a ${{trialSpec.*}} reference",
+                f"{shown(tp.reference)} is not in spec.parameters ({shown(sorted(parameter_names))}) nor a ${{trialSpec.*}} reference",
             )
         if tp.name not in used:
             errors.add(f"{path}.name", f"${{trialParameters.{tp.name}}} does not appear in spec.trialTemplate.trialSpec")
@@ -314,14 +389,14 @@ def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
     path = "spec.metricsCollectorSpec"
     kind = mc.collector.kind
     if kind not in COLLECTOR_KINDS:
-        errors.add(f"{path}.collector.kind", f"expected one of {list(COLLECTOR_KINDS)}, got {kind!r}")
+        errors.add(f"{path}.collector.kind", f"expected one of {list(COLLECTOR_KINDS)}, got {shown(kind)}")
         return
     fsp = mc.source.file_system_path if mc.source else None
     if kind == "File":
         if fsp is None or fsp.kind != "File" or not (fsp.path or "").startswith("/"):
             errors.add(f"{path}.source.fileSystemPath.path", "an absolute path of kind File is required for the File collector")
         if fsp is not None and fsp.format not in ("TEXT", "JSON"):
-            errors.add(f"{path}.source.fileSystemPath.format", f"expected TEXT or JSON, got {fsp.format!r}")
+            errors.add(f"{path}.source.fileSystemPath.format", f"expected TEXT or JSON, got {shown(fsp.format)}")
         if fsp is not None and fsp.format == "JSON" and mc.source and mc.source.filter is not None:
             errors.add(f"{path}.source.filter", "must be omitted when the file format is JSON")
     elif kind == "TensorFlowEvent":
@@ -333,12 +408,70 @@ def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
         for index, pattern in enumerate(mc.source.filter.metrics_format):
             where = f"{path}.source.filter.metricsFormat[{index}]"
             try:
-                compiled = re.compile(pattern)
-            except re.error as exc:
-                errors.add(where, f"not a valid regular expression: {exc}")
+                compiled = compile_pattern(pattern)
+            except PatternError as exc:
+                errors.add(where, f"not a regular expression Katib can run: {exc}")
                 continue
             if compiled.groups < 2:
                 errors.add(where, "needs two groups: the metric name, then its value")
+
+
+def _containers(tree: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(path, item) for every item of a ``containers`` or ``initContainers`` list in a
+    manifest, and a TrainJob's ``spec.trainer`` (a container in all but name)."""
+    if isinstance(tree, dict):
+        if path.endswith(".trialSpec") and tree.get("kind") == "TrainJob":
+            trainer = (tree.get("spec") or {}).get("trainer") if isinstance(tree.get("spec"), dict) else None
+            if trainer is not None:
+                yield f"{path}.spec.trainer", trainer
+        for key, value in tree.items():
+            here = f"{path}.{key}"
+            if key in ("containers", "initContainers") and isinstance(value, list):
+                for index, item in enumerate(value):
+                    yield f"{here}[{index}]", item
+            else:
+                yield from _containers(value, here)
+    elif isinstance(tree, list):
+        for index, item in enumerate(tree):
+            yield from _containers(item, f"{path}[{index}]")
+
+
+def _check_container(container: Any, path: str, errors: _Errors) -> None:
+    """The fields of a Kubernetes container a trial is run from, with the types the API server
+    requires: ``command`` and ``args`` are lists of strings (``command: python train.py``, one
+    string, is refused by kubectl), ``env`` a list of name/value strings."""
+    if not isinstance(container, dict):
+        errors.add(path, f"expected a container (a mapping), got {shown(container)}")
+        return
+    for key in ("name", "image", "workingDir"):
+        if key in container and not isinstance(container[key], str):
+            errors.add(f"{path}.{key}", f"expected a string, got {shown(container[key])}")
+    for key in ("command", "args"):
+        value = container.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, list):
+            example = f" such as {shown(str(value).split())}" if isinstance(value, str) else ""
+            errors.add(f"{path}.{key}", f"expected a list of strings{example} (a Kubernetes container's {key} is []string), got {shown(value)}")
+            continue
+        for index, item in enumerate(value):
+            if not isinstance(item, str):
+                errors.add(f"{path}.{key}[{index}]", f"expected a string (quote it in YAML), got {shown(item)}")
+    env = container.get("env")
+    if env is None:
+        return
+    if not isinstance(env, list):
+        errors.add(f"{path}.env", f"expected a list of {{name, value}} entries, got {shown(env)}")
+        return
+    for index, item in enumerate(env):
+        where = f"{path}.env[{index}]"
+        if not isinstance(item, dict):
+            errors.add(where, f"expected a mapping with name and value, got {shown(item)}")
+            continue
+        if not isinstance(item.get("name"), str) or not item.get("name"):
+            errors.add(f"{where}.name", f"required: a string, got {shown(item.get('name'))}")
+        if item.get("value") is not None and not isinstance(item["value"], str):
+            errors.add(f"{where}.value", f"expected a string (quote it in YAML), got {shown(item['value'])}")
 
 
 def _check_unique(values: list[str], path: str, what: str, errors: _Errors, bare: bool = False) -> None:
@@ -346,7 +479,7 @@ def _check_unique(values: list[str], path: str, what: str, errors: _Errors, bare
     for index, value in enumerate(values):
         if value in seen:
             where = f"{path}[{index}]" if bare else f"{path}[{index}].name"
-            errors.add(where, f"{what} {value!r} is given more than once")
+            errors.add(where, f"{what} {shown(value)} is given more than once")
         seen.add(value)
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 import numbers
+import threading
 import traceback
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from kfp_tune.core.errors import RunInterrupted
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.space import SearchSpace
@@ -23,8 +25,19 @@ class FunctionLauncher(Launcher):
 
     def __init__(self, objective: Objective, space: SearchSpace, objective_metric: str):
         self.objective, self.space, self.objective_metric = objective, space, objective_metric
+        self._interrupted = threading.Event()
+
+    can_interrupt = True
+
+    def interrupt(self, force: bool = False) -> None:
+        """The run is being stopped by its user: no call starts from now on. A call already
+        running cannot be stopped from outside (it is Python code in a thread): the run waits a
+        grace period for it, then records it Killed and leaves it to end on its own."""
+        self._interrupted.set()
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
+        if self._interrupted.is_set():
+            raise RunInterrupted()
         params = self.space.to_python(trial.assignment)
         try:
             returned = self.objective(params)

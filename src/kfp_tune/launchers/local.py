@@ -7,6 +7,10 @@ volume would (``{"/opt/digits": "images/sklearn-digits"}``). Only the primary co
 once, whatever the kind's replicas; a Job's ``activeDeadlineSeconds`` is honoured, and early
 stopping stops a running trial (SIGTERM, then SIGKILL after a grace period).
 
+Each trial runs in its own session and process group: a Ctrl-C in the terminal reaches the
+run, not the trials, and the run decides (:meth:`LocalLauncher.interrupt` stops every trial's
+whole group, which is then recorded Killed, never as a trial that failed on its own).
+
 File and TensorFlowEvent collectors: the collector's path gets a fresh folder per trial, mapped
 like a mount (from the shortest folder above it that the command names, so ``--log-path=/logs``
 with a collector path ``/logs/test`` works), and ``$KFP_TUNE_METRICS_PATH`` names it; what the
@@ -15,16 +19,20 @@ trial wrote there comes back as the outcome's files.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kfp_tune.core.errors import RunInterrupted
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.template import primary_container
 from kfp_tune.core.vocabulary import LaunchPhase
@@ -45,6 +53,25 @@ class LocalLauncher(Launcher):
         self.mounts = {k.rstrip("/") or "/": str(Path(v).expanduser().resolve()) for k, v in (mounts or {}).items()}
         self.timeout_seconds = timeout_seconds
         self.env = dict(env or {})
+        self._lock = threading.RLock()  # an interrupt's signal handler may run on a thread that holds it
+        self._running: set[subprocess.Popen[bytes]] = set()
+        self._stopped: set[int] = set()
+        """Pids of trials stopped by :meth:`interrupt` while they ran."""
+        self._interrupted = threading.Event()
+
+    can_interrupt = True
+
+    def interrupt(self, force: bool = False) -> None:
+        """The run is being stopped by its user: no trial starts from now on, and every running
+        trial's process group gets SIGTERM (``force``: SIGKILL); its :meth:`run` then raises
+        RunInterrupted once the group is gone (SIGKILL after the grace period). Returns at once:
+        safe to call from a signal handler. Once interrupted, this launcher starts no more trials."""
+        with self._lock:
+            self._interrupted.set()
+            running = [p for p in self._running if p.poll() is None]
+            self._stopped.update(p.pid for p in running)
+        for process in running:
+            _signal_group(process, signal.SIGKILL if force else signal.SIGTERM)
 
     def _map(self, text: str, extra: Mapping[str, str] | None = None) -> str:
         """Rewrite a container path (alone, or after ``--flag=``) to its local folder."""
@@ -66,7 +93,10 @@ class LocalLauncher(Launcher):
         container = primary_container(run.manifest, run.primary_container)
         if container is None:
             raise ValueError(f"no container named {run.primary_container!r} in the trial manifest")
-        argv = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
+        command, args = container.get("command") or [], container.get("args") or []
+        if not isinstance(command, list) or not isinstance(args, list):
+            raise ValueError(f"container {run.primary_container!r}: command and args must be lists of strings (exec form), got {command!r} and {args!r}")
+        argv = [str(a) for a in command + args]
         if not argv:
             raise ValueError(
                 f"container {run.primary_container!r} has no command: running locally needs command (and args), "
@@ -100,15 +130,30 @@ class LocalLauncher(Launcher):
         timeout = _deadline(trial.manifest) or self.timeout_seconds
         log.info("trial %s: running %s", trial.trial, argv[0])
         with tempfile.TemporaryFile() as output:
-            try:
-                process = subprocess.Popen(argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd)
-            except OSError as exc:
-                return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {argv[0]!r}: {exc.strerror}")
+            with self._lock:  # started and registered at once: an interrupt stops it, or it never starts
+                if self._interrupted.is_set():
+                    raise RunInterrupted()
+                try:
+                    process = subprocess.Popen(
+                        argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True
+                    )
+                except OSError as exc:
+                    return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {argv[0]!r}: {exc.strerror}")
+                self._running.add(process)
+            code, reason, message = -1, "", ""
             try:
                 code, reason, message = self._watch(process, output, trial, timeout)
             except BaseException:
                 _stop(process)
                 raise
+            finally:
+                with self._lock:
+                    self._running.discard(process)
+                    stopped = process.pid in self._stopped or reason == "Interrupted"
+                    self._stopped.discard(process.pid)
+            if stopped:  # it ended because the run was interrupted: not a result of its own
+                _stop(process)  # the rest of its group too
+                raise RunInterrupted()
             output.seek(0)
             text = output.read().decode("utf-8", errors="replace")
         if reason == "EarlyStopped":
@@ -138,11 +183,12 @@ class LocalLauncher(Launcher):
         started = time.monotonic()
         while True:
             left = None if timeout is None else timeout - (time.monotonic() - started)
-            poll = POLL_SECONDS if trial.should_stop is not None else None
-            wait = left if poll is None else poll if left is None else min(poll, left)
+            wait = POLL_SECONDS if left is None else min(POLL_SECONDS, left)
             try:
-                code = process.wait(timeout=None if wait is None else max(wait, 0.0))
+                code = process.wait(timeout=max(wait, 0.0))
             except subprocess.TimeoutExpired:
+                if self._interrupted.is_set():  # the run is being stopped: so is this trial, group and all
+                    return _stop(process), "Interrupted", "the run was interrupted"
                 if left is not None and time.monotonic() - started >= timeout:  # type: ignore[operator]
                     return _stop(process), "DeadlineExceeded", f"the trial ran past its deadline of {timeout:g} s and was killed"
                 if trial.should_stop is not None:
@@ -154,14 +200,21 @@ class LocalLauncher(Launcher):
 
 
 def _stop(process: subprocess.Popen) -> int:
-    """SIGTERM, a grace period, then SIGKILL; returns the exit code."""
+    """The trial's process group: SIGTERM, a grace period for the trial itself to end, then
+    SIGKILL to whatever of the group is left; returns the trial's exit code."""
     if process.poll() is None:
-        process.terminate()
-        try:
-            return process.wait(timeout=GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        _signal_group(process, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=GRACE_SECONDS)
+    _signal_group(process, signal.SIGKILL)
     return process.wait()
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    """Signal the trial's process group (its pid: it leads its own session); a group already
+    gone is fine."""
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signum)
 
 
 def _deadline(manifest: Mapping[str, Any]) -> float | None:

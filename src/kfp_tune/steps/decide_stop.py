@@ -1,14 +1,19 @@
 """The decide-stop step: apply the stop rules, write the experiment's status, end the run's
-claim when the run ends."""
+claim when the run ends; and how a run that ends early closes its trials (interrupted by its
+user, or stopped by an error)."""
 
 from __future__ import annotations
 
+import logging
+
 from kfp_tune.core import claims
-from kfp_tune.core.decision import Decision, decide, status_document
+from kfp_tune.core.decision import RUN_INTERRUPTED, Decision, decide, interrupted, status_document
 from kfp_tune.core.errors import StoreError
-from kfp_tune.core.records import ExperimentRecords, utc_now
-from kfp_tune.core.state import ExperimentState, ExperimentView
-from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, utc_now
+from kfp_tune.core.state import TRIAL_INTERRUPTED, ExperimentState, ExperimentView
+from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, RecordKind, TrialStatus
+
+log = logging.getLogger(__name__)
 
 
 def decide_stop(records: ExperimentRecords, round_id: str, rounds_left: int, run_id: str | None = None, view: ExperimentView | None = None) -> Decision:
@@ -40,13 +45,94 @@ def write_status(records: ExperimentRecords, state: ExperimentState, decision: D
 def close_run(records: ExperimentRecords, run_id: str) -> Decision:
     """The run's exit handler: it runs however the run ended. Writes the status and, if the
     run still holds its claim (a step failed, or the run was stopped), gives it back with
-    reason ``RunEnded``, so the next run starts at once instead of after the claim's TTL."""
-    view = ExperimentView(records)
+    reason ``RunEnded``, so the next run starts at once instead of after the claim's TTL. A run
+    its user interrupted keeps the status that says so; one whose records cannot be read still
+    gives its claim back."""
     try:
+        current = claims.latest_claim(records)
+        if current is not None and current.run == run_id and current.reason == claims.INTERRUPTED:
+            return Decision(ExperimentPhase.RUNNING, RUN_INTERRUPTED, "the run was interrupted by its user; its status says what it stopped")
+        view = ExperimentView(records)
+        try:
+            state = view.state
+        except StoreError as exc:
+            if read_experiment_missing(records):
+                return Decision(ExperimentPhase.CREATED, "ExperimentNotCreated", "the run ended before the experiment was created")
+            return Decision(ExperimentPhase.RUNNING, "ExperimentUnreadable", str(exc))
+        decision = decide(state, rounds_left=0)
+        write_status(records, state, decision, utc_now())
+        return decision
+    finally:
+        claims.release(records, run_id, "RunEnded")
+
+
+def read_experiment_missing(records: ExperimentRecords) -> bool:
+    return records.store.get(records.experiment_key()) is None
+
+
+def kill_trial(view: ExperimentView, name: str, signal_name: str) -> bool:
+    """Record a trial that an interrupt stopped (or left running) as Katib's ``Killed``, reason
+    ``RunInterrupted``: its budget is given back. The result first (the trial is final from
+    then on), then its ``ended`` record. A trial that never started is left for the next run to
+    start; one that ended on its own keeps its outcome. True if it is now given back."""
+    with view.lock:
+        trial = view.state.trial(name)
+        if trial.is_terminal or trial.started is None or trial.ended is not None:
+            return trial.given_back
+    message = f"stopped when the run was interrupted ({signal_name}); its budget is given back: the next run makes a new trial in its place"
+    stored = view.record_trial(name, TrialResult(trial=name, status=TrialStatus.KILLED, reason=TRIAL_INTERRUPTED, message=message, time=utc_now()))
+    view.record_trial(name, TrialEnded(name, LaunchPhase.FAILED, "Killed", message, None, utc_now()))
+    return stored.status == TrialStatus.KILLED and stored.reason == TRIAL_INTERRUPTED
+
+
+def fail_trial(view: ExperimentView, name: str, error: BaseException) -> None:
+    """A trial whose launch or collection raised: if it started and has no ``ended`` record, it
+    ends Failed (reason ``LaunchError``, the error as its message) instead of staying Running
+    for the next run to find stale. Best effort: the error that stops the run is what matters."""
+    try:
+        with view.lock:
+            trial = view.state.trial(name)
+            if trial.is_terminal or trial.started is None or trial.ended is not None:
+                return
+        message = f"the run stopped on an error while this trial ran: {type(error).__name__}: {error}"
+        view.record_trial(name, TrialEnded(name, LaunchPhase.FAILED, "LaunchError", message, None, utc_now()))
+        view.record_trial(name, TrialResult(trial=name, status=TrialStatus.FAILED, reason="LaunchError", message=message, time=utc_now()))
+    except Exception as exc:  # the store may be what failed
+        log.warning("trial %s could not be closed after %s: %s", name, type(error).__name__, exc)
+
+
+def interrupt_run(view: ExperimentView, run_id: str, signal_name: str, killed: set[str]) -> int:
+    """End a run its user interrupted, once its slots have stopped (or stopped being waited for):
+    every trial still running is recorded Killed (:func:`kill_trial`), the status says the run
+    was interrupted, and the claim is released. ``killed``: the trials already recorded so;
+    returns how many this run killed in all."""
+    with view.lock:
+        running = [t.name for t in view.state.trials if not t.is_terminal and t.started is not None and t.ended is None]
+    killed.update(name for name in running if kill_trial(view, name, signal_name))
+    with view.lock:
         state = view.state
-    except StoreError:
-        return Decision(ExperimentPhase.CREATED, "ExperimentNotCreated", "the run ended before the experiment was created")
-    decision = decide(state, rounds_left=0)
-    write_status(records, state, decision, utc_now())
-    claims.release(records, run_id, "RunEnded")
-    return decision
+        write_status(view.records, state, interrupted(state, signal_name, len(killed)), utc_now())
+    claims.release(view.records, run_id, claims.INTERRUPTED)
+    return len(killed)
+
+
+def end_interrupted_run(records: ExperimentRecords, owner: str, signal_name: str, given_back_before: int) -> int:
+    """``kfp-tune run --engine kfp-local`` after an interrupt, once its kfp.local child has ended:
+    finish what the child could not. If the newest run was this process's (its claim names
+    ``owner``), every trial still running is recorded Killed, the status says the run was
+    interrupted and the claim is released. Returns how many trials were given back since the
+    run began (``given_back_before`` then)."""
+    current = claims.latest_claim(records)
+    if current is None or current.owner != owner:
+        return 0  # interrupted before the run claimed the experiment: nothing ran
+    view = ExperimentView(records)
+    with view.lock:
+        running = [t.name for t in view.state.trials if not t.is_terminal and t.started is not None and t.ended is None]
+    for name in running:
+        kill_trial(view, name, signal_name)
+    with view.lock:
+        state = view.state
+        killed = state.given_back - given_back_before
+        write_status(records, state, interrupted(state, signal_name, killed), utc_now())
+    claims.release(records, current.run, claims.INTERRUPTED)
+    return killed

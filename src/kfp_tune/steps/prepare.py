@@ -80,10 +80,10 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[
     if head["spec"] != spec_dict:
         state = load_state(records)
         new_max = experiment.spec.max_trial_count
-        if new_max is not None and new_max < len(state.trials):
+        if new_max is not None and new_max < state.budget_used:
             raise ExperimentConflict(
-                f"spec.maxTrialCount {new_max} is smaller than the {len(state.trials)} trials experiment "
-                f"{experiment.name!r} already has"
+                f"spec.maxTrialCount {new_max} is smaller than the {state.budget_used} trials experiment "
+                f"{experiment.name!r} already has (trials killed by an interrupted run do not count)"
             )
         head = records.write(records.experiment_key(), "Experiment", {**_payload(head), "spec": spec_dict})
     return head

@@ -9,25 +9,34 @@ starts once the experiment has ended or the checkpoint is due; the trials still 
 finish, as in Katib, or at a checkpoint are handed over to the next one when the launcher can
 re-attach to them (Kubernetes resources), so no slot waits for the slowest trial. The inline runner's threads and the pipeline's launch-trial (slots mode)
 both run this, so every engine has the same schedule.
+
+SIGINT and SIGTERM (with a launcher that can stop its trials, ``Launcher.can_interrupt``) end the
+run cleanly: no trial starts, the running ones are stopped and recorded ``Killed`` with reason
+``RunInterrupted`` (their budget given back: see ``core.state.TRIAL_INTERRUPTED``), the status
+says the run was interrupted, the claim is released, and :class:`~kfp_tune.core.errors.RunInterrupted`
+is raised. A second signal stops waiting for the trials at once.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from types import FrameType
+from typing import Any
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import Decision, decide
-from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.core.errors import ExperimentBusy, KfpTuneError, RunInterrupted
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.records import utc_now
 from kfp_tune.core.state import ExperimentView, TrialState
 from kfp_tune.steps.collect_metrics import collect_metrics
-from kfp_tune.steps.decide_stop import write_status
+from kfp_tune.steps.decide_stop import fail_trial, interrupt_run, kill_trial, write_status
 from kfp_tune.steps.launch_trial import launch_trial
 from kfp_tune.steps.suggest import new_trials
 
@@ -35,6 +44,11 @@ log = logging.getLogger(__name__)
 
 STATUS_EVERY_SECONDS = 1.0
 """``status.json`` is rewritten after a trial ends at most this often (and always at the end)."""
+INTERRUPT_WAIT_SECONDS = 30.0
+"""After SIGINT / SIGTERM, how long the run waits for its stopped trials to end (a local trial
+gets SIGTERM, then SIGKILL after its grace period) before it records the rest Killed anyway."""
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
 
 
 @dataclass(frozen=True)
@@ -76,13 +90,33 @@ class _Schedule:
         self.checkpoint_due = False
         self.error: BaseException | None = None
         self.orphans = [t.name for t in view.state.trials if not t.is_terminal] if adopt else []
+        self.interrupted = ""
+        """The signal's name once the user interrupted the run."""
+        self.killed: set[str] = set()
+        """Trials recorded Killed for the interrupt."""
+        self.wait_until = 0.0
+        self.slots_alive = 0
+
+    def interrupt(self, signal_name: str, launcher: Launcher) -> None:
+        """SIGINT / SIGTERM (from the signal handler): no trial starts, the launcher stops the
+        running ones; a second signal stops waiting for them."""
+        first = not self.interrupted
+        if first:
+            self.interrupted = signal_name
+            self.wait_until = time.monotonic() + INTERRUPT_WAIT_SECONDS
+            log.warning("%s: stopping the run's %d running trial(s); send it again to stop at once", signal_name, len(self.running))
+        else:
+            self.wait_until = time.monotonic()
+        launcher.interrupt(force=not first)
+        with self.cond:
+            self.cond.notify_all()
 
     def next_trial(self) -> str | None:
         """The next trial for a free slot, or None when this slot is done. Waits while the
         algorithm needs running trials to finish first (hyperband's rungs)."""
         with self.cond:
             while True:
-                if self.error is not None:
+                if self.error is not None or self.interrupted:
                     return None
                 state = self.view.state
                 decision = decide(state, rounds_left=1)
@@ -98,7 +132,7 @@ class _Schedule:
                         self.running.add(name)
                         return name
                 spec = state.experiment.spec
-                if spec.max_trial_count is not None and len(state.trials) >= spec.max_trial_count:
+                if spec.max_trial_count is not None and state.budget_used >= spec.max_trial_count:
                     return None  # every trial the budget allows exists; the running ones finish it
                 if state.exhausted:
                     return None
@@ -136,6 +170,23 @@ class _Schedule:
             self.error = self.error or exc
             self.cond.notify_all()
 
+    def slot_ended(self) -> None:
+        with self.cond:
+            self.slots_alive -= 1
+            self.cond.notify_all()
+
+    def wait_for_slots(self) -> None:
+        """Until every slot has stopped; after an interrupt, at most until ``wait_until``."""
+        with self.cond:
+            while self.slots_alive > 0:
+                if self.interrupted:
+                    left = self.wait_until - time.monotonic()
+                    if left <= 0:
+                        return
+                    self.cond.wait(left)
+                else:
+                    self.cond.wait()
+
 
 def run_slots(
     view: ExperimentView,
@@ -150,17 +201,19 @@ def run_slots(
     status as trials end. The caller holds the run's claim (``run_id``). ``adopt``: also finish
     the unfinished trials a dead run left (a run's first slots run does). ``slots`` defaults to
     the spec's parallelTrialCount. Re-raises the first error a slot met, once every running
-    trial has ended."""
+    trial has ended (the trial whose launch raised is closed Failed, never left Running).
+    Raises RunInterrupted after SIGINT / SIGTERM (see the module's doc)."""
     records = view.records
     schedule = _Schedule(view, run_id, checkpoint or Checkpoint(), adopt, launcher.hands_over)
     count = slots or view.state.experiment.spec.parallel_trial_count or 1
     last_status = [0.0]
+    killed = 0
 
     def after_trial(name: str) -> None:
         with view.lock:
             state = view.state
             decision = decide(state, rounds_left=1)
-            if time.monotonic() - last_status[0] >= STATUS_EVERY_SECONDS or decision.finished:
+            if not schedule.interrupted and (time.monotonic() - last_status[0] >= STATUS_EVERY_SECONDS or decision.finished):
                 write_status(records, state, schedule.final or decision, utc_now())
                 last_status[0] = time.monotonic()
             trial = state.trial(name)
@@ -168,22 +221,34 @@ def run_slots(
         if on_trial_end is not None:
             on_trial_end(trial, decision)
 
+    def run_one(name: str) -> bool:
+        """Run and collect one trial; False when the run was interrupted under it."""
+        try:
+            phase = launch_trial(records, launcher, name, run_id=run_id, view=view, handover=schedule.handover)
+            if phase is not None:  # None: handed over at the checkpoint, still running
+                collect_metrics(records, name, run_id=run_id, view=view)
+        except RunInterrupted:  # the launcher stopped it for the interrupt
+            if kill_trial(view, name, schedule.interrupted or "SIGINT"):
+                schedule.killed.add(name)
+            return False
+        except Exception as exc:  # (a BaseException stands for this process dying: nothing is written)
+            if not isinstance(exc, ExperimentBusy):  # a run that was taken over leaves its trials to the new one
+                fail_trial(view, name, exc)
+            raise
+        finally:
+            schedule.trial_done(name)
+        if phase is not None:
+            after_trial(name)
+        return True
+
     def slot() -> None:
-        while True:
-            name = schedule.next_trial()
-            if name is None:
-                return
-            try:
-                phase = launch_trial(records, launcher, name, run_id=run_id, view=view, handover=schedule.handover)
-                if phase is not None:  # None: handed over at the checkpoint, still running
-                    collect_metrics(records, name, run_id=run_id, view=view)
-            except BaseException as exc:
-                schedule.failed(exc)
-                raise
-            finally:
-                schedule.trial_done(name)
-            if phase is not None:
-                after_trial(name)
+        try:
+            while (name := schedule.next_trial()) is not None and run_one(name):
+                pass
+        except BaseException as exc:
+            schedule.failed(exc)
+        finally:
+            schedule.slot_ended()
 
     seconds = (checkpoint or Checkpoint()).seconds
     timer = threading.Timer(seconds, schedule.time_up) if seconds else None  # even while every slot is busy
@@ -191,15 +256,47 @@ def run_slots(
         timer.daemon = True
         timer.start()
     try:
-        with claims.Heartbeat(records, claims.check(records, run_id)):
-            with ThreadPoolExecutor(max_workers=count, thread_name_prefix="slot") as pool:
-                futures = [pool.submit(slot) for _ in range(count)]
-            for future in futures:
-                future.result()  # the first error, now that every slot has stopped
+        with claims.Heartbeat(records, claims.check(records, run_id)), _stopping_on_signals(schedule, launcher):
+            # daemon threads: after an interrupt, a trial that cannot be stopped (a Python
+            # function) is left to end on its own, and does not keep the process alive
+            threads = [threading.Thread(target=slot, name=f"slot-{i}", daemon=True) for i in range(count)]
+            schedule.slots_alive = count
+            for thread in threads:
+                thread.start()
+            schedule.wait_for_slots()
+            if schedule.interrupted:  # still under the handler: another signal cannot cut this short
+                killed = interrupt_run(view, run_id, schedule.interrupted, schedule.killed)
     finally:
         if timer is not None:
             timer.cancel()
+    if schedule.interrupted:
+        raise RunInterrupted(schedule.interrupted, killed)
+    if schedule.error is not None:
+        raise schedule.error
     state = view.state
     decision = schedule.final or decide(state, rounds_left=1)
     write_status(records, state, decision, utc_now())
     return SlotsResult(decision, schedule.checkpoint_due and not decision.finished, schedule.ended)
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(schedule: _Schedule, launcher: Launcher) -> Iterator[None]:
+    """SIGINT and SIGTERM interrupt the run while its slots run (main thread only, since only
+    it may set signal handlers; and only with a launcher that can stop its trials). A signal
+    the process was started to ignore stays ignored."""
+    if not launcher.can_interrupt or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        schedule.interrupt(signal.Signals(signum).name, launcher)
+
+    previous: dict[int, Any] = {}
+    try:
+        for signum in STOP_SIGNALS:
+            if signal.getsignal(signum) != signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, handler)
+        yield
+    finally:
+        for restored, old in previous.items():
+            signal.signal(restored, old if old is not None else signal.SIG_DFL)

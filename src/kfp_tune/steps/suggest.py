@@ -48,7 +48,7 @@ def suggest(
     before = decide(state, rounds_left=1)
     adopted = adopt_orphans(state) if first_round_of_run and not before.finished else []
     if n is None:
-        n = round_size(state.experiment, len(state.trials), rounds_left)
+        n = round_size(state.experiment, state.budget_used, rounds_left)
     n = 0 if before.finished else max(0, n - len(adopted))
     record = new_trials(view, round_id, n, adopted)
     return list(record.get("adopted", [])) + [t["name"] for t in record["trials"]]

@@ -3,14 +3,76 @@ AWS). Both implement :class:`kfp_tune.core.interfaces.Store`."""
 
 from __future__ import annotations
 
+import math
 import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
+from kfp_tune.core.errors import StoreInputError, shown
 from kfp_tune.core.interfaces import Store
 from kfp_tune.stores.local import LocalStore
 
 DEFAULT_LOCAL_STORE = "./kfp-tune-runs"
 """The store used when none is given: a folder in the current directory."""
+
+SECONDS_VARIABLES = ("KFP_TUNE_STORE_RETRY_SECONDS", "KFP_TUNE_RUN_TTL_SECONDS", "KFP_TUNE_TRIAL_TTL_SECONDS")
+"""Tuning knobs of the store's retries and of the run and trial claims kept in it, in seconds."""
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's bucket naming rules
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def check_store_uri(uri: str) -> str:
+    """The URI itself if it names a store kfp-tune can open (``s3://bucket/prefix``,
+    ``file:///path``, or a folder path); StoreInputError saying what was expected otherwise.
+    Only the form is checked: nothing is opened. Credentials written into the URI are refused
+    and never repeated in the message."""
+    expected = "expected s3://bucket/prefix, file:///path or a folder path"
+    if not uri or uri.strip() != uri or "\x00" in uri:
+        raise StoreInputError(f"store URI {shown(uri)}: {expected}")
+    if not _SCHEME.match(uri):
+        return uri
+    parts = urlsplit(uri)
+    scheme = parts.scheme.lower()
+    if "@" in parts.netloc:
+        safe = f"{scheme}://***@{parts.netloc.rpartition('@')[2]}{parts.path}"
+        raise StoreInputError(
+            f"store URI {safe}: credentials do not belong in the URI (it is shown in logs and the KFP UI); "
+            "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the pipeline's store_secret) instead"
+        )
+    if scheme == "s3":
+        if not _BUCKET.match(parts.netloc) or ".." in parts.netloc:
+            raise StoreInputError(f"store URI {shown(uri)}: {shown(parts.netloc)} is not an S3 bucket name (3-63 lower case letters, digits, '.' or '-'); {expected}")
+        if parts.query or parts.fragment:
+            raise StoreInputError(f"store URI {shown(uri)}: no '?' or '#' part is allowed; {expected}")
+        return uri
+    if scheme == "file":
+        if parts.netloc not in ("", "localhost"):
+            raise StoreInputError(
+                f"store URI {shown(uri)}: a file URI names a path on this machine, file:///absolute/path (three slashes); "
+                f"{shown(parts.netloc)} is read as a host name"
+            )
+        if not parts.path:
+            raise StoreInputError(f"store URI {shown(uri)}: no path; {expected}")
+        return uri
+    raise StoreInputError(f"store URI {shown(uri)}: the {shown(scheme)} scheme is not supported; {expected}")
+
+
+def check_environment(environ: Mapping[str, str] | None = None) -> None:
+    """Refuse a store setting in the environment that would fail later, mid-run."""
+    env = os.environ if environ is None else environ
+    for name in SECONDS_VARIABLES:
+        raw = env.get(name)
+        if not raw:
+            continue
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value) or value < 0:
+            raise StoreInputError(f"${name}: expected a number of seconds, 0 or more, got {shown(raw)}")
 
 
 def open_store(uri: str | None = None, s3_endpoint: str | None = None) -> Store:
@@ -18,18 +80,30 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None) -> Store:
 
     S3 credentials come from the environment (see :mod:`kfp_tune.stores.s3`), never from the URI;
     so does the endpoint unless ``s3_endpoint`` names one (a pipeline parameter: it is no secret).
-    Transient S3 failures are retried (:mod:`kfp_tune.stores.retry`)."""
-    uri = uri or os.environ.get("KFP_TUNE_STORE") or DEFAULT_LOCAL_STORE
-    if uri.startswith("s3://"):
+    Transient S3 failures are retried (:mod:`kfp_tune.stores.retry`). A URI or setting that
+    cannot work raises StoreInputError (a ValueError) before anything is read or written."""
+    uri = check_store_uri(uri or os.environ.get("KFP_TUNE_STORE") or DEFAULT_LOCAL_STORE)
+    check_environment()
+    if uri.lower().startswith("s3://"):
         from kfp_tune.stores.retry import RetryingStore
         from kfp_tune.stores.s3 import S3Settings, S3Store
 
         return RetryingStore(S3Store.from_uri(uri, S3Settings.from_env(endpoint=s3_endpoint or None)))
-    if uri.startswith("file://"):
-        uri = uri[len("file://"):]
-    if "://" in uri:
-        raise ValueError(f"store URI {uri!r}: expected s3://bucket/prefix, file:///path or a folder path")
-    return LocalStore(Path(uri))
+    if uri.lower().startswith("file://"):
+        parts = urlsplit(uri)
+        from urllib.parse import unquote
+
+        uri = unquote(parts.path)
+    folder = Path(uri).expanduser()
+    try:
+        for place in (folder, *folder.parents):
+            if place.exists():
+                if not place.is_dir():
+                    raise StoreInputError(f"store {shown(str(folder))}: {shown(str(place))} is a file; expected a folder for the store")
+                break
+    except OSError as exc:  # a name too long, a loop of links: the path cannot be used at all
+        raise StoreInputError(f"store {shown(str(folder))}: not a usable path: {exc.strerror or exc}") from None
+    return LocalStore(folder)
 
 
-__all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "open_store"]
+__all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "check_environment", "check_store_uri", "open_store"]

@@ -3,7 +3,9 @@
 Endpoint and credentials come from the environment, never from the URI or a pipeline parameter:
 
 - ``KFP_TUNE_S3_ENDPOINT`` (or ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL``): ``http://host:port``
-  or ``https://host``; plain ``host:port`` means https. Default: AWS S3.
+  or ``https://host``; plain ``host:port`` means https. Without one, AWS S3 itself, which needs
+  ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``) or AWS credentials in the environment: with none of
+  them the store is refused at once, instead of retrying a name lookup against AWS for minutes.
 - ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, optionally ``AWS_SESSION_TOKEN``.
 - ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, optional.
 
@@ -18,9 +20,12 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from kfp_tune.core.errors import StoreError
+from kfp_tune.core.errors import StoreError, StoreInputError, shown
 
 ENDPOINT_VARIABLES = ("KFP_TUNE_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+AWS_ENDPOINT = "https://s3.amazonaws.com"
+AWS_HINTS = ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID")
+"""Any of these says the store is meant to be AWS S3 itself when no endpoint is given."""
 TRANSIENT_CODES = frozenset(
     {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout", "RequestTimeTooSkewed", "ConditionalRequestConflict", "OperationAborted"}
 )
@@ -42,6 +47,21 @@ def is_transient(exc: Exception) -> bool:
     return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError))
 
 
+def _unresolved(exc: BaseException) -> bool:
+    """Whether a failure is a name lookup of the endpoint's host that failed (a typo in the
+    endpoint, or no endpoint and no network to AWS), looking through urllib3's wrappers."""
+    import urllib3.exceptions
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, urllib3.exceptions.NameResolutionError):
+            return True
+        current = getattr(current, "reason", None) or current.__cause__ or current.__context__
+    return False
+
+
 @dataclass(frozen=True)
 class S3Settings:
     endpoint: str
@@ -55,10 +75,28 @@ class S3Settings:
     def from_env(cls, environ: dict[str, str] | None = None, endpoint: str | None = None) -> S3Settings:
         """Settings from the environment; ``endpoint``, when given, wins over its variables."""
         env = os.environ if environ is None else environ
-        raw = endpoint or next((env[v] for v in ENDPOINT_VARIABLES if env.get(v)), "https://s3.amazonaws.com")
+        source = "the s3_endpoint parameter" if endpoint else next((f"${v}" for v in ENDPOINT_VARIABLES if env.get(v)), "")
+        raw = endpoint or next((env[v] for v in ENDPOINT_VARIABLES if env.get(v)), "")
+        if not raw:
+            if not any(env.get(v) for v in AWS_HINTS):
+                raise StoreInputError(
+                    "an s3:// store needs an S3 endpoint: set KFP_TUNE_S3_ENDPOINT (e.g. http://minio-service.kubeflow:9000); "
+                    "for AWS S3 itself, set AWS_REGION and the AWS credentials"
+                )
+            raw, source = AWS_ENDPOINT, "the AWS default"
         parsed = urlparse(raw if "://" in raw else f"https://{raw}")
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise StoreError(f"S3 endpoint {raw!r}: expected http://host:port or https://host")
+        if "@" in parsed.netloc:
+            raise StoreInputError(
+                f"S3 endpoint from {source}: credentials do not belong in the endpoint URL; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead"
+            )
+        try:
+            port_ok = parsed.port is None or parsed.port > 0
+        except ValueError:
+            port_ok = False
+        if parsed.scheme not in ("http", "https") or not parsed.hostname or not port_ok:
+            raise StoreInputError(f"S3 endpoint {shown(raw)} from {source}: expected http://host:port or https://host")
+        if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
+            raise StoreInputError(f"S3 endpoint {shown(raw)} from {source}: expected http://host:port or https://host, with no path (the bucket goes in the s3:// store URI)")
         return cls(
             endpoint=parsed.netloc,
             secure=parsed.scheme == "https",
@@ -91,8 +129,8 @@ class S3Store:
     @classmethod
     def from_uri(cls, uri: str, settings: S3Settings | None = None) -> S3Store:
         parsed = urlparse(uri)
-        if parsed.scheme != "s3" or not parsed.netloc:
-            raise StoreError(f"S3 store URI {uri!r}: expected s3://bucket/prefix")
+        if parsed.scheme != "s3" or not parsed.netloc or "@" in parsed.netloc:
+            raise StoreInputError(f"S3 store URI {shown(uri.rpartition('@')[2])}: expected s3://bucket/prefix, with no credentials in it")
         return cls(parsed.netloc, parsed.path, settings)
 
     def __repr__(self) -> str:
@@ -107,6 +145,8 @@ class S3Store:
         code = getattr(exc, "code", None) or type(exc).__name__
         transient = is_transient(exc)
         hint = " (transient)" if transient else ""
+        if _unresolved(exc):
+            hint = f" (the endpoint's host {self.settings.endpoint.rsplit(':', 1)[0]!r} does not resolve: check KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter)"
         return StoreError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: {code}{hint}", transient=transient)
 
     def get(self, key: str) -> bytes | None:

@@ -1,0 +1,328 @@
+"""SIGINT and SIGTERM end a run cleanly, whatever runs the trials (``kfp-tune run`` inline or
+under kfp.local, ``tune()``): the running trials are stopped and recorded Killed with their budget
+given back, the claim is released, the status says so, and the same command resumes at once.
+An error that escapes a run also releases its claim and leaves no trial Running.
+
+The runs here are real processes sent real signals. They are synchronised on files the trials
+write (a trial writes a marker, then waits for a gate file), never on sleeps; the resumed run
+must end within a subprocess timeout far below the claim and trial TTLs (the defaults: the
+reliability conftest removes any shorter ones)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import quadratic_experiment
+from kfp_tune.core import claims
+from kfp_tune.core.decision import RUN_INTERRUPTED, count_trials, decide
+from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, TrialStarted
+from kfp_tune.core.state import TRIAL_INTERRUPTED, ExperimentView, load_state
+from kfp_tune.core.vocabulary import LaunchPhase, RecordKind, TrialStatus
+from kfp_tune.inline_runner import run_inline
+from kfp_tune.launchers.local import LocalLauncher
+from kfp_tune.stores import LocalStore
+
+GATED_TRIAL = """\
+import os, sys, time
+args = dict(a.split("=", 1) for a in sys.argv[1:])
+folder, name = args["dir"], args["trial"]
+with open(os.path.join(folder, "ledger.txt"), "a") as ledger:
+    ledger.write(name + "\\n")
+marker = os.path.join(folder, name + ".started")
+with open(marker + ".tmp", "w") as out:
+    out.write(str(os.getpid()))
+os.replace(marker + ".tmp", marker)  # whole, or not there
+while not os.path.exists(os.path.join(folder, "gate")):
+    time.sleep(0.05)
+x, y = float(args["x"]), float(args["y"])
+print(f"loss={(x - 0.3) ** 2 + (y - 0.7) ** 2:.6f}")
+"""
+"""A trial that says it started (its pid in ``<dir>/<trial>.started``), then waits for
+``<dir>/gate`` before it reports its loss."""
+
+MAX_TRIALS, PARALLEL = 4, 2
+
+
+def _gated_experiment(folder: Path, name: str) -> dict[str, Any]:
+    """maxFailedTrialCount 1: were the interrupted trials counted as failed, the experiment
+    would fail; maxTrialCount 4: were they counted against it, only 2 more trials would run."""
+    script = folder / "gated_trial.py"
+    script.write_text(GATED_TRIAL)
+    doc = quadratic_experiment(**{
+        "metadata.name": name, "spec.maxTrialCount": MAX_TRIALS, "spec.parallelTrialCount": PARALLEL, "spec.maxFailedTrialCount": 1,
+    })
+    template = doc["spec"]["trialTemplate"]
+    template["trialParameters"].append({"name": "trialName", "reference": "${trialSpec.Name}"})
+    container = template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["command"] = ["python3", str(script)]
+    container["args"] = ["x=${trialParameters.x}", "y=${trialParameters.y}", "trial=${trialParameters.trialName}", f"dir={folder}"]
+    return doc
+
+
+def _wait_for(condition: Callable[[], bool], what: str, process: subprocess.Popen[str] | None = None, timeout: float = 120.0) -> None:
+    """Until ``condition()`` (a file a trial wrote), failing at once if ``process`` ended first."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if process is not None and process.poll() is not None:
+            raise AssertionError(f"the run ended (exit {process.returncode}) before {what}: {process.communicate()[1][-3000:]}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no {what} within {timeout:.0f} s")
+        time.sleep(0.05)
+
+
+def _markers(folder: Path) -> dict[str, int]:
+    """Trial name -> pid, for every trial that has started."""
+    return {p.name[: -len(".started")]: int(p.read_text()) for p in folder.glob("*.started")}
+
+
+def _still_running(pid: int, script: str) -> bool:
+    """Whether the process ``pid`` is alive and still our trial (not a recycled pid)."""
+    try:
+        return script in Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except FileNotFoundError:
+        return False
+
+
+def _start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    """``kfp-tune`` in its own session, as a shell starts a command: the test can signal its
+    whole process group, as a terminal's Ctrl-C does."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "kfp_tune.cli", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+    )
+
+
+def _assert_interrupted_cleanly(store_dir: Path, name: str, killed: set[str], signal_name: str) -> None:
+    records = ExperimentRecords(LocalStore(store_dir), name)
+    state = load_state(records)
+    assert not [t.name for t in state.trials if t.status == TrialStatus.RUNNING], "no trial is left Running"
+    assert {t.name for t in state.trials if t.status == TrialStatus.KILLED} == killed
+    for name_ in killed:
+        result = state.trial(name_).result
+        assert result is not None and result.reason == TRIAL_INTERRUPTED and signal_name in result.message
+    counts = count_trials(state)
+    assert counts["failed"] == 0 and counts["completed"] == 0, "interrupted trials count as neither failed nor completed"
+    claim = claims.latest_claim(records)
+    assert claim is not None and claim.ended and claim.reason == claims.INTERRUPTED, "the claim is released, saying why"
+    claims.refuse_if_busy(records)  # a next run may claim at once
+    status = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS)
+    assert status is not None
+    assert (status["status"]["phase"], status["status"]["reason"]) == ("Running", RUN_INTERRUPTED)
+    assert signal_name in status["status"]["message"]
+
+
+CASES = [
+    pytest.param("inline", signal.SIGINT, True, id="inline-ctrl-c-to-the-group"),
+    pytest.param("inline", signal.SIGTERM, False, id="inline-sigterm-to-the-process"),
+    pytest.param("kfp-local", signal.SIGINT, True, id="kfp-local-ctrl-c-to-the-group", marks=pytest.mark.kfp_local),
+    pytest.param("kfp-local", signal.SIGTERM, False, id="kfp-local-sigterm-to-the-process", marks=pytest.mark.kfp_local),
+]
+
+
+@pytest.mark.parametrize(("engine", "signum", "to_group"), CASES)
+def test_a_signal_ends_the_run_cleanly_and_the_same_command_resumes_at_once(tmp_path, engine, signum, to_group):
+    """Interrupted once both trials run: they are stopped (their processes gone) and recorded
+    Killed, the claim is free and the status says why; the same command then says what it
+    resumes and runs the whole budget again, within a timeout far below any TTL."""
+    name = "intr"
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
+    command = ["run", str(path), "--engine", engine, "--store", str(tmp_path / "store"), "--json"]
+    first = _start(command, tmp_path)
+    _wait_for(lambda: len(_markers(tmp_path)) == PARALLEL, f"{PARALLEL} trials running", first)
+    started = _markers(tmp_path)
+
+    (os.killpg if to_group else os.kill)(first.pid, signum)
+    _, err = first.communicate(timeout=120)
+    signal_name = signal.Signals(signum).name
+    assert first.returncode == 128 + signum, err
+    assert f"interrupted ({signal_name})" in err and "Traceback" not in err
+    assert not [pid for pid in started.values() if _still_running(pid, "gated_trial.py")], "every stopped trial's process is gone"
+    _assert_interrupted_cleanly(tmp_path / "store", name, set(started), signal_name)
+
+    (tmp_path / "gate").touch()  # from now on, trials end as soon as they start
+    second = _start(command, tmp_path)
+    out, err = second.communicate(timeout=240)  # far below the trial TTL (120 s) plus the claim TTL (900 s)
+    assert second.returncode == 0, err
+    assert re.search(rf"resuming experiment {name}\b.*\b{PARALLEL} interrupted trial\(s\) given back", err), err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert (summary["status"], summary["reason"]) == ("Succeeded", "ExperimentMaxTrialsReached")
+    assert (summary["succeeded"], summary["failed"], summary["given_back"]) == (MAX_TRIALS, 0, PARALLEL)
+    state = load_state(ExperimentRecords(LocalStore(tmp_path / "store"), name))
+    by_status = {s: {t.name for t in state.trials if t.status == s} for s in (TrialStatus.KILLED, TrialStatus.SUCCEEDED)}
+    assert by_status[TrialStatus.KILLED] == set(started), "the killed trials stay as they were recorded"
+    assert len(by_status[TrialStatus.SUCCEEDED]) == MAX_TRIALS and len(state.trials) == MAX_TRIALS + PARALLEL
+    ledger = (tmp_path / "ledger.txt").read_text().split()
+    assert sorted(ledger) == sorted({t.name for t in state.trials}), "every trial ran exactly once; none was run again"
+
+
+TUNE_SCRIPT = """\
+import itertools, json, sys, time
+from pathlib import Path
+import kfp_tune
+from kfp_tune.steps import slots
+
+folder, store = Path(sys.argv[1]), sys.argv[2]
+# a Python call cannot be stopped from outside: the run waits this long for it, then records
+# it Killed anyway (here the calls wait for the gate, so they end Killed however long it is)
+slots.INTERRUPT_WAIT_SECONDS = 0.5
+calls = itertools.count()
+
+def objective(params):
+    (folder / f"call-{next(calls)}.started").write_text("")
+    while not (folder / "gate").exists():
+        time.sleep(0.05)
+    return (params["x"] - 0.3) ** 2
+
+try:
+    result = kfp_tune.tune(
+        objective, {"x": kfp_tune.search.double(0, 1)}, algorithm_settings={"random_state": 3},
+        max_trial_count=4, parallel_trial_count=2, max_failed_trial_count=1, store=store, name="fn",
+    )
+except KeyboardInterrupt as exc:
+    print(json.dumps({"interrupted": str(exc), "killed": getattr(exc, "killed", None)}))
+    sys.exit(3)
+print(json.dumps({"status": result.status, "reason": result.reason, "statuses": sorted(t.status for t in result.trials)}))
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["sigint", "sigterm"])
+def test_tune_is_interrupted_cleanly_and_resumes(tmp_path, signum):
+    """``tune()``: the signal reaches the caller as a KeyboardInterrupt once both calls are
+    recorded Killed and the claim is released; a second call with the same name resumes and
+    gives the interrupted trials' budget back."""
+    script = tmp_path / "tune_script.py"
+    script.write_text(TUNE_SCRIPT)
+    store = tmp_path / "store"
+    argv = [sys.executable, str(script), str(tmp_path), str(store)]
+    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    _wait_for(lambda: len(list(tmp_path.glob("call-*.started"))) == PARALLEL, f"{PARALLEL} calls running", first)
+    os.kill(first.pid, signum)
+    out, err = first.communicate(timeout=120)
+    assert first.returncode == 3, err
+    signal_name = signal.Signals(signum).name
+    assert json.loads(out) == {"interrupted": signal_name, "killed": PARALLEL}
+    state = load_state(ExperimentRecords(LocalStore(store), "fn"))
+    _assert_interrupted_cleanly(store, "fn", {t.name for t in state.trials if t.started is not None}, signal_name)
+
+    (tmp_path / "gate").touch()
+    second = subprocess.run(argv, capture_output=True, text=True, timeout=240)
+    assert second.returncode == 0, second.stderr
+    result = json.loads(second.stdout)
+    assert (result["status"], result["reason"]) == ("Succeeded", "ExperimentMaxTrialsReached")
+    assert result["statuses"] == sorted([TrialStatus.KILLED.value] * PARALLEL + [TrialStatus.SUCCEEDED.value] * MAX_TRIALS)
+
+
+class _RaisingLauncher(Launcher):
+    """Runs trials with a LocalLauncher, but its ``run`` of the first trial raises TypeError,
+    as a launcher with a defect (or given input no check caught) would, after the trial was
+    recorded as started."""
+
+    def __init__(self, folder: Path):
+        self.inner, self.folder, self.calls = LocalLauncher(), folder, 0
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        self.calls += 1
+        if self.calls == 1:
+            raise TypeError("can only concatenate list (not 'str') to list")
+        return self.inner.run(trial)
+
+
+def test_an_error_in_a_run_releases_its_claim_and_leaves_no_trial_running(tmp_path):
+    """The run re-raises the error once its other trial has ended; the trial whose launch
+    raised is closed Failed with the error as its message, and the claim is free."""
+    (tmp_path / "gate").touch()
+    experiment = load_experiment(_gated_experiment(tmp_path, "broken"))
+    store = LocalStore(tmp_path / "store")
+    with pytest.raises(TypeError, match="can only concatenate"):
+        run_inline(store, experiment, _RaisingLauncher(tmp_path))
+    records = ExperimentRecords(store, "broken")
+    state = load_state(records)
+    assert state.trials and all(t.is_terminal for t in state.trials), [(t.name, t.status) for t in state.trials]
+    failed = [t for t in state.trials if t.status == TrialStatus.FAILED]
+    assert len(failed) == 1 and "TypeError" in failed[0].result.message and failed[0].name not in _markers(tmp_path)
+    claim = claims.latest_claim(records)
+    assert claim is not None and claim.ended
+    claims.refuse_if_busy(records)
+
+
+def _experiment_with(tmp_path: Path, results: list[tuple[TrialStatus, str]]) -> ExperimentView:
+    """An experiment whose trials ended as ``results`` (status, reason), written as a run
+    writes them; maxTrialCount 3, maxFailedTrialCount 1."""
+    from kfp_tune.steps.prepare import init_experiment
+
+    doc = quadratic_experiment(**{"metadata.name": "budget", "spec.maxTrialCount": 3, "spec.maxFailedTrialCount": 1})
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "budget")
+    init_experiment(records, load_experiment(doc))
+    view = ExperimentView(records)
+    for index, (status, reason) in enumerate(results):
+        name = f"budget-t{index}"
+        view.record_round(f"r{index}", {"round": f"r{index}", "seq": index, "created": "now", "requested": 1, "exhausted": False, "adopted": [],
+                                        "trials": [{"name": name, "index": index, "assignment": {"x": f"0.{index}", "y": "0.5"}}]})
+        view.record_trial(name, TrialStarted(trial=name, time="now", at=0.0, run="r", attempt="a"))
+        view.record_trial(name, TrialEnded(name, LaunchPhase.FAILED, reason))
+        view.record_trial(name, TrialResult(trial=name, status=status, reason=reason, metrics={"loss": 0.5} if status == TrialStatus.SUCCEEDED else {}))
+    return view
+
+
+def test_trials_killed_by_an_interrupt_use_no_budget_but_other_killed_trials_do(tmp_path):
+    """Katib counts every Killed trial as completed; one killed because its user interrupted the
+    run is given back instead: it counts against neither maxTrialCount nor maxFailedTrialCount,
+    in the tally a run keeps as much as in a fresh fold of the records."""
+    given_back = [(TrialStatus.KILLED, TRIAL_INTERRUPTED)] * 3 + [(TrialStatus.SUCCEEDED, "TrialSucceeded")] * 2
+    view = _experiment_with(tmp_path, given_back)
+    for state in (view.state, load_state(view.records)):
+        assert (state.budget_used, state.given_back) == (2, 3)
+        counts = count_trials(state)
+        assert (counts["completed"], counts["failed"], counts["givenBack"], counts["Killed"]) == (2, 0, 3, 3)
+        assert decide(state, rounds_left=1).phase == "Running", "5 trials, 2 of them count: maxTrialCount 3 is not reached"
+
+    other = _experiment_with(tmp_path / "other", [(TrialStatus.KILLED, "TrialKilled")] * 1 + [(TrialStatus.SUCCEEDED, "TrialSucceeded")] * 2)
+    state = other.state
+    assert (state.budget_used, count_trials(state)["completed"]) == (3, 3)
+    assert decide(state, rounds_left=1).reason == "ExperimentMaxTrialsReached", "a Killed trial of another reason counts, as in Katib"
+
+
+def _processes_mentioning(text: str) -> list[int]:
+    """Pids of live processes whose command line holds ``text``."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if text in (entry / "cmdline").read_bytes().decode(errors="replace"):
+                    pids.append(int(entry.name))
+            except OSError:  # gone meanwhile
+                continue
+    return pids
+
+
+@pytest.mark.kfp_local
+def test_kfp_local_stops_cleanly_when_the_cli_is_killed_outright(tmp_path):
+    """The CLI starts kfp.local in a session of its own (so a Ctrl-C reaches the CLI only). Killed
+    with SIGKILL, it can pass nothing on: kfp.local sees its parent gone and stops the run as if
+    interrupted, instead of running on unseen."""
+    name = "orphan"
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
+    store = tmp_path / "store"
+    first = _start(["run", str(path), "--engine", "kfp-local", "--store", str(store)], tmp_path)
+    _wait_for(lambda: len(_markers(tmp_path)) == PARALLEL, f"{PARALLEL} trials running", first)
+    started = _markers(tmp_path)
+    os.kill(first.pid, signal.SIGKILL)
+    first.communicate(timeout=60)
+    _wait_for(lambda: not _processes_mentioning(str(store)), "kfp.local and its steps to end")
+    assert not [pid for pid in started.values() if _still_running(pid, "gated_trial.py")], "every trial's process is gone"
+    _assert_interrupted_cleanly(store, name, set(started), "SIGTERM")

@@ -1,0 +1,497 @@
+"""What a careless or hostile user can write, and how it ends: an exit 2 (or a ValueError /
+TypeError from ``tune()``) naming the field, flag or argument and what was expected, before
+anything runs; never a hang, a traceback or a lost trial (issue 20).
+
+Limits that come from outside kfp-tune are written out here (Katib's int32 counts, the API
+server's 3 MiB request limit, KFP's 1-10 concurrency, etcd's 1.5 MiB object that the 1 MiB
+pipeline budget serves), so a limit loosened in the code fails a test instead of moving it."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import os
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+
+from conftest import quadratic_experiment
+from kfp_tune import search, tune
+from kfp_tune.algorithms import registry
+from kfp_tune.algorithms.base import FinishedTrial, Problem
+from kfp_tune.cli import main
+from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
+from kfp_tune.core.errors import SpecError
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.space import search_space_of
+from kfp_tune.core.vocabulary import ObjectiveType
+
+INT32_MAX = 2**31 - 1  # Katib's CRD: maxTrialCount, parallelTrialCount, maxFailedTrialCount are int32
+API_SERVER_REQUEST_LIMIT = 3 * 1024 * 1024  # kube-apiserver's request body limit
+KFP_MAX_CONCURRENCY = 10  # the KFP API refuses a recurring run's max_concurrency outside 1-10
+CONTAINER = "spec.trialTemplate.trialSpec.spec.template.spec.containers[0]"
+
+
+def _cli(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(argv))
+    return code, out.getvalue(), err.getvalue()
+
+
+def _errors(source: Any) -> list[tuple[str, str]]:
+    with pytest.raises(SpecError) as info:
+        load_experiment(source)
+    return [(e.path, e.message) for e in info.value.errors]
+
+
+def _yaml(doc: dict[str, Any]) -> str:
+    return yaml.safe_dump(doc, sort_keys=False)
+
+
+def _container(doc: dict[str, Any]) -> dict[str, Any]:
+    return doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+
+
+def _alias_chain(levels: int, width: int = 9) -> str:
+    """A "billion laughs" chain: each anchor a list of ``width`` aliases of the one before, so
+    the last stands for width ** levels strings; the text is about a kilobyte."""
+    lines = ['l0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for level in range(1, levels):
+        lines.append(f"l{level}: &l{level} [{', '.join([f'*l{level - 1}'] * width)}]")
+    return "\n".join(lines)
+
+
+def _with_trial_spec_extra(extra_yaml: str) -> str:
+    """The quadratic experiment with ``extra_yaml`` as a field inside its trialSpec (a free-form
+    Kubernetes object, where unknown fields are allowed)."""
+    text = _yaml(quadratic_experiment())
+    indented = "\n".join("      " + line for line in ("x-extra:", *("  " + line for line in extra_yaml.splitlines())))
+    return text.replace("    trialSpec:\n", "    trialSpec:\n" + indented + "\n", 1)
+
+
+# --- YAML read with bounds ------------------------------------------------------------------
+
+
+def test_an_alias_chain_is_refused_before_it_is_expanded():
+    """Six levels stand for 9**6 (531,441) strings: enough to be refused, and few enough that
+    a regression is slow here rather than hung (the issue's nine levels, 9**9, are probed in a
+    child process with a timeout: tests/test_fuzz_cli.py)."""
+    text = _with_trial_spec_extra(_alias_chain(6))
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if row.strip().startswith("l5:"))
+    ((path, message),) = _errors(text)
+    assert path == "(file)" and "aliases" in message and f"line {line}" in message
+
+
+def test_aliases_within_the_budget_are_read_as_kubectl_reads_them():
+    """Sharing a block by alias (an env list used by two containers) stays allowed."""
+    text = _with_trial_spec_extra("shared: &env [{name: A, value: '1'}]\nagain: *env\n" + _alias_chain(3))
+    experiment = load_experiment(text)
+    extra = experiment.spec.trial_template.trial_spec["x-extra"]
+    assert extra["again"] == [{"name": "A", "value": "1"}] and len(extra["l2"]) == 9 and extra["l2"][0][0] == ["lol"] * 9
+
+
+def test_a_recursive_alias_is_refused_naming_its_line():
+    text = _with_trial_spec_extra("loop: &me [1, *me]")
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "*me" in row)
+    ((path, message),) = _errors(text)
+    assert path == "(file)" and f"line {line}" in message and "own anchor" in message
+
+
+def test_nesting_is_bounded():
+    deep = "\n".join("  " * level + f"k{level}:" for level in range(150)) + " end"
+    ((path, message),) = _errors(_with_trial_spec_extra(deep))
+    assert path == "(file)" and "deep" in message
+    shallow = "\n".join("  " * level + f"k{level}:" for level in range(40)) + " end"
+    load_experiment(_with_trial_spec_extra(shallow))
+
+
+def test_a_file_larger_than_kubectl_could_send_is_refused_unread(tmp_path):
+    doc = quadratic_experiment()
+    doc["spec"]["trialTemplate"]["trialSpec"]["metadata"] = {"annotations": {"big": "x" * (API_SERVER_REQUEST_LIMIT + 1)}}
+    path = tmp_path / "big.yaml"
+    path.write_text(_yaml(doc))
+    code, _, err = _cli("validate", str(path))
+    assert code == 2 and "larger than" in err and "Traceback" not in err
+
+
+def test_a_key_given_twice_is_refused_with_the_key_and_its_lines():
+    text = _yaml(quadratic_experiment()).replace("  maxTrialCount: 6\n", "  maxTrialCount: 6\n  maxTrialCount: 60\n")
+    lines = [i for i, row in enumerate(text.splitlines(), 1) if row.strip().startswith("maxTrialCount")]
+    ((path, message),) = _errors(text)
+    assert path == "(file)" and "'maxTrialCount'" in message and f"line {lines[1]}" in message and f"line {lines[0]}" in message
+
+
+def test_a_merge_key_may_be_overridden_as_kubectl_allows():
+    text = _with_trial_spec_extra("base: &base {a: '1', b: '2'}\nderived:\n  <<: *base\n  b: '3'")
+    assert load_experiment(text).spec.trial_template.trial_spec["x-extra"]["derived"] == {"a": "1", "b": "3"}
+
+
+@pytest.mark.parametrize("value", [".nan", ".inf", "-.inf", "!!binary aGVsbG8=", "!!set {a, b}"])
+def test_values_json_cannot_carry_are_refused(value):
+    ((path, message),) = _errors(_with_trial_spec_extra(f"value: {value}"))
+    assert path == "(file)" and "JSON" in message
+
+
+def test_timestamps_and_number_keys_are_read_as_kubernetes_turns_yaml_into_json():
+    experiment = load_experiment(_with_trial_spec_extra("when: 2024-01-02\n1: one\ntrue: yes-key"))
+    assert experiment.spec.trial_template.trial_spec["x-extra"] == {"when": "2024-01-02", "1": "one", "true": "yes-key"}
+
+
+def test_a_file_that_is_not_utf8_text_is_refused(tmp_path):
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(b"apiVersion: kubeflow.org/v1beta1\nkind: \xff\xfe\n")
+    code, _, err = _cli("validate", str(path))
+    assert code == 2 and "UTF-8" in err and "Traceback" not in err
+
+
+def test_a_folder_or_fifo_as_the_experiment_file_is_refused_without_reading(tmp_path):
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)  # opening it for reading would block until a writer came
+    for target in (tmp_path, fifo):
+        code, _, err = _cli("validate", str(target))
+        assert code == 2 and "not a file" in err
+
+
+# --- numbers within Katib's limits and what the algorithms can handle -----------------------
+
+
+@pytest.mark.parametrize("field", ["maxTrialCount", "parallelTrialCount", "maxFailedTrialCount"])
+def test_counts_are_int32_as_in_katibs_crd(field):
+    doc = quadratic_experiment(**{"spec.maxTrialCount": INT32_MAX, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
+    load_experiment(copy.deepcopy(doc))  # the largest int32 is accepted ...
+    doc["spec"][field] = 99999999999999999999999  # ... the issue's probe is not
+    errors = _errors(doc)
+    assert {p for p, _ in errors} == {f"spec.{field}"} and any("int32" in m for _, m in errors)
+    for wrong in ("3", True, 2.5):
+        doc["spec"][field] = wrong
+        assert any(p == f"spec.{field}" and "integer" in m for p, m in _errors(doc)), wrong
+
+
+def test_an_int_range_of_1e29_is_refused_naming_the_field():
+    doc = quadratic_experiment(**{"spec.parameters.0": {"name": "x", "parameterType": "int", "feasibleSpace": {"min": "0", "max": "1e29"}}})
+    ((path, message),) = _errors(doc)
+    assert path == "spec.parameters[0].feasibleSpace.max" and "2**53" in message
+
+
+def test_every_algorithm_suggests_feasible_ints_at_the_widest_range_validation_accepts():
+    """The limit is where the algorithms still work: at +-2**53 every implemented algorithm's
+    suggestions are integers inside the range (one past it, validation refuses)."""
+    widest = str(2**53)
+    for name in registry.implemented():
+        if name == "hyperband":
+            continue  # owns its resource parameter's range (checked below)
+        parameters = [
+            {"name": "x", "parameterType": "int", "feasibleSpace": {"min": "-" + widest, "max": widest}},
+            {"name": "y", "parameterType": "double", "feasibleSpace": {"min": "-8e307", "max": "8e307", "step": "1e300"}},
+        ]
+        doc = quadratic_experiment(**{"spec.parameters": parameters, "spec.algorithm": {"algorithmName": name}})
+        experiment = load_experiment(doc)
+        space = search_space_of(experiment.spec.parameters)
+        settings, _ = parse_settings(ALGORITHMS[name], [], "")
+        problem = Problem(space=space, objective_type=ObjectiveType.MINIMIZE, objective_metric="loss", settings=settings)
+        history: list[FinishedTrial] = []
+        for batch in range(3):
+            result = registry.create(name, settings).suggest(problem, history, [], 3, np.random.default_rng(batch))
+            for assignment in result.assignments:
+                assert space.contains(assignment) and isinstance(assignment["x"], int), (name, assignment)
+                history.append(FinishedTrial(f"t{len(history)}", assignment, "Succeeded", float(len(history)), {"loss": float(len(history))}))
+        one_past = copy.deepcopy(doc)
+        one_past["spec"]["parameters"][0]["feasibleSpace"]["max"] = str(2**53 + 2)
+        assert [p for p, _ in _errors(one_past)] == ["spec.parameters[0].feasibleSpace.max"]
+
+
+@pytest.mark.parametrize(
+    ("feasible", "field"),
+    [
+        ({"min": "-1e308", "max": "1e308"}, "max"),  # max - min overflows a float
+        ({"min": "0", "max": "1e300", "step": "1e-300"}, "step"),  # more grid points than a float can count
+    ],
+)
+def test_a_double_range_no_algorithm_can_sample_is_refused(feasible, field):
+    doc = quadratic_experiment(**{"spec.parameters.0.feasibleSpace": feasible})
+    assert f"spec.parameters[0].feasibleSpace.{field}" in [p for p, _ in _errors(doc)]
+
+
+def test_a_command_written_as_one_string_is_refused_naming_it():
+    doc = quadratic_experiment()
+    _container(doc)["command"] = "python3 train.py --lr=0.1"
+    ((path, message),) = _errors(doc)
+    assert path == f"{CONTAINER}.command" and "list of strings" in message
+
+
+def test_container_args_and_env_values_must_be_strings_as_kubernetes_requires():
+    doc = quadratic_experiment()
+    _container(doc)["args"] = ["x=${trialParameters.x}", 5, "y=${trialParameters.y}"]
+    _container(doc)["env"] = [{"name": "EPOCHS", "value": 3}, "not-a-mapping"]
+    assert sorted(p for p, _ in _errors(doc)) == sorted([f"{CONTAINER}.args[1]", f"{CONTAINER}.env[0].value", f"{CONTAINER}.env[1]"])
+
+
+def _hyperband(**settings: str) -> dict[str, Any]:
+    parameters = [
+        {"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}},
+        {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "9"}},
+    ]
+    algorithm = {"algorithmName": "hyperband", "algorithmSettings": [{"name": "resource_name", "value": "y"}, *({"name": k, "value": v} for k, v in settings.items())]}
+    return quadratic_experiment(**{"spec.parameters": parameters, "spec.algorithm": algorithm})
+
+
+def test_hyperband_settings_that_leave_no_bracket_or_too_many_are_refused():
+    load_experiment(_hyperband(eta="3", r_l="9"))  # Katib's own example's shape
+    eta_near_one = _errors(_hyperband(eta="1.0000001", r_l="9"))  # floor(log_eta(9)) + 1: about 22 million brackets
+    assert any("brackets" in m for _, m in eta_near_one)
+    no_bracket = _errors(_hyperband(r_l="0.5"))  # a largest resource below 1: the schedule is empty
+    assert [p for p, _ in no_bracket] == ["spec.algorithm.algorithmSettings[1].value"]
+
+
+def test_tpe_candidates_are_bounded():
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "tpe", "algorithmSettings": [{"name": "n_ei_candidates", "value": "100000000000"}]}})
+    assert [p for p, _ in _errors(doc)] == ["spec.algorithm.algorithmSettings[0].value"]
+
+
+# --- user regexes: RE2, as Katib's Go engine ------------------------------------------------
+
+
+@pytest.mark.parametrize("pattern", [r"(\w+)=(\d+)\1", r"(\w+)=(?=\d)(\d+)", r"(?<=\s)(\w+)=(\d+)"])
+def test_a_metrics_format_re2_refuses_is_refused_at_validation(pattern):
+    doc = quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "StdOut"}, "source": {"filter": {"metricsFormat": [pattern]}}}})
+    ((path, message),) = _errors(doc)
+    assert path == "spec.metricsCollectorSpec.source.filter.metricsFormat[0]" and "RE2" in message
+
+
+def test_metrics_are_matched_with_go_semantics():
+    r"""Go's (and RE2's) ``\w`` is ASCII: Katib's default filter does not read a name with an
+    accented letter, where Python's ``re`` would."""
+    from kfp_tune.collectors.stdout import parse_metric_lines
+
+    found = parse_metric_lines(["loss=0.5 pérte=0.7"], ["loss", "pérte"])
+    assert [(m.name, m.value) for m in found] == [("loss", 0.5)]
+
+
+# --- flags, paths, stores, environment: exit 2, the flag named ------------------------------
+
+
+@pytest.fixture
+def experiment_file(tmp_path: Path) -> Path:
+    path = tmp_path / "exp.yaml"
+    path.write_text(_yaml(quadratic_experiment()))
+    return path
+
+
+def test_compile_refuses_to_write_onto_its_own_input(experiment_file):
+    before = experiment_file.read_text()
+    code, _, err = _cli("compile", str(experiment_file), "-o", str(experiment_file))
+    assert code == 2 and "-o" in err and experiment_file.read_text() == before
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        "{tmp}",  # a folder
+        "{tmp}/missing/p.yaml",  # a missing parent
+        "{tmp}/exp.yaml/p.yaml",  # below a file
+        "{tmp}/p.json",  # not YAML
+    ],
+)
+def test_compile_output_problems_are_refused_before_compiling(experiment_file, output):
+    code, _, err = _cli("compile", str(experiment_file), "-o", output.format(tmp=experiment_file.parent))
+    assert code == 2 and err.startswith("error: -o/--output") and "Traceback" not in err
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_compile_to_a_read_only_folder_is_refused(experiment_file, tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    code, _, err = _cli("compile", str(experiment_file), "-o", str(folder / "p.yaml"))
+    assert code == 2 and "not writable" in err
+
+
+def test_report_output_onto_a_file_is_refused(tmp_path, experiment_file):
+    store = tmp_path / "store"
+    assert _cli("run", str(experiment_file), "--engine", "inline", "--store", str(store))[0] == 0
+    code, _, err = _cli("report", "quad", "--store", str(store), "-o", str(experiment_file))
+    assert code == 2 and "-o/--output" in err and "expected a folder" in err
+    code, _, err = _cli("report", "quad", "--store", str(store), "-o", str(experiment_file / "below"))
+    assert code == 2 and "-o/--output" in err
+
+
+def test_a_pipeline_over_the_1_mib_budget_is_refused_and_nothing_written(tmp_path):
+    doc = quadratic_experiment()
+    doc["spec"]["trialTemplate"]["trialSpec"]["metadata"] = {"annotations": {"note": "x" * (1024 * 1024)}}
+    source = tmp_path / "big.yaml"
+    source.write_text(_yaml(doc))
+    code, _, err = _cli("compile", str(source), "-o", str(tmp_path / "p.yaml"))
+    assert code == 2 and "1 MiB" in err and not (tmp_path / "p.yaml").exists()
+
+
+def test_compile_rounds_are_bounded_with_the_limit_said(experiment_file, tmp_path):
+    code, _, err = _cli("compile", str(experiment_file), "-o", str(tmp_path / "p.yaml"), "--rounds", "100000")
+    assert code == 2 and err.startswith("error: --rounds: expected 1 to ") and not (tmp_path / "p.yaml").exists()
+
+
+@pytest.mark.parametrize(
+    ("store", "flag_text", "secret"),
+    [
+        ("ftp://x", "'ftp' scheme", None),
+        ("s3://AKIA-user:hunter2-secret@bucket/prefix", "credentials", "hunter2-secret"),
+        ("s3://Not_A_Bucket/p", "bucket name", None),
+    ],
+)
+def test_a_store_uri_that_cannot_work_is_refused_naming_the_flag(store, flag_text, secret):
+    code, out, err = _cli("status", "quad", "--store", store)
+    assert code == 2 and err.startswith("error: --store: ") and flag_text in err
+    if secret is not None:
+        assert secret not in out + err
+
+
+def test_a_file_uri_with_a_host_is_refused_not_written_to_a_relative_folder(tmp_path, experiment_file, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _cli("run", str(experiment_file), "--engine", "inline", "--store", "file://host/path")
+    assert code == 2 and "three slashes" in err and not (tmp_path / "host").exists()
+
+
+def test_an_endpoint_with_credentials_is_refused_and_not_echoed(experiment_file, monkeypatch):
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://minio:hunter2-secret@127.0.0.1:9")
+    code, out, err = _cli("status", "quad", "--store", "s3://bucket/p")
+    assert code == 2 and "KFP_TUNE_S3_ENDPOINT" in err and "hunter2-secret" not in out + err
+
+
+def test_s3_with_no_endpoint_and_no_aws_settings_is_refused_at_once(monkeypatch):
+    for name in ("KFP_TUNE_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KFP_TUNE_STORE_RETRY_SECONDS", "300")  # were the lookup retried, the test would run for minutes
+    code, _, err = _cli("status", "quad", "--store", "s3://bucket/p")
+    assert code == 2 and "KFP_TUNE_S3_ENDPOINT" in err
+
+
+@pytest.mark.parametrize("variable", ["KFP_TUNE_STORE_RETRY_SECONDS", "KFP_TUNE_RUN_TTL_SECONDS", "KFP_TUNE_TRIAL_TTL_SECONDS"])
+def test_a_seconds_variable_that_is_no_number_is_refused_naming_it(variable, monkeypatch, tmp_path):
+    monkeypatch.setenv(variable, "ten")
+    code, _, err = _cli("status", "quad", "--store", str(tmp_path))
+    assert code == 2 and f"${variable}" in err
+
+
+def test_cleanup_without_a_cluster_is_refused_with_a_hint(tmp_path, monkeypatch):
+    from kubernetes.config import kube_config
+
+    missing = str(tmp_path / "no-such-kubeconfig")
+    monkeypatch.setenv("KUBECONFIG", missing)
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", missing)  # read once, when the client was imported
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    code, _, err = _cli("cleanup", "quad", "--namespace", "team-a", "--store", str(tmp_path / "store"))
+    assert code == 2 and "KUBECONFIG" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--namespace", "Team_A"], "--namespace"),
+        (["--namespace", "a" * 64], "--namespace"),
+        (["--trial-name", "Trial.1"], "--trial-name"),
+        (["--namespace", "team-a\n"], "--namespace"),  # a trailing newline: '$' alone would let it through
+        (["--launcher-config", "[" * 20000 + "]" * 20000], "--launcher-config"),  # deeper than json can recurse
+        (["--launcher-config", "{}" + " " * 100000], "--launcher-config"),
+        (["--launcher-config", "[1, 2]"], "--launcher-config"),
+    ],
+)
+def test_render_refuses_names_kubernetes_refuses(experiment_file, flags, named):
+    code, out, err = _cli("render", str(experiment_file), *flags)
+    assert code == 2 and err.startswith(f"error: {named}") and out == ""
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [
+        (["--host", "http://user:hunter2-secret@kfp.example"], "--host"),
+        (["--namespace", "Bad_NS"], "--namespace"),
+        (["--cron", "every day"], "--cron"),
+        (["--max-concurrency", str(KFP_MAX_CONCURRENCY + 1)], "--max-concurrency"),
+        (["--param", "s3_endpoint=http://u:hunter2-secret@minio:9000"], "--param s3_endpoint"),
+    ],
+)
+def test_schedule_flags_are_checked_before_the_kfp_host_is_called(experiment_file, flags, named):
+    argv = ["schedule", str(experiment_file), "--host", "http://127.0.0.1:9", *flags]
+    if "--cron" not in flags:
+        argv += ["--cron", "0 0 2 * * *"]
+    code, out, err = _cli(*argv)
+    assert code == 2 and err.startswith(f"error: {named}") and "hunter2-secret" not in out + err
+
+
+def test_a_local_run_bounds_its_slots(experiment_file, tmp_path):
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 100000, "spec.parallelTrialCount": 100000, "spec.maxFailedTrialCount": 1})
+    experiment_file.write_text(_yaml(doc))
+    code, _, err = _cli("run", str(experiment_file), "--engine", "inline", "--store", str(tmp_path / "store"))
+    assert code == 2 and err.startswith("spec.parallelTrialCount: ") and not (tmp_path / "store").exists()
+
+
+def test_many_problems_print_a_bounded_number_of_lines(tmp_path):
+    doc = quadratic_experiment()
+    doc["spec"]["parameters"] = [{"name": f"p{i}", "parameterType": "double", "feasibleSpace": {"min": "1", "max": "0"}} for i in range(500)]
+    path = tmp_path / "many.yaml"
+    path.write_text(_yaml(doc))
+    code, _, err = _cli("validate", str(path))
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) < 100 and lines[-1].startswith("... and ")
+
+
+def test_a_name_with_a_trailing_newline_is_refused():
+    doc = quadratic_experiment(**{"metadata.name": "quad\n"})
+    assert [p for p, _ in _errors(doc)] == ["metadata.name"]
+
+
+# --- tune(): arguments refused at once -------------------------------------------------------
+
+
+def test_tune_refuses_a_non_callable_objective_before_creating_anything(tmp_path):
+    with pytest.raises(TypeError, match="objective"):
+        tune(42, {"x": search.double(0, 1)}, store=str(tmp_path / "store"))  # type: ignore[arg-type]
+    assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "named"),
+    [
+        ({"max_trial_count": True}, TypeError, "max_trial_count"),
+        ({"parallel_trial_count": "2"}, TypeError, "parallel_trial_count"),
+        ({"goal": float("nan")}, ValueError, "goal"),
+        ({"additional_metric_names": "acc"}, TypeError, "additional_metric_names"),
+        ({"objective_type": "up"}, ValueError, "objective_type"),
+        ({"name": "Not A Name"}, ValueError, "name"),
+        ({"max_trial_count": INT32_MAX + 1}, ValueError, "max_trial_count"),
+        ({"parameters": {"lr": search.int(0, 10**29)}}, ValueError, "parameters['lr'].max"),
+        ({"store": "ftp://x"}, ValueError, "store URI"),
+    ],
+)
+def test_tune_names_the_argument_it_cannot_use(tmp_path, arguments, error, named):
+    calls: list[Any] = []
+    call = {"objective": lambda p: calls.append(p) or 0.0, "parameters": {"x": search.double(0, 1)}, "store": str(tmp_path / "store"), **arguments}
+    with pytest.raises(error) as info:
+        tune(**call)
+    assert named in str(info.value) and calls == []
+
+
+# --- the regex hang, end to end, in a child with a timeout (a hang fails, never stalls) ----
+
+
+def test_a_nested_quantifier_metrics_format_cannot_hang_a_run(tmp_path):
+    """Python's backtracking ``re`` needs about 2**40 steps for this line and this pattern;
+    RE2 reads it at once, so the run finishes and reads the metrics."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
+    doc["spec"]["objective"] = {"type": "minimize", "objectiveMetricName": "beta"}
+    doc["spec"]["metricsCollectorSpec"] = {"collector": {"kind": "StdOut"}, "source": {"filter": {"metricsFormat": [r"([a-z]+(?:a+)+)=([0-9.]+)"]}}}
+    program = "import sys; print('beta ' + 'a' * 40 + '!'); print('beta=0.25')"
+    _container(doc).update(command=["python3", "-c", program], args=["x=${trialParameters.x}", "y=${trialParameters.y}"])
+    path = tmp_path / "redos.yaml"
+    path.write_text(_yaml(doc))
+    argv = [sys.executable, "-m", "kfp_tune.cli", "run", str(path), "--engine", "inline", "--store", str(tmp_path / "s"), "--json"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=120)  # a hang raises TimeoutExpired: the test fails
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["best_trial"]["metrics"] == {"beta": 0.25}
