@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import os
 import sys
 import uuid
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import HealthCheck, settings
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
@@ -23,6 +25,14 @@ S3_SECRET_KEY = "kfptune-test-secret-9f3a7c1e"
 
 # Tests import the shared fixtures (conftest) and the test doubles in support/ by module name.
 sys.path[:0] = [str(TESTS), str(TESTS / "support")]
+
+# Property tests draw the same examples on every run and every machine: no seed from the clock,
+# no example database carried over from an earlier run (.hypothesis/ is not in git), and no
+# per-example deadline or speed health check that a loaded machine can trip.
+settings.register_profile(
+    "kfp-tune", derandomize=True, database=None, deadline=None, print_blob=True, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("kfp-tune")
 
 
 def quadratic_experiment(**overrides: Any) -> dict[str, Any]:
@@ -148,3 +158,22 @@ def _restore_print():
     original = builtins.print
     yield
     builtins.print = original
+
+
+HOST_SETTINGS = ("KFP_TUNE_", "AWS_", "KFP_HOST", "KUBECONFIG")
+"""Variables that change what kfp-tune, minio or the kubernetes client do: a test sets the ones it
+needs (with monkeypatch); none comes from the shell the suite was started in."""
+
+
+@pytest.fixture(autouse=True)
+def _same_environment_for_every_test():
+    """Every test starts from one environment, whatever the shell set or an earlier test left:
+    the host's kfp-tune settings, S3 credentials and cluster config are unset, and whatever a
+    test changed in ``os.environ`` (itself or through the code it ran) is put back after it."""
+    saved = dict(os.environ)
+    for name in [n for n in os.environ if n.startswith(HOST_SETTINGS)]:
+        del os.environ[name]
+    yield
+    for name in [n for n in os.environ if n not in saved]:
+        del os.environ[name]
+    os.environ.update(saved)

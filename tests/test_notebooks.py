@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import tempfile
 
 import nbformat
 import pytest
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from conftest import REPO
@@ -15,8 +17,13 @@ NOTEBOOKS = REPO / "notebooks"
 
 
 def _execute(name: str) -> nbformat.NotebookNode:
+    """Run the notebook in a fresh kernel. The kernel talks over unix sockets in a folder of its
+    own: the TCP ports jupyter_client would pick are released before the kernel binds them, and
+    another process of this machine may take one in between."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
-    NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    with tempfile.TemporaryDirectory(prefix="kfp-tune-kernel-") as sockets:
+        kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/channel")
+        NotebookClient(notebook, km=kernel, timeout=600, resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     return notebook
 
 

@@ -4,6 +4,8 @@ metrics are read back from there (event files with the tensorboard package, no T
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from conftest import quadratic_experiment
@@ -22,22 +24,30 @@ def _experiment(mode: str, collector: dict, log_arg: str, **extra):
     return load_experiment(doc)
 
 
-CASES = {
-    "text": ({"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/var/log/katib/metrics.log", "kind": "File"}}}, "/var/log/katib/metrics.log"),
-    "json": ({"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/katib/metrics.json", "kind": "File", "format": "JSON"}}}, "/katib/metrics.json"),
+def _case(mode: str, root: Path) -> tuple[dict, str]:
+    """(metricsCollectorSpec, the path the trial is told to write to) for ``mode``. The paths
+    keep Katib's shapes but sit under the test's own folder, so that "nothing was written
+    there" is about this run alone, never about what the machine happens to hold."""
+    if mode == "text":
+        path = str(root / "var" / "log" / "katib" / "metrics.log")
+        return {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": path, "kind": "File"}}}, path
+    if mode == "json":
+        path = str(root / "katib" / "metrics.json")
+        return {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": path, "kind": "File", "format": "JSON"}}}, path
     # Katib's TFJob example shape: the trial gets the parent folder, the collector reads a subfolder
-    "tfevent": ({"collector": {"kind": "TensorFlowEvent"}, "source": {"fileSystemPath": {"path": "/logs/test", "kind": "Directory"}}}, "/logs/test"),
-}
+    path = str(root / "logs" / "test")
+    return {"collector": {"kind": "TensorFlowEvent"}, "source": {"fileSystemPath": {"path": path, "kind": "Directory"}}}, path
 
 
-@pytest.mark.parametrize("mode", sorted(CASES))
+@pytest.mark.parametrize("mode", ["json", "text", "tfevent"])
 def test_metrics_written_to_files_are_collected(tmp_path, mode):
-    collector, log_arg = CASES[mode]
+    collector, log_arg = _case(mode, tmp_path / "container")
     experiment = _experiment(mode, collector, log_arg)
-    store = LocalStore(tmp_path)
+    store = LocalStore(tmp_path / "store")
     decision = run_inline(store, experiment, LocalLauncher())
     assert decision.phase == "Succeeded", decision.message
     rows = trial_rows(store, "quad")
+    assert len(rows) == 2
     for row in rows:
         x, y = float(row["parameters"]["x"]), float(row["parameters"]["y"])
         loss = (x - 0.3) ** 2 + (y - 0.7) ** 2
@@ -46,16 +56,14 @@ def test_metrics_written_to_files_are_collected(tmp_path, mode):
         assert row["metrics"]["accuracy"] == pytest.approx(1 - loss, abs=2e-6)
         kept = store.list(ExperimentRecords(store, "quad").metrics_files_prefix(row["name"]))
         assert kept, "the trial's metrics files are kept in the store"
-    # nothing was written outside the per-trial folder
-    import os
-
-    assert not os.path.exists(log_arg)
+    # nothing was written at the container path itself: each trial wrote to its own folder
+    assert not (tmp_path / "container").exists()
 
 
 def test_a_trial_that_writes_no_metrics_file_is_metrics_unavailable(tmp_path):
-    collector, _ = CASES["text"]
-    experiment = _experiment("silent", collector, "/var/log/katib/metrics.log")
-    store = LocalStore(tmp_path)
+    collector, log_arg = _case("text", tmp_path / "container")
+    experiment = _experiment("silent", collector, log_arg)
+    store = LocalStore(tmp_path / "store")
     run_inline(store, experiment, LocalLauncher())
     assert {r["status"] for r in trial_rows(store, "quad")} == {"MetricsUnavailable"}
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import ast
+import os
 import sys
-import time
+
+import pytest
 
 from conftest import QUADRATIC
 from kfp_tune.core.interfaces import TrialRun
 from kfp_tune.launchers import LocalLauncher, launcher_from_config
-from kfp_tune.launchers.local import CREDENTIAL_VARIABLES
 
 
 def _run(container: dict, manifest_spec: dict | None = None, **launcher_args) -> tuple:
@@ -46,13 +47,21 @@ def test_argv_and_env_reach_the_trial_exactly():
     assert "pwned" not in log.replace("; echo pwned", "")
 
 
+STORE_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY")
+"""Written out here, not taken from the launcher: the S3 credentials the store reads (and MinIO's
+older names) must never reach a trial's environment."""
+
+
 def test_store_credentials_do_not_reach_the_trial(monkeypatch):
-    for name in CREDENTIAL_VARIABLES:
+    monkeypatch.setenv("NOT_A_SECRET", "visible")
+    for name in STORE_CREDENTIALS:
         monkeypatch.setenv(name, f"secret-{name}")
     outcome, log = _run({"command": ["python3", str(QUADRATIC)], "args": ["mode=echo"],
-                         "env": [{"name": "ECHO_ENV", "value": ",".join(sorted(CREDENTIAL_VARIABLES))}]})
+                         "env": [{"name": "ECHO_ENV", "value": ",".join([*STORE_CREDENTIALS, "NOT_A_SECRET"])}]})
     assert outcome.phase == "Succeeded"
-    assert all(value is None for key, value in _echo_lines(log).items() if key != "argv")
+    seen = _echo_lines(log)
+    assert seen["NOT_A_SECRET"] == "visible", "other variables do reach the trial (the echo works)"
+    assert all(seen[name] is None for name in STORE_CREDENTIALS)
     assert "secret-" not in log
 
 
@@ -77,11 +86,16 @@ def test_mount_rewrites_flag_values_but_not_lookalikes(tmp_path):
     assert launcher._map("my/data/x") == "my/data/x"
 
 
-def test_deadline_kills_the_trial():
-    start = time.monotonic()
-    outcome, _ = _run({"command": ["python3", "-c", "import time; time.sleep(30)"]}, manifest_spec={"activeDeadlineSeconds": 1})
+def test_deadline_kills_the_trial(tmp_path):
+    """activeDeadlineSeconds ends the trial: the run returns DeadlineExceeded and the trial's
+    process is gone (it would otherwise sleep for an hour)."""
+    pid_file = tmp_path / "pid"
+    script = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(3600)"
+    outcome, _ = _run({"command": ["python3", "-c", script]}, manifest_spec={"activeDeadlineSeconds": 1})
     assert outcome.phase == "Failed" and outcome.reason == "DeadlineExceeded"
-    assert time.monotonic() - start < 15
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
 
 
 def test_exit_code_and_unrunnable_trials():
