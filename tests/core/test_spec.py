@@ -54,6 +54,29 @@ def test_defaults_for_kubeflow_kinds_and_file_collector():
     assert {(m.name, m.value) for m in file_mc.spec.objective.metric_strategies} == {("accuracy", "max"), ("loss", "max")}
 
 
+def test_mpijob_primary_pod_defaults_follow_the_operator_that_serves_it():
+    """The training operator's v1 MPIJob labels its launcher ``job-role: master`` (Katib's
+    default); mpi-operator v2 (``kubeflow.org/v2beta1``) labels it ``launcher``. A label the
+    template gives is kept either way."""
+    def mpijob(api_version: str, labels: dict | None = None) -> dict:
+        doc = quadratic_experiment()
+        template = doc["spec"]["trialTemplate"]
+        container = template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+        replica = {"replicas": 1, "template": {"spec": {"containers": [container]}}}
+        template["trialSpec"] = {"apiVersion": api_version, "kind": "MPIJob",
+                                 "spec": {"mpiReplicaSpecs": {"Launcher": replica, "Worker": replica}}}
+        if labels is not None:
+            template["primaryPodLabels"] = labels
+        return doc
+
+    def labels_of(doc: dict) -> dict | None:
+        return load_experiment(doc).spec.trial_template.primary_pod_labels
+
+    assert labels_of(mpijob("kubeflow.org/v1")) == {"training.kubeflow.org/job-role": "master"}
+    assert labels_of(mpijob("kubeflow.org/v2beta1")) == {"training.kubeflow.org/job-role": "launcher"}
+    assert labels_of(mpijob("kubeflow.org/v2beta1", {"role": "mine"})) == {"role": "mine"}
+
+
 def test_given_strategies_are_kept():
     doc = quadratic_experiment(**{"spec.objective.metricStrategies": [{"name": "accuracy", "value": "latest"}]})
     strategies = {m.name: m.value for m in load_experiment(doc).spec.objective.metric_strategies}

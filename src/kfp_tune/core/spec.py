@@ -32,6 +32,9 @@ KUBEFLOW_JOB_KINDS = frozenset(
     {"TFJob", "PyTorchJob", "XGBoostJob", "MXJob", "MPIJob", "PaddleJob", "JAXJob"}
 )
 KUBEFLOW_JOB_PRIMARY_POD_LABELS = {"training.kubeflow.org/job-role": "master"}
+MPI_OPERATOR_V2_PRIMARY_POD_LABELS = {"training.kubeflow.org/job-role": "launcher"}
+"""mpi-operator v2 (``kubeflow.org/v2beta1`` MPIJob) labels its launcher ``launcher``, where the
+training operator's v1 MPIJob labels it ``master``: Katib's one default would find no pod there."""
 TRAINJOB_PRIMARY_POD_LABELS = {
     "jobset.sigs.k8s.io/replicatedjob-name": "node",
     "batch.kubernetes.io/job-completion-index": "0",
@@ -300,7 +303,8 @@ def apply_katib_defaults(experiment: Experiment) -> Experiment:
             template.success_condition = template.success_condition or KUBEFLOW_JOB_SUCCESS_CONDITION
             template.failure_condition = template.failure_condition or KUBEFLOW_JOB_FAILURE_CONDITION
             if not template.primary_pod_labels:
-                template.primary_pod_labels = dict(KUBEFLOW_JOB_PRIMARY_POD_LABELS)
+                v2_mpi = kind == "MPIJob" and template.trial_spec.get("apiVersion") == "kubeflow.org/v2beta1"
+                template.primary_pod_labels = dict(MPI_OPERATOR_V2_PRIMARY_POD_LABELS if v2_mpi else KUBEFLOW_JOB_PRIMARY_POD_LABELS)
         elif kind == "TrainJob":
             template.success_condition = template.success_condition or JOB_SUCCESS_CONDITION
             template.failure_condition = template.failure_condition or JOB_FAILURE_CONDITION
