@@ -7,7 +7,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
-TEST_NAME = re.compile(r"\b(test_[a-z0-9_]+)\b(?!\.py)")
+TEST_NAME = re.compile(r"\b(test_\w+)\b(?!\.py)")
 
 
 def _defined_tests() -> set[str]:
