@@ -177,3 +177,11 @@ def _same_environment_for_every_test():
     for name in [n for n in os.environ if n not in saved]:
         del os.environ[name]
     os.environ.update(saved)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """The shuffled order's seed, also under ``-q`` (which hides pytest-randomly's header line),
+    so a failure seen once can be run again in the same order."""
+    seed = getattr(config.option, "randomly_seed", None)
+    if isinstance(seed, int) and config.pluginmanager.hasplugin("randomly"):
+        terminalreporter.write_line(f"test order shuffled by pytest-randomly: repeat it with --randomly-seed={seed}")
