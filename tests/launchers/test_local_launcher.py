@@ -138,3 +138,34 @@ def test_a_trainjob_trial_runs_its_trainer_command_locally(tmp_path):
     store = LocalStore(tmp_path)
     assert run_inline(store, load_experiment(doc), LocalLauncher()).phase == "Succeeded"
     assert [r["status"] for r in trial_rows(store, "quad")] == ["Succeeded", "Succeeded"]
+
+
+def test_the_metrics_folder_never_swallows_the_training_script(tmp_path):
+    """The trial's script and its File collector path share a top folder (``/opt/app/train.py``
+    beside ``/opt/logs/m.log``; here both under the test's folder, as a checkout under /tmp sits
+    beside pytest's folders): only the collector's own folder is redirected, so the script still
+    runs and what it wrote comes back."""
+    from kfp_tune.launchers.metrics_files import metrics_root
+
+    script = tmp_path / "opt" / "app" / "train.py"
+    script.parent.mkdir(parents=True)
+    script.write_text("import pathlib, sys\npathlib.Path(sys.argv[1].split('=', 1)[1]).write_text('loss=0.5\\n')\n")
+    collector_path = str(tmp_path / "opt" / "logs" / "m.log")
+    manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t"}, "spec": {"template": {"spec": {"containers": [
+        {"name": "main", "command": ["python3", str(script), f"--log={collector_path}"]}]}}}}
+    assert metrics_root(manifest, "main", collector_path, "File") == (str(tmp_path / "opt" / "logs"), "m.log")
+    outcome = LocalLauncher().run(TrialRun("e", "t", manifest, {}, "main", metrics_path=collector_path, metrics_path_kind="File"))
+    assert outcome.phase == "Succeeded", outcome.logs
+    assert outcome.files == {"m.log": b"loss=0.5\n"}
+    assert not (tmp_path / "opt" / "logs").exists(), "the trial wrote to its own folder, not the container path"
+
+
+def test_a_folder_the_command_names_is_the_metrics_root():
+    """Katib's TFJob example: ``--log-path=/mnist-with-summaries-logs`` with the collector reading
+    ``/mnist-with-summaries-logs/test``: the trial gets the named folder, the collector its subfolder."""
+    from kfp_tune.launchers.metrics_files import metrics_root
+
+    manifest = {"spec": {"template": {"spec": {"containers": [{"name": "main", "command": [
+        "python", "/opt/tf-mnist-with-summaries/mnist.py", "--log-path=/mnist-with-summaries-logs/"]}]}}}}
+    assert metrics_root(manifest, "main", "/mnist-with-summaries-logs/test", "Directory") == ("/mnist-with-summaries-logs", "test")
+    assert metrics_root(manifest, "main", "/var/log/katib/metrics.log", "File") == ("/var/log/katib", "metrics.log")

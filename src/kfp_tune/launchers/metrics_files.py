@@ -13,8 +13,12 @@ from kfp_tune.core.template import primary_container
 
 def metrics_root(manifest: Mapping[str, Any], container_name: str, path: str, kind: str) -> tuple[str, str]:
     """(folder to give the trial, the collector path relative to it) for a File or
-    TensorFlowEvent collector: the shortest folder above the path that the command names
-    (``--log-path=/logs`` with a collector path ``/logs/test``), else the path's own folder."""
+    TensorFlowEvent collector: the shortest folder above the path that the command names as
+    such (``--log-path=/logs`` with a collector path ``/logs/test``), else the path's own
+    folder. A folder is named only by an argument that is that folder, never by one that is a
+    file under it: ``python /opt/app/train.py`` beside a collector path ``/opt/logs/m.log`` must
+    not make ``/opt`` the trial's metrics folder, which would hide (on a cluster: shadow with a
+    volume) the training script itself."""
     path = posixpath.normpath(path)
     base = path if kind == "Directory" else posixpath.dirname(path)
     container = primary_container(manifest, container_name) or {}
@@ -37,11 +41,6 @@ def read_metrics_files(local: Path, kind: str) -> dict[str, bytes]:
 
 
 def _names_path(text: str, path: str) -> bool:
-    """Whether an argument names the path (alone, or after ``=``), or a file under it."""
-    starts = [0] + ([text.find("=" + path) + 1] if "=" + path in text else [])
-    for start in starts:
-        if text.startswith(path, start):
-            end = start + len(path)
-            if end == len(text) or text[end] == "/":
-                return True
-    return False
+    """Whether an argument is the folder ``path`` (alone, or after ``=``; a trailing ``/`` allowed)."""
+    values = [text] + ([text.split("=", 1)[1]] if "=" in text else [])
+    return any(value.rstrip("/") == path for value in values if value)
