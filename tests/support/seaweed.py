@@ -10,6 +10,7 @@ process holds throughout) in front of it."""
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -27,6 +28,14 @@ PORT_FLAGS = (
     "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc",
     "s3.port", "s3.port.grpc", "admin.port", "admin.port.grpc",
 )
+
+
+def _die_with_parent() -> None:
+    """In the server's process before it execs (Linux): SIGKILL it when the test process dies,
+    so a test run killed outright (a timeout, Ctrl-C twice) leaves no server behind."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def free_ports(count: int) -> list[int]:
@@ -132,7 +141,8 @@ def _start_once(binary: str, data_dir: Path, access_key: str, secret_key: str, t
     with open(log_path, "wb") as log:
         # Its own process group: weed mini starts helpers that must stop with it.
         process = subprocess.Popen(
-            args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=data_dir, start_new_session=True
+            args, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=data_dir, start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
     server = SeaweedS3(f"http://127.0.0.1:{ports['s3.port']}", access_key, secret_key, process, data_dir, log_path, args)
     _wait_ready(server, timeout)
