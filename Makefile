@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test clean
+.PHONY: demo test install install-test mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,11 @@ test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Mutation testing of core, the launchers and the stores (slow: hours on two cores; not in CI).
+# docs/testing.md says how to read the result. `make mutation PACKAGES=stores` runs one.
+mutation: install-test
+	VENV=$(VENV) tools/mutation.sh $(PACKAGES)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info kfp-tune-runs

@@ -1,0 +1,242 @@
+"""One run at a time (kfp_tune.core.claims), on a clock of its own: a live run keeps others
+out and says who it is; a retried step is not a second run; a run that ended, went silent for
+its TTL, or whose process is gone frees the experiment; take-over stops the old run at its
+next step. The claims module's ``time`` is replaced, so every lapse is exact and nothing sleeps.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time as real_time
+
+import pytest
+
+from kfp_tune.core import claims
+from kfp_tune.core.claims import (
+    Heartbeat,
+    check,
+    claim,
+    hand_over_trial,
+    latest_claim,
+    refuse_if_busy,
+    release,
+    release_held_by,
+    wait_for_attempt,
+)
+from kfp_tune.core.errors import ExperimentBusy
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted
+from kfp_tune.core.vocabulary import LaunchPhase
+from kfp_tune.stores.local import LocalStore
+
+START = 1_800_000_000.0  # 2027-01-15T08:00:00Z
+
+
+class Clock:
+    """Wall and monotonic time that move only when a test moves them (or something sleeps)."""
+
+    def __init__(self) -> None:
+        self.now = START
+        self.strftime, self.gmtime = real_time.strftime, real_time.gmtime
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(claims, "time", clock)
+    monkeypatch.delenv("KFP_TUNE_RUN_TTL_SECONDS", raising=False)
+    monkeypatch.delenv("KFP_TUNE_TRIAL_TTL_SECONDS", raising=False)
+    monkeypatch.setenv(claims.OWNER_VARIABLE, "another-host/1")  # not this machine: only silence frees it
+    return clock
+
+
+@pytest.fixture
+def records(tmp_path) -> ExperimentRecords:
+    return ExperimentRecords(LocalStore(tmp_path), "exp")
+
+
+def test_a_live_run_keeps_others_out_and_says_who_it_is(clock, records):
+    claim(records, "run-a", ttl=600)
+    clock.advance(30)
+    with pytest.raises(ExperimentBusy) as info:
+        claim(records, "run-b", ttl=600)
+    message = str(info.value)
+    assert "experiment 'exp' is being run by run 'run-a' (claimed 2027-01-15T08:00:00Z, last seen 30 s ago)" in message
+    assert "for its claim to lapse at 2027-01-15T08:10:00Z" in message and "--take-over" in message
+    with pytest.raises(ExperimentBusy):
+        refuse_if_busy(records)
+
+
+def test_a_retried_step_of_the_same_run_is_not_a_second_run(clock, records):
+    first = claim(records, "run-a", ttl=600)
+    clock.advance(5)
+    again = claim(records, "run-a", ttl=600)
+    assert (again.seq, again.run) == (first.seq, "run-a") == (1, "run-a")
+    assert records.store.list("experiments/exp/runs/") == ["experiments/exp/runs/000001.json"]
+
+
+def test_a_run_that_ended_frees_the_experiment_at_once(clock, records):
+    claim(records, "run-a", ttl=600)
+    release(records, "run-a", "Succeeded")
+    refuse_if_busy(records)
+    assert latest_claim(records).ended  # type: ignore[union-attr]
+    second = claim(records, "run-b", ttl=600)
+    assert (second.seq, second.run) == (2, "run-b")
+    release(records, "run-b", "Succeeded")
+    with pytest.raises(ExperimentBusy, match="run 'run-b' of experiment 'exp' has already ended"):
+        check(records, "run-b")
+
+
+def test_a_claim_lapses_exactly_a_ttl_after_the_last_sign_of_life(clock, records):
+    current = claim(records, "run-a", ttl=600)
+    clock.advance(500)
+    claims.beat(records, current)  # a step of run-a shows it is alive
+    clock.advance(599)
+    with pytest.raises(ExperimentBusy):
+        claim(records, "run-b", ttl=600)
+    clock.advance(1)  # 600 s since the beat
+    assert claim(records, "run-b", ttl=600).seq == 2
+
+
+def test_the_ttl_is_the_claiming_runs_own(clock, records, monkeypatch):
+    monkeypatch.setenv("KFP_TUNE_RUN_TTL_SECONDS", "60")
+    assert claim(records, "run-a").ttl == 60.0
+    monkeypatch.setenv("KFP_TUNE_RUN_TTL_SECONDS", "6000")  # another run's setting does not stretch run-a's claim
+    clock.advance(60)
+    assert claim(records, "run-b").seq == 2
+
+
+def test_a_run_whose_process_is_gone_frees_the_experiment_before_its_ttl(clock, records, monkeypatch):
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    monkeypatch.setenv(claims.OWNER_VARIABLE, f"{socket.gethostname()}/{done.stdout.strip()}")
+    claim(records, "run-a", ttl=600)
+    assert latest_claim(records).owner == f"{socket.gethostname()}/{done.stdout.strip()}"  # type: ignore[union-attr]
+    monkeypatch.setenv(claims.OWNER_VARIABLE, "another-host/1")
+    assert claim(records, "run-b", ttl=600).seq == 2, "its process ended: it will never beat again"
+
+
+def test_a_live_process_on_this_machine_keeps_its_claim(clock, records, monkeypatch):
+    monkeypatch.setenv(claims.OWNER_VARIABLE, claims.this_process())
+    claim(records, "run-a", ttl=600)
+    with pytest.raises(ExperimentBusy):
+        claim(records, "run-b", ttl=600)
+
+
+def test_take_over_stops_the_old_run_at_its_next_step(clock, records):
+    claim(records, "run-a", ttl=600)
+    check(records, "run-a")
+    taken = claim(records, "run-b", take_over=True, ttl=600)
+    assert taken.seq == 2
+    with pytest.raises(ExperimentBusy, match="now driven by run 'run-b', not by run 'run-a'"):
+        check(records, "run-a")
+    assert check(records, "run-b").run == "run-b"
+
+
+def test_a_run_taken_over_from_another_process_stops_within_a_second(clock, records):
+    claim(records, "run-a", ttl=600)
+    check(records, "run-a")
+    # another process's claim: written to the store, unseen by this process's cache
+    records.write_once("experiments/exp/runs/000002.json", "RunClaim", {"run": "run-b", "at": clock.now, "ttl": 600.0, "holder": "another-host/2"})
+    clock.advance(0.5)
+    assert check(records, "run-a").run == "run-a", "a check within a second is not re-read"
+    clock.advance(0.5)
+    with pytest.raises(ExperimentBusy, match="now driven by run 'run-b'"):
+        check(records, "run-a")
+
+
+def test_a_check_is_a_sign_of_life(clock, records):
+    claim(records, "run-a", ttl=600)
+    clock.advance(590)
+    check(records, "run-a")
+    clock.advance(590)
+    with pytest.raises(ExperimentBusy):
+        claim(records, "run-b", ttl=600)
+
+
+def test_a_check_with_no_run_at_all_stops(clock, records):
+    with pytest.raises(ExperimentBusy, match="now driven by no run"):
+        check(records, "run-a")
+
+
+def test_release_held_by_ends_only_the_owners_live_run(clock, records, monkeypatch):
+    monkeypatch.setenv(claims.OWNER_VARIABLE, "cli-host/42")
+    claim(records, "run-a", ttl=600)
+    assert release_held_by(records, "cli-host/43", "Interrupted") is None
+    assert not latest_claim(records).ended  # type: ignore[union-attr]
+    assert release_held_by(records, "cli-host/42", "Interrupted") == "run-a"
+    ended = latest_claim(records)
+    assert ended is not None and ended.ended and ended.reason == "Interrupted"
+    assert release_held_by(records, "cli-host/42", "Interrupted") is None, "an ended run is not ended twice"
+
+
+def test_releasing_another_runs_claim_does_nothing(clock, records):
+    claim(records, "run-a", ttl=600)
+    release(records, "run-b", "Succeeded")
+    assert not latest_claim(records).ended  # type: ignore[union-attr]
+
+
+def started(records: ExperimentRecords, owner: str = "another-host/7") -> TrialStarted:
+    record = TrialStarted(trial="t1", time="", at=START, run="run-a", attempt="a1", owner=owner)
+    return records.create_typed(records.trial_key("t1", "started"), record)
+
+
+def test_waiting_for_another_attempt_returns_its_end(clock, records):
+    first = started(records)
+    records.create_typed(records.trial_key("t1", "ended"), TrialEnded(trial="t1", phase=LaunchPhase.SUCCEEDED))
+    ended = wait_for_attempt(records, "t1", first)
+    assert ended is not None and ended.phase == LaunchPhase.SUCCEEDED
+
+
+def test_an_attempt_silent_for_the_trial_ttl_is_given_up(clock, records, monkeypatch):
+    monkeypatch.setenv("KFP_TUNE_TRIAL_TTL_SECONDS", "40")
+    first = started(records)
+    assert wait_for_attempt(records, "t1", first, poll=3.0) is None
+    assert START + 40 < clock.now <= START + 43, "given up at the first poll past the TTL"
+
+
+def test_a_beating_attempt_is_waited_for(clock, records, monkeypatch):
+    monkeypatch.setenv("KFP_TUNE_TRIAL_TTL_SECONDS", "40")
+    first = started(records)
+
+    def beat_then_end(seconds: float) -> None:
+        clock.advance(seconds)
+        if clock.now < START + 100:
+            claims.beat_trial(records, "t1", "a1")  # the other attempt is alive
+        else:
+            records.create_typed(records.trial_key("t1", "ended"), TrialEnded(trial="t1", phase=LaunchPhase.FAILED))
+
+    clock.sleep = beat_then_end  # type: ignore[method-assign]
+    ended = wait_for_attempt(records, "t1", first, poll=5.0)
+    assert ended is not None and ended.phase == LaunchPhase.FAILED
+    assert clock.now >= START + 100, "it waited past the TTL because the attempt kept beating"
+
+
+def test_a_handed_over_trial_is_reattached_without_waiting(clock, records):
+    first = started(records)
+    hand_over_trial(records, "t1", "a1")
+    assert wait_for_attempt(records, "t1", first) is None
+    assert clock.now == START
+
+
+def test_a_heartbeat_beats_for_the_run_and_the_trial_when_entered(clock, records):
+    current = claim(records, "run-a", ttl=600)
+    clock.advance(300)
+    with Heartbeat(records, current, trial="t1", attempt="a1") as heartbeat:
+        assert latest_claim(records).last_seen == START + 300  # type: ignore[union-attr]
+        beat = records.read(records.trial_key("t1", "beat"), "TrialHeartbeat")
+        assert beat is not None and (beat["trial"], beat["attempt"], beat["at"]) == ("t1", "a1", START + 300)
+        assert beat["owner"] == claims.this_process()
+    assert heartbeat.interval == 30.0, "a quarter of the shorter TTL: the trial's 120 s"

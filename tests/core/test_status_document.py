@@ -1,0 +1,127 @@
+"""The experiment status kfp-tune writes (``status.json``, ``kfp-tune status``) has Katib's
+shape: the conditions Katib's controller sets, ``currentOptimalTrial`` with the best trial's
+assignments and observation, the trial counts and the per-status trial lists. Tools written
+for Katib's ``Experiment.status`` read it as they are; an interrupted run says so and how to
+resume."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import quadratic_experiment
+from kfp_tune.core.decision import decide, interrupted, status_document
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import TrialResult, TrialStarted
+from kfp_tune.core.state import TRIAL_INTERRUPTED, ExperimentState, TrialState
+from kfp_tune.core.vocabulary import TrialStatus
+
+CREATED = "2026-11-30T10:00:00Z"
+NOW = "2026-11-30T11:00:00Z"
+
+
+def result(name: str, status: TrialStatus, loss: float | None = None, reason: str = "") -> TrialResult:
+    if loss is None:
+        return TrialResult(trial=name, status=status, reason=reason)
+    observation = {"loss": {"min": loss, "max": loss + 1, "latest": loss + 0.5, "count": 3}}
+    return TrialResult(trial=name, status=status, reason=reason, observation=observation, metrics={"loss": loss})
+
+
+def state(*trials: TrialState, **overrides: Any) -> ExperimentState:
+    experiment = load_experiment(quadratic_experiment(**overrides))
+    return ExperimentState(experiment=experiment, uid="uid-1", created=CREATED, trials=list(trials), by_name={t.name: t for t in trials})
+
+
+def trial(name: str, index: int, result: TrialResult | None = None, running: bool = False) -> TrialState:
+    started = TrialStarted(trial=name, time="", at=0.0, run="r", attempt="a") if running or result else None
+    return TrialState(name=name, index=index, round="r1", assignment={"x": f"0.{index}", "y": "0.5"}, created=CREATED, started=started, result=result)
+
+
+def test_a_running_experiment():
+    s = state(
+        trial("quad-a", 1, result("quad-a", TrialStatus.SUCCEEDED, 0.5)),
+        trial("quad-b", 2, running=True),
+        trial("quad-c", 3),
+        **{"spec.maxTrialCount": 10},
+    )
+    doc = status_document(s, decide(s, rounds_left=3), NOW)
+    assert doc["phase"] == "Running" and doc["completionTime"] is None and doc["startTime"] == CREATED
+    assert doc["conditions"] == [
+        {"type": "Created", "status": "True", "reason": "ExperimentCreated", "message": "Experiment is created", "lastTransitionTime": CREATED},
+        {"type": "Running", "status": "True", "reason": "ExperimentRunning", "message": "Experiment is running", "lastTransitionTime": NOW},
+    ]
+    assert (doc["trials"], doc["trialsSucceeded"], doc["trialsRunning"], doc["trialsPending"]) == (3, 1, 1, 1)
+    assert (doc["succeededTrialList"], doc["runningTrialList"], doc["pendingTrialList"]) == (["quad-a"], ["quad-b"], ["quad-c"])
+
+
+def test_a_finished_experiment_keeps_running_false_and_adds_its_end():
+    s = state(
+        trial("quad-a", 1, result("quad-a", TrialStatus.SUCCEEDED, 0.5)),
+        trial("quad-b", 2, result("quad-b", TrialStatus.SUCCEEDED, 0.25)),
+        trial("quad-c", 3, result("quad-c", TrialStatus.FAILED)),
+        trial("quad-d", 4, result("quad-d", TrialStatus.METRICS_UNAVAILABLE)),
+        trial("quad-e", 5, result("quad-e", TrialStatus.EARLY_STOPPED, 0.75)),
+        trial("quad-f", 6, result("quad-f", TrialStatus.KILLED)),
+        **{"spec.maxTrialCount": 6, "spec.maxFailedTrialCount": 3},
+    )
+    decision = decide(s, rounds_left=3)
+    doc = status_document(s, decision, NOW)
+    assert (doc["phase"], doc["reason"]) == ("Succeeded", "ExperimentMaxTrialsReached")
+    assert doc["message"] == "Experiment has succeeded because max trial count has reached"
+    assert doc["completionTime"] == NOW
+    assert doc["conditions"][1:] == [
+        {"type": "Running", "status": "False", "reason": "ExperimentRunning", "message": "Experiment is running", "lastTransitionTime": NOW},
+        {"type": "Succeeded", "status": "True", "reason": "ExperimentMaxTrialsReached", "message": doc["message"], "lastTransitionTime": NOW},
+    ]
+    counts = {k: doc[k] for k in ("trials", "trialsSucceeded", "trialsFailed", "trialMetricsUnavailable", "trialsEarlyStopped", "trialsKilled", "trialsRunning", "trialsPending")}
+    assert counts == {
+        "trials": 6, "trialsSucceeded": 2, "trialsFailed": 1, "trialMetricsUnavailable": 1,
+        "trialsEarlyStopped": 1, "trialsKilled": 1, "trialsRunning": 0, "trialsPending": 0,
+    }
+    assert doc["succeededTrialList"] == ["quad-a", "quad-b"] and doc["failedTrialList"] == ["quad-c"]
+    assert doc["metricsUnavailableTrialList"] == ["quad-d"]
+
+
+def test_the_current_optimal_trial_is_the_best_ones_assignments_and_observation():
+    s = state(
+        trial("quad-a", 1, result("quad-a", TrialStatus.SUCCEEDED, 0.5)),
+        trial("quad-b", 2, result("quad-b", TrialStatus.SUCCEEDED, 0.25)),
+        **{"spec.maxTrialCount": 10},
+    )
+    doc = status_document(s, decide(s, rounds_left=3), NOW)
+    assert doc["currentOptimalTrial"] == {
+        "bestTrialName": "quad-b",
+        "parameterAssignments": [{"name": "x", "value": "0.2"}, {"name": "y", "value": "0.5"}],
+        "observation": {"metrics": [{"name": "loss", "min": "0.25", "max": "1.25", "latest": "0.75"}]},
+        "metrics": {"loss": 0.25},
+    }
+
+
+def test_with_no_trial_reporting_there_is_no_optimal_trial():
+    s = state(trial("quad-a", 1, running=True))
+    assert status_document(s, decide(s, rounds_left=3), NOW)["currentOptimalTrial"] == {}
+
+
+def test_an_interrupted_run_leaves_the_experiment_running_saying_how_to_resume():
+    s = state(
+        trial("quad-a", 1, result("quad-a", TrialStatus.SUCCEEDED, 0.5)),
+        trial("quad-b", 2, result("quad-b", TrialStatus.KILLED, reason=TRIAL_INTERRUPTED)),
+        **{"spec.maxTrialCount": 2},
+    )
+    decision = interrupted(s, "SIGTERM", killed=1)
+    assert (decision.phase, decision.reason) == ("Running", "ExperimentRunInterrupted")
+    assert decision.message.startswith("The run was interrupted (SIGTERM): 1 running trial(s) were stopped and recorded Killed")
+    assert "Run the same command (or pipeline) again to resume from the store" in decision.message
+    assert decision.best_trial is not None and decision.best_trial.name == "quad-a"
+    assert decision.counts["completed"] == 1 and decision.counts["givenBack"] == 1, "the killed trial's budget is given back"
+    doc = status_document(s, decision, NOW)
+    assert doc["conditions"][1]["reason"] == "ExperimentRunInterrupted" and doc["completionTime"] is None
+
+
+def test_an_interrupted_run_of_an_experiment_that_ended_anyway_reports_the_end():
+    s = state(
+        trial("quad-a", 1, result("quad-a", TrialStatus.SUCCEEDED, 0.5)),
+        trial("quad-b", 2, result("quad-b", TrialStatus.SUCCEEDED, 0.25)),
+        **{"spec.maxTrialCount": 2},
+    )
+    decision = interrupted(s, "SIGINT", killed=0)
+    assert (decision.phase, decision.reason) == ("Succeeded", "ExperimentMaxTrialsReached")

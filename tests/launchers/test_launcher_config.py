@@ -1,0 +1,105 @@
+"""launch-trial's ``launcher_config`` JSON: what each documented key sets, the defaults a user
+leaves out, and the refusals of what cannot be meant (docs/guide.md, "Launchers")."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kfp_tune.launchers import LocalLauncher, launcher_from_config
+from kfp_tune.launchers.kubernetes import launcher as kubernetes_launcher
+from kfp_tune.launchers.kubernetes.launcher import KubernetesConfig, KubernetesLauncher
+
+GUIDE_EXAMPLE = {
+    "kind": "kubernetes",
+    "namespace": "my-profile",
+    "serviceAccounts": ["default", "trainer"],
+    "gpus": 1,
+    "nodeSelector": {"pool": "gpu"},
+    "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}],
+    "timeoutSeconds": 7200,
+    "pollSeconds": 5,
+    "storeSecret": "mlpipeline-minio-artifact",
+    "metricsVolume": {"claimName": "kfp-tune-metrics", "mountPath": "/mnt/kfp-tune-metrics"},
+}
+"""The example in docs/guide.md, key for key."""
+
+
+def test_every_documented_key_sets_its_setting():
+    config = KubernetesConfig.from_dict({**GUIDE_EXAMPLE, "pollSeconds": 2.5, "apiRetrySeconds": 30})
+    assert config == KubernetesConfig(
+        namespace="my-profile",
+        service_accounts=("default", "trainer"),
+        node_selector={"pool": "gpu"},
+        tolerations=({"key": "nvidia.com/gpu", "operator": "Exists"},),
+        gpus=1,
+        timeout_seconds=7200.0,
+        poll_seconds=2.5,
+        api_retry_seconds=30.0,
+        store_secret="mlpipeline-minio-artifact",
+        metrics_claim="kfp-tune-metrics",
+        metrics_mount="/mnt/kfp-tune-metrics",
+    )
+
+
+def test_what_is_left_out_gets_the_documented_defaults(monkeypatch, tmp_path):
+    monkeypatch.setattr(kubernetes_launcher, "NAMESPACE_FILE", tmp_path / "absent")
+    config = KubernetesConfig.from_dict({"kind": "kubernetes"})
+    assert config.namespace == "default", "off-cluster, with no namespace given"
+    assert config.service_accounts == ("default",)
+    assert (config.gpus, config.node_selector, config.tolerations) == (0, None, ())
+    assert config.timeout_seconds is None, "no deadline unless one is asked for"
+    assert config.api_retry_seconds == 120.0, "the guide's apiRetrySeconds default"
+    assert (config.store_secret, config.metrics_claim, config.metrics_mount) == ("", "", "")
+    assert KubernetesConfig.from_dict({"kind": "kubernetes", "namespace": "x", "timeoutSeconds": 0}).timeout_seconds is None
+    assert KubernetesConfig.from_dict({"kind": "kubernetes", "namespace": "x", "gpus": None, "serviceAccounts": []}).service_accounts == ("default",)
+
+
+def test_in_a_pod_the_namespace_is_the_pods_own(monkeypatch, tmp_path):
+    service_account_namespace = tmp_path / "namespace"
+    service_account_namespace.write_text("team-a\n")
+    monkeypatch.setattr(kubernetes_launcher, "NAMESPACE_FILE", service_account_namespace)
+    assert KubernetesConfig.from_dict({"kind": "kubernetes"}).namespace == "team-a"
+    assert KubernetesConfig.from_dict({"kind": "kubernetes", "namespace": "given"}).namespace == "given", "a namespace given wins"
+
+
+def test_a_metrics_volume_without_a_mount_path_sets_only_the_claim():
+    config = KubernetesConfig.from_dict({"kind": "kubernetes", "namespace": "x", "metricsVolume": {"claimName": "c"}})
+    assert (config.metrics_claim, config.metrics_mount) == ("c", "")
+
+
+def test_an_unknown_key_is_refused_naming_it_and_the_known_ones():
+    with pytest.raises(ValueError) as info:
+        KubernetesConfig.from_dict({**GUIDE_EXAMPLE, "gpu": 2, "timeout": 5})
+    message = str(info.value)
+    assert "unknown key(s) ['gpu', 'timeout']" in message
+    for key in (*GUIDE_EXAMPLE, "apiRetrySeconds"):
+        assert repr(key) in message, f"{key} is a known key and the message should list it"
+    for key in GUIDE_EXAMPLE:  # each documented key alone is accepted
+        KubernetesConfig.from_dict({"kind": "kubernetes", "namespace": "x", key: GUIDE_EXAMPLE[key]})
+
+
+def test_a_local_config_from_json_or_a_dict(tmp_path: Path):
+    launcher = launcher_from_config(json.dumps({"kind": "local", "mounts": {"/opt/app/": str(tmp_path)}, "timeoutSeconds": 30}), store_uri="s3://bucket/runs")
+    assert isinstance(launcher, LocalLauncher)
+    assert launcher.mounts == {"/opt/app": str(tmp_path.resolve())} and launcher.timeout_seconds == 30
+    assert launcher.env == {"KFP_TUNE_STORE": "s3://bucket/runs"}, "the trial reports to the run's store"
+    default = launcher_from_config({})
+    assert isinstance(default, LocalLauncher), "local is the default kind"
+    assert (default.mounts, default.timeout_seconds, default.env) == ({}, None, {})
+
+
+def test_a_kubernetes_config_gives_trials_the_store_to_report_to():
+    launcher = launcher_from_config(GUIDE_EXAMPLE, store_uri="s3://bucket/runs", s3_endpoint="http://minio:9000")
+    assert isinstance(launcher, KubernetesLauncher)
+    assert launcher.config == KubernetesConfig.from_dict(GUIDE_EXAMPLE)
+    assert launcher.env == {"KFP_TUNE_STORE": "s3://bucket/runs", "KFP_TUNE_S3_ENDPOINT": "http://minio:9000"}
+    assert launcher_from_config(GUIDE_EXAMPLE, store_uri="s3://bucket/runs").env == {"KFP_TUNE_STORE": "s3://bucket/runs"}
+    assert launcher_from_config(GUIDE_EXAMPLE).env == {}
+
+
+def test_an_unknown_kind_is_refused():
+    with pytest.raises(ValueError, match="launcher kind 'ssh': expected 'local' or 'kubernetes'"):
+        launcher_from_config({"kind": "ssh"})

@@ -1,0 +1,116 @@
+"""Where a File or TensorFlowEvent collector's metrics land: the folder handed to the trial is
+the shortest one above the collector's path that the trial's command (or env) names, so a
+trial told ``--log-path=/logs`` finds its files where the collector looks; what it wrote there
+is read back whole; on a cluster, that folder is the metrics claim, mounted in the trial."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kfp_tune.launchers.kubernetes.manifests import ClusterSettings, prepare_manifest
+from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
+
+
+def job(command: list[str] | None = None, args: list[str] | None = None, env: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    container: dict[str, Any] = {"name": "main", "image": "trainer"}
+    if command is not None:
+        container["command"] = command
+    if args is not None:
+        container["args"] = args
+    if env is not None:
+        container["env"] = env
+    return {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {"containers": [container]}}}}
+
+
+@pytest.mark.parametrize(
+    ("manifest", "path", "kind", "expected"),
+    [
+        # nothing names a folder above the file: the file's own folder
+        (job(["python", "train.py"]), "/var/log/katib/metrics.log", "File", ("/var/log/katib", "metrics.log")),
+        # a flag's value names a folder above it: that folder, and the path below it
+        (job(["python", "train.py"], ["--log-path=/logs"]), "/logs/test/metrics.log", "File", ("/logs", "test/metrics.log")),
+        (job(["python", "train.py"], ["--log-path=/logs/"]), "/logs/test/metrics.log", "File", ("/logs", "test/metrics.log")),
+        # named alone, as its own argument
+        (job(["python", "train.py", "--out", "/logs"]), "/logs/test/metrics.log", "File", ("/logs", "test/metrics.log")),
+        # named through an env value
+        (job(["python", "train.py"], env=[{"name": "LOGS", "value": "/logs/test"}]), "/logs/test/m.log", "File", ("/logs/test", "m.log")),
+        (job(["python", "train.py"], env=[{"name": "LOGS", "value": "/data"}]), "/logs/test/m.log", "File", ("/logs/test", "m.log")),
+        # of two folders named, the shortest wins
+        (job(["python", "train.py", "--a=/logs/test", "--b=/logs"]), "/logs/test/m.log", "File", ("/logs", "test/m.log")),
+        # a file under a folder does not name the folder: the script's folder is never taken over
+        (job(["python", "/opt/app/train.py"]), "/opt/logs/m.log", "File", ("/opt/logs", "m.log")),
+        (job(["python", "train.py", "--config=/cfg/config.yaml"]), "/cfg/out/m.log", "File", ("/cfg/out", "m.log")),
+        # a Directory collector's path is itself the folder
+        (job(["python", "train.py"]), "/tb/run", "Directory", ("/tb/run", ".")),
+        (job(["python", "train.py", "--logdir=/tb"]), "/tb/run", "Directory", ("/tb", "run")),
+        # a look-alike is not the folder: /logsx is not /logs, nor is --x=/logsy
+        (job(["python", "train.py", "/logsx", "--x=/logsy"]), "/logs/test/m.log", "File", ("/logs/test", "m.log")),
+        # the path is normalised before it is compared
+        (job(["python", "train.py", "--log-path=/logs"]), "/logs//test/./m.log", "File", ("/logs", "test/m.log")),
+    ],
+)
+def test_the_folder_handed_to_the_trial(manifest: dict[str, Any], path: str, kind: str, expected: tuple[str, str]):
+    assert metrics_root(manifest, "main", path, kind) == expected
+
+
+def test_only_the_primary_containers_command_counts():
+    manifest = job(["python", "train.py"])
+    manifest["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "x", "args": ["--log-path=/logs"]})
+    assert metrics_root(manifest, "main", "/logs/test/m.log", "File") == ("/logs/test", "m.log")
+    assert metrics_root(manifest, "absent", "/logs/test/m.log", "File") == ("/logs/test", "m.log")
+
+
+def test_a_file_collector_reads_its_one_file_by_name(tmp_path: Path):
+    (tmp_path / "metrics.log").write_bytes(b"loss=0.5\n")
+    (tmp_path / "other.log").write_bytes(b"not asked for")
+    assert read_metrics_files(tmp_path / "metrics.log", "File") == {"metrics.log": b"loss=0.5\n"}
+    assert read_metrics_files(tmp_path / "missing.log", "File") == {}, "a trial that wrote nothing"
+    (tmp_path / "a-folder.log").mkdir()
+    assert read_metrics_files(tmp_path / "a-folder.log", "File") == {}
+
+
+def test_a_directory_collector_reads_every_file_below_it_by_relative_path(tmp_path: Path):
+    (tmp_path / "run" / "train").mkdir(parents=True)
+    (tmp_path / "run" / "events.1").write_bytes(b"\x00one")
+    (tmp_path / "run" / "train" / "events.2").write_bytes(b"\x00two")
+    assert read_metrics_files(tmp_path / "run", "Directory") == {"events.1": b"\x00one", "train/events.2": b"\x00two"}
+    assert read_metrics_files(tmp_path / "absent", "Directory") == {}
+
+
+SETTINGS = ClusterSettings(namespace="team", metrics_claim="kfp-tune-metrics-claim")
+LABELS = {"kfp-tune.kubeflow.org/trial": "exp-abc"}
+
+
+def test_on_a_cluster_the_claim_is_mounted_where_the_trial_writes():
+    manifest = job(["python", "train.py", "--log-path=/logs"])
+    out = prepare_manifest(manifest, "main", SETTINGS, LABELS, metrics=("/logs/test/m.log", "File", "exp/exp-abc"))
+    pod = out["spec"]["template"]["spec"]
+    assert pod["containers"][0]["volumeMounts"] == [{"name": "kfp-tune-metrics", "mountPath": "/logs", "subPath": "exp/exp-abc"}]
+    assert pod["volumes"] == [{"name": "kfp-tune-metrics", "persistentVolumeClaim": {"claimName": "kfp-tune-metrics-claim"}}]
+
+
+def test_every_pod_template_of_an_operator_kind_gets_the_volume_once():
+    replica = {"replicas": 1, "template": {"spec": {"containers": [{"name": "pytorch", "image": "t", "command": ["python", "train.py"]}]}}}
+    manifest = {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "spec": {"pytorchReplicaSpecs": {"Master": replica, "Worker": {**replica, "replicas": 2}}}}
+    out = prepare_manifest(manifest, "pytorch", SETTINGS, LABELS, metrics=("/out/m.log", "File", "exp/exp-abc"))
+    for role in ("Master", "Worker"):
+        volumes = out["spec"]["pytorchReplicaSpecs"][role]["template"]["spec"]["volumes"]
+        assert [v["name"] for v in volumes] == ["kfp-tune-metrics"], role
+
+
+def test_file_collectors_on_a_cluster_need_a_metrics_volume():
+    with pytest.raises(ValueError, match="set metricsVolume in the launcher config"):
+        prepare_manifest(job(["python", "train.py"]), "main", ClusterSettings(namespace="team"), LABELS, metrics=("/logs/m.log", "File", "exp/exp-abc"))
+
+
+def test_file_collectors_are_refused_for_a_trainjob():
+    trainjob = {
+        "apiVersion": "trainer.kubeflow.org/v1alpha1",
+        "kind": "TrainJob",
+        "spec": {"runtimeRef": {"name": "torch-distributed"}, "trainer": {"image": "t", "command": ["python", "train.py"]}},
+    }
+    with pytest.raises(ValueError, match="not supported with a TrainJob trial"):
+        prepare_manifest(trainjob, "node", SETTINGS, LABELS, metrics=("/logs/m.log", "File", "exp/exp-abc"))

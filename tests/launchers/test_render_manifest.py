@@ -1,0 +1,78 @@
+"""``kfp-tune render``: the resource the Kubernetes launcher would create for one trial, with the
+values the user assigns (each checked against its feasible space) and the first value of every
+parameter left out (docs/guide.md, "render")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from conftest import quadratic_experiment
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.naming import trial_name
+from kfp_tune.launchers.kubernetes import KubernetesConfig, render_manifest
+
+
+def experiment() -> Any:
+    doc = quadratic_experiment()
+    doc["spec"]["parameters"] = [
+        {"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0.25", "max": "1"}},
+        {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": ["adam", "sgd"]}},
+    ]
+    return load_experiment(doc)
+
+
+def args(manifest: dict[str, Any]) -> list[str]:
+    return manifest["spec"]["template"]["spec"]["containers"][0]["args"]
+
+
+def test_assigned_values_reach_the_trial_as_written():
+    manifest = render_manifest(experiment(), {"x": "0.5", "y": "sgd"})
+    assert args(manifest) == ["x=0.5", "y=sgd"]
+
+
+def test_a_parameter_left_out_takes_its_first_value():
+    assert args(render_manifest(experiment())) == ["x=0.25", "y=adam"]
+    assert args(render_manifest(experiment(), {"y": "sgd"})) == ["x=0.25", "y=sgd"]
+
+
+@pytest.mark.parametrize(
+    ("assignment", "message"),
+    [
+        ({"z": "1"}, "--assign z: not a parameter of the experiment; expected one of ['x', 'y']"),
+        ({"x": "0.5", "w": "1", "a": "2"}, "--assign a: not a parameter"),  # the first unknown, in order
+        ({"x": "fast"}, "--assign x: "),
+        ({"x": "2"}, "--assign x=2: outside its feasible space"),
+        ({"x": "0.1"}, "--assign x=0.1: outside its feasible space"),
+        ({"y": "rmsprop"}, "--assign y: 'rmsprop' is not one of ['adam', 'sgd']"),
+    ],
+)
+def test_a_value_the_trial_could_not_get_is_refused(assignment: dict[str, str], message: str):
+    with pytest.raises(ValueError) as info:
+        render_manifest(experiment(), assignment)
+    assert str(info.value).startswith(message)
+
+
+def test_the_trial_name_and_namespace():
+    default = render_manifest(experiment())
+    assert default["metadata"]["name"] == trial_name("quad", "render", 0), "the name the launcher gives a first trial"
+    assert default["metadata"]["namespace"] == "default"
+    named = render_manifest(experiment(), trial_name="quad-by-hand", config=KubernetesConfig(namespace="team-a"))
+    assert (named["metadata"]["name"], named["metadata"]["namespace"]) == ("quad-by-hand", "team-a")
+    assert named["metadata"]["labels"]["kfp-tune.kubeflow.org/trial"] == "quad-by-hand"
+
+
+def test_env_for_the_trial_reaches_its_container():
+    manifest = render_manifest(experiment(), env={"KFP_TUNE_STORE": "s3://bucket/runs"})
+    env = manifest["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert {"name": "KFP_TUNE_STORE", "value": "s3://bucket/runs"} in env
+
+
+def test_a_namespace_reference_is_the_namespace_rendered_into():
+    doc = quadratic_experiment()
+    template = doc["spec"]["trialTemplate"]
+    template["trialParameters"].append({"name": "ns", "reference": "${trialSpec.Namespace}"})
+    template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append("ns=${trialParameters.ns}")
+    manifest = render_manifest(load_experiment(doc), {"x": "0.5", "y": "0.5"}, config=KubernetesConfig(namespace="team-a"))
+    assert args(manifest)[-1] == "ns=team-a"

@@ -1,0 +1,134 @@
+"""Which S3 failures are retried, and what the error says.
+
+RetryingStore retries exactly the failures S3Store marks transient, so this split decides
+whether a run rides out a restarting server (5xx, 429, slow-down, a dropped connection) or
+stops at once with a message the user can act on (access denied, no such bucket). The errors
+are minio's own classes, built with real urllib3 responses.
+"""
+
+from __future__ import annotations
+
+import pytest
+import urllib3
+from minio.error import S3Error, ServerError
+
+from kfp_tune.core.errors import StoreError
+from kfp_tune.stores.s3 import S3Settings, S3Store, is_transient
+
+
+def s3_error(status: int, code: str) -> S3Error:
+    response = urllib3.response.HTTPResponse(body=b"", status=status)
+    return S3Error(response, code, f"{code} message", "/bucket/key", "request-1", "host-1", "bucket", "key")
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [
+        (503, "ServiceUnavailable"),
+        (500, "SomethingNew"),  # any 5xx, even with a code this version does not know
+        (502, "BadGateway"),
+        (429, "TooManyRequests"),
+        (400, "SlowDown"),  # a throttling code is transient whatever the status
+        (400, "RequestTimeout"),
+        (409, "OperationAborted"),
+    ],
+)
+def test_server_trouble_and_throttling_are_transient(status: int, code: str):
+    assert is_transient(s3_error(status, code)) is True
+
+
+@pytest.mark.parametrize(
+    ("status", "code"),
+    [(403, "AccessDenied"), (403, "SignatureDoesNotMatch"), (404, "NoSuchBucket"), (400, "InvalidArgument"), (499, "ClientClosed"), (428, "X")],
+)
+def test_client_errors_are_permanent(status: int, code: str):
+    assert is_transient(s3_error(status, code)) is False
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ServerError("bad gateway from a proxy", 502),
+        urllib3.exceptions.ProtocolError("connection aborted"),
+        urllib3.exceptions.MaxRetryError(None, "/bucket/key", "too many retries"),
+        ConnectionRefusedError(111, "Connection refused"),
+        TimeoutError("timed out"),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+def test_a_lost_connection_or_a_bare_5xx_is_transient(exc: Exception):
+    assert is_transient(exc) is True
+
+
+@pytest.mark.parametrize("exc", [ValueError("bad value"), KeyError("k"), RuntimeError("bug")], ids=lambda e: type(e).__name__)
+def test_a_programming_error_is_not_retried(exc: Exception):
+    assert is_transient(exc) is False
+
+
+class RaisingClient:
+    """Stands for the minio client of a store whose server answers every call with ``exc``."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    def __getattr__(self, name: str):
+        def call(*args: object, **kwargs: object) -> None:
+            raise self.exc
+
+        return call
+
+
+def failing_store(exc: Exception) -> S3Store:
+    settings = S3Settings(endpoint="127.0.0.1:9", secure=False, access_key="id", secret_key="secret-never-shown")
+    store = S3Store("bucket", "team/exp", settings)
+    store._client = RaisingClient(exc)  # type: ignore[assignment]
+    return store
+
+
+@pytest.mark.parametrize(
+    ("operation", "words"),
+    [
+        (lambda s: s.put("k.json", b"{}"), "S3 write of s3://bucket/team/exp/k.json"),
+        (lambda s: s.create("k.json", b"{}"), "S3 write of s3://bucket/team/exp/k.json"),
+        (lambda s: s.get("k.json"), "S3 read of s3://bucket/team/exp/k.json"),
+        (lambda s: s.list("trials/"), "S3 listing of s3://bucket/team/exp/trials/"),
+    ],
+)
+def test_a_transient_failure_is_marked_and_says_so(operation, words: str):
+    with pytest.raises(StoreError) as info:
+        operation(failing_store(s3_error(503, "SlowDown")))
+    assert info.value.transient is True
+    assert str(info.value) == f"{words} at http://127.0.0.1:9 failed: SlowDown (transient)"
+
+
+def test_a_permanent_failure_names_its_code_without_a_transient_hint():
+    with pytest.raises(StoreError) as info:
+        failing_store(s3_error(403, "AccessDenied")).put("k.json", b"{}")
+    assert info.value.transient is False
+    assert str(info.value) == "S3 write of s3://bucket/team/exp/k.json at http://127.0.0.1:9 failed: AccessDenied"
+    assert "secret-never-shown" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("operation", "words"),
+    [
+        (lambda s: s.put("k.json", b"{}"), "S3 write of s3://bucket/team/exp/k.json"),
+        (lambda s: s.create("k.json", b"{}"), "S3 write of s3://bucket/team/exp/k.json"),
+        (lambda s: s.get("k.json"), "S3 read of s3://bucket/team/exp/k.json"),
+        (lambda s: s.list("trials/"), "S3 listing of s3://bucket/team/exp/trials/"),
+    ],
+)
+def test_a_failure_without_an_s3_code_is_named_by_its_kind(operation, words: str):
+    with pytest.raises(StoreError) as info:
+        operation(failing_store(ConnectionRefusedError(111, "Connection refused")))
+    assert info.value.transient is True
+    assert str(info.value) == f"{words} at http://127.0.0.1:9 failed: ConnectionRefusedError (transient)"
+
+
+@pytest.mark.parametrize("code", ["NoSuchKey", "NoSuchObject"])
+def test_a_missing_object_is_none_whichever_code_the_server_uses(code: str):
+    assert failing_store(s3_error(404, code)).get("k.json") is None
+
+
+def test_a_create_refused_because_the_key_exists_is_false_not_an_error():
+    assert failing_store(s3_error(412, "PreconditionFailed")).create("k.json", b"{}") is False

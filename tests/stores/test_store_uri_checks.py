@@ -1,0 +1,115 @@
+"""A store URI or setting that cannot work is refused before anything is read or written, with
+a message that says what was expected and never repeats a credential."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kfp_tune.core.errors import StoreInputError
+from kfp_tune.stores import LocalStore, check_environment, check_store_uri, open_store
+from kfp_tune.stores.retry import RetryingStore
+
+EXPECTED = "expected s3://bucket/prefix, file:///path or a folder path"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["s3://bucket", "s3://my.bucket-1/team/exp", "S3://bucket/x", "file:///srv/runs", "file://localhost/srv/runs", "runs", "./kfp-tune-runs", "/abs/path", "~/runs"],
+)
+def test_a_usable_uri_is_returned_as_it_is(uri: str):
+    assert check_store_uri(uri) == uri
+
+
+@pytest.mark.parametrize("uri", ["", " s3://bucket/x", "s3://bucket/x ", "runs\n", "ru\x00ns"])
+def test_an_empty_padded_or_nul_uri_is_refused(uri: str):
+    with pytest.raises(StoreInputError) as info:
+        check_store_uri(uri)
+    assert str(info.value) == f"store URI {uri!r}: {EXPECTED}"
+
+
+@pytest.mark.parametrize(
+    ("uri", "words"),
+    [
+        ("s3://ab/x", "is not an S3 bucket name"),  # too short
+        ("s3://" + "b" * 64 + "/x", "is not an S3 bucket name"),
+        ("s3://Bucket/x", "is not an S3 bucket name"),
+        ("s3://my..bucket/x", "is not an S3 bucket name"),
+        ("s3://-bucket/x", "is not an S3 bucket name"),
+        ("s3://bucket/x?versionId=1", "no '?' or '#' part"),
+        ("s3://bucket/x#frag", "no '?' or '#' part"),
+        ("file://server/share/runs", "read as a host name"),
+        ("file://", "no path"),
+        ("gs://bucket/x", "the 'gs' scheme is not supported"),
+        ("http://minio:9000/bucket", "the 'http' scheme is not supported"),
+    ],
+)
+def test_an_unusable_uri_is_refused_saying_why(uri: str, words: str):
+    with pytest.raises(StoreInputError) as info:
+        check_store_uri(uri)
+    assert words in str(info.value) and f"store URI {uri!r}" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("uri", "shown"),
+    [
+        ("s3://AKIAEXAMPLE:wJalrXUtn@bucket/x", "s3://***@bucket/x"),
+        ("s3://AKIAEXAMPLE:pa@ss@bucket/x", "s3://***@bucket/x"),  # a secret with an '@' in it
+        ("file://user:hunter2@localhost/srv", "file://***@localhost/srv"),
+    ],
+)
+def test_credentials_in_a_uri_are_refused_and_not_repeated(uri: str, shown: str):
+    with pytest.raises(StoreInputError) as info:
+        check_store_uri(uri)
+    message = str(info.value)
+    assert message.startswith(f"store URI {shown}: credentials do not belong in the URI"), "the user still sees which URI was meant"
+    assert "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in message
+    for secret in ("wJalrXUtn", "hunter2", "AKIAEXAMPLE", "user:", "pa@", "ss@"):
+        assert secret not in message
+
+
+@pytest.mark.parametrize("name", ["KFP_TUNE_STORE_RETRY_SECONDS", "KFP_TUNE_RUN_TTL_SECONDS", "KFP_TUNE_TRIAL_TTL_SECONDS"])
+@pytest.mark.parametrize("raw", ["soon", "-1", "nan", "inf"])
+def test_a_seconds_setting_that_is_not_a_number_of_seconds_is_refused(name: str, raw: str):
+    with pytest.raises(StoreInputError, match=f"\\${name}: expected a number of seconds"):
+        check_environment({name: raw})
+
+
+def test_zero_fractions_and_unset_seconds_settings_are_accepted():
+    check_environment({"KFP_TUNE_STORE_RETRY_SECONDS": "0", "KFP_TUNE_RUN_TTL_SECONDS": "2.5", "KFP_TUNE_TRIAL_TTL_SECONDS": ""})
+    check_environment({})
+
+
+def test_open_store_refuses_a_bad_setting_before_opening(tmp_path, monkeypatch):
+    monkeypatch.setenv("KFP_TUNE_TRIAL_TTL_SECONDS", "-5")
+    with pytest.raises(StoreInputError):
+        open_store(str(tmp_path / "runs"))
+    assert not (tmp_path / "runs").exists()
+
+
+def test_open_store_opens_what_the_uri_names(tmp_path, monkeypatch):
+    for key in ("KFP_TUNE_STORE_RETRY_SECONDS", "KFP_TUNE_RUN_TTL_SECONDS", "KFP_TUNE_TRIAL_TTL_SECONDS"):
+        monkeypatch.delenv(key, raising=False)
+    folder = tmp_path / "with space"
+    by_file_uri = open_store("FILE://" + (folder.as_uri()).removeprefix("file://"))
+    assert isinstance(by_file_uri, LocalStore) and by_file_uri.root == folder.resolve()
+    monkeypatch.setenv("KFP_TUNE_STORE", str(tmp_path / "from-env"))
+    from_env = open_store()
+    assert isinstance(from_env, LocalStore) and from_env.root == (tmp_path / "from-env").resolve()
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")
+    s3 = open_store("S3://bucket/team")
+    assert isinstance(s3, RetryingStore) and s3.uri == "s3://bucket/team"
+    assert s3.inner.endpoint_url == "http://127.0.0.1:9"  # type: ignore[attr-defined]
+    by_parameter = open_store("s3://bucket/team", s3_endpoint="http://parameter:1")
+    assert by_parameter.inner.endpoint_url == "http://parameter:1", "the pipeline's s3_endpoint wins over the environment"  # type: ignore[attr-defined]
+
+
+def test_a_store_folder_under_a_file_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "notes.txt").write_text("a file")
+    for uri in (tmp_path / "notes.txt", tmp_path / "notes.txt" / "runs"):
+        with pytest.raises(StoreInputError) as info:
+            open_store(str(uri))
+        assert str(info.value) == f"store {str(uri)!r}: {str(tmp_path / 'notes.txt')!r} is a file; expected a folder for the store"
+    assert isinstance(open_store(str(tmp_path / "new" / "runs")), LocalStore), "a folder that does not exist yet is fine"
+    assert not Path(tmp_path / "new").exists()

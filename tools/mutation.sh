@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# Mutation testing of kfp_tune.core, the launchers and the stores, with mutmut (docs/testing.md).
+#
+#   tools/mutation.sh [core|launchers|stores]...    (no argument: all three, one after the other)
+#   tools/mutation.sh --survivors [core|launchers|stores]...
+#
+# Each package is mutated in its own scratch copy of this working tree (src/, tests/, images/,
+# manifests/, pyproject.toml) under $MUTATION_WORKDIR, so the repository never holds a mutant
+# or a mutmut cache. The copy's setup.cfg is tools/mutation/<package>.cfg: which files are
+# mutated and which tests judge them. At the end the score of each package is printed, and each
+# copy keeps survivors.txt (the diff of every mutant no test killed) and mutmut's results, so
+# `cd $MUTATION_WORKDIR/<package> && mutmut show <name>` still works.
+#
+# --survivors re-checks only the mutants the last run left alive, against the tests as they are
+# now (the copy's tests/ is refreshed; its source stays as copied, so the mutants are the same).
+# A killed mutant stays killed when tests are added, so this gives the score a full run would,
+# in a fraction of the time: the way to see what new tests kill.
+#
+# Slow (an hour or more per package on two cores) and not part of `make test` or CI.
+#
+# Settings (environment):
+#   MUTATION_WORKDIR  where the copies go (default: ${TMPDIR:-/tmp}/kfp-tune-mutation)
+#   MUTATION_JOBS     mutants tested at once (default: the number of CPUs)
+#   VENV              the virtualenv with kfp-tune[test] and mutmut (default: .venv)
+#   MUTMUT_VERSION    installed into $VENV when mutmut is missing (default: 3.8.1)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+WORKDIR=${MUTATION_WORKDIR:-${TMPDIR:-/tmp}/kfp-tune-mutation}
+JOBS=${MUTATION_JOBS:-$(nproc 2>/dev/null || echo 2)}
+VENV=$(cd "$ROOT" && cd "${VENV:-.venv}" && pwd)
+MUTMUT_VERSION=${MUTMUT_VERSION:-3.8.1}
+
+survivors_only=false
+if [ "${1:-}" = "--survivors" ]; then
+    survivors_only=true
+    shift
+fi
+packages=("$@")
+if [ ${#packages[@]} -eq 0 ]; then
+    packages=(core launchers stores)
+fi
+for package in "${packages[@]}"; do
+    if [ ! -f "$ROOT/tools/mutation/$package.cfg" ]; then
+        echo "unknown package '$package': expected core, launchers or stores" >&2
+        exit 2
+    fi
+done
+
+if [ ! -x "$VENV/bin/mutmut" ]; then
+    "$VENV/bin/python" -m pip install --quiet "mutmut==$MUTMUT_VERSION"
+fi
+
+case "$WORKDIR" in
+    "$ROOT" | "$ROOT"/*) echo "MUTATION_WORKDIR must be outside the repository" >&2; exit 2 ;;
+esac
+
+copy_tree() {  # the tree as it is now, without caches or build output
+    tar -C "$ROOT" --exclude=__pycache__ --exclude=.hypothesis --exclude=.pytest_cache --exclude='*.pyc' \
+        -cf - "$@" | tar -C "$copy" -xf -
+}
+
+for package in "${packages[@]}"; do
+    copy="$WORKDIR/$package"
+    names=()
+    if $survivors_only; then
+        if [ ! -d "$copy/mutants" ]; then
+            echo "no earlier run of $package in $copy: run tools/mutation.sh $package first" >&2
+            exit 2
+        fi
+        echo "== $package: re-checking the survivors in $copy"
+        rm -rf "$copy/tests"
+        copy_tree tests
+        mapfile -t names < <(cd "$copy" && "$VENV/bin/mutmut" results 2>/dev/null | awk -F': ' '/: (survived|no tests|suspicious)$/ {gsub(/^ +/, "", $1); print $1}')
+        echo "   ${#names[@]} mutants to re-check"
+        if [ ${#names[@]} -eq 0 ]; then
+            continue
+        fi
+    else
+        echo "== $package: mutating in $copy"
+        rm -rf "$copy"
+        mkdir -p "$copy"
+        copy_tree src tests images manifests pyproject.toml  # the copy's tests import the mutants
+        cp "$ROOT/tools/mutation/$package.cfg" "$copy/setup.cfg"
+        cp "$ROOT/tools/mutation/fastest_first.py" "$copy/"
+    fi
+    started=$(date +%s)
+    # mutmut exits non-zero when mutants survive; the report below says how many.
+    (cd "$copy" && "$VENV/bin/mutmut" run --max-children "$JOBS" "${names[@]}" >> mutmut-run.log 2>&1) || true
+    echo "   mutmut ran for $(( ($(date +%s) - started) / 60 )) min; its output is in $copy/mutmut-run.log"
+done
+
+echo
+cd "$WORKDIR"
+"$VENV/bin/python" "$ROOT/tools/mutation/report.py" "${packages[@]}"
