@@ -33,10 +33,15 @@ def test_validate_errors_one_line_each_exit_2(tmp_path, capsys):
     assert len(err) == 2 and "Traceback" not in "".join(err)
 
 
-def test_validate_unimplemented_katib_algorithm_warns(tmp_path, capsys):
-    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt"}})
-    assert main(["validate", _write(tmp_path, doc)]) == 0
-    assert "warning: spec.algorithm.algorithmName" in capsys.readouterr().err
+def test_validate_valid_katib_that_cannot_run_here_exits_3_saying_why(tmp_path, capsys):
+    """Exit 3, not 0: a CI gate on validate must not pass what run and compile refuse."""
+    path = _write(tmp_path, quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt"}}))
+    assert main(["validate", path]) == 3
+    err = capsys.readouterr().err
+    assert "valid Katib experiment 'quad', but kfp-tune cannot run it" in err
+    assert "spec.algorithm.algorithmName: 'pbt' is a Katib algorithm this version does not implement yet" in err
+    assert main(["compile", path, "-o", str(tmp_path / "p.yaml")]) == 2
+    assert "spec.algorithm.algorithmName" in capsys.readouterr().err
 
 
 def test_validate_missing_file(tmp_path, capsys):
@@ -57,7 +62,13 @@ def test_run_json_status_and_trials(tmp_path, capsys):
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 6 and min(r["metrics"]["loss"] for r in rows) == out["best_trial"]["metrics"]["loss"]
     assert main(["status", "quad", "--store", store, "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["best_trial"] == out["best_trial"]
+    status = json.loads(capsys.readouterr().out)  # Katib's Experiment .status
+    assert status["currentOptimalTrial"]["bestTrialName"] == out["best_trial"]["name"]
+    assert {a["name"]: a["value"] for a in status["currentOptimalTrial"]["parameterAssignments"]} == {
+        k: str(v) for k, v in out["best_trial"]["parameters"].items()}
+    assert (status["trials"], status["trialsSucceeded"], len(status["succeededTrialList"])) == (6, 6, 6)
+    assert status["conditions"][-1]["type"] == "Succeeded" and status["conditions"][-1]["reason"] == "ExperimentMaxTrialsReached"
+    assert "completionTime" in status and "best_trial" not in status and "trialsFailed" not in status
     assert main(["trials", "quad", "--store", store]) == 0
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["name", "status", "x", "y", "accuracy", "loss"] and len(table) == 7

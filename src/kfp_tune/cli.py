@@ -28,7 +28,8 @@ from kfp_tune.stores import DEFAULT_LOCAL_STORE
 if TYPE_CHECKING:
     from kfp_tune.core.interfaces import Store
 
-EXIT_OK, EXIT_FAILED, EXIT_INVALID = 0, 1, 2
+EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_NOT_RUNNABLE = 0, 1, 2, 3
+"""3: ``validate`` found valid Katib that this kfp-tune cannot run (``run`` and ``compile`` refuse it)."""
 
 
 class UsageError(InputError):
@@ -109,7 +110,10 @@ def _parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=text + " from the store")
         p.add_argument("name", help="experiment name")
         p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
-        p.add_argument("--json", action="store_true")
+        p.add_argument(
+            "--json", action="store_true",
+            help="status: Katib's Experiment .status document (as kubectl get experiment -o json shows it); trials: one object per trial",
+        )
         p.set_defaults(handler=handler)
     for name, handler, text in (
         ("submit", cmd_submit, "start one run of the experiment's pipeline on a Kubeflow Pipelines host"),
@@ -310,8 +314,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from kfp_tune.steps import runnable_problems
 
     experiment = _load(args.experiment)
-    for problem in runnable_problems(experiment):
-        print(f"warning: {problem.path}: {problem.message}", file=sys.stderr)
+    problems = runnable_problems(experiment)
+    if problems:  # a CI gate on validate must not pass what run and compile then refuse
+        print(f"{args.experiment}: valid Katib experiment {experiment.name!r}, but kfp-tune cannot run it (run and compile refuse it):", file=sys.stderr)
+        for problem in problems:
+            print(f"{problem.path}: {problem.message}", file=sys.stderr)
+        return EXIT_NOT_RUNNABLE
     print(f"{args.experiment}: valid experiment {experiment.name!r}")
     return EXIT_OK
 
@@ -518,9 +526,16 @@ def _local_slots(experiment: Experiment) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from kfp_tune.reports import damaged_lines, summarize
+    from kfp_tune.reports import damaged_lines, experiment_status, summarize
 
-    summary = summarize(_open(args), args.name)
+    store = _open(args)
+    if args.json:  # Katib's Experiment .status, for tools written against Katib
+        status, damaged = experiment_status(store, args.name)
+        for line in damaged_lines(damaged):  # left out; the rest still shows
+            print(line, file=sys.stderr)
+        print(json.dumps(status, sort_keys=True))
+        return EXIT_OK
+    summary = summarize(store, args.name)
     for line in damaged_lines({item["key"]: item["problem"] for item in summary["damaged"]}):  # left out; the rest still shows
         print(line, file=sys.stderr)
     _print_summary(summary, args.json)

@@ -88,6 +88,30 @@ def load_report(store: Store, experiment_name: str) -> ExperimentReport:
     return ExperimentReport(state, fresh.phase, fresh.reason, fresh.message, damaged)
 
 
+def experiment_status(store: Store, experiment_name: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """(Katib's ``Experiment.status`` as ``kubectl get experiment -o json`` shows it, the damaged
+    records left out): what ``kfp-tune status --json`` prints. The phase is the last saved one
+    (a run that ran out of rounds or was interrupted says so); counts and lists are the trials' now."""
+    from kfp_tune.core.decision import Decision, katib_status, status_document
+    from kfp_tune.core.records import utc_now
+    from kfp_tune.core.vocabulary import ExperimentPhase
+
+    report = load_report(store, experiment_name)
+    records = ExperimentRecords(store, experiment_name)
+    ended_at = None
+    try:
+        saved = records.read(records.status_key(), "ExperimentStatus")
+        if saved is not None and isinstance(saved.get("status"), dict) and isinstance(saved["status"].get("completionTime"), str):
+            ended_at = saved["status"]["completionTime"]
+    except DamagedRecord:
+        pass  # load_report has listed it
+    state = report.state
+    phase = ExperimentPhase(report.phase) if report.phase in {p.value for p in ExperimentPhase} else ExperimentPhase.RUNNING
+    decision = Decision(phase, report.reason, report.message, best_trial(state), count_trials(state))
+    document = status_document(state, decision, ended_at if decision.finished and ended_at else utc_now())
+    return katib_status(document), report.damaged
+
+
 def damaged_lines(damaged: dict[str, str]) -> list[str]:
     """One warning per damaged record, naming its key and what is wrong."""
     return [f"warning: record {key} is damaged: {problem}; left out" for key, problem in sorted(damaged.items())]

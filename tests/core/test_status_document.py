@@ -46,8 +46,8 @@ def test_a_running_experiment():
     doc = status_document(s, decide(s, rounds_left=3), NOW)
     assert doc["phase"] == "Running" and doc["completionTime"] is None and doc["startTime"] == CREATED
     assert doc["conditions"] == [
-        {"type": "Created", "status": "True", "reason": "ExperimentCreated", "message": "Experiment is created", "lastTransitionTime": CREATED},
-        {"type": "Running", "status": "True", "reason": "ExperimentRunning", "message": "Experiment is running", "lastTransitionTime": NOW},
+        {"type": "Created", "status": "True", "reason": "ExperimentCreated", "message": "Experiment is created", "lastUpdateTime": CREATED, "lastTransitionTime": CREATED},
+        {"type": "Running", "status": "True", "reason": "ExperimentRunning", "message": "Experiment is running", "lastUpdateTime": NOW, "lastTransitionTime": NOW},
     ]
     assert (doc["trials"], doc["trialsSucceeded"], doc["trialsRunning"], doc["trialsPending"]) == (3, 1, 1, 1)
     assert (doc["succeededTrialList"], doc["runningTrialList"], doc["pendingTrialList"]) == (["quad-a"], ["quad-b"], ["quad-c"])
@@ -69,8 +69,8 @@ def test_a_finished_experiment_keeps_running_false_and_adds_its_end():
     assert doc["message"] == "Experiment has succeeded because max trial count has reached"
     assert doc["completionTime"] == NOW
     assert doc["conditions"][1:] == [
-        {"type": "Running", "status": "False", "reason": "ExperimentRunning", "message": "Experiment is running", "lastTransitionTime": NOW},
-        {"type": "Succeeded", "status": "True", "reason": "ExperimentMaxTrialsReached", "message": doc["message"], "lastTransitionTime": NOW},
+        {"type": "Running", "status": "False", "reason": "ExperimentRunning", "message": "Experiment is running", "lastUpdateTime": NOW, "lastTransitionTime": NOW},
+        {"type": "Succeeded", "status": "True", "reason": "ExperimentMaxTrialsReached", "message": doc["message"], "lastUpdateTime": NOW, "lastTransitionTime": NOW},
     ]
     counts = {k: doc[k] for k in ("trials", "trialsSucceeded", "trialsFailed", "trialMetricsUnavailable", "trialsEarlyStopped", "trialsKilled", "trialsRunning", "trialsPending")}
     assert counts == {
@@ -78,6 +78,8 @@ def test_a_finished_experiment_keeps_running_false_and_adds_its_end():
         "trialsEarlyStopped": 1, "trialsKilled": 1, "trialsRunning": 0, "trialsPending": 0,
     }
     assert doc["succeededTrialList"] == ["quad-a", "quad-b"] and doc["failedTrialList"] == ["quad-c"]
+    assert doc["killedTrialList"] == ["quad-f"] and doc["earlyStoppedTrialList"] == ["quad-e"]
+    assert doc["metricsUnavailableTrialList"] == ["quad-d"]
     assert doc["metricsUnavailableTrialList"] == ["quad-d"]
 
 
@@ -125,3 +127,26 @@ def test_an_interrupted_run_of_an_experiment_that_ended_anyway_reports_the_end()
     )
     decision = interrupted(s, "SIGINT", killed=0)
     assert (decision.phase, decision.reason) == ("Succeeded", "ExperimentMaxTrialsReached")
+
+
+def test_katib_status_is_what_kubectl_shows_as_status():
+    """Only the fields of Katib's ExperimentStatus, and none empty (Go's omitempty): a tool that
+    reads a Katib Experiment's .status reads this one."""
+    from kfp_tune.core.decision import KATIB_STATUS_FIELDS, katib_status
+
+    s = state(
+        trial("quad-a", 1, result("quad-a", TrialStatus.SUCCEEDED, 0.5)),
+        trial("quad-b", 2, result("quad-b", TrialStatus.KILLED)),
+        trial("quad-c", 3, running=True),
+        **{"spec.maxTrialCount": 10},
+    )
+    shown = katib_status(status_document(s, decide(s, rounds_left=3), NOW))
+    assert set(shown) <= set(KATIB_STATUS_FIELDS)
+    assert "phase" not in shown and "completionTime" not in shown and "failedTrialList" not in shown and "trialsFailed" not in shown
+    assert shown["killedTrialList"] == ["quad-b"] and shown["runningTrialList"] == ["quad-c"] and shown["trialsKilled"] == 1
+    assert shown["currentOptimalTrial"] == {
+        "bestTrialName": "quad-a",
+        "parameterAssignments": [{"name": "x", "value": "0.1"}, {"name": "y", "value": "0.5"}],
+        "observation": {"metrics": [{"name": "loss", "min": "0.5", "max": "1.5", "latest": "1.0"}]},
+    }
+    assert [c["type"] for c in shown["conditions"]] == ["Created", "Running"]

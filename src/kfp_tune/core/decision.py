@@ -127,18 +127,21 @@ def interrupted(state: ExperimentState, signal_name: str, killed: int) -> Decisi
 def status_document(state: ExperimentState, decision: Decision, now: str) -> dict[str, Any]:
     """The experiment status in Katib's shape (conditions, currentOptimalTrial, trial lists)."""
     conditions = [
-        {"type": "Created", "status": "True", "reason": "ExperimentCreated", "message": "Experiment is created", "lastTransitionTime": state.created},
+        {"type": "Created", "status": "True", "reason": "ExperimentCreated", "message": "Experiment is created",
+         "lastUpdateTime": state.created, "lastTransitionTime": state.created},
         {
             "type": "Running",
             "status": "True" if decision.phase == ExperimentPhase.RUNNING else "False",
             "reason": decision.reason if decision.phase == ExperimentPhase.RUNNING else RUNNING,
             "message": decision.message if decision.phase == ExperimentPhase.RUNNING else "Experiment is running",
+            "lastUpdateTime": now,
             "lastTransitionTime": now,
         },
     ]
     if decision.finished:
         conditions.append(
-            {"type": decision.phase, "status": "True", "reason": decision.reason, "message": decision.message, "lastTransitionTime": now}
+            {"type": decision.phase, "status": "True", "reason": decision.reason, "message": decision.message,
+             "lastUpdateTime": now, "lastTransitionTime": now}
         )
     by_status: dict[str, list[str]] = {}
     for trial in state.trials:
@@ -148,7 +151,7 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
         best = decision.best_trial
         optimal = {
             "bestTrialName": best.name,
-            "parameterAssignments": [{"name": k, "value": v} for k, v in best.assignment.items()],
+            "parameterAssignments": [{"name": k, "value": str(v)} for k, v in best.assignment.items()],
             "observation": {
                 "metrics": [
                     {"name": name, "min": repr(s.min), "max": repr(s.max), "latest": repr(s.latest)}
@@ -166,6 +169,7 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
         "currentOptimalTrial": optimal,
         "startTime": state.created,
         "completionTime": now if decision.finished else None,
+        "lastReconcileTime": now,
         "trials": counts.get("total", 0),
         "trialsSucceeded": counts.get("Succeeded", 0),
         "trialsFailed": counts.get("Failed", 0),
@@ -179,4 +183,33 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
         "metricsUnavailableTrialList": by_status.get("MetricsUnavailable", []),
         "runningTrialList": by_status.get("Running", []),
         "pendingTrialList": by_status.get("Created", []),
+        "killedTrialList": by_status.get("Killed", []),
+        "earlyStoppedTrialList": by_status.get("EarlyStopped", []),
     }
+
+
+KATIB_STATUS_FIELDS = (
+    "startTime", "completionTime", "lastReconcileTime", "conditions", "currentOptimalTrial",
+    "runningTrialList", "pendingTrialList", "failedTrialList", "succeededTrialList", "killedTrialList",
+    "earlyStoppedTrialList", "metricsUnavailableTrialList", "trials", "trialsSucceeded", "trialsFailed",
+    "trialsKilled", "trialsPending", "trialsRunning", "trialsEarlyStopped", "trialMetricsUnavailable",
+)
+"""The fields of Katib's ``ExperimentStatus`` (``experiment_types.go``), in its order."""
+
+_OPTIMAL_TRIAL_FIELDS = ("bestTrialName", "parameterAssignments", "observation")
+
+
+def katib_status(document: dict[str, Any]) -> dict[str, Any]:
+    """A :func:`status_document` as ``kubectl get experiment -o json`` shows ``.status``: only
+    Katib's fields, and, as Katib's ``omitempty`` does, none that is empty or zero (the stored
+    document also keeps ``phase``, ``reason``, ``message`` and the best trial's metrics, which
+    kfp-tune's own readers use)."""
+    shown: dict[str, Any] = {}
+    for name in KATIB_STATUS_FIELDS:
+        value = document.get(name)
+        if name == "currentOptimalTrial" and isinstance(value, dict):
+            value = {k: value[k] for k in _OPTIMAL_TRIAL_FIELDS if value.get(k)}
+        if value in (None, "", 0, [], {}):
+            continue
+        shown[name] = value
+    return shown
