@@ -232,9 +232,14 @@ def test_fresh_experiment_per_run_or_one_experiment_continued(tmp_path):
 
     for name in names:
         assert summarize(LocalStore(store), name)["succeeded"] == 2
-    # continuing: the second run finds the budget spent and adds no trial
-    bigger = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 3, "spec.parallelTrialCount": 2}))
+    # continuing: a run of the same spec finds the budget spent and adds no trial; a larger
+    # maxTrialCount restarts it, which Katib allows under resumePolicy LongRunning (or FromVolume)
+    long_running = {"spec.parallelTrialCount": 2, "spec.resumePolicy": "LongRunning"}
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 2, **long_running}))
+    bigger = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 3, **long_running}))
     run_pipeline_locally(experiment, str(store), {"kind": "local"}, None, str(tmp_path / "root"))
+    run_pipeline_locally(experiment, str(store), {"kind": "local"}, None, str(tmp_path / "root"))
+    assert summarize(LocalStore(store), "quad")["trials"] == 2
     run_pipeline_locally(bigger, str(store), {"kind": "local"}, None, str(tmp_path / "root"))
     summary = summarize(LocalStore(store), "quad")
     assert summary["trials"] == 3

@@ -183,20 +183,46 @@ def test_order_goal_before_max_failed():
 
 
 def test_resume_rules(local_store):
-    experiment, records = _records(local_store)
+    """Katib's restart rule: a completed experiment under LongRunning grows with a larger
+    maxTrialCount, never a smaller or equal one; the search space never changes."""
+    long_running = {"spec.resumePolicy": "LongRunning"}
+    experiment = load_experiment(quadratic_experiment(**long_running))
+    records = ExperimentRecords(local_store, experiment.name)
     run_inline(local_store, experiment, LocalLauncher())
     assert len(load_state(records).trials) == 6
-    moved = load_experiment(quadratic_experiment(**{"spec.parameters.0.feasibleSpace": {"min": "0", "max": "5"}}))
+    moved = load_experiment(quadratic_experiment(**{"spec.parameters.0.feasibleSpace": {"min": "0", "max": "5"}, **long_running}))
     with pytest.raises(ExperimentConflict, match="another search space"):
         steps.init_experiment(records, moved)
-    smaller = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 5}))
-    with pytest.raises(ExperimentConflict, match="smaller than the 6 trials"):
-        steps.init_experiment(records, smaller)
-    bigger = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 8}))
+    with pytest.raises(ExperimentConflict, match="expected a maxTrialCount greater than 6, got 5"):
+        steps.init_experiment(records, load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 5, "spec.parallelTrialCount": 2, **long_running})))
+    bigger = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 8, **long_running}))
     decision = run_inline(local_store, bigger, LocalLauncher())
     state = load_state(records)
     assert decision.reason == "ExperimentMaxTrialsReached" and len(state.trials) == 8
     assert len({t.name for t in state.trials}) == 8
+
+
+def test_a_completed_experiment_under_never_stays_completed(local_store):
+    """resumePolicy Never (Katib's default): a larger maxTrialCount is refused with what to do
+    instead, nothing stored changes, and the unchanged spec only reports the experiment."""
+    experiment, records = _records(local_store)
+    run_inline(local_store, experiment, LocalLauncher())
+    before = {key: local_store.get(key) for key in local_store.list(records.root + "/")}
+    bigger = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 8}))
+    with pytest.raises(ExperimentConflict, match=r"resumePolicy is Never.*start a new experiment.*LongRunning"):
+        steps.init_experiment(records, bigger)
+    assert {key: local_store.get(key) for key in local_store.list(records.root + "/")} == before
+    decision = run_inline(local_store, experiment, LocalLauncher())
+    assert decision.reason == "ExperimentMaxTrialsReached" and len(load_state(records).trials) == 6
+
+
+def test_an_experiment_that_reached_its_goal_is_not_restarted_even_long_running(local_store):
+    goal = {"spec.resumePolicy": "LongRunning", "spec.objective.goal": 1e9}  # every trial meets it: ends after the first
+    experiment = load_experiment(quadratic_experiment(**goal))
+    records = ExperimentRecords(local_store, experiment.name)
+    assert run_inline(local_store, experiment, LocalLauncher()).reason == "ExperimentGoalReached"
+    with pytest.raises(ExperimentConflict, match="completed as Succeeded \\(ExperimentGoalReached\\)"):
+        steps.init_experiment(records, load_experiment(quadratic_experiment(**{**goal, "spec.maxTrialCount": 20})))
 
 
 def test_rendered_manifest(local_store):

@@ -10,11 +10,12 @@ from typing import Any
 from kfp_tune.algorithms import early_stopping, registry
 from kfp_tune.collectors import COLLECTORS, EARLY_STOPPING_COLLECTORS
 from kfp_tune.core import claims
+from kfp_tune.core.decision import MAX_TRIALS_REACHED, decide
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError
 from kfp_tune.core.naming import short_hash
 from kfp_tune.core.records import ExperimentRecords, utc_now
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.state import load_state, read_experiment_record
+from kfp_tune.core.state import ExperimentState, load_state, read_experiment_record
 
 
 def runnable_problems(experiment: Experiment) -> list[FieldError]:
@@ -79,6 +80,7 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[
         )
     if head["spec"] != spec_dict:
         state = load_state(records)
+        _refuse_restart_unless_katib_would(state, experiment)
         new_max = experiment.spec.max_trial_count
         if new_max is not None and new_max < state.budget_used:
             raise ExperimentConflict(
@@ -87,6 +89,40 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[
             )
         head = records.write(records.experiment_key(), "Experiment", {**_payload(head), "spec": spec_dict})
     return head
+
+
+RESTARTABLE_POLICIES = ("LongRunning", "FromVolume")
+
+
+def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Experiment) -> None:
+    """Katib's rule for a completed experiment whose spec changes (a restart): only one that
+    succeeded by reaching maxTrialCount, under resumePolicy LongRunning or FromVolume (the
+    stored experiment's), and with a maxTrialCount above the trials it has. kfp-tune keeps
+    every experiment's state in the store, so both policies resume the same way; Never keeps
+    a completed experiment completed. A run of the unchanged spec only reports it."""
+    finished = decide(state, rounds_left=1)
+    if not finished.finished:
+        return  # a Running experiment (out of rounds, interrupted) always resumes, as Katib's keeps running
+    policy = state.experiment.spec.resume_policy or "Never"
+    name = experiment.name
+    if finished.reason != MAX_TRIALS_REACHED or policy not in RESTARTABLE_POLICIES:
+        why = (
+            f"it completed as {finished.phase} ({finished.reason}), and Katib restarts only an experiment that succeeded by reaching maxTrialCount"
+            if finished.reason != MAX_TRIALS_REACHED
+            else f"its spec.resumePolicy is {policy}, and Katib restarts a completed experiment only under LongRunning or FromVolume"
+        )
+        raise ExperimentConflict(
+            f"experiment {name!r} is completed and its spec changed: {why}. To run more trials, start a new experiment "
+            f"(another metadata.name, or kfp-tune run --name NEW), with spec.resumePolicy: LongRunning if it should be extendable later; "
+            f"or run the spec it completed with, which only reports it"
+        )
+    new_max = experiment.spec.max_trial_count
+    used = state.budget_used
+    if new_max is not None and new_max <= used:
+        raise ExperimentConflict(
+            f"spec.maxTrialCount: experiment {name!r} is completed with {used} trials; to restart it "
+            f"(resumePolicy {policy}), expected a maxTrialCount greater than {used}, got {new_max}"
+        )
 
 
 def _payload(record: dict[str, Any]) -> dict[str, Any]:
