@@ -36,6 +36,12 @@ class UsageError(InputError):
     """A bad command-line value (exit 2): the message starts with the flag or argument."""
 
 
+TRIAL_TEMPLATES_HELP = (
+    "a ConfigMap manifest file (or a folder of them) holding the trial template that spec.trialTemplate.configMap names, "
+    "e.g. from kubectl get configmap -n NS NAME -o yaml (repeatable)"
+)
+
+
 MAX_ERROR_LINES = 50
 """Problems printed for one invalid experiment; the rest are counted."""
 
@@ -84,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("validate", help="check an experiment; one 'path: message' line per error")
     p.add_argument("experiment", help="Katib Experiment YAML")
+    p.add_argument("--trial-templates", action="append", default=[], metavar="PATH", help=TRIAL_TEMPLATES_HELP)
     p.set_defaults(handler=cmd_validate)
 
     p = sub.add_parser("run", help="run an experiment on this machine, end to end")
@@ -95,6 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="experiment name to use instead of metadata.name (start a fresh experiment)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
     p.add_argument("--take-over", action="store_true", help="run even if another run seems to drive the experiment (it was killed and its claim has not lapsed yet)")
+    p.add_argument("--trial-templates", action="append", default=[], metavar="PATH", help=TRIAL_TEMPLATES_HELP)
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("compile", help="compile the experiment's pipeline to KFP IR YAML, ready to upload")
@@ -104,6 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--store", default=None, help="default store URI of the pipeline (default s3://mlpipeline/kfp-tune)")
     p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
     p.add_argument("--launcher-config", default="", help='default of the launcher_config run parameter, e.g. \'{"kind": "kubernetes", "namespace": "my-profile"}\'')
+    p.add_argument("--trial-templates", action="append", default=[], metavar="PATH",
+                   help=TRIAL_TEMPLATES_HELP + "; without it, the run's first step reads the ConfigMap on the cluster")
     p.set_defaults(handler=cmd_compile)
 
     for name, handler, text in (("status", cmd_status, "the experiment's status"), ("trials", cmd_trials, "the experiment's trials")):
@@ -129,6 +139,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
         p.add_argument("--rounds", type=int, help="checkpoints compiled into one run (default 10)")
         p.add_argument("--service-account", help="the run's service account (with the Kubernetes launcher: one bound to manifests/rbac.yaml)")
+        p.add_argument("--trial-templates", action="append", default=[], metavar="PATH",
+                       help=TRIAL_TEMPLATES_HELP + "; without it, the run's first step reads the ConfigMap on the cluster")
         if name == "submit":
             p.add_argument("--run-name", help="the run's name (default: NAME-tuning)")
         else:
@@ -142,8 +154,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("experiment", help="Katib Experiment YAML")
     p.add_argument("--assign", action="append", default=[], metavar="NAME=VALUE", help="a parameter's value (repeatable); the others take their first value")
     p.add_argument("--trial-name", default="", help="the trial's name (default: as the experiment's first trial would be named)")
-    p.add_argument("--namespace", default="default", help="the namespace trials are created in (default: default)")
+    p.add_argument("--namespace", default=None, help="the namespace trials are created in (default: the experiment's metadata.namespace, else default)")
     p.add_argument("--launcher-config", default="", help='the Kubernetes launcher config JSON, e.g. \'{"serviceAccounts": ["trainer"], "gpus": 1}\'')
+    p.add_argument("--trial-templates", action="append", default=[], metavar="PATH", help=TRIAL_TEMPLATES_HELP)
     p.set_defaults(handler=cmd_render)
 
     p = sub.add_parser("cleanup", help="delete the trial resources a killed run left on the cluster (only what kfp-tune owns)")
@@ -160,7 +173,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(path: str, name: str | None = None) -> Experiment:
+def _load(path: str, name: str | None = None, templates: Sequence[str] = (), need_template: bool = False) -> Experiment:
+    """The experiment file, validated; its trial template read from the ConfigMap files given
+    (``--trial-templates``) when it names one. ``need_template``: refuse it unread (a local
+    run or render cannot reach the cluster's ConfigMap); else it is left for the cluster."""
+    experiment = _load_file(path, name)
+    from kfp_tune.core.template_source import config_map_reference, config_maps_from_files, needs_config_map, resolve_trial_template
+
+    if not needs_config_map(experiment):
+        return experiment
+    if templates:
+        paths = []
+        for value in templates:
+            if not Path(value).exists():
+                raise UsageError(f"--trial-templates {shown(value)}: no such file or folder")
+            paths.append(Path(value))
+        found = config_maps_from_files(paths)
+        return resolve_trial_template(experiment, lambda namespace, cm_name: found.get((namespace, cm_name)), f"in --trial-templates {', '.join(templates)}")
+    if need_template:
+        namespace, cm_name, key = config_map_reference(experiment)
+        raise UsageError(
+            f"spec.trialTemplate.configMap: the trial template is in ConfigMap {namespace}/{cm_name} (key {key!r}), which this command reads "
+            f"from a file: pass --trial-templates FILE (e.g. kubectl get configmap -n {namespace} {cm_name} -o yaml > FILE)"
+        )
+    return experiment
+
+
+def _load_file(path: str, name: str | None = None) -> Experiment:
     try:
         exists, is_file = Path(path).exists(), Path(path).is_file()
     except (OSError, ValueError) as exc:  # a name too long, a NUL byte
@@ -311,15 +350,22 @@ def _check_runnable(experiment: Experiment) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from kfp_tune.core.template_source import config_map_reference, needs_config_map
     from kfp_tune.steps import runnable_problems
 
-    experiment = _load(args.experiment)
+    experiment = _load(args.experiment, templates=args.trial_templates)
     problems = runnable_problems(experiment)
     if problems:  # a CI gate on validate must not pass what run and compile then refuse
         print(f"{args.experiment}: valid Katib experiment {experiment.name!r}, but kfp-tune cannot run it (run and compile refuse it):", file=sys.stderr)
         for problem in problems:
             print(f"{problem.path}: {problem.message}", file=sys.stderr)
         return EXIT_NOT_RUNNABLE
+    if needs_config_map(experiment):
+        namespace, cm_name, key = config_map_reference(experiment)
+        print(
+            f"note: the trial template is read from ConfigMap {namespace}/{cm_name} (key {key!r}) when the run starts on the cluster; "
+            f"--trial-templates FILE checks it here", file=sys.stderr,
+        )
     print(f"{args.experiment}: valid experiment {experiment.name!r}")
     return EXIT_OK
 
@@ -347,7 +393,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kfp_tune.reports import resume_note, summarize
     from kfp_tune.steps import prepare
 
-    experiment = _load(args.experiment, args.name)
+    experiment = _load(args.experiment, args.name, args.trial_templates, need_template=True)
     _rounds(args.rounds)
     _local_slots(experiment)
     launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
@@ -485,7 +531,7 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
 def cmd_compile(args: argparse.Namespace) -> int:
     from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, compile_pipeline
 
-    experiment = _load(args.experiment)
+    experiment = _load(args.experiment, templates=args.trial_templates)
     _check_runnable(experiment)
     _rounds(args.rounds)
     output = _output_file("-o/--output", args.output, args.experiment)
@@ -626,7 +672,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from kfp_tune.pipelines.submit import submit
 
     options = _submit_options(args)
-    submitted = submit(_load(args.experiment), run_name=args.run_name, **options)
+    submitted = submit(_load(args.experiment, templates=args.trial_templates), run_name=args.run_name, **options)
     print(f"run {submitted.id} started: {submitted.url}")
     return EXIT_OK
 
@@ -636,7 +682,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
     options = _submit_options(args)
     submitted = schedule(
-        _load(args.experiment), args.cron, name=args.name, max_concurrency=args.max_concurrency, fresh_experiment=args.fresh_experiment, **options
+        _load(args.experiment, templates=args.trial_templates), args.cron, name=args.name, max_concurrency=args.max_concurrency, fresh_experiment=args.fresh_experiment, **options
     )
     mode = "a fresh experiment per run" if args.fresh_experiment else "every run continues the same experiment"
     print(f"recurring run {submitted.id} created ({args.cron!r}, {mode}): {submitted.url}")
@@ -648,8 +694,9 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     from kfp_tune.launchers.kubernetes import KubernetesConfig, render_manifest
 
-    experiment = _load(args.experiment)
-    _label("--namespace", args.namespace)
+    experiment = _load(args.experiment, templates=args.trial_templates, need_template=True)
+    namespace = args.namespace if args.namespace is not None else experiment.metadata.namespace or "default"
+    _label("--namespace", namespace)
     if args.trial_name:
         _label("--trial-name", args.trial_name)
     assignment = {}
@@ -662,7 +709,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if "namespace" in data:
         _label("--launcher-config namespace", str(data["namespace"]))
     try:
-        config = KubernetesConfig.from_dict({"namespace": args.namespace, **data})
+        config = KubernetesConfig.from_dict({"namespace": namespace, **data})
         manifest = render_manifest(experiment, assignment, args.trial_name, config)
     except ValueError as exc:
         raise UsageError(str(exc)) from None

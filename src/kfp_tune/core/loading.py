@@ -93,14 +93,25 @@ def _read_file(path: Path) -> str:
 def parse_yaml(text: str) -> Any:
     """The one document in ``text``, read with the bounds above; SpecError naming the line of
     the first problem."""
-    _check_shape(text)
-    try:
-        documents = [d for d in yaml.load_all(text, Loader=_KubeLoader) if d is not None]
-    except yaml.YAMLError as exc:
-        raise _file_error(f"not valid YAML: {_yaml_problem(exc)}") from None
+    documents = parse_yaml_documents(text)
     if len(documents) != 1:
         raise _file_error(f"expected exactly one YAML document, found {len(documents)}")
     return documents[0]
+
+
+def parse_yaml_documents(text: str) -> list[Any]:
+    """Every (non-empty) document in ``text``, read with the bounds above; SpecError naming the
+    line of the first problem."""
+    _check_shape(text)
+    try:
+        return [d for d in yaml.load_all(text, Loader=_KubeLoader) if d is not None]
+    except yaml.YAMLError as exc:
+        raise _file_error(f"not valid YAML: {_yaml_problem(exc)}") from None
+
+
+def read_text_file(path: Path) -> str:
+    """A file's text, read no further than the size limit of an experiment file."""
+    return _read_file(path)
 
 
 def _file_error(message: str) -> SpecError:

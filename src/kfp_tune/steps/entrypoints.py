@@ -16,6 +16,7 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import per_run_experiment_name
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import ExperimentView
+from kfp_tune.core.template_source import needs_config_map, resolve_trial_template
 from kfp_tune.core.vocabulary import ExperimentPhase
 from kfp_tune.launchers import launcher_from_config
 from kfp_tune.steps.schedule import round_id
@@ -57,6 +58,10 @@ def suggest_step(
         data = json.loads(experiment_spec)
         data.setdefault("metadata", {})["name"] = records.experiment  # a run may start a fresh experiment
         experiment = load_experiment(data)
+        if needs_config_map(experiment):  # Katib's trialTemplate.configMap, read once, stored with the experiment
+            from kfp_tune.launchers.kubernetes.config_maps import WHERE, read_config_map
+
+            experiment = resolve_trial_template(experiment, read_config_map, WHERE)
     names = steps.suggest(
         records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over,
         n=None if trial_count < 0 else trial_count,

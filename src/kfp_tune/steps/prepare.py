@@ -16,6 +16,7 @@ from kfp_tune.core.naming import short_hash
 from kfp_tune.core.records import ExperimentRecords, utc_now
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentState, load_state, read_experiment_record
+from kfp_tune.core.template_source import needs_config_map
 
 
 def runnable_problems(experiment: Experiment) -> list[FieldError]:
@@ -48,9 +49,6 @@ def runnable_problems(experiment: Experiment) -> list[FieldError]:
                 f"the {kind} collector is not implemented in this version yet (implemented: {', '.join(COLLECTORS)})",
             )
         )
-    template = spec.trial_template
-    if template is not None and template.config_map is not None:
-        problems.append(FieldError("spec.trialTemplate.configMap", "configMap templates are not supported yet; give the template inline as trialSpec"))
     return problems
 
 
@@ -136,6 +134,8 @@ def prepare(records: ExperimentRecords, experiment: Experiment, run_id: str | No
     check that it may resume with this spec. A run whose resume is refused gives its claim back.
     Returns the stored experiment record."""
     problems = runnable_problems(experiment)
+    if needs_config_map(experiment):  # every entry point reads it first; this is the net under them
+        problems.append(FieldError("spec.trialTemplate.configMap", "the trial template ConfigMap has not been read: a local run needs it as a file (--trial-templates)"))
     if problems:
         raise SpecError(problems)
     if run_id is None:

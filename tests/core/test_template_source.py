@@ -1,0 +1,177 @@
+"""Katib's ``trialTemplate.configMap``: the template read from a ConfigMap (local files for the
+CLI, the Kubernetes API on the cluster), validated as if written inline, every failure a clear
+error naming the field, and nothing stored before it is read."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import DATA, quadratic_experiment
+from kfp_tune.cli import main
+from kfp_tune.core.errors import KfpTuneError, SpecError
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.template_source import config_maps_from_files, needs_config_map, resolve_trial_template
+
+EXAMPLE = DATA / "katib-examples" / "trial-template_trial-configmap-source.yaml"
+FITTING = DATA / "trial-templates.yaml"
+KATIBS = DATA / "katib-manifests" / "trial-templates.yaml"
+
+
+def _by_config_map(**overrides: Any) -> dict[str, Any]:
+    """The quadratic experiment with its template moved into ConfigMap team-a/templates, key quad.yaml."""
+    doc = quadratic_experiment(**overrides)
+    template = doc["spec"]["trialTemplate"]
+    template["configMap"] = {"configMapName": "templates", "configMapNamespace": "team-a", "templatePath": "quad.yaml"}
+    # Katib defaults these only when it can see a Job's kind; a ConfigMap template states them
+    template["successCondition"] = 'status.conditions.#(type=="Complete")#|#(status=="True")#'
+    template["failureCondition"] = 'status.conditions.#(type=="Failed")#|#(status=="True")#'
+    return doc
+
+
+def _config_map(template: Any, key: str = "quad.yaml") -> dict[str, Any]:
+    text = template if isinstance(template, str) else yaml.safe_dump(template)
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "templates", "namespace": "team-a"}, "data": {key: text}}
+
+
+def _resolve(doc: dict[str, Any], config_map: dict[str, Any] | None):
+    inline = doc["spec"]["trialTemplate"].pop("trialSpec")
+    experiment = load_experiment(doc)
+    data = None if config_map is None else config_map["data"]
+    return experiment, inline, lambda: resolve_trial_template(experiment, lambda ns, name: data if (ns, name) == ("team-a", "templates") else None, "in the test")
+
+
+def test_the_template_is_read_and_validated_as_if_inline():
+    doc = _by_config_map()
+    inline = doc["spec"]["trialTemplate"]["trialSpec"]
+    experiment, _, resolve = _resolve(doc, _config_map(inline))
+    assert needs_config_map(experiment)
+    resolved = resolve()
+    assert not needs_config_map(resolved)
+    assert resolved.spec.trial_template.trial_spec == inline and resolved.spec.trial_template.config_map is None
+    assert resolved.search_space_hash() == experiment.search_space_hash()
+
+
+@pytest.mark.parametrize(
+    ("config_map", "expected"),
+    [
+        (None, "spec.trialTemplate.configMap.configMapName: no ConfigMap 'templates' in namespace 'team-a' in the test"),
+        (_config_map({"kind": "Job"}, key="other.yaml"), "spec.trialTemplate.configMap.templatePath: ConfigMap team-a/templates has no key 'quad.yaml' (its keys: other.yaml)"),
+        (_config_map("kind: [Job"), "spec.trialTemplate.configMap.templatePath: ConfigMap team-a/templates key 'quad.yaml': not valid YAML"),
+        (_config_map("- a list"), "key 'quad.yaml': expected one Kubernetes resource (a YAML mapping)"),
+    ],
+    ids=["no-config-map", "no-key", "bad-yaml", "not-a-mapping"],
+)
+def test_what_cannot_be_read_is_named(config_map, expected):
+    _, _, resolve = _resolve(_by_config_map(), config_map)
+    with pytest.raises(SpecError) as caught:
+        resolve()
+    assert expected in "\n".join(f"{e.path}: {e.message}" for e in caught.value.errors)
+
+
+def test_a_template_that_does_not_fit_the_trial_parameters_is_refused_saying_where_it_came_from():
+    doc = _by_config_map()
+    template = doc["spec"]["trialTemplate"]["trialSpec"]
+    template["spec"]["template"]["spec"]["containers"][0]["args"] = ["x=${trialParameters.x}", "z=${trialParameters.z}"]
+    _, _, resolve = _resolve(doc, _config_map(template))
+    with pytest.raises(SpecError) as caught:
+        resolve()
+    lines = [f"{e.path}: {e.message}" for e in caught.value.errors]
+    assert any(line.startswith("spec.trialTemplate.trialParameters[1].name: ${trialParameters.y} does not appear") for line in lines), lines
+    assert any("${trialParameters.z} is used but not declared" in line for line in lines), lines
+    assert all("(template from ConfigMap team-a/templates key 'quad.yaml')" in line for line in lines)
+
+
+def test_config_maps_from_files_reads_kubectl_output_lists_and_folders(tmp_path):
+    folder = tmp_path / "maps"
+    folder.mkdir()
+    (folder / "a.yaml").write_text(yaml.safe_dump_all([_config_map("kind: Job"), {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}}]))
+    listed = {"apiVersion": "v1", "kind": "List", "items": [{"kind": "ConfigMap", "metadata": {"name": "plain"}, "data": {"k": "v"}}]}
+    (tmp_path / "list.yaml").write_text(yaml.safe_dump(listed))
+    found = config_maps_from_files([folder, tmp_path / "list.yaml"])
+    assert found == {("team-a", "templates"): {"quad.yaml": "kind: Job"}, ("default", "plain"): {"k": "v"}}
+
+
+def test_katibs_example_with_katibs_own_config_map_is_refused_as_katib_refuses_it(capsys):
+    """Katib's example names learningRate, numberLayers and optimizer; Katib's shipped
+    defaultTrialTemplate.yaml uses learningRate and momentum: Katib's validator refuses the pair."""
+    assert main(["validate", str(EXAMPLE), "--trial-templates", str(KATIBS)]) == 2
+    err = capsys.readouterr().err
+    assert "spec.trialTemplate.trialParameters[1].name: ${trialParameters.numberLayers} does not appear" in err
+    assert "${trialParameters.momentum} is used but not declared" in err
+
+
+def test_the_cli_reads_templates_from_files_and_says_how_when_it_needs_them(tmp_path, capsys):
+    assert main(["validate", str(EXAMPLE)]) == 0
+    assert "read from ConfigMap kubeflow/trial-templates (key 'defaultTrialTemplate.yaml') when the run starts on the cluster" in capsys.readouterr().err
+    for command in (["run", str(EXAMPLE), "--store", str(tmp_path / "store")], ["render", str(EXAMPLE)]):
+        assert main(command) == 2
+        err = capsys.readouterr().err
+        assert "pass --trial-templates FILE (e.g. kubectl get configmap -n kubeflow trial-templates -o yaml > FILE)" in err and "Traceback" not in err
+    assert not (tmp_path / "store").exists(), "nothing is stored before the template is read"
+    assert main(["render", str(EXAMPLE), "--trial-templates", str(FITTING), "--assign", "lr=0.02"]) == 0
+    manifest = yaml.safe_load(capsys.readouterr().out)
+    assert "lr=0.02" in manifest["spec"]["template"]["spec"]["containers"][0]["command"]
+    assert main(["run", str(EXAMPLE), "--trial-templates", str(tmp_path / "missing.yaml")]) == 2
+    assert "--trial-templates" in capsys.readouterr().err
+
+
+def test_compile_without_the_file_leaves_the_config_map_for_the_cluster(tmp_path):
+    with_file, without = tmp_path / "with.yaml", tmp_path / "without.yaml"
+    assert main(["compile", str(EXAMPLE), "-o", str(without)]) == 0
+    assert main(["compile", str(EXAMPLE), "-o", str(with_file), "--trial-templates", str(FITTING)]) == 0
+    assert "configMapName" in without.read_text() and "katib_example.py" not in without.read_text()
+    assert "katib_example.py" in with_file.read_text()
+
+
+def test_the_cluster_read_through_the_kubernetes_api():
+    from fake_kube import Fault, serve
+    from kfp_tune.launchers.kubernetes.config_maps import read_config_map
+
+    fake, server = serve()
+    try:
+        fake.put(_config_map("kind: Job"), "team-a")
+        assert read_config_map("team-a", "templates", fake.api_client()) == {"quad.yaml": "kind: Job"}
+        assert read_config_map("team-b", "templates", fake.api_client()) is None
+        fake.faults = [Fault("GET", "/configmaps/templates$", 403)]
+        with pytest.raises(KfpTuneError, match=r"needs 'get' on configmaps named 'templates' in namespace 'team-a'.*rbac-trial-templates.yaml"):
+            read_config_map("team-a", "templates", fake.api_client())
+        assert [c.verb for c in fake.calls if "configmaps" in c.path] == ["get", "get", "get"]
+    finally:
+        server.shutdown()
+
+
+def test_the_pipelines_first_step_reads_it_on_the_cluster_and_stores_the_experiment_with_it(tmp_path, monkeypatch):
+    """suggest_step (the run's first step) reads the ConfigMap once; the stored experiment has
+    the template inline, so every later step and a resumed run use the same one."""
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.launchers.kubernetes import config_maps
+    from kfp_tune.steps.entrypoints import suggest_step
+    from kfp_tune.stores import LocalStore
+
+    doc = _by_config_map()
+    inline = doc["spec"]["trialTemplate"].pop("trialSpec")
+    reads: list[tuple[str, str]] = []
+
+    def read(namespace: str, name: str, api_client: Any = None) -> dict[str, str] | None:
+        reads.append((namespace, name))
+        return _config_map(inline)["data"]
+
+    monkeypatch.setattr(config_maps, "read_config_map", read)
+    names = suggest_step(str(tmp_path / "store"), "quad", "run-1", 0, 1, experiment_spec=json.dumps(doc))
+    assert names and reads == [("team-a", "templates")]
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+    stored = records.read(records.experiment_key(), "Experiment")
+    assert stored["spec"]["spec"]["trialTemplate"]["trialSpec"] == inline
+    assert not stored["spec"]["spec"]["trialTemplate"].get("configMap")
+
+
+def test_the_rbac_manifest_grants_that_read_and_nothing_more():
+    docs = list(yaml.safe_load_all((DATA.parent.parent / "manifests" / "rbac-trial-templates.yaml").read_text()))
+    (role,) = [d for d in docs if d["kind"] == "Role"]
+    (binding,) = [d for d in docs if d["kind"] == "RoleBinding"]
+    assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["trial-templates"], "verbs": ["get"]}]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"] and binding["metadata"]["namespace"] == role["metadata"]["namespace"]
