@@ -7,7 +7,10 @@ even with lighter settings 0.9 s and 5 s. ``RF``, ``ET`` and ``GBRT`` use scikit
 its one adapter (:mod:`.skopt_adapter`).
 
 Priors follow each parameter's distribution (log scale for logUniform / logNormal only), not a
-blanket log prior. Acquisitions: ``EI`` and ``PI`` with ``xi``, ``LCB`` with ``kappa``;
+blanket log prior: the Gaussian process works in the unit cube of :mod:`.unit_cube`, where
+normal and logNormal parameters are warped through their distribution's CDF, so the random
+candidates (uniform in the cube) follow the distribution and the model's distances are
+measured in probability mass; uniform and logUniform parameters map linearly, as before. Acquisitions: ``EI`` and ``PI`` with ``xi``, ``LCB`` with ``kappa``;
 ``gp_hedge`` lets EI, LCB and PI each propose a point and takes the one with the lowest
 posterior mean (scikit-optimize weighs them by gains summed over past iterations, which a
 rebuilt-from-history algorithm does not keep); ``EIps`` / ``PIps`` act as EI / PI, since
@@ -85,7 +88,8 @@ class _Encoding:
         return row
 
     def random_rows(self, rng: np.random.Generator, count: int) -> np.ndarray:
-        """``count`` feasible points, encoded: uniform in each coordinate's (log) scale, snapped
+        """``count`` feasible points, encoded: uniform in the cube (so drawn from each parameter's
+        distribution: linear or log scale, through the CDF for normal ones), snapped
         to steps and integers, a random choice for discrete and categorical parameters."""
         rows = np.zeros((count, self.width))
         for parameter, start, size in self.columns:

@@ -7,6 +7,12 @@ the unfinished generation and pending trials advance the sampler too, so the nex
 points. Failed trials count as worse than the worst seen. Categorical and discrete parameters
 are drawn at random, as Optuna's CMA-ES sampler does. ``restart_strategy`` ipop doubles the
 population at each restart; bipop alternates large and small populations (Hansen, 2009).
+
+The cube is linear in each parameter's value (its log for log distributions), also for normal
+and logNormal parameters: CMA-ES's own Gaussian carries their distribution instead, starting at
+its mean with its standard deviation (see ``_Start``; the ``sigma`` setting is the start of the
+others), and a restart's mean is drawn from it. Warping them through their CDF as well, as the
+other unit-cube algorithms do, would count the prior twice.
 """
 
 from __future__ import annotations
@@ -21,16 +27,48 @@ from cmaes import CMA
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import new_random_point, sample_value
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
-from kfp_tune.algorithms.unit_cube import decode_value, encode_value
-from kfp_tune.core.space import Value
+from kfp_tune.algorithms.unit_cube import decode_value, encode_value, model_bounds, normal_prior
+from kfp_tune.core.space import Parameter, Value
 
 MAX_RESAMPLES = 100
+
+
+class _Start:
+    """Where each run of the optimizer starts, per numeric parameter in the (linear) unit cube:
+    uniform and logUniform parameters at the centre with the ``sigma`` setting (a sixth of the
+    range unless set); normal and logNormal ones at their distribution's mean with its standard
+    deviation (:func:`.unit_cube.normal_prior`), through a diagonal covariance relative to sigma."""
+
+    def __init__(self, parameters: Sequence[Parameter], sigma: float):
+        self.parameters = list(parameters)
+        self.sigma = sigma
+        self.mean = np.full(len(self.parameters), 0.5)
+        scales = np.ones(len(self.parameters))
+        for index, parameter in enumerate(self.parameters):
+            prior = normal_prior(parameter)
+            if prior is not None:
+                low, high = model_bounds(parameter)
+                self.mean[index] = (prior.mean - low) / (high - low)
+                scales[index] = prior.sd / (high - low) / sigma
+        # identity (None) when every parameter has the default: exactly the optimizer as before
+        self.cov = None if np.allclose(scales, 1.0, rtol=1e-12, atol=0.0) else np.diag(scales**2)
+
+    def restart_mean(self, u: np.ndarray) -> np.ndarray:
+        """A restart's mean from uniform numbers: uniform over the cube for uniform parameters,
+        drawn from the distribution (its inverse CDF) for normal ones."""
+        mean = np.array(u, dtype=float)
+        for index, parameter in enumerate(self.parameters):
+            if normal_prior(parameter) is not None:
+                mean[index] = encode_value(parameter, decode_value(parameter, float(u[index])), warp=False)
+        return mean
 
 
 class _Restarts:
     """The optimizer and the restart bookkeeping of IPOP / BIPOP, replayed deterministically."""
 
-    def __init__(self, dim: int, sigma: float, strategy: str, seed: int):
+    def __init__(self, start: _Start, strategy: str, seed: int):
+        self.start = start
+        dim, sigma = len(start.parameters), start.sigma
         self.dim, self.sigma0, self.strategy, self.seed = dim, sigma, strategy, seed
         self.base_popsize = 4 + math.floor(3 * math.log(dim))
         self.restarts = 0
@@ -42,9 +80,9 @@ class _Restarts:
     def _new(self, popsize: int, sigma: float, regime: str) -> CMA:
         self.regime = regime
         rng = np.random.default_rng([self.seed, self.restarts])
-        mean = rng.random(self.dim) if self.restarts else np.full(self.dim, 0.5)
+        mean = self.start.restart_mean(rng.random(self.dim)) if self.restarts else self.start.mean
         bounds = np.array([[0.0, 1.0]] * self.dim)
-        return CMA(mean=mean, sigma=sigma, bounds=bounds, seed=int(rng.integers(2**31)), population_size=popsize)
+        return CMA(mean=mean, sigma=sigma, bounds=bounds, seed=int(rng.integers(2**31)), population_size=popsize, cov=self.start.cov)
 
     def tell(self, solutions: list[tuple[np.ndarray, float]]) -> None:
         self.optimizer.tell(solutions)
@@ -92,12 +130,12 @@ class CMAES(BuiltinAlgorithm):
         space = problem.space
         numeric = [p for p in space if p.type in ("double", "int")]
         sigma = float(self.sigma) if self.sigma else 1.0 / 6.0  # a sixth of each (unit) range
-        state = _Restarts(len(numeric), sigma, self.strategy, problem.seed)
+        state = _Restarts(_Start(numeric, sigma), self.strategy, problem.seed)
         values = [loss for t in history if (loss := problem.loss(t)) is not None]
         penalty = (max(values) + (max(values) - min(values)) + 1.0) if values else 0.0
         generation: list[tuple[np.ndarray, float]] = []
         for trial in history:
-            x = np.array([encode_value(p, trial.assignment[p.name]) for p in numeric])
+            x = np.array([encode_value(p, trial.assignment[p.name], warp=False) for p in numeric])
             loss = problem.loss(trial)
             value = penalty if loss is None else loss
             generation.append((x, value))
@@ -112,7 +150,7 @@ class CMAES(BuiltinAlgorithm):
         for _ in range(n):
             for _ in range(MAX_RESAMPLES):
                 x = state.optimizer.ask()
-                assignment: dict[str, Value] = {p.name: decode_value(p, u) for p, u in zip(numeric, x, strict=True)}
+                assignment: dict[str, Value] = {p.name: decode_value(p, u, warp=False) for p, u in zip(numeric, x, strict=True)}
                 for parameter in space:
                     if parameter.name not in assignment:
                         assignment[parameter.name] = sample_value(parameter, rng)

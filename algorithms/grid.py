@@ -15,7 +15,10 @@ from kfp_tune.core.space import Value
 class GridSearch:
     """Points in lexicographic order of spec.parameters (the last parameter varies fastest).
 
-    Doubles need ``feasibleSpace.step``; ints step by 1 unless given one."""
+    Doubles need ``feasibleSpace.step``; ints step by 1 unless given one. The grid enumerates
+    the feasible set, so a parameter's ``distribution`` does not apply (normal and logNormal give
+    the same points as uniform, logUniform too): Katib's grid does the same
+    (``HyperParameterSearchSpace.convert_to_combinations`` ignores the distribution)."""
 
     name = "grid"
 

@@ -8,7 +8,10 @@ each rung keeps the best ``1/eta`` of the previous one and gives them ``eta`` ti
 
 Rebuilt from the history on every call: the schedule is a fixed sequence of slots, and the
 trials fill them in index order, so the state (which bracket, which rung, who was promoted) is
-replayed, never stored. A rung waits for the one before it: when the next slots need results
+replayed, never stored. A bracket's new configurations are drawn as ``random`` draws them, so
+each parameter's distribution applies (normal and logNormal included); the resource parameter
+is set by the schedule and its distribution ignored. Katib's hyperband draws every parameter
+uniformly between its bounds, whatever its distribution. A rung waits for the one before it: when the next slots need results
 that are not in yet, fewer suggestions come back with ``waiting=True``, and a free slot waits
 for a running trial to end. After the last bracket the algorithm says the space is exhausted, and the experiment ends.
 """

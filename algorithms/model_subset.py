@@ -60,7 +60,7 @@ def _keep(index: int, columns: np.ndarray, nearest: np.ndarray, scratch: tuple[n
 
 def unit_coordinates(space: SearchSpace, assignments: Sequence[dict[str, Value]]) -> np.ndarray:
     """Assignments as rows for :func:`model_rows`: numeric and discrete parameters in the unit cube
-    (log scale for log distributions), categorical ones one-hot scaled so that two different
+    (log scale for log distributions, through the CDF for normal ones), categorical ones one-hot scaled so that two different
     choices are as far apart as the two ends of a numeric range."""
     columns: list[np.ndarray] = []
     for parameter in space:

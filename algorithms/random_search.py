@@ -9,6 +9,7 @@ import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
+from kfp_tune.algorithms.unit_cube import decode_value, normal_prior
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_DRAWS_PER_SUGGESTION = 200
@@ -17,8 +18,10 @@ MAX_DRAWS_PER_SUGGESTION = 200
 def sample_value(parameter: Parameter, rng: np.random.Generator) -> Value:
     """One draw from a parameter's distribution (Katib's uniform, logUniform, normal, logNormal).
 
-    normal and logNormal are centred on the middle of [min, max] (in log space for logNormal)
-    with a standard deviation of a sixth of the range, truncated to the range."""
+    normal and logNormal follow :func:`.unit_cube.normal_prior` (Katib's: centred on the middle
+    of [min, max], a standard deviation of a sixth of max - min, in log space for logNormal),
+    truncated to the range: a uniform draw through its inverse CDF, as every unit-cube algorithm
+    maps its coordinates."""
     if parameter.type in ("discrete", "categorical"):
         return parameter.choices[int(rng.integers(len(parameter.choices)))]
     assert parameter.low is not None and parameter.high is not None
@@ -26,21 +29,14 @@ def sample_value(parameter: Parameter, rng: np.random.Generator) -> Value:
         count = parameter.count()
         assert count is not None
         return parameter.value_at(int(rng.integers(count)))
+    if normal_prior(parameter) is not None:
+        return decode_value(parameter, float(rng.random()))
     low, high = parameter.low, parameter.high
     if parameter.type == "int":  # widen so the end points are as likely as the others
         low, high = low - 0.5 + 1e-9, high + 0.5 - 1e-9
     if parameter.is_log:
         low, high = math.log(max(low, 1e-300)), math.log(high)
-    if parameter.distribution in ("normal", "logNormal"):
-        mean, sd = (low + high) / 2.0, (high - low) / 6.0
-        x = mean
-        for _ in range(100):
-            x = float(rng.normal(mean, sd))
-            if low <= x <= high:
-                break
-        x = min(max(x, low), high)
-    else:
-        x = float(rng.uniform(low, high))
+    x = float(rng.uniform(low, high))
     if parameter.is_log:
         x = math.exp(x)
     return parameter.snap(x)

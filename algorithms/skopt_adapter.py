@@ -12,7 +12,8 @@ The tree models are fitted on at most ``MAX_MODEL_OBSERVATIONS`` trials (:mod:`.
 half and a space-filling half of the rest); up to the cap every trial is told, as before.
 ``GBRT`` is built here: scikit-optimize's quantile regressor no longer passes scikit-learn's
 ``is_regressor`` (1.6 and later read estimator tags, which its base-class order hides), and its
-``predict(return_std=True)`` calls ``np.in1d``, gone in numpy 2.4.
+``predict(return_std=True)`` calls ``np.in1d``, gone in numpy 2.4. scikit-optimize has no normal
+prior: normal and logNormal parameters are given to it as their CDF coordinate (see ``_dimension``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.model_subset import model_rows, unit_coordinates
 from kfp_tune.algorithms.random_search import new_random_point
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
+from kfp_tune.algorithms.unit_cube import decode_value, encode_value, normal_prior
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 SKOPT_ACQ = {"EIps": "EI", "PIps": "PI"}  # trials report no run time
@@ -62,11 +64,16 @@ def _estimator(name: str, seed: int) -> Any:
 
 
 def _dimension(parameter: Parameter) -> Any:
+    """scikit-optimize's dimension for a parameter. It has no normal prior: a normal or logNormal
+    parameter is searched as its unit-cube coordinate (:mod:`.unit_cube`, through the CDF), over
+    which the distribution is uniform, and mapped back by the inverse CDF."""
     from skopt.space import Categorical, Integer, Real
 
     prior = "log-uniform" if parameter.is_log else "uniform"
     if parameter.type in ("discrete", "categorical"):
         return Categorical(list(parameter.choices), name=parameter.name)
+    if normal_prior(parameter) is not None:
+        return Real(0.0, 1.0, name=parameter.name)
     assert parameter.low is not None and parameter.high is not None
     if parameter.type == "int":
         return Integer(int(parameter.low), int(parameter.high), prior=prior, name=parameter.name)
@@ -74,11 +81,27 @@ def _dimension(parameter: Parameter) -> Any:
 
 
 def _to_skopt(space: SearchSpace, assignment: dict[str, Value]) -> list[Any]:
-    return [assignment[p.name] if p.type in ("discrete", "categorical") else float(assignment[p.name]) if p.type == "double" else int(assignment[p.name]) for p in space]
+    return [_to_skopt_value(p, assignment[p.name]) for p in space]
+
+
+def _to_skopt_value(parameter: Parameter, value: Value) -> Any:
+    if parameter.type in ("discrete", "categorical"):
+        return value
+    if normal_prior(parameter) is not None:
+        return encode_value(parameter, value)
+    return float(value) if parameter.type == "double" else int(value)
 
 
 def _from_skopt(space: SearchSpace, point: Sequence[Any]) -> dict[str, Value]:
-    return {p.name: str(v) if p.type in ("discrete", "categorical") else p.snap(float(v)) for p, v in zip(space, point, strict=True)}
+    return {p.name: _from_skopt_value(p, v) for p, v in zip(space, point, strict=True)}
+
+
+def _from_skopt_value(parameter: Parameter, value: Any) -> Value:
+    if parameter.type in ("discrete", "categorical"):
+        return str(value)
+    if normal_prior(parameter) is not None:
+        return decode_value(parameter, float(value))
+    return parameter.snap(float(value))
 
 
 def believe(optimizer: Any, points: list[list[Any]]) -> None:

@@ -1,7 +1,9 @@
 """Sobol: a scrambled Sobol low-discrepancy sequence (scipy.stats.qmc), mapped to the space.
 
 Rebuilt on every call: the sequence is a function of the seed, and the next points are the ones
-after as many as the experiment already has, so no state is kept.
+after as many as the experiment already has, so no state is kept. The points go through
+:mod:`.unit_cube`, so normal and logNormal parameters take each coordinate through their
+distribution's inverse CDF: the low-discrepancy points follow the distribution.
 """
 
 from __future__ import annotations

@@ -17,6 +17,10 @@ of one suggestion per trial at 60 trials, where knowing three results fewer alon
 for ``multivariate-tpe`` better than leaving them out at 30 trials and worse at 60; counting
 them "below" is the worst for both.
 
+normal and logNormal parameters: the start-up trials are drawn from the distribution (as
+``random`` draws them) and the prior component of both estimators is the distribution itself
+rather than nearly flat, so with few observations the candidates stay near its mean.
+
 Written on numpy rather than rebuilt through Optuna: an Optuna study rebuilt from 1,000 trials
 takes about 150 ms before the first ask here, against a target of 15 ms per suggestion.
 """
@@ -34,6 +38,7 @@ from scipy.special import ndtr, ndtri
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import new_random_point
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
+from kfp_tune.algorithms.unit_cube import model_bounds, normal_prior
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_BELOW = 25
@@ -49,13 +54,7 @@ class _Numeric:
 
     @classmethod
     def of(cls, parameter: Parameter) -> _Numeric:
-        assert parameter.low is not None and parameter.high is not None
-        low, high = parameter.low, parameter.high
-        if parameter.type == "int":
-            low, high = low - 0.5, high + 0.5
-        if parameter.is_log:
-            low, high = math.log(max(low, 0.5 if parameter.type == "int" else 1e-300)), math.log(high)
-        return cls(low, high)
+        return cls(*model_bounds(parameter))
 
     def to_x(self, parameter: Parameter, value: Value) -> float:
         return math.log(float(value)) if parameter.is_log else float(value)
@@ -68,7 +67,9 @@ class _Estimator:
     """A Parzen estimator over all parameters: one kernel per observation plus the prior.
 
     Numeric kernels are Gaussians truncated to the bounds; categorical kernels put most of their
-    mass on the observed choice. Component k uses kernel k in every dimension, so the joint
+    mass on the observed choice. The prior component is wide (centred, as wide as the range:
+    nearly flat) for uniform and logUniform parameters, and the parameter's own truncated normal
+    (:func:`.unit_cube.normal_prior`) for normal and logNormal ones, as hyperopt's TPE does. Component k uses kernel k in every dimension, so the joint
     (multivariate) density is a mixture over components; the univariate one multiplies the
     per-dimension mixtures."""
 
@@ -101,6 +102,9 @@ class _Estimator:
                 sigma = _neighbour_bandwidths(np.array(column, dtype=float), bounds, n)
             sigma[-1] = width  # the prior is wide
             sigma = np.maximum(sigma, width / min(100.0, 1.0 + n))
+            prior = normal_prior(parameter)
+            if prior is not None:  # the prior is the parameter's own distribution, as hyperopt's
+                mus[-1], sigma[-1] = prior.mean, prior.sd
             a, b = (bounds.low - mus) / sigma, (bounds.high - mus) / sigma
             mass = np.maximum(ndtr(b) - ndtr(a), EPS)
             self.dims.append({"kind": "numeric", "mu": mus, "sigma": sigma, "low": bounds.low, "high": bounds.high, "log_mass": np.log(mass)})

@@ -1,0 +1,517 @@
+"""Katib's normal and logNormal distributions, honoured by every algorithm that models one.
+
+Katib's convention (hyperopt's ``normal`` / ``lognormal`` in Katib's suggestion service): the
+mean is the middle of [min, max] and the standard deviation a sixth of max - min, in log space
+for logNormal. The tests below take those numbers from the spec, not from the implementation,
+and check: the mapping from the unit cube is the truncated normal's inverse CDF and encoding is
+its exact inverse; each algorithm, from an empty history or on a flat objective, puts clearly
+more mass near the mean of a normal parameter than it does on the same parameter declared
+uniform (where the share of the central third stays near 1/3); and suggestions for uniform and
+logUniform parameters are what they were before normal distributions were honoured.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.stats import truncnorm
+
+from kfp_tune.algorithms import registry
+from kfp_tune.algorithms.base import FinishedTrial, Problem
+from kfp_tune.algorithms.bayesopt import _Encoding
+from kfp_tune.algorithms.random_search import sample_value
+from kfp_tune.algorithms.testing import AlgorithmContract, mixed_space
+from kfp_tune.algorithms.tpe import _Estimator
+from kfp_tune.algorithms.unit_cube import decode_value, encode_value
+from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
+from kfp_tune.core.space import Parameter, SearchSpace, Value
+from kfp_tune.core.vocabulary import ObjectiveType
+
+LOW, HIGH = 0.0, 6.0  # "m": normal, mean 3, sd 1 (Katib: the middle, a sixth of the range)
+LOG_LOW, LOG_HIGH = 1e-4, 1.0  # "l": logNormal, centred on 1e-2 in log space
+
+
+def two_parameter_space(normal: bool) -> SearchSpace:
+    """A normal and a logNormal parameter, or the same bounds as uniform and logUniform."""
+    return SearchSpace(
+        (
+            Parameter("m", "double", LOW, HIGH, distribution="normal" if normal else "uniform"),
+            Parameter("l", "double", LOG_LOW, LOG_HIGH, distribution="logNormal" if normal else "logUniform"),
+        )
+    )
+
+
+def central_shares(points: list[dict[str, Value]]) -> tuple[float, float]:
+    """The share of points in the central third of each parameter's range (log range for "l"):
+    1/3 expected of a uniform draw, 0.68 of the truncated normal (within one sd of the mean)."""
+    m = np.array([float(p["m"]) for p in points])
+    third = (HIGH - LOW) / 3
+    log_l = np.log(np.array([float(p["l"]) for p in points]))
+    log_third = (math.log(LOG_HIGH) - math.log(LOG_LOW)) / 3
+    in_m = (m >= LOW + third) & (m <= HIGH - third)
+    in_l = (log_l >= math.log(LOG_LOW) + log_third) & (log_l <= math.log(LOG_HIGH) - log_third)
+    return float(in_m.mean()), float(in_l.mean())
+
+
+def make_problem(name: str, settings: dict[str, Any], space: SearchSpace, seed: int = 5) -> Problem:
+    parsed, errors = parse_settings(ALGORITHMS[name], [(k, str(v)) for k, v in settings.items()], "settings")
+    assert not errors, errors
+    return Problem(space, ObjectiveType.MINIMIZE, "loss", parsed, seed=seed)
+
+
+def from_empty_history(name: str, settings: dict[str, Any], space: SearchSpace, n: int) -> list[dict[str, Value]]:
+    """n suggestions asked at once, nothing tried yet."""
+    problem = make_problem(name, settings, space)
+    result = registry.create(name, problem.settings).suggest(problem, [], [], n, np.random.default_rng(7))
+    assert len(result.assignments) == n
+    return result.assignments
+
+
+def flat_run(name: str, settings: dict[str, Any], space: SearchSpace, trials: int, batch: int, seed: int = 5) -> list[dict[str, Value]]:
+    """Every point of a seeded run whose objective is the same everywhere: nothing to learn,
+    so the algorithm's own prior is all that shapes where it looks."""
+    problem = make_problem(name, settings, space, seed)
+    algorithm = registry.create(name, problem.settings)
+    history: list[FinishedTrial] = []
+    for round_index in range(math.ceil(trials / batch)):
+        result = algorithm.suggest(problem, history, [], batch, np.random.default_rng([seed, round_index]))
+        history += [FinishedTrial(f"t{len(history)}", a, "Succeeded", 1.0, {"loss": 1.0}) for a in result.assignments]
+    return [t.assignment for t in history]
+
+
+# --- the mapping: inverse CDF out of the cube, CDF back in -----------------------------------
+
+
+def katib_truncnorm(low: float, high: float) -> Any:
+    """Katib's normal over [low, high] (already in log space for logNormal), truncated to it."""
+    mean, sd = (low + high) / 2, (high - low) / 6
+    return truncnorm((low - mean) / sd, (high - mean) / sd, loc=mean, scale=sd)
+
+
+@pytest.mark.parametrize(
+    "parameter",
+    [Parameter("m", "double", LOW, HIGH, distribution="normal"), Parameter("l", "double", LOG_LOW, LOG_HIGH, distribution="logNormal")],
+    ids=["normal", "logNormal"],
+)
+def test_decoding_is_the_truncated_normals_inverse_cdf(parameter: Parameter) -> None:
+    """Katib's mean and sd, truncated to the bounds: scipy's truncnorm gives the same quantiles."""
+    assert parameter.low is not None and parameter.high is not None
+    log = parameter.distribution == "logNormal"
+    low, high = (math.log(parameter.low), math.log(parameter.high)) if log else (parameter.low, parameter.high)
+    reference = katib_truncnorm(low, high)
+    for u in np.linspace(0.0, 1.0, 101):
+        value = float(decode_value(parameter, u))
+        expected = float(reference.ppf(u))
+        assert (math.log(value) if log else value) == pytest.approx(expected, rel=1e-9, abs=1e-9)
+
+
+def test_int_normal_takes_katibs_sd_from_min_and_max() -> None:
+    """An int is drawn as Katib's qnormal: N((min + max) / 2, (max - min) / 6) rounded, here
+    truncated to [min - 0.5, max + 0.5]. On 0..6 the middle value gets P(|z| < 0.5) = 38 %; a sd
+    of a sixth of the widened range (7 / 6, what random search took before it followed Katib)
+    gives it 33 %."""
+    parameter = Parameter("k", "int", 0, 6, distribution="normal")
+    rng = np.random.default_rng(3)
+    draws = np.array([sample_value(parameter, rng) for _ in range(6000)])
+    assert draws.min() >= 0 and draws.max() <= 6
+    katib = truncnorm(-3.5, 3.5, loc=3.0, scale=1.0)  # N(3, 1) over [-0.5, 6.5]
+    expected = float(katib.cdf(3.5) - katib.cdf(2.5))
+    widened = truncnorm(-3.0, 3.0, loc=3.0, scale=7.0 / 6.0)
+    assert float(widened.cdf(3.5) - widened.cdf(2.5)) < expected - 0.04  # the two are told apart
+    assert abs(float(np.mean(draws == 3)) - expected) < 0.02
+
+
+@given(
+    low=st.floats(-1e6, 1e6),
+    relative_width=st.floats(1e-3, 1e3),
+    log=st.booleans(),
+    u=st.floats(0.0, 1.0),
+)
+def test_encoding_inverts_decoding(low: float, relative_width: float, log: bool, u: float) -> None:
+    """A point suggested at coordinate u and observed maps back to u (continuous doubles); for
+    the linear cube cmaes uses (warp=False) too. Ranges at least 1e-3 of their magnitude wide,
+    so that float spacing is far below the tolerance."""
+    if log:
+        low = math.exp(low / 1e5)
+        parameter = Parameter("p", "double", low, low * (1.0 + relative_width), distribution="logNormal")
+    else:
+        parameter = Parameter("p", "double", low, low + relative_width * max(1.0, abs(low)), distribution="normal")
+    for warp in (True, False):
+        value = decode_value(parameter, u, warp=warp)
+        assert parameter.contains(value)
+        assert encode_value(parameter, value, warp=warp) == pytest.approx(u, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    "parameter",
+    [
+        Parameter("k", "int", 1, 9, distribution="normal"),
+        Parameter("k", "int", 1, 64, distribution="logNormal"),
+        Parameter("s", "double", 0.0, 1.0, step=0.05, distribution="normal", decimals=2),
+    ],
+    ids=["int-normal", "int-logNormal", "stepped-normal"],
+)
+def test_snapped_values_round_trip(parameter: Parameter) -> None:
+    """Ints and stepped values snap, so the coordinate moves to the value's own; decoding that
+    gives the same value back, and every feasible value owns a share of the cube (the one
+    around its own coordinate)."""
+    for u in np.linspace(0.0, 1.0, 2001):
+        value = decode_value(parameter, u)
+        assert decode_value(parameter, encode_value(parameter, value)) == value
+    for value in parameter.grid():
+        assert decode_value(parameter, encode_value(parameter, value)) == value
+
+
+def test_gp_encoding_round_trips_and_draws_candidates_from_the_distribution() -> None:
+    """bayesianoptimization's GP works in the warped cube: an observed point encodes to the row
+    it was decoded from, and its random candidates (uniform rows) follow the distribution."""
+    space = two_parameter_space(normal=True)
+    encoding = _Encoding(space)
+    rows = encoding.random_rows(np.random.default_rng(4), 3000)
+    for row in rows[:200]:
+        assert encoding.encode(encoding.decode(row)) == pytest.approx(row, abs=1e-12)
+    shares = central_shares([encoding.decode(row) for row in rows])
+    uniform_shares = central_shares([_Encoding(two_parameter_space(normal=False)).decode(row) for row in rows])
+    assert min(shares) > 0.62 and max(uniform_shares) < 0.37, (shares, uniform_shares)
+
+
+def test_tpe_prior_component_is_the_distribution() -> None:
+    """The Parzen estimator's prior is the parameter's truncated normal (as hyperopt's), not the
+    wide, nearly flat one of uniform parameters: with the prior weighted far above the one
+    observation (at the low end), its draws are the prior's."""
+    for multivariate in (False, True):
+        shares = {}
+        for normal in (True, False):
+            space = two_parameter_space(normal)
+            estimator = _Estimator(space, [[LOW, math.log(LOG_LOW)]], prior_weight=1e6, multivariate=multivariate)
+            x = estimator.sample(np.random.default_rng(8), 4000, multivariate)
+            shares[normal] = central_shares([{"m": float(a), "l": math.exp(b)} for a, b in x])
+        assert min(shares[True]) > 0.64 and max(shares[False]) < 0.40, (multivariate, shares)
+
+
+# --- each algorithm: more mass near the mean than on the same parameter declared uniform -----
+
+
+def assert_concentrates(normal: tuple[float, float], uniform: tuple[float, float], above: float, below: float) -> None:
+    """The normal run's central-third shares clear ``above`` (well over the uniform's 1/3) and
+    the same run on uniform parameters stays under ``below``: the margin comes from the
+    distribution, not from the algorithm favouring the middle anyway."""
+    assert min(normal) > above, f"normal / logNormal put {normal} of the points in the central third"
+    assert max(uniform) < below, f"uniform / logUniform put {uniform} of the points in the central third"
+
+
+@pytest.mark.parametrize(
+    "name,settings,n",
+    [
+        ("random", {}, 300),
+        ("sobol", {}, 256),
+        ("bayesianoptimization", {}, 200),  # its initial design
+        ("tpe", {}, 200),  # its start-up trials
+        ("hyperband", {"resource_name": "epochs", "r_l": 81, "eta": 3}, 81),  # the first bracket
+    ],
+    ids=lambda v: str(v) if isinstance(v, str) else "",
+)
+def test_draws_from_an_empty_history_follow_the_distribution(name: str, settings: dict[str, Any], n: int) -> None:
+    """0.68 of a truncated normal (+-3 sd) lies within one sd of its mean, the central third."""
+
+    def space(normal: bool) -> SearchSpace:
+        base = two_parameter_space(normal)
+        if name != "hyperband":
+            return base
+        with_resource = SearchSpace((*base.parameters, Parameter("epochs", "int", 1, 81)))
+        return registry.problem_space(name, with_resource, make_problem(name, settings, with_resource).settings)
+
+    normal = central_shares(from_empty_history(name, settings, space(True), n))
+    uniform = central_shares(from_empty_history(name, settings, space(False), n))
+    assert_concentrates(normal, uniform, above=0.6, below=0.4)
+
+
+@pytest.mark.parametrize("name", ["tpe", "multivariate-tpe"])
+def test_tpe_on_a_flat_objective_stays_near_the_mean(name: str) -> None:
+    """200 trials, 4 at a time, every one scoring the same. (Measured over seeds 0-5: 0.45-0.57
+    of the points in the central third for normal parameters, 0.25-0.38 for uniform ones.)"""
+    normal = central_shares(flat_run(name, {}, two_parameter_space(True), 200, 4)[10:])
+    uniform = central_shares(flat_run(name, {}, two_parameter_space(False), 200, 4)[10:])
+    assert_concentrates(normal, uniform, above=0.42, below=0.40)
+
+
+def test_tree_bayesianoptimization_on_a_flat_objective_stays_near_the_mean() -> None:
+    """scikit-optimize has no normal prior; it searches the CDF coordinate, where the
+    distribution is uniform, so its model-driven picks follow it too."""
+    settings = {"base_estimator": "RF", "n_initial_points": 5}
+    normal = central_shares(flat_run("bayesianoptimization", settings, two_parameter_space(True), 25, 1)[5:])
+    uniform = central_shares(flat_run("bayesianoptimization", settings, two_parameter_space(False), 25, 1)[5:])
+    assert_concentrates(normal, uniform, above=0.5, below=0.5)
+
+
+def test_cmaes_starts_from_the_distribution_whatever_the_sigma_setting() -> None:
+    """A wide ``sigma`` (0.5 of the unit range) spreads the uniform parameters over their range;
+    normal ones start with their own sd (a sixth of the range) around their mean."""
+    settings = {"sigma": 0.5}
+    normal = central_shares(from_empty_history("cmaes", settings, two_parameter_space(True), 300))
+    uniform = central_shares(from_empty_history("cmaes", settings, two_parameter_space(False), 300))
+    assert_concentrates(normal, uniform, above=0.6, below=0.5)
+
+
+def test_cmaes_starts_at_the_distributions_mean() -> None:
+    """An int logNormal's mean sits off the centre of its (widened, log) range: the first
+    generation is centred on it, as on the mean of Katib's distribution."""
+    space = SearchSpace((Parameter("k", "int", 1, 1000, distribution="logNormal"), Parameter("m", "double", LOW, HIGH, distribution="normal")))
+    draws = from_empty_history("cmaes", {}, space, 400)
+    log_k = np.log([float(a["k"]) for a in draws])
+    m = np.array([float(a["m"]) for a in draws])
+    assert abs(float(np.median(log_k)) - math.log(1000) / 2) < 0.15  # the mean of log k: log(sqrt(1000))
+    assert abs(float(np.median(m)) - (LOW + HIGH) / 2) < 0.15
+    assert float(np.std(m)) == pytest.approx((HIGH - LOW) / 6, rel=0.15)
+
+
+def test_grid_enumerates_whatever_the_distribution() -> None:
+    """The grid is the feasible set: normal gives the same points as uniform (as in Katib)."""
+
+    def points(distribution: str) -> list[dict[str, Value]]:
+        space = SearchSpace(
+            (Parameter("s", "double", 0.0, 1.0, step=0.25, decimals=2, distribution=distribution), Parameter("k", "int", 1, 3, distribution=distribution))
+        )
+        return registry.create("grid", {}).suggest(make_problem("grid", {}, space), [], [], 20, np.random.default_rng(0)).assignments
+
+    assert points("normal") == points("uniform") and len(points("uniform")) == 15
+
+
+# --- uniform and logUniform: nothing changed ------------------------------------------------
+
+VARIANTS: list[tuple[str, dict[str, Any]]] = [
+    ("random", {}),
+    ("sobol", {}),
+    ("grid", {}),
+    ("tpe", {}),
+    ("multivariate-tpe", {}),
+    ("cmaes", {}),
+    ("bayesianoptimization", {}),
+    ("hyperband", {"resource_name": "layers", "r_l": 3, "eta": 3}),
+    ("bayesianoptimization", {"base_estimator": "RF", "n_initial_points": 5}),
+    ("bayesianoptimization", {"acq_func": "LCB", "acq_optimizer": "sampling", "n_initial_points": 5}),
+    ("cmaes", {"restart_strategy": "bipop", "sigma": 0.3}),
+    ("tpe", {"n_startup_trials": 3, "gamma": 0.5}),
+]
+
+
+def second_space() -> SearchSpace:
+    """No steps but one: a uniform double, a logUniform int and a stepped logUniform double."""
+    return SearchSpace(
+        (
+            Parameter("x", "double", -2.0, 3.0),
+            Parameter("k", "int", 1, 64, distribution="logUniform"),
+            Parameter("w", "double", 0.001, 1.0, step=0.001, distribution="logUniform", decimals=3),
+        )
+    )
+
+
+def reference_run(name: str, settings: dict[str, Any], space: SearchSpace, trials: int) -> list[str]:
+    """4 suggestions after a history of ``trials`` of the algorithm's own (with failures mixed
+    in, as the contract suite builds them), each as its comma-joined Katib strings."""
+
+    class Contract(AlgorithmContract):
+        algorithm_name = name
+
+    Contract.settings = settings
+    contract = Contract()
+    space = contract.adjust(space)
+    history = contract.history(space, trials)
+    return [",".join(space.format(a).values()) for a in contract.suggest(space, history, [], 4, seed=7).assignments]
+
+
+def same_suggestion(got: str, before: str) -> bool:
+    """Equal strings, numbers within 1e-9 (float results may differ in the last bits across
+    CPUs and maths libraries; anything the change could have moved moves far more)."""
+    pairs = list(zip(got.split(","), before.split(","), strict=True))
+    for a, b in pairs:
+        if a == b:
+            continue
+        try:
+            if not math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12):
+                return False
+        except ValueError:
+            return False
+    return True
+
+
+@pytest.mark.parametrize("name,settings", VARIANTS, ids=lambda v: v if isinstance(v, str) else "-".join(f"{k}={x}" for k, x in v.items()))
+def test_uniform_and_log_uniform_suggestions_are_unchanged(name: str, settings: dict[str, Any]) -> None:
+    key = name + "".join(f" {k}={v}" for k, v in settings.items())
+    expected = BEFORE[key]
+    got = {"mixed": reference_run(name, settings, mixed_space(stepped=name == "grid"), 3 if name == "hyperband" else 24)}
+    if "second" in expected:
+        got["second"] = reference_run(name, settings, second_space(), 24)
+    assert set(got) == set(expected)
+    for space_name, rows in expected.items():
+        assert len(got[space_name]) == len(rows)
+        for row, before in zip(got[space_name], rows, strict=True):
+            assert same_suggestion(row, before), f"{space_name}: now {row}, before {before}"
+
+
+# What the algorithms suggested before normal and logNormal were honoured beyond random search:
+# ``reference_run`` for each of VARIANTS, run on a copy of algorithms/ at commit 8dc4efa (the
+# "mixed" space is kfp_tune.algorithms.testing.mixed_space: uniform, logUniform, stepped, int,
+# discrete and categorical parameters; "second" is ``second_space``).
+BEFORE = {
+    "random": {
+        "mixed": [
+            "0.007503888976201422,0.8588855203878303,0.3,7,64,sgd",
+            "0.0007952411684214871,0.8494213781585047,0.5,1,32,ftrl",
+            "0.02461547871651077,0.6871739811374883,0.4,3,32,sgd",
+            "0.0005815790623921942,0.6780305223530586,0.2,5,32,adam",
+        ],
+        "second": [
+            "1.1254773330233347,39,0.212",
+            "-0.8739640500470407,2,0.418",
+            "-1.9736734771721265,27,0.246",
+            "0.339674764218604,2,0.007",
+        ],
+    },
+    "sobol": {
+        "mixed": [
+            "0.06655708349087118,0.8322005834430457,0.3,7,64,adam",
+            "0.0009273932458162708,0.5402199275791645,0.2,1,32,ftrl",
+            "0.00016151616379436165,0.7079757113009691,0.4,5,16,ftrl",
+            "0.012744030722622816,0.612870067358017,0.1,3,32,sgd",
+        ],
+        "second": [
+            "2.679352273233235,22,0.552",
+            "-0.8310809805989265,2,0.01",
+            "-0.05293363519012928,16,0.129",
+            "1.5935125453397632,2,0.001",
+        ],
+    },
+    "grid": {
+        "mixed": [
+            "0.0001,0.5,0,3,64,sgd",
+            "0.0001,0.5,0,3,64,adam",
+            "0.0001,0.5,0,3,64,ftrl",
+            "0.0001,0.5,0,4,16,sgd",
+        ],
+    },
+    "tpe": {
+        "mixed": [
+            "0.08541536374364796,0.6071231677996548,0.3,1,16,sgd",
+            "0.07969797350279463,0.6982214217216217,0.1,1,16,sgd",
+            "0.017081762230250225,0.510446159894464,0.2,3,16,sgd",
+            "0.041032594638901805,0.5631916639687762,0.1,2,16,sgd",
+        ],
+        "second": [
+            "-0.4858672598994723,2,0.743",
+            "-1.892766607411534,1,0.016",
+            "-0.2854259027435394,1,0.995",
+            "-1.4851295311136754,1,0.003",
+        ],
+    },
+    "multivariate-tpe": {
+        "mixed": [
+            "0.01886688556792971,0.8382986017122555,0.5,2,16,sgd",
+            "0.00010544169376099762,0.7696149832687635,0.1,2,16,ftrl",
+            "0.0018846363710325938,0.6706342156684706,0.3,1,16,ftrl",
+            "0.002219948521960247,0.8934114986757825,0.5,2,16,sgd",
+        ],
+        "second": [
+            "-0.26518082043393265,1,0.012",
+            "0.12205226503375943,1,0.001",
+            "-1.780265047308185,1,0.019",
+            "-0.9375288135310451,1,0.506",
+        ],
+    },
+    "cmaes": {
+        "mixed": [
+            "0.0005964403782137051,0.7539871688416913,0.1,6,64,adam",
+            "0.003118291766698343,0.7732002580332797,0.2,5,64,ftrl",
+            "0.0009782787751111356,0.8979959135920035,0.2,5,32,ftrl",
+            "0.0009259759267978928,0.7930067151563358,0.1,6,64,sgd",
+        ],
+        "second": [
+            "2.0098631268361036,3,0.009",
+            "1.6514444392743908,1,0.002",
+            "0.44152093389934954,3,0.02",
+            "1.5337423923416766,2,0.02",
+        ],
+    },
+    "bayesianoptimization": {
+        "mixed": [
+            "0.002059967698197356,0.9,0.5,1,16,sgd",
+            "0.1,0.5,0,1,16,sgd",
+            "0.00010000000000000009,0.5,0.5,1,16,sgd",
+            "0.00010000000000000009,0.7745025359509201,0,1,16,sgd",
+        ],
+        "second": [
+            "-0.2176903075011607,1,0.002",
+            "3.0,3,1",
+            "-0.32389356826065185,2,0.531",
+            "-2.0,4,0.001",
+        ],
+    },
+    "hyperband resource_name=layers r_l=3 eta=3": {
+        "mixed": [
+            "0.006993739082259642,0.7273133991578304,0.5,3,32,sgd",
+            "0.007503888976201422,0.8588855203878303,0.3,3,64,ftrl",
+            "0.0007952411684214871,0.8494213781585047,0.1,3,64,sgd",
+        ],
+    },
+    "bayesianoptimization base_estimator=RF n_initial_points=5": {
+        "mixed": [
+            "0.00929330396824674,0.7268535121373361,0.4,4,16,adam",
+            "0.017601465676257706,0.6922860094196958,0,1,16,sgd",
+            "0.07445594696395168,0.6902927002641721,0.1,2,16,sgd",
+            "0.04417605092044916,0.6768242515238867,0.2,2,16,adam",
+        ],
+        "second": [
+            "-1.8010329857140592,20,0.319",
+            "0.02667642449314478,10,0.157",
+            "-0.027227632171414884,10,0.005",
+            "-0.4616255348861782,10,0.096",
+        ],
+    },
+    "bayesianoptimization acq_func=LCB acq_optimizer=sampling n_initial_points=5": {
+        "mixed": [
+            "0.012257725860423799,0.5185831717458579,0.4,1,16,sgd",
+            "0.00021266724568297767,0.5918886528927444,0,1,16,sgd",
+            "0.00010395849280719177,0.5179031438815814,0.4,1,16,sgd",
+            "0.0949463591983242,0.7230010045955183,0.4,1,16,sgd",
+        ],
+        "second": [
+            "2.6847730994589094,4,0.601",
+            "-1.6532241737472342,1,0.001",
+            "2.7855062464119795,3,0.003",
+            "-1.7121368378036972,1,0.001",
+        ],
+    },
+    "cmaes restart_strategy=bipop sigma=0.3": {
+        "mixed": [
+            "0.0029468109111261192,0.7460473944438878,0.1,2,64,adam",
+            "0.0003251303528879592,0.68934765770153,0.1,4,64,ftrl",
+            "0.00043981255528990286,0.685959123401787,0.1,4,32,ftrl",
+            "0.0008398257240856639,0.6383589950517621,0.3,4,64,sgd",
+        ],
+        "second": [
+            "-0.23939805029266337,1,0.078",
+            "-0.1575013922060986,2,0.007",
+            "0.0866582242310221,1,0.147",
+            "-0.5238009920349418,2,0.215",
+        ],
+    },
+    "tpe n_startup_trials=3 gamma=0.5": {
+        "mixed": [
+            "0.000940091765145769,0.5897702904930217,0.1,7,16,sgd",
+            "0.0004165594759733487,0.6006807791966703,0.1,7,16,sgd",
+            "0.001350923296515663,0.6741019665788168,0,8,16,sgd",
+            "0.0007321151759162163,0.5393846656284115,0.1,5,16,sgd",
+        ],
+        "second": [
+            "0.6360286264097854,1,0.005",
+            "0.6130157974976818,1,0.003",
+            "-0.42676666601412316,1,0.005",
+            "-0.11791180017909397,1,0.002",
+        ],
+    },
+}
