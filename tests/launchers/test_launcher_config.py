@@ -103,3 +103,22 @@ def test_a_kubernetes_config_gives_trials_the_store_to_report_to():
 def test_an_unknown_kind_is_refused():
     with pytest.raises(ValueError, match="launcher kind 'ssh': expected 'local' or 'kubernetes'"):
         launcher_from_config({"kind": "ssh"})
+
+
+def test_trials_go_to_the_experiments_namespace_unless_the_config_names_one(tmp_path):
+    """Katib creates an experiment's trials in its metadata.namespace: so does the Kubernetes
+    launcher, unless launcher_config says otherwise; the pipeline's steps take it from the
+    stored experiment."""
+    from conftest import quadratic_experiment
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.steps import prepare
+    from kfp_tune.steps.entrypoints import _launcher
+    from kfp_tune.stores import LocalStore
+
+    assert launcher_from_config({"kind": "kubernetes"}, experiment_namespace="team-a").namespace == "team-a"
+    assert launcher_from_config({"kind": "kubernetes", "namespace": "team-b"}, experiment_namespace="team-a").namespace == "team-b"
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+    prepare(records, load_experiment(quadratic_experiment(**{"metadata.namespace": "team-a"})))
+    assert _launcher(records, '{"kind": "kubernetes"}', "", "").namespace == "team-a"
+    assert _launcher(records, '{"kind": "kubernetes", "namespace": "team-c"}', "", "").namespace == "team-c"

@@ -10,14 +10,18 @@ from kfp_tune.core.interfaces import Launcher
 from kfp_tune.launchers.local import LocalLauncher
 
 
-def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_endpoint: str = "") -> Launcher:
+def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_endpoint: str = "", experiment_namespace: str = "") -> Launcher:
     """A launcher from its JSON config, as the launch-trial component receives it.
 
     ``{"kind": "local", "mounts": {"/opt/app": "/home/me/app"}, "timeoutSeconds": 600}``, or
     ``{"kind": "kubernetes", "namespace": ..., ...}`` (see
     :class:`kfp_tune.launchers.kubernetes.KubernetesConfig`). ``store_uri`` and ``s3_endpoint``
-    tell a Kubernetes trial where to report metrics."""
+    tell a Kubernetes trial where to report metrics. Trials are created in the config's
+    ``namespace``, else the experiment's ``metadata.namespace`` (``experiment_namespace``), as
+    Katib creates them, else the namespace the step runs in."""
     data = json.loads(config) if isinstance(config, str) else dict(config)
+    if data.get("kind") == "kubernetes" and not data.get("namespace") and experiment_namespace:
+        data["namespace"] = experiment_namespace
     kind = data.get("kind", "local")
     if kind == "local":
         env = {"KFP_TUNE_STORE": store_uri} if store_uri else {}

@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune import steps
+from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import per_run_experiment_name
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.state import ExperimentView
+from kfp_tune.core.state import ExperimentView, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map, resolve_trial_template
 from kfp_tune.core.vocabulary import ExperimentPhase
 from kfp_tune.launchers import launcher_from_config
@@ -34,6 +35,15 @@ def _records(store_uri: str, experiment_name: str, s3_endpoint: str, run_id: str
     if fresh_experiment:
         experiment_name = per_run_experiment_name(experiment_name, run_id)
     return ExperimentRecords(open_store(store_uri, s3_endpoint or None), experiment_name)
+
+
+def _launcher(records: ExperimentRecords, launcher_config: str, store_uri: str, s3_endpoint: str) -> Launcher:
+    """The run's launcher; Kubernetes trials in the experiment's metadata.namespace unless the
+    launcher config names one (one read of the experiment record)."""
+    head = read_experiment_record(records) or {}
+    metadata = (head.get("spec") or {}).get("metadata") or {}
+    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
+    return launcher_from_config(launcher_config, store_uri, s3_endpoint, experiment_namespace=str(namespace or ""))
 
 
 def suggest_step(
@@ -75,7 +85,7 @@ def launch_trial_step(
 ) -> str:
     _setup_logging()
     records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
-    phase = steps.launch_trial(records, launcher_from_config(launcher_config, store_uri, s3_endpoint), trial_name, run_id=run_id)
+    phase = steps.launch_trial(records, _launcher(records, launcher_config, store_uri, s3_endpoint), trial_name, run_id=run_id)
     assert phase is not None  # only a slots checkpoint hands a trial over
     return str(phase)
 
@@ -101,7 +111,7 @@ def launch_trials_step(
     last = checkpoint_index >= checkpoints_total - 1
     # the limit doubles at every checkpoint: frequent refreshes early, few hand-backs in a long run
     checkpoint = None if last else Checkpoint(trials=checkpoint_trials * 2**checkpoint_index or None, seconds=checkpoint_seconds or None)
-    result = run_slots(ExperimentView(records), launcher_from_config(launcher_config, store_uri, s3_endpoint), run_id, checkpoint=checkpoint, adopt=True)
+    result = run_slots(ExperimentView(records), _launcher(records, launcher_config, store_uri, s3_endpoint), run_id, checkpoint=checkpoint, adopt=True)
     logging.getLogger("kfp_tune.launch").info(
         "checkpoint %d of %d: %d trial(s) ended; %s (%s)", checkpoint_index + 1, checkpoints_total, result.trials_ended, result.decision.phase, result.decision.reason
     )
