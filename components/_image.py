@@ -1,7 +1,7 @@
-"""The runtime image every component runs in: one pinned value, overridable with KFP_TUNE_IMAGE
-when the pipeline is compiled."""
+"""The runtime image every component runs in: one pinned value
+(:mod:`kfp_tune.launchers.runtime_image`), overridable with KFP_TUNE_IMAGE when the pipeline is
+compiled."""
 
-import os
+from kfp_tune.launchers.runtime_image import DEFAULT_RUNTIME_IMAGE, RUNTIME_IMAGE
 
-DEFAULT_RUNTIME_IMAGE = "ghcr.io/kfp-tune/kfp-tune-python:0.1.0"
-RUNTIME_IMAGE = os.environ.get("KFP_TUNE_IMAGE", DEFAULT_RUNTIME_IMAGE)
+__all__ = ["DEFAULT_RUNTIME_IMAGE", "RUNTIME_IMAGE"]

@@ -13,9 +13,12 @@ from pathlib import Path
 
 from kfp import compiler
 
-from kfp_tune.components import collect_metrics, decide_stop, launch_trial, suggest
+from kfp_tune.components import best_trial, collect_metrics, decide_stop, launch_trial, stage_inputs, suggest
 
-COMPONENTS = {"suggest": suggest, "launch_trial": launch_trial, "collect_metrics": collect_metrics, "decide_stop": decide_stop}
+COMPONENTS = {
+    "suggest": suggest, "launch_trial": launch_trial, "collect_metrics": collect_metrics, "decide_stop": decide_stop,
+    "stage_inputs": stage_inputs, "best_trial": best_trial,
+}
 HERE = Path(__file__).resolve().parent
 
 

@@ -6,6 +6,8 @@ The public API:
 - :func:`load_experiment`: a Katib ``kubeflow.org/v1beta1`` Experiment, defaulted and validated.
 - :class:`SpecError`: every problem in an experiment, each with its field path.
 - :func:`report_metrics`: from inside a trial, report its metrics (the Push collector).
+- :func:`input_path`, :func:`save_model`: from inside a trial of a tuning step in a user's
+  pipeline, the upstream artifact's local path, and the trial's model for ``best_model``.
 - :func:`submit`, :func:`schedule`: start the experiment's pipeline on a Kubeflow Pipelines host
   (imported on first use, so ``import kfp_tune`` does not load kfp).
 """
@@ -18,6 +20,7 @@ from kfp_tune.collectors.push import report_metrics
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
+from kfp_tune.steps.trial_artifacts import input_path, save_model
 
 __version__ = "0.1.0"
 
@@ -40,8 +43,10 @@ __all__ = [
     "StoreError",
     "Trial",
     "TuneResult",
+    "input_path",
     "load_experiment",
     "report_metrics",
+    "save_model",
     "schedule",
     "search",
     "submit",

@@ -16,7 +16,7 @@ from kfp_tune.components import collect_metrics, decide_stop, launch_trial, sugg
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.stores import LocalStore
 
-FOLDERS = ["suggest", "launch_trial", "collect_metrics", "decide_stop"]
+FOLDERS = ["suggest", "launch_trial", "collect_metrics", "decide_stop", "stage_inputs", "best_trial"]
 
 
 def _without_sdk_version(text: str) -> str:
@@ -53,7 +53,7 @@ def test_loaded_components_compose_into_a_users_pipeline(tmp_path):
     """A user's own two-round pipeline from the YAML files alone, run under kfp.local."""
     from kfp import local
 
-    suggest_op, launch_op, collect_op, decide_op = (_load(f) for f in FOLDERS)
+    suggest_op, launch_op, collect_op, decide_op = (_load(f) for f in FOLDERS[:4])  # the loop's four
     experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 3, "spec.parallelTrialCount": 2}))
     store = str(tmp_path / "store")
 

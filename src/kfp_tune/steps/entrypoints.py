@@ -157,3 +157,61 @@ def decide_stop_step(
         if html_path:
             Path(html_path).write_text(html_report(report), encoding="utf-8")
     return decision.phase == ExperimentPhase.RUNNING
+
+
+def stage_inputs_step(
+    store_uri: str, experiment_name: str, run_id: str, inputs: dict[str, tuple[str, str]], s3_endpoint: str = "", fresh_experiment: bool = False
+) -> int:
+    """The tuning step's first task: copy each upstream artifact (name: (local path, URI)) into
+    the store for this run's trials, which read it with
+    :func:`kfp_tune.steps.trial_artifacts.input_path`. Returns the files staged."""
+    from kfp_tune.steps.trial_artifacts import stage_input
+
+    _setup_logging()
+    records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    staged = 0
+    for name, (path, uri) in sorted(inputs.items()):
+        files = stage_input(records, run_id, name, path, uri)
+        logging.getLogger("kfp_tune.stage").info("input %r (%s): %d file(s) staged for the trials of %s", name, uri or path, len(files), records.experiment)
+        staged += len(files)
+    return staged
+
+
+NO_MODEL_FILE = "kfp-tune-no-model.txt"
+"""What the best model artifact holds when the best trial saved no model (an artifact must hold
+something to be uploaded)."""
+
+
+def best_trial_step(
+    store_uri: str, experiment_name: str, run_id: str, model_folder: str, s3_endpoint: str = "", fresh_experiment: bool = False
+) -> tuple[dict[str, Any], float, str, dict[str, Any]]:
+    """After the tuning loop: (best parameters, best objective value, best trial's name, the
+    model artifact's metadata), with the best trial's model written into ``model_folder``.
+
+    No best trial (none has an objective value): SystemExit with the message, so the task fails
+    saying why in its log, with no traceback to read through."""
+    from kfp_tune.steps.best_result import NoBestTrial, best_result
+    from kfp_tune.steps.trial_artifacts import fetch_model
+
+    _setup_logging()
+    log = logging.getLogger("kfp_tune.best")
+    records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    try:
+        result = best_result(records)
+    except NoBestTrial as exc:
+        log.error("%s", exc)
+        raise SystemExit(f"kfp-tune: {exc}") from None
+    files = fetch_model(records, result.trial, model_folder)
+    if not files:
+        Path(model_folder).mkdir(parents=True, exist_ok=True)
+        Path(model_folder, NO_MODEL_FILE).write_text(
+            f"Trial {result.trial} of experiment {result.experiment} saved no model: a trial saves one with "
+            "kfp_tune.steps.trial_artifacts.save_model(path).\n",
+            encoding="utf-8",
+        )
+    log.info(
+        "best trial of %s: %s, %s=%r, parameters %s; model: %s (experiment %s)",
+        result.experiment, result.trial, result.objective_metric, result.objective, result.parameters,
+        ", ".join(files) or "none saved", result.phase or "status unknown",
+    )
+    return result.parameters, result.objective, result.trial, {**result.metadata(), "model_files": files}

@@ -1,0 +1,51 @@
+from typing import NamedTuple
+
+from kfp import dsl
+from kfp.dsl import Model, Output
+
+from kfp_tune.components._image import RUNTIME_IMAGE
+
+
+@dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)
+def best_trial(
+    store_uri: str,
+    experiment_name: str,
+    run_id: str,
+    best_model: Output[Model],
+    s3_endpoint: str = "",
+    fresh_experiment: bool = False,
+) -> NamedTuple("Outputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str)]):  # type: ignore[valid-type]
+    """Hand the tuning loop's result downstream: the best trial's parameters, objective value,
+    name and model.
+
+    The best trial is Katib's currentOptimalTrial: among Succeeded and EarlyStopped trials, the
+    best objective value after its metric strategy (highest for maximize, lowest for minimize).
+    An experiment with no trial that reported its objective fails this task, with a message
+    naming the experiment and what its trials ended as.
+
+    Args:
+        store_uri: The store: ``s3://bucket/prefix``, or a folder (path or ``file:///path``)
+            on a laptop.
+        experiment_name: The experiment, as given to suggest.
+        run_id: The pipeline run, as given to suggest.
+        s3_endpoint: The S3 store's endpoint. ``""``: ``$KFP_TUNE_S3_ENDPOINT``.
+        fresh_experiment: As given to suggest.
+
+    Returns:
+        best_parameters: The best trial's parameters by name, typed: int, float, or the
+            string of a categorical (a discrete value as a number).
+        best_objective: The best trial's objective value, after its metric strategy.
+        best_trial: The best trial's name.
+        best_model: A folder holding the files the best trial saved with
+            ``kfp_tune.steps.trial_artifacts.save_model``, by their paths below what it saved
+            (a single file: by its name); only a note when it saved none. Its metadata: the
+            experiment, the trial, its parameters and objective, the files.
+    """
+    from collections import namedtuple
+
+    from kfp_tune.steps.entrypoints import best_trial_step
+
+    parameters, objective, trial, metadata = best_trial_step(store_uri, experiment_name, run_id, best_model.path, s3_endpoint, fresh_experiment)
+    best_model.metadata.update(metadata)
+    Outputs = namedtuple("Outputs", ["best_parameters", "best_objective", "best_trial"])
+    return Outputs(parameters, objective, trial)

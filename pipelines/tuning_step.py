@@ -1,0 +1,123 @@
+"""A tuning step for any pipeline: the tuning loop as a sub-pipeline whose best result flows
+downstream.
+
+``tuning_step(experiment)`` returns a KFP pipeline to call inside your own ``@dsl.pipeline``
+like a component::
+
+    stage-inputs (copy the upstream dataset into the store, for this run's trials)
+      -> the tuning pipeline of :func:`kfp_tune.pipelines.build_pipeline` (claim, checkpoints
+         of launch-trial slots and decide-stop, release), as a nested pipeline
+      -> best-trial (read the store: best parameters, objective, trial, model)
+
+Inputs: ``dataset`` (an optional ``Input[Dataset]``) and the tuning pipeline's parameters
+(``store_uri``, ``experiment_name``, ...: the same names and defaults). Outputs:
+``best_parameters`` (dict), ``best_objective`` (float), ``best_trial`` (str), ``best_model``
+(Model). A trial reads the dataset with ``kfp_tune.steps.trial_artifacts.input_path()`` and
+saves its model with ``save_model(path)`` (:mod:`kfp_tune.steps.trial_artifacts`).
+"""
+
+# No `from __future__ import annotations` here: KFP reads the pipeline function's annotations.
+import inspect
+import json
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, NamedTuple, Optional
+
+from kfp import dsl, kubernetes
+from kfp.dsl import Dataset, Input, Model
+
+from kfp_tune.components.best_trial import best_trial
+from kfp_tune.components.stage_inputs import stage_inputs
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.naming import dns_label
+from kfp_tune.core.spec import Experiment
+from kfp_tune.pipelines.builder import (
+    DEFAULT_CHECKPOINT_SECONDS,
+    DEFAULT_CLUSTER_STORE,
+    DEFAULT_LAUNCHER_CONFIG,
+    DEFAULT_OBJECT_STORE,
+    OBJECT_STORES,
+    ObjectStore,
+    build_pipeline,
+)
+
+TuningOutputs = NamedTuple("TuningOutputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_model", Model)])  # noqa: UP014 (KFP reads this form)
+"""What the tuning step hands downstream: ``step.outputs["best_parameters"]`` and so on."""
+
+
+def tuning_step(
+    experiment: Experiment | str | Path | Mapping[str, Any],
+    rounds: int | None = None,
+    store_uri: str = DEFAULT_CLUSTER_STORE,
+    launcher_config: dict[str, Any] | None = None,
+    object_store: str | ObjectStore = DEFAULT_OBJECT_STORE,
+    checkpoint_trials: int | None = None,
+    checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
+    with_dataset: bool = True,
+) -> Callable[..., Any]:
+    """The tuning step of an experiment (a Katib Experiment: a model, a dict, a YAML path or
+    YAML text; validated here), as a pipeline to use as a component in your own pipeline. The
+    options are :func:`~kfp_tune.pipelines.build_pipeline`'s, and become the defaults of the
+    step's parameters of the same names.
+
+    ``with_dataset=False``: a step with no ``dataset`` input, for trials that need none. (The
+    input is optional in the compiled spec, but kfp.local 2.17 fails a nested pipeline whose
+    call leaves an optional artifact out, so a step that never gets one should not declare it.)"""
+    experiment = load_experiment(experiment if isinstance(experiment, (Experiment, Path, str)) else dict(experiment))
+    if isinstance(object_store, str):
+        if object_store not in OBJECT_STORES:
+            raise ValueError(f"object_store {object_store!r}: expected one of {sorted(OBJECT_STORES)} or an ObjectStore")
+        object_store = OBJECT_STORES[object_store]
+    cluster_store = object_store
+    if checkpoint_trials is None:
+        checkpoint_trials = 2 * (experiment.spec.parallel_trial_count or 1)
+    launcher = launcher_config or DEFAULT_LAUNCHER_CONFIG
+    loop = build_pipeline(
+        experiment, rounds=rounds, store_uri=store_uri, launcher_config=launcher, object_store=cluster_store,
+        checkpoint_trials=checkpoint_trials, checkpoint_seconds=checkpoint_seconds,
+    )
+
+    def stateful(task: Any, display_name: str, store_secret: Any) -> Any:
+        """As the loop's steps: caching off (they read the store as it is now), the store's
+        Secret as env."""
+        task.set_caching_options(False).set_display_name(display_name)
+        if cluster_store.secret:
+            kubernetes.use_secret_as_env(task, secret_name=store_secret, secret_key_to_env=dict(cluster_store.secret_keys))
+        return task
+
+    def tuning_step_pipeline(
+        store_uri: str = store_uri,
+        experiment_name: str = experiment.name,
+        launcher_config: str = json.dumps(launcher, sort_keys=True),
+        take_over: bool = False,
+        fresh_experiment: bool = False,
+        s3_endpoint: str = cluster_store.endpoint,
+        store_secret: str = cluster_store.secret,
+        checkpoint_trials: int = checkpoint_trials,
+        checkpoint_seconds: float = checkpoint_seconds,
+        dataset: Optional[Input[Dataset]] = None,  # noqa: UP045 (KFP reads this form)
+    ) -> TuningOutputs:
+        handles = dict(store_uri=store_uri, experiment_name=experiment_name, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, s3_endpoint=s3_endpoint, fresh_experiment=fresh_experiment)
+        tuned = loop(
+            store_uri=store_uri, experiment_name=experiment_name, launcher_config=launcher_config, take_over=take_over,
+            fresh_experiment=fresh_experiment, s3_endpoint=s3_endpoint, store_secret=store_secret,
+            checkpoint_trials=checkpoint_trials, checkpoint_seconds=checkpoint_seconds,
+        )
+        if with_dataset:  # staged first: the trials read it
+            tuned.after(stateful(stage_inputs(dataset=dataset, **handles), "stage-inputs (the dataset, for the trials)", store_secret))
+        tuned.set_caching_options(False).set_display_name(f"tune {experiment.name}")
+        best = stateful(best_trial(**handles).after(tuned), "best-trial (parameters, objective, model)", store_secret)
+        return TuningOutputs(
+            best_parameters=best.outputs["best_parameters"], best_objective=best.outputs["best_objective"],
+            best_trial=best.outputs["best_trial"], best_model=best.outputs["best_model"],
+        )
+
+    if not with_dataset:  # KFP reads the signature, and passes the inputs it lists in order: dataset is last
+        signature = inspect.signature(tuning_step_pipeline)
+        tuning_step_pipeline.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[p for p in signature.parameters.values() if p.name != "dataset"]
+        )
+    return dsl.pipeline(
+        name=dns_label(f"kfp-tune-step-{experiment.name}"),
+        description=f"kfp-tune tuning step: Katib experiment {experiment.name!r}; outputs the best parameters, objective, trial and model",
+    )(tuning_step_pipeline)

@@ -1,0 +1,134 @@
+"""The tuning step inside a pipeline of the user's own (examples/tuning_step): compiled, and run
+end to end on the real kfp.local runner: preprocess -> tune -> train with the best parameters ->
+evaluate. What the step hands on is checked against the store, read on its own here."""
+
+# No `from __future__ import annotations`: KFP reads the annotations of the component defined here.
+
+import importlib.util
+import pickle
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import REPO, quadratic_experiment
+from kfp_tune.pipelines import tuning_step
+from kfp_tune.pipelines.builder import MAX_CHECKPOINTS, PIPELINE_BUDGET_BYTES
+from kfp_tune.reports import trial_rows
+from kfp_tune.stores import LocalStore
+
+EXAMPLE = REPO / "examples" / "tuning_step"
+
+
+def example() -> ModuleType:
+    """examples/tuning_step/pipeline.py, imported from its file (it is no package)."""
+    spec = importlib.util.spec_from_file_location("tuning_step_example", EXAMPLE / "pipeline.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def compiled(pipeline: Any, path: Path) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    """(size in bytes, pipeline spec, platform spec) of the compiled pipeline."""
+    from kfp import compiler
+
+    compiler.Compiler().compile(pipeline, str(path))
+    ir, platform = yaml.safe_load_all(path.read_text())
+    return path.stat().st_size, ir, platform
+
+
+def run_locally(pipeline: Any, root: Path, **arguments: Any) -> Any:
+    from kfp import local
+
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root), raise_on_error=True)
+    return pipeline(**arguments)
+
+
+def test_the_example_compiles_well_under_the_budget_with_the_step_s_outputs(tmp_path):
+    """The compiled example, for a cluster with the default 10 checkpoints: well under 1 MiB
+    (at most a quarter of it), and under it at the most checkpoints a run may compile."""
+    module = example()
+    size, ir, platform = compiled(module.digits_pipeline("s3://mlpipeline/kfp-tune"), tmp_path / "example.yaml")
+    assert size < PIPELINE_BUDGET_BYTES // 4, size
+    largest, _, _ = compiled(module.digits_pipeline("s3://mlpipeline/kfp-tune", rounds=MAX_CHECKPOINTS), tmp_path / "largest.yaml")
+    assert largest < PIPELINE_BUDGET_BYTES, largest
+
+    step = ir["components"]["comp-kfp-tune-step-digits-svc"]
+    outputs = step["outputDefinitions"]
+    assert outputs["parameters"]["best_parameters"]["parameterType"] == "STRUCT"
+    assert outputs["parameters"]["best_objective"]["parameterType"] == "NUMBER_DOUBLE"
+    assert outputs["parameters"]["best_trial"]["parameterType"] == "STRING"
+    assert outputs["artifacts"]["best_model"]["artifactType"]["schemaTitle"] == "system.Model"
+    assert step["inputDefinitions"]["artifacts"]["dataset"]["isOptional"] is True
+    tasks = step["dag"]["tasks"]
+    for name in ("stage-inputs", "best-trial"):
+        assert not tasks[name].get("cachingOptions", {}).get("enableCache", False), name
+    assert tasks["best-trial"]["dependentTasks"] == ["kfp-tune-digits-svc"]
+    assert tasks["kfp-tune-digits-svc"]["dependentTasks"] == ["stage-inputs"]
+    # the step's own tasks read the store with its credentials, from the Secret, as the loop's do
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    for executor in ("exec-stage-inputs", "exec-best-trial"):
+        keys = {item["secretKey"]: item["envVar"] for item in executors[executor]["secretAsEnv"][0]["keyToEnv"]}
+        assert keys == {"accesskey": "AWS_ACCESS_KEY_ID", "secretkey": "AWS_SECRET_ACCESS_KEY"}
+
+
+@pytest.mark.kfp_local
+def test_preprocess_tune_train_evaluate_end_to_end(tmp_path):
+    pytest.importorskip("sklearn")
+    module = example()
+    store = tmp_path / "store"
+    run = run_locally(module.digits_pipeline(str(store), module.LOCAL_LAUNCHER, rounds=1), tmp_path / "root")
+
+    rows = trial_rows(LocalStore(store), "digits-svc")
+    assert len(rows) == 4 and all(row["status"] == "Succeeded" for row in rows)  # every trial read the staged split
+    best = max(rows, key=lambda row: row["metrics"]["accuracy"])
+    assert run.outputs["best_trial"] == best["name"]
+    assert run.outputs["best_objective"] == best["metrics"]["accuracy"]
+    wanted = {name: float(value) for name, value in best["parameters"].items()}
+
+    # the final model was fitted with exactly the best trial's parameters
+    final = pickle.loads(Path(run.outputs["final_model"].path).read_bytes())
+    assert {"C": final.C, "gamma": final.gamma} == wanted
+    # the best model artifact is the model the best trial saved
+    folder = Path(run.outputs["best_model"].path)
+    assert [p.name for p in folder.iterdir()] == ["model.pkl"]
+    saved = store / "artifacts" / "digits-svc" / "models" / best["name"] / "model.pkl"
+    assert (folder / "model.pkl").read_bytes() == saved.read_bytes()
+    trial_model = pickle.loads(saved.read_bytes())
+    assert {"C": trial_model.C, "gamma": trial_model.gamma} == wanted
+    # evaluated on the held-out part, which the trials never saw: a good SVC on digits
+    assert 0.9 < run.outputs["test_accuracy"] <= 1.0
+
+
+@pytest.mark.kfp_local
+def test_without_a_dataset_and_with_a_fresh_experiment_per_run(tmp_path):
+    """A step built for trials that need no dataset has no such input; with ``fresh_experiment``
+    the step's own tasks find the run's experiment under the same derived name as the loop's."""
+    from kfp import dsl
+
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 2})
+    step = tuning_step(doc, rounds=1, store_uri=str(tmp_path / "store"), launcher_config={"kind": "local"}, with_dataset=False)
+    assert "dataset" not in step.component_spec.inputs and "store_uri" in step.component_spec.inputs
+
+    @dsl.component
+    def report(parameters: dict, objective: float) -> str:
+        return f"{parameters['x']:.6f},{parameters['y']:.6f},{objective}"
+
+    @dsl.pipeline
+    def mine() -> str:
+        tuned = step(fresh_experiment=True)
+        return report(parameters=tuned.outputs["best_parameters"], objective=tuned.outputs["best_objective"]).output
+
+    run = run_locally(mine, tmp_path / "root")
+    experiments = [p.name for p in (tmp_path / "store" / "experiments").iterdir()]
+    assert len(experiments) == 1 and experiments[0].startswith("quad-")
+    rows = trial_rows(LocalStore(tmp_path / "store"), experiments[0])
+    best = min(rows, key=lambda row: row["metrics"]["loss"])
+    x, y, objective = run.output.split(",")
+    assert (x, y) == (f"{float(best['parameters']['x']):.6f}", f"{float(best['parameters']['y']):.6f}")
+    assert float(objective) == best["metrics"]["loss"]
