@@ -28,7 +28,7 @@ GUIDE_EXAMPLE = {
 
 
 def test_every_documented_key_sets_its_setting():
-    config = KubernetesConfig.from_dict({**GUIDE_EXAMPLE, "pollSeconds": 2.5, "apiRetrySeconds": 30})
+    config = KubernetesConfig.from_dict({**GUIDE_EXAMPLE, "pollSeconds": 2.5, "apiRetrySeconds": 30, "collectorImage": "registry.local/kfp-tune:1"})
     assert config == KubernetesConfig(
         namespace="my-profile",
         service_accounts=("default", "trainer"),
@@ -41,6 +41,7 @@ def test_every_documented_key_sets_its_setting():
         store_secret="mlpipeline-minio-artifact",
         metrics_claim="kfp-tune-metrics",
         metrics_mount="/mnt/kfp-tune-metrics",
+        collector_image="registry.local/kfp-tune:1",
     )
 
 

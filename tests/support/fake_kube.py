@@ -37,6 +37,14 @@ the server's behaviour, the fake follows the real one, not the launcher's assump
 
 Every request is kept (:attr:`FakeKube.calls`), and :attr:`FakeKube.faults` answers chosen
 requests with injected errors (and headers such as ``Retry-After``).
+
+Kinds the fake does not play (Argo Workflow, Tekton PipelineRun, a user's CRD): a test installs
+their :class:`Resource` and plays their controller itself, as a function in
+:attr:`FakeKube.controllers` that makes pods with :meth:`FakeKube.run_pod` when one is created,
+and sets ``.status`` with :meth:`FakeKube.set_status`, as that controller would. Discovery is
+served as the API server serves it: ``GET /apis/<group>/<version>`` lists the resources served
+there (and their ``status`` subresources) as an ``APIResourceList``; a group/version not
+served answers 404.
 """
 
 from __future__ import annotations
@@ -93,6 +101,7 @@ MPI_OPERATOR = (Resource("kubeflow.org", "v2beta1", "mpijobs", "MPIJob"),)
 TRAINER = (Resource("trainer.kubeflow.org", "v1alpha1", "trainjobs", "TrainJob"), Resource("jobset.x-k8s.io", "v1alpha2", "jobsets", "JobSet"))
 """Kubeflow Trainer v2 and the JobSet controller it runs on."""
 
+DISCOVERY_PATH = re.compile(r"^/apis/(?P<group>[^/]+)/(?P<version>[^/]+)/?$|^/api/(?P<core>v1)/?$")
 GROUP_PATH = re.compile(r"^/apis/(?P<group>[^/]+)/(?P<version>[^/]+)/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)(?:/(?P<name>[^/]+)(?:/(?P<sub>[^/]+))?)?$")
 CORE_PATH = re.compile(r"^/api/(?P<version>v1)/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)(?:/(?P<name>[^/]+)(?:/(?P<sub>[^/]+))?)?$")
 
@@ -379,6 +388,8 @@ class Call:
     @property
     def verb(self) -> str:
         """The RBAC verb of the call."""
+        if self.method == "GET" and DISCOVERY_PATH.match(self.path):
+            return "get"
         if self.method != "GET":
             return {"POST": "create", "DELETE": "delete", "PUT": "update", "PATCH": "patch"}[self.method]
         if self.query.get("watch", [""])[0] in ("true", "1"):
@@ -388,7 +399,10 @@ class Call:
 
     @property
     def resource(self) -> str:
-        """The RBAC resource: ``plural.group`` (``pods``, ``pods/log`` for the core group)."""
+        """The RBAC resource: ``plural.group`` (``pods``, ``pods/log`` for the core group); for a
+        discovery request, its non-resource URL (``/apis/argoproj.io/v1alpha1``)."""
+        if DISCOVERY_PATH.match(self.path):
+            return self.path.rstrip("/")
         match = _match(self.path)
         assert match, self.path
         group = match.groupdict().get("group") or ""
@@ -427,6 +441,9 @@ class FakeKube:
             "torch-with-initializers": [("dataset-initializer", "dataset-initializer", 1), ("model-initializer", "model-initializer", 1), ("node", "node", None)],
         }
         """ClusterTrainingRuntimes: name -> replicated jobs (name, container, pods; None: numNodes)."""
+        self.controllers: dict[str, Callable[[str, dict[str, Any]], None]] = {}
+        """plural -> the controller of a kind the fake does not play, called with (namespace, the
+        object) when one is created: a test's stand-in for Argo, Tekton or a user's operator."""
         self.random = random.Random(20261123)  # the pods' name suffixes
         self.lock = threading.RLock()
         self.url = ""
@@ -466,6 +483,25 @@ class FakeKube:
         (resource,) = [r for r in self.served.values() if r.group == group and r.kind == obj["kind"]]
         return self._store(resource, namespace, copy.deepcopy(obj))
 
+    def run_pod(self, namespace: str, owner: dict[str, Any], name: str, template: dict[str, Any], labels: dict[str, str],
+                log: tuple[str, ...] = (), printer: str = "") -> dict[str, Any]:
+        """A pod as the controller of a kind the fake does not play makes it: from ``template``
+        (metadata and spec), with ``labels``, controlled by ``owner``, with the namespace's
+        sidecars; ``printer`` (by default the first container) prints ``log``, every other
+        container a line naming itself."""
+        with self.lock:
+            key = f"{owner['metadata']['uid']}/{name}"
+            script = Script(log=[(0.0, line) for line in log], container=printer)
+            self.started[key] = (time.monotonic(), script)
+            self._pod(namespace, name, template, labels, owner, key, script, rank0=True)
+            return self.objects[("", "pods", namespace, name)]
+
+    def set_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
+        """Set an object's ``.status``, as its controller would."""
+        with self.lock:
+            (obj,) = [o for (_, p, ns, n), o in self.objects.items() if (p, ns, n) == (plural, namespace, name)]
+            obj["status"] = copy.deepcopy(status)
+
     # --- storing ------------------------------------------------------------------------------
 
     def _store(self, resource: Resource, namespace: str, obj: dict[str, Any]) -> dict[str, Any]:
@@ -488,6 +524,9 @@ class FakeKube:
     # --- the simulated controllers ---------------------------------------------------------------
 
     def _start(self, resource: Resource, namespace: str, obj: dict[str, Any]) -> None:
+        if resource.plural in self.controllers:
+            self.controllers[resource.plural](namespace, obj)
+            return
         if resource.plural not in ("jobs", "tfjobs", "pytorchjobs", "xgboostjobs", "mpijobs", "trainjobs"):
             return
         uid, name = obj["metadata"]["uid"], obj["metadata"]["name"]
@@ -726,6 +765,9 @@ class FakeKube:
                 fault.times -= 1
                 return fault.status, _status(fault.status, "injected fault"), dict(fault.headers)
         self._collect_orphans()
+        discovery = DISCOVERY_PATH.match(path)
+        if discovery and method == "GET":
+            return self._discovery(discovery["group"] or "", discovery["version"] or discovery["core"])
         match = _match(path)
         if not match:
             return 404, "404 page not found", {"Content-Type": "text/plain"}
@@ -784,6 +826,21 @@ class FakeKube:
             self._delete(key, policy)
             return 200, _status(200, "deleted", "Success"), {}
         return 405, _status(405, "method not allowed", "MethodNotAllowed"), {}
+
+    def _discovery(self, group: str, version: str) -> tuple[int, Any, dict[str, str]]:
+        """GET /apis/<group>/<version> (/api/v1): the resources served there, each CRD's with its
+        status subresource, as the API server lists them; 404 for a group/version not served."""
+        served = sorted((r for r in self.served.values() if (r.group, r.version) == (group, version)), key=lambda r: r.plural)
+        if not served:
+            return 404, "404 page not found", {"Content-Type": "text/plain"}
+        verbs = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
+        resources: list[dict[str, Any]] = []
+        for r in served:
+            resources.append({"name": r.plural, "singularName": r.kind.lower(), "namespaced": True, "kind": r.kind, "verbs": verbs})
+            if group:
+                resources.append({"name": f"{r.plural}/status", "singularName": "", "namespaced": True, "kind": r.kind, "verbs": ["get", "patch", "update"]})
+        group_version = f"{group}/{version}" if group else version
+        return 200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": group_version, "resources": resources}, {}
 
     def _read_log(self, namespace: str, name: str, query: dict[str, list[str]]) -> tuple[int, Any, dict[str, str]]:
         """GET pods/log: as the API server picks the container (pkg/registry/core/pod)."""

@@ -6,18 +6,20 @@ Paths follow Katib's (``spec.parameters[1].feasibleSpace.min``).
 
 from __future__ import annotations
 
+import logging
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kfp_tune.core.catalogue import ALGORITHMS, EARLY_STOPPING, parse_settings
+from kfp_tune.core.collector_checks import collector_problems
 from kfp_tune.core.conditions import ConditionError
 from kfp_tune.core.conditions import parse as parse_condition
 from kfp_tune.core.errors import FieldError, shown
 from kfp_tune.core.patterns import PatternError, compile_pattern
 from kfp_tune.core.space import DISTRIBUTIONS, PARAMETER_TYPES, parse_number
-from kfp_tune.core.spec import Experiment, ExperimentSpec, ParameterSpec
+from kfp_tune.core.spec import KUBEFLOW_JOB_KINDS, Experiment, ExperimentSpec, GraphConfig, NasConfig, ParameterSpec, TrialTemplate
 from kfp_tune.core.template import is_meta_reference, placeholders_in, primary_container, unsafe_settings
 
 NAME_PATTERN = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -37,6 +39,8 @@ MAX_HYPERBAND_BRACKETS = 20
 trials, so more brackets than this is a schedule no experiment finishes."""
 MAX_CANDIDATES = 100_000
 """n_ei_candidates (TPE), at most: candidates are drawn and scored in memory at each suggestion."""
+
+log = logging.getLogger(__name__)
 
 
 class _Errors(list):
@@ -58,13 +62,19 @@ def validate_experiment(experiment: Experiment) -> list[FieldError]:
     _check_algorithms(spec, errors)
     if spec.resume_policy not in RESUME_POLICIES:
         errors.add("spec.resumePolicy", f"expected one of {list(RESUME_POLICIES)}, got {shown(spec.resume_policy)}")
-    if spec.nas_config is not None:
-        errors.add("spec.nasConfig", "neural architecture search is not supported yet; use spec.parameters")
+    if spec.parameters and spec.nas_config is not None:  # Katib's webhook: exactly one of the two
+        errors.add(
+            "spec.nasConfig",
+            "only one of spec.parameters and spec.nasConfig may be given: parameters are tuned by a hyperparameter algorithm, "
+            "nasConfig is searched by an architecture search algorithm",
+        )
     if not spec.parameters and spec.nas_config is None:
-        errors.add("spec.parameters", "required: at least one parameter to tune")
+        errors.add("spec.parameters", "required: at least one parameter to tune (or spec.nasConfig, for neural architecture search)")
     for index, parameter in enumerate(spec.parameters):
-        _check_parameter(spec, index, parameter, errors)
+        _check_parameter(spec, f"spec.parameters[{index}]", parameter, errors)
     _check_unique([p.name for p in spec.parameters], "spec.parameters", "parameter name", errors)
+    if spec.nas_config is not None:
+        _check_nas_config(spec, spec.nas_config, errors)
     _check_trial_template(spec, errors)
     _check_metrics_collector(spec, errors)
     return list(errors)
@@ -155,6 +165,22 @@ def _check_algorithms(spec: ExperimentSpec, errors: _Errors) -> None:
         settings, problems = parse_settings(entry, pairs, "spec.algorithm.algorithmSettings")
         for path, message in problems:
             errors.add(path, message)
+        architectures = sorted(name for name, e in ALGORITHMS.items() if e.searches_architectures)
+        if entry.searches_architectures:
+            if spec.nas_config is None:
+                errors.add(
+                    "spec.nasConfig",
+                    f"required for {entry.name}: it searches neural architectures (nasConfig's graphConfig and operations), not spec.parameters",
+                )
+            elif entry.check_nas is not None:
+                for path, message in entry.check_nas(spec.nas_config, settings):
+                    errors.add(path, message)
+        elif spec.nas_config is not None and not spec.parameters:
+            errors.add(
+                "spec.algorithm.algorithmName",
+                f"{shown(entry.name)} tunes spec.parameters; spec.nasConfig is searched by an architecture search algorithm, one of {architectures}",
+            )
+            return
         if entry.check_problem is not None and not problems:
             for path, message in entry.check_problem(spec.parameters, settings):
                 errors.add(path, message)
@@ -210,8 +236,42 @@ def _check_algorithm_limits(spec: ExperimentSpec, name: str, settings: dict[str,
         )
 
 
-def _check_parameter(spec: ExperimentSpec, index: int, parameter: ParameterSpec, errors: _Errors) -> None:
-    path = f"spec.parameters[{index}]"
+def _check_nas_config(spec: ExperimentSpec, nas: NasConfig, errors: _Errors) -> None:
+    """What every nasConfig must be, whichever algorithm searches it: a depth, positive sizes, at
+    least one operation, each with a type of its own and parameters valid as spec.parameters
+    are. Katib's NAS services check these (nas/common/validation.py) or fail without them; what
+    one algorithm needs besides is its catalogue entry's check_nas."""
+    graph = nas.graph_config or GraphConfig()
+    path = "spec.nasConfig.graphConfig"
+    if graph.num_layers is None:
+        errors.add(f"{path}.numLayers", "required: the number of layers to search, at least 1")
+    elif not 1 <= graph.num_layers <= INT32_MAX:
+        errors.add(f"{path}.numLayers", f"expected from 1 to {INT32_MAX} (an int32), got {graph.num_layers}")
+    for key, sizes in (("inputSizes", graph.input_sizes), ("outputSizes", graph.output_sizes)):
+        for index, size in enumerate(sizes or []):
+            if not 1 <= size <= INT32_MAX:
+                errors.add(f"{path}.{key}[{index}]", f"expected a size from 1 to {INT32_MAX} (an int32), got {size}")
+    if not nas.operations:
+        errors.add("spec.nasConfig.operations", "required: at least one operation to choose from")
+        return
+    for index, operation in enumerate(nas.operations):
+        where = f"spec.nasConfig.operations[{index}]"
+        if not operation.operation_type:
+            errors.add(f"{where}.operationType", "required: the operation's name, e.g. convolution")
+        for number, parameter in enumerate(operation.parameters or []):
+            _check_parameter(spec, f"{where}.parameters[{number}]", parameter, errors, operation=True)
+        _check_unique([p.name for p in operation.parameters or []], f"{where}.parameters", "parameter name", errors)
+    seen: set[str] = set()
+    for index, operation in enumerate(nas.operations):  # Katib's API keys the list by operationType (+listMapKey)
+        if operation.operation_type and operation.operation_type in seen:
+            errors.add(f"spec.nasConfig.operations[{index}].operationType", f"operation type {shown(operation.operation_type)} is given more than once")
+        seen.add(operation.operation_type)
+
+
+def _check_parameter(spec: ExperimentSpec, path: str, parameter: ParameterSpec, errors: _Errors, operation: bool = False) -> None:
+    """A parameter of spec.parameters or (``operation``) of a nasConfig operation. An
+    operation's are enumerated, not sampled: no distribution is defaulted for them (Katib sets
+    it for spec.parameters only), and a double needs a step (Katib's NAS services' rule)."""
     fs = parameter.feasible_space
     fpath = f"{path}.feasibleSpace"
     if not parameter.name:
@@ -221,7 +281,7 @@ def _check_parameter(spec: ExperimentSpec, index: int, parameter: ParameterSpec,
     if parameter.parameter_type not in PARAMETER_TYPES:
         errors.add(f"{path}.parameterType", f"expected one of {list(PARAMETER_TYPES)}, got {shown(parameter.parameter_type)}")
         return
-    if fs.distribution not in DISTRIBUTIONS:
+    if fs.distribution not in DISTRIBUTIONS and not (operation and fs.distribution is None):
         errors.add(f"{fpath}.distribution", f"expected one of {list(DISTRIBUTIONS)}, got {shown(fs.distribution)}")
     if parameter.parameter_type in ("discrete", "categorical"):
         for key in ("min", "max", "step"):
@@ -262,7 +322,7 @@ def _check_parameter(spec: ExperimentSpec, index: int, parameter: ParameterSpec,
         bounds[key] = value
     low, high, step = bounds.get("min"), bounds.get("max"), bounds.get("step")
     if low is not None and high is not None:
-        if low > high or (low == high and not _is_hyperband_resource(spec, parameter.name)):
+        if low > high or (low == high and (operation or not _is_hyperband_resource(spec, parameter.name))):
             errors.add(f"{fpath}.min", f"expected min < max, got min {low:g} and max {high:g}")
         elif not math.isfinite(high - low):
             errors.add(f"{fpath}.max", f"max - min overflows a float (min {low:g}, max {high:g}); expected a range whose width is a finite number")
@@ -272,6 +332,8 @@ def _check_parameter(spec: ExperimentSpec, index: int, parameter: ParameterSpec,
             errors.add(f"{fpath}.step", f"expected a step no larger than max - min ({high - low:g}), got {step:g}")
     if step is not None and step <= 0:
         errors.add(f"{fpath}.step", f"expected a step > 0, got {step:g}")
+    if operation and parameter.parameter_type == "double" and fs.step in (None, ""):
+        errors.add(f"{fpath}.step", "required for a double parameter of an operation: its values are min, min + step, ... max")
     if fs.distribution in ("logUniform", "logNormal") and low is not None and low <= 0:
         errors.add(f"{fpath}.min", f"expected min > 0 for the {fs.distribution} distribution, got {low:g}")
 
@@ -338,21 +400,114 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
             try:
                 parse_condition(condition)
             except ConditionError as exc:
-                errors.add(
-                    f"{path}.{key}",
-                    f"{exc}; expected Katib's GJSON form: a dotted path, #(field==\"value\") or #(...)# queries, '|' between parts",
-                )
-    if template.primary_container_name and primary_container(trial_spec, template.primary_container_name) is None:
-        errors.add(
-            f"{path}.primaryContainerName",
-            f"no container named {shown(template.primary_container_name)} in trialSpec",
+                errors.add(f"{path}.{key}", f"not a GJSON path kfp-tune reads as Katib does: {exc}")
+    if template.primary_container_name:
+        _check_primary_container(template, trial_spec, errors)
+
+
+def _check_primary_container(template: TrialTemplate, trial_spec: dict[str, Any], errors: _Errors) -> None:
+    """The primary container must be one the trial's pods will have. For Argo and Tekton that is
+    the name their controller gives it at run time; for a kind kfp-tune does not know, the
+    template may not show it (its controller may name containers itself): a warning, and the
+    launcher checks the running pod."""
+    name = template.primary_container_name
+    path = "spec.trialTemplate.primaryContainerName"
+    built = run_time_containers(trial_spec)
+    if built is not None:
+        entries, complete = built
+        names = sorted({runtime_name for runtime_name, _, _ in entries})
+        if name in names:
+            return
+        if str(trial_spec.get("kind")) == "Workflow":
+            rule = "Argo names the container of a container or script template 'main' in its pod (a containerSet's containers keep their names)"
+        else:
+            rule = "Tekton names a step's container 'step-<step name>' ('step-unnamed-<index>' for a step with no name) and a sidecar's 'sidecar-<name>'"
+        if complete:
+            errors.add(path, f"{rule}; expected one of {names}, got {shown(name)}")
+        else:
+            log.warning("%s: %s; %r is not among those written in trialSpec (%s), and some tasks are referenced, not written inline: not checked", path, rule, name, names)
+        return
+    if primary_container(trial_spec, name) is not None:
+        return
+    if _is_known_kind(trial_spec):
+        errors.add(path, f"no container named {shown(name)} in trialSpec")
+    else:
+        log.warning(
+            "%s: no container named %r in trialSpec; kind %s (%s) is not one kfp-tune knows, and its controller may name its pods' containers "
+            "itself: the launcher looks for %r in the primary pod when the trial runs",
+            path, name, _kind(trial_spec), trial_spec.get("apiVersion"), name,
         )
+
+
+def _is_known_kind(trial_spec: Mapping[str, Any]) -> bool:
+    """Kinds whose pods are made from the pod templates in the manifest, container names and all."""
+    group, kind = str(trial_spec.get("apiVersion", "")).rpartition("/")[0], _kind(dict(trial_spec))
+    if group == "kubeflow.org":
+        return kind in KUBEFLOW_JOB_KINDS
+    return (group, kind) in {("batch", "Job"), ("trainer.kubeflow.org", "TrainJob"), ("jobset.x-k8s.io", "JobSet")}
+
+
+RunTimeContainer = tuple[str, dict[str, Any], dict[str, str]]
+
+
+def run_time_containers(trial_spec: Mapping[str, Any]) -> tuple[list[RunTimeContainer], bool] | None:
+    """For the kinds whose pods are made at run time from something other than pod templates
+    (Argo Workflow; Tekton PipelineRun and TaskRun): the containers their pods will have, as
+    (its name in the pod, the template entry it is made from, labels the template gives its pod),
+    and whether that list is complete (not when a task or template is referenced, not written
+    inline). None for other kinds."""
+    group = str(trial_spec.get("apiVersion", "")).rpartition("/")[0]
+    kind = trial_spec.get("kind")
+    spec = trial_spec.get("spec") if isinstance(trial_spec.get("spec"), dict) else {}
+    assert isinstance(spec, dict)
+    out: list[RunTimeContainer] = []
+    if (group, kind) == ("argoproj.io", "Workflow"):
+        shared = _labels(spec.get("podMetadata"))
+        for item in spec.get("templates") or []:
+            if not isinstance(item, dict):
+                continue
+            labels = {**shared, **_labels(item.get("metadata"))}
+            out += [("main", item[key], labels) for key in ("container", "script") if isinstance(item.get(key), dict)]
+            container_set = item.get("containerSet")
+            if isinstance(container_set, dict):
+                out += [(c["name"], c, labels) for c in container_set.get("containers") or [] if isinstance(c, dict) and isinstance(c.get("name"), str)]
+        return out, not spec.get("workflowTemplateRef")
+    if group != "tekton.dev" or kind not in ("PipelineRun", "TaskRun"):
+        return None
+    if kind == "TaskRun":
+        tasks: list[tuple[str, Any]] = [("", spec.get("taskSpec"))]
+    else:
+        pipeline = spec.get("pipelineSpec")
+        if not isinstance(pipeline, dict):
+            return out, False  # a pipelineRef
+        tasks = [(str(t.get("name", "")), t.get("taskSpec")) for t in [*(pipeline.get("tasks") or []), *(pipeline.get("finally") or [])] if isinstance(t, dict)]
+    complete = True
+    for task, task_spec in tasks:
+        if not isinstance(task_spec, dict):
+            complete = False  # a taskRef
+            continue
+        labels = _labels(task_spec.get("metadata"))
+        if task:
+            labels["tekton.dev/pipelineTask"] = task
+        for index, step in enumerate(task_spec.get("steps") or []):
+            if isinstance(step, dict):
+                out.append((f"step-{step['name']}" if step.get("name") else f"step-unnamed-{index}", step, labels))
+        for sidecar in task_spec.get("sidecars") or []:
+            if isinstance(sidecar, dict) and sidecar.get("name"):
+                out.append((f"sidecar-{sidecar['name']}", sidecar, labels))
+    return out, complete
+
+
+def _labels(metadata: Any) -> dict[str, str]:
+    labels = metadata.get("labels") if isinstance(metadata, dict) else None
+    return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
 
 
 def _check_trial_parameters(spec: ExperimentSpec, trial_spec: dict[str, Any], errors: _Errors) -> set[str]:
     template = spec.trial_template
     assert template is not None and template.trial_parameters is not None
     parameter_names = {p.name for p in spec.parameters}
+    nas_values = _nas_trial_values(spec)
     used = placeholders_in(trial_spec)
     names: set[str] = set()
     references: set[str] = set()
@@ -372,17 +527,49 @@ def _check_trial_parameters(spec: ExperimentSpec, trial_spec: dict[str, Any], er
             continue
         names.add(tp.name)
         references.add(tp.reference)
-        if not is_meta_reference(tp.reference) and tp.reference not in parameter_names:
-            errors.add(
-                f"{path}.reference",
-                f"{shown(tp.reference)} is not in spec.parameters ({shown(sorted(parameter_names))}) nor a ${{trialSpec.*}} reference",
-            )
+        if not is_meta_reference(tp.reference) and tp.reference not in parameter_names and tp.reference not in nas_values:
+            errors.add(f"{path}.reference", _reference_problem(spec, tp.reference, parameter_names, nas_values))
         if tp.name not in used:
             errors.add(f"{path}.name", f"${{trialParameters.{tp.name}}} does not appear in spec.trialTemplate.trialSpec")
     return names
 
 
+def _nas_trial_values(spec: ExperimentSpec) -> tuple[str, ...]:
+    """The values an architecture search gives each trial (enas: ``architecture``,
+    ``nn_config``; darts: ``algorithm-settings``, ``search-space``, ``num-layers``), which
+    trialParameters may reference when the experiment has a nasConfig. Those of its algorithm;
+    of every such algorithm when its algorithm is not one (that error is reported already)."""
+    if spec.nas_config is None:
+        return ()
+    entry = ALGORITHMS.get(spec.algorithm.algorithm_name) if spec.algorithm is not None else None
+    if entry is not None and entry.searches_architectures:
+        return entry.trial_values
+    return tuple(value for e in ALGORITHMS.values() for value in e.trial_values)
+
+
+def _reference_problem(spec: ExperimentSpec, reference: str, parameter_names: set[str], nas_values: tuple[str, ...]) -> str:
+    """Why a trialParameters reference names nothing the trial will get, saying what it may name."""
+    givers = [e.name for e in ALGORITHMS.values() if reference in e.trial_values]
+    meta = "a ${trialSpec.*} reference"
+    if spec.nas_config is None:
+        if givers:
+            return (
+                f"{shown(reference)} is a value {' and '.join(givers)} gives its trials, for an experiment with spec.nasConfig; "
+                f"this one has spec.parameters: expected one of them ({shown(sorted(parameter_names))}) or {meta}"
+            )
+        return f"{shown(reference)} is not in spec.parameters ({shown(sorted(parameter_names))}) nor {meta}"
+    algorithm = spec.algorithm.algorithm_name if spec.algorithm is not None else ""
+    if givers:
+        return f"{shown(reference)} is what {' and '.join(givers)} gives its trials, not {shown(algorithm)}: expected one of {list(nas_values)} or {meta}"
+    return (
+        f"{shown(reference)} is not a value the architecture search gives its trials ({shown(algorithm)}: {list(nas_values)}) nor {meta}; "
+        "an experiment with spec.nasConfig has no spec.parameters"
+    )
+
+
 def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
+    for problem in collector_problems(spec):  # PrometheusMetric and Custom
+        errors.add(problem.path, problem.message)
     mc = spec.metrics_collector_spec
     if mc is None or mc.collector is None:
         return
@@ -416,24 +603,30 @@ def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
                 errors.add(where, "needs two groups: the metric name, then its value")
 
 
-def _containers(tree: Any, path: str) -> Iterator[tuple[str, Any]]:
+def _containers(tree: Any, path: str, kind: str = "") -> Iterator[tuple[str, Any]]:
     """(path, item) for every item of a ``containers`` or ``initContainers`` list in a
-    manifest, and a TrainJob's ``spec.trainer`` (a container in all but name)."""
+    manifest, a TrainJob's ``spec.trainer`` (a container in all but name), an Argo template's
+    ``container`` and ``script`` and a Tekton task's ``steps`` and ``sidecars`` (containers too)."""
     if isinstance(tree, dict):
-        if path.endswith(".trialSpec") and tree.get("kind") == "TrainJob":
-            trainer = (tree.get("spec") or {}).get("trainer") if isinstance(tree.get("spec"), dict) else None
-            if trainer is not None:
-                yield f"{path}.spec.trainer", trainer
+        if path.endswith(".trialSpec"):
+            kind = _kind(tree)
+            if kind == "TrainJob":
+                trainer = (tree.get("spec") or {}).get("trainer") if isinstance(tree.get("spec"), dict) else None
+                if trainer is not None:
+                    yield f"{path}.spec.trainer", trainer
         for key, value in tree.items():
             here = f"{path}.{key}"
-            if key in ("containers", "initContainers") and isinstance(value, list):
+            container_lists = ("containers", "initContainers", "steps", "sidecars") if kind in ("PipelineRun", "TaskRun") else ("containers", "initContainers")
+            if kind == "Workflow" and key in ("container", "script") and isinstance(value, dict) and ".templates[" in path:
+                yield here, value
+            elif key in container_lists and isinstance(value, list):
                 for index, item in enumerate(value):
                     yield f"{here}[{index}]", item
             else:
-                yield from _containers(value, here)
+                yield from _containers(value, here, kind)
     elif isinstance(tree, list):
         for index, item in enumerate(tree):
-            yield from _containers(item, f"{path}[{index}]")
+            yield from _containers(item, f"{path}[{index}]", kind)
 
 
 def _check_container(container: Any, path: str, errors: _Errors) -> None:

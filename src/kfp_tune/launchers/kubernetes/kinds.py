@@ -1,11 +1,27 @@
-"""The kinds a trial may be on Kubernetes: their REST coordinates and where their pods are
-described. Add a kind here and the launcher, ``render`` and ``cleanup`` all know it."""
+"""The kinds a trial may be on Kubernetes: their REST coordinates, how their pods are found and
+where their pods are described.
+
+Any kind may be a trial, as with Katib's ``trialResources``. Three sorts:
+
+- :data:`KINDS`: batch/v1 Job, the Training Operator's and mpi-operator's kinds, Trainer's
+  TrainJob. Known here to the plural; ``cleanup`` always looks for them.
+- :data:`WELL_KNOWN`: Argo Workflow, Tekton PipelineRun and TaskRun, JobSet, at any version:
+  how their controllers label their pods and name their containers is known here.
+- any other kind: its plural is learned from the cluster (discovery, as Katib's RESTMapper
+  does) or from ``trialResources`` in the launcher config; its pods are found by their owner
+  references (as Katib's pod webhook finds them) unless the config names the label its
+  controller puts on them.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from kfp_tune.core.validation import run_time_containers
 
 
 @dataclass(frozen=True)
@@ -14,11 +30,16 @@ class TrialKind:
 
     api_version: str
     kind: str
-    plural: str
-    job_name_label: str
-    """The label the kind's controller puts on its pods, with the resource's name as value."""
+    plural: str = ""
+    """"" until learned from the cluster or the launcher config (a kind not known here)."""
+    job_name_label: str = ""
+    """The label the kind's controller puts on its pods, with the resource's name as value;
+    "" when not known: the pods are then found by their owner references."""
     replica_specs: str = ""
     """The field holding ``{ReplicaType: {replicas, template}}`` (Training Operator kinds)."""
+    built_at_run_time: bool = False
+    """Its pods are made at run time from something other than pod templates (Argo templates,
+    Tekton steps): the primary container's name is the controller's, not the template's."""
 
     @property
     def group(self) -> str:
@@ -31,10 +52,17 @@ class TrialKind:
     @property
     def resource(self) -> str:
         """``plural.group`` as RBAC and kubectl name it (``jobs.batch``)."""
-        return f"{self.plural}.{self.group}"
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def known(self) -> bool:
+        """Whether its REST coordinates are known (no need to ask the cluster)."""
+        return bool(self.plural)
 
 
 _TRAINING = "training.kubeflow.org/job-name"
+_API_VERSION = re.compile(r"v[1-9][0-9]*((alpha|beta)[1-9][0-9]*)?")
+"""A Kubernetes API version: v1, v1alpha1, v2beta3."""
 KINDS: dict[tuple[str, str], TrialKind] = {
     (k.api_version, k.kind): k
     for k in (
@@ -47,23 +75,51 @@ KINDS: dict[tuple[str, str], TrialKind] = {
         TrialKind("trainer.kubeflow.org/v1alpha1", "TrainJob", "trainjobs", "jobset.sigs.k8s.io/jobset-name"),
     )
 }
+"""Kinds whose API is known to the version; ``cleanup`` lists each of them."""
+
+WELL_KNOWN: dict[tuple[str, str], TrialKind] = {
+    (k.group, k.kind): k
+    for k in (
+        # Argo Workflows: every pod of a workflow has this label; a container or script
+        # template's container is named "main" in its pod
+        TrialKind("argoproj.io/v1alpha1", "Workflow", "workflows", "workflows.argoproj.io/workflow", built_at_run_time=True),
+        # Tekton: a step's container is "step-<step name>"; pods carry these labels
+        TrialKind("tekton.dev/v1", "PipelineRun", "pipelineruns", "tekton.dev/pipelineRun", built_at_run_time=True),
+        TrialKind("tekton.dev/v1", "TaskRun", "taskruns", "tekton.dev/taskRun", built_at_run_time=True),
+        # JobSet: pod templates at spec.replicatedJobs[].template.spec.template
+        TrialKind("jobset.x-k8s.io/v1alpha2", "JobSet", "jobsets", "jobset.sigs.k8s.io/jobset-name"),
+        # the Training Operator's other kinds (v1.8, v1.9), not looked for by cleanup unless used
+        TrialKind("kubeflow.org/v1", "PaddleJob", "paddlejobs", _TRAINING, "paddleReplicaSpecs"),
+        TrialKind("kubeflow.org/v1", "JAXJob", "jaxjobs", _TRAINING, "jaxReplicaSpecs"),
+    )
+}
+"""Kinds known here at any version of their API (its plural and how it labels its pods)."""
 
 
 def trial_kind(manifest: Mapping[str, Any]) -> TrialKind:
-    """The manifest's kind; ValueError naming the kinds there are."""
-    key = (str(manifest.get("apiVersion", "")), str(manifest.get("kind", "")))
-    if key not in KINDS:
-        known = ", ".join(f"{k} ({v})" for v, k in KINDS)
-        raise ValueError(f"trial kind {key[1]!r} of apiVersion {key[0]!r} cannot run on Kubernetes here; expected one of: {known}")
-    return KINDS[key]
+    """The manifest's kind: from :data:`KINDS`, :data:`WELL_KNOWN` (at the manifest's version), or
+    a kind not known here (``plural`` empty, learned from the cluster). ValueError when the
+    manifest has no apiVersion or kind."""
+    api_version, kind = manifest.get("apiVersion"), manifest.get("kind")
+    if not isinstance(api_version, str) or not api_version or not isinstance(kind, str) or not kind:
+        raise ValueError(f"the trial manifest needs apiVersion and kind as strings, got apiVersion {api_version!r} and kind {kind!r}")
+    if (api_version, kind) in KINDS:
+        return KINDS[(api_version, kind)]
+    group = api_version.rpartition("/")[0]
+    if (group, kind) in WELL_KNOWN:
+        return dataclasses.replace(WELL_KNOWN[(group, kind)], api_version=api_version)
+    return TrialKind(api_version, kind)
 
 
 def pod_templates(manifest: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(path, pod template) for every pod template in the manifest (none for TrainJob, whose
-    pods come from its runtime)."""
+    """(path, pod template) for every pod template in the manifest: none for a TrainJob (its
+    pods come from its runtime) nor for kinds built at run time; for a kind not known here,
+    every mapping under ``spec`` whose ``spec`` has a ``containers`` list (a PodTemplateSpec)."""
     kind = trial_kind(manifest)
     spec = manifest.get("spec") or {}
-    if kind.kind == "Job":
+    if not isinstance(spec, dict) or kind.built_at_run_time or (kind.group, kind.kind) == ("trainer.kubeflow.org", "TrainJob"):
+        return
+    if kind.kind == "Job" and kind.known:
         if isinstance(spec.get("template"), dict):
             yield "spec.template", spec["template"]
         return
@@ -71,3 +127,84 @@ def pod_templates(manifest: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, 
         for replica, replica_spec in (spec.get(kind.replica_specs) or {}).items():
             if isinstance(replica_spec, dict) and isinstance(replica_spec.get("template"), dict):
                 yield f"spec.{kind.replica_specs}.{replica}.template", replica_spec["template"]
+        return
+    yield from _pod_template_specs(spec, "spec")
+
+
+def _pod_template_specs(tree: Any, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    if isinstance(tree, dict):
+        inner = tree.get("spec")
+        if isinstance(inner, dict) and isinstance(inner.get("containers"), list):
+            yield path, tree
+            return
+        for key, value in tree.items():
+            yield from _pod_template_specs(value, f"{path}.{key}")
+    elif isinstance(tree, list):
+        for index, item in enumerate(tree):
+            yield from _pod_template_specs(item, f"{path}[{index}]")
+
+
+def template_primary_containers(manifest: Mapping[str, Any], name: str, primary_pod_labels: Mapping[str, str]) -> list[dict[str, Any]]:
+    """For a kind built at run time: the entries of the template the primary container is made
+    from (Argo: the container or script of templates whose pods carry ``primaryPodLabels``, when
+    ``name`` is ``main``; Tekton: steps named ``name`` less its ``step-`` prefix, in the tasks
+    whose pods carry them). Where the launcher puts the trial's env and accelerators."""
+    entries = [(entry, labels) for runtime_name, entry, labels in (run_time_containers(manifest) or ([], True))[0] if runtime_name == name]
+    chosen = [entry for entry, labels in entries if all(labels.get(k) == v for k, v in primary_pod_labels.items())]
+    return chosen or [entry for entry, _ in entries]
+
+
+@dataclass(frozen=True)
+class RunTimePlaces:
+    """Where a kind built at run time takes the settings the launcher gives pods, as paths of
+    keys from the resource's root (None: it has no such place)."""
+
+    service_account: tuple[str, ...] | None = None
+    """The mapping that holds ``serviceAccountName`` for all the kind's pods."""
+    pod: tuple[str, ...] | None = None
+    """The mapping that holds ``nodeSelector`` and ``tolerations``."""
+    pod_labels: tuple[str, ...] | None = None
+    """The metadata that holds ``labels`` for all the kind's pods (None: the kind's controller
+    copies the resource's own labels onto its pods, as Tekton does)."""
+    resources_key: str = "resources"
+    """The field of a primary container entry that holds resource limits."""
+
+
+def run_time_places(manifest: Mapping[str, Any]) -> RunTimePlaces:
+    """The places for Argo Workflow and Tekton PipelineRun / TaskRun; none for other kinds."""
+    kind = trial_kind(manifest)
+    if (kind.group, kind.kind) == ("argoproj.io", "Workflow"):
+        return RunTimePlaces(("spec",), ("spec",), ("spec", "podMetadata"))
+    if kind.group == "tekton.dev" and kind.kind in ("PipelineRun", "TaskRun"):
+        if kind.version == "v1beta1":
+            return RunTimePlaces(("spec",), ("spec", "podTemplate"))
+        if kind.kind == "PipelineRun":
+            return RunTimePlaces(("spec", "taskRunTemplate"), ("spec", "taskRunTemplate", "podTemplate"), None, "computeResources")
+        return RunTimePlaces(("spec",), ("spec", "podTemplate"), None, "computeResources")
+    return RunTimePlaces()
+
+
+def parse_trial_resource(entry: Any) -> TrialKind:
+    """One entry of ``trialResources`` in the launcher config: Katib's ``Kind.version.group``
+    (``Workflow.v1alpha1.argoproj.io``; the plural is learned from the cluster), or a mapping
+    ``{"kind", "apiVersion", "plural", "podLabel"}``. ValueError for anything else."""
+    if isinstance(entry, str):
+        kind, dot, rest = entry.partition(".")
+        version, dot2, group = rest.partition(".")
+        if not kind or not dot or not _API_VERSION.fullmatch(version) or not dot2 or not group:
+            raise ValueError(f"launcher_config trialResources: {entry!r} is not Kind.version.group (as in Katib's katib-config, e.g. Workflow.v1alpha1.argoproj.io)")
+        known = trial_kind({"apiVersion": f"{group}/{version}", "kind": kind})
+        return known
+    if isinstance(entry, Mapping):
+        allowed = {"kind", "apiVersion", "plural", "podLabel"}
+        unknown = sorted(set(entry) - allowed)
+        if unknown:
+            raise ValueError(f"launcher_config trialResources: unknown key(s) {unknown}; expected some of {sorted(allowed)}")
+        api_version, kind_name, plural, label = entry.get("apiVersion"), entry.get("kind"), entry.get("plural", ""), entry.get("podLabel", "")
+        if not isinstance(api_version, str) or "/" not in api_version or not isinstance(kind_name, str) or not kind_name:
+            raise ValueError(f"launcher_config trialResources: {dict(entry)!r} needs kind and apiVersion (group/version)")
+        if not isinstance(plural, str) or not isinstance(label, str):
+            raise ValueError(f"launcher_config trialResources: plural and podLabel must be strings in {dict(entry)!r}")
+        known = trial_kind({"apiVersion": api_version, "kind": kind_name})
+        return dataclasses.replace(known, plural=plural or known.plural, job_name_label=label or known.job_name_label)
+    raise ValueError(f"launcher_config trialResources: expected 'Kind.version.group' or a mapping with kind, apiVersion and plural, got {entry!r}")

@@ -1,10 +1,19 @@
-"""Run a trial as a Kubernetes resource: Job, TFJob, PyTorchJob, XGBoostJob, MPIJob or TrainJob.
+"""Run a trial as a Kubernetes resource of any kind: Job, the Training Operator's kinds, TrainJob,
+JobSet, an Argo Workflow, a Tekton PipelineRun or a user's CRD (see :mod:`.kinds`).
 
 The launcher creates the rendered trial (see :func:`kfp_tune.launchers.kubernetes.manifests.prepare_manifest`)
 under its deterministic name, owned by a per-experiment anchor ConfigMap (never the launch-trial
 pod, which Argo removes), and follows it until the kind's success or failure condition holds.
-It then reads the primary pod's primary container log, and deletes the resource unless the
-template says ``retain``.
+The failure condition is looked at first, as Katib does; its result gives the reason and
+message. It then reads the primary pod's primary container log (a clear failure naming the pod's
+containers when it has none of that name), and deletes the resource unless the template says
+``retain``.
+
+A kind not known here gets its plural from the cluster's discovery API (``GET
+/apis/<group>/<version>``, as Katib's RESTMapper does) or from ``trialResources`` in the launcher
+config; its pods are found by ``primaryPodLabels`` and owner references that lead to the trial,
+as Katib's pod webhook finds them. The experiment's anchor records such a kind, so ``cleanup``
+finds its trials too.
 
 Safe to call again: a second create of the same trial gets 409 and adopts the resource when its
 labels say it is this trial's; ``reattach`` follows a resource a dead launch-trial left. SIGTERM
@@ -14,7 +23,9 @@ backoff; 403 and 404 become one error naming the resource and the permission.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import json
 import logging
 import random
 import signal
@@ -29,14 +40,32 @@ from kfp_tune.core import conditions
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label
+from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import LaunchPhase
-from kfp_tune.launchers.kubernetes.kinds import KINDS, TrialKind, trial_kind
+from kfp_tune.launchers.kubernetes.kinds import (
+    KINDS,
+    TrialKind,
+    parse_trial_resource,
+    pod_templates,
+    run_time_places,
+    template_primary_containers,
+    trial_kind,
+)
 from kfp_tune.launchers.kubernetes.manifests import ClusterSettings, label_problems, prepare_manifest
 
 log = logging.getLogger(__name__)
 
 NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 TRAINJOB_CONTAINER = "node"
+OWNER_DEPTH = 4
+"""How many owners up from a pod the launcher looks for the trial (Tekton: pod, TaskRun,
+PipelineRun; JobSet: pod, Job, JobSet)."""
+ANCHOR_KINDS = "trialKinds"
+"""The anchor's data key that records the kinds not in :data:`KINDS` its trials are of."""
+
+
+class PrimaryContainerMissing(KfpTuneError):
+    """The primary pod has no container named as primaryContainerName."""
 
 
 class TrialInterrupted(BaseException):
@@ -50,7 +79,15 @@ class KubernetesConfig:
     ``{"kind": "kubernetes", "namespace": "team-a", "serviceAccounts": ["trainer"], "gpus": 1,
     "nodeSelector": {...}, "tolerations": [...], "timeoutSeconds": 3600, "pollSeconds": 5,
     "storeSecret": "mlpipeline-minio-artifact",
-    "metricsVolume": {"claimName": "kfp-tune-metrics", "mountPath": "/mnt/kfp-tune-metrics"}}``"""
+    "metricsVolume": {"claimName": "kfp-tune-metrics", "mountPath": "/mnt/kfp-tune-metrics"},
+    "trialResources": ["Workflow.v1alpha1.argoproj.io",
+                       {"kind": "TrainingRun", "apiVersion": "example.com/v1", "plural": "trainingruns", "podLabel": "example.com/run"}]}``
+
+    ``trialResources``, as Katib's: kinds trials may be of beyond those kfp-tune knows; as
+    ``Kind.version.group`` the plural is learned from the cluster, as a mapping it is given (for
+    a cluster whose discovery the launcher may not read), with the label the kind's controller
+    puts on its pods (value: the trial's name) when there is one. ``cleanup`` looks for these
+    kinds too."""
 
     namespace: str = ""
     service_accounts: tuple[str, ...] = ("default",)
@@ -67,13 +104,22 @@ class KubernetesConfig:
     metrics_mount: str = ""
     """File / TensorFlowEvent collectors: a PersistentVolumeClaim mounted in the trial at the
     collector's folder (subPath ``<experiment>/<trial>``) and in launch-trial at this path."""
+    trial_resources: tuple[TrialKind, ...] = ()
+    collector_image: str = ""
+    """The image of the metrics collector sidecar (File, TensorFlowEvent, PrometheusMetric);
+    empty: ``KFP_TUNE_IMAGE``, else the image kfp-tune's components run in."""
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KubernetesConfig:
-        known = {"kind", "namespace", "serviceAccounts", "nodeSelector", "tolerations", "gpus", "timeoutSeconds", "pollSeconds", "apiRetrySeconds", "storeSecret", "metricsVolume"}
+        known = {"kind", "namespace", "serviceAccounts", "nodeSelector", "tolerations", "gpus", "timeoutSeconds", "pollSeconds", "apiRetrySeconds", "storeSecret", "metricsVolume",
+                 "trialResources", "collectorImage"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"launcher_config: unknown key(s) {unknown}; expected some of {sorted(known)}")
+        resources = data.get("trialResources") or []
+        if not isinstance(resources, list):
+            raise ValueError(f"launcher_config trialResources: expected a list, got {resources!r}")
+        trial_resources = tuple(parse_trial_resource(entry) for entry in resources)
         namespace = str(data.get("namespace") or (NAMESPACE_FILE.read_text().strip() if NAMESPACE_FILE.exists() else "default"))
         return cls(
             namespace=namespace,
@@ -87,6 +133,8 @@ class KubernetesConfig:
             store_secret=str(data.get("storeSecret") or ""),
             metrics_claim=str((data.get("metricsVolume") or {}).get("claimName") or ""),
             metrics_mount=str((data.get("metricsVolume") or {}).get("mountPath") or ""),
+            trial_resources=trial_resources,
+            collector_image=str(data.get("collectorImage") or ""),
         )
 
 
@@ -101,6 +149,7 @@ class KubernetesLauncher(Launcher):
         self._api_client = api_client
         self.env = dict(env or {})
         self._sleep = sleep
+        self._kinds: dict[tuple[str, str], TrialKind] = {}
 
     @property
     def namespace(self) -> str:
@@ -166,18 +215,22 @@ class KubernetesLauncher(Launcher):
     def anchor_name(self, experiment: str) -> str:
         return dns_label(f"kfp-tune-{experiment}")
 
-    def anchor(self, experiment: str) -> dict[str, Any]:
+    def anchor(self, experiment: str, kind: TrialKind | None = None) -> dict[str, Any]:
         """The experiment's anchor ConfigMap (created on first use): every trial resource is
-        owned by it, so deleting it removes them all, and only what it owns is ever swept."""
+        owned by it, so deleting it removes them all, and only what it owns is ever swept. It
+        records the trials' kind when that is not in :data:`KINDS`, for ``cleanup`` to look for."""
         from kubernetes.client.exceptions import ApiException
 
         core, name = self._core(), self.anchor_name(experiment)
-        body = {
+        body: dict[str, Any] = {
             "apiVersion": "v1",
             "kind": "ConfigMap",
             "metadata": {"name": name, "labels": {f"{LABEL_PREFIX}/experiment": experiment, f"{LABEL_PREFIX}/managed-by": MANAGED_BY}},
             "data": {"experiment": experiment, "about": "kfp-tune owns its trials through this object; deleting it deletes them"},
         }
+        recorded = kind is not None and (kind.api_version, kind.kind) not in KINDS
+        if kind is not None and recorded:
+            body["data"][ANCHOR_KINDS] = json.dumps([_kind_record(kind)])
         try:
             created = self._call("create", "configmaps", name, core.create_namespaced_config_map, self.config.namespace, body)
         except ApiException as exc:
@@ -188,6 +241,11 @@ class KubernetesLauncher(Launcher):
         labels = data["metadata"].get("labels") or {}
         if labels.get(f"{LABEL_PREFIX}/managed-by") != MANAGED_BY or labels.get(f"{LABEL_PREFIX}/experiment") != experiment:
             raise KfpTuneError(f"configmap {name!r} in namespace {self.config.namespace!r} exists and is not kfp-tune's anchor for experiment {experiment!r}")
+        if kind is not None and recorded and _kind_record(kind) not in _recorded_kinds(data.get("data") or {}):
+            log.warning(
+                "the anchor %s was made for trials of another kind: cleanup finds this experiment's %s trials only if the launcher config's "
+                "trialResources lists %s.%s.%s", name, kind.kind, kind.kind, kind.version, kind.group,
+            )
         return data
 
     def settings(self) -> ClusterSettings:
@@ -203,6 +261,7 @@ class KubernetesLauncher(Launcher):
             gpus=self.config.gpus,
             env=tuple(env),
             metrics_claim=self.config.metrics_claim,
+            collector_image=self.config.collector_image,
         )
 
     def prepare(self, trial: TrialRun, owner: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -214,8 +273,66 @@ class KubernetesLauncher(Launcher):
         labels = dict((trial.manifest.get("metadata") or {}).get("labels") or {})
         settings = self.settings()
         settings = dataclasses.replace(settings, env=(*settings.env, ("KFP_TUNE_EXPERIMENT", trial.experiment), ("KFP_TUNE_TRIAL", trial.trial)))
+        kind = trial_kind(trial.manifest)
+        if kind.built_at_run_time or (not kind.known and primary_container(trial.manifest, trial.primary_container) is None):
+            return _prepare_built_at_run_time(trial, kind, settings, labels, owner)
         metrics = (trial.metrics_path, trial.metrics_path_kind, self._metrics_sub_path(trial)) if trial.metrics_path else None
-        return prepare_manifest(trial.manifest, trial.primary_container, settings, labels, owner, metrics)
+        return prepare_manifest(trial.manifest, trial.primary_container, settings, labels, owner, metrics, collector=trial.metrics_collector)
+
+    # --- kinds --------------------------------------------------------------------------------
+
+    def kind_of(self, manifest: Mapping[str, Any]) -> TrialKind:
+        """The manifest's kind with its REST coordinates: known here, given in the config's
+        trialResources, or learned from the cluster's discovery API. KfpTuneError when the
+        cluster does not serve it."""
+        kind = trial_kind(manifest)
+        key = (kind.api_version, kind.kind)
+        if key not in self._kinds:
+            configured = next((c for c in self.config.trial_resources if (c.api_version, c.kind) == key), None)
+            if key in KINDS:
+                resolved = kind
+            elif configured is not None and configured.plural:
+                resolved = configured
+            else:
+                resolved = kind if kind.known else dataclasses.replace(kind, plural=self._discover(kind))
+                if configured is not None and configured.job_name_label:
+                    resolved = dataclasses.replace(resolved, job_name_label=configured.job_name_label)
+            self._kinds[key] = resolved
+        return self._kinds[key]
+
+    def _discover(self, kind: TrialKind) -> str:
+        """The kind's plural, from ``GET /apis/<group>/<version>``."""
+        from kubernetes.client.exceptions import ApiException
+
+        if not kind.group:
+            raise KfpTuneError(f"trial kind {kind.kind!r} of apiVersion {kind.api_version!r}: a kind of the core API group cannot be a trial here")
+        where = f"/apis/{kind.group}/{kind.version}"
+
+        def fetch() -> Any:
+            try:
+                return self._custom().get_api_resources(kind.group, kind.version)
+            except ApiException as exc:
+                if exc.status in (401, 403, 404):
+                    return exc  # an answer, not a fault to retry
+                raise
+
+        listing = self._call("get", f"the discovery document {where}", "", fetch)
+        if isinstance(listing, ApiException):
+            if listing.status == 404:
+                raise KfpTuneError(
+                    f"the cluster serves no {kind.api_version} (discovery {where} answered 404): is the operator that serves {kind.kind} installed, at that version?"
+                )
+            raise KfpTuneError(
+                f"could not learn the plural of trial kind {kind.kind} ({kind.api_version}): discovery {where} answered {listing.status}; "
+                f'list it in the launcher config\'s trialResources as {{"kind": "{kind.kind}", "apiVersion": "{kind.api_version}", "plural": "..."}}'
+            )
+        served = [(r.kind, r.name) for r in listing.resources or []]
+        plural = next((name for served_kind, name in served if served_kind == kind.kind and "/" not in name), None)
+        if plural is None:
+            kinds = sorted({k for k, name in served if "/" not in name})
+            raise KfpTuneError(f"the cluster serves {kind.api_version} but no kind {kind.kind!r} there (discovery {where}); it serves {kinds}")
+        log.info("trial kind %s (%s): plural %r, from discovery", kind.kind, kind.api_version, plural)
+        return str(plural)
 
     def _metrics_sub_path(self, trial: TrialRun) -> str:
         return f"{trial.experiment}/{trial.trial}"
@@ -268,7 +385,7 @@ class KubernetesLauncher(Launcher):
         trial's, else refuse (a name clash with something kfp-tune does not own)."""
         from kubernetes.client.exceptions import ApiException
 
-        kind, name = trial_kind(manifest), manifest["metadata"]["name"]
+        kind, name = self.kind_of(manifest), manifest["metadata"]["name"]
         try:
             return self._call("create", kind.resource, name, self._custom().create_namespaced_custom_object, kind.group, kind.version, self.config.namespace, kind.plural, manifest)
         except ApiException as exc:
@@ -289,13 +406,13 @@ class KubernetesLauncher(Launcher):
             self.prepare(trial)  # refusals before any API call
         except ValueError as exc:
             return LaunchOutcome(LaunchPhase.FAILED, reason="TrialRefused", message=str(exc))
-        manifest = self.prepare(trial, self._owner(self.anchor(trial.experiment)))
+        manifest = self.prepare(trial, self._owner(self.anchor(trial.experiment, self.kind_of(trial.manifest))))
         self.create_or_adopt(manifest)
         return self._follow(trial, manifest)
 
     def reattach(self, trial: TrialRun) -> LaunchOutcome | None:
         """Follow a trial a dead launch-trial started; None when its resource is gone."""
-        kind = trial_kind(trial.manifest)
+        kind = self.kind_of(trial.manifest)
         if self._get(kind, trial.trial) is None:
             return None
         try:
@@ -305,7 +422,7 @@ class KubernetesLauncher(Launcher):
         return self._follow(trial, manifest)
 
     def _follow(self, trial: TrialRun, manifest: dict[str, Any]) -> LaunchOutcome:
-        kind, name = trial_kind(manifest), manifest["metadata"]["name"]
+        kind, name = self.kind_of(manifest), manifest["metadata"]["name"]
         timeout = self.config.timeout_seconds
         started = time.monotonic()
         with _sigterm_raises():
@@ -315,6 +432,9 @@ class KubernetesLauncher(Launcher):
                 log.warning("launch-trial was stopped: deleting trial %s", name)
                 self._delete(kind, name)
                 raise
+            except PrimaryContainerMissing as exc:  # no metrics can be read from it: end it
+                self._delete(kind, name)
+                return LaunchOutcome(LaunchPhase.FAILED, reason="PrimaryContainerNotFound", message=str(exc))
         if not trial.retain:
             self._delete(kind, name)
         files = self._metrics_files(trial)
@@ -330,37 +450,90 @@ class KubernetesLauncher(Launcher):
             resource = self._get(kind, name)
             if resource is None:
                 return LaunchOutcome(LaunchPhase.FAILED, reason="TrialDeleted", message=f"{kind.resource} {name!r} was deleted before it finished")
+            uid = str((resource.get("metadata") or {}).get("uid") or "")
+            failed = conditions.met(failure, resource) if failure else None  # Katib looks at the failure condition first
+            if failed is not None:
+                reason = str(failed.get("reason") or "") or _failed_reason(resource)
+                message = str(failed.get("message") or "") or _failed_message(resource)
+                return LaunchOutcome(LaunchPhase.FAILED, reason=reason, message=message, logs=self._logs(trial, kind, name, uid))
             if success and conditions.holds(success, resource):
-                return LaunchOutcome(LaunchPhase.SUCCEEDED, logs=self._logs(trial, kind, name))
-            if failure and conditions.holds(failure, resource):
-                return LaunchOutcome(LaunchPhase.FAILED, reason=_failed_reason(resource), message=_failed_message(resource), logs=self._logs(trial, kind, name))
+                return LaunchOutcome(LaunchPhase.SUCCEEDED, logs=self._logs(trial, kind, name, uid))
             if timeout is not None and time.monotonic() - started >= timeout:
-                logs = self._logs(trial, kind, name)
+                logs = self._logs(trial, kind, name, uid)
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted", logs=logs)
             if trial.should_stop is not None:
-                logs = self._logs(trial, kind, name)
+                logs = self._logs(trial, kind, name, uid)
                 text = next(iter(logs.values()), "")
                 if text and trial.should_stop(text):
                     self._delete(kind, name)
                     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason="EarlyStopped", message="stopped early: the early stopping rule judged it worse than the completed trials", logs=logs)
             self._sleep(self.config.poll_seconds)
 
-    def primary_pod(self, trial: TrialRun, kind: TrialKind, name: str) -> str:
-        """The primary pod's name: the kind's job-name label plus ``primaryPodLabels``."""
-        selector = ",".join(f"{k}={v}" for k, v in {kind.job_name_label: name, **trial.primary_pod_labels}.items())
-        pods = self._call("list", "pods", "", self._core().list_namespaced_pod, self.config.namespace, label_selector=selector)
-        names = sorted(p.metadata.name for p in pods.items)
-        return names[0] if names else ""
+    def primary_pod(self, trial: TrialRun, kind: TrialKind, name: str, uid: str = "") -> str:
+        """The primary pod's name ("" before it exists)."""
+        pod = self._primary_pod(trial, kind, name, uid)
+        return str(pod["metadata"]["name"]) if pod else ""
 
-    def _logs(self, trial: TrialRun, kind: TrialKind, name: str) -> dict[str, str]:
-        """The primary container's log, as the store keeps it ({} before the pod exists)."""
+    def _primary_pod(self, trial: TrialRun, kind: TrialKind, name: str, uid: str) -> dict[str, Any] | None:
+        """The primary pod: the first by name of those with the kind's job-name label and
+        ``primaryPodLabels``; for a kind whose pods' label is not known, of those with
+        ``primaryPodLabels`` whose owner references lead to the trial (``uid``)."""
+        labels = {kind.job_name_label: name, **trial.primary_pod_labels} if kind.job_name_label else dict(trial.primary_pod_labels)
+        selector = ",".join(f"{k}={v}" for k, v in labels.items())
+        listed = self._call("list", "pods", "", self._core().list_namespaced_pod, self.config.namespace, label_selector=selector)
+        pods = sorted((self.api.sanitize_for_serialization(p) for p in listed.items), key=lambda p: str(p["metadata"]["name"]))
+        if not kind.job_name_label:
+            if not uid:
+                resource = self._get(kind, name)
+                uid = str(((resource or {}).get("metadata") or {}).get("uid") or "")
+            owners: dict[str, list[dict[str, Any]]] = {}
+            pods = [p for p in pods if uid and self._leads_to(p["metadata"].get("ownerReferences") or [], uid, OWNER_DEPTH, owners)]
+        return pods[0] if pods else None
+
+    def _leads_to(self, references: list[dict[str, Any]], uid: str, depth: int, seen: dict[str, list[dict[str, Any]]]) -> bool:
+        """Whether these owner references lead to the object ``uid`` within ``depth`` owners."""
+        if any(ref.get("uid") == uid for ref in references):
+            return True
+        if depth <= 1:
+            return False
+        return any(self._leads_to(self._owners_of(ref, seen), uid, depth - 1, seen) for ref in references)
+
+    def _owners_of(self, reference: Mapping[str, Any], seen: dict[str, list[dict[str, Any]]]) -> list[dict[str, Any]]:
+        """The owner references of the object a reference names ([] when it cannot be read)."""
         from kubernetes.client.exceptions import ApiException
 
-        pod = self.primary_pod(trial, kind, name)
-        if not pod:
+        key = str(reference.get("uid"))
+        if key not in seen:
+            seen[key] = []
+            try:
+                owner = self.kind_of({"apiVersion": reference.get("apiVersion"), "kind": reference.get("kind")})
+                found = self._get(owner, str(reference.get("name"))) if owner.group else None
+            except (KfpTuneError, ApiException, ValueError) as exc:
+                log.debug("owner %s %s not read: %s", reference.get("kind"), reference.get("name"), exc)
+                found = None
+            if found is not None and (found.get("metadata") or {}).get("uid") == reference.get("uid"):
+                seen[key] = list((found.get("metadata") or {}).get("ownerReferences") or [])
+        return seen[key]
+
+    def _logs(self, trial: TrialRun, kind: TrialKind, name: str, uid: str = "") -> dict[str, str]:
+        """The primary container's log, as the store keeps it ({} before the pod exists).
+        PrimaryContainerMissing when the pod has no container of that name."""
+        from kubernetes.client.exceptions import ApiException
+
+        found = self._primary_pod(trial, kind, name, uid)
+        if found is None:
             return {}
-        container = TRAINJOB_CONTAINER if kind.kind == "TrainJob" else trial.primary_container
+        pod = str(found["metadata"]["name"])
+        container = TRAINJOB_CONTAINER if (kind.group, kind.kind) == ("trainer.kubeflow.org", "TrainJob") else trial.primary_container
+        spec = found.get("spec") or {}
+        containers = [str(c.get("name")) for c in spec.get("containers") or []]
+        init = [str(c.get("name")) for c in spec.get("initContainers") or []]
+        if container not in containers + init:
+            raise PrimaryContainerMissing(
+                f"the primary pod {pod!r} of {kind.resource} {name!r} has no container named {container!r} (primaryContainerName); "
+                f"its containers: {containers}" + (f", init containers: {init}" if init else "")
+            )
         try:
             text = self._call("get", "pods/log", pod, self._core().read_namespaced_pod_log, pod, self.config.namespace, container=container)
         except ApiException as exc:
@@ -388,7 +561,7 @@ class KubernetesLauncher(Launcher):
             return
         selector = f"{LABEL_PREFIX}/managed-by={MANAGED_BY},{LABEL_PREFIX}/experiment={experiment}"
         listed_already: set[tuple[str, str]] = set()
-        for kind in KINDS.values():
+        for kind in [*KINDS.values(), *_recorded_kinds(anchor.data or {}), *self._configured_kinds()]:
             if (kind.group, kind.plural) in listed_already:
                 continue
             try:
@@ -414,6 +587,128 @@ class KubernetesLauncher(Launcher):
             self._delete(kind, item["metadata"]["name"])
             deleted.append(item["metadata"]["name"])
         return deleted
+
+    def _configured_kinds(self) -> list[TrialKind]:
+        """The config's trialResources with their plurals (those that cannot be learned are
+        left out, with a warning)."""
+        kinds = []
+        for kind in self.config.trial_resources:
+            try:
+                kinds.append(kind if kind.plural else self.kind_of({"apiVersion": kind.api_version, "kind": kind.kind}))
+            except KfpTuneError as exc:
+                log.warning("trialResources %s.%s.%s is not looked for: %s", kind.kind, kind.version, kind.group, exc)
+        return kinds
+
+
+def _kind_record(kind: TrialKind) -> dict[str, str]:
+    return {"apiVersion": kind.api_version, "kind": kind.kind, "plural": kind.plural}
+
+
+def _recorded_kinds(data: Mapping[str, Any]) -> list[TrialKind]:
+    """The kinds an anchor's data records (a damaged record is ignored: cleanup still finds the
+    kinds of KINDS and trialResources)."""
+    try:
+        records = json.loads(str(data.get(ANCHOR_KINDS) or "[]"))
+        return [TrialKind(str(r["apiVersion"]), str(r["kind"]), str(r["plural"])) for r in records if r.get("plural")]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        log.warning("the anchor's %s is not a list of kinds: %r", ANCHOR_KINDS, data.get(ANCHOR_KINDS))
+        return []
+
+
+_SERVICE_ACCOUNT_KEYS = ("serviceAccountName", "serviceAccount", "taskServiceAccountName")
+
+
+def _service_accounts(tree: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, name) for every service account a resource names, wherever it names one."""
+    if isinstance(tree, Mapping):
+        for key, value in tree.items():
+            here = f"{path}.{key}" if path else str(key)
+            if key in _SERVICE_ACCOUNT_KEYS and isinstance(value, str):
+                yield here, value
+            else:
+                yield from _service_accounts(value, here)
+    elif isinstance(tree, list):
+        for index, item in enumerate(tree):
+            yield from _service_accounts(item, f"{path}[{index}]")
+
+
+def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: ClusterSettings, labels: Mapping[str, str], owner: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The resource to create for a kind whose pods are made at run time (Argo Workflow, Tekton,
+    a kind not known here whose template does not show the primary container): what
+    prepare_manifest does for pod templates, in the places such a kind takes it: namespace,
+    labels (on its pods too where the kind has a place for them), owner, service account (every
+    one it names must be allowed; the first allowed where it names none), node selector and
+    tolerations, env and accelerators on the template entries the primary container is made
+    from. ValueError for anything refused."""
+    out = copy.deepcopy(dict(trial.manifest))
+    problems = unsafe_settings(out)
+    if problems:
+        raise ValueError("; ".join(f"{p.path}: {p.message}" for p in problems))
+    if trial.metrics_path:
+        raise ValueError(
+            f"the File and TensorFlowEvent collectors are not supported with a {kind.kind} trial here (its pods are made at run time, "
+            "with no place for the metrics volume); use StdOut or Push"
+        )
+    metadata = out.setdefault("metadata", {})
+    metadata["namespace"] = settings.namespace
+    metadata.setdefault("labels", {}).update(labels)
+    if owner is not None:
+        metadata["ownerReferences"] = [dict(owner)]
+    allowed = list(settings.service_accounts)
+    for path, account in _service_accounts(out.get("spec") or {}, "spec"):
+        if account not in allowed:
+            raise ValueError(f"{path}: {account!r} is not in the launcher's allowed service accounts {allowed}")
+    places = run_time_places(out)
+    if places.service_account is not None and not _holder(out, places.service_account).get("serviceAccountName"):
+        _holder(out, places.service_account)["serviceAccountName"] = allowed[0] if allowed else "default"
+    if places.pod is not None:
+        for key, value in (("nodeSelector", dict(settings.node_selector or {})), ("tolerations", [dict(t) for t in settings.tolerations])):
+            if value and key not in (_lookup(out, places.pod) or {}):
+                _holder(out, places.pod)[key] = value
+    bad_labels = label_problems(metadata.get("labels") or {}, "metadata.labels")
+    if places.pod_labels is not None:
+        pod_meta = _holder(out, places.pod_labels)
+        pod_meta.setdefault("labels", {}).update(labels)
+        bad_labels += label_problems(pod_meta["labels"], ".".join(places.pod_labels) + ".labels")
+    for path, template in pod_templates(out):  # a kind not known here may have some
+        template.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
+        bad_labels += label_problems(template["metadata"]["labels"], f"{path}.metadata.labels")
+    if bad_labels:
+        raise ValueError("; ".join(bad_labels))
+    containers = template_primary_containers(out, trial.primary_container, trial.primary_pod_labels)
+    if settings.gpus:
+        if not containers:
+            raise ValueError(
+                f"the launcher's gpus cannot be given to this {kind.kind} trial: its template does not show the container "
+                f"{trial.primary_container!r} will be made from; set its resources in the template"
+            )
+        for container in containers:
+            container.setdefault(places.resources_key, {}).setdefault("limits", {}).setdefault("nvidia.com/gpu", settings.gpus)
+    for container in containers:
+        env = container.setdefault("env", [])
+        present = {item.get("name") for item in env if isinstance(item, Mapping)}
+        for env_name, value in settings.env:
+            if env_name not in present:
+                env.append({"name": env_name, "valueFrom": dict(value)} if isinstance(value, Mapping) else {"name": env_name, "value": str(value)})
+    if not containers:
+        log.info("%s trial %s: the primary container %r is made at run time from no entry of the template kfp-tune can see; no env given to it",
+                 kind.kind, trial.trial, trial.primary_container)
+    return out
+
+
+def _lookup(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = tree
+    for key in path:
+        node = node.get(key) if isinstance(node, Mapping) else None
+    return node
+
+
+def _holder(tree: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    """The mapping at ``path``, made where missing."""
+    node = tree
+    for key in path:
+        node = node.setdefault(key, {})
+    return node
 
 
 def _is_ours(existing: Mapping[str, Any], manifest: Mapping[str, Any]) -> bool:
