@@ -8,8 +8,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
-import numpy as np
-
 from kfp_tune.core.errors import NotImplementedAlgorithm
 
 
@@ -23,26 +21,56 @@ class EarlyStoppingRule(Protocol):
 
 
 class MedianStop:
-    """Stop a trial whose best objective so far, at report s >= ``start_step``, is worse than the
-    median of the completed trials' running averages over their first s reports (Katib averages
-    the same way but compares with a mean; the median is robust to a few bad trials). Applies
-    once ``min_trials_required`` trials have completed."""
+    """Katib's medianstop, as its service and its metrics collector apply it together.
+
+    The service (``pkg/earlystopping/v1beta1/medianstop``) averages each succeeded trial's first
+    ``start_step`` objective values, and once ``min_trials_required`` trials have succeeded it
+    gives a running trial the rule "objective LESS (maximize) / GREATER (minimize) than the
+    average of those averages" (Katib calls it the median; it is their mean) from ``start_step``
+    on. Katib fixes the rule when it creates the trial: here the completed trials are the ones
+    the monitor was given when the trial started.
+
+    The collector then counts the objective's reports and checks the rule once, at the
+    ``start_step``-th report, with the best value reported so far (not the latest): a trial not
+    stopped then runs to its end. So the decision depends only on the first ``start_step``
+    values, and a monitor that polls less often than the trial reports still decides the same.
+
+    Defaults and checks are Katib's: ``min_trials_required`` 3 (> 0), ``start_step`` 4 (>= 1).
+    A succeeded trial that reported no objective value is left out (Katib would divide by zero)."""
 
     name = "medianstop"
 
     def __init__(self, settings: dict[str, Any]):
-        self.min_trials_required = int(settings.get("min_trials_required") or 3)
-        self.start_step = int(settings.get("start_step") or 4)
+        self.min_trials_required = _setting(settings, "min_trials_required", 3, minimum=1)
+        self.start_step = _setting(settings, "start_step", 4, minimum=1)
+
+    def threshold(self, completed: Sequence[Sequence[float]]) -> float | None:
+        """The rule's value: the mean over the completed trials of their average over their
+        first ``start_step`` values; None while fewer than ``min_trials_required`` have some."""
+        averages = [sum(c[: self.start_step]) / len(c[: self.start_step]) for c in completed if len(c) > 0]
+        if len(averages) < self.min_trials_required:
+            return None
+        return sum(averages) / len(averages)  # summed in order, as Katib's service sums
 
     def should_stop(self, objective_type: str, completed: Sequence[Sequence[float]], current: Sequence[float]) -> bool:
-        step = len(current)
-        usable = [c for c in completed if len(c) > 0]
-        if step < self.start_step or len(usable) < self.min_trials_required:
+        if len(current) < self.start_step:
             return False
-        median = float(np.median([np.mean(c[:step]) for c in usable]))
-        if objective_type == "minimize":
-            return min(current) > median
-        return max(current) < median
+        threshold = self.threshold(completed)
+        if threshold is None:
+            return False
+        first = current[: self.start_step]
+        if objective_type == "maximize":
+            return max(first) < threshold
+        return min(first) > threshold
+
+
+def _setting(settings: dict[str, Any], name: str, default: int, minimum: int) -> int:
+    """An integer setting, Katib's default when absent; ValueError below ``minimum``."""
+    value = settings.get(name)
+    number = default if value is None or value == "" else int(value)
+    if number < minimum:
+        raise ValueError(f"medianstop: {name} must be at least {minimum}, got {number}")
+    return number
 
 
 RULES: dict[str, Callable[[dict[str, Any]], EarlyStoppingRule]] = {"medianstop": MedianStop}

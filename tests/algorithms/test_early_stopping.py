@@ -14,21 +14,71 @@ from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers import LocalLauncher
 
 
-def test_median_rule():
+def test_katibs_rule_on_hand_computed_cases():
+    """Katib's medianstop: the threshold is the mean over the succeeded trials of each one's
+    average over its first start_step values; the running trial's best value over its first
+    start_step reports is compared once there is a start_step-th report."""
     rule = MedianStop({"min_trials_required": 2, "start_step": 2})
     completed = [[4.0, 2.0, 1.0], [6.0, 4.0, 2.0], [10.0, 8.0, 7.0]]
-    # running averages over 2 reports: 3, 5, 9 -> median 5
-    assert rule.should_stop("minimize", completed, [9.0, 5.5])
-    assert not rule.should_stop("minimize", completed, [9.0, 4.5])
+    # averages of the first 2 values: 3, 5, 9; their mean: 17/3 = 5.667 (the median, 5, is not used)
+    assert rule.threshold(completed) == pytest.approx(17 / 3)
+    assert rule.should_stop("minimize", completed, [9.0, 5.8])  # best 5.8 > 5.667
+    assert not rule.should_stop("minimize", completed, [9.0, 5.5])  # best 5.5 < 5.667 (a median rule would stop it)
     assert not rule.should_stop("minimize", completed, [9.0])  # before start_step
-    assert not rule.should_stop("minimize", completed[:1], [99.0, 99.0])  # too few completed
-    assert rule.should_stop("maximize", completed, [1.0, 4.0]) and not rule.should_stop("maximize", completed, [1.0, 6.0])
+    assert not rule.should_stop("minimize", completed[:1], [99.0, 99.0])  # too few succeeded trials
+    assert not rule.should_stop("minimize", completed, [5.666, 5.8]) and rule.should_stop("minimize", completed, [5.667, 5.8])  # around 17/3
+    # maximize: stop when the best so far is LESS than the threshold
+    assert rule.should_stop("maximize", completed, [1.0, 5.6])
+    assert not rule.should_stop("maximize", completed, [1.0, 5.7])
 
 
-def test_median_is_robust_to_one_wild_trial():
+def test_the_threshold_is_the_mean_of_the_averages_not_their_median():
     rule = MedianStop({"min_trials_required": 3, "start_step": 1})
-    completed = [[1.0], [1.2], [1000.0]]
-    assert rule.should_stop("minimize", completed, [5.0])  # a mean (334) would let it run
+    completed = [[1.0], [1.2], [1000.0]]  # median 1.2, mean 334.07
+    assert rule.threshold(completed) == pytest.approx(1002.2 / 3)
+    assert not rule.should_stop("minimize", completed, [5.0])  # 5 < 334.07: Katib lets it run
+    assert rule.should_stop("minimize", completed, [400.0])
+
+
+def test_completed_trials_count_their_first_start_step_values_only():
+    rule = MedianStop({"min_trials_required": 2, "start_step": 3})
+    # first three values: averages 2 and 4 -> threshold 3; what comes later does not count,
+    # and a trial with fewer reports than start_step averages what it has (Katib slices)
+    completed = [[1.0, 2.0, 3.0, 100.0, 100.0], [4.0, 4.0]]
+    assert rule.threshold(completed) == pytest.approx(3.0)
+    assert rule.should_stop("minimize", completed, [3.5, 3.2, 3.1])
+    assert not rule.should_stop("minimize", completed, [3.5, 2.9, 3.1])
+
+
+def test_a_trial_is_judged_once_at_start_step_by_its_best_value_so_far():
+    """Katib's collector checks the rule at the start_step-th report only, with the best value
+    reported so far: these series are where that differs from a rule on the latest value, or
+    from one that goes on checking the best so far at every later report."""
+    rule = MedianStop({"min_trials_required": 1, "start_step": 4})
+    completed = [[0.5, 0.5, 0.5, 0.5]]  # threshold 0.5
+    late_bloomer = [0.1, 0.1, 0.1, 0.1, 0.9]  # maximize: worse at report 4, best so far 0.9 at report 5
+    assert rule.should_stop("maximize", completed, late_bloomer[:4])
+    assert rule.should_stop("maximize", completed, late_bloomer)  # decided at report 4, whenever it is looked at
+    early_peak = [0.9, 0.1, 0.1, 0.1, 0.1, 0.1]  # latest 0.1 < 0.5, but its best so far at report 4 is 0.9
+    assert not rule.should_stop("maximize", completed, early_peak[:4])
+    assert not rule.should_stop("maximize", completed, early_peak)
+    # minimize, the same two ways round
+    assert rule.should_stop("minimize", completed, [0.9, 0.9, 0.9, 0.9, 0.1])
+    assert not rule.should_stop("minimize", completed, [0.1, 0.9, 0.9, 0.9, 0.9])
+
+
+def test_a_succeeded_trial_without_values_does_not_count():
+    rule = MedianStop({"min_trials_required": 2, "start_step": 1})
+    assert rule.threshold([[1.0], []]) is None
+    assert not rule.should_stop("minimize", [[1.0], []], [5.0])
+
+
+def test_katibs_defaults_and_checks():
+    rule = MedianStop({})
+    assert (rule.min_trials_required, rule.start_step) == (3, 4)
+    for settings in ({"min_trials_required": 0}, {"start_step": 0}):
+        with pytest.raises(ValueError, match="must be at least 1"):
+            MedianStop(settings)
 
 
 def test_medianstop_stops_bad_trials_while_they_run(local_store):
@@ -52,7 +102,7 @@ def test_medianstop_stops_bad_trials_while_they_run(local_store):
         curve = list(trial.result.curve)
         assert 2 <= len(curve) < 10
         earlier = [list(t.result.curve) for t in state.trials if t.index < trial.index and t.status == "Succeeded"]
-        assert any(rule.should_stop("minimize", earlier, curve[:k]) for k in range(2, len(curve) + 1))
+        assert rule.should_stop("minimize", earlier, curve)  # judged at its second report, with what had succeeded before it
         assert trial.result.reason == "EarlyStopped" and "loss" in trial.metrics
     for trial in state.trials:
         if trial.status == "Succeeded":
@@ -81,7 +131,7 @@ if sys.argv[1] == "bad":
 @pytest.mark.parametrize("objective_type,stopped_value", [("minimize", 3.0), ("maximize", 0.2)])
 def test_an_early_stopped_trial_keeps_its_series_and_its_strategys_value(local_store, objective_type, stopped_value):
     """After two completed trials, the third is stopped at its third report (its best so far is
-    worse than the median of the others' averages) and its objective is the by-type default
+    worse than the mean of the others' averages over three reports) and its objective is the by-type default
     strategy's value of what it reported: the min (minimize) or max (maximize), not the latest."""
     series = EARLY[objective_type]
     doc = quadratic_experiment(

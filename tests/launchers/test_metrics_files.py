@@ -89,7 +89,9 @@ def test_on_a_cluster_the_claim_is_mounted_where_the_trial_writes():
     out = prepare_manifest(manifest, "main", SETTINGS, LABELS, metrics=("/logs/test/m.log", "File", "exp/exp-abc"))
     pod = out["spec"]["template"]["spec"]
     assert pod["containers"][0]["volumeMounts"] == [{"name": "kfp-tune-metrics", "mountPath": "/logs", "subPath": "exp/exp-abc"}]
-    assert pod["volumes"] == [{"name": "kfp-tune-metrics", "persistentVolumeClaim": {"claimName": "kfp-tune-metrics-claim"}}]
+    claims = [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+    assert claims == [{"name": "kfp-tune-metrics", "persistentVolumeClaim": {"claimName": "kfp-tune-metrics-claim"}}]
+    assert not any("emptyDir" in v for v in pod["volumes"]), "the claim replaces the shared emptyDir"
 
 
 def test_every_pod_template_of_an_operator_kind_gets_the_volume_once():
@@ -98,12 +100,18 @@ def test_every_pod_template_of_an_operator_kind_gets_the_volume_once():
     out = prepare_manifest(manifest, "pytorch", SETTINGS, LABELS, metrics=("/out/m.log", "File", "exp/exp-abc"))
     for role in ("Master", "Worker"):
         volumes = out["spec"]["pytorchReplicaSpecs"][role]["template"]["spec"]["volumes"]
-        assert [v["name"] for v in volumes] == ["kfp-tune-metrics"], role
+        assert [v["name"] for v in volumes].count("kfp-tune-metrics") == 1, role
 
 
-def test_file_collectors_on_a_cluster_need_a_metrics_volume():
-    with pytest.raises(ValueError, match="set metricsVolume in the launcher config"):
-        prepare_manifest(job(["python", "train.py"]), "main", ClusterSettings(namespace="team"), LABELS, metrics=("/logs/m.log", "File", "exp/exp-abc"))
+def test_file_collectors_on_a_cluster_without_a_metrics_volume_get_a_shared_folder_and_the_collector():
+    """As Katib's webhook does: an emptyDir at the metrics folder, shared with a collector that
+    follows the file (tests/launchers/test_collector_sidecar.py has the details)."""
+    out = prepare_manifest(job(["python", "train.py"]), "main", ClusterSettings(namespace="team"), LABELS, metrics=("/logs/m.log", "File", "exp/exp-abc"))
+    pod = out["spec"]["template"]["spec"]
+    shared = [v["name"] for v in pod["volumes"] if "emptyDir" in v]
+    assert len(shared) == 1
+    assert {"name": shared[0], "mountPath": "/logs"} in [{k: m[k] for k in ("name", "mountPath")} for m in pod["containers"][0]["volumeMounts"]]
+    assert any(shared[0] in [m["name"] for m in c.get("volumeMounts", [])] for c in pod.get("initContainers", [])), "the collector sees the same folder"
 
 
 def test_file_collectors_are_refused_for_a_trainjob():

@@ -19,12 +19,17 @@ from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
 
+COLLECTOR_STAMP = "collector-"
+"""Stamps of the records kfp-tune's own collector writes (:mod:`kfp_tune.collectors.observe`):
+not the trial's reports."""
+
 
 def collect_pushed(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
     """What an in-process trial returned (``pushed``), then every ``report_metrics`` call the
     trial made, in the order made."""
+    prefix = records.reports_prefix(trial.name)
     found = [records.read(records.trial_key(trial.name, "pushed"), "PushedMetrics")]
-    found += [records.read(key, "ReportedMetrics") for key in records.store.list(records.reports_prefix(trial.name))]
+    found += [records.read(key, "ReportedMetrics") for key in records.store.list(prefix) if not key[len(prefix):].startswith(COLLECTOR_STAMP)]
     return [MetricLog(m["name"], float(m["value"]), m.get("step")) for record in found if record is not None for m in record["metrics"]]
 
 

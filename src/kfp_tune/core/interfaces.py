@@ -67,6 +67,9 @@ class TrialRun:
     what the trial wrote there as ``LaunchOutcome.files``."""
     metrics_path_kind: str = ""
     """``File`` or ``Directory``."""
+    metrics_collector: dict[str, Any] = field(default_factory=dict)
+    """The experiment's ``metricsCollectorSpec`` as Katib writes it (``{}``: none): what the
+    Kubernetes launcher adds beside the trial (a collector sidecar, or the Custom container)."""
     handover: threading.Event | None = field(default=None, compare=False)
     """Set when the run hands its trials over to the next step (a checkpoint): a launcher that
     :attr:`~Launcher.hands_over` then stops following the trial, which goes on running, by

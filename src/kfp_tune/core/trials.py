@@ -56,5 +56,6 @@ def trial_run(
         should_stop=should_stop,
         metrics_path=(path.path or "") if path else "",
         metrics_path_kind=(path.kind or "") if path else "",
+        metrics_collector=mc.to_dict() if mc is not None else {},
         handover=handover,
     )

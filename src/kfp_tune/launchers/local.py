@@ -15,6 +15,20 @@ File and TensorFlowEvent collectors: the collector's path gets a fresh folder pe
 like a mount (from the shortest folder above it that the command names, so ``--log-path=/logs``
 with a collector path ``/logs/test`` works), and ``$KFP_TUNE_METRICS_PATH`` names it; what the
 trial wrote there comes back as the outcome's files.
+
+Collectors that run beside the trial, as a cluster's sidecar does (they need the store: the
+launcher's ``KFP_TUNE_STORE`` env, which every run sets; the collector's settings come from the
+experiment as the store holds it):
+
+- PrometheusMetric: a thread scrapes ``source.httpGet`` (Katib's defaults: port 8080, path
+  ``/metrics``) while the trial runs and stores what it reads.
+- File and TensorFlowEvent with early stopping: a thread follows the file or folder and stores
+  what the trial reports as it comes, for the early stopping monitor.
+- Custom: the ``customCollector`` container's command runs as a second process, started before
+  the trial, with the trial's place in the store in its env and ``source.fileSystemPath``'s folder
+  shared with the trial; it gets SIGTERM once the trial has ended (SIGKILL after the grace
+  period). A custom container with no ``command``, or with env from ``valueFrom``, is refused,
+  naming the field (:mod:`kfp_tune.collectors.custom`).
 """
 
 from __future__ import annotations
@@ -34,8 +48,10 @@ from typing import Any
 
 from kfp_tune.core.errors import RunInterrupted
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
-from kfp_tune.core.vocabulary import LaunchPhase
+from kfp_tune.core.vocabulary import CollectorKind, LaunchPhase
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
 log = logging.getLogger(__name__)
@@ -58,6 +74,7 @@ class LocalLauncher(Launcher):
         self._stopped: set[int] = set()
         """Pids of trials stopped by :meth:`interrupt` while they ran."""
         self._interrupted = threading.Event()
+        self._experiments: dict[str, tuple[ExperimentRecords, Experiment] | None] = {}
 
     can_interrupt = True
 
@@ -122,6 +139,7 @@ class LocalLauncher(Launcher):
     def _run(self, trial: TrialRun, metrics_folder: Path) -> LaunchOutcome:
         extra, local_metrics = self._metrics_mount(trial, metrics_folder)
         try:
+            beside = self._beside(trial, metrics_folder, extra, local_metrics)
             argv, env, cwd = self.command_for(trial, extra)
         except ValueError as exc:
             return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidTrial", message=str(exc))
@@ -130,30 +148,38 @@ class LocalLauncher(Launcher):
         timeout = _deadline(trial.manifest) or self.timeout_seconds
         log.info("trial %s: running %s", trial.trial, argv[0])
         with tempfile.TemporaryFile() as output:
-            with self._lock:  # started and registered at once: an interrupt stops it, or it never starts
-                if self._interrupted.is_set():
-                    raise RunInterrupted()
+            if beside is not None:
                 try:
-                    process = subprocess.Popen(
-                        argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True
-                    )
+                    beside.start()
                 except OSError as exc:
-                    return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {argv[0]!r}: {exc.strerror}")
-                self._running.add(process)
-            code, reason, message = -1, "", ""
+                    return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start the metrics collector: {exc}")
             try:
-                code, reason, message = self._watch(process, output, trial, timeout)
-            except BaseException:
-                _stop(process)
-                raise
+                with self._lock:  # started and registered at once: an interrupt stops it, or it never starts
+                    if self._interrupted.is_set():
+                        raise RunInterrupted()
+                    try:
+                        process = subprocess.Popen(
+                            argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True
+                        )
+                    except OSError as exc:
+                        return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {argv[0]!r}: {exc.strerror}")
+                    self._running.add(process)
+                code, reason, message = -1, "", ""
+                try:
+                    code, reason, message = self._watch(process, output, trial, timeout)
+                except BaseException:
+                    _stop(process)
+                    raise
+                finally:
+                    with self._lock:
+                        self._running.discard(process)
+                        stopped = process.pid in self._stopped or reason == "Interrupted"
+                        self._stopped.discard(process.pid)
+                if stopped:  # it ended because the run was interrupted: not a result of its own
+                    _stop(process)  # the rest of its group too
+                    raise RunInterrupted()
             finally:
-                with self._lock:
-                    self._running.discard(process)
-                    stopped = process.pid in self._stopped or reason == "Interrupted"
-                    self._stopped.discard(process.pid)
-            if stopped:  # it ended because the run was interrupted: not a result of its own
-                _stop(process)  # the rest of its group too
-                raise RunInterrupted()
+                beside_logs = beside.stop() if beside is not None else {}
             output.seek(0)
             text = output.read().decode("utf-8", errors="replace")
         if reason == "EarlyStopped":
@@ -163,7 +189,71 @@ class LocalLauncher(Launcher):
         else:
             phase = LaunchPhase.FAILED
         files = read_metrics_files(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
-        return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={trial.primary_container: text}, files=files)
+        return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={**beside_logs, trial.primary_container: text}, files=files)
+
+    def _experiment(self, name: str) -> tuple[ExperimentRecords, Experiment] | None:
+        """The experiment as the store holds it (what launch-trial runs), when this launcher
+        knows the store; read once per experiment."""
+        if name not in self._experiments:
+            uri = self.env.get("KFP_TUNE_STORE")
+            found = None
+            if uri:
+                from kfp_tune.core.spec import parse_experiment
+                from kfp_tune.core.state import read_experiment_record
+                from kfp_tune.stores import open_store
+
+                records = ExperimentRecords(open_store(uri, self.env.get("KFP_TUNE_S3_ENDPOINT") or None), name)
+                head = read_experiment_record(records)
+                if head is not None and isinstance(head.get("spec"), dict):
+                    found = (records, parse_experiment(head["spec"]))
+            self._experiments[name] = found
+        return self._experiments[name]
+
+    def _beside(self, trial: TrialRun, folder: Path, extra: dict[str, str], local_metrics: Path | None) -> _Beside | None:
+        """What runs beside the trial for its collector (see the module), or None; adds the
+        Custom collector's shared folder to ``extra``. ValueError for what cannot run here."""
+        from kfp_tune.collectors.observe import Follower, ObservationWriter, collector_source
+
+        known = self._experiment(trial.experiment)
+        if known is None:
+            return None
+        records, experiment = known
+        kind = experiment.spec.collector_kind
+        if kind == CollectorKind.CUSTOM:
+            return self._custom(trial, experiment, records, folder, extra)
+        follows = kind == CollectorKind.PROMETHEUS_METRIC or (kind in (CollectorKind.FILE, CollectorKind.TENSORFLOW_EVENT) and experiment.spec.early_stopping is not None)
+        if not follows:
+            return None
+        follower = Follower(collector_source(experiment), local=local_metrics)
+        return _Beside(follower=follower, writer=ObservationWriter(records, trial.trial))
+
+    def _custom(self, trial: TrialRun, experiment: Experiment, records: ExperimentRecords, folder: Path, extra: dict[str, str]) -> _Beside:
+        from kfp_tune.collectors.custom import FIELD, collector_spec, custom_container, shared_folder
+
+        spec = collector_spec(experiment)
+        container = custom_container(spec)
+        shared = shared_folder(spec)
+        if shared:
+            local = folder / "custom"
+            local.mkdir(parents=True, exist_ok=True)
+            extra[shared] = str(local)
+        command, args = container.get("command") or [], container.get("args") or []
+        if not command:
+            raise ValueError(f"{FIELD}.command: running the Custom collector on this machine needs its command (an image's entrypoint is not known here)")
+        if not isinstance(command, list) or not isinstance(args, list):
+            raise ValueError(f"{FIELD}: command and args must be lists of strings")
+        argv = [self._map(str(a), extra) for a in command + args]
+        if Path(argv[0]).name in ("python", "python3"):
+            argv[0] = sys.executable
+        env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
+        env.update(self.env)
+        env.update(KFP_TUNE_EXPERIMENT=trial.experiment, KFP_TUNE_TRIAL=trial.trial)
+        for index, item in enumerate(container.get("env") or []):
+            if "valueFrom" in item:
+                raise ValueError(f"{FIELD}.env[{index}]: {item.get('name')!r} uses valueFrom, which needs a cluster")
+            env[str(item["name"])] = self._map(str(item.get("value", "")), extra)
+        workdir = container.get("workingDir")
+        return _Beside(argv=argv, env=env, cwd=self._map(workdir, extra) if workdir else None, name=str(container["name"]))
 
     def _metrics_mount(self, trial: TrialRun, folder: Path) -> tuple[dict[str, str], Path | None]:
         """({container folder: local folder}, the collector path's local twin) for a File or
@@ -197,6 +287,52 @@ class LocalLauncher(Launcher):
                         return _stop(process), "EarlyStopped", "stopped early: the early stopping rule judged it worse than the completed trials"
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else f"exit code {code}")
+
+
+class _Beside:
+    """A collector beside a local trial: a thread following its metrics into the store, or the
+    Custom collector's process. Started before the trial, stopped once it has ended."""
+
+    def __init__(
+        self, follower: Any = None, writer: Any = None, argv: list[str] | None = None, env: dict[str, str] | None = None, cwd: str | None = None, name: str = ""
+    ):
+        self.follower, self.writer = follower, writer
+        self.argv, self.env, self.cwd, self.name = argv, env, cwd, name
+        self._stop_event = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self._output: Any = None
+
+    def start(self) -> None:
+        if self.argv is not None:
+            self._output = tempfile.TemporaryFile()  # noqa: SIM115 - kept while the trial runs, closed by stop()
+            try:
+                self._process = subprocess.Popen(
+                    self.argv, stdout=self._output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env, cwd=self.cwd, start_new_session=True
+                )
+            except OSError:
+                self._output.close()
+                raise
+            return
+        from kfp_tune.collectors.observe import follow
+
+        self._thread = threading.Thread(target=follow, args=(self.follower, self.writer, self._stop_event, POLL_SECONDS), name="kfp-tune-collector", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> dict[str, str]:
+        """Stop it (a thread: after a last read, stored; a process: SIGTERM, then SIGKILL after
+        the grace period); returns the Custom collector's output, by its container's name."""
+        if self._thread is not None:
+            self._stop_event.set()
+            self._thread.join()
+            return {}
+        if self._process is None:
+            return {}
+        _stop(self._process)
+        self._output.seek(0)
+        text = self._output.read().decode("utf-8", errors="replace")
+        self._output.close()
+        return {self.name: text}
 
 
 def _stop(process: subprocess.Popen) -> int:

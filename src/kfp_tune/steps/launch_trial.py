@@ -48,7 +48,7 @@ def launch_trial(
     if trial.ended is not None:
         return trial.ended.phase
     namespace = namespace or launcher.namespace  # for ${trialSpec.Namespace}
-    run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state), handover)
+    run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state, records, trial.name), handover)
     if trial.started is not None:
         ended = claims.wait_for_attempt(records, trial.name, trial.started)
         if ended is not None:  # the attempt that started it finished it

@@ -1,6 +1,30 @@
 """The manifest the Kubernetes launcher creates for a trial: the rendered template with its
-namespace, labels, owner, service account, accelerator settings, env and metrics volume, and
-every refused setting checked. Pure: no Kubernetes client here; ``kfp-tune render`` prints it."""
+namespace, labels, owner, service account, accelerator settings, env, and what its metrics
+collector needs, and every refused setting checked. Pure: no Kubernetes client here;
+``kfp-tune render`` prints it.
+
+Metrics collectors, as Katib's webhook adds them to the trial's pod:
+
+- File / TensorFlowEvent: an ``emptyDir`` mounted at the metrics folder in the primary container,
+  and kfp-tune's collector container (:mod:`kfp_tune.collectors.sidecar`) beside it, which
+  follows the file or folder and stores what the trial reports as it comes. With a
+  ``metricsVolume`` in the launcher config, that claim takes the emptyDir's place (launch-trial
+  also reads the files through its own mount once the trial has ended).
+- PrometheusMetric: the same collector container, scraping ``localhost:<port><path>``.
+- Custom: the user's ``customCollector`` container, with the folder of ``source.fileSystemPath``
+  shared as an ``emptyDir`` (:mod:`kfp_tune.collectors.custom`).
+
+The collector containers are Kubernetes native sidecars (``initContainers`` with
+``restartPolicy: Always``, Kubernetes 1.29 or later): they start before the trial's containers,
+do not keep the pod (and so the Job) from completing, and get SIGTERM once the trial's containers
+have ended, when they store what is left. Katib instead wraps the primary container's command in
+a shell that writes a marker file when it ends; that needs a shell in the trial's image and its
+command (not an entrypoint) known, and rewrites what the user wrote; a native sidecar needs
+neither. The collector containers get the store's place and credentials as a Push trial does: the
+launcher's env, Secret references included, never a credential as a value. They run in every
+pod template that has the primary container; kfp-tune's own collector stores nothing in a pod
+that is not the primary pod (``primaryPodLabels``, read from the downward API), as Katib injects
+its collector in the primary pod only."""
 
 from __future__ import annotations
 
@@ -13,6 +37,11 @@ from typing import Any
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.launchers.kubernetes.kinds import pod_templates, trial_kind
 from kfp_tune.launchers.metrics_files import metrics_root
+
+FILE_KINDS = ("File", "TensorFlowEvent")
+SIDECAR_KINDS = ("File", "TensorFlowEvent", "PrometheusMetric")
+SIDECAR_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
+"""The collector container's resources (a quota that requires limits accepts the pod)."""
 
 
 @dataclass(frozen=True)
@@ -31,7 +60,11 @@ class ClusterSettings:
     """Env for the primary container: (name, value) or (name, {"secretKeyRef": ...})."""
     metrics_claim: str = ""
     """File / TensorFlowEvent collectors on a cluster: a PersistentVolumeClaim, shared with
-    launch-trial, where the trial's metrics folder lives (subPath ``<experiment>/<trial>``)."""
+    launch-trial, where the trial's metrics folder lives (subPath ``<experiment>/<trial>``).
+    Without one, a collector sidecar follows the trial's metrics instead."""
+    collector_image: str = ""
+    """The image of kfp-tune's collector sidecar; empty: ``KFP_TUNE_IMAGE``, else the image the
+    components run in."""
 
 
 def prepare_manifest(
@@ -41,14 +74,16 @@ def prepare_manifest(
     labels: Mapping[str, str],
     owner: Mapping[str, Any] | None = None,
     metrics: tuple[str, str, str] | None = None,
+    collector: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The resource to create: the rendered trial with namespace, labels (on the resource and its
     pod templates), owner reference, service account, ``automountServiceAccountToken: false``
     unless the template asks for it, accelerator settings where the template has none, and the
-    launcher's env on the primary container; with ``metrics`` (collector path, its kind, the
-    subPath) the metrics claim mounted where the trial writes them. ValueError for anything
-    refused: settings that give a trial the node, a service account not allowed, labels the API
-    server would refuse."""
+    launcher's env on the primary container; and the metrics collector's volume and containers
+    (see the module): ``metrics`` is (collector path, its kind, the claim's subPath) for File and
+    TensorFlowEvent, ``collector`` the experiment's ``metricsCollectorSpec`` (Katib's camelCase;
+    None: the kind follows from ``metrics``). ValueError for anything refused: settings that give
+    a trial the node, a service account not allowed, labels the API server would refuse."""
     out = copy.deepcopy(dict(manifest))
     trial_kind(out)
     problems = unsafe_settings(out)
@@ -83,14 +118,29 @@ def prepare_manifest(
         resources = container.setdefault("resourcesPerNode" if out.get("kind") == "TrainJob" else "resources", {})
         limits = resources.setdefault("limits", {})
         limits.setdefault("nvidia.com/gpu", settings.gpus)
-    if metrics is not None:
-        _mount_metrics(out, primary_container_name, container, settings, *metrics)
+    kind = _collector_kind(collector, metrics)
+    if kind in SIDECAR_KINDS:
+        path, path_kind = metrics[:2] if metrics is not None else _file_system_path(collector)
+        if kind in FILE_KINDS and not path:
+            raise ValueError(f"the {kind} collector needs source.fileSystemPath.path")
+        claim = ""
+        if metrics is not None and settings.metrics_claim:
+            _mount_metrics(out, primary_container_name, container, settings, *metrics)
+            claim = metrics[2]
+        _add_sidecar(out, primary_container_name, settings, kind, path, path_kind, claim)
+    elif kind == "Custom":
+        _add_custom(out, primary_container_name, settings, collector or {})
+    _add_env(container, settings.env)
+    return out
+
+
+def _add_env(container: dict[str, Any], items: tuple[tuple[str, Any], ...]) -> None:
+    """The launcher's env on a container, after the container's own (its own win)."""
     env = container.setdefault("env", [])
     present = {item.get("name") for item in env}
-    for name, value in settings.env:
+    for name, value in items:
         if name not in present:
             env.append({"name": name, "valueFrom": dict(value)} if isinstance(value, Mapping) else {"name": name, "value": str(value)})
-    return out
 
 
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
@@ -115,12 +165,8 @@ METRICS_VOLUME = "kfp-tune-metrics"
 
 
 def _mount_metrics(manifest: dict[str, Any], container_name: str, container: dict[str, Any], settings: ClusterSettings, path: str, kind: str, sub_path: str) -> None:
-    if not settings.metrics_claim:
-        raise ValueError(
-            "the File and TensorFlowEvent collectors on Kubernetes need a shared volume for the trial's metrics: "
-            "set metricsVolume in the launcher config (a PersistentVolumeClaim also mounted in launch-trial), "
-            "or use the StdOut or Push collector"
-        )
+    """The launcher's metrics claim where the trial writes, at ``sub_path`` (launch-trial reads
+    the files through its own mount of it)."""
     if manifest.get("kind") == "TrainJob":
         raise ValueError("the File and TensorFlowEvent collectors are not supported with a TrainJob trial here (its pods come from the runtime); use StdOut or Push")
     root, _ = metrics_root(manifest, container_name, path, kind)
@@ -129,3 +175,91 @@ def _mount_metrics(manifest: dict[str, Any], container_name: str, container: dic
         volumes = template.setdefault("spec", {}).setdefault("volumes", [])
         if not any(v.get("name") == METRICS_VOLUME for v in volumes):
             volumes.append({"name": METRICS_VOLUME, "persistentVolumeClaim": {"claimName": settings.metrics_claim}})
+
+
+POD_INFO_VOLUME = "kfp-tune-pod-info"
+
+
+def _collector_kind(collector: Mapping[str, Any] | None, metrics: tuple[str, str, str] | None) -> str:
+    if collector is not None:
+        return str((collector.get("collector") or {}).get("kind") or "StdOut")
+    if metrics is not None:
+        return "TensorFlowEvent" if metrics[1] == "Directory" else "File"
+    return "StdOut"
+
+
+def _file_system_path(collector: Mapping[str, Any] | None) -> tuple[str, str]:
+    fsp = ((collector or {}).get("source") or {}).get("fileSystemPath") or {}
+    return str(fsp.get("path") or ""), str(fsp.get("kind") or "")
+
+
+def _collector_templates(manifest: dict[str, Any], container_name: str, kind: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(pod spec, primary container) of every pod template that runs the primary container."""
+    if manifest.get("kind") == "TrainJob":
+        raise ValueError(f"the {kind} collector is not supported with a TrainJob trial here (its pods come from the runtime); use StdOut or Push")
+    found = []
+    for _, template in pod_templates(manifest):
+        pod = template.setdefault("spec", {})
+        container = next((c for c in pod.get("containers") or [] if isinstance(c, dict) and c.get("name") == container_name), None)
+        if container is not None:
+            found.append((pod, container))
+    if not found:
+        raise ValueError(f"no pod template runs the primary container {container_name!r}")
+    return found
+
+
+def _add_volume(pod: dict[str, Any], volume: dict[str, Any]) -> None:
+    volumes = pod.setdefault("volumes", [])
+    if not any(v.get("name") == volume["name"] for v in volumes):
+        volumes.append(volume)
+
+
+def _add_sidecar(manifest: dict[str, Any], container_name: str, settings: ClusterSettings, kind: str, path: str, path_kind: str, sub_path: str = "") -> None:
+    """kfp-tune's collector container beside the primary one, with the metrics folder (File,
+    TensorFlowEvent: an emptyDir, or the metrics claim at ``sub_path`` when the launcher has
+    one, already mounted in the primary container) and the pod's labels (downward API)."""
+    from kfp_tune.collectors.sidecar import CONTAINER_NAME, POD_INFO_PATH, default_image
+
+    root = metrics_root(manifest, container_name, path, path_kind or ("Directory" if kind == "TensorFlowEvent" else "File"))[0] if kind in FILE_KINDS else ""
+    for pod, container in _collector_templates(manifest, container_name, kind):
+        mounts = [{"name": POD_INFO_VOLUME, "mountPath": POD_INFO_PATH, "readOnly": True}]
+        _add_volume(pod, {"name": POD_INFO_VOLUME, "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}})
+        if root and sub_path:  # the claim: in every pod template already, mounted in the first primary container
+            mounts.insert(0, {"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
+            if not any(m.get("name") == METRICS_VOLUME for m in container.get("volumeMounts") or []):
+                container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
+        elif root:
+            _add_volume(pod, {"name": METRICS_VOLUME, "emptyDir": {}})
+            container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root})
+            mounts.insert(0, {"name": METRICS_VOLUME, "mountPath": root})
+        sidecar: dict[str, Any] = {
+            "name": CONTAINER_NAME,
+            "image": settings.collector_image or default_image(),
+            "command": ["python3", "-m", "kfp_tune.collectors.sidecar"],
+            "restartPolicy": "Always",
+            "volumeMounts": mounts,
+            "resources": copy.deepcopy(SIDECAR_RESOURCES),
+            "securityContext": {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        }
+        _add_env(sidecar, settings.env)
+        pod.setdefault("initContainers", []).append(sidecar)
+
+
+def _add_custom(manifest: dict[str, Any], container_name: str, settings: ClusterSettings, collector: Mapping[str, Any]) -> None:
+    """The user's collector container beside the primary one (Katib's Custom collector), with the
+    folder of ``source.fileSystemPath`` shared, and the store's place in its env."""
+    from kfp_tune.collectors.custom import custom_container, shared_folder
+
+    folder = shared_folder(collector)
+    for pod, container in _collector_templates(manifest, container_name, "Custom"):
+        custom = copy.deepcopy(custom_container(collector))
+        if any(c.get("name") == custom["name"] for c in (pod.get("containers") or []) + (pod.get("initContainers") or [])):
+            raise ValueError(f"spec.metricsCollectorSpec.collector.customCollector.name: {custom['name']!r} is already a container of the trial's pod")
+        custom["restartPolicy"] = "Always"
+        if folder:
+            _add_volume(pod, {"name": METRICS_VOLUME, "emptyDir": {}})
+            for target in (container, custom):
+                target.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": folder})
+        _add_env(custom, settings.env)
+        pod.setdefault("initContainers", []).append(custom)
+        pod["shareProcessNamespace"] = True

@@ -1,0 +1,267 @@
+"""Following a trial's metrics while it runs, as Katib's collector sidecar does, and the records
+that carry them to the store.
+
+A :class:`Follower` reads what the trial has written so far: the File collector's file (TEXT or
+JSON, complete lines only until the trial has ended), the TensorFlowEvent collector's event files,
+or the PrometheusMetric collector's endpoint. An :class:`ObservationWriter` stores what is new as
+``ReportedMetrics`` records beside the Push collector's (``trials/<trial>/reports/``), with the
+stamp ``collector-<source>-<first index>``: each record holds the observations of one source (a
+file, or the endpoint) from that index on. The keys are deterministic and written with the
+store's atomic create, so a collector that restarts (a sidecar's container restarted) goes on
+where the stored records end and never stores an observation twice. :func:`read_collected` folds
+them back, in the order a collector that read the files whole would have found them.
+
+The sidecar on a cluster (:mod:`kfp_tune.collectors.sidecar`) and the local launcher both use
+these; collect-metrics and the early stopping monitor read the records.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars
+from kfp_tune.collectors.prometheus import Endpoint, PrometheusSeries, scrape
+from kfp_tune.collectors.push import COLLECTOR_STAMP
+from kfp_tune.collectors.stdout import parse_metric_lines
+from kfp_tune.core.errors import StoreError
+from kfp_tune.core.naming import short_hash
+from kfp_tune.core.observation import MetricLog
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.spec import Experiment
+from kfp_tune.core.vocabulary import CollectorKind, RecordKind
+
+log = logging.getLogger(__name__)
+
+STAMP_PREFIX = COLLECTOR_STAMP
+"""Report stamps of the records a kfp-tune collector writes (a trial's own ``report_metrics``
+calls are stamped with a time)."""
+DONE_STAMP = "collector-done"
+"""The record a collector writes last, once it has stored everything the trial reported."""
+FOLLOWED_KINDS = frozenset({CollectorKind.FILE, CollectorKind.TENSORFLOW_EVENT, CollectorKind.PROMETHEUS_METRIC})
+"""The kinds a kfp-tune collector follows while the trial runs."""
+
+
+@dataclass(frozen=True)
+class CollectorSource:
+    """Where and how a kind's metrics are read, from the experiment's ``metricsCollectorSpec``."""
+
+    kind: str
+    names: tuple[str, ...]
+    path: str = ""
+    """The collector's ``fileSystemPath.path`` in the trial's container."""
+    path_kind: str = ""
+    file_format: str = "TEXT"
+    formats: tuple[str, ...] = ()
+    """``source.filter.metricsFormat``."""
+    endpoint: Endpoint | None = None
+    """PrometheusMetric: ``source.httpGet``, with Katib's defaults."""
+
+
+def collector_source(experiment: Experiment) -> CollectorSource:
+    """The experiment's collector: its kind, the metrics it looks for and where."""
+    spec = experiment.spec
+    assert spec.objective is not None
+    kind = spec.collector_kind
+    mc = spec.metrics_collector_spec
+    source = mc.source if mc is not None else None
+    fsp = source.file_system_path if source is not None else None
+    formats = tuple(source.filter.metrics_format) if source is not None and source.filter is not None else ()
+    endpoint = None
+    if kind == CollectorKind.PROMETHEUS_METRIC:
+        endpoint = Endpoint.from_http_get((source.model_extra or {}).get("httpGet") if source is not None else None)
+    return CollectorSource(
+        kind=kind,
+        names=tuple(spec.objective.metric_names),
+        path=(fsp.path or "") if fsp is not None else "",
+        path_kind=(fsp.kind or "") if fsp is not None else "",
+        file_format=((fsp.format or "TEXT") if fsp is not None else "TEXT"),
+        formats=formats,
+        endpoint=endpoint,
+    )
+
+
+@dataclass
+class Follower:
+    """What a trial has reported so far, by source: a File collector's file (``local`` is where
+    the file is seen from here), every event file under a TensorFlowEvent collector's folder, or a
+    PrometheusMetric endpoint (``host`` replaces ``httpGet.host``). Each source's list only grows
+    from one poll to the next."""
+
+    source: CollectorSource
+    local: Path | None = None
+    host: str | None = None
+    _series: PrometheusSeries | None = field(default=None, init=False)
+
+    def poll(self, final: bool = False) -> dict[str, list[MetricLog]]:
+        """Every observation so far, by source. ``final``: the trial has ended, so a last line
+        without its newline counts too (before that it may be half written)."""
+        kind = self.source.kind
+        if kind == CollectorKind.PROMETHEUS_METRIC:
+            return self._scrape()
+        if self.local is None:
+            return {}
+        if kind == CollectorKind.FILE:
+            return self._file(final)
+        if kind == CollectorKind.TENSORFLOW_EVENT:
+            return self._events()
+        return {}
+
+    def _file(self, final: bool) -> dict[str, list[MetricLog]]:
+        assert self.local is not None
+        try:
+            data = self.local.read_bytes()
+        except OSError:  # not written yet
+            return {}
+        text = data.decode("utf-8", errors="replace")
+        if not final:
+            text = text[: text.rfind("\n") + 1]
+        lines = text.splitlines()
+        names = list(self.source.names)
+        if self.source.file_format == "JSON":
+            logs = parse_json_lines(lines, names)
+        else:
+            logs = parse_metric_lines(lines, names, self.source.formats)
+        return {posixpath.basename(self.source.path) or "metrics": logs}
+
+    def _events(self) -> dict[str, list[MetricLog]]:
+        assert self.local is not None
+        if not self.local.is_dir():
+            return {}
+        out = {}
+        for path in sorted(self.local.rglob("*")):
+            if path.is_file() and "tfevents" in path.name:
+                try:
+                    out[path.relative_to(self.local).as_posix()] = read_event_scalars(path, list(self.source.names))
+                except Exception as exc:  # a file being written, or not an event file after all
+                    log.debug("event file %s not read yet: %s", path, exc)
+        return out
+
+    def _scrape(self) -> dict[str, list[MetricLog]]:
+        assert self.source.endpoint is not None
+        if self._series is None:
+            self._series = PrometheusSeries(list(self.source.names))
+        text = scrape(self.source.endpoint.url(self.host))
+        if text is not None:
+            self._series.add_scrape(text)
+        return {"prometheus": list(self._series.observations)} if self._series.observations else {}
+
+
+def _stamp(source: str, start: int) -> str:
+    return f"{STAMP_PREFIX}{short_hash(source, 10)}-{start:09d}"
+
+
+def _payload(logs: Sequence[MetricLog], source: str, start: int) -> dict[str, Any]:
+    return {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in logs], "collector": {"source": source, "start": start}}
+
+
+class ObservationWriter:
+    """Stores a trial's observations as they grow: one record per new batch of each source."""
+
+    def __init__(self, records: ExperimentRecords, trial: str):
+        self.records, self.trial = records, trial
+        self._next: dict[str, int] = {}
+        for source, start, count in _stored(records, trial, {}):
+            self._next[source] = max(self._next.get(source, 0), start + count)
+
+    def write(self, observed: Mapping[str, Sequence[MetricLog]]) -> int:
+        """Store what is new since the last call (or in the store already); returns how many
+        observations it stored."""
+        stored = 0
+        for source, logs in sorted(observed.items()):
+            start = self._next.get(source, 0)
+            while start < len(logs):
+                new = logs[start:]
+                record = self.records.write_once(self.records.report_key(self.trial, _stamp(source, start)), RecordKind.REPORTED_METRICS, _payload(new, source, start))
+                count = len(record.get("metrics") or [])
+                if count == 0:  # a record there before us, and empty: never stored by a collector
+                    raise StoreError(f"report {_stamp(source, start)} of trial {self.trial} holds no observations")
+                stored += min(count, len(new))
+                start += count
+            self._next[source] = start
+        return stored
+
+    def done(self) -> None:
+        """Say that every observation is stored (the last thing a collector writes)."""
+        self.records.write_once(self.records.report_key(self.trial, DONE_STAMP), RecordKind.REPORTED_METRICS, {"metrics": [], "collector": {"done": True}})
+
+
+def _stored(records: ExperimentRecords, trial: str, cache: dict[str, dict[str, Any]]) -> list[tuple[str, int, int]]:
+    """(source, start, count) of every collector record of the trial; ``cache`` keeps the records
+    read before (a record never changes once written)."""
+    prefix = records.reports_prefix(trial)
+    out = []
+    for key in records.store.list(prefix):
+        stamp = key[len(prefix):].removesuffix(".json")
+        if not stamp.startswith(STAMP_PREFIX) or stamp == DONE_STAMP:
+            continue
+        record = cache.get(key)
+        if record is None:
+            record = records.read(key, RecordKind.REPORTED_METRICS)
+            if record is None:
+                continue
+            cache[key] = record
+        about = record.get("collector")
+        if not isinstance(about, dict) or not isinstance(about.get("source"), str) or not isinstance(about.get("start"), int):
+            raise StoreError(f"record {key} is damaged: a collector record needs collector.source and collector.start")
+        out.append((about["source"], about["start"], len(record.get("metrics") or [])))
+    return out
+
+
+class CollectedReader:
+    """Reads the observations collectors stored for a trial; a reader kept across calls (the
+    early stopping monitor polls) reads each record once."""
+
+    def __init__(self, records: ExperimentRecords, trial: str):
+        self.records, self.trial = records, trial
+        self._cache: dict[str, dict[str, Any]] = {}
+
+    def read(self) -> list[MetricLog]:
+        """Every stored observation once, source by source (sorted), each in its own order."""
+        by_source: dict[str, dict[int, MetricLog]] = {}
+        prefix = self.records.reports_prefix(self.trial)
+        _stored(self.records, self.trial, self._cache)
+        for key, record in self._cache.items():
+            if not key.startswith(prefix):
+                continue
+            about = record["collector"]
+            seen = by_source.setdefault(about["source"], {})
+            for offset, metric in enumerate(record.get("metrics") or []):
+                step = metric.get("step")
+                seen.setdefault(about["start"] + offset, MetricLog(str(metric["name"]), float(metric["value"]), step if isinstance(step, int) else None))
+        return [m for source in sorted(by_source) for _, m in sorted(by_source[source].items())]
+
+    def finished(self) -> bool:
+        """Whether the collector said it has stored everything (its ``done`` record)."""
+        return self.records.store.get(self.records.report_key(self.trial, DONE_STAMP)) is not None
+
+
+def read_collected(records: ExperimentRecords, trial: str) -> list[MetricLog]:
+    """Every observation a kfp-tune collector stored for the trial."""
+    return CollectedReader(records, trial).read()
+
+
+def follow(follower: Follower, writer: ObservationWriter, stop: threading.Event, poll_seconds: float) -> int:
+    """Store what the trial reports every ``poll_seconds`` until ``stop`` is set (the trial has
+    ended), then read it all once more, store the rest and the ``done`` record; returns how many
+    observations were stored. A store that fails is tried again at the next poll."""
+    stored = 0
+    while not stop.wait(poll_seconds):
+        stored += _store_new(writer, follower, final=False)
+    stored += _store_new(writer, follower, final=True, attempts=3)
+    writer.done()
+    return stored
+
+
+def _store_new(writer: ObservationWriter, follower: Follower, final: bool, attempts: int = 1) -> int:
+    for attempt in range(attempts):
+        try:
+            return writer.write(follower.poll(final=final))
+        except Exception as exc:  # the store unreachable for a moment: stored at the next poll
+            log.warning("storing observations failed (attempt %d): %s", attempt + 1, exc)
+    return 0

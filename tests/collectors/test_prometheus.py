@@ -1,0 +1,153 @@
+"""The PrometheusMetric collector: Katib's endpoint defaults and checks, the exposition format
+read with prometheus_client's parser, what counts as a new report, and a local trial serving
+its metrics over HTTP on loopback, scraped while it runs."""
+
+from __future__ import annotations
+
+import socket
+import sys
+
+import pytest
+
+from conftest import quadratic_experiment
+from kfp_tune.collectors.prometheus import DEFAULT_PATH, DEFAULT_PORT, Endpoint, PrometheusSeries, parse_exposition
+from kfp_tune.core.collector_checks import collector_problems
+from kfp_tune.core.errors import SpecError
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.observation import MetricLog
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.spec import parse_experiment
+from kfp_tune.core.state import load_state
+from kfp_tune.inline_runner import run_inline
+from kfp_tune.launchers import LocalLauncher
+
+
+def test_katibs_defaults_and_overrides():
+    assert (DEFAULT_PORT, DEFAULT_PATH) == (8080, "/metrics")  # Katib's common_types.go
+    assert Endpoint.from_http_get(None).url() == "http://localhost:8080/metrics"
+    assert Endpoint.from_http_get({"port": 0, "path": ""}).url() == "http://localhost:8080/metrics"  # Katib defaults a 0 port too
+    assert Endpoint.from_http_get({"port": "9100", "path": "/stats", "scheme": "HTTPS"}).url("127.0.0.1") == "https://127.0.0.1:9100/stats"
+    for bad, field in (({"port": "metrics"}, "port"), ({"port": 70000}, "port"), ({"path": "stats"}, "path")):
+        with pytest.raises(ValueError, match=f"httpGet.{field}"):
+            Endpoint.from_http_get(bad)
+
+
+def test_katibs_checks_as_field_errors():
+    def problems(source: dict) -> list[str]:
+        doc = quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "PrometheusMetric"}, "source": source}})
+        try:  # every command refuses them through the experiment's validation
+            load_experiment(doc)
+        except SpecError as exc:
+            assert [p.path for p in collector_problems(parse_experiment(doc).spec)] == [e.path for e in exc.errors]
+            return [e.path for e in exc.errors]
+        return []
+
+    assert problems({}) == [] and problems({"httpGet": {"port": 9100, "path": "/m"}}) == [] and problems({"httpGet": {"port": 0}}) == []
+    assert problems({"httpGet": {"port": "http-metrics"}}) == ["spec.metricsCollectorSpec.source.httpGet.port"]
+    assert problems({"httpGet": {"port": -1, "path": "metrics"}}) == ["spec.metricsCollectorSpec.source.httpGet.port", "spec.metricsCollectorSpec.source.httpGet.path"]
+
+
+EXPOSITION = """# HELP loss training loss
+# TYPE loss gauge
+loss 0.25
+# TYPE accuracy gauge
+accuracy{split="train"} 0.75
+# TYPE epoch_seconds summary
+epoch_seconds_sum 12.5
+epoch_seconds_count 3
+lr 0.1 1700000000000
+bad NaN
+"""
+
+
+def test_the_exposition_format_is_read_for_the_wanted_metrics():
+    found = parse_exposition(EXPOSITION, ["loss", "accuracy", "lr", "bad", "absent"])
+    assert found == {"loss": (0.25, None), "accuracy": (0.75, None), "lr": (0.1, 1700000000.0)}  # lr's timestamp in seconds
+
+
+def test_a_series_records_a_value_when_it_changes_or_its_timestamp_does():
+    series = PrometheusSeries(["loss", "lr"])
+    assert series.add_scrape("loss 0.5\nlr 0.1 1000\n") == [MetricLog("loss", 0.5, 0), MetricLog("lr", 0.1, 0)]
+    assert series.add_scrape("loss 0.5\nlr 0.1 1000\n") == []  # nothing new
+    assert series.add_scrape("loss 0.4\nlr 0.1 2000\n") == [MetricLog("loss", 0.4, 1), MetricLog("lr", 0.1, 1)]  # same lr, new timestamp
+    assert series.add_scrape("not the text format {{{") == []
+    assert [m.value for m in series.observations] == [0.5, 0.1, 0.4, 0.1]
+
+
+# A trial serving Prometheus' text format with the standard library. It keeps each pair of
+# values up until a scrape that began after they were set has been answered and read (the
+# collector scrapes one request at a time: the next scrape beginning says so), then moves on.
+SERVING_TRIAL = r"""
+import http.server, sys, threading
+
+port, path = int(sys.argv[1]), sys.argv[2]
+values, scrapes = {}, [0]
+changed = threading.Condition()
+
+class Metrics(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        with changed:
+            scrapes[0] += 1
+            body = "".join(f"# TYPE {k} gauge\n{k} {v}\n" for k, v in values.items()).encode()
+            changed.notify_all()
+        self.send_response(200 if self.path == path else 404)
+        self.send_header("Content-Type", "text/plain; version=0.0.4")
+        self.end_headers()
+        self.wfile.write(body if self.path == path else b"")
+
+    def log_message(self, *args):
+        pass
+
+server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Metrics)
+threading.Thread(target=server.serve_forever, daemon=True).start()
+for loss, accuracy in ((0.9, 0.1), (0.5, 0.6), (0.2, 0.8)):
+    with changed:
+        values.update(loss=loss, accuracy=accuracy)
+        seen = scrapes[0]
+        changed.wait_for(lambda: scrapes[0] >= seen + 2)
+print("done")
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_local_trial_is_scraped_while_it_runs(local_store):
+    port = _free_port()
+    doc = quadratic_experiment(**{
+        "spec.maxTrialCount": 1,
+        "spec.parallelTrialCount": 1,
+        "spec.maxFailedTrialCount": 1,
+        "spec.metricsCollectorSpec": {"collector": {"kind": "PrometheusMetric"}, "source": {"httpGet": {"port": port, "path": "/stats"}}},
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", SERVING_TRIAL, str(port), "/stats"]}
+        ],
+        "spec.trialTemplate.trialParameters": [],
+    })
+    decision = run_inline(local_store, load_experiment(doc), LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}))
+    assert decision.phase == "Succeeded", decision.message
+    (trial,) = load_state(ExperimentRecords(local_store, "quad")).trials
+    assert trial.status == "Succeeded"
+    assert tuple(trial.result.curve) == (0.9, 0.5, 0.2)  # every value, in order: none printed, all scraped
+    assert trial.metrics["loss"] == 0.2 and trial.metrics["accuracy"] == 0.1  # Katib's default strategy: min, the objective's type
+
+
+def test_without_the_store_a_local_launcher_cannot_scrape(tmp_path):
+    """Without KFP_TUNE_STORE the launcher does not know the experiment: nothing is scraped and
+    the trial has no metrics (a run always gives the launcher the store)."""
+    from kfp_tune.stores import LocalStore
+
+    store = LocalStore(tmp_path / "store")
+    port = _free_port()
+    doc = quadratic_experiment(**{
+        "spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1,
+        "spec.metricsCollectorSpec": {"collector": {"kind": "PrometheusMetric"}, "source": {"httpGet": {"port": port}}},
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "image": "python:3.11", "command": [sys.executable, "-c", "print('loss=0.5')"]}],
+        "spec.trialTemplate.trialParameters": [],
+    })
+    run_inline(store, load_experiment(doc), LocalLauncher())
+    (trial,) = load_state(ExperimentRecords(store, "quad")).trials
+    assert trial.status == "MetricsUnavailable"  # loss=0.5 on stdout is not what this collector reads

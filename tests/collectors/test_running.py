@@ -1,0 +1,130 @@
+"""A running trial's metrics for early stopping, whatever its collector: the local launcher's
+follower stores a File collector's observations while the trial writes them, and a stop test
+on those (Katib's medianstop) stops a trial that would otherwise never end; TensorFlowEvent
+files are followed as they grow; Push reports are read as they come."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import time
+from pathlib import Path
+
+from conftest import quadratic_experiment
+from kfp_tune.algorithms.early_stopping import MedianStop
+from kfp_tune.collectors.observe import Follower, ObservationWriter, collector_source
+from kfp_tune.collectors.running import RunningMetrics, stop_test
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.observation import MetricLog
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import TrialState
+from kfp_tune.core.trials import trial_run
+from kfp_tune.launchers import LocalLauncher
+from kfp_tune.steps import init_experiment
+
+# Writes one JSON line per report (a string value, as Katib's JSON examples do), then waits for a
+# file that never comes: only early stopping ends it.
+HANGING_WRITER = textwrap.dedent(r"""
+    import json, os, sys, time
+    path = sys.argv[1]
+    with open(path, "w") as out:
+        for loss in (0.9, 0.8, 0.85, 0.7, 0.1):
+            out.write(json.dumps({"loss": str(loss)}) + "\n")
+            out.flush()
+    while not os.path.exists(path + ".never"):
+        time.sleep(0.05)
+""")
+
+
+def test_a_file_collector_trial_is_stopped_early_on_what_it_wrote_so_far(tmp_path, local_store):
+    metrics = tmp_path / "katib" / "mnist.json"
+    doc = quadratic_experiment(**{
+        "spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": str(metrics), "kind": "File", "format": "JSON"}}},
+        "spec.earlyStopping": {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "2"}, {"name": "start_step", "value": "4"}]},
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", HANGING_WRITER, str(metrics)]}
+        ],
+        "spec.trialTemplate.trialParameters": [],
+    })
+    experiment = load_experiment(doc)
+    records = ExperimentRecords(local_store, experiment.name)
+    init_experiment(records, experiment)
+    trial = TrialState(name="quad-t3", index=2, round="", assignment={}, created="")
+    completed = [[0.5, 0.4, 0.3, 0.2], [0.6, 0.5, 0.4, 0.3]]  # averages 0.35 and 0.45: threshold 0.4
+    rule = MedianStop({"min_trials_required": 2, "start_step": 4})
+    run = trial_run(experiment, trial, should_stop=stop_test(records, experiment, trial.name, rule, completed))
+    outcome = LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}).run(run)
+    assert outcome.phase == "EarlyStopped", outcome
+    # its best of the first four reports, 0.7, is worse than 0.4; the fifth (0.1) comes too late
+    seen = RunningMetrics(records, experiment, trial.name).read()
+    assert [m.value for m in seen][:4] == [0.9, 0.8, 0.85, 0.7]
+    assert json.loads(outcome.files["mnist.json"].decode().splitlines()[0]) == {"loss": "0.9"}
+
+
+def test_without_early_stopping_the_local_launcher_follows_no_file(tmp_path, local_store):
+    """A File trial with no early stopping needs nothing beside it: its file is read at the end."""
+    metrics = tmp_path / "m.log"
+    doc = quadratic_experiment(**{
+        "spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": str(metrics), "kind": "File", "format": "TEXT"}}},
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", "import sys; open(sys.argv[1], 'w').write('loss=0.5\\n')", str(metrics)]}
+        ],
+        "spec.trialTemplate.trialParameters": [],
+    })
+    experiment = load_experiment(doc)
+    records = ExperimentRecords(local_store, experiment.name)
+    init_experiment(records, experiment)
+    trial = TrialState(name="quad-t1", index=0, round="", assignment={}, created="")
+    outcome = LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}).run(trial_run(experiment, trial))
+    assert outcome.phase == "Succeeded" and outcome.files == {"m.log": b"loss=0.5\n"}
+    assert local_store.list(records.reports_prefix(trial.name)) == []
+
+
+def test_event_files_are_followed_as_they_grow(tmp_path):
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    doc = quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "TensorFlowEvent"}, "source": {"fileSystemPath": {"path": str(tmp_path / "events"), "kind": "Directory"}}}})
+    follower = Follower(collector_source(load_experiment(doc)), local=tmp_path / "events")
+    assert follower.poll() == {}
+    writer = EventFileWriter(str(tmp_path / "events" / "train"))
+
+    def add(step: int, loss: float) -> None:
+        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="train/loss", simple_value=loss)])
+        writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
+        writer.flush()
+
+    add(0, 0.5)
+    (name,) = follower.poll()
+    assert follower.poll()[name] == [MetricLog("loss", 0.5, 0)]
+    add(1, 0.25)
+    assert follower.poll()[name] == [MetricLog("loss", 0.5, 0), MetricLog("loss", 0.25, 1)]
+    writer.close()
+
+
+def test_push_reports_are_read_as_they_come_and_the_collectors_records_are_not_reports(local_store):
+    doc = quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "Push"}}})
+    experiment = load_experiment(doc)
+    records = ExperimentRecords(local_store, experiment.name)
+    running = RunningMetrics(records, experiment, "t")
+    assert running.read() == []
+    records.write(records.report_key("t", "00000000000000000001-aaaaaa"), "ReportedMetrics", {"metrics": [{"name": "loss", "value": 0.5, "step": 0}]})
+    ObservationWriter(records, "t").write({"metrics.log": [MetricLog("loss", 99.0, 0)]})
+    assert running.read() == [MetricLog("loss", 0.5, 0)]
+    records.write(records.report_key("t", "00000000000000000002-bbbbbb"), "ReportedMetrics", {"metrics": [{"name": "loss", "value": 0.25, "step": 1}]})
+    assert running.read() == [MetricLog("loss", 0.5, 0), MetricLog("loss", 0.25, 1)]
+
+
+def test_stdout_is_read_from_the_output_so_far(local_store):
+    experiment = load_experiment(quadratic_experiment())
+    should_stop = stop_test(ExperimentRecords(local_store, "quad"), experiment, "t", MedianStop({"min_trials_required": 1, "start_step": 2}), [[0.2, 0.2]])
+    assert not should_stop("loss=0.9\n")  # one report: before start_step
+    assert should_stop("loss=0.9\nloss=0.3\n")  # best 0.3 > 0.2
+    assert not should_stop("loss=0.9\nloss=0.1\n")
+
+
+def test_the_collector_source_names_katibs_fields(tmp_path: Path):
+    doc = quadratic_experiment(**{"spec.metricsCollectorSpec": {
+        "collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/katib/m.log", "kind": "File"}, "filter": {"metricsFormat": [r"(\w+):\s*([\d.]+)"]}}}})
+    source = collector_source(load_experiment(doc))
+    assert (source.kind, source.path, source.file_format, source.formats, source.names) == ("File", "/katib/m.log", "TEXT", (r"(\w+):\s*([\d.]+)",), ("loss", "accuracy"))
