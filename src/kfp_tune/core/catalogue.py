@@ -9,6 +9,7 @@ validates with it, and the algorithms import it, never the other way round.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,8 +27,14 @@ class Setting:
     help: str = ""
 
 
-def int_setting(name: str, default: Any = None, minimum: int | None = None, help: str = "") -> Setting:
-    def parse(text: str) -> int:
+NONE = "None"
+"""The value Katib's NAS services read as "not set" (Python's None) for the settings that allow it."""
+
+
+def int_setting(name: str, default: Any = None, minimum: int | None = None, help: str = "", allow_none: bool = False) -> Setting:
+    def parse(text: str) -> int | None:
+        if allow_none and text == NONE:
+            return None
         try:
             value = int(text)
         except ValueError:
@@ -45,8 +52,16 @@ def float_setting(
     greater_than: float | None = None,
     less_than: float | None = None,
     help: str = "",
+    at_least: float | None = None,
+    at_most: float | None = None,
+    allow_none: bool = False,
 ) -> Setting:
-    def parse(text: str) -> float:
+    """A number setting; the bounds are strict (greater_than, less_than) or not (at_least,
+    at_most), as each algorithm's own check has them. ``allow_none``: Katib's "None"."""
+
+    def parse(text: str) -> float | None:
+        if allow_none and text == NONE:
+            return None
         try:
             value = float(text)
         except ValueError:
@@ -57,6 +72,10 @@ def float_setting(
             raise ValueError(f"expected a number > {greater_than}, got {value}")
         if less_than is not None and not value < less_than:
             raise ValueError(f"expected a number < {less_than}, got {value}")
+        if at_least is not None and not value >= at_least:
+            raise ValueError(f"expected a number >= {at_least}, got {value}")
+        if at_most is not None and not value <= at_most:
+            raise ValueError(f"expected a number <= {at_most}, got {value}")
         return value
 
     return Setting(name, parse, default, help)
@@ -82,18 +101,32 @@ def str_setting(name: str, default: Any = None, help: str = "") -> Setting:
 
 ProblemCheck = Callable[[Sequence[Any], dict[str, Any]], list[tuple[str, str]]]
 """(spec.parameters, parsed settings) -> [(path suffix, message)] for rules across fields."""
+NasCheck = Callable[[Any, dict[str, Any]], list[tuple[str, str]]]
+"""(spec.nasConfig, parsed settings) -> [(field path, message)]: what one architecture search
+algorithm needs of the search space beyond the rules every nasConfig follows."""
 
 
 @dataclass(frozen=True)
 class CatalogueEntry:
+    """An algorithm as Katib names it. ``trial_values``: for an architecture search algorithm
+    (one that searches ``spec.nasConfig`` instead of ``spec.parameters``), the names of the
+    values it gives each trial, which trialParameters reference; empty for the others."""
+
     name: str
     settings: tuple[Setting, ...] = ()
     check_problem: ProblemCheck | None = None
     help: str = ""
+    trial_values: tuple[str, ...] = ()
+    check_nas: NasCheck | None = None
     settings_by_name: dict[str, Setting] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "settings_by_name", {s.name: s for s in self.settings})
+
+    @property
+    def searches_architectures(self) -> bool:
+        """Whether it takes ``spec.nasConfig`` (and no ``spec.parameters``)."""
+        return bool(self.trial_values)
 
 
 _RANDOM_STATE = int_setting("random_state", None, minimum=0, help="seed; same seed, same suggestions")
@@ -135,6 +168,120 @@ def _check_grid(parameters: Sequence[Any], settings: dict[str, Any]) -> list[tup
         for i, p in enumerate(parameters)
         if p.parameter_type == "double" and not p.feasible_space.step
     ]
+
+
+_ENAS_SETTINGS = (  # Katib: pkg/suggestion/v1beta1/nas/enas/AlgorithmSettings.py; floats in (low, high]
+    int_setting("controller_hidden_size", 64, minimum=1, help="the LSTM's hidden units"),
+    float_setting("controller_temperature", 5.0, greater_than=0.0, allow_none=True, help="softmax temperature of the logits"),
+    float_setting("controller_tanh_const", 2.25, greater_than=0.0, allow_none=True, help="logits scaled by tanh times this"),
+    float_setting("controller_entropy_weight", 1e-5, greater_than=0.0, allow_none=True, help="entropy bonus in the reward"),
+    float_setting("controller_baseline_decay", 0.999, greater_than=0.0, at_most=1.0, help="decay of the reward's moving baseline"),
+    float_setting("controller_learning_rate", 5e-5, greater_than=0.0, at_most=1.0),
+    float_setting("controller_skip_target", 0.4, greater_than=0.0, at_most=1.0, help="wanted share of skip connections"),
+    float_setting("controller_skip_weight", 0.8, greater_than=0.0, allow_none=True, help="weight of the skip-target penalty"),
+    int_setting("controller_train_steps", 50, minimum=1, help="controller updates per suggestion"),
+    int_setting("controller_log_every_steps", 10, minimum=1),
+)
+_DARTS_SETTINGS = (  # Katib: pkg/suggestion/v1beta1/nas/darts/service.py
+    int_setting("num_epochs", 50, minimum=1),
+    float_setting("w_lr", 0.025, at_least=0.0, help="weights' learning rate"),
+    float_setting("w_lr_min", 0.001, at_least=0.0, help="weights' learning rate at the end of the cosine schedule"),
+    float_setting("w_momentum", 0.9, at_least=0.0),
+    float_setting("w_weight_decay", 3e-4, at_least=0.0),
+    float_setting("w_grad_clip", 5.0, at_least=0.0),
+    float_setting("alpha_lr", 3e-4, at_least=0.0, help="architecture weights' learning rate"),
+    float_setting("alpha_weight_decay", 1e-3, at_least=0.0),
+    int_setting("batch_size", 128, minimum=1, allow_none=True),
+    int_setting("num_workers", 4, minimum=0, help="data loader workers"),
+    int_setting("init_channels", 16, minimum=1),
+    int_setting("print_step", 50, minimum=1),
+    int_setting("num_nodes", 4, minimum=1, help="nodes per cell"),
+    int_setting("stem_multiplier", 3, minimum=1),
+)
+DARTS_PARAMETERLESS = "skip_connection"
+"""The one operation darts takes without parameters (an identity: no filter size)."""
+
+
+def _operations(nas: Any) -> list[tuple[str, Any]]:
+    return [(f"spec.nasConfig.operations[{i}]", op) for i, op in enumerate(nas.operations or [])]
+
+
+MAX_ENAS_OPERATIONS = 10_000
+"""Candidate operations (every combination of each operation's parameter values, summed), at
+most: the controller chooses among them with a softmax at every layer, and the trial gets each
+chosen one in nn_config. Katib's examples have a few hundred."""
+
+
+def _value_count(parameter: Any) -> int | None:
+    """How many values ENAS enumerates for an operation's parameter (Katib's Operation.py:
+    a categorical's list, an int's range(min, max + 1, step), a double's min, min + step, ...
+    up to max; a discrete one is left out there, so 1); None where a bound does not parse (the
+    parameter's own check names it)."""
+    fs = parameter.feasible_space
+    if parameter.parameter_type == "categorical":
+        return len(fs.list or [])
+    if parameter.parameter_type not in ("int", "double"):
+        return 1
+    try:
+        low, high, step = float(fs.min), float(fs.max), float(fs.step)
+    except (TypeError, ValueError):
+        return None
+    if not (step > 0 and high >= low) or not math.isfinite((high - low) / step):
+        return None
+    return int((high - low) / step + 1e-9) + 1
+
+
+def _check_enas(nas: Any, settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """Katib's ENAS service: input and output sizes given, every operation with parameters,
+    and an int parameter's step (each operation is expanded into every combination of its
+    parameters' values, an int's as range(min, max + 1, step)); and no more candidate
+    operations than a controller can choose among."""
+    problems: list[tuple[str, str]] = []
+    total = 0
+    for _, op in _operations(nas):
+        counts = [_value_count(parameter) for parameter in op.parameters or []]
+        if None in counts:
+            total = -1  # not countable: a bound the parameter's own check reports
+            break
+        total += math.prod(c for c in counts if c is not None)
+        if total > MAX_ENAS_OPERATIONS:
+            break
+    if total > MAX_ENAS_OPERATIONS:
+        problems.append(
+            (
+                "spec.nasConfig.operations",
+                f"enas expands the operations into more than {MAX_ENAS_OPERATIONS:,} candidates (every combination of each operation's parameter values); "
+                "expected at most that: fewer values or a larger step",
+            )
+        )
+    graph = nas.graph_config
+    for key, attribute in (("inputSizes", "input_sizes"), ("outputSizes", "output_sizes")):
+        if graph is None or not getattr(graph, attribute):
+            problems.append((f"spec.nasConfig.graphConfig.{key}", "required for enas: a non-empty list of sizes (the trial's network gets them in nn_config)"))
+    for path, op in _operations(nas):
+        if not op.parameters:
+            problems.append((f"{path}.parameters", "required for enas: each combination of an operation's parameter values is one candidate operation"))
+            continue
+        for j, parameter in enumerate(op.parameters):
+            if parameter.parameter_type == "int" and not parameter.feasible_space.step:
+                problems.append((f"{path}.parameters[{j}].feasibleSpace.step", "required for an int parameter of an enas operation: its values are min, min + step, ... max"))
+    return problems
+
+
+def _check_darts(nas: Any, settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """Katib's DARTS service makes one primitive per value of each operation's first parameter
+    (its filter size: ``separable_convolution_3x3``), and ``skip_connection`` as it is."""
+    problems: list[tuple[str, str]] = []
+    for path, op in _operations(nas):
+        if op.operation_type == DARTS_PARAMETERLESS:
+            continue
+        if not op.parameters:
+            problems.append((f"{path}.parameters", f"required for darts (all but {DARTS_PARAMETERLESS}): one categorical parameter, the filter size"))
+        elif op.parameters[0].parameter_type not in ("categorical", "discrete"):
+            problems.append(
+                (f"{path}.parameters[0].parameterType", f"darts reads the filter sizes from the first parameter's feasibleSpace.list: expected categorical or discrete, got {op.parameters[0].parameter_type!r}")
+            )
+    return problems
 
 
 ALGORITHMS: dict[str, CatalogueEntry] = {
@@ -190,8 +337,20 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
                 float_setting("resample_probability", None, greater_than=-1e-12, less_than=1.0 + 1e-12),
             ),
         ),
-        CatalogueEntry("enas", (), help="neural architecture search (needs nasConfig)"),
-        CatalogueEntry("darts", (), help="neural architecture search (needs nasConfig)"),
+        CatalogueEntry(
+            "enas",
+            _ENAS_SETTINGS,
+            help="neural architecture search: an LSTM controller proposes each layer's operation and skip connections (needs nasConfig)",
+            trial_values=("architecture", "nn_config"),
+            check_nas=_check_enas,
+        ),
+        CatalogueEntry(
+            "darts",
+            _DARTS_SETTINGS,
+            help="differentiable architecture search: each trial trains the whole supernet (needs nasConfig)",
+            trial_values=("algorithm-settings", "search-space", "num-layers"),
+            check_nas=_check_darts,
+        ),
     )
 }
 

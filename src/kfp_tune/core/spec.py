@@ -134,6 +134,32 @@ class ParameterSpec(_Model):
     feasible_space: FeasibleSpace = Field(default_factory=FeasibleSpace)
 
 
+class GraphConfig(_Model):
+    """``nasConfig.graphConfig``: the network's depth and the shapes at its two ends. Katib's
+    fields are int32 lists and counts; left out stays left out, as Katib's ``omitempty``."""
+
+    num_layers: Count | None = None
+    input_sizes: list[Count] | None = None
+    output_sizes: list[Count] | None = None
+
+
+class Operation(_Model):
+    """One ``nasConfig.operations`` entry: an operation type (``convolution``,
+    ``skip_connection``, ...) and the parameters whose every combination is a candidate
+    operation. Its parameters are Katib's ParameterSpec, as in ``spec.parameters``."""
+
+    operation_type: str = ""
+    parameters: list[ParameterSpec] | None = None
+
+
+class NasConfig(_Model):
+    """``spec.nasConfig``: what a neural architecture search (enas, darts) searches, in place
+    of ``spec.parameters``."""
+
+    graph_config: GraphConfig | None = None
+    operations: list[Operation] | None = None
+
+
 class TrialParameterSpec(_Model):
     name: str = ""
     description: str | None = None
@@ -195,7 +221,7 @@ class ExperimentSpec(_Model):
     max_trial_count: Count | None = None
     max_failed_trial_count: Count | None = None
     metrics_collector_spec: MetricsCollectorSpec | None = None
-    nas_config: dict[str, Any] | None = None
+    nas_config: NasConfig | None = None
     resume_policy: str = ""
 
     @property
@@ -228,10 +254,11 @@ class Experiment(_Model):
         return self.metadata.name
 
     def search_space_hash(self) -> str:
-        """Hash of what a resumed experiment may not change: parameters and the objective's
-        metrics, type and strategies (not the goal, budgets, algorithm or trial template)."""
+        """Hash of what a resumed experiment may not change: parameters (or nasConfig) and the
+        objective's metrics, type and strategies (not the goal, budgets, algorithm or trial
+        template). nasConfig enters only when given, so other experiments keep their hash."""
         objective = self.spec.objective or ObjectiveSpec()
-        frozen = {
+        frozen: dict[str, Any] = {
             "parameters": [p.to_dict() for p in self.spec.parameters],
             "objective": {
                 "type": objective.type,
@@ -240,6 +267,8 @@ class Experiment(_Model):
                 "metricStrategies": [m.to_dict() for m in objective.metric_strategies or []],
             },
         }
+        if self.spec.nas_config is not None:
+            frozen["nasConfig"] = self.spec.nas_config.to_dict()
         text = json.dumps(frozen, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from kfp_tune.core.catalogue import ALGORITHMS
 from kfp_tune.core.naming import trial_name as make_trial_name
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.state import TrialState
@@ -26,7 +27,16 @@ def render_manifest(
     reference is left out: the anchor's uid is known only in the cluster."""
     space = search_space_of(experiment.spec.parameters)
     given = dict(assignment or {})
-    unknown = sorted(set(given) - set(space.names))
+    algorithm_name = experiment.spec.algorithm.algorithm_name if experiment.spec.algorithm else ""
+    algorithm = ALGORITHMS.get(algorithm_name)
+    searched = algorithm.trial_values if algorithm is not None and experiment.spec.nas_config is not None else ()
+    missing = [name for name in searched if name not in given]
+    if missing:  # the values an architecture search gives each trial: to render one, the user gives them
+        raise ValueError(
+            f"--assign {missing[0]}=...: a trial of this {algorithm_name} experiment gets {', '.join(searched)} from the "
+            f"{algorithm_name} algorithm; give each with --assign to render one"
+        )
+    unknown = sorted(set(given) - set(space.names) - set(searched))
     if unknown:
         raise ValueError(f"--assign {unknown[0]}: not a parameter of the experiment; expected one of {space.names}")
     values: dict[str, str] = {}
@@ -43,6 +53,7 @@ def render_manifest(
             values[parameter.name] = parameter.format(parameter.value_at(0))
     name = trial_name or make_trial_name(experiment.name, "render", 0)
     config = config or KubernetesConfig(namespace="default")
+    values.update({key: given[key] for key in searched})
     state = TrialState(name=name, index=0, round="", assignment=values, created="")
     launcher = KubernetesLauncher(config, env=env)
     return launcher.prepare(trial_run(experiment, state, config.namespace))
