@@ -92,11 +92,7 @@ def build_pipeline(
     become the pipeline parameters' defaults (``object_store``: "seaweedfs", "minio" or an
     ObjectStore); the spec is embedded as a constant input of the first step (not a run
     parameter: those are capped at 10,000 characters and public)."""
-    if isinstance(object_store, str):
-        if object_store not in OBJECT_STORES:
-            raise ValueError(f"object_store {object_store!r}: expected one of {sorted(OBJECT_STORES)} or an ObjectStore")
-        object_store = OBJECT_STORES[object_store]
-    cluster_store = object_store
+    cluster_store = resolve_object_store(object_store)
     total = DEFAULT_CHECKPOINTS if rounds is None else rounds
     check_rounds(total)
     if checkpoint_trials is None:
@@ -112,11 +108,7 @@ def build_pipeline(
     resources = local_trial_resources(experiment) if launcher.get("kind", "local") == "local" else {}
 
     def stateful(task: Any, display_name: str, params: dict[str, Any]) -> Any:
-        """Caching off (every step reads and writes the store), the store Secret as env."""
-        task.set_caching_options(False).set_display_name(display_name)
-        if cluster_store.secret:
-            kubernetes.use_secret_as_env(task, secret_name=params["store_secret"], secret_key_to_env=dict(cluster_store.secret_keys))
-        return task
+        return stateful_task(task, display_name, cluster_store, params["store_secret"])
 
     def add_checkpoint(params: dict[str, Any], index: int, after: Any) -> None:
         store, endpoint, fresh, name = params["store_uri"], params["s3_endpoint"], params["fresh_experiment"], params["experiment_name"]
@@ -193,6 +185,23 @@ def build_pipeline(
 
 
     return tuning_pipeline
+
+
+def resolve_object_store(object_store: str | ObjectStore) -> ObjectStore:
+    """KFP's object store by name ("seaweedfs", "minio"), or the one given."""
+    if isinstance(object_store, str):
+        if object_store not in OBJECT_STORES:
+            raise ValueError(f"object_store {object_store!r}: expected one of {sorted(OBJECT_STORES)} or an ObjectStore")
+        return OBJECT_STORES[object_store]
+    return object_store
+
+
+def stateful_task(task: Any, display_name: str, cluster_store: ObjectStore, store_secret: Any) -> Any:
+    """A step that reads and writes the store: caching off, the store's Secret as env."""
+    task.set_caching_options(False).set_display_name(display_name)
+    if cluster_store.secret:
+        kubernetes.use_secret_as_env(task, secret_name=store_secret, secret_key_to_env=dict(cluster_store.secret_keys))
+    return task
 
 
 def check_rounds(rounds: int) -> None:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
-from kfp import dsl, kubernetes
+from kfp import dsl
 from kfp.dsl import Dataset, Input, Model
 
 from kfp_tune.components.best_trial import best_trial
@@ -36,9 +36,10 @@ from kfp_tune.pipelines.builder import (
     DEFAULT_CLUSTER_STORE,
     DEFAULT_LAUNCHER_CONFIG,
     DEFAULT_OBJECT_STORE,
-    OBJECT_STORES,
     ObjectStore,
     build_pipeline,
+    resolve_object_store,
+    stateful_task,
 )
 
 TuningOutputs = NamedTuple("TuningOutputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_model", Model)])  # noqa: UP014 (KFP reads this form)
@@ -64,11 +65,7 @@ def tuning_step(
     input is optional in the compiled spec, but kfp.local 2.17 fails a nested pipeline whose
     call leaves an optional artifact out, so a step that never gets one should not declare it.)"""
     experiment = load_experiment(experiment if isinstance(experiment, (Experiment, Path, str)) else dict(experiment))
-    if isinstance(object_store, str):
-        if object_store not in OBJECT_STORES:
-            raise ValueError(f"object_store {object_store!r}: expected one of {sorted(OBJECT_STORES)} or an ObjectStore")
-        object_store = OBJECT_STORES[object_store]
-    cluster_store = object_store
+    cluster_store = resolve_object_store(object_store)
     if checkpoint_trials is None:
         checkpoint_trials = 2 * (experiment.spec.parallel_trial_count or 1)
     launcher = launcher_config or DEFAULT_LAUNCHER_CONFIG
@@ -78,12 +75,7 @@ def tuning_step(
     )
 
     def stateful(task: Any, display_name: str, store_secret: Any) -> Any:
-        """As the loop's steps: caching off (they read the store as it is now), the store's
-        Secret as env."""
-        task.set_caching_options(False).set_display_name(display_name)
-        if cluster_store.secret:
-            kubernetes.use_secret_as_env(task, secret_name=store_secret, secret_key_to_env=dict(cluster_store.secret_keys))
-        return task
+        return stateful_task(task, display_name, cluster_store, store_secret)
 
     def tuning_step_pipeline(
         store_uri: str = store_uri,

@@ -75,7 +75,7 @@ def evaluate(split: Input[Dataset], model: Input[Model], metrics: Output[Metrics
     import numpy as np
 
     with open(model.path, "rb") as stored:
-        fitted = pickle.load(stored)
+        fitted = pickle.load(stored)  # this pipeline's own artifact (best-trial's model), never outside input
     with np.load(split.path) as data:
         accuracy = float(fitted.score(data["x_test"], data["y_test"]))
     metrics.log_metric("test_accuracy", accuracy)
