@@ -39,6 +39,8 @@ class ExperimentReport:
     message: str
     damaged: dict[str, str] = field(default_factory=dict)
     """Records left out because they are damaged: key -> what is wrong with it."""
+    completion_time: str | None = None
+    """When the saved status says the experiment ended (Katib's ``completionTime``)."""
 
     @property
     def objective(self) -> str:
@@ -81,7 +83,8 @@ def load_report(store: Store, experiment_name: str) -> ExperimentReport:
             phase, reason, message = (status.get(k) if isinstance(status, dict) else None for k in ("phase", "reason", "message"))
             if not all(isinstance(v, str) for v in (phase, reason, message)):
                 raise DamagedRecord(records.status_key(), "expected a status with a phase, a reason and a message")
-            return ExperimentReport(state, str(phase), str(reason), str(message), damaged)
+            ended_at = status.get("completionTime")
+            return ExperimentReport(state, str(phase), str(reason), str(message), damaged, ended_at if isinstance(ended_at, str) else None)
     except DamagedRecord as exc:  # derived from the records: what they say now is shown instead
         damaged[exc.key] = exc.problem + " (the status is computed from the trials instead)"
     fresh = decide(state, rounds_left=1)
@@ -97,14 +100,7 @@ def experiment_status(store: Store, experiment_name: str) -> tuple[dict[str, Any
     from kfp_tune.core.vocabulary import ExperimentPhase
 
     report = load_report(store, experiment_name)
-    records = ExperimentRecords(store, experiment_name)
-    ended_at = None
-    try:
-        saved = records.read(records.status_key(), "ExperimentStatus")
-        if saved is not None and isinstance(saved.get("status"), dict) and isinstance(saved["status"].get("completionTime"), str):
-            ended_at = saved["status"]["completionTime"]
-    except DamagedRecord:
-        pass  # load_report has listed it
+    ended_at = report.completion_time
     state = report.state
     phase = ExperimentPhase(report.phase) if report.phase in {p.value for p in ExperimentPhase} else ExperimentPhase.RUNNING
     decision = Decision(phase, report.reason, report.message, best_trial(state), count_trials(state))
