@@ -29,6 +29,9 @@ class Problem:
     objective_metric: str
     settings: dict[str, Any] = field(default_factory=dict)
     max_trial_count: int | None = None
+    nas_config: dict[str, Any] | None = None
+    """``spec.nasConfig`` as Katib's JSON (camelCase keys) for an architecture search algorithm,
+    whose space holds only the ``text`` values it makes for each trial; None otherwise."""
     seed: int = 0
     """The experiment's seed (``random_state``, else one derived from its uid): for sequences
     that must stay the same across rounds. Per-round randomness comes from the ``rng`` argument."""

@@ -217,9 +217,9 @@ def tune(
     except SpecError as exc:
         raise TuneArgumentError(exc.errors, parameters) from None
     target = open_store(None if store is None else os.fspath(store))
-    from kfp_tune.core.space import search_space_of
+    from kfp_tune.core.catalogue import experiment_space
 
-    space = search_space_of(experiment.spec.parameters)
+    space = experiment_space(experiment.spec)
     launcher = FunctionLauncher(objective, space, objective_metric_name)
     run_inline(target, experiment, launcher)
     return tune_result(target, experiment.name)
@@ -238,12 +238,12 @@ def _parameter_path(path: str, parameters: Mapping[str, Any]) -> str:
 
 def tune_result(store: Any, experiment_name: str) -> TuneResult:
     """A TuneResult read back from the store (typed parameter values)."""
+    from kfp_tune.core.catalogue import experiment_space
     from kfp_tune.core.decision import best_trial
-    from kfp_tune.core.space import search_space_of
 
     records = ExperimentRecords(store, experiment_name)
     state = load_state(records)
-    space = search_space_of(state.experiment.spec.parameters)
+    space = experiment_space(state.experiment.spec)
     status = records.read(records.status_key(), "ExperimentStatus")
     phase = status["status"]["phase"] if status else "Running"
     reason = status["status"]["reason"] if status else ""

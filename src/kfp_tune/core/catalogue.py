@@ -14,6 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kfp_tune.core.space import SearchSpace, search_space_of
+
 
 @dataclass(frozen=True)
 class Setting:
@@ -391,3 +393,12 @@ def parse_settings(
         except ValueError as exc:
             errors.append((f"{where}.value", f"{name}: {exc}"))
     return values, errors
+
+
+def experiment_space(spec: Any) -> SearchSpace:
+    """The space an experiment's trials are assigned from: ``spec.parameters``, or for an
+    architecture search (``spec.nasConfig``) one ``text`` value per name its algorithm gives each
+    trial (enas: ``architecture``, ``nn_config``), so trials of both kinds are stored alike."""
+    entry = ALGORITHMS.get(spec.algorithm.algorithm_name) if spec.algorithm is not None else None
+    searched = entry.trial_values if entry is not None and spec.nas_config is not None else ()
+    return search_space_of(spec.parameters or (), searched)

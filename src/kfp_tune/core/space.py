@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
-ParameterType = Literal["double", "int", "discrete", "categorical"]
+ParameterType = Literal["double", "int", "discrete", "categorical", "text"]
+"""Katib's four parameter types, and ``text``: a value an architecture search algorithm makes
+whole (enas's ``architecture`` JSON, darts's ``search-space``), not chosen from a list."""
 Distribution = Literal["uniform", "logUniform", "normal", "logNormal"]
 PARAMETER_TYPES: tuple[str, ...] = ("double", "int", "discrete", "categorical")
 DISTRIBUTIONS: tuple[str, ...] = ("uniform", "logUniform", "normal", "logNormal")
@@ -88,6 +90,8 @@ class Parameter:
             return int(number)
         if self.type == "double":
             return parse_number(text)
+        if self.type == "text":
+            return text
         if text not in self.choices:
             raise ValueError(f"{text!r} is not one of {list(self.choices)}")
         return text
@@ -103,6 +107,8 @@ class Parameter:
         """Whether a typed value is feasible: in bounds, on the step grid, of the right type."""
         if self.type in ("discrete", "categorical"):
             return isinstance(value, str) and value in self.choices
+        if self.type == "text":
+            return isinstance(value, str)
         if self.type == "int" and (isinstance(value, bool) or not isinstance(value, int)):
             return False
         if not isinstance(value, (int, float)) or not math.isfinite(float(value)):
@@ -131,10 +137,10 @@ class Parameter:
         return value
 
     def count(self) -> int | None:
-        """How many distinct values the parameter has; None for a double with no step."""
+        """How many distinct values the parameter has; None for a double with no step or text."""
         if self.type in ("discrete", "categorical"):
             return len(self.choices)
-        if self.type == "double" and not self.step:
+        if self.type == "text" or (self.type == "double" and not self.step):
             return None
         assert self.low is not None and self.high is not None
         return math.floor((self.high - self.low) / (self.step or 1.0) + 1e-9) + 1
@@ -224,8 +230,10 @@ def build_parameter(name: str, parameter_type: str, feasible: Any) -> Parameter:
     )
 
 
-def search_space_of(parameters: Sequence[Any]) -> SearchSpace:
-    """The SearchSpace of a validated experiment's ``spec.parameters``."""
+def search_space_of(parameters: Sequence[Any], text_values: Sequence[str] = ()) -> SearchSpace:
+    """The SearchSpace of a validated experiment's ``spec.parameters``, plus one ``text``
+    parameter per value an architecture search algorithm makes (``text_values``)."""
     return SearchSpace(
         tuple(build_parameter(p.name, p.parameter_type, p.feasible_space) for p in parameters)
+        + tuple(Parameter(name=name, type="text") for name in text_values)
     )

@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kfp_tune.core.catalogue import experiment_space
 from kfp_tune.core.decision import best_trial, count_trials
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.space import search_space_of
 from kfp_tune.core.state import load_state
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
 
@@ -90,7 +90,7 @@ def best_result(records: ExperimentRecords) -> BestResult:
     return BestResult(
         experiment=state.name,
         trial=best.name,
-        parameters=search_space_of(spec.parameters).to_python(best.assignment),
+        parameters=experiment_space(spec).to_python(best.assignment),
         objective_metric=objective.objective_metric_name,
         objective=float(value),
         objective_type=str(objective.type),

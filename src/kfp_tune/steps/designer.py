@@ -11,9 +11,9 @@ import numpy as np
 
 from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
-from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
+from kfp_tune.core.catalogue import ALGORITHMS, experiment_space, parse_settings
 from kfp_tune.core.errors import KfpTuneError
-from kfp_tune.core.space import SearchSpace, search_space_of
+from kfp_tune.core.space import SearchSpace
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentState, TrialState
 from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
@@ -25,11 +25,12 @@ def problem_of(experiment: Experiment, uid: str = "") -> Problem:
     entry = ALGORITHMS[spec.algorithm.algorithm_name]
     settings, _ = parse_settings(entry, [(s.name, s.value) for s in spec.algorithm.algorithm_settings], "")
     return Problem(
-        space=registry.problem_space(spec.algorithm.algorithm_name, search_space_of(spec.parameters), settings),
+        space=registry.problem_space(spec.algorithm.algorithm_name, experiment_space(spec), settings),
         objective_type=ObjectiveType(spec.objective.type),
         objective_metric=spec.objective.objective_metric_name,
         settings=settings,
         max_trial_count=spec.max_trial_count,
+        nas_config=spec.nas_config.to_dict() if spec.nas_config is not None else None,
         seed=experiment_seed(settings, uid),
     )
 
