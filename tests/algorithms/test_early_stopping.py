@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import numpy as np
 import pytest
 
@@ -145,7 +147,7 @@ def test_an_early_stopped_trial_keeps_its_series_and_its_strategys_value(local_s
             "spec.parameters": [{"name": "case", "parameterType": "categorical", "feasibleSpace": {"list": list(series)}}],
             "spec.trialTemplate.trialParameters": [{"name": "case", "reference": "case"}],
             "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-                {"name": "main", "image": "python:3.11", "command": ["python3", "-c", HANGING_TRIAL.replace("SERIES", repr(series)), "${trialParameters.case}"]}
+                {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(HANGING_TRIAL.replace("SERIES", repr(series))), "${trialParameters.case}"]}
             ],
         }
     )

@@ -6,6 +6,7 @@ files are followed as they grow; Push reports are read as they come."""
 from __future__ import annotations
 
 import json
+import shlex
 import textwrap
 import time
 from pathlib import Path
@@ -42,7 +43,7 @@ def test_a_file_collector_trial_is_stopped_early_on_what_it_wrote_so_far(tmp_pat
         "spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": str(metrics), "kind": "File", "format": "JSON"}}},
         "spec.earlyStopping": {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "2"}, {"name": "start_step", "value": "4"}]},
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", HANGING_WRITER, str(metrics)]}
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(HANGING_WRITER), str(metrics)]}
         ],
         "spec.trialTemplate.trialParameters": [],
     })
@@ -67,7 +68,7 @@ def test_without_early_stopping_the_local_launcher_follows_no_file(tmp_path, loc
     doc = quadratic_experiment(**{
         "spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": str(metrics), "kind": "File", "format": "TEXT"}}},
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", "import sys; open(sys.argv[1], 'w').write('loss=0.5\\n')", str(metrics)]}
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote("import sys; open(sys.argv[1], 'w').write('loss=0.5\\n')"), str(metrics)]}
         ],
         "spec.trialTemplate.trialParameters": [],
     })

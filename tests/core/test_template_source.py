@@ -5,6 +5,7 @@ error naming the field, and nothing stored before it is read."""
 from __future__ import annotations
 
 import json
+import shlex
 from typing import Any
 
 import pytest
@@ -114,7 +115,8 @@ def test_the_cli_reads_templates_from_files_and_says_how_when_it_needs_them(tmp_
     assert not (tmp_path / "store").exists(), "nothing is stored before the template is read"
     assert main(["render", str(EXAMPLE), "--trial-templates", str(FITTING), "--assign", "lr=0.02"]) == 0
     manifest = yaml.safe_load(capsys.readouterr().out)
-    assert "lr=0.02" in manifest["spec"]["template"]["spec"]["containers"][0]["command"]
+    container = manifest["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["sh", "-c"] and "lr=0.02" in shlex.split(container["args"][0])  # StdOut: Katib's sh -c line
     assert main(["run", str(EXAMPLE), "--trial-templates", str(tmp_path / "missing.yaml")]) == 2
     assert "--trial-templates" in capsys.readouterr().err
 

@@ -13,6 +13,7 @@ import copy
 import dataclasses
 import json
 import logging
+import shlex
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -117,7 +118,8 @@ def test_katibs_argo_example_runs_to_its_conditions_and_cleanup_removes_it(clust
     templates = {t["name"]: t for t in created["spec"]["templates"]}
     assert {"name": "KFP_TUNE_TRIAL", "value": trial} in templates["model-training"]["container"]["env"]
     assert "env" not in templates["gen-epochs"]["script"]  # not the primary container
-    assert "--lr=0.02" in templates["model-training"]["container"]["command"]
+    container = templates["model-training"]["container"]
+    assert container["command"] == ["sh", "-c"] and "--lr=0.02" in shlex.split(container["args"][0])  # StdOut: Katib's sh -c line
     assert created["spec"]["podMetadata"]["labels"]["kfp-tune.kubeflow.org/trial"] == trial
     # retain: true in Katib's example; the run's cleanup sweeps it, its pods with it
     assert [w["metadata"]["name"] for w in kube.stored("workflows")] == [trial]
@@ -181,7 +183,7 @@ def test_render_prints_katibs_argo_example(capsys):
     manifest = yaml.safe_load(capsys.readouterr().out)
     assert (manifest["apiVersion"], manifest["kind"], manifest["metadata"]["namespace"]) == ("argoproj.io/v1alpha1", "Workflow", NAMESPACE)
     training = next(t for t in manifest["spec"]["templates"] if t["name"] == "model-training")
-    assert "--lr=0.01" in training["container"]["command"]  # lr's first value: its min
+    assert "--lr=0.01" in shlex.split(training["container"]["args"][0])  # lr's first value: its min; StdOut: the sh -c line
     assert any(e["name"] == "KFP_TUNE_EXPERIMENT" for e in training["container"]["env"])
 
 
@@ -257,7 +259,7 @@ def test_a_jobset_trial_validates_and_renders_with_its_pod_template_prepared():
     assert pod["metadata"]["labels"]["kfp-tune.kubeflow.org/trial"] == "jobset-trial-1"
     assert (pod["spec"]["serviceAccountName"], pod["spec"]["automountServiceAccountToken"]) == ("trainer", False)
     container = pod["spec"]["containers"][0]
-    assert container["args"] == ["--x=0.5", "--y=0.25"]
+    assert container["command"] == ["sh", "-c"] and shlex.split(container["args"][0]) == ["python3", "/opt/train.py", "--x=0.5", "--y=0.25"]
     assert {"name": "KFP_TUNE_TRIAL", "value": "jobset-trial-1"} in container["env"]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -183,7 +184,9 @@ def test_created_resource_names_labels_owner_and_safety_defaults(kube):
     assert env["KFP_TUNE_TRIAL"]["value"] == TRIAL and env["KFP_TUNE_STORE"]["value"] == "s3://bucket/tuning"
     # credentials by reference only: the kubelet resolves them, the launcher never reads them
     assert env["AWS_SECRET_ACCESS_KEY"] == {"name": "AWS_SECRET_ACCESS_KEY", "valueFrom": {"secretKeyRef": {"name": "store-creds", "key": "secretkey"}}}
-    assert job["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"] == ["--x=0.1", "--y=0.2"]
+    for replica in ("Master", "Worker"):  # StdOut: Katib's sh -c line, in every pod that runs the primary container
+        container = job["spec"]["pytorchReplicaSpecs"][replica]["template"]["spec"]["containers"][0]
+        assert container["command"] == ["sh", "-c"] and shlex.split(container["args"][0]) == ["python3", "/opt/train.py", "--x=0.1", "--y=0.2"]
 
 
 def test_gpu_settings_pass_through_and_accelerators_are_forwarded(kube):
@@ -467,7 +470,8 @@ def test_whole_experiment_runs_through_the_kubernetes_launcher(kube, tmp_path):
     from kfp_tune.stores import LocalStore
 
     def script(manifest):
-        args = dict(a.lstrip("-").split("=", 1) for a in manifest["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"])
+        line = manifest["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"][0]  # the sh -c line
+        args = dict(a.lstrip("-").split("=", 1) for a in shlex.split(line) if "=" in a)
         loss = (float(args["x"]) - 0.3) ** 2 + (float(args["y"]) - 0.7) ** 2
         return Script(run_seconds=0.05, log=[(0.0, f"loss={loss:.6f}"), (0.0, "accuracy=0.5")])
 

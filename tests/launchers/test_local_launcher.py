@@ -1,9 +1,11 @@
-"""The local launcher: exec form, exact argv and env, mounts, deadlines, no store credentials."""
+"""The local launcher: exact argv and env (exec form, under a collector Katib does not wrap in
+``sh -c``; a quoted shell line under one it does), mounts, deadlines, no store credentials."""
 
 from __future__ import annotations
 
 import ast
 import os
+import shlex
 import sys
 
 import pytest
@@ -13,10 +15,12 @@ from kfp_tune.core.interfaces import TrialRun
 from kfp_tune.launchers import LocalLauncher, launcher_from_config
 
 
-def _run(container: dict, manifest_spec: dict | None = None, **launcher_args) -> tuple:
+def _run(container: dict, manifest_spec: dict | None = None, collector: str = "", **launcher_args) -> tuple:
+    """Run one trial; ``collector``: its metrics collector's kind (none: StdOut, run as ``sh -c``)."""
     manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t"},
                 "spec": {**(manifest_spec or {}), "template": {"spec": {"containers": [{"name": "main", **container}]}}}}
-    outcome = LocalLauncher(**launcher_args).run(TrialRun("e", "t", manifest, {}, "main"))
+    spec = {"collector": {"kind": collector}} if collector else {}
+    outcome = LocalLauncher(**launcher_args).run(TrialRun("e", "t", manifest, {}, "main", metrics_collector=spec))
     return outcome, outcome.logs.get("main", "")
 
 
@@ -31,16 +35,24 @@ def _echo_lines(log: str) -> dict:
     return out
 
 
-def test_argv_and_env_reach_the_trial_exactly():
-    hostile = ['a"\nserviceAccountName: admin', "x: y", "$(rm -rf /)", "no", "1e3", "~", "#c", "héllo ✓", "; echo pwned"]
+HOSTILE = ['a"\nserviceAccountName: admin', "x: y", "$(touch substituted)", "no", "1e3", "~", "#c", "héllo ✓", "; echo pwned"]
+
+
+@pytest.mark.parametrize("collector", ["Push", "None"])
+def test_argv_and_env_reach_the_trial_exactly(collector, tmp_path):
+    """Exec form (a collector Katib does not wrap in ``sh -c``): every word as it is, no shell."""
+    hostile = HOSTILE
     outcome, log = _run(
         {
             "command": ["python3", str(QUADRATIC)],
             "args": ["mode=echo", *hostile],
             "env": [{"name": "ECHO_ENV", "value": "V0,V1"}, {"name": "V0", "value": hostile[0]}, {"name": "V1", "value": hostile[2]}],
-        }
+            "workingDir": str(tmp_path),
+        },
+        collector=collector,
     )
     assert outcome.phase == "Succeeded", log
+    assert not (tmp_path / "substituted").exists()
     seen = _echo_lines(log)
     assert seen["argv"] == ["mode=echo", *hostile]
     assert seen["V0"] == hostile[0] and seen["V1"] == hostile[2]
@@ -65,8 +77,25 @@ def test_store_credentials_do_not_reach_the_trial(monkeypatch):
     assert "secret-" not in log
 
 
-def test_python_means_this_python():
-    _, log = _run({"command": ["python", "-c", "import sys; print('exe=' + sys.executable)"]})
+def test_quoted_words_of_the_shell_line_reach_the_trial_exactly(tmp_path):
+    """StdOut (Katib's ``sh -c`` line): words quoted for the shell arrive as exactly as in exec
+    form, and nothing in them runs."""
+    outcome, log = _run(
+        {"command": ["python3", str(QUADRATIC)], "args": ["mode=echo", *map(shlex.quote, HOSTILE)], "workingDir": str(tmp_path)},
+        collector="StdOut",
+    )
+    assert outcome.phase == "Succeeded", log
+    assert _echo_lines(log)["argv"] == ["mode=echo", *HOSTILE]
+    assert not (tmp_path / "substituted").exists() and "pwned" not in log.replace("; echo pwned", "")
+
+
+PRINT_EXECUTABLE = "import sys; print('exe=' + sys.executable)"
+
+
+@pytest.mark.parametrize(("collector", "code"), [("", shlex.quote(PRINT_EXECUTABLE)), ("Push", PRINT_EXECUTABLE)])
+def test_python_means_this_python(collector, code):
+    """In the ``sh -c`` line (no collector: StdOut) as in exec form (Push)."""
+    _, log = _run({"command": ["python", "-c", code]}, collector=collector)
     assert f"exe={sys.executable}" in log
 
 
@@ -91,7 +120,7 @@ def test_deadline_kills_the_trial(tmp_path):
     process is gone (it would otherwise sleep for an hour)."""
     pid_file = tmp_path / "pid"
     script = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(3600)"
-    outcome, _ = _run({"command": ["python3", "-c", script]}, manifest_spec={"activeDeadlineSeconds": 1})
+    outcome, _ = _run({"command": ["python3", "-c", shlex.quote(script)]}, manifest_spec={"activeDeadlineSeconds": 1})
     assert outcome.phase == "Failed" and outcome.reason == "DeadlineExceeded"
     pid = int(pid_file.read_text())
     with pytest.raises(ProcessLookupError):
@@ -99,12 +128,14 @@ def test_deadline_kills_the_trial(tmp_path):
 
 
 def test_exit_code_and_unrunnable_trials():
-    outcome, _ = _run({"command": ["python3", "-c", "raise SystemExit(7)"]})
+    outcome, _ = _run({"command": ["python3", "-c", "'raise SystemExit(7)'"]})
     assert (outcome.phase, outcome.exit_code, outcome.message) == ("Failed", 7, "exit code 7")
     outcome, _ = _run({"image": "x"})
     assert outcome.reason == "InvalidTrial" and "no command" in outcome.message
-    outcome, _ = _run({"command": ["/no/such/binary"]})
+    outcome, _ = _run({"command": ["/no/such/binary"]}, collector="Push")  # exec form: nothing starts
     assert outcome.reason == "StartError"
+    outcome, log = _run({"command": ["/no/such/binary"]})  # sh -c: the shell starts and says so, as in Katib's container
+    assert (outcome.phase, outcome.exit_code) == ("Failed", 127) and "/no/such/binary" in log
     outcome, _ = _run({"command": ["true"], "env": [{"name": "A", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]})
     assert outcome.reason == "InvalidTrial" and "valueFrom" in outcome.message
 

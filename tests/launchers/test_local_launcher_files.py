@@ -6,6 +6,7 @@ cannot run here is refused before it starts, saying why."""
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,17 +26,21 @@ with open(os.path.join(folder, "test", "metrics.log"), "w") as f:
 """
 
 
-def trial(container: dict[str, Any], metrics_path: str = "", kind: str = "", manifest_spec: dict[str, Any] | None = None) -> TrialRun:
+def trial(container: dict[str, Any], metrics_path: str = "", kind: str = "", manifest_spec: dict[str, Any] | None = None, collector: str = "") -> TrialRun:
+    """A trial of a Job; ``collector``: its metrics collector's kind (none: StdOut, run as ``sh -c``)."""
     manifest = {
         "apiVersion": "batch/v1",
         "kind": "Job",
         "spec": {**(manifest_spec or {}), "template": {"spec": {"containers": [{"name": "main", "image": "trainer", **container}], "restartPolicy": "Never"}}},
     }
-    return TrialRun(experiment="exp", trial="exp-t1", manifest=manifest, assignment={}, primary_container="main", metrics_path=metrics_path, metrics_path_kind=kind)
+    return TrialRun(
+        experiment="exp", trial="exp-t1", manifest=manifest, assignment={}, primary_container="main", metrics_path=metrics_path, metrics_path_kind=kind,
+        metrics_collector={"collector": {"kind": collector}} if collector else {},
+    )
 
 
 def test_a_file_collectors_folder_named_by_a_flag_gets_the_trials_file_back():
-    run = trial({"command": ["python3", "-c", WRITE_METRICS], "args": ["/logs"]}, "/logs/test/metrics.log", "File")
+    run = trial({"command": ["python3", "-c", shlex.quote(WRITE_METRICS)], "args": ["/logs"]}, "/logs/test/metrics.log", "File", collector="File")
     outcome = LocalLauncher().run(run)
     assert outcome.phase == LaunchPhase.SUCCEEDED, outcome.logs
     assert outcome.files == {"metrics.log": b"loss=0.25\n"}
@@ -43,7 +48,7 @@ def test_a_file_collectors_folder_named_by_a_flag_gets_the_trials_file_back():
 
 def test_the_metrics_folder_named_in_env_or_as_working_directory_is_the_same_folder():
     script = "import os; open('metrics.log', 'w').write(os.path.realpath(os.environ['LOGS']) + ' ' + os.path.realpath(os.getcwd()))"
-    run = trial({"command": ["python", "-c", script], "env": [{"name": "LOGS", "value": "/logs"}], "workingDir": "/logs"}, "/logs/metrics.log", "File")
+    run = trial({"command": ["python", "-c", shlex.quote(script)], "env": [{"name": "LOGS", "value": "/logs"}], "workingDir": "/logs"}, "/logs/metrics.log", "File")
     outcome = LocalLauncher().run(run)
     assert outcome.phase == LaunchPhase.SUCCEEDED, outcome.logs
     from_env, working_directory = outcome.files["metrics.log"].decode().split(" ")
@@ -52,20 +57,20 @@ def test_the_metrics_folder_named_in_env_or_as_working_directory_is_the_same_fol
 
 def test_a_directory_collector_gets_every_file_below_its_folder():
     script = "import os, sys; d = os.environ['KFP_TUNE_METRICS_PATH']; os.makedirs(d + '/train'); open(d + '/train/events.1', 'wb').write(b'\\x00e')"
-    outcome = LocalLauncher().run(trial({"command": ["python", "-c", script]}, "/tb/run", "Directory"))
+    outcome = LocalLauncher().run(trial({"command": ["python", "-c", shlex.quote(script)]}, "/tb/run", "Directory", collector="TensorFlowEvent"))
     assert outcome.phase == LaunchPhase.SUCCEEDED, outcome.logs
     assert outcome.files == {"train/events.1": b"\x00e"}
 
 
 def test_without_a_collector_path_there_are_no_files_and_no_metrics_variable():
     script = "import os; print(os.environ.get('KFP_TUNE_METRICS_PATH', 'unset'))"
-    outcome = LocalLauncher().run(trial({"command": ["python", "-c", script]}))
+    outcome = LocalLauncher().run(trial({"command": ["python", "-c", shlex.quote(script)]}))
     assert outcome.files == {} and outcome.logs["main"].strip() == "unset"
 
 
 def test_the_trial_knows_its_experiment_and_name():
     script = "import os; print(os.environ['KFP_TUNE_EXPERIMENT'], os.environ['KFP_TUNE_TRIAL'], repr(os.environ['EMPTY']))"
-    outcome = LocalLauncher().run(trial({"command": ["python", "-c", script], "env": [{"name": "EMPTY"}]}))
+    outcome = LocalLauncher().run(trial({"command": ["python", "-c", script], "env": [{"name": "EMPTY"}]}, collector="Push"))
     assert outcome.logs["main"].split() == ["exp", "exp-t1", "''"]
 
 
@@ -73,20 +78,27 @@ def test_the_most_specific_mount_wins(tmp_path: Path):
     (tmp_path / "opt").mkdir()
     (tmp_path / "app").mkdir()
     launcher = LocalLauncher(mounts={"/opt": str(tmp_path / "opt"), "/opt/app/": str(tmp_path / "app")})
-    argv, _, cwd = launcher.command_for(trial({"command": ["python3", "/opt/app/train.py", "--data=/opt/data"], "workingDir": "/opt/app"}))
-    assert argv == [sys.executable, str(tmp_path / "app" / "train.py"), f"--data={tmp_path / 'opt' / 'data'}"]
-    assert cwd == str(tmp_path / "app")
+    container = {"command": ["python3", "/opt/app/train.py", "--data=/opt/data"], "workingDir": "/opt/app"}
+    expected = [sys.executable, str(tmp_path / "app" / "train.py"), f"--data={tmp_path / 'opt' / 'data'}"]
+    argv, _, cwd = launcher.command_for(trial(container, collector="Push"))
+    assert argv == expected and cwd == str(tmp_path / "app")
+    argv, _, cwd = launcher.command_for(trial(container))  # StdOut: the same words, in Katib's sh -c line
+    assert argv[:2] == ["sh", "-c"] and shlex.split(argv[2]) == expected and cwd == str(tmp_path / "app")
 
 
 @pytest.mark.parametrize("python", ["python", "python3", "/usr/bin/python3", "/usr/local/bin/python"])
 def test_python_as_the_command_means_this_python(python: str):
-    argv, _, _ = LocalLauncher().command_for(trial({"command": [python, "train.py"]}))
+    argv, _, _ = LocalLauncher().command_for(trial({"command": [python, "train.py"]}, collector="Push"))
     assert argv == [sys.executable, "train.py"]
+    argv, _, _ = LocalLauncher().command_for(trial({"command": [python, "train.py"]}))
+    assert argv[:2] == ["sh", "-c"] and shlex.split(argv[2]) == [sys.executable, "train.py"]
 
 
 def test_another_interpreter_is_left_as_it_is():
-    argv, _, cwd = LocalLauncher().command_for(trial({"command": ["python3.11-wrapper", "train.py"]}))
+    argv, _, cwd = LocalLauncher().command_for(trial({"command": ["python3.11-wrapper", "train.py"]}, collector="Push"))
     assert argv == ["python3.11-wrapper", "train.py"] and cwd is None
+    argv, _, _ = LocalLauncher().command_for(trial({"command": ["python3.11-wrapper", "train.py"]}))
+    assert argv == ["sh", "-c", "python3.11-wrapper train.py"]
 
 
 @pytest.mark.parametrize(

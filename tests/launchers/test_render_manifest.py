@@ -4,6 +4,7 @@ parameter left out (docs/guide.md, "render")."""
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import pytest
@@ -24,7 +25,11 @@ def experiment() -> Any:
 
 
 def args(manifest: dict[str, Any]) -> list[str]:
-    return manifest["spec"]["template"]["spec"]["containers"][0]["args"]
+    """The trial's args as it gets them: the words of its ``sh -c`` line (StdOut: Katib's shell
+    form) after the command's two, ``python3`` and the script."""
+    container = manifest["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["sh", "-c"] and len(container["args"]) == 1
+    return shlex.split(container["args"][0])[2:]
 
 
 def test_assigned_values_reach_the_trial_as_written():

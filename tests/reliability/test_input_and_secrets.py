@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import logging
 import math
+import shlex
 
 import pytest
 import yaml
@@ -35,7 +36,7 @@ def _printing_experiment(name: str) -> dict:
         "spec.parameters": [{"name": "case", "parameterType": "categorical", "feasibleSpace": {"list": list(PRINTS)}}],
         "spec.trialTemplate.trialParameters": [{"name": "out", "reference": "case"}],
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", script, "${trialParameters.out}"]}
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(script), "${trialParameters.out}"]}
         ],
     })
 
@@ -58,9 +59,13 @@ HOSTILE = ['a"\nserviceAccountName: admin', "x: y", "$(rm -rf /)", "no", "off", 
 
 
 def test_hostile_parameter_values_reach_the_trial_exactly_with_no_new_field(local_store):
-    """Each value is a categorical choice; the trial prints what it got in argv and env."""
+    """Each value is a categorical choice; the trial prints what it got in argv and env. In exec
+    form (a Push trial): under StdOut, File and TensorFlowEvent the line goes through ``sh -c``,
+    as Katib runs it, and the shell would read these values as it does under Katib."""
     doc = quadratic_experiment(**{
         "metadata.name": "hostile",
+        "spec.metricsCollectorSpec": {"collector": {"kind": "Push"}},
+        "spec.maxFailedTrialCount": len(HOSTILE),  # the echo reports no metric: each ends MetricsUnavailable, and every value is tried
         "spec.algorithm": {"algorithmName": "grid"},
         "spec.maxTrialCount": len(HOSTILE),
         "spec.parallelTrialCount": 3,

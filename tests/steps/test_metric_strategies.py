@@ -9,6 +9,7 @@ and latest are three different numbers and a wrong strategy cannot pass by coinc
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 import pytest
@@ -69,7 +70,8 @@ def _experiment(name: str, objective_type: str, strategies: dict[str, str], coll
         "spec.parameters": [{"name": "case", "parameterType": "categorical", "feasibleSpace": {"list": list(SERIES)}}],
         "spec.trialTemplate.trialParameters": [{"name": "case", "reference": "case"}],
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", SCRIPT, "${trialParameters.case}", collector]}
+            # StdOut and File run Katib's sh -c line, where the code is one quoted word; Push runs exec form
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", SCRIPT if collector == "Push" else shlex.quote(SCRIPT), "${trialParameters.case}", collector]}
         ],
         **overrides,
     })

@@ -1,11 +1,17 @@
 """Run a trial on this machine: the primary container's command and args as a subprocess.
 
-Exec form only (no shell), with the container's ``env`` on top of this process's environment
-less any store credentials. ``python`` / ``python3`` as the command means this Python, so the
-trial sees the same installed packages. ``mounts`` maps container paths to local folders, as a
-volume would (``{"/opt/digits": "images/sklearn-digits"}``). Only the primary container runs,
-once, whatever the kind's replicas; a Job's ``activeDeadlineSeconds`` is honoured, and early
-stopping stops a running trial (SIGTERM, then SIGKILL after a grace period).
+The command runs as Katib runs it (:mod:`kfp_tune.core.shell_form`): for the StdOut, File and
+TensorFlowEvent collectors (and no collector, which is StdOut) through ``sh -c`` with command and
+args joined by single spaces, so the shell takes quotes away, expands ``$VAR`` and runs ``&&``;
+for the other collectors in exec form, each word as it is. The container's ``env`` goes on top of
+this process's environment less any store credentials. ``python`` / ``python3`` as the command
+means this Python, so the trial sees the same installed packages; under ``sh -c`` this Python's
+folder also comes first in ``PATH``, so a ``python3`` later in the line is this Python too.
+``mounts`` maps container paths to local folders, as a volume would (``{"/opt/digits":
+"images/sklearn-digits"}``; quoted in the shell line when the folder needs it). Only the primary
+container runs, once, whatever the kind's replicas; a Job's ``activeDeadlineSeconds`` is
+honoured, and early stopping stops a running trial (SIGTERM to its process group, then SIGKILL
+after a grace period: the group's, so a trial under ``sh -c`` gets it too, not only the shell).
 
 Each trial runs in its own session and process group: a Ctrl-C in the terminal reaches the
 run, not the trials, and the run decides (:meth:`LocalLauncher.interrupt` stops every trial's
@@ -15,6 +21,10 @@ File and TensorFlowEvent collectors: the collector's path gets a fresh folder pe
 like a mount (from the shortest folder above it that the command names, so ``--log-path=/logs``
 with a collector path ``/logs/test`` works), and ``$KFP_TUNE_METRICS_PATH`` names it; what the
 trial wrote there comes back as the outcome's files.
+
+A trial of an experiment with ``suggestion_trial_dir`` (pbt) gets its checkpoint folder mapped
+there like a mount: its folder in the store, first filled with a copy of its parent's
+(:mod:`kfp_tune.launchers.checkpoints`).
 
 Collectors that run beside the trial, as a cluster's sidecar does (they need the store: the
 launcher's ``KFP_TUNE_STORE`` env, which every run sets; the collector's settings come from the
@@ -36,6 +46,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -46,18 +57,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.core.errors import RunInterrupted
+from kfp_tune.core.errors import RunInterrupted, StoreError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
 from kfp_tune.core.vocabulary import CollectorKind, LaunchPhase
+from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 10.0
+GROUP_POLL_SECONDS = 0.02
 CREDENTIAL_VARIABLES = frozenset(
     {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"}
 )
@@ -90,8 +104,9 @@ class LocalLauncher(Launcher):
         for process in running:
             _signal_group(process, signal.SIGKILL if force else signal.SIGTERM)
 
-    def _map(self, text: str, extra: Mapping[str, str] | None = None) -> str:
-        """Rewrite a container path (alone, or after ``--flag=``) to its local folder."""
+    def _map(self, text: str, extra: Mapping[str, str] | None = None, quote: bool = False) -> str:
+        """Rewrite a container path (alone, or after ``--flag=``) to its local folder;
+        ``quote``: the word goes into a shell line, so the local folder is quoted when it needs it."""
         mounts = {**self.mounts, **(extra or {})}
         for container_path, local_path in sorted(mounts.items(), key=lambda kv: -len(kv[0])):
             for lead in ("", "="):
@@ -101,7 +116,7 @@ class LocalLauncher(Launcher):
                     continue
                 end = at + len(marker)
                 if end == len(text) or text[end] == "/":
-                    return text[: at + len(lead)] + local_path + text[end:]
+                    return text[: at + len(lead)] + (shlex.quote(local_path) if quote else local_path) + text[end:]
         return text
 
     def command_for(self, run: TrialRun, extra: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str], str | None]:
@@ -119,10 +134,15 @@ class LocalLauncher(Launcher):
                 f"container {run.primary_container!r} has no command: running locally needs command (and args), "
                 "since the image's entrypoint is not known here"
             )
-        argv = [self._map(a, extra) for a in argv]
+        wrapped = katib_wraps((run.metrics_collector.get("collector") or {}).get("kind"))
+        argv = [self._map(a, extra, quote=wrapped) for a in argv]
         if Path(argv[0]).name in ("python", "python3"):
-            argv[0] = sys.executable
+            argv[0] = shlex.quote(sys.executable) if wrapped else sys.executable
         env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
+        if wrapped:
+            # the line Katib's webhook runs (core.shell_form); python3 inside it is this Python too
+            argv = shell_form(argv)
+            env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
         env.update(self.env)
         env.update(KFP_TUNE_EXPERIMENT=run.experiment, KFP_TUNE_TRIAL=run.trial)
         for item in container.get("env") or []:
@@ -139,10 +159,13 @@ class LocalLauncher(Launcher):
     def _run(self, trial: TrialRun, metrics_folder: Path) -> LaunchOutcome:
         extra, local_metrics = self._metrics_mount(trial, metrics_folder)
         try:
+            checkpoint = self._checkpoint(trial, metrics_folder, extra)
             beside = self._beside(trial, metrics_folder, extra, local_metrics)
             argv, env, cwd = self.command_for(trial, extra)
         except ValueError as exc:
             return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidTrial", message=str(exc))
+        except StoreError as exc:
+            return LaunchOutcome(LaunchPhase.FAILED, reason="CheckpointNotReady", message=f"the trial's checkpoint folder could not be made: {exc}")
         if local_metrics is not None:
             env["KFP_TUNE_METRICS_PATH"] = str(local_metrics)
         timeout = _deadline(trial.manifest) or self.timeout_seconds
@@ -188,6 +211,11 @@ class LocalLauncher(Launcher):
             phase = LaunchPhase.SUCCEEDED
         else:
             phase = LaunchPhase.FAILED
+        if checkpoint is not None:
+            try:
+                checkpoint.save()
+            except StoreError as exc:  # a later trial would not find it: this one did not do its job
+                phase, reason, message = LaunchPhase.FAILED, "CheckpointNotSaved", f"the trial's checkpoint folder could not be kept: {exc}"
         files = read_metrics_files(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
         return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={**beside_logs, trial.primary_container: text}, files=files)
 
@@ -254,6 +282,22 @@ class LocalLauncher(Launcher):
             env[str(item["name"])] = self._map(str(item.get("value", "")), extra)
         workdir = container.get("workingDir")
         return _Beside(argv=argv, env=env, cwd=self._map(workdir, extra) if workdir else None, name=str(container["name"]))
+
+    def _checkpoint(self, trial: TrialRun, folder: Path, extra: dict[str, str]) -> TrialFolder | None:
+        """The trial's checkpoint folder (:mod:`.checkpoints`), ready and mapped at its
+        ``suggestion_trial_dir`` in ``extra``; None when the experiment keeps none. ValueError
+        when this launcher does not know the store the folders are kept in."""
+        if not trial.checkpoint_path:
+            return None
+        known = self._experiment(trial.experiment)
+        if known is None:
+            raise ValueError(
+                f"the trial keeps a checkpoint folder at {trial.checkpoint_path} (suggestion_trial_dir), kept in the experiment's store, "
+                "and this launcher was given no store (KFP_TUNE_STORE)"
+            )
+        checkpoint = TrialFolder(known[0], trial.trial, trial.checkpoint_parent, folder)
+        extra[trial.checkpoint_path.rstrip("/") or "/"] = str(checkpoint.open())
+        return checkpoint
 
     def _metrics_mount(self, trial: TrialRun, folder: Path) -> tuple[dict[str, str], Path | None]:
         """({container folder: local folder}, the collector path's local twin) for a File or
@@ -336,14 +380,32 @@ class _Beside:
 
 
 def _stop(process: subprocess.Popen) -> int:
-    """The trial's process group: SIGTERM, a grace period for the trial itself to end, then
-    SIGKILL to whatever of the group is left; returns the trial's exit code."""
+    """The trial's process group: SIGTERM, a grace period for the group to end, then SIGKILL to
+    whatever of it is left; returns the exit code of the process started, once the group is gone.
+    The group, not that process: a trial run through ``sh -c`` is the shell's child, and the shell
+    ends at SIGTERM at once, before the trial it ran has ended."""
     if process.poll() is None:
         _signal_group(process, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=GRACE_SECONDS)
+    _wait_for_group(process, GRACE_SECONDS)  # also when the shell has gone already (an interrupt's SIGTERM) and its trial not yet
     _signal_group(process, signal.SIGKILL)
-    return process.wait()
+    code = process.wait()
+    _wait_for_group(process, GRACE_SECONDS)  # killed: gone as soon as the kernel (and init, for the orphans) has reaped them
+    return code
+
+
+def _wait_for_group(process: subprocess.Popen, seconds: float) -> bool:
+    """Wait until no process of the group is left (the one started reaped here, the others by
+    their parents or init), at most ``seconds``; whether the group is gone."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if process.poll() is not None:  # reaped: the group's other members are what killpg finds
+            try:
+                os.killpg(process.pid, 0)
+            except (ProcessLookupError, PermissionError):
+                return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(GROUP_POLL_SECONDS)
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:

@@ -28,6 +28,7 @@ import dataclasses
 import json
 import logging
 import random
+import re
 import signal
 import threading
 import time
@@ -40,6 +41,7 @@ from kfp_tune.core import conditions
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label
+from kfp_tune.core.shell_form import katib_wraps
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import LaunchPhase
 from kfp_tune.launchers.kubernetes.kinds import (
@@ -51,7 +53,7 @@ from kfp_tune.launchers.kubernetes.kinds import (
     template_primary_containers,
     trial_kind,
 )
-from kfp_tune.launchers.kubernetes.manifests import ClusterSettings, label_problems, prepare_manifest
+from kfp_tune.launchers.kubernetes.manifests import CheckpointMount, ClusterSettings, label_problems, prepare_manifest, wrap_command
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +82,7 @@ class KubernetesConfig:
     "nodeSelector": {...}, "tolerations": [...], "timeoutSeconds": 3600, "pollSeconds": 5,
     "storeSecret": "mlpipeline-minio-artifact",
     "metricsVolume": {"claimName": "kfp-tune-metrics", "mountPath": "/mnt/kfp-tune-metrics"},
+    "checkpointVolume": {"claimName": "kfp-tune-checkpoints"},
     "trialResources": ["Workflow.v1alpha1.argoproj.io",
                        {"kind": "TrainingRun", "apiVersion": "example.com/v1", "plural": "trainingruns", "podLabel": "example.com/run"}]}``
 
@@ -104,6 +107,11 @@ class KubernetesConfig:
     metrics_mount: str = ""
     """File / TensorFlowEvent collectors: a PersistentVolumeClaim mounted in the trial at the
     collector's folder (subPath ``<experiment>/<trial>``) and in launch-trial at this path."""
+    checkpoint_claim: str = ""
+    """Experiments with ``suggestion_trial_dir`` (pbt): a ReadWriteMany PersistentVolumeClaim
+    that holds every trial's checkpoint folder at ``<experiment>/<trial>``, mounted in the trial
+    at ``suggestion_trial_dir`` (as Katib's suggestion volume is), its parent's folder copied
+    there first by an init container."""
     trial_resources: tuple[TrialKind, ...] = ()
     collector_image: str = ""
     """The image of the metrics collector sidecar (File, TensorFlowEvent, PrometheusMetric);
@@ -112,7 +120,7 @@ class KubernetesConfig:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KubernetesConfig:
         known = {"kind", "namespace", "serviceAccounts", "nodeSelector", "tolerations", "gpus", "timeoutSeconds", "pollSeconds", "apiRetrySeconds", "storeSecret", "metricsVolume",
-                 "trialResources", "collectorImage"}
+                 "checkpointVolume", "trialResources", "collectorImage"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"launcher_config: unknown key(s) {unknown}; expected some of {sorted(known)}")
@@ -133,9 +141,46 @@ class KubernetesConfig:
             store_secret=str(data.get("storeSecret") or ""),
             metrics_claim=str((data.get("metricsVolume") or {}).get("claimName") or ""),
             metrics_mount=str((data.get("metricsVolume") or {}).get("mountPath") or ""),
+            checkpoint_claim=_checkpoint_claim(data),
             trial_resources=trial_resources,
             collector_image=str(data.get("collectorImage") or ""),
         )
+
+
+CHECKPOINT_CLAIM_FIELD = "launcher_config checkpointVolume.claimName"
+
+
+_CLAIM_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+
+
+def _checkpoint_claim(data: Mapping[str, Any]) -> str:
+    """``checkpointVolume.claimName``, checked when given (ValueError naming the field)."""
+    if "checkpointVolume" not in data:
+        return ""
+    volume = data["checkpointVolume"]
+    claim = volume.get("claimName") if isinstance(volume, Mapping) else None
+    unknown = sorted(set(volume) - {"claimName"}) if isinstance(volume, Mapping) else []
+    if not isinstance(claim, str) or not _CLAIM_NAME.match(claim) or unknown:
+        raise ValueError(
+            f"{CHECKPOINT_CLAIM_FIELD}: expected " + '{"claimName": NAME}'
+            + f" naming a ReadWriteMany PersistentVolumeClaim (a DNS subdomain) in the trials' namespace, got {volume!r}"
+        )
+    return claim
+
+
+def check_checkpoints(launcher: Launcher, trial_dir: str) -> None:
+    """An experiment whose trials keep checkpoint folders (``suggestion_trial_dir``) needs a
+    place for them on a cluster: ValueError naming the launcher config's field when a
+    Kubernetes launcher has none, so a run is refused before any trial is made."""
+    if trial_dir and isinstance(launcher, KubernetesLauncher) and not launcher.config.checkpoint_claim:
+        raise ValueError(missing_claim(trial_dir))
+
+
+def missing_claim(trial_dir: str) -> str:
+    return (
+        f"{CHECKPOINT_CLAIM_FIELD}: the experiment's trials keep checkpoint folders at suggestion_trial_dir {trial_dir!r}, which on a cluster "
+        'live on a ReadWriteMany PersistentVolumeClaim: add "checkpointVolume": {"claimName": NAME} to the launcher config'
+    )
 
 
 class KubernetesLauncher(Launcher):
@@ -261,6 +306,7 @@ class KubernetesLauncher(Launcher):
             gpus=self.config.gpus,
             env=tuple(env),
             metrics_claim=self.config.metrics_claim,
+            checkpoint_claim=self.config.checkpoint_claim,
             collector_image=self.config.collector_image,
         )
 
@@ -274,10 +320,15 @@ class KubernetesLauncher(Launcher):
         settings = self.settings()
         settings = dataclasses.replace(settings, env=(*settings.env, ("KFP_TUNE_EXPERIMENT", trial.experiment), ("KFP_TUNE_TRIAL", trial.trial)))
         kind = trial_kind(trial.manifest)
+        if trial.checkpoint_path and not self.config.checkpoint_claim:
+            raise ValueError(missing_claim(trial.checkpoint_path))
         if kind.built_at_run_time or (not kind.known and primary_container(trial.manifest, trial.primary_container) is None):
+            if trial.checkpoint_path:
+                raise ValueError(f"suggestion_trial_dir: checkpoint folders are not supported with a {kind.kind} trial here (its pods are made at run time, with no place for the volume)")
             return _prepare_built_at_run_time(trial, kind, settings, labels, owner)
         metrics = (trial.metrics_path, trial.metrics_path_kind, self._metrics_sub_path(trial)) if trial.metrics_path else None
-        return prepare_manifest(trial.manifest, trial.primary_container, settings, labels, owner, metrics, collector=trial.metrics_collector)
+        checkpoint = CheckpointMount(trial.checkpoint_path, trial.experiment, trial.trial, trial.checkpoint_parent) if trial.checkpoint_path else None
+        return prepare_manifest(trial.manifest, trial.primary_container, settings, labels, owner, metrics, collector=trial.metrics_collector, checkpoint=checkpoint)
 
     # --- kinds --------------------------------------------------------------------------------
 
@@ -639,7 +690,8 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
     labels (on its pods too where the kind has a place for them), owner, service account (every
     one it names must be allowed; the first allowed where it names none), node selector and
     tolerations, env and accelerators on the template entries the primary container is made
-    from. ValueError for anything refused."""
+    from, and their command in ``sh -c`` where Katib wraps it (:func:`.manifests.wrap_command`).
+    ValueError for anything refused."""
     out = copy.deepcopy(dict(trial.manifest))
     problems = unsafe_settings(out)
     if problems:
@@ -684,6 +736,9 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
             )
         for container in containers:
             container.setdefault(places.resources_key, {}).setdefault("limits", {}).setdefault("nvidia.com/gpu", settings.gpus)
+    if katib_wraps((trial.metrics_collector.get("collector") or {}).get("kind")):  # as prepare_manifest does
+        for container in containers:
+            wrap_command(container)
     for container in containers:
         env = container.setdefault("env", [])
         present = {item.get("name") for item in env if isinstance(item, Mapping)}

@@ -14,13 +14,21 @@ Metrics collectors, as Katib's webhook adds them to the trial's pod:
 - Custom: the user's ``customCollector`` container, with the folder of ``source.fileSystemPath``
   shared as an ``emptyDir`` (:mod:`kfp_tune.collectors.custom`).
 
+The primary container's command: for StdOut, File and TensorFlowEvent (Katib's
+``NeedWrapWorkerMetricsCollectorList``) it runs as Katib's webhook runs it, ``command: [sh, -c]``
+and ``args`` the command and args joined by single spaces (:mod:`kfp_tune.core.shell_form`), so
+the shell parses the line as under Katib (the quotes of ``--flag="${trialParameters.x}"`` go);
+in every pod template that runs the primary container, and in the template entries a kind built
+at run time makes it from. A container with no ``command`` is left as it is: Katib reads the
+image's entrypoint from its registry, which kfp-tune does not. Push, None, PrometheusMetric and
+Custom keep exec form, as under Katib.
+
 The collector containers are Kubernetes native sidecars (``initContainers`` with
 ``restartPolicy: Always``, Kubernetes 1.29 or later): they start before the trial's containers,
 do not keep the pod (and so the Job) from completing, and get SIGTERM once the trial's containers
-have ended, when they store what is left. Katib instead wraps the primary container's command in
-a shell that writes a marker file when it ends; that needs a shell in the trial's image and its
-command (not an entrypoint) known, and rewrites what the user wrote; a native sidecar needs
-neither. The collector containers get the store's place and credentials as a Push trial does: the
+have ended, when they store what is left. Katib's shell line also redirects the output to a file
+and writes a marker file when the command ends, for its collector to wait on; a native sidecar
+needs neither. The collector containers get the store's place and credentials as a Push trial does: the
 launcher's env, Secret references included, never a credential as a value. They run in every
 pod template that has the primary container; kfp-tune's own collector stores nothing in a pod
 that is not the primary pod (``primaryPodLabels``, read from the downward API), as Katib injects
@@ -32,8 +40,9 @@ import copy
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.launchers.kubernetes.kinds import pod_templates, trial_kind
 from kfp_tune.launchers.metrics_files import metrics_root
@@ -65,6 +74,19 @@ class ClusterSettings:
     collector_image: str = ""
     """The image of kfp-tune's collector sidecar; empty: ``KFP_TUNE_IMAGE``, else the image the
     components run in."""
+    checkpoint_claim: str = ""
+    """Trials with a checkpoint folder (``suggestion_trial_dir``): the ReadWriteMany claim the
+    folders live on, at ``<experiment>/<trial>``."""
+
+
+class CheckpointMount(NamedTuple):
+    """A trial's checkpoint folder on the claim: mounted at ``path`` from
+    ``<experiment>/<trial>``, first a copy of ``<experiment>/<parent>`` when there is a parent."""
+
+    path: str
+    experiment: str
+    trial: str
+    parent: str = ""
 
 
 def prepare_manifest(
@@ -75,6 +97,7 @@ def prepare_manifest(
     owner: Mapping[str, Any] | None = None,
     metrics: tuple[str, str, str] | None = None,
     collector: Mapping[str, Any] | None = None,
+    checkpoint: CheckpointMount | None = None,
 ) -> dict[str, Any]:
     """The resource to create: the rendered trial with namespace, labels (on the resource and its
     pod templates), owner reference, service account, ``automountServiceAccountToken: false``
@@ -82,8 +105,10 @@ def prepare_manifest(
     launcher's env on the primary container; and the metrics collector's volume and containers
     (see the module): ``metrics`` is (collector path, its kind, the claim's subPath) for File and
     TensorFlowEvent, ``collector`` the experiment's ``metricsCollectorSpec`` (Katib's camelCase;
-    None: the kind follows from ``metrics``). ValueError for anything refused: settings that give
-    a trial the node, a service account not allowed, labels the API server would refuse."""
+    None: the kind follows from ``metrics``); and the trial's ``checkpoint`` folder on the
+    launcher's checkpoint claim (:func:`_mount_checkpoint`). ValueError for anything refused:
+    settings that give a trial the node, a service account not allowed, labels the API server
+    would refuse."""
     out = copy.deepcopy(dict(manifest))
     trial_kind(out)
     problems = unsafe_settings(out)
@@ -130,8 +155,30 @@ def prepare_manifest(
         _add_sidecar(out, primary_container_name, settings, kind, path, path_kind, claim)
     elif kind == "Custom":
         _add_custom(out, primary_container_name, settings, collector or {})
+    if checkpoint is not None:
+        _mount_checkpoint(out, primary_container_name, settings, checkpoint)
+    if katib_wraps(kind):  # last: metrics_root above reads the command's words
+        in_templates = [
+            c for _, t in pod_templates(out) for c in (t.get("spec") or {}).get("containers") or [] if isinstance(c, dict) and c.get("name") == primary_container_name
+        ]
+        for target in in_templates or [container]:  # a TrainJob's trainer has no pod template
+            wrap_command(target)
     _add_env(container, settings.env)
     return out
+
+
+def wrap_command(container: dict[str, Any]) -> None:
+    """What Katib's ``wrapWorkerContainer`` does to the primary container: ``command: [sh, -c]``
+    and one arg, its command and args joined (:func:`~kfp_tune.core.shell_form.shell_form`; a
+    command that is already ``sh -c`` or ``bash -c`` keeps its shell). Left as it is without a
+    ``command`` list (the image's entrypoint, which Katib reads from the registry and kfp-tune
+    cannot) and for an entry the kind runs from a script (Argo's ``source``, Tekton's ``script``:
+    the command the controller makes runs the same through a shell)."""
+    command, args = container.get("command"), container.get("args") or []
+    if not command or not isinstance(command, list) or not isinstance(args, list) or "source" in container or "script" in container:
+        return
+    words = shell_form([str(word) for word in command + args])
+    container["command"], container["args"] = words[:2], words[2:]
 
 
 def _add_env(container: dict[str, Any], items: tuple[tuple[str, Any], ...]) -> None:
@@ -175,6 +222,44 @@ def _mount_metrics(manifest: dict[str, Any], container_name: str, container: dic
         volumes = template.setdefault("spec", {}).setdefault("volumes", [])
         if not any(v.get("name") == METRICS_VOLUME for v in volumes):
             volumes.append({"name": METRICS_VOLUME, "persistentVolumeClaim": {"claimName": settings.metrics_claim}})
+
+
+CHECKPOINT_VOLUME = "kfp-tune-checkpoints"
+CHECKPOINT_ROOT = "/kfp-tune-checkpoints"
+"""Where the copier init container sees the experiment's folder on the claim."""
+CHECKPOINT_COPIER = "kfp-tune-checkpoint-copy"
+COPIER_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
+
+
+def _mount_checkpoint(manifest: dict[str, Any], container_name: str, settings: ClusterSettings, checkpoint: CheckpointMount) -> None:
+    """What Katib's webhook does for ``suggestion_trial_dir``: the claim mounted in the primary
+    container at the path, from ``<experiment>/<trial>`` (kubelet makes the folder); and, for a
+    trial with a parent, an init container first in the pod that copies the parent's folder
+    there (kfp-tune's image, :mod:`kfp_tune.launchers.checkpoints`; Katib's suggestion service
+    copies it on its own volume instead). The copier runs as the primary container does (its
+    ``securityContext``), so the trial owns what it copies."""
+    from kfp_tune.collectors.sidecar import default_image
+
+    if not settings.checkpoint_claim:
+        raise ValueError(f"suggestion_trial_dir {checkpoint.path!r}: the launcher config has no checkpointVolume to keep the trials' checkpoint folders on")
+    if manifest.get("kind") == "TrainJob":
+        raise ValueError("suggestion_trial_dir: checkpoint folders are not supported with a TrainJob trial here (its pods come from the runtime)")
+    for pod, container in _collector_templates(manifest, container_name, "suggestion_trial_dir"):
+        _add_volume(pod, {"name": CHECKPOINT_VOLUME, "persistentVolumeClaim": {"claimName": settings.checkpoint_claim}})
+        container.setdefault("volumeMounts", []).append(
+            {"name": CHECKPOINT_VOLUME, "mountPath": checkpoint.path, "subPath": f"{checkpoint.experiment}/{checkpoint.trial}"}
+        )
+        if not checkpoint.parent:
+            continue
+        copier: dict[str, Any] = {
+            "name": CHECKPOINT_COPIER,
+            "image": settings.collector_image or default_image(),
+            "command": ["python3", "-m", "kfp_tune.launchers.checkpoints", CHECKPOINT_ROOT, checkpoint.parent, checkpoint.trial],
+            "volumeMounts": [{"name": CHECKPOINT_VOLUME, "mountPath": CHECKPOINT_ROOT, "subPath": checkpoint.experiment}],
+            "resources": copy.deepcopy(COPIER_RESOURCES),
+            "securityContext": copy.deepcopy(container.get("securityContext") or {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}),
+        }
+        pod.setdefault("initContainers", []).insert(0, copier)
 
 
 POD_INFO_VOLUME = "kfp-tune-pod-info"
