@@ -8,6 +8,9 @@ The public API:
 - :func:`report_metrics`: from inside a trial, report its metrics (the Push collector).
 - :func:`input_path`, :func:`save_model`: from inside a trial of a tuning step in a user's
   pipeline, the upstream artifact's local path, and the trial's model for ``best_model``.
+- :class:`Client`: what comes after a run starts: list, status, wait, optimal trial, trial
+  metrics and logs, budget edits, delete (:mod:`kfp_tune.client`); :class:`KatibClient`, the
+  same with Katib's SDK names, so a Katib notebook changes one import.
 - :func:`submit`, :func:`schedule`: start the experiment's pipeline on a Kubeflow Pipelines host
   (imported on first use, so ``import kfp_tune`` does not load kfp).
 """
@@ -16,10 +19,12 @@ from typing import Any
 
 from kfp_tune import search
 from kfp_tune.api import Trial, TuneResult, tune
+from kfp_tune.client import Client
 from kfp_tune.collectors.push import report_metrics
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
+from kfp_tune.katib_client import KatibClient
 from kfp_tune.steps.trial_artifacts import input_path, save_model
 
 __version__ = "0.1.0"
@@ -35,9 +40,11 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "Client",
     "Experiment",
     "ExperimentConflict",
     "FieldError",
+    "KatibClient",
     "KfpTuneError",
     "SpecError",
     "StoreError",

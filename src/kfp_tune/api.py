@@ -220,7 +220,7 @@ def tune(
     from kfp_tune.core.catalogue import experiment_space
 
     space = experiment_space(experiment.spec)
-    launcher = FunctionLauncher(objective, space, objective_metric_name)
+    launcher = FunctionLauncher(objective, space, objective_metric_name, metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else ())
     run_inline(target, experiment, launcher)
     return tune_result(target, experiment.name)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -39,6 +40,9 @@ class CountingStore:
 
     def list(self, prefix: str) -> list[str]:
         return self.inner.list(prefix)
+
+    def delete(self, keys: Sequence[str]) -> None:
+        self.inner.delete(keys)
 
 
 def _grow(store: Any) -> ExperimentView:

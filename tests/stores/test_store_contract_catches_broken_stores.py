@@ -10,7 +10,7 @@ the defect's.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 
@@ -58,6 +58,13 @@ class MemoryStore:
     def list(self, prefix: str) -> list[str]:
         with self.lock:
             return sorted(k for k in self.objects if k.startswith(prefix))
+
+    def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            self.check(key)
+        with self.lock:
+            for key in keys:
+                self.objects.pop(key, None)
 
 
 class EmptyUri(MemoryStore):
@@ -381,6 +388,39 @@ class RefusesAfterWriting(MemoryStore):
         self.check(key)
 
 
+class DeletesByPrefix(MemoryStore):
+    """Deletes every key that starts with one given: experiment ``a`` takes ``ab`` with it."""
+
+    def delete(self, keys: Sequence[str]) -> None:
+        with self.lock:
+            for key in list(self.objects):
+                if any(key.startswith(k.rsplit("/", 1)[0]) for k in keys):
+                    del self.objects[key]
+
+
+class MissingKeyRaises(MemoryStore):
+    def delete(self, keys: Sequence[str]) -> None:
+        for key in keys:
+            if key not in self.objects:
+                raise StoreError(f"no such key {key!r}")
+        super().delete(keys)
+
+
+class DeleteLeavesATombstone(MemoryStore):
+    """Hides a deleted key instead of freeing it, so it can never be created again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tombstones: set[str] = set()
+
+    def delete(self, keys: Sequence[str]) -> None:
+        self.tombstones.update(k for k in keys if k in self.objects)
+        super().delete(keys)
+
+    def create(self, key: str, data: bytes) -> bool:
+        return False if key in self.tombstones else super().create(key, data)
+
+
 def _accepts(key: str, operation: str) -> type[MemoryStore]:
     """A store that refuses every unsafe key but ``key`` in ``operation``."""
 
@@ -402,11 +442,18 @@ def _accepts(key: str, operation: str) -> type[MemoryStore]:
             self.operation = "create"
             return super().create(key, data)
 
+        def delete(self, keys: Sequence[str]) -> None:
+            self.operation = "delete"
+            super().delete(keys)
+
     Accepts.__name__ = f"Accepts{operation.title()}Of{key!r}"
     return Accepts
 
 
 CASES: list[tuple[str, Callable[[], MemoryStore]]] = [
+    ("test_delete_removes_exactly_the_keys_given", DeletesByPrefix),
+    ("test_delete_of_a_missing_key_or_of_none_is_no_error", MissingKeyRaises),
+    ("test_a_deleted_key_can_be_created_again", DeleteLeavesATombstone),
     ("test_uri_is_a_non_empty_string", EmptyUri),
     ("test_uri_is_a_non_empty_string", BytesUri),
     ("test_starts_empty", Leftovers),
@@ -465,7 +512,7 @@ def test_the_contract_fails_a_store_with_the_defect_it_checks(test_name: str, br
         _run(test_name, broken())
 
 
-@pytest.mark.parametrize("operation", ["put", "create", "get"])
+@pytest.mark.parametrize("operation", ["put", "create", "get", "delete"])
 @pytest.mark.parametrize("key", UNSAFE_KEYS)
 def test_the_contract_fails_a_store_that_lets_one_unsafe_key_through(key: str, operation: str) -> None:
     """Each unsafe key, in each of put, create and get, must be refused: a store that misses

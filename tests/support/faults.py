@@ -5,12 +5,14 @@ start in a ledger and can be held at a gate until the test lets them finish."""
 from __future__ import annotations
 
 import random
+import shlex
 import socket
 import subprocess
 import sys
 import textwrap
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,14 @@ class FlakyStore:
         if fail:
             raise self._fail(f"read of {key}")
         return self.inner.get(key)
+
+    def delete(self, keys: Sequence[str]) -> None:
+        fail, after = self._roll()
+        if fail and not after:
+            raise self._fail(f"delete of {len(keys)} key(s)")
+        self.inner.delete(keys)
+        if fail:
+            raise self._fail(f"delete of {len(keys)} key(s) (after it was done)")
 
     def list(self, prefix: str) -> list[str]:
         fail, _ = self._roll()
@@ -164,7 +174,7 @@ def ledger_experiment(
         f"ledger={ledger}", f"sleep={sleep}", f"fail_below={fail_below}",
     ]
     if gate is not None:
-        container["command"] = ["python3", "-c", GATED_TRIAL, str(QUADRATIC)]
+        container["command"] = ["python3", "-c", shlex.quote(GATED_TRIAL), str(QUADRATIC)]  # one word of Katib's sh -c line
         container["args"].append(f"gate={gate}")
     return doc
 

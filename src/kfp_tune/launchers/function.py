@@ -1,15 +1,25 @@
-"""Run a trial as a call to a Python function in this process (``kfp_tune.tune``)."""
+"""Run a trial as a call to a Python function in this process (``kfp_tune.tune``).
+
+The function reports its metrics by returning them, or, as a Katib trial does, by printing them
+in Katib's ``name=value`` format and returning None: what it prints is read by the StdOut
+collector's own parser (:func:`kfp_tune.collectors.stdout.parse_metric_lines`). Trials run on
+threads of this process, so what each one prints is told apart by thread (:func:`captured_output`).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import math
 import numbers
+import sys
 import threading
 import traceback
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, TextIO
 
-from kfp_tune.core.errors import RunInterrupted
+from kfp_tune.collectors.stdout import parse_metric_lines
+from kfp_tune.core.errors import RunInterrupted, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.space import SearchSpace
@@ -20,11 +30,14 @@ Objective = Callable[[dict[str, Any]], "float | Mapping[str, float]"]
 
 class FunctionLauncher(Launcher):
     """Calls ``objective(params)`` with typed parameter values (discrete ones as numbers). A number it returns is the
-    objective metric; a dict is metric name -> value. An exception fails the trial, with the
-    traceback as its log."""
+    objective metric; a dict is metric name -> value. None, with the metrics printed as
+    ``name=value`` (Katib's StdOut format, one or more per line), reports every printed value of
+    ``metric_names`` (default: the objective metric), each print a step. What the call printed is
+    the trial's log. An exception fails the trial, with the traceback at the end of its log."""
 
-    def __init__(self, objective: Objective, space: SearchSpace, objective_metric: str):
+    def __init__(self, objective: Objective, space: SearchSpace, objective_metric: str, metric_names: Sequence[str] = ()):
         self.objective, self.space, self.objective_metric = objective, space, objective_metric
+        self.metric_names = list(dict.fromkeys([objective_metric, *metric_names]))
         self._interrupted = threading.Event()
 
     can_interrupt = True
@@ -39,21 +52,109 @@ class FunctionLauncher(Launcher):
         if self._interrupted.is_set():
             raise RunInterrupted()
         params = self.space.to_python(trial.assignment)
-        try:
-            returned = self.objective(params)
-        except Exception as exc:  # the user's code failed: the trial fails, the experiment goes on
+        with captured_output() as output:
+            try:
+                returned = self.objective(params)
+            except Exception as exc:  # the user's code failed: the trial fails, the experiment goes on
+                failure: Exception | None = exc
+                where = traceback.format_exc()
+            else:
+                failure = None
+        printed = output.getvalue()
+        container = trial.primary_container
+        if failure is not None:
             return LaunchOutcome(
-                LaunchPhase.FAILED,
-                reason="Error",
-                message=f"{type(exc).__name__}: {exc}",
-                logs={trial.primary_container: traceback.format_exc()},
+                LaunchPhase.FAILED, reason="Error", message=f"{type(failure).__name__}: {failure}", logs={container: _joined(printed, where)},
             )
+        if returned is None:
+            pushed = parse_metric_lines(printed.splitlines(), self.metric_names)
+            if not pushed:
+                return LaunchOutcome(
+                    LaunchPhase.FAILED,
+                    reason="InvalidResult",
+                    message=(
+                        f"the objective returned NoneType and printed no {self.objective_metric}=<number> line; expected a number, "
+                        f"a dict of metric name -> number, or the metrics printed in Katib's name=value format "
+                        f"(print(f\"{self.objective_metric}={{value}}\"))" + (f"; it printed {shown(printed.strip().splitlines()[0])} first" if printed.strip() else "")
+                    ),
+                    logs={container: printed} if printed else {},
+                )
+            return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: printed}, pushed=pushed)
         try:
             pushed = _metrics(returned, self.objective_metric)
         except (TypeError, ValueError) as exc:
-            return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidResult", message=str(exc))
+            return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidResult", message=str(exc), logs={container: printed} if printed else {})
         text = "\n".join(f"{m.name}={m.value!r}" for m in pushed)
-        return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={trial.primary_container: text + "\n"}, pushed=pushed)
+        return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: _joined(printed, text + "\n")}, pushed=pushed)
+
+
+def _joined(printed: str, after: str) -> str:
+    """What the call printed, then the launcher's own lines, each part on lines of its own."""
+    if printed and not printed.endswith("\n"):
+        printed += "\n"
+    return printed + after
+
+
+class _ThreadOutput:
+    """Stands in for ``sys.stdout`` / ``sys.stderr`` while function trials run: what a trial's
+    thread writes is kept for that trial (as a container's log keeps its output) and still goes
+    on to the stream that was there, so a notebook shows it as before. Other threads' writes
+    pass straight through."""
+
+    def __init__(self, inner: TextIO | None):
+        self.inner = inner  # None: there was no stream (pythonw), the output is only kept
+
+    def write(self, text: str) -> int:
+        buffer = _buffers.get(threading.get_ident())
+        if buffer is not None:
+            buffer.write(text)
+        return self.inner.write(text) if self.inner is not None else len(text)
+
+    def flush(self) -> None:
+        if self.inner is not None:
+            self.inner.flush()
+
+    def __getattr__(self, name: str) -> Any:  # encoding, isatty, fileno, ... of the real stream
+        return getattr(self.inner, name)
+
+
+_buffers: dict[int, io.StringIO] = {}
+_installed: dict[str, _ThreadOutput] = {}
+_users = 0
+_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def captured_output() -> Iterator[io.StringIO]:
+    """What this thread prints (stdout and stderr, in order) while the block runs. Threads the
+    block starts, subprocesses and C code writing to the file descriptors are not seen: a
+    trial that prints from those reports its metrics by returning them instead."""
+    global _users
+    buffer = io.StringIO()
+    ident = threading.get_ident()
+    with _lock:
+        for name in ("stdout", "stderr"):
+            current = getattr(sys, name)
+            if not isinstance(current, _ThreadOutput):  # first use, or someone replaced it since
+                _installed[name] = _ThreadOutput(current)
+                setattr(sys, name, _installed[name])
+        _users += 1
+        outer = _buffers.get(ident)  # a trial that runs tune() itself: its own output resumes after
+        _buffers[ident] = buffer
+    try:
+        yield buffer
+    finally:
+        with _lock:
+            if outer is None:
+                _buffers.pop(ident, None)
+            else:
+                _buffers[ident] = outer
+            _users -= 1
+            if _users == 0:
+                for name, proxy in list(_installed.items()):
+                    if getattr(sys, name) is proxy:  # put back only what is still ours
+                        setattr(sys, name, proxy.inner)
+                    del _installed[name]
 
 
 def _metrics(returned: Any, objective_metric: str) -> list[MetricLog]:

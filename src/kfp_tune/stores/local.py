@@ -3,8 +3,10 @@ reader never sees half a record, even if the writer is killed."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 from kfp_tune.core.errors import StoreError
@@ -66,6 +68,21 @@ class LocalStore:
             return True
         except OSError as exc:
             raise StoreError(f"cannot write {key} to {self.uri}: {exc.strerror}") from None
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """Unlink each key, then the folders under an experiment's folder that this left empty
+        (a folder that gained a key meanwhile stays)."""
+        paths = [self._path(key) for key in keys]  # every key checked before any is removed
+        folders: set[Path] = set()
+        for key, path in zip(keys, paths, strict=True):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot delete {key} from {self.uri}: {exc.strerror or exc}") from None
+            folders.update(p for p in path.parents if self.root in p.parents and len(p.relative_to(self.root).parts) >= 2)
+        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):  # deepest first
+            with contextlib.suppress(OSError):  # not empty, or gone
+                folder.rmdir()
 
     def list(self, prefix: str) -> list[str]:
         base = prefix.rsplit("/", 1)[0] if "/" in prefix else ""

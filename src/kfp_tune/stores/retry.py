@@ -12,7 +12,7 @@ import logging
 import os
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from kfp_tune.core.errors import StoreError
@@ -73,6 +73,9 @@ class RetryingStore:
 
     def list(self, prefix: str) -> list[str]:
         return self._retry(f"listing of {prefix}", lambda: self.inner.list(prefix))
+
+    def delete(self, keys: Sequence[str]) -> None:
+        self._retry(f"delete of {len(keys)} key(s)", lambda: self.inner.delete(keys))
 
     def create(self, key: str, data: bytes) -> bool:
         """A create whose first attempt failed may have written the object before the failure;

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -188,6 +189,20 @@ class S3Store:
         except Exception as exc:
             raise self._error("write of", key, exc) from None
         return True
+
+    def delete(self, keys: Sequence[str]) -> None:
+        """S3's multi-object delete, 1,000 keys a request (its limit); a missing key is no error."""
+        from minio.deleteobjects import DeleteObject
+
+        names = [self._key(key) for key in keys]
+        for start in range(0, len(names), 1000):
+            batch = [DeleteObject(name) for name in names[start:start + 1000]]
+            try:
+                errors = list(self._client.remove_objects(self.bucket, batch))
+            except Exception as exc:
+                raise self._error("delete in", names[start], exc) from None
+            if errors:
+                raise StoreError(f"S3 delete of {errors[0].name} in {self.uri} at {self.endpoint_url} failed: {errors[0].code} ({len(errors)} object(s) not deleted)")
 
     def list(self, prefix: str) -> list[str]:
         full = f"{self.prefix}/{prefix}" if self.prefix else prefix

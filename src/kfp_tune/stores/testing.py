@@ -250,6 +250,27 @@ class StoreContract:
         assert store.create("run-1/trial_02/metrics.v2.json", b"new") is True
         assert store.list("run-1/trial_02/metrics.v") == ["run-1/trial_02/metrics.v1.json", "run-1/trial_02/metrics.v2.json"]
 
+    def test_delete_removes_exactly_the_keys_given(self, store: Store) -> None:
+        """Deleting an experiment's keys leaves another whose name it prefixes."""
+        for key in ("experiments/a/experiment.json", "experiments/a/trials/t1.json", "experiments/ab/experiment.json", "other"):
+            store.put(key, b"x")
+        store.delete(["experiments/a/experiment.json", "experiments/a/trials/t1.json"])
+        assert store.list("") == ["experiments/ab/experiment.json", "other"]
+        assert store.get("experiments/a/experiment.json") is None
+        assert store.get("experiments/ab/experiment.json") == b"x"
+
+    def test_delete_of_a_missing_key_or_of_none_is_no_error(self, store: Store) -> None:
+        store.put("k", b"v")
+        store.delete([])
+        store.delete(["absent", "k"])
+        assert store.list("") == []
+
+    def test_a_deleted_key_can_be_created_again(self, store: Store) -> None:
+        assert store.create("claim", b"first") is True
+        store.delete(["claim"])
+        assert store.create("claim", b"second") is True
+        assert store.get("claim") == b"second"
+
     def test_unsafe_keys_are_refused(self, store: Store) -> None:
         """Keys are relative '/'-separated paths: nothing may escape or alias the store's root."""
         for key in ("", "/abs", "a/../b", "..", "a//b", "./a", "a/.", "a/"):
@@ -257,6 +278,7 @@ class StoreContract:
                 ("put", lambda key=key: store.put(key, b"x")),
                 ("create", lambda key=key: store.create(key, b"x")),
                 ("get", lambda key=key: store.get(key)),
+                ("delete", lambda key=key: store.delete([key])),
             ):
                 try:
                     call()

@@ -1,0 +1,587 @@
+"""``kfp_tune.Client``: what comes after a run starts, read from (and written to) the store.
+
+Katib answers these from its API server (Experiment and Trial objects) and its DB manager
+(metrics); kfp-tune keeps everything an experiment knows in its store (a local folder or S3), so
+the client reads the store: list experiments, one experiment with Katib's status, wait for a
+condition, the optimal trial, a trial's metrics (every step) and its log, edit the budget, and
+delete an experiment's records. Only the log of a trial still running on a cluster is read from
+Kubernetes, through the Kubernetes launcher's own log read.
+
+Objects come back as :class:`KatibObject`: dicts with Katib's JSON names
+(``experiment["status"]["currentOptimalTrial"]``) that also read as Katib's SDK models do
+(``experiment.status.current_optimal_trial``). :mod:`kfp_tune.katib_client` puts Katib's
+method and argument names on top.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import logging
+import os
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, SpecError, StoreError, shown
+from kfp_tune.core.interfaces import Store
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords
+from kfp_tune.core.state import ExperimentState, ExperimentView, TrialState, read_experiment_record
+from kfp_tune.core.vocabulary import TrialStatus
+
+log = logging.getLogger(__name__)
+
+API_VERSION = "kubeflow.org/v1beta1"
+CONDITIONS = ("Created", "Running", "Restarting", "Succeeded", "Failed")
+"""The experiment conditions Katib's SDK waits for (Restarting: a completed experiment whose
+budget was raised, until its next run)."""
+RESTARTING = "ExperimentRestarting"
+"""The reason an edited completed experiment carries until a run resumes it."""
+EXPERIMENT_LABEL = "katib.kubeflow.org/experiment"
+"""The label Katib puts on an experiment's trials."""
+LOG_API_RETRY_SECONDS = 10.0
+"""How long a log read keeps retrying an unreachable cluster: a reader, not a run, waits."""
+_BUDGET_FIELDS = (("max_trial_count", "maxTrialCount"), ("parallel_trial_count", "parallelTrialCount"), ("max_failed_trial_count", "maxFailedTrialCount"))
+_TRIAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class ExperimentFailedError(KfpTuneError, RuntimeError):
+    """The experiment Failed while a caller waited for another condition (a RuntimeError, as
+    Katib's SDK raises)."""
+
+
+class TrialNotFound(StoreError, InputError):
+    """No trial of that name (in that experiment, or in any experiment of the store)."""
+
+
+class NoLogYet(KfpTuneError):
+    """The trial has no stored log yet and none could be read from where it runs."""
+
+
+class KatibObject(dict[str, Any]):
+    """A Katib API object: a dict with Katib's JSON field names, that also reads with the
+    attribute names of Katib's SDK models (``status.current_optimal_trial.best_trial_name``),
+    so code written against ``kubeflow.katib`` keeps working. As in those models, a field that
+    is not set reads as None. :meth:`to_dict` gives plain dicts (for YAML)."""
+
+    def __init__(self, data: Mapping[str, Any] | None = None):
+        super().__init__({key: _wrap(value) for key, value in (data or {}).items()})
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        for key in (_camel(name), name):
+            if key in self:
+                return self[key]
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(self)
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, Mapping) and not isinstance(value, KatibObject):
+        return KatibObject(value)
+    if isinstance(value, (list, tuple)):
+        return [_wrap(item) for item in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def has_condition(experiment: Mapping[str, Any], condition: str) -> bool:
+    """Whether the object's ``status.conditions`` hold ``condition`` with status True."""
+    conditions = (experiment.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == condition and c.get("status") == "True" for c in conditions)
+
+
+def _check_int(where: str, name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{where}: {name} must be an integer, got {shown(value)}")
+    return value
+
+
+def _check_seconds(where: str, name: str, value: Any, positive: bool) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 if positive else value >= 0) or value != value:
+        raise ValueError(f"{where}: {name} must be a number of seconds {'above' if positive else 'of at least'} 0, got {shown(value)}")
+    return float(value)
+
+
+class Client:
+    """The experiments of one store: ``Client()`` for ``$KFP_TUNE_STORE`` or ``./kfp-tune-runs``,
+    ``Client("s3://bucket/prefix")`` (endpoint and credentials from the environment, as every
+    command takes them), ``Client("/path/to/folder")``.
+
+    ``kubernetes_client``: a ``kubernetes.client.ApiClient`` to read the logs of trials running on
+    a cluster (default: the in-cluster config, else ``~/.kube/config``, when there is one)."""
+
+    def __init__(self, store: str | os.PathLike[str] | Store | None = None, kubernetes_client: Any = None):
+        from kfp_tune.stores import open_store
+
+        if store is None or isinstance(store, (str, os.PathLike)):
+            self.store: Store = open_store(None if store is None else os.fspath(store))
+        else:
+            self.store = store
+        self._kubernetes_client = kubernetes_client
+        self.kubernetes_factory: Callable[[], Any] | None = None
+        """Builds the Kubernetes API client on first use, when none was given (KatibClient's
+        ``config_file`` / ``context`` / ``client_configuration``)."""
+
+    def __repr__(self) -> str:
+        return f"kfp_tune.Client({self.store.uri!r})"
+
+    # --- experiments --------------------------------------------------------------------------
+
+    def experiment_names(self) -> list[str]:
+        """The names of the experiments in the store, sorted."""
+        return experiment_names(self.store)
+
+    def list_experiments(self) -> list[KatibObject]:
+        """Every experiment in the store, as :meth:`get_experiment` gives it, by name. One whose
+        experiment record is damaged is left out, with a warning in the log."""
+        experiments, problems = self.list_experiments_and_problems()
+        for name, problem in problems.items():
+            log.warning("experiment %s left out: %s", name, problem)
+        return experiments
+
+    def list_experiments_and_problems(self) -> tuple[list[KatibObject], dict[str, str]]:
+        """(:meth:`list_experiments`, the experiments that could not be read: name -> why)."""
+        found, problems = [], {}
+        for name in self.experiment_names():
+            try:
+                found.append(self.get_experiment(name))
+            except ExperimentNotFound:
+                continue  # deleted since it was listed
+            except StoreError as exc:
+                problems[name] = str(exc)
+        return found, problems
+
+    def get_experiment(self, name: str) -> KatibObject:
+        """The experiment as Katib's API serves it: ``apiVersion``, ``kind``, ``metadata`` (with
+        ``uid`` and ``creationTimestamp``), the stored ``spec`` (defaults applied) and ``status``
+        (as ``kubectl get experiment -o json`` shows it). ExperimentNotFound if there is none.
+        Damaged trial records are left out of the status (a warning in the log names them)."""
+        from kfp_tune.reports import experiment_status
+
+        records = self._records(name)
+        head = read_experiment_record(records)
+        if head is None:
+            raise ExperimentNotFound(f"no experiment {name!r} in {self.store.uri}")
+        status, damaged = experiment_status(self.store, name)
+        for key, problem in sorted(damaged.items()):
+            log.warning("experiment %s: record %s is damaged (%s); left out", name, key, problem)
+        restarting = [c for c in status.get("conditions") or [] if c.get("type") == "Running" and c.get("status") == "True" and c.get("reason") == RESTARTING]
+        if restarting:  # Katib's Restarting condition, while an edited completed experiment waits for its next run
+            status["conditions"] = [*status["conditions"], {**restarting[0], "type": "Restarting"}]
+        stored = head.get("spec") or {}
+        metadata = {**(stored.get("metadata") or {}), "name": name, "uid": head.get("uid"), "creationTimestamp": head.get("created")}
+        return KatibObject({"apiVersion": API_VERSION, "kind": "Experiment", "metadata": metadata, "spec": stored.get("spec") or {}, "status": status})
+
+    def get_experiment_conditions(self, name: str) -> list[KatibObject]:
+        """The experiment's ``status.conditions`` (type, status, reason, message, times)."""
+        return list(self.get_experiment(name).status.conditions or [])
+
+    def wait_for_experiment_condition(
+        self, name: str, condition: str = "Succeeded", timeout: float = 600, polling_interval: float = 15
+    ) -> KatibObject:
+        """Poll the store until the experiment holds ``condition`` (Created, Running, Restarting,
+        Succeeded or Failed); return the experiment then. An experiment that is not in the store
+        yet (a pipeline whose first step has not run) is waited for too.
+
+        ExperimentFailedError (a RuntimeError) when it Failed and ``condition`` is another;
+        TimeoutError after ``timeout`` seconds, saying where it stands and whether a run drives
+        it (an experiment that no run drives stays where it is)."""
+        where = "wait_for_experiment_condition"
+        if condition not in CONDITIONS:
+            raise ValueError(f"{where}: condition must be one of {', '.join(CONDITIONS)}, got {shown(condition)}")
+        limit = _check_seconds(where, "timeout", timeout, positive=False)
+        interval = _check_seconds(where, "polling_interval", polling_interval, positive=True)
+        self._records(name)
+        deadline = time.monotonic() + limit
+        while True:
+            try:
+                experiment: KatibObject | None = self.get_experiment(name)
+            except ExperimentNotFound:
+                experiment = None
+            if experiment is not None:
+                if has_condition(experiment, condition):
+                    return experiment
+                if has_condition(experiment, "Failed"):
+                    raise ExperimentFailedError(f"experiment {name!r} Failed while waiting for {condition}: {_standing(experiment)}")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                standing = _standing(experiment) if experiment is not None else f"it is not in {self.store.uri} (yet)"
+                raise TimeoutError(f"experiment {name!r} did not reach {condition} within {limit:g} s: {standing}{self._driver(name)}")
+            time.sleep(min(interval, left))
+
+    def _driver(self, name: str) -> str:
+        """Which run drives the experiment now, for a message (``"; ..."``)."""
+        from kfp_tune.core import claims
+
+        try:
+            current = claims.latest_claim(self._records(name))
+        except StoreError:
+            return ""
+        if current is not None and current.live(time.time()):
+            return f"; {current.describe(time.time())} drives it"
+        return "; no run drives it now: a run of it (kfp-tune run, its pipeline, tune() with its name) resumes it"
+
+    def get_optimal_hyperparameters(self, name: str) -> KatibObject | None:
+        """The best trial so far, as Katib's ``currentOptimalTrial``: ``bestTrialName``,
+        ``parameterAssignments`` (name, value) and ``observation.metrics`` (name, min, max,
+        latest); None while no trial has reported the objective."""
+        optimal = self.get_experiment(name).status.current_optimal_trial
+        if not optimal or not (optimal.observation or {}).get("metrics"):
+            return None
+        return KatibObject(optimal)
+
+    def edit_experiment_budget(
+        self, name: str, max_trial_count: int | None = None, parallel_trial_count: int | None = None, max_failed_trial_count: int | None = None
+    ) -> KatibObject:
+        """Change the experiment's budget in the store; returns the experiment as it is then.
+
+        Katib's rules decide what may change: the new spec is validated as Katib's webhook does
+        (counts above 0, maxFailedTrialCount and parallelTrialCount at most maxTrialCount),
+        maxTrialCount must be above the trials the experiment has, and a completed experiment
+        restarts only when it succeeded by reaching maxTrialCount under resumePolicy
+        LongRunning or FromVolume (the stored one). A completed experiment that may restart is
+        marked Running (reason ``ExperimentRestarting``) until a run resumes it.
+
+        The stored spec is what a run of this experiment reads when it is not given one: a
+        pipeline's later checkpoints, and a run of :meth:`get_experiment`'s output. A run given
+        a spec (a YAML file, ``tune()``'s arguments) sets that spec's budget instead; a run
+        in progress in one process (``kfp-tune run``, ``tune()``) keeps the budget it started
+        with."""
+        from kfp_tune.core.decision import Decision, best_trial, count_trials, decide
+        from kfp_tune.core.errors import ExperimentConflict
+        from kfp_tune.core.loading import load_experiment
+        from kfp_tune.core.records import utc_now
+        from kfp_tune.core.state import load_state
+        from kfp_tune.core.vocabulary import ExperimentPhase
+        from kfp_tune.steps.decide_stop import write_status
+        from kfp_tune.steps.prepare import init_experiment
+
+        where = "edit_experiment_budget"
+        given = {arg: value for arg, value in zip(
+            (a for a, _ in _BUDGET_FIELDS), (max_trial_count, parallel_trial_count, max_failed_trial_count), strict=True) if value is not None}
+        if not given:
+            raise ValueError(f"{where}: nothing to change; give max_trial_count, parallel_trial_count or max_failed_trial_count")
+        for arg, value in given.items():
+            _check_int(where, arg, value)
+        records = self._records(name)
+        head = read_experiment_record(records)
+        if head is None:
+            raise ExperimentNotFound(f"no experiment {name!r} in {self.store.uri}")
+        state = load_state(records)  # strict: a damaged experiment is refused, as a run refuses it
+        document = copy.deepcopy(head["spec"])
+        spec = document.setdefault("spec", {})
+        before = {field: spec.get(field) for _, field in _BUDGET_FIELDS}
+        for arg, field in _BUDGET_FIELDS:
+            if arg in given:
+                spec[field] = given[arg]
+        try:
+            edited = load_experiment(document)
+        except SpecError as exc:
+            arguments = {field: arg for arg, field in _BUDGET_FIELDS}
+            raise InputError(f"{where}: " + "; ".join(
+                f"{arguments.get(e.path.removeprefix('spec.'), e.path)} ({e.path}): {e.message}" for e in exc.errors)) from None
+        new_max = edited.spec.max_trial_count
+        if "max_trial_count" in given and new_max != before["maxTrialCount"] and new_max is not None and new_max <= state.budget_used:
+            raise InputError(
+                f"{where}: max_trial_count (spec.maxTrialCount): experiment {name!r} has {state.budget_used} trial(s); expected more than "
+                f"{state.budget_used}, got {new_max} (Katib refuses a maxTrialCount at or below the trials an experiment has)"
+            )
+        was_finished = decide(state, rounds_left=1).finished
+        try:
+            init_experiment(records, edited)  # the resume rules a run follows: a completed experiment restarts only as Katib's would
+        except ExperimentConflict as exc:
+            raise ExperimentConflict(f"{where}: {exc}") from None
+        if was_finished and any(before[field] != spec[field] for _, field in _BUDGET_FIELDS):
+            fresh = load_state(records)
+            changes = ", ".join(f"{field} {before[field]} -> {spec[field]}" for _, field in _BUDGET_FIELDS if before[field] != spec[field])
+            decision = Decision(
+                ExperimentPhase.RUNNING, RESTARTING,
+                f"Experiment is restarting: its budget was edited ({changes}); the next run of its stored spec resumes it",
+                best_trial(fresh), count_trials(fresh),
+            )
+            write_status(records, fresh, decision, utc_now())
+        return self.get_experiment(name)
+
+    def delete_experiment(self, name: str, confirm: bool = False) -> int:
+        """Delete every record of this experiment from the store (``experiments/NAME/``, never
+        another experiment's, whatever their names); returns how many were deleted. Cannot be
+        undone, so ``confirm=True`` is required. Refused while a run drives the experiment.
+        Trial resources a killed run left on a cluster are not touched (``kfp-tune cleanup``)."""
+        from kfp_tune.core import claims
+
+        records = self._records(name)
+        prefix = f"{records.root}/"
+        keys = [key for key in self.store.list(prefix) if key.startswith(prefix)]
+        if not keys:
+            raise ExperimentNotFound(f"no experiment {name!r} in {self.store.uri}")
+        if confirm is not True:
+            raise InputError(
+                f"delete_experiment: deleting experiment {name!r} ({len(keys)} record(s) in {self.store.uri}) cannot be undone; pass confirm=True"
+            )
+        with contextlib.suppress(DamagedRecord):  # a damaged claim stops every run: none drives the experiment
+            claims.refuse_if_busy(records)
+        head = records.experiment_key()
+        delete_keys(self.store, [key for key in keys if key != head] + [key for key in keys if key == head])  # the experiment record last
+        return len(keys)
+
+    # --- trials --------------------------------------------------------------------------------
+
+    def list_trials(self, name: str) -> list[KatibObject]:
+        """The experiment's trials as Katib's Trial objects (metadata, ``spec.parameterAssignments``,
+        ``status.conditions`` and ``status.observation``), in the order they were created."""
+        state = self._state(name)
+        return [_katib_trial(state, trial) for trial in state.trials]
+
+    def get_trial(self, trial: str | tuple[str, str]) -> KatibObject:
+        """One trial as Katib's Trial object (see :meth:`list_trials`)."""
+        _, state, found = self._trial(trial)
+        return _katib_trial(state, found)
+
+    def get_trial_metrics(self, trial: str | tuple[str, str]) -> list[dict[str, Any]]:
+        """Every value the trial reported, in the order reported: ``{"name", "value", "step"}``
+        (``step``: the report's step, or its place among that metric's reports; None when a
+        Push report gave none). Read as the experiment's metrics collector reads them: from the
+        trial's log (StdOut), its metrics files (File, TensorFlowEvent) or its reports (Push).
+        ``trial``: its name, or ``(experiment, trial)``."""
+        from kfp_tune.collectors import collector_for
+
+        records, state, found = self._trial(trial)
+        collected = collector_for(state.experiment)(records, state.experiment, found)
+        return [{"name": m.name, "value": m.text if m.text is not None else m.value, "step": m.step} for m in collected]
+
+    def get_trial_logs(self, trial: str | tuple[str, str], container: str | None = None, namespace: str | None = None) -> str:
+        """The trial's log (its primary container's output; ``container`` names another one the
+        store keeps, such as a Custom collector's). Stored when the trial ends, wherever it ran;
+        for a trial still running on a Kubernetes cluster it is read from its primary pod, in
+        ``namespace`` (default: the experiment's ``metadata.namespace``, else the one this
+        process runs in, else ``default``). NoLogYet when there is none to read yet."""
+        records, state, found = self._trial(trial)
+        template = state.experiment.spec.trial_template
+        assert template is not None
+        primary = template.primary_container_name
+        name = container or primary
+        text = records.read_text(records.log_key(found.name, name))
+        if text is not None:
+            return text
+        if name != primary:
+            kept = sorted(Path(key).stem for key in self.store.list(f"{records.root}/trials/{found.name}/logs/"))
+            raise InputError(f"container: trial {found.name!r} has no log of container {name!r}; its logs: {', '.join(kept) or 'none yet'}")
+        if found.ended is not None:
+            return ""  # it ended having printed nothing
+        if found.started is None:
+            raise NoLogYet(f"trial {found.name!r} has not started yet ({found.status}): it has no log")
+        from_cluster, why = self._cluster_log(state, found, namespace)
+        if from_cluster is not None:
+            return from_cluster
+        raise NoLogYet(f"trial {found.name!r} is running; its log is stored when it ends ({why})")
+
+    def _cluster_log(self, state: ExperimentState, trial: TrialState, namespace: str | None) -> tuple[str | None, str]:
+        """(The running trial's log from its primary pod, or None; why there is none.)"""
+        template = state.experiment.spec.trial_template
+        assert template is not None and template.trial_spec is not None
+        if str(template.trial_spec.get("apiVersion", "")).startswith("kfp-tune.kubeflow.org/"):
+            return None, "it runs in the process that runs the experiment"
+        api = self._kubernetes_api()
+        if api is None:
+            return None, "a trial run on this machine keeps its output until then, and no Kubernetes cluster is configured to read a pod's log from"
+        from kfp_tune.core.trials import trial_run
+        from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+
+        config = KubernetesConfig.from_dict({"namespace": namespace or state.experiment.metadata.namespace or "", "apiRetrySeconds": LOG_API_RETRY_SECONDS})
+        launcher = KubernetesLauncher(config, api_client=api)
+        run = trial_run(state.experiment, trial, config.namespace)
+        try:
+            logs = launcher._logs(run, launcher.kind_of(run.manifest), trial.name)  # the launcher's own read: the primary pod's primary container
+        except KfpTuneError:
+            raise
+        except Exception as exc:  # the API refused or could not be reached
+            raise KfpTuneError(f"trial {trial.name!r}: its log could not be read from namespace {config.namespace!r}: {type(exc).__name__}: {str(exc)[:300]}") from None
+        text = logs.get(run.primary_container)
+        return text, f"no pod of it runs in namespace {config.namespace!r}, or its container has not started"
+
+    def _kubernetes_api(self) -> Any:
+        """The Kubernetes API client: the one given, else the in-cluster or kubeconfig one;
+        None when none is configured."""
+        if self._kubernetes_client is None and self.kubernetes_factory is not None:
+            self._kubernetes_client = self.kubernetes_factory()
+        if self._kubernetes_client is None:
+            try:
+                from kubernetes import client, config
+            except ImportError:
+                return None
+            try:
+                config.load_incluster_config()
+            except config.ConfigException:
+                try:
+                    config.load_kube_config()
+                except (config.ConfigException, OSError, TypeError):
+                    return None
+            self._kubernetes_client = client.ApiClient()
+        return self._kubernetes_client
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _records(self, name: str) -> ExperimentRecords:
+        from kfp_tune.core.validation import name_problem
+
+        if not isinstance(name, str):
+            raise TypeError(f"experiment name must be a string, got {shown(name)}")
+        problem = name_problem(name)
+        if problem is not None:
+            raise InputError(f"experiment name: {problem}")
+        return ExperimentRecords(self.store, name)
+
+    def _state(self, name: str) -> ExperimentState:
+        view = ExperimentView(self._records(name), lenient=True)
+        state = view.state
+        for key, problem in sorted(view.damaged.items()):
+            log.warning("experiment %s: record %s is damaged (%s); left out", name, key, problem)
+        return state
+
+    def _trial(self, trial: str | tuple[str, str]) -> tuple[ExperimentRecords, ExperimentState, TrialState]:
+        """(records, state, trial) of a trial given by name, or as (experiment, trial)."""
+        if isinstance(trial, tuple) and len(trial) == 2:
+            experiment, name = trial
+            _check_trial_name(name)
+            state = self._state(experiment)
+            found = state.by_name.get(name)
+            if found is None:
+                names = [t.name for t in state.trials]
+                listed = ", ".join(names[:10]) + (f", ... ({len(names)} in all)" if len(names) > 10 else "")
+                raise TrialNotFound(f"experiment {experiment!r} has no trial {name!r}; its trials: {listed or 'none yet'}")
+            return ExperimentRecords(self.store, experiment), state, found
+        if not isinstance(trial, str):
+            raise TypeError(f"trial must be a trial name or (experiment name, trial name), got {shown(trial)}")
+        _check_trial_name(trial)
+        names = self.experiment_names()
+        likely = sorted((n for n in names if trial.startswith(n + "-")), key=len, reverse=True)  # trials are named <experiment>-<suffix>
+        for experiment in likely + [n for n in names if n not in likely]:
+            try:
+                state = self._state(experiment)
+            except StoreError:
+                continue
+            if trial in state.by_name:
+                return ExperimentRecords(self.store, experiment), state, state.by_name[trial]
+        raise TrialNotFound(f"no trial {trial!r} in any experiment in {self.store.uri}")
+
+
+def _check_trial_name(name: Any) -> None:
+    if not isinstance(name, str) or not _TRIAL_NAME.match(name) or ".." in name:
+        raise InputError(f"trial name: expected a trial's name (letters, digits, '-', '.' or '_'), got {shown(name)}")
+
+
+def experiment_phase(experiment: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(phase, reason, message) of an experiment, from its conditions: the last that holds."""
+    conditions = (experiment.get("status") or {}).get("conditions") or []
+    holding = [c for c in conditions if c.get("status") == "True" and c.get("type") != "Created"]
+    last = holding[-1] if holding else (conditions[0] if conditions else {})
+    return str(last.get("type", "Created")), str(last.get("reason", "")), str(last.get("message", ""))
+
+
+def best_objective(experiment: Mapping[str, Any]) -> float | None:
+    """The optimal trial's objective value, after the objective's metric strategy (min, max or
+    latest of what it reported, as Katib reads it)."""
+    objective = (experiment.get("spec") or {}).get("objective") or {}
+    name = objective.get("objectiveMetricName")
+    strategies = {s.get("name"): s.get("value") for s in objective.get("metricStrategies") or []}
+    default = "min" if objective.get("type") == "minimize" else "max"
+    optimal = (experiment.get("status") or {}).get("currentOptimalTrial") or {}
+    for metric in (optimal.get("observation") or {}).get("metrics") or []:
+        if metric.get("name") == name:
+            try:
+                return float(metric.get(strategies.get(name) or default))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
+def _standing(experiment: Mapping[str, Any]) -> str:
+    """Where an experiment stands, for a message."""
+    phase, reason, message = experiment_phase(experiment)
+    return f"it is {phase} ({reason}: {message})"
+
+
+def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
+    """A trial as Katib's Trial object, from its records."""
+    template = state.experiment.spec.trial_template
+    metadata: dict[str, Any] = {"name": trial.name, "labels": {EXPERIMENT_LABEL: state.name}, "creationTimestamp": trial.created}
+    if state.experiment.metadata.namespace:
+        metadata["namespace"] = state.experiment.metadata.namespace
+    conditions = [{"type": "Created", "status": "True", "reason": "TrialCreated", "message": "Trial is created", "lastTransitionTime": trial.created}]
+    running = trial.status == TrialStatus.RUNNING
+    if trial.started is not None:
+        conditions.append({"type": "Running", "status": "True" if running else "False", "reason": "TrialRunning", "message": "Trial is running",
+                           "lastTransitionTime": trial.started.time})
+    status: dict[str, Any] = {"conditions": conditions}
+    if trial.started is not None:
+        status["startTime"] = trial.started.time
+    if trial.result is not None:
+        conditions.append({"type": str(trial.status), "status": "True", "reason": trial.result.reason, "message": trial.result.message,
+                           "lastTransitionTime": trial.result.time})
+        status["completionTime"] = trial.result.time
+        status["observation"] = {
+            "metrics": [{"name": n, "min": repr(s.min), "max": repr(s.max), "latest": repr(s.latest)} for n, s in trial.observation.metrics.items()]
+        }
+    return KatibObject({
+        "apiVersion": API_VERSION,
+        "kind": "Trial",
+        "metadata": metadata,
+        "spec": {
+            "parameterAssignments": [{"name": k, "value": v} for k, v in trial.assignment.items()],
+            "primaryContainerName": template.primary_container_name if template is not None else "",
+        },
+        "status": status,
+    })
+
+
+# --- the store: names and deletes ------------------------------------------------------------------
+
+
+def experiment_names(store: Store) -> list[str]:
+    """The experiments a store holds (those with an experiment record), sorted. A local folder
+    is read by its directories; another store by listing its keys."""
+    inner = _innermost(store)
+    from kfp_tune.stores.local import LocalStore
+
+    if isinstance(inner, LocalStore):
+        folder = inner.root / "experiments"
+        if not folder.is_dir():
+            return []
+        return sorted(p.name for p in folder.iterdir() if (p / "experiment.json").is_file() and _TRIAL_NAME.match(p.name))
+    names = []
+    for key in store.list("experiments/"):
+        parts = key.split("/")
+        if len(parts) == 3 and parts[2] == "experiment.json":
+            names.append(parts[1])
+    return sorted(names)
+
+
+def _innermost(store: Store) -> Any:
+    """The store under any retrying wrapper."""
+    while hasattr(store, "inner"):
+        store = store.inner
+    return store
+
+
+def delete_keys(store: Store, keys: Iterable[str]) -> None:
+    """Delete these keys from the store (``Store.delete``: a local folder also drops the
+    folders this empties; S3 deletes in batches of a thousand)."""
+    store.delete(list(keys))

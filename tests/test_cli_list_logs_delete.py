@@ -1,0 +1,254 @@
+"""``kfp-tune list``, ``logs`` and ``delete`` on stores that real runs wrote (``kfp-tune run
+--engine inline`` and ``tune()``), on a local folder and on a real S3 server: what they print,
+their exit codes, and that delete asks first and never touches another experiment."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import quadratic_experiment
+from kfp_tune import search, tune
+from kfp_tune.cli import main
+from kfp_tune.core.records import ExperimentRecords, TrialStarted, utc_now
+from kfp_tune.core.state import ExperimentView
+from kfp_tune.stores import LocalStore
+
+
+def _loss(parameters: dict[str, str]) -> float:
+    """What tests/trials/quadratic.py reports last for these parameters, worked out here."""
+    return (float(parameters["x"]) - 0.3) ** 2 + (float(parameters["y"]) - 0.7) ** 2
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store with ``quad`` (3 trials) and ``quad-2`` (2 trials), both Succeeded, run by
+    ``kfp-tune run --engine inline``; tests that change it use a copy."""
+    folder = tmp_path_factory.mktemp("finished")
+    store = folder / "store"
+    for name, count in (("quad", 3), ("quad-2", 2)):
+        path = folder / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": count, "spec.parallelTrialCount": 1})))
+        assert main(["run", str(path), "--engine", "inline", "--store", str(store), "--name", name]) == 0
+    return store
+
+
+@pytest.fixture
+def store(finished: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(finished, tmp_path / "store"))
+
+
+def _json(capsys: pytest.CaptureFixture[str], argv: list[str]) -> Any:
+    capsys.readouterr()
+    assert main(argv) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _records(store: Path, name: str) -> dict[str, bytes]:
+    root = store / "experiments" / name
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _answer(monkeypatch: pytest.MonkeyPatch, text: str) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(text))
+
+
+# --- list ---------------------------------------------------------------------------------------
+
+
+def test_list_shows_every_experiment_with_its_status_and_best(finished, capsys):
+    rows = _json(capsys, ["list", "--store", str(finished), "--json"])
+    assert [r["name"] for r in rows] == ["quad", "quad-2"]
+    for row in rows:
+        status = _json(capsys, ["status", row["name"], "--store", str(finished), "--json"])
+        trials = _json(capsys, ["trials", row["name"], "--store", str(finished), "--json"])
+        assert (row["status"], row["reason"]) == ("Succeeded", "ExperimentMaxTrialsReached")
+        assert (row["trials"], row["succeeded"], row["failed"]) == (status["trials"], status["trialsSucceeded"], 0) == (len(trials), len(trials), 0)
+        best = min(trials, key=lambda t: _loss(t["parameters"]))
+        assert row["best_trial"] == best["name"] and row["best"] == pytest.approx(_loss(best["parameters"]), abs=1e-6)
+        assert row["created"].endswith("Z")
+    capsys.readouterr()
+    assert main(["list", "--store", str(finished)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["name", "status", "reason", "trials", "succeeded", "failed", "best", "best", "trial", "created"]
+    assert [line.split()[:6] for line in lines[1:]] == [["quad", "Succeeded", "ExperimentMaxTrialsReached", "3", "3", "0"],
+                                                       ["quad-2", "Succeeded", "ExperimentMaxTrialsReached", "2", "2", "0"]]
+    assert lines[1].split()[6:8] == [f"{rows[0]['best']:.6g}", rows[0]["best_trial"]]
+
+
+def test_list_counts_a_failed_experiment_and_warns_about_a_damaged_one(store, capsys):
+    def broken(params: dict[str, Any]) -> float:
+        raise RuntimeError("no GPU")
+
+    tune(broken, {"x": search.double(0, 1)}, objective_metric_name="loss", max_trial_count=2, max_failed_trial_count=1, store=str(store), name="broken")
+    (store / "experiments" / "damaged").mkdir()
+    (store / "experiments" / "damaged" / "experiment.json").write_text("[]")
+    capsys.readouterr()
+    assert main(["list", "--store", str(store), "--json"]) == 0
+    out, err = capsys.readouterr()
+    rows = {r["name"]: r for r in json.loads(out)}
+    assert list(rows) == ["broken", "quad", "quad-2"]
+    assert (rows["broken"]["status"], rows["broken"]["reason"], rows["broken"]["failed"], rows["broken"]["best_trial"]) == ("Failed", "ExperimentFailed", 1, None)
+    assert "warning: experiment damaged cannot be read: record experiments/damaged/experiment.json is damaged" in err and "left out" in err
+
+
+def test_list_of_an_empty_store_and_of_an_s3_store(tmp_path, capsys, s3_env, s3_bucket):
+    assert main(["list", "--store", str(tmp_path / "nothing-here")]) == 0
+    assert capsys.readouterr().out == f"no experiments in {(tmp_path / 'nothing-here').as_uri()}\n"
+    uri = f"s3://{s3_bucket}/tuning"
+    for name in ("exp-2", "exp"):
+        tune(lambda p: p["x"], {"x": search.discrete([0.5, 0.25])}, objective_metric_name="loss", algorithm="grid", max_trial_count=2, store=uri, name=name)
+    rows = _json(capsys, ["list", "--store", uri, "--json"])
+    assert [(r["name"], r["status"], r["trials"], r["best"]) for r in rows] == [("exp", "Succeeded", 2, 0.25), ("exp-2", "Succeeded", 2, 0.25)]
+
+
+def test_list_refuses_a_bad_store_naming_it(capsys):
+    assert main(["list", "--store", "ftp://host/x"]) == 2
+    assert "--store: store URI 'ftp://host/x': the 'ftp' scheme is not supported" in capsys.readouterr().err
+
+
+# --- logs ---------------------------------------------------------------------------------------
+
+
+def test_logs_of_one_trial_are_what_it_printed(finished, capsys):
+    (first, *_) = _json(capsys, ["trials", "quad", "--store", str(finished), "--json"])
+    capsys.readouterr()
+    assert main(["logs", "quad", first["name"], "--store", str(finished)]) == 0
+    out = capsys.readouterr().out
+    assert out == (finished / "experiments" / "quad" / "trials" / first["name"] / "logs" / "main.log").read_text()
+    assert f"loss={_loss(first['parameters']):.6f}" in out.splitlines()[-1]
+
+
+def test_logs_of_every_trial_in_the_order_created(finished, capsys):
+    trials = _json(capsys, ["trials", "quad", "--store", str(finished), "--json"])
+    capsys.readouterr()
+    assert main(["logs", "quad", "--store", str(finished)]) == 0
+    expected = "".join(
+        f"==> {t['name']} (Succeeded) <==\n" + (finished / "experiments" / "quad" / "trials" / t["name"] / "logs" / "main.log").read_text() for t in trials
+    )
+    assert capsys.readouterr().out == expected
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["logs", "quad", "quad-nope"], "error: experiment 'quad' has no trial 'quad-nope'; its trials: quad-"),
+        (["logs", "quad", "Bad_Trial"], "error: TRIAL: expected a Kubernetes name"),
+        (["logs", "nope"], "error: no experiment 'nope' in file://"),
+        (["logs", "Nope"], "error: NAME: expected lower case letters"),
+        (["logs", "quad", "--namespace", "Team A"], "error: --namespace: expected a Kubernetes name"),
+    ],
+)
+def test_logs_refuses_what_is_not_there_with_exit_2_naming_it(finished, capsys, argv, words):
+    assert main([*argv, "--store", str(finished)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(words) and "Traceback" not in err
+
+
+def test_logs_of_a_running_trial_says_it_has_none_yet(tmp_path, capsys, monkeypatch):
+    """A trial started and not ended (a run in progress on another machine), with no cluster
+    configured to read its pod from: exit 1 saying so; listed among all, it says the same."""
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.steps.suggest import suggest
+
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+    (name,) = suggest(records, "run-1-r000", 1, load_experiment(quadratic_experiment()), n=1)
+    ExperimentView(records).record_trial(name, TrialStarted(trial=name, time=utc_now(), at=time.time(), run="run-1", attempt="a1", owner="elsewhere/1"))
+    assert main(["logs", "quad", name, "--store", str(tmp_path / "store")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: trial '{name}' is running; its log is stored when it ends") and "no Kubernetes cluster is configured" in err
+    assert main(["logs", "quad", "--store", str(tmp_path / "store")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"==> {name} (Running) <==" and out[1].startswith(f"(no log yet: trial '{name}' is running")
+
+
+# --- delete -------------------------------------------------------------------------------------
+
+
+def test_delete_asks_and_does_nothing_unless_told_yes(store, capsys, monkeypatch):
+    kept = _records(store, "quad")
+    closed = io.StringIO()
+    closed.close()
+    for answer in ("n\n", "", "yes please\n", closed):  # no, no answer (end of input), not a yes, stdin closed
+        if isinstance(answer, str):
+            _answer(monkeypatch, answer)
+        else:
+            monkeypatch.setattr("sys.stdin", answer)
+        assert main(["delete", "quad", "--store", str(store)]) == 1
+        err = capsys.readouterr().err
+        assert f"delete experiment 'quad' (3 trial(s) run, {len(kept)} record(s)) from {store.as_uri()}? It cannot be undone. [y/N]" in err
+        assert err.rstrip().endswith("not deleted")
+        assert _records(store, "quad") == kept
+
+
+def test_delete_on_yes_removes_that_experiment_only(store, capsys, monkeypatch):
+    """quad-2's name starts with quad's: every record of it is left as it was."""
+    other = _records(store, "quad-2")
+    count = len(_records(store, "quad"))
+    _answer(monkeypatch, "y\n")
+    assert main(["delete", "quad", "--store", str(store)]) == 0
+    assert capsys.readouterr().out == f"deleted experiment 'quad': {count} record(s) from {store.as_uri()}\n"
+    assert not (store / "experiments" / "quad").exists() and _records(store, "quad-2") == other
+    assert [r["name"] for r in _json(capsys, ["list", "--store", str(store), "--json"])] == ["quad-2"]
+    _answer(monkeypatch, "")  # --yes does not ask
+    assert main(["delete", "quad-2", "--store", str(store), "--yes"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith("deleted experiment 'quad-2'") and "[y/N]" not in err
+    assert _json(capsys, ["list", "--store", str(store), "--json"]) == []
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [(["delete", "nope"], "error: no experiment 'nope' in file://"), (["delete", "Quad"], "error: NAME: expected lower case letters")],
+)
+def test_delete_refuses_a_name_that_is_not_there_with_exit_2(store, capsys, argv, words):
+    assert main([*argv, "--store", str(store), "--yes"]) == 2
+    assert capsys.readouterr().err.startswith(words)
+
+
+def test_delete_is_refused_before_asking_while_a_run_drives_the_experiment(tmp_path, capsys, monkeypatch):
+    import threading
+
+    release, started = threading.Event(), threading.Event()
+
+    def objective(params: dict[str, Any]) -> float:
+        started.set()
+        assert release.wait(120)
+        return 0.5
+
+    thread = threading.Thread(target=lambda: tune(objective, {"x": search.double(0, 1)}, objective_metric_name="loss", max_trial_count=1, store=str(tmp_path), name="held"))
+    thread.start()
+    try:
+        assert started.wait(120)
+        _answer(monkeypatch, "y\n")
+        assert main(["delete", "held", "--store", str(tmp_path)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error: experiment 'held' is being run by run 'run-") and "[y/N]" not in err
+        assert (tmp_path / "experiments" / "held" / "experiment.json").exists()
+    finally:
+        release.set()
+        thread.join(120)
+    assert main(["delete", "held", "--store", str(tmp_path), "--yes"]) == 0
+
+
+def test_delete_on_s3_keeps_the_experiment_whose_name_it_prefixes(capsys, s3_env, s3_bucket):
+    from kfp_tune.stores import open_store
+
+    uri = f"s3://{s3_bucket}/tuning"
+    for name in ("exp", "exp-2"):
+        tune(lambda p: p["x"], {"x": search.discrete([0.5, 0.25])}, objective_metric_name="loss", algorithm="grid", max_trial_count=2, store=uri, name=name)
+    s3 = open_store(uri)
+    other = {key: s3.get(key) for key in s3.list("experiments/exp-2/")}
+    assert main(["delete", "exp", "--store", uri, "--yes"]) == 0
+    assert capsys.readouterr().out.startswith("deleted experiment 'exp': ")
+    assert s3.list("experiments/exp/") == [] and {key: s3.get(key) for key in s3.list("experiments/exp-2/")} == other
+    assert [r["name"] for r in _json(capsys, ["list", "--store", uri, "--json"])] == ["exp-2"]

@@ -1,0 +1,454 @@
+"""kfp_tune.Client and kfp_tune.KatibClient: what comes after a run starts, read from the store
+that real runs (``kfp-tune run --engine inline`` and ``tune()``) wrote, on a local folder and on
+a real S3 server; a running trial's log from a pod of the in-memory Kubernetes API server."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import quadratic_experiment
+from kfp_tune import Client, KatibClient, search, tune
+from kfp_tune.cli import main
+from kfp_tune.client import ExperimentFailedError, KatibObject, NoLogYet, TrialNotFound
+from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError
+from kfp_tune.core.records import ExperimentRecords, TrialStarted, utc_now
+from kfp_tune.core.state import ExperimentView
+from kfp_tune.stores import LocalStore
+
+PARAMETERS = {"x": search.discrete([0.5, 0.25, 0.75])}
+
+
+def _run_yaml(folder: Path, store: Path | str, doc: dict[str, Any], *extra: str) -> None:
+    path = folder / f"{doc['metadata']['name']}-{len(list(folder.glob('*.yaml')))}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["run", str(path), "--engine", "inline", "--store", str(store), *extra]) == 0
+
+
+def _loss(assignment: dict[str, str]) -> float:
+    """What tests/trials/quadratic.py reports last for these parameters, worked out here."""
+    return (float(assignment["x"]) - 0.3) ** 2 + (float(assignment["y"]) - 0.7) ** 2
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding experiment ``quad`` (StdOut, 3 trials, Succeeded; resumePolicy
+    LongRunning) run by ``kfp-tune run --engine inline``; tests that change it use a copy."""
+    folder = tmp_path_factory.mktemp("finished")
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 3, "spec.parallelTrialCount": 1, "spec.resumePolicy": "LongRunning"})
+    _run_yaml(folder, folder / "store", doc)
+    return folder / "store"
+
+
+@pytest.fixture
+def store(finished: Path, tmp_path: Path) -> Path:
+    return Path(shutil.copytree(finished, tmp_path / "store"))
+
+
+@contextlib.contextmanager
+def blocked_run(store: str, name: str) -> Iterator[threading.Event]:
+    """A tune() run of ``name`` in a thread, held inside its first trial until the event is set
+    (the event is set, and the run joined, on the way out)."""
+    release, started = threading.Event(), threading.Event()
+
+    def objective(params: dict[str, Any]) -> float:
+        started.set()
+        assert release.wait(120), "the test never released the trial"
+        return float(params["x"])
+
+    thread = threading.Thread(target=lambda: tune(objective, PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=3, store=store, name=name))
+    thread.start()
+    try:
+        assert started.wait(120), "the run's first trial never started"
+        yield release
+    finally:
+        release.set()
+        thread.join(120)
+    assert not thread.is_alive()
+
+
+# --- objects ----------------------------------------------------------------------------------
+
+
+def test_katib_objects_read_as_dicts_and_as_katib_models():
+    obj = KatibObject({"status": {"currentOptimalTrial": {"bestTrialName": "t1", "parameterAssignments": [{"name": "x", "value": "1"}]}}})
+    optimal = obj.status.current_optimal_trial
+    assert optimal.best_trial_name == "t1" and optimal["bestTrialName"] == "t1"
+    assert optimal.parameter_assignments[0].value == "1"
+    assert obj.status.completion_time is None  # not set, as Katib's models read it
+    with pytest.raises(AttributeError):
+        obj._private  # noqa: B018
+    plain = obj.to_dict()
+    assert type(plain) is dict and type(plain["status"]["currentOptimalTrial"]["parameterAssignments"][0]) is dict
+    assert yaml.safe_load(yaml.safe_dump(plain)) == obj and json.loads(json.dumps(obj)) == obj
+
+
+# --- experiments ------------------------------------------------------------------------------
+
+
+def test_get_experiment_is_katibs_object_with_the_status_kfp_tune_status_prints(finished, capsys):
+    experiment = Client(str(finished)).get_experiment("quad")
+    assert (experiment.api_version, experiment.kind, experiment.metadata.name) == ("kubeflow.org/v1beta1", "Experiment", "quad")
+    assert experiment.metadata.uid and experiment.metadata.creation_timestamp.endswith("Z")
+    assert (experiment.spec.max_trial_count, experiment.spec.resume_policy) == (3, "LongRunning")
+    assert main(["status", "quad", "--store", str(finished), "--json"]) == 0
+    assert experiment.status == json.loads(capsys.readouterr().out)
+    assert experiment.status.trials_succeeded == 3 and len(experiment.status.succeeded_trial_list) == 3
+    conditions = Client(str(finished)).get_experiment_conditions("quad")
+    assert [(c.type, c.status) for c in conditions] == [("Created", "True"), ("Running", "False"), ("Succeeded", "True")]
+    assert conditions[-1].reason == "ExperimentMaxTrialsReached"
+
+
+def test_an_experiment_not_in_the_store_or_a_bad_name_is_refused_clearly(finished):
+    client = Client(str(finished))
+    with pytest.raises(ExperimentNotFound, match="no experiment 'nope' in file://"):
+        client.get_experiment("nope")
+    with pytest.raises(InputError, match="experiment name: expected lower case letters"):
+        client.get_experiment("../quad")
+
+
+def test_get_optimal_hyperparameters_is_the_trial_with_the_least_loss_in_katibs_shape(finished):
+    client = Client(str(finished))
+    trials = client.list_trials("quad")
+    assert len(trials) == 3
+    losses = {t.metadata.name: _loss({a.name: a.value for a in t.spec.parameter_assignments}) for t in trials}
+    best = min(losses, key=losses.__getitem__)
+    optimal = client.get_optimal_hyperparameters("quad")
+    assert optimal is not None and set(optimal) == {"bestTrialName", "parameterAssignments", "observation"}
+    assert optimal.best_trial_name == best
+    (row,) = [t for t in trials if t.metadata.name == best]
+    assert optimal.parameter_assignments == row.spec.parameter_assignments
+    metrics = {m.name: m for m in optimal.observation.metrics}
+    assert set(metrics) == {"loss", "accuracy"}
+    assert float(metrics["loss"].min) == pytest.approx(losses[best], abs=1e-6) and float(metrics["loss"].max) == pytest.approx(losses[best] + 0.2, abs=1e-6)
+
+
+def test_no_optimal_trial_while_no_trial_reported_the_objective(tmp_path):
+    result = tune(lambda p: {"other": 1.0}, PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=1, store=str(tmp_path), name="nothing")
+    assert [t.status for t in result.trials] == ["MetricsUnavailable"]
+    assert Client(str(tmp_path)).get_optimal_hyperparameters("nothing") is None
+
+
+def test_list_experiments_local_and_s3(tmp_path, s3_env, s3_bucket):
+    for uri in (str(tmp_path / "store"), f"s3://{s3_bucket}/tuning"):
+        assert Client(uri).list_experiments() == []
+        for name in ("exp-2", "exp"):
+            tune(lambda p: p["x"], PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=2, store=uri, name=name)
+        client = Client(uri)
+        listed = client.list_experiments()
+        assert [e.metadata.name for e in listed] == ["exp", "exp-2"]
+        assert listed == [client.get_experiment("exp"), client.get_experiment("exp-2")]
+        assert [e.status.trials for e in listed] == [2, 2]
+
+
+def test_a_damaged_experiment_is_left_out_of_the_list_and_named(store, caplog):
+    (store / "experiments" / "broken").mkdir()
+    (store / "experiments" / "broken" / "experiment.json").write_text("{not json")
+    experiments, problems = Client(str(store)).list_experiments_and_problems()
+    assert [e.metadata.name for e in experiments] == ["quad"]
+    assert list(problems) == ["broken"] and "experiments/broken/experiment.json is damaged: not JSON" in problems["broken"]
+    assert [e.metadata.name for e in Client(str(store)).list_experiments()] == ["quad"]
+    assert "experiment broken left out" in caplog.text
+
+
+# --- waiting ------------------------------------------------------------------------------------
+
+
+def test_wait_returns_a_finished_experiment_and_times_out_saying_where_it_stands(finished):
+    client = Client(str(finished))
+    assert client.wait_for_experiment_condition("quad", timeout=0).status.trials_succeeded == 3
+    with pytest.raises(TimeoutError) as info:
+        client.wait_for_experiment_condition("quad", condition="Failed", timeout=0)
+    message = str(info.value)
+    assert "did not reach Failed within 0 s: it is Succeeded (ExperimentMaxTrialsReached" in message and "no run drives it now" in message
+    with pytest.raises(TimeoutError, match=r"'later' did not reach Succeeded within 0 s: it is not in file://.* \(yet\)"):
+        client.wait_for_experiment_condition("later", timeout=0)
+    with pytest.raises(ValueError, match="condition must be one of Created, Running, Restarting, Succeeded, Failed, got 'Done'"):
+        client.wait_for_experiment_condition("quad", condition="Done")
+    with pytest.raises(ValueError, match="polling_interval must be a number of seconds above 0"):
+        client.wait_for_experiment_condition("quad", polling_interval=0)
+
+
+def test_wait_raises_when_the_experiment_failed_unless_waiting_for_failed(tmp_path):
+    def broken(params: dict[str, Any]) -> float:
+        raise RuntimeError("no GPU")
+
+    tune(broken, PARAMETERS, objective_metric_name="loss", max_trial_count=3, max_failed_trial_count=1, store=str(tmp_path), name="broken")
+    client = Client(str(tmp_path))
+    with pytest.raises(ExperimentFailedError, match=r"'broken' Failed while waiting for Succeeded: it is Failed \(ExperimentFailed: Experiment has failed"):
+        client.wait_for_experiment_condition("broken", timeout=60)
+    assert isinstance(ExperimentFailedError("x"), RuntimeError)  # as Katib's SDK raises
+    assert client.wait_for_experiment_condition("broken", condition="Failed", timeout=0).status.trials_failed == 1
+
+
+def test_wait_follows_a_run_until_it_succeeds(tmp_path):
+    """While the run is held in its first trial the experiment is Running and a wait for
+    Succeeded times out naming the run that drives it; once released, the wait returns it
+    Succeeded (the long timeout is only an upper bound)."""
+    client = Client(str(tmp_path))
+    with blocked_run(str(tmp_path), "held") as release:
+        running = client.wait_for_experiment_condition("held", condition="Running", timeout=120, polling_interval=0.05)
+        assert running.status.trials_running == 1
+        with pytest.raises(TimeoutError, match=r"it is Running \(ExperimentRunning: Experiment is running\); run 'run-.*' .* drives it"):
+            client.wait_for_experiment_condition("held", timeout=0)
+        release.set()
+        done = client.wait_for_experiment_condition("held", timeout=120, polling_interval=0.05)
+    assert done.status.trials_succeeded == 3 and has_condition_types(done) == ["Created", "Succeeded"]
+
+
+def has_condition_types(experiment: KatibObject) -> list[str]:
+    return [c.type for c in experiment.status.conditions if c.status == "True"]
+
+
+# --- trial metrics and logs ---------------------------------------------------------------------
+
+
+def test_trial_metrics_are_every_report_in_order(finished):
+    """quadratic.py prints loss and accuracy at steps 0, 1 and 2 (loss falling by 0.1)."""
+    client = Client(str(finished))
+    trial = client.list_trials("quad")[0]
+    loss = _loss({a.name: a.value for a in trial.spec.parameter_assignments})
+    expected = [(name, round(value, 6), step) for step in range(3) for name, value in (("loss", loss + 0.1 * (2 - step)), ("accuracy", 1 - loss))]
+    got = client.get_trial_metrics(trial.metadata.name)
+    assert [(m["name"], pytest.approx(m["value"], abs=1e-9), m["step"]) for m in got] == expected
+    assert client.get_trial_metrics(("quad", trial.metadata.name)) == got
+
+
+def test_trial_metrics_of_a_push_experiment_carry_the_steps_reported(tmp_path):
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1, "spec.metricsCollectorSpec": {"collector": {"kind": "Push"}}})
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append("mode=push")
+    _run_yaml(tmp_path, tmp_path / "store", doc)
+    client = Client(str(tmp_path / "store"))
+    (trial,) = client.list_trials("quad")
+    loss = _loss({a.name: a.value for a in trial.spec.parameter_assignments})
+    got = [(m["name"], m["step"], m["value"]) for m in client.get_trial_metrics(trial.metadata.name) if m["name"] == "loss"]
+    assert got == [("loss", step, pytest.approx(loss + 0.1 * (2 - step))) for step in range(3)]
+
+
+def test_an_unknown_trial_is_refused_naming_the_trials_there_are(finished):
+    client = Client(str(finished))
+    names = [t.metadata.name for t in client.list_trials("quad")]
+    with pytest.raises(TrialNotFound, match=f"experiment 'quad' has no trial 'quad-nope'; its trials: {', '.join(names)}"):
+        client.get_trial_metrics(("quad", "quad-nope"))
+    with pytest.raises(TrialNotFound, match="no trial 'quad-nope' in any experiment"):
+        client.get_trial_logs("quad-nope")
+    with pytest.raises(InputError, match="trial name: expected a trial's name"):
+        client.get_trial_logs(("quad", "../etc"))
+
+
+def test_trial_logs_are_what_the_trial_printed(finished):
+    client = Client(str(finished))
+    trial = client.list_trials("quad")[0]
+    log = client.get_trial_logs(trial.metadata.name)
+    stored = (finished / "experiments" / "quad" / "trials" / trial.metadata.name / "logs" / "main.log").read_text()
+    assert log == stored and log.count("\n") == 3 and log.startswith("step=0 loss=")
+    with pytest.raises(InputError, match="has no log of container 'sidecar'; its logs: main"):
+        client.get_trial_logs(trial.metadata.name, container="sidecar")
+
+
+def test_a_running_function_trial_has_no_log_until_it_ends(tmp_path):
+    client = Client(str(tmp_path))
+    with blocked_run(str(tmp_path), "held"):
+        (running,) = [t for t in client.list_trials("held") if t.status.start_time and not t.status.completion_time]
+        with pytest.raises(NoLogYet, match="is running; its log is stored when it ends \\(it runs in the process that runs the experiment\\)"):
+            client.get_trial_logs(running.metadata.name)
+
+
+def _started_trial(store: Path, doc: dict[str, Any]) -> tuple[Any, Any]:
+    """An experiment with one trial started (its started record written) and not ended, as a
+    run leaves it while the trial runs: (the experiment, the trial's state)."""
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.steps.suggest import suggest
+
+    experiment = load_experiment(doc)
+    records = ExperimentRecords(LocalStore(store), experiment.name)
+    (name,) = suggest(records, "run-1-r000", 1, experiment, n=1)
+    view = ExperimentView(records)
+    view.record_trial(name, TrialStarted(trial=name, time=utc_now(), at=time.time(), run="run-1", attempt="a1", owner="elsewhere/1"))
+    return experiment, view.state.trial(name)
+
+
+def test_a_running_trial_on_a_cluster_is_read_from_its_pod_through_the_launcher(tmp_path, monkeypatch):
+    """A Job trial running in namespace team-a (the experiment's): its primary container's log
+    comes from the pod, among an istio sidecar; another namespace has no pod of it; with no
+    cluster configured the message says so; once its log is stored, the cluster is not asked."""
+    from fake_kube import Script, serve
+    from kfp_tune.core.trials import trial_run
+    from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+
+    doc = quadratic_experiment(**{"metadata.namespace": "team-a"})
+    experiment, trial = _started_trial(tmp_path / "store", doc)
+    kube, server = serve()
+    try:
+        kube.script = lambda manifest: Script(run_seconds=3600, log=[(0.0, "step=0 loss=0.5 accuracy=0.5")])
+        launcher = KubernetesLauncher(KubernetesConfig(namespace="team-a"), api_client=kube.api_client())
+        launcher.create_or_adopt(launcher.prepare(trial_run(experiment, trial, "team-a")))
+        client = Client(str(tmp_path / "store"), kubernetes_client=kube.api_client())
+        assert client.get_trial_logs(("quad", trial.name)) == "step=0 loss=0.5 accuracy=0.5\n"
+        with pytest.raises(NoLogYet, match="no pod of it runs in namespace 'other'"):
+            client.get_trial_logs(("quad", trial.name), namespace="other")
+        records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+        records.write_text(records.log_key(trial.name, "main"), "stored at the end\n")
+        calls = len(kube.calls)
+        assert client.get_trial_logs(("quad", trial.name)) == "stored at the end\n" and len(kube.calls) == calls
+    finally:
+        server.shutdown()
+        server.server_close()
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    (tmp_path / "store" / "experiments" / "quad" / "trials" / trial.name / "logs" / "main.log").unlink()
+    with pytest.raises(NoLogYet, match="no Kubernetes cluster is configured"):
+        Client(str(tmp_path / "store")).get_trial_logs(("quad", trial.name))
+
+
+# --- budget ---------------------------------------------------------------------------------------
+
+
+def test_a_completed_experiment_given_more_trials_restarts_on_its_next_run(store, tmp_path, capsys):
+    """Succeeded by maxTrialCount under LongRunning: raising it to 5 marks it Restarting (as
+    Katib does), and a run of what get_experiment returns (a spec, as kubectl get -o yaml
+    gives it) resumes it to 5 trials."""
+    client = Client(str(store))
+    before = {t.metadata.name for t in client.list_trials("quad")}
+    edited = client.edit_experiment_budget("quad", max_trial_count=5)
+    assert edited.spec.max_trial_count == 5 and client.get_experiment("quad").spec.max_trial_count == 5
+    assert [(c.type, c.reason) for c in edited.status.conditions if c.status == "True"] == [
+        ("Created", "ExperimentCreated"), ("Running", "ExperimentRestarting"), ("Restarting", "ExperimentRestarting")]
+    assert "maxTrialCount 3 -> 5" in edited.status.conditions[-1].message
+    assert KatibClient(store=str(store)).is_experiment_restarting("quad")
+    (tmp_path / "edited.yaml").write_text(yaml.safe_dump(edited.to_dict()))
+    capsys.readouterr()
+    assert main(["run", str(tmp_path / "edited.yaml"), "--engine", "inline", "--store", str(store)]) == 0
+    assert "resuming experiment quad: 3 trial(s) done" in capsys.readouterr().err
+    after = client.get_experiment("quad")
+    assert after.status.trials_succeeded == 5 and not KatibClient(store=str(store)).is_experiment_restarting("quad")
+    assert before < {t.metadata.name for t in client.list_trials("quad")}
+
+
+def test_budget_edits_katib_refuses_are_refused_and_nothing_changes(store, tmp_path):
+    client = Client(str(store))
+    stored = (store / "experiments" / "quad" / "experiment.json").read_bytes()
+    refusals = [
+        ({"max_trial_count": 2}, InputError, r"max_trial_count \(spec.maxTrialCount\): experiment 'quad' has 3 trial\(s\); expected more than 3, got 2"),
+        ({"parallel_trial_count": 4}, InputError, r"parallel_trial_count \(spec.parallelTrialCount\): expected at most spec.maxTrialCount \(3\), got 4"),
+        ({"max_failed_trial_count": -1}, InputError, r"max_failed_trial_count \(spec.maxFailedTrialCount\)"),
+        ({}, ValueError, "nothing to change; give max_trial_count"),
+        ({"max_trial_count": True}, TypeError, "max_trial_count must be an integer, got True"),
+    ]
+    for arguments, error, words in refusals:
+        with pytest.raises(error, match=words):
+            client.edit_experiment_budget("quad", **arguments)
+    with pytest.raises(ExperimentNotFound):
+        client.edit_experiment_budget("nope", max_trial_count=9)
+    assert (store / "experiments" / "quad" / "experiment.json").read_bytes() == stored
+    unchanged = client.edit_experiment_budget("quad", max_trial_count=3)  # no change is no edit: it stays Succeeded
+    assert has_condition_types(unchanged) == ["Created", "Succeeded"]
+    assert (store / "experiments" / "quad" / "experiment.json").read_bytes() == stored
+    # resumePolicy Never (Katib's default) keeps a completed experiment completed
+    _run_yaml(tmp_path, store, quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1}), "--name", "never")
+    with pytest.raises(ExperimentConflict, match=r"edit_experiment_budget: experiment 'never' is completed and its spec changed: its spec\.resumePolicy is Never"):
+        client.edit_experiment_budget("never", max_trial_count=4)
+    assert client.get_experiment("never").spec.max_trial_count == 1
+
+
+def test_the_budget_of_a_running_experiment_changes_in_the_store_without_restarting_it(tmp_path):
+    client = Client(str(tmp_path))
+    with blocked_run(str(tmp_path), "held"):
+        edited = client.edit_experiment_budget("held", parallel_trial_count=2, max_failed_trial_count=2)
+        assert (edited.spec.parallel_trial_count, edited.spec.max_failed_trial_count, edited.spec.max_trial_count) == (2, 2, 3)
+        assert [(c.type, c.reason) for c in edited.status.conditions if c.status == "True"] == [("Created", "ExperimentCreated"), ("Running", "ExperimentRunning")]
+    assert ExperimentView(ExperimentRecords(LocalStore(tmp_path), "held")).state.experiment.spec.parallel_trial_count == 2  # what a next step reads
+
+
+# --- delete ---------------------------------------------------------------------------------------
+
+
+def _keys(client: Client, name: str) -> dict[str, bytes]:
+    return {key: client.store.get(key) or b"" for key in client.store.list(f"experiments/{name}/")}
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_delete_removes_only_that_experiment_even_when_its_name_prefixes_another(where, tmp_path, request):
+    uri = str(tmp_path / "store")
+    if where == "s3":
+        request.getfixturevalue("s3_env")
+        uri = f"s3://{request.getfixturevalue('s3_bucket')}/tuning"
+    for name in ("exp", "exp-2", "exp2"):
+        tune(lambda p: p["x"], PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=2, store=uri, name=name)
+    client = Client(uri)
+    others = {name: _keys(client, name) for name in ("exp-2", "exp2")}
+    doomed = _keys(client, "exp")
+    assert doomed and all(others.values())
+    with pytest.raises(InputError, match=rf"deleting experiment 'exp' \({len(doomed)} record\(s\) in .*\) cannot be undone; pass confirm=True"):
+        client.delete_experiment("exp")
+    assert _keys(client, "exp") == doomed
+    assert client.delete_experiment("exp", confirm=True) == len(doomed)
+    assert _keys(client, "exp") == {}
+    assert {name: _keys(client, name) for name in ("exp-2", "exp2")} == others  # every record, byte for byte
+    assert [e.metadata.name for e in client.list_experiments()] == ["exp-2", "exp2"]
+    if where == "local":
+        assert not (tmp_path / "store" / "experiments" / "exp").exists()
+    with pytest.raises(ExperimentNotFound, match="no experiment 'exp'"):
+        client.delete_experiment("exp", confirm=True)
+
+
+def test_delete_is_refused_while_a_run_drives_the_experiment(tmp_path):
+    client = Client(str(tmp_path))
+    with blocked_run(str(tmp_path), "held"):
+        with pytest.raises(ExperimentBusy, match="experiment 'held' is being run by run 'run-"):
+            client.delete_experiment("held", confirm=True)
+        assert client.get_experiment("held").metadata.name == "held"
+    assert client.delete_experiment("held", confirm=True) > 0
+    assert client.list_experiments() == []
+
+
+# --- KatibClient ----------------------------------------------------------------------------------
+
+
+def test_a_katib_notebook_runs_with_one_import_changed(store):
+    """The calls of Katib's SDK examples, with Katib's argument names (namespace included)."""
+    katib = KatibClient(namespace="kubeflow-user", store=str(store))
+    experiment = katib.wait_for_experiment_condition("quad", namespace="kubeflow-user", expected_condition="Succeeded", timeout=0, polling_interval=1)
+    assert experiment.status.trials_succeeded == 3
+    assert katib.is_experiment_succeeded("quad") and not katib.is_experiment_failed("quad", experiment=experiment)
+    assert [c.type for c in katib.get_experiment_conditions("quad")] == ["Created", "Running", "Succeeded"]
+    assert [e.metadata.name for e in katib.list_experiments(namespace="kubeflow-user")] == ["quad"]
+    optimal = katib.get_optimal_hyperparameters("quad")
+    assert optimal.best_trial_name == Client(str(store)).get_optimal_hyperparameters("quad").best_trial_name
+    details = katib.get_success_trial_details("quad")
+    assert sorted(d.name for d in details) == sorted(t.metadata.name for t in katib.list_trials("quad"))
+    assert {d.name: d.parameter_assignments for d in details}[optimal.best_trial_name] == optimal.parameter_assignments
+    trial = optimal.best_trial_name
+    metrics = katib.get_trial_metrics(trial, namespace="kubeflow-user")
+    assert [m.metric.name for m in metrics] == ["loss", "accuracy"] * 3
+    assert metrics[-2].metric.value == repr(Client(str(store)).get_trial_metrics(trial)[-2]["value"])
+    assert list(katib.get_job_logs("quad", trial)) == Client(str(store)).get_trial_logs(trial).splitlines()
+    assert katib.get_trial(trial).metadata.labels["katib.kubeflow.org/experiment"] == "quad"
+    katib.edit_experiment_budget("quad", max_trial_count=4, namespace="kubeflow-user")
+    assert katib.get_experiment("quad").spec.max_trial_count == 4
+    katib.delete_experiment("quad", namespace="kubeflow-user")
+    assert katib.list_experiments() == []
+
+
+def test_what_the_katib_client_does_not_support_says_what_to_use_instead(store):
+    katib = KatibClient(store=str(store))
+    with pytest.raises(NotImplementedError, match=r"kfp-tune submit experiment\.yaml"):
+        katib.create_experiment({"kind": "Experiment"})
+    with pytest.raises(NotImplementedError, match=r"kfp_tune.tune\(objective"):
+        katib.tune("name", objective=print)
+    with pytest.raises(NotImplementedError, match="no Suggestion objects"):
+        katib.get_suggestion("quad")
+    trial = katib.list_trials("quad")[0].metadata.name
+    with pytest.raises(NotImplementedError, match="follow=True is not supported"):
+        list(katib.get_job_logs("quad", trial, follow=True))
+    with pytest.raises(ValueError, match="Trial name is required"):
+        list(katib.get_job_logs("quad", ""))
