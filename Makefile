@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test install install-test mutation clean
+.PHONY: demo test install install-test chromium mutation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,8 +12,19 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[examples]"
 
-install-test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+# torch for the NAS example trials' tests (the nas-examples extra), pinned to the CPU wheel this
+# machine's package index serves: a plain `torch` or a range would pull a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+
+# tests/test_report_browser.py opens the HTML report in Debian's headless chromium (it fails
+# without it): installed here when missing, so `make test` works on a fresh machine.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { sudo=""; [ "$$(id -u)" -eq 0 ] || sudo="sudo"; \
+		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+install-test: $(BIN)/python chromium
+	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet -e ".[test,nas-examples]"
 
 # Install, then tune the scikit-learn digits example end to end through the compiled pipeline
 # on kfp.local, as a fresh experiment each time. Records go to ./kfp-tune-runs; see

@@ -80,7 +80,9 @@ def test_html_report_is_self_contained_with_both_plots(finished):
     parsed = _Collect()
     parsed.feed(page)
     assert "script" not in parsed.tags  # the hostile choice stayed text
-    assert len(parsed.images) == 2
+    # objective, parameters, parallel coordinates, slot timeline (single-value trials: no
+    # curves; fewer than 10 trials: an importance note instead of a plot)
+    assert len(parsed.images) == 4
     for src in parsed.links:
         assert src.startswith("data:image/png;base64,"), src  # nothing loaded from outside
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"

@@ -106,4 +106,5 @@ def test_python_funcs_run_one_round(tmp_path):
     assert decide_stop.python_func(store_uri=store, experiment_name="quad", run_id="run-1", round_index=0, rounds_total=1, trials_table=table, report=report) is False
     text = Path(table.path).read_text()
     assert text.startswith("### Experiment quad: Succeeded (ExperimentMaxTrialsReached)") and text.count("| Succeeded |") == 2
-    assert Path(report.path).read_text().count("<img") == 2
+    # objective, parameters, parallel coordinates, curves (the trials report several values), slots
+    assert Path(report.path).read_text().count("<img") == 5

@@ -1,0 +1,487 @@
+"""The HTML report's views beyond the objective and the per-parameter scatters: parallel
+coordinates, each trial's objective over its reports, parameter importance and the trials per
+slot over time; and the one number format the report and the Markdown table share.
+
+Each view is a matplotlib figure embedded as a PNG (the page stays one file with no outside
+references, which is what the KFP UI shows), or a one-line note saying why it is empty. A PNG's
+size does not grow with the trials, so the page stays small at a thousand trials.
+
+Parameter importance needs scikit-learn (it comes with scikit-optimize, and is in the test
+extra): without it the page says so in place of that plot, and the rest still renders.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import io
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kfp_tune.core.spec import ParameterSpec
+    from kfp_tune.core.state import TrialState
+    from kfp_tune.reports import ExperimentReport
+
+SIGNIFICANT_DIGITS = 4
+"""Digits every number in the report is shown with: enough to compare trials, few enough to read."""
+MAX_AXES = 12
+"""Parameters drawn as axes of the parallel coordinates (the first ones in the spec)."""
+MAX_CURVE_POINTS = 400
+"""Points drawn per curve; a longer one is thinned evenly (its last value always kept)."""
+MIN_IMPORTANCE_TRIALS = 10
+"""Trials with an objective needed before importance is estimated: fewer say nothing about it."""
+IMPORTANCE_SEED = 0
+"""The forest and the shuffles are seeded: the same trials always give the same importance."""
+LOG_DISTRIBUTIONS = ("logUniform", "logNormal")
+
+STATUS_COLOURS = {
+    "Succeeded": "#228833",
+    "Failed": "#ee6677",
+    "EarlyStopped": "#ccbb44",
+    "Killed": "#aa3377",
+    "MetricsUnavailable": "#bbbbbb",
+    "Running": "#4477aa",
+    "Created": "#66ccee",
+}
+BEST_COLOUR = "#000000"
+
+
+def format_number(value: float) -> str:
+    """A number with SIGNIFICANT_DIGITS significant digits (``0.008895306923057273`` ->
+    ``0.008895``); whole numbers up to a billion are written out rather than as ``1.235e+04``."""
+    if not math.isfinite(value):
+        return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
+    if 10**SIGNIFICANT_DIGITS <= abs(value) < 1e9:
+        return str(round(value))
+    text = f"{value:.{SIGNIFICANT_DIGITS}g}"
+    return "0" if text == "-0" else text
+
+
+def format_parameter(parameter_type: str | None, text: str) -> str:
+    """A parameter value as the report shows it: a double with the report's precision, any other
+    value (an int, a choice, the user's own text) as it was assigned."""
+    if parameter_type != "double":
+        return text
+    try:
+        return format_number(float(text))
+    except ValueError:
+        return text
+
+
+def parameter_texts(report: ExperimentReport, trial: TrialState) -> list[str]:
+    """The trial's values of the report's parameters, in their order, formatted (not escaped)."""
+    types = {p.name: p.parameter_type for p in report.state.experiment.spec.parameters}
+    return [format_parameter(types.get(name), trial.assignment.get(name, "")) for name in report.parameter_names]
+
+
+def figure_png(figure: Any) -> str:
+    """The figure as a base64 PNG, for a ``data:`` URI."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    FigureCanvasAgg(figure)
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _scored(report: ExperimentReport) -> list[tuple[TrialState, float]]:
+    """Trials with a finite objective, in creation order."""
+    out = []
+    for trial in report.state.trials:
+        value = report.state.objective_value(trial)
+        if value is not None and math.isfinite(value):
+            out.append((trial, value))
+    return out
+
+
+def _number_or_none(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class _Axis:
+    """How one parameter's values map onto [0, 1] along a parallel-coordinates axis."""
+
+    low: float
+    high: float
+    log: bool
+    choices: tuple[str, ...] = ()
+
+    def position(self, text: str) -> float:
+        if self.choices:
+            if len(self.choices) == 1:
+                return 0.5
+            index = self.choices.index(text) if text in self.choices else len(self.choices) - 1
+            return index / (len(self.choices) - 1)
+        value = _number_or_none(text)
+        if value is None:
+            return 0.5
+        return self.fraction(value)
+
+    def fraction(self, value: float) -> float:
+        low, high = self.low, self.high
+        if self.log and value > 0:
+            value, low, high = math.log10(value), math.log10(low), math.log10(high)
+        if high <= low:
+            return 0.5
+        return min(1.0, max(0.0, (value - low) / (high - low)))
+
+
+def _parameter_axis(parameter: ParameterSpec, seen: list[str]) -> _Axis:
+    """Numbers between the feasible space's bounds (or those seen), on a log scale where the
+    space is drawn log-uniformly or spans two decades; choices spaced evenly in the spec's order."""
+    space = parameter.feasible_space
+    if parameter.parameter_type in ("double", "int"):
+        numbers = [v for v in (_number_or_none(t) for t in seen) if v is not None]
+        low = float(space.min) if space.min is not None else min(numbers, default=0.0)
+        high = float(space.max) if space.max is not None else max(numbers, default=1.0)
+        log = low > 0 and (space.distribution in LOG_DISTRIBUTIONS or high / low >= 100)
+        return _Axis(low, high, log)
+    choices = [str(c) for c in (space.list or [])] or sorted(set(seen))
+    if parameter.parameter_type == "discrete" and all(_number_or_none(c) is not None for c in choices) and choices:
+        numbers = [float(c) for c in choices]
+        return _Axis(min(numbers), max(numbers), False)
+    return _Axis(0.0, 1.0, False, tuple(choices))
+
+
+def _short(text: str, width: int = 12) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
+    """One line per trial with an objective across an axis per parameter and the objective,
+    coloured by the objective, the best trial in black on top. None without such a trial."""
+    from matplotlib import colormaps
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import Normalize
+    from matplotlib.figure import Figure
+
+    scored = _scored(report)
+    parameters = report.state.experiment.spec.parameters[:MAX_AXES]
+    if not scored or not parameters:
+        return None
+    axes_of = [_parameter_axis(p, [t.assignment.get(p.name, "") for t, _ in scored]) for p in parameters]
+    values = [v for _, v in scored]
+    objective_axis = _Axis(min(values), max(values), False)
+    width = len(parameters) + 1
+    figure = Figure(figsize=(max(6.0, 1.3 * width + 1.5), 4.2))
+    axes = figure.add_subplot()
+    xs = list(range(width))
+
+    def line(trial: TrialState, value: float) -> list[tuple[float, float]]:
+        ys = [axis.position(trial.assignment.get(p.name, "")) for axis, p in zip(axes_of, parameters, strict=True)]
+        return list(zip(xs, [*ys, objective_axis.fraction(value)], strict=True))
+
+    # the better trials drawn last, so they are on top where lines cross
+    ordered = sorted(scored, key=lambda tv: -tv[1] if report.minimize else tv[1])
+    colour_map = colormaps["viridis_r" if report.minimize else "viridis"]
+    norm = Normalize(min(values), max(values) if max(values) > min(values) else min(values) + 1)
+    alpha = 0.8 if len(scored) <= 50 else 0.35
+    lines = LineCollection([line(t, v) for t, v in ordered], colors=[colour_map(norm(v)) for _, v in ordered], linewidths=0.9, alpha=alpha)
+    lines.set_gid("trials")
+    axes.add_collection(lines)
+    best = report.best_name
+    for trial, value in scored:
+        if trial.name == best:
+            bx, by = zip(*line(trial, value), strict=True)
+            axes.plot(bx, by, color=BEST_COLOUR, linewidth=2.2, gid="best", label=f"best: {_short(trial.name, 40)}", zorder=4)
+            axes.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
+    for x, axis in zip(xs, [*axes_of, objective_axis], strict=True):
+        axes.axvline(x, color="#444444", linewidth=0.8, zorder=1)
+        if axis.choices:
+            if len(axis.choices) <= 10:
+                for choice in axis.choices:
+                    axes.text(x + 0.04, axis.position(choice), _short(choice), fontsize=7, va="center")
+        else:
+            axes.text(x + 0.04, 0.0, format_number(axis.low), fontsize=7, va="top")
+            axes.text(x + 0.04, 1.0, format_number(axis.high), fontsize=7, va="bottom")
+    axes.set_xticks(xs)
+    labels = [_short(p.name, 16) for p in parameters] + [_short(report.objective, 16)]
+    axes.set_xticklabels(labels, rotation=20 if width > 5 else 0, fontsize=8)
+    axes.set_yticks([])
+    axes.set_xlim(-0.2, width - 0.6)
+    axes.set_ylim(-0.08, 1.08)
+    for side in ("top", "right", "left"):
+        axes.spines[side].set_visible(False)
+    colourbar = figure.colorbar(ScalarMappable(norm=norm, cmap=colour_map), ax=axes, pad=0.01, fraction=0.03)
+    colourbar.set_label(report.objective, fontsize=8)
+    colourbar.ax.tick_params(labelsize=7)
+    return figure
+
+
+def _thin(curve: tuple[float, ...]) -> list[tuple[float, float]]:
+    """(report number from 1, value), at most MAX_CURVE_POINTS of them, the last one kept."""
+    n = len(curve)
+    picks = range(n) if n <= MAX_CURVE_POINTS else sorted({round(i * (n - 1) / (MAX_CURVE_POINTS - 1)) for i in range(MAX_CURVE_POINTS)})
+    return [(float(i + 1), curve[i]) for i in picks if math.isfinite(curve[i])]
+
+
+def curves_plot(report: ExperimentReport) -> Any | None:
+    """Each trial's objective in the order it reported it (its intermediate values), one line per
+    trial that reported it at least twice, coloured by status, the best trial in black. None
+    when no trial did."""
+    from matplotlib.collections import LineCollection
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+
+    curves = [(t, _thin(t.result.curve)) for t in report.state.trials if t.result is not None and len(t.result.curve) >= 2]
+    curves = [(t, c) for t, c in curves if len(c) >= 2]
+    if not curves:
+        return None
+    figure = Figure(figsize=(7, 3.8))
+    axes = figure.add_subplot()
+    alpha = 0.8 if len(curves) <= 50 else 0.4
+    lines = LineCollection([c for _, c in curves], colors=[_status_colour(str(t.status)) for t, _ in curves], linewidths=0.9, alpha=alpha)
+    lines.set_gid("curves")
+    axes.add_collection(lines)
+    axes.autoscale_view()
+    handles = [Line2D([], [], color=_status_colour(s), label=s) for s in _statuses(t for t, _ in curves)]
+    best = report.best_name
+    for trial, curve in curves:
+        if trial.name == best:
+            bx, by = zip(*curve, strict=True)
+            (drawn,) = axes.plot(bx, by, color=BEST_COLOUR, linewidth=2.2, gid="best", label=f"best: {_short(trial.name, 40)}", zorder=4)
+            handles.append(drawn)
+    axes.legend(handles=handles, loc="best", fontsize=8)
+    axes.set_xlabel("report (in the order the trial reported the objective)")
+    axes.set_ylabel(report.objective)
+    axes.grid(alpha=0.3)
+    return figure
+
+
+def _status_colour(status: str) -> str:
+    return STATUS_COLOURS.get(status, "#777777")
+
+
+def _statuses(trials: Any) -> list[str]:
+    """The statuses present, in STATUS_COLOURS' order (then any other)."""
+    present = {str(t.status) for t in trials}
+    return [s for s in STATUS_COLOURS if s in present] + sorted(present - set(STATUS_COLOURS))
+
+
+@dataclass(frozen=True)
+class Importance:
+    parameter: str
+    mean: float
+    """How much the forest's R² drops, on average, when this parameter's values are shuffled."""
+    spread: float
+    """The standard deviation of that drop over the shuffles."""
+
+
+def _encoded(parameter: ParameterSpec, texts: list[str]) -> list[float]:
+    """A parameter's values as numbers for the forest: numbers as they are, a choice as its
+    position in the spec's list (a forest splits on either)."""
+    if parameter.parameter_type in ("double", "int", "discrete"):
+        numbers = [_number_or_none(t) for t in texts]
+        if all(n is not None for n in numbers):
+            return [float(n) for n in numbers if n is not None]
+    choices = [str(c) for c in (parameter.feasible_space.list or [])] or sorted(set(texts))
+    return [float(choices.index(t)) if t in choices else float(len(choices)) for t in texts]
+
+
+def parameter_importance(report: ExperimentReport) -> list[Importance]:
+    """Permutation importance (scikit-learn) of each parameter for a random forest fitted to the
+    trials' objective, most important first; empty with fewer than MIN_IMPORTANCE_TRIALS
+    scored trials. Raises ImportError without scikit-learn."""
+    import numpy as np
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.inspection import permutation_importance
+
+    scored = _scored(report)
+    parameters = report.state.experiment.spec.parameters
+    if len(scored) < MIN_IMPORTANCE_TRIALS or not parameters:
+        return []
+    columns = [_encoded(p, [t.assignment.get(p.name, "") for t, _ in scored]) for p in parameters]
+    features = np.array(columns, dtype=float).T
+    target = np.array([v for _, v in scored], dtype=float)
+    if float(np.ptp(target)) == 0.0:
+        return [Importance(p.name, 0.0, 0.0) for p in parameters]
+    forest = RandomForestRegressor(n_estimators=100, min_samples_leaf=2, random_state=IMPORTANCE_SEED, n_jobs=1)
+    forest.fit(features, target)
+    result = permutation_importance(forest, features, target, n_repeats=10, random_state=IMPORTANCE_SEED, n_jobs=1)
+    found = [Importance(p.name, float(m), float(s)) for p, m, s in zip(parameters, result.importances_mean, result.importances_std, strict=True)]
+    return sorted(found, key=lambda i: -i.mean)
+
+
+def importance_plot(importances: list[Importance]) -> Any:
+    """A bar per parameter, the most important on top, with the spread over the shuffles."""
+    from matplotlib.figure import Figure
+
+    shown = importances[:MAX_AXES][::-1]
+    figure = Figure(figsize=(6, max(1.6, 0.35 * len(shown) + 0.9)))
+    axes = figure.add_subplot()
+    bars = axes.barh(range(len(shown)), [i.mean for i in shown], xerr=[i.spread for i in shown], color="#4477aa", capsize=2)
+    for patch in bars:
+        patch.set_gid("importance")
+    axes.set_yticks(range(len(shown)))
+    axes.set_yticklabels([_short(i.parameter, 24) for i in shown], fontsize=8)
+    for k, item in enumerate(shown):
+        axes.text(max(item.mean + item.spread, 0.0), k, " " + format_number(item.mean), va="center", fontsize=7)
+    axes.set_xlabel("drop in R² when the parameter's values are shuffled", fontsize=8)
+    axes.axvline(0, color="#444444", linewidth=0.8)
+    axes.tick_params(labelsize=7)
+    return figure
+
+
+@dataclass(frozen=True)
+class SlotBar:
+    """One trial on the timeline: the slot it is drawn in and when it ran (seconds since epoch)."""
+
+    trial: str
+    slot: int
+    start: float
+    end: float
+    status: str
+
+
+def _epoch(text: str) -> float | None:
+    """A record's ``time`` (``2026-11-30T12:00:00Z``) in seconds since the epoch, or None."""
+    if not text:
+        return None
+    try:
+        moment = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=_dt.timezone.utc)
+    return moment.timestamp()
+
+
+def slot_timeline(report: ExperimentReport) -> list[SlotBar]:
+    """Every started trial with when it ran and a slot. The records do not say which slot ran a
+    trial, so slots are derived: trials in the order they started, each in the lowest-numbered
+    slot free by then (as few slots as the overlaps need). A trial still running ends at the
+    latest time any record tells."""
+    spans: list[tuple[float, int, TrialState, float | None]] = []
+    latest = 0.0
+    for trial in report.state.trials:
+        if trial.started is None:
+            continue
+        start = trial.started.at if trial.started.at > 0 else _epoch(trial.started.time)
+        if start is None:
+            continue
+        end = _epoch(trial.result.time) if trial.result is not None else None
+        if end is None and trial.ended is not None:
+            end = _epoch(trial.ended.time)
+        latest = max(latest, start, end or 0.0)
+        spans.append((start, trial.index, trial, end))
+    spans.sort(key=lambda s: (s[0], s[1]))
+    slot_ends: list[float] = []
+    bars = []
+    for start, _, trial, end in spans:
+        finish = max(start, latest if end is None else end)
+        free = [k for k, busy_until in enumerate(slot_ends) if busy_until <= start]
+        slot = free[0] if free else len(slot_ends)
+        if slot == len(slot_ends):
+            slot_ends.append(finish)
+        slot_ends[slot] = finish
+        bars.append(SlotBar(trial.name, slot, start, finish, str(trial.status)))
+    return bars
+
+
+def timeline_plot(bars: list[SlotBar]) -> Any:
+    """A row per slot, a bar per trial from its start to its end, coloured by its status."""
+    from matplotlib.figure import Figure
+
+    origin = min(b.start for b in bars)
+    span = max(b.end for b in bars) - origin
+    unit, scale = ("h", 3600.0) if span > 7200 else ("min", 60.0) if span > 120 else ("s", 1.0)
+    slots = max(b.slot for b in bars) + 1
+    figure = Figure(figsize=(7, min(8.0, 1.4 + 0.3 * slots)))
+    axes = figure.add_subplot()
+    least = max(span, 1.0) / 400 / scale  # a trial shorter than the clock's second still shows
+    for status in _statuses(bars):
+        mine = [b for b in bars if b.status == status]
+        container = axes.barh(
+            [b.slot + 1 for b in mine], [max((b.end - b.start) / scale, least) for b in mine],
+            left=[(b.start - origin) / scale for b in mine], height=0.7, color=_status_colour(status),
+            edgecolor="white", linewidth=0.3, label=status,
+        )
+        for patch in container:
+            patch.set_gid(f"slot-bar-{status}")
+    axes.set_xlabel(f"time since the first trial started ({unit})")
+    axes.set_ylabel("slot")
+    axes.set_ylim(0.4, slots + 0.6)
+    if slots <= 20:
+        axes.set_yticks(range(1, slots + 1))
+    axes.invert_yaxis()
+    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    axes.grid(axis="x", alpha=0.3)
+    return figure
+
+
+@dataclass(frozen=True)
+class View:
+    """One section of the page: a figure, or a note that says why there is none."""
+
+    title: str
+    about: str
+    figure: Any | None = None
+    note: str = ""
+
+
+def views(report: ExperimentReport) -> list[View]:
+    """The four views, in page order."""
+    out = [
+        _view(
+            "Parallel coordinates",
+            "One line per trial through its parameter values and its objective, coloured by the objective.",
+            lambda: parallel_coordinates_plot(report),
+            "nothing to draw until a trial reports the objective",
+        ),
+        _view(
+            "Objective over each trial's reports",
+            "The intermediate values of the objective, one line per trial, in the order reported.",
+            lambda: curves_plot(report),
+            "no trial has reported the objective more than once",
+        ),
+    ]
+    about = "How much each parameter explains the objective: permutation importance for a random forest fitted to the trials (scikit-learn)."
+    try:
+        importances = parameter_importance(report)
+    except ImportError:
+        out.append(View("Parameter importance", about, note="parameter importance needs scikit-learn, which is not installed here"))
+    else:
+        out.append(
+            _view("Parameter importance", about, lambda: importance_plot(importances) if importances else None,
+                  f"needs at least {MIN_IMPORTANCE_TRIALS} trials with an objective")
+        )
+    bars = slot_timeline(report)
+    out.append(
+        _view(
+            "Trials per slot over time",
+            "When each trial ran, coloured by its status. The records do not say which slot ran a trial: "
+            "each is drawn in the first slot free when it started.",
+            lambda: timeline_plot(bars) if bars else None,
+            "no trial has started yet",
+        )
+    )
+    return out
+
+
+def _view(title: str, about: str, draw: Callable[[], Any | None], empty: str) -> View:
+    figure = draw()
+    return View(title, about, figure) if figure is not None else View(title, about, note=empty)
+
+
+def views_html(report: ExperimentReport) -> str:
+    """The views' sections, for the report's page: a heading, a line on what it shows, then the
+    image (or the note)."""
+    esc = html.escape
+    parts = []
+    for view in views(report):
+        parts.append(f"<h2>{esc(view.title)}</h2><p class=\"about\">{esc(view.about)}</p>")
+        if view.figure is not None:
+            parts.append(f'<img alt="{esc(view.title)}" src="data:image/png;base64,{figure_png(view.figure)}">')
+        else:
+            parts.append(f'<p class="note">{esc(view.note)}</p>')
+    return "".join(parts)
