@@ -20,7 +20,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars
+from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars, text_metrics
 from kfp_tune.collectors.stdout import parse_metric_lines
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.records import ExperimentRecords
@@ -45,10 +45,11 @@ def collect_file(records: ExperimentRecords, experiment: Experiment, trial: Tria
     text = "".join(data.decode("utf-8", errors="replace") for _, data in files)
     assert experiment.spec.objective is not None
     names = experiment.spec.objective.metric_names
+    texts = text_metrics(experiment)
     if (mc.source.file_system_path.format or "TEXT") == "JSON":
-        return parse_json_lines(text.splitlines(), names)
+        return parse_json_lines(text.splitlines(), names, texts)
     formats = mc.source.filter.metrics_format if mc.source.filter else []
-    return parse_metric_lines(text.splitlines(), names, formats)
+    return parse_metric_lines(text.splitlines(), names, formats, texts)
 
 
 def collect_tfevent(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:

@@ -6,14 +6,36 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Collection
 from pathlib import Path
 
 from kfp_tune.core.observation import MetricLog
+from kfp_tune.core.spec import Experiment
+
+TEXT_OBJECTIVE_ALGORITHMS = frozenset({"darts"})
+"""Algorithms whose objective metric is text, not a number: a DARTS trial reports the
+architecture it found (``Best-Genotype=Genotype(normal=[...], ...)``)."""
 
 
-def parse_json_lines(lines: list[str], names: list[str]) -> list[MetricLog]:
+def text_metrics(experiment: Experiment) -> frozenset[str]:
+    """The metrics whose values are kept as text: the objective of an algorithm in
+    :data:`TEXT_OBJECTIVE_ALGORITHMS`. Every other metric is a number, and a value that is not
+    one is dropped, as before (Katib would store it, and then take it for the best)."""
+    spec = experiment.spec
+    if spec.algorithm is None or spec.objective is None or spec.algorithm.algorithm_name not in TEXT_OBJECTIVE_ALGORITHMS:
+        return frozenset()
+    return frozenset({spec.objective.objective_metric_name})
+
+
+def text_log(name: str, text: str, step: int | None) -> MetricLog:
+    """One value of a text metric (NaN as its number, so no numeric reader counts it)."""
+    return MetricLog(name, math.nan, step, text=text)
+
+
+def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] = ()) -> list[MetricLog]:
     """Katib's JSON format: one object per line; a wanted metric's value is a number or a string
-    holding one; each metric's steps count its own values."""
+    holding one, or for a metric in ``texts`` a non-empty string, kept as it is; each metric's
+    steps count its own values."""
     wanted = set(names)
     steps: dict[str, int] = {}
     out: list[MetricLog] = []
@@ -29,6 +51,11 @@ def parse_json_lines(lines: list[str], names: list[str]) -> list[MetricLog]:
             continue
         for name in names:
             if name not in record or name not in wanted:
+                continue
+            if name in texts:
+                if isinstance(record[name], str) and record[name].strip():
+                    out.append(text_log(name, record[name], steps.get(name, 0)))
+                    steps[name] = steps.get(name, 0) + 1
                 continue
             try:
                 value = float(record[name])

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars
+from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars, text_log, text_metrics
 from kfp_tune.collectors.prometheus import Endpoint, PrometheusSeries, scrape
 from kfp_tune.collectors.push import COLLECTOR_STAMP
 from kfp_tune.collectors.stdout import parse_metric_lines
@@ -61,6 +61,8 @@ class CollectorSource:
     """``source.filter.metricsFormat``."""
     endpoint: Endpoint | None = None
     """PrometheusMetric: ``source.httpGet``, with Katib's defaults."""
+    texts: tuple[str, ...] = ()
+    """The metrics whose values are text (:func:`~kfp_tune.collectors.formats.text_metrics`)."""
 
 
 def collector_source(experiment: Experiment) -> CollectorSource:
@@ -83,6 +85,7 @@ def collector_source(experiment: Experiment) -> CollectorSource:
         file_format=((fsp.format or "TEXT") if fsp is not None else "TEXT"),
         formats=formats,
         endpoint=endpoint,
+        texts=tuple(sorted(text_metrics(experiment))),
     )
 
 
@@ -124,9 +127,9 @@ class Follower:
         lines = text.splitlines()
         names = list(self.source.names)
         if self.source.file_format == "JSON":
-            logs = parse_json_lines(lines, names)
+            logs = parse_json_lines(lines, names, self.source.texts)
         else:
-            logs = parse_metric_lines(lines, names, self.source.formats)
+            logs = parse_metric_lines(lines, names, self.source.formats, self.source.texts)
         return {posixpath.basename(self.source.path) or "metrics": logs}
 
     def _events(self) -> dict[str, list[MetricLog]]:
@@ -157,7 +160,9 @@ def _stamp(source: str, start: int) -> str:
 
 
 def _payload(logs: Sequence[MetricLog], source: str, start: int) -> dict[str, Any]:
-    return {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in logs], "collector": {"source": source, "start": start}}
+    """A text value is stored as ``text`` (no ``value``: a record holds no NaN)."""
+    metrics = [{"name": m.name, "value": m.value, "step": m.step} if m.text is None else {"name": m.name, "text": m.text, "step": m.step} for m in logs]
+    return {"metrics": metrics, "collector": {"source": source, "start": start}}
 
 
 class ObservationWriter:
@@ -233,7 +238,11 @@ class CollectedReader:
             seen = by_source.setdefault(about["source"], {})
             for offset, metric in enumerate(record.get("metrics") or []):
                 step = metric.get("step")
-                seen.setdefault(about["start"] + offset, MetricLog(str(metric["name"]), float(metric["value"]), step if isinstance(step, int) else None))
+                step = step if isinstance(step, int) else None
+                if isinstance(metric.get("text"), str):
+                    seen.setdefault(about["start"] + offset, text_log(str(metric["name"]), metric["text"], step))
+                else:
+                    seen.setdefault(about["start"] + offset, MetricLog(str(metric["name"]), float(metric["value"]), step))
         return [m for source in sorted(by_source) for _, m in sorted(by_source[source].items())]
 
     def finished(self) -> bool:

@@ -70,7 +70,7 @@ def stop_test(
     curves = [list(c) for c in completed]
 
     def should_stop(output: str) -> bool:
-        current = [m.value for m in running.read(output) if m.name == metric]
+        current = [m.value for m in running.read(output) if m.name == metric and m.text is None]
         return bool(rule.should_stop(objective_type, curves, current))
 
     return should_stop

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 
+from kfp_tune.collectors.formats import text_log, text_metrics
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.patterns import compile_pattern
 from kfp_tune.core.records import ExperimentRecords
@@ -15,13 +16,17 @@ from kfp_tune.core.state import TrialState
 DEFAULT_METRICS_FORMAT = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
 
 
-def parse_metric_lines(lines: Iterable[str], metric_names: Sequence[str], formats: Sequence[str] = ()) -> list[MetricLog]:
+def parse_metric_lines(
+    lines: Iterable[str], metric_names: Sequence[str], formats: Sequence[str] = (), texts: Collection[str] = ()
+) -> list[MetricLog]:
     """Every (name, value) a filter regex finds, for the metrics we look for, in order.
 
     As in Katib, the first group is the name and the second the value; a line is only read when
     it mentions one of the metric names. Values that do not parse as finite numbers are dropped
     (``1e309``, an empty value), so they can never reach an algorithm, and so are values the
     regex only matched the start of (``0x1A``, ``1.5abc``: Katib would record 0 and 1.5).
+    A metric in ``texts`` keeps what the regex captured, as Katib does, unless it is empty
+    (darts' ``Best-Genotype=Genotype(...)`` line, with the example's regex, gives the whole genotype).
 
     The filters run on RE2, as Katib's Go engine runs them: in time linear in the line, and
     with its ASCII-only word and digit classes (:mod:`kfp_tune.core.patterns`)."""
@@ -35,6 +40,11 @@ def parse_metric_lines(lines: Iterable[str], metric_names: Sequence[str], format
         for pattern in patterns:
             for match in pattern.finditer(line):
                 name, text = (match.group(1) or "").strip(), (match.group(2) or "").strip()
+                if name in texts and name in wanted:
+                    if text:
+                        out.append(text_log(name, text, steps.get(name, 0)))
+                        steps[name] = steps.get(name, 0) + 1
+                    continue
                 if name not in wanted or not _ends_cleanly(line, match.end(2)):
                     continue
                 try:
@@ -60,7 +70,7 @@ def parse_output(experiment: Experiment, text: str) -> list[MetricLog]:
     mc = experiment.spec.metrics_collector_spec
     formats = mc.source.filter.metrics_format if mc and mc.source and mc.source.filter else []
     names = objective.metric_names
-    return parse_metric_lines(text.splitlines(), names, formats)
+    return parse_metric_lines(text.splitlines(), names, formats, text_metrics(experiment))
 
 
 def collect_stdout(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:

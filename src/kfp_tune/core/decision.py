@@ -17,6 +17,9 @@ RUNNING = "ExperimentRunning"
 ROUNDS_USED_UP = "ExperimentRunRoundsUsedUp"
 RUN_INTERRUPTED = "ExperimentRunInterrupted"
 
+UNAVAILABLE = "unavailable"
+"""Katib's value of a metric's min or max that there is none of (consts.UnavailableMetricValue)."""
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -35,7 +38,8 @@ class Decision:
 
 def best_trial(state: ExperimentState) -> TrialState | None:
     """The trial with the best objective (after its strategy) among trials that reported one;
-    the first of equals."""
+    the first of equals. A text objective (darts' genotype) cannot be compared: the latest trial
+    that reported one is the best, as in Katib."""
     if state.tally is not None:
         return state.tally.best
     objective = state.experiment.spec.objective
@@ -47,6 +51,8 @@ def best_trial(state: ExperimentState) -> TrialState | None:
             continue
         value = state.objective_value(trial)
         if value is None:
+            if best_value is None and state.better_text_trial(trial, best):
+                best = trial
             continue
         if best_value is None or (value < best_value if objective.type == ObjectiveType.MINIMIZE else value > best_value):
             best, best_value = trial, value
@@ -157,6 +163,8 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
                     {"name": name, "min": repr(s.min), "max": repr(s.max), "latest": repr(s.latest)}
                     for name, s in best.observation.metrics.items()
                 ]
+                # Katib's shape for a text value: no min nor max, the text as latest
+                + [{"name": name, "min": UNAVAILABLE, "max": UNAVAILABLE, "latest": text} for name, text in best.text_metrics.items()]
             },
             "metrics": best.metrics,
         }

@@ -14,6 +14,9 @@ class MetricLog:
     name: str
     value: float
     step: int | None = None
+    text: str | None = None
+    """The value as the trial wrote it, for a metric whose values are text (darts'
+    ``Best-Genotype``); ``value`` is then NaN, so nothing that reads numbers ever counts it."""
 
 
 @dataclass(frozen=True)
@@ -66,3 +69,9 @@ class Observation:
                 for name, d in data.items()
             }
         )
+
+
+def latest_texts(logs: Iterable[MetricLog], names: Iterable[str]) -> dict[str, str]:
+    """Each wanted text metric's last value (Katib's ``latest``: text has no min nor max)."""
+    wanted = set(names)
+    return {log.name: log.text for log in logs if log.text is not None and log.name in wanted}

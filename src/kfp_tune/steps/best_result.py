@@ -75,6 +75,12 @@ def best_result(records: ExperimentRecords) -> BestResult:
     reason = str((status.get("status") or {}).get("reason", ""))
     best = best_trial(state)
     value = None if best is None else state.objective_value(best)
+    if best is not None and value is None and objective.objective_metric_name in best.text_metrics:
+        raise NoBestTrial(
+            f"experiment {state.name!r}'s objective {objective.objective_metric_name!r} is text (darts's genotype), not a number: "
+            f"trial {best.name!r} found {best.text_metrics[objective.objective_metric_name]!r}. The tuning step hands a number "
+            "downstream; read the genotype with `kfp-tune status` or kfp_tune.Client().get_optimal_hyperparameters()."
+        )
     if best is None or value is None:
         counts = count_trials(state)
         ended = ", ".join(f"{counts[str(s)]} {s}" for s in TrialStatus if counts[str(s)])

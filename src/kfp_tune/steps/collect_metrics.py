@@ -8,7 +8,7 @@ from kfp_tune.collectors import collector_for
 from kfp_tune.core import claims
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Collector
-from kfp_tune.core.observation import Observation
+from kfp_tune.core.observation import Observation, latest_texts
 from kfp_tune.core.records import ExperimentRecords, TrialResult, utc_now
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
@@ -21,7 +21,8 @@ def collect_metrics(
 
     EarlyStopped when early stopping stopped it; Failed when the run failed; MetricsUnavailable
     when it succeeded without reporting the objective metric (it then counts as failed);
-    Succeeded otherwise. The objective's values in report order are kept as its ``curve``."""
+    Succeeded otherwise (a text objective, darts' genotype, counts as reported). The objective's
+    values in report order are kept as its ``curve``."""
     if run_id is not None:
         claims.check(records, run_id)
     view = view or ExperimentView(records)
@@ -40,12 +41,13 @@ def collect_metrics(
     observation = Observation.from_logs(logs, names)
     strategies = {s.name: s.value for s in objective.metric_strategies or []}
     metrics = observation.values(strategies)
+    texts = latest_texts(logs, names)
     ended = trial.ended
     if ended.phase == LaunchPhase.EARLY_STOPPED:
         status, reason, message = TrialStatus.EARLY_STOPPED, "EarlyStopped", ended.message or "Trial was stopped early"
     elif ended.phase != LaunchPhase.SUCCEEDED:
         status, reason, message = TrialStatus.FAILED, ended.reason or "TrialFailed", ended.message or "Trial has failed"
-    elif objective.objective_metric_name not in metrics:
+    elif objective.objective_metric_name not in metrics and objective.objective_metric_name not in texts:
         status, reason = TrialStatus.METRICS_UNAVAILABLE, "MetricsUnavailable"
         message = f"the trial did not report the objective metric {objective.objective_metric_name!r}"
     else:
@@ -59,5 +61,6 @@ def collect_metrics(
         metrics=metrics,
         curve=tuple(m.value for m in logs if m.name == objective.objective_metric_name and math.isfinite(m.value)),
         time=utc_now(),
+        text_metrics=texts,
     )
     return view.record_trial(trial.name, result)
