@@ -8,7 +8,7 @@ Implementations live outside the core (:mod:`kfp_tune.stores`, :mod:`kfp_tune.la
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -44,6 +44,11 @@ class Store(Protocol):
         """Every key that starts with prefix, sorted."""
         ...
 
+    def delete(self, keys: Sequence[str]) -> None:
+        """Remove these keys; a key that is not there is no error. Only deleting an experiment
+        (``kfp-tune delete``) removes records: nothing in a run does."""
+        ...
+
 
 @dataclass(frozen=True)
 class TrialRun:
@@ -74,6 +79,13 @@ class TrialRun:
     """Set when the run hands its trials over to the next step (a checkpoint): a launcher that
     :attr:`~Launcher.hands_over` then stops following the trial, which goes on running, by
     raising :class:`TrialHandedOver`; the next step re-attaches to it."""
+    checkpoint_path: str = ""
+    """The trial's checkpoint folder as the trial sees it (Katib's ``suggestion_trial_dir``;
+    :mod:`kfp_tune.core.checkpoints`): the launcher gives the trial a folder of its own there,
+    kept after it ends. Empty: none."""
+    checkpoint_parent: str = ""
+    """The trial whose checkpoint folder the trial's starts as a copy of (pbt's parent); empty
+    for a trial that starts with an empty folder."""
 
 
 class TrialHandedOver(BaseException):

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from kfp_tune.core.checkpoints import trial_checkpoint
 from kfp_tune.core.interfaces import TrialRun
 from kfp_tune.core.naming import labels_for
 from kfp_tune.core.spec import Experiment
@@ -16,7 +17,8 @@ from kfp_tune.core.template import is_meta_reference, resolve_meta_reference, su
 
 
 def render_trial(experiment: Experiment, trial: TrialState, namespace: str = "") -> dict[str, Any]:
-    """The trial's manifest: trialSpec with its name, labels and parameters filled in.
+    """The trial's manifest: trialSpec with its name, labels (kfp-tune's, and the algorithm's,
+    as Katib puts a suggestion's labels on the Trial) and parameters filled in.
 
     Substitution walks the parsed tree; nothing is spliced into YAML text."""
     template = experiment.spec.trial_template
@@ -26,7 +28,7 @@ def render_trial(experiment: Experiment, trial: TrialState, namespace: str = "")
     metadata["name"] = trial.name
     if namespace:
         metadata["namespace"] = namespace
-    metadata.setdefault("labels", {}).update(labels_for(experiment.name, trial.name, trial.round))
+    metadata.setdefault("labels", {}).update({**trial.labels, **labels_for(experiment.name, trial.name, trial.round)})
     values: dict[str, str] = {}
     for tp in template.trial_parameters or []:
         if is_meta_reference(tp.reference):
@@ -43,6 +45,7 @@ def trial_run(
     assert template is not None
     mc = experiment.spec.metrics_collector_spec
     path = mc.source.file_system_path if experiment.spec.collector_kind in ("File", "TensorFlowEvent") and mc and mc.source else None
+    checkpoint = trial_checkpoint(experiment, trial.labels)
     return TrialRun(
         experiment=experiment.name,
         trial=trial.name,
@@ -58,4 +61,6 @@ def trial_run(
         metrics_path_kind=(path.kind or "") if path else "",
         metrics_collector=mc.to_dict() if mc is not None else {},
         handover=handover,
+        checkpoint_path=checkpoint.path if checkpoint else "",
+        checkpoint_parent=checkpoint.parent if checkpoint else "",
     )

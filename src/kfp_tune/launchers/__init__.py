@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from kfp_tune.core.checkpoints import trial_dir_of
 from kfp_tune.core.interfaces import Launcher
+from kfp_tune.core.spec import Experiment
 from kfp_tune.launchers.local import LocalLauncher
 
 
@@ -33,4 +35,13 @@ def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_e
     raise ValueError(f"launcher kind {kind!r}: expected 'local' or 'kubernetes'")
 
 
-__all__ = ["LocalLauncher", "launcher_from_config"]
+def check_experiment(launcher: Launcher, experiment: Experiment) -> None:
+    """Refuse, before any trial is made, an experiment this launcher's config cannot run
+    (ValueError naming the field): on a cluster, trials with checkpoint folders
+    (``suggestion_trial_dir``) need the config's ``checkpointVolume``."""
+    from kfp_tune.launchers.kubernetes.launcher import check_checkpoints
+
+    check_checkpoints(launcher, trial_dir_of(experiment))
+
+
+__all__ = ["LocalLauncher", "check_experiment", "launcher_from_config"]

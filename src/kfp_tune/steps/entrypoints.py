@@ -16,10 +16,11 @@ from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import per_run_experiment_name
 from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.spec import parse_experiment
 from kfp_tune.core.state import ExperimentView, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map, resolve_trial_template
 from kfp_tune.core.vocabulary import ExperimentPhase
-from kfp_tune.launchers import launcher_from_config
+from kfp_tune.launchers import check_experiment, launcher_from_config
 from kfp_tune.steps.schedule import round_id
 from kfp_tune.steps.slots import Checkpoint, run_slots
 from kfp_tune.stores import open_store
@@ -43,7 +44,10 @@ def _launcher(records: ExperimentRecords, launcher_config: str, store_uri: str, 
     head = read_experiment_record(records) or {}
     metadata = (head.get("spec") or {}).get("metadata") or {}
     namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
-    return launcher_from_config(launcher_config, store_uri, s3_endpoint, experiment_namespace=str(namespace or ""))
+    launcher = launcher_from_config(launcher_config, store_uri, s3_endpoint, experiment_namespace=str(namespace or ""))
+    if isinstance(head.get("spec"), dict):  # what the config lacks for this experiment, refused before any trial is made
+        check_experiment(launcher, parse_experiment(head["spec"]))
+    return launcher
 
 
 def suggest_step(

@@ -62,16 +62,21 @@ def new_trials(view: ExperimentView, round_id: str, n: int, adopted: list[str] |
         state = view.state
         problem = problem_of(state.experiment, state.uid)
         assignments: list[dict[str, str]] = []
+        labels: list[dict[str, str]] = []
         exhausted = waiting = False
         if n > 0:
             result = next_suggestions(state, problem, n, len(state.rounds))
             assignments = [problem.space.format(a) for a in result.assignments]
+            labels = result.labels or []
             exhausted, waiting = result.exhausted, result.waiting
         first = 1 + max((t.index for t in state.trials[-1:]), default=-1)
         entries = [
             {"name": trial_name(state.experiment.name, state.uid, first + i), "index": first + i, "assignment": a}
             for i, a in enumerate(assignments)
         ]
+        for entry, trial_labels in zip(entries, labels, strict=False):
+            if trial_labels:  # only an algorithm that labels its trials adds the key
+                entry["labels"] = dict(trial_labels)
         payload = {
             "round": round_id, "seq": len(state.rounds), "created": utc_now(), "requested": n, "exhausted": exhausted,
             "trials": entries, "adopted": list(adopted or []),

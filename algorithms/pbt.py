@@ -1,0 +1,223 @@
+"""Population based training (Jaderberg et al. 2017), as Katib's ``pbt`` suggestion service runs it.
+
+Settings, as Katib's: ``n_population`` (N), ``truncation_threshold`` (t), ``resample_probability``
+(None: explore perturbs; p: explore resamples each parameter with probability p, else keeps it) and
+``suggestion_trial_dir`` (where each trial sees its checkpoint folder; the launcher provides it,
+see :mod:`kfp_tune.core.checkpoints`).
+
+Katib's rules, generation by generation:
+
+- Generation 0 is random members, as many as it takes for more than N of them to succeed (Katib
+  seeds N, and draws more while its pool is not full).
+- Once more than N members of generation g have succeeded (the pool), generation g+1 is spawned
+  from them, N children: members below the pool's t-quantile of the objective are *exploited*
+  (``int(N * t)`` of them, at random), each replaced by a child that copies the hyperparameters
+  of a member at or above the (1 - t)-quantile, chosen at random; the rest (at random among
+  the members at or above the t-quantile) are *explored*: the child perturbs each value (x0.8
+  or x1.2 for numbers, clipped to the range and put on the step grid; the next or previous
+  list value, wrapping round) or, with ``resample_probability``, resamples it.
+- While generation g+1's pool is not full yet and its N children are out, more children of
+  g+1 come from generation g's pool the same way, as many as asked at a time.
+- A trial that failed or was killed is run again: the same hyperparameters, generation and
+  parent, as a new trial (labelled ``kfp-tune.kubeflow.org/pbt-retry-of``).
+
+Every trial carries Katib's labels: ``pbt.suggestion.katib.kubeflow.org/generation`` and, from
+generation 1 on, ``pbt.suggestion.katib.kubeflow.org/parent``: the trial whose checkpoint folder
+the new trial's starts as a copy of. For an explored child that is the member it perturbs; for
+an exploited child it is the better member whose hyperparameters it copies, so the child starts
+from that member's weights as well, as the paper's exploit does and as the issue asks. (Katib's
+service names the replaced, worse member as the parent of an exploited child, so that child
+gets the better member's hyperparameters and the worse member's checkpoint.)
+
+Rebuilt from the history on every call, like every algorithm here: a trial's generation and
+parent come back from its stored labels, the pools are the succeeded trials of each generation,
+and a generation's N spawned children are drawn from a generator seeded by the experiment's
+seed and the generation, so the children still owed are the same whichever call gives them
+out. Katib's pools are the trials that completed between two spawns, whatever their
+generation; here they are the generations themselves, which is the same when trials run one at
+a time and needs no memory of when a trial completed. Pools are read at each call, so with
+parallel trials a member that succeeds late still joins its generation's pool.
+
+Random members are drawn as ``random`` draws them (each parameter's distribution applies);
+Katib's pbt draws uniformly from the step grid. Perturbed numbers are put back on the step grid,
+as every suggested value must be feasible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from kfp_tune.algorithms.base import FinishedTrial, PendingAssignment, Problem, Suggestions
+from kfp_tune.algorithms.random_search import sample_assignment, sample_value
+from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
+from kfp_tune.core.space import Parameter, SearchSpace, Value
+from kfp_tune.core.vocabulary import TrialStatus
+
+RETRY_LABEL = "kfp-tune.kubeflow.org/pbt-retry-of"
+"""On a trial that runs a failed or killed one again: the name of that trial."""
+RETRIED = (TrialStatus.FAILED, TrialStatus.KILLED)
+"""The ends Katib re-queues a trial for (MetricsUnavailable is not, nor does it join a pool)."""
+PERTURB_FACTORS = (0.8, 1.2)
+_PLAN = 0x9B7
+"""Mixed into the seed of a generation's spawn, to keep it apart from other seeded sequences."""
+
+
+@dataclass(frozen=True)
+class Member:
+    """A trial as pbt sees it: its lineage (from its labels) and, once it has succeeded, its
+    objective as a value where higher is better (Katib maximises a sign-flipped minimum)."""
+
+    name: str
+    assignment: dict[str, Value]
+    generation: int
+    parent: str
+    retry_of: str
+    score: float | None = None
+
+
+Child = tuple[dict[str, Value], dict[str, str]]
+"""A new trial: its assignment and its labels."""
+
+
+def member_of(name: str, assignment: dict[str, Value], labels: dict[str, str], score: float | None = None) -> Member:
+    """A trial's lineage from its labels; a trial with none (or an unreadable generation) is a
+    generation 0 member."""
+    try:
+        generation = max(0, int(labels.get(GENERATION_LABEL, "0")))
+    except ValueError:
+        generation = 0
+    return Member(name, dict(assignment), generation, labels.get(PARENT_LABEL, ""), labels.get(RETRY_LABEL, ""), score)
+
+
+def child_labels(generation: int, parent: str, retry_of: str = "") -> dict[str, str]:
+    labels = {GENERATION_LABEL: str(generation)}
+    if parent:
+        labels[PARENT_LABEL] = parent
+    if retry_of:
+        labels[RETRY_LABEL] = retry_of
+    return labels
+
+
+def perturb(parameter: Parameter, value: Value, rng: np.random.Generator) -> Value:
+    """Katib's perturbation: a number times 0.8 or 1.2 (an int truncated first and after),
+    clipped to its range and put on its step grid; a list value's neighbour, wrapping round."""
+    if parameter.type in ("int", "double"):
+        factor = PERTURB_FACTORS[int(rng.integers(2))]
+        moved = float(int(int(value) * factor)) if parameter.type == "int" else float(value) * factor
+        return parameter.snap(moved)
+    if parameter.type in ("discrete", "categorical"):
+        position = parameter.choices.index(str(value)) + (-1, 1)[int(rng.integers(2))]
+        return parameter.choices[position % len(parameter.choices)]
+    return value
+
+
+class PBT:
+    """Katib's ``pbt``: see the module."""
+
+    name = "pbt"
+
+    def __init__(self, settings: dict[str, Any]):
+        self.population = int(settings.get("n_population") or 40)
+        self.truncation = float(settings.get("truncation_threshold") or 0.2)
+        resample = settings.get("resample_probability")
+        self.resample: float | None = None if resample is None else float(resample)
+
+    def suggest(
+        self,
+        problem: Problem,
+        history: Sequence[FinishedTrial],
+        pending: Sequence[dict[str, Value]],
+        n: int,
+        rng: np.random.Generator,
+    ) -> Suggestions:
+        finished = [member_of(t.name, t.assignment, t.labels, self._score(problem, t)) for t in history]
+        running = [member_of(p.name, p, p.labels) if isinstance(p, PendingAssignment) else member_of("", p, {}) for p in pending]
+        out: list[Child] = self._retries(history, finished, running, n)
+        # originals (not retries) of each generation, finished, running or given out in this call
+        originals: dict[int, int] = {}
+        for member in finished + running:
+            if not member.retry_of:
+                originals[member.generation] = originals.get(member.generation, 0) + 1
+        pools: dict[int, list[Member]] = {}
+        for member in finished:
+            if member.score is not None:
+                pools.setdefault(member.generation, []).append(member)
+        while len(out) < n:
+            current = max(originals, default=0)
+            pool = pools.get(current, [])
+            if len(pool) > self.population:  # the pool is full: spawn the next generation
+                current += 1
+            parents = pools.get(current - 1, [])
+            if current == 0 or not parents:  # (no parents: labels not made here; start afresh)
+                current = 0
+                made = [(sample_assignment(problem.space, rng), child_labels(0, ""))]
+            else:
+                made = self._children(problem, parents, current, originals.get(current, 0), n - len(out), rng)
+            for child in made:
+                out.append(child)
+                originals[current] = originals.get(current, 0) + 1
+        return Suggestions([a for a, _ in out], labels=[labels for _, labels in out], repeats=True)
+
+    @staticmethod
+    def _score(problem: Problem, trial: FinishedTrial) -> float | None:
+        """Higher is better; None for a trial that joins no pool (it did not succeed, or has no
+        finite objective)."""
+        if trial.status not in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED):
+            return None
+        loss = problem.loss(trial)
+        return None if loss is None else -loss
+
+    @staticmethod
+    def _retries(history: Sequence[FinishedTrial], finished: list[Member], running: list[Member], n: int) -> list[Child]:
+        """Each failed or killed trial that no trial runs again yet, run again (oldest first)."""
+        retried = {m.retry_of for m in finished + running if m.retry_of}
+        out: list[Child] = []
+        for trial, member in zip(history, finished, strict=True):
+            if len(out) == n:
+                break
+            if trial.status in RETRIED and trial.name not in retried:
+                out.append((dict(trial.assignment), child_labels(member.generation, member.parent, retry_of=trial.name)))
+        return out
+
+    def _children(self, problem: Problem, pool: list[Member], generation: int, given: int, wanted: int, rng: np.random.Generator) -> list[Child]:
+        """Up to ``wanted`` children of ``generation`` from the previous one's ``pool``, after the
+        ``given`` already out: first the rest of the generation's N spawned children (the same at
+        every call, from their own seed), then batches of as many as are wanted."""
+        spawn = self._segment(problem, pool, generation, self.population, np.random.default_rng([problem.seed, _PLAN, generation]))
+        if given < len(spawn):
+            return spawn[given : given + wanted]
+        return self._segment(problem, pool, generation, wanted, rng)
+
+    def _segment(self, problem: Problem, pool: list[Member], generation: int, count: int, rng: np.random.Generator) -> list[Child]:
+        """Katib's truncation selection over a pool: exploit children first (copies of upper
+        members), then explore children (perturbed or resampled), ``count`` at most."""
+        scores = np.array([m.score for m in pool], dtype=float)
+        low, high = np.quantile(scores, (self.truncation, 1.0 - self.truncation))
+        bottom = [m for m in pool if m.score is not None and m.score < low]
+        rest = [m for m in pool if m.score is not None and m.score >= low]
+        upper = [m for m in rest if m.score is not None and m.score >= high]
+        bottom = [bottom[i] for i in rng.permutation(len(bottom))][: int(count * self.truncation)]
+        rest = [rest[i] for i in rng.permutation(len(rest))][: count - len(bottom)]
+        children: list[Child] = []
+        for pick in rng.integers(len(upper), size=len(bottom)):
+            better = upper[int(pick)]
+            children.append((dict(better.assignment), child_labels(generation, better.name)))
+        for member in rest:
+            children.append((self._explore(problem.space, member.assignment, rng), child_labels(generation, member.name)))
+        return children
+
+    def _explore(self, space: SearchSpace, assignment: dict[str, Value], rng: np.random.Generator) -> dict[str, Value]:
+        out: dict[str, Value] = {}
+        for parameter in space:
+            value = assignment[parameter.name]
+            if self.resample is None:
+                out[parameter.name] = perturb(parameter, value, rng)
+            elif rng.random() < self.resample:
+                out[parameter.name] = sample_value(parameter, rng)
+            else:
+                out[parameter.name] = value
+        return out

@@ -1,0 +1,254 @@
+"""pbt (algorithms/pbt.py): Katib's rules pinned on hand-made histories (generations, truncation
+selection, exploit, explore, re-queued failures), suggestions that depend only on the history and
+the seed, the labels it gives, and the contract every algorithm keeps."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+import pytest
+
+from kfp_tune.algorithms import registry
+from kfp_tune.algorithms.base import FinishedTrial, PendingAssignment, Problem, Suggestions
+from kfp_tune.algorithms.pbt import RETRY_LABEL, perturb
+from kfp_tune.algorithms.testing import AlgorithmContract
+from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
+from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
+from kfp_tune.core.space import Parameter, SearchSpace, Value
+from kfp_tune.core.vocabulary import ObjectiveType
+from kfp_tune.launchers.kubernetes.manifests import label_problems
+
+SPACE = SearchSpace(
+    (
+        Parameter("lr", "double", 0.001, 0.1, step=0.001, decimals=3),
+        Parameter("layers", "int", 1, 10),
+        Parameter("optimizer", "categorical", choices=("sgd", "adam", "ftrl")),
+    )
+)
+N = 5
+
+
+def _problem(direction: str = "maximize", seed: int = 0, **settings: Any) -> Problem:
+    given = {"n_population": N, "truncation_threshold": 0.4, **settings}
+    parsed, errors = parse_settings(ALGORITHMS["pbt"], [(k, str(v)) for k, v in given.items()], "settings")
+    assert not errors
+    return Problem(SPACE, ObjectiveType(direction), "accuracy", parsed, seed=seed)
+
+
+def _suggest(problem: Problem, history: list[FinishedTrial], n: int, pending: list[PendingAssignment] | None = None, seed: int = 0) -> Suggestions:
+    return registry.create("pbt", problem.settings).suggest(problem, history, pending or [], n, np.random.default_rng(seed))
+
+
+def _labels(generation: int, parent: str = "") -> dict[str, str]:
+    return {GENERATION_LABEL: str(generation), **({PARENT_LABEL: parent} if parent else {})}
+
+
+def _done(name: str, assignment: dict[str, Value], score: float, labels: dict[str, str], direction: str = "maximize", status: str = "Succeeded") -> FinishedTrial:
+    """A finished trial whose quality is ``score`` (higher is better in both directions: a
+    minimized objective reports its negative)."""
+    value = score if direction == "maximize" else -score
+    objective = value if status in ("Succeeded", "EarlyStopped") else None
+    return FinishedTrial(name, assignment, status, objective, {"accuracy": value} if objective is not None else {}, labels)  # type: ignore[arg-type]
+
+
+def _pool(size: int, generation: int = 0, direction: str = "maximize", prefix: str = "g0-") -> list[FinishedTrial]:
+    """``size`` succeeded members with distinct assignments and scores 1, 2, ... (member i has
+    lr 0.01 * (i + 1) and layers i + 1)."""
+    optimizers = SPACE["optimizer"].choices
+    return [
+        _done(f"{prefix}{i}", {"lr": round(0.01 * (i + 1), 3), "layers": i + 1, "optimizer": optimizers[i % 3]}, float(i + 1), _labels(generation), direction)
+        for i in range(size)
+    ]
+
+
+def _generation(labels: dict[str, str]) -> int:
+    return int(labels[GENERATION_LABEL])
+
+
+def test_the_first_members_are_random_generation_0():
+    result = _suggest(_problem(), [], 7)
+    assert len(result.assignments) == 7 and result.labels is not None and not result.exhausted
+    assert all(labels == {GENERATION_LABEL: "0"} for labels in result.labels)
+    assert all(SPACE.contains(a) for a in result.assignments)
+    assert len({SPACE.key(a) for a in result.assignments}) == 7, "random members drawn independently"
+
+
+def test_generation_0_grows_until_more_than_n_population_have_succeeded():
+    # N succeeded, and one without metrics: the pool is not full, so more random members come
+    history = [*_pool(N), _done("no-metrics", {"lr": 0.05, "layers": 3, "optimizer": "sgd"}, 0.0, _labels(0), status="MetricsUnavailable")]
+    result = _suggest(_problem(), history, 3)
+    assert [_generation(labels) for labels in result.labels or []] == [0, 0, 0]
+    assert not any(PARENT_LABEL in labels for labels in result.labels or [])
+    # one more success fills the pool: the next generation is spawned from it
+    result = _suggest(_problem(), _pool(N + 1), 3)
+    assert [_generation(labels) for labels in result.labels or []] == [1, 1, 1]
+
+
+@pytest.mark.parametrize("direction", ["maximize", "minimize"])
+@pytest.mark.parametrize("threshold", [0.2, 0.4])
+def test_a_full_pool_spawns_n_children_by_truncation_selection(direction: str, threshold: float):
+    pool = _pool(N + 1, direction=direction)
+    by_name = {t.name: t for t in pool}
+    result = _suggest(_problem(direction, truncation_threshold=threshold), pool, N)
+    # Katib's segmentation, restated: the scores below the threshold's quantile are exploited,
+    # the rest explored; exploited members copy one at or above the (1 - threshold) quantile.
+    scores = np.array([float(i + 1) for i in range(N + 1)])
+    low, high = np.quantile(scores, (threshold, 1 - threshold))
+    upper = {t.name for t, s in zip(pool, scores, strict=True) if s >= high}
+    rest = {t.name for t, s in zip(pool, scores, strict=True) if s >= low}
+    assert len(result.assignments) == N
+    children = list(zip(result.assignments, result.labels or [], strict=True))
+    assert all(_generation(labels) == 1 for _, labels in children)
+    exploited = [(a, labels[PARENT_LABEL]) for a, labels in children if a == by_name[labels[PARENT_LABEL]].assignment]
+    explored = [(a, labels[PARENT_LABEL]) for a, labels in children if a != by_name[labels[PARENT_LABEL]].assignment]
+    assert len(exploited) == int(N * threshold), "int(count * truncation_threshold) members are exploited"
+    assert {parent for _, parent in exploited} <= upper, "an exploited child copies (and starts from) an upper-quantile member"
+    parents = [parent for _, parent in explored]
+    assert len(set(parents)) == len(parents) == N - int(N * threshold) and set(parents) <= rest
+    for assignment, parent in explored:  # explore perturbs every value of its parent (the list one always moves)
+        before = by_name[parent].assignment
+        assert assignment["lr"] in {SPACE["lr"].snap(before["lr"] * f) for f in (0.8, 1.2)}  # type: ignore[operator]
+        assert assignment["layers"] in {SPACE["layers"].snap(int(int(before["layers"]) * f)) for f in (0.8, 1.2)}
+        choices = SPACE["optimizer"].choices
+        at = choices.index(str(before["optimizer"]))
+        assert assignment["optimizer"] in {choices[(at - 1) % 3], choices[(at + 1) % 3]}
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "outcomes"),
+    [
+        (Parameter("lr", "double", 0.001, 0.1, step=0.001, decimals=3), 0.05, {0.04, 0.06}),
+        (Parameter("lr", "double", 0.001, 0.1, step=0.001, decimals=3), 0.1, {0.08, 0.1}),  # x1.2 clipped to max
+        (Parameter("lr", "double", 0.001, 0.1), 0.001, {0.001, 0.0012}),  # x0.8 clipped to min
+        (Parameter("layers", "int", 1, 10), 7, {5, 8}),  # int(7 * 0.8), int(7 * 1.2)
+        (Parameter("layers", "int", 1, 10), 1, {1}),  # int(0.8) = 0 clipped to 1, int(1.2) = 1
+        (Parameter("layers", "int", 2, 20, step=2), 10, {8, 12}),
+        (Parameter("optimizer", "categorical", choices=("sgd", "adam", "ftrl")), "ftrl", {"adam", "sgd"}),  # wraps to the first
+        (Parameter("optimizer", "categorical", choices=("sgd", "adam", "ftrl")), "sgd", {"ftrl", "adam"}),  # wraps to the last
+        (Parameter("batch", "discrete", choices=("16", "32", "64", "128")), "32", {"16", "64"}),
+    ],
+    ids=lambda v: str(v) if not isinstance(v, Parameter) else v.type,
+)
+def test_explore_perturbs_as_katib_does(parameter: Parameter, value: Value, outcomes: set[Value]):
+    seen = {perturb(parameter, value, np.random.default_rng(seed)) for seed in range(40)}
+    assert {parameter.canonical(v) for v in seen} == {parameter.canonical(v) for v in outcomes}
+    assert all(parameter.contains(v) for v in seen)
+
+
+def test_resample_probability_0_keeps_every_value_and_1_draws_afresh():
+    pool = _pool(N + 1)
+    by_name = {t.name: t for t in pool}
+    kept = _suggest(_problem(resample_probability=0.0), pool, N)
+    assert all(a == by_name[labels[PARENT_LABEL]].assignment for a, labels in zip(kept.assignments, kept.labels or [], strict=True))
+    # resampled: a categorical of 30 values comes back anywhere, not only next to the parent's
+    space = SearchSpace((Parameter("c", "categorical", choices=tuple(f"v{i}" for i in range(30))),))
+    problem = Problem(space, ObjectiveType.MAXIMIZE, "accuracy", {**_problem().settings, "truncation_threshold": 0.2, "resample_probability": 1.0})
+    members = [_done(f"m{i}", {"c": f"v{i}"}, float(i), _labels(0)) for i in range(N + 1)]
+    result = registry.create("pbt", problem.settings).suggest(problem, members, [], N, np.random.default_rng(1))
+    parents = {m.name: int(str(m.assignment["c"])[1:]) for m in members}
+    distances = [abs(int(str(a["c"])[1:]) - parents[labels[PARENT_LABEL]]) for a, labels in zip(result.assignments, result.labels or [], strict=True)]
+    assert max(distances) > 1, f"every child next to its parent ({distances}): not resampled"
+
+
+def test_the_spawned_children_are_the_same_one_at_a_time_or_all_at_once():
+    """A generation's N children are drawn from their own seed: asked one per call (the earlier
+    ones pending, each call with its own generator) they are the ones asked all at once."""
+    pool = _pool(N + 1)
+    problem = _problem(seed=11)
+    at_once = _suggest(problem, pool, N, seed=100)
+    one_by_one: list[PendingAssignment] = []
+    for call in range(N):
+        result = _suggest(problem, pool, 1, pending=one_by_one, seed=call)
+        one_by_one.append(PendingAssignment(result.assignments[0], f"child-{call}", (result.labels or [])[0]))
+    assert [(dict(p), p.labels) for p in one_by_one] == list(zip(at_once.assignments, at_once.labels or [], strict=True))
+    # another experiment seed spawns another generation from the same pool
+    assert _suggest(_problem(seed=12), pool, N).assignments != at_once.assignments
+
+
+def test_once_the_spawn_is_out_more_children_come_from_the_previous_pool_until_the_next_is_full():
+    pool = _pool(N + 1)
+    spawn = _suggest(_problem(), pool, N)
+    children = [_done(f"g1-{i}", a, 10.0 + i, labels) for i, (a, labels) in enumerate(zip(spawn.assignments, spawn.labels or [], strict=True))]
+    more = _suggest(_problem(), pool + children, 2)
+    assert [_generation(labels) for labels in more.labels or []] == [1, 1]
+    assert {labels[PARENT_LABEL] for labels in more.labels or []} <= {t.name for t in pool}
+    # one more success in generation 1 fills its pool: generation 2 comes from generation 1
+    extra = _done("g1-extra", more.assignments[0], 20.0, (more.labels or [])[0])
+    following = _suggest(_problem(), pool + children + [extra], 3)
+    assert [_generation(labels) for labels in following.labels or []] == [2, 2, 2]
+    assert {labels[PARENT_LABEL] for labels in following.labels or []} <= {t.name for t in [*children, extra]}
+
+
+@pytest.mark.parametrize("status", ["Failed", "Killed"])
+def test_a_failed_or_killed_trial_runs_again_with_its_lineage(status: str):
+    pool = _pool(N + 1)
+    lost = _done("lost", {"lr": 0.03, "layers": 4, "optimizer": "adam"}, 0.0, _labels(1, "g0-5"), status=status)
+    result = _suggest(_problem(), [*pool, lost], 2)
+    assert result.assignments[0] == lost.assignment
+    assert (result.labels or [])[0] == {**_labels(1, "g0-5"), RETRY_LABEL: "lost"}
+    assert _generation((result.labels or [])[1]) == 1 and RETRY_LABEL not in (result.labels or [])[1]
+    # its retry running (or done): it is not run a third time
+    retry = PendingAssignment(result.assignments[0], "lost-again", (result.labels or [])[0])
+    again = _suggest(_problem(), [*pool, lost], 2, pending=[retry])
+    assert all(RETRY_LABEL not in labels for labels in again.labels or [])
+
+
+def test_a_trial_without_metrics_is_not_run_again():
+    pool = _pool(N + 1)
+    silent = _done("silent", {"lr": 0.03, "layers": 4, "optimizer": "adam"}, 0.0, _labels(1, "g0-5"), status="MetricsUnavailable")
+    result = _suggest(_problem(), [*pool, silent], 3)
+    assert all(RETRY_LABEL not in labels for labels in result.labels or [])
+
+
+def _toy_score(assignment: dict[str, Value]) -> float:
+    return -abs(float(assignment["lr"]) - 0.042) * 100 - abs(int(assignment["layers"]) - 6) - (assignment["optimizer"] != "adam")
+
+
+def _run(problem: Problem, calls: int, fresh_each_call: bool) -> list[tuple[list[dict[str, Value]], list[dict[str, str]]]]:
+    """A sequential run: each call asks for 2, and they finish before the next call; every third
+    trial fails. ``fresh_each_call``: a new algorithm each call, the history as the store holds
+    it (Katib's strings, parsed back), as a resumed run rebuilds it."""
+    algorithm = registry.create("pbt", problem.settings)
+    history: list[FinishedTrial] = []
+    out = []
+    for call in range(calls):
+        if fresh_each_call:
+            algorithm = registry.create("pbt", problem.settings)
+            history = [FinishedTrial(t.name, SPACE.parse(SPACE.format(t.assignment)), t.status, t.objective, dict(t.metrics), dict(t.labels)) for t in history]
+        result = algorithm.suggest(problem, history, [], 2, np.random.default_rng([problem.seed, call]))
+        out.append((result.assignments, result.labels or []))
+        for assignment, labels in zip(result.assignments, result.labels or [], strict=True):
+            index = len(history)
+            status = "Failed" if index % 3 == 2 else "Succeeded"
+            history.append(_done(f"t{index}", assignment, _toy_score(assignment), labels, status=status))
+    return out
+
+
+def test_a_resumed_run_suggests_what_an_uninterrupted_one_would():
+    problem = _problem(seed=5)
+    uninterrupted = _run(problem, 20, fresh_each_call=False)
+    assert uninterrupted == _run(problem, 20, fresh_each_call=True)
+    generations = {_generation(labels) for _, batch in uninterrupted for labels in batch}
+    assert max(generations) >= 2, f"the run reached generations {sorted(generations)}: too short to say anything"
+
+
+def test_every_label_is_one_the_api_server_accepts():
+    run = _run(_problem(seed=5), 20, fresh_each_call=False)
+    labels = [labels for _, batch in run for labels in batch]
+    assert any(RETRY_LABEL in one for one in labels) and any(PARENT_LABEL in one for one in labels)
+    assert all(label_problems(one, "labels") == [] for one in labels)
+
+
+class TestPBTContract(AlgorithmContract):
+    """The contract every algorithm keeps, with pbt's own allowances: it repeats points on
+    purpose and never ends on a finite space (Katib's pbt runs to maxTrialCount)."""
+
+    algorithm_name = "pbt"
+    settings: ClassVar[dict[str, Any]] = {"n_population": 5, "truncation_threshold": 0.4}
+    covers_finite_space = False
+    repeats_points = True
+
+
+class TestPBTContractMaximizing(TestPBTContract):
+    objective_type = "maximize"
