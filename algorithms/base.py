@@ -29,6 +29,9 @@ class Problem:
     objective_metric: str
     settings: dict[str, Any] = field(default_factory=dict)
     max_trial_count: int | None = None
+    algorithm_settings: tuple[tuple[str, str], ...] = ()
+    """``spec.algorithm.algorithmSettings`` as the spec wrote them, (name, text) in order: for an
+    algorithm that hands them to the trial verbatim (darts); the others read ``settings``."""
     nas_config: dict[str, Any] | None = None
     """``spec.nasConfig`` as Katib's JSON (camelCase keys) for an architecture search algorithm,
     whose space holds only the ``text`` values it makes for each trial; None otherwise."""
@@ -56,6 +59,18 @@ class FinishedTrial:
     status: TrialStatus
     objective: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)
+    """What the algorithm labelled the trial with when it suggested it (see ``Suggestions.labels``)."""
+
+
+class PendingAssignment(dict[str, Value]):
+    """A pending trial's assignment (a plain dict to every algorithm), with its trial's name and
+    labels for an algorithm that keeps a lineage in them (pbt)."""
+
+    def __init__(self, assignment: dict[str, Value], name: str = "", labels: dict[str, str] | None = None):
+        super().__init__(assignment)
+        self.name = name
+        self.labels: dict[str, str] = dict(labels or {})
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,14 @@ class Suggestions:
     assignments: list[dict[str, Value]]
     exhausted: bool = False
     waiting: bool = False
+    labels: list[dict[str, str]] | None = None
+    """Labels for each new trial, in order (Kubernetes label names and values; pbt's generation
+    and parent): stored with the trial, put on its resource, and given back in its
+    ``FinishedTrial.labels`` / ``PendingAssignment.labels``. None: no labels."""
+    repeats: bool = False
+    """These points may repeat earlier ones on purpose (pbt's exploit copies a better member's
+    hyperparameters; the trial differs in the checkpoint it starts from), so they are not held
+    to the rule that no point is suggested twice."""
 
 
 class Algorithm(Protocol):

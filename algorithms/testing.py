@@ -30,7 +30,7 @@ What it checks, on a mixed space (doubles, log doubles, ints, discrete, categori
   must suggest exactly the same points in both runs.
 
 The flags below (``adaptive``, ``covers_finite_space``, ``waits_for_results``,
-``ends_on_its_own``, ``stepped_doubles``) declare what an algorithm legitimately does
+``ends_on_its_own``, ``stepped_doubles``, ``repeats_points``) declare what an algorithm legitimately does
 differently; each relaxes only what its own docstring says.
 """
 
@@ -113,6 +113,10 @@ class AlgorithmContract:
     ends_on_its_own: ClassVar[bool] = False
     """Whether it has a finite schedule of its own and says ``exhausted`` when that is done,
     even on an infinite space (hyperband, after its last bracket)."""
+    repeats_points: ClassVar[bool] = False
+    """Whether it suggests points already tried on purpose (pbt: an exploited child copies a
+    better member's hyperparameters, a failed trial is run again, and a finite space never
+    ends it): the checks that no point comes twice, and that a finite space ends, are left out."""
     direction_trials: ClassVar[int] = 24
     """How many trials each run of the direction check finishes (in batches of 4) before its
     last batch: enough for model-based algorithms to be past their random start-up trials."""
@@ -173,7 +177,7 @@ class AlgorithmContract:
         else:
             assert count == 6 and not result.waiting, f"asked for 6 points, got {count} (waiting={result.waiting})"
         keys = [space.key(a) for a in result.assignments]
-        assert len(set(keys)) == count, "a point suggested twice in one batch"
+        assert len(set(keys)) == count or self.repeats_points, "a point suggested twice in one batch"
         for assignment in result.assignments:
             assert space.contains(assignment), f"infeasible {assignment}"
         if self.covers_finite_space:
@@ -197,8 +201,9 @@ class AlgorithmContract:
             )
         taken = {space.key(t.assignment) for t in history} | {space.key(a) for a in pending}
         keys = [space.key(a) for a in result.assignments]
-        assert len(set(keys)) == len(keys), "a point suggested twice in one batch"
-        assert not taken & set(keys), "a point already tried or pending suggested again"
+        if not self.repeats_points:
+            assert len(set(keys)) == len(keys), "a point suggested twice in one batch"
+            assert not taken & set(keys), "a point already tried or pending suggested again"
         for assignment in result.assignments:
             assert space.contains(assignment), f"infeasible {assignment}"
 
@@ -225,12 +230,16 @@ class AlgorithmContract:
         history: list[FinishedTrial] = []
         for round_index in range(20):
             result = self.suggest(space, history, [], 5, seed=round_index)
+            if self.repeats_points:  # it never ends on its own: it keeps giving feasible points
+                assert len(result.assignments) == 5 and not result.exhausted and all(space.contains(a) for a in result.assignments)
             for assignment in result.assignments:
                 value = objective(assignment)
                 history.append(FinishedTrial(f"t{len(history)}", assignment, "Succeeded", value, {"loss": value}))
             if result.exhausted:
                 break
         else:
+            if self.repeats_points:
+                return
             raise AssertionError("never said the space is exhausted")
         keys = [space.key(t.assignment) for t in history]
         assert len(keys) == len(set(keys))

@@ -27,8 +27,9 @@ KATIB_REFUSES = {
 }
 """Katib's examples that Katib's own admission webhook refuses, and the line kfp-tune refuses them with."""
 KATIB_NAS = {"nas_darts-cpu.yaml", "nas_darts-gpu.yaml", "nas_enas-cpu.yaml", "nas_enas-gpu.yaml"}
-"""Katib's neural architecture search examples (enas, darts): valid (nasConfig and the settings
-checked), but the algorithms are not implemented yet, so validate exits 3 and run refuses them."""
+"""Katib's neural architecture search examples (enas, darts): a trial gets the values the
+algorithm makes (architecture and nn_config; algorithm-settings, search-space and num-layers),
+so ``render`` needs them given with ``--assign``."""
 QUADRATIC = TESTS / "trials" / "quadratic.py"
 S3_ACCESS_KEY = "kfptune-test-access"
 S3_SECRET_KEY = "kfptune-test-secret-9f3a7c1e"

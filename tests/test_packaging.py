@@ -34,8 +34,8 @@ SOURCE_ROOTS = {"kfp_tune": REPO / "src" / "kfp_tune", "kfp_tune.algorithms": RE
 LAYERS = [
     ("core",),
     ("algorithms", "stores", "collectors", "launchers"),  # plug-ins: the core's interfaces, implemented
-    ("steps", "reports", "progress", "search"),
-    ("inline_runner", "api"),
+    ("steps", "reports", "report_views", "progress", "search"),
+    ("inline_runner", "api", "client", "katib_client"),
     ("components", "pipelines"),
     ("cli", "__init__"),
 ]

@@ -12,7 +12,9 @@
 # `cd $MUTATION_WORKDIR/<package> && mutmut show <name>` still works.
 #
 # --survivors re-checks only the mutants the last run left alive, against the tests as they are
-# now (the copy's tests/ is refreshed; its source stays as copied, so the mutants are the same).
+# now (the copy's tests/ and setup.cfg are refreshed; its source stays as copied, so the mutants
+# are the same). mutmut first runs those tests on the unmutated copy and stops if any fails, as
+# happens when the source has changed since the copy: then run the package again in full.
 # A killed mutant stays killed when tests are added, so this gives the score a full run would,
 # in a fraction of the time: the way to see what new tests kill.
 #
@@ -71,6 +73,7 @@ for package in "${packages[@]}"; do
         echo "== $package: re-checking the survivors in $copy"
         rm -rf "$copy/tests"
         copy_tree tests
+        cp "$ROOT/tools/mutation/$package.cfg" "$copy/setup.cfg"  # which tests judge the package goes with the tests
         mapfile -t names < <(cd "$copy" && "$VENV/bin/mutmut" results 2>/dev/null | awk -F': ' '/: (survived|no tests|suspicious)$/ {gsub(/^ +/, "", $1); print $1}')
         echo "   ${#names[@]} mutants to re-check"
         if [ ${#names[@]} -eq 0 ]; then
@@ -85,9 +88,16 @@ for package in "${packages[@]}"; do
         cp "$ROOT/tools/mutation/fastest_first.py" "$copy/"
     fi
     started=$(date +%s)
+    logged=$(if [ -f "$copy/mutmut-run.log" ]; then wc -c < "$copy/mutmut-run.log"; else echo 0; fi)  # this run's output starts after it
     # mutmut exits non-zero when mutants survive; the report below says how many.
     (cd "$copy" && "$VENV/bin/mutmut" run --max-children "$JOBS" "${names[@]}" >> mutmut-run.log 2>&1) || true
     echo "   mutmut ran for $(( ($(date +%s) - started) / 60 )) min; its output is in $copy/mutmut-run.log"
+    if tail -c +$((logged + 1)) "$copy/mutmut-run.log" | grep -q -e "failed to collect stats" -e "Failed to run clean test"; then
+        echo "   the tests failed on the unmutated source, so no mutant was checked (the log shows which)." >&2
+        if $survivors_only; then
+            echo "   With --survivors the source is as first copied and the tests as they are now: when the source has changed since, run the package again in full." >&2
+        fi
+    fi
 done
 
 echo

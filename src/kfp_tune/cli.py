@@ -170,6 +170,25 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
     p.add_argument("-o", "--output", default=".", help="folder for NAME.md and NAME.html (default: here)")
     p.set_defaults(handler=cmd_report)
+
+    p = sub.add_parser("list", help="the experiments in the store, with their status")
+    p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
+    p.add_argument("--json", action="store_true", help="one object per experiment: name, status, reason, trials, succeeded, failed, best_trial, best, created")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("logs", help="a trial's log from the store (every trial's without TRIAL); a trial running on a cluster: from its pod")
+    p.add_argument("name", help="experiment name")
+    p.add_argument("trial", nargs="?", help="trial name (default: every trial's log, in the order created)")
+    p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
+    p.add_argument("--container", help="another log the store keeps for the trial (a Custom collector's container; default: the primary container's)")
+    p.add_argument("--namespace", help="where a trial still running on a cluster runs (default: the experiment's metadata.namespace, else default)")
+    p.set_defaults(handler=cmd_logs)
+
+    p = sub.add_parser("delete", help="delete an experiment's records from the store (asks first); never another experiment's")
+    p.add_argument("name", help="experiment name")
+    p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
+    p.add_argument("-y", "--yes", action="store_true", help="delete without asking")
+    p.set_defaults(handler=cmd_delete)
     return parser
 
 
@@ -522,10 +541,15 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     best = summary["best_trial"]
     if best:
         params = ", ".join(f"{k}={v}" for k, v in best["parameters"].items())
-        metrics = ", ".join(f"{k}={v:.6g}" for k, v in best["metrics"].items())
+        metrics = ", ".join(f"{k}={_metric_value(v)}" for k, v in best["metrics"].items())
         print(f"  best trial: {best['name']}  {metrics}")
         print(f"    parameters: {params}")
     print(f"  store: {summary['store']}")
+
+
+def _metric_value(value: float | str) -> str:
+    """A number to 6 significant digits; a text metric (darts' genotype) as the trial wrote it."""
+    return value if isinstance(value, str) else f"{value:.6g}"
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -541,10 +565,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
         _check("--store", check_store_uri, args.store)
     launcher_config = None
     if args.launcher_config:
-        from kfp_tune.launchers import launcher_from_config
+        from kfp_tune.launchers import check_experiment, launcher_from_config
 
         launcher_config = _json_object("--launcher-config", args.launcher_config)
         _check("--launcher-config", launcher_from_config, launcher_config)  # refuse a bad config now, not in the cluster
+        _check("--launcher-config", lambda config: check_experiment(launcher_from_config(config), experiment), launcher_config)
     try:
         path = compile_pipeline(
             experiment, output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store, launcher_config=launcher_config
@@ -599,10 +624,11 @@ def cmd_trials(args: argparse.Namespace) -> int:
         return EXIT_OK
     params = sorted({k for r in rows for k in r["parameters"]})
     metrics = sorted({k for r in rows for k in r["metrics"]})
-    header = ["name", "status", *params, *metrics]
+    labels = sorted({k for r in rows for k in r.get("labels", {})})  # the algorithm's (pbt: generation, parent), by their last part
+    header = ["name", "status", *(k.rsplit("/", 1)[-1] for k in labels), *params, *metrics]
     table = [header] + [
-        [r["name"], f"{r['status']} (damaged)" if "damaged" in r else r["status"], *(r["parameters"].get(p, "") for p in params),
-         *(f"{r['metrics'][m]:.6g}" if m in r["metrics"] else "" for m in metrics)]
+        [r["name"], f"{r['status']} (damaged)" if "damaged" in r else r["status"], *(r.get("labels", {}).get(k, "") for k in labels),
+         *(r["parameters"].get(p, "") for p in params), *(_metric_value(r["metrics"][m]) if m in r["metrics"] else "" for m in metrics)]
         for r in rows
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
@@ -763,6 +789,106 @@ def cmd_report(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"-o/--output {args.output}: cannot write {path.name}: {exc.strerror or exc}") from None
         print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from kfp_tune.client import Client, best_objective, experiment_phase
+
+    store = _open_store(args.store)
+    experiments, problems = Client(store).list_experiments_and_problems()
+    for name, problem in sorted(problems.items()):  # left out; the rest still shows
+        print(f"warning: experiment {name} cannot be read: {problem}; left out", file=sys.stderr)
+    rows = []
+    for experiment in experiments:
+        status = experiment.get("status") or {}
+        phase, reason, _ = experiment_phase(experiment)
+        optimal = status.get("currentOptimalTrial") or {}
+        rows.append({
+            "name": experiment["metadata"]["name"], "status": phase, "reason": reason, "trials": status.get("trials", 0),
+            "succeeded": status.get("trialsSucceeded", 0), "failed": status.get("trialsFailed", 0) + status.get("trialMetricsUnavailable", 0),
+            "best_trial": optimal.get("bestTrialName"), "best": best_objective(experiment), "created": experiment["metadata"].get("creationTimestamp"),
+        })
+    if args.json:
+        print(json.dumps(rows, sort_keys=True))
+        return EXIT_OK
+    if not rows:
+        print(f"no experiments in {store.uri}")
+        return EXIT_OK
+    header = ["name", "status", "reason", "trials", "succeeded", "failed", "best", "best trial", "created"]
+    table = [header] + [
+        [r["name"], r["status"], r["reason"], r["trials"], r["succeeded"], r["failed"], "" if r["best"] is None else f"{r['best']:.6g}", r["best_trial"] or "", r["created"] or ""]
+        for r in rows
+    ]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    for row in table:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    return EXIT_OK
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    """One trial's log as it is (exit 1 when it has none yet); without TRIAL, every trial's under
+    a ``==> TRIAL (STATUS) <==`` line."""
+    from kfp_tune.client import Client, NoLogYet, experiment_phase
+
+    store = _open(args)
+    if args.namespace is not None:
+        _label("--namespace", args.namespace)
+    for flag, value in (("TRIAL", args.trial), ("--container", args.container)):
+        if value is not None:
+            _label(flag, value)
+    client = Client(store)
+    if args.trial is not None:
+        _write_log(client.get_trial_logs((args.name, args.trial), container=args.container, namespace=args.namespace))
+        return EXIT_OK
+    trials = client.list_trials(args.name)
+    if not trials:
+        print(f"experiment {args.name} has no trials yet", file=sys.stderr)
+    for trial in trials:
+        print(f"==> {trial.metadata.name} ({experiment_phase(trial)[0]}) <==")
+        try:
+            _write_log(client.get_trial_logs((args.name, trial.metadata.name), container=args.container, namespace=args.namespace))
+        except NoLogYet as exc:
+            print(f"(no log yet: {exc})")
+    return EXIT_OK
+
+
+def _write_log(text: str) -> None:
+    sys.stdout.write(text if not text or text.endswith("\n") else text + "\n")
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    """Asks on the terminal first (``--yes`` skips it); anything but y / yes, or no answer at
+    all (stdin closed), deletes nothing (exit 1)."""
+    from kfp_tune.client import Client
+    from kfp_tune.core import claims
+    from kfp_tune.core.errors import ExperimentNotFound
+    from kfp_tune.core.records import DamagedRecord, ExperimentRecords
+
+    store = _open(args)
+    records = ExperimentRecords(store, args.name)
+    prefix = f"{records.root}/"
+    keys = store.list(prefix)
+    if not keys:
+        raise ExperimentNotFound(f"no experiment {args.name!r} in {store.uri}")
+    with contextlib.suppress(DamagedRecord):  # a damaged claim stops every run: none drives it
+        claims.refuse_if_busy(records)  # refused before asking, not after
+    if not args.yes:
+        trials = len({key[len(prefix):].split("/")[1] for key in keys if key.startswith(prefix + "trials/")})
+        print(f"delete experiment {args.name!r} ({trials} trial(s) run, {len(keys)} record(s)) from {store.uri}? It cannot be undone. [y/N] ",
+              end="", file=sys.stderr, flush=True)
+        try:
+            answer = input()
+        except (EOFError, OSError, ValueError):  # no answer: end of input, or stdin not readable (closed)
+            answer = ""
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            if not sys.stdin.isatty():  # the answer was not echoed: end the prompt's line
+                print(file=sys.stderr)
+        if answer.strip().lower() not in ("y", "yes"):
+            print("not deleted", file=sys.stderr)
+            return EXIT_FAILED
+    deleted = Client(store).delete_experiment(args.name, confirm=True)
+    print(f"deleted experiment {args.name!r}: {deleted} record(s) from {store.uri}")
     return EXIT_OK
 
 

@@ -13,17 +13,17 @@ experiment record stops them (without the spec there is nothing to show).
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_tune.core.decision import best_trial, count_trials
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
-from kfp_tune.core.state import ExperimentState, ExperimentView
+from kfp_tune.core.state import ExperimentState, ExperimentView, TrialState
+from kfp_tune.report_views import figure_png, format_number, parameter_texts, views_html
 
 MAX_PARAMETER_PANELS = 12
 """Parameters plotted against the objective, one panel each; the table lists them all."""
@@ -64,7 +64,7 @@ class ExperimentReport:
     @property
     def metric_names(self) -> list[str]:
         names = self.state.experiment.spec.objective.metric_names  # type: ignore[union-attr]
-        return names + sorted({m for t in self.state.trials for m in t.metrics} - set(names))
+        return names + sorted({m for t in self.state.trials for m in (*t.metrics, *t.text_metrics)} - set(names))
 
 
 def load_report(store: Store, experiment_name: str) -> ExperimentReport:
@@ -114,7 +114,20 @@ def damaged_lines(damaged: dict[str, str]) -> list[str]:
 
 
 def _number(value: float) -> str:
-    return f"{value:.6g}"
+    return format_number(value)  # the table's and the plots' numbers alike
+
+
+def shown_metrics(trial: TrialState) -> dict[str, float | str]:
+    """A trial's metrics as people read them: numbers after their strategy, and the text ones
+    (darts' genotype) as the trial wrote them."""
+    return {**trial.metrics, **trial.text_metrics}
+
+
+def _metric_cell(trial: TrialState, name: str, escape: Callable[[str], str]) -> str:
+    """A metric's table cell: a number as format_number writes it, text escaped as it is."""
+    if name in trial.metrics:
+        return _number(trial.metrics[name])
+    return escape(trial.text_metrics[name]) if name in trial.text_metrics else ""
 
 
 def _markdown_cell(text: str) -> str:
@@ -142,19 +155,10 @@ def markdown_table(report: ExperimentReport) -> str:
     for trial in state.trials:
         name = _markdown_cell(trial.name)
         cells = [f"**{name}** (best)" if trial.name == best else name, trial.status]
-        cells += [_markdown_cell(trial.assignment.get(p, "")) for p in params]
-        cells += [_number(trial.metrics[m]) if m in trial.metrics else "" for m in metrics]
+        cells += [_markdown_cell(text) for text in parameter_texts(report, trial)]
+        cells += [_metric_cell(trial, m, _markdown_cell) for m in metrics]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
-
-
-def _figure_png(figure: Any) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(figure)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _objective_points(report: ExperimentReport) -> list[tuple[int, float, str]]:
@@ -183,6 +187,8 @@ def objective_plot(report: ExperimentReport) -> Any:
         if goal is not None:
             axes.axhline(goal, color="#999933", linestyle="--", linewidth=1, label="goal")
         axes.legend(loc="best", fontsize=8)
+    elif any(report.objective in t.text_metrics for t in report.state.trials):
+        axes.text(0.5, 0.5, "the objective is text, not a number: see the trial table", ha="center", va="center", transform=axes.transAxes)
     else:
         axes.text(0.5, 0.5, "no trial has reported the objective yet", ha="center", va="center", transform=axes.transAxes)
     axes.set_xlabel("trial (in the order created)")
@@ -240,15 +246,17 @@ def html_report(report: ExperimentReport) -> str:
     body = []
     for trial in state.trials:
         cells = [esc(trial.name) + (" <b>(best)</b>" if trial.name == best else ""), esc(trial.status)]
-        cells += [esc(trial.assignment.get(p, "")) for p in params]
-        cells += [_number(trial.metrics[m]) if m in trial.metrics else "" for m in metrics]
+        cells += [esc(text) for text in parameter_texts(report, trial)]
+        cells += [_metric_cell(trial, m, esc) for m in metrics]
         row_class = ' class="best"' if trial.name == best else ""
         body.append(f"<tr{row_class}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     direction = "minimize" if report.minimize else "maximize"
+    best_state = next((t for t in state.trials if t.name == best), None)
+    text = best_state.text_metrics.get(report.objective) if best_state is not None else None  # darts' genotype: the result
     plots = [("Objective per trial", objective_plot(report))]
     if params:
         plots.append(("Parameters against the objective", parameter_plot(report)))
-    images = "".join(f'<h2>{esc(title)}</h2><img alt="{esc(title)}" src="data:image/png;base64,{_figure_png(fig)}">' for title, fig in plots)
+    images = "".join(f'<h2>{esc(title)}</h2><img alt="{esc(title)}" src="data:image/png;base64,{figure_png(fig)}">' for title, fig in plots) + views_html(report)
     return (
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
         f"<title>kfp-tune: {esc(state.name)}</title>"
@@ -260,6 +268,7 @@ def html_report(report: ExperimentReport) -> str:
         f"<p>Objective: {direction} <code>{esc(report.objective)}</code>; {len(state.trials)} trial(s)"
         + (f"; best: <b>{esc(best)}</b>" if best else "")
         + "</p>"
+        + (f"<p>Its {esc(report.objective)}: <code>{esc(text)}</code></p>" if text is not None else "")
         + images
         + f"<h2>Trials</h2><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
         + "</body></html>\n"
@@ -285,13 +294,14 @@ def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
         "damaged": [{"key": key, "problem": problem} for key, problem in sorted(report.damaged.items())],
         "best_trial": None
         if best is None
-        else {"name": best.name, "parameters": dict(best.assignment), "metrics": best.metrics},
+        else {"name": best.name, "parameters": dict(best.assignment), "metrics": shown_metrics(best)},
         "store": store.uri,
     }
 
 
 def trial_rows(store: Store, experiment_name: str) -> list[dict[str, Any]]:
-    """One row per trial: name, status, parameters, metrics (after strategies), reason; a trial
+    """One row per trial: name, status, parameters, metrics (after strategies), the labels the
+    algorithm gave it (pbt's generation and parent; ``{}`` for most), reason; a trial
     with a damaged record also has ``damaged`` (what is wrong), its status as the rest tell it."""
     return load_trials(store, experiment_name)[0]
 
@@ -313,7 +323,8 @@ def load_trials(store: Store, experiment_name: str) -> tuple[list[dict[str, Any]
             "index": t.index,
             "status": t.status,
             "parameters": dict(t.assignment),
-            "metrics": t.metrics,
+            "metrics": shown_metrics(t),
+            "labels": dict(t.labels),
             "reason": t.result.reason if t.result else "",
             "message": t.result.message if t.result else "",
         }

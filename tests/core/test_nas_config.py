@@ -354,7 +354,7 @@ def test_a_nas_value_without_nas_config_is_refused():
     doc["spec"]["trialTemplate"]["trialParameters"][1]["reference"] = "architecture"
     errors = _errors(doc)
     assert len(errors) == 1
-    assert errors[0].startswith("spec.trialTemplate.trialParameters[1].reference: 'architecture' is a value enas gives its trials")
+    assert errors[0].startswith("spec.trialTemplate.trialParameters[1].reference: 'architecture' is a value enas and regularized-evolution give their trials")
     assert "spec.nasConfig" in errors[0]
 
 

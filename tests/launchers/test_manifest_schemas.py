@@ -14,6 +14,7 @@ import pytest
 
 from conftest import DATA, KATIB_EXAMPLES, KATIB_NAS, KATIB_REFUSES, REPO
 from fake_kube import CRDS, MPI_OPERATOR, TRAINER, TRAINING_OPERATOR, FakeKube, validate
+from kfp_tune.core.catalogue import ALGORITHMS
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.launchers.kubernetes import KubernetesConfig, render_manifest
 from kfp_tune.launchers.kubernetes.kinds import trial_kind
@@ -30,8 +31,18 @@ with its ConfigMap in tests/test_katib_examples.py)."""
 def _cluster_config() -> KubernetesConfig:
     return KubernetesConfig(
         namespace="team-a", service_accounts=("default", "trainer"), store_secret="mlpipeline-minio-artifact",
-        metrics_claim="kfp-tune-metrics", metrics_mount="/mnt/kfp-tune-metrics",
+        metrics_claim="kfp-tune-metrics", metrics_mount="/mnt/kfp-tune-metrics", checkpoint_claim="kfp-tune-checkpoints",
     )
+
+
+def _render(path: Path) -> dict:
+    """The example's trial manifest; an architecture search's trial gets its algorithm's values
+    (given by hand here, as ``kfp-tune render --assign`` takes them)."""
+    experiment = load_experiment(path)
+    spec = experiment.spec
+    searched = ALGORITHMS[spec.algorithm.algorithm_name].trial_values if spec.nas_config is not None and spec.algorithm else ()
+    assignment = {name: f"given-{name}" for name in searched}
+    return render_manifest(experiment, assignment, config=_cluster_config(), env={"KFP_TUNE_STORE": "s3://mlpipeline/kfp-tune"})
 
 
 def test_schemas_for_every_trial_kind_are_here():
@@ -41,8 +52,7 @@ def test_schemas_for_every_trial_kind_are_here():
 
 @pytest.mark.parametrize("path", POD_KIND_EXAMPLES + OUR_EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_rendered_trial_manifest_validates(path: Path):
-    experiment = load_experiment(path)
-    manifest = render_manifest(experiment, config=_cluster_config(), env={"KFP_TUNE_STORE": "s3://mlpipeline/kfp-tune"})
+    manifest = _render(path)
     validate(manifest)
     assert manifest["metadata"]["namespace"] == "team-a"
 
@@ -50,7 +60,7 @@ def test_rendered_trial_manifest_validates(path: Path):
 @pytest.mark.parametrize("path", POD_KIND_EXAMPLES + OUR_EXAMPLES, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_the_api_server_accepts_the_rendered_trial(path: Path):
     """Beyond the schema: names, labels, the operators' webhooks (tests/support/fake_kube.py)."""
-    manifest = render_manifest(load_experiment(path), config=_cluster_config(), env={"KFP_TUNE_STORE": "s3://mlpipeline/kfp-tune"})
+    manifest = _render(path)
     fake = FakeKube(TRAINING_OPERATOR, MPI_OPERATOR if manifest["apiVersion"] == "kubeflow.org/v2beta1" else (), TRAINER)
     group, _, version = manifest["apiVersion"].rpartition("/")
     plural = trial_kind(manifest).plural

@@ -6,6 +6,7 @@ import pytest
 
 from conftest import quadratic_experiment
 from kfp_tune import steps
+from kfp_tune.algorithms import registry
 from kfp_tune.core.decision import decide
 from kfp_tune.core.errors import ExperimentConflict, KfpTuneError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
@@ -236,7 +237,8 @@ def test_rendered_manifest(local_store):
     assert args == [f"x={trial.assignment['x']}", f"y={trial.assignment['y']}"]
 
 
-def test_runnable_problems_name_what_is_missing():
+def test_runnable_problems_name_what_is_missing(monkeypatch):
+    monkeypatch.delitem(registry._FACTORIES, "pbt")  # an algorithm this build lacks
     pbt = load_experiment(quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt"}}))
     problems = steps.runnable_problems(pbt)
     assert [p.path for p in problems] == ["spec.algorithm.algorithmName"]

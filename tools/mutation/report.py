@@ -61,7 +61,11 @@ def report(package: str) -> tuple[int, int] | None:
     killed = sum(totals[s] for s in KILLED)
     scored = killed + sum(totals[s] for s in MISSED)
     unchecked = sum(totals.values()) - scored
-    print(f"  {'total':<45} {sum(totals.values()):>7} {killed:>7} {totals['survived']:>8} {totals['no tests']:>7} {100 * killed / scored:5.1f}%")
+    total_score = f"{100 * killed / scored:5.1f}%" if scored else "  -"  # nothing checked: the run failed at its start
+    print(f"  {'total':<45} {sum(totals.values()):>7} {killed:>7} {totals['survived']:>8} {totals['no tests']:>7} {total_score:>6}")
+    if not scored:
+        print(f"  (no mutant was checked: the tests failed on the unmutated source, or the run stopped at its start; see {copy}/mutmut-run.log)")
+        return None
     if unchecked:
         print(f"  ({unchecked} mutants not checked: the run was interrupted)")
     (copy / "survivors.txt").write_text("\n".join(survivors))

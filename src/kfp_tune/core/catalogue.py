@@ -286,6 +286,16 @@ def _check_darts(nas: Any, settings: dict[str, Any]) -> list[tuple[str, str]]:
     return problems
 
 
+def _check_regularized_evolution(nas: Any, settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """kfp-tune's regularized-evolution (not Katib's) gives trials enas's values, so it needs of
+    nasConfig what enas does; and a tournament no larger than the population."""
+    problems = [(path, f"{message} (regularized-evolution reads nasConfig as enas does)") for path, message in _check_enas(nas, settings)]
+    population, sample = settings.get("population_size"), settings.get("sample_size")
+    if isinstance(population, int) and isinstance(sample, int) and sample > population:
+        problems.append(("spec.algorithm.algorithmSettings", f"sample_size {sample} is larger than population_size {population}: expected at most population_size"))
+    return problems
+
+
 ALGORITHMS: dict[str, CatalogueEntry] = {
     entry.name: entry
     for entry in (
@@ -337,6 +347,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
                 int_setting("n_population", 40, minimum=5),
                 float_setting("truncation_threshold", 0.2, greater_than=0.0, less_than=1.0),
                 float_setting("resample_probability", None, greater_than=-1e-12, less_than=1.0 + 1e-12),
+                _RANDOM_STATE,
             ),
         ),
         CatalogueEntry(
@@ -345,6 +356,19 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
             help="neural architecture search: an LSTM controller proposes each layer's operation and skip connections (needs nasConfig)",
             trial_values=("architecture", "nn_config"),
             check_nas=_check_enas,
+        ),
+        # kfp-tune's own, not one of Katib's algorithms: regularized (aging) evolution, Real et al. 2019,
+        # over enas's architectures (algorithms/regularized_evolution.py)
+        CatalogueEntry(
+            "regularized-evolution",
+            (
+                int_setting("population_size", 20, minimum=1, help="the most recent trials with a result that make the population; the first this many trials are random"),
+                int_setting("sample_size", 5, minimum=1, help="members drawn (with replacement) for each tournament; the best is mutated"),
+                _RANDOM_STATE,
+            ),
+            help="kfp-tune's own (not Katib's): aging evolution over enas's architectures, mutating the best of a random sample (needs nasConfig)",
+            trial_values=("architecture", "nn_config"),
+            check_nas=_check_regularized_evolution,
         ),
         CatalogueEntry(
             "darts",

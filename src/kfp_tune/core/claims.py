@@ -92,7 +92,10 @@ class Claim:
 
     def live(self, now: float) -> bool:
         """Not ended, heard from within the TTL, and its owner, when on this machine, still
-        running (a killed ``kfp-tune run`` is seen as gone at once, not after the TTL)."""
+        running (a killed ``kfp-tune run`` is seen as gone at once, not after the TTL).
+
+        A claim last heard from exactly ``ttl`` seconds ago has lapsed: "heard from within the
+        TTL" is strictly less, the same boundary as a trial attempt's in ``wait_for_attempt``."""
         return not self.ended and now - self.last_seen < self.ttl and not owner_is_gone(self.owner)
 
     def describe(self, now: float) -> str:
@@ -247,7 +250,10 @@ def beat_trial(records: ExperimentRecords, trial: str, attempt: str) -> None:
 def wait_for_attempt(records: ExperimentRecords, trial: str, started: TrialStarted, poll: float = 2.0) -> TrialEnded | None:
     """The ``ended`` record of a trial another launch-trial attempt started, once it is there;
     None as soon as that attempt has shown no sign of life for the trial TTL, or its process is
-    gone from this machine (it died)."""
+    gone from this machine (it died).
+
+    An attempt last heard from exactly the TTL ago counts as dead, as a run's claim that old has
+    lapsed (``Claim.live``): one boundary for both, so a retry and a new run agree."""
     ttl = trial_ttl_from_env()
     while True:
         ended = records.read_typed(records.trial_key(trial, "ended"), TrialEnded)
@@ -258,7 +264,7 @@ def wait_for_attempt(records: ExperimentRecords, trial: str, started: TrialStart
             return None  # the last attempt handed the running trial over: re-attach to it now
         last_seen = max(started.at, (_number(beat_record.get("at")) if beat_record else None) or 0.0)
         owner = str(beat_record.get("owner", "")) if beat_record is not None else started.owner  # who follows it now
-        if time.time() - last_seen > ttl or (owner and owner_is_gone(owner)):
+        if time.time() - last_seen >= ttl or (owner and owner_is_gone(owner)):
             return None
         time.sleep(min(poll, ttl / 4))
 

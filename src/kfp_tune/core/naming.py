@@ -12,15 +12,25 @@ SUFFIX_LENGTH = 8
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 
+LABEL_HASH_LENGTH = 6
+MIN_LABEL_LENGTH = 1 + 1 + LABEL_HASH_LENGTH
+"""The shortest max_length dns_label accepts: a letter, a dash and the hash of a changed text."""
+
+
 def dns_label(text: str, max_length: int = 63) -> str:
     """A DNS-1123 label derived from text: lower case, [a-z0-9-], starts with a letter, ends with
-    a letter or digit. Text that had to change gets a short hash so different inputs stay apart."""
+    a letter or digit. Text that had to change gets a short hash so different inputs stay apart.
+
+    Never longer than max_length; a max_length below MIN_LABEL_LENGTH is refused (ValueError),
+    whatever the text, as no changed text would fit beside its hash."""
+    if max_length < MIN_LABEL_LENGTH:
+        raise ValueError(f"max_length {max_length} is too short for a DNS label with its hash: it must be at least {MIN_LABEL_LENGTH}")
     label = re.sub(r"[^a-z0-9-]+", "-", text.lower())
     label = re.sub(r"-{2,}", "-", label).strip("-")
     if not label or not label[0].isalpha():
         label = "x" + (("-" + label) if label else "")
     if label != text or len(label) > max_length:
-        digest = short_hash(text, 6)
+        digest = short_hash(text, LABEL_HASH_LENGTH)
         label = label[: max_length - len(digest) - 1].rstrip("-") + "-" + digest
     return label
 

@@ -199,6 +199,19 @@ def round_entries(record: dict[str, Any], key: str) -> list[tuple[str, int, dict
     return out
 
 
+def round_labels(record: dict[str, Any], key: str) -> list[dict[str, str]]:
+    """The labels the algorithm gave each of a round's trials (pbt's generation and parent), in
+    the order of :func:`round_entries`; ``{}`` for a trial with none (most algorithms give none,
+    and their rounds have no ``labels``)."""
+    out = []
+    for position, entry in enumerate(record.get("trials") or []):
+        labels = entry.get("labels", {}) if isinstance(entry, dict) else {}
+        if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+            raise DamagedRecord(key, f"trials[{position}].labels must map label names to strings, got {_short(labels)}")
+        out.append(dict(labels))
+    return out
+
+
 def utc_now() -> str:
     """The timestamp records carry: UTC, to the second, ``2026-11-30T12:00:00Z``."""
     return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
@@ -241,6 +254,12 @@ def _metric_values(value: Any, key: str) -> dict[str, float]:
         if not _number(number):
             raise DamagedRecord(key, f"metrics must map names to numbers, got {name!r}: {_short(number)}")
     return {k: float(v) for k, v in value.items()}
+
+
+def _text_values(value: Any, key: str) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(isinstance(text, str) for text in value.values()):
+        raise DamagedRecord(key, f"textMetrics must map names to strings, got {_short(value)}")
+    return dict(value)
 
 
 def _observation(value: Any, key: str) -> dict[str, Any]:
@@ -300,6 +319,8 @@ class TrialEnded:
         if phase not in LaunchPhase._value2member_map_:
             raise DamagedRecord(key, f"phase {_short(phase)} is not one of {[p.value for p in LaunchPhase]}")
         exit_code = record.get("exitCode")
+        if isinstance(exit_code, bool):  # an int to Python, but true is not exit code 1
+            raise DamagedRecord(key, f"'exitCode' is {json.dumps(exit_code)}, expected an integer exit code or null")
         return cls(
             trial=_field(record, "trial", str, key), phase=LaunchPhase(phase), reason=_field(record, "reason", str, key, "") or "",
             message=_field(record, "message", str, key, "") or "", exit_code=exit_code if isinstance(exit_code, int) else None,
@@ -326,6 +347,9 @@ class TrialResult:
     metrics: dict[str, float] = field(default_factory=dict)
     curve: tuple[float, ...] = ()
     time: str = ""
+    text_metrics: dict[str, str] = field(default_factory=dict)
+    """Metrics whose values are text (darts' ``Best-Genotype``): the last one reported, as
+    Katib's ``latest``. Stored as ``textMetrics``, only when there is one."""
 
     @classmethod
     def from_record(cls, record: dict[str, Any], key: str) -> TrialResult:
@@ -340,13 +364,14 @@ class TrialResult:
             trial=_field(record, "trial", str, key), status=TrialStatus(status), reason=_field(record, "reason", str, key, "") or "",
             message=_field(record, "message", str, key, "") or "", observation=observation,
             metrics=_metric_values(record.get("metrics") or {}, key), curve=tuple(float(v) for v in curve), time=_field(record, "time", str, key, ""),
+            text_metrics=_text_values(record.get("textMetrics") or {}, key),
         )
 
     def to_payload(self) -> dict[str, Any]:
         return {
             "trial": self.trial, "status": self.status, "reason": self.reason, "message": self.message,
             "observation": self.observation, "metrics": self.metrics, "curve": list(self.curve), "time": self.time,
-        }
+        } | ({"textMetrics": self.text_metrics} if self.text_metrics else {})
 
 
 R = TypeVar("R", TrialStarted, TrialEnded, TrialResult)

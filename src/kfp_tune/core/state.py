@@ -26,6 +26,7 @@ from kfp_tune.core.records import (
     check_record,
     decode_record,
     round_entries,
+    round_labels,
 )
 from kfp_tune.core.spec import Experiment, parse_experiment
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
@@ -49,6 +50,9 @@ class TrialState:
     started: TrialStarted | None = None
     ended: TrialEnded | None = None
     result: TrialResult | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    """What the algorithm labelled the trial with (pbt's generation and parent; Katib puts
+    them on the Trial), stored in its round; on the trial's resource too."""
 
     @property
     def status(self) -> TrialStatus:
@@ -78,6 +82,11 @@ class TrialState:
     def metrics(self) -> dict[str, float]:
         """Metric name -> value after its strategy (empty until the trial is collected)."""
         return dict(self.result.metrics) if self.result is not None else {}
+
+    @property
+    def text_metrics(self) -> dict[str, str]:
+        """Metric name -> last value, for metrics whose values are text (darts' genotype)."""
+        return dict(self.result.text_metrics) if self.result is not None else {}
 
 
 @dataclass
@@ -144,6 +153,17 @@ class ExperimentState:
         objective = self.experiment.spec.objective
         assert objective is not None
         return trial.metrics.get(objective.objective_metric_name)
+
+    def better_text_trial(self, trial: TrialState, best: TrialState | None) -> bool:
+        """Whether ``trial``, finished with a text objective (darts' genotype), is the best
+        rather than ``best``. Text cannot be compared: as Katib does, the latest trial is the
+        best, unless a trial with a number (never in an experiment with a text objective) is."""
+        objective = self.experiment.spec.objective
+        assert objective is not None
+        name = objective.objective_metric_name
+        if trial.status not in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) or name not in trial.text_metrics:
+            return False
+        return best is None or (name not in best.metrics and best.index < trial.index)
 
 
 log = logging.getLogger(__name__)
@@ -264,11 +284,12 @@ class ExperimentView:
         assert state is not None
         if "/rounds/" in key:
             entries = round_entries(check_record(record, key, RecordKind.ROUND), key)  # all checked before any is folded
+            labels = round_labels(record, key)
             round_id = key.rsplit("/", 1)[1][: -len(".json")]
             state.rounds[round_id] = record
             state.exhausted_rounds += 1 if record.get("exhausted") else 0
-            for name, index, assignment in entries:
-                trial = TrialState(name=name, index=index, round=round_id, assignment=assignment, created=str(record["created"]))
+            for (name, index, assignment), trial_labels in zip(entries, labels, strict=True):
+                trial = TrialState(name=name, index=index, round=round_id, assignment=assignment, created=str(record["created"]), labels=trial_labels)
                 if trial.name in state.by_name:
                     continue
                 state.by_name[trial.name] = trial
@@ -340,6 +361,8 @@ class ExperimentView:
                 better = best is None or (value < best if minimize else value > best)
                 if better or (value == best and tally.best is not None and trial.index < tally.best.index):  # the first of equals
                     tally.best = trial
+            elif value is None and state.better_text_trial(trial, tally.best):
+                tally.best = trial
 
     # --- writes that fold at once --------------------------------------------------------
 

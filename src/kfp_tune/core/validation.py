@@ -550,17 +550,18 @@ def _nas_trial_values(spec: ExperimentSpec) -> tuple[str, ...]:
 def _reference_problem(spec: ExperimentSpec, reference: str, parameter_names: set[str], nas_values: tuple[str, ...]) -> str:
     """Why a trialParameters reference names nothing the trial will get, saying what it may name."""
     givers = [e.name for e in ALGORITHMS.values() if reference in e.trial_values]
+    give = "gives its" if len(givers) == 1 else "give their"
     meta = "a ${trialSpec.*} reference"
     if spec.nas_config is None:
         if givers:
             return (
-                f"{shown(reference)} is a value {' and '.join(givers)} gives its trials, for an experiment with spec.nasConfig; "
+                f"{shown(reference)} is a value {' and '.join(givers)} {give} trials, for an experiment with spec.nasConfig; "
                 f"this one has spec.parameters: expected one of them ({shown(sorted(parameter_names))}) or {meta}"
             )
         return f"{shown(reference)} is not in spec.parameters ({shown(sorted(parameter_names))}) nor {meta}"
     algorithm = spec.algorithm.algorithm_name if spec.algorithm is not None else ""
     if givers:
-        return f"{shown(reference)} is what {' and '.join(givers)} gives its trials, not {shown(algorithm)}: expected one of {list(nas_values)} or {meta}"
+        return f"{shown(reference)} is what {' and '.join(givers)} {give} trials, not {shown(algorithm)}: expected one of {list(nas_values)} or {meta}"
     return (
         f"{shown(reference)} is not a value the architecture search gives its trials ({shown(algorithm)}: {list(nas_values)}) nor {meta}; "
         "an experiment with spec.nasConfig has no spec.parameters"

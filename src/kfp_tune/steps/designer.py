@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from kfp_tune.algorithms import registry
-from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.base import FinishedTrial, PendingAssignment, Problem, Suggestions
 from kfp_tune.core.catalogue import ALGORITHMS, experiment_space, parse_settings
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.space import SearchSpace
@@ -30,6 +30,7 @@ def problem_of(experiment: Experiment, uid: str = "") -> Problem:
         objective_metric=spec.objective.objective_metric_name,
         settings=settings,
         max_trial_count=spec.max_trial_count,
+        algorithm_settings=tuple((s.name, str(s.value)) for s in spec.algorithm.algorithm_settings),
         nas_config=spec.nas_config.to_dict() if spec.nas_config is not None else None,
         seed=experiment_seed(settings, uid),
     )
@@ -41,13 +42,13 @@ def experiment_seed(settings: dict[str, Any], uid: str) -> int:
     return int(seed) if seed is not None else int(uid or "0", 36) % (2**31)
 
 
-def history_of(state: ExperimentState, space: SearchSpace) -> tuple[list[FinishedTrial], list[dict[str, Any]]]:
+def history_of(state: ExperimentState, space: SearchSpace) -> tuple[list[FinishedTrial], list[PendingAssignment]]:
     """(finished trials in index order, assignments still pending) in the algorithms' terms. A
     finished trial is converted once and kept in the state's memo, so this costs what changed
     since the last call, not the whole history."""
     tally = state.tally
     if tally is None:  # a state built by hand: convert everything
-        return [_finished(state, space, t) for t in state.trials if t.is_terminal], [space.parse(t.assignment) for t in state.trials if not t.is_terminal]
+        return [_finished(state, space, t) for t in state.trials if t.is_terminal], [_pending(space, t) for t in state.trials if not t.is_terminal]
     # one space per experiment (its hash is checked on resume), so the conversions keep
     memo = state.memo.setdefault("history", {"done": 0, "trials": [], "indexes": []})
     for name in tally.finished[memo["done"]:]:
@@ -56,12 +57,16 @@ def history_of(state: ExperimentState, space: SearchSpace) -> tuple[list[Finishe
         memo["indexes"].insert(position, trial.index)
         memo["trials"].insert(position, _finished(state, space, trial))
     memo["done"] = len(tally.finished)
-    return memo["trials"], [space.parse(t.assignment) for t in tally.active.values()]
+    return memo["trials"], [_pending(space, t) for t in tally.active.values()]
 
 
 def _finished(state: ExperimentState, space: SearchSpace, trial: TrialState) -> FinishedTrial:
     objective = state.objective_value(trial) if trial.status in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) else None
-    return FinishedTrial(trial.name, space.parse(trial.assignment), trial.status, objective, trial.metrics)
+    return FinishedTrial(trial.name, space.parse(trial.assignment), trial.status, objective, trial.metrics, dict(trial.labels))
+
+
+def _pending(space: SearchSpace, trial: TrialState) -> PendingAssignment:
+    return PendingAssignment(space.parse(trial.assignment), trial.name, trial.labels)
 
 
 def next_suggestions(state: ExperimentState, problem: Problem, n: int, call_seq: int) -> Suggestions:
@@ -72,7 +77,9 @@ def next_suggestions(state: ExperimentState, problem: Problem, n: int, call_seq:
     algorithm = registry.create(state.experiment.spec.algorithm.algorithm_name, problem.settings)  # type: ignore[union-attr]
     rng = np.random.default_rng([problem.seed, call_seq])
     result = algorithm.suggest(problem, history, pending, n, rng)
-    check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, _points(state, problem.space))
+    seen = set() if result.repeats else _points(state, problem.space)
+    check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, seen, repeats=result.repeats)
+    check_labels(result)
     return result
 
 
@@ -88,10 +95,11 @@ def _points(state: ExperimentState, space: SearchSpace) -> set[Any]:
     return points
 
 
-def check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bool, n: int, seen: set[Any]) -> None:
+def check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bool, n: int, seen: set[Any], repeats: bool = False) -> None:
     """Hold every algorithm to its contract, so a plug-in bug cannot corrupt the experiment:
     at most ``n``, fewer only when explained, feasible, and none of the points already ``seen``
-    (every trial's, finished or pending) nor twice."""
+    (every trial's, finished or pending) nor twice, unless the algorithm says it ``repeats``
+    points on purpose (pbt)."""
     space = problem.space
     if len(out) > n or (len(out) < n and not explained):
         raise KfpTuneError(f"algorithm returned {len(out)} suggestions for {n} asked and said neither exhausted nor waiting")
@@ -100,6 +108,20 @@ def check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bo
         if not space.contains(assignment):
             raise KfpTuneError(f"algorithm suggested an infeasible point {assignment!r}")
         key = space.key(assignment)
+        if repeats:
+            continue
         if key in seen or key in fresh:
             raise KfpTuneError(f"algorithm suggested a point twice: {dict(zip(space.names, key, strict=True))}")
         fresh.add(key)
+
+
+def check_labels(result: Suggestions) -> None:
+    """Labels, when given, are one mapping of strings per suggestion (the Kubernetes launcher
+    checks them as label names and values, as it does the template's own)."""
+    if result.labels is None:
+        return
+    if len(result.labels) != len(result.assignments):
+        raise KfpTuneError(f"algorithm returned labels for {len(result.labels)} suggestions and {len(result.assignments)} suggestions")
+    for labels in result.labels:
+        if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+            raise KfpTuneError(f"algorithm returned labels {labels!r}; expected a mapping of strings to strings")

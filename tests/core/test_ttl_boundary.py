@@ -1,0 +1,111 @@
+"""One boundary for "silent too long", for a run's claim and for a trial's launch attempt.
+
+A run's claim lapsed when its last sign of life was ``ttl`` seconds ago or more, while a retried
+launch-trial went on waiting for an attempt silent for exactly its trial TTL. Both now count
+"exactly the TTL" as lapsed (``Claim.live`` and ``wait_for_attempt`` say so). The claims
+module's clock is replaced, so the boundary is hit exactly and nothing sleeps."""
+
+from __future__ import annotations
+
+import time as real_time
+from pathlib import Path
+
+import pytest
+
+from kfp_tune.core import claims
+from kfp_tune.core.claims import Claim, claim, wait_for_attempt
+from kfp_tune.core.errors import ExperimentBusy
+from kfp_tune.core.records import ExperimentRecords, TrialStarted
+from kfp_tune.stores.local import LocalStore
+
+START = 1_800_000_000.0
+ELSEWHERE = "another-host/7"
+"""An owner on another machine: only silence can tell that it is gone."""
+
+
+class StillWaiting(Exception):
+    """Raised by the clock's sleep: wait_for_attempt judged the attempt alive and went to wait."""
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+        self.strftime, self.gmtime = real_time.strftime, real_time.gmtime
+        self.sleeps: list[float] = []
+        self.stop_on_sleep = False
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        if self.stop_on_sleep:
+            raise StillWaiting
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(claims, "time", clock)
+    monkeypatch.setenv(claims.OWNER_VARIABLE, ELSEWHERE)
+    monkeypatch.delenv("KFP_TUNE_RUN_TTL_SECONDS", raising=False)
+    return clock
+
+
+@pytest.fixture
+def records(tmp_path: Path) -> ExperimentRecords:
+    return ExperimentRecords(LocalStore(tmp_path), "exp")
+
+
+def started_at(records: ExperimentRecords, at: float) -> TrialStarted:
+    record = TrialStarted(trial="t1", time="", at=at, run="run-a", attempt="a1", owner=ELSEWHERE)
+    return records.create_typed(records.trial_key("t1", "started"), record)
+
+
+def attempt_is_dead(records: ExperimentRecords, started: TrialStarted, clock: Clock) -> bool:
+    """wait_for_attempt's verdict at the clock's present moment, without letting time pass."""
+    clock.stop_on_sleep = True
+    try:
+        return wait_for_attempt(records, "t1", started) is None
+    except StillWaiting:
+        return False
+    finally:
+        clock.stop_on_sleep = False
+
+
+@pytest.mark.parametrize("ttl", [40.0, 2.5, 900.0])
+@pytest.mark.parametrize("silence", [-0.5, 0.0, 0.5])
+def test_a_claim_and_a_trial_attempt_lapse_at_the_same_moment(
+    clock: Clock, records: ExperimentRecords, monkeypatch: pytest.MonkeyPatch, ttl: float, silence: float
+) -> None:
+    """Silent for ttl + silence seconds: lapsed exactly when silence >= 0, for both."""
+    monkeypatch.setenv("KFP_TUNE_TRIAL_TTL_SECONDS", str(ttl))
+    started = started_at(records, START)
+    run = Claim(1, "run-a", START, START, False, ttl, ELSEWHERE)
+    clock.now = START + ttl + silence
+    expected_lapsed = silence >= 0
+    assert (not run.live(clock.now)) == expected_lapsed
+    assert attempt_is_dead(records, started, clock) == expected_lapsed
+
+
+def test_an_attempt_silent_for_exactly_its_ttl_is_given_up_at_that_poll(clock: Clock, records: ExperimentRecords, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Polled every quarter TTL, the fourth poll lands exactly on the TTL and gives up there,
+    not a quarter TTL later."""
+    monkeypatch.setenv("KFP_TUNE_TRIAL_TTL_SECONDS", "40")
+    started = started_at(records, START)
+    assert wait_for_attempt(records, "t1", started, poll=1000.0) is None
+    assert clock.now == START + 40
+    assert clock.sleeps == [10.0] * 4
+
+
+def test_a_new_run_may_claim_exactly_a_ttl_after_the_last_sign_of_life(clock: Clock, records: ExperimentRecords) -> None:
+    claim(records, "run-a", ttl=40)
+    clock.now = START + 39.5
+    with pytest.raises(ExperimentBusy):
+        claim(records, "run-b", ttl=40)
+    clock.now = START + 40
+    assert claim(records, "run-b", ttl=40).run == "run-b"

@@ -1,0 +1,112 @@
+"""LocalLauncher.interrupt, as a Ctrl-C of ``kfp-tune run`` uses it: every running trial's
+process group is stopped (SIGTERM; SIGKILL when forced, for a trial that ignores SIGTERM), the
+trial's ``run`` raises RunInterrupted instead of reporting a failure of its own, and no trial
+starts afterwards.
+
+The trials say they are running with a file, and the test waits for that file; the launcher's
+grace period is made an hour, so a trial that only a late SIGKILL would end shows up as a run
+that never returns (a deadline of minutes, never reached when the launcher is right)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kfp_tune.core.errors import RunInterrupted
+from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
+from kfp_tune.launchers import local
+from kfp_tune.launchers.local import LocalLauncher
+
+TRIAL = """
+import os, pathlib, signal, sys, time
+if sys.argv[2] == "ignore-sigterm":
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+pathlib.Path(sys.argv[1]).write_text(str(os.getpid()))
+time.sleep(3600)
+"""
+DEADLINE = 120.0
+"""Seconds to wait for what a correct launcher does at once (a trial starting, a run returning)."""
+
+
+def trial(name: str, started: Path, mode: str = "plain") -> TrialRun:
+    manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+                "spec": {"template": {"spec": {"containers": [{"name": "main", "command": [sys.executable, "-c", TRIAL, str(started), mode]}]}}}}
+    return TrialRun("e", name, manifest, {}, "main", metrics_collector={"collector": {"kind": "None"}})
+
+
+class Running:
+    """launcher.run(trial) on a thread; what it returned or raised."""
+
+    def __init__(self, launcher: LocalLauncher, run: TrialRun) -> None:
+        self.outcome: LaunchOutcome | None = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._body, args=(launcher, run), name=f"run-{run.trial}")
+        self.thread.start()
+
+    def _body(self, launcher: LocalLauncher, run: TrialRun) -> None:
+        try:
+            self.outcome = launcher.run(run)
+        except BaseException as exc:  # judged by the test
+            self.error = exc
+
+    def finished(self) -> bool:
+        self.thread.join(DEADLINE)
+        return not self.thread.is_alive()
+
+
+def wait_for(path: Path, running: Running) -> None:
+    """Until the trial has written its file (it is running) or its run ended without it."""
+    deadline = time.monotonic() + DEADLINE
+    while not path.exists():
+        assert running.thread.is_alive(), f"the run ended before the trial started: {running.outcome or running.error}"
+        assert time.monotonic() < deadline, "the trial never started"
+        time.sleep(0.01)
+
+
+@pytest.fixture(autouse=True)
+def long_grace(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """An hour's grace; afterwards, any trial a failing launcher left running is killed."""
+    monkeypatch.setattr(local, "GRACE_SECONDS", 3600.0)
+    yield
+    for started in tmp_path.glob("started*"):
+        with contextlib.suppress(ProcessLookupError, PermissionError, ValueError):
+            os.killpg(int(started.read_text()), signal.SIGKILL)
+
+
+@pytest.mark.parametrize(("mode", "force"), [("plain", False), ("ignore-sigterm", True)])
+def test_an_interrupted_trial_is_stopped_and_its_run_raises(tmp_path: Path, mode: str, force: bool) -> None:
+    launcher = LocalLauncher()
+    started = tmp_path / "started"
+    running = Running(launcher, trial("t-1", started, mode))
+    wait_for(started, running)
+    launcher.interrupt(force=force)
+    assert running.finished(), "the interrupted trial was not stopped"
+    assert isinstance(running.error, RunInterrupted), f"expected RunInterrupted, got {running.outcome or running.error!r}"
+
+
+def test_every_running_trial_is_stopped(tmp_path: Path) -> None:
+    launcher = LocalLauncher()
+    files = [tmp_path / f"started-{i}" for i in range(2)]
+    runs = [Running(launcher, trial(f"t-{i}", path)) for i, path in enumerate(files)]
+    for path, running in zip(files, runs, strict=True):
+        wait_for(path, running)
+    launcher.interrupt()
+    for running in runs:
+        assert running.finished() and isinstance(running.error, RunInterrupted), running.outcome
+
+
+def test_no_trial_starts_after_an_interrupt(tmp_path: Path) -> None:
+    launcher = LocalLauncher()
+    launcher.interrupt()
+    started = tmp_path / "started"
+    with pytest.raises(RunInterrupted):
+        launcher.run(trial("t-late", started))
+    assert not started.exists(), "the trial's command must not have run"

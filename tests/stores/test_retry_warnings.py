@@ -1,0 +1,69 @@
+"""What RetryingStore logs while it rides out a transient failure: each retry is a warning that
+names the operation and its key and counts the attempts, so an operator watching a step that
+seems stuck sees which store call is failing, how often, and why."""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from kfp_tune.core.errors import StoreError
+from kfp_tune.stores import retry
+from kfp_tune.stores.local import LocalStore
+from kfp_tune.stores.retry import RetryingStore
+
+
+class FailsFirst:
+    """A local store whose every operation first fails ``failures`` times with a transient error."""
+
+    def __init__(self, root: Path, failures: int) -> None:
+        self.inner, self.uri, self.failures = LocalStore(root), "memory://flaky", failures
+
+    def _fail(self) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise StoreError(f"connection reset ({self.failures} more to come)", transient=True)
+
+    def get(self, key: str) -> bytes | None:
+        self._fail()
+        return self.inner.get(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        self._fail()
+        self.inner.put(key, data)
+
+    def list(self, prefix: str) -> list[str]:
+        self._fail()
+        return self.inner.list(prefix)
+
+    def create(self, key: str, data: bytes) -> bool:
+        self._fail()
+        return self.inner.create(key, data)
+
+
+OPERATIONS: list[tuple[str, Callable[[RetryingStore], object]]] = [
+    ("read of exp/a.json", lambda store: store.get("exp/a.json")),
+    ("write of exp/a.json", lambda store: store.put("exp/a.json", b"{}")),
+    ("listing of exp/", lambda store: store.list("exp/")),
+    ("create of exp/a.json", lambda store: store.create("exp/a.json", b"{}")),
+]
+
+
+@pytest.mark.parametrize(("what", "call"), OPERATIONS, ids=[what for what, _ in OPERATIONS])
+def test_each_retry_is_a_warning_naming_the_call_and_counting_attempts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, what: str, call: Callable[[RetryingStore], object]
+) -> None:
+    monkeypatch.setattr(retry, "random", random.Random(5))
+    store = RetryingStore(FailsFirst(tmp_path, failures=3), deadline=3600, sleep=lambda seconds: None)
+    with caplog.at_level(logging.WARNING, logger=retry.__name__):
+        call(store)
+    warnings = [r.getMessage() for r in caplog.records if r.name == retry.__name__]
+    assert len(warnings) == 3, warnings
+    for number, message in enumerate(warnings, start=1):
+        assert message.startswith(f"{what} failed (attempt {number}, "), message
+        assert re.search(r"connection reset \(\d more to come\)$", message), "the store's own error ends the line"
