@@ -4,10 +4,12 @@ SeaweedFS S3 server on loopback), and a fast trial script."""
 from __future__ import annotations
 
 import builtins
+import contextlib
 import copy
 import os
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -144,13 +146,18 @@ def s3_env(seaweed, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 @pytest.fixture
-def s3_bucket(seaweed) -> str:
+def s3_bucket(seaweed) -> Iterator[str]:
     from minio import Minio
 
     client = Minio(seaweed.endpoint.split("://")[1], access_key=seaweed.access_key, secret_key=seaweed.secret_key, secure=False)
     name = f"test-{uuid.uuid4().hex[:12]}"
     client.make_bucket(name)
-    return name
+    yield name
+    # emptied and removed, so its volumes are freed for the session's later buckets
+    with contextlib.suppress(Exception):
+        for item in client.list_objects(name, recursive=True):
+            client.remove_object(name, item.object_name)
+        client.remove_bucket(name)
 
 
 @pytest.fixture

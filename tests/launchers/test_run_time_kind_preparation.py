@@ -142,3 +142,21 @@ def test_a_users_kind_with_a_bad_label_in_a_pod_template_is_refused_naming_it() 
 def test_gpus_for_a_container_no_template_shows_are_refused() -> None:
     with pytest.raises(ValueError, match="the launcher's gpus cannot be given to this TrainingRun trial"):
         prepare(run(copy.deepcopy(USERS_KIND), primary="trainer"), gpus=1)
+
+
+@pytest.mark.parametrize(
+    ("where", "change"),
+    [
+        ("spec.serviceAccountName", lambda m: m["spec"].update({"serviceAccountName": "cluster-admin"})),
+        ("spec.templates[0].serviceAccountName", lambda m: m["spec"]["templates"][0].update({"serviceAccountName": "cluster-admin"})),
+        ("spec.executor.serviceAccountName", lambda m: m["spec"].update({"executor": {"serviceAccountName": "cluster-admin"}})),
+    ],
+)
+def test_a_service_account_not_allowed_is_refused_wherever_the_kind_names_it(where: str, change: Any) -> None:
+    """Argo takes a service account for the workflow, per template (in a list) and for its
+    executor: each must be one the launcher allows."""
+    manifest = workflow()
+    change(manifest)
+    with pytest.raises(ValueError) as info:
+        prepare(run(manifest))
+    assert str(info.value) == f"{where}: 'cluster-admin' is not in the launcher's allowed service accounts ['trainer']"

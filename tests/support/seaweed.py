@@ -134,6 +134,10 @@ def _start_once(binary: str, data_dir: Path, access_key: str, secret_key: str, t
     args = [
         binary, "mini", f"-dir={data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
         "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+        # every test's bucket is a collection with volumes of its own: at the default 30 GB a
+        # volume, the volumes weed sizes from the free disk run out after some hundred buckets
+        # ("No writable volumes and no free volumes") and every write then fails
+        "-master.volumeSizeLimitMB=64",
         *(f"-{flag}={port}" for flag, port in ports.items()),
     ]
     env = {**os.environ, "AWS_ACCESS_KEY_ID": access_key, "AWS_SECRET_ACCESS_KEY": secret_key}
