@@ -2,7 +2,7 @@
 # Mutation testing of kfp_tune.core, the launchers and the stores, with mutmut (docs/testing.md).
 #
 #   tools/mutation.sh [core|launchers|stores]...    (no argument: all three, one after the other)
-#   tools/mutation.sh --survivors [core|launchers|stores]...
+#   tools/mutation.sh --update [core|launchers|stores]...
 #
 # Each package is mutated in its own scratch copy of this working tree (src/, tests/, images/,
 # manifests/, pyproject.toml) under $MUTATION_WORKDIR, so the repository never holds a mutant
@@ -11,12 +11,14 @@
 # copy keeps survivors.txt (the diff of every mutant no test killed) and mutmut's results, so
 # `cd $MUTATION_WORKDIR/<package> && mutmut show <name>` still works.
 #
-# --survivors re-checks only the mutants the last run left alive, against the tests as they are
-# now (the copy's tests/ and setup.cfg are refreshed; its source stays as copied, so the mutants
-# are the same). mutmut first runs those tests on the unmutated copy and stops if any fails, as
-# happens when the source has changed since the copy: then run the package again in full.
-# A killed mutant stays killed when tests are added, so this gives the score a full run would,
-# in a fraction of the time: the way to see what new tests kill.
+# --update brings an earlier run's copy up to date with this working tree and finishes it: the
+# copy's source files that differ are replaced (mutmut regenerates the mutants of the functions
+# that changed and keeps every other verdict), its tests/ and setup.cfg are refreshed, then
+# every mutant without a verdict is checked (changed functions, new files, and what an
+# interrupted run did not reach), and then the survivors of before are re-checked against the
+# tests as they are now. A killed mutant stays killed when tests are added, so this gives the
+# score a full run would, in a fraction of the time. When setup.cfg's test selection changed,
+# mutmut itself drops every verdict and the update is a full run.
 #
 # Slow (an hour or more per package on two cores) and not part of `make test` or CI.
 #
@@ -33,9 +35,9 @@ JOBS=${MUTATION_JOBS:-$(nproc 2>/dev/null || echo 2)}
 VENV=$(cd "$ROOT" && cd "${VENV:-.venv}" && pwd)
 MUTMUT_VERSION=${MUTMUT_VERSION:-3.8.1}
 
-survivors_only=false
-if [ "${1:-}" = "--survivors" ]; then
-    survivors_only=true
+update=false
+if [ "${1:-}" = "--update" ]; then
+    update=true
     shift
 fi
 packages=("$@")
@@ -62,20 +64,44 @@ copy_tree() {  # the tree as it is now, without caches or build output
         -cf - "$@" | tar -C "$copy" -xf -
 }
 
+sync_source() {  # the copy's src/ as the tree's; only files that differ get a new time (mutmut's cue to regenerate)
+    (cd "$ROOT" && find src -name '*.py' -not -path '*/__pycache__/*') | while read -r file; do
+        if ! cmp -s "$ROOT/$file" "$copy/$file"; then
+            mkdir -p "$(dirname "$copy/$file")"
+            cp "$ROOT/$file" "$copy/$file"
+            echo "   changed: $file"
+        fi
+    done
+    (cd "$copy" && find src -name '*.py' -not -path '*/__pycache__/*') | while read -r file; do
+        if [ ! -f "$ROOT/$file" ]; then
+            rm "$copy/$file"
+            echo "   removed: $file"
+        fi
+    done
+}
+
+verdicts() {  # the names of the copy's mutants whose verdict matches the pattern
+    (cd "$copy" && "$VENV/bin/mutmut" results --all true 2>/dev/null) | awk -F': ' -v pattern="^($1)$" '$NF ~ pattern {gsub(/^ +/, "", $1); print $1}'
+}
+
 for package in "${packages[@]}"; do
     copy="$WORKDIR/$package"
     names=()
-    if $survivors_only; then
+    if $update; then
         if [ ! -d "$copy/mutants" ]; then
             echo "no earlier run of $package in $copy: run tools/mutation.sh $package first" >&2
             exit 2
         fi
-        echo "== $package: re-checking the survivors in $copy"
+        echo "== $package: bringing $copy up to date"
+        sync_source
         rm -rf "$copy/tests"
         copy_tree tests
         cp "$ROOT/tools/mutation/$package.cfg" "$copy/setup.cfg"  # which tests judge the package goes with the tests
-        mapfile -t names < <(cd "$copy" && "$VENV/bin/mutmut" results 2>/dev/null | awk -F': ' '/: (survived|no tests|suspicious)$/ {gsub(/^ +/, "", $1); print $1}')
-        echo "   ${#names[@]} mutants to re-check"
+        mapfile -t earlier < <(verdicts "survived|no tests|suspicious")
+        echo "   checking the mutants without a verdict"
+        (cd "$copy" && "$VENV/bin/mutmut" run --max-children "$JOBS" >> mutmut-run.log 2>&1) || true
+        mapfile -t names < <(verdicts "survived|no tests|suspicious" | grep -Fx -f <(printf '%s\n' "${earlier[@]}" "") || true)
+        echo "   ${#names[@]} earlier survivors to re-check"
         if [ ${#names[@]} -eq 0 ]; then
             continue
         fi
@@ -94,9 +120,6 @@ for package in "${packages[@]}"; do
     echo "   mutmut ran for $(( ($(date +%s) - started) / 60 )) min; its output is in $copy/mutmut-run.log"
     if tail -c +$((logged + 1)) "$copy/mutmut-run.log" | grep -q -e "failed to collect stats" -e "Failed to run clean test"; then
         echo "   the tests failed on the unmutated source, so no mutant was checked (the log shows which)." >&2
-        if $survivors_only; then
-            echo "   With --survivors the source is as first copied and the tests as they are now: when the source has changed since, run the package again in full." >&2
-        fi
     fi
 done
 

@@ -1,0 +1,106 @@
+"""How the local launcher ends a trial that does not end by itself, and what it says about one
+that failed: early stopping (the rule is given the trial's output so far, decoded; the trial
+gets SIGTERM before SIGKILL, so it can save its work), the deadline (the trial's whole process
+group goes, not only the process started), and a non-zero exit (reason ``Error``).
+
+Trials report that they are running, or got a signal, with files the test reads; the trials
+that would otherwise sleep for an hour are killed when the test ends."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
+from kfp_tune.core.vocabulary import LaunchPhase
+from kfp_tune.launchers import local
+from kfp_tune.launchers.local import LocalLauncher
+
+LOUD_THEN_SILENT = """
+import os, pathlib, signal, sys, time
+here = pathlib.Path(sys.argv[1])
+def on_term(*_):
+    (here / "got-sigterm").write_text("yes")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, on_term)
+(here / "pid").write_text(str(os.getpid()))
+sys.stdout.buffer.write(b"epoch 1 \\xff loss=0.5\\n")
+sys.stdout.flush()
+time.sleep(3600)
+"""
+WITH_A_CHILD = """
+import os, pathlib, subprocess, sys, time
+here = pathlib.Path(sys.argv[1])
+child = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(3600)"])
+(here / "child").write_text(str(child.pid))
+time.sleep(3600)
+"""
+
+
+def trial(script: str, folder: Path, should_stop: Callable[[str], bool] | None = None, deadline: int | None = None) -> TrialRun:
+    spec: dict = {"template": {"spec": {"containers": [{"name": "main", "command": [sys.executable, "-c", script, str(folder)]}]}}}
+    if deadline is not None:
+        spec["activeDeadlineSeconds"] = deadline
+    manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t"}, "spec": spec}
+    return TrialRun("e", "t", manifest, {}, "main", should_stop=should_stop, metrics_collector={"collector": {"kind": "None"}})
+
+
+def gone(pid: int) -> bool:
+    """No such process, or a zombie waiting for init to reap it (it runs no more)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return True
+    return state in ("Z", "X")
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+    for name in ("pid", "child"):  # whatever a failing launcher left running
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
+            os.kill(int((tmp_path / name).read_text()), signal.SIGKILL)
+
+
+def test_an_early_stopped_trial_gets_sigterm_first_and_ends_early_stopped(folder: Path) -> None:
+    seen: list[str] = []
+
+    def should_stop(text: str) -> bool:
+        seen.append(text)
+        return "loss=" in text
+
+    outcome: LaunchOutcome = LocalLauncher().run(trial(LOUD_THEN_SILENT, folder, should_stop))
+    assert (outcome.phase, outcome.reason) == (LaunchPhase.EARLY_STOPPED, "EarlyStopped")
+    assert "early stopping rule" in outcome.message
+    assert seen[-1] == "epoch 1 \ufffd loss=0.5\n", "the rule reads the output so far, decoded, a bad byte replaced"
+    assert (folder / "got-sigterm").read_text() == "yes", "SIGTERM first, so the trial can end cleanly"
+
+
+def test_the_deadline_ends_the_trials_whole_process_group(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Even a process of the group that ignores SIGTERM: SIGKILL goes to the group after the
+    grace period (made short here). The launcher's clock stands still until the trial has
+    started its child, then jumps past the deadline: a slow start cannot beat the deadline."""
+
+    def clock() -> float:
+        return time.monotonic() + 1e6 if (folder / "child").exists() else 0.0
+
+    monkeypatch.setattr(local, "GRACE_SECONDS", 0.5)
+    monkeypatch.setattr(local, "time", SimpleNamespace(monotonic=clock, sleep=time.sleep))
+    outcome = LocalLauncher().run(trial(WITH_A_CHILD, folder, deadline=1))
+    assert (outcome.phase, outcome.reason) == (LaunchPhase.FAILED, "DeadlineExceeded")
+    assert gone(int((folder / "child").read_text())), "the process the trial started is gone too"
+
+
+def test_a_non_zero_exit_is_an_error_with_its_code(folder: Path) -> None:
+    outcome = LocalLauncher().run(trial("import sys; sys.exit(3)", folder))
+    assert (outcome.phase, outcome.reason, outcome.message, outcome.exit_code) == (LaunchPhase.FAILED, "Error", "exit code 3", 3)
+    ok = LocalLauncher().run(trial("pass", folder))
+    assert (ok.phase, ok.reason, ok.message, ok.exit_code) == (LaunchPhase.SUCCEEDED, "", "", 0)
