@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import tempfile
 
@@ -51,6 +52,21 @@ def test_quickstart_runs_tunes_and_plots(tmp_path, monkeypatch):
     assert "Succeeded" in text and "best: digits-svm-quickstart-" in text
     assert "image/png" in text  # the plot cell drew a figure
     assert (tmp_path / "store" / "experiments" / "digits-svm-quickstart" / "status.json").is_file()
+    # the report's views, shown inline as the KFP UI shows the page: each title, and images
+    from kfp_tune.report_views import views
+    from kfp_tune.reports import load_report
+    from kfp_tune.stores import open_store
+
+    report = load_report(open_store(str(tmp_path / "store")), "digits-svm-quickstart")
+    titles = [view.title for view in views(report)]
+    assert {"Parallel coordinates", "Parameter importance", "Trials per slot over time"} <= set(titles) and len(titles) == 4
+    shown = [json.dumps(o["data"]["text/html"]) for c in notebook.cells for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
+    (page,) = [h for h in shown if "Parallel coordinates" in h]
+    for title in titles:
+        assert f"<h2>{html.escape(title)}</h2>" in page
+    drawn = [v.title for v in views(report) if v.figure is not None]
+    assert {"Parallel coordinates", "Parameter importance", "Trials per slot over time"} <= set(drawn)
+    assert page.count("data:image/png;base64,") >= len(drawn)
 
 
 def test_kubeflow_notebook_skips_cluster_cells_without_a_host(monkeypatch):
@@ -72,3 +88,41 @@ def test_kubeflow_notebook_submits_and_schedules_on_a_host(monkeypatch):
     assert recurring["trigger"]["cron_schedule"]["cron"] == "0 0 2 * * *" and recurring["display_name"] == "digits-nightly"
     assert [e["display_name"] for e in fake.experiments.values()] == ["kfp-tune-examples"]
     assert run["run_id"] in text and recurring["recurring_run_id"] in text
+
+
+def test_function_notebook_skips_cluster_cells_without_a_host(monkeypatch):
+    monkeypatch.delenv("KFP_HOST", raising=False)
+    text = _text(_execute("03-tune-on-kubeflow.ipynb"))
+    assert "KFP_HOST is not set: skipping tune on Kubeflow" in text and "skipping wait" in text
+    # what would be sent is shown anyway: the Job, its image and the function's source in its command
+    assert "Job python:3.11-slim" in text and "def digits_svm(params):" in text and "install" in text
+
+
+def test_function_notebook_tunes_on_a_host(monkeypatch):
+    monkeypatch.delenv("KFP_TUNE_S3_ENDPOINT", raising=False)
+    fake, server = serve()
+    try:
+        monkeypatch.setenv("KFP_HOST", fake.url)
+        text = _text(_execute("03-tune-on-kubeflow.ipynb"))
+    finally:
+        server.shutdown()
+    (run,) = fake.runs.values()
+    assert run["run_id"] in text and "skipping wait" in text
+    assert [e["display_name"] for e in fake.experiments.values()] == ["kfp-tune-examples"]
+    spec = run["pipeline_spec"]["pipeline_spec"]
+    constants = [
+        t["inputs"]["parameters"]["experiment_spec"]["runtimeValue"]["constant"]
+        for component in [spec["root"], *spec["components"].values()]
+        for t in (component.get("dag") or {}).get("tasks", {}).values()
+        if "experiment_spec" in t.get("inputs", {}).get("parameters", {})
+    ]
+    (experiment,) = [json.loads(c) for c in constants]
+    assert experiment["metadata"]["name"] == "digits-svm-on-kubeflow"
+    job = experiment["spec"]["trialTemplate"]["trialSpec"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "python:3.11-slim" and container["resources"]["limits"] == {"cpu": "1", "memory": "1Gi"}
+    script = container["args"][0]
+    # the cell's function, shipped as the notebook wrote it, its imports inside; the pip line first
+    assert "def digits_svm(params):\n    from sklearn.datasets import load_digits\n" in script
+    assert "python3 -m pip install" in script and " scikit-learn\n" in script
+    assert "r'''${trialParameters.kernel}'''" in script

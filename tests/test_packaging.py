@@ -35,8 +35,8 @@ LAYERS = [
     ("core",),
     ("algorithms", "stores", "collectors", "launchers"),  # plug-ins: the core's interfaces, implemented
     ("steps", "reports", "report_views", "progress", "search"),
-    ("inline_runner", "api", "client", "katib_client"),
     ("components", "pipelines"),
+    ("inline_runner", "api", "client", "katib_client", "remote"),
     ("cli", "__init__"),
 ]
 """Each part of kfp_tune may import its own layer and the layers above it in this list, never

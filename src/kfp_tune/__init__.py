@@ -2,7 +2,8 @@
 
 The public API:
 
-- :func:`tune`: tune a Python function; :mod:`kfp_tune.search` for its search space.
+- :func:`tune`: tune a Python function; :mod:`kfp_tune.search` for its search space. With
+  ``host=`` its trials run on Kubeflow (:func:`submit_function`, :class:`RemoteTuning`).
 - :func:`load_experiment`: a Katib ``kubeflow.org/v1beta1`` Experiment, defaulted and validated.
 - :class:`SpecError`: every problem in an experiment, each with its field path.
 - :func:`report_metrics`: from inside a trial, report its metrics (the Push collector).
@@ -13,18 +14,21 @@ The public API:
   same with Katib's SDK names, so a Katib notebook changes one import.
 - :func:`submit`, :func:`schedule`: start the experiment's pipeline on a Kubeflow Pipelines host
   (imported on first use, so ``import kfp_tune`` does not load kfp).
+- :func:`submit_function`: tune a Python function's trials on a Kubeflow Pipelines host, each a
+  Job running the function's source (:mod:`kfp_tune.remote`); the handle it returns waits for the result.
 """
 
 from typing import Any
 
 from kfp_tune import search
-from kfp_tune.api import Trial, TuneResult, tune
+from kfp_tune.api import Trial, TuneResult, submit_function, tune
 from kfp_tune.client import Client
 from kfp_tune.collectors.push import report_metrics
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
 from kfp_tune.katib_client import KatibClient
+from kfp_tune.remote import RemoteTuning
 from kfp_tune.steps.trial_artifacts import input_path, save_model
 
 __version__ = "0.1.0"
@@ -46,6 +50,7 @@ __all__ = [
     "FieldError",
     "KatibClient",
     "KfpTuneError",
+    "RemoteTuning",
     "SpecError",
     "StoreError",
     "Trial",
@@ -57,5 +62,6 @@ __all__ = [
     "schedule",
     "search",
     "submit",
+    "submit_function",
     "tune",
 ]

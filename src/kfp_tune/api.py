@@ -6,7 +6,7 @@ import datetime as _dt
 import math
 import numbers
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,17 +196,49 @@ def tune(
     store: str | None = None,
     name: str | None = None,
     additional_metric_names: list[str] | None = None,
-) -> TuneResult:
+    *,
+    host: str | None = None,
+    client: Any = None,
+    base_image: str | None = None,
+    namespace: str | None = None,
+    resources_per_trial: Any = None,
+    env_per_trial: Any = None,
+    packages_to_install: list[str] | None = None,
+    pip_index_urls: list[str] | None = None,
+    trial_active_deadline_seconds: int | None = None,
+    retain_trials: bool | None = None,
+    kfp_experiment: str | None = None,
+    run_name: str | None = None,
+    object_store: str | None = None,
+    service_account: str | None = None,
+) -> Any:
     """Tune ``objective(params) -> float | dict[str, float]`` over ``parameters``.
 
     ``parameters`` maps names to :mod:`kfp_tune.search` helpers. Trials run in this process
     (``parallel_trial_count`` threads) through the same suggest / launch / collect / decide steps
-    and store records as a pipeline run. ``store`` defaults to ``./kfp-tune-runs``; ``name``
-    defaults to the function's name and a timestamp, so each call is a new experiment."""
-    _check_tune_arguments(dict(locals()))
+    and store records as a pipeline run, and a TuneResult comes back. ``store`` defaults to
+    ``./kfp-tune-runs``; ``name`` defaults to the function's name and a timestamp, so each call
+    is a new experiment.
+
+    With ``host`` (a KFP API URL) or ``client`` (a ``kfp.Client``) the trials run on Kubeflow
+    instead, each a Job running the function's source in ``base_image``, and a
+    :class:`kfp_tune.remote.RemoteTuning` comes back at once: ``.wait()`` gives the TuneResult.
+    The options after ``host`` are for that case only; see :func:`kfp_tune.remote.submit_function`."""
+    arguments = dict(locals())
+    if host is not None or client is not None:
+        from kfp_tune.remote import submit_experiment
+
+        experiment = remote_experiment(arguments)
+        return submit_experiment(
+            experiment, host=host, namespace=namespace, store=None if store is None else os.fspath(store), kfp_experiment=kfp_experiment,
+            run_name=run_name, object_store=object_store, service_account=service_account, client=client, reader=read_result,
+        )
+    given = [key for key in _REMOTE_ONLY if arguments[key] is not None]
+    if given:
+        raise TypeError(f"tune(): {given[0]} is for trials on Kubeflow: pass host= (the KFP API's URL) or client= with it")
+    _check_tune_arguments(arguments)
     if name is None:
-        stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
-        name = dns_label(f"{getattr(objective, '__name__', 'objective')}-{stamp}-{os.urandom(2).hex()}", 50)
+        name = _default_name(objective)
     try:
         experiment = function_experiment(
             name, parameters, objective_metric_name, objective_type, algorithm, algorithm_settings,
@@ -223,6 +255,108 @@ def tune(
     launcher = FunctionLauncher(objective, space, objective_metric_name, metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else ())
     run_inline(target, experiment, launcher)
     return tune_result(target, experiment.name)
+
+
+_REMOTE_ONLY = (
+    "base_image", "namespace", "resources_per_trial", "env_per_trial", "packages_to_install", "pip_index_urls",
+    "trial_active_deadline_seconds", "retain_trials", "kfp_experiment", "run_name", "object_store", "service_account",
+)
+"""``tune()``'s options that only mean something when the trials run on Kubeflow."""
+
+
+def _default_name(objective: Any) -> str:
+    """The function's name, a timestamp and a random suffix: each call a new experiment."""
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return dns_label(f"{getattr(objective, '__name__', 'objective')}-{stamp}-{os.urandom(2).hex()}", 50)
+
+
+def remote_experiment(arguments: dict[str, Any]) -> Experiment:
+    """The Katib Experiment of a ``tune(host=)`` / ``submit_function`` call, every argument
+    checked first (TypeError, ValueError or TuneArgumentError naming it)."""
+    from kfp_tune.remote import BASE_IMAGE, PIP_INDEX_URLS, RemoteArgumentError, function_job_experiment
+
+    checked = {
+        "store": None, "name": None, "additional_metric_names": None, "max_failed_trial_count": None, "goal": None, "algorithm_settings": None,
+        **arguments,
+    }
+    if checked["store"] is not None and not isinstance(checked["store"], (str, os.PathLike)):
+        raise TypeError(f"tune(): store must be the store's URI (e.g. s3://mlpipeline/kfp-tune) or None, got {shown(checked['store'])}")
+    _check_tune_arguments({**checked, "store": None})
+    name = checked["name"]
+    parameters = checked["parameters"]
+    try:
+        return function_job_experiment(
+            checked["objective"], parameters, name=_default_name(checked["objective"]) if name is None else os.fspath(name),
+            objective_metric_name=checked["objective_metric_name"], objective_type=checked["objective_type"], algorithm=checked["algorithm"],
+            algorithm_settings=checked["algorithm_settings"],
+            max_trial_count=None if checked["max_trial_count"] is None else int(checked["max_trial_count"]),
+            parallel_trial_count=int(checked["parallel_trial_count"]),
+            max_failed_trial_count=None if checked["max_failed_trial_count"] is None else int(checked["max_failed_trial_count"]),
+            goal=None if checked["goal"] is None else float(checked["goal"]),
+            additional_metric_names=checked["additional_metric_names"],
+            base_image=BASE_IMAGE if checked.get("base_image") is None else checked["base_image"],
+            namespace=checked.get("namespace"),
+            resources_per_trial=checked.get("resources_per_trial"),
+            env_per_trial=checked.get("env_per_trial"),
+            packages_to_install=checked.get("packages_to_install"),
+            pip_index_urls=PIP_INDEX_URLS if checked.get("pip_index_urls") is None else checked["pip_index_urls"],
+            trial_active_deadline_seconds=checked.get("trial_active_deadline_seconds"),
+            retain_trials=False if checked.get("retain_trials") is None else checked["retain_trials"],
+        )
+    except SpecError as exc:
+        raise TuneArgumentError(exc.errors, parameters) from None
+    except RemoteArgumentError as exc:
+        raise RemoteArgumentError(f"tune(): {exc}") from None
+
+
+def submit_function(
+    objective: Callable[..., Any],
+    parameters: Mapping[str, Any],
+    host: str | None = None,
+    name: str | None = None,
+    objective_metric_name: str = "objective",
+    objective_type: str = "minimize",
+    algorithm: str = "random",
+    algorithm_settings: Mapping[str, Any] | None = None,
+    max_trial_count: int | None = 10,
+    parallel_trial_count: int = 1,
+    max_failed_trial_count: int | None = None,
+    goal: float | None = None,
+    additional_metric_names: Sequence[str] | None = None,
+    base_image: str | None = None,
+    namespace: str | None = None,
+    resources_per_trial: Any = None,
+    env_per_trial: Any = None,
+    packages_to_install: Sequence[str] | None = None,
+    pip_index_urls: Sequence[str] | None = None,
+    trial_active_deadline_seconds: int | None = None,
+    retain_trials: bool = False,
+    store: str | None = None,
+    kfp_experiment: str | None = None,
+    run_name: str | None = None,
+    object_store: str | None = None,
+    service_account: str | None = None,
+    client: Any = None,
+) -> Any:
+    """Tune ``objective`` on a Kubeflow Pipelines host: each trial a Job running the function's
+    source in ``base_image`` (see the module's docs for the rule the function must follow).
+    The arguments are ``tune()``'s and Katib SDK ``tune()``'s; ``store`` is where the run keeps
+    its records (default ``s3://mlpipeline/kfp-tune``, KFP's own object store); ``client``: a
+    ``kfp.Client`` with your own authentication. Every argument is checked before anything is
+    sent. Returns a :class:`kfp_tune.remote.RemoteTuning` to wait on. ``base_image`` defaults to
+    Katib's (:data:`kfp_tune.remote.BASE_IMAGE`), ``pip_index_urls`` to PyPI's."""
+    from kfp_tune.remote import submit_experiment
+
+    experiment = remote_experiment(dict(locals()))
+    return submit_experiment(
+        experiment, host=host, namespace=namespace, store=store, kfp_experiment=kfp_experiment, run_name=run_name,
+        object_store=object_store, service_account=service_account, client=client, reader=read_result,
+    )
+
+
+def read_result(store_uri: str, experiment_name: str) -> TuneResult:
+    """The TuneResult of an experiment in the store at ``store_uri`` (a remote run's handle reads it so)."""
+    return tune_result(open_store(store_uri), experiment_name)
 
 
 def _parameter_path(path: str, parameters: Mapping[str, Any]) -> str:

@@ -1,0 +1,537 @@
+"""Tune a Python function's trials on Kubeflow: ``kfp_tune.submit_function`` (and ``tune(..., host=)``).
+
+As Katib's SDK ``tune()`` does, the function's source travels in the trial's container command:
+each trial is a batch/v1 Job running ``base_image`` with ``sh -c`` and a short script that
+(optionally) pip-installs ``packages_to_install``, writes the function's source and a call with
+this trial's parameters to a file, and runs it with ``python3 -u``. The parameters reach the call
+through Katib's trial parameter substitution (``${trialParameters.name}``, typed back into
+float / int / str as the in-process ``tune()`` gives them); the metrics come back through the
+StdOut collector: what the function prints as ``name=value``, and what it returns, printed in
+that form by the call.
+
+The rule Katib sets for such a function holds here too, and is checked before anything is sent:
+it must be self-contained, a plain ``def`` whose source can be read (not a lambda, a builtin or a
+function typed into a bare REPL), taking one argument (the parameters dict), with its imports
+inside it and no names from the notebook or module around it.
+
+The experiment is a real Katib ``kubeflow.org/v1beta1`` Experiment, validated like any other, and
+is started with :func:`kfp_tune.pipelines.submit.submit`; the handle it gives back waits for the
+KFP run and reads the result from the run's store, as ``tune()`` reports it. The entry points,
+``tune(host=)`` and ``submit_function``, are in :mod:`kfp_tune.api`, which checks the arguments.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import dis
+import hashlib
+import inspect
+import numbers
+import re
+import shlex
+import textwrap
+import types
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from kfp_tune.core.errors import ExperimentNotFound, KfpTuneError, StoreError, shown
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.spec import (
+    AlgorithmSpec,
+    CollectorSpec,
+    Experiment,
+    ExperimentSpec,
+    MetricsCollectorSpec,
+    NameValue,
+    ObjectiveSpec,
+    ObjectMeta,
+    ParameterSpec,
+    TrialParameterSpec,
+    TrialTemplate,
+)
+from kfp_tune.launchers.local import CREDENTIAL_VARIABLES
+from kfp_tune.search import to_parameters
+
+BASE_IMAGE = "docker.io/pytorch/pytorch:2.2.1-cuda12.1-cudnn8-runtime"
+"""Katib's SDK default image for a function's trials (Python 3 with pip)."""
+PRIMARY_CONTAINER = "training-container"
+"""Katib's SDK name for the trial's container."""
+PIP_INDEX_URLS = ("https://pypi.org/simple",)
+DEFAULT_CLUSTER_STORE = "s3://mlpipeline/kfp-tune"
+"""Where the pipeline's steps keep the records (:data:`kfp_tune.pipelines.builder.DEFAULT_CLUSTER_STORE`;
+repeated here so that building an experiment does not import kfp)."""
+GPU = "nvidia.com/gpu"
+_FLAT_RESOURCES = {"cpu": "cpu", "memory": "memory", "gpu": GPU, GPU: GPU, "ephemeral-storage": "ephemeral-storage"}
+_QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$")
+_ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
+_CREDENTIAL_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_?KEY|ACCESS_?KEY|AUTH", re.I)
+_VALUE_FROM = ("secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef")
+_ENV_FROM = ("secretRef", "configMapRef")
+_RESERVED_ENV = "KFP_TUNE_"
+_WRAPPER_PREFIX = "_kfp_tune"
+
+
+class RemoteArgumentError(ValueError):
+    """An argument of ``submit_function`` / ``tune(host=)`` that cannot be used; the message
+    names it. Raised before anything is sent."""
+
+
+def _refuse(argument: str, message: str) -> RemoteArgumentError:
+    return RemoteArgumentError(f"{argument}: {message}")
+
+
+# --- the function ------------------------------------------------------------------------------
+
+
+def function_source(objective: Callable[..., Any]) -> str:
+    """The function's own source, dedented, checked to run on its own in a trial's container
+    (Katib's rule: a plain ``def`` of one argument, imports inside, nothing from outside it)."""
+    if not isinstance(objective, types.FunctionType):
+        raise _refuse("objective", f"expected a function defined with def, got {type(objective).__name__} {shown(objective)}; "
+                      "its source is shipped to the trial, so it must be Python code whose source can be read")
+    name = objective.__name__
+    if name == "<lambda>":
+        raise _refuse("objective", "a lambda cannot be shipped to a trial (its source is part of another statement); define it with def")
+    if name.startswith(_WRAPPER_PREFIX):
+        raise _refuse("objective", f"the name {name!r} is kept for kfp-tune's own call in the trial; rename the function")
+    if inspect.iscoroutinefunction(objective) or inspect.isgeneratorfunction(objective):
+        raise _refuse("objective", f"{name} must be a plain function (not async, not a generator): the trial calls it once and reads what it returns")
+    try:
+        inspect.signature(objective).bind({})
+    except TypeError:
+        raise _refuse("objective", f"{name}{inspect.signature(objective)} must take exactly one argument, the parameters dict") from None
+    try:
+        source = textwrap.dedent(inspect.getsource(objective))
+    except (OSError, TypeError):
+        raise _refuse("objective", f"the source of {name} cannot be read (typed into a bare REPL, or built at run time?); "
+                      "define it in a file or a notebook cell, which keep their source") from None
+    if not source.startswith("def "):
+        first = source.splitlines()[0] if source else ""
+        raise _refuse("objective", f"{name} must be a plain def, without decorators (its source starts {first!r}); "
+                      "a decorator's name would not exist in the trial")
+    if objective.__code__.co_freevars:
+        raise _refuse("objective", f"{name} uses {', '.join(objective.__code__.co_freevars)} from the function around it; "
+                      "the trial runs the function alone: pass them as parameters or define them inside it")
+    outside = sorted({n for n in _global_names(objective.__code__) if n != name and not hasattr(builtins, n)})
+    if outside:
+        raise _refuse("objective", f"{name} uses {', '.join(outside)} from outside itself (a notebook's or module's globals); "
+                      "the trial runs the function alone: import modules and define helpers inside it")
+    return source
+
+
+def _global_names(code: types.CodeType) -> Iterator[str]:
+    """The names a code object (and the functions and classes defined in it) look up as globals."""
+    for instruction in dis.get_instructions(code):
+        if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME") and isinstance(instruction.argval, str):
+            yield instruction.argval
+    for constant in code.co_consts:
+        if isinstance(constant, types.CodeType):
+            yield from _global_names(constant)
+
+
+def _value_text(parameter: ParameterSpec) -> str:
+    """The Python literal that holds this parameter's substituted value in the shipped call."""
+    for value in parameter.feasible_space.list or ():
+        text = str(value)
+        if any(c in text for c in "'\\\r\n"):
+            raise _refuse(f"parameters[{parameter.name!r}]", f"the value {text!r} has a quote, a backslash or a line break, "
+                          "which cannot be substituted into the trial's command; use plain values and map them inside the function")
+    return f"r'''${{trialParameters.{parameter.name}}}'''"
+
+
+def trial_script(
+    objective: Callable[..., Any],
+    parameters: Sequence[ParameterSpec],
+    objective_metric_name: str,
+    packages_to_install: Sequence[str] = (),
+    pip_index_urls: Sequence[str] = PIP_INDEX_URLS,
+) -> str:
+    """The ``sh -c`` script a trial runs: pip install, then the function's source and a call with
+    this trial's ``${trialParameters.x}`` values, written to a file and run with ``python3 -u``.
+    The source goes through a quoted here-document, so the shell leaves it exactly as written."""
+    source = function_source(objective)
+    kinds = {p.name: p.parameter_type for p in parameters}
+    texts = ", ".join(f"{p.name!r}: {_value_text(p)}" for p in parameters)
+    call = textwrap.dedent(f'''
+
+        def {_WRAPPER_PREFIX}_trial():
+            """kfp-tune: call {objective.__name__} with this trial's parameters, typed as tune() gives
+            them; print what it returns as name=value lines for Katib's StdOut collector."""
+            import math as _math
+            import numbers as _numbers
+
+            def typed(kind, text):
+                if kind == "double":
+                    return float(text)
+                if kind == "int":
+                    return int(text)
+                if kind == "discrete":
+                    return int(float(text)) if float(text).is_integer() and not any(c in text for c in ".eE") else float(text)
+                return text
+
+            kinds = {kinds!r}
+            texts = {{{texts}}}
+            returned = {objective.__name__}({{name: typed(kinds[name], text) for name, text in texts.items()}})
+            if returned is None:
+                return  # the function printed its metrics as name=value
+            if isinstance(returned, dict):
+                metrics = returned
+            elif isinstance(returned, _numbers.Real) and not isinstance(returned, bool):
+                metrics = {{{objective_metric_name!r}: returned}}
+            else:
+                raise TypeError(f"{objective.__name__} returned {{type(returned).__name__}}; expected a number, a dict of metric name -> number, or None with the metrics printed as name=value")
+            for name, value in metrics.items():
+                if isinstance(value, bool) or not isinstance(value, _numbers.Real):
+                    raise TypeError(f"metric {{name!r}} is {{type(value).__name__}}; expected a number")
+                if _math.isfinite(float(value)):
+                    print(f"{{name}}={{float(value)!r}}", flush=True)
+
+
+        {_WRAPPER_PREFIX}_trial()
+        ''')
+    program = source.rstrip("\n") + "\n" + call
+    end = f"KFP_TUNE_SOURCE_END_{hashlib.sha256(program.encode()).hexdigest()[:12]}"
+    lines = ["set -e"]
+    if packages_to_install:
+        index = [f"--index-url {shlex.quote(u)}" if i == 0 else f"--extra-index-url {shlex.quote(u)}" for i, u in enumerate(pip_index_urls)]
+        lines.append(" ".join([
+            "PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install --quiet --prefer-binary --no-warn-script-location",
+            *index, *(shlex.quote(p) for p in packages_to_install),
+        ]))
+    lines += [
+        'kfp_tune_program="$(mktemp -d)/objective.py"',
+        f"cat > \"$kfp_tune_program\" <<'{end}'",
+        program.rstrip("\n"),
+        end,
+        # last, with no newline after it: Katib's webhook appends its log redirect to this line
+        'python3 -u "$kfp_tune_program"',
+    ]
+    return "\n".join(lines)
+
+
+# --- the other arguments -------------------------------------------------------------------------
+
+
+def _quantity(argument: str, value: Any) -> str:
+    text = str(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else None
+    if text is None or not _QUANTITY.match(text):
+        raise _refuse(argument, f"expected a Kubernetes quantity such as 2, 500m or 4Gi, got {shown(value)}")
+    return text
+
+
+def trial_resources(resources: Any) -> dict[str, dict[str, str]]:
+    """``resources_per_trial`` as the container's ``resources``: Katib's flat dict (``cpu``,
+    ``memory``, ``gpu`` as ``nvidia.com/gpu``; each both requested and the limit), or a
+    V1ResourceRequirements or its dict (``limits`` / ``requests``)."""
+    if resources is None:
+        return {}
+    if hasattr(resources, "to_dict") and not isinstance(resources, Mapping):
+        resources = {k: v for k, v in resources.to_dict().items() if v is not None}
+    if not isinstance(resources, Mapping):
+        raise _refuse("resources_per_trial", f"expected a dict such as {{'cpu': '2', 'memory': '4Gi', 'gpu': 1}} or "
+                      f"{{'limits': {{...}}, 'requests': {{...}}}}, got {shown(resources)}")
+    if set(resources) & {"limits", "requests"}:
+        unknown = sorted(set(resources) - {"limits", "requests"})
+        if unknown:
+            raise _refuse(f"resources_per_trial[{unknown[0]!r}]", "expected only limits and requests (the V1ResourceRequirements form)")
+        out: dict[str, dict[str, str]] = {}
+        for part in ("limits", "requests"):
+            given = resources.get(part) or {}
+            if not isinstance(given, Mapping):
+                raise _refuse(f"resources_per_trial[{part!r}]", f"expected a dict of resource name: quantity, got {shown(given)}")
+            if given:
+                out[part] = {str(k): _quantity(f"resources_per_trial[{part!r}][{k!r}]", v) for k, v in given.items()}
+        gpu_limit, gpu_request = out.get("limits", {}).get(GPU), out.get("requests", {}).get(GPU)
+        if gpu_request is not None and gpu_limit not in (None, gpu_request):
+            raise _refuse("resources_per_trial", f"{GPU}: Kubernetes needs the request equal to the limit, got {gpu_request} and {gpu_limit}")
+        if gpu_limit is not None:
+            _gpu_count(f"resources_per_trial['limits'][{GPU!r}]", gpu_limit)
+        return out
+    flat: dict[str, str] = {}
+    for key, value in resources.items():
+        if key not in _FLAT_RESOURCES:
+            raise _refuse(f"resources_per_trial[{key!r}]", f"expected one of {sorted(_FLAT_RESOURCES)} (or the limits / requests form for other resources)")
+        flat[_FLAT_RESOURCES[key]] = _quantity(f"resources_per_trial[{key!r}]", value)
+    if GPU in flat:
+        _gpu_count(f"resources_per_trial[{'gpu' if 'gpu' in resources else GPU!r}]", flat[GPU])
+    return {"limits": dict(flat), "requests": dict(flat)} if flat else {}
+
+
+def _gpu_count(argument: str, text: str) -> None:
+    if not re.fullmatch(r"[1-9]\d*", text):
+        raise _refuse(argument, f"expected a whole number of GPUs of 1 or more, got {text!r}")
+
+
+def trial_env(env: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """``env_per_trial`` as the container's ``env`` and ``envFrom``: a dict of name: value, or a
+    list of ``{"name", "value"}`` / ``{"name", "valueFrom"}`` dicts (or V1EnvVar /
+    V1EnvFromSource objects). A value written out for a name that looks like a credential is
+    refused: it would be stored in the pipeline, the experiment and the KFP UI. Give it by
+    reference (``valueFrom.secretKeyRef``) instead. The value is never repeated in the message."""
+    if env is None:
+        return [], []
+    items: list[Any]
+    if isinstance(env, Mapping):
+        items = [{"name": k, "value": v} for k, v in env.items()]
+    elif isinstance(env, (list, tuple)):
+        items = [_plain(item) for item in env]
+    else:
+        raise _refuse("env_per_trial", f"expected a dict of name: value or a list of {{'name': ..., 'value': ...}}, got {type(env).__name__}")
+    out: list[dict[str, Any]] = []
+    sources: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        where = f"env_per_trial[{index}]"
+        if isinstance(item, Mapping) and set(item) & set(_ENV_FROM) and "name" not in item:
+            sources.append(_env_from(where, item))
+            continue
+        if not isinstance(item, Mapping) or not isinstance(item.get("name"), str):
+            raise _refuse(where, f"expected {{'name': ..., 'value': ...}} or {{'name': ..., 'valueFrom': {{'secretKeyRef': ...}}}}, got {type(item).__name__}")
+        name = item["name"]
+        where = f"env_per_trial[{name!r}]"
+        unknown = sorted(set(item) - {"name", "value", "valueFrom"})
+        if unknown:
+            raise _refuse(where, f"unknown field {unknown[0]!r}; expected name with value or valueFrom")
+        if not _ENV_NAME.match(name):
+            raise _refuse(where, "not a valid environment variable name (letters, digits, '_', '-', '.'; not starting with a digit)")
+        if name.startswith(_RESERVED_ENV):
+            raise _refuse(where, f"names starting {_RESERVED_ENV} are set by kfp-tune for every trial")
+        if name in seen:
+            raise _refuse(where, "given twice")
+        seen.add(name)
+        if "valueFrom" in item:
+            value_from = item["valueFrom"]
+            if "value" in item or not isinstance(value_from, Mapping) or len(value_from) != 1 or next(iter(value_from)) not in _VALUE_FROM:
+                raise _refuse(where, f"valueFrom: expected exactly one of {', '.join(_VALUE_FROM)}, and no value beside it")
+            out.append({"name": name, "valueFrom": dict(value_from)})
+            continue
+        value = item.get("value", "")
+        if name in CREDENTIAL_VARIABLES or _CREDENTIAL_NAME.search(name):
+            raise _refuse(where, "looks like a credential, and a value given here would be stored in the pipeline, the experiment and "
+                          "the KFP UI; give it by reference: {'name': " + repr(name) + ", 'valueFrom': {'secretKeyRef': {'name': SECRET, 'key': KEY}}}")
+        if (value is not None and not isinstance(value, (str, int, float))) or isinstance(value, bool):
+            raise _refuse(where, f"expected a string or a number as the value, got {type(value).__name__}")
+        out.append({"name": name, "value": "" if value is None else str(value)})
+    return out, sources
+
+
+def _plain(item: Any) -> Any:
+    """A V1EnvVar / V1EnvFromSource (kubernetes client) as its Kubernetes JSON; dicts as they are."""
+    if isinstance(item, Mapping) or not hasattr(item, "to_dict"):
+        return item
+    from kubernetes.client import ApiClient
+
+    return ApiClient().sanitize_for_serialization(item)
+
+
+def _env_from(where: str, item: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(item) - {*_ENV_FROM, "prefix"})
+    if unknown or sum(k in item for k in _ENV_FROM) != 1:
+        raise _refuse(where, f"expected one of {', '.join(_ENV_FROM)} (and an optional prefix)")
+    return dict(item)
+
+
+def _strings(argument: str, value: Any) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise _refuse(argument, f"expected a list of non-empty strings, got {shown(value)}")
+    return list(value)
+
+
+def _index_urls(urls: Any) -> list[str]:
+    out = _strings("pip_index_urls", urls)
+    for url in out:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise _refuse("pip_index_urls", f"expected http(s) URLs, got {shown(url)}")
+        if "@" in parts.netloc:
+            raise _refuse("pip_index_urls", "credentials do not belong in an index URL (it is stored in the pipeline and shown in the KFP UI); "
+                          "configure pip in the image, or use a mirror that needs none")
+    return out
+
+
+def _positive_int(argument: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise _refuse(argument, f"expected a whole number of 1 or more, or None, got {shown(value)}")
+    return int(value)
+
+
+# --- the experiment ------------------------------------------------------------------------------
+
+
+def function_job_experiment(
+    objective: Callable[..., Any],
+    parameters: Mapping[str, Any],
+    name: str,
+    objective_metric_name: str = "objective",
+    objective_type: str = "minimize",
+    algorithm: str = "random",
+    algorithm_settings: Mapping[str, Any] | None = None,
+    max_trial_count: int | None = 10,
+    parallel_trial_count: int = 1,
+    max_failed_trial_count: int | None = None,
+    goal: float | None = None,
+    additional_metric_names: Sequence[str] | None = None,
+    base_image: str = BASE_IMAGE,
+    namespace: str | None = None,
+    resources_per_trial: Any = None,
+    env_per_trial: Any = None,
+    packages_to_install: Sequence[str] | None = None,
+    pip_index_urls: Sequence[str] | None = PIP_INDEX_URLS,
+    trial_active_deadline_seconds: int | None = None,
+    retain_trials: bool = False,
+) -> Experiment:
+    """The Katib Experiment whose trials run ``objective`` in ``base_image``, as Katib's SDK
+    ``tune()`` builds it: a batch/v1 Job per trial (``restartPolicy: Never``), the StdOut
+    collector, ``trial_active_deadline_seconds`` as the Job's ``activeDeadlineSeconds``,
+    ``retain_trials`` as the template's ``retain`` (the Job and its pods are kept after the trial).
+    Validated as any Experiment; RemoteArgumentError or SpecError (with field paths) when not."""
+    if not isinstance(base_image, str) or not base_image or any(c.isspace() for c in base_image):
+        raise _refuse("base_image", f"expected an image reference such as python:3.11, got {shown(base_image)}")
+    if namespace is not None and (not isinstance(namespace, str) or not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace)):
+        raise _refuse("namespace", f"expected a Kubernetes namespace name (lower-case letters, digits, '-'), got {shown(namespace)}")
+    if not isinstance(retain_trials, bool):
+        raise _refuse("retain_trials", f"expected True or False, got {shown(retain_trials)}")
+    deadline = _positive_int("trial_active_deadline_seconds", trial_active_deadline_seconds)
+    packages = _strings("packages_to_install", packages_to_install)
+    urls = _index_urls(pip_index_urls)
+    resources = trial_resources(resources_per_trial)
+    env, env_from = trial_env(env_per_trial)
+    params = to_parameters(parameters)
+    container: dict[str, Any] = {
+        "name": PRIMARY_CONTAINER,
+        "image": base_image,
+        "command": ["sh", "-c"],
+        "args": [trial_script(objective, params, objective_metric_name, packages, urls)],
+    }
+    if resources:
+        container["resources"] = resources
+    if env:
+        container["env"] = env
+    if env_from:
+        container["envFrom"] = env_from
+    job: dict[str, Any] = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "spec": {"template": {"spec": {"containers": [container], "restartPolicy": "Never"}}},
+    }
+    if deadline is not None:
+        job["spec"]["activeDeadlineSeconds"] = deadline
+    experiment = Experiment(
+        metadata=ObjectMeta(name=name, namespace=namespace),
+        spec=ExperimentSpec(
+            parameters=params,
+            objective=ObjectiveSpec(
+                type=objective_type, goal=goal, objective_metric_name=objective_metric_name,
+                additional_metric_names=list(additional_metric_names or []),
+            ),
+            algorithm=AlgorithmSpec(
+                algorithm_name=algorithm,
+                algorithm_settings=[NameValue(name=str(k), value=str(v)) for k, v in (algorithm_settings or {}).items()],
+            ),
+            trial_template=TrialTemplate(
+                retain=retain_trials,
+                primary_container_name=PRIMARY_CONTAINER,
+                trial_parameters=[TrialParameterSpec(name=p.name, reference=p.name) for p in params],
+                trial_spec=job,
+            ),
+            parallel_trial_count=parallel_trial_count,
+            max_trial_count=max_trial_count,
+            max_failed_trial_count=max_failed_trial_count,
+            metrics_collector_spec=MetricsCollectorSpec(collector=CollectorSpec(kind="StdOut")),
+        ),
+    )
+    return load_experiment(experiment)
+
+
+# --- submitting and waiting ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RemoteTuning:
+    """A function's tuning run on a KFP host: ``run_id`` and ``url`` (the run in the KFP UI);
+    :meth:`wait` for the result, :meth:`result` to read it as it stands."""
+
+    experiment: str
+    run_id: str
+    url: str
+    kfp_experiment_id: str
+    store: str
+    client: Any = field(repr=False, compare=False, default=None)
+    host: str | None = None
+    reader: Callable[[str, str], Any] | None = field(repr=False, compare=False, default=None)
+    """(store URI, experiment name) -> TuneResult: ``kfp_tune.api`` gives its own reader."""
+
+    def wait(self, timeout: float = 24 * 3600, poll_seconds: float = 10.0) -> Any:
+        """Wait (at most ``timeout`` seconds) for the KFP run to end, then the TuneResult read
+        from the store, as ``tune()`` gives it. TimeoutError when it runs on; KfpTuneError when
+        the run did not succeed or the store cannot be read from here."""
+        from kfp_tune.pipelines.submit import _kfp_errors
+
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise _refuse("timeout", f"expected seconds greater than 0, got {shown(timeout)}")
+        run = None
+        with _kfp_errors(self.host), contextlib.suppress(TimeoutError):  # said below, not as a KFP error
+            run = self.client.wait_for_run_completion(self.run_id, timeout=timeout, sleep_duration=poll_seconds)
+        if run is None:
+            raise TimeoutError(f"run {self.run_id} of experiment {self.experiment!r} is still running after {timeout:g} s: {self.url}")
+        state = str(getattr(run, "state", "") or "").upper()
+        if state != "SUCCEEDED":
+            raise KfpTuneError(f"run {self.run_id} of experiment {self.experiment!r} ended {state or 'without a state'}: see {self.url}")
+        return self.result()
+
+    def result(self) -> Any:
+        """The TuneResult as the store holds it now (``status`` Running while the run goes on)."""
+        if self.reader is None:
+            raise KfpTuneError("this handle was made without a result reader; use kfp_tune.submit_function or tune(host=)")
+        try:
+            return self.reader(self.store, self.experiment)
+        except ExperimentNotFound:
+            raise KfpTuneError(f"experiment {self.experiment!r} has no records in {self.store} yet (the run never started it?): see {self.url}") from None
+        except StoreError as exc:
+            raise KfpTuneError(
+                f"the records of experiment {self.experiment!r} are in {self.store}, which cannot be read from here: {exc}. "
+                "Set the store's endpoint and credentials in this environment (KFP_TUNE_S3_ENDPOINT, AWS_ACCESS_KEY_ID, "
+                f"AWS_SECRET_ACCESS_KEY), or look at the run in the KFP UI: {self.url}"
+            ) from None
+
+
+def submit_experiment(
+    experiment: Experiment,
+    host: str | None = None,
+    namespace: str | None = None,
+    store: str | None = None,
+    kfp_experiment: str | None = None,
+    run_name: str | None = None,
+    object_store: str | None = None,
+    service_account: str | None = None,
+    client: Any = None,
+    reader: Callable[[str, str], Any] | None = None,
+) -> RemoteTuning:
+    """Start the experiment's pipeline with :func:`kfp_tune.pipelines.submit.submit`; its trials
+    run as Jobs in ``namespace`` (default: the run's own). ``reader``: how the handle reads the
+    result (see :class:`RemoteTuning`)."""
+    import json
+
+    from kfp_tune.pipelines.submit import DEFAULT_OBJECT_STORE, _client, _kfp_errors, check_host
+    from kfp_tune.pipelines.submit import submit as submit_pipeline
+
+    check_host(host)
+    store_uri = DEFAULT_CLUSTER_STORE if store is None else str(store)
+    arguments = {"launcher_config": json.dumps({"kind": "kubernetes", "namespace": namespace}, sort_keys=True)} if namespace else {}
+    with _kfp_errors(host):
+        kfp_client = _client(host, namespace, client)
+    submitted = submit_pipeline(
+        experiment, host=host, namespace=namespace, kfp_experiment=kfp_experiment, run_name=run_name, arguments=arguments,
+        store_uri=store_uri, object_store=object_store or DEFAULT_OBJECT_STORE, service_account=service_account, client=kfp_client,
+    )
+    return RemoteTuning(experiment.name, submitted.id, submitted.url, submitted.kfp_experiment_id, store_uri, kfp_client, host, reader)
+
+
+__all__ = ["BASE_IMAGE", "PRIMARY_CONTAINER", "RemoteArgumentError", "RemoteTuning", "function_job_experiment", "submit_experiment", "trial_script"]

@@ -1,0 +1,373 @@
+"""``tune(fn, ..., host=)`` / ``kfp_tune.submit_function``: a Python function's trials on Kubeflow.
+
+What is sent goes through the real kfp.Client to the local fake KFP API (tests/support/fake_kfp.py);
+the trial's Job through the real Kubernetes launcher to the fake Kubernetes API
+(tests/support/fake_kube.py); and the very experiment that was sent runs end to end under
+kfp.local with the local launcher, which runs the Job's ``sh -c`` command as a subprocess."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import kfp_tune
+from fake_kfp import API, serve
+from kfp_tune import search
+from kfp_tune.core.errors import KfpTuneError, SpecError
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.template import substitute
+from kfp_tune.remote import RemoteArgumentError, function_job_experiment
+
+SECRET = "kfptune-not-to-be-sent-77c1"
+
+
+def quadratic(params):
+    """Returns its metric: smallest at x=2, c='bb' (typed values: x an int, c a str)."""
+    import math
+
+    return math.fsum([(params["x"] - 2) ** 2, 0.5 * (params["c"] != "bb")])
+
+
+def printing_quadratic(params):
+    """Katib's way: prints name=value and returns None; also checks the values' types."""
+    if not (isinstance(params["x"], int) and isinstance(params["c"], str)):  # no assert: pytest rewrites those
+        raise TypeError(f"parameters not typed: {params}")
+    print(f"loss={(params['x'] - 2) ** 2 + 0.5 * (params['c'] != 'bb')}")
+
+
+def dict_metrics(params):
+    return {"loss": params["lr"] * 10, "accuracy": 1 - params["lr"], "ignored-nan": float("nan")}
+
+
+SPACE = {"x": search.discrete([1, 2, 3]), "c": search.categorical(["a", "bb"])}
+
+
+@pytest.fixture
+def kfp_host(monkeypatch):
+    """The fake KFP API, answering GET run with ``fake.run_state``; nothing secret is ever sent."""
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "kfptune-access-id")
+    fake, server = serve()
+    fake.run_state = "RUNNING"
+    recorded = fake.handle
+
+    def handle(request):
+        prefix = f"{API}/runs/"
+        if request.method == "GET" and request.path.startswith(prefix) and request.path[len(prefix):] in fake.runs:
+            fake.requests.append(request)
+            return 200, dict(fake.runs[request.path[len(prefix):]], state=fake.run_state)
+        return recorded(request)
+
+    fake.handle = handle
+    yield fake
+    server.shutdown()
+    everything = json.dumps([r.body for r in fake.requests]) + json.dumps([r.headers for r in fake.requests])
+    assert SECRET not in everything and "kfptune-access-id" not in everything
+
+
+def _sent_experiment(run: dict):
+    """The Katib Experiment embedded in the pipeline that was sent (suggest's constant input)."""
+    specs = []
+    pipeline = run["pipeline_spec"]["pipeline_spec"]
+    for component in [pipeline["root"], *pipeline["components"].values()]:
+        for task in (component.get("dag") or {}).get("tasks", {}).values():
+            constant = task.get("inputs", {}).get("parameters", {}).get("experiment_spec", {}).get("runtimeValue", {}).get("constant")
+            if constant:
+                specs.append(constant)
+    (spec,) = specs
+    return load_experiment(json.loads(spec))
+
+
+def _container(job: dict) -> dict:
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def test_what_is_sent_for_a_function(kfp_host):
+    handle = kfp_tune.tune(
+        quadratic, SPACE, objective_metric_name="loss", max_trial_count=5, parallel_trial_count=2, name="quad-remote",
+        host=kfp_host.url, base_image="python:3.11-slim", namespace="team-a",
+        resources_per_trial={"cpu": "500m", "memory": "1Gi", "gpu": 1}, env_per_trial={"MODE": "fast", "SEED": 7},
+        packages_to_install=["scikit-learn==1.5.0", "numpy<3"], pip_index_urls=["https://pypi.org/simple", "https://mirror.example/simple"],
+        trial_active_deadline_seconds=900, retain_trials=True, store="s3://team-bucket/tuning", run_name="quad-now",
+    )
+    (run,) = kfp_host.posted("runs")
+    assert (handle.run_id, handle.experiment, handle.store) == (next(iter(kfp_host.runs)), "quad-remote", "s3://team-bucket/tuning")
+    assert handle.url == f"{kfp_host.url}/#/runs/details/{handle.run_id}" and run["display_name"] == "quad-now"
+    # the trials' namespace reaches the Kubernetes launcher as a run argument; the store as the default
+    assert run["runtime_config"]["parameters"] == {"launcher_config": json.dumps({"kind": "kubernetes", "namespace": "team-a"}, sort_keys=True)}
+    defaults = {k: v.get("defaultValue") for k, v in run["pipeline_spec"]["pipeline_spec"]["root"]["inputDefinitions"]["parameters"].items()}
+    assert defaults["store_uri"] == "s3://team-bucket/tuning"
+
+    experiment = _sent_experiment(run)
+    assert (experiment.metadata.namespace, experiment.spec.max_trial_count, experiment.spec.parallel_trial_count) == ("team-a", 5, 2)
+    assert experiment.spec.metrics_collector_spec.collector.kind == "StdOut"
+    template = experiment.spec.trial_template
+    assert template.retain is True and template.primary_container_name == "training-container"
+    assert [(p.name, p.reference) for p in template.trial_parameters] == [("x", "x"), ("c", "c")]
+    job = template.trial_spec
+    assert (job["apiVersion"], job["kind"], job["spec"]["activeDeadlineSeconds"]) == ("batch/v1", "Job", 900)
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    container = _container(job)
+    assert (container["image"], container["command"]) == ("python:3.11-slim", ["sh", "-c"])
+    quantities = {"cpu": "500m", "memory": "1Gi", "nvidia.com/gpu": "1"}
+    assert container["resources"] == {"limits": quantities, "requests": quantities}
+    assert container["env"] == [{"name": "MODE", "value": "fast"}, {"name": "SEED", "value": "7"}]
+    (script,) = container["args"]
+    lines = script.split("\n")
+    assert lines[0] == "set -e"
+    assert lines[1] == (
+        "PIP_DISABLE_PIP_VERSION_CHECK=1 python3 -m pip install --quiet --prefer-binary --no-warn-script-location "
+        "--index-url https://pypi.org/simple --extra-index-url https://mirror.example/simple scikit-learn==1.5.0 'numpy<3'"
+    )
+    assert inspect.getsource(quadratic) in script  # the source, as written
+    assert "texts = {'x': r'''${trialParameters.x}''', 'c': r'''${trialParameters.c}'''}" in script
+    assert "returned = quadratic({name: typed(kinds[name], text)" in script
+    assert lines[-1] == 'python3 -u "$kfp_tune_program"'  # last, so Katib's webhook can append its redirect
+
+
+def test_the_trial_job_on_kubernetes_runs_the_substituted_function():
+    """The Kubernetes launcher against the fake API: the Job it creates is schema-valid, has the
+    GPU limit and the values substituted; its command, run here as the container would run it,
+    calls the function with those values and prints the returned metrics as name=value."""
+    import time
+
+    from fake_kube import Script, validate
+    from fake_kube import serve as serve_kube
+    from kfp_tune.core.state import TrialState
+    from kfp_tune.core.trials import trial_run
+    from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+
+    experiment = function_job_experiment(
+        dict_metrics, {"lr": search.double(0.01, 0.5)}, name="lr-remote", objective_metric_name="loss", additional_metric_names=["accuracy"],
+        resources_per_trial={"limits": {"nvidia.com/gpu": 2, "memory": "8Gi"}}, env_per_trial=[{"name": "MODE", "value": "x"}],
+        trial_active_deadline_seconds=60,
+    )
+    kube, server = serve_kube()
+    try:
+        kube.script = lambda manifest: Script(run_seconds=0.05, log=[(0.0, "loss=1.25")])
+        launcher = KubernetesLauncher(KubernetesConfig(namespace="team-a", poll_seconds=0.05), api_client=kube.api_client(), sleep=time.sleep)
+        trial = TrialState(name="lr-remote-abcd1234", index=0, round="run-1-r000", assignment={"lr": "0.125"}, created="")
+        outcome = launcher.run(trial_run(experiment, trial, "team-a"))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert outcome.phase == "Succeeded" and outcome.logs == {"training-container": "loss=1.25\n"}
+    (job,) = [c.body for c in kube.calls if c.method == "POST" and c.body.get("kind") == "Job"]
+    validate(job)
+    assert job["metadata"]["namespace"] == "team-a" and job["spec"]["activeDeadlineSeconds"] == 60
+    container = next(c for c in job["spec"]["template"]["spec"]["containers"] if c["name"] == "training-container")
+    assert container["resources"] == {"limits": {"nvidia.com/gpu": "2", "memory": "8Gi"}}
+    assert {"name": "MODE", "value": "x"} in container["env"]
+    assert container["command"] == ["sh", "-c"] and "${trialParameters" not in container["args"][0]
+    assert "'lr': r'''0.125'''" in container["args"][0]
+    printed = _run_as_the_container(container["args"][0])
+    assert printed.splitlines() == ["loss=1.25", "accuracy=0.875"]  # nan is not a metric
+
+
+def _run_as_the_container(script: str) -> str:
+    """``sh -c SCRIPT`` with this Python first in PATH as ``python3``, as the local launcher runs it."""
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]))
+    done = subprocess.run(["sh", "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+@pytest.mark.parametrize("objective", [quadratic, printing_quadratic], ids=["returns", "prints"])
+def test_the_function_runs_as_the_rendered_command_with_typed_values(objective):
+    experiment = function_job_experiment(objective, SPACE, name="quad", objective_metric_name="loss")
+    job = substitute(experiment.spec.trial_template.trial_spec, {"x": "3", "c": "a"})
+    assert _run_as_the_container(_container(job)["args"][0]).strip() == "loss=1.5"
+
+
+def test_a_function_that_fails_fails_the_trial_command():
+    def broken(params):
+        raise RuntimeError("boom in the trial")
+
+    job = substitute(function_job_experiment(broken, {"x": search.int(1, 3)}, name="b").spec.trial_template.trial_spec, {"x": "2"})
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]))
+    done = subprocess.run(["sh", "-c", _container(job)["args"][0]], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode != 0 and "RuntimeError: boom in the trial" in done.stderr
+
+
+@pytest.mark.kfp_local
+@pytest.mark.parametrize("objective", [quadratic, printing_quadratic], ids=["returns", "prints"])
+def test_end_to_end_on_kfp_local(kfp_host, tmp_path, objective):
+    """What tune(host=) sent runs under kfp.local (local launcher: the Job's command as a
+    subprocess), into the store the handle reads; wait() then gives the best parameters."""
+    from kfp_tune.pipelines.local_run import run_pipeline_locally
+
+    store = tmp_path / "store"
+    handle = kfp_tune.tune(
+        objective, SPACE, objective_metric_name="loss", algorithm="grid", max_trial_count=6, parallel_trial_count=2,
+        name=f"quad-{objective.__name__.replace('_', '-')}", host=kfp_host.url, store=str(store),
+    )
+    (run,) = kfp_host.posted("runs")
+    run_pipeline_locally(_sent_experiment(run), str(store), {"kind": "local"}, None, str(tmp_path / "root"))
+    kfp_host.run_state = "SUCCEEDED"
+    result = handle.wait(timeout=60, poll_seconds=0.05)
+    assert (result.status, len(result.trials)) == ("Succeeded", 6)
+    assert all(t.status == "Succeeded" for t in result.trials), [(t.name, t.status) for t in result.trials]
+    assert result.best_trial.parameters == {"x": 2, "c": "bb"} and result.best_trial.metrics["loss"] == 0.0
+    assert sorted(t.metrics["loss"] for t in result.trials) == [0.0, 0.5, 1.0, 1.0, 1.5, 1.5]
+
+
+def test_wait_says_how_the_run_ended(kfp_host, tmp_path):
+    handle = kfp_tune.submit_function(quadratic, SPACE, host=kfp_host.url, name="quad-w", store=str(tmp_path / "store"))
+    with pytest.raises(TimeoutError, match=re.escape(f"run {handle.run_id} of experiment 'quad-w' is still running")):
+        handle.wait(timeout=0.2, poll_seconds=0.05)
+    kfp_host.run_state = "FAILED"
+    with pytest.raises(KfpTuneError, match=re.escape(f"ended FAILED: see {handle.url}")):
+        handle.wait(timeout=5, poll_seconds=0.05)
+    kfp_host.run_state = "SUCCEEDED"  # but nothing was ever written to the store
+    with pytest.raises(KfpTuneError, match=r"has no records in .* yet"):
+        handle.wait(timeout=5, poll_seconds=0.05)
+
+
+def test_a_store_that_cannot_be_read_here_is_a_clear_error(kfp_host, monkeypatch):
+    from kfp_tune.stores.s3 import AWS_HINTS, ENDPOINT_VARIABLES
+
+    for name in (*ENDPOINT_VARIABLES, *AWS_HINTS):  # no endpoint here, nor a hint that it is AWS's
+        monkeypatch.delenv(name, raising=False)
+    handle = kfp_tune.submit_function(quadratic, SPACE, host=kfp_host.url, name="quad-s3")
+    assert handle.store == "s3://mlpipeline/kfp-tune"
+    kfp_host.run_state = "SUCCEEDED"
+    with pytest.raises(KfpTuneError, match="are in s3://mlpipeline/kfp-tune, which cannot be read from here: an s3:// store needs an S3 endpoint"):
+        handle.wait(timeout=5, poll_seconds=0.05)
+
+
+def test_other_argument_forms():
+    """A V1ResourceRequirements and V1EnvVar / V1EnvFromSource from the kubernetes client, as
+    Katib accepts them; a credential by reference is fine."""
+    from kubernetes import client as k8s
+
+    experiment = function_job_experiment(
+        quadratic, SPACE, name="forms",
+        resources_per_trial=k8s.V1ResourceRequirements(limits={"amd.com/gpu": "1", "cpu": "2"}, requests={"cpu": "1"}),
+        env_per_trial=[
+            k8s.V1EnvVar(name="HF_TOKEN", value_from=k8s.V1EnvVarSource(secret_key_ref=k8s.V1SecretKeySelector(name="hf", key="token"))),
+            k8s.V1EnvFromSource(config_map_ref=k8s.V1ConfigMapEnvSource(name="settings")),
+        ],
+        pip_index_urls=[],
+        packages_to_install=["numpy"],
+    )
+    container = _container(experiment.spec.trial_template.trial_spec)
+    assert container["resources"] == {"limits": {"amd.com/gpu": "1", "cpu": "2"}, "requests": {"cpu": "1"}}
+    assert container["env"] == [{"name": "HF_TOKEN", "valueFrom": {"secretKeyRef": {"name": "hf", "key": "token"}}}]
+    assert container["envFrom"] == [{"configMapRef": {"name": "settings"}}]
+    assert "--no-warn-script-location numpy\n" in container["args"][0]  # no index given: pip's own
+
+
+NAMESPACE_GLOBAL = 3
+
+
+def uses_a_global(params):
+    return params["x"] * NAMESPACE_GLOBAL
+
+
+def _closure():
+    factor = 2
+
+    def inner(params):
+        return params["x"] * factor
+
+    return inner
+
+
+def _decorated():
+    import functools
+
+    @functools.cache
+    def cached(params):
+        return 1.0
+
+    return cached
+
+
+def _pass(function):
+    return function
+
+
+@_pass
+def decorated(params):
+    return 1.0
+
+
+def two_arguments(params, extra):
+    return 1.0
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"objective": lambda p: 1.0}, "objective: a lambda cannot be shipped to a trial"),
+        ({"objective": len}, "objective: expected a function defined with def, got builtin_function_or_method"),
+        ({"objective": uses_a_global}, "objective: uses_a_global uses NAMESPACE_GLOBAL from outside itself"),
+        ({"objective": _closure()}, "objective: inner uses factor from the function around it"),
+        ({"objective": decorated}, "objective: decorated must be a plain def, without decorators"),
+        ({"objective": _decorated()}, "objective: expected a function defined with def, got _lru_cache_wrapper"),
+        ({"objective": two_arguments}, "objective: two_arguments(params, extra) must take exactly one argument"),
+        ({"env_per_trial": {"HF_TOKEN": SECRET}}, "env_per_trial['HF_TOKEN']: looks like a credential"),
+        ({"env_per_trial": [{"name": "AWS_SECRET_ACCESS_KEY", "value": SECRET}]}, "env_per_trial['AWS_SECRET_ACCESS_KEY']: looks like a credential"),
+        ({"env_per_trial": {"KFP_TUNE_STORE": "x"}}, "env_per_trial['KFP_TUNE_STORE']: names starting KFP_TUNE_ are set by kfp-tune"),
+        ({"env_per_trial": "MODE=fast"}, "env_per_trial: expected a dict of name: value or a list"),
+        ({"env_per_trial": [{"name": "A", "valueFrom": {"secretKeyRef": {}}, "value": "v"}]}, "env_per_trial['A']: valueFrom: expected exactly one of"),
+        ({"resources_per_trial": {"gpu": "half"}}, "resources_per_trial['gpu']: expected a Kubernetes quantity"),
+        ({"resources_per_trial": {"gpu": "0.5"}}, "resources_per_trial['gpu']: expected a whole number of GPUs"),
+        ({"resources_per_trial": {"tpu": 1}}, "resources_per_trial['tpu']: expected one of"),
+        ({"resources_per_trial": {"limits": {"nvidia.com/gpu": 1}, "requests": {"nvidia.com/gpu": 2}}}, "the request equal to the limit"),
+        ({"base_image": "python 3"}, "base_image: expected an image reference"),
+        ({"namespace": "Team_A"}, "namespace: expected a Kubernetes namespace name"),
+        ({"trial_active_deadline_seconds": 0}, "trial_active_deadline_seconds: expected a whole number of 1 or more"),
+        ({"retain_trials": "yes"}, "retain_trials: expected True or False"),
+        ({"packages_to_install": "numpy"}, "packages_to_install: expected a list of non-empty strings"),
+        ({"pip_index_urls": [f"https://me:{SECRET}@pypi.example/simple"]}, "pip_index_urls: credentials do not belong in an index URL"),
+        ({"parameters": {"c": search.categorical(["it's"])}}, "parameters['c']: the value \"it's\" has a quote"),
+        ({"parameters": {"x": search.double(2, 1)}}, "parameters['x'].min"),
+        ({"max_trial_count": "5"}, "tune(): max_trial_count must be an integer"),
+    ],
+)
+def test_bad_arguments_are_refused_before_anything_is_sent(kfp_host, changes, message):
+    arguments = {"objective": quadratic, "parameters": SPACE, "host": kfp_host.url, **changes}
+    with pytest.raises((TypeError, ValueError)) as raised:
+        kfp_tune.tune(**arguments)
+    assert message in str(raised.value)
+    assert SECRET not in str(raised.value)
+    assert kfp_host.requests == []
+
+
+def test_a_host_with_credentials_is_refused_before_anything_is_sent(kfp_host):
+    host = kfp_host.url.replace("http://", f"http://me:{SECRET}@")
+    with pytest.raises(SpecError, match="credentials do not belong in the host URL") as raised:
+        kfp_tune.submit_function(quadratic, SPACE, host=host)
+    assert SECRET not in str(raised.value) and kfp_host.requests == []
+
+
+def test_cluster_options_without_a_host_are_refused():
+    with pytest.raises(TypeError, match=r"tune\(\): resources_per_trial is for trials on Kubeflow: pass host="):
+        kfp_tune.tune(quadratic, SPACE, resources_per_trial={"gpu": 1})
+
+
+def test_a_function_whose_source_cannot_be_read_is_refused(tmp_path):
+    """A function typed into a bare REPL (here: compiled from a string) has no source to ship."""
+    namespace: dict = {}
+    exec(compile(textwrap.dedent("def typed_in(params):\n    return 1.0\n"), "<stdin>", "exec"), namespace)
+    with pytest.raises(RemoteArgumentError, match="the source of typed_in cannot be read"):
+        function_job_experiment(namespace["typed_in"], SPACE, name="repl")
+
+
+def test_the_default_store_is_the_pipelines_one():
+    """remote.py repeats the pipelines' default store so that building an experiment does not
+    import kfp: the two must not drift apart."""
+    from kfp_tune import remote
+    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE
+
+    assert remote.DEFAULT_CLUSTER_STORE == DEFAULT_CLUSTER_STORE
