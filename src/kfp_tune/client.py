@@ -409,7 +409,7 @@ class Client:
         launcher = KubernetesLauncher(config, api_client=api)
         run = trial_run(state.experiment, trial, config.namespace)
         try:
-            logs = launcher._logs(run, launcher.kind_of(run.manifest), trial.name)  # the launcher's own read: the primary pod's primary container
+            logs = launcher.trial_logs(run)
         except KfpTuneError:
             raise
         except Exception as exc:  # the API refused or could not be reached

@@ -567,6 +567,11 @@ class KubernetesLauncher(Launcher):
                 seen[key] = list((found.get("metadata") or {}).get("ownerReferences") or [])
         return seen[key]
 
+    def trial_logs(self, trial: TrialRun) -> dict[str, str]:
+        """The trial's primary container's log as it stands ({} before its pod exists), read as
+        the launcher reads it when the trial ends: for ``kfp-tune logs`` and the client."""
+        return self._logs(trial, self.kind_of(trial.manifest), str(trial.manifest["metadata"]["name"]))
+
     def _logs(self, trial: TrialRun, kind: TrialKind, name: str, uid: str = "") -> dict[str, str]:
         """The primary container's log, as the store keeps it ({} before the pod exists).
         PrimaryContainerMissing when the pod has no container of that name."""
