@@ -4,6 +4,11 @@ a recurring run on a cron schedule (``schedule``), through ``kfp.Client``.
 The pipeline is compiled from the experiment and sent inline (no pipeline upload needed). Run
 arguments are checked against the pipeline's parameters before anything is sent; credentials
 are never among them (the steps read the store's from the ``store_secret`` Secret).
+
+Instead of an experiment, both take a ready pipeline: a pipeline function (a ``@dsl.pipeline``
+of your own around :func:`~kfp_tune.pipelines.tuning_step`, or the pipeline of
+:func:`~kfp_tune.pipelines.component_trials`) or a compiled pipeline package (``.yaml``). It
+is sent as it is, after the same checks (its size, the arguments' names).
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.core.errors import FieldError, KfpTuneError, SpecError, shown
+from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
-from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, build_pipeline, compile_pipeline
+from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, PIPELINE_BUDGET_BYTES, build_pipeline, compile_pipeline
 
 MAX_CONCURRENCY = 10
 """The most runs of one recurring run at a time that the KFP API accepts."""
@@ -50,6 +55,60 @@ def _as_experiment(experiment: Experiment | str | Path | Mapping[str, Any]) -> E
     if problems:
         raise SpecError(problems)
     return experiment
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A pipeline given ready-made: its name (for the run's and the KFP experiment's default
+    names), its parameters, and how to write its package."""
+
+    name: str
+    parameters: frozenset[str]
+    source: Any
+
+    def package(self, folder: str) -> str:
+        """The compiled package's path: compiled into ``folder`` from a pipeline function, or the
+        file given; InputError when it passes the 1 MiB a KFP run can carry."""
+        if isinstance(self.source, Path):
+            path = self.source
+        else:
+            from kfp import compiler
+
+            path = Path(folder) / "pipeline.yaml"
+            compiler.Compiler().compile(self.source, str(path))
+        size = path.stat().st_size
+        if size > PIPELINE_BUDGET_BYTES:
+            raise InputError(f"the compiled pipeline is {size:,} bytes, over the {PIPELINE_BUDGET_BYTES:,} bytes (1 MiB) a KFP run can carry")
+        return str(path)
+
+
+def _ready(source: Any) -> _Ready | None:
+    """A ready pipeline (a pipeline function, or the path of a compiled package), or None for an
+    experiment. A YAML file is a compiled package when it has KFP's ``pipelineInfo`` and
+    ``root``; a Katib Experiment has neither."""
+    import yaml
+
+    spec = getattr(source, "component_spec", None)
+    if spec is not None and getattr(source, "pipeline_spec", None) is not None:
+        return _Ready(str(spec.name), frozenset(spec.inputs or {}), source)
+    if isinstance(source, (str, Path)) and Path(source).suffix in (".yaml", ".yml") and Path(source).is_file():
+        docs = list(yaml.safe_load_all(Path(source).read_text(encoding="utf-8")))
+        first = docs[0] if docs else None
+        if isinstance(first, dict) and "pipelineInfo" in first and "root" in first:
+            inputs = ((first.get("root") or {}).get("inputDefinitions") or {})
+            names = {*(inputs.get("parameters") or {}), *(inputs.get("artifacts") or {})}
+            return _Ready(str(first["pipelineInfo"].get("name") or Path(source).stem), frozenset(names), Path(source))
+    return None
+
+
+def _check_ready_arguments(ready: _Ready, arguments: Mapping[str, Any]) -> None:
+    errors = [
+        FieldError(f"arguments.{name}", f"not a parameter of this pipeline; expected one of {sorted(ready.parameters)}")
+        for name in arguments
+        if name not in ready.parameters
+    ]
+    if errors:
+        raise SpecError(errors)
 
 
 def _parameters(experiment: Experiment, **build_options: Any) -> set[str]:
@@ -139,6 +198,9 @@ def submit(
     ``kfp.Client`` with your own authentication. ``service_account``: the run's pods' (with the
     Kubernetes launcher, one bound to manifests/rbac.yaml's Role)."""
     check_host(host)
+    ready = _ready(experiment)
+    if ready is not None:
+        return _submit_ready(ready, host, namespace, kfp_experiment, run_name, dict(arguments or {}), service_account, client)
     experiment = _as_experiment(experiment)
     arguments = dict(arguments or {})
     _check_arguments(experiment, arguments, rounds=rounds, object_store=object_store)
@@ -151,6 +213,21 @@ def submit(
             experiment_name=kfp_experiment or experiment.name,
             namespace=namespace,
             service_account=service_account,
+        )
+    return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}")
+
+
+def _submit_ready(
+    ready: _Ready, host: str | None, namespace: str | None, kfp_experiment: str | None, run_name: str | None,
+    arguments: dict[str, Any], service_account: str | None, client: Any,
+) -> Submitted:
+    _check_ready_arguments(ready, arguments)
+    with _kfp_errors(host), tempfile.TemporaryDirectory() as folder:
+        package = ready.package(folder)
+        kfp_client = _client(host, namespace, client)
+        result = kfp_client.create_run_from_pipeline_package(
+            package, arguments=arguments, run_name=run_name or f"{ready.name}-run", experiment_name=kfp_experiment or ready.name,
+            namespace=namespace, service_account=service_account,
         )
     return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}")
 
@@ -184,11 +261,29 @@ def schedule(
     ``max_concurrency`` above 1 only makes sense with ``fresh_experiment``: two runs of one
     experiment at a time are refused by the experiment's run claim."""
     check_host(host)
-    experiment = _as_experiment(experiment)
+    ready = _ready(experiment)
+    if ready is None:
+        experiment = _as_experiment(experiment)
     check_cron(cron)
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
         raise SpecError([FieldError("max_concurrency", f"expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {max_concurrency!r}")])
     arguments = dict(arguments or {})
+    if ready is not None:
+        if fresh_experiment or "fresh_experiment" in ready.parameters:  # a pipeline without it can only continue
+            arguments["fresh_experiment"] = fresh_experiment
+        _check_ready_arguments(ready, arguments)
+        with _kfp_errors(host), tempfile.TemporaryDirectory() as folder:
+            package = ready.package(folder)
+            kfp_client = _client(host, namespace, client)
+            group = kfp_client.create_experiment(kfp_experiment or ready.name, namespace=namespace)
+            recurring = kfp_client.create_recurring_run(
+                experiment_id=group.experiment_id, job_name=name or f"{ready.name}-scheduled",
+                description=f"kfp-tune: pipeline {ready.name!r}" + (", a fresh experiment per run" if fresh_experiment else ", continued by every run"),
+                cron_expression=cron, max_concurrency=max_concurrency, no_catchup=True, params=arguments, pipeline_package_path=package,
+                service_account=service_account,
+            )
+        return Submitted(recurring.recurring_run_id, group.experiment_id, f"{_ui(kfp_client)}/#/recurringrun/details/{recurring.recurring_run_id}")
+    assert isinstance(experiment, Experiment)
     arguments["fresh_experiment"] = fresh_experiment
     _check_arguments(experiment, arguments, rounds=rounds, object_store=object_store)
     with _kfp_errors(host), tempfile.TemporaryDirectory() as folder:

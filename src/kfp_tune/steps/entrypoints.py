@@ -181,6 +181,48 @@ def stage_inputs_step(
     return staged
 
 
+def claim_trial_step(
+    store_uri: str, experiment_name: str, run_id: str, inputs: dict[str, tuple[str, str]], s3_endpoint: str = "", fresh_experiment: bool = False
+) -> list[Any]:
+    """A component-trial loop iteration's first task: ``[should_run, trial_name, value, ...]``
+    (:func:`kfp_tune.steps.component_trials.claim_trial`)."""
+    from kfp_tune.steps.component_trials import claim_trial
+
+    _setup_logging()
+    return claim_trial(_records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment), run_id, inputs)
+
+
+def record_trial_step(
+    store_uri: str,
+    experiment_name: str,
+    run_id: str,
+    trial_name: str,
+    values: dict[str, float],
+    s3_endpoint: str = "",
+    fresh_experiment: bool = False,
+    model_path: str = "",
+) -> str:
+    """After the user's component: its metrics and model recorded, the stop rules applied; the
+    trial's status (:func:`kfp_tune.steps.component_trials.record_trial`)."""
+    from kfp_tune.steps.component_trials import record_trial
+
+    _setup_logging()
+    return record_trial(_records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment), run_id, trial_name, values, model_path)
+
+
+def end_component_trials_step(
+    store_uri: str, experiment_name: str, run_id: str, s3_endpoint: str, fresh_experiment: bool, markdown_path: str, html_path: str
+) -> bool:
+    """A component-trial run's exit handler: this run's trials whose component task never
+    reported end Failed, then the status, the reports and the claim as decide-stop's exit
+    handler does. True while budget is left for a later run."""
+    from kfp_tune.steps.component_trials import close_this_runs_unreported
+
+    _setup_logging()
+    close_this_runs_unreported(_records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment), run_id)
+    return decide_stop_step(store_uri, experiment_name, run_id, 0, 1, s3_endpoint, fresh_experiment, markdown_path, html_path, final=True)
+
+
 NO_MODEL_FILE = "kfp-tune-no-model.txt"
 """What the best model artifact holds when the best trial saved no model (an artifact must hold
 something to be uploaded)."""

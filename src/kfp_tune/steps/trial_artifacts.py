@@ -185,6 +185,12 @@ def save_model(path: str | Path) -> list[str]:
     return _put_files(records, model_key(records, trial), TRIAL_MODEL, Path(path), {"trial": trial})
 
 
+def keep_model(records: ExperimentRecords, trial: str, path: str | Path) -> list[str]:
+    """Keep a trial's model (a file or a folder) in the store, as :func:`save_model` does from
+    inside a trial: for a step that records a trial run elsewhere (a component trial's task)."""
+    return _put_files(records, model_key(records, trial), TRIAL_MODEL, Path(path), {"trial": trial})
+
+
 def model_files(records: ExperimentRecords, trial: str) -> list[str] | None:
     """The files trial ``trial`` saved as its model, or None when it saved none."""
     record = _read_manifest(records, model_key(records, trial), TRIAL_MODEL)

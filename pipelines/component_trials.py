@@ -1,0 +1,442 @@
+"""Trials that are KFP components: your own ``@dsl.component`` (or container component) is the
+trial, one task of it per trial, so the KFP UI shows each trial's inputs, outputs, logs and
+lineage.
+
+KFP v2 compiles a static graph, so the trials are ``maxTrialCount`` iterations of one
+``dsl.ParallelFor`` with ``parallelism = parallelTrialCount``::
+
+    suggest (claim the experiment for the run)
+      -> ParallelFor(slot in range(maxTrialCount), parallelism=parallelTrialCount):
+           claim-trial   the next trial from the algorithm (every finished trial known, the
+                         running ones pending) and its values, typed for your inputs
+           If(should_run):
+             <your component>(hyperparameters by input name, upstream artifacts passed through)
+             record-trial  its metrics (its Metrics output's metadata, or the values it
+                           returns) and its Model, into the store; the stop rules applied
+    exit handler: end-component-trials (unreported trials Failed, status, claim released)
+    -> best-trial (best parameters, objective, trial, model)
+
+The loop body is compiled once, whatever ``maxTrialCount`` is, so the compiled pipeline stays
+small (about 50 KB at 1,000 trials). What the claim-trial, record-trial and exit-handler tasks
+do is in :mod:`kfp_tune.steps.component_trials`. A free iteration starts at once, as continuous slots do;
+the costs of the static graph are a KFP task (a pod) for each claim and record beside each trial,
+and, once the goal, the budget or the failed-trial limit ends the experiment, one short
+claim-trial per iteration left, which finds nothing to run (its trial is skipped; the run
+succeeds). A re-run continues the experiment from the store: recorded trials are not re-run.
+"""
+
+# No `from __future__ import annotations` here: KFP reads the components' annotations.
+import inspect
+import json
+import keyword
+import linecache
+import logging
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from kfp_tune.core.errors import InputError
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.naming import dns_label, short_hash
+from kfp_tune.core.spec import Experiment
+
+if TYPE_CHECKING:
+    from kfp_tune.pipelines.builder import ObjectStore
+
+log = logging.getLogger(__name__)
+
+MAX_COMPONENT_TRIALS = 10_000
+"""The most trial slots one component-trial pipeline compiles (``maxTrialCount``): the loop's
+items are listed in it, about 6 bytes a slot."""
+COMPONENT_TRIAL_CONTAINER = "kfp-component"
+"""The primary container of the trial template put in an experiment that has none: it only
+records, in Katib's form, which component the trials ran."""
+
+_PARAMETER_TYPES = {"Float": "float", "Integer": "int", "String": "str", "Boolean": "bool"}
+_NUMBER_TYPES = {"Float": "float", "Integer": "int"}
+_PIPELINE_PARAMETERS = ("store_uri", "experiment_name", "take_over", "fresh_experiment", "s3_endpoint", "store_secret")
+
+
+def _end_component() -> Any:
+    """The exit handler's component (built on demand: see the imports above)."""
+    from kfp import dsl
+    from kfp.dsl import HTML, Markdown, Output
+
+    from kfp_tune.components._image import RUNTIME_IMAGE
+
+    def end_component_trials(
+        store_uri: str,
+        experiment_name: str,
+        run_id: str,
+        trials_table: Output[Markdown],
+        report: Output[HTML],
+        s3_endpoint: str = "",
+        fresh_experiment: bool = False,
+    ) -> bool:
+        """The exit handler of a component-trial run: whatever happened, close the trials whose
+        component task never reported (Failed), write the status and give the run's claim back.
+
+        Args:
+            store_uri: The store: ``s3://bucket/prefix``, or a folder (path or ``file:///path``).
+            experiment_name: The experiment, as given to suggest.
+            run_id: The pipeline run, as given to suggest.
+            s3_endpoint: The S3 store's endpoint. ``""``: ``$KFP_TUNE_S3_ENDPOINT``.
+            fresh_experiment: As given to suggest.
+
+        Returns:
+            Output: True while the experiment is Running (budget left for the next run).
+            trials_table: Markdown table of every trial, the best marked.
+            report: Self-contained HTML report with plots of the search.
+        """
+        from kfp_tune.steps.entrypoints import end_component_trials_step
+
+        return end_component_trials_step(store_uri, experiment_name, run_id, s3_endpoint, fresh_experiment, trials_table.path, report.path)
+
+    return dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)(end_component_trials)
+
+
+# --- at build time: the pipeline around the user's component ----------------------------------
+
+
+def _identifier(name: str) -> str:
+    """A metric's or parameter's name as a Python identifier (how it must name an input or a
+    returned field): other characters as ``_``."""
+    text = re.sub(r"\W", "_", name)
+    return f"_{text}" if not text or text[0].isdigit() or keyword.iskeyword(text) else text
+
+
+def _generated(function_name: str, source: str) -> Any:
+    """A lightweight component from generated source (its inputs and outputs are named after
+    the experiment's parameters and metrics). KFP embeds a component's source, read with
+    ``inspect.getsource``: the source is registered with linecache under a name of its own."""
+    filename = f"<kfp-tune-{function_name}-{short_hash(source, 12)}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace: dict[str, Any] = {"__name__": f"kfp_tune_generated_{function_name}"}
+    exec(compile(source, filename, "exec"), namespace)  # the names in it are checked identifiers, the values repr()s
+    function = namespace[function_name]
+    from kfp import dsl
+
+    from kfp_tune.components._image import RUNTIME_IMAGE
+
+    return dsl.component(base_image=RUNTIME_IMAGE, install_kfp_package=False)(function)
+
+
+_HEADER = "from typing import NamedTuple, Optional\n\nfrom kfp.dsl import Input, Metrics, Model, Output\n\n\n"
+
+_STORE_ARGS = """        store_uri: The store: ``s3://bucket/prefix``, or a folder (path or ``file:///path``).
+        experiment_name: The experiment, as given to suggest.
+        run_id: The pipeline run, as given to suggest.
+        s3_endpoint: The S3 store's endpoint. ``""``: ``$KFP_TUNE_S3_ENDPOINT``.
+        fresh_experiment: As given to suggest.
+"""
+
+
+def _claim_component(bindings: dict[str, tuple[str, str]]) -> Any:
+    fields = ", ".join(f"({output!r}, {kind})" for output, kind in bindings.values())
+    source = (
+        _HEADER
+        + "def claim_trial(store_uri: str, experiment_name: str, run_id: str, slot: int, s3_endpoint: str = '', fresh_experiment: bool = False)"
+        + f" -> NamedTuple('Outputs', [('should_run', bool), ('trial_name', str), {fields}]):\n"
+        + '    """Claim the next trial from the algorithm, for one slot of the loop, and its values.\n\n'
+        + "    Args:\n" + _STORE_ARGS + "        slot: The loop's iteration (for the log: any free iteration takes the next trial).\n\n"
+        + "    Returns:\n        should_run: False once the experiment has ended: the trial is skipped.\n"
+        + "        trial_name: The trial's name in the store.\n"
+        + "".join(f"        {output}: Parameter {parameter!r} of the trial.\n" for parameter, (output, _) in bindings.items())
+        + '    """\n'
+        + "    from collections import namedtuple\n\n"
+        + "    from kfp_tune.steps.entrypoints import claim_trial_step\n\n"
+        + f"    inputs = {dict(bindings)!r}\n"
+        + "    values = claim_trial_step(store_uri, experiment_name, run_id, inputs, s3_endpoint, fresh_experiment)\n"
+        + f"    return namedtuple('Outputs', ['should_run', 'trial_name', *{[output for output, _ in bindings.values()]!r}])(*values)\n"
+    )
+    return _generated("claim_trial", source)
+
+
+def _record_component(values: dict[str, tuple[str, str]], with_metrics: bool, with_model: bool) -> Any:
+    """``values``: record input -> (metric name, type) for the numbers the trial returns."""
+    inputs = "".join(f", {name}: {kind}" for name, (_, kind) in values.items())
+    if with_metrics:
+        inputs += ", metrics: Input[Metrics]"
+    if with_model:
+        inputs += ", model: Input[Model]"
+    collected = "{" + ", ".join(f"{metric!r}: {name}" for name, (metric, _) in values.items()) + "}"
+    source = (
+        _HEADER
+        + f"def record_trial(store_uri: str, experiment_name: str, run_id: str, trial_name: str{inputs}, s3_endpoint: str = '', fresh_experiment: bool = False) -> str:\n"
+        + '    """Record a component trial\'s metrics and model in the store, and apply the stop rules.\n\n'
+        + "    Args:\n" + _STORE_ARGS + "        trial_name: The trial claim-trial gave.\n"
+        + "".join(f"        {name}: Metric {metric!r}, as the trial returned it.\n" for name, (metric, _) in values.items())
+        + ("        metrics: The trial's Metrics output: each logged metric by name.\n" if with_metrics else "")
+        + ("        model: The trial's Model output, kept for the best-trial output.\n" if with_model else "")
+        + "\n    Returns:\n        Output: The trial's status (Succeeded, or MetricsUnavailable without the objective).\n"
+        + '    """\n'
+        + "    from kfp_tune.steps.entrypoints import record_trial_step\n\n"
+        + f"    values = {collected}\n"
+        + ("    values = {**{k: v for k, v in metrics.metadata.items() if isinstance(v, (int, float))}, **values}\n" if with_metrics else "")
+        + "    return record_trial_step(store_uri, experiment_name, run_id, trial_name, values, s3_endpoint, fresh_experiment"
+        + (", model.path)\n" if with_model else ")\n")
+    )
+    return _generated("record_trial", source)
+
+
+def _artifact_class(type_name: str) -> Any:
+    from kfp import dsl
+
+    title = type_name.split("@", 1)[0]
+    for cls in (dsl.Artifact, dsl.Dataset, dsl.Model, dsl.Metrics, dsl.ClassificationMetrics, dsl.SlicedClassificationMetrics, dsl.HTML, dsl.Markdown):
+        if getattr(cls, "schema_title", None) == title:
+            return cls
+    return dsl.Artifact
+
+
+_PYTHON_TYPES: dict[str, Any] = {"Float": float, "Integer": int, "String": str, "Boolean": bool, "Dict": dict, "List": list}
+
+
+def with_component_template(doc: dict[str, Any], component_name: str) -> dict[str, Any]:
+    """The experiment, with a trial template saying that the component ``component_name`` runs
+    the trials when it has none (Katib requires one; kfp-tune's records keep it)."""
+    spec = doc.setdefault("spec", {})
+    if spec.get("trialTemplate"):
+        return doc
+    names = [p.get("name") for p in spec.get("parameters") or [] if isinstance(p, dict)]
+    spec["trialTemplate"] = {
+        "primaryContainerName": COMPONENT_TRIAL_CONTAINER,
+        "trialParameters": [{"name": name, "reference": name} for name in names],
+        "trialSpec": {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{
+                "name": COMPONENT_TRIAL_CONTAINER,
+                "image": f"kfp-component/{dns_label(component_name)}",
+                "args": [f"{name}=${{trialParameters.{name}}}" for name in names],
+            }]}}},
+        },
+    }
+    return doc
+
+
+def _experiment_doc(experiment: Experiment | str | Path | Mapping[str, Any]) -> dict[str, Any]:
+    """The experiment as a plain dict, not yet validated (its trialTemplate may be missing)."""
+    import yaml
+
+    if isinstance(experiment, Experiment):
+        return experiment.to_dict()
+    if isinstance(experiment, Mapping):
+        return json.loads(json.dumps(dict(experiment)))
+    text = Path(experiment).read_text(encoding="utf-8") if isinstance(experiment, Path) or "\n" not in experiment else experiment
+    doc = yaml.safe_load(text)
+    if not isinstance(doc, dict):
+        raise InputError(f"experiment: expected a Katib Experiment (YAML mapping), got {type(doc).__name__}")
+    return doc
+
+
+def component_trials(
+    experiment: Experiment | str | Path | Mapping[str, Any],
+    component: Any,
+    configure_trial: Callable[[Any], Any] | None = None,
+    store_uri: str | None = None,
+    object_store: "str | ObjectStore | None" = None,
+) -> Callable[..., Any]:
+    """The pipeline that tunes ``component`` (a ``@dsl.component`` or container component) for
+    ``experiment`` (a Katib Experiment: a model, a dict, a YAML path or text; its
+    ``trialTemplate`` may be left out), to call inside your own pipeline or submit on its own.
+
+    Binding: each of the experiment's parameters goes to the component's input of the same name
+    (other characters than letters, digits and ``_`` as ``_``), converted to that input's type
+    (float, int, str or bool). The component's other inputs (a Dataset, settings) become the
+    pipeline's inputs of the same names, passed to every trial. Metrics: its ``Metrics``
+    output's logged metrics, a returned number (the objective) or the returned fields named
+    after metrics; its first ``Model`` output becomes ``best_model``. ``configure_trial(task)``
+    is called on every trial task: set its GPUs, CPU, memory, node selector there (e.g.
+    ``lambda t: t.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(1)``).
+
+    Outputs: as the tuning step's (``best_parameters``, ``best_objective``, ``best_trial``,
+    ``best_model``). ``maxTrialCount`` is required (one loop iteration per trial, at most
+    :data:`MAX_COMPONENT_TRIALS`); parallelTrialCount is the loop's parallelism. Per-trial early
+    stopping (medianstop) cannot stop a component mid-run: the goal, the budgets and
+    maxFailedTrialCount apply after each trial."""
+    from kfp import dsl
+
+    from kfp_tune.components.best_trial import best_trial
+    from kfp_tune.components.suggest import suggest
+    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, PIPELINE_BUDGET_BYTES, resolve_object_store, stateful_task
+    from kfp_tune.pipelines.tuning_step import TuningOutputs
+
+    spec_obj = getattr(component, "component_spec", None)
+    if spec_obj is None:
+        raise InputError(f"component: expected a KFP component (@dsl.component or @dsl.container_component), got {type(component).__name__}")
+    loaded = load_experiment(with_component_template(_experiment_doc(experiment), spec_obj.name))
+    exp_spec = loaded.spec
+    if exp_spec.max_trial_count is None or not 1 <= exp_spec.max_trial_count <= MAX_COMPONENT_TRIALS:
+        raise InputError(
+            f"spec.maxTrialCount: component trials need one from 1 to {MAX_COMPONENT_TRIALS:,} (the pipeline compiles one loop iteration per trial), "
+            f"got {exp_spec.max_trial_count!r}"
+        )
+    if exp_spec.early_stopping is not None:
+        log.warning("experiment %s: early stopping (%s) does not stop a component trial mid-run", loaded.name, exp_spec.early_stopping.algorithm_name)
+    spec_json = json.dumps(loaded.to_dict(), sort_keys=True, separators=(",", ":"))
+    if len(spec_json) > PIPELINE_BUDGET_BYTES // 2:
+        raise InputError(f"the experiment is {len(spec_json):,} bytes as JSON; it may take at most half of the compiled pipeline's 1 MiB")
+    cluster_store = resolve_object_store(DEFAULT_OBJECT_STORE if object_store is None else object_store)
+    store_uri = store_uri or DEFAULT_CLUSTER_STORE
+
+    component_inputs = dict(spec_obj.inputs or {})
+    by_identifier = {_identifier(name): name for name in component_inputs}
+    bindings: dict[str, tuple[str, str]] = {}
+    for parameter in exp_spec.parameters or []:
+        input_name = parameter.name if parameter.name in component_inputs else by_identifier.get(_identifier(parameter.name))
+        if input_name is None:
+            raise InputError(f"component {spec_obj.name!r} has no input for parameter {parameter.name!r}: expected one named {_identifier(parameter.name)!r}")
+        kind = _PARAMETER_TYPES.get(str(component_inputs[input_name].type))
+        if kind is None:
+            raise InputError(f"input {input_name!r} of component {spec_obj.name!r} is a {component_inputs[input_name].type}: a parameter needs float, int, str or bool")
+        bindings[parameter.name] = (input_name, kind)
+    bound = {input_name for input_name, _ in bindings.values()}
+    if bound & {"should_run", "trial_name", *_PIPELINE_PARAMETERS}:
+        raise InputError(
+            f"component {spec_obj.name!r}: inputs bound to parameters may not be named should_run, trial_name or {', '.join(_PIPELINE_PARAMETERS)}"
+        )
+    passthrough = {name: spec for name, spec in component_inputs.items() if name not in bound}
+    clashes = sorted(set(passthrough) & set(_PIPELINE_PARAMETERS))
+    if clashes:
+        raise InputError(f"component {spec_obj.name!r}: its inputs {clashes} clash with the tuning pipeline's own parameters of those names")
+
+    objective = exp_spec.objective
+    assert objective is not None
+    outputs = dict(spec_obj.outputs or {})
+    metric_by_identifier = {_identifier(m): m for m in objective.metric_names}
+    values: dict[str, tuple[str, str]] = {}  # record-trial's input -> (metric, type)
+    value_sources: dict[str, str] = {}  # record-trial's input -> the component's output
+    for name, out in outputs.items():
+        kind = _NUMBER_TYPES.get(str(out.type))
+        metric = objective.objective_metric_name if name == "Output" else metric_by_identifier.get(_identifier(name))
+        if kind is not None and metric is not None:
+            key = f"value_{len(values)}"
+            values[key], value_sources[key] = (metric, kind), name
+    metrics_output = next((n for n, o in outputs.items() if str(o.type).startswith("system.Metrics@")), None)
+    model_output = next((n for n, o in outputs.items() if str(o.type).startswith("system.Model@")), None)
+    if metrics_output is None and objective.objective_metric_name not in {metric for metric, _ in values.values()}:
+        raise InputError(
+            f"component {spec_obj.name!r} reports no objective {objective.objective_metric_name!r}: give it an Output[Metrics] "
+            f"(metrics.log_metric({objective.objective_metric_name!r}, value)), return a float, or return a field named "
+            f"{_identifier(objective.objective_metric_name)!r}"
+        )
+
+    claim_trial = _claim_component(bindings)
+    end_component = _end_component()
+    record_trial = _record_component(values, metrics_output is not None, model_output is not None)
+    slots = list(range(exp_spec.max_trial_count))
+    parallelism = exp_spec.parallel_trial_count or 1
+
+    def stateful(task: Any, display_name: str, store_secret: Any) -> Any:
+        return stateful_task(task, display_name, cluster_store, store_secret)
+
+    def signature(names_first: list[inspect.Parameter]) -> inspect.Signature:
+        extra = []
+        for name, input_spec in passthrough.items():
+            type_name = str(input_spec.type)
+            if type_name in _PYTHON_TYPES:
+                annotation: Any = _PYTHON_TYPES[type_name]
+                default = input_spec.default if input_spec.default is not None else (None if input_spec.optional else inspect.Parameter.empty)
+            else:
+                annotation = dsl.Input[_artifact_class(type_name)]
+                default = inspect.Parameter.empty
+                if input_spec.optional:
+                    annotation, default = Optional[annotation], None  # noqa: UP045 (KFP reads this form)
+            extra.append(inspect.Parameter(name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=default, annotation=annotation))
+        ordered = [p for p in extra if p.default is inspect.Parameter.empty] + names_first + [p for p in extra if p.default is not inspect.Parameter.empty]
+        return inspect.Signature(ordered)
+
+    own = [
+        inspect.Parameter("store_uri", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=store_uri, annotation=str),
+        inspect.Parameter("experiment_name", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=loaded.name, annotation=str),
+        inspect.Parameter("take_over", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=False, annotation=bool),
+        inspect.Parameter("fresh_experiment", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=False, annotation=bool),
+        inspect.Parameter("s3_endpoint", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=cluster_store.endpoint, annotation=str),
+        inspect.Parameter("store_secret", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=cluster_store.secret, annotation=str),
+    ]
+    loop_signature = signature(own)
+    bound_names = [input_name for input_name, _ in bindings.values()]
+    handle_names = ("store_uri", "experiment_name", "fresh_experiment", "s3_endpoint", "store_secret")
+    required = inspect.Parameter.empty
+    trial_signature = signature(
+        [inspect.Parameter("should_run", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=bool),
+         inspect.Parameter("trial_name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)]
+        + [inspect.Parameter(input_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=_PYTHON_TYPES[str(component_inputs[input_name].type)])
+           for input_name in bound_names]
+        + [inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=required, annotation=p.annotation) for p in own if p.name in handle_names]
+    )
+
+    def trial_body(*args: Any) -> None:
+        # The If is on this sub-pipeline's input: kfp.local (2.17) resolves a condition on a
+        # task output only when the output is named "Output".
+        arguments = dict(zip(trial_signature.parameters, args, strict=True))
+        handles = dict(
+            store_uri=arguments["store_uri"], experiment_name=arguments["experiment_name"], run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            s3_endpoint=arguments["s3_endpoint"], fresh_experiment=arguments["fresh_experiment"],
+        )
+        with dsl.If(arguments["should_run"] == True, name="trial-runs"):  # noqa: E712 (a KFP condition)
+            trial_inputs = {name: arguments[name] for name in bound_names}
+            trial_inputs.update({name: arguments[name] for name in passthrough if arguments[name] is not None})
+            trial = component(**trial_inputs)
+            trial.set_caching_options(False)
+            if configure_trial is not None:
+                configure_trial(trial)
+            recorded: dict[str, Any] = {name: trial.outputs[value_sources[name]] for name in values}
+            if metrics_output is not None:
+                recorded["metrics"] = trial.outputs[metrics_output]
+            if model_output is not None:
+                recorded["model"] = trial.outputs[model_output]
+            stateful(
+                record_trial(trial_name=arguments["trial_name"], **recorded, **handles), "record-trial (metrics, model, stop rules)", arguments["store_secret"]
+            )
+
+    trial_body.__signature__ = trial_signature  # type: ignore[attr-defined]
+    run_trial = dsl.pipeline(name=dns_label(f"kfp-tune-trial-{loaded.name}"), description=f"kfp-tune: one trial of {loaded.name!r}")(trial_body)
+
+    def loop_body(*args: Any) -> None:
+        arguments = dict(zip(loop_signature.parameters, args, strict=True))
+        secret = arguments["store_secret"]
+        handles = dict(
+            store_uri=arguments["store_uri"], experiment_name=arguments["experiment_name"], run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            s3_endpoint=arguments["s3_endpoint"], fresh_experiment=arguments["fresh_experiment"],
+        )
+        end = stateful(end_component(**handles), "end-component-trials (run ended: status, claim released)", secret)
+        with dsl.ExitHandler(end, name="run"):
+            prepare = stateful(
+                suggest(round_index=0, rounds_total=1, experiment_spec=spec_json, take_over=arguments["take_over"], trial_count=0, **handles),
+                "suggest (claim the experiment)", secret,
+            )
+            with dsl.ParallelFor(items=slots, parallelism=parallelism, name="trial-slots") as slot:
+                claim = stateful(claim_trial(slot=slot, **handles).after(prepare), "claim-trial (the next trial's values)", secret)
+                trial_arguments = {name: claim.outputs[name] for name in ("should_run", "trial_name", *bound_names)}
+                trial_arguments.update({name: arguments[name] for name in (*passthrough, *handle_names) if arguments[name] is not None})
+                run_trial(**trial_arguments).set_caching_options(False).set_display_name("trial (skipped once the experiment has ended)")
+
+    loop_body.__signature__ = loop_signature  # type: ignore[attr-defined]
+    loop = dsl.pipeline(name=dns_label(f"kfp-tune-trials-{loaded.name}"), description=f"kfp-tune: the trials of {loaded.name!r}")(loop_body)
+
+    def component_trials_pipeline(*args: Any) -> TuningOutputs:
+        arguments = dict(zip(loop_signature.parameters, args, strict=True))
+        secret = arguments["store_secret"]
+        tuned = loop(**{name: value for name, value in arguments.items() if value is not None})
+        tuned.set_caching_options(False).set_display_name(f"tune {loaded.name} ({spec_obj.name} trials)")
+        handles = dict(
+            store_uri=arguments["store_uri"], experiment_name=arguments["experiment_name"], run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            s3_endpoint=arguments["s3_endpoint"], fresh_experiment=arguments["fresh_experiment"],
+        )
+        best = stateful(best_trial(**handles).after(tuned), "best-trial (parameters, objective, model)", secret)
+        return TuningOutputs(
+            best_parameters=best.outputs["best_parameters"], best_objective=best.outputs["best_objective"],
+            best_trial=best.outputs["best_trial"], best_model=best.outputs["best_model"],
+        )
+
+    component_trials_pipeline.__signature__ = loop_signature.replace(return_annotation=TuningOutputs)  # type: ignore[attr-defined]
+    return dsl.pipeline(
+        name=dns_label(f"kfp-tune-component-{loaded.name}"),
+        description=f"kfp-tune: Katib experiment {loaded.name!r}, each trial a task of component {spec_obj.name!r}; outputs the best parameters, objective, trial and model",
+    )(component_trials_pipeline)
+
+
+__all__ = ["MAX_COMPONENT_TRIALS", "component_trials", "with_component_template"]

@@ -1,0 +1,175 @@
+"""What the tasks of a component-trial pipeline do at run time (:mod:`kfp_tune.pipelines.component_trials`
+builds the pipeline): claim-trial takes the next trial from the algorithm for one loop iteration,
+record-trial records what the user's component reported, and the exit handler closes what never
+reported. Each is a function of the store, so it is tested without KFP."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from kfp_tune.core.errors import InputError
+
+log = logging.getLogger(__name__)
+
+CLAIM_POLL_SECONDS = 2.0
+"""How often claim-trial asks again while the algorithm waits for running trials (hyperband's
+rungs)."""
+
+
+def _typed(value: str, kind: str) -> Any:
+    """A Katib assignment (always a string) as the type of the component's input."""
+    if kind == "float":
+        return float(value)
+    if kind == "int":
+        number = float(value)
+        if not number.is_integer():
+            raise InputError(f"the value {value!r} is not a whole number, and the component's input is an int")
+        return int(number)
+    if kind == "bool":
+        if value.strip().lower() not in ("true", "false", "1", "0"):
+            raise InputError(f"the value {value!r} is not a boolean (true/false), and the component's input is a bool")
+        return value.strip().lower() in ("true", "1")
+    return value
+
+
+_EMPTY = {"float": 0.0, "int": 0, "bool": False, "str": ""}
+
+
+def _start(view: Any, name: str, run_id: str) -> bool:
+    """Mark the trial started by this task; False when another task started it first."""
+    from kfp_tune.core.claims import this_process
+    from kfp_tune.core.records import TrialStarted, utc_now
+
+    attempt = os.urandom(8).hex()
+    stored = view.record_trial(name, TrialStarted(trial=name, time=utc_now(), at=time.time(), run=run_id, attempt=attempt, owner=this_process()))
+    return bool(stored.attempt == attempt)
+
+
+def _close_unreported(view: Any, run_id: str, this_run: bool) -> list[str]:
+    """End Failed the trials started and never reported: by this run when ``this_run`` (its
+    component task failed, or the run was stopped), else by runs that are gone (this run holds
+    the claim). A component task is never re-run behind KFP's back."""
+    from kfp_tune.core.records import TrialEnded, TrialResult, utc_now
+    from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
+
+    closed = []
+    for trial in list(view.state.trials):
+        started = trial.started
+        if trial.is_terminal or started is None or trial.ended is not None or (started.run == run_id) != this_run:
+            continue
+        message = (
+            f"the component task of this trial (run {started.run or '?'}) ended without recording its result: it failed, or its run was "
+            "stopped; it is not run a second time"
+        )
+        view.record_trial(trial.name, TrialEnded(trial.name, LaunchPhase.FAILED, "ComponentTrialUnreported", message, None, utc_now()))
+        view.record_trial(trial.name, TrialResult(trial=trial.name, status=TrialStatus.FAILED, reason="ComponentTrialUnreported", message=message, time=utc_now()))
+        closed.append(trial.name)
+    return closed
+
+
+def claim_trial(records: Any, run_id: str, inputs: Mapping[str, tuple[str, str]], poll_seconds: float = CLAIM_POLL_SECONDS) -> list[Any]:
+    """The next trial of the run, for one loop iteration: ``[should_run, trial_name, value,
+    ...]``, the values in the order of ``inputs`` (parameter name -> (input name, type:
+    ``float``, ``int``, ``str`` or ``bool``)). ``should_run`` is False, with empty values, once
+    the experiment has ended (goal, budget, failed trials, search space exhausted).
+
+    A trial that was made but never started (its task lost a race, or a dead run left it) is
+    taken first; one a dead run started and never reported ends Failed. Two iterations never
+    get the same trial: the ``started`` record is write-once."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.decision import decide
+    from kfp_tune.core.errors import KfpTuneError
+    from kfp_tune.core.records import utc_now
+    from kfp_tune.core.state import ExperimentView
+    from kfp_tune.steps.decide_stop import write_status
+    from kfp_tune.steps.suggest import new_trials
+
+    claims.check(records, run_id)
+    skip = [False, "", *(_EMPTY[kind] for _, kind in inputs.values())]
+    while True:
+        view = ExperimentView(records)  # read afresh: the run's other iterations write beside this one
+        closed = _close_unreported(view, run_id, this_run=False)
+        if closed:
+            log.info("trials a run that is gone left unreported, now Failed: %s", closed)
+        state = view.state
+        decision = decide(state, rounds_left=1)
+        if decision.finished:
+            write_status(records, state, decision, utc_now())
+            log.info("no trial: the experiment has ended (%s: %s)", decision.reason, decision.message)
+            return skip
+        name = next((t.name for t in state.trials if not t.is_terminal and t.started is None), None)
+        if name is None:
+            spec = state.experiment.spec
+            if (spec.max_trial_count is not None and state.budget_used >= spec.max_trial_count) or state.exhausted:
+                log.info("no trial: every trial the budget allows exists (%d of %s)", state.budget_used, spec.max_trial_count)
+                return skip
+            index = 1 + max((t.index for t in state.trials[-1:]), default=-1)
+            record = new_trials(view, f"{run_id}-c{index:06d}", 1)
+            if record["trials"]:
+                name = str(record["trials"][0]["name"])
+            elif record.get("exhausted"):
+                return skip
+            elif not any(not t.is_terminal for t in state.trials):
+                raise KfpTuneError(f"the algorithm is waiting for running trials, and none is running (round {record['round']!r})")
+            else:
+                time.sleep(poll_seconds)  # a running trial's end lets the algorithm go on
+                continue
+        if not _start(view, name, run_id):
+            continue  # another iteration took it: ask again
+        assignment = view.state.trial(name).assignment
+        log.info("trial %s: %s", name, assignment)
+        return [True, name, *(_typed(str(assignment[parameter]), kind) for parameter, (_, kind) in inputs.items())]
+
+
+def record_trial(records: Any, run_id: str, trial_name: str, values: Mapping[str, float], model_path: str = "") -> str:
+    """Record what a component trial reported (``values``: metric name -> value), keep its
+    model (a file or folder at ``model_path``) for the best-trial output, and apply the stop
+    rules. Returns the trial's status (``Succeeded``; ``MetricsUnavailable`` when the objective
+    is missing). A retry returns the recorded status."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.decision import decide
+    from kfp_tune.core.observation import MetricLog
+    from kfp_tune.core.records import TrialEnded, utc_now
+    from kfp_tune.core.state import ExperimentView
+    from kfp_tune.core.vocabulary import LaunchPhase
+    from kfp_tune.steps.collect_metrics import collect_metrics
+    from kfp_tune.steps.decide_stop import write_status
+    from kfp_tune.steps.trial_artifacts import ArtifactError, keep_model
+
+    claims.check(records, run_id)
+    view = ExperimentView(records)
+    trial = view.state.trial(trial_name)
+    if trial.result is not None:
+        return str(trial.result.status)
+    if model_path and Path(model_path).exists():
+        try:
+            keep_model(records, trial_name, model_path)
+        except ArtifactError as exc:
+            log.warning("trial %s: its model was not kept: %s", trial_name, exc)
+    logs = [MetricLog(name, float(value)) for name, value in sorted(values.items()) if isinstance(value, (int, float)) and not isinstance(value, bool)]
+    if trial.ended is None:
+        view.record_trial(trial_name, TrialEnded(trial_name, LaunchPhase.SUCCEEDED, "Completed", "the trial's component task succeeded", 0, utc_now()))
+    result = collect_metrics(records, trial_name, collect=lambda *_: logs, view=view)
+    state = view.refresh()
+    write_status(records, state, decide(state, rounds_left=1), utc_now())
+    log.info("trial %s %s %s", trial_name, result.status, result.metrics)
+    return str(result.status)
+
+
+def close_this_runs_unreported(records: Any, run_id: str) -> None:
+    """The run's exit handler, first: this run's trials whose component task never reported end
+    Failed (then the handler closes the run as decide-stop's does). Never raises: the experiment
+    may not exist when the run failed first, and the claim must still go back."""
+    from kfp_tune.core.state import ExperimentView
+
+    try:
+        closed = _close_unreported(ExperimentView(records), run_id, this_run=True)
+        if closed:
+            log.warning("trials whose component task did not report, now Failed: %s", closed)
+    except Exception as exc:
+        log.warning("unreported trials not closed: %s: %s", type(exc).__name__, exc)

@@ -1,0 +1,276 @@
+"""Trials that are KFP components (kfp_tune.pipelines.component_trials): compiled (size at 1,000
+trials, the user's component as the trial task with its resources kept), the claim and record
+steps against a real store, and whole runs on the real kfp.local runner: best parameters, the
+goal skipping the trials left, and a run that resumes what a dead run left."""
+
+# No `from __future__ import annotations`: KFP reads the annotations of the components defined here.
+
+import json
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+import yaml
+from kfp import compiler, dsl
+from kfp.dsl import Dataset, Input, Metrics, Output
+
+from conftest import quadratic_experiment
+from kfp_tune.core.errors import InputError
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.pipelines import component_trials
+from kfp_tune.pipelines.builder import PIPELINE_BUDGET_BYTES
+from kfp_tune.pipelines.component_trials import with_component_template
+from kfp_tune.reports import trial_rows
+from kfp_tune.steps.entrypoints import claim_trial_step, record_trial_step, suggest_step
+from kfp_tune.stores import LocalStore, open_store
+
+CENTER = {"x": 0.5, "n": 2}
+"""Where the loss is 0; the trials read it from the upstream dataset."""
+
+
+@dsl.component
+def bowl(
+    center: Input[Dataset], x: float, n: int, kind: str, metrics: Output[Metrics], broken_x: float = -1.0
+) -> NamedTuple("Outputs", [("loss", float)]):
+    """A cheap deterministic trial: the loss is the squared distance to the dataset's center;
+    ``kind`` only shifts it. Fails for ``x == broken_x`` (a trial that breaks)."""
+    import json
+    from collections import namedtuple
+
+    if not isinstance(n, int) or not isinstance(x, float):
+        raise TypeError(f"expected x: float and n: int, got {x!r} and {n!r}")
+    if x == broken_x:
+        raise RuntimeError("this trial breaks")
+    with open(center.path) as handle:
+        target = json.load(handle)
+    loss = (x - target["x"]) ** 2 + (n - target["n"]) ** 2 + (0.5 if kind == "b" else 0.0)
+    metrics.log_metric("accuracy", 1.0 / (1.0 + loss))
+    return namedtuple("Outputs", ["loss"])(loss)
+
+
+@dsl.component
+def write_center(center: Output[Dataset], x: float, n: int) -> None:
+    """The upstream task: the dataset every trial reads."""
+    import json
+
+    with open(center.path, "w") as handle:
+        json.dump({"x": x, "n": n}, handle)
+
+
+def grid_experiment(**overrides: Any) -> dict[str, Any]:
+    """Six grid points: x in {0, 0.5, 1}, n in {1, 2}; kind fixed to "a". No trialTemplate."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 6, "spec.parallelTrialCount": 2, "spec.maxFailedTrialCount": 3, **overrides})
+    doc["metadata"]["name"] = "bowl"
+    doc["spec"]["algorithm"] = {"algorithmName": "grid"}
+    doc["spec"]["parameters"] = [
+        {"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1", "step": "0.5"}},
+        {"name": "n", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "2"}},
+        {"name": "kind", "parameterType": "categorical", "feasibleSpace": {"list": ["a"]}},
+    ]
+    del doc["spec"]["trialTemplate"]
+    return doc
+
+
+def tuned_pipeline(tuning: Any, goal: float | None = None) -> Any:
+    @dsl.pipeline
+    def mine(store_uri: str, broken_x: float = -1.0, take_over: bool = False) -> NamedTuple("Outputs", [("parameters", dict), ("objective", float)]):
+        data = write_center(x=CENTER["x"], n=CENTER["n"])
+        tuned = tuning(center=data.outputs["center"], store_uri=store_uri, broken_x=broken_x, take_over=take_over)
+        outputs = NamedTuple("Outputs", [("parameters", dict), ("objective", float)])  # noqa: UP014
+        return outputs(tuned.outputs["best_parameters"], tuned.outputs["best_objective"])
+
+    return mine
+
+
+def compiled(pipeline: Any, path: Path) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    compiler.Compiler().compile(pipeline, str(path))
+    ir, platform = yaml.safe_load_all(path.read_text())
+    return path.stat().st_size, ir, platform
+
+
+def gpu_and_cpu(task: Any) -> None:
+    task.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(1).set_cpu_limit("2")
+
+
+def test_a_thousand_trials_compile_under_the_budget_with_the_component_as_the_trial(tmp_path):
+    pipeline = component_trials(grid_experiment(**{"spec.maxTrialCount": 1000, "spec.parallelTrialCount": 3}), bowl, configure_trial=gpu_and_cpu)
+    size, ir, platform = compiled(pipeline, tmp_path / "trials.yaml")
+    assert size < PIPELINE_BUDGET_BYTES // 8, size  # the loop body is compiled once, whatever the trial count
+
+    components = ir["components"]
+    loop = components["comp-kfp-tune-trials-bowl"]["dag"]["tasks"]
+    exit_handler = components[loop["exit-handler-1"]["componentRef"]["name"]]["dag"]["tasks"]
+    slots = next(task for task in exit_handler.values() if "parameterIterator" in task)
+    assert json.loads(slots["parameterIterator"]["items"]["raw"]) == list(range(1000))
+    assert slots["iteratorPolicy"]["parallelismLimit"] == 3
+    assert slots["dependentTasks"] == ["suggest"]
+    body = components[slots["componentRef"]["name"]]["dag"]["tasks"]
+    assert set(body) == {"claim-trial", "kfp-tune-trial-bowl"}
+    trial_dag = components[body["kfp-tune-trial-bowl"]["componentRef"]["name"]]["dag"]["tasks"]
+    condition = next(iter(trial_dag.values()))
+    assert condition["triggerPolicy"]["condition"] == "inputs.parameter_values['pipelinechannel--should_run'] == true"
+    runs = components[condition["componentRef"]["name"]]["dag"]["tasks"]
+    assert set(runs) == {"bowl", "record-trial"}
+    # the trial is a task of the user's own component, its parameters from the claim, the dataset passed through
+    assert runs["bowl"]["componentRef"]["name"] == "comp-bowl"
+    assert set(components["comp-bowl"]["inputDefinitions"]["parameters"]) == {"x", "n", "kind", "broken_x"}
+    assert runs["bowl"]["inputs"]["artifacts"]["center"] == {"componentInputArtifact": "pipelinechannel--center"}
+    assert runs["record-trial"]["inputs"]["artifacts"]["metrics"]["taskOutputArtifact"] == {"outputArtifactKey": "metrics", "producerTask": "bowl"}
+    assert runs["record-trial"]["inputs"]["parameters"]["value_0"]["taskOutputParameter"] == {"outputParameterKey": "loss", "producerTask": "bowl"}
+    assert not runs["bowl"]["cachingOptions"].get("enableCache", False)
+    # its resources as the user set them
+    resources = ir["deploymentSpec"]["executors"]["exec-bowl"]["container"]["resources"]
+    assert resources["accelerator"]["resourceType"] == "nvidia.com/gpu" and resources["accelerator"]["resourceCount"] == "1"
+    assert resources["resourceCpuLimit"] == "2"
+    # the store's steps get its credentials from the Secret; the user's component does not
+    executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
+    for name in ("exec-claim-trial", "exec-record-trial", "exec-suggest", "exec-end-component-trials", "exec-best-trial"):
+        keys = {item["secretKey"]: item["envVar"] for item in executors[name]["secretAsEnv"][0]["keyToEnv"]}
+        assert keys == {"accesskey": "AWS_ACCESS_KEY_ID", "secretkey": "AWS_SECRET_ACCESS_KEY"}, name
+    assert "exec-bowl" not in executors
+    outputs = ir["root"]["outputDefinitions"]
+    assert set(outputs["parameters"]) == {"best_parameters", "best_objective", "best_trial"} and set(outputs["artifacts"]) == {"best_model"}
+
+
+def test_the_component_must_fit_the_experiment():
+    @dsl.component
+    def no_y(x: float) -> float:
+        return x
+
+    @dsl.component
+    def silent(x: float, y: float) -> str:
+        return f"{x}{y}"
+
+    doc = quadratic_experiment()
+    with pytest.raises(InputError, match="has no input for parameter 'y'"):
+        component_trials(doc, no_y)
+    with pytest.raises(InputError, match="reports no objective 'loss'"):
+        component_trials(doc, silent)
+    with pytest.raises(InputError, match="maxTrialCount"):
+        component_trials(quadratic_experiment(**{"spec.maxTrialCount": None}), no_y)
+    with pytest.raises(InputError, match="expected a KFP component"):
+        component_trials(doc, lambda x, y: x + y)
+
+
+def _started_run(store: Path, doc: dict[str, Any], run_id: str) -> ExperimentRecords:
+    """The experiment created and claimed by ``run_id``, as the pipeline's first step does."""
+    spec = json.dumps(with_component_template(json.loads(json.dumps(doc)), "bowl"))
+    suggest_step(str(store), doc["metadata"]["name"], run_id, 0, 1, spec, trial_count=0)
+    return ExperimentRecords(open_store(str(store)), doc["metadata"]["name"])
+
+
+INPUTS = {"x": ("x", "float"), "n": ("n", "int"), "kind": ("kind", "str")}
+
+
+def test_claims_are_typed_for_the_component_and_stop_at_the_budget(tmp_path):
+    doc = grid_experiment(**{"spec.maxTrialCount": 3})
+    _started_run(tmp_path, doc, "run-1")
+    seen = []
+    for _ in range(3):
+        should_run, name, x, n, kind = claim_trial_step(str(tmp_path), "bowl", "run-1", INPUTS)
+        assert should_run is True and type(x) is float and type(n) is int and kind == "a"
+        seen.append((x, n))
+        record_trial_step(str(tmp_path), "bowl", "run-1", name, {"loss": (x - 0.5) ** 2 + (n - 2) ** 2})
+    assert len(set(seen)) == 3  # three different grid points
+    assert claim_trial_step(str(tmp_path), "bowl", "run-1", INPUTS) == [False, "", 0.0, 0, ""]
+    rows = trial_rows(LocalStore(tmp_path), "bowl")
+    assert sorted(row["metrics"]["loss"] for row in rows) == sorted((x - 0.5) ** 2 + (n - 2) ** 2 for x, n in seen)
+
+
+def test_two_claims_never_get_the_same_trial_and_a_record_is_kept_once(tmp_path):
+    doc = grid_experiment()
+    records = _started_run(tmp_path, doc, "run-1")
+    first = claim_trial_step(str(tmp_path), "bowl", "run-1", INPUTS)
+    second = claim_trial_step(str(tmp_path), "bowl", "run-1", INPUTS)
+    assert first[1] != second[1] and first[2:] != second[2:]
+    assert record_trial_step(str(tmp_path), "bowl", "run-1", first[1], {"loss": 0.25}) == "Succeeded"
+    assert record_trial_step(str(tmp_path), "bowl", "run-1", first[1], {"loss": 9.0}) == "Succeeded"  # a retry
+    assert record_trial_step(str(tmp_path), "bowl", "run-1", second[1], {"accuracy": 0.5}) == "MetricsUnavailable"
+    rows = {row["name"]: row for row in trial_rows(LocalStore(tmp_path), "bowl")}
+    assert rows[first[1]]["metrics"]["loss"] == 0.25
+    assert records.experiment == "bowl"
+
+
+def run_locally(pipeline: Any, root: Path, **arguments: Any) -> Any:
+    from kfp import local
+
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root), raise_on_error=True)
+    return pipeline(**arguments)
+
+
+def trial_tasks(root: Path) -> list[dict[str, Any]]:
+    """What each task of the user's component in a kfp.local run returned."""
+    return [json.loads(path.read_text()) for path in sorted(root.glob("*/for-loop-*-iteration-*/bowl/executor_output.json"))]
+
+
+def expected_loss(parameters: dict[str, str]) -> float:
+    return (float(parameters["x"]) - CENTER["x"]) ** 2 + (int(parameters["n"]) - CENTER["n"]) ** 2
+
+
+@pytest.mark.kfp_local
+def test_every_trial_is_a_task_of_the_component_and_the_best_is_found(tmp_path):
+    store = tmp_path / "store"
+    run = run_locally(tuned_pipeline(component_trials(grid_experiment(), bowl)), tmp_path / "root", store_uri=str(store))
+
+    rows = trial_rows(LocalStore(store), "bowl")
+    assert len(rows) == 6 and all(row["status"] == "Succeeded" for row in rows)
+    for row in rows:  # each trial computed with its own values, typed (the component checks the types)
+        assert row["metrics"]["loss"] == pytest.approx(expected_loss(row["parameters"]))
+        assert row["metrics"]["accuracy"] == pytest.approx(1 / (1 + row["metrics"]["loss"]))
+    tasks = trial_tasks(tmp_path / "root")
+    assert sorted(task["parameterValues"]["loss"] for task in tasks) == pytest.approx(sorted(row["metrics"]["loss"] for row in rows))
+    assert run.outputs["parameters"] == {"x": CENTER["x"], "n": CENTER["n"], "kind": "a"}
+    assert run.outputs["objective"] == 0.0
+
+
+@pytest.mark.kfp_local
+def test_the_goal_skips_the_trials_left_and_the_run_succeeds(tmp_path):
+    store = tmp_path / "store"
+    doc = grid_experiment()
+    doc["spec"]["objective"]["goal"] = 100.0  # every trial reaches it
+    run_locally(tuned_pipeline(component_trials(doc, bowl)), tmp_path / "root", store_uri=str(store))
+
+    rows = trial_rows(LocalStore(store), "bowl")
+    assert 1 <= len(rows) <= 2  # only the trials claimed before the first result was recorded
+    assert len(trial_tasks(tmp_path / "root")) == len(rows)
+    assert len(list((tmp_path / "root").glob("*/for-loop-*-iteration-*/claim-trial"))) == 6  # every slot asked; the rest were skipped
+    status = json.loads((store / "experiments" / "bowl" / "status.json").read_text())["status"]
+    assert status["conditions"][-1]["reason"] == "ExperimentGoalReached"
+
+
+@pytest.mark.kfp_local
+def test_a_second_run_resumes_what_a_dead_run_left(tmp_path):
+    """A run died after recording one trial and starting another: the next run (taking over)
+    closes the unreported one Failed, never re-runs the recorded one, and spends the rest of
+    the budget in tasks of the component."""
+    store = tmp_path / "store"
+    doc = grid_experiment()
+    _started_run(store, doc, "dead-run")
+    done = claim_trial_step(str(store), "bowl", "dead-run", INPUTS)
+    record_trial_step(str(store), "bowl", "dead-run", done[1], {"loss": (done[2] - 0.5) ** 2 + (done[3] - 2) ** 2})
+    lost = claim_trial_step(str(store), "bowl", "dead-run", INPUTS)
+    recorded_before = (store / "experiments" / "bowl" / "trials" / done[1] / "result.json").read_bytes()
+
+    run_locally(tuned_pipeline(component_trials(doc, bowl)), tmp_path / "root", store_uri=str(store), take_over=True)
+
+    rows = {row["name"]: row for row in trial_rows(LocalStore(store), "bowl")}
+    assert len(rows) == 6
+    assert rows[lost[1]]["status"] == "Failed" and rows[lost[1]]["reason"] == "ComponentTrialUnreported"
+    assert (store / "experiments" / "bowl" / "trials" / done[1] / "result.json").read_bytes() == recorded_before
+    assert len(trial_tasks(tmp_path / "root")) == 4  # the budget left: 6 less the two the dead run used
+    assert sum(row["status"] == "Succeeded" for row in rows.values()) == 5
+
+
+@pytest.mark.kfp_local
+def test_a_failing_trial_fails_the_run_and_is_closed_failed(tmp_path):
+    """The component raises for one grid point: KFP fails the run, and the exit handler records
+    that trial Failed and gives the claim back (a new run needs no take-over)."""
+    store = tmp_path / "store"
+    pipeline = tuned_pipeline(component_trials(grid_experiment(), bowl))
+    with pytest.raises(RuntimeError, match="FAILURE"):
+        run_locally(pipeline, tmp_path / "root", store_uri=str(store), broken_x=1.0)
+    rows = trial_rows(LocalStore(store), "bowl")
+    broken = [row for row in rows if float(row["parameters"]["x"]) == 1.0]
+    assert broken and all(row["status"] == "Failed" and row["reason"] == "ComponentTrialUnreported" for row in broken)
+    runs = sorted((store / "experiments" / "bowl" / "runs").glob("*.end.json"))
+    assert len(runs) == 1  # the claim was given back
