@@ -77,3 +77,32 @@ def test_a_failed_read_names_the_key_and_the_store(tmp_path):
 def test_an_unsafe_key_is_named_in_the_refusal(tmp_path):
     with pytest.raises(StoreError, match=r"'a/\.\./b'"):
         LocalStore(tmp_path).put("a/../b", b"x")
+
+
+def test_delete_removes_the_folders_it_emptied_deepest_first_and_keeps_the_top(tmp_path: Path) -> None:
+    """Deleting an experiment's last keys leaves no empty folder of it behind (its trial folders
+    first, then the experiment's own), while ``experiments/`` itself stays for the others."""
+    store = LocalStore(tmp_path)
+    keys = ["experiments/e1/experiment.json", "experiments/e1/trials/t1/result.json", "experiments/e1/trials/t1/logs/main.txt"]
+    for key in keys:
+        store.put(key, b"{}")
+    store.put("experiments/e2/experiment.json", b"{}")
+    store.delete(keys)
+    assert not (tmp_path / "experiments" / "e1").exists()
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == ["experiments", "experiments/e2", "experiments/e2/experiment.json"]
+
+
+def test_delete_keeps_a_folder_that_still_holds_a_key(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    store.put("experiments/e1/trials/t1/a.json", b"a")
+    store.put("experiments/e1/trials/t1/b.json", b"b")
+    store.delete(["experiments/e1/trials/t1/a.json"])  # its folder is not empty: that is no error
+    assert store.list("experiments/e1/") == ["experiments/e1/trials/t1/b.json"]
+
+
+def test_a_key_that_cannot_be_deleted_is_an_error_naming_it_and_the_store(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    (tmp_path / "experiments" / "e1" / "a.json").mkdir(parents=True)  # a folder where the key's file would be
+    with pytest.raises(StoreError) as raised:
+        store.delete(["experiments/e1/a.json"])
+    assert str(raised.value) == f"cannot delete experiments/e1/a.json from {store.uri}: Is a directory"

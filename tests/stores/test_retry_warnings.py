@@ -45,12 +45,17 @@ class FailsFirst:
         self._fail()
         return self.inner.create(key, data)
 
+    def delete(self, keys: list[str]) -> None:
+        self._fail()
+        self.inner.delete(keys)
+
 
 OPERATIONS: list[tuple[str, Callable[[RetryingStore], object]]] = [
     ("read of exp/a.json", lambda store: store.get("exp/a.json")),
     ("write of exp/a.json", lambda store: store.put("exp/a.json", b"{}")),
     ("listing of exp/", lambda store: store.list("exp/")),
     ("create of exp/a.json", lambda store: store.create("exp/a.json", b"{}")),
+    ("delete of 2 key(s)", lambda store: store.delete(["exp/a.json", "exp/b.json"])),
 ]
 
 
