@@ -5,6 +5,11 @@ results in each package's copy, prints a table, and writes ``survivors.txt`` the
 every mutant that no test killed, grouped by module, for review. A mutant counts as killed when
 a test failed, it timed out, or it crashed the test process; it counts against the score when
 every test passed or no test ran the mutated function.
+
+A package's ``testing.py`` is a contract test suite shipped for other implementations (the
+StoreContract): its mutants change a test, not the code under test, and most of them only
+change the test's data (a key spelled otherwise), which no test can or should notice. The
+package's score is given with it and without it.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ def report(package: str) -> tuple[int, int] | None:
     os.chdir(copy)
     reset_config()
     totals: Counter[str] = Counter()
+    suites: Counter[str] = Counter()  # the shipped contract suites' own mutants
     survivors: list[str] = []
     print(f"{package}:")
     print(f"  {'module':<45} {'mutants':>7} {'killed':>7} {'survived':>8} {'no test':>7} {'score':>6}")
@@ -51,6 +57,8 @@ def report(package: str) -> tuple[int, int] | None:
         scored = killed + sum(counts[s] for s in MISSED)
         totals.update(counts)
         module = module_of(meta, mutants)
+        if module.endswith("/testing.py"):
+            suites.update(counts)
         score = f"{100 * killed / scored:5.1f}%" if scored else "  -"
         print(f"  {module:<45} {len(codes):>7} {killed:>7} {counts['survived']:>8} {counts['no tests']:>7} {score:>6}")
         source = Path("src") / module
@@ -63,6 +71,12 @@ def report(package: str) -> tuple[int, int] | None:
     unchecked = sum(totals.values()) - scored
     total_score = f"{100 * killed / scored:5.1f}%" if scored else "  -"  # nothing checked: the run failed at its start
     print(f"  {'total':<45} {sum(totals.values()):>7} {killed:>7} {totals['survived']:>8} {totals['no tests']:>7} {total_score:>6}")
+    if suites:
+        code = totals - suites
+        code_killed = sum(code[s] for s in KILLED)
+        code_scored = code_killed + sum(code[s] for s in MISSED)
+        if code_scored:
+            print(f"  {'total without testing.py (a test suite)':<45} {sum(code.values()):>7} {code_killed:>7} {code['survived']:>8} {code['no tests']:>7} {100 * code_killed / code_scored:5.1f}%")
     if not scored:
         print(f"  (no mutant was checked: the tests failed on the unmutated source, or the run stopped at its start; see {copy}/mutmut-run.log)")
         return None
