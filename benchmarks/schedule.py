@@ -1,7 +1,7 @@
 """The schedule, measured through the paths users run: slot utilization, per-trial overhead, and
 regret under parallel suggestions.
 
-    python benchmarks/schedule.py [--quick] [--seed 0] [--repeats 3] [--parts slots,overhead,regret]
+    python benchmarks/schedule.py [--quick] [--seed 0] [--repeats 3] [--parts slots,overhead,regret,components]
 
 1. Slots: a Katib Experiment YAML (parallelTrialCount 3, maxTrialCount 30, one double, random
    search with ``random_state``) whose trial sleeps 0.6 s x lognormal(0, 1), capped at 8 s (the
@@ -24,6 +24,22 @@ regret under parallel suggestions.
    i-3..i-1 pending): what parallel 4 sees once its slots are full, without the thread timing,
    so it is reproducible and cheap enough for many seeds (``--regret-methods reference,lagged
    --seeds 60``).
+4. Components (not run unless asked: ``--parts components``): the cost of the static graph of
+   ``kfp_tune.pipelines.component_trials`` against continuous slots, both on kfp.local with
+   parallelTrialCount 2 (kfp.local runs at most 2 iterations of a ParallelFor at once).
+   10 trials, a grid over an int x = 0..9, each sleeping 2 s x lognormal(0, 1), capped at 20 s,
+   keyed by the seed and x, so both schedules run the same durations in the same order (the
+   slots part's tail, longer: kfp.local starts each task as a fresh Python importing kfp, 1-3 s
+   here, so trials of the slots part's 0.6 s scale would seldom overlap and the schedule would
+   not show):
+   (a) the Katib Experiment YAML through ``kfp-tune run --engine kfp-local`` (the trial the
+   slots part's script), (b) the same experiment without a trial template, the trial a
+   ``@dsl.component`` that sleeps and appends to the ledger, ``component_trials(...)`` run under
+   ``kfp.local`` by a driver script in a subprocess, twice: the component as KFP's default makes
+   it (its command pip-installs kfp, and kfp.local runs such a task holding a lock that one task
+   at a time may hold), and with ``install_kfp_package=False`` (the static graph's own cost).
+   All measured from the ledger as the slots part is, with the peak of trials running at once
+   checked against parallelTrialCount.
 
 Prints Markdown tables. Everything is seeded; thread timing under parallel slots is not (which
 finished trials a parallel suggestion sees can vary from run to run).
@@ -56,6 +72,10 @@ warnings.filterwarnings("ignore")
 SLOTS = 3
 SLOT_TRIALS = 30
 OVERHEAD_TRIALS = 40
+COMPONENT_SLOTS = 2
+COMPONENT_TRIALS = 10
+COMPONENT_SCALE = 2.0
+COMPONENT_CAP = 20.0
 HEAVY_SCALE = 0.6
 HEAVY_CAP = 8.0
 
@@ -90,6 +110,50 @@ print("loss=" + args["x"], flush=True)
 end = time.time()
 with open(args["ledger"], "a") as ledger:
     ledger.write("%s %r %r\\n" % (args["trial"], start, end))
+'''
+
+COMPONENT_DRIVER = '''\
+"""Runs component trials on kfp.local: the trial is a @dsl.component that sleeps the heavy-tailed
+duration keyed by the seed and x (as the slots part's script does) and appends its own start and
+end to the ledger. argv[1]: JSON {experiment, store, root, seed, scale, cap, ledger, install_kfp}
+(install_kfp: the component's install_kfp_package). Prints the experiment's summary as one JSON
+line, as `kfp-tune run --json` does."""
+import json
+import sys
+
+from kfp import dsl, local
+
+
+def heavy_trial(x: int, seed: str, scale: float, cap: float, ledger: str) -> float:
+    """Sleeps scale x lognormal(0, 1) s (capped), from an RNG keyed by the seed and x."""
+    import random
+    import time
+
+    start = time.time()
+    rng = random.Random(seed + ":" + str(x))
+    time.sleep(min(cap, scale * rng.lognormvariate(0.0, 1.0)))
+    end = time.time()
+    with open(ledger, "a") as handle:
+        handle.write("x=%d %r %r\\n" % (x, start, end))
+    return (x - 0.3) ** 2
+
+
+def main():
+    args = json.loads(sys.argv[1])
+    from kfp_tune.pipelines import component_trials
+    from kfp_tune.reports import summarize
+    from kfp_tune.stores import LocalStore
+
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=args["root"], raise_on_error=True)
+    component = dsl.component(heavy_trial, install_kfp_package=args["install_kfp"])
+    pipeline = component_trials(args["experiment"], component, store_uri=args["store"])
+    pipeline(seed=args["seed"], scale=args["scale"], cap=args["cap"], ledger=args["ledger"], s3_endpoint="")
+    summary = summarize(LocalStore(args["store"]), args["experiment"]["metadata"]["name"])
+    keys = ("experiment", "status", "reason", "trials", "succeeded", "failed", "best_trial")
+    print(json.dumps({k: summary[k] for k in keys}, sort_keys=True))
+
+
+main()
 '''
 
 
@@ -250,16 +314,16 @@ def bench_slots(engines: list[str], repeats: int, trials: int, seed: int, tmp: P
     return runs
 
 
-def slots_table(runs: list[EngineRun]) -> str:
+def slots_table(runs: list[EngineRun], slots: int = SLOTS) -> str:
     rows = [
         "| engine | run | trials | peak running | work (s) | span (s) | utilization | ideal utilization | utilization / ideal | hand-off median / max (s) | wall (s) | status |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for run in runs:
         durations = [e - s for _, s, e in run.intervals]
-        util = run.work / (SLOTS * run.span) if run.intervals else float("nan")
-        ideal = run.work / (SLOTS * ideal_span(durations, SLOTS)) if run.intervals else float("nan")
-        gaps = handoffs(run.intervals, SLOTS)
+        util = run.work / (slots * run.span) if run.intervals else float("nan")
+        ideal = run.work / (slots * ideal_span(durations, slots)) if run.intervals else float("nan")
+        gaps = handoffs(run.intervals, slots)
         gap = f"{fmt(statistics.median(gaps))} / {fmt(max(gaps))}" if gaps else "n/a"
         rows.append(
             f"| {run.engine} | {run.name} | {len(run.intervals)} | {peak_running(run.intervals)} | {fmt(run.work, 1)} | {fmt(run.span, 1)} | {fmt(util)} | {fmt(ideal)} | {fmt(util / ideal)} "
@@ -311,6 +375,105 @@ def overhead_table(runs: list[EngineRun]) -> str:
             f"| {fmt(run.wall, 1)} | {fmt(run.wall / n if n else float('nan'))} | {run.outcome.get('status')} |"
         )
     return "\n".join(rows)
+
+
+# --- 4. components ----------------------------------------------------------------------------
+
+CONTINUOUS = "continuous slots"
+COMPONENT_VARIANTS = {True: "component trials (@dsl.component)", False: "component trials (install_kfp_package=False)"}
+"""The trial component as KFP's default makes it (its command pip-installs kfp) and without that
+install: kfp.local runs a task whose command has ``pip install`` holding one lock for the whole
+task (SubprocessRunner, ``kfp.local.subprocess_task_handler.environment``), so the default's
+trials run one at a time whatever the ParallelFor's parallelism."""
+
+
+def component_experiment_doc(name: str, script: Path, ledger: Path, trials: int, extra: list[str], template: bool) -> dict[str, Any]:
+    """The slots part's experiment as a grid over an int x = 0..trials-1 (the same trials, in
+    the same order, on both schedules), parallelTrialCount :data:`COMPONENT_SLOTS`; without a
+    trial template when the trials are the component's."""
+    doc = experiment_doc(name, script, ledger, COMPONENT_SLOTS, trials, 0, extra)
+    doc["spec"]["algorithm"] = {"algorithmName": "grid"}
+    doc["spec"]["parameters"] = [{"name": "x", "parameterType": "int", "feasibleSpace": {"min": "0", "max": str(trials - 1)}}]
+    if not template:
+        del doc["spec"]["trialTemplate"]
+    return doc
+
+
+def read_ledger(ledger: Path) -> list[tuple[str, float, float]]:
+    """The ledger's (trial, start, end) lines, in start order."""
+    intervals = []
+    if ledger.exists():
+        for line in ledger.read_text().splitlines():
+            trial, start, end = line.split()
+            intervals.append((trial, float(start), float(end)))
+    return sorted(intervals, key=lambda t: t[1])
+
+
+def run_component_trials(doc: dict[str, Any], tmp: Path, ledger: Path, extra: dict[str, Any], install_kfp: bool, timeout: float) -> EngineRun:
+    """``component_trials(...)`` under kfp.local, in a subprocess as the CLI runs (its wall time
+    counts Python's start, the imports and the compile, as the CLI's does)."""
+    name = doc["metadata"]["name"]
+    driver = tmp / "component_driver.py"
+    driver.write_text(COMPONENT_DRIVER)
+    ledger.unlink(missing_ok=True)
+    args = {"experiment": doc, "store": str(tmp / "store"), "root": str(tmp / f"{name}-root"), "ledger": str(ledger), "install_kfp": install_kfp, **extra}
+    began = time.perf_counter()
+    proc = subprocess.run([sys.executable, str(driver), json.dumps(args)], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    wall = time.perf_counter() - began
+    try:
+        outcome = json.loads(proc.stdout.strip().splitlines()[-1])
+    except (IndexError, json.JSONDecodeError):
+        outcome = {"status": f"exit {proc.returncode}", "reason": proc.stderr.strip()[-2000:]}
+    if proc.returncode != 0:
+        print(f"warning: component trials {name}: exit {proc.returncode}", file=sys.stderr)
+        print((proc.stderr or proc.stdout)[-3000:], file=sys.stderr)
+    return EngineRun(COMPONENT_VARIANTS[install_kfp], name, wall, outcome, read_ledger(ledger))
+
+
+def bench_components(repeats: int, trials: int, seed: int, tmp: Path, timeout: float) -> list[EngineRun]:
+    """Repeat r: the durations of seed + r, on continuous slots, then as component trials (the
+    component as KFP's default makes it, then without its kfp install)."""
+    script = tmp / "heavy_trial.py"
+    script.write_text(HEAVY_TRIAL)
+    runs = []
+    for r in range(repeats):
+        extra = {"seed": str(seed + r), "scale": COMPONENT_SCALE, "cap": COMPONENT_CAP}
+        name = f"continuous-{r}"
+        ledger = tmp / f"{name}.ledger"
+        doc = component_experiment_doc(name, script, ledger, trials, [f"{k}={v}" for k, v in extra.items()], template=True)
+        run = run_cli("kfp-local", doc, tmp, ledger, timeout)
+        runs.append(EngineRun(CONTINUOUS, run.name, run.wall, run.outcome, run.intervals))
+        for install_kfp in (True, False):
+            name = f"components-{r}" if install_kfp else f"components-no-install-{r}"
+            ledger = tmp / f"{name}.ledger"
+            doc = component_experiment_doc(name, script, ledger, trials, [], template=False)
+            runs.append(run_component_trials(doc, tmp, ledger, extra, install_kfp, timeout))
+        for run in runs[-3:]:
+            print(f"  components {run.engine} repeat {r}: {len(run.intervals)} trials, wall {run.wall:.1f} s", file=sys.stderr)
+    return runs
+
+
+def components_notes(runs: list[EngineRun], trials: int) -> list[str]:
+    """What the table implies: the extra wall time per trial, and any schedule that ran more
+    trials at once than parallelTrialCount, or lost trials."""
+    notes = []
+    continuous = [run for run in runs if run.engine == CONTINUOUS]
+    for variant in COMPONENT_VARIANTS.values():
+        pairs = [(a, b) for a, b in zip(continuous, [run for run in runs if run.engine == variant], strict=True) if a.intervals and b.intervals]
+        if pairs:
+            extra = statistics.median((b.wall - a.wall) / trials for a, b in pairs)
+            same = all(abs(a.work - b.work) < 0.05 * trials for a, b in pairs)
+            notes.append(
+                f"{variant}: {fmt(extra, 2)} s more wall time per trial than continuous slots (median over {len(pairs)} repeats); "
+                f"the same work as continuous slots (within 0.05 s a trial) in every repeat: {'yes' if same else 'no'}."
+            )
+    for run in runs:
+        peak = peak_running(run.intervals)
+        if peak > COMPONENT_SLOTS:
+            notes.append(f"DEFECT: {run.engine} {run.name} ran {peak} trials at once, more than parallelTrialCount {COMPONENT_SLOTS}.")
+        if len(run.intervals) != trials:
+            notes.append(f"{run.engine} {run.name}: {len(run.intervals)} of {trials} trials in the ledger.")
+    return notes
 
 
 # --- 3. regret --------------------------------------------------------------------------------
@@ -478,13 +641,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=None, help="runs per engine for parts 1 and 2 (default 3, --quick 1)")
     parser.add_argument("--seeds", type=int, default=None, help="seeds for part 3 (default 5, --quick 2)")
     parser.add_argument("--engines", default="inline,kfp-local", help="comma-separated engines for parts 1 and 2")
-    parser.add_argument("--parts", default="slots,overhead,regret", help="comma-separated: slots, overhead, regret")
+    parser.add_argument("--parts", default="slots,overhead,regret", help="comma-separated: slots, overhead, regret, components")
     parser.add_argument(
         "--regret-methods", default=",".join(REGRET_METHODS),
         help="comma-separated, for part 3: " + ", ".join(REGRET_METHODS) + " (the reference loop always runs)",
     )
     parser.add_argument("--keep", metavar="DIR", help="keep the experiments, ledgers and stores in DIR (default: a temp dir, removed)")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds one kfp-tune run may take")
+    parser.add_argument("--component-trials", type=int, default=None,
+                        help=f"maxTrialCount for part 4 (default {COMPONENT_TRIALS}, --quick 6)")
     parser.add_argument("--slot-trials", type=int, default=None,
                         help=f"maxTrialCount for part 1 (default {SLOT_TRIALS}, --quick 12): more trials spread the tail's idle slots thinner")
     args = parser.parse_args(argv)
@@ -493,6 +658,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = args.seeds or (2 if args.quick else 5)
     slot_trials = args.slot_trials or (12 if args.quick else SLOT_TRIALS)
     overhead_trials = 10 if args.quick else OVERHEAD_TRIALS
+    component_trials = args.component_trials or (6 if args.quick else COMPONENT_TRIALS)
     regret_trials = 20 if args.quick else 60
     engines = [e for e in args.engines.split(",") if e]
     parts = {p for p in args.parts.split(",") if p}
@@ -532,6 +698,14 @@ def main(argv: list[str] | None = None) -> int:
             print(ratio + "\n")
             for note in notes:
                 print(f"- {note}")
+        if "components" in parts:
+            print(f"## Component trials against continuous slots (kfp.local): {COMPONENT_SLOTS} slots, {component_trials} heavy-tailed trials "
+                  f"({COMPONENT_SCALE} s x lognormal(0, 1), capped at {COMPONENT_CAP:g} s)\n", flush=True)
+            runs = bench_components(repeats, component_trials, args.seed, work, args.timeout)
+            print(slots_table(runs, COMPONENT_SLOTS) + "\n")
+            for note in components_notes(runs, component_trials):
+                print(f"- {note}")
+            print(flush=True)
     finally:
         if not args.keep:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -23,6 +23,9 @@ the costs of the static graph are a KFP task (a pod) for each claim and record b
 and, once the goal, the budget or the failed-trial limit ends the experiment, one short
 claim-trial per iteration left, which finds nothing to run (its trial is skipped; the run
 succeeds). A re-run continues the experiment from the store: recorded trials are not re-run.
+On kfp.local a component that pip-installs kfp (the ``@dsl.component`` default) runs one at a
+time, whatever the parallelism: kfp.local serialises tasks that pip-install. Use
+``install_kfp_package=False`` there.
 """
 
 # No `from __future__ import annotations` here: KFP reads the components' annotations.
