@@ -406,7 +406,8 @@ class KubernetesLauncher(Launcher):
         status = int(getattr(exc, "status", 0) or 0)
         if status == 404 and verb in ("create", "list"):
             return KfpTuneError(f"Kubernetes has no {resource} in namespace {self.config.namespace!r} to {verb} (404): is the namespace there, and the operator that serves {resource} installed?")
-        return KfpTuneError(f"Kubernetes {verb} {resource} {name!r} in namespace {self.config.namespace!r} failed: {status} {getattr(exc, 'reason', '')}")
+        what = f"{resource} {name!r}" if name else resource
+        return KfpTuneError(f"Kubernetes {verb} {what} in namespace {self.config.namespace!r} failed: {status} {getattr(exc, 'reason', '')}")
 
     def _get(self, kind: TrialKind, name: str) -> dict[str, Any] | None:
         from kubernetes.client.exceptions import ApiException
