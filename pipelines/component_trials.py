@@ -10,7 +10,9 @@ KFP v2 compiles a static graph, so the trials are ``maxTrialCount`` iterations o
            claim-trial   the next trial from the algorithm (every finished trial known, the
                          running ones pending) and its values, typed for your inputs
            If(should_run):
-             <your component>(hyperparameters by input name, upstream artifacts passed through)
+             <your component>(hyperparameters by input name, upstream artifacts passed through;
+                              with an input ``kfp_tune_trial: str``, its trial's place: it
+                              reports each step and stops early with kfp_tune.TrialReporter)
              record-trial  its metrics (its Metrics output's metadata, or the values it
                            returns) and its Model, into the store; the stop rules applied
     exit handler: end-component-trials (unreported trials Failed, status, claim released)
@@ -43,6 +45,7 @@ from kfp_tune.core.errors import InputError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label, short_hash
 from kfp_tune.core.spec import Experiment
+from kfp_tune.steps.trial_reporter import PLACE_INPUT
 
 if TYPE_CHECKING:
     from kfp_tune.pipelines.builder import ObjectStore
@@ -135,8 +138,10 @@ _STORE_ARGS = """        store_uri: The store: ``s3://bucket/prefix``, or a fold
 """
 
 
-def _claim_component(bindings: dict[str, tuple[str, str]]) -> Any:
-    fields = ", ".join(f"({output!r}, {kind})" for output, kind in bindings.values())
+def _claim_component(bindings: dict[str, tuple[str, str]], with_place: bool) -> Any:
+    """``with_place``: the component takes ``kfp_tune_trial``, which claim-trial outputs too."""
+    outputs = [output for output, _ in bindings.values()] + ([PLACE_INPUT] if with_place else [])
+    fields = ", ".join([*(f"({output!r}, {kind})" for output, kind in bindings.values()), *([f"({PLACE_INPUT!r}, str)"] if with_place else [])])
     source = (
         _HEADER
         + "def claim_trial(store_uri: str, experiment_name: str, run_id: str, slot: int, s3_endpoint: str = '', fresh_experiment: bool = False)"
@@ -146,12 +151,13 @@ def _claim_component(bindings: dict[str, tuple[str, str]]) -> Any:
         + "    Returns:\n        should_run: False once the experiment has ended: the trial is skipped.\n"
         + "        trial_name: The trial's name in the store.\n"
         + "".join(f"        {output}: Parameter {parameter!r} of the trial.\n" for parameter, (output, _) in bindings.items())
+        + (f"        {PLACE_INPUT}: The trial's place in the store, for the component's TrialReporter (no credentials).\n" if with_place else "")
         + '    """\n'
         + "    from collections import namedtuple\n\n"
         + "    from kfp_tune.steps.entrypoints import claim_trial_step\n\n"
         + f"    inputs = {dict(bindings)!r}\n"
-        + "    values = claim_trial_step(store_uri, experiment_name, run_id, inputs, s3_endpoint, fresh_experiment)\n"
-        + f"    return namedtuple('Outputs', ['should_run', 'trial_name', *{[output for output, _ in bindings.values()]!r}])(*values)\n"
+        + f"    values = claim_trial_step(store_uri, experiment_name, run_id, inputs, s3_endpoint, fresh_experiment{', with_place=True' if with_place else ''})\n"
+        + f"    return namedtuple('Outputs', ['should_run', 'trial_name', *{outputs!r}])(*values)\n"
     )
     return _generated("claim_trial", source)
 
@@ -172,7 +178,7 @@ def _record_component(values: dict[str, tuple[str, str]], with_metrics: bool, wi
         + "".join(f"        {name}: Metric {metric!r}, as the trial returned it.\n" for name, (metric, _) in values.items())
         + ("        metrics: The trial's Metrics output: each logged metric by name.\n" if with_metrics else "")
         + ("        model: The trial's Model output, kept for the best-trial output.\n" if with_model else "")
-        + "\n    Returns:\n        Output: The trial's status (Succeeded, or MetricsUnavailable without the objective).\n"
+        + "\n    Returns:\n        Output: The trial's status (Succeeded, EarlyStopped when its TrialReporter stopped it, or MetricsUnavailable without the objective).\n"
         + '    """\n'
         + "    from kfp_tune.steps.entrypoints import record_trial_step\n\n"
         + f"    values = {collected}\n"
@@ -254,12 +260,17 @@ def component_trials(
     is called on every trial task: set its GPUs, CPU, memory, node selector there (e.g.
     ``lambda t: t.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(1)``).
 
+    Early stopping is cooperative: a component with an input ``kfp_tune_trial: str`` gets its
+    trial's place (JSON: store, S3 endpoint, experiment, trial; its pod gets the store's
+    credentials from the store Secret, as the store steps do) and reports each step and asks
+    whether to stop with :class:`kfp_tune.TrialReporter`; record-trial then records a trial it
+    stopped EarlyStopped, with the metrics it reported. Its reports are the trial's curve.
+
     Outputs: as the tuning step's (``best_parameters``, ``best_objective``, ``best_trial``,
     ``best_model``). ``maxTrialCount`` is required (one loop iteration per trial, at most
-    :data:`MAX_COMPONENT_TRIALS`); parallelTrialCount is the loop's parallelism. Per-trial early
-    stopping (medianstop) cannot stop a component mid-run: the goal, the budgets and
-    maxFailedTrialCount apply after each trial."""
-    from kfp import dsl
+    :data:`MAX_COMPONENT_TRIALS`); parallelTrialCount is the loop's parallelism. The goal, the
+    budgets and maxFailedTrialCount apply after each trial."""
+    from kfp import dsl, kubernetes
 
     from kfp_tune.components.best_trial import best_trial
     from kfp_tune.components.suggest import suggest
@@ -276,15 +287,22 @@ def component_trials(
             f"spec.maxTrialCount: component trials need one from 1 to {MAX_COMPONENT_TRIALS:,} (the pipeline compiles one loop iteration per trial), "
             f"got {exp_spec.max_trial_count!r}"
         )
-    if exp_spec.early_stopping is not None:
-        log.warning("experiment %s: early stopping (%s) does not stop a component trial mid-run", loaded.name, exp_spec.early_stopping.algorithm_name)
+    component_inputs = dict(spec_obj.inputs or {})
+    with_place = PLACE_INPUT in component_inputs
+    if with_place and str(component_inputs[PLACE_INPUT].type) != "String":
+        raise InputError(f"input {PLACE_INPUT!r} of component {spec_obj.name!r} is a {component_inputs[PLACE_INPUT].type}: kfp-tune binds a str (the trial's place) to it")
+    if exp_spec.early_stopping is not None and not with_place:
+        log.warning(
+            "experiment %s: early stopping (%s) does not stop a trial of component %s, which has no input %r: to stop trials early, give it an "
+            "input `%s: str` and call kfp_tune.TrialReporter(%s).should_stop() after each report",
+            loaded.name, exp_spec.early_stopping.algorithm_name, spec_obj.name, PLACE_INPUT, PLACE_INPUT, PLACE_INPUT,
+        )
     spec_json = json.dumps(loaded.to_dict(), sort_keys=True, separators=(",", ":"))
     if len(spec_json) > PIPELINE_BUDGET_BYTES // 2:
         raise InputError(f"the experiment is {len(spec_json):,} bytes as JSON; it may take at most half of the compiled pipeline's 1 MiB")
     cluster_store = resolve_object_store(DEFAULT_OBJECT_STORE if object_store is None else object_store)
     store_uri = store_uri or DEFAULT_CLUSTER_STORE
 
-    component_inputs = dict(spec_obj.inputs or {})
     by_identifier = {_identifier(name): name for name in component_inputs}
     bindings: dict[str, tuple[str, str]] = {}
     for parameter in exp_spec.parameters or []:
@@ -296,11 +314,11 @@ def component_trials(
             raise InputError(f"input {input_name!r} of component {spec_obj.name!r} is a {component_inputs[input_name].type}: a parameter needs float, int, str or bool")
         bindings[parameter.name] = (input_name, kind)
     bound = {input_name for input_name, _ in bindings.values()}
-    if bound & {"should_run", "trial_name", *_PIPELINE_PARAMETERS}:
+    if bound & {"should_run", "trial_name", PLACE_INPUT, *_PIPELINE_PARAMETERS}:
         raise InputError(
-            f"component {spec_obj.name!r}: inputs bound to parameters may not be named should_run, trial_name or {', '.join(_PIPELINE_PARAMETERS)}"
+            f"component {spec_obj.name!r}: inputs bound to parameters may not be named should_run, trial_name, {PLACE_INPUT} or {', '.join(_PIPELINE_PARAMETERS)}"
         )
-    passthrough = {name: spec for name, spec in component_inputs.items() if name not in bound}
+    passthrough = {name: spec for name, spec in component_inputs.items() if name not in bound and name != PLACE_INPUT}
     clashes = sorted(set(passthrough) & set(_PIPELINE_PARAMETERS))
     if clashes:
         raise InputError(f"component {spec_obj.name!r}: its inputs {clashes} clash with the tuning pipeline's own parameters of those names")
@@ -326,7 +344,7 @@ def component_trials(
             f"{_identifier(objective.objective_metric_name)!r}"
         )
 
-    claim_trial = _claim_component(bindings)
+    claim_trial = _claim_component(bindings, with_place)
     end_component = _end_component()
     record_trial = _record_component(values, metrics_output is not None, model_output is not None)
     slots = list(range(exp_spec.max_trial_count))
@@ -366,6 +384,7 @@ def component_trials(
     trial_signature = signature(
         [inspect.Parameter("should_run", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=bool),
          inspect.Parameter("trial_name", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)]
+        + ([inspect.Parameter(PLACE_INPUT, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)] if with_place else [])
         + [inspect.Parameter(input_name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=_PYTHON_TYPES[str(component_inputs[input_name].type)])
            for input_name in bound_names]
         + [inspect.Parameter(p.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=required, annotation=p.annotation) for p in own if p.name in handle_names]
@@ -382,8 +401,12 @@ def component_trials(
         with dsl.If(arguments["should_run"] == True, name="trial-runs"):  # noqa: E712 (a KFP condition)
             trial_inputs = {name: arguments[name] for name in bound_names}
             trial_inputs.update({name: arguments[name] for name in passthrough if arguments[name] is not None})
+            if with_place:
+                trial_inputs[PLACE_INPUT] = arguments[PLACE_INPUT]
             trial = component(**trial_inputs)
             trial.set_caching_options(False)
+            if with_place and cluster_store.secret:  # it reads and writes the store: its credentials, as the store steps get them
+                kubernetes.use_secret_as_env(trial, secret_name=arguments["store_secret"], secret_key_to_env=dict(cluster_store.secret_keys))
             if configure_trial is not None:
                 configure_trial(trial)
             recorded: dict[str, Any] = {name: trial.outputs[value_sources[name]] for name in values}
@@ -413,7 +436,7 @@ def component_trials(
             )
             with dsl.ParallelFor(items=slots, parallelism=parallelism, name="trial-slots") as slot:
                 claim = stateful(claim_trial(slot=slot, **handles).after(prepare), "claim-trial (the next trial's values)", secret)
-                trial_arguments = {name: claim.outputs[name] for name in ("should_run", "trial_name", *bound_names)}
+                trial_arguments = {name: claim.outputs[name] for name in ("should_run", "trial_name", *bound_names, *([PLACE_INPUT] if with_place else []))}
                 trial_arguments.update({name: arguments[name] for name in (*passthrough, *handle_names) if arguments[name] is not None})
                 run_trial(**trial_arguments).set_caching_options(False).set_display_name("trial (skipped once the experiment has ended)")
 

@@ -7,6 +7,8 @@ The public API:
 - :func:`load_experiment`: a Katib ``kubeflow.org/v1beta1`` Experiment, defaulted and validated.
 - :class:`SpecError`: every problem in an experiment, each with its field path.
 - :func:`report_metrics`: from inside a trial, report its metrics (the Push collector).
+- :class:`TrialReporter`: from inside a trial that is a KFP component (its ``kfp_tune_trial``
+  input), report each step's metrics and ask whether early stopping stops it.
 - :func:`input_path`, :func:`save_model`: from inside a trial of a tuning step in a user's
   pipeline, the upstream artifact's local path, and the trial's model for ``best_model``.
 - :class:`Client`: what comes after a run starts: list, status, wait, optimal trial, trial
@@ -30,6 +32,7 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.katib_client import KatibClient
 from kfp_tune.remote import RemoteTuning
 from kfp_tune.steps.trial_artifacts import input_path, save_model
+from kfp_tune.steps.trial_reporter import TrialReporter
 
 __version__ = "0.1.0"
 
@@ -54,6 +57,7 @@ __all__ = [
     "SpecError",
     "StoreError",
     "Trial",
+    "TrialReporter",
     "TuneResult",
     "input_path",
     "load_experiment",

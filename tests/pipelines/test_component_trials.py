@@ -1,11 +1,13 @@
 """Trials that are KFP components (kfp_tune.pipelines.component_trials): compiled (size at 1,000
 trials, the user's component as the trial task with its resources kept), the claim and record
 steps against a real store, and whole runs on the real kfp.local runner: best parameters, the
-goal skipping the trials left, and a run that resumes what a dead run left."""
+goal skipping the trials left, a run that resumes what a dead run left, and early stopping of a
+component that takes its trial's place (``kfp_tune_trial``) and reports with TrialReporter."""
 
 # No `from __future__ import annotations`: KFP reads the annotations of the components defined here.
 
 import json
+import logging
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -17,8 +19,10 @@ from kfp.dsl import Dataset, Input, Metrics, Output
 from conftest import quadratic_experiment
 from kfp_tune.core.errors import InputError
 from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import ExperimentView
+from kfp_tune.core.vocabulary import TrialStatus
 from kfp_tune.pipelines import component_trials
-from kfp_tune.pipelines.builder import PIPELINE_BUDGET_BYTES
+from kfp_tune.pipelines.builder import PIPELINE_BUDGET_BYTES, ObjectStore
 from kfp_tune.pipelines.component_trials import with_component_template
 from kfp_tune.reports import trial_rows
 from kfp_tune.steps.entrypoints import claim_trial_step, record_trial_step, suggest_step
@@ -274,3 +278,140 @@ def test_a_failing_trial_fails_the_run_and_is_closed_failed(tmp_path):
     assert broken and all(row["status"] == "Failed" and row["reason"] == "ComponentTrialUnreported" for row in broken)
     runs = sorted((store / "experiments" / "bowl" / "runs").glob("*.end.json"))
     assert len(runs) == 1  # the claim was given back
+
+
+# --- early stopping: a component that takes kfp_tune_trial -------------------------------------
+
+START_STEP = 2
+"""The medianstop setting of the curve experiment: judged on this many reports."""
+EPOCHS = 6
+
+
+@dsl.component(install_kfp_package=False)
+def curve_trial(quality: str, kfp_tune_trial: str, epochs: int = 1) -> float:
+    """A trial that learns epoch by epoch, reporting each epoch's loss to kfp-tune and ending
+    when its early stopping says so. A ``bad-`` quality starts ten times higher: a clearly
+    worse curve."""
+    from kfp_tune import TrialReporter
+
+    reporter = TrialReporter(kfp_tune_trial)
+    loss = 0.0
+    for epoch in range(epochs):
+        loss = (10.0 if quality.startswith("bad") else 1.0) * 0.8**epoch
+        reporter.report({"loss": loss}, step=epoch)
+        if reporter.should_stop():
+            break
+    return loss
+
+
+def curves_experiment() -> dict[str, Any]:
+    """Six grid points taken in list order, two at a time: the bad ones 4th and 5th, so they are
+    claimed once at least two trials have completed (at most two run at once); medianstop needs
+    two completed trials and judges after START_STEP reports."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 6, "spec.parallelTrialCount": 2, "spec.maxFailedTrialCount": 3})
+    doc["metadata"]["name"] = "curves"
+    doc["spec"]["algorithm"] = {"algorithmName": "grid"}
+    qualities = ["good-1", "good-2", "good-3", "bad-1", "bad-2", "good-4"]
+    doc["spec"]["parameters"] = [{"name": "quality", "parameterType": "categorical", "feasibleSpace": {"list": qualities}}]
+    doc["spec"]["earlyStopping"] = {
+        "algorithmName": "medianstop",
+        "algorithmSettings": [{"name": "min_trials_required", "value": "2"}, {"name": "start_step", "value": str(START_STEP)}],
+    }
+    del doc["spec"]["trialTemplate"]
+    return doc
+
+
+def loop_tasks(ir: dict[str, Any], name: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The tasks of one loop iteration (claim-trial, the trial sub-pipeline) and of the trial
+    when it runs (the component, record-trial)."""
+    components = ir["components"]
+    loop = components[f"comp-kfp-tune-trials-{name}"]["dag"]["tasks"]
+    exit_handler = components[loop["exit-handler-1"]["componentRef"]["name"]]["dag"]["tasks"]
+    slots = next(task for task in exit_handler.values() if "parameterIterator" in task)
+    body = components[slots["componentRef"]["name"]]["dag"]["tasks"]
+    trial_dag = components[body[f"kfp-tune-trial-{name}"]["componentRef"]["name"]]["dag"]["tasks"]
+    condition = next(iter(trial_dag.values()))
+    return body, components[condition["componentRef"]["name"]]["dag"]["tasks"]
+
+
+def secret_envs(path: Path) -> dict[str, Any]:
+    """Executor name -> its secretAsEnv, from the compiled platform spec (none without one)."""
+    documents = list(yaml.safe_load_all(path.read_text()))
+    executors = documents[1]["platforms"]["kubernetes"]["deploymentSpec"]["executors"] if len(documents) > 1 else {}
+    return {name: spec["secretAsEnv"] for name, spec in executors.items() if "secretAsEnv" in spec}
+
+
+def test_a_component_that_takes_kfp_tune_trial_gets_its_place_and_the_store_secret_and_others_do_not(tmp_path):
+    store = ObjectStore(endpoint="http://s3.test:9000", secret="tuning-store", secret_keys=(("id", "AWS_ACCESS_KEY_ID"), ("key", "AWS_SECRET_ACCESS_KEY")))
+    _, ir, _ = compiled(component_trials(curves_experiment(), curve_trial, object_store=store), tmp_path / "curves.yaml")
+
+    body, runs = loop_tasks(ir, "curves")
+    assert body["kfp-tune-trial-curves"]["inputs"]["parameters"]["kfp_tune_trial"] == {
+        "taskOutputParameter": {"outputParameterKey": "kfp_tune_trial", "producerTask": "claim-trial"}
+    }
+    assert runs["curve-trial"]["inputs"]["parameters"]["kfp_tune_trial"] == {"componentInputParameter": "pipelinechannel--kfp_tune_trial"}
+    assert "with_place=True" in ir["deploymentSpec"]["executors"]["exec-claim-trial"]["container"]["command"][-1]
+    secrets = secret_envs(tmp_path / "curves.yaml")
+    (trial_secret,) = secrets["exec-curve-trial"]
+    assert {item["secretKey"]: item["envVar"] for item in trial_secret["keyToEnv"]} == {"id": "AWS_ACCESS_KEY_ID", "key": "AWS_SECRET_ACCESS_KEY"}
+    assert trial_secret["secretNameParameter"] == {"componentInputParameter": "pipelinechannel--store_secret"}
+    assert ir["root"]["inputDefinitions"]["parameters"]["store_secret"]["defaultValue"] == "tuning-store"
+    assert secrets["exec-curve-trial"] == secrets["exec-record-trial"]  # as the store's own steps get it
+
+    # without the input: no place bound, no Secret for the user's component
+    _, plain_ir, _ = compiled(component_trials(grid_experiment(), bowl, object_store=store), tmp_path / "bowl.yaml")
+    plain_body, plain_runs = loop_tasks(plain_ir, "bowl")
+    assert "kfp_tune_trial" not in plain_body["kfp-tune-trial-bowl"]["inputs"]["parameters"]
+    assert "kfp_tune_trial" not in plain_ir["components"]["comp-claim-trial"]["outputDefinitions"]["parameters"]
+    assert "with_place" not in plain_ir["deploymentSpec"]["executors"]["exec-claim-trial"]["container"]["command"][-1]
+    assert set(plain_runs) == {"bowl", "record-trial"}
+    assert "exec-bowl" not in secret_envs(tmp_path / "bowl.yaml") and "exec-record-trial" in secret_envs(tmp_path / "bowl.yaml")
+
+    # a store reached with the pod's own identity (no Secret): none wired to the trial either
+    no_secret = component_trials(curves_experiment(), curve_trial, object_store=ObjectStore(endpoint="http://s3.test:9000", secret=""))
+    compiler.Compiler().compile(no_secret, str(tmp_path / "no-secret.yaml"))
+    assert secret_envs(tmp_path / "no-secret.yaml") == {}
+
+
+def test_early_stopping_without_the_input_warns_how_to_opt_in(caplog):
+    doc = grid_experiment()
+    doc["spec"]["earlyStopping"] = curves_experiment()["spec"]["earlyStopping"]
+    with caplog.at_level(logging.WARNING):
+        component_trials(doc, bowl)
+    assert "kfp_tune_trial: str" in caplog.text and "TrialReporter" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        component_trials(curves_experiment(), curve_trial)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+    @dsl.component(install_kfp_package=False)
+    def numbered(quality: str, kfp_tune_trial: int) -> float:
+        return float(kfp_tune_trial)
+
+    with pytest.raises(InputError, match=r"kfp_tune_trial.*str"):
+        component_trials(curves_experiment(), numbered)
+
+
+@pytest.mark.kfp_local
+def test_bad_trials_stop_early_and_good_ones_complete(tmp_path):
+    store = tmp_path / "store"
+    tuning = component_trials(curves_experiment(), curve_trial)
+
+    @dsl.pipeline
+    def mine(store_uri: str) -> float:
+        return tuning(store_uri=store_uri, epochs=EPOCHS).outputs["best_objective"]
+
+    run = run_locally(mine, tmp_path / "root", store_uri=str(store))
+
+    state = ExperimentView(ExperimentRecords(LocalStore(store), "curves")).state
+    assert len(state.trials) == 6
+    for trial in state.trials:
+        reports = list((store / "experiments" / "curves" / "trials" / trial.name / "reports").glob("*.json"))
+        assert trial.result is not None
+        if trial.assignment["quality"].startswith("bad"):
+            assert trial.status == TrialStatus.EARLY_STOPPED, trial
+            assert len(reports) == START_STEP and len(trial.result.curve) == START_STEP  # it stopped at the rule's step
+        else:
+            assert trial.status == TrialStatus.SUCCEEDED, trial
+            assert len(reports) == EPOCHS and len(trial.result.curve) == EPOCHS  # the curve in the report: its reports
+    assert run.output == pytest.approx(0.8 ** (EPOCHS - 1))

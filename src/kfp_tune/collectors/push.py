@@ -18,6 +18,7 @@ from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
+from kfp_tune.core.vocabulary import RecordKind
 
 COLLECTOR_STAMP = "collector-"
 """Stamps of the records kfp-tune's own collector writes (:mod:`kfp_tune.collectors.observe`):
@@ -29,7 +30,7 @@ def collect_pushed(records: ExperimentRecords, experiment: Experiment, trial: Tr
     trial made, in the order made."""
     prefix = records.reports_prefix(trial.name)
     found = [records.read(records.trial_key(trial.name, "pushed"), "PushedMetrics")]
-    found += [records.read(key, "ReportedMetrics") for key in records.store.list(prefix) if not key[len(prefix):].startswith(COLLECTOR_STAMP)]
+    found += [records.read(key, RecordKind.REPORTED_METRICS) for key in records.store.list(prefix) if not key[len(prefix):].startswith(COLLECTOR_STAMP)]
     return [MetricLog(m["name"], float(m["value"]), m.get("step")) for record in found if record is not None for m in record["metrics"]]
 
 
@@ -43,12 +44,19 @@ def report_metrics(metrics: Mapping[str, float], step: int | None = None) -> Non
     missing = [name for name in PLACE_VARIABLES if not os.environ.get(name)]
     if missing:
         raise KfpTuneError(f"report_metrics: {', '.join(missing)} not set: call it from a trial kfp-tune launched (Push collector)")
+    records = ExperimentRecords(open_store(os.environ["KFP_TUNE_STORE"], os.environ.get("KFP_TUNE_S3_ENDPOINT") or None), os.environ["KFP_TUNE_EXPERIMENT"])
+    write_report(records, os.environ["KFP_TUNE_TRIAL"], metrics, step, "report_metrics")
+
+
+def write_report(records: ExperimentRecords, trial: str, metrics: Mapping[str, float], step: int | None, caller: str) -> None:
+    """One report of a trial's metrics, in the store (what :func:`collect_pushed` reads). Each
+    is a record of its own, stamped in report order, so reports from one trial never collide.
+    ValueError, naming ``caller``, for a value that is not a finite number (nothing written)."""
     values = []
     for name, value in metrics.items():
         number = float(value)
         if not math.isfinite(number):
-            raise ValueError(f"report_metrics: {name}={value!r} is not a finite number")
+            raise ValueError(f"{caller}: {name}={value!r} is not a finite number")
         values.append({"name": str(name), "value": number, "step": step})
-    records = ExperimentRecords(open_store(os.environ["KFP_TUNE_STORE"], os.environ.get("KFP_TUNE_S3_ENDPOINT") or None), os.environ["KFP_TUNE_EXPERIMENT"])
     stamp = f"{time.time_ns():020d}-{os.urandom(3).hex()}"
-    records.write_once(records.report_key(os.environ["KFP_TUNE_TRIAL"], stamp), "ReportedMetrics", {"metrics": values})
+    records.write_once(records.report_key(trial, stamp), RecordKind.REPORTED_METRICS, {"metrics": values})

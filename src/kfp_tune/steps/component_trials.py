@@ -50,17 +50,43 @@ def _start(view: Any, name: str, run_id: str) -> bool:
     return bool(stored.attempt == attempt)
 
 
+def _reported_logs(records: Any, view: Any, trial_name: str, returned: Mapping[str, float] | None = None) -> list[Any]:
+    """The trial's metrics: what it reported while it ran (``TrialReporter.report``, in the
+    order reported), then what its task returned. A returned value equal to the last value
+    reported of that metric is that report, not a new one (a component returns its final
+    loss, which it also reported)."""
+    from kfp_tune.collectors.push import collect_pushed
+    from kfp_tune.core.observation import MetricLog
+
+    state = view.state
+    reported = collect_pushed(records, state.experiment, state.trial(trial_name))
+    last = {m.name: m.value for m in reported}
+    values = [
+        MetricLog(name, float(value)) for name, value in sorted((returned or {}).items())
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    ]
+    return [*reported, *(m for m in values if last.get(m.name) != m.value)]
+
+
 def _close_unreported(view: Any, run_id: str, this_run: bool) -> list[str]:
     """End Failed the trials started and never reported: by this run when ``this_run`` (its
     component task failed, or the run was stopped), else by runs that are gone (this run holds
-    the claim). A component task is never re-run behind KFP's back."""
+    the claim). A component task is never re-run behind KFP's back. A trial whose stop was
+    requested (early stopping) ends EarlyStopped with what it reported, as if recorded."""
     from kfp_tune.core.records import TrialEnded, TrialResult, utc_now
     from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
+    from kfp_tune.steps.collect_metrics import collect_metrics
 
     closed = []
     for trial in list(view.state.trials):
         started = trial.started
-        if trial.is_terminal or started is None or trial.ended is not None or (started.run == run_id) != this_run:
+        if trial.is_terminal or started is None or (started.run == run_id) != this_run:
+            continue
+        if trial.ended is not None:
+            if trial.ended.phase == LaunchPhase.EARLY_STOPPED:  # stopped early, then its task failed or its run was stopped
+                logs = _reported_logs(view.records, view, trial.name)
+                collect_metrics(view.records, trial.name, collect=lambda *_, logs=logs: logs, view=view)
+                closed.append(trial.name)
             continue
         message = (
             f"the component task of this trial (run {started.run or '?'}) ended without recording its result: it failed, or its run was "
@@ -95,7 +121,7 @@ def claim_trial(records: Any, run_id: str, inputs: Mapping[str, tuple[str, str]]
         view = ExperimentView(records)  # read afresh: the run's other iterations write beside this one
         closed = _close_unreported(view, run_id, this_run=False)
         if closed:
-            log.info("trials a run that is gone left unreported, now Failed: %s", closed)
+            log.info("trials a run that is gone left unreported, now closed (Failed, or EarlyStopped when stopped early): %s", closed)
         state = view.state
         decision = decide(state, rounds_left=1)
         if decision.finished:
@@ -129,11 +155,11 @@ def claim_trial(records: Any, run_id: str, inputs: Mapping[str, tuple[str, str]]
 def record_trial(records: Any, run_id: str, trial_name: str, values: Mapping[str, float], model_path: str = "") -> str:
     """Record what a component trial reported (``values``: metric name -> value), keep its
     model (a file or folder at ``model_path``) for the best-trial output, and apply the stop
-    rules. Returns the trial's status (``Succeeded``; ``MetricsUnavailable`` when the objective
-    is missing). A retry returns the recorded status."""
+    rules. The metrics are those the trial reported while it ran, then ``values``. Returns the
+    trial's status (``Succeeded``; ``EarlyStopped`` when early stopping stopped it;
+    ``MetricsUnavailable`` when the objective is missing). A retry returns the recorded status."""
     from kfp_tune.core import claims
     from kfp_tune.core.decision import decide
-    from kfp_tune.core.observation import MetricLog
     from kfp_tune.core.records import TrialEnded, utc_now
     from kfp_tune.core.state import ExperimentView
     from kfp_tune.core.vocabulary import LaunchPhase
@@ -151,8 +177,8 @@ def record_trial(records: Any, run_id: str, trial_name: str, values: Mapping[str
             keep_model(records, trial_name, model_path)
         except ArtifactError as exc:
             log.warning("trial %s: its model was not kept: %s", trial_name, exc)
-    logs = [MetricLog(name, float(value)) for name, value in sorted(values.items()) if isinstance(value, (int, float)) and not isinstance(value, bool)]
-    if trial.ended is None:
+    logs = _reported_logs(records, view, trial_name, values)
+    if trial.ended is None:  # else its stop was requested (TrialReporter.should_stop): it ends EarlyStopped
         view.record_trial(trial_name, TrialEnded(trial_name, LaunchPhase.SUCCEEDED, "Completed", "the trial's component task succeeded", 0, utc_now()))
     result = collect_metrics(records, trial_name, collect=lambda *_: logs, view=view)
     state = view.refresh()
@@ -170,6 +196,6 @@ def close_this_runs_unreported(records: Any, run_id: str) -> None:
     try:
         closed = _close_unreported(ExperimentView(records), run_id, this_run=True)
         if closed:
-            log.warning("trials whose component task did not report, now Failed: %s", closed)
+            log.warning("trials whose component task did not report, now closed (Failed, or EarlyStopped when stopped early): %s", closed)
     except Exception as exc:
         log.warning("unreported trials not closed: %s: %s", type(exc).__name__, exc)

@@ -182,14 +182,26 @@ def stage_inputs_step(
 
 
 def claim_trial_step(
-    store_uri: str, experiment_name: str, run_id: str, inputs: dict[str, tuple[str, str]], s3_endpoint: str = "", fresh_experiment: bool = False
+    store_uri: str,
+    experiment_name: str,
+    run_id: str,
+    inputs: dict[str, tuple[str, str]],
+    s3_endpoint: str = "",
+    fresh_experiment: bool = False,
+    with_place: bool = False,
 ) -> list[Any]:
     """A component-trial loop iteration's first task: ``[should_run, trial_name, value, ...]``
-    (:func:`kfp_tune.steps.component_trials.claim_trial`)."""
+    (:func:`kfp_tune.steps.component_trials.claim_trial`); ``with_place`` (the component takes
+    ``kfp_tune_trial``): then the trial's place for its TrialReporter (``""`` when skipped)."""
     from kfp_tune.steps.component_trials import claim_trial
+    from kfp_tune.steps.trial_reporter import trial_place
 
     _setup_logging()
-    return claim_trial(_records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment), run_id, inputs)
+    records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    values = claim_trial(records, run_id, inputs)
+    if with_place:
+        values.append(trial_place(store_uri, s3_endpoint, records.experiment, str(values[1])))
+    return values
 
 
 def record_trial_step(
@@ -202,8 +214,9 @@ def record_trial_step(
     fresh_experiment: bool = False,
     model_path: str = "",
 ) -> str:
-    """After the user's component: its metrics and model recorded, the stop rules applied; the
-    trial's status (:func:`kfp_tune.steps.component_trials.record_trial`)."""
+    """After the user's component: its metrics (those it reported while it ran, then
+    ``values``) and model recorded, the stop rules applied; the trial's status, EarlyStopped
+    when its TrialReporter stopped it (:func:`kfp_tune.steps.component_trials.record_trial`)."""
     from kfp_tune.steps.component_trials import record_trial
 
     _setup_logging()
@@ -214,7 +227,7 @@ def end_component_trials_step(
     store_uri: str, experiment_name: str, run_id: str, s3_endpoint: str, fresh_experiment: bool, markdown_path: str, html_path: str
 ) -> bool:
     """A component-trial run's exit handler: this run's trials whose component task never
-    reported end Failed, then the status, the reports and the claim as decide-stop's exit
+    reported end Failed (EarlyStopped if their stop was requested), then the status, the reports and the claim as decide-stop's exit
     handler does. True while budget is left for a later run."""
     from kfp_tune.steps.component_trials import close_this_runs_unreported
 
