@@ -1,9 +1,12 @@
 """A small, fast Gaussian process: Matern 5/2 kernel with one length scale per input, fitted by
 maximising the log marginal likelihood (analytic gradients, L-BFGS-B), on numpy and scipy.
 
-Inputs are in the unit cube; outputs are standardised inside. Fitting the hyperparameters uses at
-most ``FIT_LIMIT`` points (a seeded subset), the posterior all the points it is given: its cost
-grows as n**3, so the caller caps them (``bayesopt.MAX_MODEL_OBSERVATIONS``).
+The noise variance is a fitted hyperparameter like the others (learned from the data; ``LOG_NOISE``
+bounds it, it is not a fixed floor): a noisy objective gets a smoothing model, a deterministic one
+an interpolating model (tests/algorithms/test_gp_noise.py). Inputs are in the unit cube; outputs
+are standardised inside. Fitting the hyperparameters uses at most ``FIT_LIMIT`` points (a seeded
+subset), the posterior all the points it is given: its cost grows as n**3, so the caller caps
+them (``bayesopt.MAX_MODEL_OBSERVATIONS``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,104 @@
+"""benchmarks/bbob.py: the BBOB harness measures what its report says, on real COCO problems
+with tiny budgets (seconds), and a stopped run resumes from its checkpoint."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("cocoex", reason="the BBOB harness needs COCO's suite: pip install coco-experiment")
+
+BBOB_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "bbob.py"
+
+
+@pytest.fixture(scope="module")
+def bbob() -> Any:
+    spec = importlib.util.spec_from_file_location("kfp_tune_benchmarks_bbob", BBOB_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_optimum_is_below_every_random_point_and_reached_at_coco_s_optimum(bbob: Any) -> None:
+    """Regret is measured against f_opt: no point of the box may score below it (else regrets
+    would go negative), and it is attained (else no solver could reach regret 0)."""
+    for function in (1, 15, 21):
+        problem = bbob.coco_problem(function, 2, 1)
+        f_opt = bbob.optimum(function, 2, 1)
+        points = np.random.default_rng(function).uniform(-5, 5, (2000, 2))
+        assert min(problem(x) for x in points) > f_opt
+        # the sphere (f1) is f_opt + |x - x_opt|^2: a point 0.1 away from the optimum costs 0.02 in all
+        if function == 1:
+            with bbob.tempfile.TemporaryDirectory() as folder, bbob._inside(folder):
+                problem._best_parameter("print")
+                x_opt = np.loadtxt("._bbob_problem_best_parameter.txt")
+            assert problem(x_opt + np.array([0.1, 0.1])) - f_opt == pytest.approx(0.02, rel=1e-6)
+
+
+def test_a_run_reports_the_noiseless_regret_of_the_trial_with_the_best_observed_value(bbob: Any) -> None:
+    """Random search draws the same points whatever the values, so with noise it sees the same
+    points: its pick by noisy value can only be as good as the best noiseless point, and with
+    large noise it is worse; without noise the regret never grows with the budget."""
+    quiet = bbob.run_one(bbob.Run("none", 2, 15, 1, 0, "ours: random"), (5, 20))
+    noisy = bbob.run_one(bbob.Run("gauss:1.0", 2, 15, 1, 0, "ours: random"), (5, 20))
+    assert quiet["evaluations"] == noisy["evaluations"] == 40
+    assert 0 < quiet["regret"]["20"] <= quiet["regret"]["5"]
+    assert noisy["regret"]["20"] > quiet["regret"]["20"]
+    assert noisy["regret"]["5"] >= quiet["regret"]["5"]
+    # normalised: a typical random point's regret is 1, the best of 40 well below it
+    assert quiet["regret"]["20"] < 0.5
+
+
+def test_ranks_average_ties(bbob: Any) -> None:
+    assert bbob.ranks([0.3, 0.1, 0.3, 0.0]) == [3.5, 2.0, 3.5, 1.0]
+
+
+def test_group_ranks_and_medians_from_results(bbob: Any) -> None:
+    """Two solvers on two separable and one multimodal problem run: ranks per run, averaged per
+    group; a run one solver has not finished is left out of both."""
+    results = {
+        "none|d2|f1|i1|s0|a": {"regret": {"50": 0.1}},
+        "none|d2|f1|i1|s0|b": {"regret": {"50": 0.2}},
+        "none|d2|f2|i1|s0|a": {"regret": {"50": 0.5}},
+        "none|d2|f2|i1|s0|b": {"regret": {"50": 0.4}},
+        "none|d2|f3|i1|s0|a": {"regret": {"50": 0.9}},
+        "none|d2|f15|i1|s0|a": {"regret": {"50": 0.3}},
+        "none|d2|f15|i1|s0|b": {"regret": {"50": 0.3}},
+        "gauss:0.01|d2|f15|i1|s0|a": {"regret": {"50": 0.0}},
+    }
+    summary = bbob.summarise(results, ["a", "b"], 50, "none", 2)
+    assert summary["problems"] == 3
+    assert summary["rank"]["separable"] == {"a": 1.5, "b": 1.5}
+    assert summary["rank"]["multimodal"] == {"a": 1.5, "b": 1.5}
+    assert summary["regret"]["separable"] == {"a": pytest.approx(0.3), "b": pytest.approx(0.3)}
+    assert summary["function"][2] == {"a": 0.5, "b": 0.4}
+
+
+def test_the_command_writes_a_report_and_resumes_from_its_checkpoint(bbob: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "bbob.md"
+    argv = ["--functions", "1", "21", "--dims", "2", "--instances", "1", "--noise", "none", "--budget-multipliers", "3", "6", "--solvers", "random", "bayesianoptimization", "--out", str(out)]
+    bbob.main(argv)
+    data = json.loads(out.with_suffix(".json").read_text())
+    assert sorted(data["results"]) == sorted(f"none|d2|f{f}|i1|s0|ours: {s}" for f in (1, 21) for s in ("random", "bayesianoptimization"))
+    assert all(r["evaluations"] == 12 for r in data["results"].values())
+    text = out.read_text()
+    assert "### noiseless, d=2, budget 6·d = 12" in text and "| ours: bayesianoptimization |" in text
+    assert "| 21 |" in text  # the per-function table against random search
+
+    def must_not_run(*_: Any) -> None:
+        raise AssertionError("a run already in the checkpoint was run again")
+
+    monkeypatch.setattr(bbob, "run_one", must_not_run)
+    bbob.main(argv)
+    assert json.loads(out.with_suffix(".json").read_text())["results"] == data["results"]
+    # a larger budget than the checkpoint's runs reached: those runs are redone, not skipped
+    with pytest.raises(AssertionError, match="run again"):
+        bbob.main([*argv[: argv.index("--budget-multipliers") + 1], "3", "9", *argv[argv.index("--budget-multipliers") + 3 :]])
