@@ -97,11 +97,21 @@ def _still_running(pid: int, script: str) -> bool:
         return False
 
 
+def _as_from_a_terminal() -> None:
+    """In the child, before it runs: SIGINT and SIGTERM as a terminal's shell leaves them. A
+    suite started in the background by a script (``cmd &`` without job control) runs with SIGINT
+    ignored, the child would inherit that, and kfp-tune rightly keeps a signal it was started
+    to ignore ignored: the Ctrl-C these tests send would then do nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     """``kfp-tune`` in its own session, as a shell starts a command: the test can signal its
     whole process group, as a terminal's Ctrl-C does."""
     return subprocess.Popen(
         [sys.executable, "-m", "kfp_tune.cli", *args], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        preexec_fn=_as_from_a_terminal,
     )
 
 
@@ -208,7 +218,7 @@ def test_tune_is_interrupted_cleanly_and_resumes(tmp_path, signum):
     script.write_text(TUNE_SCRIPT)
     store = tmp_path / "store"
     argv = [sys.executable, str(script), str(tmp_path), str(store)]
-    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_as_from_a_terminal)
     _wait_for(lambda: len(list(tmp_path.glob("call-*.started"))) == PARALLEL, f"{PARALLEL} calls running", first)
     os.kill(first.pid, signum)
     out, err = first.communicate(timeout=120)
