@@ -13,7 +13,7 @@ import yaml
 
 from conftest import DATA, quadratic_experiment
 from kfp_tune.cli import main
-from kfp_tune.core.errors import KfpTuneError, SpecError
+from kfp_tune.core.errors import SpecError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.template_source import config_maps_from_files, needs_config_map, resolve_trial_template
 
@@ -42,7 +42,11 @@ def _resolve(doc: dict[str, Any], config_map: dict[str, Any] | None):
     inline = doc["spec"]["trialTemplate"].pop("trialSpec")
     experiment = load_experiment(doc)
     data = None if config_map is None else config_map["data"]
-    return experiment, inline, lambda: resolve_trial_template(experiment, lambda ns, name: data if (ns, name) == ("team-a", "templates") else None, "in the test")
+    return (
+        experiment,
+        inline,
+        lambda: resolve_trial_template(experiment, lambda ns, name: data if (ns, name) == ("team-a", "templates") else None, "in the test"),
+    )
 
 
 def test_the_template_is_read_and_validated_as_if_inline():
@@ -60,7 +64,10 @@ def test_the_template_is_read_and_validated_as_if_inline():
     ("config_map", "expected"),
     [
         (None, "spec.trialTemplate.configMap.configMapName: no ConfigMap 'templates' in namespace 'team-a' in the test"),
-        (_config_map({"kind": "Job"}, key="other.yaml"), "spec.trialTemplate.configMap.templatePath: ConfigMap team-a/templates has no key 'quad.yaml' (its keys: other.yaml)"),
+        (
+            _config_map({"kind": "Job"}, key="other.yaml"),
+            "spec.trialTemplate.configMap.templatePath: ConfigMap team-a/templates has no key 'quad.yaml' (its keys: other.yaml)",
+        ),
         (_config_map("kind: [Job"), "spec.trialTemplate.configMap.templatePath: ConfigMap team-a/templates key 'quad.yaml': not valid YAML"),
         (_config_map("- a list"), "key 'quad.yaml': expected one Kubernetes resource (a YAML mapping)"),
     ],
@@ -127,23 +134,6 @@ def test_compile_without_the_file_leaves_the_config_map_for_the_cluster(tmp_path
     assert main(["compile", str(EXAMPLE), "-o", str(with_file), "--trial-templates", str(FITTING)]) == 0
     assert "configMapName" in without.read_text() and "katib_example.py" not in without.read_text()
     assert "katib_example.py" in with_file.read_text()
-
-
-def test_the_cluster_read_through_the_kubernetes_api():
-    from fake_kube import Fault, serve
-    from kfp_tune.launchers.kubernetes.config_maps import read_config_map
-
-    fake, server = serve()
-    try:
-        fake.put(_config_map("kind: Job"), "team-a")
-        assert read_config_map("team-a", "templates", fake.api_client()) == {"quad.yaml": "kind: Job"}
-        assert read_config_map("team-b", "templates", fake.api_client()) is None
-        fake.faults = [Fault("GET", "/configmaps/templates$", 403)]
-        with pytest.raises(KfpTuneError, match=r"needs 'get' on configmaps named 'templates' in namespace 'team-a'.*rbac-trial-templates.yaml"):
-            read_config_map("team-a", "templates", fake.api_client())
-        assert [c.verb for c in fake.calls if "configmaps" in c.path] == ["get", "get", "get"]
-    finally:
-        server.shutdown()
 
 
 def test_the_pipelines_first_step_reads_it_on_the_cluster_and_stores_the_experiment_with_it(tmp_path, monkeypatch):
