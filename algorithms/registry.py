@@ -3,6 +3,7 @@ algorithms register in :mod:`.builtin`, which the package imports; a plug-in reg
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,19 @@ def register(
     _FACTORIES[name] = factory
     if adjust_space is not None:
         _SPACE_ADJUSTERS[name] = adjust_space
+
+
+def imported_on_use(path: str) -> Callable[..., Any]:
+    """``path`` ("package.module:name") called through a wrapper that imports its module on the
+    first call. Registering a factory this way keeps its imports (scipy, cmaes: most of a KFP
+    task's start-up) out of every task that never builds that algorithm."""
+    module_name, _, name = path.partition(":")
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return getattr(importlib.import_module(module_name), name)(*args, **kwargs)
+
+    call.__qualname__ = call.__name__ = name
+    return call
 
 
 def problem_space(name: str, space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:
