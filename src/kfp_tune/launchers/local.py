@@ -159,6 +159,10 @@ class LocalLauncher(Launcher):
     def _run(self, trial: TrialRun, metrics_folder: Path) -> LaunchOutcome:
         extra, local_metrics = self._metrics_mount(trial, metrics_folder)
         try:
+            self._experiment(trial.experiment)  # read once, here, so that a store failure is named as one
+        except StoreError as exc:
+            return LaunchOutcome(LaunchPhase.FAILED, reason="StoreUnavailable", message=f"the trial's experiment could not be read from the store: {exc}")
+        try:
             checkpoint = self._checkpoint(trial, metrics_folder, extra)
             beside = self._beside(trial, metrics_folder, extra, local_metrics)
             argv, env, cwd = self.command_for(trial, extra)
