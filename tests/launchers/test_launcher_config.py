@@ -64,6 +64,7 @@ def test_in_a_pod_the_namespace_is_the_pods_own(monkeypatch, tmp_path):
     monkeypatch.setattr(kubernetes_launcher, "NAMESPACE_FILE", service_account_namespace)
     assert KubernetesConfig.from_dict({"kind": "kubernetes"}).namespace == "team-a"
     assert KubernetesConfig.from_dict({"kind": "kubernetes", "namespace": "given"}).namespace == "given", "a namespace given wins"
+    assert launcher_from_config({"kind": "kubernetes"}).namespace == "team-a", "no experiment namespace given: still the pod's own"
 
 
 def test_a_metrics_volume_without_a_mount_path_sets_only_the_claim():
