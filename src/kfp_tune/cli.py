@@ -473,7 +473,12 @@ def _run_kfp_local(
     The child gets its own session, so a Ctrl-C reaches this process only, which passes SIGINT
     or SIGTERM on to the child's process group (kfp.local's tasks: the one running trials stops
     them and records them Killed). Once the child has ended, whatever it could not finish is
-    finished here (``steps.decide_stop.end_interrupted_run``) and RunInterrupted is raised."""
+    finished here (``steps.decide_stop.end_interrupted_run``) and RunInterrupted is raised.
+
+    The run's scratch folder (its log and kfp.local's pipeline root) is removed afterwards: the
+    records are in the store. Only a failed run keeps it, for the log its error names."""
+    import shutil
+
     from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
     from kfp_tune.core.errors import RunInterrupted
     from kfp_tune.core.records import ExperimentRecords
@@ -488,7 +493,8 @@ def _run_kfp_local(
     ] + (["take-over"] if take_over else [])
     with open(log_path, "wb") as log_file:
         # this process owns the run: if it is killed, the next run here sees the claim is dead
-        env = {**os.environ, OWNER_VARIABLE: run_owner()}
+        # its TMPDIR is the scratch folder: kfp.local's tasks leave a temporary folder each
+        env = {**os.environ, OWNER_VARIABLE: run_owner(), "TMPDIR": str(work)}
         child = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         received: list[str] = []
 
@@ -503,11 +509,12 @@ def _run_kfp_local(
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+    if code != 0 and not received:
+        raise KfpTuneError(_kfp_local_failure(log_path))
+    shutil.rmtree(work, ignore_errors=True)
     if received:
         killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), received[0], given_back)
         raise RunInterrupted(received[0], killed)
-    if code != 0:
-        raise KfpTuneError(_kfp_local_failure(log_path))
 
 
 def _kfp_local_failure(log_path: Path) -> str:

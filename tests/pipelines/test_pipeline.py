@@ -166,10 +166,13 @@ def test_kfp_local_run_matches_the_inline_engine(tmp_path):
     doc = quadratic_experiment(**{"spec.maxTrialCount": 4})
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(doc))
-    result = _kfp_tune("run", str(path), "--store", str(tmp_path / "kfp"), "--json")
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    result = _kfp_tune("run", str(path), "--store", str(tmp_path / "kfp"), "--json", env={**os.environ, "TMPDIR": str(scratch)})
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout)
     assert (out["status"], out["trials"], out["succeeded"]) == ("Succeeded", 4, 4)
+    assert list(scratch.iterdir()) == [], "the run's scratch folder (log, pipeline root) is removed: the records are in the store"
 
     inline_store = LocalStore(tmp_path / "inline")
     run_inline(inline_store, load_experiment(doc), LocalLauncher())
@@ -180,6 +183,29 @@ def test_kfp_local_run_matches_the_inline_engine(tmp_path):
     # the same seed gives the same suggestions and metrics, whichever engine ran the steps
     assert [r["parameters"] for r in kfp_rows] == [r["parameters"] for r in inline_rows]
     assert [r["metrics"] for r in kfp_rows] == [r["metrics"] for r in inline_rows]
+
+
+@pytest.mark.kfp_local
+def test_a_failed_kfp_local_run_names_the_step_and_error_and_keeps_its_log(tmp_path, monkeypatch):
+    """A step that fails fails the command with the step's name and its error, and the log it
+    names is kept for the user to read. (The launcher config is one the CLI would refuse before
+    running; given straight to the kfp.local runner, the launch-trial step is what refuses it.)"""
+    import tempfile
+
+    from kfp_tune.cli import _run_kfp_local
+    from kfp_tune.core.errors import KfpTuneError
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1}))
+    with pytest.raises(KfpTuneError) as failed:
+        _run_kfp_local(experiment, str(tmp_path / "store"), {"kind": "nowhere"}, None, False)
+    message = re.fullmatch(r"the kfp.local pipeline run failed in step ([\w-]+): (\w+): (.*) \(its log: (\S+)\)", str(failed.value))
+    assert message is not None, str(failed.value)
+    assert message.group(2) == "ValueError" and "launcher kind 'nowhere'" in message.group(3)
+    log = Path(message.group(4))
+    assert log.is_relative_to(scratch) and "launcher kind 'nowhere'" in log.read_text()
 
 
 @pytest.mark.kfp_local
