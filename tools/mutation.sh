@@ -13,12 +13,14 @@
 #
 # --update brings an earlier run's copy up to date with this working tree and finishes it: the
 # copy's source files that differ are replaced (mutmut regenerates the mutants of the functions
-# that changed and keeps every other verdict), its tests/ and setup.cfg are refreshed, then
-# every mutant without a verdict is checked (changed functions, new files, and what an
-# interrupted run did not reach), and then the survivors of before are re-checked against the
-# tests as they are now. A killed mutant stays killed when tests are added, so this gives the
-# score a full run would, in a fraction of the time. When setup.cfg's test selection changed,
-# mutmut itself drops every verdict and the update is a full run.
+# that changed and keeps every other verdict), its tests/ and setup.cfg are refreshed, then the
+# survivors of before are re-checked against the tests as they are now (first: they are what
+# new tests were written for, and a killed one is quick to tell), and then every mutant without
+# a verdict is checked (changed functions, new files, and what an interrupted run did not
+# reach). A killed mutant stays killed when tests are added, so this gives the score a full run
+# would, in a fraction of the time; an update stopped part-way keeps what it checked. When
+# setup.cfg's test selection changed, mutmut itself drops every verdict and the update is a
+# full run.
 #
 # Slow (an hour or more per package on two cores) and not part of `make test` or CI.
 #
@@ -97,14 +99,12 @@ for package in "${packages[@]}"; do
         rm -rf "$copy/tests"
         copy_tree tests
         cp "$ROOT/tools/mutation/$package.cfg" "$copy/setup.cfg"  # which tests judge the package goes with the tests
-        mapfile -t earlier < <(verdicts "survived|no tests|suspicious")
-        echo "   checking the mutants without a verdict"
-        (cd "$copy" && "$VENV/bin/mutmut" run --max-children "$JOBS" >> mutmut-run.log 2>&1) || true
-        mapfile -t names < <(verdicts "survived|no tests|suspicious" | grep -Fx -f <(printf '%s\n' "${earlier[@]}" "") || true)
-        echo "   ${#names[@]} earlier survivors to re-check"
-        if [ ${#names[@]} -eq 0 ]; then
-            continue
+        mapfile -t names < <(verdicts "survived|no tests|suspicious")
+        echo "   ${#names[@]} earlier survivors to re-check, then the mutants without a verdict"
+        if [ ${#names[@]} -gt 0 ]; then  # a name whose function changed is regenerated: it matches nothing, or a new mutant
+            (cd "$copy" && "$VENV/bin/mutmut" run --max-children "$JOBS" "${names[@]}" >> mutmut-run.log 2>&1) || true
         fi
+        names=()  # below: every mutant without a verdict
     else
         echo "== $package: mutating in $copy"
         rm -rf "$copy"
