@@ -8,6 +8,7 @@ import contextlib
 import copy
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -176,6 +177,22 @@ def _restore_print():
     original = builtins.print
     yield
     builtins.print = original
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _temporary_files_under_pytests_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The suite's temporary files go under pytest's own folder, which pytest prunes (it keeps
+    the last three runs), not into the machine's: kfp.local's tasks make a temporary folder
+    each (``mktemp -d``) and never remove it, hundreds per run of the suite."""
+    folder = tmp_path_factory.mktemp("tmp")
+    saved = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = str(folder), str(folder)
+    yield
+    if saved[0] is None:
+        os.environ.pop("TMPDIR", None)
+    else:
+        os.environ["TMPDIR"] = saved[0]
+    tempfile.tempdir = saved[1]
 
 
 HOST_SETTINGS = ("KFP_TUNE_", "AWS_", "KFP_HOST", "KUBECONFIG")
