@@ -14,7 +14,7 @@ import dataclasses
 import json
 import logging
 import shlex
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -36,19 +36,6 @@ ARGO_EXAMPLE = DATA / "katib-examples" / "argo_argo-workflow.yaml"
 TEKTON_EXAMPLE = DATA / "katib-examples" / "tekton_pipeline-run.yaml"
 
 
-@pytest.fixture
-def clusters() -> Iterator[Callable[..., FakeKube]]:
-    servers = []
-
-    def start(*operators: tuple[Resource, ...]) -> FakeKube:
-        fake, server = serve(*operators)
-        servers.append(server)
-        return fake
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def _launcher(kube: FakeKube, sleep: Callable[[float], None] = lambda seconds: None, **config: Any) -> KubernetesLauncher:

@@ -6,12 +6,12 @@ Each test starts its own server: some change what it answers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from fake_kube import TRAINER, FakeKube, Fault, Resource, Script, serve
+from fake_kube import TRAINER, FakeKube, Fault, Resource, Script
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.interfaces import TrialRun
 from kfp_tune.core.naming import labels_for
@@ -23,19 +23,6 @@ DONE = 'status.conditions.#(type=="Done")#|#(status=="True")#'
 COMPLETE = 'status.conditions.#(type=="Complete")#|#(status=="True")#'
 
 
-@pytest.fixture
-def clusters() -> Iterator[Callable[..., FakeKube]]:
-    servers = []
-
-    def start(*operators: tuple[Resource, ...]) -> FakeKube:
-        fake, server = serve(*operators)
-        servers.append(server)
-        return fake
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 def launcher_for(kube: FakeKube, sleep: Callable[[float], None] = lambda seconds: None) -> KubernetesLauncher:

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from conftest import REPO, TESTS, quadratic_experiment
-from fake_kube import MPI_OPERATOR, TRAINER, TRAINING_OPERATOR, FakeKube, Fault, Resource, Script, put_at, schema_places, serve
+from fake_kube import MPI_OPERATOR, TRAINER, TRAINING_OPERATOR, FakeKube, Fault, Resource, Script, put_at, schema_places
 from kfp_tune.core.errors import KfpTuneError, SpecError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
@@ -74,20 +74,6 @@ KINDS = {
 TRIAL = "quad-abcd1234"
 
 
-@pytest.fixture
-def clusters() -> Iterator[Callable[..., FakeKube]]:
-    """Start fake API servers running the given operators; all shut down after the test."""
-    servers = []
-
-    def start(*operators: tuple[Resource, ...]) -> FakeKube:
-        fake, server = serve(*operators)
-        servers.append(server)
-        return fake
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -21,6 +21,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from processes import gone
 
 from kfp_tune.core.errors import RunInterrupted
 from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
@@ -44,13 +45,6 @@ def python(script: str, *args: str) -> list[str]:
     return [sys.executable, "-c", script, *args]
 
 
-def gone(pid: int) -> bool:
-    """No such process, or a zombie waiting for its reaper (it runs no more)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
 
 
 @pytest.fixture

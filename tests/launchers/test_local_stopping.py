@@ -18,6 +18,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from processes import gone
 
 from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
 from kfp_tune.core.vocabulary import LaunchPhase
@@ -53,13 +54,6 @@ def trial(script: str, folder: Path, should_stop: Callable[[str], bool] | None =
     return TrialRun("e", "t", manifest, {}, "main", should_stop=should_stop, metrics_collector={"collector": {"kind": "None"}})
 
 
-def gone(pid: int) -> bool:
-    """No such process, or a zombie waiting for init to reap it (it runs no more)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
 
 
 @pytest.fixture
