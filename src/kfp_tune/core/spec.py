@@ -314,11 +314,12 @@ def apply_katib_defaults(experiment: Experiment) -> Experiment:
         strategies = list(objective.metric_strategies or [])
         named = {s.name for s in strategies}
         by_type = {"minimize": "min", "maximize": "max"}.get(objective.type, "latest")
-        if objective.objective_metric_name and objective.objective_metric_name not in named:
-            strategies.append(MetricStrategy(name=objective.objective_metric_name, value=by_type))
-        for metric in objective.additional_metric_names:
-            if metric not in named:
+        # each name defaulted once: a name listed twice is validation's error, reported where the
+        # user wrote it, not again at a strategy index they never wrote
+        for metric in [objective.objective_metric_name, *objective.additional_metric_names]:
+            if metric and metric not in named:
                 strategies.append(MetricStrategy(name=metric, value=by_type))
+                named.add(metric)
         objective.metric_strategies = strategies
     template = spec.trial_template
     if template is not None and template.trial_spec is not None:
