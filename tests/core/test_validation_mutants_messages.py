@@ -180,3 +180,41 @@ def test_every_env_entry_is_checked_past_a_bad_one() -> None:
     assert name.startswith("required") and "got 5" in name
     [value] = messages_at(errors, f"{CONTAINER}.env[2].value")
     assert "quote it in YAML" in value and "got 3" in value
+
+
+# --- trial metadata references ----------------------------------------------------------------
+
+
+def _with_team_parameter(labels: dict[str, str] | None) -> dict[str, Any]:
+    """The quadratic experiment whose trials also get ``--team=${trialParameters.team}``, the
+    team read from the trial template's label ``team`` (Katib's trial-metadata-substitution)."""
+    doc = quadratic_experiment()
+    template = doc["spec"]["trialTemplate"]
+    template["trialParameters"].append({"name": "team", "reference": "${trialSpec.Labels[team]}"})
+    template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append("--team=${trialParameters.team}")
+    if labels is not None:
+        template["trialSpec"].setdefault("metadata", {})["labels"] = labels
+    return doc
+
+
+def test_a_label_reference_the_trial_template_cannot_fill_is_refused_before_anything_runs() -> None:
+    """Katib creates no trial for it (its generator fails every one); kfp-tune says so up front."""
+    for labels in (None, {"app": "quad"}):
+        index = len(_with_team_parameter(labels)["spec"]["trialTemplate"]["trialParameters"]) - 1
+        [message] = messages_at(problems(_with_team_parameter(labels)), f"spec.trialTemplate.trialParameters[{index}].reference")
+        assert "'team'" in message and "${trialSpec.Labels[team]}" in message and "does not have" in message
+    assert problems(_with_team_parameter({"team": "vision"})) == []
+
+
+def test_a_template_may_name_the_labels_kfp_tune_puts_on_its_trials() -> None:
+    """render_trial adds kfp-tune's labels (and pbt's generation and parent) before the
+    references are read, so naming them is no mistake; pbt's only under pbt."""
+    doc = quadratic_experiment()
+    template = doc["spec"]["trialTemplate"]
+    template["trialParameters"].append({"name": "trialName", "reference": "${trialSpec.Labels[kfp-tune.kubeflow.org/trial]}"})
+    template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append("--trial=${trialParameters.trialName}")
+    assert problems(doc) == []
+    template["trialParameters"][-1]["reference"] = "${trialSpec.Labels[pbt.suggestion.katib.kubeflow.org/parent]}"
+    index = len(template["trialParameters"]) - 1
+    [message] = messages_at(problems(doc), f"spec.trialTemplate.trialParameters[{index}].reference")
+    assert "pbt.suggestion.katib.kubeflow.org/parent" in message

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
-from kfp_tune.core.errors import FieldError
+from kfp_tune.core.errors import FieldError, shown
 
 TRIAL_PARAMETER = re.compile(r"\$\{trialParameters\.([^{}]+?)\}")
 TRIAL_SPEC_META = re.compile(r"^\$\{trialSpec\.(Name|Namespace|Kind|APIVersion|Labels\[(.+)\]|Annotations\[(.+)\])\}$")
@@ -59,9 +59,30 @@ def resolve_meta_reference(reference: str, manifest: Mapping[str, Any]) -> str:
         return str(manifest.get("kind", ""))
     if key == "APIVersion":
         return str(manifest.get("apiVersion", ""))
+    # validation has refused a key that neither the template nor kfp-tune sets (missing_metadata_key);
+    # "" is left for a trial label an algorithm sets on some trials only (pbt's parent)
     if match.group(2) is not None:
         return str((metadata.get("labels") or {}).get(match.group(2), ""))
     return str((metadata.get("annotations") or {}).get(match.group(3), ""))
+
+
+def missing_metadata_key(reference: str, trial_spec: Mapping[str, Any], trial_labels: Collection[str] = ()) -> str:
+    """What is wrong with a ``${trialSpec.Labels[k]}`` or ``${trialSpec.Annotations[k]}``
+    reference whose key the trial template's metadata does not have; "" when nothing is. Katib
+    fails every such trial ("illegal reference of trial metadata"); kfp-tune refuses the
+    experiment instead. ``trial_labels``: label keys kfp-tune puts on the trials themselves,
+    which a template may also name."""
+    match = TRIAL_SPEC_META.match(reference)
+    if match is None or (match.group(2) is None and match.group(3) is None):
+        return ""
+    if match.group(2) is not None and match.group(2) in trial_labels:
+        return ""
+    field, key = ("labels", match.group(2)) if match.group(2) is not None else ("annotations", match.group(3))
+    metadata = trial_spec.get("metadata")
+    found = metadata.get(field) if isinstance(metadata, Mapping) else None
+    if isinstance(found, Mapping) and key in found:
+        return ""
+    return f"{shown(reference)} refers to {field[:-1]} {shown(key)}, which trialSpec.metadata.{field} does not have: expected a key the trial template sets, or a label kfp-tune puts on the trials"
 
 
 def substitute(tree: Any, values: Mapping[str, str]) -> Any:
