@@ -551,7 +551,7 @@ def _nas_trial_values(spec: ExperimentSpec) -> tuple[str, ...]:
     entry = ALGORITHMS.get(spec.algorithm.algorithm_name) if spec.algorithm is not None else None
     if entry is not None and entry.searches_architectures:
         return entry.trial_values
-    return tuple(value for e in ALGORITHMS.values() for value in e.trial_values)
+    return tuple(dict.fromkeys(value for e in ALGORITHMS.values() for value in e.trial_values))  # enas and regularized-evolution share theirs
 
 
 def _reference_problem(spec: ExperimentSpec, reference: str, parameter_names: set[str], nas_values: tuple[str, ...]) -> str:
@@ -566,11 +566,11 @@ def _reference_problem(spec: ExperimentSpec, reference: str, parameter_names: se
                 f"this one has spec.parameters: expected one of them ({shown(sorted(parameter_names))}) or {meta}"
             )
         return f"{shown(reference)} is not in spec.parameters ({shown(sorted(parameter_names))}) nor {meta}"
-    algorithm = spec.algorithm.algorithm_name if spec.algorithm is not None else ""
+    algorithm = shown(spec.algorithm.algorithm_name) if spec.algorithm is not None and spec.algorithm.algorithm_name else "no algorithm"
     if givers:
-        return f"{shown(reference)} is what {' and '.join(givers)} {give} trials, not {shown(algorithm)}: expected one of {list(nas_values)} or {meta}"
+        return f"{shown(reference)} is what {' and '.join(givers)} {give} trials, not {algorithm}: expected one of {list(nas_values)} or {meta}"
     return (
-        f"{shown(reference)} is not a value the architecture search gives its trials ({shown(algorithm)}: {list(nas_values)}) nor {meta}; "
+        f"{shown(reference)} is not a value the architecture search gives its trials ({algorithm}: {list(nas_values)}) nor {meta}; "
         "an experiment with spec.nasConfig has no spec.parameters"
     )
 
