@@ -114,7 +114,9 @@ class Parameter:
         if not isinstance(value, (int, float)) or not math.isfinite(float(value)):
             return False
         assert self.low is not None and self.high is not None
-        tolerance = 1e-9 * max(1.0, abs(self.high - self.low))
+        # rounding noise (a log scale's exp(log(max))) scales with the numbers, not with 1: a range
+        # of 1e-10 .. 5e-10 must refuse 1.4e-9
+        tolerance = 1e-9 * max(abs(self.low), abs(self.high), self.high - self.low)
         if not (self.low - tolerance <= float(value) <= self.high + tolerance):
             return False
         if self.step:
