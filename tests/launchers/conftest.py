@@ -23,3 +23,9 @@ def clusters() -> Iterator[Callable[..., FakeKube]]:
     for server in servers:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def kube(clusters: Callable[..., FakeKube]) -> FakeKube:
+    """One fake API server that serves the core groups only (no operator installed)."""
+    return clusters()

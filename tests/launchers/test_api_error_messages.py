@@ -6,12 +6,11 @@ down past the retry budget (500). Only a 404 on create or list reads as "not the
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from conftest import quadratic_experiment
-from fake_kube import FakeKube, Fault, serve
+from fake_kube import FakeKube, Fault
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
@@ -20,14 +19,6 @@ from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
 
 TRIAL = "quad-api-1"
 WHERE = f"jobs.batch '{TRIAL}' in namespace 'team-a'"
-
-
-@pytest.fixture
-def kube() -> Iterator[FakeKube]:
-    fake, server = serve()
-    yield fake
-    server.shutdown()
-    server.server_close()
 
 
 def launch(kube: FakeKube) -> None:

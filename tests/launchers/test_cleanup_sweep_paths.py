@@ -6,12 +6,12 @@ from listing the kinds after it; and the API's refusals are one clear error that
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
 from conftest import quadratic_experiment
-from fake_kube import TRAINER, TRAINING_OPERATOR, FakeKube, Fault, serve
+from fake_kube import TRAINER, TRAINING_OPERATOR, FakeKube, Fault
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
@@ -22,11 +22,8 @@ OURS = {"kfp-tune.kubeflow.org/managed-by": "kfp-tune", "kfp-tune.kubeflow.org/e
 
 
 @pytest.fixture
-def kube() -> Iterator[FakeKube]:
-    fake, server = serve(TRAINING_OPERATOR, TRAINER)  # the Training Operator serves MPIJob at kubeflow.org/v1
-    yield fake
-    server.shutdown()
-    server.server_close()
+def kube(clusters: Callable[..., FakeKube]) -> FakeKube:
+    return clusters(TRAINING_OPERATOR, TRAINER)  # the Training Operator serves MPIJob at kubeflow.org/v1
 
 
 def launcher_for(kube: FakeKube, retry_seconds: float = 0.0) -> KubernetesLauncher:

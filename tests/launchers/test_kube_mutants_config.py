@@ -4,12 +4,11 @@ the trial template ConfigMap read's errors for statuses other than 403 and 404."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from fake_kube import FakeKube, Fault, serve
+from fake_kube import FakeKube, Fault
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.launchers.kubernetes import KubernetesConfig
 from kfp_tune.launchers.kubernetes.config_maps import read_config_map
@@ -79,14 +78,6 @@ def test_an_experiment_with_checkpoint_folders_and_no_claim_is_told_what_to_add(
 
 
 # --- the trial template ConfigMap ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def kube() -> Iterator[FakeKube]:
-    fake, server = serve()
-    yield fake
-    server.shutdown()
-    server.server_close()
 
 
 def test_an_unauthenticated_read_of_the_template_names_the_rbac_rule(kube: FakeKube) -> None:

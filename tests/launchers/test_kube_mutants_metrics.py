@@ -5,12 +5,12 @@ under its mount (subPath ``<experiment>/<trial>``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from fake_kube import FakeKube, Script, serve
+from fake_kube import FakeKube, Script
 from kfp_tune.core.interfaces import LaunchPhase, TrialRun
 from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
 
@@ -19,12 +19,10 @@ COMPLETE = 'status.conditions.#(type=="Complete")#|#(status=="True")#'
 
 
 @pytest.fixture
-def kube() -> Iterator[FakeKube]:
-    fake, server = serve()
+def kube(clusters: Callable[..., FakeKube]) -> FakeKube:
+    fake = clusters()
     fake.script = lambda manifest: Script(run_seconds=0.0, log=[(0.0, "done")])
-    yield fake
-    server.shutdown()
-    server.server_close()
+    return fake
 
 
 def job_trial(name: str, args: list[str], path: str, kind: str, collector: str) -> TrialRun:

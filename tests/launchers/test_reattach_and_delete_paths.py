@@ -6,12 +6,11 @@ refuses (one clear error naming the call, never a raw ApiException)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from conftest import quadratic_experiment
-from fake_kube import FakeKube, Fault, serve
+from fake_kube import FakeKube, Fault
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.interfaces import TrialRun
 from kfp_tune.core.loading import load_experiment
@@ -20,14 +19,6 @@ from kfp_tune.core.trials import trial_run
 from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
 
 TRIAL = "quad-left-1"
-
-
-@pytest.fixture
-def kube() -> Iterator[FakeKube]:
-    fake, server = serve()
-    yield fake
-    server.shutdown()
-    server.server_close()
 
 
 def launcher_for(kube: FakeKube, **settings: object) -> KubernetesLauncher:
