@@ -12,11 +12,14 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
 from hypothesis import HealthCheck, settings
+
+if TYPE_CHECKING:
+    from kfp_tune.core.errors import FieldError
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
@@ -94,6 +97,18 @@ def quadratic_experiment(**overrides: Any) -> dict[str, Any]:
         },
     }
     return merge(doc, overrides)
+
+
+def validation_errors(doc: dict[str, Any]) -> list[FieldError]:
+    """Every FieldError load_experiment reports for doc (path, message); [] when it loads."""
+    from kfp_tune.core.errors import SpecError
+    from kfp_tune.core.loading import load_experiment
+
+    try:
+        load_experiment(doc)
+    except SpecError as exc:
+        return exc.errors
+    return []
 
 
 def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:

@@ -9,20 +9,14 @@ from typing import Any
 
 import pytest
 
-from conftest import quadratic_experiment
-from kfp_tune.core.errors import SpecError
-from kfp_tune.core.loading import load_experiment
+from conftest import quadratic_experiment, validation_errors
 
 SETTINGS = "spec.algorithm.algorithmSettings"
 
 
 def problems(**overrides: Any) -> list[tuple[str, str]]:
     """(field, message) of every problem validation finds in the quadratic experiment so changed."""
-    try:
-        load_experiment(quadratic_experiment(**overrides))
-    except SpecError as exc:
-        return [(e.path, e.message) for e in exc.errors]
-    return []
+    return [(e.path, e.message) for e in validation_errors(quadratic_experiment(**overrides))]
 
 
 def says(message: str, *words: str) -> bool:

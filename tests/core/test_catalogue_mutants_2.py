@@ -19,8 +19,7 @@ from typing import Any
 
 import pytest
 
-from conftest import DELETE, load_katib_example, merge
-from kfp_tune import SpecError, load_experiment
+from conftest import DELETE, load_katib_example, merge, validation_errors
 from kfp_tune.core.catalogue import ALGORITHMS, MAX_ENAS_OPERATIONS, parse_settings
 
 SETTINGS = "spec.algorithm.algorithmSettings"
@@ -29,11 +28,7 @@ OPERATIONS = "spec.nasConfig.operations"
 
 def _problems(doc: dict[str, Any]) -> list[tuple[str, str]]:
     """(field, message) of every problem validation finds; [] when the experiment loads."""
-    try:
-        load_experiment(doc)
-    except SpecError as exc:
-        return [(e.path, e.message) for e in exc.errors]
-    return []
+    return [(e.path, e.message) for e in validation_errors(doc)]
 
 
 def _enas(settings: dict[str, str] | None = None, operations: list[dict[str, Any]] | None = None, **overrides: Any) -> dict[str, Any]:

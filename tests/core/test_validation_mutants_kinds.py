@@ -15,25 +15,14 @@ from typing import Any
 
 import pytest
 
-from conftest import DELETE, load_katib_example, merge, quadratic_experiment
-from kfp_tune.core.errors import FieldError, SpecError
-from kfp_tune.core.loading import load_experiment
+from conftest import DELETE, load_katib_example, merge, quadratic_experiment, validation_errors
 
 PRIMARY = "spec.trialTemplate.primaryContainerName"
 TRIAL_SPEC = "spec.trialTemplate.trialSpec"
 
 
-def problems(doc: dict[str, Any]) -> list[FieldError]:
-    """Every error load_experiment reports for doc; [] when it loads."""
-    try:
-        load_experiment(doc)
-    except SpecError as exc:
-        return exc.errors
-    return []
-
-
 def primary_messages(doc: dict[str, Any]) -> list[str]:
-    return [e.message for e in problems(doc) if e.path == PRIMARY]
+    return [e.message for e in validation_errors(doc) if e.path == PRIMARY]
 
 
 def katib(example: str, **overrides: Any) -> dict[str, Any]:

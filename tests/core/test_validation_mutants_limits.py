@@ -10,20 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import quadratic_experiment
-from kfp_tune.core.errors import FieldError, SpecError
-from kfp_tune.core.loading import load_experiment
+from conftest import quadratic_experiment, validation_errors
+from kfp_tune.core.errors import FieldError
 
 SETTINGS = "spec.algorithm.algorithmSettings"
-
-
-def problems(doc: dict[str, Any]) -> list[FieldError]:
-    """Every error load_experiment reports for doc; [] when it loads."""
-    try:
-        load_experiment(doc)
-    except SpecError as exc:
-        return exc.errors
-    return []
 
 
 def messages_at(errors: list[FieldError], path: str) -> list[str]:
@@ -35,7 +25,7 @@ def messages_at(errors: list[FieldError], path: str) -> list[str]:
 
 def test_a_single_trial_is_a_valid_budget() -> None:
     doc = quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
-    assert problems(doc) == []
+    assert validation_errors(doc) == []
 
 
 def test_no_max_trial_count_is_valid_and_bounds_nothing() -> None:
@@ -43,12 +33,12 @@ def test_no_max_trial_count_is_valid_and_bounds_nothing() -> None:
     doc = quadratic_experiment()
     del doc["spec"]["maxTrialCount"]
     doc["spec"]["parallelTrialCount"] = 50
-    assert problems(doc) == []
+    assert validation_errors(doc) == []
 
 
 def test_a_zero_max_trial_count_is_one_error_not_three() -> None:
     """0 is refused at maxTrialCount itself; the other counts are not also said to exceed it."""
-    errors = problems(quadratic_experiment(**{"spec.maxTrialCount": 0}))
+    errors = validation_errors(quadratic_experiment(**{"spec.maxTrialCount": 0}))
     assert [e.path for e in errors] == ["spec.maxTrialCount"]
     assert "more than 0" in errors[0].message
 
@@ -57,13 +47,13 @@ def test_a_zero_max_trial_count_is_one_error_not_three() -> None:
 
 
 def test_a_name_of_63_characters_is_accepted_and_64_refused() -> None:
-    assert problems(quadratic_experiment(**{"metadata.name": "a" * 63})) == []
-    [message] = messages_at(problems(quadratic_experiment(**{"metadata.name": "a" * 64})), "metadata.name")
+    assert validation_errors(quadratic_experiment(**{"metadata.name": "a" * 63})) == []
+    [message] = messages_at(validation_errors(quadratic_experiment(**{"metadata.name": "a" * 64})), "metadata.name")
     assert "63 characters" in message
 
 
 def test_a_refused_name_is_quoted_back() -> None:
-    [message] = messages_at(problems(quadratic_experiment(**{"metadata.name": "Quad_Run"})), "metadata.name")
+    [message] = messages_at(validation_errors(quadratic_experiment(**{"metadata.name": "Quad_Run"})), "metadata.name")
     assert "got 'Quad_Run'" in message
 
 
@@ -79,8 +69,8 @@ def tpe(setting: str, value: int) -> dict[str, Any]:
 
 def test_both_spellings_of_the_candidate_count_are_limited_at_100000() -> None:
     for setting in ("n_ei_candidates", "n_EI_candidates"):
-        assert problems(tpe(setting, 100_000)) == [], setting
-        errors = problems(tpe(setting, 100_001))
+        assert validation_errors(tpe(setting, 100_000)) == [], setting
+        errors = validation_errors(tpe(setting, 100_001))
         [message] = messages_at(errors, f"{SETTINGS}[1].value")
         assert setting in message and "100000" in message and "100001" in message
         assert len(errors) == 1, errors
@@ -105,8 +95,8 @@ def hyperband(settings: dict[str, str], epochs: dict[str, str] | None = None) ->
 
 def test_hyperband_brackets_are_limited_at_20_where_r_l_is_given() -> None:
     """eta 2: r_l 2**19 makes 20 brackets, 2**20 makes 21 (exact powers, no rounding)."""
-    assert problems(hyperband({"resource_name": "epochs", "eta": "2", "r_l": str(2**19)})) == []
-    errors = problems(hyperband({"resource_name": "epochs", "eta": "2", "r_l": str(2**20)}))
+    assert validation_errors(hyperband({"resource_name": "epochs", "eta": "2", "r_l": str(2**19)})) == []
+    errors = validation_errors(hyperband({"resource_name": "epochs", "eta": "2", "r_l": str(2**20)}))
     [message] = messages_at(errors, f"{SETTINGS}[2].value")
     assert "21 brackets" in message and "at most 20" in message
     assert len(errors) == 1, errors
@@ -114,28 +104,28 @@ def test_hyperband_brackets_are_limited_at_20_where_r_l_is_given() -> None:
 
 def test_hyperband_counts_brackets_with_katibs_default_eta_of_3() -> None:
     """3**20 is not exact in floating point: the count must still be 21, not 20."""
-    assert problems(hyperband({"resource_name": "epochs", "r_l": str(3**19)})) == []
-    [message] = messages_at(problems(hyperband({"resource_name": "epochs", "r_l": str(3**20)})), f"{SETTINGS}[1].value")
+    assert validation_errors(hyperband({"resource_name": "epochs", "r_l": str(3**19)})) == []
+    [message] = messages_at(validation_errors(hyperband({"resource_name": "epochs", "r_l": str(3**20)})), f"{SETTINGS}[1].value")
     assert "21 brackets" in message
 
 
 def test_without_r_l_the_brackets_come_from_the_resource_parameters_max() -> None:
-    assert problems(hyperband({"resource_name": "epochs", "eta": "2"}, {"min": "1", "max": str(2**19)})) == []
-    errors = problems(hyperband({"resource_name": "epochs", "eta": "2"}, {"min": "1", "max": str(2**20)}))
+    assert validation_errors(hyperband({"resource_name": "epochs", "eta": "2"}, {"min": "1", "max": str(2**19)})) == []
+    errors = validation_errors(hyperband({"resource_name": "epochs", "eta": "2"}, {"min": "1", "max": str(2**20)}))
     [message] = messages_at(errors, SETTINGS)  # no setting to point at: the settings list itself
     assert "21 brackets" in message and "not set" in message and "'epochs'" in message
     assert len(errors) == 1, errors
 
 
 def test_r_l_of_1_is_accepted_and_below_1_refused_naming_r_l() -> None:
-    assert problems(hyperband({"resource_name": "epochs", "r_l": "1"})) == []
-    errors = problems(hyperband({"resource_name": "epochs", "r_l": "0.5"}))
+    assert validation_errors(hyperband({"resource_name": "epochs", "r_l": "1"})) == []
+    errors = validation_errors(hyperband({"resource_name": "epochs", "r_l": "0.5"}))
     [message] = messages_at(errors, f"{SETTINGS}[1].value")
     assert re.search(r"\br_l\b", message) and "at least 1" in message and "0.5" in message
 
 
 def test_a_resource_max_below_1_is_refused_naming_the_parameter() -> None:
-    errors = problems(hyperband({"resource_name": "epochs"}, {"min": "0", "max": "0.5"}))
+    errors = validation_errors(hyperband({"resource_name": "epochs"}, {"min": "0", "max": "0.5"}))
     [message] = [e.message for e in errors if "at least 1" in e.message]
     assert "'epochs'" in message and "not set" in message
     assert [e.path for e in errors if "at least 1" in e.message] == [SETTINGS]
@@ -148,7 +138,7 @@ def test_a_resource_problem_reported_elsewhere_is_not_also_a_bracket_problem() -
         ({"resource_name": "epoch", "eta": "1.01"}, None, SETTINGS),
         ({"resource_name": "epochs", "eta": "1.01"}, {"min": "1"}, "spec.parameters[1].feasibleSpace.max"),
     ):
-        errors = problems(hyperband(settings, epochs))
+        errors = validation_errors(hyperband(settings, epochs))
         assert [e.path for e in errors] == [cause], errors
         assert not any("brackets" in e.message for e in errors)
 
@@ -157,7 +147,7 @@ def test_only_hyperband_lets_its_resource_parameter_have_min_equal_to_max() -> N
     """As in Katib's hyperband example the resource may be fixed (r_l sets its range); a
     resource_name given to another algorithm is an unknown setting and exempts nothing."""
     doc = hyperband({"resource_name": "epochs", "r_l": "9"}, {"min": "9", "max": "9"})
-    assert problems(doc) == []
+    assert validation_errors(doc) == []
     doc["spec"]["algorithm"]["algorithmName"] = "random"
-    paths = [e.path for e in problems(doc)]
+    paths = [e.path for e in validation_errors(doc)]
     assert "spec.parameters[1].feasibleSpace.min" in paths and f"{SETTINGS}[0].name" in paths

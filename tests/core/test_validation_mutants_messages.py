@@ -6,20 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import quadratic_experiment
-from kfp_tune.core.errors import FieldError, SpecError
-from kfp_tune.core.loading import load_experiment
+from conftest import quadratic_experiment, validation_errors
+from kfp_tune.core.errors import FieldError
 
 CONTAINER = "spec.trialTemplate.trialSpec.spec.template.spec.containers[0]"
-
-
-def problems(doc: dict[str, Any]) -> list[FieldError]:
-    """Every error load_experiment reports for doc; [] when it loads."""
-    try:
-        load_experiment(doc)
-    except SpecError as exc:
-        return exc.errors
-    return []
 
 
 def messages_at(errors: list[FieldError], path: str) -> list[str]:
@@ -32,28 +22,28 @@ def messages_at(errors: list[FieldError], path: str) -> list[str]:
 def test_a_missing_objective_says_what_it_needs() -> None:
     doc = quadratic_experiment()
     del doc["spec"]["objective"]
-    [message] = messages_at(problems(doc), "spec.objective")
+    [message] = messages_at(validation_errors(doc), "spec.objective")
     assert message.startswith("required") and "type" in message and "objectiveMetricName" in message
 
 
 def test_an_empty_objective_metric_is_required() -> None:
-    [message] = messages_at(problems(quadratic_experiment(**{"spec.objective.objectiveMetricName": ""})), "spec.objective.objectiveMetricName")
+    [message] = messages_at(validation_errors(quadratic_experiment(**{"spec.objective.objectiveMetricName": ""})), "spec.objective.objectiveMetricName")
     assert message.startswith("required")
 
 
 def test_a_wrong_objective_type_is_quoted_back() -> None:
-    [message] = messages_at(problems(quadratic_experiment(**{"spec.objective.type": "minimise"})), "spec.objective.type")
+    [message] = messages_at(validation_errors(quadratic_experiment(**{"spec.objective.type": "minimise"})), "spec.objective.type")
     assert "'minimize'" in message and "got 'minimise'" in message
 
 
 def test_the_objective_metric_among_the_additional_ones_is_named() -> None:
     doc = quadratic_experiment(**{"spec.objective.additionalMetricNames": ["accuracy", "loss"]})
-    [message] = messages_at(problems(doc), "spec.objective.additionalMetricNames")
+    [message] = messages_at(validation_errors(doc), "spec.objective.additionalMetricNames")
     assert "'loss'" in message
 
 
 def test_an_additional_metric_given_twice_is_pointed_at_by_index() -> None:
-    errors = problems(quadratic_experiment(**{"spec.objective.additionalMetricNames": ["accuracy", "f1", "accuracy"]}))
+    errors = validation_errors(quadratic_experiment(**{"spec.objective.additionalMetricNames": ["accuracy", "f1", "accuracy"]}))
     [message] = messages_at(errors, "spec.objective.additionalMetricNames[2]")
     assert "metric name 'accuracy'" in message and "more than once" in message
     assert [e.path for e in errors if e.path.startswith("spec.objective.additionalMetricNames")] == ["spec.objective.additionalMetricNames[2]"]
@@ -63,14 +53,14 @@ def test_a_metric_named_twice_is_reported_once_where_the_user_wrote_it() -> None
     """Katib's defaults add one strategy per metric name; a name listed twice must not also show
     up as a duplicate strategy at an index the user never wrote."""
     for names in (["accuracy", "f1", "accuracy"], ["loss", "accuracy"]):
-        errors = problems(quadratic_experiment(**{"spec.objective.additionalMetricNames": names}))
+        errors = validation_errors(quadratic_experiment(**{"spec.objective.additionalMetricNames": names}))
         assert [e.path for e in errors if "metricStrategies" in e.path] == []
         assert [e.path for e in errors if e.path.startswith("spec.objective.additionalMetricNames")]
 
 
 def test_a_goal_that_is_not_finite_is_refused_at_the_goal() -> None:
     """YAML reads 1e400 as infinity; a goal no metric can reach is refused, not run forever."""
-    [message] = messages_at(problems(quadratic_experiment(**{"spec.objective.goal": float("inf")})), "spec.objective.goal")
+    [message] = messages_at(validation_errors(quadratic_experiment(**{"spec.objective.goal": float("inf")})), "spec.objective.goal")
     assert "finite" in message and "inf" in message
 
 
@@ -79,17 +69,17 @@ def strategies(*pairs: tuple[str, str]) -> dict[str, Any]:
 
 
 def test_a_metric_strategy_value_is_one_of_katibs_and_quoted_back() -> None:
-    [message] = messages_at(problems(strategies(("loss", "median"))), "spec.objective.metricStrategies[0].value")
+    [message] = messages_at(validation_errors(strategies(("loss", "median"))), "spec.objective.metricStrategies[0].value")
     assert "'latest'" in message and "got 'median'" in message
 
 
 def test_a_strategy_for_an_unknown_metric_names_it() -> None:
-    [message] = messages_at(problems(strategies(("los", "min"))), "spec.objective.metricStrategies[0].name")
+    [message] = messages_at(validation_errors(strategies(("los", "min"))), "spec.objective.metricStrategies[0].name")
     assert "'los'" in message
 
 
 def test_a_strategy_given_twice_is_pointed_at_by_index() -> None:
-    errors = problems(strategies(("loss", "min"), ("accuracy", "max"), ("loss", "latest")))
+    errors = validation_errors(strategies(("loss", "min"), ("accuracy", "max"), ("loss", "latest")))
     [message] = messages_at(errors, "spec.objective.metricStrategies[2].name")
     assert "'loss'" in message and "more than once" in message
     assert len(errors) == 1, errors
@@ -105,7 +95,7 @@ def test_a_kind_without_katib_defaults_is_named_where_conditions_are_required() 
         "kind": "Widget",
         "spec": {"x": "${trialParameters.x}", "y": "${trialParameters.y}"},
     }
-    errors = problems(doc)
+    errors = validation_errors(doc)
     for key in ("successCondition", "failureCondition"):
         [message] = messages_at(errors, f"spec.trialTemplate.{key}")
         assert message.startswith("required") and "'Widget'" in message
@@ -114,7 +104,7 @@ def test_a_kind_without_katib_defaults_is_named_where_conditions_are_required() 
 def test_a_missing_kind_is_not_given_a_made_up_name() -> None:
     doc = quadratic_experiment()
     del doc["spec"]["trialTemplate"]["trialSpec"]["kind"]
-    errors = problems(doc)
+    errors = validation_errors(doc)
     assert messages_at(errors, "spec.trialTemplate.trialSpec.kind") == ["required"]
     [message] = messages_at(errors, "spec.trialTemplate.successCondition")
     assert "kind ''" in message
@@ -139,18 +129,18 @@ def test_a_container_that_is_not_a_mapping_is_refused_at_its_index() -> None:
     doc = quadratic_experiment()
     doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"].append("sidecar")
     path = CONTAINER.replace("[0]", "[1]")
-    [message] = messages_at(problems(doc), path)
+    [message] = messages_at(validation_errors(doc), path)
     assert "mapping" in message and "got 'sidecar'" in message
 
 
 def test_each_string_field_of_a_container_is_checked() -> None:
     for key, value in (("name", 7), ("image", 3.11), ("workingDir", ["/work"])):
-        [message] = messages_at(problems(with_container(**{key: value})), f"{CONTAINER}.{key}")
+        [message] = messages_at(validation_errors(with_container(**{key: value})), f"{CONTAINER}.{key}")
         assert "expected a string" in message and f"got {value!r}" in message, key
 
 
 def test_a_command_written_as_one_string_suggests_its_list() -> None:
-    errors = problems(with_container(command="python train.py", args=["--lr", 0.1]))
+    errors = validation_errors(with_container(command="python train.py", args=["--lr", 0.1]))
     [message] = messages_at(errors, f"{CONTAINER}.command")
     assert "list of strings" in message and "['python', 'train.py']" in message and "got 'python train.py'" in message
     [item] = messages_at(errors, f"{CONTAINER}.args[1]")  # args are still checked after a bad command
@@ -158,22 +148,22 @@ def test_a_command_written_as_one_string_suggests_its_list() -> None:
 
 
 def test_a_command_that_is_no_string_gets_no_made_up_example() -> None:
-    [message] = messages_at(problems(with_container(command=5)), f"{CONTAINER}.command")
+    [message] = messages_at(validation_errors(with_container(command=5)), f"{CONTAINER}.command")
     assert "such as" not in message and "list of strings (" in message and "got 5" in message
 
 
 def test_args_are_checked_when_there_is_no_command() -> None:
-    [message] = messages_at(problems(with_container(command=None, args="x=1 y=2")), f"{CONTAINER}.args")
+    [message] = messages_at(validation_errors(with_container(command=None, args="x=1 y=2")), f"{CONTAINER}.args")
     assert "['x=1', 'y=2']" in message
 
 
 def test_env_that_is_not_a_list_is_refused_with_what_it_was() -> None:
-    [message] = messages_at(problems(with_container(env={"LR": "0.1"})), f"{CONTAINER}.env")
+    [message] = messages_at(validation_errors(with_container(env={"LR": "0.1"})), f"{CONTAINER}.env")
     assert "list of {name, value}" in message and "'LR'" in message
 
 
 def test_every_env_entry_is_checked_past_a_bad_one() -> None:
-    errors = problems(with_container(env=["LR=0.1", {"name": 5, "value": "1"}, {"name": "SEED", "value": 3}]))
+    errors = validation_errors(with_container(env=["LR=0.1", {"name": 5, "value": "1"}, {"name": "SEED", "value": 3}]))
     [first] = messages_at(errors, f"{CONTAINER}.env[0]")
     assert "mapping with name and value" in first and "got 'LR=0.1'" in first
     [name] = messages_at(errors, f"{CONTAINER}.env[1].name")
@@ -201,9 +191,9 @@ def test_a_label_reference_the_trial_template_cannot_fill_is_refused_before_anyt
     """Katib creates no trial for it (its generator fails every one); kfp-tune says so up front."""
     for labels in (None, {"app": "quad"}):
         index = len(_with_team_parameter(labels)["spec"]["trialTemplate"]["trialParameters"]) - 1
-        [message] = messages_at(problems(_with_team_parameter(labels)), f"spec.trialTemplate.trialParameters[{index}].reference")
+        [message] = messages_at(validation_errors(_with_team_parameter(labels)), f"spec.trialTemplate.trialParameters[{index}].reference")
         assert "'team'" in message and "${trialSpec.Labels[team]}" in message and "does not have" in message
-    assert problems(_with_team_parameter({"team": "vision"})) == []
+    assert validation_errors(_with_team_parameter({"team": "vision"})) == []
 
 
 def test_a_template_may_name_the_labels_kfp_tune_puts_on_its_trials() -> None:
@@ -213,8 +203,8 @@ def test_a_template_may_name_the_labels_kfp_tune_puts_on_its_trials() -> None:
     template = doc["spec"]["trialTemplate"]
     template["trialParameters"].append({"name": "trialName", "reference": "${trialSpec.Labels[kfp-tune.kubeflow.org/trial]}"})
     template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append("--trial=${trialParameters.trialName}")
-    assert problems(doc) == []
+    assert validation_errors(doc) == []
     template["trialParameters"][-1]["reference"] = "${trialSpec.Labels[pbt.suggestion.katib.kubeflow.org/parent]}"
     index = len(template["trialParameters"]) - 1
-    [message] = messages_at(problems(doc), f"spec.trialTemplate.trialParameters[{index}].reference")
+    [message] = messages_at(validation_errors(doc), f"spec.trialTemplate.trialParameters[{index}].reference")
     assert "pbt.suggestion.katib.kubeflow.org/parent" in message

@@ -7,27 +7,16 @@ by it), and its parameters need distinct names. Built on Katib's enas-cpu and da
 from __future__ import annotations
 
 import copy
-from typing import Any
 
 import pytest
 
-from conftest import DELETE, load_katib_example, merge
-from kfp_tune.core.errors import FieldError, SpecError
-from kfp_tune.core.loading import load_experiment
+from conftest import DELETE, load_katib_example, merge, validation_errors
+from kfp_tune.core.errors import FieldError
 
 GRAPH = "spec.nasConfig.graphConfig"
 OPERATIONS = "spec.nasConfig.operations"
 INT32_LARGEST = 2**31 - 1  # Go's math.MaxInt32
 EXAMPLES = ["nas_enas-cpu.yaml", "nas_darts-gpu.yaml"]
-
-
-def problems(doc: dict[str, Any]) -> list[FieldError]:
-    """Every error load_experiment reports for doc; [] when it loads."""
-    try:
-        load_experiment(doc)
-    except SpecError as exc:
-        return exc.errors
-    return []
 
 
 def at(errors: list[FieldError], prefix: str) -> dict[str, str]:
@@ -38,14 +27,14 @@ def at(errors: list[FieldError], prefix: str) -> dict[str, str]:
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_num_layers_accepts_1_and_the_largest_int32_and_refuses_one_past_each(example: str) -> None:
     for accepted in (1, INT32_LARGEST):
-        assert at(problems(merge(load_katib_example(example), {f"{GRAPH}.numLayers": accepted})), GRAPH) == {}
+        assert at(validation_errors(merge(load_katib_example(example), {f"{GRAPH}.numLayers": accepted})), GRAPH) == {}
     for refused in (0, INT32_LARGEST + 1):
-        got = at(problems(merge(load_katib_example(example), {f"{GRAPH}.numLayers": refused})), GRAPH)
+        got = at(validation_errors(merge(load_katib_example(example), {f"{GRAPH}.numLayers": refused})), GRAPH)
         assert list(got) == [f"{GRAPH}.numLayers"] and got[f"{GRAPH}.numLayers"].endswith(f"got {refused}")
 
 
 def test_a_missing_num_layers_is_required() -> None:
-    got = at(problems(merge(load_katib_example("nas_enas-cpu.yaml"), {f"{GRAPH}.numLayers": DELETE})), GRAPH)
+    got = at(validation_errors(merge(load_katib_example("nas_enas-cpu.yaml"), {f"{GRAPH}.numLayers": DELETE})), GRAPH)
     assert list(got) == [f"{GRAPH}.numLayers"]
     assert got[f"{GRAPH}.numLayers"].startswith("required")
 
@@ -56,19 +45,19 @@ def test_each_size_accepts_1_and_the_largest_int32_and_refuses_one_past_each(exa
     """A size of 1 (one output class, one channel) is a size; 0 and 2**31 are not int32 sizes.
     The refused one is named by its own list and index."""
     doc = merge(load_katib_example(example), {f"{GRAPH}.{key}": [1, INT32_LARGEST, 0, INT32_LARGEST + 1]})
-    got = at(problems(doc), GRAPH)
+    got = at(validation_errors(doc), GRAPH)
     assert sorted(got) == [f"{GRAPH}.{key}[2]", f"{GRAPH}.{key}[3]"]
     assert got[f"{GRAPH}.{key}[2]"].endswith("got 0")
     assert got[f"{GRAPH}.{key}[3]"].endswith(f"got {INT32_LARGEST + 1}")
 
 
 def test_no_operation_at_all_is_required() -> None:
-    got = at(problems(merge(load_katib_example("nas_enas-cpu.yaml"), {OPERATIONS: []})), OPERATIONS)
+    got = at(validation_errors(merge(load_katib_example("nas_enas-cpu.yaml"), {OPERATIONS: []})), OPERATIONS)
     assert list(got) == [OPERATIONS] and got[OPERATIONS].startswith("required")
 
 
 def test_an_operation_without_its_type_is_required_at_its_index() -> None:
-    got = at(problems(merge(load_katib_example("nas_enas-cpu.yaml"), {f"{OPERATIONS}.1.operationType": ""})), OPERATIONS)
+    got = at(validation_errors(merge(load_katib_example("nas_enas-cpu.yaml"), {f"{OPERATIONS}.1.operationType": ""})), OPERATIONS)
     assert list(got) == [f"{OPERATIONS}[1].operationType"]
     assert got[f"{OPERATIONS}[1].operationType"].startswith("required")
 
@@ -78,7 +67,7 @@ def test_an_operation_parameter_named_twice_is_named_as_a_parameter_name() -> No
     parameters = doc["spec"]["nasConfig"]["operations"][0]["parameters"]
     parameters.append(copy.deepcopy(parameters[0]))
     where = f"{OPERATIONS}[0].parameters[{len(parameters) - 1}].name"
-    got = at(problems(doc), OPERATIONS)
+    got = at(validation_errors(doc), OPERATIONS)
     assert list(got) == [where]
     assert got[where].startswith(f"parameter name {parameters[0]['name']!r}") and "more than once" in got[where]
 
@@ -88,6 +77,6 @@ def test_an_operation_type_given_twice_is_quoted_at_the_second() -> None:
     operations = doc["spec"]["nasConfig"]["operations"]
     operations.append(copy.deepcopy(operations[0]))
     where = f"{OPERATIONS}[{len(operations) - 1}].operationType"
-    got = at(problems(doc), OPERATIONS)
+    got = at(validation_errors(doc), OPERATIONS)
     assert list(got) == [where]
     assert repr(operations[0]["operationType"]) in got[where] and "more than once" in got[where]

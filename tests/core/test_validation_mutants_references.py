@@ -9,26 +9,15 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from conftest import DELETE, load_katib_example, merge, quadratic_experiment
-from kfp_tune.core.errors import FieldError, SpecError
-from kfp_tune.core.loading import load_experiment
+from conftest import DELETE, load_katib_example, merge, quadratic_experiment, validation_errors
 
 REFERENCE = "spec.trialTemplate.trialParameters[0].reference"
 ENAS_VALUES = ["architecture", "nn_config"]
 DARTS_VALUES = ["algorithm-settings", "search-space", "num-layers"]
 
 
-def problems(doc: dict[str, Any]) -> list[FieldError]:
-    """Every error load_experiment reports for doc; [] when it loads."""
-    try:
-        load_experiment(doc)
-    except SpecError as exc:
-        return exc.errors
-    return []
-
-
 def reference_message(doc: dict[str, Any]) -> str:
-    [message] = [e.message for e in problems(doc) if e.path == REFERENCE]
+    [message] = [e.message for e in validation_errors(doc) if e.path == REFERENCE]
     return message
 
 
@@ -70,7 +59,7 @@ def test_without_an_algorithm_the_reference_is_still_explained_naming_no_algorit
     """A missing algorithm is its own error; the reference's message lists every search's values
     and quotes nothing the user did not write or could not use."""
     doc = with_reference(merge(load_katib_example("nas_enas-cpu.yaml"), {"spec.algorithm": DELETE}), "lr")
-    errors = problems(doc)
+    errors = validation_errors(doc)
     assert "spec.algorithm" in [e.path for e in errors]
     message = reference_message(doc)
     assert message.startswith("'lr' ")
