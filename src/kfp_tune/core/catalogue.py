@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
 from kfp_tune.core.space import SearchSpace, search_space_of
 
 
@@ -112,7 +113,9 @@ algorithm needs of the search space beyond the rules every nasConfig follows."""
 class CatalogueEntry:
     """An algorithm as Katib names it. ``trial_values``: for an architecture search algorithm
     (one that searches ``spec.nasConfig`` instead of ``spec.parameters``), the names of the
-    values it gives each trial, which trialParameters reference; empty for the others."""
+    values it gives each trial, which trialParameters reference; empty for the others.
+    ``trial_labels``: the labels it puts on some or all of its trials (Katib's suggestion
+    labels), which a template may name as ``${trialSpec.Labels[k]}``."""
 
     name: str
     settings: tuple[Setting, ...] = ()
@@ -120,6 +123,7 @@ class CatalogueEntry:
     help: str = ""
     trial_values: tuple[str, ...] = ()
     check_nas: NasCheck | None = None
+    trial_labels: tuple[str, ...] = ()
     settings_by_name: dict[str, Setting] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -349,6 +353,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
                 float_setting("resample_probability", None, greater_than=-1e-12, less_than=1.0 + 1e-12),
                 _RANDOM_STATE,
             ),
+            trial_labels=(GENERATION_LABEL, PARENT_LABEL),
         ),
         CatalogueEntry(
             "enas",

@@ -13,7 +13,6 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kfp_tune.core.catalogue import ALGORITHMS, EARLY_STOPPING, parse_settings
-from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
 from kfp_tune.core.collector_checks import collector_problems
 from kfp_tune.core.conditions import ConditionError
 from kfp_tune.core.conditions import parse as parse_condition
@@ -511,9 +510,9 @@ def _check_trial_parameters(spec: ExperimentSpec, trial_spec: dict[str, Any], er
     parameter_names = {p.name for p in spec.parameters}
     nas_values = _nas_trial_values(spec)
     used = placeholders_in(trial_spec)
-    trial_labels = set(labels_for("experiment", "trial", "round"))  # every trial's, which render_trial adds
-    if spec.algorithm is not None and spec.algorithm.algorithm_name == "pbt":
-        trial_labels |= {GENERATION_LABEL, PARENT_LABEL}
+    algorithm = ALGORITHMS.get(spec.algorithm.algorithm_name) if spec.algorithm is not None else None
+    # render_trial puts kfp-tune's labels and the algorithm's on the trial before reading references
+    trial_labels = {*labels_for("experiment", "trial", "round"), *(algorithm.trial_labels if algorithm else ())}
     names: set[str] = set()
     references: set[str] = set()
     for index, tp in enumerate(template.trial_parameters):
@@ -534,8 +533,8 @@ def _check_trial_parameters(spec: ExperimentSpec, trial_spec: dict[str, Any], er
         references.add(tp.reference)
         if not is_meta_reference(tp.reference) and tp.reference not in parameter_names and tp.reference not in nas_values:
             errors.add(f"{path}.reference", _reference_problem(spec, tp.reference, parameter_names, nas_values))
-        elif missing_metadata_key(tp.reference, trial_spec, trial_labels):
-            errors.add(f"{path}.reference", missing_metadata_key(tp.reference, trial_spec, trial_labels))
+        elif missing := missing_metadata_key(tp.reference, trial_spec, trial_labels):
+            errors.add(f"{path}.reference", missing)
         if tp.name not in used:
             errors.add(f"{path}.name", f"${{trialParameters.{tp.name}}} does not appear in spec.trialTemplate.trialSpec")
     return names
