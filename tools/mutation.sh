@@ -29,6 +29,9 @@
 #   MUTATION_JOBS     mutants tested at once (default: the number of CPUs)
 #   VENV              the virtualenv with kfp-tune[test] and mutmut (default: .venv)
 #   MUTMUT_VERSION    installed into $VENV when mutmut is missing (default: 3.8.1)
+#   MUTATION_MODULES  only these modules of the package, by file name without .py, space-separated
+#                     (e.g. "validation spec"): a run that fits the time at hand; the report then
+#                     counts the other modules' mutants as unchecked. Default: every module.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -82,9 +85,15 @@ sync_source() {  # the copy's src/ as the tree's; only files that differ get a n
     done
 }
 
-verdicts() {  # the names of the copy's mutants whose verdict matches the pattern
-    (cd "$copy" && "$VENV/bin/mutmut" results --all true 2>/dev/null) | awk -F': ' -v pattern="^($1)$" '$NF ~ pattern {gsub(/^ +/, "", $1); print $1}'
+verdicts() {  # the names of the copy's mutants whose verdict matches the pattern (in the chosen modules)
+    (cd "$copy" && "$VENV/bin/mutmut" results --all true 2>/dev/null) | awk -F': ' -v pattern="^($1)$" '$NF ~ pattern {gsub(/^ +/, "", $1); print $1}' |
+        if [ ${#modules[@]} -gt 0 ]; then grep -F -f <(printf '.%s.\n' "${modules[@]}"); else cat; fi
 }
+
+modules=()
+for module in ${MUTATION_MODULES:-}; do
+    modules+=("$module")
+done
 
 for package in "${packages[@]}"; do
     copy="$WORKDIR/$package"
@@ -105,6 +114,12 @@ for package in "${packages[@]}"; do
             (cd "$copy" && "$VENV/bin/mutmut" run --max-children "$JOBS" "${names[@]}" >> mutmut-run.log 2>&1) || true
         fi
         names=()  # below: every mutant without a verdict
+        if [ ${#modules[@]} -gt 0 ]; then  # by name: mutmut re-runs every mutant a name matches
+            mapfile -t names < <(verdicts "not checked")
+            if [ ${#names[@]} -eq 0 ]; then
+                names=(none-left)
+            fi
+        fi
     else
         echo "== $package: mutating in $copy"
         rm -rf "$copy"
@@ -113,10 +128,17 @@ for package in "${packages[@]}"; do
         cp "$ROOT/tools/mutation/$package.cfg" "$copy/setup.cfg"
         cp "$ROOT/tools/mutation/fastest_first.py" "$copy/"
     fi
+    if ! $update; then
+        for module in "${modules[@]}"; do  # mutmut's names: kfp_tune.core.validation.x_check__mutmut_3
+            names+=("kfp_tune.$package.$module.*")
+        done
+    fi
     started=$(date +%s)
     logged=$(if [ -f "$copy/mutmut-run.log" ]; then wc -c < "$copy/mutmut-run.log"; else echo 0; fi)  # this run's output starts after it
     # mutmut exits non-zero when mutants survive; the report below says how many.
-    (cd "$copy" && "$VENV/bin/mutmut" run --max-children "$JOBS" "${names[@]}" >> mutmut-run.log 2>&1) || true
+    if [ "${names[*]}" != none-left ]; then
+        (cd "$copy" && "$VENV/bin/mutmut" run --max-children "$JOBS" "${names[@]}" >> mutmut-run.log 2>&1) || true
+    fi
     echo "   mutmut ran for $(( ($(date +%s) - started) / 60 )) min; its output is in $copy/mutmut-run.log"
     if tail -c +$((logged + 1)) "$copy/mutmut-run.log" | grep -q -e "failed to collect stats" -e "Failed to run clean test"; then
         echo "   the tests failed on the unmutated source, so no mutant was checked (the log shows which)." >&2
