@@ -86,3 +86,79 @@ def test_a_double_parameter_of_an_operation_needs_a_step(step: object) -> None:
     assert at(validation_errors(doc), "spec.nasConfig") == {
         step_path: "required for a double parameter of an operation: its values are min, min + step, ... max"
     }
+
+
+# --- trialParameters declared or referenced twice; each entry checked past a bad one -------------
+
+
+def with_trial_parameters(*entries: dict[str, str]) -> dict[str, Any]:
+    """The quadratic experiment with x and y's trialParameters followed by entries."""
+    doc = quadratic_experiment()
+    doc["spec"]["trialTemplate"]["trialParameters"] += list(entries)
+    return doc
+
+
+def test_a_trial_parameter_declared_twice_is_named_at_the_second() -> None:
+    got = at(validation_errors(with_trial_parameters({"name": "x", "reference": "y"})), TRIAL_PARAMETERS)
+    assert got == {f"{TRIAL_PARAMETERS}[2].name": "'x' is declared more than once"}
+
+
+def test_a_parameter_referenced_twice_is_named_at_the_second() -> None:
+    got = at(validation_errors(with_trial_parameters({"name": "x2", "reference": "x"})), TRIAL_PARAMETERS)
+    assert got == {f"{TRIAL_PARAMETERS}[2].reference": "'x' is referenced more than once"}
+
+
+def test_a_missing_reference_says_what_a_reference_may_be() -> None:
+    got = at(validation_errors(with_trial_parameters({"name": "z", "reference": ""})), TRIAL_PARAMETERS)
+    assert got == {f"{TRIAL_PARAMETERS}[2].reference": "required: a parameter name or ${trialSpec.Name|Namespace|Kind|APIVersion|Labels[k]|Annotations[k]}"}
+
+
+def test_every_trial_parameter_is_checked_past_a_bad_one() -> None:
+    """One mistake per entry, each reported: a bad name, no reference, a name and a reference
+    given twice, and after them all a reference to nothing."""
+    doc = with_trial_parameters(
+        {"name": "a{", "reference": "x"},
+        {"name": "b", "reference": ""},
+        {"name": "x", "reference": "y"},
+        {"name": "c", "reference": "x"},
+        {"name": "d", "reference": "nothing"},
+    )
+    got = at(validation_errors(doc), TRIAL_PARAMETERS)
+    assert [path.removeprefix(TRIAL_PARAMETERS) for path in got] == ["[2].name", "[3].reference", "[4].name", "[5].reference", "[6].reference", "[6].name"]
+    assert got[f"{TRIAL_PARAMETERS}[6].reference"].startswith("'nothing' is not in spec.parameters")
+
+
+# --- containers that are not under spec.template.spec: TrainJob's trainer, Argo's templates ------
+
+
+def test_a_trainjobs_trainer_is_checked_as_a_container() -> None:
+    """A TrainJob has no pod template: its spec.trainer holds the command and args."""
+    doc = load_katib_example("kubeflow-trainer_trainjob-pytorch.yaml")
+    assert validation_errors(doc) == []
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["trainer"]["command"] = "python3 /opt/pytorch-mnist/mnist.py --lr=${trialParameters.learningRate}"
+    path = "spec.trialTemplate.trialSpec.spec.trainer.command"
+    [message] = [e.message for e in validation_errors(doc) if e.path == path]
+    assert "list of strings" in message and "got 'python3 /opt/pytorch-mnist/mnist.py" in message
+
+
+def test_a_trainer_field_elsewhere_than_a_trainjob_is_no_container() -> None:
+    """Only a TrainJob's spec.trainer is one; another kind's ``trainer`` is its own business."""
+    doc = quadratic_experiment()
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["trainer"] = {"command": "not a container"}
+    assert validation_errors(doc) == []
+
+
+def test_a_trainjob_whose_spec_is_no_mapping_is_an_error_not_a_crash() -> None:
+    doc = load_katib_example("kubeflow-trainer_trainjob-pytorch.yaml")
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"] = "torch-distributed"
+    got = at(validation_errors(doc), "spec.trialTemplate.primaryContainerName")
+    assert got == {"spec.trialTemplate.primaryContainerName": "no container named 'node' in trialSpec"}
+
+
+@pytest.mark.parametrize(("index", "key"), [(1, "script"), (2, "container")])
+def test_an_argo_templates_container_and_script_are_checked_as_containers(index: int, key: str) -> None:
+    doc = load_katib_example("argo_argo-workflow.yaml")
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["templates"][index][key]["command"] = "python3 train.py"
+    path = f"spec.trialTemplate.trialSpec.spec.templates[{index}].{key}.command"
+    [message] = [e.message for e in validation_errors(doc) if e.path == path]
+    assert "['python3', 'train.py']" in message

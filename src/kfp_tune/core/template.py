@@ -131,7 +131,8 @@ def primary_container(manifest: Mapping[str, Any], name: str) -> dict[str, Any] 
     """The container that trains: the one named ``name``; for a TrainJob, ``spec.trainer``
     (its pods' trainer container is named ``node``)."""
     if manifest.get("kind") == "TrainJob":
-        trainer = (manifest.get("spec") or {}).get("trainer")
+        spec = manifest.get("spec")
+        trainer = spec.get("trainer") if isinstance(spec, Mapping) else None
         return trainer if isinstance(trainer, dict) else None
     return find_primary_container(manifest, name)
 
