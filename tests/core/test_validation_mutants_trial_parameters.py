@@ -162,3 +162,56 @@ def test_an_argo_templates_container_and_script_are_checked_as_containers(index:
     path = f"spec.trialTemplate.trialSpec.spec.templates[{index}].{key}.command"
     [message] = [e.message for e in validation_errors(doc) if e.path == path]
     assert "['python3', 'train.py']" in message
+
+
+def tekton(kind: str, command: str) -> dict[str, Any]:
+    """The quadratic experiment run as a Tekton TaskRun or PipelineRun whose step and sidecar
+    both have ``command`` written as one string."""
+    doc = quadratic_experiment()
+    task = {
+        "steps": [{"name": "main", "image": "python:3.11", "command": command, "args": ["--x=${trialParameters.x}", "--y=${trialParameters.y}"]}],
+        "sidecars": [{"name": "side", "image": "busybox", "command": command}],
+    }
+    spec = {"taskSpec": task} if kind == "TaskRun" else {"pipelineSpec": {"tasks": [{"name": "train", "taskSpec": task}]}}
+    doc["spec"]["trialTemplate"].update(
+        trialSpec={"apiVersion": "tekton.dev/v1", "kind": kind, "spec": spec},
+        primaryContainerName="step-main",
+        successCondition='status.conditions.#(type=="Succeeded")#|#(status=="True")#',
+        failureCondition='status.conditions.#(type=="Succeeded")#|#(status=="False")#',
+    )
+    return doc
+
+
+@pytest.mark.parametrize(("kind", "where"), [("TaskRun", "taskSpec"), ("PipelineRun", "pipelineSpec.tasks[0].taskSpec")])
+def test_a_tekton_tasks_steps_and_sidecars_are_checked_as_containers(kind: str, where: str) -> None:
+    assert validation_errors(_with_list_commands(tekton(kind, "python train.py"))) == []
+    got = {e.path: e.message for e in validation_errors(tekton(kind, "python train.py"))}
+    prefix = f"spec.trialTemplate.trialSpec.spec.{where}"
+    assert list(got) == [f"{prefix}.steps[0].command", f"{prefix}.sidecars[0].command"]
+    assert "['python', 'train.py']" in got[f"{prefix}.steps[0].command"]
+
+
+def _with_list_commands(doc: dict[str, Any]) -> dict[str, Any]:
+    """doc with every Tekton step's and sidecar's command split into a list."""
+    spec = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]
+    task = spec["taskSpec"] if "taskSpec" in spec else spec["pipelineSpec"]["tasks"][0]["taskSpec"]
+    for container in (*task["steps"], *task["sidecars"]):
+        container["command"] = container["command"].split(" ")
+    return doc
+
+
+def test_a_list_named_steps_in_another_kind_is_not_read_as_containers() -> None:
+    """Only Tekton's steps and sidecars are containers; an Argo template's steps are lists of
+    step references, and a Job may carry any list under a field of that name."""
+    doc = quadratic_experiment()
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["steps"] = ["warm-up", "train"]
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["sidecars"] = ["not-a-container"]
+    assert [e for e in validation_errors(doc) if "container" in e.message] == []
+
+
+def test_an_init_container_is_checked_as_a_container() -> None:
+    doc = quadratic_experiment()
+    pod = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]
+    pod["initContainers"] = [{"name": "fetch", "image": "busybox", "command": "wget data"}]
+    got = {e.path: e.message for e in validation_errors(doc)}
+    assert list(got) == ["spec.trialTemplate.trialSpec.spec.template.spec.initContainers[0].command"]
