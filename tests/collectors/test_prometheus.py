@@ -1,4 +1,4 @@
-"""The PrometheusMetric collector: Katib's endpoint defaults and checks, the exposition format
+"""The PrometheusMetric collector: Katib's endpoint defaults (its checks: tests/core/test_collector_checks.py), the exposition format
 read with prometheus_client's parser, what counts as a new report, and a local trial serving
 its metrics over HTTP on loopback, scraped while it runs."""
 
@@ -11,12 +11,9 @@ import pytest
 
 from conftest import quadratic_experiment
 from kfp_tune.collectors.prometheus import DEFAULT_PATH, DEFAULT_PORT, Endpoint, PrometheusSeries, parse_exposition
-from kfp_tune.core.collector_checks import collector_problems
-from kfp_tune.core.errors import SpecError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.spec import parse_experiment
 from kfp_tune.core.state import load_state
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers import LocalLauncher
@@ -30,21 +27,6 @@ def test_katibs_defaults_and_overrides():
     for bad, field in (({"port": "metrics"}, "port"), ({"port": 70000}, "port"), ({"path": "stats"}, "path")):
         with pytest.raises(ValueError, match=f"httpGet.{field}"):
             Endpoint.from_http_get(bad)
-
-
-def test_katibs_checks_as_field_errors():
-    def problems(source: dict) -> list[str]:
-        doc = quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "PrometheusMetric"}, "source": source}})
-        try:  # every command refuses them through the experiment's validation
-            load_experiment(doc)
-        except SpecError as exc:
-            assert [p.path for p in collector_problems(parse_experiment(doc).spec)] == [e.path for e in exc.errors]
-            return [e.path for e in exc.errors]
-        return []
-
-    assert problems({}) == [] and problems({"httpGet": {"port": 9100, "path": "/m"}}) == [] and problems({"httpGet": {"port": 0}}) == []
-    assert problems({"httpGet": {"port": "http-metrics"}}) == ["spec.metricsCollectorSpec.source.httpGet.port"]
-    assert problems({"httpGet": {"port": -1, "path": "metrics"}}) == ["spec.metricsCollectorSpec.source.httpGet.port", "spec.metricsCollectorSpec.source.httpGet.path"]
 
 
 EXPOSITION = """# HELP loss training loss

@@ -8,11 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import quadratic_experiment
-from kfp_tune.core.collector_checks import collector_problems
-from kfp_tune.core.errors import SpecError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.spec import parse_experiment
 from kfp_tune.core.state import load_state
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers import LocalLauncher
@@ -107,20 +104,3 @@ def test_a_custom_collector_with_env_from_a_cluster_is_refused_locally(tmp_path,
     run_inline(local_store, _experiment(tmp_path, custom), LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}))
     (trial,) = load_state(ExperimentRecords(local_store, "quad")).trials
     assert trial.status == "Failed" and "customCollector.env[0]" in trial.result.message and "valueFrom" in trial.result.message
-
-
-def test_katibs_checks_for_a_custom_collector(tmp_path):
-    def problems(collector: dict, source: dict | None = None) -> list[str]:
-        mc = {"collector": {"kind": "Custom", **collector}, **({"source": source} if source else {})}
-        doc = quadratic_experiment(**{"spec.metricsCollectorSpec": mc})
-        try:  # every command refuses them through the experiment's validation
-            load_experiment(doc)
-        except SpecError as exc:
-            assert [p.path for p in collector_problems(parse_experiment(doc).spec)] == [e.path for e in exc.errors]
-            return [e.path for e in exc.errors]
-        return []
-
-    assert problems({"customCollector": {"name": "c", "image": "c"}}) == []
-    assert problems({}) == ["spec.metricsCollectorSpec.collector.customCollector"]
-    assert problems({"customCollector": {"name": "c"}}) == ["spec.metricsCollectorSpec.collector.customCollector.image"]
-    assert problems({"customCollector": {"name": "c", "image": "c"}}, {"fileSystemPath": {"path": "rel/m.log", "kind": "File"}}) == ["spec.metricsCollectorSpec.source.fileSystemPath"]
