@@ -39,3 +39,36 @@ def test_a_parameter_name_given_twice_is_named_at_the_second() -> None:
     doc = quadratic_experiment()
     doc["spec"]["parameters"][1]["name"] = "x"
     assert messages(doc)["spec.parameters[1].name"] == "parameter name 'x' is given more than once"
+
+
+# --- spec.algorithm ----------------------------------------------------------------------------------
+
+# Katib's eleven algorithm names, and kfp-tune's regularized evolution (an architecture search)
+NAMES = "['bayesianoptimization', 'cmaes', 'darts', 'enas', 'grid', 'hyperband', 'multivariate-tpe', 'pbt', 'random', 'regularized-evolution', 'sobol', 'tpe']"
+
+
+def test_an_experiment_without_an_algorithm_is_told_it_needs_one() -> None:
+    assert messages(quadratic_experiment(**{"spec.algorithm": DELETE})) == {"spec.algorithm": "required: algorithmName"}
+
+
+def test_an_empty_algorithm_name_lists_every_algorithm() -> None:
+    assert messages(quadratic_experiment(**{"spec.algorithm": {"algorithmName": ""}})) == {"spec.algorithm.algorithmName": f"required, one of {NAMES}"}
+
+
+def test_an_unknown_algorithm_is_quoted_back_with_every_name() -> None:
+    got = messages(quadratic_experiment(**{"spec.algorithm": {"algorithmName": "bayes"}}))
+    assert got == {"spec.algorithm.algorithmName": f"unknown algorithm 'bayes'; expected one of {NAMES}"}
+
+
+def test_a_hyperparameter_algorithm_on_a_nas_config_names_the_architecture_searches() -> None:
+    got = messages(merge(load_katib_example("nas_enas-cpu.yaml"), {"spec.algorithm": {"algorithmName": "random"}}))
+    assert got == {
+        "spec.algorithm.algorithmName": "'random' tunes spec.parameters; spec.nasConfig is searched by an architecture search algorithm, "
+        "one of ['darts', 'enas', 'regularized-evolution']"
+    }
+
+
+def test_nothing_to_tune_is_not_also_blamed_on_the_algorithm() -> None:
+    doc = merge(quadratic_experiment(), {"spec.parameters": []})
+    doc["spec"]["trialTemplate"]["trialParameters"] = []
+    assert "spec.algorithm.algorithmName" not in messages(doc)
