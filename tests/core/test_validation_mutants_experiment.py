@@ -72,3 +72,30 @@ def test_nothing_to_tune_is_not_also_blamed_on_the_algorithm() -> None:
     doc = merge(quadratic_experiment(), {"spec.parameters": []})
     doc["spec"]["trialTemplate"]["trialParameters"] = []
     assert "spec.algorithm.algorithmName" not in messages(doc)
+
+
+def test_an_empty_early_stopping_name_lists_medianstop() -> None:
+    assert messages(quadratic_experiment(**{"spec.earlyStopping": {"algorithmName": ""}})) == {"spec.earlyStopping.algorithmName": "required, one of ['medianstop']"}
+
+
+def test_an_unknown_early_stopping_algorithm_is_quoted_back() -> None:
+    got = messages(quadratic_experiment(**{"spec.earlyStopping": {"algorithmName": "median"}}))
+    assert got == {"spec.earlyStopping.algorithmName": "unknown early stopping algorithm 'median'; expected one of ['medianstop']"}
+
+
+# --- spec.trialTemplate ------------------------------------------------------------------------------
+
+
+def test_an_experiment_without_a_trial_template_is_told_what_one_holds() -> None:
+    assert messages(quadratic_experiment(**{"spec.trialTemplate": DELETE})) == {"spec.trialTemplate": "required: trialSpec, trialParameters and primaryContainerName"}
+
+
+def test_a_trial_template_without_its_primary_container_name_says_what_it_is() -> None:
+    got = messages(quadratic_experiment(**{"spec.trialTemplate.primaryContainerName": DELETE}))
+    assert got == {"spec.trialTemplate.primaryContainerName": "required: the name of the container that trains"}
+
+
+def test_a_trial_template_without_a_trial_spec_is_one_error_at_its_cause() -> None:
+    """No trialSpec, no kind: its success and failure conditions are not also asked for."""
+    got = messages(quadratic_experiment(**{"spec.trialTemplate.trialSpec": DELETE}))
+    assert got == {"spec.trialTemplate.trialSpec": "required: trialSpec (or configMap)"}

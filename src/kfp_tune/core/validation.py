@@ -355,13 +355,13 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
         return
     if not template.primary_container_name:
         errors.add(f"{path}.primaryContainerName", "required: the name of the container that trains")
+    if template.trial_spec is None and template.config_map is None:  # no kind: its conditions cannot be asked for
+        errors.add(f"{path}.trialSpec", "required: trialSpec (or configMap)")
+        return
     if not template.success_condition:
         errors.add(f"{path}.successCondition", f"required for kind {shown(_kind(template.trial_spec))} (no default for it)")
     if not template.failure_condition:
         errors.add(f"{path}.failureCondition", f"required for kind {shown(_kind(template.trial_spec))} (no default for it)")
-    if template.trial_spec is None and template.config_map is None:
-        errors.add(f"{path}.trialSpec", "required: trialSpec (or configMap)")
-        return
     if template.trial_spec is not None and template.config_map is not None:
         errors.add(path, "only one of trialSpec and configMap may be given")
         return
