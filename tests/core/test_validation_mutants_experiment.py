@@ -99,3 +99,20 @@ def test_a_trial_template_without_a_trial_spec_is_one_error_at_its_cause() -> No
     """No trialSpec, no kind: its success and failure conditions are not also asked for."""
     got = messages(quadratic_experiment(**{"spec.trialTemplate.trialSpec": DELETE}))
     assert got == {"spec.trialTemplate.trialSpec": "required: trialSpec (or configMap)"}
+
+
+CONFIG_MAP_EXAMPLE = "trial-template_trial-configmap-source.yaml"
+
+
+def test_a_trial_template_from_a_config_map_needs_its_name_namespace_and_path() -> None:
+    """Katib reads the template from configMapName in configMapNamespace at templatePath: each
+    missing one is named (the template itself is read when the experiment runs)."""
+    assert messages(load_katib_example(CONFIG_MAP_EXAMPLE)) == {}
+    for key in ("configMapName", "configMapNamespace", "templatePath"):
+        got = messages(merge(load_katib_example(CONFIG_MAP_EXAMPLE), {f"spec.trialTemplate.configMap.{key}": DELETE}))
+        assert got == {f"spec.trialTemplate.configMap.{key}": "required"}, key
+
+
+def test_a_trial_template_with_both_a_trial_spec_and_a_config_map_is_refused() -> None:
+    doc = merge(load_katib_example(CONFIG_MAP_EXAMPLE), {"spec.trialTemplate.trialSpec": {"apiVersion": "batch/v1", "kind": "Job"}})
+    assert messages(doc) == {"spec.trialTemplate": "only one of trialSpec and configMap may be given"}
