@@ -116,3 +116,34 @@ def test_a_trial_template_from_a_config_map_needs_its_name_namespace_and_path() 
 def test_a_trial_template_with_both_a_trial_spec_and_a_config_map_is_refused() -> None:
     doc = merge(load_katib_example(CONFIG_MAP_EXAMPLE), {"spec.trialTemplate.trialSpec": {"apiVersion": "batch/v1", "kind": "Job"}})
     assert messages(doc) == {"spec.trialTemplate": "only one of trialSpec and configMap may be given"}
+
+
+def test_a_trial_template_without_trial_parameters_says_what_they_are_and_what_uses_them() -> None:
+    got = [(e.path, e.message) for e in validation_errors(quadratic_experiment(**{"spec.trialTemplate.trialParameters": DELETE}))]
+    assert got == [
+        ("spec.trialTemplate.trialParameters", "required: one entry per ${trialParameters.x} in trialSpec"),
+        ("spec.trialTemplate.trialSpec", "${trialParameters.x} is used but not declared in spec.trialTemplate.trialParameters"),
+        ("spec.trialTemplate.trialSpec", "${trialParameters.y} is used but not declared in spec.trialTemplate.trialParameters"),
+    ]
+
+
+def test_a_trial_spec_may_not_name_its_trials_nor_pick_their_namespace() -> None:
+    got = messages(quadratic_experiment(**{"spec.trialTemplate.trialSpec.metadata": {"name": "x", "namespace": "y", "labels": {"app": "quad"}}}))
+    reason = "must be omitted: kfp-tune names each trial and picks the namespace"
+    assert got == {"spec.trialTemplate.trialSpec.metadata.name": reason, "spec.trialTemplate.trialSpec.metadata.namespace": reason}
+
+
+def test_trial_spec_metadata_that_is_no_mapping_is_refused() -> None:
+    assert messages(quadratic_experiment(**{"spec.trialTemplate.trialSpec.metadata": ["name"]})) == {"spec.trialTemplate.trialSpec.metadata": "expected a mapping"}
+
+
+def test_a_condition_that_is_no_gjson_path_is_refused_at_its_field_saying_where() -> None:
+    for key in ("successCondition", "failureCondition"):
+        got = messages(quadratic_experiment(**{f"spec.trialTemplate.{key}": "status.#(a=="}))
+        assert got == {f"spec.trialTemplate.{key}": "not a GJSON path kfp-tune reads as Katib does: position 7: unclosed query: expected ')' to end '#('"}
+
+
+def test_a_trial_specs_api_version_and_kind_are_required_strings() -> None:
+    for key in ("apiVersion", "kind"):
+        assert messages(quadratic_experiment(**{f"spec.trialTemplate.trialSpec.{key}": DELETE})) == {f"spec.trialTemplate.trialSpec.{key}": "required"}
+        assert messages(quadratic_experiment(**{f"spec.trialTemplate.trialSpec.{key}": 1})) == {f"spec.trialTemplate.trialSpec.{key}": "expected a string, got 1"}

@@ -358,10 +358,13 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
     if template.trial_spec is None and template.config_map is None:  # no kind: its conditions cannot be asked for
         errors.add(f"{path}.trialSpec", "required: trialSpec (or configMap)")
         return
-    if not template.success_condition:
-        errors.add(f"{path}.successCondition", f"required for kind {shown(_kind(template.trial_spec))} (no default for it)")
-    if not template.failure_condition:
-        errors.add(f"{path}.failureCondition", f"required for kind {shown(_kind(template.trial_spec))} (no default for it)")
+    kind = _kind(template.trial_spec)
+    written = (template.trial_spec or {}).get("kind")
+    kindless = template.trial_spec is not None and not (written and isinstance(written, str))  # the kind is the error (below), not its conditions
+    if not template.success_condition and not kindless:
+        errors.add(f"{path}.successCondition", f"required for kind {shown(kind)} (no default for it)")
+    if not template.failure_condition and not kindless:
+        errors.add(f"{path}.failureCondition", f"required for kind {shown(kind)} (no default for it)")
     if template.trial_spec is not None and template.config_map is not None:
         errors.add(path, "only one of trialSpec and configMap may be given")
         return
