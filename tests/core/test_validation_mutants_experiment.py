@@ -4,6 +4,8 @@ name given twice. Written for the mutants of ``validate_experiment`` that other 
 
 from __future__ import annotations
 
+import pytest
+
 from conftest import DELETE, load_katib_example, merge, quadratic_experiment, validation_errors
 
 
@@ -147,3 +149,37 @@ def test_a_trial_specs_api_version_and_kind_are_required_strings() -> None:
     for key in ("apiVersion", "kind"):
         assert messages(quadratic_experiment(**{f"spec.trialTemplate.trialSpec.{key}": DELETE})) == {f"spec.trialTemplate.trialSpec.{key}": "required"}
         assert messages(quadratic_experiment(**{f"spec.trialTemplate.trialSpec.{key}": 1})) == {f"spec.trialTemplate.trialSpec.{key}": "expected a string, got 1"}
+
+
+# --- what a trial may not do, and the metrics collector ----------------------------------------------
+
+
+def test_a_trial_that_would_reach_the_node_is_refused_before_anything_runs() -> None:
+    """The security promise, through the validation every command runs: hostPath volumes,
+    privileged containers and the node's namespaces, each at its field."""
+    doc = quadratic_experiment()
+    pod = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]
+    pod["hostNetwork"] = True
+    pod["volumes"] = [{"name": "root", "hostPath": {"path": "/"}}]
+    pod["containers"][0]["securityContext"] = {"privileged": True}
+    where = "spec.trialTemplate.trialSpec.spec.template.spec"
+    assert messages(doc) == {
+        f"{where}.containers[0].securityContext.privileged": "privileged containers are refused",
+        f"{where}.hostNetwork": "hostNetwork is refused: a trial must not share the node's namespaces",
+        f"{where}.volumes[0].hostPath": "hostPath volumes are refused: a trial must not reach the node's files",
+    }
+
+
+def collector(spec: dict) -> dict[str, str]:
+    return messages(quadratic_experiment(**{"spec.metricsCollectorSpec": spec}))
+
+
+def test_an_unknown_collector_kind_is_quoted_back_with_katibs_kinds() -> None:
+    got = collector({"collector": {"kind": "Stdout"}})
+    assert got == {"spec.metricsCollectorSpec.collector.kind": "expected one of ['StdOut', 'File', 'TensorFlowEvent', 'PrometheusMetric', 'Custom', 'None', 'Push'], got 'Stdout'"}
+
+
+@pytest.mark.parametrize("file_system_path", [{"path": "/out/m.log", "kind": "Directory"}, {"path": "out/m.log", "kind": "File"}])
+def test_the_file_collector_needs_an_absolute_path_of_kind_file(file_system_path: dict[str, str]) -> None:
+    got = collector({"collector": {"kind": "File"}, "source": {"fileSystemPath": file_system_path}})
+    assert got == {"spec.metricsCollectorSpec.source.fileSystemPath.path": "an absolute path of kind File is required for the File collector"}
