@@ -183,3 +183,17 @@ def test_an_unknown_collector_kind_is_quoted_back_with_katibs_kinds() -> None:
 def test_the_file_collector_needs_an_absolute_path_of_kind_file(file_system_path: dict[str, str]) -> None:
     got = collector({"collector": {"kind": "File"}, "source": {"fileSystemPath": file_system_path}})
     assert got == {"spec.metricsCollectorSpec.source.fileSystemPath.path": "an absolute path of kind File is required for the File collector"}
+
+
+def test_the_file_collectors_format_is_text_or_json() -> None:
+    assert messages(load_katib_example("metrics-collector_file-metrics-collector-with-json-format.yaml")) == {}
+    got = collector({"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/out/m.log", "kind": "File", "format": "YAML"}}})
+    assert got == {"spec.metricsCollectorSpec.source.fileSystemPath.format": "expected TEXT or JSON, got 'YAML'"}
+
+
+def test_a_json_metrics_file_takes_no_filter() -> None:
+    """Katib reads JSON lines by key: a metricsFormat regular expression has nothing to match."""
+    source = {"fileSystemPath": {"path": "/out/m.json", "kind": "File", "format": "JSON"}, "filter": {"metricsFormat": ["([\\w|-]+)\\s*=\\s*([+-]?\\d*(\\.\\d+)?([Ee][+-]?\\d+)?)"]}}
+    assert collector({"collector": {"kind": "File"}, "source": source}) == {"spec.metricsCollectorSpec.source.filter": "must be omitted when the file format is JSON"}
+    text = {**source, "fileSystemPath": {**source["fileSystemPath"], "format": "TEXT"}}
+    assert collector({"collector": {"kind": "File"}, "source": text}) == {}
