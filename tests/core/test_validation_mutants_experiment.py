@@ -197,3 +197,13 @@ def test_a_json_metrics_file_takes_no_filter() -> None:
     assert collector({"collector": {"kind": "File"}, "source": source}) == {"spec.metricsCollectorSpec.source.filter": "must be omitted when the file format is JSON"}
     text = {**source, "fileSystemPath": {**source["fileSystemPath"], "format": "TEXT"}}
     assert collector({"collector": {"kind": "File"}, "source": text}) == {}
+
+
+def test_the_tensorflow_event_collector_needs_an_absolute_directory_and_no_format() -> None:
+    base = {"collector": {"kind": "TensorFlowEvent"}}
+    assert collector({**base, "source": {"fileSystemPath": {"path": "/out/events", "kind": "Directory"}}}) == {}
+    got = collector({**base, "source": {"fileSystemPath": {"path": "/out/events.log", "kind": "File", "format": "TEXT"}}})
+    assert got == {
+        "spec.metricsCollectorSpec.source.fileSystemPath.path": "an absolute path of kind Directory is required for the TensorFlowEvent collector",
+        "spec.metricsCollectorSpec.source.fileSystemPath.format": "must be empty for the TensorFlowEvent collector",
+    }
