@@ -43,6 +43,11 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.func import functional_call
 
+# torch 2.13's oneDNN kernels corrupt the heap in the second-order gradient of alpha_step on
+# some AMD EPYC CPUs ("corrupted double-linked list", then SIGABRT); the plain CPU kernels are
+# correct everywhere, and this small supernet loses little without oneDNN.
+torch.backends.mkldnn.enabled = False
+
 Genotype = namedtuple("Genotype", "normal normal_concat reduce reduce_concat")
 """Katib's genotype: printed as ``str(genotype)`` with the spaces removed."""
 
