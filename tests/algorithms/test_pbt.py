@@ -128,7 +128,9 @@ def test_a_full_pool_spawns_n_children_by_truncation_selection(direction: str, t
         (Parameter("optimizer", "categorical", choices=("sgd", "adam", "ftrl")), "sgd", {"ftrl", "adam"}),  # wraps to the last
         (Parameter("batch", "discrete", choices=("16", "32", "64", "128")), "32", {"16", "64"}),
     ],
-    ids=lambda v: str(v) if not isinstance(v, Parameter) else v.type,
+    # a set's order changes with the string hash seed; a test id must not (pytest-xdist's workers
+    # each collect the suite and refuse to start when the ids differ)
+    ids=lambda v: v.type if isinstance(v, Parameter) else "|".join(sorted(map(str, v))) if isinstance(v, set) else str(v),
 )
 def test_explore_perturbs_as_katib_does(parameter: Parameter, value: Value, outcomes: set[Value]):
     seen = {perturb(parameter, value, np.random.default_rng(seed)) for seed in range(40)}
