@@ -32,12 +32,14 @@ install-test: $(BIN)/python chromium
 demo: install
 	$(BIN)/kfp-tune run images/sklearn-digits/experiment.yaml --mount /opt/digits=images/sklearn-digits --name digits-demo-$$(date +%Y%m%d-%H%M%S)
 
-# Lint and type-check first (a finding fails the run, as a failing test does), then the tests;
-# the 15 slowest are listed at the end, so a run on a slow machine says where its time went.
+# Lint and type-check first (a finding fails the run, as a failing test does), then the tests on
+# one worker per core, at most 4 (pytest-xdist; the serial run leaves a core of two idle while it
+# waits on trials' child processes); the 15 slowest are listed at the end, so a run on a slow
+# machine says where its time went. `PYTEST_ARGS="-n 0"` runs them in one process.
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --durations=15 $(PYTEST_ARGS)
 
 # Mutation testing of core, the launchers and the stores (slow: hours on two cores; not in CI).
 # docs/testing.md says how to read the result. `make mutation PACKAGES=stores` runs one.
