@@ -342,12 +342,10 @@ def same_suggestion(space: SearchSpace, got: str, before: str) -> bool:
         if not parameter.is_numeric_range or parameter.low is None or parameter.high is None:
             return False
         try:
-            x, y, low, high = float(a), float(b), parameter.low, parameter.high
+            x, y = (encode_value(parameter, float(v), warp=False) for v in (a, b))
         except ValueError:
             return False
-        if parameter.is_log:
-            x, y, low, high = math.log(x), math.log(y), math.log(low), math.log(high)
-        if abs(x - y) > WIDTH_TOLERANCE * (high - low):
+        if abs(x - y) > WIDTH_TOLERANCE:
             return False
     return True
 
