@@ -9,7 +9,8 @@ every solver. ``--dims 2 5 10`` adds d=10; ``--quick`` is a smoke run of a few m
 function per group at d=2, one instance, noiseless, no Ax). Results are checkpointed to a JSON
 file beside ``--out`` (``--checkpoint`` to choose another) after every run: start the same
 command again and it picks up where it stopped; ``--report-only`` writes the Markdown from the
-checkpoint without running anything.
+checkpoint without running anything. Parts run apart (Ax on its own, or one process per core
+with its own ``--checkpoint``) come together with ``--merge THEIRS.json``.
 
 Needs ``pip install coco-experiment==2.8.2 optuna==5.0.0 torch`` (the suite; Optuna's
 GPSampler needs torch) and, for the Ax column, ``ax-platform`` (skipped with a note otherwise).
@@ -275,6 +276,24 @@ def save(path: Path, data: dict[str, Any]) -> None:
     os.replace(partial, path)
 
 
+def merge(checkpoint: Path, others: list[Path]) -> int:
+    """Fold other checkpoints' runs (made on another machine, or beside this one with their own
+    ``--checkpoint``) into ``checkpoint``; a run in both is taken from the other file. Returns
+    how many runs came in."""
+    data = load(checkpoint)
+    count = 0
+    for other in others:
+        if not other.exists():
+            raise SystemExit(f"--merge: {other} does not exist")
+        incoming = load(other)
+        data["results"].update(incoming["results"])
+        count += len(incoming["results"])
+        if "multipliers" not in data and "multipliers" in incoming:
+            data["multipliers"] = incoming["multipliers"]
+    save(checkpoint, data)
+    return count
+
+
 def execute(runs: list[Run], multipliers: tuple[int, ...], checkpoint: Path, jobs: int) -> dict[str, Any]:
     """Every run not in the checkpoint yet, saving after each."""
     data = load(checkpoint)
@@ -403,7 +422,14 @@ def report(data: dict[str, Any], solvers: list[str], notes: list[str]) -> str:
                 lines.append("")
     final = max(multipliers)
     if RANDOM in present:
-        lines += [f"### Per function: median final regret ({final}·d) over random search's", "", "Below 1: better than random search; above 1 (marked): worse.", ""]
+        lines += [
+            f"### Per function: median final regret ({final}·d) over random search's",
+            "",
+            "Below 1: better than random search; above 1 (bold): worse. With noise, `≈` marks a ratio above 1 where the "
+            "solver's median regret is under the noise's sd (e.g. 0.01 of the normaliser for gauss:0.01): the trials' "
+            "observed values cannot tell a trial that close from the optimum.",
+            "",
+        ]
         for noise in noises:
             for dim in dims:
                 here = _present(keys, present, noise, dim)
@@ -413,7 +439,7 @@ def report(data: dict[str, Any], solvers: list[str], notes: list[str]) -> str:
                     continue
                 lines += [f"{'Noiseless' if noise == 'none' else 'Noise ' + noise}, d={dim}:", "", "| f | " + " | ".join(others) + " |", "|---|" + "---:|" * len(others)]
                 for function, row in sorted(summary["function"].items()):
-                    lines.append(f"| {function} | " + " | ".join(_ratio_cell(row[s], row[RANDOM]) for s in others) + " |")
+                    lines.append(f"| {function} | " + " | ".join(_ratio_cell(row[s], row[RANDOM], noise_level(noise)) for s in others) + " |")
                 lines.append("")
     return "\n".join(lines) + "\n"
 
@@ -423,11 +449,16 @@ def _present(keys: list[list[str]], solvers: list[str], noise: str, dim: int) ->
     return [s for s in solvers if any(k[0] == noise and k[1] == f"d{dim}" and k[5] == s for k in keys)]
 
 
-def _ratio_cell(value: float, random: float) -> str:
+def _ratio_cell(value: float, random: float, floor: float = 0.0) -> str:
+    """The ratio to random search's regret, bold when above 1; with ``≈`` instead of bold when
+    the solver's regret is under ``floor``, the noise's sd in normalised units: a trial that
+    close to the optimum cannot be told from it by its observed values."""
     if random <= 0:
-        return "=" if value <= 0 else "**worse**"
+        return "=" if value <= 0 else ("≈" if value < floor else "**worse**")
     ratio = value / random
-    return f"**{ratio:.3g}**" if ratio > 1 else f"{ratio:.3g}"
+    if ratio <= 1:
+        return f"{ratio:.3g}"
+    return f"{ratio:.3g} ≈" if value < floor else f"**{ratio:.3g}**"
 
 
 # --- command line -------------------------------------------------------------------------------
@@ -453,6 +484,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--checkpoint", type=Path, help="results JSON (default: --out with .json)")
     parser.add_argument("--quick", action="store_true", help=f"smoke run: functions {QUICK_FUNCTIONS}, d=2, 1 instance, noiseless, no Ax")
     parser.add_argument("--report-only", action="store_true", help="write the report from the checkpoint, run nothing")
+    parser.add_argument("--merge", type=Path, nargs="+", default=[], help="first fold these checkpoints' runs into --checkpoint (a run in both: the merged file's)")
     args = parser.parse_args(argv)
     if args.quick:
         args.functions, args.dims, args.instances, args.noise = list(QUICK_FUNCTIONS), [2], 1, ["none"]
@@ -473,6 +505,8 @@ def main(argv: list[str] | None = None) -> None:
     checkpoint = args.checkpoint or args.out.with_suffix(".json")
     multipliers = tuple(sorted(args.budget_multipliers))
     started = time.time()
+    if args.merge:
+        print(f"merged {merge(checkpoint, args.merge)} runs into {checkpoint}", file=sys.stderr)
     if args.report_only:
         data = load(checkpoint)
     else:

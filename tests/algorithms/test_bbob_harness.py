@@ -102,3 +102,30 @@ def test_the_command_writes_a_report_and_resumes_from_its_checkpoint(bbob: Any, 
     # a larger budget than the checkpoint's runs reached: those runs are redone, not skipped
     with pytest.raises(AssertionError, match="run again"):
         bbob.main([*argv[: argv.index("--budget-multipliers") + 1], "3", "9", *argv[argv.index("--budget-multipliers") + 3 :]])
+
+
+def test_merge_folds_runs_made_apart_into_the_checkpoint(bbob: Any, tmp_path: Path) -> None:
+    """Parts of the run made with their own checkpoints come together; the merged file's copy of
+    a run wins (a solver rerun after a change replaces its old result)."""
+    mine, theirs = tmp_path / "mine.json", tmp_path / "theirs.json"
+    bbob.save(mine, {"multipliers": [20, 50], "results": {"a": {"regret": {"50": 1.0}}, "b": {"regret": {"50": 2.0}}}})
+    bbob.save(theirs, {"multipliers": [20, 50], "results": {"b": {"regret": {"50": 3.0}}, "c": {"regret": {"50": 4.0}}}})
+    assert bbob.merge(mine, [theirs]) == 2
+    merged = json.loads(mine.read_text())
+    assert merged["results"] == {"a": {"regret": {"50": 1.0}}, "b": {"regret": {"50": 3.0}}, "c": {"regret": {"50": 4.0}}}
+    assert merged["multipliers"] == [20, 50]
+    with pytest.raises(SystemExit, match=r"missing\.json does not exist"):
+        bbob.merge(mine, [tmp_path / "missing.json"])
+    assert json.loads(mine.read_text()) == merged  # a failed merge leaves the checkpoint as it was
+
+
+def test_per_function_ratios_under_the_noise_are_marked_not_bold(bbob: Any) -> None:
+    """Above random search's regret is bold, unless the solver's regret is under the noise's sd;
+    no noise (floor 0) never marks."""
+    assert bbob._ratio_cell(0.05, 0.1) == "0.5"
+    assert bbob._ratio_cell(0.2, 0.1) == "**2**"
+    assert bbob._ratio_cell(0.005, 0.001, 0.01) == "5 ≈"
+    assert bbob._ratio_cell(0.02, 0.001, 0.01) == "**20**"
+    assert bbob._ratio_cell(0.0, 0.0) == "="
+    assert bbob._ratio_cell(0.005, 0.0, 0.01) == "≈"
+    assert bbob._ratio_cell(0.005, 0.0) == "**worse**"
