@@ -1,7 +1,7 @@
 """How long one suggestion takes as the history grows, for every shipped algorithm.
 
     python benchmarks/suggest_time.py [--quick] [--sizes 10 100 1000 10000] [--repeats 3]
-                                      [--only tpe cmaes ...] [--unbounded]
+                                      [--only tpe cmaes ...] [--unbounded] [--noise 0.05]
 
 Each algorithm is called as the engine calls it (``kfp_tune.steps.designer.next_suggestions``):
 built from its settings, then ``suggest(problem, history, pending, n=1, rng)`` with every
@@ -22,6 +22,8 @@ history either could have).
 the surrogate models of ``bayesianoptimization`` see: ``bayesopt.MAX_MODEL_OBSERVATIONS`` for the
 Gaussian process, ``skopt_adapter.MAX_MODEL_OBSERVATIONS`` for the tree models), to measure what
 they save.
+``--noise SD`` adds seeded Gaussian noise of sd SD to every objective (the function's values
+span about 1): bayesianoptimization then fits its model twice, warped and not (``bayesopt.fit_model``).
 ``--quick`` is a smoke run: 10, 100 and 1,000 trials, one repetition.
 """
 
@@ -124,8 +126,9 @@ def parsed_settings(case: Case) -> dict[str, Any]:
     return parsed
 
 
-def build(case: Case, size: int, seed: int) -> tuple[Problem, list[FinishedTrial], list[dict[str, Value]]]:
-    """The problem, ``size`` finished trials and PENDING pending ones."""
+def build(case: Case, size: int, seed: int, noise: float = 0.0) -> tuple[Problem, list[FinishedTrial], list[dict[str, Value]]]:
+    """The problem, ``size`` finished trials and PENDING pending ones; ``noise``: the sd of
+    Gaussian noise added to each objective."""
     settings = parsed_settings(case)
     space = registry.problem_space(case.name, space_for(case), settings)
     problem = Problem(space, ObjectiveType.MINIMIZE, "loss", settings, seed=seed)
@@ -140,7 +143,7 @@ def build(case: Case, size: int, seed: int) -> tuple[Problem, list[FinishedTrial
         if rng.random() < FAILED_SHARE:
             history.append(FinishedTrial(f"t{index}", assignment, TrialStatus.FAILED))
         else:
-            loss = fn(assignment)
+            loss = fn(assignment) + (noise * float(rng.standard_normal()) if noise else 0.0)
             history.append(FinishedTrial(f"t{index}", assignment, TrialStatus.SUCCEEDED, loss, {"loss": loss}))
 
     if case.own_history:
@@ -167,8 +170,8 @@ def build(case: Case, size: int, seed: int) -> tuple[Problem, list[FinishedTrial
     return problem, history, points[size:]
 
 
-def time_suggestion(case: Case, size: int, repeats: int, seed: int) -> float:
-    problem, history, pending = build(case, size, seed)
+def time_suggestion(case: Case, size: int, repeats: int, seed: int, noise: float = 0.0) -> float:
+    problem, history, pending = build(case, size, seed, noise)
     times = []
     for repeat in range(repeats):
         started = time.perf_counter()
@@ -201,6 +204,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--only", nargs="+", help="the algorithms whose label contains one of these")
     parser.add_argument("--unbounded", action="store_true", help="lift the caps on the model size, to measure what they save")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--noise", type=float, default=0.0, help="sd of Gaussian noise added to each objective (default 0)")
     args = parser.parse_args(argv)
     sizes = args.sizes or ((10, 100, 1_000) if args.quick else SIZES)
     repeats = args.repeats or (1 if args.quick else 3)
@@ -212,7 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     lines = [
         f"Median seconds for one suggestion (n=1, {PENDING} pending) over {repeats} repetition{'s' * (repeats > 1)}"
         f"{', caps lifted' if args.unbounded else ''}; {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"numpy {np.__version__}, seed {args.seed}; load average {os.getloadavg()[0]:.1f} at the start.",
+        f"numpy {np.__version__}, seed {args.seed}{f', noise sd {args.noise}' if args.noise else ''}; load average {os.getloadavg()[0]:.1f} at the start.",
         "",
         "| algorithm | " + " | ".join(f"{s:,} trials" for s in sizes) + " |",
         "|---|" + "---:|" * len(sizes),
@@ -221,7 +225,7 @@ def main(argv: list[str] | None = None) -> None:
         time_suggestion(case, 20, 1, args.seed)  # warm-up: imports and first-call set-up stay out of the table
         row = []
         for size in sizes:
-            seconds = time_suggestion(case, size, repeats, args.seed)
+            seconds = time_suggestion(case, size, repeats, args.seed, args.noise)
             print(f"{case.label} @ {size}: {seconds:.3f} s", file=sys.stderr, flush=True)
             row.append(cell(seconds))
         lines.append(f"| {case.label} | " + " | ".join(row) + " |")
