@@ -38,6 +38,17 @@ def test_tune_finds_a_good_point_and_returns_typed_values(tmp_path):
     assert state.experiment.spec.metrics_collector_spec.collector.kind == "Push"
 
 
+def test_tune_without_an_algorithm_uses_bayesianoptimization(tmp_path):
+    """The default (DEFAULT_ALGORITHM, chosen on the BBOB benchmark): 10 random trials, then the
+    Gaussian process closes in on the minimum at 0.3 (one of its five picks may explore; a
+    random draw lands within 0.01 of 0.3 with chance 0.02)."""
+    result = tune(lambda p: (p["x"] - 0.3) ** 2, {"x": search.double(0, 1)}, max_trial_count=15, algorithm_settings={"random_state": 1}, store=str(tmp_path))
+    state = load_state(ExperimentRecords(LocalStore(tmp_path), result.experiment))
+    assert state.experiment.spec.algorithm.algorithm_name == "bayesianoptimization"
+    model_based = [abs(t.parameters["x"] - 0.3) for t in result.trials[10:]]
+    assert len(model_based) == 5 and sum(d < 0.01 for d in model_based) >= 4
+
+
 def test_tune_with_a_float_objective_maximize_and_goal(tmp_path):
     """Grid order 0.1, 0.3, 0.5, 0.2: only 0.5 meets the goal 0.5 (exactly: Katib's value >= goal
     when maximizing), so the run stops right after it, before 0.2."""

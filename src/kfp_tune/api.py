@@ -182,12 +182,19 @@ def function_experiment(
     return load_experiment(experiment)
 
 
+DEFAULT_ALGORITHM = "bayesianoptimization"
+"""The algorithm ``tune()`` and ``submit_function()`` use when none is named: the one with the
+best overall rank on the BBOB benchmark among kfp-tune's algorithms (docs/benchmarks.md,
+"tune()'s default"). Its first ``n_initial_points`` (10) trials are random. A Katib Experiment
+names its algorithm (``algorithmName`` is required, as in Katib), so this is for Python only."""
+
+
 def tune(
     objective: Callable[[dict[str, Any]], Any],
     parameters: Mapping[str, Any],
     objective_metric_name: str = "objective",
     objective_type: str = "minimize",
-    algorithm: str = "random",
+    algorithm: str = DEFAULT_ALGORITHM,
     algorithm_settings: Mapping[str, Any] | None = None,
     max_trial_count: int = 10,
     parallel_trial_count: int = 1,
@@ -214,7 +221,8 @@ def tune(
 ) -> Any:
     """Tune ``objective(params) -> float | dict[str, float]`` over ``parameters``.
 
-    ``parameters`` maps names to :mod:`kfp_tune.search` helpers. Trials run in this process
+    ``parameters`` maps names to :mod:`kfp_tune.search` helpers; ``algorithm`` is one of Katib's
+    names, bayesianoptimization unless given (``DEFAULT_ALGORITHM``). Trials run in this process
     (``parallel_trial_count`` threads) through the same suggest / launch / collect / decide steps
     and store records as a pipeline run, and a TuneResult comes back. ``store`` defaults to
     ``./kfp-tune-runs``; ``name`` defaults to the function's name and a timestamp, so each call
@@ -316,7 +324,7 @@ def submit_function(
     name: str | None = None,
     objective_metric_name: str = "objective",
     objective_type: str = "minimize",
-    algorithm: str = "random",
+    algorithm: str = DEFAULT_ALGORITHM,
     algorithm_settings: Mapping[str, Any] | None = None,
     max_trial_count: int | None = 10,
     parallel_trial_count: int = 1,
