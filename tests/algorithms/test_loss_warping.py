@@ -10,7 +10,7 @@ import pytest
 
 from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem
-from kfp_tune.algorithms.bayesopt import cap_outliers, fit_model, warp_losses
+from kfp_tune.algorithms.bayesopt import WARP_NOISE_LIMIT, cap_outliers, fit_model, warp_losses
 from kfp_tune.core.space import Parameter, SearchSpace
 from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
 
@@ -104,6 +104,7 @@ def test_deterministic_losses_are_modelled_warped(seed: int) -> None:
     losses = valley(x)
     modelled, model = fit_model(x, losses, np.random.default_rng(seed))
     assert np.array_equal(modelled, warp_losses(losses))
+    assert model.noise <= WARP_NOISE_LIMIT
     assert not np.allclose(modelled, (losses - losses.mean()) / losses.std())  # the warp did something
 
 
@@ -118,3 +119,4 @@ def test_noisy_losses_are_modelled_as_they_are_with_outliers_capped(seed: int) -
     modelled, model = fit_model(x, losses, np.random.default_rng(seed))
     assert np.array_equal(modelled, cap_outliers(losses))
     assert modelled[0] < 1e6
+    assert model.noise > WARP_NOISE_LIMIT  # the model kept learns the noise
