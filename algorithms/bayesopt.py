@@ -30,7 +30,7 @@ asked, nothing changes.
 
 The Gaussian process models the losses warped (``fit_model``: far outliers capped, then a
 fitted power transform, unless the warped model finds the losses noisy): on BBOB without noise
-this cut the final regret by 3x to 40x in four of the five function groups, and one diverged
+this cut the final regret by 3x to 20x in each function group (d=2), and one diverged
 trial no longer throws the search off (docs/benchmarks.md, "Output warping").
 
 The Gaussian process models at most ``MAX_MODEL_OBSERVATIONS`` trials (:mod:`.model_subset`:
