@@ -143,7 +143,11 @@ def warp_losses(y: np.ndarray) -> np.ndarray:
     spreads the low, good end and packs the high end. Above 1 it would do the opposite and blur
     the best trials, so it stops at 1, the identity. Monotone: the order of the trials, and so
     the incumbent, is unchanged; equal losses stay equal."""
-    y = cap_outliers(y)
+    return _power_warp(cap_outliers(y))
+
+
+def _power_warp(y: np.ndarray) -> np.ndarray:
+    """``warp_losses`` after the capping."""
     spread = float(y.std())
     if spread == 0.0:
         return np.zeros_like(y)
@@ -161,19 +165,18 @@ def fit_model(x: np.ndarray, losses: np.ndarray, rng: np.random.Generator) -> tu
     Warping spreads the good end, and with noise it spreads the noise just where the search
     decides; on BBOB with noise it made the ill-conditioned functions' regret 6x worse
     (docs/benchmarks.md, "Output warping"). Returns the values modelled and the model."""
-    warped = warp_losses(losses)
+    capped = cap_outliers(losses)
+    warped = _power_warp(capped)
     keep = model_rows(x, warped, MAX_MODEL_OBSERVATIONS)  # every trial up to the cap; the best one always
     model = GaussianProcess(x[keep], warped[keep], rng)
     if model.noise <= WARP_NOISE_LIMIT:
         return warped, model
-    capped = cap_outliers(losses)
     inside = capped == losses
     if 3 <= inside.sum() < len(losses):  # capped trials are jumps the model may call noise: judge without them
         rows = np.flatnonzero(inside)[model_rows(x[inside], warped[inside], MAX_MODEL_OBSERVATIONS)]
         if GaussianProcess(x[rows], warped[rows], rng).noise <= WARP_NOISE_LIMIT:
             return warped, model
-    keep = model_rows(x, capped, MAX_MODEL_OBSERVATIONS)
-    return capped, GaussianProcess(x[keep], capped[keep], rng)
+    return capped, GaussianProcess(x[keep], capped[keep], rng)  # same rows: the warp keeps the order
 
 
 def log_expected_improvement(z: np.ndarray, sd: np.ndarray) -> np.ndarray:
