@@ -10,7 +10,15 @@ import pytest
 
 from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem
-from kfp_tune.algorithms.bayesopt import WARP_NOISE_LIMIT, cap_outliers, fit_model, warp_losses
+from kfp_tune.algorithms.bayesopt import (
+    WARP_EXPONENTS,
+    WARP_NOISE_LIMIT,
+    cap_outliers,
+    fit_model,
+    fitted_exponent,
+    warp_losses,
+    yeo_johnson,
+)
 from kfp_tune.core.space import Parameter, SearchSpace
 from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
 
@@ -34,6 +42,33 @@ def test_no_two_trials_change_places_and_ties_stay_ties(seed: int) -> None:
     assert np.all(np.diff(np.sort(warped)[: len(inside)])[np.diff(inside) > 0] > 0)
     assert warped[-1] == warped[-2]
     assert np.argmin(warped) == np.argmin(y) and np.sum(warped == warped.min()) == 1
+
+
+@pytest.mark.parametrize(
+    ("seed", "draw"),
+    [(0, "lognormal"), (1, "heavy lognormal"), (2, "negative lognormal"), (3, "normal"), (4, "uniform"), (5, "exponential")],
+)
+def test_the_power_transform_is_scipys_with_the_exponent_held_in_range(seed: int, draw: str) -> None:
+    """The hand-written transform (kept out of scipy.stats for its import time) and its fitted
+    exponent agree with scipy.stats.yeojohnson, whose unbounded exponent is clipped to the range
+    (the draws give exponents inside it, above it and below it)."""
+    from scipy.stats import yeojohnson
+
+    rng = np.random.default_rng(seed)
+    y = {
+        "lognormal": lambda: rng.lognormal(0.0, 1.5, 50),
+        "heavy lognormal": lambda: rng.lognormal(0.0, 3.0, 50),  # unbounded exponent below -2
+        "negative lognormal": lambda: -rng.lognormal(0.0, 1.5, 50),
+        "normal": lambda: rng.normal(0.0, 1.0, 50),
+        "uniform": lambda: rng.uniform(-1.0, 3.0, 50),
+        "exponential": lambda: rng.exponential(1.0, 50),
+    }[draw]()
+    z = standardised(y)
+    _, unbounded = yeojohnson(z)
+    expected = float(np.clip(unbounded, *WARP_EXPONENTS))
+    assert fitted_exponent(z) == pytest.approx(expected, abs=1e-5)
+    for exponent in (-2.0, -0.5, 0.0, 0.5, 1.0, expected):
+        assert np.allclose(yeo_johnson(z, exponent), yeojohnson(z, lmbda=exponent), rtol=1e-12, atol=1e-12)
 
 
 def test_equal_losses_stay_equal_and_finite() -> None:
