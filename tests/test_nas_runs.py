@@ -39,10 +39,11 @@ def _run(path: Path, image: str, store: Path, capsys: pytest.CaptureFixture[str]
 
 
 def test_enas_example_runs_and_its_controller_learns(tmp_path, capsys, monkeypatch):
-    """The example's controller settings, 24 children of one epoch each, one at a time (the
+    """The example's controller settings, 16 children of one epoch each, one at a time (the
     controller trained after each). The last eight architectures, proposed by a controller
-    trained on sixteen results, score better on average than the first eight, drawn while it
-    had learned little or nothing.
+    trained on eight to fifteen results, score better on average than the first eight, drawn
+    while it had learned little or nothing (0.44 against 0.19 with this seed; 24 children, as
+    this test had before, take half as long again for the same check).
 
     enas takes no ``random_state`` (Katib's has none), so its seed comes from the experiment's
     uid, which is random: the test fixes the uid the seed is derived from. Every child is
@@ -53,12 +54,12 @@ def test_enas_example_runs_and_its_controller_learns(tmp_path, capsys, monkeypat
     monkeypatch.setattr(designer, "experiment_seed", lambda settings, uid: derive(settings, "enasdigits"))
 
     def tiny(spec: dict[str, Any]) -> None:
-        spec["maxTrialCount"], spec["parallelTrialCount"] = 24, 1
+        spec["maxTrialCount"], spec["parallelTrialCount"] = 16, 1
         container = spec["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
         container["command"] = [a if not a.startswith("--num_epochs=") else "--num_epochs=1" for a in container["command"]]
 
     out = _run(_copy(tmp_path, "enas-digits", tiny), "enas-digits", tmp_path / "store", capsys)
-    assert (out["status"], out["trials"], out["succeeded"]) == ("Succeeded", 24, 24)
+    assert (out["status"], out["trials"], out["succeeded"]) == ("Succeeded", 16, 16)
     rows = sorted(trial_rows(LocalStore(tmp_path / "store"), "enas-digits"), key=lambda r: r["index"])
     for row in rows:  # Katib's formats, as the trial read them
         architecture = ast.literal_eval(row["parameters"]["architecture"])

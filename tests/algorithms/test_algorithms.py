@@ -37,6 +37,13 @@ VARIANTS = [(name, {}) for name in registry.implemented() if name != "hyperband"
 NOT_ADAPTIVE = {"random", "grid", "sobol"}
 """Algorithms whose suggestions ignore the objective values (the contract checks that they do)."""
 
+QUICK_DIRECTION = {"RF", "GBRT"}
+"""bayesianoptimization's scikit-optimize models whose direction check runs 12 trials instead of
+24: each suggestion refits a forest (about half a second on two cores), and with
+n_initial_points 5, 12 trials still hold two batches of four from a fitted model. Their lean
+stays clear (mean position 0.42 against 0.61 for RF, 0.36 against 0.59 for GBRT); ET's is 0.48
+against 0.54 at 12 trials and 0.43 against 0.60 at 24, so it keeps 24."""
+
 
 @pytest.fixture(params=["minimize", "maximize"])
 def direction(request) -> str:
@@ -55,6 +62,8 @@ def contract(request, direction: str) -> AlgorithmContract:
         covers_finite_space = name != "hyperband"
         adaptive = name not in NOT_ADAPTIVE
         waits_for_results = ends_on_its_own = name == "hyperband"
+        if given.get("base_estimator") in QUICK_DIRECTION:
+            direction_trials = 12
 
     return Contract()
 
