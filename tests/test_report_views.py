@@ -251,9 +251,14 @@ def test_importance_ranks_the_parameter_that_drives_the_objective_first(report: 
     assert parameter_importance(report) == ranked  # seeded: the same trials, the same numbers
 
 
-def test_importance_needs_enough_trials(tmp_path: Path) -> None:
+def test_importance_needs_enough_trials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Below the minimum scikit-learn is not even imported (2-3 s at every checkpoint of a small
+    run): here an import of it would raise."""
     few = write_experiment(tmp_path, trials=5, seed=3)
     report = load_report(few.store, few.name)
+    for name in [m for m in sys.modules if m == "sklearn" or m.startswith("sklearn.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "sklearn", None)
     assert parameter_importance(report) == []
     (view,) = [v for v in views(report) if v.title == "Parameter importance"]
     assert view.figure is None and "at least" in view.note

@@ -291,15 +291,16 @@ def _encoded(parameter: ParameterSpec, texts: list[str]) -> list[float]:
 def parameter_importance(report: ExperimentReport) -> list[Importance]:
     """Permutation importance (scikit-learn) of each parameter for a random forest fitted to the
     trials' objective, most important first; empty with fewer than MIN_IMPORTANCE_TRIALS
-    scored trials. Raises ImportError without scikit-learn."""
-    import numpy as np
-    from sklearn.ensemble import RandomForestRegressor
-    from sklearn.inspection import permutation_importance
-
+    scored trials. Raises ImportError without scikit-learn (when there are enough trials: the
+    import alone takes 2-3 s, paid at every checkpoint of a pipeline run otherwise)."""
     scored = _scored(report)
     parameters = report.state.experiment.spec.parameters
     if len(scored) < MIN_IMPORTANCE_TRIALS or not parameters:
         return []
+    import numpy as np
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.inspection import permutation_importance
+
     columns = [_encoded(p, [t.assignment.get(p.name, "") for t, _ in scored]) for p in parameters]
     features = np.array(columns, dtype=float).T
     target = np.array([v for _, v in scored], dtype=float)
