@@ -69,6 +69,8 @@ MAX_MODEL_OBSERVATIONS = 500
 # unwarped. Deterministic objectives fit under 1e-6 (tests/algorithms/test_gp_noise.py); BBOB
 # with noise of 1 % of a random point's gap fits well above it.
 WARP_NOISE_LIMIT = 1e-4
+# The range of the warp's fitted exponent (``warp_losses`` says why it stops at 1).
+WARP_EXPONENTS = (-2.0, 1.0)
 
 
 class _Encoding:
@@ -154,9 +156,6 @@ def _power_warp(y: np.ndarray) -> np.ndarray:
     if len(y) < 3:
         return z
     return yeo_johnson(z, fitted_exponent(z))
-
-
-WARP_EXPONENTS = (-2.0, 1.0)
 
 
 def yeo_johnson(z: np.ndarray, exponent: float) -> np.ndarray:

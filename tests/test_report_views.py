@@ -251,23 +251,26 @@ def test_importance_ranks_the_parameter_that_drives_the_objective_first(report: 
     assert parameter_importance(report) == ranked  # seeded: the same trials, the same numbers
 
 
+def _hide_scikit_learn(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, ``import sklearn`` raises ImportError, as on a machine without it."""
+    for name in [m for m in sys.modules if m == "sklearn" or m.startswith("sklearn.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "sklearn", None)
+
+
 def test_importance_needs_enough_trials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Below the minimum scikit-learn is not even imported (2-3 s at every checkpoint of a small
     run): here an import of it would raise."""
     few = write_experiment(tmp_path, trials=5, seed=3)
     report = load_report(few.store, few.name)
-    for name in [m for m in sys.modules if m == "sklearn" or m.startswith("sklearn.")]:
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "sklearn", None)
+    _hide_scikit_learn(monkeypatch)
     assert parameter_importance(report) == []
     (view,) = [v for v in views(report) if v.title == "Parameter importance"]
     assert view.figure is None and "at least" in view.note
 
 
 def test_without_scikit_learn_the_page_says_so_instead_of_the_importance(report: ExperimentReport, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in [m for m in sys.modules if m == "sklearn" or m.startswith("sklearn.")]:
-        monkeypatch.delitem(sys.modules, name)
-    monkeypatch.setitem(sys.modules, "sklearn", None)  # import sklearn now raises ImportError
+    _hide_scikit_learn(monkeypatch)
     with pytest.raises(ImportError):
         parameter_importance(report)
     page = html_report(report)
