@@ -90,6 +90,25 @@ def test_html_report_is_self_contained_with_both_plots(finished):
     assert result.best_trial.name in page
 
 
+def test_a_log_scaled_parameter_spans_its_space_labelled_at_each_decade(finished):
+    """lr is drawn log-uniformly from [1e-4, 1]: its panel shows the whole space, whatever the
+    trials drew, with one plain label per decade (no minor labels: they overlapped) and no
+    mathtext (matplotlib parses each such label, a third of the report's time)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kfp_tune.reports import parameter_plot
+
+    store, _ = finished
+    figure = parameter_plot(load_report(store, "report-test"))
+    FigureCanvasAgg(figure).draw()
+    lr = next(axes for axes in figure.axes if axes.get_title() == "lr")
+    low, high = lr.get_xlim()
+    assert lr.get_xscale() == "log" and low < 1e-4 < 1 < high < 1.5
+    labels = [t.get_text() for t in lr.get_xticklabels() if low <= t.get_position()[0] <= high]
+    assert labels == ["1e−04", "1e−03", "1e−02", "1e−01", "1"]
+    assert not any(t.get_text() for t in lr.get_xticklabels(minor=True))
+
+
 def test_report_before_any_trial_finished(tmp_path):
     from conftest import quadratic_experiment
     from kfp_tune.core.loading import load_experiment
