@@ -38,6 +38,7 @@ def _run(path: Path, image: str, store: Path, capsys: pytest.CaptureFixture[str]
     return json.loads(out)
 
 
+@pytest.mark.long
 def test_enas_example_runs_and_its_controller_learns(tmp_path, capsys, monkeypatch):
     """The example's controller settings, 16 children of one epoch each, one at a time (the
     controller trained after each). The last eight architectures, proposed by a controller
@@ -71,6 +72,7 @@ def test_enas_example_runs_and_its_controller_learns(tmp_path, capsys, monkeypat
     assert last > first + 0.1, rewards
 
 
+@pytest.mark.long
 def test_darts_example_runs_and_reports_its_genotype(tmp_path, capsys):
     """Katib's darts: one trial, the supernet searched for one epoch; the result is the genotype,
     a string, naming only operations of the experiment's nasConfig."""

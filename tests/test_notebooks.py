@@ -44,6 +44,7 @@ def test_committed_notebooks_have_no_outputs(path):
             assert cell.outputs == [] and cell.execution_count is None, f"{path.name}: strip outputs before committing"
 
 
+@pytest.mark.long
 def test_quickstart_runs_tunes_and_plots(tmp_path, monkeypatch):
     pytest.importorskip("sklearn")
     monkeypatch.setenv("KFP_TUNE_STORE", str(tmp_path / "store"))
@@ -128,6 +129,7 @@ def test_function_notebook_tunes_on_a_host(monkeypatch):
     assert "r'''${trialParameters.kernel}'''" in script
 
 
+@pytest.mark.long
 @pytest.mark.kfp_local
 def test_tuning_in_your_pipeline_notebook_runs_component_trials_end_to_end():
     """04: preprocess -> tune (each trial a task of the notebook's own component) -> train the

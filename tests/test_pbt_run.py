@@ -164,6 +164,7 @@ def test_kfp_tune_trials_shows_the_lineage(tmp_path, capsys):
 # --- images/pbt-digits ---------------------------------------------------------------------------
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("engine", ["inline", pytest.param("kfp-local", marks=pytest.mark.kfp_local)])
 def test_pbt_digits_resumes_each_child_from_its_parents_checkpoint(tmp_path, engine: str):
     doc = pbt_digits(maxTrialCount=8)  # generation 0 (6, to fill the pool of 5), and 2 of generation 1
@@ -180,6 +181,7 @@ def seeded_pbt(monkeypatch):
         monkeypatch.setitem(ALGORITHMS, "pbt", dataclasses.replace(entry, settings=(*entry.settings, int_setting("random_state", None, minimum=0))))
 
 
+@pytest.mark.long
 def test_pbt_digits_improves_across_generations_more_than_without_exploit(tmp_path, seeded_pbt):
     """Two seeded runs of the same 17 trials, one at a time (so each is the same on every
     machine): truncation 0.4 exploits 2 members a generation (int(5 * 0.4)); truncation 0.01

@@ -210,6 +210,7 @@ def _check_cells(cells: list[list[tuple[str, int]]], num_nodes: int) -> None:
         assert all(op in DARTS_PRIMITIVES and 0 <= edge < node + 2 for op, edge in edges)
 
 
+@pytest.mark.long
 def test_darts_trial_takes_katibs_command_line_and_prints_its_genotype():
     """Katib's darts examples quote all three values; the genotype line is read with the
     metricsFormat of the example experiment (Katib's, for a string metric)."""

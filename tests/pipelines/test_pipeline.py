@@ -227,6 +227,7 @@ def test_kfp_local_run_against_seaweedfs(tmp_path, s3_env, s3_bucket):
     assert s3_env["AWS_SECRET_ACCESS_KEY"] not in result.stdout + result.stderr
 
 
+@pytest.mark.long
 @pytest.mark.kfp_local
 def test_the_readme_example_runs_end_to_end(tmp_path):
     """What `make demo` runs: the digits example through kfp.local."""
@@ -241,6 +242,7 @@ def test_the_readme_example_runs_end_to_end(tmp_path):
     assert out["best_trial"]["metrics"]["accuracy"] > 0.9
 
 
+@pytest.mark.long
 @pytest.mark.kfp_local
 def test_fresh_experiment_per_run_or_one_experiment_continued(tmp_path):
     """A recurring run's choice: each run tunes a new experiment (fresh_experiment), or every run

@@ -77,6 +77,7 @@ def test_the_example_compiles_well_under_the_budget_with_the_step_s_outputs(tmp_
         assert keys == {"accesskey": "AWS_ACCESS_KEY_ID", "secretkey": "AWS_SECRET_ACCESS_KEY"}
 
 
+@pytest.mark.long
 @pytest.mark.kfp_local
 def test_preprocess_tune_train_evaluate_end_to_end(tmp_path):
     pytest.importorskip("sklearn")

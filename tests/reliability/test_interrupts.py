@@ -142,6 +142,7 @@ CASES = [
 ]
 
 
+@pytest.mark.long
 @pytest.mark.parametrize(("engine", "signum", "to_group"), CASES)
 def test_a_signal_ends_the_run_cleanly_and_the_same_command_resumes_at_once(tmp_path, engine, signum, to_group):
     """Interrupted once both trials run: they are stopped (their processes gone) and recorded
