@@ -49,6 +49,7 @@ import json
 import logging
 import os
 import platform
+import shlex
 import statistics
 import sys
 import tempfile
@@ -514,7 +515,7 @@ def main(argv: list[str] | None = None) -> None:
     import cocoex
 
     notes.append(
-        f"`python benchmarks/bbob.py {' '.join(argv if argv is not None else sys.argv[1:])}`; {platform.machine()}, {os.cpu_count()} cores, "
+        f"`python benchmarks/bbob.py {shlex.join(argv if argv is not None else sys.argv[1:])}`; {platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, cocoex {cocoex.__version__}; this invocation took {(time.time() - started) / 60:.1f} min."
     )
     text = report(data, solvers, notes)
