@@ -6,12 +6,14 @@ from __future__ import annotations
 import builtins
 import contextlib
 import copy
+import importlib.util
 import os
 import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -131,6 +133,19 @@ def merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
 
 _DELETE = object()
 DELETE = _DELETE
+
+
+def image_module(image: Path, module: str) -> ModuleType:
+    """An example image's module (``images/<image>/<module>.py``), imported once under a name of
+    its own: the images are not packages."""
+    name = f"{image.name.replace('-', '_')}_{module}"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, image / f"{module}.py")
+        assert spec is not None and spec.loader is not None
+        loaded = importlib.util.module_from_spec(spec)
+        sys.modules[name] = loaded  # before running it: its dataclasses look their module up
+        spec.loader.exec_module(loaded)
+    return sys.modules[name]
 
 
 def load_katib_example(name: str) -> dict[str, Any]:

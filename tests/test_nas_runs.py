@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import ast
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, image_module
 from kfp_tune.cli import main
 from kfp_tune.reports import trial_rows
 from kfp_tune.stores import LocalStore
@@ -82,8 +81,6 @@ def test_enas_examples_controller_learns_from_its_children(uid: str):
     while it had learned little or nothing: +0.27 and +0.19 for these two uids. Over ten uids
     with 32 children nine improved, by 0.18 on average; the controller is trained with
     REINFORCE, and one run in ten settled early on a poor architecture."""
-    import importlib.util
-
     import numpy as np
     import torch
 
@@ -92,11 +89,7 @@ def test_enas_examples_controller_learns_from_its_children(uid: str):
     from kfp_tune.core.loading import load_experiment
     from kfp_tune.steps.designer import problem_of
 
-    spec = importlib.util.spec_from_file_location("enas_digits_child", REPO / "images" / "enas-digits" / "child.py")
-    assert spec is not None and spec.loader is not None
-    child = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = child  # before running it: its dataclasses look their module up
-    spec.loader.exec_module(child)
+    child = image_module(REPO / "images" / "enas-digits", "child")
 
     experiment = load_experiment(yaml.safe_load((REPO / "images" / "enas-digits" / "experiment.yaml").read_text()))
     problem = problem_of(experiment, uid)

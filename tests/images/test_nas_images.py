@@ -8,7 +8,6 @@ Katib's enas and darts would send."""
 from __future__ import annotations
 
 import ast
-import importlib.util
 import re
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import REPO
+from conftest import REPO, image_module
 from kfp_tune.collectors.stdout import parse_metric_lines, parse_output
 from kfp_tune.core.loading import load_experiment
 
@@ -39,18 +38,6 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
-
-
-def _load(image: Path, module: str) -> ModuleType:
-    """An example image's module, imported under a name of its own (the images are not packages)."""
-    name = f"{image.name.replace('-', '_')}_{module}"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, image / f"{module}.py")
-        assert spec is not None and spec.loader is not None
-        loaded = importlib.util.module_from_spec(spec)
-        sys.modules[name] = loaded  # before running it: its dataclasses look their module up
-        spec.loader.exec_module(loaded)
-    return sys.modules[name]
 
 
 def _run(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -108,7 +95,7 @@ def test_enas_architecture_decides_the_layers_and_the_skip_connections():
     """Parameter counts worked out by hand: a 3x3 convolution to 16 filters has 9*16 weights per
     input channel, 16 biases, and its batch norm 32 parameters; the head 16*10 + 10. A skip
     connection from the input (node 0) adds one input channel to the second layer."""
-    child = _load(ENAS, "child")
+    child = image_module(ENAS, "child")
     plain = child.build_child(CONV_ARCH, CONV_CONFIG)
     skipped = child.build_child("[[1], [1, 1]]", CONV_CONFIG)
     first, head = 1 * 9 * 16 + 16 + 32, 16 * 10 + 10
@@ -124,7 +111,7 @@ def test_enas_architecture_decides_the_layers_and_the_skip_connections():
 def test_enas_skip_connection_pads_a_smaller_layer_to_the_larger_one():
     """Katib's concat: a pooled 4x4 layer joined by the 8x8 input is zero-padded to 8x8 and the
     channels stacked (1 + 1), so the convolution after them sees 2 channels at 8x8."""
-    child = _load(ENAS, "child")
+    child = image_module(ENAS, "child")
     config = nn_config(2, MAX_POOL_2, CONV_3x3_16)
     net = child.build_child("[[6], [1, 1]]", config)
     assert net.shapes == [(1, 8, 8), (1, 4, 4), (16, 8, 8)]
@@ -136,14 +123,14 @@ def test_enas_skip_connection_pads_a_smaller_layer_to_the_larger_one():
 def test_enas_the_architecture_changes_what_the_child_learns():
     """The controller's reward has to depend on its choices: two layers of pooling leave one
     channel to classify ten digits from, two convolutions learn them."""
-    child = _load(ENAS, "child")
+    child = image_module(ENAS, "child")
     convolutions = child.train_child("[[3], [3, 0]]", nn_config(2, CONV_5x5_16), epochs=2, seed=0)
     pooling = child.train_child(POOLING_ARCH, POOLING_CONFIG, epochs=2, seed=0)
     assert convolutions > 0.7 and pooling < 0.3
 
 
 def test_enas_training_is_deterministic_for_a_seed_and_leaves_the_callers_random_state():
-    child = _load(ENAS, "child")
+    child = image_module(ENAS, "child")
     torch.manual_seed(123)
     expected_next = torch.rand(3)
     torch.manual_seed(123)
@@ -165,7 +152,7 @@ def test_enas_training_is_deterministic_for_a_seed_and_leaves_the_callers_random
     ],
 )
 def test_enas_trial_refuses_values_katib_would_never_send(architecture, config, message, capsys):
-    train = _load(ENAS, "train")
+    train = image_module(ENAS, "train")
     assert train.main(["--num_epochs=1", f"--architecture={architecture}", f"--nn_config={config}"]) == 2
     out, err = capsys.readouterr()
     assert message in err and "Validation-Accuracy" not in out
@@ -218,7 +205,7 @@ def test_darts_trial_takes_katibs_command_line_and_prints_its_genotype():
     assert result.returncode == 0, result.stderr
     accuracy = [m.value for m in parse_metric_lines(result.stdout.splitlines(), ["Validation-Accuracy"])]
     assert len(accuracy) == 2 and all(0.0 <= a <= 1.0 for a in accuracy) and accuracy[-1] > 0.4
-    spec = yaml.safe_load((DARTS / "experiment.yaml").read_text())["spec"]
+    spec = yaml.safeimage_module((DARTS / "experiment.yaml").read_text())["spec"]
     (metrics_format,) = spec["metricsCollectorSpec"]["source"]["filter"]["metricsFormat"]
     found = [m.groups() for line in result.stdout.splitlines() for m in re.finditer(metrics_format, line)]
     assert len(found) == 1 and found[0][0] == spec["objective"]["objectiveMetricName"] == "Best-Genotype"
@@ -230,7 +217,7 @@ def test_darts_trial_takes_katibs_command_line_and_prints_its_genotype():
 
 
 def test_darts_one_layer_has_no_reduction_cell_as_in_katibs_trial():
-    supernet = _load(DARTS, "supernet")
+    supernet = image_module(DARTS, "supernet")
     settings = supernet.Settings.parse(supernet.parse_katib_json(ONE_EPOCH))
     results = list(supernet.search(["max_pooling_3x3", "skip_connection"], 1, settings, seed=0))
     text = supernet.genotype_text(results[-1].genotype)
@@ -240,7 +227,7 @@ def test_darts_one_layer_has_no_reduction_cell_as_in_katibs_trial():
 
 
 def test_darts_settings_take_katibs_defaults_and_strings():
-    supernet = _load(DARTS, "supernet")
+    supernet = image_module(DARTS, "supernet")
     settings = supernet.Settings.parse({"num_epochs": "3", "batch_size": None})
     assert settings.num_epochs == 3 and settings.batch_size is None
     # Katib's defaults, as its darts service documents them, for everything not given
@@ -258,7 +245,7 @@ def test_darts_settings_take_katibs_defaults_and_strings():
     ],
 )
 def test_darts_trial_refuses_what_it_cannot_build(settings, space, layers, message, capsys):
-    train = _load(DARTS, "train")
+    train = image_module(DARTS, "train")
     assert train.main([f"--algorithm-settings={settings}", f"--search-space={space}", f"--num-layers={layers}"]) == 2
     out, err = capsys.readouterr()
     assert message in err and "Best-Genotype" not in out
@@ -278,7 +265,7 @@ def _batches(supernet: ModuleType, size: int = 32) -> tuple[Any, Any, Any, Any]:
 def test_darts_alpha_learns_on_the_held_out_half_and_the_weights_on_the_other():
     """The alpha step moves alpha only, the weight step the weights only (bilevel: neither
     step may leak into the other's variables)."""
-    supernet = _load(DARTS, "supernet")
+    supernet = image_module(DARTS, "supernet")
     model, settings = _tiny_supernet(supernet, seed=1)
     search = supernet.Search(model, settings)
     x_train, y_train, x_valid, y_valid = _batches(supernet)
@@ -306,7 +293,7 @@ def test_darts_alpha_gradient_is_the_unrolled_validation_gradient():
     error negligible."""
     from torch.func import functional_call
 
-    supernet = _load(DARTS, "supernet")
+    supernet = image_module(DARTS, "supernet")
     model, settings = _tiny_supernet(supernet, seed=2)
     model = model.double()
     search = supernet.Search(model, settings, hessian_step=1e-5)
@@ -329,7 +316,7 @@ def test_darts_alpha_gradient_is_the_unrolled_validation_gradient():
 
 
 def test_darts_genotype_keeps_each_nodes_two_strongest_edges_and_never_none():
-    supernet = _load(DARTS, "supernet")
+    supernet = image_module(DARTS, "supernet")
     model, _ = _tiny_supernet(supernet, seed=3)
     primitives = model.primitives  # the search space (sorted) and none last
     assert primitives[-1] == "none" and "none" not in DARTS_PRIMITIVES
@@ -347,7 +334,7 @@ def test_darts_genotype_keeps_each_nodes_two_strongest_edges_and_never_none():
 
 
 def test_darts_search_is_deterministic_for_a_seed():
-    supernet = _load(DARTS, "supernet")
+    supernet = image_module(DARTS, "supernet")
     settings = supernet.Settings.parse(supernet.parse_katib_json(ONE_EPOCH))
     primitives = sorted(DARTS_PRIMITIVES)
     first = list(supernet.search(primitives, 1, settings, seed=7))
