@@ -205,7 +205,7 @@ def test_darts_trial_takes_katibs_command_line_and_prints_its_genotype():
     assert result.returncode == 0, result.stderr
     accuracy = [m.value for m in parse_metric_lines(result.stdout.splitlines(), ["Validation-Accuracy"])]
     assert len(accuracy) == 2 and all(0.0 <= a <= 1.0 for a in accuracy) and accuracy[-1] > 0.4
-    spec = yaml.safeimage_module((DARTS / "experiment.yaml").read_text())["spec"]
+    spec = yaml.safe_load((DARTS / "experiment.yaml").read_text())["spec"]
     (metrics_format,) = spec["metricsCollectorSpec"]["source"]["filter"]["metricsFormat"]
     found = [m.groups() for line in result.stdout.splitlines() for m in re.finditer(metrics_format, line)]
     assert len(found) == 1 and found[0][0] == spec["objective"]["objectiveMetricName"] == "Best-Genotype"
