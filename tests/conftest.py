@@ -148,6 +148,18 @@ def image_module(image: Path, module: str) -> ModuleType:
     return sys.modules[name]
 
 
+@pytest.fixture(scope="module")
+def one_torch_thread() -> Iterator[None]:
+    """torch on one thread, as the example trials train (their ``--threads`` default): on a
+    loaded two-core machine more threads only contend. Restored afterwards."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def load_katib_example(name: str) -> dict[str, Any]:
     return yaml.safe_load((DATA / "katib-examples" / name).read_text())
 

@@ -72,7 +72,7 @@ def test_enas_example_runs_end_to_end(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("uid", ["enasdigits", "a"])
-def test_enas_examples_controller_learns_from_its_children(uid: str):
+def test_enas_examples_controller_learns_from_its_children(uid: str, one_torch_thread: None):
     """The example's experiment and controller settings, one suggestion at a time as the
     pipeline's suggest step makes them (``designer.problem_of``: the seed comes from the
     experiment's uid), each child trained one epoch by the example's own code (child.py, what
@@ -82,7 +82,6 @@ def test_enas_examples_controller_learns_from_its_children(uid: str):
     with 32 children nine improved, by 0.18 on average; the controller is trained with
     REINFORCE, and one run in ten settled early on a poor architecture."""
     import numpy as np
-    import torch
 
     from kfp_tune.algorithms import registry
     from kfp_tune.algorithms.base import FinishedTrial
@@ -95,15 +94,10 @@ def test_enas_examples_controller_learns_from_its_children(uid: str):
     problem = problem_of(experiment, uid)
     enas = registry.create("enas", problem.settings)
     history: list[FinishedTrial] = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # as train.py does: the network is small
-    try:
-        for call in range(24):
-            (assignment,) = enas.suggest(problem, history, [], 1, np.random.default_rng([problem.seed, call])).assignments
-            reward = child.train_child(str(assignment["architecture"]), str(assignment["nn_config"]), epochs=1, seed=0)
-            history.append(FinishedTrial(f"child-{call}", assignment, "Succeeded", reward))
-    finally:
-        torch.set_num_threads(threads)
+    for call in range(24):
+        (assignment,) = enas.suggest(problem, history, [], 1, np.random.default_rng([problem.seed, call])).assignments
+        reward = child.train_child(str(assignment["architecture"]), str(assignment["nn_config"]), epochs=1, seed=0)
+        history.append(FinishedTrial(f"child-{call}", assignment, "Succeeded", reward))
     rewards = [trial.objective for trial in history]
     first, last = sum(rewards[:8]) / 8, sum(rewards[-8:]) / 8
     assert last > first + 0.1, rewards

@@ -30,14 +30,7 @@ ENAS = IMAGES / "enas-digits"
 DARTS = IMAGES / "darts-digits"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """The trial scripts train on one thread; in-process here too (on a loaded two-core
-    machine more threads only contend)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # the trial scripts train on one thread; in-process too
 
 
 def _run(script: Path, *args: str) -> subprocess.CompletedProcess[str]:
