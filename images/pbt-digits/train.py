@@ -38,6 +38,38 @@ def new_model(seed: int) -> MLPClassifier:
     )
 
 
+def train(lr: float, epochs: int, checkpoint: str | Path, seed: int = 0) -> tuple[int, int, float]:
+    """``epochs`` more epochs at ``lr`` on top of the checkpoint in the folder ``checkpoint`` (a
+    new network if it holds none), saved back there. Returns (step, resumed-from step, accuracy)."""
+    x, y = load_digits(return_X_y=True)
+    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=seed, stratify=y)
+    scaler = StandardScaler().fit(x_train)
+    x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
+
+    folder = Path(checkpoint)
+    saved = folder / CHECKPOINT_FILE
+    if saved.exists():
+        with saved.open("rb") as handle:
+            state = pickle.load(handle)
+        model, step = state["model"], int(state["step"])
+    else:
+        model, step = new_model(seed), 0
+    resumed_from = step
+    model.set_params(learning_rate_init=lr, max_iter=epochs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x_train, y_train)
+    step += epochs
+    accuracy = float(model.score(x_test, y_test))
+
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / f".{CHECKPOINT_FILE}.partial"
+    with partial.open("wb") as handle:
+        pickle.dump({"model": model, "step": step}, handle)
+    os.replace(partial, saved)  # a trial killed while saving leaves the previous checkpoint whole
+    return step, resumed_from, accuracy
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lr", type=float, required=True, help="the learning rate for this trial's epochs")
@@ -45,33 +77,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", required=True, help="the trial's checkpoint folder (resumed from, then saved to)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-
-    x, y = load_digits(return_X_y=True)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=0.3, random_state=args.seed, stratify=y)
-    scaler = StandardScaler().fit(x_train)
-    x_train, x_test = scaler.transform(x_train), scaler.transform(x_test)
-
-    folder = Path(args.checkpoint)
-    saved = folder / CHECKPOINT_FILE
-    if saved.exists():
-        with saved.open("rb") as handle:
-            state = pickle.load(handle)
-        model, step = state["model"], int(state["step"])
-    else:
-        model, step = new_model(args.seed), 0
-    resumed_from = step
-    model.set_params(learning_rate_init=args.lr, max_iter=args.epochs)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        model.fit(x_train, y_train)
-    step += args.epochs
-    accuracy = model.score(x_test, y_test)
-
-    folder.mkdir(parents=True, exist_ok=True)
-    partial = folder / f".{CHECKPOINT_FILE}.partial"
-    with partial.open("wb") as handle:
-        pickle.dump({"model": model, "step": step}, handle)
-    os.replace(partial, saved)  # a trial killed while saving leaves the previous checkpoint whole
+    step, resumed_from, accuracy = train(args.lr, args.epochs, args.checkpoint, args.seed)
     print(f"step={step} resumed-from={resumed_from} Validation-accuracy={accuracy:.4f}", flush=True)
 
 
