@@ -88,6 +88,11 @@ ALL_SOLVERS = (
     "ax: Client (default)",
 )
 RANDOM = "ours: random"
+# The solver the issue's ranking target is about, and how its place per group is checked: the
+# group's problem runs resampled with replacement this many times (seeded: the report is
+# reproducible from the checkpoint).
+FOCUS = "ours: bayesianoptimization"
+RESAMPLES = 2000
 
 
 def _load_algorithms_benchmark() -> Any:
@@ -356,16 +361,22 @@ def ranks(values: list[float]) -> list[float]:
     return out
 
 
-def summarise(results: dict[str, Any], solvers: list[str], multiplier: int, noise: str, dim: int) -> dict[str, Any]:
-    """Per group: each solver's mean rank and median normalised regret; per function: the median
-    regret of each solver. Only problems (function, instance, seed) every solver finished count."""
+def complete_problems(results: dict[str, Any], solvers: list[str], multiplier: int, noise: str, dim: int) -> dict[tuple[int, int, int], dict[str, float]]:
+    """(function, instance, seed) -> each solver's regret at the budget, for the problems every
+    solver finished."""
     by_problem: dict[tuple[int, int, int], dict[str, float]] = {}
     for key, result in results.items():
         n, d, f, i, s, solver = key.split("|")
         if n != noise or int(d[1:]) != dim or solver not in solvers or str(multiplier) not in result["regret"]:
             continue
         by_problem.setdefault((int(f[1:]), int(i[1:]), int(s[1:])), {})[solver] = result["regret"][str(multiplier)]
-    complete = {p: v for p, v in by_problem.items() if len(v) == len(solvers)}
+    return {p: v for p, v in by_problem.items() if len(v) == len(solvers)}
+
+
+def summarise(results: dict[str, Any], solvers: list[str], multiplier: int, noise: str, dim: int) -> dict[str, Any]:
+    """Per group: each solver's mean rank and median normalised regret; per function: the median
+    regret of each solver. Only problems (function, instance, seed) every solver finished count."""
+    complete = complete_problems(results, solvers, multiplier, noise, dim)
     group_ranks: dict[str, dict[str, list[float]]] = {g: {s: [] for s in solvers} for g in GROUPS}
     group_regret: dict[str, dict[str, list[float]]] = {g: {s: [] for s in solvers} for g in GROUPS}
     per_function: dict[int, dict[str, list[float]]] = {}
@@ -381,6 +392,26 @@ def summarise(results: dict[str, Any], solvers: list[str], multiplier: int, nois
         "regret": {g: {s: statistics.median(v) for s, v in rows.items() if v} for g, rows in group_regret.items()},
         "function": {f: {s: statistics.median(v) for s, v in rows.items()} for f, rows in per_function.items()},
     }
+
+
+def place_and_top_two_share(results: dict[str, Any], solvers: list[str], multiplier: int, noise: str, dim: int, focus: str = FOCUS) -> dict[str, tuple[int, float]]:
+    """Per group: ``focus``'s place by mean rank (1 + the solvers strictly ahead) and the share of
+    ``RESAMPLES`` bootstrap resamples of the group's problem runs in which it is first or second.
+    With one run per function and instance a group has 8-10 runs, and its mean ranks move by
+    about half a place from run to run: the share says how much a place can be trusted."""
+    complete = complete_problems(results, solvers, multiplier, noise, dim)
+    index = solvers.index(focus)
+    rng = np.random.default_rng(0)
+    out: dict[str, tuple[int, float]] = {}
+    for group, members in GROUPS.items():
+        rows = np.array([ranks([values[s] for s in solvers]) for (function, _, _), values in sorted(complete.items()) if function in members])
+        if not len(rows):
+            continue
+        mean = rows.mean(axis=0)
+        samples = rows[rng.integers(0, len(rows), (RESAMPLES, len(rows)))].mean(axis=1)  # (resamples, solvers)
+        ahead = (samples < samples[:, [index]]).sum(axis=1)
+        out[group] = (int((mean < mean[index]).sum()) + 1, float((ahead <= 1).mean()))
+    return out
 
 
 def report(data: dict[str, Any], solvers: list[str], notes: list[str]) -> str:
@@ -421,6 +452,27 @@ def report(data: dict[str, Any], solvers: list[str], notes: list[str]) -> str:
                     cells.append(f"**{total}**" if overall[solver] == min(overall.values()) else total)
                     lines.append(f"| {solver} | " + " | ".join(cells) + " |")
                 lines.append("")
+    if FOCUS in present:
+        lines += [
+            f"### How sure: {FOCUS}'s place in each group",
+            "",
+            f"Cells: its place by mean rank (1 = first) / the share of {RESAMPLES:,} bootstrap resamples of the group's "
+            "problem runs (drawn with replacement) in which it is first or second. Bold: below one half, where a "
+            "place of first or second is more likely not than so.",
+            "",
+            "| noise, d, budget | " + " | ".join(GROUPS) + " |",
+            "|---|" + "---:|" * len(GROUPS),
+        ]
+        for noise in noises:
+            for dim in dims:
+                here = _present(keys, present, noise, dim)
+                for multiplier in multipliers:
+                    if FOCUS not in here or not complete_problems(results, here, multiplier, noise, dim):
+                        continue
+                    places = place_and_top_two_share(results, here, multiplier, noise, dim)
+                    cells = [(f"{places[g][0]} / **{places[g][1]:.2f}**" if places[g][1] < 0.5 else f"{places[g][0]} / {places[g][1]:.2f}") if g in places else "" for g in GROUPS]
+                    lines.append(f"| {noise}, {dim}, {multiplier}·d | " + " | ".join(cells) + " |")
+        lines.append("")
     final = max(multipliers)
     if RANDOM in present:
         lines += [

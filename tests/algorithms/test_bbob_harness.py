@@ -129,3 +129,22 @@ def test_per_function_ratios_under_the_noise_are_marked_not_bold(bbob: Any) -> N
     assert bbob._ratio_cell(0.0, 0.0) == "="
     assert bbob._ratio_cell(0.005, 0.0, 0.01) == "≈"
     assert bbob._ratio_cell(0.005, 0.0) == "**worse**"
+
+
+def test_the_focus_solver_s_place_and_how_often_resampling_keeps_it_in_the_top_two(bbob: Any) -> None:
+    """Three solvers on three separable runs: ``a`` wins every run (place 1, top two in every
+    resample); ``b`` is second in two runs and last in one, ``c`` the other way round: ``b``'s
+    place is 2, and a resample keeps it in the top two unless it draws the run ``b`` lost two or
+    three times of three: 7/27 of resamples, so its share is 20/27 (seeded: the same every
+    call); ``c``'s is 7/27."""
+    results = {}
+    for run, (a, b, c) in enumerate([(0.1, 0.2, 0.3), (0.1, 0.2, 0.3), (0.1, 0.4, 0.3)]):
+        for solver, value in zip("abc", (a, b, c), strict=True):
+            results[f"none|d2|f{run + 1}|i1|s0|{solver}"] = {"regret": {"50": value}}
+    first = bbob.place_and_top_two_share(results, list("abc"), 50, "none", 2, focus="a")
+    assert first == {"separable": (1, 1.0)}
+    (place, share), = bbob.place_and_top_two_share(results, list("abc"), 50, "none", 2, focus="b").values()
+    assert place == 2 and share == pytest.approx(20 / 27, abs=0.03)
+    assert bbob.place_and_top_two_share(results, list("abc"), 50, "none", 2, focus="b")["separable"] == (place, share)
+    (place_c, share_c), = bbob.place_and_top_two_share(results, list("abc"), 50, "none", 2, focus="c").values()
+    assert place_c == 3 and share_c == pytest.approx(7 / 27, abs=0.03)
