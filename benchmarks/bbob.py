@@ -467,9 +467,9 @@ def report(data: dict[str, Any], solvers: list[str], notes: list[str]) -> str:
             for dim in dims:
                 here = _present(keys, present, noise, dim)
                 for multiplier in multipliers:
-                    if FOCUS not in here or not complete_problems(results, here, multiplier, noise, dim):
+                    places = place_and_top_two_share(results, here, multiplier, noise, dim) if FOCUS in here else {}
+                    if not places:  # no problem every solver here finished
                         continue
-                    places = place_and_top_two_share(results, here, multiplier, noise, dim)
                     cells = [(f"{places[g][0]} / **{places[g][1]:.2f}**" if places[g][1] < 0.5 else f"{places[g][0]} / {places[g][1]:.2f}") if g in places else "" for g in GROUPS]
                     lines.append(f"| {noise}, {dim}, {multiplier}·d | " + " | ".join(cells) + " |")
         lines.append("")

@@ -208,12 +208,11 @@ def test_pbt_digits_improves_across_generations_more_than_without_exploit(tmp_pa
     none (int(5 * 0.01) = 0): every child explores from its own checkpoint. Each pair of runs
     shares its generation 0 (the same uid); by generation 2 the exploiting population is better,
     and better than its own generation 0. Four uids, 0 to 3: a population of 5 is small and its
-    first generation is luck. Measured over the uids 0 to 23: exploit
-    ahead at generation 2 for 22 of 24, by 0.038 on average (-0.042 to +0.195); generation 2 above
-    generation 0 for all 24, by 0.19 on average (0.045 to 0.34). For these four: +0.082, +0.012,
-    +0.024, +0.075 ahead; +0.25, +0.16, +0.15, +0.34 above generation 0.
-    That trials resume from their parents through the real launchers is checked above, end to
-    end."""
+    first generation is luck. Measured over the uids 0 to 23: exploit ahead at generation 2 for
+    22 of 24, by 0.038 on average (-0.042 to +0.195); generation 2 above generation 0 for all 24,
+    by 0.19 on average (0.045 to 0.34). For these four: +0.082, +0.012, +0.024, +0.075 ahead;
+    +0.25, +0.16, +0.15, +0.34 above generation 0. That trials resume from their parents
+    through the real launchers is checked above, end to end."""
     gains, climbs = [], []
     for uid in "0123":
         exploit = pbt_digits_population("0.4", uid, tmp_path / uid / "exploit")
