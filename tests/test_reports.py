@@ -109,6 +109,38 @@ def test_a_log_scaled_parameter_spans_its_space_labelled_at_each_decade(finished
     assert not any(t.get_text() for t in lr.get_xticklabels(minor=True))
 
 
+def test_both_views_log_scale_the_same_parameters_and_label_a_narrow_log_axis(tmp_path):
+    """One rule (report_views.log_scaled) for the parameter panels and the parallel coordinates:
+    log-uniform at any span, or any positive range of two decades or more. A log axis too narrow
+    to hold a decade still has labels (minor ones), all of the same size."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kfp_tune.report_views import _parameter_axis
+    from kfp_tune.reports import parameter_plot
+
+    space = {
+        "one_decade": search.double(1e-3, 1e-2, distribution="logUniform"),
+        "narrow_log": search.double(0.2, 0.5, distribution="logUniform"),
+        "wide_log": search.double(1e-4, 1.0, distribution="logUniform"),
+        "narrow": search.double(0.01, 0.05),
+        "wide": search.double(1.0, 1000.0),
+    }
+    tune(lambda p: {"loss": sum(p.values())}, space, objective_metric_name="loss", max_trial_count=6, algorithm="random", algorithm_settings={"random_state": 1}, store=str(tmp_path), name="axes")
+    report = load_report(LocalStore(tmp_path), "axes")
+    figure = parameter_plot(report)
+    FigureCanvasAgg(figure).draw()
+    panels = {axes.get_title(): axes for axes in figure.axes}
+    scales = {name: panels[name].get_xscale() for name in space}
+    assert scales == {"one_decade": "log", "narrow_log": "log", "wide_log": "log", "narrow": "linear", "wide": "log"}
+    for parameter in report.state.experiment.spec.parameters:
+        assert _parameter_axis(parameter, []).log == (scales[parameter.name] == "log"), parameter.name
+    narrow = panels["narrow_log"]
+    low, high = narrow.get_xlim()
+    shown = [t for t in [*narrow.get_xticklabels(), *narrow.get_xticklabels(minor=True)] if low <= t.get_position()[0] <= high and t.get_text()]
+    assert [t.get_text() for t in shown] == ["2e−01", "3e−01", "4e−01"]
+    assert {t.get_fontsize() for t in shown} == {panels["narrow"].get_xticklabels()[0].get_fontsize()}
+
+
 def test_report_before_any_trial_finished(tmp_path):
     from conftest import quadratic_experiment
     from kfp_tune.core.loading import load_experiment

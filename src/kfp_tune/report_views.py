@@ -21,6 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kfp_tune.core.space import LOG_DISTRIBUTIONS
+
 if TYPE_CHECKING:
     from kfp_tune.core.spec import ParameterSpec
     from kfp_tune.core.state import TrialState
@@ -36,7 +38,9 @@ MIN_IMPORTANCE_TRIALS = 10
 """Trials with an objective needed before importance is estimated: fewer say nothing about it."""
 IMPORTANCE_SEED = 0
 """The forest and the shuffles are seeded: the same trials always give the same importance."""
-LOG_DISTRIBUTIONS = ("logUniform", "logNormal")
+LOG_SPAN = 100.0
+"""A positive range this many times wide (two decades) or wider is drawn on a log scale,
+whatever its distribution: on a linear one its lower decades are squeezed into one corner."""
 
 STATUS_COLOURS = {
     "Succeeded": "#228833",
@@ -135,16 +139,21 @@ class _Axis:
         return min(1.0, max(0.0, (value - low) / (high - low)))
 
 
+def log_scaled(low: float, high: float, distribution: str | None) -> bool:
+    """Whether a number parameter's axis is logarithmic, in every view of the report: a positive
+    range drawn log-uniformly or log-normally, or one spanning LOG_SPAN or more."""
+    return 0 < low < high and (distribution in LOG_DISTRIBUTIONS or high / low >= LOG_SPAN)
+
+
 def _parameter_axis(parameter: ParameterSpec, seen: list[str]) -> _Axis:
-    """Numbers between the feasible space's bounds (or those seen), on a log scale where the
-    space is drawn log-uniformly or spans two decades; choices spaced evenly in the spec's order."""
+    """Numbers between the feasible space's bounds (or those seen), on a log scale where
+    :func:`log_scaled` says; choices spaced evenly in the spec's order."""
     space = parameter.feasible_space
     if parameter.parameter_type in ("double", "int"):
         numbers = [v for v in (_number_or_none(t) for t in seen) if v is not None]
         low = float(space.min) if space.min is not None else min(numbers, default=0.0)
         high = float(space.max) if space.max is not None else max(numbers, default=1.0)
-        log = low > 0 and (space.distribution in LOG_DISTRIBUTIONS or high / low >= 100)
-        return _Axis(low, high, log)
+        return _Axis(low, high, log_scaled(low, high, space.distribution))
     choices = [str(c) for c in (space.list or [])] or sorted(set(seen))
     if parameter.parameter_type == "discrete" and all(_number_or_none(c) is not None for c in choices) and choices:
         numbers = [float(c) for c in choices]

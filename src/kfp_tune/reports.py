@@ -23,7 +23,7 @@ from kfp_tune.core.decision import best_trial, count_trials
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 from kfp_tune.core.state import ExperimentState, ExperimentView, TrialState
-from kfp_tune.report_views import figure_png, format_number, parameter_texts, views_html
+from kfp_tune.report_views import LOG_SPAN, figure_png, format_number, log_scaled, parameter_texts, views_html
 
 MAX_PARAMETER_PANELS = 12
 """Parameters plotted against the objective, one panel each; the table lists them all."""
@@ -217,15 +217,17 @@ def parameter_plot(report: ExperimentReport) -> Any:
             xs: list[float] = [float(v) for v in raw]
             low = float(parameter.feasible_space.min) if parameter.feasible_space.min is not None else None
             high = float(parameter.feasible_space.max) if parameter.feasible_space.max is not None else None
-            if low is not None and high is not None and low > 0 and high / low >= 100:
+            if low is not None and high is not None and log_scaled(low, high, parameter.feasible_space.distribution):
                 axes.set_xscale("log")
-                # the whole space (two decades or more, so the decades are labelled), with a margin
+                # the whole space, with a margin
                 margin = (high / low) ** 0.03
                 axes.set_xlim(low / margin, high * margin)
-                # "1e−03" at each decade, no minor labels (they overlapped); not matplotlib's
-                # 10^-3 in mathtext, which is parsed per label and took a third of the report's time
-                axes.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=True))
-                axes.xaxis.set_minor_formatter(NullFormatter())
+                # plain "1e−03", not matplotlib's 10^-3 in mathtext, which is parsed per label and
+                # took a third of the report's time. Two decades or more: a label at each decade
+                # only (minor labels overlapped); less: too few decades, so some minor ticks too.
+                wide = high / low >= LOG_SPAN
+                axes.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=wide))
+                axes.xaxis.set_minor_formatter(NullFormatter() if wide else LogFormatter(labelOnlyBase=False))
         else:
             choices = [str(c) for c in (parameter.feasible_space.list or [])]
             positions = {choice: k for k, choice in enumerate(choices)}
@@ -238,7 +240,7 @@ def parameter_plot(report: ExperimentReport) -> Any:
             if name == best:
                 axes.scatter([x], [y], s=80, facecolors="none", edgecolors="#cc6677", linewidths=1.5)
         axes.set_title(parameter.name, fontsize=9)
-        axes.tick_params(labelsize=7)
+        axes.tick_params(which="both", labelsize=7)
         if i % columns == 0:
             axes.set_ylabel(report.objective, fontsize=8)
     figure.tight_layout()

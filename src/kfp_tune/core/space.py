@@ -19,6 +19,8 @@ whole (enas's ``architecture`` JSON, darts's ``search-space``), not chosen from 
 Distribution = Literal["uniform", "logUniform", "normal", "logNormal"]
 PARAMETER_TYPES: tuple[str, ...] = ("double", "int", "discrete", "categorical")
 DISTRIBUTIONS: tuple[str, ...] = ("uniform", "logUniform", "normal", "logNormal")
+LOG_DISTRIBUTIONS: tuple[str, ...] = ("logUniform", "logNormal")
+"""The distributions drawn on log10 of the value: they need min > 0."""
 
 Value = float | int | str
 
@@ -58,7 +60,7 @@ class Parameter:
 
     @property
     def is_log(self) -> bool:
-        return self.distribution in ("logUniform", "logNormal")
+        return self.distribution in LOG_DISTRIBUTIONS
 
     def format(self, value: Value) -> str:
         """Katib's string form of a value of this parameter."""

@@ -19,7 +19,7 @@ from kfp_tune.core.conditions import parse as parse_condition
 from kfp_tune.core.errors import FieldError, shown
 from kfp_tune.core.naming import labels_for
 from kfp_tune.core.patterns import PatternError, compile_pattern
-from kfp_tune.core.space import DISTRIBUTIONS, PARAMETER_TYPES, parse_number
+from kfp_tune.core.space import DISTRIBUTIONS, LOG_DISTRIBUTIONS, PARAMETER_TYPES, parse_number
 from kfp_tune.core.spec import KUBEFLOW_JOB_KINDS, Experiment, ExperimentSpec, GraphConfig, NasConfig, ParameterSpec, TrialTemplate
 from kfp_tune.core.template import is_meta_reference, missing_metadata_key, placeholders_in, primary_container, unsafe_settings
 
@@ -335,7 +335,7 @@ def _check_parameter(spec: ExperimentSpec, path: str, parameter: ParameterSpec, 
         errors.add(f"{fpath}.step", f"expected a step > 0, got {step:g}")
     if operation and parameter.parameter_type == "double" and fs.step in (None, ""):
         errors.add(f"{fpath}.step", "required for a double parameter of an operation: its values are min, min + step, ... max")
-    if fs.distribution in ("logUniform", "logNormal") and low is not None and low <= 0:
+    if fs.distribution in LOG_DISTRIBUTIONS and low is not None and low <= 0:
         errors.add(f"{fpath}.min", f"expected min > 0 for the {fs.distribution} distribution, got {low:g}")
 
 
