@@ -81,12 +81,11 @@ def test_enas_examples_controller_learns_from_its_children(uid: str, one_torch_t
     while it had learned little or nothing: +0.27 and +0.19 for these two uids. Over ten uids
     with 32 children nine improved, by 0.18 on average; the controller is trained with
     REINFORCE, and one run in ten settled early on a poor architecture."""
-    import numpy as np
 
     from kfp_tune.algorithms import registry
     from kfp_tune.algorithms.base import FinishedTrial
     from kfp_tune.core.loading import load_experiment
-    from kfp_tune.steps.designer import problem_of
+    from kfp_tune.steps.designer import call_rng, problem_of
 
     child = image_module(REPO / "images" / "enas-digits", "child")
 
@@ -95,7 +94,7 @@ def test_enas_examples_controller_learns_from_its_children(uid: str, one_torch_t
     enas = registry.create("enas", problem.settings)
     history: list[FinishedTrial] = []
     for call in range(24):
-        (assignment,) = enas.suggest(problem, history, [], 1, np.random.default_rng([problem.seed, call])).assignments
+        (assignment,) = enas.suggest(problem, history, [], 1, call_rng(problem, call)).assignments
         reward = child.train_child(str(assignment["architecture"]), str(assignment["nn_config"]), epochs=1, seed=0)
         history.append(FinishedTrial(f"child-{call}", assignment, "Succeeded", reward))
     rewards = [trial.objective for trial in history]

@@ -179,7 +179,7 @@ def pbt_digits_population(threshold: str, uid: str, folder: Path) -> list[Any]:
     from kfp_tune.algorithms import registry
     from kfp_tune.algorithms.base import FinishedTrial
     from kfp_tune.core.loading import load_experiment
-    from kfp_tune.steps.designer import problem_of
+    from kfp_tune.steps.designer import call_rng, problem_of
 
     train = image_module(PBT_DIGITS, "train").train
     doc = _settings(pbt_digits(), truncation_threshold=threshold)
@@ -189,7 +189,7 @@ def pbt_digits_population(threshold: str, uid: str, folder: Path) -> list[Any]:
     pbt = registry.create("pbt", problem.settings)
     history: list[FinishedTrial] = []
     for call in range(doc["spec"]["maxTrialCount"]):
-        suggestions = pbt.suggest(problem, history, [], 1, np.random.default_rng([problem.seed, call]))
+        suggestions = pbt.suggest(problem, history, [], 1, call_rng(problem, call))
         (assignment,), (labels,) = suggestions.assignments, suggestions.labels or [{}]
         name = f"trial-{call}"
         if PARENT_LABEL in labels:

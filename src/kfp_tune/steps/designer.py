@@ -69,14 +69,19 @@ def _pending(space: SearchSpace, trial: TrialState) -> PendingAssignment:
     return PendingAssignment(space.parse(trial.assignment), trial.name, trial.labels)
 
 
+def call_rng(problem: Problem, call_seq: int) -> np.random.Generator:
+    """The random stream of suggest call ``call_seq``: its own for each call, the same on a rerun
+    of that call (the experiment's seed and the call's number, not the clock)."""
+    return np.random.default_rng([problem.seed, call_seq])
+
+
 def next_suggestions(state: ExperimentState, problem: Problem, n: int, call_seq: int) -> Suggestions:
     """``n`` new assignments for the experiment (fewer only when the algorithm says why), made
     from every finished trial with the unfinished ones pending, and checked. ``call_seq`` numbers
     the calls, so each gets its own random stream and a rerun gets the same one."""
     history, pending = history_of(state, problem.space)
     algorithm = registry.create(state.experiment.spec.algorithm.algorithm_name, problem.settings)  # type: ignore[union-attr]
-    rng = np.random.default_rng([problem.seed, call_seq])
-    result = algorithm.suggest(problem, history, pending, n, rng)
+    result = algorithm.suggest(problem, history, pending, n, call_rng(problem, call_seq))
     seen = set() if result.repeats else _points(state, problem.space)
     check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, seen, repeats=result.repeats)
     check_labels(result)
