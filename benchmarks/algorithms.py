@@ -36,6 +36,7 @@ from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem
 from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
 from kfp_tune.core.space import Parameter, SearchSpace, Value
+from kfp_tune.steps.designer import call_rng
 
 warnings.filterwarnings("ignore")
 
@@ -138,7 +139,7 @@ def ours(name: str, settings: dict[str, Any] | None = None) -> Runner:
         algorithm = registry.create(name, problem.settings)
         history: list[FinishedTrial] = []
         for index in range(trials):
-            result = algorithm.suggest(problem, history, [], 1, np.random.default_rng([seed, index]))
+            result = algorithm.suggest(problem, history, [], 1, call_rng(problem, index))
             for a in result.assignments:
                 history.append(FinishedTrial(f"t{len(history)}", a, "Succeeded", task.fn(a)))
             if result.exhausted:

@@ -18,6 +18,7 @@ from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 from kfp_tune.core.vocabulary import ObjectiveType
 from kfp_tune.launchers.kubernetes.manifests import label_problems
+from kfp_tune.steps.designer import call_rng
 
 SPACE = SearchSpace(
     (
@@ -218,7 +219,7 @@ def _run(problem: Problem, calls: int, fresh_each_call: bool) -> list[tuple[list
         if fresh_each_call:
             algorithm = registry.create("pbt", problem.settings)
             history = [FinishedTrial(t.name, SPACE.parse(SPACE.format(t.assignment)), t.status, t.objective, dict(t.metrics), dict(t.labels)) for t in history]
-        result = algorithm.suggest(problem, history, [], 2, np.random.default_rng([problem.seed, call]))
+        result = algorithm.suggest(problem, history, [], 2, call_rng(problem, call))
         out.append((result.assignments, result.labels or []))
         for assignment, labels in zip(result.assignments, result.labels or [], strict=True):
             index = len(history)
