@@ -186,6 +186,8 @@ def ax_runner(task: Any, seed: int, trials: int) -> list[float]:
 
     for name in ("ax", "botorch", "gpytorch", "linear_operator"):
         logging.getLogger(name).setLevel(logging.ERROR)
+    for handler in logging.getLogger("ax").handlers:  # Ax's own stderr handler, at INFO: a line per trial otherwise
+        handler.setLevel(logging.ERROR)
     client = Client(random_seed=seed)
     client.configure_experiment(parameters=[RangeParameterConfig(name=p.name, parameter_type="float", bounds=(float(p.low), float(p.high))) for p in task.space])
     client.configure_optimization(objective="-y")
