@@ -470,8 +470,9 @@ BEFORE = {
     # No "second" space for the default: there its acquisition is nearly flat along w, and
     # where L-BFGS-B ends depends on the CPU's floating-point kernels beyond any tolerance (the
     # first suggestion was 0.233,1,1 on the machine that recorded these and -0.182,1,0.001 on
-    # another AMD EPYC, alike with numpy 2.3 and 2.4, scipy 1.16 and 1.17; 2026-12-02). The second space's log
-    # encodings stay checked through the LCB / sampling variant below, which has no L-BFGS-B.
+    # another AMD EPYC, alike with numpy 2.3 and 2.4, scipy 1.16 and 1.17; 2026-12-02). The
+    # second space's log encodings stay checked through the LCB / sampling variant below,
+    # which has no L-BFGS-B.
     "bayesianoptimization": {
         "mixed": [
             "0.1,0.634459273184885,0,1,16,sgd",
