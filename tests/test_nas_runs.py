@@ -82,8 +82,6 @@ def test_enas_examples_controller_learns_from_its_children(uid: str, one_torch_t
     with 32 children nine improved, by 0.18 on average; the controller is trained with
     REINFORCE, and one run in ten settled early on a poor architecture."""
 
-    import torch
-
     from kfp_tune.algorithms import registry
     from kfp_tune.algorithms.base import FinishedTrial
     from kfp_tune.core.loading import load_experiment
@@ -95,14 +93,10 @@ def test_enas_examples_controller_learns_from_its_children(uid: str, one_torch_t
     problem = problem_of(experiment, uid)
     enas = registry.create("enas", problem.settings)
     history: list[FinishedTrial] = []
-    # oneDNN on, as in train.py's own process: importing the DARTS example's supernet (other tests
-    # do, in this process) turns it off process-wide, and the children's scores, hence the
-    # controller's path, then differ (uid "a" ended 0.21 against 0.41 that way).
-    with torch.backends.mkldnn.flags(enabled=True):
-        for call in range(24):
-            (assignment,) = enas.suggest(problem, history, [], 1, call_rng(problem, call)).assignments
-            reward = child.train_child(str(assignment["architecture"]), str(assignment["nn_config"]), epochs=1, seed=0)
-            history.append(FinishedTrial(f"child-{call}", assignment, "Succeeded", reward))
+    for call in range(24):
+        (assignment,) = enas.suggest(problem, history, [], 1, call_rng(problem, call)).assignments
+        reward = child.train_child(str(assignment["architecture"]), str(assignment["nn_config"]), epochs=1, seed=0)
+        history.append(FinishedTrial(f"child-{call}", assignment, "Succeeded", reward))
     rewards = [trial.objective for trial in history]
     first, last = sum(rewards[:8]) / 8, sum(rewards[-8:]) / 8
     assert last > first + 0.1, rewards

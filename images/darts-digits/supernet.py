@@ -32,6 +32,7 @@ import math
 import re
 from collections import namedtuple
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,10 +44,23 @@ from sklearn.model_selection import train_test_split
 from torch import nn
 from torch.func import functional_call
 
-# torch 2.13's oneDNN kernels corrupt the heap in the second-order gradient of alpha_step on
-# some AMD EPYC CPUs ("corrupted double-linked list", then SIGABRT); the plain CPU kernels are
-# correct everywhere, and this small supernet loses little without oneDNN.
-torch.backends.mkldnn.enabled = False
+
+@contextmanager
+def plain_cpu_kernels() -> Iterator[None]:
+    """oneDNN off inside, as it was outside afterwards. torch 2.13's oneDNN kernels corrupt the
+    heap in the second-order gradient of :meth:`Search.alpha_step` on some AMD EPYC CPUs
+    ("corrupted double-linked list", then SIGABRT); the plain CPU kernels are correct
+    everywhere, and this small supernet loses little without oneDNN. The weight steps and the
+    evaluation use the same kernels, so a search's numbers do not depend on which ran where.
+    Scoped, not set at import: whatever else runs in the process (a test of another image)
+    keeps its kernels."""
+    before = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = before
+
 
 Genotype = namedtuple("Genotype", "normal normal_concat reduce reduce_concat")
 """Katib's genotype: printed as ``str(genotype)`` with the spaces removed."""
@@ -350,6 +364,7 @@ class Search:
         buffers = {n: b.clone() for n, b in self.model.named_buffers()}
         return F.cross_entropy(functional_call(self.model, {**(weights or {}), **buffers}, (x,)), y)
 
+    @plain_cpu_kernels()
     def alpha_step(self, x_train: torch.Tensor, y_train: torch.Tensor, x_valid: torch.Tensor, y_valid: torch.Tensor, lr: float) -> None:
         """Alpha's gradient is the validation loss's after a virtual SGD step of the weights,
         w' = w - lr * (momentum buffer + grad + weight decay * w); its second-order term, a
@@ -380,6 +395,7 @@ class Search:
             alpha.grad = da - lr * (p - m) / (2 * eps)
         self.alpha_optim.step()
 
+    @plain_cpu_kernels()
     def weight_step(self, x: torch.Tensor, y: torch.Tensor) -> tuple[float, int]:
         """One SGD step of the weights; (loss, correct predictions) on the batch."""
         self.w_optim.zero_grad()
@@ -432,7 +448,7 @@ def search(primitives: Sequence[str], num_layers: int, settings: Settings, *, se
                     log(f"Train: [{epoch}/{settings.num_epochs}] Step {step:03d}/{steps - 1:03d} Loss {total_loss / seen:.3f} Prec@1 {correct / seen:.1%}")
             run.schedule.step()
             model.eval()
-            with torch.no_grad():
+            with torch.no_grad(), plain_cpu_kernels():
                 logits = model(x_valid)
                 valid_loss = float(F.cross_entropy(logits, y_valid))
                 valid_accuracy = float((logits.argmax(1) == y_valid).float().mean())

@@ -277,6 +277,24 @@ def test_darts_alpha_learns_on_the_held_out_half_and_the_weights_on_the_other():
     assert any(not torch.equal(a, b) for a, b in zip(weights1, weights2, strict=True))
 
 
+@pytest.mark.parametrize("onednn", [True, False])
+def test_darts_search_leaves_the_processs_onednn_setting_as_it_found_it(onednn: bool, monkeypatch: pytest.MonkeyPatch):
+    """The supernet turns oneDNN off for its own steps only (a heap corruption in alpha_step on
+    some CPUs): switched off process-wide, it changed the kernels, hence the scores, of every
+    other network trained later in the same process (the ENAS children in a test of their
+    controller). Inside a step it is off either way, so a search computes the same numbers."""
+    supernet = image_module(DARTS, "supernet")
+    model, settings = _tiny_supernet(supernet, seed=1)
+    search = supernet.Search(model, settings)
+    seen: list[bool] = []
+    model.register_forward_pre_hook(lambda *_: seen.append(torch.backends.mkldnn.enabled))
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", onednn)
+    search.alpha_step(*_batches(supernet), lr=settings.w_lr)
+    search.weight_step(*_batches(supernet)[:2])
+    assert torch.backends.mkldnn.enabled is onednn
+    assert seen and not any(seen)
+
+
 def test_darts_alpha_gradient_is_the_unrolled_validation_gradient():
     """DARTS's second-order gradient: d/d(alpha) of L_valid(w - xi * dL_train/dw, alpha),
     computed here exactly by differentiating through the virtual step (float64), must match
