@@ -53,7 +53,8 @@ def plain_cpu_kernels() -> Iterator[None]:
     everywhere, and this small supernet loses little without oneDNN. The weight steps and the
     evaluation use the same kernels, so a search's numbers do not depend on which ran where.
     Scoped, not set at import: whatever else runs in the process (a test of another image)
-    keeps its kernels."""
+    keeps its kernels. Not ``torch.backends.mkldnn.flags(enabled=False)``: that also resets
+    oneDNN's other settings (deterministic, TF32) to its defaults while inside, and warns."""
     before = torch.backends.mkldnn.enabled
     torch.backends.mkldnn.enabled = False
     try:

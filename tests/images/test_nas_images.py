@@ -278,7 +278,7 @@ def test_darts_alpha_learns_on_the_held_out_half_and_the_weights_on_the_other():
 
 
 @pytest.mark.parametrize("onednn", [True, False])
-def test_darts_search_leaves_the_processs_onednn_setting_as_it_found_it(onednn: bool, monkeypatch: pytest.MonkeyPatch):
+def test_darts_steps_leave_the_onednn_setting_as_they_found_it(onednn: bool, monkeypatch: pytest.MonkeyPatch):
     """The supernet turns oneDNN off for its own steps only (a heap corruption in alpha_step on
     some CPUs): switched off process-wide, it changed the kernels, hence the scores, of every
     other network trained later in the same process (the ENAS children in a test of their
