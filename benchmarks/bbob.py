@@ -8,7 +8,8 @@ budgets 20·d and 50·d evaluations, noiseless and with Gaussian noise (``--nois
 every solver. ``--dims 2 5 10`` adds d=10; ``--quick`` is a smoke run of a few minutes (one
 function per group at d=2, one instance, noiseless, no Ax). Results are checkpointed to a JSON
 file beside ``--out`` (``--checkpoint`` to choose another) after every run: start the same
-command again and it picks up where it stopped; ``--report-only`` writes the Markdown from the
+command again and it picks up where it stopped. A run given only ``--checkpoint`` writes its
+report beside it (``.md``), so a partial or resumed run never replaces the docs' report; ``--report-only`` writes the Markdown from the
 checkpoint without running anything. Parts run apart (Ax on its own, or one process per core
 with its own ``--checkpoint``) come together with ``--merge THEIRS.json``.
 
@@ -535,7 +536,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--noise", nargs="+", default=["none", "gauss:0.01"], help="none and/or gauss:R (default: none gauss:0.01)")
     parser.add_argument("--budget-multipliers", type=int, nargs="+", default=[20, 50], help="budgets as multiples of d (default 20 50)")
     parser.add_argument("--jobs", type=int, default=1, help="runs in parallel (processes; default 1)")
-    parser.add_argument("--out", type=Path, default=HERE.parent / "docs" / "bbob-results.md", help="the Markdown report")
+    parser.add_argument("--out", type=Path, help="the Markdown report (default: --checkpoint with .md, else docs/bbob-results.md)")
     parser.add_argument("--checkpoint", type=Path, help="results JSON (default: --out with .json)")
     parser.add_argument("--quick", action="store_true", help=f"smoke run: functions {QUICK_FUNCTIONS}, d=2, 1 instance, noiseless, no Ax")
     parser.add_argument("--report-only", action="store_true", help="write the report from the checkpoint, run nothing")
@@ -557,6 +558,8 @@ def main(argv: list[str] | None = None) -> None:
             print(notes[-1], file=sys.stderr)
         else:
             solvers.append(solver)
+    if args.out is None:
+        args.out = args.checkpoint.with_suffix(".md") if args.checkpoint else HERE.parent / "docs" / "bbob-results.md"
     checkpoint = args.checkpoint or args.out.with_suffix(".json")
     multipliers = tuple(sorted(args.budget_multipliers))
     started = time.time()

@@ -104,6 +104,16 @@ def test_the_command_writes_a_report_and_resumes_from_its_checkpoint(bbob: Any, 
         bbob.main([*argv[: argv.index("--budget-multipliers") + 1], "3", "9", *argv[argv.index("--budget-multipliers") + 3 :]])
 
 
+def test_a_run_given_only_a_checkpoint_writes_its_report_beside_it_not_over_the_docs(bbob: Any, tmp_path: Path) -> None:
+    """A resumed partial run (Ax's columns, made apart) must not replace docs/bbob-results.md."""
+    docs_report = BBOB_PATH.parents[1] / "docs" / "bbob-results.md"
+    before = docs_report.read_bytes()
+    checkpoint = tmp_path / "part.json"
+    bbob.main(["--functions", "1", "--dims", "2", "--instances", "1", "--noise", "none", "--budget-multipliers", "2", "--solvers", "random", "--checkpoint", str(checkpoint)])
+    assert "| ours: random |" in (tmp_path / "part.md").read_text()
+    assert docs_report.read_bytes() == before
+
+
 def test_merge_folds_runs_made_apart_into_the_checkpoint(bbob: Any, tmp_path: Path) -> None:
     """Parts of the run made with their own checkpoints come together; the merged file's copy of
     a run wins (a solver rerun after a change replaces its old result)."""
