@@ -9,12 +9,7 @@ instead (:mod:`kfp_tune.pipelines.local_run`). Both write the same records.
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from types import FrameType
-from typing import Any
+from collections.abc import Callable
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import Decision, interrupted
@@ -26,7 +21,7 @@ from kfp_tune.core.state import ExperimentView, TrialState
 from kfp_tune.steps.decide_stop import write_status
 from kfp_tune.steps.prepare import prepare
 from kfp_tune.steps.schedule import new_run_id
-from kfp_tune.steps.slots import STOP_SIGNALS, Checkpoint, run_slots
+from kfp_tune.steps.slots import Checkpoint, handling_stop_signals, run_slots
 
 
 def run_inline(
@@ -49,7 +44,7 @@ def run_inline(
     records = ExperimentRecords(store, experiment.name)
     run_id = run_id or new_run_id()
     reason = "error"
-    with _raising_on_signals():  # before and after the slots, which stop their trials first
+    with handling_stop_signals(_raise_interrupted):  # before and after the slots, which stop their trials first
         try:
             prepare(records, experiment, run_id, take_over)
             result = run_slots(ExperimentView(records), launcher, run_id, checkpoint=checkpoint, adopt=True, on_trial_end=on_trial_end)
@@ -76,23 +71,7 @@ def _say_interrupted(records: ExperimentRecords, run_id: str, exc: RunInterrupte
         pass
 
 
-@contextlib.contextmanager
-def _raising_on_signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise RunInterrupted in the main thread (SIGTERM would otherwise end
-    the process with no cleanup), so the claim is released whenever the run is stopped."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise RunInterrupted(signal.Signals(signum).name)
-
-    previous: dict[int, Any] = {}
-    try:
-        for signum in STOP_SIGNALS:
-            if signal.getsignal(signum) != signal.SIG_IGN:
-                previous[signum] = signal.signal(signum, handler)
-        yield
-    finally:
-        for restored, old in previous.items():
-            signal.signal(restored, old if old is not None else signal.SIG_DFL)
+def _raise_interrupted(signal_name: str) -> None:
+    """SIGINT and SIGTERM raise RunInterrupted (SIGTERM would otherwise end the process with no
+    cleanup), so the claim is released whenever the run is stopped."""
+    raise RunInterrupted(signal_name)

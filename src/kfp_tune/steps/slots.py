@@ -280,23 +280,34 @@ def run_slots(
 
 
 @contextlib.contextmanager
-def _stopping_on_signals(schedule: _Schedule, launcher: Launcher) -> Iterator[None]:
-    """SIGINT and SIGTERM interrupt the run while its slots run (main thread only, since only
-    it may set signal handlers; and only with a launcher that can stop its trials). A signal
-    the process was started to ignore stays ignored."""
-    if not launcher.can_interrupt or threading.current_thread() is not threading.main_thread():
+def handling_stop_signals(handler: Callable[[str], None]) -> Iterator[None]:
+    """``handler(signal name)`` on SIGINT and SIGTERM while inside, the previous handlers after.
+    Main thread only (only it may set signal handlers; elsewhere nothing is installed), and a
+    signal the process was started to ignore stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    def handler(signum: int, frame: FrameType | None) -> None:
-        schedule.interrupt(signal.Signals(signum).name, launcher)
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        handler(signal.Signals(signum).name)
 
     previous: dict[int, Any] = {}
     try:
         for signum in STOP_SIGNALS:
             if signal.getsignal(signum) != signal.SIG_IGN:
-                previous[signum] = signal.signal(signum, handler)
+                previous[signum] = signal.signal(signum, on_signal)
         yield
     finally:
         for restored, old in previous.items():
             signal.signal(restored, old if old is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(schedule: _Schedule, launcher: Launcher) -> Iterator[None]:
+    """SIGINT and SIGTERM interrupt the run while its slots run (only with a launcher that can
+    stop its trials)."""
+    if not launcher.can_interrupt:
+        yield
+        return
+    with handling_stop_signals(lambda name: schedule.interrupt(name, launcher)):
+        yield

@@ -1,0 +1,69 @@
+"""handling_stop_signals: the one place that turns SIGINT / SIGTERM into a run's interrupt (the
+slots stop their trials; the inline runner raises). It must hand over the signal's name, put back
+what was there before, leave an ignored signal ignored, and do nothing off the main thread."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from types import FrameType
+
+import pytest
+
+from kfp_tune.steps.slots import handling_stop_signals
+
+
+@pytest.fixture
+def restore_handlers() -> Iterator[None]:
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for s, handler in saved.items():
+        signal.signal(s, handler)
+
+
+def test_a_signal_inside_reaches_the_handler_by_name_and_the_old_handler_is_back_after(restore_handlers: None) -> None:
+    seen_before: list[int] = []
+
+    def before(signum: int, frame: FrameType | None) -> None:
+        seen_before.append(signum)
+
+    signal.signal(signal.SIGTERM, before)
+    names: list[str] = []
+    with handling_stop_signals(names.append):
+        os.kill(os.getpid(), signal.SIGTERM)
+        os.kill(os.getpid(), signal.SIGINT)
+    assert names == ["SIGTERM", "SIGINT"] and seen_before == []
+    assert signal.getsignal(signal.SIGTERM) is before
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert seen_before == [signal.SIGTERM]
+
+
+def test_a_signal_the_process_ignores_stays_ignored(restore_handlers: None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    names: list[str] = []
+    with handling_stop_signals(names.append):
+        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert names == []
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+
+
+def test_off_the_main_thread_nothing_is_installed(restore_handlers: None) -> None:
+    before = signal.getsignal(signal.SIGTERM)
+    inside: list[object] = []
+    failures: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with handling_stop_signals(lambda name: None):
+                inside.append(signal.getsignal(signal.SIGTERM))
+        except BaseException as exc:  # a ValueError here is the failure the guard prevents
+            failures.append(exc)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert failures == [] and inside == [before]
