@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from clock import START, FakeClock
 from kfp_tune.core import claims
 from kfp_tune.core.claims import (
     DEFAULT_TTL,
@@ -34,7 +35,6 @@ from kfp_tune.core.errors import ExperimentBusy
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialStarted, encode_record
 from kfp_tune.stores.local import LocalStore
 
-START = 1_800_000_000.0
 OWNER = "another-host/1"
 NO_SUCH_PID = 4_194_305
 """Above the largest pid_max Linux allows (2**22): no process ever has it."""
@@ -44,24 +44,9 @@ def iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-        self.strftime, self.gmtime = real_time.strftime, real_time.gmtime
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    clock = FakeClock()
     monkeypatch.setattr(claims, "time", clock)
     monkeypatch.delenv("KFP_TUNE_RUN_TTL_SECONDS", raising=False)
     monkeypatch.delenv("KFP_TUNE_TRIAL_TTL_SECONDS", raising=False)
@@ -89,7 +74,7 @@ def runs_key(records: ExperimentRecords, name: str) -> str:
 # --- what each record holds --------------------------------------------------------------------
 
 
-def test_a_claim_record_and_the_claim_returned(clock: Clock, records: ExperimentRecords) -> None:
+def test_a_claim_record_and_the_claim_returned(clock: FakeClock, records: ExperimentRecords) -> None:
     got = claim(records, "run-a", ttl=60)
     assert got == Claim(1, "run-a", START, START, False, 60, OWNER)
     assert stored(records, runs_key(records, "000001")) == {
@@ -98,7 +83,7 @@ def test_a_claim_record_and_the_claim_returned(clock: Clock, records: Experiment
     assert latest_claim(records) == got
 
 
-def test_beat_and_end_records(clock: Clock, records: ExperimentRecords) -> None:
+def test_beat_and_end_records(clock: FakeClock, records: ExperimentRecords) -> None:
     current = claim(records, "run-a", ttl=60)
     clock.now += 20
     beat(records, current)
@@ -112,7 +97,7 @@ def test_beat_and_end_records(clock: Clock, records: ExperimentRecords) -> None:
     assert ended is not None and (ended.ended, ended.reason, ended.last_seen) == (True, "Finished", START + 20)
 
 
-def test_trial_beat_and_hand_over_records(clock: Clock, records: ExperimentRecords) -> None:
+def test_trial_beat_and_hand_over_records(clock: FakeClock, records: ExperimentRecords) -> None:
     key = records.trial_key("t1", "beat")
     beat_trial(records, "t1", "a1")
     assert stored(records, key) == {
@@ -125,7 +110,7 @@ def test_trial_beat_and_hand_over_records(clock: Clock, records: ExperimentRecor
     }
 
 
-def test_a_released_run_stops_at_its_next_check_at_once(clock: Clock, records: ExperimentRecords) -> None:
+def test_a_released_run_stops_at_its_next_check_at_once(clock: FakeClock, records: ExperimentRecords) -> None:
     """release forgets the run's recent check: a step after the release must not pass on it."""
     claim(records, "run-a", ttl=60)
     check(records, "run-a")
@@ -134,7 +119,7 @@ def test_a_released_run_stops_at_its_next_check_at_once(clock: Clock, records: E
         check(records, "run-a")
 
 
-def test_of_two_runs_claiming_at_once_the_loser_is_told_who_won(clock: Clock, records: ExperimentRecords) -> None:
+def test_of_two_runs_claiming_at_once_the_loser_is_told_who_won(clock: FakeClock, records: ExperimentRecords) -> None:
     class Racing(LocalStore):
         def create(self, key: str, data: bytes) -> bool:
             if key.endswith("/runs/000001.json"):
@@ -155,7 +140,7 @@ def put(records: ExperimentRecords, name: str, payload: dict[str, Any]) -> None:
     records.store.put(runs_key(records, name), encode_record({"kind": kind, "version": 1, **payload}))
 
 
-def test_an_old_claim_without_ttl_holder_or_reason_reads_with_defaults(clock: Clock, records: ExperimentRecords) -> None:
+def test_an_old_claim_without_ttl_holder_or_reason_reads_with_defaults(clock: FakeClock, records: ExperimentRecords) -> None:
     put(records, "000003", {"run": "run-old", "at": START})
     current = latest_claim(records)
     assert current == Claim(3, "run-old", START, START, False, DEFAULT_TTL, "", "")
@@ -164,7 +149,7 @@ def test_an_old_claim_without_ttl_holder_or_reason_reads_with_defaults(clock: Cl
     assert ended is not None and ended.ended and ended.reason == ""
 
 
-def test_a_damaged_end_record_still_says_the_run_ended(clock: Clock, records: ExperimentRecords) -> None:
+def test_a_damaged_end_record_still_says_the_run_ended(clock: FakeClock, records: ExperimentRecords) -> None:
     put(records, "000001", {"run": "run-a", "at": START, "ttl": 60})
     records.store.put(runs_key(records, "000001.end"), b"{ not json")
     ended = latest_claim(records)
@@ -180,7 +165,7 @@ def test_a_damaged_end_record_still_says_the_run_ended(clock: Clock, records: Ex
         ({"run": 5, "at": "noon", "ttl": "long"}, ["run 5", "at 'noon'", "ttl 'long'"]),
     ],
 )
-def test_a_damaged_claim_names_its_key_and_every_bad_field(clock: Clock, records: ExperimentRecords, payload: dict[str, Any], words: list[str]) -> None:
+def test_a_damaged_claim_names_its_key_and_every_bad_field(clock: FakeClock, records: ExperimentRecords, payload: dict[str, Any], words: list[str]) -> None:
     put(records, "000002", payload)
     with pytest.raises(DamagedRecord) as info:
         latest_claim(records)
@@ -190,7 +175,7 @@ def test_a_damaged_claim_names_its_key_and_every_bad_field(clock: Clock, records
         assert word in info.value.problem
 
 
-def test_a_listed_claim_that_cannot_be_read_back_is_damaged(clock: Clock, records: ExperimentRecords) -> None:
+def test_a_listed_claim_that_cannot_be_read_back_is_damaged(clock: FakeClock, records: ExperimentRecords) -> None:
     class Vanishing(LocalStore):
         def get(self, key: str) -> bytes | None:
             return None if key.endswith("/runs/000001.json") else super().get(key)
@@ -229,7 +214,7 @@ def started(records: ExperimentRecords, owner: str) -> TrialStarted:
     return records.create_typed(records.trial_key("t1", "started"), TrialStarted(trial="t1", time="", at=START, run="run-a", attempt="a1", owner=owner))
 
 
-def test_the_latest_beat_says_who_follows_the_trial(clock: Clock, records: ExperimentRecords) -> None:
+def test_the_latest_beat_says_who_follows_the_trial(clock: FakeClock, records: ExperimentRecords) -> None:
     """A retry that took the trial over beats with its own owner; when that process is gone
     from this machine, the next retry stops waiting at once."""
     first = started(records, "another-host/7")
@@ -238,7 +223,7 @@ def test_the_latest_beat_says_who_follows_the_trial(clock: Clock, records: Exper
     assert clock.now == START, "no waiting for a process that is gone"
 
 
-def test_a_silent_attempt_is_polled_four_times_a_ttl_and_given_up_at_it(clock: Clock, records: ExperimentRecords, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_silent_attempt_is_polled_four_times_a_ttl_and_given_up_at_it(clock: FakeClock, records: ExperimentRecords, monkeypatch: pytest.MonkeyPatch) -> None:
     """Silent for exactly the TTL is dead, as a run's claim that old has lapsed (one boundary
     for both): polled every quarter TTL, the fourth poll gives up."""
     monkeypatch.setenv("KFP_TUNE_TRIAL_TTL_SECONDS", "40")
@@ -250,14 +235,14 @@ def test_a_silent_attempt_is_polled_four_times_a_ttl_and_given_up_at_it(clock: C
 # --- the heartbeat -----------------------------------------------------------------------------
 
 
-def test_a_run_heartbeat_beats_a_quarter_ttl_and_for_no_trial(clock: Clock, records: ExperimentRecords) -> None:
+def test_a_run_heartbeat_beats_a_quarter_ttl_and_for_no_trial(clock: FakeClock, records: ExperimentRecords) -> None:
     current = claim(records, "run-a", ttl=600)
     with Heartbeat(records, current) as heartbeat:
         assert heartbeat.interval == 600 / 4
     assert records.store.list(records.trials_prefix()) == []
 
 
-def test_a_trial_heartbeat_beats_a_quarter_of_a_short_trial_ttl(clock: Clock, records: ExperimentRecords, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_trial_heartbeat_beats_a_quarter_of_a_short_trial_ttl(clock: FakeClock, records: ExperimentRecords, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KFP_TUNE_TRIAL_TTL_SECONDS", "2")
     heartbeat = Heartbeat(records, None, trial="t1")
     assert heartbeat.interval == 2 / 4
@@ -265,7 +250,7 @@ def test_a_trial_heartbeat_beats_a_quarter_of_a_short_trial_ttl(clock: Clock, re
     assert stored(records, records.trial_key("t1", "beat"))["attempt"] == ""
 
 
-def test_nothing_to_beat_means_no_heartbeat(clock: Clock, records: ExperimentRecords) -> None:
+def test_nothing_to_beat_means_no_heartbeat(clock: FakeClock, records: ExperimentRecords) -> None:
     with Heartbeat(records, None) as heartbeat:
         assert not heartbeat.interval
     assert records.store.list("") == []

@@ -9,10 +9,10 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import time as real_time
 
 import pytest
 
+from clock import START, FakeClock
 from kfp_tune.core import claims
 from kfp_tune.core.claims import (
     Heartbeat,
@@ -30,32 +30,10 @@ from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted
 from kfp_tune.core.vocabulary import LaunchPhase
 from kfp_tune.stores.local import LocalStore
 
-START = 1_800_000_000.0  # 2027-01-15T08:00:00Z
-
-
-class Clock:
-    """Wall and monotonic time that move only when a test moves them (or something sleeps)."""
-
-    def __init__(self) -> None:
-        self.now = START
-        self.strftime, self.gmtime = real_time.strftime, real_time.gmtime
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    clock = FakeClock()
     monkeypatch.setattr(claims, "time", clock)
     monkeypatch.delenv("KFP_TUNE_RUN_TTL_SECONDS", raising=False)
     monkeypatch.delenv("KFP_TUNE_TRIAL_TTL_SECONDS", raising=False)

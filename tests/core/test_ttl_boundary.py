@@ -7,18 +7,17 @@ module's clock is replaced, so the boundary is hit exactly and nothing sleeps.""
 
 from __future__ import annotations
 
-import time as real_time
 from pathlib import Path
 
 import pytest
 
+from clock import START, FakeClock
 from kfp_tune.core import claims
 from kfp_tune.core.claims import Claim, claim, wait_for_attempt
 from kfp_tune.core.errors import ExperimentBusy
 from kfp_tune.core.records import ExperimentRecords, TrialStarted
 from kfp_tune.stores.local import LocalStore
 
-START = 1_800_000_000.0
 ELSEWHERE = "another-host/7"
 """An owner on another machine: only silence can tell that it is gone."""
 
@@ -27,24 +26,15 @@ class StillWaiting(Exception):
     """Raised by the clock's sleep: wait_for_attempt judged the attempt alive and went to wait."""
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-        self.strftime, self.gmtime = real_time.strftime, real_time.gmtime
-        self.sleeps: list[float] = []
-        self.stop_on_sleep = False
+class Clock(FakeClock):
+    """Stops the test at the first wait, when ``stop_on_sleep`` is set."""
 
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
+    stop_on_sleep = False
 
     def sleep(self, seconds: float) -> None:
         if self.stop_on_sleep:
             raise StillWaiting
-        self.sleeps.append(seconds)
-        self.now += seconds
+        super().sleep(seconds)
 
 
 @pytest.fixture

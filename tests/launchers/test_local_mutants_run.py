@@ -21,13 +21,13 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from processes import gone
 
 from kfp_tune.core.errors import RunInterrupted
 from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
 from kfp_tune.core.vocabulary import LaunchPhase
 from kfp_tune.launchers import local
 from kfp_tune.launchers.local import LocalLauncher
+from processes import gone
 
 WAIT = 120.0
 """Seconds to wait for what a correct launcher does at once."""

@@ -18,12 +18,12 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from processes import gone
 
 from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
 from kfp_tune.core.vocabulary import LaunchPhase
 from kfp_tune.launchers import local
 from kfp_tune.launchers.local import LocalLauncher
+from processes import gone
 
 LOUD_THEN_SILENT = """
 import os, pathlib, signal, sys, time

@@ -78,6 +78,15 @@ class RaisingClient:
         return call
 
 
+EVERY_OPERATION = [
+    (lambda s: s.put("k.json", b"{}"), "S3 write of s3://bucket/team/exp/k.json"),
+    (lambda s: s.create("k.json", b"{}"), "S3 write of s3://bucket/team/exp/k.json"),
+    (lambda s: s.get("k.json"), "S3 read of s3://bucket/team/exp/k.json"),
+    (lambda s: s.list("trials/"), "S3 listing of s3://bucket/team/exp/trials/"),
+]
+"""Each store operation and how its error names it."""
+
+
 def failing_store(exc: Exception) -> S3Store:
     settings = S3Settings(endpoint="127.0.0.1:9", secure=False, access_key="id", secret_key="secret-never-shown")
     store = S3Store("bucket", "team/exp", settings)
@@ -85,15 +94,7 @@ def failing_store(exc: Exception) -> S3Store:
     return store
 
 
-@pytest.mark.parametrize(
-    ("operation", "words"),
-    [
-        (lambda s: s.put("k.json", b"{}"), "S3 write of s3://bucket/team/exp/k.json"),
-        (lambda s: s.create("k.json", b"{}"), "S3 write of s3://bucket/team/exp/k.json"),
-        (lambda s: s.get("k.json"), "S3 read of s3://bucket/team/exp/k.json"),
-        (lambda s: s.list("trials/"), "S3 listing of s3://bucket/team/exp/trials/"),
-    ],
-)
+@pytest.mark.parametrize(("operation", "words"), EVERY_OPERATION)
 def test_a_transient_failure_is_marked_and_says_so(operation, words: str):
     with pytest.raises(StoreError) as info:
         operation(failing_store(s3_error(503, "SlowDown")))
@@ -109,15 +110,7 @@ def test_a_permanent_failure_names_its_code_without_a_transient_hint():
     assert "secret-never-shown" not in str(info.value)
 
 
-@pytest.mark.parametrize(
-    ("operation", "words"),
-    [
-        (lambda s: s.put("k.json", b"{}"), "S3 write of s3://bucket/team/exp/k.json"),
-        (lambda s: s.create("k.json", b"{}"), "S3 write of s3://bucket/team/exp/k.json"),
-        (lambda s: s.get("k.json"), "S3 read of s3://bucket/team/exp/k.json"),
-        (lambda s: s.list("trials/"), "S3 listing of s3://bucket/team/exp/trials/"),
-    ],
-)
+@pytest.mark.parametrize(("operation", "words"), EVERY_OPERATION)
 def test_a_failure_without_an_s3_code_is_named_by_its_kind(operation, words: str):
     with pytest.raises(StoreError) as info:
         operation(failing_store(ConnectionRefusedError(111, "Connection refused")))
