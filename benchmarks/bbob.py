@@ -9,9 +9,10 @@ every solver. ``--dims 2 5 10`` adds d=10; ``--quick`` is a smoke run of a few m
 function per group at d=2, one instance, noiseless, no Ax). Results are checkpointed to a JSON
 file beside ``--out`` (``--checkpoint`` to choose another) after every run: start the same
 command again and it picks up where it stopped. A run given only ``--checkpoint`` writes its
-report beside it (``.md``), so a partial or resumed run never replaces the docs' report; ``--report-only`` writes the Markdown from the
-checkpoint without running anything. Parts run apart (Ax on its own, or one process per core
-with its own ``--checkpoint``) come together with ``--merge THEIRS.json``.
+report beside it (``.md``), so a partial or resumed run never replaces the docs' report.
+``--report-only`` writes the Markdown from the checkpoint without running anything. Parts run
+apart (Ax on its own, or one process per core with its own ``--checkpoint``) come together with
+``--merge THEIRS.json``.
 
 Needs ``pip install coco-experiment==2.8.2 optuna==5.0.0 torch`` (the suite; Optuna's
 GPSampler needs torch) and, for the Ax column, ``ax-platform`` (skipped with a note otherwise).
