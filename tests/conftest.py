@@ -135,12 +135,12 @@ _DELETE = object()
 DELETE = _DELETE
 
 
-def image_module(image: Path, module: str) -> ModuleType:
-    """An example image's module (``images/<image>/<module>.py``), imported once under a name of
-    its own: the images are not packages."""
-    name = f"{image.name.replace('-', '_')}_{module}"
+def folder_module(folder: Path, module: str) -> ModuleType:
+    """``<folder>/<module>.py`` from a folder that is not a package (an example image under
+    images/, benchmarks/), imported once under a name of its own."""
+    name = f"{folder.name.replace('-', '_')}_{module}"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, image / f"{module}.py")
+        spec = importlib.util.spec_from_file_location(name, folder / f"{module}.py")
         assert spec is not None and spec.loader is not None
         loaded = importlib.util.module_from_spec(spec)
         sys.modules[name] = loaded  # before running it: its dataclasses look their module up

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import REPO, image_module
+from conftest import REPO, folder_module
 from kfp_tune.cli import main
 from kfp_tune.reports import trial_rows
 from kfp_tune.stores import LocalStore
@@ -87,7 +87,7 @@ def test_enas_examples_controller_learns_from_its_children(uid: str, one_torch_t
     from kfp_tune.core.loading import load_experiment
     from kfp_tune.steps.designer import call_rng, problem_of
 
-    child = image_module(REPO / "images" / "enas-digits", "child")
+    child = folder_module(REPO / "images" / "enas-digits", "child")
 
     experiment = load_experiment(yaml.safe_load((REPO / "images" / "enas-digits" / "experiment.yaml").read_text()))
     problem = problem_of(experiment, uid)

@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 import yaml
 
-from conftest import DATA, REPO, TESTS, image_module
+from conftest import DATA, REPO, TESTS, folder_module
 from kfp_tune.cli import main
 from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
 from kfp_tune.core.records import ExperimentRecords
@@ -181,7 +181,7 @@ def pbt_digits_population(threshold: str, uid: str, folder: Path) -> list[Any]:
     from kfp_tune.core.loading import load_experiment
     from kfp_tune.steps.designer import call_rng, problem_of
 
-    train = image_module(PBT_DIGITS, "train").train
+    train = folder_module(PBT_DIGITS, "train").train
     doc = _settings(pbt_digits(), truncation_threshold=threshold)
     command = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"]
     epochs = int(next(a for a in command if a.startswith("--epochs=")).removeprefix("--epochs="))

@@ -3,14 +3,14 @@ with tiny budgets (seconds), and a stopped run resumes from its checkpoint."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+
+from conftest import folder_module
 
 pytest.importorskip("cocoex", reason="the BBOB harness needs COCO's suite: pip install coco-experiment")
 
@@ -19,12 +19,7 @@ BBOB_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "bbob.py"
 
 @pytest.fixture(scope="module")
 def bbob() -> Any:
-    spec = importlib.util.spec_from_file_location("kfp_tune_benchmarks_bbob", BBOB_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+    return folder_module(BBOB_PATH.parent, "bbob")
 
 
 def test_the_optimum_is_below_every_random_point_and_reached_at_coco_s_optimum(bbob: Any) -> None:

@@ -6,28 +6,23 @@ same seed (tests/pipelines/test_pipeline.py), so the chain reaches the path a us
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
 
+from conftest import folder_module
 from kfp_tune import search, tune
 from kfp_tune.core.space import Parameter, SearchSpace
 
-BENCHMARK_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "algorithms.py"
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
 @pytest.fixture(scope="module")
-def benchmark() -> Any:
-    spec = importlib.util.spec_from_file_location("kfp_tune_benchmarks_algorithms", BENCHMARK_PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
+def benchmark() -> ModuleType:
+    return folder_module(BENCHMARKS, "algorithms")
 
 
 def branin(p: dict[str, Any]) -> float:
@@ -36,7 +31,7 @@ def branin(p: dict[str, Any]) -> float:
 
 
 @pytest.mark.parametrize("algorithm", ["bayesianoptimization", "tpe", "cmaes"])
-def test_the_benchmark_runner_tries_the_points_tune_runs(benchmark: Any, algorithm: str, tmp_path: Path) -> None:
+def test_the_benchmark_runner_tries_the_points_tune_runs(benchmark: ModuleType, algorithm: str, tmp_path: Path) -> None:
     trials = 14  # past bayesianoptimization's and tpe's 10 random starts: the model's picks count
     result = tune(
         branin,

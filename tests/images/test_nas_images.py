@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import REPO, image_module
+from conftest import REPO, folder_module
 from kfp_tune.collectors.stdout import parse_metric_lines, parse_output
 from kfp_tune.core.loading import load_experiment
 
@@ -88,7 +88,7 @@ def test_enas_architecture_decides_the_layers_and_the_skip_connections():
     """Parameter counts worked out by hand: a 3x3 convolution to 16 filters has 9*16 weights per
     input channel, 16 biases, and its batch norm 32 parameters; the head 16*10 + 10. A skip
     connection from the input (node 0) adds one input channel to the second layer."""
-    child = image_module(ENAS, "child")
+    child = folder_module(ENAS, "child")
     plain = child.build_child(CONV_ARCH, CONV_CONFIG)
     skipped = child.build_child("[[1], [1, 1]]", CONV_CONFIG)
     first, head = 1 * 9 * 16 + 16 + 32, 16 * 10 + 10
@@ -104,7 +104,7 @@ def test_enas_architecture_decides_the_layers_and_the_skip_connections():
 def test_enas_skip_connection_pads_a_smaller_layer_to_the_larger_one():
     """Katib's concat: a pooled 4x4 layer joined by the 8x8 input is zero-padded to 8x8 and the
     channels stacked (1 + 1), so the convolution after them sees 2 channels at 8x8."""
-    child = image_module(ENAS, "child")
+    child = folder_module(ENAS, "child")
     config = nn_config(2, MAX_POOL_2, CONV_3x3_16)
     net = child.build_child("[[6], [1, 1]]", config)
     assert net.shapes == [(1, 8, 8), (1, 4, 4), (16, 8, 8)]
@@ -116,14 +116,14 @@ def test_enas_skip_connection_pads_a_smaller_layer_to_the_larger_one():
 def test_enas_the_architecture_changes_what_the_child_learns():
     """The controller's reward has to depend on its choices: two layers of pooling leave one
     channel to classify ten digits from, two convolutions learn them."""
-    child = image_module(ENAS, "child")
+    child = folder_module(ENAS, "child")
     convolutions = child.train_child("[[3], [3, 0]]", nn_config(2, CONV_5x5_16), epochs=2, seed=0)
     pooling = child.train_child(POOLING_ARCH, POOLING_CONFIG, epochs=2, seed=0)
     assert convolutions > 0.7 and pooling < 0.3
 
 
 def test_enas_training_is_deterministic_for_a_seed_and_leaves_the_callers_random_state():
-    child = image_module(ENAS, "child")
+    child = folder_module(ENAS, "child")
     torch.manual_seed(123)
     expected_next = torch.rand(3)
     torch.manual_seed(123)
@@ -145,7 +145,7 @@ def test_enas_training_is_deterministic_for_a_seed_and_leaves_the_callers_random
     ],
 )
 def test_enas_trial_refuses_values_katib_would_never_send(architecture, config, message, capsys):
-    train = image_module(ENAS, "train")
+    train = folder_module(ENAS, "train")
     assert train.main(["--num_epochs=1", f"--architecture={architecture}", f"--nn_config={config}"]) == 2
     out, err = capsys.readouterr()
     assert message in err and "Validation-Accuracy" not in out
@@ -210,7 +210,7 @@ def test_darts_trial_takes_katibs_command_line_and_prints_its_genotype():
 
 
 def test_darts_one_layer_has_no_reduction_cell_as_in_katibs_trial():
-    supernet = image_module(DARTS, "supernet")
+    supernet = folder_module(DARTS, "supernet")
     settings = supernet.Settings.parse(supernet.parse_katib_json(ONE_EPOCH))
     results = list(supernet.search(["max_pooling_3x3", "skip_connection"], 1, settings, seed=0))
     text = supernet.genotype_text(results[-1].genotype)
@@ -220,7 +220,7 @@ def test_darts_one_layer_has_no_reduction_cell_as_in_katibs_trial():
 
 
 def test_darts_settings_take_katibs_defaults_and_strings():
-    supernet = image_module(DARTS, "supernet")
+    supernet = folder_module(DARTS, "supernet")
     settings = supernet.Settings.parse({"num_epochs": "3", "batch_size": None})
     assert settings.num_epochs == 3 and settings.batch_size is None
     # Katib's defaults, as its darts service documents them, for everything not given
@@ -238,7 +238,7 @@ def test_darts_settings_take_katibs_defaults_and_strings():
     ],
 )
 def test_darts_trial_refuses_what_it_cannot_build(settings, space, layers, message, capsys):
-    train = image_module(DARTS, "train")
+    train = folder_module(DARTS, "train")
     assert train.main([f"--algorithm-settings={settings}", f"--search-space={space}", f"--num-layers={layers}"]) == 2
     out, err = capsys.readouterr()
     assert message in err and "Best-Genotype" not in out
@@ -258,7 +258,7 @@ def _batches(supernet: ModuleType, size: int = 32) -> tuple[Any, Any, Any, Any]:
 def test_darts_alpha_learns_on_the_held_out_half_and_the_weights_on_the_other():
     """The alpha step moves alpha only, the weight step the weights only (bilevel: neither
     step may leak into the other's variables)."""
-    supernet = image_module(DARTS, "supernet")
+    supernet = folder_module(DARTS, "supernet")
     model, settings = _tiny_supernet(supernet, seed=1)
     search = supernet.Search(model, settings)
     x_train, y_train, x_valid, y_valid = _batches(supernet)
@@ -283,7 +283,7 @@ def test_darts_steps_leave_the_onednn_setting_as_they_found_it(onednn: bool, mon
     some CPUs): switched off process-wide, it changed the kernels, hence the scores, of every
     other network trained later in the same process (the ENAS children in a test of their
     controller). Inside a step it is off either way, so a search computes the same numbers."""
-    supernet = image_module(DARTS, "supernet")
+    supernet = folder_module(DARTS, "supernet")
     model, settings = _tiny_supernet(supernet, seed=1)
     search = supernet.Search(model, settings)
     seen: list[bool] = []
@@ -304,7 +304,7 @@ def test_darts_alpha_gradient_is_the_unrolled_validation_gradient():
     error negligible."""
     from torch.func import functional_call
 
-    supernet = image_module(DARTS, "supernet")
+    supernet = folder_module(DARTS, "supernet")
     model, settings = _tiny_supernet(supernet, seed=2)
     model = model.double()
     search = supernet.Search(model, settings, hessian_step=1e-5)
@@ -327,7 +327,7 @@ def test_darts_alpha_gradient_is_the_unrolled_validation_gradient():
 
 
 def test_darts_genotype_keeps_each_nodes_two_strongest_edges_and_never_none():
-    supernet = image_module(DARTS, "supernet")
+    supernet = folder_module(DARTS, "supernet")
     model, _ = _tiny_supernet(supernet, seed=3)
     primitives = model.primitives  # the search space (sorted) and none last
     assert primitives[-1] == "none" and "none" not in DARTS_PRIMITIVES
@@ -345,7 +345,7 @@ def test_darts_genotype_keeps_each_nodes_two_strongest_edges_and_never_none():
 
 
 def test_darts_search_is_deterministic_for_a_seed():
-    supernet = image_module(DARTS, "supernet")
+    supernet = folder_module(DARTS, "supernet")
     settings = supernet.Settings.parse(supernet.parse_katib_json(ONE_EPOCH))
     primitives = sorted(DARTS_PRIMITIVES)
     first = list(supernet.search(primitives, 1, settings, seed=7))
