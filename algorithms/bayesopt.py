@@ -16,6 +16,10 @@ posterior mean (scikit-optimize weighs them by gains summed over past iterations
 rebuilt-from-history algorithm does not keep); ``EIps`` / ``PIps`` act as EI / PI, since
 trials report no run time.
 
+The first trial of an experiment is the centre of the space (``_initial_points``), the other
+``n_initial_points - 1`` random: Ax and OSS Vizier start there too (docs/benchmarks.md, "The first
+trial at the centre of the space").
+
 Pending trials, and earlier picks of the same batch, are handled by the Kriging Believer
 (Ginsbourger, Le Riche and Carraro, 2010): each joins the model as if it had returned the
 model's own posterior mean there, and that value counts towards the best seen. The mean stays
@@ -111,6 +115,17 @@ class _Encoding:
             else:
                 rows[:, start] = self.snap_column(parameter, rng.random(count))
         return rows
+
+    def centre(self, rng: np.random.Generator) -> dict[str, Value]:
+        """The middle of the space: each numeric and discrete parameter at the middle of the
+        unit cube (the midpoint of a uniform range, the geometric one of a logUniform range,
+        the mean of a normal one, the middle choice); a categorical one, which has no middle, a
+        random choice."""
+        row = self.random_rows(rng, 1)[0]
+        for parameter, start, _ in self.columns:
+            if parameter.type != "categorical":
+                row[start] = self.snap_column(parameter, np.array([0.5]))[0]
+        return self.decode(row)
 
     def snap_column(self, parameter: Parameter, u: np.ndarray) -> np.ndarray:
         """Unit-cube coordinates moved onto the parameter's feasible values (steps, integers)."""
@@ -269,7 +284,7 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         space = problem.space
         scored = [t for t in history if problem.loss(t) is not None]
         if len(scored) < max(self.n_initial, 2) or n == 0:
-            return Suggestions([new_random_point(space, used, rng) for _ in range(n)])
+            return Suggestions(self._initial_points(space, history, pending, n, rng, used))
         encoding = _Encoding(space)
         x = np.array([encoding.encode(t.assignment) for t in scored])
         y, model = fit_model(x, np.array([problem.loss(t) for t in scored], dtype=float), rng)
@@ -296,6 +311,18 @@ class GPBayesianOptimization(BuiltinAlgorithm):
             if index + 1 < n:
                 best = believe(model, encoding.encode(chosen), best)
         return Suggestions(out)
+
+    def _initial_points(self, space: SearchSpace, history: Sequence[FinishedTrial], pending: Sequence[dict[str, Value]], n: int, rng: np.random.Generator, used: Used) -> list[dict[str, Value]]:
+        """Random points, the first trial of an experiment the centre of the space (as Ax and
+        OSS Vizier start): a user's range is usually drawn around the values they expect to be
+        good. Only the first: once a trial exists, finished, failed or pending, all are random."""
+        points: list[dict[str, Value]] = []
+        if n and not history and not pending:
+            centre = _Encoding(space).centre(rng)
+            if space.key(centre) not in used:
+                used.add(space.key(centre))
+                points.append(centre)
+        return points + [new_random_point(space, used, rng) for _ in range(n - len(points))]
 
     def _hedge(self, model: GaussianProcess, encoding: _Encoding, best: float, rng: np.random.Generator, used: set, incumbent: np.ndarray) -> dict[str, Value] | None:
         """GP-Hedge without memory: each of EI, LCB and PI proposes a point, and the proposal

@@ -387,7 +387,9 @@ def test_a_suggestion_is_the_same_within_a_thousandth_of_its_parameters_width() 
 # "mixed" space is kfp_tune.algorithms.testing.mixed_space: uniform, logUniform, stepped, int,
 # discrete and categorical parameters; "second" is ``second_space``). The two Gaussian-process
 # variants of bayesianoptimization were recorded again when its losses became warped
-# (``bayesopt.fit_model``), a deliberate change of the model: at the commit that added it.
+# (``bayesopt.fit_model``), a deliberate change of the model: at the commit that added it; and
+# again when its first trial became the centre of the space (the history they are suggested
+# from starts there now).
 BEFORE = {
     "random": {
         "mixed": [
@@ -475,10 +477,10 @@ BEFORE = {
     # which has no L-BFGS-B.
     "bayesianoptimization": {
         "mixed": [
-            "0.1,0.634459273184885,0,1,16,sgd",
-            "0.00010000000000000009,0.5,0,1,16,sgd",
-            "0.00010000000000000009,0.5691735687260614,0.5,1,16,sgd",
-            "0.00010000000000000009,0.5,0,1,16,adam",
+            "0.00010087162564822908,0.5954978079718888,0.5,1,16,sgd",
+            "0.00010000000000000009,0.9,0,1,64,sgd",
+            "0.1,0.5,0.5,8,64,adam",
+            "0.1,0.5,0.3,1,16,sgd",
         ],
     },
     "hyperband resource_name=layers r_l=3 eta=3": {
@@ -505,15 +507,15 @@ BEFORE = {
     "bayesianoptimization acq_func=LCB acq_optimizer=sampling n_initial_points=5": {
         "mixed": [
             "0.012257725860423799,0.5185831717458579,0.4,1,16,sgd",
-            "0.00012361854482286644,0.5288273571546536,0.3,1,16,sgd",
-            "0.010896506711598093,0.5506898463500676,0.1,1,16,sgd",
-            "0.002714073093074137,0.5393636547616888,0.4,1,16,sgd",
+            "0.001002205071867091,0.5,0.4,1,16,sgd",
+            "0.023380511230569823,0.5677890727771223,0.1,1,16,sgd",
+            "0.001136953709226909,0.5030836123414087,0.2,1,16,sgd",
         ],
         "second": [
-            "0.2774001798686343,1,0.001",
-            "0.3076928222477111,1,0.001",
-            "0.30877910532027286,1,0.001",
-            "0.30872913115516365,1,0.001",
+            "0.38838846765255397,1,0.004",
+            "0.26741779586536785,1,0.004",
+            "0.25271682270473006,1,0.002",
+            "0.34459513876915926,1,0.002",
         ],
     },
     "cmaes restart_strategy=bipop sigma=0.3": {
