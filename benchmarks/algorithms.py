@@ -18,6 +18,7 @@ settings, Optuna's TPE, GPSampler and CMA-ES (GPSampler needs torch).
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import math
 import platform
@@ -428,6 +429,17 @@ def budget(seeds: int, max_epochs: int = 9, total_epochs: int = 9 * 30) -> dict[
 # --- report -----------------------------------------------------------------------------------
 
 
+def reference_versions() -> str:
+    """The reference libraries' versions, so a reader knows which Optuna the refs are."""
+    found = []
+    for name in ("optuna", "scikit-optimize", "scikit-learn", "torch"):
+        try:
+            found.append(f"{name} {importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"{name} not installed")
+    return ", ".join(found)
+
+
 def report(quality_table: dict, speed_table: dict, budget_table: dict, seeds: int, trials: int, seconds: float) -> str:
     lines = [
         "# Algorithm benchmarks",
@@ -435,7 +447,7 @@ def report(quality_table: dict, speed_table: dict, budget_table: dict, seeds: in
         f"Reproduce: `python benchmarks/algorithms.py --seeds {seeds} --trials {trials}` "
         "(needs `pip install -e '.[benchmarks]'`, and `pip install torch==2.13.0` for Optuna's GPSampler).",
         f"Measured on {platform.machine()} with {__import__('os').cpu_count()} cores, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d')}; the last run took {seconds / 60:.0f} min.",
+        f"{time.strftime('%Y-%m-%d')}, {reference_versions()}; the last run took {seconds / 60:.0f} min.",
         "",
         "## Quality: median regret after 10 / 25 / 50 trials",
         "",

@@ -45,3 +45,17 @@ def test_the_benchmark_runner_tries_the_points_tune_runs(benchmark: ModuleType, 
     measured = benchmark.ours(algorithm)(task, 7, trials)
     assert [t.metrics["objective"] for t in result.trials] == measured
     assert len(set(measured)) == trials  # distinct points, so the equality is about each trial
+
+
+def test_the_report_names_the_reference_libraries_versions(benchmark: ModuleType) -> None:
+    """The "ref:" rows are only comparable with the library versions that made them (Optuna 5
+    changed TPESampler's defaults), so the report's header states them."""
+    import importlib.metadata
+
+    header = benchmark.report({}, {}, {}, seeds=3, trials=10, seconds=60.0).splitlines()[3]
+    for name in ("optuna", "scikit-optimize", "scikit-learn", "torch"):
+        try:
+            expected = f"{name} {importlib.metadata.version(name)}"
+        except importlib.metadata.PackageNotFoundError:
+            expected = f"{name} not installed"
+        assert expected in header
