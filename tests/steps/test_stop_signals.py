@@ -2,10 +2,13 @@
 slots stop their trials; the inline runner raises). It must hand over the signal's name, put back
 what was there before, leave an ignored signal ignored, and do nothing off the main thread.
 
-The tests raise their signals with ``signal.raise_signal``, which delivers to this thread, so the
-Python handler has run before the next line. ``os.kill`` to the process let the kernel hand the
-signal to another of the worker's threads, and the handler could run after the ``with`` block
-had put the old one back (one CI run failed so, ``--randomly-seed=2471940607``)."""
+Each test starts from the handlers a Python process normally has (SIGINT: default_int_handler,
+SIGTERM: SIG_DFL), set by the fixture: pytest started from a non-interactive shell's background
+job (``cmd &``) inherits SIGINT ignored, and the code under test rightly leaves an ignored signal
+ignored, so the test failed there, or passed when an earlier test in the same xdist worker had
+installed a SIGINT handler (CI failures with ``--randomly-seed=2471940607`` and ``2680441620``).
+The signals are raised with ``signal.raise_signal``, which delivers to this thread, so the Python
+handler has run before the next line."""
 
 from __future__ import annotations
 
@@ -21,10 +24,13 @@ from kfp_tune.steps.slots import handling_stop_signals
 
 @pytest.fixture
 def restore_handlers() -> Iterator[None]:
+    """The usual handlers for the test, the ones found put back after it."""
     saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     yield
     for s, handler in saved.items():
-        signal.signal(s, handler)
+        signal.signal(s, handler if handler is not None else signal.SIG_DFL)  # None: set outside Python
 
 
 def test_a_signal_inside_reaches_the_handler_by_name_and_the_old_handler_is_back_after(restore_handlers: None) -> None:
