@@ -237,21 +237,25 @@ def optimizers() -> dict[str, Runner]:
 CHECKPOINTS = (10, 25, 50)
 
 
-def quality(seeds: int, trials: int, selected: dict[str, Runner]) -> dict[str, dict[str, dict[int, float]]]:
-    """task -> optimizer -> checkpoint -> median regret."""
+def quality(seeds: int, trials: int, selected: dict[str, Runner], known: dict[str, float] | None = None) -> tuple[dict[str, dict[str, dict[int, float]]], dict[str, float]]:
+    """task -> optimizer -> checkpoint -> median regret, and task -> the optimum the regrets are
+    measured from: the task's own, else the best value any run found, here or (``known``, an
+    earlier run's optima) before."""
     out: dict[str, dict[str, dict[int, float]]] = {}
+    optima: dict[str, float] = {}
     for task in tasks():
         curves: dict[str, list[list[float]]] = {}
         for name, runner in selected.items():
             started = time.time()
             curves[name] = [list(np.minimum.accumulate(runner(task, seed, trials))) for seed in range(seeds)]
             print(f"  {task.name:18s} {name:42s} {time.time() - started:7.1f} s", file=sys.stderr)
-        optimum = task.optimum if task.optimum is not None else min(min(c) for runs in curves.values() for c in runs)
+        optimum = task.optimum if task.optimum is not None else min([min(c) for runs in curves.values() for c in runs] + [(known or {}).get(task.name, math.inf)])
+        optima[task.name] = optimum
         out[task.name] = {
             name: {k: float(statistics.median(c[min(k, len(c)) - 1] - optimum for c in runs)) for k in CHECKPOINTS if k <= trials}
             for name, runs in curves.items()
         }
-    return out
+    return out, optima
 
 
 def speed(selected: list, sizes: tuple[int, ...] = (50, 200, 500, 1000), repeats: int = 3) -> dict[str, dict[int, float | None]]:
@@ -440,14 +444,16 @@ def reference_versions() -> str:
     return ", ".join(found)
 
 
-def report(quality_table: dict, speed_table: dict, budget_table: dict, seeds: int, trials: int, seconds: float) -> str:
+def report(quality_table: dict, speed_table: dict, budget_table: dict, seeds: int, trials: int, seconds: float, only: list[str] | None = None, quality_only: bool = False) -> str:
     lines = [
         "# Algorithm benchmarks",
         "",
         f"Reproduce: `python benchmarks/algorithms.py --seeds {seeds} --trials {trials}` "
         "(needs `pip install -e '.[benchmarks]'`, and `pip install torch==2.13.0` for Optuna's GPSampler).",
         f"Measured on {platform.machine()} with {__import__('os').cpu_count()} cores, Python {platform.python_version()}, "
-        f"{time.strftime('%Y-%m-%d')}, {reference_versions()}; the last run took {seconds / 60:.0f} min.",
+        f"{time.strftime('%Y-%m-%d')}, {reference_versions()}; the last run took {seconds / 60:.0f} min"
+        + (f" (quality of {', '.join(only)} only; the other rows and the speed and budget tables are from the run before)." if only and quality_only
+           else f" (quality of {', '.join(only)} only; the other quality rows are from the run before)." if only else "."),
         "",
         "## Quality: median regret after 10 / 25 / 50 trials",
         "",
@@ -487,26 +493,46 @@ def main(argv: list[str] | None = None) -> None:
         "--only", nargs="*",
         help="re-measure the quality of these optimizers only (substring match) and merge them into the existing results",
     )
+    parser.add_argument(
+        "--quality-only", action="store_true",
+        help="with --only: keep the speed and budget tables of the last full run (from the JSON beside --out) instead of "
+        "measuring them again, e.g. while other benchmarks load the cores",
+    )
     args = parser.parse_args(argv)
+    previous = args.out.with_suffix(".json")
+    if args.quality_only and not (args.only and previous.exists()):
+        parser.error(f"--quality-only needs --only and the results of a full run in {previous}")
     started = time.time()
     selected = optimizers()
     if args.only:
         selected = {k: v for k, v in selected.items() if any(o in k for o in args.only)}
     print("quality", file=sys.stderr)
-    quality_table = quality(args.seeds, args.trials, selected)
-    previous = args.out.with_suffix(".json")
-    if args.only and previous.exists():
-        merged = json.loads(previous.read_text())["quality"]
+    earlier = json.loads(previous.read_text()) if args.only and previous.exists() else None
+    unaligned = [t.name for t in tasks() if t.optimum is None and earlier and t.name not in earlier.get("optima", {})]
+    if unaligned:
+        parser.error(f"--only: {previous} holds no optimum for {', '.join(unaligned)} (made before optima were stored), "
+                     "so new rows cannot be measured from the same best value: run the full benchmark")
+    quality_table, optima = quality(args.seeds, args.trials, selected, earlier.get("optima") if earlier else None)
+    if earlier:
+        merged = earlier["quality"]
         for task, rows in quality_table.items():
-            merged.setdefault(task, {}).update(rows)
+            # the earlier rows measured from the earlier optimum: moved to the new one where a new run found better
+            shift = earlier.get("optima", {}).get(task, optima[task]) - optima[task]
+            merged[task] = {name: {k: v + shift for k, v in row.items()} for name, row in merged.get(task, {}).items()}
+            merged[task].update(rows)
         quality_table = {task: {name: {int(k): v for k, v in row.items()} for name, row in rows.items()} for task, rows in merged.items()}
-    print("speed", file=sys.stderr)
-    speed_table = speed([("random", {}), ("sobol", {}), ("tpe", {}), ("multivariate-tpe", {}), ("cmaes", {}), ("bayesianoptimization", {}), ("bayesianoptimization", {"base_estimator": "RF"})])
-    print("budget", file=sys.stderr)
-    budget_table = budget(args.seeds)
-    text = report(quality_table, speed_table, budget_table, args.seeds, args.trials, time.time() - started)
+    if args.quality_only:
+        kept = json.loads(previous.read_text())
+        speed_table = {name: {int(k): v for k, v in row.items()} for name, row in kept["speed"].items()}
+        budget_table = kept["budget"]
+    else:
+        print("speed", file=sys.stderr)
+        speed_table = speed([("random", {}), ("sobol", {}), ("tpe", {}), ("multivariate-tpe", {}), ("cmaes", {}), ("bayesianoptimization", {}), ("bayesianoptimization", {"base_estimator": "RF"})])
+        print("budget", file=sys.stderr)
+        budget_table = budget(args.seeds)
+    text = report(quality_table, speed_table, budget_table, args.seeds, args.trials, time.time() - started, args.only, args.quality_only)
     args.out.write_text(text + kept_sections(args.out))
-    args.out.with_suffix(".json").write_text(json.dumps({"quality": quality_table, "speed": {k: {str(s): v for s, v in r.items()} for k, r in speed_table.items()}, "budget": budget_table}, indent=1))
+    args.out.with_suffix(".json").write_text(json.dumps({"quality": quality_table, "optima": optima, "speed": {k: {str(s): v for s, v in r.items()} for k, r in speed_table.items()}, "budget": budget_table}, indent=1))
     print(text)
 
 
