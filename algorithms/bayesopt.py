@@ -12,8 +12,7 @@ normal and logNormal parameters are warped through their distribution's CDF, so 
 candidates (uniform in the cube) follow the distribution and the model's distances are
 measured in probability mass; uniform and logUniform parameters map linearly, as before. Acquisitions: ``EI`` and ``PI`` with ``xi``, ``LCB`` with ``kappa``;
 ``gp_hedge`` lets EI, LCB and PI each propose a point and takes the one with the lowest
-posterior mean, or, where the losses are judged noisy, the lowest in one joint posterior
-draw (scikit-optimize weighs them by gains summed over past iterations, which a
+posterior mean (scikit-optimize weighs them by gains summed over past iterations, which a
 rebuilt-from-history algorithm does not keep); ``EIps`` / ``PIps`` act as EI / PI, since
 trials report no run time.
 
@@ -48,7 +47,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize, minimize_scalar
@@ -202,34 +201,25 @@ def fitted_exponent(z: np.ndarray) -> float:
     return float(fit.x)
 
 
-class FittedModel(NamedTuple):
-    """What ``fit_model`` returns: the values modelled, the model, and whether the losses were
-    judged noisy (modelled as they are, not warped)."""
-
-    values: np.ndarray
-    model: GaussianProcess
-    noisy: bool
-
-
-def fit_model(x: np.ndarray, losses: np.ndarray, rng: np.random.Generator) -> FittedModel:
+def fit_model(x: np.ndarray, losses: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, GaussianProcess]:
     """The Gaussian process on the warped losses, unless it finds them noisy (fitted noise above
     ``WARP_NOISE_LIMIT`` of the variance, also without the capped outliers, whose jumps look like
     noise): then on the losses as they are, outliers capped.
     Warping spreads the good end, and with noise it spreads the noise just where the search
     decides; on BBOB with noise it made the ill-conditioned functions' regret 6x worse
-    (docs/benchmarks.md, "Output warping")."""
+    (docs/benchmarks.md, "Output warping"). Returns the values modelled and the model."""
     capped = cap_outliers(losses)
     warped = _power_warp(capped)
     keep = model_rows(x, warped, MAX_MODEL_OBSERVATIONS)  # every trial up to the cap; the best one always
     model = GaussianProcess(x[keep], warped[keep], rng)
     if model.noise <= WARP_NOISE_LIMIT:
-        return FittedModel(warped, model, noisy=False)
+        return warped, model
     inside = capped == losses
     if 3 <= inside.sum() < len(losses):  # capped trials are jumps the model may call noise: judge without them
         rows = np.flatnonzero(inside)[model_rows(x[inside], warped[inside], MAX_MODEL_OBSERVATIONS)]
         if GaussianProcess(x[rows], warped[rows], rng).noise <= WARP_NOISE_LIMIT:
-            return FittedModel(warped, model, noisy=False)
-    return FittedModel(capped, GaussianProcess(x[keep], capped[keep], rng), noisy=True)  # same rows: the warp keeps the order
+            return warped, model
+    return capped, GaussianProcess(x[keep], capped[keep], rng)  # same rows: the warp keeps the order
 
 
 def log_expected_improvement(z: np.ndarray, sd: np.ndarray) -> np.ndarray:
@@ -297,7 +287,7 @@ class GPBayesianOptimization(BuiltinAlgorithm):
             return Suggestions(self._initial_points(space, history, pending, n, rng, used))
         encoding = _Encoding(space)
         x = np.array([encoding.encode(t.assignment) for t in scored])
-        y, model, noisy = fit_model(x, np.array([problem.loss(t) for t in scored], dtype=float), rng)
+        y, model = fit_model(x, np.array([problem.loss(t) for t in scored], dtype=float), rng)
         best = float(y.min())
         for assignment in pending:
             best = believe(model, encoding.encode(assignment), best)
@@ -310,7 +300,7 @@ class GPBayesianOptimization(BuiltinAlgorithm):
                 # rule would line them up beside the believed ones.
                 chosen = self._maximise(model, encoding, "EI", best, rng, used, incumbent)
             elif self.acq_func == "gp_hedge":
-                chosen = self._hedge(model, noisy, encoding, best, rng, used, incumbent)
+                chosen = self._hedge(model, encoding, best, rng, used, incumbent)
             else:
                 chosen = self._maximise(model, encoding, str(self.acq_func), best, rng, used, incumbent)
             if chosen is None:  # every candidate taken
@@ -334,24 +324,18 @@ class GPBayesianOptimization(BuiltinAlgorithm):
                 points.append(centre)
         return points + [new_random_point(space, used, rng) for _ in range(n - len(points))]
 
-    def _hedge(self, model: GaussianProcess, noisy: bool, encoding: _Encoding, best: float, rng: np.random.Generator, used: set, incumbent: np.ndarray) -> dict[str, Value] | None:
+    def _hedge(self, model: GaussianProcess, encoding: _Encoding, best: float, rng: np.random.Generator, used: set, incumbent: np.ndarray) -> dict[str, Value] | None:
         """GP-Hedge without memory: each of EI, LCB and PI proposes a point, and the proposal
         the model expects to be best (lowest posterior mean) wins. scikit-optimize weighs them
         by gains summed over past iterations, which a rebuilt-from-history algorithm does not
-        keep; this is the one-step form of the same reward. Where the losses were judged
-        noisy (``fit_model``), the proposal lowest in one joint posterior draw wins instead: the lowest mean
-        is nearly always the proposal beside the incumbent, so a search that settled on a
-        peak that is not the best (BBOB's Gallagher functions with noise) would not leave it."""
+        keep; this is the one-step form of the same reward."""
         grid = self._candidates(encoding, rng, incumbent)
         mean, sd = model.predict(grid)
         proposals = [self._best_on(model, encoding, grid, mean, sd, kind, best, rng, used, HEDGE_REFINE_STARTS) for kind in ("EI", "LCB", "PI")]
         found = [p for p in proposals if p is not None]
         if not found:
             return None
-        rows = np.array([encoding.encode(p) for p in found])
-        if noisy:
-            return found[int(np.argmin(model.sample(rows, rng)))]
-        means, _ = model.predict(rows)
+        means, _ = model.predict(np.array([encoding.encode(p) for p in found]))
         return found[int(np.argmin(means))]
 
     def _maximise(self, model: GaussianProcess, encoding: _Encoding, kind: str, best: float, rng: np.random.Generator, used: set, incumbent: np.ndarray) -> dict[str, Value] | None:

@@ -115,17 +115,6 @@ class GaussianProcess:
         self.y = np.append(self.y, (y - self.y_mean) / self.y_std)
         self._factor()
 
-    def sample(self, x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-        """One joint draw of the noiseless function at the rows of ``x`` from the posterior, in
-        the original units: near rows move together, as the function would."""
-        k_star = matern52(self.x, x, self.lengths, self.signal)
-        mean = k_star.T @ self.alpha
-        v = solve_triangular(self.chol, k_star, lower=True, check_finite=False)
-        covariance = matern52(x, x, self.lengths, self.signal) - v.T @ v
-        values, vectors = np.linalg.eigh(covariance)  # not Cholesky: near rows make it singular
-        draw = mean + vectors @ (np.sqrt(np.maximum(values, 0.0)) * rng.standard_normal(len(x)))
-        return draw * self.y_std + self.y_mean
-
     def predict(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Posterior mean and standard deviation, in the original units."""
         k_star = matern52(self.x, x, self.lengths, self.signal)
