@@ -1,6 +1,7 @@
 """Every kfp-tune algorithm beside the reference implementations, in one run.
 
     python benchmarks/algorithms.py [--seeds 5] [--trials 50] [--out docs/benchmarks.md]
+                                    [--only NAME ... [--quality-only]]
 
 Quality: median regret (gap to the known optimum; for the scikit-learn task, to the best value
 any run found) after 10, 25 and 50 trials, over the seeds, on Branin, Hartmann6, a mixed space
@@ -9,6 +10,10 @@ scikit-learn's breast cancer data. Trials are sequential (one suggestion per rou
 Speed: median time of one suggestion with 50, 200 and 1,000 finished trials (Hartmann6).
 Budget: random search with full training, with medianstop, and hyperband, at equal total epochs
 on a real learning curve (an MLP on scikit-learn's digits, trained epoch by epoch).
+
+``--only`` measures the quality of some optimizers again and merges them into the last run's
+results (the regrets of a task without a known optimum stay measured from one best value, kept
+in the JSON); ``--quality-only`` keeps that run's speed and budget tables too.
 
 Our algorithms are called exactly as the suggest step calls them: rebuilt from the history on
 every call. References: numpy random search, scikit-optimize ``gp_minimize`` with Katib's
