@@ -526,10 +526,9 @@ def main(argv: list[str] | None = None) -> None:
             merged[task] = {name: {k: v + shift for k, v in row.items()} for name, row in merged.get(task, {}).items()}
             merged[task].update(rows)
         quality_table = {task: {name: {int(k): v for k, v in row.items()} for name, row in rows.items()} for task, rows in merged.items()}
-    if args.quality_only:
-        kept = json.loads(previous.read_text())
-        speed_table = {name: {int(k): v for k, v in row.items()} for name, row in kept["speed"].items()}
-        budget_table = kept["budget"]
+    if args.quality_only and earlier:  # earlier is set: --quality-only was refused above without it
+        speed_table = {name: {int(k): v for k, v in row.items()} for name, row in earlier["speed"].items()}
+        budget_table = earlier["budget"]
     else:
         print("speed", file=sys.stderr)
         speed_table = speed([("random", {}), ("sobol", {}), ("tpe", {}), ("multivariate-tpe", {}), ("cmaes", {}), ("bayesianoptimization", {}), ("bayesianoptimization", {"base_estimator": "RF"})])
