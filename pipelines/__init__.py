@@ -4,6 +4,7 @@ component trials, a pipeline whose every trial is a task of your own KFP compone
 
 from kfp_tune.pipelines.builder import build_pipeline, compile_pipeline
 from kfp_tune.pipelines.component_trials import component_trials
+from kfp_tune.pipelines.local_run import step_inputs_kept_whole
 from kfp_tune.pipelines.tuning_step import tuning_step
 
-__all__ = ["build_pipeline", "compile_pipeline", "component_trials", "tuning_step"]
+__all__ = ["build_pipeline", "compile_pipeline", "component_trials", "step_inputs_kept_whole", "tuning_step"]

@@ -20,6 +20,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
 
@@ -56,17 +57,49 @@ def run_pipeline_locally(
     )
     # s3_endpoint "": the endpoint comes from this machine's environment, as for the CLI.
     try:
-        pipeline(
-            store_uri=store_uri,
-            experiment_name=experiment.name,
-            launcher_config=json.dumps(launcher_config, sort_keys=True),
-            take_over=take_over,
-            fresh_experiment=fresh_experiment,
-            s3_endpoint="",
-        )
+        with step_inputs_kept_whole():
+            pipeline(
+                store_uri=store_uri,
+                experiment_name=experiment.name,
+                launcher_config=json.dumps(launcher_config, sort_keys=True),
+                take_over=take_over,
+                fresh_experiment=fresh_experiment,
+                s3_endpoint="",
+            )
     finally:
         if owned:
             del os.environ[OWNER_VARIABLE]
+
+
+# Where kfp.local's bootstrap command ends: the element that runs the component's source; the
+# component's own arguments (--executor_input with every input value, the function's name) follow.
+COMPONENT_SOURCE_MARKS = ('"$program_path/ephemeral_component.py"', '"$@"')
+
+
+@contextlib.contextmanager
+def step_inputs_kept_whole() -> Iterator[None]:
+    """kfp.local's SubprocessRunner (kfp 2.17) points each step's ``python3`` at this Python by
+    replacing the text "python3" in every element of the step's command line, the inputs
+    included: an experiment named python3-demo became "/path/to/python-demo" (the suggest step
+    failed), and a trial command "python3 train.py" was stored as "/path/to/python train.py",
+    so running the same experiment file again was refused as a changed spec. While this is
+    active the replacement stops where the component's own arguments begin, as
+    kubeflow/pipelines#14459 proposes upstream; the bootstrap before them is replaced as before."""
+    from kfp.local import subprocess_task_handler as handler
+
+    replace = handler.replace_python_executable
+
+    def bootstrap_only(full_command: list[str], new_executable: str) -> list[str]:
+        boundary = next((i for i, part in enumerate(full_command) if all(mark in part for mark in COMPONENT_SOURCE_MARKS)), None)
+        if boundary is None:
+            return replace(full_command, new_executable)
+        return replace(full_command[: boundary + 1], new_executable) + list(full_command[boundary + 1 :])
+
+    handler.replace_python_executable = bootstrap_only
+    try:
+        yield
+    finally:
+        handler.replace_python_executable = replace
 
 
 def _end_run_on_signals(store_uri: str, experiment_name: str) -> None:

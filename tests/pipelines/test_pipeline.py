@@ -208,6 +208,53 @@ def test_a_failed_kfp_local_run_names_the_step_and_error_and_keeps_its_log(tmp_p
     assert log.is_relative_to(scratch) and "launcher kind 'nowhere'" in log.read_text()
 
 
+def test_kfp_locals_python_replacement_stops_before_the_steps_inputs():
+    """kfp.local points a step's "python3" at this Python by replacing the text in the step's
+    command line (kfp 2.17: in its inputs too, kubeflow/pipelines#14459). While a run is on,
+    ``step_inputs_kept_whole`` limits that to the bootstrap: the suggest component's own
+    command, as compiled, with an input that names python3."""
+    from kfp.local import subprocess_task_handler as handler
+
+    from kfp_tune.pipelines.local_run import step_inputs_kept_whole
+
+    ir = yaml.safe_load((REPO / "components" / "suggest" / "component.yaml").read_text())
+    container = next(iter(ir["deploymentSpec"]["executors"].values()))["container"]
+    executor_input = json.dumps({"inputs": {"parameterValues": {"experiment_name": "python3-quad", "experiment_spec": '{"command":["python3","t.py"]}'}}})
+    command = container["command"] + [executor_input if arg == "{{$}}" else arg for arg in container["args"]]
+    with step_inputs_kept_whole():
+        replaced = handler.replace_python_executable(command, "/venv/bin/python")
+    bootstrap = next(i for i, part in enumerate(command) if "kfp.dsl.executor_main" in part)
+    assert "/venv/bin/python -m kfp.dsl.executor_main" in replaced[bootstrap] and "python3 -m" not in replaced[bootstrap]
+    assert replaced[bootstrap + 1 :] == command[bootstrap + 1 :]  # the component's source and its inputs, as they were
+    assert executor_input in replaced
+    assert handler.replace_python_executable is not None and "bootstrap_only" not in repr(handler.replace_python_executable)
+
+
+@pytest.mark.kfp_local
+def test_kfp_local_steps_get_their_inputs_as_written(tmp_path):
+    """An experiment named python3-..., a choice "python3.11" and a trial command "python3"
+    reach the steps as the file has them under kfp.local: the store keeps the file's spec, and
+    running the same file again reports the completed experiment instead of refusing it as
+    changed (before: the name became "/path/to/python-quad" and the suggest step failed)."""
+    doc = quadratic_experiment(**{"metadata.name": "python3-quad", "spec.maxTrialCount": 2, "spec.parallelTrialCount": 2})
+    doc["spec"]["parameters"].append({"name": "runtime", "parameterType": "categorical", "feasibleSpace": {"list": ["python3.11", "python3.12"]}})
+    doc["spec"]["trialTemplate"]["trialParameters"].append({"name": "runtime", "reference": "runtime"})
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append("runtime=${trialParameters.runtime}")
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    store = tmp_path / "store"
+    first = _kfp_tune("run", str(path), "--store", str(store), "--json")
+    assert first.returncode == 0, first.stderr
+    out = json.loads(first.stdout)
+    assert (out["experiment"], out["status"], out["succeeded"]) == ("python3-quad", "Succeeded", 2)
+    assert out["best_trial"]["parameters"]["runtime"] in ("python3.11", "python3.12")
+    stored = json.loads((store / "experiments" / "python3-quad" / "experiment.json").read_text())
+    assert stored["spec"] == load_experiment(doc).to_dict()
+    again = _kfp_tune("run", str(path), "--store", str(store), "--json")
+    assert again.returncode == 0, again.stderr
+    assert (json.loads(again.stdout)["trials"], json.loads(again.stdout)["status"]) == (2, "Succeeded")
+
+
 @pytest.mark.kfp_local
 @pytest.mark.s3
 def test_kfp_local_run_against_seaweedfs(tmp_path, s3_env, s3_bucket):
