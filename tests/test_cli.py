@@ -90,6 +90,19 @@ def test_run_failed_experiment_exits_1(tmp_path, capsys):
     assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", str(tmp_path / "s"), "--json"]) == 1
     out = json.loads(capsys.readouterr().out)
     assert (out["status"], out["reason"], out["best_trial"]) == ("Failed", "ExperimentFailed", None)
+    # why, without opening the store: the failed trial created last, its message the log's last line
+    failed = out["last_failed_trial"]
+    assert failed["reason"] == "Error" and failed["message"] == "exit code 3: something went wrong"
+    assert failed["name"] == max(json.loads(_trials_json(tmp_path / "s", capsys)), key=lambda row: row["index"])["name"]
+    assert main(["status", "quad", "--store", str(tmp_path / "s")]) == 0  # status reports; run is what exits 1
+    text = capsys.readouterr().out
+    assert f"last failed trial: {failed['name']}  Error: exit code 3: something went wrong" in text
+    assert f"its log: kfp-tune logs quad {failed['name']} --store file://" in text
+
+
+def _trials_json(store: Path, capsys) -> str:
+    assert main(["trials", "quad", "--store", str(store), "--json"]) == 0
+    return capsys.readouterr().out
 
 
 def test_run_invalid_input_exit_2_before_anything_runs(tmp_path, capsys, monkeypatch):

@@ -538,7 +538,7 @@ def _kfp_local_failure(log_path: Path) -> str:
 def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     if as_json:
         keys = ("experiment", "status", "reason", "trials", "succeeded", "failed", "best_trial")
-        extra = {k: summary[k] for k in ("given_back", "damaged") if summary.get(k)}  # only when there is something to say
+        extra = {k: summary[k] for k in ("given_back", "damaged", "last_failed_trial") if summary.get(k)}  # only when there is something to say
         print(json.dumps({**{k: summary[k] for k in keys}, **extra}, sort_keys=True))
         return
     print(f"experiment {summary['experiment']}: {summary['status']} ({summary['reason']})")
@@ -551,6 +551,11 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
         metrics = ", ".join(f"{k}={_metric_value(v)}" for k, v in best["metrics"].items())
         print(f"  best trial: {best['name']}  {metrics}")
         print(f"    parameters: {params}")
+    failed = summary.get("last_failed_trial")
+    if failed:
+        # why trials fail, without opening the store: a run where every trial failed says nothing else
+        print(f"  last failed trial: {failed['name']}  {': '.join(p for p in (failed['reason'], failed['message']) if p)}")
+        print(f"    its log: kfp-tune logs {summary['experiment']} {failed['name']} --store {summary['store']}")
     print(f"  store: {summary['store']}")
 
 

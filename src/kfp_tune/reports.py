@@ -291,6 +291,7 @@ def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
     state, phase, reason, message = report.state, report.phase, report.reason, report.message
     counts = count_trials(state)
     best = best_trial(state)
+    failed = last_failed_trial(state)
     return {
         "experiment": state.name,
         "status": phase,
@@ -305,8 +306,17 @@ def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
         "best_trial": None
         if best is None
         else {"name": best.name, "parameters": dict(best.assignment), "metrics": shown_metrics(best)},
+        "last_failed_trial": None
+        if failed is None
+        else {"name": failed.name, "reason": failed.result.reason if failed.result else "", "message": failed.result.message if failed.result else ""},
         "store": store.uri,
     }
+
+
+def last_failed_trial(state: ExperimentState) -> TrialState | None:
+    """The failed trial created last (Failed or MetricsUnavailable), or None: what a run that
+    ends with failed trials points at, so that the user learns why without opening the store."""
+    return next((t for t in reversed(state.trials) if t.status.counts_as_failed), None)
 
 
 def trial_rows(store: Store, experiment_name: str) -> list[dict[str, Any]]:

@@ -129,7 +129,7 @@ def test_deadline_kills_the_trial(tmp_path):
 
 def test_exit_code_and_unrunnable_trials():
     outcome, _ = _run({"command": ["python3", "-c", "'raise SystemExit(7)'"]})
-    assert (outcome.phase, outcome.exit_code, outcome.message) == ("Failed", 7, "exit code 7")
+    assert (outcome.phase, outcome.exit_code, outcome.message) == ("Failed", 7, "exit code 7")  # nothing printed: the code alone
     outcome, _ = _run({"image": "x"})
     assert outcome.reason == "InvalidTrial" and "no command" in outcome.message
     outcome, _ = _run({"command": ["/no/such/binary"]}, collector="Push")  # exec form: nothing starts

@@ -93,6 +93,18 @@ def test_the_deadline_ends_the_trials_whole_process_group(folder: Path, monkeypa
     assert gone(int((folder / "child").read_text())), "the process the trial started is gone too"
 
 
+def test_a_failed_trials_message_carries_the_last_line_of_its_log(folder: Path) -> None:
+    """What a user reads in `kfp-tune trials` for a trial that crashed: the exception, not only
+    "exit code 1" (the whole log stays in the store); a long line is cut, a blank tail skipped."""
+    script = "import sys; print('loading data'); sys.stderr.write('x' * 500 + chr(10)); raise KeyError('learning_rate')"
+    outcome = LocalLauncher().run(trial(script, folder))
+    assert (outcome.phase, outcome.reason, outcome.exit_code) == (LaunchPhase.FAILED, "Error", 1)
+    assert outcome.message == "exit code 1: KeyError: 'learning_rate'"
+    assert "loading data" in outcome.logs["main"]
+    long_last = LocalLauncher().run(trial("import sys; print('y' * 500); print(); sys.exit(4)", folder))
+    assert long_last.message == "exit code 4: " + "y" * 297 + "..."
+
+
 def test_a_non_zero_exit_is_an_error_with_its_code(folder: Path) -> None:
     outcome = LocalLauncher().run(trial("import sys; sys.exit(3)", folder))
     assert (outcome.phase, outcome.reason, outcome.message, outcome.exit_code) == (LaunchPhase.FAILED, "Error", "exit code 3", 3)

@@ -72,6 +72,8 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 10.0
 GROUP_POLL_SECONDS = 0.02
+# The most of a failed trial's last log line its message carries (the whole log stays in the store).
+MESSAGE_LOG_CHARS = 300
 CREDENTIAL_VARIABLES = frozenset(
     {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"}
 )
@@ -215,6 +217,8 @@ class LocalLauncher(Launcher):
             phase = LaunchPhase.SUCCEEDED
         else:
             phase = LaunchPhase.FAILED
+            if reason == "Error":
+                message = failure_message(code, text)
         if checkpoint is not None:
             try:
                 checkpoint.save()
@@ -335,6 +339,16 @@ class LocalLauncher(Launcher):
                         return _stop(process), "EarlyStopped", "stopped early: the early stopping rule judged it worse than the completed trials"
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else f"exit code {code}")
+
+
+def failure_message(code: int, log: str) -> str:
+    """A failed trial's message: its exit code and the last line its log has, as a pod's
+    ``terminationMessagePolicy: FallbackToLogsOnError`` gives the log's tail: "exit code 2" alone
+    does not say that the script was not found or which exception ended it."""
+    last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "")
+    if len(last) > MESSAGE_LOG_CHARS:
+        last = last[: MESSAGE_LOG_CHARS - 3] + "..."
+    return f"exit code {code}: {last}" if last else f"exit code {code}"
 
 
 class _Beside:
