@@ -90,9 +90,14 @@ def test_exceptions_and_bad_returns_fail_trials(tmp_path):
     by_value = {t.parameters["k"]: t.status for t in result.trials}
     assert by_value == {1: "Failed", 2: "Failed", 3: "MetricsUnavailable", 4: "Succeeded"}
     assert result.status == "Succeeded" and result.best_trial.parameters == {"k": 4}
+    messages = {t.parameters["k"]: t.message for t in result.trials}  # why each ended so, without opening the store
+    assert messages[1] == "Error: RuntimeError: boom" and messages[2].startswith("InvalidResult: ") and messages[4] == ""
+    assert messages[3] == "MetricsUnavailable: the trial did not report the objective metric 'objective'"  # nan is no value
     # Katib: failed (MetricsUnavailable included) >= maxFailedTrialCount fails the experiment,
-    # and no trial starts after that: the fourth point is never run
-    result = tune(objective, {"k": search.discrete([1, 2, 3, 4])}, algorithm="grid", max_trial_count=4, max_failed_trial_count=3, store=str(tmp_path))
+    # and no trial starts after that: the fourth point is never run; with no trial succeeded,
+    # tune() says why the last one failed and where its output is
+    with pytest.warns(UserWarning, match=r"none of the 3 trials succeeded; the last failed trial, .*, ended with MetricsUnavailable: .*get_trial_logs"):
+        result = tune(objective, {"k": search.discrete([1, 2, 3, 4])}, algorithm="grid", max_trial_count=4, max_failed_trial_count=3, store=str(tmp_path))
     assert (result.status, result.reason, len(result.trials)) == ("Failed", "ExperimentFailed", 3)
 
 

@@ -87,7 +87,8 @@ def test_list_counts_a_failed_experiment_and_warns_about_a_damaged_one(store, ca
     def broken(params: dict[str, Any]) -> float:
         raise RuntimeError("no GPU")
 
-    tune(broken, {"x": search.double(0, 1)}, objective_metric_name="loss", max_trial_count=2, max_failed_trial_count=1, store=str(store), name="broken")
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        tune(broken, {"x": search.double(0, 1)}, objective_metric_name="loss", max_trial_count=2, max_failed_trial_count=1, store=str(store), name="broken")
     (store / "experiments" / "damaged").mkdir()
     (store / "experiments" / "damaged" / "experiment.json").write_text("[]")
     capsys.readouterr()

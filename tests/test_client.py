@@ -133,7 +133,8 @@ def test_get_optimal_hyperparameters_is_the_trial_with_the_least_loss_in_katibs_
 
 
 def test_no_optimal_trial_while_no_trial_reported_the_objective(tmp_path):
-    result = tune(lambda p: {"other": 1.0}, PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=1, store=str(tmp_path), name="nothing")
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        result = tune(lambda p: {"other": 1.0}, PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=1, store=str(tmp_path), name="nothing")
     assert [t.status for t in result.trials] == ["MetricsUnavailable"]
     assert Client(str(tmp_path)).get_optimal_hyperparameters("nothing") is None
 
@@ -182,7 +183,8 @@ def test_wait_raises_when_the_experiment_failed_unless_waiting_for_failed(tmp_pa
     def broken(params: dict[str, Any]) -> float:
         raise RuntimeError("no GPU")
 
-    tune(broken, PARAMETERS, objective_metric_name="loss", max_trial_count=3, max_failed_trial_count=1, store=str(tmp_path), name="broken")
+    with pytest.warns(UserWarning, match="ended with Error: RuntimeError: no GPU"):
+        tune(broken, PARAMETERS, objective_metric_name="loss", max_trial_count=3, max_failed_trial_count=1, store=str(tmp_path), name="broken")
     client = Client(str(tmp_path))
     with pytest.raises(ExperimentFailedError, match=r"'broken' Failed while waiting for Succeeded: it is Failed \(ExperimentFailed: Experiment has failed"):
         client.wait_for_experiment_condition("broken", timeout=60)

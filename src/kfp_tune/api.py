@@ -6,6 +6,7 @@ import datetime as _dt
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from kfp_tune.core.spec import (
     TrialTemplate,
 )
 from kfp_tune.core.state import load_state
+from kfp_tune.core.vocabulary import FAILED_STATUSES, TrialStatus
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import to_parameters
@@ -115,6 +117,9 @@ class Trial:
     parameters: dict[str, Any]
     metrics: dict[str, float]
     status: str
+    message: str = ""
+    """Why it ended as it did, when it did not succeed: "Error: KeyError: 'lr'" for an objective
+    that raised (its output is in the trial's log); empty for a trial that succeeded."""
 
 
 @dataclass(frozen=True)
@@ -262,7 +267,17 @@ def tune(
     space = experiment_space(experiment.spec)
     launcher = FunctionLauncher(objective, space, objective_metric_name, metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else ())
     run_inline(target, experiment, launcher)
-    return tune_result(target, experiment.name)
+    result = tune_result(target, experiment.name)
+    failed = [t for t in result.trials if t.status in FAILED_STATUSES]
+    if failed and not any(t.status == TrialStatus.SUCCEEDED for t in result.trials):
+        # Katib's rules end such an experiment Succeeded (maxTrialCount reached) when
+        # maxFailedTrialCount is not set; an objective that raises every time should not pass unseen
+        warnings.warn(
+            f"tune(): none of the {len(result.trials)} trials succeeded; the last failed trial, {failed[-1].name}, "
+            f"ended with {failed[-1].message or failed[-1].status}; its output: kfp_tune.Client({result.store!r}).get_trial_logs(({result.experiment!r}, {failed[-1].name!r}))",
+            stacklevel=2,
+        )
+    return result
 
 
 _REMOTE_ONLY = (
@@ -378,6 +393,14 @@ def _parameter_path(path: str, parameters: Mapping[str, Any]) -> str:
     return f"spec.parameters[{names[int(match.group(1))]!r}]" + path[match.end():]
 
 
+def _ending(trial: Any) -> str:
+    """``Trial.message``: the trial's reason and message, for a trial that ended otherwise than
+    succeeding."""
+    if trial.result is None or trial.status == TrialStatus.SUCCEEDED:
+        return ""
+    return ": ".join(part for part in (trial.result.reason, trial.result.message) if part)
+
+
 def tune_result(store: Any, experiment_name: str) -> TuneResult:
     """A TuneResult read back from the store (typed parameter values)."""
     from kfp_tune.core.catalogue import experiment_space
@@ -389,7 +412,7 @@ def tune_result(store: Any, experiment_name: str) -> TuneResult:
     status = records.read(records.status_key(), "ExperimentStatus")
     phase = status["status"]["phase"] if status else "Running"
     reason = status["status"]["reason"] if status else ""
-    trials = [Trial(t.name, space.to_python(t.assignment), t.metrics, t.status) for t in state.trials]
+    trials = [Trial(t.name, space.to_python(t.assignment), t.metrics, t.status, _ending(t)) for t in state.trials]
     best = best_trial(state)
     best_out = next((t for t in trials if best is not None and t.name == best.name), None)
     return TuneResult(experiment_name, phase, reason, best_out, trials, store.uri)

@@ -8,6 +8,8 @@ import sys
 import threading
 from typing import Any
 
+import pytest
+
 from kfp_tune import Client, search, tune
 from kfp_tune.collectors.stdout import parse_metric_lines
 from kfp_tune.core.interfaces import TrialRun
@@ -59,9 +61,10 @@ def test_a_function_that_returns_nothing_and_prints_no_metric_fails_saying_what_
     def silent(params: dict[str, Any]) -> None:
         print("training done")
 
-    result = tune(silent, {"x": search.double(0, 1)}, objective_metric_name="loss", max_trial_count=1, store=str(tmp_path))
+    with pytest.warns(UserWarning, match="ended with InvalidResult: the objective returned NoneType"):
+        result = tune(silent, {"x": search.double(0, 1)}, objective_metric_name="loss", max_trial_count=1, store=str(tmp_path))
     (trial,) = result.trials
-    assert trial.status == "Failed" and trial.metrics == {}
+    assert trial.status == "Failed" and trial.metrics == {} and "printed no loss=<number> line" in trial.message
     (row,) = Client(str(tmp_path)).list_trials(result.experiment)
     failed = row.status.conditions[-1]
     assert (failed.type, failed.reason) == ("Failed", "InvalidResult")
