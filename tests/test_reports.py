@@ -50,11 +50,15 @@ def test_markdown_table_marks_the_best_and_escapes_values(finished):
     # every row has the same number of cells as the header: no value broke out of its cell
     header = next(line for line in table.splitlines() if line.startswith("| trial"))
     cells = lambda line: len(re.findall(r"(?<!\\)\|", line))  # noqa: E731
-    assert {cells(r) for r in rows} == {cells(header)} and header.count("|") == 7  # six columns
+    assert {cells(r) for r in rows} == {cells(header)} and header.count("|") == 8  # seven columns
     best_rows = [r for r in rows if "(best)" in r]
     assert len(best_rows) == 1 and f"**{result.best_trial.name}** (best)" in best_rows[0]
     assert "<script>" not in table and "&lt;script&gt;" in table
     assert sum("| Failed |" in r for r in rows) == sum(t.status == "Failed" for t in result.trials)
+    # a trial that did not succeed says why in the last column (there because one failed)
+    assert header.endswith("| why |")
+    assert {r.rsplit("|", 2)[1].strip() for r in rows if "| Failed |" in r} == {"Error: RuntimeError: this trial fails"}
+    assert {r.rsplit("|", 2)[1].strip() for r in rows if "| Succeeded |" in r} == {""}
 
 
 class _Collect(HTMLParser):
@@ -88,6 +92,8 @@ def test_html_report_is_self_contained_with_both_plots(finished):
         assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
     assert page.count("<tr") == 1 + 8 and page.count('class="best"') == 1
     assert result.best_trial.name in page
+    failed = sum(t.status == "Failed" for t in result.trials)
+    assert "<th>why</th>" in page and page.count("<td>Error: RuntimeError: this trial fails</td>") == failed
 
 
 def test_a_log_scaled_parameter_spans_its_space_labelled_at_each_decade(finished):
@@ -127,6 +133,7 @@ def test_both_views_log_scale_the_same_parameters_and_label_a_narrow_log_axis(tm
     }
     tune(lambda p: {"loss": sum(p.values())}, space, objective_metric_name="loss", max_trial_count=6, algorithm="random", algorithm_settings={"random_state": 1}, store=str(tmp_path), name="axes")
     report = load_report(LocalStore(tmp_path), "axes")
+    assert "why" not in markdown_table(report) and "<th>why</th>" not in html_report(report)  # every trial succeeded: no column
     figure = parameter_plot(report)
     FigureCanvasAgg(figure).draw()
     panels = {axes.get_title(): axes for axes in figure.axes}

@@ -393,18 +393,11 @@ def _parameter_path(path: str, parameters: Mapping[str, Any]) -> str:
     return f"spec.parameters[{names[int(match.group(1))]!r}]" + path[match.end():]
 
 
-def _ending(trial: Any) -> str:
-    """``Trial.message``: the trial's reason and message, for a trial that ended otherwise than
-    succeeding."""
-    if trial.result is None or trial.status == TrialStatus.SUCCEEDED:
-        return ""
-    return ": ".join(part for part in (trial.result.reason, trial.result.message) if part)
-
-
 def tune_result(store: Any, experiment_name: str) -> TuneResult:
     """A TuneResult read back from the store (typed parameter values)."""
     from kfp_tune.core.catalogue import experiment_space
     from kfp_tune.core.decision import best_trial
+    from kfp_tune.reports import trial_ending
 
     records = ExperimentRecords(store, experiment_name)
     state = load_state(records)
@@ -412,7 +405,7 @@ def tune_result(store: Any, experiment_name: str) -> TuneResult:
     status = records.read(records.status_key(), "ExperimentStatus")
     phase = status["status"]["phase"] if status else "Running"
     reason = status["status"]["reason"] if status else ""
-    trials = [Trial(t.name, space.to_python(t.assignment), t.metrics, t.status, _ending(t)) for t in state.trials]
+    trials = [Trial(t.name, space.to_python(t.assignment), t.metrics, t.status, trial_ending(t)) for t in state.trials]
     best = best_trial(state)
     best_out = next((t for t in trials if best is not None and t.name == best.name), None)
     return TuneResult(experiment_name, phase, reason, best_out, trials, store.uri)

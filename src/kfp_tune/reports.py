@@ -23,6 +23,7 @@ from kfp_tune.core.decision import best_trial, count_trials
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 from kfp_tune.core.state import ExperimentState, ExperimentView, TrialState
+from kfp_tune.core.vocabulary import TrialStatus
 from kfp_tune.report_views import LOG_SPAN, figure_png, format_number, log_scaled, parameter_texts, views_html
 
 MAX_PARAMETER_PANELS = 12
@@ -136,10 +137,33 @@ def _markdown_cell(text: str) -> str:
     return html.escape(text, quote=False).replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
 
 
+# The most of a trial's ending a table cell shows (the whole is in `kfp-tune trials --json`).
+WHY_CHARS = 160
+
+
+def trial_ending(trial: TrialState) -> str:
+    """Why a trial ended otherwise than succeeding: its reason and message ("Error: exit code 2:
+    python: can't open file ..."); empty for one that succeeded or has not ended."""
+    if trial.result is None or trial.status == TrialStatus.SUCCEEDED:
+        return ""
+    return ": ".join(part for part in (trial.result.reason, trial.result.message) if part)
+
+
+def _why_cells(state: ExperimentState) -> list[str] | None:
+    """Each trial's ending, cut to ``WHY_CHARS``, for the tables' last column; None when no
+    trial has one (the column is left out)."""
+    why = [trial_ending(t) for t in state.trials]
+    if not any(why):
+        return None
+    return [text if len(text) <= WHY_CHARS else text[: WHY_CHARS - 3] + "..." for text in why]
+
+
 def markdown_table(report: ExperimentReport) -> str:
-    """The trial table: name, status, parameters, metrics; the best trial marked."""
+    """The trial table: name, status, parameters, metrics, and why a trial that did not succeed
+    ended (when one did not); the best trial marked."""
     state, best = report.state, report.best_name
     params, metrics = report.parameter_names, report.metric_names
+    why = _why_cells(state)
     direction = "minimize" if report.minimize else "maximize"
     lines = [
         f"### Experiment {_markdown_cell(state.name)}: {report.phase} ({_markdown_cell(report.reason)})",
@@ -149,14 +173,15 @@ def markdown_table(report: ExperimentReport) -> str:
         f"Objective: {direction} `{_markdown_cell(report.objective)}`; {len(state.trials)} trial(s)"
         + (f"; best: **{_markdown_cell(best)}**" if best else ""),
         "",
-        "| trial | status | " + " | ".join(_markdown_cell(p) for p in params + metrics) + " |",
-        "|---|---|" + "---|" * len(params) + "---:|" * len(metrics),
+        "| trial | status | " + " | ".join(_markdown_cell(p) for p in params + metrics) + (" | why" if why else "") + " |",
+        "|---|---|" + "---|" * len(params) + "---:|" * len(metrics) + ("---|" if why else ""),
     ]
-    for trial in state.trials:
+    for index, trial in enumerate(state.trials):
         name = _markdown_cell(trial.name)
         cells = [f"**{name}** (best)" if trial.name == best else name, trial.status]
         cells += [_markdown_cell(text) for text in parameter_texts(report, trial)]
         cells += [_metric_cell(trial, m, _markdown_cell) for m in metrics]
+        cells += [_markdown_cell(why[index])] if why else []
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -252,12 +277,14 @@ def html_report(report: ExperimentReport) -> str:
     state, best = report.state, report.best_name
     params, metrics = report.parameter_names, report.metric_names
     esc = html.escape
-    head = "".join(f"<th>{esc(h)}</th>" for h in ["trial", "status", *params, *metrics])
+    why = _why_cells(state)
+    head = "".join(f"<th>{esc(h)}</th>" for h in ["trial", "status", *params, *metrics, *(["why"] if why else [])])
     body = []
-    for trial in state.trials:
+    for index, trial in enumerate(state.trials):
         cells = [esc(trial.name) + (" <b>(best)</b>" if trial.name == best else ""), esc(trial.status)]
         cells += [esc(text) for text in parameter_texts(report, trial)]
         cells += [_metric_cell(trial, m, esc) for m in metrics]
+        cells += [esc(why[index])] if why else []
         row_class = ' class="best"' if trial.name == best else ""
         body.append(f"<tr{row_class}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     direction = "minimize" if report.minimize else "maximize"
