@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_tune.core.decision import best_trial, count_trials
+from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 from kfp_tune.core.state import ExperimentState, ExperimentView, TrialState
@@ -155,7 +156,7 @@ def _why_cells(state: ExperimentState) -> list[str] | None:
     why = [trial_ending(t) for t in state.trials]
     if not any(why):
         return None
-    return [text if len(text) <= WHY_CHARS else text[: WHY_CHARS - 3] + "..." for text in why]
+    return [clipped(text, WHY_CHARS) for text in why]
 
 
 def markdown_table(report: ExperimentReport) -> str:

@@ -16,8 +16,12 @@ SHOWN_LIMIT = 160
 def shown(value: Any) -> str:
     """A user's value as an error message quotes it: its repr, cut short. A message must not
     grow with the input (a megabyte name, a YAML alias chain that expands to millions of items)."""
-    text = _SHOWN.repr(value)
-    return text if len(text) <= SHOWN_LIMIT else text[: SHOWN_LIMIT - 3] + "..."
+    return clipped(_SHOWN.repr(value), SHOWN_LIMIT)
+
+
+def clipped(text: str, limit: int) -> str:
+    """``text`` if it has at most ``limit`` characters, else its start and "..." in ``limit``."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 @dataclass(frozen=True)

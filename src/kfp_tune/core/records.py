@@ -29,7 +29,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from kfp_tune.core.errors import StoreError
+from kfp_tune.core.errors import StoreError, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind, TrialStatus
 
@@ -171,8 +171,7 @@ def _json_type(value: Any) -> str:
 
 def _short(value: Any, limit: int = 80) -> str:
     """A value for an error message: its repr, cut short (a damaged record may hold anything)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return clipped(repr(value), limit)
 
 
 def round_entries(record: dict[str, Any], key: str) -> list[tuple[str, int, dict[str, str]]]:

@@ -57,7 +57,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.core.errors import RunInterrupted, StoreError
+from kfp_tune.core.errors import RunInterrupted, StoreError, clipped
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.shell_form import katib_wraps, shell_form
@@ -345,9 +345,7 @@ def failure_message(code: int, log: str) -> str:
     """A failed trial's message: its exit code and the last line its log has, as a pod's
     ``terminationMessagePolicy: FallbackToLogsOnError`` gives the log's tail: "exit code 2" alone
     does not say that the script was not found or which exception ended it."""
-    last = next((line.strip() for line in reversed(log.splitlines()) if line.strip()), "")
-    if len(last) > MESSAGE_LOG_CHARS:
-        last = last[: MESSAGE_LOG_CHARS - 3] + "..."
+    last = clipped(next((line.strip() for line in reversed(log.splitlines()) if line.strip()), ""), MESSAGE_LOG_CHARS)
     return f"exit code {code}: {last}" if last else f"exit code {code}"
 
 
