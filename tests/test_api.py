@@ -92,7 +92,7 @@ def test_exceptions_and_bad_returns_fail_trials(tmp_path):
     assert result.status == "Succeeded" and result.best_trial.parameters == {"k": 4}
     messages = {t.parameters["k"]: t.message for t in result.trials}  # why each ended so, without opening the store
     assert messages[1] == "Error: RuntimeError: boom" and messages[2].startswith("InvalidResult: ") and messages[4] == ""
-    assert messages[3] == "MetricsUnavailable: the trial did not report the objective metric 'objective'"  # nan is no value
+    assert messages[3] == "MetricsUnavailable: the trial did not report the objective metric 'objective': the function returned no finite value for it and printed no objective=<number> line"
     # Katib: failed (MetricsUnavailable included) >= maxFailedTrialCount fails the experiment,
     # and no trial starts after that: the fourth point is never run; with no trial succeeded,
     # tune() says why the last one failed and where its output is

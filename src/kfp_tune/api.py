@@ -28,7 +28,7 @@ from kfp_tune.core.spec import (
     TrialTemplate,
 )
 from kfp_tune.core.state import load_state
-from kfp_tune.core.vocabulary import FAILED_STATUSES, TrialStatus
+from kfp_tune.core.vocabulary import FAILED_STATUSES, FUNCTION_TRIAL_KIND, TrialStatus
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import to_parameters
@@ -149,7 +149,7 @@ def function_experiment(
     params = to_parameters(parameters)
     trial_spec = {
         "apiVersion": "kfp-tune.kubeflow.org/v1alpha1",
-        "kind": "PythonFunction",
+        "kind": FUNCTION_TRIAL_KIND,
         "spec": {
             "containers": [
                 {"name": FUNCTION_CONTAINER, "args": [f"{p.name}=${{trialParameters.{p.name}}}" for p in params]}

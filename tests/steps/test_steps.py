@@ -93,8 +93,24 @@ def test_failed_and_metrics_unavailable_trials(local_store, mode, status):
     assert result.status == status
     assert phase == ("Failed" if mode == "fail" else "Succeeded")
     if mode == "fail":
-        assert "exit code 3" in result.message
+        assert result.message == "exit code 3: something went wrong"  # the log's last line
         assert "something went wrong" in records.read_text(records.log_key(name, "main"))
+    else:  # where the collector looked and what it reads: the usual cause, a line in another shape
+        assert result.message == (
+            "the trial did not report the objective metric 'loss': the StdOut collector found none in the trial's output; "
+            "it reads lines of the form loss=<number> (Katib's default filter)"
+        )
+
+
+def test_metrics_unavailable_names_what_the_trial_did_report(local_store):
+    """A trial that printed an additional metric but not the objective: the message lists what it
+    reported, so a misspelt objective name shows at once."""
+    experiment, records = _records(local_store, **{"spec.objective.objectiveMetricName": "los", "spec.objective.additionalMetricNames": ["accuracy", "loss"]})
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    steps.launch_trial(records, LocalLauncher(), name)
+    result = steps.collect_metrics(records, name)
+    assert result.status == "MetricsUnavailable"
+    assert result.message == "the trial did not report the objective metric 'los' (it reported 'accuracy', 'loss')"
 
 
 def test_too_many_failures_fail_the_experiment(local_store):

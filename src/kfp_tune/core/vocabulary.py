@@ -100,3 +100,8 @@ class RecordKind(WireEnum):
     RUN_HEARTBEAT = "RunHeartbeat"
     RUN_ENDED = "RunEnded"
     SNAPSHOT = "Snapshot"
+
+
+# The trial kind of an experiment ``tune()`` runs: a Python function in this process (its
+# template records the call; no Kubernetes resource is made from it).
+FUNCTION_TRIAL_KIND = "PythonFunction"

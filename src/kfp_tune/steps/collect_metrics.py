@@ -5,13 +5,15 @@ from __future__ import annotations
 import math
 
 from kfp_tune.collectors import collector_for
+from kfp_tune.collectors.observe import collector_source
 from kfp_tune.core import claims
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Collector
 from kfp_tune.core.observation import Observation, latest_texts
 from kfp_tune.core.records import ExperimentRecords, TrialResult, utc_now
+from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentView
-from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
+from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, CollectorKind, LaunchPhase, TrialStatus
 
 
 def collect_metrics(
@@ -49,7 +51,7 @@ def collect_metrics(
         status, reason, message = TrialStatus.FAILED, ended.reason or "TrialFailed", ended.message or "Trial has failed"
     elif objective.objective_metric_name not in metrics and objective.objective_metric_name not in texts:
         status, reason = TrialStatus.METRICS_UNAVAILABLE, "MetricsUnavailable"
-        message = f"the trial did not report the objective metric {objective.objective_metric_name!r}"
+        message = missing_objective(experiment, {m.name for m in logs} | set(texts))
     else:
         status, reason, message = TrialStatus.SUCCEEDED, "TrialSucceeded", "Trial has succeeded"
     result = TrialResult(
@@ -64,3 +66,27 @@ def collect_metrics(
         text_metrics=texts,
     )
     return view.record_trial(trial.name, result)
+
+
+def missing_objective(experiment: Experiment, reported: set[str]) -> str:
+    """A MetricsUnavailable trial's message: the objective it lacks, and what it reported or
+    where the collector looked, so the usual causes (``Accuracy: 0.9`` printed where Katib's
+    filter reads ``accuracy=0.9``, a file written elsewhere) show without reading the log."""
+    spec = experiment.spec
+    assert spec.objective is not None
+    name = spec.objective.objective_metric_name
+    message = f"the trial did not report the objective metric {name!r}"
+    if reported:
+        return message + f" (it reported {', '.join(repr(n) for n in sorted(reported))})"
+    template = spec.trial_template.trial_spec if spec.trial_template is not None else None
+    if (template or {}).get("kind") == FUNCTION_TRIAL_KIND:
+        return message + f": the function returned no finite value for it and printed no {name}=<number> line"
+    source = collector_source(experiment)
+    kind = spec.collector_kind
+    if kind == CollectorKind.STDOUT or (kind == CollectorKind.FILE and source.file_format == "TEXT"):
+        where = "the trial's output" if kind == CollectorKind.STDOUT else f"the file {source.path}"
+        shape = "lines its metricsFormat filter matches" if source.formats else f"lines of the form {name}=<number> (Katib's default filter)"
+        return message + f": the {kind} collector found none in {where}; it reads {shape}"
+    if source.path:
+        return message + f": the {kind} collector found none at {source.path}"
+    return message + f": the {kind} collector found none"
