@@ -107,6 +107,20 @@ def digits_pipeline(store_uri: str, launcher_config: dict[str, Any] | None = Non
     return pipeline
 
 
+def run_here(store: str) -> Any:
+    """The example on kfp.local, its store a folder; returns kfp.local's run (its outputs).
+    ``step_inputs_kept_whole``: kfp.local (2.17) would otherwise rewrite the text "python3" in
+    every step input, the experiment's trial command included (kubeflow/pipelines#14459)."""
+    from kfp import local
+
+    from kfp_tune.pipelines import step_inputs_kept_whole
+
+    store = str(Path(store).resolve())
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(Path(store) / "kfp-local"), raise_on_error=True)
+    with step_inputs_kept_whole():
+        return digits_pipeline(store, LOCAL_LAUNCHER, rounds=1)()
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 2 or argv[0] not in ("run", "compile"):
         print(__doc__)
@@ -116,11 +130,7 @@ def main(argv: list[str]) -> int:
 
         compiler.Compiler().compile(digits_pipeline("s3://mlpipeline/kfp-tune"), argv[1])
         return 0
-    from kfp import local
-
-    store = str(Path(argv[1]).resolve())
-    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(Path(store) / "kfp-local"), raise_on_error=True)
-    run = digits_pipeline(store, LOCAL_LAUNCHER, rounds=1)()
+    run = run_here(argv[1])
     print(f"best trial {run.outputs['best_trial']}: validation accuracy {run.outputs['best_objective']:.4f}; test accuracy {run.outputs['test_accuracy']:.4f}")
     return 0
 

@@ -5,6 +5,7 @@ evaluate. What the step hands on is checked against the store, read on its own h
 # No `from __future__ import annotations`: KFP reads the annotations of the component defined here.
 
 import importlib.util
+import json
 import pickle
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ import pytest
 import yaml
 
 from conftest import REPO, quadratic_experiment
+from kfp_tune.core.loading import load_experiment
 from kfp_tune.pipelines import tuning_step
 from kfp_tune.pipelines.builder import MAX_CHECKPOINTS, PIPELINE_BUDGET_BYTES
 from kfp_tune.reports import trial_rows
@@ -83,7 +85,12 @@ def test_preprocess_tune_train_evaluate_end_to_end(tmp_path):
     pytest.importorskip("sklearn")
     module = example()
     store = tmp_path / "store"
-    run = run_locally(module.digits_pipeline(str(store), module.LOCAL_LAUNCHER, rounds=1), tmp_path / "root")
+    run = module.run_here(str(store))  # as `python examples/tuning_step/pipeline.py run STORE` runs it
+
+    # the experiment is stored as the file has it: kfp.local did not rewrite its "python3"
+    stored = json.loads((store / "experiments" / "digits-svc" / "experiment.json").read_text())
+    assert stored["spec"] == load_experiment(module.EXPERIMENT).to_dict()
+    assert stored["spec"]["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"][0] == "python3"
 
     rows = trial_rows(LocalStore(store), "digits-svc")
     assert len(rows) == 4 and all(row["status"] == "Succeeded" for row in rows)  # every trial read the staged split
