@@ -166,3 +166,46 @@ def test_render_prints_the_trial_resource(tmp_path, capsys):
     assert "--assign x=7: outside its feasible space" in capsys.readouterr().err
     assert main(["render", path, "--assign", "z=1"]) == 2
     assert "--assign z: not a parameter of the experiment" in capsys.readouterr().err
+
+
+# Two good curves that end (grid runs the list in order, one at a time), then a bad one that
+# reports past start_step and would run for a minute: only medianstop ends it, so the counts
+# below do not depend on timing.
+CURVES = r"""
+import sys, time
+kind = sys.argv[1]
+for loss in (0.5, 0.4, 0.3) if kind.startswith("good") else (0.9, 0.9, 0.9):
+    print(f"loss={loss}", flush=True)
+if kind == "bad":
+    time.sleep(60)
+"""
+
+
+def test_run_and_status_count_the_early_stopped_trials(tmp_path, capsys):
+    """The summary's counts add up: an early-stopped trial is named as such (before, '3 trials
+    (2 succeeded, 0 failed, 0 not finished)' left one out)."""
+    doc = quadratic_experiment(**{
+        "spec.algorithm": {"algorithmName": "grid"},
+        "spec.parallelTrialCount": 1, "spec.maxTrialCount": 3,
+        "spec.parameters": [{"name": "kind", "parameterType": "categorical", "feasibleSpace": {"list": ["good", "good2", "bad"]}}],
+        "spec.earlyStopping": {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "2"}, {"name": "start_step", "value": "2"}]},
+        "spec.trialTemplate.trialParameters": [{"name": "kind", "reference": "kind"}],
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(CURVES), "${trialParameters.kind}"]}
+        ],
+        "spec.objective": {"type": "minimize", "objectiveMetricName": "loss"},
+    })
+    store = str(tmp_path / "store")
+    assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", store, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["trials"], out["succeeded"], out["early_stopped"], out["failed"]) == (3, 2, 1, 0)
+    assert "killed" not in out  # only what there is
+    assert main(["status", "quad", "--store", store]) == 0
+    assert "  trials: 3 (2 succeeded, 1 early stopped, 0 failed, 0 not finished)" in capsys.readouterr().out.splitlines()
+
+
+def test_the_trial_breakdown_names_early_stopped_and_killed_only_when_there_are_some():
+    from kfp_tune.reports import trial_breakdown
+
+    assert trial_breakdown(4, 0, 1, 0) == "4 succeeded, 1 failed"
+    assert trial_breakdown(4, 2, 0, 3) == "4 succeeded, 2 early stopped, 0 failed, 3 killed"

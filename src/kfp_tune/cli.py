@@ -536,15 +536,18 @@ def _kfp_local_failure(log_path: Path) -> str:
 
 
 def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
+    from kfp_tune.reports import trial_breakdown
+
     if as_json:
         keys = ("experiment", "status", "reason", "trials", "succeeded", "failed", "best_trial")
-        extra = {k: summary[k] for k in ("given_back", "damaged", "last_failed_trial") if summary.get(k)}  # only when there is something to say
+        extra = {k: summary[k] for k in ("early_stopped", "killed", "given_back", "damaged", "last_failed_trial") if summary.get(k)}  # only when there is something to say
         print(json.dumps({**{k: summary[k] for k in keys}, **extra}, sort_keys=True))
         return
     print(f"experiment {summary['experiment']}: {summary['status']} ({summary['reason']})")
     print(f"  {summary['message']}")
     given_back = f", {summary['given_back']} interrupted and given back" if summary.get("given_back") else ""
-    print(f"  trials: {summary['trials']} ({summary['succeeded']} succeeded, {summary['failed']} failed, {summary['running']} not finished{given_back})")
+    ended = trial_breakdown(summary["succeeded"], summary["early_stopped"], summary["failed"], summary["killed"])
+    print(f"  trials: {summary['trials']} ({ended}, {summary['running']} not finished{given_back})")
     best = summary["best_trial"]
     if best:
         params = ", ".join(f"{k}={v}" for k, v in best["parameters"].items())

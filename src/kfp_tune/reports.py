@@ -329,6 +329,8 @@ def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
         "succeeded": counts["Succeeded"],
         "failed": counts["failed"],
         "running": counts["active"],
+        "early_stopped": counts[TrialStatus.EARLY_STOPPED.value],
+        "killed": counts[TrialStatus.KILLED.value] - counts["givenBack"],
         "given_back": counts["givenBack"],
         "damaged": [{"key": key, "problem": problem} for key, problem in sorted(report.damaged.items())],
         "best_trial": None
@@ -382,6 +384,13 @@ def load_trials(store: Store, experiment_name: str) -> tuple[list[dict[str, Any]
     return rows, dict(view.damaged)
 
 
+def trial_breakdown(succeeded: int, early_stopped: int, failed: int, killed: int) -> str:
+    """How the ended trials ended, for one line: succeeded and failed always, early stopped and
+    killed when there are any (so the counts add up to the trials that ended)."""
+    parts = [f"{succeeded} succeeded"] + ([f"{early_stopped} early stopped"] if early_stopped else []) + [f"{failed} failed"]
+    return ", ".join(parts + ([f"{killed} killed"] if killed else []))
+
+
 def resume_note(store: Store, experiment_name: str) -> tuple[str | None, int]:
     """(What a run of an experiment that already has trials resumes, in one line, or None for a
     new one; how many trials were given back so far). Reads strictly: a damaged record raises
@@ -393,7 +402,8 @@ def resume_note(store: Store, experiment_name: str) -> tuple[str | None, int]:
     if not state.trials:
         return None, 0
     counts = count_trials(state)
-    parts = [f"{counts['completed']} trial(s) done ({counts['Succeeded']} succeeded, {counts['failed']} failed)"]
+    ended = trial_breakdown(counts["Succeeded"], counts[TrialStatus.EARLY_STOPPED.value], counts["failed"], counts[TrialStatus.KILLED.value] - counts["givenBack"])
+    parts = [f"{counts['completed']} trial(s) done ({ended})"]
     if counts["givenBack"]:
         parts.append(f"{counts['givenBack']} interrupted trial(s) given back")
     if counts["active"]:
