@@ -278,7 +278,7 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``long`` (whole experiments of half a minute to three minutes) go first, in
+    """Tests marked ``long`` (whole experiments, the suite's longest tests) go first, in
     pytest-randomly's order among themselves, then the rest in theirs. pytest-xdist hands the
     first tests out in turn, so the long ones are spread over the workers from the start and the
     short ones fill in behind them; a long test handed out last would leave the other worker

@@ -260,3 +260,15 @@ def test_runnable_problems_name_what_is_missing(monkeypatch):
     assert [p.path for p in problems] == ["spec.algorithm.algorithmName"]
     assert "does not implement yet" in problems[0].message
     assert steps.runnable_problems(load_experiment(quadratic_experiment())) == []
+
+
+def test_early_stopping_with_the_none_collector_names_the_collectors_it_works_with():
+    """Early stopping reads a running trial's metrics through any collector but None; the refusal
+    names the collector given and the ones that work (it once said 'the StdOut collector', while
+    File, TensorFlowEvent, PrometheusMetric, Custom and Push work too)."""
+    doc = quadratic_experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}, "spec.metricsCollectorSpec": {"collector": {"kind": "None"}}})
+    problems = {p.path: p.message for p in steps.runnable_problems(load_experiment(doc))}
+    assert "which the None collector does not collect" in problems["spec.earlyStopping"]
+    assert problems["spec.earlyStopping"].endswith("expected one of Custom, File, PrometheusMetric, Push, StdOut, TensorFlowEvent")
+    file_doc = quadratic_experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}, "spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/tmp/m.txt", "kind": "File"}}}})
+    assert "spec.earlyStopping" not in {p.path for p in steps.runnable_problems(load_experiment(file_doc))}

@@ -40,7 +40,7 @@ def runnable_problems(experiment: Experiment) -> list[FieldError]:
             )
         elif kind not in EARLY_STOPPING_COLLECTORS:
             problems.append(
-                FieldError("spec.earlyStopping", f"early stopping needs metrics it can read while a trial runs: the StdOut collector, not {kind}")
+                FieldError("spec.earlyStopping", f"early stopping needs the objective's values while a trial runs, which the {kind} collector does not collect: expected one of {', '.join(sorted(EARLY_STOPPING_COLLECTORS))}")
             )
     if kind not in COLLECTORS:
         problems.append(
