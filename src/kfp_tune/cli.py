@@ -59,6 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
+    if not args.verbose:  # a host that cannot be reached is one error line at the end, not each retry too
+        logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     try:
         return int(args.handler(args))
     except SpecError as exc:

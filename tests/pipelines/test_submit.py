@@ -4,6 +4,9 @@ a local HTTP server that answers the KFP API calls and records them (tests/suppo
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -106,3 +109,8 @@ def test_a_refusing_host_gives_one_clear_error(kfp_host, capsys, status, hint):
 def test_an_unreachable_host_gives_one_clear_error(capsys):
     assert main(["submit", DIGITS, "--host", "http://127.0.0.1:9"]) == 1
     assert "KFP API at http://127.0.0.1:9 could not be reached" in capsys.readouterr().err
+    # the command as a user runs it: that one line, not urllib3's warning for each retry before it
+    result = subprocess.run([str(Path(sys.executable).parent / "kfp-tune"), "submit", DIGITS, "--host", "http://127.0.0.1:9"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: KFP API at http://127.0.0.1:9 could not be reached"), result.stderr
