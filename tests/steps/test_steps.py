@@ -270,5 +270,8 @@ def test_early_stopping_with_the_none_collector_names_the_collectors_it_works_wi
     problems = {p.path: p.message for p in steps.runnable_problems(load_experiment(doc))}
     assert "which the None collector does not collect" in problems["spec.earlyStopping"]
     assert problems["spec.earlyStopping"].endswith("expected one of Custom, File, PrometheusMetric, Push, StdOut, TensorFlowEvent")
+    # None itself: Katib's name before v0.18 for Push, said so with what to use
+    assert "None is Katib's name before v0.18 for Push" in problems["spec.metricsCollectorSpec.collector.kind"]
+    assert "kfp_tune.report_metrics" in problems["spec.metricsCollectorSpec.collector.kind"]
     file_doc = quadratic_experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}, "spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/tmp/m.txt", "kind": "File"}}}})
     assert "spec.earlyStopping" not in {p.path for p in steps.runnable_problems(load_experiment(file_doc))}

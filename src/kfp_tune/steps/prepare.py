@@ -17,6 +17,7 @@ from kfp_tune.core.records import ExperimentRecords, utc_now
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentState, load_state, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map
+from kfp_tune.core.vocabulary import CollectorKind
 
 
 def runnable_problems(experiment: Experiment) -> list[FieldError]:
@@ -42,7 +43,16 @@ def runnable_problems(experiment: Experiment) -> list[FieldError]:
             problems.append(
                 FieldError("spec.earlyStopping", f"early stopping needs the objective's values while a trial runs, which the {kind} collector does not collect: expected one of {', '.join(sorted(EARLY_STOPPING_COLLECTORS))}")
             )
-    if kind not in COLLECTORS:
+    if kind == CollectorKind.NONE:
+        # Katib up to v0.17: the trial wrote its metrics to Katib's DB itself; v0.18 renamed it Push
+        problems.append(
+            FieldError(
+                "spec.metricsCollectorSpec.collector.kind",
+                "None is Katib's name before v0.18 for Push (the trial reports its metrics itself, to Katib's DB manager, "
+                "which kfp-tune does not serve): use kind Push, with the trial calling kfp_tune.report_metrics, or StdOut if it prints them",
+            )
+        )
+    elif kind not in COLLECTORS:
         problems.append(
             FieldError(
                 "spec.metricsCollectorSpec.collector.kind",
