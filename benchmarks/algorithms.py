@@ -449,6 +449,16 @@ def reference_versions() -> str:
     return ", ".join(found)
 
 
+# What the whole file holds: this script writes the first three sections, the other benchmarks
+# the rest (kept_sections), so a reader landing here finds them all.
+CONTENTS = (
+    "In this file: the algorithms on four problems (quality, speed, budget: this script); then, from the other "
+    "benchmarks, the schedule (continuous slots against rounds), suggestion time and cost per trial as an "
+    "experiment grows, architecture search, component trials, and BBOB, the standard black-box suite, where "
+    "[bayesianoptimization stands](#where-bayesianoptimization-stands-2026-12-03) against Optuna 5 and Ax (issue 17)."
+)
+
+
 def report(quality_table: dict, speed_table: dict, budget_table: dict, seeds: int, trials: int, seconds: float, only: list[str] | None = None, quality_only: bool = False) -> str:
     lines = [
         "# Algorithm benchmarks",
@@ -459,6 +469,8 @@ def report(quality_table: dict, speed_table: dict, budget_table: dict, seeds: in
         f"{time.strftime('%Y-%m-%d')}, {reference_versions()}; the last run took {seconds / 60:.0f} min"
         + (f" (quality of {', '.join(only)} only; the other rows and the speed and budget tables are from the run before)." if only and quality_only
            else f" (quality of {', '.join(only)} only; the other quality rows are from the run before)." if only else "."),
+        "",
+        CONTENTS,
         "",
         "## Quality: median regret after 10 / 25 / 50 trials",
         "",
