@@ -169,3 +169,31 @@ def test_cli_report_writes_both_files(finished, tmp_path, capsys):
     assert (tmp_path / "out" / "report-test.md").read_text().startswith("### Experiment report-test: Succeeded")
     assert (tmp_path / "out" / "report-test.html").read_text().startswith("<!DOCTYPE html>")
     assert "report-test.html" in capsys.readouterr().out
+
+
+def test_counted_axes_and_int_parameters_have_whole_number_ticks(tmp_path):
+    """A trial's number, a report's number and an int parameter take whole values only: no tick
+    at 1.5 (matplotlib's default locator put them there on a 1-5 int and on 5 reports)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kfp_tune.report_views import curves_plot
+    from kfp_tune.reports import objective_plot, parameter_plot
+
+    def objective(params):
+        for step in range(1, 6):
+            print(f"loss={params['width'] / step + params['lr']}")
+
+    tune(objective, {"width": search.int(1, 5), "lr": search.double(0.0, 1.0)}, objective_metric_name="loss", max_trial_count=4,
+         algorithm="random", algorithm_settings={"random_state": 2}, store=str(tmp_path), name="ints")
+    report = load_report(LocalStore(tmp_path), "ints")
+    width = next(axes for axes in parameter_plot(report).axes if axes.get_title() == "width")
+    curves = curves_plot(report).axes[0]
+    per_trial = objective_plot(report).axes[0]
+    for axes in (width, curves, per_trial):
+        FigureCanvasAgg(axes.figure).draw()
+        low, high = axes.get_xlim()
+        ticks = [t for t in axes.get_xticks() if low <= t <= high]
+        assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), (axes.get_xlabel() or axes.get_title(), ticks)
+    lr = next(axes for axes in parameter_plot(report).axes if axes.get_title() == "lr")
+    FigureCanvasAgg(lr.figure).draw()
+    assert not all(float(t).is_integer() for t in lr.get_xticks())  # a double keeps matplotlib's ticks

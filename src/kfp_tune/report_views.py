@@ -241,6 +241,7 @@ def curves_plot(report: ExperimentReport) -> Any | None:
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
+    from matplotlib.ticker import MaxNLocator
 
     curves = [(t, _thin(t.result.curve)) for t in report.state.trials if t.result is not None and len(t.result.curve) >= 2]
     curves = [(t, c) for t, c in curves if len(c) >= 2]
@@ -261,6 +262,7 @@ def curves_plot(report: ExperimentReport) -> Any | None:
             (drawn,) = axes.plot(bx, by, color=BEST_COLOUR, linewidth=2.2, gid="best", label=f"best: {_short(trial.name, 40)}", zorder=4)
             handles.append(drawn)
     axes.legend(handles=handles, loc="best", fontsize=8)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # reports are counted: no tick at 1.5
     axes.set_xlabel("report (in the order the trial reported the objective)")
     axes.set_ylabel(report.objective)
     axes.grid(alpha=0.3)

@@ -199,6 +199,7 @@ def _objective_points(report: ExperimentReport) -> list[tuple[int, float, str]]:
 def objective_plot(report: ExperimentReport) -> Any:
     """The objective of each trial in creation order, and the best so far."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(7, 3.6))
     axes = figure.add_subplot()
@@ -217,6 +218,7 @@ def objective_plot(report: ExperimentReport) -> Any:
         axes.text(0.5, 0.5, "the objective is text, not a number: see the trial table", ha="center", va="center", transform=axes.transAxes)
     else:
         axes.text(0.5, 0.5, "no trial has reported the objective yet", ha="center", va="center", transform=axes.transAxes)
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # trials are counted
     axes.set_xlabel("trial (in the order created)")
     axes.set_ylabel(report.objective)
     axes.grid(alpha=0.3)
@@ -226,7 +228,7 @@ def objective_plot(report: ExperimentReport) -> Any:
 def parameter_plot(report: ExperimentReport) -> Any:
     """One panel per parameter: its value against the objective, the best trial marked."""
     from matplotlib.figure import Figure
-    from matplotlib.ticker import LogFormatter, NullFormatter
+    from matplotlib.ticker import LogFormatter, MaxNLocator, NullFormatter
 
     parameters = report.state.experiment.spec.parameters[:MAX_PARAMETER_PANELS]
     columns = min(3, max(1, len(parameters)))
@@ -254,6 +256,8 @@ def parameter_plot(report: ExperimentReport) -> Any:
                 wide = high / low >= LOG_SPAN
                 axes.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=wide))
                 axes.xaxis.set_minor_formatter(NullFormatter() if wide else LogFormatter(labelOnlyBase=False))
+            elif parameter.parameter_type == "int":
+                axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # an int's values only: no tick at 1.5
         else:
             choices = [str(c) for c in (parameter.feasible_space.list or [])]
             positions = {choice: k for k, choice in enumerate(choices)}
