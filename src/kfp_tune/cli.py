@@ -388,6 +388,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"--trial-templates FILE checks it here", file=sys.stderr,
         )
     print(f"{args.experiment}: valid experiment {experiment.name!r}")
+    from kfp_tune.core.portability import katib_notes
+
+    for note in katib_notes(experiment):  # runs here; would not go back to Katib as it is
+        print(f"note: {note.path}: {note.message}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -304,7 +304,13 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
     entry.name: entry
     for entry in (
         CatalogueEntry("random", (_RANDOM_STATE,), help="independent samples from each parameter's distribution"),
-        CatalogueEntry("grid", (), check_problem=_check_grid, help="every point of the (stepped) grid, in order"),
+        CatalogueEntry(
+            "grid",
+            # Katib's grid (Optuna's GridSampler) takes random_state; the grid here runs in order, so it changes nothing
+            (int_setting("random_state", None, minimum=0, help="taken as Katib takes it; the grid runs in order, so no effect"),),
+            check_problem=_check_grid,
+            help="every point of the (stepped) grid, in order",
+        ),
         CatalogueEntry("sobol", (_RANDOM_STATE,), help="scrambled Sobol quasi-random sequence"),
         CatalogueEntry(
             "bayesianoptimization",

@@ -1,0 +1,80 @@
+"""What Katib itself would refuse in an experiment that kfp-tune runs.
+
+kfp-tune accepts every experiment Katib admits, and a little more: names longer than Katib's 40
+characters, a setting that Katib's other service for the same algorithm knows (``tpe`` runs on
+hyperopt in Katib's default configuration, ``multivariate-tpe`` on Optuna; kfp-tune takes both
+services' settings for both), settings of its own (``kappa``, ``xi``), a grid smaller than
+``maxTrialCount``, and defaults where Katib's services require a value. ``kfp-tune validate``
+prints these as notes (exit 0), so a team that still runs some experiments on Katib sees what
+would not go back. Katib's rules, from its source (kubeflow/katib): the experiment webhook
+(``pkg/webhook/v1beta1/experiment/validator``) and the suggestion services
+(``pkg/suggestion/v1beta1/<service>/service.py``).
+"""
+
+from __future__ import annotations
+
+import math
+
+from kfp_tune.core.errors import FieldError
+from kfp_tune.core.space import search_space_of
+from kfp_tune.core.spec import Experiment
+
+KATIB_NAME_LIMIT = 40
+"""Katib's webhook refuses a longer experiment name (kfp-tune's limit is a DNS label's 63)."""
+
+KATIB_SERVICE_SETTINGS: dict[str, tuple[str, frozenset[str]]] = {
+    "tpe": ("hyperopt", frozenset({"gamma", "prior_weight", "n_EI_candidates", "random_state"})),
+    "multivariate-tpe": ("optuna", frozenset({"n_startup_trials", "n_ei_candidates", "random_state"})),
+    "bayesianoptimization": ("skopt", frozenset({"base_estimator", "n_initial_points", "acq_func", "acq_optimizer", "random_state"})),
+}
+"""The settings each algorithm's service in Katib's default katib-config accepts, where kfp-tune
+accepts more; any other setting that service refuses as unknown."""
+
+KATIB_REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "hyperband": ("r_l",),  # resource_name is required by kfp-tune too
+    "pbt": ("suggestion_trial_dir", "n_population", "truncation_threshold"),
+}
+"""Settings Katib's service requires and kfp-tune gives a default."""
+
+
+def katib_notes(experiment: Experiment) -> list[FieldError]:
+    """Where Katib's webhook or its default suggestion service would refuse this experiment,
+    which kfp-tune runs; empty for an experiment Katib admits and runs."""
+    notes: list[FieldError] = []
+    if len(experiment.name) > KATIB_NAME_LIMIT:
+        notes.append(
+            FieldError("metadata.name", f"Katib refuses names longer than {KATIB_NAME_LIMIT} characters (this one has {len(experiment.name)})")
+        )
+    spec = experiment.spec
+    algorithm = spec.algorithm
+    if algorithm is None:
+        return notes
+    name = algorithm.algorithm_name
+    given = [s.name for s in algorithm.algorithm_settings]
+    if name in KATIB_SERVICE_SETTINGS:
+        service, known = KATIB_SERVICE_SETTINGS[name]
+        for index, setting in enumerate(given):
+            if setting not in known:
+                notes.append(
+                    FieldError(
+                        f"spec.algorithm.algorithmSettings[{index}].name",
+                        f"Katib's {service} service, which runs {name} in its default configuration, refuses {setting!r} "
+                        f"(it takes {', '.join(sorted(known))}); kfp-tune takes it",
+                    )
+                )
+    for required in KATIB_REQUIRED_SETTINGS.get(name, ()):
+        if required not in given:
+            notes.append(FieldError("spec.algorithm.algorithmSettings", f"Katib's {name} service requires {required!r}; kfp-tune gives it a default"))
+    if name == "grid" and spec.max_trial_count is not None:
+        counts = [p.count() for p in search_space_of(spec.parameters)]
+        if counts and all(c is not None for c in counts):
+            points = math.prod(c for c in counts if c is not None)
+            if spec.max_trial_count > points:
+                notes.append(
+                    FieldError(
+                        "spec.maxTrialCount",
+                        f"Katib's grid refuses a maxTrialCount above the grid's {points} points (got {spec.max_trial_count}); "
+                        "kfp-tune runs every point and ends with ExperimentSuggestionEndReached",
+                    )
+                )
+    return notes
