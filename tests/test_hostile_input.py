@@ -71,9 +71,13 @@ def _alias_chain(levels: int, width: int = 9) -> str:
 
 
 def _with_trial_spec_extra(extra_yaml: str) -> str:
-    """The quadratic experiment with ``extra_yaml`` as a field inside its trialSpec (a free-form
-    Kubernetes object, where unknown fields are allowed)."""
-    text = _yaml(quadratic_experiment())
+    """The quadratic experiment with ``extra_yaml`` as a field inside its trialSpec, the trial a
+    custom resource (whose fields are its own: a batch/v1 Job's unknown fields are refused, as
+    Katib refuses them, core/job_fields.py)."""
+    text = _yaml(quadratic_experiment(**{
+        "spec.trialTemplate.trialSpec.apiVersion": "example.com/v1", "spec.trialTemplate.trialSpec.kind": "Trainer",
+        "spec.trialTemplate.successCondition": "status.done", "spec.trialTemplate.failureCondition": "status.failed",
+    }))
     indented = "\n".join("      " + line for line in ("x-extra:", *("  " + line for line in extra_yaml.splitlines())))
     return text.replace("    trialSpec:\n", "    trialSpec:\n" + indented + "\n", 1)
 

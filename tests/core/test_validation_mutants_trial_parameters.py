@@ -142,8 +142,12 @@ def test_a_trainjobs_trainer_is_checked_as_a_container() -> None:
 
 
 def test_a_trainer_field_elsewhere_than_a_trainjob_is_no_container() -> None:
-    """Only a TrainJob's spec.trainer is one; another kind's ``trainer`` is its own business."""
-    doc = quadratic_experiment()
+    """Only a TrainJob's spec.trainer is one; another kind's ``trainer`` is its own business (a
+    custom resource's: a batch/v1 Job has no such field, and Katib refuses it there)."""
+    doc = quadratic_experiment(**{
+        "spec.trialTemplate.trialSpec.apiVersion": "example.com/v1", "spec.trialTemplate.trialSpec.kind": "Trainer",
+        "spec.trialTemplate.successCondition": "status.done", "spec.trialTemplate.failureCondition": "status.failed",
+    })
     doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["trainer"] = {"command": "not a container"}
     assert validation_errors(doc) == []
 

@@ -17,6 +17,7 @@ from kfp_tune.core.collector_checks import collector_problems
 from kfp_tune.core.conditions import ConditionError
 from kfp_tune.core.conditions import parse as parse_condition
 from kfp_tune.core.errors import FieldError, shown
+from kfp_tune.core.job_fields import unknown_job_fields
 from kfp_tune.core.naming import labels_for
 from kfp_tune.core.patterns import PatternError, compile_pattern
 from kfp_tune.core.space import DISTRIBUTIONS, LOG_DISTRIBUTIONS, PARAMETER_TYPES, parse_number
@@ -396,6 +397,8 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
         elif not isinstance(trial_spec[key], str):
             errors.add(f"{path}.trialSpec.{key}", f"expected a string, got {shown(trial_spec[key])}")
     for problem in unsafe_settings(trial_spec, f"{path}.trialSpec"):
+        errors.add(problem.path, problem.message)
+    for problem in unknown_job_fields(trial_spec, f"{path}.trialSpec"):
         errors.add(problem.path, problem.message)
     for where, container in _containers(trial_spec, f"{path}.trialSpec"):
         _check_container(container, where, errors)

@@ -1,0 +1,101 @@
+"""A batch/v1 Job trial template's fields, checked as Katib's webhook checks them (it converts the
+template to Kubernetes' typed Job and refuses what does not convert): a misspelt field is an
+error naming it, before anything runs."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+
+import pytest
+
+from conftest import REPO, quadratic_experiment
+from kfp_tune.core.errors import SpecError
+from kfp_tune.core.job_fields import kubernetes_version, unknown_job_fields
+from kfp_tune.core.loading import load_experiment
+
+JOB = "spec.trialTemplate.trialSpec"
+POD = f"{JOB}.spec.template.spec"
+
+
+def _tool():
+    spec = importlib.util.spec_from_file_location("job_fields_tool", REPO / "tools" / "job_fields.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_field_table_is_what_the_tool_writes_from_the_installed_client():
+    import kubernetes
+
+    if kubernetes.__version__ != kubernetes_version():
+        pytest.skip(f"table from kubernetes {kubernetes_version()}, installed {kubernetes.__version__}: run tools/job_fields.py")
+    table = json.loads((REPO / "src" / "kfp_tune" / "core" / "job_fields.json").read_text())
+    assert table == _tool().job_fields()
+    assert {"containers", "restartPolicy", "nodeSelector", "tolerations"} <= set(table["models"]["V1PodSpec"])
+
+
+def _experiment(edit):
+    doc = quadratic_experiment()
+    edit(doc["spec"]["trialTemplate"]["trialSpec"])
+    return doc
+
+
+def _errors(doc) -> dict[str, str]:
+    with pytest.raises(SpecError) as caught:
+        load_experiment(doc)
+    return {e.path: e.message for e in caught.value.errors}
+
+
+@pytest.mark.parametrize(
+    "edit, where, near",
+    [
+        (lambda job: job["spec"]["template"]["spec"].update(restartPolcy="Never"), f"{POD}.restartPolcy", "restartPolicy"),
+        (lambda job: job["spec"]["template"]["spec"].update(nodeSelecter={"gpu": "a100"}), f"{POD}.nodeSelecter", "nodeSelector"),
+        (lambda job: job["spec"]["template"]["spec"]["containers"][0].update(imagePullPolcy="Always"), f"{POD}.containers[0].imagePullPolcy", "imagePullPolicy"),
+        (lambda job: job["spec"]["template"]["spec"]["containers"][0].setdefault("env", []).append({"name": "A", "valueFrm": {}}), f"{POD}.containers[0].env[0].valueFrm", "valueFrom"),
+        (lambda job: job["spec"].update(backofLimit=2), f"{JOB}.spec.backofLimit", "backoffLimit"),
+        (lambda job: job.setdefault("metadata", {}).update(label={"a": "b"}), f"{JOB}.metadata.label", "labels"),
+    ],
+    ids=["pod", "pod-map", "container", "env-item", "job-spec", "metadata"],
+)
+def test_a_misspelt_field_is_refused_where_it_is_with_the_name_meant(edit, where, near):
+    errors = _errors(_experiment(edit))
+    assert list(errors) == [where]
+    assert errors[where].startswith("not a field of ") and errors[where].endswith(f"did you mean {near!r}?")
+    assert "Katib's webhook refuses a Job template it cannot convert" in errors[where]
+
+
+def test_a_job_using_many_fields_is_accepted():
+    """Fields from every corner of a Job (affinity, tolerations, volumes, probes, security,
+    init containers, a pod failure policy) and any resource name (a device plugin's GPU)."""
+    def edit(job):
+        job["metadata"] = {"labels": {"team": "a"}, "annotations": {"note": "x"}}
+        job["spec"].update(backoffLimit=0, ttlSecondsAfterFinished=60, activeDeadlineSeconds=600, parallelism=1,
+                           podFailurePolicy={"rules": [{"action": "FailJob", "onExitCodes": {"operator": "In", "values": [42]}}]})
+        pod = job["spec"]["template"]["spec"]
+        pod.update(
+            nodeSelector={"accelerator": "nvidia"}, tolerations=[{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+            affinity={"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]}}},
+            volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "d"}}, {"name": "shm", "emptyDir": {"medium": "Memory"}}],
+            securityContext={"runAsNonRoot": True, "fsGroup": 1000}, serviceAccountName="trainer",
+            initContainers=[{"name": "fetch", "image": "busybox", "command": ["true"]}],
+        )
+        container = pod["containers"][0]
+        container.update(
+            resources={"limits": {"nvidia.com/gpu": "1", "memory": "2Gi"}, "requests": {"cpu": "500m"}},
+            volumeMounts=[{"name": "data", "mountPath": "/data"}],
+            env=[{"name": "POD", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
+            readinessProbe={"exec": {"command": ["true"]}, "periodSeconds": 5},
+            securityContext={"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        )
+    assert load_experiment(_experiment(edit)).name == "quad"
+
+
+def test_only_batch_v1_jobs_are_checked_as_in_katib():
+    pytorch = {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "spec": {"pytorchReplicaSpecs": {}, "madeUp": 1}}
+    assert unknown_job_fields(pytorch, JOB) == []
+    job = {"apiVersion": "batch/v1", "kind": "Job", "spec": {"madeUp": 1}}
+    assert [p.path for p in unknown_job_fields(job, JOB)] == [f"{JOB}.spec.madeUp"]
+    assert unknown_job_fields(copy.deepcopy({**job, "apiVersion": "batch/v2"}), JOB) == []
