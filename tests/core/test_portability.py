@@ -81,3 +81,12 @@ def test_grid_takes_katibs_random_state_and_runs_every_point_in_order(tmp_path: 
     ]
     orders = [[(t.parameters["a"], t.parameters["b"]) for t in run.trials] for run in runs]
     assert orders[0] == orders[1] and len(set(orders[0])) == 6
+
+
+def test_a_normal_distribution_katibs_optuna_service_fails_on() -> None:
+    normal = [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1", "distribution": "normal"}},
+              {"name": "y", "parameterType": "double", "feasibleSpace": {"min": "0.1", "max": "1", "distribution": "logUniform"}}]
+    notes = _notes(**{"spec.algorithm": {"algorithmName": "multivariate-tpe"}, "spec.parameters": normal})
+    assert list(notes) == ["spec.parameters[0].feasibleSpace.distribution"]
+    assert notes["spec.parameters[0].feasibleSpace.distribution"].startswith("Katib's optuna service, which runs multivariate-tpe")
+    assert _notes(**{"spec.algorithm": {"algorithmName": "tpe"}, "spec.parameters": normal}) == {}  # hyperopt samples it

@@ -4,7 +4,8 @@ kfp-tune accepts every experiment Katib admits, and a little more: names longer 
 characters, a setting that Katib's other service for the same algorithm knows (``tpe`` runs on
 hyperopt in Katib's default configuration, ``multivariate-tpe`` on Optuna; kfp-tune takes both
 services' settings for both), settings of its own (``kappa``, ``xi``), a grid smaller than
-``maxTrialCount``, and defaults where Katib's services require a value. ``kfp-tune validate``
+``maxTrialCount``, normal distributions where Katib's Optuna service takes only uniform ones,
+and defaults where Katib's services require a value. ``kfp-tune validate``
 prints these as notes (exit 0), so a team that still runs some experiments on Katib sees what
 would not go back. Katib's rules, from its source (kubeflow/katib): the experiment webhook
 (``pkg/webhook/v1beta1/experiment/validator``) and the suggestion services
@@ -29,6 +30,10 @@ KATIB_SERVICE_SETTINGS: dict[str, tuple[str, frozenset[str]]] = {
 }
 """The settings each algorithm's service in Katib's default katib-config accepts, where kfp-tune
 accepts more; any other setting that service refuses as unknown."""
+
+OPTUNA_UNIFORM_ONLY = ("multivariate-tpe", "grid")
+"""Algorithms Katib's default configuration runs on its Optuna service, which since
+kubeflow/katib#2666 raises on a normal or logNormal int or double parameter."""
 
 KATIB_REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     "hyperband": ("r_l",),  # resource_name is required by kfp-tune too
@@ -65,6 +70,17 @@ def katib_notes(experiment: Experiment) -> list[FieldError]:
     for required in KATIB_REQUIRED_SETTINGS.get(name, ()):
         if required not in given:
             notes.append(FieldError("spec.algorithm.algorithmSettings", f"Katib's {name} service requires {required!r}; kfp-tune gives it a default"))
+    if name in OPTUNA_UNIFORM_ONLY:
+        for index, parameter in enumerate(spec.parameters):
+            distribution = parameter.feasible_space.distribution
+            if parameter.parameter_type in ("int", "double") and distribution in ("normal", "logNormal"):
+                notes.append(
+                    FieldError(
+                        f"spec.parameters[{index}].feasibleSpace.distribution",
+                        f"Katib's optuna service, which runs {name} in its default configuration, fails the experiment at its first "
+                        f"suggestion on {distribution} (only uniform and logUniform); kfp-tune samples it",
+                    )
+                )
     if name == "grid" and spec.max_trial_count is not None:
         counts = [p.count() for p in search_space_of(spec.parameters)]
         if counts and all(c is not None for c in counts):
