@@ -184,6 +184,8 @@ def _run_as_the_container(script: str) -> str:
 @pytest.mark.parametrize("objective", [quadratic, printing_quadratic], ids=["returns", "prints"])
 def test_the_function_runs_as_the_rendered_command_with_typed_values(objective):
     experiment = function_job_experiment(objective, SPACE, name="quad", objective_metric_name="loss")
+    # what tune(host=) and submit_function() would send, their default algorithm included
+    assert experiment.spec.algorithm.algorithm_name == "bayesianoptimization"
     job = substitute(experiment.spec.trial_template.trial_spec, {"x": "3", "c": "a"})
     assert _run_as_the_container(_container(job)["args"][0]).strip() == "loss=1.5"
 

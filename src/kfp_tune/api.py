@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
 from kfp_tune.core.errors import FieldError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
@@ -185,13 +186,6 @@ def function_experiment(
         ),
     )
     return load_experiment(experiment)
-
-
-DEFAULT_ALGORITHM = "bayesianoptimization"
-"""The algorithm ``tune()`` and ``submit_function()`` use when none is named: the one with the
-best overall rank on the BBOB benchmark among kfp-tune's algorithms (docs/benchmarks.md,
-"tune()'s default"). Its first ``n_initial_points`` (10) trials are random. A Katib Experiment
-names its algorithm (``algorithmName`` is required, as in Katib), so this is for Python only."""
 
 
 def tune(

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_NOT_RUNNABLE = 0, 1, 2, 3
 """3: ``validate`` found valid Katib that this kfp-tune cannot run (``run`` and ``compile`` refuse it)."""
+EXIT_BROKEN_PIPE = 128 + signal.SIGPIPE
+"""The reader of the output closed it early (``| head``): what a shell reports for a command SIGPIPE ended."""
 
 
 class UsageError(InputError):
@@ -78,6 +80,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`kfp-tune logs ... | head`): stop quietly, as cat does
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # a defect, not the user's input: one line, the traceback with -vv
         if args.verbose > 1:
             traceback.print_exc()

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
 from kfp_tune.core.errors import ExperimentNotFound, KfpTuneError, StoreError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import (
@@ -371,7 +372,7 @@ def function_job_experiment(
     name: str,
     objective_metric_name: str = "objective",
     objective_type: str = "minimize",
-    algorithm: str = "random",
+    algorithm: str = DEFAULT_ALGORITHM,
     algorithm_settings: Mapping[str, Any] | None = None,
     max_trial_count: int | None = 10,
     parallel_trial_count: int = 1,

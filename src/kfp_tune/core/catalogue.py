@@ -437,3 +437,11 @@ def experiment_space(spec: Any) -> SearchSpace:
     entry = ALGORITHMS.get(spec.algorithm.algorithm_name) if spec.algorithm is not None else None
     searched = entry.trial_values if entry is not None and spec.nas_config is not None else ()
     return search_space_of(spec.parameters or (), searched)
+
+
+DEFAULT_ALGORITHM = "bayesianoptimization"
+"""The algorithm ``tune()``, ``submit_function()`` and ``remote.function_job_experiment()`` use
+when none is named: the one with the best overall rank on the BBOB benchmark among kfp-tune's
+algorithms (docs/benchmarks.md,
+"tune()'s default"). Its first ``n_initial_points`` (10) trials are random. A Katib Experiment
+names its algorithm (``algorithmName`` is required, as in Katib), so this is for Python only."""
