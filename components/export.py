@@ -8,6 +8,7 @@ else the pinned default). A test checks the committed files match what this writ
 
 from __future__ import annotations
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -33,6 +34,14 @@ def export(dest: Path = HERE) -> list[Path]:
     return written
 
 
-if __name__ == "__main__":
-    for written_path in export(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE):
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m kfp_tune.components.export", description="Write each component's component.yaml into DEST/<component>/.")
+    parser.add_argument("dest", nargs="?", type=Path, default=HERE, help="folder to write <component>/component.yaml into (default: beside the code)")
+    args = parser.parse_args(argv)
+    for written_path in export(args.dest):
         print(f"wrote {written_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

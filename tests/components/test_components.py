@@ -33,6 +33,13 @@ def test_committed_component_yaml_is_what_the_code_compiles_to(tmp_path):
         assert _without_sdk_version(committed) == _without_sdk_version(fresh), f"components/{folder}/component.yaml is stale"
 
 
+def test_export_help_writes_nothing(tmp_path):
+    """``--help`` prints the usage; it once wrote every component into a folder named --help."""
+    done = subprocess.run([sys.executable, "-m", "kfp_tune.components.export", "--help"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.startswith("usage: python -m kfp_tune.components.export")
+    assert list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_component_yaml_loads_and_its_readme_lists_every_input(folder):
     loaded = components.load_component_from_file(str(REPO / "components" / folder / "component.yaml"))
