@@ -14,6 +14,7 @@ is sent as it is, after the same checks (its size, the arguments' names).
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -156,6 +157,14 @@ def _client(host: str | None, namespace: str | None, client: Any) -> Any:
     return kfp.Client(host=host, namespace=namespace or "kubeflow")
 
 
+def _default_host() -> str:
+    """Where kfp.Client goes with no host given, for a message (the variable's value is not
+    repeated: it may hold credentials)."""
+    if os.environ.get("KF_PIPELINES_ENDPOINT"):
+        return "the host in $KF_PIPELINES_ENDPOINT"
+    return "kfp's default host (no --host given, and $KF_PIPELINES_ENDPOINT is not set)"
+
+
 @contextlib.contextmanager
 def _kfp_errors(host: str | None) -> Any:
     """The KFP API's refusals and an unreachable host, as one clear error (status and the
@@ -167,7 +176,7 @@ def _kfp_errors(host: str | None) -> Any:
     except Exception as exc:
         status = getattr(exc, "status", None)
         reason = getattr(exc, "reason", None) or ""
-        where = host or "the KFP host from the environment"
+        where = host or _default_host()
         if status:
             hint = {401: " (not signed in: give kfp.Client your token or cookies)", 403: " (no access to this namespace)"}.get(int(status), "")
             raise KfpTuneError(f"KFP API at {where} answered {status} {reason}{hint}") from None

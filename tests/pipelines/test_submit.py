@@ -114,3 +114,13 @@ def test_an_unreachable_host_gives_one_clear_error(capsys):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: KFP API at http://127.0.0.1:9 could not be reached"), result.stderr
+
+
+def test_without_a_host_the_error_says_none_was_given(capsys, monkeypatch):
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    assert main(["submit", DIGITS]) == 1
+    assert "KFP API at kfp's default host (no --host given, and $KF_PIPELINES_ENDPOINT is not set)" in capsys.readouterr().err
+    monkeypatch.setenv("KF_PIPELINES_ENDPOINT", "http://127.0.0.1:9")
+    assert main(["submit", DIGITS]) == 1
+    err = capsys.readouterr().err
+    assert "KFP API at the host in $KF_PIPELINES_ENDPOINT could not be reached" in err
