@@ -21,7 +21,7 @@ values never are.
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from kfp import compiler, dsl, kubernetes
 
 from kfp_tune.components import decide_stop, launch_trial, suggest
 from kfp_tune.core.errors import InputError
+from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
@@ -74,8 +75,14 @@ OBJECT_STORES: dict[str, ObjectStore] = {
 DEFAULT_OBJECT_STORE = "seaweedfs"
 
 
+def as_experiment(experiment: Experiment | str | Path | Mapping[str, Any]) -> Experiment:
+    """An experiment given as a model, a YAML file's path, YAML text or a dict, validated
+    (SpecError naming every problem)."""
+    return load_experiment(experiment if isinstance(experiment, (Experiment, Path, str)) else dict(experiment))
+
+
 def build_pipeline(
-    experiment: Experiment,
+    experiment: Experiment | str | Path | Mapping[str, Any],
     rounds: int | None = None,
     store_uri: str = DEFAULT_CLUSTER_STORE,
     launcher_config: dict[str, Any] | None = None,
@@ -83,7 +90,7 @@ def build_pipeline(
     checkpoint_trials: int | None = None,
     checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
 ) -> Callable[..., Any]:
-    """The KFP pipeline function for an experiment (already validated).
+    """The KFP pipeline function for an experiment (a model, a YAML path, YAML text or a dict).
 
     ``rounds``: checkpoints compiled into one run (default 10); checkpoint ``k`` hands back
     after ``checkpoint_trials * 2**k`` trials (default ``checkpoint_trials``: 2 x
@@ -92,6 +99,7 @@ def build_pipeline(
     become the pipeline parameters' defaults (``object_store``: "seaweedfs", "minio" or an
     ObjectStore); the spec is embedded as a constant input of the first step (not a run
     parameter: those are capped at 10,000 characters and public)."""
+    experiment = as_experiment(experiment)
     cluster_store = resolve_object_store(object_store)
     total = DEFAULT_CHECKPOINTS if rounds is None else rounds
     check_rounds(total)
@@ -250,7 +258,7 @@ def request_resources(task: Any, resources: dict[str, str]) -> None:
         task.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(resources["nvidia.com/gpu"])
 
 
-def compile_pipeline(experiment: Experiment, output: str | Path, **options: Any) -> Path:
+def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], output: str | Path, **options: Any) -> Path:
     """Compile the experiment's pipeline to KFP IR YAML at ``output`` (a ``.yaml`` or ``.yml``
     file). It is compiled aside first: InputError, and ``output`` left as it was, when it would
     pass :data:`PIPELINE_BUDGET_BYTES`."""

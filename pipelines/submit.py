@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, shown
-from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
-from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, PIPELINE_BUDGET_BYTES, build_pipeline, compile_pipeline
+from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, PIPELINE_BUDGET_BYTES, as_experiment, build_pipeline, compile_pipeline
 
 MAX_CONCURRENCY = 10
 """The most runs of one recurring run at a time that the KFP API accepts."""
@@ -40,22 +39,15 @@ class Submitted:
 
 
 def _as_experiment(experiment: Experiment | str | Path | Mapping[str, Any]) -> Experiment:
-    """An Experiment, a Katib YAML file's path, or its dict; checked before anything is sent."""
+    """An Experiment, a Katib YAML file's path (a str is a path here), or its dict; checked
+    before anything is sent."""
     from kfp_tune.steps import runnable_problems
 
-    if not isinstance(experiment, Experiment):
-        source: Path | dict[str, Any]
-        if isinstance(experiment, str):
-            source = Path(experiment)
-        elif isinstance(experiment, (Path, dict)):
-            source = experiment
-        else:  # another Mapping: load_experiment would take its str() for YAML text
-            source = dict(experiment)
-        experiment = load_experiment(source)
-    problems = runnable_problems(experiment)
+    model = as_experiment(Path(experiment) if isinstance(experiment, str) else experiment)
+    problems = runnable_problems(model)
     if problems:
         raise SpecError(problems)
-    return experiment
+    return model
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ from kfp.dsl import Dataset, Input, Model
 
 from kfp_tune.components.best_trial import best_trial
 from kfp_tune.components.stage_inputs import stage_inputs
-from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
 from kfp_tune.pipelines.builder import (
@@ -37,6 +36,7 @@ from kfp_tune.pipelines.builder import (
     DEFAULT_LAUNCHER_CONFIG,
     DEFAULT_OBJECT_STORE,
     ObjectStore,
+    as_experiment,
     build_pipeline,
     resolve_object_store,
     stateful_task,
@@ -64,13 +64,13 @@ def tuning_step(
     ``with_dataset=False``: a step with no ``dataset`` input, for trials that need none. (The
     input is optional in the compiled spec, but kfp.local 2.17 fails a nested pipeline whose
     call leaves an optional artifact out, so a step that never gets one should not declare it.)"""
-    experiment = load_experiment(experiment if isinstance(experiment, (Experiment, Path, str)) else dict(experiment))
+    model = as_experiment(experiment)
     cluster_store = resolve_object_store(object_store)
     if checkpoint_trials is None:
-        checkpoint_trials = 2 * (experiment.spec.parallel_trial_count or 1)
+        checkpoint_trials = 2 * (model.spec.parallel_trial_count or 1)
     launcher = launcher_config or DEFAULT_LAUNCHER_CONFIG
     loop = build_pipeline(
-        experiment, rounds=rounds, store_uri=store_uri, launcher_config=launcher, object_store=cluster_store,
+        model, rounds=rounds, store_uri=store_uri, launcher_config=launcher, object_store=cluster_store,
         checkpoint_trials=checkpoint_trials, checkpoint_seconds=checkpoint_seconds,
     )
 
@@ -79,7 +79,7 @@ def tuning_step(
 
     def tuning_step_pipeline(
         store_uri: str = store_uri,
-        experiment_name: str = experiment.name,
+        experiment_name: str = model.name,
         launcher_config: str = json.dumps(launcher, sort_keys=True),
         take_over: bool = False,
         fresh_experiment: bool = False,
@@ -97,7 +97,7 @@ def tuning_step(
         )
         if with_dataset:  # staged first: the trials read it
             tuned.after(stateful(stage_inputs(dataset=dataset, **handles), "stage-inputs (the dataset, for the trials)", store_secret))
-        tuned.set_caching_options(False).set_display_name(f"tune {experiment.name}")
+        tuned.set_caching_options(False).set_display_name(f"tune {model.name}")
         best = stateful(best_trial(**handles).after(tuned), "best-trial (parameters, objective, model)", store_secret)
         return TuningOutputs(
             best_parameters=best.outputs["best_parameters"], best_objective=best.outputs["best_objective"],
@@ -110,6 +110,6 @@ def tuning_step(
             parameters=[p for p in signature.parameters.values() if p.name != "dataset"]
         )
     return dsl.pipeline(
-        name=dns_label(f"kfp-tune-step-{experiment.name}"),
-        description=f"kfp-tune tuning step: Katib experiment {experiment.name!r}; outputs the best parameters, objective, trial and model",
+        name=dns_label(f"kfp-tune-step-{model.name}"),
+        description=f"kfp-tune tuning step: Katib experiment {model.name!r}; outputs the best parameters, objective, trial and model",
     )(tuning_step_pipeline)

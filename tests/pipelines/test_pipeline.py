@@ -350,3 +350,20 @@ def test_checkpoints_refresh_the_ui_and_one_run_finishes_the_budget(tmp_path):
     run_root = next((tmp_path / "root").iterdir())
     tables = sorted(p for p in run_root.iterdir() if p.name.startswith("decide-stop") and (p / "trials_table").exists())
     assert len(tables) >= 3, [p.name for p in run_root.iterdir()]  # two checkpoints and the exit handler at least
+
+
+def test_build_pipeline_takes_the_experiment_as_a_path_text_or_dict_as_tuning_step_does(tmp_path):
+    """The guide's build_pipeline(experiment, ...) with a YAML path failed with AttributeError
+    ('str' object has no attribute 'spec'); each form now gives the same pipeline, and a bad
+    experiment is a SpecError naming the field."""
+    from kfp_tune.core.errors import SpecError
+    from kfp_tune.pipelines import build_pipeline
+
+    doc = quadratic_experiment()
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    names = {build_pipeline(source).name for source in (doc, path, str(path), path.read_text(), load_experiment(doc))}
+    assert names == {build_pipeline(load_experiment(doc)).name}
+    with pytest.raises(SpecError) as caught:
+        build_pipeline(quadratic_experiment(**{"spec.maxTrialCount": 0}))
+    assert [e.path for e in caught.value.errors] == ["spec.maxTrialCount"]
