@@ -229,3 +229,16 @@ def test_output_cut_short_by_its_reader_ends_quietly(tmp_path):
     assert result.stdout.startswith("==> chatty-") and result.stdout.count("\n") == 1
     assert result.stderr == "", result.stderr
     assert result.returncode == 141  # as a shell reports a command that SIGPIPE ended
+
+
+def test_compile_notes_what_the_default_launcher_will_refuse(tmp_path, capsys):
+    """pbt keeps checkpoint folders; compiled without --launcher-config, the pipeline's default
+    launcher (Kubernetes, no checkpoint volume) would refuse it in the cluster: the compile still
+    succeeds (a run may pass another launcher_config) and says so; the digits example gets no note."""
+    repo = Path(__file__).resolve().parent.parent
+    assert main(["compile", str(repo / "images" / "pbt-digits" / "experiment.yaml"), "-o", str(tmp_path / "pbt.yaml")]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("note: the run's launch step will refuse this experiment with the pipeline's default launcher_config")
+    assert "checkpointVolume.claimName" in err and (tmp_path / "pbt.yaml").exists()
+    assert main(["compile", str(repo / "images" / "sklearn-digits" / "experiment.yaml"), "-o", str(tmp_path / "digits.yaml")]) == 0
+    assert capsys.readouterr().err == ""

@@ -597,6 +597,8 @@ def cmd_compile(args: argparse.Namespace) -> int:
         launcher_config = _json_object("--launcher-config", args.launcher_config)
         _check("--launcher-config", launcher_from_config, launcher_config)  # refuse a bad config now, not in the cluster
         _check("--launcher-config", lambda config: check_experiment(launcher_from_config(config), experiment), launcher_config)
+    else:
+        _note_default_launcher(experiment)
     try:
         path = compile_pipeline(
             experiment, output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store, launcher_config=launcher_config
@@ -605,6 +607,23 @@ def cmd_compile(args: argparse.Namespace) -> int:
         raise UsageError(f"-o/--output {args.output}: cannot write it: {exc.strerror or exc}") from None
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return EXIT_OK
+
+
+def _note_default_launcher(experiment: Experiment) -> None:
+    """Compiled without --launcher-config, the pipeline's launcher_config parameter defaults to
+    the Kubernetes launcher; an experiment that one refuses (pbt's checkpoint folders need a
+    volume) still compiles, as the run may pass another config, but the user hears it now."""
+    from kfp_tune.launchers import check_experiment, launcher_from_config
+    from kfp_tune.pipelines.builder import DEFAULT_LAUNCHER_CONFIG
+
+    try:
+        check_experiment(launcher_from_config(dict(DEFAULT_LAUNCHER_CONFIG)), experiment)
+    except ValueError as exc:
+        print(
+            f"note: the run's launch step will refuse this experiment with the pipeline's default launcher_config "
+            f"{json.dumps(DEFAULT_LAUNCHER_CONFIG)}: {exc}; give --launcher-config now or launcher_config when the run starts",
+            file=sys.stderr,
+        )
 
 
 def _open(args: argparse.Namespace) -> Store:
