@@ -214,19 +214,18 @@ def test_the_trial_breakdown_names_early_stopped_and_killed_only_when_there_are_
 def test_output_cut_short_by_its_reader_ends_quietly(tmp_path):
     """`kfp-tune logs NAME | head -1`: the reader closes the pipe after one line; the command
     stops without an error line (it said "unexpected BrokenPipeError ... a defect")."""
-    from kfp_tune import search, tune
-
-    def chatty(params):
-        for step in range(40000):  # 1 MB, far more than a pipe holds: a write after head exits fails
-            print(f"step {step:05d} loss={params['x'] + 1.0 / (step + 1):.6f}")
-        return params["x"]
-
-    tune(chatty, {"x": search.double(0.0, 1.0)}, objective_metric_name="loss", max_trial_count=1, algorithm="random",
-         algorithm_settings={"random_state": 1}, store=str(tmp_path / "store"), name="chatty")
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
+    # a trial whose log is 1 MB, far more than a pipe holds: a write after head exits fails
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"] = [
+        "python3", "-c", shlex.quote("for step in range(40000): print(f'step {step:05d} loss={1.0 / (step + 1):.6f}')")]
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0].pop("args", None)
+    doc["spec"]["trialTemplate"]["trialParameters"] = []
+    store = str(tmp_path / "store")
+    assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", store]) == 0
     exe = Path(sys.executable).parent / "kfp-tune"
-    command = f"{shlex.quote(str(exe))} logs chatty --store {shlex.quote(str(tmp_path / 'store'))} | head -1"
+    command = f"{shlex.quote(str(exe))} logs quad --store {shlex.quote(store)} | head -1"
     result = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=120)
-    assert result.stdout.startswith("==> chatty-") and result.stdout.count("\n") == 1
+    assert result.stdout.startswith("==> quad-") and result.stdout.count("\n") == 1
     assert result.stderr == "", result.stderr
     assert result.returncode == 141  # as a shell reports a command that SIGPIPE ended
 
