@@ -442,6 +442,6 @@ def experiment_space(spec: Any) -> SearchSpace:
 DEFAULT_ALGORITHM = "bayesianoptimization"
 """The algorithm ``tune()``, ``submit_function()`` and ``remote.function_job_experiment()`` use
 when none is named: the one with the best overall rank on the BBOB benchmark among kfp-tune's
-algorithms (docs/benchmarks.md,
-"tune()'s default"). Its first ``n_initial_points`` (10) trials are random. A Katib Experiment
-names its algorithm (``algorithmName`` is required, as in Katib), so this is for Python only."""
+algorithms (docs/benchmarks.md, "tune()'s default"). Its first ``n_initial_points`` (10) trials
+are random. A Katib Experiment names its algorithm (``algorithmName`` is required, as in Katib),
+so this is for Python only."""
