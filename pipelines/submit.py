@@ -58,6 +58,8 @@ class _Ready:
     name: str
     parameters: frozenset[str]
     source: Any
+    artifacts: frozenset[str] = frozenset()
+    """Artifact inputs the pipeline requires: a run is given parameters only."""
 
     def package(self, folder: str) -> str:
         """The compiled package's path: compiled into ``folder`` from a pipeline function, or the
@@ -83,14 +85,20 @@ def _ready(source: Any) -> _Ready | None:
 
     spec = getattr(source, "component_spec", None)
     if spec is not None and getattr(source, "pipeline_spec", None) is not None:
-        return _Ready(str(spec.name), frozenset(spec.inputs or {}), source)
+        from kfp.dsl.types import type_utils
+
+        inputs = spec.inputs or {}
+        required = {name for name, given in inputs.items() if not type_utils.is_parameter_type(given.type) and not given.optional}
+        return _Ready(str(spec.name), frozenset(inputs), source, frozenset(required))
     if isinstance(source, (str, Path)) and Path(source).suffix in (".yaml", ".yml") and Path(source).is_file():
         docs = list(yaml.safe_load_all(Path(source).read_text(encoding="utf-8")))
         first = docs[0] if docs else None
         if isinstance(first, dict) and "pipelineInfo" in first and "root" in first:
             inputs = ((first.get("root") or {}).get("inputDefinitions") or {})
-            names = {*(inputs.get("parameters") or {}), *(inputs.get("artifacts") or {})}
-            return _Ready(str(first["pipelineInfo"].get("name") or Path(source).stem), frozenset(names), Path(source))
+            artifacts = inputs.get("artifacts") or {}
+            names = {*(inputs.get("parameters") or {}), *artifacts}
+            required = {name for name, given in artifacts.items() if not (isinstance(given, dict) and given.get("isOptional"))}
+            return _Ready(str(first["pipelineInfo"].get("name") or Path(source).stem), frozenset(names), Path(source), frozenset(required))
     return None
 
 
@@ -99,6 +107,14 @@ def _check_ready_arguments(ready: _Ready, arguments: Mapping[str, Any]) -> None:
         FieldError(f"arguments.{name}", f"not a parameter of this pipeline; expected one of {sorted(ready.parameters)}")
         for name in arguments
         if name not in ready.parameters
+    ]
+    errors += [
+        FieldError(
+            f"pipeline input {name}",
+            "an artifact the pipeline requires, and a run is given parameters only: call this pipeline inside one that makes "
+            "the artifact (e.g. a preprocess step), and submit that",
+        )
+        for name in sorted(ready.artifacts)
     ]
     if errors:
         raise SpecError(errors)

@@ -73,3 +73,26 @@ def test_a_compiled_package_is_sent_and_its_parameters_checked(kfp_host, tmp_pat
     sent = kfp_host.recurring_runs[scheduled.id]
     assert sent["runtime_config"]["parameters"] == {"fresh_experiment": True} and int(sent["max_concurrency"]) == 2
     assert _spec(sent)["pipelineInfo"]["name"] == "kfp-tune-component-quad"
+
+
+@dsl.component
+def quad_on(data: dsl.Input[dsl.Dataset], x: float, y: float) -> float:
+    return (x - 0.3) ** 2 + (y - 0.6) ** 2
+
+
+def test_a_pipeline_that_needs_an_artifact_is_refused_before_anything_is_sent(kfp_host, tmp_path):
+    """A component-trial pipeline whose trial reads a Dataset has that artifact as a required
+    input, and a run is given parameters only: submit and schedule refuse it, naming the input,
+    as a function and as a compiled package (the guide's kfp_tune.submit(tune, ...) example
+    reached the host with it)."""
+    pipeline = component_trials(quadratic_experiment(), quad_on)
+    package = tmp_path / "trials.yaml"
+    compiler.Compiler().compile(pipeline, str(package))
+    for ready in (pipeline, package):
+        with pytest.raises(SpecError) as caught:
+            kfp_tune.submit(ready, host=kfp_host.url)
+        (error,) = caught.value.errors
+        assert error.path == "pipeline input data" and "a run is given parameters only" in error.message
+        with pytest.raises(SpecError, match="pipeline input data"):
+            kfp_tune.schedule(ready, "0 0 2 * * *", host=kfp_host.url)
+    assert kfp_host.requests == []
