@@ -394,9 +394,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
             f"--trial-templates FILE checks it here", file=sys.stderr,
         )
     print(f"{args.experiment}: valid experiment {experiment.name!r}")
+    from kfp_tune.core.loading import read_experiment_source
     from kfp_tune.core.portability import katib_notes
 
-    for note in katib_notes(experiment):  # runs here; would not go back to Katib as it is
+    written = read_experiment_source(Path(args.experiment))
+    for note in katib_notes(experiment, written if isinstance(written, dict) else None):  # runs here; would not go back to Katib as it is
         print(f"note: {note.path}: {note.message}", file=sys.stderr)
     return EXIT_OK
 

@@ -11,14 +11,14 @@ import yaml
 from conftest import KATIB_EXAMPLES, KATIB_REFUSES, quadratic_experiment
 from kfp_tune import search, tune
 from kfp_tune.cli import main
-from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.loading import load_experiment, read_experiment_source
 from kfp_tune.core.portability import katib_notes
 
 
 @pytest.mark.parametrize("path", [p for p in KATIB_EXAMPLES if p.name not in KATIB_REFUSES], ids=lambda p: p.name)
 def test_katibs_own_examples_have_no_notes(path: Path) -> None:
     """Every example Katib admits and runs: nothing to say (a note there would be a false alarm)."""
-    assert katib_notes(load_experiment(path)) == []
+    assert katib_notes(load_experiment(path), read_experiment_source(path)) == []
 
 
 def _notes(**overrides: object) -> dict[str, str]:
@@ -90,3 +90,19 @@ def test_a_normal_distribution_katibs_optuna_service_fails_on() -> None:
     assert list(notes) == ["spec.parameters[0].feasibleSpace.distribution"]
     assert notes["spec.parameters[0].feasibleSpace.distribution"].startswith("Katib's optuna service, which runs multivariate-tpe")
     assert _notes(**{"spec.algorithm": {"algorithmName": "tpe"}, "spec.parameters": normal}) == {}  # hyperopt samples it
+
+
+def test_conditions_katib_requires_for_a_training_kind_it_does_not_default() -> None:
+    """Katib's webhook defaults the conditions of Job, TFJob, PyTorchJob, XGBoostJob, MPIJob and
+    TrainJob only; kfp-tune defaults MXJob's too. Told apart by the document as written."""
+    doc = quadratic_experiment(**{"spec.trialTemplate.trialSpec": {
+        "apiVersion": "kubeflow.org/v1", "kind": "MXJob",
+        "spec": {"mxReplicaSpecs": {"Scheduler": {"replicas": 1, "template": {"spec": {"containers": [
+            {"name": "main", "image": "mxnet:1", "command": ["python3", "t.py", "x=${trialParameters.x}", "y=${trialParameters.y}"]}]}}}}}}})
+    notes = {n.path: n.message for n in katib_notes(load_experiment(doc), doc)}
+    assert list(notes) == ["spec.trialTemplate.successCondition", "spec.trialTemplate.failureCondition"]
+    assert notes["spec.trialTemplate.successCondition"].startswith("Katib's webhook requires it for kind MXJob")
+    assert katib_notes(load_experiment(doc)) == []  # without the document as written: not told
+    written = quadratic_experiment(**{"spec.trialTemplate.trialSpec": doc["spec"]["trialTemplate"]["trialSpec"],
+                                      "spec.trialTemplate.successCondition": "status.done", "spec.trialTemplate.failureCondition": "status.failed"})
+    assert katib_notes(load_experiment(written), written) == []

@@ -5,7 +5,8 @@ characters, a setting that Katib's other service for the same algorithm knows (`
 hyperopt in Katib's default configuration, ``multivariate-tpe`` on Optuna; kfp-tune takes both
 services' settings for both), settings of its own (``kappa``, ``xi``), a grid smaller than
 ``maxTrialCount``, normal distributions where Katib's Optuna service takes only uniform ones,
-and defaults where Katib's services require a value. ``kfp-tune validate``
+defaults where Katib's services require a value, and success and failure conditions for the
+training operator kinds Katib gives none (MXJob, PaddleJob, JAXJob). ``kfp-tune validate``
 prints these as notes (exit 0), so a team that still runs some experiments on Katib sees what
 would not go back. Katib's rules, from its source (kubeflow/katib): the experiment webhook
 (``pkg/webhook/v1beta1/experiment/validator``) and the suggestion services
@@ -15,10 +16,14 @@ would not go back. Katib's rules, from its source (kubeflow/katib): the experime
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
+from typing import Any
 
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment
+
+_CONDITION_FIELDS = {"successCondition": "success_condition", "failureCondition": "failure_condition"}
 
 KATIB_NAME_LIMIT = 40
 """Katib's webhook refuses a longer experiment name (kfp-tune's limit is a DNS label's 63)."""
@@ -42,10 +47,30 @@ KATIB_REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
 """Settings Katib's service requires and kfp-tune gives a default."""
 
 
-def katib_notes(experiment: Experiment) -> list[FieldError]:
+KATIB_DEFAULTED_KINDS = ("Job", "TFJob", "PyTorchJob", "XGBoostJob", "MPIJob", "TrainJob")
+"""The trial kinds whose success and failure conditions Katib's webhook defaults; kfp-tune also
+defaults MXJob's, PaddleJob's and JAXJob's (the training operator's), which Katib requires written."""
+
+
+def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None) -> list[FieldError]:
     """Where Katib's webhook or its default suggestion service would refuse this experiment,
-    which kfp-tune runs; empty for an experiment Katib admits and runs."""
+    which kfp-tune runs; empty for an experiment Katib admits and runs. ``written``: the
+    document as the file has it, before defaults (to tell a condition written from one
+    defaulted); without it those notes are left out."""
     notes: list[FieldError] = []
+    template = experiment.spec.trial_template
+    kind = template.trial_spec.get("kind") if template is not None and template.trial_spec else None
+    if written is not None and isinstance(kind, str) and kind not in KATIB_DEFAULTED_KINDS:
+        given = (written.get("spec") or {}).get("trialTemplate") or {}
+        for key in ("successCondition", "failureCondition"):
+            if isinstance(given, Mapping) and not given.get(key) and getattr(template, _CONDITION_FIELDS[key]):
+                notes.append(
+                    FieldError(
+                        f"spec.trialTemplate.{key}",
+                        f"Katib's webhook requires it for kind {kind} (it defaults it for {', '.join(KATIB_DEFAULTED_KINDS)} only); "
+                        "kfp-tune uses the Kubeflow training operator's",
+                    )
+                )
     if len(experiment.name) > KATIB_NAME_LIMIT:
         notes.append(
             FieldError("metadata.name", f"Katib refuses names longer than {KATIB_NAME_LIMIT} characters (this one has {len(experiment.name)})")
