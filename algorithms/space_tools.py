@@ -3,7 +3,6 @@ the base class that handles both before an algorithm proposes anything."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
@@ -62,10 +61,10 @@ def remaining_points(space: SearchSpace, used: set[tuple[Value, ...]]) -> list[d
 
 def grid_points(space: SearchSpace) -> Iterator[dict[str, Value]]:
     """Every grid point, lazily (a parameter may have millions of values)."""
-    counts = [c for p in space if (c := p.count()) is not None]
-    if len(counts) != len(space):
+    total = space.grid_size()
+    if total is None:
         raise ValueError("grid needs a step for every double parameter")
-    total = math.prod(counts)
+    counts = [p.count() or 0 for p in space]
     for flat in range(total):
         assignment: dict[str, Value] = {}
         for parameter, count in zip(reversed(space.parameters), reversed(counts), strict=True):

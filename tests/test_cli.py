@@ -169,15 +169,15 @@ def test_render_prints_the_trial_resource(tmp_path, capsys):
 
 
 # Two good curves that end (grid runs the list in order, one at a time), then a bad one that
-# reports past start_step and would run for a minute: only medianstop ends it, so the counts
-# below do not depend on timing.
+# reports past start_step and then waits for a file that never comes: only medianstop ends it
+# (as tests/collectors/test_running.py's writer), so the counts below depend on no timing.
 CURVES = r"""
-import sys, time
+import os, sys, time
 kind = sys.argv[1]
 for loss in (0.5, 0.4, 0.3) if kind.startswith("good") else (0.9, 0.9, 0.9):
     print(f"loss={loss}", flush=True)
-if kind == "bad":
-    time.sleep(60)
+while kind == "bad" and not os.path.exists("/nonexistent/kfp-tune-never"):
+    time.sleep(0.05)
 """
 
 

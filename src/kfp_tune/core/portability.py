@@ -15,15 +15,12 @@ would not go back. Katib's rules, from its source (kubeflow/katib): the experime
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment
-
-_CONDITION_FIELDS = {"successCondition": "success_condition", "failureCondition": "failure_condition"}
 
 KATIB_NAME_LIMIT = 40
 """Katib's webhook refuses a longer experiment name (kfp-tune's limit is a DNS label's 63)."""
@@ -60,10 +57,11 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     notes: list[FieldError] = []
     template = experiment.spec.trial_template
     kind = template.trial_spec.get("kind") if template is not None and template.trial_spec else None
-    if written is not None and isinstance(kind, str) and kind not in KATIB_DEFAULTED_KINDS:
-        given = (written.get("spec") or {}).get("trialTemplate") or {}
-        for key in ("successCondition", "failureCondition"):
-            if isinstance(given, Mapping) and not given.get(key) and getattr(template, _CONDITION_FIELDS[key]):
+    if written is not None and template is not None and isinstance(kind, str) and kind not in KATIB_DEFAULTED_KINDS:
+        written_template = (written.get("spec") or {}).get("trialTemplate") or {}
+        defaulted = {"successCondition": template.success_condition, "failureCondition": template.failure_condition}
+        for key, condition in defaulted.items():
+            if isinstance(written_template, Mapping) and not written_template.get(key) and condition:
                 notes.append(
                     FieldError(
                         f"spec.trialTemplate.{key}",
@@ -106,16 +104,13 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
                         f"suggestion on {distribution} (only uniform and logUniform); kfp-tune samples it",
                     )
                 )
-    if name == "grid" and spec.max_trial_count is not None:
-        counts = [p.count() for p in search_space_of(spec.parameters)]
-        if counts and all(c is not None for c in counts):
-            points = math.prod(c for c in counts if c is not None)
-            if spec.max_trial_count > points:
-                notes.append(
-                    FieldError(
-                        "spec.maxTrialCount",
-                        f"Katib's grid refuses a maxTrialCount above the grid's {points} points (got {spec.max_trial_count}); "
-                        "kfp-tune runs every point and ends with ExperimentSuggestionEndReached",
-                    )
-                )
+    points = search_space_of(spec.parameters).grid_size() if name == "grid" and spec.parameters else None
+    if points is not None and spec.max_trial_count is not None and spec.max_trial_count > points:
+        notes.append(
+            FieldError(
+                "spec.maxTrialCount",
+                f"Katib's grid refuses a maxTrialCount above the grid's {points} points (got {spec.max_trial_count}); "
+                "kfp-tune runs every point and ends with ExperimentSuggestionEndReached",
+            )
+        )
     return notes

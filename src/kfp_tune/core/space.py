@@ -210,6 +210,12 @@ class SearchSpace:
             p.contains(assignment[p.name]) for p in self.parameters
         )
 
+    def grid_size(self) -> int | None:
+        """How many points the space's grid has; None when a parameter has no finite count (a
+        double with no step)."""
+        counts = [p.count() for p in self.parameters]
+        return math.prod(c for c in counts if c is not None) if None not in counts else None
+
 
 def build_parameter(name: str, parameter_type: str, feasible: Any) -> Parameter:
     """A Parameter from an already validated Katib ParameterSpec's parts (so the type and
