@@ -88,8 +88,9 @@ class Suggestions:
     ``FinishedTrial.labels`` / ``PendingAssignment.labels``. None: no labels."""
     repeats: bool = False
     """These points may repeat earlier ones on purpose (pbt's exploit copies a better member's
-    hyperparameters; the trial differs in the checkpoint it starts from), so they are not held
-    to the rule that no point is suggested twice."""
+    hyperparameters, and the trial differs in the checkpoint it starts from; bayesianoptimization
+    measures a point again when the losses are noisy), so they are not held to the rule that no
+    point is suggested twice."""
 
 
 class Algorithm(Protocol):

@@ -104,7 +104,7 @@ def check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bo
     """Hold every algorithm to its contract, so a plug-in bug cannot corrupt the experiment:
     at most ``n``, fewer only when explained, feasible, and none of the points already ``seen``
     (every trial's, finished or pending) nor twice, unless the algorithm says it ``repeats``
-    points on purpose (pbt)."""
+    points on purpose (pbt; bayesianoptimization on noisy losses)."""
     space = problem.space
     if len(out) > n or (len(out) < n and not explained):
         raise KfpTuneError(f"algorithm returned {len(out)} suggestions for {n} asked and said neither exhausted nor waiting")
