@@ -165,30 +165,36 @@ class WritesInPlace(MemoryStore):
 
 
 class TornWrites(MemoryStore):
-    """Writes an object in two halves. The first large put holds its half-written state until a
-    reader has seen it, so a contract whose reader looks at all catches it, without a race."""
+    """Shows readers the first half of an object while a large put is under way. The first large
+    put stays half-written until a reader has been handed the half, so a contract whose reader
+    looks at all catches it without a race: other writers finishing meanwhile cannot hide it."""
 
     def __init__(self) -> None:
         super().__init__()
-        self.half_written: set[str] = set()
+        self.half_written: dict[str, bytes] = {}
         self.half_seen = threading.Event()
 
     def put(self, key: str, data: bytes) -> None:
-        super().put(key, data[: len(data) // 2])
+        tears = False
         if len(data) > 1024 and not self.half_seen.is_set():
             with self.lock:
-                self.half_written.add(key)
+                tears = key not in self.half_written
+                if tears:
+                    self.half_written[key] = data[: len(data) // 2]
+        if tears:
             self.half_seen.wait(timeout=30)  # only a contract that never reads waits this out
             with self.lock:
-                self.half_written.discard(key)
+                del self.half_written[key]
         super().put(key, data)
 
     def get(self, key: str) -> bytes | None:
-        found = super().get(key)
+        self.check(key)
         with self.lock:
-            if key in self.half_written:
-                self.half_seen.set()
-        return found
+            half = self.half_written.get(key)
+        if half is not None:
+            self.half_seen.set()
+            return half
+        return super().get(key)
 
 
 class KeepsBackup(MemoryStore):
