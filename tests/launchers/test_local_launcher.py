@@ -7,12 +7,14 @@ import ast
 import os
 import shlex
 import sys
+import time
+from types import SimpleNamespace
 
 import pytest
 
 from conftest import QUADRATIC
 from kfp_tune.core.interfaces import TrialRun
-from kfp_tune.launchers import LocalLauncher, launcher_from_config
+from kfp_tune.launchers import LocalLauncher, launcher_from_config, local
 
 
 def _run(container: dict, manifest_spec: dict | None = None, collector: str = "", **launcher_args) -> tuple:
@@ -115,11 +117,19 @@ def test_mount_rewrites_flag_values_but_not_lookalikes(tmp_path):
     assert launcher._map("my/data/x") == "my/data/x"
 
 
-def test_deadline_kills_the_trial(tmp_path):
+def test_deadline_kills_the_trial(tmp_path, monkeypatch):
     """activeDeadlineSeconds ends the trial: the run returns DeadlineExceeded and the trial's
-    process is gone (it would otherwise sleep for an hour)."""
+    process is gone (it would otherwise sleep for an hour). The launcher's clock stands still
+    until the trial has written its pid (whole: written aside, then renamed), then jumps past the
+    deadline: a slow start on a loaded machine cannot beat the deadline."""
     pid_file = tmp_path / "pid"
-    script = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(3600)"
+    script = (f"import os, time; open({str(pid_file) + '.tmp'!r}, 'w').write(str(os.getpid())); "
+              f"os.replace({str(pid_file) + '.tmp'!r}, {str(pid_file)!r}); time.sleep(3600)")
+
+    def clock() -> float:
+        return time.monotonic() + 1e6 if pid_file.exists() else 0.0
+
+    monkeypatch.setattr(local, "time", SimpleNamespace(monotonic=clock, sleep=time.sleep))
     outcome, _ = _run({"command": ["python3", "-c", shlex.quote(script)]}, manifest_spec={"activeDeadlineSeconds": 1})
     assert outcome.phase == "Failed" and outcome.reason == "DeadlineExceeded"
     pid = int(pid_file.read_text())

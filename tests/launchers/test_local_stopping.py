@@ -41,7 +41,8 @@ WITH_A_CHILD = """
 import os, pathlib, subprocess, sys, time
 here = pathlib.Path(sys.argv[1])
 child = subprocess.Popen([sys.executable, "-c", "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(3600)"])
-(here / "child").write_text(str(child.pid))
+(here / "child.tmp").write_text(str(child.pid))
+(here / "child.tmp").replace(here / "child")  # whole when it appears: the clock jumps then
 time.sleep(3600)
 """
 
