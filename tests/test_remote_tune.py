@@ -234,6 +234,16 @@ def test_wait_says_how_the_run_ended(kfp_host, tmp_path):
         handle.wait(timeout=5, poll_seconds=0.05)
 
 
+def test_a_run_that_has_ended_is_not_called_still_running(kfp_host, tmp_path):
+    """However short the timeout: kfp's own wait looks at the clock before the run's state, so
+    a slow first request made an ended run read as timed out."""
+    handle = kfp_tune.submit_function(quadratic, SPACE, host=kfp_host.url, name="quad-e", store=str(tmp_path / "store"))
+    for state in ("FAILED", "CANCELED"):
+        kfp_host.run_state = state
+        with pytest.raises(KfpTuneError, match=re.escape(f"ended {state}: see {handle.url}")):
+            handle.wait(timeout=1e-9, poll_seconds=0.05)
+
+
 def test_a_store_that_cannot_be_read_here_is_a_clear_error(kfp_host, monkeypatch):
     from kfp_tune.stores.s3 import AWS_HINTS, ENDPOINT_VARIABLES
 

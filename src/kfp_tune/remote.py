@@ -62,6 +62,8 @@ PRIMARY_CONTAINER = "training-container"
 """Katib's SDK name for the trial's container."""
 PIP_INDEX_URLS = ("https://pypi.org/simple",)
 DEFAULT_CLUSTER_STORE = "s3://mlpipeline/kfp-tune"
+# KFP v2 run states after which a run does no more (kfp's own wait leaves out CANCELED).
+FINISHED_RUN_STATES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "ERROR", "CANCELED"})
 """Where the pipeline's steps keep the records (:data:`kfp_tune.pipelines.builder.DEFAULT_CLUSTER_STORE`;
 repeated here so that building an experiment does not import kfp)."""
 GPU = "nvidia.com/gpu"
@@ -479,7 +481,12 @@ class RemoteTuning:
             raise _refuse("timeout", f"expected seconds greater than 0, got {shown(timeout)}")
         run = None
         with _kfp_errors(self.host), contextlib.suppress(TimeoutError):  # said below, not as a KFP error
-            run = self.client.wait_for_run_completion(self.run_id, timeout=timeout, sleep_duration=poll_seconds)
+            # Looked at once first: kfp's wait checks the time before the state, so a run that has
+            # already ended would read as timed out when that first request is slow.
+            run = self.client.get_run(self.run_id)
+            if str(getattr(run, "state", "") or "").upper() not in FINISHED_RUN_STATES:
+                run = None
+                run = self.client.wait_for_run_completion(self.run_id, timeout=timeout, sleep_duration=poll_seconds)
         if run is None:
             raise TimeoutError(f"run {self.run_id} of experiment {self.experiment!r} is still running after {timeout:g} s: {self.url}")
         state = str(getattr(run, "state", "") or "").upper()
