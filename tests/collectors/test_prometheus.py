@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from collections.abc import Iterator
 
 import pytest
 
@@ -80,7 +81,10 @@ class Metrics(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Metrics)
+class Server(http.server.ThreadingHTTPServer):
+    allow_reuse_port = True  # the test holds the port for it (bound, not listening) until it ends
+
+server = Server(("127.0.0.1", port), Metrics)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 for loss, accuracy in ((0.9, 0.1), (0.5, 0.6), (0.2, 0.8)):
     with changed:
@@ -97,8 +101,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_a_local_trial_is_scraped_while_it_runs(local_store):
-    port = _free_port()
+@pytest.fixture
+def held_port() -> Iterator[int]:
+    """A port no other process can take while the test runs (other workers start servers on
+    ports of their own): bound with SO_REUSEPORT, never listening, so only the trial's server,
+    which sets the same option, binds it beside, and every connection reaches that server."""
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        yield int(holder.getsockname()[1])
+
+
+def test_a_local_trial_is_scraped_while_it_runs(local_store, held_port):
+    port = held_port
     doc = quadratic_experiment(**{
         "spec.maxTrialCount": 1,
         "spec.parallelTrialCount": 1,
