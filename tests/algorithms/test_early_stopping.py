@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shlex
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from conftest import quadratic_experiment
 from kfp_tune.algorithms.early_stopping import MedianStop
+from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import load_state
 from kfp_tune.inline_runner import run_inline
-from kfp_tune.launchers import LocalLauncher
+from kfp_tune.launchers import LocalLauncher, local
 
 
 def test_katibs_rule_on_hand_computed_cases():
@@ -83,17 +86,41 @@ def test_katibs_defaults_and_checks():
             MedianStop(settings)
 
 
-def test_medianstop_stops_bad_trials_while_they_run(local_store):
+class LockstepLauncher(LocalLauncher):
+    """Writes how many reports the trial's early stopping rule has read to ``seen`` after each
+    look, and the curve trials with ``lockstep=`` wait for it before their next report: the
+    rule sees every report, however late a poll comes on a loaded machine."""
+
+    def __init__(self, seen: Path):
+        super().__init__()
+        self.seen = seen
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        self.seen.write_text("0")  # one trial at a time (parallelTrialCount 1)
+        rule = trial.should_stop
+
+        def look(output: str) -> bool:
+            if rule is not None and rule(output):
+                return True  # the trial waits on, with no report past the ones judged, until stopped
+            self.seen.write_text(str(output.count("loss=")))
+            return False
+
+        return super().run(dataclasses.replace(trial, should_stop=look))
+
+
+def test_medianstop_stops_bad_trials_while_they_run(local_store, tmp_path, monkeypatch):
+    seen = tmp_path / "seen"
     doc = quadratic_experiment(
         **{
             "spec.earlyStopping": {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "2"}, {"name": "start_step", "value": "2"}]},
             "spec.parallelTrialCount": 1,
             "spec.maxTrialCount": 6,
-            "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.args": ["x=${trialParameters.x}", "y=${trialParameters.y}", "mode=curve"],
+            "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.args": ["x=${trialParameters.x}", "y=${trialParameters.y}", "mode=curve", f"lockstep={seen}"],
         }
     )
     experiment = load_experiment(doc)
-    decision = run_inline(local_store, experiment, LocalLauncher())
+    monkeypatch.setattr(local, "POLL_SECONDS", 0.05)  # a look after each report: no need to wait long
+    decision = run_inline(local_store, experiment, LockstepLauncher(seen))
     state = load_state(ExperimentRecords(local_store, "quad"))
     statuses = [t.status for t in state.trials]
     assert statuses[:2] == ["Succeeded", "Succeeded"]  # nothing to compare with before min_trials_required
@@ -102,7 +129,7 @@ def test_medianstop_stops_bad_trials_while_they_run(local_store):
     rule = MedianStop({"min_trials_required": 2, "start_step": 2})
     for trial in stopped:
         curve = list(trial.result.curve)
-        assert 2 <= len(curve) < 10
+        assert len(curve) == 2, "stopped at its second report, the first the rule may judge"
         earlier = [list(t.result.curve) for t in state.trials if t.index < trial.index and t.status == "Succeeded"]
         assert rule.should_stop("minimize", earlier, curve)  # judged at its second report, with what had succeeded before it
         assert trial.result.reason == "EarlyStopped" and "loss" in trial.metrics

@@ -2,7 +2,8 @@
 
 Arguments are name=value pairs; ``mode`` picks a behaviour: ok, fail (exit 3), silent (no
 objective metric), echo (print argv and the env variables named in ECHO_ENV), curve (a loss
-that falls over 10 steps, 0.15 s apart, for early stopping), text / json / tfevent (write the
+that falls over 10 steps, 0.15 s apart, for early stopping; with ``lockstep=FILE`` each step
+waits instead until FILE holds a count of reports seen that includes it), text / json / tfevent (write the
 metrics to ``log_path``, a file or for tfevent a folder, instead of printing them), push (report
 them with ``kfp_tune.report_metrics``). Optional: ``sleep`` seconds before
 reporting, ``fail_below`` (exit 3 when x is below it), ``ledger`` and ``trial`` (append the
@@ -39,9 +40,23 @@ if mode == "fail":
     print("something went wrong", file=sys.stderr)
     sys.exit(3)
 if mode == "curve":
+    lockstep = args.pop("lockstep", "")
     for step in range(10):
         print(f"step={step} loss={loss + 1.0 / (step + 1):.6f}", flush=True)
-        time.sleep(0.15)
+        if not lockstep:
+            time.sleep(0.15)
+            continue
+        # Wait until the file says the launcher's rule has read this report (a count of reports
+        # seen), so that the rule judges every report however slow the machine (a minute at most).
+        give_up = time.monotonic() + 60
+        while step < 9 and time.monotonic() < give_up:
+            try:
+                with open(lockstep) as seen:
+                    if int(seen.read() or "0") > step:
+                        break
+            except (FileNotFoundError, ValueError):
+                pass
+            time.sleep(0.005)
     sys.exit(0)
 if mode in ("text", "json", "tfevent"):
     path = args["log_path"]
