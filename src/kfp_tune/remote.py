@@ -62,10 +62,10 @@ PRIMARY_CONTAINER = "training-container"
 """Katib's SDK name for the trial's container."""
 PIP_INDEX_URLS = ("https://pypi.org/simple",)
 DEFAULT_CLUSTER_STORE = "s3://mlpipeline/kfp-tune"
-# KFP v2 run states after which a run does no more (kfp's own wait leaves out CANCELED).
-FINISHED_RUN_STATES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "ERROR", "CANCELED"})
 """Where the pipeline's steps keep the records (:data:`kfp_tune.pipelines.builder.DEFAULT_CLUSTER_STORE`;
 repeated here so that building an experiment does not import kfp)."""
+FINISHED_RUN_STATES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "ERROR", "CANCELED"})
+"""KFP v2 run states after which a run does no more (kfp's own wait leaves out CANCELED)."""
 GPU = "nvidia.com/gpu"
 _FLAT_RESOURCES = {"cpu": "cpu", "memory": "memory", "gpu": GPU, GPU: GPU, "ephemeral-storage": "ephemeral-storage"}
 _QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$")
@@ -456,6 +456,11 @@ def function_job_experiment(
 # --- submitting and waiting ----------------------------------------------------------------------
 
 
+def _run_state(run: Any) -> str:
+    """A KFP run's state in capitals ('' when it has none)."""
+    return str(getattr(run, "state", "") or "").upper()
+
+
 @dataclass(frozen=True)
 class RemoteTuning:
     """A function's tuning run on a KFP host: ``run_id`` and ``url`` (the run in the KFP UI);
@@ -484,12 +489,12 @@ class RemoteTuning:
             # Looked at once first: kfp's wait checks the time before the state, so a run that has
             # already ended would read as timed out when that first request is slow.
             run = self.client.get_run(self.run_id)
-            if str(getattr(run, "state", "") or "").upper() not in FINISHED_RUN_STATES:
-                run = None
+            if _run_state(run) not in FINISHED_RUN_STATES:
+                run = None  # stays None if the wait below times out
                 run = self.client.wait_for_run_completion(self.run_id, timeout=timeout, sleep_duration=poll_seconds)
         if run is None:
             raise TimeoutError(f"run {self.run_id} of experiment {self.experiment!r} is still running after {timeout:g} s: {self.url}")
-        state = str(getattr(run, "state", "") or "").upper()
+        state = _run_state(run)
         if state != "SUCCEEDED":
             raise KfpTuneError(f"run {self.run_id} of experiment {self.experiment!r} ended {state or 'without a state'}: see {self.url}")
         return self.result()
