@@ -112,6 +112,8 @@ def places(results: dict[str, Any], multiplier: int, noise: str, dim: int) -> tu
     ``results`` on the problems they all finished (place: 1 + the solvers with a lower mean rank)."""
     bbob = _load_bbob()
     solvers = sorted({key.split("|")[5] for key in results if key.startswith(f"{noise}|d{dim}|")})
+    if bbob.FOCUS not in solvers:
+        return {}, (0, math.nan)
     rows: dict[str, list[list[float]]] = defaultdict(list)
     for (function, _, _), values in sorted(bbob.complete_problems(results, solvers, multiplier, noise, dim).items()):
         ranked = bbob.ranks([values[s] for s in solvers])
@@ -172,6 +174,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"compare: {args.variant} does not exist")
     variant = json.loads(args.variant.read_text())["results"]
     print("\n".join(ratio_lines(paired_log_ratios(variant, reference))))
+    unpaired = sorted(set(variant) - set(reference))
+    if unpaired:
+        print(f"\n{len(unpaired)} of the variant's runs have no reference run and are not compared, e.g. {unpaired[0]}")
     for report in args.report:
         print(f"\nPlaces on the problems of {report} (mean rank in brackets):\n")
         print("\n".join(place_lines(reference_results([report]), reference, variant)))

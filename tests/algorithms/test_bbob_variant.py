@@ -43,6 +43,13 @@ def test_the_code_the_reference_was_made_with_gives_every_run_again(variant: Any
     table = capsys.readouterr().out
     assert "| 2 | 16 | all | 1 | +0.000 ± 0.000 | 0 | 0 | 1 |" in table
     assert "| 2 | 16 | weak structure | 1 | +0.000 ± 0.000 | 0 | 0 | 1 |" in table
+    assert "no reference run" not in table
+    # a run the reference does not hold is named, not silently dropped
+    data = json.loads(made.read_text())
+    data["results"][f"gauss:0.01|d2|f22|i1|s0|{FOCUS}"] = again[key]
+    made.write_text(json.dumps(data))
+    variant.main(["compare", str(made), "--reference", str(reference)])
+    assert f"1 of the variant's runs have no reference run and are not compared, e.g. gauss:0.01|d2|f22|i1|s0|{FOCUS}" in capsys.readouterr().out
 
 
 def test_run_names_the_options_when_the_slice_holds_no_run(variant: Any, tmp_path: Path) -> None:
@@ -95,6 +102,8 @@ def test_places_on_a_report_with_the_reference_s_and_the_variant_s_runs(variant:
     groups, overall = variant.places({**report, **reference}, 20, "none", 2)
     assert groups == {"separable": (2, 2.0), "multimodal": (2, 2.0)}
     assert overall == (2, 2.0)
+    # a report without bayesianoptimization's runs in that setting has no place to give
+    assert variant.places({k: v for k, v in report.items() if FOCUS not in k}, 20, "none", 2) == ({}, (0, pytest.approx(math.nan, nan_ok=True)))
     rows = variant.place_lines(report, reference, runs)
     assert rows[2:] == [
         "| none | 2 | 40 | reference | 2 (2.00) |  |  | 2 (2.00) |  | 2 (2.00) |",
