@@ -219,6 +219,31 @@ def test_resume_rules(local_store):
     assert len({t.name for t in state.trials}) == 8
 
 
+def test_only_the_budgets_may_change_when_an_experiment_resumes(local_store):
+    """Katib's webhook: only parallelTrialCount, maxTrialCount and maxFailedTrialCount are
+    editable. Another algorithm, goal or trial template is refused, naming the field, and the
+    stored spec (what the earlier trials ran with) stays as it was; the budgets change."""
+    long_running = {"spec.resumePolicy": "LongRunning", "spec.maxTrialCount": 2}
+    experiment = load_experiment(quadratic_experiment(**long_running))
+    records = ExperimentRecords(local_store, experiment.name)
+    run_inline(local_store, experiment, LocalLauncher())
+    before = {key: local_store.get(key) for key in local_store.list(records.root + "/")}
+    edits = {
+        "spec.algorithm": ({"algorithmName": "tpe"}, "spec.algorithm"),
+        "spec.objective.goal": (0.5, "spec.objective"),
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.image": ("other:1", "spec.trialTemplate"),
+    }
+    for path, (value, named) in edits.items():
+        edited = load_experiment(quadratic_experiment(**{**long_running, "spec.maxTrialCount": 4, path: value}))
+        with pytest.raises(ExperimentConflict, match=rf"already exists with another {named}: as in Katib, only spec.maxTrialCount, spec.parallelTrialCount, spec.maxFailedTrialCount may change"):
+            steps.init_experiment(records, edited)
+        assert {key: local_store.get(key) for key in local_store.list(records.root + "/")} == before
+    grown = load_experiment(quadratic_experiment(**{**long_running, "spec.maxTrialCount": 4, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 3}))
+    assert steps.init_experiment(records, grown)["spec"]["spec"]["maxTrialCount"] == 4
+    assert run_inline(local_store, grown, LocalLauncher()).reason == "ExperimentMaxTrialsReached"
+    assert len(load_state(records).trials) == 4
+
+
 def test_a_completed_experiment_under_never_stays_completed(local_store):
     """resumePolicy Never (Katib's default): a larger maxTrialCount is refused with what to do
     instead, nothing stored changes, and the unchanged spec only reports the experiment."""

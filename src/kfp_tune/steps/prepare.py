@@ -65,9 +65,10 @@ def runnable_problems(experiment: Experiment) -> list[FieldError]:
 def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[str, Any]:
     """Create the experiment in the store, or check that it may resume with this spec.
 
-    Resuming with another search space or objective is refused; the budgets (maxTrialCount,
-    maxFailedTrialCount, parallelTrialCount), goal, algorithm and trial template may change, but
-    maxTrialCount may not drop below the trials already created."""
+    As Katib's webhook rules, only the budgets (``EDITABLE_FIELDS``: maxTrialCount,
+    maxFailedTrialCount, parallelTrialCount) may change, and maxTrialCount not below the trials
+    already created: another search space, objective, goal, algorithm, trial template or any other
+    spec field is refused, so every trial of an experiment ran under the spec its record holds."""
     if experiment.name != records.experiment:
         raise KfpTuneError(f"spec is for experiment {experiment.name!r}, records are for {records.experiment!r}")
     head = read_experiment_record(records)
@@ -87,6 +88,7 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[
             f"or objective (spec.parameters / spec.objective changed); use a new experiment name to start over"
         )
     if head["spec"] != spec_dict:
+        _refuse_edits_katib_refuses(head["spec"], spec_dict, experiment.name)
         state = load_state(records)
         _refuse_restart_unless_katib_would(state, experiment)
         new_max = experiment.spec.max_trial_count
@@ -100,6 +102,25 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[
 
 
 RESTARTABLE_POLICIES = ("LongRunning", "FromVolume")
+# How a user starts a new experiment, on every path that can meet a refused resume.
+NEW_NAME = "another metadata.name, kfp-tune run --name NEW, or tune(name=...)"
+# The spec fields Katib's webhook lets an existing experiment change.
+EDITABLE_FIELDS = ("maxTrialCount", "parallelTrialCount", "maxFailedTrialCount")
+
+
+def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], name: str) -> None:
+    """Katib's webhook: "only spec.parallelTrialCount, spec.maxTrialCount and
+    spec.maxFailedTrialCount are editable". A changed algorithm, goal or trial command would
+    mix trials run under different specs in one experiment, and the stored spec (the record of
+    what the earlier trials ran with) would be overwritten."""
+    before, after = stored.get("spec", {}), given.get("spec", {})
+    changed = sorted(field for field in set(before) | set(after) if field not in EDITABLE_FIELDS and before.get(field) != after.get(field))
+    if changed:
+        raise ExperimentConflict(
+            f"experiment {name!r} already exists with another {', '.join('spec.' + field for field in changed)}: "
+            f"as in Katib, only spec.{', spec.'.join(EDITABLE_FIELDS)} may change when an experiment resumes. "
+            f"To run with the new spec, start a new experiment ({NEW_NAME})"
+        )
 
 
 def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Experiment) -> None:
@@ -121,7 +142,7 @@ def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Exper
         )
         raise ExperimentConflict(
             f"experiment {name!r} is completed and its spec changed: {why}. To run more trials, start a new experiment "
-            f"(another metadata.name, or kfp-tune run --name NEW), with spec.resumePolicy: LongRunning if it should be extendable later; "
+            f"({NEW_NAME}), with spec.resumePolicy: LongRunning in its YAML if it should be extendable later; "
             f"or run the spec it completed with, which only reports it"
         )
     new_max = experiment.spec.max_trial_count
