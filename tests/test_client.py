@@ -315,6 +315,20 @@ def test_a_running_trial_on_a_cluster_is_read_from_its_pod_through_the_launcher(
 # --- budget ---------------------------------------------------------------------------------------
 
 
+def test_a_run_of_a_completed_experiment_says_it_only_reports_it(store, tmp_path, capsys):
+    """The spec it completed with (get_experiment's, written as kubectl would write it), run
+    again: no "resuming ... trial(s) left" line for trials that will never run, but that it
+    has completed and how."""
+    client = Client(str(store))
+    (tmp_path / "same.yaml").write_text(yaml.safe_dump(client.get_experiment("quad").to_dict()))
+    capsys.readouterr()
+    assert main(["run", str(tmp_path / "same.yaml"), "--engine", "inline", "--store", str(store)]) == 0
+    err = capsys.readouterr().err
+    assert "experiment quad has already completed: Succeeded (ExperimentMaxTrialsReached), 3 trial(s) done" in err
+    assert "nothing to run, reporting it" in err and "resuming" not in err
+    assert len(client.list_trials("quad")) == 3
+
+
 def test_a_completed_experiment_given_more_trials_restarts_on_its_next_run(store, tmp_path, capsys):
     """Succeeded by maxTrialCount under LongRunning: raising it to 5 marks it Restarting (as
     Katib does), and a run of what get_experiment returns (a spec, as kubectl get -o yaml

@@ -95,10 +95,14 @@ def _wrap(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
+    """Plain dicts, lists and scalars: the vocabulary's str enums as the str they spell, so
+    ``yaml.safe_dump(obj.to_dict())`` writes a file kubectl and ``kfp-tune run`` read."""
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
+    if isinstance(value, str) and type(value) is not str:
+        return str(value)
     return value
 
 

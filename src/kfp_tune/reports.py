@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfp_tune.core.decision import best_trial, count_trials
+from kfp_tune.core.decision import best_trial, count_trials, decide
 from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
@@ -397,8 +397,9 @@ def trial_breakdown(succeeded: int, early_stopped: int, failed: int, killed: int
 
 def resume_note(store: Store, experiment_name: str) -> tuple[str | None, int]:
     """(What a run of an experiment that already has trials resumes, in one line, or None for a
-    new one; how many trials were given back so far). Reads strictly: a damaged record raises
-    DamagedRecord, so a run refuses it."""
+    new one; how many trials were given back so far). An experiment that has completed (and
+    that this run's spec does not restart) is said to be so: the run only reports it. Reads
+    strictly: a damaged record raises DamagedRecord, so a run refuses it."""
     records = ExperimentRecords(store, experiment_name)
     if records.store.get(records.experiment_key()) is None:
         return None, 0
@@ -408,6 +409,9 @@ def resume_note(store: Store, experiment_name: str) -> tuple[str | None, int]:
     counts = count_trials(state)
     ended = trial_breakdown(counts["Succeeded"], counts[TrialStatus.EARLY_STOPPED.value], counts["failed"], counts[TrialStatus.KILLED.value] - counts["givenBack"])
     parts = [f"{counts['completed']} trial(s) done ({ended})"]
+    completed = decide(state, rounds_left=1)
+    if completed.finished:
+        return f"experiment {state.name} has already completed: {completed.phase} ({completed.reason}), " + parts[0] + "; nothing to run, reporting it", counts["givenBack"]
     if counts["givenBack"]:
         parts.append(f"{counts['givenBack']} interrupted trial(s) given back")
     if counts["active"]:
