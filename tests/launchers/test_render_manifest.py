@@ -12,6 +12,7 @@ import pytest
 from conftest import quadratic_experiment
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import trial_name
+from kfp_tune.core.space import Parameter
 from kfp_tune.launchers.kubernetes import KubernetesConfig, render_manifest
 
 
@@ -47,9 +48,9 @@ def test_a_parameter_left_out_takes_its_first_value():
     [
         ({"z": "1"}, "--assign z: not a parameter of the experiment; expected one of ['x', 'y']"),
         ({"x": "0.5", "w": "1", "a": "2"}, "--assign a: not a parameter"),  # the first unknown, in order
-        ({"x": "fast"}, "--assign x: "),
-        ({"x": "2"}, "--assign x=2: outside its feasible space"),
-        ({"x": "0.1"}, "--assign x=0.1: outside its feasible space"),
+        ({"x": "fast"}, "--assign x: expected a number, got 'fast'"),
+        ({"x": "2"}, "--assign x=2: outside its feasible space; expected double from 0.25 to 1.0"),
+        ({"x": "0.1"}, "--assign x=0.1: outside its feasible space; expected double from 0.25 to 1.0"),
         ({"y": "rmsprop"}, "--assign y: 'rmsprop' is not one of ['adam', 'sgd']"),
     ],
 )
@@ -81,3 +82,10 @@ def test_a_namespace_reference_is_the_namespace_rendered_into():
     template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append("ns=${trialParameters.ns}")
     manifest = render_manifest(load_experiment(doc), {"x": "0.5", "y": "0.5"}, config=KubernetesConfig(namespace="team-a"))
     assert args(manifest)[-1] == "ns=team-a"
+
+
+def test_the_feasible_space_is_said_in_words():
+    """What an --assign outside the space is told to give instead: bounds, step, choices."""
+    assert Parameter("hidden", "int", 16.0, 128.0, 16.0).feasible_text() == "int from 16 to 128 in steps of 16 from 16"
+    assert Parameter("lr", "double", 0.001, 0.1).feasible_text() == "double from 0.001 to 0.1"
+    assert Parameter("opt", "categorical", choices=("adam", "sgd")).feasible_text() == "one of ['adam', 'sgd']"

@@ -27,7 +27,10 @@ Value = float | int | str
 
 def parse_number(text: str) -> float:
     """A finite float from Katib's string form; ValueError otherwise."""
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number, got {text!r}") from None
     if not math.isfinite(value):
         raise ValueError(f"{text!r} is not a finite number")
     return value
@@ -61,6 +64,16 @@ class Parameter:
     @property
     def is_log(self) -> bool:
         return self.distribution in LOG_DISTRIBUTIONS
+
+    def feasible_text(self) -> str:
+        """The feasible space in words, for a message about a value outside it."""
+        if self.type in ("discrete", "categorical"):
+            return f"one of {list(self.choices)}"
+        if self.type == "text":
+            return "any text"
+        assert self.low is not None and self.high is not None
+        bounds = f"{self.type} from {self.format(self.low)} to {self.format(self.high)}"
+        return bounds + (f" in steps of {self.format(self.step)} from {self.format(self.low)}" if self.step else "")
 
     def format(self, value: Value) -> str:
         """Katib's string form of a value of this parameter."""

@@ -47,7 +47,7 @@ def render_manifest(
             except ValueError as exc:
                 raise ValueError(f"--assign {parameter.name}: {exc}") from None
             if not parameter.contains(typed):
-                raise ValueError(f"--assign {parameter.name}={given[parameter.name]}: outside its feasible space")
+                raise ValueError(f"--assign {parameter.name}={given[parameter.name]}: outside its feasible space; expected {parameter.feasible_text()}")
             values[parameter.name] = given[parameter.name]
         else:
             values[parameter.name] = parameter.format(parameter.value_at(0))
