@@ -167,3 +167,16 @@ def test_the_rbac_manifest_grants_that_read_and_nothing_more():
     (binding,) = [d for d in docs if d["kind"] == "RoleBinding"]
     assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["trial-templates"], "verbs": ["get"]}]
     assert binding["roleRef"]["name"] == role["metadata"]["name"] and binding["metadata"]["namespace"] == role["metadata"]["namespace"]
+
+
+def test_a_config_map_template_without_its_conditions_is_told_why_they_are_needed():
+    """Katib defaults the success and failure conditions only for a trialSpec written in the
+    Experiment; the error says so, rather than naming an empty kind."""
+    doc = _by_config_map()
+    template = doc["spec"]["trialTemplate"]
+    del template["trialSpec"], template["successCondition"], template["failureCondition"]
+    with pytest.raises(SpecError) as caught:
+        load_experiment(doc)
+    messages = {e.path: e.message for e in caught.value.errors}
+    assert set(messages) == {"spec.trialTemplate.successCondition", "spec.trialTemplate.failureCondition"}
+    assert all(m.startswith("required when the trial template comes from a ConfigMap") and "''" not in m for m in messages.values())

@@ -362,10 +362,13 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
     kind = _kind(template.trial_spec)
     written = (template.trial_spec or {}).get("kind")
     kindless = template.trial_spec is not None and not (written and isinstance(written, str))  # the kind is the error (below), not its conditions
+    # Katib defaults the conditions only for a trialSpec written in the Experiment: one read from
+    # a ConfigMap is not known when the defaults are set.
+    why = f"for kind {shown(kind)} (no default for it)" if template.trial_spec is not None else "when the trial template comes from a ConfigMap (as in Katib, the defaults are only for a trialSpec written in the Experiment)"
     if not template.success_condition and not kindless:
-        errors.add(f"{path}.successCondition", f"required for kind {shown(kind)} (no default for it)")
+        errors.add(f"{path}.successCondition", f"required {why}")
     if not template.failure_condition and not kindless:
-        errors.add(f"{path}.failureCondition", f"required for kind {shown(kind)} (no default for it)")
+        errors.add(f"{path}.failureCondition", f"required {why}")
     if template.trial_spec is not None and template.config_map is not None:
         errors.add(path, "only one of trialSpec and configMap may be given")
         return
