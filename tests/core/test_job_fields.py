@@ -99,3 +99,20 @@ def test_only_batch_v1_jobs_are_checked_as_in_katib():
     job = {"apiVersion": "batch/v1", "kind": "Job", "spec": {"madeUp": 1}}
     assert [p.path for p in unknown_job_fields(job, JOB)] == [f"{JOB}.spec.madeUp"]
     assert unknown_job_fields(copy.deepcopy({**job, "apiVersion": "batch/v2"}), JOB) == []
+
+
+def test_a_limit_or_request_that_is_not_a_quantity_is_refused_where_it_is():
+    """Katib converts a Job template to a typed Job, whose limits and requests are parsed as
+    Kubernetes quantities: ``memory: lots`` is refused at admission. Numbers, every suffix, and
+    a value a trial parameter fills in pass."""
+    def edit(job):
+        job["spec"]["template"]["spec"]["containers"][0]["resources"] = {
+            "limits": {"memory": "lots", "nvidia.com/gpu": 1, "cpu": "1.5", "ephemeral-storage": "4Gi"},
+            "requests": {"cpu": "2 cores", "memory": "${trialParameters.x}Mi", "hugepages-2Mi": "1e3"},
+        }
+    errors = _errors(_experiment(edit))
+    container = f"{POD}.containers[0].resources"
+    assert errors == {
+        f"{container}.limits.memory": "expected a Kubernetes quantity such as 2, 500m or 4Gi, got 'lots'",
+        f"{container}.requests.cpu": "expected a Kubernetes quantity such as 2, 500m or 4Gi, got '2 cores'",
+    }

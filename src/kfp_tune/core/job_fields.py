@@ -6,7 +6,7 @@ misspelt ``nodeSelector`` or ``restartPolicy`` is an error at admission, not a s
 server drops later. Other kinds are not checked, as in Katib. The fields are read from
 ``job_fields.json``, written from the ``kubernetes`` client's models by ``tools/job_fields.py``
 (the core never imports ``kubernetes``); resource limits and requests take any name, as in
-Katib (device plugins add their own).
+Katib (device plugins add their own), but each amount must be a Kubernetes quantity, as Katib parses it.
 """
 
 from __future__ import annotations
@@ -18,9 +18,12 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from kfp_tune.core.errors import FieldError
+from kfp_tune.core.errors import FieldError, shown
 
 JOB_API_VERSION, JOB_KIND = "batch/v1", "Job"
+# Kubernetes' resource.Quantity: a signed decimal number with a binary (Ki..Ei), decimal (m, k..E)
+# or exponent (e3) suffix. Katib's conversion to a typed Job parses every limit and request.
+QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$")
 _LIST = re.compile(r"^list\[(.+)\]$")
 _MAP = re.compile(r"^dict\(str, (.+)\)$")
 
@@ -58,6 +61,8 @@ def _walk(value: Any, kind: str, path: str, problems: list[FieldError]) -> None:
         fields = models[kind]
         for key, item in value.items():
             if key in fields:
+                if kind == "V1ResourceRequirements" and key in ("limits", "requests") and isinstance(item, dict):
+                    problems.extend(_bad_quantities(item, f"{path}.{key}"))
                 _walk(item, fields[key], f"{path}.{key}", problems)
                 continue
             near = difflib.get_close_matches(str(key), list(fields), n=1)
@@ -71,6 +76,20 @@ def _walk(value: Any, kind: str, path: str, problems: list[FieldError]) -> None:
             )
     # scalars, and shapes that do not match (a string where a list belongs), are left to the checks
     # that already read them and to the API server: Katib's conversion reports them differently
+
+
+def _bad_quantities(amounts: dict[str, Any], path: str) -> list[FieldError]:
+    """Each limit or request that is not a Kubernetes quantity (``memory: lots``, ``cpu: 2 cores``):
+    Katib's webhook cannot convert the Job and refuses it. A ``${trialParameters...}`` value is
+    left to the cluster, where it is known."""
+    problems = []
+    for name, amount in amounts.items():
+        if isinstance(amount, (int, float)) and not isinstance(amount, bool):
+            continue
+        if isinstance(amount, str) and (QUANTITY.match(amount) or "${" in amount):
+            continue
+        problems.append(FieldError(f"{path}.{name}", f"expected a Kubernetes quantity such as 2, 500m or 4Gi, got {shown(amount)}"))
+    return problems
 
 
 def _api_version() -> str:
