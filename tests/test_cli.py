@@ -100,6 +100,17 @@ def test_run_failed_experiment_exits_1(tmp_path, capsys):
     assert f"its log: kfp-tune logs quad {failed['name']} --store file://" in text
 
 
+def test_a_run_whose_trials_all_failed_says_there_is_no_best_trial(tmp_path, capsys):
+    """Without maxFailedTrialCount Katib ends the experiment Succeeded at maxTrialCount, failed
+    trials or not; the summary says that nothing was found and what makes such a run fail."""
+    doc = quadratic_experiment(**{"spec.trialTemplate.trialSpec.spec.template.spec.containers.0.args": ["mode=fail", "x=${trialParameters.x}", "y=${trialParameters.y}"], "spec.maxTrialCount": 2})
+    del doc["spec"]["maxFailedTrialCount"]
+    assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", str(tmp_path / "s")]) == 0
+    text = capsys.readouterr().out
+    assert "Succeeded (ExperimentMaxTrialsReached)" in text and "(0 succeeded, 2 failed" in text
+    assert "best trial: none, no trial reported the objective; spec.maxFailedTrialCount makes failed trials fail the experiment, as in Katib" in text
+
+
 def _trials_json(store: Path, capsys) -> str:
     assert main(["trials", "quad", "--store", str(store), "--json"]) == 0
     return capsys.readouterr().out

@@ -568,6 +568,8 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
         metrics = ", ".join(f"{k}={_metric_value(v)}" for k, v in best["metrics"].items())
         print(f"  best trial: {best['name']}  {metrics}")
         print(f"    parameters: {params}")
+    elif summary["status"] == "Succeeded":  # Katib's end at maxTrialCount, whatever the trials did
+        print("  best trial: none, no trial reported the objective; spec.maxFailedTrialCount makes failed trials fail the experiment, as in Katib")
     failed = summary.get("last_failed_trial")
     if failed:
         # why trials fail, without opening the store: a run where every trial failed says nothing else
