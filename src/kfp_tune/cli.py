@@ -46,6 +46,9 @@ TRIAL_TEMPLATES_HELP = (
 
 MAX_ERROR_LINES = 50
 """Problems printed for one invalid experiment; the rest are counted."""
+# Seconds a command that only looks at the store (status, trials, ...) retries an S3 store that
+# does not answer: a person is waiting at a terminal (a run's steps wait the stores' default, 300).
+LOOK_RETRY_SECONDS = 30.0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -352,9 +355,13 @@ def _output_folder(flag: str, output: str) -> Path:
     return folder
 
 
-def _open_store(uri: str | None) -> Store:
+def _open_store(uri: str | None, look: bool = False) -> Store:
     """The store of --store (else $KFP_TUNE_STORE, else the default folder); a URI or setting
-    that cannot work is refused naming where it came from, before anything is read."""
+    that cannot work is refused naming where it came from, before anything is read. A command
+    that only looks at the store (``look``: status, trials, report, list, logs, and cleanup and
+    delete, run at a terminal) waits ``LOOK_RETRY_SECONDS`` for an S3 store that does not answer,
+    not the 300 s a run's step waits for one that restarts, unless $KFP_TUNE_STORE_RETRY_SECONDS
+    says otherwise."""
     from kfp_tune.stores import check_environment, check_store_uri, open_store
 
     check_environment()
@@ -362,7 +369,7 @@ def _open_store(uri: str | None) -> Store:
     if given:
         _check("--store" if uri else "$KFP_TUNE_STORE", check_store_uri, given)
     try:
-        return open_store(uri)
+        return open_store(uri, retry_seconds=LOOK_RETRY_SECONDS if look and not os.environ.get("KFP_TUNE_STORE_RETRY_SECONDS") else None)
     except InputError as exc:
         message = str(exc)
         raise UsageError(message if message.startswith(("$", "S3 endpoint", "an s3://")) else f"{'--store' if uri else '$KFP_TUNE_STORE'}: {message}") from None
@@ -633,7 +640,7 @@ def _note_default_launcher(experiment: Experiment) -> None:
 def _open(args: argparse.Namespace) -> Store:
     """The store of a command that reads an experiment by name, the name checked first."""
     _experiment_name(args.name)
-    return _open_store(args.store)
+    return _open_store(args.store, look=True)
 
 
 def _local_slots(experiment: Experiment) -> None:
@@ -845,7 +852,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from kfp_tune.client import Client, best_objective, experiment_phase
 
-    store = _open_store(args.store)
+    store = _open_store(args.store, look=True)
     experiments, problems = Client(store).list_experiments_and_problems()
     for name, problem in sorted(problems.items()):  # left out; the rest still shows
         print(f"warning: experiment {name} cannot be read: {problem}; left out", file=sys.stderr)

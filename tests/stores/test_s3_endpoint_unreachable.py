@@ -41,8 +41,29 @@ def test_a_host_that_does_not_resolve_is_named_without_its_port() -> None:
 
 
 def test_a_host_that_resolves_but_refuses_is_not_blamed_on_its_name(refusing_port: int) -> None:
+    """Said as what it is, a refused connection (a wrong port, or a store that is down), and
+    still transient: a server that is down may come back, so a run's step retries it."""
     with pytest.raises(StoreError) as info:
         store_at(f"127.0.0.1:{refusing_port}").put("exp/record.json", b"{}")
     message = str(info.value)
     assert "does not resolve" not in message, message
-    assert message.endswith("(transient)") and info.value.transient, "a server that is down may come back: retried"
+    assert message.endswith("(connection refused: nothing listens at the endpoint; check KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter, or that the object store is up)"), message
+    assert info.value.transient
+    assert "secret" not in message
+
+
+def test_a_command_that_only_looks_waits_less_for_the_store_than_a_run(monkeypatch: pytest.MonkeyPatch) -> None:
+    """status, trials, report, list, logs: a person waits at a terminal, so an S3 store that
+    does not answer is retried for LOOK_RETRY_SECONDS, a run's steps for the stores' default;
+    $KFP_TUNE_STORE_RETRY_SECONDS rules both."""
+    from kfp_tune import cli
+    from kfp_tune.stores.retry import DEFAULT_DEADLINE
+
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "secret")
+    monkeypatch.delenv("KFP_TUNE_STORE_RETRY_SECONDS", raising=False)
+    assert cli._open_store("s3://bucket/team", look=True).deadline == cli.LOOK_RETRY_SECONDS == 30.0
+    assert cli._open_store("s3://bucket/team").deadline == DEFAULT_DEADLINE == 300.0
+    monkeypatch.setenv("KFP_TUNE_STORE_RETRY_SECONDS", "7")
+    assert cli._open_store("s3://bucket/team", look=True).deadline == cli._open_store("s3://bucket/team").deadline == 7.0

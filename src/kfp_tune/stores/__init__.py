@@ -75,12 +75,13 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
             raise StoreInputError(f"${name}: expected a number of seconds, 0 or more, got {shown(raw)}")
 
 
-def open_store(uri: str | None = None, s3_endpoint: str | None = None) -> Store:
+def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_seconds: float | None = None) -> Store:
     """The store a URI names: ``s3://bucket/prefix`` or ``file:///path`` (or a plain path).
 
     S3 credentials come from the environment (see :mod:`kfp_tune.stores.s3`), never from the URI;
     so does the endpoint unless ``s3_endpoint`` names one (a pipeline parameter: it is no secret).
-    Transient S3 failures are retried (:mod:`kfp_tune.stores.retry`). A URI or setting that
+    Transient S3 failures are retried (:mod:`kfp_tune.stores.retry`) for ``retry_seconds``
+    (default: ``$KFP_TUNE_STORE_RETRY_SECONDS``, else 300). A URI or setting that
     cannot work raises StoreInputError (a ValueError) before anything is read or written."""
     uri = check_store_uri(uri or os.environ.get("KFP_TUNE_STORE") or DEFAULT_LOCAL_STORE)
     check_environment()
@@ -88,7 +89,7 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None) -> Store:
         from kfp_tune.stores.retry import RetryingStore
         from kfp_tune.stores.s3 import S3Settings, S3Store
 
-        return RetryingStore(S3Store.from_uri(uri, S3Settings.from_env(endpoint=s3_endpoint or None)))
+        return RetryingStore(S3Store.from_uri(uri, S3Settings.from_env(endpoint=s3_endpoint or None)), deadline=retry_seconds)
     if uri.lower().startswith("file://"):
         parts = urlsplit(uri)
         from urllib.parse import unquote

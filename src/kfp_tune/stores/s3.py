@@ -48,19 +48,31 @@ def is_transient(exc: Exception) -> bool:
     return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError))
 
 
-def _unresolved(exc: BaseException) -> bool:
-    """Whether a failure is a name lookup of the endpoint's host that failed (a typo in the
-    endpoint, or no endpoint and no network to AWS), looking through urllib3's wrappers."""
-    import urllib3.exceptions
-
+def _caused_by(exc: BaseException, kinds: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
+    """Whether a failure comes from one of ``kinds``, looking through urllib3's wrappers
+    (MaxRetryError's ``reason``) and Python's exception chain."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, urllib3.exceptions.NameResolutionError):
+        if isinstance(current, kinds):
             return True
         current = getattr(current, "reason", None) or current.__cause__ or current.__context__
     return False
+
+
+def _unresolved(exc: BaseException) -> bool:
+    """Whether a failure is a name lookup of the endpoint's host that failed (a typo in the
+    endpoint, or no endpoint and no network to AWS)."""
+    import urllib3.exceptions
+
+    return _caused_by(exc, urllib3.exceptions.NameResolutionError)
+
+
+def _refused(exc: BaseException) -> bool:
+    """Whether the endpoint refused the connection: nothing listens there (a wrong port, or an
+    object store that is down or restarting, hence still transient)."""
+    return _caused_by(exc, ConnectionRefusedError)
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,8 @@ class S3Store:
         hint = " (transient)" if transient else ""
         if _unresolved(exc):
             hint = f" (the endpoint's host {self.settings.endpoint.rsplit(':', 1)[0]!r} does not resolve: check KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter)"
+        elif _refused(exc):
+            hint = " (connection refused: nothing listens at the endpoint; check KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter, or that the object store is up)"
         return StoreError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: {code}{hint}", transient=transient)
 
     def get(self, key: str) -> bytes | None:
