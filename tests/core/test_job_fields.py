@@ -116,3 +116,14 @@ def test_a_limit_or_request_that_is_not_a_quantity_is_refused_where_it_is():
         f"{container}.limits.memory": "expected a Kubernetes quantity such as 2, 500m or 4Gi, got 'lots'",
         f"{container}.requests.cpu": "expected a Kubernetes quantity such as 2, 500m or 4Gi, got '2 cores'",
     }
+
+
+@pytest.mark.parametrize("policy", ["Always", "never"])
+def test_a_job_pod_that_kubernetes_would_not_create_is_refused_before_anything_runs(policy):
+    """Katib admits ``restartPolicy: Always`` in a Job template; Kubernetes then refuses to create
+    every trial's Job. OnFailure and Never pass."""
+    def edit(job):
+        job["spec"]["template"]["spec"]["restartPolicy"] = policy
+    assert _errors(_experiment(edit)) == {f"{POD}.restartPolicy": f"expected OnFailure or Never for a Job's pod (Kubernetes refuses to create a Job with another), got '{policy}'"}
+    for fine in ("OnFailure", "Never"):
+        assert load_experiment(_experiment(lambda job, fine=fine: job["spec"]["template"]["spec"].update(restartPolicy=fine))).name == "quad"

@@ -7,6 +7,8 @@ server drops later. Other kinds are not checked, as in Katib. The fields are rea
 ``job_fields.json``, written from the ``kubernetes`` client's models by ``tools/job_fields.py``
 (the core never imports ``kubernetes``); resource limits and requests take any name, as in
 Katib (device plugins add their own), but each amount must be a Kubernetes quantity, as Katib parses it.
+A pod ``restartPolicy`` other than OnFailure or Never passes Katib's webhook and then fails every
+trial at creation (Kubernetes' Job validation), so it is refused here, before anything runs.
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from typing import Any
 from kfp_tune.core.errors import FieldError, shown
 
 JOB_API_VERSION, JOB_KIND = "batch/v1", "Job"
+# The restart policies Kubernetes accepts in a Job's pod template; Always (a Pod's default) is refused
+# when the Job is created, after Katib has admitted the experiment.
+JOB_RESTART_POLICIES = ("OnFailure", "Never")
 # Kubernetes' resource.Quantity: a signed decimal number with a binary (Ki..Ei), decimal (m, k..E)
 # or exponent (e3) suffix. Katib's conversion to a typed Job parses every limit and request.
 QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$")
@@ -63,6 +68,8 @@ def _walk(value: Any, kind: str, path: str, problems: list[FieldError]) -> None:
             if key in fields:
                 if kind == "V1ResourceRequirements" and key in ("limits", "requests") and isinstance(item, dict):
                     problems.extend(_bad_quantities(item, f"{path}.{key}"))
+                if kind == "V1PodSpec" and key == "restartPolicy" and item not in JOB_RESTART_POLICIES:
+                    problems.append(FieldError(f"{path}.{key}", f"expected {' or '.join(JOB_RESTART_POLICIES)} for a Job's pod (Kubernetes refuses to create a Job with another), got {shown(item)}"))
                 _walk(item, fields[key], f"{path}.{key}", problems)
                 continue
             near = difflib.get_close_matches(str(key), list(fields), n=1)
