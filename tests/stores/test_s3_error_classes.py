@@ -113,9 +113,21 @@ def test_a_permanent_failure_names_its_code_without_a_transient_hint():
 @pytest.mark.parametrize(("operation", "words"), EVERY_OPERATION)
 def test_a_failure_without_an_s3_code_is_named_by_its_kind(operation, words: str):
     with pytest.raises(StoreError) as info:
+        operation(failing_store(ConnectionResetError(104, "Connection reset by peer")))
+    assert info.value.transient is True
+    assert str(info.value) == f"{words} at http://127.0.0.1:9 failed: ConnectionResetError (transient)"
+
+
+@pytest.mark.parametrize(("operation", "words"), EVERY_OPERATION)
+def test_a_refused_connection_is_said_to_be_one_and_still_retried(operation, words: str):
+    """Nothing listens at the endpoint: a wrong port, or a store that is down (it may come back)."""
+    with pytest.raises(StoreError) as info:
         operation(failing_store(ConnectionRefusedError(111, "Connection refused")))
     assert info.value.transient is True
-    assert str(info.value) == f"{words} at http://127.0.0.1:9 failed: ConnectionRefusedError (transient)"
+    assert str(info.value) == (
+        f"{words} at http://127.0.0.1:9 failed: ConnectionRefusedError (connection refused: nothing listens at the endpoint; "
+        "check KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter, or that the object store is up)"
+    )
 
 
 @pytest.mark.parametrize("code", ["NoSuchKey", "NoSuchObject"])
