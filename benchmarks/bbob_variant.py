@@ -136,9 +136,10 @@ def place_lines(report: dict[str, Any], reference: dict[str, Any], variant: dict
     groups = list(bbob.GROUPS)
     lines = ["| noise | d | budget | runs of | " + " | ".join(groups) + " | overall |", "|---|---|---:|---|" + "---:|" * (len(groups) + 1)]
     settings = sorted({(k.split("|")[0], int(k.split("|")[1][1:]), int(m)) for k, r in variant.items() for m in r["regret"]})
+    with_reference = {**report, **{k: v for k, v in reference.items() if k in report}}
+    with_variant = {**with_reference, **{k: v for k, v in variant.items() if k in report}}
     for noise, dim, multiplier in settings:
-        with_reference = {**report, **{k: v for k, v in reference.items() if k in report}}
-        for label, results in (("reference", with_reference), ("variant", {**with_reference, **{k: v for k, v in variant.items() if k in report}})):
+        for label, results in (("reference", with_reference), ("variant", with_variant)):
             by_group, overall = places(results, multiplier, noise, dim)
             if not by_group:
                 continue
