@@ -112,7 +112,10 @@ def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], n
     """Katib's webhook: "only spec.parallelTrialCount, spec.maxTrialCount and
     spec.maxFailedTrialCount are editable". A changed algorithm, goal or trial command would
     mix trials run under different specs in one experiment, and the stored spec (the record of
-    what the earlier trials ran with) would be overwritten."""
+    what the earlier trials ran with) would be overwritten. Both specs are compared with their
+    defaults applied (``Experiment.to_dict``), as Katib compares them after its defaulting
+    webhook: a default added in a later version would read as a change to every stored
+    experiment, so one needs the stored specs brought along with it."""
     before, after = stored.get("spec", {}), given.get("spec", {})
     changed = sorted(field for field in set(before) | set(after) if field not in EDITABLE_FIELDS and before.get(field) != after.get(field))
     if changed:
