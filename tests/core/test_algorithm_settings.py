@@ -76,3 +76,19 @@ def test_parse_settings_reports_every_problem_with_its_path():
     assert values["n_startup_trials"] == 3, "the first of a repeated setting is the one kept"
     _, none_known = parse_settings(CatalogueEntry("grid-like"), [("x", "1")], "p")
     assert none_known == [("p[0].name", "unknown setting 'x' for grid-like (known: none)")]
+
+
+def test_katib_s_inclusive_bounds_are_said_as_they_are():
+    """pbt's resample_probability is checked as Katib's service does, 0 <= p <= 1, and
+    bayesianoptimization's xi is at least 0: the messages give those bounds, not a tolerance."""
+    from kfp_tune.core.catalogue import ALGORITHMS
+
+    def setting(algorithm: str, name: str):
+        return next(s for s in ALGORITHMS[algorithm].settings if s.name == name)
+
+    resample, xi = setting("pbt", "resample_probability"), setting("bayesianoptimization", "xi")
+    assert resample.parse("0") == 0.0 and resample.parse("1") == 1.0
+    assert refusal(resample, "1.5") == "expected a number <= 1.0, got 1.5"
+    assert refusal(resample, "-0.5") == "expected a number >= 0.0, got -0.5"
+    assert xi.parse("0") == 0.0
+    assert refusal(xi, "-1") == "expected a number >= 0.0, got -1.0"
