@@ -144,7 +144,13 @@ class _Encoding:
         for parameter, start, _ in self.columns:
             if parameter.type != "categorical":
                 row[start] = self.snap_column(parameter, np.array([0.5]))[0]
-        return self.decode(row)
+        point = self.decode(row)
+        for parameter, _, _ in self.columns:
+            if parameter.type == "double" and not parameter.step:
+                tidy = _as_written(float(point[parameter.name]))
+                if parameter.contains(tidy):
+                    point[parameter.name] = tidy
+        return point
 
     def snap_column(self, parameter: Parameter, u: np.ndarray) -> np.ndarray:
         """Unit-cube coordinates moved onto the parameter's feasible values (steps, integers)."""
@@ -160,6 +166,17 @@ class _Encoding:
             else:
                 out[parameter.name] = decode_value(parameter, float(row[start]))
         return out
+
+
+def _as_written(x: float) -> float:
+    """The number a person would write for ``x`` when ``x`` is one a hair off (0.5 for
+    0.49999999999999994, 0.005 for 0.005000000000000002: a midpoint's rounding), else ``x``:
+    the shortest form of at most 12 digits within 1e-15 of it, relatively."""
+    for digits in range(1, 13):
+        written = float(f"{x:.{digits}g}")
+        if abs(written - x) <= 1e-15 * abs(x):
+            return written
+    return x
 
 
 def cap_outliers(y: np.ndarray) -> np.ndarray:

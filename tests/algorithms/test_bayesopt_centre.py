@@ -61,3 +61,14 @@ def test_once_a_trial_exists_the_initial_points_are_random() -> None:
     for history, pending in (([FinishedTrial("t0", elsewhere, TrialStatus.FAILED)], []), ([], [elsewhere])):
         proposed = suggest(history, pending, 3)
         assert not any(is_centre(a) for a in proposed), proposed
+
+
+def test_the_centre_is_the_value_a_person_would_write() -> None:
+    """Where the arithmetic of the midpoint lands a hair off (-0.2 + 0.5 * 1.4 is
+    0.49999999999999994; the geometric midpoint of 5e-4 and 5e-2 is 0.005000000000000002), the
+    trial gets 0.5 and 0.005: those strings go into its command line and the report."""
+    space = SearchSpace((Parameter("x", "double", -0.2, 1.2), Parameter("lr", "double", 5e-4, 5e-2, distribution="logUniform")))
+    problem = Problem(space, "minimize", "loss", {}, seed=0)
+    (first,) = registry.create("bayesianoptimization", {}).suggest(problem, [], [], 1, np.random.default_rng(0)).assignments
+    assert (first["x"], first["lr"]) == (0.5, 0.005)
+    assert [space.parameters[i].format(first[name]) for i, name in enumerate(("x", "lr"))] == ["0.5", "0.005"]
