@@ -20,9 +20,9 @@ import pytest
 
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import trial_name
-from kfp_tune.core.records import ExperimentRecords, TrialResult, TrialStarted
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, TrialStarted
 from kfp_tune.core.state import ExperimentView
-from kfp_tune.core.vocabulary import TrialStatus
+from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
 from kfp_tune.report_views import (
     curves_plot,
     format_number,
@@ -350,3 +350,17 @@ def test_a_thousand_trials_make_a_page_under_two_megabytes(tmp_path: Path) -> No
     print(f"report of 1000 trials: {size} bytes")
     assert page.count("<img") == 6 and page.count("<tr") == 1 + 1000
     assert size < 2 * 1024 * 1024
+
+
+def test_a_bar_lasts_as_long_as_the_trial_ran_to_the_sub_second(tmp_path: Path) -> None:
+    """Start and end as the records keep them (``at``, seconds since the epoch), not the
+    whole-second ``time`` of the result, written after the metrics were collected: a trial
+    stopped early at 1.35 s is drawn shorter than one that ran its 1.5 s."""
+    written = write_experiment(tmp_path, trials=2, seed=3, slots=2)
+    view = ExperimentView(ExperimentRecords(written.store, written.name))
+    (first, first_span), (second, second_span) = sorted(written.spans.items())
+    view.record_trial(first, TrialEnded(first, LaunchPhase.SUCCEEDED, time=_iso(first_span[0] + 1), at=first_span[0] + 1.5))
+    view.record_trial(second, TrialEnded(second, LaunchPhase.EARLY_STOPPED, time=_iso(second_span[0] + 1), at=second_span[0] + 1.35))
+    bars = {b.trial: b for b in slot_timeline(load_report(written.store, written.name))}
+    assert bars[first].end - bars[first].start == pytest.approx(1.5)
+    assert bars[second].end - bars[second].start == pytest.approx(1.35)

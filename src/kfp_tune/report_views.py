@@ -369,7 +369,8 @@ def _epoch(text: str) -> float | None:
 
 
 def slot_timeline(report: ExperimentReport) -> list[SlotBar]:
-    """Every started trial with when it ran and a slot. The records do not say which slot ran a
+    """Every started trial with when it ran (from its start to the end of its run: both to the
+    sub-second in the records that keep it) and a slot. The records do not say which slot ran a
     trial, so slots are derived: trials in the order they started, each in the lowest-numbered
     slot free by then (as few slots as the overlaps need). A trial still running ends at the
     latest time any record tells."""
@@ -381,7 +382,11 @@ def slot_timeline(report: ExperimentReport) -> list[SlotBar]:
         start = trial.started.at if trial.started.at > 0 else _epoch(trial.started.time)
         if start is None:
             continue
-        end = _epoch(trial.result.time) if trial.result is not None else None
+        # when its run ended, to the sub-second where the record keeps it (the result's time is
+        # whole seconds and later: after the metrics were collected)
+        end = trial.ended.at if trial.ended is not None and trial.ended.at > 0 else None
+        if end is None and trial.result is not None:
+            end = _epoch(trial.result.time)
         if end is None and trial.ended is not None:
             end = _epoch(trial.ended.time)
         latest = max(latest, start, end or 0.0)

@@ -242,7 +242,7 @@ def test_utc_now_is_utc_to_the_second_with_a_z() -> None:
 # --- typed trial records -----------------------------------------------------------------------
 
 STARTED = TrialStarted(trial="t-1", time="2026-11-30T12:00:00Z", at=1764504000.5, run="run-7", attempt="2", owner="host-a/4242")
-ENDED = TrialEnded(trial="t-1", phase=LaunchPhase.FAILED, reason="Error", message="exit 3", exit_code=3, time="2026-11-30T12:01:00Z")
+ENDED = TrialEnded(trial="t-1", phase=LaunchPhase.FAILED, reason="Error", message="exit 3", exit_code=3, time="2026-11-30T12:01:00Z", at=1764504060.25)
 RESULT = TrialResult(
     trial="t-1",
     status=TrialStatus.SUCCEEDED,
@@ -255,7 +255,7 @@ RESULT = TrialResult(
 )
 WIRE: dict[str, dict[str, Any]] = {
     "TrialStarted": {"trial": "t-1", "time": "2026-11-30T12:00:00Z", "at": 1764504000.5, "run": "run-7", "attempt": "2", "owner": "host-a/4242"},
-    "TrialEnded": {"trial": "t-1", "phase": "Failed", "reason": "Error", "message": "exit 3", "exitCode": 3, "time": "2026-11-30T12:01:00Z"},
+    "TrialEnded": {"trial": "t-1", "phase": "Failed", "reason": "Error", "message": "exit 3", "exitCode": 3, "time": "2026-11-30T12:01:00Z", "at": 1764504060.25},
     "TrialResult": {
         "trial": "t-1",
         "status": "Succeeded",
@@ -305,7 +305,7 @@ def test_old_records_without_optional_fields_read_with_defaults() -> None:
     """Records written before a field existed (or by a minimal writer) still read."""
     assert TrialStarted.from_record(record_of("TrialStarted", trial="t-1"), KEY) == TrialStarted(trial="t-1", time="", at=0.0, run="", attempt="", owner="")
     assert TrialEnded.from_record(record_of("TrialEnded", trial="t-1", phase="Succeeded"), KEY) == TrialEnded(
-        trial="t-1", phase=LaunchPhase.SUCCEEDED, reason="", message="", exit_code=None, time=""
+        trial="t-1", phase=LaunchPhase.SUCCEEDED, reason="", message="", exit_code=None, time="", at=0.0
     )
     assert TrialResult.from_record(record_of("TrialResult", trial="t-1", status="Failed"), KEY) == TrialResult(
         trial="t-1", status=TrialStatus.FAILED, reason="", message="", observation={}, metrics={}, curve=(), time=""

@@ -311,6 +311,9 @@ class TrialEnded:
     message: str = ""
     exit_code: int | None = None
     time: str = ""
+    at: float = 0.0
+    """When, in seconds since the epoch (``time`` is to the second, as Katib's times are): the
+    report draws how long the trial ran from it. 0.0 in records written before it was kept."""
 
     @classmethod
     def from_record(cls, record: dict[str, Any], key: str) -> TrialEnded:
@@ -323,11 +326,11 @@ class TrialEnded:
         return cls(
             trial=_field(record, "trial", str, key), phase=LaunchPhase(phase), reason=_field(record, "reason", str, key, "") or "",
             message=_field(record, "message", str, key, "") or "", exit_code=exit_code if isinstance(exit_code, int) else None,
-            time=_field(record, "time", str, key, ""),
+            time=_field(record, "time", str, key, ""), at=float(_field(record, "at", (int, float), key, 0.0) or 0.0),
         )
 
     def to_payload(self) -> dict[str, Any]:
-        return {"trial": self.trial, "phase": self.phase, "reason": self.reason, "message": self.message, "exitCode": self.exit_code, "time": self.time}
+        return {"trial": self.trial, "phase": self.phase, "reason": self.reason, "message": self.message, "exitCode": self.exit_code, "time": self.time, "at": self.at}
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
@@ -150,7 +151,7 @@ class TrialReporter:
         if not self._test(""):
             return False
         assert self._view is not None
-        self._view.record_trial(name, TrialEnded(name, LaunchPhase.EARLY_STOPPED, "EarlyStopped", STOP_MESSAGE, None, utc_now()))
+        self._view.record_trial(name, TrialEnded(name, LaunchPhase.EARLY_STOPPED, "EarlyStopped", STOP_MESSAGE, None, utc_now(), time.time()))
         self._stopped = True
         return True
 
