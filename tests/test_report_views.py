@@ -364,3 +364,46 @@ def test_a_bar_lasts_as_long_as_the_trial_ran_to_the_sub_second(tmp_path: Path) 
     bars = {b.trial: b for b in slot_timeline(load_report(written.store, written.name))}
     assert bars[first].end - bars[first].start == pytest.approx(1.5)
     assert bars[second].end - bars[second].start == pytest.approx(1.35)
+
+
+def test_the_objective_plot_holds_every_trial_and_tells_early_stopped_ones_apart(tmp_path: Path) -> None:
+    """Of 12 trials (index 4 failed, 3 and 10 stopped early): nine plain points, two early-stopped
+    ones, one tick for the trial without an objective, and an axis from the first trial to the
+    last, whole numbers only; the best so far is drawn to the last trial."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kfp_tune.reports import objective_plot
+
+    written = write_experiment(tmp_path, trials=12, seed=11, slots=2)
+    figure = objective_plot(load_report(written.store, written.name))
+    axes = figure.axes[0]
+
+    def xs(gid: str) -> list[float]:
+        (found,) = _by_gid(figure, gid)
+        return sorted(float(x) for x in found.get_offsets()[:, 0])
+
+    assert xs("objective-trial") == [0, 1, 2, 5, 6, 7, 8, 9, 11]
+    assert xs("objective-early-stopped") == [3, 10]
+    assert xs("objective-none") == [4]
+    (best,) = _by_gid(figure, "objective-best")
+    assert max(best.get_xdata()) == 11
+    FigureCanvasAgg(figure).draw()
+    assert axes.get_xlim() == (-0.5, 11.5)
+    assert all(float(t).is_integer() for t in axes.get_xticks() if -0.5 <= t <= 11.5)
+
+
+def test_one_objective_among_failed_trials_still_gives_a_whole_number_axis(tmp_path: Path) -> None:
+    """The case a user met: one trial with an objective, three failed. Before, the axis ran
+    from -0.045 to 0.045 and the failed trials were not on it."""
+    from kfp_tune.reports import objective_plot
+
+    written = write_experiment(tmp_path, trials=4, seed=2, slots=1)
+    view = ExperimentView(ExperimentRecords(written.store, written.name))
+    state = view.state
+    for trial in state.trials[1:]:
+        (tmp_path / "experiments" / written.name / "trials" / trial.name / "result.json").unlink()
+        view.record_trial(trial.name, TrialResult(trial=trial.name, status=TrialStatus.FAILED, time=_iso(START)))
+    figure = objective_plot(load_report(written.store, written.name))
+    assert figure.axes[0].get_xlim() == (-0.5, 3.5)
+    (none,) = _by_gid(figure, "objective-none")
+    assert sorted(float(x) for x in none.get_offsets()[:, 0]) == [1, 2, 3]

@@ -197,23 +197,43 @@ def _objective_points(report: ExperimentReport) -> list[tuple[int, float, str]]:
 
 
 def objective_plot(report: ExperimentReport) -> Any:
-    """The objective of each trial in creation order, and the best so far."""
+    """The objective of each trial in creation order, and the best so far. Early-stopped trials
+    are drawn apart (their value is the one at the stop, not a finished run's), and the trials
+    with no objective (failed, still running) are ticked along the bottom, so the axis holds
+    every trial."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
+    from matplotlib.transforms import blended_transform_factory
 
     figure = Figure(figsize=(7, 3.6))
     axes = figure.add_subplot()
     points = _objective_points(report)
+    indices = [t.index for t in report.state.trials]
     if points:
         xs, ys = [p[0] for p in points], [p[1] for p in points]
         pick = min if report.minimize else max
         best_so_far = [pick(ys[: i + 1]) for i in range(len(ys))]
-        axes.scatter(xs, ys, s=18, color="#4477aa", label="trial", zorder=3)
-        axes.step(xs, best_so_far, where="post", color="#cc6677", label="best so far")
+        stopped = {t.name for t in report.state.trials if t.status == TrialStatus.EARLY_STOPPED}
+        finished = [(x, y) for x, y, name in points if name not in stopped]
+        early = [(x, y) for x, y, name in points if name in stopped]
+        if finished:
+            axes.scatter(*zip(*finished, strict=True), s=18, color="#4477aa", label="trial", zorder=3, gid="objective-trial")
+        if early:
+            axes.scatter(*zip(*early, strict=True), s=22, marker="v", facecolors="none", edgecolors="#aa7744",
+                         label="early stopped (value at the stop)", zorder=3, gid="objective-early-stopped")
+        # the best so far holds to the last trial created, so one point still draws a line
+        axes.step([*xs, max(indices)], [*best_so_far, best_so_far[-1]], where="post", color="#cc6677", label="best so far", gid="objective-best")
         goal = report.state.experiment.spec.objective.goal  # type: ignore[union-attr]
         if goal is not None:
             axes.axhline(goal, color="#999933", linestyle="--", linewidth=1, label="goal")
+    without = sorted(set(indices) - {p[0] for p in points})
+    if without and points:
+        bottom = blended_transform_factory(axes.transData, axes.transAxes)
+        axes.scatter(without, [0.03] * len(without), transform=bottom, marker="x", s=18, color="#999999",
+                     label="no objective (failed, or not finished)", zorder=3, gid="objective-none")
+    if points:
         axes.legend(loc="best", fontsize=8)
+        axes.set_xlim(min(indices) - 0.5, max(indices) + 0.5)
     elif any(report.objective in t.text_metrics for t in report.state.trials):
         axes.text(0.5, 0.5, "the objective is text, not a number: see the trial table", ha="center", va="center", transform=axes.transAxes)
     else:
