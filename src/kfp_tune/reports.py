@@ -217,9 +217,9 @@ def objective_plot(report: ExperimentReport) -> Any:
         finished = [(x, y) for x, y, name in points if name not in stopped]
         early = [(x, y) for x, y, name in points if name in stopped]
         if finished:
-            axes.scatter(*zip(*finished, strict=True), s=18, color="#4477aa", label="trial", zorder=3, gid="objective-trial")
+            axes.scatter([x for x, _ in finished], [y for _, y in finished], s=18, color="#4477aa", label="trial", zorder=3, gid="objective-trial")
         if early:
-            axes.scatter(*zip(*early, strict=True), s=22, marker="v", facecolors="none", edgecolors="#aa7744",
+            axes.scatter([x for x, _ in early], [y for _, y in early], s=22, marker="v", facecolors="none", edgecolors="#aa7744",
                          label="early stopped (value at the stop)", zorder=3, gid="objective-early-stopped")
         # the best so far holds to the last trial created, so one point still draws a line
         axes.step([*xs, max(indices)], [*best_so_far, best_so_far[-1]], where="post", color="#cc6677", label="best so far", gid="objective-best")
