@@ -28,6 +28,7 @@ from typing import Any
 from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, SpecError, StoreError, shown
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
+from kfp_tune.core.spec import EDITABLE_FIELDS
 from kfp_tune.core.state import ExperimentState, ExperimentView, TrialState, read_experiment_record
 from kfp_tune.core.vocabulary import TrialStatus
 
@@ -43,7 +44,8 @@ EXPERIMENT_LABEL = "katib.kubeflow.org/experiment"
 """The label Katib puts on an experiment's trials."""
 LOG_API_RETRY_SECONDS = 10.0
 """How long a log read keeps retrying an unreachable cluster: a reader, not a run, waits."""
-_BUDGET_FIELDS = (("max_trial_count", "maxTrialCount"), ("parallel_trial_count", "parallelTrialCount"), ("max_failed_trial_count", "maxFailedTrialCount"))
+# edit_experiment_budget's arguments, and the spec fields they set
+_BUDGET_FIELDS = tuple(zip(("max_trial_count", "parallel_trial_count", "max_failed_trial_count"), EDITABLE_FIELDS, strict=True))
 _TRIAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 

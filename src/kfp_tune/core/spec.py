@@ -24,6 +24,8 @@ KIND: Final = "Experiment"
 # Katib's defaults (pkg/apis/controller/experiments/v1beta1).
 DEFAULT_PARALLEL_TRIAL_COUNT = 3
 DEFAULT_RESUME_POLICY = "Never"
+# The budgets: the spec fields Katib's webhook lets an existing experiment change.
+EDITABLE_FIELDS = ("maxTrialCount", "parallelTrialCount", "maxFailedTrialCount")
 JOB_SUCCESS_CONDITION = 'status.conditions.#(type=="Complete")#|#(status=="True")#'
 JOB_FAILURE_CONDITION = 'status.conditions.#(type=="Failed")#|#(status=="True")#'
 KUBEFLOW_JOB_SUCCESS_CONDITION = 'status.conditions.#(type=="Succeeded")#|#(status=="True")#'

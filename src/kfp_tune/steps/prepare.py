@@ -14,7 +14,7 @@ from kfp_tune.core.decision import MAX_TRIALS_REACHED, decide
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError
 from kfp_tune.core.naming import short_hash
 from kfp_tune.core.records import ExperimentRecords, utc_now
-from kfp_tune.core.spec import Experiment
+from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment
 from kfp_tune.core.state import ExperimentState, load_state, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map
 from kfp_tune.core.vocabulary import CollectorKind
@@ -104,8 +104,6 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[
 RESTARTABLE_POLICIES = ("LongRunning", "FromVolume")
 # How a user starts a new experiment, on every path that can meet a refused resume.
 NEW_NAME = "another metadata.name, kfp-tune run --name NEW, or tune(name=...)"
-# The spec fields Katib's webhook lets an existing experiment change.
-EDITABLE_FIELDS = ("maxTrialCount", "parallelTrialCount", "maxFailedTrialCount")
 
 
 def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], name: str) -> None:
