@@ -329,6 +329,12 @@ class TrialEnded:
             time=_field(record, "time", str, key, ""), at=float(_field(record, "at", (int, float), key, 0.0) or 0.0),
         )
 
+    @classmethod
+    def now(cls, trial: str, phase: LaunchPhase, reason: str = "", message: str = "", exit_code: int | None = None) -> TrialEnded:
+        """The trial's run ended now: ``time`` and ``at`` from one reading of the clock."""
+        moment = _dt.datetime.now(_dt.timezone.utc)
+        return cls(trial, phase, reason, message, exit_code, moment.isoformat(timespec="seconds").replace("+00:00", "Z"), moment.timestamp())
+
     def to_payload(self) -> dict[str, Any]:
         return {"trial": self.trial, "phase": self.phase, "reason": self.reason, "message": self.message, "exitCode": self.exit_code, "time": self.time, "at": self.at}
 

@@ -92,7 +92,7 @@ def _close_unreported(view: Any, run_id: str, this_run: bool) -> list[str]:
             f"the component task of this trial (run {started.run or '?'}) ended without recording its result: it failed, or its run was "
             "stopped; it is not run a second time"
         )
-        view.record_trial(trial.name, TrialEnded(trial.name, LaunchPhase.FAILED, "ComponentTrialUnreported", message, None, utc_now(), time.time()))
+        view.record_trial(trial.name, TrialEnded.now(trial.name, LaunchPhase.FAILED, "ComponentTrialUnreported", message, None))
         view.record_trial(trial.name, TrialResult(trial=trial.name, status=TrialStatus.FAILED, reason="ComponentTrialUnreported", message=message, time=utc_now()))
         closed.append(trial.name)
     return closed
@@ -179,7 +179,7 @@ def record_trial(records: Any, run_id: str, trial_name: str, values: Mapping[str
             log.warning("trial %s: its model was not kept: %s", trial_name, exc)
     logs = _reported_logs(records, view, trial_name, values)
     if trial.ended is None:  # else its stop was requested (TrialReporter.should_stop): it ends EarlyStopped
-        view.record_trial(trial_name, TrialEnded(trial_name, LaunchPhase.SUCCEEDED, "Completed", "the trial's component task succeeded", 0, utc_now(), time.time()))
+        view.record_trial(trial_name, TrialEnded.now(trial_name, LaunchPhase.SUCCEEDED, "Completed", "the trial's component task succeeded", 0))
     result = collect_metrics(records, trial_name, collect=lambda *_: logs, view=view)
     state = view.refresh()
     write_status(records, state, decide(state, rounds_left=1), utc_now())

@@ -5,7 +5,6 @@ user, or stopped by an error)."""
 from __future__ import annotations
 
 import logging
-import time
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import RUN_INTERRUPTED, Decision, decide, interrupted, status_document
@@ -82,7 +81,7 @@ def kill_trial(view: ExperimentView, name: str, signal_name: str) -> bool:
             return trial.given_back
     message = f"stopped when the run was interrupted ({signal_name}); its budget is given back: the next run makes a new trial in its place"
     stored = view.record_trial(name, TrialResult(trial=name, status=TrialStatus.KILLED, reason=TRIAL_INTERRUPTED, message=message, time=utc_now()))
-    view.record_trial(name, TrialEnded(name, LaunchPhase.FAILED, "Killed", message, None, utc_now(), time.time()))
+    view.record_trial(name, TrialEnded.now(name, LaunchPhase.FAILED, "Killed", message, None))
     return stored.status == TrialStatus.KILLED and stored.reason == TRIAL_INTERRUPTED
 
 
@@ -96,7 +95,7 @@ def fail_trial(view: ExperimentView, name: str, error: BaseException) -> None:
             if trial.is_terminal or trial.started is None or trial.ended is not None:
                 return
         message = f"the run stopped on an error while this trial ran: {type(error).__name__}: {error}"
-        view.record_trial(name, TrialEnded(name, LaunchPhase.FAILED, "LaunchError", message, None, utc_now(), time.time()))
+        view.record_trial(name, TrialEnded.now(name, LaunchPhase.FAILED, "LaunchError", message, None))
         view.record_trial(name, TrialResult(trial=name, status=TrialStatus.FAILED, reason="LaunchError", message=message, time=utc_now()))
     except Exception as exc:  # the store may be what failed
         log.warning("trial %s could not be closed after %s: %s", name, type(error).__name__, exc)

@@ -119,5 +119,5 @@ def _record_outcome(view: ExperimentView, trial_name: str, outcome: LaunchOutcom
             RecordKind.PUSHED_METRICS,
             {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in outcome.pushed if math.isfinite(m.value)]},
         )
-    ended = TrialEnded(trial_name, LaunchPhase(outcome.phase), outcome.reason, outcome.message, outcome.exit_code, utc_now(), time.time())
+    ended = TrialEnded.now(trial_name, LaunchPhase(outcome.phase), outcome.reason, outcome.message, outcome.exit_code)
     return view.record_trial(trial_name, ended)

@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 import math
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
 from kfp_tune.collectors.push import write_report
 from kfp_tune.core.errors import InputError, KfpTuneError
-from kfp_tune.core.records import ExperimentRecords, TrialEnded, utc_now
+from kfp_tune.core.records import ExperimentRecords, TrialEnded
 from kfp_tune.core.spec import CollectorSpec, Experiment, MetricsCollectorSpec
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import CollectorKind, LaunchPhase
@@ -151,7 +150,7 @@ class TrialReporter:
         if not self._test(""):
             return False
         assert self._view is not None
-        self._view.record_trial(name, TrialEnded(name, LaunchPhase.EARLY_STOPPED, "EarlyStopped", STOP_MESSAGE, None, utc_now(), time.time()))
+        self._view.record_trial(name, TrialEnded.now(name, LaunchPhase.EARLY_STOPPED, "EarlyStopped", STOP_MESSAGE, None))
         self._stopped = True
         return True
 
