@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import math
 import statistics
 import sys
@@ -58,7 +57,7 @@ def reference_results(paths: list[Path]) -> dict[str, Any]:
     for path in paths:
         if not path.exists():
             raise SystemExit(f"--reference: {path} does not exist")
-        results.update(json.loads(path.read_text())["results"])
+        results.update(_load_bbob().load(path)["results"])
     return results
 
 
@@ -173,7 +172,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     if not args.variant.exists():
         raise SystemExit(f"compare: {args.variant} does not exist")
-    variant = json.loads(args.variant.read_text())["results"]
+    variant = _load_bbob().load(args.variant)["results"]
     print("\n".join(ratio_lines(paired_log_ratios(variant, reference))))
     unpaired = sorted(set(variant) - set(reference))
     if unpaired:
