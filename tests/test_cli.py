@@ -76,9 +76,21 @@ def test_run_json_status_and_trials(tmp_path, capsys):
     assert "completionTime" in status and "best_trial" not in status and "trialsFailed" not in status
     assert main(["trials", "quad", "--store", store]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["name", "status", "x", "y", "accuracy", "loss"] and len(table) == 7
+    # the report's columns: parameters as the spec lists them, the objective first
+    assert table[0].split() == ["name", "status", "x", "y", "loss", "accuracy"] and len(table) == 7
     assert main(["status", "quad", "--store", store]) == 0
     assert "best trial: " + out["best_trial"]["name"] in capsys.readouterr().out
+
+
+def test_trials_lists_the_parameters_in_the_specs_order(tmp_path, capsys):
+    """As the report does: y before x when the spec says so, not the names' order."""
+    doc = quadratic_experiment()
+    doc["spec"]["parameters"].reverse()
+    store = str(tmp_path / "store")
+    assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", store]) == 0
+    capsys.readouterr()
+    assert main(["trials", "quad", "--store", store]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split() == ["name", "status", "y", "x", "loss", "accuracy"]
 
 
 def test_run_failed_experiment_exits_1(tmp_path, capsys):

@@ -673,14 +673,14 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_trials(args: argparse.Namespace) -> int:
     from kfp_tune.reports import damaged_lines, load_trials
 
-    rows, damaged = load_trials(_open(args), args.name)
-    for line in damaged_lines(damaged):  # left out; the rest still shows
+    table_of = load_trials(_open(args), args.name)
+    rows = table_of.rows
+    for line in damaged_lines(table_of.damaged):  # left out; the rest still shows
         print(line, file=sys.stderr)
     if args.json:
         print(json.dumps(rows, sort_keys=True))
         return EXIT_OK
-    params = sorted({k for r in rows for k in r["parameters"]})
-    metrics = sorted({k for r in rows for k in r["metrics"]})
+    params, metrics = table_of.parameter_names, table_of.metric_names  # as the report orders them
     labels = sorted({k for r in rows for k in r.get("labels", {})})  # the algorithm's (pbt: generation, parent), by their last part
     header = ["name", "status", *(k.rsplit("/", 1)[-1] for k in labels), *params, *metrics]
     table = [header] + [

@@ -61,12 +61,25 @@ class ExperimentReport:
 
     @property
     def parameter_names(self) -> list[str]:
-        return [p.name for p in self.state.experiment.spec.parameters]
+        return parameter_order(self.state)
 
     @property
     def metric_names(self) -> list[str]:
-        names = self.state.experiment.spec.objective.metric_names  # type: ignore[union-attr]
-        return names + sorted({m for t in self.state.trials for m in (*t.metrics, *t.text_metrics)} - set(names))
+        return metric_order(self.state)
+
+
+def parameter_order(state: ExperimentState) -> list[str]:
+    """The parameters' columns: in the spec's order, as the user wrote them, then any other a
+    trial was given (enas' and darts' architecture), by name."""
+    names = [p.name for p in state.experiment.spec.parameters]
+    return names + sorted({k for t in state.trials for k in t.assignment} - set(names))
+
+
+def metric_order(state: ExperimentState) -> list[str]:
+    """The metrics' columns: the objective, the additional metrics as the spec lists them, then
+    any other metric a trial reported, by name. The report and ``kfp-tune trials`` both use it."""
+    names = state.experiment.spec.objective.metric_names  # type: ignore[union-attr]
+    return names + sorted({m for t in state.trials for m in (*t.metrics, *t.text_metrics)} - set(names))
 
 
 def load_report(store: Store, experiment_name: str) -> ExperimentReport:
@@ -377,11 +390,22 @@ def trial_rows(store: Store, experiment_name: str) -> list[dict[str, Any]]:
     """One row per trial: name, status, parameters, metrics (after strategies), the labels the
     algorithm gave it (pbt's generation and parent; ``{}`` for most), reason; a trial
     with a damaged record also has ``damaged`` (what is wrong), its status as the rest tell it."""
-    return load_trials(store, experiment_name)[0]
+    return load_trials(store, experiment_name).rows
 
 
-def load_trials(store: Store, experiment_name: str) -> tuple[list[dict[str, Any]], dict[str, str]]:
-    """(:func:`trial_rows`, the damaged records left out: key -> what is wrong)."""
+@dataclass
+class TrialTable:
+    """:func:`trial_rows` with the columns' order the report uses, and the records left out."""
+
+    rows: list[dict[str, Any]]
+    damaged: dict[str, str]
+    """Damaged records left out: key -> what is wrong."""
+    parameter_names: list[str]
+    metric_names: list[str]
+
+
+def load_trials(store: Store, experiment_name: str) -> TrialTable:
+    """The trial rows, their columns' order and the damaged records left out."""
     records = ExperimentRecords(store, experiment_name)
     view = ExperimentView(records, lenient=True)
     state = view.state
@@ -405,7 +429,7 @@ def load_trials(store: Store, experiment_name: str) -> tuple[list[dict[str, Any]
         if t.name in by_trial:
             row["damaged"] = "; ".join(by_trial[t.name])
         rows.append(row)
-    return rows, dict(view.damaged)
+    return TrialTable(rows, dict(view.damaged), parameter_order(state), metric_order(state))
 
 
 def trial_breakdown(succeeded: int, early_stopped: int, failed: int, killed: int) -> str:
