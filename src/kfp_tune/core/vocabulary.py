@@ -55,6 +55,11 @@ class LaunchPhase(WireEnum):
     EARLY_STOPPED = "EarlyStopped"
 
 
+EARLY_STOP_MESSAGE = "the early stopping rule judged its metrics worse than the completed trials'"
+"""An early-stopped trial's message, under reason ``EarlyStopped``, whichever launcher stopped it
+(the reports show "EarlyStopped: the early stopping rule judged ...")."""
+
+
 class ExperimentPhase(WireEnum):
     """The experiment's condition, as Katib names it."""
 

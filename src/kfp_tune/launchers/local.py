@@ -63,7 +63,7 @@ from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
-from kfp_tune.core.vocabulary import CollectorKind, LaunchPhase
+from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, CollectorKind, LaunchPhase
 from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
@@ -336,7 +336,7 @@ class LocalLauncher(Launcher):
                 if trial.should_stop is not None:
                     output.seek(0)
                     if trial.should_stop(output.read().decode("utf-8", errors="replace")):
-                        return _stop(process), "EarlyStopped", "stopped early: the early stopping rule judged it worse than the completed trials"
+                        return _stop(process), "EarlyStopped", EARLY_STOP_MESSAGE
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else f"exit code {code}")
 
