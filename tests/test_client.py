@@ -350,6 +350,19 @@ def test_a_completed_experiment_given_more_trials_restarts_on_its_next_run(store
     assert before < {t.metadata.name for t in client.list_trials("quad")}
 
 
+def test_a_budget_the_spec_leaves_out_does_not_stop_the_restart(tmp_path):
+    """Most experiments leave maxFailedTrialCount out: raising maxTrialCount still marks the
+    completed experiment Restarting (it raised KeyError after storing the new spec, and the
+    status stayed Succeeded)."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1, "spec.resumePolicy": "LongRunning"})
+    del doc["spec"]["maxFailedTrialCount"]
+    _run_yaml(tmp_path, tmp_path / "store", doc)
+    edited = Client(str(tmp_path / "store")).edit_experiment_budget("quad", max_trial_count=4)
+    assert edited.spec.max_trial_count == 4 and edited.spec.max_failed_trial_count is None
+    assert edited.status.conditions[-1].type == "Restarting"
+    assert edited.status.conditions[-1].message.endswith("(maxTrialCount 2 -> 4); the next run of its stored spec resumes it")
+
+
 def test_budget_edits_katib_refuses_are_refused_and_nothing_changes(store, tmp_path):
     client = Client(str(store))
     stored = (store / "experiments" / "quad" / "experiment.json").read_bytes()

@@ -311,13 +311,14 @@ class Client:
                 f"{state.budget_used}, got {new_max} (Katib refuses a maxTrialCount at or below the trials an experiment has)"
             )
         was_finished = decide(state, rounds_left=1).finished
+        # a budget the spec leaves out (most leave out maxFailedTrialCount) is None before and after
+        changes = ", ".join(f"{field} {before[field]} -> {spec.get(field)}" for _, field in _BUDGET_FIELDS if before[field] != spec.get(field))
         try:
             init_experiment(records, edited)  # the resume rules a run follows: a completed experiment restarts only as Katib's would
         except ExperimentConflict as exc:
             raise ExperimentConflict(f"{where}: {exc}") from None
-        if was_finished and any(before[field] != spec[field] for _, field in _BUDGET_FIELDS):
+        if was_finished and changes:
             fresh = load_state(records)
-            changes = ", ".join(f"{field} {before[field]} -> {spec[field]}" for _, field in _BUDGET_FIELDS if before[field] != spec[field])
             decision = Decision(
                 ExperimentPhase.RUNNING, RESTARTING,
                 f"Experiment is restarting: its budget was edited ({changes}); the next run of its stored spec resumes it",
