@@ -137,6 +137,8 @@ def test_no_optimal_trial_while_no_trial_reported_the_objective(tmp_path):
         result = tune(lambda p: {"other": 1.0}, PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=1, store=str(tmp_path), name="nothing")
     assert [t.status for t in result.trials] == ["MetricsUnavailable"]
     assert Client(str(tmp_path)).get_optimal_hyperparameters("nothing") is None
+    # plain strs, as Katib's SDK gives them: the last printed as <ExperimentPhase.SUCCEEDED: 'Succeeded'>
+    assert [repr(c.type) for c in Client(str(tmp_path)).get_experiment_conditions("nothing")] == ["'Created'", "'Running'", "'Succeeded'"]
 
 
 def test_list_experiments_local_and_s3(tmp_path, s3_env, s3_bucket):

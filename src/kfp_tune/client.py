@@ -89,22 +89,24 @@ def _camel(name: str) -> str:
 
 
 def _wrap(value: Any) -> Any:
+    """Mappings as KatibObjects, tuples as lists, and the vocabulary's str enums as the str
+    they spell: a condition's ``type`` prints ``Succeeded``, as Katib's SDK gives it, and
+    ``yaml.safe_dump(obj.to_dict())`` writes a file kubectl and ``kfp-tune run`` read."""
     if isinstance(value, Mapping) and not isinstance(value, KatibObject):
         return KatibObject(value)
     if isinstance(value, (list, tuple)):
         return [_wrap(item) for item in value]
+    if isinstance(value, str) and type(value) is not str:
+        return str(value)
     return value
 
 
 def _plain(value: Any) -> Any:
-    """Plain dicts, lists and scalars: the vocabulary's str enums as the str they spell, so
-    ``yaml.safe_dump(obj.to_dict())`` writes a file kubectl and ``kfp-tune run`` read."""
+    """Plain dicts and lists (a KatibObject's values are plain already, :func:`_wrap`)."""
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):
         return [_plain(item) for item in value]
-    if isinstance(value, str) and type(value) is not str:
-        return str(value)
     return value
 
 
