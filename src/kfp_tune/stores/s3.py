@@ -45,20 +45,48 @@ def is_transient(exc: Exception) -> bool:
         return True  # a 5xx without an S3 error body (a proxy, a restarting server)
     import urllib3.exceptions
 
+    if _tls_refusal(exc) is not None:
+        return False  # an untrusted certificate, or https to a plain-HTTP server: waiting mends neither
     return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError))
 
 
-def _caused_by(exc: BaseException, kinds: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
-    """Whether a failure comes from one of ``kinds``, looking through urllib3's wrappers
-    (MaxRetryError's ``reason``) and Python's exception chain."""
+def _cause(exc: BaseException, kinds: type[BaseException] | tuple[type[BaseException], ...]) -> BaseException | None:
+    """The failure of one of ``kinds`` that ``exc`` comes from, looking through urllib3's
+    wrappers (MaxRetryError's ``reason``, an exception) and Python's exception chain; or None."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, kinds):
-            return True
-        current = getattr(current, "reason", None) or current.__cause__ or current.__context__
-    return False
+            return current
+        reason = getattr(current, "reason", None)  # ssl.SSLError's reason is a str, not a cause
+        current = reason if isinstance(reason, BaseException) else current.__cause__ or current.__context__
+    return None
+
+
+def _caused_by(exc: BaseException, kinds: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
+    return _cause(exc, kinds) is not None
+
+
+NOT_TLS_REASONS = frozenset({"WRONG_VERSION_NUMBER", "RECORD_LAYER_FAILURE", "UNKNOWN_PROTOCOL", "HTTP_REQUEST"})
+"""OpenSSL's reasons when the other end does not speak TLS (its first bytes are plain HTTP)."""
+
+
+def _tls_refusal(exc: BaseException) -> str | None:
+    """What to tell the user when TLS with the endpoint cannot work as configured: its
+    certificate is not trusted, or it is a plain-HTTP server written without ``http://``
+    (an endpoint without a scheme is https, as in minio and boto). None for any other failure,
+    and for TLS failures that may pass (a connection dropped in the handshake)."""
+    import ssl
+
+    tls = _cause(exc, ssl.SSLError)
+    if isinstance(tls, ssl.SSLCertVerificationError):
+        return (f"TLS: the endpoint's certificate is not trusted ({tls.verify_message}); for a private CA or a self-signed "
+                "certificate, set SSL_CERT_FILE to a file holding the CA's certificate")
+    if tls is not None and getattr(tls, "reason", None) in NOT_TLS_REASONS:
+        return ("TLS: the endpoint does not speak TLS; for a plain-HTTP endpoint, write http://host:port in KFP_TUNE_S3_ENDPOINT "
+                "or the s3_endpoint parameter (without a scheme it is https)")
+    return None
 
 
 def _unresolved(exc: BaseException) -> bool:
@@ -160,6 +188,8 @@ class S3Store:
         hint = " (transient)" if transient else ""
         if _unresolved(exc):
             hint = f" (the endpoint's host {self.settings.endpoint.rsplit(':', 1)[0]!r} does not resolve: check KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter)"
+        elif (tls := _tls_refusal(exc)) is not None:
+            hint = f" ({tls})"
         elif _refused(exc):
             hint = " (connection refused: nothing listens at the endpoint; check KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter, or that the object store is up)"
         return StoreError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: {code}{hint}", transient=transient)
