@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-from kfp_tune.collectors.stdout import parse_metric_lines
-from kfp_tune.core.observation import Observation
+from conftest import quadratic_experiment
+from kfp_tune.collectors.files import collect_file
+from kfp_tune.collectors.stdout import collect_stdout, parse_metric_lines
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.observation import MetricLog, Observation
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import TrialState
 
 
 def test_katib_default_regex_reads_name_value_pairs():
@@ -44,3 +49,47 @@ def test_a_series_keeps_its_report_order_so_min_max_and_latest_differ():
     assert observation.values({"loss": "min", "accuracy": "max"}) == {"loss": 0.2, "accuracy": 0.6}
     assert observation.values({"loss": "max", "accuracy": "min"}) == {"loss": 0.9, "accuracy": 0.4}
     assert observation.values({"loss": "latest", "accuracy": "latest"}) == {"loss": 0.5, "accuracy": 0.5}
+
+
+def test_punctuation_after_a_value_ends_it_as_in_katib():
+    """Katib's parseLogsInTextFormat records the number its regex captured whatever follows it;
+    these lines, from trials that succeed in Katib, must give the same values here."""
+    lines = ["Validation loss=0.5.", "loss=0.35: done", "loss=12%", "loss=0.75/1", "(loss=0.125)"]
+    assert [(m.name, m.value) for m in parse_metric_lines(lines, ["loss"])] == [
+        ("loss", 0.5), ("loss", 0.35), ("loss", 12.0), ("loss", 0.75), ("loss", 0.125),
+    ]
+
+
+def test_a_pipe_after_a_value_ends_it_and_belongs_to_the_next_name_as_in_katib():
+    """Katib's default name class ``[\\w|-]`` holds ``|``: its FindAllStringSubmatch on
+    ``loss=0.25|accuracy=0.9`` gives ``loss`` = 0.25 and ``|accuracy`` = 0.9, and ``|accuracy``
+    is not the metric ``accuracy``."""
+    logs = parse_metric_lines(["loss=0.25|accuracy=0.9"], ["loss", "accuracy"])
+    assert [(m.name, m.value) for m in logs] == [("loss", 0.25)]
+    assert [(m.name, m.value) for m in parse_metric_lines(["loss=0.25|accuracy=0.9"], ["|accuracy"])] == [("|accuracy", 0.9)]
+
+
+def test_a_value_that_runs_on_into_a_word_or_a_longer_number_is_dropped():
+    """What the guide promises beyond Katib (which records 1.5, 0, 1.2, 1, 0.5): the regex
+    matched only the start of what was written."""
+    lines = ["loss=1.5abc", "loss=0x1A", "loss=1.2.3", "loss=1,234", "loss=0.5_b", "loss=2e", "loss=0.25, accuracy=1"]
+    assert [(m.name, m.value) for m in parse_metric_lines(lines, ["loss", "accuracy"])] == [("loss", 0.25), ("accuracy", 1.0)]
+
+
+def test_a_custom_format_that_captures_part_of_a_number_reads_nothing_of_it():
+    assert parse_metric_lines(["loss=12", "loss=3 done"], ["loss"], [r"(\w+)=(\d)"]) == [MetricLog("loss", 3.0, 0)]
+
+
+def test_stdout_and_text_file_collectors_read_lines_with_punctuation(local_store):
+    """The QA reproduction: each trial's only line ends its value with punctuation; both
+    collectors find the objective, so the trial is not MetricsUnavailable."""
+    experiment = load_experiment(quadratic_experiment())
+    file_experiment = load_experiment(quadratic_experiment(**{"spec.metricsCollectorSpec": {
+        "collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/var/log/katib/metrics.log", "kind": "File"}}}}))
+    records = ExperimentRecords(local_store, "quad")
+    for index, (line, expected) in enumerate([("Validation loss=0.5.", 0.5), ("loss=0.25|accuracy=0.9", 0.25), ("loss=0.35: done", 0.35)]):
+        trial = TrialState(name=f"quad-t{index}", index=index, round="", assignment={}, created="")
+        records.write_text(records.log_key(trial.name, "main"), line + "\n")
+        local_store.put(records.metrics_file_key(trial.name, "metrics.log"), (line + "\n").encode())
+        for logs in (collect_stdout(records, experiment, trial), collect_file(records, file_experiment, trial)):
+            assert Observation.from_logs(logs, ["loss", "accuracy"]).values({"loss": "min"}) == {"loss": expected}

@@ -24,7 +24,9 @@ def parse_metric_lines(
     As in Katib, the first group is the name and the second the value; a line is only read when
     it mentions one of the metric names. Values that do not parse as finite numbers are dropped
     (``1e309``, an empty value), so they can never reach an algorithm, and so are values the
-    regex only matched the start of (``0x1A``, ``1.5abc``: Katib would record 0 and 1.5).
+    regex only matched the start of (``0x1A``, ``1.5abc``, ``1.2.3``: Katib would record 0, 1.5
+    and 1.2; :func:`_number_ends_at`). Punctuation after a value ends it, as in Katib
+    (``loss=0.5.``, ``loss=0.35: done``, ``loss=0.25|...``).
     A metric in ``texts`` keeps what the regex captured, as Katib does, unless it is empty
     (darts' ``Best-Genotype=Genotype(...)`` line, with the example's regex, gives the whole genotype).
 
@@ -45,7 +47,7 @@ def parse_metric_lines(
                         out.append(text_log(name, text, steps.get(name, 0)))
                         steps[name] = steps.get(name, 0) + 1
                     continue
-                if name not in wanted or not _ends_cleanly(line, match.end(2)):
+                if name not in wanted or not _number_ends_at(line, match.end(2)):
                     continue
                 try:
                     value = float(text)
@@ -58,9 +60,18 @@ def parse_metric_lines(
     return out
 
 
-def _ends_cleanly(line: str, end: int) -> bool:
-    """Whether a matched value stops at the end of a token, not in the middle of one."""
-    return end >= len(line) or line[end].isspace() or line[end] in ",;)]}\"'"
+def _number_ends_at(line: str, end: int) -> bool:
+    """Whether the number captured up to ``end`` is the whole number written there, not the
+    start of a longer word or number: it is not when a letter, a digit or ``_`` follows
+    (``1.5abc``, ``0x1A``, ``1.5e``), or a ``.`` or ``,`` and then a digit (``1.2.3``,
+    ``1,234``). Anything else after it, punctuation included, ends it (``0.5.``, ``0.35:``,
+    ``0.25|``, ``50%``, ``0.5/1``), so lines Katib reads are read the same."""
+    if end >= len(line):
+        return True
+    after = line[end]
+    if after.isalnum() or after == "_":
+        return False
+    return not (after in ".," and line[end + 1 : end + 2].isdigit())
 
 
 def parse_output(experiment: Experiment, text: str) -> list[MetricLog]:
