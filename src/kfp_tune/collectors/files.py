@@ -10,12 +10,14 @@ no shared metrics volume, the collector sidecar stored the observations instead,
   holding one (Katib's JSON format).
 - TensorFlowEvent: every event file (``*tfevents*``) under the directory, read with the
   ``tensorboard`` package (no TensorFlow); a scalar whose tag is the metric's name, or ends with
-  ``/<name>``, is a value of that metric at the event's step.
+  ``/<name>``, or (Katib's ``<folder>/<tag>`` names) whose tag is the name's last part in an
+  event file under that folder, is a value of that metric at the event's step
+  (:func:`~kfp_tune.collectors.formats.event_metrics`).
 """
 
 from __future__ import annotations
 
-import os
+import posixpath
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -55,17 +57,20 @@ def collect_file(records: ExperimentRecords, experiment: Experiment, trial: Tria
 def collect_tfevent(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
     assert experiment.spec.objective is not None
     names = experiment.spec.objective.metric_names
+    mc = experiment.spec.metrics_collector_spec
+    fsp = mc.source.file_system_path if mc is not None and mc.source is not None else None
+    directory = (fsp.path or "") if fsp is not None else ""
     files = sorted(_files(records, trial))
     if not files:
         return _collected(records, experiment, trial)
     out: list[MetricLog] = []
     with tempfile.TemporaryDirectory(prefix="kfp-tune-tfevents-") as folder:
         for relative, data in files:
-            if "tfevents" not in os.path.basename(relative):
+            if "tfevents" not in posixpath.basename(relative):
                 continue
             local = Path(folder) / relative.replace("/", "__")
             local.write_bytes(data)
-            out.extend(read_event_scalars(local, names))
+            out.extend(read_event_scalars(local, names, posixpath.join(directory, posixpath.dirname(relative))))
     return out
 
 

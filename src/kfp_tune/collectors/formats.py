@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
 
 from kfp_tune.core.observation import MetricLog
@@ -67,18 +67,45 @@ def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] 
     return out
 
 
-def read_event_scalars(path: Path, names: list[str]) -> list[MetricLog]:
-    """Scalars for the wanted metrics in one event file, in file order."""
+def event_metrics(tag: str, names: Sequence[str], folder: str) -> list[str]:
+    """The wanted metrics a scalar is a value of, given its tag and the folder its event file
+    is in, as the trial sees it (under the collector's ``fileSystemPath.path``).
+
+    A metric whose name is the tag, or the tag's last ``/``-parts (``loss`` for ``train/loss``),
+    takes every such scalar. A metric named ``<folder>/<tag>`` (``eval/accuracy``), as Katib's
+    tfevent_loader ``_should_consider`` reads it, takes the scalars tagged with its last part
+    (``accuracy``) in event files whose folder path ends with the parts before it (``/logs/eval``
+    with a collector at ``/logs``). Katib compares the tag by prefix and the folder as a string
+    (``eval/loss`` would also take ``loss_scale`` tags, and files under ``/logs/myeval``); here
+    both are compared whole."""
+    return [name for name in names if _is_event_metric(tag, name, folder)]
+
+
+def _is_event_metric(tag: str, name: str, folder: str) -> bool:
+    if tag == name or tag.endswith("/" + name):
+        return True
+    qualifier, _, last = name.rpartition("/")
+    qualifier_parts = [part for part in qualifier.split("/") if part]
+    if not qualifier_parts or tag != last:
+        return False
+    folder_parts = [part for part in folder.split("/") if part]
+    return folder_parts[len(folder_parts) - len(qualifier_parts):] == qualifier_parts
+
+
+def read_event_scalars(path: Path, names: list[str], folder: str) -> list[MetricLog]:
+    """Scalars for the wanted metrics in one event file, in file order; ``folder`` is where the
+    trial wrote the file (:func:`event_metrics`). A scalar that is a value of several wanted
+    metrics is a value of each, as in Katib."""
     from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
     from tensorboard.util import tensor_util
 
-    out = []
+    out: list[MetricLog] = []
     for event in EventFileLoader(str(path)).Load():
         if not event.HasField("summary"):
             continue
         for value in event.summary.value:
-            name = next((n for n in names if value.tag == n or value.tag.endswith("/" + n)), None)
-            if name is None:
+            metrics = event_metrics(value.tag, names, folder)
+            if not metrics:
                 continue
             if value.HasField("simple_value"):
                 number = float(value.simple_value)
@@ -90,5 +117,5 @@ def read_event_scalars(path: Path, names: list[str]) -> list[MetricLog]:
             else:
                 continue
             if math.isfinite(number):
-                out.append(MetricLog(name, number, int(event.step)))
+                out.extend(MetricLog(name, number, int(event.step)) for name in metrics)
     return out

@@ -140,7 +140,9 @@ class Follower:
         for path in sorted(self.local.rglob("*")):
             if path.is_file() and "tfevents" in path.name:
                 try:
-                    out[path.relative_to(self.local).as_posix()] = read_event_scalars(path, list(self.source.names))
+                    relative = path.relative_to(self.local).as_posix()
+                    folder = posixpath.join(self.source.path, posixpath.dirname(relative))
+                    out[relative] = read_event_scalars(path, list(self.source.names), folder)
                 except Exception as exc:  # a file being written, or not an event file after all
                     log.debug("event file %s not read yet: %s", path, exc)
         return out

@@ -1,0 +1,97 @@
+"""TensorFlowEvent metric names as Katib's tfevent_loader reads them: a plain name is the tag
+(or the tag's last parts), and a ``<folder>/<tag>`` name (``eval/accuracy``) is the tag
+``accuracy`` in event files under a folder ``eval`` (``_should_consider``)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import quadratic_experiment
+from kfp_tune.collectors.files import collect_tfevent
+from kfp_tune.collectors.formats import event_metrics
+from kfp_tune.collectors.observe import Follower, collector_source
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.observation import MetricLog, Observation
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.spec import Experiment
+from kfp_tune.core.state import TrialState
+
+
+def _write_events(folder: Path, tag: str, values: list[float]) -> Path:
+    """One event file in ``folder`` with a scalar ``tag`` at steps 0, 1, ...; its path."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    writer = EventFileWriter(str(folder))
+    for step, value in enumerate(values):
+        summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)])
+        writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
+    writer.close()
+    (path,) = folder.glob("*tfevents*")
+    return path
+
+
+def _experiment(path: str, objective: str, additional: list[str]) -> Experiment:
+    return load_experiment(quadratic_experiment(**{
+        "spec.objective": {"type": "maximize", "objectiveMetricName": objective, "additionalMetricNames": additional},
+        "spec.metricsCollectorSpec": {"collector": {"kind": "TensorFlowEvent"}, "source": {"fileSystemPath": {"path": path, "kind": "Directory"}}},
+    }))
+
+
+@pytest.mark.parametrize(
+    ("tag", "name", "folder", "matches"),
+    [
+        ("accuracy", "accuracy", "/logs/eval", True),
+        ("train/loss", "loss", "/logs", True),  # kfp-tune's: the tag's last parts
+        ("eval/accuracy", "eval/accuracy", "/logs", True),  # the tag already holds the qualified name
+        ("accuracy", "eval/accuracy", "/logs/eval", True),  # Katib's <folder>/<tag>
+        ("accuracy", "eval/accuracy", "/logs/train", False),
+        ("accuracy", "eval/accuracy", "/logs", False),
+        ("accuracy", "test/accuracy", "/mnist-with-summaries-logs/test", True),  # the collector's own folder counts
+        ("accuracy", "a/eval/accuracy", "/logs/a/eval", True),
+        ("accuracy", "a/eval/accuracy", "/logs/b/eval", False),
+        ("accuracy", "eval/accuracy", "/logs/myeval", False),  # whole folder names (Katib: a string suffix)
+        ("accuracy_top5", "eval/accuracy", "/logs/eval", False),  # the whole tag (Katib: a prefix)
+        ("loss", "eval/accuracy", "/logs/eval", False),
+    ],
+)
+def test_a_tag_is_a_metric_by_its_name_or_by_katibs_folder_qualified_name(tag, name, folder, matches):
+    assert event_metrics(tag, [name], folder) == ([name] if matches else [])
+
+
+def test_folder_qualified_names_read_the_tag_in_that_folder_only(local_store, tmp_path):
+    """The QA reproduction: objective ``eval/accuracy``, a Directory collector at /logs, the
+    trial writes ``accuracy`` under /logs/train and /logs/eval."""
+    experiment = _experiment("/logs", "eval/accuracy", ["train/accuracy", "accuracy"])
+    records = ExperimentRecords(local_store, "quad")
+    trial = TrialState(name="quad-t1", index=0, round="", assignment={}, created="")
+    for sub, values in (("train", [0.5, 0.75]), ("eval", [0.25, 0.375])):
+        written = _write_events(tmp_path / sub, "accuracy", values)
+        local_store.put(records.metrics_file_key(trial.name, f"{sub}/{written.name}"), written.read_bytes())
+    observation = Observation.from_logs(collect_tfevent(records, experiment, trial), ["eval/accuracy", "train/accuracy", "accuracy"])
+    assert observation.values({"eval/accuracy": "max", "train/accuracy": "max", "accuracy": "max"}) == {
+        "eval/accuracy": 0.375, "train/accuracy": 0.75, "accuracy": 0.75,
+    }
+    assert observation.to_dict()["accuracy"]["count"] == 4  # a plain name takes the tag in every folder
+
+
+def test_the_collector_sidecar_reads_folder_qualified_names_as_it_follows(tmp_path):
+    """The follower (sidecar on a cluster, thread locally) sees the files at ``local``; the
+    folder that counts is the one the trial wrote to, under the collector's path."""
+    experiment = _experiment("/mnist-with-summaries-logs", "test/accuracy", ["train/accuracy"])
+    _write_events(tmp_path / "train", "accuracy", [0.5])
+    _write_events(tmp_path / "test", "accuracy", [0.25])
+    observed = Follower(collector_source(experiment), local=tmp_path).poll(final=True)
+    assert sorted((log for logs in observed.values() for log in logs), key=lambda log: log.name) == [MetricLog("test/accuracy", 0.25, 0), MetricLog("train/accuracy", 0.5, 0)]
+
+
+def test_an_unqualified_tag_in_another_folder_still_leaves_the_objective_unreported(local_store, tmp_path):
+    experiment = _experiment("/logs", "eval/accuracy", [])
+    records = ExperimentRecords(local_store, "quad")
+    trial = TrialState(name="quad-t1", index=0, round="", assignment={}, created="")
+    written = _write_events(tmp_path / "train", "accuracy", [0.5])
+    local_store.put(records.metrics_file_key(trial.name, f"train/{written.name}"), written.read_bytes())
+    assert collect_tfevent(records, experiment, trial) == []
