@@ -23,7 +23,7 @@ from kfp_tune.core.decision import best_trial, count_trials, decide
 from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
-from kfp_tune.core.state import ExperimentState, ExperimentView, TrialState
+from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState
 from kfp_tune.core.vocabulary import TrialStatus
 from kfp_tune.report_views import LOG_SPAN, figure_png, format_number, log_scaled, parameter_texts, views_html
 
@@ -456,8 +456,11 @@ def resume_note(store: Store, experiment_name: str) -> tuple[str | None, int]:
     completed = decide(state, rounds_left=1)
     if completed.finished:
         return f"experiment {state.name} has already completed: {completed.phase} ({completed.reason}), " + parts[0] + "; nothing to run, reporting it", counts["givenBack"]
-    if counts["givenBack"]:
-        parts.append(f"{counts['givenBack']} interrupted trial(s) given back")
+    not_created = sum(1 for t in state.trials if t.given_back and t.result is not None and t.result.reason == TRIAL_NOT_CREATED)
+    if counts["givenBack"] - not_created:
+        parts.append(f"{counts['givenBack'] - not_created} interrupted trial(s) given back")
+    if not_created:
+        parts.append(f"{not_created} trial(s) the launcher could not create given back")
     if counts["active"]:
         parts.append(f"{counts['active']} unfinished trial(s) to finish")
     spec = state.experiment.spec

@@ -470,6 +470,52 @@ def test_whole_experiment_runs_through_the_kubernetes_launcher(kube, tmp_path):
     assert len(kube.calls_to("POST", "pytorchjobs")) == 4 and kube.stored("pytorchjobs") == [] and kube.stored("pods") == []
 
 
+def test_a_trial_the_launcher_cannot_create_stops_the_run_and_gives_its_budget_back(kube, tmp_path):
+    """A missing permission (403 on create) is the launcher's configuration, not the trial: the
+    run stops with the error, the trial is Killed (TrialNotCreated) and uses no budget, and
+    nothing counts towards maxFailedTrialCount (it was 1, so the experiment Failed and could not
+    go on). Once the permission is granted, the next run goes on to maxTrialCount, as Katib's
+    controller retries a failed create."""
+    from kfp_tune.core.errors import TrialNotCreated
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.state import load_state
+    from kfp_tune.inline_runner import run_inline
+    from kfp_tune.stores import LocalStore
+
+    kube.script = lambda manifest: Script(run_seconds=0.0, log=[(0.0, "loss=0.5"), (0.0, "accuracy=0.5")])
+    experiment = _experiment(PYTORCH, "pytorch", **{"spec.maxTrialCount": 3, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
+    kube.faults = [Fault("POST", "/pytorchjobs$", 403)]
+    with pytest.raises(TrialNotCreated, match=r"could not be created: Kubernetes refused to create pytorchjobs\.kubeflow\.org .* \(403 Forbidden\)"):
+        run_inline(LocalStore(tmp_path), experiment, _launcher(kube))
+    state = load_state(ExperimentRecords(LocalStore(tmp_path), experiment.name))
+    [trial] = state.trials
+    assert (trial.status, trial.result.reason, trial.given_back, state.budget_used) == ("Killed", "TrialNotCreated", True, 0)
+    assert trial.result.message.endswith("nothing ran, and its budget is given back: the next run makes a new trial in its place")
+
+    from kfp_tune.reports import resume_note
+
+    assert resume_note(LocalStore(tmp_path), experiment.name)[0] == (
+        "resuming experiment quad: 0 trial(s) done (0 succeeded, 0 failed), 1 trial(s) the launcher could not create given back, "
+        "3 new trial(s) left of maxTrialCount 3")
+    decision = run_inline(LocalStore(tmp_path), experiment, _launcher(kube))  # the permission granted
+    assert (decision.phase, decision.reason, decision.counts["Succeeded"]) == ("Succeeded", "ExperimentMaxTrialsReached", 3)
+    assert len(kube.calls_to("POST", "pytorchjobs")) == 4
+
+
+def test_no_kubernetes_configuration_says_what_to_set(tmp_path, monkeypatch):
+    """The guide's own-pipeline snippet without a launcher config, on a machine with no cluster:
+    the run stops saying so, and no trial fails."""
+    from kfp_tune.core.errors import TrialNotCreated
+
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-such-kubeconfig"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    launcher = KubernetesLauncher(KubernetesConfig(namespace="team-a"), env={"KFP_TUNE_STORE": "s3://bucket/tuning"})
+    with pytest.raises(TrialNotCreated) as caught:
+        launcher.run(_run(_experiment(PYTORCH, "pytorch")))
+    assert str(caught.value).startswith(f"Kubernetes trial '{TRIAL}' could not be created: no Kubernetes configuration: not inside a cluster, and ")
+    assert str(caught.value).endswith("(set KUBECONFIG, or give the launcher config kind: local to run trials here)")
+
+
 def test_a_checkpoint_hands_running_trials_over_and_the_next_re_attaches(kube, tmp_path):
     """At a checkpoint the slots stop following their Kubernetes trials, which go on running (no
     slot waits for the slowest one); the next checkpoint's slots re-attach to them at once,

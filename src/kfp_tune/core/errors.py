@@ -83,6 +83,14 @@ class ExperimentBusy(KfpTuneError):
     """Another run is driving this experiment now (or took it over from this run)."""
 
 
+class TrialNotCreated(KfpTuneError):
+    """The launcher could not create a trial's resource: the launcher's configuration, its
+    permissions or the API server, not the trial, is at fault, and nothing ran. The run stops
+    with this error and the trial gives its budget back (``core.state.TRIAL_NOT_CREATED``), so
+    a run after the fix goes on with the experiment: as Katib's trial controller, which retries
+    a failed create instead of failing the trial."""
+
+
 class NotImplementedAlgorithm(KfpTuneError):
     """A Katib algorithm name that this version of kfp-tune does not implement yet."""
 

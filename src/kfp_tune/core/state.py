@@ -37,6 +37,12 @@ SIGTERM). Such a trial's budget is given back: it counts towards neither maxTria
 maxFailedTrialCount, and the next run makes a new trial in its place. (Katib counts every
 Killed trial as completed; a trial killed for any other reason still does here.)"""
 
+TRIAL_NOT_CREATED = "TrialNotCreated"
+"""The reason of a trial that was ``Killed`` because the launcher could not create it (see
+``core.errors.TrialNotCreated``): nothing ran, so its budget is given back too."""
+
+GIVEN_BACK_REASONS = frozenset({TRIAL_INTERRUPTED, TRIAL_NOT_CREATED})
+
 
 @dataclass
 class TrialState:
@@ -69,8 +75,9 @@ class TrialState:
 
     @property
     def given_back(self) -> bool:
-        """Killed because the user interrupted the run: it used no budget (see TRIAL_INTERRUPTED)."""
-        return self.result is not None and self.result.status == TrialStatus.KILLED and self.result.reason == TRIAL_INTERRUPTED
+        """Killed because the user interrupted the run, or never created: it used no budget
+        (see TRIAL_INTERRUPTED, TRIAL_NOT_CREATED)."""
+        return self.result is not None and self.result.status == TrialStatus.KILLED and self.result.reason in GIVEN_BACK_REASONS
 
     @property
     def observation(self) -> Observation:
@@ -103,7 +110,7 @@ class Tally:
     active: dict[str, TrialState] = field(default_factory=dict)
     """Trials created or running, by name."""
     given_back: int = 0
-    """Trials Killed by an interrupted run, whose budget was given back."""
+    """Trials Killed by an interrupted run or never created, whose budget was given back."""
 
 
 @dataclass
@@ -141,7 +148,7 @@ class ExperimentState:
 
     @property
     def given_back(self) -> int:
-        """How many trials were Killed by an interrupted run and gave their budget back."""
+        """How many trials were Killed by an interrupted run (or never created) and gave their budget back."""
         return self.tally.given_back if self.tally is not None else sum(t.given_back for t in self.trials)
 
     @property

@@ -11,12 +11,12 @@ from collections.abc import Callable
 
 from kfp_tune.core import claims
 from kfp_tune.core.claims import this_process
-from kfp_tune.core.errors import KfpTuneError, StoreError
+from kfp_tune.core.errors import KfpTuneError, StoreError, TrialNotCreated
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
-from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
-from kfp_tune.core.state import ExperimentView, TrialState
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, TrialStarted, utc_now
+from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentView, TrialState
 from kfp_tune.core.trials import trial_run
-from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
+from kfp_tune.core.vocabulary import LaunchPhase, RecordKind, TrialStatus
 from kfp_tune.steps.early_stopping import early_stopping_monitor
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,8 @@ def launch_trial(
     A trial is started at most once. A retry finds the trial's ``started`` record: if the
     attempt that started it is alive (it beats while the trial runs), the retry waits for its
     end; if that attempt died, the launcher re-attaches to the trial when it can
-    (:meth:`Launcher.reattach`), and otherwise the trial ends Failed (TrialStale). ``view``: the
+    (:meth:`Launcher.reattach`), and otherwise the trial ends Failed (TrialStale). A trial the
+    launcher could not create (TrialNotCreated) gives its budget back, and the error is raised. ``view``: the
     experiment as this process holds it (a run's slots share one), else read from the store.
     ``handover``: when set, a launcher that hands over stops following the trial, which goes
     on running; None is returned and the next attempt re-attaches at once."""
@@ -64,7 +65,11 @@ def launch_trial(
         if ended is None:
             raise KfpTuneError(f"trial {trial.name!r} was started by another launch-trial at {started.time}, which died; it is not started twice")
         return ended.phase
-    outcome = _follow(records, claim, trial.name, attempt, lambda: launcher.run(run))
+    try:
+        outcome = _follow(records, claim, trial.name, attempt, lambda: launcher.run(run))
+    except TrialNotCreated as exc:  # nothing ran: the trial gives its budget back, and the error stops the run
+        give_back_trial(view, trial.name, exc)
+        raise
     if outcome is _HANDED_OVER:
         return None
     assert outcome is not None  # run() always says how the trial ended
@@ -86,6 +91,23 @@ def _follow(
     except TrialHandedOver:
         claims.hand_over_trial(records, trial_name, attempt)
         return _HANDED_OVER
+
+
+def give_back_trial(view: ExperimentView, name: str, error: TrialNotCreated) -> None:
+    """Record a trial the launcher could not create as ``Killed``, reason ``TrialNotCreated``:
+    nothing ran, so its budget is given back and the next run makes a new trial in its place
+    (the error, a configuration or permission to fix, stops this run). Best effort
+    (the store may be what failed): the error that stops the run is what matters."""
+    try:
+        with view.lock:
+            trial = view.state.trial(name)
+            if trial.is_terminal or trial.ended is not None:
+                return
+        message = f"not created: {error}; nothing ran, and its budget is given back: the next run makes a new trial in its place"
+        view.record_trial(name, TrialResult(trial=name, status=TrialStatus.KILLED, reason=TRIAL_NOT_CREATED, message=message, time=utc_now()))
+        view.record_trial(name, TrialEnded.now(name, LaunchPhase.FAILED, TRIAL_NOT_CREATED, message, None))
+    except Exception as exc:  # the store may be what failed
+        log.warning("trial %s could not be given back after %s: %s", name, type(error).__name__, exc)
 
 
 def _stale_outcome(trial: TrialState) -> LaunchOutcome:

@@ -201,7 +201,8 @@ def run_slots(
     status as trials end. The caller holds the run's claim (``run_id``). ``adopt``: also finish
     the unfinished trials a dead run left (a run's first slots run does). ``slots`` defaults to
     the spec's parallelTrialCount. Re-raises the first error a slot met, once every running
-    trial has ended (the trial whose launch raised is closed Failed, never left Running).
+    trial has ended (the trial whose launch raised is closed Failed, never left Running, or
+    given back when the launcher could not create it).
     Raises RunInterrupted after SIGINT / SIGTERM (see the module's doc)."""
     records = view.records
     schedule = _Schedule(view, run_id, checkpoint or Checkpoint(), adopt, launcher.hands_over)

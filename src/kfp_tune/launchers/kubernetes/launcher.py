@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune.core import conditions
-from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.core.errors import KfpTuneError, TrialNotCreated
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label
 from kfp_tune.core.shell_form import katib_wraps
@@ -458,8 +458,13 @@ class KubernetesLauncher(Launcher):
             self.prepare(trial)  # refusals before any API call
         except ValueError as exc:
             return LaunchOutcome(LaunchPhase.FAILED, reason="TrialRefused", message=str(exc))
-        manifest = self.prepare(trial, self._owner(self.anchor(trial.experiment, self.kind_of(trial.manifest))))
-        self.create_or_adopt(manifest)
+        try:
+            manifest = self.prepare(trial, self._owner(self.anchor(trial.experiment, self.kind_of(trial.manifest))))
+            self.create_or_adopt(manifest)
+        except TrialNotCreated:
+            raise
+        except Exception as exc:  # the kubeconfig, a permission, the API server, an operator: not the trial
+            raise TrialNotCreated(f"Kubernetes trial {trial.trial!r} could not be created: {_why(exc)}") from exc
         return self._follow(trial, manifest)
 
     def reattach(self, trial: TrialRun) -> LaunchOutcome | None:
@@ -655,6 +660,17 @@ class KubernetesLauncher(Launcher):
             except KfpTuneError as exc:
                 log.warning("trialResources %s.%s.%s is not looked for: %s", kind.kind, kind.version, kind.group, exc)
         return kinds
+
+
+def _why(exc: Exception) -> str:
+    """An error met before a trial's resource existed, in words: kfp-tune's own messages as they
+    are, the kubernetes client's with what to check."""
+    from kubernetes.config import ConfigException
+
+    if isinstance(exc, ConfigException):
+        return (f"no Kubernetes configuration: not inside a cluster, and {exc} (set KUBECONFIG, or give the launcher config "
+                "kind: local to run trials here)")
+    return str(exc) if isinstance(exc, KfpTuneError) else f"{type(exc).__name__}: {exc}"
 
 
 def _kind_record(kind: TrialKind) -> dict[str, str]:
