@@ -9,7 +9,7 @@ import math
 from collections.abc import Collection, Sequence
 from pathlib import Path
 
-from kfp_tune.core.observation import MetricLog
+from kfp_tune.core.observation import MetricLog, is_boolean
 from kfp_tune.core.spec import Experiment
 
 TEXT_OBJECTIVE_ALGORITHMS = frozenset({"darts"})
@@ -34,8 +34,8 @@ def text_log(name: str, text: str, step: int | None) -> MetricLog:
 
 def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] = ()) -> list[MetricLog]:
     """Katib's JSON format: one object per line; a wanted metric's value is a number or a string
-    holding one, or for a metric in ``texts`` a non-empty string, kept as it is; each metric's
-    steps count its own values."""
+    holding one (never a boolean), or for a metric in ``texts`` a non-empty string, kept as it
+    is; each metric's steps count its own values."""
     wanted = set(names)
     steps: dict[str, int] = {}
     out: list[MetricLog] = []
@@ -56,6 +56,8 @@ def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] 
                 if isinstance(record[name], str) and record[name].strip():
                     out.append(text_log(name, record[name], steps.get(name, 0)))
                     steps[name] = steps.get(name, 0) + 1
+                continue
+            if is_boolean(record[name]):  # true is no number, though float(True) is 1.0
                 continue
             try:
                 value = float(record[name])
@@ -111,7 +113,7 @@ def read_event_scalars(path: Path, names: list[str], folder: str) -> list[Metric
                 number = float(value.simple_value)
             elif value.HasField("tensor"):
                 array = tensor_util.make_ndarray(value.tensor)
-                if array.size != 1:
+                if array.size != 1 or is_boolean(array):
                     continue
                 number = float(array.reshape(-1)[0])
             else:

@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 
 from kfp_tune.core.errors import KfpTuneError
-from kfp_tune.core.observation import MetricLog
+from kfp_tune.core.observation import MetricLog, is_boolean
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
@@ -48,15 +48,24 @@ def report_metrics(metrics: Mapping[str, float], step: int | None = None) -> Non
     write_report(records, os.environ["KFP_TUNE_TRIAL"], metrics, step, "report_metrics")
 
 
+def metric_number(name: str, value: object, caller: str) -> float:
+    """A reported value as the number stored; ValueError, naming ``caller`` and the metric, for
+    one that is not a finite number: a boolean too, though ``float(True)`` is 1.0."""
+    if is_boolean(value):
+        raise ValueError(f"{caller}: {name}={value!r} is a boolean, not a number")
+    try:
+        number = float(value)  # type: ignore[arg-type]  # anything float() takes
+    except (TypeError, ValueError):
+        raise ValueError(f"{caller}: {name}={value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{caller}: {name}={value!r} is not a finite number")
+    return number
+
+
 def write_report(records: ExperimentRecords, trial: str, metrics: Mapping[str, float], step: int | None, caller: str) -> None:
     """One report of a trial's metrics, in the store (what :func:`collect_pushed` reads). Each
     is a record of its own, stamped in report order, so reports from one trial never collide.
     ValueError, naming ``caller``, for a value that is not a finite number (nothing written)."""
-    values = []
-    for name, value in metrics.items():
-        number = float(value)
-        if not math.isfinite(number):
-            raise ValueError(f"{caller}: {name}={value!r} is not a finite number")
-        values.append({"name": str(name), "value": number, "step": step})
+    values = [{"name": str(name), "value": metric_number(name, value, caller), "step": step} for name, value in metrics.items()]
     stamp = f"{time.time_ns():020d}-{os.urandom(3).hex()}"
     records.write_once(records.report_key(trial, stamp), RecordKind.REPORTED_METRICS, {"metrics": values})

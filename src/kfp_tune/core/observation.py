@@ -19,6 +19,16 @@ class MetricLog:
     ``Best-Genotype``); ``value`` is then NaN, so nothing that reads numbers ever counts it."""
 
 
+def is_boolean(value: object) -> bool:
+    """Whether a reported value is a boolean (Python's, or a NumPy one): never a metric value,
+    though ``float(True)`` is 1.0. Katib's collectors take a value as text (``"True"``), which
+    is no number either."""
+    if isinstance(value, bool):
+        return True
+    dtype = getattr(value, "dtype", None)
+    return getattr(dtype, "kind", None) == "b"
+
+
 @dataclass(frozen=True)
 class MetricSummary:
     min: float
