@@ -16,7 +16,7 @@ from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.interfaces import LaunchOutcome
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.state import load_state
+from kfp_tune.core.state import ExperimentView, load_state
 from kfp_tune.launchers.local import LocalLauncher
 
 
@@ -108,6 +108,28 @@ def test_a_step_of_a_run_that_was_taken_over_stops(any_store, tmp_path):
     with pytest.raises(KfpTuneError, match="now driven by run 'run-b'"):
         steps.launch_trial(records, LocalLauncher(), names[0], run_id="run-a")
     assert load_state(records).trial(names[0]).started is None
+
+
+def test_a_run_that_takes_over_collects_the_trial_the_old_run_finished(local_store, tmp_path):
+    """``--take-over`` of a run still alive: the new run had read the trial as started; the old
+    one finished it and recorded its end. The new run waits for that end and collects the
+    trial's metrics (it failed the trial, 'has not ended; run launch-trial for it first',
+    because its view never read the end the other run wrote)."""
+    experiment, records, names = _start(local_store, tmp_path)
+    taking_over = ExperimentView(records)
+
+    class ReadMidTrial(CountingLauncher):
+        def run(self, trial):
+            taking_over.refresh()  # the new run reads the experiment while the trial runs
+            return super().run(trial)
+
+    assert steps.launch_trial(records, ReadMidTrial(LocalLauncher()), names[0], run_id="run-a") == "Succeeded"
+    assert taking_over.state.trial(names[0]).ended is None
+    steps.suggest(records, "run-b-r000", 3, experiment, run_id="run-b", take_over=True)
+    launcher = CountingLauncher(LocalLauncher())
+    assert steps.launch_trial(records, launcher, names[0], run_id="run-b", view=taking_over) == "Succeeded"
+    result = steps.collect_metrics(records, names[0], run_id="run-b", view=taking_over)
+    assert result.status == "Succeeded" and "loss" in result.metrics and launcher.starts[names[0]] == 0
 
 
 def test_claim_lapses_without_signs_of_life(any_store, tmp_path, monkeypatch):

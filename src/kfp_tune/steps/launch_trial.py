@@ -53,7 +53,7 @@ def launch_trial(
     if trial.started is not None:
         ended = claims.wait_for_attempt(records, trial.name, trial.started)
         if ended is not None:  # the attempt that started it finished it
-            return ended.phase
+            return _learnt(view, ended).phase
         outcome = _follow(records, claim, trial.name, os.urandom(8).hex(), lambda: launcher.reattach(run))
         if outcome is _HANDED_OVER:
             return None
@@ -64,7 +64,7 @@ def launch_trial(
         ended = claims.wait_for_attempt(records, trial.name, started)
         if ended is None:
             raise KfpTuneError(f"trial {trial.name!r} was started by another launch-trial at {started.time}, which died; it is not started twice")
-        return ended.phase
+        return _learnt(view, ended).phase
     try:
         outcome = _follow(records, claim, trial.name, attempt, lambda: launcher.run(run))
     except TrialNotCreated as exc:  # nothing ran: the trial gives its budget back, and the error stops the run
@@ -74,6 +74,14 @@ def launch_trial(
         return None
     assert outcome is not None  # run() always says how the trial ended
     return _record_outcome(view, trial.name, outcome).phase
+
+
+def _learnt(view: ExperimentView, ended: TrialEnded) -> TrialEnded:
+    """An ``ended`` record another attempt wrote (a run that was taken over while it followed
+    the trial), folded into this process's view: collect-metrics reads the view, and would
+    otherwise find the trial not ended and fail it."""
+    view.refresh()
+    return ended
 
 
 _HANDED_OVER = LaunchOutcome(LaunchPhase.FAILED, reason="HandedOver")
