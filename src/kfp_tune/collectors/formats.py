@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Collection, Sequence
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from kfp_tune.core.observation import MetricLog, is_boolean
@@ -27,15 +29,62 @@ def text_metrics(experiment: Experiment) -> frozenset[str]:
     return frozenset({spec.objective.objective_metric_name})
 
 
-def text_log(name: str, text: str, step: int | None) -> MetricLog:
+def text_log(name: str, text: str, step: int | None, time_us: int | None = None) -> MetricLog:
     """One value of a text metric (NaN as its number, so no numeric reader counts it)."""
-    return MetricLog(name, math.nan, step, text=text)
+    return MetricLog(name, math.nan, step, text=text, time_us=time_us)
+
+
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def rfc3339_microseconds(text: str) -> int | None:
+    """An RFC 3339 time (``2024-01-01T00:00:05Z``, ``...05.25+02:00``), as Katib's collectors
+    accept one (Go's ``time.RFC3339Nano``), in microseconds since 1970 UTC, the fraction cut
+    to microseconds as Katib's DB keeps it; None for anything else."""
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        return None
+    year, month, day, hour, minute, second = (int(match.group(i)) for i in range(1, 7))
+    fraction, sign, offset_hours, offset_minutes = match.group(7, 8, 9, 10)
+    offset = timedelta(0)
+    if sign is not None:
+        if int(offset_hours) > 23 or int(offset_minutes) > 59:
+            return None
+        offset = timedelta(hours=int(offset_hours), minutes=int(offset_minutes)) * (1 if sign == "+" else -1)
+    try:
+        moment = datetime(year, month, day, hour, minute, second, tzinfo=timezone(offset))
+    except ValueError:  # out of range: month 13, second 60, year 0
+        return None
+    return (moment - _EPOCH) // timedelta(microseconds=1) + int(((fraction or "") + "000000")[:6])
+
+
+def line_time(line: str) -> int | None:
+    """A TEXT line's time, as Katib's parseLogsInTextFormat reads it: the line's text before its
+    first space, when that is an RFC 3339 time (:func:`rfc3339_microseconds`)."""
+    first, space, _ = line.partition(" ")
+    return rfc3339_microseconds(first) if space else None
+
+
+def json_time(value: object) -> int | None:
+    """A JSON line's ``timestamp``: an RFC 3339 string, or a number of seconds since 1970 (Katib
+    reads a number's fraction digits as nanoseconds, so 0.5 s as 5 ns; here it is 0.5 s)."""
+    if isinstance(value, str):
+        return rfc3339_microseconds(value)
+    if isinstance(value, (int, float)) and not is_boolean(value) and math.isfinite(value):
+        return math.floor(value * 1_000_000) if isinstance(value, float) else value * 1_000_000
+    return None
+
+
+TIMESTAMP_KEY = "timestamp"
+"""The key of a JSON line's time, Katib's ``TimeStampJsonKey``."""
 
 
 def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] = ()) -> list[MetricLog]:
     """Katib's JSON format: one object per line; a wanted metric's value is a number or a string
     holding one (never a boolean), or for a metric in ``texts`` a non-empty string, kept as it
-    is; each metric's steps count its own values."""
+    is; each metric's steps count its own values. A line's ``timestamp`` is its values' time
+    (:func:`json_time`)."""
     wanted = set(names)
     steps: dict[str, int] = {}
     out: list[MetricLog] = []
@@ -49,12 +98,13 @@ def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] 
             continue
         if not isinstance(record, dict):
             continue
+        time_us = json_time(record.get(TIMESTAMP_KEY))
         for name in names:
             if name not in record or name not in wanted:
                 continue
             if name in texts:
                 if isinstance(record[name], str) and record[name].strip():
-                    out.append(text_log(name, record[name], steps.get(name, 0)))
+                    out.append(text_log(name, record[name], steps.get(name, 0), time_us))
                     steps[name] = steps.get(name, 0) + 1
                 continue
             if is_boolean(record[name]):  # true is no number, though float(True) is 1.0
@@ -64,7 +114,7 @@ def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] 
             except (TypeError, ValueError):
                 continue
             if math.isfinite(value):
-                out.append(MetricLog(name, value, steps.get(name, 0)))
+                out.append(MetricLog(name, value, steps.get(name, 0), time_us=time_us))
                 steps[name] = steps.get(name, 0) + 1
     return out
 

@@ -162,8 +162,14 @@ def _stamp(source: str, start: int) -> str:
 
 
 def _payload(logs: Sequence[MetricLog], source: str, start: int) -> dict[str, Any]:
-    """A text value is stored as ``text`` (no ``value``: a record holds no NaN)."""
-    metrics = [{"name": m.name, "value": m.value, "step": m.step} if m.text is None else {"name": m.name, "text": m.text, "step": m.step} for m in logs]
+    """A text value is stored as ``text`` (no ``value``: a record holds no NaN); a value's time,
+    when the trial gave one, as ``time_us``."""
+    metrics = []
+    for m in logs:
+        metric: dict[str, Any] = {"name": m.name, "value": m.value, "step": m.step} if m.text is None else {"name": m.name, "text": m.text, "step": m.step}
+        if m.time_us is not None:
+            metric["time_us"] = m.time_us
+        metrics.append(metric)
     return {"metrics": metrics, "collector": {"source": source, "start": start}}
 
 
@@ -241,10 +247,12 @@ class CollectedReader:
             for offset, metric in enumerate(record.get("metrics") or []):
                 step = metric.get("step")
                 step = step if isinstance(step, int) else None
+                time_us = metric.get("time_us")
+                time_us = time_us if isinstance(time_us, int) and not isinstance(time_us, bool) else None
                 if isinstance(metric.get("text"), str):
-                    seen.setdefault(about["start"] + offset, text_log(str(metric["name"]), metric["text"], step))
+                    seen.setdefault(about["start"] + offset, text_log(str(metric["name"]), metric["text"], step, time_us))
                 else:
-                    seen.setdefault(about["start"] + offset, MetricLog(str(metric["name"]), float(metric["value"]), step))
+                    seen.setdefault(about["start"] + offset, MetricLog(str(metric["name"]), float(metric["value"]), step, time_us=time_us))
         return [m for source in sorted(by_source) for _, m in sorted(by_source[source].items())]
 
     def finished(self) -> bool:

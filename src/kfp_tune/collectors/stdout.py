@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Iterable, Sequence
 
-from kfp_tune.collectors.formats import text_log, text_metrics
+from kfp_tune.collectors.formats import line_time, text_log, text_metrics
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.patterns import compile_pattern
 from kfp_tune.core.records import ExperimentRecords
@@ -30,6 +30,9 @@ def parse_metric_lines(
     A metric in ``texts`` keeps what the regex captured, as Katib does, unless it is empty
     (darts' ``Best-Genotype=Genotype(...)`` line, with the example's regex, gives the whole genotype).
 
+    A line that starts with an RFC 3339 time and a space (``2024-01-01T00:00:05Z loss=0.4``)
+    gives its values that time, as in Katib (:func:`~kfp_tune.collectors.formats.line_time`).
+
     The filters run on RE2, as Katib's Go engine runs them: in time linear in the line, and
     with its ASCII-only word and digit classes (:mod:`kfp_tune.core.patterns`)."""
     patterns = [compile_pattern(f) for f in (formats or [DEFAULT_METRICS_FORMAT])]
@@ -39,12 +42,13 @@ def parse_metric_lines(
     for line in lines:
         if not any(name in line for name in wanted):
             continue
+        time_us = line_time(line)
         for pattern in patterns:
             for match in pattern.finditer(line):
                 name, text = (match.group(1) or "").strip(), (match.group(2) or "").strip()
                 if name in texts and name in wanted:
                     if text:
-                        out.append(text_log(name, text, steps.get(name, 0)))
+                        out.append(text_log(name, text, steps.get(name, 0), time_us))
                         steps[name] = steps.get(name, 0) + 1
                     continue
                 if name not in wanted or not _number_ends_at(line, match.end(2)):
@@ -55,7 +59,7 @@ def parse_metric_lines(
                     continue
                 if not math.isfinite(value):
                     continue
-                out.append(MetricLog(name, value, steps.get(name, 0)))
+                out.append(MetricLog(name, value, steps.get(name, 0), time_us=time_us))
                 steps[name] = steps.get(name, 0) + 1
     return out
 

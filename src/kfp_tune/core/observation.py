@@ -17,6 +17,30 @@ class MetricLog:
     text: str | None = None
     """The value as the trial wrote it, for a metric whose values are text (darts'
     ``Best-Genotype``); ``value`` is then NaN, so nothing that reads numbers ever counts it."""
+    time_us: int | None = None
+    """When the trial says it reported the value (a TEXT line's leading RFC3339 timestamp, a
+    JSON line's ``timestamp``), in microseconds since 1970-01-01 UTC, the precision Katib's DB
+    keeps; None when it says nothing. ``latest`` is the value with the latest time."""
+
+
+KATIB_ZERO_TIME_US = -62_135_596_800 * 1_000_000
+"""The time Katib files a value under when the trial gave none (Go's zero time,
+0001-01-01T00:00:00Z), in microseconds since 1970: any value with a time is later."""
+
+
+def _reported_at(log: MetricLog) -> int:
+    return KATIB_ZERO_TIME_US if log.time_us is None else log.time_us
+
+
+def latest_log(logs: Iterable[MetricLog]) -> MetricLog | None:
+    """Katib's ``latest`` (trial_controller_util.go ``getMetrics``, over the DB's observation
+    log ordered by time): the value with the latest time, and of values at the same time (or
+    with none) the one reported last."""
+    latest: MetricLog | None = None
+    for log in logs:
+        if latest is None or _reported_at(log) >= _reported_at(latest):
+            latest = log
+    return latest
 
 
 def is_boolean(value: object) -> bool:
@@ -53,16 +77,17 @@ class Observation:
     @classmethod
     def from_logs(cls, logs: Iterable[MetricLog], names: Iterable[str]) -> Observation:
         wanted = set(names)
-        collected: dict[str, list[float]] = {}
+        collected: dict[str, list[MetricLog]] = {}
         for log in logs:
             if log.name in wanted and math.isfinite(log.value):
-                collected.setdefault(log.name, []).append(log.value)
-        return cls(
-            {
-                name: MetricSummary(min(vals), max(vals), vals[-1], len(vals))
-                for name, vals in collected.items()
-            }
-        )
+                collected.setdefault(log.name, []).append(log)
+        summaries = {}
+        for name, found in collected.items():
+            values = [log.value for log in found]
+            latest = latest_log(found)
+            assert latest is not None
+            summaries[name] = MetricSummary(min(values), max(values), latest.value, len(values))
+        return cls(summaries)
 
     def values(self, strategies: Mapping[str, str]) -> dict[str, float]:
         """Each metric's value after its strategy (metric name -> value)."""
@@ -82,6 +107,15 @@ class Observation:
 
 
 def latest_texts(logs: Iterable[MetricLog], names: Iterable[str]) -> dict[str, str]:
-    """Each wanted text metric's last value (Katib's ``latest``: text has no min nor max)."""
+    """Each wanted text metric's latest value (Katib's ``latest``: text has no min nor max)."""
     wanted = set(names)
-    return {log.name: log.text for log in logs if log.text is not None and log.name in wanted}
+    by_name: dict[str, list[MetricLog]] = {}
+    for log in logs:
+        if log.text is not None and log.name in wanted:
+            by_name.setdefault(log.name, []).append(log)
+    out = {}
+    for name, found in by_name.items():
+        latest = latest_log(found)
+        assert latest is not None and latest.text is not None
+        out[name] = latest.text
+    return out
