@@ -180,3 +180,70 @@ def test_a_config_map_template_without_its_conditions_is_told_why_they_are_neede
     messages = {e.path: e.message for e in caught.value.errors}
     assert set(messages) == {"spec.trialTemplate.successCondition", "spec.trialTemplate.failureCondition"}
     assert all(m.startswith("required when the trial template comes from a ConfigMap") and "''" not in m for m in messages.values())
+
+
+# Katib substitutes a ConfigMap template in its YAML text and parses it after
+# (manifest/generator.go, applyParameters then ConvertStringToUnstructured): a placeholder that
+# is a whole unquoted value takes the value's YAML type, and one may stand where YAML would not
+# take ``${``, as in a flow sequence.
+TYPED_TEMPLATE = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  annotations:
+    ${trialParameters.x}-seen: "yes"
+spec:
+  parallelism: ${trialParameters.y}
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: main
+          image: python:3.11
+          command: [python3, -c, "print(1)", --x=${trialParameters.x}, "${trialParameters.y}"]
+          env: [{name: Y, value: ${trialParameters.y}}]
+"""
+
+
+def test_a_config_map_template_is_substituted_as_katib_substitutes_its_text():
+    from kfp_tune.core.state import TrialState
+    from kfp_tune.core.trials import render_trial
+
+    experiment, _, resolve = _resolve(_by_config_map(), _config_map(TYPED_TEMPLATE))
+    resolved = resolve()
+    trial = TrialState(name="quad-abcd1234", index=0, round="run-1-r000", assignment={"x": "0.25", "y": "2"}, created="")
+    manifest = render_trial(resolved, trial)
+    assert manifest["spec"]["parallelism"] == 2  # an int, as Katib's text substitution gives it, not "2"
+    container = manifest["spec"]["template"]["spec"]["containers"][0]
+    assert container["command"] == ["python3", "-c", "print(1)", "--x=0.25", "2"]  # quoted, or inside a word: text
+    assert container["env"] == [{"name": "Y", "value": 2}]
+    assert manifest["metadata"]["annotations"]["0.25-seen"] == "yes"  # keys too
+    # what kfp-tune stores in place of the ConfigMap says which placeholders take a YAML type
+    assert resolved.spec.trial_template.trial_spec["spec"]["parallelism"] == "${yaml:trialParameters.y}"
+
+
+def test_an_inline_template_keeps_every_value_a_string_and_fills_in_keys():
+    """Katib substitutes an inline trialSpec in its JSON text: a value stays a string."""
+    from kfp_tune.core.state import TrialState
+    from kfp_tune.core.trials import render_trial
+
+    doc = quadratic_experiment()
+    job = doc["spec"]["trialTemplate"]["trialSpec"]
+    job["spec"]["parallelism"] = "${trialParameters.y}"
+    job.setdefault("metadata", {})["annotations"] = {"${trialParameters.x}-seen": "yes"}
+    trial = TrialState(name="quad-abcd1234", index=0, round="run-1-r000", assignment={"x": "0.25", "y": "2"}, created="")
+    manifest = render_trial(load_experiment(doc), trial)
+    assert manifest["spec"]["parallelism"] == "2" and manifest["metadata"]["annotations"] == {"0.25-seen": "yes"}
+
+
+def test_a_parameter_used_only_in_a_key_is_used():
+    """Katib's webhook looks for the placeholder in the whole template text, keys included."""
+    doc = quadratic_experiment()
+    job = doc["spec"]["trialTemplate"]["trialSpec"]
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    container["command"] = [part.replace("${trialParameters.x}", "0") for part in container.get("command", [])]
+    container["args"] = [part.replace("${trialParameters.x}", "0") for part in container.get("args", [])]
+    for env in container.get("env", []):
+        env["value"] = str(env.get("value", "")).replace("${trialParameters.x}", "0")
+    job.setdefault("metadata", {})["annotations"] = {"x-${trialParameters.x}": "seen"}
+    load_experiment(doc)  # no "does not appear in spec.trialTemplate.trialSpec"

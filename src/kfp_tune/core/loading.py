@@ -12,8 +12,10 @@ turns YAML into JSON before anything reads it.
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from yaml.events import (
@@ -28,6 +30,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from kfp_tune.core.errors import FieldError, SpecError, shown
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment
+from kfp_tune.core.template import TRIAL_PARAMETER
 from kfp_tune.core.validation import validate_experiment
 
 MAX_DOCUMENT_BYTES = 3 * 1024 * 1024
@@ -107,6 +110,41 @@ def parse_yaml_documents(text: str) -> list[Any]:
         return [d for d in yaml.load_all(text, Loader=_KubeLoader) if d is not None]
     except yaml.YAMLError as exc:
         raise _file_error(f"not valid YAML: {_yaml_problem(exc)}") from None
+
+
+def parse_template_documents(text: str) -> list[Any]:
+    """The documents of a trial template kept as YAML text (a ConfigMap's), read as Katib reads
+    it: Katib substitutes the placeholders in the text first, so a placeholder may stand where
+    YAML would not take ``${...}`` (``args: [--lr=${trialParameters.lr}]``), and one written as
+    a whole unquoted value becomes ``${yaml:trialParameters.x}``, whose value is read as YAML
+    (``core.template``). Every other placeholder stays as written."""
+    names: list[str] = []
+
+    def token(match: re.Match[str]) -> str:
+        names.append(match.group(1))
+        return f"{nonce}{len(names) - 1}E"
+
+    nonce = next(f"KFPTUNEPARAM{n}X" for n in range(len(text) + 1) if f"KFPTUNEPARAM{n}X" not in text)
+    tokenized = TRIAL_PARAMETER.sub(token, text)
+    tokens = {f"{nonce}{i}E": name for i, name in enumerate(names)}
+    loader = type("_Loader", (_TemplateLoader,), {"whole_values": {t: f"${{yaml:trialParameters.{n}}}" for t, n in tokens.items()}})
+    _check_shape(tokenized)
+    try:
+        documents = [d for d in yaml.load_all(tokenized, Loader=loader) if d is not None]
+    except yaml.YAMLError as exc:
+        raise _file_error(f"not valid YAML: {_yaml_problem(exc)}") from None
+    pattern = re.compile(re.escape(nonce) + r"(\d+)E")
+    return [_untokenized(d, lambda s: pattern.sub(lambda m: f"${{trialParameters.{names[int(m.group(1))]}}}", s)) for d in documents]
+
+
+def _untokenized(tree: Any, put_back: Callable[[str], str]) -> Any:
+    if isinstance(tree, str):
+        return put_back(tree)
+    if isinstance(tree, dict):
+        return {put_back(key): _untokenized(value, put_back) for key, value in tree.items()}
+    if isinstance(tree, list):
+        return [_untokenized(item, put_back) for item in tree]
+    return tree
 
 
 def read_text_file(path: Path) -> str:
@@ -238,3 +276,17 @@ _KubeLoader.add_constructor("tag:yaml.org,2002:float", _KubeLoader.construct_yam
 _KubeLoader.add_constructor("tag:yaml.org,2002:timestamp", _KubeLoader.construct_timestamp_as_text)
 for _tag in ("binary", "set", "omap", "pairs"):
     _KubeLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _KubeLoader.refuse_tag)
+
+
+class _TemplateLoader(_KubeLoader):
+    """Reads a template whose placeholders were replaced by tokens: a token that is a whole
+    plain (unquoted) scalar becomes its ``${yaml:...}`` placeholder."""
+
+    whole_values: ClassVar[dict[str, str]] = {}
+
+    def construct_yaml_str(self, node: ScalarNode) -> str:
+        value = str(super().construct_yaml_str(node))
+        return self.whole_values.get(value, value) if not node.style else value  # plain: None, or "" from libyaml
+
+
+_TemplateLoader.add_constructor("tag:yaml.org,2002:str", _TemplateLoader.construct_yaml_str)

@@ -1,30 +1,44 @@
 """Trial templates: find the placeholders, substitute them by walking the parsed tree.
 
 Values are never spliced into YAML text. A placeholder that is a whole string is replaced by the
-value's string; one inside a longer string is replaced in place. Either way the result stays a
-string, so a value such as ``no``, ``1e3`` or ``a"\\nkind: Pod`` reaches the trial exactly as is and
-cannot add a field to the manifest.
+value's string; one inside a longer string, or in a mapping key, is replaced in place. Either way
+the result stays a string, so a value such as ``no``, ``1e3`` or ``a"\\nkind: Pod`` reaches the
+trial exactly as is and cannot add a field to the manifest: as in Katib, which substitutes an
+inline ``trialSpec`` in its JSON text.
+
+A template from a ConfigMap is the exception, as it is in Katib, which substitutes the
+ConfigMap's YAML text before it parses it: there a placeholder written as a whole unquoted value
+(``replicas: ${trialParameters.workers}``) takes the value's YAML type (``replicas: 2``). Such a
+placeholder is kept as ``${yaml:trialParameters.workers}`` in the template kfp-tune stores
+(``core.template_source``).
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
 
+import yaml
+
 from kfp_tune.core.errors import FieldError, shown
 
 TRIAL_PARAMETER = re.compile(r"\$\{trialParameters\.([^{}]+?)\}")
+TYPED_PARAMETER = re.compile(r"^\$\{yaml:trialParameters\.([^{}]+?)\}$")
+"""A ConfigMap template's placeholder that was a whole unquoted YAML value: the value is read as
+YAML reads it (see the module's doc)."""
 TRIAL_SPEC_META = re.compile(r"^\$\{trialSpec\.(Name|Namespace|Kind|APIVersion|Labels\[(.+)\]|Annotations\[(.+)\])\}$")
 
 
 def walk_strings(tree: Any) -> Iterator[str]:
-    """Every string (keys excluded) in a parsed YAML tree."""
+    """Every string in a parsed YAML tree, mapping keys included (Katib substitutes them too)."""
     if isinstance(tree, str):
         yield tree
     elif isinstance(tree, Mapping):
-        for value in tree.values():
+        for key, value in tree.items():
+            yield str(key)
             yield from walk_strings(value)
     elif isinstance(tree, list):
         for item in tree:
@@ -36,6 +50,7 @@ def placeholders_in(tree: Any) -> set[str]:
     found: set[str] = set()
     for text in walk_strings(tree):
         found.update(TRIAL_PARAMETER.findall(text))
+        found.update(TYPED_PARAMETER.findall(text))
     return found
 
 
@@ -90,12 +105,36 @@ def substitute(tree: Any, values: Mapping[str, str]) -> Any:
 
     Raises KeyError naming a placeholder with no value."""
     if isinstance(tree, str):
+        typed = TYPED_PARAMETER.match(tree)
+        if typed is not None:
+            return yaml_value(_lookup(values, typed.group(1)))
         return TRIAL_PARAMETER.sub(lambda m: _lookup(values, m.group(1)), tree)
     if isinstance(tree, Mapping):
-        return {key: substitute(value, values) for key, value in tree.items()}
+        return {_substitute_key(str(key), values): substitute(value, values) for key, value in tree.items()}
     if isinstance(tree, list):
         return [substitute(item, values) for item in tree]
     return copy.deepcopy(tree)
+
+
+def _substitute_key(key: str, values: Mapping[str, str]) -> str:
+    """A mapping key, its placeholders filled in; a key stays a string (as YAML turned into JSON
+    makes every key)."""
+    typed = TYPED_PARAMETER.match(key)
+    if typed is not None:
+        return _lookup(values, typed.group(1))
+    return TRIAL_PARAMETER.sub(lambda m: _lookup(values, m.group(1)), key)
+
+
+def yaml_value(text: str) -> Any:
+    """``text`` as a whole unquoted YAML value reads (YAML 1.1, as Kubernetes' decoder: ``2`` a
+    number, ``true`` / ``no`` booleans, ``""`` null, ``[1, 2]`` a list); the text itself when YAML
+    cannot read it or reads something JSON cannot carry (a date, an infinity)."""
+    try:
+        value = yaml.safe_load(text)
+        json.dumps(value, allow_nan=False)
+    except (yaml.YAMLError, TypeError, ValueError):
+        return text
+    return value
 
 
 def _lookup(values: Mapping[str, str], name: str) -> str:

@@ -3,7 +3,8 @@
 Katib reads the template from the ConfigMap ``configMapNamespace/configMapName``, key
 ``templatePath``, when it creates each trial. kfp-tune reads it once, before the experiment is
 created or resumed, and stores the experiment with the template filled in, so every later step
-(and a resumed run) uses the same template. Where it is read from is the caller's choice, a
+(and a resumed run) uses the same template. The text is read as Katib reads it, which
+substitutes the placeholders before it parses the YAML (``loading.parse_template_documents``). Where it is read from is the caller's choice, a
 :data:`ConfigMapReader`: the Kubernetes API on a cluster
 (``launchers.kubernetes.config_maps``), ConfigMap manifests in local files for ``kfp-tune run``,
 ``render`` and ``compile`` (:func:`config_maps_from_files`).
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune.core.errors import FieldError, SpecError
-from kfp_tune.core.loading import load_experiment, parse_yaml_documents, read_text_file
+from kfp_tune.core.loading import load_experiment, parse_template_documents, parse_yaml_documents, read_text_file
 from kfp_tune.core.spec import Experiment
 
 ConfigMapReader = Callable[[str, str], "Mapping[str, str] | None"]
@@ -53,7 +54,7 @@ def resolve_trial_template(experiment: Experiment, read: ConfigMapReader, where:
         keys = ", ".join(sorted(data)) or "none"
         raise SpecError([FieldError(f"{PATH}.templatePath", f"ConfigMap {namespace}/{name} has no key {key!r} (its keys: {keys})")])
     try:
-        documents = parse_yaml_documents(str(data[key]))
+        documents = parse_template_documents(str(data[key]))  # as Katib reads it: placeholders first
     except SpecError as exc:
         raise SpecError([FieldError(f"{PATH}.templatePath", f"ConfigMap {namespace}/{name} key {key!r}: {e.message}") for e in exc.errors]) from None
     if len(documents) != 1 or not isinstance(documents[0], dict):
