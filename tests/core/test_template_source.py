@@ -200,7 +200,7 @@ spec:
       containers:
         - name: main
           image: python:3.11
-          command: [python3, -c, "print(1)", --x=${trialParameters.x}, "${trialParameters.y}"]
+          command: [python3, -c, "print(1)", --x=${trialParameters.x}, "${trialParameters.y}", ${trialParameters.x}]
           env: [{name: Y, value: ${trialParameters.y}}]
 """
 
@@ -209,14 +209,14 @@ def test_a_config_map_template_is_substituted_as_katib_substitutes_its_text():
     from kfp_tune.core.state import TrialState
     from kfp_tune.core.trials import render_trial
 
-    experiment, _, resolve = _resolve(_by_config_map(), _config_map(TYPED_TEMPLATE))
+    _, _, resolve = _resolve(_by_config_map(), _config_map(TYPED_TEMPLATE))
     resolved = resolve()
     trial = TrialState(name="quad-abcd1234", index=0, round="run-1-r000", assignment={"x": "0.25", "y": "2"}, created="")
     manifest = render_trial(resolved, trial)
     assert manifest["spec"]["parallelism"] == 2  # an int, as Katib's text substitution gives it, not "2"
     container = manifest["spec"]["template"]["spec"]["containers"][0]
-    assert container["command"] == ["python3", "-c", "print(1)", "--x=0.25", "2"]  # quoted, or inside a word: text
-    assert container["env"] == [{"name": "Y", "value": 2}]
+    assert container["command"] == ["python3", "-c", "print(1)", "--x=0.25", "2", "0.25"]  # quoted, inside a word, or where
+    assert container["env"] == [{"name": "Y", "value": "2"}]  # Kubernetes takes only strings (a number fails every create under Katib)
     assert manifest["metadata"]["annotations"]["0.25-seen"] == "yes"  # keys too
     # what kfp-tune stores in place of the ConfigMap says which placeholders take a YAML type
     assert resolved.spec.trial_template.trial_spec["spec"]["parallelism"] == "${yaml:trialParameters.y}"

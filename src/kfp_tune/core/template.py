@@ -137,6 +137,23 @@ def yaml_value(text: str) -> Any:
     return value
 
 
+def untyped_in_containers(tree: Any) -> None:
+    """Make the typed placeholders of every container's ``command``, ``args`` and env values
+    plain ones, in place: Kubernetes takes only strings there, so a number would make every
+    trial's create fail (as it does under Katib); as text it reaches the trial."""
+    def plain(value: Any) -> Any:
+        typed = TYPED_PARAMETER.match(value) if isinstance(value, str) else None
+        return f"${{trialParameters.{typed.group(1)}}}" if typed else value
+
+    for container in find_containers(tree):
+        for field in ("command", "args"):
+            if isinstance(container.get(field), list):
+                container[field] = [plain(word) for word in container[field]]
+        for env in container.get("env") or []:
+            if isinstance(env, dict) and "value" in env:
+                env["value"] = plain(env["value"])
+
+
 def _lookup(values: Mapping[str, str], name: str) -> str:
     if name not in values:
         raise KeyError(f"${{trialParameters.{name}}} has no value")

@@ -19,6 +19,7 @@ from typing import Any
 from kfp_tune.core.errors import FieldError, SpecError
 from kfp_tune.core.loading import load_experiment, parse_template_documents, parse_yaml_documents, read_text_file
 from kfp_tune.core.spec import Experiment
+from kfp_tune.core.template import untyped_in_containers
 
 ConfigMapReader = Callable[[str, str], "Mapping[str, str] | None"]
 """(namespace, name) -> the ConfigMap's ``data``, or None when there is no such ConfigMap."""
@@ -62,6 +63,7 @@ def resolve_trial_template(experiment: Experiment, read: ConfigMapReader, where:
     resolved = experiment.model_copy(deep=True)
     template = resolved.spec.trial_template
     assert template is not None
+    untyped_in_containers(documents[0])  # strings only there: a typed number would fail every create
     template.trial_spec = documents[0]
     template.config_map = None
     try:
