@@ -190,6 +190,8 @@ def test_a_reporter_without_a_trial_does_nothing_and_a_wrong_place_is_refused(tm
     idle.report({"loss": 1.0}, step=0)  # a component run outside kfp-tune: nothing to record to
     with pytest.raises(ValueError, match="not a finite number"):
         idle.report({"loss": float("nan")})
+    with pytest.raises(ValueError, match=r"report: loss=True is a boolean, not a number"):  # as when it is stored
+        idle.report({"loss": True})
     with pytest.raises(InputError, match="kfp_tune_trial"):
         TrialReporter("x=1")
     with pytest.raises(InputError, match="store, s3_endpoint, experiment and trial"):

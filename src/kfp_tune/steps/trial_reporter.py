@@ -14,11 +14,10 @@ EarlyStopped, so record-trial then records the trial EarlyStopped, as Katib does
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from kfp_tune.collectors.push import write_report
+from kfp_tune.collectors.push import metric_number, write_report
 from kfp_tune.core.errors import InputError, KfpTuneError
 from kfp_tune.core.records import ExperimentRecords, TrialEnded
 from kfp_tune.core.spec import CollectorSpec, Experiment, MetricsCollectorSpec
@@ -114,8 +113,7 @@ class TrialReporter:
         :meth:`should_stop` judges, and with what the component returns, the trial's metrics."""
         if self.place is None:
             for name, value in metrics.items():  # the same check as when it is stored
-                if not math.isfinite(float(value)):
-                    raise ValueError(f"report: {name}={value!r} is not a finite number")
+                metric_number(name, value, "report")
             return
         write_report(self.records, self.place.trial, metrics, step, "report")
 
