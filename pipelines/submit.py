@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import tempfile
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,14 @@ from typing import Any
 
 from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, shown
 from kfp_tune.core.spec import Experiment
-from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, PIPELINE_BUDGET_BYTES, as_experiment, build_pipeline, compile_pipeline
+from kfp_tune.pipelines.builder import (
+    DEFAULT_CLUSTER_STORE,
+    DEFAULT_LAUNCHER_CONFIG,
+    DEFAULT_OBJECT_STORE,
+    PIPELINE_BUDGET_BYTES,
+    as_experiment,
+    compile_pipeline,
+)
 
 MAX_CONCURRENCY = 10
 """The most runs of one recurring run at a time that the KFP API accepts."""
@@ -102,13 +111,9 @@ def _ready(source: Any) -> _Ready | None:
     return None
 
 
-def _check_ready_arguments(ready: _Ready, arguments: Mapping[str, Any]) -> None:
+def _check_ready_artifacts(ready: _Ready) -> None:
+    """A ready pipeline that needs an artifact cannot be run with parameters alone."""
     errors = [
-        FieldError(f"arguments.{name}", f"not a parameter of this pipeline; expected one of {sorted(ready.parameters)}")
-        for name in arguments
-        if name not in ready.parameters
-    ]
-    errors += [
         FieldError(
             f"pipeline input {name}",
             "an artifact the pipeline requires, and a run is given parameters only: call this pipeline inside one that makes "
@@ -120,41 +125,305 @@ def _check_ready_arguments(ready: _Ready, arguments: Mapping[str, Any]) -> None:
         raise SpecError(errors)
 
 
-def _parameters(experiment: Experiment, **build_options: Any) -> set[str]:
-    import inspect
+def _checked_arguments(package: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The arguments typed as the package declares its parameters (ArgumentsRefused otherwise;
+    an artifact input is no parameter)."""
+    return typed_arguments(declared_parameters(package), arguments)
 
-    return set(inspect.signature(build_pipeline(experiment, **build_options).pipeline_func).parameters)
+
+PARAMETER_TYPE_TEXT = {
+    "NUMBER_INTEGER": "an integer",
+    "NUMBER_DOUBLE": "a number",
+    "BOOLEAN": "true or false",
+    "STRING": "a string",
+    "STRUCT": "a JSON object",
+    "LIST": "a JSON list",
+}
+"""What each KFP IR parameter type accepts, as a refusal names it."""
 
 
-def _check_arguments(experiment: Experiment, arguments: Mapping[str, Any], **build_options: Any) -> None:
-    known = _parameters(experiment, **build_options)
-    errors = [
-        FieldError(f"arguments.{name}", f"not a parameter of this pipeline; expected one of {sorted(known)}")
-        for name in arguments
-        if name not in known
-    ]
+class ArgumentsRefused(SpecError):
+    """Run arguments the pipeline does not declare, or of another type than it declares: refused
+    before anything is sent, each at ``arguments.NAME``."""
+
+
+def declared_parameters(package: str | Path) -> dict[str, str]:
+    """The pipeline package's run parameters and their KFP IR types (``NUMBER_INTEGER``, ...)."""
+    import yaml
+
+    first = next(iter(yaml.safe_load_all(Path(package).read_text(encoding="utf-8"))), None) or {}
+    parameters = ((first.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {}
+    return {str(name): str((given or {}).get("parameterType") or "STRING") for name, given in parameters.items()}
+
+
+def typed_arguments(declared: Mapping[str, str], arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """The run arguments as the types the pipeline declares: kfp's executor converts nothing, so
+    ``"4"`` sent for an integer reaches the step as a string. A string (the CLI's ``--param``)
+    is converted; any other value must already be of the type. ArgumentsRefused names every
+    argument that is not a parameter or cannot be its type."""
+    typed: dict[str, Any] = {}
+    errors = []
+    for name, value in arguments.items():
+        kind = declared.get(name)
+        if kind is None:
+            errors.append(FieldError(f"arguments.{name}", f"not a parameter of this pipeline; expected one of {sorted(declared)}"))
+            continue
+        try:
+            typed[name] = _as_parameter_type(kind, value)
+        except ValueError:
+            expected = PARAMETER_TYPE_TEXT.get(kind, kind)
+            errors.append(FieldError(f"arguments.{name}", f"expected {expected} ({kind}), got {shown(value)}"))
+    if errors:
+        raise ArgumentsRefused(errors)
+    return typed
+
+
+def _as_parameter_type(kind: str, value: Any) -> Any:
+    """``value`` as a KFP parameter of type ``kind``; ValueError when it is not one."""
+    import json
+    import math
+
+    if kind == "STRING":
+        if not isinstance(value, str):
+            raise ValueError(kind)
+        return value
+    if isinstance(value, str):
+        text = value.strip()
+        if kind == "BOOLEAN":
+            flags = {"true": True, "false": False}
+            if text.lower() not in flags:
+                raise ValueError(kind)
+            return flags[text.lower()]
+        if kind == "NUMBER_INTEGER":
+            if not re.fullmatch(r"[+-]?\d{1,18}", text):
+                raise ValueError(kind)
+            return int(text)
+        if kind == "NUMBER_DOUBLE":
+            number = float(text)  # ValueError for text that is no number
+            if not math.isfinite(number):
+                raise ValueError(kind)
+            return number
+        if kind in ("STRUCT", "LIST"):
+            if len(text) > MAX_JSON_ARGUMENT:
+                raise ValueError(kind)
+            try:
+                value = json.loads(text)
+            except RecursionError:
+                raise ValueError(kind) from None
+    if kind == "BOOLEAN" and isinstance(value, bool):
+        return value
+    if kind == "NUMBER_INTEGER" and not isinstance(value, bool):
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+    if kind == "NUMBER_DOUBLE" and isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value):
+        return value
+    if (kind == "STRUCT" and isinstance(value, dict)) or (kind == "LIST" and isinstance(value, list)):
+        return value
+    raise ValueError(kind)
+
+
+MAX_JSON_ARGUMENT = 64 * 1024
+"""The longest STRUCT or LIST argument given as JSON text (KFP caps parameters anyway)."""
+
+
+@dataclass(frozen=True)
+class CronField:
+    """One field of KFP's cron (robfig/cron v1, which KFP's ScheduledWorkflow controller parses
+    with): its name, its range, and the names it takes for numbers."""
+
+    name: str
+    low: int
+    high: int
+    names: Mapping[str, int]
+
+
+_MONTHS = {name: number for number, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_WEEKDAYS = {name: number for number, name in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
+CRON_FIELDS = (
+    CronField("seconds", 0, 59, {}),
+    CronField("minutes", 0, 59, {}),
+    CronField("hours", 0, 23, {}),
+    CronField("day of month", 1, 31, {}),
+    CronField("month", 1, 12, _MONTHS),
+    CronField("day of week", 0, 6, _WEEKDAYS),
+)
+CRON_DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+"""robfig/cron's predefined schedules; ``@every DURATION`` (Go's duration, e.g. 1h30m) too."""
+_GO_DURATION = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h)")
+_CRON_EXAMPLE = "e.g. '0 0 2 * * *' for 02:00 daily, or @daily, @every 6h"
+
+
+def check_cron(cron: str) -> None:
+    """KFP's cron: six fields, seconds first (``0 0 2 * * *`` is every day at 02:00), each a
+    list of ``*``, ``?``, ``N`` or ``A-B``, any of them with a step ``/N`` (months and weekdays
+    also by name: jan, mon); or a descriptor, ``@daily`` or ``@every 1h30m``. Refused naming
+    the field and its range: KFP itself accepts any text and its controller never runs it.
+    Five fields are refused too: robfig/cron would read them as seconds to month, not as the
+    usual minute-first cron."""
+    if not isinstance(cron, str) or len(cron) > 200:
+        raise SpecError([FieldError("cron", f"expected KFP's cron, six fields, seconds first ({_CRON_EXAMPLE}), got {shown(cron)}")])
+    text = cron.strip()
+    if text.startswith("@"):
+        _check_cron_descriptor(text)
+        return
+    fields = text.split()
+    if len(fields) != 6:
+        raise SpecError([FieldError("cron", f"expected six fields, seconds first (KFP's cron, {_CRON_EXAMPLE}), got {shown(cron)}")])
+    errors = []
+    for position, (field, spec) in enumerate(zip(fields, CRON_FIELDS, strict=True), start=1):
+        problem = _cron_field_problem(field, spec)
+        if problem:
+            allowed = f"{spec.low}-{spec.high}" + (f" or {next(iter(spec.names))}-{list(spec.names)[-1]}" if spec.names else "")
+            errors.append(FieldError(
+                f"cron field {position} ({spec.name})",
+                f"{problem}; expected {allowed}, *, ?, a range A-B, a step /N or a list of them",
+            ))
     if errors:
         raise SpecError(errors)
 
 
-def check_cron(cron: str) -> None:
-    """KFP's cron has six fields, seconds first: ``0 0 2 * * *`` is every day at 02:00."""
-    fields = cron.split() if isinstance(cron, str) and len(cron) <= 200 else []
-    if len(fields) != 6:
-        raise SpecError([FieldError("cron", f"expected six fields, seconds first (KFP's cron, e.g. '0 0 2 * * *' for 02:00 daily), got {shown(cron)}")])
+def _check_cron_descriptor(text: str) -> None:
+    if text.lower() in CRON_DESCRIPTORS:
+        return
+    every = re.fullmatch(r"@every\s+(\S+)", text)
+    if every is None:
+        raise SpecError([FieldError("cron", f"{shown(text)}: not one of robfig/cron's descriptors; expected one of {', '.join(CRON_DESCRIPTORS)} or @every DURATION")])
+    duration = every.group(1)
+    if not re.fullmatch(f"(?:{_GO_DURATION.pattern})+", duration) or not any(c in "123456789" for c in duration):
+        raise SpecError([FieldError("cron", f"@every {shown(duration)}: expected a positive duration as Go writes it, e.g. 30m, 6h or 1h30m")])
+
+
+def _cron_field_problem(field: str, spec: CronField) -> str:
+    """What is wrong with one cron field ("" when nothing), as robfig/cron v1 parses it."""
+    for part in field.split(","):
+        if not part:
+            return f"an empty entry in the list {shown(field)}"
+        span, slash, step = part.partition("/")
+        if slash and not (step.isascii() and step.isdigit() and int(step) > 0):
+            return f"the step {shown(step)} is not a positive number"
+        if span in ("*", "?"):
+            continue
+        low_text, dash, high_text = span.partition("-")
+        low = _cron_value(low_text, spec)
+        high = _cron_value(high_text, spec) if dash else low
+        if low is None or high is None:
+            bad = low_text if low is None else high_text
+            return f"{shown(bad)} is not a number" + (" or a name" if spec.names else "")
+        if not spec.low <= low <= spec.high or not spec.low <= high <= spec.high:
+            return f"{low if not spec.low <= low <= spec.high else high} is out of range"
+        if low > high:
+            return f"the range starts after it ends ({low} > {high})"
+    return ""
+
+
+def _cron_value(text: str, spec: CronField) -> int | None:
+    if text.isascii() and text.isdigit():
+        return int(text)
+    return spec.names.get(text.lower())
+
+
+def masked_url(url: str) -> str:
+    """A URL as a message may show it: what could be a credential (``user:pass@``, a query
+    string, a fragment) replaced by ``***``."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url if "://" in url else f"//{url}")
+    except ValueError:
+        return "(a URL that cannot be parsed)"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    shown_url = f"{parts.scheme}://{netloc}{parts.path}" if "://" in url else f"{netloc}{parts.path}"
+    if parts.query or url.rstrip().endswith("?"):
+        shown_url += "?***"
+    if parts.fragment or "#" in url:
+        shown_url += "#***"
+    return shown_url
+
+
+def _scrubbed(text: str, url: str | None) -> str:
+    """``text`` (an error about ``url``) without the parts of the URL :func:`masked_url` hides."""
+    from urllib.parse import urlsplit
+
+    if not url:
+        return text
+    try:
+        parts = urlsplit(url if "://" in url else f"//{url}")
+    except ValueError:
+        return text
+    secrets = [parts.query, parts.fragment, parts.netloc.rsplit("@", 1)[0] if "@" in parts.netloc else ""]
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
 
 
 def check_host(host: str | None) -> None:
-    """Refuse a KFP host URL with credentials in it (``http://user:token@host``): they would
-    show in every message about the host. They are never repeated here either."""
+    """Refuse a KFP host URL with credentials in it (``http://user:token@host``, a token in a
+    query string): they would show in every message about the host, and kfp.Client appends
+    the API's paths to the host, so a query or fragment would not reach the API anyway. None
+    of it is repeated here."""
     from urllib.parse import urlsplit
 
     if host is None:
         return
     if not isinstance(host, str) or not host.strip() or host.strip() != host:
-        raise SpecError([FieldError("host", f"expected the KFP API's URL, e.g. http://ml-pipeline-ui.kubeflow, got {shown(host)}")])
-    if "@" in urlsplit(host if "://" in host else f"http://{host}").netloc:
-        raise SpecError([FieldError("host", "credentials do not belong in the host URL (it is repeated in messages); give kfp.Client your token and pass it as client=")])
+        raise SpecError([FieldError("host", f"expected the KFP API's URL, e.g. http://ml-pipeline-ui.kubeflow, got {shown(masked_url(host) if isinstance(host, str) else host)}")])
+    try:
+        parts = urlsplit(host if "://" in host else f"http://{host}")
+    except ValueError:
+        raise SpecError([FieldError("host", "expected the KFP API's URL, e.g. http://ml-pipeline-ui.kubeflow; this one cannot be parsed")]) from None
+    if "@" in parts.netloc:
+        raise SpecError([FieldError("host", f"credentials do not belong in the host URL (it is repeated in messages); {TOKEN_HINT}")])
+    if parts.query or parts.fragment or "?" in host or "#" in host:
+        raise SpecError([FieldError(
+            "host",
+            f"{masked_url(host)}: a query string or fragment does not belong in the host URL (kfp.Client appends the API's paths "
+            f"to it, and it is repeated in messages); give the API's base URL, e.g. http://ml-pipeline-ui.kubeflow; for a token, {TOKEN_HINT}",
+        )])
+
+
+TOKEN_HINT = (
+    "put the token in a file and pass --token-file FILE (kfp-tune submit and schedule), or in Python "
+    "client=kfp.Client(host=URL, existing_token=TOKEN); inside the cluster, with no host, kfp.Client reads the pod's "
+    "token ($KF_PIPELINES_SA_TOKEN_PATH)"
+)
+"""Where a token for the KFP API goes, for the CLI and for Python."""
+
+
+class TrialsNamespaceWarning(UserWarning):
+    """The run's namespace and the namespace its trials will be created in differ."""
+
+
+def trials_namespace_note(experiment: Experiment, namespace: str | None, arguments: Mapping[str, Any]) -> str:
+    """Where a run in ``namespace`` creates its Kubernetes trials, when that is another namespace
+    ("" otherwise): the launcher config's ``namespace``, else the experiment's
+    ``metadata.namespace``, else the run's. Katib's examples all say ``kubeflow``, so a run in
+    a profile namespace would create its trials in ``kubeflow``, which on multi-user KFP its
+    service account may not (403)."""
+    import json
+
+    if not namespace:
+        return ""
+    config = arguments.get("launcher_config")
+    try:
+        launcher = json.loads(config) if isinstance(config, str) and config else dict(DEFAULT_LAUNCHER_CONFIG)
+    except ValueError:
+        return ""
+    if not isinstance(launcher, dict) or launcher.get("kind", "local") != "kubernetes" or launcher.get("namespace"):
+        return ""
+    target = experiment.metadata.namespace
+    if not target or target == namespace:
+        return ""
+    return (
+        f"the run goes to namespace {namespace!r}, but its trials will be created in namespace {target!r}, the experiment's "
+        f"metadata.namespace (trials go to the launcher config's namespace, else metadata.namespace, else the run's); on multi-user "
+        f"KFP the run's service account usually may not create them there (403 Forbidden). To create them in {namespace!r}, pass "
+        f"--param launcher_config='{{\"kind\": \"kubernetes\", \"namespace\": \"{namespace}\"}}' (Python: "
+        f"arguments={{\"launcher_config\": ...}}), or set metadata.namespace to {namespace!r}"
+    )
 
 
 def _client(host: str | None, namespace: str | None, client: Any) -> Any:
@@ -176,7 +445,8 @@ def _default_host() -> str:
 @contextlib.contextmanager
 def _kfp_errors(host: str | None) -> Any:
     """The KFP API's refusals and an unreachable host, as one clear error (status and the
-    server's message; never the request, which may carry a token)."""
+    server's message; never the request, which may carry a token, nor a credential-looking
+    part of the host)."""
     try:
         yield
     except KfpTuneError:
@@ -184,17 +454,23 @@ def _kfp_errors(host: str | None) -> Any:
     except Exception as exc:
         status = getattr(exc, "status", None)
         reason = getattr(exc, "reason", None) or ""
-        where = host or _default_host()
+        where = masked_url(host) if host else _default_host()
         if status:
-            hint = {401: " (not signed in: give kfp.Client your token or cookies)", 403: " (no access to this namespace)"}.get(int(status), "")
-            raise KfpTuneError(f"KFP API at {where} answered {status} {reason}{hint}") from None
-        raise KfpTuneError(f"KFP API at {where} could not be reached: {type(exc).__name__}: {exc}") from None
+            hint = {401: f" (not signed in: {TOKEN_HINT})", 403: " (no access to this namespace)"}.get(int(status), "")
+            raise KfpTuneError(f"KFP API at {where} answered {status} {_scrubbed(str(reason), host)}{hint}") from None
+        raise KfpTuneError(f"KFP API at {where} could not be reached: {type(exc).__name__}: {_scrubbed(str(exc), host)}") from None
 
 
 def _compiled(experiment: Experiment, folder: str, rounds: int | None, store_uri: str, object_store: str) -> str:
     path = Path(folder) / f"{experiment.name}.yaml"
     compile_pipeline(experiment, path, rounds=rounds, store_uri=store_uri, object_store=object_store)
     return str(path)
+
+
+def _warn_trials_namespace(experiment: Experiment, namespace: str | None, arguments: Mapping[str, Any]) -> None:
+    note = trials_namespace_note(experiment, namespace, arguments)
+    if note:
+        warnings.warn(TrialsNamespaceWarning(note), stacklevel=3)
 
 
 def submit(
@@ -213,24 +489,29 @@ def submit(
     """Start one run of the experiment's pipeline. ``kfp_experiment`` is the KFP experiment that
     groups the runs (default: the tuning experiment's name); pass ``client`` for a
     ``kfp.Client`` with your own authentication. ``service_account``: the run's pods' (with the
-    Kubernetes launcher, one bound to manifests/rbac.yaml's Role)."""
+    Kubernetes launcher, one bound to manifests/rbac.yaml's Role). ``arguments`` are converted
+    to the types the pipeline declares (``"4"`` for an integer parameter becomes 4), or refused
+    (:class:`ArgumentsRefused`) before anything is sent. A TrialsNamespaceWarning says when the
+    trials would be created in another namespace than the run's."""
     check_host(host)
     ready = _ready(experiment)
     if ready is not None:
         return _submit_ready(ready, host, namespace, kfp_experiment, run_name, dict(arguments or {}), service_account, client)
     experiment = _as_experiment(experiment)
-    arguments = dict(arguments or {})
-    _check_arguments(experiment, arguments, rounds=rounds, object_store=object_store)
-    with _kfp_errors(host), tempfile.TemporaryDirectory() as folder:
-        kfp_client = _client(host, namespace, client)
-        result = kfp_client.create_run_from_pipeline_package(
-            _compiled(experiment, folder, rounds, store_uri, object_store),
-            arguments=arguments,
-            run_name=run_name or f"{experiment.name}-tuning",
-            experiment_name=kfp_experiment or experiment.name,
-            namespace=namespace,
-            service_account=service_account,
-        )
+    with tempfile.TemporaryDirectory() as folder:
+        package = _compiled(experiment, folder, rounds, store_uri, object_store)
+        typed = _checked_arguments(package, arguments or {})
+        _warn_trials_namespace(experiment, namespace, typed)
+        with _kfp_errors(host):
+            kfp_client = _client(host, namespace, client)
+            result = kfp_client.create_run_from_pipeline_package(
+                package,
+                arguments=typed,
+                run_name=run_name or f"{experiment.name}-tuning",
+                experiment_name=kfp_experiment or experiment.name,
+                namespace=namespace,
+                service_account=service_account,
+            )
     return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}")
 
 
@@ -238,14 +519,16 @@ def _submit_ready(
     ready: _Ready, host: str | None, namespace: str | None, kfp_experiment: str | None, run_name: str | None,
     arguments: dict[str, Any], service_account: str | None, client: Any,
 ) -> Submitted:
-    _check_ready_arguments(ready, arguments)
-    with _kfp_errors(host), tempfile.TemporaryDirectory() as folder:
+    _check_ready_artifacts(ready)
+    with tempfile.TemporaryDirectory() as folder:
         package = ready.package(folder)
-        kfp_client = _client(host, namespace, client)
-        result = kfp_client.create_run_from_pipeline_package(
-            package, arguments=arguments, run_name=run_name or f"{ready.name}-run", experiment_name=kfp_experiment or ready.name,
-            namespace=namespace, service_account=service_account,
-        )
+        typed = _checked_arguments(package, arguments)
+        with _kfp_errors(host):
+            kfp_client = _client(host, namespace, client)
+            result = kfp_client.create_run_from_pipeline_package(
+                package, arguments=typed, run_name=run_name or f"{ready.name}-run", experiment_name=kfp_experiment or ready.name,
+                namespace=namespace, service_account=service_account,
+            )
     return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}")
 
 
@@ -276,7 +559,8 @@ def schedule(
     trials already there, until its budget is spent (later runs then end at once, Succeeded);
     ``fresh_experiment=True`` makes each run tune a new experiment named after the run.
     ``max_concurrency`` above 1 only makes sense with ``fresh_experiment``: two runs of one
-    experiment at a time are refused by the experiment's run claim."""
+    experiment at a time are refused by the experiment's run claim. ``arguments`` are typed
+    and checked as :func:`submit` does."""
     check_host(host)
     ready = _ready(experiment)
     if ready is None:
@@ -285,36 +569,31 @@ def schedule(
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
         raise SpecError([FieldError("max_concurrency", f"expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {max_concurrency!r}")])
     arguments = dict(arguments or {})
-    if ready is not None:
-        if fresh_experiment or "fresh_experiment" in ready.parameters:  # a pipeline without it can only continue
+    with tempfile.TemporaryDirectory() as folder:
+        if ready is not None:
+            if fresh_experiment or "fresh_experiment" in ready.parameters:  # a pipeline without it can only continue
+                arguments["fresh_experiment"] = fresh_experiment
+            _check_ready_artifacts(ready)
+            package, title, what = ready.package(folder), ready.name, f"pipeline {ready.name!r}"
+        else:
+            assert isinstance(experiment, Experiment)
             arguments["fresh_experiment"] = fresh_experiment
-        _check_ready_arguments(ready, arguments)
-        with _kfp_errors(host), tempfile.TemporaryDirectory() as folder:
-            package = ready.package(folder)
+            package, title, what = _compiled(experiment, folder, rounds, store_uri, object_store), experiment.name, f"Katib experiment {experiment.name!r}"
+        typed = _checked_arguments(package, arguments)
+        if isinstance(experiment, Experiment):
+            _warn_trials_namespace(experiment, namespace, typed)
+        with _kfp_errors(host):
             kfp_client = _client(host, namespace, client)
-            group = kfp_client.create_experiment(kfp_experiment or ready.name, namespace=namespace)
+            group = kfp_client.create_experiment(kfp_experiment or title, namespace=namespace)
             recurring = kfp_client.create_recurring_run(
-                experiment_id=group.experiment_id, job_name=name or f"{ready.name}-scheduled",
-                description=f"kfp-tune: pipeline {ready.name!r}" + (", a fresh experiment per run" if fresh_experiment else ", continued by every run"),
-                cron_expression=cron, max_concurrency=max_concurrency, no_catchup=True, params=arguments, pipeline_package_path=package,
+                experiment_id=group.experiment_id,
+                job_name=name or f"{title}-scheduled",
+                description=f"kfp-tune: {what}" + (", a fresh experiment per run" if fresh_experiment else ", continued by every run"),
+                cron_expression=cron,
+                max_concurrency=max_concurrency,
+                no_catchup=True,
+                params=typed,
+                pipeline_package_path=package,
                 service_account=service_account,
             )
-        return Submitted(recurring.recurring_run_id, group.experiment_id, f"{_ui(kfp_client)}/#/recurringrun/details/{recurring.recurring_run_id}")
-    assert isinstance(experiment, Experiment)
-    arguments["fresh_experiment"] = fresh_experiment
-    _check_arguments(experiment, arguments, rounds=rounds, object_store=object_store)
-    with _kfp_errors(host), tempfile.TemporaryDirectory() as folder:
-        kfp_client = _client(host, namespace, client)
-        group = kfp_client.create_experiment(kfp_experiment or experiment.name, namespace=namespace)
-        recurring = kfp_client.create_recurring_run(
-            experiment_id=group.experiment_id,
-            job_name=name or f"{experiment.name}-scheduled",
-            description=f"kfp-tune: Katib experiment {experiment.name!r}" + (", a fresh experiment per run" if fresh_experiment else ", continued by every run"),
-            cron_expression=cron,
-            max_concurrency=max_concurrency,
-            no_catchup=True,
-            params=arguments,
-            pipeline_package_path=_compiled(experiment, folder, rounds, store_uri, object_store),
-            service_account=service_account,
-        )
     return Submitted(recurring.recurring_run_id, group.experiment_id, f"{_ui(kfp_client)}/#/recurringrun/details/{recurring.recurring_run_id}")

@@ -145,7 +145,12 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--host", help="the KFP API, e.g. http://ml-pipeline-ui.kubeflow (default: $KF_PIPELINES_ENDPOINT, or in-cluster)")
         p.add_argument("--namespace", help="the Kubeflow profile namespace (multi-user KFP)")
         p.add_argument("--experiment-name", help="the KFP experiment that groups the runs (default: the experiment's name)")
-        p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE", help="a pipeline parameter (repeatable): store_uri, experiment_name, s3_endpoint, store_secret, ...")
+        p.add_argument(
+            "--param", action="append", default=[], metavar="NAME=VALUE",
+            help="a pipeline parameter (repeatable): store_uri, experiment_name, s3_endpoint, store_secret, launcher_config, checkpoint_trials, ...; "
+                 "converted to the parameter's type (integer, number, true/false, JSON), or refused",
+        )
+        p.add_argument("--token-file", metavar="PATH", help="a file holding a bearer token for the KFP API (sent as Authorization: Bearer, never printed)")
         p.add_argument("--store", default=None, help="the store URI the pipeline uses (default s3://mlpipeline/kfp-tune)")
         p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
         p.add_argument("--rounds", type=int, help="checkpoints compiled into one run (default 10)")
@@ -694,14 +699,54 @@ def cmd_trials(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _params(values: list[str]) -> dict[str, Any]:
-    params: dict[str, Any] = {}
+def _params(values: list[str]) -> dict[str, str]:
+    """--param NAME=VALUE pairs as text: submit converts each to the type the pipeline declares
+    for it, or refuses it (``_submitting``)."""
+    params: dict[str, str] = {}
     for value in values:
         name, sep, raw = value.partition("=")
         if not sep or not name:
-            raise UsageError(f"--param {value!r}: expected NAME=VALUE")
-        params[name] = {"true": True, "false": False}.get(raw.lower(), raw)
+            raise UsageError(f"--param {shown(value)}: expected NAME=VALUE")
+        params[name] = raw
     return params
+
+
+@contextlib.contextmanager
+def _submitting() -> Any:
+    """Around submit and schedule: arguments the pipeline refuses as the CLI's error naming each
+    --param (exit 2), and the warning that trials go to another namespace on stderr, once."""
+    import warnings
+
+    from kfp_tune.pipelines.submit import ArgumentsRefused, TrialsNamespaceWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", TrialsNamespaceWarning)
+        try:
+            yield
+        except ArgumentsRefused as exc:
+            raise UsageError("; ".join(f"--param {e.path.removeprefix('arguments.')}: {e.message}" for e in exc.errors)) from None
+        finally:
+            for warning in caught:
+                if issubclass(warning.category, TrialsNamespaceWarning):
+                    print(f"warning: {warning.message}", file=sys.stderr)
+                else:
+                    warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+
+
+def _token_client(args: argparse.Namespace) -> Any:
+    """A kfp.Client that sends the --token-file's token (None without it); the token is never
+    repeated in a message."""
+    if args.token_file is None:
+        return None
+    try:
+        token = Path(args.token_file).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"--token-file {shown(args.token_file)}: cannot read it: {getattr(exc, 'strerror', None) or type(exc).__name__}") from None
+    if not token or any(c.isspace() for c in token):
+        raise UsageError(f"--token-file {shown(args.token_file)}: expected one token on one line (e.g. from kubectl create token), got {'nothing' if not token else 'several words'}")
+    import kfp
+
+    return kfp.Client(host=args.host, namespace=args.namespace or "kubeflow", existing_token=token)
 
 
 def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -736,7 +781,10 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
     if getattr(args, "cron", None) is not None:
         from kfp_tune.pipelines.submit import MAX_CONCURRENCY, check_cron
 
-        _check("--cron", check_cron, args.cron)
+        try:
+            check_cron(args.cron)
+        except SpecError as exc:  # each field's problem, named
+            raise UsageError("--cron: " + "; ".join(f"{e.path.removeprefix('cron ')}: {e.message}" if e.path != "cron" else e.message for e in exc.errors)) from None
         if not 1 <= args.max_concurrency <= MAX_CONCURRENCY:
             raise UsageError(f"--max-concurrency: expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {args.max_concurrency}")
     return dict(
@@ -748,6 +796,7 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
         store_uri=args.store or DEFAULT_CLUSTER_STORE,
         object_store=args.object_store,
         service_account=args.service_account,
+        client=_token_client(args),
     )
 
 
@@ -755,7 +804,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
     from kfp_tune.pipelines.submit import submit
 
     options = _submit_options(args)
-    submitted = submit(_load(args.experiment, templates=args.trial_templates), run_name=args.run_name, **options)
+    with _submitting():
+        submitted = submit(_load(args.experiment, templates=args.trial_templates), run_name=args.run_name, **options)
     print(f"run {submitted.id} started: {submitted.url}")
     return EXIT_OK
 
@@ -764,9 +814,11 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from kfp_tune.pipelines.submit import schedule
 
     options = _submit_options(args)
-    submitted = schedule(
-        _load(args.experiment, templates=args.trial_templates), args.cron, name=args.name, max_concurrency=args.max_concurrency, fresh_experiment=args.fresh_experiment, **options
-    )
+    with _submitting():
+        submitted = schedule(
+            _load(args.experiment, templates=args.trial_templates), args.cron, name=args.name, max_concurrency=args.max_concurrency,
+            fresh_experiment=args.fresh_experiment, **options,
+        )
     mode = "a fresh experiment per run" if args.fresh_experiment else "every run continues the same experiment"
     print(f"recurring run {submitted.id} created ({args.cron!r}, {mode}): {submitted.url}")
     return EXIT_OK

@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from conftest import REPO
 from fake_kfp import serve
 from kfp_tune.cli import main
+from kfp_tune.core.errors import KfpTuneError
 
 DIGITS = str(REPO / "images" / "sklearn-digits" / "experiment.yaml")
 SECRET = "kfptune-not-to-be-sent-3b9d"
@@ -82,20 +84,78 @@ def test_python_schedule_with_a_fresh_experiment_per_run(kfp_host):
 @pytest.mark.parametrize(
     "extra, message",
     [
-        (["--param", "aws_secret_access_key=x"], "arguments.aws_secret_access_key: not a parameter of this pipeline"),
-        (["--param", "nonsense"], "--param 'nonsense': expected NAME=VALUE"),
+        (["--param", "aws_secret_access_key=x"], "error: --param aws_secret_access_key: not a parameter of this pipeline"),
+        (["--param", "nonsense"], "error: --param 'nonsense': expected NAME=VALUE"),
+        (["--param", "checkpoint_seconds=abc"], "error: --param checkpoint_seconds: expected a number (NUMBER_DOUBLE), got 'abc'"),
+        (["--param", "checkpoint_trials=4.5"], "error: --param checkpoint_trials: expected an integer (NUMBER_INTEGER), got '4.5'"),
+        (["--param", "take_over=yes"], "error: --param take_over: expected true or false (BOOLEAN), got 'yes'"),
+        (["--param", "checkpoint_seconds=nan"], "error: --param checkpoint_seconds: expected a number (NUMBER_DOUBLE), got 'nan'"),
     ],
 )
 def test_bad_arguments_are_refused_before_anything_is_sent(kfp_host, capsys, extra, message):
     assert main(["submit", DIGITS, "--host", kfp_host.url, *extra]) == 2
-    assert message in capsys.readouterr().err
+    assert capsys.readouterr().err.startswith(message)
     assert kfp_host.requests == []
 
 
-def test_a_bad_cron_is_refused_before_anything_is_sent(kfp_host, capsys):
-    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "0 2 * * *"]) == 2
-    assert "cron: expected six fields, seconds first" in capsys.readouterr().err
+def test_params_are_sent_as_the_types_the_pipeline_declares(kfp_host, capsys):
+    """kfp's executor converts nothing: "4" sent for checkpoint_trials would reach the step as a
+    string, where checkpoint_trials * 2**k repeats it."""
+    code = main([
+        "submit", DIGITS, "--host", kfp_host.url, "--param", "checkpoint_trials=4", "--param", "checkpoint_seconds=90",
+        "--param", "take_over=True", "--param", "experiment_name=true", "--param", "store_secret=0012",
+    ])
+    assert code == 0, capsys.readouterr().err
+    (run,) = kfp_host.posted("runs")
+    sent = run["runtime_config"]["parameters"]
+    assert sent == {"checkpoint_trials": 4, "checkpoint_seconds": 90.0, "take_over": True, "experiment_name": "true", "store_secret": "0012"}
+    assert type(sent["checkpoint_trials"]) is int and type(sent["take_over"]) is bool
+
+
+def test_schedule_sends_typed_params_and_the_python_api_refuses_a_wrong_type(kfp_host, capsys):
+    import kfp_tune
+    from kfp_tune.pipelines.submit import ArgumentsRefused
+
+    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "0 0 2 * * *", "--param", "checkpoint_trials=3"]) == 0, capsys.readouterr().err
+    (recurring,) = kfp_host.posted("recurringruns")
+    assert recurring["runtime_config"]["parameters"] == {"checkpoint_trials": 3, "fresh_experiment": False}
+    with pytest.raises(ArgumentsRefused, match=r"arguments\.checkpoint_trials: expected an integer \(NUMBER_INTEGER\), got True"):
+        kfp_tune.submit(DIGITS, host=kfp_host.url, arguments={"checkpoint_trials": True})
+    assert kfp_tune.submit(DIGITS, host=kfp_host.url, arguments={"checkpoint_trials": "5"}).id  # text converted, as from the CLI
+    assert kfp_host.posted("runs")[-1]["runtime_config"]["parameters"] == {"checkpoint_trials": 5}
+
+
+@pytest.mark.parametrize(
+    "cron, message",
+    [
+        ("0 2 * * *", "error: --cron: expected six fields, seconds first"),
+        ("bogus a b c d e", "error: --cron: field 1 (seconds): 'bogus' is not a number; expected 0-59"),
+        ("0 0 25 * * *", "error: --cron: field 3 (hours): 25 is out of range; expected 0-23"),
+        ("0 0 2 0 * *", "error: --cron: field 4 (day of month): 0 is out of range; expected 1-31"),
+        ("0 0 2 * 13 *", "error: --cron: field 5 (month): 13 is out of range; expected 1-12 or jan-dec"),
+        ("0 0 2 * * 7", "error: --cron: field 6 (day of week): 7 is out of range; expected 0-6 or sun-sat"),
+        ("0 0 2 * * fun", "error: --cron: field 6 (day of week): 'fun' is not a number or a name"),
+        ("*/0 * * * * *", "error: --cron: field 1 (seconds): the step '0' is not a positive number"),
+        ("0 30-10 * * * *", "error: --cron: field 2 (minutes): the range starts after it ends (30 > 10)"),
+        ("0 1,,2 * * * *", "error: --cron: field 2 (minutes): an empty entry in the list '1,,2'"),
+        ("@fortnightly", "error: --cron: '@fortnightly': not one of robfig/cron's descriptors"),
+        ("@every 0s", "error: --cron: @every '0s': expected a positive duration"),
+        ("@every soon", "error: --cron: @every 'soon': expected a positive duration"),
+    ],
+)
+def test_a_bad_cron_is_refused_naming_the_field_before_anything_is_sent(kfp_host, capsys, cron, message):
+    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", cron]) == 2
+    assert capsys.readouterr().err.startswith(message)
     assert kfp_host.requests == []
+
+
+@pytest.mark.parametrize(
+    "cron", ["0 0 0 1 * *", "*/15 0-30/5 1,13 ? jan-MAR mon-fri", "30 5 */2 1-31/2 * SUN", "@daily", "@hourly", "@every 1h30m", "@every 90s"],
+)
+def test_the_cron_forms_kfp_runs_are_sent(kfp_host, capsys, cron):
+    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", cron]) == 0, capsys.readouterr().err
+    (recurring,) = kfp_host.posted("recurringruns")
+    assert recurring["trigger"] == {"cron_schedule": {"cron": cron}}
 
 
 @pytest.mark.parametrize("status, hint", [(403, "no access to this namespace"), (500, "500")])
@@ -114,6 +174,68 @@ def test_an_unreachable_host_gives_one_clear_error(capsys):
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: KFP API at http://127.0.0.1:9 could not be reached"), result.stderr
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["http://127.0.0.1:9/?token=kfptune-host-secret", "http://127.0.0.1:9/#kfptune-host-secret", "http://127.0.0.1:9/?token=kfptune-host-secret "],
+)
+def test_a_host_with_a_query_or_fragment_is_refused_without_repeating_it(host, capsys):
+    assert main(["submit", DIGITS, "--host", host]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --host: ") and "kfptune-host-secret" not in err and "http://127.0.0.1:9/" in err
+
+
+def test_an_error_about_the_host_masks_what_could_be_a_credential():
+    from kfp_tune.pipelines.submit import _kfp_errors, masked_url
+
+    assert masked_url("http://me:pw@kfp.example:8080/pipeline?token=abc#x") == "http://***@kfp.example:8080/pipeline?***#***"
+    with pytest.raises(KfpTuneError) as info, _kfp_errors("http://kfp.example/?token=kfptune-host-secret"):
+        raise ConnectionError("Max retries exceeded with url: /?token=kfptune-host-secret/apis/v2beta1/runs")
+    assert "kfptune-host-secret" not in str(info.value) and "KFP API at http://kfp.example/?*** could not be reached" in str(info.value)
+
+
+def test_a_token_file_is_sent_as_a_bearer_token_and_never_printed(kfp_host, tmp_path, capsys):
+    token = tmp_path / "token"
+    token.write_text("kfptune-bearer-7c1d\n")
+    assert main(["submit", DIGITS, "--host", kfp_host.url, "--token-file", str(token)]) == 0, capsys.readouterr().err
+    (posted,) = [r for r in kfp_host.requests if r.method == "POST" and r.path.endswith("/runs")]
+    assert {k.lower(): v for k, v in posted.headers.items()}["authorization"] == "Bearer kfptune-bearer-7c1d"
+    out = capsys.readouterr()
+    assert "kfptune-bearer-7c1d" not in out.out + out.err
+    assert main(["submit", DIGITS, "--host", kfp_host.url, "--token-file", str(tmp_path / "missing")]) == 2
+    assert capsys.readouterr().err.startswith("error: --token-file ")
+
+
+def test_a_host_with_credentials_points_a_cli_user_at_token_file(capsys):
+    assert main(["submit", DIGITS, "--host", "http://user:kfptune-host-secret@kfp.example"]) == 2
+    err = capsys.readouterr().err
+    assert "--token-file FILE" in err and "kfptune-host-secret" not in err
+
+
+def test_trials_in_another_namespace_than_the_run_are_warned_about(kfp_host, tmp_path, capsys):
+    """Katib's examples say metadata.namespace: kubeflow; a run in a profile namespace would
+    create its trials there, which multi-user KFP refuses (403)."""
+    experiment = yaml.safe_load(Path(DIGITS).read_text())
+    experiment["metadata"]["namespace"] = "kubeflow"
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    assert main(["submit", str(path), "--host", kfp_host.url, "--namespace", "team-a"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: the run goes to namespace 'team-a', but its trials will be created in namespace 'kubeflow'")
+    assert """--param launcher_config='{"kind": "kubernetes", "namespace": "team-a"}'""" in err and "403" in err
+    assert len(kfp_host.posted("runs")) == 1  # a warning: the run is sent
+    # no warning where the launcher config names the namespace, or the namespaces agree
+    config = '--param=launcher_config={"kind": "kubernetes", "namespace": "team-a"}'
+    assert main(["schedule", str(path), "--host", kfp_host.url, "--namespace", "team-a", "--cron", "@daily", config]) == 0
+    assert main(["submit", str(path), "--host", kfp_host.url, "--namespace", "kubeflow"]) == 0
+    assert main(["submit", DIGITS, "--host", kfp_host.url, "--namespace", "team-a"]) == 0  # no metadata.namespace: the run's
+    assert "warning" not in capsys.readouterr().err
+    import kfp_tune
+    from kfp_tune.pipelines.submit import TrialsNamespaceWarning
+
+    with pytest.warns(TrialsNamespaceWarning, match="trials will be created in namespace 'kubeflow'"):
+        kfp_tune.schedule(str(path), "@daily", host=kfp_host.url, namespace="team-a")
 
 
 def test_without_a_host_the_error_says_none_was_given(capsys, monkeypatch):
