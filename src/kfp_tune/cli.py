@@ -855,14 +855,15 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
     """Sweep by label selector; trials the store has not seen end are kept (a run may be
-    following them)."""
+    following them). A person waits at the terminal: the API server is retried for
+    ``LOOK_RETRY_SECONDS``, not a run's ``apiRetrySeconds``."""
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.core.state import load_state
     from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
 
     _label("--namespace", args.namespace)
     store = _open(args)
-    launcher = KubernetesLauncher(KubernetesConfig(namespace=args.namespace))
+    launcher = KubernetesLauncher(KubernetesConfig(namespace=args.namespace, api_retry_seconds=LOOK_RETRY_SECONDS))
     try:
         _ = launcher.api  # the cluster's configuration, before anything is read or deleted
     except Exception as exc:
@@ -872,11 +873,56 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
         ) from None
     state = load_state(ExperimentRecords(store, args.name))
     running = {t.name for t in state.trials if t.ended is None}
-    deleted = launcher.sweep(args.name, keep=running)
+    try:
+        deleted = launcher.sweep(args.name, keep=running)
+    except Exception as exc:
+        reason = _unreachable_reason(exc)
+        if reason is None:
+            raise
+        from kfp_tune.pipelines.submit import masked_url
+
+        server = masked_url(str(getattr(launcher.api.configuration, "host", "") or "(no server in the configuration)"))
+        raise KfpTuneError(
+            f"the Kubernetes API server at {server} cannot be reached ({reason}; retried for {LOOK_RETRY_SECONDS:.0f} s): "
+            "check the current context of KUBECONFIG or ~/.kube/config (kubectl cluster-info), or run kfp-tune cleanup where the "
+            "cluster can be reached; nothing was deleted"
+        ) from None
     print(f"deleted {len(deleted)} trial resource(s) of {args.name!r} in {args.namespace!r}" + (f": {', '.join(deleted)}" if deleted else ""))
     if running:
         print(f"kept those of {len(running)} trial(s) not ended yet")
     return EXIT_OK
+
+
+def _unreachable_reason(exc: BaseException) -> str | None:
+    """Why a host could not be reached, in words ("connection refused ..."), or None when
+    ``exc`` is no connection failure (a defect, or an answer the caller deals with)."""
+    import socket
+    import ssl
+
+    import urllib3.exceptions
+
+    if not isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError)):
+        return None
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending:  # the cause, wherever urllib3 keeps it (reason, __cause__, __context__)
+        item = pending.pop()
+        if item is None or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        pending += [getattr(item, "reason", None) if isinstance(getattr(item, "reason", None), BaseException) else None, item.__cause__, item.__context__]
+    text = " ".join(str(item) for item in seen)
+    if any(isinstance(item, ConnectionRefusedError) for item in seen) or "Connection refused" in text:
+        return "connection refused: nothing listens at that address and port, or the cluster is down"
+    if any(isinstance(item, (socket.gaierror, urllib3.exceptions.NameResolutionError)) for item in seen):
+        return "its host name does not resolve"
+    if any(isinstance(item, (ssl.SSLError, urllib3.exceptions.SSLError)) for item in seen):
+        return "the TLS handshake failed: the server's certificate is not the one the kubeconfig trusts, or it does not speak TLS"
+    if any(isinstance(item, (TimeoutError, socket.timeout, urllib3.exceptions.TimeoutError)) for item in seen):
+        return "the connection timed out"
+    if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)):
+        return f"{type(exc).__name__}: the connection failed"
+    return None
 
 
 def cmd_report(args: argparse.Namespace) -> int:
