@@ -191,6 +191,19 @@ def test_render_prints_the_trial_resource(tmp_path, capsys):
     assert "--assign z: not a parameter of the experiment" in capsys.readouterr().err
 
 
+def test_render_trial_name_help_says_what_the_default_name_is(tmp_path, capsys):
+    """A run's trials are named from the experiment's uid (made when a run creates it), so the
+    rendered default is not the first trial's name: the help must not promise that."""
+    from kfp_tune.core.naming import trial_name
+
+    assert main(["render", "--help"]) == 0
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "first trial would be named" not in help_text and "placeholder uid 'render'" in help_text
+    assert main(["render", _write(tmp_path, quadratic_experiment())]) == 0
+    manifest = yaml.safe_load(capsys.readouterr().out)
+    assert manifest["metadata"]["name"] == trial_name("quad", "render", 0)
+
+
 # Two good curves that end (grid runs the list in order, one at a time), then a bad one that
 # reports past start_step and then waits for a file that never comes: only medianstop ends it
 # (as tests/collectors/test_running.py's writer), so the counts below depend on no timing.

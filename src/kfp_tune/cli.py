@@ -169,7 +169,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("render", help="print the trial resource the Kubernetes launcher would create, as YAML")
     p.add_argument("experiment", help="Katib Experiment YAML")
     p.add_argument("--assign", action="append", default=[], metavar="NAME=VALUE", help="a parameter's value (repeatable); the others take their first value")
-    p.add_argument("--trial-name", default="", help="the trial's name (default: as the experiment's first trial would be named)")
+    p.add_argument("--trial-name", default="", help="the trial's name (default: NAME-<8 characters> derived from the placeholder uid 'render'; a run's trials are named from "
+                        "the experiment's uid, which only a run has, so they differ)")
     p.add_argument("--namespace", default=None, help="the namespace trials are created in (default: the experiment's metadata.namespace, else default)")
     p.add_argument("--launcher-config", default="", help='the Kubernetes launcher config JSON, e.g. \'{"serviceAccounts": ["trainer"], "gpus": 1}\'')
     p.add_argument("--trial-templates", action="append", default=[], metavar="PATH", help=TRIAL_TEMPLATES_HELP)
