@@ -75,6 +75,18 @@ def test_kubeflow_notebook_skips_cluster_cells_without_a_host(monkeypatch):
     text = _text(_execute("02-kubeflow.ipynb"))
     assert "KFP_HOST is not set: skipping submit" in text and "KFP_HOST is not set: skipping schedule" in text
     assert "store_secret" in text and "bytes" in text  # compiled anyway
+    assert "trial image: ghcr.io/kfp-tune/digits-trial:0.1.0" in text
+
+
+def test_kubeflow_notebook_puts_the_pushed_trial_image_in_the_experiment(monkeypatch):
+    """The project publishes no image: the notebook says to build and push them, and takes the
+    pushed trial image from TRIAL_IMAGE."""
+    monkeypatch.delenv("KFP_HOST", raising=False)
+    monkeypatch.setenv("TRIAL_IMAGE", "registry.example/team/digits-trial:0.1.0")
+    notebook = _execute("02-kubeflow.ipynb")
+    assert "trial image: registry.example/team/digits-trial:0.1.0" in _text(notebook)
+    intro = notebook.cells[0].source
+    assert "docker build -f images/runtime/Dockerfile" in intro and "does not publish" in intro and "KFP_TUNE_IMAGE" in intro
 
 
 def test_kubeflow_notebook_submits_and_schedules_on_a_host(monkeypatch):
@@ -89,6 +101,8 @@ def test_kubeflow_notebook_submits_and_schedules_on_a_host(monkeypatch):
     assert recurring["trigger"]["cron_schedule"]["cron"] == "0 0 2 * * *" and recurring["display_name"] == "digits-nightly"
     assert [e["display_name"] for e in fake.experiments.values()] == ["kfp-tune-examples"]
     assert run["run_id"] in text and recurring["recurring_run_id"] in text
+    # as manifests/rbac.yaml's ServiceAccount, which the notebook tells the reader to apply
+    assert run["service_account"] == "kfp-tune-launcher" and recurring["service_account"] == "kfp-tune-launcher"
 
 
 def test_function_notebook_skips_cluster_cells_without_a_host(monkeypatch):
