@@ -468,6 +468,12 @@ def test_a_katib_notebook_runs_with_one_import_changed(store):
     assert katib.get_experiment("quad").spec.max_trial_count == 4
     katib.delete_experiment("quad", namespace="kubeflow-user")
     assert katib.list_experiments() == []
+    # what Katib's SDK does for what is not there: no trials, and a RuntimeError for the experiment
+    assert katib.list_trials("quad") == [] and katib.get_success_trial_details("quad") == []
+    with pytest.raises(RuntimeError, match="no experiment 'quad'"):
+        katib.get_experiment("quad")
+    with pytest.raises(RuntimeError):
+        katib.get_trial(trial)
 
 
 def test_what_the_katib_client_does_not_support_says_what_to_use_instead(store):

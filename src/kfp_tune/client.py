@@ -54,8 +54,9 @@ class ExperimentFailedError(KfpTuneError, RuntimeError):
     Katib's SDK raises)."""
 
 
-class TrialNotFound(StoreError, InputError):
-    """No trial of that name (in that experiment, or in any experiment of the store)."""
+class TrialNotFound(StoreError, InputError, RuntimeError):
+    """No trial of that name (in that experiment, or in any experiment of the store); a
+    RuntimeError too, as Katib's SDK raises."""
 
 
 class NoLogYet(KfpTuneError):

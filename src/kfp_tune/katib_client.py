@@ -18,11 +18,13 @@ are accepted and unused: the store is read directly.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from typing import Any
 
 from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition
+from kfp_tune.core.errors import ExperimentNotFound
 
 DEFAULT_TIMEOUT = 120
 """Katib's per-call API server timeout (accepted, unused)."""
@@ -138,8 +140,14 @@ class KatibClient:
         return self.client.get_trial(name)
 
     def list_trials(self, experiment_name: str | None = None, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibObject]:
+        """Katib's: the trials of the experiment, or of every experiment; ``[]`` for an experiment
+        that is not there, as Katib's label selector finds no trials."""
         names = [experiment_name] if experiment_name is not None else self.client.experiment_names()
-        return [trial for name in names for trial in self.client.list_trials(name)]
+        found: list[KatibObject] = []
+        for name in names:
+            with contextlib.suppress(ExperimentNotFound):
+                found.extend(self.client.list_trials(name))
+        return found
 
     def get_success_trial_details(self, experiment_name: str | None = None, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibObject]:
         """Each Succeeded trial's ``name``, ``parameter_assignments`` and ``metrics`` (Katib's keys)."""

@@ -75,8 +75,10 @@ class StoreInputError(StoreError, InputError):
     no endpoint at all): a user's mistake, never retried."""
 
 
-class ExperimentNotFound(StoreError, InputError):
-    """No experiment of the name asked for in the store: usually a mistyped name or store."""
+class ExperimentNotFound(StoreError, InputError, RuntimeError):
+    """No experiment of the name asked for in the store: usually a mistyped name or store. A
+    RuntimeError too, as Katib's SDK raises for an experiment it cannot get (``except
+    RuntimeError`` in a notebook written for Katib still catches it)."""
 
 
 class ExperimentBusy(KfpTuneError):
