@@ -106,8 +106,34 @@ def test_a_permanent_failure_names_its_code_without_a_transient_hint():
     with pytest.raises(StoreError) as info:
         failing_store(s3_error(403, "AccessDenied")).put("k.json", b"{}")
     assert info.value.transient is False
-    assert str(info.value) == "S3 write of s3://bucket/team/exp/k.json at http://127.0.0.1:9 failed: AccessDenied"
+    assert str(info.value) == ("S3 write of s3://bucket/team/exp/k.json at http://127.0.0.1:9 failed: AccessDenied (the credentials are "
+                               "valid but may not do this: check what the bucket's policy grants them on 'bucket')")
     assert "secret-never-shown" not in str(info.value)
+
+
+@pytest.mark.parametrize("code", ["InvalidAccessKeyId", "SignatureDoesNotMatch"])
+def test_refused_credentials_say_which_variables_to_check_and_never_their_values(code: str):
+    with pytest.raises(StoreError) as info:
+        failing_store(s3_error(403, code)).get("k.json")
+    assert info.value.transient is False
+    assert str(info.value).endswith(f"failed: {code} (the server refused the credentials: check AWS_ACCESS_KEY_ID and "
+                                    "AWS_SECRET_ACCESS_KEY (in a pipeline, the store Secret))")
+    assert "secret-never-shown" not in str(info.value) and "'id'" not in str(info.value)
+
+
+def test_access_denied_without_credentials_says_none_were_given():
+    store = S3Store("bucket", "team/exp", S3Settings(endpoint="127.0.0.1:9", secure=False))
+    store._client = RaisingClient(s3_error(403, "AccessDenied"))  # type: ignore[assignment]
+    with pytest.raises(StoreError, match=r"AccessDenied \(no credentials were given: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"):
+        store.list("trials/")
+
+
+def test_a_missing_bucket_is_the_users_to_fix_and_named():
+    """A store that is not there: InputError (the CLI's exit 2, as for a wrong store URI)."""
+    from kfp_tune.core.errors import InputError
+
+    with pytest.raises(InputError, match=r"failed: NoSuchBucket \(no bucket 'bucket' there: create it, or check the s3:// store URI\)"):
+        failing_store(s3_error(404, "NoSuchBucket")).put("k.json", b"{}")
 
 
 @pytest.mark.parametrize(("operation", "words"), EVERY_OPERATION)

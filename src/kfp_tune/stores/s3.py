@@ -148,6 +148,10 @@ class S3Settings:
         )
 
 
+REFUSED_CREDENTIALS = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "TokenRefreshRequired"})
+"""S3's codes for credentials it does not accept (AccessDenied is for valid ones that may not)."""
+
+
 class S3Store:
     def __init__(self, bucket: str, prefix: str = "", settings: S3Settings | None = None):
         from minio import Minio
@@ -192,7 +196,20 @@ class S3Store:
             hint = f" ({tls})"
         elif _refused(exc):
             hint = " (connection refused: nothing listens at the endpoint; check KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter, or that the object store is up)"
+        elif code in REFUSED_CREDENTIALS or code == "AccessDenied":
+            hint = f" ({self._credentials_hint(code)})"
+        elif code == "NoSuchBucket":
+            message = f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: NoSuchBucket (no bucket {self.bucket!r} there: create it, or check the s3:// store URI)"
+            return StoreInputError(message)  # a store that is not there: the user's to fix, as a wrong URI is
         return StoreError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: {code}{hint}", transient=transient)
+
+    def _credentials_hint(self, code: str) -> str:
+        """What to check when the server refuses the request's credentials (never the values)."""
+        if self.settings.access_key is None:
+            return "no credentials were given: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (in a pipeline, the store Secret)"
+        if code in REFUSED_CREDENTIALS:
+            return "the server refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (in a pipeline, the store Secret)"
+        return f"the credentials are valid but may not do this: check what the bucket's policy grants them on {self.bucket!r}"
 
     def get(self, key: str) -> bytes | None:
         from minio.error import S3Error
