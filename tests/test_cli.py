@@ -282,3 +282,19 @@ def test_compile_notes_what_the_default_launcher_will_refuse(tmp_path, capsys):
     assert "checkpointVolume.claimName" in err and (tmp_path / "pbt.yaml").exists()
     assert main(["compile", str(repo / "images" / "sklearn-digits" / "experiment.yaml"), "-o", str(tmp_path / "digits.yaml")]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_local_run_of_push_trials_against_an_s3_store_is_refused_before_anything_runs(tmp_path, capsys, monkeypatch):
+    """A local trial is never given the S3 store's credentials, so a Push trial could not report:
+    every trial failed with an AccessDenied traceback. Refused at once instead (nothing listens
+    at the endpoint: no S3 call is made)."""
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "never-shown")
+    doc = quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "Push"}}})
+    assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", "s3://bucket/runs"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        "error: --store: spec.metricsCollectorSpec.collector.kind: a Push trial reports its metrics to the store itself, and a local "
+        "trial is never given the S3 store's credentials; run it on a cluster, with a local store folder (--store DIR), or with the "
+        "StdOut or File collector")

@@ -434,7 +434,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kfp_tune.core.errors import RunInterrupted
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
     from kfp_tune.inline_runner import run_inline
-    from kfp_tune.launchers import launcher_from_config
+    from kfp_tune.launchers import check_experiment, launcher_from_config
     from kfp_tune.progress import ProgressWatcher
     from kfp_tune.reports import resume_note, summarize
     from kfp_tune.steps import prepare
@@ -445,6 +445,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
     store = _open_store(args.store)
     store_uri = store.uri
+    _check("--store", lambda uri: check_experiment(launcher_from_config(launcher_config, uri), experiment), store_uri)
     rounds = args.rounds
     total = experiment.spec.max_trial_count
     # The pre-flight before anything runs: a busy experiment, a changed search space or a

@@ -9,6 +9,7 @@ from typing import Any
 from kfp_tune.core.checkpoints import trial_dir_of
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.spec import Experiment
+from kfp_tune.core.vocabulary import CollectorKind
 from kfp_tune.launchers.local import LocalLauncher
 
 
@@ -38,10 +39,23 @@ def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_e
 def check_experiment(launcher: Launcher, experiment: Experiment) -> None:
     """Refuse, before any trial is made, an experiment this launcher's config cannot run
     (ValueError naming the field): on a cluster, trials with checkpoint folders
-    (``suggestion_trial_dir``) need the config's ``checkpointVolume``."""
+    (``suggestion_trial_dir``) need the config's ``checkpointVolume``; locally, trials that
+    report to the store themselves (Push, Custom) cannot reach an S3 store, whose credentials a
+    local trial is never given."""
     from kfp_tune.launchers.kubernetes.launcher import check_checkpoints
 
     check_checkpoints(launcher, trial_dir_of(experiment))
+    kind = experiment.spec.collector_kind
+    if isinstance(launcher, LocalLauncher) and kind in REPORTING_KINDS and launcher.env.get("KFP_TUNE_STORE", "").startswith("s3://"):
+        raise ValueError(
+            f"spec.metricsCollectorSpec.collector.kind: a {kind} trial reports its metrics to the store itself, and a local trial is "
+            "never given the S3 store's credentials; run it on a cluster, with a local store folder (--store DIR), or with the "
+            "StdOut or File collector"
+        )
+
+
+REPORTING_KINDS = (CollectorKind.PUSH.value, CollectorKind.CUSTOM.value)
+"""Collectors whose trials (or collector processes) write their metrics to the store."""
 
 
 __all__ = ["LocalLauncher", "check_experiment", "launcher_from_config"]
