@@ -298,3 +298,22 @@ def test_a_local_run_of_push_trials_against_an_s3_store_is_refused_before_anythi
         "error: --store: spec.metricsCollectorSpec.collector.kind: a Push trial reports its metrics to the store itself, and a local "
         "trial is never given the S3 store's credentials; run it on a cluster, with a local store folder (--store DIR), or with the "
         "StdOut or File collector")
+
+
+def test_a_credential_written_out_in_the_template_is_warned_about_without_its_value(tmp_path, capsys):
+    """Katib takes it, so kfp-tune runs it; but the value would be kept in the experiment record,
+    the compiled pipeline and the KFP UI, so every command that reads the file says so."""
+    doc = quadratic_experiment()
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [*container.get("env", []), {"name": "AWS_SECRET_ACCESS_KEY", "value": "s3cr3t-value"},
+                        {"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "tokens", "key": "api"}}}, {"name": "LR", "value": "0.1"}]
+    index = len(container["env"]) - 3
+    path = _write(tmp_path, doc)
+    for command in (["validate", path], ["compile", path, "-o", str(tmp_path / "p.yaml")]):
+        assert main(command) == 0
+        err = capsys.readouterr().err
+        assert [line for line in err.splitlines() if line.startswith("warning:")] == [
+            f"warning: spec.trialTemplate.trialSpec: container 'main' env[{index}]: AWS_SECRET_ACCESS_KEY is written out, so the "
+            "experiment record, the compiled pipeline and the KFP UI keep its value; give it by reference: valueFrom: "
+            "{secretKeyRef: {name: SECRET, key: KEY}}"]
+        assert "s3cr3t-value" not in err

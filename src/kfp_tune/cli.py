@@ -217,6 +217,7 @@ def _load(path: str, name: str | None = None, templates: Sequence[str] = (), nee
     from kfp_tune.core.template_source import config_map_reference, config_maps_from_files, needs_config_map, resolve_trial_template
 
     if not needs_config_map(experiment):
+        _warn_written_credentials(experiment)
         return experiment
     if templates:
         paths = []
@@ -225,7 +226,9 @@ def _load(path: str, name: str | None = None, templates: Sequence[str] = (), nee
                 raise UsageError(f"--trial-templates {shown(value)}: no such file or folder")
             paths.append(Path(value))
         found = config_maps_from_files(paths)
-        return resolve_trial_template(experiment, lambda namespace, cm_name: found.get((namespace, cm_name)), f"in --trial-templates {', '.join(templates)}")
+        resolved = resolve_trial_template(experiment, lambda namespace, cm_name: found.get((namespace, cm_name)), f"in --trial-templates {', '.join(templates)}")
+        _warn_written_credentials(resolved)
+        return resolved
     if need_template:
         namespace, cm_name, key = config_map_reference(experiment)
         raise UsageError(
@@ -233,6 +236,15 @@ def _load(path: str, name: str | None = None, templates: Sequence[str] = (), nee
             f"from a file: pass --trial-templates FILE (e.g. kubectl get configmap -n {namespace} {cm_name} -o yaml > FILE)"
         )
     return experiment
+
+
+def _warn_written_credentials(experiment: Experiment) -> None:
+    """A warning line for each credential written out in the trial template (Katib takes it)."""
+    from kfp_tune.core.template import written_credentials
+
+    template = experiment.spec.trial_template
+    for problem in written_credentials(template.trial_spec if template is not None else None):
+        print(f"warning: {problem.path}: {problem.message}", file=sys.stderr)
 
 
 def _load_file(path: str, name: str | None = None) -> Experiment:

@@ -53,7 +53,7 @@ from kfp_tune.core.spec import (
     TrialParameterSpec,
     TrialTemplate,
 )
-from kfp_tune.launchers.local import CREDENTIAL_VARIABLES
+from kfp_tune.core.vocabulary import looks_like_credential
 from kfp_tune.search import to_parameters
 
 BASE_IMAGE = "docker.io/pytorch/pytorch:2.2.1-cuda12.1-cudnn8-runtime"
@@ -70,7 +70,6 @@ GPU = "nvidia.com/gpu"
 _FLAT_RESOURCES = {"cpu": "cpu", "memory": "memory", "gpu": GPU, GPU: GPU, "ephemeral-storage": "ephemeral-storage"}
 _QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
-_CREDENTIAL_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_?KEY|ACCESS_?KEY|AUTH", re.I)
 _VALUE_FROM = ("secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef")
 _ENV_FROM = ("secretRef", "configMapRef")
 _RESERVED_ENV = "KFP_TUNE_"
@@ -312,7 +311,7 @@ def trial_env(env: Any) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
             out.append({"name": name, "valueFrom": dict(value_from)})
             continue
         value = item.get("value", "")
-        if name in CREDENTIAL_VARIABLES or _CREDENTIAL_NAME.search(name):
+        if looks_like_credential(name):
             raise _refuse(where, "looks like a credential, and a value given here would be stored in the pipeline, the experiment and "
                           "the KFP UI; give it by reference: {'name': " + repr(name) + ", 'valueFrom': {'secretKeyRef': {'name': SECRET, 'key': KEY}}}")
         if (value is not None and not isinstance(value, (str, int, float))) or isinstance(value, bool):

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from kfp_tune.core.errors import FieldError, shown
+from kfp_tune.core.vocabulary import looks_like_credential
 
 TRIAL_PARAMETER = re.compile(r"\$\{trialParameters\.([^{}]+?)\}")
 TYPED_PARAMETER = re.compile(r"^\$\{yaml:trialParameters\.([^{}]+?)\}$")
@@ -152,6 +153,24 @@ def untyped_in_containers(tree: Any) -> None:
         for env in container.get("env") or []:
             if isinstance(env, dict) and "value" in env:
                 env["value"] = plain(env["value"])
+
+
+def written_credentials(trial_spec: Any, path: str = "spec.trialTemplate.trialSpec") -> list[FieldError]:
+    """The env values in the trial template whose names look like credentials and that are
+    written out (not ``valueFrom``): Katib takes them, but the value is then kept in the
+    experiment record, the compiled pipeline and the KFP UI. The values are never quoted."""
+    found = []
+    for container in find_containers(trial_spec):
+        for index, env in enumerate(container.get("env") or []):
+            if not isinstance(env, Mapping) or not env.get("value") or not isinstance(env.get("name"), str):
+                continue
+            if looks_like_credential(env["name"]) and TRIAL_PARAMETER.fullmatch(str(env["value"])) is None:
+                found.append(FieldError(
+                    f"{path}: container {shown(container.get('name', ''))} env[{index}]",
+                    f"{env['name']} is written out, so the experiment record, the compiled pipeline and the KFP UI keep its value; "
+                    "give it by reference: valueFrom: {secretKeyRef: {name: SECRET, key: KEY}}",
+                ))
+    return found
 
 
 def _lookup(values: Mapping[str, str], name: str) -> str:

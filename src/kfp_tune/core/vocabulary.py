@@ -7,6 +7,7 @@ Records written before these enums existed read back unchanged.
 
 from __future__ import annotations
 
+import re
 from enum import Enum
 
 
@@ -110,3 +111,15 @@ class RecordKind(WireEnum):
 # The trial kind of an experiment ``tune()`` runs: a Python function in this process (its
 # template records the call; no Kubernetes resource is made from it).
 FUNCTION_TRIAL_KIND = "PythonFunction"
+
+
+CREDENTIAL_VARIABLES = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"})
+"""The store's credentials as the environment holds them: never handed to a local trial."""
+CREDENTIAL_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_?KEY|ACCESS_?KEY|AUTH", re.I)
+"""An environment variable name that looks like it holds a credential."""
+
+
+def looks_like_credential(name: str) -> bool:
+    """Whether an environment variable of this name should be given by reference (a Secret),
+    never written out where the experiment, the pipeline and the KFP UI keep it."""
+    return name in CREDENTIAL_VARIABLES or CREDENTIAL_NAME.search(name) is not None

@@ -63,7 +63,7 @@ from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
-from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, CollectorKind, LaunchPhase
+from kfp_tune.core.vocabulary import CREDENTIAL_VARIABLES, EARLY_STOP_MESSAGE, CollectorKind, LaunchPhase
 from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
@@ -74,9 +74,6 @@ GRACE_SECONDS = 10.0
 GROUP_POLL_SECONDS = 0.02
 # The most of a failed trial's last log line its message carries (the whole log stays in the store).
 MESSAGE_LOG_CHARS = 300
-CREDENTIAL_VARIABLES = frozenset(
-    {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"}
-)
 
 
 class LocalLauncher(Launcher):
