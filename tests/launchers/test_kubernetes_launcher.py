@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import os
 import shlex
 import signal
@@ -736,3 +737,21 @@ def test_cli_cleanup_removes_v2beta1_mpijobs_and_keeps_running_trials(clusters, 
     assert [o["metadata"]["name"] for o in kube.stored("mpijobs")] == [names[1]]
     assert _left_of(kube, names[0]) == []
     assert "not-a-real-token" not in out
+
+
+def test_a_service_account_the_launcher_does_not_allow_is_refused_before_any_trial(tmp_path, capsys):
+    """Katib's Argo example names serviceAccountName: argo. Each trial was refused in turn
+    (TrialRefused, Failed) until maxFailedTrialCount failed the experiment; the run's launch step,
+    and compile with that launcher config, now refuse it at once, naming the field and the fix."""
+    from kfp_tune.cli import main
+    from kfp_tune.launchers import check_experiment, launcher_from_config
+
+    example = REPO / "tests" / "data" / "katib-examples" / "argo_argo-workflow.yaml"
+    experiment = load_experiment(example)
+    with pytest.raises(ValueError, match=r"spec\.trialTemplate\.trialSpec\.spec\.serviceAccountName: 'argo' is not in the launcher's allowed "
+                                         r"service accounts \['default'\]; add it to the launcher config's serviceAccounts"):
+        check_experiment(launcher_from_config({"kind": "kubernetes", "namespace": "team-a"}), experiment)
+    check_experiment(launcher_from_config({"kind": "kubernetes", "namespace": "team-a", "serviceAccounts": ["argo"]}), experiment)
+    output = tmp_path / "pipeline.yaml"
+    assert main(["compile", str(example), "-o", str(output), "--launcher-config", json.dumps({"kind": "kubernetes"})]) == 2
+    assert "'argo' is not in the launcher's allowed service accounts" in capsys.readouterr().err and not output.exists()

@@ -39,12 +39,15 @@ def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_e
 def check_experiment(launcher: Launcher, experiment: Experiment) -> None:
     """Refuse, before any trial is made, an experiment this launcher's config cannot run
     (ValueError naming the field): on a cluster, trials with checkpoint folders
-    (``suggestion_trial_dir``) need the config's ``checkpointVolume``; locally, trials that
+    (``suggestion_trial_dir``) need the config's ``checkpointVolume``, and every service account
+    the template names must be one the config allows; locally, trials that
     report to the store themselves (Push, Custom) cannot reach an S3 store, whose credentials a
     local trial is never given."""
-    from kfp_tune.launchers.kubernetes.launcher import check_checkpoints
+    from kfp_tune.launchers.kubernetes.launcher import check_checkpoints, check_service_accounts
 
     check_checkpoints(launcher, trial_dir_of(experiment))
+    template = experiment.spec.trial_template
+    check_service_accounts(launcher, template.trial_spec if template is not None else None)
     kind = experiment.spec.collector_kind
     if isinstance(launcher, LocalLauncher) and kind in REPORTING_KINDS and launcher.env.get("KFP_TUNE_STORE", "").startswith("s3://"):
         raise ValueError(

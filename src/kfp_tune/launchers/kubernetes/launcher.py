@@ -176,6 +176,22 @@ def check_checkpoints(launcher: Launcher, trial_dir: str) -> None:
         raise ValueError(missing_claim(trial_dir))
 
 
+def check_service_accounts(launcher: Launcher, trial_spec: Any) -> None:
+    """Every service account the trial template names must be one the launcher config allows
+    (``serviceAccounts``): ValueError naming it, so a run is refused before any trial is made,
+    instead of each trial being refused in turn until maxFailedTrialCount fails the experiment.
+    Names that depend on a trial parameter are left to each trial's check."""
+    if not isinstance(launcher, KubernetesLauncher):
+        return
+    allowed = list(launcher.config.service_accounts)
+    for path, account in _service_accounts(trial_spec or {}, "spec.trialTemplate.trialSpec"):
+        if account not in allowed and "${" not in account:
+            raise ValueError(
+                f"{path}: {account!r} is not in the launcher's allowed service accounts {allowed}; add it to the launcher config's "
+                "serviceAccounts (and grant it what the trial needs)"
+            )
+
+
 def missing_claim(trial_dir: str) -> str:
     return (
         f"{CHECKPOINT_CLAIM_FIELD}: the experiment's trials keep checkpoint folders at suggestion_trial_dir {trial_dir!r}, which on a cluster "
