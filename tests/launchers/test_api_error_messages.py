@@ -34,7 +34,8 @@ def test_a_refused_create_names_the_status_and_the_servers_reason(kube: FakeKube
     kube.faults = [Fault("POST", "/jobs$", status, times=100)]
     with pytest.raises(KfpTuneError) as caught:
         launch(kube)
-    assert str(caught.value) == f"Kubernetes create {WHERE} failed: {status} {reason}"
+    # the trial was never created: the launcher's configuration or the cluster, not the trial (TrialNotCreated)
+    assert str(caught.value) == f"Kubernetes trial {TRIAL!r} could not be created: Kubernetes create {WHERE} failed: {status} {reason}"
 
 
 def test_an_unauthorised_read_of_the_trial_names_it(kube: FakeKube) -> None:
