@@ -294,11 +294,16 @@ def _check_parameter(spec: ExperimentSpec, path: str, parameter: ParameterSpec, 
             return
         _check_unique(list(fs.list), f"{fpath}.list", "value", errors, bare=True)
         if parameter.parameter_type == "discrete":
+            numbers: dict[float, str] = {}
             for i, item in enumerate(fs.list):
                 try:
-                    parse_number(item)
+                    number = parse_number(item)
                 except ValueError:
                     errors.add(f"{fpath}.list[{i}]", f"discrete values must be numbers, got {shown(item)}")
+                    continue
+                if number in numbers and numbers[number] != item:  # the same number written twice ("1" and "1.0")
+                    errors.add(f"{fpath}.list[{i}]", f"value {shown(item)} is the number {shown(numbers[number])} again")
+                numbers.setdefault(number, item)
         return
     # double and int
     if fs.list:
