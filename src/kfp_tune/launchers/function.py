@@ -52,20 +52,24 @@ class FunctionLauncher(Launcher):
         if self._interrupted.is_set():
             raise RunInterrupted()
         params = self.space.to_python(trial.assignment)
+        failure: str | None = None
+        returned: Any = None
         with captured_output() as output:
             try:
                 returned = self.objective(params)
             except Exception as exc:  # the user's code failed: the trial fails, the experiment goes on
-                failure: Exception | None = exc
-                where = traceback.format_exc()
-            else:
-                failure = None
+                failure, where = f"{type(exc).__name__}: {exc}", traceback.format_exc()
+            except SystemExit as exc:  # sys.exit(): as a trial container that exits with that code
+                if exc.code not in (None, 0):
+                    failure, where = _exit_message(exc.code), traceback.format_exc()
+            except RunInterrupted:
+                raise
+            except KeyboardInterrupt:  # raised by the function itself: its user stops the run, as with Ctrl-C
+                raise RunInterrupted("KeyboardInterrupt") from None
         printed = output.getvalue()
         container = trial.primary_container
         if failure is not None:
-            return LaunchOutcome(
-                LaunchPhase.FAILED, reason="Error", message=f"{type(failure).__name__}: {failure}", logs={container: _joined(printed, where)},
-            )
+            return LaunchOutcome(LaunchPhase.FAILED, reason="Error", message=failure, logs={container: _joined(printed, where)})
         if returned is None:
             pushed = parse_metric_lines(printed.splitlines(), self.metric_names)
             if not pushed:
@@ -86,6 +90,14 @@ class FunctionLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidResult", message=str(exc), logs={container: printed} if printed else {})
         text = "\n".join(f"{m.name}={m.value!r}" for m in pushed)
         return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: _joined(printed, text + "\n")}, pushed=pushed)
+
+
+def _exit_message(code: object) -> str:
+    """``sys.exit(code)`` as a container's end reads: ``exit code 3``; ``sys.exit("why")``
+    exits 1 having printed why."""
+    if isinstance(code, int):
+        return f"exit code {code}"
+    return f"exit code 1: {code}"
 
 
 def _joined(printed: str, after: str) -> str:

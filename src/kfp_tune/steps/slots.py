@@ -228,7 +228,9 @@ def run_slots(
             phase = launch_trial(records, launcher, name, run_id=run_id, view=view, handover=schedule.handover)
             if phase is not None:  # None: handed over at the checkpoint, still running
                 collect_metrics(records, name, run_id=run_id, view=view)
-        except RunInterrupted:  # the launcher stopped it for the interrupt
+        except RunInterrupted as exc:  # the launcher stopped it for the interrupt
+            if not schedule.interrupted:  # the trial itself was interrupted (its function raised KeyboardInterrupt): the run stops as on Ctrl-C
+                schedule.interrupt(exc.signal_name, launcher)
             if kill_trial(view, name, schedule.interrupted or "SIGINT"):
                 schedule.killed.add(name)
             return False

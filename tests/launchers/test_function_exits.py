@@ -1,0 +1,54 @@
+"""An objective that leaves by sys.exit() or KeyboardInterrupt, as a script written for a Katib
+container may: the trial ends as that container would, and the store is never left with a
+trial Running (SystemExit and KeyboardInterrupt went straight out of tune())."""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+import pytest
+
+from kfp_tune import Client, search, tune
+
+PARAMETERS = {"x": search.discrete([1, 2, 3])}
+
+
+def _exits(params: dict) -> float | None:
+    if params["x"] == 2:
+        sys.exit(3)
+    if params["x"] == 3:
+        print("objective=0.5")
+        sys.exit(0)  # a script that printed its metric and ended
+    return 1.0
+
+
+def test_sys_exit_ends_the_trial_as_a_container_exit_code_does(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # some trials succeed: no "none of the trials succeeded"
+        result = tune(_exits, PARAMETERS, algorithm="grid", max_trial_count=3, store=str(tmp_path), name="exits")
+    by_x = {t.parameters["x"]: t for t in result.trials}
+    assert (by_x[1].status, by_x[1].metrics["objective"]) == ("Succeeded", 1.0)
+    assert (by_x[2].status, by_x[2].message) == ("Failed", "Error: exit code 3")
+    assert (by_x[3].status, by_x[3].metrics["objective"]) == ("Succeeded", 0.5)
+    assert result.status == "Succeeded"
+
+
+def test_keyboard_interrupt_from_the_objective_stops_the_run_as_ctrl_c_does(tmp_path):
+    calls: list[int] = []
+
+    def interrupted(params: dict) -> float:
+        calls.append(params["x"])
+        if params["x"] == 2:
+            raise KeyboardInterrupt
+        return float(params["x"])
+
+    with pytest.raises(KeyboardInterrupt):
+        tune(interrupted, PARAMETERS, algorithm="grid", max_trial_count=3, store=str(tmp_path), name="stopped")
+    assert calls == [1, 2]  # no trial starts after it
+    experiment = Client(str(tmp_path)).get_experiment("stopped")
+    assert experiment.status.conditions[-1].reason == "ExperimentRunInterrupted"
+    trials = {t.spec.parameter_assignments[0].value: t for t in Client(str(tmp_path)).list_trials("stopped")}
+    assert [c.type for c in trials["2"].status.conditions if c.status == "True"][-1] == "Killed"  # not left Running
+    assert experiment.status.trials_running in (None, 0)
+
