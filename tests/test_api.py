@@ -114,6 +114,32 @@ def test_tune_validates_before_running(tmp_path, monkeypatch):
     assert calls == []
 
 
+async def _coroutine(params):
+    return 1.0
+
+
+def _generator(params):
+    yield 1.0
+
+
+def _no_argument():
+    return 1.0
+
+
+@pytest.mark.parametrize(("objective", "words"), [
+    (_coroutine, "objective _coroutine must be a plain function \\(not async, not a generator\\)"),
+    (_generator, "objective _generator must be a plain function \\(not async, not a generator\\)"),
+    (_no_argument, r"objective _no_argument\(\) must take one argument, the parameters dict"),
+    (lambda **kwargs: 1.0, r"objective <lambda>\(\*\*kwargs\) must take one argument, the parameters dict"),
+])
+def test_an_objective_that_cannot_be_called_with_the_parameters_is_refused_before_any_trial(tmp_path, objective, words):
+    """Each trial failed for it ('takes 0 positional arguments', 'returned coroutine'), as Katib's
+    SDK (validate_objective_function) and tune(host=) refuse it first."""
+    with pytest.raises(TypeError, match="tune\\(\\): " + words):
+        tune(objective, {"x": search.double(0, 1)}, store=str(tmp_path))
+    assert not (tmp_path / "experiments").exists()
+
+
 def test_search_helpers_build_katib_parameters():
     assert search.double(0.01, 0.1, step=0.01).to_dict() == {
         "name": "", "parameterType": "double", "feasibleSpace": {"min": "0.01", "max": "0.1", "step": "0.01", "distribution": "uniform"}

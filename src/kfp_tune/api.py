@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import inspect
 import math
 import numbers
 import os
@@ -82,6 +83,7 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
     objective = arguments["objective"]
     if not callable(objective):
         raise TypeError(f"tune(): objective must be a function taking the parameters as a dict, got {type(objective).__name__} {shown(objective)}")
+    _check_objective_shape(objective)
     if not isinstance(arguments["parameters"], Mapping) or not arguments["parameters"]:
         raise TypeError(f"tune(): parameters must be a non-empty dict of name: kfp_tune.search.double/int/categorical/discrete(...), got {shown(arguments['parameters'])}")
     for key in arguments["parameters"]:
@@ -110,6 +112,23 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
     goal = arguments["goal"]
     if goal is not None and (isinstance(goal, bool) or not isinstance(goal, numbers.Real) or not math.isfinite(float(goal))):
         raise ValueError(f"tune(): goal must be a finite number or None, got {shown(goal)}")
+
+
+def _check_objective_shape(objective: Callable[..., Any]) -> None:
+    """The objective is called once per trial with the parameters dict and what it returns is
+    read: refuse one that cannot be (async, a generator, another number of arguments) before
+    any trial fails for it, as ``tune(host=)`` and Katib's SDK do."""
+    name = getattr(objective, "__name__", type(objective).__name__)
+    if inspect.iscoroutinefunction(objective) or inspect.isasyncgenfunction(objective) or inspect.isgeneratorfunction(objective):
+        raise TypeError(f"tune(): objective {name} must be a plain function (not async, not a generator): each trial calls it once and reads what it returns")
+    try:
+        signature = inspect.signature(objective)
+    except (TypeError, ValueError):  # a builtin or C callable without a signature: its call will tell
+        return
+    try:
+        signature.bind({})
+    except TypeError:
+        raise TypeError(f"tune(): objective {name}{signature} must take one argument, the parameters dict") from None
 
 
 @dataclass(frozen=True)
