@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import pytest
 
@@ -138,6 +139,19 @@ def test_an_objective_that_cannot_be_called_with_the_parameters_is_refused_befor
     with pytest.raises(TypeError, match="tune\\(\\): " + words):
         tune(objective, {"x": search.double(0, 1)}, store=str(tmp_path))
     assert not (tmp_path / "experiments").exists()
+
+
+def test_a_name_the_store_holds_says_it_resumes_or_reports_that_experiment(tmp_path):
+    """The function is not part of the experiment: run again after a fix with the same name=,
+    tune() returned the old result without a word."""
+    parameters = {"x": search.double(0, 1)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a new name: no warning
+        first = tune(lambda p: p["x"], parameters, algorithm="random", max_trial_count=2, store=str(tmp_path), name="again")
+    with pytest.warns(UserWarning, match=r"tune\(\): experiment again has already completed: Succeeded \(ExperimentMaxTrialsReached\), 2 trial\(s\) "
+                      r"done .*; nothing to run, reporting it; to start a new experiment, pass another name="):
+        second = tune(lambda p: -p["x"], parameters, algorithm="random", max_trial_count=2, store=str(tmp_path), name="again")
+    assert second.trials == first.trials
 
 
 def test_search_helpers_build_katib_parameters():

@@ -279,6 +279,7 @@ def tune(
 
     space = experiment_space(experiment.spec)
     launcher = FunctionLauncher(objective, space, objective_metric_name, metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else ())
+    _warn_if_resumed(target, experiment.name)
     run_inline(target, experiment, launcher)
     result = tune_result(target, experiment.name)
     failed = [t for t in result.trials if t.status in FAILED_STATUSES]
@@ -291,6 +292,22 @@ def tune(
             stacklevel=2,
         )
     return result
+
+
+def _warn_if_resumed(store: Any, name: str) -> None:
+    """A ``name=`` that the store already holds resumes that experiment, or only reports it when
+    it has completed (the function is not part of the experiment, so a changed one is not
+    noticed): say so, so that a notebook run again after a fix does not show the old result
+    unawares."""
+    from kfp_tune.core.records import DamagedRecord
+    from kfp_tune.reports import resume_note
+
+    try:
+        note, _ = resume_note(store, name)
+    except DamagedRecord:
+        return  # the run refuses it, saying why
+    if note:
+        warnings.warn(f"tune(): {note}; to start a new experiment, pass another name=", stacklevel=3)
 
 
 _REMOTE_ONLY = (
