@@ -317,3 +317,15 @@ def test_a_credential_written_out_in_the_template_is_warned_about_without_its_va
             "experiment record, the compiled pipeline and the KFP UI keep its value; give it by reference: valueFrom: "
             "{secretKeyRef: {name: SECRET, key: KEY}}"]
         assert "s3cr3t-value" not in err
+
+
+def test_a_metric_name_the_default_format_cannot_read_is_warned_about(tmp_path, capsys):
+    """Katib's default StdOut format reads names of word characters, '-' and '|': with
+    objectiveMetricName val.acc every trial ends MetricsUnavailable, in Katib as here."""
+    doc = quadratic_experiment(**{"spec.objective": {"type": "maximize", "objectiveMetricName": "val.acc"}})
+    assert main(["validate", _write(tmp_path, doc)]) == 0
+    assert ("warning: spec.objective: the metric 'val.acc' cannot be read with the StdOut collector's default metricsFormat, which "
+            "takes names of letters, digits, '_', '-' and '|' (nor can Katib read it)") in capsys.readouterr().err
+    doc["spec"]["metricsCollectorSpec"] = {"source": {"filter": {"metricsFormat": [r"([\w.]+)=([0-9.]+)"]}}}
+    assert main(["validate", _write(tmp_path, doc)]) == 0
+    assert "warning" not in capsys.readouterr().err  # a format of the user's may read it

@@ -217,7 +217,7 @@ def _load(path: str, name: str | None = None, templates: Sequence[str] = (), nee
     from kfp_tune.core.template_source import config_map_reference, config_maps_from_files, needs_config_map, resolve_trial_template
 
     if not needs_config_map(experiment):
-        _warn_written_credentials(experiment)
+        _warn_what_katib_would_take(experiment)
         return experiment
     if templates:
         paths = []
@@ -227,7 +227,7 @@ def _load(path: str, name: str | None = None, templates: Sequence[str] = (), nee
             paths.append(Path(value))
         found = config_maps_from_files(paths)
         resolved = resolve_trial_template(experiment, lambda namespace, cm_name: found.get((namespace, cm_name)), f"in --trial-templates {', '.join(templates)}")
-        _warn_written_credentials(resolved)
+        _warn_what_katib_would_take(resolved)
         return resolved
     if need_template:
         namespace, cm_name, key = config_map_reference(experiment)
@@ -238,13 +238,21 @@ def _load(path: str, name: str | None = None, templates: Sequence[str] = (), nee
     return experiment
 
 
-def _warn_written_credentials(experiment: Experiment) -> None:
-    """A warning line for each credential written out in the trial template (Katib takes it)."""
+def _warn_what_katib_would_take(experiment: Experiment) -> None:
+    """A warning line for what Katib takes but should not be so: each credential written out in
+    the trial template, and each metric name the collector can never read."""
+    from kfp_tune.collectors.stdout import NAME_RULE, unreadable_names
     from kfp_tune.core.template import written_credentials
 
     template = experiment.spec.trial_template
     for problem in written_credentials(template.trial_spec if template is not None else None):
         print(f"warning: {problem.path}: {problem.message}", file=sys.stderr)
+    for name in unreadable_names(experiment):
+        print(
+            f"warning: spec.objective: the metric {shown(name)} cannot be read with the {experiment.spec.collector_kind} collector's default "
+            f"metricsFormat, which takes names of {NAME_RULE} (nor can Katib read it): every trial would end MetricsUnavailable; "
+            "rename it, or give metricsCollectorSpec.source.filter.metricsFormat", file=sys.stderr,
+        )
 
 
 def _load_file(path: str, name: str | None = None) -> Experiment:

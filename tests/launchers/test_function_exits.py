@@ -52,3 +52,17 @@ def test_keyboard_interrupt_from_the_objective_stops_the_run_as_ctrl_c_does(tmp_
     assert [c.type for c in trials["2"].status.conditions if c.status == "True"][-1] == "Killed"  # not left Running
     assert experiment.status.trials_running in (None, 0)
 
+
+
+def test_a_printed_metric_whose_name_katibs_format_cannot_read_says_to_return_it(tmp_path):
+    """It printed exactly val.acc=0.5 and was told it printed no val.acc=<number> line."""
+    def printing(params: dict) -> None:
+        print(f"val.acc={params['x']}")
+
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        result = tune(printing, PARAMETERS, objective_metric_name="val.acc", algorithm="grid", max_trial_count=1, store=str(tmp_path))
+    assert result.trials[0].message == (
+        "InvalidResult: the objective returned NoneType, and a printed val.acc=<number> cannot be read: Katib's name=value format takes "
+        "metric names of letters, digits, '_', '-' and '|'; return the metrics instead: return {'val.acc': value}")
+    returning = tune(lambda p: {"val.acc": 0.5}, PARAMETERS, objective_metric_name="val.acc", algorithm="grid", max_trial_count=1, store=str(tmp_path))
+    assert returning.trials[0].metrics == {"val.acc": 0.5}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Collection, Iterable, Sequence
 
 from kfp_tune.collectors.formats import line_time, text_log, text_metrics
@@ -14,6 +15,23 @@ from kfp_tune.core.state import TrialState
 
 # Katib's default metricsFormat filter.
 DEFAULT_METRICS_FORMAT = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
+DEFAULT_FORMAT_NAME = re.compile(r"[\w|-]+")
+"""The metric names the default format can read: letters, digits, ``_``, ``-`` and ``|``."""
+NAME_RULE = "letters, digits, '_', '-' and '|'"
+
+
+def unreadable_names(experiment: Experiment) -> list[str]:
+    """The experiment's metric names its StdOut or File (TEXT) collector can never read: with
+    Katib's default metricsFormat, a name with another character (``val.acc``, ``val/acc``).
+    With a metricsFormat of the user's, none (its names cannot be told in advance)."""
+    mc = experiment.spec.metrics_collector_spec
+    if experiment.spec.collector_kind not in ("StdOut", "File") or (mc and mc.source and mc.source.filter and mc.source.filter.metrics_format):
+        return []
+    if experiment.spec.collector_kind == "File" and mc and mc.source and mc.source.file_system_path and mc.source.file_system_path.format == "JSON":
+        return []
+    objective = experiment.spec.objective
+    names = objective.metric_names if objective is not None else []
+    return [name for name in names if DEFAULT_FORMAT_NAME.fullmatch(name) is None]
 
 
 def parse_metric_lines(

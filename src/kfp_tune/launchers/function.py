@@ -18,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
-from kfp_tune.collectors.stdout import parse_metric_lines
+from kfp_tune.collectors.stdout import DEFAULT_FORMAT_NAME, NAME_RULE, parse_metric_lines
 from kfp_tune.core.errors import RunInterrupted, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.observation import MetricLog
@@ -72,6 +72,16 @@ class FunctionLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="Error", message=failure, logs={container: _joined(printed, where)})
         if returned is None:
             pushed = parse_metric_lines(printed.splitlines(), self.metric_names)
+            if not pushed and DEFAULT_FORMAT_NAME.fullmatch(self.objective_metric) is None:
+                return LaunchOutcome(
+                    LaunchPhase.FAILED,
+                    reason="InvalidResult",
+                    message=(
+                        f"the objective returned NoneType, and a printed {self.objective_metric}=<number> cannot be read: Katib's name=value "
+                        f"format takes metric names of {NAME_RULE}; return the metrics instead: return {{{self.objective_metric!r}: value}}"
+                    ),
+                    logs={container: printed} if printed else {},
+                )
             if not pushed:
                 return LaunchOutcome(
                     LaunchPhase.FAILED,
