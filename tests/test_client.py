@@ -476,12 +476,59 @@ def test_a_katib_notebook_runs_with_one_import_changed(store):
         katib.get_trial(trial)
 
 
+def _katib_objective(parameters):
+    # as in Katib's SDK examples: the metric printed in Katib's format, nothing returned
+    result = 4 * int(parameters["a"]) - float(parameters["b"]) ** 2
+    print(f"result={result}")
+
+
+def test_katibs_tune_call_runs_with_one_import_changed(tmp_path, monkeypatch):
+    """Katib's getting-started call, with Katib's argument names and defaults: maximize (where
+    kfp_tune.tune minimizes unless told), random, 3 trials at a time; then wait and optimal."""
+    from kfp_tune.search import double
+    from kfp_tune.search import int as int_
+
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    katib = KatibClient(namespace="kubeflow", store=str(tmp_path))
+    katib.tune(
+        name="tune-experiment", objective=_katib_objective,
+        parameters={"a": int_(min=10, max=20), "b": double(min=0.1, max=0.2)},
+        objective_metric_name="result", max_trial_count=6, algorithm_settings=[{"name": "random_state", "value": "7"}],
+    )
+    experiment = katib.wait_for_experiment_condition("tune-experiment", timeout=0)
+    assert (experiment.spec.objective.type, experiment.spec.algorithm.algorithm_name, experiment.spec.parallel_trial_count) == ("maximize", "random", 3)
+    assert experiment.status.trials_succeeded == 6
+    results = {t.name: float(t.metrics[0]["latest"]) for t in katib.get_success_trial_details("tune-experiment")}
+    assert katib.get_optimal_hyperparameters("tune-experiment").best_trial_name == max(results, key=results.__getitem__)
+    with pytest.raises(TypeError, match=r"base_image is for trials on Kubeflow: make the client with KatibClient\(host=KFP_API_URL\)"):
+        katib.tune(name="x", objective=_katib_objective, parameters={"a": int_(min=1, max=2)}, objective_metric_name="result", base_image="python:3.11")
+    with pytest.raises(NotImplementedError, match="model_provider_parameters: Katib's LLM fine-tuning path"):
+        katib.tune(name="llm", model_provider_parameters=object())
+
+
+def test_katibs_tune_with_a_host_sends_the_trials_to_kubeflow_with_katibs_options(tmp_path, monkeypatch):
+    """With a KFP host (the client's, or $KF_PIPELINES_ENDPOINT as kfp.Client reads it), the
+    call is kfp_tune.tune(host=...) with the cluster options passed on (that path is tested
+    against the fake KFP API in test_remote_tune.py)."""
+    import kfp_tune.api
+
+    sent: list[dict] = []
+    monkeypatch.setattr(kfp_tune.api, "tune", lambda *args, **kwargs: sent.append(kwargs))
+    monkeypatch.setenv("KF_PIPELINES_ENDPOINT", "http://kfp.example:8888")
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")  # the store is not read here
+    KatibClient(namespace="team-a", store="s3://mlpipeline/kfp-tune").tune(
+        name="remote", objective=_katib_objective, parameters={"a": search.double(0, 1)}, objective_metric_name="result",
+        base_image="python:3.11", resources_per_trial={"cpu": "1"}, algorithm_settings={"random_state": "1"})
+    [call] = sent
+    assert (call["host"], call["namespace"], call["base_image"], call["resources_per_trial"]) == ("http://kfp.example:8888", "team-a", "python:3.11", {"cpu": "1"})
+    assert (call["objective_type"], call["algorithm"], call["parallel_trial_count"], call["max_trial_count"]) == ("maximize", "random", 3, None)
+    assert (call["name"], call["store"], call["algorithm_settings"]) == ("remote", "s3://mlpipeline/kfp-tune", {"random_state": "1"})
+
+
 def test_what_the_katib_client_does_not_support_says_what_to_use_instead(store):
     katib = KatibClient(store=str(store))
     with pytest.raises(NotImplementedError, match=r"kfp-tune submit experiment\.yaml"):
         katib.create_experiment({"kind": "Experiment"})
-    with pytest.raises(NotImplementedError, match=r"kfp_tune.tune\(objective"):
-        katib.tune("name", objective=print)
     with pytest.raises(NotImplementedError, match="no Suggestion objects"):
         katib.get_suggestion("quad")
     trial = katib.list_trials("quad")[0].metadata.name

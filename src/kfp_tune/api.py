@@ -214,7 +214,7 @@ def tune(
     objective_type: str = "minimize",
     algorithm: str = DEFAULT_ALGORITHM,
     algorithm_settings: Mapping[str, Any] | None = None,
-    max_trial_count: int = 10,
+    max_trial_count: int | None = 10,
     parallel_trial_count: int = 1,
     max_failed_trial_count: int | None = None,
     goal: float | None = None,

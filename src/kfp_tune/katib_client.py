@@ -9,8 +9,8 @@
 Objects read as Katib's models do (``exp.status.current_optimal_trial.best_trial_name``) and are
 dicts too (:class:`kfp_tune.client.KatibObject`). ``namespace`` is accepted everywhere and names
 where a running trial's pod is looked for; experiments are not namespaced in a store. What is not
-supported raises NotImplementedError naming what to use instead: ``create_experiment`` and
-``tune`` (use ``kfp-tune submit`` / :func:`kfp_tune.submit`, or :func:`kfp_tune.tune`), suggestions
+supported raises NotImplementedError naming what to use instead: ``create_experiment`` (use
+``kfp-tune submit`` / :func:`kfp_tune.submit`), ``tune``'s LLM fine-tuning arguments, suggestions
 (kfp-tune has no Suggestion objects: the algorithm runs in the pipeline's steps), and following a
 log (``follow=True``). ``timeout`` / ``apiserver_timeout`` arguments that bound a single API call
 are accepted and unused: the store is read directly.
@@ -30,6 +30,22 @@ DEFAULT_TIMEOUT = 120
 """Katib's per-call API server timeout (accepted, unused)."""
 
 
+def _settings(algorithm_settings: Any) -> dict[str, Any] | None:
+    """Katib's algorithm_settings, a dict or a list of V1beta1AlgorithmSetting (name, value), as
+    a dict."""
+    if algorithm_settings is None or isinstance(algorithm_settings, dict):
+        return algorithm_settings
+    if isinstance(algorithm_settings, (list, tuple)):
+        out = {}
+        for item in algorithm_settings:
+            name, value = (item.get("name"), item.get("value")) if isinstance(item, dict) else (getattr(item, "name", None), getattr(item, "value", None))
+            if not isinstance(name, str):
+                raise TypeError(f"KatibClient.tune: algorithm_settings: expected items with a name and a value, got {item!r:.60}")
+            out[name] = value
+        return out
+    raise TypeError(f"KatibClient.tune: algorithm_settings: expected a dict or a list of V1beta1AlgorithmSetting, got {type(algorithm_settings).__name__}")
+
+
 class KatibClient:
     """Katib's ``KatibClient`` over a kfp-tune store (``store``: a folder or ``s3://bucket/prefix``;
     default ``$KFP_TUNE_STORE``, else ``./kfp-tune-runs``). ``config_file``, ``context`` and
@@ -43,9 +59,12 @@ class KatibClient:
         client_configuration: Any = None,
         namespace: str | None = None,
         store: str | os.PathLike[str] | Any = None,
+        host: str | None = None,
     ):
         self.client = Client(store)
         self.namespace = namespace
+        self.host = host
+        """The KFP API's URL: where :meth:`tune` sends a function's trials (else they run here)."""
         if config_file or context or client_configuration is not None:
 
             def kubernetes_client() -> Any:
@@ -66,8 +85,69 @@ class KatibClient:
             "use kfp-tune submit experiment.yaml (or kfp_tune.submit), or kfp-tune run experiment.yaml on this machine"
         )
 
-    def tune(self, *args: Any, **kwargs: Any) -> None:
-        raise NotImplementedError("KatibClient.tune: use kfp_tune.tune(objective, parameters, ...), which takes Katib's tune() budget and objective arguments")
+    def tune(
+        self,
+        name: str,
+        objective: Any = None,
+        parameters: dict[str, Any] | None = None,
+        base_image: str | None = None,
+        namespace: str | None = None,
+        env_per_trial: Any = None,
+        algorithm_name: str = "random",
+        algorithm_settings: Any = None,
+        objective_metric_name: str | None = None,
+        additional_metric_names: list[str] | None = None,
+        objective_type: str = "maximize",
+        objective_goal: float | None = None,
+        max_trial_count: int | None = None,
+        parallel_trial_count: int | None = None,
+        max_failed_trial_count: int | None = None,
+        resources_per_trial: Any = None,
+        retain_trials: bool = False,
+        packages_to_install: list[str] | None = None,
+        pip_index_urls: list[str] | None = None,
+        metrics_collector_config: dict[str, Any] | None = None,
+        **llm_arguments: Any,
+    ) -> None:
+        """Katib's ``tune()``, with its argument names and defaults (``algorithm_name`` random,
+        ``objective_type`` maximize, ``parallel_trial_count`` 3 as Katib's webhook defaults it).
+        With ``host=`` given to this client (or ``$KF_PIPELINES_ENDPOINT`` set) the trials run on
+        Kubeflow as :func:`kfp_tune.tune` with ``host`` runs them, and it returns once the run is
+        sent, as Katib's returns once the Experiment is created; otherwise they run in this
+        process, to the end, and the options for a cluster's trials (``base_image``,
+        ``resources_per_trial``, ...) are refused. Then ``wait_for_experiment_condition(name)``
+        and ``get_optimal_hyperparameters(name)`` work as in Katib. Katib's LLM fine-tuning
+        arguments (model, dataset and trainer providers) are not supported."""
+        from kfp_tune.api import tune
+
+        if llm_arguments:
+            unsupported = sorted(llm_arguments)
+            raise NotImplementedError(f"KatibClient.tune: {', '.join(unsupported)}: Katib's LLM fine-tuning path of tune() is not supported; "
+                                      "tune a function with objective= and parameters=")
+        if objective is None or parameters is None or objective_metric_name is None:
+            raise ValueError("KatibClient.tune: objective, parameters and objective_metric_name are required (Katib's SDK requires them too)")
+        collector = (metrics_collector_config or {}).get("kind", "StdOut")
+        if collector not in ("StdOut", "Push"):
+            raise NotImplementedError(f"KatibClient.tune: metrics_collector_config kind {collector!r}: a function's trials report through "
+                                      "stdout or by returning their metrics (StdOut, Push)")
+        settings = _settings(algorithm_settings)
+        host = self.host or os.environ.get("KF_PIPELINES_ENDPOINT") or None
+        cluster = {
+            "base_image": base_image, "env_per_trial": env_per_trial, "resources_per_trial": resources_per_trial,
+            "packages_to_install": packages_to_install, "pip_index_urls": pip_index_urls, "retain_trials": retain_trials or None,
+        }
+        if host is None:
+            given = [key for key, value in cluster.items() if value is not None]
+            if given:
+                raise TypeError(f"KatibClient.tune: {given[0]} is for trials on Kubeflow: make the client with KatibClient(host=KFP_API_URL) "
+                                "(or set KF_PIPELINES_ENDPOINT); without a host the trials run in this process")
+            cluster = {}
+        tune(
+            objective, parameters, objective_metric_name=objective_metric_name, objective_type=objective_type, algorithm=algorithm_name,
+            algorithm_settings=settings, max_trial_count=max_trial_count, parallel_trial_count=parallel_trial_count or 3,
+            max_failed_trial_count=max_failed_trial_count, goal=objective_goal, store=self.client.store.uri, name=name,
+            additional_metric_names=additional_metric_names, **({"host": host, "namespace": namespace or self.namespace, **cluster} if host else {}),
+        )
 
     def get_experiment(self, name: str, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> KatibObject:
         return self.client.get_experiment(name)
