@@ -110,3 +110,35 @@ def test_no_trial_starts_after_an_interrupt(tmp_path: Path) -> None:
     with pytest.raises(RunInterrupted):
         launcher.run(trial("t-late", started))
     assert not started.exists(), "the trial's command must not have run"
+
+
+SHELLED_TRIAL = """
+import os, pathlib, signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a trial that saves a checkpoint on SIGTERM, say
+pathlib.Path(sys.argv[1]).write_text(str(os.getpgrp()))
+time.sleep(3600)
+"""
+
+
+def test_a_second_interrupt_kills_a_trial_whose_shell_the_first_one_ended(tmp_path: Path) -> None:
+    """Under the StdOut collector a trial runs as ``sh -c`` (Katib's form), its program the
+    shell's child. The first Ctrl-C's SIGTERM ends the shell; the program ignores it. The second
+    Ctrl-C must SIGKILL the whole group: it skipped the group because its leader had ended,
+    leaving the program running after the run said it was killed."""
+    script = tmp_path / "trial.py"
+    script.write_text(SHELLED_TRIAL)
+    started = tmp_path / "started"
+    manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t-sh"},
+                "spec": {"template": {"spec": {"containers": [{"name": "main", "command": [sys.executable, str(script), str(started)]}]}}}}
+    launcher = LocalLauncher()
+    running = Running(launcher, TrialRun("e", "t-sh", manifest, {}, "main", metrics_collector={"collector": {"kind": "StdOut"}}))
+    wait_for(started, running)
+    group = int(started.read_text())
+    launcher.interrupt()
+    deadline = time.monotonic() + DEADLINE
+    while not any(p.poll() is not None for p in launcher._running) and time.monotonic() < deadline:  # the shell has ended
+        time.sleep(0.01)
+    launcher.interrupt(force=True)
+    assert running.finished() and isinstance(running.error, RunInterrupted), running.outcome
+    with pytest.raises(ProcessLookupError):
+        os.killpg(group, 0)  # nothing of the trial is left

@@ -98,8 +98,10 @@ class LocalLauncher(Launcher):
         safe to call from a signal handler. Once interrupted, this launcher starts no more trials."""
         with self._lock:
             self._interrupted.set()
-            running = [p for p in self._running if p.poll() is None]
-            self._stopped.update(p.pid for p in running)
+            running = list(self._running)
+            self._stopped.update(p.pid for p in running if p.poll() is None)
+        # every group, also one whose leader has ended: the first SIGTERM ends a trial's sh -c at
+        # once, and the program it ran (which may ignore SIGTERM) is what the second must kill
         for process in running:
             _signal_group(process, signal.SIGKILL if force else signal.SIGTERM)
 
