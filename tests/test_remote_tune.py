@@ -15,6 +15,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,6 +46,11 @@ def printing_quadratic(params):
 
 def dict_metrics(params):
     return {"loss": params["lr"] * 10, "accuracy": 1 - params["lr"], "ignored-nan": float("nan")}
+
+
+def annotated(params: dict[str, Any]) -> float:
+    """Type hints that name what only this module imports (Any): they are never evaluated in the trial."""
+    return float((params["x"] - 2) ** 2)
 
 
 SPACE = {"x": search.discrete([1, 2, 3]), "c": search.categorical(["a", "bb"])}
@@ -130,7 +136,7 @@ def test_what_is_sent_for_a_function(kfp_host):
     )
     assert inspect.getsource(quadratic) in script  # the source, as written
     assert "texts = {'x': r'''${trialParameters.x}''', 'c': r'''${trialParameters.c}'''}" in script
-    assert "returned = quadratic({name: typed(kinds[name], text)" in script
+    assert "def _kfp_tune_trial(_kfp_tune_objective=quadratic):" in script
     assert lines[-1] == 'python3 -u "$kfp_tune_program"'  # last, so Katib's webhook can append its redirect
 
 
@@ -317,6 +323,18 @@ def two_arguments(params, extra):
     return 1.0
 
 
+def scaled_by_a_global(params, scale=NAMESPACE_GLOBAL):
+    """Its default value is evaluated when the trial's script defines it, where NAMESPACE_GLOBAL is not."""
+    return params["x"] * scale
+
+
+def _named_like_a_builtin():
+    def max(params):
+        return 1.0
+
+    return max
+
+
 @pytest.mark.parametrize(
     "changes, message",
     [
@@ -326,7 +344,9 @@ def two_arguments(params, extra):
         ({"objective": _closure()}, "objective: inner uses factor from the function around it"),
         ({"objective": decorated}, "objective: decorated must be a plain def, without decorators"),
         ({"objective": _decorated()}, "objective: expected a function defined with def, got _lru_cache_wrapper"),
-        ({"objective": two_arguments}, "objective: two_arguments(params, extra) must take exactly one argument"),
+        ({"objective": two_arguments}, "two_arguments(params, extra) must take"),
+        ({"objective": _named_like_a_builtin()}, "tune(): objective: max is the name of a Python builtin"),
+        ({"objective": scaled_by_a_global}, "tune(): objective: scaled_by_a_global uses NAMESPACE_GLOBAL from outside itself"),
         ({"env_per_trial": {"HF_TOKEN": SECRET}}, "env_per_trial['HF_TOKEN']: looks like a credential"),
         ({"env_per_trial": [{"name": "AWS_SECRET_ACCESS_KEY", "value": SECRET}]}, "env_per_trial['AWS_SECRET_ACCESS_KEY']: looks like a credential"),
         ({"env_per_trial": {"KFP_TUNE_STORE": "x"}}, "env_per_trial['KFP_TUNE_STORE']: names starting KFP_TUNE_ are set by kfp-tune"),
@@ -361,6 +381,33 @@ def test_a_host_with_credentials_is_refused_before_anything_is_sent(kfp_host):
     with pytest.raises(SpecError, match="credentials do not belong in the host URL") as raised:
         kfp_tune.submit_function(quadratic, SPACE, host=host)
     assert SECRET not in str(raised.value) and kfp_host.requests == []
+
+
+def test_type_hints_may_name_what_the_module_imports(kfp_host):
+    """Annotations are never evaluated in the trial (its script starts with ``from __future__
+    import annotations``), so ``dict[str, Any]`` works though ``Any`` is not imported there;
+    the script that was sent runs as the container runs it."""
+    kfp_tune.tune(annotated, SPACE, host=kfp_host.url, name="annotated")
+    (run,) = kfp_host.posted("runs")
+    job = substitute(_sent_experiment(run).spec.trial_template.trial_spec, {"x": "3", "c": "a"})
+    assert _run_as_the_container(_container(job)["args"][0]).strip() == "objective=1.0"
+
+
+def test_metric_names_the_stdout_collector_reads_are_read_back():
+    """The names allowed are those Katib's default StdOut filter reads: '-' and '|' too. (The
+    function is named as the call in the trial names its own variable: it is still the one called.)"""
+    from kfp_tune.collectors.stdout import parse_metric_lines
+
+    def metrics(params):
+        return {"val-acc": 0.25, "top|1": 0.5, "loss_2": params["lr"]}
+
+    experiment = function_job_experiment(
+        metrics, {"lr": search.double(0.01, 0.5)}, name="names", objective_metric_name="val-acc", additional_metric_names=["top|1", "loss_2"],
+    )
+    job = substitute(experiment.spec.trial_template.trial_spec, {"lr": "0.125"})
+    printed = _run_as_the_container(_container(job)["args"][0]).splitlines()
+    read = parse_metric_lines(printed, experiment.spec.objective.metric_names)
+    assert {m.name: m.value for m in read} == {"val-acc": 0.25, "top|1": 0.5, "loss_2": 0.125}
 
 
 def test_cluster_options_without_a_host_are_refused():

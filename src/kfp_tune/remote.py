@@ -74,6 +74,9 @@ _VALUE_FROM = ("secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef"
 _ENV_FROM = ("secretRef", "configMapRef")
 _RESERVED_ENV = "KFP_TUNE_"
 _WRAPPER_PREFIX = "_kfp_tune"
+_SCRIPT_HEADER = "from __future__ import annotations"
+"""The trial script's first line: the function's annotations stay text, never evaluated, so
+type hints may name what only the module around the function imported (``Any``, a class)."""
 
 
 class RemoteArgumentError(ValueError):
@@ -99,6 +102,9 @@ def function_source(objective: Callable[..., Any]) -> str:
         raise _refuse("objective", "a lambda cannot be shipped to a trial (its source is part of another statement); define it with def")
     if name.startswith(_WRAPPER_PREFIX):
         raise _refuse("objective", f"the name {name!r} is kept for kfp-tune's own call in the trial; rename the function")
+    if hasattr(builtins, name):
+        raise _refuse("objective", f"{name} is the name of a Python builtin, which kfp-tune's call in the trial uses, and the function "
+                      "would hide it there; rename the function")
     if inspect.iscoroutinefunction(objective) or inspect.isgeneratorfunction(objective):
         raise _refuse("objective", f"{name} must be a plain function (not async, not a generator): the trial calls it once and reads what it returns")
     try:
@@ -117,10 +123,16 @@ def function_source(objective: Callable[..., Any]) -> str:
     if objective.__code__.co_freevars:
         raise _refuse("objective", f"{name} uses {', '.join(objective.__code__.co_freevars)} from the function around it; "
                       "the trial runs the function alone: pass them as parameters or define them inside it")
-    outside = sorted({n for n in _global_names(objective.__code__) if n != name and not hasattr(builtins, n)})
+    try:
+        # compiled as the trial's script runs it: its defaults are evaluated there, its annotations are not
+        shipped = compile(f"{_SCRIPT_HEADER}\n{source}", f"<{name}>", "exec", dont_inherit=True)
+    except SyntaxError as exc:
+        raise _refuse("objective", f"the source of {name} does not compile on its own ({exc.msg}, line {exc.lineno}); "
+                      "define it as a plain def in a file or a notebook cell") from None
+    outside = sorted({n for n in _global_names(shipped) if n != name and not hasattr(builtins, n)})
     if outside:
-        raise _refuse("objective", f"{name} uses {', '.join(outside)} from outside itself (a notebook's or module's globals); "
-                      "the trial runs the function alone: import modules and define helpers inside it")
+        raise _refuse("objective", f"{name} uses {', '.join(outside)} from outside itself (a notebook's or module's globals, "
+                      "in its body or its default values); the trial runs the function alone: import modules and define helpers inside it")
     return source
 
 
@@ -159,9 +171,10 @@ def trial_script(
     texts = ", ".join(f"{p.name!r}: {_value_text(p)}" for p in parameters)
     call = textwrap.dedent(f'''
 
-        def {_WRAPPER_PREFIX}_trial():
+        def {_WRAPPER_PREFIX}_trial({_WRAPPER_PREFIX}_objective={objective.__name__}):
             """kfp-tune: call {objective.__name__} with this trial's parameters, typed as tune() gives
-            them; print what it returns as name=value lines for Katib's StdOut collector."""
+            them; print what it returns as name=value lines for Katib's StdOut collector. (The
+            function comes in as an argument: its name may be one of the names used here.)"""
             import math as _math
             import numbers as _numbers
 
@@ -176,7 +189,7 @@ def trial_script(
 
             kinds = {kinds!r}
             texts = {{{texts}}}
-            returned = {objective.__name__}({{name: typed(kinds[name], text) for name, text in texts.items()}})
+            returned = {_WRAPPER_PREFIX}_objective({{name: typed(kinds[name], text) for name, text in texts.items()}})
             if returned is None:
                 return  # the function printed its metrics as name=value
             if isinstance(returned, dict):
@@ -194,7 +207,7 @@ def trial_script(
 
         {_WRAPPER_PREFIX}_trial()
         ''')
-    program = source.rstrip("\n") + "\n" + call
+    program = _SCRIPT_HEADER + "\n" + source.rstrip("\n") + "\n" + call
     end = f"KFP_TUNE_SOURCE_END_{hashlib.sha256(program.encode()).hexdigest()[:12]}"
     lines = ["set -e"]
     if packages_to_install:
