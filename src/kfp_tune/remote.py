@@ -369,6 +369,24 @@ def _index_urls(urls: Any) -> list[str]:
     return out
 
 
+def _stdout_metric_name(argument: str, name: Any) -> str:
+    """A metric name Katib's StdOut collector can read back from the trial's ``name=value`` line.
+    A function's trials report through stdout, and with no ``metricsFormat`` the collector's
+    filter (:data:`kfp_tune.collectors.stdout.DEFAULT_METRICS_FORMAT`) reads only names of ASCII
+    letters, digits, ``_``, ``-`` and ``|``: any other name would leave every trial
+    MetricsUnavailable."""
+    from kfp_tune.collectors.stdout import DEFAULT_METRICS_FORMAT, parse_metric_lines
+
+    if not isinstance(name, str) or not name:
+        raise _refuse(argument, f"expected a metric name, got {shown(name)}")
+    if [(m.name, m.value) for m in parse_metric_lines([f"{name}=0.5"], [name])] != [(name, 0.5)]:
+        suggestion = re.sub(r"[^A-Za-z0-9_|-]", "_", name)
+        raise _refuse(argument, f"{shown(name)} cannot be read from the trial's output: a function's trials on Kubeflow report "
+                      f"their metrics as name=value lines, and Katib's StdOut collector (filter {DEFAULT_METRICS_FORMAT}) reads "
+                      f"only names made of ASCII letters, digits, '_', '-' and '|'; rename it, e.g. {suggestion!r}")
+    return name
+
+
 def _positive_int(argument: str, value: Any) -> int | None:
     if value is None:
         return None
@@ -413,6 +431,10 @@ def function_job_experiment(
         raise _refuse("namespace", f"expected a Kubernetes namespace name (lower-case letters, digits, '-'), got {shown(namespace)}")
     if not isinstance(retain_trials, bool):
         raise _refuse("retain_trials", f"expected True or False, got {shown(retain_trials)}")
+    metric_name = _stdout_metric_name("objective_metric_name", objective_metric_name)
+    if isinstance(additional_metric_names, str) or not isinstance(additional_metric_names, (list, tuple, type(None))):
+        raise _refuse("additional_metric_names", f"expected a list of metric names or None, got {shown(additional_metric_names)}")
+    additional = [_stdout_metric_name(f"additional_metric_names[{i}]", n) for i, n in enumerate(additional_metric_names or [])]
     deadline = _positive_int("trial_active_deadline_seconds", trial_active_deadline_seconds)
     packages = _strings("packages_to_install", packages_to_install)
     urls = _index_urls(pip_index_urls)
@@ -423,7 +445,7 @@ def function_job_experiment(
         "name": PRIMARY_CONTAINER,
         "image": base_image,
         "command": ["sh", "-c"],
-        "args": [trial_script(objective, params, objective_metric_name, packages, urls)],
+        "args": [trial_script(objective, params, metric_name, packages, urls)],
     }
     if resources:
         container["resources"] = resources
@@ -443,8 +465,7 @@ def function_job_experiment(
         spec=ExperimentSpec(
             parameters=params,
             objective=ObjectiveSpec(
-                type=objective_type, goal=goal, objective_metric_name=objective_metric_name,
-                additional_metric_names=list(additional_metric_names or []),
+                type=objective_type, goal=goal, objective_metric_name=metric_name, additional_metric_names=additional,
             ),
             algorithm=AlgorithmSpec(
                 algorithm_name=algorithm,
