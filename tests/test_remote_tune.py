@@ -7,6 +7,7 @@ kfp.local with the local launcher, which runs the Job's ``sh -c`` command as a s
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import os
@@ -22,7 +23,7 @@ import pytest
 import kfp_tune
 from fake_kfp import API, serve
 from kfp_tune import search
-from kfp_tune.core.errors import KfpTuneError, SpecError
+from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.template import substitute
 from kfp_tune.remote import RemoteArgumentError, function_job_experiment
@@ -211,25 +212,31 @@ def test_a_function_that_fails_fails_the_trial_command():
 def test_end_to_end_on_kfp_local(kfp_host, tmp_path, objective):
     """What tune(host=) sent runs under kfp.local (local launcher: the Job's command as a
     subprocess), into the store the handle reads; wait() then gives the best parameters."""
-    from kfp_tune.pipelines.local_run import run_pipeline_locally
-
-    store = tmp_path / "store"
     handle = kfp_tune.tune(
         objective, SPACE, objective_metric_name="loss", algorithm="grid", max_trial_count=6, parallel_trial_count=2,
-        name=f"quad-{objective.__name__.replace('_', '-')}", host=kfp_host.url, store=str(store),
+        name=f"quad-{objective.__name__.replace('_', '-')}", host=kfp_host.url, store="s3://team-bucket/tuning",
     )
-    (run,) = kfp_host.posted("runs")
-    run_pipeline_locally(_sent_experiment(run), str(store), {"kind": "local"}, None, str(tmp_path / "root"))
-    kfp_host.run_state = "SUCCEEDED"
-    result = handle.wait(timeout=60, poll_seconds=0.05)
+    result = _run_what_was_sent(kfp_host, handle, tmp_path)
     assert (result.status, len(result.trials)) == ("Succeeded", 6)
     assert all(t.status == "Succeeded" for t in result.trials), [(t.name, t.status) for t in result.trials]
     assert result.best_trial.parameters == {"x": 2, "c": "bb"} and result.best_trial.metrics["loss"] == 0.0
     assert sorted(t.metrics["loss"] for t in result.trials) == [0.0, 0.5, 1.0, 1.0, 1.5, 1.5]
 
 
+def _run_what_was_sent(kfp_host, handle, tmp_path):
+    """The pipeline run that was sent, run under kfp.local into a local folder (the cluster's
+    s3:// store stands here), and wait() on the handle reading that folder."""
+    from kfp_tune.pipelines.local_run import run_pipeline_locally
+
+    store = tmp_path / "store"
+    (run,) = kfp_host.posted("runs")
+    run_pipeline_locally(_sent_experiment(run), str(store), {"kind": "local"}, None, str(tmp_path / "root"))
+    kfp_host.run_state = "SUCCEEDED"
+    return dataclasses.replace(handle, store=str(store)).wait(timeout=60, poll_seconds=0.05)
+
+
 def test_wait_says_how_the_run_ended(kfp_host, tmp_path):
-    handle = kfp_tune.submit_function(quadratic, SPACE, host=kfp_host.url, name="quad-w", store=str(tmp_path / "store"))
+    handle = kfp_tune.submit_function(quadratic, SPACE, host=kfp_host.url, name="quad-w")
     with pytest.raises(TimeoutError, match=re.escape(f"run {handle.run_id} of experiment 'quad-w' is still running")):
         handle.wait(timeout=0.2, poll_seconds=0.05)
     kfp_host.run_state = "FAILED"
@@ -237,13 +244,13 @@ def test_wait_says_how_the_run_ended(kfp_host, tmp_path):
         handle.wait(timeout=5, poll_seconds=0.05)
     kfp_host.run_state = "SUCCEEDED"  # but nothing was ever written to the store
     with pytest.raises(KfpTuneError, match=r"has no records in .* yet"):
-        handle.wait(timeout=5, poll_seconds=0.05)
+        dataclasses.replace(handle, store=str(tmp_path / "store")).wait(timeout=5, poll_seconds=0.05)
 
 
-def test_a_run_that_has_ended_is_not_called_still_running(kfp_host, tmp_path):
+def test_a_run_that_has_ended_is_not_called_still_running(kfp_host):
     """However short the timeout: kfp's own wait looks at the clock before the run's state, so
     a slow first request made an ended run read as timed out."""
-    handle = kfp_tune.submit_function(quadratic, SPACE, host=kfp_host.url, name="quad-e", store=str(tmp_path / "store"))
+    handle = kfp_tune.submit_function(quadratic, SPACE, host=kfp_host.url, name="quad-e")
     for state in ("FAILED", "CANCELED"):
         kfp_host.run_state = state
         with pytest.raises(KfpTuneError, match=re.escape(f"ended {state}: see {handle.url}")):
@@ -328,6 +335,10 @@ def scaled_by_a_global(params, scale=NAMESPACE_GLOBAL):
     return params["x"] * scale
 
 
+class NotAClient:
+    pass
+
+
 def _named_like_a_builtin():
     def max(params):
         return 1.0
@@ -351,6 +362,19 @@ def _named_like_a_builtin():
         ({"objective_metric_name": "val acc"}, "only names made of ASCII letters, digits, '_', '-' and '|'; rename it, e.g. 'val_acc'"),
         ({"additional_metric_names": ["loss", "val/acc"]}, "tune(): additional_metric_names[1]: 'val/acc' cannot be read"),
         ({"objective_metric_name": "précision"}, "tune(): objective_metric_name: 'précision' cannot be read"),
+        ({"object_store": "nope"}, "tune(): object_store: expected one of 'minio', 'seaweedfs'"),
+        ({"service_account": "Bad SA!"}, "tune(): service_account: expected a Kubernetes service account name (a DNS-1123 subdomain"),
+        ({"service_account": "a" * 254}, "tune(): service_account: expected a Kubernetes service account name"),
+        ({"kfp_experiment": 5}, "tune(): kfp_experiment: expected a non-empty string or None, got 5"),
+        ({"run_name": 5}, "tune(): run_name: expected a non-empty string or None, got 5"),
+        ({"host": None, "client": "http://x"}, "tune(): client: expected a kfp.Client, got the string 'http://x'; for the KFP API's URL pass host="),
+        ({"host": None, "client": NotAClient()}, "tune(): client: expected a kfp.Client, such as kfp.Client(host=URL), got NotAClient"),
+        ({"host": ""}, "tune(): host: expected the KFP API's URL, e.g. http://ml-pipeline-ui.kubeflow, got ''"),
+        ({"host": "ftp://kfp.example"}, "tune(): host: ftp://kfp.example: expected a URL starting http:// or https://"),
+        ({"store": "./runs"}, "tune(): store: './runs' is not an s3:// URI: the run's steps and trials run in pods on the cluster"),
+        ({"store": Path("runs")}, "tune(): store: 'runs' is not an s3:// URI"),
+        ({"store": "file:///data/runs"}, "expected a bucket in the cluster's object store, e.g. s3://mlpipeline/kfp-tune"),
+        ({"store": "s3://Bad_Bucket/x"}, "tune(): store: store URI 's3://Bad_Bucket/x': 'Bad_Bucket' is not an S3 bucket name"),
         ({"env_per_trial": {"HF_TOKEN": SECRET}}, "env_per_trial['HF_TOKEN']: looks like a credential"),
         ({"env_per_trial": [{"name": "AWS_SECRET_ACCESS_KEY", "value": SECRET}]}, "env_per_trial['AWS_SECRET_ACCESS_KEY']: looks like a credential"),
         ({"env_per_trial": {"KFP_TUNE_STORE": "x"}}, "env_per_trial['KFP_TUNE_STORE']: names starting KFP_TUNE_ are set by kfp-tune"),
@@ -382,9 +406,17 @@ def test_bad_arguments_are_refused_before_anything_is_sent(kfp_host, changes, me
 
 def test_a_host_with_credentials_is_refused_before_anything_is_sent(kfp_host):
     host = kfp_host.url.replace("http://", f"http://me:{SECRET}@")
-    with pytest.raises(SpecError, match="credentials do not belong in the host URL") as raised:
+    with pytest.raises(RemoteArgumentError, match=re.escape("tune(): host: credentials do not belong in the host URL")) as raised:
         kfp_tune.submit_function(quadratic, SPACE, host=host)
     assert SECRET not in str(raised.value) and kfp_host.requests == []
+
+
+def test_a_host_without_a_scheme_is_refused_before_anything_is_sent(kfp_host):
+    """kfp.Client would speak HTTPS to it, and the plain-HTTP host answer with an SSL error."""
+    bare = kfp_host.url.removeprefix("http://")
+    with pytest.raises(RemoteArgumentError, match=re.escape(f"tune(): host: {bare}: expected a URL starting http:// or https://")):
+        kfp_tune.tune(quadratic, SPACE, host=bare)
+    assert kfp_host.requests == []
 
 
 def test_type_hints_may_name_what_the_module_imports(kfp_host):

@@ -38,7 +38,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
-from kfp_tune.core.errors import ExperimentNotFound, KfpTuneError, StoreError, shown
+from kfp_tune.core.errors import ExperimentNotFound, KfpTuneError, SpecError, StoreError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import (
     AlgorithmSpec,
@@ -548,6 +548,73 @@ class RemoteTuning:
             ) from None
 
 
+_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+_CLIENT_METHODS = ("create_run_from_pipeline_package", "get_run", "wait_for_run_completion")
+"""What the handle calls on a ``client=``: kfp.Client's methods."""
+
+
+def _refuse_call(argument: str, message: str) -> RemoteArgumentError:
+    """A ``tune(host=)`` / ``submit_function`` argument refused, worded as the call's other arguments are."""
+    return RemoteArgumentError(f"tune(): {argument}: {message}")
+
+
+def check_submission(
+    host: Any = None,
+    client: Any = None,
+    store: Any = None,
+    kfp_experiment: Any = None,
+    run_name: Any = None,
+    object_store: Any = None,
+    service_account: Any = None,
+) -> str:
+    """The store URI the run will keep its records in, once every argument of the submission is
+    known to be usable; RemoteArgumentError naming the first one that is not. Makes no request:
+    kfp.Client asks the host's health as it is made, so nothing is checked after that."""
+    from kfp_tune.pipelines.builder import OBJECT_STORES, ObjectStore
+    from kfp_tune.pipelines.submit import TOKEN_HINT, check_host, masked_url
+    from kfp_tune.stores import check_store_uri
+
+    example = "e.g. http://ml-pipeline-ui.kubeflow"
+    if host is not None:
+        if not isinstance(host, str) or not host.strip() or host.strip() != host:
+            raise _refuse_call("host", f"expected the KFP API's URL, {example}, got {shown(masked_url(host) if isinstance(host, str) else host)}")
+        try:
+            check_host(host)
+        except SpecError as exc:
+            raise _refuse_call("host", "; ".join(e.message for e in exc.errors)) from None
+        if not re.match(r"(?i)https?://", host):
+            raise _refuse_call("host", f"{masked_url(host)}: expected a URL starting http:// or https://, {example} "
+                               "(without a scheme, kfp.Client speaks HTTPS, and a plain-HTTP host answers with an SSL error)")
+    if client is not None:
+        if isinstance(client, str):
+            raise _refuse_call("client", f"expected a kfp.Client, got the string {shown(masked_url(client))}; for the KFP API's URL "
+                               f"pass host= instead, or client=kfp.Client(host=URL, ...) for your own authentication ({TOKEN_HINT})")
+        missing = [m for m in _CLIENT_METHODS if not callable(getattr(client, m, None))]
+        if missing:
+            raise _refuse_call("client", f"expected a kfp.Client, such as kfp.Client(host=URL), got {type(client).__name__} (it has no {missing[0]})")
+    store_uri = DEFAULT_CLUSTER_STORE if store is None else str(store)
+    if urlsplit(store_uri).scheme.lower() != "s3":
+        raise _refuse_call("store", f"{shown(store_uri)} is not an s3:// URI: the run's steps and trials run in pods on the cluster, "
+                           "which cannot write to a folder on this machine nor share one of their own; expected a bucket in the cluster's "
+                           f"object store, e.g. {DEFAULT_CLUSTER_STORE} (the default)")
+    try:
+        check_store_uri(store_uri)
+    except KfpTuneError as exc:
+        raise _refuse_call("store", str(exc)) from None
+    for argument, value in (("kfp_experiment", kfp_experiment), ("run_name", run_name)):
+        if value is not None and (not isinstance(value, str) or not value.strip()):
+            raise _refuse_call(argument, f"expected a non-empty string or None, got {shown(value)}")
+    if object_store is not None and not isinstance(object_store, ObjectStore) and object_store not in OBJECT_STORES:
+        raise _refuse_call("object_store", f"expected one of {', '.join(repr(n) for n in sorted(OBJECT_STORES))} (KFP's object store: "
+                           f"seaweedfs from KFP 2.16, minio before) or None, got {shown(object_store)}")
+    if service_account is not None and (
+        not isinstance(service_account, str) or len(service_account) > 253 or not _DNS_SUBDOMAIN.fullmatch(service_account)
+    ):
+        raise _refuse_call("service_account", "expected a Kubernetes service account name (a DNS-1123 subdomain: lower-case letters, "
+                           f"digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters), got {shown(service_account)}")
+    return store_uri
+
+
 def submit_experiment(
     experiment: Experiment,
     host: str | None = None,
@@ -561,15 +628,15 @@ def submit_experiment(
     reader: Callable[[str, str], Any] | None = None,
 ) -> RemoteTuning:
     """Start the experiment's pipeline with :func:`kfp_tune.pipelines.submit.submit`; its trials
-    run as Jobs in ``namespace`` (default: the run's own). ``reader``: how the handle reads the
+    run as Jobs in ``namespace`` (default: the run's own). Every argument is checked
+    (:func:`check_submission`) before the first request. ``reader``: how the handle reads the
     result (see :class:`RemoteTuning`)."""
     import json
 
-    from kfp_tune.pipelines.submit import DEFAULT_OBJECT_STORE, _client, _kfp_errors, check_host
+    from kfp_tune.pipelines.submit import DEFAULT_OBJECT_STORE, _client, _kfp_errors
     from kfp_tune.pipelines.submit import submit as submit_pipeline
 
-    check_host(host)
-    store_uri = DEFAULT_CLUSTER_STORE if store is None else str(store)
+    store_uri = check_submission(host, client, store, kfp_experiment, run_name, object_store, service_account)
     arguments = {"launcher_config": json.dumps({"kind": "kubernetes", "namespace": namespace}, sort_keys=True)} if namespace else {}
     with _kfp_errors(host):
         kfp_client = _client(host, namespace, client)
