@@ -15,6 +15,7 @@ import re
 import subprocess
 import sys
 import textwrap
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,10 @@ def dict_metrics(params):
 def annotated(params: dict[str, Any]) -> float:
     """Type hints that name what only this module imports (Any): they are never evaluated in the trial."""
     return float((params["x"] - 2) ** 2)
+
+
+def always_fails(params):
+    raise ValueError(f"no good at x={params['x']}")
 
 
 SPACE = {"x": search.discrete([1, 2, 3]), "c": search.categorical(["a", "bb"])}
@@ -233,6 +238,28 @@ def _run_what_was_sent(kfp_host, handle, tmp_path):
     run_pipeline_locally(_sent_experiment(run), str(store), {"kind": "local"}, None, str(tmp_path / "root"))
     kfp_host.run_state = "SUCCEEDED"
     return dataclasses.replace(handle, store=str(store)).wait(timeout=60, poll_seconds=0.05)
+
+
+@pytest.mark.kfp_local
+def test_wait_warns_when_no_trial_succeeded(kfp_host, tmp_path):
+    """As the in-process tune() does: Katib's rules end the experiment Succeeded (maxTrialCount
+    reached), so an objective that raises every time must not pass unseen."""
+    handle = kfp_tune.tune(always_fails, {"x": search.int(1, 3)}, algorithm="grid", max_trial_count=2, name="fails", host=kfp_host.url)
+    with pytest.warns(UserWarning, match=r"tune\(\): none of the 2 trials succeeded; the last failed trial, fails-\w+, ended with ") as caught:
+        result = _run_what_was_sent(kfp_host, handle, tmp_path)
+    (warning,) = [w for w in caught if "none of the" in str(w.message)]
+    assert result.status == "Succeeded" and {t.status for t in result.trials} == {"Failed"}
+    assert f"get_trial_logs(('fails', '{result.trials[-1].name}'))" in str(warning.message) and handle.url in str(warning.message)
+
+
+@pytest.mark.kfp_local
+def test_wait_does_not_warn_when_a_trial_succeeded(kfp_host, tmp_path):
+    handle = kfp_tune.tune(quadratic, SPACE, objective_metric_name="loss", algorithm="grid", max_trial_count=1, name="one", host=kfp_host.url)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _run_what_was_sent(kfp_host, handle, tmp_path)
+    assert [t.status for t in result.trials] == ["Succeeded"]
+    assert not [w for w in caught if "succeeded" in str(w.message)]
 
 
 def test_wait_says_how_the_run_ended(kfp_host, tmp_path):

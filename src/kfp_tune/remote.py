@@ -12,7 +12,10 @@ that form by the call.
 The rule Katib sets for such a function holds here too, and is checked before anything is sent:
 it must be self-contained, a plain ``def`` whose source can be read (not a lambda, a builtin or a
 function typed into a bare REPL), taking one argument (the parameters dict), with its imports
-inside it and no names from the notebook or module around it.
+inside it and no names from the notebook or module around it (in its body or its default
+values; its type hints are never evaluated in the trial). Its metric names must be ones the
+StdOut collector reads back. The submission's own arguments (host, client, store, ...) are
+checked before the first request to the host.
 
 The experiment is a real Katib ``kubeflow.org/v1beta1`` Experiment, validated like any other, and
 is started with :func:`kfp_tune.pipelines.submit.submit`; the handle it gives back waits for the
@@ -32,6 +35,7 @@ import re
 import shlex
 import textwrap
 import types
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -53,7 +57,7 @@ from kfp_tune.core.spec import (
     TrialParameterSpec,
     TrialTemplate,
 )
-from kfp_tune.core.vocabulary import looks_like_credential
+from kfp_tune.core.vocabulary import FAILED_STATUSES, TrialStatus, looks_like_credential
 from kfp_tune.search import to_parameters
 
 BASE_IMAGE = "docker.io/pytorch/pytorch:2.2.1-cuda12.1-cudnn8-runtime"
@@ -489,6 +493,21 @@ def function_job_experiment(
 # --- submitting and waiting ----------------------------------------------------------------------
 
 
+def no_trial_succeeded(result: Any) -> str:
+    """What ``tune()`` warns of when trials failed and none succeeded ("" otherwise): Katib's
+    rules end such an experiment Succeeded (maxTrialCount reached) when maxFailedTrialCount is
+    not set, and an objective that raises every time should not pass unseen. ``result``: a
+    TuneResult (``kfp_tune.api``, which imports this module, so it is not named here)."""
+    failed = [t for t in result.trials if t.status in FAILED_STATUSES]
+    if not failed or any(t.status == TrialStatus.SUCCEEDED for t in result.trials):
+        return ""
+    last = failed[-1]
+    return (
+        f"tune(): none of the {len(result.trials)} trials succeeded; the last failed trial, {last.name}, "
+        f"ended with {last.message or last.status}; its output: kfp_tune.Client({result.store!r}).get_trial_logs(({result.experiment!r}, {last.name!r}))"
+    )
+
+
 def _run_state(run: Any) -> str:
     """A KFP run's state in capitals ('' when it has none)."""
     return str(getattr(run, "state", "") or "").upper()
@@ -530,7 +549,11 @@ class RemoteTuning:
         state = _run_state(run)
         if state != "SUCCEEDED":
             raise KfpTuneError(f"run {self.run_id} of experiment {self.experiment!r} ended {state or 'without a state'}: see {self.url}")
-        return self.result()
+        result = self.result()
+        warning = no_trial_succeeded(result)
+        if warning:
+            warnings.warn(f"{warning}; the run: {self.url}", stacklevel=2)
+        return result
 
     def result(self) -> Any:
         """The TuneResult as the store holds it now (``status`` Running while the run goes on)."""
@@ -647,4 +670,7 @@ def submit_experiment(
     return RemoteTuning(experiment.name, submitted.id, submitted.url, submitted.kfp_experiment_id, store_uri, kfp_client, host, reader)
 
 
-__all__ = ["BASE_IMAGE", "PRIMARY_CONTAINER", "RemoteArgumentError", "RemoteTuning", "function_job_experiment", "submit_experiment", "trial_script"]
+__all__ = [
+    "BASE_IMAGE", "PRIMARY_CONTAINER", "RemoteArgumentError", "RemoteTuning", "check_submission", "function_job_experiment",
+    "no_trial_succeeded", "submit_experiment", "trial_script",
+]
