@@ -61,6 +61,10 @@ class FinishedTrial:
     metrics: dict[str, float] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     """What the algorithm labelled the trial with when it suggested it (see ``Suggestions.labels``)."""
+    given_back: bool = False
+    """Killed when its run was interrupted, or never created: it used no budget, and an
+    algorithm whose schedule has a place for it fills that place again (hyperband's rung
+    member, grid's point), with ``Suggestions.repeats`` when the point is the same."""
 
 
 class PendingAssignment(dict[str, Value]):

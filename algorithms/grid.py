@@ -34,12 +34,15 @@ class GridSearch:
         rng: np.random.Generator,
     ) -> Suggestions:
         space = problem.space
-        used = used_keys(space, history, pending)
+        used = used_keys(space, [t for t in history if not t.given_back], pending)  # a point given back is tried again
+        again = {space.key(t.assignment) for t in history if t.given_back}
         out: list[dict[str, Value]] = []
         for assignment in grid_points(space):
             if space.key(assignment) in used:
                 continue
             if len(out) == n:
-                return Suggestions(out, exhausted=False)
+                break
             out.append(assignment)
-        return Suggestions(out, exhausted=True)
+        else:
+            return Suggestions(out, exhausted=True, repeats=any(space.key(a) in again for a in out))
+        return Suggestions(out, exhausted=False, repeats=any(space.key(a) in again for a in out))

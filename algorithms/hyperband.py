@@ -83,10 +83,12 @@ class Hyperband:
         resource = space[self.resource_name]
         r_l = self.r_l if self.r_l is not None else float(resource.high or 1.0)
         # Every trial in slot order: finished ones (with a score, None if it failed), then pending.
+        # A trial given back (its run interrupted) held no slot: its place is filled again.
         slots: list[tuple[dict[str, Value], float | None, bool]] = [
-            (t.assignment, problem.loss(t), True) for t in history
+            (t.assignment, problem.loss(t), True) for t in history if not t.given_back
         ] + [(a, None, False) for a in pending]
         used = {space.key(a) for a, _, _ in slots}
+        again = {space.key(t.assignment) for t in history if t.given_back}
         out: list[dict[str, Value]] = []
         position = 0
         for rungs in schedule(r_l, self.eta):
@@ -96,13 +98,13 @@ class Hyperband:
                     size = rung.size
                 else:
                     if any(not done for _, _, done in previous):
-                        return Suggestions(out, waiting=True)  # the rung below is still running
+                        return Suggestions(out, waiting=True, repeats=_repeats(space, out, again))  # the rung below is still running
                     ranked = sorted((p for p in previous if p[1] is not None), key=lambda p: p[1])  # type: ignore[arg-type, return-value]
                     size = min(rung.size, len(ranked))
                 members = slots[position : position + size]
                 for slot in range(len(members), size):
                     if len(out) == n:
-                        return Suggestions(out)
+                        return Suggestions(out, repeats=_repeats(space, out, again))
                     if rung.level == 0:
                         assignment = self._new_configuration(space, rung, rng, used)
                     else:
@@ -112,7 +114,7 @@ class Hyperband:
                     members.append((assignment, None, False))
                 position += size
                 previous = members
-        return Suggestions(out, exhausted=True)
+        return Suggestions(out, exhausted=True, repeats=_repeats(space, out, again))
 
     def _resource_value(self, resource: Parameter, rung: Rung) -> Value:
         if resource.type == "int":
@@ -126,6 +128,11 @@ class Hyperband:
             if space.key(assignment) not in used:
                 return assignment
         raise ValueError("hyperband could not find a new configuration: the search space is too small for its brackets")
+
+
+def _repeats(space: SearchSpace, out: list[dict[str, Value]], again: set[Any]) -> bool:
+    """Whether a suggestion is the point of a trial given back (run again in its place)."""
+    return bool(again) and any(space.key(a) in again for a in out)
 
 
 def adjust_space(space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:

@@ -392,6 +392,34 @@ def test_hyperband_end_to_end_promotes_the_best_and_ends(tmp_path):
     assert result.trials[12].parameters["x"] == best_of_second.parameters["x"]
 
 
+def test_hyperband_runs_a_rung_member_an_interrupt_gave_back_again():
+    """A Ctrl-C during bracket 1's second rung gives its trials back. That rung was lost: the
+    next bracket started, and the rung's best never reached the top resource."""
+    from kfp_tune.algorithms.hyperband import Hyperband
+
+    space = SearchSpace((Parameter("x", "double", 0.0, 1.0), Parameter("epochs", "int", 1, 9)))
+    problem = Problem(space, "minimize", "loss", {})
+    hyperband = Hyperband({"resource_name": "epochs", "r_l": 9, "eta": 3})
+    first = hyperband.suggest(problem, [], [], 9, np.random.default_rng(0)).assignments
+    history = [FinishedTrial(f"t{i}", a, "Succeeded", a["x"]) for i, a in enumerate(first)]
+    promoted = hyperband.suggest(problem, history, [], 3, np.random.default_rng(1)).assignments
+    assert [a["x"] for a in promoted] == sorted(a["x"] for a in first)[:3] and {a["epochs"] for a in promoted} == {3}
+    killed = [FinishedTrial(f"k{i}", a, "Killed", None, given_back=True) for i, a in enumerate(promoted)]
+    again = hyperband.suggest(problem, history + killed, [], 3, np.random.default_rng(2))
+    assert again.assignments == promoted and again.repeats  # the same rung, run in their place
+    done = [FinishedTrial(f"r{i}", a, "Succeeded", a["x"]) for i, a in enumerate(promoted)]
+    top = hyperband.suggest(problem, history + killed + done, [], 1, np.random.default_rng(3)).assignments
+    assert top == [{"x": min(a["x"] for a in promoted), "epochs": 9}] and not hyperband.suggest(problem, history + killed + done, [], 1, np.random.default_rng(3)).repeats
+
+
+def test_grid_tries_a_point_an_interrupt_gave_back_again():
+    space = SearchSpace((Parameter("k", "int", 1, 3),))
+    problem = Problem(space, "minimize", "loss", {})
+    history = [FinishedTrial("t0", {"k": 1}, "Succeeded", 1.0), FinishedTrial("t1", {"k": 2}, "Killed", None, given_back=True)]
+    result = registry.create("grid", {}).suggest(problem, history, [], 5, np.random.default_rng(0))
+    assert (result.assignments, result.exhausted, result.repeats) == ([{"k": 2}, {"k": 3}], True, True)
+
+
 def test_hyperband_katib_example_runs_its_budget(tmp_path):
     import yaml
 

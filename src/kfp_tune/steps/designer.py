@@ -62,7 +62,7 @@ def history_of(state: ExperimentState, space: SearchSpace) -> tuple[list[Finishe
 
 def _finished(state: ExperimentState, space: SearchSpace, trial: TrialState) -> FinishedTrial:
     objective = state.objective_value(trial) if trial.status in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) else None
-    return FinishedTrial(trial.name, space.parse(trial.assignment), trial.status, objective, trial.metrics, dict(trial.labels))
+    return FinishedTrial(trial.name, space.parse(trial.assignment), trial.status, objective, trial.metrics, dict(trial.labels), trial.given_back)
 
 
 def _pending(space: SearchSpace, trial: TrialState) -> PendingAssignment:
