@@ -329,3 +329,24 @@ def test_a_metric_name_the_default_format_cannot_read_is_warned_about(tmp_path, 
     doc["spec"]["metricsCollectorSpec"] = {"source": {"filter": {"metricsFormat": [r"([\w.]+)=([0-9.]+)"]}}}
     assert main(["validate", _write(tmp_path, doc)]) == 0
     assert "warning" not in capsys.readouterr().err  # a format of the user's may read it
+
+
+def test_a_signal_that_comes_as_the_experiment_ends_reports_how_it_ended(tmp_path, capsys, monkeypatch):
+    """A Ctrl-C while the last step wrote the end: nothing was left to stop, and the experiment
+    is Succeeded in the store. The run said 'interrupted ... Run the same command to resume'
+    and exited 130; it reports the end, as an uninterrupted run does."""
+    import kfp_tune.inline_runner
+    from kfp_tune.core.errors import RunInterrupted
+
+    path = _write(tmp_path, quadratic_experiment())
+    store = str(tmp_path / "store")
+    finish = kfp_tune.inline_runner.run_inline
+
+    def ends_then_signal(*args, **kwargs):
+        finish(*args, **kwargs)
+        raise RunInterrupted("SIGINT", 0)
+
+    monkeypatch.setattr(kfp_tune.inline_runner, "run_inline", ends_then_signal)
+    assert main(["run", path, "--engine", "inline", "--store", store, "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["status"] == "Succeeded" and "interrupted" not in captured.err

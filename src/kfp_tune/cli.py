@@ -498,11 +498,17 @@ def cmd_run(args: argparse.Namespace) -> int:
                 _run_kfp_local(experiment, store_uri, launcher_config, rounds, args.take_over, given_back)
     except RunInterrupted as exc:
         bar.close()
+        summary = summarize(store, experiment.name)
+        if exc.killed == 0 and summary["status"] in ("Succeeded", "Failed"):  # the signal came as the experiment ended: it ended
+            _print_summary(summary, args.json)
+            return EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED
         print(
             f"interrupted ({exc.signal_name}): {exc.killed} running trial(s) stopped and recorded Killed, their budget given back; "
             f"the run's claim is released. Run the same command to resume.",
             file=sys.stderr,
         )
+        if args.json:  # where it stands, for a script that reads the output
+            _print_summary(summary, True)
         return 128 + int(getattr(signal, exc.signal_name, signal.SIGINT))
     except DamagedRecord as exc:
         raise UsageError(f"{exc}; the run stopped (its claim is released): repair or remove the record") from None
@@ -547,9 +553,13 @@ def _run_kfp_local(
         received: list[str] = []
 
         def forward(signum: int, frame: Any) -> None:
-            received.append(signal.Signals(signum).name)
+            name = signal.Signals(signum).name
+            received.append(name)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signum)
+            # said at once, as the inline engine says it: kfp.local's own output goes to its log
+            print(f"{name}: stopping the run's running trials; send it again to stop at once" if len(received) == 1 else
+                  f"{name}: stopping at once", file=sys.stderr, flush=True)
 
         previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) != signal.SIG_IGN}
         try:

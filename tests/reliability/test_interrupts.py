@@ -157,10 +157,15 @@ def test_a_signal_ends_the_run_cleanly_and_the_same_command_resumes_at_once(tmp_
     started = _markers(tmp_path)
 
     (os.killpg if to_group else os.kill)(first.pid, signum)
-    _, err = first.communicate(timeout=120)
+    interrupted_out, err = first.communicate(timeout=120)
     signal_name = signal.Signals(signum).name
     assert first.returncode == 128 + signum, err
     assert f"interrupted ({signal_name})" in err and "Traceback" not in err
+    # said when the signal came, not only once the trials had stopped (kfp.local's own output goes to its log)
+    assert f"{signal_name}: stopping the run's" in err.split(f"interrupted ({signal_name})")[0]
+    # --json prints where it stands (it printed nothing)
+    standing = json.loads(interrupted_out.strip().splitlines()[-1])
+    assert (standing["status"], standing["reason"], standing["given_back"]) == ("Running", "ExperimentRunInterrupted", PARALLEL)
     assert not [pid for pid in started.values() if _still_running(pid, "gated_trial.py")], "every stopped trial's process is gone"
     _assert_interrupted_cleanly(tmp_path / "store", name, set(started), signal_name)
 
