@@ -30,7 +30,7 @@ from kfp_tune.core.spec import (
     TrialTemplate,
 )
 from kfp_tune.core.state import load_state
-from kfp_tune.core.vocabulary import FAILED_STATUSES, FUNCTION_TRIAL_KIND, TrialStatus
+from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import to_parameters
@@ -282,15 +282,11 @@ def tune(
     _warn_if_resumed(target, experiment.name)
     run_inline(target, experiment, launcher)
     result = tune_result(target, experiment.name)
-    failed = [t for t in result.trials if t.status in FAILED_STATUSES]
-    if failed and not any(t.status == TrialStatus.SUCCEEDED for t in result.trials):
-        # Katib's rules end such an experiment Succeeded (maxTrialCount reached) when
-        # maxFailedTrialCount is not set; an objective that raises every time should not pass unseen
-        warnings.warn(
-            f"tune(): none of the {len(result.trials)} trials succeeded; the last failed trial, {failed[-1].name}, "
-            f"ended with {failed[-1].message or failed[-1].status}; its output: kfp_tune.Client({result.store!r}).get_trial_logs(({result.experiment!r}, {failed[-1].name!r}))",
-            stacklevel=2,
-        )
+    from kfp_tune.remote import no_trial_succeeded
+
+    warning = no_trial_succeeded(result)
+    if warning:
+        warnings.warn(warning, stacklevel=2)
     return result
 
 
