@@ -141,7 +141,9 @@ def test_run_invalid_input_exit_2_before_anything_runs(tmp_path, capsys, monkeyp
 
 def test_run_refuses_a_changed_search_space_on_resume(tmp_path, capsys):
     store = str(tmp_path / "store")
-    assert main(["run", _write(tmp_path, quadratic_experiment()), "--engine", "inline", "--store", store, "--rounds", "1"]) == 0
+    assert main(["run", _write(tmp_path, quadratic_experiment()), "--engine", "inline", "--store", store, "--rounds", "1"]) == 2
+    assert "--rounds: for --engine kfp-local, which compiles the pipeline" in capsys.readouterr().err  # it was accepted, and did nothing
+    assert main(["run", _write(tmp_path, quadratic_experiment()), "--engine", "inline", "--store", store]) == 0
     before = sorted(p.name for p in (tmp_path / "store" / "experiments" / "quad" / "rounds").iterdir())
     moved = quadratic_experiment(**{"spec.parameters.0.feasibleSpace": {"min": "0", "max": "9"}})
     assert main(["run", _write(tmp_path, moved, "moved.yaml"), "--engine", "inline", "--store", store]) == 2

@@ -108,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("experiment", help="Katib Experiment YAML")
     p.add_argument("--store", help=f"store URI: a folder, file:///path or s3://bucket/prefix (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
     p.add_argument("--engine", choices=("kfp-local", "inline"), default="kfp-local", help="kfp-local: the compiled pipeline under kfp.local (default); inline: the same steps in this process")
-    p.add_argument("--rounds", type=int, help="kfp-local: checkpoints compiled into the run (default 10; the last one runs to the end)")
+    p.add_argument("--rounds", type=int, help="kfp-local: checkpoints compiled into the run (default 10); kfp.local runs with no checkpoint limit, so this only changes the compiled pipeline")
     p.add_argument("--mount", action="append", default=[], metavar="CONTAINER_PATH=LOCAL_PATH", help="make a container path a local folder for the trial's command (repeatable)")
     p.add_argument("--name", help="experiment name to use instead of metadata.name (start a fresh experiment)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
@@ -461,6 +461,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     experiment = _load(args.experiment, args.name, args.trial_templates, need_template=True)
     _rounds(args.rounds)
+    if args.rounds is not None and args.engine == "inline":
+        raise UsageError("--rounds: for --engine kfp-local, which compiles the pipeline; --engine inline runs the steps without one")
     _local_slots(experiment)
     launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
     store = _open_store(args.store)
