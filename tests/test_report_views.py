@@ -338,8 +338,8 @@ def test_the_page_holds_every_view_as_an_embedded_png(report: ExperimentReport) 
 def test_an_experiment_without_trials_shows_notes_not_empty_plots(tmp_path: Path) -> None:
     empty = write_experiment(tmp_path, trials=0, seed=1)
     page = html_report(load_report(empty.store, empty.name))
-    assert page.count("<img") == 2  # only the two plots that draw their own "nothing yet"
-    assert page.count('<p class="note">') == 4
+    assert page.count("<img") == 1  # only the objective's plot, which draws its own "nothing yet"
+    assert page.count('<p class="note">') == 5  # the parameters' panels too
 
 
 def test_a_thousand_trials_make_a_page_under_two_megabytes(tmp_path: Path) -> None:

@@ -158,7 +158,19 @@ def test_report_before_any_trial_finished(tmp_path):
     report = load_report(LocalStore(tmp_path), "quad")
     assert report.phase == "Running" and "0 trial(s)" in markdown_table(report)
     assert "no trial has reported the objective yet" not in html_report(report)  # text is drawn into the PNG
-    assert html_report(report).count("<img") == 2
+    # the objective's plot, and a line where the parameters' panels would be empty
+    assert html_report(report).count("<img") == 1
+    assert '<h2>Parameters against the objective</h2><p class="note">nothing to draw: no trial reported the objective as a number</p>' in html_report(report)
+
+
+def test_a_report_whose_trials_all_failed_draws_no_empty_panels(tmp_path):
+    """Every panel's axis ran from -0.04 to 0.04 for a parameter in [0, 1], with nothing in it."""
+    with pytest.warns(UserWarning, match="none of the 3 trials succeeded"):
+        tune(lambda p: 1 / 0, {"x": search.double(0, 1), "y": search.double(0, 1)}, algorithm="random", max_trial_count=3,
+             store=str(tmp_path), name="all-failed")
+    page = html_report(load_report(LocalStore(tmp_path), "all-failed"))
+    assert 'alt="Parameters against the objective"' not in page
+    assert '<p class="note">nothing to draw: no trial reported the objective as a number</p>' in page
 
 
 def test_cli_report_writes_both_files(finished, tmp_path, capsys):

@@ -250,7 +250,9 @@ def objective_plot(report: ExperimentReport) -> Any:
     elif any(report.objective in t.text_metrics for t in report.state.trials):
         axes.text(0.5, 0.5, "the objective is text, not a number: see the trial table", ha="center", va="center", transform=axes.transAxes)
     else:
-        axes.text(0.5, 0.5, "no trial has reported the objective yet", ha="center", va="center", transform=axes.transAxes)
+        ended = report.phase in ("Succeeded", "Failed")
+        axes.text(0.5, 0.5, "no trial reported the objective" if ended else "no trial has reported the objective yet",
+                  ha="center", va="center", transform=axes.transAxes)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # trials are counted
     axes.set_xlabel("trial (in the order created)")
     axes.set_ylabel(report.objective)
@@ -329,9 +331,13 @@ def html_report(report: ExperimentReport) -> str:
     best_state = next((t for t in state.trials if t.name == best), None)
     text = best_state.text_metrics.get(report.objective) if best_state is not None else None  # darts' genotype: the result
     plots = [("Objective per trial", objective_plot(report))]
-    if params:
+    spec_parameters = bool(state.experiment.spec.parameters)  # enas' and darts' architectures are not plotted against it
+    if spec_parameters and _objective_points(report):
         plots.append(("Parameters against the objective", parameter_plot(report)))
-    images = "".join(f'<h2>{esc(title)}</h2><img alt="{esc(title)}" src="data:image/png;base64,{figure_png(fig)}">' for title, fig in plots) + views_html(report)
+    images = "".join(f'<h2>{esc(title)}</h2><img alt="{esc(title)}" src="data:image/png;base64,{figure_png(fig)}">' for title, fig in plots)
+    if spec_parameters and len(plots) == 1:  # empty panels said nothing
+        images += '<h2>Parameters against the objective</h2><p class="note">nothing to draw: no trial reported the objective as a number</p>'
+    images += views_html(report)
     return (
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
         f"<title>kfp-tune: {esc(state.name)}</title>"
