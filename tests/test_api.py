@@ -103,13 +103,13 @@ def test_exceptions_and_bad_returns_fail_trials(tmp_path):
 
 
 def test_tune_validates_before_running(tmp_path, monkeypatch):
-    monkeypatch.delitem(registry._FACTORIES, "pbt")  # an algorithm this build lacks
+    monkeypatch.delitem(registry._FACTORIES, "sobol")  # an algorithm this build lacks
     calls = []
     with pytest.raises(SpecError) as info:
         tune(lambda p: calls.append(p) or 0.0, {"x": search.double(1, 0)}, store=str(tmp_path))
     assert info.value.errors[0].path == "spec.parameters[0].feasibleSpace.min"
     with pytest.raises(SpecError, match="does not implement"):
-        tune(lambda p: 0.0, {"x": search.double(0, 1)}, algorithm="pbt", store=str(tmp_path))
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, algorithm="sobol", store=str(tmp_path))
     with pytest.raises(TypeError, match=r"expected kfp_tune\.search"):
         tune(lambda p: 0.0, {"x": (0, 1)}, store=str(tmp_path))
     assert calls == []
@@ -152,6 +152,21 @@ def test_a_name_the_store_holds_says_it_resumes_or_reports_that_experiment(tmp_p
                       r"done .*; nothing to run, reporting it; to start a new experiment, pass another name="):
         second = tune(lambda p: -p["x"], parameters, algorithm="random", max_trial_count=2, store=str(tmp_path), name="again")
     assert second.trials == first.trials
+
+
+@pytest.mark.parametrize(("algorithm", "words"), [
+    ("pbt", "keeps each trial's checkpoint and starts a child from its parent's"),
+    ("enas", "searches neural architectures"),
+    ("regularized-evolution", "searches neural architectures"),
+    ("nope", "unknown algorithm 'nope'"),
+])
+def test_an_algorithm_a_functions_trials_cannot_use_is_refused_naming_those_they_can(tmp_path, algorithm, words):
+    """pbt ran, its function never given a checkpoint folder; the architecture searches were
+    listed as choices and then refused for a field tune() has no argument for."""
+    with pytest.raises(ValueError, match=words) as info:
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, algorithm=algorithm, store=str(tmp_path))
+    assert str(info.value).endswith("['bayesianoptimization', 'cmaes', 'grid', 'hyperband', 'multivariate-tpe', 'random', 'sobol', 'tpe']")
+    assert not (tmp_path / "experiments").exists()
 
 
 def test_search_helpers_build_katib_parameters():

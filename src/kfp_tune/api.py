@@ -92,6 +92,7 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
     for key in ("objective_metric_name", "objective_type", "algorithm"):
         if not isinstance(arguments[key], str) or not arguments[key]:
             raise TypeError(f"tune(): {key} must be a non-empty string, got {shown(arguments[key])}")
+    _check_function_algorithm(arguments["algorithm"])
     for key in ("store", "name"):
         if arguments[key] is not None and not isinstance(arguments[key], (str, os.PathLike)):
             raise TypeError(f"tune(): {key} must be a string or None, got {shown(arguments[key])}")
@@ -112,6 +113,29 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
     goal = arguments["goal"]
     if goal is not None and (isinstance(goal, bool) or not isinstance(goal, numbers.Real) or not math.isfinite(float(goal))):
         raise ValueError(f"tune(): goal must be a finite number or None, got {shown(goal)}")
+
+
+NOT_FOR_FUNCTIONS = {
+    "pbt": "keeps each trial's checkpoint and starts a child from its parent's, which a function's trial has no place for: "
+           "write the Experiment as YAML (images/pbt-digits is an example)",
+}
+"""Algorithms ``tune()`` cannot run a function's trials with, and why (architecture searches,
+which search ``spec.nasConfig``, are told apart by the catalogue)."""
+
+
+def _check_function_algorithm(algorithm: str) -> None:
+    """ValueError naming the algorithms a function's trials can use, for one they cannot."""
+    from kfp_tune.core.catalogue import ALGORITHMS
+
+    usable = sorted(name for name, entry in ALGORITHMS.items() if not entry.trial_values and name not in NOT_FOR_FUNCTIONS)
+    if algorithm in NOT_FOR_FUNCTIONS:
+        raise ValueError(f"tune(): algorithm {algorithm!r} {NOT_FOR_FUNCTIONS[algorithm]}; tune() takes one of {usable}")
+    entry = ALGORITHMS.get(algorithm)
+    if entry is not None and entry.trial_values:
+        raise ValueError(f"tune(): algorithm {algorithm!r} searches neural architectures (spec.nasConfig), not parameters: write the Experiment "
+                         f"as YAML (images/enas-digits, images/darts-digits); tune() takes one of {usable}")
+    if entry is None:
+        raise ValueError(f"tune(): algorithm: unknown algorithm {algorithm!r}; expected one of {usable}")
 
 
 def _check_objective_shape(objective: Callable[..., Any]) -> None:
