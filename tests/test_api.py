@@ -169,6 +169,19 @@ def test_an_algorithm_a_functions_trials_cannot_use_is_refused_naming_those_they
     assert not (tmp_path / "experiments").exists()
 
 
+@pytest.mark.parametrize("name", ["a b", "x\ny", "q'", "x}y", "$x"])
+def test_a_parameter_name_that_would_break_placeholders_or_tables_is_refused(tmp_path, name):
+    """A newline split kfp-tune trials' header row; 'x}y' failed for kfp-tune's own template."""
+    with pytest.raises(ValueError, match=r"tune\(\): parameters: the name .* cannot be used"):
+        tune(lambda p: 0.0, {name: search.double(0, 1)}, store=str(tmp_path))
+    assert not (tmp_path / "experiments").exists()
+
+
+def test_a_results_status_is_the_plain_word(tmp_path):
+    result = tune(lambda p: 0.0, {"x": search.double(0, 1)}, max_trial_count=1, store=str(tmp_path), algorithm="random")
+    assert "status='Succeeded'" in repr(result.trials[0])  # it showed <TrialStatus.SUCCEEDED: 'Succeeded'>
+
+
 def test_search_helpers_build_katib_parameters():
     assert search.double(0.01, 0.1, step=0.01).to_dict() == {
         "name": "", "parameterType": "double", "feasibleSpace": {"min": "0.01", "max": "0.1", "step": "0.01", "distribution": "uniform"}

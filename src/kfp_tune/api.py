@@ -7,6 +7,7 @@ import inspect
 import math
 import numbers
 import os
+import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -37,6 +38,8 @@ from kfp_tune.search import to_parameters
 from kfp_tune.stores import open_store
 
 FUNCTION_CONTAINER = "objective"
+PARAMETER_NAME = re.compile(r"[^\s'\"{}$\\]+")
+"""A parameter name ``tune()`` takes: one word, nothing that ends a ``${trialParameters.x}``."""
 MAX_LOCAL_SLOTS = 256
 """Trials at a time in this process (a thread each with ``tune``, a process each with
 ``kfp-tune run``): beyond this a machine runs out of threads or processes, not trials."""
@@ -89,6 +92,9 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
     for key in arguments["parameters"]:
         if not isinstance(key, str) or not key:
             raise TypeError(f"tune(): parameters: every name must be a non-empty string, got {shown(key)}")
+        if not PARAMETER_NAME.fullmatch(key):
+            raise ValueError(f"tune(): parameters: the name {shown(key)} cannot be used: a name is put in the trial's placeholders and "
+                             "tables, so no spaces, quotes, braces, '$' or backslashes (e.g. 'learning_rate')")
     for key in ("objective_metric_name", "objective_type", "algorithm"):
         if not isinstance(arguments[key], str) or not arguments[key]:
             raise TypeError(f"tune(): {key} must be a non-empty string, got {shown(arguments[key])}")
@@ -157,6 +163,10 @@ def _check_objective_shape(objective: Callable[..., Any]) -> None:
 
 @dataclass(frozen=True)
 class Trial:
+    """One trial of a :class:`TuneResult`: its parameters as the function got them (typed), its
+    metrics (after their strategy) and its status, as Katib names it (Succeeded, Failed,
+    MetricsUnavailable, EarlyStopped, Killed)."""
+
     name: str
     parameters: dict[str, Any]
     metrics: dict[str, float]
@@ -168,6 +178,11 @@ class Trial:
 
 @dataclass(frozen=True)
 class TuneResult:
+    """What :func:`tune` gives back: the experiment's name, its status and reason as Katib
+    words them (Succeeded / ExperimentMaxTrialsReached, ...), the best trial (None when no
+    trial reported the objective), every trial in the order created, and the store's URI
+    (``kfp_tune.Client(result.store)`` reads the rest: logs, metrics per step)."""
+
     experiment: str
     status: str
     reason: str
@@ -263,17 +278,35 @@ def tune(
 ) -> Any:
     """Tune ``objective(params) -> float | dict[str, float]`` over ``parameters``.
 
-    ``parameters`` maps names to :mod:`kfp_tune.search` helpers; ``algorithm`` is one of Katib's
-    names, bayesianoptimization unless given (``DEFAULT_ALGORITHM``). Trials run in this process
-    (``parallel_trial_count`` threads) through the same suggest / launch / collect / decide steps
-    and store records as a pipeline run, and a TuneResult comes back. ``store`` defaults to
-    ``./kfp-tune-runs``; ``name`` defaults to the function's name and a timestamp, so each call
-    is a new experiment.
+    Trials run in this process (``parallel_trial_count`` threads) through the same suggest /
+    launch / collect / decide steps and store records as a pipeline run, and a
+    :class:`TuneResult` comes back. With ``host`` or ``client`` they run on Kubeflow instead,
+    each a Job running the function's source in ``base_image``, and a
+    :class:`kfp_tune.remote.RemoteTuning` comes back at once (``.wait()`` gives the TuneResult);
+    the options after ``host`` are for that case only (:func:`kfp_tune.remote.submit_function`).
 
-    With ``host`` (a KFP API URL) or ``client`` (a ``kfp.Client``) the trials run on Kubeflow
-    instead, each a Job running the function's source in ``base_image``, and a
-    :class:`kfp_tune.remote.RemoteTuning` comes back at once: ``.wait()`` gives the TuneResult.
-    The options after ``host`` are for that case only; see :func:`kfp_tune.remote.submit_function`."""
+    Args:
+        objective: called once per trial with ``{name: value}`` (typed); returns the objective
+            as a number, or a dict of metric name -> number, or None having printed Katib's
+            ``name=value`` lines. An exception or ``sys.exit(n)`` fails the trial.
+        parameters: ``{name: kfp_tune.search.double/int/categorical/discrete(...)}``.
+        objective_metric_name: the metric the search optimizes.
+        objective_type: "minimize" (the default, as Optuna's; Katib's SDK defaults to "maximize")
+            or "maximize".
+        algorithm: a Katib algorithm name; bayesianoptimization unless given. pbt and the
+            architecture searches need Experiment YAML.
+        algorithm_settings: Katib's settings for it, ``{name: value}``.
+        max_trial_count: trials in all (None: until the goal, or the algorithm's space ends).
+        parallel_trial_count: trials at a time.
+        max_failed_trial_count: failed trials that end the experiment Failed (None: no limit,
+            as in Katib; then ``tune()`` warns when no trial succeeded).
+        goal: the objective value that ends the experiment when a trial reaches it.
+        store: a folder or ``s3://bucket/prefix``; ``$KFP_TUNE_STORE``, else ``./kfp-tune-runs``.
+        name: the experiment's name. Default: the function's name and a timestamp, so each call
+            is a new experiment; a name the store holds resumes that experiment (with a warning).
+        additional_metric_names: more metrics to keep per trial.
+        host: the KFP API's URL, to run the trials on Kubeflow.
+        client: a ``kfp.Client``, in place of ``host``."""
     arguments = dict(locals())
     if host is not None or client is not None:
         from kfp_tune.remote import submit_experiment
@@ -455,7 +488,7 @@ def tune_result(store: Any, experiment_name: str) -> TuneResult:
     status = records.read(records.status_key(), "ExperimentStatus")
     phase = status["status"]["phase"] if status else "Running"
     reason = status["status"]["reason"] if status else ""
-    trials = [Trial(t.name, space.to_python(t.assignment), t.metrics, t.status, trial_ending(t)) for t in state.trials]
+    trials = [Trial(t.name, space.to_python(t.assignment), t.metrics, str(t.status), trial_ending(t)) for t in state.trials]
     best = best_trial(state)
     best_out = next((t for t in trials if best is not None and t.name == best.name), None)
     return TuneResult(experiment_name, phase, reason, best_out, trials, store.uri)
