@@ -104,7 +104,8 @@ class _Schedule:
         if first:
             self.interrupted = signal_name
             self.wait_until = time.monotonic() + INTERRUPT_WAIT_SECONDS
-            log.warning("%s: stopping the run's %d running trial(s); send it again to stop at once", signal_name, len(self.running))
+            log.warning("%s: stopping the run's %d running trial(s), waiting up to %g s for them to end; send it again to stop at once",
+                        signal_name, len(self.running), INTERRUPT_WAIT_SECONDS)
         else:
             self.wait_until = time.monotonic()
         launcher.interrupt(force=not first)
