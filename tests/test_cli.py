@@ -352,3 +352,15 @@ def test_a_signal_that_comes_as_the_experiment_ends_reports_how_it_ended(tmp_pat
     assert main(["run", path, "--engine", "inline", "--store", store, "--json"]) == 0
     captured = capsys.readouterr()
     assert json.loads(captured.out)["status"] == "Succeeded" and "interrupted" not in captured.err
+
+
+def test_a_container_without_a_command_is_refused_locally_before_any_trial(tmp_path, capsys):
+    """The image's entrypoint runs it on a cluster; here every trial failed (args run as the
+    command line), and the run exited 0 as Succeeded. The guide said it is refused locally."""
+    doc = quadratic_experiment()
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["args"] = [*container.pop("command", [])[1:], *container.get("args", [])]
+    store = tmp_path / "store"
+    assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", str(store)]) == 2
+    assert "spec.trialTemplate.trialSpec: container 'main' has no command: on a cluster it runs its image's entrypoint" in capsys.readouterr().err
+    assert not store.exists()

@@ -106,7 +106,9 @@ def test_another_interpreter_is_left_as_it_is():
     [
         ({"command": "python train.py"}, "command and args must be lists of strings (exec form)"),
         ({"command": ["python"], "args": "train.py --lr=0.1"}, "command and args must be lists of strings (exec form)"),
-        ({}, "has no command: running locally needs command (and args), since the image's entrypoint is not known here"),
+        ({}, "has no command: on a cluster it runs its image's entrypoint (with args as its arguments), which is not known here"),
+        # args alone are the entrypoint's arguments: they ran as the command line (sh: 0: Illegal option -0)
+        ({"args": ["--lr=0.1"]}, "has no command: on a cluster it runs its image's entrypoint"),
         ({"command": ["python"], "env": [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}, "env 'TOKEN' uses valueFrom, which needs a cluster"),
     ],
 )

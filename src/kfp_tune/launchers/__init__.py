@@ -9,8 +9,9 @@ from typing import Any
 from kfp_tune.core.checkpoints import trial_dir_of
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.spec import Experiment
+from kfp_tune.core.template import primary_container
 from kfp_tune.core.vocabulary import CollectorKind
-from kfp_tune.launchers.local import LocalLauncher
+from kfp_tune.launchers.local import LocalLauncher, missing_command
 
 
 def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_endpoint: str = "", experiment_namespace: str = "") -> Launcher:
@@ -40,14 +41,19 @@ def check_experiment(launcher: Launcher, experiment: Experiment) -> None:
     """Refuse, before any trial is made, an experiment this launcher's config cannot run
     (ValueError naming the field): on a cluster, trials with checkpoint folders
     (``suggestion_trial_dir``) need the config's ``checkpointVolume``, and every service account
-    the template names must be one the config allows; locally, trials that
-    report to the store themselves (Push, Custom) cannot reach an S3 store, whose credentials a
-    local trial is never given."""
+    the template names must be one the config allows; locally, the trial's container needs a
+    command (the image's entrypoint is not known here), and trials that report to the store
+    themselves (Push, Custom) cannot reach an S3 store, whose credentials a local trial is never
+    given."""
     from kfp_tune.launchers.kubernetes.launcher import check_checkpoints, check_service_accounts
 
     check_checkpoints(launcher, trial_dir_of(experiment))
     template = experiment.spec.trial_template
     check_service_accounts(launcher, template.trial_spec if template is not None else None)
+    if isinstance(launcher, LocalLauncher) and template is not None and template.trial_spec is not None:
+        container = primary_container(template.trial_spec, template.primary_container_name)
+        if container is not None and not container.get("command"):
+            raise ValueError(f"spec.trialTemplate.trialSpec: {missing_command(template.primary_container_name)}")
     kind = experiment.spec.collector_kind
     if isinstance(launcher, LocalLauncher) and kind in REPORTING_KINDS and launcher.env.get("KFP_TUNE_STORE", "").startswith("s3://"):
         raise ValueError(

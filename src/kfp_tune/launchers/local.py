@@ -76,6 +76,12 @@ GROUP_POLL_SECONDS = 0.02
 MESSAGE_LOG_CHARS = 300
 
 
+def missing_command(container: str) -> str:
+    """Why a container without ``command`` cannot run here."""
+    return (f"container {container!r} has no command: on a cluster it runs its image's entrypoint (with args as its arguments), "
+            "which is not known here; running locally needs command, the entrypoint's words")
+
+
 class LocalLauncher(Launcher):
     def __init__(self, mounts: Mapping[str, str] | None = None, timeout_seconds: float | None = None, env: Mapping[str, str] | None = None):
         """``env``: more env for every trial (the store's URI, for ``report_metrics``)."""
@@ -130,11 +136,8 @@ class LocalLauncher(Launcher):
         if not isinstance(command, list) or not isinstance(args, list):
             raise ValueError(f"container {run.primary_container!r}: command and args must be lists of strings (exec form), got {command!r} and {args!r}")
         argv = [str(a) for a in command + args]
-        if not argv:
-            raise ValueError(
-                f"container {run.primary_container!r} has no command: running locally needs command (and args), "
-                "since the image's entrypoint is not known here"
-            )
+        if not command:  # args alone are the entrypoint's arguments, not a command line
+            raise ValueError(missing_command(run.primary_container))
         wrapped = katib_wraps((run.metrics_collector.get("collector") or {}).get("kind"))
         argv = [self._map(a, extra, quote=wrapped) for a in argv]
         if Path(argv[0]).name in ("python", "python3"):
