@@ -134,10 +134,17 @@ def test_a_second_interrupt_kills_a_trial_whose_shell_the_first_one_ended(tmp_pa
     running = Running(launcher, TrialRun("e", "t-sh", manifest, {}, "main", metrics_collector={"collector": {"kind": "StdOut"}}))
     wait_for(started, running)
     group = int(started.read_text())
+    [shell] = launcher._running
     launcher.interrupt()
     deadline = time.monotonic() + DEADLINE
-    while not any(p.poll() is not None for p in launcher._running) and time.monotonic() < deadline:  # the shell has ended
+    while shell.returncode is None and time.monotonic() < deadline:  # the run's thread has seen the shell end
         time.sleep(0.01)
+    # the run now waits out the grace period for the rest of the group; the trial must still be
+    # registered for the second interrupt (it was dropped as soon as the shell ended): up to 1 s to see it go
+    settle = time.monotonic() + 1.0
+    while shell in launcher._running and time.monotonic() < settle:
+        time.sleep(0.01)
+    assert shell in launcher._running, "the stopped trial's group is not registered while it is still running"
     launcher.interrupt(force=True)
     assert running.finished() and isinstance(running.error, RunInterrupted), running.outcome
     with pytest.raises(ProcessLookupError):

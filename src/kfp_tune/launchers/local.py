@@ -111,6 +111,17 @@ class LocalLauncher(Launcher):
         for process in running:
             _signal_group(process, signal.SIGKILL if force else signal.SIGTERM)
 
+    def _stop_registered(self, process: subprocess.Popen[bytes]) -> None:
+        """Stop the trial's process group (:func:`_stop`), keeping it registered until the group is
+        gone: its shell may have ended at the first SIGTERM while the program it ran waits out
+        the grace period, and a second interrupt must still find the group to SIGKILL it."""
+        try:
+            _stop(process)
+        finally:
+            with self._lock:
+                self._running.discard(process)
+                self._stopped.discard(process.pid)
+
     def _map(self, text: str, extra: Mapping[str, str] | None = None, quote: bool = False) -> str:
         """Rewrite a container path (alone, or after ``--flag=``) to its local folder;
         ``quote``: the word goes into a shell line, so the local folder is quoted when it needs it."""
@@ -199,16 +210,15 @@ class LocalLauncher(Launcher):
                 try:
                     code, reason, message = self._watch(process, output, trial, timeout)
                 except BaseException:
-                    _stop(process)
+                    self._stop_registered(process)
                     raise
-                finally:
-                    with self._lock:
-                        self._running.discard(process)
-                        stopped = process.pid in self._stopped or reason == "Interrupted"
-                        self._stopped.discard(process.pid)
+                with self._lock:
+                    stopped = process.pid in self._stopped or reason == "Interrupted"
                 if stopped:  # it ended because the run was interrupted: not a result of its own
-                    _stop(process)  # the rest of its group too
+                    self._stop_registered(process)  # the rest of its group too
                     raise RunInterrupted()
+                with self._lock:
+                    self._running.discard(process)
             finally:
                 beside_logs = beside.stop() if beside is not None else {}
             output.seek(0)
