@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import shlex
 import textwrap
-import time
 from pathlib import Path
 
 from conftest import quadratic_experiment
@@ -35,6 +34,9 @@ HANGING_WRITER = textwrap.dedent(r"""
     while not os.path.exists(path + ".never"):
         time.sleep(0.05)
 """)
+
+WALL = 1_700_000_000
+"""An event's wall time in these tests (seconds since 1970), fixed so that the times are known."""
 
 
 def test_a_file_collector_trial_is_stopped_early_on_what_it_wrote_so_far(tmp_path, local_store):
@@ -92,14 +94,14 @@ def test_event_files_are_followed_as_they_grow(tmp_path):
 
     def add(step: int, loss: float) -> None:
         summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag="train/loss", simple_value=loss)])
-        writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
+        writer.add_event(event_pb2.Event(wall_time=WALL + step + 0.5, step=step, summary=summary))
         writer.flush()
 
     add(0, 0.5)
     (name,) = follower.poll()
-    assert follower.poll()[name] == [MetricLog("loss", 0.5, 0)]
+    assert follower.poll()[name] == [MetricLog("loss", 0.5, 0, time_us=WALL * 10**6)]  # the wall time, to the second, as Katib files it
     add(1, 0.25)
-    assert follower.poll()[name] == [MetricLog("loss", 0.5, 0), MetricLog("loss", 0.25, 1)]
+    assert follower.poll()[name] == [MetricLog("loss", 0.5, 0, time_us=WALL * 10**6), MetricLog("loss", 0.25, 1, time_us=(WALL + 1) * 10**6)]
     writer.close()
 
 

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -20,15 +19,16 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
 
 
-def _write_events(folder: Path, tag: str, values: list[float]) -> Path:
-    """One event file in ``folder`` with a scalar ``tag`` at steps 0, 1, ...; its path."""
+def _write_events(folder: Path, tag: str, values: list[float], wall: float = 1_700_000_000.0) -> Path:
+    """One event file in ``folder`` with a scalar ``tag`` at steps 0, 1, ..., a second apart
+    from ``wall``; its path."""
     from tensorboard.compat.proto import event_pb2, summary_pb2
     from tensorboard.summary.writer.event_file_writer import EventFileWriter
 
     writer = EventFileWriter(str(folder))
     for step, value in enumerate(values):
         summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=value)])
-        writer.add_event(event_pb2.Event(wall_time=time.time(), step=step, summary=summary))
+        writer.add_event(event_pb2.Event(wall_time=wall + step, step=step, summary=summary))
     writer.close()
     (path,) = folder.glob("*tfevents*")
     return path
@@ -85,7 +85,7 @@ def test_the_collector_sidecar_reads_folder_qualified_names_as_it_follows(tmp_pa
     _write_events(tmp_path / "train", "accuracy", [0.5])
     _write_events(tmp_path / "test", "accuracy", [0.25])
     observed = Follower(collector_source(experiment), local=tmp_path).poll(final=True)
-    assert sorted((log for logs in observed.values() for log in logs), key=lambda log: log.name) == [MetricLog("test/accuracy", 0.25, 0), MetricLog("train/accuracy", 0.5, 0)]
+    assert sorted((log for logs in observed.values() for log in logs), key=lambda log: log.name) == [MetricLog("test/accuracy", 0.25, 0, time_us=1_700_000_000_000_000), MetricLog("train/accuracy", 0.5, 0, time_us=1_700_000_000_000_000)]
 
 
 def test_an_unqualified_tag_in_another_folder_still_leaves_the_objective_unreported(local_store, tmp_path):
@@ -95,3 +95,18 @@ def test_an_unqualified_tag_in_another_folder_still_leaves_the_objective_unrepor
     written = _write_events(tmp_path / "train", "accuracy", [0.5])
     local_store.put(records.metrics_file_key(trial.name, f"train/{written.name}"), written.read_bytes())
     assert collect_tfevent(records, experiment, trial) == []
+
+
+def test_latest_is_the_value_with_the_latest_wall_time_as_in_katib(local_store, tmp_path):
+    """Two event files, read in path order (a/ then b/), whose times run the other way (a
+    training that went on in a new folder after a restart): Katib files each scalar at its
+    event's wall time and takes the latest; kfp-tune took the last one read."""
+    experiment = _experiment("/logs", "accuracy", [])
+    records = ExperimentRecords(local_store, "quad")
+    trial = TrialState(name="quad-t1", index=0, round="", assignment={}, created="")
+    for sub, values, wall in (("a", [0.75], 1_700_000_100.0), ("b", [0.25], 1_700_000_000.0)):
+        written = _write_events(tmp_path / sub, "accuracy", values, wall)
+        local_store.put(records.metrics_file_key(trial.name, f"{sub}/{written.name}"), written.read_bytes())
+    logs = collect_tfevent(records, experiment, trial)
+    assert [log.value for log in logs] == [0.75, 0.25]  # read in path order
+    assert Observation.from_logs(logs, ["accuracy"]).values({"accuracy": "latest"}) == {"accuracy": 0.75}

@@ -147,7 +147,8 @@ def _is_event_metric(tag: str, name: str, folder: str) -> bool:
 def read_event_scalars(path: Path, names: list[str], folder: str) -> list[MetricLog]:
     """Scalars for the wanted metrics in one event file, in file order; ``folder`` is where the
     trial wrote the file (:func:`event_metrics`). A scalar that is a value of several wanted
-    metrics is a value of each, as in Katib."""
+    metrics is a value of each, as in Katib. Each is timed by its event's wall time, to the
+    second, as Katib's tfevent collector times it (``latest`` takes the latest)."""
     from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
     from tensorboard.util import tensor_util
 
@@ -169,5 +170,7 @@ def read_event_scalars(path: Path, names: list[str], folder: str) -> list[Metric
             else:
                 continue
             if math.isfinite(number):
-                out.extend(MetricLog(name, number, int(event.step)) for name in metrics)
+                # Katib files a scalar at its event's wall time, to the second (rfc3339 of it)
+                at = math.floor(event.wall_time) * 1_000_000 if math.isfinite(event.wall_time) else None
+                out.extend(MetricLog(name, number, int(event.step), time_us=at) for name in metrics)
     return out
