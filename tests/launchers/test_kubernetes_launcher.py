@@ -755,3 +755,22 @@ def test_a_service_account_the_launcher_does_not_allow_is_refused_before_any_tri
     output = tmp_path / "pipeline.yaml"
     assert main(["compile", str(example), "-o", str(output), "--launcher-config", json.dumps({"kind": "kubernetes"})]) == 2
     assert "'argo' is not in the launcher's allowed service accounts" in capsys.readouterr().err and not output.exists()
+
+
+def test_a_job_that_retried_has_the_log_of_its_running_attempt_read_not_a_failed_ones(kube):
+    """backoffLimit 3: the first attempt's pod failed (its log ends loss=99), a second runs. The
+    failed pod's random name sorted first, and its metrics were the trial's."""
+    kube.script = lambda manifest: Script(run_seconds=0.3, log=[(0.0, "loss=0.125")])
+    calls = [0]
+
+    def sleep(seconds: float) -> None:
+        calls[0] += 1
+        if calls[0] == 2:  # the Job is there: its controller's pod runs; add the attempt that failed before it
+            job = kube.stored("jobs")[0]
+            labels = {"batch.kubernetes.io/job-name": TRIAL, "job-name": TRIAL}
+            failed = kube.run_pod("team-a", job, TRIAL + "-00000", job["spec"]["template"], labels, log=("Traceback: CUDA out of memory", "loss=99"), printer="main")
+            failed["status"] = {"phase": "Failed"}
+        time.sleep(0.02)
+
+    outcome = _launcher(kube, sleep=sleep).run(_run(_experiment(dict(KINDS["Job"].spec, spec={**KINDS["Job"].spec["spec"], "backoffLimit": 3}))))
+    assert outcome.phase == "Succeeded" and outcome.logs == {"main": "loss=0.125\n"}

@@ -302,7 +302,7 @@ class KubernetesLauncher(Launcher):
         labels = data["metadata"].get("labels") or {}
         if labels.get(f"{LABEL_PREFIX}/managed-by") != MANAGED_BY or labels.get(f"{LABEL_PREFIX}/experiment") != experiment:
             raise KfpTuneError(f"configmap {name!r} in namespace {self.config.namespace!r} exists and is not kfp-tune's anchor for experiment {experiment!r}")
-        if kind is not None and recorded and _kind_record(kind) not in _recorded_kinds(data.get("data") or {}):
+        if kind is not None and recorded and (kind.api_version, kind.kind) not in {(k.api_version, k.kind) for k in _recorded_kinds(data.get("data") or {})}:
             log.warning(
                 "the anchor %s was made for trials of another kind: cleanup finds this experiment's %s trials only if the launcher config's "
                 "trialResources lists %s.%s.%s", name, kind.kind, kind.kind, kind.version, kind.group,
@@ -549,13 +549,17 @@ class KubernetesLauncher(Launcher):
         return str(pod["metadata"]["name"]) if pod else ""
 
     def _primary_pod(self, trial: TrialRun, kind: TrialKind, name: str, uid: str) -> dict[str, Any] | None:
-        """The primary pod: the first by name of those with the kind's job-name label and
-        ``primaryPodLabels``; for a kind whose pods' label is not known, of those with
-        ``primaryPodLabels`` whose owner references lead to the trial (``uid``)."""
+        """The primary pod, of those with the kind's job-name label and ``primaryPodLabels`` (for a
+        kind whose pods' label is not known, of those with ``primaryPodLabels`` whose owner
+        references lead to the trial, ``uid``): one that has not failed before one that has, then
+        the newest, then by name. A Job that retried has a failed pod per attempt beside the one
+        that runs now, whose log is the trial's (Katib's sidecar reads each pod as it runs)."""
         labels = {kind.job_name_label: name, **trial.primary_pod_labels} if kind.job_name_label else dict(trial.primary_pod_labels)
         selector = ",".join(f"{k}={v}" for k, v in labels.items())
         listed = self._call("list", "pods", "", self._core().list_namespaced_pod, self.config.namespace, label_selector=selector)
         pods = sorted((self.api.sanitize_for_serialization(p) for p in listed.items), key=lambda p: str(p["metadata"]["name"]))
+        pods.sort(key=lambda p: str(p["metadata"].get("creationTimestamp") or ""), reverse=True)  # stable: by name among equals
+        pods.sort(key=lambda p: (p.get("status") or {}).get("phase") == "Failed")
         if not kind.job_name_label:
             if not uid:
                 resource = self._get(kind, name)
