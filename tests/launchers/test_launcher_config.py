@@ -124,3 +124,28 @@ def test_trials_go_to_the_experiments_namespace_unless_the_config_names_one(tmp_
     prepare(records, load_experiment(quadratic_experiment(**{"metadata.namespace": "team-a"})))
     assert _launcher(records, '{"kind": "kubernetes"}', "", "").namespace == "team-a"
     assert _launcher(records, '{"kind": "kubernetes", "namespace": "team-c"}', "", "").namespace == "team-c"
+
+
+@pytest.mark.parametrize(("config", "words"), [
+    ({"serviceAccounts": "trainer"}, "serviceAccounts: expected a list of service account names"),  # it became the account "t"
+    ({"serviceAccounts": ["Bad Name"]}, "serviceAccounts: expected a list of service account names"),
+    ({"gpus": -1}, "gpus: expected a whole number of GPUs per trial, 0 or more, got -1"),
+    ({"gpus": 1.7}, "gpus: expected a whole number"),  # it became 1
+    ({"gpus": "two"}, "gpus: expected a whole number"),
+    ({"nodeSelector": {"pool": 1}}, "nodeSelector: expected a mapping of label name to label value, both strings"),
+    ({"nodeSelector": ["pool"]}, "nodeSelector: expected a mapping"),
+    ({"tolerations": {"key": "x"}}, "tolerations: expected a list of Kubernetes tolerations"),
+    ({"tolerations": [{"operator": "Bogus"}]}, "tolerations: {'operator': 'Bogus'}: expected operator one of ['Exists', 'Equal']"),
+    ({"timeoutSeconds": "abc"}, "timeoutSeconds: expected a number of seconds"),
+    ({"timeoutSeconds": -5}, "timeoutSeconds: expected a number of seconds"),  # every trial ended DeadlineExceeded at once
+    ({"pollSeconds": -1}, "pollSeconds: expected a number of seconds, 0 or more"),  # it crashed after the trial was created
+    ({"storeSecret": "Bad_Name"}, "storeSecret: expected the name of a Secret"),
+    ({"metricsVolume": "pvc"}, "metricsVolume: expected a mapping with claimName and mountPath"),  # unexpected AttributeError
+    ({"metricsVolume": {"claimName": "Bad_Claim"}}, "metricsVolume.claimName: expected the name of a PersistentVolumeClaim"),
+    ({"metricsVolume": {"claimName": "metrics", "mountPath": "rel/path"}}, "metricsVolume.mountPath: expected an absolute path"),
+    ({"collectorImage": 123}, "collectorImage: expected an image reference"),
+])
+def test_a_value_of_the_wrong_type_or_range_is_refused_naming_its_key(config, words):
+    with pytest.raises(ValueError) as info:
+        KubernetesConfig.from_dict({"kind": "kubernetes", "namespace": "team-a", **config})
+    assert f"launcher_config {words}" in str(info.value)

@@ -27,6 +27,7 @@ import copy
 import dataclasses
 import json
 import logging
+import math
 import random
 import re
 import signal
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune.core import conditions
-from kfp_tune.core.errors import KfpTuneError, TrialNotCreated
+from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label
 from kfp_tune.core.shell_form import katib_wraps
@@ -128,7 +129,9 @@ class KubernetesConfig:
         if not isinstance(resources, list):
             raise ValueError(f"launcher_config trialResources: expected a list, got {resources!r}")
         trial_resources = tuple(parse_trial_resource(entry) for entry in resources)
+        _check_config_values(data)
         namespace = str(data.get("namespace") or (NAMESPACE_FILE.read_text().strip() if NAMESPACE_FILE.exists() else "default"))
+        volume = data.get("metricsVolume") or {}
         return cls(
             namespace=namespace,
             service_accounts=tuple(data.get("serviceAccounts") or ("default",)),
@@ -139,12 +142,75 @@ class KubernetesConfig:
             poll_seconds=float(data.get("pollSeconds", 5.0)),
             api_retry_seconds=float(data.get("apiRetrySeconds", 120.0)),
             store_secret=str(data.get("storeSecret") or ""),
-            metrics_claim=str((data.get("metricsVolume") or {}).get("claimName") or ""),
-            metrics_mount=str((data.get("metricsVolume") or {}).get("mountPath") or ""),
+            metrics_claim=str(volume.get("claimName") or ""),
+            metrics_mount=str(volume.get("mountPath") or ""),
             checkpoint_claim=_checkpoint_claim(data),
             trial_resources=trial_resources,
             collector_image=str(data.get("collectorImage") or ""),
         )
+
+
+TOLERATION_OPERATORS = ("Exists", "Equal")
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def _check_config_values(data: Mapping[str, Any]) -> None:
+    """Each value of the launcher config of the type and range Kubernetes (and the launcher)
+    takes, else ValueError naming the key and what it takes: a wrong one was accepted and
+    reached the trial's manifest (``serviceAccounts: "trainer"`` became the account "t"), or
+    failed with Python's own message."""
+    def refuse(key: str, expected: str) -> ValueError:
+        return ValueError(f"launcher_config {key}: expected {expected}, got {shown(data_at(key))}")
+
+    def data_at(key: str) -> Any:
+        value: Any = data
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        return value
+
+    def is_number(value: Any) -> bool:
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+    accounts = data.get("serviceAccounts")
+    if accounts is not None and (not isinstance(accounts, list) or not all(isinstance(a, str) and _CLAIM_NAME.match(a) for a in accounts)):
+        raise refuse("serviceAccounts", "a list of service account names (DNS-1123 subdomains), e.g. [\"trainer\"]")
+    selector = data.get("nodeSelector")
+    if selector is not None and (not isinstance(selector, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in selector.items())):
+        raise refuse("nodeSelector", "a mapping of label name to label value, both strings")
+    tolerations = data.get("tolerations")
+    if tolerations is not None:
+        if not isinstance(tolerations, list) or not all(isinstance(t, Mapping) for t in tolerations):
+            raise refuse("tolerations", "a list of Kubernetes tolerations (mappings: key, operator, value, effect)")
+        for toleration in tolerations:
+            if toleration.get("operator") not in (None, *TOLERATION_OPERATORS) or toleration.get("effect") not in (None, "", *TAINT_EFFECTS):
+                raise ValueError(f"launcher_config tolerations: {shown(dict(toleration))}: expected operator one of {list(TOLERATION_OPERATORS)} "
+                                 f"and effect one of {list(TAINT_EFFECTS)}")
+    gpus = data.get("gpus")
+    if gpus is not None and not (isinstance(gpus, int) and not isinstance(gpus, bool) and gpus >= 0):
+        raise refuse("gpus", "a whole number of GPUs per trial, 0 or more")
+    timeout = data.get("timeoutSeconds")
+    if timeout is not None and not (is_number(timeout) and timeout >= 0):
+        raise refuse("timeoutSeconds", "a number of seconds, more than 0 (0 or null: no limit)")
+    poll = data.get("pollSeconds")
+    if poll is not None and not (is_number(poll) and poll >= 0):
+        raise refuse("pollSeconds", "a number of seconds, 0 or more")
+    retry = data.get("apiRetrySeconds")
+    if retry is not None and not (is_number(retry) and retry >= 0):
+        raise refuse("apiRetrySeconds", "a number of seconds, 0 or more")
+    secret = data.get("storeSecret")
+    if secret not in (None, "") and not (isinstance(secret, str) and _CLAIM_NAME.match(secret)):
+        raise refuse("storeSecret", "the name of a Secret (a DNS-1123 subdomain)")
+    volume = data.get("metricsVolume")
+    if volume is not None:
+        if not isinstance(volume, Mapping):
+            raise refuse("metricsVolume", "a mapping with claimName and mountPath")
+        if not (isinstance(volume.get("claimName"), str) and _CLAIM_NAME.match(volume["claimName"])):
+            raise refuse("metricsVolume.claimName", "the name of a PersistentVolumeClaim (a DNS-1123 subdomain)")
+        if volume.get("mountPath") is not None and not (isinstance(volume["mountPath"], str) and volume["mountPath"].startswith("/")):
+            raise refuse("metricsVolume.mountPath", "an absolute path in launch-trial's container")
+    image = data.get("collectorImage")
+    if image is not None and not isinstance(image, str):
+        raise refuse("collectorImage", "an image reference (a string)")
 
 
 CHECKPOINT_CLAIM_FIELD = "launcher_config checkpointVolume.claimName"
