@@ -115,3 +115,35 @@ def test_python_funcs_run_one_round(tmp_path):
     assert text.startswith("### Experiment quad: Succeeded (ExperimentMaxTrialsReached)") and text.count("| Succeeded |") == 2
     # objective, parameters, parallel coordinates, curves (the trials report several values), slots
     assert Path(report.path).read_text().count("<img") == 5
+
+
+def test_a_trial_count_past_max_trial_count_makes_only_the_trials_left(tmp_path):
+    """trial_count=7 for maxTrialCount 4 made 7 trials (100 made dozens): Katib never goes past
+    maxTrialCount, and neither does a pipeline of the user's own that asks for a batch."""
+    import json
+
+    store = str(tmp_path / "store")
+    spec = json.dumps(load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 4, "spec.parallelTrialCount": 2})).to_dict())
+    first = suggest.python_func(store_uri=store, experiment_name="quad", run_id="run-1", round_index=0, rounds_total=2, experiment_spec=spec, trial_count=3)
+    second = suggest.python_func(store_uri=store, experiment_name="quad", run_id="run-1", round_index=1, rounds_total=2, trial_count=7)
+    assert (len(first), len(second)) == (3, 1)
+
+
+def test_inputs_that_cannot_work_are_refused_naming_them(tmp_path):
+    """A mistyped name said 'is now driven by no run'; an empty store wrote to the step's own
+    disk; text that is not JSON raised JSONDecodeError."""
+    import json
+
+    from kfp_tune.core.errors import ExperimentNotFound, InputError
+
+    store = str(tmp_path / "store")
+    spec = json.dumps(load_experiment(quadratic_experiment()).to_dict())
+    with pytest.raises(ExperimentNotFound, match=r"no experiment 'quad-typo' in .*: a run's first step creates it"):
+        suggest.python_func(store_uri=store, experiment_name="quad-typo", run_id="run-1", round_index=1, rounds_total=2)
+    with pytest.raises(InputError, match="store_uri: required"):
+        suggest.python_func(store_uri="", experiment_name="quad", run_id="run-1", round_index=0, rounds_total=1, experiment_spec=spec)
+    with pytest.raises(InputError, match=r"experiment_spec: expected the experiment as JSON"):
+        suggest.python_func(store_uri=store, experiment_name="quad", run_id="run-1", round_index=0, rounds_total=1, experiment_spec="kind: Experiment")
+    names = suggest.python_func(store_uri=store, experiment_name="quad", run_id="run-1", round_index=0, rounds_total=1, experiment_spec=spec)
+    with pytest.raises(ValueError, match=r"launcher_config: expected a JSON object"):
+        launch_trial.python_func(store_uri=store, experiment_name="quad", trial_name=names[0], launcher_config="{kind: local", run_id="run-1")

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from kfp_tune.core.errors import ExperimentBusy
+from kfp_tune.core.errors import ExperimentBusy, ExperimentNotFound
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialStarted, decode_record
 from kfp_tune.core.vocabulary import RecordKind
 
@@ -203,6 +203,11 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
     if recent is not None and time.monotonic() - recent[0] < CHECK_EVERY_SECONDS:
         return recent[1]
     current = latest_claim(records)
+    if current is None and records.store.get(records.experiment_key()) is None:
+        raise ExperimentNotFound(
+            f"no experiment {records.experiment!r} in {records.store.uri}: a run's first step creates it from the experiment's spec "
+            "(suggest's experiment_spec, at round_index 0); is the name or the store mistyped?"
+        )
     if current is None or current.run != run_id:
         by = f"run {current.run!r}" if current else "no run"
         raise ExperimentBusy(f"experiment {records.experiment!r} is now driven by {by}, not by run {run_id!r}; this run stops")

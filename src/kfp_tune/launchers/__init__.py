@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from kfp_tune.core.checkpoints import trial_dir_of
+from kfp_tune.core.errors import shown
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
@@ -23,7 +24,12 @@ def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_e
     tell a Kubernetes trial where to report metrics. Trials are created in the config's
     ``namespace``, else the experiment's ``metadata.namespace`` (``experiment_namespace``), as
     Katib creates them, else the namespace the step runs in."""
-    data = json.loads(config) if isinstance(config, str) else dict(config)
+    try:
+        data = json.loads(config) if isinstance(config, str) else dict(config)
+    except ValueError:
+        raise ValueError(f"launcher_config: expected a JSON object such as {{\"kind\": \"local\"}}, got {shown(config)}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"launcher_config: expected a JSON object such as {{\"kind\": \"local\"}}, got {shown(config)}")
     if data.get("kind") == "kubernetes" and not data.get("namespace") and experiment_namespace:
         data["namespace"] = experiment_namespace
     kind = data.get("kind", "local")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune import steps
+from kfp_tune.core.errors import InputError, shown
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import per_run_experiment_name
@@ -30,9 +31,19 @@ def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
+def json_input(name: str, text: str, expected: str) -> Any:
+    """A component input that holds JSON, read; InputError naming the input when it is not."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        raise InputError(f"{name}: expected {expected}, got {shown(text)}") from None
+
+
 def _records(store_uri: str, experiment_name: str, s3_endpoint: str, run_id: str = "", fresh_experiment: bool = False) -> ExperimentRecords:
     """The records of the experiment this run tunes: ``experiment_name``, or with
     ``fresh_experiment`` a new one per run (every step of the run derives the same name)."""
+    if not store_uri:  # open_store("") is the CLI's default folder: on a cluster, each pod's own disk
+        raise InputError("store_uri: required: the store every step of the run shares (s3://bucket/prefix, or a folder)")
     if fresh_experiment:
         experiment_name = per_run_experiment_name(experiment_name, run_id)
     return ExperimentRecords(open_store(store_uri, s3_endpoint or None), experiment_name)
@@ -69,7 +80,7 @@ def suggest_step(
         log.info("run %s tunes a fresh experiment: %s", run_id, records.experiment)
     experiment = None
     if experiment_spec:
-        data = json.loads(experiment_spec)
+        data = json_input("experiment_spec", experiment_spec, "the experiment as JSON (json.dumps of the Katib Experiment)")
         data.setdefault("metadata", {})["name"] = records.experiment  # a run may start a fresh experiment
         experiment = load_experiment(data)
         if needs_config_map(experiment):  # Katib's trialTemplate.configMap, read once, stored with the experiment

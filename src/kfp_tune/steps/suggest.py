@@ -50,6 +50,9 @@ def suggest(
     if n is None:
         n = round_size(state.experiment, state.budget_used, rounds_left)
     n = 0 if before.finished else max(0, n - len(adopted))
+    limit = state.experiment.spec.max_trial_count
+    if limit is not None:  # a trial_count of the caller's never goes past maxTrialCount, as Katib never does
+        n = min(n, max(0, limit - state.budget_used))
     record = new_trials(view, round_id, n, adopted)
     return list(record.get("adopted", [])) + [t["name"] for t in record["trials"]]
 
