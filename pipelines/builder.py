@@ -81,11 +81,30 @@ def as_experiment(experiment: Experiment | str | Path | Mapping[str, Any]) -> Ex
     return load_experiment(experiment if isinstance(experiment, (Experiment, Path, str)) else dict(experiment))
 
 
+def launcher_config_of(launcher_config: dict[str, Any] | str | None) -> dict[str, Any]:
+    """The launcher config as a dict, from a dict or its JSON (the run parameter's form), checked
+    as launch-trial will read it, so a wrong one is refused when the pipeline is built (ValueError
+    naming launcher_config) rather than in the run; None: the default."""
+    from kfp_tune.launchers import launcher_from_config
+
+    if launcher_config is None or launcher_config == {} or launcher_config == "":
+        return dict(DEFAULT_LAUNCHER_CONFIG)
+    if isinstance(launcher_config, str):
+        try:
+            launcher_config = json.loads(launcher_config)
+        except ValueError:
+            raise ValueError(f"launcher_config: expected a dict or a JSON object such as {{\"kind\": \"local\"}}, got {launcher_config!r:.80}") from None
+    if not isinstance(launcher_config, dict):
+        raise ValueError(f"launcher_config: expected a dict or a JSON object such as {{\"kind\": \"local\"}}, got {launcher_config!r:.80}")
+    launcher_from_config(launcher_config)
+    return launcher_config
+
+
 def build_pipeline(
     experiment: Experiment | str | Path | Mapping[str, Any],
     rounds: int | None = None,
     store_uri: str = DEFAULT_CLUSTER_STORE,
-    launcher_config: dict[str, Any] | None = None,
+    launcher_config: dict[str, Any] | str | None = None,
     object_store: str | ObjectStore = DEFAULT_OBJECT_STORE,
     checkpoint_trials: int | None = None,
     checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
@@ -111,7 +130,7 @@ def build_pipeline(
             f"the experiment is {len(spec_json):,} bytes as JSON; the compiled pipeline embeds it and must stay under "
             f"{PIPELINE_BUDGET_BYTES:,} bytes (1 MiB), so the experiment may take at most half of that"
         )
-    launcher = launcher_config or DEFAULT_LAUNCHER_CONFIG
+    launcher = launcher_config_of(launcher_config)
     launcher_json = json.dumps(launcher, sort_keys=True)
     resources = local_trial_resources(experiment) if launcher.get("kind", "local") == "local" else {}
 

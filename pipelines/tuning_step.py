@@ -33,11 +33,11 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.pipelines.builder import (
     DEFAULT_CHECKPOINT_SECONDS,
     DEFAULT_CLUSTER_STORE,
-    DEFAULT_LAUNCHER_CONFIG,
     DEFAULT_OBJECT_STORE,
     ObjectStore,
     as_experiment,
     build_pipeline,
+    launcher_config_of,
     resolve_object_store,
     stateful_task,
 )
@@ -50,7 +50,7 @@ def tuning_step(
     experiment: Experiment | str | Path | Mapping[str, Any],
     rounds: int | None = None,
     store_uri: str = DEFAULT_CLUSTER_STORE,
-    launcher_config: dict[str, Any] | None = None,
+    launcher_config: dict[str, Any] | str | None = None,
     object_store: str | ObjectStore = DEFAULT_OBJECT_STORE,
     checkpoint_trials: int | None = None,
     checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
@@ -68,7 +68,7 @@ def tuning_step(
     cluster_store = resolve_object_store(object_store)
     if checkpoint_trials is None:
         checkpoint_trials = 2 * (model.spec.parallel_trial_count or 1)
-    launcher = launcher_config or DEFAULT_LAUNCHER_CONFIG
+    launcher = launcher_config_of(launcher_config)
     loop = build_pipeline(
         model, rounds=rounds, store_uri=store_uri, launcher_config=launcher, object_store=cluster_store,
         checkpoint_trials=checkpoint_trials, checkpoint_seconds=checkpoint_seconds,

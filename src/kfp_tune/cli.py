@@ -583,7 +583,7 @@ def _kfp_local_failure(log_path: Path) -> str:
     import re
 
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log_path.read_text(errors="replace").splitlines()]
-    error = re.compile(r"^ {4}((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Busy|Conflict|Interrupted|Record|Exit)): (.*)$")
+    error = re.compile(r"^ {4}((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Busy|Conflict|Interrupted|Record|Exit|NotCreated)): (.*)$")
     for at, line in enumerate(lines):
         failed = re.search(r"Task '([^']+)' finished with status FAILURE", line)
         if failed:

@@ -188,8 +188,8 @@ def test_kfp_local_run_matches_the_inline_engine(tmp_path):
 @pytest.mark.kfp_local
 def test_a_failed_kfp_local_run_names_the_step_and_error_and_keeps_its_log(tmp_path, monkeypatch):
     """A step that fails fails the command with the step's name and its error, and the log it
-    names is kept for the user to read. (The launcher config is one the CLI would refuse before
-    running; given straight to the kfp.local runner, the launch-trial step is what refuses it.)"""
+    names is kept for the user to read. (A Kubernetes launcher on a machine with no cluster: the
+    launch step cannot create the trial, and says why.)"""
     import tempfile
 
     from kfp_tune.cli import _run_kfp_local
@@ -198,14 +198,16 @@ def test_a_failed_kfp_local_run_names_the_step_and_error_and_keeps_its_log(tmp_p
     scratch = tmp_path / "tmp"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1}))
     with pytest.raises(KfpTuneError) as failed:
-        _run_kfp_local(experiment, str(tmp_path / "store"), {"kind": "nowhere"}, None, False)
+        _run_kfp_local(experiment, str(tmp_path / "store"), {"kind": "kubernetes", "namespace": "team-a"}, None, False)
     message = re.fullmatch(r"the kfp.local pipeline run failed in step ([\w-]+): (\w+): (.*) \(its log: (\S+)\)", str(failed.value))
     assert message is not None, str(failed.value)
-    assert message.group(2) == "ValueError" and "launcher kind 'nowhere'" in message.group(3)
+    assert message.group(2) == "TrialNotCreated" and "no Kubernetes configuration" in message.group(3)
     log = Path(message.group(4))
-    assert log.is_relative_to(scratch) and "launcher kind 'nowhere'" in log.read_text()
+    assert log.is_relative_to(scratch) and "no Kubernetes configuration" in log.read_text()
 
 
 def test_kfp_locals_python_replacement_stops_before_the_steps_inputs():

@@ -140,3 +140,15 @@ def test_without_a_dataset_and_with_a_fresh_experiment_per_run(tmp_path):
     x, y, objective = run.output.split(",")
     assert (x, y) == (f"{float(best['parameters']['x']):.6f}", f"{float(best['parameters']['y']):.6f}")
     assert float(objective) == best["metrics"]["loss"]
+
+
+def test_the_launcher_config_may_be_its_json_and_a_wrong_one_is_refused_when_built():
+    """The run parameter and launch-trial's README write it as JSON: passed so, it raised
+    AttributeError: 'str' object has no attribute 'get'; an unknown kind failed only in the run."""
+    experiment = quadratic_experiment()
+    as_json = tuning_step(experiment, launcher_config='{"kind": "local"}')
+    assert as_json.component_spec.inputs["launcher_config"].default == '{"kind": "local"}'
+    with pytest.raises(ValueError, match=r"launcher kind 'docker': expected 'local' or 'kubernetes'"):
+        tuning_step(experiment, launcher_config={"kind": "docker"})
+    with pytest.raises(ValueError, match=r"launcher_config: expected a dict or a JSON object"):
+        tuning_step(experiment, launcher_config="{kind: local")

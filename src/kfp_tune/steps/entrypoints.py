@@ -138,7 +138,8 @@ def collect_metrics_step(
 ) -> dict[str, Any]:
     """The trial's result record as JSON-ready data (``status``, ``metrics``, ...)."""
     _setup_logging()
-    return steps.collect_metrics(_records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment), trial_name, run_id=run_id).to_payload()
+    payload = steps.collect_metrics(_records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment), trial_name, run_id=run_id).to_payload()
+    return {**payload, "status": str(payload["status"])}  # the component's str output: the word, not the vocabulary's enum
 
 
 def decide_stop_step(
