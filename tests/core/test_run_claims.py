@@ -145,6 +145,12 @@ def test_a_check_is_a_sign_of_life(clock, records):
 
 
 def test_a_check_with_no_run_at_all_stops(clock, records):
+    """No experiment at all (a mistyped name): said so, not 'driven by no run'."""
+    from kfp_tune.core.errors import ExperimentNotFound
+
+    with pytest.raises(ExperimentNotFound, match=r"no experiment 'exp' in .*: a run's first step creates it"):
+        check(records, "run-a")
+    records.store.put(records.experiment_key(), b"{}")  # there, and no run claims it
     with pytest.raises(ExperimentBusy, match="now driven by no run"):
         check(records, "run-a")
 
