@@ -44,6 +44,7 @@ from urllib.parse import urlsplit
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
 from kfp_tune.core.errors import ExperimentNotFound, KfpTuneError, SpecError, StoreError, shown
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.naming import is_dns_subdomain
 from kfp_tune.core.spec import (
     AlgorithmSpec,
     CollectorSpec,
@@ -571,7 +572,6 @@ class RemoteTuning:
             ) from None
 
 
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 _CLIENT_METHODS = ("create_run_from_pipeline_package", "get_run", "wait_for_run_completion")
 """What the handle calls on a ``client=``: kfp.Client's methods."""
 
@@ -630,9 +630,7 @@ def check_submission(
     if object_store is not None and not isinstance(object_store, ObjectStore) and object_store not in OBJECT_STORES:
         raise _refuse_call("object_store", f"expected one of {', '.join(repr(n) for n in sorted(OBJECT_STORES))} (KFP's object store: "
                            f"seaweedfs from KFP 2.16, minio before) or None, got {shown(object_store)}")
-    if service_account is not None and (
-        not isinstance(service_account, str) or len(service_account) > 253 or not _DNS_SUBDOMAIN.fullmatch(service_account)
-    ):
+    if service_account is not None and not is_dns_subdomain(service_account):
         raise _refuse_call("service_account", "expected a Kubernetes service account name (a DNS-1123 subdomain: lower-case letters, "
                            f"digits, '-' and '.', starting and ending with a letter or digit, at most 253 characters), got {shown(service_account)}")
     return store_uri

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import re
+from typing import TypeGuard
 
 # Operator kinds append suffixes such as "-worker-12" to pod names (63 characters at most),
 # so trial names stay at or under 45 characters.
 MAX_TRIAL_NAME = 45
 SUFFIX_LENGTH = 8
 _ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
+
+
+DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+"""Kubernetes' DNS-1123 subdomain: the names of service accounts, Secrets, claims, label prefixes."""
+
+
+def is_dns_subdomain(name: object) -> TypeGuard[str]:
+    """Whether ``name`` is a string Kubernetes takes as a DNS-1123 subdomain (253 characters at most)."""
+    return isinstance(name, str) and len(name) <= 253 and DNS_SUBDOMAIN.fullmatch(name) is not None
 
 
 LABEL_HASH_LENGTH = 6

@@ -29,7 +29,6 @@ import json
 import logging
 import math
 import random
-import re
 import signal
 import threading
 import time
@@ -41,7 +40,7 @@ from typing import Any
 from kfp_tune.core import conditions
 from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
-from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label
+from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, is_dns_subdomain
 from kfp_tune.core.shell_form import katib_wraps
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, LaunchPhase
@@ -172,7 +171,7 @@ def _check_config_values(data: Mapping[str, Any]) -> None:
         return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
     accounts = data.get("serviceAccounts")
-    if accounts is not None and (not isinstance(accounts, list) or not all(isinstance(a, str) and _CLAIM_NAME.match(a) for a in accounts)):
+    if accounts is not None and (not isinstance(accounts, list) or not all(is_dns_subdomain(a) for a in accounts)):
         raise refuse("serviceAccounts", "a list of service account names (DNS-1123 subdomains), e.g. [\"trainer\"]")
     selector = data.get("nodeSelector")
     if selector is not None and (not isinstance(selector, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in selector.items())):
@@ -198,13 +197,13 @@ def _check_config_values(data: Mapping[str, Any]) -> None:
     if retry is not None and not (is_number(retry) and retry >= 0):
         raise refuse("apiRetrySeconds", "a number of seconds, 0 or more")
     secret = data.get("storeSecret")
-    if secret not in (None, "") and not (isinstance(secret, str) and _CLAIM_NAME.match(secret)):
+    if secret not in (None, "") and not is_dns_subdomain(secret):
         raise refuse("storeSecret", "the name of a Secret (a DNS-1123 subdomain)")
     volume = data.get("metricsVolume")
     if volume is not None:
         if not isinstance(volume, Mapping):
             raise refuse("metricsVolume", "a mapping with claimName and mountPath")
-        if not (isinstance(volume.get("claimName"), str) and _CLAIM_NAME.match(volume["claimName"])):
+        if not is_dns_subdomain(volume.get("claimName")):
             raise refuse("metricsVolume.claimName", "the name of a PersistentVolumeClaim (a DNS-1123 subdomain)")
         if volume.get("mountPath") is not None and not (isinstance(volume["mountPath"], str) and volume["mountPath"].startswith("/")):
             raise refuse("metricsVolume.mountPath", "an absolute path in launch-trial's container")
@@ -216,9 +215,6 @@ def _check_config_values(data: Mapping[str, Any]) -> None:
 CHECKPOINT_CLAIM_FIELD = "launcher_config checkpointVolume.claimName"
 
 
-_CLAIM_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
-
-
 def _checkpoint_claim(data: Mapping[str, Any]) -> str:
     """``checkpointVolume.claimName``, checked when given (ValueError naming the field)."""
     if "checkpointVolume" not in data:
@@ -226,7 +222,7 @@ def _checkpoint_claim(data: Mapping[str, Any]) -> str:
     volume = data["checkpointVolume"]
     claim = volume.get("claimName") if isinstance(volume, Mapping) else None
     unknown = sorted(set(volume) - {"claimName"}) if isinstance(volume, Mapping) else []
-    if not isinstance(claim, str) or not _CLAIM_NAME.match(claim) or unknown:
+    if not is_dns_subdomain(claim) or unknown:
         raise ValueError(
             f"{CHECKPOINT_CLAIM_FIELD}: expected " + '{"claimName": NAME}'
             + f" naming a ReadWriteMany PersistentVolumeClaim (a DNS subdomain) in the trials' namespace, got {volume!r}"

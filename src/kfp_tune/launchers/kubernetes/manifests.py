@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from kfp_tune.core.naming import is_dns_subdomain
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.launchers.kubernetes.kinds import pod_templates, trial_kind
@@ -191,7 +192,6 @@ def _add_env(container: dict[str, Any], items: tuple[tuple[str, Any], ...]) -> N
 
 
 _LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 def label_problems(labels: Mapping[str, Any], path: str) -> list[str]:
@@ -201,7 +201,7 @@ def label_problems(labels: Mapping[str, Any], path: str) -> list[str]:
     problems = []
     for key, value in labels.items():
         prefix, slash, name = str(key).rpartition("/")
-        if (slash and (not prefix or len(prefix) > 253 or not _DNS_SUBDOMAIN.match(prefix))) or len(name) > 63 or not _LABEL_NAME.match(name):
+        if (slash and (not prefix or not is_dns_subdomain(prefix))) or len(name) > 63 or not _LABEL_NAME.match(name):
             problems.append(f"{path}: {key!r} is not a valid label key")
         if not isinstance(value, str) or (value and (len(value) > 63 or not _LABEL_NAME.match(value))):
             problems.append(f"{path}.{key}: {value!r} is not a valid label value (63 characters at most, alphanumeric at both ends, '-', '_' or '.' between)")
