@@ -37,12 +37,12 @@ class GridSearch:
         used = used_keys(space, [t for t in history if not t.given_back], pending)  # a point given back is tried again
         again = {space.key(t.assignment) for t in history if t.given_back}
         out: list[dict[str, Value]] = []
+        exhausted = True
         for assignment in grid_points(space):
             if space.key(assignment) in used:
                 continue
             if len(out) == n:
+                exhausted = False  # another point is left
                 break
             out.append(assignment)
-        else:
-            return Suggestions(out, exhausted=True, repeats=any(space.key(a) in again for a in out))
-        return Suggestions(out, exhausted=False, repeats=any(space.key(a) in again for a in out))
+        return Suggestions(out, exhausted=exhausted, repeats=any(space.key(a) in again for a in out))

@@ -80,9 +80,17 @@ def kill_trial(view: ExperimentView, name: str, signal_name: str) -> bool:
         if trial.is_terminal or trial.started is None or trial.ended is not None:
             return trial.given_back
     message = f"stopped when the run was interrupted ({signal_name}); its budget is given back: the next run makes a new trial in its place"
-    stored = view.record_trial(name, TrialResult(trial=name, status=TrialStatus.KILLED, reason=TRIAL_INTERRUPTED, message=message, time=utc_now()))
-    view.record_trial(name, TrialEnded.now(name, LaunchPhase.FAILED, "Killed", message, None))
+    stored = give_back(view, name, TRIAL_INTERRUPTED, message, ended_reason="Killed")
     return stored.status == TrialStatus.KILLED and stored.reason == TRIAL_INTERRUPTED
+
+
+def give_back(view: ExperimentView, name: str, reason: str, message: str, ended_reason: str) -> TrialResult:
+    """Record a trial as Katib's ``Killed`` with a reason that gives its budget back
+    (``core.state.GIVEN_BACK_REASONS``): the result first (the trial is final from then on),
+    then its ``ended`` record. Returns the stored result (another writer's, if it was first)."""
+    stored = view.record_trial(name, TrialResult(trial=name, status=TrialStatus.KILLED, reason=reason, message=message, time=utc_now()))
+    view.record_trial(name, TrialEnded.now(name, LaunchPhase.FAILED, ended_reason, message, None))
+    return stored
 
 
 def fail_trial(view: ExperimentView, name: str, error: BaseException) -> None:

@@ -13,10 +13,11 @@ from kfp_tune.core import claims
 from kfp_tune.core.claims import this_process
 from kfp_tune.core.errors import KfpTuneError, StoreError, TrialNotCreated
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
-from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, TrialStarted, utc_now
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentView, TrialState
 from kfp_tune.core.trials import trial_run
-from kfp_tune.core.vocabulary import LaunchPhase, RecordKind, TrialStatus
+from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
+from kfp_tune.steps.decide_stop import give_back
 from kfp_tune.steps.early_stopping import early_stopping_monitor
 
 log = logging.getLogger(__name__)
@@ -112,8 +113,7 @@ def give_back_trial(view: ExperimentView, name: str, error: TrialNotCreated) -> 
             if trial.is_terminal or trial.ended is not None:
                 return
         message = f"not created: {error}; nothing ran, and its budget is given back: the next run makes a new trial in its place"
-        view.record_trial(name, TrialResult(trial=name, status=TrialStatus.KILLED, reason=TRIAL_NOT_CREATED, message=message, time=utc_now()))
-        view.record_trial(name, TrialEnded.now(name, LaunchPhase.FAILED, TRIAL_NOT_CREATED, message, None))
+        give_back(view, name, TRIAL_NOT_CREATED, message, ended_reason=TRIAL_NOT_CREATED)
     except Exception as exc:  # the store may be what failed
         log.warning("trial %s could not be given back after %s: %s", name, type(error).__name__, exc)
 
