@@ -216,25 +216,21 @@ def _load(path: str, name: str | None = None, templates: Sequence[str] = (), nee
     experiment = _load_file(path, name)
     from kfp_tune.core.template_source import config_map_reference, config_maps_from_files, needs_config_map, resolve_trial_template
 
-    if not needs_config_map(experiment):
-        _warn_what_katib_would_take(experiment)
-        return experiment
-    if templates:
+    if needs_config_map(experiment) and templates:
         paths = []
         for value in templates:
             if not Path(value).exists():
                 raise UsageError(f"--trial-templates {shown(value)}: no such file or folder")
             paths.append(Path(value))
         found = config_maps_from_files(paths)
-        resolved = resolve_trial_template(experiment, lambda namespace, cm_name: found.get((namespace, cm_name)), f"in --trial-templates {', '.join(templates)}")
-        _warn_what_katib_would_take(resolved)
-        return resolved
-    if need_template:
+        experiment = resolve_trial_template(experiment, lambda namespace, cm_name: found.get((namespace, cm_name)), f"in --trial-templates {', '.join(templates)}")
+    elif needs_config_map(experiment) and need_template:
         namespace, cm_name, key = config_map_reference(experiment)
         raise UsageError(
             f"spec.trialTemplate.configMap: the trial template is in ConfigMap {namespace}/{cm_name} (key {key!r}), which this command reads "
             f"from a file: pass --trial-templates FILE (e.g. kubectl get configmap -n {namespace} {cm_name} -o yaml > FILE)"
         )
+    _warn_what_katib_would_take(experiment)
     return experiment
 
 
