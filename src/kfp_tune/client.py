@@ -38,8 +38,6 @@ API_VERSION = "kubeflow.org/v1beta1"
 CONDITIONS = ("Created", "Running", "Restarting", "Succeeded", "Failed")
 """The experiment conditions Katib's SDK waits for (Restarting: a completed experiment whose
 budget was raised, until its next run)."""
-RESTARTING = "ExperimentRestarting"
-"""The reason an edited completed experiment carries until a run resumes it."""
 EXPERIMENT_LABEL = "katib.kubeflow.org/experiment"
 """The label Katib puts on an experiment's trials."""
 LOG_API_RETRY_SECONDS = 10.0
@@ -192,9 +190,6 @@ class Client:
         status, damaged = experiment_status(self.store, name)
         for key, problem in sorted(damaged.items()):
             log.warning("experiment %s: record %s is damaged (%s); left out", name, key, problem)
-        restarting = [c for c in status.get("conditions") or [] if c.get("type") == "Running" and c.get("status") == "True" and c.get("reason") == RESTARTING]
-        if restarting:  # Katib's Restarting condition, while an edited completed experiment waits for its next run
-            status["conditions"] = [*status["conditions"], {**restarting[0], "type": "Restarting"}]
         stored = head.get("spec") or {}
         metadata = {**(stored.get("metadata") or {}), "name": name, "uid": head.get("uid"), "creationTimestamp": head.get("created")}
         return KatibObject({"apiVersion": API_VERSION, "kind": "Experiment", "metadata": metadata, "spec": stored.get("spec") or {}, "status": status})
@@ -274,7 +269,7 @@ class Client:
         a spec (a YAML file, ``tune()``'s arguments) sets that spec's budget instead; a run
         in progress in one process (``kfp-tune run``, ``tune()``) keeps the budget it started
         with."""
-        from kfp_tune.core.decision import Decision, best_trial, count_trials, decide
+        from kfp_tune.core.decision import RESTARTING, Decision, best_trial, count_trials, decide
         from kfp_tune.core.errors import ExperimentConflict
         from kfp_tune.core.loading import load_experiment
         from kfp_tune.core.records import utc_now

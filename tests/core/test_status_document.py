@@ -84,6 +84,8 @@ def test_a_finished_experiment_keeps_running_false_and_adds_its_end():
 
 
 def test_the_current_optimal_trial_is_the_best_ones_assignments_and_observation():
+    """Every metric Katib collects (the objective and additionalMetricNames) has an entry in the
+    observation, "unavailable" where the trial reported none (trial_controller_util.go getMetrics)."""
     s = state(
         trial("quad-a", 1, result("quad-a", TrialStatus.SUCCEEDED, 0.5)),
         trial("quad-b", 2, result("quad-b", TrialStatus.SUCCEEDED, 0.25)),
@@ -93,7 +95,7 @@ def test_the_current_optimal_trial_is_the_best_ones_assignments_and_observation(
     assert doc["currentOptimalTrial"] == {
         "bestTrialName": "quad-b",
         "parameterAssignments": [{"name": "x", "value": "0.2"}, {"name": "y", "value": "0.5"}],
-        "observation": {"metrics": [{"name": "loss", "min": "0.25", "max": "1.25", "latest": "0.75"}]},
+        "observation": {"metrics": [{"name": "loss", "min": "0.25", "max": "1.25", "latest": "0.75"}, {"name": "accuracy", "min": "unavailable", "max": "unavailable", "latest": "unavailable"}]},
         "metrics": {"loss": 0.25},
     }
 
@@ -147,6 +149,6 @@ def test_katib_status_is_what_kubectl_shows_as_status():
     assert shown["currentOptimalTrial"] == {
         "bestTrialName": "quad-a",
         "parameterAssignments": [{"name": "x", "value": "0.1"}, {"name": "y", "value": "0.5"}],
-        "observation": {"metrics": [{"name": "loss", "min": "0.5", "max": "1.5", "latest": "1.0"}]},
+        "observation": {"metrics": [{"name": "loss", "min": "0.5", "max": "1.5", "latest": "1.0"}, {"name": "accuracy", "min": "unavailable", "max": "unavailable", "latest": "unavailable"}]},
     }
     assert [c["type"] for c in shown["conditions"]] == ["Created", "Running"]

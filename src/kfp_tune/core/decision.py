@@ -16,6 +16,7 @@ SUGGESTION_END_REACHED = "ExperimentSuggestionEndReached"
 RUNNING = "ExperimentRunning"
 ROUNDS_USED_UP = "ExperimentRunRoundsUsedUp"
 RUN_INTERRUPTED = "ExperimentRunInterrupted"
+RESTARTING = "ExperimentRestarting"
 
 UNAVAILABLE = "unavailable"
 """Katib's value of a metric's min or max that there is none of (consts.UnavailableMetricValue)."""
@@ -30,6 +31,9 @@ class Decision:
     message: str
     best_trial: TrialState | None = None
     counts: dict[str, int] = field(default_factory=dict)
+    recorded: bool = False
+    """Whether this is the experiment's recorded outcome (``ExperimentState.outcome``), read
+    back rather than decided now."""
 
     @property
     def finished(self) -> bool:
@@ -89,6 +93,9 @@ def decide(state: ExperimentState, rounds_left: int) -> Decision:
     counts = count_trials(state)
     best = best_trial(state)
     value = state.objective_value(best) if best is not None else None
+    recorded = state.outcome()
+    if recorded is not None:  # Katib sets a completed condition once and never decides it again
+        return Decision(ExperimentPhase(recorded["phase"]), recorded["reason"], recorded["message"], best, counts, recorded=True)
 
     if objective.goal is not None and value is not None:
         reached = value <= objective.goal if objective.type == ObjectiveType.MINIMIZE else value >= objective.goal
@@ -132,22 +139,31 @@ def interrupted(state: ExperimentState, signal_name: str, killed: int) -> Decisi
 
 def status_document(state: ExperimentState, decision: Decision, now: str) -> dict[str, Any]:
     """The experiment status in Katib's shape (conditions, currentOptimalTrial, trial lists)."""
+    objective = state.experiment.spec.objective
+    metric_names = objective.metric_names if objective is not None else []
+    recorded = state.outcome() if decision.recorded else None
+    completed = str(recorded["time"]) if recorded is not None else now  # Katib sets it once
     conditions = [
         {"type": "Created", "status": "True", "reason": "ExperimentCreated", "message": "Experiment is created",
          "lastUpdateTime": state.created, "lastTransitionTime": state.created},
+    ]
+    if state.restarted is not None:  # Katib keeps it once set (MarkExperimentStatusRunning leaves it)
+        conditions.append({"type": "Restarting", "status": "True", "reason": RESTARTING, "message": "Experiment is restarted",
+                           "lastUpdateTime": state.restarted, "lastTransitionTime": state.restarted})
+    conditions += [
         {
             "type": "Running",
             "status": "True" if decision.phase == ExperimentPhase.RUNNING else "False",
             "reason": decision.reason if decision.phase == ExperimentPhase.RUNNING else RUNNING,
             "message": decision.message if decision.phase == ExperimentPhase.RUNNING else "Experiment is running",
-            "lastUpdateTime": now,
-            "lastTransitionTime": now,
+            "lastUpdateTime": completed if decision.finished else now,
+            "lastTransitionTime": completed if decision.finished else now,
         },
     ]
     if decision.finished:
         conditions.append(
             {"type": decision.phase, "status": "True", "reason": decision.reason, "message": decision.message,
-             "lastUpdateTime": now, "lastTransitionTime": now}
+             "lastUpdateTime": completed, "lastTransitionTime": completed}
         )
     by_status: dict[str, list[str]] = {}
     for trial in state.trials:
@@ -165,6 +181,9 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
                 ]
                 # Katib's shape for a text value: no min nor max, the text as latest
                 + [{"name": name, "min": UNAVAILABLE, "max": UNAVAILABLE, "latest": text} for name, text in best.text_metrics.items()]
+                # and for a metric the trial never reported: every metric Katib collects has an entry (getMetrics)
+                + [{"name": name, "min": UNAVAILABLE, "max": UNAVAILABLE, "latest": UNAVAILABLE}
+                   for name in metric_names if name not in best.observation.metrics and name not in best.text_metrics]
             },
             "metrics": best.metrics,
         }
@@ -176,7 +195,7 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
         "conditions": conditions,
         "currentOptimalTrial": optimal,
         "startTime": state.created,
-        "completionTime": now if decision.finished else None,
+        "completionTime": completed if decision.finished else None,
         "lastReconcileTime": now,
         "trials": counts.get("total", 0),
         "trialsSucceeded": counts.get("Succeeded", 0),

@@ -61,6 +61,14 @@ class ExperimentRecords:
     def decision_key(self, round_id: str) -> str:
         return f"{self.root}/decisions/{_part(round_id)}.json"
 
+    def outcome_key(self, max_trial_count: int | None) -> str:
+        """Where the experiment's first finished decision under this maxTrialCount is kept: a
+        restart (a larger maxTrialCount, Katib's LongRunning) starts under a new key."""
+        return f"{self.outcomes_prefix()}{outcome_label(max_trial_count)}.json"
+
+    def outcomes_prefix(self) -> str:
+        return f"{self.root}/outcomes/"
+
     def status_key(self) -> str:
         return f"{self.root}/status.json"
 
@@ -152,6 +160,12 @@ def decode_record(data: bytes, key: str, kind: str) -> dict[str, Any]:
     except RecursionError:
         raise DamagedRecord(key, "not JSON (nested too deeply)") from None
     return check_record(record, key, kind)
+
+
+def outcome_label(max_trial_count: int | None) -> str:
+    """The name an experiment's outcome under this maxTrialCount is kept by (see
+    ``ExperimentRecords.outcome_key``)."""
+    return f"max-{'none' if max_trial_count is None else int(max_trial_count)}"
 
 
 def check_record(record: Any, key: str, kind: str) -> dict[str, Any]:

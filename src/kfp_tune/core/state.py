@@ -25,11 +25,14 @@ from kfp_tune.core.records import (
     TrialStarted,
     check_record,
     decode_record,
+    outcome_label,
     round_entries,
     round_labels,
 )
 from kfp_tune.core.spec import Experiment, parse_experiment
-from kfp_tune.core.vocabulary import RecordKind, TrialStatus
+from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind, TrialStatus
+
+FINISHED_PHASES = (ExperimentPhase.SUCCEEDED.value, ExperimentPhase.FAILED.value)
 
 TRIAL_INTERRUPTED = "RunInterrupted"
 """The reason of a trial that was ``Killed`` because its user interrupted the run (SIGINT,
@@ -145,6 +148,20 @@ class ExperimentState:
         return self.exhausted_rounds > 0
 
     exhausted_rounds: int = 0
+    outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """The experiment's recorded outcomes (``outcomes/<label>.json``), by label: the first
+    finished decision under each maxTrialCount it ran with. Katib sets a completed condition once
+    and never recomputes it, so a trial that ends later (a goal met after maxFailedTrialCount was
+    reached) does not turn a Failed experiment into a Succeeded one."""
+    restarted: str | None = None
+    """When a completed experiment was last restarted (a larger maxTrialCount under LongRunning
+    or FromVolume), if ever: Katib's Restarting condition."""
+
+    def outcome(self) -> dict[str, Any] | None:
+        """The outcome recorded under the current maxTrialCount, if the experiment has completed
+        under it (None for a Running one, or one restarted since)."""
+        recorded = self.outcomes.get(outcome_label(self.experiment.spec.max_trial_count))
+        return recorded if recorded is not None and recorded.get("uid") == self.uid else None
 
     @property
     def given_back(self) -> int:
@@ -233,11 +250,18 @@ class ExperimentView:
                 self._state = ExperimentState(experiment=experiment, uid=head["uid"], created=head["created"], tally=Tally())
             else:
                 self._state.experiment = experiment
+            restarted = head.get("restarted")
+            self._state.restarted = restarted if isinstance(restarted, str) else None
             keys = records.store.list(f"{records.root}/")
             chunk_keys = [k for k in keys if k.startswith(f"{records.root}/snapshots/") and k.endswith(".json")]
             for key in chunk_keys[self._chunks:]:
                 self._read_chunk(key, set(keys))
             self._chunks = len(chunk_keys)
+            outcomes = records.outcomes_prefix()
+            for key in keys:
+                label = key[len(outcomes):-len(".json")]
+                if key.startswith(outcomes) and key.endswith(".json") and label not in self._state.outcomes:
+                    self._read_outcome(key, label)
             rounds = [k for k in keys if k.startswith(f"{records.root}/rounds/") and k.endswith(".json") and k not in self._folded]
             for key in rounds:
                 self._read_and_fold(key, RecordKind.ROUND)
@@ -248,6 +272,23 @@ class ExperimentView:
                     if len(parts) == 2 and parts[1][: -len(".json")] in _TRIAL_RECORDS and parts[1].endswith(".json"):
                         self._read_and_fold(key, _TRIAL_RECORDS[parts[1][: -len(".json")]].KIND)
             return self._state
+
+    def _read_outcome(self, key: str, label: str) -> None:
+        """Fold in one recorded outcome; a damaged one is left out (the trials' records are the
+        truth: the outcome is then decided from them again)."""
+        state = self._state
+        assert state is not None
+        try:
+            record = self.records.read(key, RecordKind.OUTCOME)
+        except StoreError as exc:
+            log.warning("outcome record %s ignored: %s", key, exc)
+            return
+        if record is None:
+            return
+        if all(isinstance(record.get(name), str) for name in ("uid", "reason", "message", "time")) and record.get("phase") in FINISHED_PHASES:
+            state.outcomes[label] = record
+        else:
+            log.warning("outcome record %s ignored: it is not an outcome (phase, reason, message, time)", key)
 
     def _read_and_fold(self, key: str, kind: str) -> None:
         """Read one record and fold it in; a damaged one raises, or in a lenient view is left out

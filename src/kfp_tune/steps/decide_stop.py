@@ -9,7 +9,7 @@ import logging
 from kfp_tune.core import claims
 from kfp_tune.core.decision import RUN_INTERRUPTED, Decision, decide, interrupted, status_document
 from kfp_tune.core.errors import StoreError
-from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, utc_now
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, outcome_label, utc_now
 from kfp_tune.core.state import TRIAL_INTERRUPTED, ExperimentState, ExperimentView
 from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, RecordKind, TrialStatus
 
@@ -37,9 +37,33 @@ def decide_stop(records: ExperimentRecords, round_id: str, rounds_left: int, run
     return decision
 
 
-def write_status(records: ExperimentRecords, state: ExperimentState, decision: Decision, now: str) -> None:
-    """``status.json``: the experiment's status in Katib's shape (rewritten; derived)."""
+def write_status(records: ExperimentRecords, state: ExperimentState, decision: Decision, now: str) -> Decision:
+    """``status.json``: the experiment's status in Katib's shape (rewritten; derived). A finished
+    decision is recorded as the experiment's outcome first (:func:`record_outcome`); returns
+    the decision written."""
+    decision = record_outcome(records, state, decision, now)
     records.write(records.status_key(), RecordKind.EXPERIMENT_STATUS, {"experiment": state.name, "status": status_document(state, decision, now)})
+    return decision
+
+
+def record_outcome(records: ExperimentRecords, state: ExperimentState, decision: Decision, now: str) -> Decision:
+    """Keep the first finished decision under the current maxTrialCount as the experiment's
+    outcome (write once: of two steps that decide at the same time, the first one stored wins),
+    and return the stored one. Every later decision reads it back (``core.decision.decide``),
+    as Katib sets an experiment's Succeeded or Failed condition once: a trial still running when
+    maxFailedTrialCount is reached may meet the goal afterwards, and the experiment stays Failed."""
+    if not decision.finished or decision.recorded:
+        return decision
+    max_trial_count = state.experiment.spec.max_trial_count
+    stored = records.write_once(
+        records.outcome_key(max_trial_count), RecordKind.OUTCOME,
+        {"uid": state.uid, "phase": decision.phase, "reason": decision.reason, "message": decision.message, "time": now},
+    )
+    if stored.get("uid") != state.uid:  # left by an experiment of the same name deleted in part: not this one's
+        log.warning("outcome record %s belongs to another experiment (uid %s); not used", records.outcome_key(max_trial_count), stored.get("uid"))
+        return decision
+    state.outcomes[outcome_label(max_trial_count)] = stored
+    return Decision(ExperimentPhase(stored["phase"]), stored["reason"], stored["message"], decision.best_trial, decision.counts, recorded=True)
 
 
 def close_run(records: ExperimentRecords, run_id: str) -> Decision:

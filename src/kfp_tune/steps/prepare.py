@@ -90,14 +90,15 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[
     if head["spec"] != spec_dict:
         _refuse_edits_katib_refuses(head["spec"], spec_dict, experiment.name)
         state = load_state(records)
-        _refuse_restart_unless_katib_would(state, experiment)
+        restart = _refuse_restart_unless_katib_would(state, experiment)
         new_max = experiment.spec.max_trial_count
         if new_max is not None and new_max < state.budget_used:
             raise ExperimentConflict(
                 f"spec.maxTrialCount {new_max} is smaller than the {state.budget_used} trials experiment "
                 f"{experiment.name!r} already has (trials killed by an interrupted run do not count)"
             )
-        head = records.write(records.experiment_key(), "Experiment", {**_payload(head), "spec": spec_dict})
+        restarted = {"restarted": utc_now()} if restart else {}  # Katib's Restarting condition, from then on
+        head = records.write(records.experiment_key(), "Experiment", {**_payload(head), "spec": spec_dict, **restarted})
     return head
 
 
@@ -124,15 +125,16 @@ def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], n
         )
 
 
-def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Experiment) -> None:
+def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Experiment) -> bool:
     """Katib's rule for a completed experiment whose spec changes (a restart): only one that
     succeeded by reaching maxTrialCount, under resumePolicy LongRunning or FromVolume (the
     stored experiment's), and with a maxTrialCount above the trials it has. kfp-tune keeps
     every experiment's state in the store, so both policies resume the same way; Never keeps
-    a completed experiment completed. A run of the unchanged spec only reports it."""
+    a completed experiment completed. A run of the unchanged spec only reports it. True when the
+    change restarts a completed experiment."""
     finished = decide(state, rounds_left=1)
     if not finished.finished:
-        return  # a Running experiment (out of rounds, interrupted) always resumes, as Katib's keeps running
+        return False  # a Running experiment (out of rounds, interrupted) always resumes, as Katib's keeps running
     policy = state.experiment.spec.resume_policy or "Never"
     name = experiment.name
     if finished.reason != MAX_TRIALS_REACHED or policy not in RESTARTABLE_POLICIES:
@@ -153,6 +155,7 @@ def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Exper
             f"spec.maxTrialCount: experiment {name!r} is completed with {used} trials; to restart it "
             f"(resumePolicy {policy}), expected a maxTrialCount greater than {used}, got {new_max}"
         )
+    return True
 
 
 def _payload(record: dict[str, Any]) -> dict[str, Any]:
