@@ -240,11 +240,11 @@ def test_run_and_status_count_the_early_stopped_trials(tmp_path, capsys):
     assert "killed" not in out  # only what there is
     assert main(["status", "quad", "--store", store]) == 0
     assert "  trials: 3 (2 succeeded, 1 early stopped, 0 failed, 0 not finished)" in capsys.readouterr().out.splitlines()
-    # why it ended, said once (it read "EarlyStopped: stopped early: the early stopping rule ...")
+    # why it ended, said once, as Katib says it (it read "EarlyStopped: stopped early: the early stopping rule ...")
     assert main(["report", "quad", "--store", store, "-o", str(tmp_path / "report")]) == 0
     stopped = [line for line in (tmp_path / "report" / "quad.md").read_text().splitlines() if "| EarlyStopped |" in line]
     assert len(stopped) == 1 and stopped[0].endswith(
-        "| EarlyStopped: the early stopping rule judged its metrics worse than the completed trials' |")
+        "| TrialEarlyStopped: Trial is early stopped |")  # Katib's reason and message
 
 
 def test_the_trial_breakdown_names_early_stopped_and_killed_only_when_there_are_some():

@@ -132,7 +132,7 @@ def test_medianstop_stops_bad_trials_while_they_run(local_store, tmp_path, monke
         assert len(curve) == 2, "stopped at its second report, the first the rule may judge"
         earlier = [list(t.result.curve) for t in state.trials if t.index < trial.index and t.status == "Succeeded"]
         assert rule.should_stop("minimize", earlier, curve)  # judged at its second report, with what had succeeded before it
-        assert trial.result.reason == "EarlyStopped" and "loss" in trial.metrics
+        assert trial.result.reason == "TrialEarlyStopped" and "loss" in trial.metrics  # Katib's reason
     for trial in state.trials:
         if trial.status == "Succeeded":
             assert len(list(trial.result.curve)) == 10

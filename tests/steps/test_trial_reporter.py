@@ -103,7 +103,7 @@ def test_a_worse_curve_stops_at_the_start_step_and_is_recorded_early_stopped_wit
     # the component returns its last loss: it is that report, not a new one
     assert record_trial_step(str(tmp_path), "curves", RUN, name, {"loss": BAD[START_STEP - 1]}) == "EarlyStopped"
     result = trial(tmp_path, name).result
-    assert result is not None and result.status == TrialStatus.EARLY_STOPPED and result.reason == "EarlyStopped"
+    assert result is not None and result.status == TrialStatus.EARLY_STOPPED and (result.reason, result.message) == ("TrialEarlyStopped", "Trial is early stopped")  # Katib's medianstop SetTrialStatus
     assert result.curve == tuple(BAD[:START_STEP])
     assert result.observation["loss"]["latest"] == BAD[START_STEP - 1] and result.observation["loss"]["count"] == START_STEP
 

@@ -56,9 +56,11 @@ class LaunchPhase(WireEnum):
     EARLY_STOPPED = "EarlyStopped"
 
 
-EARLY_STOP_MESSAGE = "the early stopping rule judged its metrics worse than the completed trials'"
-"""An early-stopped trial's message, under reason ``EarlyStopped``, whichever launcher stopped it
-(the reports show "EarlyStopped: the early stopping rule judged ...")."""
+EARLY_STOP_REASON = "TrialEarlyStopped"
+EARLY_STOP_MESSAGE = "Trial is early stopped"
+"""An early-stopped trial's reason and message, whichever launcher stopped it: Katib's, as its
+medianstop service sets them on the trial (``SetTrialStatus``), so what matches on Katib's
+reasons finds these trials too."""
 
 
 class ExperimentPhase(WireEnum):
@@ -101,6 +103,7 @@ class RecordKind(WireEnum):
     PUSHED_METRICS = "PushedMetrics"
     REPORTED_METRICS = "ReportedMetrics"
     DECISION = "Decision"
+    OUTCOME = "Outcome"
     EXPERIMENT_STATUS = "ExperimentStatus"
     RUN_CLAIM = "RunClaim"
     RUN_HEARTBEAT = "RunHeartbeat"

@@ -13,7 +13,7 @@ from kfp_tune.core.observation import Observation, latest_texts
 from kfp_tune.core.records import ExperimentRecords, TrialResult, utc_now
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentView
-from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, FUNCTION_TRIAL_KIND, CollectorKind, LaunchPhase, TrialStatus
+from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, FUNCTION_TRIAL_KIND, CollectorKind, LaunchPhase, TrialStatus
 
 
 def collect_metrics(
@@ -46,7 +46,7 @@ def collect_metrics(
     texts = latest_texts(logs, names)
     ended = trial.ended
     if ended.phase == LaunchPhase.EARLY_STOPPED:
-        status, reason, message = TrialStatus.EARLY_STOPPED, "EarlyStopped", ended.message or EARLY_STOP_MESSAGE
+        status, reason, message = TrialStatus.EARLY_STOPPED, EARLY_STOP_REASON, EARLY_STOP_MESSAGE
     elif ended.phase != LaunchPhase.SUCCEEDED:
         status, reason, message = TrialStatus.FAILED, ended.reason or "TrialFailed", ended.message or "Trial has failed"
     elif objective.objective_metric_name not in metrics and objective.objective_metric_name not in texts:
