@@ -83,7 +83,10 @@ class _Model(BaseModel):
     )
 
     def to_dict(self) -> dict[str, Any]:
-        """The Katib (camelCase) form, without unset optional fields."""
+        """The Katib (camelCase) form, without the fields that are None. Fields whose default is
+        an empty string or list (``resumePolicy: ""``, ``algorithmSettings: []``) are written
+        out, and Katib reads them as unset; they stay, because stored specs are compared in this
+        form when an experiment resumes, and a form that changed would read as an edit."""
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")
 
 
