@@ -165,6 +165,22 @@ def load_katib_example(name: str) -> dict[str, Any]:
 
 
 @pytest.fixture
+def clean_plugin_registries() -> Iterator[None]:
+    """The algorithm, early-stopping and store-scheme registries and the catalogue as they were
+    before the test: a plug-in a test registers must not leak into the next one."""
+    from kfp_tune import stores
+    from kfp_tune.algorithms import early_stopping, registry
+    from kfp_tune.core import catalogue
+
+    live = (registry._FACTORIES, registry._SPACE_ADJUSTERS, catalogue.ALGORITHMS, catalogue.EARLY_STOPPING, early_stopping.RULES, stores._OPENERS)
+    kept = [dict(d) for d in live]
+    yield
+    for registry_now, before in zip(live, kept, strict=True):
+        registry_now.clear()
+        registry_now.update(before)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
 def local_store(tmp_path: Path):
     from kfp_tune.stores import LocalStore
 

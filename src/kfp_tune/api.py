@@ -11,10 +11,11 @@ import re
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
 from kfp_tune.core.errors import FieldError, SpecError, shown
+from kfp_tune.core.interfaces import Store
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.records import ExperimentRecords
@@ -35,7 +36,7 @@ from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import to_parameters
-from kfp_tune.stores import open_store
+from kfp_tune.stores import is_store, open_store
 
 FUNCTION_CONTAINER = "objective"
 PARAMETER_NAME = re.compile(r"[^\s'\"{}$\\]+")
@@ -100,8 +101,9 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
             raise TypeError(f"tune(): {key} must be a non-empty string, got {shown(arguments[key])}")
     _check_function_algorithm(arguments["algorithm"])
     for key in ("store", "name"):
-        if arguments[key] is not None and not isinstance(arguments[key], (str, os.PathLike)):
-            raise TypeError(f"tune(): {key} must be a string or None, got {shown(arguments[key])}")
+        if arguments[key] is not None and not isinstance(arguments[key], (str, os.PathLike)) and not (key == "store" and is_store(arguments[key])):
+            what = "a URI, a folder, a Store object (kfp_tune.core.interfaces.Store) or None" if key == "store" else "a string or None"
+            raise TypeError(f"tune(): {key} must be {what}, got {shown(arguments[key])}")
     settings = arguments["algorithm_settings"]
     if settings is not None and not isinstance(settings, Mapping):
         raise TypeError(f"tune(): algorithm_settings must be a dict of name: value or None, got {shown(settings)}")
@@ -257,7 +259,7 @@ def tune(
     parallel_trial_count: int = 1,
     max_failed_trial_count: int | None = None,
     goal: float | None = None,
-    store: str | None = None,
+    store: str | os.PathLike[str] | Store | None = None,
     name: str | None = None,
     additional_metric_names: list[str] | None = None,
     *,
@@ -301,7 +303,8 @@ def tune(
         max_failed_trial_count: failed trials that end the experiment Failed (None: no limit,
             as in Katib; then ``tune()`` warns when no trial succeeded).
         goal: the objective value that ends the experiment when a trial reaches it.
-        store: a folder or ``s3://bucket/prefix``; ``$KFP_TUNE_STORE``, else ``./kfp-tune-runs``.
+        store: a folder or ``s3://bucket/prefix`` (or a plug-in's scheme), or a Store object, as
+            ``Client`` takes; ``$KFP_TUNE_STORE``, else ``./kfp-tune-runs``.
         name: the experiment's name. Default: the function's name and a timestamp, so each call
             is a new experiment; a name the store holds resumes that experiment (with a warning).
         additional_metric_names: more metrics to keep per trial.
@@ -311,9 +314,9 @@ def tune(
     if host is not None or client is not None:
         from kfp_tune.remote import submit_experiment
 
-        experiment = remote_experiment(arguments)
+        experiment = remote_experiment(arguments)  # refuses a Store object: the run on Kubeflow needs the store's URI
         return submit_experiment(
-            experiment, host=host, namespace=namespace, store=None if store is None else os.fspath(store), kfp_experiment=kfp_experiment,
+            experiment, host=host, namespace=namespace, store=None if store is None else os.fspath(cast("str | os.PathLike[str]", store)), kfp_experiment=kfp_experiment,
             run_name=run_name, object_store=object_store, service_account=service_account, client=client, reader=read_result,
         )
     given = [key for key in _REMOTE_ONLY if arguments[key] is not None]
@@ -331,7 +334,10 @@ def tune(
         )
     except SpecError as exc:
         raise TuneArgumentError(exc.errors, parameters) from None
-    target = open_store(None if store is None else os.fspath(store))
+    if is_store(store):  # a Store object, as Client takes one (a plug-in's store, an in-memory one)
+        target = cast(Store, store)
+    else:
+        target = open_store(None if store is None else os.fspath(cast("str | os.PathLike[str]", store)))
     from kfp_tune.core.catalogue import experiment_space
 
     space = experiment_space(experiment.spec)

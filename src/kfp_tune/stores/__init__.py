@@ -1,12 +1,14 @@
 """Stores: where everything an experiment knows lives. A local folder, or S3 (MinIO, SeaweedFS,
-AWS). Both implement :class:`kfp_tune.core.interfaces.Store`."""
+AWS). Both implement :class:`kfp_tune.core.interfaces.Store`; a plug-in adds a URI scheme of its
+own with :func:`register_scheme` (from the module its ``kfp_tune.plugins`` entry point names, so
+that every step of a pipeline can open it: :mod:`kfp_tune.plugins`)."""
 
 from __future__ import annotations
 
 import math
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -23,13 +25,43 @@ SECONDS_VARIABLES = ("KFP_TUNE_STORE_RETRY_SECONDS", "KFP_TUNE_RUN_TTL_SECONDS",
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's bucket naming rules
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 
+StoreOpener = Callable[[str], Store]
+"""A plug-in's store for a URI of its scheme (the whole URI, as given)."""
+_OPENERS: dict[str, StoreOpener] = {}
+BUILTIN_SCHEMES = ("s3", "file")
+
+
+def register_scheme(scheme: str, opener: StoreOpener) -> None:
+    """Let ``scheme://...`` URIs name a plug-in's store: ``opener(uri)`` returns it (a
+    :class:`~kfp_tune.core.interfaces.Store`; StoreContract checks one). ``--store``,
+    ``$KFP_TUNE_STORE``, ``tune(store=)``, ``Client`` and the pipeline's ``store_uri`` then take
+    it. ``s3`` and ``file`` stay kfp-tune's: the records of existing experiments are there."""
+    if not isinstance(scheme, str) or not re.fullmatch(r"[a-z][a-z0-9+.-]*", scheme):
+        raise ValueError(f"store scheme {shown(scheme)}: expected lower case letters, digits, '+', '.' or '-', starting with a letter (no '://')")
+    if scheme in BUILTIN_SCHEMES:
+        raise ValueError(f"store scheme {scheme!r} is kfp-tune's own; register a scheme of another name")
+    if not callable(opener):
+        raise TypeError(f"store scheme {scheme!r}: the opener must be a callable, opener(uri) -> Store")
+    _OPENERS[scheme] = opener
+
+
+def is_store(value: object) -> bool:
+    """Whether ``value`` is a store object (it has :class:`~kfp_tune.core.interfaces.Store`'s
+    methods and a string ``uri``), as ``tune(store=)`` and ``Client`` take one in place of a URI."""
+    return isinstance(getattr(value, "uri", None), str) and all(callable(getattr(value, m, None)) for m in ("get", "put", "create", "list", "delete"))
+
+
+def registered_schemes() -> list[str]:
+    """The plug-ins' store schemes, sorted."""
+    return sorted(_OPENERS)
+
 
 def check_store_uri(uri: str) -> str:
     """The URI itself if it names a store kfp-tune can open (``s3://bucket/prefix``,
     ``file:///path``, or a folder path); StoreInputError saying what was expected otherwise.
     Only the form is checked: nothing is opened. Credentials written into the URI are refused
     and never repeated in the message."""
-    expected = "expected s3://bucket/prefix, file:///path or a folder path"
+    expected = "expected s3://bucket/prefix, file:///path or a folder path" + "".join(f", {scheme}://..." for scheme in sorted(_OPENERS))
     if not uri or uri.strip() != uri or "\x00" in uri:
         raise StoreInputError(f"store URI {shown(uri)}: {expected}")
     if not _SCHEME.match(uri):
@@ -57,7 +89,9 @@ def check_store_uri(uri: str) -> str:
         if not parts.path:
             raise StoreInputError(f"store URI {shown(uri)}: no path; {expected}")
         return uri
-    raise StoreInputError(f"store URI {shown(uri)}: the {shown(scheme)} scheme is not supported; {expected}")
+    if scheme in _OPENERS:
+        return uri
+    raise StoreInputError(f"store URI {shown(uri)}: the {shown(scheme)} scheme is not supported; {expected} (a plug-in's scheme needs its plug-in installed)")
 
 
 def check_environment(environ: Mapping[str, str] | None = None) -> None:
@@ -76,7 +110,8 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
 
 
 def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_seconds: float | None = None) -> Store:
-    """The store a URI names: ``s3://bucket/prefix`` or ``file:///path`` (or a plain path).
+    """The store a URI names: ``s3://bucket/prefix`` or ``file:///path`` (or a plain path), or a
+    plug-in's scheme (:func:`register_scheme`), opened by its opener.
 
     S3 credentials come from the environment (see :mod:`kfp_tune.stores.s3`), never from the URI;
     so does the endpoint unless ``s3_endpoint`` names one (a pipeline parameter: it is no secret).
@@ -85,6 +120,9 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_sec
     cannot work raises StoreInputError (a ValueError) before anything is read or written."""
     uri = check_store_uri(uri or os.environ.get("KFP_TUNE_STORE") or DEFAULT_LOCAL_STORE)
     check_environment()
+    opener = _OPENERS.get(urlsplit(uri).scheme.lower()) if _SCHEME.match(uri) else None
+    if opener is not None:
+        return opener(uri)
     if uri.lower().startswith("s3://"):
         from kfp_tune.stores.retry import RetryingStore
         from kfp_tune.stores.s3 import S3Settings, S3Store
@@ -107,4 +145,4 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_sec
     return LocalStore(folder)
 
 
-__all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "check_environment", "check_store_uri", "open_store"]
+__all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "StoreOpener", "check_environment", "check_store_uri", "is_store", "open_store", "register_scheme", "registered_schemes"]
