@@ -1,6 +1,10 @@
 """Early-stopping rules, under Katib's ``earlyStopping.algorithmName``: a plug-in family beside
 the suggestion algorithms. A rule sees the objective values a running trial has reported so far
 and those of the completed trials, and says whether to stop the running one now.
+
+A plug-in adds one with :func:`register` (from the module its ``kfp_tune.plugins`` entry point
+names, :mod:`kfp_tune.plugins`); :class:`kfp_tune.algorithms.testing.EarlyStoppingContract`
+checks it.
 """
 
 from __future__ import annotations
@@ -8,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
+from kfp_tune.algorithms.registry import new_entry
+from kfp_tune.core.catalogue import EARLY_STOPPING, Setting
 from kfp_tune.core.errors import NotImplementedAlgorithm
 
 
@@ -73,11 +79,29 @@ def _setting(settings: dict[str, Any], name: str, default: int, minimum: int) ->
     return number
 
 
-RULES: dict[str, Callable[[dict[str, Any]], EarlyStoppingRule]] = {"medianstop": MedianStop}
+RuleFactory = Callable[[dict[str, Any]], EarlyStoppingRule]
+RULES: dict[str, RuleFactory] = {"medianstop": MedianStop}
+CATALOGUED = frozenset(EARLY_STOPPING)
+"""Katib's early-stopping names: a plug-in may take one over, keeping its settings."""
+
+
+def register(name: str, factory: RuleFactory, *, settings: Sequence[Setting] | None = None, help: str = "") -> None:
+    """Make ``name`` an early-stopping rule: ``factory(parsed settings) -> EarlyStoppingRule``.
+
+    As :func:`kfp_tune.algorithms.register`: a Katib name (``medianstop``) is taken over with
+    Katib's settings (passing ``settings`` is an error); a new name is added to the catalogue
+    (:data:`kfp_tune.core.catalogue.EARLY_STOPPING`) with ``settings`` (required, ``()`` for
+    none, so that a misspelt Katib name is not taken for a new one), and validation knows it."""
+    if name in CATALOGUED:
+        if settings is not None:
+            raise ValueError(f"{name!r} is Katib's early-stopping name: a plug-in that takes it over keeps Katib's settings (pass no settings)")
+    else:
+        EARLY_STOPPING[name] = new_entry("early-stopping", name, settings, CATALOGUED, help=help)
+    RULES[name] = factory
 
 
 def create(name: str, settings: dict[str, Any]) -> EarlyStoppingRule:
-    try:
-        return RULES[name](settings)
-    except KeyError:
-        raise NotImplementedAlgorithm(f"early stopping {name!r} is not implemented in this version yet") from None
+    factory = RULES.get(name)  # looked up first: a KeyError inside a plug-in's factory is its own
+    if factory is None:
+        raise NotImplementedAlgorithm(f"early stopping {name!r} is not implemented in this version yet")
+    return factory(settings)

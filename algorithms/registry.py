@@ -1,14 +1,16 @@
-"""Which Katib algorithm names this version implements, and how to build one. The shipped
-algorithms register in :mod:`.builtin`, which the package imports; a plug-in registers the same way."""
+"""Which algorithm names this version implements, and how to build one. The shipped
+algorithms register in :mod:`.builtin`, which the package imports; a plug-in registers the same
+way, from a module its ``kfp_tune.plugins`` entry point names (:mod:`kfp_tune.plugins`)."""
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kfp_tune.algorithms.base import Algorithm
-from kfp_tune.core.catalogue import ALGORITHMS
+from kfp_tune.core.catalogue import ALGORITHMS, CatalogueEntry, ProblemCheck, Setting
 from kfp_tune.core.errors import NotImplementedAlgorithm
 from kfp_tune.core.space import SearchSpace
 
@@ -17,22 +19,62 @@ SpaceAdjuster = Callable[[SearchSpace, dict[str, Any]], SearchSpace]
 
 _FACTORIES: dict[str, AlgorithmFactory] = {}
 _SPACE_ADJUSTERS: dict[str, SpaceAdjuster] = {}
+CATALOGUED = frozenset(ALGORITHMS)
+"""The names the catalogue holds (Katib's, and kfp-tune's regularized-evolution): a plug-in may
+take one over, keeping its settings and checks, but not redefine them."""
+NEW_NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$")
+"""A new algorithm name: lower case letters, digits, '.', '_' and '-', as Katib's own names are
+(it is shown in tables, labels and the KFP UI)."""
 
 
 def register(
     name: str,
     factory: AlgorithmFactory,
     adjust_space: SpaceAdjuster | None = None,
+    *,
+    settings: Sequence[Setting] | None = None,
+    check_problem: ProblemCheck | None = None,
+    help: str = "",
 ) -> None:
-    """Make ``name`` (a Katib algorithm name from the catalogue) buildable from settings.
+    """Make ``name`` buildable from settings: ``factory(parsed settings) -> Algorithm``.
+
+    A name of the catalogue (Katib's) is taken over: it keeps Katib's settings and checks, so an
+    experiment valid for Katib stays valid, and passing ``settings`` or ``check_problem`` is an
+    error. A new name (Katib's custom algorithm names, served there by a suggestion service of
+    one's own) is added to the catalogue with ``settings`` (required, ``()`` for none, so that a
+    misspelt Katib name is not taken for a new one), ``check_problem`` (spec.parameters and the
+    parsed settings -> [(field path, message)]) and ``help``; validation then knows it.
 
     ``adjust_space`` lets an algorithm own part of the space, as hyperband owns its resource
-    parameter's range."""
-    if name not in ALGORITHMS:
-        raise ValueError(f"{name!r} is not a Katib algorithm name; add it to the catalogue first")
+    parameter's range (it goes with the factory: a takeover without one searches the spec's
+    space)."""
+    if name in CATALOGUED:
+        if settings is not None or check_problem is not None:
+            raise ValueError(f"{name!r} is a Katib algorithm name: a plug-in that takes it over keeps Katib's settings and checks (pass no settings or check_problem)")
+    else:
+        ALGORITHMS[name] = new_entry("algorithm", name, settings, CATALOGUED, check_problem=check_problem, help=help)
     _FACTORIES[name] = factory
     if adjust_space is not None:
         _SPACE_ADJUSTERS[name] = adjust_space
+    else:
+        _SPACE_ADJUSTERS.pop(name, None)
+
+
+def new_entry(
+    kind: str, name: str, settings: Sequence[Setting] | None, known: frozenset[str], check_problem: ProblemCheck | None = None, help: str = ""
+) -> CatalogueEntry:
+    """The catalogue entry of a new ``kind`` ("algorithm", "early-stopping") name, checked:
+    ValueError or TypeError saying what was expected."""
+    if not isinstance(name, str) or not NEW_NAME.match(name):
+        raise ValueError(f"{kind} name {name!r}: expected 1-63 lower case letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
+    if settings is None:
+        raise ValueError(
+            f"{name!r} is not a Katib {kind} name (known: {', '.join(sorted(known))}); to add a new one, pass its settings: "
+            "register(name, factory, settings=[kfp_tune.core.catalogue.int_setting(...), ...]) (settings=() for none)"
+        )
+    if isinstance(settings, (str, bytes)) or not all(isinstance(s, Setting) for s in settings):
+        raise TypeError(f"{name!r}: settings must be a list of kfp_tune.core.catalogue.Setting (int_setting, float_setting, choice_setting, str_setting)")
+    return CatalogueEntry(name, tuple(settings), check_problem=check_problem, help=help)
 
 
 def imported_on_use(path: str) -> Callable[..., Any]:

@@ -32,6 +32,12 @@ What it checks, on a mixed space (doubles, log doubles, ints, discrete, categori
 The flags below (``adaptive``, ``covers_finite_space``, ``waits_for_results``,
 ``ends_on_its_own``, ``stepped_doubles``, ``repeats_points``) declare what an algorithm legitimately does
 differently; each relaxes only what its own docstring says.
+
+:class:`EarlyStoppingContract` does the same for an early-stopping rule::
+
+    class TestMyRule(EarlyStoppingContract):
+        rule_name = "medianstop"           # a name registered with early_stopping.register
+        settings = {"min_trials_required": 2, "start_step": 2}
 """
 
 from __future__ import annotations
@@ -40,10 +46,10 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from kfp_tune.algorithms import registry
+from kfp_tune.algorithms import early_stopping, registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.unit_cube import encode_value
-from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
+from kfp_tune.core.catalogue import ALGORITHMS, EARLY_STOPPING, CatalogueEntry, parse_settings
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 from kfp_tune.core.vocabulary import ObjectiveType
 
@@ -126,13 +132,15 @@ class AlgorithmContract:
 
     def adjust(self, space: SearchSpace) -> SearchSpace:
         """The space the algorithm searches (a hook for algorithms that own a parameter)."""
-        return registry.problem_space(self.algorithm_name, space, self.problem_settings())
+        return registry.problem_space(self.registered_name(), space, self.problem_settings())
+
+    def registered_name(self) -> str:
+        """``algorithm_name``, once it is known to be registered: one clear failure, not a
+        KeyError in every test, for a suite whose plug-in was not imported."""
+        return _registered(type(self).__name__, "algorithm_name", self.algorithm_name, registry.is_implemented(self.algorithm_name), "kfp_tune.algorithms.register")
 
     def problem_settings(self) -> dict[str, Any]:
-        entry = ALGORITHMS[self.algorithm_name]
-        parsed, errors = parse_settings(entry, [(k, str(v)) for k, v in self.settings.items()], "settings")
-        assert not errors, errors
-        return parsed
+        return _parsed(ALGORITHMS[self.registered_name()], self.settings)
 
     # --- helpers -------------------------------------------------------------------------
     def problem(self, space: SearchSpace) -> Problem:
@@ -140,7 +148,7 @@ class AlgorithmContract:
 
     def suggest(self, space: SearchSpace, history: list[FinishedTrial], pending: list[dict[str, Value]], n: int, seed: int = 0) -> Suggestions:
         problem = self.problem(space)
-        algorithm = registry.create(self.algorithm_name, problem.settings)
+        algorithm = registry.create(self.registered_name(), problem.settings)
         return algorithm.suggest(problem, history, pending, n, np.random.default_rng(seed))
 
     def reported(self, loss: float) -> float:
@@ -298,6 +306,87 @@ class AlgorithmContract:
             if result.exhausted:
                 break
         return later
+
+
+def _registered(suite: str, attribute: str, name: str, registered: bool, register: str) -> str:
+    if not name:
+        raise AssertionError(f"{suite}: set {attribute} to the name your plug-in registers with {register}")
+    if not registered:
+        raise AssertionError(
+            f"{suite}: {name!r} is not registered: import your plug-in module (the one that calls {register}) "
+            "in the test module or a conftest.py, or install its distribution, whose kfp_tune.plugins entry point names it"
+        )
+    return name
+
+
+def _parsed(entry: CatalogueEntry, settings: dict[str, Any]) -> dict[str, Any]:
+    parsed, errors = parse_settings(entry, [(k, str(v)) for k, v in settings.items()], "settings")
+    assert not errors, errors
+    return parsed
+
+
+class EarlyStoppingContract:
+    """Subclass with ``rule_name`` (and optionally ``settings``) to check an early-stopping rule
+    as the running-trial monitor asks it: built from parsed settings, then
+    ``should_stop(objective_type, completed curves, the running trial's values so far)``. Each
+    check runs for both objective types.
+
+    What it checks: the answer is a bool, the same for the same question, and leaves its inputs
+    as they were; a trial that reported nothing is not stopped; a trial at least as good as every
+    completed trial at every step is never stopped; and (unless ``stops_bad_trials = False``) a
+    trial far worse than every completed one is stopped by its last report."""
+
+    rule_name: ClassVar[str] = ""
+    settings: ClassVar[dict[str, Any]] = {}
+    stops_bad_trials: ClassVar[bool] = True
+    """Whether, with ``settings``, the rule stops a trial far worse than each of 20 completed
+    ones by its 50th report (False for a rule that only ever stops on something else)."""
+    steps: ClassVar[int] = 50
+    """Reports per curve."""
+
+    def rule(self) -> early_stopping.EarlyStoppingRule:
+        name = _registered(type(self).__name__, "rule_name", self.rule_name, self.rule_name in early_stopping.RULES, "kfp_tune.algorithms.early_stopping.register")
+        return early_stopping.create(name, _parsed(EARLY_STOPPING[name], self.settings))
+
+    def curves(self, objective_type: str, shift: float) -> list[list[float]]:
+        """20 completed trials' curves of a loss falling with the step, as reported (negated
+        for maximize); ``shift`` is added to the loss of each."""
+        sign = 1.0 if objective_type == "minimize" else -1.0
+        return [[sign * (1.0 + 0.05 * trial + shift + 1.0 / (1 + step)) for step in range(self.steps)] for trial in range(20)]
+
+    def answers(self, objective_type: str, completed: list[list[float]], current: list[float]) -> list[bool]:
+        """The rule's answer after each report of ``current``, from a rule built for the trial."""
+        rule = self.rule()
+        return [rule.should_stop(objective_type, completed, current[:count]) for count in range(1, len(current) + 1)]
+
+    def test_answers_a_bool_the_same_each_time_and_leaves_its_inputs_alone(self) -> None:
+        for objective_type in ("minimize", "maximize"):
+            completed, current = self.curves(objective_type, 0.0), self.curves(objective_type, 0.5)[0]
+            before = ([list(c) for c in completed], list(current))
+            first = self.answers(objective_type, completed, current)
+            assert all(isinstance(answer, bool) for answer in first), f"{objective_type}: should_stop returned {first[:3]}...; expected True or False"
+            assert self.answers(objective_type, completed, current) == first, f"{objective_type}: the same question got another answer"
+            assert (completed, current) == before, f"{objective_type}: should_stop changed the curves it was given"
+
+    def test_a_trial_with_no_reports_is_not_stopped(self) -> None:
+        for objective_type in ("minimize", "maximize"):
+            assert self.rule().should_stop(objective_type, self.curves(objective_type, 0.0), []) is False, f"{objective_type}: stopped before any report"
+
+    def test_a_trial_better_than_every_completed_one_is_never_stopped(self) -> None:
+        for objective_type in ("minimize", "maximize"):
+            best = self.curves(objective_type, -1.0)[0]  # below every completed loss at every step
+            stopped = [count for count, answer in enumerate(self.answers(objective_type, self.curves(objective_type, 0.0), best), 1) if answer]
+            assert not stopped, f"{objective_type}: a trial better than every completed one was stopped at report {stopped[0]}"
+
+    def test_a_trial_far_worse_than_every_completed_one_is_stopped(self) -> None:
+        if not self.stops_bad_trials:
+            return
+        for objective_type in ("minimize", "maximize"):
+            worst = self.curves(objective_type, 10.0)[-1]
+            assert any(self.answers(objective_type, self.curves(objective_type, 0.0), worst)), (
+                f"{objective_type}: a trial far worse than each of 20 completed ones was never stopped in {self.steps} reports "
+                "(set stops_bad_trials = False if the rule never stops on the objective)"
+            )
 
 
 def reference_suggestions(name: str, settings: dict[str, Any], history_size: int) -> list[dict[str, str]]:
