@@ -22,10 +22,15 @@ if TYPE_CHECKING:  # records and state are built on these interfaces; only their
 
 
 class Store(Protocol):
-    """A flat key -> bytes object store (a local folder, or an S3 bucket and prefix).
+    """A flat key -> bytes object store (a local folder, or an S3 bucket and prefix; a plug-in's
+    through :func:`kfp_tune.stores.register_scheme`).
 
-    Keys are '/'-separated relative paths. ``put`` replaces an object whole: a reader sees the
-    old bytes or the new ones, never a mix."""
+    Keys are '/'-separated relative paths. An unsafe key (empty, absolute, with an empty, ``.``
+    or ``..`` part, or ending in '/') must raise :class:`~kfp_tune.core.errors.StoreError` from
+    ``get``, ``put``, ``create`` and ``delete``, writing nothing: nothing may escape or alias the
+    store's root. A failure to reach the store raises StoreError too. ``put`` replaces an object
+    whole: a reader sees the old bytes or the new ones, never a mix.
+    :class:`kfp_tune.stores.testing.StoreContract` checks all of this."""
 
     uri: str
 
@@ -128,6 +133,13 @@ class Launcher:
     resource can; a local subprocess cannot: a checkpoint then waits for it to end)."""
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
+        """Run the trial to its end and say how it ended (never None): a trial that ran and
+        failed is a LaunchOutcome with a failed phase. A trial that could not be created at all
+        (the launcher's configuration, permissions or API server at fault, nothing ran) must
+        raise :class:`~kfp_tune.core.errors.TrialNotCreated`: the trial then gives its budget
+        back and the run stops with that error, so a run after the fix goes on. Any other
+        exception stops the run too, but the trial, started and never ended, then ends Failed
+        (``TrialStale``) unless :meth:`reattach` can follow it."""
         raise NotImplementedError
 
     def reattach(self, trial: TrialRun) -> LaunchOutcome | None:

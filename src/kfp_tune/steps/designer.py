@@ -5,6 +5,7 @@ pending, and what it returns is checked against its contract before anything is 
 from __future__ import annotations
 
 import bisect
+import traceback
 from typing import Any
 
 import numpy as np
@@ -75,16 +76,35 @@ def call_rng(problem: Problem, call_seq: int) -> np.random.Generator:
     return np.random.default_rng([problem.seed, call_seq])
 
 
+class AlgorithmError(KfpTuneError):
+    """An algorithm broke its contract (:class:`kfp_tune.algorithms.base.Algorithm`): an
+    exception from it, or an answer the suggest step refuses. Its message names the algorithm."""
+
+
 def next_suggestions(state: ExperimentState, problem: Problem, n: int, call_seq: int) -> Suggestions:
     """``n`` new assignments for the experiment (fewer only when the algorithm says why), made
     from every finished trial with the unfinished ones pending, and checked. ``call_seq`` numbers
     the calls, so each gets its own random stream and a rerun gets the same one."""
     history, pending = history_of(state, problem.space)
-    algorithm = registry.create(state.experiment.spec.algorithm.algorithm_name, problem.settings)  # type: ignore[union-attr]
-    result = algorithm.suggest(problem, history, pending, n, call_rng(problem, call_seq))
+    name = state.experiment.spec.algorithm.algorithm_name  # type: ignore[union-attr]
+    who = f"algorithm {name!r}"
+    try:
+        algorithm = registry.create(name, problem.settings)
+        who = f"algorithm {name!r} ({type(algorithm).__module__}.{type(algorithm).__qualname__})"
+        result = algorithm.suggest(problem, history, pending, n, call_rng(problem, call_seq))
+    except KfpTuneError:
+        raise  # says what is wrong itself (an algorithm not implemented, darts without a nasConfig)
+    except Exception as exc:  # the algorithm's defect (often a plug-in's): named, and not called kfp-tune's
+        frame = traceback.extract_tb(exc.__traceback__)[-1]
+        raise AlgorithmError(
+            f"{who} raised {type(exc).__name__}: {str(exc)[:300]} (at {frame.filename}:{frame.lineno}, in {frame.name}): "
+            "the error is in that algorithm, not in kfp-tune"
+        ) from exc
+    if not isinstance(result, Suggestions):
+        raise AlgorithmError(f"{who} returned {type(result).__name__}; expected kfp_tune.algorithms.Suggestions")
     seen = set() if result.repeats else _points(state, problem.space)
-    check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, seen, repeats=result.repeats)
-    check_labels(result)
+    check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, seen, repeats=result.repeats, who=who)
+    check_labels(result, who)
     return result
 
 
@@ -100,33 +120,53 @@ def _points(state: ExperimentState, space: SearchSpace) -> set[Any]:
     return points
 
 
-def check_suggestions(problem: Problem, out: list[dict[str, Any]], explained: bool, n: int, seen: set[Any], repeats: bool = False) -> None:
+def check_suggestions(
+    problem: Problem, out: list[dict[str, Any]], explained: bool, n: int, seen: set[Any], repeats: bool = False, who: str = "the algorithm"
+) -> None:
     """Hold every algorithm to its contract, so a plug-in bug cannot corrupt the experiment:
     at most ``n``, fewer only when explained, feasible, and none of the points already ``seen``
     (every trial's, finished or pending) nor twice, unless the algorithm says it ``repeats``
-    points on purpose (pbt; bayesianoptimization on noisy losses)."""
+    points on purpose (pbt; bayesianoptimization on noisy losses). ``who``: the algorithm, as
+    the error names it."""
     space = problem.space
-    if len(out) > n or (len(out) < n and not explained):
-        raise KfpTuneError(f"algorithm returned {len(out)} suggestions for {n} asked and said neither exhausted nor waiting")
+    if len(out) > n:
+        raise AlgorithmError(f"{who} returned {len(out)} suggestions for {n} asked: more than asked is never allowed")
+    if len(out) < n and not explained:
+        raise AlgorithmError(f"{who} returned {len(out)} suggestions for {n} asked and said neither exhausted (the space has no more) nor waiting (for results)")
     fresh: set[Any] = set()
     for assignment in out:
-        if not space.contains(assignment):
-            raise KfpTuneError(f"algorithm suggested an infeasible point {assignment!r}")
+        if not isinstance(assignment, dict) or not space.contains(assignment):
+            raise AlgorithmError(f"{who} suggested an infeasible point {assignment!r}: {_infeasible(space, assignment)}")
         key = space.key(assignment)
         if repeats:
             continue
         if key in seen or key in fresh:
-            raise KfpTuneError(f"algorithm suggested a point twice: {dict(zip(space.names, key, strict=True))}")
+            raise AlgorithmError(f"{who} suggested a point twice: {dict(zip(space.names, key, strict=True))}")
         fresh.add(key)
 
 
-def check_labels(result: Suggestions) -> None:
+def _infeasible(space: SearchSpace, assignment: dict[str, Any]) -> str:
+    """What makes a point infeasible, in words: the first parameter missing, unknown, or with
+    a value outside its feasible space (named with that space)."""
+    if not isinstance(assignment, dict):
+        return f"expected a dict of parameter name to value, got {type(assignment).__name__}"
+    for parameter in space:
+        if parameter.name not in assignment:
+            return f"parameter {parameter.name!r} is missing"
+        value = assignment[parameter.name]
+        if not parameter.contains(value):
+            return f"parameter {parameter.name!r} is {value!r} ({type(value).__name__}); expected {parameter.feasible_text()}"
+    unknown = sorted(set(assignment) - set(space.names), key=str)
+    return f"{unknown[0]!r} is not a parameter of the search space ({', '.join(space.names)})" if unknown else "not in the search space"
+
+
+def check_labels(result: Suggestions, who: str = "the algorithm") -> None:
     """Labels, when given, are one mapping of strings per suggestion (the Kubernetes launcher
     checks them as label names and values, as it does the template's own)."""
     if result.labels is None:
         return
     if len(result.labels) != len(result.assignments):
-        raise KfpTuneError(f"algorithm returned labels for {len(result.labels)} suggestions and {len(result.assignments)} suggestions")
+        raise AlgorithmError(f"{who} returned labels for {len(result.labels)} suggestions and {len(result.assignments)} suggestions")
     for labels in result.labels:
         if not isinstance(labels, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
-            raise KfpTuneError(f"algorithm returned labels {labels!r}; expected a mapping of strings to strings")
+            raise AlgorithmError(f"{who} returned labels {labels!r}; expected a mapping of strings to strings")

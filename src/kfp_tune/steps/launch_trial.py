@@ -73,7 +73,12 @@ def launch_trial(
         raise
     if outcome is _HANDED_OVER:
         return None
-    assert outcome is not None  # run() always says how the trial ended
+    if outcome is None:  # a plug-in's defect: say whose, not a bare assertion
+        kind = type(launcher)
+        raise KfpTuneError(
+            f"launcher {kind.__module__}.{kind.__qualname__}.run() returned None for trial {trial.name!r}: a launcher's run() must return a "
+            "LaunchOutcome saying how the trial ended, or raise TrialNotCreated when it could not create it (kfp_tune.core.interfaces.Launcher)"
+        )
     return _record_outcome(view, trial.name, outcome).phase
 
 
