@@ -18,6 +18,10 @@ The public API:
   (imported on first use, so ``import kfp_tune`` does not load kfp).
 - :func:`submit_function`: tune a Python function's trials on a Kubeflow Pipelines host, each a
   Job running the function's source (:mod:`kfp_tune.remote`); the handle it returns waits for the result.
+
+Importing the package also loads the installed plug-ins (the ``kfp_tune.plugins`` entry points:
+:mod:`kfp_tune.plugins`), so their algorithms, early-stopping rules and store schemes are known
+in every process.
 """
 
 from typing import Any
@@ -35,7 +39,6 @@ from kfp_tune.steps.trial_artifacts import input_path, save_model
 from kfp_tune.steps.trial_reporter import TrialReporter
 
 __version__ = "0.1.0"
-
 
 
 def __getattr__(name: str) -> Any:
@@ -69,3 +72,9 @@ __all__ = [
     "submit_function",
     "tune",
 ]
+
+# Last: a plug-in's module imports kfp_tune's parts, and its names must be registered before
+# anything validates an experiment, in every process (kfp_tune.plugins says why).
+from kfp_tune.plugins import load_plugins  # noqa: E402
+
+load_plugins()
