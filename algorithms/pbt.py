@@ -81,6 +81,14 @@ class Member:
 
 Child = tuple[dict[str, Value], dict[str, str]]
 """A new trial: its assignment and its labels."""
+Lineage = tuple[str, tuple[Any, ...]]
+"""A child as a repeat is told: its parent and its point (``SearchSpace.key``)."""
+REDRAWS = 8
+"""Perturbations tried per member for an extra child before the next member is tried."""
+
+
+def _lineage(space: SearchSpace, child: Child) -> Lineage:
+    return child[1].get(PARENT_LABEL, ""), space.key(child[0])
 
 
 def member_of(name: str, assignment: dict[str, Value], labels: dict[str, str], score: float | None = None) -> Member:
@@ -121,8 +129,9 @@ class PBT:
     name = "pbt"
 
     def __init__(self, settings: dict[str, Any]):
-        self.population = int(settings.get("n_population") or 40)
-        self.truncation = float(settings.get("truncation_threshold") or 0.2)
+        population, truncation = settings.get("n_population"), settings.get("truncation_threshold")
+        self.population = 40 if population is None else int(population)
+        self.truncation = 0.2 if truncation is None else float(truncation)  # 0 is Katib's too: no exploit children
         resample = settings.get("resample_probability")
         self.resample: float | None = None if resample is None else float(resample)
 
@@ -137,11 +146,14 @@ class PBT:
         finished = [member_of(t.name, t.assignment, t.labels, self._score(problem, t)) for t in history]
         running = [member_of(p.name, p, p.labels) if isinstance(p, PendingAssignment) else member_of("", p, {}) for p in pending]
         out: list[Child] = self._retries(history, finished, running, n)
-        # originals (not retries) of each generation, finished, running or given out in this call
+        # originals (not retries) of each generation, finished, running or given out in this call,
+        # and each generation's children as (parent, point), so that an extra child repeats none
         originals: dict[int, int] = {}
+        taken: dict[int, set[Lineage]] = {}
         for member in finished + running:
             if not member.retry_of:
                 originals[member.generation] = originals.get(member.generation, 0) + 1
+                taken.setdefault(member.generation, set()).add((member.parent, problem.space.key(member.assignment)))
         pools: dict[int, list[Member]] = {}
         for member in finished:
             if member.score is not None:
@@ -156,10 +168,11 @@ class PBT:
                 current = 0
                 made = [(sample_assignment(problem.space, rng), child_labels(0, ""))]
             else:
-                made = self._children(problem, parents, current, originals.get(current, 0), n - len(out), rng)
+                made = self._children(problem, parents, current, originals.get(current, 0), n - len(out), rng, taken.setdefault(current, set()))
             for child in made:
                 out.append(child)
                 originals[current] = originals.get(current, 0) + 1
+                taken.setdefault(current, set()).add(_lineage(problem.space, child))
         return Suggestions([a for a, _ in out], labels=[labels for _, labels in out], repeats=True)
 
     @staticmethod
@@ -183,18 +196,32 @@ class PBT:
                 out.append((dict(trial.assignment), child_labels(member.generation, member.parent, retry_of=trial.name)))
         return out
 
-    def _children(self, problem: Problem, pool: list[Member], generation: int, given: int, wanted: int, rng: np.random.Generator) -> list[Child]:
+    def _children(
+        self, problem: Problem, pool: list[Member], generation: int, given: int, wanted: int, rng: np.random.Generator, taken: set[Lineage]
+    ) -> list[Child]:
         """Up to ``wanted`` children of ``generation`` from the previous one's ``pool``, after the
         ``given`` already out: first the rest of the generation's N spawned children (the same at
-        every call, from their own seed), then batches of as many as are wanted."""
-        spawn = self._segment(problem, pool, generation, self.population, np.random.default_rng([problem.seed, _PLAN, generation]))
+        every call, from their own seed, none repeating another), then batches of as many as
+        are wanted, each avoiding the (parent, point) of a child the generation already has
+        (``taken``) where it can."""
+        spawn = self._segment(problem, pool, generation, self.population, np.random.default_rng([problem.seed, _PLAN, generation]), set())
         if given < len(spawn):
             return spawn[given : given + wanted]
-        return self._segment(problem, pool, generation, wanted, rng)
+        return self._segment(problem, pool, generation, wanted, rng, taken)
 
-    def _segment(self, problem: Problem, pool: list[Member], generation: int, count: int, rng: np.random.Generator) -> list[Child]:
+    def _segment(
+        self, problem: Problem, pool: list[Member], generation: int, count: int, rng: np.random.Generator, taken: set[Lineage] | None = None
+    ) -> list[Child]:
         """Katib's truncation selection over a pool: exploit children first (copies of upper
-        members), then explore children (perturbed or resampled), ``count`` at most."""
+        members), then explore children (perturbed or resampled), ``count`` at most.
+
+        With ``taken`` (the generation's children so far; empty for the N spawned), a child that
+        would repeat one of them or of this segment exactly (the same parent and point: the same
+        trial run twice) is drawn again: an exploit child copies another upper member, an
+        explore child perturbs again (at most :data:`REDRAWS` times), then another member of the
+        explored part; where every choice repeats, the first stands. Katib's service does not
+        look (pbt/service.py, PbtJobQueue.generate): its exploit children differ in the replaced
+        member's folder, where kfp-tune's start from the better member's."""
         scores = np.array([m.score for m in pool], dtype=float)
         low, high = np.quantile(scores, (self.truncation, 1.0 - self.truncation))
         bottom = [m for m in pool if m.score is not None and m.score < low]
@@ -203,12 +230,30 @@ class PBT:
         bottom = [bottom[i] for i in rng.permutation(len(bottom))][: int(count * self.truncation)]
         rest = [rest[i] for i in rng.permutation(len(rest))][: count - len(bottom)]
         children: list[Child] = []
+        seen = set() if taken is None else set(taken)
+        explorable = [m for m in pool if m.score is not None and m.score >= low]
         for pick in rng.integers(len(upper), size=len(bottom)):
             better = upper[int(pick)]
+            if taken is not None:
+                better = next((m for m in [better, *upper] if (m.name, problem.space.key(m.assignment)) not in seen), better)
             children.append((dict(better.assignment), child_labels(generation, better.name)))
+            seen.add(_lineage(problem.space, children[-1]))
         for member in rest:
-            children.append((self._explore(problem.space, member.assignment, rng), child_labels(generation, member.name)))
+            child = (self._explore(problem.space, member.assignment, rng), child_labels(generation, member.name))
+            if taken is not None and _lineage(problem.space, child) in seen:
+                child = self._unseen_explore(problem, generation, [member, *explorable], seen, rng) or child
+            children.append(child)
+            seen.add(_lineage(problem.space, child))
         return children
+
+    def _unseen_explore(self, problem: Problem, generation: int, members: list[Member], seen: set[Lineage], rng: np.random.Generator) -> Child | None:
+        """An explore child of one of ``members`` (in that order) that repeats none in ``seen``."""
+        for member in members:
+            for _ in range(REDRAWS):
+                child = (self._explore(problem.space, member.assignment, rng), child_labels(generation, member.name))
+                if _lineage(problem.space, child) not in seen:
+                    return child
+        return None
 
     def _explore(self, space: SearchSpace, assignment: dict[str, Value], rng: np.random.Generator) -> dict[str, Value]:
         out: dict[str, Value] = {}

@@ -39,12 +39,12 @@ def test_validate_valid_katib_that_cannot_run_here_exits_3_saying_why(tmp_path, 
     """Exit 3, not 0: a CI gate on validate must not pass what run and compile refuse (every
     Katib algorithm is implemented now: one is taken out of the registry to stand for a build
     that lacks it)."""
-    monkeypatch.delitem(registry._FACTORIES, "pbt")
-    path = _write(tmp_path, quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt"}}))
+    monkeypatch.delitem(registry._FACTORIES, "sobol")
+    path = _write(tmp_path, quadratic_experiment(**{"spec.algorithm": {"algorithmName": "sobol"}}))
     assert main(["validate", path]) == 3
     err = capsys.readouterr().err
     assert "valid Katib experiment 'quad', but kfp-tune cannot run it" in err
-    assert "spec.algorithm.algorithmName: 'pbt' is a Katib algorithm this version does not implement yet" in err
+    assert "spec.algorithm.algorithmName: 'sobol' is a Katib algorithm this version does not implement yet" in err
     assert main(["compile", path, "-o", str(tmp_path / "p.yaml")]) == 2
     assert "spec.algorithm.algorithmName" in capsys.readouterr().err
 
@@ -129,11 +129,11 @@ def _trials_json(store: Path, capsys) -> str:
 
 
 def test_run_invalid_input_exit_2_before_anything_runs(tmp_path, capsys, monkeypatch):
-    monkeypatch.delitem(registry._FACTORIES, "pbt")  # an algorithm this build lacks
+    monkeypatch.delitem(registry._FACTORIES, "sobol")  # an algorithm this build lacks
     store = tmp_path / "store"
-    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt"}})
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "sobol"}})
     assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", str(store)]) == 2
-    assert "spec.algorithm.algorithmName: 'pbt' is a Katib algorithm" in capsys.readouterr().err
+    assert "spec.algorithm.algorithmName: 'sobol' is a Katib algorithm" in capsys.readouterr().err
     assert not store.exists()
     assert main(["run", _write(tmp_path, quadratic_experiment()), "--mount", "relative=x", "--store", str(store)]) == 2
     assert "--mount" in capsys.readouterr().err

@@ -255,3 +255,39 @@ class TestPBTContract(AlgorithmContract):
 
 class TestPBTContractMaximizing(TestPBTContract):
     objective_type = "maximize"
+
+
+@pytest.mark.parametrize("threshold", ["0", "1"])
+def test_truncation_threshold_takes_both_ends_as_katib_does(threshold: str):
+    """Katib's check is 0 <= t <= 1 (pbt/service.py); at 0 no member is exploited, every child
+    explores a distinct member; at 1 every member but the best is, each child a copy of the best."""
+    pool = _pool(N + 1)
+    result = _suggest(_problem(truncation_threshold=threshold), pool, N)
+    parents = [labels[PARENT_LABEL] for labels in result.labels or []]
+    copies = [a == next(t.assignment for t in pool if t.name == p) for a, p in zip(result.assignments, parents, strict=True)]
+    if threshold == "0":
+        assert not any(copies) and len(set(parents)) == N
+    else:
+        assert all(copies) and set(parents) == {pool[-1].name}  # the best member: score N + 1
+    for outside in ("-0.01", "1.01"):
+        _, errors = parse_settings(ALGORITHMS["pbt"], [("truncation_threshold", outside)], "settings")
+        assert errors and "truncation_threshold" in errors[0][1]
+
+
+ONE = SearchSpace((Parameter("lr", "double", 0.01, 1.0, step=0.01, decimals=2),))
+
+
+def test_extra_children_repeat_no_child_of_their_generation_while_another_choice_exists():
+    """Past the N spawned children, each extra child of a generation is a new (parent, point):
+    with one parameter a member has two perturbations, so repeats came often (images/pbt-digits)."""
+    problem = Problem(ONE, ObjectiveType("maximize"), "accuracy", _problem().settings, seed=3)
+    pool = [_done(f"g0-{i}", {"lr": round(0.1 * (i + 1), 2)}, float(i + 1), _labels(0)) for i in range(N + 1)]
+    spawn = _suggest(problem, pool, N)
+    finished = [_done(f"g1-{i}", a, 0.5, labels) for i, (a, labels) in enumerate(zip(spawn.assignments, spawn.labels or [], strict=True))]
+    extras: list[PendingAssignment] = []
+    for call in range(5):  # 2 bottom, 3 upper, 4 explorable members with 2 perturbations each: 11 lineages in all
+        result = _suggest(problem, pool + finished, 1, pending=extras, seed=call)
+        extras.append(PendingAssignment(result.assignments[0], f"extra-{call}", (result.labels or [])[0]))
+    lineages = [(t.labels.get(PARENT_LABEL), ONE.key(t.assignment)) for t in finished] + [(p.labels.get(PARENT_LABEL), ONE.key(p)) for p in extras]
+    assert all(_generation(p.labels) == 1 for p in extras)
+    assert len(set(lineages)) == len(lineages) == N + 5, lineages

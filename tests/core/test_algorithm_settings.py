@@ -70,10 +70,9 @@ def test_parse_settings_reports_every_problem_with_its_path():
     values, errors = parse_settings(ENTRY, given, "spec.algorithm.algorithmSettings")
     assert errors == [
         ("spec.algorithm.algorithmSettings[0].value", "gamma: expected a number < 1.0, got 2.0"),
-        ("spec.algorithm.algorithmSettings[1].name", "unknown setting 'gama' for tpe-like (known: gamma, n_startup_trials)"),
-        ("spec.algorithm.algorithmSettings[3].name", "setting 'n_startup_trials' is given more than once"),
+        ("spec.algorithm.algorithmSettings[1].name", "unknown setting 'gama' for tpe-like; did you mean 'gamma'? (known: gamma, n_startup_trials)"),
     ]
-    assert values["n_startup_trials"] == 3, "the first of a repeated setting is the one kept"
+    assert values["n_startup_trials"] == 4, "the last of a repeated setting is the one kept, as each of Katib's services reads them"
     _, none_known = parse_settings(CatalogueEntry("grid-like"), [("x", "1")], "p")
     assert none_known == [("p[0].name", "unknown setting 'x' for grid-like (known: none)")]
 

@@ -71,11 +71,13 @@ def test_grid_names_each_double_parameter_without_a_step() -> None:
 
 
 def test_every_setting_is_checked_also_after_one_given_twice() -> None:
+    """A name given twice takes its last value (as Katib's services read them), each checked."""
     settings = [
-        {"name": "random_state", "value": "1"},
+        {"name": "random_state", "value": "-1"},
         {"name": "random_state", "value": "2"},
         {"name": "no_such_setting", "value": "1"},
     ]
     found = problems(**{"spec.algorithm": {"algorithmName": "random", "algorithmSettings": settings}})
-    assert [field for field, _ in found] == [f"{SETTINGS}[1].name", f"{SETTINGS}[2].name"]
-    assert "more than once" in found[0][1] and says(found[1][1], "'no_such_setting'")
+    assert [field for field, _ in found] == [f"{SETTINGS}[0].value", f"{SETTINGS}[2].name"]
+    assert says(found[0][1], "random_state", ">= 0") and says(found[1][1], "'no_such_setting'")
+    assert problems(**{"spec.algorithm": {"algorithmName": "random", "algorithmSettings": settings[1:2] * 2}}) == []

@@ -8,17 +8,24 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import KATIB_EXAMPLES, KATIB_REFUSES, quadratic_experiment
+from conftest import KATIB_EXAMPLES, KATIB_REFUSES, load_katib_example, quadratic_experiment
 from kfp_tune import search, tune
+from kfp_tune.algorithms import darts
 from kfp_tune.cli import main
+from kfp_tune.core.errors import SpecError
 from kfp_tune.core.loading import load_experiment, read_experiment_source
 from kfp_tune.core.portability import katib_notes
+from kfp_tune.steps.designer import problem_of
+
+KATIB_FAILS = {"nas_darts-gpu.yaml": ["spec.nasConfig.operations[4].parameters"]}
+"""Katib's examples its own suggestion service refuses: darts-gpu's skip_connection has no
+parameters, which nas/common/validation.py's validate_operations refuses ("Missing ParameterConfigs")."""
 
 
 @pytest.mark.parametrize("path", [p for p in KATIB_EXAMPLES if p.name not in KATIB_REFUSES], ids=lambda p: p.name)
 def test_katibs_own_examples_have_no_notes(path: Path) -> None:
     """Every example Katib admits and runs: nothing to say (a note there would be a false alarm)."""
-    assert katib_notes(load_experiment(path), read_experiment_source(path)) == []
+    assert [note.path for note in katib_notes(load_experiment(path), read_experiment_source(path))] == KATIB_FAILS.get(path.name, [])
 
 
 def _notes(**overrides: object) -> dict[str, str]:
@@ -47,9 +54,142 @@ def test_settings_katib_requires_and_kfp_tune_defaults() -> None:
     hyperband["spec"]["parameters"][1] = {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "9"}}
     (note,) = katib_notes(load_experiment(hyperband))
     assert note.message == "Katib's hyperband service requires 'r_l'; kfp-tune gives it a default"
-    pbt = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt", "algorithmSettings": [{"name": "n_population", "value": "5"}]}})
-    assert [note.message for note in katib_notes(load_experiment(pbt))] == [
-        f"Katib's pbt service requires {name!r}; kfp-tune gives it a default" for name in ("suggestion_trial_dir", "truncation_threshold")]
+    pbt = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt", "algorithmSettings": [PBT_DIR, {"name": "n_population", "value": "5"}]}})
+    pbt["spec"]["parameters"] = STEPPED
+    assert [note.message for note in katib_notes(load_experiment(pbt))] == ["Katib's pbt service requires 'truncation_threshold'; kfp-tune gives it a default"]
+
+
+PBT_DIR = {"name": "suggestion_trial_dir", "value": "/var/log/katib/checkpoints/"}
+STEPPED = [{"name": name, "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1", "step": "0.01"}} for name in ("x", "y")]
+
+
+def _pbt(*settings: dict[str, str], parameters: list[dict[str, object]] = STEPPED) -> dict[str, object]:
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt", "algorithmSettings": [*settings, {"name": "n_population", "value": "5"},
+                                                                                                   {"name": "truncation_threshold", "value": "0.2"}]}})
+    doc["spec"]["parameters"] = parameters  # type: ignore[index]
+    return doc
+
+
+def test_pbt_without_suggestion_trial_dir_is_refused_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Katib's pbt service requires it (ValidateAlgorithmSettings); no default would do: it is the
+    path the trial's own command uses, so without it every trial shared one folder."""
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(_pbt()))
+    assert main(["validate", str(path)]) == 2
+    assert capsys.readouterr().err.startswith("spec.algorithm.algorithmSettings: pbt needs the setting suggestion_trial_dir")
+    path.write_text(yaml.safe_dump(_pbt(PBT_DIR)))
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_pbt_notes_what_katibs_service_fails_on() -> None:
+    """Any resample_probability (Katib's check compares its text with numbers) and a double
+    without step (its sampler reads the step): Katib fails; kfp-tune runs them."""
+    resample = {n.path: n.message for n in katib_notes(load_experiment(_pbt(PBT_DIR, {"name": "resample_probability", "value": "0.5"})))}
+    assert list(resample) == ["spec.algorithm.algorithmSettings[1].name"]
+    assert resample["spec.algorithm.algorithmSettings[1].name"].startswith("Katib's pbt service fails on any resample_probability")
+    unstepped = [STEPPED[0], {"name": "y", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}},
+                 {"name": "z", "parameterType": "int", "feasibleSpace": {"min": "0", "max": "4"}}]  # an int's step defaults to 1 in Katib
+    doc = _pbt(PBT_DIR, parameters=unstepped)
+    doc["spec"]["trialTemplate"]["trialParameters"].append({"name": "z", "reference": "z"})  # type: ignore[index]
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append("z=${trialParameters.z}")  # type: ignore[index]
+    notes = {n.path: n.message for n in katib_notes(load_experiment(doc))}
+    assert list(notes) == ["spec.parameters[1].feasibleSpace.step"]
+    assert notes["spec.parameters[1].feasibleSpace.step"].startswith("Katib's pbt service fails the experiment at its first suggestion on a double without step")
+
+
+def _hyperband(parallel: int, *settings: tuple[str, str]) -> dict[str, str]:
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "hyperband", "algorithmSettings": [
+        {"name": "resource_name", "value": "y"}, *({"name": k, "value": v} for k, v in settings)]}, "spec.parallelTrialCount": parallel, "spec.maxTrialCount": 40})
+    doc["spec"]["parameters"][1] = {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "27"}}  # type: ignore[index]
+    return {note.path: note.message for note in katib_notes(load_experiment(doc))}
+
+
+def test_hyperband_notes_what_katibs_check_refuses() -> None:
+    """hyperband/service.py, ValidateAlgorithmSettings: parallelTrialCount at least
+    ceil(eta ** int(log(r_l) / log(eta))) with eta as int(float(eta)); an eta below 2 is 1 there,
+    and log(1) divides by zero."""
+    assert _hyperband(9, ("r_l", "9"), ("eta", "3")) == {}
+    assert _hyperband(8, ("r_l", "9"), ("eta", "3")) == {
+        "spec.parallelTrialCount": "Katib's hyperband service refuses a parallelTrialCount below 9 (eta ** s_max, with eta 3 and r_l 9; got 8); "
+                                   "kfp-tune runs each rung's trials as slots free up"}
+    assert list(_hyperband(3, ("r_l", "27"), ("eta", "3.9"))) == ["spec.parallelTrialCount"]  # 3 ** 3 = 27: eta read as 3
+    assert _hyperband(9, ("r_l", "9"), ("eta", "1.5")) == {
+        "spec.algorithm.algorithmSettings[2].value": "Katib's hyperband service checks eta as the integer 1 and fails dividing by log(1), so Katib refuses it; kfp-tune runs eta 1.5"}
+
+
+@pytest.mark.parametrize("eta", ["0", "-2", "-0.5"])
+def test_hyperband_takes_an_eta_at_or_below_zero_as_katibs_default_3(eta: str) -> None:
+    """HyperBandParam.convert and ValidateAlgorithmSettings replace an eta <= 0 with 3."""
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "hyperband", "algorithmSettings": [
+        {"name": "resource_name", "value": "y"}, {"name": "r_l", "value": "9"}, {"name": "eta", "value": eta}]}, "spec.parallelTrialCount": 9, "spec.maxTrialCount": 40})
+    doc["spec"]["parameters"][1] = {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "9"}}
+    experiment = load_experiment(doc)
+    assert problem_of(experiment).settings["eta"] == 3.0
+    assert [n.message for n in katib_notes(experiment)] == ["Katib's hyperband service replaces an eta <= 0 with its default 3, and so does kfp-tune"]
+    doc["spec"]["algorithm"]["algorithmSettings"][2]["value"] = "0.5"
+    with pytest.raises(SpecError, match=r"eta: expected a number > 1 \(or <= 0 for Katib's default 3\), got 0.5"):
+        load_experiment(doc)
+
+
+@pytest.mark.parametrize(
+    "algorithm, name, message",
+    [
+        ("cmaes", "sigmaa", "Katib's goptuna service ignores 'sigmaa', a setting it does not know, and so does kfp-tune; did you mean 'sigma'?"),
+        ("sobol", "random_state", "Katib's goptuna service ignores 'random_state' (it reads no settings for sobol); kfp-tune uses it"),
+        ("hyperband", "s_max", "Katib's hyperband service reads 's_max' as part of the progress it keeps and starts from it; kfp-tune ignores it"),
+        ("hyperband", "etaa", "Katib's hyperband service ignores 'etaa', a setting it does not know, and so does kfp-tune; did you mean 'eta'?"),
+        ("pbt", "n_populaton", "Katib's pbt service ignores 'n_populaton', a setting it does not know, and so does kfp-tune; did you mean 'n_population'?"),
+    ],
+)
+def test_a_setting_katibs_service_ignores_is_taken_with_a_note(algorithm: str, name: str, message: str) -> None:
+    """goptuna (toGoptunaSampler), hyperband (HyperBandParam.convert) and pbt (its check reads its
+    own keys) go on past a name they do not read; kfp-tune does too, and says so."""
+    doc = _pbt(PBT_DIR) if algorithm == "pbt" else quadratic_experiment(**{"spec.algorithm": {"algorithmName": algorithm, "algorithmSettings": []}})
+    settings = doc["spec"]["algorithm"]["algorithmSettings"]  # type: ignore[index]
+    if algorithm == "hyperband":
+        settings += [{"name": "resource_name", "value": "y"}, {"name": "r_l", "value": "1"}]
+        doc["spec"]["parameters"][1] = {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "9"}}  # type: ignore[index]
+    settings.append({"name": name, "value": "2"})
+    experiment = load_experiment(doc)
+    path = f"spec.algorithm.algorithmSettings[{len(settings) - 1}].name"
+    assert {n.path: n.message for n in katib_notes(experiment)} == {path: message}
+    assert name not in problem_of(experiment).settings or name == "random_state"
+
+
+@pytest.mark.parametrize("algorithm", ["random", "tpe", "multivariate-tpe", "bayesianoptimization", "grid"])
+def test_a_setting_katibs_service_refuses_is_refused(algorithm: str) -> None:
+    """hyperopt, optuna and skopt answer an unknown name with "unknown setting": so does kfp-tune."""
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": algorithm, "algorithmSettings": [{"name": "random_stat", "value": "1"}]}})
+    doc["spec"]["parameters"] = STEPPED
+    with pytest.raises(SpecError, match=r"unknown setting 'random_stat' for [a-z-]+; did you mean 'random_state'\?"):
+        load_experiment(doc)
+
+
+def test_a_darts_setting_katib_does_not_know_goes_on_to_the_trial_with_a_note() -> None:
+    doc = load_katib_example("nas_darts-cpu.yaml")
+    doc["spec"]["algorithm"]["algorithmSettings"] = [{"name": "num_epochz", "value": "3"}]
+    experiment = load_experiment(doc)
+    assert {n.path: n.message for n in katib_notes(experiment)} == {
+        "spec.algorithm.algorithmSettings[0].name": "Katib's darts service passes 'num_epochz', a setting it does not know, on to the trial in "
+                                                   "algorithm-settings unchecked, and so does kfp-tune; did you mean 'num_epochs'?"}
+    assert "'num_epochz': '3'" in darts.assignment(problem_of(experiment).nas_config, problem_of(experiment).algorithm_settings)["algorithm-settings"]
+
+
+def test_a_setting_given_twice_takes_the_last_value_with_a_note() -> None:
+    settings = [{"name": "random_state", "value": "1"}, {"name": "random_state", "value": "7"}]
+    experiment = load_experiment(quadratic_experiment(**{"spec.algorithm": {"algorithmName": "random", "algorithmSettings": settings}}))
+    assert problem_of(experiment).settings["random_state"] == 7
+    assert {n.path: n.message for n in katib_notes(experiment)} == {
+        "spec.algorithm.algorithmSettings[0].name": "'random_state' is given again below: Katib's random service takes the last value, and so does kfp-tune"}
+
+
+def test_a_darts_operation_without_parameters_is_noted() -> None:
+    doc = load_katib_example("nas_darts-cpu.yaml")
+    doc["spec"]["nasConfig"]["operations"].append({"operationType": "skip_connection"})
+    notes = {n.path: n.message for n in katib_notes(load_experiment(doc))}
+    assert list(notes) == [f"spec.nasConfig.operations[{len(doc['spec']['nasConfig']['operations']) - 1}].parameters"]
+    assert next(iter(notes.values())).startswith("Katib's darts service refuses an operation without parameters")
 
 
 def test_a_grid_smaller_than_max_trial_count() -> None:
@@ -59,6 +199,22 @@ def test_a_grid_smaller_than_max_trial_count() -> None:
     assert _notes(**{"spec.algorithm": grid, "spec.parameters": space, "spec.maxTrialCount": 6}) == {}
     notes = _notes(**{"spec.algorithm": grid, "spec.parameters": space, "spec.maxTrialCount": 7})
     assert notes == {"spec.maxTrialCount": "Katib's grid refuses a maxTrialCount above the grid's 6 points (got 7); kfp-tune runs every point and ends with ExperimentSuggestionEndReached"}
+
+
+def test_a_grid_whose_max_katibs_enumeration_loses() -> None:
+    """Katib's grid steps a double with numpy's arange, which from 1 to 2 by 0.1 passes 2 by a
+    rounding error and drops it: 10 points, and a maxTrialCount of 11 refused; kfp-tune's 11."""
+    space = [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": "1", "max": "2", "step": "0.1"}},
+             {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": ["a", "b"]}}]
+    assert len(load_experiment(quadratic_experiment(**{"spec.parameters": space})).spec.parameters) == 2
+    notes = _notes(**{"spec.algorithm": {"algorithmName": "grid"}, "spec.parameters": space, "spec.maxTrialCount": 21})
+    assert notes == {
+        "spec.parameters[0].feasibleSpace.step": "Katib's grid enumerates 10 values of 'x' (numpy's arange, whose floating-point steps can pass max and lose it); "
+                                                 "kfp-tune enumerates 11, from min to max on the step",
+        "spec.maxTrialCount": "Katib's grid refuses a maxTrialCount above the grid's 20 points as Katib counts them (got 21); "
+                              "kfp-tune's grid has 22 points, and it runs 21 of them",
+    }
+    assert list(_notes(**{"spec.algorithm": {"algorithmName": "grid"}, "spec.parameters": space, "spec.maxTrialCount": 20})) == ["spec.parameters[0].feasibleSpace.step"]
 
 
 def test_validate_prints_the_notes_and_still_passes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

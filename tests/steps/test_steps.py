@@ -279,9 +279,9 @@ def test_rendered_manifest(local_store):
 
 
 def test_runnable_problems_name_what_is_missing(monkeypatch):
-    monkeypatch.delitem(registry._FACTORIES, "pbt")  # an algorithm this build lacks
-    pbt = load_experiment(quadratic_experiment(**{"spec.algorithm": {"algorithmName": "pbt"}}))
-    problems = steps.runnable_problems(pbt)
+    monkeypatch.delitem(registry._FACTORIES, "sobol")  # an algorithm this build lacks
+    lacking = load_experiment(quadratic_experiment(**{"spec.algorithm": {"algorithmName": "sobol"}}))
+    problems = steps.runnable_problems(lacking)
     assert [p.path for p in problems] == ["spec.algorithm.algorithmName"]
     assert "does not implement yet" in problems[0].message
     assert steps.runnable_problems(load_experiment(quadratic_experiment())) == []

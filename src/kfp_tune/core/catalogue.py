@@ -9,12 +9,13 @@ validates with it, and the algorithms import it, never the other way round.
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
+from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL, TRIAL_DIR_SETTING
 from kfp_tune.core.space import SearchSpace, search_space_of
 
 
@@ -124,6 +125,10 @@ class CatalogueEntry:
     trial_values: tuple[str, ...] = ()
     check_nas: NasCheck | None = None
     trial_labels: tuple[str, ...] = ()
+    takes_unknown_settings: bool = False
+    """Whether Katib's service for it takes setting names it does not know instead of refusing
+    them (goptuna's cmaes and sobol, hyperband and pbt ignore them; darts passes them on to its
+    trial): kfp-tune then takes them too, and ``kfp-tune validate`` notes each one."""
     settings_by_name: dict[str, Setting] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -165,6 +170,44 @@ def _check_hyperband(parameters: Sequence[Any], settings: dict[str, Any]) -> lis
         return [("spec.algorithm.algorithmSettings", f"resource_name {resource!r} is not a parameter in spec.parameters")]
     if matches[0].parameter_type not in ("int", "double"):
         return [("spec.algorithm.algorithmSettings", f"resource_name {resource!r} must be an int or double parameter")]
+    return []
+
+
+HYPERBAND_DEFAULT_ETA = 3.0
+"""The eta Katib's hyperband service uses when none is given, and in place of one <= 0."""
+
+
+def _eta_setting() -> Setting:
+    """hyperband's ``eta``: a number > 1, or one <= 0, which Katib's service replaces with its
+    default 3 (pkg/suggestion/v1beta1/hyperband/service.py: ValidateAlgorithmSettings and
+    HyperBandParam.convert), and so does kfp-tune. One in (0, 1] is refused: Katib's check reads
+    it as 3 but its run as itself, and no bracket halves by a factor <= 1."""
+    number = float_setting("eta").parse
+
+    def parse(text: str) -> float:
+        value = number(text)
+        if value <= 0:
+            return HYPERBAND_DEFAULT_ETA
+        if value <= 1:
+            raise ValueError(f"expected a number > 1 (or <= 0 for Katib's default {HYPERBAND_DEFAULT_ETA:g}), got {value:g}")
+        return float(value)
+
+    return Setting("eta", parse, HYPERBAND_DEFAULT_ETA, "the halving rate; <= 0 means the default, as in Katib")
+
+
+def _check_pbt(parameters: Sequence[Any], settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """Katib's pbt service requires ``suggestion_trial_dir`` (pkg/suggestion/v1beta1/pbt/service.py,
+    ValidateAlgorithmSettings). No default can stand in for it: it is the path the trial's own
+    command reads and writes its checkpoint at, and without it every trial would share whatever
+    folder that command names, each resuming from the one before."""
+    if not settings.get(TRIAL_DIR_SETTING):
+        return [
+            (
+                "spec.algorithm.algorithmSettings",
+                f"pbt needs the setting {TRIAL_DIR_SETTING} (as Katib's pbt service does): the path, as the trial's command names it, "
+                "where each trial finds its own checkpoint folder, e.g. /var/log/katib/checkpoints/",
+            )
+        ]
     return []
 
 
@@ -215,7 +258,10 @@ def _operations(nas: Any) -> list[tuple[str, Any]]:
 MAX_ENAS_OPERATIONS = 10_000
 """Candidate operations (every combination of each operation's parameter values, summed), at
 most: the controller chooses among them with a softmax at every layer, and the trial gets each
-chosen one in nn_config. Katib's examples have a few hundred."""
+chosen one in nn_config. Katib's examples have a few hundred. kfp-tune's own bound, one of the
+few refusals of what Katib admits (Katib's enas service sets none: Operation.py enumerates them
+all): kfp-tune replays the controller's training over every trial at each suggestion, and
+that grows with the candidates (10 trials of one layer: 17 s at 10,000, 2 minutes at 100,000)."""
 
 
 def _value_count(parameter: Any) -> int | None:
@@ -257,7 +303,8 @@ def _check_enas(nas: Any, settings: dict[str, Any]) -> list[tuple[str, str]]:
             (
                 "spec.nasConfig.operations",
                 f"enas expands the operations into more than {MAX_ENAS_OPERATIONS:,} candidates (every combination of each operation's parameter values); "
-                "expected at most that: fewer values or a larger step",
+                "expected at most that: fewer values or a larger step (kfp-tune's own limit, which Katib does not set: "
+                "its controller is rebuilt from every trial at each suggestion, at a cost that grows with the candidates)",
             )
         )
     graph = nas.graph_config
@@ -311,7 +358,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
             check_problem=_check_grid,
             help="every point of the (stepped) grid, in order",
         ),
-        CatalogueEntry("sobol", (_RANDOM_STATE,), help="scrambled Sobol quasi-random sequence"),
+        CatalogueEntry("sobol", (_RANDOM_STATE,), help="scrambled Sobol quasi-random sequence", takes_unknown_settings=True),  # goptuna reads none
         CatalogueEntry(
             "bayesianoptimization",
             (
@@ -340,26 +387,30 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
                 _RANDOM_STATE,
             ),
             check_problem=_check_cmaes,
+            takes_unknown_settings=True,  # goptuna/converter.go, toGoptunaSampler: reads the names it knows
         ),
         CatalogueEntry(
             "hyperband",
             (
                 str_setting("resource_name"),
-                float_setting("eta", 3.0, greater_than=1.0),
+                _eta_setting(),
                 float_setting("r_l", None, greater_than=0.0),
             ),
             check_problem=_check_hyperband,
+            takes_unknown_settings=True,  # HyperBandParam.convert logs an unknown name and goes on
         ),
         CatalogueEntry(
             "pbt",
-            (
-                str_setting("suggestion_trial_dir"),
+            (  # Katib: pbt/service.py, ValidateAlgorithmSettings (both ends of truncation_threshold included)
+                str_setting(TRIAL_DIR_SETTING),
                 int_setting("n_population", 40, minimum=5),
-                float_setting("truncation_threshold", 0.2, greater_than=0.0, less_than=1.0),
+                float_setting("truncation_threshold", 0.2, at_least=0.0, at_most=1.0),
                 float_setting("resample_probability", None, at_least=0.0, at_most=1.0),
                 _RANDOM_STATE,
             ),
+            check_problem=_check_pbt,
             trial_labels=(GENERATION_LABEL, PARENT_LABEL),
+            takes_unknown_settings=True,  # its check reads only its own keys
         ),
         CatalogueEntry(
             "enas",
@@ -387,6 +438,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
             help="differentiable architecture search: each trial trains the whole supernet (needs nasConfig)",
             trial_values=("algorithm-settings", "search-space", "num-layers"),
             check_nas=_check_darts,
+            takes_unknown_settings=True,  # darts/service.py: get_algorithm_settings passes every name on to the trial
         ),
     )
 }
@@ -408,26 +460,32 @@ def parse_settings(
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Parse ``algorithmSettings`` against an entry. Returns (settings with defaults, errors).
 
-    Each error is (field path, message); ``given`` is [(name, value)] in spec order."""
+    Each error is (field path, message); ``given`` is [(name, value)] in spec order. A name given
+    twice takes its last value, as each of Katib's services builds its settings (each value is
+    still checked). An unknown name is refused, unless Katib's service takes such names
+    (``takes_unknown_settings``): then it is left out here, and noted by ``kfp-tune validate``."""
     values: dict[str, Any] = {s.name: s.default for s in entry.settings}
     errors: list[tuple[str, str]] = []
-    seen: set[str] = set()
     for index, (name, text) in enumerate(given):
         where = f"{path}[{index}]"
-        if name in seen:
-            errors.append((f"{where}.name", f"setting {name!r} is given more than once"))
-            continue
-        seen.add(name)
         setting = entry.settings_by_name.get(name)
         if setting is None:
+            if entry.takes_unknown_settings:
+                continue
             known = ", ".join(sorted(entry.settings_by_name)) or "none"
-            errors.append((f"{where}.name", f"unknown setting {name!r} for {entry.name} (known: {known})"))
+            errors.append((f"{where}.name", f"unknown setting {name!r} for {entry.name}{did_you_mean(name, entry)} (known: {known})"))
             continue
         try:
             values[name] = setting.parse(text)
         except ValueError as exc:
             errors.append((f"{where}.value", f"{name}: {exc}"))
     return values, errors
+
+
+def did_you_mean(name: str, entry: CatalogueEntry) -> str:
+    """``"; did you mean 'x'?"`` for the entry's setting nearest to a mistyped name, else ""."""
+    close = difflib.get_close_matches(name, list(entry.settings_by_name), n=1, cutoff=0.75)
+    return f"; did you mean {close[0]!r}?" if close else ""
 
 
 def experiment_space(spec: Any) -> SearchSpace:

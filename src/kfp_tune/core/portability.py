@@ -1,26 +1,34 @@
-"""What Katib itself would refuse in an experiment that kfp-tune runs.
+"""Where Katib would behave differently with an experiment that kfp-tune runs.
 
-kfp-tune accepts every experiment Katib admits, and a little more: names longer than Katib's 40
-characters, a setting that Katib's other service for the same algorithm knows (``tpe`` runs on
-hyperopt in Katib's default configuration, ``multivariate-tpe`` on Optuna; kfp-tune takes both
-services' settings for both), settings of its own (``kappa``, ``xi``), a grid smaller than
-``maxTrialCount``, normal distributions where Katib's Optuna service takes only uniform ones,
-defaults where Katib's services require a value, and success and failure conditions for the
-training operator kinds Katib gives none (MXJob, PaddleJob, JAXJob). ``kfp-tune validate``
-prints these as notes (exit 0), so a team that still runs some experiments on Katib sees what
-would not go back. Katib's rules, from its source (kubeflow/katib): the experiment webhook
-(``pkg/webhook/v1beta1/experiment/validator``) and the suggestion services
-(``pkg/suggestion/v1beta1/<service>/service.py``).
+kfp-tune accepts every experiment Katib admits, but for three bounds of its own on what one
+suggestion may cost (``n_ei_candidates``, hyperband's brackets, enas's candidate operations:
+:mod:`kfp_tune.core.validation`, :data:`kfp_tune.core.catalogue.MAX_ENAS_OPERATIONS`), and a
+little more than Katib: names longer than Katib's 40 characters, a setting that Katib's other
+service for the same algorithm knows (``tpe`` runs on hyperopt in Katib's default configuration,
+``multivariate-tpe`` on Optuna; kfp-tune takes both services' settings for both), settings of its
+own (``kappa``, ``xi``), a grid smaller than ``maxTrialCount``, normal distributions where Katib's
+Optuna service takes only uniform ones, defaults where Katib's services require a value, what
+Katib's hyperband and pbt services fail on (a small parallelTrialCount, an eta below 2, any
+resample_probability, a double without step), a darts operation without parameters, and success
+and failure conditions for the training operator kinds Katib gives none (MXJob, PaddleJob,
+JAXJob). It also notes where both take an experiment but read it differently: a setting name
+Katib's service ignores, a setting given twice, an eta Katib replaces, a grid whose last value
+Katib's enumeration loses. ``kfp-tune validate`` prints these as notes (exit 0), so a team that
+still runs some experiments on Katib sees what would not go back as it is. Katib's rules, from its
+source (kubeflow/katib): the experiment webhook (``pkg/webhook/v1beta1/experiment/validator``)
+and the suggestion services (``pkg/suggestion/v1beta1/<service>/service.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
+from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS, HYPERBAND_DEFAULT_ETA, did_you_mean
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import search_space_of
-from kfp_tune.core.spec import Experiment
+from kfp_tune.core.spec import Experiment, ParameterSpec
 
 KATIB_NAME_LIMIT = 40
 """Katib's webhook refuses a longer experiment name (kfp-tune's limit is a DNS label's 63)."""
@@ -37,11 +45,24 @@ OPTUNA_UNIFORM_ONLY = ("multivariate-tpe", "grid")
 """Algorithms Katib's default configuration runs on its Optuna service, which since
 kubeflow/katib#2666 raises on a normal or logNormal int or double parameter."""
 
+KATIB_IGNORING_SERVICES: dict[str, tuple[str, frozenset[str]]] = {
+    "cmaes": ("goptuna", frozenset({"random_state", "sigma", "restart_strategy"})),  # goptuna/converter.go, toGoptunaSampler
+    "sobol": ("goptuna", frozenset()),  # toGoptunaSampler: sobol.NewSampler(), no settings read
+    "hyperband": ("hyperband", frozenset({"resource_name", "eta", "r_l"})),  # hyperband/service.py, HyperBandParam.convert
+    "pbt": ("pbt", frozenset({"suggestion_trial_dir", "n_population", "truncation_threshold", "resample_probability"})),  # pbt/service.py
+}
+"""The algorithms whose service in Katib's default katib-config ignores a setting name it does not
+read (where the others refuse it), with the names it reads; darts passes every name on instead."""
+
+HYPERBAND_STATE_SETTINGS = frozenset({"s_max", "b_l", "r", "n", "current_s", "current_i", "evaluating_trials"})
+"""The names Katib's hyperband service keeps its own progress under in the algorithm settings
+(HyperBandParam.generate): given in the spec, Katib starts from them; kfp-tune ignores them."""
+
 KATIB_REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
     "hyperband": ("r_l",),  # resource_name is required by kfp-tune too
-    "pbt": ("suggestion_trial_dir", "n_population", "truncation_threshold"),
+    "pbt": ("n_population", "truncation_threshold"),  # suggestion_trial_dir is required by kfp-tune too
 }
-"""Settings Katib's service requires and kfp-tune gives a default."""
+"""Settings Katib's service requires and kfp-tune gives a default (that default works: a number)."""
 
 
 KATIB_DEFAULTED_KINDS = ("Job", "TFJob", "PyTorchJob", "XGBoostJob", "MPIJob", "TrainJob")
@@ -79,20 +100,25 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
         return notes
     name = algorithm.algorithm_name
     given = [s.name for s in algorithm.algorithm_settings]
-    if name in KATIB_SERVICE_SETTINGS:
-        service, known = KATIB_SERVICE_SETTINGS[name]
-        for index, setting in enumerate(given):
-            if setting not in known:
-                notes.append(
-                    FieldError(
-                        f"spec.algorithm.algorithmSettings[{index}].name",
-                        f"Katib's {service} service, which runs {name} in its default configuration, refuses {setting!r} "
-                        f"(it takes {', '.join(sorted(known))}); kfp-tune takes it",
-                    )
-                )
+    notes += _setting_name_notes(name, given)
     for required in KATIB_REQUIRED_SETTINGS.get(name, ()):
         if required not in given:
             notes.append(FieldError("spec.algorithm.algorithmSettings", f"Katib's {name} service requires {required!r}; kfp-tune gives it a default"))
+    settings = {s.name: s.value for s in algorithm.algorithm_settings}  # the last of a name, as Katib's services read them
+    if name == "hyperband":
+        notes += _hyperband_notes(settings, given, spec.parallel_trial_count)
+    if name == "pbt":
+        notes += _pbt_notes(given, spec.parameters)
+    if name == "darts" and spec.nas_config is not None:
+        for index, operation in enumerate(spec.nas_config.operations or []):
+            if not operation.parameters:
+                notes.append(
+                    FieldError(
+                        f"spec.nasConfig.operations[{index}].parameters",
+                        "Katib's darts service refuses an operation without parameters, skip_connection's too (nas/common/validation.py, "
+                        f"validate_operations); kfp-tune takes {DARTS_PARAMETERLESS} as it is",
+                    )
+                )
     if name in OPTUNA_UNIFORM_ONLY:
         for index, parameter in enumerate(spec.parameters):
             distribution = parameter.feasible_space.distribution
@@ -104,13 +130,158 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
                         f"suggestion on {distribution} (only uniform and logUniform); kfp-tune samples it",
                     )
                 )
-    points = search_space_of(spec.parameters).grid_size() if name == "grid" and spec.parameters else None
-    if points is not None and spec.max_trial_count is not None and spec.max_trial_count > points:
+    if name == "grid" and spec.parameters:
+        notes += _grid_notes(spec.parameters, spec.max_trial_count)
+    return notes
+
+
+def _setting_name_notes(name: str, given: Sequence[str]) -> list[FieldError]:
+    """A name Katib's service does not know, where kfp-tune takes it or where both ignore it;
+    a name given twice (both take the last value)."""
+    notes: list[FieldError] = []
+    entry = ALGORITHMS.get(name)
+    for index, setting in enumerate(given):
+        path = f"spec.algorithm.algorithmSettings[{index}].name"
+        if setting in given[index + 1 :]:
+            notes.append(FieldError(path, f"{setting!r} is given again below: Katib's {name} service takes the last value, and so does kfp-tune"))
+        if name in KATIB_SERVICE_SETTINGS:
+            service, known = KATIB_SERVICE_SETTINGS[name]
+            if setting not in known:
+                notes.append(
+                    FieldError(
+                        path,
+                        f"Katib's {service} service, which runs {name} in its default configuration, refuses {setting!r} "
+                        f"(it takes {', '.join(sorted(known))}); kfp-tune takes it",
+                    )
+                )
+        elif entry is not None and name == "darts" and setting not in entry.settings_by_name:
+            notes.append(
+                FieldError(path, f"Katib's darts service passes {setting!r}, a setting it does not know, on to the trial in algorithm-settings unchecked, "
+                           f"and so does kfp-tune{did_you_mean(setting, entry)}")
+            )
+        elif entry is not None and name in KATIB_IGNORING_SERVICES:
+            service, known = KATIB_IGNORING_SERVICES[name]
+            if setting in known:
+                continue
+            if name == "hyperband" and setting in HYPERBAND_STATE_SETTINGS:
+                notes.append(FieldError(path, f"Katib's hyperband service reads {setting!r} as part of the progress it keeps and starts from it; kfp-tune ignores it"))
+            elif setting in entry.settings_by_name:
+                notes.append(FieldError(path, f"Katib's {service} service ignores {setting!r} (it reads {', '.join(sorted(known)) or 'no settings'} for {name}); kfp-tune uses it"))
+            else:
+                notes.append(FieldError(path, f"Katib's {service} service ignores {setting!r}, a setting it does not know, and so does kfp-tune{did_you_mean(setting, entry)}"))
+    return notes
+
+
+def _hyperband_notes(settings: Mapping[str, str], given: Sequence[str], parallel: int | None) -> list[FieldError]:
+    """Katib's hyperband/service.py, ValidateAlgorithmSettings: it checks with eta as an integer,
+    int(float(eta)), 3 for one <= 0 (its run, HyperBandParam.convert, takes float(eta), 3 for one
+    <= 0), and refuses a parallelTrialCount below ceil(eta ** int(log(r_l) / log(eta)))."""
+    notes: list[FieldError] = []
+    try:
+        eta = float(settings.get("eta", HYPERBAND_DEFAULT_ETA))
+        r_l = float(settings["r_l"]) if "r_l" in settings else None
+    except ValueError:
+        return notes  # refused by kfp-tune's own checks
+    where = f"spec.algorithm.algorithmSettings[{len(given) - 1 - given[::-1].index('eta')}].value" if "eta" in given else ""
+    checked = int(eta) if int(eta) > 0 else int(HYPERBAND_DEFAULT_ETA)
+    if eta <= 0:
+        notes.append(FieldError(where, f"Katib's hyperband service replaces an eta <= 0 with its default {HYPERBAND_DEFAULT_ETA:g}, and so does kfp-tune"))
+    elif checked == 1:
+        notes.append(
+            FieldError(where, f"Katib's hyperband service checks eta as the integer {checked} and fails dividing by log(1), so Katib refuses it; kfp-tune runs eta {eta:g}")
+        )
+        return notes
+    if r_l is None or r_l <= 0 or parallel is None:
+        return notes  # Katib requires r_l (noted), and refuses r_l < 0; kfp-tune refuses r_l <= 0
+    needed = math.ceil(checked ** int(math.log(r_l) / math.log(checked)))
+    if parallel < needed:
+        notes.append(
+            FieldError(
+                "spec.parallelTrialCount",
+                f"Katib's hyperband service refuses a parallelTrialCount below {needed} (eta ** s_max, with eta {checked} and r_l {r_l:g}; got {parallel}); "
+                "kfp-tune runs each rung's trials as slots free up",
+            )
+        )
+    return notes
+
+
+def _pbt_notes(given: Sequence[str], parameters: Sequence[ParameterSpec]) -> list[FieldError]:
+    """pkg/suggestion/v1beta1/pbt/service.py: ValidateAlgorithmSettings compares the text of
+    resample_probability with numbers, which raises, so any value is refused; and its
+    HyperParameterSampler reads every number parameter's step, so a double without one fails
+    the first suggestion (an int's step defaults to 1)."""
+    notes: list[FieldError] = []
+    if "resample_probability" in given:
+        notes.append(
+            FieldError(
+                f"spec.algorithm.algorithmSettings[{given.index('resample_probability')}].name",
+                "Katib's pbt service fails on any resample_probability (its check compares the setting's text with numbers), so Katib refuses it; "
+                "kfp-tune resamples each value with that probability",
+            )
+        )
+    for index, parameter in enumerate(parameters):
+        if parameter.parameter_type == "double" and not parameter.feasible_space.step:
+            notes.append(
+                FieldError(
+                    f"spec.parameters[{index}].feasibleSpace.step",
+                    "Katib's pbt service fails the experiment at its first suggestion on a double without step (it draws from the step grid); "
+                    "kfp-tune draws it from its distribution",
+                )
+            )
+    return notes
+
+
+def katib_grid_count(parameter: ParameterSpec) -> int | None:
+    """How many values Katib's grid (its optuna service: internal/search_space.py,
+    HyperParameterSearchSpace.convert_to_combinations) enumerates for a parameter: an int's
+    range(min, max + 1, step or 1), a double's numpy arange(min, max + step, step) less its last
+    value when that is past max, so floating-point error can lose max itself (1 to 2 by 0.1: ten
+    values); None where Katib would fail."""
+    import numpy as np  # here: the CLI's other commands import this module without needing it
+
+    space = parameter.feasible_space
+    try:
+        if parameter.parameter_type == "int":
+            return len(range(int(str(space.min)), int(str(space.max)) + 1, int(str(space.step or 1))))
+        if parameter.parameter_type == "double":
+            low, high, step = float(str(space.min)), float(str(space.max)), float(str(space.step))
+            values = np.arange(low, high + step, step)
+            return int(len(values) - (1 if len(values) and values[-1] > high else 0))
+    except (ValueError, ZeroDivisionError):
+        return None
+    return len(space.list or [])
+
+
+def _grid_notes(parameters: Sequence[ParameterSpec], max_trial_count: int | None) -> list[FieldError]:
+    """Where Katib's grid enumerates fewer values than kfp-tune's (which puts min + k * step on
+    the step's decimals, max included), and a maxTrialCount above Katib's count, which Katib's
+    optuna service refuses (_validate_grid_setting)."""
+    notes: list[FieldError] = []
+    space = search_space_of(parameters)
+    points = space.grid_size()
+    katibs: list[int] = []
+    for index, (parameter, parsed) in enumerate(zip(parameters, space, strict=True)):
+        count, own = katib_grid_count(parameter), parsed.count()
+        if count is None or own is None:
+            return notes
+        katibs.append(count)
+        if count != own:
+            notes.append(
+                FieldError(
+                    f"spec.parameters[{index}].feasibleSpace.step",
+                    f"Katib's grid enumerates {count} values of {parameter.name!r} (numpy's arange, whose floating-point steps can pass max and lose it); "
+                    f"kfp-tune enumerates {own}, from min to max on the step",
+                )
+            )
+    katib_points = math.prod(katibs)
+    if points is not None and max_trial_count is not None and max_trial_count > katib_points:
+        counted = " as Katib counts them" if points != katib_points else ""
+        ours = f"; kfp-tune's grid has {points} points, and " if points != katib_points else "; "
+        ends = "kfp-tune runs every point and ends with ExperimentSuggestionEndReached" if max_trial_count > points else f"it runs {max_trial_count} of them"
         notes.append(
             FieldError(
                 "spec.maxTrialCount",
-                f"Katib's grid refuses a maxTrialCount above the grid's {points} points (got {spec.max_trial_count}); "
-                "kfp-tune runs every point and ends with ExperimentSuggestionEndReached",
+                f"Katib's grid refuses a maxTrialCount above the grid's {katib_points} points{counted} (got {max_trial_count}){ours}{ends}",
             )
         )
     return notes
