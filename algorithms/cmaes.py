@@ -13,6 +13,13 @@ and logNormal parameters: CMA-ES's own Gaussian carries their distribution inste
 its mean with its standard deviation (see ``_Start``; the ``sigma`` setting is the start of the
 others), and a restart's mean is drawn from it. Warping them through their CDF as well, as the
 other unit-cube algorithms do, would count the prior twice.
+
+``sigma`` is in the parameters' own units, as in Katib (its goptuna service hands it to
+goptuna's CMA-ES sampler, ``cmaes.SamplerOptionInitialSigma``, which searches the raw values,
+the natural log for logUniform): the same step in every uniform and logUniform parameter,
+divided here by each one's width in the cube (an int's range plus one, each integer getting an
+equal share), so the search stays in the unit cube. Unset, each starts at a sixth of its own
+range; goptuna's default is the smallest of those sixths, in every dimension.
 """
 
 from __future__ import annotations
@@ -31,25 +38,35 @@ from kfp_tune.algorithms.unit_cube import decode_value, encode_value, model_boun
 from kfp_tune.core.space import Parameter, Value
 
 MAX_RESAMPLES = 100
+DEFAULT_SIGMA = 1.0 / 6.0
+"""The start's standard deviation in the unit cube without a ``sigma`` setting: a sixth of each range."""
 
 
 class _Start:
     """Where each run of the optimizer starts, per numeric parameter in the (linear) unit cube:
-    uniform and logUniform parameters at the centre with the ``sigma`` setting (a sixth of the
-    range unless set); normal and logNormal ones at their distribution's mean with its standard
-    deviation (:func:`.unit_cube.normal_prior`), through a diagonal covariance relative to sigma."""
+    uniform and logUniform parameters at the centre with a standard deviation of ``sigma`` (in
+    the parameter's own units, log units for logUniform) over the parameter's width, or a sixth
+    of the cube unless it is set; normal and logNormal ones at their distribution's mean with its
+    standard deviation (:func:`.unit_cube.normal_prior`). CMA-ES's one step size is the largest of
+    the uniform ones (a sixth unless set), the rest a diagonal covariance relative to it."""
 
-    def __init__(self, parameters: Sequence[Parameter], sigma: float):
+    def __init__(self, parameters: Sequence[Parameter], sigma: float | None):
         self.parameters = list(parameters)
-        self.sigma = sigma
         self.mean = np.full(len(self.parameters), 0.5)
-        scales = np.ones(len(self.parameters))
+        sds = np.full(len(self.parameters), DEFAULT_SIGMA)
+        governed = []  # the parameters the sigma setting starts
         for index, parameter in enumerate(self.parameters):
+            low, high = model_bounds(parameter)
             prior = normal_prior(parameter)
             if prior is not None:
-                low, high = model_bounds(parameter)
                 self.mean[index] = (prior.mean - low) / (high - low)
-                scales[index] = prior.sd / (high - low) / sigma
+                sds[index] = prior.sd / (high - low)
+            else:
+                governed.append(index)
+                if sigma is not None and high > low:
+                    sds[index] = sigma / (high - low)
+        self.sigma = float(max(sds[governed])) if governed and sigma is not None else DEFAULT_SIGMA
+        scales = sds / self.sigma
         # identity (None) when every parameter has the default: exactly the optimizer as before
         self.cov = None if np.allclose(scales, 1.0, rtol=1e-12, atol=0.0) else np.diag(scales**2)
 
@@ -115,7 +132,8 @@ class CMAES(BuiltinAlgorithm):
 
     def __init__(self, settings: dict[str, Any]):
         super().__init__(settings)
-        self.sigma = settings.get("sigma")
+        sigma = settings.get("sigma")
+        self.sigma = None if sigma is None else float(sigma)
         self.strategy = settings.get("restart_strategy") or "none"
 
     def propose(
@@ -129,8 +147,7 @@ class CMAES(BuiltinAlgorithm):
     ) -> Suggestions:
         space = problem.space
         numeric = [p for p in space if p.type in ("double", "int")]
-        sigma = float(self.sigma) if self.sigma else 1.0 / 6.0  # a sixth of each (unit) range
-        state = _Restarts(_Start(numeric, sigma), self.strategy, problem.seed)
+        state = _Restarts(_Start(numeric, self.sigma), self.strategy, problem.seed)
         values = [loss for t in history if (loss := problem.loss(t)) is not None]
         penalty = (max(values) + (max(values) - min(values)) + 1.0) if values else 0.0
         generation: list[tuple[np.ndarray, float]] = []

@@ -355,6 +355,38 @@ def test_cmaes_improves_generation_by_generation():
     assert last < first / 10
 
 
+def test_cmaes_sigma_is_in_each_parameters_own_units():
+    """Katib's goptuna service hands ``sigma`` to goptuna's CMA-ES, which searches the raw
+    values (the natural log of a logUniform one): sigma 1 starts every parameter with a
+    standard deviation of 1 in its own units around its centre, whatever its range."""
+    space = SearchSpace(
+        (
+            Parameter("x", "double", 0.0, 100.0),
+            Parameter("lr", "double", 1e-4, 1.0, distribution="logUniform"),
+            Parameter("k", "int", 1, 1000),
+        )
+    )
+    problem = Problem(space, "minimize", "loss", registry_settings("cmaes", {"sigma": 1}), seed=1)
+    first = registry.create("cmaes", problem.settings).suggest(problem, [], [], 300, np.random.default_rng(0)).assignments
+    columns = {
+        "x": (np.array([a["x"] for a in first]), 50.0),
+        "lr": (np.log([a["lr"] for a in first]), math.log(1e-2)),
+        "k": (np.array([a["k"] for a in first], dtype=float), 500.5),
+    }
+    for name, (values, centre) in columns.items():
+        assert abs(float(np.mean(values)) - centre) < 0.3, name
+        assert float(np.std(values)) == pytest.approx(1.0, rel=0.15), name  # k's rounding adds 1/12 to the variance
+
+
+def test_cmaes_without_sigma_starts_at_a_sixth_of_each_range():
+    """Unset, each parameter starts at a sixth of its own range (not goptuna's smallest sixth)."""
+    space = SearchSpace((Parameter("x", "double", 0.0, 600.0), Parameter("y", "double", 0.0, 6.0)))
+    problem = Problem(space, "minimize", "loss", registry_settings("cmaes", {}), seed=1)
+    first = registry.create("cmaes", problem.settings).suggest(problem, [], [], 300, np.random.default_rng(0)).assignments
+    assert float(np.std([a["x"] for a in first])) == pytest.approx(100.0, rel=0.15)
+    assert float(np.std([a["y"] for a in first])) == pytest.approx(1.0, rel=0.15)
+
+
 def test_hyperband_schedule_matches_the_paper():
     from kfp_tune.algorithms.hyperband import schedule
 

@@ -250,9 +250,10 @@ def test_tree_bayesianoptimization_on_a_flat_objective_stays_near_the_mean() -> 
 
 
 def test_cmaes_starts_from_the_distribution_whatever_the_sigma_setting() -> None:
-    """A wide ``sigma`` (0.5 of the unit range) spreads the uniform parameters over their range;
-    normal ones start with their own sd (a sixth of the range) around their mean."""
-    settings = {"sigma": 0.5}
+    """A wide ``sigma`` (4, in the parameters' own units: two thirds of m's range of 6, 0.43 of
+    l's log range of 9.2) spreads the uniform parameters over their range; normal ones start
+    with their own sd (a sixth of the range) around their mean."""
+    settings = {"sigma": 4.0}
     normal = central_shares(from_empty_history("cmaes", settings, two_parameter_space(True), 300))
     uniform = central_shares(from_empty_history("cmaes", settings, two_parameter_space(False), 300))
     assert_concentrates(normal, uniform, above=0.6, below=0.5)
@@ -389,7 +390,8 @@ def test_a_suggestion_is_the_same_within_a_thousandth_of_its_parameters_width() 
 # variants of bayesianoptimization were recorded again when its losses became warped
 # (``bayesopt.fit_model``), a deliberate change of the model: at the commit that added it; and
 # again when its first trial became the centre of the space (the history they are suggested
-# from starts there now).
+# from starts there now). cmaes with sigma 0.3 was recorded again when sigma became a step in
+# the parameters' own units, as in Katib, instead of a share of each range.
 BEFORE = {
     "random": {
         "mixed": [
@@ -520,16 +522,16 @@ BEFORE = {
     },
     "cmaes restart_strategy=bipop sigma=0.3": {
         "mixed": [
-            "0.0029468109111261192,0.7460473944438878,0.1,2,64,adam",
-            "0.0003251303528879592,0.68934765770153,0.1,4,64,ftrl",
-            "0.00043981255528990286,0.685959123401787,0.1,4,32,ftrl",
-            "0.0008398257240856639,0.6383589950517621,0.3,4,64,sgd",
+            "0.0018153641312069375,0.567369388145188,0.1,5,64,adam",
+            "0.0018480189926270178,0.7476782348501454,0.2,5,64,ftrl",
+            "0.0026459346327906545,0.7255699058663894,0.1,5,32,ftrl",
+            "0.002561585867570354,0.7201378585034872,0.2,5,64,sgd",
         ],
         "second": [
-            "-0.23939805029266337,1,0.078",
-            "-0.1575013922060986,2,0.007",
-            "0.0866582242310221,1,0.147",
-            "-0.5238009920349418,2,0.215",
+            "0.6914781784078645,4,0.018",
+            "-0.12510671856328015,4,0.036",
+            "0.7842509967990119,3,0.045",
+            "0.21902205540213515,2,0.075",
         ],
     },
     "tpe n_startup_trials=3 gamma=0.5": {
