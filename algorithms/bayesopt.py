@@ -333,7 +333,8 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         self.n_initial = int(settings.get("n_initial_points", 10) if settings.get("n_initial_points") is not None else 10)
         self.acq_func = settings.get("acq_func") or "gp_hedge"
         self.acq_optimizer = settings.get("acq_optimizer") or "auto"
-        self.kappa = float(settings.get("kappa") or 1.96)
+        kappa = settings.get("kappa")
+        self.kappa = float(kappa if kappa is not None else 1.96)
         xi = settings.get("xi")
         self.xi = float(xi if xi is not None else 0.01)
 

@@ -113,6 +113,12 @@ def believe(optimizer: Any, points: list[list[Any]]) -> None:
     optimizer.tell(points, [float(v) for v in predicted])
 
 
+def _setting(settings: dict[str, Any], name: str, default: float) -> float:
+    """A numeric setting, its default only when it is not given: 0 is a value."""
+    value = settings.get(name)
+    return default if value is None else value
+
+
 class SkoptBayesianOptimization(BuiltinAlgorithm):
     name = "bayesianoptimization"
 
@@ -136,14 +142,18 @@ class SkoptBayesianOptimization(BuiltinAlgorithm):
             scored = [scored[i] for i in model_rows(x, np.array([loss for _, loss in scored]), MAX_MODEL_OBSERVATIONS)]
         acq = self.settings.get("acq_func") or "gp_hedge"
         seed = int(rng.integers(2**31))
+        # 0 is a value, as in Katib's skopt service (int(value) to skopt.Optimizer): the model
+        # from the first result on. With no result yet scikit-optimize has nothing to fit and
+        # raises, where Katib's first suggestion fails: one random start here.
+        n_initial = _setting(self.settings, "n_initial_points", 10)
         optimizer = Optimizer(
             [_dimension(p) for p in space],
             base_estimator=_estimator(self.settings.get("base_estimator") or "RF", seed + 1),
-            n_initial_points=int(self.settings.get("n_initial_points") or 10),
+            n_initial_points=int(n_initial if scored else max(n_initial, 1)),
             acq_func=SKOPT_ACQ.get(acq, acq),
             acq_optimizer="sampling",  # the tree models have no gradient
             acq_optimizer_kwargs={"n_points": 2000},
-            acq_func_kwargs={"kappa": float(self.settings.get("kappa") or 1.96), "xi": float(self.settings.get("xi") or 0.01)},
+            acq_func_kwargs={"kappa": float(_setting(self.settings, "kappa", 1.96)), "xi": float(_setting(self.settings, "xi", 0.01))},
             random_state=seed,
         )
         with warnings.catch_warnings():

@@ -294,6 +294,49 @@ def test_model_based_algorithms_beat_random_on_branin(name, direction):
     assert _median_best(name, {}, 30, direction=direction) < _median_best("random", {}, 30)
 
 
+class _RecordedOptimizers:
+    """scikit-optimize's Optimizer, each one built kept, to read what it was given."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch):
+        import skopt
+
+        self.built: list = []
+        original = skopt.Optimizer
+        built = self.built
+
+        class Recorded(original):  # type: ignore[misc, valid-type]
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **kwargs)
+                built.append(self)
+
+        monkeypatch.setattr(skopt, "Optimizer", Recorded)
+
+
+@pytest.mark.parametrize("estimator", ["RF", "ET"])
+def test_tree_bayesian_optimization_takes_zero_as_a_value(monkeypatch, estimator):
+    """Katib's skopt service passes int(n_initial_points) to skopt.Optimizer, 0 included: the
+    model from the first result on (one random start before it, where scikit-optimize has
+    nothing to fit). xi 0 and kappa 0 are values too, not the defaults."""
+    recorded = _RecordedOptimizers(monkeypatch)
+    settings = {"base_estimator": estimator, "n_initial_points": 0, "xi": 0.0, "kappa": 0.0}
+    problem = Problem(BRANIN_SPACE, "minimize", "loss", settings, seed=0)
+    algorithm = registry.create("bayesianoptimization", settings)
+    start = algorithm.suggest(problem, [], [], 2, np.random.default_rng(0)).assignments
+    assert len(start) == 2
+    history = [FinishedTrial(f"t{i}", a, "Succeeded", branin(a)) for i, a in enumerate(start)]
+    assert len(algorithm.suggest(problem, history, [], 1, np.random.default_rng(1)).assignments) == 1
+    optimizer = recorded.built[-1]
+    assert optimizer.n_initial_points_ == 0 and optimizer.models  # fitted on the two results
+    assert optimizer.acq_func_kwargs["xi"] == 0.0 and optimizer.acq_func_kwargs["kappa"] == 0.0
+
+
+def test_gaussian_process_takes_kappa_zero_as_a_value():
+    from kfp_tune.algorithms.bayesopt import GPBayesianOptimization
+
+    assert GPBayesianOptimization({"kappa": 0.0}).kappa == 0.0
+    assert GPBayesianOptimization({}).kappa == 1.96
+
+
 def test_bayesian_optimization_batch_spreads_out():
     problem = Problem(BRANIN_SPACE, "minimize", "loss", registry_settings("bayesianoptimization", {}), seed=0)
     algorithm = registry.create("bayesianoptimization", problem.settings)
