@@ -1,10 +1,21 @@
 """Hyperband (Li et al., 2018): brackets of successive halving over a resource parameter.
 
 Settings, as Katib's: ``resource_name`` (the parameter that carries the budget, e.g. epochs),
-``r_l`` (the largest resource a trial gets) and ``eta`` (the halving rate). With
-``s_max = floor(log_eta(r_l))``, bracket s (from s_max down to 0) starts
-``ceil((s_max + 1) / (s + 1) * eta**s)`` random configurations at resource ``r_l * eta**-s``;
-each rung keeps the best ``1/eta`` of the previous one and gives them ``eta`` times the resource.
+``r_l`` (the largest resource a trial gets) and ``eta`` (the halving rate). The arithmetic is
+Katib's service's (``pkg/suggestion/v1beta1/hyperband/service.py``: ``HyperBandParam.convert``,
+``_new_hbParameters``, ``_make_master_bracket``, ``_make_child_bracket``), float rounding
+included: ``s_max = int(log(r_l) / log(eta))`` (r_l 1000, eta 10 gives 2); bracket s (from s_max
+down to 0) starts ``n = ceil((s_max + 1) * (eta**s / (s + 1)))`` random configurations at the
+resource ``r = int(r_l * eta**-s)``; rung i + 1 takes the best ``ceil(ceil(n * eta**-i) / eta)``
+of rung i (r_l 9, eta 3: 2 of the middle bracket's 5) at the resource ``int(r * eta**(i + 1))``.
+Resources are whole numbers, a double resource parameter's too, printed as Katib prints them
+("3"). One difference: where float rounding leaves a resource a hair below a whole number (r_l
+49, eta 7: 0.9999999999999999) it counts as that number, where Katib's truncation gives 0.
+
+Katib's service also replaces ``n`` with the number of trials its controller asks for in that
+call (the free slots), for a bracket's new configurations and in the promotion count, and its
+controller refuses an answer of another length; so there the brackets follow the batching.
+kfp-tune uses each bracket's own ``n``, the one Katib computes before it is replaced.
 
 Rebuilt from the history on every call: the schedule is a fixed sequence of slots, and the
 trials fill them in index order, so the state (which bracket, which rung, who was promoted) is
@@ -37,30 +48,48 @@ class Rung:
     bracket: int
     level: int
     size: int
-    resource: float
+    resource: int
+
+
+def s_max(r_l: float, eta: float) -> int:
+    """The largest bracket, as Katib's ``HyperBandParam.convert`` computes it (truncated, float
+    rounding included: r_l 1000, eta 10 gives 2, not 3)."""
+    return int(math.log(r_l) / math.log(eta))
+
+
+def _whole(x: float) -> int:
+    """``int(x)``, as Katib takes each resource, except that a value float rounding left a hair
+    below a whole number counts as that number (Katib's truncation turns 0.9999999999999999,
+    r_l 49 and eta 7, into a resource of 0)."""
+    return int(x + 1e-9 * max(1.0, abs(x)))
 
 
 def schedule(r_l: float, eta: float) -> list[list[Rung]]:
     """The brackets, each a list of rungs at their nominal sizes (promotions can shrink later
-    rungs when trials fail)."""
-    s_max = math.floor(math.log(r_l) / math.log(eta) + 1e-9)
+    rungs when trials fail), with Katib's sizes and resources (see the module docstring)."""
+    if not r_l >= 1:
+        raise ValueError(f"hyperband needs r_l of at least 1 (its largest resource), got {r_l}")
+    top = s_max(r_l, eta)
     brackets = []
-    for s in range(s_max, -1, -1):
-        n = math.ceil((s_max + 1) / (s + 1) * eta**s)
-        rungs = []
-        for i in range(s + 1):
-            rungs.append(Rung(s, i, max(1, math.floor(n * eta ** (-i))), r_l * eta ** (i - s)))
+    for s in range(top, -1, -1):
+        n = math.ceil(float(top + 1) * (eta**s / float(s + 1)))  # Katib's _new_hbParameters
+        r = _whole(r_l * eta ** (-s))
+        rungs = [Rung(s, 0, n, r)]
+        for i in range(1, s + 1):  # Katib's _make_child_bracket, from rung i - 1
+            size = math.ceil(math.ceil(n * eta ** (-(i - 1))) / eta)
+            rungs.append(Rung(s, i, size, _whole(r * eta**i)))
         brackets.append(rungs)
     return brackets
 
 
 def resource_parameter(parameter: Parameter, r_l: float, eta: float) -> Parameter:
     """The resource parameter with the range hyperband gives it (its feasibleSpace is ignored,
-    as in Katib): from the smallest rung's resource to r_l."""
+    as in Katib): from the smallest rung's resource to r_l, whole numbers (a double's printed
+    without decimals, as Katib prints them)."""
     smallest = min(r.resource for b in schedule(r_l, eta) for r in b)
     if parameter.type == "int":
-        return replace(parameter, low=float(max(1, math.floor(smallest))), high=float(math.ceil(r_l)), step=None, distribution="uniform")
-    return replace(parameter, low=smallest, high=r_l, step=None, distribution="uniform", decimals=None)
+        return replace(parameter, low=float(smallest), high=float(math.ceil(r_l)), step=None, distribution="uniform")
+    return replace(parameter, low=float(smallest), high=r_l, step=None, distribution="uniform", decimals=0)
 
 
 class Hyperband:
@@ -117,9 +146,7 @@ class Hyperband:
         return Suggestions(out, exhausted=True, repeats=_repeats(space, out, again))
 
     def _resource_value(self, resource: Parameter, rung: Rung) -> Value:
-        if resource.type == "int":
-            return max(1, round(rung.resource))
-        return float(rung.resource)
+        return rung.resource if resource.type == "int" else float(rung.resource)
 
     def _new_configuration(self, space: SearchSpace, rung: Rung, rng: np.random.Generator, used: set) -> dict[str, Value]:
         resource = space[self.resource_name]

@@ -430,15 +430,45 @@ def test_cmaes_without_sigma_starts_at_a_sixth_of_each_range():
     assert float(np.std([a["y"] for a in first])) == pytest.approx(1.0, rel=0.15)
 
 
-def test_hyperband_schedule_matches_the_paper():
+def test_hyperband_schedule_is_katibs():
+    """Katib's hyperband service (HyperBandParam.convert, _new_hbParameters,
+    _make_child_bracket): s_max = int(log(r_l) / log(eta)); bracket s starts
+    n = ceil((s_max + 1) * eta**s / (s + 1)) at int(r_l * eta**-s); rung i + 1 keeps
+    ceil(ceil(n * eta**-i) / eta) at int(int(r_l * eta**-s) * eta**(i + 1))."""
     from kfp_tune.algorithms.hyperband import schedule
 
-    brackets = schedule(9, 3)
-    assert [[(r.size, r.resource) for r in b] for b in brackets] == [
-        [(9, 1.0), (3, 3.0), (1, 9.0)],
-        [(5, 3.0), (1, 9.0)],
-        [(3, 9.0)],
+    def table(r_l: float, eta: float) -> list[list[tuple[int, int]]]:
+        return [[(r.size, r.resource) for r in b] for b in schedule(r_l, eta)]
+
+    assert table(9, 3) == [
+        [(9, 1), (3, 3), (1, 9)],
+        [(5, 3), (2, 9)],  # ceil(5 / 3): Katib promotes 2 where the paper's floor keeps 1
+        [(3, 9)],
     ]
+    # 20 / 9 = 2.2 and 20 / 3 = 6.7 truncated, and the top rungs 2 * 9 and 6 * 3: 18, not 20
+    assert [[r for _, r in b] for b in table(20, 3)] == [[2, 6, 18], [6, 18], [20]]
+    # log(1000) / log(10) is 2.9999999999999996 in floats: three brackets, as in Katib
+    assert [[r for _, r in b] for b in table(1000, 10)] == [[10, 100, 1000], [100, 1000], [1000]]
+    # 49 * 7**-2 is 0.9999999999999999: a resource of 1 (Katib's truncation gives 0)
+    assert table(49, 7)[0][0] == (49, 1)
+
+
+def test_hyperband_gives_a_double_resource_katibs_whole_numbers():
+    """Katib prints every resource as str(int(r)): "1", "3", "9", then r_l's "10"."""
+    from kfp_tune.algorithms.hyperband import Hyperband, adjust_space
+
+    settings = {"resource_name": "ep", "r_l": 10.0, "eta": 3.0}
+    space = adjust_space(SearchSpace((Parameter("x", "double", 0.0, 1.0), Parameter("ep", "double", 1.0, 100.0))), settings)
+    problem = Problem(space, "minimize", "loss", settings)
+    hyperband = Hyperband(settings)
+    history: list[FinishedTrial] = []
+    for index in range(40):
+        result = hyperband.suggest(problem, history, [], 9, np.random.default_rng(index))
+        history += [FinishedTrial(f"t{len(history)}", a, "Succeeded", a["x"]) for a in result.assignments]
+        if result.exhausted:
+            break
+    printed = [space.format(t.assignment)["ep"] for t in history]
+    assert printed == ["1"] * 9 + ["3"] * 3 + ["9"] + ["3"] * 5 + ["9"] * 2 + ["10"] * 3
 
 
 def test_hyperband_end_to_end_promotes_the_best_and_ends(tmp_path):
@@ -459,7 +489,7 @@ def test_hyperband_end_to_end_promotes_the_best_and_ends(tmp_path):
     )
     assert (result.status, result.reason) == ("Succeeded", "ExperimentSuggestionEndReached")
     epochs = [t.parameters["epochs"] for t in result.trials]
-    assert epochs == [1] * 9 + [3] * 3 + [9] + [3] * 5 + [9] + [9] * 3
+    assert epochs == [1] * 9 + [3] * 3 + [9] + [3] * 5 + [9] * 2 + [9] * 3  # Katib's ceil: 2 of the 5
     first_rung = sorted(result.trials[:9], key=lambda t: t.metrics["objective"])
     promoted = result.trials[9:12]
     assert [t.parameters["x"] for t in promoted] == [t.parameters["x"] for t in first_rung[:3]]
