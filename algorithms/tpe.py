@@ -1,8 +1,17 @@
 """Tree-structured Parzen Estimator (Bergstra et al., 2011), univariate and multivariate.
 
-The trials with an objective are split into the best ``gamma`` share ("below") and the rest
-("above", with pending trials added as a constant liar). Each group gets a Parzen estimator: a
-prior plus a truncated Gaussian (numeric) or smoothed frequency (categorical) kernel per trial.
+After ``n_startup_trials`` random trials (10 unless set, counted among the trials with an
+objective), the n trials with an objective are split into the best ``ceil(gamma * n)`` ("below";
+at least 1, at most 25) and the rest ("above", with pending trials added as a constant liar).
+Katib's services split differently, and kfp-tune keeps its own benchmarked rule: hyperopt's
+``tpe.suggest`` (``ap_split_trials``) keeps ``min(ceil(gamma * sqrt(n)), 25)`` and Katib's hyperopt
+service (``pkg/suggestion/v1beta1/hyperopt/base_service.py``, ``getSuggestions``) passes each
+request's size as its ``n_startup_jobs``; Optuna's ``TPESampler`` behind Katib's
+multivariate-tpe takes no gamma and keeps ``min(ceil(0.1 * n), 25)`` (docs/guide.md, "Notes on
+each").
+
+Each group gets a Parzen estimator: a prior plus a truncated Gaussian (numeric) or smoothed
+frequency (categorical) kernel per trial.
 Candidates are drawn from the "below" estimator; the one with the largest ``l(x) / g(x)`` wins.
 ``tpe`` scores each parameter on its own (as hyperopt and Katib's default); ``multivariate-tpe``
 keeps each candidate's parameters from one kernel and scores them jointly (Falkner et al., 2018;
