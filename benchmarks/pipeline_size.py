@@ -8,6 +8,7 @@ run objects must stay well under etcd's 1.5 MiB).
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,9 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "images" / "sklearn-digits" /
 CASES = [(10, 1, None), (1000, 1, None), (100000, 3, None), (1000, 1, 1), (1000, 1, 5), (1000, 1, 20), (1000, 1, 30)]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.parse_args(argv)  # no options: --help describes the measurement instead of running it
     with tempfile.TemporaryDirectory() as tmp:
         print("maxTrialCount  parallelTrialCount  checkpoints  bytes")
         for max_trials, parallel, rounds in CASES:

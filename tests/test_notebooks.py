@@ -78,6 +78,21 @@ def test_kubeflow_notebook_skips_cluster_cells_without_a_host(monkeypatch):
     assert "trial image: ghcr.io/kfp-tune/digits-trial:0.1.0" in text
 
 
+def test_kubeflow_notebook_names_every_run_parameter_of_the_compiled_pipeline(tmp_path):
+    """The compile section lists the run parameters: all of them, as the compiler declares them."""
+    import yaml
+
+    from kfp_tune.core.loading import load_experiment, read_experiment_source
+    from kfp_tune.pipelines import compile_pipeline
+
+    experiment = load_experiment(read_experiment_source(REPO / "images" / "sklearn-digits" / "experiment.yaml"))
+    pipeline_spec, _ = yaml.safe_load_all(compile_pipeline(experiment, tmp_path / "p.yaml").read_text())
+    declared = set(pipeline_spec["root"]["inputDefinitions"]["parameters"])
+    notebook = nbformat.read(NOTEBOOKS / "02-kubeflow.ipynb", as_version=4)
+    (section,) = [c.source for c in notebook.cells if c.cell_type == "markdown" and c.source.startswith("## 1. Compile")]
+    assert declared and {name for name in declared if f"`{name}`" not in section} == set()
+
+
 def test_kubeflow_notebook_puts_the_pushed_trial_image_in_the_experiment(monkeypatch):
     """The project publishes no image: the notebook says to build and push them, and takes the
     pushed trial image from TRIAL_IMAGE."""
