@@ -38,6 +38,7 @@ import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import sample_value
+from kfp_tune.core.catalogue import hyperband_s_max
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_DRAWS = 200
@@ -49,12 +50,6 @@ class Rung:
     level: int
     size: int
     resource: int
-
-
-def s_max(r_l: float, eta: float) -> int:
-    """The largest bracket, as Katib's ``HyperBandParam.convert`` computes it (truncated, float
-    rounding included: r_l 1000, eta 10 gives 2, not 3)."""
-    return int(math.log(r_l) / math.log(eta))
 
 
 def _whole(x: float) -> int:
@@ -69,7 +64,7 @@ def schedule(r_l: float, eta: float) -> list[list[Rung]]:
     rungs when trials fail), with Katib's sizes and resources (see the module docstring)."""
     if not r_l >= 1:
         raise ValueError(f"hyperband needs r_l of at least 1 (its largest resource), got {r_l}")
-    top = s_max(r_l, eta)
+    top = hyperband_s_max(r_l, eta)
     brackets = []
     for s in range(top, -1, -1):
         n = math.ceil(float(top + 1) * (eta**s / float(s + 1)))  # Katib's _new_hbParameters

@@ -102,10 +102,21 @@ def test_hyperband_brackets_are_limited_at_20_where_r_l_is_given() -> None:
     assert len(errors) == 1, errors
 
 
-def test_hyperband_counts_brackets_with_katibs_default_eta_of_3() -> None:
-    """3**20 is not exact in floating point: the count must still be 21, not 20."""
-    assert validation_errors(hyperband({"resource_name": "epochs", "r_l": str(3**19)})) == []
-    [message] = messages_at(validation_errors(hyperband({"resource_name": "epochs", "r_l": str(3**20)})), f"{SETTINGS}[1].value")
+def test_hyperband_counts_brackets_as_katib_and_the_schedule_do_with_the_default_eta_of_3() -> None:
+    """The limit counts the brackets the schedule has, which are Katib's (int(log(r_l) /
+    log(eta)) + 1, float rounding included): log(3**20) / log(3) falls a hair below 20, so r_l
+    3**20 has 20 brackets, as in Katib, and 3**21 has 22, over the limit."""
+    from kfp_tune.algorithms.hyperband import schedule
+
+    assert validation_errors(hyperband({"resource_name": "epochs", "r_l": str(3**20)})) == []
+    assert len(schedule(3**12, 3)) == 13 and len(schedule(1000, 10)) == 3  # the schedule's own count (Katib: 1000, 10 gives 3)
+    [message] = messages_at(validation_errors(hyperband({"resource_name": "epochs", "r_l": str(3**21)})), f"{SETTINGS}[1].value")
+    assert "22 brackets" in message
+
+
+def test_the_bracket_limit_at_eta_10() -> None:
+    """r_l 10**20, eta 10: log(10**20) / log(10) is exactly 20 in floating point, 21 brackets, refused."""
+    [message] = messages_at(validation_errors(hyperband({"resource_name": "epochs", "eta": "10", "r_l": str(10**20)})), f"{SETTINGS}[2].value")
     assert "21 brackets" in message
 
 

@@ -161,6 +161,13 @@ def _check_cmaes(parameters: Sequence[Any], settings: dict[str, Any]) -> list[tu
     return []
 
 
+def hyperband_s_max(r_l: float, eta: float) -> int:
+    """Hyperband's largest bracket (brackets s_max down to 0), as Katib's
+    ``HyperBandParam.convert`` computes it: truncated, float rounding included (r_l 1000 and
+    eta 10 give 2, not 3). One definition for the schedule, its limit and Katib's notes."""
+    return int(math.log(r_l) / math.log(eta))
+
+
 def _check_hyperband(parameters: Sequence[Any], settings: dict[str, Any]) -> list[tuple[str, str]]:
     resource = settings.get("resource_name")
     if resource is None:

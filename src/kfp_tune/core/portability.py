@@ -25,7 +25,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS, HYPERBAND_DEFAULT_ETA, did_you_mean
+from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS, HYPERBAND_DEFAULT_ETA, did_you_mean, hyperband_s_max
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment, ParameterSpec
@@ -193,7 +193,7 @@ def _hyperband_notes(settings: Mapping[str, str], given: Sequence[str], parallel
         return notes
     if r_l is None or r_l <= 0 or parallel is None:
         return notes  # Katib requires r_l (noted), and refuses r_l < 0; kfp-tune refuses r_l <= 0
-    needed = math.ceil(checked ** int(math.log(r_l) / math.log(checked)))
+    needed = math.ceil(checked ** hyperband_s_max(r_l, checked))
     if parallel < needed:
         notes.append(
             FieldError(

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfp_tune.core.catalogue import ALGORITHMS, EARLY_STOPPING, parse_settings
+from kfp_tune.core.catalogue import ALGORITHMS, EARLY_STOPPING, hyperband_s_max, parse_settings
 from kfp_tune.core.collector_checks import collector_problems
 from kfp_tune.core.conditions import ConditionError
 from kfp_tune.core.conditions import parse as parse_condition
@@ -229,11 +229,11 @@ def _check_algorithm_limits(spec: ExperimentSpec, name: str, settings: dict[str,
     if not r_l >= 1:
         errors.add(where, f"hyperband needs {what} of at least 1 (its largest resource: a smaller one leaves no bracket), got {r_l:g}")
         return
-    brackets = math.floor(math.log(r_l) / math.log(eta) + 1e-9) + 1
+    brackets = hyperband_s_max(r_l, eta) + 1
     if brackets > MAX_HYPERBAND_BRACKETS:
         errors.add(
             where if "r_l" in given else path,
-            f"hyperband with eta {eta:g} and {what} {r_l:g} has {brackets} brackets (floor(log_eta(r_l)) + 1); expected at most "
+            f"hyperband with eta {eta:g} and {what} {r_l:g} has {brackets} brackets (int(log(r_l) / log(eta)) + 1, as Katib counts them); expected at most "
             f"{MAX_HYPERBAND_BRACKETS}: raise eta or lower r_l",
         )
 
