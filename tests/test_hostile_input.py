@@ -199,10 +199,12 @@ def test_every_algorithm_suggests_feasible_ints_at_the_widest_range_validation_a
             {"name": "x", "parameterType": "int", "feasibleSpace": {"min": "-" + widest, "max": widest}},
             {"name": "y", "parameterType": "double", "feasibleSpace": {"min": "-8e307", "max": "8e307", "step": "1e300"}},
         ]
-        doc = quadratic_experiment(**{"spec.parameters": parameters, "spec.algorithm": {"algorithmName": name}})
+        required = [("suggestion_trial_dir", "/var/log/katib/checkpoints/")] if name == "pbt" else []  # Katib's pbt requires it
+        algorithm = {"algorithmName": name, "algorithmSettings": [{"name": k, "value": v} for k, v in required]}
+        doc = quadratic_experiment(**{"spec.parameters": parameters, "spec.algorithm": algorithm})
         experiment = load_experiment(doc)
         space = search_space_of(experiment.spec.parameters)
-        settings, _ = parse_settings(ALGORITHMS[name], [], "")
+        settings, _ = parse_settings(ALGORITHMS[name], required, "")
         problem = Problem(space=space, objective_type=ObjectiveType.MINIMIZE, objective_metric="loss", settings=settings)
         history: list[FinishedTrial] = []
         for batch in range(3):
