@@ -184,6 +184,20 @@ def test_a_setting_given_twice_takes_the_last_value_with_a_note() -> None:
         "spec.algorithm.algorithmSettings[0].name": "'random_state' is given again below: Katib's random service takes the last value, and so does kfp-tune"}
 
 
+def test_bayesianoptimization_with_no_initial_points_is_noted() -> None:
+    """Katib's skopt service hands n_initial_points to scikit-optimize, whose first ask fails
+    with no result to fit; kfp-tune's first suggestion is random. 1 is not noted."""
+    def with_initial(value: str) -> dict[str, str]:
+        settings = [{"name": "random_state", "value": "1"}, {"name": "n_initial_points", "value": value}]
+        return {n.path: n.message for n in katib_notes(load_experiment(quadratic_experiment(
+            **{"spec.algorithm": {"algorithmName": "bayesianoptimization", "algorithmSettings": settings}})))}
+
+    assert with_initial("1") == {}
+    notes = with_initial("0")
+    assert list(notes) == ["spec.algorithm.algorithmSettings[1].value"]
+    assert "fails its first suggestion with n_initial_points 0" in notes["spec.algorithm.algorithmSettings[1].value"]
+
+
 def test_a_darts_operation_without_parameters_is_noted() -> None:
     doc = load_katib_example("nas_darts-cpu.yaml")
     doc["spec"]["nasConfig"]["operations"].append({"operationType": "skip_connection"})

@@ -132,7 +132,23 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
                 )
     if name == "grid" and spec.parameters:
         notes += _grid_notes(spec.parameters, spec.max_trial_count)
+    if name == "bayesianoptimization" and "n_initial_points" in settings and _is_zero(settings["n_initial_points"]):
+        where = f"spec.algorithm.algorithmSettings[{len(given) - 1 - given[::-1].index('n_initial_points')}].value"
+        notes.append(
+            FieldError(
+                where,
+                "Katib's skopt service fails its first suggestion with n_initial_points 0 (scikit-optimize has no result to fit "
+                "and no random point left to give); kfp-tune makes the first suggestion a random one",
+            )
+        )
     return notes
+
+
+def _is_zero(text: str) -> bool:
+    try:
+        return int(text) == 0
+    except ValueError:
+        return False  # validation refuses it, naming the setting
 
 
 def _setting_name_notes(name: str, given: Sequence[str]) -> list[FieldError]:
