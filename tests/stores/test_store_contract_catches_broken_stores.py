@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 import pytest
+from memory_store import MemoryStore
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.stores.testing import StoreContract
@@ -21,65 +22,26 @@ UNSAFE_KEYS = ("", "/abs", "a/../b", "..", "a//b", "./a", "a/.", "a/")
 """Keys that are not relative '/'-separated paths (the contract's list, written out here)."""
 
 
-def _unsafe(key: str) -> bool:
-    return not key or key.startswith("/") or any(part in ("", ".", "..") for part in key.split("/"))
-
-
-class MemoryStore:
-    """A correct store in a dict: the reference every broken one below differs from by one defect."""
+class ContractStore(MemoryStore):
+    """The reference every broken store below differs from by one defect."""
 
     def __init__(self) -> None:
-        self.uri = "memory://contract"
-        self.objects: dict[str, bytes] = {}
-        self.lock = threading.Lock()
-
-    def check(self, key: str) -> None:
-        if _unsafe(key):
-            raise StoreError(f"invalid store key {key!r}")
-
-    def get(self, key: str) -> bytes | None:
-        self.check(key)
-        with self.lock:
-            return self.objects.get(key)
-
-    def put(self, key: str, data: bytes) -> None:
-        self.check(key)
-        with self.lock:
-            self.objects[key] = bytes(data)
-
-    def create(self, key: str, data: bytes) -> bool:
-        self.check(key)
-        with self.lock:
-            if key in self.objects:
-                return False
-            self.objects[key] = bytes(data)
-            return True
-
-    def list(self, prefix: str) -> list[str]:
-        with self.lock:
-            return sorted(k for k in self.objects if k.startswith(prefix))
-
-    def delete(self, keys: Sequence[str]) -> None:
-        for key in keys:
-            self.check(key)
-        with self.lock:
-            for key in keys:
-                self.objects.pop(key, None)
+        super().__init__("memory://contract")
 
 
-class EmptyUri(MemoryStore):
+class EmptyUri(ContractStore):
     def __init__(self) -> None:
         super().__init__()
         self.uri = "  "
 
 
-class BytesUri(MemoryStore):
+class BytesUri(ContractStore):
     def __init__(self) -> None:
         super().__init__()
         self.uri = b"memory://contract"  # type: ignore[assignment]
 
 
-class Leftovers(MemoryStore):
+class Leftovers(ContractStore):
     """Hands out a store that already holds an object."""
 
     def __init__(self) -> None:
@@ -87,13 +49,13 @@ class Leftovers(MemoryStore):
         self.objects["leftover.json"] = b"{}"
 
 
-class EmptyBytesForMissing(MemoryStore):
+class EmptyBytesForMissing(ContractStore):
     def get(self, key: str) -> bytes | None:
         found = super().get(key)
         return b"" if found is None else found
 
 
-class GetMatchesByPrefix(MemoryStore):
+class GetMatchesByPrefix(ContractStore):
     """Finds an object by listing, so a shorter name finds the longer key's object."""
 
     def get(self, key: str) -> bytes | None:
@@ -102,7 +64,7 @@ class GetMatchesByPrefix(MemoryStore):
             return next((v for k, v in sorted(self.objects.items()) if k.startswith(key)), None)
 
 
-class GetIgnoresSuffix(MemoryStore):
+class GetIgnoresSuffix(ContractStore):
     """Finds the object whose key the asked-for name starts with (``a.json.bak`` finds ``a.json``)."""
 
     def get(self, key: str) -> bytes | None:
@@ -111,50 +73,50 @@ class GetIgnoresSuffix(MemoryStore):
             return next((v for k, v in sorted(self.objects.items()) if key.startswith(k)), None)
 
 
-class TextMode(MemoryStore):
+class TextMode(ContractStore):
     """Stores text: bytes that are not UTF-8 come back changed."""
 
     def put(self, key: str, data: bytes) -> None:
         super().put(key, data.decode("utf-8", errors="replace").encode("utf-8"))
 
 
-class StripsTrailingWhitespace(MemoryStore):
+class StripsTrailingWhitespace(ContractStore):
     def put(self, key: str, data: bytes) -> None:
         super().put(key, data.rstrip())
 
 
-class NormalisesLineEnds(MemoryStore):
+class NormalisesLineEnds(ContractStore):
     def put(self, key: str, data: bytes) -> None:
         super().put(key, data.replace(b"\r\n", b"\n"))
 
 
-class Truncates(MemoryStore):
+class Truncates(ContractStore):
     """Keeps at most 32 KiB of an object (a buffer that is never flushed past its size)."""
 
     def put(self, key: str, data: bytes) -> None:
         super().put(key, data[: 32 * 1024])
 
 
-class EmptyIsNone(MemoryStore):
+class EmptyIsNone(ContractStore):
     """Cannot tell an empty object from a missing one."""
 
     def get(self, key: str) -> bytes | None:
         return super().get(key) or None
 
 
-class ReturnsText(MemoryStore):
+class ReturnsText(ContractStore):
     def get(self, key: str) -> bytes | None:
         found = super().get(key)
         return None if found is None else found.decode("latin-1")  # type: ignore[return-value]
 
 
-class ReturnsBytearray(MemoryStore):
+class ReturnsBytearray(ContractStore):
     def get(self, key: str) -> bytes | None:
         found = super().get(key)
         return None if found is None else bytearray(found)  # type: ignore[return-value]
 
 
-class WritesInPlace(MemoryStore):
+class WritesInPlace(ContractStore):
     """Overwrites an object's first bytes without truncating it, as an unflagged file write does."""
 
     def put(self, key: str, data: bytes) -> None:
@@ -164,7 +126,7 @@ class WritesInPlace(MemoryStore):
             self.objects[key] = data + old[len(data):]
 
 
-class TornWrites(MemoryStore):
+class TornWrites(ContractStore):
     """Shows readers the first half of an object while a large put is under way. The first large
     put stays half-written until a reader has been handed the half, so a contract whose reader
     looks at all catches it without a race: other writers finishing meanwhile cannot hide it."""
@@ -197,7 +159,7 @@ class TornWrites(MemoryStore):
         return super().get(key)
 
 
-class KeepsBackup(MemoryStore):
+class KeepsBackup(ContractStore):
     """Keeps the replaced version beside the new one, as ``<key>~``."""
 
     def put(self, key: str, data: bytes) -> None:
@@ -208,7 +170,7 @@ class KeepsBackup(MemoryStore):
         super().put(key, data)
 
 
-class PutClearsFolder(MemoryStore):
+class PutClearsFolder(ContractStore):
     """Replaces an object by rewriting its whole folder: its neighbours are lost."""
 
     def put(self, key: str, data: bytes) -> None:
@@ -219,7 +181,7 @@ class PutClearsFolder(MemoryStore):
         super().put(key, data)
 
 
-class CreateOverwrites(MemoryStore):
+class CreateOverwrites(ContractStore):
     """create is put: always True, the later bytes win."""
 
     def create(self, key: str, data: bytes) -> bool:
@@ -227,7 +189,7 @@ class CreateOverwrites(MemoryStore):
         return True
 
 
-class CreateAlwaysTrue(MemoryStore):
+class CreateAlwaysTrue(ContractStore):
     """Keeps the first bytes but says True to every writer."""
 
     def create(self, key: str, data: bytes) -> bool:
@@ -235,21 +197,21 @@ class CreateAlwaysTrue(MemoryStore):
         return True
 
 
-class CreateReturnsInt(MemoryStore):
+class CreateReturnsInt(ContractStore):
     """Returns 1 / 0 instead of True / False."""
 
     def create(self, key: str, data: bytes) -> bool:
         return int(super().create(key, data))  # type: ignore[return-value]
 
 
-class CreateRaises(MemoryStore):
+class CreateRaises(ContractStore):
     """Fails every create (a server that answers conditional writes with an error)."""
 
     def create(self, key: str, data: bytes) -> bool:
         raise StoreError(f"conditional write of {key} refused")
 
 
-class CreateTestsTruthiness(MemoryStore):
+class CreateTestsTruthiness(ContractStore):
     """Takes an empty object for a missing one, so a second create replaces it."""
 
     def create(self, key: str, data: bytes) -> bool:
@@ -261,7 +223,7 @@ class CreateTestsTruthiness(MemoryStore):
             return True
 
 
-class CreateIgnoresPut(MemoryStore):
+class CreateIgnoresPut(ContractStore):
     """Keeps created keys in a set of their own, so it does not see what put wrote."""
 
     def __init__(self) -> None:
@@ -278,7 +240,7 @@ class CreateIgnoresPut(MemoryStore):
             return True
 
 
-class CreatedIsReadOnly(MemoryStore):
+class CreatedIsReadOnly(ContractStore):
     """Refuses to replace an object that create wrote."""
 
     def __init__(self) -> None:
@@ -296,7 +258,7 @@ class CreatedIsReadOnly(MemoryStore):
             super().put(key, data)
 
 
-class CreateInvisibleToList(MemoryStore):
+class CreateInvisibleToList(ContractStore):
     """Keeps created objects where list does not look."""
 
     def __init__(self) -> None:
@@ -317,13 +279,13 @@ class CreateInvisibleToList(MemoryStore):
             return self.created.get(key, self.objects.get(key))
 
 
-class ListUnsorted(MemoryStore):
+class ListUnsorted(ContractStore):
     def list(self, prefix: str) -> list[str]:
         with self.lock:
             return [k for k in self.objects if k.startswith(prefix)]
 
 
-class ListByFolder(MemoryStore):
+class ListByFolder(ContractStore):
     """Treats the prefix as a folder: ``a/b`` finds ``a/b/c`` but not ``a/bc``."""
 
     def list(self, prefix: str) -> list[str]:
@@ -331,7 +293,7 @@ class ListByFolder(MemoryStore):
         return [k for k in super().list("") if k.startswith(folder)]
 
 
-class ListNotRecursive(MemoryStore):
+class ListNotRecursive(ContractStore):
     """Lists one level below the prefix's folder, as a delimiter listing does."""
 
     def list(self, prefix: str) -> list[str]:
@@ -339,31 +301,31 @@ class ListNotRecursive(MemoryStore):
         return [k for k in super().list(prefix) if k.count("/") == depth]
 
 
-class ListStripsSlash(MemoryStore):
+class ListStripsSlash(ContractStore):
     """Drops a trailing '/' from the prefix, so ``k/`` lists the object ``k``."""
 
     def list(self, prefix: str) -> list[str]:
         return super().list(prefix.rstrip("/"))
 
 
-class ListByParentFolder(MemoryStore):
+class ListByParentFolder(ContractStore):
     """Lists the whole folder the prefix is in, as a listing that ignores the name part does."""
 
     def list(self, prefix: str) -> list[str]:
         return super().list(prefix.rpartition("/")[0])
 
 
-class ListSortsIgnoringCase(MemoryStore):
+class ListSortsIgnoringCase(ContractStore):
     def list(self, prefix: str) -> list[str]:
         return sorted(super().list(prefix), key=str.lower)
 
 
-class ListReturnsTuple(MemoryStore):
+class ListReturnsTuple(ContractStore):
     def list(self, prefix: str) -> list[str]:
         return tuple(super().list(prefix))  # type: ignore[return-value]
 
 
-class LowercasesKeys(MemoryStore):
+class LowercasesKeys(ContractStore):
     """Folds case, as a case-insensitive file system does."""
 
     def get(self, key: str) -> bytes | None:
@@ -376,7 +338,7 @@ class LowercasesKeys(MemoryStore):
         return super().create(key.lower(), data)
 
 
-class RefusesDoubleDots(MemoryStore):
+class RefusesDoubleDots(ContractStore):
     """Refuses any key with '..' in it, though ``name..double.dot`` is a plain name."""
 
     def check(self, key: str) -> None:
@@ -385,7 +347,7 @@ class RefusesDoubleDots(MemoryStore):
             raise StoreError(f"invalid store key {key!r}")
 
 
-class RefusesAfterWriting(MemoryStore):
+class RefusesAfterWriting(ContractStore):
     """Writes the object, then notices the key is unsafe."""
 
     def put(self, key: str, data: bytes) -> None:
@@ -394,7 +356,7 @@ class RefusesAfterWriting(MemoryStore):
         self.check(key)
 
 
-class DeletesByPrefix(MemoryStore):
+class DeletesByPrefix(ContractStore):
     """Deletes every key that starts with one given: experiment ``a`` takes ``ab`` with it."""
 
     def delete(self, keys: Sequence[str]) -> None:
@@ -404,7 +366,7 @@ class DeletesByPrefix(MemoryStore):
                     del self.objects[key]
 
 
-class MissingKeyRaises(MemoryStore):
+class MissingKeyRaises(ContractStore):
     def delete(self, keys: Sequence[str]) -> None:
         for key in keys:
             if key not in self.objects:
@@ -412,7 +374,7 @@ class MissingKeyRaises(MemoryStore):
         super().delete(keys)
 
 
-class DeleteLeavesATombstone(MemoryStore):
+class DeleteLeavesATombstone(ContractStore):
     """Hides a deleted key instead of freeing it, so it can never be created again."""
 
     def __init__(self) -> None:
@@ -430,7 +392,7 @@ class DeleteLeavesATombstone(MemoryStore):
 def _accepts(key: str, operation: str) -> type[MemoryStore]:
     """A store that refuses every unsafe key but ``key`` in ``operation``."""
 
-    class Accepts(MemoryStore):
+    class Accepts(ContractStore):
         def check(self, checked: str) -> None:
             if checked == key and self.operation == operation:
                 return
@@ -513,7 +475,7 @@ def _run(test_name: str, store: MemoryStore) -> None:
 
 @pytest.mark.parametrize(("test_name", "broken"), CASES, ids=[f"{t.removeprefix('test_')}-{b.__name__}" for t, b in CASES])
 def test_the_contract_fails_a_store_with_the_defect_it_checks(test_name: str, broken: Callable[[], MemoryStore]) -> None:
-    _run(test_name, MemoryStore())  # the defect, not the test, makes the difference
+    _run(test_name, ContractStore())  # the defect, not the test, makes the difference
     with pytest.raises((AssertionError, StoreError)):
         _run(test_name, broken())
 
@@ -532,4 +494,4 @@ def test_every_contract_test_passes_on_a_correct_store() -> None:
     names = sorted(n for n in dir(StoreContract) if n.startswith("test_"))
     assert {name for name, _ in CASES} == set(names), "a contract test without a broken store to catch"
     for name in names:
-        _run(name, MemoryStore())
+        _run(name, ContractStore())

@@ -4,62 +4,18 @@ URI (``--store``, ``open_store``), and a Store object taken by ``tune(store=)`` 
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 import yaml
+from memory_store import MemoryStore
 
 from conftest import quadratic_experiment
 from kfp_tune import Client, search, tune
 from kfp_tune.cli import main
-from kfp_tune.core.errors import StoreError, StoreInputError
+from kfp_tune.core.errors import StoreInputError
 from kfp_tune.stores import check_store_uri, open_store, register_scheme, registered_schemes
 from kfp_tune.stores.testing import StoreContract
-
-
-class MemoryStore:
-    """A store in a dict, as a plug-in might write one (StoreContract below holds it to the contract)."""
-
-    def __init__(self, uri: str = "memory://test") -> None:
-        self.uri = uri
-        self.objects: dict[str, bytes] = {}
-        self.lock = threading.Lock()
-
-    @staticmethod
-    def check(key: str) -> None:
-        if not key or key.startswith("/") or any(part in ("", ".", "..") for part in key.split("/")):
-            raise StoreError(f"invalid store key {key!r}")
-
-    def get(self, key: str) -> bytes | None:
-        self.check(key)
-        with self.lock:
-            return self.objects.get(key)
-
-    def put(self, key: str, data: bytes) -> None:
-        self.check(key)
-        with self.lock:
-            self.objects[key] = bytes(data)
-
-    def create(self, key: str, data: bytes) -> bool:
-        self.check(key)
-        with self.lock:
-            if key in self.objects:
-                return False
-            self.objects[key] = bytes(data)
-            return True
-
-    def list(self, prefix: str) -> list[str]:
-        with self.lock:
-            return sorted(k for k in self.objects if k.startswith(prefix))
-
-    def delete(self, keys: Sequence[str]) -> None:
-        for key in keys:
-            self.check(key)
-        with self.lock:
-            for key in keys:
-                self.objects.pop(key, None)
 
 
 class TestMemoryStoreKeepsTheStoreContract(StoreContract):
