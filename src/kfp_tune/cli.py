@@ -470,11 +470,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     # damaged record (never skipped, never rewritten) is refused here, not mid-run.
     try:
         prepare(ExperimentRecords(store, experiment.name), experiment, take_over=args.take_over)
-        note, given_back = resume_note(store, experiment.name)
+        note, _ = resume_note(store, experiment.name)
     except DamagedRecord as exc:
+        others = "" if exc.key == ExperimentRecords(store, experiment.name).experiment_key() else " (kfp-tune status and trials show the other trials)"
         raise UsageError(
-            f"{exc}; this run is refused, since kfp-tune never skips nor rewrites a damaged record: repair or remove it "
-            f"(kfp-tune status and trials show the other trials)"
+            f"{exc}; this run is refused, since kfp-tune never skips nor rewrites a damaged record: repair or remove it{others}"
         ) from None
     if note:
         print(note, file=sys.stderr)
@@ -493,7 +493,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             if args.engine == "inline":
                 run_inline(store, experiment, launcher_from_config(launcher_config, store_uri), take_over=args.take_over)
             else:
-                _run_kfp_local(experiment, store_uri, launcher_config, rounds, args.take_over, given_back)
+                _run_kfp_local(experiment, store_uri, launcher_config, rounds, args.take_over)
     except RunInterrupted as exc:
         bar.close()
         summary = summarize(store, experiment.name)
@@ -518,7 +518,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _run_kfp_local(
-    experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, take_over: bool, given_back: int = 0
+    experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, take_over: bool
 ) -> None:
     """Run the compiled pipeline under kfp.local in a child process, its output in a log file.
 
@@ -569,7 +569,7 @@ def _run_kfp_local(
         raise KfpTuneError(_kfp_local_failure(log_path))
     shutil.rmtree(work, ignore_errors=True)
     if received:
-        killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), received[0], given_back)
+        killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), received[0])
         raise RunInterrupted(received[0], killed)
 
 

@@ -112,3 +112,26 @@ def test_a_restarted_experiment_keeps_katibs_restarting_condition(local_store):
     assert (restarting["reason"], restarting["message"]) == ("ExperimentRestarting", "Experiment is restarted")
     assert restarting["lastTransitionTime"] >= first_completion
     assert status["completionTime"] >= restarting["lastTransitionTime"]
+
+
+def test_an_interrupted_kfp_local_run_counts_only_the_trials_it_stopped(local_store):
+    """A run resumed at once after a kill -9 starts while the dead run's kfp.local tasks are still
+    stopping that run's trials. When the new run is then interrupted, it stopped one trial of
+    its own: the message and the status say 1, not the 2 given back since it started."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.records import TrialStarted
+    from kfp_tune.core.state import ExperimentView
+    from kfp_tune.steps.decide_stop import end_interrupted_run, kill_trial
+
+    experiment = load_experiment(quadratic_experiment(**GRID))
+    records = ExperimentRecords(local_store, experiment.name)
+    first, second = steps.suggest(records, "r0", 1, experiment, n=2)
+    view = ExperimentView(records)
+    view.record_trial(first, TrialStarted(trial=first, time="", at=0.0, run="dead-run", attempt="a1"))
+    claims.claim(records, "this-run", take_over=True)  # this process owns it (run_owner)
+    view.record_trial(second, TrialStarted(trial=second, time="", at=0.0, run="this-run", attempt="a2"))
+    assert kill_trial(view, first, "SIGKILL")  # the dead run's kfp.local task, stopping its own trial late
+    assert end_interrupted_run(records, claims.run_owner(), "SIGINT") == 1
+    state = load_state(records)
+    assert state.given_back == 2
+    assert "1 running trial(s) were stopped" in _status(records)["message"]

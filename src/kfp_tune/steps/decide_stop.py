@@ -148,12 +148,13 @@ def interrupt_run(view: ExperimentView, run_id: str, signal_name: str, killed: s
     return len(killed)
 
 
-def end_interrupted_run(records: ExperimentRecords, owner: str, signal_name: str, given_back_before: int) -> int:
+def end_interrupted_run(records: ExperimentRecords, owner: str, signal_name: str) -> int:
     """``kfp-tune run --engine kfp-local`` after an interrupt, once its kfp.local child has ended:
     finish what the child could not. If the newest run was this process's (its claim names
     ``owner``), every trial still running is recorded Killed, the status says the run was
-    interrupted and the claim is released. Returns how many trials were given back since the
-    run began (``given_back_before`` then)."""
+    interrupted and the claim is released. Returns how many of this run's trials (started under
+    its claim) its interrupt stopped: not those a run before it left, which that run's own
+    kfp.local tasks may still be stopping while this one starts."""
     current = claims.latest_claim(records)
     if current is None or current.owner != owner:
         return 0  # interrupted before the run claimed the experiment: nothing ran
@@ -164,7 +165,10 @@ def end_interrupted_run(records: ExperimentRecords, owner: str, signal_name: str
         kill_trial(view, name, signal_name)
     with view.lock:
         state = view.state
-        killed = state.given_back - given_back_before
+        killed = sum(
+            1 for t in state.trials
+            if t.started is not None and t.started.run == current.run and t.result is not None and t.result.reason == TRIAL_INTERRUPTED
+        )
         write_status(records, state, interrupted(state, signal_name, killed), utc_now())
     claims.release(records, current.run, claims.INTERRUPTED)
     return killed
