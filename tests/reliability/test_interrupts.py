@@ -46,6 +46,7 @@ marker = os.path.join(folder, name + ".started")
 with open(marker + ".tmp", "w") as out:
     out.write(str(os.getpid()))
 os.replace(marker + ".tmp", marker)  # whole, or not there
+print("waiting at the gate", flush=True)
 while not os.path.exists(os.path.join(folder, "gate")):
     time.sleep(0.05)
 x, y = float(args["x"]), float(args["y"])
@@ -168,6 +169,9 @@ def test_a_signal_ends_the_run_cleanly_and_the_same_command_resumes_at_once(tmp_
     assert (standing["status"], standing["reason"], standing["given_back"]) == ("Running", "ExperimentRunInterrupted", PARALLEL)
     assert not [pid for pid in started.values() if _still_running(pid, "gated_trial.py")], "every stopped trial's process is gone"
     _assert_interrupted_cleanly(tmp_path / "store", name, set(started), signal_name)
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), name)
+    for trial_name in started:  # what a stopped trial printed is kept, as a finished trial's log is (it was lost)
+        assert records.read_text(records.log_key(trial_name, "main")) == "waiting at the gate\n", trial_name
 
     (tmp_path / "gate").touch()  # from now on, trials end as soon as they start
     second = _start(command, tmp_path)

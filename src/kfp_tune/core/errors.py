@@ -103,6 +103,9 @@ class RunInterrupted(KeyboardInterrupt):
     recorded Killed, status written, claim released). A KeyboardInterrupt, so code that handles
     Ctrl-C handles it, and no ``except Exception`` swallows it."""
 
-    def __init__(self, signal_name: str = "SIGINT", killed: int = 0):
+    def __init__(self, signal_name: str = "SIGINT", killed: int = 0, logs: dict[str, str] | None = None):
         super().__init__(signal_name)
         self.signal_name, self.killed = signal_name, killed
+        self.logs: dict[str, str] = dict(logs or {})
+        """From a launcher: what the stopped trial printed until then, by log name (its primary
+        container's), stored with the trial as a finished trial's logs are."""

@@ -216,7 +216,8 @@ class LocalLauncher(Launcher):
                     stopped = process.pid in self._stopped or reason == "Interrupted"
                 if stopped:  # it ended because the run was interrupted: not a result of its own
                     self._stop_registered(process)  # the rest of its group too
-                    raise RunInterrupted()
+                    output.seek(0)  # what it printed until then is kept with it, as a finished trial's log is
+                    raise RunInterrupted(logs={trial.primary_container: output.read().decode("utf-8", errors="replace")})
                 with self._lock:
                     self._running.discard(process)
             finally:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from kfp_tune.core import claims
 from kfp_tune.core.claims import this_process
-from kfp_tune.core.errors import KfpTuneError, StoreError, TrialNotCreated
+from kfp_tune.core.errors import KfpTuneError, RunInterrupted, StoreError, TrialNotCreated
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentView, TrialState
@@ -71,6 +71,9 @@ def launch_trial(
     except TrialNotCreated as exc:  # nothing ran: the trial gives its budget back, and the error stops the run
         give_back_trial(view, trial.name, exc)
         raise
+    except RunInterrupted as exc:  # stopped for the user's interrupt: its output so far is kept, then it is recorded Killed
+        _keep_logs(records, trial.name, exc.logs)
+        raise
     if outcome is _HANDED_OVER:
         return None
     if outcome is None:  # a plug-in's defect: say whose, not a bare assertion
@@ -80,6 +83,16 @@ def launch_trial(
             "LaunchOutcome saying how the trial ended, or raise TrialNotCreated when it could not create it (kfp_tune.core.interfaces.Launcher)"
         )
     return _record_outcome(view, trial.name, outcome).phase
+
+
+def _keep_logs(records: ExperimentRecords, trial_name: str, logs: dict[str, str]) -> None:
+    """Store what a trial stopped by an interrupt printed (best effort: the interrupt goes on
+    whatever the store says; the store may be what is failing)."""
+    for log_name, text in logs.items():
+        try:
+            records.write_text(records.log_key(trial_name, log_name), text)
+        except StoreError as exc:
+            log.warning("trial %s: its log %s could not be kept: %s", trial_name, log_name, exc)
 
 
 def _learnt(view: ExperimentView, ended: TrialEnded) -> TrialEnded:
