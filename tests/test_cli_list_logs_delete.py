@@ -169,7 +169,26 @@ def test_logs_of_a_running_trial_says_it_has_none_yet(tmp_path, capsys, monkeypa
     assert err.startswith(f"error: trial '{name}' is running; its log is stored when it ends") and "no Kubernetes cluster is configured" in err
     assert main(["logs", "quad", "--store", str(tmp_path / "store")]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == f"==> {name} (Running) <==" and out[1].startswith(f"(no log yet: trial '{name}' is running")
+    assert out[0] == f"==> {name} (Running) <==" and out[1].startswith(f"(no log: trial '{name}' is running")
+
+
+def test_logs_of_a_trial_whose_launch_died_says_none_was_kept(tmp_path, capsys):
+    """A trial ended TrialStale (the launch-trial that followed it died, so nothing stored its
+    output): exit 1 saying it has no log and why. It printed nothing with exit 0."""
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.core.records import TrialEnded
+    from kfp_tune.core.vocabulary import LaunchPhase
+    from kfp_tune.steps.suggest import suggest
+
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+    (name,) = suggest(records, "run-1-r000", 1, load_experiment(quadratic_experiment()), n=1)
+    view = ExperimentView(records)
+    view.record_trial(name, TrialStarted(trial=name, time=utc_now(), at=time.time(), run="run-1", attempt="a1"))
+    view.record_trial(name, TrialEnded.now(name, LaunchPhase.FAILED, "TrialStale", "launch-trial ended without recording how the trial ended", None))
+    assert main(["logs", "quad", name, "--store", str(tmp_path / "store")]) == 1
+    assert capsys.readouterr().err.startswith(f"error: trial '{name}' has no log: it ended TrialStale: launch-trial ended without")
+    assert main(["logs", "quad", "--store", str(tmp_path / "store")]) == 0
+    assert capsys.readouterr().out.splitlines()[1].startswith(f"(no log: trial '{name}' has no log: it ended TrialStale")
 
 
 # --- delete -------------------------------------------------------------------------------------

@@ -1034,7 +1034,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
         try:
             _write_log(client.get_trial_logs((args.name, trial.metadata.name), container=args.container, namespace=args.namespace))
         except NoLogYet as exc:
-            print(f"(no log yet: {exc})")
+            print(f"(no log: {exc})")
     return EXIT_OK
 
 

@@ -29,7 +29,7 @@ from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, S
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 from kfp_tune.core.spec import EDITABLE_FIELDS
-from kfp_tune.core.state import ExperimentState, ExperimentView, TrialState, read_experiment_record
+from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentState, ExperimentView, TrialState, read_experiment_record
 from kfp_tune.core.vocabulary import TrialStatus
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,8 @@ class TrialNotFound(StoreError, InputError, RuntimeError):
 
 
 class NoLogYet(KfpTuneError):
-    """The trial has no stored log yet and none could be read from where it runs."""
+    """The trial has no stored log yet and none could be read from where it runs, or none was
+    ever kept (its launch died, or it was never created)."""
 
 
 class KatibObject(dict[str, Any]):
@@ -390,6 +391,8 @@ class Client:
             kept = sorted(Path(key).stem for key in self.store.list(f"{records.root}/trials/{found.name}/logs/"))
             raise InputError(f"container: trial {found.name!r} has no log of container {name!r}; its logs: {', '.join(kept) or 'none yet'}")
         if found.ended is not None:
+            if found.ended.reason in (TRIAL_STALE, TRIAL_NOT_CREATED):  # nothing followed it to its end, or nothing ran
+                raise NoLogYet(f"trial {found.name!r} has no log: it ended {found.ended.reason}: {found.ended.message}")
             return ""  # it ended having printed nothing
         if found.started is None:
             raise NoLogYet(f"trial {found.name!r} has not started yet ({found.status}): it has no log")

@@ -40,6 +40,10 @@ SIGTERM). Such a trial's budget is given back: it counts towards neither maxTria
 maxFailedTrialCount, and the next run makes a new trial in its place. (Katib counts every
 Killed trial as completed; a trial killed for any other reason still does here.)"""
 
+TRIAL_STALE = "TrialStale"
+"""The reason of a trial whose launch-trial died while following it (a killed process or pod):
+the next run ends it Failed, without running it again, and no log was kept."""
+
 TRIAL_NOT_CREATED = "TrialNotCreated"
 """The reason of a trial that was ``Killed`` because the launcher could not create it (see
 ``core.errors.TrialNotCreated``): nothing ran, so its budget is given back too."""

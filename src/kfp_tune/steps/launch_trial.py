@@ -14,7 +14,7 @@ from kfp_tune.core.claims import this_process
 from kfp_tune.core.errors import KfpTuneError, RunInterrupted, StoreError, TrialNotCreated
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
-from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentView, TrialState
+from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentView, TrialState
 from kfp_tune.core.trials import trial_run
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
 from kfp_tune.steps.decide_stop import give_back
@@ -140,7 +140,7 @@ def _stale_outcome(trial: TrialState) -> LaunchOutcome:
     started = trial.started
     return LaunchOutcome(
         phase=LaunchPhase.FAILED,
-        reason="TrialStale",
+        reason=TRIAL_STALE,
         message=(
             f"launch-trial started this trial at {started.time if started else '?'} (run {(started.run if started else '') or '?'}) and "
             "ended without recording how the trial ended; it is not run a second time"
