@@ -1057,7 +1057,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     if not keys:
         raise ExperimentNotFound(f"no experiment {args.name!r} in {store.uri}")
     with contextlib.suppress(DamagedRecord):  # a damaged claim stops every run: none drives it
-        claims.refuse_if_busy(records)  # refused before asking, not after
+        claims.refuse_if_busy(records, claims.STOP_FIRST)  # refused before asking, not after
     if not args.yes:
         trials = len({key[len(prefix):].split("/")[1] for key in keys if key.startswith(prefix + "trials/")})
         print(f"delete experiment {args.name!r} ({trials} trial(s) run, {len(keys)} record(s)) from {store.uri}? It cannot be undone. [y/N] ",

@@ -343,7 +343,7 @@ class Client:
                 f"delete_experiment: deleting experiment {name!r} ({len(keys)} record(s) in {self.store.uri}) cannot be undone; pass confirm=True"
             )
         with contextlib.suppress(DamagedRecord):  # a damaged claim stops every run: none drives the experiment
-            claims.refuse_if_busy(records)
+            claims.refuse_if_busy(records, claims.STOP_FIRST)
         head = records.experiment_key()
         delete_keys(self.store, [key for key in keys if key != head] + [key for key in keys if key == head])  # the experiment record last
         return len(keys)

@@ -173,19 +173,25 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
     return Claim(seq, run_id, now, now, False, ttl, str(stored.get("holder", "")))
 
 
-def busy(records: ExperimentRecords, current: Claim, now: float) -> ExperimentBusy:
+TAKE_OVER = "or take it over: kfp-tune run --take-over, or the pipeline parameter take_over=True"
+"""What a run refused for a busy experiment may do instead of waiting."""
+STOP_FIRST = "or stop it first: Ctrl-C where it runs, or terminate its KFP run"
+"""What a deletion refused for a busy experiment may do instead of waiting (taking it over would run it)."""
+
+
+def busy(records: ExperimentRecords, current: Claim, now: float, instead: str = TAKE_OVER) -> ExperimentBusy:
     return ExperimentBusy(
         f"experiment {records.experiment!r} is being run by {current.describe(now)}; "
-        f"wait for it to end, or, if it is gone, for its claim to lapse at {_iso(current.last_seen + current.ttl)} "
-        f"(or take it over: kfp-tune run --take-over, or the pipeline parameter take_over=True)"
+        f"wait for it to end, or, if it is gone, for its claim to lapse at {_iso(current.last_seen + current.ttl)} ({instead})"
     )
 
 
-def refuse_if_busy(records: ExperimentRecords) -> None:
-    """Raise ExperimentBusy if another run drives the experiment now (a check before a run)."""
+def refuse_if_busy(records: ExperimentRecords, instead: str = TAKE_OVER) -> None:
+    """Raise ExperimentBusy if another run drives the experiment now (a check before a run, or
+    before a deletion, which says ``instead`` what else may be done)."""
     current, now = latest_claim(records), time.time()
     if current is not None and current.live(now):
-        raise busy(records, current, now)
+        raise busy(records, current, now, instead)
 
 
 CHECK_EVERY_SECONDS = 1.0
