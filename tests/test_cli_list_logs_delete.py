@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import shutil
 import time
 from pathlib import Path
@@ -151,6 +152,17 @@ def test_logs_refuses_what_is_not_there_with_exit_2_naming_it(finished, capsys, 
     assert main([*argv, "--store", str(finished)]) == 2
     err = capsys.readouterr().err
     assert err.startswith(words) and "Traceback" not in err
+
+
+def test_logs_warns_once_about_a_damaged_record(store, caplog):
+    """Every trial's log reads the experiment again: a damaged record is still named once,
+    not once per trial (it was 4 times for 3 trials)."""
+    damaged = next((store / "experiments" / "quad" / "trials").glob("*/result.json"))
+    damaged.write_text("{not json")
+    with caplog.at_level(logging.WARNING):
+        assert main(["logs", "quad", "--store", str(store)]) == 0
+    warnings = [r.getMessage() for r in caplog.records if "is damaged" in r.getMessage()]
+    assert len(warnings) == 1 and damaged.parent.name in warnings[0], warnings
 
 
 def test_logs_of_a_running_trial_says_it_has_none_yet(tmp_path, capsys, monkeypatch):

@@ -144,6 +144,7 @@ class Client:
         else:
             self.store = store
         self._kubernetes_client = kubernetes_client
+        self._warned_damaged: set[tuple[str, str]] = set()
         self.kubernetes_factory: Callable[[], Any] | None = None
         """Builds the Kubernetes API client on first use, when none was given (KatibClient's
         ``config_file`` / ``context`` / ``client_configuration``)."""
@@ -461,7 +462,9 @@ class Client:
         view = ExperimentView(self._records(name), lenient=True)
         state = view.state
         for key, problem in sorted(view.damaged.items()):
-            log.warning("experiment %s: record %s is damaged (%s); left out", name, key, problem)
+            if (key, problem) not in self._warned_damaged:  # once per record, however many calls read it
+                self._warned_damaged.add((key, problem))
+                log.warning("experiment %s: record %s is damaged (%s); left out", name, key, problem)
         return state
 
     def _trial(self, trial: str | tuple[str, str]) -> tuple[ExperimentRecords, ExperimentState, TrialState]:
