@@ -210,3 +210,13 @@ def test_a_folder_the_command_names_is_the_metrics_root():
         "python", "/opt/tf-mnist-with-summaries/mnist.py", "--log-path=/mnist-with-summaries-logs/"]}]}}}}
     assert metrics_root(manifest, "main", "/mnist-with-summaries-logs/test", "Directory") == ("/mnist-with-summaries-logs", "test")
     assert metrics_root(manifest, "main", "/var/log/katib/metrics.log", "File") == ("/var/log/katib", "metrics.log")
+
+
+def test_a_trial_killed_by_a_signal_says_which_signal():
+    """Python gives a process a signal killed a negative return code: the message names the
+    signal ("exit code -9" read as an exit status the process never had); a real exit code
+    stays one."""
+    killer = "import os, signal; print('stopping here', flush=True); os.kill(os.getpid(), signal.SIGKILL)"
+    outcome, _ = _run({"command": ["python3", "-c", killer]}, collector="Push")  # exec form: the trial is the process started
+    assert (outcome.phase, outcome.reason, outcome.message) == ("Failed", "Error", "killed by signal 9 (SIGKILL): stopping here")
+    assert local.process_end(-15) == "killed by signal 15 (SIGTERM)" and local.process_end(137) == "exit code 137"

@@ -351,15 +351,26 @@ class LocalLauncher(Launcher):
                     if trial.should_stop(output.read().decode("utf-8", errors="replace")):
                         return _stop(process), "EarlyStopped", EARLY_STOP_MESSAGE
                 continue
-            return code, ("" if code == 0 else "Error"), ("" if code == 0 else f"exit code {code}")
+            return code, ("" if code == 0 else "Error"), ("" if code == 0 else process_end(code))
+
+
+def process_end(code: int) -> str:
+    """How a trial's process ended, from its return code: "exit code 2", or for a negative one
+    (Python's word for a process a signal killed) "killed by signal 9 (SIGKILL)"."""
+    if code >= 0:
+        return f"exit code {code}"
+    try:
+        return f"killed by signal {-code} ({signal.Signals(-code).name})"
+    except ValueError:
+        return f"killed by signal {-code}"
 
 
 def failure_message(code: int, log: str) -> str:
-    """A failed trial's message: its exit code and the last line its log has, as a pod's
-    ``terminationMessagePolicy: FallbackToLogsOnError`` gives the log's tail: "exit code 2" alone
-    does not say that the script was not found or which exception ended it."""
+    """A failed trial's message: how it ended (:func:`process_end`) and the last line its log
+    has, as a pod's ``terminationMessagePolicy: FallbackToLogsOnError`` gives the log's tail:
+    "exit code 2" alone does not say that the script was not found or which exception ended it."""
     last = clipped(next((line.strip() for line in reversed(log.splitlines()) if line.strip()), ""), MESSAGE_LOG_CHARS)
-    return f"exit code {code}: {last}" if last else f"exit code {code}"
+    return f"{process_end(code)}: {last}" if last else process_end(code)
 
 
 class _Beside:
