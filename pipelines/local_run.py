@@ -9,6 +9,9 @@ handling of its own, so SIGINT or SIGTERM sent to the group reaches the step tha
 not die of it: it ends the run's claim (so no later step starts a trial) and lets kfp.local wind
 down, running the pipeline's exit handler, while the step ends. Before the run has claimed the
 experiment there is nothing to wind down: kfp.local is stopped there and then.
+
+Killed outright (SIGKILL), this process leaves its steps orphaned: each step's launch-trial slots
+watch it (``steps.slots.PIPELINE_PROCESS_VARIABLE``) and stop their trials as on SIGTERM.
 """
 
 from __future__ import annotations
@@ -43,10 +46,13 @@ def run_pipeline_locally(
     from kfp import local
 
     from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
+    from kfp_tune.steps.slots import PIPELINE_PROCESS_VARIABLE
 
     owned = OWNER_VARIABLE not in os.environ
     if owned:  # this process owns the run: its tasks are its children
         os.environ[OWNER_VARIABLE] = run_owner()
+    watched = os.environ.get(PIPELINE_PROCESS_VARIABLE)
+    os.environ[PIPELINE_PROCESS_VARIABLE] = str(os.getpid())  # the steps stop their trials once it is gone
 
     from kfp_tune.pipelines.builder import build_pipeline
 
@@ -57,7 +63,7 @@ def run_pipeline_locally(
     )
     # s3_endpoint "": the endpoint comes from this machine's environment, as for the CLI.
     try:
-        with step_inputs_kept_whole():
+        with step_inputs_kept_whole(), step_ends_told():
             pipeline(
                 store_uri=store_uri,
                 experiment_name=experiment.name,
@@ -69,6 +75,10 @@ def run_pipeline_locally(
     finally:
         if owned:
             del os.environ[OWNER_VARIABLE]
+        if watched is None:
+            del os.environ[PIPELINE_PROCESS_VARIABLE]
+        else:
+            os.environ[PIPELINE_PROCESS_VARIABLE] = watched
 
 
 # Where kfp.local's bootstrap command ends: the element that runs the component's source; the
@@ -100,6 +110,43 @@ def step_inputs_kept_whole() -> Iterator[None]:
         yield
     finally:
         handler.replace_python_executable = replace
+
+
+STEP_END_MARK = "kfp-tune: the step's process "
+"""Starts the line that says how a failed step's process ended, in kfp.local's log (read by
+``kfp-tune run``: see ``cli._kfp_local_failure``)."""
+
+
+def step_end(code: int) -> str:
+    """How a step's process ended, from its exit status: kfp.local runs it through ``sh``, which
+    ends with 128 + N when the step's Python was killed by signal N (-N: ``sh`` itself was)."""
+    number = -code if code < 0 else code - 128 if code > 128 else 0
+    try:
+        return f"was killed by signal {number} ({signal.Signals(number).name})"
+    except ValueError:
+        return f"ended with exit code {code}"
+
+
+@contextlib.contextmanager
+def step_ends_told() -> Iterator[None]:
+    """kfp.local logs that a step failed, never how its process ended: while this is active, a
+    step that fails is followed in the output by a line that says so (a killed step leaves no
+    error of its own to read)."""
+    from kfp.local import subprocess_task_handler as handler
+
+    run = handler.run_local_subprocess
+
+    def telling(full_command: list[str], env_vars: dict[str, str] | None = None) -> int:
+        code = run(full_command, env_vars)
+        if code != 0:
+            print(f"    {STEP_END_MARK}{step_end(code)}", flush=True)
+        return code
+
+    handler.run_local_subprocess = telling
+    try:
+        yield
+    finally:
+        handler.run_local_subprocess = run
 
 
 def _end_run_on_signals(store_uri: str, experiment_name: str) -> None:

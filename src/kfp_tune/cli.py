@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -562,9 +563,21 @@ def _run_kfp_local(
         previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) != signal.SIG_IGN}
         try:
             code = child.wait()
+            if code < 0 and not received:  # killed outright: its steps, orphaned, stop their trials (steps.slots watches for it)
+                print(f"the kfp.local run (pid {child.pid}) was killed by {signal.Signals(-code).name}; waiting for its steps to stop their trials",
+                      file=sys.stderr, flush=True)
+                _wait_for_group(child.pid, ORPHANED_STEPS_SECONDS)
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+    if code < 0 and not received:
+        # finish what the child could not: what its steps left running is recorded Killed, the claim released
+        how = f"killed by {signal.Signals(-code).name}"
+        killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), f"its kfp.local process was {how}")
+        raise KfpTuneError(
+            f"the kfp.local run (pid {child.pid}) was {how}: {killed} running trial(s) stopped and recorded Killed, their budget given back; "
+            f"the run's claim is released. Run the same command to resume (kfp.local's log: {log_path})"
+        )
     if code != 0 and not received:
         raise KfpTuneError(_kfp_local_failure(log_path))
     shutil.rmtree(work, ignore_errors=True)
@@ -573,10 +586,33 @@ def _run_kfp_local(
         raise RunInterrupted(received[0], killed)
 
 
+ORPHANED_STEPS_SECONDS = 60.0
+"""How long ``kfp-tune run`` waits for the steps of a kfp.local child killed outright to stop
+their trials (a slots step waits up to ``steps.slots.INTERRUPT_WAIT_SECONDS`` for them) before it
+kills whatever of them is left."""
+
+
+def _wait_for_group(group: int, seconds: float) -> None:
+    """Until process group ``group`` is empty; SIGKILL to what is left of it after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            os.killpg(group, signal.SIGKILL if time.monotonic() > deadline else 0)
+        except ProcessLookupError:
+            return
+        except PermissionError:  # a member of it we may not signal: nothing more to do
+            return
+        time.sleep(0.2)
+
+
 def _kfp_local_failure(log_path: Path) -> str:
     """What failed in a kfp.local run: the failed step and the error it ended on (found in the
-    log, where kfp.local indents each step's output), else the log's last lines."""
+    log, where kfp.local indents each step's output), or how its process ended (a step killed
+    by a signal has no error of its own: ``pipelines.local_run.step_ends_told``), else the log's
+    last lines."""
     import re
+
+    from kfp_tune.pipelines.local_run import STEP_END_MARK
 
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log_path.read_text(errors="replace").splitlines()]
     error = re.compile(r"^ {4}((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Busy|Conflict|Interrupted|Record|Exit|NotCreated)): (.*)$")
@@ -584,9 +620,13 @@ def _kfp_local_failure(log_path: Path) -> str:
         failed = re.search(r"Task '([^']+)' finished with status FAILURE", line)
         if failed:
             started = max((i for i in range(at) if "Executing task" in lines[i]), default=0)  # the failed step's own output
-            cause = next((m for m in (error.match(text) for text in reversed(lines[started:at])) if m), None)
-            if cause is not None:
+            own = lines[started:at]
+            ended = next((text.strip()[len(STEP_END_MARK):] for text in own if text.strip().startswith(STEP_END_MARK)), "")
+            cause = next((m for m in (error.match(text) for text in reversed(own)) if m), None)
+            if cause is not None and "killed by signal" not in ended:
                 return f"the kfp.local pipeline run failed in step {failed.group(1)}: {cause.group(1).rsplit('.', 1)[-1]}: {cause.group(2)} (its log: {log_path})"
+            if ended:
+                return f"the kfp.local pipeline run failed in step {failed.group(1)}: its process {ended} (its log: {log_path})"
             break
     return "the kfp.local pipeline run failed; last lines of its log (" + str(log_path) + "):\n" + "\n".join(lines[-25:])
 

@@ -346,3 +346,67 @@ def test_kfp_local_stops_cleanly_when_the_cli_is_killed_outright(tmp_path):
     _wait_for(lambda: not _processes_mentioning(str(store)), "kfp.local and its steps to end")
     assert not [pid for pid in started.values() if _still_running(pid, "gated_trial.py")], "every trial's process is gone"
     _assert_interrupted_cleanly(store, name, set(started), "SIGTERM")
+
+
+def _command_line(pid: int) -> list[str]:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace").split("\0")
+    except OSError:  # gone meanwhile
+        return []
+
+
+@pytest.mark.kfp_local
+def test_kfp_local_steps_stop_when_kfp_local_itself_is_killed_outright(tmp_path):
+    """kfp.local (the CLI's child) killed with SIGKILL leaves its launch-trial step orphaned
+    (kfp.local starts it through ``sh``): the step sees the pipeline's process gone and stops as
+    on SIGTERM, starting no more trials; the CLI waits for it, says how its child ended (not
+    kfp.local's output) and leaves the claim free and the trials recorded Killed."""
+    name = "gone"
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
+    store = tmp_path / "store"
+    first = _start(["run", str(path), "--engine", "kfp-local", "--store", str(store)], tmp_path)
+    _wait_for(lambda: len(_markers(tmp_path)) == PARALLEL, f"{PARALLEL} trials running", first)
+    started = _markers(tmp_path)
+    (child,) = [pid for pid in _processes_mentioning("kfp_tune.pipelines.local_run") if str(store) in " ".join(_command_line(pid))]
+    os.kill(child, signal.SIGKILL)
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 1, err
+    assert f"the kfp.local run (pid {child}) was killed by SIGKILL: {PARALLEL} running trial(s) stopped and recorded Killed" in err, err
+    assert "executor" not in err and "Traceback" not in err
+    assert not _processes_mentioning(str(store)), "no step of the run is left running"
+    assert not [pid for pid in started.values() if _still_running(pid, "gated_trial.py")], "every trial's process is gone"
+    _assert_interrupted_cleanly(store, name, set(started), "its kfp.local process")
+    assert sorted((tmp_path / "ledger.txt").read_text().split()) == sorted(started), "no trial started once kfp.local was gone"
+
+
+@pytest.mark.kfp_local
+def test_a_killed_kfp_local_step_is_named_and_the_status_says_a_step_ended_early(tmp_path):
+    """The launch-trial step killed with SIGKILL under kfp.local: the CLI's error names the step
+    and the signal (a killed step leaves no error of its own), and the exit handler's status says
+    a step ended before the run finished, not that the run's rounds were used up."""
+    from kfp_tune.core.decision import RUN_STEP_FAILED
+
+    name = "stepkill"
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
+    store = tmp_path / "store"
+    first = _start(["run", str(path), "--engine", "kfp-local", "--store", str(store)], tmp_path)
+    _wait_for(lambda: len(_markers(tmp_path)) == PARALLEL, f"{PARALLEL} trials running", first)
+    def is_a_step_of_this_run(pid: int) -> bool:  # the step's Python, not the sh that kfp.local runs it with
+        argv = _command_line(pid)
+        return bool(argv) and "python" in Path(argv[0]).name and str(store) in " ".join(argv)
+
+    steps = [pid for pid in _processes_mentioning("executor_main") if is_a_step_of_this_run(pid)]
+    assert len(steps) == 1, steps
+    os.kill(steps[0], signal.SIGKILL)
+    (tmp_path / "gate").touch()  # the trials the killed step leaves behind end on their own
+    _, err = first.communicate(timeout=120)
+    assert first.returncode == 1, err
+    assert re.search(r"failed in step launch-trial: its process was killed by signal 9 \(SIGKILL\) \(its log: \S+\)$", err.strip()), err
+    records = ExperimentRecords(LocalStore(store), name)
+    status = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS)
+    assert status is not None and (status["status"]["phase"], status["status"]["reason"]) == ("Running", RUN_STEP_FAILED)
+    current = claims.latest_claim(records)
+    assert current is not None and current.ended, "the exit handler gave the claim back"
+    _wait_for(lambda: not [pid for pid in _markers(tmp_path).values() if _still_running(pid, "gated_trial.py")], "the trials left to end")

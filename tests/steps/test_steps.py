@@ -300,3 +300,28 @@ def test_early_stopping_with_the_none_collector_names_the_collectors_it_works_wi
     assert "kfp_tune.report_metrics" in problems["spec.metricsCollectorSpec.collector.kind"]
     file_doc = quadratic_experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}, "spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/tmp/m.txt", "kind": "File"}}}})
     assert "spec.earlyStopping" not in {p.path for p in steps.runnable_problems(load_experiment(file_doc))}
+
+
+def test_the_exit_handler_says_when_a_step_ended_the_run_early(local_store):
+    """A run whose exit handler finds it still holding its claim did not reach its last
+    checkpoint (which releases it): a step failed or was killed. Its status says so, not that
+    its rounds were used up; a run that did reach it keeps ExperimentRunRoundsUsedUp, and so does
+    a pipeline whose exit handler is where its claim ends (component trials)."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.decision import ROUNDS_USED_UP, RUN_STEP_FAILED
+    from kfp_tune.core.vocabulary import RecordKind
+
+    experiment, records = _records(local_store, **{"spec.maxTrialCount": 4})
+    reasons = {}
+    for run, ends_at_checkpoint, releases_claim in (("cut", False, False), ("whole", True, False), ("components", False, True)):
+        steps.suggest(records, f"{run}-r0", 1, experiment, run_id=run, n=0)
+        if ends_at_checkpoint:
+            steps.decide_stop(records, f"{run}-r0", 0, run_id=run)
+        decision = steps.close_run(records, run, releases_claim=releases_claim)
+        status = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS)
+        assert status["status"]["reason"] == decision.reason and decision.phase == "Running"
+        current = claims.latest_claim(records)
+        assert current is not None and current.run == run and current.ended, "the claim is given back however the run ended"
+        reasons[run] = (decision.reason, status["status"]["message"])
+    assert reasons["cut"][0] == RUN_STEP_FAILED and "a step of this run ended before the run finished" in reasons["cut"][1].lower()
+    assert reasons["whole"][0] == ROUNDS_USED_UP and reasons["components"][0] == ROUNDS_USED_UP

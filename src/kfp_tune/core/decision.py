@@ -8,7 +8,7 @@ from typing import Any
 from kfp_tune.core.state import ExperimentState, TrialState
 from kfp_tune.core.vocabulary import FAILED_STATUSES, TERMINAL_STATUSES, ExperimentPhase, ObjectiveType, TrialStatus
 
-# Katib's reasons (pkg/controller.v1beta1/experiment/util/status_util.go); the last three are ours.
+# Katib's reasons (pkg/controller.v1beta1/experiment/util/status_util.go); the last four are ours.
 GOAL_REACHED = "ExperimentGoalReached"
 MAX_FAILED_REACHED = "ExperimentFailed"
 MAX_TRIALS_REACHED = "ExperimentMaxTrialsReached"
@@ -16,6 +16,7 @@ SUGGESTION_END_REACHED = "ExperimentSuggestionEndReached"
 RUNNING = "ExperimentRunning"
 ROUNDS_USED_UP = "ExperimentRunRoundsUsedUp"
 RUN_INTERRUPTED = "ExperimentRunInterrupted"
+RUN_STEP_FAILED = "ExperimentRunStepFailed"
 RESTARTING = "ExperimentRestarting"
 
 UNAVAILABLE = "unavailable"

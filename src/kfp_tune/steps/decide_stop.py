@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 
 from kfp_tune.core import claims
-from kfp_tune.core.decision import RUN_INTERRUPTED, Decision, decide, interrupted, status_document
+from kfp_tune.core.decision import RUN_INTERRUPTED, RUN_STEP_FAILED, Decision, decide, interrupted, status_document
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, outcome_label, utc_now
 from kfp_tune.core.state import TRIAL_INTERRUPTED, ExperimentState, ExperimentView
@@ -66,16 +66,20 @@ def record_outcome(records: ExperimentRecords, state: ExperimentState, decision:
     return Decision(ExperimentPhase(stored["phase"]), stored["reason"], stored["message"], decision.best_trial, decision.counts, recorded=True)
 
 
-def close_run(records: ExperimentRecords, run_id: str) -> Decision:
+def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = False) -> Decision:
     """The run's exit handler: it runs however the run ended. Writes the status and, if the
     run still holds its claim (a step failed, or the run was stopped), gives it back with
     reason ``RunEnded``, so the next run starts at once instead of after the claim's TTL. A run
     its user interrupted keeps the status that says so; one whose records cannot be read still
-    gives its claim back."""
+    gives its claim back. A run that still held its claim with budget left did not end at its
+    last checkpoint (which releases it): its status says a step ended early
+    (``RUN_STEP_FAILED``), not that its rounds were used up. ``releases_claim``: this exit
+    handler is where the run's claim ends normally (component trials), so a held one says nothing."""
     try:
         current = claims.latest_claim(records)
         if current is not None and current.run == run_id and current.reason == claims.INTERRUPTED:
             return Decision(ExperimentPhase.RUNNING, RUN_INTERRUPTED, "the run was interrupted by its user; its status says what it stopped")
+        held = current is not None and current.run == run_id and not current.ended
         view = ExperimentView(records)
         try:
             state = view.state
@@ -84,10 +88,18 @@ def close_run(records: ExperimentRecords, run_id: str) -> Decision:
                 return Decision(ExperimentPhase.CREATED, "ExperimentNotCreated", "the run ended before the experiment was created")
             return Decision(ExperimentPhase.RUNNING, "ExperimentUnreadable", str(exc))
         decision = decide(state, rounds_left=0)
+        if held and not releases_claim and not decision.finished:
+            decision = Decision(ExperimentPhase.RUNNING, RUN_STEP_FAILED, STEP_FAILED_MESSAGE, decision.best_trial, decision.counts)
         write_status(records, state, decision, utc_now())
         return decision
     finally:
         claims.release(records, run_id, "RunEnded")
+
+
+STEP_FAILED_MESSAGE = (
+    "A step of this run ended before the run finished (an error, or it was killed); trials it was running end TrialStale "
+    "on the next run, which resumes the experiment: run the same pipeline (or kfp-tune run) again"
+)
 
 
 def read_experiment_missing(records: ExperimentRecords) -> bool:

@@ -153,14 +153,16 @@ def decide_stop_step(
     markdown_path: str | None = None,
     html_path: str | None = None,
     final: bool = False,
+    releases_claim: bool = False,
 ) -> bool:
     """True when the next round should run. Writes the trial table (Markdown) and the HTML
     report where asked, after the status, so a report that fails cannot lose a decision.
-    ``final``: the run's exit handler (see :func:`kfp_tune.steps.decide_stop.close_run`)."""
+    ``final``: the run's exit handler (see :func:`kfp_tune.steps.decide_stop.close_run`, and its
+    ``releases_claim``)."""
     _setup_logging()
     records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
     if final:
-        decision = steps.close_run(records, run_id)
+        decision = steps.close_run(records, run_id, releases_claim=releases_claim)
     else:
         decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id)
     logging.getLogger("kfp_tune.decide").info("%s: %s (%s)", decision.phase, decision.reason, decision.message)
@@ -245,7 +247,7 @@ def end_component_trials_step(
 
     _setup_logging()
     close_this_runs_unreported(_records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment), run_id)
-    return decide_stop_step(store_uri, experiment_name, run_id, 0, 1, s3_endpoint, fresh_experiment, markdown_path, html_path, final=True)
+    return decide_stop_step(store_uri, experiment_name, run_id, 0, 1, s3_endpoint, fresh_experiment, markdown_path, html_path, final=True, releases_claim=True)
 
 
 NO_MODEL_FILE = "kfp-tune-no-model.txt"

@@ -14,18 +14,21 @@ SIGINT and SIGTERM (with a launcher that can stop its trials, ``Launcher.can_int
 run cleanly: no trial starts, the running ones are stopped and recorded ``Killed`` with reason
 ``RunInterrupted`` (their budget given back: see ``core.state.TRIAL_INTERRUPTED``), the status
 says the run was interrupted, the claim is released, and :class:`~kfp_tune.core.errors.RunInterrupted`
-is raised. A second signal stops waiting for the trials at once.
+is raised. A second signal stops waiting for the trials at once. Under kfp.local the same happens
+when the process that runs the pipeline is gone (killed outright): see :data:`PIPELINE_PROCESS_VARIABLE`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -48,7 +51,14 @@ INTERRUPT_WAIT_SECONDS = 30.0
 """After SIGINT / SIGTERM, how long the run waits for its stopped trials to end (a local trial
 gets SIGTERM, then SIGKILL after its grace period) before it records the rest Killed anyway."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
+PIPELINE_PROCESS_VARIABLE = "KFP_TUNE_PIPELINE_PROCESS"
+"""The pid of the process that runs the pipeline on this machine (``pipelines.local_run``, under
+kfp.local), set for its steps. kfp.local starts each step through ``sh``, which outlives it: a
+step whose kfp.local was killed outright would run the rest of the budget unseen. A slots run
+watches that process instead, and stops as on SIGTERM once it is gone."""
+PIPELINE_GONE = "its kfp.local process ended"
+"""What an interrupt for a gone pipeline process is called in the trials' and status's messages."""
+PIPELINE_POLL_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -313,5 +323,52 @@ def _stopping_on_signals(schedule: _Schedule, launcher: Launcher) -> Iterator[No
     if not launcher.can_interrupt:
         yield
         return
-    with handling_stop_signals(lambda name: schedule.interrupt(name, launcher)):
+    with handling_stop_signals(lambda name: schedule.interrupt(name, launcher)), _stopping_when_pipeline_gone(schedule, launcher):
         yield
+
+
+@contextlib.contextmanager
+def _stopping_when_pipeline_gone(schedule: _Schedule, launcher: Launcher) -> Iterator[None]:
+    """While inside, with :data:`PIPELINE_PROCESS_VARIABLE` set: once that process is gone, the
+    run is interrupted (unless a signal did it first: a second interrupt would stop waiting for
+    the trials), and this process's output, a pipe nobody reads any more, goes to /dev/null."""
+    pid = os.environ.get(PIPELINE_PROCESS_VARIABLE, "")
+    if not pid.isdigit():
+        yield
+        return
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(PIPELINE_POLL_SECONDS):
+            if process_alive(int(pid)):
+                continue
+            with contextlib.suppress(OSError):  # a write to the dead reader's pipe would fail
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, 1)
+                os.dup2(devnull, 2)
+            if not schedule.interrupted:
+                log.warning("the process that runs this pipeline (pid %s) is gone: stopping the run", pid)
+                schedule.interrupt(PIPELINE_GONE, launcher)
+            return
+
+    watcher = threading.Thread(target=watch, name="pipeline-watch", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        done.set()
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and has not ended (a zombie, not yet reaped, has)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
+    except OSError:  # no /proc (macOS): it exists
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
