@@ -11,6 +11,7 @@ import datetime as dt
 import socket
 import threading
 import time as real_time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -197,6 +198,23 @@ def test_only_a_process_of_this_machine_can_be_seen_gone() -> None:
     assert owner_is_gone(f"{host}/{NO_SUCH_PID}")
     assert not owner_is_gone(f"not-{host}/{NO_SUCH_PID}")
     assert not owner_is_gone(f"{host}/not-a-pid")
+
+
+def test_a_process_that_ended_and_was_not_reaped_yet_is_gone() -> None:
+    """A zombie (its parent has not waited for it yet, as a dead CLI's child may be) has ended:
+    its pid still answers signal 0, which read it as alive."""
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        deadline = time.monotonic() + 30
+        while (Path(f"/proc/{child.pid}/stat").read_text().rpartition(")")[2].split()[:1] != ["Z"]) and time.monotonic() < deadline:
+            time.sleep(0.02)  # until it has exited; not waited for, so a zombie
+        assert owner_is_gone(f"{socket.gethostname()}/{child.pid}")
+    finally:
+        child.wait()
 
 
 def test_a_process_of_another_user_is_not_gone(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from kfp_tune.core.errors import ExperimentBusy, ExperimentNotFound
@@ -69,13 +70,23 @@ def owner_is_gone(owner: str) -> bool:
     host, _, pid = owner.rpartition("/")
     if host != socket.gethostname() or not pid.isdigit():
         return False
+    return not process_alive(int(pid))
+
+
+def process_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this machine exists and has not ended (a zombie, not yet
+    reaped, has ended); one we may not signal exists."""
     try:
-        os.kill(int(pid), 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:
         return False
-    return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
+    except OSError:  # no /proc (macOS): it exists
+        return True
+    return stat.rpartition(")")[2].split()[:1] != ["Z"]
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -340,7 +339,7 @@ def _stopping_when_pipeline_gone(schedule: _Schedule, launcher: Launcher) -> Ite
 
     def watch() -> None:
         while not done.wait(PIPELINE_POLL_SECONDS):
-            if process_alive(int(pid)):
+            if claims.process_alive(int(pid)):
                 continue
             with contextlib.suppress(OSError):  # a write to the dead reader's pipe would fail
                 devnull = os.open(os.devnull, os.O_WRONLY)
@@ -358,17 +357,3 @@ def _stopping_when_pipeline_gone(schedule: _Schedule, launcher: Launcher) -> Ite
     finally:
         done.set()
 
-
-def process_alive(pid: int) -> bool:
-    """Whether process ``pid`` exists and has not ended (a zombie, not yet reaped, has)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(errors="replace")
-    except OSError:  # no /proc (macOS): it exists
-        return True
-    return stat.rpartition(")")[2].split()[:1] != ["Z"]
