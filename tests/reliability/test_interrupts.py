@@ -329,18 +329,24 @@ def _processes_mentioning(text: str) -> list[int]:
     return pids
 
 
+def _kfp_local_with_trials_running(tmp_path: Path, name: str) -> tuple[subprocess.Popen[str], dict[str, int], Path]:
+    """``kfp-tune run --engine kfp-local`` of the gated experiment, once both its slots run a
+    trial: (the CLI's process, trial name -> pid, the store)."""
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
+    store = tmp_path / "store"
+    first = _start(["run", str(path), "--engine", "kfp-local", "--store", str(store)], tmp_path)
+    _wait_for(lambda: len(_markers(tmp_path)) == PARALLEL, f"{PARALLEL} trials running", first)
+    return first, _markers(tmp_path), store
+
+
 @pytest.mark.kfp_local
 def test_kfp_local_stops_cleanly_when_the_cli_is_killed_outright(tmp_path):
     """The CLI starts kfp.local in a session of its own (so a Ctrl-C reaches the CLI only). Killed
     with SIGKILL, it can pass nothing on: kfp.local sees its parent gone and stops the run as if
     interrupted, instead of running on unseen."""
     name = "orphan"
-    path = tmp_path / "experiment.yaml"
-    path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
-    store = tmp_path / "store"
-    first = _start(["run", str(path), "--engine", "kfp-local", "--store", str(store)], tmp_path)
-    _wait_for(lambda: len(_markers(tmp_path)) == PARALLEL, f"{PARALLEL} trials running", first)
-    started = _markers(tmp_path)
+    first, started, store = _kfp_local_with_trials_running(tmp_path, name)
     os.kill(first.pid, signal.SIGKILL)
     first.communicate(timeout=60)
     _wait_for(lambda: not _processes_mentioning(str(store)), "kfp.local and its steps to end")
@@ -362,12 +368,7 @@ def test_kfp_local_steps_stop_when_kfp_local_itself_is_killed_outright(tmp_path)
     on SIGTERM, starting no more trials; the CLI waits for it, says how its child ended (not
     kfp.local's output) and leaves the claim free and the trials recorded Killed."""
     name = "gone"
-    path = tmp_path / "experiment.yaml"
-    path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
-    store = tmp_path / "store"
-    first = _start(["run", str(path), "--engine", "kfp-local", "--store", str(store)], tmp_path)
-    _wait_for(lambda: len(_markers(tmp_path)) == PARALLEL, f"{PARALLEL} trials running", first)
-    started = _markers(tmp_path)
+    first, started, store = _kfp_local_with_trials_running(tmp_path, name)
     (child,) = [pid for pid in _processes_mentioning("kfp_tune.pipelines.local_run") if str(store) in " ".join(_command_line(pid))]
     os.kill(child, signal.SIGKILL)
     _, err = first.communicate(timeout=120)
@@ -388,11 +389,8 @@ def test_a_killed_kfp_local_step_is_named_and_the_status_says_a_step_ended_early
     from kfp_tune.core.decision import RUN_STEP_FAILED
 
     name = "stepkill"
-    path = tmp_path / "experiment.yaml"
-    path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
-    store = tmp_path / "store"
-    first = _start(["run", str(path), "--engine", "kfp-local", "--store", str(store)], tmp_path)
-    _wait_for(lambda: len(_markers(tmp_path)) == PARALLEL, f"{PARALLEL} trials running", first)
+    first, _, store = _kfp_local_with_trials_running(tmp_path, name)
+
     def is_a_step_of_this_run(pid: int) -> bool:  # the step's Python, not the sh that kfp.local runs it with
         argv = _command_line(pid)
         return bool(argv) and "python" in Path(argv[0]).name and str(store) in " ".join(argv)
