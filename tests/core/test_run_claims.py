@@ -155,6 +155,21 @@ def test_a_check_with_no_run_at_all_stops(clock, records):
         check(records, "run-a")
 
 
+def test_an_experiment_gone_during_its_run_is_said_to_be_gone_not_mistyped(clock, records):
+    """Its store folder moved away while the run drove it: a runtime failure saying so, not the
+    "no experiment ... is the name or the store mistyped?" a user's input error gets (exit 2)."""
+    from kfp_tune.core.errors import ExperimentNotFound, StoreError
+
+    records.store.put(records.experiment_key(), b"{}")
+    claim(records, "run-a", ttl=600)
+    check(records, "run-a")
+    records.store.delete(records.store.list(records.root + "/"))
+    clock.advance(1.0)
+    with pytest.raises(StoreError, match=r"experiment 'exp' is gone from .* while run 'run-a' drove it") as info:
+        check(records, "run-a")
+    assert not isinstance(info.value, ExperimentNotFound)
+
+
 def test_release_held_by_ends_only_the_owners_live_run(clock, records, monkeypatch):
     monkeypatch.setenv(claims.OWNER_VARIABLE, "cli-host/42")
     claim(records, "run-a", ttl=600)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.core.errors import ExperimentBusy, ExperimentNotFound
+from kfp_tune.core.errors import ExperimentBusy, ExperimentNotFound, StoreError
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialStarted, decode_record
 from kfp_tune.core.vocabulary import RecordKind
 
@@ -221,6 +221,11 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
         return recent[1]
     current = latest_claim(records)
     if current is None and records.store.get(records.experiment_key()) is None:
+        if recent is not None:  # this run drove it a moment ago
+            raise StoreError(
+                f"experiment {records.experiment!r} is gone from {records.store.uri} while run {run_id!r} drove it: its records were "
+                "deleted or moved during the run; this run stops"
+            )
         raise ExperimentNotFound(
             f"no experiment {records.experiment!r} in {records.store.uri}: a run's first step creates it from the experiment's spec "
             "(suggest's experiment_spec, at round_index 0); is the name or the store mistyped?"
