@@ -362,7 +362,7 @@ def _warn_if_resumed(store: Any, name: str) -> None:
     from kfp_tune.reports import resume_note
 
     try:
-        note, _ = resume_note(store, name)
+        note = resume_note(store, name)
     except DamagedRecord:
         return  # the run refuses it, saying why
     if note:

@@ -445,23 +445,23 @@ def trial_breakdown(succeeded: int, early_stopped: int, failed: int, killed: int
     return ", ".join(parts + ([f"{killed} killed"] if killed else []))
 
 
-def resume_note(store: Store, experiment_name: str) -> tuple[str | None, int]:
-    """(What a run of an experiment that already has trials resumes, in one line, or None for a
-    new one; how many trials were given back so far). An experiment that has completed (and
+def resume_note(store: Store, experiment_name: str) -> str | None:
+    """What a run of an experiment that already has trials resumes, in one line, or None for a
+    new one. An experiment that has completed (and
     that this run's spec does not restart) is said to be so: the run only reports it. Reads
     strictly: a damaged record raises DamagedRecord, so a run refuses it."""
     records = ExperimentRecords(store, experiment_name)
     if records.store.get(records.experiment_key()) is None:
-        return None, 0
+        return None
     state = ExperimentView(records).state
     if not state.trials:
-        return None, 0
+        return None
     counts = count_trials(state)
     ended = trial_breakdown(counts["Succeeded"], counts[TrialStatus.EARLY_STOPPED.value], counts["failed"], counts[TrialStatus.KILLED.value] - counts["givenBack"])
     parts = [f"{counts['completed']} trial(s) done ({ended})"]
     completed = decide(state, rounds_left=1)
     if completed.finished:
-        return f"experiment {state.name} has already completed: {completed.phase} ({completed.reason}), " + parts[0] + "; nothing to run, reporting it", counts["givenBack"]
+        return f"experiment {state.name} has already completed: {completed.phase} ({completed.reason}), " + parts[0] + "; nothing to run, reporting it"
     not_created = sum(1 for t in state.trials if t.given_back and t.result is not None and t.result.reason == TRIAL_NOT_CREATED)
     if counts["givenBack"] - not_created:
         parts.append(f"{counts['givenBack'] - not_created} interrupted trial(s) given back")
@@ -472,4 +472,4 @@ def resume_note(store: Store, experiment_name: str) -> tuple[str | None, int]:
     spec = state.experiment.spec
     if spec.max_trial_count is not None:
         parts.append(f"{max(0, spec.max_trial_count - state.budget_used)} new trial(s) left of maxTrialCount {spec.max_trial_count}")
-    return f"resuming experiment {state.name}: " + ", ".join(parts), counts["givenBack"]
+    return f"resuming experiment {state.name}: " + ", ".join(parts)

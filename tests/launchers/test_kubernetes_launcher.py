@@ -495,7 +495,7 @@ def test_a_trial_the_launcher_cannot_create_stops_the_run_and_gives_its_budget_b
 
     from kfp_tune.reports import resume_note
 
-    assert resume_note(LocalStore(tmp_path), experiment.name)[0] == (
+    assert resume_note(LocalStore(tmp_path), experiment.name) == (
         "resuming experiment quad: 0 trial(s) done (0 succeeded, 0 failed), 1 trial(s) the launcher could not create given back, "
         "3 new trial(s) left of maxTrialCount 3")
     decision = run_inline(LocalStore(tmp_path), experiment, _launcher(kube))  # the permission granted
