@@ -120,11 +120,12 @@ STEP_END_MARK = "kfp-tune: the step's process "
 def step_end(code: int) -> str:
     """How a step's process ended, from its exit status: kfp.local runs it through ``sh``, which
     ends with 128 + N when the step's Python was killed by signal N (-N: ``sh`` itself was)."""
+    from kfp_tune.launchers.local import process_end
+
     number = -code if code < 0 else code - 128 if code > 128 else 0
-    try:
-        return f"was killed by signal {number} ({signal.Signals(number).name})"
-    except ValueError:
-        return f"ended with exit code {code}"
+    if number in {int(s) for s in signal.Signals}:
+        return f"was {process_end(-number)}"  # a trial's words for it too
+    return f"ended with exit code {code}"
 
 
 @contextlib.contextmanager
