@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfp_tune.core.state import ExperimentState, TrialState
+from kfp_tune.core.state import FINISHED_PHASES, ExperimentState, TrialState
 from kfp_tune.core.vocabulary import FAILED_STATUSES, TERMINAL_STATUSES, ExperimentPhase, ObjectiveType, TrialStatus
 
 # Katib's reasons (pkg/controller.v1beta1/experiment/util/status_util.go); the last four are ours.
@@ -38,7 +38,7 @@ class Decision:
 
     @property
     def finished(self) -> bool:
-        return self.phase in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED)
+        return self.phase in FINISHED_PHASES
 
 
 def best_trial(state: ExperimentState) -> TrialState | None:

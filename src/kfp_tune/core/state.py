@@ -33,6 +33,7 @@ from kfp_tune.core.spec import Experiment, parse_experiment
 from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind, TrialStatus
 
 FINISHED_PHASES = (ExperimentPhase.SUCCEEDED.value, ExperimentPhase.FAILED.value)
+"""The phases of a completed experiment (a decision's, a recorded outcome's)."""
 
 TRIAL_INTERRUPTED = "RunInterrupted"
 """The reason of a trial that was ``Killed`` because its user interrupted the run (SIGINT,
