@@ -49,6 +49,39 @@ def test_validate_valid_katib_that_cannot_run_here_exits_3_saying_why(tmp_path, 
     assert "spec.algorithm.algorithmName" in capsys.readouterr().err
 
 
+def test_a_file_that_is_not_valid_yaml_is_named_in_its_error_line(tmp_path, capsys):
+    """README: one ``path: message`` line per error; for the file as a whole the path is the
+    file's, as the success line names it, and a ConfigMap file given with --trial-templates is
+    named the same way."""
+    path = tmp_path / "dup.yaml"
+    path.write_text("apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nkind: Experiment\n")
+    assert main(["validate", str(path)]) == 2
+    assert capsys.readouterr().err.startswith(f"{path}: not valid YAML: line 3, column 1: key 'kind' is given twice")
+    assert main(["run", str(path), "--name", "other", "--store", str(tmp_path / "store")]) == 2
+    assert capsys.readouterr().err.startswith(f"{path}: not valid YAML")
+    doc = quadratic_experiment()
+    template = doc["spec"]["trialTemplate"]
+    del template["trialSpec"]
+    template.update({
+        "configMap": {"configMapName": "templates", "configMapNamespace": "ns", "templatePath": "t.yaml"},
+        "successCondition": 'status.conditions.#(type=="Complete")#|#(status=="True")#',
+        "failureCondition": 'status.conditions.#(type=="Failed")#|#(status=="True")#',
+    })
+    config_map = tmp_path / "cm.yaml"
+    config_map.write_text("kind: ConfigMap\n  bad: indentation\n")
+    assert main(["validate", _write(tmp_path, doc), "--trial-templates", str(config_map)]) == 2
+    assert capsys.readouterr().err.startswith(f"{config_map}: not valid YAML")
+
+
+def test_status_and_trials_help_each_say_what_their_json_is(capsys):
+    assert main(["status", "--help"]) == 0
+    status = capsys.readouterr().out
+    assert main(["trials", "--help"]) == 0
+    trials = capsys.readouterr().out
+    assert "Experiment .status" in status and "per trial" not in status
+    assert "per trial" in trials and ".status" not in trials
+
+
 def test_validate_missing_file(tmp_path, capsys):
     assert main(["validate", str(tmp_path / "nope.yaml")]) == 2
     assert "no such experiment file" in capsys.readouterr().err

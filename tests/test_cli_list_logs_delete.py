@@ -102,13 +102,30 @@ def test_list_counts_a_failed_experiment_and_warns_about_a_damaged_one(store, ca
 
 
 def test_list_of_an_empty_store_and_of_an_s3_store(tmp_path, capsys, s3_env, s3_bucket):
-    assert main(["list", "--store", str(tmp_path / "nothing-here")]) == 0
-    assert capsys.readouterr().out == f"no experiments in {(tmp_path / 'nothing-here').as_uri()}\n"
+    (tmp_path / "empty").mkdir()
+    assert main(["list", "--store", str(tmp_path / "empty")]) == 0
+    assert capsys.readouterr().out == f"no experiments in {(tmp_path / 'empty').as_uri()}\n"
     uri = f"s3://{s3_bucket}/tuning"
     for name in ("exp-2", "exp"):
         tune(lambda p: p["x"], {"x": search.discrete([0.5, 0.25])}, objective_metric_name="loss", algorithm="grid", max_trial_count=2, store=uri, name=name)
     rows = _json(capsys, ["list", "--store", uri, "--json"])
     assert [(r["name"], r["status"], r["trials"], r["best"]) for r in rows] == [("exp", "Succeeded", 2, 0.25), ("exp-2", "Succeeded", 2, 0.25)]
+
+
+def test_list_of_a_store_folder_that_is_not_there_is_exit_2_naming_it(tmp_path, capsys, monkeypatch):
+    """A mistyped --store must not read as an empty store (the guide: a store that is not there
+    is exit 2); the default folder before anything ran is only empty."""
+    missing = tmp_path / "mistyped"
+    assert main(["list", "--store", str(missing)]) == 2
+    assert f"--store {str(missing)!r}: no such folder" in capsys.readouterr().err
+    monkeypatch.setenv("KFP_TUNE_STORE", str(missing))
+    assert main(["list"]) == 2
+    assert "$KFP_TUNE_STORE" in capsys.readouterr().err
+    monkeypatch.delenv("KFP_TUNE_STORE")
+    monkeypatch.chdir(tmp_path)
+    assert main(["list"]) == 0
+    assert capsys.readouterr().out.startswith("no experiments in ")
+    assert not missing.exists()
 
 
 def test_list_refuses_a_bad_store_naming_it(capsys):

@@ -118,7 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=cmd_run)
 
     p = sub.add_parser("compile", help="compile the experiment's pipeline to KFP IR YAML, ready to upload")
-    p.add_argument("experiment")
+    p.add_argument("experiment", help="Katib Experiment YAML")
     p.add_argument("-o", "--output", required=True, help="where to write the pipeline YAML")
     p.add_argument("--rounds", type=int, help="checkpoints compiled into one run, where the KFP UI's reports refresh (default 10; the last one runs to the end)")
     p.add_argument("--store", default=None, help="default store URI of the pipeline (default s3://mlpipeline/kfp-tune)")
@@ -128,14 +128,14 @@ def _parser() -> argparse.ArgumentParser:
                    help=TRIAL_TEMPLATES_HELP + "; without it, the run's first step reads the ConfigMap on the cluster")
     p.set_defaults(handler=cmd_compile)
 
-    for name, handler, text in (("status", cmd_status, "the experiment's status"), ("trials", cmd_trials, "the experiment's trials")):
+    for name, handler, text, json_text in (
+        ("status", cmd_status, "the experiment's status", "print Katib's Experiment .status document (as kubectl get experiment -o json shows it)"),
+        ("trials", cmd_trials, "the experiment's trials", "print one JSON object per trial"),
+    ):
         p = sub.add_parser(name, help=text + " from the store")
         p.add_argument("name", help="experiment name")
         p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
-        p.add_argument(
-            "--json", action="store_true",
-            help="status: Katib's Experiment .status document (as kubectl get experiment -o json shows it); trials: one object per trial",
-        )
+        p.add_argument("--json", action="store_true", help=json_text)
         p.set_defaults(handler=handler)
     for name, handler, text in (
         ("submit", cmd_submit, "start one run of the experiment's pipeline on a Kubeflow Pipelines host"),
@@ -261,16 +261,16 @@ def _load_file(path: str, name: str | None = None) -> Experiment:
         raise UsageError(f"no such experiment file: {path}")
     if not is_file:
         raise UsageError(f"EXPERIMENT {path}: not a file; expected a Katib Experiment YAML file")
-    if name is None:
-        return load_experiment(Path(path))
     from kfp_tune.core.loading import read_experiment_source
     from kfp_tune.core.validation import name_problem
 
-    problem = name_problem(name)
-    if problem is not None:
+    if name is not None and (problem := name_problem(name)) is not None:
         raise UsageError(f"--name: {problem}")
-    data = read_experiment_source(Path(path))
-    if isinstance(data, dict):
+    try:
+        data = read_experiment_source(Path(path))
+    except SpecError as exc:
+        raise exc.in_file(path) from None
+    if name is not None and isinstance(data, dict):
         metadata = data.get("metadata")
         data["metadata"] = {**metadata, "name": name} if isinstance(metadata, dict) else {"name": name}
     return load_experiment(data)
@@ -1019,8 +1019,12 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from kfp_tune.client import Client, best_objective, experiment_phase
+    from kfp_tune.stores.local import LocalStore
 
     store = _open_store(args.store, look=True)
+    given = args.store or os.environ.get("KFP_TUNE_STORE")
+    if given and isinstance(store, LocalStore) and not store.root.is_dir():  # a mistyped folder is not an empty store
+        raise UsageError(f"{'--store' if args.store else '$KFP_TUNE_STORE'} {shown(given)}: no such folder ({store.root}); nothing has run with this store")
     experiments, problems = Client(store).list_experiments_and_problems()
     for name, problem in sorted(problems.items()):  # left out; the rest still shows
         print(f"warning: experiment {name} cannot be read: {problem}; left out", file=sys.stderr)

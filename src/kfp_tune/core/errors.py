@@ -24,6 +24,11 @@ def clipped(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+WHOLE_FILE = "(file)"
+"""The path of a FieldError about a file as a whole (its size, encoding or YAML) rather than
+one field in it; a caller that knows the file's name puts it there (``SpecError.in_file``)."""
+
+
 @dataclass(frozen=True)
 class FieldError:
     """One problem in an experiment, at a Katib-style field path such as
@@ -47,6 +52,11 @@ class SpecError(KfpTuneError):
         self.errors = list(errors)
         lines = "\n".join(f"  {e}" for e in self.errors)
         super().__init__(f"invalid experiment ({len(self.errors)} error(s)):\n{lines}")
+
+    def in_file(self, name: str) -> SpecError:
+        """The same problems, those about the whole file naming ``name``: a user reading
+        ``exp.yaml: not valid YAML: line 3 ...`` knows which file to open."""
+        return SpecError([FieldError(name, e.message) if e.path == WHOLE_FILE else e for e in self.errors])
 
 
 class InputError(KfpTuneError, ValueError):

@@ -28,7 +28,7 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from kfp_tune.core.errors import FieldError, SpecError, shown
+from kfp_tune.core.errors import WHOLE_FILE, FieldError, SpecError, shown
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment
 from kfp_tune.core.template import TRIAL_PARAMETER
 from kfp_tune.core.validation import validate_experiment
@@ -153,7 +153,7 @@ def read_text_file(path: Path) -> str:
 
 
 def _file_error(message: str) -> SpecError:
-    return SpecError([FieldError("(file)", message)])
+    return SpecError([FieldError(WHOLE_FILE, message)])
 
 
 def _line(event: Any) -> int:

@@ -82,7 +82,11 @@ def config_maps_from_files(paths: Iterable[Path]) -> dict[tuple[str, str], dict[
     for path in paths:
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
         for file in files:
-            for document in _resources(parse_yaml_documents(read_text_file(file))):
+            try:
+                documents = parse_yaml_documents(read_text_file(file))
+            except SpecError as exc:
+                raise exc.in_file(str(file)) from None
+            for document in _resources(documents):
                 if document.get("kind") != "ConfigMap":
                     continue
                 metadata = document["metadata"] if isinstance(document.get("metadata"), dict) else {}
