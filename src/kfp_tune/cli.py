@@ -1103,7 +1103,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     with contextlib.suppress(DamagedRecord):  # a damaged claim stops every run: none drives it
         claims.refuse_if_busy(records, claims.STOP_FIRST)  # refused before asking, not after
     if not args.yes:
-        trials = len({key[len(prefix):].split("/")[1] for key in keys if key.startswith(prefix + "trials/")})
+        trials = len({trial for key in keys if (trial := records.trial_of(key)) is not None})
         print(f"delete experiment {args.name!r} ({trials} trial(s) run, {len(keys)} record(s)) from {store.uri}? It cannot be undone. [y/N] ",
               end="", file=sys.stderr, flush=True)
         try:

@@ -415,11 +415,10 @@ def load_trials(store: Store, experiment_name: str) -> TrialTable:
     records = ExperimentRecords(store, experiment_name)
     view = ExperimentView(records, lenient=True)
     state = view.state
-    prefix = records.trials_prefix()
     by_trial: dict[str, list[str]] = {}
     for key, problem in view.damaged.items():
-        if key.startswith(prefix):
-            by_trial.setdefault(key[len(prefix):].split("/")[0], []).append(f"{key.rsplit('/', 1)[-1]}: {problem}")
+        if (trial := records.trial_of(key)) is not None:
+            by_trial.setdefault(trial, []).append(f"{key.rsplit('/', 1)[-1]}: {problem}")
     rows = []
     for t in state.trials:
         row: dict[str, Any] = {

@@ -17,6 +17,7 @@ import pytest
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.records import (
     RECORD_VERSION,
+    TRIAL_RECORD_TYPES,
     DamagedRecord,
     ExperimentRecords,
     TrialEnded,
@@ -68,6 +69,37 @@ def test_keys_follow_the_documented_layout(records: ExperimentRecords) -> None:
     assert records.metrics_file_key("t-1", "run/epoch-1/metrics.json") == f"{root}/trials/t-1/metrics-files/run/epoch-1/metrics.json"
 
 
+def test_every_key_of_the_layout_is_built_here_and_read_back_here(records: ExperimentRecords) -> None:
+    """The keys other modules used to spell themselves (snapshots, runs, artifacts, a trial's
+    heartbeat): built and taken apart by ExperimentRecords only, so the layout is written once."""
+    root = "experiments/exp-1"
+    assert records.snapshot_key(7) == f"{root}/snapshots/000007.json"
+    assert records.claim_key(12) == f"{root}/runs/000012.json"
+    assert records.run_heartbeat_key(12) == f"{root}/runs/000012.beat.json"
+    assert records.run_end_key(12) == f"{root}/runs/000012.end.json"
+    assert [records.claim_seq_of(k) for k in (records.claim_key(12), records.run_heartbeat_key(12), records.run_end_key(12))] == [12, None, None]
+    assert records.heartbeat_key("t-1") == f"{root}/trials/t-1/beat.json"
+    assert records.pushed_key("t-1") == f"{root}/trials/t-1/pushed.json"
+    assert records.trial_prefix("t-1") == f"{root}/trials/t-1/"
+    assert records.input_manifest_key("run-a", "dataset").startswith("artifacts/exp-1/inputs/")
+    assert records.model_manifest_key("t-1") == "artifacts/exp-1/models/t-1.json"
+    assert records.round_of(records.round_key("r-3")) == "r-3"
+    assert records.round_of(records.decision_key("r-3")) is None
+    assert records.outcome_of(records.outcome_key(5)) == "max-5"
+    assert records.outcome_of(records.round_key("r-3")) is None
+    assert records.trial_of(records.log_key("t-1", "main")) == "t-1"
+    assert records.trial_of(records.status_key()) is None
+
+
+def test_each_typed_trial_record_carries_its_file_name(records: ExperimentRecords) -> None:
+    """One map from a trial's file names to its typed records, made from the classes' own names."""
+    assert {name: record.FILE for name, record in TRIAL_RECORD_TYPES.items()} == {"started": "started", "ended": "ended", "result": "result"}
+    for record in (TrialStarted, TrialEnded, TrialResult):
+        assert records.typed_record_of(records.trial_key("t-1", record.FILE)) == ("t-1", record)
+    for key in (records.heartbeat_key("t-1"), records.pushed_key("t-1"), records.log_key("t-1", "main"), records.report_key("t-1", "0001")):
+        assert records.typed_record_of(key) is None, key
+
+
 @pytest.mark.parametrize("name", ["..", "a..b", "../x", "a/b", "", ".hidden", "-x", "a b"])
 def test_unsafe_names_are_refused_with_the_name(records: ExperimentRecords, name: str) -> None:
     """A name from a spec or a trial must never reach outside the experiment's folder; the
@@ -81,6 +113,8 @@ def test_unsafe_names_are_refused_with_the_name(records: ExperimentRecords, name
         lambda: records.report_key("t-1", name),
         lambda: records.reports_prefix(name),
         lambda: records.metrics_files_prefix(name),
+        lambda: records.trial_prefix(name),
+        lambda: records.heartbeat_key(name),
     ):
         with pytest.raises(StoreError) as info:
             make()

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import socket
 import threading
 import time
@@ -30,7 +29,6 @@ from kfp_tune.core.vocabulary import RecordKind
 DEFAULT_TTL = 900.0
 """Seconds without a sign of life after which a run's claim lapses. Generous, because a
 pipeline step may wait minutes for a node (a GPU) before it can beat."""
-_CLAIM = re.compile(r"/runs/(\d{6})\.json$")
 INTERRUPTED = "Interrupted"
 """The end reason of a run its user stopped (SIGINT, SIGTERM)."""
 
@@ -118,27 +116,23 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
-def _key(records: ExperimentRecords, seq: int, part: str = "") -> str:
-    return f"{records.root}/runs/{seq:06d}{part}.json"
-
-
 def latest_claim(records: ExperimentRecords) -> Claim | None:
     """The newest run's claim. DamagedRecord if the claim itself cannot be read (which run
     drives the experiment is then unknown: nothing may run until it is repaired); a damaged
     heartbeat counts as none, and a damaged end record still says that the run ended."""
-    seqs = [int(m.group(1)) for key in records.store.list(f"{records.root}/runs/") if (m := _CLAIM.search(key))]
+    seqs = [seq for key in records.store.list(records.runs_prefix()) if (seq := records.claim_seq_of(key)) is not None]
     if not seqs:
         return None
     seq = max(seqs)
-    key = _key(records, seq)
+    key = records.claim_key(seq)
     claim = records.read(key, RecordKind.RUN_CLAIM)
     if claim is None:
         raise DamagedRecord(key, "listed, but it cannot be read back")
     at, run, ttl = _number(claim.get("at")), claim.get("run"), _number(claim.get("ttl", DEFAULT_TTL))
     if at is None or not isinstance(run, str) or ttl is None:
         raise DamagedRecord(key, f"expected a run name, a time and a TTL, got run {run!r}, at {claim.get('at')!r}, ttl {claim.get('ttl')!r}")
-    beat = _optional(records, _key(records, seq, ".beat"), RecordKind.RUN_HEARTBEAT)
-    end_key = _key(records, seq, ".end")
+    beat = _optional(records, records.run_heartbeat_key(seq), RecordKind.RUN_HEARTBEAT)
+    end_key = records.run_end_key(seq)
     end_data = records.store.get(end_key)
     ended, end = end_data is not None, None
     if end_data is not None:
@@ -175,7 +169,7 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
         raise busy(records, current, now)
     seq = 1 + (current.seq if current else 0)
     payload = {"run": run_id, "at": now, "time": _iso(now), "ttl": ttl, "holder": run_owner()}
-    stored = records.write_once(_key(records, seq), RecordKind.RUN_CLAIM, payload)
+    stored = records.write_once(records.claim_key(seq), RecordKind.RUN_CLAIM, payload)
     with _checked_lock:  # a run of this process that was just taken over learns it at its next step
         for checked in [k for k in _checked if k[:2] == (records.store.uri, records.experiment)]:
             del _checked[checked]
@@ -243,7 +237,7 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
 
 def beat(records: ExperimentRecords, current: Claim) -> None:
     now = time.time()
-    records.write(_key(records, current.seq, ".beat"), RecordKind.RUN_HEARTBEAT, {"run": current.run, "at": now, "time": _iso(now)})
+    records.write(records.run_heartbeat_key(current.seq), RecordKind.RUN_HEARTBEAT, {"run": current.run, "at": now, "time": _iso(now)})
 
 
 def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
@@ -253,7 +247,7 @@ def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
     current = latest_claim(records)
     if current is not None and current.run == run_id and not current.ended:
         now = time.time()
-        records.write_once(_key(records, current.seq, ".end"), RecordKind.RUN_ENDED, {"run": run_id, "at": now, "time": _iso(now), "reason": reason})
+        records.write_once(records.run_end_key(current.seq), RecordKind.RUN_ENDED, {"run": run_id, "at": now, "time": _iso(now), "reason": reason})
 
 
 def release_held_by(records: ExperimentRecords, owner: str, reason: str) -> str | None:
@@ -270,7 +264,7 @@ def release_held_by(records: ExperimentRecords, owner: str, reason: str) -> str 
 def beat_trial(records: ExperimentRecords, trial: str, attempt: str) -> None:
     now = time.time()
     records.write(
-        records.trial_key(trial, "beat"), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "owner": this_process(), "at": now, "time": _iso(now)}
+        records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "owner": this_process(), "at": now, "time": _iso(now)}
     )
 
 
@@ -283,10 +277,10 @@ def wait_for_attempt(records: ExperimentRecords, trial: str, started: TrialStart
     lapsed (``Claim.live``): one boundary for both, so a retry and a new run agree."""
     ttl = trial_ttl_from_env()
     while True:
-        ended = records.read_typed(records.trial_key(trial, "ended"), TrialEnded)
+        ended = records.read_typed(records.trial_key(trial, TrialEnded.FILE), TrialEnded)
         if ended is not None:
             return ended
-        beat_record = _optional(records, records.trial_key(trial, "beat"), RecordKind.TRIAL_HEARTBEAT)
+        beat_record = _optional(records, records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT)
         if beat_record is not None and beat_record.get("handedOver"):
             return None  # the last attempt handed the running trial over: re-attach to it now
         last_seen = max(started.at, (_number(beat_record.get("at")) if beat_record else None) or 0.0)
@@ -301,7 +295,7 @@ def hand_over_trial(records: ExperimentRecords, trial: str, attempt: str) -> Non
     wait for this one's beats to lapse before it re-attaches."""
     now = time.time()
     records.write(
-        records.trial_key(trial, "beat"), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "at": now, "time": _iso(now), "handedOver": True}
+        records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "at": now, "time": _iso(now), "handedOver": True}
     )
 
 

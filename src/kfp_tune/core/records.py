@@ -5,14 +5,28 @@ Layout under ``experiments/<name>/``::
     experiment.json                 the spec, uid and search-space hash
     rounds/<round>.json             one round's trials: name, index, assignments (write-once)
     trials/<trial>/started.json     launch-trial began (write-once)
+    trials/<trial>/beat.json        the launch-trial that follows the trial is alive (rewritten)
     trials/<trial>/ended.json       how the run ended: phase, exit code (write-once)
     trials/<trial>/logs/<c>.log     the primary container's output
     trials/<trial>/pushed.json      metrics the trial pushed (Push collector)
+    trials/<trial>/reports/<stamp>.json   one ``report_metrics`` call (or the collector's read)
     trials/<trial>/result.json      final status and observation (write-once)
     decisions/<round>.json          decide-stop's decision for a round (write-once)
+    outcomes/<label>.json           the first finished decision under a maxTrialCount (write-once)
+    runs/<seq>.json                 a run's claim (``core.claims``); ``<seq>.beat.json`` and
+                                    ``<seq>.end.json`` its signs of life and its end
     status.json                     the experiment status, Katib-shaped (rewritten; derived)
     snapshots/<seq>.json            a chunk of the write-once records above, cached (derived;
                                     ignored when damaged, and the records read instead)
+
+and beside it, under ``artifacts/<experiment>/``, what a tuning step's trials read and save
+(:mod:`kfp_tune.steps.trial_artifacts`)::
+
+    inputs/<run>/<input>.json       what a run staged (``<run>``: a hash of the run's id)
+    models/<trial>.json             the model a trial saved; its files under ``models/<trial>/``
+
+The keys are built and taken apart here only (:class:`ExperimentRecords`), so the layout is
+spelled out once.
 
 Every JSON record carries ``kind`` and ``version``; a record of an unknown version, that does not
 parse, or with a field missing or of the wrong type is reported with its key
@@ -31,10 +45,17 @@ from typing import Any, TypeVar
 
 from kfp_tune.core.errors import StoreError, clipped
 from kfp_tune.core.interfaces import Store
+from kfp_tune.core.naming import short_hash
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind, TrialStatus
 
 RECORD_VERSION = 1
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+HEARTBEAT_RECORD = "beat"
+"""A trial's heartbeat record's name (``trials/<trial>/beat.json``, see ``core.claims``)."""
+PUSHED_RECORD = "pushed"
+"""The record of what an in-process trial returned (``trials/<trial>/pushed.json``, Push)."""
+_RUN_BEAT, _RUN_END = ".beat", ".end"
+_CLAIM = re.compile(r"/runs/(\d{6})\.json$")
 
 
 def _part(text: str) -> str:
@@ -55,8 +76,18 @@ class ExperimentRecords:
     def experiment_key(self) -> str:
         return f"{self.root}/experiment.json"
 
+    def rounds_prefix(self) -> str:
+        return f"{self.root}/rounds/"
+
     def round_key(self, round_id: str) -> str:
-        return f"{self.root}/rounds/{_part(round_id)}.json"
+        return f"{self.rounds_prefix()}{_part(round_id)}.json"
+
+    def round_of(self, key: str) -> str | None:
+        """The round id a round record's key names; None for any other key."""
+        prefix = self.rounds_prefix()
+        if not key.startswith(prefix) or not key.endswith(".json"):
+            return None
+        return key[len(prefix):-len(".json")]
 
     def decision_key(self, round_id: str) -> str:
         return f"{self.root}/decisions/{_part(round_id)}.json"
@@ -69,31 +100,101 @@ class ExperimentRecords:
     def outcomes_prefix(self) -> str:
         return f"{self.root}/outcomes/"
 
+    def outcome_of(self, key: str) -> str | None:
+        """The label an outcome record's key names (:func:`outcome_label`); None for any other key."""
+        prefix = self.outcomes_prefix()
+        return key[len(prefix):-len(".json")] if key.startswith(prefix) and key.endswith(".json") else None
+
     def status_key(self) -> str:
         return f"{self.root}/status.json"
 
     def trials_prefix(self) -> str:
         return f"{self.root}/trials/"
 
+    def trial_prefix(self, trial: str) -> str:
+        """The trial's folder: its records, logs and files."""
+        return f"{self.trials_prefix()}{_part(trial)}/"
+
     def trial_key(self, trial: str, record: str) -> str:
-        return f"{self.root}/trials/{_part(trial)}/{record}.json"
+        """One of a trial's JSON records: a typed one's ``FILE`` (``TrialStarted.FILE``),
+        ``HEARTBEAT_RECORD`` or ``PUSHED_RECORD``."""
+        return f"{self.trial_prefix(trial)}{record}.json"
+
+    def heartbeat_key(self, trial: str) -> str:
+        return self.trial_key(trial, HEARTBEAT_RECORD)
+
+    def pushed_key(self, trial: str) -> str:
+        return self.trial_key(trial, PUSHED_RECORD)
+
+    def trial_of(self, key: str) -> str | None:
+        """The trial whose folder holds ``key`` (any of its records, logs or files); None for a
+        key outside ``trials/``."""
+        prefix = self.trials_prefix()
+        return key[len(prefix):].split("/", 1)[0] if key.startswith(prefix) else None
+
+    def typed_record_of(self, key: str) -> tuple[str, TrialRecordType] | None:
+        """(trial, record class) when ``key`` is one of a trial's typed write-once records
+        (:data:`TRIAL_RECORD_TYPES`); None for any other key."""
+        prefix = self.trials_prefix()
+        if not key.startswith(prefix) or not key.endswith(".json"):
+            return None
+        parts = key[len(prefix):-len(".json")].split("/")
+        record_type = TRIAL_RECORD_TYPES.get(parts[1]) if len(parts) == 2 else None
+        return None if record_type is None else (parts[0], record_type)
 
     def log_key(self, trial: str, name: str) -> str:
-        return f"{self.root}/trials/{_part(trial)}/logs/{_part(name)}.log"
+        return f"{self.trial_prefix(trial)}logs/{_part(name)}.log"
 
     def reports_prefix(self, trial: str) -> str:
         """Where ``report_metrics`` calls from inside a trial land, one record each."""
-        return f"{self.root}/trials/{_part(trial)}/reports/"
+        return f"{self.trial_prefix(trial)}reports/"
 
     def report_key(self, trial: str, stamp: str) -> str:
         return f"{self.reports_prefix(trial)}{_part(stamp)}.json"
 
     def metrics_files_prefix(self, trial: str) -> str:
-        return f"{self.root}/trials/{_part(trial)}/metrics-files/"
+        return f"{self.trial_prefix(trial)}metrics-files/"
 
     def metrics_file_key(self, trial: str, relative_path: str) -> str:
         """Where a metrics file the trial wrote is kept (its path under the collector's path)."""
         return self.metrics_files_prefix(trial) + "/".join(_part(p) for p in relative_path.split("/"))
+
+    def snapshots_prefix(self) -> str:
+        return f"{self.root}/snapshots/"
+
+    def snapshot_key(self, seq: int) -> str:
+        return f"{self.snapshots_prefix()}{seq:06d}.json"
+
+    def runs_prefix(self) -> str:
+        return f"{self.root}/runs/"
+
+    def claim_key(self, seq: int) -> str:
+        """Run number ``seq``'s claim (see :mod:`kfp_tune.core.claims`)."""
+        return f"{self.runs_prefix()}{seq:06d}.json"
+
+    def run_heartbeat_key(self, seq: int) -> str:
+        return f"{self.runs_prefix()}{seq:06d}{_RUN_BEAT}.json"
+
+    def run_end_key(self, seq: int) -> str:
+        return f"{self.runs_prefix()}{seq:06d}{_RUN_END}.json"
+
+    @staticmethod
+    def claim_seq_of(key: str) -> int | None:
+        """The run number a claim's key names; None for any other key (a heartbeat, an end)."""
+        found = _CLAIM.search(key)
+        return int(found.group(1)) if found else None
+
+    def artifacts_root(self) -> str:
+        """Beside ``experiments/``, so that the records' listings do not grow with artifacts."""
+        return f"artifacts/{self.experiment}"
+
+    def input_manifest_key(self, run_id: str, name: str) -> str:
+        """The manifest of input ``name`` (a checked name, no '/') as run ``run_id`` staged it."""
+        return f"{self.artifacts_root()}/inputs/{short_hash(run_id, 12)}/{name}.json"
+
+    def model_manifest_key(self, trial: str) -> str:
+        """The manifest of the model trial ``trial`` (a checked name, no '/') saved."""
+        return f"{self.artifacts_root()}/models/{trial}.json"
 
     # --- JSON records --------------------------------------------------------------------
     def read(self, key: str, kind: str) -> dict[str, Any] | None:
@@ -293,6 +394,8 @@ class TrialStarted:
     """``trials/<trial>/started.json``: launch-trial began this trial (write-once)."""
 
     KIND = RecordKind.TRIAL_STARTED
+    FILE = "started"
+    """Its name in the trial's folder (``trials/<trial>/started.json``)."""
     trial: str
     time: str
     at: float
@@ -319,6 +422,8 @@ class TrialEnded:
     """``trials/<trial>/ended.json``: how the trial's run ended, before metrics (write-once)."""
 
     KIND = RecordKind.TRIAL_ENDED
+    FILE = "ended"
+    """Its name in the trial's folder (``trials/<trial>/ended.json``)."""
     trial: str
     phase: LaunchPhase
     reason: str = ""
@@ -361,6 +466,8 @@ class TrialResult:
     (what medianstop compares); ``observation`` is Katib's per-metric min / max / latest."""
 
     KIND = RecordKind.TRIAL_RESULT
+    FILE = "result"
+    """Its name in the trial's folder (``trials/<trial>/result.json``)."""
     trial: str
     status: TrialStatus
     reason: str = ""
@@ -397,3 +504,6 @@ class TrialResult:
 
 
 R = TypeVar("R", TrialStarted, TrialEnded, TrialResult)
+TrialRecordType = type[TrialStarted] | type[TrialEnded] | type[TrialResult]
+TRIAL_RECORD_TYPES: dict[str, TrialRecordType] = {record.FILE: record for record in (TrialStarted, TrialEnded, TrialResult)}
+"""A trial's typed write-once records, by their name in its folder."""

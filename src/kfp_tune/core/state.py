@@ -200,7 +200,6 @@ log = logging.getLogger(__name__)
 SNAPSHOT_CHUNK = 500
 """Records per snapshot chunk: a fresh process reads one chunk per this many records instead of
 one request per record."""
-_TRIAL_RECORDS: dict[str, type[TrialStarted] | type[TrialEnded] | type[TrialResult]] = {"started": TrialStarted, "ended": TrialEnded, "result": TrialResult}
 
 
 def read_experiment_record(records: ExperimentRecords) -> dict[str, Any] | None:
@@ -258,24 +257,20 @@ class ExperimentView:
             restarted = head.get("restarted")
             self._state.restarted = restarted if isinstance(restarted, str) else None
             keys = records.store.list(f"{records.root}/")
-            chunk_keys = [k for k in keys if k.startswith(f"{records.root}/snapshots/") and k.endswith(".json")]
+            chunk_keys = [k for k in keys if k.startswith(records.snapshots_prefix()) and k.endswith(".json")]
             for key in chunk_keys[self._chunks:]:
                 self._read_chunk(key, set(keys))
             self._chunks = len(chunk_keys)
-            outcomes = records.outcomes_prefix()
             for key in keys:
-                label = key[len(outcomes):-len(".json")]
-                if key.startswith(outcomes) and key.endswith(".json") and label not in self._state.outcomes:
+                label = records.outcome_of(key)
+                if label is not None and label not in self._state.outcomes:
                     self._read_outcome(key, label)
-            rounds = [k for k in keys if k.startswith(f"{records.root}/rounds/") and k.endswith(".json") and k not in self._folded]
+            rounds = [k for k in keys if records.round_of(k) is not None and k not in self._folded]
             for key in rounds:
                 self._read_and_fold(key, RecordKind.ROUND)
-            prefix = records.trials_prefix()
             for key in keys:
-                if key.startswith(prefix) and key not in self._folded:
-                    parts = key[len(prefix):].split("/")
-                    if len(parts) == 2 and parts[1][: -len(".json")] in _TRIAL_RECORDS and parts[1].endswith(".json"):
-                        self._read_and_fold(key, _TRIAL_RECORDS[parts[1][: -len(".json")]].KIND)
+                if key not in self._folded and (typed := records.typed_record_of(key)) is not None:
+                    self._read_and_fold(key, typed[1].KIND)
             return self._state
 
     def _read_outcome(self, key: str, label: str) -> None:
@@ -321,7 +316,7 @@ class ExperimentView:
             return
         if chunk is None or not isinstance(chunk.get("records"), dict):
             return
-        entries = sorted(chunk["records"].items(), key=lambda item: "/rounds/" not in item[0])  # rounds first
+        entries = sorted(chunk["records"].items(), key=lambda item: self.records.round_of(item[0]) is None)  # rounds first
         for record_key, record in entries:
             if record_key in listed and record_key not in self._folded and isinstance(record, dict):
                 try:
@@ -335,10 +330,10 @@ class ExperimentView:
     def _fold(self, key: str, record: dict[str, Any]) -> None:
         state = self._state
         assert state is not None
-        if "/rounds/" in key:
+        round_id = self.records.round_of(key)
+        if round_id is not None:
             entries = round_entries(check_record(record, key, RecordKind.ROUND), key)  # all checked before any is folded
             labels = round_labels(record, key)
-            round_id = key.rsplit("/", 1)[1][: -len(".json")]
             state.rounds[round_id] = record
             state.exhausted_rounds += 1 if record.get("exhausted") else 0
             for (name, index, assignment), trial_labels in zip(entries, labels, strict=True):
@@ -376,11 +371,12 @@ class ExperimentView:
     def _attach(self, key: str, record: dict[str, Any]) -> None:
         state = self._state
         assert state is not None
-        trial_name, file_name = key[len(self.records.trials_prefix()):].split("/")
-        kind = _TRIAL_RECORDS[file_name[: -len(".json")]]
+        found = self.records.typed_record_of(key)
+        assert found is not None, f"{key} is not a trial record"
+        trial_name, kind = found
         trial = state.by_name.get(trial_name)
         if trial is None:
-            self._pending.setdefault(trial_name, {})[file_name] = key
+            self._pending.setdefault(trial_name, {})[kind.FILE] = key
             return
         typed = kind.from_record(check_record(record, key, kind.KIND), key)
         if typed.trial != trial_name:
@@ -435,8 +431,7 @@ class ExperimentView:
 
     def record_trial(self, trial_name: str, typed: R) -> R:
         """Write one of a trial's write-once records and fold it; the stored one is returned."""
-        name = {TrialStarted: "started", TrialEnded: "ended", TrialResult: "result"}[type(typed)]
-        key = self.records.trial_key(trial_name, name)
+        key = self.records.trial_key(trial_name, typed.FILE)
         with self.lock:
             self.state  # noqa: B018  (loaded first, so what is written is folded in, never re-read)
         stored = self.records.create_typed(key, typed)
@@ -454,7 +449,7 @@ class ExperimentView:
             return
         batch = unchunked[:SNAPSHOT_CHUNK]
         seq = self._chunks
-        key = f"{self.records.root}/snapshots/{seq:06d}.json"
+        key = self.records.snapshot_key(seq)
         try:
             stored = self.records.write_once(key, RecordKind.SNAPSHOT, {"records": {k: self._folded[k] for k in batch}})
         except StoreError as exc:

@@ -29,8 +29,7 @@ from kfp_tune.stores.local import LocalStore
 
 def store_prefix(records: ExperimentRecords, trial: str) -> str:
     """Where a trial's checkpoint files are kept in the store."""
-    records.trial_key(trial, "started")  # checks the trial's name as a store key
-    return f"{records.trials_prefix()}{trial}/{STORE_FOLDER}/"
+    return f"{records.trial_prefix(trial)}{STORE_FOLDER}/"
 
 
 class TrialFolder:

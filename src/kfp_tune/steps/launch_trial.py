@@ -163,7 +163,7 @@ def _record_outcome(view: ExperimentView, trial_name: str, outcome: LaunchOutcom
         records.store.put(key, data)
     if outcome.pushed:
         records.write(
-            records.trial_key(trial_name, "pushed"),
+            records.pushed_key(trial_name),
             RecordKind.PUSHED_METRICS,
             {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in outcome.pushed if math.isfinite(m.value)]},
         )

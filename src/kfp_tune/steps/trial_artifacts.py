@@ -4,8 +4,9 @@ model each trial may save.
 
 Both travel through the store, the one place every step and every trial can reach (a trial
 learns where it is from ``KFP_TUNE_STORE``, ``KFP_TUNE_EXPERIMENT`` and ``KFP_TUNE_TRIAL``, as
-for ``report_metrics``). Layout, beside ``experiments/`` rather than under it, so that the
-records' listings, which every step repeats, do not grow with dataset or model files::
+for ``report_metrics``). Layout (its keys are built in :mod:`kfp_tune.core.records`), beside
+``experiments/`` rather than under it, so that the records' listings, which every step repeats,
+do not grow with dataset or model files::
 
     artifacts/<experiment>/inputs/<run>/<input>.json   what a run staged: its files, the artifact's URI
     artifacts/<experiment>/inputs/<run>/<input>/...    the files
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune.core.errors import KfpTuneError
-from kfp_tune.core.naming import short_hash
 from kfp_tune.core.records import ExperimentRecords, TrialStarted
 
 STAGED_INPUT = "StagedInput"
@@ -40,18 +40,14 @@ class ArtifactError(KfpTuneError):
     """An input or a model cannot be staged, found or saved; the message says which and why."""
 
 
-def _root(records: ExperimentRecords) -> str:
-    return f"artifacts/{records.experiment}"
-
-
 def input_key(records: ExperimentRecords, run_id: str, name: str) -> str:
     """The manifest of input ``name`` as run ``run_id`` staged it."""
-    return f"{_root(records)}/inputs/{short_hash(run_id, 12)}/{_name(name)}.json"
+    return records.input_manifest_key(run_id, _name(name))
 
 
 def model_key(records: ExperimentRecords, trial: str) -> str:
     """The manifest of the model trial ``trial`` saved."""
-    return f"{_root(records)}/models/{_name(trial)}.json"
+    return records.model_manifest_key(_name(trial))
 
 
 def _name(text: str) -> str:
@@ -131,7 +127,7 @@ def input_path(name: str = "dataset") -> Path:
     from kfp_tune.stores import LocalStore
 
     records, trial = _trial_place("input_path")
-    started = records.read_typed(records.trial_key(trial, "started"), TrialStarted)
+    started = records.read_typed(records.trial_key(trial, TrialStarted.FILE), TrialStarted)
     if started is None or not started.run:
         raise ArtifactError(f"input_path: trial {trial!r} has no started record with its run; call it from a trial kfp-tune launched")
     manifest = input_key(records, started.run, name)
