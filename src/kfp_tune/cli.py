@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from kfp_tune.core.errors import ExperimentConflict, FieldError, InputError, KfpTuneError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
+from kfp_tune.core.vocabulary import STORE_VARIABLE
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
 
 if TYPE_CHECKING:
@@ -388,7 +389,7 @@ def _open_store(uri: str | None, look: bool = False) -> Store:
     from kfp_tune.stores import check_environment, check_store_uri, open_store
 
     check_environment()
-    given = uri or os.environ.get("KFP_TUNE_STORE")
+    given = uri or os.environ.get(STORE_VARIABLE)
     if given:
         _check("--store" if uri else "$KFP_TUNE_STORE", check_store_uri, given)
     try:
@@ -1022,7 +1023,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from kfp_tune.stores.local import LocalStore
 
     store = _open_store(args.store, look=True)
-    given = args.store or os.environ.get("KFP_TUNE_STORE")
+    given = args.store or os.environ.get(STORE_VARIABLE)
     if given and isinstance(store, LocalStore) and not store.root.is_dir():  # a mistyped folder is not an empty store
         raise UsageError(f"{'--store' if args.store else '$KFP_TUNE_STORE'} {shown(given)}: no such folder ({store.root}); nothing has run with this store")
     experiments, problems = Client(store).list_experiments_and_problems()

@@ -41,7 +41,6 @@ POD_INFO_VOLUME = "kfp-tune-pod-info"
 POD_INFO_PATH = "/etc/kfp-tune/pod"
 """Where the downward API volume puts the pod's labels (file ``labels``)."""
 POLL_SECONDS = 2.0
-PLACE_VARIABLES = ("KFP_TUNE_STORE", "KFP_TUNE_EXPERIMENT", "KFP_TUNE_TRIAL")
 
 
 def default_image() -> str:
@@ -107,12 +106,12 @@ def main(argv: Sequence[str] | None = None, stop: threading.Event | None = None)
     parser.add_argument("--pod-info", default=POD_INFO_PATH, help="the downward API folder holding the pod's labels")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    missing = [name for name in PLACE_VARIABLES if not os.environ.get(name)]
-    if missing:
-        parser.error(f"{', '.join(missing)} not set: this container runs beside a trial kfp-tune launched")
-    from kfp_tune.stores import open_store
+    from kfp_tune.stores import TrialPlaceMissing, open_trial_place
 
-    records = ExperimentRecords(open_store(os.environ["KFP_TUNE_STORE"], os.environ.get("KFP_TUNE_S3_ENDPOINT") or None), os.environ["KFP_TUNE_EXPERIMENT"])
+    try:
+        records, trial = open_trial_place()
+    except TrialPlaceMissing as exc:
+        parser.error(f"{exc}: this container runs beside a trial kfp-tune launched")
     stop = stop or threading.Event()
 
     def on_term(signum: int, frame: Any) -> None:
@@ -121,7 +120,7 @@ def main(argv: Sequence[str] | None = None, stop: threading.Event | None = None)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, on_term)
         signal.signal(signal.SIGINT, on_term)
-    run(records, os.environ["KFP_TUNE_TRIAL"], stop, args.poll_seconds, Path(args.pod_info))
+    run(records, trial, stop, args.poll_seconds, Path(args.pod_info))
     return 0
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from kfp_tune.core.errors import ExperimentBusy, ExperimentNotFound, StoreError
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialStarted, decode_record
-from kfp_tune.core.vocabulary import RecordKind
+from kfp_tune.core.vocabulary import RUN_TTL_VARIABLE, TRIAL_TTL_VARIABLE, RecordKind
 
 DEFAULT_TTL = 900.0
 """Seconds without a sign of life after which a run's claim lapses. Generous, because a
@@ -40,12 +40,12 @@ attempt counts as dead (a retry then ends the trial TrialStale instead of waitin
 
 
 def ttl_from_env() -> float:
-    raw = os.environ.get("KFP_TUNE_RUN_TTL_SECONDS")
+    raw = os.environ.get(RUN_TTL_VARIABLE)
     return float(raw) if raw else DEFAULT_TTL
 
 
 def trial_ttl_from_env() -> float:
-    raw = os.environ.get("KFP_TUNE_TRIAL_TTL_SECONDS")
+    raw = os.environ.get(TRIAL_TTL_VARIABLE)
     return float(raw) if raw else DEFAULT_TRIAL_TTL
 
 

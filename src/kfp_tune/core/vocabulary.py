@@ -116,6 +116,28 @@ class RecordKind(WireEnum):
 FUNCTION_TRIAL_KIND = "PythonFunction"
 
 
+# --- environment variables: the launcher-to-trial contract and the run's knobs ----------------------
+STORE_VARIABLE = "KFP_TUNE_STORE"
+"""The store's URI: the CLI's and the API's default store, and what a launcher tells every trial."""
+S3_ENDPOINT_VARIABLE = "KFP_TUNE_S3_ENDPOINT"
+"""The S3 store's endpoint (no secret: a launcher passes it on as a value)."""
+EXPERIMENT_VARIABLE = "KFP_TUNE_EXPERIMENT"
+TRIAL_VARIABLE = "KFP_TUNE_TRIAL"
+PLACE_VARIABLES = (STORE_VARIABLE, EXPERIMENT_VARIABLE, TRIAL_VARIABLE)
+"""What every launcher tells a trial about where it is, so that the trial (``report_metrics``,
+``save_model``, ``input_path``) and what runs beside it (the collector sidecar, a Custom
+collector) reach its records: ``kfp_tune.stores.open_trial_place`` reads them back."""
+RUN_TTL_VARIABLE = "KFP_TUNE_RUN_TTL_SECONDS"
+TRIAL_TTL_VARIABLE = "KFP_TUNE_TRIAL_TTL_SECONDS"
+"""Seconds without a sign of life after which a run's claim, or a trial's launch attempt, counts
+as dead (``core.claims``)."""
+
+
+def trial_place_env(experiment: str, trial: str) -> dict[str, str]:
+    """The trial's part of :data:`PLACE_VARIABLES` (the launcher's env already names the store)."""
+    return {EXPERIMENT_VARIABLE: experiment, TRIAL_VARIABLE: trial}
+
+
 CREDENTIAL_VARIABLES = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"})
 """The store's credentials as the environment holds them: never handed to a local trial."""
 CREDENTIAL_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_?KEY|ACCESS_?KEY|AUTH", re.I)

@@ -11,7 +11,7 @@ from kfp_tune.core.errors import shown
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
-from kfp_tune.core.vocabulary import CollectorKind
+from kfp_tune.core.vocabulary import STORE_VARIABLE, CollectorKind
 from kfp_tune.launchers.local import LocalLauncher, missing_command
 
 
@@ -34,7 +34,7 @@ def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_e
         data["namespace"] = experiment_namespace
     kind = data.get("kind", "local")
     if kind == "local":
-        env = {"KFP_TUNE_STORE": store_uri} if store_uri else {}
+        env = {STORE_VARIABLE: store_uri} if store_uri else {}
         return LocalLauncher(mounts=data.get("mounts") or {}, timeout_seconds=data.get("timeoutSeconds"), env=env)
     if kind == "kubernetes":
         from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher, launcher_env
@@ -61,7 +61,7 @@ def check_experiment(launcher: Launcher, experiment: Experiment) -> None:
         if container is not None and not container.get("command"):
             raise ValueError(f"spec.trialTemplate.trialSpec: {missing_command(template.primary_container_name)}")
     kind = experiment.spec.collector_kind
-    if isinstance(launcher, LocalLauncher) and kind in REPORTING_KINDS and launcher.env.get("KFP_TUNE_STORE", "").startswith("s3://"):
+    if isinstance(launcher, LocalLauncher) and kind in REPORTING_KINDS and launcher.env.get(STORE_VARIABLE, "").startswith("s3://"):
         raise ValueError(
             f"spec.metricsCollectorSpec.collector.kind: a {kind} trial reports its metrics to the store itself, and a local trial is "
             "never given the S3 store's credentials; run it on a cluster, with a local store folder (--store DIR), or with the "

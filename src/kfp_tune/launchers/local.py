@@ -63,7 +63,7 @@ from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
-from kfp_tune.core.vocabulary import CREDENTIAL_VARIABLES, EARLY_STOP_MESSAGE, CollectorKind, LaunchPhase
+from kfp_tune.core.vocabulary import CREDENTIAL_VARIABLES, EARLY_STOP_MESSAGE, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
 from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
@@ -159,7 +159,7 @@ class LocalLauncher(Launcher):
             argv = shell_form(argv)
             env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
         env.update(self.env)
-        env.update(KFP_TUNE_EXPERIMENT=run.experiment, KFP_TUNE_TRIAL=run.trial)
+        env.update(trial_place_env(run.experiment, run.trial))
         for item in container.get("env") or []:
             if "valueFrom" in item:
                 raise ValueError(f"env {item.get('name')!r} uses valueFrom, which needs a cluster")
@@ -244,14 +244,13 @@ class LocalLauncher(Launcher):
         """The experiment as the store holds it (what launch-trial runs), when this launcher
         knows the store; read once per experiment."""
         if name not in self._experiments:
-            uri = self.env.get("KFP_TUNE_STORE")
             found = None
-            if uri:
+            if self.env.get(STORE_VARIABLE):
                 from kfp_tune.core.spec import parse_experiment
                 from kfp_tune.core.state import read_experiment_record
-                from kfp_tune.stores import open_store
+                from kfp_tune.stores import open_experiment_records
 
-                records = ExperimentRecords(open_store(uri, self.env.get("KFP_TUNE_S3_ENDPOINT") or None), name)
+                records = open_experiment_records(self.env, name)
                 head = read_experiment_record(records)
                 if head is not None and isinstance(head.get("spec"), dict):
                     found = (records, parse_experiment(head["spec"]))
@@ -296,7 +295,7 @@ class LocalLauncher(Launcher):
             argv[0] = sys.executable
         env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
         env.update(self.env)
-        env.update(KFP_TUNE_EXPERIMENT=trial.experiment, KFP_TUNE_TRIAL=trial.trial)
+        env.update(trial_place_env(trial.experiment, trial.trial))
         for index, item in enumerate(container.get("env") or []):
             if "valueFrom" in item:
                 raise ValueError(f"{FIELD}.env[{index}]: {item.get('name')!r} uses valueFrom, which needs a cluster")

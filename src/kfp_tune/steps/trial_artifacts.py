@@ -21,7 +21,6 @@ models of up to a few hundred MB; keep larger ones in storage of your own and pa
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -32,8 +31,6 @@ from kfp_tune.core.records import ExperimentRecords, TrialStarted
 
 STAGED_INPUT = "StagedInput"
 TRIAL_MODEL = "TrialModel"
-PLACE_VARIABLES = ("KFP_TUNE_STORE", "KFP_TUNE_EXPERIMENT", "KFP_TUNE_TRIAL")
-"""What the launcher tells every trial about where it is (see :mod:`kfp_tune.collectors.push`)."""
 
 
 class ArtifactError(KfpTuneError):
@@ -160,13 +157,12 @@ def _made(folder: Path) -> Path:
 
 def _trial_place(caller: str) -> tuple[ExperimentRecords, str]:
     """The running trial's experiment records and name, from the env its launcher set."""
-    from kfp_tune.stores import open_store
+    from kfp_tune.stores import TrialPlaceMissing, open_trial_place
 
-    missing = [name for name in PLACE_VARIABLES if not os.environ.get(name)]
-    if missing:
-        raise ArtifactError(f"{caller}: {', '.join(missing)} not set: call it from a trial that kfp-tune launched")
-    store = open_store(os.environ["KFP_TUNE_STORE"], os.environ.get("KFP_TUNE_S3_ENDPOINT") or None)
-    return ExperimentRecords(store, os.environ["KFP_TUNE_EXPERIMENT"]), os.environ["KFP_TUNE_TRIAL"]
+    try:
+        return open_trial_place()
+    except TrialPlaceMissing as exc:
+        raise ArtifactError(f"{caller}: {exc}: call it from a trial that kfp-tune launched") from None
 
 
 # --- models: the trial that saves one, the step that hands the best one on ------------------

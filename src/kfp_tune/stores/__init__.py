@@ -12,14 +12,24 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from kfp_tune.core.errors import StoreInputError, shown
+from kfp_tune.core.errors import KfpTuneError, StoreInputError, shown
 from kfp_tune.core.interfaces import Store
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.vocabulary import (
+    EXPERIMENT_VARIABLE,
+    PLACE_VARIABLES,
+    RUN_TTL_VARIABLE,
+    S3_ENDPOINT_VARIABLE,
+    STORE_VARIABLE,
+    TRIAL_TTL_VARIABLE,
+    TRIAL_VARIABLE,
+)
 from kfp_tune.stores.local import LocalStore
 
 DEFAULT_LOCAL_STORE = "./kfp-tune-runs"
 """The store used when none is given: a folder in the current directory."""
 
-SECONDS_VARIABLES = ("KFP_TUNE_STORE_RETRY_SECONDS", "KFP_TUNE_RUN_TTL_SECONDS", "KFP_TUNE_TRIAL_TTL_SECONDS")
+SECONDS_VARIABLES = ("KFP_TUNE_STORE_RETRY_SECONDS", RUN_TTL_VARIABLE, TRIAL_TTL_VARIABLE)
 """Tuning knobs of the store's retries and of the run and trial claims kept in it, in seconds."""
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's bucket naming rules
@@ -118,7 +128,7 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_sec
     Transient S3 failures are retried (:mod:`kfp_tune.stores.retry`) for ``retry_seconds``
     (default: ``$KFP_TUNE_STORE_RETRY_SECONDS``, else 300). A URI or setting that
     cannot work raises StoreInputError (a ValueError) before anything is read or written."""
-    uri = check_store_uri(uri or os.environ.get("KFP_TUNE_STORE") or DEFAULT_LOCAL_STORE)
+    uri = check_store_uri(uri or os.environ.get(STORE_VARIABLE) or DEFAULT_LOCAL_STORE)
     check_environment()
     opener = _OPENERS.get(urlsplit(uri).scheme.lower()) if _SCHEME.match(uri) else None
     if opener is not None:
@@ -146,3 +156,29 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_sec
 
 
 __all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "StoreOpener", "check_environment", "check_store_uri", "is_store", "open_store", "register_scheme", "registered_schemes"]
+
+
+def open_experiment_records(env: Mapping[str, str], experiment: str) -> ExperimentRecords:
+    """An experiment's records in the store ``env`` names (``KFP_TUNE_STORE``, and
+    ``KFP_TUNE_S3_ENDPOINT`` when set): the store as a launcher passes it on to its trials."""
+    return ExperimentRecords(open_store(env[STORE_VARIABLE], env.get(S3_ENDPOINT_VARIABLE) or None), experiment)
+
+
+class TrialPlaceMissing(KfpTuneError):
+    """Code meant to run in a trial that kfp-tune launched runs where the launcher's variables
+    (:data:`~kfp_tune.core.vocabulary.PLACE_VARIABLES`) are not set; names the missing ones."""
+
+    def __init__(self, missing: list[str]):
+        super().__init__(f"{', '.join(missing)} not set")
+        self.missing = missing
+
+
+def open_trial_place(env: Mapping[str, str] | None = None) -> tuple[ExperimentRecords, str]:
+    """(the experiment's records, the trial's name) of the trial this process runs in, from the
+    variables its launcher set (:func:`kfp_tune.core.vocabulary.trial_place_env`);
+    TrialPlaceMissing naming those not set, checked before any store is opened."""
+    env = os.environ if env is None else env
+    missing = [name for name in PLACE_VARIABLES if not env.get(name)]
+    if missing:
+        raise TrialPlaceMissing(missing)
+    return open_experiment_records(env, env[EXPERIMENT_VARIABLE]), env[TRIAL_VARIABLE]

@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
 from kfp_tune.core.errors import StoreError, StoreInputError, shown
+from kfp_tune.core.vocabulary import S3_ENDPOINT_VARIABLE
 
-ENDPOINT_VARIABLES = ("KFP_TUNE_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
+ENDPOINT_VARIABLES = (S3_ENDPOINT_VARIABLE, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 AWS_ENDPOINT = "https://s3.amazonaws.com"
 AWS_HINTS = ("AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID")
 """Any of these says the store is meant to be AWS S3 itself when no endpoint is given."""

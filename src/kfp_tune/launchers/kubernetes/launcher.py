@@ -43,7 +43,7 @@ from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, T
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, is_dns_subdomain
 from kfp_tune.core.shell_form import katib_wraps
 from kfp_tune.core.template import primary_container, unsafe_settings
-from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, LaunchPhase
+from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, LaunchPhase, trial_place_env
 from kfp_tune.launchers.kubernetes.kinds import (
     KINDS,
     TrialKind,
@@ -396,7 +396,7 @@ class KubernetesLauncher(Launcher):
             raise ValueError("; ".join(problems))
         labels = dict((trial.manifest.get("metadata") or {}).get("labels") or {})
         settings = self.settings()
-        settings = dataclasses.replace(settings, env=(*settings.env, ("KFP_TUNE_EXPERIMENT", trial.experiment), ("KFP_TUNE_TRIAL", trial.trial)))
+        settings = dataclasses.replace(settings, env=(*settings.env, *trial_place_env(trial.experiment, trial.trial).items()))
         kind = trial_kind(trial.manifest)
         if trial.checkpoint_path and not self.config.checkpoint_claim:
             raise ValueError(missing_claim(trial.checkpoint_path))
@@ -925,9 +925,9 @@ class _sigterm_raises:
 
 def launcher_env(store_uri: str, s3_endpoint: str = "") -> dict[str, str]:
     """Env the Kubernetes launcher gives every trial so it can report to the store."""
-    env = {"KFP_TUNE_STORE": store_uri}
+    env = {STORE_VARIABLE: store_uri}
     if s3_endpoint:
-        env["KFP_TUNE_S3_ENDPOINT"] = s3_endpoint
+        env[S3_ENDPOINT_VARIABLE] = s3_endpoint
     return env
 
 

@@ -1,0 +1,74 @@
+"""The launcher-to-trial contract: the variables a launcher sets for every trial
+(``core.vocabulary.PLACE_VARIABLES``) and the one function that reads them back
+(``stores.open_trial_place``), used by the sidecar, the trial's artifact helpers and the local
+launcher's collectors; the names are spelled in ``core.vocabulary`` only."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from kfp_tune.core import vocabulary
+from kfp_tune.core.vocabulary import PLACE_VARIABLES, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, trial_place_env
+from kfp_tune.launchers import launcher_from_config
+from kfp_tune.launchers.kubernetes import launcher_env
+from kfp_tune.launchers.local import LocalLauncher
+from kfp_tune.stores import TrialPlaceMissing, open_experiment_records, open_trial_place
+from kfp_tune.stores.local import LocalStore
+
+LEFT_FOR_LATER = {"src/kfp_tune/collectors/push.py"}
+"""Still reads the variables itself: another change is under way there (report_metrics)."""
+
+
+def test_what_a_launcher_sets_opens_the_trials_place(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    launcher = launcher_from_config('{"kind": "local"}', store.uri)
+    assert isinstance(launcher, LocalLauncher)
+    records, trial = open_trial_place({**launcher.env, **trial_place_env("exp-1", "exp-1-t3")})
+    assert (records.experiment, trial) == ("exp-1", "exp-1-t3")
+    assert isinstance(records.store, LocalStore) and records.store.root == store.root
+
+
+def test_the_kubernetes_launchers_env_names_the_store_and_its_endpoint() -> None:
+    env = launcher_env("s3://bucket/tuning", "http://minio:9000")
+    assert env == {STORE_VARIABLE: "s3://bucket/tuning", S3_ENDPOINT_VARIABLE: "http://minio:9000"}
+
+
+@pytest.mark.parametrize("unset", [[0], [1, 2], [0, 1, 2]])
+def test_the_variables_not_set_are_named_in_the_contracts_order(tmp_path: Path, unset: list[int]) -> None:
+    env = {STORE_VARIABLE: str(tmp_path / "never-made"), **trial_place_env("exp-1", "exp-1-t3")}
+    for index in unset:
+        env[PLACE_VARIABLES[index]] = ""
+    with pytest.raises(TrialPlaceMissing) as info:
+        open_trial_place(env)
+    assert info.value.missing == [PLACE_VARIABLES[i] for i in unset]
+    assert str(info.value) == f"{', '.join(PLACE_VARIABLES[i] for i in unset)} not set"
+    assert not (tmp_path / "never-made").exists()  # checked before any store is opened
+
+
+def test_the_experiments_records_are_opened_from_the_launchers_env(tmp_path: Path) -> None:
+    records = open_experiment_records({STORE_VARIABLE: str(tmp_path / "store")}, "exp-2")
+    assert records.experiment == "exp-2" and records.store.uri == LocalStore(tmp_path / "store").uri
+
+
+def _literal_uses(names: set[str]) -> list[str]:
+    """Where a string equal to one of ``names`` is written in the code (docstrings aside)."""
+    found = []
+    for folder in ("src/kfp_tune", "algorithms", "components", "pipelines"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text())
+            docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Constant) and node.value in names and id(node) not in docs:
+                    found.append(f"{path.relative_to(REPO).as_posix()}:{node.lineno} {node.value}")
+    return found
+
+
+def test_the_variables_names_are_spelled_once() -> None:
+    names = {*PLACE_VARIABLES, S3_ENDPOINT_VARIABLE, vocabulary.RUN_TTL_VARIABLE, vocabulary.TRIAL_TTL_VARIABLE}
+    here = Path(vocabulary.__file__).relative_to(REPO).as_posix()
+    elsewhere = [use for use in _literal_uses(names) if not use.startswith((f"{here}:", *(f"{p}:" for p in LEFT_FOR_LATER)))]
+    assert not elsewhere, f"use the names in core/vocabulary.py: {elsewhere}"
