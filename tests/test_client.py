@@ -402,6 +402,126 @@ def test_the_budget_of_a_running_experiment_changes_in_the_store_without_restart
     assert ExperimentView(ExperimentRecords(LocalStore(tmp_path), "held")).state.experiment.spec.parallel_trial_count == 2  # what a next step reads
 
 
+@contextlib.contextmanager
+def gated_run(store: str, name: str, max_trial_count: int, gate_trial: int) -> Iterator[tuple[threading.Event, list[Any]]]:
+    """A tune() run of ``name`` in a thread (grid over 0.1, 0.2, ..., one trial at a time,
+    resumePolicy Never), held inside trial ``gate_trial`` (1-based) until the event is set;
+    the run's TuneResult lands in the list."""
+    release, started, calls, results = threading.Event(), threading.Event(), [0], []
+
+    def objective(params: dict[str, Any]) -> float:
+        calls[0] += 1
+        if calls[0] == gate_trial:
+            started.set()
+            assert release.wait(120), "the test never released the trial"
+        return float(params["x"])
+
+    space = {"x": search.discrete([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])}
+    thread = threading.Thread(target=lambda: results.append(
+        tune(objective, space, objective_metric_name="loss", algorithm="grid", max_trial_count=max_trial_count, store=store, name=name)))
+    thread.start()
+    try:
+        assert started.wait(120), "the gated trial never started"
+        yield release, results
+    finally:
+        release.set()
+        thread.join(120)
+    assert not thread.is_alive()
+
+
+def _true_conditions(experiment: KatibObject) -> list[tuple[str, str]]:
+    return [(c.type, c.reason) for c in experiment.status.conditions if c.status == "True"]
+
+
+def test_a_run_follows_a_budget_raised_while_it_runs_and_a_completed_never_experiment_refuses_more(tmp_path):
+    """Katib's controller reads maxTrialCount on every reconcile: raised from 3 to 5 during the
+    first trial, the run in this process makes 5 trials (it made 3 and said Succeeded
+    MaxTrialsReached with spec.maxTrialCount 5); once it completed under resumePolicy Never,
+    Katib's webhook refuses any budget edit, here on every path."""
+    store = str(tmp_path / "store")
+    client, katib = Client(store), KatibClient(store=store)
+    with gated_run(store, "grow", max_trial_count=3, gate_trial=1) as (release, results):
+        edited = client.edit_experiment_budget("grow", max_trial_count=5)
+        assert edited.spec.max_trial_count == 5 and _true_conditions(edited)[-1] == ("Running", "ExperimentRunning")
+        release.set()
+    assert results[0].status == "Succeeded" and len(results[0].trials) == 5
+    experiment = client.get_experiment("grow")
+    assert (experiment.spec.max_trial_count, experiment.status.trials, experiment.status.trials_succeeded) == (5, 5, 5)
+    assert _true_conditions(experiment)[-1] == ("Succeeded", "ExperimentMaxTrialsReached")
+    for edit in (lambda: client.edit_experiment_budget("grow", max_trial_count=7), lambda: katib.edit_experiment_budget("grow", max_trial_count=8),
+                 lambda: client.edit_experiment_budget("grow", max_failed_trial_count=2)):
+        with pytest.raises(ExperimentConflict, match=r"is completed and its spec changed: its spec\.resumePolicy is Never"):
+            edit()
+    assert client.get_experiment("grow").spec.max_trial_count == 5
+
+
+class _EditLandsAfterTheRunEnds:
+    """A store through which an edit's write of the experiment record waits until ``before_write``
+    has run: the edit's checks saw the run going, its write lands once the run has ended."""
+
+    def __init__(self, inner: Any, before_write: Any):
+        self.inner, self.before_write, self.uri = inner, before_write, inner.uri
+
+    def put(self, key: str, data: bytes) -> None:
+        if key.endswith("/experiment.json") and self.before_write is not None:
+            self.before_write, hook = None, self.before_write
+            hook()
+        self.inner.put(key, data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_an_edit_that_lands_as_the_run_ends_leaves_a_status_the_new_budget_decides(tmp_path):
+    """The run's last look at the budget came before the edit's write: the status it wrote
+    (Succeeded, max trials reached under 2) must not stand beside spec.maxTrialCount 3 and 2
+    trials; the experiment is Running, for the next run to finish."""
+    store = str(tmp_path / "store")
+    with gated_run(store, "race", max_trial_count=2, gate_trial=2) as (release, results):
+        def run_ends_first() -> None:
+            release.set()
+            _wait_until(lambda: bool(results))  # tune() has returned: the run released its claim
+
+        Client(_EditLandsAfterTheRunEnds(LocalStore(tmp_path / "store"), run_ends_first)).edit_experiment_budget("race", max_trial_count=3)
+    experiment = Client(store).get_experiment("race")
+    assert (experiment.spec.max_trial_count, experiment.status.trials) == (3, 2)
+    assert _true_conditions(experiment)[-1] == ("Running", "ExperimentRunRoundsUsedUp")
+    with pytest.warns(UserWarning, match="resuming experiment race: 2 trial"):
+        again = tune(lambda p: float(p["x"]), {"x": search.discrete([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8])}, objective_metric_name="loss",
+                     algorithm="grid", max_trial_count=3, store=store, name="race")
+    assert (again.status, again.reason, len(again.trials)) == ("Succeeded", "ExperimentMaxTrialsReached", 3)
+
+
+def test_an_edit_written_as_the_run_releases_its_claim_leaves_a_status_the_new_budget_decides(tmp_path, monkeypatch):
+    """The edit's checks ran while the run drove the experiment and its write landed after the
+    run's last look but before its release: the run looks once more after releasing, and its
+    status (Succeeded under maxTrialCount 2) gives way to Running under 3."""
+    import kfp_tune.inline_runner as inline_runner
+
+    store = tmp_path / "store"
+    release = inline_runner.claims.release
+
+    def edit_lands_then_release(records: ExperimentRecords, run_id: str, reason: str) -> None:
+        head = records.read(records.experiment_key(), "Experiment")
+        document = json.loads(json.dumps(head["spec"]))
+        document["spec"]["maxTrialCount"] = 3
+        records.write(records.experiment_key(), "Experiment", {**{k: v for k, v in head.items() if k not in ("kind", "version")}, "spec": document})
+        release(records, run_id, reason)
+
+    monkeypatch.setattr(inline_runner.claims, "release", edit_lands_then_release)
+    result = tune(lambda p: float(p["x"]), PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=2, store=str(store), name="late")
+    assert (result.status, result.reason, len(result.trials)) == ("Running", "ExperimentRunRoundsUsedUp", 2)
+    experiment = Client(str(store)).get_experiment("late")
+    assert experiment.spec.max_trial_count == 3 and _true_conditions(experiment)[-1] == ("Running", "ExperimentRunRoundsUsedUp")
+
+
+def _wait_until(condition: Any, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
 # --- delete ---------------------------------------------------------------------------------------
 
 

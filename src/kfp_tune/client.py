@@ -266,11 +266,12 @@ class Client:
         LongRunning or FromVolume (the stored one). A completed experiment that may restart is
         marked Running (reason ``ExperimentRestarting``) until a run resumes it.
 
-        The stored spec is what a run of this experiment reads when it is not given one: a
-        pipeline's later checkpoints, and a run of :meth:`get_experiment`'s output. A run given
-        a spec (a YAML file, ``tune()``'s arguments) sets that spec's budget instead; a run
-        in progress in one process (``kfp-tune run``, ``tune()``) keeps the budget it started
-        with."""
+        A run that drives the experiment follows the edit, as Katib's controller does: a run in
+        one process (``kfp-tune run --engine inline``, ``tune()``) before its next trial starts
+        (maxTrialCount, maxFailedTrialCount; parallelTrialCount once its slots are free), a
+        pipeline at its next checkpoint. The stored spec is also what a later run reads when it
+        is not given one (a run of :meth:`get_experiment`'s output); a run given a spec (a YAML
+        file, ``tune()``'s arguments) sets that spec's budget instead."""
         from kfp_tune.core.decision import RESTARTING, Decision, best_trial, count_trials, decide
         from kfp_tune.core.errors import ExperimentConflict
         from kfp_tune.core.loading import load_experiment
@@ -325,6 +326,15 @@ class Client:
                 best_trial(fresh), count_trials(fresh),
             )
             write_status(records, fresh, decision, utc_now())
+        elif changes and not _driven(records):
+            # a run that ended between the checks above and the write (its last look at the
+            # budget came first) left a status decided under the old budget: the new one decides
+            fresh = load_state(records)
+            stored = records.read(records.status_key(), "ExperimentStatus")
+            phase = ((stored or {}).get("status") or {}).get("phase")
+            decision = decide(fresh, rounds_left=0)
+            if phase in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) and not decision.finished:
+                write_status(records, fresh, decision, utc_now())
         return self.get_experiment(name)
 
     def delete_experiment(self, name: str, confirm: bool = False) -> int:
@@ -497,6 +507,17 @@ class Client:
 def _check_trial_name(name: Any) -> None:
     if not isinstance(name, str) or not _TRIAL_NAME.match(name) or ".." in name:
         raise InputError(f"trial name: expected a trial's name (letters, digits, '-', '.' or '_'), got {shown(name)}")
+
+
+def _driven(records: ExperimentRecords) -> bool:
+    """Whether a run drives the experiment now (a damaged claim: none can)."""
+    from kfp_tune.core import claims
+
+    try:
+        current = claims.latest_claim(records)
+    except DamagedRecord:
+        return False
+    return current is not None and current.live(time.time())
 
 
 def experiment_phase(experiment: Mapping[str, Any]) -> tuple[str, str, str]:

@@ -5,6 +5,11 @@ It claims the experiment, then keeps ``parallelTrialCount`` slots busy with thre
 (:func:`kfp_tune.steps.slots.run_slots`), the same schedule and steps as the pipeline's
 launch-trial in slots mode; ``kfp-tune run --engine kfp-local`` runs the compiled pipeline
 instead (:mod:`kfp_tune.pipelines.local_run`). Both write the same records.
+
+A budget edited while the run drives the experiment (``Client.edit_experiment_budget``) is
+followed as Katib's experiment controller follows the Experiment it reconciles: the stored spec's
+``maxTrialCount`` and ``maxFailedTrialCount`` are read again as each trial ends, before the stop
+rules decide whether the next one starts; ``parallelTrialCount`` applies from the next slots.
 """
 
 from __future__ import annotations
@@ -12,12 +17,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kfp_tune.core import claims
-from kfp_tune.core.decision import Decision, interrupted
-from kfp_tune.core.errors import RunInterrupted, StoreError
+from kfp_tune.core.decision import Decision, decide, interrupted
+from kfp_tune.core.errors import RunInterrupted, SpecError, StoreError
 from kfp_tune.core.interfaces import Launcher, Store
-from kfp_tune.core.records import ExperimentRecords, utc_now
-from kfp_tune.core.spec import Experiment
-from kfp_tune.core.state import ExperimentView, TrialState
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, R, TrialResult, utc_now
+from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment, ExperimentSpec, parse_experiment
+from kfp_tune.core.state import ExperimentView, TrialState, read_experiment_record
 from kfp_tune.steps.decide_stop import write_status
 from kfp_tune.steps.prepare import prepare
 from kfp_tune.steps.schedule import new_run_id
@@ -44,18 +49,87 @@ def run_inline(
     records = ExperimentRecords(store, experiment.name)
     run_id = run_id or new_run_id()
     reason = "error"
+    view = BudgetFollowingView(records)
     with handling_stop_signals(_raise_interrupted):  # before and after the slots, which stop their trials first
         try:
             prepare(records, experiment, run_id, take_over)
-            result = run_slots(ExperimentView(records), launcher, run_id, checkpoint=checkpoint, adopt=True, on_trial_end=on_trial_end)
-            reason = result.decision.reason
-            return result.decision
+            decision = _run_following_budget(view, launcher, run_id, checkpoint, on_trial_end)
+            reason = decision.reason
         except RunInterrupted as exc:
             reason = claims.INTERRUPTED
             _say_interrupted(records, run_id, exc)
             raise
         finally:
             claims.release(records, run_id, reason)
+    if view.follow_stored_budget():  # edited after the last look, before the release: its status says so
+        decision = decide(view.state, rounds_left=0)
+        write_status(records, view.state, decision, utc_now())
+    return decision
+
+
+def _run_following_budget(
+    view: BudgetFollowingView, launcher: Launcher, run_id: str, checkpoint: Checkpoint | None, on_trial_end: Callable[[TrialState, Decision], None] | None,
+) -> Decision:
+    """The slots, run again while a budget edited after the last trial ended gives the
+    experiment more trials; the status is then the stop rules' verdict under that budget,
+    never one decided under the old one."""
+    adopt = True
+    while True:
+        result = run_slots(view, launcher, run_id, checkpoint=checkpoint, adopt=adopt, on_trial_end=on_trial_end)
+        adopt = False
+        if result.checkpoint_due or not view.follow_stored_budget():
+            return result.decision
+        decision = decide(view.state, rounds_left=1)
+        if decision.finished:
+            return write_status(view.records, view.state, decision, utc_now())
+
+
+BUDGET_ATTRIBUTES = tuple(name for name, info in ExperimentSpec.model_fields.items() if info.alias in EDITABLE_FIELDS)
+"""The spec's budgets (``core.spec.EDITABLE_FIELDS``) by their attribute names."""
+
+
+class BudgetFollowingView(ExperimentView):
+    """The run's view of the experiment, following the budget stored in the experiment record:
+    Katib's controller reads ``maxTrialCount`` and ``parallelTrialCount`` from the Experiment on
+    every reconcile (``pkg/controller.v1beta1/experiment/experiment_controller.go``,
+    ``ReconcileTrials``), so a budget raised while the experiment runs is used at once. A
+    trial's result is where the stop rules are applied next, so the stored budget is read then:
+    one small read per trial."""
+
+    def __init__(self, records: ExperimentRecords):
+        super().__init__(records)
+        self._seen: dict[str, object] | None = None
+
+    def record_trial(self, trial_name: str, typed: R) -> R:
+        stored = super().record_trial(trial_name, typed)
+        if isinstance(typed, TrialResult):
+            self.follow_stored_budget()
+        return stored
+
+    def follow_stored_budget(self) -> bool:
+        """Take the budget of the stored spec when it differs from the one the run follows
+        (an edit since); True if it changed."""
+        key = self.records.experiment_key()
+        head = read_experiment_record(self.records)
+        document = head.get("spec") if head is not None else None
+        if not isinstance(document, dict):
+            return False  # gone or damaged: the run's next step says so
+        raw = {name: (document.get("spec") or {}).get(name) for name in EDITABLE_FIELDS}
+        if raw == self._seen:
+            return False
+        try:
+            stored = parse_experiment(document).spec
+        except SpecError as exc:
+            raise DamagedRecord(key, f"its spec cannot be read ({exc})") from None
+        budget = {name: getattr(stored, name) for name in BUDGET_ATTRIBUTES}
+        with self.lock:
+            self._seen = raw
+            state = self.state
+            spec = state.experiment.spec
+            if all(getattr(spec, name) == value for name, value in budget.items()):
+                return False
+            state.experiment = state.experiment.model_copy(update={"spec": spec.model_copy(update=budget)})
+        return True
 
 
 def _say_interrupted(records: ExperimentRecords, run_id: str, exc: RunInterrupted) -> None:
