@@ -88,6 +88,44 @@ def test_every_module_has_a_layer():
         assert _layer(module) >= 0, module
 
 
+PLUGINS = LAYERS[1]
+PLUGIN_IMPORTS = {
+    ("launchers", "collectors"): "a launcher runs the experiment's collector with its trial: the StdOut parser, the follower, "
+    "the sidecar's container, the Custom collector's container",
+    ("launchers", "stores"): "the local launcher opens the store it was given, for the collectors it follows and the checkpoint folders",
+    ("collectors", "stores"): "the sidecar and report_metrics open the store the trial's environment names",
+}
+"""Which plug-in package may import which other one, (importer, imported), and why. Plug-ins
+share what they need through the core; an import between two of them is declared here, and
+never both ways (a cycle between packages: move what both need to the core, or to the package
+that owns it, as ``launchers.runtime_image.default_image``)."""
+
+
+def _plugin(module: str) -> str | None:
+    part = module.split(".")[1] if "." in module else ""
+    return part if part in PLUGINS else None
+
+
+def test_plugin_packages_import_each_other_only_as_declared():
+    modules = _modules()
+    found: dict[tuple[str, str], list[str]] = {}
+    for module, path in modules.items():
+        importer = _plugin(module)
+        for target in _imports(path, module, set(modules)) if importer else ():
+            imported = _plugin(target)
+            if imported is not None and imported != importer:
+                found.setdefault((importer, imported), []).append(f"{module} imports {target}")
+    undeclared = [use for pair, uses in sorted(found.items()) if pair not in PLUGIN_IMPORTS for use in uses]
+    assert not undeclared, (
+        f"{undeclared}: an import between plug-in packages; declare (importer, imported) in PLUGIN_IMPORTS in "
+        "tests/test_packaging.py, saying why, or share it through the core"
+    )
+    both_ways = sorted(pair for pair in PLUGIN_IMPORTS if pair[::-1] in PLUGIN_IMPORTS)
+    assert not both_ways, f"PLUGIN_IMPORTS declares {both_ways} both ways: an import cycle between packages"
+    unused = sorted(set(PLUGIN_IMPORTS) - set(found))
+    assert not unused, f"PLUGIN_IMPORTS declares {unused}, which no module imports any more: remove them"
+
+
 def test_core_imports_only_the_core():
     modules = _modules()
     for module, path in modules.items():

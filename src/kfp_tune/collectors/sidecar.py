@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import threading
 from collections.abc import Mapping, Sequence
@@ -38,19 +37,10 @@ log = logging.getLogger("kfp_tune.collectors.sidecar")
 
 CONTAINER_NAME = "kfp-tune-metrics-collector"
 POD_INFO_VOLUME = "kfp-tune-pod-info"
+"""The downward API volume the Kubernetes launcher adds for this container (``manifests``)."""
 POD_INFO_PATH = "/etc/kfp-tune/pod"
 """Where the downward API volume puts the pod's labels (file ``labels``)."""
 POLL_SECONDS = 2.0
-
-
-def default_image() -> str:
-    """The kfp-tune image: ``KFP_TUNE_IMAGE`` when set, else the one the components run in."""
-    image = os.environ.get("KFP_TUNE_IMAGE")
-    if image:
-        return image
-    from kfp_tune.launchers.runtime_image import RUNTIME_IMAGE
-
-    return RUNTIME_IMAGE
 
 
 def pod_labels(text: str) -> dict[str, str]:

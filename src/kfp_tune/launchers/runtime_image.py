@@ -3,5 +3,14 @@ sidecar a launcher adds beside a trial): one pinned value, overridable with KFP_
 
 import os
 
+IMAGE_VARIABLE = "KFP_TUNE_IMAGE"
 DEFAULT_RUNTIME_IMAGE = "ghcr.io/kfp-tune/kfp-tune-python:0.1.0"
-RUNTIME_IMAGE = os.environ.get("KFP_TUNE_IMAGE", DEFAULT_RUNTIME_IMAGE)
+RUNTIME_IMAGE = os.environ.get(IMAGE_VARIABLE, DEFAULT_RUNTIME_IMAGE)
+"""The components' image: read once, when the pipeline is compiled."""
+
+
+def default_image() -> str:
+    """The image of the containers a launcher adds beside a trial (the collector sidecar, the
+    checkpoint copier): ``KFP_TUNE_IMAGE`` as it is when the trial is made, else the one the
+    components run in."""
+    return os.environ.get(IMAGE_VARIABLE) or RUNTIME_IMAGE

@@ -47,6 +47,7 @@ from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.launchers.kubernetes.kinds import pod_templates, trial_kind
 from kfp_tune.launchers.metrics_files import metrics_root
+from kfp_tune.launchers.runtime_image import default_image
 
 FILE_KINDS = ("File", "TensorFlowEvent")
 SIDECAR_KINDS = ("File", "TensorFlowEvent", "PrometheusMetric")
@@ -238,8 +239,6 @@ def _mount_checkpoint(manifest: dict[str, Any], container_name: str, settings: C
     there (kfp-tune's image, :mod:`kfp_tune.launchers.checkpoints`; Katib's suggestion service
     copies it on its own volume instead). The copier runs as the primary container does (its
     ``securityContext``), so the trial owns what it copies."""
-    from kfp_tune.collectors.sidecar import default_image
-
     if not settings.checkpoint_claim:
         raise ValueError(f"suggestion_trial_dir {checkpoint.path!r}: the launcher config has no checkpointVolume to keep the trials' checkpoint folders on")
     if manifest.get("kind") == "TrainJob":
@@ -260,9 +259,6 @@ def _mount_checkpoint(manifest: dict[str, Any], container_name: str, settings: C
             "securityContext": copy.deepcopy(container.get("securityContext") or {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}),
         }
         pod.setdefault("initContainers", []).insert(0, copier)
-
-
-POD_INFO_VOLUME = "kfp-tune-pod-info"
 
 
 def _collector_kind(collector: Mapping[str, Any] | None, metrics: tuple[str, str, str] | None) -> str:
@@ -303,7 +299,7 @@ def _add_sidecar(manifest: dict[str, Any], container_name: str, settings: Cluste
     """kfp-tune's collector container beside the primary one, with the metrics folder (File,
     TensorFlowEvent: an emptyDir, or the metrics claim at ``sub_path`` when the launcher has
     one, already mounted in the primary container) and the pod's labels (downward API)."""
-    from kfp_tune.collectors.sidecar import CONTAINER_NAME, POD_INFO_PATH, default_image
+    from kfp_tune.collectors.sidecar import CONTAINER_NAME, POD_INFO_PATH, POD_INFO_VOLUME
 
     root = metrics_root(manifest, container_name, path, path_kind or ("Directory" if kind == "TensorFlowEvent" else "File"))[0] if kind in FILE_KINDS else ""
     for pod, container in _collector_templates(manifest, container_name, kind):
