@@ -16,17 +16,29 @@ from conftest import REPO
 
 CORE = REPO / "src" / "kfp_tune" / "core"
 PURE_FOLDERS = [CORE, REPO / "algorithms", REPO / "src" / "kfp_tune" / "collectors"]
-FORBIDDEN = {"kfp", "kubernetes", "minio"}
+FORBIDDEN = {"kfp", "kubernetes", "minio", "boto3", "botocore"}
+"""The platform libraries: the Kubeflow Pipelines SDK, the Kubernetes client and the S3 clients."""
+
+
+def _platform_imports(path: Path) -> list[str]:
+    """The modules of a FORBIDDEN library that the file imports, anywhere in it."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        found += [name for name in names if name.split(".")[0] in FORBIDDEN]
+    return found
 
 
 @pytest.mark.parametrize("folder", PURE_FOLDERS, ids=lambda p: p.name)
 def test_pure_parts_import_no_platform_library(folder):
     for path in folder.rglob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
-            for name in names:
-                assert name.split(".")[0] not in FORBIDDEN, f"{path.relative_to(REPO)} imports {name}"
+        assert not _platform_imports(path), f"{path.relative_to(REPO)} imports {_platform_imports(path)}"
+
+
+def test_every_platform_library_is_caught(tmp_path):
+    module = tmp_path / "scratch.py"
+    module.write_text("import boto3\nfrom botocore.config import Config\nimport minio.error\nimport json\n\ndef f():\n    from kfp import dsl\n")
+    assert _platform_imports(module) == ["boto3", "botocore.config", "minio.error", "kfp"]
 
 
 SOURCE_ROOTS = {"kfp_tune": REPO / "src" / "kfp_tune", "kfp_tune.algorithms": REPO / "algorithms",
@@ -79,13 +91,20 @@ def _imports(path: Path, module: str, known: set[str]) -> set[str]:
 
 
 def _layer(module: str) -> int:
+    """The module's place in LAYERS; an AssertionError naming it when it has none."""
     part = module.split(".")[1] if "." in module else "__init__"
-    return next(i for i, names in enumerate(LAYERS) if part in names)
+    found = next((i for i, names in enumerate(LAYERS) if part in names), None)
+    assert found is not None, f"{module} is in no layer: add {part!r} to LAYERS in tests/test_packaging.py"
+    return found
 
 
 def test_every_module_has_a_layer():
-    for module in _modules():
-        assert _layer(module) >= 0, module
+    assert [_layer(module) for module in _modules()]
+
+
+def test_a_module_outside_every_layer_is_named():
+    with pytest.raises(AssertionError, match=r"kfp_tune\.scratch\.thing is in no layer: add 'scratch' to LAYERS"):
+        _layer("kfp_tune.scratch.thing")
 
 
 PLUGINS = LAYERS[1]
@@ -164,7 +183,7 @@ def test_no_import_cycles():
 
 
 def test_importing_the_package_loads_no_platform_library():
-    code = "import sys, kfp_tune, kfp_tune.cli, kfp_tune.inline_runner; print(sorted(m for m in ('kfp','kubernetes','minio') if m in sys.modules))"
+    code = f"import sys, kfp_tune, kfp_tune.cli, kfp_tune.inline_runner; print(sorted(m for m in {sorted(FORBIDDEN)} if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "[]"
 
