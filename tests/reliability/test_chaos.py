@@ -51,8 +51,8 @@ def test_chaos_store_errors_trial_crashes_and_killed_steps(tmp_path):
     assert killed >= 1 and sum(s.failures for s in stores) >= 10, "the faults happened"
 
     state = load_state(ExperimentRecords(base, "chaos"))
-    assert len(state.trials) <= MAX_TRIALS
-    assert sum(t.is_terminal for t in state.trials) <= MAX_TRIALS
+    assert state.budget_used == MAX_TRIALS, "the given-back trials aside, exactly the budget"
+    assert sum(t.is_terminal and not t.given_back for t in state.trials) == MAX_TRIALS
     assert all(t.status in TERMINAL for t in state.trials), "exactly one terminal state per trial"
     assert max(launcher.starts.values()) == 1, f"a trial was launched twice: {launcher.starts}"
     assert max(ledger_counts(ledger).values()) == 1
@@ -71,8 +71,9 @@ def _loss(x: float, y: float) -> float:
 def _check_against_the_trials_own_outputs(state, ran: Counter[str], records: ExperimentRecords) -> None:
     """Each trial's recorded outcome follows from its assignment and whether it ran, not from
     another read of the same records: x < 0.2 crashes (exit 3), the rest report ``_loss``; a
-    trial that ends TrialStale had its launch killed; every other trial ran exactly once."""
-    assert len(state.trials) == MAX_TRIALS
+    trial that ends TrialStale had its launch killed, and gave its budget back; every other
+    trial ran exactly once."""
+    assert state.budget_used == MAX_TRIALS
     assert set(ran) <= {t.name for t in state.trials}, "the ledger names a trial the store does not know"
     succeeded = {}
     for trial in state.trials:
@@ -81,7 +82,7 @@ def _check_against_the_trials_own_outputs(state, ran: Counter[str], records: Exp
         if not stale:
             assert ran[trial.name] == 1, f"{trial.name} ended {trial.status} without running once"
         if stale:
-            assert trial.status == "Failed"
+            assert trial.status == "Killed" and trial.given_back
         elif x < 0.2:
             assert trial.status == "Failed" and "exit code 3" in trial.result.message, trial.result
             assert "crashed on purpose" in (records.read_text(records.log_key(trial.name, "main")) or "")
@@ -92,4 +93,6 @@ def _check_against_the_trials_own_outputs(state, ran: Counter[str], records: Exp
     assert succeeded, "no trial succeeded: nothing to check the best trial with"
     status = records.read(records.status_key(), "ExperimentStatus")["status"]
     assert status["currentOptimalTrial"]["bestTrialName"] == min(succeeded, key=succeeded.__getitem__)
-    assert (status["trialsSucceeded"], status["trialsFailed"]) == (len(succeeded), MAX_TRIALS - len(succeeded))
+    stale = sum(t.given_back for t in state.trials)
+    assert stale >= 1, "a killed launch left a trial to give back"
+    assert (status["trialsSucceeded"], status["trialsFailed"], status["trialsKilled"]) == (len(succeeded), MAX_TRIALS - len(succeeded), stale)

@@ -51,7 +51,8 @@ def test_launch_trial_retried_starts_the_trial_once(any_store, tmp_path):
 
 def test_launch_that_died_after_starting_is_not_started_again(local_store, tmp_path):
     """The first attempt dies after the trial started and before its end was recorded; the
-    retry cannot re-attach to a local process, so the trial ends Failed (TrialStale)."""
+    retry cannot re-attach to a local process, so the trial ends Killed (TrialStale) and gives
+    its budget back: how it ended is not known, and the launch's death is not its failure."""
     _, records, names = _start(local_store, tmp_path)
     launcher = CountingLauncher(LocalLauncher(), die_after_start={names[0]})
     with pytest.raises(StepKilled):
@@ -59,7 +60,9 @@ def test_launch_that_died_after_starting_is_not_started_again(local_store, tmp_p
     assert steps.launch_trial(records, launcher, names[0], run_id="run-a") == "Failed"
     assert launcher.starts[names[0]] == 1
     result = steps.collect_metrics(records, names[0], run_id="run-a")
-    assert (result.status, result.reason) == ("Failed", "TrialStale")
+    assert (result.status, result.reason) == ("Killed", "TrialStale")
+    state = ExperimentView(records).state
+    assert state.trial(names[0]).given_back and state.budget_used == len(state.trials) - 1
 
 
 def test_a_launcher_that_can_reattach_is_asked_to(local_store, tmp_path):

@@ -200,6 +200,54 @@ def test_a_run_survives_the_s3_server_restarting(tmp_path, monkeypatch):
         server.stop()
 
 
+def test_a_store_outage_past_the_retries_gives_the_running_trials_back_not_failed(tmp_path, step_processes):
+    """A store down for longer than the run's retries stops the run while two trials run: their
+    ends cannot be recorded. They did not fail, so the next run gives them back (Killed,
+    TrialStale) instead of failing them: with maxFailedTrialCount 1 the experiment failed for
+    good before, though no trial had failed (Katib fails an experiment on trials whose job
+    failed, status_util.go). Trials wait at a gate until the store is down."""
+    ledger, gate = tmp_path / "ledger.txt", tmp_path / "gate"
+    experiment = load_experiment(
+        ledger_experiment(ledger, name="outage", gate=gate, **{"spec.maxTrialCount": 4, "spec.parallelTrialCount": 2, "spec.maxFailedTrialCount": 1})
+    )
+    flaky = FlakyStore(LocalStore(tmp_path / "store"), rate=0.0)
+    store = RetryingStore(flaky, deadline=0.0, sleep=_no_sleep)  # no retries: the outage outlasts them at once
+    outcome: dict = {}
+
+    def first_run() -> None:
+        try:
+            run_inline(store, experiment, LocalLauncher())
+        except Exception as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=first_run)
+    thread.start()
+    try:
+        _wait(lambda: sum(ledger_counts(ledger).values()) == 2, "two trials start")
+        held = sorted(ledger_counts(ledger))
+        flaky.rate = 1.0  # the store is gone: every operation fails
+        open_gate(gate)
+        thread.join(DEADLINE)
+    finally:
+        open_gate(gate)
+        flaky.rate = 0.0
+        thread.join(DEADLINE)
+    assert isinstance(outcome.get("error"), StoreError), outcome
+    step_processes.kill()  # the stopped run's process is gone, as a CLI that exited is
+    before = load_state(ExperimentRecords(LocalStore(tmp_path / "store"), "outage"))
+    assert all(before.trial(name).started is not None and before.trial(name).ended is None for name in held), "the outage lost their ends"
+
+    decision = run_inline(store, experiment, LocalLauncher(), take_over=True)
+    assert (decision.phase, decision.reason) == ("Succeeded", "ExperimentMaxTrialsReached"), decision
+    state = load_state(ExperimentRecords(LocalStore(tmp_path / "store"), "outage"))
+    for name in held:
+        trial = state.trial(name)
+        assert (trial.status, trial.result.reason, trial.given_back) == ("Killed", "TrialStale", True)
+    assert state.budget_used == 4 and sum(t.status == "Succeeded" for t in state.trials) == 4
+    assert not any(t.status == "Failed" for t in state.trials)
+    assert max(ledger_counts(ledger).values()) == 1, "no trial ran twice"
+
+
 DEADLINE = 300.0
 """Seconds to wait for what must happen; reached only when something is broken."""
 

@@ -8,7 +8,7 @@ from conftest import quadratic_experiment
 from kfp_tune import steps
 from kfp_tune.algorithms import registry
 from kfp_tune.core.decision import decide
-from kfp_tune.core.errors import ExperimentConflict, KfpTuneError
+from kfp_tune.core.errors import ExperimentConflict, KfpTuneError, StoreError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords, TrialResult
@@ -325,3 +325,27 @@ def test_the_exit_handler_says_when_a_step_ended_the_run_early(local_store):
         reasons[run] = (decision.reason, status["status"]["message"])
     assert reasons["cut"][0] == RUN_STEP_FAILED and "a step of this run ended before the run finished" in reasons["cut"][1].lower()
     assert reasons["whole"][0] == ROUNDS_USED_UP and reasons["components"][0] == ROUNDS_USED_UP
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (StoreError("the store went away", transient=True), ("Killed", "TrialStale", True)),
+        (RuntimeError("a defect in a launcher"), ("Failed", "LaunchError", False)),
+    ],
+)
+def test_a_trial_whose_run_stopped_on_a_store_error_is_given_back_not_failed(local_store, error, expected):
+    """The run's store failing under a running trial is not the trial's failure: its budget is
+    given back (the next suggestion takes its place); any other error fails it."""
+    from kfp_tune.core.records import TrialStarted, utc_now
+    from kfp_tune.core.state import ExperimentView
+    from kfp_tune.steps.decide_stop import fail_trial
+
+    experiment, records = _records(local_store)
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    view = ExperimentView(records)
+    view.record_trial(name, TrialStarted(trial=name, time=utc_now(), at=0.0, run="run-a", attempt="a", owner="host/1"))
+    fail_trial(view, name, error)
+    trial = load_state(records).trial(name)
+    assert (trial.status, trial.result.reason, trial.given_back) == expected
+    assert str(error) in trial.result.message

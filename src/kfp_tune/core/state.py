@@ -42,14 +42,17 @@ maxFailedTrialCount, and the next run makes a new trial in its place. (Katib cou
 Killed trial as completed; a trial killed for any other reason still does here.)"""
 
 TRIAL_STALE = "TrialStale"
-"""The reason of a trial whose launch-trial died while following it (a killed process or pod):
-the next run ends it Failed, without running it again, and no log was kept."""
+"""The reason of a trial whose launch-trial stopped following it without recording its end (a
+killed process or pod, a store that went away) and that the launcher cannot re-attach to: the
+next run records it ``Killed`` without running it again, and gives its budget back (how it
+ended is not known, and the run's end is not the trial's failure). No log was kept. (Before
+2026-12, such a trial was recorded Failed; those records are read as they are.)"""
 
 TRIAL_NOT_CREATED = "TrialNotCreated"
 """The reason of a trial that was ``Killed`` because the launcher could not create it (see
 ``core.errors.TrialNotCreated``): nothing ran, so its budget is given back too."""
 
-GIVEN_BACK_REASONS = frozenset({TRIAL_INTERRUPTED, TRIAL_NOT_CREATED})
+GIVEN_BACK_REASONS = frozenset({TRIAL_INTERRUPTED, TRIAL_NOT_CREATED, TRIAL_STALE})
 
 
 @dataclass
@@ -83,8 +86,9 @@ class TrialState:
 
     @property
     def given_back(self) -> bool:
-        """Killed because the user interrupted the run, or never created: it used no budget
-        (see TRIAL_INTERRUPTED, TRIAL_NOT_CREATED)."""
+        """Killed because the user interrupted the run, never created, or left by a run that
+        stopped following it: it used no budget (see TRIAL_INTERRUPTED, TRIAL_NOT_CREATED,
+        TRIAL_STALE)."""
         return self.result is not None and self.result.status == TrialStatus.KILLED and self.result.reason in GIVEN_BACK_REASONS
 
     @property
@@ -118,7 +122,7 @@ class Tally:
     active: dict[str, TrialState] = field(default_factory=dict)
     """Trials created or running, by name."""
     given_back: int = 0
-    """Trials Killed by an interrupted run or never created, whose budget was given back."""
+    """Trials whose budget was given back (``TrialState.given_back``)."""
 
 
 @dataclass
@@ -170,7 +174,7 @@ class ExperimentState:
 
     @property
     def given_back(self) -> int:
-        """How many trials were Killed by an interrupted run (or never created) and gave their budget back."""
+        """How many trials gave their budget back (``TrialState.given_back``)."""
         return self.tally.given_back if self.tally is not None else sum(t.given_back for t in self.trials)
 
     @property

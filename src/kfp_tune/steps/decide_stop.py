@@ -10,7 +10,7 @@ from kfp_tune.core import claims
 from kfp_tune.core.decision import RUN_INTERRUPTED, RUN_STEP_FAILED, Decision, decide, interrupted, status_document
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, outcome_label, utc_now
-from kfp_tune.core.state import TRIAL_INTERRUPTED, ExperimentState, ExperimentView
+from kfp_tune.core.state import TRIAL_INTERRUPTED, TRIAL_STALE, ExperimentState, ExperimentView
 from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, RecordKind, TrialStatus
 
 log = logging.getLogger(__name__)
@@ -132,13 +132,18 @@ def give_back(view: ExperimentView, name: str, reason: str, message: str, ended_
 def fail_trial(view: ExperimentView, name: str, error: BaseException) -> None:
     """A trial whose launch or collection raised: if it started and has no ``ended`` record, it
     ends Failed (reason ``LaunchError``, the error as its message) instead of staying Running
-    for the next run to find stale. Best effort: the error that stops the run is what matters."""
+    for the next run to find stale; when the store is what failed (the trial's end could not be
+    recorded), it is given back as a stale trial is, since the trial did not fail. Best effort:
+    the error that stops the run is what matters."""
     try:
         with view.lock:
             trial = view.state.trial(name)
             if trial.is_terminal or trial.started is None or trial.ended is not None:
                 return
         message = f"the run stopped on an error while this trial ran: {type(error).__name__}: {error}"
+        if isinstance(error, StoreError):
+            give_back(view, name, TRIAL_STALE, f"{message}; how it ended was not recorded, and its budget is given back", ended_reason=TRIAL_STALE)
+            return
         view.record_trial(name, TrialEnded.now(name, LaunchPhase.FAILED, "LaunchError", message, None))
         view.record_trial(name, TrialResult(trial=name, status=TrialStatus.FAILED, reason="LaunchError", message=message, time=utc_now()))
     except Exception as exc:  # the store may be what failed

@@ -38,8 +38,9 @@ def launch_trial(
     A trial is started at most once. A retry finds the trial's ``started`` record: if the
     attempt that started it is alive (it beats while the trial runs), the retry waits for its
     end; if that attempt died, the launcher re-attaches to the trial when it can
-    (:meth:`Launcher.reattach`), and otherwise the trial ends Failed (TrialStale). A trial the
-    launcher could not create (TrialNotCreated) gives its budget back, and the error is raised. ``view``: the
+    (:meth:`Launcher.reattach`), and otherwise the trial ends Killed (TrialStale), its budget
+    given back, as is one the launcher could not create (TrialNotCreated, whose error is then
+    raised). ``view``: the
     experiment as this process holds it (a run's slots share one), else read from the store.
     ``handover``: when set, a launcher that hands over stops following the trial, which goes
     on running; None is returned and the next attempt re-attaches at once."""
@@ -58,7 +59,10 @@ def launch_trial(
         outcome = _follow(records, claim, trial.name, os.urandom(8).hex(), lambda: launcher.reattach(run))
         if outcome is _HANDED_OVER:
             return None
-        return _record_outcome(view, trial.name, outcome or _stale_outcome(trial)).phase
+        if outcome is None:  # nobody can say how it ended: given back, not counted as failed
+            give_back_stale(view, trial)
+            return LaunchPhase.FAILED
+        return _record_outcome(view, trial.name, outcome).phase
     attempt = os.urandom(8).hex()
     started = view.record_trial(trial.name, TrialStarted(trial=trial.name, time=utc_now(), at=time.time(), run=run_id or "", attempt=attempt, owner=this_process()))
     if started.attempt != attempt:  # another attempt won the race to start it: wait for that one
@@ -136,16 +140,19 @@ def give_back_trial(view: ExperimentView, name: str, error: TrialNotCreated) -> 
         log.warning("trial %s could not be given back after %s: %s", name, type(error).__name__, exc)
 
 
-def _stale_outcome(trial: TrialState) -> LaunchOutcome:
+def give_back_stale(view: ExperimentView, trial: TrialState) -> None:
+    """Record a trial whose run stopped following it (a killed process or pod, a store that went
+    away) and that the launcher cannot re-attach to as ``Killed``, reason ``TrialStale``: how it
+    ended is not known, and a run's death or a store outage is not the trial's failure, so it
+    counts towards neither budget nor maxFailedTrialCount (Katib fails only trials whose job
+    failed: status_util.go counts TrialsFailed). It is not run again; the next suggestion takes
+    its place."""
     started = trial.started
-    return LaunchOutcome(
-        phase=LaunchPhase.FAILED,
-        reason=TRIAL_STALE,
-        message=(
-            f"launch-trial started this trial at {started.time if started else '?'} (run {(started.run if started else '') or '?'}) and "
-            "ended without recording how the trial ended; it is not run a second time"
-        ),
+    message = (
+        f"launch-trial started this trial at {started.time if started else '?'} (run {(started.run if started else '') or '?'}) and "
+        "stopped without recording how the trial ended; it is not run a second time, and its budget is given back"
     )
+    give_back(view, trial.name, TRIAL_STALE, message, ended_reason=TRIAL_STALE)
 
 
 def _record_outcome(view: ExperimentView, trial_name: str, outcome: LaunchOutcome) -> TrialEnded:
