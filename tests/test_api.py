@@ -7,7 +7,7 @@ import warnings
 
 import pytest
 
-from kfp_tune import SpecError, search, tune
+from kfp_tune import Client, SpecError, search, tune
 from kfp_tune.algorithms import registry
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import load_state
@@ -110,8 +110,8 @@ def test_tune_validates_before_running(tmp_path, monkeypatch):
     assert info.value.errors[0].path == "spec.parameters[0].feasibleSpace.min"
     with pytest.raises(SpecError, match="does not implement"):
         tune(lambda p: 0.0, {"x": search.double(0, 1)}, algorithm="sobol", store=str(tmp_path))
-    with pytest.raises(TypeError, match=r"expected kfp_tune\.search"):
-        tune(lambda p: 0.0, {"x": (0, 1)}, store=str(tmp_path))
+    with pytest.raises(ValueError, match=r"parameters: expected at least one to search \(kfp_tune\.search\.double.*every value is fixed: \{'x': \(0, 1\)\}"):
+        tune(lambda p: 0.0, {"x": (0, 1)}, store=str(tmp_path))  # a range written as a tuple: a fixed value, and nothing to search
     assert calls == []
 
 
@@ -189,3 +189,79 @@ def test_search_helpers_build_katib_parameters():
     assert search.int(1, 5).feasible_space.max == "5"
     assert search.categorical(["a", 1]).feasible_space.list == ["a", "1"]
     assert search.discrete([0.5, 1]).parameter_type == "discrete"
+
+
+def test_fixed_values_go_to_the_function_as_given_beside_the_searched_ones(tmp_path):
+    """Katib's SDK passes a value that is not a search space to the function unchanged (its
+    notebooks: ``"is_dist": False, "num_workers": 1``); it raised TypeError. Not searched: the
+    experiment's parameters and the trials' assignments hold only ``lr``."""
+    layers = [64, 32]
+    seen: list[dict] = []
+
+    def objective(params: dict) -> float:
+        seen.append(params)
+        return params["lr"] * params["num_workers"]
+
+    parameters = {"is_dist": False, "lr": search.double(min=0.1, max=0.2), "num_workers": 1, "layers": layers, "note": None}
+    result = tune(objective, parameters, algorithm="random", algorithm_settings={"random_state": 4}, max_trial_count=2, store=str(tmp_path), name="fixed")
+    assert result.status == "Succeeded" and len(seen) == 2
+    for params in seen:
+        assert list(params) == ["is_dist", "lr", "num_workers", "layers", "note"]  # the caller's order
+        assert params["is_dist"] is False and params["num_workers"] == 1 and params["layers"] is layers and params["note"] is None
+        assert 0.1 <= params["lr"] <= 0.2
+    assert [list(t.parameters) for t in result.trials] == [["lr"], ["lr"]]
+    assert [p.name for p in Client(str(tmp_path)).get_experiment("fixed").spec.parameters] == ["lr"]
+
+
+def test_katibs_own_search_spaces_are_taken(tmp_path):
+    """``kubeflow.katib.search.double/int/categorical`` results (V1beta1ParameterSpec), told
+    apart by their attributes, not by importing Katib: a notebook that builds its space with
+    Katib's helpers runs. Katib's categorical hands its list to V1beta1FeasibleSpace's first
+    argument, ``distribution``: it is the list."""
+    import katib_models
+
+    katib = katib_models.search
+    parameters = {"lr": katib.double(min=0.1, max=0.2), "epochs": katib.int(min=10, max=15, step=5), "opt": katib.categorical(["sgd", "adam"]), "seed": 7}
+    seen: list[dict] = []
+    result = tune(lambda p: seen.append(p) or p["lr"], parameters, algorithm="random", algorithm_settings={"random_state": 2}, max_trial_count=4,
+                  store=str(tmp_path), name="katib-spaces")
+    assert result.status == "Succeeded"
+    spec = Client(str(tmp_path)).get_experiment("katib-spaces").spec
+    assert [(p.name, p.parameter_type, p.feasible_space.to_dict()) for p in spec.parameters] == [
+        ("lr", "double", {"min": "0.1", "max": "0.2", "distribution": "uniform"}),
+        ("epochs", "int", {"min": "10", "max": "15", "step": "5", "distribution": "uniform"}),
+        ("opt", "categorical", {"list": ["sgd", "adam"], "distribution": "uniform"}),
+    ]
+    assert all(p["epochs"] in (10, 15) and p["opt"] in ("sgd", "adam") and p["seed"] == 7 for p in seen)
+
+
+def test_report_metrics_inside_a_function_trial_is_that_trials_push_collector(tmp_path):
+    """Katib's Push example reports from inside the objective; tune() runs it in a thread of this
+    process, which has no KFP_TUNE_* environment: every trial failed (KFP_TUNE_EXPERIMENT,
+    KFP_TUNE_TRIAL not set). Each report counts, in order, before what the function returns."""
+    import kfp_tune
+
+    def objective(params: dict) -> None:
+        for step in range(3):
+            kfp_tune.report_metrics({"loss": params["x"] + 1 - step, "accuracy": step / 2}, step=step)
+
+    result = tune(objective, {"x": search.discrete([1, 2])}, objective_metric_name="loss", additional_metric_names=["accuracy"], algorithm="grid",
+                  max_trial_count=2, parallel_trial_count=2, store=str(tmp_path), name="pushed")
+    assert (result.status, [t.status for t in result.trials]) == ("Succeeded", ["Succeeded", "Succeeded"])
+    assert sorted((t.parameters["x"], t.metrics["loss"], t.metrics["accuracy"]) for t in result.trials) == [(1, 0.0, 0.0), (2, 1.0, 0.0)]  # min of each, as minimize sets
+    best = result.best_trial
+    assert best is not None and [(m["name"], m["value"], m["step"]) for m in Client(str(tmp_path)).get_trial_metrics(("pushed", best.name))] == [
+        ("loss", 2.0, 0), ("accuracy", 0.0, 0), ("loss", 1.0, 1), ("accuracy", 0.5, 1), ("loss", 0.0, 2), ("accuracy", 1.0, 2)]
+
+    def reports_then_returns(params: dict) -> float:
+        kfp_tune.report_metrics({"loss": 5.0})
+        return 4.0
+
+    def reports_a_word(params: dict) -> None:
+        kfp_tune.report_metrics({"loss": "low"})
+
+    mixed = tune(reports_then_returns, {"x": search.discrete([1])}, objective_metric_name="loss", algorithm="grid", max_trial_count=1, store=str(tmp_path))
+    assert mixed.trials[0].metrics == {"loss": 4.0}  # min of the report and the return
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        bad = tune(reports_a_word, {"x": search.discrete([1])}, objective_metric_name="loss", algorithm="grid", max_trial_count=1, store=str(tmp_path))
+    assert (bad.trials[0].status, bad.trials[0].message) == ("Failed", "Error: ValueError: report_metrics: loss='low' is not a number")

@@ -202,6 +202,22 @@ def test_the_function_runs_as_the_rendered_command_with_typed_values(objective):
     assert _run_as_the_container(_container(job)["args"][0]).strip() == "loss=1.5"
 
 
+def uses_fixed_values(params):
+    assert params["is_dist"] is False and params["note"] is None and params["quote"] == "it's \"${x}\"\n"
+    return {"loss": params["x"] * params["num_workers"] + sum(params["layers"]) + params["opts"]["scale"]}
+
+
+def test_fixed_values_reach_the_function_in_the_trial_as_given():
+    """Katib's SDK writes the fixed values of ``parameters`` into the trial's call
+    (``"is_dist": False``); kfp-tune refused them. They come through JSON, in the caller's order."""
+    parameters = {"is_dist": False, "x": search.discrete([1, 2, 3]), "num_workers": 4, "layers": [10, 20], "opts": {"scale": 0.5},
+                  "note": None, "quote": "it's \"${x}\"\n"}
+    experiment = function_job_experiment(uses_fixed_values, parameters, name="fixed", objective_metric_name="loss")
+    assert [p.name for p in experiment.spec.parameters] == ["x"]
+    job = substitute(experiment.spec.trial_template.trial_spec, {"x": "3"})
+    assert _run_as_the_container(_container(job)["args"][0]).strip() == "loss=42.5"
+
+
 def test_a_function_that_fails_fails_the_trial_command():
     def broken(params):
         raise RuntimeError("boom in the trial")
@@ -419,6 +435,10 @@ def _named_like_a_builtin():
         ({"pip_index_urls": [f"https://me:{SECRET}@pypi.example/simple"]}, "pip_index_urls: credentials do not belong in an index URL"),
         ({"parameters": {"c": search.categorical(["it's"])}}, "parameters['c']: the value \"it's\" has a quote"),
         ({"parameters": {"x": search.double(2, 1)}}, "parameters['x'].min"),
+        ({"parameters": {**SPACE, "shape": (2, 3)}}, "tune(): parameters['shape']: a fixed value is written into each trial's script as JSON, so it must come back as it is"),
+        ({"parameters": {**SPACE, "ids": {1, 2}}}, "parameters['ids']: a fixed value is written into each trial's script as JSON"),
+        ({"parameters": {**SPACE, "by_id": {1: "a"}}}, "parameters['by_id']: a fixed value"),
+        ({"parameters": {**SPACE, "rate": float("nan")}}, "parameters['rate']: a fixed value"),
         ({"max_trial_count": "5"}, "tune(): max_trial_count must be an integer"),
     ],
 )

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import inspect
 import math
 import numbers
 import os
 import re
+import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from kfp_tune.collectors.push import reports_in_this_thread
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
 from kfp_tune.core.errors import FieldError, SpecError, shown
-from kfp_tune.core.interfaces import Store
+from kfp_tune.core.interfaces import LaunchOutcome, Store, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.space import SearchSpace
 from kfp_tune.core.spec import (
     AlgorithmSpec,
     CollectorSpec,
@@ -35,7 +39,7 @@ from kfp_tune.core.state import load_state
 from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
-from kfp_tune.search import to_parameters
+from kfp_tune.search import fixed_values, is_searched, to_parameters
 from kfp_tune.stores import is_store, open_store
 
 FUNCTION_CONTAINER = "objective"
@@ -90,10 +94,13 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
     _check_objective_shape(objective)
     if not isinstance(arguments["parameters"], Mapping) or not arguments["parameters"]:
         raise TypeError(f"tune(): parameters must be a non-empty dict of name: kfp_tune.search.double/int/categorical/discrete(...), got {shown(arguments['parameters'])}")
-    for key in arguments["parameters"]:
+    if not any(is_searched(value) for value in arguments["parameters"].values()):
+        raise ValueError(f"tune(): parameters: expected at least one to search (kfp_tune.search.double/int/categorical/discrete(...)); every value "
+                         f"is fixed: {shown(dict(arguments['parameters']))} (Katib refuses an experiment without spec.parameters too)")
+    for key, value in arguments["parameters"].items():
         if not isinstance(key, str) or not key:
             raise TypeError(f"tune(): parameters: every name must be a non-empty string, got {shown(key)}")
-        if not PARAMETER_NAME.fullmatch(key):
+        if is_searched(value) and not PARAMETER_NAME.fullmatch(key):
             raise ValueError(f"tune(): parameters: the name {shown(key)} cannot be used: a name is put in the trial's placeholders and "
                              "tables, so no spaces, quotes, braces, '$' or backslashes (e.g. 'learning_rate')")
     for key in ("objective_metric_name", "objective_type", "algorithm"):
@@ -165,7 +172,7 @@ def _check_objective_shape(objective: Callable[..., Any]) -> None:
 
 @dataclass(frozen=True)
 class Trial:
-    """One trial of a :class:`TuneResult`: its parameters as the function got them (typed), its
+    """One trial of a :class:`TuneResult`: its searched parameters as the function got them (typed), its
     metrics (after their strategy) and its status, as Katib names it (Succeeded, Failed,
     MetricsUnavailable, EarlyStopped, Killed)."""
 
@@ -290,8 +297,11 @@ def tune(
     Args:
         objective: called once per trial with ``{name: value}`` (typed); returns the objective
             as a number, or a dict of metric name -> number, or None having printed Katib's
-            ``name=value`` lines. An exception or ``sys.exit(n)`` fails the trial.
-        parameters: ``{name: kfp_tune.search.double/int/categorical/discrete(...)}``.
+            ``name=value`` lines or called :func:`kfp_tune.report_metrics`. An exception or
+            ``sys.exit(n)`` fails the trial.
+        parameters: ``{name: kfp_tune.search.double/int/categorical/discrete(...)}`` (or
+            ``kubeflow.katib.search``'s); any other value is fixed, passed to the function as
+            given and not searched, as Katib's SDK passes it (JSON only with ``host``).
         objective_metric_name: the metric the search optimizes.
         objective_type: "minimize" (the default, as Optuna's; Katib's SDK defaults to "maximize")
             or "maximize".
@@ -341,7 +351,7 @@ def tune(
     from kfp_tune.core.catalogue import experiment_space
 
     space = experiment_space(experiment.spec)
-    launcher = FunctionLauncher(objective, space, objective_metric_name, metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else ())
+    launcher = FunctionTrials(objective, parameters, space, objective_metric_name, metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else ())
     _warn_if_resumed(target, experiment.name)
     run_inline(target, experiment, launcher)
     result = tune_result(target, experiment.name)
@@ -351,6 +361,34 @@ def tune(
     if warning:
         warnings.warn(warning, stacklevel=2)
     return result
+
+
+class FunctionTrials(FunctionLauncher):
+    """A function's trials as ``tune()`` runs them in this process: the fixed values of
+    ``parameters`` go to the function beside the searched ones, in the order given, as Katib's
+    SDK passes them (``utils.get_trial_substitutions_from_dict``), and what it reports with
+    :func:`kfp_tune.report_metrics` while it runs is the trial's (Katib's Push collector), before
+    what it returns or prints."""
+
+    def __init__(self, objective: Callable[[dict[str, Any]], Any], parameters: Mapping[str, Any], space: SearchSpace,
+                 objective_metric: str, metric_names: Sequence[str] = ()):
+        super().__init__(self._call, space, objective_metric, metric_names)
+        self.function, self.order, self.fixed = objective, list(parameters), fixed_values(parameters)
+        self._local = threading.local()
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        with reports_in_this_thread() as reports:
+            self._local.reports = reports
+            outcome = super().run(trial)
+        if not reports:
+            return outcome
+        return dataclasses.replace(outcome, pushed=[*reports, *outcome.pushed])
+
+    def _call(self, searched: dict[str, Any]) -> Any:
+        returned = self.function({name: self.fixed[name] if name in self.fixed else searched[name] for name in self.order})
+        if returned is None and self._local.reports:
+            return {}  # it reported its metrics: nothing printed is read, as Katib's Push collector reads no output
+        return returned
 
 
 def _warn_if_resumed(store: Any, name: str) -> None:
@@ -476,7 +514,7 @@ def _parameter_path(path: str, parameters: Mapping[str, Any]) -> str:
     import re
 
     match = re.match(r"^spec\.parameters\[(\d+)\](?:\.feasibleSpace)?", path)
-    names = list(parameters)
+    names = [name for name, value in parameters.items() if is_searched(value)]
     if match is None or int(match.group(1)) >= len(names):
         return path
     return f"spec.parameters[{names[int(match.group(1))]!r}]" + path[match.end():]

@@ -30,6 +30,7 @@ import contextlib
 import dis
 import hashlib
 import inspect
+import json
 import numbers
 import re
 import shlex
@@ -59,7 +60,7 @@ from kfp_tune.core.spec import (
     TrialTemplate,
 )
 from kfp_tune.core.vocabulary import FAILED_STATUSES, TrialStatus, looks_like_credential
-from kfp_tune.search import to_parameters
+from kfp_tune.search import fixed_values, to_parameters
 
 BASE_IMAGE = "docker.io/pytorch/pytorch:2.2.1-cuda12.1-cudnn8-runtime"
 """Katib's SDK default image for a function's trials (Python 3 with pip)."""
@@ -151,6 +152,22 @@ def _global_names(code: types.CodeType) -> Iterator[str]:
             yield from _global_names(constant)
 
 
+def fixed_parameter_values(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The fixed (not searched) values of ``parameters``, each checked to come through JSON as
+    it is: they are written into every trial's script, where Katib's SDK writes their Python
+    text (``utils.get_exec_script_from_objective``). RemoteArgumentError naming one that would not."""
+    fixed = fixed_values(parameters)
+    for name, value in fixed.items():
+        try:
+            kept = json.loads(json.dumps(value, allow_nan=False)) == value
+        except (TypeError, ValueError, RecursionError):
+            kept = False
+        if not kept:
+            raise _refuse(f"parameters[{name!r}]", f"a fixed value is written into each trial's script as JSON, so it must come back as it is: None, "
+                          f"True / False, a finite number, a string, or lists and dicts (string keys) of those; got {type(value).__name__} {shown(value)}")
+    return fixed
+
+
 def _value_text(parameter: ParameterSpec) -> str:
     """The Python literal that holds this parameter's substituted value in the shipped call."""
     for value in parameter.feasible_space.list or ():
@@ -167,13 +184,19 @@ def trial_script(
     objective_metric_name: str,
     packages_to_install: Sequence[str] = (),
     pip_index_urls: Sequence[str] = PIP_INDEX_URLS,
+    fixed: Mapping[str, Any] | None = None,
+    order: Sequence[str] = (),
 ) -> str:
     """The ``sh -c`` script a trial runs: pip install, then the function's source and a call with
     this trial's ``${trialParameters.x}`` values, written to a file and run with ``python3 -u``.
-    The source goes through a quoted here-document, so the shell leaves it exactly as written."""
+    The source goes through a quoted here-document, so the shell leaves it exactly as written.
+    ``fixed`` values (JSON, :func:`fixed_parameter_values`) go to the call as they are, beside the
+    searched ones, in ``order``, as Katib's SDK writes them into its call."""
     source = function_source(objective)
     kinds = {p.name: p.parameter_type for p in parameters}
     texts = ", ".join(f"{p.name!r}: {_value_text(p)}" for p in parameters)
+    fixed_text = repr(json.dumps(dict(fixed or {})))  # a Python literal of JSON: any text is safe in it
+    names = list(order) or list(kinds)
     call = textwrap.dedent(f'''
 
         def {_WRAPPER_PREFIX}_trial({_WRAPPER_PREFIX}_objective={objective.__name__}):
@@ -194,7 +217,8 @@ def trial_script(
 
             kinds = {kinds!r}
             texts = {{{texts}}}
-            returned = {_WRAPPER_PREFIX}_objective({{name: typed(kinds[name], text) for name, text in texts.items()}})
+            fixed = __import__("json").loads({fixed_text})
+            returned = {_WRAPPER_PREFIX}_objective({{name: fixed[name] if name in fixed else typed(kinds[name], texts[name]) for name in {names!r}}})
             if returned is None:
                 return  # the function printed its metrics as name=value
             if isinstance(returned, dict):
@@ -446,11 +470,12 @@ def function_job_experiment(
     resources = trial_resources(resources_per_trial)
     env, env_from = trial_env(env_per_trial)
     params = to_parameters(parameters)
+    fixed = fixed_parameter_values(parameters)
     container: dict[str, Any] = {
         "name": PRIMARY_CONTAINER,
         "image": base_image,
         "command": ["sh", "-c"],
-        "args": [trial_script(objective, params, metric_name, packages, urls)],
+        "args": [trial_script(objective, params, metric_name, packages, urls, fixed, list(parameters))],
     }
     if resources:
         container["resources"] = resources
@@ -594,7 +619,7 @@ def check_submission(
     known to be usable; RemoteArgumentError naming the first one that is not. Makes no request:
     kfp.Client asks the host's health as it is made, so nothing is checked after that."""
     from kfp_tune.pipelines.builder import OBJECT_STORES, ObjectStore
-    from kfp_tune.pipelines.submit import TOKEN_HINT, check_host, masked_url
+    from kfp_tune.pipelines.submit import TOKEN_HINT, check_host, cluster_store_problem, masked_url
     from kfp_tune.stores import check_store_uri
 
     example = "e.g. http://ml-pipeline-ui.kubeflow"
@@ -616,10 +641,8 @@ def check_submission(
         if missing:
             raise _refuse_call("client", f"expected a kfp.Client, such as kfp.Client(host=URL), got {type(client).__name__} (it has no {missing[0]})")
     store_uri = DEFAULT_CLUSTER_STORE if store is None else str(store)
-    if urlsplit(store_uri).scheme.lower() != "s3":
-        raise _refuse_call("store", f"{shown(store_uri)} is not an s3:// URI: the run's steps and trials run in pods on the cluster, "
-                           "which cannot write to a folder on this machine nor share one of their own; expected a bucket in the cluster's "
-                           f"object store, e.g. {DEFAULT_CLUSTER_STORE} (the default)")
+    if cluster_store_problem(store_uri):
+        raise _refuse_call("store", cluster_store_problem(store_uri))
     try:
         check_store_uri(store_uri)
     except KfpTuneError as exc:

@@ -1,7 +1,9 @@
 """Search-space helpers in the Katib SDK's style: ``search.double(0.01, 0.1)`` and friends.
 
 Each returns Katib's ``feasibleSpace`` with its ``parameterType``; :func:`kfp_tune.tune` and
-:func:`to_parameters` turn a ``{name: helper(...)}`` dict into ``spec.parameters``.
+:func:`to_parameters` turn a ``{name: helper(...)}`` dict into ``spec.parameters``. As in Katib's
+SDK, the dict may also hold fixed values (``"epochs": 10``), passed to the function as they are,
+and Katib's own ``kubeflow.katib.search`` results.
 """
 
 from __future__ import annotations
@@ -65,14 +67,51 @@ def discrete(values: Iterable[float]) -> ParameterSpec:
     return ParameterSpec(parameter_type="discrete", feasible_space=FeasibleSpace(list=[_number(v) for v in _values("discrete", values)]))
 
 
-def to_parameters(parameters: Mapping[str, ParameterSpec]) -> list[ParameterSpec]:
-    """``spec.parameters`` from ``{name: helper(...)}``."""
+def is_searched(value: Any) -> bool:
+    """Whether a ``parameters`` value is a search space: one of these helpers' results, or the
+    same from Katib's SDK (``kubeflow.katib.search.double(...)``: an object with
+    ``parameter_type`` and ``feasible_space``, told apart without importing Katib). Anything else
+    is a fixed value, passed to the function as it is, as Katib's SDK passes it
+    (``utils.get_trial_substitutions_from_dict``)."""
+    return isinstance(value, ParameterSpec) or (
+        not isinstance(value, (Mapping, str, bytes)) and hasattr(value, "parameter_type") and hasattr(value, "feasible_space")
+    )
+
+
+def _from_katib(name: str, value: Any) -> ParameterSpec:
+    """A Katib SDK ``V1beta1ParameterSpec`` as this module's ParameterSpec. Katib's
+    ``search.categorical`` passes its list as ``V1beta1FeasibleSpace``'s first argument,
+    ``distribution`` (a list where Katib's CRD takes a distribution's name): it is taken as the
+    list it was meant to be."""
+    space = value.feasible_space
+    fields = {key: getattr(space, key, None) for key in ("min", "max", "step", "distribution", "list")}
+    if fields["list"] is None and isinstance(fields["distribution"], (builtins.list, tuple)):
+        fields["list"], fields["distribution"] = fields["distribution"], None
+    kind = value.parameter_type
+    if fields["list"] is not None:
+        fields["list"] = [str(v) if kind == "categorical" else _number(v) for v in _values(f"parameters[{name!r}]", fields["list"])]
+    for key in ("min", "max", "step"):
+        if fields[key] is not None:
+            fields[key] = _number(fields[key])
+    return ParameterSpec.model_validate({"parameter_type": kind, "feasible_space": {k: v for k, v in fields.items() if v is not None}})
+
+
+def to_parameters(parameters: Mapping[str, Any]) -> list[ParameterSpec]:
+    """``spec.parameters`` from ``{name: helper(...)}``: the searched ones, in order (see
+    :func:`is_searched`; :func:`fixed_values` gives the rest)."""
     out = []
     for name, spec in parameters.items():
-        if not isinstance(spec, ParameterSpec):
-            raise TypeError(f"parameter {name!r}: expected kfp_tune.search.double/int/categorical/discrete(...), got {type(spec).__name__}")
-        out.append(spec.model_copy(update={"name": name}, deep=True))
+        if not is_searched(spec):
+            continue
+        typed = spec if isinstance(spec, ParameterSpec) else _from_katib(name, spec)
+        out.append(typed.model_copy(update={"name": name}, deep=True))
     return out
 
 
-__all__ = ["categorical", "discrete", "double", "int", "to_parameters"]
+def fixed_values(parameters: Mapping[str, Any]) -> dict[str, Any]:
+    """The values of ``parameters`` that are not searched (:func:`is_searched`), by name: each
+    trial's function gets them as given, beside the searched ones, as Katib's SDK gives them."""
+    return {name: value for name, value in parameters.items() if not is_searched(value)}
+
+
+__all__ = ["categorical", "discrete", "double", "fixed_values", "int", "is_searched", "to_parameters"]

@@ -3,15 +3,20 @@
 
 The launcher tells a trial where it is (``KFP_TUNE_STORE``, ``KFP_TUNE_EXPERIMENT``,
 ``KFP_TUNE_TRIAL``; on a cluster also ``KFP_TUNE_S3_ENDPOINT`` and the store's credentials,
-by Secret reference). Each call writes one record of its own, so nothing is overwritten.
+by Secret reference). Each call writes one record of its own, so nothing is overwritten. A
+function's trial run in this process (``kfp_tune.tune``) has no environment of its own: its
+calls are kept for that trial instead (:func:`reports_in_this_thread`), as Katib's Push
+example reports from inside the objective (``kubeflow.katib.report_metrics``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import math
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.observation import MetricLog, is_boolean
@@ -37,10 +42,36 @@ def collect_pushed(records: ExperimentRecords, experiment: Experiment, trial: Tr
 PLACE_VARIABLES = ("KFP_TUNE_STORE", "KFP_TUNE_EXPERIMENT", "KFP_TUNE_TRIAL")
 
 
+_IN_PROCESS: contextvars.ContextVar[list[MetricLog] | None] = contextvars.ContextVar("kfp_tune_in_process_reports", default=None)
+
+
+@contextlib.contextmanager
+def reports_in_this_thread() -> Iterator[list[MetricLog]]:
+    """While the block runs, :func:`report_metrics` called in this thread (a function's trial
+    run in this process) adds to the list it gives, in the order called; threads the block
+    starts are not seen, as with the trial's prints."""
+    reports: list[MetricLog] = []
+    token = _IN_PROCESS.set(reports)
+    try:
+        yield reports
+    finally:
+        _IN_PROCESS.reset(token)
+
+
 def report_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
-    """Record metrics for the running trial (the Push collector reads them after it ends)."""
+    """Record metrics for the running trial (the Push collector reads them after it ends):
+    a trial kfp-tune launched, or a function's trial that ``kfp_tune.tune`` runs in this
+    process. ValueError, naming the metric, for a value that is not a finite number."""
     from kfp_tune.stores import open_store
 
+    in_process = _IN_PROCESS.get()
+    if in_process is not None:
+        if not isinstance(metrics, Mapping):
+            raise TypeError(f"report_metrics: expected a dict of metric name -> number, got {type(metrics).__name__}")
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
+            raise TypeError(f"report_metrics: step must be an integer or None, got {step!r}")
+        in_process.extend([MetricLog(str(name), metric_number(name, value, "report_metrics"), step) for name, value in metrics.items()])
+        return
     missing = [name for name in PLACE_VARIABLES if not os.environ.get(name)]
     if missing:
         raise KfpTuneError(f"report_metrics: {', '.join(missing)} not set: call it from a trial kfp-tune launched (Push collector)")
