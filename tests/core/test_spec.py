@@ -216,7 +216,35 @@ def test_unreadable_inputs_are_spec_errors(tmp_path):
     two.write_text("a: 1\n---\nb: 2\n")
     assert "exactly one" in _errors(two)[0]
     assert "cannot read" in _errors(tmp_path / "missing.yaml")[0]
-    assert "expected a mapping" in _errors(["not", "a", "mapping"])[0]  # type: ignore[arg-type]
+    assert "expected a mapping" in _errors("- not\n- a mapping\n")[0]
+    for value, kind in ((["not", "a", "mapping"], "list"), (b"metadata: {}", "bytes"), (42, "int")):
+        with pytest.raises(TypeError, match=rf"expected an experiment as a YAML file path, YAML text, a dict or a model with to_dict\(\).*got {kind}$"):
+            load_experiment(value)  # it was read as the YAML of its str(): a list's text was "not a mapping", an int's a SpecError
+
+
+def test_a_katib_sdk_model_loads_as_the_document_its_client_sends():
+    """kubeflow.katib's V1beta1Experiment (OpenAPI models): unset fields left out, attribute
+    names as JSON names, a date as text, as Katib's ApiClient sends it. It was parsed as the YAML
+    of its str(), 15 errors."""
+    import datetime
+
+    import katib_models
+
+    model = katib_models.experiment("from-model", created=datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc))
+    loaded = load_experiment(model)
+    assert loaded == load_experiment(quadratic_experiment(**{"metadata.name": "from-model", "metadata.namespace": "kubeflow-user",
+                                                              "metadata.creationTimestamp": "2026-01-02T03:04:05+00:00",
+                                                              "spec.maxTrialCount": 2, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": DELETE}))
+    assert loaded.spec.max_failed_trial_count is None and loaded.spec.parameters[0].feasible_space.min == "0"
+
+    class Document:
+        def to_dict(self):
+            return quadratic_experiment()
+
+    assert load_experiment(Document()).name == "quad"  # another model's to_dict() is the document
+    Document.to_dict = lambda self: ["not", "a", "dict"]  # type: ignore[method-assign]
+    with pytest.raises(TypeError, match=r"Document\.to_dict\(\) gave list; expected the experiment as a dict"):
+        load_experiment(Document())
 
 
 def test_search_space_hash_ignores_budget_but_not_space():
