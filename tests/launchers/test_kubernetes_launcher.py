@@ -28,6 +28,7 @@ from kfp_tune.core.errors import KfpTuneError, SpecError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
+from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON
 from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher, render_manifest
 from kfp_tune.launchers.kubernetes.kinds import trial_kind
 
@@ -278,6 +279,7 @@ def test_early_stopping_stops_a_running_trial(kube):
     run = dataclasses.replace(_run(_experiment(PYTORCH, "pytorch")), should_stop=should_stop)
     out = _launcher(kube).run(run)
     assert out.phase == "EarlyStopped" and out.logs["pytorch"] == "loss=0.9\nloss=0.8\n"
+    assert (out.reason, out.message) == (EARLY_STOP_REASON, EARLY_STOP_MESSAGE)  # what the trial's result says too
     assert _left_of(kube, TRIAL) == []
 
 

@@ -20,7 +20,7 @@ from types import SimpleNamespace
 import pytest
 
 from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
-from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, LaunchPhase
+from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, LaunchPhase
 from kfp_tune.launchers import local
 from kfp_tune.launchers.local import LocalLauncher
 from processes import gone
@@ -73,7 +73,7 @@ def test_an_early_stopped_trial_gets_sigterm_first_and_ends_early_stopped(folder
         return "loss=" in text
 
     outcome: LaunchOutcome = LocalLauncher().run(trial(LOUD_THEN_SILENT, folder, should_stop))
-    assert (outcome.phase, outcome.reason) == (LaunchPhase.EARLY_STOPPED, "EarlyStopped")
+    assert (outcome.phase, outcome.reason) == (LaunchPhase.EARLY_STOPPED, EARLY_STOP_REASON)  # the result's reason too: one for both records
     assert outcome.message == EARLY_STOP_MESSAGE  # Katib's message for an early-stopped trial
     assert seen[-1] == "epoch 1 \ufffd loss=0.5\n", "the rule reads the output so far, decoded, a bad byte replaced"
     assert (folder / "got-sigterm").read_text() == "yes", "SIGTERM first, so the trial can end cleanly"

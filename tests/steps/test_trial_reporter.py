@@ -16,7 +16,7 @@ from kfp_tune.core.errors import InputError
 from kfp_tune.core.naming import per_run_experiment_name
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import ExperimentView, TrialState
-from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
+from kfp_tune.core.vocabulary import EARLY_STOP_REASON, LaunchPhase, TrialStatus
 from kfp_tune.pipelines.component_trials import with_component_template
 from kfp_tune.report_views import curves_plot
 from kfp_tune.reports import load_report
@@ -97,7 +97,7 @@ def test_a_worse_curve_stops_at_the_start_step_and_is_recorded_early_stopped_wit
 
     assert answers == [False] * (START_STEP - 1) + [True]  # judged only once START_STEP values were reported
     stopped = trial(tmp_path, name)
-    assert stopped.ended is not None and stopped.ended.phase == LaunchPhase.EARLY_STOPPED
+    assert stopped.ended is not None and (stopped.ended.phase, stopped.ended.reason) == (LaunchPhase.EARLY_STOPPED, EARLY_STOP_REASON)
     assert stopped.status == TrialStatus.RUNNING  # the component still returns and record-trial records it
     assert reporter.should_stop() is True  # and stays stopped
     # the component returns its last loss: it is that report, not a new one

@@ -58,9 +58,11 @@ class LaunchPhase(WireEnum):
 
 EARLY_STOP_REASON = "TrialEarlyStopped"
 EARLY_STOP_MESSAGE = "Trial is early stopped"
-"""An early-stopped trial's reason and message, whichever launcher stopped it: Katib's, as its
-medianstop service sets them on the trial (``SetTrialStatus``), so what matches on Katib's
-reasons finds these trials too."""
+"""An early-stopped trial's reason and message, whichever launcher stopped it, in its ``ended``
+record and its result: Katib's, as its medianstop service sets them on the trial
+(pkg/earlystopping/v1beta1/medianstop/service.py, ``SetTrialStatus``), so what matches on
+Katib's reasons finds these trials too. ``ended`` records of earlier versions say
+``EarlyStopped``; nothing reads that reason (the result is made from the ``phase``)."""
 
 
 class ExperimentPhase(WireEnum):

@@ -57,13 +57,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from kfp_tune.core.claims import INTERRUPTED
 from kfp_tune.core.errors import RunInterrupted, StoreError, clipped
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
-from kfp_tune.core.vocabulary import CREDENTIAL_VARIABLES, EARLY_STOP_MESSAGE, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
+from kfp_tune.core.vocabulary import CREDENTIAL_VARIABLES, EARLY_STOP_MESSAGE, EARLY_STOP_REASON, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
 from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
@@ -213,7 +214,7 @@ class LocalLauncher(Launcher):
                     self._stop_registered(process)
                     raise
                 with self._lock:
-                    stopped = process.pid in self._stopped or reason == "Interrupted"
+                    stopped = process.pid in self._stopped or reason == INTERRUPTED
                 if stopped:  # it ended because the run was interrupted: not a result of its own
                     self._stop_registered(process)  # the rest of its group too
                     output.seek(0)  # what it printed until then is kept with it, as a finished trial's log is
@@ -224,7 +225,7 @@ class LocalLauncher(Launcher):
                 beside_logs = beside.stop() if beside is not None else {}
             output.seek(0)
             text = output.read().decode("utf-8", errors="replace")
-        if reason == "EarlyStopped":
+        if reason == EARLY_STOP_REASON:
             phase = LaunchPhase.EARLY_STOPPED
         elif code == 0 and not reason:
             phase = LaunchPhase.SUCCEEDED
@@ -342,13 +343,13 @@ class LocalLauncher(Launcher):
                 code = process.wait(timeout=max(wait, 0.0))
             except subprocess.TimeoutExpired:
                 if self._interrupted.is_set():  # the run is being stopped: so is this trial, group and all
-                    return _stop(process), "Interrupted", "the run was interrupted"
+                    return _stop(process), INTERRUPTED, "the run was interrupted"
                 if left is not None and time.monotonic() - started >= timeout:  # type: ignore[operator]
                     return _stop(process), "DeadlineExceeded", f"the trial ran past its deadline of {timeout:g} s and was killed"
                 if trial.should_stop is not None:
                     output.seek(0)
                     if trial.should_stop(output.read().decode("utf-8", errors="replace")):
-                        return _stop(process), "EarlyStopped", EARLY_STOP_MESSAGE
+                        return _stop(process), EARLY_STOP_REASON, EARLY_STOP_MESSAGE
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else process_end(code))
 

@@ -22,7 +22,7 @@ from kfp_tune.core.errors import InputError, KfpTuneError
 from kfp_tune.core.records import ExperimentRecords, TrialEnded
 from kfp_tune.core.spec import CollectorSpec, Experiment, MetricsCollectorSpec
 from kfp_tune.core.state import ExperimentView
-from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, CollectorKind, LaunchPhase
+from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, CollectorKind, LaunchPhase
 
 PLACE_INPUT = "kfp_tune_trial"
 """The input a component declares (``kfp_tune_trial: str``) to be told its trial's place."""
@@ -145,7 +145,7 @@ class TrialReporter:
         if not self._test(""):
             return False
         assert self._view is not None
-        self._view.record_trial(name, TrialEnded.now(name, LaunchPhase.EARLY_STOPPED, "EarlyStopped", EARLY_STOP_MESSAGE, None))
+        self._view.record_trial(name, TrialEnded.now(name, LaunchPhase.EARLY_STOPPED, EARLY_STOP_REASON, EARLY_STOP_MESSAGE, None))
         self._stopped = True
         return True
 

@@ -43,7 +43,7 @@ from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, T
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, is_dns_subdomain
 from kfp_tune.core.shell_form import katib_wraps
 from kfp_tune.core.template import primary_container, unsafe_settings
-from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, LaunchPhase, trial_place_env
+from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, LaunchPhase, trial_place_env
 from kfp_tune.launchers.kubernetes.kinds import (
     KINDS,
     TrialKind,
@@ -602,7 +602,7 @@ class KubernetesLauncher(Launcher):
                 text = next(iter(logs.values()), "")
                 if text and trial.should_stop(text):
                     self._delete(kind, name)
-                    return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason="EarlyStopped", message=EARLY_STOP_MESSAGE, logs=logs)
+                    return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
             self._sleep(self.config.poll_seconds)
 
     def primary_pod(self, trial: TrialRun, kind: TrialKind, name: str, uid: str = "") -> str:
