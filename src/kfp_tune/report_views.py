@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kfp_tune.core.space import LOG_DISTRIBUTIONS
+from kfp_tune.core.vocabulary import TrialStatus
 
 if TYPE_CHECKING:
     from kfp_tune.core.spec import ParameterSpec
@@ -43,13 +44,13 @@ LOG_SPAN = 100.0
 whatever its distribution: on a linear one its lower decades are squeezed into one corner."""
 
 STATUS_COLOURS = {
-    "Succeeded": "#228833",
-    "Failed": "#ee6677",
-    "EarlyStopped": "#ccbb44",
-    "Killed": "#aa3377",
-    "MetricsUnavailable": "#bbbbbb",
-    "Running": "#4477aa",
-    "Created": "#66ccee",
+    TrialStatus.SUCCEEDED.value: "#228833",
+    TrialStatus.FAILED.value: "#ee6677",
+    TrialStatus.EARLY_STOPPED.value: "#ccbb44",
+    TrialStatus.KILLED.value: "#aa3377",
+    TrialStatus.METRICS_UNAVAILABLE.value: "#bbbbbb",
+    TrialStatus.RUNNING.value: "#4477aa",
+    TrialStatus.CREATED.value: "#66ccee",
 }
 BEST_COLOUR = "#000000"
 

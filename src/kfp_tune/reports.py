@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfp_tune.core.decision import best_trial, count_trials, decide
+from kfp_tune.core.decision import COUNTS_AS_FAILED, best_trial, count_trials, decide
 from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
@@ -369,8 +369,8 @@ def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
         "reason": reason,
         "message": message,
         "trials": counts["total"],
-        "succeeded": counts["Succeeded"],
-        "failed": counts["failed"],
+        "succeeded": counts[TrialStatus.SUCCEEDED.value],
+        "failed": counts[COUNTS_AS_FAILED],
         "running": counts["active"],
         "early_stopped": counts[TrialStatus.EARLY_STOPPED.value],
         "killed": counts[TrialStatus.KILLED.value] - counts["givenBack"],
@@ -456,7 +456,7 @@ def resume_note(store: Store, experiment_name: str) -> str | None:
     if not state.trials:
         return None
     counts = count_trials(state)
-    ended = trial_breakdown(counts["Succeeded"], counts[TrialStatus.EARLY_STOPPED.value], counts["failed"], counts[TrialStatus.KILLED.value] - counts["givenBack"])
+    ended = trial_breakdown(counts[TrialStatus.SUCCEEDED.value], counts[TrialStatus.EARLY_STOPPED.value], counts[COUNTS_AS_FAILED], counts[TrialStatus.KILLED.value] - counts["givenBack"])
     parts = [f"{counts['completed']} trial(s) done ({ended})"]
     completed = decide(state, rounds_left=1)
     if completed.finished:

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import quadratic_experiment
 from kfp_tune.algorithms.early_stopping import MedianStop
+from kfp_tune.core.decision import COUNTS_AS_FAILED
 from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
@@ -136,7 +137,7 @@ def test_medianstop_stops_bad_trials_while_they_run(local_store, tmp_path, monke
     for trial in state.trials:
         if trial.status == "Succeeded":
             assert len(list(trial.result.curve)) == 10
-    assert decision.reason == "ExperimentMaxTrialsReached" and decision.counts["failed"] == 0
+    assert decision.reason == "ExperimentMaxTrialsReached" and decision.counts[COUNTS_AS_FAILED] == 0
     keys = [tuple(t.assignment.values()) for t in state.trials]
     assert len(set(keys)) == len(keys)
     assert np.isfinite([t.metrics["loss"] for t in state.trials]).all()

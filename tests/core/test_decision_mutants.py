@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from conftest import quadratic_experiment
-from kfp_tune.core.decision import Decision, count_trials, decide, interrupted
+from kfp_tune.core.decision import COUNTS_AS_FAILED, Decision, count_trials, decide, interrupted
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.observation import MetricLog, Observation
 from kfp_tune.core.records import TrialResult, TrialStarted
@@ -104,7 +104,8 @@ def test_max_failed_keeps_the_best_trial_and_counts() -> None:
     decision = decide(s, rounds_left=3)
     assert (decision.phase, decision.message) == (ExperimentPhase.FAILED, KATIB_MAX_FAILED)
     assert_keeps_best_and_counts(decision, "quad-a", 3)
-    assert decision.counts["failed"] == 2
+    assert (decision.counts[COUNTS_AS_FAILED], decision.counts[TrialStatus.FAILED.value]) == (2, 1)  # MetricsUnavailable counts as failed
+    assert "failed" not in decision.counts  # one key each: the aggregate is not told from the status by its case
 
 
 # --- the suggestions are exhausted -------------------------------------------------------------

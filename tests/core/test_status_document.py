@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from conftest import quadratic_experiment
-from kfp_tune.core.decision import decide, interrupted, status_document
+from kfp_tune.core.decision import STATUS_COUNT_FIELDS, STATUS_LIST_FIELDS, decide, interrupted, status_document
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import TrialResult, TrialStarted
 from kfp_tune.core.state import TRIAL_INTERRUPTED, ExperimentState, TrialState
@@ -51,6 +51,22 @@ def test_a_running_experiment():
     ]
     assert (doc["trials"], doc["trialsSucceeded"], doc["trialsRunning"], doc["trialsPending"]) == (3, 1, 1, 1)
     assert (doc["succeededTrialList"], doc["runningTrialList"], doc["pendingTrialList"]) == (["quad-a"], ["quad-b"], ["quad-c"])
+
+
+def test_every_trial_status_has_its_count_and_its_list_in_katibs_order():
+    """One table per field family, keyed by TrialStatus: a status added to the vocabulary without
+    its fields fails here, not silently in the document (Katib's ExperimentStatus order)."""
+    assert set(STATUS_COUNT_FIELDS) == set(STATUS_LIST_FIELDS) == set(TrialStatus)
+    statuses = [TrialStatus.SUCCEEDED, TrialStatus.FAILED, TrialStatus.FAILED, TrialStatus.METRICS_UNAVAILABLE, TrialStatus.EARLY_STOPPED, TrialStatus.KILLED]
+    s = state(
+        *(trial(f"quad-{i}", i, result(f"quad-{i}", status, 0.5 if status == TrialStatus.SUCCEEDED else None)) for i, status in enumerate(statuses)),
+        trial("quad-r", 7, running=True), trial("quad-p", 8), **{"spec.maxTrialCount": 20, "spec.maxFailedTrialCount": 10},
+    )
+    doc = status_document(s, decide(s, rounds_left=3), NOW)
+    expected = {status: [t.name for t in s.trials if t.status == status] for status in TrialStatus}
+    assert {status: doc[name] for status, name in STATUS_LIST_FIELDS.items()} == expected
+    assert {status: doc[name] for status, name in STATUS_COUNT_FIELDS.items()} == {status: len(names) for status, names in expected.items()}
+    assert list(doc)[list(doc).index("trials"):] == ["trials", *STATUS_COUNT_FIELDS.values(), *STATUS_LIST_FIELDS.values()]
 
 
 def test_a_finished_experiment_keeps_running_false_and_adds_its_end():

@@ -26,7 +26,7 @@ import yaml
 
 from conftest import quadratic_experiment
 from kfp_tune.core import claims
-from kfp_tune.core.decision import RUN_INTERRUPTED, count_trials, decide
+from kfp_tune.core.decision import COUNTS_AS_FAILED, RUN_INTERRUPTED, count_trials, decide
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, TrialStarted
@@ -125,7 +125,7 @@ def _assert_interrupted_cleanly(store_dir: Path, name: str, killed: set[str], si
         result = state.trial(name_).result
         assert result is not None and result.reason == TRIAL_INTERRUPTED and signal_name in result.message
     counts = count_trials(state)
-    assert counts["failed"] == 0 and counts["completed"] == 0, "interrupted trials count as neither failed nor completed"
+    assert counts[COUNTS_AS_FAILED] == 0 and counts["completed"] == 0, "interrupted trials count as neither failed nor completed"
     claim = claims.latest_claim(records)
     assert claim is not None and claim.ended and claim.reason == claims.INTERRUPTED, "the claim is released, saying why"
     claims.refuse_if_busy(records)  # a next run may claim at once
@@ -307,7 +307,7 @@ def test_trials_killed_by_an_interrupt_use_no_budget_but_other_killed_trials_do(
     for state in (view.state, load_state(view.records)):
         assert (state.budget_used, state.given_back) == (2, 3)
         counts = count_trials(state)
-        assert (counts["completed"], counts["failed"], counts["givenBack"], counts["Killed"]) == (2, 0, 3, 3)
+        assert (counts["completed"], counts[COUNTS_AS_FAILED], counts["givenBack"], counts["Killed"]) == (2, 0, 3, 3)
         assert decide(state, rounds_left=1).phase == "Running", "5 trials, 2 of them count: maxTrialCount 3 is not reached"
 
     other = _experiment_with(tmp_path / "other", [(TrialStatus.KILLED, "TrialKilled")] * 1 + [(TrialStatus.SUCCEEDED, "TrialSucceeded")] * 2)

@@ -21,6 +21,9 @@ RESTARTING = "ExperimentRestarting"
 
 UNAVAILABLE = "unavailable"
 """Katib's value of a metric's min or max that there is none of (consts.UnavailableMetricValue)."""
+COUNTS_AS_FAILED = "countsAsFailed"
+"""``count_trials``'s key for the trials counted against maxFailedTrialCount (Failed and
+MetricsUnavailable); its ``Failed`` key counts the Failed ones only."""
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,12 @@ def best_trial(state: ExperimentState) -> TrialState | None:
 
 
 def count_trials(state: ExperimentState) -> dict[str, int]:
-    """Trials per status (Katib's names as keys), and ``total``, ``completed`` (terminal, counted
-    against maxTrialCount), ``failed`` (counted against maxFailedTrialCount), ``active`` (created
-    or running) and ``givenBack`` (Killed by an interrupted run: in ``Killed`` and ``total``, but
-    not ``completed``, as their budget was given back; see ``state.TRIAL_INTERRUPTED``)."""
+    """Trials per status (Katib's names as keys: ``Failed`` counts the Failed ones only), and
+    ``total``, ``completed`` (terminal, counted against maxTrialCount), ``countsAsFailed`` (Failed
+    and MetricsUnavailable: counted against maxFailedTrialCount, ``TrialStatus.counts_as_failed``),
+    ``active`` (created or running) and ``givenBack`` (Killed by an interrupted run: in ``Killed``
+    and ``total``, but not ``completed``, as their budget was given back; see
+    ``state.TRIAL_INTERRUPTED``)."""
     if state.tally is not None:
         counts = dict(state.tally.counts)
     else:
@@ -78,7 +83,7 @@ def count_trials(state: ExperimentState) -> dict[str, int]:
     counts["total"] = len(state.trials)
     counts["givenBack"] = state.given_back
     counts["completed"] = sum(counts[str(s)] for s in TERMINAL_STATUSES) - counts["givenBack"]
-    counts["failed"] = sum(counts[str(s)] for s in FAILED_STATUSES)
+    counts[COUNTS_AS_FAILED] = sum(counts[str(s)] for s in FAILED_STATUSES)
     counts["active"] = counts[TrialStatus.CREATED.value] + counts[TrialStatus.RUNNING.value]
     return counts
 
@@ -103,7 +108,7 @@ def decide(state: ExperimentState, rounds_left: int) -> Decision:
         if reached:
             return Decision(ExperimentPhase.SUCCEEDED, GOAL_REACHED, "Experiment has succeeded because Objective goal has reached", best, counts)
     # Katib: failed (Failed and MetricsUnavailable) >= maxFailedTrialCount, and at least one
-    if spec.max_failed_trial_count is not None and counts["failed"] != 0 and counts["failed"] >= spec.max_failed_trial_count:
+    if spec.max_failed_trial_count is not None and counts[COUNTS_AS_FAILED] != 0 and counts[COUNTS_AS_FAILED] >= spec.max_failed_trial_count:
         return Decision(ExperimentPhase.FAILED, MAX_FAILED_REACHED, "Experiment has failed because max failed count has reached", best, counts)
     # Katib: completed = succeeded + failed + killed + early stopped + metrics unavailable; here
     # less the trials killed by an interrupted run, whose budget was given back
@@ -138,6 +143,29 @@ def interrupted(state: ExperimentState, signal_name: str, killed: int) -> Decisi
     )
 
 
+STATUS_COUNT_FIELDS = {
+    TrialStatus.SUCCEEDED: "trialsSucceeded",
+    TrialStatus.FAILED: "trialsFailed",
+    TrialStatus.METRICS_UNAVAILABLE: "trialMetricsUnavailable",
+    TrialStatus.EARLY_STOPPED: "trialsEarlyStopped",
+    TrialStatus.KILLED: "trialsKilled",
+    TrialStatus.RUNNING: "trialsRunning",
+    TrialStatus.CREATED: "trialsPending",
+}
+"""The status document's count of each trial status, as Katib's ExperimentStatus names it
+(pkg/apis/controller/experiments/v1beta1/experiment_types.go), in the order it is written."""
+STATUS_LIST_FIELDS = {
+    TrialStatus.SUCCEEDED: "succeededTrialList",
+    TrialStatus.FAILED: "failedTrialList",
+    TrialStatus.METRICS_UNAVAILABLE: "metricsUnavailableTrialList",
+    TrialStatus.RUNNING: "runningTrialList",
+    TrialStatus.CREATED: "pendingTrialList",
+    TrialStatus.KILLED: "killedTrialList",
+    TrialStatus.EARLY_STOPPED: "earlyStoppedTrialList",
+}
+"""The status document's list of the trials of each status (ExperimentStatus, as above)."""
+
+
 def status_document(state: ExperimentState, decision: Decision, now: str) -> dict[str, Any]:
     """The experiment status in Katib's shape (conditions, currentOptimalTrial, trial lists)."""
     objective = state.experiment.spec.objective
@@ -145,7 +173,7 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
     recorded = state.outcome() if decision.recorded else None
     completed = str(recorded["time"]) if recorded is not None else now  # Katib sets it once
     conditions = [
-        {"type": "Created", "status": "True", "reason": "ExperimentCreated", "message": "Experiment is created",
+        {"type": ExperimentPhase.CREATED.value, "status": "True", "reason": "ExperimentCreated", "message": "Experiment is created",
          "lastUpdateTime": state.created, "lastTransitionTime": state.created},
     ]
     if state.restarted is not None:  # Katib keeps it once set (MarkExperimentStatusRunning leaves it)
@@ -153,7 +181,7 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
                            "lastUpdateTime": state.restarted, "lastTransitionTime": state.restarted})
     conditions += [
         {
-            "type": "Running",
+            "type": ExperimentPhase.RUNNING.value,
             "status": "True" if decision.phase == ExperimentPhase.RUNNING else "False",
             "reason": decision.reason if decision.phase == ExperimentPhase.RUNNING else RUNNING,
             "message": decision.message if decision.phase == ExperimentPhase.RUNNING else "Experiment is running",
@@ -199,20 +227,8 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
         "completionTime": completed if decision.finished else None,
         "lastReconcileTime": now,
         "trials": counts.get("total", 0),
-        "trialsSucceeded": counts.get("Succeeded", 0),
-        "trialsFailed": counts.get("Failed", 0),
-        "trialMetricsUnavailable": counts.get("MetricsUnavailable", 0),
-        "trialsEarlyStopped": counts.get("EarlyStopped", 0),
-        "trialsKilled": counts.get("Killed", 0),
-        "trialsRunning": counts.get("Running", 0),
-        "trialsPending": counts.get("Created", 0),
-        "succeededTrialList": by_status.get("Succeeded", []),
-        "failedTrialList": by_status.get("Failed", []),
-        "metricsUnavailableTrialList": by_status.get("MetricsUnavailable", []),
-        "runningTrialList": by_status.get("Running", []),
-        "pendingTrialList": by_status.get("Created", []),
-        "killedTrialList": by_status.get("Killed", []),
-        "earlyStoppedTrialList": by_status.get("EarlyStopped", []),
+        **{name: counts.get(status.value, 0) for status, name in STATUS_COUNT_FIELDS.items()},
+        **{name: by_status.get(status.value, []) for status, name in STATUS_LIST_FIELDS.items()},
     }
 
 
