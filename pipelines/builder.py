@@ -34,8 +34,8 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
+from kfp_tune.stores import DEFAULT_CLUSTER_STORE
 
-DEFAULT_CLUSTER_STORE = "s3://mlpipeline/kfp-tune"
 DEFAULT_LAUNCHER_CONFIG: dict[str, Any] = {"kind": "kubernetes"}
 """Compiled for a cluster, each trial runs as its own resource (its kind, image, replicas, GPUs)
 in the run's namespace; ``kfp-tune run`` and kfp.local pass ``{"kind": "local"}``."""

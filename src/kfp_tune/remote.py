@@ -61,15 +61,13 @@ from kfp_tune.core.spec import (
 )
 from kfp_tune.core.vocabulary import FAILED_STATUSES, TrialStatus, looks_like_credential
 from kfp_tune.search import fixed_values, to_parameters
+from kfp_tune.stores import DEFAULT_CLUSTER_STORE
 
 BASE_IMAGE = "docker.io/pytorch/pytorch:2.2.1-cuda12.1-cudnn8-runtime"
 """Katib's SDK default image for a function's trials (Python 3 with pip)."""
 PRIMARY_CONTAINER = "training-container"
 """Katib's SDK name for the trial's container."""
 PIP_INDEX_URLS = ("https://pypi.org/simple",)
-DEFAULT_CLUSTER_STORE = "s3://mlpipeline/kfp-tune"
-"""Where the pipeline's steps keep the records (:data:`kfp_tune.pipelines.builder.DEFAULT_CLUSTER_STORE`;
-repeated here so that building an experiment does not import kfp)."""
 FINISHED_RUN_STATES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "ERROR", "CANCELED"})
 """KFP v2 run states after which a run does no more (kfp's own wait leaves out CANCELED)."""
 GPU = "nvidia.com/gpu"

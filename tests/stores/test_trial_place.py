@@ -5,7 +5,6 @@ launcher's collectors; the names are spelled in ``core.vocabulary`` only."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from kfp_tune.launchers.kubernetes import launcher_env
 from kfp_tune.launchers.local import LocalLauncher
 from kfp_tune.stores import TrialPlaceMissing, open_experiment_records, open_trial_place
 from kfp_tune.stores.local import LocalStore
+from source_scan import literal_uses
 
 LEFT_FOR_LATER = {"src/kfp_tune/collectors/push.py"}
 """Still reads the variables itself: another change is under way there (report_metrics)."""
@@ -54,21 +54,8 @@ def test_the_experiments_records_are_opened_from_the_launchers_env(tmp_path: Pat
     assert records.experiment == "exp-2" and records.store.uri == LocalStore(tmp_path / "store").uri
 
 
-def _literal_uses(names: set[str]) -> list[str]:
-    """Where a string equal to one of ``names`` is written in the code (docstrings aside)."""
-    found = []
-    for folder in ("src/kfp_tune", "algorithms", "components", "pipelines"):
-        for path in sorted((REPO / folder).rglob("*.py")):
-            tree = ast.parse(path.read_text())
-            docs = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Constant) and node.value in names and id(node) not in docs:
-                    found.append(f"{path.relative_to(REPO).as_posix()}:{node.lineno} {node.value}")
-    return found
-
-
 def test_the_variables_names_are_spelled_once() -> None:
     names = {*PLACE_VARIABLES, S3_ENDPOINT_VARIABLE, vocabulary.RUN_TTL_VARIABLE, vocabulary.TRIAL_TTL_VARIABLE}
     here = Path(vocabulary.__file__).relative_to(REPO).as_posix()
-    elsewhere = [use for use in _literal_uses(names) if not use.startswith((f"{here}:", *(f"{p}:" for p in LEFT_FOR_LATER)))]
+    elsewhere = [use for use in literal_uses(names) if not use.startswith((f"{here}:", *(f"{p}:" for p in LEFT_FOR_LATER)))]
     assert not elsewhere, f"use the names in core/vocabulary.py: {elsewhere}"

@@ -26,6 +26,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS, HYPERBAND_DEFAULT_ETA, did_you_mean, hyperband_s_max
+from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment, ParameterSpec
@@ -49,7 +50,7 @@ KATIB_IGNORING_SERVICES: dict[str, tuple[str, frozenset[str]]] = {
     "cmaes": ("goptuna", frozenset({"random_state", "sigma", "restart_strategy"})),  # goptuna/converter.go, toGoptunaSampler
     "sobol": ("goptuna", frozenset()),  # toGoptunaSampler: sobol.NewSampler(), no settings read
     "hyperband": ("hyperband", frozenset({"resource_name", "eta", "r_l"})),  # hyperband/service.py, HyperBandParam.convert
-    "pbt": ("pbt", frozenset({"suggestion_trial_dir", "n_population", "truncation_threshold", "resample_probability"})),  # pbt/service.py
+    "pbt": ("pbt", frozenset({TRIAL_DIR_SETTING, "n_population", "truncation_threshold", "resample_probability"})),  # pbt/service.py
 }
 """The algorithms whose service in Katib's default katib-config ignores a setting name it does not
 read (where the others refuse it), with the names it reads; darts passes every name on instead."""

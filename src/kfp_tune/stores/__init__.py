@@ -28,6 +28,10 @@ from kfp_tune.stores.local import LocalStore
 
 DEFAULT_LOCAL_STORE = "./kfp-tune-runs"
 """The store used when none is given: a folder in the current directory."""
+DEFAULT_CLUSTER_STORE = "s3://mlpipeline/kfp-tune"
+"""The store a compiled pipeline's steps use when none is given: under KFP's own bucket. Here,
+not in ``pipelines.builder``, so that what builds an experiment for a cluster (``remote``)
+names it without importing kfp."""
 
 SECONDS_VARIABLES = ("KFP_TUNE_STORE_RETRY_SECONDS", RUN_TTL_VARIABLE, TRIAL_TTL_VARIABLE)
 """Tuning knobs of the store's retries and of the run and trial claims kept in it, in seconds."""

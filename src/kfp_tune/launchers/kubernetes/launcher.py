@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune.core import conditions
+from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, is_dns_subdomain
@@ -402,7 +403,7 @@ class KubernetesLauncher(Launcher):
             raise ValueError(missing_claim(trial.checkpoint_path))
         if kind.built_at_run_time or (not kind.known and primary_container(trial.manifest, trial.primary_container) is None):
             if trial.checkpoint_path:
-                raise ValueError(f"suggestion_trial_dir: checkpoint folders are not supported with a {kind.kind} trial here (its pods are made at run time, with no place for the volume)")
+                raise ValueError(f"{TRIAL_DIR_SETTING}: checkpoint folders are not supported with a {kind.kind} trial here (its pods are made at run time, with no place for the volume)")
             return _prepare_built_at_run_time(trial, kind, settings, labels, owner)
         metrics = (trial.metrics_path, trial.metrics_path_kind, self._metrics_sub_path(trial)) if trial.metrics_path else None
         checkpoint = CheckpointMount(trial.checkpoint_path, trial.experiment, trial.trial, trial.checkpoint_parent) if trial.checkpoint_path else None

@@ -42,6 +42,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
+from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.naming import is_dns_subdomain
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
@@ -240,10 +241,10 @@ def _mount_checkpoint(manifest: dict[str, Any], container_name: str, settings: C
     copies it on its own volume instead). The copier runs as the primary container does (its
     ``securityContext``), so the trial owns what it copies."""
     if not settings.checkpoint_claim:
-        raise ValueError(f"suggestion_trial_dir {checkpoint.path!r}: the launcher config has no checkpointVolume to keep the trials' checkpoint folders on")
+        raise ValueError(f"{TRIAL_DIR_SETTING} {checkpoint.path!r}: the launcher config has no checkpointVolume to keep the trials' checkpoint folders on")
     if manifest.get("kind") == "TrainJob":
-        raise ValueError("suggestion_trial_dir: checkpoint folders are not supported with a TrainJob trial here (its pods come from the runtime)")
-    for pod, container in _collector_templates(manifest, container_name, "suggestion_trial_dir"):
+        raise ValueError(f"{TRIAL_DIR_SETTING}: checkpoint folders are not supported with a TrainJob trial here (its pods come from the runtime)")
+    for pod, container in _collector_templates(manifest, container_name, TRIAL_DIR_SETTING):
         _add_volume(pod, {"name": CHECKPOINT_VOLUME, "persistentVolumeClaim": {"claimName": settings.checkpoint_claim}})
         container.setdefault("volumeMounts", []).append(
             {"name": CHECKPOINT_VOLUME, "mountPath": checkpoint.path, "subPath": f"{checkpoint.experiment}/{checkpoint.trial}"}
