@@ -5,6 +5,7 @@ a real S3 server; a running trial's log from a pod of the in-memory Kubernetes A
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import shutil
 import threading
@@ -20,7 +21,7 @@ from conftest import quadratic_experiment
 from kfp_tune import Client, KatibClient, search, tune
 from kfp_tune.cli import main
 from kfp_tune.client import ExperimentFailedError, KatibObject, NoLogYet, TrialNotFound
-from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError
+from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError, SpecError
 from kfp_tune.core.records import ExperimentRecords, TrialStarted, utc_now
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.stores import LocalStore
@@ -641,7 +642,11 @@ def test_katibs_tune_with_a_host_sends_the_trials_to_kubeflow_with_katibs_option
     KatibClient(namespace="team-a", store="s3://mlpipeline/kfp-tune").tune(
         name="remote", objective=_katib_objective, parameters={"a": search.double(0, 1)}, objective_metric_name="result",
         base_image="python:3.11", resources_per_trial={"cpu": "1"}, algorithm_settings={"random_state": "1"})
-    [call] = sent
+    KatibClient(namespace="team-a", store="s3://mlpipeline/kfp-tune").tune(
+        name="deadline", objective=_katib_objective, parameters={"a": search.double(0, 1)}, objective_metric_name="result",
+        trial_active_deadline_seconds=60, parallel_trial_count=0)
+    call, deadline = sent
+    assert (deadline["trial_active_deadline_seconds"], deadline["parallel_trial_count"]) == (60, 0)  # tune(host=) refuses 0, naming it
     assert (call["host"], call["namespace"], call["base_image"], call["resources_per_trial"]) == ("http://kfp.example:8888", "team-a", "python:3.11", {"cpu": "1"})
     assert (call["objective_type"], call["algorithm"], call["parallel_trial_count"], call["max_trial_count"]) == ("maximize", "random", 3, None)
     assert (call["name"], call["store"], call["algorithm_settings"]) == ("remote", "s3://mlpipeline/kfp-tune", {"random_state": "1"})
@@ -649,8 +654,6 @@ def test_katibs_tune_with_a_host_sends_the_trials_to_kubeflow_with_katibs_option
 
 def test_what_the_katib_client_does_not_support_says_what_to_use_instead(store):
     katib = KatibClient(store=str(store))
-    with pytest.raises(NotImplementedError, match=r"kfp-tune submit experiment\.yaml"):
-        katib.create_experiment({"kind": "Experiment"})
     with pytest.raises(NotImplementedError, match="no Suggestion objects"):
         katib.get_suggestion("quad")
     trial = katib.list_trials("quad")[0].metadata.name
@@ -658,3 +661,128 @@ def test_what_the_katib_client_does_not_support_says_what_to_use_instead(store):
         list(katib.get_job_logs("quad", trial, follow=True))
     with pytest.raises(ValueError, match="Trial name is required"):
         list(katib.get_job_logs("quad", ""))
+
+
+# --- KatibClient: Katib's models, error kinds, arguments --------------------------------------------
+
+
+def test_katib_objects_give_times_as_datetime_and_refuse_attributes_katibs_models_lack(store):
+    """Katib's ApiClient turns the openapi_types ``datetime`` fields into datetime; they were
+    strings. Dict access and to_dict() keep Kubernetes' JSON text (json.dumps works), and an
+    attribute Katib's model does not have is an AttributeError, as on Katib's models, while
+    one it has that is not set reads None."""
+    katib = KatibClient(store=str(store))
+    experiment = katib.get_experiment("quad")
+    status = experiment.status
+    assert all(isinstance(t, datetime.datetime) and t.tzinfo is not None
+               for t in (status.start_time, status.completion_time, status.last_reconcile_time, experiment.metadata.creation_timestamp))
+    assert isinstance(status.completion_time - status.start_time, datetime.timedelta)
+    assert all(isinstance(c.last_transition_time, datetime.datetime) and isinstance(c.last_update_time, datetime.datetime) for c in status.conditions)
+    assert status.start_time == datetime.datetime.fromisoformat(experiment["status"]["startTime"].replace("Z", "+00:00"))
+    assert isinstance(experiment["status"]["startTime"], str)
+    assert json.loads(json.dumps(experiment.to_dict())) == Client(str(store)).get_experiment("quad").to_dict()
+    trial = katib.list_trials("quad")[0]
+    assert isinstance(trial.status.start_time, datetime.datetime) and isinstance(trial.status.conditions[-1].last_transition_time, datetime.datetime)
+    assert isinstance(katib.get_trial(trial.metadata.name).metadata.creation_timestamp, datetime.datetime)
+    assert experiment.spec.early_stopping is None and experiment.spec.objective.goal is None  # Katib's fields, not set
+    optimal = katib.get_optimal_hyperparameters("quad")
+    assert {m.name for m in optimal.observation.metrics} == {"loss", "accuracy"}
+    for obj, name, model in ((status, "trial_count", "V1beta1ExperimentStatus"), (experiment.spec, "maxTrialCount", "V1beta1ExperimentSpec"),
+                             (optimal, "metrics", "V1beta1OptimalTrial"), (katib.get_trial_metrics(optimal.best_trial_name)[0], "step", "MetricLog")):
+        with pytest.raises(AttributeError, match=f"'{model}' object has no attribute '{name}'"):
+            getattr(obj, name)
+    assert repr(katib).startswith("kfp_tune.KatibClient(store='file://") and "namespace" not in repr(katib)
+    assert repr(KatibClient(store=str(store), namespace="team-a")).endswith(", namespace='team-a')")
+
+
+def test_katib_client_refusals_are_runtime_errors_as_katibs_sdk_raises(store, tmp_path):
+    """Katib's SDK wraps every API refusal in a RuntimeError; kfp-tune raised its own kinds
+    (ExperimentConflict, ExperimentBusy: Exception; InputError: ValueError). They are
+    RuntimeErrors now that keep kfp-tune's class and message, raised from kfp-tune's error."""
+    katib = KatibClient(store=str(store))
+    _run_yaml(tmp_path, store, quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1}), "--name", "never")
+    with pytest.raises(ExperimentConflict, match=r"experiment 'never' is completed and its spec changed") as refused:
+        katib.edit_experiment_budget("never", max_trial_count=4)
+    assert isinstance(refused.value, RuntimeError) and isinstance(refused.value.__cause__, ExperimentConflict)
+    with pytest.raises(InputError, match=r"max_trial_count \(spec.maxTrialCount\)") as budget:
+        katib.edit_experiment_budget("quad", max_trial_count=0)
+    assert isinstance(budget.value, RuntimeError) and isinstance(budget.value, ValueError)
+    with pytest.raises(ValueError, match="nothing to change") as nothing:
+        katib.edit_experiment_budget("quad")  # as Katib's SDK: a ValueError before any request
+    assert not isinstance(nothing.value, RuntimeError)
+    with pytest.raises(InputError, match="experiment name") as bad_name:
+        katib.get_experiment("Bad_Name")
+    assert isinstance(bad_name.value, RuntimeError)
+    held = str(tmp_path / "held")
+    with blocked_run(held, "held"):
+        with pytest.raises(ExperimentBusy, match="experiment 'held' is being run by run") as busy:
+            KatibClient(store=held).delete_experiment("held")
+        assert isinstance(busy.value, RuntimeError)
+    assert KatibClient.delete_experiment.__doc__ and "a run drives is refused" in KatibClient.delete_experiment.__doc__
+
+
+def test_katibs_tune_takes_fixed_values_push_reports_and_refuses_what_katib_refuses(tmp_path, monkeypatch):
+    """Katib's notebooks pass fixed values among the parameters (they raised TypeError) and
+    report with the Push collector; trial_active_deadline_seconds is Katib's objective path's
+    (it raised NotImplementedError "LLM"), storage_config is ignored there as in Katib, and
+    parallel_trial_count 0 is refused as Katib's webhook refuses it (it silently became 3)."""
+    import kfp_tune
+
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    katib = KatibClient(store=str(tmp_path))
+
+    def objective(parameters):
+        assert parameters["is_dist"] is False and parameters["num_workers"] == 1
+        kfp_tune.report_metrics({"accuracy": float(parameters["lr"])})
+
+    katib.tune(name="fixed-push", objective=objective, parameters={"lr": search.double(min=0.1, max=0.2), "is_dist": False, "num_workers": 1},
+               objective_metric_name="accuracy", max_trial_count=3, metrics_collector_config={"kind": "Push"},
+               algorithm_settings={"random_state": "5"}, storage_config={"size": "1Gi"})
+    experiment = katib.get_experiment("fixed-push")
+    assert (experiment.status.trials_succeeded, [p.name for p in experiment.spec.parameters]) == (3, ["lr"])
+    optimal = katib.get_optimal_hyperparameters("fixed-push")
+    assert float(optimal.observation.metrics[0].latest) == float(optimal.parameter_assignments[0].value)
+    arguments = {"objective": objective, "parameters": {"lr": search.double(0.1, 0.2)}, "objective_metric_name": "accuracy"}
+    with pytest.raises(TypeError, match=r"trial_active_deadline_seconds is for trials on Kubeflow: make the client with KatibClient\(host="):
+        katib.tune(name="deadline", trial_active_deadline_seconds=60, **arguments)
+    with pytest.raises(ValueError, match=r"parallel_trial_count \(spec\.parallelTrialCount\): expected more than 0, got 0"):
+        katib.tune(name="none-at-a-time", parallel_trial_count=0, **arguments)
+    assert [e.metadata.name for e in katib.list_experiments()] == ["fixed-push"]
+
+
+def test_create_experiment_runs_a_katib_model_and_refuses_what_katibs_api_server_would(tmp_path, monkeypatch):
+    """Katib's create_experiment(V1beta1Experiment) raised NotImplementedError. Without a host
+    the experiment runs here, as kfp-tune run does; a second create of the name, an invalid
+    experiment and one without a name are refused as Katib refuses them."""
+    import katib_models
+
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    katib = KatibClient(store=str(tmp_path / "store"))
+    assert katib.create_experiment(katib_models.experiment("from-model")) is None
+    experiment = katib.wait_for_experiment_condition("from-model", timeout=0)
+    assert (experiment.status.trials_succeeded, experiment.metadata.namespace, experiment.spec.max_trial_count) == (2, "kubeflow-user", 2)
+    with pytest.raises(ExperimentConflict, match=r"an experiment named 'from-model' already exists in .*delete_experiment it first") as again:
+        katib.create_experiment(katib_models.experiment("from-model"))
+    assert isinstance(again.value, RuntimeError)
+    invalid = quadratic_experiment(**{"metadata.name": "invalid", "spec.parameters.0.feasibleSpace.min": "2"})
+    with pytest.raises(SpecError) as refused:
+        katib.create_experiment(invalid)
+    assert isinstance(refused.value, RuntimeError) and refused.value.errors[0].path == "spec.parameters[0].feasibleSpace.min"
+    with pytest.raises(ValueError, match="Experiment must have a name or generateName"):
+        katib.create_experiment(quadratic_experiment(**{"metadata": {"namespace": "x"}}))
+    katib.create_experiment(quadratic_experiment(**{"metadata": {"generateName": "gen-"}, "spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1}))
+    assert sorted(e.metadata.name[:4] for e in katib.list_experiments()) == ["from", "gen-"]
+
+
+def test_create_experiment_with_a_host_sends_it_as_a_pipeline_run(monkeypatch):
+    import katib_models
+
+    import kfp_tune.remote
+
+    sent: list[tuple[Any, dict]] = []
+    monkeypatch.setattr(kfp_tune.remote, "submit_experiment", lambda experiment, **kwargs: sent.append((experiment, kwargs)))
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")  # the store is not read here
+    KatibClient(store="s3://mlpipeline/kfp-tune", host="http://kfp.example:8888").create_experiment(katib_models.experiment("sent"))
+    [(experiment, kwargs)] = sent
+    assert (experiment.name, experiment.spec.max_trial_count) == ("sent", 2)
+    assert (kwargs["host"], kwargs["namespace"], kwargs["store"]) == ("http://kfp.example:8888", "kubeflow-user", "s3://mlpipeline/kfp-tune")

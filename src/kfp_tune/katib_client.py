@@ -6,28 +6,208 @@
     client.wait_for_experiment_condition("my-exp")
     print(client.get_optimal_hyperparameters("my-exp"))
 
-Objects read as Katib's models do (``exp.status.current_optimal_trial.best_trial_name``) and are
-dicts too (:class:`kfp_tune.client.KatibObject`). ``namespace`` is accepted everywhere and names
-where a running trial's pod is looked for; experiments are not namespaced in a store. What is not
-supported raises NotImplementedError naming what to use instead: ``create_experiment`` (use
-``kfp-tune submit`` / :func:`kfp_tune.submit`), ``tune``'s LLM fine-tuning arguments, suggestions
-(kfp-tune has no Suggestion objects: the algorithm runs in the pipeline's steps), and following a
-log (``follow=True``). ``timeout`` / ``apiserver_timeout`` arguments that bound a single API call
+Objects read as Katib's models do (``exp.status.current_optimal_trial.best_trial_name``, times
+as ``datetime``, an attribute the model does not have an AttributeError) and are dicts with
+Katib's JSON names too (:class:`KatibModel`). ``namespace`` is accepted everywhere and names
+where a running trial's pod is looked for; experiments are not namespaced in a store. Errors
+are Katib's kinds: what Katib's API server would refuse (a name that is not there or not valid,
+an edit its webhook refuses, an experiment a run drives) is a RuntimeError, as Katib's SDK
+raises, and keeps kfp-tune's own class too. What is not supported raises NotImplementedError
+naming what to use instead: ``tune``'s LLM fine-tuning arguments, suggestions (kfp-tune has no
+Suggestion objects: the algorithm runs in the pipeline's steps), and following a log
+(``follow=True``). ``timeout`` / ``apiserver_timeout`` arguments that bound a single API call
 are accepted and unused: the store is read directly.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition
-from kfp_tune.core.errors import ExperimentNotFound
+from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError, KfpTuneError, SpecError, StoreError
 
 DEFAULT_TIMEOUT = 120
 """Katib's per-call API server timeout (accepted, unused)."""
+DEFAULT_PARALLEL_TRIAL_COUNT = 3
+"""What Katib's defaulting webhook sets when ``tune()`` leaves ``parallel_trial_count`` out."""
+
+# --- Katib's models ---------------------------------------------------------------------------------
+
+_MODELS = {
+    # kubeflow.katib.models (sdk/python/v1beta1/kubeflow/katib/models/*.py, openapi_types): each
+    # attribute, and its type where it is a model, a list of models ([Model]) or a datetime
+    "V1beta1Experiment": "api_version kind metadata:V1ObjectMeta spec:V1beta1ExperimentSpec status:V1beta1ExperimentStatus",
+    "V1beta1ExperimentSpec": "algorithm:V1beta1AlgorithmSpec early_stopping:V1beta1EarlyStoppingSpec max_failed_trial_count max_trial_count "
+                             "metrics_collector_spec:V1beta1MetricsCollectorSpec nas_config:V1beta1NasConfig objective:V1beta1ObjectiveSpec "
+                             "parallel_trial_count parameters:[V1beta1ParameterSpec] resume_policy trial_template:V1beta1TrialTemplate",
+    "V1beta1ExperimentStatus": "completion_time:datetime conditions:[V1beta1ExperimentCondition] current_optimal_trial:V1beta1OptimalTrial "
+                               "early_stopped_trial_list failed_trial_list killed_trial_list last_reconcile_time:datetime "
+                               "metrics_unavailable_trial_list pending_trial_list running_trial_list start_time:datetime succeeded_trial_list "
+                               "trial_metrics_unavailable trials trials_early_stopped trials_failed trials_killed trials_pending trials_running "
+                               "trials_succeeded",
+    "V1beta1ExperimentCondition": "last_transition_time:datetime last_update_time:datetime message reason status type",
+    "V1beta1OptimalTrial": "best_trial_name observation:V1beta1Observation parameter_assignments:[V1beta1ParameterAssignment]",
+    "V1beta1Observation": "metrics:[V1beta1Metric]",
+    "V1beta1Metric": "latest max min name",
+    "V1beta1ParameterAssignment": "name value",
+    "V1beta1AlgorithmSpec": "algorithm_name algorithm_settings:[V1beta1AlgorithmSetting]",
+    "V1beta1AlgorithmSetting": "name value",
+    "V1beta1EarlyStoppingSpec": "algorithm_name algorithm_settings:[V1beta1EarlyStoppingSetting]",
+    "V1beta1EarlyStoppingSetting": "name value",
+    "V1beta1MetricsCollectorSpec": "collector:V1beta1CollectorSpec source:V1beta1SourceSpec",
+    "V1beta1CollectorSpec": "custom_collector kind",
+    "V1beta1SourceSpec": "file_system_path:V1beta1FileSystemPath filter:V1beta1FilterSpec http_get",
+    "V1beta1FilterSpec": "metrics_format",
+    "V1beta1FileSystemPath": "format kind path",
+    "V1beta1NasConfig": "graph_config:V1beta1GraphConfig operations:[V1beta1Operation]",
+    "V1beta1GraphConfig": "input_sizes num_layers output_sizes",
+    "V1beta1Operation": "operation_type parameters:[V1beta1ParameterSpec]",
+    "V1beta1ObjectiveSpec": "additional_metric_names goal metric_strategies:[V1beta1MetricStrategy] objective_metric_name type",
+    "V1beta1MetricStrategy": "name value",
+    "V1beta1ParameterSpec": "feasible_space:V1beta1FeasibleSpace name parameter_type",
+    "V1beta1FeasibleSpace": "distribution list max min step",
+    "V1beta1TrialTemplate": "config_map:V1beta1ConfigMapSource failure_condition primary_container_name primary_pod_labels retain success_condition "
+                            "trial_parameters:[V1beta1TrialParameterSpec] trial_spec",
+    "V1beta1TrialParameterSpec": "description name reference",
+    "V1beta1ConfigMapSource": "config_map_name config_map_namespace template_path",
+    "V1beta1Trial": "api_version kind metadata:V1ObjectMeta spec:V1beta1TrialSpec status:V1beta1TrialStatus",
+    "V1beta1TrialSpec": "early_stopping_rules:[V1beta1EarlyStoppingRule] failure_condition labels metrics_collector:V1beta1MetricsCollectorSpec "
+                        "objective:V1beta1ObjectiveSpec parameter_assignments:[V1beta1ParameterAssignment] primary_container_name "
+                        "primary_pod_labels retain_run run_spec success_condition",
+    "V1beta1TrialStatus": "completion_time:datetime conditions:[V1beta1TrialCondition] last_reconcile_time:datetime observation:V1beta1Observation "
+                          "start_time:datetime",
+    "V1beta1TrialCondition": "last_transition_time:datetime last_update_time:datetime message reason status type",
+    "V1beta1EarlyStoppingRule": "comparison name start_step value",
+    # the Kubernetes client's V1ObjectMeta
+    "V1ObjectMeta": "annotations creation_timestamp:datetime deletion_grace_period_seconds deletion_timestamp:datetime finalizers generate_name "
+                    "generation labels managed_fields name namespace owner_references resource_version self_link uid",
+    # Katib's DB manager (pkg/apis/manager/v1beta1/api.proto): what get_trial_metrics gives
+    "MetricLog": "time_stamp metric:MetricLogMetric",
+    "MetricLogMetric": "name value",
+}
+DATETIME = "datetime"
+SCHEMAS: dict[str, dict[str, str]] = {
+    model: {field.partition(":")[0]: field.partition(":")[2] for field in fields.split()} for model, fields in _MODELS.items()
+}
+"""Each model's attributes -> their type (a model's name, ``[Model]`` for a list of them,
+:data:`DATETIME`, or "" for a plain value)."""
+
+
+def _json_name(attribute: str) -> str:
+    """The JSON name of a model's attribute (``attribute_map``: camelCase, for every model here)."""
+    first, *rest = attribute.split("_")
+    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _timestamp(value: Any) -> Any:
+    """An RFC 3339 time as a timezone-aware datetime, as Katib's ApiClient deserialises one;
+    text that is not a time stays as it is."""
+    if not isinstance(value, str):
+        return value
+    if not value:
+        return None
+    try:
+        return _dt.datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        return value
+
+
+class KatibModel(KatibObject):
+    """A Katib SDK model (``V1beta1Experiment``, ``V1beta1Trial``, ...): a dict with Katib's
+    JSON names (what ``to_dict()`` gives, timestamps as their RFC 3339 text: JSON and YAML
+    write it as it is) that reads with the model's attribute names as Katib's models do: a
+    time as a ``datetime``, a field that is not set as None, and an attribute the model does
+    not have as an AttributeError. (Katib's own ``to_dict()`` uses the attribute names and
+    keeps the datetimes.)"""
+
+    def __init__(self, data: Mapping[str, Any] | None = None, model: str = ""):
+        super().__init__()
+        self._model = model
+        schema = SCHEMAS.get(model, {})
+        by_json = {_json_name(attribute): kind for attribute, kind in schema.items()}
+        for key, value in (data or {}).items():
+            self[key] = _typed(value, by_json.get(key, ""))
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        kind = SCHEMAS.get(self._model, {}).get(name)
+        if kind is None:
+            raise AttributeError(f"{self._model or type(self).__name__!r} object has no attribute {name!r}")
+        value = self.get(_json_name(name))
+        return _timestamp(value) if kind == DATETIME else value
+
+    def __repr__(self) -> str:
+        return f"{self._model}({dict.__repr__(self)})"
+
+
+def _typed(value: Any, kind: str) -> Any:
+    """A field's value as its model says: a nested model, a list of them, or plain."""
+    if kind.startswith("[") and isinstance(value, list):
+        return [_typed(item, kind[1:-1]) for item in value]
+    if kind in SCHEMAS and isinstance(value, Mapping):
+        return KatibModel(value, kind)
+    return KatibObject({"value": value})["value"]  # a plain value as the client gives it (a dict as a KatibObject)
+
+
+# --- Katib's error kinds ------------------------------------------------------------------------------
+
+
+class ExperimentConflictError(ExperimentConflict, RuntimeError):
+    """A change Katib's webhook would refuse (an edit, a second experiment of the same name)."""
+
+
+class ExperimentBusyError(ExperimentBusy, RuntimeError):
+    """A run drives the experiment, and the call would change it under that run."""
+
+
+class StoreFailedError(StoreError, RuntimeError):
+    """The store refused or failed the request, or holds a record that cannot be read."""
+
+
+class InvalidRequestError(InputError, RuntimeError):
+    """A value Katib's API server would refuse (a name that is not valid, a budget its webhook refuses)."""
+
+
+class SpecRefusedError(SpecError, RuntimeError):
+    """An experiment Katib's webhook would refuse, with every problem and its field path."""
+
+
+class KatibClientError(KfpTuneError, RuntimeError):
+    """Any other refusal of a request."""
+
+
+_RUNTIME_KINDS: tuple[tuple[type[KfpTuneError], type[KfpTuneError]], ...] = (
+    (ExperimentConflict, ExperimentConflictError),
+    (ExperimentBusy, ExperimentBusyError),
+    (StoreError, StoreFailedError),
+    (InputError, InvalidRequestError),
+    (KfpTuneError, KatibClientError),
+)
+"""kfp-tune's errors, most specific first, and the RuntimeError each is raised as here."""
+
+
+@contextlib.contextmanager
+def katib_errors(passing: tuple[type[BaseException], ...] = ()) -> Iterator[None]:
+    """kfp-tune's refusals as Katib's SDK raises API refusals: a RuntimeError (Katib wraps every
+    API error in one), of a class that is also the original's, with its message, raised from
+    it. ``passing``: kinds left as they are (``tune()``'s argument errors, ValueError and
+    TypeError as in Katib)."""
+    try:
+        yield
+    except RuntimeError:
+        raise
+    except passing:
+        raise
+    except SpecError as exc:
+        raise SpecRefusedError(exc.errors) from exc
+    except KfpTuneError as exc:
+        runtime = next(kind for original, kind in _RUNTIME_KINDS if isinstance(exc, original))
+        raise runtime(str(exc)) from exc
 
 
 def _settings(algorithm_settings: Any) -> dict[str, Any] | None:
@@ -47,10 +227,19 @@ def _settings(algorithm_settings: Any) -> dict[str, Any] | None:
 
 
 class KatibClient:
-    """Katib's ``KatibClient`` over a kfp-tune store (``store``: a folder or ``s3://bucket/prefix``;
-    default ``$KFP_TUNE_STORE``, else ``./kfp-tune-runs``). ``config_file``, ``context`` and
-    ``client_configuration`` configure the Kubernetes client as in Katib; it is only used to read
-    the log of a trial still running on a cluster, and only loaded then."""
+    """Katib's ``KatibClient`` over a kfp-tune store.
+
+    Args:
+        config_file, context, client_configuration: the Kubernetes client's configuration, as
+            in Katib; used only to read the log of a trial still running on a cluster, and only
+            loaded then.
+        namespace: where a running trial's pod is looked for (experiments are not namespaced in
+            a store), and where trials run on Kubeflow.
+        store: a folder or ``s3://bucket/prefix``; default ``$KFP_TUNE_STORE``, else
+            ``./kfp-tune-runs``. Katib has none: its API server keeps the objects.
+        host: the KFP API's URL (default ``$KF_PIPELINES_ENDPOINT``): where :meth:`tune` and
+            :meth:`create_experiment` send an experiment; without one it runs in this process.
+    """
 
     def __init__(
         self,
@@ -77,13 +266,78 @@ class KatibClient:
 
             self.client.kubernetes_factory = kubernetes_client
 
+    def __repr__(self) -> str:
+        extra = "".join(f", {key}={value!r}" for key, value in (("namespace", self.namespace), ("host", self.host)) if value is not None)
+        return f"kfp_tune.KatibClient(store={self.client.store.uri!r}{extra})"
+
+    def _host(self) -> str | None:
+        return self.host or os.environ.get("KF_PIPELINES_ENDPOINT") or None
+
     # --- experiments --------------------------------------------------------------------------
 
     def create_experiment(self, experiment: Any, namespace: str | None = None) -> None:
-        raise NotImplementedError(
-            "KatibClient.create_experiment: kfp-tune runs an experiment as a Kubeflow Pipelines run, not a custom resource: "
-            "use kfp-tune submit experiment.yaml (or kfp_tune.submit), or kfp-tune run experiment.yaml on this machine"
-        )
+        """Start the experiment, as Katib's creates its custom resource.
+
+        Args:
+            experiment: a ``V1beta1Experiment`` model (Katib's SDK), a dict, Katib YAML (text
+                or a file's path) or a :class:`kfp_tune.Experiment`. ``metadata.generateName``
+                without a name gets a random suffix, as from Katib's API server.
+            namespace: where its trials run on Kubeflow.
+
+        With a KFP host (``KatibClient(host=...)`` or ``$KF_PIPELINES_ENDPOINT``) it is sent as a
+        Kubeflow Pipelines run (``kfp-tune submit``) and this returns once sent, as Katib's
+        returns once the resource exists; the store must then be an ``s3://`` one the cluster
+        reaches, and is not read here: a name it already holds is resumed by the run, where
+        Katib refuses a second create. Without one it runs in this process to the end
+        (``kfp-tune run --engine inline``: each trial's command runs on this machine), where
+        Katib's controller runs it in the background.
+
+        Raises:
+            ValueError: it has neither a name nor a generateName (as Katib's SDK).
+            RuntimeError: what Katib's API server would refuse: an invalid experiment
+                (:class:`SpecRefusedError`, every problem with its path), a name the store
+                already holds (:class:`ExperimentConflictError`, without a host), one
+                kfp-tune cannot run here.
+        """
+        from kfp_tune.core.loading import load_experiment, read_experiment_source
+        from kfp_tune.core.records import ExperimentRecords
+        from kfp_tune.core.spec import Experiment
+
+        with katib_errors():
+            if isinstance(experiment, Experiment):
+                document = experiment.to_dict()
+            else:
+                document = read_experiment_source(experiment)
+            metadata = document.get("metadata") if isinstance(document, dict) else None
+            metadata = metadata if isinstance(metadata, dict) else {}
+            if not metadata.get("name"):
+                if not metadata.get("generateName"):
+                    raise ValueError("Experiment must have a name or generateName")
+                document = {**document, "metadata": {**metadata, "name": f"{metadata['generateName']}{os.urandom(4).hex()[:5]}"}}
+            loaded = load_experiment(document)
+            host = self._host()
+            if host is None and self.client.store.get(ExperimentRecords(self.client.store, loaded.name).experiment_key()) is not None:
+                raise ExperimentConflict(
+                    f"an experiment named {loaded.name!r} already exists in {self.client.store.uri}, and Katib's API server refuses a "
+                    "second one of the same name: delete_experiment it first, or give another metadata.name (kfp-tune run of the same "
+                    "name resumes it instead)"
+                )
+            if host is not None:
+                from kfp_tune.api import read_result
+                from kfp_tune.remote import submit_experiment
+
+                submit_experiment(loaded, host=host, namespace=namespace or self.namespace or loaded.metadata.namespace, store=self.client.store.uri,
+                                  reader=read_result)
+                return
+            from kfp_tune.inline_runner import run_inline
+            from kfp_tune.launchers import check_experiment, launcher_from_config
+
+            launcher = launcher_from_config({"kind": "local"}, self.client.store.uri)
+            try:
+                check_experiment(launcher, loaded)
+            except ValueError as exc:
+                raise InputError(f"create_experiment: {exc}") from None
+            run_inline(self.client.store, loaded, launcher)
 
     def tune(
         self,
@@ -107,34 +361,57 @@ class KatibClient:
         packages_to_install: list[str] | None = None,
         pip_index_urls: list[str] | None = None,
         metrics_collector_config: dict[str, Any] | None = None,
-        **llm_arguments: Any,
+        trial_active_deadline_seconds: int | None = None,
+        storage_config: Any = None,
+        model_provider_parameters: Any = None,
+        dataset_provider_parameters: Any = None,
+        trainer_parameters: Any = None,
     ) -> None:
-        """Katib's ``tune()``, with its argument names and defaults (``algorithm_name`` random,
-        ``objective_type`` maximize, ``parallel_trial_count`` 3 as Katib's webhook defaults it).
-        With ``host=`` given to this client (or ``$KF_PIPELINES_ENDPOINT`` set) the trials run on
-        Kubeflow as :func:`kfp_tune.tune` with ``host`` runs them, and it returns once the run is
-        sent, as Katib's returns once the Experiment is created; otherwise they run in this
-        process, to the end, and the options for a cluster's trials (``base_image``,
-        ``resources_per_trial``, ...) are refused. Then ``wait_for_experiment_condition(name)``
-        and ``get_optimal_hyperparameters(name)`` work as in Katib. Katib's LLM fine-tuning
-        arguments (model, dataset and trainer providers) are not supported."""
+        """Katib's ``tune()`` for a function (its "custom objective function" path), with its
+        argument names and defaults: ``algorithm_name`` random, ``objective_type`` maximize,
+        ``parallel_trial_count`` 3 when left out (Katib's webhook default; 0 is refused, as
+        there). ``parameters`` holds ``kfp_tune.search`` (or ``kubeflow.katib.search``) spaces
+        and fixed values, passed to the function as given.
+
+        With a KFP host (``KatibClient(host=...)`` or ``$KF_PIPELINES_ENDPOINT``) the trials run
+        on Kubeflow as :func:`kfp_tune.tune` with ``host`` runs them, and it returns once the
+        run is sent, as Katib's returns once the Experiment is created; ``base_image``,
+        ``resources_per_trial``, ``env_per_trial``, ``packages_to_install``, ``pip_index_urls``,
+        ``retain_trials`` and ``trial_active_deadline_seconds`` are for that case and refused
+        without a host. Otherwise the trials run in this process, to the end. Then
+        ``wait_for_experiment_condition(name)`` and ``get_optimal_hyperparameters(name)`` work
+        as in Katib. ``metrics_collector_config`` kind StdOut (printed ``name=value`` lines, or
+        the returned metrics) or Push (:func:`kfp_tune.report_metrics`). ``storage_config`` is
+        ignored, as Katib ignores it on this path (it sizes the LLM path's volume).
+
+        Raises:
+            NotImplementedError: Katib's LLM fine-tuning arguments (model, dataset and trainer
+                providers), or a collector other than StdOut and Push.
+            ValueError, TypeError: an argument that cannot be used, naming it (before anything
+                runs).
+            RuntimeError: the store holds an experiment of that name that these arguments
+                cannot resume (:class:`ExperimentConflictError`), or a run drives it.
+        """
         from kfp_tune.api import tune
 
-        if llm_arguments:
-            unsupported = sorted(llm_arguments)
-            raise NotImplementedError(f"KatibClient.tune: {', '.join(unsupported)}: Katib's LLM fine-tuning path of tune() is not supported; "
+        llm = {"model_provider_parameters": model_provider_parameters, "dataset_provider_parameters": dataset_provider_parameters,
+               "trainer_parameters": trainer_parameters}
+        given = [key for key, value in llm.items() if value is not None]
+        if given:
+            raise NotImplementedError(f"KatibClient.tune: {', '.join(given)}: Katib's LLM fine-tuning path of tune() is not supported; "
                                       "tune a function with objective= and parameters=")
         if objective is None or parameters is None or objective_metric_name is None:
             raise ValueError("KatibClient.tune: objective, parameters and objective_metric_name are required (Katib's SDK requires them too)")
         collector = (metrics_collector_config or {}).get("kind", "StdOut")
         if collector not in ("StdOut", "Push"):
             raise NotImplementedError(f"KatibClient.tune: metrics_collector_config kind {collector!r}: a function's trials report through "
-                                      "stdout or by returning their metrics (StdOut, Push)")
+                                      "stdout or by returning their metrics (StdOut), or with kfp_tune.report_metrics (Push)")
         settings = _settings(algorithm_settings)
-        host = self.host or os.environ.get("KF_PIPELINES_ENDPOINT") or None
+        host = self._host()
         cluster = {
             "base_image": base_image, "env_per_trial": env_per_trial, "resources_per_trial": resources_per_trial,
             "packages_to_install": packages_to_install, "pip_index_urls": pip_index_urls, "retain_trials": retain_trials or None,
+            "trial_active_deadline_seconds": trial_active_deadline_seconds,
         }
         if host is None:
             given = [key for key, value in cluster.items() if value is not None]
@@ -142,41 +419,65 @@ class KatibClient:
                 raise TypeError(f"KatibClient.tune: {given[0]} is for trials on Kubeflow: make the client with KatibClient(host=KFP_API_URL) "
                                 "(or set KF_PIPELINES_ENDPOINT); without a host the trials run in this process")
             cluster = {}
-        tune(
-            objective, parameters, objective_metric_name=objective_metric_name, objective_type=objective_type, algorithm=algorithm_name,
-            algorithm_settings=settings, max_trial_count=max_trial_count, parallel_trial_count=parallel_trial_count or 3,
-            max_failed_trial_count=max_failed_trial_count, goal=objective_goal, store=self.client.store.uri, name=name,
-            additional_metric_names=additional_metric_names, **({"host": host, "namespace": namespace or self.namespace, **cluster} if host else {}),
-        )
+        with katib_errors(passing=(ValueError, TypeError)):
+            tune(
+                objective, parameters, objective_metric_name=objective_metric_name, objective_type=objective_type, algorithm=algorithm_name,
+                algorithm_settings=settings, max_trial_count=max_trial_count,
+                parallel_trial_count=DEFAULT_PARALLEL_TRIAL_COUNT if parallel_trial_count is None else parallel_trial_count,
+                max_failed_trial_count=max_failed_trial_count, goal=objective_goal, store=self.client.store.uri, name=name,
+                additional_metric_names=additional_metric_names,
+                **({"host": host, "namespace": namespace or self.namespace, **cluster} if host else {}),
+            )
 
-    def get_experiment(self, name: str, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> KatibObject:
-        return self.client.get_experiment(name)
+    def get_experiment(self, name: str, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> KatibModel:
+        """The experiment as Katib's ``V1beta1Experiment``: metadata (``uid``,
+        ``creation_timestamp``), the stored spec with its defaults, and the status.
 
-    def list_experiments(self, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibObject]:
-        return self.client.list_experiments()
+        Raises:
+            RuntimeError: no experiment of that name in the store (ExperimentNotFound), a name
+                that is not valid, or a record that cannot be read.
+        """
+        with katib_errors():
+            return KatibModel(self.client.get_experiment(name), "V1beta1Experiment")
+
+    def list_experiments(self, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibModel]:
+        """Every experiment in the store, by name (one whose record is damaged is left out, with
+        a warning in the log); ``namespace`` is not a filter: a store has none."""
+        with katib_errors():
+            return [KatibModel(e, "V1beta1Experiment") for e in self.client.list_experiments()]
 
     def get_experiment_conditions(
         self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT
-    ) -> list[KatibObject]:
+    ) -> list[KatibModel]:
+        """The experiment's ``status.conditions`` (``V1beta1ExperimentCondition``: type, status,
+        reason, message, times), of ``experiment`` when given, else read."""
         experiment = experiment if experiment is not None else self.get_experiment(name)
-        return list(experiment.status.conditions or []) if experiment.status else []
+        status = experiment.get("status") or {}
+        return [c if isinstance(c, KatibModel) else KatibModel(c, "V1beta1ExperimentCondition") for c in status.get("conditions") or []]
 
     def _is(self, condition: str, name: str, experiment: KatibObject | None) -> bool:
         return has_condition(experiment if experiment is not None else self.get_experiment(name), condition)
 
     def is_experiment_created(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
+        """Whether the experiment holds the Created condition (RuntimeError if it is not there)."""
         return self._is("Created", name, experiment)
 
     def is_experiment_running(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
+        """Whether the experiment holds the Running condition: a run drives it, or it waits for
+        the next one (a run out of rounds, interrupted, or a budget raised)."""
         return self._is("Running", name, experiment)
 
     def is_experiment_restarting(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
+        """Whether the experiment holds the Restarting condition (a completed one whose budget
+        was raised; kept once set, as Katib keeps it)."""
         return self._is("Restarting", name, experiment)
 
     def is_experiment_succeeded(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
+        """Whether the experiment holds the Succeeded condition."""
         return self._is("Succeeded", name, experiment)
 
     def is_experiment_failed(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
+        """Whether the experiment holds the Failed condition."""
         return self._is("Failed", name, experiment)
 
     def wait_for_experiment_condition(
@@ -187,10 +488,17 @@ class KatibClient:
         timeout: int = 600,
         polling_interval: int = 15,
         apiserver_timeout: int = DEFAULT_TIMEOUT,
-    ) -> KatibObject:
-        """As Katib's: the experiment once it holds ``expected_condition``; RuntimeError if it
-        Failed instead, TimeoutError after ``timeout`` seconds."""
-        return self.client.wait_for_experiment_condition(name, expected_condition, timeout, polling_interval)
+    ) -> KatibModel:
+        """The experiment once it holds ``expected_condition`` (Created, Running, Restarting,
+        Succeeded, Failed), polling the store; one not there yet is waited for too.
+
+        Raises:
+            RuntimeError: it Failed while another condition was expected (ExperimentFailedError).
+            TimeoutError: after ``timeout`` seconds, saying where it stands and whether a run
+                drives it.
+        """
+        with katib_errors():
+            return KatibModel(self.client.wait_for_experiment_condition(name, expected_condition, timeout, polling_interval), "V1beta1Experiment")
 
     def edit_experiment_budget(
         self,
@@ -201,63 +509,120 @@ class KatibClient:
         max_failed_trial_count: int | None = None,
         timeout: int = DEFAULT_TIMEOUT,
     ) -> None:
-        self.client.edit_experiment_budget(name, max_trial_count, parallel_trial_count, max_failed_trial_count)
+        """Change the experiment's budget, as Katib's webhook allows it (see
+        :meth:`kfp_tune.Client.edit_experiment_budget`): a run that drives the experiment
+        follows it; a completed experiment takes it only when it may restart (it succeeded by
+        reaching maxTrialCount under resumePolicy LongRunning or FromVolume).
+
+        Raises:
+            ValueError: no budget given (as Katib's SDK).
+            RuntimeError: what Katib's webhook refuses (:class:`ExperimentConflictError`: a
+                completed experiment that may not restart; :class:`InvalidRequestError`: a count
+                it refuses), or no experiment of that name.
+        """
+        with katib_errors():
+            self.client.edit_experiment_budget(name, max_trial_count, parallel_trial_count, max_failed_trial_count)
 
     def delete_experiment(self, name: str, namespace: str | None = None, delete_options: Any = None) -> None:
-        """Deletes the experiment's records at once, as Katib's deletes the custom resource (no
-        confirmation: the call is the confirmation)."""
-        self.client.delete_experiment(name, confirm=True)
+        """Delete the experiment's records at once, as Katib deletes the custom resource (no
+        confirmation: the call is the confirmation). Unlike Katib, which deletes a running
+        experiment and its trials, an experiment a run drives is refused: stop that run first
+        (Ctrl-C where it runs, or terminate its KFP run). Trial resources a killed run left on
+        a cluster are not touched (``kfp-tune cleanup``).
+
+        Raises:
+            RuntimeError: a run drives it (:class:`ExperimentBusyError`), or no experiment of
+                that name.
+        """
+        with katib_errors():
+            self.client.delete_experiment(name, confirm=True)
 
     def get_suggestion(self, *args: Any, **kwargs: Any) -> None:
+        """Not supported: kfp-tune has no Suggestion objects (NotImplementedError)."""
         raise NotImplementedError("KatibClient.get_suggestion: kfp-tune has no Suggestion objects; the algorithm runs in the pipeline's suggest step")
 
     def list_suggestions(self, *args: Any, **kwargs: Any) -> None:
+        """Not supported: kfp-tune has no Suggestion objects (NotImplementedError)."""
         raise NotImplementedError("KatibClient.list_suggestions: kfp-tune has no Suggestion objects; the algorithm runs in the pipeline's suggest step")
 
     # --- trials --------------------------------------------------------------------------------
 
-    def get_trial(self, name: str, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> KatibObject:
-        return self.client.get_trial(name)
+    def get_trial(self, name: str, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> KatibModel:
+        """The trial as Katib's ``V1beta1Trial`` (labelled with its experiment, its parameter
+        assignments, conditions and observation), looked for in every experiment of the store.
 
-    def list_trials(self, experiment_name: str | None = None, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibObject]:
-        """Katib's: the trials of the experiment, or of every experiment; ``[]`` for an experiment
-        that is not there, as Katib's label selector finds no trials."""
-        names = [experiment_name] if experiment_name is not None else self.client.experiment_names()
-        found: list[KatibObject] = []
-        for name in names:
-            with contextlib.suppress(ExperimentNotFound):
-                found.extend(self.client.list_trials(name))
-        return found
+        Raises:
+            RuntimeError: no trial of that name (TrialNotFound), or a name that is not valid.
+        """
+        with katib_errors():
+            return KatibModel(self.client.get_trial(name), "V1beta1Trial")
+
+    def list_trials(self, experiment_name: str | None = None, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibModel]:
+        """The trials of the experiment (``V1beta1Trial``), in the order created, or of every
+        experiment; ``[]`` for an experiment that is not there, as Katib's label selector finds
+        no trials."""
+        with katib_errors():
+            names = [experiment_name] if experiment_name is not None else self.client.experiment_names()
+            found: list[KatibModel] = []
+            for name in names:
+                with contextlib.suppress(ExperimentNotFound):
+                    found.extend(KatibModel(t, "V1beta1Trial") for t in self.client.list_trials(name))
+            return found
 
     def get_success_trial_details(self, experiment_name: str | None = None, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibObject]:
-        """Each Succeeded trial's ``name``, ``parameter_assignments`` and ``metrics`` (Katib's keys)."""
+        """Each Succeeded trial's ``name``, ``parameter_assignments`` and ``metrics`` (Katib's
+        keys and models)."""
         return [
-            KatibObject({"name": t.metadata.name, "parameter_assignments": t.spec.parameter_assignments, "metrics": (t.status.observation or {}).get("metrics", [])})
+            KatibObject({"name": t.metadata.name, "parameter_assignments": t.spec.parameter_assignments,
+                         "metrics": t.status.observation.metrics if t.status.observation else []})
             for t in self.list_trials(experiment_name)
             if has_condition(t, "Succeeded")
         ]
 
-    def get_optimal_hyperparameters(self, name: str, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> KatibObject | None:
-        return self.client.get_optimal_hyperparameters(name)
+    def get_optimal_hyperparameters(self, name: str, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> KatibModel | None:
+        """The best trial so far as Katib's ``V1beta1OptimalTrial`` (``best_trial_name``,
+        ``parameter_assignments``, ``observation.metrics``); None while no trial has reported
+        the objective. RuntimeError when there is no such experiment."""
+        with katib_errors():
+            optimal = self.client.get_optimal_hyperparameters(name)
+        return None if optimal is None else KatibModel(optimal, "V1beta1OptimalTrial")
 
-    def get_trial_metrics(self, name: str, namespace: str | None = None, db_manager_address: str = "", timeout: int = DEFAULT_TIMEOUT) -> list[KatibObject]:
-        """As Katib's DB manager returns them: ``[{"timeStamp", "metric": {"name", "value"}}]``
-        (``value`` a string, as Katib keeps it; ``timeStamp`` empty: kfp-tune keeps no time per
-        report), every report in order; ``get_trial_metrics(name)[0].metric.value``."""
+    def get_trial_metrics(self, name: str, namespace: str | None = None, db_manager_address: str = "", timeout: int = DEFAULT_TIMEOUT) -> list[KatibModel]:
+        """Every report of the trial, in order, as Katib's DB manager returns them (``MetricLog``:
+        ``get_trial_metrics(name)[0].metric.value``, the value a string as Katib keeps it).
+        ``time_stamp`` is empty: kfp-tune keeps no time per report (Katib's is RFC 3339 text).
+
+        Raises:
+            RuntimeError: no trial of that name.
+        """
+        with katib_errors():
+            reports = self.client.get_trial_metrics(name)
         return [
-            KatibObject({"timeStamp": "", "metric": {"name": m["name"], "value": m["value"] if isinstance(m["value"], str) else repr(m["value"])}})
-            for m in self.client.get_trial_metrics(name)
+            KatibModel({"timeStamp": "", "metric": {"name": m["name"], "value": m["value"] if isinstance(m["value"], str) else repr(m["value"])}}, "MetricLog")
+            for m in reports
         ]
 
     def get_job_logs(self, name: str, trial_name: str, follow: bool = False, namespace: str | None = None) -> Iterator[str]:
-        """The trial's log, line by line (``name`` is the experiment's)."""
+        """The trial's log, line by line (``name`` is the experiment's): stored when it ended,
+        or read from its primary pod while it runs on a cluster.
+
+        Raises:
+            ValueError: no experiment or trial name (as Katib's SDK).
+            NotImplementedError: ``follow=True``.
+            RuntimeError: no such trial, or no log to read yet.
+        """
         if not name:
             raise ValueError("Experiment name is required")
         if not trial_name:
             raise ValueError("Trial name is required")
         if follow:
             raise NotImplementedError("KatibClient.get_job_logs: follow=True is not supported; call it again for what was logged since")
-        yield from self.client.get_trial_logs((name, trial_name), namespace=namespace or self.namespace).splitlines()
+        with katib_errors():
+            text = self.client.get_trial_logs((name, trial_name), namespace=namespace or self.namespace)
+        yield from text.splitlines()
 
 
-__all__ = ["ExperimentFailedError", "KatibClient"]
+__all__ = [
+    "ExperimentBusyError", "ExperimentConflictError", "ExperimentFailedError", "InvalidRequestError", "KatibClient", "KatibClientError",
+    "KatibModel", "SpecRefusedError", "StoreFailedError",
+]
