@@ -22,6 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, shown
 from kfp_tune.core.spec import Experiment
@@ -36,6 +37,70 @@ from kfp_tune.pipelines.builder import (
 
 MAX_CONCURRENCY = 10
 """The most runs of one recurring run at a time that the KFP API accepts."""
+KFP_BUCKET = urlsplit(DEFAULT_CLUSTER_STORE).netloc
+"""KFP's own bucket, where the default store is."""
+NAMESPACE_STORE = f"s3://{KFP_BUCKET}/private/{{namespace}}/kfp-tune"
+"""The store of a run sent to a namespace with no store given. Multi-user KFP (2.16 and later,
+SeaweedFS) gives each profile namespace store credentials that may write only under
+``artifacts/``, ``private-artifacts/<namespace>/``, ``private/<namespace>/`` and ``shared/`` of
+the mlpipeline bucket (manifests/kustomize/base/installs/multi-user/pipelines-profile-controller/
+sync.py, ``iam.put_user_policy``); ``private-artifacts/`` also expires objects after the
+artifact retention days, so the records go under ``private/<namespace>/``."""
+
+
+def cluster_store_default(namespace: str | None) -> str:
+    """The store a run on the cluster uses when none is given: with a namespace, the prefix
+    multi-user KFP lets that namespace write (:data:`NAMESPACE_STORE`); else
+    :data:`DEFAULT_CLUSTER_STORE`."""
+    return NAMESPACE_STORE.format(namespace=namespace) if namespace else DEFAULT_CLUSTER_STORE
+
+
+def cluster_store_problem(store_uri: str) -> str:
+    """Why a run on the cluster cannot keep its records at ``store_uri`` ("" when it can): its
+    steps and trials are pods, which share no folder with this machine nor with each other."""
+    if urlsplit(store_uri).scheme.lower() == "s3":
+        return ""
+    return (
+        f"{shown(store_uri)} is not an s3:// URI: the run's steps and trials run in pods on the cluster, which cannot write to a "
+        f"folder on this machine nor share one of their own; expected a bucket in the cluster's object store, e.g. "
+        f"{DEFAULT_CLUSTER_STORE} (the default)"
+    )
+
+
+NAMESPACE_PREFIXES = ("artifacts/", "private-artifacts/{namespace}/", "private/{namespace}/", "shared/")
+"""Where in the mlpipeline bucket multi-user KFP's per-namespace credentials may write (sync.py,
+``iam.put_user_policy``)."""
+
+
+class StoreAccessWarning(UserWarning):
+    """The run's namespace may not be allowed to write its store (multi-user KFP)."""
+
+
+def namespace_store_note(store_uri: str, namespace: str | None) -> str:
+    """What to say ("" when nothing) when a run in ``namespace`` keeps its records in KFP's own
+    bucket outside the prefixes that namespace's credentials may write on multi-user KFP
+    (:data:`NAMESPACE_PREFIXES`): its steps would be refused, AccessDenied. Another bucket's
+    policy is not known here, and is not judged."""
+    parts = urlsplit(store_uri)
+    if not namespace or parts.scheme.lower() != "s3" or parts.netloc != KFP_BUCKET:
+        return ""
+    prefix = parts.path.strip("/") + "/"
+    if any(prefix.startswith(allowed.format(namespace=namespace)) for allowed in NAMESPACE_PREFIXES):
+        return ""
+    return (
+        f"the run goes to namespace {namespace!r} and keeps its records in {store_uri}: on multi-user KFP (2.16 and later) that "
+        f"namespace's store credentials may write only under {', '.join(p.format(namespace=namespace) for p in NAMESPACE_PREFIXES)} "
+        f"of the {KFP_BUCKET} bucket, so its steps would be refused (AccessDenied); use store_uri "
+        f"{NAMESPACE_STORE.format(namespace=namespace)} (the default for a namespace), or a store of your own"
+    )
+
+
+def check_cluster_store(store_uri: str) -> None:
+    """InputError (a ValueError) with :func:`cluster_store_problem`'s words when a run on the
+    cluster cannot use ``store_uri``."""
+    problem = cluster_store_problem(store_uri)
+    if problem:
+        raise InputError(problem)
 
 
 @dataclass(frozen=True)
@@ -154,6 +219,44 @@ def declared_parameters(package: str | Path) -> dict[str, str]:
     first = next(iter(yaml.safe_load_all(Path(package).read_text(encoding="utf-8"))), None) or {}
     parameters = ((first.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {}
     return {str(name): str((given or {}).get("parameterType") or "STRING") for name, given in parameters.items()}
+
+
+def declared_default(package: str | Path, name: str) -> Any:
+    """The default the pipeline package declares for run parameter ``name`` (None if none)."""
+    import yaml
+
+    first = next(iter(yaml.safe_load_all(Path(package).read_text(encoding="utf-8"))), None) or {}
+    parameters = ((first.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {}
+    return (parameters.get(name) or {}).get("defaultValue")
+
+
+def _check_run_store(package: str, typed: Mapping[str, Any], namespace: str | None) -> None:
+    """The store the run will use, refused before anything is sent when the cluster cannot use
+    it: the ``store_uri`` argument, else the package's default (a package compiled with a
+    folder for ``kfp.local``). A StoreAccessWarning when the namespace may not write it."""
+    if "store_uri" in typed:
+        store = typed["store_uri"]
+        problem = cluster_store_problem(str(store))
+        if problem:
+            raise ArgumentsRefused([FieldError("arguments.store_uri", problem)])
+    else:
+        store = declared_default(package, "store_uri")
+        problem = cluster_store_problem(store) if isinstance(store, str) else ""
+        if problem:
+            raise InputError(f"the pipeline's store_uri default: {problem}; pass a store_uri run argument, or compile it with one")
+    note = namespace_store_note(store, namespace) if isinstance(store, str) else ""
+    if note:
+        warnings.warn(StoreAccessWarning(note), stacklevel=3)
+
+
+def _cluster_store(store_uri: str | None, namespace: str | None) -> str:
+    """``store_uri``, or the default for ``namespace``; InputError naming store_uri when the
+    cluster cannot use it."""
+    store = cluster_store_default(namespace) if store_uri is None else store_uri
+    problem = cluster_store_problem(store)
+    if problem:
+        raise InputError(f"store_uri: {problem}")
+    return store
 
 
 def typed_arguments(declared: Mapping[str, str], arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -481,7 +584,7 @@ def submit(
     run_name: str | None = None,
     arguments: Mapping[str, Any] | None = None,
     rounds: int | None = None,
-    store_uri: str = DEFAULT_CLUSTER_STORE,
+    store_uri: str | None = None,
     object_store: str = DEFAULT_OBJECT_STORE,
     service_account: str | None = None,
     client: Any = None,
@@ -491,16 +594,21 @@ def submit(
     ``kfp.Client`` with your own authentication. ``service_account``: the run's pods' (with the
     Kubernetes launcher, one bound to manifests/rbac.yaml's Role). ``arguments`` are converted
     to the types the pipeline declares (``"4"`` for an integer parameter becomes 4), or refused
-    (:class:`ArgumentsRefused`) before anything is sent. A TrialsNamespaceWarning says when the
-    trials would be created in another namespace than the run's."""
+    (:class:`ArgumentsRefused`) before anything is sent. ``store_uri`` (an ``s3://`` URI: the
+    steps run in pods) defaults to :func:`cluster_store_default`: with a ``namespace``, the
+    prefix multi-user KFP lets it write. A TrialsNamespaceWarning says when the trials would be
+    created in another namespace than the run's, a StoreAccessWarning when the namespace may
+    not write the store."""
     check_host(host)
     ready = _ready(experiment)
     if ready is not None:
         return _submit_ready(ready, host, namespace, kfp_experiment, run_name, dict(arguments or {}), service_account, client)
     experiment = _as_experiment(experiment)
+    store = _cluster_store(store_uri, namespace)
     with tempfile.TemporaryDirectory() as folder:
-        package = _compiled(experiment, folder, rounds, store_uri, object_store)
+        package = _compiled(experiment, folder, rounds, store, object_store)
         typed = _checked_arguments(package, arguments or {})
+        _check_run_store(package, typed, namespace)
         _warn_trials_namespace(experiment, namespace, typed)
         with _kfp_errors(host):
             kfp_client = _client(host, namespace, client)
@@ -523,6 +631,7 @@ def _submit_ready(
     with tempfile.TemporaryDirectory() as folder:
         package = ready.package(folder)
         typed = _checked_arguments(package, arguments)
+        _check_run_store(package, typed, namespace)
         with _kfp_errors(host):
             kfp_client = _client(host, namespace, client)
             result = kfp_client.create_run_from_pipeline_package(
@@ -548,7 +657,7 @@ def schedule(
     fresh_experiment: bool = False,
     arguments: Mapping[str, Any] | None = None,
     rounds: int | None = None,
-    store_uri: str = DEFAULT_CLUSTER_STORE,
+    store_uri: str | None = None,
     object_store: str = DEFAULT_OBJECT_STORE,
     service_account: str | None = None,
     client: Any = None,
@@ -559,8 +668,8 @@ def schedule(
     trials already there, until its budget is spent (later runs then end at once, Succeeded);
     ``fresh_experiment=True`` makes each run tune a new experiment named after the run.
     ``max_concurrency`` above 1 only makes sense with ``fresh_experiment``: two runs of one
-    experiment at a time are refused by the experiment's run claim. ``arguments`` are typed
-    and checked as :func:`submit` does."""
+    experiment at a time are refused by the experiment's run claim. ``arguments`` and
+    ``store_uri`` are typed and checked as :func:`submit` does."""
     check_host(host)
     ready = _ready(experiment)
     if ready is None:
@@ -578,8 +687,10 @@ def schedule(
         else:
             assert isinstance(experiment, Experiment)
             arguments["fresh_experiment"] = fresh_experiment
-            package, title, what = _compiled(experiment, folder, rounds, store_uri, object_store), experiment.name, f"Katib experiment {experiment.name!r}"
+            store = _cluster_store(store_uri, namespace)
+            package, title, what = _compiled(experiment, folder, rounds, store, object_store), experiment.name, f"Katib experiment {experiment.name!r}"
         typed = _checked_arguments(package, arguments)
+        _check_run_store(package, typed, namespace)
         if isinstance(experiment, Experiment):
             _warn_trials_namespace(experiment, namespace, typed)
         with _kfp_errors(host):

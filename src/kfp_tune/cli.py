@@ -153,7 +153,7 @@ def _parser() -> argparse.ArgumentParser:
                  "converted to the parameter's type (integer, number, true/false, JSON), or refused",
         )
         p.add_argument("--token-file", metavar="PATH", help="a file holding a bearer token for the KFP API (sent as Authorization: Bearer, never printed)")
-        p.add_argument("--store", default=None, help="the store URI the pipeline uses (default s3://mlpipeline/kfp-tune)")
+        p.add_argument("--store", default=None, help="the s3:// store URI the pipeline uses (default s3://mlpipeline/kfp-tune; with --namespace NS, s3://mlpipeline/private/NS/kfp-tune)")
         p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
         p.add_argument("--rounds", type=int, help="checkpoints compiled into one run (default 10)")
         p.add_argument("--service-account", help="the run's service account (with the Kubernetes launcher: one bound to manifests/rbac.yaml)")
@@ -674,9 +674,13 @@ def cmd_compile(args: argparse.Namespace) -> int:
     _rounds(args.rounds)
     output = _output_file("-o/--output", args.output, args.experiment)
     if args.store is not None:
+        from kfp_tune.pipelines.submit import cluster_store_problem
         from kfp_tune.stores import check_store_uri
 
         _check("--store", check_store_uri, args.store)
+        problem = cluster_store_problem(args.store)
+        if problem:  # kfp.local on this machine can run it so; submit and schedule refuse it
+            print(f"warning: --store {problem}; only a run on this machine (kfp.local) can use this pipeline as compiled", file=sys.stderr)
     launcher_config = None
     if args.launcher_config:
         from kfp_tune.launchers import check_experiment, launcher_from_config
@@ -785,20 +789,23 @@ def _params(values: list[str]) -> dict[str, str]:
 @contextlib.contextmanager
 def _submitting() -> Any:
     """Around submit and schedule: arguments the pipeline refuses as the CLI's error naming each
-    --param (exit 2), and the warning that trials go to another namespace on stderr, once."""
+    --param (exit 2), and the warnings that trials go to another namespace, or that the run's
+    namespace may not write its store, on stderr, once."""
     import warnings
 
-    from kfp_tune.pipelines.submit import ArgumentsRefused, TrialsNamespaceWarning
+    from kfp_tune.pipelines.submit import ArgumentsRefused, StoreAccessWarning, TrialsNamespaceWarning
 
+    told = (TrialsNamespaceWarning, StoreAccessWarning)
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", TrialsNamespaceWarning)
+        for category in told:
+            warnings.simplefilter("always", category)
         try:
             yield
         except ArgumentsRefused as exc:
             raise UsageError("; ".join(f"--param {e.path.removeprefix('arguments.')}: {e.message}" for e in exc.errors)) from None
         finally:
             for warning in caught:
-                if issubclass(warning.category, TrialsNamespaceWarning):
+                if issubclass(warning.category, told):
                     print(f"warning: {warning.message}", file=sys.stderr)
                 else:
                     warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
@@ -823,11 +830,9 @@ def _token_client(args: argparse.Namespace) -> Any:
 def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
     import warnings
 
-    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE
-
     # kfp.Client warns on every construction that it needs KFP 2.x; we compile for KFP 2.x.
     warnings.filterwarnings("ignore", message="This client only works with Kubeflow Pipeline", category=FutureWarning)
-    from kfp_tune.pipelines.submit import check_host
+    from kfp_tune.pipelines.submit import check_cluster_store, check_host, cluster_store_default
     from kfp_tune.stores import check_store_uri
 
     _rounds(args.rounds)
@@ -838,9 +843,11 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
         _label("--service-account", args.service_account, subdomain=True)
     if args.store is not None:
         _check("--store", check_store_uri, args.store)
+        _check("--store", check_cluster_store, args.store)
     params = _params(args.param)
     if isinstance(params.get("store_uri"), str):
         _check("--param store_uri", check_store_uri, params["store_uri"])
+        _check("--param store_uri", check_cluster_store, params["store_uri"])
     if isinstance(params.get("s3_endpoint"), str) and params["s3_endpoint"]:
         from kfp_tune.stores.s3 import S3Settings
 
@@ -858,13 +865,17 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError("--cron: " + "; ".join(f"{e.path.removeprefix('cron ')}: {e.message}" if e.path != "cron" else e.message for e in exc.errors)) from None
         if not 1 <= args.max_concurrency <= MAX_CONCURRENCY:
             raise UsageError(f"--max-concurrency: expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {args.max_concurrency}")
+    if args.store is None and "store_uri" not in params and args.namespace:
+        store = cluster_store_default(args.namespace)
+        print(f"note: --namespace {args.namespace}: the run keeps its records in {store}, where multi-user KFP lets that namespace's "
+              f"store credentials write (--store chooses another); read them with --store {store}", file=sys.stderr)
     return dict(
         host=args.host,
         namespace=args.namespace,
         kfp_experiment=args.experiment_name,
         arguments=params,
         rounds=args.rounds,
-        store_uri=args.store or DEFAULT_CLUSTER_STORE,
+        store_uri=args.store,
         object_store=args.object_store,
         service_account=args.service_account,
         client=_token_client(args),

@@ -222,7 +222,7 @@ def test_trials_in_another_namespace_than_the_run_are_warned_about(kfp_host, tmp
     path.write_text(yaml.safe_dump(experiment))
     assert main(["submit", str(path), "--host", kfp_host.url, "--namespace", "team-a"]) == 0
     err = capsys.readouterr().err
-    assert err.startswith("warning: the run goes to namespace 'team-a', but its trials will be created in namespace 'kubeflow'")
+    assert "\nwarning: the run goes to namespace 'team-a', but its trials will be created in namespace 'kubeflow'" in "\n" + err
     assert """--param launcher_config='{"kind": "kubernetes", "namespace": "team-a"}'""" in err and "403" in err
     assert len(kfp_host.posted("runs")) == 1  # a warning: the run is sent
     # no warning where the launcher config names the namespace, or the namespaces agree
@@ -246,3 +246,76 @@ def test_without_a_host_the_error_says_none_was_given(capsys, monkeypatch):
     assert main(["submit", DIGITS]) == 1
     err = capsys.readouterr().err
     assert "KFP API at the host in $KF_PIPELINES_ENDPOINT could not be reached" in err
+
+
+def _store_default(body: dict) -> str:
+    """The store_uri default of the pipeline that was sent."""
+    return body["pipeline_spec"]["pipeline_spec"]["root"]["inputDefinitions"]["parameters"]["store_uri"]["defaultValue"]
+
+
+@pytest.mark.parametrize("command", [["submit"], ["schedule", "--cron", "@daily"]])
+@pytest.mark.parametrize(
+    "flags, named",
+    [(["--store", "./mystore"], "--store './mystore'"), (["--param", "store_uri=/tmp/x"], "--param store_uri: '/tmp/x'"), (["--store", "file:///tmp/x"], "--store 'file:///tmp/x'")],
+)
+def test_a_store_on_this_machine_is_refused_for_a_run_on_the_cluster(kfp_host, capsys, command, flags, named):
+    """Pods on the cluster cannot write to a folder here: refused before anything is sent, as
+    tune(host=) refuses it, in the same words."""
+    assert main([command[0], DIGITS, "--host", kfp_host.url, *command[1:], *flags]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {named.split(' ')[0]}") and "is not an s3:// URI: the run's steps and trials run in pods on the cluster" in err
+    assert kfp_host.requests == []
+
+
+def test_python_submit_and_schedule_refuse_a_folder_store(kfp_host):
+    import kfp_tune
+    from kfp_tune.core.errors import InputError
+    from kfp_tune.pipelines.submit import ArgumentsRefused
+
+    with pytest.raises(InputError, match=r"^store_uri: '/tmp/x' is not an s3:// URI"):
+        kfp_tune.submit(DIGITS, host=kfp_host.url, store_uri="/tmp/x")
+    with pytest.raises(ArgumentsRefused, match=r"arguments\.store_uri: 'runs' is not an s3:// URI"):
+        kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, arguments={"store_uri": "runs"})
+    assert kfp_host.requests == []
+
+
+def test_compile_warns_of_a_folder_store_and_submit_refuses_the_package(kfp_host, tmp_path, capsys):
+    import kfp_tune
+    from kfp_tune.core.errors import InputError
+
+    package = tmp_path / "local.yaml"
+    assert main(["compile", DIGITS, "-o", str(package), "--store", str(tmp_path / "runs")]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"warning: --store '{tmp_path / 'runs'}' is not an s3:// URI") and "kfp.local" in err
+    with pytest.raises(InputError, match=r"^the pipeline's store_uri default: .* is not an s3:// URI"):
+        kfp_tune.submit(str(package), host=kfp_host.url)
+    kfp_tune.submit(str(package), host=kfp_host.url, arguments={"store_uri": "s3://team/tuning"})  # a store the pods reach
+    (run,) = kfp_host.posted("runs")
+    assert run["runtime_config"]["parameters"] == {"store_uri": "s3://team/tuning"}
+
+
+def test_a_run_in_a_namespace_keeps_its_records_where_multi_user_kfp_lets_it_write(kfp_host, capsys):
+    """Multi-user KFP's per-namespace store credentials may write only under artifacts/,
+    private-artifacts/NS/, private/NS/ and shared/ of the mlpipeline bucket: the default
+    s3://mlpipeline/kfp-tune was AccessDenied there. With --namespace and no store the run goes
+    under private/NS/; without a namespace the default is as before."""
+    import kfp_tune
+    from kfp_tune.pipelines.submit import StoreAccessWarning
+
+    assert main(["submit", DIGITS, "--host", kfp_host.url, "--namespace", "team-a"]) == 0
+    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "@daily", "--namespace", "team-a"]) == 0
+    assert capsys.readouterr().err.count("note: --namespace team-a: the run keeps its records in s3://mlpipeline/private/team-a/kfp-tune") == 2
+    sent = kfp_host.posted("runs") + kfp_host.posted("recurringruns")
+    assert [_store_default(b) for b in sent] == ["s3://mlpipeline/private/team-a/kfp-tune"] * 2
+    assert main(["submit", DIGITS, "--host", kfp_host.url]) == 0
+    assert _store_default(kfp_host.posted("runs")[-1]) == "s3://mlpipeline/kfp-tune" and "note:" not in capsys.readouterr().err
+    kfp_tune.submit(DIGITS, host=kfp_host.url, namespace="team-b")
+    assert _store_default(kfp_host.posted("runs")[-1]) == "s3://mlpipeline/private/team-b/kfp-tune"
+    # a store the namespace may not write is sent with a warning; another bucket's policy is not judged
+    assert main(["submit", DIGITS, "--host", kfp_host.url, "--namespace", "team-a", "--store", "s3://mlpipeline/kfp-tune"]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith("warning: the run goes to namespace 'team-a' and keeps its records in s3://mlpipeline/kfp-tune") and "AccessDenied" in err
+    assert main(["submit", DIGITS, "--host", kfp_host.url, "--namespace", "team-a", "--store", "s3://team-bucket/tuning"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    with pytest.warns(StoreAccessWarning, match="private/team-a/"):
+        kfp_tune.submit(DIGITS, host=kfp_host.url, namespace="team-a", arguments={"store_uri": "s3://mlpipeline/private/team-b/kfp-tune"})
