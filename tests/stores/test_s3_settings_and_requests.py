@@ -91,6 +91,8 @@ SETTINGS = S3Settings(endpoint="127.0.0.1:9", secure=False)
         ("s3://bucket", "bucket", "", "s3://bucket"),
         ("s3://bucket/", "bucket", "", "s3://bucket"),
         ("s3://bucket/team/exp/", "bucket", "team/exp", "s3://bucket/team/exp"),
+        ("s3://bucket//team", "bucket", "team", "s3://bucket/team"),
+        ("s3://bucket/Team Runs/naïve", "bucket", "Team Runs/naïve", "s3://bucket/Team Runs/naïve"),
     ],
 )
 def test_a_store_uri_names_bucket_and_prefix(uri: str, bucket: str, prefix: str, shown: str):
@@ -191,4 +193,14 @@ def test_an_unsafe_key_is_refused_before_any_request(recording_s3, key: str):
         with pytest.raises(StoreError) as info:
             call()
         assert not info.value.transient, "a refused key is never retried"
+    assert requests == []
+
+
+@pytest.mark.parametrize(("prefix", "part"), [("a//b", "an empty part ('//')"), ("./x", "a '.' part"), ("/team/../x/", "a '..' part")])
+def test_a_prefix_with_an_unsafe_part_is_refused_before_any_request(recording_s3, prefix: str, part: str):
+    """Built directly (not from a checked URI), the store refuses it too: nothing may alias or escape."""
+    endpoint, requests = recording_s3
+    with pytest.raises(StoreInputError) as info:
+        S3Store("bucket", prefix, S3Settings(endpoint=endpoint, secure=False, access_key="id", secret_key="secret"))
+    assert str(info.value).startswith(f"S3 store {'s3://bucket/' + prefix.lstrip('/')!r}: the prefix {prefix.strip('/')!r} has {part}: ")
     assert requests == []

@@ -14,12 +14,57 @@ from kfp_tune.stores.retry import RetryingStore
 EXPECTED = "expected s3://bucket/prefix, file:///path or a folder path"
 
 
+ODD_BUT_USABLE_S3_URIS = [
+    "s3://bucket/team/",  # a trailing slash
+    "s3://bucket/a/b/c",  # nested
+    "s3://bucket/Team/EXP",  # upper case
+    "s3://bucket/with space/x",
+    "s3://bucket/a%20b",  # kept as written: the key holds '%20'
+    "s3://bucket/naïve/實驗",  # non-ASCII
+    "s3://bucket/",  # the bucket's root
+    "s3://bucket//x",  # a leading '//': prefix x
+    "s3://bucket//",
+]
+"""S3 prefixes a QA pass found working against SeaweedFS: the prefix check must keep them."""
+
+
 @pytest.mark.parametrize(
     "uri",
-    ["s3://bucket", "s3://my.bucket-1/team/exp", "S3://bucket/x", "file:///srv/runs", "file://localhost/srv/runs", "runs", "./kfp-tune-runs", "/abs/path", "~/runs"],
+    ["s3://bucket", "s3://my.bucket-1/team/exp", "S3://bucket/x", "file:///srv/runs", "file://localhost/srv/runs", "runs", "./kfp-tune-runs", "/abs/path", "~/runs",
+     *ODD_BUT_USABLE_S3_URIS],
 )
 def test_a_usable_uri_is_returned_as_it_is(uri: str):
     assert check_store_uri(uri) == uri
+
+
+@pytest.mark.parametrize(
+    ("uri", "prefix", "part"),
+    [
+        ("s3://bucket/a//b", "a//b", "an empty part ('//')"),
+        ("s3://bucket/../escape", "../escape", "a '..' part"),
+        ("s3://bucket/./dot", "./dot", "a '.' part"),
+        ("s3://bucket/team/./exp/", "team/./exp", "a '.' part"),
+        ("s3://bucket/team/..", "team/..", "a '..' part"),
+        ("s3://bucket//a///b//", "a///b", "an empty part ('//')"),
+    ],
+)
+def test_an_s3_prefix_with_an_empty_dot_or_dot_dot_part_is_refused_naming_it(uri: str, prefix: str, part: str):
+    """As keys' parts are refused: a server may fold 'a//b' into 'a/b' (SeaweedFS does, so a
+    listing of the prefix as written found nothing a put had written) or refuse '..'."""
+    with pytest.raises(StoreInputError) as info:
+        check_store_uri(uri)
+    assert str(info.value) == (f"store URI {uri!r}: the prefix {prefix!r} has {part}: "
+                               "expected names separated by single '/', none of them '.' or '..'")
+
+
+def test_open_store_and_the_cli_refuse_such_a_prefix_before_any_request(monkeypatch, capsys):
+    from kfp_tune.cli import main
+
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")  # nothing listens: a request would fail otherwise
+    with pytest.raises(StoreInputError, match="has an empty part"):
+        open_store("s3://bucket/a//b")
+    assert main(["status", "exp", "--store", "s3://bucket/../escape"]) == 2
+    assert "--store: store URI 's3://bucket/../escape': the prefix '../escape' has a '..' part" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("uri", ["", " s3://bucket/x", "s3://bucket/x ", "runs\n", "ru\x00ns"])
@@ -115,3 +160,18 @@ def test_a_store_folder_under_a_file_is_refused(tmp_path, monkeypatch):
         assert str(info.value) == f"store {shown(str(uri))}: {shown(str(tmp_path / 'notes.txt'))} is a file; expected a folder for the store"
     assert isinstance(open_store(str(tmp_path / "new" / "runs")), LocalStore), "a folder that does not exist yet is fine"
     assert not Path(tmp_path / "new").exists()
+
+
+@pytest.mark.s3
+def test_s3_odd_prefixes_that_are_accepted_work_end_to_end(s3_env, s3_bucket):
+    """Each kind of prefix kfp-tune accepts, on a real server: what a put wrote, a listing of
+    the prefix finds and a get reads, under the prefix as written (outer '/' dropped)."""
+    for number, uri in enumerate(ODD_BUT_USABLE_S3_URIS):
+        store = open_store(uri.replace("bucket", s3_bucket, 1))
+        store.put(f"exp/{number}.json", uri.encode())
+        assert f"exp/{number}.json" in store.list("exp/"), uri
+        assert store.get(f"exp/{number}.json") == uri.encode(), uri
+    root = open_store(f"s3://{s3_bucket}")
+    for name, number in (("team", 0), ("a/b/c", 1), ("Team/EXP", 2), ("with space/x", 3), ("a%20b", 4), ("naïve/實驗", 5), ("x", 7)):
+        assert root.get(f"{name}/exp/{number}.json") == ODD_BUT_USABLE_S3_URIS[number].encode(), name
+

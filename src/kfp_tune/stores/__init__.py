@@ -24,6 +24,7 @@ from kfp_tune.core.vocabulary import (
     TRIAL_TTL_VARIABLE,
     TRIAL_VARIABLE,
 )
+from kfp_tune.stores.keys import prefix_problem
 from kfp_tune.stores.local import LocalStore
 
 DEFAULT_LOCAL_STORE = "./kfp-tune-runs"
@@ -93,6 +94,8 @@ def check_store_uri(uri: str) -> str:
             raise StoreInputError(f"store URI {shown(uri)}: {shown(parts.netloc)} is not an S3 bucket name (3-63 lower case letters, digits, '.' or '-'); {expected}")
         if parts.query or parts.fragment:
             raise StoreInputError(f"store URI {shown(uri)}: no '?' or '#' part is allowed; {expected}")
+        if (problem := prefix_problem(parts.path)) is not None:
+            raise StoreInputError(f"store URI {shown(uri)}: {problem}")
         return uri
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):

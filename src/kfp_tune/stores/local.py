@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kfp_tune.core.errors import StoreError
+from kfp_tune.stores.keys import unsafe_part
 
 
 class LocalStore:
@@ -21,7 +22,7 @@ class LocalStore:
         return f"LocalStore({str(self.root)!r})"
 
     def _path(self, key: str) -> Path:
-        if not key or key.startswith("/") or any(part in ("", ".", "..") for part in key.split("/")):
+        if unsafe_part(key) is not None:
             raise StoreError(f"invalid store key {key!r}")
         return self.root / key
 

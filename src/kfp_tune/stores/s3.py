@@ -23,6 +23,7 @@ from urllib.parse import urlparse
 
 from kfp_tune.core.errors import StoreError, StoreInputError, shown
 from kfp_tune.core.vocabulary import S3_ENDPOINT_VARIABLE
+from kfp_tune.stores.keys import prefix_problem, unsafe_part
 
 ENDPOINT_VARIABLES = (S3_ENDPOINT_VARIABLE, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 AWS_ENDPOINT = "https://s3.amazonaws.com"
@@ -157,6 +158,8 @@ class S3Store:
     def __init__(self, bucket: str, prefix: str = "", settings: S3Settings | None = None):
         from minio import Minio
 
+        if (problem := prefix_problem(prefix)) is not None:
+            raise StoreInputError(f"S3 store {shown('s3://' + bucket + '/' + prefix.lstrip('/'))}: {problem}")
         self.settings = settings or S3Settings.from_env()
         self.bucket = bucket
         self.prefix = prefix.strip("/")
@@ -183,7 +186,7 @@ class S3Store:
         return f"S3Store({self.uri!r}, endpoint={self.endpoint_url!r})"
 
     def _key(self, key: str) -> str:
-        if not key or key.startswith("/") or any(part in ("", ".", "..") for part in key.split("/")):
+        if unsafe_part(key) is not None:
             raise StoreError(f"invalid store key {key!r}")
         return f"{self.prefix}/{key}" if self.prefix else key
 
