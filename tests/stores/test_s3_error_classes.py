@@ -121,6 +121,24 @@ def test_refused_credentials_say_which_variables_to_check_and_never_their_values
     assert "secret-never-shown" not in str(info.value) and "'id'" not in str(info.value)
 
 
+@pytest.mark.parametrize("code", ["InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidTokenId", "InvalidToken", "ExpiredToken"])
+def test_refused_credentials_with_a_session_token_set_name_it_too_never_its_value(code: str):
+    """A token left from an STS or SSO login goes with every request, and a server that does not
+    know it refuses keys that are right (SeaweedFS says InvalidAccessKeyId, MinIO InvalidTokenId)."""
+    settings = S3Settings(endpoint="127.0.0.1:9", secure=False, access_key="id", secret_key="secret-never-shown", session_token="tok-never-shown")
+    store = S3Store("bucket", "team/exp", settings)
+    store._client = RaisingClient(s3_error(403, code))  # type: ignore[assignment]
+    with pytest.raises(StoreError) as info:
+        store.put("k.json", b"{}")
+    assert info.value.transient is False
+    assert str(info.value).endswith(
+        f"failed: {code} (the server refused the credentials: check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, "
+        "which is set: a session token left from another login makes the server refuse good keys, so unset it if these keys "
+        "need none (in a pipeline, the store Secret))"
+    )
+    assert "tok-never-shown" not in str(info.value) and "secret-never-shown" not in str(info.value)
+
+
 def test_access_denied_without_credentials_says_none_were_given():
     store = S3Store("bucket", "team/exp", S3Settings(endpoint="127.0.0.1:9", secure=False))
     store._client = RaisingClient(s3_error(403, "AccessDenied"))  # type: ignore[assignment]

@@ -133,3 +133,20 @@ def test_s3_prefix_isolates_experiments(s3_env, s3_bucket):
     a.put("k", b"a")
     assert b.get("k") is None and a.list("") == ["k"]
     assert os.environ["AWS_SECRET_ACCESS_KEY"] not in repr(a)
+
+
+@pytest.mark.s3
+def test_s3_a_stale_session_token_is_named_in_the_hint_never_its_value(seaweed, s3_bucket, caplog):
+    """Right keys, and a token left from another login: the server refuses the keys, so the
+    hint must say the token is set (a user would otherwise check keys that are right)."""
+    caplog.set_level(logging.DEBUG)
+    token = "stale-session-token-from-sso-42"
+    environ = {**seaweed.env(), "AWS_SESSION_TOKEN": token}
+    with pytest.raises(StoreError) as info:
+        S3Store(s3_bucket, "p", S3Settings.from_env(environ)).put("k", b"v")
+    message = str(info.value)
+    assert "AWS_SESSION_TOKEN, which is set" in message and "check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN" in message, message
+    assert token not in message and token not in caplog.text
+    without = S3Store(s3_bucket, "p", S3Settings.from_env(seaweed.env()))
+    without.put("k", b"v")
+    assert without.get("k") == b"v", "the same keys without the token are accepted"

@@ -150,8 +150,9 @@ class S3Settings:
         )
 
 
-REFUSED_CREDENTIALS = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "ExpiredToken", "TokenRefreshRequired"})
-"""S3's codes for credentials it does not accept (AccessDenied is for valid ones that may not)."""
+REFUSED_CREDENTIALS = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "InvalidTokenId", "ExpiredToken", "TokenRefreshRequired"})
+"""S3's codes for credentials it does not accept (AccessDenied is for valid ones that may not);
+InvalidTokenId is MinIO's for a session token it does not know."""
 
 
 class S3Store:
@@ -211,6 +212,12 @@ class S3Store:
         """What to check when the server refuses the request's credentials (never the values)."""
         if self.settings.access_key is None:
             return "no credentials were given: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (in a pipeline, the store Secret)"
+        if code in REFUSED_CREDENTIALS and self.settings.session_token is not None:
+            # A token left in the environment by an STS or SSO login is sent with every request,
+            # and a server that does not know it refuses keys that are right on their own.
+            return ("the server refused the credentials: check AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, "
+                    "which is set: a session token left from another login makes the server refuse good keys, so unset it "
+                    "if these keys need none (in a pipeline, the store Secret)")
         if code in REFUSED_CREDENTIALS:
             return "the server refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (in a pipeline, the store Secret)"
         return f"the credentials are valid but may not do this: check what the bucket's policy grants them on {self.bucket!r}"
