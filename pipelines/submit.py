@@ -641,6 +641,22 @@ def _submit_ready(
     return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}")
 
 
+def fresh_experiment_of(fresh_experiment: bool | None, arguments: Mapping[str, Any]) -> bool:
+    """Whether each run of a recurring run tunes a fresh experiment: ``fresh_experiment``, or
+    the run argument of that name (true/false, or its text), whichever is given (False when
+    neither); ArgumentsRefused at ``arguments.fresh_experiment`` when it is no boolean, or when
+    both are given and disagree."""
+    if "fresh_experiment" not in arguments:
+        return bool(fresh_experiment)
+    given = bool(typed_arguments({"fresh_experiment": "BOOLEAN"}, {"fresh_experiment": arguments["fresh_experiment"]})["fresh_experiment"])
+    if fresh_experiment is not None and bool(fresh_experiment) != given:
+        raise ArgumentsRefused([FieldError(
+            "arguments.fresh_experiment",
+            f"{str(given).lower()} here, but fresh_experiment (--fresh-experiment) says {str(bool(fresh_experiment)).lower()}: give one of them",
+        )])
+    return given
+
+
 def _ui(kfp_client: Any) -> str:
     """Where the KFP UI is (kfp.Client keeps it, privately, as the host unless told otherwise)."""
     return str(getattr(kfp_client, "_uihost", "") or "").rstrip("/")
@@ -654,7 +670,7 @@ def schedule(
     kfp_experiment: str | None = None,
     name: str | None = None,
     max_concurrency: int = 1,
-    fresh_experiment: bool = False,
+    fresh_experiment: bool | None = None,
     arguments: Mapping[str, Any] | None = None,
     rounds: int | None = None,
     store_uri: str | None = None,
@@ -666,7 +682,8 @@ def schedule(
 
     By default every run continues the same experiment from the store, warm-started from the
     trials already there, until its budget is spent (later runs then end at once, Succeeded);
-    ``fresh_experiment=True`` makes each run tune a new experiment named after the run.
+    ``fresh_experiment=True`` (or the run argument ``fresh_experiment``: either, and refused
+    when the two disagree) makes each run tune a new experiment named after the run.
     ``max_concurrency`` above 1 only makes sense with ``fresh_experiment``: two runs of one
     experiment at a time are refused by the experiment's run claim. ``arguments`` and
     ``store_uri`` are typed and checked as :func:`submit` does."""
@@ -678,15 +695,16 @@ def schedule(
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
         raise SpecError([FieldError("max_concurrency", f"expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {max_concurrency!r}")])
     arguments = dict(arguments or {})
+    fresh = fresh_experiment_of(fresh_experiment, arguments)
     with tempfile.TemporaryDirectory() as folder:
         if ready is not None:
-            if fresh_experiment or "fresh_experiment" in ready.parameters:  # a pipeline without it can only continue
-                arguments["fresh_experiment"] = fresh_experiment
+            if fresh or "fresh_experiment" in ready.parameters:  # a pipeline without it can only continue
+                arguments["fresh_experiment"] = fresh
             _check_ready_artifacts(ready)
             package, title, what = ready.package(folder), ready.name, f"pipeline {ready.name!r}"
         else:
             assert isinstance(experiment, Experiment)
-            arguments["fresh_experiment"] = fresh_experiment
+            arguments["fresh_experiment"] = fresh
             store = _cluster_store(store_uri, namespace)
             package, title, what = _compiled(experiment, folder, rounds, store, object_store), experiment.name, f"Katib experiment {experiment.name!r}"
         typed = _checked_arguments(package, arguments)
@@ -699,7 +717,7 @@ def schedule(
             recurring = kfp_client.create_recurring_run(
                 experiment_id=group.experiment_id,
                 job_name=name or f"{title}-scheduled",
-                description=f"kfp-tune: {what}" + (", a fresh experiment per run" if fresh_experiment else ", continued by every run"),
+                description=f"kfp-tune: {what}" + (", a fresh experiment per run" if fresh else ", continued by every run"),
                 cron_expression=cron,
                 max_concurrency=max_concurrency,
                 no_catchup=True,

@@ -893,15 +893,17 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from kfp_tune.pipelines.submit import schedule
+    from kfp_tune.pipelines.submit import fresh_experiment_of, schedule
 
     options = _submit_options(args)
+    fresh_flag = True if args.fresh_experiment else None  # not given: the --param fresh_experiment, if any, decides
     with _submitting():
         submitted = schedule(
             _load(args.experiment, templates=args.trial_templates), args.cron, name=args.name, max_concurrency=args.max_concurrency,
-            fresh_experiment=args.fresh_experiment, **options,
+            fresh_experiment=fresh_flag, **options,
         )
-    mode = "a fresh experiment per run" if args.fresh_experiment else "every run continues the same experiment"
+        fresh = fresh_experiment_of(fresh_flag, options["arguments"])
+    mode = "a fresh experiment per run" if fresh else "every run continues the same experiment"
     print(f"recurring run {submitted.id} created ({args.cron!r}, {mode}): {submitted.url}")
     return EXIT_OK
 

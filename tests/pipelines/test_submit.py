@@ -253,6 +253,31 @@ def _store_default(body: dict) -> str:
     return body["pipeline_spec"]["pipeline_spec"]["root"]["inputDefinitions"]["parameters"]["store_uri"]["defaultValue"]
 
 
+def test_an_explicit_fresh_experiment_run_argument_is_sent_as_given(kfp_host, capsys):
+    """--param fresh_experiment=true (and arguments={"fresh_experiment": True}) went out false:
+    schedule overwrote it with its own fresh_experiment. Either is honoured now; the two
+    disagreeing is refused before anything is sent."""
+    import kfp_tune
+    from kfp_tune.pipelines.submit import ArgumentsRefused
+
+    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "@daily", "--param", "fresh_experiment=true"]) == 0, capsys.readouterr().err
+    assert "a fresh experiment per run" in capsys.readouterr().out
+    for arguments in ({"fresh_experiment": True}, {"fresh_experiment": "true"}):
+        kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, arguments=arguments)
+    kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, fresh_experiment=True, arguments={"fresh_experiment": True})
+    sent = kfp_host.posted("recurringruns")
+    assert [r["runtime_config"]["parameters"] for r in sent] == [{"fresh_experiment": True}] * 4
+    assert all(r["description"].endswith("a fresh experiment per run") for r in sent)
+    posted = len(kfp_host.requests)
+    with pytest.raises(ArgumentsRefused, match=r"arguments\.fresh_experiment: true here, but fresh_experiment .* says false"):
+        kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, fresh_experiment=False, arguments={"fresh_experiment": True})
+    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "@daily", "--fresh-experiment", "--param", "fresh_experiment=false"]) == 2
+    assert capsys.readouterr().err.startswith("error: --param fresh_experiment: false here, but fresh_experiment (--fresh-experiment) says true")
+    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "@daily", "--param", "fresh_experiment=maybe"]) == 2
+    assert capsys.readouterr().err.startswith("error: --param fresh_experiment: expected true or false (BOOLEAN), got 'maybe'")
+    assert len(kfp_host.requests) == posted
+
+
 @pytest.mark.parametrize("command", [["submit"], ["schedule", "--cron", "@daily"]])
 @pytest.mark.parametrize(
     "flags, named",
