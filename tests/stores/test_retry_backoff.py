@@ -1,5 +1,5 @@
 """RetryingStore's promises, on a clock of its own: exponential backoff with jitter, capped;
-give up once the next wait would pass the deadline; a create that landed before its error is
+a last try at the deadline, then give up; a create that landed before its error is
 still ours, and only then.
 
 The retry module's clock and random source are replaced for each test (its ``time`` and
@@ -114,15 +114,16 @@ def test_a_retry_whose_wait_ends_by_the_deadline_still_happens(tmp_path, clock, 
     assert len(inner.calls) == 3 and clock.now == 3.0
 
 
-def test_gives_up_with_the_last_error_once_the_next_wait_would_pass_the_deadline(tmp_path, clock, monkeypatch):
+def test_the_last_wait_ends_at_the_deadline_where_a_last_try_fails_with_its_error(tmp_path, clock, monkeypatch):
+    """The store gets the whole window: a wait that would pass the deadline is cut to end there."""
     jitter(monkeypatch, "high")
     errors = transient(10)
     inner = Failing(LocalStore(tmp_path), errors)
     store = RetryingStore(inner, deadline=6.0, first_delay=1.0, max_delay=60.0, sleep=clock.sleep)
-    with pytest.raises(StoreError, match="dropped connection 2"):
+    with pytest.raises(StoreError, match="dropped connection 3"):
         store.get("k")
-    # tries at t = 0, 1, 3; the next would wait 4 s, to t = 7 > 6
-    assert clock.sleeps == [1.0, 2.0] and len(inner.calls) == 3
+    # tries at t = 0, 1, 3; the next wait, 4 s, is cut to 3 s: a last try at t = 6, then no more
+    assert clock.sleeps == [1.0, 2.0, 3.0] and len(inner.calls) == 4
 
 
 def test_a_permanent_error_after_transient_ones_stops_the_retries(tmp_path, clock, monkeypatch):

@@ -1,9 +1,19 @@
 """Retries with backoff around a store, for failures that go away on their own.
 
 A store says which failures are transient (``StoreError.transient``): a dropped connection, a
-5xx, a slow-down. Those are retried with exponential backoff and jitter until ``deadline``
-seconds have passed; anything else is raised at once, so a wrong credential or a missing
-bucket stops the step with its own message instead of hanging.
+5xx, a slow-down. Those are retried with exponential backoff and jitter; anything else is raised
+at once, so a wrong credential or a missing bucket stops the step with its own message instead
+of hanging.
+
+``deadline`` is how long the store may fail before it is given up on, counted from the first
+failure of the outage, not from each operation's start: operations that fail one after another
+(a step's reads and writes, a run's shutdown) share one window. Once the store has failed for
+the whole window (its last wait is cut to end with the window, where a last attempt is made),
+each later operation tries once and, failing, is raised at once; the first one
+that succeeds ends the outage, and the next failure starts a new window. So a store that is down
+stops a run about ``deadline`` seconds after it went down, however many operations are left. As
+Katib's db-manager waits for its database: one connect window, not one per query
+(pkg/db/v1beta1/common/connection.go, OpenSQLConn).
 """
 
 from __future__ import annotations
@@ -11,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -22,7 +33,7 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE = 300.0
-"""Seconds a store operation keeps being retried: long enough for an object store to restart."""
+"""Seconds a store may fail before it is given up on: long enough for an object store to restart."""
 
 
 def deadline_from_env() -> float:
@@ -45,25 +56,47 @@ class RetryingStore:
         self.uri = inner.uri
         self.deadline = deadline_from_env() if deadline is None else deadline
         self.first_delay, self.max_delay, self._sleep = first_delay, max_delay, sleep
+        self._lock = threading.Lock()  # one outage, whichever thread's operations meet it
+        self._failing_since: float | None = None  # the start of the outage's first attempt; None while the store answers
+        self._given_up = False  # an operation of this outage gave up at the end of the window
 
     def __repr__(self) -> str:
         return f"RetryingStore({self.inner!r})"
 
+    def _gives_up(self, attempt_started: float) -> tuple[bool, float]:
+        """Whether to give up after a transient failure, and for how many seconds the store
+        has been failing: this outage's window is spent, or was by an earlier operation (which
+        then gave up)."""
+        with self._lock:
+            if self._failing_since is None:
+                self._failing_since = attempt_started
+            failing = time.monotonic() - self._failing_since
+            self._given_up = self._given_up or failing >= self.deadline
+            return self._given_up, failing
+
     def _retry(self, what: str, call: Callable[[], T]) -> T:
-        started = time.monotonic()
         delay = self.first_delay
         attempt = 1
         while True:
+            attempt_started = time.monotonic()
             try:
-                return call()
+                result = call()
             except StoreError as exc:
-                waited = time.monotonic() - started
-                if not exc.transient or waited + delay > self.deadline:
+                if not exc.transient:
                     raise
-                log.warning("%s failed (attempt %d, %.0f s so far), retrying in %.1f s: %s", what, attempt, waited, delay, exc)
-                self._sleep(delay * random.uniform(0.5, 1.0))
+                given_up, failing = self._gives_up(attempt_started)
+                if given_up:
+                    raise
+                # the last wait ends with the window, where one last attempt is made
+                wait = min(delay * random.uniform(0.5, 1.0), self.deadline - failing)
+                log.warning("%s failed (attempt %d, the store failing for %.0f s), retrying in %.1f s: %s", what, attempt, failing, wait, exc)
+                self._sleep(wait)
                 delay = min(self.max_delay, delay * 2)
                 attempt += 1
+            else:
+                with self._lock:
+                    self._failing_since, self._given_up = None, False
+                return result
 
     def get(self, key: str) -> bytes | None:
         return self._retry(f"read of {key}", lambda: self.inner.get(key))

@@ -19,11 +19,15 @@ import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from kfp_tune.core.errors import StoreError, StoreInputError, shown
 from kfp_tune.core.vocabulary import S3_ENDPOINT_VARIABLE
 from kfp_tune.stores.keys import prefix_problem, unsafe_part
+
+if TYPE_CHECKING:
+    import urllib3
 
 ENDPOINT_VARIABLES = (S3_ENDPOINT_VARIABLE, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 AWS_ENDPOINT = "https://s3.amazonaws.com"
@@ -155,6 +159,32 @@ REFUSED_CREDENTIALS = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", 
 InvalidTokenId is MinIO's for a session token it does not know."""
 
 
+CONNECT_TIMEOUT = 10.0
+"""Seconds a connection to the endpoint may take to open (minio's own is 300): an endpoint whose
+packets are dropped (a firewall, a host gone) is then a transient failure the retry window counts,
+not five minutes of one attempt."""
+READ_TIMEOUT = 300.0
+"""Seconds to wait for an answer on an open connection: minio's own."""
+
+
+def http_client() -> urllib3.PoolManager:
+    """minio's HTTP client as minio builds it (pool size, certificates from ``SSL_CERT_FILE``,
+    else certifi's), but with no retries of its own: minio's default retries a refused or dropped
+    connection and a 5xx five times with backoff (about 6 s) inside each attempt, which
+    :class:`kfp_tune.stores.retry.RetryingStore` cannot see or count in its window. Redirects
+    are followed as minio follows them."""
+    import certifi
+    import urllib3
+
+    return urllib3.PoolManager(
+        timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
+        maxsize=10,
+        cert_reqs="CERT_REQUIRED",
+        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        retries=urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5),
+    )
+
+
 class S3Store:
     def __init__(self, bucket: str, prefix: str = "", settings: S3Settings | None = None):
         from minio import Minio
@@ -174,6 +204,7 @@ class S3Store:
             session_token=self.settings.session_token,
             secure=self.settings.secure,
             region=self.settings.region,
+            http_client=http_client(),
         )
 
     @classmethod

@@ -1,0 +1,162 @@
+"""KFP_TUNE_STORE_RETRY_SECONDS is how long a store may fail before it is given up on, not how
+long each operation waits: once a store has failed for the whole window, a later operation
+tries once, until one succeeds again. Without that, a run facing a store that is down waited a
+window for every operation of its shutdown (74 s for a window of 15 s).
+
+Attempts are counted, never wall time: the retry module's clock is replaced (time passes only
+when the store sleeps), its random source is seeded, and the S3 test counts the connections a
+loopback server accepts.
+"""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from clock import FakeClock
+from kfp_tune.core.errors import StoreError
+from kfp_tune.stores import retry
+from kfp_tune.stores.local import LocalStore
+from kfp_tune.stores.retry import RetryingStore
+from kfp_tune.stores.s3 import S3Settings, S3Store
+
+
+class Outage:
+    """A local store behind a server that is down while ``down`` is set: every operation then
+    fails with a transient error. Counts the attempts that reach it."""
+
+    def __init__(self, root: Path) -> None:
+        self.inner, self.uri = LocalStore(root), "memory://outage"
+        self.down = True
+        self.attempts = 0
+
+    def _reach(self) -> None:
+        self.attempts += 1
+        if self.down:
+            raise StoreError(f"connection refused (attempt {self.attempts})", transient=True)
+
+    def get(self, key: str) -> bytes | None:
+        self._reach()
+        return self.inner.get(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        self._reach()
+        self.inner.put(key, data)
+
+    def list(self, prefix: str) -> list[str]:
+        self._reach()
+        return self.inner.list(prefix)
+
+    def create(self, key: str, data: bytes) -> bool:
+        self._reach()
+        return self.inner.create(key, data)
+
+    def delete(self, keys: list[str]) -> None:
+        self._reach()
+        self.inner.delete(keys)
+
+
+OPERATIONS: list[Callable[[RetryingStore], object]] = [
+    lambda store: store.get("exp/a.json"),
+    lambda store: store.put("exp/a.json", b"{}"),
+    lambda store: store.list("exp/"),
+    lambda store: store.create("exp/b.json", b"{}"),
+    lambda store: store.delete(["exp/a.json"]),
+]
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    clock = FakeClock()
+    monkeypatch.setattr(retry, "time", clock)
+    monkeypatch.setattr(retry, "random", random.Random(11))
+    return clock
+
+
+def given_up(store: RetryingStore, inner: Outage) -> int:
+    """Fail one operation for the whole window; the attempts it made."""
+    before = inner.attempts
+    with pytest.raises(StoreError, match="connection refused"):
+        store.get("exp/first.json")
+    return inner.attempts - before
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=["get", "put", "list", "create", "delete"])
+def test_after_a_store_failed_for_the_whole_window_a_later_operation_tries_once(tmp_path, clock, operation):
+    inner = Outage(tmp_path)
+    store = RetryingStore(inner, deadline=60.0, first_delay=1.0, max_delay=8.0, sleep=clock.sleep)
+    started = clock.now
+    assert given_up(store, inner) > 3, "the first operation retried through the window"
+    waited = clock.now
+    assert waited - started == pytest.approx(60.0), "the whole window"
+    for _ in range(3):
+        attempts = inner.attempts
+        with pytest.raises(StoreError, match="connection refused"):
+            operation(store)
+        assert inner.attempts == attempts + 1, "one attempt, no second window"
+    assert clock.now == waited, "and no wait"
+
+
+def test_an_operation_that_succeeds_ends_the_outage_and_the_next_gets_the_whole_window(tmp_path, clock):
+    inner = Outage(tmp_path)
+    store = RetryingStore(inner, deadline=60.0, first_delay=1.0, max_delay=8.0, sleep=clock.sleep)
+    first = given_up(store, inner)
+    inner.down = False
+    attempts = inner.attempts
+    store.put("exp/a.json", b"{}")
+    assert inner.attempts == attempts + 1
+    inner.down = True
+    started = clock.now
+    assert given_up(store, inner) >= first - 1, "retried through a new window (the jitter differs)"
+    assert clock.now - started == pytest.approx(60.0)
+
+
+@pytest.fixture
+def closing_server() -> Iterator[tuple[int, list[int]]]:
+    """A loopback port that accepts each connection and closes it at once, without an answer
+    (a store going down under its clients); the list counts the connections."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    accepted: list[int] = []
+    stopped = threading.Event()
+
+    def serve() -> None:
+        while not stopped.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            accepted.append(1)  # counted before the close the client waits for
+            connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield listener.getsockname()[1], accepted
+    finally:
+        stopped.set()
+        thread.join()
+        listener.close()
+
+
+def test_an_s3_attempt_is_one_request_and_a_given_up_store_is_tried_once(closing_server, clock):
+    """minio's own client retried a dropped connection five more times, with backoff (about 6 s),
+    inside every attempt: a window the retry module could not count."""
+    port, accepted = closing_server
+    s3 = S3Store("bucket", "team", S3Settings(endpoint=f"127.0.0.1:{port}", secure=False, access_key="id", secret_key="secret"))
+    with pytest.raises(StoreError) as info:
+        s3.get("exp/a.json")
+    assert info.value.transient and len(accepted) == 1, "one connection: no retry under the store's own"
+    store = RetryingStore(s3, deadline=30.0, first_delay=1.0, max_delay=8.0, sleep=clock.sleep)
+    with pytest.raises(StoreError):
+        store.put("exp/a.json", b"{}")
+    assert len(accepted) == 1 + len(clock.sleeps) + 1, "one connection for each attempt of the window"
+    before = len(accepted)
+    with pytest.raises(StoreError):
+        store.list("exp/")
+    assert len(accepted) == before + 1, "the store given up on: one attempt"
