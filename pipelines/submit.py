@@ -176,6 +176,19 @@ def _ready(source: Any) -> _Ready | None:
     return None
 
 
+def is_compiled_pipeline(path: str | Path) -> bool:
+    """Whether the file at ``path`` is a compiled pipeline package (``kfp-tune compile``'s
+    output, or any KFP IR YAML), which :func:`submit` and :func:`schedule` send as it is. Only
+    a file of a pipeline's size whose text has KFP's top-level keys is parsed."""
+    file = Path(path)
+    if file.suffix not in (".yaml", ".yml") or not file.is_file() or file.stat().st_size > 2 * PIPELINE_BUDGET_BYTES:
+        return False
+    text = file.read_text(encoding="utf-8", errors="replace")
+    if not (re.search(r"^pipelineInfo:", text, re.M) and re.search(r"^root:", text, re.M)):
+        return False
+    return isinstance(_ready(file), _Ready)
+
+
 def _check_ready_artifacts(ready: _Ready) -> None:
     """A ready pipeline that needs an artifact cannot be run with parameters alone."""
     errors = [

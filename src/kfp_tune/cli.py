@@ -143,7 +143,7 @@ def _parser() -> argparse.ArgumentParser:
         ("schedule", cmd_schedule, "create a recurring run of the experiment's pipeline on a Kubeflow Pipelines host"),
     ):
         p = sub.add_parser(name, help=text)
-        p.add_argument("experiment", help="Katib Experiment YAML")
+        p.add_argument("experiment", help="Katib Experiment YAML, or a pipeline kfp-tune compile wrote (sent as it is)")
         p.add_argument("--host", help="the KFP API, e.g. http://ml-pipeline-ui.kubeflow (default: $KF_PIPELINES_ENDPOINT, or in-cluster)")
         p.add_argument("--namespace", help="the Kubeflow profile namespace (multi-user KFP)")
         p.add_argument("--experiment-name", help="the KFP experiment that groups the runs (default: the experiment's name)")
@@ -154,7 +154,7 @@ def _parser() -> argparse.ArgumentParser:
         )
         p.add_argument("--token-file", metavar="PATH", help="a file holding a bearer token for the KFP API (sent as Authorization: Bearer, never printed)")
         p.add_argument("--store", default=None, help="the s3:// store URI the pipeline uses (default s3://mlpipeline/kfp-tune; with --namespace NS, s3://mlpipeline/private/NS/kfp-tune)")
-        p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
+        p.add_argument("--object-store", choices=("seaweedfs", "minio"), default=None, help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
         p.add_argument("--rounds", type=int, help="checkpoints compiled into one run (default 10)")
         p.add_argument("--service-account", help="the run's service account (with the Kubernetes launcher: one bound to manifests/rbac.yaml)")
         p.add_argument("--trial-templates", action="append", default=[], metavar="PATH",
@@ -830,6 +830,8 @@ def _token_client(args: argparse.Namespace) -> Any:
 def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
     import warnings
 
+    from kfp_tune.pipelines.builder import DEFAULT_OBJECT_STORE
+
     # kfp.Client warns on every construction that it needs KFP 2.x; we compile for KFP 2.x.
     warnings.filterwarnings("ignore", message="This client only works with Kubeflow Pipeline", category=FutureWarning)
     from kfp_tune.pipelines.submit import check_cluster_store, check_host, cluster_store_default
@@ -865,7 +867,14 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
             raise UsageError("--cron: " + "; ".join(f"{e.path.removeprefix('cron ')}: {e.message}" if e.path != "cron" else e.message for e in exc.errors)) from None
         if not 1 <= args.max_concurrency <= MAX_CONCURRENCY:
             raise UsageError(f"--max-concurrency: expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {args.max_concurrency}")
-    if args.store is None and "store_uri" not in params and args.namespace:
+    if _is_compiled(args.experiment):  # sent as it is: what only compiling uses has no place
+        for flag, given in (("--rounds", args.rounds), ("--store", args.store), ("--object-store", args.object_store), ("--trial-templates", args.trial_templates)):
+            if given:
+                raise UsageError(
+                    f"{flag}: for an experiment, which is compiled here; {args.experiment} is a compiled pipeline, sent as it is "
+                    "(its run parameters are set with --param, e.g. --param store_uri=s3://bucket/prefix)"
+                )
+    elif args.store is None and "store_uri" not in params and args.namespace:
         store = cluster_store_default(args.namespace)
         print(f"note: --namespace {args.namespace}: the run keeps its records in {store}, where multi-user KFP lets that namespace's "
               f"store credentials write (--store chooses another); read them with --store {store}", file=sys.stderr)
@@ -876,10 +885,28 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
         arguments=params,
         rounds=args.rounds,
         store_uri=args.store,
-        object_store=args.object_store,
+        object_store=args.object_store or DEFAULT_OBJECT_STORE,
         service_account=args.service_account,
         client=_token_client(args),
     )
+
+
+def _is_compiled(path: str) -> bool:
+    """Whether EXPERIMENT is a compiled pipeline (``kfp-tune compile``'s output), which submit
+    and schedule send as it is, as their Python forms do."""
+    import yaml
+
+    from kfp_tune.pipelines.submit import is_compiled_pipeline
+
+    try:
+        return is_compiled_pipeline(path)
+    except (OSError, ValueError, yaml.YAMLError):  # unreadable, or not YAML: _load says what is wrong with it
+        return False
+
+
+def _source(args: argparse.Namespace) -> Any:
+    """What submit and schedule send: a compiled pipeline's path, or the experiment, loaded."""
+    return args.experiment if _is_compiled(args.experiment) else _load(args.experiment, templates=args.trial_templates)
 
 
 def cmd_submit(args: argparse.Namespace) -> int:
@@ -887,7 +914,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
     options = _submit_options(args)
     with _submitting():
-        submitted = submit(_load(args.experiment, templates=args.trial_templates), run_name=args.run_name, **options)
+        submitted = submit(_source(args), run_name=args.run_name, **options)
     print(f"run {submitted.id} started: {submitted.url}")
     return EXIT_OK
 
@@ -899,8 +926,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     fresh_flag = True if args.fresh_experiment else None  # not given: the --param fresh_experiment, if any, decides
     with _submitting():
         submitted = schedule(
-            _load(args.experiment, templates=args.trial_templates), args.cron, name=args.name, max_concurrency=args.max_concurrency,
-            fresh_experiment=fresh_flag, **options,
+            _source(args), args.cron, name=args.name, max_concurrency=args.max_concurrency, fresh_experiment=fresh_flag, **options,
         )
         fresh = fresh_experiment_of(fresh_flag, options["arguments"])
     mode = "a fresh experiment per run" if fresh else "every run continues the same experiment"

@@ -344,3 +344,21 @@ def test_a_run_in_a_namespace_keeps_its_records_where_multi_user_kfp_lets_it_wri
     assert "warning" not in capsys.readouterr().err
     with pytest.warns(StoreAccessWarning, match="private/team-a/"):
         kfp_tune.submit(DIGITS, host=kfp_host.url, namespace="team-a", arguments={"store_uri": "s3://mlpipeline/private/team-b/kfp-tune"})
+
+
+def test_a_compiled_pipeline_is_submitted_and_scheduled_as_it_is(kfp_host, tmp_path, capsys):
+    """kfp-tune submit of a kfp-tune compile output failed: "(file): expected exactly one YAML
+    document, found 2". The CLI sends it as kfp_tune.submit does; what only compiling uses is
+    refused, naming the flag."""
+    package = tmp_path / "random.yaml"
+    assert main(["compile", DIGITS, "-o", str(package), "--rounds", "2"]) == 0
+    compiled = next(yaml.safe_load_all(package.read_text()))
+    assert main(["submit", str(package), "--host", kfp_host.url, "--param", "take_over=true"]) == 0, capsys.readouterr().err
+    assert main(["schedule", str(package), "--host", kfp_host.url, "--cron", "@daily", "--fresh-experiment"]) == 0, capsys.readouterr().err
+    (run,) = kfp_host.posted("runs")
+    (recurring,) = kfp_host.posted("recurringruns")
+    assert run["pipeline_spec"]["pipeline_spec"] == compiled and recurring["pipeline_spec"]["pipeline_spec"] == compiled
+    assert run["runtime_config"]["parameters"] == {"take_over": True} and recurring["runtime_config"]["parameters"] == {"fresh_experiment": True}
+    for flag in (["--rounds", "3"], ["--store", "s3://team/x"], ["--object-store", "minio"]):
+        assert main(["submit", str(package), "--host", kfp_host.url, *flag]) == 2
+        assert capsys.readouterr().err.startswith(f"error: {flag[0]}: for an experiment, which is compiled here; {package} is a compiled pipeline")
