@@ -71,6 +71,7 @@ from kfp_tune.algorithms.model_subset import model_rows
 from kfp_tune.algorithms.random_search import new_random_point
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.algorithms.unit_cube import decode_value, encode_value
+from kfp_tune.core.catalogue import setting_default
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 from kfp_tune.core.vocabulary import TrialStatus
 
@@ -325,18 +326,22 @@ def point_to_measure_again(
     return set() if any(space.key(a) == key for a in taken) else {key}
 
 
+def _default(name: str) -> Any:
+    """skopt's default as Katib's service passes it on (skopt/base_service.py), from the catalogue."""
+    return setting_default("bayesianoptimization", name)
+
+
 class GPBayesianOptimization(BuiltinAlgorithm):
     name = "bayesianoptimization"
 
     def __init__(self, settings: dict[str, Any]):
         super().__init__(settings)
-        self.n_initial = int(settings.get("n_initial_points", 10) if settings.get("n_initial_points") is not None else 10)
-        self.acq_func = settings.get("acq_func") or "gp_hedge"
-        self.acq_optimizer = settings.get("acq_optimizer") or "auto"
-        kappa = settings.get("kappa")
-        self.kappa = float(kappa if kappa is not None else 1.96)
-        xi = settings.get("xi")
-        self.xi = float(xi if xi is not None else 0.01)
+        initial, kappa, xi = settings.get("n_initial_points"), settings.get("kappa"), settings.get("xi")
+        self.n_initial = int(initial if initial is not None else _default("n_initial_points"))
+        self.acq_func = settings.get("acq_func") or _default("acq_func")
+        self.acq_optimizer = settings.get("acq_optimizer") or _default("acq_optimizer")
+        self.kappa = float(kappa if kappa is not None else _default("kappa"))
+        self.xi = float(xi if xi is not None else _default("xi"))
 
     def propose(
         self,
@@ -484,7 +489,7 @@ class GPBayesianOptimization(BuiltinAlgorithm):
 
 def create(settings: dict[str, Any]) -> BuiltinAlgorithm:
     """GP -> kfp-tune's Gaussian process; RF, ET, GBRT -> scikit-optimize's tree models."""
-    if (settings.get("base_estimator") or "GP") == "GP":
+    if (settings.get("base_estimator") or _default("base_estimator")) == "GP":
         return GPBayesianOptimization(settings)
     from kfp_tune.algorithms.skopt_adapter import SkoptBayesianOptimization
 

@@ -35,6 +35,7 @@ from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import new_random_point, sample_value
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.algorithms.unit_cube import decode_value, encode_value, model_bounds, normal_prior
+from kfp_tune.core.catalogue import setting_default
 from kfp_tune.core.space import Parameter, Value
 
 MAX_RESAMPLES = 100
@@ -134,7 +135,7 @@ class CMAES(BuiltinAlgorithm):
         super().__init__(settings)
         sigma = settings.get("sigma")
         self.sigma = None if sigma is None else float(sigma)
-        self.strategy = settings.get("restart_strategy") or "none"
+        self.strategy = settings.get("restart_strategy") or setting_default("cmaes", "restart_strategy")
 
     def propose(
         self,

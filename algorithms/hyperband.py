@@ -38,7 +38,7 @@ import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import sample_value
-from kfp_tune.core.catalogue import hyperband_s_max
+from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_s_max
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_DRAWS = 200
@@ -92,7 +92,7 @@ class Hyperband:
 
     def __init__(self, settings: dict[str, Any]):
         self.resource_name = settings["resource_name"]
-        self.eta = float(settings.get("eta") or 3.0)
+        self.eta = float(settings.get("eta") or HYPERBAND_DEFAULT_ETA)  # an eta <= 0 is Katib's default too (catalogue._eta_setting)
         self.r_l = float(settings["r_l"]) if settings.get("r_l") is not None else None
 
     def suggest(
@@ -160,7 +160,7 @@ def _repeats(space: SearchSpace, out: list[dict[str, Value]], again: set[Any]) -
 def adjust_space(space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:
     """The spec's space with the resource parameter's range set by r_l and eta."""
     name = settings["resource_name"]
-    eta = float(settings.get("eta") or 3.0)
+    eta = float(settings.get("eta") or HYPERBAND_DEFAULT_ETA)
     resource = space[name]
     r_l = float(settings["r_l"]) if settings.get("r_l") is not None else float(resource.high or 1.0)
     return SearchSpace(tuple(resource_parameter(p, r_l, eta) if p.name == name else p for p in space))

@@ -53,6 +53,7 @@ import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, PendingAssignment, Problem, Suggestions
 from kfp_tune.algorithms.random_search import sample_assignment, sample_value
+from kfp_tune.core.catalogue import setting_default
 from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 from kfp_tune.core.vocabulary import TrialStatus
@@ -130,8 +131,8 @@ class PBT:
 
     def __init__(self, settings: dict[str, Any]):
         population, truncation = settings.get("n_population"), settings.get("truncation_threshold")
-        self.population = 40 if population is None else int(population)
-        self.truncation = 0.2 if truncation is None else float(truncation)  # 0 is Katib's too: no exploit children
+        self.population = int(setting_default("pbt", "n_population") if population is None else population)
+        self.truncation = float(setting_default("pbt", "truncation_threshold") if truncation is None else truncation)  # 0 is Katib's too: no exploit children
         resample = settings.get("resample_probability")
         self.resample: float | None = None if resample is None else float(resample)
 

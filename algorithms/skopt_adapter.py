@@ -29,6 +29,7 @@ from kfp_tune.algorithms.model_subset import model_rows, unit_coordinates
 from kfp_tune.algorithms.random_search import new_random_point
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.algorithms.unit_cube import decode_value, encode_value, normal_prior
+from kfp_tune.core.catalogue import setting_default
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 SKOPT_ACQ = {"EIps": "EI", "PIps": "PI"}  # trials report no run time
@@ -113,10 +114,10 @@ def believe(optimizer: Any, points: list[list[Any]]) -> None:
     optimizer.tell(points, [float(v) for v in predicted])
 
 
-def _setting(settings: dict[str, Any], name: str, default: float) -> float:
-    """A numeric setting, its default only when it is not given: 0 is a value."""
+def _setting(settings: dict[str, Any], name: str) -> Any:
+    """A setting, the catalogue's default only when it is not given: 0 is a value."""
     value = settings.get(name)
-    return default if value is None else value
+    return setting_default("bayesianoptimization", name) if value is None else value
 
 
 class SkoptBayesianOptimization(BuiltinAlgorithm):
@@ -140,12 +141,12 @@ class SkoptBayesianOptimization(BuiltinAlgorithm):
         if len(scored) > MAX_MODEL_OBSERVATIONS:
             x = unit_coordinates(space, [t.assignment for t, _ in scored])
             scored = [scored[i] for i in model_rows(x, np.array([loss for _, loss in scored]), MAX_MODEL_OBSERVATIONS)]
-        acq = self.settings.get("acq_func") or "gp_hedge"
+        acq = self.settings.get("acq_func") or setting_default("bayesianoptimization", "acq_func")
         seed = int(rng.integers(2**31))
         # 0 is a value, as in Katib's skopt service (int(value) to skopt.Optimizer): the model
         # from the first result on. With no result yet scikit-optimize has nothing to fit and
         # raises, where Katib's first suggestion fails: one random start here.
-        n_initial = _setting(self.settings, "n_initial_points", 10)
+        n_initial = _setting(self.settings, "n_initial_points")
         optimizer = Optimizer(
             [_dimension(p) for p in space],
             base_estimator=_estimator(self.settings.get("base_estimator") or "RF", seed + 1),
@@ -153,7 +154,7 @@ class SkoptBayesianOptimization(BuiltinAlgorithm):
             acq_func=SKOPT_ACQ.get(acq, acq),
             acq_optimizer="sampling",  # the tree models have no gradient
             acq_optimizer_kwargs={"n_points": 2000},
-            acq_func_kwargs={"kappa": float(_setting(self.settings, "kappa", 1.96)), "xi": float(_setting(self.settings, "xi", 0.01))},
+            acq_func_kwargs={"kappa": float(_setting(self.settings, "kappa")), "xi": float(_setting(self.settings, "xi"))},
             random_state=seed,
         )
         with warnings.catch_warnings():

@@ -48,6 +48,7 @@ from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.random_search import new_random_point
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
 from kfp_tune.algorithms.unit_cube import model_bounds, normal_prior
+from kfp_tune.core.catalogue import TPE_EI_CANDIDATES, setting_default
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_BELOW = 25
@@ -179,11 +180,11 @@ class TPE(BuiltinAlgorithm):
 
     def __init__(self, settings: dict[str, Any]):
         super().__init__(settings)
-        self.gamma = float(settings.get("gamma") or 0.25)
-        self.prior_weight = float(settings.get("prior_weight") or 1.0)
-        self.candidates = int(settings.get("n_ei_candidates") or settings.get("n_EI_candidates") or 24)
+        self.gamma = float(settings.get("gamma") or setting_default("tpe", "gamma"))
+        self.prior_weight = float(settings.get("prior_weight") or setting_default("tpe", "prior_weight"))
+        self.candidates = int(settings.get("n_ei_candidates") or settings.get("n_EI_candidates") or TPE_EI_CANDIDATES)
         startup = settings.get("n_startup_trials")
-        self.startup = int(10 if startup is None else startup)
+        self.startup = int(setting_default("tpe", "n_startup_trials") if startup is None else startup)
 
     def propose(
         self,

@@ -141,11 +141,15 @@ class CatalogueEntry:
 
 
 _RANDOM_STATE = int_setting("random_state", None, minimum=0, help="seed; same seed, same suggestions")
+TPE_EI_CANDIDATES = 24
+"""Candidates drawn per suggestion when neither name sets it: hyperopt's ``tpe.suggest`` default,
+which Katib's hyperopt service (pkg/suggestion/v1beta1/hyperopt/base_service.py) leaves in place.
+Both names default to None in the settings, so the one given wins."""
 _TPE_SETTINGS = (  # tpe and multivariate-tpe take the same settings
     float_setting("gamma", 0.25, greater_than=0.0, less_than=1.0),
     float_setting("prior_weight", 1.0, greater_than=0.0),
     int_setting("n_EI_candidates", None, minimum=1, help="hyperopt's name for n_ei_candidates"),
-    int_setting("n_ei_candidates", None, minimum=1, help="candidates drawn per suggestion (default 24)"),
+    int_setting("n_ei_candidates", None, minimum=1, help=f"candidates drawn per suggestion (default {TPE_EI_CANDIDATES})"),
     int_setting("n_startup_trials", 10, minimum=0),
     _RANDOM_STATE,
 )
@@ -460,6 +464,14 @@ EARLY_STOPPING: dict[str, CatalogueEntry] = {
         help="stop a trial whose best value so far is worse than the median of completed trials",
     )
 }
+
+
+def setting_default(algorithm: str, name: str) -> Any:
+    """The catalogue's default of one of a Katib algorithm's settings. An algorithm falls back on
+    it when built from settings that leave the name out (``registry.create`` with a dict of its
+    caller's, a test's direct construction): validation's defaults and the algorithm's are then
+    one number, written here."""
+    return ALGORITHMS[algorithm].settings_by_name[name].default
 
 
 def parse_settings(
