@@ -19,17 +19,20 @@ values never are.
 
 # No `from __future__ import annotations` here: KFP reads the pipeline function's annotations.
 import json
+import math
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from kfp import compiler, dsl, kubernetes
 
 from kfp_tune.components import decide_stop, launch_trial, suggest
-from kfp_tune.core.errors import InputError
+from kfp_tune.core.errors import FieldError, InputError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
@@ -243,27 +246,94 @@ def check_rounds(rounds: int) -> None:
 def local_trial_resources(experiment: Experiment) -> dict[str, str]:
     """What the slots' pod must ask for when the local launcher runs the trials inside it:
     the primary container's limits (else requests) of CPU, memory and ``nvidia.com/gpu``, times
-    parallelTrialCount, as Kubernetes quantities."""
+    parallelTrialCount, as quantities both KFP's SDK and Kubernetes take (:func:`pod_quantity`).
+    An amount left to the trial (``${trialParameters...}``) asks for nothing; one that is no
+    Kubernetes quantity is refused (SpecError at its field), as Katib's webhook refuses it."""
     template = experiment.spec.trial_template
     if template is None or template.trial_spec is None:
         return {}
     container = primary_container(template.trial_spec, template.primary_container_name) or {}
     declared = container.get("resources") or {}
-    wanted = {**(declared.get("requests") or {}), **(declared.get("limits") or {})}
+    wanted = {
+        name: (f"resources.{part}.{name}", amount)
+        for part in ("requests", "limits")
+        for name, amount in (declared.get(part) or {}).items()
+    }  # limits after requests: a limit wins
     slots = experiment.spec.parallel_trial_count or 1
+    where = f"spec.trialTemplate.trialSpec (container {container.get('name') or template.primary_container_name!r})"
     out: dict[str, str] = {}
-    for name in ("cpu", "memory", "nvidia.com/gpu"):
-        if name in wanted:
-            out[name] = _times(str(wanted[name]), slots)
+    errors: list[FieldError] = []
+    for name in RESOURCE_UNITS:
+        if name not in wanted or "${" in str(wanted[name][1]):
+            continue
+        field, amount = wanted[name]
+        try:
+            per_trial = quantity_value(amount)
+        except ValueError as exc:
+            errors.append(FieldError(f"{where} {field}", str(exc)))
+            continue
+        if name not in ("cpu", "memory") and per_trial.denominator != 1:  # an extended resource: Kubernetes takes whole ones only
+            errors.append(FieldError(f"{where} {field}", f"expected a whole number of {name}, got {shown(amount)}"))
+            continue
+        out[name] = pod_quantity(name, per_trial * slots)
+    if errors:
+        raise SpecError(errors)
     return out
 
 
-def _times(quantity: str, factor: int) -> str:
-    """A Kubernetes quantity times an integer, keeping its unit (``500m`` x 3 = ``1500m``)."""
-    number = quantity.rstrip("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
-    unit = quantity[len(number):]
-    value = float(number) * factor
-    return f"{int(value) if value.is_integer() else value}{unit}"
+QUANTITY_SUFFIXES: dict[str, Fraction] = {
+    "": Fraction(1), "m": Fraction(1, 1000), "k": Fraction(10**3), "M": Fraction(10**6), "G": Fraction(10**9),
+    "T": Fraction(10**12), "P": Fraction(10**15), "E": Fraction(10**18),
+    "Ki": Fraction(2**10), "Mi": Fraction(2**20), "Gi": Fraction(2**30), "Ti": Fraction(2**40), "Pi": Fraction(2**50), "Ei": Fraction(2**60),
+}
+"""What each suffix of a Kubernetes quantity multiplies by (apimachinery's resource.Quantity)."""
+MEMORY_UNITS = ("Ei", "E", "Pi", "P", "Ti", "T", "Gi", "G", "Mi", "M", "Ki")
+"""The suffixes a memory amount is written in, largest first: each one both KFP's SDK (a whole
+number and a suffix, ``set_memory_limit``) and Kubernetes (``resource.ParseQuantity``, which
+KFP's driver calls) accept; KFP's ``K`` is left out, as Kubernetes' kilo is ``k``."""
+RESOURCE_UNITS = ("cpu", "memory", "nvidia.com/gpu")
+"""The resources the slots' pod asks for on the trials' behalf."""
+
+
+def quantity_value(amount: Any) -> Fraction:
+    """A Kubernetes quantity (``1.5Gi``, ``500m``, ``129e6``, ``0.5``, or a YAML number) as an
+    exact number, in bytes or cores; ValueError saying what was expected when it is none, or
+    is negative. Katib's webhook reads a Job's amounts as Kubernetes does (validator.go,
+    ``validateTrialJob``, through the typed Job), so this takes what it takes."""
+    from kfp_tune.core.job_fields import QUANTITY
+
+    expected = f"expected a Kubernetes quantity such as 2, 500m or 4Gi, got {shown(amount)}"
+    if isinstance(amount, bool) or not isinstance(amount, (str, int, float)):
+        raise ValueError(expected)
+    text = str(amount) if not isinstance(amount, float) else repr(amount)
+    match = QUANTITY.match(text)
+    if match is None:
+        raise ValueError(expected)
+    number = Fraction(Decimal(text[: match.start(3)] if match.group(3) else text))
+    suffix = match.group(3) or ""
+    if suffix[:1] in ("e", "E") and len(suffix) > 1:  # 129e6; a lone E is exa
+        scale = Fraction(10) ** int(suffix[1:])
+    else:
+        scale = QUANTITY_SUFFIXES[suffix]
+    if number < 0:
+        raise ValueError(f"expected an amount of 0 or more, got {shown(amount)}")
+    return number * scale
+
+
+def pod_quantity(resource: str, value: Fraction) -> str:
+    """``value`` of ``resource`` as a whole number in the largest unit that holds it exactly,
+    as KFP's SDK takes it: CPU in cores, else millicores (a part of a millicore rounds up, as
+    Kubernetes rounds CPU); memory in bytes rounded up, then in the largest of
+    :data:`MEMORY_UNITS` that divides it (4.5Gi is 4608Mi); any other resource (GPUs) as a
+    whole count, rounded up."""
+    if resource == "cpu":
+        millicores = math.ceil(value * 1000)
+        return str(millicores // 1000) if millicores % 1000 == 0 else f"{millicores}m"
+    if resource == "memory":
+        size = math.ceil(value)
+        unit = next((u for u in MEMORY_UNITS if size and size % QUANTITY_SUFFIXES[u] == 0), "")
+        return f"{size // int(QUANTITY_SUFFIXES[unit])}{unit}"
+    return str(math.ceil(value))
 
 
 def request_resources(task: Any, resources: dict[str, str]) -> None:

@@ -54,13 +54,8 @@ def run_pipeline_locally(
     watched = os.environ.get(PIPELINE_PROCESS_VARIABLE)
     os.environ[PIPELINE_PROCESS_VARIABLE] = str(os.getpid())  # the steps stop their trials once it is gone
 
-    from kfp_tune.pipelines.builder import build_pipeline
-
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=pipeline_root, raise_on_error=True)
-    # kfp.local has no UI to refresh, and a checkpoint waits for the slowest running trial.
-    pipeline = build_pipeline(
-        experiment, rounds=rounds, store_uri=store_uri, launcher_config=launcher_config, checkpoint_trials=checkpoint_trials, checkpoint_seconds=0.0
-    )
+    pipeline = local_pipeline(experiment, store_uri, launcher_config, rounds, checkpoint_trials)
     # s3_endpoint "": the endpoint comes from this machine's environment, as for the CLI.
     try:
         with step_inputs_kept_whole(), step_ends_told():
@@ -79,6 +74,20 @@ def run_pipeline_locally(
             del os.environ[PIPELINE_PROCESS_VARIABLE]
         else:
             os.environ[PIPELINE_PROCESS_VARIABLE] = watched
+
+
+def local_pipeline(
+    experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, checkpoint_trials: int = 0
+) -> Any:
+    """The pipeline a kfp.local run runs. Building it runs every check that can refuse it (the
+    spec's size, the trials' resource amounts), so ``kfp-tune run`` builds it before it records
+    anything, and a refused experiment leaves nothing in the store to pin its spec."""
+    from kfp_tune.pipelines.builder import build_pipeline
+
+    # kfp.local has no UI to refresh, and a checkpoint waits for the slowest running trial.
+    return build_pipeline(
+        experiment, rounds=rounds, store_uri=store_uri, launcher_config=launcher_config, checkpoint_trials=checkpoint_trials, checkpoint_seconds=0.0
+    )
 
 
 # Where kfp.local's bootstrap command ends: the element that runs the component's source; the

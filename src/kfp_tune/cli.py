@@ -468,6 +468,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     _check("--store", lambda uri: check_experiment(launcher_from_config(launcher_config, uri), experiment), store_uri)
     rounds = args.rounds
     total = experiment.spec.max_trial_count
+    if args.engine == "kfp-local":  # what refuses the pipeline (its size, the trials' resources) refuses it before anything is recorded
+        from kfp_tune.pipelines.local_run import local_pipeline
+
+        local_pipeline(experiment, store_uri, launcher_config, rounds)
     # The pre-flight before anything runs: a busy experiment, a changed search space or a
     # damaged record (never skipped, never rewritten) is refused here, not mid-run.
     try:

@@ -1,0 +1,136 @@
+"""What the pipeline is built from, as kfp-local and a cluster meet it: the trials' resource
+amounts the slots' pod asks for (whole numbers, exact), and nothing recorded before the
+pipeline is built."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import quadratic_experiment
+from kfp_tune.core.errors import SpecError
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.pipelines.builder import local_trial_resources
+
+
+def _with_resources(slots: int, **resources: Any) -> dict[str, Any]:
+    doc = quadratic_experiment(**{"spec.parallelTrialCount": slots, "spec.maxTrialCount": slots, "spec.maxFailedTrialCount": 1})
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["resources"] = resources
+    return doc
+
+
+def _kfp_accepts(cpu: str, memory: str) -> None:
+    """kfp's own checks of a task's CPU and memory limit (what set_cpu_limit / set_memory_limit run)."""
+    from kfp.dsl.pipeline_task import PipelineTask
+
+    PipelineTask._validate_cpu_request_limit(None, cpu)  # type: ignore[arg-type]
+    PipelineTask._validate_memory_request_limit(None, memory)  # type: ignore[arg-type]
+
+
+# Quantities Kubernetes takes, as a trial template writes them (text, or a YAML number)
+QUANTITIES = ["1.5Gi", "500m", "0.5", 0.5, "1e3", "128974848", 128974848, "129e6", "123Mi", "2G", "0.1", 0.1, "100Ki", "1.25", "3"]
+
+
+@pytest.mark.parametrize("amount", QUANTITIES, ids=repr)
+@pytest.mark.parametrize("slots", [1, 3, 7])
+def test_the_slots_pod_asks_for_the_trials_amounts_exactly_as_whole_numbers(amount, slots):
+    """``1.5Gi`` x 3 was written ``4.5Gi``, which kfp refuses (ValueError: kfp-tune run crashed),
+    and 0.1 CPU x 3 ``0.30000000000000004``: each total is now a whole number in a unit kfp and
+    Kubernetes both take, equal to the amount x parallelTrialCount (memory to the byte, CPU to
+    the millicore, rounded up as Kubernetes rounds them)."""
+    from kubernetes.utils import parse_quantity  # the Kubernetes client's own reading, to check against
+
+    asked = local_trial_resources(load_experiment(_with_resources(slots, limits={"memory": amount, "cpu": amount})))
+    exact = parse_quantity(str(amount)) * slots
+    assert parse_quantity(asked["memory"]) == math.ceil(exact)
+    assert parse_quantity(asked["cpu"]) == Decimal(math.ceil(exact * 1000)) / 1000
+    assert "." not in asked["memory"] + asked["cpu"] and "e" not in asked["memory"].lower() + asked["cpu"].lower()
+    _kfp_accepts(asked["cpu"], asked["memory"])
+
+
+def test_the_reported_memory_and_cpu_are_rewritten_in_a_smaller_unit():
+    asked = local_trial_resources(load_experiment(_with_resources(3, limits={"memory": "1.5Gi", "cpu": "100m"}, requests={"cpu": "0.1"})))
+    assert asked == {"memory": "4608Mi", "cpu": "300m"}  # a limit wins over a request
+    asked = local_trial_resources(load_experiment(_with_resources(3, requests={"memory": "2G", "cpu": 0.1, "nvidia.com/gpu": 1})))
+    assert asked == {"memory": "6G", "cpu": "300m", "nvidia.com/gpu": "3"}
+
+
+def test_an_amount_the_trial_decides_asks_for_nothing_and_a_part_of_a_gpu_is_refused():
+    doc = _with_resources(2, limits={"memory": "${trialParameters.x}", "cpu": "1"})
+    assert local_trial_resources(load_experiment(doc)) == {"cpu": "2"}
+    with pytest.raises(SpecError) as refused:
+        local_trial_resources(load_experiment(_with_resources(2, limits={"nvidia.com/gpu": "0.5"})))
+    (error,) = refused.value.errors
+    assert error.path.endswith("resources.limits.nvidia.com/gpu") and "expected a whole number of nvidia.com/gpu, got '0.5'" in error.message
+
+
+def test_compile_for_the_local_launcher_writes_the_pods_amounts(tmp_path, capsys):
+    from kfp_tune.cli import main
+
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(_with_resources(3, limits={"memory": "1.5Gi", "cpu": "500m"})))
+    out = tmp_path / "p.yaml"
+    assert main(["compile", str(path), "-o", str(out), "--launcher-config", '{"kind": "local"}']) == 0, capsys.readouterr().err
+    ir = next(yaml.safe_load_all(out.read_text()))
+    launch = [e["container"]["resources"] for name, e in ir["deploymentSpec"]["executors"].items() if "launch-trial" in name]
+    assert launch and all((r["resourceMemoryLimit"], r["resourceCpuLimit"]) == ("4608Mi", "1500m") for r in launch)
+
+
+def _categorical(values: int, name: str = "big") -> dict[str, Any]:
+    """A small experiment with one categorical parameter of ``values`` values: its size grows
+    with them (Katib's examples stay far below the limit)."""
+    doc = quadratic_experiment(**{"metadata.name": name, "spec.parallelTrialCount": 1, "spec.maxTrialCount": 1, "spec.maxFailedTrialCount": 1})
+    doc["spec"]["parameters"].append({"name": "choice", "parameterType": "categorical", "feasibleSpace": {"list": [f"value-{i:06d}" for i in range(values)]}})
+    return doc
+
+
+def _kfp_tune(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).parent / "kfp-tune"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, env=dict(os.environ), timeout=600)
+
+
+REFUSED_AT_BUILD = {
+    "a part of a GPU": ("expected a whole number of nvidia.com/gpu", lambda: _with_resources(3, limits={"nvidia.com/gpu": "0.5"})),
+}
+"""Experiments kfp-local's pipeline refuses when it is built: what the error says, and the experiment."""
+
+
+@pytest.mark.parametrize("cause", list(REFUSED_AT_BUILD))
+def test_a_run_refused_when_its_pipeline_is_built_records_nothing(tmp_path, cause):
+    """The experiment was recorded (Running, 0 trials) before kfp-local built the pipeline, and a
+    corrected file under the same name was then refused as another spec: now what refuses the
+    pipeline refuses it first, exit 2, and the store stays empty."""
+    said, make = REFUSED_AT_BUILD[cause]
+    doc = make()
+    doc["metadata"]["name"] = "sized"
+    store = tmp_path / "store"
+    path = tmp_path / "refused.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    refused = _kfp_tune("run", str(path), "--store", str(store))
+    assert refused.returncode == 2, refused.stderr
+    assert said in refused.stderr
+    assert not (store / "experiments" / "sized").exists()
+    small = tmp_path / "small.yaml"
+    small.write_text(yaml.safe_dump(_categorical(3, name="sized")))
+    fixed = _kfp_tune("run", str(small), "--store", str(store), "--engine", "inline", "--json")
+    assert fixed.returncode == 0, fixed.stderr
+    assert json.loads(fixed.stdout)["status"] == "Succeeded"
+
+
+@pytest.mark.kfp_local
+def test_trials_with_a_fractional_memory_limit_run_under_kfp_local(tmp_path):
+    """The QA experiment: memory 1.5Gi and cpu 500m per trial, 3 at a time."""
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(_with_resources(3, limits={"memory": "1.5Gi", "cpu": "500m"})))
+    result = _kfp_tune("run", str(path), "--store", str(tmp_path / "store"), "--json")
+    assert result.returncode == 0, result.stderr
+    assert (json.loads(result.stdout)["status"], json.loads(result.stdout)["succeeded"]) == ("Succeeded", 3)
