@@ -26,13 +26,13 @@ search is not rerun by itself.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.nas_space import katib_json
 from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.space import Value
@@ -42,11 +42,6 @@ SEARCH_SPACE = "search-space"
 NUM_LAYERS = "num-layers"
 
 
-def _katib_json(value: Any) -> str:
-    """Python's ``json.dumps`` (its default separators), then every ``"`` as ``'``: Katib's form."""
-    return json.dumps(value).replace('"', "'")
-
-
 def settings_value(given: Sequence[tuple[str, str]]) -> str:
     """``algorithm-settings`` for the spec's ``algorithmSettings`` as given (name, text), in
     order: Katib's defaults with each given one in its place, as the spec's string (``"None"`` as
@@ -54,7 +49,7 @@ def settings_value(given: Sequence[tuple[str, str]]) -> str:
     values: dict[str, Any] = {s.name: s.default for s in ALGORITHMS["darts"].settings}
     for name, text in given:
         values[name] = None if text == "None" else text
-    return _katib_json(values)
+    return katib_json(values)
 
 
 def primitives(nas_config: Mapping[str, Any]) -> list[str]:
@@ -75,7 +70,7 @@ def assignment(nas_config: Mapping[str, Any], given: Sequence[tuple[str, str]]) 
     layers = (nas_config.get("graphConfig") or {}).get("numLayers")
     return {
         ALGORITHM_SETTINGS: settings_value(given),
-        SEARCH_SPACE: _katib_json(primitives(nas_config)),
+        SEARCH_SPACE: katib_json(primitives(nas_config)),
         NUM_LAYERS: str(layers),
     }
 

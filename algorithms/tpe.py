@@ -66,9 +66,6 @@ class _Numeric:
     def of(cls, parameter: Parameter) -> _Numeric:
         return cls(*model_bounds(parameter))
 
-    def to_x(self, parameter: Parameter, value: Value) -> float:
-        return math.log(float(value)) if parameter.is_log else float(value)
-
     def to_value(self, parameter: Parameter, x: float) -> Value:
         return parameter.snap(math.exp(x) if parameter.is_log else x)
 

@@ -542,7 +542,9 @@ def trials_namespace_note(experiment: Experiment, namespace: str | None, argumen
     )
 
 
-def _client(host: str | None, namespace: str | None, client: Any) -> Any:
+def kfp_api_client(host: str | None, namespace: str | None, client: Any) -> Any:
+    """The KFP API client a call uses: ``client`` when given, else ``kfp.Client`` for ``host``
+    (imported here, so that building a pipeline or an experiment needs no connection)."""
     if client is not None:
         return client
     import kfp
@@ -559,7 +561,7 @@ def _default_host() -> str:
 
 
 @contextlib.contextmanager
-def _kfp_errors(host: str | None) -> Any:
+def kfp_api_errors(host: str | None) -> Any:
     """The KFP API's refusals and an unreachable host, as one clear error (status and the
     server's message; never the request, which may carry a token, nor a credential-looking
     part of the host)."""
@@ -623,8 +625,8 @@ def submit(
         typed = _checked_arguments(package, arguments or {})
         _check_run_store(package, typed, namespace)
         _warn_trials_namespace(experiment, namespace, typed)
-        with _kfp_errors(host):
-            kfp_client = _client(host, namespace, client)
+        with kfp_api_errors(host):
+            kfp_client = kfp_api_client(host, namespace, client)
             result = kfp_client.create_run_from_pipeline_package(
                 package,
                 arguments=typed,
@@ -645,8 +647,8 @@ def _submit_ready(
         package = ready.package(folder)
         typed = _checked_arguments(package, arguments)
         _check_run_store(package, typed, namespace)
-        with _kfp_errors(host):
-            kfp_client = _client(host, namespace, client)
+        with kfp_api_errors(host):
+            kfp_client = kfp_api_client(host, namespace, client)
             result = kfp_client.create_run_from_pipeline_package(
                 package, arguments=typed, run_name=run_name or f"{ready.name}-run", experiment_name=kfp_experiment or ready.name,
                 namespace=namespace, service_account=service_account,
@@ -724,8 +726,8 @@ def schedule(
         _check_run_store(package, typed, namespace)
         if isinstance(experiment, Experiment):
             _warn_trials_namespace(experiment, namespace, typed)
-        with _kfp_errors(host):
-            kfp_client = _client(host, namespace, client)
+        with kfp_api_errors(host):
+            kfp_client = kfp_api_client(host, namespace, client)
             group = kfp_client.create_experiment(kfp_experiment or title, namespace=namespace)
             recurring = kfp_client.create_recurring_run(
                 experiment_id=group.experiment_id,

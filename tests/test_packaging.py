@@ -145,6 +145,17 @@ def test_plugin_packages_import_each_other_only_as_declared():
     assert not unused, f"PLUGIN_IMPORTS declares {unused}, which no module imports any more: remove them"
 
 
+def test_no_module_imports_another_modules_private_name():
+    """A name with a leading underscore is its module's own: a second user makes it public (and
+    documented), or it changes under that user unseen."""
+    found = []
+    for module, path in _modules().items():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and ((node.module or "").startswith("kfp_tune") or node.level):
+                found += [f"{module} imports {node.module}.{a.name}" for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
+    assert not found, f"{found}: give the name a public spelling in its module"
+
+
 def test_core_imports_only_the_core():
     modules = _modules()
     for module, path in modules.items():

@@ -28,3 +28,16 @@ def test_the_pipelines_default_store_is_the_stores_one() -> None:
     from kfp_tune.pipelines import builder
 
     assert remote.DEFAULT_CLUSTER_STORE is builder.DEFAULT_CLUSTER_STORE is DEFAULT_CLUSTER_STORE
+
+
+def test_one_function_for_each_job() -> None:
+    """What a collector stored while the trial ran is read by one function (PrometheusMetric's
+    whole result, File's and TensorFlowEvent's when no file was kept); Katib's JSON form of a
+    NAS value is written by one function (enas's and darts' trial values)."""
+    from kfp_tune import collectors
+    from kfp_tune.algorithms import darts, nas_space
+    from kfp_tune.collectors.files import collect_stored
+    from kfp_tune.core.vocabulary import CollectorKind
+
+    assert collectors.COLLECTORS[CollectorKind.PROMETHEUS_METRIC] is collectors.collect_prometheus is collect_stored
+    assert darts.katib_json is nas_space.katib_json

@@ -571,7 +571,7 @@ def _run_kfp_local(
             if code < 0 and not received:  # killed outright: its steps, orphaned, stop their trials (steps.slots watches for it)
                 print(f"the kfp.local run (pid {child.pid}) was killed by {signal.Signals(-code).name}; waiting for its steps to stop their trials",
                       file=sys.stderr, flush=True)
-                _wait_for_group(child.pid, ORPHANED_STEPS_SECONDS)
+                _kill_group_after(child.pid, ORPHANED_STEPS_SECONDS)
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler if handler is not None else signal.SIG_DFL)
@@ -597,8 +597,9 @@ their trials (a slots step waits up to ``steps.slots.INTERRUPT_WAIT_SECONDS`` fo
 kills whatever of them is left."""
 
 
-def _wait_for_group(group: int, seconds: float) -> None:
-    """Until process group ``group`` is empty; SIGKILL to what is left of it after ``seconds``."""
+def _kill_group_after(group: int, seconds: float) -> None:
+    """Until process group ``group`` is empty; SIGKILL to what is left of it after ``seconds``
+    (the launcher's ``_group_gone_within`` only waits: it leaves the killing to its caller)."""
     deadline = time.monotonic() + seconds
     while True:
         try:

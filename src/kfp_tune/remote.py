@@ -556,12 +556,12 @@ class RemoteTuning:
         """Wait (at most ``timeout`` seconds) for the KFP run to end, then the TuneResult read
         from the store, as ``tune()`` gives it. TimeoutError when it runs on; KfpTuneError when
         the run did not succeed or the store cannot be read from here."""
-        from kfp_tune.pipelines.submit import _kfp_errors
+        from kfp_tune.pipelines.submit import kfp_api_errors
 
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
             raise _refuse("timeout", f"expected seconds greater than 0, got {shown(timeout)}")
         run = None
-        with _kfp_errors(self.host), contextlib.suppress(TimeoutError):  # said below, not as a KFP error
+        with kfp_api_errors(self.host), contextlib.suppress(TimeoutError):  # said below, not as a KFP error
             # Looked at once first: kfp's wait checks the time before the state, so a run that has
             # already ended would read as timed out when that first request is slow.
             run = self.client.get_run(self.run_id)
@@ -675,13 +675,13 @@ def submit_experiment(
     result (see :class:`RemoteTuning`)."""
     import json
 
-    from kfp_tune.pipelines.submit import DEFAULT_OBJECT_STORE, _client, _kfp_errors
+    from kfp_tune.pipelines.submit import DEFAULT_OBJECT_STORE, kfp_api_client, kfp_api_errors
     from kfp_tune.pipelines.submit import submit as submit_pipeline
 
     store_uri = check_submission(host, client, store, kfp_experiment, run_name, object_store, service_account)
     arguments = {"launcher_config": json.dumps({"kind": "kubernetes", "namespace": namespace}, sort_keys=True)} if namespace else {}
-    with _kfp_errors(host):
-        kfp_client = _client(host, namespace, client)
+    with kfp_api_errors(host):
+        kfp_client = kfp_api_client(host, namespace, client)
     submitted = submit_pipeline(
         experiment, host=host, namespace=namespace, kfp_experiment=kfp_experiment, run_name=run_name, arguments=arguments,
         store_uri=store_uri, object_store=object_store or DEFAULT_OBJECT_STORE, service_account=service_account, client=kfp_client,

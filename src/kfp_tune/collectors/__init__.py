@@ -13,25 +13,16 @@ in :mod:`.running`.
 from __future__ import annotations
 
 from kfp_tune.collectors.custom import collect_custom
-from kfp_tune.collectors.files import collect_file, collect_tfevent
+from kfp_tune.collectors.files import collect_file, collect_stored, collect_tfevent
 from kfp_tune.collectors.push import collect_pushed
 from kfp_tune.collectors.stdout import collect_stdout
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.interfaces import Collector
-from kfp_tune.core.observation import MetricLog
-from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.state import TrialState
 from kfp_tune.core.vocabulary import CollectorKind
 
-
-def collect_prometheus(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
-    """What the collector scraped from the trial's endpoint while it ran."""
-    from kfp_tune.collectors.observe import read_collected
-
-    assert experiment.spec.objective is not None
-    names = set(experiment.spec.objective.metric_names)
-    return [m for m in read_collected(records, trial.name) if m.name in names]
+collect_prometheus: Collector = collect_stored
+"""What the collector scraped from the trial's endpoint while it ran (stored as it came)."""
 
 
 COLLECTORS: dict[CollectorKind, Collector] = {

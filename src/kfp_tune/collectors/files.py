@@ -43,7 +43,7 @@ def collect_file(records: ExperimentRecords, experiment: Experiment, trial: Tria
     assert mc is not None and mc.source is not None and mc.source.file_system_path is not None
     files = sorted(_files(records, trial))
     if not files:
-        return _collected(records, experiment, trial)
+        return collect_stored(records, experiment, trial)
     text = "".join(data.decode("utf-8", errors="replace") for _, data in files)
     assert experiment.spec.objective is not None
     names = experiment.spec.objective.metric_names
@@ -62,7 +62,7 @@ def collect_tfevent(records: ExperimentRecords, experiment: Experiment, trial: T
     directory = (fsp.path or "") if fsp is not None else ""
     files = sorted(_files(records, trial))
     if not files:
-        return _collected(records, experiment, trial)
+        return collect_stored(records, experiment, trial)
     out: list[MetricLog] = []
     with tempfile.TemporaryDirectory(prefix="kfp-tune-tfevents-") as folder:
         for relative, data in files:
@@ -74,8 +74,10 @@ def collect_tfevent(records: ExperimentRecords, experiment: Experiment, trial: T
     return out
 
 
-def _collected(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
-    """What the collector sidecar stored, for the experiment's metrics."""
+def collect_stored(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
+    """What kfp-tune's own collector stored while the trial ran (the sidecar on a cluster, the
+    local launcher's follower), for the experiment's metrics: all the PrometheusMetric collector
+    has, and the File and TensorFlowEvent collectors' when no metrics file was kept."""
     from kfp_tune.collectors.observe import read_collected
 
     assert experiment.spec.objective is not None

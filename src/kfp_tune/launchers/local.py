@@ -426,14 +426,14 @@ def _stop(process: subprocess.Popen) -> int:
     ends at SIGTERM at once, before the trial it ran has ended."""
     if process.poll() is None:
         _signal_group(process, signal.SIGTERM)
-    _wait_for_group(process, GRACE_SECONDS)  # also when the shell has gone already (an interrupt's SIGTERM) and its trial not yet
+    _group_gone_within(process, GRACE_SECONDS)  # also when the shell has gone already (an interrupt's SIGTERM) and its trial not yet
     _signal_group(process, signal.SIGKILL)
     code = process.wait()
-    _wait_for_group(process, GRACE_SECONDS)  # killed: gone as soon as the kernel (and init, for the orphans) has reaped them
+    _group_gone_within(process, GRACE_SECONDS)  # killed: gone as soon as the kernel (and init, for the orphans) has reaped them
     return code
 
 
-def _wait_for_group(process: subprocess.Popen, seconds: float) -> bool:
+def _group_gone_within(process: subprocess.Popen, seconds: float) -> bool:
     """Wait until no process of the group is left (the one started reaped here, the others by
     their parents or init), at most ``seconds``; whether the group is gone."""
     deadline = time.monotonic() + seconds
