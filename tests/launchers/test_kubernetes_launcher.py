@@ -283,6 +283,39 @@ def test_early_stopping_stops_a_running_trial(kube):
     assert _left_of(kube, TRIAL) == []
 
 
+def _no_poll(seconds: float) -> None:
+    raise AssertionError(f"the launcher polled ({seconds} s): the trial was to be over at the first look")
+
+
+@pytest.mark.parametrize("outcome", ["Succeeded", "Failed"])
+def test_a_trial_that_ended_before_a_poll_is_judged_on_its_log(kube, outcome):
+    """Its condition is there at the first look: it is judged on all it logged (Katib's collector
+    judges each line as it is written, so a poll's timing decides nothing), and one that failed
+    after what stops it was stopped before it failed."""
+    kube.script = lambda m: Script(outcome=outcome, run_seconds=0.0, log=[(0.0, "loss=0.9"), (0.0, "loss=0.8")])
+    seen = []
+
+    def should_stop(text: str) -> bool:
+        seen.append(text)
+        return text.count("loss=") >= 2
+
+    out = _launcher(kube, sleep=_no_poll).run(dataclasses.replace(_run(_experiment(PYTORCH, "pytorch")), should_stop=should_stop))
+    assert (out.phase, out.reason, out.message) == ("EarlyStopped", EARLY_STOP_REASON, EARLY_STOP_MESSAGE)
+    assert seen == ["loss=0.9\nloss=0.8\n"] and out.logs["pytorch"] == seen[0]
+    assert _left_of(kube, TRIAL) == []
+    kept = _launcher(kube, sleep=_no_poll).run(dataclasses.replace(_run(_experiment(PYTORCH, "pytorch"), "quad-kept1234"), should_stop=lambda text: False))
+    assert kept.phase == outcome
+
+
+def test_a_trial_that_prints_nothing_is_still_judged_while_it_runs(kube):
+    """For the kinds whose reports are stored by the collector or the trial (File, Push, ...),
+    the rule reads the store, not the log: an empty log is no reason to skip the look."""
+    kube.script = lambda m: Script(run_seconds=60, log=[])
+    run = dataclasses.replace(_run(_experiment(PYTORCH, "pytorch")), should_stop=lambda text: True)
+    out = _launcher(kube, timeout_seconds=5).run(run)
+    assert (out.phase, out.reason) == ("EarlyStopped", EARLY_STOP_REASON)
+
+
 @pytest.mark.parametrize("status", [429, 500, 503])
 def test_throttling_and_server_errors_are_retried(kube, status):
     kube.faults = [Fault("POST", "/pytorchjobs$", status, times=2, headers={"Retry-After": "0"} if status == 429 else {}),

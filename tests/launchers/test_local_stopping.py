@@ -111,3 +111,24 @@ def test_a_non_zero_exit_is_an_error_with_its_code(folder: Path) -> None:
     assert (outcome.phase, outcome.reason, outcome.message, outcome.exit_code) == (LaunchPhase.FAILED, "Error", "exit code 3", 3)
     ok = LocalLauncher().run(trial("pass", folder))
     assert (ok.phase, ok.reason, ok.message, ok.exit_code) == (LaunchPhase.SUCCEEDED, "", "", 0)
+
+
+@pytest.mark.parametrize("exit_code", [0, 1])
+def test_a_trial_that_ended_before_a_look_is_judged_on_all_it_reported(folder: Path, monkeypatch: pytest.MonkeyPatch, exit_code: int) -> None:
+    """Katib's collector judges each report as it is written, so whether the trial ended before
+    the launcher looked decides nothing: it is judged once more on all it printed (no look comes
+    while it runs here), and one that then failed was stopped before it failed."""
+    monkeypatch.setattr(local, "POLL_SECONDS", 3600.0)
+    seen: list[str] = []
+
+    def should_stop(text: str) -> bool:
+        seen.append(text)
+        return text.count("loss=") >= 2
+
+    script = f"import sys; print('loss=3.0'); print('loss=1.5'); print('loss=1.0'); sys.exit({exit_code})"
+    outcome = LocalLauncher().run(trial(script, folder, should_stop))
+    assert (outcome.phase, outcome.reason, outcome.message) == (LaunchPhase.EARLY_STOPPED, EARLY_STOP_REASON, EARLY_STOP_MESSAGE)
+    assert seen == ["loss=3.0\nloss=1.5\nloss=1.0\n"], "one look, after its end, at everything it printed"
+    assert outcome.logs["main"] == seen[0] and outcome.exit_code == exit_code
+    kept = LocalLauncher().run(trial("print('loss=3.0')", folder, should_stop))  # not what stops it: it ends as it ended
+    assert (kept.phase, kept.reason) == (LaunchPhase.SUCCEEDED, "")

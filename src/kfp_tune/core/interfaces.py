@@ -70,7 +70,10 @@ class TrialRun:
     retain: bool = False
     should_stop: Callable[[str], bool] | None = field(default=None, compare=False)
     """Early stopping: given the primary container's output so far, whether to stop the trial
-    now (it then ends EarlyStopped). None when the experiment has no early stopping."""
+    now (it then ends EarlyStopped). A launcher asks while the trial runs, and once more, with
+    all it printed, when it has ended by itself: True then ends it EarlyStopped all the same, as
+    Katib's collector, which judges each report as it is written, would have stopped it. None
+    when the experiment has no early stopping."""
     metrics_path: str = ""
     """File and TensorFlowEvent collectors: the path in the container the trial writes its
     metrics to (``fileSystemPath.path``); the launcher gives it a per-trial place and returns

@@ -11,7 +11,8 @@ folder also comes first in ``PATH``, so a ``python3`` later in the line is this 
 "images/sklearn-digits"}``; quoted in the shell line when the folder needs it). Only the primary
 container runs, once, whatever the kind's replicas; a Job's ``activeDeadlineSeconds`` is
 honoured, and early stopping stops a running trial (SIGTERM to its process group, then SIGKILL
-after a grace period: the group's, so a trial under ``sh -c`` gets it too, not only the shell).
+after a grace period: the group's, so a trial under ``sh -c`` gets it too, not only the shell);
+a trial that ended between two looks is judged on all it printed (``TrialRun.should_stop``).
 
 Each trial runs in its own session and process group: a Ctrl-C in the terminal reaches the
 run, not the trials, and the run decides (:meth:`LocalLauncher.interrupt` stops every trial's
@@ -225,6 +226,10 @@ class LocalLauncher(Launcher):
                 beside_logs = beside.stop() if beside is not None else {}
             output.seek(0)
             text = output.read().decode("utf-8", errors="replace")
+        if reason in ("", "Error") and trial.should_stop is not None and trial.should_stop(text):
+            # it ended between two looks: judged on all it reported (the collector's last read is
+            # in, beside.stop()), as Katib's collector judges each line as it is written
+            reason, message = EARLY_STOP_REASON, EARLY_STOP_MESSAGE
         if reason == EARLY_STOP_REASON:
             phase = LaunchPhase.EARLY_STOPPED
         elif code == 0 and not reason:

@@ -591,17 +591,18 @@ class KubernetesLauncher(Launcher):
             if failed is not None:
                 reason = str(failed.get("reason") or "") or _failed_reason(resource)
                 message = str(failed.get("message") or "") or _failed_message(resource)
-                return LaunchOutcome(LaunchPhase.FAILED, reason=reason, message=message, logs=self._logs(trial, kind, name, uid))
+                logs = self._logs(trial, kind, name, uid)
+                return _stopped_at_end(trial, logs) or LaunchOutcome(LaunchPhase.FAILED, reason=reason, message=message, logs=logs)
             if success and conditions.holds(success, resource):
-                return LaunchOutcome(LaunchPhase.SUCCEEDED, logs=self._logs(trial, kind, name, uid))
+                logs = self._logs(trial, kind, name, uid)
+                return _stopped_at_end(trial, logs) or LaunchOutcome(LaunchPhase.SUCCEEDED, logs=logs)
             if timeout is not None and time.monotonic() - started >= timeout:
                 logs = self._logs(trial, kind, name, uid)
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted", logs=logs)
             if trial.should_stop is not None:
                 logs = self._logs(trial, kind, name, uid)
-                text = next(iter(logs.values()), "")
-                if text and trial.should_stop(text):
+                if logs and trial.should_stop(next(iter(logs.values()))):  # once its container runs (a File trial may print nothing)
                     self._delete(kind, name)
                     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
             self._sleep(self.config.poll_seconds)
@@ -876,6 +877,16 @@ def _is_ours(existing: Mapping[str, Any], manifest: Mapping[str, Any]) -> bool:
     have = (existing.get("metadata") or {}).get("labels") or {}
     keys = (f"{LABEL_PREFIX}/managed-by", f"{LABEL_PREFIX}/experiment", f"{LABEL_PREFIX}/trial")
     return all(have.get(k) == want.get(k) for k in keys)
+
+
+def _stopped_at_end(trial: TrialRun, logs: dict[str, str]) -> LaunchOutcome | None:
+    """EarlyStopped when the trial, which has ended, reported what stops it: one that ended
+    between two polls is judged on all it reported, so the poll's timing decides nothing
+    (Katib's collector judges each line as it is written: file-metricscollector main.go,
+    watchMetricsFile). None otherwise, or before its container ran."""
+    if trial.should_stop is None or not logs or not trial.should_stop(next(iter(logs.values()))):
+        return None
+    return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
 
 
 def _failed_condition(resource: Mapping[str, Any]) -> Mapping[str, Any]:
