@@ -10,11 +10,13 @@ checks it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from kfp_tune.algorithms.registry import new_entry
 from kfp_tune.core.catalogue import EARLY_STOPPING, Setting
 from kfp_tune.core.errors import NotImplementedAlgorithm
+from kfp_tune.core.records import StopRule
+from kfp_tune.core.vocabulary import Comparison, ObjectiveType
 
 
 class EarlyStoppingRule(Protocol):
@@ -26,20 +28,67 @@ class EarlyStoppingRule(Protocol):
         ...
 
 
+@runtime_checkable
+class KatibShapedRule(Protocol):
+    """A rule that can say, as Katib's early stopping services do, the stop rules it fixes for a
+    trial created now (recorded with the trial, shown as its ``spec.earlyStoppingRules``); the
+    trial is then judged by those (:func:`rules_reached`) whatever completes while it runs."""
+
+    def katib_rules(self, metric: str, objective_type: str, completed: Sequence[Sequence[float]]) -> list[StopRule]: ...
+
+
+def rule_reached(rule: StopRule, objective_type: str, values: Sequence[float]) -> bool:
+    """Whether the objective's reports ``values`` (in order) reach ``rule``, as Katib's metrics
+    collector applies it (file-metricscollector main.go, ``updateStopRules``): the best value so
+    far (max for maximize, min for minimize), compared at the ``start_step``-th report only; a
+    rule with ``start_step`` 0 at every report."""
+    limit = float(rule.value)
+    counts = [rule.start_step] if rule.start_step > 0 else range(1, len(values) + 1)
+    for count in counts:
+        if count > len(values):
+            return False
+        head = values[:count]
+        best = max(head) if objective_type == ObjectiveType.MAXIMIZE else min(head)
+        if (rule.comparison == Comparison.LESS and best < limit) or (rule.comparison == Comparison.GREATER and best > limit) or (
+            rule.comparison == Comparison.EQUAL and best == limit
+        ):
+            return True
+    return False
+
+
+def rules_reached(rules: Sequence[StopRule], objective_type: str, values: Sequence[float]) -> bool:
+    """Whether the trial stops: every rule reached (Katib's collector stops the trial once it has
+    struck off the last of its rules); never with no rules."""
+    return bool(rules) and all(rule_reached(rule, objective_type, values) for rule in rules)
+
+
+class FixedRules:
+    """A trial's stop rules as they were fixed when it started, applied to its reports."""
+
+    name = "fixed"
+
+    def __init__(self, rules: Sequence[StopRule]):
+        self.rules = tuple(rules)
+
+    def should_stop(self, objective_type: str, completed: Sequence[Sequence[float]], current: Sequence[float]) -> bool:
+        return rules_reached(self.rules, objective_type, current)
+
+
 class MedianStop:
     """Katib's medianstop, as its service and its metrics collector apply it together.
 
-    The service (``pkg/earlystopping/v1beta1/medianstop``) averages each succeeded trial's first
-    ``start_step`` objective values, and once ``min_trials_required`` trials have succeeded it
-    gives a running trial the rule "objective LESS (maximize) / GREATER (minimize) than the
-    average of those averages" (Katib calls it the median; it is their mean) from ``start_step``
-    on. Katib fixes the rule when it creates the trial: here the completed trials are the ones
-    the monitor was given when the trial started.
+    The service (``pkg/earlystopping/v1beta1/medianstop/service.py``, ``GetEarlyStoppingRules``)
+    averages each succeeded trial's first ``start_step`` objective values, and once
+    ``min_trials_required`` trials have succeeded it gives a trial the rule "objective LESS
+    (maximize) / GREATER (minimize) than the average of those averages" (Katib calls it the
+    median; it is their mean; its value is Python's ``str`` of it) from ``start_step`` on
+    (:meth:`katib_rules`). Katib fixes the rule when it creates the trial: here when the trial
+    starts, and it is kept in the trial's ``started`` record.
 
     The collector then counts the objective's reports and checks the rule once, at the
     ``start_step``-th report, with the best value reported so far (not the latest): a trial not
     stopped then runs to its end. So the decision depends only on the first ``start_step``
-    values, and a monitor that polls less often than the trial reports still decides the same.
+    values: the launchers also judge a trial that ended before they looked, on all it reported.
 
     Defaults and checks are Katib's: ``min_trials_required`` 3 (> 0), ``start_step`` 4 (>= 1).
     A succeeded trial that reported no objective value is left out (Katib would divide by zero)."""
@@ -58,16 +107,17 @@ class MedianStop:
             return None
         return sum(averages) / len(averages)  # summed in order, as Katib's service sums
 
-    def should_stop(self, objective_type: str, completed: Sequence[Sequence[float]], current: Sequence[float]) -> bool:
-        if len(current) < self.start_step:
-            return False
+    def katib_rules(self, metric: str, objective_type: str, completed: Sequence[Sequence[float]]) -> list[StopRule]:
+        """The rule a trial created now gets, as Katib's Trial carries it; none while fewer than
+        ``min_trials_required`` trials have succeeded (Katib's service then returns none)."""
         threshold = self.threshold(completed)
         if threshold is None:
-            return False
-        first = current[: self.start_step]
-        if objective_type == "maximize":
-            return max(first) < threshold
-        return min(first) > threshold
+            return []
+        comparison = Comparison.LESS if objective_type == ObjectiveType.MAXIMIZE else Comparison.GREATER
+        return [StopRule(metric, str(threshold), comparison, self.start_step)]
+
+    def should_stop(self, objective_type: str, completed: Sequence[Sequence[float]], current: Sequence[float]) -> bool:
+        return rules_reached(self.katib_rules("", objective_type, completed), objective_type, current)
 
 
 def _setting(settings: dict[str, Any], name: str, default: int, minimum: int) -> int:

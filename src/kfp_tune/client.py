@@ -553,6 +553,8 @@ def _standing(experiment: Mapping[str, Any]) -> str:
 
 def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
     """A trial as Katib's Trial object, from its records."""
+    from kfp_tune.reports import katib_stop_rules
+
     template = state.experiment.spec.trial_template
     metadata: dict[str, Any] = {"name": trial.name, "labels": {EXPERIMENT_LABEL: state.name}, "creationTimestamp": trial.created}
     if state.experiment.metadata.namespace:
@@ -572,16 +574,14 @@ def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
         status["observation"] = {
             "metrics": [{"name": n, "min": repr(s.min), "max": repr(s.max), "latest": repr(s.latest)} for n, s in trial.observation.metrics.items()]
         }
-    return KatibObject({
-        "apiVersion": API_VERSION,
-        "kind": "Trial",
-        "metadata": metadata,
-        "spec": {
-            "parameterAssignments": [{"name": k, "value": v} for k, v in trial.assignment.items()],
-            "primaryContainerName": template.primary_container_name if template is not None else "",
-        },
-        "status": status,
-    })
+    spec: dict[str, Any] = {
+        "parameterAssignments": [{"name": k, "value": v} for k, v in trial.assignment.items()],
+        "primaryContainerName": template.primary_container_name if template is not None else "",
+    }
+    rules = katib_stop_rules(trial)
+    if rules:  # Katib leaves the field out when there is none (omitempty)
+        spec["earlyStoppingRules"] = rules
+    return KatibObject({"apiVersion": API_VERSION, "kind": "Trial", "metadata": metadata, "spec": spec, "status": status})
 
 
 # --- the store: names and deletes ------------------------------------------------------------------

@@ -392,10 +392,20 @@ def last_failed_trial(state: ExperimentState) -> TrialState | None:
     return next((t for t in reversed(state.trials) if t.status.counts_as_failed), None)
 
 
+def katib_stop_rules(trial: TrialState) -> list[dict[str, Any]]:
+    """The early stopping rules the trial is judged by, fixed as it started, as Katib's Trial
+    shows them (``spec.earlyStoppingRules``: name, value, comparison, startStep); [] when none
+    were (too few completed trials then, no early stopping, or a record from before they were kept)."""
+    rules = trial.started.early_stopping_rules if trial.started is not None else None
+    return [rule.to_katib() for rule in rules or ()]
+
+
 def trial_rows(store: Store, experiment_name: str) -> list[dict[str, Any]]:
     """One row per trial: name, status, parameters, metrics (after strategies), the labels the
     algorithm gave it (pbt's generation and parent; ``{}`` for most), reason; a trial
-    with a damaged record also has ``damaged`` (what is wrong), its status as the rest tell it."""
+    with a damaged record also has ``damaged`` (what is wrong), its status as the rest tell it;
+    a trial of an experiment with early stopping, once started, ``earlyStoppingRules``
+    (:func:`katib_stop_rules`; ``[]``: none applied)."""
     return load_trials(store, experiment_name).rows
 
 
@@ -431,6 +441,8 @@ def load_trials(store: Store, experiment_name: str) -> TrialTable:
             "reason": t.result.reason if t.result else "",
             "message": t.result.message if t.result else "",
         }
+        if t.started is not None and t.started.early_stopping_rules is not None:
+            row["earlyStoppingRules"] = katib_stop_rules(t)
         if t.name in by_trial:
             row["damaged"] = "; ".join(by_trial[t.name])
         rows.append(row)

@@ -7,6 +7,7 @@ cannot find it. Everything goes through a real :class:`LocalStore`."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from pathlib import Path
@@ -20,6 +21,7 @@ from kfp_tune.core.records import (
     TRIAL_RECORD_TYPES,
     DamagedRecord,
     ExperimentRecords,
+    StopRule,
     TrialEnded,
     TrialResult,
     TrialStarted,
@@ -29,7 +31,7 @@ from kfp_tune.core.records import (
     round_entries,
     utc_now,
 )
-from kfp_tune.core.vocabulary import LaunchPhase, RecordKind, TrialStatus
+from kfp_tune.core.vocabulary import Comparison, LaunchPhase, RecordKind, TrialStatus
 from kfp_tune.stores.local import LocalStore
 
 KEY = "experiments/e/trials/t-1/x.json"
@@ -459,3 +461,43 @@ def test_observation_counts_are_optional_and_may_be_zero() -> None:
     result = TrialResult.from_record(record_of("TrialResult", trial="t", status="Succeeded", observation=observation, metrics={"loss": 1}), KEY)
     assert result.observation == observation
     assert result.metrics == {"loss": 1.0} and isinstance(result.metrics["loss"], float)
+
+
+# --- the stop rules a trial started with ------------------------------------------------------
+
+RULE_WIRE = {"name": "loss", "value": "1.125", "comparison": "greater", "startStep": 2}
+
+
+def test_the_stop_rules_a_trial_started_with_are_kept_in_katibs_shape(records: ExperimentRecords) -> None:
+    """Katib's Trial spec.earlyStoppingRules, field for field; () (none applied yet) is kept as
+    [], apart from an absent field (a record from before they were kept, read as None)."""
+    key = records.trial_key("t-1", TrialStarted.FILE)
+    started = dataclasses.replace(STARTED, early_stopping_rules=(StopRule("loss", "1.125", Comparison.GREATER, 2),))
+    records.create_typed(key, started)
+    assert json.loads(records.store.get(key) or b"")["earlyStoppingRules"] == [RULE_WIRE]
+    assert records.read_typed(key, TrialStarted) == started
+    none_yet = TrialStarted.from_record(record_of("TrialStarted", trial="t", earlyStoppingRules=[]), KEY)
+    assert none_yet.early_stopping_rules == () and none_yet.to_payload()["earlyStoppingRules"] == []
+    assert "earlyStoppingRules" not in STARTED.to_payload()
+    assert TrialStarted.from_record(record_of("TrialStarted", trial="t", earlyStoppingRules=[{**RULE_WIRE, "startStep": 0}]), KEY).early_stopping_rules == (
+        StopRule("loss", "1.125", Comparison.GREATER, 0),
+    )
+
+
+@pytest.mark.parametrize(
+    "rules, words",
+    [
+        ({"name": "loss"}, ["'earlyStoppingRules'", "expected an array"]),
+        (["loss"], ["earlyStoppingRules[0] must be an object"]),
+        ([{**RULE_WIRE, "name": ""}], ["earlyStoppingRules[0].name", "expected a metric name"]),
+        ([RULE_WIRE, {**RULE_WIRE, "value": 1.125}], ["earlyStoppingRules[1].value", "expected a number as text"]),
+        ([{**RULE_WIRE, "value": "nan"}], ["earlyStoppingRules[0].value"]),
+        ([{**RULE_WIRE, "comparison": "GREATER"}], ["earlyStoppingRules[0].comparison", "'equal', 'less', 'greater'"]),
+        ([{**RULE_WIRE, "startStep": -1}], ["earlyStoppingRules[0].startStep", "expected a whole number"]),
+        ([{**RULE_WIRE, "startStep": True}], ["earlyStoppingRules[0].startStep"]),
+    ],
+)
+def test_damaged_stop_rules_say_which_and_what_is_expected(rules: Any, words: list[str]) -> None:
+    problem = damaged(TrialStarted.from_record, record_of("TrialStarted", trial="t", earlyStoppingRules=rules), KEY).problem
+    for word in words:
+        assert word in problem

@@ -123,21 +123,41 @@ def test_a_good_curve_runs_to_its_end_and_its_returned_value_is_added(tmp_path):
     assert result is not None and result.curve == (*better, 0.35)  # a returned value unlike the last report is one more
 
 
-def test_nothing_is_stopped_before_min_trials_required_and_the_rule_is_fixed_at_the_first_ask(tmp_path):
-    """Katib fixes a trial's rule when it creates it: a trial first judged with too few
-    completed trials runs to its end, even when trials complete meanwhile."""
+def test_nothing_is_stopped_before_min_trials_required_and_the_rule_is_fixed_when_the_trial_is_claimed(tmp_path):
+    """Katib fixes a trial's rules when it creates it (its spec.earlyStoppingRules): a trial
+    claimed with too few completed trials has none and runs to its end, even when trials
+    complete before it first asks."""
     started(tmp_path, experiment())
     early, early_reporter = claim(tmp_path)
-    early_reporter.report({"loss": BAD[0]}, step=0)
-    assert early_reporter.should_stop() is False  # nothing completed yet
+    assert trial(tmp_path, early).started.early_stopping_rules == ()  # recorded as it was claimed
     completed(tmp_path, GOOD)
     completed(tmp_path, GOOD)
 
-    assert run_until_stopped(early_reporter, BAD[1:]) == [False] * (len(BAD) - 1)
+    assert run_until_stopped(early_reporter, BAD) == [False] * len(BAD)  # first asked after two completed
     late, late_reporter = claim(tmp_path)
-    assert run_until_stopped(late_reporter, BAD)[-1] is True  # the same curve, judged after two completed
+    assert [rule.to_katib() for rule in trial(tmp_path, late).started.early_stopping_rules] == [
+        {"name": "loss", "value": str(sum(GOOD[:START_STEP]) / START_STEP), "comparison": "greater", "startStep": START_STEP}
+    ]
+    assert run_until_stopped(late_reporter, BAD)[-1] is True  # the same curve, claimed after two completed
     assert record_trial_step(str(tmp_path), "curves", RUN, early, {"loss": BAD[-1]}) == "Succeeded"
     assert record_trial_step(str(tmp_path), "curves", RUN, late, {"loss": BAD[START_STEP - 1]}) == "EarlyStopped"
+
+
+def test_a_worse_curve_whose_component_never_asked_is_recorded_early_stopped(tmp_path):
+    """The rule does not wait for the component to ask: record-trial judges what it reported,
+    as Katib's collector judges each report, and a trial that reported what stops it ends
+    EarlyStopped with all it reported."""
+    started(tmp_path, experiment())
+    completed(tmp_path, GOOD)
+    completed(tmp_path, GOOD)
+    name, reporter = claim(tmp_path)
+    for step, loss in enumerate(BAD):
+        reporter.report({"loss": loss}, step=step)
+
+    assert record_trial_step(str(tmp_path), "curves", RUN, name, {"loss": BAD[-1]}) == "EarlyStopped"
+    stopped = trial(tmp_path, name)
+    assert stopped.ended is not None and (stopped.ended.phase, stopped.ended.reason) == (LaunchPhase.EARLY_STOPPED, EARLY_STOP_REASON)
+    assert stopped.result is not None and stopped.result.curve == tuple(BAD)
 
 
 def test_a_stopped_trial_whose_task_then_failed_is_closed_early_stopped_and_an_unstopped_one_failed(tmp_path):

@@ -4,7 +4,7 @@ Layout under ``experiments/<name>/``::
 
     experiment.json                 the spec, uid and search-space hash
     rounds/<round>.json             one round's trials: name, index, assignments (write-once)
-    trials/<trial>/started.json     launch-trial began (write-once)
+    trials/<trial>/started.json     launch-trial began, and the stop rules it is judged by (write-once)
     trials/<trial>/beat.json        the launch-trial that follows the trial is alive (rewritten)
     trials/<trial>/ended.json       how the run ended: phase, exit code (write-once)
     trials/<trial>/logs/<c>.log     the primary container's output
@@ -46,7 +46,7 @@ from typing import Any, TypeVar
 from kfp_tune.core.errors import StoreError, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import short_hash
-from kfp_tune.core.vocabulary import LaunchPhase, RecordKind, TrialStatus
+from kfp_tune.core.vocabulary import Comparison, LaunchPhase, RecordKind, TrialStatus
 
 RECORD_VERSION = 1
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -390,6 +390,56 @@ def _observation(value: Any, key: str) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class StopRule:
+    """One early stopping rule fixed for a trial, as Katib's Trial carries it in
+    ``spec.earlyStoppingRules`` (``EarlyStoppingRule`` in
+    pkg/apis/controller/common/v1beta1/common_types.go: the metric, the value as text, the
+    comparison, and how many reports come before it is applied; 0: from the first)."""
+
+    name: str
+    value: str
+    comparison: Comparison
+    start_step: int = 0
+
+    def to_katib(self) -> dict[str, Any]:
+        """Katib's JSON (camelCase), as ``kubectl get trial -o json`` shows it."""
+        return {"name": self.name, "value": self.value, "comparison": str(self.comparison), "startStep": self.start_step}
+
+    @classmethod
+    def from_katib(cls, data: Any, key: str, where: str) -> StopRule:
+        """The rule :meth:`to_katib` wrote; DamagedRecord naming ``where`` when it is not one."""
+        if not isinstance(data, dict):
+            raise DamagedRecord(key, f"{where} must be an object (name, value, comparison, startStep), got {_short(data)}")
+        name, value, comparison, start = data.get("name"), data.get("value"), data.get("comparison"), data.get("startStep", 0)
+        if not isinstance(name, str) or not name:
+            raise DamagedRecord(key, f"{where}.name is {_short(name)}, expected a metric name")
+        if not isinstance(value, str) or not _number_text(value):
+            raise DamagedRecord(key, f"{where}.value is {_short(value)}, expected a number as text")
+        if comparison not in Comparison._value2member_map_:
+            raise DamagedRecord(key, f"{where}.comparison is {_short(comparison)}, expected one of {[c.value for c in Comparison]}")
+        if not isinstance(start, int) or isinstance(start, bool) or start < 0:
+            raise DamagedRecord(key, f"{where}.startStep is {_short(start)}, expected a whole number")
+        return cls(name, value, Comparison(comparison), start)
+
+
+def _number_text(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def _stop_rules(value: Any, key: str) -> tuple[StopRule, ...] | None:
+    """``earlyStoppingRules`` of a started record: None when absent (a record written before it
+    was kept, or an experiment without early stopping)."""
+    if value is None:
+        return None
+    if not isinstance(value, list):
+        raise DamagedRecord(key, f"'earlyStoppingRules' is {_short(value)}, expected an array")
+    return tuple(StopRule.from_katib(rule, key, f"earlyStoppingRules[{index}]") for index, rule in enumerate(value))
+
+
+@dataclass(frozen=True)
 class TrialStarted:
     """``trials/<trial>/started.json``: launch-trial began this trial (write-once)."""
 
@@ -404,6 +454,12 @@ class TrialStarted:
     owner: str = ""
     """``host/pid`` of the process that follows the trial: when it is gone from this machine, a
     retry knows at once that the attempt died."""
+    early_stopping_rules: tuple[StopRule, ...] | None = None
+    """The early stopping rules fixed for the trial as it started (Katib fixes them when it
+    creates the trial: experiment_controller_util.go sets the Trial's ``spec.earlyStoppingRules``
+    from the early stopping service's ``GetEarlyStoppingRules``): what it is judged against.
+    ``()`` while the rule has too few completed trials to give one; None without early
+    stopping, for a plug-in rule with no such form, and in records written before they were kept."""
 
     @classmethod
     def from_record(cls, record: dict[str, Any], key: str) -> TrialStarted:
@@ -411,10 +467,14 @@ class TrialStarted:
             trial=_field(record, "trial", str, key), time=_field(record, "time", str, key, ""),
             at=float(_field(record, "at", (int, float), key, 0.0) or 0.0), run=_field(record, "run", str, key, ""),
             attempt=_field(record, "attempt", str, key, ""), owner=_field(record, "owner", str, key, "") or "",
+            early_stopping_rules=_stop_rules(record.get("earlyStoppingRules"), key),
         )
 
     def to_payload(self) -> dict[str, Any]:
-        return {"trial": self.trial, "time": self.time, "at": self.at, "run": self.run, "attempt": self.attempt, "owner": self.owner}
+        payload = {"trial": self.trial, "time": self.time, "at": self.at, "run": self.run, "attempt": self.attempt, "owner": self.owner}
+        if self.early_stopping_rules is not None:
+            payload["earlyStoppingRules"] = [rule.to_katib() for rule in self.early_stopping_rules]
+        return payload
 
 
 @dataclass(frozen=True)

@@ -81,6 +81,16 @@ class ObjectiveType(WireEnum):
     MAXIMIZE = "maximize"
 
 
+class Comparison(WireEnum):
+    """An early stopping rule's comparison (Katib's ComparisonType,
+    pkg/apis/controller/common/v1beta1/common_types.go): the rule is reached when the metric's
+    value is equal to, less than or greater than the rule's value."""
+
+    EQUAL = "equal"
+    LESS = "less"
+    GREATER = "greater"
+
+
 class CollectorKind(WireEnum):
     """``spec.metricsCollectorSpec.collector.kind``: every kind Katib accepts."""
 

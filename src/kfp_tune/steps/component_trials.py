@@ -6,6 +6,7 @@ reported. Each is a function of the store, so it is tested without KFP."""
 from __future__ import annotations
 
 import logging
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -44,9 +45,11 @@ def _start(view: Any, name: str, run_id: str) -> bool:
     """Mark the trial started by this task; False when another task started it first."""
     from kfp_tune.core.claims import this_process
     from kfp_tune.core.records import TrialStarted, utc_now
+    from kfp_tune.steps.early_stopping import early_stopping_rules
 
     attempt = os.urandom(8).hex()
-    stored = view.record_trial(name, TrialStarted(trial=name, time=utc_now(), at=time.time(), run=run_id, attempt=attempt, owner=this_process()))
+    rules = early_stopping_rules(view.state)  # fixed as it starts, as Katib fixes them when it creates the trial
+    stored = view.record_trial(name, TrialStarted(trial=name, time=utc_now(), at=time.time(), run=run_id, attempt=attempt, owner=this_process(), early_stopping_rules=rules))
     return bool(stored.attempt == attempt)
 
 
@@ -156,15 +159,17 @@ def record_trial(records: Any, run_id: str, trial_name: str, values: Mapping[str
     """Record what a component trial reported (``values``: metric name -> value), keep its
     model (a file or folder at ``model_path``) for the best-trial output, and apply the stop
     rules. The metrics are those the trial reported while it ran, then ``values``. Returns the
-    trial's status (``Succeeded``; ``EarlyStopped`` when early stopping stopped it;
+    trial's status (``Succeeded``; ``EarlyStopped`` when early stopping stopped it, or when
+    what it reported reaches the rules it started with though it never asked;
     ``MetricsUnavailable`` when the objective is missing). A retry returns the recorded status."""
     from kfp_tune.core import claims
     from kfp_tune.core.decision import decide
     from kfp_tune.core.records import TrialEnded, utc_now
     from kfp_tune.core.state import ExperimentView
-    from kfp_tune.core.vocabulary import LaunchPhase
+    from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, LaunchPhase
     from kfp_tune.steps.collect_metrics import collect_metrics
     from kfp_tune.steps.decide_stop import write_status
+    from kfp_tune.steps.early_stopping import stops_after_end
     from kfp_tune.steps.trial_artifacts import ArtifactError, keep_model
 
     claims.check(records, run_id)
@@ -179,7 +184,13 @@ def record_trial(records: Any, run_id: str, trial_name: str, values: Mapping[str
             log.warning("trial %s: its model was not kept: %s", trial_name, exc)
     logs = _reported_logs(records, view, trial_name, values)
     if trial.ended is None:  # else its stop was requested (TrialReporter.should_stop): it ends EarlyStopped
-        view.record_trial(trial_name, TrialEnded.now(trial_name, LaunchPhase.SUCCEEDED, "Completed", "the trial's component task succeeded", 0))
+        objective = view.state.experiment.spec.objective
+        assert objective is not None
+        curve = [m.value for m in logs if m.name == objective.objective_metric_name and math.isfinite(m.value)]  # collect-metrics' curve
+        if stops_after_end(view.state, trial_name, curve):  # reported what stops it, and never asked (or asked before the last report)
+            view.record_trial(trial_name, TrialEnded.now(trial_name, LaunchPhase.EARLY_STOPPED, EARLY_STOP_REASON, EARLY_STOP_MESSAGE, 0))
+        else:
+            view.record_trial(trial_name, TrialEnded.now(trial_name, LaunchPhase.SUCCEEDED, "Completed", "the trial's component task succeeded", 0))
     result = collect_metrics(records, trial_name, collect=lambda *_: logs, view=view)
     state = view.refresh()
     write_status(records, state, decide(state, rounds_left=1), utc_now())

@@ -1,21 +1,23 @@
 """Early stopping while a trial runs: the experiment's rule, fed the trial's objective so far
-and the completed trials' curves."""
+and the completed trials' curves.
+
+As in Katib, a trial is judged by the rules fixed when it started (recorded in its ``started``
+record, :func:`early_stopping_rules`), not by what completes while it runs; a plug-in rule with
+no such form is given the completed trials of the moment its monitor is made."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from kfp_tune.algorithms import early_stopping
-from kfp_tune.collectors.running import stop_test
+from kfp_tune.collectors.running import Rule, stop_test
 from kfp_tune.core.catalogue import EARLY_STOPPING, parse_settings
-from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.records import ExperimentRecords, StopRule
 from kfp_tune.core.state import ExperimentState
 from kfp_tune.core.vocabulary import TrialStatus
 
 
-def early_stopping_monitor(state: ExperimentState, records: ExperimentRecords, trial: str) -> Callable[[str], bool] | None:
-    """The running trial's stop test: its objective so far (from its output for StdOut, from
-    what the collector or the trial stored for the other kinds) against the completed trials'."""
+def _rule(state: ExperimentState) -> early_stopping.EarlyStoppingRule | None:
     spec = state.experiment.spec
     if spec.early_stopping is None:
         return None
@@ -24,6 +26,61 @@ def early_stopping_monitor(state: ExperimentState, records: ExperimentRecords, t
         [(s.name, s.value) for s in spec.early_stopping.algorithm_settings],
         "",
     )
-    rule = early_stopping.create(spec.early_stopping.algorithm_name, settings)
-    completed = [list(t.result.curve) for t in state.trials if t.status == TrialStatus.SUCCEEDED and t.result is not None]
-    return stop_test(records, state.experiment, trial, rule, completed)
+    return early_stopping.create(spec.early_stopping.algorithm_name, settings)
+
+
+def _completed(state: ExperimentState) -> list[list[float]]:
+    return [list(t.result.curve) for t in state.trials if t.status == TrialStatus.SUCCEEDED and t.result is not None]
+
+
+def early_stopping_rules(state: ExperimentState) -> tuple[StopRule, ...] | None:
+    """The stop rules a trial that starts now is judged by, as Katib's Trial carries them in
+    ``spec.earlyStoppingRules`` (set when Katib creates it from its early stopping service:
+    experiment_controller_util.go, from medianstop's ``GetEarlyStoppingRules``); ``()`` while
+    the rule has too few completed trials; None without early stopping, or for a plug-in rule
+    that does not say its rules (:class:`~kfp_tune.algorithms.early_stopping.KatibShapedRule`)."""
+    rule = _rule(state)
+    if not isinstance(rule, early_stopping.KatibShapedRule):
+        return None
+    objective = state.experiment.spec.objective
+    assert objective is not None
+    return tuple(rule.katib_rules(objective.objective_metric_name, objective.type, _completed(state)))
+
+
+def _judge(state: ExperimentState, trial: str) -> tuple[Rule, list[list[float]]] | None:
+    """What judges the trial: the rules recorded when it started, else those it would get now
+    (a record written before they were kept), else a plug-in rule with the completed trials."""
+    rule = _rule(state)
+    if rule is None:
+        return None
+    started = state.trial(trial).started
+    fixed = started.early_stopping_rules if started is not None else None
+    if fixed is None:
+        fixed = early_stopping_rules(state)
+    if fixed is not None:
+        return early_stopping.FixedRules(fixed), []
+    return rule, _completed(state)
+
+
+def early_stopping_monitor(state: ExperimentState, records: ExperimentRecords, trial: str) -> Callable[[str], bool] | None:
+    """The running trial's stop test: its objective so far (from its output for StdOut, from
+    what the collector or the trial stored for the other kinds) against its rules. A launcher
+    asks it while the trial runs, and once more when the trial has ended by itself (on all it
+    reported: Katib's collector judges each report as it is written, so one that ended between
+    two looks is stopped as one still running would be)."""
+    judge = _judge(state, trial)
+    if judge is None:
+        return None
+    return stop_test(records, state.experiment, trial, *judge)
+
+
+def stops_after_end(state: ExperimentState, trial: str, values: Sequence[float]) -> bool:
+    """Whether the rules stop a trial that has ended having reported the objective ``values``
+    (in order), as the monitor would have stopped it while it ran."""
+    judge = _judge(state, trial)
+    if judge is None:
+        return False
+    objective = state.experiment.spec.objective
+    assert objective is not None
+    rule, completed = judge
+    return bool(rule.should_stop(objective.type, completed, list(values)))

@@ -18,7 +18,7 @@ from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentView, 
 from kfp_tune.core.trials import trial_run
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
 from kfp_tune.steps.decide_stop import give_back
-from kfp_tune.steps.early_stopping import early_stopping_monitor
+from kfp_tune.steps.early_stopping import early_stopping_monitor, early_stopping_rules
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,11 @@ def launch_trial(
             return LaunchPhase.FAILED
         return _record_outcome(view, trial.name, outcome).phase
     attempt = os.urandom(8).hex()
-    started = view.record_trial(trial.name, TrialStarted(trial=trial.name, time=utc_now(), at=time.time(), run=run_id or "", attempt=attempt, owner=this_process()))
+    started = view.record_trial(
+        trial.name,
+        TrialStarted(trial=trial.name, time=utc_now(), at=time.time(), run=run_id or "", attempt=attempt, owner=this_process(),
+                     early_stopping_rules=early_stopping_rules(state)),  # what its monitor (above) judges by
+    )
     if started.attempt != attempt:  # another attempt won the race to start it: wait for that one
         ended = claims.wait_for_attempt(records, trial.name, started)
         if ended is None:

@@ -122,10 +122,13 @@ class TrialReporter:
         objective values reported so far; when it does, the stop is recorded (the trial ends
         EarlyStopped) and every later call is True without reading the store.
 
-        Cost: the first call reads the experiment's state once (the completed trials it judges
-        against are those recorded then: Katib fixes its rule when it creates the trial); each
-        later call lists this trial's reports and reads the new ones (usually one). Without
-        early stopping in the experiment, later calls read nothing."""
+        The trial is judged by the rules fixed when claim-trial started it (its ``started``
+        record: Katib fixes them when it creates the trial), whatever completes meanwhile; a
+        component that does not ask is judged when record-trial records what it reported.
+
+        Cost: the first call reads the experiment's state once; each later call lists this
+        trial's reports and reads the new ones (usually one). Without early stopping in the
+        experiment, later calls read nothing."""
         if self.place is None:
             return False
         if self._stopped:
