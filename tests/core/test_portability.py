@@ -276,3 +276,52 @@ def test_conditions_katib_requires_for_a_training_kind_it_does_not_default() -> 
     written = quadratic_experiment(**{"spec.trialTemplate.trialSpec": doc["spec"]["trialTemplate"]["trialSpec"],
                                       "spec.trialTemplate.successCondition": "status.done", "spec.trialTemplate.failureCondition": "status.failed"})
     assert katib_notes(load_experiment(written), written) == []
+
+
+MEDIANSTOP = {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "2"}]}
+
+
+@pytest.mark.parametrize(
+    "collector, words",
+    [
+        ({"collector": {"kind": "TensorFlowEvent"}, "source": {"fileSystemPath": {"path": "/logs", "kind": "Directory"}}},
+         ["-stop-rule", "parse_options", "'unrecognized arguments' (status 2)", "reports no metrics", "these trials fail"]),
+        ({"collector": {"kind": "Push"}}, ["no collector for Push", "Mutate", "every trial runs to its end"]),
+        ({"collector": {"kind": "Custom", "customCollector": {"name": "mine", "image": "me/collector:1"}}},
+         ["customCollector container as written", "getMetricsCollectorContainer", "unless that container stops it"]),
+    ],
+    ids=["TensorFlowEvent", "Push", "Custom"],
+)
+def test_early_stopping_katib_does_not_apply_with_the_collector_is_noted(collector: dict, words: list[str]) -> None:
+    """Katib's pod webhook gives the rule to its own StdOut and File collector only: the
+    TensorFlowEvent one refuses the arguments, Push has no collector, a Custom one is not told."""
+    plain = {**collector, "collector": {"kind": "StdOut"}, "source": None}
+    assert _notes(**{"spec.metricsCollectorSpec": collector}) == {}  # without early stopping: nothing to say
+    assert _notes(**{"spec.earlyStopping": MEDIANSTOP, "spec.metricsCollectorSpec": {"collector": plain["collector"]}}) == {}
+    notes = _notes(**{"spec.earlyStopping": MEDIANSTOP, "spec.metricsCollectorSpec": collector})
+    (message,) = notes.values()
+    assert list(notes) == ["spec.metricsCollectorSpec.collector.kind"] and message.endswith("kfp-tune applies the rule to " + (
+        "the event files' scalars" if collector["collector"]["kind"] == "TensorFlowEvent" else "what the trial reports"))
+    for word in words:
+        assert word in message
+
+
+def test_early_stopping_with_hyperband_is_noted() -> None:
+    hyperband = {"algorithmName": "hyperband", "algorithmSettings": [{"name": "resource_name", "value": "y"}, {"name": "r_l", "value": "9"}]}
+    doc = quadratic_experiment(**{"spec.algorithm": hyperband, "spec.earlyStopping": MEDIANSTOP, "spec.parallelTrialCount": 9, "spec.maxTrialCount": 13})
+    doc["spec"]["parameters"][1] = {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "9"}}
+    notes = {note.path: note.message for note in katib_notes(load_experiment(doc))}
+    assert list(notes) == ["spec.earlyStopping"]
+    assert "_get_top_trial: 'There are some trials which are not completed yet'" in notes["spec.earlyStopping"]
+    assert notes["spec.earlyStopping"].endswith("kfp-tune ranks an early stopped trial by the objective it reported before it was stopped")
+    del doc["spec"]["earlyStopping"]
+    assert katib_notes(load_experiment(doc)) == []
+
+
+def test_validate_prints_the_early_stopping_note_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = quadratic_experiment(**{"spec.earlyStopping": MEDIANSTOP, "spec.metricsCollectorSpec": {"collector": {"kind": "Push"}}})
+    path = tmp_path / "push.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["validate", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "note: spec.metricsCollectorSpec.collector.kind: Katib injects no collector for Push" in err

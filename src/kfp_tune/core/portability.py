@@ -13,10 +13,13 @@ resample_probability, a double without step), a darts operation without paramete
 and failure conditions for the training operator kinds Katib gives none (MXJob, PaddleJob,
 JAXJob). It also notes where both take an experiment but read it differently: a setting name
 Katib's service ignores, a setting given twice, an eta Katib replaces, a grid whose last value
-Katib's enumeration loses. ``kfp-tune validate`` prints these as notes (exit 0), so a team that
-still runs some experiments on Katib sees what would not go back as it is. Katib's rules, from its
-source (kubeflow/katib): the experiment webhook (``pkg/webhook/v1beta1/experiment/validator``)
-and the suggestion services (``pkg/suggestion/v1beta1/<service>/service.py``).
+Katib's enumeration loses; and early stopping that Katib would not apply (Push and Custom
+collectors), or would fail on (the TensorFlowEvent collector, hyperband). ``kfp-tune validate``
+prints these as notes (exit 0), so a team that still runs some experiments on Katib sees what
+would not go back as it is. Katib's rules, from its source (kubeflow/katib): the experiment
+webhook (``pkg/webhook/v1beta1/experiment/validator``), the pod webhook that adds the metrics
+collector (``pkg/webhook/v1beta1/pod``), the collectors (``cmd/metricscollector/v1beta1``) and
+the suggestion services (``pkg/suggestion/v1beta1/<service>/service.py``).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment, ParameterSpec
+from kfp_tune.core.vocabulary import CollectorKind
 
 KATIB_NAME_LIMIT = 40
 """Katib's webhook refuses a longer experiment name (kfp-tune's limit is a DNS label's 63)."""
@@ -96,6 +100,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
             FieldError("metadata.name", f"Katib refuses names longer than {KATIB_NAME_LIMIT} characters (this one has {len(experiment.name)})")
         )
     spec = experiment.spec
+    notes += _early_stopping_notes(experiment)
     algorithm = spec.algorithm
     if algorithm is None:
         return notes
@@ -140,6 +145,50 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
                 where,
                 "Katib's skopt service fails its first suggestion with n_initial_points 0 (scikit-optimize has no result to fit "
                 "and no random point left to give); kfp-tune makes the first suggestion a random one",
+            )
+        )
+    return notes
+
+
+KATIB_UNSTOPPED_COLLECTORS: dict[str, str] = {
+    CollectorKind.PUSH: "Katib injects no collector for Push (webhook: pod/inject_webhook.go, Mutate), so nothing applies the trials' "
+    "earlyStoppingRules and every trial runs to its end",
+    CollectorKind.CUSTOM: "Katib runs the customCollector container as written, with no stop rule among its arguments (webhook: "
+    "pod/inject_webhook.go, getMetricsCollectorContainer), so no trial is stopped unless that container stops it itself",
+}
+"""The collectors with which Katib gives early stopping rules to nothing that applies them."""
+
+
+def _early_stopping_notes(experiment: Experiment) -> list[FieldError]:
+    """Where Katib would not apply the experiment's early stopping, or would fail on it; kfp-tune
+    applies its rule whatever the collector (:mod:`kfp_tune.collectors.running`)."""
+    spec = experiment.spec
+    if spec.early_stopping is None:
+        return []
+    notes: list[FieldError] = []
+    kind = spec.collector_kind
+    path = "spec.metricsCollectorSpec.collector.kind"
+    if kind == CollectorKind.TENSORFLOW_EVENT:
+        notes.append(
+            FieldError(
+                path,
+                "Katib's webhook gives the TensorFlowEvent collector a trial's early stopping rules as -stop-rule and -s-earlystop "
+                "arguments (pod/inject_webhook.go, getMetricsCollectorArgs), which that collector's parser does not know "
+                "(tfevent-metricscollector/main.py, parse_options): from the first trial created with a rule (once min_trials_required "
+                "trials have succeeded) the collector exits at its start with 'unrecognized arguments' (status 2), reports no metrics "
+                "and fails the trial's pod, so these trials fail; kfp-tune applies the rule to the event files' scalars",
+            )
+        )
+    elif kind in KATIB_UNSTOPPED_COLLECTORS:
+        notes.append(FieldError(path, f"{KATIB_UNSTOPPED_COLLECTORS[kind]}; kfp-tune applies the rule to what the trial reports"))
+    if spec.algorithm is not None and spec.algorithm.algorithm_name == "hyperband":
+        notes.append(
+            FieldError(
+                "spec.earlyStopping",
+                "Katib's hyperband service fails each request for the next rung once a trial of the rung before it was early "
+                "stopped (hyperband/service.py, _get_top_trial: 'There are some trials which are not completed yet'), and its "
+                "controller asks again with the same trials, so the experiment makes no more trials; kfp-tune ranks an early "
+                "stopped trial by the objective it reported before it was stopped",
             )
         )
     return notes
