@@ -127,12 +127,7 @@ def build_pipeline(
     check_rounds(total)
     if checkpoint_trials is None:
         checkpoint_trials = 2 * (experiment.spec.parallel_trial_count or 1)
-    spec_json = json.dumps(experiment.to_dict(), sort_keys=True, separators=(",", ":"))
-    if len(spec_json) > PIPELINE_BUDGET_BYTES // 2:
-        raise InputError(
-            f"the experiment is {len(spec_json):,} bytes as JSON; the compiled pipeline embeds it and must stay under "
-            f"{PIPELINE_BUDGET_BYTES:,} bytes (1 MiB), so the experiment may take at most half of that"
-        )
+    spec_json = embedded_spec(experiment)
     launcher = launcher_config_of(launcher_config)
     launcher_json = json.dumps(launcher, sort_keys=True)
     resources = local_trial_resources(experiment) if launcher.get("kind", "local") == "local" else {}
@@ -215,6 +210,44 @@ def build_pipeline(
 
 
     return tuning_pipeline
+
+
+SPEC_ARGUMENT_BYTES = 96 * 1024
+"""The largest experiment a pipeline embeds, measured as it lands in the first step's task spec
+(its compact JSON, quoted as a JSON string: :func:`embedded_size`). KFP's driver gets that task
+spec as one command-line argument (backend/src/v2/compiler/argocompiler/container.go,
+``--task``), and kfp.local its step's inputs as one (``--executor_input``); Linux caps one
+argument at 128 KiB (MAX_ARG_STRLEN). The rest leaves room for the step's other inputs."""
+
+
+def embedded_size(spec_json: str) -> int:
+    """Bytes the experiment's JSON takes inside a task spec or executor input: quoted once more."""
+    return len(json.dumps(spec_json).encode())
+
+
+def embedded_spec(experiment: Experiment) -> str:
+    """The experiment as the pipeline embeds it (compact JSON, a constant input of suggest);
+    InputError naming its size and :data:`SPEC_ARGUMENT_BYTES` when it is larger, and its
+    largest parameter when one parameter makes most of it."""
+    data = experiment.to_dict()
+    spec_json = json.dumps(data, sort_keys=True, separators=(",", ":"))
+    size = embedded_size(spec_json)
+    if size <= SPEC_ARGUMENT_BYTES:
+        return spec_json
+    parameters = (data.get("spec") or {}).get("parameters") or []
+    sizes = [(embedded_size(json.dumps(p, sort_keys=True, separators=(",", ":"))), i) for i, p in enumerate(parameters)]
+    largest = max(sizes, default=(0, -1))
+    culprit = ""
+    if largest[0] * 2 > size:
+        space = parameters[largest[1]].get("feasibleSpace") or {}
+        count = f", {len(space['list']):,} values" if isinstance(space.get("list"), list) else ""
+        culprit = f" (spec.parameters[{largest[1]}] {parameters[largest[1]].get('name')!r} takes {largest[0]:,} bytes of it{count})"
+    raise InputError(
+        f"the experiment is {size:,} bytes as the pipeline embeds it{culprit}, over the {SPEC_ARGUMENT_BYTES:,} bytes kfp-tune "
+        "takes: KFP hands it to the first step inside one command-line argument, which Linux caps at 128 KiB. Make the search "
+        "space smaller: fewer categorical values, or a discrete or int range in place of a long list (kfp-tune run --engine inline "
+        "runs it without a pipeline)"
+    )
 
 
 def resolve_object_store(object_store: str | ObjectStore) -> ObjectStore:

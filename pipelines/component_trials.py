@@ -274,7 +274,7 @@ def component_trials(
 
     from kfp_tune.components.best_trial import best_trial
     from kfp_tune.components.suggest import suggest
-    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, PIPELINE_BUDGET_BYTES, resolve_object_store, stateful_task
+    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, embedded_spec, resolve_object_store, stateful_task
     from kfp_tune.pipelines.tuning_step import TuningOutputs
 
     spec_obj = getattr(component, "component_spec", None)
@@ -297,9 +297,7 @@ def component_trials(
             "input `%s: str` and call kfp_tune.TrialReporter(%s).should_stop() after each report",
             loaded.name, exp_spec.early_stopping.algorithm_name, spec_obj.name, PLACE_INPUT, PLACE_INPUT, PLACE_INPUT,
         )
-    spec_json = json.dumps(loaded.to_dict(), sort_keys=True, separators=(",", ":"))
-    if len(spec_json) > PIPELINE_BUDGET_BYTES // 2:
-        raise InputError(f"the experiment is {len(spec_json):,} bytes as JSON; it may take at most half of the compiled pipeline's 1 MiB")
+    spec_json = embedded_spec(loaded)
     cluster_store = resolve_object_store(DEFAULT_OBJECT_STORE if object_store is None else object_store)
     store_uri = store_uri or DEFAULT_CLUSTER_STORE
 

@@ -1,7 +1,8 @@
 """Run the compiled pipeline on this machine with ``kfp.local`` (SubprocessRunner, no venv).
 
 Called as a module so the CLI can keep kfp.local's own output in a log file while it shows
-progress: ``python -m kfp_tune.pipelines.local_run SPEC_JSON STORE_URI LAUNCHER_JSON ROUNDS ROOT [TAKE_OVER]``.
+progress: ``python -m kfp_tune.pipelines.local_run SPEC_FILE STORE_URI LAUNCHER_JSON ROUNDS ROOT [TAKE_OVER]``
+(SPEC_FILE: the experiment as JSON).
 
 Interrupts: kfp.local runs each step as a subprocess in this process's group and has no signal
 handling of its own, so SIGINT or SIGTERM sent to the group reaches the step that runs then
@@ -208,8 +209,9 @@ def _stop_when_orphaned() -> None:
 
 
 def main(argv: list[str]) -> int:
-    spec_json, store_uri, launcher_json, rounds, root, *rest = argv
-    experiment = load_experiment(json.loads(spec_json))
+    spec_file, store_uri, launcher_json, rounds, root, *rest = argv
+    with open(spec_file, encoding="utf-8") as spec:  # a file: one argument holds at most 128 KiB
+        experiment = load_experiment(json.load(spec))
     _end_run_on_signals(store_uri, experiment.name)
     _stop_when_orphaned()
     run_pipeline_locally(experiment, store_uri, json.loads(launcher_json), int(rounds) or None, root, take_over=rest == ["take-over"])

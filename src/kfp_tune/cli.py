@@ -545,9 +545,11 @@ def _run_kfp_local(
 
     work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
     log_path = work / "kfp-local.log"
+    spec_path = work / "experiment.json"
+    spec_path.write_text(json.dumps(experiment.to_dict()), encoding="utf-8")
     argv = [
         sys.executable, "-m", "kfp_tune.pipelines.local_run",
-        json.dumps(experiment.to_dict()), store_uri, json.dumps(launcher_config), str(rounds or 0), str(work / "pipeline-root"),
+        str(spec_path), store_uri, json.dumps(launcher_config), str(rounds or 0), str(work / "pipeline-root"),
     ] + (["take-over"] if take_over else [])
     with open(log_path, "wb") as log_file:
         # this process owns the run: if it is killed, the next run here sees the claim is dead

@@ -1,6 +1,6 @@
 """What the pipeline is built from, as kfp-local and a cluster meet it: the trials' resource
-amounts the slots' pod asks for (whole numbers, exact), and nothing recorded before the
-pipeline is built."""
+amounts the slots' pod asks for (whole numbers, exact), the experiment's size (one command-line
+argument carries it), and nothing recorded before the pipeline is built."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ import pytest
 import yaml
 
 from conftest import quadratic_experiment
-from kfp_tune.core.errors import SpecError
+from kfp_tune.core.errors import InputError, SpecError
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.pipelines.builder import local_trial_resources
+from kfp_tune.pipelines.builder import SPEC_ARGUMENT_BYTES, build_pipeline, embedded_size, local_trial_resources
 
 
 def _with_resources(slots: int, **resources: Any) -> dict[str, Any]:
@@ -100,6 +100,7 @@ def _kfp_tune(*args: str, cwd: Path | None = None) -> subprocess.CompletedProces
 
 REFUSED_AT_BUILD = {
     "a part of a GPU": ("expected a whole number of nvidia.com/gpu", lambda: _with_resources(3, limits={"nvidia.com/gpu": "0.5"})),
+    "too large": ("as the pipeline embeds it", lambda: _categorical(12_000)),
 }
 """Experiments kfp-local's pipeline refuses when it is built: what the error says, and the experiment."""
 
@@ -134,3 +135,72 @@ def test_trials_with_a_fractional_memory_limit_run_under_kfp_local(tmp_path):
     result = _kfp_tune("run", str(path), "--store", str(tmp_path / "store"), "--json")
     assert result.returncode == 0, result.stderr
     assert (json.loads(result.stdout)["status"], json.loads(result.stdout)["succeeded"]) == ("Succeeded", 3)
+
+
+def _embedded(doc: dict[str, Any]) -> int:
+    return embedded_size(json.dumps(load_experiment(doc).to_dict(), sort_keys=True, separators=(",", ":")))
+
+
+def _largest_categorical() -> int:
+    """The most values the experiment of :func:`_categorical` may have under the limit."""
+    low, high = 1, 20_000
+    while low < high:
+        middle = (low + high + 1) // 2
+        low, high = (middle, high) if _embedded(_categorical(middle)) <= SPEC_ARGUMENT_BYTES else (low, middle - 1)
+    return low
+
+
+def test_an_experiment_too_large_for_one_argument_is_refused_naming_its_size_and_what_to_do(tmp_path, capsys):
+    """12,000 categorical values (205 KB embedded) passed the old guard (512 KiB) and then failed
+    kfp-local with OSError E2BIG: one command-line argument holds at most 128 KiB."""
+    doc = _categorical(12_000)
+    size = _embedded(doc)
+    assert size > 128 * 1024
+    with pytest.raises(InputError) as refused:
+        build_pipeline(doc)
+    message = str(refused.value)
+    assert f"{size:,} bytes" in message and f"{SPEC_ARGUMENT_BYTES:,} bytes" in message
+    assert "spec.parameters[2] 'choice'" in message and "12,000 values" in message and "fewer categorical values" in message
+    from kfp_tune.cli import main
+
+    path = tmp_path / "big.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["compile", str(path), "-o", str(tmp_path / "p.yaml")]) == 2
+    assert capsys.readouterr().err.startswith(f"error: the experiment is {size:,} bytes as the pipeline embeds it")
+    assert not (tmp_path / "p.yaml").exists()
+    from kfp_tune.components import suggest
+    from kfp_tune.pipelines import component_trials
+
+    with pytest.raises(InputError, match="as the pipeline embeds it"):  # it embeds the experiment the same way
+        component_trials(doc, suggest)
+    largest = _largest_categorical()
+    build_pipeline(_categorical(largest))  # the largest that fits is built
+    with pytest.raises(InputError):
+        build_pipeline(_categorical(largest + 1))
+
+
+def _padded_to(size: int) -> dict[str, Any]:
+    """The quadratic experiment grown to ``size`` bytes embedded, by an annotation of its trial's
+    pod (text without quotes: each character one byte; a categorical that large would run too,
+    but its every report draws thousands of ticks)."""
+    doc = quadratic_experiment(**{"metadata.name": "padded", "spec.parallelTrialCount": 1, "spec.maxTrialCount": 1, "spec.maxFailedTrialCount": 1})
+    template = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]
+    template["metadata"] = {"annotations": {"example.com/pad": ""}}
+    template["metadata"]["annotations"]["example.com/pad"] = "x" * (size - _embedded(doc))
+    return doc
+
+
+@pytest.mark.kfp_local
+def test_the_largest_experiment_the_limit_takes_runs_under_kfp_local(tmp_path):
+    """The limit leaves room: the largest experiment it takes runs end to end under kfp.local,
+    whose step gets every input inside one argument (docs/guide.md, "Running locally", has the
+    number); one byte more is refused."""
+    doc = _padded_to(SPEC_ARGUMENT_BYTES)
+    assert _embedded(doc) == SPEC_ARGUMENT_BYTES
+    with pytest.raises(InputError):
+        build_pipeline(_padded_to(SPEC_ARGUMENT_BYTES + 1))
+    path = tmp_path / "largest.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    result = _kfp_tune("run", str(path), "--store", str(tmp_path / "store"), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "Succeeded"
