@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from clock import START, FakeClock
+from clock import OTHER_OWNER, START, FakeClock
 from kfp_tune.core import claims
 from kfp_tune.core.claims import (
     DEFAULT_TTL,
@@ -36,28 +36,13 @@ from kfp_tune.core.errors import ExperimentBusy
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialStarted, encode_record
 from kfp_tune.stores.local import LocalStore
 
-OWNER = "another-host/1"
+OWNER = OTHER_OWNER
 NO_SUCH_PID = 4_194_305
 """Above the largest pid_max Linux allows (2**22): no process ever has it."""
 
 
 def iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    clock = FakeClock()
-    monkeypatch.setattr(claims, "time", clock)
-    monkeypatch.delenv("KFP_TUNE_RUN_TTL_SECONDS", raising=False)
-    monkeypatch.delenv("KFP_TUNE_TRIAL_TTL_SECONDS", raising=False)
-    monkeypatch.setenv(claims.OWNER_VARIABLE, OWNER)
-    return clock
-
-
-@pytest.fixture
-def records(tmp_path: Any) -> ExperimentRecords:
-    return ExperimentRecords(LocalStore(tmp_path), "exp")
 
 
 def stored(records: ExperimentRecords, key: str) -> dict[str, Any]:

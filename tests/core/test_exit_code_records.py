@@ -7,18 +7,11 @@ the way it refuses any other field of the wrong type: name the key and the field
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 
 from kfp_tune.core.records import RECORD_VERSION, DamagedRecord, ExperimentRecords, TrialEnded
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
-from kfp_tune.stores.local import LocalStore
-
-
-@pytest.fixture
-def records(tmp_path: Path) -> ExperimentRecords:
-    return ExperimentRecords(LocalStore(tmp_path / "store"), "exp-1")
 
 
 def put_ended(records: ExperimentRecords, exit_code: object) -> str:

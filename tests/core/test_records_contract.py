@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,14 +31,8 @@ from kfp_tune.core.records import (
     utc_now,
 )
 from kfp_tune.core.vocabulary import Comparison, LaunchPhase, RecordKind, TrialStatus
-from kfp_tune.stores.local import LocalStore
 
 KEY = "experiments/e/trials/t-1/x.json"
-
-
-@pytest.fixture
-def records(tmp_path: Path) -> ExperimentRecords:
-    return ExperimentRecords(LocalStore(tmp_path / "store"), "exp-1")
 
 
 def damaged(call: Any, *args: Any) -> DamagedRecord:
@@ -57,7 +50,7 @@ def damaged(call: Any, *args: Any) -> DamagedRecord:
 
 def test_keys_follow_the_documented_layout(records: ExperimentRecords) -> None:
     """The layout in the module's docstring: other tools and older runs find records there."""
-    root = "experiments/exp-1"
+    root = "experiments/exp"
     assert records.experiment_key() == f"{root}/experiment.json"
     assert records.round_key("r-3") == f"{root}/rounds/r-3.json"
     assert records.decision_key("r-3") == f"{root}/decisions/r-3.json"
@@ -74,7 +67,7 @@ def test_keys_follow_the_documented_layout(records: ExperimentRecords) -> None:
 def test_every_key_of_the_layout_is_built_here_and_read_back_here(records: ExperimentRecords) -> None:
     """The keys other modules used to spell themselves (snapshots, runs, artifacts, a trial's
     heartbeat): built and taken apart by ExperimentRecords only, so the layout is written once."""
-    root = "experiments/exp-1"
+    root = "experiments/exp"
     assert records.snapshot_key(7) == f"{root}/snapshots/000007.json"
     assert records.claim_key(12) == f"{root}/runs/000012.json"
     assert records.run_heartbeat_key(12) == f"{root}/runs/000012.beat.json"
@@ -83,8 +76,8 @@ def test_every_key_of_the_layout_is_built_here_and_read_back_here(records: Exper
     assert records.heartbeat_key("t-1") == f"{root}/trials/t-1/beat.json"
     assert records.pushed_key("t-1") == f"{root}/trials/t-1/pushed.json"
     assert records.trial_prefix("t-1") == f"{root}/trials/t-1/"
-    assert records.input_manifest_key("run-a", "dataset").startswith("artifacts/exp-1/inputs/")
-    assert records.model_manifest_key("t-1") == "artifacts/exp-1/models/t-1.json"
+    assert records.input_manifest_key("run-a", "dataset").startswith("artifacts/exp/inputs/")
+    assert records.model_manifest_key("t-1") == "artifacts/exp/models/t-1.json"
     assert records.round_of(records.round_key("r-3")) == "r-3"
     assert records.round_of(records.decision_key("r-3")) is None
     assert records.outcome_of(records.outcome_key(5)) == "max-5"

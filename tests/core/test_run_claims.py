@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from clock import START, FakeClock
+from clock import START
 from kfp_tune.core import claims
 from kfp_tune.core.claims import (
     Heartbeat,
@@ -28,22 +28,6 @@ from kfp_tune.core.claims import (
 from kfp_tune.core.errors import ExperimentBusy
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted
 from kfp_tune.core.vocabulary import LaunchPhase
-from kfp_tune.stores.local import LocalStore
-
-
-@pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    clock = FakeClock()
-    monkeypatch.setattr(claims, "time", clock)
-    monkeypatch.delenv("KFP_TUNE_RUN_TTL_SECONDS", raising=False)
-    monkeypatch.delenv("KFP_TUNE_TRIAL_TTL_SECONDS", raising=False)
-    monkeypatch.setenv(claims.OWNER_VARIABLE, "another-host/1")  # not this machine: only silence frees it
-    return clock
-
-
-@pytest.fixture
-def records(tmp_path) -> ExperimentRecords:
-    return ExperimentRecords(LocalStore(tmp_path), "exp")
 
 
 def test_a_live_run_keeps_others_out_and_says_who_it_is(clock, records):

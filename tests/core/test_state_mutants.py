@@ -52,64 +52,66 @@ def succeeded(name: str, loss: float | None) -> TrialResult:
 
 
 @pytest.fixture
-def records(tmp_path: Path) -> ExperimentRecords:
+def quad_records(tmp_path: Path) -> ExperimentRecords:
+    """The quadratic experiment, created in a store of its own (conftest's ``records`` is an
+    empty store's)."""
     return setup(tmp_path)
 
 
-def test_store_path_round_trips(records: ExperimentRecords) -> None:
+def test_store_path_round_trips(quad_records: ExperimentRecords) -> None:
     """The helper above must reach the same store (or every fresh-view test is vacuous)."""
-    ExperimentView(records).record_round("r-1", round_payload(("quad-a", 0)))
-    assert [t.name for t in fresh(records).state.trials] == ["quad-a"]
+    ExperimentView(quad_records).record_round("r-1", round_payload(("quad-a", 0)))
+    assert [t.name for t in fresh(quad_records).state.trials] == ["quad-a"]
 
 
 # --- rounds ------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("reader", ["writer", "fresh"])
-def test_each_trial_knows_its_round_and_when_it_was_created(records: ExperimentRecords, reader: str) -> None:
-    view = ExperimentView(records)
+def test_each_trial_knows_its_round_and_when_it_was_created(quad_records: ExperimentRecords, reader: str) -> None:
+    view = ExperimentView(quad_records)
     stored = view.record_round("r-0007", round_payload(("quad-a", 0), created="2026-11-30T11:11:11Z"))
-    state = view.state if reader == "writer" else fresh(records).state
+    state = view.state if reader == "writer" else fresh(quad_records).state
     assert state.rounds == {"r-0007": stored}
     trial = state.trial("quad-a")
     assert (trial.round, trial.created, trial.status) == ("r-0007", "2026-11-30T11:11:11Z", TrialStatus.CREATED)
 
 
 @pytest.mark.parametrize("reader", ["writer", "fresh"])
-def test_the_space_stays_exhausted_once_a_round_said_so(records: ExperimentRecords, reader: str) -> None:
-    view = ExperimentView(records)
+def test_the_space_stays_exhausted_once_a_round_said_so(quad_records: ExperimentRecords, reader: str) -> None:
+    view = ExperimentView(quad_records)
     view.record_round("r-1", round_payload(("quad-a", 0), exhausted=True))
     view.record_round("r-2", round_payload(("quad-b", 1)))
-    state = view.state if reader == "writer" else fresh(records).state
+    state = view.state if reader == "writer" else fresh(quad_records).state
     assert state.exhausted
 
 
-def test_a_round_repeating_a_known_trial_still_adds_its_new_ones(records: ExperimentRecords) -> None:
-    view = ExperimentView(records)
+def test_a_round_repeating_a_known_trial_still_adds_its_new_ones(quad_records: ExperimentRecords) -> None:
+    view = ExperimentView(quad_records)
     view.record_round("r-1", round_payload(("quad-a", 0)))
     view.record_round("r-2", round_payload(("quad-a", 0), ("quad-b", 1)))
-    state = fresh(records).state
+    state = fresh(quad_records).state
     assert [t.name for t in state.trials] == ["quad-a", "quad-b"]
     assert state.tally is not None and state.tally.counts[TrialStatus.CREATED.value] == 2
 
 
-def test_trials_are_in_index_order_whatever_order_their_rounds_came_in(records: ExperimentRecords) -> None:
-    view = ExperimentView(records)
+def test_trials_are_in_index_order_whatever_order_their_rounds_came_in(quad_records: ExperimentRecords) -> None:
+    view = ExperimentView(quad_records)
     view.record_round("r-1", round_payload(("quad-c", 5)))
     view.record_round("r-2", round_payload(("quad-a", 2), ("quad-d", 9)))
     view.record_round("r-3", round_payload(("quad-b", 3)))
     assert [t.index for t in view.state.trials] == [2, 3, 5, 9]
 
 
-def test_an_unknown_trial_is_an_error_naming_both(records: ExperimentRecords) -> None:
+def test_an_unknown_trial_is_an_error_naming_both(quad_records: ExperimentRecords) -> None:
     with pytest.raises(StoreError) as info:
-        ExperimentView(records).state.trial("quad-nope")
+        ExperimentView(quad_records).state.trial("quad-nope")
     assert "'quad'" in str(info.value) and "'quad-nope'" in str(info.value)
 
 
-def test_the_state_carries_the_experiments_uid_and_creation(records: ExperimentRecords) -> None:
-    head = json.loads(records.store.get(records.experiment_key()) or b"")
-    state = ExperimentView(records).state
+def test_the_state_carries_the_experiments_uid_and_creation(quad_records: ExperimentRecords) -> None:
+    head = json.loads(quad_records.store.get(quad_records.experiment_key()) or b"")
+    state = ExperimentView(quad_records).state
     assert (state.uid, state.created) == (head["uid"], head["created"])
 
 
@@ -135,8 +137,8 @@ def test_a_missing_experiment_is_not_found_by_name_and_store(tmp_path: Path) -> 
 # --- the tally ---------------------------------------------------------------------------------
 
 
-def test_counts_active_and_finished_follow_each_trial(records: ExperimentRecords) -> None:
-    view = ExperimentView(records)
+def test_counts_active_and_finished_follow_each_trial(quad_records: ExperimentRecords) -> None:
+    view = ExperimentView(quad_records)
     view.record_round("r-1", round_payload(("quad-a", 0), ("quad-b", 1), ("quad-c", 2)))
     view.record_trial("quad-b", TrialStarted("quad-b", "t", 0.0, "run", "1"))
     view.record_trial("quad-c", succeeded("quad-c", 1.0))
@@ -147,17 +149,17 @@ def test_counts_active_and_finished_follow_each_trial(records: ExperimentRecords
     assert tally.finished == ["quad-c"]
 
 
-def test_a_fresh_view_counts_each_finished_trial_once(records: ExperimentRecords) -> None:
+def test_a_fresh_view_counts_each_finished_trial_once(quad_records: ExperimentRecords) -> None:
     """A fresh process reads a trial's records in key order (ended, result, started): a record
     that does not change the status must not count the trial again."""
-    view = ExperimentView(records)
+    view = ExperimentView(quad_records)
     view.record_round("r-1", round_payload(("quad-a", 0), ("quad-b", 1), ("quad-c", 2)))
     for name in ("quad-a", "quad-b", "quad-c"):
         view.record_trial(name, TrialStarted(name, "t", 0.0, "run", "1"))
     view.record_trial("quad-a", succeeded("quad-a", 2.0))
     view.record_trial("quad-b", TrialResult("quad-b", TrialStatus.KILLED, reason=TRIAL_INTERRUPTED))
     view.record_trial("quad-c", TrialResult("quad-c", TrialStatus.KILLED, reason=TRIAL_INTERRUPTED))
-    for state in (view.state, fresh(records).state):
+    for state in (view.state, fresh(quad_records).state):
         assert state.tally is not None
         assert sorted(state.tally.finished) == ["quad-a", "quad-b", "quad-c"]
         assert {k: v for k, v in state.tally.counts.items() if v} == {"Succeeded": 1, "Killed": 2}
@@ -204,8 +206,8 @@ def test_the_best_trial_is_the_best_value_and_the_first_of_equals(
     assert best_after(tmp_path, results, objective_type) == expected
 
 
-def test_a_trial_that_succeeded_without_the_objective_is_never_the_best(records: ExperimentRecords) -> None:
-    view = ExperimentView(records)
+def test_a_trial_that_succeeded_without_the_objective_is_never_the_best(quad_records: ExperimentRecords) -> None:
+    view = ExperimentView(quad_records)
     view.record_round("r-1", round_payload(("quad-a", 0)))
     view.record_trial("quad-a", TrialResult("quad-a", TrialStatus.SUCCEEDED, metrics={"accuracy": 0.9}))
     assert view.state.tally is not None and view.state.tally.best is None
@@ -214,39 +216,39 @@ def test_a_trial_that_succeeded_without_the_objective_is_never_the_best(records:
 # --- records that arrive before their round ----------------------------------------------------
 
 
-def test_a_trial_record_before_its_round_is_attached_when_the_round_comes(records: ExperimentRecords) -> None:
-    records.create_typed(records.trial_key("quad-late", "started"), TrialStarted("quad-late", "t", 0.0, "run", "1"))
-    view = ExperimentView(records)
+def test_a_trial_record_before_its_round_is_attached_when_the_round_comes(quad_records: ExperimentRecords) -> None:
+    quad_records.create_typed(quad_records.trial_key("quad-late", "started"), TrialStarted("quad-late", "t", 0.0, "run", "1"))
+    view = ExperimentView(quad_records)
     assert "quad-late" not in view.state.by_name
-    records.write_once(records.round_key("r-1"), RecordKind.ROUND, round_payload(("quad-late", 0)))
+    quad_records.write_once(quad_records.round_key("r-1"), RecordKind.ROUND, round_payload(("quad-late", 0)))
     assert view.refresh().trial("quad-late").status == TrialStatus.RUNNING
     assert view.state.tally is not None and view.state.tally.counts["Running"] == 1
 
 
-def test_a_damaged_record_attached_late_stops_a_run(records: ExperimentRecords) -> None:
+def test_a_damaged_record_attached_late_stops_a_run(quad_records: ExperimentRecords) -> None:
     """The round that creates the trial is what brings its damaged record in: writing it stops
     the run there, and so does any later refresh."""
-    key = records.trial_key("quad-late", "started")
-    records.store.put(key, encode_record({"kind": "TrialStarted", "version": 1, "trial": "quad-other"}))
-    view = ExperimentView(records)
+    key = quad_records.trial_key("quad-late", "started")
+    quad_records.store.put(key, encode_record({"kind": "TrialStarted", "version": 1, "trial": "quad-other"}))
+    view = ExperimentView(quad_records)
     view.state  # noqa: B018
     with pytest.raises(DamagedRecord) as info:
         view.record_round("r-1", round_payload(("quad-late", 0)))
     assert info.value.key == key and "'quad-other'" in info.value.problem
     with pytest.raises(DamagedRecord):
-        ExperimentView(records).refresh()
+        ExperimentView(quad_records).refresh()
 
 
-def test_a_damaged_record_attached_late_is_listed_by_a_lenient_view(records: ExperimentRecords) -> None:
-    key = records.trial_key("quad-late", "started")
-    records.store.put(key, encode_record({"kind": "TrialStarted", "version": 1, "trial": "quad-other"}))
-    view = ExperimentView(records, lenient=True)
+def test_a_damaged_record_attached_late_is_listed_by_a_lenient_view(quad_records: ExperimentRecords) -> None:
+    key = quad_records.trial_key("quad-late", "started")
+    quad_records.store.put(key, encode_record({"kind": "TrialStarted", "version": 1, "trial": "quad-other"}))
+    view = ExperimentView(quad_records, lenient=True)
     view.state  # noqa: B018
-    records.write_once(records.round_key("r-1"), RecordKind.ROUND, round_payload(("quad-late", 0)))
+    quad_records.write_once(quad_records.round_key("r-1"), RecordKind.ROUND, round_payload(("quad-late", 0)))
     state = view.refresh()
     assert state.trial("quad-late").status == TrialStatus.CREATED
     assert set(view.damaged) == {key} and "'quad-other'" in view.damaged[key]
-    records.store.put(key, encode_record({"kind": "TrialStarted", "version": 1, "trial": "quad-late"}))
+    quad_records.store.put(key, encode_record({"kind": "TrialStarted", "version": 1, "trial": "quad-late"}))
     assert view.refresh().trial("quad-late").status == TrialStatus.RUNNING, "the repaired record is read again"
     assert view.damaged == {}
 
@@ -254,23 +256,23 @@ def test_a_damaged_record_attached_late_is_listed_by_a_lenient_view(records: Exp
 # --- a lenient view and repaired records -------------------------------------------------------
 
 
-def test_a_repaired_round_is_read_again(records: ExperimentRecords) -> None:
-    key = records.round_key("r-1")
-    records.store.put(key, encode_record({"kind": "Round", "version": 1, "created": CREATED, "trials": "oops"}))
-    view = ExperimentView(records, lenient=True)
+def test_a_repaired_round_is_read_again(quad_records: ExperimentRecords) -> None:
+    key = quad_records.round_key("r-1")
+    quad_records.store.put(key, encode_record({"kind": "Round", "version": 1, "created": CREATED, "trials": "oops"}))
+    view = ExperimentView(quad_records, lenient=True)
     assert view.state.trials == [] and set(view.damaged) == {key}
-    records.store.put(key, encode_record({"kind": "Round", "version": 1, **round_payload(("quad-a", 0))}))
+    quad_records.store.put(key, encode_record({"kind": "Round", "version": 1, **round_payload(("quad-a", 0))}))
     assert [t.name for t in view.refresh().trials] == ["quad-a"]
     assert view.damaged == {}
 
 
-def test_a_repaired_trial_record_is_read_again(records: ExperimentRecords) -> None:
-    ExperimentView(records).record_round("r-1", round_payload(("quad-a", 0)))
-    key = records.trial_key("quad-a", "result")
-    records.store.put(key, encode_record({"kind": "TrialResult", "version": 1, "trial": "quad-a", "status": "Succeeded", "metrics": {"loss": "high"}}))
-    view = ExperimentView(records, lenient=True)
+def test_a_repaired_trial_record_is_read_again(quad_records: ExperimentRecords) -> None:
+    ExperimentView(quad_records).record_round("r-1", round_payload(("quad-a", 0)))
+    key = quad_records.trial_key("quad-a", "result")
+    quad_records.store.put(key, encode_record({"kind": "TrialResult", "version": 1, "trial": "quad-a", "status": "Succeeded", "metrics": {"loss": "high"}}))
+    view = ExperimentView(quad_records, lenient=True)
     assert view.state.trial("quad-a").status == TrialStatus.CREATED and set(view.damaged) == {key}
-    records.store.put(key, encode_record({"kind": "TrialResult", "version": 1, "trial": "quad-a", "status": "Succeeded", "metrics": {"loss": 0.5}}))
+    quad_records.store.put(key, encode_record({"kind": "TrialResult", "version": 1, "trial": "quad-a", "status": "Succeeded", "metrics": {"loss": 0.5}}))
     assert view.refresh().trial("quad-a").metrics == {"loss": 0.5}
     assert view.damaged == {}
 
@@ -287,13 +289,13 @@ def test_a_repaired_trial_record_is_read_again(records: ExperimentRecords) -> No
         ({"spec": {"spec": {"maxTrialCount": "many"}}}, ["its spec cannot be read", "SpecError"]),
     ],
 )
-def test_a_damaged_experiment_record_names_its_key(records: ExperimentRecords, change: dict[str, Any], words: list[str]) -> None:
-    key = records.experiment_key()
-    head = json.loads(records.store.get(key) or b"")
-    records.store.put(key, encode_record({**head, **change}))
+def test_a_damaged_experiment_record_names_its_key(quad_records: ExperimentRecords, change: dict[str, Any], words: list[str]) -> None:
+    key = quad_records.experiment_key()
+    head = json.loads(quad_records.store.get(key) or b"")
+    quad_records.store.put(key, encode_record({**head, **change}))
     for lenient in (False, True):
         with pytest.raises(DamagedRecord) as info:
-            ExperimentView(records, lenient=lenient).refresh()
+            ExperimentView(quad_records, lenient=lenient).refresh()
         assert info.value.key == key
         assert info.value.problem.startswith(words[0])
         for word in words:
@@ -318,42 +320,42 @@ def summary(records: ExperimentRecords) -> list[tuple[str, str, dict[str, float]
     return [(t.name, t.status.value, t.metrics) for t in fresh(records).state.trials]
 
 
-def test_a_chunk_whose_records_are_not_an_object_is_ignored(records: ExperimentRecords) -> None:
-    written = two_trials(records)
-    chunk_with(records, [["k", "v"]])
-    assert summary(records) == written
+def test_a_chunk_whose_records_are_not_an_object_is_ignored(quad_records: ExperimentRecords) -> None:
+    written = two_trials(quad_records)
+    chunk_with(quad_records, [["k", "v"]])
+    assert summary(quad_records) == written
 
 
-def test_a_chunk_never_adds_a_round_the_store_does_not_hold(records: ExperimentRecords) -> None:
-    written = two_trials(records)
+def test_a_chunk_never_adds_a_round_the_store_does_not_hold(quad_records: ExperimentRecords) -> None:
+    written = two_trials(quad_records)
     ghost = {"kind": "Round", "version": 1, **round_payload(("quad-ghost", 7))}
-    chunk_with(records, {records.round_key("r-ghost"): ghost})
-    assert summary(records) == written
+    chunk_with(quad_records, {quad_records.round_key("r-ghost"): ghost})
+    assert summary(quad_records) == written
 
 
-def test_a_damaged_round_in_a_chunk_is_read_from_its_record(records: ExperimentRecords) -> None:
-    written = two_trials(records)
+def test_a_damaged_round_in_a_chunk_is_read_from_its_record(quad_records: ExperimentRecords) -> None:
+    written = two_trials(quad_records)
     bad = {"kind": "Round", "version": 1, "created": CREATED, "trials": "oops"}
-    result_key = records.trial_key("quad-a", "result")
-    good_result = json.loads(records.store.get(result_key) or b"")
-    chunk_with(records, {records.round_key("r-1"): bad, result_key: good_result})
-    assert summary(records) == written
+    result_key = quad_records.trial_key("quad-a", "result")
+    good_result = json.loads(quad_records.store.get(result_key) or b"")
+    chunk_with(quad_records, {quad_records.round_key("r-1"): bad, result_key: good_result})
+    assert summary(quad_records) == written
 
 
-def test_chunks_are_written_every_snapshot_chunk_records_and_read_back(records: ExperimentRecords) -> None:
+def test_chunks_are_written_every_snapshot_chunk_records_and_read_back(quad_records: ExperimentRecords) -> None:
     """A chunk once SNAPSHOT_CHUNK records are in none (a round plus started records here), and
     the next one after as many again; a fresh view reads the same state from them."""
     names = [f"quad-{i:04d}" for i in range(2 * SNAPSHOT_CHUNK - 1)]
-    view = ExperimentView(records)
+    view = ExperimentView(quad_records)
     view.record_round("r-1", round_payload(*[(name, i) for i, name in enumerate(names)]))
-    snapshots = f"{records.root}/snapshots/"
+    snapshots = f"{quad_records.root}/snapshots/"
     for name in names[: SNAPSHOT_CHUNK - 2]:
         view.record_trial(name, TrialStarted(name, "t", 0.0, "run", "1"))
-    assert records.store.list(snapshots) == []
+    assert quad_records.store.list(snapshots) == []
     view.record_trial(names[SNAPSHOT_CHUNK - 2], TrialStarted(names[SNAPSHOT_CHUNK - 2], "t", 0.0, "run", "1"))
-    assert len(records.store.list(snapshots)) == 1, "a chunk at exactly SNAPSHOT_CHUNK records"
+    assert len(quad_records.store.list(snapshots)) == 1, "a chunk at exactly SNAPSHOT_CHUNK records"
     for name in names[SNAPSHOT_CHUNK - 1 :]:
         view.record_trial(name, TrialStarted(name, "t", 0.0, "run", "1"))
-    assert len(records.store.list(snapshots)) == 2
-    state = fresh(records).state
+    assert len(quad_records.store.list(snapshots)) == 2
+    state = fresh(quad_records).state
     assert len(state.trials) == len(names) and all(t.status == TrialStatus.RUNNING for t in state.trials)

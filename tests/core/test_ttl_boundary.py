@@ -7,16 +7,12 @@ module's clock is replaced, so the boundary is hit exactly and nothing sleeps.""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from clock import START, FakeClock
-from kfp_tune.core import claims
+from clock import START, FakeClock, on_claims_clock
 from kfp_tune.core.claims import Claim, claim, wait_for_attempt
 from kfp_tune.core.errors import ExperimentBusy
 from kfp_tune.core.records import ExperimentRecords, TrialStarted
-from kfp_tune.stores.local import LocalStore
 
 ELSEWHERE = "another-host/7"
 """An owner on another machine: only silence can tell that it is gone."""
@@ -38,17 +34,9 @@ class Clock(FakeClock):
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(claims, "time", clock)
-    monkeypatch.setenv(claims.OWNER_VARIABLE, ELSEWHERE)
-    monkeypatch.delenv("KFP_TUNE_RUN_TTL_SECONDS", raising=False)
-    return clock
-
-
-@pytest.fixture
-def records(tmp_path: Path) -> ExperimentRecords:
-    return ExperimentRecords(LocalStore(tmp_path), "exp")
+def stopping_clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    """conftest's ``clock``, able to stop a test at the first wait; the run owned ELSEWHERE."""
+    return on_claims_clock(monkeypatch, Clock(), ELSEWHERE)
 
 
 def started_at(records: ExperimentRecords, at: float) -> TrialStarted:
@@ -70,32 +58,32 @@ def attempt_is_dead(records: ExperimentRecords, started: TrialStarted, clock: Cl
 @pytest.mark.parametrize("ttl", [40.0, 2.5, 900.0])
 @pytest.mark.parametrize("silence", [-0.5, 0.0, 0.5])
 def test_a_claim_and_a_trial_attempt_lapse_at_the_same_moment(
-    clock: Clock, records: ExperimentRecords, monkeypatch: pytest.MonkeyPatch, ttl: float, silence: float
+    stopping_clock: Clock, records: ExperimentRecords, monkeypatch: pytest.MonkeyPatch, ttl: float, silence: float
 ) -> None:
     """Silent for ttl + silence seconds: lapsed exactly when silence >= 0, for both."""
     monkeypatch.setenv("KFP_TUNE_TRIAL_TTL_SECONDS", str(ttl))
     started = started_at(records, START)
     run = Claim(1, "run-a", START, START, False, ttl, ELSEWHERE)
-    clock.now = START + ttl + silence
+    stopping_clock.now = START + ttl + silence
     expected_lapsed = silence >= 0
-    assert (not run.live(clock.now)) == expected_lapsed
-    assert attempt_is_dead(records, started, clock) == expected_lapsed
+    assert (not run.live(stopping_clock.now)) == expected_lapsed
+    assert attempt_is_dead(records, started, stopping_clock) == expected_lapsed
 
 
-def test_an_attempt_silent_for_exactly_its_ttl_is_given_up_at_that_poll(clock: Clock, records: ExperimentRecords, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_attempt_silent_for_exactly_its_ttl_is_given_up_at_that_poll(stopping_clock: Clock, records: ExperimentRecords, monkeypatch: pytest.MonkeyPatch) -> None:
     """Polled every quarter TTL, the fourth poll lands exactly on the TTL and gives up there,
     not a quarter TTL later."""
     monkeypatch.setenv("KFP_TUNE_TRIAL_TTL_SECONDS", "40")
     started = started_at(records, START)
     assert wait_for_attempt(records, "t1", started, poll=1000.0) is None
-    assert clock.now == START + 40
-    assert clock.sleeps == [10.0] * 4
+    assert stopping_clock.now == START + 40
+    assert stopping_clock.sleeps == [10.0] * 4
 
 
-def test_a_new_run_may_claim_exactly_a_ttl_after_the_last_sign_of_life(clock: Clock, records: ExperimentRecords) -> None:
+def test_a_new_run_may_claim_exactly_a_ttl_after_the_last_sign_of_life(stopping_clock: Clock, records: ExperimentRecords) -> None:
     claim(records, "run-a", ttl=40)
-    clock.now = START + 39.5
+    stopping_clock.now = START + 39.5
     with pytest.raises(ExperimentBusy):
         claim(records, "run-b", ttl=40)
-    clock.now = START + 40
+    stopping_clock.now = START + 40
     assert claim(records, "run-b", ttl=40).run == "run-b"

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from fake_kube import FakeKube, Resource, serve
+from fake_kube import TRAINER, TRAINING_OPERATOR, FakeKube, Resource, serve
 
 
 @pytest.fixture
@@ -29,3 +29,10 @@ def clusters() -> Iterator[Callable[..., FakeKube]]:
 def kube(clusters: Callable[..., FakeKube]) -> FakeKube:
     """One fake API server that serves the core groups only (no operator installed)."""
     return clusters()
+
+
+@pytest.fixture
+def operator_kube(clusters: Callable[..., FakeKube]) -> FakeKube:
+    """One fake API server with the Training Operator's kinds (TFJob, PyTorchJob, MPIJob at
+    kubeflow.org/v1, ...) and the Trainer's TrainJob installed."""
+    return clusters(TRAINING_OPERATOR, TRAINER)

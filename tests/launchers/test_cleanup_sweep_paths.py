@@ -6,12 +6,11 @@ from listing the kinds after it; and the API's refusals are one clear error that
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
 import pytest
 
 from conftest import quadratic_experiment
-from fake_kube import TRAINER, TRAINING_OPERATOR, FakeKube, Fault
+from fake_kube import FakeKube, Fault
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
@@ -19,11 +18,6 @@ from kfp_tune.core.trials import trial_run
 from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
 
 OURS = {"kfp-tune.kubeflow.org/managed-by": "kfp-tune", "kfp-tune.kubeflow.org/experiment": "quad"}
-
-
-@pytest.fixture
-def kube(clusters: Callable[..., FakeKube]) -> FakeKube:
-    return clusters(TRAINING_OPERATOR, TRAINER)  # the Training Operator serves MPIJob at kubeflow.org/v1
 
 
 def launcher_for(kube: FakeKube, retry_seconds: float = 0.0) -> KubernetesLauncher:
@@ -37,56 +31,56 @@ def retained_job_trial(launcher: KubernetesLauncher, name: str) -> None:
     assert launcher.run(trial_run(experiment, state)).phase == "Succeeded"
 
 
-def test_an_experiment_without_an_anchor_owns_nothing_and_nothing_is_listed(kube: FakeKube) -> None:
-    assert launcher_for(kube).sweep("never-ran") == []
-    assert [c for c in kube.calls if c.verb == "list"] == [], "without its anchor nothing can be owned: no kind is listed"
+def test_an_experiment_without_an_anchor_owns_nothing_and_nothing_is_listed(operator_kube: FakeKube) -> None:
+    assert launcher_for(operator_kube).sweep("never-ran") == []
+    assert [c for c in operator_kube.calls if c.verb == "list"] == [], "without its anchor nothing can be owned: no kind is listed"
 
 
-def test_a_resource_under_the_anchor_without_kfp_tunes_labels_is_not_swept(kube: FakeKube) -> None:
-    launcher = launcher_for(kube)
+def test_a_resource_under_the_anchor_without_kfp_tunes_labels_is_not_swept(operator_kube: FakeKube) -> None:
+    launcher = launcher_for(operator_kube)
     retained_job_trial(launcher, "quad-aaaa1111")
-    anchor = next(o for o in kube.stored("configmaps") if o["metadata"]["name"] == "kfp-tune-quad")
+    anchor = next(o for o in operator_kube.stored("configmaps") if o["metadata"]["name"] == "kfp-tune-quad")
     owner = {"apiVersion": "v1", "kind": "ConfigMap", "name": "kfp-tune-quad", "uid": anchor["metadata"]["uid"]}
-    kube.put({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "quad-unlabelled", "labels": {"app": "x"}, "ownerReferences": [owner]}}, "team-a")
+    operator_kube.put({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "quad-unlabelled", "labels": {"app": "x"}, "ownerReferences": [owner]}}, "team-a")
     assert launcher.sweep("quad") == ["quad-aaaa1111"]
-    assert "quad-unlabelled" in [o["metadata"]["name"] for o in kube.stored("jobs")]
-    (listing,) = [c for c in kube.calls if c.verb == "list" and c.resource == "jobs.batch"]
+    assert "quad-unlabelled" in [o["metadata"]["name"] for o in operator_kube.stored("jobs")]
+    (listing,) = [c for c in operator_kube.calls if c.verb == "list" and c.resource == "jobs.batch"]
     assert listing.query["labelSelector"] == ["kfp-tune.kubeflow.org/managed-by=kfp-tune,kfp-tune.kubeflow.org/experiment=quad"]
 
 
-def test_the_kinds_after_a_kind_served_at_another_version_are_still_listed(kube: FakeKube) -> None:
+def test_the_kinds_after_a_kind_served_at_another_version_are_still_listed(operator_kube: FakeKube) -> None:
     """MPIJob is listed at kubeflow.org/v1 here, so its v2beta1 entry is passed over; the
     TrainJobs after it in the list of kinds are still swept."""
-    launcher = launcher_for(kube)
+    launcher = launcher_for(operator_kube)
     anchor = launcher._owner(launcher.anchor("quad"))
     trainjob = {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "metadata": {"name": "quad-train", "labels": {**OURS, "kfp-tune.kubeflow.org/trial": "quad-train"}, "ownerReferences": [anchor]}}
-    kube.put(trainjob, "team-a")
+    operator_kube.put(trainjob, "team-a")
     assert launcher.sweep("quad") == ["quad-train"]
-    listed = [c.resource for c in kube.calls if c.verb == "list"]
+    listed = [c.resource for c in operator_kube.calls if c.verb == "list"]
     assert listed.count("mpijobs.kubeflow.org") == 1 and "trainjobs.trainer.kubeflow.org" in listed
 
 
-def test_a_forbidden_anchor_read_names_the_verb_the_config_map_and_the_role(kube: FakeKube) -> None:
-    kube.faults = [Fault("GET", "/configmaps/kfp-tune-quad$", 403, times=100)]
+def test_a_forbidden_anchor_read_names_the_verb_the_config_map_and_the_role(operator_kube: FakeKube) -> None:
+    operator_kube.faults = [Fault("GET", "/configmaps/kfp-tune-quad$", 403, times=100)]
     with pytest.raises(KfpTuneError) as caught:
-        launcher_for(kube).sweep("quad")
+        launcher_for(operator_kube).sweep("quad")
     assert str(caught.value) == (
         "Kubernetes refused to get configmaps 'kfp-tune-quad' in namespace 'team-a' (403 Forbidden): the launch-trial service account "
         "needs 'get' on configmaps in that namespace (see manifests/rbac.yaml)"
     )
 
 
-def test_an_anchor_read_that_keeps_failing_is_one_clear_error(kube: FakeKube) -> None:
-    kube.faults = [Fault("GET", "/configmaps/kfp-tune-quad$", 500, times=100)]
+def test_an_anchor_read_that_keeps_failing_is_one_clear_error(operator_kube: FakeKube) -> None:
+    operator_kube.faults = [Fault("GET", "/configmaps/kfp-tune-quad$", 500, times=100)]
     with pytest.raises(KfpTuneError) as caught:
-        launcher_for(kube).sweep("quad")
+        launcher_for(operator_kube).sweep("quad")
     assert str(caught.value) == "Kubernetes get configmaps 'kfp-tune-quad' in namespace 'team-a' failed: 500 Internal Server Error"
 
 
-def test_a_forbidden_listing_names_the_verb_and_the_kind(kube: FakeKube) -> None:
-    launcher = launcher_for(kube)
+def test_a_forbidden_listing_names_the_verb_and_the_kind(operator_kube: FakeKube) -> None:
+    launcher = launcher_for(operator_kube)
     launcher.anchor("quad")
-    kube.faults = [Fault("GET", "/pytorchjobs$", 403, times=100)]
+    operator_kube.faults = [Fault("GET", "/pytorchjobs$", 403, times=100)]
     with pytest.raises(KfpTuneError) as caught:
         launcher.sweep("quad")
     assert str(caught.value) == (
@@ -95,10 +89,10 @@ def test_a_forbidden_listing_names_the_verb_and_the_kind(kube: FakeKube) -> None
     )
 
 
-def test_a_listing_that_keeps_failing_is_one_clear_error(kube: FakeKube) -> None:
-    launcher = launcher_for(kube)
+def test_a_listing_that_keeps_failing_is_one_clear_error(operator_kube: FakeKube) -> None:
+    launcher = launcher_for(operator_kube)
     launcher.anchor("quad")
-    kube.faults = [Fault("GET", "/tfjobs$", 503, times=100)]
+    operator_kube.faults = [Fault("GET", "/tfjobs$", 503, times=100)]
     with pytest.raises(KfpTuneError) as caught:
         launcher.sweep("quad")
     assert str(caught.value) == "Kubernetes list tfjobs.kubeflow.org in namespace 'team-a' failed: 503 Service Unavailable"

@@ -34,7 +34,8 @@ def served() -> Iterator[FakeKube]:
 
 
 @pytest.fixture
-def kube(served: FakeKube) -> FakeKube:
+def crd_kube(served: FakeKube) -> FakeKube:
+    """The module's server (a TrainingRun CRD installed), its faults and controller reset."""
     served.faults = []
     served.controllers.pop("trainingruns", None)
     return served
@@ -80,65 +81,65 @@ def created(kube: FakeKube, launcher: KubernetesLauncher, trial: TrialRun) -> No
 # --- the primary pod and its log ---------------------------------------------------------------------
 
 
-def test_before_its_pods_exist_a_trial_has_no_primary_pod_and_no_log(kube: FakeKube) -> None:
-    launcher, trial = launcher_for(kube), training_run("tr-early")
-    created(kube, launcher, trial)
+def test_before_its_pods_exist_a_trial_has_no_primary_pod_and_no_log(crd_kube: FakeKube) -> None:
+    launcher, trial = launcher_for(crd_kube), training_run("tr-early")
+    created(crd_kube, launcher, trial)
     kind = launcher.kind_of(trial.manifest)
     assert launcher.primary_pod(trial, kind, "tr-early") == ""
     assert launcher.trial_logs(trial) == {}
 
 
-def test_the_log_is_read_from_the_pod_the_trial_owns_and_its_primary_container(kube: FakeKube) -> None:
+def test_the_log_is_read_from_the_pod_the_trial_owns_and_its_primary_container(crd_kube: FakeKube) -> None:
     """``kfp-tune logs`` reads the trial's own pod: another trial's pod, first by name and with
     the same labels, is not it; the primary container, not the pod's other one."""
-    launcher = launcher_for(kube)
-    created(kube, launcher, training_run("tr-aa"))
-    (other,) = [o for o in kube.stored("trainingruns") if o["metadata"]["name"] == "tr-aa"]
-    kube.run_pod(NAMESPACE, other, "tr-ab-0-first-by-name", pod_template(["main"]), {}, log=("not this trial",), printer="main")
-    play(kube, ("b-0", pod_template(["sidecar", "main"]), "main", ("loss=0.25",)))
+    launcher = launcher_for(crd_kube)
+    created(crd_kube, launcher, training_run("tr-aa"))
+    (other,) = [o for o in crd_kube.stored("trainingruns") if o["metadata"]["name"] == "tr-aa"]
+    crd_kube.run_pod(NAMESPACE, other, "tr-ab-0-first-by-name", pod_template(["main"]), {}, log=("not this trial",), printer="main")
+    play(crd_kube, ("b-0", pod_template(["sidecar", "main"]), "main", ("loss=0.25",)))
     trial = training_run("tr-ab")
-    created(kube, launcher, trial)
+    created(crd_kube, launcher, trial)
     assert launcher.primary_pod(trial, launcher.kind_of(trial.manifest), "tr-ab") == "tr-ab-b-0"
     assert launcher.trial_logs(trial) == {"main": "loss=0.25\n"}
-    (read,) = [c for c in kube.calls if c.path.endswith("/pods/tr-ab-b-0/log")]
+    (read,) = [c for c in crd_kube.calls if c.path.endswith("/pods/tr-ab-b-0/log")]
     assert read.query["container"] == ["main"]
 
 
-def test_a_pod_owned_through_a_job_the_trial_owns_is_its_primary_pod(kube: FakeKube) -> None:
-    launcher = launcher_for(kube)
-    play(kube, ("0", pod_template(["main"]), "main", ("loss=0.5",)), via_job=True)
+def test_a_pod_owned_through_a_job_the_trial_owns_is_its_primary_pod(crd_kube: FakeKube) -> None:
+    launcher = launcher_for(crd_kube)
+    play(crd_kube, ("0", pod_template(["main"]), "main", ("loss=0.5",)), via_job=True)
     trial = training_run("tr-job")
-    created(kube, launcher, trial)
+    created(crd_kube, launcher, trial)
     assert launcher.trial_logs(trial) == {"main": "loss=0.5\n"}
 
 
-def test_a_primary_container_run_as_an_init_container_is_read(kube: FakeKube) -> None:
+def test_a_primary_container_run_as_an_init_container_is_read(crd_kube: FakeKube) -> None:
     """A native sidecar (an init container) may be the primary container."""
-    launcher = launcher_for(kube)
-    play(kube, ("0", pod_template(["worker"], init=("main",)), "main", ("loss=0.75",)))
+    launcher = launcher_for(crd_kube)
+    play(crd_kube, ("0", pod_template(["worker"], init=("main",)), "main", ("loss=0.75",)))
     trial = training_run("tr-init")
-    created(kube, launcher, trial)
+    created(crd_kube, launcher, trial)
     assert launcher.trial_logs(trial) == {"main": "loss=0.75\n"}
 
 
-def test_a_pod_without_the_primary_container_names_its_containers_and_init_containers(kube: FakeKube) -> None:
-    launcher = launcher_for(kube)
-    play(kube, ("0", pod_template(["worker"], init=("setup",)), "worker", ("hello",)))
+def test_a_pod_without_the_primary_container_names_its_containers_and_init_containers(crd_kube: FakeKube) -> None:
+    launcher = launcher_for(crd_kube)
+    play(crd_kube, ("0", pod_template(["worker"], init=("setup",)), "worker", ("hello",)))
     trial = training_run("tr-missing")
-    created(kube, launcher, trial)
+    created(crd_kube, launcher, trial)
     with pytest.raises(KfpTuneError) as info:
         launcher.trial_logs(trial)
     assert str(info.value).endswith("its containers: ['worker'], init containers: ['setup']"), info.value
 
 
 @pytest.mark.parametrize(("method", "path", "verb", "resource"), [("GET", r"/pods$", "list", "pods"), ("GET", r"/pods/tr-\w+-0/log$", "get", "pods/log")])
-def test_a_forbidden_pod_read_names_the_verb_and_the_resource(kube: FakeKube, method: str, path: str, verb: str, resource: str) -> None:
-    launcher = launcher_for(kube)
-    play(kube, ("0", pod_template(["main"]), "main", ("loss=0.5",)))
+def test_a_forbidden_pod_read_names_the_verb_and_the_resource(crd_kube: FakeKube, method: str, path: str, verb: str, resource: str) -> None:
+    launcher = launcher_for(crd_kube)
+    play(crd_kube, ("0", pod_template(["main"]), "main", ("loss=0.5",)))
     name = f"tr-{verb}"
     trial = training_run(name)
-    created(kube, launcher, trial)
-    kube.faults = [Fault(method, path, 403, times=10)]
+    created(crd_kube, launcher, trial)
+    crd_kube.faults = [Fault(method, path, 403, times=10)]
     with pytest.raises(KfpTuneError) as info:
         launcher.trial_logs(trial)
     where = f"{resource} '{name}-0'" if verb == "get" else resource
@@ -161,15 +162,15 @@ def test_a_forbidden_pod_read_names_the_verb_and_the_resource(kube: FakeKube, me
         ([{"type": "Failed", "status": "True"}], "Failed", "the trial's failure condition holds"),
     ],
 )
-def test_a_failed_trial_gets_the_reason_and_message_of_its_failed_condition(kube: FakeKube, conditions: list[dict[str, str]], reason: str, message: str) -> None:
+def test_a_failed_trial_gets_the_reason_and_message_of_its_failed_condition(crd_kube: FakeKube, conditions: list[dict[str, str]], reason: str, message: str) -> None:
     """The failure condition finds the status by its phase (as Katib's Argo example does), not a
     condition: the reason and
     message come from the resource's ``Failed`` condition that holds, else the defaults."""
-    launcher = launcher_for(kube)
+    launcher = launcher_for(crd_kube)
     name = f"tr-failed-{len(conditions)}"
     trial = training_run(name, success_condition='status.[@this].#(phase=="Succeeded")#', failure_condition='status.[@this].#(phase=="Failed")#')
-    created(kube, launcher, trial)
-    kube.set_status("trainingruns", NAMESPACE, name, {"phase": "Failed", "conditions": conditions})
+    created(crd_kube, launcher, trial)
+    crd_kube.set_status("trainingruns", NAMESPACE, name, {"phase": "Failed", "conditions": conditions})
     outcome = launcher.reattach(trial)
     assert outcome is not None
     assert (outcome.phase, outcome.reason, outcome.message) == ("Failed", reason, message)

@@ -78,11 +78,6 @@ TRIAL = "quad-abcd1234"
 
 
 
-@pytest.fixture
-def kube(clusters) -> FakeKube:
-    return clusters(TRAINING_OPERATOR, TRAINER)
-
-
 def _experiment(trial_spec: dict, container: str = "main", pod_labels: dict | None = None, **overrides):
     doc = quadratic_experiment(**overrides)
     template = doc["spec"]["trialTemplate"]
@@ -132,31 +127,31 @@ def test_every_kind_runs_to_its_condition(clusters, kind, outcome):
     assert _left_of(kube, TRIAL) == []  # retain off: deleted, and its pods went with it
 
 
-def test_primary_pod_labels_choose_the_pod_whose_log_is_read(kube):
+def test_primary_pod_labels_choose_the_pod_whose_log_is_read(operator_kube):
     """Katib's TFJob example reads the Worker, not the Chief: the pod is picked by labels."""
     spec = {"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "spec": _replicas("tfReplicaSpecs", ("Chief", "Worker"), "tensorflow")}
     spec["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] = 2
-    kube.script = lambda m: Script(run_seconds=0.05, log=[(0.0, "loss=0.9")], worker_log=[(0.0, "loss=0.3")])
-    out = _launcher(kube).run(_run(_experiment(spec, "tensorflow", {"training.kubeflow.org/replica-type": "worker"})))
+    operator_kube.script = lambda m: Script(run_seconds=0.05, log=[(0.0, "loss=0.9")], worker_log=[(0.0, "loss=0.3")])
+    out = _launcher(operator_kube).run(_run(_experiment(spec, "tensorflow", {"training.kubeflow.org/replica-type": "worker"})))
     assert out.phase == "Succeeded" and out.logs == {"tensorflow": "loss=0.3\n"}
 
 
-def test_the_log_is_read_from_the_primary_container_of_a_multi_container_pod(kube):
+def test_the_log_is_read_from_the_primary_container_of_a_multi_container_pod(operator_kube):
     spec = yaml.safe_load(yaml.safe_dump(PYTORCH))
     master = spec["spec"]["pytorchReplicaSpecs"]["Master"]["template"]
     master["spec"]["containers"].insert(0, {"name": "log-shipper", "image": "shipper:1"})
     master["metadata"] = {"annotations": {"sidecar.istio.io/inject": "false"}}  # two containers even without the mesh
-    kube.script = lambda m: Script(run_seconds=0.05, log=[(0.0, "loss=0.25")], container="pytorch")
-    out = _launcher(kube).run(_run(_experiment(spec, "pytorch")))
+    operator_kube.script = lambda m: Script(run_seconds=0.05, log=[(0.0, "loss=0.25")], container="pytorch")
+    out = _launcher(operator_kube).run(_run(_experiment(spec, "pytorch")))
     assert out.phase == "Succeeded" and out.logs == {"pytorch": "loss=0.25\n"}
 
 
-def test_created_resource_names_labels_owner_and_safety_defaults(kube):
-    launcher = _launcher(kube, service_accounts=("trainer",), store_secret="store-creds")
+def test_created_resource_names_labels_owner_and_safety_defaults(operator_kube):
+    launcher = _launcher(operator_kube, service_accounts=("trainer",), store_secret="store-creds")
     experiment = _experiment(PYTORCH, "pytorch", **{"spec.trialTemplate.retain": True})
     assert launcher.run(_run(experiment)).phase == "Succeeded"
-    (job,) = kube.stored("pytorchjobs")
-    (anchor,) = kube.stored("configmaps")
+    (job,) = operator_kube.stored("pytorchjobs")
+    (anchor,) = operator_kube.stored("configmaps")
     meta = job["metadata"]
     assert (meta["name"], meta["namespace"]) == (TRIAL, "team-a")
     labels = {"kfp-tune.kubeflow.org/experiment": "quad", "kfp-tune.kubeflow.org/trial": TRIAL,
@@ -177,16 +172,16 @@ def test_created_resource_names_labels_owner_and_safety_defaults(kube):
         assert container["command"] == ["sh", "-c"] and shlex.split(container["args"][0]) == ["python3", "/opt/train.py", "--x=0.1", "--y=0.2"]
 
 
-def test_gpu_settings_pass_through_and_accelerators_are_forwarded(kube):
+def test_gpu_settings_pass_through_and_accelerators_are_forwarded(operator_kube):
     """A template's own GPU limit, node selector and tolerations are kept as they are."""
     spec = yaml.safe_load(yaml.safe_dump(PYTORCH))
     master = spec["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]
     master["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": 2}}
     master["nodeSelector"] = {"gpu-type": "h100"}
     master["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
-    launcher = _launcher(kube, gpus=1, node_selector={"pool": "gpu"}, tolerations=({"key": "dedicated", "operator": "Exists"},))
+    launcher = _launcher(operator_kube, gpus=1, node_selector={"pool": "gpu"}, tolerations=({"key": "dedicated", "operator": "Exists"},))
     assert launcher.run(_run(_experiment(spec, "pytorch", **{"spec.trialTemplate.retain": True}))).phase == "Succeeded"
-    (job,) = kube.stored("pytorchjobs")
+    (job,) = operator_kube.stored("pytorchjobs")
     got = job["spec"]["pytorchReplicaSpecs"]
     assert got["Master"]["template"]["spec"]["containers"][0]["resources"] == {"limits": {"nvidia.com/gpu": 2}}
     assert got["Master"]["template"]["spec"]["nodeSelector"] == {"gpu-type": "h100"}
@@ -223,40 +218,40 @@ def _containers(tree: Any) -> Iterator[dict]:
     return find_containers(tree)
 
 
-def test_a_retried_launch_adopts_the_resource_instead_of_creating_another(kube):
-    launcher = _launcher(kube)
+def test_a_retried_launch_adopts_the_resource_instead_of_creating_another(operator_kube):
+    launcher = _launcher(operator_kube)
     experiment = _experiment(PYTORCH, "pytorch")
-    kube.script = lambda m: Script(run_seconds=0.3, log=[(0.0, "loss=0.1")])
+    operator_kube.script = lambda m: Script(run_seconds=0.3, log=[(0.0, "loss=0.1")])
     run = _run(experiment)
     manifest = launcher.prepare(run, launcher._owner(launcher.anchor("quad")))
     launcher.create_or_adopt(manifest)  # the first attempt created it, then died
     out = launcher.run(run)  # the retry
     assert out.phase == "Succeeded" and out.logs == {"pytorch": "loss=0.1\n"}
-    posts = kube.calls_to("POST", "pytorchjobs")
-    assert [c.status for c in posts] == [201, 409] and len(kube.scripts) == 1  # the second create got 409 and adopted
+    posts = operator_kube.calls_to("POST", "pytorchjobs")
+    assert [c.status for c in posts] == [201, 409] and len(operator_kube.scripts) == 1  # the second create got 409 and adopted
 
 
-def test_409_for_an_object_that_is_not_ours_is_refused_and_left_alone(kube):
-    kube.put({"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "metadata": {"name": TRIAL, "labels": {"team": "other"}}}, "team-a")
+def test_409_for_an_object_that_is_not_ours_is_refused_and_left_alone(operator_kube):
+    operator_kube.put({"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "metadata": {"name": TRIAL, "labels": {"team": "other"}}}, "team-a")
     with pytest.raises(KfpTuneError, match="exists and is not this kfp-tune trial's"):
-        _launcher(kube).run(_run(_experiment(PYTORCH, "pytorch")))
-    assert kube.calls_to("DELETE", "pytorchjobs") == [] and len(kube.stored("pytorchjobs")) == 1
+        _launcher(operator_kube).run(_run(_experiment(PYTORCH, "pytorch")))
+    assert operator_kube.calls_to("DELETE", "pytorchjobs") == [] and len(operator_kube.stored("pytorchjobs")) == 1
 
 
-def test_reattach_follows_a_resource_a_dead_attempt_left(kube):
-    launcher = _launcher(kube)
+def test_reattach_follows_a_resource_a_dead_attempt_left(operator_kube):
+    launcher = _launcher(operator_kube)
     run = _run(_experiment(PYTORCH, "pytorch"))
     assert launcher.reattach(run) is None  # nothing there: the step records TrialStale
     launcher.create_or_adopt(launcher.prepare(run, launcher._owner(launcher.anchor("quad"))))
     out = launcher.reattach(run)
-    assert out.phase == "Succeeded" and len(kube.calls_to("POST", "pytorchjobs")) == 1
-    assert _left_of(kube, TRIAL) == []
+    assert out.phase == "Succeeded" and len(operator_kube.calls_to("POST", "pytorchjobs")) == 1
+    assert _left_of(operator_kube, TRIAL) == []
 
 
-def test_retain_keeps_the_resource(kube):
-    _launcher(kube).run(_run(_experiment(PYTORCH, "pytorch", **{"spec.trialTemplate.retain": True})))
-    assert len(kube.stored("pytorchjobs")) == 1 and kube.calls_to("DELETE", "pytorchjobs") == []
-    assert len(kube.pods_of(TRIAL)) == 3  # master and two workers, kept to be looked at
+def test_retain_keeps_the_resource(operator_kube):
+    _launcher(operator_kube).run(_run(_experiment(PYTORCH, "pytorch", **{"spec.trialTemplate.retain": True})))
+    assert len(operator_kube.stored("pytorchjobs")) == 1 and operator_kube.calls_to("DELETE", "pytorchjobs") == []
+    assert len(operator_kube.pods_of(TRIAL)) == 3  # master and two workers, kept to be looked at
 
 
 @pytest.mark.parametrize("kind", ["Job", "PyTorchJob"])
@@ -268,8 +263,8 @@ def test_timeout_deletes_the_trial_and_its_pods(clusters, kind):
     assert _left_of(kube, TRIAL) == []  # a Job's pods too: deleted with propagation, not orphaned
 
 
-def test_early_stopping_stops_a_running_trial(kube):
-    kube.script = lambda m: Script(run_seconds=60, log=[(0.0, "loss=0.9"), (0.1, "loss=0.8")])
+def test_early_stopping_stops_a_running_trial(operator_kube):
+    operator_kube.script = lambda m: Script(run_seconds=60, log=[(0.0, "loss=0.9"), (0.1, "loss=0.8")])
     seen = []
 
     def should_stop(text: str) -> bool:
@@ -277,10 +272,10 @@ def test_early_stopping_stops_a_running_trial(kube):
         return text.count("loss=") >= 2
 
     run = dataclasses.replace(_run(_experiment(PYTORCH, "pytorch")), should_stop=should_stop)
-    out = _launcher(kube).run(run)
+    out = _launcher(operator_kube).run(run)
     assert out.phase == "EarlyStopped" and out.logs["pytorch"] == "loss=0.9\nloss=0.8\n"
     assert (out.reason, out.message) == (EARLY_STOP_REASON, EARLY_STOP_MESSAGE)  # what the trial's result says too
-    assert _left_of(kube, TRIAL) == []
+    assert _left_of(operator_kube, TRIAL) == []
 
 
 def _no_poll(seconds: float) -> None:
@@ -288,44 +283,44 @@ def _no_poll(seconds: float) -> None:
 
 
 @pytest.mark.parametrize("outcome", ["Succeeded", "Failed"])
-def test_a_trial_that_ended_before_a_poll_is_judged_on_its_log(kube, outcome):
+def test_a_trial_that_ended_before_a_poll_is_judged_on_its_log(operator_kube, outcome):
     """Its condition is there at the first look: it is judged on all it logged (Katib's collector
     judges each line as it is written, so a poll's timing decides nothing), and one that failed
     after what stops it was stopped before it failed."""
-    kube.script = lambda m: Script(outcome=outcome, run_seconds=0.0, log=[(0.0, "loss=0.9"), (0.0, "loss=0.8")])
+    operator_kube.script = lambda m: Script(outcome=outcome, run_seconds=0.0, log=[(0.0, "loss=0.9"), (0.0, "loss=0.8")])
     seen = []
 
     def should_stop(text: str) -> bool:
         seen.append(text)
         return text.count("loss=") >= 2
 
-    out = _launcher(kube, sleep=_no_poll).run(dataclasses.replace(_run(_experiment(PYTORCH, "pytorch")), should_stop=should_stop))
+    out = _launcher(operator_kube, sleep=_no_poll).run(dataclasses.replace(_run(_experiment(PYTORCH, "pytorch")), should_stop=should_stop))
     assert (out.phase, out.reason, out.message) == ("EarlyStopped", EARLY_STOP_REASON, EARLY_STOP_MESSAGE)
     assert seen == ["loss=0.9\nloss=0.8\n"] and out.logs["pytorch"] == seen[0]
-    assert _left_of(kube, TRIAL) == []
-    kept = _launcher(kube, sleep=_no_poll).run(dataclasses.replace(_run(_experiment(PYTORCH, "pytorch"), "quad-kept1234"), should_stop=lambda text: False))
+    assert _left_of(operator_kube, TRIAL) == []
+    kept = _launcher(operator_kube, sleep=_no_poll).run(dataclasses.replace(_run(_experiment(PYTORCH, "pytorch"), "quad-kept1234"), should_stop=lambda text: False))
     assert kept.phase == outcome
 
 
-def test_a_trial_that_prints_nothing_is_still_judged_while_it_runs(kube):
+def test_a_trial_that_prints_nothing_is_still_judged_while_it_runs(operator_kube):
     """For the kinds whose reports are stored by the collector or the trial (File, Push, ...),
     the rule reads the store, not the log: an empty log is no reason to skip the look."""
-    kube.script = lambda m: Script(run_seconds=60, log=[])
+    operator_kube.script = lambda m: Script(run_seconds=60, log=[])
     run = dataclasses.replace(_run(_experiment(PYTORCH, "pytorch")), should_stop=lambda text: True)
-    out = _launcher(kube, timeout_seconds=5).run(run)
+    out = _launcher(operator_kube, timeout_seconds=5).run(run)
     assert (out.phase, out.reason) == ("EarlyStopped", EARLY_STOP_REASON)
 
 
 @pytest.mark.parametrize("status", [429, 500, 503])
-def test_throttling_and_server_errors_are_retried(kube, status):
-    kube.faults = [Fault("POST", "/pytorchjobs$", status, times=2, headers={"Retry-After": "0"} if status == 429 else {}),
+def test_throttling_and_server_errors_are_retried(operator_kube, status):
+    operator_kube.faults = [Fault("POST", "/pytorchjobs$", status, times=2, headers={"Retry-After": "0"} if status == 429 else {}),
                    Fault("GET", "/pytorchjobs/", status, times=2)]
-    assert _launcher(kube).run(_run(_experiment(PYTORCH, "pytorch"))).phase == "Succeeded"
-    assert len(kube.calls_to("POST", "pytorchjobs")) == 3
+    assert _launcher(operator_kube).run(_run(_experiment(PYTORCH, "pytorch"))).phase == "Succeeded"
+    assert len(operator_kube.calls_to("POST", "pytorchjobs")) == 3
 
 
 @pytest.mark.parametrize("status", [429, 503])
-def test_retry_after_sets_the_wait_before_the_next_attempt(kube, status):
+def test_retry_after_sets_the_wait_before_the_next_attempt(operator_kube, status):
     """The server says how long to wait; the launcher waits that long (its waits are recorded,
     not slept), not its own backoff."""
     waits: list[float] = []
@@ -334,23 +329,23 @@ def test_retry_after_sets_the_wait_before_the_next_attempt(kube, status):
         waits.append(seconds)
         time.sleep(min(seconds, 0.05))
 
-    kube.faults = [Fault("POST", "/pytorchjobs$", status, times=2, headers={"Retry-After": "7"})]
-    out = _launcher(kube, sleep=sleep, api_retry_seconds=60).run(_run(_experiment(PYTORCH, "pytorch")))
-    assert out.phase == "Succeeded" and [c.status for c in kube.calls_to("POST", "pytorchjobs")] == [status, status, 201]
+    operator_kube.faults = [Fault("POST", "/pytorchjobs$", status, times=2, headers={"Retry-After": "7"})]
+    out = _launcher(operator_kube, sleep=sleep, api_retry_seconds=60).run(_run(_experiment(PYTORCH, "pytorch")))
+    assert out.phase == "Succeeded" and [c.status for c in operator_kube.calls_to("POST", "pytorchjobs")] == [status, status, 201]
     assert waits[:2] == [7.0, 7.0]
 
 
-def test_retry_after_past_the_retry_budget_waits_only_to_its_end(kube):
+def test_retry_after_past_the_retry_budget_waits_only_to_its_end(operator_kube):
     waits: list[float] = []
-    kube.faults = [Fault("POST", "/pytorchjobs$", 429, times=1, headers={"Retry-After": "3600"})]
-    out = _launcher(kube, sleep=lambda s: waits.append(s) or time.sleep(min(s, 0.05)), api_retry_seconds=30).run(_run(_experiment(PYTORCH, "pytorch")))
+    operator_kube.faults = [Fault("POST", "/pytorchjobs$", 429, times=1, headers={"Retry-After": "3600"})]
+    out = _launcher(operator_kube, sleep=lambda s: waits.append(s) or time.sleep(min(s, 0.05)), api_retry_seconds=30).run(_run(_experiment(PYTORCH, "pytorch")))
     assert out.phase == "Succeeded" and 0 < waits[0] <= 30
 
 
-def test_403_names_the_resource_and_the_permission(kube):
-    kube.faults = [Fault("POST", "/pytorchjobs$", 403)]
+def test_403_names_the_resource_and_the_permission(operator_kube):
+    operator_kube.faults = [Fault("POST", "/pytorchjobs$", 403)]
     with pytest.raises(KfpTuneError) as caught:
-        _launcher(kube).run(_run(_experiment(PYTORCH, "pytorch")))
+        _launcher(operator_kube).run(_run(_experiment(PYTORCH, "pytorch")))
     assert f"Kubernetes refused to create pytorchjobs.kubeflow.org '{TRIAL}' in namespace 'team-a' (403 Forbidden)" in str(caught.value)
     assert "'create' on pytorchjobs.kubeflow.org" in str(caught.value)
 
@@ -362,29 +357,29 @@ def test_404_on_create_says_the_operator_may_be_missing(clusters):
     assert [c.status for c in kube.calls_to("POST", "trainjobs")] == [404]
 
 
-def test_unsafe_or_unlisted_service_account_is_refused_before_any_api_call(kube):
+def test_unsafe_or_unlisted_service_account_is_refused_before_any_api_call(operator_kube):
     spec = yaml.safe_load(yaml.safe_dump(PYTORCH))
     spec["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["serviceAccountName"] = "cluster-admin-sa"
-    out = _launcher(kube).run(_run(_experiment(spec, "pytorch")))
+    out = _launcher(operator_kube).run(_run(_experiment(spec, "pytorch")))
     assert (out.phase, out.reason) == ("Failed", "TrialRefused") and "'cluster-admin-sa' is not in the launcher's allowed service accounts" in out.message
-    assert kube.calls == []
+    assert operator_kube.calls == []
 
 
 @pytest.mark.parametrize("labels", [{"training.kubeflow.org/job-role": "master worker"}, {"-role": "master"}, {"training.kubeflow.org/job-role": "x" * 64}])
-def test_primary_pod_labels_the_api_server_would_refuse_are_refused_before_any_api_call(kube, labels):
+def test_primary_pod_labels_the_api_server_would_refuse_are_refused_before_any_api_call(operator_kube, labels):
     """A selector the API server cannot parse (400) would fail only after the trial was created;
     the launcher refuses it first."""
-    out = _launcher(kube).run(_run(_experiment(PYTORCH, "pytorch", labels)))
+    out = _launcher(operator_kube).run(_run(_experiment(PYTORCH, "pytorch", labels)))
     assert (out.phase, out.reason) == ("Failed", "TrialRefused") and "primaryPodLabels" in out.message
-    assert kube.calls == []
+    assert operator_kube.calls == []
 
 
-def test_template_labels_the_api_server_would_refuse_are_refused_before_any_api_call(kube):
+def test_template_labels_the_api_server_would_refuse_are_refused_before_any_api_call(operator_kube):
     spec = yaml.safe_load(yaml.safe_dump(PYTORCH))
     spec["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["metadata"] = {"labels": {"tier": "not a label value"}}
-    out = _launcher(kube).run(_run(_experiment(spec, "pytorch")))
+    out = _launcher(operator_kube).run(_run(_experiment(spec, "pytorch")))
     assert (out.phase, out.reason) == ("Failed", "TrialRefused") and "spec.pytorchReplicaSpecs.Worker.template.metadata.labels" in out.message
-    assert kube.calls == []
+    assert operator_kube.calls == []
 
 
 def _look_alikes(kube: FakeKube, kind: str) -> None:
@@ -487,7 +482,7 @@ def test_the_shipped_role_grants_nothing_beyond_its_namespace_and_no_secrets():
     assert {d["kind"] for d in docs} == {"ServiceAccount", "Role", "RoleBinding"}
 
 
-def test_whole_experiment_runs_through_the_kubernetes_launcher(kube, tmp_path):
+def test_whole_experiment_runs_through_the_kubernetes_launcher(operator_kube, tmp_path):
     """The inline engine with the Kubernetes launcher: the fake operator computes each trial's
     loss from the args it was created with, as the trial would."""
     from kfp_tune.inline_runner import run_inline
@@ -499,14 +494,14 @@ def test_whole_experiment_runs_through_the_kubernetes_launcher(kube, tmp_path):
         loss = (float(args["x"]) - 0.3) ** 2 + (float(args["y"]) - 0.7) ** 2
         return Script(run_seconds=0.05, log=[(0.0, f"loss={loss:.6f}"), (0.0, "accuracy=0.5")])
 
-    kube.script = script
+    operator_kube.script = script
     experiment = _experiment(PYTORCH, "pytorch", **{"spec.maxTrialCount": 4})
-    decision = run_inline(LocalStore(tmp_path), experiment, _launcher(kube))
+    decision = run_inline(LocalStore(tmp_path), experiment, _launcher(operator_kube))
     assert (decision.phase, decision.counts["Succeeded"]) == ("Succeeded", 4)
-    assert len(kube.calls_to("POST", "pytorchjobs")) == 4 and kube.stored("pytorchjobs") == [] and kube.stored("pods") == []
+    assert len(operator_kube.calls_to("POST", "pytorchjobs")) == 4 and operator_kube.stored("pytorchjobs") == [] and operator_kube.stored("pods") == []
 
 
-def test_a_trial_the_launcher_cannot_create_stops_the_run_and_gives_its_budget_back(kube, tmp_path):
+def test_a_trial_the_launcher_cannot_create_stops_the_run_and_gives_its_budget_back(operator_kube, tmp_path):
     """A missing permission (403 on create) is the launcher's configuration, not the trial: the
     run stops with the error, the trial is Killed (TrialNotCreated) and uses no budget, and
     nothing counts towards maxFailedTrialCount (it was 1, so the experiment Failed and could not
@@ -518,11 +513,11 @@ def test_a_trial_the_launcher_cannot_create_stops_the_run_and_gives_its_budget_b
     from kfp_tune.inline_runner import run_inline
     from kfp_tune.stores import LocalStore
 
-    kube.script = lambda manifest: Script(run_seconds=0.0, log=[(0.0, "loss=0.5"), (0.0, "accuracy=0.5")])
+    operator_kube.script = lambda manifest: Script(run_seconds=0.0, log=[(0.0, "loss=0.5"), (0.0, "accuracy=0.5")])
     experiment = _experiment(PYTORCH, "pytorch", **{"spec.maxTrialCount": 3, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
-    kube.faults = [Fault("POST", "/pytorchjobs$", 403)]
+    operator_kube.faults = [Fault("POST", "/pytorchjobs$", 403)]
     with pytest.raises(TrialNotCreated, match=r"could not be created: Kubernetes refused to create pytorchjobs\.kubeflow\.org .* \(403 Forbidden\)"):
-        run_inline(LocalStore(tmp_path), experiment, _launcher(kube))
+        run_inline(LocalStore(tmp_path), experiment, _launcher(operator_kube))
     state = load_state(ExperimentRecords(LocalStore(tmp_path), experiment.name))
     [trial] = state.trials
     assert (trial.status, trial.result.reason, trial.given_back, state.budget_used) == ("Killed", "TrialNotCreated", True, 0)
@@ -533,9 +528,9 @@ def test_a_trial_the_launcher_cannot_create_stops_the_run_and_gives_its_budget_b
     assert resume_note(LocalStore(tmp_path), experiment.name) == (
         "resuming experiment quad: 0 trial(s) done (0 succeeded, 0 failed), 1 trial(s) the launcher could not create given back, "
         "3 new trial(s) left of maxTrialCount 3")
-    decision = run_inline(LocalStore(tmp_path), experiment, _launcher(kube))  # the permission granted
+    decision = run_inline(LocalStore(tmp_path), experiment, _launcher(operator_kube))  # the permission granted
     assert (decision.phase, decision.reason, decision.counts["Succeeded"]) == ("Succeeded", "ExperimentMaxTrialsReached", 3)
-    assert len(kube.calls_to("POST", "pytorchjobs")) == 4
+    assert len(operator_kube.calls_to("POST", "pytorchjobs")) == 4
 
 
 def test_no_kubernetes_configuration_says_what_to_set(tmp_path, monkeypatch):
@@ -552,7 +547,7 @@ def test_no_kubernetes_configuration_says_what_to_set(tmp_path, monkeypatch):
     assert str(caught.value).endswith("(set KUBECONFIG, or give the launcher config kind: local to run trials here)")
 
 
-def test_a_checkpoint_hands_running_trials_over_and_the_next_re_attaches(kube, tmp_path):
+def test_a_checkpoint_hands_running_trials_over_and_the_next_re_attaches(operator_kube, tmp_path):
     """At a checkpoint the slots stop following their Kubernetes trials, which go on running (no
     slot waits for the slowest one); the next checkpoint's slots re-attach to them at once,
     without creating any trial twice, and collect them."""
@@ -569,25 +564,25 @@ def test_a_checkpoint_hands_running_trials_over_and_the_next_re_attaches(kube, t
         quick = slow["n"] == 1 or slow["released"]  # the first is quick, the others run until released
         return Script(run_seconds=0.05 if quick else 3600, log=[(0.0, "loss=0.25")])
 
-    kube.script = script
+    operator_kube.script = script
     experiment = _experiment(PYTORCH, "pytorch", **{"spec.maxTrialCount": 4, "spec.parallelTrialCount": 2})
     records = ExperimentRecords(LocalStore(tmp_path), experiment.name)
     prepare(records, experiment, "run-1")
-    launcher = _launcher(kube)
+    launcher = _launcher(operator_kube)
     first = run_slots(ExperimentView(records), launcher, "run-1", checkpoint=Checkpoint(trials=1), adopt=True)
     assert first.checkpoint_due and first.decision.phase == "Running"
     state = ExperimentView(records).state
     running = [t.name for t in state.trials if t.started is not None and t.ended is None]
     assert running, "a long trial was handed over while still running"
-    assert sorted(o["metadata"]["name"] for o in kube.stored("pytorchjobs")) == sorted(running)  # left on the cluster, not deleted
+    assert sorted(o["metadata"]["name"] for o in operator_kube.stored("pytorchjobs")) == sorted(running)  # left on the cluster, not deleted
     slow["released"] = True
-    for long in kube.scripts.values():
+    for long in operator_kube.scripts.values():
         long.run_seconds = 0  # the handed-over ones finish now
     second = run_slots(ExperimentView(records), launcher, "run-1", adopt=True)
     assert (second.decision.phase, second.decision.reason) == ("Succeeded", "ExperimentMaxTrialsReached")
     state = ExperimentView(records).state
     assert [t.status for t in state.trials] == ["Succeeded"] * 4, [(t.name, t.status, t.result and t.result.reason) for t in state.trials]
-    posts = [c for c in kube.calls_to("POST", "pytorchjobs")]
+    posts = [c for c in operator_kube.calls_to("POST", "pytorchjobs")]
     assert len(posts) == 4, "every trial created exactly once"
 
 
@@ -632,15 +627,15 @@ def _unsafe(kind: str, place: Any, replica: str) -> tuple[dict[str, Any], str]:
 
 
 @pytest.mark.parametrize(("kind", "place", "replica"), CASES)
-def test_the_launcher_refuses_it_before_any_api_call(kube, kind, place, replica):
+def test_the_launcher_refuses_it_before_any_api_call(operator_kube, kind, place, replica):
     k = KINDS[kind]
     run = _run(_experiment(k.spec, k.container, k.pod_labels))
     rendered = copy.deepcopy(run.manifest)
     path = put_at(rendered, place, UNSAFE[place[-1][1]], replica)
-    out = _launcher(kube).run(dataclasses.replace(run, manifest=rendered))
+    out = _launcher(operator_kube).run(dataclasses.replace(run, manifest=rendered))
     assert (out.phase, out.reason) == ("Failed", "TrialRefused")
     assert f"{path}: {place[-1][1]}" in out.message
-    assert kube.calls == []
+    assert operator_kube.calls == []
 
 
 @pytest.mark.parametrize(("kind", "place", "replica"), CASES)
@@ -662,14 +657,14 @@ def test_render_refuses_it_too():
         render_manifest(experiment, config=KubernetesConfig(namespace="team-a"))
 
 
-def test_safe_values_of_the_same_settings_pass(kube):
+def test_safe_values_of_the_same_settings_pass(operator_kube):
     """``privileged: false`` and ``hostNetwork: false`` give nothing away: the trial runs."""
     k = KINDS["PyTorchJob"]
     spec = copy.deepcopy(k.spec)
     master = spec["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]
     master.update(hostNetwork=False, hostPID=False, hostIPC=False)
     master["containers"][0]["securityContext"] = {"privileged": False}
-    out = KubernetesLauncher(KubernetesConfig(namespace="team-a", poll_seconds=0.05), api_client=kube.api_client()).run(_run(_experiment(spec, k.container)))
+    out = KubernetesLauncher(KubernetesConfig(namespace="team-a", poll_seconds=0.05), api_client=operator_kube.api_client()).run(_run(_experiment(spec, k.container)))
     assert out.phase == "Succeeded"
 
 
@@ -691,13 +686,13 @@ SIGTERM_CHILD = textwrap.dedent("""
 """)
 
 
-def test_sigterm_to_launch_trial_deletes_the_trial_it_started(kube, tmp_path):
-    kube.script = lambda m: Script(run_seconds=600)
-    child = subprocess.Popen([sys.executable, "-c", SIGTERM_CHILD.format(tests=str(TESTS)), kube.url], cwd=tmp_path, env=dict(os.environ))
+def test_sigterm_to_launch_trial_deletes_the_trial_it_started(operator_kube, tmp_path):
+    operator_kube.script = lambda m: Script(run_seconds=600)
+    child = subprocess.Popen([sys.executable, "-c", SIGTERM_CHILD.format(tests=str(TESTS)), operator_kube.url], cwd=tmp_path, env=dict(os.environ))
     deadline = time.monotonic() + 300  # a bound for a hung child only: the wait ends when the trial is there
-    while not kube.calls_to("GET", "pytorchjobs") and child.poll() is None and time.monotonic() < deadline:
+    while not operator_kube.calls_to("GET", "pytorchjobs") and child.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)  # until the child follows its trial (reads it), with its SIGTERM handler in place
-    assert kube.stored("pytorchjobs") and child.poll() is None, "the child never followed its trial"
+    assert operator_kube.stored("pytorchjobs") and child.poll() is None, "the child never followed its trial"
     child.send_signal(signal.SIGTERM)
     try:
         code = child.wait(timeout=30)
@@ -706,12 +701,12 @@ def test_sigterm_to_launch_trial_deletes_the_trial_it_started(kube, tmp_path):
         time.sleep(1)
         child.kill()
         child.wait()
-        pytest.fail(f"the child did not exit within 30 s of SIGTERM; its threads' stacks are in the captured stderr; API calls: {[(c.method, c.path) for c in kube.calls[-6:]]}")
+        pytest.fail(f"the child did not exit within 30 s of SIGTERM; its threads' stacks are in the captured stderr; API calls: {[(c.method, c.path) for c in operator_kube.calls[-6:]]}")
     assert code == 143
-    assert _left_of(kube, TRIAL) == [] and len(kube.calls_to("DELETE", "pytorchjobs")) == 1
+    assert _left_of(operator_kube, TRIAL) == [] and len(operator_kube.calls_to("DELETE", "pytorchjobs")) == 1
 
 
-def test_file_collector_on_a_cluster_uses_the_shared_metrics_volume(kube, tmp_path):
+def test_file_collector_on_a_cluster_uses_the_shared_metrics_volume(operator_kube, tmp_path):
     """The trial's metrics folder is a subPath of a PVC that launch-trial also mounts; the fake
     operator writes the file where the PVC would hold it."""
     shared = tmp_path / "pvc"
@@ -726,11 +721,11 @@ def test_file_collector_on_a_cluster_uses_the_shared_metrics_volume(kube, tmp_pa
         (folder / "metrics.log").write_text("loss=0.25\n")
         return Script(run_seconds=0.05)
 
-    kube.script = script
-    launcher = _launcher(kube, metrics_claim="tuning-metrics", metrics_mount=str(shared))
+    operator_kube.script = script
+    launcher = _launcher(operator_kube, metrics_claim="tuning-metrics", metrics_mount=str(shared))
     out = launcher.run(_run(experiment))
     assert out.phase == "Succeeded" and out.files == {"metrics.log": b"loss=0.25\n"}
-    (created,) = [c.body for c in kube.calls_to("POST", "pytorchjobs")]
+    (created,) = [c.body for c in operator_kube.calls_to("POST", "pytorchjobs")]
     master = created["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]
     assert {"name": "kfp-tune-metrics", "mountPath": "/var/log/katib", "subPath": f"quad/{TRIAL}"} in master["containers"][0]["volumeMounts"]
     assert {"name": "kfp-tune-metrics", "persistentVolumeClaim": {"claimName": "tuning-metrics"}} in master["volumes"]
@@ -792,20 +787,20 @@ def test_a_service_account_the_launcher_does_not_allow_is_refused_before_any_tri
     assert "'argo' is not in the launcher's allowed service accounts" in capsys.readouterr().err and not output.exists()
 
 
-def test_a_job_that_retried_has_the_log_of_its_running_attempt_read_not_a_failed_ones(kube):
+def test_a_job_that_retried_has_the_log_of_its_running_attempt_read_not_a_failed_ones(operator_kube):
     """backoffLimit 3: the first attempt's pod failed (its log ends loss=99), a second runs. The
     failed pod's random name sorted first, and its metrics were the trial's."""
-    kube.script = lambda manifest: Script(run_seconds=0.3, log=[(0.0, "loss=0.125")])
+    operator_kube.script = lambda manifest: Script(run_seconds=0.3, log=[(0.0, "loss=0.125")])
     calls = [0]
 
     def sleep(seconds: float) -> None:
         calls[0] += 1
         if calls[0] == 2:  # the Job is there: its controller's pod runs; add the attempt that failed before it
-            job = kube.stored("jobs")[0]
+            job = operator_kube.stored("jobs")[0]
             labels = {"batch.kubernetes.io/job-name": TRIAL, "job-name": TRIAL}
-            failed = kube.run_pod("team-a", job, TRIAL + "-00000", job["spec"]["template"], labels, log=("Traceback: CUDA out of memory", "loss=99"), printer="main")
+            failed = operator_kube.run_pod("team-a", job, TRIAL + "-00000", job["spec"]["template"], labels, log=("Traceback: CUDA out of memory", "loss=99"), printer="main")
             failed["status"] = {"phase": "Failed"}
         time.sleep(0.02)
 
-    outcome = _launcher(kube, sleep=sleep).run(_run(_experiment(dict(KINDS["Job"].spec, spec={**KINDS["Job"].spec["spec"], "backoffLimit": 3}))))
+    outcome = _launcher(operator_kube, sleep=sleep).run(_run(_experiment(dict(KINDS["Job"].spec, spec={**KINDS["Job"].spec["spec"], "backoffLimit": 3}))))
     assert outcome.phase == "Succeeded" and outcome.logs == {"main": "loss=0.125\n"}
