@@ -1,6 +1,7 @@
 """What the pipeline is built from, as kfp-local and a cluster meet it: the trials' resource
 amounts the slots' pod asks for (whole numbers, exact), the experiment's size (one command-line
-argument carries it), and nothing recorded before the pipeline is built."""
+argument carries it), nothing recorded before the pipeline is built, and the exit handler of a
+run that never made its experiment."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import yaml
 from conftest import quadratic_experiment
 from kfp_tune.core.errors import InputError, SpecError
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.pipelines.builder import SPEC_ARGUMENT_BYTES, build_pipeline, embedded_size, local_trial_resources
+from kfp_tune.pipelines.builder import SPEC_ARGUMENT_BYTES, build_pipeline, compile_pipeline, embedded_size, local_trial_resources
 
 
 def _with_resources(slots: int, **resources: Any) -> dict[str, Any]:
@@ -204,3 +205,41 @@ def test_the_largest_experiment_the_limit_takes_runs_under_kfp_local(tmp_path):
     result = _kfp_tune("run", str(path), "--store", str(tmp_path / "store"), "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["status"] == "Succeeded"
+
+
+def test_the_exit_handler_of_a_run_that_made_no_experiment_ends_cleanly(tmp_path):
+    """experiment_name=Bad_Name: suggest fails, rightly; the exit handler then failed too
+    (ExperimentNotFound), a second red step in the UI. It now ends cleanly, nothing to release,
+    and says why in its outputs; a checkpoint's decide-stop still fails on a missing experiment."""
+    from kfp_tune.core.errors import ExperimentNotFound
+    from kfp_tune.steps.entrypoints import decide_stop_step
+
+    store = str(tmp_path / "store")
+    table, report = tmp_path / "table.md", tmp_path / "report.html"
+    assert decide_stop_step(store, "Bad_Name", "run-1", 3, 3, markdown_path=str(table), html_path=str(report), final=True) is False
+    assert "No experiment 'Bad_Name'" in table.read_text() and "No experiment &#x27;Bad_Name&#x27;" in report.read_text()
+    assert decide_stop_step("", "quad", "run-1", 3, 3, markdown_path=str(table), html_path=str(report), final=True) is False
+    assert "store_uri: required" in table.read_text()
+    with pytest.raises(ExperimentNotFound):
+        decide_stop_step(store, "Bad_Name", "run-1", 0, 3, markdown_path=str(table), html_path=str(report))
+    with pytest.raises(InputError):
+        decide_stop_step("", "quad", "run-1", 0, 3)
+
+
+@pytest.mark.kfp_local
+def test_a_run_whose_first_step_refuses_its_input_fails_in_that_step_only(tmp_path):
+    """Under kfp.local: suggest fails on the name; decide-stop, the exit handler, succeeds."""
+    from kfp import components, local
+
+    from kfp_tune.pipelines.local_run import step_inputs_kept_whole
+
+    path = compile_pipeline(quadratic_experiment(), tmp_path / "p.yaml", rounds=1, launcher_config={"kind": "local"}, store_uri=str(tmp_path / "store"))
+    pipeline = components.load_component_from_file(str(path))
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "root"), raise_on_error=False)
+    with step_inputs_kept_whole():
+        pipeline(experiment_name="Bad_Name", s3_endpoint="")
+    run_root = next((tmp_path / "root").iterdir())
+    ended = {step.name: json.loads((step / "executor_output.json").read_text()) if (step / "executor_output.json").exists() else None for step in run_root.iterdir()}
+    assert ended.get("decide-stop") is not None, sorted(ended)  # the exit handler wrote its outputs: it succeeded
+    assert ended["decide-stop"]["parameterValues"]["Output"] is False
+    assert ended.get("suggest") is None  # the first step failed

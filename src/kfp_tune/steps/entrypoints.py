@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune import steps
-from kfp_tune.core.errors import InputError, shown
+from kfp_tune.core.errors import ExperimentNotFound, InputError, shown
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import per_run_experiment_name
@@ -158,23 +158,50 @@ def decide_stop_step(
     """True when the next round should run. Writes the trial table (Markdown) and the HTML
     report where asked, after the status, so a report that fails cannot lose a decision.
     ``final``: the run's exit handler (see :func:`kfp_tune.steps.decide_stop.close_run`, and its
-    ``releases_claim``)."""
+    ``releases_claim``). It ends cleanly when the run never made the experiment (an input the
+    first step refused, a run stopped before it): there is no claim to give back, and a second
+    failed step would only hide the first."""
     _setup_logging()
-    records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    log = logging.getLogger("kfp_tune.decide")
+    try:
+        records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    except InputError as exc:
+        if not final:
+            raise
+        log.info("nothing to close: %s (the run could not claim an experiment)", exc)
+        _write_no_report(markdown_path, html_path, f"The run made no experiment: {exc}.")
+        return False
     if final:
         decision = steps.close_run(records, run_id, releases_claim=releases_claim)
     else:
         decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id)
-    logging.getLogger("kfp_tune.decide").info("%s: %s (%s)", decision.phase, decision.reason, decision.message)
+    log.info("%s: %s (%s)", decision.phase, decision.reason, decision.message)
     if markdown_path or html_path:
         from kfp_tune.reports import html_report, load_report, markdown_table
 
-        report = load_report(records.store, records.experiment)
+        try:
+            report = load_report(records.store, records.experiment)
+        except ExperimentNotFound:
+            if not final:
+                raise
+            _write_no_report(markdown_path, html_path, f"No experiment {records.experiment!r} in {records.store.uri}: the run ended before it was created; the step that failed first says why.")
+            return False
         if markdown_path:
             Path(markdown_path).write_text(markdown_table(report), encoding="utf-8")
         if html_path:
             Path(html_path).write_text(html_report(report), encoding="utf-8")
     return decision.phase == ExperimentPhase.RUNNING
+
+
+def _write_no_report(markdown_path: str | None, html_path: str | None, text: str) -> None:
+    """The exit handler's outputs when there is no experiment to report on: KFP uploads each
+    declared output, so each says why instead."""
+    import html
+
+    if markdown_path:
+        Path(markdown_path).write_text(text + "\n", encoding="utf-8")
+    if html_path:
+        Path(html_path).write_text(f"<!doctype html><meta charset=\"utf-8\"><title>kfp-tune</title><p>{html.escape(text)}</p>\n", encoding="utf-8")
 
 
 def stage_inputs_step(
