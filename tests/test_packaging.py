@@ -290,3 +290,22 @@ def test_the_readme_layout_lists_every_top_level_module_and_package():
     names = [p.name for p in root.iterdir() if (p.suffix == ".py" or (p / "__init__.py").exists())]
     missing = [n for n in names if f"`{n}`" not in layout and f"`{n.removesuffix('.py')}`" not in layout and f"src/kfp_tune/{n}" not in layout]
     assert not missing, f"README Layout does not mention {missing}"
+
+
+DESCRIBED_MODULE_BY_MODULE = {
+    "src/kfp_tune/core/": CORE,
+    "src/kfp_tune/steps/": REPO / "src" / "kfp_tune" / "steps",
+    "src/kfp_tune/launchers/": REPO / "src" / "kfp_tune" / "launchers",
+    "src/kfp_tune/collectors/": REPO / "src" / "kfp_tune" / "collectors",
+    "pipelines/": REPO / "pipelines",
+}
+"""The README Layout rows that say what each module of their package is for."""
+
+
+@pytest.mark.parametrize("where", DESCRIBED_MODULE_BY_MODULE)
+def test_the_readme_layout_names_every_module_of_a_package_it_describes_module_by_module(where):
+    layout = (REPO / "README.md").read_text().split("## Layout", 1)[1]
+    row = next((line for line in layout.splitlines() if line.startswith(f"| `{where}` |")), None)
+    assert row is not None, f"README Layout has no row for {where}"
+    missing = sorted(p.stem for p in DESCRIBED_MODULE_BY_MODULE[where].glob("*.py") if p.stem != "__init__" and f"`{p.stem}`" not in row)
+    assert not missing, f"README Layout's {where} row does not say what {missing} are for"
