@@ -227,27 +227,36 @@ def embedded_size(spec_json: str) -> int:
 
 def embedded_spec(experiment: Experiment) -> str:
     """The experiment as the pipeline embeds it (compact JSON, a constant input of suggest);
-    InputError naming its size and :data:`SPEC_ARGUMENT_BYTES` when it is larger, and its
-    largest parameter when one parameter makes most of it."""
+    InputError with :func:`spec_size_problem`'s words when it is too large."""
+    problem = spec_size_problem(experiment)
+    if problem is not None:
+        raise InputError(problem.message)
+    return json.dumps(experiment.to_dict(), sort_keys=True, separators=(",", ":"))
+
+
+def spec_size_problem(experiment: Experiment) -> FieldError | None:
+    """Why no pipeline can embed the experiment (None when one can): its size and
+    :data:`SPEC_ARGUMENT_BYTES`, at its largest parameter when one parameter makes most of it,
+    and what to do. Katib itself takes such an experiment; ``kfp-tune validate`` notes it."""
     data = experiment.to_dict()
-    spec_json = json.dumps(data, sort_keys=True, separators=(",", ":"))
-    size = embedded_size(spec_json)
+    size = embedded_size(json.dumps(data, sort_keys=True, separators=(",", ":")))
     if size <= SPEC_ARGUMENT_BYTES:
-        return spec_json
+        return None
     parameters = (data.get("spec") or {}).get("parameters") or []
     sizes = [(embedded_size(json.dumps(p, sort_keys=True, separators=(",", ":"))), i) for i, p in enumerate(parameters)]
-    largest = max(sizes, default=(0, -1))
-    culprit = ""
-    if largest[0] * 2 > size:
-        space = parameters[largest[1]].get("feasibleSpace") or {}
+    largest, index = max(sizes, default=(0, -1))
+    path, culprit = "spec", ""
+    if largest * 2 > size:
+        space = parameters[index].get("feasibleSpace") or {}
         count = f", {len(space['list']):,} values" if isinstance(space.get("list"), list) else ""
-        culprit = f" (spec.parameters[{largest[1]}] {parameters[largest[1]].get('name')!r} takes {largest[0]:,} bytes of it{count})"
-    raise InputError(
+        path = f"spec.parameters[{index}]"
+        culprit = f" ({path} {parameters[index].get('name')!r} takes {largest:,} bytes of it{count})"
+    return FieldError(path, (
         f"the experiment is {size:,} bytes as the pipeline embeds it{culprit}, over the {SPEC_ARGUMENT_BYTES:,} bytes kfp-tune "
         "takes: KFP hands it to the first step inside one command-line argument, which Linux caps at 128 KiB. Make the search "
         "space smaller: fewer categorical values, or a discrete or int range in place of a long list (kfp-tune run --engine inline "
         "runs it without a pipeline)"
-    )
+    ))
 
 
 def resolve_object_store(object_store: str | ObjectStore) -> ObjectStore:

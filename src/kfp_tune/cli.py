@@ -431,6 +431,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     written = read_experiment_source(Path(args.experiment))
     for note in katib_notes(experiment, written if isinstance(written, dict) else None):  # runs here; would not go back to Katib as it is
         print(f"note: {note.path}: {note.message}", file=sys.stderr)
+    from kfp_tune.pipelines.builder import spec_size_problem
+
+    oversize = spec_size_problem(experiment)
+    if oversize is not None:  # Katib takes it, and the inline engine runs it; no pipeline can carry it
+        print(f"note: {oversize.path}: {oversize.message}; Katib takes an experiment this size", file=sys.stderr)
     return EXIT_OK
 
 

@@ -169,6 +169,11 @@ def test_an_experiment_too_large_for_one_argument_is_refused_naming_its_size_and
     assert main(["compile", str(path), "-o", str(tmp_path / "p.yaml")]) == 2
     assert capsys.readouterr().err.startswith(f"error: the experiment is {size:,} bytes as the pipeline embeds it")
     assert not (tmp_path / "p.yaml").exists()
+    assert main(["validate", str(path)]) == 0  # valid Katib, and the inline engine runs it: a note, as for Katib's differences
+    assert f"note: spec.parameters[2]: the experiment is {size:,} bytes as the pipeline embeds it" in capsys.readouterr().err
+    small = tmp_path / "small.yaml"
+    small.write_text(yaml.safe_dump(_categorical(3)))
+    assert main(["validate", str(small)]) == 0 and "embeds" not in capsys.readouterr().err
     from kfp_tune.components import suggest
     from kfp_tune.pipelines import component_trials
 
