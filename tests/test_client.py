@@ -786,3 +786,42 @@ def test_create_experiment_with_a_host_sends_it_as_a_pipeline_run(monkeypatch):
     [(experiment, kwargs)] = sent
     assert (experiment.name, experiment.spec.max_trial_count) == ("sent", 2)
     assert (kwargs["host"], kwargs["namespace"], kwargs["store"]) == ("http://kfp.example:8888", "kubeflow-user", "s3://mlpipeline/kfp-tune")
+
+
+class _CountingStore:
+    """A store that counts its reads: what a look at the experiment costs on S3, a request each."""
+
+    def __init__(self, inner: LocalStore):
+        self.inner, self.uri, self.gets = inner, inner.uri, 0
+
+    def get(self, key: str) -> bytes | None:
+        self.gets += 1
+        return self.inner.get(key)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_second_look_reads_only_what_was_written_since(store, tmp_path):
+    """A client polling an experiment (wait_for_experiment_condition, a notebook's loop) read
+    every record on every look: ~4 reads a trial, 480 for 120 trials over S3. It keeps what it
+    read (the records are write-once) and reads the experiment record, a listing and the new
+    records; what a run writes meanwhile is seen."""
+    counting = _CountingStore(LocalStore(store))
+    client = Client(counting)
+    first = client.get_experiment("quad")
+    fresh_reads, counting.gets = counting.gets, 0
+    again = client.get_experiment("quad")
+    assert again.status.trials == first.status.trials == 3
+    assert again.status.current_optimal_trial.to_dict() == first.status.current_optimal_trial.to_dict()
+    assert counting.gets <= 4 < fresh_reads, (counting.gets, fresh_reads)
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 5, "spec.parallelTrialCount": 1, "spec.resumePolicy": "LongRunning"})
+    _run_yaml(tmp_path, store, doc)  # another process's run adds two trials
+    counting.gets = 0
+    after = client.get_experiment("quad")
+    assert (after.status.trials, after.status.trials_succeeded) == (5, 5)
+    assert counting.gets < fresh_reads
+    assert len(client.list_trials("quad")) == 5
+    fresh = Client(store).get_experiment("quad").status
+    assert fresh.current_optimal_trial.to_dict() == after.status.current_optimal_trial.to_dict()
+    assert [c.type for c in fresh.conditions] == [c.type for c in after.status.conditions]

@@ -145,6 +145,11 @@ class Client:
             self.store = store
         self._kubernetes_client = kubernetes_client
         self._warned_damaged: set[tuple[str, str]] = set()
+        self._views: dict[str, ExperimentView] = {}
+        """One view per experiment read, kept current by ``refresh``: a second look (a poll of
+        ``wait_for_experiment_condition``, ``get_experiment`` again) reads the experiment record, a
+        listing and the records written since, not every record again (a fresh view of 120 trials
+        reads ~480; its records are write-once, so what was read stays true)."""
         self.kubernetes_factory: Callable[[], Any] | None = None
         """Builds the Kubernetes API client on first use, when none was given (KatibClient's
         ``config_file`` / ``context`` / ``client_configuration``)."""
@@ -189,9 +194,11 @@ class Client:
         head = read_experiment_record(records)
         if head is None:
             raise ExperimentNotFound(f"no experiment {name!r} in {self.store.uri}")
-        status, damaged = experiment_status(self.store, name)
+        status, damaged = experiment_status(self.store, name, self._view(name))
         for key, problem in sorted(damaged.items()):
-            log.warning("experiment %s: record %s is damaged (%s); left out", name, key, problem)
+            if (key, problem) not in self._warned_damaged:  # once per record, however many calls read it
+                self._warned_damaged.add((key, problem))
+                log.warning("experiment %s: record %s is damaged (%s); left out", name, key, problem)
         stored = head.get("spec") or {}
         metadata = {**(stored.get("metadata") or {}), "name": name, "uid": head.get("uid"), "creationTimestamp": head.get("created")}
         return KatibObject({"apiVersion": API_VERSION, "kind": "Experiment", "metadata": metadata, "spec": stored.get("spec") or {}, "status": status})
@@ -468,8 +475,19 @@ class Client:
             raise InputError(f"experiment name: {problem}")
         return ExperimentRecords(self.store, name)
 
+    def _view(self, name: str) -> ExperimentView:
+        """The experiment's lenient view, current as of this call (``_views``)."""
+        view = self._views.get(name)
+        if view is None:
+            view = ExperimentView(self._records(name), lenient=True)
+            view.state  # noqa: B018  (read now: a missing experiment raises here, and is not kept)
+            self._views[name] = view
+        else:
+            view.refresh()
+        return view
+
     def _state(self, name: str) -> ExperimentState:
-        view = ExperimentView(self._records(name), lenient=True)
+        view = self._view(name)
         state = view.state
         for key, problem in sorted(view.damaged.items()):
             if (key, problem) not in self._warned_damaged:  # once per record, however many calls read it

@@ -82,13 +82,14 @@ def metric_order(state: ExperimentState) -> list[str]:
     return names + sorted({m for t in state.trials for m in (*t.metrics, *t.text_metrics)} - set(names))
 
 
-def load_report(store: Store, experiment_name: str) -> ExperimentReport:
+def load_report(store: Store, experiment_name: str, view: ExperimentView | None = None) -> ExperimentReport:
     """The experiment's state and its last saved status (or, before any or when it is damaged,
-    the status it has now). Damaged records are left out and listed (see the module's doc)."""
+    the status it has now). Damaged records are left out and listed (see the module's doc).
+    ``view``: a lenient view of it already current (a Client's), else one is read."""
     from kfp_tune.core.decision import decide
 
     records = ExperimentRecords(store, experiment_name)
-    view = ExperimentView(records, lenient=True)
+    view = view or ExperimentView(records, lenient=True)
     state = view.state
     damaged = dict(view.damaged)
     try:
@@ -106,7 +107,7 @@ def load_report(store: Store, experiment_name: str) -> ExperimentReport:
     return ExperimentReport(state, fresh.phase, fresh.reason, fresh.message, damaged)
 
 
-def experiment_status(store: Store, experiment_name: str) -> tuple[dict[str, Any], dict[str, str]]:
+def experiment_status(store: Store, experiment_name: str, view: ExperimentView | None = None) -> tuple[dict[str, Any], dict[str, str]]:
     """(Katib's ``Experiment.status`` as ``kubectl get experiment -o json`` shows it, the damaged
     records left out): what ``kfp-tune status --json`` prints. The phase is the last saved one
     (a run that ran out of rounds or was interrupted says so); counts and lists are the trials' now."""
@@ -114,7 +115,7 @@ def experiment_status(store: Store, experiment_name: str) -> tuple[dict[str, Any
     from kfp_tune.core.records import utc_now
     from kfp_tune.core.vocabulary import ExperimentPhase
 
-    report = load_report(store, experiment_name)
+    report = load_report(store, experiment_name, view)
     ended_at = report.completion_time
     state = report.state
     phase = ExperimentPhase(report.phase) if report.phase in {p.value for p in ExperimentPhase} else ExperimentPhase.RUNNING
