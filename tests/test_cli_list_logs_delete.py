@@ -117,7 +117,8 @@ def test_list_of_a_store_folder_that_is_not_there_is_exit_2_naming_it(tmp_path, 
     is exit 2); the default folder before anything ran is only empty."""
     missing = tmp_path / "mistyped"
     assert main(["list", "--store", str(missing)]) == 2
-    assert f"--store {str(missing)!r}: no such folder" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: --store ") and ": no such folder (" in err and f"{missing})" in err  # the value as given may be cut short, the folder not
     monkeypatch.setenv("KFP_TUNE_STORE", str(missing))
     assert main(["list"]) == 2
     assert "$KFP_TUNE_STORE" in capsys.readouterr().err
