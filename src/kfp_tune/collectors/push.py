@@ -34,12 +34,9 @@ def collect_pushed(records: ExperimentRecords, experiment: Experiment, trial: Tr
     """What an in-process trial returned (``pushed``), then every ``report_metrics`` call the
     trial made, in the order made."""
     prefix = records.reports_prefix(trial.name)
-    found = [records.read(records.trial_key(trial.name, "pushed"), "PushedMetrics")]
+    found = [records.read(records.pushed_key(trial.name), RecordKind.PUSHED_METRICS)]
     found += [records.read(key, RecordKind.REPORTED_METRICS) for key in records.store.list(prefix) if not key[len(prefix):].startswith(COLLECTOR_STAMP)]
     return [MetricLog(m["name"], float(m["value"]), m.get("step")) for record in found if record is not None for m in record["metrics"]]
-
-
-PLACE_VARIABLES = ("KFP_TUNE_STORE", "KFP_TUNE_EXPERIMENT", "KFP_TUNE_TRIAL")
 
 
 _IN_PROCESS: contextvars.ContextVar[list[MetricLog] | None] = contextvars.ContextVar("kfp_tune_in_process_reports", default=None)
@@ -62,7 +59,7 @@ def report_metrics(metrics: Mapping[str, float], step: int | None = None) -> Non
     """Record metrics for the running trial (the Push collector reads them after it ends):
     a trial kfp-tune launched, or a function's trial that ``kfp_tune.tune`` runs in this
     process. ValueError, naming the metric, for a value that is not a finite number."""
-    from kfp_tune.stores import open_store
+    from kfp_tune.stores import TrialPlaceMissing, open_trial_place
 
     in_process = _IN_PROCESS.get()
     if in_process is not None:
@@ -72,11 +69,11 @@ def report_metrics(metrics: Mapping[str, float], step: int | None = None) -> Non
             raise TypeError(f"report_metrics: step must be an integer or None, got {step!r}")
         in_process.extend([MetricLog(str(name), metric_number(name, value, "report_metrics"), step) for name, value in metrics.items()])
         return
-    missing = [name for name in PLACE_VARIABLES if not os.environ.get(name)]
-    if missing:
-        raise KfpTuneError(f"report_metrics: {', '.join(missing)} not set: call it from a trial kfp-tune launched (Push collector)")
-    records = ExperimentRecords(open_store(os.environ["KFP_TUNE_STORE"], os.environ.get("KFP_TUNE_S3_ENDPOINT") or None), os.environ["KFP_TUNE_EXPERIMENT"])
-    write_report(records, os.environ["KFP_TUNE_TRIAL"], metrics, step, "report_metrics")
+    try:
+        records, trial = open_trial_place()
+    except TrialPlaceMissing as exc:
+        raise KfpTuneError(f"report_metrics: {exc}: call it from a trial kfp-tune launched (Push collector)") from None
+    write_report(records, trial, metrics, step, "report_metrics")
 
 
 def metric_number(name: str, value: object, caller: str) -> float:
