@@ -28,13 +28,12 @@ from typing import Any
 from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, SpecError, StoreError, shown
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
-from kfp_tune.core.spec import EDITABLE_FIELDS
+from kfp_tune.core.spec import API_VERSION, EDITABLE_FIELDS
 from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentState, ExperimentView, TrialState, read_experiment_record
 from kfp_tune.core.vocabulary import TrialStatus
 
 log = logging.getLogger(__name__)
 
-API_VERSION = "kubeflow.org/v1beta1"
 CONDITIONS = ("Created", "Running", "Restarting", "Succeeded", "Failed")
 """The experiment conditions Katib's SDK waits for (Restarting: a completed experiment whose
 budget was raised, until its next run)."""
@@ -406,7 +405,7 @@ class Client:
         if text is not None:
             return text
         if name != primary:
-            kept = sorted(Path(key).stem for key in self.store.list(f"{records.root}/trials/{found.name}/logs/"))
+            kept = sorted(Path(key).stem for key in self.store.list(records.logs_prefix(found.name)))
             raise InputError(f"container: trial {found.name!r} has no log of container {name!r}; its logs: {', '.join(kept) or 'none yet'}")
         if found.ended is not None:
             if found.ended.reason in (TRIAL_STALE, TRIAL_NOT_CREATED):  # nothing followed it to its end, or nothing ran

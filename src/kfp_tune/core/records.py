@@ -142,8 +142,12 @@ class ExperimentRecords:
         record_type = TRIAL_RECORD_TYPES.get(parts[1]) if len(parts) == 2 else None
         return None if record_type is None else (parts[0], record_type)
 
+    def logs_prefix(self, trial: str) -> str:
+        """The folder of the trial's logs (``<container>.log`` each)."""
+        return f"{self.trial_prefix(trial)}logs/"
+
     def log_key(self, trial: str, name: str) -> str:
-        return f"{self.trial_prefix(trial)}logs/{_part(name)}.log"
+        return f"{self.logs_prefix(trial)}{_part(name)}.log"
 
     def reports_prefix(self, trial: str) -> str:
         """Where ``report_metrics`` calls from inside a trial land, one record each."""
