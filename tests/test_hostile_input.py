@@ -332,13 +332,17 @@ def test_report_output_onto_a_file_is_refused(tmp_path, experiment_file):
     assert code == 2 and "-o/--output" in err
 
 
-def test_a_pipeline_over_the_1_mib_budget_is_refused_and_nothing_written(tmp_path):
+def test_an_experiment_too_large_for_a_pipeline_is_refused_and_nothing_written(tmp_path):
+    """A megabyte annotation: over what one step's task spec can carry (KFP's driver takes it
+    as one command-line argument), so compile refuses it, naming the limit, before writing."""
+    from kfp_tune.pipelines.builder import SPEC_ARGUMENT_BYTES
+
     doc = quadratic_experiment()
     doc["spec"]["trialTemplate"]["trialSpec"]["metadata"] = {"annotations": {"note": "x" * (1024 * 1024)}}
     source = tmp_path / "big.yaml"
     source.write_text(_yaml(doc))
     code, _, err = _cli("compile", str(source), "-o", str(tmp_path / "p.yaml"))
-    assert code == 2 and "1 MiB" in err and not (tmp_path / "p.yaml").exists()
+    assert code == 2 and f"over the {SPEC_ARGUMENT_BYTES:,} bytes kfp-tune takes" in err and not (tmp_path / "p.yaml").exists()
 
 
 def test_compile_rounds_are_bounded_with_the_limit_said(experiment_file, tmp_path):
