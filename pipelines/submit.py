@@ -14,6 +14,8 @@ is sent as it is, after the same checks (its size, the arguments' names).
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import os
 import re
 import tempfile
@@ -46,6 +48,8 @@ SeaweedFS) gives each profile namespace store credentials that may write only un
 the mlpipeline bucket (manifests/kustomize/base/installs/multi-user/pipelines-profile-controller/
 sync.py, ``iam.put_user_policy``); ``private-artifacts/`` also expires objects after the
 artifact retention days, so the records go under ``private/<namespace>/``."""
+
+log = logging.getLogger(__name__)
 
 
 def cluster_store_default(namespace: str | None) -> str:
@@ -549,7 +553,21 @@ def kfp_api_client(host: str | None, namespace: str | None, client: Any) -> Any:
         return client
     import kfp
 
-    return kfp.Client(host=host, namespace=namespace or "kubeflow")
+    printed = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(printed):  # kfp prints, where a library would log
+            return kfp.Client(host=host, namespace=namespace or "kubeflow")
+    finally:
+        for line in printed.getvalue().splitlines():
+            if line.strip() == KFP_NO_KUBE_CONFIG:  # the error that follows says what could not be reached
+                log.debug("kfp: %s", line)
+            else:
+                print(line)
+
+
+KFP_NO_KUBE_CONFIG = "Failed to load kube config."
+"""What ``kfp.Client`` prints to stdout when no host is given and there is no kube config: a
+stray line before kfp-tune's own error, which names the host it could not reach."""
 
 
 def _default_host() -> str:
