@@ -506,10 +506,20 @@ def test_a_function_whose_source_cannot_be_read_is_refused(tmp_path):
         function_job_experiment(namespace["typed_in"], SPACE, name="repl")
 
 
-def test_the_default_store_is_the_pipelines_one():
-    """remote.py repeats the pipelines' default store so that building an experiment does not
-    import kfp: the two must not drift apart."""
-    from kfp_tune import remote
-    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE
+def test_without_a_store_the_run_keeps_its_records_where_its_namespace_may_write(kfp_host):
+    """As ``kfp-tune submit --namespace``: multi-user KFP lets a profile namespace's store
+    credentials write only under ``private/<namespace>/`` of the mlpipeline bucket; without a
+    namespace, KFP's default store."""
+    from kfp_tune.stores import DEFAULT_CLUSTER_STORE
 
-    assert remote.DEFAULT_CLUSTER_STORE == DEFAULT_CLUSTER_STORE
+    sent = kfp_tune.tune(quadratic, SPACE, objective_metric_name="loss", max_trial_count=2, parallel_trial_count=1, name="in-ns",
+                         host=kfp_host.url, base_image="python:3.11-slim", namespace="team-a")
+    assert sent.store == "s3://mlpipeline/private/team-a/kfp-tune"
+    plain = kfp_tune.tune(quadratic, SPACE, objective_metric_name="loss", max_trial_count=2, parallel_trial_count=1, name="plain",
+                          host=kfp_host.url, base_image="python:3.11-slim")
+    assert plain.store == DEFAULT_CLUSTER_STORE
+    defaults = [
+        {k: v.get("defaultValue") for k, v in run["pipeline_spec"]["pipeline_spec"]["root"]["inputDefinitions"]["parameters"].items()}["store_uri"]
+        for run in kfp_host.posted("runs")
+    ]
+    assert defaults == ["s3://mlpipeline/private/team-a/kfp-tune", DEFAULT_CLUSTER_STORE]

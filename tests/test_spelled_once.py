@@ -24,10 +24,9 @@ def test_a_value_is_spelled_in_its_own_module_only(value: str, home: str) -> Non
 
 
 def test_the_pipelines_default_store_is_the_stores_one() -> None:
-    from kfp_tune import remote
     from kfp_tune.pipelines import builder
 
-    assert remote.DEFAULT_CLUSTER_STORE is builder.DEFAULT_CLUSTER_STORE is DEFAULT_CLUSTER_STORE
+    assert builder.DEFAULT_CLUSTER_STORE is DEFAULT_CLUSTER_STORE
 
 
 def test_one_function_for_each_job() -> None:

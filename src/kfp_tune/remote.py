@@ -61,7 +61,6 @@ from kfp_tune.core.spec import (
 )
 from kfp_tune.core.vocabulary import FAILED_STATUSES, TrialStatus, looks_like_credential
 from kfp_tune.search import fixed_values, to_parameters
-from kfp_tune.stores import DEFAULT_CLUSTER_STORE
 
 BASE_IMAGE = "docker.io/pytorch/pytorch:2.2.1-cuda12.1-cudnn8-runtime"
 """Katib's SDK default image for a function's trials (Python 3 with pip)."""
@@ -612,12 +611,15 @@ def check_submission(
     run_name: Any = None,
     object_store: Any = None,
     service_account: Any = None,
+    namespace: str | None = None,
 ) -> str:
     """The store URI the run will keep its records in, once every argument of the submission is
     known to be usable; RemoteArgumentError naming the first one that is not. Makes no request:
-    kfp.Client asks the host's health as it is made, so nothing is checked after that."""
+    kfp.Client asks the host's health as it is made, so nothing is checked after that. With no
+    store, a run sent to ``namespace`` keeps them where multi-user KFP lets that namespace write
+    (``pipelines.submit.cluster_store_default``), as ``kfp-tune submit --namespace`` does."""
     from kfp_tune.pipelines.builder import OBJECT_STORES, ObjectStore
-    from kfp_tune.pipelines.submit import TOKEN_HINT, check_host, cluster_store_problem, masked_url
+    from kfp_tune.pipelines.submit import TOKEN_HINT, check_host, cluster_store_default, cluster_store_problem, masked_url
     from kfp_tune.stores import check_store_uri
 
     example = "e.g. http://ml-pipeline-ui.kubeflow"
@@ -638,7 +640,7 @@ def check_submission(
         missing = [m for m in _CLIENT_METHODS if not callable(getattr(client, m, None))]
         if missing:
             raise _refuse_call("client", f"expected a kfp.Client, such as kfp.Client(host=URL), got {type(client).__name__} (it has no {missing[0]})")
-    store_uri = DEFAULT_CLUSTER_STORE if store is None else str(store)
+    store_uri = cluster_store_default(namespace) if store is None else str(store)
     if cluster_store_problem(store_uri):
         raise _refuse_call("store", cluster_store_problem(store_uri))
     try:
@@ -678,7 +680,7 @@ def submit_experiment(
     from kfp_tune.pipelines.submit import DEFAULT_OBJECT_STORE, kfp_api_client, kfp_api_errors
     from kfp_tune.pipelines.submit import submit as submit_pipeline
 
-    store_uri = check_submission(host, client, store, kfp_experiment, run_name, object_store, service_account)
+    store_uri = check_submission(host, client, store, kfp_experiment, run_name, object_store, service_account, namespace)
     arguments = {"launcher_config": json.dumps({"kind": "kubernetes", "namespace": namespace}, sort_keys=True)} if namespace else {}
     with kfp_api_errors(host):
         kfp_client = kfp_api_client(host, namespace, client)
