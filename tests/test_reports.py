@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import itertools
 import re
 from html.parser import HTMLParser
 
@@ -209,3 +210,24 @@ def test_counted_axes_and_int_parameters_have_whole_number_ticks(tmp_path):
     lr = next(axes for axes in parameter_plot(report).axes if axes.get_title() == "lr")
     FigureCanvasAgg(lr.figure).draw()
     assert not all(float(t).is_integer() for t in lr.get_xticks())  # a double keeps matplotlib's ticks
+
+
+def test_a_categorical_of_thousands_of_values_gets_a_readable_axis(tmp_path):
+    """A label per value of a categorical of 5,684 values made each report (each decide-stop of a
+    pipeline) take about a minute, and no one reads thousands of labels: every n-th value is
+    labelled, the first included, and every trial's point still sits at its own value."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kfp_tune.reports import MAX_CHOICE_LABELS, parameter_plot
+
+    values = [f"v{k:04d}" for k in range(2000)]
+    result = tune(lambda p: float(p["choice"][1:]) / 2000, {"choice": search.categorical(values)}, objective_metric_name="loss",
+                  max_trial_count=3, algorithm="random", algorithm_settings={"random_state": 4}, store=str(tmp_path), name="many")
+    panel = next(axes for axes in parameter_plot(load_report(LocalStore(tmp_path), "many")).axes if axes.get_title() == "choice")
+    FigureCanvasAgg(panel.figure).draw()
+    labels = [t.get_text() for t in panel.get_xticklabels()]
+    assert 2 <= len(labels) <= MAX_CHOICE_LABELS and labels[0] == "v0000"
+    step = int(labels[1][1:]) - int(labels[0][1:])
+    assert step == -(-2000 // MAX_CHOICE_LABELS) and all(int(b[1:]) - int(a[1:]) == step for a, b in itertools.pairwise(labels))
+    points = sorted(float(x) for x, _ in panel.collections[0].get_offsets())  # the trials' points (the best's ring is drawn after)
+    assert points == sorted(float(values.index(t.parameters["choice"])) for t in result.trials)

@@ -29,6 +29,10 @@ from kfp_tune.report_views import LOG_SPAN, figure_png, format_number, log_scale
 
 MAX_PARAMETER_PANELS = 12
 """Parameters plotted against the objective, one panel each; the table lists them all."""
+MAX_CHOICE_LABELS = 30
+"""Labelled values on a categorical panel's axis: a label each up to this many, else every n-th.
+A label per value of a categorical of 5,684 values made each report take about a minute (the
+tick labels' layout), and no one can read thousands of labels."""
 
 
 @dataclass
@@ -298,9 +302,11 @@ def parameter_plot(report: ExperimentReport) -> Any:
             choices = [str(c) for c in (parameter.feasible_space.list or [])]
             positions = {choice: k for k, choice in enumerate(choices)}
             xs = [float(positions.get(v, len(choices))) for v in raw]
-            axes.set_xticks(range(len(choices)))
+            every = -(-len(choices) // MAX_CHOICE_LABELS)  # a label on every value, or on every n-th of many
+            ticks = range(0, len(choices), every)
+            axes.set_xticks(ticks)
             axes.set_xlim(-0.5, len(choices) - 0.5)
-            axes.set_xticklabels([c if len(c) <= 12 else c[:11] + "…" for c in choices], rotation=30, fontsize=7)
+            axes.set_xticklabels([c if len(c) <= 12 else c[:11] + "…" for c in (choices[k] for k in ticks)], rotation=30, fontsize=7)
         axes.scatter(xs, ys, s=14, color="#4477aa")
         for x, (_, y, name) in zip(xs, points, strict=True):
             if name == best:
