@@ -493,6 +493,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     bar = tqdm(total=total, unit="trial", desc=experiment.name, disable=None, file=sys.stderr, dynamic_ncols=True)
 
     def update(done: int, info: dict[str, Any]) -> None:
+        if info.get("total") and info["total"] != bar.total:  # the budget was edited while the run goes
+            bar.total = info["total"]
+            bar.refresh()
         bar.update(done - bar.n)
         objective = experiment.spec.objective.objective_metric_name  # type: ignore[union-attr]
         best = info["best"].get(objective)

@@ -16,8 +16,10 @@ from kfp_tune.core.state import ExperimentView
 
 
 class ProgressWatcher:
-    """Reads the store every so often and reports finished trials; drives a progress bar while an
-    engine runs (in this process, or in a kfp.local subprocess)."""
+    """Reads the store every so often and reports finished trials, the best trial's metrics and
+    the budget as stored (``total``: a budget edited while the run goes is followed by the run,
+    and by the bar); drives a progress bar while an engine runs (in this process, or in a
+    kfp.local subprocess)."""
 
     def __init__(self, store: Store, experiment: Experiment, update: Callable[[int, dict[str, Any]], None], interval: float = 0.5):
         self.store, self.experiment, self.update, self.interval = store, experiment, update, interval
@@ -52,4 +54,4 @@ class ProgressWatcher:
             self._wait = max(self.interval, 10 * (time.monotonic() - started))
         done = sum(1 for t in state.trials if t.is_terminal and not t.given_back)  # what counts towards maxTrialCount
         best = best_trial(state)
-        self.update(done, {"best": best.metrics if best else {}})
+        self.update(done, {"best": best.metrics if best else {}, "total": state.experiment.spec.max_trial_count})  # an edited budget too
