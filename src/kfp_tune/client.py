@@ -68,12 +68,12 @@ class KatibObject(dict[str, Any]):
     is not set reads as None. :meth:`to_dict` gives plain dicts (for YAML)."""
 
     def __init__(self, data: Mapping[str, Any] | None = None):
-        super().__init__({key: _wrap(value) for key, value in (data or {}).items()})
+        super().__init__({key: katib_value(value) for key, value in (data or {}).items()})
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_"):
             raise AttributeError(name)
-        for key in (_camel(name), name):
+        for key in (json_name(name), name):
             if key in self:
                 return self[key]
         return None
@@ -82,19 +82,20 @@ class KatibObject(dict[str, Any]):
         return _plain(self)
 
 
-def _camel(name: str) -> str:
+def json_name(name: str) -> str:
+    """The JSON name of a Katib model's attribute (its ``attribute_map``: camelCase)."""
     first, *rest = name.split("_")
     return first + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
-def _wrap(value: Any) -> Any:
+def katib_value(value: Any) -> Any:
     """Mappings as KatibObjects, tuples as lists, and the vocabulary's str enums as the str
     they spell: a condition's ``type`` prints ``Succeeded``, as Katib's SDK gives it, and
     ``yaml.safe_dump(obj.to_dict())`` writes a file kubectl and ``kfp-tune run`` read."""
     if isinstance(value, Mapping) and not isinstance(value, KatibObject):
         return KatibObject(value)
     if isinstance(value, (list, tuple)):
-        return [_wrap(item) for item in value]
+        return [katib_value(item) for item in value]
     if isinstance(value, str) and type(value) is not str:
         return str(value)
     return value

@@ -27,7 +27,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition
+from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition, json_name, katib_value
 from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError, KfpTuneError, SpecError, StoreError
 
 DEFAULT_TIMEOUT = 120
@@ -95,12 +95,8 @@ SCHEMAS: dict[str, dict[str, str]] = {
 }
 """Each model's attributes -> their type (a model's name, ``[Model]`` for a list of them,
 :data:`DATETIME`, or "" for a plain value)."""
-
-
-def _json_name(attribute: str) -> str:
-    """The JSON name of a model's attribute (``attribute_map``: camelCase, for every model here)."""
-    first, *rest = attribute.split("_")
-    return first + "".join(part[:1].upper() + part[1:] for part in rest)
+_BY_JSON_NAME: dict[str, dict[str, str]] = {model: {json_name(a): kind for a, kind in schema.items()} for model, schema in SCHEMAS.items()}
+"""The same, by the fields' JSON names (what the stored documents hold)."""
 
 
 def _timestamp(value: Any) -> Any:
@@ -127,8 +123,7 @@ class KatibModel(KatibObject):
     def __init__(self, data: Mapping[str, Any] | None = None, model: str = ""):
         super().__init__()
         self._model = model
-        schema = SCHEMAS.get(model, {})
-        by_json = {_json_name(attribute): kind for attribute, kind in schema.items()}
+        by_json = _BY_JSON_NAME.get(model, {})
         for key, value in (data or {}).items():
             self[key] = _typed(value, by_json.get(key, ""))
 
@@ -138,7 +133,7 @@ class KatibModel(KatibObject):
         kind = SCHEMAS.get(self._model, {}).get(name)
         if kind is None:
             raise AttributeError(f"{self._model or type(self).__name__!r} object has no attribute {name!r}")
-        value = self.get(_json_name(name))
+        value = self.get(json_name(name))
         return _timestamp(value) if kind == DATETIME else value
 
     def __repr__(self) -> str:
@@ -151,7 +146,7 @@ def _typed(value: Any, kind: str) -> Any:
         return [_typed(item, kind[1:-1]) for item in value]
     if kind in SCHEMAS and isinstance(value, Mapping):
         return KatibModel(value, kind)
-    return KatibObject({"value": value})["value"]  # a plain value as the client gives it (a dict as a KatibObject)
+    return katib_value(value)  # a plain value as the client gives it (a dict as a KatibObject)
 
 
 # --- Katib's error kinds ------------------------------------------------------------------------------
