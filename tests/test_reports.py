@@ -231,3 +231,18 @@ def test_a_categorical_of_thousands_of_values_gets_a_readable_axis(tmp_path):
     assert step == -(-2000 // MAX_CHOICE_LABELS) and all(int(b[1:]) - int(a[1:]) == step for a, b in itertools.pairwise(labels))
     points = sorted(float(x) for x, _ in panel.collections[0].get_offsets())  # the trials' points (the best's ring is drawn after)
     assert points == sorted(float(values.index(t.parameters["choice"])) for t in result.trials)
+
+
+def test_the_objective_is_a_code_span_shown_exactly_as_it_is(tmp_path):
+    """Backslash escapes are not processed inside a Markdown code span (CommonMark, code spans):
+    ``\\_`` there showed as a backslash before the underscore of val_loss. The span is fenced
+    instead, with more backticks than any run in the name."""
+    from kfp_tune.reports import _markdown_code
+
+    tune(lambda p: {"val_loss": p["x"]}, {"x": search.double(0.0, 1.0)}, objective_metric_name="val_loss", max_trial_count=1,
+         algorithm="random", algorithm_settings={"random_state": 0}, store=str(tmp_path), name="val-metric")
+    table = markdown_table(load_report(LocalStore(tmp_path), "val-metric"))
+    assert "Objective: minimize `val_loss`; 1 trial(s)" in table and "\\" not in table.split("\n| trial")[0]
+    assert _markdown_code("a<b>*_\\|") == "`a<b>*_\\|`"  # shown as written: no escape nor entity is read there
+    assert _markdown_code("a`b``c") == "```a`b``c```" and _markdown_code("`x") == "`` `x ``" and _markdown_code("a\nb") == "`a b`"
+    assert _markdown_code(" a ") == "`  a  `" and _markdown_code(" a") == "` a`"

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import html
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -156,6 +157,22 @@ def _markdown_cell(text: str) -> str:
     return html.escape(text, quote=False).replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
 
 
+def _markdown_code(text: str) -> str:
+    """A value as a Markdown code span, shown exactly as it is. Inside a code span CommonMark
+    processes no backslash escape and no entity (``\\_`` shows as a backslash and an
+    underscore, ``&lt;`` as itself), so nothing is escaped: the span is fenced with one backtick
+    more than the longest run of backticks in the value, with a space inside each end when the
+    value starts or ends with one (or with a space at both ends). One line."""
+    text = text.replace("\r", " ").replace("\n", " ")
+    runs = [len(run) for run in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    # CommonMark strips one space from each end of a span that has one at both: one is added
+    # there, and where the value meets the fence with a backtick
+    ends = text[:1] + text[-1:]
+    pad = " " if "`" in ends or (ends == "  " and text.strip(" ")) else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 # The most of a trial's ending a table cell shows (the whole is in `kfp-tune trials --json`).
 WHY_CHARS = 160
 
@@ -189,7 +206,7 @@ def markdown_table(report: ExperimentReport) -> str:
         "",
         f"{_markdown_cell(report.message)}",
         "",
-        f"Objective: {direction} `{_markdown_cell(report.objective)}`; {len(state.trials)} trial(s)"
+        f"Objective: {direction} {_markdown_code(report.objective)}; {len(state.trials)} trial(s)"
         + (f"; best: **{_markdown_cell(best)}**" if best else ""),
         "",
         "| trial | status | " + " | ".join(_markdown_cell(p) for p in params + metrics) + (" | why" if why else "") + " |",
