@@ -212,3 +212,105 @@ def test_the_report_renders_in_chromium(report_file: Path, tmp_path: Path) -> No
         picture.load()
         colours = picture.convert("RGB").getcolors(maxcolors=1 << 20)
     assert colours is not None and len(colours) > 256  # plots drawn, not a blank page
+
+
+def _open_page(browser: DevTools, url: str, width: int = 1280, height: int = 900) -> str:
+    """A new tab showing ``url`` at a ``width`` x ``height`` CSS px viewport, loaded: its session."""
+    target = browser.send("Target.createTarget", url="about:blank")["targetId"]
+    session = browser.send("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
+    browser.send("Page.enable", session)
+    browser.send("Emulation.setDeviceMetricsOverride", session, width=width, height=height, deviceScaleFactor=1, mobile=False)
+    browser.send("Page.navigate", session, url=url)
+    browser.wait_for("Page.loadEventFired", session)
+    return session
+
+
+def _evaluate(browser: DevTools, session: str, expression: str) -> Any:
+    found = browser.send("Runtime.evaluate", session, expression=expression, returnByValue=True)
+    assert "exceptionDetails" not in found, found
+    return found["result"]["value"]
+
+
+HOST_FACTS = """
+(() => {
+  const facts = () => {
+    const body = getComputedStyle(document.body), table = getComputedStyle(document.getElementById('host-table'));
+    const cell = getComputedStyle(document.getElementById('host-cell'));
+    return {margin: body.margin, font: body.fontFamily, tableFont: table.fontSize, collapse: table.borderCollapse,
+            cellBorder: cell.borderTopWidth, cellPadding: cell.paddingLeft};
+  };
+  const before = facts();
+  document.getElementById('output').innerHTML = REPORT;
+  const cell = getComputedStyle(document.querySelector('#output td'));
+  return {before, after: facts(), reportCell: {border: cell.borderTopWidth, padding: cell.paddingLeft},
+          heading: document.querySelector('#output h1').getBoundingClientRect().left};
+})()
+"""
+
+
+def test_the_report_shown_inside_a_notebook_page_restyles_nothing_of_it(tmp_path: Path) -> None:
+    """display(HTML(html_report(...))) puts the page inside the notebook's own (innerHTML): its
+    style rules, page-wide before (body's margin and font, every table, cell and image), now
+    apply inside the report only. The report still styles itself there, and, as a file of its
+    own, keeps its 24 px margins."""
+    from kfp_tune.reports import html_report, load_report
+
+    written = write_experiment(tmp_path / "store", trials=4, seed=3)
+    report = html_report(load_report(written.store, written.name))
+    (tmp_path / "report.html").write_text(report, encoding="utf-8")
+    host = tmp_path / "host.html"
+    host.write_text(
+        "<!DOCTYPE html><html><head><style>body{margin:0;font-family:serif}</style></head><body>"
+        '<table id="host-table"><tr><td id="host-cell">the notebook\'s own table</td></tr></table><div id="output"></div></body></html>',
+        encoding="utf-8",
+    )
+    browser = DevTools(tmp_path / "profile")
+    try:
+        inside = _evaluate(browser, _open_page(browser, host.as_uri()), HOST_FACTS.replace("REPORT", json.dumps(report)))
+        alone = _evaluate(browser, _open_page(browser, (tmp_path / "report.html").as_uri()), """
+          (() => { const h = document.querySelector('h1').getBoundingClientRect(), body = getComputedStyle(document.body);
+                   return {left: h.left, top: h.top, font: getComputedStyle(document.querySelector('h1')).fontFamily, margin: body.margin}; })()""")
+    finally:
+        browser.close()
+    assert inside["after"] == inside["before"] and inside["before"]["margin"] == "0px", inside
+    assert inside["reportCell"] == {"border": "1px", "padding": "8px"} and inside["heading"] == 16  # its own margin, inside the host's none
+    assert (alone["left"], alone["top"], alone["font"]) == (24, 24, "sans-serif"), alone
+
+
+TABLE_FACTS = """
+(() => {
+  const heads = [...document.querySelectorAll('thead th')].map(th => [th.textContent, th.getBoundingClientRect().right]);
+  const names = [...document.querySelectorAll('tbody td.trial')].map(td => {
+    const range = document.createRange(); range.selectNodeContents(td);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+  });
+  return {heads, names, width: document.documentElement.clientWidth, scrolls: document.documentElement.scrollWidth};
+})()
+"""
+
+
+@pytest.mark.parametrize("width", [800, 1280])
+def test_with_twelve_parameters_the_objective_stays_in_view_and_names_on_one_line(tmp_path: Path, width: int) -> None:
+    """12 parameters made a trial table 1,807 px wide with the objective its last column, off
+    screen at 1280 px, and each trial's name broken over three lines. Now the status and the
+    metrics come first, a name keeps to one line, and the table scrolls by itself: the page is
+    no wider than the window."""
+    from kfp_tune import search, tune
+    from kfp_tune.reports import html_report, load_report
+    from kfp_tune.stores import LocalStore
+
+    space = {f"param_number_{k}": search.double(0.0, 1.0) for k in range(1, 13)}
+    tune(lambda p: {"loss": sum(p.values()), "accuracy": 1 / (1 + sum(p.values()))}, space, objective_metric_name="loss",
+         additional_metric_names=["accuracy"], max_trial_count=3, algorithm="random", algorithm_settings={"random_state": 5},
+         store=str(tmp_path / "store"), name="many-params")
+    page = tmp_path / "many-params.html"
+    page.write_text(html_report(load_report(LocalStore(tmp_path / "store"), "many-params")), encoding="utf-8")
+    browser = DevTools(tmp_path / "profile")
+    try:
+        facts = _evaluate(browser, _open_page(browser, page.as_uri(), width=width), TABLE_FACTS)
+    finally:
+        browser.close()
+    heads = dict(facts["heads"])
+    assert [h for h, _ in facts["heads"]][:4] == ["trial", "status", "loss", "accuracy"] and len(heads) == 16
+    assert heads["accuracy"] <= facts["width"] <= width, facts  # the metrics in view (the width less a scroll bar)
+    assert facts["names"] == [1, 1, 1] and facts["scrolls"] == facts["width"], facts

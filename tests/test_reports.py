@@ -246,3 +246,13 @@ def test_the_objective_is_a_code_span_shown_exactly_as_it_is(tmp_path):
     assert _markdown_code("a<b>*_\\|") == "`a<b>*_\\|`"  # shown as written: no escape nor entity is read there
     assert _markdown_code("a`b``c") == "```a`b``c```" and _markdown_code("`x") == "`` `x ``" and _markdown_code("a\nb") == "`a b`"
     assert _markdown_code(" a ") == "`  a  `" and _markdown_code(" a") == "` a`"
+
+
+def test_both_tables_put_the_metrics_before_the_parameters(finished):
+    """The objective first after the status, then the other metrics, then the parameters: with
+    many parameters the objective stays in view (tests/test_report_browser.py shows it)."""
+    store, _ = finished
+    report = load_report(store, "report-test")
+    header = next(line for line in markdown_table(report).splitlines() if line.startswith("| trial"))
+    assert header == "| trial | status | loss | seconds | lr | kind | why |"
+    assert "<th>trial</th><th>status</th><th>loss</th><th>seconds</th><th>lr</th><th>kind</th><th>why</th>" in html_report(report)

@@ -195,8 +195,11 @@ def _why_cells(state: ExperimentState) -> list[str] | None:
 
 
 def markdown_table(report: ExperimentReport) -> str:
-    """The trial table: name, status, parameters, metrics, and why a trial that did not succeed
-    ended (when one did not); the best trial marked."""
+    """The trial table: name, status, metrics (the objective first), parameters, and why a trial
+    that did not succeed ended (when one did not); the best trial marked. The metrics come
+    before the parameters so that the objective stays in view however many parameters there
+    are (with 12, a table with the parameters first put it past the right edge of a 1280 px
+    window)."""
     state, best = report.state, report.best_name
     params, metrics = report.parameter_names, report.metric_names
     why = _why_cells(state)
@@ -209,14 +212,14 @@ def markdown_table(report: ExperimentReport) -> str:
         f"Objective: {direction} {_markdown_code(report.objective)}; {len(state.trials)} trial(s)"
         + (f"; best: **{_markdown_cell(best)}**" if best else ""),
         "",
-        "| trial | status | " + " | ".join(_markdown_cell(p) for p in params + metrics) + (" | why" if why else "") + " |",
-        "|---|---|" + "---|" * len(params) + "---:|" * len(metrics) + ("---|" if why else ""),
+        "| trial | status | " + " | ".join(_markdown_cell(p) for p in metrics + params) + (" | why" if why else "") + " |",
+        "|---|---|" + "---:|" * len(metrics) + "---|" * len(params) + ("---|" if why else ""),
     ]
     for index, trial in enumerate(state.trials):
         name = _markdown_cell(trial.name)
         cells = [f"**{name}** (best)" if trial.name == best else name, trial.status]
-        cells += [_markdown_cell(text) for text in parameter_texts(report, trial)]
         cells += [_metric_cell(trial, m, _markdown_cell) for m in metrics]
+        cells += [_markdown_cell(text) for text in parameter_texts(report, trial)]
         cells += [_markdown_cell(why[index])] if why else []
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
@@ -336,21 +339,41 @@ def parameter_plot(report: ExperimentReport) -> Any:
     return figure
 
 
+REPORT_CLASS = "kfp-tune-report"
+"""The class of the element that holds the whole report: every style rule is scoped to it, so
+the page shown inside another (a notebook's ``display(HTML(...))``, which puts it in the
+notebook's own page) restyles nothing of its host."""
+REPORT_STYLE = (
+    # 1.5em above and below (collapsing with the body's own 8 px margin) and 1em at the sides
+    # (added to the body's 8 px): the 24 px all round the page had when its body was styled
+    ".R{font-family:sans-serif;margin:1.5em 1em}"
+    ".R table{border-collapse:collapse;font-size:13px}"
+    ".R td,.R th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+    ".R tr.best{background:#fdf1c4}"
+    ".R td.trial{white-space:nowrap}"  # a trial's name on one line, however wide the table
+    ".R div.trials{overflow-x:auto}"  # a wide table scrolls by itself, not the whole page
+    ".R img{max-width:100%}"
+).replace(".R", f".{REPORT_CLASS}")
+"""The report's style rules, each under :data:`REPORT_CLASS`."""
+
+
 def html_report(report: ExperimentReport) -> str:
-    """One HTML page with no outside references: plots embedded as PNG, the trial table."""
+    """One HTML page with no outside references: plots embedded as PNG, the trial table, all
+    inside one element whose class (:data:`REPORT_CLASS`) scopes every style rule."""
     state, best = report.state, report.best_name
     params, metrics = report.parameter_names, report.metric_names
     esc = html.escape
     why = _why_cells(state)
-    head = "".join(f"<th>{esc(h)}</th>" for h in ["trial", "status", *params, *metrics, *(["why"] if why else [])])
+    head = "".join(f"<th>{esc(h)}</th>" for h in ["trial", "status", *metrics, *params, *(["why"] if why else [])])
     body = []
     for index, trial in enumerate(state.trials):
-        cells = [esc(trial.name) + (" <b>(best)</b>" if trial.name == best else ""), esc(trial.status)]
-        cells += [esc(text) for text in parameter_texts(report, trial)]
+        cells = [esc(trial.status)]
         cells += [_metric_cell(trial, m, esc) for m in metrics]
+        cells += [esc(text) for text in parameter_texts(report, trial)]
         cells += [esc(why[index])] if why else []
         row_class = ' class="best"' if trial.name == best else ""
-        body.append(f"<tr{row_class}>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        name = esc(trial.name) + (" <b>(best)</b>" if trial.name == best else "")
+        body.append(f'<tr{row_class}><td class="trial">{name}</td>' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     direction = "minimize" if report.minimize else "maximize"
     best_state = next((t for t in state.trials if t.name == best), None)
     text = best_state.text_metrics.get(report.objective) if best_state is not None else None  # darts' genotype: the result
@@ -365,9 +388,7 @@ def html_report(report: ExperimentReport) -> str:
     return (
         "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
         f"<title>kfp-tune: {esc(state.name)}</title>"
-        "<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse;font-size:13px}"
-        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}tr.best{background:#fdf1c4}"
-        "img{max-width:100%}</style></head><body>"
+        f"<style>{REPORT_STYLE}</style></head><body><div class=\"{REPORT_CLASS}\">"
         f"<h1>Experiment {esc(state.name)}: {esc(report.phase)}</h1>"
         f"<p>{esc(report.reason)}: {esc(report.message)}</p>"
         f"<p>Objective: {direction} <code>{esc(report.objective)}</code>; {len(state.trials)} trial(s)"
@@ -375,8 +396,8 @@ def html_report(report: ExperimentReport) -> str:
         + "</p>"
         + (f"<p>Its {esc(report.objective)}: <code>{esc(text)}</code></p>" if text is not None else "")
         + images
-        + f"<h2>Trials</h2><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-        + "</body></html>\n"
+        + f"<h2>Trials</h2><div class=\"trials\"><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        + "</div></body></html>\n"
     )
 
 
