@@ -256,3 +256,24 @@ def test_both_tables_put_the_metrics_before_the_parameters(finished):
     header = next(line for line in markdown_table(report).splitlines() if line.startswith("| trial"))
     assert header == "| trial | status | loss | seconds | lr | kind | why |"
     assert "<th>trial</th><th>status</th><th>loss</th><th>seconds</th><th>lr</th><th>kind</th><th>why</th>" in html_report(report)
+
+
+def test_status_gives_the_best_trials_parameters_in_the_spec_order(tmp_path, capsys):
+    """Katib's currentOptimalTrial copies the best trial's assignments, which are in the search
+    space's order; the records keep them sorted by name, and ``kfp-tune status`` (--json and
+    text) showed param_10 before param_2, and layers before lr for a spec of lr, layers, opt."""
+    import json
+
+    from kfp_tune.cli import main
+
+    space = {"lr": search.double(0.01, 0.1), "layers": search.int(1, 5), "opt": search.categorical(["sgd", "adam"])}
+    space |= {f"param_{k}": search.double(0.0, 1.0) for k in range(1, 13)}
+    tune(lambda p: p["lr"] + p["param_2"], space, objective_metric_name="loss", max_trial_count=2, algorithm="random",
+         algorithm_settings={"random_state": 1}, store=str(tmp_path), name="order")
+    capsys.readouterr()
+    assert main(["status", "order", "--store", str(tmp_path), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert [a["name"] for a in status["currentOptimalTrial"]["parameterAssignments"]] == list(space)
+    assert main(["status", "order", "--store", str(tmp_path)]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("parameters:")]
+    assert [pair.split("=")[0] for pair in line.split(":", 1)[1].strip().split(", ")] == list(space)
