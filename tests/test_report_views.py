@@ -407,3 +407,33 @@ def test_one_objective_among_failed_trials_still_gives_a_whole_number_axis(tmp_p
     assert figure.axes[0].get_xlim() == (-0.5, 3.5)
     (none,) = _by_gid(figure, "objective-none")
     assert sorted(float(x) for x in none.get_offsets()[:, 0]) == [1, 2, 3]
+
+
+def test_one_trial_draws_only_values_it_could_have(tmp_path: Path) -> None:
+    """With one trial the colour bar ran from 0.2167 to 1.2167 (an accuracy above 1), the trial
+    axis had ticks at -0.5 to 0.5 and an int parameter at 0.945 to 1.05. Now: the value alone
+    on the colour bar and on the objective's axis, trial 0 alone, and an int's whole numbers
+    across its space."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from kfp_tune import search, tune
+    from kfp_tune.reports import objective_plot, parameter_plot
+
+    space = {"lr": search.double(0.0001, 0.5), "layers": search.int(1, 5), "opt": search.categorical(["sgd", "adam", "rmsprop"])}
+    tune(lambda p: {"accuracy": 0.2167}, space, objective_metric_name="accuracy", objective_type="maximize", max_trial_count=1,
+         algorithm="random", algorithm_settings={"random_state": 3}, store=str(tmp_path), name="one-trial")
+    report = load_report(LocalStore(tmp_path), "one-trial")
+
+    def shown_ticks(axes: Any, which: str = "x") -> list[float]:
+        FigureCanvasAgg(axes.figure).draw()
+        low, high = axes.get_xlim() if which == "x" else axes.get_ylim()
+        return [float(t) for t in (axes.get_xticks() if which == "x" else axes.get_yticks()) if low <= t <= high]
+
+    parallel = parallel_coordinates_plot(report)
+    lines, colour_bar = parallel.axes
+    low, high = colour_bar.get_ylim()
+    assert shown_ticks(colour_bar, "y") == [0.2167] and 0.2 < low < 0.2167 < high < 0.25
+    assert [t.get_text() for t in lines.texts if t.get_text() == format_number(0.2167)] == ["0.2167"]  # the objective's axis, once
+    assert shown_ticks(objective_plot(report).axes[0]) == [0.0]
+    layers = next(axes for axes in parameter_plot(report).axes if axes.get_title() == "layers")
+    assert shown_ticks(layers) == [1.0, 2.0, 3.0, 4.0, 5.0]

@@ -194,7 +194,11 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
     # the better trials drawn last, so they are on top where lines cross
     ordered = sorted(scored, key=lambda tv: -tv[1] if report.minimize else tv[1])
     colour_map = colormaps["viridis_r" if report.minimize else "viridis"]
-    norm = Normalize(min(values), max(values) if max(values) > min(values) else min(values) + 1)
+    low, high = min(values), max(values)
+    # one value (one trial, or all alike): a narrow range around it, labelled with the value
+    # alone; Normalize(v, v + 1) labelled an accuracy of 0.2167 as running to 1.2167
+    spread = 0.0 if high > low else (abs(low) * 0.01 or 0.01)
+    norm = Normalize(low - spread, high + spread)
     alpha = 0.8 if len(scored) <= 50 else 0.35
     lines = LineCollection([line(t, v) for t, v in ordered], colors=[colour_map(norm(v)) for _, v in ordered], linewidths=0.9, alpha=alpha)
     lines.set_gid("trials")
@@ -211,6 +215,8 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
             if len(axis.choices) <= 10:
                 for choice in axis.choices:
                     axes.text(x + 0.04, axis.position(choice), _short(choice), fontsize=7, va="center")
+        elif axis.high <= axis.low:  # one value, drawn in the middle (Axis.fraction): labelled there, once
+            axes.text(x + 0.04, 0.5, format_number(axis.low), fontsize=7, va="center")
         else:
             axes.text(x + 0.04, 0.0, format_number(axis.low), fontsize=7, va="top")
             axes.text(x + 0.04, 1.0, format_number(axis.high), fontsize=7, va="bottom")
@@ -224,6 +230,8 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
         axes.spines[side].set_visible(False)
     colourbar = figure.colorbar(ScalarMappable(norm=norm, cmap=colour_map), ax=axes, pad=0.01, fraction=0.03)
     colourbar.set_label(report.objective, fontsize=8)
+    if spread:
+        colourbar.set_ticks([low], labels=[format_number(low)])
     colourbar.ax.tick_params(labelsize=7)
     return figure
 

@@ -291,7 +291,7 @@ def objective_plot(report: ExperimentReport) -> Any:
         ended = report.phase in ("Succeeded", "Failed")
         axes.text(0.5, 0.5, "no trial reported the objective" if ended else "no trial has reported the objective yet",
                   ha="center", va="center", transform=axes.transAxes)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # trials are counted
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # trials are counted: one trial is tick 0 alone, not -0.5 to 0.5
     axes.set_xlabel("trial (in the order created)")
     axes.set_ylabel(report.objective)
     axes.grid(alpha=0.3)
@@ -329,8 +329,12 @@ def parameter_plot(report: ExperimentReport) -> Any:
                 wide = high / low >= LOG_SPAN
                 axes.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=wide))
                 axes.xaxis.set_minor_formatter(NullFormatter() if wide else LogFormatter(labelOnlyBase=False))
-            elif parameter.parameter_type == "int":
-                axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # an int's values only: no tick at 1.5
+            else:
+                if low is not None and high is not None:  # the whole space, as on a log axis: one trial's value is no range
+                    margin = (high - low) * 0.03 if high > low else 0.5
+                    axes.set_xlim(low - margin, high + margin)
+                if parameter.parameter_type == "int":  # an int's values only: no tick at 1.5, nor at 0.95 around one value
+                    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         else:
             choices = [str(c) for c in (parameter.feasible_space.list or [])]
             positions = {choice: k for k, choice in enumerate(choices)}
