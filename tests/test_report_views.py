@@ -409,6 +409,48 @@ def test_one_objective_among_failed_trials_still_gives_a_whole_number_axis(tmp_p
     assert sorted(float(x) for x in none.get_offsets()[:, 0]) == [1, 2, 3]
 
 
+def test_a_running_trial_is_drawn_until_now_while_its_run_is_heard_from(tmp_path: Path) -> None:
+    """A report made 28 s in drew two trials running for 8 s as slivers at 20.2 s, the last time
+    a trial had ended. Now a running trial reaches the report's time while its run is heard from
+    (its heartbeat, or its start, younger than the trial TTL, as launch-trial's retries judge an
+    attempt alive); once not (a killed run), the last time a record tells, its heartbeat
+    included. Either way hatched, the legend saying which."""
+    import dataclasses
+
+    from kfp_tune.core.claims import trial_ttl_from_env
+    from kfp_tune.core.vocabulary import RecordKind
+    from kfp_tune.report_views import LAST_HEARD, UNTIL_NOW
+
+    live = write_experiment(tmp_path, trials=8, seed=5, running=2)
+    records = ExperimentRecords(live.store, live.name)
+    running = sorted(t for t, s in live.statuses.items() if s == "Running")
+    ended = {t: s for t, s in live.spans.items() if t not in running}
+    started = {t: live.spans[t][0] for t in running}
+    report = load_report(live.store, live.name)
+
+    def drawn(made_at: float) -> dict[str, tuple[float, str]]:
+        bars = slot_timeline(dataclasses.replace(report, made_at=made_at))
+        assert {b.trial: (b.start, b.end) for b in bars if b.trial not in running} == ended  # the others as they ran
+        return {b.trial: (b.end, b.running) for b in bars if b.trial in running}
+
+    ttl = trial_ttl_from_env()
+    last = max(started.values())
+    assert drawn(last + 8) == {t: (last + 8, UNTIL_NOW) for t in running}  # the QA's case: 8 s in, no beat since the start
+    latest = max(end for _, end in live.spans.values())
+    assert drawn(latest + ttl + 60) == {t: (latest, LAST_HEARD) for t in running}  # not heard from for the TTL: not stretched
+    beat = latest + 30.0
+    for trial in running:
+        records.write(records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": "1", "at": beat, "time": _iso(beat)})
+    report = load_report(live.store, live.name)
+    assert report.heartbeats == {t: beat for t in running}
+    assert drawn(beat + ttl / 2) == {t: (beat + ttl / 2, UNTIL_NOW) for t in running}
+    assert drawn(beat + ttl + 1) == {t: (beat, LAST_HEARD) for t in running}  # to its last heartbeat
+    figure = timeline_plot(slot_timeline(dataclasses.replace(report, made_at=beat + 5)))
+    bars = _by_gid(figure, "slot-bar-Running")
+    assert len(bars) == 2 and {patch.get_hatch() for patch in bars} == {"///"}
+    assert "Running (until now)" in [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+
+
 def test_one_trial_draws_only_values_it_could_have(tmp_path: Path) -> None:
     """With one trial the colour bar ran from 0.2167 to 1.2167 (an accuracy above 1), the trial
     axis had ticks at -0.5 to 0.5 and an int parameter at 0.945 to 1.05. Now: the value alone

@@ -362,6 +362,15 @@ class SlotBar:
     start: float
     end: float
     status: str
+    running: str = ""
+    """For a trial still running, what its bar's end is: :data:`UNTIL_NOW` or :data:`LAST_HEARD`."""
+
+
+UNTIL_NOW = "until now"
+"""A running trial whose run was heard from within the trial TTL: drawn to the report's time."""
+LAST_HEARD = "last heard from"
+"""A running trial whose run has not been heard from for the trial TTL (the run may be gone):
+drawn to the last time any record tells."""
 
 
 def _epoch(text: str) -> float | None:
@@ -381,8 +390,17 @@ def slot_timeline(report: ExperimentReport) -> list[SlotBar]:
     """Every started trial with when it ran (from its start to the end of its run: both to the
     sub-second in the records that keep it) and a slot. The records do not say which slot ran a
     trial, so slots are derived: trials in the order they started, each in the lowest-numbered
-    slot free by then (as few slots as the overlaps need). A trial still running ends at the
-    latest time any record tells."""
+    slot free by then (as few slots as the overlaps need).
+
+    A trial still running is drawn to the report's time (``ExperimentReport.made_at``) while its
+    run is alive: its last heartbeat (or its start) is younger than the trial TTL, the rule by
+    which a launch-trial retry judges the attempt it follows alive (``core.claims``; a run beats
+    for each trial every quarter of it). Otherwise (a run killed, its trials left Running) it is
+    drawn to the latest time any record tells, heartbeats included, not stretched to whenever
+    the report is read."""
+    from kfp_tune.core.claims import trial_ttl_from_env
+
+    ttl = trial_ttl_from_env()
     spans: list[tuple[float, int, TrialState, float | None]] = []
     latest = 0.0
     for trial in report.state.trials:
@@ -398,19 +416,25 @@ def slot_timeline(report: ExperimentReport) -> list[SlotBar]:
             end = _epoch(trial.result.time)
         if end is None and trial.ended is not None:
             end = _epoch(trial.ended.time)
-        latest = max(latest, start, end or 0.0)
+        latest = max(latest, start, end or 0.0, report.heartbeats.get(trial.name, 0.0))
         spans.append((start, trial.index, trial, end))
     spans.sort(key=lambda s: (s[0], s[1]))
     slot_ends: list[float] = []
     bars = []
     for start, _, trial, end in spans:
-        finish = max(start, latest if end is None else end)
+        running = ""
+        if end is not None:
+            finish = max(start, end)
+        elif report.made_at - max(start, report.heartbeats.get(trial.name, 0.0)) < ttl:
+            finish, running = max(start, latest, report.made_at), UNTIL_NOW
+        else:
+            finish, running = max(start, latest), LAST_HEARD
         free = [k for k, busy_until in enumerate(slot_ends) if busy_until <= start]
         slot = free[0] if free else len(slot_ends)
         if slot == len(slot_ends):
             slot_ends.append(finish)
         slot_ends[slot] = finish
-        bars.append(SlotBar(trial.name, slot, start, finish, str(trial.status)))
+        bars.append(SlotBar(trial.name, slot, start, finish, str(trial.status), running))
     return bars
 
 
@@ -425,12 +449,13 @@ def timeline_plot(bars: list[SlotBar]) -> Any:
     figure = Figure(figsize=(7, min(8.0, 1.4 + 0.3 * slots)))
     axes = figure.add_subplot()
     least = max(span, 1.0) / 400 / scale  # a trial shorter than the clock's second still shows
-    for status in _statuses(bars):
-        mine = [b for b in bars if b.status == status]
-        container = axes.barh(
+    kinds = dict.fromkeys((status, b.running) for status in _statuses(bars) for b in bars if b.status == status)
+    for status, running in kinds:
+        mine = [b for b in bars if b.status == status and b.running == running]
+        container = axes.barh(  # a trial still running is hatched, and the legend says where its bar ends
             [b.slot + 1 for b in mine], [max((b.end - b.start) / scale, least) for b in mine],
             left=[(b.start - origin) / scale for b in mine], height=0.7, color=_status_colour(status),
-            edgecolor="white", linewidth=0.3, label=status,
+            edgecolor="white", linewidth=0.3, label=f"{status} ({running})" if running else status, hatch="///" if running else None,
         )
         for patch in container:
             patch.set_gid(f"slot-bar-{status}")
@@ -485,8 +510,10 @@ def views(report: ExperimentReport) -> list[View]:
     out.append(
         _view(
             "Trials per slot over time",
-            "When each trial ran, coloured by its status. The records do not say which slot ran a trial: "
-            "each is drawn in the first slot free when it started.",
+            "When each trial ran, coloured by its status. A trial still running is hatched: drawn until now (this "
+            "report's time) while its run is heard from, else to the last time a record tells (its run not heard from "
+            "for the trial TTL). The records do not say which slot ran a trial: each is drawn in the first slot free "
+            "when it started.",
             lambda: timeline_plot(bars) if bars else None,
             "no trial has started yet",
         )

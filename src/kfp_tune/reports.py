@@ -16,8 +16,10 @@ from __future__ import annotations
 import html
 import math
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any
 
 from kfp_tune.core.decision import COUNTS_AS_FAILED, best_trial, count_trials, decide
@@ -25,7 +27,7 @@ from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState
-from kfp_tune.core.vocabulary import TrialStatus
+from kfp_tune.core.vocabulary import RecordKind, TrialStatus
 from kfp_tune.report_views import LOG_SPAN, figure_png, format_number, log_scaled, parameter_texts, views_html
 
 MAX_PARAMETER_PANELS = 12
@@ -48,6 +50,32 @@ class ExperimentReport:
     """Records left out because they are damaged: key -> what is wrong with it."""
     completion_time: str | None = None
     """When the saved status says the experiment ended (Katib's ``completionTime``)."""
+    records: ExperimentRecords | None = field(default=None, repr=False, compare=False)
+    """Where it was read from: the running trials' heartbeats are read from there, once, when
+    the timeline is drawn (a status poll does not pay for them)."""
+    made_at: float = field(default_factory=time.time)
+    """When the report was read (seconds since the epoch): "now", for the trials still running."""
+
+    @cached_property
+    def heartbeats(self) -> dict[str, float]:
+        """Each running trial's last heartbeat (``trials/<t>/beat.json``'s ``at``, seconds since
+        the epoch), where it has one: the last time its run was heard from about it. A damaged
+        one is left out: the trial is drawn as if it had none."""
+        beats: dict[str, float] = {}
+        records = self.records
+        if records is None:
+            return beats
+        for trial in self.state.trials:
+            if trial.status != TrialStatus.RUNNING:
+                continue
+            try:
+                record = records.read(records.heartbeat_key(trial.name), RecordKind.TRIAL_HEARTBEAT)
+            except DamagedRecord:
+                continue
+            at = record.get("at") if record is not None else None
+            if isinstance(at, (int, float)) and not isinstance(at, bool) and math.isfinite(at):
+                beats[trial.name] = float(at)
+        return beats
 
     @property
     def objective(self) -> str:
@@ -116,11 +144,13 @@ def load_report(store: Store, experiment_name: str, view: ExperimentView | None 
             if not all(isinstance(v, str) for v in (phase, reason, message)):
                 raise DamagedRecord(records.status_key(), "expected a status with a phase, a reason and a message")
             ended_at = status.get("completionTime")
-            return ExperimentReport(state, str(phase), str(reason), str(message), damaged, ended_at if isinstance(ended_at, str) else None)
+            return ExperimentReport(
+                state, str(phase), str(reason), str(message), damaged, ended_at if isinstance(ended_at, str) else None, records
+            )
     except DamagedRecord as exc:  # derived from the records: what they say now is shown instead
         damaged[exc.key] = exc.problem + " (the status is computed from the trials instead)"
     fresh = decide(state, rounds_left=1)
-    return ExperimentReport(state, fresh.phase, fresh.reason, fresh.message, damaged)
+    return ExperimentReport(state, fresh.phase, fresh.reason, fresh.message, damaged, records=records)
 
 
 def experiment_status(store: Store, experiment_name: str, view: ExperimentView | None = None) -> tuple[dict[str, Any], dict[str, str]]:
