@@ -1,7 +1,8 @@
 """What the Kubernetes launcher says when the API server answers an error it does not retry:
-the verb, the resource and its name, the namespace, and the status with the server's reason, so
-a user can tell a refused body (422) from an unauthorised token (401) or a server that stayed
-down past the retry budget (500). Only a 404 on create or list reads as "not there"."""
+the verb, the resource and its name, the namespace, the status with the server's reason, and
+what the server's Status said (cut short), so a user can tell a refused body (422, and which
+field) from an unauthorised token (401) or a server that stayed down past the retry budget
+(500). Only a 404 on create or list reads as "not there"."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 
 import pytest
 
+import fake_kube
 from conftest import quadratic_experiment
 from fake_kube import FakeKube, Fault
 from kfp_tune.core.errors import KfpTuneError
@@ -29,17 +31,47 @@ def launch(kube: FakeKube) -> None:
     launcher.run(trial_run(load_experiment(quadratic_experiment()), state))
 
 
-@pytest.mark.parametrize(("status", "reason"), [(422, "Unprocessable Entity"), (500, "Internal Server Error")])
-def test_a_refused_create_names_the_status_and_the_servers_reason(kube: FakeKube, status: int, reason: str) -> None:
-    kube.faults = [Fault("POST", "/jobs$", status, times=100)]
+INVALID = (
+    f"Job.batch '{TRIAL}' is invalid: spec.template.spec.containers[0].ports[0].containerPort: Invalid value: \"string\": "
+    "spec.template.spec.containers[0].ports[0].containerPort in body must be of type integer: \"string\""
+)
+
+
+@pytest.mark.parametrize(("status", "reason", "said"), [(422, "Unprocessable Entity", INVALID), (500, "Internal Server Error", "etcdserver: request timed out")])
+def test_a_refused_create_names_the_status_and_the_servers_words(kube: FakeKube, status: int, reason: str, said: str) -> None:
+    """The server's Status message says what to fix (a 422 names the field and the type it
+    takes); the reason phrase alone did not."""
+    kube.faults = [Fault("POST", "/jobs$", status, times=100, message=said, reason="Invalid" if status == 422 else "InternalError")]
     with pytest.raises(KfpTuneError) as caught:
         launch(kube)
     # the trial was never created: the launcher's configuration or the cluster, not the trial (TrialNotCreated)
-    assert str(caught.value) == f"Kubernetes trial {TRIAL!r} could not be created: Kubernetes create {WHERE} failed: {status} {reason}"
+    assert str(caught.value) == f"Kubernetes trial {TRIAL!r} could not be created: Kubernetes create {WHERE} failed: {status} {reason}: {said}"
+
+
+def test_a_long_status_message_is_cut_short(kube: FakeKube) -> None:
+    """An error quotes at most STATUS_MESSAGE_LIMIT characters of what the server said (one 422
+    can list every field of a large manifest)."""
+    from kfp_tune.launchers.kubernetes.launcher import STATUS_MESSAGE_LIMIT
+
+    said = "; ".join(f"spec.template.spec.containers[{i}].image: Required value" for i in range(200))
+    kube.faults = [Fault("POST", "/jobs$", 422, times=100, message=said, reason="Invalid")]
+    with pytest.raises(KfpTuneError) as caught:
+        launch(kube)
+    quoted = str(caught.value).partition("422 Unprocessable Entity: ")[2]
+    assert len(quoted) == STATUS_MESSAGE_LIMIT and quoted.endswith("...") and said.startswith(quoted[:-3])
+
+
+def test_an_answer_that_is_no_status_is_named_by_its_status_alone(kube: FakeKube, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A proxy's HTML or text error page has no message to quote."""
+    kube.faults = [Fault("POST", "/jobs$", 502, times=100)]
+    monkeypatch.setattr(fake_kube, "_status", lambda code, message, reason="": "<html>Bad Gateway</html>")
+    with pytest.raises(KfpTuneError) as caught:
+        launch(kube)
+    assert str(caught.value).endswith(f"Kubernetes create {WHERE} failed: 502 Bad Gateway")
 
 
 def test_an_unauthorised_read_of_the_trial_names_it(kube: FakeKube) -> None:
-    kube.faults = [Fault("GET", f"/jobs/{TRIAL}$", 401, times=100)]
+    kube.faults = [Fault("GET", f"/jobs/{TRIAL}$", 401, times=100, message="Unauthorized", reason="Unauthorized")]
     with pytest.raises(KfpTuneError) as caught:
         launch(kube)
-    assert str(caught.value) == f"Kubernetes get {WHERE} failed: 401 Unauthorized"
+    assert str(caught.value) == f"Kubernetes get {WHERE} failed: 401 Unauthorized: Unauthorized"

@@ -74,7 +74,7 @@ def test_an_anchor_read_that_keeps_failing_is_one_clear_error(operator_kube: Fak
     operator_kube.faults = [Fault("GET", "/configmaps/kfp-tune-quad$", 500, times=100)]
     with pytest.raises(KfpTuneError) as caught:
         launcher_for(operator_kube).sweep("quad")
-    assert str(caught.value) == "Kubernetes get configmaps 'kfp-tune-quad' in namespace 'team-a' failed: 500 Internal Server Error"
+    assert str(caught.value) == "Kubernetes get configmaps 'kfp-tune-quad' in namespace 'team-a' failed: 500 Internal Server Error: injected fault"
 
 
 def test_a_forbidden_listing_names_the_verb_and_the_kind(operator_kube: FakeKube) -> None:
@@ -95,4 +95,4 @@ def test_a_listing_that_keeps_failing_is_one_clear_error(operator_kube: FakeKube
     operator_kube.faults = [Fault("GET", "/tfjobs$", 503, times=100)]
     with pytest.raises(KfpTuneError) as caught:
         launcher.sweep("quad")
-    assert str(caught.value) == "Kubernetes list tfjobs.kubeflow.org in namespace 'team-a' failed: 503 Service Unavailable"
+    assert str(caught.value) == "Kubernetes list tfjobs.kubeflow.org in namespace 'team-a' failed: 503 Service Unavailable: injected fault"

@@ -70,7 +70,7 @@ def test_a_delete_that_keeps_failing_is_one_clear_error(kube: FakeKube) -> None:
     kube.faults = [Fault("DELETE", f"/jobs/{TRIAL}$", 500, times=100)]
     with pytest.raises(KfpTuneError) as caught:
         launcher.sweep("quad")
-    assert str(caught.value) == f"Kubernetes delete jobs.batch '{TRIAL}' in namespace 'team-a' failed: 500 Internal Server Error"
+    assert str(caught.value) == f"Kubernetes delete jobs.batch '{TRIAL}' in namespace 'team-a' failed: 500 Internal Server Error: injected fault"
 
 
 def test_a_trials_log_is_read_as_the_launcher_reads_it_when_the_trial_ends(kube: FakeKube) -> None:

@@ -367,13 +367,16 @@ class Script:
 
 @dataclass
 class Fault:
-    """Answer ``times`` requests matching ``method`` and ``path`` (a regex) with ``status``."""
+    """Answer ``times`` requests matching ``method`` and ``path`` (a regex) with ``status``, its
+    Status saying ``message`` (and ``reason``), as the API server's would."""
 
     method: str
     path: str
     status: int
     times: int = 1
     headers: dict[str, str] = field(default_factory=dict)
+    message: str = "injected fault"
+    reason: str = ""
 
 
 @dataclass
@@ -763,7 +766,7 @@ class FakeKube:
         for fault in self.faults:
             if fault.times > 0 and fault.method == method and re.search(fault.path, path):
                 fault.times -= 1
-                return fault.status, _status(fault.status, "injected fault"), dict(fault.headers)
+                return fault.status, _status(fault.status, fault.message, fault.reason), dict(fault.headers)
         self._collect_orphans()
         discovery = DISCOVERY_PATH.match(path)
         if discovery and method == "GET":

@@ -18,7 +18,8 @@ finds its trials too.
 Safe to call again: a second create of the same trial gets 409 and adopts the resource when its
 labels say it is this trial's; ``reattach`` follows a resource a dead launch-trial left. SIGTERM
 to launch-trial deletes the trial it is following. API errors: 429 and 5xx are retried with
-backoff; 403 and 404 become one error naming the resource and the permission.
+backoff; 403 and 404 become one error naming the resource and the permission; the rest quote
+what the API server's Status said.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from typing import Any
 
 from kfp_tune.core import conditions
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
-from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, shown
+from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, clipped, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, is_dns_subdomain
 from kfp_tune.core.shell_form import katib_wraps
@@ -69,6 +70,10 @@ ANCHOR_KINDS = "trialKinds"
 
 class PrimaryContainerMissing(KfpTuneError):
     """The primary pod has no container named as primaryContainerName."""
+
+
+STATUS_MESSAGE_LIMIT = 600
+"""How much of the API server's Status message an error quotes."""
 
 
 class TrialInterrupted(BaseException):
@@ -486,7 +491,11 @@ class KubernetesLauncher(Launcher):
         if status == 404 and verb in ("create", "list"):
             return KfpTuneError(f"Kubernetes has no {resource} in namespace {self.config.namespace!r} to {verb} (404): is the namespace there, and the operator that serves {resource} installed?")
         what = f"{resource} {name!r}" if name else resource
-        return KfpTuneError(f"Kubernetes {verb} {what} in namespace {self.config.namespace!r} failed: {status} {getattr(exc, 'reason', '')}")
+        said = _status_message(exc)
+        return KfpTuneError(
+            f"Kubernetes {verb} {what} in namespace {self.config.namespace!r} failed: {status} {getattr(exc, 'reason', '')}"
+            + (f": {clipped(said, STATUS_MESSAGE_LIMIT)}" if said else "")
+        )
 
     def _get(self, kind: TrialKind, name: str) -> dict[str, Any] | None:
         from kubernetes.client.exceptions import ApiException
@@ -902,6 +911,19 @@ def _failed_reason(resource: Mapping[str, Any]) -> str:
 
 def _failed_message(resource: Mapping[str, Any]) -> str:
     return str(_failed_condition(resource).get("message") or "the trial's failure condition holds")
+
+
+def _status_message(exc: Any) -> str:
+    """The message of the Status the API server answered an error with ("" when its body is no
+    Status). A 422's names the field and what it takes; it may quote a value of the manifest,
+    which is the experiment's own (already in the store): the launcher's credentials reach a
+    trial only as Secret references (``secretKeyRef``), never as values."""
+    try:
+        body = json.loads(getattr(exc, "body", None) or "")
+    except (TypeError, ValueError):
+        return ""
+    message = body.get("message") if isinstance(body, dict) else None
+    return " ".join(message.split()) if isinstance(message, str) else ""
 
 
 def _retry_after(exc: Any) -> float | None:
