@@ -21,6 +21,7 @@ GUIDE_EXAMPLE = {
     "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists"}],
     "timeoutSeconds": 7200,
     "pollSeconds": 5,
+    "quotaWaitSeconds": 3600,
     "storeSecret": "mlpipeline-minio-artifact",
     "metricsVolume": {"claimName": "kfp-tune-metrics", "mountPath": "/mnt/kfp-tune-metrics"},
 }
@@ -38,6 +39,7 @@ def test_every_documented_key_sets_its_setting():
         timeout_seconds=7200.0,
         poll_seconds=2.5,
         api_retry_seconds=30.0,
+        quota_wait_seconds=3600.0,
         store_secret="mlpipeline-minio-artifact",
         metrics_claim="kfp-tune-metrics",
         metrics_mount="/mnt/kfp-tune-metrics",

@@ -18,8 +18,9 @@ finds its trials too.
 Safe to call again: a second create of the same trial gets 409 and adopts the resource when its
 labels say it is this trial's; ``reattach`` follows a resource a dead launch-trial left. SIGTERM
 to launch-trial deletes the trial it is following. API errors: 429 and 5xx are retried with
-backoff; 403 and 404 become one error naming the resource and the permission; the rest quote
-what the API server's Status said.
+backoff; a create a ResourceQuota refuses is tried again for ``quotaWaitSeconds``; other 403s and
+404s become one error naming the resource and the permission; the rest quote what the API
+server's Status said.
 """
 
 from __future__ import annotations
@@ -72,8 +73,22 @@ class PrimaryContainerMissing(KfpTuneError):
     """The primary pod has no container named as primaryContainerName."""
 
 
+class QuotaExceeded(KfpTuneError):
+    """A create refused by a ResourceQuota of the namespace (403, "exceeded quota"): it may be
+    taken once trials end and their resources are deleted."""
+
+
+QUOTA_EXCEEDED = "exceeded quota"
+"""What the API server's ResourceQuota admission says, in a 403's Status message, when a create
+would go over a quota (``<resource> "<name>" is forbidden: exceeded quota: <quota>, requested:
+..., used: ..., limited: ...``); a 403 for a missing permission says ``cannot <verb> resource``."""
+DEFAULT_QUOTA_WAIT_SECONDS = 3600.0
+"""How long a trial waits for quota when the launcher config sets neither ``quotaWaitSeconds``
+nor ``timeoutSeconds``."""
 STATUS_MESSAGE_LIMIT = 600
 """How much of the API server's Status message an error quotes."""
+QUOTA_POLL_LIMIT = 30.0
+"""The longest wait between two tries of a create refused for quota."""
 
 
 class TrialInterrupted(BaseException):
@@ -86,7 +101,7 @@ class KubernetesConfig:
 
     ``{"kind": "kubernetes", "namespace": "team-a", "serviceAccounts": ["trainer"], "gpus": 1,
     "nodeSelector": {...}, "tolerations": [...], "timeoutSeconds": 3600, "pollSeconds": 5,
-    "storeSecret": "mlpipeline-minio-artifact",
+    "quotaWaitSeconds": 3600, "storeSecret": "mlpipeline-minio-artifact",
     "metricsVolume": {"claimName": "kfp-tune-metrics", "mountPath": "/mnt/kfp-tune-metrics"},
     "checkpointVolume": {"claimName": "kfp-tune-checkpoints"},
     "trialResources": ["Workflow.v1alpha1.argoproj.io",
@@ -106,6 +121,12 @@ class KubernetesConfig:
     timeout_seconds: float | None = None
     poll_seconds: float = 5.0
     api_retry_seconds: float = 120.0
+    quota_wait_seconds: float | None = None
+    """How long a trial whose create a ResourceQuota refuses ("exceeded quota") waits for the
+    quota, trying again, before its run stops with that error (Katib's trial controller tries
+    again without end: trial_controller.go reconcileJob returns the error and is requeued). None:
+    ``timeout_seconds`` when set (a trial of the experiment holding the quota ends by then), else
+    :data:`DEFAULT_QUOTA_WAIT_SECONDS`; 0: no wait."""
     store_secret: str = ""
     """A Secret (keys ``accesskey`` / ``secretkey``) whose values reach the trial as
     ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``, by reference, for the Push collector."""
@@ -123,10 +144,17 @@ class KubernetesConfig:
     """The image of the metrics collector sidecar (File, TensorFlowEvent, PrometheusMetric);
     empty: ``KFP_TUNE_IMAGE``, else the image kfp-tune's components run in."""
 
+    @property
+    def quota_wait(self) -> float:
+        """:attr:`quota_wait_seconds`, its default applied."""
+        if self.quota_wait_seconds is not None:
+            return self.quota_wait_seconds
+        return self.timeout_seconds if self.timeout_seconds else DEFAULT_QUOTA_WAIT_SECONDS
+
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> KubernetesConfig:
-        known = {"kind", "namespace", "serviceAccounts", "nodeSelector", "tolerations", "gpus", "timeoutSeconds", "pollSeconds", "apiRetrySeconds", "storeSecret", "metricsVolume",
-                 "checkpointVolume", "trialResources", "collectorImage"}
+        known = {"kind", "namespace", "serviceAccounts", "nodeSelector", "tolerations", "gpus", "timeoutSeconds", "pollSeconds", "apiRetrySeconds", "quotaWaitSeconds",
+                 "storeSecret", "metricsVolume", "checkpointVolume", "trialResources", "collectorImage"}
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"launcher_config: unknown key(s) {unknown}; expected some of {sorted(known)}")
@@ -146,6 +174,7 @@ class KubernetesConfig:
             timeout_seconds=float(data["timeoutSeconds"]) if data.get("timeoutSeconds") else None,
             poll_seconds=float(data.get("pollSeconds", 5.0)),
             api_retry_seconds=float(data.get("apiRetrySeconds", 120.0)),
+            quota_wait_seconds=float(data["quotaWaitSeconds"]) if data.get("quotaWaitSeconds") is not None else None,
             store_secret=str(data.get("storeSecret") or ""),
             metrics_claim=str(volume.get("claimName") or ""),
             metrics_mount=str(volume.get("mountPath") or ""),
@@ -202,6 +231,9 @@ def _check_config_values(data: Mapping[str, Any]) -> None:
     retry = data.get("apiRetrySeconds")
     if retry is not None and not (is_number(retry) and retry >= 0):
         raise refuse("apiRetrySeconds", "a number of seconds, 0 or more")
+    quota_wait = data.get("quotaWaitSeconds")
+    if quota_wait is not None and not (is_number(quota_wait) and quota_wait >= 0):
+        raise refuse("quotaWaitSeconds", "a number of seconds, 0 or more (0: no wait for a namespace's ResourceQuota)")
     secret = data.get("storeSecret")
     if secret not in (None, "") and not is_dns_subdomain(secret):
         raise refuse("storeSecret", "the name of a Secret (a DNS-1123 subdomain)")
@@ -312,7 +344,8 @@ class KubernetesLauncher(Launcher):
     def _call(self, verb: str, resource: str, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call the API; retry 429, 5xx and lost connections with backoff (honouring
         Retry-After) for up to ``api_retry_seconds``; 403 and 404 (other than a missing
-        object, which the caller handles) become one clear error."""
+        object, which the caller handles) become one clear error, but for a create refused by a
+        ResourceQuota (:class:`QuotaExceeded`, which the caller waits on)."""
         from kubernetes.client.exceptions import ApiException
 
         deadline = time.monotonic() + self.config.api_retry_seconds
@@ -324,6 +357,9 @@ class KubernetesLauncher(Launcher):
                 return fn(*args, **kwargs)
             except ApiException as exc:
                 status = int(exc.status or 0)
+                said = _status_message(exc) if status == 403 and verb == "create" else ""
+                if QUOTA_EXCEEDED in said:
+                    raise QuotaExceeded(f"Kubernetes refused to {verb} {where}: exceeded quota (403 Forbidden): {clipped(said, STATUS_MESSAGE_LIMIT)}") from None
                 if status == 403:
                     raise KfpTuneError(
                         f"Kubernetes refused to {verb} {where} (403 Forbidden): the launch-trial service account needs "
@@ -539,6 +575,34 @@ class KubernetesLauncher(Launcher):
         log.info("adopted %s %s, created before", kind.resource, name)
         return existing
 
+    def _create_within_quota(self, trial: TrialRun, manifest: dict[str, Any]) -> dict[str, Any]:
+        """:meth:`create_or_adopt`, tried again while a ResourceQuota refuses it, for up to
+        ``quota_wait`` seconds (a trial that ends frees its share when its resource is deleted),
+        as Katib's trial controller requeues a create that failed (trial_controller.go,
+        reconcileJob); then the quota's refusal, with the server's words. A checkpoint's handover
+        ends the wait: nothing was created, so the next step finds nothing to follow and gives
+        the trial's budget back."""
+        started = time.monotonic()
+        deadline = started + self.config.quota_wait
+        wait = max(self.config.poll_seconds, 1.0)
+        while True:
+            try:
+                return self.create_or_adopt(manifest)
+            except QuotaExceeded as exc:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise QuotaExceeded(
+                        f"{exc}; still so after waiting {time.monotonic() - started:.0f} s (launcher config quotaWaitSeconds: {self.config.quota_wait:g}). "
+                        "A trial's resource counts against the quota until it is deleted (retain: true keeps it): raise the quota, "
+                        "or lower parallelTrialCount"
+                    ) from None
+                if trial.handover is not None and trial.handover.is_set():
+                    log.info("trial %s was waiting for quota at the checkpoint: not created, handed back", trial.trial)
+                    raise TrialHandedOver(trial.trial) from None
+                log.warning("trial %s waits for quota (%.0f s left): %s", trial.trial, left, exc)
+                self._sleep(min(wait, left))
+                wait = min(wait * 2, QUOTA_POLL_LIMIT)
+
     # --- running a trial ------------------------------------------------------------------------
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
@@ -548,7 +612,7 @@ class KubernetesLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="TrialRefused", message=str(exc))
         try:
             manifest = self.prepare(trial, self._owner(self.anchor(trial.experiment, self.kind_of(trial.manifest))))
-            self.create_or_adopt(manifest)
+            self._create_within_quota(trial, manifest)
         except TrialNotCreated:
             raise
         except Exception as exc:  # the kubeconfig, a permission, the API server, an operator: not the trial
