@@ -208,3 +208,34 @@ def parse_trial_resource(entry: Any) -> TrialKind:
         known = trial_kind({"apiVersion": api_version, "kind": kind_name})
         return dataclasses.replace(known, plural=plural or known.plural, job_name_label=label or known.job_name_label)
     raise ValueError(f"launcher_config trialResources: expected 'Kind.version.group' or a mapping with kind, apiVersion and plural, got {entry!r}")
+
+
+def training_containers(manifest: Mapping[str, Any], primary_container_name: str) -> list[dict[str, Any]] | None:
+    """The containers that do the training, where the kind says so otherwise than "every
+    container named primaryContainerName": an MPIJob's workers (the launcher only runs mpirun:
+    both MPI operators hide its GPUs unless it also runs ranks, the Training Operator's
+    ``isGPULauncher`` and mpi-operator v2's ``runLauncherAsWorker``), the container its
+    ``mainContainer`` names or else the first; a TFJob's replicas but its parameter servers
+    (``PS``, which hold variables). None for the other kinds."""
+    kind = trial_kind(manifest)
+    spec = manifest.get("spec") or {}
+    replicas = spec.get(kind.replica_specs) if isinstance(spec, Mapping) and kind.replica_specs else None
+    if kind.group != "kubeflow.org" or not isinstance(replicas, Mapping) or kind.kind not in ("MPIJob", "TFJob"):
+        return None
+
+    def containers(replica_type: str) -> list[dict[str, Any]]:
+        template = (replicas.get(replica_type) or {}).get("template") if isinstance(replicas.get(replica_type), Mapping) else None
+        found = ((template or {}).get("spec") or {}).get("containers") if isinstance(template, Mapping) else None
+        return [c for c in found or [] if isinstance(c, dict)]
+
+    def named(found: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
+        return [c for c in found if c.get("name") == name]
+
+    if kind.kind == "TFJob":
+        return [c for replica_type in replicas if replica_type != "PS" for c in named(containers(str(replica_type)), primary_container_name)]
+    workers = containers("Worker")
+    main = spec.get("mainContainer")
+    chosen = (named(workers, main) if isinstance(main, str) and main else []) or workers[:1]
+    if kind.version == "v2beta1" and spec.get("runLauncherAsWorker") is True:
+        chosen += named(containers("Launcher"), primary_container_name)
+    return chosen

@@ -3,6 +3,14 @@ namespace, labels, owner, service account, accelerator settings, env, and what i
 collector needs, and every refused setting checked. Pure: no Kubernetes client here;
 ``kfp-tune render`` prints it.
 
+Which pods get what, in a trial of several replica types:
+
+- the launcher's env (the trial's place in the store, the store's credentials by Secret
+  reference): the primary container of every pod template that has one, as Katib's webhook
+  gives its trial env to every pod's primary container (inject_webhook.go, mutatePodEnv);
+- ``gpus``: each pod that trains (:func:`.kinds.training_containers`: every replica running the
+  primary container, but a TFJob's parameter servers; an MPIJob's workers, not its launcher);
+
 Metrics collectors, as Katib's webhook adds them to the trial's pod:
 
 - File / TensorFlowEvent: an ``emptyDir`` mounted at the metrics folder in the primary container,
@@ -46,7 +54,7 @@ from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.naming import is_dns_subdomain
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
-from kfp_tune.launchers.kubernetes.kinds import pod_templates, trial_kind
+from kfp_tune.launchers.kubernetes.kinds import pod_templates, training_containers, trial_kind
 from kfp_tune.launchers.metrics_files import metrics_root
 from kfp_tune.launchers.runtime_image import default_image
 
@@ -66,10 +74,10 @@ class ClusterSettings:
     node_selector: Mapping[str, str] | None = None
     tolerations: tuple[Mapping[str, Any], ...] = ()
     gpus: int = 0
-    """``nvidia.com/gpu`` for the primary container when the template asks for none (KFP's
-    task-level accelerator settings, forwarded)."""
+    """``nvidia.com/gpu`` for each container that trains, in every pod, where it asks for none
+    (KFP's task-level accelerator settings, forwarded)."""
     env: tuple[tuple[str, Any], ...] = ()
-    """Env for the primary container: (name, value) or (name, {"secretKeyRef": ...})."""
+    """Env for the primary container of every pod: (name, value) or (name, {"secretKeyRef": ...})."""
     metrics_claim: str = ""
     """File / TensorFlowEvent collectors on a cluster: a PersistentVolumeClaim, shared with
     launch-trial, where the trial's metrics folder lives (subPath ``<experiment>/<trial>``).
@@ -105,13 +113,13 @@ def prepare_manifest(
     """The resource to create: the rendered trial with namespace, labels (on the resource and its
     pod templates), owner reference, service account, ``automountServiceAccountToken: false``
     unless the template asks for it, accelerator settings where the template has none, and the
-    launcher's env on the primary container; and the metrics collector's volume and containers
-    (see the module): ``metrics`` is (collector path, its kind, the claim's subPath) for File and
-    TensorFlowEvent, ``collector`` the experiment's ``metricsCollectorSpec`` (Katib's camelCase;
-    None: the kind follows from ``metrics``); and the trial's ``checkpoint`` folder on the
-    launcher's checkpoint claim (:func:`_mount_checkpoint`). ValueError for anything refused:
-    settings that give a trial the node, a service account not allowed, labels the API server
-    would refuse."""
+    launcher's env on the primary containers (see the module for which pods get what); and the
+    metrics collector's volume and containers: ``metrics`` is (collector path, its kind, the
+    claim's subPath) for File and TensorFlowEvent, ``collector`` the experiment's
+    ``metricsCollectorSpec`` (Katib's camelCase; None: the kind follows from ``metrics``); and the
+    trial's ``checkpoint`` folder on the launcher's checkpoint claim (:func:`_mount_checkpoint`).
+    ValueError for anything refused: settings that give a trial the node, a service account not
+    allowed, labels the API server would refuse."""
     out = copy.deepcopy(dict(manifest))
     trial_kind(out)
     problems = unsafe_settings(out)
@@ -142,10 +150,13 @@ def prepare_manifest(
     container = primary_container(out, primary_container_name)
     if container is None:
         raise ValueError(f"no container named {primary_container_name!r} in the trial manifest")
+    in_templates = [
+        c for _, t in pod_templates(out) for c in (t.get("spec") or {}).get("containers") or [] if isinstance(c, dict) and c.get("name") == primary_container_name
+    ]
+    primaries = in_templates or [container]  # a TrainJob's trainer has no pod template
     if settings.gpus:
-        resources = container.setdefault("resourcesPerNode" if out.get("kind") == "TrainJob" else "resources", {})
-        limits = resources.setdefault("limits", {})
-        limits.setdefault("nvidia.com/gpu", settings.gpus)
+        for target in training_containers(out, primary_container_name) or primaries:
+            _add_gpus(target, settings.gpus, "resourcesPerNode" if out.get("kind") == "TrainJob" else "resources")
     kind = _collector_kind(collector, metrics)
     if kind in SIDECAR_KINDS:
         path, path_kind = metrics[:2] if metrics is not None else _file_system_path(collector)
@@ -161,13 +172,20 @@ def prepare_manifest(
     if checkpoint is not None:
         _mount_checkpoint(out, primary_container_name, settings, checkpoint)
     if katib_wraps(kind):  # last: metrics_root above reads the command's words
-        in_templates = [
-            c for _, t in pod_templates(out) for c in (t.get("spec") or {}).get("containers") or [] if isinstance(c, dict) and c.get("name") == primary_container_name
-        ]
-        for target in in_templates or [container]:  # a TrainJob's trainer has no pod template
+        for target in primaries:
             wrap_command(target)
-    _add_env(container, settings.env)
+    for target in primaries:  # Katib's webhook: the trial's env in every pod's primary container (mutatePodEnv)
+        _add_env(target, settings.env)
     return out
+
+
+def _add_gpus(container: dict[str, Any], gpus: int, field: str) -> None:
+    """``nvidia.com/gpu: gpus`` as the container's limit, unless it asks for GPUs itself (a limit
+    or a request: Kubernetes takes an extended resource's request only equal to its limit)."""
+    resources = container.setdefault(field, {})
+    if any("nvidia.com/gpu" in (resources.get(part) or {}) for part in ("limits", "requests")):
+        return
+    resources.setdefault("limits", {})["nvidia.com/gpu"] = gpus
 
 
 def wrap_command(container: dict[str, Any]) -> None:
