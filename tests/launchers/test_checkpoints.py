@@ -19,6 +19,7 @@ import yaml
 from conftest import REPO, quadratic_experiment
 from fake_kube import TRAINING_OPERATOR, FakeKube, validate
 from kfp_tune.cli import main
+from kfp_tune.collectors.sidecar import CONTAINER_NAME
 from kfp_tune.core.checkpoints import PARENT_LABEL
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import TrialRun
@@ -202,8 +203,9 @@ def test_a_first_generation_trial_gets_its_folder_and_no_copier():
 
 
 def test_the_copier_comes_before_a_collector_sidecar_and_every_pod_template_gets_the_folder():
-    """A PyTorchJob (master and workers run the primary container) with a File collector: the
-    copier is the first init container of each pod, ahead of the collector's native sidecar."""
+    """A PyTorchJob (master and workers run the primary container) with a File collector: every
+    pod gets the copier, first; the primary pod's (the Master's) the collector's native sidecar
+    after it."""
     pytorch = REPO / "tests" / "data" / "katib-examples" / "kubeflow-training-operator_pytorchjob-mnist.yaml"
     doc = yaml.safe_load(pytorch.read_text())
     doc["spec"]["algorithm"] = {"algorithmName": "pbt", "algorithmSettings": [{"name": "suggestion_trial_dir", "value": "/ckpt"}, {"name": "n_population", "value": "5"}]}
@@ -218,7 +220,7 @@ def test_the_copier_comes_before_a_collector_sidecar_and_every_pod_template_gets
     for role in replicas:
         pod = replicas[role]["template"]["spec"]
         names = [c["name"] for c in pod["initContainers"]]
-        assert len(names) == 2 and names[0] == CHECKPOINT_COPIER, role  # the copier, then the collector
+        assert names == [CHECKPOINT_COPIER, *([CONTAINER_NAME] if role == "Master" else [])], role  # the copier, then the collector
         primary = next(c for c in pod["containers"] if c["name"] == experiment.spec.trial_template.primary_container_name)  # type: ignore[union-attr]
         assert any(m["name"] == CHECKPOINT_VOLUME and m["subPath"] == f"{experiment.name}/mnist-child" for m in primary["volumeMounts"]), role
     fake = FakeKube(TRAINING_OPERATOR)

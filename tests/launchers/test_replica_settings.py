@@ -1,10 +1,13 @@
 """Which pods of a distributed trial get what: the launcher's env (the store's place and
 credentials) and ``gpus`` reach every replica that runs or does the training, not the first
 replica type that names the primary container (a TFJob's parameter server got the env and the
-GPU, the worker that reports got nothing)."""
+GPU, the worker that reports got nothing); the Custom collector and kfp-tune's own collector go
+only into the template of the primary pod (the one ``primaryPodLabels`` selects), as Katib's
+pod webhook injects its collector there only."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any
 
@@ -12,7 +15,8 @@ import pytest
 import yaml
 
 from conftest import REPO, quadratic_experiment
-from fake_kube import TRAINING_OPERATOR, FakeKube, Script, validate
+from fake_kube import MPI_OPERATOR, TRAINING_OPERATOR, FakeKube, Script, validate
+from kfp_tune.collectors.sidecar import CONTAINER_NAME
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
@@ -166,3 +170,96 @@ def test_a_replica_that_asks_for_gpus_itself_keeps_its_own() -> None:
     manifest = render(spec, "pytorch", gpus=1)
     assert container_of(manifest, "Master", "pytorch")["resources"] == {"requests": {"nvidia.com/gpu": 2}, "limits": {"nvidia.com/gpu": 2}}
     assert container_of(manifest, "Worker", "pytorch")["resources"] == {"requests": {"nvidia.com/gpu": 4}}
+
+
+# --- collectors: in the primary pod's template only ---------------------------------------------------------
+
+
+def custom_collector() -> dict[str, Any]:
+    return {"collector": {"kind": "Custom", "customCollector": {"name": "my-collector", "image": "me/collector:1", "command": ["python3", "/collect.py"]}},
+            "source": {"fileSystemPath": {"path": "/katib/mnist.log", "kind": "File"}}}
+
+
+def init_names(manifest: dict[str, Any], replica: str) -> list[str]:
+    return [c["name"] for c in template_of(manifest, replica)["spec"].get("initContainers") or []]
+
+
+@pytest.mark.parametrize(("spec", "container", "pod_labels", "primary"), [
+    (pytorchjob(Master=1, Worker=2), "pytorch", None, {"Master"}),  # the default job-role: master
+    (pytorchjob(Worker=3), "pytorch", None, {"Worker"}),  # no Master: worker 0 is the master role
+    (tfjob(PS=1, Worker=2), "tensorflow", None, {"Worker"}),
+    (tfjob(Chief=1, Worker=2), "tensorflow", {"training.kubeflow.org/replica-type": "worker"}, {"Worker"}),  # Katib's TFJob example
+    (mpijob("v2beta1"), "mpi-launcher", None, {"Launcher"}),
+])
+def test_the_custom_collector_runs_in_the_primary_pods_template_only(spec: dict[str, Any], container: str, pod_labels: dict[str, str] | None,
+                                                                      primary: set[str]) -> None:
+    """The user's container cannot tell a worker's pod from the primary one: beside every worker
+    it reported each worker's metrics as the trial's. The trial's container in the other pods
+    still gets the trial's env, and no shared folder."""
+    manifest = render(spec, container, pod_labels, custom_collector())
+    for replica in spec["spec"][trial_kind(spec).replica_specs]:
+        pod = template_of(manifest, replica)["spec"]
+        assert ("my-collector" in init_names(manifest, replica)) == (replica in primary), replica
+        assert ("shareProcessNamespace" in pod) == (replica in primary), replica
+        for trains in (c for c in pod["containers"] if c["name"] == container):
+            assert ("volumeMounts" in trains) == (replica in primary), replica
+            assert set(PLACE) <= set(env_names(trains)), replica
+
+
+def test_kfp_tunes_collector_and_the_metrics_claim_go_to_the_primary_pods_template() -> None:
+    """The File collector on the metrics claim: the claim is where the primary pod writes (it
+    was mounted in the first replica type's container, a parameter server's), and the collector
+    beside it."""
+    collector = {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/logs/metrics.log", "kind": "File"}}}
+    manifest = render(tfjob(PS=1, Worker=2), "tensorflow", collector=collector, metrics_claim="kfp-tune-metrics", metrics_mount="/mnt/metrics")
+    assert init_names(manifest, "PS") == [] and init_names(manifest, "Worker") == [CONTAINER_NAME]
+    assert "volumeMounts" not in container_of(manifest, "PS", "tensorflow")
+    (mount,) = container_of(manifest, "Worker", "tensorflow")["volumeMounts"]
+    assert mount == {"name": "kfp-tune-metrics", "mountPath": "/logs", "subPath": f"quad/{TRIAL}"}
+    assert [v["name"] for v in template_of(manifest, "PS")["spec"].get("volumes") or []] == []
+
+
+def test_a_label_only_the_cluster_knows_keeps_every_template() -> None:
+    """primaryPodLabels that neither the operator nor a template sets (a mutating webhook's, or
+    Katib's MPIJob example's mpi-job-role) cannot rule a template out here."""
+    manifest = render(pytorchjob(Master=1, Worker=1), "pytorch", {"team.example.com/reporter": "yes"}, custom_collector())
+    assert init_names(manifest, "Master") == init_names(manifest, "Worker") == ["my-collector"]
+
+
+@pytest.mark.parametrize(("operators", "spec", "container"), [
+    ((TRAINING_OPERATOR,), tfjob(PS=2, Worker=3), "tensorflow"),
+    ((TRAINING_OPERATOR,), tfjob(Chief=1, PS=1, Worker=2), "tensorflow"),
+    ((TRAINING_OPERATOR,), pytorchjob(Master=1, Worker=2), "pytorch"),
+    ((TRAINING_OPERATOR,), pytorchjob(Worker=2), "pytorch"),
+    ((TRAINING_OPERATOR,), {"apiVersion": "kubeflow.org/v1", "kind": "XGBoostJob", "spec": replicas("xgbReplicaSpecs", "xgboost", Master=1, Worker=2)}, "xgboost"),
+    ((TRAINING_OPERATOR,), mpijob("v1"), "mpi-launcher"),
+    ((TRAINING_OPERATOR, MPI_OPERATOR), mpijob("v2beta1"), "mpi-launcher"),
+])
+def test_the_predicted_pod_labels_are_those_the_operators_give(clusters: Any, operators: tuple[Any, ...], spec: dict[str, Any], container: str) -> None:
+    """Each pod the (fake) operator makes carries, on every label the prediction knows the
+    value of, that value; and a template is predicted to make the primary pod exactly when one
+    of its pods carries the kind's default primaryPodLabels."""
+    from kfp_tune.launchers.kubernetes.kinds import pod_labelling, primary_pod_templates
+
+    kube: FakeKube = clusters(*operators)
+    kube.script = lambda m: Script(run_seconds=30.0)
+    manifest = copy.deepcopy(spec)
+    manifest["metadata"] = {"name": TRIAL}
+    kind = trial_kind(manifest)
+    status, answer, _ = kube.handle("POST", f"/apis/kubeflow.org/{kind.version}/namespaces/team-a/{kind.plural}", manifest)
+    assert status == 201, answer
+    labelling = pod_labelling(manifest)
+    assert labelling is not None
+    pods = kube.stored("pods")
+    assert pods
+    default = experiment(spec, container).spec.trial_template.primary_pod_labels  # type: ignore[union-attr]
+    made_primary = set()
+    for pod in pods:
+        labels = pod["metadata"]["labels"]
+        fitting = [path for path, predicted in labelling.pods.items()
+                   if any(all(labels.get(k) == v for k, v in p.items() if v is not None) and all(k in labels for k in p) for p in predicted)]
+        assert len(fitting) == 1, (pod["metadata"]["name"], labels)
+        assert all(key in labelling.keys or key in labels for key in labels if key.startswith("training.kubeflow.org/"))
+        if all(labels.get(k) == v for k, v in default.items()):
+            made_primary.add(fitting[0])
+    assert primary_pod_templates(manifest, default) == made_primary and made_primary

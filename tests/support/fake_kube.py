@@ -21,7 +21,7 @@ the server's behaviour, the fake follows the real one, not the launcher's assump
   ``batch.kubernetes.io/job-name``; the Training Operator's kinds get one pod per replica, named
   ``<job>-<replica type>-<index>`` and labelled with ``training.kubeflow.org/job-name``,
   ``replica-type``, ``replica-index`` and ``job-role: master`` on the master role (Master, Chief,
-  else Worker 0 for TFJob; Launcher for its MPIJob); mpi-operator v2 runs the launcher as a Job
+  else Worker 0 for TFJob and PyTorchJob; Launcher for its MPIJob); mpi-operator v2 runs the launcher as a Job
   (``<job>-launcher``) and labels ``job-role: launcher`` / ``worker``; a TrainJob becomes a
   JobSet whose Jobs (one per replicated job of the runtime, see :attr:`FakeKube.runtimes`) carry
   ``jobset.sigs.k8s.io/*`` and ``batch.kubernetes.io/job-completion-index`` labels.
@@ -605,7 +605,7 @@ class FakeKube:
         chief = any(r in replicas for r in ("Chief", "Master"))
         for replica_type, replica_spec in replicas.items():
             for index in range(int(replica_spec.get("replicas", 1))):
-                if resource.plural == "tfjobs":
+                if resource.plural in ("tfjobs", "pytorchjobs"):  # each kind's IsMasterRole: else worker 0
                     master = replica_type in ("Chief", "Master") if chief else (replica_type == "Worker" and index == 0)
                 else:
                     master = replica_type == ("Launcher" if resource.plural == "mpijobs" else "Master")

@@ -210,6 +210,144 @@ def parse_trial_resource(entry: Any) -> TrialKind:
     raise ValueError(f"launcher_config trialResources: expected 'Kind.version.group' or a mapping with kind, apiVersion and plural, got {entry!r}")
 
 
+# --- the labels a kind's controller gives the pods it makes from each template ------------------------
+
+UNKNOWN_VALUE = None
+"""A predicted label whose key is set on the pod but whose value is not known here (a controller's
+uid, the operator's name)."""
+
+_TRAINING_LABELS = ("training.kubeflow.org/operator-name", _TRAINING, "training.kubeflow.org/replica-type",
+                    "training.kubeflow.org/replica-index", "training.kubeflow.org/job-role")
+_JOB_LABELS = ("batch.kubernetes.io/job-name", "job-name", "batch.kubernetes.io/controller-uid", "controller-uid")
+_COMPLETION_INDEX = "batch.kubernetes.io/job-completion-index"
+_MAX_PREDICTED_REPLICAS = 1000
+_TRAINING_KINDS = ("TFJob", "PyTorchJob", "XGBoostJob", "PaddleJob", "JAXJob", "MPIJob")
+"""The Training Operator v1.9's kinds at kubeflow.org/v1 whose pods' labels are known here."""
+
+
+def _master_role(kind: str, replica_types: frozenset[str], replica_type: str, index: int | None) -> bool | None:
+    """Whether the Training Operator v1.9 labels this replica ``job-role: master`` (each kind's
+    ``IsMasterRole``, pkg/controller.v1/<kind>/*_controller.go); None when it depends on an index
+    not known here, or the kind is not known."""
+    if kind in ("TFJob", "PyTorchJob"):
+        heads = {"Chief", "Master"} if kind == "TFJob" else {"Master"}
+        if heads & replica_types:
+            return replica_type in heads
+        return None if index is None and replica_type == "Worker" else replica_type == "Worker" and index == 0
+    if kind in ("XGBoostJob", "PaddleJob"):
+        return replica_type == "Master"
+    if kind == "JAXJob":
+        return None if index is None else index == 0
+    if kind == "MPIJob":
+        return replica_type == "Launcher"
+    return None
+
+
+def _replica_count(replica_spec: Mapping[str, Any]) -> int | None:
+    """``replicas`` (1 when not given, as the operators default it); None when not a number."""
+    value = replica_spec.get("replicas", 1)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return min(value, _MAX_PREDICTED_REPLICAS) if isinstance(value, int) and value >= 0 else None
+
+
+@dataclass(frozen=True)
+class PodLabelling:
+    """The labels of the pods a trial's controller makes from each of its pod templates, as far as
+    they are known here: ``pods`` maps a template's path to one label set per pod (a value
+    :data:`UNKNOWN_VALUE` where only the key is known); ``keys``: the label keys the controller
+    sets or clears, so a key in neither those nor any template's labels is one only the cluster
+    knows (a mutating webhook's)."""
+
+    pods: Mapping[str, tuple[Mapping[str, str | None], ...]]
+    keys: frozenset[str]
+
+    def may_match(self, path: str, wanted: Mapping[str, str]) -> bool:
+        """Whether a pod made from the template at ``path`` may carry every label of ``wanted``."""
+        known = self.keys | {key for pods in self.pods.values() for pod in pods for key in pod}
+        for pod in self.pods.get(path, ()):
+            if all((pod[key] in (UNKNOWN_VALUE, value)) if key in pod else key not in known for key, value in wanted.items()):
+                return True
+        return False
+
+
+def pod_labelling(manifest: Mapping[str, Any]) -> PodLabelling | None:
+    """How the pods of the kinds whose controllers are known here are labelled (the template's own
+    labels, then the controller's): batch/v1 Job (its job-name and controller-uid labels, an
+    Indexed Job's completion index); the Training Operator v1.9's kinds (``replica-type``,
+    ``replica-index``, ``job-role: master`` on the master role: pkg/controller.v1/common/pod.go and
+    each kind's IsMasterRole; its MPIJob's launcher has no index, mpi/mpijob_controller.go
+    newLauncher); mpi-operator v2's MPIJob (``job-role`` launcher / worker, the launcher a Job's
+    pod: pkg/controller/mpi_job_controller.go defaultLabels). None for other kinds."""
+    kind = trial_kind(manifest)
+    spec = manifest.get("spec") or {}
+    if not isinstance(spec, Mapping):
+        return None
+    templates = dict(pod_templates(manifest))
+
+    def own(path: str) -> dict[str, str | None]:
+        labels = (templates[path].get("metadata") or {}).get("labels") or {}
+        return {str(k): str(v) for k, v in labels.items()} if isinstance(labels, Mapping) else {}
+
+    job_labels: dict[str, str | None] = dict.fromkeys(_JOB_LABELS, UNKNOWN_VALUE)
+    if kind.kind == "Job" and kind.known:
+        extra = {_COMPLETION_INDEX: UNKNOWN_VALUE} if spec.get("completionMode") == "Indexed" else {}
+        return PodLabelling({path: ({**own(path), **job_labels, **extra},) for path in templates}, frozenset({*_JOB_LABELS, _COMPLETION_INDEX}))
+    mpi_v2 = (kind.kind, kind.version) == ("MPIJob", "v2beta1")
+    if kind.group != "kubeflow.org" or not (mpi_v2 or (kind.version == "v1" and kind.kind in _TRAINING_KINDS)):
+        return None
+    replicas = spec.get(kind.replica_specs) or {}
+    if not isinstance(replicas, Mapping):
+        return None
+    types = frozenset(str(t) for t in replicas)
+    pods: dict[str, tuple[Mapping[str, str | None], ...]] = {}
+    for replica_type, replica_spec in replicas.items():
+        path = f"spec.{kind.replica_specs}.{replica_type}.template"
+        if path not in templates or not isinstance(replica_spec, Mapping):
+            continue
+        count = _replica_count(replica_spec)
+        indexes: list[int | None] = list(range(count)) if count is not None else [None]
+        made = []
+        for index in [None] if replica_type == "Launcher" else indexes:
+            shown_index = UNKNOWN_VALUE if index is None else str(index)
+            if mpi_v2:
+                labels: dict[str, str | None] = {**own(path), "training.kubeflow.org/operator-name": UNKNOWN_VALUE, _TRAINING: UNKNOWN_VALUE,
+                                                 "training.kubeflow.org/job-role": str(replica_type).lower()}
+                if replica_type == "Launcher":
+                    labels.update(job_labels)
+                else:
+                    labels["training.kubeflow.org/replica-index"] = shown_index
+                made.append(labels)
+                continue
+            master = _master_role(kind.kind, types, str(replica_type), index)
+            labels = {**own(path), "training.kubeflow.org/operator-name": UNKNOWN_VALUE, _TRAINING: UNKNOWN_VALUE,
+                      "training.kubeflow.org/replica-type": str(replica_type).lower()}
+            if not (kind.kind == "MPIJob" and replica_type == "Launcher"):
+                labels["training.kubeflow.org/replica-index"] = shown_index
+            if master is None:
+                labels["training.kubeflow.org/job-role"] = UNKNOWN_VALUE
+            elif master:
+                labels["training.kubeflow.org/job-role"] = "master"
+            made.append(labels)
+        pods[path] = tuple(made)
+    return PodLabelling(pods, frozenset({*_TRAINING_LABELS, *(_JOB_LABELS if mpi_v2 else ())}))
+
+
+def primary_pod_templates(manifest: Mapping[str, Any], primary_pod_labels: Mapping[str, str] | None) -> set[str] | None:
+    """The paths of the pod templates whose pods may be the trial's primary pod (carry every
+    label of ``primaryPodLabels``); None when every template may (no such labels, or a kind
+    whose pods' labels are not known here). As Katib's pod webhook decides per pod
+    (inject_webhook.go Mutate, isPrimaryPod), decided per template where the labels are known."""
+    if not primary_pod_labels:
+        return None
+    labelling = pod_labelling(manifest)
+    if labelling is None:
+        return None
+    return {path for path in labelling.pods if labelling.may_match(path, primary_pod_labels)}
+
+
 def training_containers(manifest: Mapping[str, Any], primary_container_name: str) -> list[dict[str, Any]] | None:
     """The containers that do the training, where the kind says so otherwise than "every
     container named primaryContainerName": an MPIJob's workers (the launcher only runs mpirun:

@@ -448,7 +448,10 @@ class KubernetesLauncher(Launcher):
             return _prepare_built_at_run_time(trial, kind, settings, labels, owner)
         metrics = (trial.metrics_path, trial.metrics_path_kind, self._metrics_sub_path(trial)) if trial.metrics_path else None
         checkpoint = CheckpointMount(trial.checkpoint_path, trial.experiment, trial.trial, trial.checkpoint_parent) if trial.checkpoint_path else None
-        return prepare_manifest(trial.manifest, trial.primary_container, settings, labels, owner, metrics, collector=trial.metrics_collector, checkpoint=checkpoint)
+        return prepare_manifest(
+            trial.manifest, trial.primary_container, settings, labels, owner, metrics, collector=trial.metrics_collector, checkpoint=checkpoint,
+            primary_pod_labels=trial.primary_pod_labels,
+        )
 
     # --- kinds --------------------------------------------------------------------------------
 

@@ -10,6 +10,9 @@ Which pods get what, in a trial of several replica types:
   gives its trial env to every pod's primary container (inject_webhook.go, mutatePodEnv);
 - ``gpus``: each pod that trains (:func:`.kinds.training_containers`: every replica running the
   primary container, but a TFJob's parameter servers; an MPIJob's workers, not its launcher);
+- the metrics collector (kfp-tune's, or the user's Custom one) and the metrics folder: only the
+  templates whose pods may carry ``primaryPodLabels`` (:func:`.kinds.primary_pod_templates`), as
+  Katib injects its collector in the primary pod only;
 
 Metrics collectors, as Katib's webhook adds them to the trial's pod:
 
@@ -37,10 +40,10 @@ do not keep the pod (and so the Job) from completing, and get SIGTERM once the t
 have ended, when they store what is left. Katib's shell line also redirects the output to a file
 and writes a marker file when the command ends, for its collector to wait on; a native sidecar
 needs neither. The collector containers get the store's place and credentials as a Push trial does: the
-launcher's env, Secret references included, never a credential as a value. They run in every
-pod template that has the primary container; kfp-tune's own collector stores nothing in a pod
-that is not the primary pod (``primaryPodLabels``, read from the downward API), as Katib injects
-its collector in the primary pod only."""
+launcher's env, Secret references included, never a credential as a value. They run in the pod
+templates that have the primary container and whose pods may be the primary pod; where one
+template makes several pods (a TFJob's workers, of which worker 0 is the master role) kfp-tune's
+own collector also checks its pod's labels (the downward API) and stores nothing in another."""
 
 from __future__ import annotations
 
@@ -54,7 +57,7 @@ from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.naming import is_dns_subdomain
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
-from kfp_tune.launchers.kubernetes.kinds import pod_templates, training_containers, trial_kind
+from kfp_tune.launchers.kubernetes.kinds import pod_templates, primary_pod_templates, training_containers, trial_kind
 from kfp_tune.launchers.metrics_files import metrics_root
 from kfp_tune.launchers.runtime_image import default_image
 
@@ -109,6 +112,7 @@ def prepare_manifest(
     metrics: tuple[str, str, str] | None = None,
     collector: Mapping[str, Any] | None = None,
     checkpoint: CheckpointMount | None = None,
+    primary_pod_labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """The resource to create: the rendered trial with namespace, labels (on the resource and its
     pod templates), owner reference, service account, ``automountServiceAccountToken: false``
@@ -116,7 +120,8 @@ def prepare_manifest(
     launcher's env on the primary containers (see the module for which pods get what); and the
     metrics collector's volume and containers: ``metrics`` is (collector path, its kind, the
     claim's subPath) for File and TensorFlowEvent, ``collector`` the experiment's
-    ``metricsCollectorSpec`` (Katib's camelCase; None: the kind follows from ``metrics``); and the
+    ``metricsCollectorSpec`` (Katib's camelCase; None: the kind follows from ``metrics``),
+    ``primary_pod_labels`` the trial's (the collector goes where they may select a pod); and the
     trial's ``checkpoint`` folder on the launcher's checkpoint claim (:func:`_mount_checkpoint`).
     ValueError for anything refused: settings that give a trial the node, a service account not
     allowed, labels the API server would refuse."""
@@ -164,11 +169,11 @@ def prepare_manifest(
             raise ValueError(f"the {kind} collector needs source.fileSystemPath.path")
         claim = ""
         if metrics is not None and settings.metrics_claim:
-            _mount_metrics(out, primary_container_name, container, settings, *metrics)
+            _mount_metrics(out, primary_container_name, settings, *metrics, primary_pod_labels)
             claim = metrics[2]
-        _add_sidecar(out, primary_container_name, settings, kind, path, path_kind, claim)
+        _add_sidecar(out, primary_container_name, settings, kind, path, path_kind, claim, primary_pod_labels)
     elif kind == "Custom":
-        _add_custom(out, primary_container_name, settings, collector or {})
+        _add_custom(out, primary_container_name, settings, collector or {}, primary_pod_labels)
     if checkpoint is not None:
         _mount_checkpoint(out, primary_container_name, settings, checkpoint)
     if katib_wraps(kind):  # last: metrics_root above reads the command's words
@@ -231,17 +236,18 @@ def label_problems(labels: Mapping[str, Any], path: str) -> list[str]:
 METRICS_VOLUME = "kfp-tune-metrics"
 
 
-def _mount_metrics(manifest: dict[str, Any], container_name: str, container: dict[str, Any], settings: ClusterSettings, path: str, kind: str, sub_path: str) -> None:
+def _mount_metrics(
+    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, path: str, kind: str, sub_path: str, primary_pod_labels: Mapping[str, str] | None = None
+) -> None:
     """The launcher's metrics claim where the trial writes, at ``sub_path`` (launch-trial reads
-    the files through its own mount of it)."""
+    the files through its own mount of it): in the primary container of the pod templates whose
+    pods may be the primary pod, as Katib mounts the metrics folder in the primary pod only."""
     if manifest.get("kind") == "TrainJob":
         raise ValueError("the File and TensorFlowEvent collectors are not supported with a TrainJob trial here (its pods come from the runtime); use StdOut or Push")
     root, _ = metrics_root(manifest, container_name, path, kind)
-    container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
-    for _, template in pod_templates(manifest):
-        volumes = template.setdefault("spec", {}).setdefault("volumes", [])
-        if not any(v.get("name") == METRICS_VOLUME for v in volumes):
-            volumes.append({"name": METRICS_VOLUME, "persistentVolumeClaim": {"claimName": settings.metrics_claim}})
+    for pod, container in _collector_templates(manifest, container_name, kind, primary_pod_labels):
+        container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
+        _add_volume(pod, {"name": METRICS_VOLUME, "persistentVolumeClaim": {"claimName": settings.metrics_claim}})
 
 
 CHECKPOINT_VOLUME = "kfp-tune-checkpoints"
@@ -293,19 +299,26 @@ def _file_system_path(collector: Mapping[str, Any] | None) -> tuple[str, str]:
     return str(fsp.get("path") or ""), str(fsp.get("kind") or "")
 
 
-def _collector_templates(manifest: dict[str, Any], container_name: str, kind: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(pod spec, primary container) of every pod template that runs the primary container."""
+def _collector_templates(
+    manifest: dict[str, Any], container_name: str, kind: str, primary_pod_labels: Mapping[str, str] | None = None
+) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(pod spec, primary container) of every pod template that runs the primary container; with
+    ``primary_pod_labels``, only of those whose pods may carry them (a PyTorchJob's Master, not
+    its Workers: :func:`.kinds.primary_pod_templates`), as Katib's webhook adds its collector to
+    the primary pod only (inject_webhook.go Mutate). Empty when the pods of no such template
+    carry them: the launcher then says so when the trial has ended."""
     if manifest.get("kind") == "TrainJob":
         raise ValueError(f"the {kind} collector is not supported with a TrainJob trial here (its pods come from the runtime); use StdOut or Push")
     found = []
-    for _, template in pod_templates(manifest):
+    for path, template in pod_templates(manifest):
         pod = template.setdefault("spec", {})
         container = next((c for c in pod.get("containers") or [] if isinstance(c, dict) and c.get("name") == container_name), None)
         if container is not None:
-            found.append((pod, container))
+            found.append((path, pod, container))
     if not found:
         raise ValueError(f"no pod template runs the primary container {container_name!r}")
-    return found
+    primary = primary_pod_templates(manifest, primary_pod_labels)
+    return [(pod, container) for path, pod, container in found if primary is None or path in primary]
 
 
 def _add_volume(pod: dict[str, Any], volume: dict[str, Any]) -> None:
@@ -314,20 +327,21 @@ def _add_volume(pod: dict[str, Any], volume: dict[str, Any]) -> None:
         volumes.append(volume)
 
 
-def _add_sidecar(manifest: dict[str, Any], container_name: str, settings: ClusterSettings, kind: str, path: str, path_kind: str, sub_path: str = "") -> None:
+def _add_sidecar(
+    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, kind: str, path: str, path_kind: str, sub_path: str = "",
+    primary_pod_labels: Mapping[str, str] | None = None,
+) -> None:
     """kfp-tune's collector container beside the primary one, with the metrics folder (File,
     TensorFlowEvent: an emptyDir, or the metrics claim at ``sub_path`` when the launcher has
     one, already mounted in the primary container) and the pod's labels (downward API)."""
     from kfp_tune.collectors.sidecar import CONTAINER_NAME, POD_INFO_PATH, POD_INFO_VOLUME
 
     root = metrics_root(manifest, container_name, path, path_kind or ("Directory" if kind == "TensorFlowEvent" else "File"))[0] if kind in FILE_KINDS else ""
-    for pod, container in _collector_templates(manifest, container_name, kind):
+    for pod, container in _collector_templates(manifest, container_name, kind, primary_pod_labels):
         mounts = [{"name": POD_INFO_VOLUME, "mountPath": POD_INFO_PATH, "readOnly": True}]
         _add_volume(pod, {"name": POD_INFO_VOLUME, "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}})
-        if root and sub_path:  # the claim: in every pod template already, mounted in the first primary container
+        if root and sub_path:  # the claim: already in these pod templates, mounted in their primary container
             mounts.insert(0, {"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
-            if not any(m.get("name") == METRICS_VOLUME for m in container.get("volumeMounts") or []):
-                container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
         elif root:
             _add_volume(pod, {"name": METRICS_VOLUME, "emptyDir": {}})
             container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root})
@@ -345,13 +359,17 @@ def _add_sidecar(manifest: dict[str, Any], container_name: str, settings: Cluste
         pod.setdefault("initContainers", []).append(sidecar)
 
 
-def _add_custom(manifest: dict[str, Any], container_name: str, settings: ClusterSettings, collector: Mapping[str, Any]) -> None:
+def _add_custom(
+    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, collector: Mapping[str, Any], primary_pod_labels: Mapping[str, str] | None = None
+) -> None:
     """The user's collector container beside the primary one (Katib's Custom collector), with the
-    folder of ``source.fileSystemPath`` shared, and the store's place in its env."""
+    folder of ``source.fileSystemPath`` shared, and the store's place in its env: in the primary
+    pod's template only (its container cannot tell a worker's pod from the primary one, and would
+    report each worker's metrics as the trial's)."""
     from kfp_tune.collectors.custom import custom_container, shared_folder
 
     folder = shared_folder(collector)
-    for pod, container in _collector_templates(manifest, container_name, "Custom"):
+    for pod, container in _collector_templates(manifest, container_name, "Custom", primary_pod_labels):
         custom = copy.deepcopy(custom_container(collector))
         if any(c.get("name") == custom["name"] for c in (pod.get("containers") or []) + (pod.get("initContainers") or [])):
             raise ValueError(f"spec.metricsCollectorSpec.collector.customCollector.name: {custom['name']!r} is already a container of the trial's pod")
