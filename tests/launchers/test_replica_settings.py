@@ -3,7 +3,8 @@ credentials) and ``gpus`` reach every replica that runs or does the training, no
 replica type that names the primary container (a TFJob's parameter server got the env and the
 GPU, the worker that reports got nothing); the Custom collector and kfp-tune's own collector go
 only into the template of the primary pod (the one ``primaryPodLabels`` selects), as Katib's
-pod webhook injects its collector there only."""
+pod webhook injects its collector there only; the Training Operator's MPIJob launcher keeps the
+service account and token its operator gives it."""
 
 from __future__ import annotations
 
@@ -263,3 +264,36 @@ def test_the_predicted_pod_labels_are_those_the_operators_give(clusters: Any, op
         if all(labels.get(k) == v for k, v in default.items()):
             made_primary.add(fitting[0])
     assert primary_pod_templates(manifest, default) == made_primary and made_primary
+
+
+# --- the Training Operator's MPIJob launcher: its operator's service account ------------------------------------
+
+
+def test_katibs_mpijob_example_keeps_the_launchers_service_account_and_token() -> None:
+    """The Training Operator's MPIJob launcher runs kubectl exec into the workers (and its
+    kubectl-delivery init container waits for them) as the account the operator makes for it,
+    ``<job>-launcher``; naming ``default`` made the operator bind its exec Role to the
+    namespace's default account, and no token left the launcher unable to authenticate."""
+    manifest = render_experiment(example("kubeflow-training-operator_mpijob-horovod.yaml"), service_accounts=("trainer",))
+    launcher = template_of(manifest, "Launcher")["spec"]
+    assert "serviceAccountName" not in launcher and "automountServiceAccountToken" not in launcher
+    worker = template_of(manifest, "Worker")["spec"]
+    assert (worker["serviceAccountName"], worker["automountServiceAccountToken"]) == ("trainer", False)
+
+
+def test_a_launcher_that_names_an_account_must_name_an_allowed_one() -> None:
+    spec = mpijob("v1")
+    spec["spec"]["mpiReplicaSpecs"]["Launcher"]["template"]["spec"]["serviceAccountName"] = "mpi-launcher-sa"
+    with pytest.raises(ValueError, match=r"spec\.mpiReplicaSpecs\.Launcher\.template\.spec\.serviceAccountName: 'mpi-launcher-sa' is not in the launcher's allowed"):
+        render(spec, "mpi-launcher")
+    manifest = render(spec, "mpi-launcher", service_accounts=("default", "mpi-launcher-sa"))
+    assert template_of(manifest, "Launcher")["spec"]["serviceAccountName"] == "mpi-launcher-sa"
+    assert "automountServiceAccountToken" not in template_of(manifest, "Launcher")["spec"]
+
+
+def test_mpi_operator_v2s_launcher_gets_no_token() -> None:
+    """mpi-operator v2 reaches its workers over SSH: its launcher needs no API token."""
+    manifest = render(mpijob("v2beta1"), "mpi-launcher")
+    for replica in ("Launcher", "Worker"):
+        pod = template_of(manifest, replica)["spec"]
+        assert (pod["serviceAccountName"], pod["automountServiceAccountToken"]) == ("default", False), replica

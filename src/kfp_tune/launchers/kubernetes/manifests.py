@@ -13,6 +13,8 @@ Which pods get what, in a trial of several replica types:
 - the metrics collector (kfp-tune's, or the user's Custom one) and the metrics folder: only the
   templates whose pods may carry ``primaryPodLabels`` (:func:`.kinds.primary_pod_templates`), as
   Katib injects its collector in the primary pod only;
+- service account: the first allowed one and no token, but for the Training Operator's MPIJob
+  launcher, which its operator gives an account of its own for ``kubectl exec``.
 
 Metrics collectors, as Katib's webhook adds them to the trial's pod:
 
@@ -135,14 +137,16 @@ def prepare_manifest(
     metadata.setdefault("labels", {}).update(labels)
     if owner is not None:
         metadata["ownerReferences"] = [dict(owner)]
+    operator_account = _operator_account_template(out)
     for path, template in pod_templates(out):
         template.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
         pod = template.setdefault("spec", {})
         account = pod.get("serviceAccountName") or pod.get("serviceAccount")
         if account and account not in settings.service_accounts:
             raise ValueError(f"{path}.spec.serviceAccountName: {account!r} is not in the launcher's allowed service accounts {list(settings.service_accounts)}")
-        pod.setdefault("serviceAccountName", settings.service_accounts[0] if settings.service_accounts else "default")
-        pod.setdefault("automountServiceAccountToken", False)
+        if path != operator_account:
+            pod.setdefault("serviceAccountName", settings.service_accounts[0] if settings.service_accounts else "default")
+            pod.setdefault("automountServiceAccountToken", False)
         if settings.node_selector and "nodeSelector" not in pod:
             pod["nodeSelector"] = dict(settings.node_selector)
         if settings.tolerations and "tolerations" not in pod:
@@ -191,6 +195,22 @@ def _add_gpus(container: dict[str, Any], gpus: int, field: str) -> None:
     if any("nvidia.com/gpu" in (resources.get(part) or {}) for part in ("limits", "requests")):
         return
     resources.setdefault("limits", {})["nvidia.com/gpu"] = gpus
+
+
+def _operator_account_template(manifest: Mapping[str, Any]) -> str:
+    """The path of the pod template whose service account the kind's operator sets up and uses
+    itself, so the launcher names none and leaves its token mounted: the Training Operator's
+    (kubeflow.org/v1) MPIJob launcher, whose ``kubectl exec`` into the workers (and its
+    kubectl-delivery init container, which waits for them) runs as ``<job>-launcher``, an account
+    the operator makes with a Role allowing exec into this job's workers only
+    (training-operator pkg/controller.v1/mpi/mpijob_controller.go, newLauncher,
+    newLauncherServiceAccount, newLauncherRole). A template that names an account keeps it, and
+    the operator binds that Role to it. mpi-operator v2 reaches its workers over SSH: no token.
+    "" for every other kind."""
+    kind = trial_kind(manifest)
+    if (kind.api_version, kind.kind) == ("kubeflow.org/v1", "MPIJob"):
+        return f"spec.{kind.replica_specs}.Launcher.template"
+    return ""
 
 
 def wrap_command(container: dict[str, Any]) -> None:
