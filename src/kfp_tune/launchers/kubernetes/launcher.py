@@ -6,8 +6,9 @@ under its deterministic name, owned by a per-experiment anchor ConfigMap (never 
 pod, which Argo removes), and follows it until the kind's success or failure condition holds.
 The failure condition is looked at first, as Katib does; its result gives the reason and
 message. It then reads the primary pod's primary container log (a clear failure naming the pod's
-containers when it has none of that name), and deletes the resource unless the template says
-``retain``.
+containers when it has none of that name, or, for a trial that succeeded, naming the labels of
+its pods when none carries ``primaryPodLabels``), and deletes the resource unless the template
+says ``retain``.
 
 A kind not known here gets its plural from the cluster's discovery API (``GET
 /apis/<group>/<version>``, as Katib's RESTMapper does) or from ``trialResources`` in the launcher
@@ -46,7 +47,7 @@ from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, T
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, is_dns_subdomain
 from kfp_tune.core.shell_form import katib_wraps
 from kfp_tune.core.template import primary_container, unsafe_settings
-from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, LaunchPhase, trial_place_env
+from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
 from kfp_tune.launchers.kubernetes.kinds import (
     KINDS,
     TrialKind,
@@ -65,12 +66,18 @@ TRAINJOB_CONTAINER = "node"
 OWNER_DEPTH = 4
 """How many owners up from a pod the launcher looks for the trial (Tekton: pod, TaskRun,
 PipelineRun; JobSet: pod, Job, JobSet)."""
+PODS_SHOWN = 3
+"""How many of a trial's pods an error about its primary pod lists."""
 ANCHOR_KINDS = "trialKinds"
 """The anchor's data key that records the kinds not in :data:`KINDS` its trials are of."""
 
 
 class PrimaryContainerMissing(KfpTuneError):
     """The primary pod has no container named as primaryContainerName."""
+
+
+class PrimaryPodMissing(KfpTuneError):
+    """The trial has pods, and none carries primaryPodLabels."""
 
 
 class QuotaExceeded(KfpTuneError):
@@ -647,6 +654,8 @@ class KubernetesLauncher(Launcher):
             except PrimaryContainerMissing as exc:  # no metrics can be read from it: end it
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.FAILED, reason="PrimaryContainerNotFound", message=str(exc))
+            except PrimaryPodMissing as exc:  # it has ended: kept under retain, as any ended trial
+                outcome = LaunchOutcome(LaunchPhase.FAILED, reason="PrimaryPodNotFound", message=str(exc))
         if not trial.retain:
             self._delete(kind, name)
         files = self._metrics_files(trial)
@@ -671,6 +680,8 @@ class KubernetesLauncher(Launcher):
                 return _stopped_at_end(trial, logs) or LaunchOutcome(LaunchPhase.FAILED, reason=reason, message=message, logs=logs)
             if success and conditions.holds(success, resource):
                 logs = self._logs(trial, kind, name, uid)
+                if not logs:
+                    self._check_primary_pod(trial, kind, name, uid)
                 return _stopped_at_end(trial, logs) or LaunchOutcome(LaunchPhase.SUCCEEDED, logs=logs)
             if timeout is not None and time.monotonic() - started >= timeout:
                 logs = self._logs(trial, kind, name, uid)
@@ -694,19 +705,46 @@ class KubernetesLauncher(Launcher):
         references lead to the trial, ``uid``): one that has not failed before one that has, then
         the newest, then by name. A Job that retried has a failed pod per attempt beside the one
         that runs now, whose log is the trial's (Katib's sidecar reads each pod as it runs)."""
-        labels = {kind.job_name_label: name, **trial.primary_pod_labels} if kind.job_name_label else dict(trial.primary_pod_labels)
-        selector = ",".join(f"{k}={v}" for k, v in labels.items())
-        listed = self._call("list", "pods", "", self._core().list_namespaced_pod, self.config.namespace, label_selector=selector)
-        pods = sorted((self.api.sanitize_for_serialization(p) for p in listed.items), key=lambda p: str(p["metadata"]["name"]))
+        pods = self._pods_of(kind, name, uid, trial.primary_pod_labels)
         pods.sort(key=lambda p: str(p["metadata"].get("creationTimestamp") or ""), reverse=True)  # stable: by name among equals
         pods.sort(key=lambda p: (p.get("status") or {}).get("phase") == "Failed")
-        if not kind.job_name_label:
-            if not uid:
-                resource = self._get(kind, name)
-                uid = str(((resource or {}).get("metadata") or {}).get("uid") or "")
-            owners: dict[str, list[dict[str, Any]]] = {}
-            pods = [p for p in pods if uid and self._leads_to(p["metadata"].get("ownerReferences") or [], uid, OWNER_DEPTH, owners)]
         return pods[0] if pods else None
+
+    def _check_primary_pod(self, trial: TrialRun, kind: TrialKind, name: str, uid: str) -> None:
+        """PrimaryPodMissing when the trial, which succeeded, has pods and none carries
+        ``primaryPodLabels``: no log was read and no collector ran in a primary pod (Katib's
+        webhook adds its collector only to a pod with those labels: inject_webhook.go Mutate), so
+        the trial would end MetricsUnavailable as if it had printed nothing. The error names the
+        labels and lists a few of the pods' own. Not for Push, whose trial reports from any pod."""
+        collector = str((trial.metrics_collector.get("collector") or {}).get("kind") or CollectorKind.STDOUT)
+        if collector == CollectorKind.PUSH or not trial.primary_pod_labels or self._primary_pod(trial, kind, name, uid) is not None:
+            return
+        pods = self._pods_of(kind, name, uid)
+        if not pods:  # none left (an operator's cleanPodPolicy): nothing to tell
+            return
+        wanted = ", ".join(f"{k}={v}" for k, v in trial.primary_pod_labels.items())
+        shown_pods = "; ".join(f"{p['metadata']['name']}: {_telling_labels(p)}" for p in pods[:PODS_SHOWN])
+        more = f" (and {len(pods) - PODS_SHOWN} more)" if len(pods) > PODS_SHOWN else ""
+        raise PrimaryPodMissing(
+            f"no pod of {kind.kind} {name!r} matched primaryPodLabels {wanted}, so no metrics were read from it; its pods' labels: {shown_pods}{more}. "
+            "Set primaryPodLabels to labels of the pod that reports the metrics"
+        )
+
+    def _pods_of(self, kind: TrialKind, name: str, uid: str, labels: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+        """The trial's pods with these labels, by name: of those with the kind's job-name label, or
+        (a kind whose pods' label is not known) of those whose owner references lead to the trial
+        (``uid``; read when not given)."""
+        wanted = {kind.job_name_label: name, **(labels or {})} if kind.job_name_label else dict(labels or {})
+        selector = ",".join(f"{k}={v}" for k, v in wanted.items())
+        listed = self._call("list", "pods", "", self._core().list_namespaced_pod, self.config.namespace, label_selector=selector)
+        pods = sorted((self.api.sanitize_for_serialization(p) for p in listed.items), key=lambda p: str(p["metadata"]["name"]))
+        if kind.job_name_label:
+            return pods
+        if not uid:
+            resource = self._get(kind, name)
+            uid = str(((resource or {}).get("metadata") or {}).get("uid") or "")
+        owners: dict[str, list[dict[str, Any]]] = {}
+        return [p for p in pods if uid and self._leads_to(p["metadata"].get("ownerReferences") or [], uid, OWNER_DEPTH, owners)]
 
     def _leads_to(self, references: list[dict[str, Any]], uid: str, depth: int, seen: dict[str, list[dict[str, Any]]]) -> bool:
         """Whether these owner references lead to the object ``uid`` within ``depth`` owners."""
@@ -831,6 +869,13 @@ def _why(exc: Exception) -> str:
         return (f"no Kubernetes configuration: not inside a cluster, and {exc} (set KUBECONFIG, or give the launcher config "
                 "kind: local to run trials here)")
     return str(exc) if isinstance(exc, KfpTuneError) else f"{type(exc).__name__}: {exc}"
+
+
+def _telling_labels(pod: Mapping[str, Any]) -> str:
+    """A pod's labels as ``k=v, ...``, less kfp-tune's own and controllers' uids (the same on
+    every pod of the trial, or no use in primaryPodLabels)."""
+    labels = sorted((str(k), str(v)) for k, v in ((pod.get("metadata") or {}).get("labels") or {}).items())
+    return ", ".join(f"{k}={v}" for k, v in labels if not k.startswith(LABEL_PREFIX) and not k.endswith("controller-uid")) or "no labels"
 
 
 def _kind_record(kind: TrialKind) -> dict[str, str]:
