@@ -154,6 +154,21 @@ def test_a_name_the_store_holds_says_it_resumes_or_reports_that_experiment(tmp_p
     assert second.trials == first.trials
 
 
+def test_a_changed_budget_on_a_completed_experiment_is_refused_without_a_warning_first(tmp_path):
+    """Notebook 01 run again with max_trial_count raised: tune() warned that it would only report
+    the completed experiment, then raised that a completed experiment's spec may not change (its
+    resumePolicy Never; Katib's webhook refuses it too). The refusal alone now, nothing run."""
+    from kfp_tune import Client, ExperimentConflict
+
+    parameters = {"x": search.double(0, 1)}
+    tune(lambda p: p["x"], parameters, algorithm="random", algorithm_settings={"random_state": 1}, max_trial_count=2, store=str(tmp_path), name="done")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ExperimentConflict, match=r"experiment 'done' is completed and its spec changed: its spec.resumePolicy is Never"):
+            tune(lambda p: p["x"], parameters, algorithm="random", algorithm_settings={"random_state": 1}, max_trial_count=3, store=str(tmp_path), name="done")
+    assert len(Client(str(tmp_path)).list_trials("done")) == 2  # nothing ran
+
+
 @pytest.mark.parametrize(("algorithm", "words"), [
     ("pbt", "keeps each trial's checkpoint and starts a child from its parent's"),
     ("enas", "searches neural architectures"),

@@ -352,7 +352,7 @@ def tune(
 
     space = experiment_space(experiment.spec)
     launcher = FunctionTrials(objective, parameters, space, objective_metric_name, metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else ())
-    _warn_if_resumed(target, experiment.name)
+    _warn_if_resumed(target, experiment)
     run_inline(target, experiment, launcher)
     result = tune_result(target, experiment.name)
     from kfp_tune.remote import no_trial_succeeded
@@ -391,16 +391,23 @@ class FunctionTrials(FunctionLauncher):
         return returned
 
 
-def _warn_if_resumed(store: Any, name: str) -> None:
+def _warn_if_resumed(store: Any, experiment: Experiment) -> None:
     """A ``name=`` that the store already holds resumes that experiment, or only reports it when
     it has completed (the function is not part of the experiment, so a changed one is not
     noticed): say so, so that a notebook run again after a fix does not show the old result
-    unawares."""
+    unawares. Only once the resume is allowed: the pre-flight ``kfp-tune run`` makes first
+    (steps.prepare) refuses a busy experiment, or a changed spec that Katib's webhook refuses
+    (pkg/webhook/v1beta1/experiment/validator/validator.go, ``ValidateExperiment``: only the
+    budgets editable, and a completed experiment restartable only under resumePolicy
+    LongRunning or FromVolume), with that error alone: not after a warning that it would only
+    be reported."""
     from kfp_tune.core.records import DamagedRecord
     from kfp_tune.reports import resume_note
+    from kfp_tune.steps import prepare
 
+    prepare(ExperimentRecords(store, experiment.name), experiment)
     try:
-        note = resume_note(store, name)
+        note = resume_note(store, experiment.name)
     except DamagedRecord:
         return  # the run refuses it, saying why
     if note:
