@@ -18,6 +18,7 @@ values never are.
 """
 
 # No `from __future__ import annotations` here: KFP reads the pipeline function's annotations.
+import inspect
 import json
 import math
 import shutil
@@ -121,6 +122,22 @@ def build_pipeline(
     become the pipeline parameters' defaults (``object_store``: "seaweedfs", "minio" or an
     ObjectStore); the spec is embedded as a constant input of the first step (not a run
     parameter: those are capped at 10,000 characters and public)."""
+    return tuning_loop(experiment, rounds, store_uri, launcher_config, object_store, checkpoint_trials, checkpoint_seconds)
+
+
+def tuning_loop(
+    experiment: Experiment | str | Path | Mapping[str, Any],
+    rounds: int | None = None,
+    store_uri: str = DEFAULT_CLUSTER_STORE,
+    launcher_config: dict[str, Any] | str | None = None,
+    object_store: str | ObjectStore = DEFAULT_OBJECT_STORE,
+    checkpoint_trials: int | None = None,
+    checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
+    run_id_input: bool = False,
+) -> Callable[..., Any]:
+    """:func:`build_pipeline`'s pipeline; ``run_id_input``: with an input ``run_id`` in place
+    of the pipeline run's id, for one call of a tuning step, whose first task names the call
+    (``core.claims.call_run_id``)."""
     experiment = as_experiment(experiment)
     cluster_store = resolve_object_store(object_store)
     total = DEFAULT_CHECKPOINTS if rounds is None else rounds
@@ -138,7 +155,7 @@ def build_pipeline(
     def add_checkpoint(params: dict[str, Any], index: int, after: Any) -> None:
         store, endpoint, fresh, name = params["store_uri"], params["s3_endpoint"], params["fresh_experiment"], params["experiment_name"]
         trials_task = launch_trial(
-            store_uri=store, experiment_name=name, launcher_config=params["launcher_config"], run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            store_uri=store, experiment_name=name, launcher_config=params["launcher_config"], run_id=params["run_id"],
             s3_endpoint=endpoint, fresh_experiment=fresh, checkpoint_index=index, checkpoints_total=total,
             checkpoint_trials=params["checkpoint_trials"], checkpoint_seconds=params["checkpoint_seconds"],
         )
@@ -148,7 +165,7 @@ def build_pipeline(
         stateful(trials_task, f"launch-trial (slots, checkpoint {index + 1}/{total})", params)
         decide_task = stateful(
             decide_stop(
-                store_uri=store, experiment_name=name, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, round_index=index, rounds_total=total, s3_endpoint=endpoint,
+                store_uri=store, experiment_name=name, run_id=params["run_id"], round_index=index, rounds_total=total, s3_endpoint=endpoint,
                 fresh_experiment=fresh,
             ).after(trials_task),
             f"decide-stop (checkpoint {index + 1}/{total})",
@@ -163,7 +180,7 @@ def build_pipeline(
         s3_endpoint, fresh_experiment = params["s3_endpoint"], params["fresh_experiment"]
         prepare_task = stateful(
             suggest(
-                store_uri=store_uri, experiment_name=experiment_name, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, round_index=0, rounds_total=total,
+                store_uri=store_uri, experiment_name=experiment_name, run_id=params["run_id"], round_index=0, rounds_total=total,
                 experiment_spec=spec_json, take_over=take_over, s3_endpoint=s3_endpoint, fresh_experiment=fresh_experiment, trial_count=0,
             ),
             "suggest (claim the experiment)",
@@ -171,10 +188,6 @@ def build_pipeline(
         )
         add_checkpoint(params, 0, prepare_task)
 
-    @dsl.pipeline(
-        name=dns_label(f"kfp-tune-{experiment.name}"),
-        description=f"kfp-tune: Katib experiment {experiment.name!r}, {experiment.spec.parallel_trial_count or 1} slot(s), up to {total} checkpoint(s) per run",
-    )
     def tuning_pipeline(
         store_uri: str = store_uri,
         experiment_name: str = experiment.name,
@@ -185,6 +198,7 @@ def build_pipeline(
         store_secret: str = cluster_store.secret,
         checkpoint_trials: int = checkpoint_trials,
         checkpoint_seconds: float = checkpoint_seconds,
+        run_id: str = dsl.PIPELINE_JOB_ID_PLACEHOLDER,
     ) -> None:
         params = dict(
             store_uri=store_uri,
@@ -196,10 +210,11 @@ def build_pipeline(
             store_secret=store_secret,
             checkpoint_trials=checkpoint_trials,
             checkpoint_seconds=checkpoint_seconds,
+            run_id=run_id,
         )
         release_task = stateful(
             decide_stop(
-                store_uri=store_uri, experiment_name=experiment_name, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, round_index=total, rounds_total=total,
+                store_uri=store_uri, experiment_name=experiment_name, run_id=run_id, round_index=total, rounds_total=total,
                 s3_endpoint=s3_endpoint, fresh_experiment=fresh_experiment, final=True,
             ),
             "decide-stop (run ended: status, claim released)",
@@ -208,8 +223,13 @@ def build_pipeline(
         with dsl.ExitHandler(release_task, name="run"):
             run_experiment(params)
 
-
-    return tuning_pipeline
+    signature = inspect.signature(tuning_pipeline)
+    if not run_id_input:  # KFP reads the signature: the run's own id, as a constant, is no parameter then
+        tuning_pipeline.__signature__ = signature.replace(parameters=[p for p in signature.parameters.values() if p.name != "run_id"])  # type: ignore[attr-defined]
+    return dsl.pipeline(
+        name=dns_label(f"kfp-tune-{experiment.name}"),
+        description=f"kfp-tune: Katib experiment {experiment.name!r}, {experiment.spec.parallel_trial_count or 1} slot(s), up to {total} checkpoint(s) per run",
+    )(tuning_pipeline)
 
 
 SPEC_ARGUMENT_BYTES = 96 * 1024

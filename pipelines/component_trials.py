@@ -5,6 +5,8 @@ lineage.
 KFP v2 compiles a static graph, so the trials are ``maxTrialCount`` iterations of one
 ``dsl.ParallelFor`` with ``parallelism = parallelTrialCount``::
 
+    begin-trials  this call's own run id; refused before anything runs: another call of the
+                  pipeline run on this experiment, or inputs other than those it was tuned on
     suggest (claim the experiment for the run)
       -> ParallelFor(slot in range(maxTrialCount), parallelism=parallelTrialCount):
            claim-trial   the next trial from the algorithm (every finished trial known, the
@@ -24,7 +26,9 @@ do is in :mod:`kfp_tune.steps.component_trials`. A free iteration starts at once
 the costs of the static graph are a KFP task (a pod) for each claim and record beside each trial,
 and, once the goal, the budget or the failed-trial limit ends the experiment, one short
 claim-trial per iteration left, which finds nothing to run (its trial is skipped; the run
-succeeds). A re-run continues the experiment from the store: recorded trials are not re-run.
+succeeds). A re-run continues the experiment from the store: recorded trials are not re-run;
+one whose inputs to the trials differ from those the experiment was measured on is refused by
+begin-trials, which reads (downloads) the component's artifact inputs to compare their files.
 On kfp.local a component that pip-installs kfp (the ``@dsl.component`` default) runs one at a
 time, whatever the parallelism: kfp.local serialises tasks that pip-install. Use
 ``install_kfp_package=False`` there.
@@ -61,7 +65,7 @@ records, in Katib's form, which component the trials ran."""
 
 _PARAMETER_TYPES = {"Float": "float", "Integer": "int", "String": "str", "Boolean": "bool"}
 _NUMBER_TYPES = {"Float": "float", "Integer": "int"}
-_PIPELINE_PARAMETERS = ("store_uri", "experiment_name", "take_over", "fresh_experiment", "s3_endpoint", "store_secret")
+_PIPELINE_PARAMETERS = ("store_uri", "experiment_name", "take_over", "fresh_experiment", "s3_endpoint", "store_secret", "run_id", "call_id")
 
 
 def _end_component() -> Any:
@@ -160,6 +164,43 @@ def _claim_component(bindings: dict[str, tuple[str, str]], with_place: bool) -> 
         + f"    return namedtuple('Outputs', ['should_run', 'trial_name', *{outputs!r}])(*values)\n"
     )
     return _generated("claim_trial", source)
+
+
+def _begin_component(passthrough: dict[str, Any]) -> Any:
+    """The call's first task: its run id, and the inputs every trial gets (``passthrough``: the
+    component's inputs not bound to a parameter, by name) compared with those the experiment
+    was tuned on (``entrypoints.begin_component_trials_step``)."""
+    artifacts = [name for name, spec in passthrough.items() if str(spec.type) not in _PYTHON_TYPES]
+    inputs = "".join(
+        f", {name}: Optional[{_PYTHON_TYPES[str(spec.type)].__name__}] = None" if name not in artifacts
+        else f", {name}: Optional[Input[{_artifact_class(str(spec.type)).__name__}]] = None"
+        for name, spec in passthrough.items()
+    )
+    source = (
+        "from typing import NamedTuple, Optional\n\nfrom kfp.dsl import HTML, Artifact, ClassificationMetrics, Dataset, Input, Markdown, Metrics, Model, "
+        "SlicedClassificationMetrics\n\n\n"
+        + f"def begin_trials(store_uri: str, experiment_name: str, run_id: str, call_id: str, s3_endpoint: str = '', fresh_experiment: bool = False{inputs})"
+        + " -> NamedTuple('Outputs', [('run_id', str)]):\n"
+        + '    """Open one call of the component trials: name it, and refuse it before any trial runs when another call of this\n'
+        + "    pipeline run tunes the experiment, or when the experiment's trials were measured on other inputs.\n\n"
+        + "    Args:\n" + _STORE_ARGS.replace("run_id: The pipeline run, as given to suggest.", "run_id: The pipeline run.")
+        + "        call_id: This call's own id (its first task's), so that two calls in one run are told apart.\n"
+        + "".join(f"        {name}: Input {name!r} of every trial, compared with the experiment's.\n" for name in passthrough)
+        + "\n    Returns:\n        run_id: The run id of every later step of this call.\n"
+        + '    """\n'
+        + "    from collections import namedtuple\n\n"
+        + "    from kfp_tune.core.claims import call_run_id\n"
+        + "    from kfp_tune.steps.entrypoints import begin_component_trials_step\n\n"
+        + "    run = call_run_id(run_id, call_id)\n"
+        + "    artifacts = {" + ", ".join(f"{name!r}: {name}" for name in artifacts) + "}\n"
+        + "    values = {" + ", ".join(f"{name!r}: {name}" for name in passthrough if name not in artifacts) + "}\n"
+        + "    begin_component_trials_step(\n"
+        + "        store_uri, experiment_name, run, {k: (a.path, a.uri) for k, a in artifacts.items() if a is not None},\n"
+        + "        {k: v for k, v in values.items() if v is not None}, s3_endpoint, fresh_experiment,\n"
+        + "    )\n"
+        + "    return namedtuple('Outputs', ['run_id'])(run)\n"
+    )
+    return _generated("begin_trials", source)
 
 
 def _record_component(values: dict[str, tuple[str, str]], with_metrics: bool, with_model: bool) -> Any:
@@ -267,8 +308,12 @@ def component_trials(
     stopped EarlyStopped, with the metrics it reported. Its reports are the trial's curve.
 
     Outputs: as the tuning step's (``best_parameters``, ``best_objective``, ``best_trial``,
-    ``best_model``). ``maxTrialCount`` is required (one loop iteration per trial, at most
-    :data:`MAX_COMPONENT_TRIALS`); parallelTrialCount is the loop's parallelism. The goal, the
+    ``best_model``). As for the tuning step, each call is a run of its own
+    (``begin-trials`` names it): a second call of one pipeline run on the same experiment is
+    refused, and so is a later run whose inputs to the trials (its artifacts' files, its other
+    values) differ from those the experiment's trials were measured on. ``maxTrialCount`` is
+    required (one loop iteration per trial, at most :data:`MAX_COMPONENT_TRIALS`);
+    parallelTrialCount is the loop's parallelism. The goal, the
     budgets and maxFailedTrialCount apply after each trial."""
     from kfp import dsl, kubernetes
 
@@ -342,6 +387,7 @@ def component_trials(
             f"{_identifier(objective.objective_metric_name)!r}"
         )
 
+    begin_trials = _begin_component(passthrough)
     claim_trial = _claim_component(bindings, with_place)
     end_component = _end_component()
     record_trial = _record_component(values, metrics_output is not None, model_output is not None)
@@ -375,9 +421,11 @@ def component_trials(
         inspect.Parameter("s3_endpoint", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=cluster_store.endpoint, annotation=str),
         inspect.Parameter("store_secret", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=cluster_store.secret, annotation=str),
     ]
+    outer_signature = signature(own)
+    own.append(inspect.Parameter("run_id", inspect.Parameter.POSITIONAL_OR_KEYWORD, default="", annotation=str))  # the call's, from begin-trials
     loop_signature = signature(own)
     bound_names = [input_name for input_name, _ in bindings.values()]
-    handle_names = ("store_uri", "experiment_name", "fresh_experiment", "s3_endpoint", "store_secret")
+    handle_names = ("store_uri", "experiment_name", "fresh_experiment", "s3_endpoint", "store_secret", "run_id")
     required = inspect.Parameter.empty
     trial_signature = signature(
         [inspect.Parameter("should_run", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=bool),
@@ -393,7 +441,7 @@ def component_trials(
         # task output only when the output is named "Output".
         arguments = dict(zip(trial_signature.parameters, args, strict=True))
         handles = dict(
-            store_uri=arguments["store_uri"], experiment_name=arguments["experiment_name"], run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            store_uri=arguments["store_uri"], experiment_name=arguments["experiment_name"], run_id=arguments["run_id"],
             s3_endpoint=arguments["s3_endpoint"], fresh_experiment=arguments["fresh_experiment"],
         )
         with dsl.If(arguments["should_run"] == True, name="trial-runs"):  # noqa: E712 (a KFP condition)
@@ -423,7 +471,7 @@ def component_trials(
         arguments = dict(zip(loop_signature.parameters, args, strict=True))
         secret = arguments["store_secret"]
         handles = dict(
-            store_uri=arguments["store_uri"], experiment_name=arguments["experiment_name"], run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            store_uri=arguments["store_uri"], experiment_name=arguments["experiment_name"], run_id=arguments["run_id"],
             s3_endpoint=arguments["s3_endpoint"], fresh_experiment=arguments["fresh_experiment"],
         )
         end = stateful(end_component(**handles), "end-component-trials (run ended: status, claim released)", secret)
@@ -442,21 +490,28 @@ def component_trials(
     loop = dsl.pipeline(name=dns_label(f"kfp-tune-trials-{loaded.name}"), description=f"kfp-tune: the trials of {loaded.name!r}")(loop_body)
 
     def component_trials_pipeline(*args: Any) -> TuningOutputs:
-        arguments = dict(zip(loop_signature.parameters, args, strict=True))
+        arguments = dict(zip(outer_signature.parameters, args, strict=True))
         secret = arguments["store_secret"]
-        tuned = loop(**{name: value for name, value in arguments.items() if value is not None})
-        tuned.set_caching_options(False).set_display_name(f"tune {loaded.name} ({spec_obj.name} trials)")
         handles = dict(
-            store_uri=arguments["store_uri"], experiment_name=arguments["experiment_name"], run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
+            store_uri=arguments["store_uri"], experiment_name=arguments["experiment_name"],
             s3_endpoint=arguments["s3_endpoint"], fresh_experiment=arguments["fresh_experiment"],
         )
-        best = stateful(best_trial(**handles).after(tuned), "best-trial (parameters, objective, model)", secret)
+        given = {name: arguments[name] for name in passthrough if arguments[name] is not None}
+        # the call's first task: checks, and names the call (its task id) for every later task
+        opened = stateful(
+            begin_trials(run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, call_id=dsl.PIPELINE_TASK_ID_PLACEHOLDER, **handles, **given),
+            "begin-trials (checks this call and its inputs)", secret,
+        )
+        run_id = opened.outputs["run_id"]
+        tuned = loop(**{name: value for name, value in arguments.items() if value is not None}, run_id=run_id).after(opened)
+        tuned.set_caching_options(False).set_display_name(f"tune {loaded.name} ({spec_obj.name} trials)")
+        best = stateful(best_trial(**handles, run_id=run_id).after(tuned), "best-trial (parameters, objective, model)", secret)
         return TuningOutputs(
             best_parameters=best.outputs["best_parameters"], best_objective=best.outputs["best_objective"],
             best_trial=best.outputs["best_trial"], best_model=best.outputs["best_model"],
         )
 
-    component_trials_pipeline.__signature__ = loop_signature.replace(return_annotation=TuningOutputs)  # type: ignore[attr-defined]
+    component_trials_pipeline.__signature__ = outer_signature.replace(return_annotation=TuningOutputs)  # type: ignore[attr-defined]
     return dsl.pipeline(
         name=dns_label(f"kfp-tune-component-{loaded.name}"),
         description=f"kfp-tune: Katib experiment {loaded.name!r}, each trial a task of component {spec_obj.name!r}; outputs the best parameters, objective, trial and model",

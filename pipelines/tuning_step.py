@@ -4,7 +4,7 @@ downstream.
 ``tuning_step(experiment)`` returns a KFP pipeline to call inside your own ``@dsl.pipeline``
 like a component::
 
-    stage-inputs (copy the upstream dataset into the store, for this run's trials)
+    stage-inputs (names this call, checks it, copies the upstream dataset into the store)
       -> the tuning pipeline of :func:`kfp_tune.pipelines.build_pipeline` (claim, checkpoints
          of launch-trial slots and decide-stop, release), as a nested pipeline
       -> best-trial (read the store: best parameters, objective, trial, model)
@@ -14,6 +14,12 @@ Inputs: ``dataset`` (an optional ``Input[Dataset]``) and the tuning pipeline's p
 ``best_parameters`` (dict), ``best_objective`` (float), ``best_trial`` (str), ``best_model``
 (Model). A trial reads the dataset with ``kfp_tune.steps.trial_artifacts.input_path()`` and
 saves its model with ``save_model(path)`` (:mod:`kfp_tune.steps.trial_artifacts`).
+
+Each call of the step is a run of its own to the store (stage-inputs passes the call's KFP task
+id on, ``core.claims.call_run_id``): two calls in one pipeline run (two steps, or a
+``ParallelFor``) never share a claim or staged inputs, and a second call on the experiment of
+the first is refused, as is a later run whose dataset differs from the one the experiment was
+tuned on.
 """
 
 # No `from __future__ import annotations` here: KFP reads the pipeline function's annotations.
@@ -36,10 +42,10 @@ from kfp_tune.pipelines.builder import (
     DEFAULT_OBJECT_STORE,
     ObjectStore,
     as_experiment,
-    build_pipeline,
     launcher_config_of,
     resolve_object_store,
     stateful_task,
+    tuning_loop,
 )
 
 TuningOutputs = NamedTuple("TuningOutputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_model", Model)])  # noqa: UP014 (KFP reads this form)
@@ -69,10 +75,7 @@ def tuning_step(
     if checkpoint_trials is None:
         checkpoint_trials = 2 * (model.spec.parallel_trial_count or 1)
     launcher = launcher_config_of(launcher_config)
-    loop = build_pipeline(
-        model, rounds=rounds, store_uri=store_uri, launcher_config=launcher, object_store=cluster_store,
-        checkpoint_trials=checkpoint_trials, checkpoint_seconds=checkpoint_seconds,
-    )
+    loop = tuning_loop(model, rounds, store_uri, launcher, cluster_store, checkpoint_trials, checkpoint_seconds, run_id_input=True)
 
     def stateful(task: Any, display_name: str, store_secret: Any) -> Any:
         return stateful_task(task, display_name, cluster_store, store_secret)
@@ -89,16 +92,18 @@ def tuning_step(
         checkpoint_seconds: float = checkpoint_seconds,
         dataset: Optional[Input[Dataset]] = None,  # noqa: UP045 (KFP reads this form)
     ) -> TuningOutputs:
-        handles = dict(store_uri=store_uri, experiment_name=experiment_name, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, s3_endpoint=s3_endpoint, fresh_experiment=fresh_experiment)
+        handles = dict(store_uri=store_uri, experiment_name=experiment_name, s3_endpoint=s3_endpoint, fresh_experiment=fresh_experiment)
+        # the call's first task: checks, stages, and names the call (its task id) for every later task
+        opened = stage_inputs(**handles, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, call_id=dsl.PIPELINE_TASK_ID_PLACEHOLDER, **({"dataset": dataset} if with_dataset else {}))
+        stateful(opened, "stage-inputs (checks; the dataset, for the trials)" if with_dataset else "stage-inputs (checks this call)", store_secret)
+        run_id = opened.outputs["run_id"]
         tuned = loop(
             store_uri=store_uri, experiment_name=experiment_name, launcher_config=launcher_config, take_over=take_over,
             fresh_experiment=fresh_experiment, s3_endpoint=s3_endpoint, store_secret=store_secret,
-            checkpoint_trials=checkpoint_trials, checkpoint_seconds=checkpoint_seconds,
-        )
-        if with_dataset:  # staged first: the trials read it
-            tuned.after(stateful(stage_inputs(dataset=dataset, **handles), "stage-inputs (the dataset, for the trials)", store_secret))
+            checkpoint_trials=checkpoint_trials, checkpoint_seconds=checkpoint_seconds, run_id=run_id,
+        ).after(opened)
         tuned.set_caching_options(False).set_display_name(f"tune {model.name}")
-        best = stateful(best_trial(**handles).after(tuned), "best-trial (parameters, objective, model)", store_secret)
+        best = stateful(best_trial(**handles, run_id=run_id).after(tuned), "best-trial (parameters, objective, model)", store_secret)
         return TuningOutputs(
             best_parameters=best.outputs["best_parameters"], best_objective=best.outputs["best_objective"],
             best_trial=best.outputs["best_trial"], best_model=best.outputs["best_model"],

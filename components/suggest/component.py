@@ -28,7 +28,8 @@ def suggest(
             on a laptop.
         experiment_name: The experiment to create or resume (Katib's ``metadata.name``; it
             replaces the name in ``experiment_spec``).
-        run_id: The pipeline run, ``dsl.PIPELINE_JOB_ID_PLACEHOLDER``; the same on every step.
+        run_id: The pipeline run, ``dsl.PIPELINE_JOB_ID_PLACEHOLDER`` (one call of a tuning
+            step: stage-inputs' ``run_id`` output); the same on every step.
         round_index: This round's index in the run, 0 for the first.
         rounds_total: How many rounds are compiled into the run.
         experiment_spec: Round 0: the Katib Experiment as JSON. Later rounds: ``""``.
@@ -36,7 +37,7 @@ def suggest(
             False: refuse while another run's claim lasts.
         s3_endpoint: The S3 store's endpoint, e.g. ``http://seaweedfs.kubeflow:9000``.
             ``""``: ``$KFP_TUNE_S3_ENDPOINT``.
-        fresh_experiment: Tune a new experiment per run,
+        fresh_experiment: Tune a new experiment per run (per call),
             ``<experiment_name>-<hash of run_id>``, instead of resuming ``experiment_name``.
             Give every step of the run the same value.
         trial_count: How many new trials: ``-1`` for the round's share of the budget; ``0``

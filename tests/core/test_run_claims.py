@@ -25,7 +25,7 @@ from kfp_tune.core.claims import (
     release_held_by,
     wait_for_attempt,
 )
-from kfp_tune.core.errors import ExperimentBusy
+from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, InputError
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted
 from kfp_tune.core.vocabulary import LaunchPhase
 
@@ -223,3 +223,28 @@ def test_a_heartbeat_beats_for_the_run_and_the_trial_when_entered(clock, records
         assert beat is not None and (beat["trial"], beat["attempt"], beat["at"]) == ("t1", "a1", START + 300)
         assert beat["owner"] == claims.this_process()
     assert heartbeat.interval == 30.0, "a quarter of the shorter TTL: the trial's 120 s"
+
+
+# --- calls: a tuning step called more than once in one pipeline run ------------------------------
+
+
+def test_each_call_of_a_pipeline_run_is_a_run_of_its_own_and_only_one_call_tunes_an_experiment(clock, records):
+    """QA pipe2.py: two calls of one tuning step in one pipeline run (two steps, or a
+    ParallelFor) shared the run's claim; the second handed on the first one's best. Each call's
+    run id now holds its call id, and a second call on the experiment is refused, however the
+    calls are ordered and whatever take_over says; a retry of the first is not refused."""
+    first, second = claims.call_run_id("job-7", "101"), claims.call_run_id("job-7", "202")
+    assert first != second and claims.job_and_call(first) == ("job-7", "101") and claims.job_and_call("job-7") == ("job-7", "")
+    assert claims.call_run_id("job-7", "") == "job-7"
+    claim(records, first, ttl=600)
+    release(records, first, "Succeeded")  # the first call has ended (kfp.local runs the calls one after the other)
+    for take_over in (False, True):
+        with pytest.raises(ExperimentConflict) as refused:
+            claim(records, second, take_over=take_over, ttl=600)
+        message = str(refused.value)
+        assert message.startswith("experiment 'exp' is already tuned by another call in this pipeline run ('job-7', call '101'; this is call '202')")
+        assert message.endswith("Give each call its own experiment_name, or fresh_experiment=True (an experiment of its own for each call of each run)")
+    assert claim(records, first, ttl=600).run == first  # a retry of the first call's run
+    assert claim(records, claims.call_run_id("job-8", "303"), take_over=True, ttl=600).run == "job-8.call-303"  # a later pipeline run resumes
+    with pytest.raises(InputError, match="call_id: expected letters, digits and '-'"):
+        claims.call_run_id("job-7", "a/b")

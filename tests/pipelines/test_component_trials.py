@@ -128,12 +128,20 @@ def test_a_thousand_trials_compile_under_the_budget_with_the_component_as_the_tr
     assert resources["resourceCpuLimit"] == "2"
     # the store's steps get its credentials from the Secret; the user's component does not
     executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
-    for name in ("exec-claim-trial", "exec-record-trial", "exec-suggest", "exec-end-component-trials", "exec-best-trial"):
+    for name in ("exec-begin-trials", "exec-claim-trial", "exec-record-trial", "exec-suggest", "exec-end-component-trials", "exec-best-trial"):
         keys = {item["secretKey"]: item["envVar"] for item in executors[name]["secretAsEnv"][0]["keyToEnv"]}
         assert keys == {"accesskey": "AWS_ACCESS_KEY_ID", "secretkey": "AWS_SECRET_ACCESS_KEY"}, name
     assert "exec-bowl" not in executors
     outputs = ir["root"]["outputDefinitions"]
     assert set(outputs["parameters"]) == {"best_parameters", "best_objective", "best_trial"} and set(outputs["artifacts"]) == {"best_model"}
+    # the call's first task gets what every trial gets, and names the call for every later task
+    root = ir["root"]["dag"]["tasks"]
+    begin = root["begin-trials"]
+    assert begin["inputs"]["artifacts"]["center"] == {"componentInputArtifact": "center"}
+    assert set(begin["inputs"]["parameters"]) >= {"broken_x", "run_id", "call_id"}
+    assert begin["inputs"]["parameters"]["call_id"]["runtimeValue"]["constant"] == dsl.PIPELINE_TASK_ID_PLACEHOLDER
+    call_run = {"taskOutputParameter": {"outputParameterKey": "run_id", "producerTask": "begin-trials"}}
+    assert root["kfp-tune-trials-bowl"]["inputs"]["parameters"]["run_id"] == call_run and root["best-trial"]["inputs"]["parameters"]["run_id"] == call_run
 
 
 def test_the_component_must_fit_the_experiment():
@@ -179,6 +187,34 @@ def test_claims_are_typed_for_the_component_and_stop_at_the_budget(tmp_path):
     assert claim_trial_step(str(tmp_path), "bowl", "run-1", INPUTS) == [False, "", 0.0, 0, ""]
     rows = trial_rows(LocalStore(tmp_path), "bowl")
     assert sorted(row["metrics"]["loss"] for row in rows) == sorted((x - 0.5) ** 2 + (n - 2) ** 2 for x, n in seen)
+
+
+def test_a_later_run_whose_trials_would_get_other_inputs_is_refused_before_it_runs_one(tmp_path):
+    """begin-trials, the call's first task: the component's artifacts (by their files) and
+    settings are what the experiment's trials were measured on, or the run is refused; the same
+    ones resume. (QA pipe5.py: two calls on one experiment handed on the first one's best.)"""
+    from kfp_tune.core.errors import ExperimentConflict
+    from kfp_tune.steps.entrypoints import begin_component_trials_step
+
+    center = tmp_path / "center"
+    center.write_text(json.dumps(CENTER))
+    doc = grid_experiment()
+    begin_component_trials_step(str(tmp_path), "bowl", "job-1.call-1", {"center": (str(center), "minio://a/center")}, {"broken_x": -1.0})
+    _started_run(tmp_path, doc, "job-1.call-1")  # suggest binds them, under the run's claim
+    should_run, name, *_ = claim_trial_step(str(tmp_path), "bowl", "job-1.call-1", INPUTS)
+    record_trial_step(str(tmp_path), "bowl", "job-1.call-1", name, {"loss": 1.0})
+    with pytest.raises(ExperimentConflict, match=r"its 1 trial\(s\) read 'broken_x' sha256-\w+, 'center' sha256-\w+ \(from minio://a/center\), and this run brings 'broken_x' sha256-"):
+        begin_component_trials_step(str(tmp_path), "bowl", "job-2.call-2", {"center": (str(center), "minio://b/center")}, {"broken_x": 0.5})
+    moved = tmp_path / "moved" / "center"
+    moved.parent.mkdir()
+    moved.write_text(json.dumps({"x": 0.0, "n": 1}))
+    with pytest.raises(ExperimentConflict, match="was tuned on other inputs"):
+        begin_component_trials_step(str(tmp_path), "bowl", "job-3.call-3", {"center": (str(moved), "")}, {"broken_x": -1.0})
+    moved.write_text(json.dumps(CENTER))
+    begin_component_trials_step(str(tmp_path), "bowl", "job-4.call-4", {"center": (str(moved), "minio://d/center")}, {"broken_x": -1.0})
+    with pytest.raises(ExperimentConflict, match=r"already tuned by another call in this pipeline run \('job-4', call '4'; this is call '5'\)"):
+        begin_component_trials_step(str(tmp_path), "bowl", "job-4.call-5", {"center": (str(moved), "")}, {"broken_x": -1.0})
+    assert should_run is True and list((tmp_path / "artifacts" / "bowl" / "inputs").glob("sha256-*")) == []  # compared, not staged: KFP hands them on
 
 
 def test_two_claims_never_get_the_same_trial_and_a_record_is_kept_once(tmp_path):

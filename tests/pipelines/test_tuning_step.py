@@ -70,8 +70,12 @@ def test_the_example_compiles_well_under_the_budget_with_the_step_s_outputs(tmp_
     tasks = step["dag"]["tasks"]
     for name in ("stage-inputs", "best-trial"):
         assert not tasks[name].get("cachingOptions", {}).get("enableCache", False), name
-    assert tasks["best-trial"]["dependentTasks"] == ["kfp-tune-digits-svc"]
+    assert sorted(tasks["best-trial"]["dependentTasks"]) == ["kfp-tune-digits-svc", "stage-inputs"]
     assert tasks["kfp-tune-digits-svc"]["dependentTasks"] == ["stage-inputs"]
+    # stage-inputs names the call (its task id), and every later task of the call takes its run id
+    assert tasks["stage-inputs"]["inputs"]["parameters"]["call_id"]["runtimeValue"]["constant"] == "{{$.pipeline_task_uuid}}"
+    call_run = {"taskOutputParameter": {"outputParameterKey": "run_id", "producerTask": "stage-inputs"}}
+    assert tasks["kfp-tune-digits-svc"]["inputs"]["parameters"]["run_id"] == call_run == tasks["best-trial"]["inputs"]["parameters"]["run_id"]
     # the step's own tasks read the store with its credentials, from the Secret, as the loop's do
     executors = platform["platforms"]["kubernetes"]["deploymentSpec"]["executors"]
     for executor in ("exec-stage-inputs", "exec-best-trial"):
@@ -152,3 +156,83 @@ def test_the_launcher_config_may_be_its_json_and_a_wrong_one_is_refused_when_bui
         tuning_step(experiment, launcher_config={"kind": "docker"})
     with pytest.raises(ValueError, match=r"launcher_config: expected a dict or a JSON object"):
         tuning_step(experiment, launcher_config="{kind: local")
+
+
+TARGET_TRIAL = """
+import json, sys
+from kfp_tune.steps.trial_artifacts import input_path
+
+target = json.loads(input_path("dataset").read_text())["target"]
+x = float(sys.argv[1])
+print(f"target={target}")
+print(f"loss={(x - target) ** 2}")
+"""
+
+
+def target_experiment(tmp_path: Path) -> dict[str, Any]:
+    """x on a grid of -3, -1 and 1; a trial's loss is its distance to the dataset's target."""
+    script = tmp_path / "target.py"
+    script.write_text(TARGET_TRIAL)
+    return quadratic_experiment(**{
+        "metadata.name": "target",
+        "spec.algorithm": {"algorithmName": "grid"},
+        "spec.maxTrialCount": 3,
+        "spec.parallelTrialCount": 3,
+        "spec.objective": {"type": "minimize", "objectiveMetricName": "loss", "additionalMetricNames": ["target"]},
+        "spec.parameters": [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": "-3", "max": "1", "step": "2"}}],
+        "spec.trialTemplate.trialParameters": [{"name": "x", "reference": "x"}],
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
+            {"name": "main", "image": "python:3.11-slim", "command": ["python3", str(script), "${trialParameters.x}"]},
+        ],
+    })
+
+
+@pytest.mark.long
+@pytest.mark.kfp_local
+def test_two_calls_in_one_run_tune_their_own_data_or_the_second_is_refused(tmp_path):
+    """QA pipe2.py: the same step on two datasets in one run; both calls reported the first
+    one's best, all trials on the first target, the second's data over the first's. With
+    fresh_experiment each call now tunes an experiment of its own on its own data; with one
+    experiment_name the second call is refused before it stages anything."""
+    from kfp import dsl, local
+    from kfp.dsl import Dataset, Output
+
+    from kfp_tune.pipelines import step_inputs_kept_whole
+
+    store = tmp_path / "store"
+    step = tuning_step(target_experiment(tmp_path), rounds=1, store_uri=str(store), launcher_config={"kind": "local"})
+
+    @dsl.component
+    def prepare(target: float, data: Output[Dataset]) -> None:
+        import json
+
+        with open(data.path, "w") as handle:
+            json.dump({"target": target}, handle)
+
+    @dsl.component
+    def report(first: dict, second: dict) -> str:
+        return f"{first['x']},{second['x']}"
+
+    @dsl.pipeline
+    def mine(fresh: bool) -> str:
+        one, other = prepare(target=1.0), prepare(target=-3.0)
+        a = step(dataset=one.outputs["data"], fresh_experiment=fresh)
+        b = step(dataset=other.outputs["data"], fresh_experiment=fresh)
+        return report(first=a.outputs["best_parameters"], second=b.outputs["best_parameters"]).output
+
+    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "root"), raise_on_error=False)
+    with step_inputs_kept_whole():
+        run = mine(fresh=True)
+    assert run.output == "1.0,-3.0"  # each call's best on its own data
+    experiments = sorted(p.name for p in (store / "experiments").iterdir())
+    assert len(experiments) == 2 and all(name.startswith("target-") for name in experiments)
+    targets = {name: {row["metrics"]["target"] for row in trial_rows(LocalStore(store), name)} for name in experiments}
+    assert sorted(targets.values(), key=sorted) == [{-3.0}, {1.0}]  # every trial of each read its own call's data
+
+    with step_inputs_kept_whole():
+        mine(fresh=False)  # fails: its second call is refused
+    rows = trial_rows(LocalStore(store), "target")
+    [target] = {row["metrics"]["target"] for row in rows}  # one call's (kfp.local picks which runs first), on its data
+    assert len(rows) == 3 and target in (1.0, -3.0)
+    staged = [json.loads(p.read_text()) for p in (store / "artifacts" / "target" / "inputs").glob("sha256-*/dataset/data")]
+    assert staged == [{"target": target}]  # the other call's data never reached the store

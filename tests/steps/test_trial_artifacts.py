@@ -1,22 +1,35 @@
 """How a tuning step's dataset reaches its trials and a trial's model comes back: staged in the
-store by the step, read by the trial where it runs (a folder store in place, an S3 store fetched
-once), each run's trials reading what their own run staged."""
+store once per content, bound to the experiment by the first run that stages it, read by a trial
+where it runs (a folder store in place, an S3 store fetched once); a later run that brings other
+data is refused while the experiment has trials measured on the old."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from kfp_tune.core.records import ExperimentRecords, TrialStarted
-from kfp_tune.steps.trial_artifacts import ArtifactError, fetch_model, input_path, model_files, save_model, stage_input
+from conftest import quadratic_experiment
+from kfp_tune import steps
+from kfp_tune.core.errors import ExperimentConflict
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.steps.trial_artifacts import (
+    ArtifactError,
+    bind_inputs,
+    fetch_model,
+    file_input,
+    input_path,
+    inputs_conflict,
+    model_files,
+    record_run_inputs,
+    save_model,
+    stage_input,
+    tuned_inputs,
+)
 from kfp_tune.stores import LocalStore
-
-
-def started(records: ExperimentRecords, trial: str, run: str) -> None:
-    """The record launch-trial writes before it starts a trial: which run started it."""
-    records.create_typed(records.trial_key(trial, "started"), TrialStarted(trial=trial, time="", at=0.0, run=run, attempt="a1"))
 
 
 def inside_trial(monkeypatch: pytest.MonkeyPatch, store_uri: str, experiment: str, trial: str) -> None:
@@ -30,33 +43,117 @@ def tree(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_each_run_s_trials_read_the_dataset_their_run_staged(tmp_path, monkeypatch):
+def brings(records: ExperimentRecords, run: str, path: Path, uri: str = "") -> list[str]:
+    """What stage-inputs does for run ``run``: the dataset stored, and recorded for the run."""
+    brought = file_input("dataset", path, uri)
+    files = stage_input(records, brought)
+    record_run_inputs(records, run, [brought])
+    return files
+
+
+def starts(records: ExperimentRecords, run: str, trials: int = 0) -> list[str]:
+    """What suggest does for run ``run``: claim, create or resume, bind the run's inputs; then
+    ``trials`` new trials."""
+    experiment = load_experiment(quadratic_experiment(**{"metadata.name": records.experiment}))
+    names = steps.suggest(records, f"{run}-r000", 1, experiment, run_id=run, n=trials)
+    steps.close_run(records, run)
+    return names
+
+
+def test_an_input_is_stored_once_per_content_and_each_trial_reads_the_experiment_s(tmp_path, monkeypatch):
     store = LocalStore(tmp_path / "store")
     records = ExperimentRecords(store, "exp")
-    first, second = tmp_path / "monday.csv", tmp_path / "tuesday"
-    first.write_bytes(b"a,b\n1,2\n")
-    (second / "parts").mkdir(parents=True)
-    (second / "parts" / "p0.csv").write_bytes(b"x\n3\n")
-    (second / "README").write_bytes(b"two parts")
-    assert stage_input(records, "run-mon", "dataset", first, "minio://bucket/monday.csv") == ["monday.csv"]
-    assert stage_input(records, "run-tue", "dataset", second) == ["README", "parts/p0.csv"]
-    started(records, "exp-t1", "run-mon")
-    started(records, "exp-t2", "run-tue")
+    folder = tmp_path / "tuesday"
+    (folder / "parts").mkdir(parents=True)
+    (folder / "parts" / "p0.csv").write_bytes(b"x\n3\n")
+    (folder / "README").write_bytes(b"two parts")
+    copy = tmp_path / "tuesday-again"
+    copy.mkdir()
+    (copy / "parts").mkdir()
+    (copy / "parts" / "p0.csv").write_bytes(b"x\n3\n")
+    (copy / "README").write_bytes(b"two parts")
 
-    inside_trial(monkeypatch, str(store.root), "exp", "exp-t1")
+    assert brings(records, "run-1", folder, "minio://bucket/tuesday") == ["README", "parts/p0.csv"]
+    [trial] = starts(records, "run-1", trials=1)
+    assert brings(records, "run-2", copy) == ["README", "parts/p0.csv"]  # the same content, from elsewhere
+    starts(records, "run-2")
+    staged = [p for p in (tmp_path / "store" / "artifacts" / "exp" / "inputs").rglob("p0.csv")]
+    assert len(staged) == 1  # stored once, however many runs staged it
+    assert list(tuned_inputs(records)) == ["dataset"] and tuned_inputs(records)["dataset"]["uri"] == "minio://bucket/tuesday"
+
+    inside_trial(monkeypatch, str(store.root), "exp", trial)
     path = input_path("dataset")
-    assert path.is_file() and path.name == "monday.csv" and path.read_bytes() == first.read_bytes()
-    inside_trial(monkeypatch, str(store.root), "exp", "exp-t2")
-    path = input_path()
-    assert path.is_dir() and tree(path) == tree(second)
+    assert path.is_dir() and tree(path) == tree(folder)
+    # a single file comes back as that file, and differs from a folder holding it
+    single = tmp_path / "monday.csv"
+    single.write_bytes(b"a,b\n1,2\n")
+    holder = tmp_path / "holder"
+    holder.mkdir()
+    (holder / "monday.csv").write_bytes(single.read_bytes())
+    assert file_input("dataset", single).digest != file_input("dataset", holder).digest
+    other = ExperimentRecords(store, "other")
+    brings(other, "run-3", single)
+    [first] = starts(other, "run-3", trials=1)
+    inside_trial(monkeypatch, str(store.root), "other", first)
+    assert input_path().is_file() and input_path().read_bytes() == single.read_bytes()
 
 
-def test_a_trial_of_a_run_that_staged_nothing_is_told_so(tmp_path, monkeypatch):
+def test_a_run_that_brings_other_data_is_refused_once_a_trial_was_measured_on_the_old(tmp_path):
+    """QA pipe1.py: run on target 1.5, then on target 4.0 with the same experiment_name handed
+    on the old best, measured on 1.5, without running a trial. Until a trial exists the data may
+    still change (the first run failed before any)."""
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad-a")
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps({"target": 1.5}))
+    new.write_text(json.dumps({"target": 4.0}))
+
+    brings(records, "run-1", new)
+    starts(records, "run-1")  # no trial yet
+    brings(records, "run-2", old, "minio://runs/2/data")
+    starts(records, "run-2", trials=2)  # the run's data replaces the first's: nothing was measured on it
+    assert tuned_inputs(records)["dataset"]["digest"] == file_input("dataset", old).digest
+
+    newer = file_input("dataset", new, "minio://runs/3/data")
+    with pytest.raises(ExperimentConflict) as refused:
+        inputs_conflict(records, {"dataset": newer.entry()})
+    message = str(refused.value)
+    assert message.startswith("experiment 'quad-a' was tuned on other inputs: its 2 trial(s) read 'dataset' sha256-")
+    assert "(from minio://runs/2/data)" in message and "(from minio://runs/3/data)" in message
+    assert "fresh_experiment=True" in message and "another experiment_name" in message
+    # suggest refuses it too, under the claim, and gives the claim back
+    brings(records, "run-3", new)
+    with pytest.raises(ExperimentConflict, match="was tuned on other inputs"):
+        starts(records, "run-3", trials=1)
+    assert tuned_inputs(records)["dataset"]["digest"] == file_input("dataset", old).digest
+    assert starts(records, "run-4") == []  # a run that brings nothing resumes on the experiment's data
+    brings(records, "run-5", old)
+    assert starts(records, "run-5", trials=1)  # the same data resumes (with the trials the others left)
+
+
+def test_an_experiment_whose_trials_ran_with_no_inputs_recorded_takes_the_first_it_is_given(tmp_path, caplog):
+    """Its trials ran under ``kfp-tune run`` or an earlier version: what they read is unknown, so
+    the first inputs a run brings are bound, with a warning, and any later change is refused."""
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+    starts(records, "run-1", trials=1)
+    data, other = tmp_path / "data.csv", tmp_path / "other.csv"
+    data.write_bytes(b"1\n")
+    other.write_bytes(b"2\n")
+    brings(records, "run-2", data)
+    with caplog.at_level("WARNING", logger="kfp_tune.steps.trial_artifacts"):
+        bind_inputs(records, "run-2")
+    assert "experiment quad: its 1 trial(s) ran with no inputs recorded; it is tuned on 'dataset' sha256-" in caplog.text
+    assert tuned_inputs(records)["dataset"]["digest"] == file_input("dataset", data).digest
+    brings(records, "run-3", other)
+    with pytest.raises(ExperimentConflict, match=r"its 1 trial\(s\) read 'dataset' sha256-"):
+        bind_inputs(records, "run-3")
+
+
+def test_a_trial_of_an_experiment_that_staged_nothing_is_told_so(tmp_path, monkeypatch):
     store = LocalStore(tmp_path / "store")
     records = ExperimentRecords(store, "exp")
-    started(records, "exp-t1", "run-1")
-    inside_trial(monkeypatch, str(store.root), "exp", "exp-t1")
-    with pytest.raises(ArtifactError, match=r"experiment 'exp' that started trial 'exp-t1' staged no input 'dataset'"):
+    [trial] = starts(records, "run-1", trials=1)
+    inside_trial(monkeypatch, str(store.root), "exp", trial)
+    with pytest.raises(ArtifactError, match=rf"experiment 'exp' \(trial '{trial}'\) has no staged input 'dataset'"):
         input_path("dataset")
 
 
@@ -87,7 +184,7 @@ def test_a_saved_model_comes_back_file_for_file(tmp_path, monkeypatch):
 
 
 @pytest.mark.s3
-def test_from_an_s3_store_the_input_is_fetched_once_per_run(tmp_path, monkeypatch, s3_env, s3_bucket):
+def test_from_an_s3_store_the_input_is_fetched_once_per_content(tmp_path, monkeypatch, s3_env, s3_bucket):
     from kfp_tune.stores import open_store
 
     uri = f"s3://{s3_bucket}/tuning"
@@ -95,13 +192,12 @@ def test_from_an_s3_store_the_input_is_fetched_once_per_run(tmp_path, monkeypatc
     dataset = tmp_path / "data"
     dataset.mkdir()
     (dataset / "train.csv").write_bytes(b"1,2,3\n")
-    stage_input(records, "run-1", "dataset", dataset)
-    started(records, "exp-t1", "run-1")
-    started(records, "exp-t2", "run-1")
+    brings(records, "run-1", dataset)
+    first_trial, second_trial = starts(records, "run-1", trials=2)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
-    inside_trial(monkeypatch, uri, "exp", "exp-t1")
+    inside_trial(monkeypatch, uri, "exp", first_trial)
     first = input_path()
     assert first.is_relative_to(tmp_path / "tmp") and tree(first) == tree(dataset)
-    (first / "train.csv").write_bytes(b"changed here")  # a second trial of the run reads this copy, not the store's
-    inside_trial(monkeypatch, uri, "exp", "exp-t2")
+    (first / "train.csv").write_bytes(b"changed here")  # a second trial here reads this copy, not the store's
+    inside_trial(monkeypatch, uri, "exp", second_trial)
     assert input_path() == first and (first / "train.csv").read_bytes() == b"changed here"

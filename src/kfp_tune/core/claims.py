@@ -9,12 +9,18 @@ then deals with the trials the dead run left (see ``steps.adopt_orphans``).
 
 Every step of a run checks that the newest claim is still its own, so a run that was taken
 over stops at its next step instead of writing beside the new one.
+
+A tuning step (or component trials) called inside a user's pipeline is one *call* of that
+pipeline run: its run id is the pipeline run's id and the call's own (:func:`call_run_id`), so two
+calls in one run are two runs here, and an experiment is tuned by one call of a pipeline run only
+(:func:`mark_call`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import threading
 import time
@@ -22,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.core.errors import ExperimentBusy, ExperimentNotFound, StoreError
+from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError, StoreError
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialStarted, decode_record
 from kfp_tune.core.vocabulary import RUN_TTL_VARIABLE, TRIAL_TTL_VARIABLE, RecordKind
 
@@ -85,6 +91,52 @@ def process_alive(pid: int) -> bool:
     except OSError:  # no /proc (macOS): it exists
         return True
     return stat.rpartition(")")[2].split()[:1] != ["Z"]
+
+
+CALL_SEPARATOR = ".call-"
+"""Between a pipeline run's id and a call's own in the run id of one call (:func:`call_run_id`)."""
+_CALL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9-]{0,63}")
+
+
+def call_run_id(job_id: str, call_id: str) -> str:
+    """The run id of one call of a tuning step in pipeline run ``job_id``: the pipeline run's id
+    and the call's own (the KFP task id of the call's first task, which passes it on to the
+    others), so that two calls in one run never share a claim, rounds or staged inputs, while a
+    retry of the same run (the same ids) resumes its own. ``call_id`` "": ``job_id`` itself (a
+    pipeline that is one tuning run)."""
+    if not call_id:
+        return job_id
+    if not _CALL_ID.fullmatch(call_id):
+        raise InputError(f"call_id: expected letters, digits and '-' (a KFP task id, dsl.PIPELINE_TASK_ID_PLACEHOLDER), got {call_id!r:.80}")
+    return f"{job_id}{CALL_SEPARATOR}{call_id}"
+
+
+def job_and_call(run_id: str) -> tuple[str, str]:
+    """(the pipeline run's id, the call's id) of a run id :func:`call_run_id` made; the call is
+    "" for a run that is no call."""
+    job, separator, call = run_id.rpartition(CALL_SEPARATOR)
+    return (job, call) if separator and job and _CALL_ID.fullmatch(call) else (run_id, "")
+
+
+def mark_call(records: ExperimentRecords, run_id: str) -> None:
+    """The first call of a pipeline run to reach the experiment tunes it; any other call of that
+    run is refused (ExperimentConflict saying what to do), however the calls are ordered. Katib
+    never merges two Experiments of one name: a second one is refused as already existing
+    (sdk/python/v1beta1/kubeflow/katib/api/katib_client.py, ``KatibClient.create_experiment``,
+    the API server's 409). A later pipeline run resumes the experiment as before; a retry of the
+    same run keeps its call's id. A run that is no call (no call id) marks nothing."""
+    job, call = job_and_call(run_id)
+    if not call:
+        return
+    now = time.time()
+    stored = records.write_once(records.run_call_key(job), RecordKind.RUN_CALL, {"job": job, "call": call, "run": run_id, "at": now, "time": _iso(now)})
+    if stored.get("call") != call:
+        raise ExperimentConflict(
+            f"experiment {records.experiment!r} is already tuned by another call in this pipeline run ({job!r}, call {stored.get('call')!r}; "
+            f"this is call {call!r}): two tuning steps of one run, or two iterations of a ParallelFor, would drive one experiment, "
+            "share its claim and its staged inputs, and hand on the same best trial. Give each call its own experiment_name, "
+            "or fresh_experiment=True (an experiment of its own for each call of each run)"
+        )
 
 
 @dataclass(frozen=True)
@@ -159,8 +211,10 @@ def _optional(records: ExperimentRecords, key: str, kind: str) -> dict[str, Any]
 def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl: float | None = None) -> Claim:
     """Make ``run_id`` the run that drives the experiment, or raise ExperimentBusy naming the
     run that does. A retry of the same run's claim is a no-op. ``take_over`` claims even from a
-    run that still looks alive (the user knows it is gone)."""
+    run that still looks alive (the user knows it is gone). A call of a pipeline run that another
+    call of the same run got to first is refused whatever ``take_over`` says (:func:`mark_call`)."""
     ttl = ttl_from_env() if ttl is None else ttl
+    mark_call(records, run_id)
     now = time.time()
     current = latest_claim(records)
     if current is not None and current.run == run_id and not current.ended:

@@ -15,6 +15,8 @@ Layout under ``experiments/<name>/``::
     outcomes/<label>.json           the first finished decision under a maxTrialCount (write-once)
     runs/<seq>.json                 a run's claim (``core.claims``); ``<seq>.beat.json`` and
                                     ``<seq>.end.json`` its signs of life and its end
+    runs/calls/<job>.json           which call of a pipeline run tunes the experiment (write-once;
+                                    ``<job>``: a hash of the pipeline run's id)
     status.json                     the experiment status, Katib-shaped (rewritten; derived)
     snapshots/<seq>.json            a chunk of the write-once records above, cached (derived;
                                     ignored when damaged, and the records read instead)
@@ -22,7 +24,10 @@ Layout under ``experiments/<name>/``::
 and beside it, under ``artifacts/<experiment>/``, what a tuning step's trials read and save
 (:mod:`kfp_tune.steps.trial_artifacts`)::
 
-    inputs/<run>/<input>.json       what a run staged (``<run>``: a hash of the run's id)
+    inputs.json                     the inputs the experiment's trials read: name -> digest, URI
+    inputs/<digest>/<input>.json    an input's files, stored once per content (``<digest>``: of
+                                    the files); the files under ``inputs/<digest>/<input>/``
+    inputs/runs/<run>.json          what a run staged (``<run>``: a hash of the run's id)
     models/<trial>.json             the model a trial saved; its files under ``models/<trial>/``
 
 The keys are built and taken apart here only (:class:`ExperimentRecords`), so the layout is
@@ -182,6 +187,10 @@ class ExperimentRecords:
     def run_end_key(self, seq: int) -> str:
         return f"{self.runs_prefix()}{seq:06d}{_RUN_END}.json"
 
+    def run_call_key(self, job_id: str) -> str:
+        """Which call of pipeline run ``job_id`` tunes the experiment (see ``core.claims.mark_call``)."""
+        return f"{self.runs_prefix()}calls/{short_hash(job_id, 12)}.json"
+
     @staticmethod
     def claim_seq_of(key: str) -> int | None:
         """The run number a claim's key names; None for any other key (a heartbeat, an end)."""
@@ -192,9 +201,17 @@ class ExperimentRecords:
         """Beside ``experiments/``, so that the records' listings do not grow with artifacts."""
         return f"artifacts/{self.experiment}"
 
-    def input_manifest_key(self, run_id: str, name: str) -> str:
-        """The manifest of input ``name`` (a checked name, no '/') as run ``run_id`` staged it."""
-        return f"{self.artifacts_root()}/inputs/{short_hash(run_id, 12)}/{name}.json"
+    def tuned_inputs_key(self) -> str:
+        """The inputs the experiment's trials read (bound by the first run that staged some)."""
+        return f"{self.artifacts_root()}/inputs.json"
+
+    def input_manifest_key(self, digest: str, name: str) -> str:
+        """The manifest of input ``name`` (a checked name, no '/') whose files have ``digest``."""
+        return f"{self.artifacts_root()}/inputs/{_part(digest)}/{name}.json"
+
+    def run_inputs_key(self, run_id: str) -> str:
+        """What run ``run_id`` staged: each input's name, digest and URI."""
+        return f"{self.artifacts_root()}/inputs/runs/{short_hash(run_id, 12)}.json"
 
     def model_manifest_key(self, trial: str) -> str:
         """The manifest of the model trial ``trial`` (a checked name, no '/') saved."""

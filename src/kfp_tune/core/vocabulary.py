@@ -120,6 +120,7 @@ class RecordKind(WireEnum):
     RUN_CLAIM = "RunClaim"
     RUN_HEARTBEAT = "RunHeartbeat"
     RUN_ENDED = "RunEnded"
+    RUN_CALL = "RunCall"
     SNAPSHOT = "Snapshot"
 
 

@@ -20,6 +20,7 @@ from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import load_state
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
+from kfp_tune.steps.trial_artifacts import tuned_inputs
 
 
 class NoBestTrial(KfpTuneError):
@@ -39,6 +40,8 @@ class BestResult:
     objective_type: str
     metrics: dict[str, float] = field(default_factory=dict)
     """Every metric of the best trial, after its strategy."""
+    inputs: dict[str, dict[str, str]] = field(default_factory=dict)
+    """The staged inputs the experiment's trials read: name -> digest, URI."""
     goal: float | None = None
     goal_reached: bool = False
     phase: str = ""
@@ -56,6 +59,7 @@ class BestResult:
             "objective_metric": self.objective_metric,
             "objective": self.objective,
             "objective_type": self.objective_type,
+            "inputs": self.inputs,
             "goal_reached": self.goal_reached,
             "experiment_phase": self.phase,
             "experiment_reason": self.reason,
@@ -101,6 +105,7 @@ def best_result(records: ExperimentRecords) -> BestResult:
         objective=float(value),
         objective_type=str(objective.type),
         metrics=dict(best.metrics),
+        inputs=tuned_inputs(records),
         goal=goal,
         goal_reached=reached,
         phase=phase,

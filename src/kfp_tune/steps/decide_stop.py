@@ -5,6 +5,7 @@ user, or stopped by an error)."""
 from __future__ import annotations
 
 import logging
+import time
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import RUN_INTERRUPTED, RUN_STEP_FAILED, Decision, decide, interrupted, status_document
@@ -71,7 +72,7 @@ def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = Fa
     run still holds its claim (a step failed, or the run was stopped), gives it back with
     reason ``RunEnded``, so the next run starts at once instead of after the claim's TTL. A run
     its user interrupted keeps the status that says so; one whose records cannot be read still
-    gives its claim back. A run that still held its claim with budget left did not end at its
+    gives its claim back; one refused because another run drives the experiment writes nothing. A run that still held its claim with budget left did not end at its
     last checkpoint (which releases it): its status says a step ended early
     (``RUN_STEP_FAILED``), not that its rounds were used up. ``releases_claim``: this exit
     handler is where the run's claim ends normally (component trials), so a held one says nothing."""
@@ -79,6 +80,8 @@ def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = Fa
         current = claims.latest_claim(records)
         if current is not None and current.run == run_id and current.reason == claims.INTERRUPTED:
             return Decision(ExperimentPhase.RUNNING, RUN_INTERRUPTED, "the run was interrupted by its user; its status says what it stopped")
+        if current is not None and current.run != run_id and current.live(time.time()):  # refused: the status is the other run's to write
+            return Decision(ExperimentPhase.RUNNING, DRIVEN_BY_ANOTHER_RUN, f"run {current.run!r} drives the experiment; this run never did")
         held = current is not None and current.run == run_id and not current.ended
         view = ExperimentView(records)
         try:
@@ -96,6 +99,8 @@ def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = Fa
         claims.release(records, run_id, "RunEnded")
 
 
+DRIVEN_BY_ANOTHER_RUN = "ExperimentDrivenByAnotherRun"
+"""The exit handler's reason when another run, alive, drives the experiment (this one was refused)."""
 STEP_FAILED_MESSAGE = (
     "A step of this run ended before the run finished (an error, or it was killed); trials it was running end TrialStale "
     "on the next run, which resumes the experiment: run the same pipeline (or kfp-tune run) again"

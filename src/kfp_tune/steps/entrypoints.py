@@ -204,22 +204,78 @@ def _write_no_report(markdown_path: str | None, html_path: str | None, text: str
         Path(html_path).write_text(f"<!doctype html><meta charset=\"utf-8\"><title>kfp-tune</title><p>{html.escape(text)}</p>\n", encoding="utf-8")
 
 
+def _opened_call(store_uri: str, experiment_name: str, s3_endpoint: str, run_id: str, fresh_experiment: bool) -> ExperimentRecords:
+    """The records a call's first task opens, checked first for what suggest would refuse and
+    is cheap to check: the store, the experiment's name (nothing is stored under a name no
+    experiment can have), and another call of the same pipeline run on this experiment
+    (:func:`kfp_tune.core.claims.mark_call`)."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.validation import name_problem
+
+    records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    problem = name_problem(records.experiment)
+    if problem is not None:
+        raise InputError(f"experiment_name: {problem}")
+    claims.mark_call(records, run_id)
+    return records
+
+
+def _bring(records: ExperimentRecords, run_id: str, brought: list[Any], stage: bool) -> int:
+    """A call's inputs (``trial_artifacts.RunInput``): refused before anything is stored when
+    the experiment was measured on other ones, then staged (``stage``) and recorded for suggest
+    to bind. Returns the files staged."""
+    from kfp_tune.steps.trial_artifacts import inputs_conflict, record_run_inputs, stage_input
+
+    inputs_conflict(records, {b.name: b.entry() for b in brought})
+    log = logging.getLogger("kfp_tune.stage")
+    staged = 0
+    for one in brought:
+        where = f"input {one.name!r} ({one.uri or one.path or 'a value'}, {one.digest})"
+        if stage:
+            files = stage_input(records, one)
+            log.info("%s: %d file(s) in the store, stored once, for the trials of %s", where, len(files), records.experiment)
+            staged += len(files)
+        else:
+            log.info("%s: checked against the inputs the trials of %s were measured on", where, records.experiment)
+    if brought:
+        record_run_inputs(records, run_id, brought)
+    return staged
+
+
 def stage_inputs_step(
     store_uri: str, experiment_name: str, run_id: str, inputs: dict[str, tuple[str, str]], s3_endpoint: str = "", fresh_experiment: bool = False
 ) -> int:
-    """The tuning step's first task: copy each upstream artifact (name: (local path, URI)) into
-    the store for this run's trials, which read it with
-    :func:`kfp_tune.steps.trial_artifacts.input_path`. Returns the files staged."""
-    from kfp_tune.steps.trial_artifacts import stage_input
+    """The tuning step's first task (``run_id``: the call's own, ``core.claims.call_run_id``):
+    after the checks of :func:`_opened_call`, and a refusal when the experiment's trials were
+    measured on other inputs (``trial_artifacts.inputs_conflict``), each upstream artifact
+    (name: (local path, URI)) into the store, once per content, for the trials, which read it
+    with :func:`kfp_tune.steps.trial_artifacts.input_path`. Returns the files staged."""
+    from kfp_tune.steps.trial_artifacts import file_input
 
     _setup_logging()
-    records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
-    staged = 0
-    for name, (path, uri) in sorted(inputs.items()):
-        files = stage_input(records, run_id, name, path, uri)
-        logging.getLogger("kfp_tune.stage").info("input %r (%s): %d file(s) staged for the trials of %s", name, uri or path, len(files), records.experiment)
-        staged += len(files)
-    return staged
+    records = _opened_call(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    return _bring(records, run_id, [file_input(name, path, uri) for name, (path, uri) in sorted(inputs.items())], stage=True)
+
+
+def begin_component_trials_step(
+    store_uri: str,
+    experiment_name: str,
+    run_id: str,
+    artifacts: dict[str, tuple[str, str]],
+    values: dict[str, Any],
+    s3_endpoint: str = "",
+    fresh_experiment: bool = False,
+) -> None:
+    """Component trials' first task, as stage-inputs checks, with the inputs every trial of the
+    component gets (its artifacts, name: (local path, URI), and its other settings): compared
+    with those the experiment was measured on, not staged, since KFP hands them to each trial."""
+    from kfp_tune.steps.trial_artifacts import file_input, value_input
+
+    _setup_logging()
+    records = _opened_call(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    brought = [file_input(name, path, uri) for name, (path, uri) in sorted(artifacts.items())]
+    brought += [value_input(name, value) for name, value in sorted(values.items())]
+    _bring(records, run_id, brought, stage=False)
 
 
 def claim_trial_step(

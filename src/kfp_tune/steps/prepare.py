@@ -18,6 +18,7 @@ from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment
 from kfp_tune.core.state import ExperimentState, load_state, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map
 from kfp_tune.core.vocabulary import CollectorKind
+from kfp_tune.steps.trial_artifacts import bind_inputs
 
 
 def runnable_problems(experiment: Experiment) -> list[FieldError]:
@@ -166,8 +167,9 @@ def prepare(records: ExperimentRecords, experiment: Experiment, run_id: str | No
     """The one pre-flight, before any trial: refuse what this version cannot run (SpecError),
     then, for a run (``run_id``), claim the experiment for it, or, for a check before a run
     starts (no ``run_id``), refuse when another run drives it; then create the experiment or
-    check that it may resume with this spec. A run whose resume is refused gives its claim back.
-    Returns the stored experiment record."""
+    check that it may resume with this spec, and with the inputs the run staged
+    (:func:`~kfp_tune.steps.trial_artifacts.bind_inputs`). A run whose resume is refused gives
+    its claim back. Returns the stored experiment record."""
     problems = runnable_problems(experiment)
     if needs_config_map(experiment):  # every entry point reads it first; this is the net under them
         problems.append(FieldError("spec.trialTemplate.configMap", "the trial template ConfigMap has not been read: a local run needs it as a file (--trial-templates)"))
@@ -179,7 +181,9 @@ def prepare(records: ExperimentRecords, experiment: Experiment, run_id: str | No
         return init_experiment(records, experiment)
     claims.claim(records, run_id, take_over)
     try:
-        return init_experiment(records, experiment)
+        head = init_experiment(records, experiment)
+        bind_inputs(records, run_id)  # under the claim: no other run binds meanwhile
+        return head
     except KfpTuneError:
         claims.release(records, run_id, "refused")
         raise

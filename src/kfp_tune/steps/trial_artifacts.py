@@ -8,38 +8,51 @@ for ``report_metrics``). Layout (its keys are built in :mod:`kfp_tune.core.recor
 ``experiments/`` rather than under it, so that the records' listings, which every step repeats,
 do not grow with dataset or model files::
 
-    artifacts/<experiment>/inputs/<run>/<input>.json   what a run staged: its files, the artifact's URI
-    artifacts/<experiment>/inputs/<run>/<input>/...    the files
-    artifacts/<experiment>/models/<trial>.json         written after the files: the model's file list
-    artifacts/<experiment>/models/<trial>/...          the files, by their paths under what was saved
+    artifacts/<experiment>/inputs.json                  the inputs the trials read: name -> digest, URI
+    artifacts/<experiment>/inputs/<digest>/<input>.json its files (written after them)
+    artifacts/<experiment>/inputs/<digest>/<input>/...  the files
+    artifacts/<experiment>/inputs/runs/<run>.json       what a run staged (``<run>``: a hash of its id)
+    artifacts/<experiment>/models/<trial>.json          written after the files: the model's file list
+    artifacts/<experiment>/models/<trial>/...           the files, by their paths under what was saved
 
-``<run>`` is a hash of the pipeline run's id: a run's trials read that run's input (a trial
-finds its run in its ``started`` record), so a recurring run that brings new data never changes
-what an earlier run's trials read. Files are read whole into memory: meant for datasets and
-models of up to a few hundred MB; keep larger ones in storage of your own and pass a pointer.
+An input is stored under the digest of its files (their paths and contents), so the same data
+staged by many runs is stored once. An experiment is tuned on one set of inputs: the first run
+that stages some binds them (``inputs.json``, under its claim, before any trial); a later run
+that brings other inputs is refused while the experiment has trials measured on the old ones
+(:func:`inputs_conflict`), as Katib refuses any change to a created Experiment's trial template
+but its budgets (pkg/webhook/v1beta1/experiment/validator/validator.go, ``ValidateExperiment``):
+its best trial would otherwise be handed on as the best for data it never saw. Files are read
+whole into memory: meant for datasets and models of up to a few hundred MB; keep larger ones in
+storage of your own and pass a pointer.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.core.errors import KfpTuneError
-from kfp_tune.core.records import ExperimentRecords, TrialStarted
+from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, KfpTuneError
+from kfp_tune.core.records import ExperimentRecords, utc_now
 
 STAGED_INPUT = "StagedInput"
+"""An input's files, under its digest."""
+RUN_INPUTS = "RunInputs"
+"""What one run staged: each input's digest and URI."""
+TUNED_INPUTS = "TunedInputs"
+"""The inputs an experiment's trials read (``inputs.json``)."""
 TRIAL_MODEL = "TrialModel"
+
+log = logging.getLogger(__name__)
 
 
 class ArtifactError(KfpTuneError):
     """An input or a model cannot be staged, found or saved; the message says which and why."""
-
-
-def input_key(records: ExperimentRecords, run_id: str, name: str) -> str:
-    """The manifest of input ``name`` as run ``run_id`` staged it."""
-    return records.input_manifest_key(run_id, _name(name))
 
 
 def model_key(records: ExperimentRecords, trial: str) -> str:
@@ -106,40 +119,153 @@ def _fetch(records: ExperimentRecords, manifest: str, record: dict[str, Any], de
         target.write_bytes(data)
 
 
-# --- inputs: the step that stages them, the trial that reads them --------------------------
+# --- inputs: the step that stages them, the run that binds them, the trial that reads them --
 
 
-def stage_input(records: ExperimentRecords, run_id: str, name: str, path: str | Path, uri: str = "") -> list[str]:
-    """Copy an upstream artifact (a file or a folder at ``path``; ``uri``: where KFP keeps it,
-    recorded for lineage) into the store for run ``run_id``'s trials; the files staged."""
-    return _put_files(records, input_key(records, run_id, name), STAGED_INPUT, Path(path), {"name": name, "uri": uri})
+@dataclass(frozen=True)
+class RunInput:
+    """One input a run brings, told by its digest, and where it came from. A staged input has
+    the ``path`` of its file or folder; one that is only compared (a component trial's input,
+    which KFP hands to each trial itself) has none."""
+
+    name: str
+    digest: str
+    uri: str = ""
+    path: Path | None = None
+
+    def entry(self) -> dict[str, str]:
+        return {"digest": self.digest, "uri": self.uri}
+
+
+def _digest(parts: dict[str, bytes]) -> str:
+    """A digest of named parts (name -> the part's SHA-256), whatever their order."""
+    whole = hashlib.sha256()
+    for name, part in sorted(parts.items()):
+        whole.update(name.encode() + b"\0" + part)
+    return "sha256-" + whole.hexdigest()[:32]
+
+
+def _file_digest(path: Path) -> bytes:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.digest()
+
+
+def file_input(name: str, path: str | Path, uri: str = "") -> RunInput:
+    """An upstream artifact (a file or a folder at ``path``) as a run brings it, told by the
+    digest of its files (their paths below ``path`` and their contents; a file and a folder
+    holding it differ); ``uri``: where KFP keeps it, recorded for lineage."""
+    files, single = _files_of(Path(path))
+    parts = {f"/{relative}": _file_digest(file) for relative, file in files.items()}
+    parts[""] = b"file" if single else b"folder"
+    return RunInput(_name(name), _digest(parts), uri, Path(path))
+
+
+def value_input(name: str, value: Any) -> RunInput:
+    """A value every trial gets (a component trial's setting), told by its digest."""
+    return RunInput(_name(name), _digest({"": hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).digest()}))
+
+
+def stage_input(records: ExperimentRecords, brought: RunInput) -> list[str]:
+    """Copy a run's input into the store under its digest, unless the same content is stored
+    there already; the files it holds."""
+    manifest = records.input_manifest_key(brought.digest, brought.name)
+    stored = _read_manifest(records, manifest, STAGED_INPUT)
+    if stored is not None:
+        return list(stored["files"])
+    assert brought.path is not None, f"input {brought.name!r} has no files to stage"
+    return _put_files(records, manifest, STAGED_INPUT, brought.path, {"name": brought.name, "digest": brought.digest, "uri": brought.uri})
+
+
+def record_run_inputs(records: ExperimentRecords, run_id: str, brought: list[RunInput]) -> None:
+    """What run ``run_id`` brings, for its first step to bind (:func:`bind_inputs`)."""
+    records.write(records.run_inputs_key(run_id), RUN_INPUTS, {"run": run_id, "inputs": {b.name: b.entry() for b in brought}, "time": utc_now()})
+
+
+def tuned_inputs(records: ExperimentRecords) -> dict[str, dict[str, str]]:
+    """The inputs the experiment's trials read: name -> ``{"digest", "uri"}`` ({} when none)."""
+    record = records.read(records.tuned_inputs_key(), TUNED_INPUTS)
+    inputs = (record or {}).get("inputs") or {}
+    if not isinstance(inputs, dict) or not all(isinstance(e, dict) and isinstance(e.get("digest"), str) for e in inputs.values()):
+        raise ArtifactError(f"{records.tuned_inputs_key()} is damaged: expected each input's digest")
+    return inputs
+
+
+def _trials_made(records: ExperimentRecords) -> int:
+    from kfp_tune.core.state import load_state
+
+    try:
+        return len(load_state(records).trials)
+    except ExperimentNotFound:
+        return 0
+
+
+def _shown(inputs: dict[str, dict[str, str]]) -> str:
+    return ", ".join(f"{name!r} {entry['digest'][:19]}" + (f" (from {entry['uri']})" if entry.get("uri") else "") for name, entry in sorted(inputs.items())) or "none"
+
+
+def inputs_conflict(records: ExperimentRecords, brought: dict[str, dict[str, str]]) -> bool:
+    """Whether a run that brings ``brought`` (name -> digest, URI) binds them to the experiment:
+    False when they are the inputs it is tuned on (or the run brings none: it resumes on those);
+    True when it is tuned on none yet (an experiment whose trials ran with no inputs recorded,
+    by ``kfp-tune run`` or an earlier version, takes them, with a warning), or on others that no
+    trial was measured on. ExperimentConflict naming both when trials were measured on others."""
+    if not brought:
+        return False
+    tuned = tuned_inputs(records)
+    if {n: e["digest"] for n, e in tuned.items()} == {n: e["digest"] for n, e in brought.items()}:
+        return False
+    trials = _trials_made(records)
+    if trials and not tuned:
+        log.warning("experiment %s: its %d trial(s) ran with no inputs recorded; it is tuned on %s from now on", records.experiment, trials, _shown(brought))
+    if trials == 0 or not tuned:
+        return True
+    raise ExperimentConflict(
+        f"experiment {records.experiment!r} was tuned on other inputs: its {trials} trial(s) read {_shown(tuned)}, and this run brings "
+        f"{_shown(brought)}. An experiment resumes on the data its trials were measured on, or its best trial would be handed on for "
+        "data it never saw. To tune on these inputs, give the step fresh_experiment=True (an experiment of its own per run) or "
+        "another experiment_name; to resume this experiment, pass it the same data"
+    )
+
+
+def bind_inputs(records: ExperimentRecords, run_id: str) -> None:
+    """Under the run's claim, before its first trial: the inputs run ``run_id`` staged become the
+    experiment's, unless they are already (:func:`inputs_conflict` refuses other ones). A run
+    that staged none (``kfp-tune run``, a step with no dataset) resumes on the experiment's."""
+    record = records.read(records.run_inputs_key(run_id), RUN_INPUTS)
+    brought = dict((record or {}).get("inputs") or {})
+    if inputs_conflict(records, brought):
+        records.write(records.tuned_inputs_key(), TUNED_INPUTS, {"inputs": brought, "run": run_id, "time": utc_now()})
 
 
 def input_path(name: str = "dataset") -> Path:
-    """Inside a trial: the local path of input ``name`` that the tuning step's run staged (a
-    file when the upstream artifact is a file, else a folder). Read it, never write to it.
+    """Inside a trial: the local path of input ``name`` that the experiment is tuned on (a file
+    when the upstream artifact is a file, else a folder), as the tuning step staged it. Read
+    it, never write to it.
 
     A store that is a folder on this machine is read in place; from an S3 store the files are
-    fetched once per run into the temporary folder and shared by the run's trials here."""
+    fetched once per content into the temporary folder and shared by the trials there."""
     from kfp_tune.stores import LocalStore
 
     records, trial = _trial_place("input_path")
-    started = records.read_typed(records.trial_key(trial, TrialStarted.FILE), TrialStarted)
-    if started is None or not started.run:
-        raise ArtifactError(f"input_path: trial {trial!r} has no started record with its run; call it from a trial kfp-tune launched")
-    manifest = input_key(records, started.run, name)
-    record = _read_manifest(records, manifest, STAGED_INPUT)
-    if record is None:
+    entry = tuned_inputs(records).get(name)
+    if entry is None:
         raise ArtifactError(
-            f"input_path: the run of experiment {records.experiment!r} that started trial {trial!r} staged no input {name!r}: "
+            f"input_path: experiment {records.experiment!r} (trial {trial!r}) has no staged input {name!r}: "
             f"pass the artifact to the tuning step's {name!r} input"
         )
+    manifest = records.input_manifest_key(entry["digest"], _name(name))
+    record = _read_manifest(records, manifest, STAGED_INPUT)
+    if record is None:
+        raise ArtifactError(f"input_path: input {name!r} of experiment {records.experiment!r} is missing from the store ({manifest})")
     first = record["files"][0] if record["single"] and record["files"] else ""
     store = records.store
     if isinstance(store, LocalStore):
         folder = store.root / manifest[: -len(".json")]
     else:
-        folder = Path(tempfile.gettempdir()) / "kfp-tune-inputs" / records.experiment / Path(manifest).parent.name / name
+        folder = Path(tempfile.gettempdir()) / "kfp-tune-inputs" / records.experiment / entry["digest"] / name
         if not folder.is_dir():  # fetched aside, then moved into place whole: trials may race to fetch it
             aside = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=_made(folder.parent)))
             _fetch(records, manifest, record, aside)
