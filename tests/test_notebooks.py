@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import ast
 import html
 import json
+import shutil
+import subprocess
 import tempfile
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -17,14 +21,15 @@ from fake_kfp import serve
 NOTEBOOKS = REPO / "notebooks"
 
 
-def _execute(name: str) -> nbformat.NotebookNode:
-    """Run the notebook in a fresh kernel. The kernel talks over unix sockets in a folder of its
-    own: the TCP ports jupyter_client would pick are released before the kernel binds them, and
-    another process of this machine may take one in between."""
+def _execute(name: str, cwd: Path = NOTEBOOKS) -> nbformat.NotebookNode:
+    """Run the notebook in a fresh kernel, in ``cwd`` (Jupyter runs one in its own folder). The
+    kernel talks over unix sockets in a folder of its own: the TCP ports jupyter_client would
+    pick are released before the kernel binds them, and another process of this machine may
+    take one in between."""
     notebook = nbformat.read(NOTEBOOKS / name, as_version=4)
     with tempfile.TemporaryDirectory(prefix="kfp-tune-kernel-") as sockets:
         kernel = KernelManager(kernel_name="python3", transport="ipc", ip=f"{sockets}/channel")
-        NotebookClient(notebook, km=kernel, timeout=600, resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+        NotebookClient(notebook, km=kernel, timeout=600, resources={"metadata": {"path": str(cwd)}}).execute()
     return notebook
 
 
@@ -51,6 +56,7 @@ def test_quickstart_runs_tunes_and_plots(tmp_path, monkeypatch):
     notebook = _execute("01-quickstart.ipynb")
     text = _text(notebook)
     assert "Succeeded" in text and "best: digits-svm-quickstart-" in text
+    assert f"records in: {(tmp_path / 'store').as_uri()}" in text  # where its records went, said
     assert "image/png" in text  # the plot cell drew a figure
     assert (tmp_path / "store" / "experiments" / "digits-svm-quickstart" / "status.json").is_file()
     # the report's views, shown inline as the KFP UI shows the page: each title, and images
@@ -72,9 +78,11 @@ def test_quickstart_runs_tunes_and_plots(tmp_path, monkeypatch):
 
 def test_kubeflow_notebook_skips_cluster_cells_without_a_host(monkeypatch):
     monkeypatch.delenv("KFP_HOST", raising=False)
+    monkeypatch.delenv("KFP_NAMESPACE", raising=False)
     text = _text(_execute("02-kubeflow.ipynb"))
     assert "KFP_HOST is not set: skipping submit" in text and "KFP_HOST is not set: skipping schedule" in text
     assert "store_secret" in text and "bytes" in text  # compiled anyway
+    assert "store_uri          STRING   default 's3://mlpipeline/kfp-tune'" in text
     assert "trial image: ghcr.io/kfp-tune/digits-trial:0.1.0" in text
 
 
@@ -104,10 +112,20 @@ def test_kubeflow_notebook_puts_the_pushed_trial_image_in_the_experiment(monkeyp
     assert "docker build -f images/runtime/Dockerfile" in intro and "does not publish" in intro and "KFP_TUNE_IMAGE" in intro
 
 
-def test_kubeflow_notebook_submits_and_schedules_on_a_host(monkeypatch):
+@pytest.mark.parametrize("namespace", [None, "team-a"])
+def test_kubeflow_notebook_submits_and_schedules_on_a_host(monkeypatch, namespace):
+    """The store the runs keep their records in is the one the notebook prints and tells the
+    reader to read: on a multi-user KFP (KFP_NAMESPACE) the namespace's own prefix, where
+    section 4 said s3://mlpipeline/kfp-tune whatever the namespace."""
+    from kfp_tune.pipelines.submit import cluster_store_default
+
     fake, server = serve()
     try:
         monkeypatch.setenv("KFP_HOST", fake.url)
+        if namespace:
+            monkeypatch.setenv("KFP_NAMESPACE", namespace)
+        else:
+            monkeypatch.delenv("KFP_NAMESPACE", raising=False)
         text = _text(_execute("02-kubeflow.ipynb"))
     finally:
         server.shutdown()
@@ -118,6 +136,12 @@ def test_kubeflow_notebook_submits_and_schedules_on_a_host(monkeypatch):
     assert run["run_id"] in text and recurring["recurring_run_id"] in text
     # as manifests/rbac.yaml's ServiceAccount, which the notebook tells the reader to apply
     assert run["service_account"] == "kfp-tune-launcher" and recurring["service_account"] == "kfp-tune-launcher"
+    store = cluster_store_default(namespace)
+    for sent in (run, recurring):
+        parameters = sent["pipeline_spec"]["pipeline_spec"]["root"]["inputDefinitions"]["parameters"] if "pipeline_spec" in sent["pipeline_spec"] else sent["pipeline_spec"]["root"]["inputDefinitions"]["parameters"]
+        given = sent.get("runtime_config", {}).get("parameters", {}).get("store_uri", parameters["store_uri"].get("defaultValue"))
+        assert given == store
+    assert f"its records: {store}" in text and f"kfp-tune trials digits-random --store {store}" in text
 
 
 def test_function_notebook_skips_cluster_cells_without_a_host(monkeypatch):
@@ -128,16 +152,24 @@ def test_function_notebook_skips_cluster_cells_without_a_host(monkeypatch):
     assert "Job python:3.11-slim" in text and "def digits_svm(params):" in text and "install" in text
 
 
-def test_function_notebook_tunes_on_a_host(monkeypatch):
+@pytest.mark.parametrize("namespace", [None, "team-a"])
+def test_function_notebook_tunes_on_a_host(monkeypatch, namespace):
+    from kfp_tune.pipelines.submit import cluster_store_default
+
     monkeypatch.delenv("KFP_TUNE_S3_ENDPOINT", raising=False)
     fake, server = serve()
     try:
         monkeypatch.setenv("KFP_HOST", fake.url)
+        if namespace:
+            monkeypatch.setenv("KFP_NAMESPACE", namespace)
+        else:
+            monkeypatch.delenv("KFP_NAMESPACE", raising=False)
         text = _text(_execute("03-tune-on-kubeflow.ipynb"))
     finally:
         server.shutdown()
     (run,) = fake.runs.values()
     assert run["run_id"] in text and "skipping wait" in text
+    assert f"its records: {cluster_store_default(namespace)}" in text  # the store wait() reads, said
     assert [e["display_name"] for e in fake.experiments.values()] == ["kfp-tune-examples"]
     spec = run["pipeline_spec"]["pipeline_spec"]
     constants = [
@@ -160,7 +192,7 @@ def test_function_notebook_tunes_on_a_host(monkeypatch):
 
 @pytest.mark.long
 @pytest.mark.kfp_local
-def test_tuning_in_your_pipeline_notebook_runs_component_trials_end_to_end():
+def test_tuning_in_your_pipeline_notebook_runs_component_trials_end_to_end(tmp_path):
     """04: preprocess -> tune (each trial a task of the notebook's own component) -> train the
     final model -> evaluate, on kfp.local. Its last cell prints the grid's best (C=10,
     gamma=0.05; categorical values reach the downstream tasks as the experiment's strings) and
@@ -182,9 +214,51 @@ def test_tuning_in_your_pipeline_notebook_runs_component_trials_end_to_end():
     assert ranked[-1] == ("10", "0.05") and scores[ranked[-2]] < scores[ranked[-1]]  # one best: no tie for the tuner to break
     test_accuracy = SVC(C=10.0, gamma=0.05).fit(x_train, y_train).score(x_test, y_test)
 
-    notebook = _execute("04-tuning-in-your-pipeline.ipynb")
+    notebook = _execute("04-tuning-in-your-pipeline.ipynb", cwd=tmp_path)
+    # its records in the folder it names, in its working folder: not a new temporary folder per run
+    store = tmp_path / "kfp-tune-nb04" / "store"
+    assert f"records in: {store}" in _text(notebook) and (store / "experiments" / "digits-components" / "experiment.json").is_file()
     printed = "".join(output.get("text", "") for output in notebook.cells[-1].outputs if output.get("name") == "stdout")
     lines = [line.strip() for line in printed.splitlines()]
     assert len(lines) == 2 and lines[0].startswith("best parameters: {"), _text(notebook)[-2000:]
     assert ast.literal_eval(lines[0].removeprefix("best parameters: ")) == {"C": "10", "gamma": "0.05"}
     assert lines[1] == f"validation accuracy {scores['10', '0.05']:.4f}, test accuracy {test_accuracy:.4f}"
+
+
+def _kfp_tune_names(notebook: nbformat.NotebookNode) -> set[str]:
+    """Every kfp_tune name the notebook's code uses: ``module.name`` for ``from kfp_tune... import
+    name``, ``kfp_tune.name`` for an attribute of the package."""
+    names = set()
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "kfp_tune":
+                names |= {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id == "kfp_tune":
+                names.add(f"kfp_tune.{node.attr}")
+    return names
+
+
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.name)
+def test_the_notebooks_use_only_the_documented_python_api(path):
+    """What a notebook shows a reader to call is public: in ``kfp_tune.__all__``, or named in
+    docs/guide.md as ``module.name`` (notebook 01 used kfp_tune.stores.open_store and
+    kfp_tune.report_views.views, which no page describes)."""
+    import kfp_tune
+
+    guide = (REPO / "docs" / "guide.md").read_text()
+    used = _kfp_tune_names(nbformat.read(path, as_version=4))
+    public = {f"kfp_tune.{name}" for name in kfp_tune.__all__}
+    assert used and {name for name in used if name not in public and f"`{name}" not in guide} == set()
+
+
+def test_the_stores_the_notebooks_leave_are_ignored_by_git(tmp_path):
+    """Notebook 01 keeps its records in kfp-tune-runs/ of its own folder (Jupyter runs it in
+    notebooks/), and notebook 04 in kfp-tune-nb04/: neither shows as untracked."""
+    git = shutil.which("git")
+    if git is None or not (REPO / ".git").exists():
+        pytest.skip("not a git checkout")
+    paths = ["notebooks/kfp-tune-runs/experiments/e/experiment.json", "notebooks/kfp-tune-nb04/store/experiments/e/experiment.json", "kfp-tune-runs/x"]
+    checked = subprocess.run([git, "-C", str(REPO), "check-ignore", *paths], capture_output=True, text=True)
+    assert checked.stdout.split() == paths

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import html
 import math
+import os
 import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from kfp_tune.core.decision import COUNTS_AS_FAILED, best_trial, count_trials, decide
 from kfp_tune.core.errors import clipped
@@ -126,13 +127,17 @@ def metric_order(state: ExperimentState) -> list[str]:
     return names + sorted({m for t in state.trials for m in (*t.metrics, *t.text_metrics)} - set(names))
 
 
-def load_report(store: Store, experiment_name: str, view: ExperimentView | None = None) -> ExperimentReport:
+def load_report(store: Store | str | os.PathLike[str] | None, experiment_name: str, view: ExperimentView | None = None) -> ExperimentReport:
     """The experiment's state and its last saved status (or, before any or when it is damaged,
-    the status it has now). Damaged records are left out and listed (see the module's doc).
+    the status it has now), for :func:`markdown_table` and :func:`html_report`. ``store``: a
+    Store, or its URI or folder (``TuneResult.store``; None: ``$KFP_TUNE_STORE``, else
+    ``./kfp-tune-runs``). Damaged records are left out and listed (see the module's doc).
     ``view``: a lenient view of it already current (a Client's), else one is read."""
     from kfp_tune.core.decision import decide
+    from kfp_tune.stores import is_store, open_store
 
-    records = ExperimentRecords(store, experiment_name)
+    opened = cast(Store, store) if is_store(store) else open_store(None if store is None else os.fspath(cast("str | os.PathLike[str]", store)))
+    records = ExperimentRecords(opened, experiment_name)
     view = view or ExperimentView(records, lenient=True)
     state = view.state
     damaged = dict(view.damaged)
