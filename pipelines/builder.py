@@ -104,6 +104,29 @@ def launcher_config_of(launcher_config: dict[str, Any] | str | None) -> dict[str
     return launcher_config
 
 
+RUN_PARAMETERS: dict[str, str] = {
+    "store_uri": "The store every step and trial shares: s3://bucket/prefix, or a folder (a laptop's, under kfp.local).",
+    "experiment_name": "The experiment to create or resume (Katib's metadata.name); a run resumes an experiment of this name from the store.",
+    "launcher_config": 'How trials run, as JSON (a dict where the pipeline is built): {"kind": "kubernetes", ...} or {"kind": "local", ...}.',
+    "take_over": "Claim the experiment even from a run that looks alive but is gone; False: refuse while another run's claim lasts.",
+    "fresh_experiment": "Tune a new experiment, <experiment_name>-<hash of the run>, for each run (each call of a tuning step) instead of resuming experiment_name.",
+    "s3_endpoint": "The S3 store's endpoint; empty: $KFP_TUNE_S3_ENDPOINT.",
+    "store_secret": "The Kubernetes Secret with the store's keys, given to every step as env; empty: none (the pod's own identity).",
+    "checkpoint_trials": "Trials after which the first checkpoint hands back to refresh the status and reports (doubling at each).",
+    "checkpoint_seconds": "Seconds after which a checkpoint hands back at the latest.",
+}
+"""What each run parameter of the tuning pipeline is for: the descriptions KFP shows beside them."""
+
+
+def pipeline_doc(summary: str, inputs: Mapping[str, str], outputs: Mapping[str, str] | None = None) -> str:
+    """A pipeline function's docstring, from which KFP takes each input's and output's
+    description (Google style: ``Args:`` and ``Returns:``)."""
+    lines = [summary, "", "Args:", *(f"    {name}: {text}" for name, text in inputs.items())]
+    if outputs:
+        lines += ["", "Returns:", *(f"    {name}: {text}" for name, text in outputs.items())]
+    return "\n".join(lines) + "\n"
+
+
 def build_pipeline(
     experiment: Experiment | str | Path | Mapping[str, Any],
     rounds: int | None = None,
@@ -226,6 +249,10 @@ def tuning_loop(
     signature = inspect.signature(tuning_pipeline)
     if not run_id_input:  # KFP reads the signature: the run's own id, as a constant, is no parameter then
         tuning_pipeline.__signature__ = signature.replace(parameters=[p for p in signature.parameters.values() if p.name != "run_id"])  # type: ignore[attr-defined]
+    tuning_pipeline.__doc__ = pipeline_doc(
+        f"kfp-tune: Katib experiment {experiment.name!r}.",
+        {**RUN_PARAMETERS, **({"run_id": "The run id of this call (stage-inputs' run_id output)."} if run_id_input else {})},
+    )
     return dsl.pipeline(
         name=dns_label(f"kfp-tune-{experiment.name}"),
         description=f"kfp-tune: Katib experiment {experiment.name!r}, {experiment.spec.parallel_trial_count or 1} slot(s), up to {total} checkpoint(s) per run",

@@ -18,7 +18,7 @@ KFP v2 compiles a static graph, so the trials are ``maxTrialCount`` iterations o
              record-trial  its metrics (its Metrics output's metadata, or the values it
                            returns) and its Model, into the store; the stop rules applied
     exit handler: end-component-trials (unreported trials Failed, status, claim released)
-    -> best-trial (best parameters, objective, trial, model)
+    -> best-trial (best parameters, objective, trial, metrics, model)
 
 The loop body is compiled once, whatever ``maxTrialCount`` is, so the compiled pipeline stays
 small (about 50 KB at 1,000 trials). What the claim-trial, record-trial and exit-handler tasks
@@ -308,7 +308,7 @@ def component_trials(
     stopped EarlyStopped, with the metrics it reported. Its reports are the trial's curve.
 
     Outputs: as the tuning step's (``best_parameters``, ``best_objective``, ``best_trial``,
-    ``best_model``). As for the tuning step, each call is a run of its own
+    ``best_model``, ``best_metrics``). As for the tuning step, each call is a run of its own
     (``begin-trials`` names it): a second call of one pipeline run on the same experiment is
     refused, and so is a later run whose inputs to the trials (its artifacts' files, its other
     values) differ from those the experiment's trials were measured on. ``maxTrialCount`` is
@@ -319,8 +319,16 @@ def component_trials(
 
     from kfp_tune.components.best_trial import best_trial
     from kfp_tune.components.suggest import suggest
-    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, DEFAULT_OBJECT_STORE, embedded_spec, resolve_object_store, stateful_task
-    from kfp_tune.pipelines.tuning_step import TuningOutputs
+    from kfp_tune.pipelines.builder import (
+        DEFAULT_CLUSTER_STORE,
+        DEFAULT_OBJECT_STORE,
+        RUN_PARAMETERS,
+        embedded_spec,
+        pipeline_doc,
+        resolve_object_store,
+        stateful_task,
+    )
+    from kfp_tune.pipelines.tuning_step import TUNING_OUTPUTS, TuningOutputs
 
     spec_obj = getattr(component, "component_spec", None)
     if spec_obj is None:
@@ -505,16 +513,22 @@ def component_trials(
         run_id = opened.outputs["run_id"]
         tuned = loop(**{name: value for name, value in arguments.items() if value is not None}, run_id=run_id).after(opened)
         tuned.set_caching_options(False).set_display_name(f"tune {loaded.name} ({spec_obj.name} trials)")
-        best = stateful(best_trial(**handles, run_id=run_id).after(tuned), "best-trial (parameters, objective, model)", secret)
+        best = stateful(best_trial(**handles, run_id=run_id).after(tuned), "best-trial (parameters, objective, metrics, model)", secret)
         return TuningOutputs(
             best_parameters=best.outputs["best_parameters"], best_objective=best.outputs["best_objective"],
-            best_trial=best.outputs["best_trial"], best_model=best.outputs["best_model"],
+            best_trial=best.outputs["best_trial"], best_model=best.outputs["best_model"], best_metrics=best.outputs["best_metrics"],
         )
 
     component_trials_pipeline.__signature__ = outer_signature.replace(return_annotation=TuningOutputs)  # type: ignore[attr-defined]
+    component_trials_pipeline.__doc__ = pipeline_doc(
+        f"kfp-tune: Katib experiment {loaded.name!r}, each trial a task of component {spec_obj.name!r}.",
+        {**{name: RUN_PARAMETERS[name] for name in outer_signature.parameters if name in RUN_PARAMETERS},
+         **{name: f"Input {name!r} of component {spec_obj.name!r}, passed to every trial." for name in passthrough}},
+        TUNING_OUTPUTS,
+    )
     return dsl.pipeline(
         name=dns_label(f"kfp-tune-component-{loaded.name}"),
-        description=f"kfp-tune: Katib experiment {loaded.name!r}, each trial a task of component {spec_obj.name!r}; outputs the best parameters, objective, trial and model",
+        description=f"kfp-tune: Katib experiment {loaded.name!r}, each trial a task of component {spec_obj.name!r}; outputs the best parameters, objective, trial, metrics and model",
     )(component_trials_pipeline)
 
 

@@ -7,13 +7,14 @@ like a component::
     stage-inputs (names this call, checks it, copies the upstream dataset into the store)
       -> the tuning pipeline of :func:`kfp_tune.pipelines.build_pipeline` (claim, checkpoints
          of launch-trial slots and decide-stop, release), as a nested pipeline
-      -> best-trial (read the store: best parameters, objective, trial, model)
+      -> best-trial (read the store: best parameters, objective, trial, metrics, model)
 
 Inputs: ``dataset`` (an optional ``Input[Dataset]``) and the tuning pipeline's parameters
-(``store_uri``, ``experiment_name``, ...: the same names and defaults). Outputs:
-``best_parameters`` (dict), ``best_objective`` (float), ``best_trial`` (str), ``best_model``
-(Model). A trial reads the dataset with ``kfp_tune.steps.trial_artifacts.input_path()`` and
-saves its model with ``save_model(path)`` (:mod:`kfp_tune.steps.trial_artifacts`).
+(``store_uri``, ``experiment_name``, ...: the same names and defaults; ``launcher_config`` as a
+dict or its JSON). Outputs: ``best_parameters`` (dict), ``best_objective`` (float),
+``best_trial`` (str), ``best_model`` (Model), ``best_metrics`` (list, Katib's shape). A trial
+reads the dataset with ``kfp_tune.steps.trial_artifacts.input_path()`` and saves its model with
+``save_model(path)`` (:mod:`kfp_tune.steps.trial_artifacts`).
 
 Each call of the step is a run of its own to the store (stage-inputs passes the call's KFP task
 id on, ``core.claims.call_run_id``): two calls in one pipeline run (two steps, or a
@@ -31,6 +32,7 @@ from typing import Any, NamedTuple, Optional
 
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Model
+from kfp.dsl.graph_component import GraphComponent
 
 from kfp_tune.components.best_trial import best_trial
 from kfp_tune.components.stage_inputs import stage_inputs
@@ -40,16 +42,38 @@ from kfp_tune.pipelines.builder import (
     DEFAULT_CHECKPOINT_SECONDS,
     DEFAULT_CLUSTER_STORE,
     DEFAULT_OBJECT_STORE,
+    RUN_PARAMETERS,
     ObjectStore,
     as_experiment,
     launcher_config_of,
+    pipeline_doc,
     resolve_object_store,
     stateful_task,
     tuning_loop,
 )
 
-TuningOutputs = NamedTuple("TuningOutputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_model", Model)])  # noqa: UP014 (KFP reads this form)
+TuningOutputs = NamedTuple("TuningOutputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_model", Model), ("best_metrics", list)])  # noqa: UP014 (KFP reads this form)
 """What the tuning step hands downstream: ``step.outputs["best_parameters"]`` and so on."""
+TUNING_OUTPUTS: dict[str, str] = {
+    "best_parameters": "The best trial's parameters by name, typed: int, float, a categorical's string, a discrete value as a number.",
+    "best_objective": "The best trial's objective value, after its metric strategy.",
+    "best_trial": "The best trial's name.",
+    "best_model": "The files the best trial saved (save_model); metadata: experiment, trial, parameters, metrics, the inputs it was tuned on.",
+    "best_metrics": "Every metric of the best trial, as Katib's currentOptimalTrial.observation.metrics: [{name, min, max, latest}], as strings.",
+}
+"""What each output of a tuning step (or of component trials) is: the descriptions KFP shows."""
+
+
+class TuningStep(GraphComponent):
+    """A tuning step as a component of your pipeline, taking ``launcher_config`` as a dict too:
+    the step's input is a string (its JSON, as the run parameter and old compiled pipelines have
+    it), so a dict (or a JSON string) given as a constant is checked, then passed as its JSON."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        config = kwargs.get("launcher_config")
+        if isinstance(config, (dict, str)):
+            kwargs["launcher_config"] = json.dumps(launcher_config_of(config), sort_keys=True)
+        return super().__call__(*args, **kwargs)
 
 
 def tuning_step(
@@ -103,10 +127,10 @@ def tuning_step(
             checkpoint_trials=checkpoint_trials, checkpoint_seconds=checkpoint_seconds, run_id=run_id,
         ).after(opened)
         tuned.set_caching_options(False).set_display_name(f"tune {model.name}")
-        best = stateful(best_trial(**handles, run_id=run_id).after(tuned), "best-trial (parameters, objective, model)", store_secret)
+        best = stateful(best_trial(**handles, run_id=run_id).after(tuned), "best-trial (parameters, objective, metrics, model)", store_secret)
         return TuningOutputs(
             best_parameters=best.outputs["best_parameters"], best_objective=best.outputs["best_objective"],
-            best_trial=best.outputs["best_trial"], best_model=best.outputs["best_model"],
+            best_trial=best.outputs["best_trial"], best_model=best.outputs["best_model"], best_metrics=best.outputs["best_metrics"],
         )
 
     if not with_dataset:  # KFP reads the signature, and passes the inputs it lists in order: dataset is last
@@ -114,7 +138,11 @@ def tuning_step(
         tuning_step_pipeline.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=[p for p in signature.parameters.values() if p.name != "dataset"]
         )
-    return dsl.pipeline(
+    inputs = {**RUN_PARAMETERS, "dataset": "The upstream dataset (a file or a folder), staged for every trial: kfp_tune.steps.trial_artifacts.input_path()."}
+    tuning_step_pipeline.__doc__ = pipeline_doc(f"kfp-tune tuning step: Katib experiment {model.name!r}.", inputs, TUNING_OUTPUTS)
+    step = dsl.pipeline(
         name=dns_label(f"kfp-tune-step-{model.name}"),
-        description=f"kfp-tune tuning step: Katib experiment {model.name!r}; outputs the best parameters, objective, trial and model",
+        description=f"kfp-tune tuning step: Katib experiment {model.name!r}; outputs the best parameters, objective, trial, metrics and model",
     )(tuning_step_pipeline)
+    step.__class__ = TuningStep  # KFP's own component, with launcher_config taken as a dict too
+    return step

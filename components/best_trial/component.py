@@ -14,9 +14,9 @@ def best_trial(
     best_model: Output[Model],
     s3_endpoint: str = "",
     fresh_experiment: bool = False,
-) -> NamedTuple("Outputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str)]):  # type: ignore[valid-type]
+) -> NamedTuple("Outputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_metrics", list)]):  # type: ignore[valid-type]
     """Hand the tuning loop's result downstream: the best trial's parameters, objective value,
-    name and model.
+    name, metrics and model.
 
     The best trial is Katib's currentOptimalTrial: among Succeeded and EarlyStopped trials, the
     best objective value after its metric strategy (highest for maximize, lowest for minimize).
@@ -27,7 +27,7 @@ def best_trial(
         store_uri: The store: ``s3://bucket/prefix``, or a folder (path or ``file:///path``)
             on a laptop.
         experiment_name: The experiment, as given to suggest.
-        run_id: The pipeline run, as given to suggest.
+        run_id: The run, as given to suggest (in a tuning step: stage-inputs' ``run_id``).
         s3_endpoint: The S3 store's endpoint. ``""``: ``$KFP_TUNE_S3_ENDPOINT``.
         fresh_experiment: As given to suggest.
 
@@ -36,10 +36,14 @@ def best_trial(
             string of a categorical (a discrete value as a number).
         best_objective: The best trial's objective value, after its metric strategy.
         best_trial: The best trial's name.
+        best_metrics: Every metric of the best trial (the objective and
+            additionalMetricNames), as Katib's ``currentOptimalTrial.observation.metrics``:
+            ``[{"name", "min", "max", "latest"}]``, the values as strings.
         best_model: A folder holding the files the best trial saved with
             ``kfp_tune.steps.trial_artifacts.save_model``, by their paths below what it saved
             (a single file: by its name); only a note when it saved none. Its metadata: the
-            experiment, the trial, its parameters and objective, the files.
+            experiment, the trial, its parameters, objective and metrics, the inputs it was
+            tuned on, the files.
     """
     from collections import namedtuple
 
@@ -47,5 +51,5 @@ def best_trial(
 
     parameters, objective, trial, metadata = best_trial_step(store_uri, experiment_name, run_id, best_model.path, s3_endpoint, fresh_experiment)
     best_model.metadata.update(metadata)
-    Outputs = namedtuple("Outputs", ["best_parameters", "best_objective", "best_trial"])
-    return Outputs(parameters, objective, trial)
+    Outputs = namedtuple("Outputs", ["best_parameters", "best_objective", "best_trial", "best_metrics"])
+    return Outputs(parameters, objective, trial, metadata["observation"]["metrics"])

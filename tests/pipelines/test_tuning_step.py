@@ -17,7 +17,7 @@ import yaml
 
 from conftest import REPO, quadratic_experiment
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.pipelines import tuning_step
+from kfp_tune.pipelines import component_trials, tuning_step
 from kfp_tune.pipelines.builder import MAX_CHECKPOINTS, PIPELINE_BUDGET_BYTES
 from kfp_tune.reports import trial_rows
 from kfp_tune.stores import LocalStore
@@ -158,6 +158,64 @@ def test_the_launcher_config_may_be_its_json_and_a_wrong_one_is_refused_when_bui
         tuning_step(experiment, launcher_config="{kind: local")
 
 
+def test_the_launcher_config_is_taken_as_a_dict_where_the_step_is_called_too(tmp_path):
+    """QA wiring.py: tune(dataset=..., launcher_config={"kind": "local"}) failed to compile,
+    'Argument type STRUCT is incompatible with the input type STRING'. The input stays a string
+    (its JSON, as the run parameter and pipelines compiled before have it); a dict or JSON given
+    where the step is called is checked there and passed as its JSON; a pipeline parameter passes
+    through."""
+    from kfp import dsl
+
+    step = tuning_step(quadratic_experiment(), store_uri=str(tmp_path / "store"), with_dataset=False)
+
+    @dsl.pipeline
+    def mine(launcher: str = '{"kind": "kubernetes"}') -> None:
+        step(launcher_config={"kind": "local", "mounts": {}})
+        step(launcher_config='{"kind": "local"}', fresh_experiment=True)
+        step(launcher_config=launcher, fresh_experiment=True)
+
+    _, ir, _ = compiled(mine, tmp_path / "mine.yaml")
+    given = [task["inputs"]["parameters"]["launcher_config"] for task in ir["root"]["dag"]["tasks"].values()]
+    assert sorted(json.dumps(value, sort_keys=True) for value in given) == sorted([
+        json.dumps({"runtimeValue": {"constant": json.dumps({"kind": "local", "mounts": {}}, sort_keys=True)}}, sort_keys=True),
+        json.dumps({"runtimeValue": {"constant": json.dumps({"kind": "local"})}}, sort_keys=True),
+        json.dumps({"componentInputParameter": "launcher"}, sort_keys=True),
+    ])
+
+    with pytest.raises(ValueError, match=r"launcher kind 'docker': expected 'local' or 'kubernetes'"):
+
+        @dsl.pipeline
+        def wrong() -> None:
+            step(launcher_config={"kind": "docker"})
+
+
+def test_every_input_and_output_of_the_step_says_what_it_is():
+    """QA: the KFP UI showed nothing beside store_uri, checkpoint_trials, best_parameters...; and
+    only the objective flowed on, the additionalMetricNames lost. Every input and output now has
+    a description, and best_metrics carries every metric of the best trial, as Katib's
+    currentOptimalTrial does."""
+    from kfp import dsl
+    from kfp.dsl import Dataset, Input
+
+    spec = tuning_step(quadratic_experiment()).component_spec
+    assert set(spec.outputs) == {"best_parameters", "best_objective", "best_trial", "best_model", "best_metrics"}
+    assert spec.outputs["best_metrics"].type == "List"
+    described = {name: item.description for name, item in {**spec.inputs, **spec.outputs}.items()}
+    assert all(described.values()), [name for name, text in described.items() if not text]
+    assert "currentOptimalTrial.observation.metrics" in described["best_metrics"]
+
+    @dsl.component
+    def fit(data: Input[Dataset], x: float, y: float, epochs: int = 3) -> float:
+        return x + y + epochs
+
+    doc = quadratic_experiment()
+    del doc["spec"]["trialTemplate"]
+    trials = component_trials(doc, fit).component_spec
+    described = {name: item.description for name, item in {**trials.inputs, **trials.outputs}.items()}
+    assert all(described.values()), [name for name, text in described.items() if not text]
+    assert described["epochs"] == "Input 'epochs' of component 'fit', passed to every trial." and "best_metrics" in described
+
+
 TARGET_TRIAL = """
 import json, sys
 from kfp_tune.steps.trial_artifacts import input_path
@@ -210,20 +268,20 @@ def test_two_calls_in_one_run_tune_their_own_data_or_the_second_is_refused(tmp_p
             json.dump({"target": target}, handle)
 
     @dsl.component
-    def report(first: dict, second: dict) -> str:
-        return f"{first['x']},{second['x']}"
+    def report(first: dict, second: dict, metrics: list) -> str:
+        return f"{first['x']},{second['x']},{len(metrics)}"
 
     @dsl.pipeline
     def mine(fresh: bool) -> str:
         one, other = prepare(target=1.0), prepare(target=-3.0)
         a = step(dataset=one.outputs["data"], fresh_experiment=fresh)
         b = step(dataset=other.outputs["data"], fresh_experiment=fresh)
-        return report(first=a.outputs["best_parameters"], second=b.outputs["best_parameters"]).output
+        return report(first=a.outputs["best_parameters"], second=b.outputs["best_parameters"], metrics=b.outputs["best_metrics"]).output
 
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "root"), raise_on_error=False)
     with step_inputs_kept_whole():
         run = mine(fresh=True)
-    assert run.output == "1.0,-3.0"  # each call's best on its own data
+    assert run.output == "1.0,-3.0,2"  # each call's best on its own data; the objective and the additional metric
     experiments = sorted(p.name for p in (store / "experiments").iterdir())
     assert len(experiments) == 2 and all(name.startswith("target-") for name in experiments)
     targets = {name: {row["metrics"]["target"] for row in trial_rows(LocalStore(store), name)} for name in experiments}

@@ -126,6 +126,12 @@ def test_maximize_hands_on_the_highest_value(tmp_path):
     outputs, model = call_component(store, tmp_path)
     assert (outputs.best_trial, outputs.best_objective) == (expected, float(printed[expected]["printed"][-1]["accuracy"]))
     assert model.metadata["objective_type"] == "maximize"
+    # every metric flows on, additionalMetricNames' too, in Katib's currentOptimalTrial.observation.metrics shape
+    values = {name: float(printed[expected]["printed"][-1][name]) for name in ("accuracy", "loss")}
+    assert sorted(m["name"] for m in outputs.best_metrics) == ["accuracy", "loss"]
+    for metric in outputs.best_metrics:
+        assert {key: float(metric[key]) for key in ("min", "max", "latest")} == dict.fromkeys(("min", "max", "latest"), values[metric["name"]])
+    assert model.metadata["metrics"] == values and model.metadata["observation"] == {"metrics": outputs.best_metrics}
 
 
 def test_the_objective_metric_strategy_decides_the_value_handed_on(tmp_path):

@@ -166,6 +166,20 @@ STATUS_LIST_FIELDS = {
 """The status document's list of the trials of each status (ExperimentStatus, as above)."""
 
 
+def observation_metrics(trial: TrialState, metric_names: list[str]) -> list[dict[str, str]]:
+    """A trial's ``status.observation.metrics`` in Katib's shape: ``{name, min, max, latest}``
+    per metric, as strings; Katib's ``currentOptimalTrial`` copies the best trial's
+    (pkg/controller.v1beta1/experiment/util/status_util.go, ``updateTrialsSummary``)."""
+    return (
+        [{"name": name, "min": repr(s.min), "max": repr(s.max), "latest": repr(s.latest)} for name, s in trial.observation.metrics.items()]
+        # Katib's shape for a text value: no min nor max, the text as latest
+        + [{"name": name, "min": UNAVAILABLE, "max": UNAVAILABLE, "latest": text} for name, text in trial.text_metrics.items()]
+        # and for a metric the trial never reported: every metric Katib collects has an entry (getMetrics)
+        + [{"name": name, "min": UNAVAILABLE, "max": UNAVAILABLE, "latest": UNAVAILABLE}
+           for name in metric_names if name not in trial.observation.metrics and name not in trial.text_metrics]
+    )
+
+
 def status_document(state: ExperimentState, decision: Decision, now: str) -> dict[str, Any]:
     """The experiment status in Katib's shape (conditions, currentOptimalTrial, trial lists)."""
     objective = state.experiment.spec.objective
@@ -203,17 +217,7 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
         optimal = {
             "bestTrialName": best.name,
             "parameterAssignments": [{"name": k, "value": str(v)} for k, v in best.assignment.items()],
-            "observation": {
-                "metrics": [
-                    {"name": name, "min": repr(s.min), "max": repr(s.max), "latest": repr(s.latest)}
-                    for name, s in best.observation.metrics.items()
-                ]
-                # Katib's shape for a text value: no min nor max, the text as latest
-                + [{"name": name, "min": UNAVAILABLE, "max": UNAVAILABLE, "latest": text} for name, text in best.text_metrics.items()]
-                # and for a metric the trial never reported: every metric Katib collects has an entry (getMetrics)
-                + [{"name": name, "min": UNAVAILABLE, "max": UNAVAILABLE, "latest": UNAVAILABLE}
-                   for name in metric_names if name not in best.observation.metrics and name not in best.text_metrics]
-            },
+            "observation": {"metrics": observation_metrics(best, metric_names)},
             "metrics": best.metrics,
         }
     counts = decision.counts

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_tune.core.catalogue import experiment_space
-from kfp_tune.core.decision import best_trial, count_trials
+from kfp_tune.core.decision import best_trial, count_trials, observation_metrics
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import load_state
@@ -40,6 +40,9 @@ class BestResult:
     objective_type: str
     metrics: dict[str, float] = field(default_factory=dict)
     """Every metric of the best trial, after its strategy."""
+    observation: list[dict[str, str]] = field(default_factory=list)
+    """Every metric of the best trial in Katib's shape (``currentOptimalTrial.observation.metrics``:
+    name, min, max, latest, as strings), the objective's and the additionalMetricNames'."""
     inputs: dict[str, dict[str, str]] = field(default_factory=dict)
     """The staged inputs the experiment's trials read: name -> digest, URI."""
     goal: float | None = None
@@ -59,6 +62,8 @@ class BestResult:
             "objective_metric": self.objective_metric,
             "objective": self.objective,
             "objective_type": self.objective_type,
+            "metrics": self.metrics,
+            "observation": {"metrics": self.observation},
             "inputs": self.inputs,
             "goal_reached": self.goal_reached,
             "experiment_phase": self.phase,
@@ -105,6 +110,7 @@ def best_result(records: ExperimentRecords) -> BestResult:
         objective=float(value),
         objective_type=str(objective.type),
         metrics=dict(best.metrics),
+        observation=observation_metrics(best, objective.metric_names),
         inputs=tuned_inputs(records),
         goal=goal,
         goal_reached=reached,
