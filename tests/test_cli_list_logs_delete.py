@@ -235,7 +235,7 @@ def test_delete_asks_and_does_nothing_unless_told_yes(store, capsys, monkeypatch
             monkeypatch.setattr("sys.stdin", answer)
         assert main(["delete", "quad", "--store", str(store)]) == 1
         err = capsys.readouterr().err
-        assert f"delete experiment 'quad' (3 trial(s) run, {len(kept)} record(s)) from {store.as_uri()}? It cannot be undone. [y/N]" in err
+        assert f"delete experiment 'quad' (3 trial(s) run, {len(kept)} record(s) and 0 artifact file(s)) from {store.as_uri()}? It cannot be undone. [y/N]" in err
         assert err.rstrip().endswith("not deleted")
         assert _records(store, "quad") == kept
 
@@ -246,7 +246,7 @@ def test_delete_on_yes_removes_that_experiment_only(store, capsys, monkeypatch):
     count = len(_records(store, "quad"))
     _answer(monkeypatch, "y\n")
     assert main(["delete", "quad", "--store", str(store)]) == 0
-    assert capsys.readouterr().out == f"deleted experiment 'quad': {count} record(s) from {store.as_uri()}\n"
+    assert capsys.readouterr().out == f"deleted experiment 'quad': {count} record(s) and 0 artifact file(s) from {store.as_uri()}\n"
     assert not (store / "experiments" / "quad").exists() and _records(store, "quad-2") == other
     assert [r["name"] for r in _json(capsys, ["list", "--store", str(store), "--json"])] == ["quad-2"]
     _answer(monkeypatch, "")  # --yes does not ask

@@ -526,8 +526,23 @@ def _wait_until(condition: Any, seconds: float = 120) -> None:
 # --- delete ---------------------------------------------------------------------------------------
 
 
-def _keys(client: Client, name: str) -> dict[str, bytes]:
-    return {key: client.store.get(key) or b"" for key in client.store.list(f"experiments/{name}/")}
+def _keys(client: Client, name: str, folder: str = "experiments") -> dict[str, bytes]:
+    return {key: client.store.get(key) or b"" for key in client.store.list(f"{folder}/{name}/")}
+
+
+def with_artifacts(client: Client, name: str, tmp_path: Path) -> None:
+    """A dataset staged by a run and bound to the experiment, and a model its first trial saved:
+    the files a tuning step keeps beside the experiment's records."""
+    from kfp_tune.steps.trial_artifacts import bind_inputs, file_input, keep_model, record_run_inputs, stage_input
+
+    records = ExperimentRecords(client.store, name)
+    data = tmp_path / f"{name}.csv"
+    data.write_text(f"data of {name}\n")
+    brought = file_input("dataset", data)
+    stage_input(records, brought)
+    record_run_inputs(records, "run-x", [brought])
+    bind_inputs(records, "run-x")
+    keep_model(records, client.list_trials(name)[0].metadata.name, data)
 
 
 @pytest.mark.parametrize("where", ["local", "s3"])
@@ -539,15 +554,19 @@ def test_delete_removes_only_that_experiment_even_when_its_name_prefixes_another
     for name in ("exp", "exp-2", "exp2"):
         tune(lambda p: p["x"], PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=2, store=uri, name=name)
     client = Client(uri)
+    for name in ("exp", "exp-2"):  # a staged dataset and a saved model each (QA: delete left them, a dataset copy a run)
+        with_artifacts(client, name, tmp_path)
     others = {name: _keys(client, name) for name in ("exp-2", "exp2")}
     doomed = _keys(client, "exp")
-    assert doomed and all(others.values())
-    with pytest.raises(InputError, match=rf"deleting experiment 'exp' \({len(doomed)} record\(s\) in .*\) cannot be undone; pass confirm=True"):
+    artifacts = _keys(client, "exp", "artifacts")
+    assert doomed and all(others.values()) and len(artifacts) == 6 and _keys(client, "exp-2", "artifacts")
+    with pytest.raises(InputError, match=rf"deleting experiment 'exp' \({len(doomed)} record\(s\) and 6 artifact file\(s\) in .*\) cannot be undone; pass confirm=True"):
         client.delete_experiment("exp")
     assert _keys(client, "exp") == doomed
-    assert client.delete_experiment("exp", confirm=True) == len(doomed)
-    assert _keys(client, "exp") == {}
+    assert client.delete_experiment("exp", confirm=True) == len(doomed) + len(artifacts)
+    assert _keys(client, "exp") == {} and _keys(client, "exp", "artifacts") == {}
     assert {name: _keys(client, name) for name in ("exp-2", "exp2")} == others  # every record, byte for byte
+    assert _keys(client, "exp-2", "artifacts")
     assert [e.metadata.name for e in client.list_experiments()] == ["exp-2", "exp2"]
     if where == "local":
         assert not (tmp_path / "store" / "experiments" / "exp").exists()

@@ -203,7 +203,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--namespace", help="where a trial still running on a cluster runs (default: the experiment's metadata.namespace, else default)")
     p.set_defaults(handler=cmd_logs)
 
-    p = sub.add_parser("delete", help="delete an experiment's records from the store (asks first); never another experiment's")
+    p = sub.add_parser("delete", help="delete an experiment's records and artifact files from the store (asks first); never another experiment's")
     p.add_argument("name", help="experiment name")
     p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
     p.add_argument("-y", "--yes", action="store_true", help="delete without asking")
@@ -1144,22 +1144,22 @@ def _write_log(text: str) -> None:
 def cmd_delete(args: argparse.Namespace) -> int:
     """Asks on the terminal first (``--yes`` skips it); anything but y / yes, or no answer at
     all (stdin closed), deletes nothing (exit 1)."""
-    from kfp_tune.client import Client
+    from kfp_tune.client import Client, experiment_keys
     from kfp_tune.core import claims
     from kfp_tune.core.errors import ExperimentNotFound
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 
     store = _open(args)
     records = ExperimentRecords(store, args.name)
-    prefix = f"{records.root}/"
-    keys = store.list(prefix)
-    if not keys:
+    keys, artifacts = experiment_keys(store, records)
+    if not keys and not artifacts:
         raise ExperimentNotFound(f"no experiment {args.name!r} in {store.uri}")
     with contextlib.suppress(DamagedRecord):  # a damaged claim stops every run: none drives it
         claims.refuse_if_busy(records, claims.STOP_FIRST)  # refused before asking, not after
+    what = f"{len(keys)} record(s) and {len(artifacts)} artifact file(s)"
     if not args.yes:
         trials = len({trial for key in keys if (trial := records.trial_of(key)) is not None})
-        print(f"delete experiment {args.name!r} ({trials} trial(s) run, {len(keys)} record(s)) from {store.uri}? It cannot be undone. [y/N] ",
+        print(f"delete experiment {args.name!r} ({trials} trial(s) run, {what}) from {store.uri}? It cannot be undone. [y/N] ",
               end="", file=sys.stderr, flush=True)
         try:
             answer = input()
@@ -1171,8 +1171,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("not deleted", file=sys.stderr)
             return EXIT_FAILED
-    deleted = Client(store).delete_experiment(args.name, confirm=True)
-    print(f"deleted experiment {args.name!r}: {deleted} record(s) from {store.uri}")
+    Client(store).delete_experiment(args.name, confirm=True)
+    print(f"deleted experiment {args.name!r}: {what} from {store.uri}")
     return EXIT_OK
 
 

@@ -345,26 +345,29 @@ class Client:
         return self.get_experiment(name)
 
     def delete_experiment(self, name: str, confirm: bool = False) -> int:
-        """Delete every record of this experiment from the store (``experiments/NAME/``, never
-        another experiment's, whatever their names); returns how many were deleted. Cannot be
-        undone, so ``confirm=True`` is required. Refused while a run drives the experiment.
-        Trial resources a killed run left on a cluster are not touched (``kfp-tune cleanup``)."""
+        """Delete the experiment from the store: every record (``experiments/NAME/``) and every
+        artifact file (``artifacts/NAME/``: the inputs its trials read, the models they saved),
+        never another experiment's, whatever their names; returns how many were deleted
+        (:func:`experiment_keys` tells the two apart). Cannot be undone, so ``confirm=True`` is
+        required. Refused while a run drives the experiment. Trial resources a killed run left
+        on a cluster are not touched (``kfp-tune cleanup``)."""
         from kfp_tune.core import claims
 
         records = self._records(name)
-        prefix = f"{records.root}/"
-        keys = [key for key in self.store.list(prefix) if key.startswith(prefix)]
-        if not keys:
+        keys, artifacts = experiment_keys(self.store, records)
+        if not keys and not artifacts:
             raise ExperimentNotFound(f"no experiment {name!r} in {self.store.uri}")
         if confirm is not True:
             raise InputError(
-                f"delete_experiment: deleting experiment {name!r} ({len(keys)} record(s) in {self.store.uri}) cannot be undone; pass confirm=True"
+                f"delete_experiment: deleting experiment {name!r} ({len(keys)} record(s) and {len(artifacts)} artifact file(s) in {self.store.uri}) "
+                "cannot be undone; pass confirm=True"
             )
         with contextlib.suppress(DamagedRecord):  # a damaged claim stops every run: none drives the experiment
             claims.refuse_if_busy(records, claims.STOP_FIRST)
         head = records.experiment_key()
-        delete_keys(self.store, [key for key in keys if key != head] + [key for key in keys if key == head])  # the experiment record last
-        return len(keys)
+        # the artifacts first and the experiment record last: one stopped half-way is still listed, and deleted again
+        delete_keys(self.store, artifacts + [key for key in keys if key != head] + [key for key in keys if key == head])
+        return len(keys) + len(artifacts)
 
     # --- trials --------------------------------------------------------------------------------
 
@@ -629,6 +632,15 @@ def _innermost(store: Store) -> Any:
     while hasattr(store, "inner"):
         store = store.inner
     return store
+
+
+def experiment_keys(store: Store, records: ExperimentRecords) -> tuple[list[str], list[str]]:
+    """(the experiment's records, its artifact files) in the store: what deleting it deletes.
+    Each listing is of the experiment's own folder, so ``exp`` never takes ``exp-2``'s keys."""
+    def under(prefix: str) -> list[str]:
+        return [key for key in store.list(prefix) if key.startswith(prefix)]
+
+    return under(f"{records.root}/"), under(f"{records.artifacts_root()}/")
 
 
 def delete_keys(store: Store, keys: Iterable[str]) -> None:
