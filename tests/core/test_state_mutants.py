@@ -86,6 +86,32 @@ def test_the_space_stays_exhausted_once_a_round_said_so(quad_records: Experiment
     assert state.exhausted
 
 
+def test_a_trial_given_back_after_the_space_was_said_exhausted_makes_the_algorithm_asked_again(quad_records: ExperimentRecords) -> None:
+    """The algorithm said exhausted of the history it had: its last trial (or one it had as
+    pending) given back afterwards puts a point back, so the experiment is not at its end
+    (ExperimentSuggestionEndReached with the point never run) until a round says it again. A
+    fresh process, which folds rounds before trial records and cannot tell their order, asks
+    once more too."""
+    from kfp_tune.core.decision import SUGGESTION_END_REACHED, decide
+
+    view = ExperimentView(quad_records)
+    view.record_round("r-1", round_payload(("quad-a", 0), exhausted=True))
+    view.record_trial("quad-a", TrialResult("quad-a", TrialStatus.KILLED, reason=TRIAL_INTERRUPTED))
+    for state in (view.state, fresh(quad_records).state):
+        assert not state.exhausted and decide(state, rounds_left=1).reason != SUGGESTION_END_REACHED
+    view.record_round("r-2", round_payload(("quad-b", 1), exhausted=True))  # asked again: the point given again
+    assert view.state.exhausted
+    view.record_trial("quad-b", succeeded("quad-b", 0.5))
+    assert view.state.exhausted and decide(view.state, rounds_left=1).reason == SUGGESTION_END_REACHED
+
+
+def test_a_trial_killed_for_another_reason_leaves_the_space_exhausted(quad_records: ExperimentRecords) -> None:
+    view = ExperimentView(quad_records)
+    view.record_round("r-1", round_payload(("quad-a", 0), exhausted=True))
+    view.record_trial("quad-a", TrialResult("quad-a", TrialStatus.KILLED, reason="TrialKilled"))
+    assert view.state.exhausted and fresh(quad_records).state.exhausted
+
+
 def test_a_round_repeating_a_known_trial_still_adds_its_new_ones(quad_records: ExperimentRecords) -> None:
     view = ExperimentView(quad_records)
     view.record_round("r-1", round_payload(("quad-a", 0)))

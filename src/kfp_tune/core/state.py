@@ -153,10 +153,17 @@ class ExperimentState:
 
     @property
     def exhausted(self) -> bool:
-        """Whether the algorithm said, in some round, that the search space has no more points."""
-        return self.exhausted_rounds > 0
+        """Whether the algorithm said, in some round, that the search space has no more points,
+        and no trial was given back since: the algorithm said it of the history it was given,
+        and a trial given back after that (one it had as pending, or one of that very round)
+        puts its point or place back, so the algorithm is asked again. Records folded from the
+        store in one go put the rounds first, so a fresh process cannot tell the order and asks
+        once more (an exhausted algorithm says so again)."""
+        return self.exhausted_rounds > 0 and not self.given_back_since_exhausted
 
     exhausted_rounds: int = 0
+    given_back_since_exhausted: bool = False
+    """Whether a trial was given back after the last round that said exhausted was folded in."""
     outcomes: dict[str, dict[str, Any]] = field(default_factory=dict)
     """The experiment's recorded outcomes (``outcomes/<label>.json``), by label: the first
     finished decision under each maxTrialCount it ran with. Katib sets a completed condition once
@@ -339,7 +346,9 @@ class ExperimentView:
             entries = round_entries(check_record(record, key, RecordKind.ROUND), key)  # all checked before any is folded
             labels = round_labels(record, key)
             state.rounds[round_id] = record
-            state.exhausted_rounds += 1 if record.get("exhausted") else 0
+            if record.get("exhausted"):
+                state.exhausted_rounds += 1
+                state.given_back_since_exhausted = False
             for (name, index, assignment), trial_labels in zip(entries, labels, strict=True):
                 trial = TrialState(name=name, index=index, round=round_id, assignment=assignment, created=str(record["created"]), labels=trial_labels)
                 if trial.name in state.by_name:
@@ -406,6 +415,7 @@ class ExperimentView:
             tally.finished.append(trial.name)
             tally.active.pop(trial.name, None)
             tally.given_back += trial.given_back
+            state.given_back_since_exhausted = state.given_back_since_exhausted or trial.given_back
             objective = state.experiment.spec.objective
             value = trial.metrics.get(objective.objective_metric_name) if objective is not None else None
             if value is not None and after in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED):
