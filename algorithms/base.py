@@ -4,13 +4,16 @@ An algorithm is rebuilt from the full history on every call (OSS Vizier's design
 gets the problem, every finished trial, the trials still pending, how many suggestions are
 wanted and a seeded random generator, and it returns exactly that many new assignments, or
 fewer with ``exhausted=True`` when the space has no more to give. Nothing it keeps between
-calls is the truth, so a fresh process or pod can always resume.
+calls is the truth, so a fresh process or pod can always resume. A trial given back (its run
+interrupted, or never created) is in the history but counts as never suggested (:func:`spent`):
+its point or place is asked for again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -64,7 +67,8 @@ class FinishedTrial:
     given_back: bool = False
     """Killed when its run was interrupted, or never created: it used no budget, and an
     algorithm whose schedule has a place for it fills that place again (hyperband's rung
-    member, grid's point), with ``Suggestions.repeats`` when the point is the same."""
+    member, grid's point), with ``Suggestions.repeats`` when the point is the same. It is as if
+    it had never been suggested: not a result, and its point not taken (:func:`spent`)."""
 
 
 class PendingAssignment(dict[str, Value]):
@@ -110,3 +114,20 @@ class Algorithm(Protocol):
         n: int,
         rng: np.random.Generator,
     ) -> Suggestions: ...
+
+
+def spent(history: Sequence[FinishedTrial]) -> list[FinishedTrial]:
+    """The finished trials that used their budget, in order: a trial given back
+    (:attr:`FinishedTrial.given_back`) is left out, as if it had never been suggested, so its point
+    (or its place in the algorithm's schedule) is asked for again and the search is not cut short
+    by it. ``kfp_tune.algorithms.testing.GivenBackContract`` holds every algorithm to this."""
+    return [t for t in history if not t.given_back]
+
+
+def marked_repeats(result: Suggestions, history: Sequence[FinishedTrial], key: Callable[[Mapping[str, Value]], Hashable]) -> Suggestions:
+    """``result``, with ``repeats`` set when it suggests again the point of a trial given back
+    (points compared by ``key``): the designer refuses any other point a trial already had."""
+    again = {key(t.assignment) for t in history if t.given_back}
+    if result.repeats or not again or not any(key(a) in again for a in result.assignments):
+        return result
+    return dataclasses.replace(result, repeats=True)

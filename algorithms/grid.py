@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, marked_repeats
 from kfp_tune.algorithms.space_tools import grid_points, used_keys
 from kfp_tune.core.space import Value
 
@@ -34,8 +34,7 @@ class GridSearch:
         rng: np.random.Generator,
     ) -> Suggestions:
         space = problem.space
-        used = used_keys(space, [t for t in history if not t.given_back], pending)  # a point given back is tried again
-        again = {space.key(t.assignment) for t in history if t.given_back}
+        used = used_keys(space, history, pending)  # a point given back is tried again
         out: list[dict[str, Value]] = []
         exhausted = True
         for assignment in grid_points(space):
@@ -45,4 +44,4 @@ class GridSearch:
                 exhausted = False  # another point is left
                 break
             out.append(assignment)
-        return Suggestions(out, exhausted=exhausted, repeats=any(space.key(a) in again for a in out))
+        return marked_repeats(Suggestions(out, exhausted=exhausted), history, space.key)

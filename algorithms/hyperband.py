@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, marked_repeats, spent
 from kfp_tune.algorithms.random_search import sample_value
 from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_s_max
 from kfp_tune.core.space import Parameter, SearchSpace, Value
@@ -109,10 +109,9 @@ class Hyperband:
         # Every trial in slot order: finished ones (with a score, None if it failed), then pending.
         # A trial given back (its run interrupted) held no slot: its place is filled again.
         slots: list[tuple[dict[str, Value], float | None, bool]] = [
-            (t.assignment, problem.loss(t), True) for t in history if not t.given_back
+            (t.assignment, problem.loss(t), True) for t in spent(history)
         ] + [(a, None, False) for a in pending]
         used = {space.key(a) for a, _, _ in slots}
-        again = {space.key(t.assignment) for t in history if t.given_back}
         out: list[dict[str, Value]] = []
         position = 0
         for rungs in schedule(r_l, self.eta):
@@ -122,13 +121,13 @@ class Hyperband:
                     size = rung.size
                 else:
                     if any(not done for _, _, done in previous):
-                        return Suggestions(out, waiting=True, repeats=_repeats(space, out, again))  # the rung below is still running
+                        return marked_repeats(Suggestions(out, waiting=True), history, space.key)  # the rung below is still running
                     ranked = sorted((p for p in previous if p[1] is not None), key=lambda p: p[1])  # type: ignore[arg-type, return-value]
                     size = min(rung.size, len(ranked))
                 members = slots[position : position + size]
                 for slot in range(len(members), size):
                     if len(out) == n:
-                        return Suggestions(out, repeats=_repeats(space, out, again))
+                        return marked_repeats(Suggestions(out), history, space.key)
                     if rung.level == 0:
                         assignment = self._new_configuration(space, rung, rng, used)
                     else:
@@ -138,7 +137,7 @@ class Hyperband:
                     members.append((assignment, None, False))
                 position += size
                 previous = members
-        return Suggestions(out, exhausted=True, repeats=_repeats(space, out, again))
+        return marked_repeats(Suggestions(out, exhausted=True), history, space.key)
 
     def _resource_value(self, resource: Parameter, rung: Rung) -> Value:
         return rung.resource if resource.type == "int" else float(rung.resource)
@@ -150,11 +149,6 @@ class Hyperband:
             if space.key(assignment) not in used:
                 return assignment
         raise ValueError("hyperband could not find a new configuration: the search space is too small for its brackets")
-
-
-def _repeats(space: SearchSpace, out: list[dict[str, Value]], again: set[Any]) -> bool:
-    """Whether a suggestion is the point of a trial given back (run again in its place)."""
-    return bool(again) and any(space.key(a) in again for a in out)
 
 
 def adjust_space(space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:

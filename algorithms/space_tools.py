@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, marked_repeats, spent
 from kfp_tune.core.space import SearchSpace, Value
 
 ENUMERATION_LIMIT = 100_000
@@ -18,8 +18,9 @@ def used_keys(
     space: SearchSpace, history: Sequence[FinishedTrial], pending: Sequence[dict[str, Value]]
 ) -> set[tuple[Value, ...]]:
     """Keys (``SearchSpace.key``) of every assignment already tried or running: never suggest
-    them again. Built a column at a time, since histories can be long."""
-    assignments = [t.assignment for t in history] + list(pending)
+    them again. A trial given back is not one (:func:`~kfp_tune.algorithms.base.spent`). Built a
+    column at a time, since histories can be long."""
+    assignments = [t.assignment for t in spent(history)] + list(pending)
     columns = []
     for parameter in space:
         values = [a[parameter.name] for a in assignments]
@@ -78,7 +79,10 @@ Used = set[tuple[Value, ...]]
 
 class BuiltinAlgorithm:
     """Base of the built-in algorithms: works out the points already taken, hands over the last
-    points of a finite space (marked exhausted), and leaves the rest to :meth:`propose`."""
+    points of a finite space (marked exhausted), and leaves the rest to :meth:`propose`, which
+    sees only the trials that used their budget: a trial given back is as if never suggested (its
+    point is free again, and no model learns from it; a point suggested again is marked
+    ``repeats``)."""
 
     name: ClassVar[str] = ""
 
@@ -93,11 +97,11 @@ class BuiltinAlgorithm:
         n: int,
         rng: np.random.Generator,
     ) -> Suggestions:
-        used = used_keys(problem.space, history, pending)
+        kept = spent(history)
+        used = used_keys(problem.space, kept, pending)
         last = last_points(problem.space, used, n, rng)
-        if last is not None:
-            return last
-        return self.propose(problem, history, pending, n, rng, used)
+        result = last if last is not None else self.propose(problem, kept, pending, n, rng, used)
+        return marked_repeats(result, history, problem.space.key)
 
     def propose(
         self,

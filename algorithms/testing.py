@@ -29,9 +29,20 @@ What it checks, on a mixed space (doubles, log doubles, ints, discrete, categori
   must sit lower in the first run than in the second; a non-adaptive one (``adaptive = False``)
   must suggest exactly the same points in both runs.
 
+- trials given back (:class:`GivenBackContract`, which it includes): a trial Killed because its
+  run was interrupted, or never created, used no budget: a history of only such trials is like
+  no history, a point given again is marked ``repeats``, and on a finite space giving trials back
+  never cuts the search short (as many trials use budget before ``exhausted`` as with none
+  given back).
+
 The flags below (``adaptive``, ``covers_finite_space``, ``waits_for_results``,
 ``ends_on_its_own``, ``stepped_doubles``, ``repeats_points``) declare what an algorithm legitimately does
 differently; each relaxes only what its own docstring says.
+
+An algorithm that searches a ``spec.nasConfig`` (its trials get values it makes from the
+nasConfig, not points of ``spec.parameters``) cannot take the mixed space: it runs
+:class:`GivenBackContract` alone, with :meth:`GivenBackContract.given_back_problem` giving its
+problems (enas, darts and regularized-evolution do, in their test files).
 
 :class:`EarlyStoppingContract` does the same for an early-stopping rule::
 
@@ -47,11 +58,11 @@ from typing import Any, ClassVar
 import numpy as np
 
 from kfp_tune.algorithms import early_stopping, registry
-from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, spent
 from kfp_tune.algorithms.unit_cube import encode_value
 from kfp_tune.core.catalogue import ALGORITHMS, EARLY_STOPPING, CatalogueEntry, parse_settings
 from kfp_tune.core.space import Parameter, SearchSpace, Value
-from kfp_tune.core.vocabulary import ObjectiveType
+from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
 
 
 def mixed_space(stepped: bool = False) -> SearchSpace:
@@ -98,13 +109,110 @@ def _is_number(text: str) -> bool:
     return True
 
 
-class AlgorithmContract:
-    """Subclass with ``algorithm_name`` (and optionally ``settings``) to check an algorithm;
-    a second subclass with ``objective_type = "maximize"`` checks the other direction."""
+class GivenBackContract:
+    """How an algorithm treats trials given back (``FinishedTrial.given_back``: Killed because
+    the user interrupted the run, or never created): they used no budget, so they are as if never
+    suggested (:func:`kfp_tune.algorithms.base.spent`). Part of :class:`AlgorithmContract`; an
+    algorithm over a ``spec.nasConfig`` subclasses it alone, with ``algorithm_name`` and
+    :meth:`given_back_problem` (its problems over a nasConfig).
+
+    Why it matters: an experiment whose algorithm says ``exhausted`` ends once nothing runs
+    (ExperimentSuggestionEndReached); an algorithm that counted a given-back trial as tried would
+    end a run that was interrupted, or resumed, with the given-back trials never run again."""
 
     algorithm_name: ClassVar[str] = ""
     settings: ClassVar[dict[str, Any]] = {}
     objective_type: ClassVar[str] = "minimize"
+    repeats_points: ClassVar[bool] = False
+    """Whether it suggests points already tried on purpose (pbt: an exploited child copies a
+    better member's hyperparameters, a failed trial is run again, and a finite space never
+    ends it): the checks that no point comes twice, and that a finite space ends, are left out."""
+
+    def registered_name(self) -> str:
+        """``algorithm_name``, once it is known to be registered: one clear failure, not a
+        KeyError in every test, for a suite whose plug-in was not imported."""
+        return _registered(type(self).__name__, "algorithm_name", self.algorithm_name, registry.is_implemented(self.algorithm_name), "kfp_tune.algorithms.register")
+
+    def problem_settings(self) -> dict[str, Any]:
+        return _parsed(ALGORITHMS[self.registered_name()], self.settings)
+
+    def given_back_problem(self, finite: bool) -> Problem:
+        """The problem the given-back checks run on: one whose space is larger than any batch
+        asked for, or (``finite``) one the algorithm exhausts within a few dozen trials."""
+        space = registry.problem_space(self.registered_name(), finite_space() if finite else mixed_space(), self.problem_settings())
+        return Problem(space=space, objective_type=ObjectiveType(self.objective_type), objective_metric="loss", settings=self.problem_settings())
+
+    def ask(self, problem: Problem, history: list[FinishedTrial], pending: list[dict[str, Value]], n: int, seed: int = 0) -> Suggestions:
+        """The algorithm's answer, built afresh from its settings as the suggest step builds it."""
+        return registry.create(self.registered_name(), problem.settings).suggest(problem, history, pending, n, np.random.default_rng(seed))
+
+    def reported(self, loss: float) -> float:
+        """The objective value a trial reports for a loss: the loss itself when minimizing, its
+        negative when maximizing, so "better" is the same point in both directions."""
+        return loss if self.objective_type == "minimize" else -loss
+
+    def test_a_history_of_given_back_trials_is_like_no_history(self) -> None:
+        problem = self.given_back_problem(finite=False)
+        fresh = self.ask(problem, [], [], 4, seed=3)
+        assert fresh.assignments, "nothing suggested from an empty history"
+        back = [_given_back(f"g{index}", assignment, fresh, index) for index, assignment in enumerate(fresh.assignments)]
+        again = self.ask(problem, back, [], 4, seed=3)
+        assert (len(again.assignments), again.exhausted, again.waiting) == (len(fresh.assignments), fresh.exhausted, fresh.waiting), (
+            f"from {len(back)} trials given back it gave {len(again.assignments)} point(s) (exhausted={again.exhausted}, waiting={again.waiting}), "
+            f"from no history {len(fresh.assignments)} (exhausted={fresh.exhausted}, waiting={fresh.waiting}): a trial given back used no budget "
+            "and must not count as tried"
+        )
+        _check_repeats_marked(problem, back, again)
+
+    def test_trials_given_back_do_not_cut_the_search_short(self) -> None:
+        if self.repeats_points:  # it never ends on its own: the check above is the one that applies
+            return
+        problem = self.given_back_problem(finite=True)
+        whole, _ = self._run_to_the_end(problem, give_back=False)
+        cut, given = self._run_to_the_end(problem, give_back=True)
+        assert given, "no trial was given back: the check says nothing"
+        keys = [problem.space.key(t.assignment) for t in cut]
+        assert len(keys) == len(set(keys)), "a point was tried twice"
+        assert len(cut) == len(whole), (
+            f"with {given} trial(s) given back the algorithm said exhausted after {len(cut)} trial(s) that used budget, "
+            f"without any given back after {len(whole)}: a given-back trial's point or place must be asked for again"
+        )
+
+    def _run_to_the_end(self, problem: Problem, give_back: bool) -> tuple[list[FinishedTrial], int]:
+        """Rounds of 3 until the algorithm says exhausted, each trial finished before the next
+        round; with ``give_back``, the first trial of every other round is given back (each point
+        once). A round that said exhausted but had a trial given back does not end the run, as it
+        does not end an experiment (``core.state.ExperimentState.exhausted``): the algorithm is
+        asked again. Returns (the trials that used budget, how many were given back)."""
+        history: list[FinishedTrial] = []
+        given: set[Any] = set()
+        for round_index in range(60):
+            result = self.ask(problem, history, [], 3, seed=round_index)
+            _check_repeats_marked(problem, history, result)
+            gave_back = False
+            for index, assignment in enumerate(result.assignments):
+                key = problem.space.key(assignment)
+                if give_back and index == 0 and round_index % 2 == 0 and key not in given:
+                    given.add(key)
+                    history.append(_given_back(f"t{len(history)}", assignment, result, index))
+                    gave_back = True
+                else:
+                    value = self.reported(objective(assignment))
+                    labels = result.labels[index] if result.labels else {}
+                    history.append(FinishedTrial(f"t{len(history)}", assignment, TrialStatus.SUCCEEDED, value, {"loss": value}, labels))
+            if result.exhausted and not gave_back:
+                break
+        else:
+            raise AssertionError("never said exhausted")
+        final = self.ask(problem, history, [], 2, seed=99)
+        assert final.assignments == [] and final.exhausted, f"said exhausted, then gave {len(final.assignments)} more point(s)"
+        return spent(history), len(given)
+
+
+class AlgorithmContract(GivenBackContract):
+    """Subclass with ``algorithm_name`` (and optionally ``settings``) to check an algorithm;
+    a second subclass with ``objective_type = "maximize"`` checks the other direction."""
+
     stepped_doubles: ClassVar[bool] = False
     """Set for algorithms that need a step on every double (grid)."""
     covers_finite_space: ClassVar[bool] = True
@@ -119,10 +227,6 @@ class AlgorithmContract:
     ends_on_its_own: ClassVar[bool] = False
     """Whether it has a finite schedule of its own and says ``exhausted`` when that is done,
     even on an infinite space (hyperband, after its last bracket)."""
-    repeats_points: ClassVar[bool] = False
-    """Whether it suggests points already tried on purpose (pbt: an exploited child copies a
-    better member's hyperparameters, a failed trial is run again, and a finite space never
-    ends it): the checks that no point comes twice, and that a finite space ends, are left out."""
     direction_trials: ClassVar[int] = 24
     """How many trials each run of the direction check finishes (in batches of 4) before its
     last batch: enough for model-based algorithms to be past their random start-up trials."""
@@ -134,27 +238,15 @@ class AlgorithmContract:
         """The space the algorithm searches (a hook for algorithms that own a parameter)."""
         return registry.problem_space(self.registered_name(), space, self.problem_settings())
 
-    def registered_name(self) -> str:
-        """``algorithm_name``, once it is known to be registered: one clear failure, not a
-        KeyError in every test, for a suite whose plug-in was not imported."""
-        return _registered(type(self).__name__, "algorithm_name", self.algorithm_name, registry.is_implemented(self.algorithm_name), "kfp_tune.algorithms.register")
-
-    def problem_settings(self) -> dict[str, Any]:
-        return _parsed(ALGORITHMS[self.registered_name()], self.settings)
+    def given_back_problem(self, finite: bool) -> Problem:
+        return self.problem(self.adjust(finite_space()) if finite else self.space())
 
     # --- helpers -------------------------------------------------------------------------
     def problem(self, space: SearchSpace) -> Problem:
         return Problem(space=space, objective_type=ObjectiveType(self.objective_type), objective_metric="loss", settings=self.problem_settings())
 
     def suggest(self, space: SearchSpace, history: list[FinishedTrial], pending: list[dict[str, Value]], n: int, seed: int = 0) -> Suggestions:
-        problem = self.problem(space)
-        algorithm = registry.create(self.registered_name(), problem.settings)
-        return algorithm.suggest(problem, history, pending, n, np.random.default_rng(seed))
-
-    def reported(self, loss: float) -> float:
-        """The objective value a trial reports for a loss: the loss itself when minimizing, its
-        negative when maximizing, so "better" is the same point in both directions."""
-        return loss if self.objective_type == "minimize" else -loss
+        return self.ask(self.problem(space), history, pending, n, seed)
 
     def history(self, space: SearchSpace, count: int, seed: int = 99) -> list[FinishedTrial]:
         """Finished trials from the algorithm's own suggestions, with some failures mixed in."""
@@ -306,6 +398,22 @@ class AlgorithmContract:
             if result.exhausted:
                 break
         return later
+
+
+def _given_back(name: str, assignment: dict[str, Value], result: Suggestions, index: int) -> FinishedTrial:
+    """The trial of a suggestion, given back (Killed by an interrupted run), with its labels."""
+    labels = result.labels[index] if result.labels else {}
+    return FinishedTrial(name, assignment, TrialStatus.KILLED, labels=labels, given_back=True)
+
+
+def _check_repeats_marked(problem: Problem, history: list[FinishedTrial], result: Suggestions) -> None:
+    """A point given back and suggested again must come with ``repeats``: the designer refuses
+    any point a trial already had otherwise."""
+    again = {problem.space.key(t.assignment) for t in history if t.given_back}
+    repeated = [a for a in result.assignments if problem.space.key(a) in again]
+    assert not repeated or result.repeats, (
+        f"suggested the point of a given-back trial again ({repeated[0]}) without repeats=True: the suggest step refuses it as a point suggested twice"
+    )
 
 
 def _registered(suite: str, attribute: str, name: str, registered: bool, register: str) -> str:
