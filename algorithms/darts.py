@@ -16,12 +16,14 @@ service gives that trial are three values, each a string the trial parses:
 The single quotes are there because Katib runs the container's command through ``sh -c`` (its
 collector's wrapper), and the examples put each value inside double quotes.
 
-Katib's service hands the same three values to every trial it is asked for, so with
-``maxTrialCount`` above 1 it runs the same search again, and after a failed trial it starts the
-same trial again. kfp-tune never gives a point twice (the designer checks it), so here DARTS
-gives its one trial and then says the search is exhausted: the experiment ends when that trial
-does (SuggestionEndReached if the budget was larger), its genotype the result, and a failed
-search is not rerun by itself.
+Katib's service hands the same three values to every trial it is asked for (``GetSuggestions``
+in ``pkg/suggestion/v1beta1/nas/darts/service.py``), so with ``maxTrialCount`` above 1 it runs
+the same search again, and after a failed trial it starts the same trial again. kfp-tune never
+gives a point twice (the designer checks it), so here DARTS gives its one trial and then says the
+search is exhausted: the experiment ends when that trial does (SuggestionEndReached if the budget
+was larger), its genotype the result, and a failed search is not rerun by itself. A trial given
+back (its run interrupted, or never created) did not search: the same trial is given again, as
+Katib's service would give it, so the run resumes.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, marked_repeats, spent
 from kfp_tune.algorithms.nas_space import katib_json
 from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS
 from kfp_tune.core.errors import KfpTuneError
@@ -76,7 +78,8 @@ def assignment(nas_config: Mapping[str, Any], given: Sequence[tuple[str, str]]) 
 
 
 class Darts:
-    """One trial (the supernet search) with Katib's three values; then exhausted."""
+    """One trial (the supernet search) with Katib's three values; then exhausted. A given-back
+    trial does not count: its search is given again."""
 
     name = "darts"
 
@@ -93,8 +96,9 @@ class Darts:
     ) -> Suggestions:
         if problem.nas_config is None:
             raise KfpTuneError("darts searches spec.nasConfig, and this experiment has none")
-        if history or pending:  # the one search has been given: Katib would give the same again
+        if spent(history) or pending:  # the one search has been given: Katib would give the same again
             return Suggestions([], exhausted=True)
         if n == 0:
             return Suggestions([])
-        return Suggestions([assignment(problem.nas_config, problem.algorithm_settings)], exhausted=True)
+        search = Suggestions([assignment(problem.nas_config, problem.algorithm_settings)], exhausted=True)
+        return marked_repeats(search, history, problem.space.key)

@@ -48,6 +48,7 @@ from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.nas_space import (
     NasSpace,
     last_architectures,
+    marked_architecture_repeats,
     succeeded,
     unused_architecture,
     used_architectures,
@@ -422,13 +423,13 @@ class ENAS:
         if n <= 0:
             return Suggestions([])
         space = NasSpace.from_config(problem.nas_config)
-        used = used_architectures(space, history, pending)
+        used = used_architectures(space, history, pending)  # a given-back trial's architecture is free again
         last = last_architectures(space, used, n, rng)
         if last is not None:
-            return last
+            return marked_architecture_repeats(space, last, history)
         controller = replay(space, problem, history)
         out = []
         for _ in range(n):
             architecture = unused_architecture(space, used, rng, lambda: space.from_decisions(controller.sample(rng)))
             out.append(space.assignment(architecture))
-        return Suggestions(out)
+        return marked_architecture_repeats(space, Suggestions(out), history)

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from kfp_tune.algorithms.base import FinishedTrial, Suggestions
+from kfp_tune.algorithms.base import FinishedTrial, Suggestions, marked_repeats, spent
 from kfp_tune.core.space import Value
 from kfp_tune.core.vocabulary import TrialStatus
 
@@ -261,13 +261,24 @@ class NasSpace:
 
 def used_architectures(space: NasSpace, history: Sequence[FinishedTrial], pending: Sequence[Mapping[str, Value]]) -> set[str]:
     """The ``architecture`` strings already tried or running (in this space's canonical form):
-    never suggest them again."""
+    never suggest them again. A trial given back is not one (:func:`~kfp_tune.algorithms.base.spent`)."""
     used: set[str] = set()
-    for assignment in [t.assignment for t in history] + list(pending):
+    for assignment in [t.assignment for t in spent(history)] + list(pending):
         architecture = space.architecture_of(assignment)
         if architecture is not None:
             used.add(space.architecture_text(architecture))
     return used
+
+
+def marked_architecture_repeats(space: NasSpace, result: Suggestions, history: Sequence[FinishedTrial]) -> Suggestions:
+    """``result``, marked ``repeats`` when it gives again the architecture of a trial given back
+    (:func:`~kfp_tune.algorithms.base.marked_repeats`, architectures compared in canonical form)."""
+
+    def key(assignment: Mapping[str, Value]) -> str | None:
+        architecture = space.architecture_of(assignment)
+        return space.architecture_text(architecture) if architecture is not None else None
+
+    return marked_repeats(result, history, key)
 
 
 def last_architectures(space: NasSpace, used: set[str], n: int, rng: np.random.Generator) -> Suggestions | None:

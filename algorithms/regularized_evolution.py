@@ -23,8 +23,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
-from kfp_tune.algorithms.nas_space import Architecture, NasSpace, last_architectures, unused_architecture, used_architectures
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, spent
+from kfp_tune.algorithms.nas_space import (
+    Architecture,
+    NasSpace,
+    last_architectures,
+    marked_architecture_repeats,
+    unused_architecture,
+    used_architectures,
+)
 from kfp_tune.core.catalogue import ALGORITHMS
 from kfp_tune.core.space import Value
 
@@ -94,12 +101,13 @@ class RegularizedEvolution:
         if n <= 0:
             return Suggestions([])
         space = NasSpace.from_config(problem.nas_config)
-        used = used_architectures(space, history, pending)
+        kept = spent(history)  # a trial given back is as if never suggested
+        used = used_architectures(space, kept, pending)
         last = last_architectures(space, used, n, rng)
         if last is not None:
-            return last
-        population = population_of(space, problem, history, self.population_size)
-        started = len(history) + len(pending)
+            return marked_architecture_repeats(space, last, history)
+        population = population_of(space, problem, kept, self.population_size)
+        started = len(kept) + len(pending)
         out = []
         for index in range(n):
             if started + index < self.population_size or not population:
@@ -107,4 +115,4 @@ class RegularizedEvolution:
             else:
                 architecture = unused_architecture(space, used, rng, lambda: mutate(space, tournament(population, self.sample_size, rng), rng))
             out.append(space.assignment(architecture))
-        return Suggestions(out)
+        return marked_architecture_repeats(space, Suggestions(out), history)

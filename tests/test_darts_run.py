@@ -153,6 +153,41 @@ def test_a_failed_search_is_not_started_again(tmp_path, capsys):
     assert (outcome["status"], outcome["reason"], outcome["trials"], outcome["failed"], outcome["best_trial"]) == ("Failed", "ExperimentFailed", 1, 1, None)
 
 
+def test_a_search_interrupted_while_it_runs_is_searched_again_by_the_next_run(tmp_path, capsys, monkeypatch):
+    """Ctrl-C while the one search runs (the local launcher's run raises RunInterrupted, as it
+    does for a trial the signal stopped): the run reports the experiment Running, interrupted,
+    the trial given back, and the same command runs the search again, as Katib's service gives
+    the same values to every request; with a budget of 3 and 2 slots, one search still, then
+    the end."""
+    from kfp_tune.core.errors import RunInterrupted
+    from kfp_tune.core.interfaces import LaunchOutcome, TrialRun
+    from kfp_tune.launchers.local import LocalLauncher
+
+    real = LocalLauncher.run
+    launched: list[str] = []
+
+    def interrupted_first(self: LocalLauncher, trial: TrialRun) -> LaunchOutcome:
+        launched.append(trial.trial)
+        if len(launched) == 1:
+            raise RunInterrupted("SIGINT")
+        return real(self, trial)
+
+    monkeypatch.setattr(LocalLauncher, "run", interrupted_first)
+    doc = darts_cpu(**{"spec.maxTrialCount": 3, "spec.parallelTrialCount": 2})
+    code, outcome = run(doc, tmp_path, capsys)
+    assert code == 130
+    assert (outcome["status"], outcome["reason"], outcome["succeeded"], outcome["given_back"], outcome["best_trial"]) == (
+        "Running", "ExperimentRunInterrupted", 0, 1, None,
+    )
+    code, outcome = run(doc, tmp_path, capsys)
+    assert code == 0, outcome
+    assert (outcome["status"], outcome["reason"], outcome["trials"], outcome["succeeded"], outcome["given_back"]) == (
+        "Succeeded", "ExperimentSuggestionEndReached", 2, 1, 1,
+    )
+    assert outcome["best_trial"]["metrics"] == {"Best-Genotype": GENOTYPE} and outcome["best_trial"]["parameters"] == ASSIGNMENT
+    assert len(launched) == 2
+
+
 # ---------------------------------------------------------------- the pieces on their own
 
 GENOTYPE_LINE = f"Best-Genotype={GENOTYPE}"

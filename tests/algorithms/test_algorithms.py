@@ -20,8 +20,10 @@ from kfp_tune.core.space import Parameter, SearchSpace
 from kfp_tune.core.vocabulary import ObjectiveType
 
 OWN_CONTRACT_TESTS = {"pbt", "enas", "darts", "regularized-evolution"}
-"""Algorithms that run the contract in their own test files, with the settings it needs (pbt's
-population, its deliberate repeats) or over a nasConfig instead of spec.parameters."""
+"""Algorithms that run the contract in their own test files: pbt the whole of it, with the
+settings it needs (its population, its deliberate repeats); enas, darts and
+regularized-evolution, which search a nasConfig instead of spec.parameters, its part on trials
+given back (GivenBackContract)."""
 
 VARIANTS = [(name, {}) for name in registry.implemented() if name != "hyperband" and name not in OWN_CONTRACT_TESTS] + [
     ("hyperband", {"resource_name": "layers", "r_l": 3, "eta": 3}),

@@ -21,6 +21,7 @@ from kfp_tune import load_experiment
 from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.darts import settings_value
+from kfp_tune.algorithms.testing import GivenBackContract
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.space import SearchSpace
 from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
@@ -137,6 +138,29 @@ def test_one_trial_whatever_the_budget_then_exhausted():
     for status in (TrialStatus.FAILED, TrialStatus.SUCCEEDED):
         assert _suggest(doc, n=1, history=[FinishedTrial("t0", point, status)]) == Suggestions([], exhausted=True)
     assert _suggest(doc, n=0) == Suggestions([])
+
+
+def test_a_search_given_back_is_given_again():
+    """A trial given back (its run interrupted, or the trial never created) searched nothing:
+    darts gives the same trial again (Katib's service gives the same values to every request,
+    nas/darts/service.py GetSuggestions), marked as a repeat; after that one ends (not given back),
+    it is exhausted."""
+    doc = load_katib_example("nas_darts-cpu.yaml")
+    point = _suggest(doc).assignments[0]
+    killed = FinishedTrial("t0", point, TrialStatus.KILLED, given_back=True)
+    assert _suggest(doc, history=[killed]) == Suggestions([point], exhausted=True, repeats=True)
+    assert _suggest(doc, history=[killed], pending=[point]) == Suggestions([], exhausted=True)
+    done = FinishedTrial("t1", point, TrialStatus.SUCCEEDED)
+    assert _suggest(doc, history=[killed, done]) == Suggestions([], exhausted=True)
+
+
+class TestDartsGivesBackTrialsAsTheContractSays(GivenBackContract):
+    """The contract on trials given back: darts-cpu's one search, whatever the size asked for."""
+
+    algorithm_name = "darts"
+
+    def given_back_problem(self, finite: bool) -> Problem:
+        return problem_of(load_experiment(load_katib_example("nas_darts-cpu.yaml")), "uid1")
 
 
 def test_a_problem_without_a_nas_config_is_refused():

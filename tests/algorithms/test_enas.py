@@ -17,6 +17,7 @@ from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.enas import ENAS, Controller, ControllerSettings, replay
 from kfp_tune.algorithms.nas_space import NasSpace
+from kfp_tune.algorithms.testing import GivenBackContract
 from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 from kfp_tune.core.spec import parse_experiment
@@ -316,3 +317,27 @@ def test_katibs_none_settings_run():
     assert all(problem.settings[name] is None for name in given)
     result = suggest(problem, finished(space, np.random.default_rng(1), 4), 3, seed=0)
     assert len(result.assignments) == 3 and all(space.architecture_of(a) is not None for a in result.assignments)
+
+
+class TestENASGivesBackTrialsAsTheContractSays(GivenBackContract):
+    """The contract on trials given back, over nasConfigs: Katib's enas-cpu example (more
+    architectures than any batch) and two layers of two operations (8 architectures)."""
+
+    algorithm_name = "enas"
+
+    def given_back_problem(self, finite: bool) -> Problem:
+        return problem_of(small_config(2, 2) if finite else enas_cpu_config(), controller_hidden_size=4, controller_train_steps=1)
+
+
+def test_the_last_architecture_given_back_is_given_again():
+    """1 layer of 2 operations (a QA run with enas-cpu's trial): both given out in one round and
+    both given back (the run interrupted): both are given again, marked as repeats, and the
+    search is exhausted only after that."""
+    config = small_config(1, 2)
+    problem = problem_of(config, controller_hidden_size=4)
+    first = suggest(problem, [], 2, seed=0)
+    assert len(first.assignments) == 2 and first.exhausted
+    killed = [FinishedTrial(f"k{i}", a, "Killed", given_back=True) for i, a in enumerate(first.assignments)]
+    again = suggest(problem, killed, 2, seed=1)
+    assert sorted(a["architecture"] for a in again.assignments) == sorted(a["architecture"] for a in first.assignments)
+    assert again.exhausted and again.repeats

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pytest
@@ -17,6 +17,7 @@ from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.nas_space import Architecture, NasSpace
 from kfp_tune.algorithms.regularized_evolution import RegularizedEvolution
+from kfp_tune.algorithms.testing import GivenBackContract
 from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 from kfp_tune.core.vocabulary import ObjectiveType
@@ -221,3 +222,25 @@ def test_a_sample_larger_than_the_population_is_refused():
     assert [(e.path, e.message) for e in info.value.errors] == [
         ("spec.algorithm.algorithmSettings", "sample_size 5 is larger than population_size 4: expected at most population_size")
     ]
+
+
+class TestRegularizedEvolutionGivesBackTrialsAsTheContractSays(GivenBackContract):
+    """The contract on trials given back, over nasConfigs: 3 layers of 8 operations (2,048
+    architectures) and 2 layers of 2 (8), with a population of 3 so the small one is evolved."""
+
+    algorithm_name = "regularized-evolution"
+    settings: ClassVar[dict[str, Any]] = {"population_size": 3, "sample_size": 2}
+
+    def given_back_problem(self, finite: bool) -> Problem:
+        return problem(config=small_config(2, 2) if finite else CONFIG, population_size=3, sample_size=2)
+
+
+def test_a_given_back_trial_is_not_a_member_nor_counted_as_started():
+    """The initial population is the first population_size trials that used budget: a trial
+    given back leaves a place in it, taken by a random architecture, not a child."""
+    p = problem(population_size=3, sample_size=2)
+    members = [trial("a", A, 1.0), trial("b", B, 0.5)]
+    killed = FinishedTrial("k", SPACE.assignment(C), "Killed", given_back=True)
+    with_killed = suggest(p, [*members, killed], 1, seed=4)
+    without = suggest(p, members, 1, seed=4)
+    assert with_killed.assignments == without.assignments  # the same draw: a random third member
