@@ -35,8 +35,17 @@ and a generation's N spawned children are drawn from a generator seeded by the e
 seed and the generation, so the children still owed are the same whichever call gives them
 out. Katib's pools are the trials that completed between two spawns, whatever their
 generation; here they are the generations themselves, which is the same when trials run one at
-a time and needs no memory of when a trial completed. Pools are read at each call, so with
-parallel trials a member that succeeds late still joins its generation's pool.
+a time and needs no memory of when a trial completed.
+
+Katib queues a generation's N children once, when its pool fills (``PbtJobQueue.generate`` in
+``pkg/suggestion/v1beta1/pbt/service.py``), and never draws them again. Here, with parallel
+trials, a member of generation g may succeed after the first children of g+1 were given out;
+the rest of the spawn is still drawn from the pool as it stood when the first one was: each
+spawned child carries :data:`POOL_LABEL` (how many members that pool had and a digest of their
+names), from which the pool is found again among the members that have succeeded since. So the
+spawn is fixed once drawn: its children repeat none of each other, and it holds
+``int(N * t)`` exploited children as Katib's does. The late member joins its generation's pool
+for the extra children that come after the spawn.
 
 Random members are drawn as ``random`` draws them (each parameter's distribution applies);
 Katib's pbt draws uniformly from the step grid. Perturbed numbers are put back on the step grid,
@@ -45,6 +54,8 @@ as every suggested value must be feasible.
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -63,6 +74,14 @@ RETRY_LABEL = "kfp-tune.kubeflow.org/pbt-retry-of"
 RETRIED = (TrialStatus.FAILED, TrialStatus.KILLED)
 """The ends Katib re-queues a trial for (MetricsUnavailable is not, nor does it join a pool)."""
 PERTURB_FACTORS = (0.8, 1.2)
+POOL_LABEL = "kfp-tune.kubeflow.org/pbt-pool"
+"""On each of a generation's N spawned children: the pool its spawn was drawn from, as
+``<members>-<digest>`` (the digest an exclusive or of a hash of each member's name), so that the
+children still owed are drawn from that pool however many members have joined it since."""
+POOL_SEARCH_LIMIT = 200_000
+"""Sets of late members tried when the pool of a spawn is looked for among the members that
+joined after it (as many as the slots that ran beside it, at most): past this, the pool as it
+stands now is taken."""
 _PLAN = 0x9B7
 """Mixed into the seed of a generation's spawn, to keep it apart from other seeded sequences."""
 
@@ -78,6 +97,8 @@ class Member:
     parent: str
     retry_of: str
     score: float | None = None
+    pool: str = ""
+    """:data:`POOL_LABEL`, on a spawned child: the pool its generation's spawn was drawn from."""
 
 
 Child = tuple[dict[str, Value], dict[str, str]]
@@ -99,7 +120,7 @@ def member_of(name: str, assignment: dict[str, Value], labels: dict[str, str], s
         generation = max(0, int(labels.get(GENERATION_LABEL, "0")))
     except ValueError:
         generation = 0
-    return Member(name, dict(assignment), generation, labels.get(PARENT_LABEL, ""), labels.get(RETRY_LABEL, ""), score)
+    return Member(name, dict(assignment), generation, labels.get(PARENT_LABEL, ""), labels.get(RETRY_LABEL, ""), score, labels.get(POOL_LABEL, ""))
 
 
 def child_labels(generation: int, parent: str, retry_of: str = "") -> dict[str, str]:
@@ -109,6 +130,50 @@ def child_labels(generation: int, parent: str, retry_of: str = "") -> dict[str, 
     if retry_of:
         labels[RETRY_LABEL] = retry_of
     return labels
+
+
+def _name_hash(name: str) -> int:
+    return int(hashlib.sha256(name.encode()).hexdigest()[:12], 16)
+
+
+def pool_mark(pool: Sequence[Member]) -> str:
+    """:data:`POOL_LABEL`'s value for a pool: its size and the exclusive or of its members'
+    name hashes (48 bits; names are unique in an experiment). The digest of a larger pool, taken
+    with this one's, leaves the exclusive or of the members that joined since, which
+    :func:`pool_of_mark` looks up."""
+    digest = 0
+    for member in pool:
+        digest ^= _name_hash(member.name)
+    return f"{len(pool)}-{digest:012x}"
+
+
+def pool_of_mark(pool: Sequence[Member], mark: str) -> list[Member] | None:
+    """The members of ``pool`` (in its order) that made the pool ``mark`` names: ``pool`` less
+    the members that joined it since. None when no such subset is found (a mark damaged, or more
+    sets to try than :data:`POOL_SEARCH_LIMIT`)."""
+    size, _, digest = mark.partition("-")
+    try:
+        count, target = int(size), int(digest, 16)
+    except ValueError:
+        return None
+    hashes = [_name_hash(m.name) for m in pool]
+    for value in hashes:
+        target ^= value  # now the exclusive or of the late members' hashes
+    late = len(pool) - count
+    if late < 0:
+        return None
+    if late == 0:
+        return list(pool) if target == 0 else None
+    position = {value: index for index, value in enumerate(hashes)}
+    for others in itertools.islice(itertools.combinations(range(len(pool)), late - 1), POOL_SEARCH_LIMIT):
+        rest = target
+        for index in others:
+            rest ^= hashes[index]
+        last = position.get(rest)
+        if last is not None and last > (others[-1] if others else -1):  # each set once: its last member looked up
+            dropped = {*others, last}
+            return [m for index, m in enumerate(pool) if index not in dropped]
+    return None
 
 
 def perturb(parameter: Parameter, value: Value, rng: np.random.Generator) -> Value:
@@ -151,10 +216,13 @@ class PBT:
         # and each generation's children as (parent, point), so that an extra child repeats none
         originals: dict[int, int] = {}
         taken: dict[int, set[Lineage]] = {}
+        marks: dict[int, str] = {}  # each generation's spawn's pool (POOL_LABEL), once a child of it is out
         for member in finished + running:
             if not member.retry_of:
                 originals[member.generation] = originals.get(member.generation, 0) + 1
                 taken.setdefault(member.generation, set()).add((member.parent, problem.space.key(member.assignment)))
+            if member.pool:
+                marks.setdefault(member.generation, member.pool)
         pools: dict[int, list[Member]] = {}
         for member in finished:
             if member.score is not None:
@@ -169,11 +237,13 @@ class PBT:
                 current = 0
                 made = [(sample_assignment(problem.space, rng), child_labels(0, ""))]
             else:
-                made = self._children(problem, parents, current, originals.get(current, 0), n - len(out), rng, taken.setdefault(current, set()))
+                made = self._children(problem, parents, current, originals.get(current, 0), n - len(out), rng, taken.setdefault(current, set()), marks.get(current))
             for child in made:
                 out.append(child)
                 originals[current] = originals.get(current, 0) + 1
                 taken.setdefault(current, set()).add(_lineage(problem.space, child))
+                if POOL_LABEL in child[1]:
+                    marks.setdefault(current, child[1][POOL_LABEL])
         return Suggestions([a for a, _ in out], labels=[labels for _, labels in out], repeats=True)
 
     @staticmethod
@@ -198,16 +268,30 @@ class PBT:
         return out
 
     def _children(
-        self, problem: Problem, pool: list[Member], generation: int, given: int, wanted: int, rng: np.random.Generator, taken: set[Lineage]
+        self,
+        problem: Problem,
+        pool: list[Member],
+        generation: int,
+        given: int,
+        wanted: int,
+        rng: np.random.Generator,
+        taken: set[Lineage],
+        mark: str | None = None,
     ) -> list[Child]:
         """Up to ``wanted`` children of ``generation`` from the previous one's ``pool``, after the
         ``given`` already out: first the rest of the generation's N spawned children (the same at
-        every call, from their own seed, none repeating another), then batches of as many as
-        are wanted, each avoiding the (parent, point) of a child the generation already has
-        (``taken``) where it can."""
-        spawn = self._segment(problem, pool, generation, self.population, np.random.default_rng([problem.seed, _PLAN, generation]), set())
-        if given < len(spawn):
-            return spawn[given : given + wanted]
+        every call, from their own seed and from the pool as it stood when the first of them was
+        given, which ``mark`` names; none repeating another), then batches of as many as are
+        wanted from the pool as it stands, each avoiding the (parent, point) of a child the
+        generation already has (``taken``) where it can."""
+        if given < self.population:
+            spawned_from = pool if mark is None else pool_of_mark(pool, mark)
+            if spawned_from is None:  # not found (see POOL_SEARCH_LIMIT): the pool as it stands
+                spawned_from, mark = pool, None
+            mark = mark or pool_mark(spawned_from)
+            spawn = self._segment(problem, spawned_from, generation, self.population, np.random.default_rng([problem.seed, _PLAN, generation]), set())
+            if given < len(spawn):
+                return [(assignment, {**labels, POOL_LABEL: mark}) for assignment, labels in spawn[given : given + wanted]]
         return self._segment(problem, pool, generation, wanted, rng, taken)
 
     def _segment(

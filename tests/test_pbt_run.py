@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from conftest import DATA, REPO, TESTS, folder_module
+from kfp_tune.algorithms.pbt import POOL_LABEL
 from kfp_tune.cli import main
 from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
 from kfp_tune.core.records import ExperimentRecords
@@ -152,10 +153,10 @@ def test_kfp_tune_trials_shows_the_lineage(tmp_path, capsys):
     capsys.readouterr()
     assert main(["trials", "simple-pbt", "--store", uri]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split()[:5] == ["name", "status", "generation", "parent", "lr"]
+    assert lines[0].split()[:6] == ["name", "status", "pbt-pool", "generation", "parent", "lr"]
     child = next(r for r in rows if PARENT_LABEL in r["labels"])
     line = next(line for line in lines if line.startswith(child["name"]))
-    assert line.split()[2:4] == [child["labels"][GENERATION_LABEL], child["labels"][PARENT_LABEL]]
+    assert line.split()[2:5] == [child["labels"][POOL_LABEL], child["labels"][GENERATION_LABEL], child["labels"][PARENT_LABEL]]
     assert main(["trials", "simple-pbt", "--store", uri, "--json"]) == 0
     assert [r["labels"] for r in json.loads(capsys.readouterr().out)] == [r["labels"] for r in rows]
 

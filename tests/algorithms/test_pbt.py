@@ -11,7 +11,7 @@ import pytest
 
 from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, PendingAssignment, Problem, Suggestions
-from kfp_tune.algorithms.pbt import RETRY_LABEL, perturb
+from kfp_tune.algorithms.pbt import POOL_LABEL, RETRY_LABEL, member_of, perturb, pool_mark, pool_of_mark
 from kfp_tune.algorithms.testing import AlgorithmContract
 from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
 from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
@@ -167,6 +167,54 @@ def test_the_spawned_children_are_the_same_one_at_a_time_or_all_at_once():
     assert [(dict(p), p.labels) for p in one_by_one] == list(zip(at_once.assignments, at_once.labels or [], strict=True))
     # another experiment seed spawns another generation from the same pool
     assert _suggest(_problem(seed=12), pool, N).assignments != at_once.assignments
+
+
+def _rescored(trial: FinishedTrial, score: float) -> FinishedTrial:
+    return _done(trial.name, trial.assignment, score, trial.labels)
+
+
+@pytest.mark.parametrize("late", [1, 2])
+def test_the_spawn_is_drawn_from_the_pool_as_it_stood_when_its_first_child_was_given(late: int):
+    """Parallel trials: the pool fills (N + 1 succeeded) while ``late`` members still run; one
+    child is given, then the late members succeed (the best of the generation), then the rest
+    of the spawn is asked for. Those are the children the first call's pool spawns, as Katib
+    queues a generation once (pbt/service.py, PbtJobQueue.generate): int(N * t) exploited, no
+    (parent, point) twice, where a spawn drawn again from the larger pool repeated a child
+    already given. For 20 experiment seeds, on a one-parameter space where repeats are likely."""
+    for seed in range(20):
+        problem = Problem(ONE, ObjectiveType("maximize"), "accuracy", _problem().settings, seed=seed)
+        draw = np.random.default_rng(seed)
+        lrs = [round(float(x), 2) for x in draw.integers(1, 100, N + 1 + late) * 0.01]
+        members = [_done(f"g0-{i}", {"lr": lrs[i]}, float(draw.random()), _labels(0)) for i in range(N + 1 + late)]
+        pool, latecomers = members[: N + 1], [_rescored(m, 2.0 + i) for i, m in enumerate(members[N + 1 :])]
+        running = [PendingAssignment(m.assignment, m.name, m.labels) for m in latecomers]
+        first = _suggest(problem, pool, 1, pending=running, seed=100 + seed)
+        given = [PendingAssignment(first.assignments[0], "g1-0", (first.labels or [])[0])]
+        rest = _suggest(problem, pool + latecomers, N - 1, pending=given, seed=200 + seed)
+        children = [(dict(given[0]), given[0].labels), *zip(rest.assignments, rest.labels or [], strict=True)]
+        at_once = _suggest(problem, pool, N, seed=seed)
+        assert children == list(zip(at_once.assignments, at_once.labels or [], strict=True)), f"seed {seed}"
+        lineages = [(labels[PARENT_LABEL], ONE.key(a)) for a, labels in children]
+        assert len(set(lineages)) == N, f"seed {seed}: a child repeated: {lineages}"
+        by_name = {m.name: m.assignment for m in members}
+        assert sum(a == by_name[labels[PARENT_LABEL]] for a, labels in children) == int(N * 0.4), f"seed {seed}"
+        # past the spawn, the extra children come from the pool as it stands, the late members in it
+        out = [PendingAssignment(a, f"g1-{i}", labels) for i, (a, labels) in enumerate(children)]
+        more = _suggest(problem, pool + latecomers, 6, pending=out, seed=300 + seed)
+        assert {labels[PARENT_LABEL] for labels in more.labels or []} & {m.name for m in latecomers}, f"seed {seed}"
+
+
+def test_a_pool_is_found_again_from_its_mark_among_the_members_that_joined_since():
+    members = [member_of(f"m{i}", {"lr": 0.1}, {}, float(i)) for i in range(9)]
+    first = [m for i, m in enumerate(members) if i not in (2, 5, 8)]
+    assert pool_of_mark(members, pool_mark(first)) == first
+    assert pool_of_mark(first, pool_mark(first)) == first
+    assert pool_of_mark(first, pool_mark(members)) is None  # a mark of more members than there are
+    assert pool_of_mark(members, pool_mark(members[:3] + members[4:])) == members[:3] + members[4:]
+    assert pool_of_mark(members, "6-zz") is None and pool_of_mark(members, "") is None
+    assert pool_of_mark(members, f"{len(first)}-000000000000") is None  # no subset of that digest
+    spawned = _suggest(_problem(), _pool(N + 1), N)
+    assert {labels[POOL_LABEL] for labels in spawned.labels or []} == {pool_mark([member_of(t.name, t.assignment, t.labels) for t in _pool(N + 1)])}
 
 
 def test_once_the_spawn_is_out_more_children_come_from_the_previous_pool_until_the_next_is_full():
