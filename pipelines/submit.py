@@ -555,7 +555,10 @@ def kfp_api_client(host: str | None, namespace: str | None, client: Any) -> Any:
 
     printed = io.StringIO()
     try:
-        with contextlib.redirect_stdout(printed):  # kfp prints, where a library would log
+        # kfp prints, where a library would log; and warns on every construction that it needs
+        # KFP 2.x, which is what kfp-tune compiles for (a notebook showed it at each submit)
+        with contextlib.redirect_stdout(printed), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=KFP_VERSION_WARNING, category=FutureWarning)
             return kfp.Client(host=host, namespace=namespace or "kubeflow")
     finally:
         for line in printed.getvalue().splitlines():
@@ -564,6 +567,9 @@ def kfp_api_client(host: str | None, namespace: str | None, client: Any) -> Any:
             else:
                 print(line)
 
+
+KFP_VERSION_WARNING = "This client only works with Kubeflow Pipeline"
+"""The start of the FutureWarning ``kfp.Client`` gives on every construction (kfp/client/client.py)."""
 
 KFP_NO_KUBE_CONFIG = "Failed to load kube config."
 """What ``kfp.Client`` prints to stdout when no host is given and there is no kube config: a

@@ -77,6 +77,20 @@ def test_tune_follows_the_objective_type_with_an_adaptive_algorithm(tmp_path, ob
     assert result.best_trial is not None and abs(result.best_trial.parameters["x"] - 0.8) < 0.05
 
 
+def test_a_non_finite_objective_beside_another_metric_is_named_as_such(tmp_path):
+    """NaN or inf for the objective is left out, as a missing value: the message says the function
+    returned no finite value for it, whether or not it reported another metric (with one, the
+    message said only which other metric it reported)."""
+    result = tune(
+        lambda p: {"loss": {1: float("nan"), 2: float("inf")}.get(p["k"], 0.5), "acc": 1.0}, {"k": search.discrete([1, 2, 3])},
+        algorithm="grid", max_trial_count=3, max_failed_trial_count=3, store=str(tmp_path),
+        objective_metric_name="loss", additional_metric_names=["acc"],
+    )
+    expected = ("MetricsUnavailable: the trial did not report the objective metric 'loss': the function returned no finite value"
+                " for it and printed no loss=<number> line (it reported 'acc')")
+    assert {t.parameters["k"]: t.message for t in result.trials} == {1: expected, 2: expected, 3: ""}
+
+
 def test_exceptions_and_bad_returns_fail_trials(tmp_path):
     def objective(p):
         if p["k"] == 1:

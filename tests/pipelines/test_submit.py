@@ -365,3 +365,15 @@ def test_a_compiled_pipeline_is_submitted_and_scheduled_as_it_is(kfp_host, tmp_p
     for flag in (["--rounds", "3"], ["--store", "s3://team/x"], ["--object-store", "minio"]):
         assert main(["submit", str(package), "--host", kfp_host.url, *flag]) == 2
         assert capsys.readouterr().err.startswith(f"error: {flag[0]}: for an experiment, which is compiled here; {package} is a compiled pipeline")
+
+
+def test_the_python_submit_path_shows_no_kfp_version_warning(kfp_host):
+    """kfp.Client warns at every construction that it needs KFP 2.x (what kfp-tune compiles for):
+    the CLI silenced it, a notebook's kfp_tune.submit showed it at every call."""
+    import warnings
+
+    from kfp_tune.pipelines.submit import kfp_api_client
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # any warning fails the construction
+        assert kfp_api_client(kfp_host.url, None, None) is not None

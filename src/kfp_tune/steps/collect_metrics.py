@@ -76,11 +76,12 @@ def missing_objective(experiment: Experiment, reported: set[str]) -> str:
     assert spec.objective is not None
     name = spec.objective.objective_metric_name
     message = f"the trial did not report the objective metric {name!r}"
-    if reported:
-        return message + f" (it reported {', '.join(repr(n) for n in sorted(reported))})"
+    others = f" (it reported {', '.join(repr(n) for n in sorted(reported))})" if reported else ""
     template = spec.trial_template.trial_spec if spec.trial_template is not None else None
-    if (template or {}).get("kind") == FUNCTION_TRIAL_KIND:
-        return message + f": the function returned no finite value for it and printed no {name}=<number> line"
+    if (template or {}).get("kind") == FUNCTION_TRIAL_KIND:  # a NaN or inf it returned was left out
+        return message + f": the function returned no finite value for it and printed no {name}=<number> line" + others
+    if reported:
+        return message + others
     source = collector_source(experiment)
     kind = spec.collector_kind
     if kind == CollectorKind.STDOUT or (kind == CollectorKind.FILE and source.file_format == "TEXT"):
