@@ -109,11 +109,14 @@ def check_cluster_store(store_uri: str) -> None:
 
 @dataclass(frozen=True)
 class Submitted:
-    """What the KFP host said it created."""
+    """What the KFP host said it created, and the store its runs keep their records in (where
+    ``kfp-tune trials --store`` and ``Client(store=...)`` read them; None when the pipeline
+    declares none)."""
 
     id: str
     kfp_experiment_id: str
     url: str
+    store: str | None = None
 
 
 def _as_experiment(experiment: Experiment | str | Path | Mapping[str, Any]) -> Experiment:
@@ -247,10 +250,11 @@ def declared_default(package: str | Path, name: str) -> Any:
     return (parameters.get(name) or {}).get("defaultValue")
 
 
-def _check_run_store(package: str, typed: Mapping[str, Any], namespace: str | None) -> None:
-    """The store the run will use, refused before anything is sent when the cluster cannot use
-    it: the ``store_uri`` argument, else the package's default (a package compiled with a
-    folder for ``kfp.local``). A StoreAccessWarning when the namespace may not write it."""
+def _check_run_store(package: str, typed: Mapping[str, Any], namespace: str | None) -> str | None:
+    """The store the run will use (None when the pipeline declares none), refused before
+    anything is sent when the cluster cannot use it: the ``store_uri`` argument, else the
+    package's default (a package compiled with a folder for ``kfp.local``). A
+    StoreAccessWarning when the namespace may not write it."""
     if "store_uri" in typed:
         store = typed["store_uri"]
         problem = cluster_store_problem(str(store))
@@ -264,6 +268,7 @@ def _check_run_store(package: str, typed: Mapping[str, Any], namespace: str | No
     note = namespace_store_note(store, namespace) if isinstance(store, str) else ""
     if note:
         warnings.warn(StoreAccessWarning(note), stacklevel=3)
+    return str(store) if isinstance(store, str) else None
 
 
 def _cluster_store(store_uri: str | None, namespace: str | None) -> str:
@@ -647,7 +652,7 @@ def submit(
     with tempfile.TemporaryDirectory() as folder:
         package = _compiled(experiment, folder, rounds, store, object_store)
         typed = _checked_arguments(package, arguments or {})
-        _check_run_store(package, typed, namespace)
+        run_store = _check_run_store(package, typed, namespace)
         _warn_trials_namespace(experiment, namespace, typed)
         with kfp_api_errors(host):
             kfp_client = kfp_api_client(host, namespace, client)
@@ -659,7 +664,7 @@ def submit(
                 namespace=namespace,
                 service_account=service_account,
             )
-    return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}")
+    return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}", run_store)
 
 
 def _submit_ready(
@@ -670,14 +675,14 @@ def _submit_ready(
     with tempfile.TemporaryDirectory() as folder:
         package = ready.package(folder)
         typed = _checked_arguments(package, arguments)
-        _check_run_store(package, typed, namespace)
+        run_store = _check_run_store(package, typed, namespace)
         with kfp_api_errors(host):
             kfp_client = kfp_api_client(host, namespace, client)
             result = kfp_client.create_run_from_pipeline_package(
                 package, arguments=typed, run_name=run_name or f"{ready.name}-run", experiment_name=kfp_experiment or ready.name,
                 namespace=namespace, service_account=service_account,
             )
-    return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}")
+    return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}", run_store)
 
 
 def fresh_experiment_of(fresh_experiment: bool | None, arguments: Mapping[str, Any]) -> bool:
@@ -747,7 +752,7 @@ def schedule(
             store = _cluster_store(store_uri, namespace)
             package, title, what = _compiled(experiment, folder, rounds, store, object_store), experiment.name, f"Katib experiment {experiment.name!r}"
         typed = _checked_arguments(package, arguments)
-        _check_run_store(package, typed, namespace)
+        run_store = _check_run_store(package, typed, namespace)
         if isinstance(experiment, Experiment):
             _warn_trials_namespace(experiment, namespace, typed)
         with kfp_api_errors(host):
@@ -764,4 +769,6 @@ def schedule(
                 pipeline_package_path=package,
                 service_account=service_account,
             )
-    return Submitted(recurring.recurring_run_id, group.experiment_id, f"{_ui(kfp_client)}/#/recurringrun/details/{recurring.recurring_run_id}")
+    return Submitted(
+        recurring.recurring_run_id, group.experiment_id, f"{_ui(kfp_client)}/#/recurringrun/details/{recurring.recurring_run_id}", run_store,
+    )

@@ -317,7 +317,8 @@ def test_compile_warns_of_a_folder_store_and_submit_refuses_the_package(kfp_host
     assert err.startswith(f"warning: --store '{tmp_path / 'runs'}' is not an s3:// URI") and "kfp.local" in err
     with pytest.raises(InputError, match=r"^the pipeline's store_uri default: .* is not an s3:// URI"):
         kfp_tune.submit(str(package), host=kfp_host.url)
-    kfp_tune.submit(str(package), host=kfp_host.url, arguments={"store_uri": "s3://team/tuning"})  # a store the pods reach
+    submitted = kfp_tune.submit(str(package), host=kfp_host.url, arguments={"store_uri": "s3://team/tuning"})  # a store the pods reach
+    assert submitted.store == "s3://team/tuning"
     (run,) = kfp_host.posted("runs")
     assert run["runtime_config"]["parameters"] == {"store_uri": "s3://team/tuning"}
 
@@ -337,8 +338,10 @@ def test_a_run_in_a_namespace_keeps_its_records_where_multi_user_kfp_lets_it_wri
     assert [_store_default(b) for b in sent] == ["s3://mlpipeline/private/team-a/kfp-tune"] * 2
     assert main(["submit", DIGITS, "--host", kfp_host.url]) == 0
     assert _store_default(kfp_host.posted("runs")[-1]) == "s3://mlpipeline/kfp-tune" and "note:" not in capsys.readouterr().err
-    kfp_tune.submit(DIGITS, host=kfp_host.url, namespace="team-b")
+    submitted = kfp_tune.submit(DIGITS, host=kfp_host.url, namespace="team-b")
     assert _store_default(kfp_host.posted("runs")[-1]) == "s3://mlpipeline/private/team-b/kfp-tune"
+    assert submitted.store == "s3://mlpipeline/private/team-b/kfp-tune"  # where a notebook then reads the records
+    assert kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, namespace="team-b").store == "s3://mlpipeline/private/team-b/kfp-tune"
     # a store the namespace may not write is sent with a warning; another bucket's policy is not judged
     assert main(["submit", DIGITS, "--host", kfp_host.url, "--namespace", "team-a", "--store", "s3://mlpipeline/kfp-tune"]) == 0
     err = capsys.readouterr().err
