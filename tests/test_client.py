@@ -808,17 +808,30 @@ def test_create_experiment_with_a_host_sends_it_as_a_pipeline_run(monkeypatch):
 
 
 class _CountingStore:
-    """A store that counts its reads: what a look at the experiment costs on S3, a request each."""
+    """A store that counts its reads and listings: what a look at the experiment costs on S3, a
+    request each (a listing a request per thousand keys). Not a wrapper the client looks through
+    (no ``inner``), so the store is listed as an S3 store is, never read as a folder."""
 
     def __init__(self, inner: LocalStore):
-        self.inner, self.uri, self.gets = inner, inner.uri, 0
+        self._inner, self.uri, self.gets, self.lists, self.listed = inner, inner.uri, 0, 0, 0
 
     def get(self, key: str) -> bytes | None:
         self.gets += 1
-        return self.inner.get(key)
+        return self._inner.get(key)
+
+    def list(self, prefix: str) -> list[str]:
+        keys = self._inner.list(prefix)
+        self.lists, self.listed = self.lists + 1, self.listed + len(keys)
+        return keys
+
+    def taken(self) -> dict[str, int]:
+        """The reads, listings and keys listed since the last call."""
+        counts = {"gets": self.gets, "lists": self.lists, "listed": self.listed}
+        self.gets = self.lists = self.listed = 0
+        return counts
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
+        return getattr(self._inner, name)
 
 
 def test_a_second_look_reads_only_what_was_written_since(store, tmp_path):
@@ -844,3 +857,72 @@ def test_a_second_look_reads_only_what_was_written_since(store, tmp_path):
     fresh = Client(store).get_experiment("quad").status
     assert fresh.current_optimal_trial.to_dict() == after.status.current_optimal_trial.to_dict()
     assert [c.type for c in fresh.conditions] == [c.type for c in after.status.conditions]
+
+
+def _printing_objective(params: dict[str, Any]) -> float:
+    print(f"x={params['x']!r}")
+    return (params["x"] - 0.3) ** 2
+
+
+def test_a_trial_lookup_costs_the_same_whatever_the_experiments_size(tmp_path):
+    """A lookup of one trial (get_trial, get_trial_metrics, get_trial_logs; KatibClient's by the
+    trial's name alone) listed and folded the whole experiment each time: 0.19 s a trial at
+    1,000 trials, and a loop over the trials quadratic. Katib's SDK asks for the one trial; once
+    a client has looked at the experiment, a lookup reads the experiment record, lists the
+    trial's own folder and reads what is new (a log, by its key): the same requests at 4
+    trials as at 40."""
+    cost = {}
+    for size in (4, 40):
+        folder = tmp_path / f"store-{size}"
+        tune(_printing_objective, {"x": search.double(0, 1)}, objective_metric_name="loss", algorithm="random",
+             algorithm_settings={"random_state": 7}, max_trial_count=size, store=str(folder), name="grown")
+        counting = _CountingStore(LocalStore(folder))
+        client, katib = Client(counting), KatibClient(store=counting)
+        names = [t.metadata.name for t in client.list_trials("grown")]
+        assert len(names) == size
+        katib.get_trial(names[0])  # its first look at the experiment
+        counting.taken()
+        for name in names[:4]:
+            trial = client.get_trial(("grown", name))
+            x = float(trial.spec.parameter_assignments[0].value)
+            assert trial.status.conditions[-1].type == "Succeeded" and trial.metadata.name == name
+            assert client.get_trial_metrics(("grown", name)) == [{"name": "loss", "value": pytest.approx((x - 0.3) ** 2), "step": 0}]
+            assert client.get_trial_logs(("grown", name)).startswith(f"x={x!r}\n")  # what it printed, then what it returned
+            assert float(katib.get_trial_metrics(name)[-1].metric.value) == pytest.approx((x - 0.3) ** 2)
+            assert katib.get_trial(name).spec.parameter_assignments[0].value == trial.spec.parameter_assignments[0].value
+        cost[size] = counting.taken()
+    assert cost[4] == cost[40], cost
+    lookups = 4 * 5  # each a few requests: the experiment record, the trial's folder, what the collector reads
+    assert cost[40]["gets"] <= 2 * lookups and cost[40]["lists"] <= 2 * lookups and cost[40]["listed"] <= 5 * lookups, cost
+
+
+def test_a_trial_looked_up_again_shows_what_was_written_since(tmp_path):
+    """What a lookup keeps of the experiment never hides a change: a trial that ends between two
+    lookups shows its end, trials made after the first look are found, and an experiment
+    deleted and made again under its name shows its own trials, not the old ones."""
+    client, katib = Client(str(tmp_path)), KatibClient(store=str(tmp_path))
+    with blocked_run(str(tmp_path), "held") as release:
+        (held,) = [t.metadata.name for t in client.list_trials("held") if t.status.start_time and not t.status.completion_time]
+        assert _true_conditions(client.get_trial(("held", held)))[-1] == ("Running", "TrialRunning")
+        assert _true_conditions(katib.get_trial(held))[-1] == ("Running", "TrialRunning")
+        with pytest.raises(NoLogYet, match="is running"):
+            client.get_trial_logs(("held", held))
+        release.set()
+    names = [t.metadata.name for t in Client(str(tmp_path)).list_trials("held")]
+    assert len(names) == 3 and held in names
+    for name in names:  # the held trial ended since, the other two were made since
+        for trial in (client.get_trial(("held", name)), katib.get_trial(name)):
+            assert _true_conditions(trial)[-1] == ("Succeeded", "TrialSucceeded")
+            x = float(trial.spec.parameter_assignments[0].value)
+            assert [(m.name, float(m.latest)) for m in trial.status.observation.metrics] == [("loss", x)]
+        assert client.get_trial_metrics(("held", name))[-1]["value"] == float(client.get_trial(name).spec.parameter_assignments[0].value)
+    client.delete_experiment("held", confirm=True)
+    tune(lambda params: float(params["x"]), PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=1, store=str(tmp_path), name="held")
+    (remade,) = [t.metadata.name for t in Client(str(tmp_path)).list_trials("held")]
+    assert remade not in names  # a trial's name hashes its experiment's uid
+    with pytest.raises(TrialNotFound, match=f"experiment 'held' has no trial '{held}'; its trials: {remade}"):
+        client.get_trial(("held", held))
+    with pytest.raises(RuntimeError):
+        katib.get_trial(held)
+    assert _true_conditions(client.get_trial(("held", remade)))[-1] == ("Succeeded", "TrialSucceeded")
+    assert katib.get_trial(remade).metadata.name == remade

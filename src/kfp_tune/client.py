@@ -21,7 +21,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, S
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 from kfp_tune.core.spec import API_VERSION, EDITABLE_FIELDS
-from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentState, ExperimentView, TrialState, read_experiment_record
+from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentState, ExperimentView, TrialState, experiment_of, read_experiment_record
 from kfp_tune.core.vocabulary import TrialStatus
 
 log = logging.getLogger(__name__)
@@ -400,7 +400,62 @@ class Client:
         for a trial still running on a Kubernetes cluster it is read from its primary pod, in
         ``namespace`` (default: the experiment's ``metadata.namespace``, else the one this
         process runs in, else ``default``). NoLogYet when there is none to read yet."""
+        stored = self._stored_log(trial, container)
+        if stored is not None:
+            return stored
         records, state, found = self._trial(trial)
+        return self._log(records, state, found, container, namespace)
+
+    def each_trial_log(
+        self, name: str, status: Iterable[str] | None = None, container: str | None = None, namespace: str | None = None
+    ) -> Iterator[tuple[KatibObject, str | NoLogYet]]:
+        """Each trial's log, in the order created, beside the trial as :meth:`get_trial` gives
+        it: every trial's, or only of those whose condition is one of ``status`` (Katib's trial
+        conditions: Succeeded, Failed, ...). One look at the experiment, then one read per log
+        (:meth:`get_trial_logs` for each trial would look it up each time). A trial with no log
+        to read yet comes with its NoLogYet in place of the text, so the others still come;
+        ``container`` and ``namespace`` as in :meth:`get_trial_logs`."""
+        wanted = None if status is None else trial_statuses("status", status)
+        records = self._records(name)
+        state = self._state(name)
+        for found in list(state.trials):
+            if wanted is not None and found.status not in wanted:
+                continue
+            try:
+                text: str | NoLogYet = self._log(records, state, found, container, namespace)
+            except NoLogYet as exc:
+                text = exc
+            yield _katib_trial(state, found), text
+
+    def _stored_log(self, trial: str | tuple[str, str], container: str | None) -> str | None:
+        """The trial's stored log read by its key, which only the experiment record is needed
+        for: two reads whatever the experiment's size. None where there is none to read so (not
+        stored yet, a name that is not valid, no such experiment): the trial is looked up then."""
+        if isinstance(trial, tuple) and len(trial) == 2 and isinstance(trial[0], str):
+            experiment, name = trial
+            experiments = [experiment] if _valid_experiment_name(experiment) else []
+        elif isinstance(trial, str):
+            name, experiments = trial, _experiments_named_in(trial)
+        else:
+            return None
+        if not _valid_trial_name(name):
+            return None
+        for experiment in experiments:
+            records = ExperimentRecords(self.store, experiment)
+            try:
+                head = read_experiment_record(records)
+                template = experiment_of(head, records.experiment_key()).spec.trial_template if head is not None else None
+                if template is None:
+                    continue
+                text = records.read_text(records.log_key(name, container or template.primary_container_name))
+            except StoreError:  # damaged, unreadable, or a container name that is not valid: the lookup says so
+                return None
+            if text is not None:
+                return text
+        return None
+
+    def _log(self, records: ExperimentRecords, state: ExperimentState, found: TrialState, container: str | None, namespace: str | None) -> str:
+        """A trial's log (see :meth:`get_trial_logs`), the trial already found."""
         template = state.experiment.spec.trial_template
         assert template is not None
         primary = template.primary_container_name
@@ -478,19 +533,23 @@ class Client:
             raise InputError(f"experiment name: {problem}")
         return ExperimentRecords(self.store, name)
 
-    def _view(self, name: str) -> ExperimentView:
-        """The experiment's lenient view, current as of this call (``_views``)."""
+    def _view(self, name: str, trial: str | None = None) -> ExperimentView:
+        """The experiment's lenient view, current as of this call (``_views``); with ``trial``,
+        current for that trial (``ExperimentView.refresh_trial``: a lookup of one trial costs
+        the same whatever the experiment's size, once the view is built)."""
         view = self._views.get(name)
         if view is None:
             view = ExperimentView(self._records(name), lenient=True)
             view.state  # noqa: B018  (read now: a missing experiment raises here, and is not kept)
             self._views[name] = view
-        else:
+        elif trial is None:
             view.refresh()
+        else:
+            view.refresh_trial(trial)
         return view
 
-    def _state(self, name: str) -> ExperimentState:
-        view = self._view(name)
+    def _state(self, name: str, trial: str | None = None) -> ExperimentState:
+        view = self._view(name, trial)
         state = view.state
         for key, problem in sorted(view.damaged.items()):
             if (key, problem) not in self._warned_damaged:  # once per record, however many calls read it
@@ -503,7 +562,7 @@ class Client:
         if isinstance(trial, tuple) and len(trial) == 2:
             experiment, name = trial
             _check_trial_name(name)
-            state = self._state(experiment)
+            state = self._state(experiment, name)
             found = state.by_name.get(name)
             if found is None:
                 names = [t.name for t in state.trials]
@@ -513,11 +572,19 @@ class Client:
         if not isinstance(trial, str):
             raise TypeError(f"trial must be a trial name or (experiment name, trial name), got {shown(trial)}")
         _check_trial_name(trial)
-        names = self.experiment_names()
-        likely = sorted((n for n in names if trial.startswith(n + "-")), key=len, reverse=True)  # trials are named <experiment>-<suffix>
-        for experiment in likely + [n for n in names if n not in likely]:
+        # Katib's SDK asks for the trial by name alone (katib_client.py get_trial_metrics: one
+        # GetObservationLog naming it). Trials are named <experiment>-<suffix>, so the experiments
+        # the name starts with are asked first, each for that trial only; the store is listed
+        # for the others only when none of those has it
+        likely = _experiments_named_in(trial)
+
+        def candidates() -> Iterator[str]:
+            yield from likely
+            yield from (n for n in self.experiment_names() if n not in likely)
+
+        for experiment in candidates():
             try:
-                state = self._state(experiment)
+                state = self._state(experiment, trial)
             except StoreError:
                 continue
             if trial in state.by_name:
@@ -525,9 +592,40 @@ class Client:
         raise TrialNotFound(f"no trial {trial!r} in any experiment in {self.store.uri}")
 
 
+def _valid_trial_name(name: Any) -> bool:
+    return isinstance(name, str) and _TRIAL_NAME.match(name) is not None and ".." not in name
+
+
 def _check_trial_name(name: Any) -> None:
-    if not isinstance(name, str) or not _TRIAL_NAME.match(name) or ".." in name:
+    if not _valid_trial_name(name):
         raise InputError(f"trial name: expected a trial's name (letters, digits, '-', '.' or '_'), got {shown(name)}")
+
+
+def _valid_experiment_name(name: str) -> bool:
+    from kfp_tune.core.validation import name_problem
+
+    return name_problem(name) is None
+
+
+def _experiments_named_in(trial: str) -> list[str]:
+    """The experiment names a trial's name starts with (``<experiment>-<suffix>``), longest
+    first: ``a-b-k2x9wq1z`` may be a trial of ``a-b`` or of ``a``."""
+    ends = [i for i, char in enumerate(trial) if char == "-" and i > 0]
+    return [trial[:i] for i in reversed(ends) if _valid_experiment_name(trial[:i])]
+
+
+def trial_statuses(where: str, values: Iterable[str]) -> set[TrialStatus]:
+    """Katib's trial conditions (``Succeeded``, ``Failed``, ...: ``TrialStatus``) named by
+    ``values``, in any case; InputError naming ``where`` and the conditions there are for any
+    other value."""
+    by_lower = {status.value.lower(): status for status in TrialStatus}
+    chosen: set[TrialStatus] = set()
+    for value in [values] if isinstance(values, str) else values:
+        found = by_lower.get(value.lower()) if isinstance(value, str) else None
+        if found is None:
+            raise InputError(f"{where}: expected a trial status, one of {', '.join(s.value for s in TrialStatus)}; got {shown(value)}")
+        chosen.add(found)
+    return chosen
 
 
 def _driven(records: ExperimentRecords) -> bool:
