@@ -126,6 +126,66 @@ def test_trials_lists_the_parameters_in_the_specs_order(tmp_path, capsys):
     assert capsys.readouterr().out.splitlines()[0].split() == ["name", "status", "y", "x", "loss", "accuracy"]
 
 
+def test_trials_chosen_by_status_best_first_and_limited(tmp_path, capsys):
+    """2,000 trials printed 2,001 lines. --status keeps the trials in those conditions, --sort-by
+    objective puts the best first as the objective's type says (a failed trial, without a value,
+    last), --limit keeps the first N: in the table and in --json alike; without them, every trial
+    in the order created."""
+    from kfp_tune import search, tune
+
+    def objective(params: dict[str, float]) -> float:
+        if params["x"] == 0.3:
+            raise RuntimeError("no value")
+        return params["x"]
+
+    store = str(tmp_path / "store")
+    xs = [0.2, 0.9, 0.3, 0.5, 0.7]
+    tune(objective, {"x": search.discrete(xs)}, objective_metric_name="accuracy", objective_type="maximize", algorithm="grid",
+         max_trial_count=len(xs), max_failed_trial_count=2, store=store, name="mixed")
+
+    def rows(*flags: str) -> list[dict]:
+        capsys.readouterr()
+        assert main(["trials", "mixed", "--store", store, "--json", *flags]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    every = rows()
+    assert len(every) == len(xs) and [r["index"] for r in every] == sorted(r["index"] for r in every)
+    x_of = {r["name"]: float(r["parameters"]["x"]) for r in every}
+    (failed,) = [name for name, x in x_of.items() if x == 0.3]
+    best_first = [*sorted((name for name in x_of if name != failed), key=lambda name: -x_of[name]), failed]
+    assert [r["name"] for r in rows("--sort-by", "objective")] == best_first
+    assert [r["name"] for r in rows("--sort-by", "objective", "--status", "Succeeded", "--limit", "2")] == best_first[:2]
+    assert [r["name"] for r in rows("--status", "failed,MetricsUnavailable")] == [failed]
+    assert rows("--limit", "2") == every[:2] and rows("--sort-by", "created") == every
+    assert main(["trials", "mixed", "--store", store, "--sort-by", "objective", "--limit", "3"]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["name", "status", "x", "accuracy"] and [line.split()[0] for line in table[1:]] == best_first[:3]
+
+    minimize = str(tmp_path / "minimize")  # quadratic.py's loss, the lowest first
+    assert main(["run", _write(tmp_path, quadratic_experiment()), "--engine", "inline", "--store", minimize]) == 0
+    capsys.readouterr()
+    assert main(["trials", "quad", "--store", minimize, "--json", "--sort-by", "objective"]) == 0
+    quad = json.loads(capsys.readouterr().out)
+    loss = [(float(r["parameters"]["x"]) - 0.3) ** 2 + (float(r["parameters"]["y"]) - 0.7) ** 2 for r in quad]
+    assert len(quad) == 6 and loss == sorted(loss)
+
+
+def test_trials_refuses_a_status_or_limit_that_is_not_one_naming_the_flag(tmp_path, capsys):
+    for flags, words in (
+        (["--status", "Done"], "error: --status: expected a trial status, one of Created, Running, Succeeded, Failed, MetricsUnavailable, EarlyStopped, Killed; got 'Done'"),
+        (["--status", "Succeeded,"], "error: --status: expected a trial status"),
+        (["--limit", "0"], "error: --limit: expected a whole number of trials, at least 1, got 0"),
+        (["--limit", "many"], "usage: kfp-tune trials"),
+        (["--sort-by", "loss"], "usage: kfp-tune trials"),
+    ):
+        assert main(["trials", "quad", "--store", str(tmp_path), *flags]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(words) and (flags[0] in err), err
+    assert main(["trials", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert all(flag in out for flag in ("--status STATUS", "--sort-by {created,objective}", "--limit N"))
+
+
 def test_run_failed_experiment_exits_1(tmp_path, capsys):
     doc = quadratic_experiment(**{"spec.trialTemplate.trialSpec.spec.template.spec.containers.0.args": ["mode=fail"]})
     doc["spec"]["trialTemplate"]["trialParameters"] = []

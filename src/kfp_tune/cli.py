@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 from kfp_tune.core.errors import ExperimentConflict, FieldError, InputError, KfpTuneError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.vocabulary import STORE_VARIABLE
+from kfp_tune.core.vocabulary import STORE_VARIABLE, ObjectiveType, TrialStatus
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
 
 if TYPE_CHECKING:
@@ -137,6 +138,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("name", help="experiment name")
         p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
         p.add_argument("--json", action="store_true", help=json_text)
+        if name == "trials":
+            _selection_flags(p, "trials", sort=True)
         p.set_defaults(handler=handler)
     for name, handler, text in (
         ("submit", cmd_submit, "start one run of the experiment's pipeline on a Kubeflow Pipelines host"),
@@ -201,6 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
     p.add_argument("--container", help="another log the store keeps for the trial (a Custom collector's container; default: the primary container's)")
     p.add_argument("--namespace", help="where a trial still running on a cluster runs (default: the experiment's metadata.namespace, else default)")
+    _selection_flags(p, "logs of trials", sort=False)
     p.set_defaults(handler=cmd_logs)
 
     p = sub.add_parser("delete", help="delete an experiment's records and artifact files from the store (asks first); never another experiment's")
@@ -209,6 +213,58 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-y", "--yes", action="store_true", help="delete without asking")
     p.set_defaults(handler=cmd_delete)
     return parser
+
+
+def _selection_flags(p: argparse.ArgumentParser, what: str, sort: bool) -> None:
+    """``--status``, ``--sort-by`` and ``--limit``: which trials a command shows, as ``kubectl
+    get`` narrows what it lists; none given, every trial in the order created."""
+    statuses = ", ".join(status.value for status in TrialStatus)
+    p.add_argument("--status", action="append", default=[], metavar="STATUS",
+                   help=f"only the {what} in this condition: {statuses} (repeatable, or comma-separated)")
+    if sort:
+        p.add_argument("--sort-by", choices=SORT_ORDERS, default=SORT_ORDERS[0],
+                       help="created: the order the trials were created (default); objective: the best first, as the objective's type says "
+                            "(minimize: the lowest value first), trials without a value last")
+    p.add_argument("--limit", type=int, metavar="N",
+                   help=f"at most N {what}, the first after --status" + (" and --sort-by (--sort-by objective --limit 5: the best five)" if sort else ""))
+
+
+SORT_ORDERS = ("created", "objective")
+"""``kfp-tune trials --sort-by``: the order created (the default), or the best objective first."""
+
+
+def _chosen(args: argparse.Namespace) -> tuple[set[TrialStatus] | None, int | None]:
+    """(the statuses --status names, or None for all; --limit, or None), refused naming the flag."""
+    from kfp_tune.client import trial_statuses
+
+    statuses = trial_statuses("--status", [part.strip() for value in args.status for part in value.split(",")]) if args.status else None
+    if args.limit is not None and args.limit < 1:
+        raise UsageError(f"--limit: expected a whole number of trials, at least 1, got {args.limit}")
+    return statuses, args.limit
+
+
+def _best_first(rows: list[dict[str, Any]], store: Store, name: str) -> list[dict[str, Any]]:
+    """The trial rows by their objective value, the best first as Katib ranks its optimal trial
+    (status_util.go ``updateTrialsSummary``: the lowest value for minimize, the highest for
+    maximize, the earliest of equals); rows without a numeric value (none reported, a text
+    objective) last, each group in the order created."""
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.state import experiment_of, read_experiment_record
+
+    records = ExperimentRecords(store, name)
+    head = read_experiment_record(records)
+    objective = experiment_of(head, records.experiment_key()).spec.objective if head is not None else None
+    if objective is None:
+        raise UsageError(f"--sort-by objective: experiment {name!r} has no objective to sort by")
+    metric, minimize = objective.objective_metric_name, objective.type == ObjectiveType.MINIMIZE
+
+    def merit(row: dict[str, Any]) -> tuple[int, float]:
+        value = row["metrics"].get(metric)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            return 1, 0.0
+        return 0, value if minimize else -value
+
+    return sorted(rows, key=merit)
 
 
 def _load(path: str, name: str | None = None, templates: Sequence[str] = (), need_template: bool = False) -> Experiment:
@@ -766,10 +822,17 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_trials(args: argparse.Namespace) -> int:
+    """One row per trial; ``--status``, ``--sort-by`` and ``--limit`` choose the rows, in the
+    table and in ``--json`` alike (the columns stay those of every trial)."""
     from kfp_tune.reports import damaged_lines, load_trials
 
-    table_of = load_trials(_open(args), args.name)
-    rows = table_of.rows
+    statuses, limit = _chosen(args)
+    store = _open(args)
+    table_of = load_trials(store, args.name)
+    rows = [r for r in table_of.rows if statuses is None or r["status"] in statuses]
+    if args.sort_by == "objective":
+        rows = _best_first(rows, store, args.name)
+    rows = rows[:limit]
     for line in damaged_lines(table_of.damaged):  # left out; the rest still shows
         print(line, file=sys.stderr)
     if args.json:
@@ -1111,10 +1174,12 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    """One trial's log as it is (exit 1 when it has none yet); without TRIAL, every trial's under
-    a ``==> TRIAL (STATUS) <==`` line."""
+    """One trial's log as it is (exit 1 when it has none yet); without TRIAL, every trial's (or
+    those --status and --limit choose) under a ``==> TRIAL (STATUS) <==`` line, from one look at
+    the experiment."""
     from kfp_tune.client import Client, NoLogYet, experiment_phase
 
+    statuses, limit = _chosen(args)
     store = _open(args)
     if args.namespace is not None:
         _label("--namespace", args.namespace)
@@ -1123,17 +1188,22 @@ def cmd_logs(args: argparse.Namespace) -> int:
             _label(flag, value)
     client = Client(store)
     if args.trial is not None:
+        for flag, chosen in (("--status", statuses), ("--limit", limit)):
+            if chosen is not None:
+                raise UsageError(f"{flag}: it chooses among every trial's logs, and TRIAL names one; give one or the other")
         _write_log(client.get_trial_logs((args.name, args.trial), container=args.container, namespace=args.namespace))
         return EXIT_OK
-    trials = client.list_trials(args.name)
-    if not trials:
-        print(f"experiment {args.name} has no trials yet", file=sys.stderr)
-    for trial in trials:
+    shown = 0
+    for trial, log in itertools.islice(client.each_trial_log(args.name, statuses, container=args.container, namespace=args.namespace), limit):
+        shown += 1
         print(f"==> {trial.metadata.name} ({experiment_phase(trial)[0]}) <==")
-        try:
-            _write_log(client.get_trial_logs((args.name, trial.metadata.name), container=args.container, namespace=args.namespace))
-        except NoLogYet as exc:
-            print(f"(no log: {exc})")
+        if isinstance(log, NoLogYet):
+            print(f"(no log: {log})")
+        else:
+            _write_log(log)
+    if not shown:
+        which = "" if statuses is None else " " + " or ".join(sorted(statuses))
+        print(f"experiment {args.name} has no{which} trials yet", file=sys.stderr)
     return EXIT_OK
 
 
