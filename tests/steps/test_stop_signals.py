@@ -77,3 +77,23 @@ def test_off_the_main_thread_nothing_is_installed(restore_handlers: None) -> Non
     thread.start()
     thread.join()
     assert failures == [] and inside == [before]
+
+
+def test_a_signal_after_the_runs_owner_died_names_the_owner_not_the_signal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After `kfp-tune run --engine kfp-local` was killed outright (SIGKILL), kfp.local's orphaned
+    runner sends its steps SIGTERM, and the status said "interrupted (SIGTERM)", a signal the user
+    never sent: with the run's owner gone the cause is that, with it alive the signal."""
+    import subprocess
+    import sys
+
+    from kfp_tune.core import claims
+    from kfp_tune.steps.slots import RUN_OWNER_GONE, _cause
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    host = claims.this_process().rpartition("/")[0]
+    monkeypatch.setenv(claims.OWNER_VARIABLE, f"{host}/{ended.stdout.strip()}")  # a process that has ended
+    assert _cause("SIGTERM") == RUN_OWNER_GONE
+    monkeypatch.setenv(claims.OWNER_VARIABLE, claims.this_process())
+    assert _cause("SIGTERM") == "SIGTERM"
+    monkeypatch.delenv(claims.OWNER_VARIABLE)
+    assert _cause("SIGINT") == "SIGINT"

@@ -322,8 +322,21 @@ def _stopping_on_signals(schedule: _Schedule, launcher: Launcher) -> Iterator[No
     if not launcher.can_interrupt:
         yield
         return
-    with handling_stop_signals(lambda name: schedule.interrupt(name, launcher)), _stopping_when_pipeline_gone(schedule, launcher):
+    with handling_stop_signals(lambda name: schedule.interrupt(_cause(name), launcher)), _stopping_when_pipeline_gone(schedule, launcher):
         yield
+
+
+RUN_OWNER_GONE = "the kfp-tune command that drove the run was gone"
+"""The interruption's cause when the signal came after the run's owner died: kfp.local's runner,
+orphaned by a CLI killed outright, sends its steps SIGTERM (pipelines/local_run.py); the user sent
+no signal, so none is named."""
+
+
+def _cause(signal_name: str) -> str:
+    """What the status says interrupted the run: the signal, unless the process that owns the
+    run (``claims.OWNER_VARIABLE``, the CLI) is gone from this machine."""
+    owner = os.environ.get(claims.OWNER_VARIABLE, "")
+    return RUN_OWNER_GONE if owner and claims.owner_is_gone(owner) else signal_name
 
 
 @contextlib.contextmanager
