@@ -109,8 +109,8 @@ def test_run_json_status_and_trials(tmp_path, capsys):
     assert "completionTime" in status and "best_trial" not in status and "trialsFailed" not in status
     assert main(["trials", "quad", "--store", store]) == 0
     table = capsys.readouterr().out.splitlines()
-    # the report's columns: parameters as the spec lists them, the objective first
-    assert table[0].split() == ["name", "status", "x", "y", "loss", "accuracy"] and len(table) == 7
+    # the report's columns: the metrics, the objective first, then the parameters as the spec lists them
+    assert table[0].split() == ["name", "status", "loss", "accuracy", "x", "y"] and len(table) == 7
     assert main(["status", "quad", "--store", store]) == 0
     assert "best trial: " + out["best_trial"]["name"] in capsys.readouterr().out
 
@@ -123,7 +123,7 @@ def test_trials_lists_the_parameters_in_the_specs_order(tmp_path, capsys):
     assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", store]) == 0
     capsys.readouterr()
     assert main(["trials", "quad", "--store", store]) == 0
-    assert capsys.readouterr().out.splitlines()[0].split() == ["name", "status", "y", "x", "loss", "accuracy"]
+    assert capsys.readouterr().out.splitlines()[0].split() == ["name", "status", "loss", "accuracy", "y", "x"]
 
 
 def test_trials_chosen_by_status_best_first_and_limited(tmp_path, capsys):
@@ -159,7 +159,7 @@ def test_trials_chosen_by_status_best_first_and_limited(tmp_path, capsys):
     assert rows("--limit", "2") == every[:2] and rows("--sort-by", "created") == every
     assert main(["trials", "mixed", "--store", store, "--sort-by", "objective", "--limit", "3"]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split() == ["name", "status", "x", "accuracy"] and [line.split()[0] for line in table[1:]] == best_first[:3]
+    assert table[0].split() == ["name", "status", "accuracy", "x"] and [line.split()[0] for line in table[1:]] == best_first[:3]
 
     minimize = str(tmp_path / "minimize")  # quadratic.py's loss, the lowest first
     assert main(["run", _write(tmp_path, quadratic_experiment()), "--engine", "inline", "--store", minimize]) == 0

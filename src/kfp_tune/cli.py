@@ -840,10 +840,12 @@ def cmd_trials(args: argparse.Namespace) -> int:
         return EXIT_OK
     params, metrics = table_of.parameter_names, table_of.metric_names  # as the report orders them
     labels = sorted({k for r in rows for k in r.get("labels", {})})  # the algorithm's (pbt: generation, parent), by their last part
-    header = ["name", "status", *(k.rsplit("/", 1)[-1] for k in labels), *params, *metrics]
+    # metrics before parameters, as the report's table: with a dozen parameters the objective was
+    # the last column of a 330-character line
+    header = ["name", "status", *(k.rsplit("/", 1)[-1] for k in labels), *metrics, *params]
     table = [header] + [
         [r["name"], f"{r['status']} (damaged)" if "damaged" in r else r["status"], *(r.get("labels", {}).get(k, "") for k in labels),
-         *(r["parameters"].get(p, "") for p in params), *(_metric_value(r["metrics"][m]) if m in r["metrics"] else "" for m in metrics)]
+         *(_metric_value(r["metrics"][m]) if m in r["metrics"] else "" for m in metrics), *(r["parameters"].get(p, "") for p in params)]
         for r in rows
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
