@@ -557,7 +557,11 @@ def resume_note(store: Store, experiment_name: str) -> str | None:
     """What a run of an experiment that already has trials resumes, in one line, or None for a
     new one. An experiment that has completed (and
     that this run's spec does not restart) is said to be so: the run only reports it. Reads
-    strictly: a damaged record raises DamagedRecord, so a run refuses it."""
+    strictly: a damaged record raises DamagedRecord, so a run refuses it. The runs that say it
+    (``kfp-tune run``, ``tune()``) run their trials as local processes, which do not outlive
+    the run that started them: a trial a stopped run left started is recorded Killed
+    (TrialStale) and its budget given back, so it counts among the new trials to come, not as
+    one to finish (a Kubernetes launcher would follow it again; no local run uses one)."""
     records = ExperimentRecords(store, experiment_name)
     if records.store.get(records.experiment_key()) is None:
         return None
@@ -575,9 +579,13 @@ def resume_note(store: Store, experiment_name: str) -> str | None:
         parts.append(f"{counts['givenBack'] - not_created} interrupted trial(s) given back")
     if not_created:
         parts.append(f"{not_created} trial(s) the launcher could not create given back")
-    if counts["active"]:
-        parts.append(f"{counts['active']} unfinished trial(s) to finish")
+    unfinished = [t for t in state.trials if not t.is_terminal]
+    orphaned = sum(1 for t in unfinished if t.started is not None)
+    if orphaned:
+        parts.append(f"{orphaned} trial(s) the stopped run was running, to record Killed and give back (a local trial does not outlive its run)")
+    if len(unfinished) - orphaned:
+        parts.append(f"{len(unfinished) - orphaned} trial(s) made and not started yet, to start")
     spec = state.experiment.spec
     if spec.max_trial_count is not None:
-        parts.append(f"{max(0, spec.max_trial_count - state.budget_used)} new trial(s) left of maxTrialCount {spec.max_trial_count}")
+        parts.append(f"{max(0, spec.max_trial_count - (state.budget_used - orphaned))} new trial(s) left of maxTrialCount {spec.max_trial_count}")
     return f"resuming experiment {state.name}: " + ", ".join(parts)

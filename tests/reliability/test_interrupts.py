@@ -10,6 +10,7 @@ reliability conftest removes any shorter ones)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -410,3 +411,29 @@ def test_a_killed_kfp_local_step_is_named_and_the_status_says_a_step_ended_early
     current = claims.latest_claim(records)
     assert current is not None and current.ended, "the exit handler gave the claim back"
     _wait_for(lambda: not [pid for pid in _markers(tmp_path).values() if _still_running(pid, "gated_trial.py")], "the trials left to end")
+
+
+def test_after_an_inline_run_killed_outright_the_resume_note_counts_its_trials_as_given_back(tmp_path):
+    """An inline run killed with SIGKILL leaves its started trials Running in the store; the next
+    run records them Killed (TrialStale) and gives their budget back. Its note said "2 unfinished
+    trial(s) to finish, 2 new trial(s) left": it says they will be given back, and 4 new left."""
+    from kfp_tune.reports import resume_note
+    from kfp_tune.stores import open_store
+
+    name = "killed-inline"
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
+    store = tmp_path / "store"
+    first = _start(["run", str(path), "--engine", "inline", "--store", str(store)], tmp_path)
+    _wait_for(lambda: len(_markers(tmp_path)) == PARALLEL, f"{PARALLEL} trials running", first)
+    started = _markers(tmp_path)
+    os.kill(first.pid, signal.SIGKILL)
+    first.communicate(timeout=60)
+    for pid in started.values():  # whatever outlived the run (only our trial, not a recycled pid)
+        if _still_running(pid, "gated_trial.py"):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert resume_note(open_store(str(store)), name) == (
+        f"resuming experiment {name}: 0 trial(s) done (0 succeeded, 0 failed), {PARALLEL} trial(s) the stopped run was running, "
+        f"to record Killed and give back (a local trial does not outlive its run), {MAX_TRIALS} new trial(s) left of maxTrialCount {MAX_TRIALS}"
+    )
