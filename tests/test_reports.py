@@ -277,3 +277,23 @@ def test_status_gives_the_best_trials_parameters_in_the_spec_order(tmp_path, cap
     assert main(["status", "order", "--store", str(tmp_path)]) == 0
     (line,) = [line for line in capsys.readouterr().out.splitlines() if line.strip().startswith("parameters:")]
     assert [pair.split("=")[0] for pair in line.split(":", 1)[1].strip().split(", ")] == list(space)
+
+
+def test_a_trials_and_the_stored_status_parameters_are_in_the_spec_order_too(tmp_path):
+    """Katib's Trial spec.parameterAssignments are in the search space's order; Client.get_trial /
+    list_trials and the status a run stores (decide-stop's, which the KFP UI's status shows)
+    gave them sorted by name (param_10 before param_2)."""
+    from kfp_tune.client import Client
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.stores import open_store
+
+    space = {"lr": search.double(0.01, 0.1), "layers": search.int(1, 5)}
+    space |= {f"param_{k}": search.double(0.0, 1.0) for k in range(1, 13)}
+    result = tune(lambda p: p["lr"] + p["param_2"], space, objective_metric_name="loss", max_trial_count=2, algorithm="random",
+                  algorithm_settings={"random_state": 1}, store=str(tmp_path), name="order")
+    client = Client(str(tmp_path))
+    for trial in [client.get_trial(("order", result.trials[0].name)), *client.list_trials("order")]:
+        assert [a.name for a in trial.spec.parameter_assignments] == list(space)
+    records = ExperimentRecords(open_store(str(tmp_path)), "order")
+    stored = records.read(records.status_key(), "ExperimentStatus")
+    assert [a["name"] for a in stored["status"]["currentOptimalTrial"]["parameterAssignments"]] == list(space)

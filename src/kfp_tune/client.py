@@ -694,7 +694,7 @@ def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
             "metrics": [{"name": n, "min": repr(s.min), "max": repr(s.max), "latest": repr(s.latest)} for n, s in trial.observation.metrics.items()]
         }
     spec: dict[str, Any] = {
-        "parameterAssignments": [{"name": k, "value": v} for k, v in trial.assignment.items()],
+        "parameterAssignments": [{"name": k, "value": v} for k, v in state.in_spec_order(trial).items()],  # Katib's: the search space's order
         "primaryContainerName": template.primary_container_name if template is not None else "",
     }
     rules = katib_stop_rules(trial)

@@ -19,7 +19,7 @@ import os
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
 
@@ -109,17 +109,6 @@ def parameter_order(state: ExperimentState) -> list[str]:
     return names + sorted({k for t in state.trials for k in t.assignment} - set(names))
 
 
-def in_spec_order(state: ExperimentState, trial: TrialState) -> dict[str, str]:
-    """The trial's assignment in :func:`parameter_order`'s order. Katib's trials hold their
-    assignments in the search space's order, the order its suggestion services emit them
-    (pkg/suggestion/v1beta1/internal/trial.py, ``Assignment.generate``), and its experiment
-    status copies the best trial's as they are (pkg/controller.v1beta1/experiment/util/
-    status_util.go, ``updateTrialsSummary``); kfp-tune's records keep them sorted by name
-    (param_10 before param_2)."""
-    names = [p.name for p in state.experiment.spec.parameters]
-    return {name: trial.assignment[name] for name in [*names, *sorted(set(trial.assignment) - set(names))] if name in trial.assignment}
-
-
 def metric_order(state: ExperimentState) -> list[str]:
     """The metrics' columns: the objective, the additional metrics as the spec lists them, then
     any other metric a trial reported, by name. The report and ``kfp-tune trials`` both use it."""
@@ -171,7 +160,6 @@ def experiment_status(store: Store, experiment_name: str, view: ExperimentView |
     state = report.state
     phase = ExperimentPhase(report.phase) if report.phase in {p.value for p in ExperimentPhase} else ExperimentPhase.RUNNING
     best = best_trial(state)
-    best = best if best is None else replace(best, assignment=in_spec_order(state, best))  # currentOptimalTrial's order
     decision = Decision(phase, report.reason, report.message, best, count_trials(state))
     document = status_document(state, decision, ended_at if decision.finished and ended_at else utc_now())
     return katib_status(document), report.damaged
@@ -475,7 +463,7 @@ def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
         "damaged": [{"key": key, "problem": problem} for key, problem in sorted(report.damaged.items())],
         "best_trial": None
         if best is None
-        else {"name": best.name, "parameters": in_spec_order(state, best), "metrics": shown_metrics(best)},
+        else {"name": best.name, "parameters": state.in_spec_order(best), "metrics": shown_metrics(best)},
         "last_failed_trial": None
         if failed is None
         else {"name": failed.name, "reason": failed.result.reason if failed.result else "", "message": failed.result.message if failed.result else ""},

@@ -216,7 +216,7 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
         best = decision.best_trial
         optimal = {
             "bestTrialName": best.name,
-            "parameterAssignments": [{"name": k, "value": str(v)} for k, v in best.assignment.items()],
+            "parameterAssignments": [{"name": k, "value": str(v)} for k, v in state.in_spec_order(best).items()],
             "observation": {"metrics": observation_metrics(best, metric_names)},
             "metrics": best.metrics,
         }

@@ -151,6 +151,17 @@ class ExperimentState:
         except KeyError:
             raise StoreError(f"experiment {self.name!r} has no trial {name!r}") from None
 
+    def in_spec_order(self, trial: TrialState) -> dict[str, str]:
+        """The trial's assignment in the spec's parameter order (any the spec no longer has after,
+        by name). Katib's trials hold their assignments in the search space's order, the order
+        its suggestion services emit them (pkg/suggestion/v1beta1/internal/trial.py,
+        ``Assignment.generate``), and its experiment status copies the best trial's as they are
+        (pkg/controller.v1beta1/experiment/util/status_util.go, ``updateTrialsSummary``);
+        kfp-tune's records keep them sorted by name (param_10 before param_2)."""
+        names = [p.name for p in self.experiment.spec.parameters]
+        given = trial.assignment
+        return {name: given[name] for name in [*names, *sorted(set(given) - set(names))] if name in given}
+
     @property
     def exhausted(self) -> bool:
         """Whether the algorithm said, in some round, that the search space has no more points,
