@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -363,7 +364,26 @@ def test_output_cut_short_by_its_reader_ends_quietly(tmp_path):
     result = subprocess.run(["bash", "-o", "pipefail", "-c", command], capture_output=True, text=True, timeout=120)
     assert result.stdout.startswith("==> quad-") and result.stdout.count("\n") == 1
     assert result.stderr == "", result.stderr
-    assert result.returncode == 141  # as a shell reports a command that SIGPIPE ended
+    # 141, as a shell reports a command that SIGPIPE ended; or 0 where the command's writes all
+    # went through before head closed the pipe (seen on this machine's kernel in about one run
+    # of five at 1 MB, with a plain Python writer too): the next test makes the closed pipe sure
+    assert result.returncode in (0, 141), result.returncode
+
+
+def test_a_closed_output_ends_the_command_with_sigpipes_status_and_no_error(tmp_path, monkeypatch, capsys):
+    """The same as the test above, with the pipe's reading end closed before the command writes,
+    so every write fails (EPIPE; Python ignores SIGPIPE): exit 141 and nothing on stderr."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
+    store = str(tmp_path / "store")
+    assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", store]) == 0
+    capsys.readouterr()
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "w") as closed:
+        monkeypatch.setattr(sys, "stdout", closed)
+        assert main(["logs", "quad", "--store", store]) == 141
+        monkeypatch.undo()
+    assert capsys.readouterr().err == ""
 
 
 def test_compile_notes_what_the_default_launcher_will_refuse(tmp_path, capsys):

@@ -70,7 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.verbose:  # a host that cannot be reached is one error line at the end, not each retry too
         logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     try:
-        return int(args.handler(args))
+        code = int(args.handler(args))
+        sys.stdout.flush()  # here, not at exit: a reader gone already is then the quiet end below
+        return code
     except SpecError as exc:
         for error in exc.errors[:MAX_ERROR_LINES]:
             print(f"{error.path}: {error.message}", file=sys.stderr)
