@@ -93,11 +93,13 @@ class ExperimentReport:
         best = best_trial(self.state)
         return None if best is None else best.name
 
-    @property
+    @cached_property
     def parameter_names(self) -> list[str]:
+        """Computed once: every row of a table asks for them, and each computation walks every
+        trial (a property made the report quadratic: 114 s at 10,000 trials)."""
         return parameter_order(self.state)
 
-    @property
+    @cached_property
     def metric_names(self) -> list[str]:
         return metric_order(self.state)
 
