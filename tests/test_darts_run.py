@@ -99,7 +99,7 @@ def test_the_darts_cpu_example_ends_with_its_genotype_collected_stored_and_shown
     [row] = json.loads(command(["trials", "darts-cpu", *store, "--json"], capsys))
     assert (row["status"], row["metrics"]) == ("Succeeded", {"Best-Genotype": GENOTYPE})
     table = command(["trials", "darts-cpu", *store], capsys).splitlines()
-    assert table[0].split()[-1] == "Best-Genotype" and table[1].split()[-1] == GENOTYPE
+    assert table[0].split()[2] == "Best-Genotype" and table[1].split()[2] == GENOTYPE  # the metrics first, then the parameters
     assert f"best trial: {best['name']}  Best-Genotype={GENOTYPE}" in command(["status", "darts-cpu", *store], capsys)
 
     status = json.loads(command(["status", "darts-cpu", *store, "--json"], capsys))
