@@ -135,6 +135,8 @@ def build_pipeline(
     object_store: str | ObjectStore = DEFAULT_OBJECT_STORE,
     checkpoint_trials: int | None = None,
     checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
+    *,
+    run_id_input: bool = False,
 ) -> Callable[..., Any]:
     """The KFP pipeline function for an experiment (a model, a YAML path, YAML text or a dict).
 
@@ -144,23 +146,9 @@ def build_pipeline(
     ``launcher_config``, the checkpoint limits and the object store's endpoint and Secret name
     become the pipeline parameters' defaults (``object_store``: "seaweedfs", "minio" or an
     ObjectStore); the spec is embedded as a constant input of the first step (not a run
-    parameter: those are capped at 10,000 characters and public)."""
-    return tuning_loop(experiment, rounds, store_uri, launcher_config, object_store, checkpoint_trials, checkpoint_seconds)
-
-
-def tuning_loop(
-    experiment: Experiment | str | Path | Mapping[str, Any],
-    rounds: int | None = None,
-    store_uri: str = DEFAULT_CLUSTER_STORE,
-    launcher_config: dict[str, Any] | str | None = None,
-    object_store: str | ObjectStore = DEFAULT_OBJECT_STORE,
-    checkpoint_trials: int | None = None,
-    checkpoint_seconds: float = DEFAULT_CHECKPOINT_SECONDS,
-    run_id_input: bool = False,
-) -> Callable[..., Any]:
-    """:func:`build_pipeline`'s pipeline; ``run_id_input``: with an input ``run_id`` in place
-    of the pipeline run's id, for one call of a tuning step, whose first task names the call
-    (``core.claims.call_run_id``)."""
+    parameter: those are capped at 10,000 characters and public). ``run_id_input``: with an
+    input ``run_id`` in place of the pipeline run's id, for one call of a tuning step, whose
+    first task names the call (``core.claims.call_run_id``)."""
     experiment = as_experiment(experiment)
     cluster_store = resolve_object_store(object_store)
     total = DEFAULT_CHECKPOINTS if rounds is None else rounds

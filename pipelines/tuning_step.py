@@ -45,11 +45,11 @@ from kfp_tune.pipelines.builder import (
     RUN_PARAMETERS,
     ObjectStore,
     as_experiment,
+    build_pipeline,
     launcher_config_of,
     pipeline_doc,
     resolve_object_store,
     stateful_task,
-    tuning_loop,
 )
 
 TuningOutputs = NamedTuple("TuningOutputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_model", Model), ("best_metrics", list)])  # noqa: UP014 (KFP reads this form)
@@ -99,7 +99,7 @@ def tuning_step(
     if checkpoint_trials is None:
         checkpoint_trials = 2 * (model.spec.parallel_trial_count or 1)
     launcher = launcher_config_of(launcher_config)
-    loop = tuning_loop(model, rounds, store_uri, launcher, cluster_store, checkpoint_trials, checkpoint_seconds, run_id_input=True)
+    loop = build_pipeline(model, rounds, store_uri, launcher, cluster_store, checkpoint_trials, checkpoint_seconds, run_id_input=True)
 
     def stateful(task: Any, display_name: str, store_secret: Any) -> Any:
         return stateful_task(task, display_name, cluster_store, store_secret)
