@@ -40,7 +40,7 @@ from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import fixed_values, is_searched, to_parameters
-from kfp_tune.stores import is_store, open_store
+from kfp_tune.stores import as_store, is_store, open_store
 
 FUNCTION_CONTAINER = "objective"
 PARAMETER_NAME = re.compile(r"[^\s'\"{}$\\]+")
@@ -344,10 +344,7 @@ def tune(
         )
     except SpecError as exc:
         raise TuneArgumentError(exc.errors, parameters) from None
-    if is_store(store):  # a Store object, as Client takes one (a plug-in's store, an in-memory one)
-        target = cast(Store, store)
-    else:
-        target = open_store(None if store is None else os.fspath(cast("str | os.PathLike[str]", store)))
+    target = as_store(store)  # a Store object as Client takes one (a plug-in's, an in-memory one), or its URI
     from kfp_tune.core.catalogue import experiment_space
 
     space = experiment_space(experiment.spec)

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, cast
+from typing import Any
 
 from kfp_tune.core.decision import COUNTS_AS_FAILED, best_trial, count_trials, decide
 from kfp_tune.core.errors import clipped
@@ -125,10 +125,9 @@ def load_report(store: Store | str | os.PathLike[str] | None, experiment_name: s
     ``./kfp-tune-runs``). Damaged records are left out and listed (see the module's doc).
     ``view``: a lenient view of it already current (a Client's), else one is read."""
     from kfp_tune.core.decision import decide
-    from kfp_tune.stores import is_store, open_store
+    from kfp_tune.stores import as_store
 
-    opened = cast(Store, store) if is_store(store) else open_store(None if store is None else os.fspath(cast("str | os.PathLike[str]", store)))
-    records = ExperimentRecords(opened, experiment_name)
+    records = ExperimentRecords(as_store(store), experiment_name)
     view = view or ExperimentView(records, lenient=True)
     state = view.state
     damaged = dict(view.damaged)
@@ -161,8 +160,7 @@ def experiment_status(store: Store, experiment_name: str, view: ExperimentView |
     ended_at = report.completion_time
     state = report.state
     phase = ExperimentPhase(report.phase) if report.phase in {p.value for p in ExperimentPhase} else ExperimentPhase.RUNNING
-    best = best_trial(state)
-    decision = Decision(phase, report.reason, report.message, best, count_trials(state))
+    decision = Decision(phase, report.reason, report.message, best_trial(state), count_trials(state))
     document = status_document(state, decision, ended_at if decision.finished and ended_at else utc_now())
     return katib_status(document), report.damaged
 

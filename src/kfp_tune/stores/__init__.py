@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import cast
 from urllib.parse import urlsplit
 
 from kfp_tune.core.errors import KfpTuneError, StoreInputError, shown
@@ -64,6 +65,14 @@ def is_store(value: object) -> bool:
     """Whether ``value`` is a store object (it has :class:`~kfp_tune.core.interfaces.Store`'s
     methods and a string ``uri``), as ``tune(store=)`` and ``Client`` take one in place of a URI."""
     return isinstance(getattr(value, "uri", None), str) and all(callable(getattr(value, m, None)) for m in ("get", "put", "create", "list", "delete"))
+
+
+def as_store(value: Store | str | os.PathLike[str] | None) -> Store:
+    """A store object as it is (:func:`is_store`), else the store its URI or folder names
+    (:func:`open_store`; None: ``$KFP_TUNE_STORE``, else ``./kfp-tune-runs``)."""
+    if is_store(value):
+        return cast(Store, value)
+    return open_store(None if value is None else os.fspath(cast("str | os.PathLike[str]", value)))
 
 
 def registered_schemes() -> list[str]:
