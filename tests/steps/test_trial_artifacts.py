@@ -22,7 +22,7 @@ from kfp_tune.steps.trial_artifacts import (
     fetch_model,
     file_input,
     input_path,
-    inputs_conflict,
+    inputs_to_bind,
     model_files,
     record_run_inputs,
     save_model,
@@ -115,7 +115,7 @@ def test_a_run_that_brings_other_data_is_refused_once_a_trial_was_measured_on_th
 
     newer = file_input("dataset", new, "minio://runs/3/data")
     with pytest.raises(ExperimentConflict) as refused:
-        inputs_conflict(records, {"dataset": newer.entry()})
+        inputs_to_bind(records, {"dataset": newer.entry()})
     message = str(refused.value)
     assert message.startswith("experiment 'quad-a' was tuned on other inputs: its 2 trial(s) read 'dataset' sha256-")
     assert "(from minio://runs/2/data)" in message and "(from minio://runs/3/data)" in message

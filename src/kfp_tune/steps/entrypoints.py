@@ -224,9 +224,9 @@ def _bring(records: ExperimentRecords, run_id: str, brought: list[Any], stage: b
     """A call's inputs (``trial_artifacts.RunInput``): refused before anything is stored when
     the experiment was measured on other ones, then staged (``stage``) and recorded for suggest
     to bind. Returns the files staged."""
-    from kfp_tune.steps.trial_artifacts import inputs_conflict, record_run_inputs, stage_input
+    from kfp_tune.steps.trial_artifacts import inputs_to_bind, record_run_inputs, stage_input
 
-    inputs_conflict(records, {b.name: b.entry() for b in brought})
+    inputs_to_bind(records, {b.name: b.entry() for b in brought})
     log = logging.getLogger("kfp_tune.stage")
     staged = 0
     for one in brought:
@@ -247,7 +247,7 @@ def stage_inputs_step(
 ) -> int:
     """The tuning step's first task (``run_id``: the call's own, ``core.claims.call_run_id``):
     after the checks of :func:`_opened_call`, and a refusal when the experiment's trials were
-    measured on other inputs (``trial_artifacts.inputs_conflict``), each upstream artifact
+    measured on other inputs (``trial_artifacts.inputs_to_bind``), each upstream artifact
     (name: (local path, URI)) into the store, once per content, for the trials, which read it
     with :func:`kfp_tune.steps.trial_artifacts.input_path`. Returns the files staged."""
     from kfp_tune.steps.trial_artifacts import file_input

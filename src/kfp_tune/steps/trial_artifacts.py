@@ -19,7 +19,7 @@ An input is stored under the digest of its files (their paths and contents), so 
 staged by many runs is stored once. An experiment is tuned on one set of inputs: the first run
 that stages some binds them (``inputs.json``, under its claim, before any trial); a later run
 that brings other inputs is refused while the experiment has trials measured on the old ones
-(:func:`inputs_conflict`), as Katib refuses any change to a created Experiment's trial template
+(:func:`inputs_to_bind`), as Katib refuses any change to a created Experiment's trial template
 but its budgets (pkg/webhook/v1beta1/experiment/validator/validator.go, ``ValidateExperiment``):
 its best trial would otherwise be handed on as the best for data it never saw. Files are read
 whole into memory: meant for datasets and models of up to a few hundred MB; keep larger ones in
@@ -206,7 +206,7 @@ def _shown(inputs: dict[str, dict[str, str]]) -> str:
     return ", ".join(f"{name!r} {entry['digest'][:19]}" + (f" (from {entry['uri']})" if entry.get("uri") else "") for name, entry in sorted(inputs.items())) or "none"
 
 
-def inputs_conflict(records: ExperimentRecords, brought: dict[str, dict[str, str]]) -> bool:
+def inputs_to_bind(records: ExperimentRecords, brought: dict[str, dict[str, str]]) -> bool:
     """Whether a run that brings ``brought`` (name -> digest, URI) binds them to the experiment:
     False when they are the inputs it is tuned on (or the run brings none: it resumes on those);
     True when it is tuned on none yet (an experiment whose trials ran with no inputs recorded,
@@ -232,11 +232,11 @@ def inputs_conflict(records: ExperimentRecords, brought: dict[str, dict[str, str
 
 def bind_inputs(records: ExperimentRecords, run_id: str) -> None:
     """Under the run's claim, before its first trial: the inputs run ``run_id`` staged become the
-    experiment's, unless they are already (:func:`inputs_conflict` refuses other ones). A run
+    experiment's, unless they are already (:func:`inputs_to_bind` refuses other ones). A run
     that staged none (``kfp-tune run``, a step with no dataset) resumes on the experiment's."""
     record = records.read(records.run_inputs_key(run_id), RUN_INPUTS)
     brought = dict((record or {}).get("inputs") or {})
-    if inputs_conflict(records, brought):
+    if inputs_to_bind(records, brought):
         records.write(records.tuned_inputs_key(), TUNED_INPUTS, {"inputs": brought, "run": run_id, "time": utc_now()})
 
 
