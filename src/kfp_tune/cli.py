@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from kfp_tune.core.errors import ExperimentConflict, FieldError, InputError, KfpTuneError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.spec import Experiment
+from kfp_tune.core.spec import Experiment, ObjectiveSpec
 from kfp_tune.core.vocabulary import STORE_VARIABLE, ObjectiveType, TrialStatus
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
 
@@ -245,17 +245,11 @@ def _chosen(args: argparse.Namespace) -> tuple[set[TrialStatus] | None, int | No
     return statuses, args.limit
 
 
-def _best_first(rows: list[dict[str, Any]], store: Store, name: str) -> list[dict[str, Any]]:
+def _best_first(rows: list[dict[str, Any]], objective: ObjectiveSpec | None, name: str) -> list[dict[str, Any]]:
     """The trial rows by their objective value, the best first as Katib ranks its optimal trial
     (status_util.go ``updateTrialsSummary``: the lowest value for minimize, the highest for
     maximize, the earliest of equals); rows without a numeric value (none reported, a text
     objective) last, each group in the order created."""
-    from kfp_tune.core.records import ExperimentRecords
-    from kfp_tune.core.state import experiment_of, read_experiment_record
-
-    records = ExperimentRecords(store, name)
-    head = read_experiment_record(records)
-    objective = experiment_of(head, records.experiment_key()).spec.objective if head is not None else None
     if objective is None:
         raise UsageError(f"--sort-by objective: experiment {name!r} has no objective to sort by")
     metric, minimize = objective.objective_metric_name, objective.type == ObjectiveType.MINIMIZE
@@ -833,7 +827,7 @@ def cmd_trials(args: argparse.Namespace) -> int:
     table_of = load_trials(store, args.name)
     rows = [r for r in table_of.rows if statuses is None or r["status"] in statuses]
     if args.sort_by == "objective":
-        rows = _best_first(rows, store, args.name)
+        rows = _best_first(rows, table_of.objective, args.name)
     rows = rows[:limit]
     for line in damaged_lines(table_of.damaged):  # left out; the rest still shows
         print(line, file=sys.stderr)

@@ -27,6 +27,7 @@ from kfp_tune.core.decision import COUNTS_AS_FAILED, best_trial, count_trials, d
 from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
+from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
 from kfp_tune.report_views import LOG_SPAN, figure_png, format_number, log_scaled, parameter_texts, views_html
@@ -503,6 +504,8 @@ class TrialTable:
     """Damaged records left out: key -> what is wrong."""
     parameter_names: list[str]
     metric_names: list[str]
+    objective: ObjectiveSpec | None = None
+    """The experiment's objective (its metric and type), for an order by it."""
 
 
 def load_trials(store: Store, experiment_name: str) -> TrialTable:
@@ -531,7 +534,7 @@ def load_trials(store: Store, experiment_name: str) -> TrialTable:
         if t.name in by_trial:
             row["damaged"] = "; ".join(by_trial[t.name])
         rows.append(row)
-    return TrialTable(rows, dict(view.damaged), parameter_order(state), metric_order(state))
+    return TrialTable(rows, dict(view.damaged), parameter_order(state), metric_order(state), state.experiment.spec.objective)
 
 
 def trial_breakdown(succeeded: int, early_stopped: int, failed: int, killed: int) -> str:
