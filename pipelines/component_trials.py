@@ -116,6 +116,13 @@ def _identifier(name: str) -> str:
     return f"_{text}" if not text or text[0].isdigit() or keyword.iskeyword(text) else text
 
 
+def _doc_name(name: str) -> str:
+    """A metric's or parameter's name, quoted, for a generated docstring: with every ``"``
+    escaped, so that no name (they are the experiment's own text) can close the docstring and
+    become code in the component's pod."""
+    return repr(name).replace('"', '\\"')
+
+
 def _generated(function_name: str, source: str) -> Any:
     """A lightweight component from generated source (its inputs and outputs are named after
     the experiment's parameters and metrics). KFP embeds a component's source, read with
@@ -123,7 +130,7 @@ def _generated(function_name: str, source: str) -> Any:
     filename = f"<kfp-tune-{function_name}-{short_hash(source, 12)}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     namespace: dict[str, Any] = {"__name__": f"kfp_tune_generated_{function_name}"}
-    exec(compile(source, filename, "exec"), namespace)  # the names in it are checked identifiers, the values repr()s
+    exec(compile(source, filename, "exec"), namespace)  # names in code are identifiers or repr()s, in docstrings _doc_name()s
     function = namespace[function_name]
     from kfp import dsl
 
@@ -154,7 +161,7 @@ def _claim_component(bindings: dict[str, tuple[str, str]], with_place: bool) -> 
         + "    Args:\n" + _STORE_ARGS + "        slot: The loop's iteration (for the log: any free iteration takes the next trial).\n\n"
         + "    Returns:\n        should_run: False once the experiment has ended: the trial is skipped.\n"
         + "        trial_name: The trial's name in the store.\n"
-        + "".join(f"        {output}: Parameter {parameter!r} of the trial.\n" for parameter, (output, _) in bindings.items())
+        + "".join(f"        {output}: Parameter {_doc_name(parameter)} of the trial.\n" for parameter, (output, _) in bindings.items())
         + (f"        {PLACE_INPUT}: The trial's place in the store, for the component's TrialReporter (no credentials).\n" if with_place else "")
         + '    """\n'
         + "    from collections import namedtuple\n\n"
@@ -216,7 +223,7 @@ def _record_component(values: dict[str, tuple[str, str]], with_metrics: bool, wi
         + f"def record_trial(store_uri: str, experiment_name: str, run_id: str, trial_name: str{inputs}, s3_endpoint: str = '', fresh_experiment: bool = False) -> str:\n"
         + '    """Record a component trial\'s metrics and model in the store, and apply the stop rules.\n\n'
         + "    Args:\n" + _STORE_ARGS + "        trial_name: The trial claim-trial gave.\n"
-        + "".join(f"        {name}: Metric {metric!r}, as the trial returned it.\n" for name, (metric, _) in values.items())
+        + "".join(f"        {name}: Metric {_doc_name(metric)}, as the trial returned it.\n" for name, (metric, _) in values.items())
         + ("        metrics: The trial's Metrics output: each logged metric by name.\n" if with_metrics else "")
         + ("        model: The trial's Model output, kept for the best-trial output.\n" if with_model else "")
         + "\n    Returns:\n        Output: The trial's status (Succeeded, EarlyStopped when its TrialReporter stopped it, or MetricsUnavailable without the objective).\n"

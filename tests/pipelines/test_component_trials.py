@@ -231,6 +231,41 @@ def test_two_claims_never_get_the_same_trial_and_a_record_is_kept_once(tmp_path)
     assert records.experiment == "bowl"
 
 
+INJECTED = '"""; raise RuntimeError("injected"); """'
+"""Text that, spliced into a generated docstring as it stood, closed it and ran as code."""
+
+
+def test_names_from_the_experiment_stay_text_in_the_generated_components(tmp_path, monkeypatch):
+    """Metric and parameter names are the experiment's own text: each is quoted in the generated
+    components' docstrings, never run. (QA: an objectiveMetricName closing record-trial's
+    docstring ran as code in its pod, which holds the store Secret.)"""
+    from kfp_tune.pipelines.component_trials import _claim_component
+    from kfp_tune.steps import entrypoints
+
+    @dsl.component
+    def plain(x: float, n: int, kind: str) -> float:
+        return x
+
+    metric = "loss" + INJECTED
+    doc = grid_experiment(**{"spec.objective.objectiveMetricName": metric})
+    _, ir, _ = compiled(component_trials(doc, plain), tmp_path / "p.yaml")
+    source = next(
+        part for executor in ir["deploymentSpec"]["executors"].values() for part in executor.get("container", {}).get("command", []) if "def record_trial" in part
+    )
+    namespace: dict[str, Any] = {}
+    exec(source, namespace)  # as the record-trial pod runs it
+    recorded: list[dict[str, float]] = []
+    monkeypatch.setattr(entrypoints, "record_trial_step", lambda store, name, run, trial, values, *rest: recorded.append(values) or "Succeeded")
+    assert namespace["record_trial"](str(tmp_path), "bowl", "run-1", "bowl-1", 0.25) == "Succeeded"
+    assert recorded == [{metric: 0.25}] and f"Metric {metric!r}, as the trial returned it" in namespace["record_trial"].__doc__
+
+    parameter = "x" + INJECTED
+    claim = _claim_component({parameter: ("x", "float")}, with_place=False).python_func
+    monkeypatch.setattr(entrypoints, "claim_trial_step", lambda *args, **kwargs: [True, "bowl-1", 0.5])
+    assert tuple(claim(str(tmp_path), "bowl", "run-1", 0)) == (True, "bowl-1", 0.5)
+    assert f"Parameter {parameter!r} of the trial" in claim.__doc__
+
+
 def run_locally(pipeline: Any, root: Path, **arguments: Any) -> Any:
     from kfp import local
 
