@@ -38,6 +38,7 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
+from kfp_tune.launchers.runtime_image import IMAGE_VARIABLE
 from kfp_tune.stores import DEFAULT_CLUSTER_STORE
 
 DEFAULT_LAUNCHER_CONFIG: dict[str, Any] = {"kind": "kubernetes"}
@@ -172,6 +173,9 @@ def build_pipeline(
         )
         if after is not None:
             trials_task.after(after)
+        # The collector sidecar and checkpoint copier it adds run the image this task runs in
+        # (launchers.runtime_image.default_image reads it in the pod), unless collectorImage says.
+        trials_task.set_env_variable(IMAGE_VARIABLE, launch_trial.component_spec.implementation.container.image)
         request_resources(trials_task, resources)
         stateful(trials_task, f"launch-trial (slots, checkpoint {index + 1}/{total})", params)
         decide_task = stateful(

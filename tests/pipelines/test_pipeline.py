@@ -99,6 +99,21 @@ def test_compiled_for_a_cluster_trials_run_as_their_own_kind(tmp_path):
     assert json.loads(defaults["launcher_config"]) == {"kind": "kubernetes"}
 
 
+def test_the_slots_pod_is_told_its_own_image_for_the_containers_it_adds(tmp_path):
+    """`KFP_TUNE_IMAGE=... kfp-tune compile`: launch-trial gets the image it runs in as
+    KFP_TUNE_IMAGE, which the collector sidecar and checkpoint copier it adds beside trials run
+    (tests/launchers/test_collector_sidecar.py). QA: its pod was not told, and they ran the
+    default image, which this project does not publish."""
+    (tmp_path / "e.yaml").write_text(yaml.safe_dump(quadratic_experiment()))
+    env = {**os.environ, "KFP_TUNE_IMAGE": "registry.example/kfp-tune:7"}
+    command = [sys.executable, "-m", "kfp_tune.cli", "compile", str(tmp_path / "e.yaml"), "-o", str(tmp_path / "p.yaml")]
+    subprocess.run(command, env=env, check=True, capture_output=True, timeout=300)
+    ir = next(yaml.safe_load_all((tmp_path / "p.yaml").read_text()))
+    launch = [e["container"] for name, e in ir["deploymentSpec"]["executors"].items() if "launch-trial" in name]
+    assert launch and all(c["image"] == "registry.example/kfp-tune:7" for c in launch)
+    assert all({"name": "KFP_TUNE_IMAGE", "value": "registry.example/kfp-tune:7"} in c.get("env", []) for c in launch)
+
+
 def test_local_launcher_on_a_cluster_asks_for_the_trials_resources(tmp_path):
     """The trials run inside launch-trial's pod: it requests what parallelTrialCount of them need,
     GPUs included, so it lands on a GPU node."""
