@@ -179,10 +179,51 @@ def test_a_listed_claim_that_cannot_be_read_back_is_damaged(clock: FakeClock, re
 
 def test_only_a_process_of_this_machine_can_be_seen_gone() -> None:
     """Another machine's pid means nothing here: only its silence for the TTL says it is gone."""
-    host = socket.gethostname()
-    assert owner_is_gone(f"{host}/{NO_SUCH_PID}")
-    assert not owner_is_gone(f"not-{host}/{NO_SUCH_PID}")
-    assert not owner_is_gone(f"{host}/not-a-pid")
+    gone = claims.process_identity(NO_SUCH_PID)
+    assert owner_is_gone(gone)
+    assert not owner_is_gone(f"not-{gone}")
+    assert not owner_is_gone(gone.replace(f"/{NO_SUCH_PID}", "/not-a-pid"))
+
+
+def _with(identity: str, **fields: str) -> str:
+    """``identity`` with some of its ``key=value`` fields replaced."""
+    head, *extra = identity.split(" ")
+    kept = dict(field.split("=", 1) for field in extra)
+    return " ".join([head, *(f"{key}={value}" for key, value in {**kept, **fields}.items())])
+
+
+def test_a_pid_of_another_pid_namespace_or_boot_is_not_read_here() -> None:
+    """Same hostname is not the same pid space (a container on the host's network, a cloned VM):
+    an owner recorded in another PID namespace or boot waits out its TTL, whatever our pid says."""
+    gone = claims.process_identity(NO_SUCH_PID)
+    assert "boot=" in gone and "pidns=" in gone, gone
+    assert owner_is_gone(gone), "same host, boot and namespace, and no such pid: gone"
+    assert not owner_is_gone(_with(gone, pidns="4026599999"))
+    assert not owner_is_gone(_with(gone, boot="00000000-0000-0000-0000-000000000000"))
+    assert not owner_is_gone(gone.split(" ")[0]), "an older kfp-tune's host/pid: its pid space is unknown, the TTL decides"
+
+
+def test_a_live_pid_that_started_at_another_time_is_another_process() -> None:
+    """The owner's pid reused by a later process (after a reboot it is another boot; before, the
+    start time tells them apart)."""
+    mine = claims.this_process()
+    assert "start=" in mine and not owner_is_gone(mine)
+    assert owner_is_gone(_with(mine, start="1"))
+
+
+@pytest.mark.parametrize("written_by", ["another pid namespace", "an older kfp-tune"])
+def test_a_same_named_host_in_another_pid_namespace_keeps_its_claim(tmp_path: Path, written_by: str) -> None:
+    """The QA's case: run A in its own PID namespace (unshare), same hostname, whose pid is no
+    process here; run B outside must not take A's claim over before the TTL. The claim record
+    names A's owner as A wrote it (an older kfp-tune wrote only ``host/pid``)."""
+    records = ExperimentRecords(LocalStore(str(tmp_path)), "exp")
+    gone_here = f"{socket.gethostname()}/{NO_SUCH_PID}"
+    elsewhere = f"{gone_here} boot=0-0 pidns=4026599999 start=5" if written_by == "another pid namespace" else gone_here
+    records.write_once(records.claim_key(1), "RunClaim", {"run": "run-a", "at": real_time.time(), "time": "", "ttl": 600.0, "holder": elsewhere})
+    current = latest_claim(records)
+    assert current is not None and current.live(real_time.time())
+    with pytest.raises(ExperimentBusy):
+        claim(records, "run-b")
 
 
 def test_a_process_that_ended_and_was_not_reaped_yet_is_gone() -> None:
@@ -197,7 +238,7 @@ def test_a_process_that_ended_and_was_not_reaped_yet_is_gone() -> None:
         deadline = time.monotonic() + 30
         while (Path(f"/proc/{child.pid}/stat").read_text().rpartition(")")[2].split()[:1] != ["Z"]) and time.monotonic() < deadline:
             time.sleep(0.02)  # until it has exited; not waited for, so a zombie
-        assert owner_is_gone(f"{socket.gethostname()}/{child.pid}")
+        assert owner_is_gone(claims.process_identity(child.pid))
     finally:
         child.wait()
 
@@ -210,7 +251,7 @@ def test_a_process_of_another_user_is_not_gone(monkeypatch: pytest.MonkeyPatch) 
         raise PermissionError(1, "Operation not permitted")
 
     monkeypatch.setattr(claims.os, "kill", refuse)
-    assert not owner_is_gone(f"{socket.gethostname()}/1")
+    assert not owner_is_gone(claims.process_identity(1))
 
 
 def started(records: ExperimentRecords, owner: str) -> TrialStarted:
@@ -221,7 +262,7 @@ def test_the_latest_beat_says_who_follows_the_trial(clock: FakeClock, records: E
     """A retry that took the trial over beats with its own owner; when that process is gone
     from this machine, the next retry stops waiting at once."""
     first = started(records, "another-host/7")
-    records.write(records.trial_key("t1", "beat"), "TrialHeartbeat", {"trial": "t1", "attempt": "a2", "owner": f"{socket.gethostname()}/{NO_SUCH_PID}", "at": START})
+    records.write(records.trial_key("t1", "beat"), "TrialHeartbeat", {"trial": "t1", "attempt": "a2", "owner": claims.process_identity(NO_SUCH_PID), "at": START})
     assert wait_for_attempt(records, "t1", first) is None
     assert clock.now == START, "no waiting for a process that is gone"
 

@@ -6,7 +6,6 @@ next step. The claims module's ``time`` is replaced, so every lapse is exact and
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 
@@ -83,9 +82,9 @@ def test_the_ttl_is_the_claiming_runs_own(clock, records, monkeypatch):
 
 def test_a_run_whose_process_is_gone_frees_the_experiment_before_its_ttl(clock, records, monkeypatch):
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
-    monkeypatch.setenv(claims.OWNER_VARIABLE, f"{socket.gethostname()}/{done.stdout.strip()}")
+    monkeypatch.setenv(claims.OWNER_VARIABLE, claims.process_identity(int(done.stdout)))
     claim(records, "run-a", ttl=600)
-    assert latest_claim(records).owner == f"{socket.gethostname()}/{done.stdout.strip()}"  # type: ignore[union-attr]
+    assert latest_claim(records).owner == claims.process_identity(int(done.stdout))  # type: ignore[union-attr]
     monkeypatch.setenv(claims.OWNER_VARIABLE, "another-host/1")
     assert claim(records, "run-b", ttl=600).seq == 2, "its process ended: it will never beat again"
 

@@ -90,8 +90,7 @@ def test_a_signal_after_the_runs_owner_died_names_the_owner_not_the_signal(monke
     from kfp_tune.steps.slots import RUN_OWNER_GONE, _cause
 
     ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
-    host = claims.this_process().rpartition("/")[0]
-    monkeypatch.setenv(claims.OWNER_VARIABLE, f"{host}/{ended.stdout.strip()}")  # a process that has ended
+    monkeypatch.setenv(claims.OWNER_VARIABLE, claims.process_identity(int(ended.stdout)))  # a process that has ended
     assert _cause("SIGTERM") == RUN_OWNER_GONE
     monkeypatch.setenv(claims.OWNER_VARIABLE, claims.this_process())
     assert _cause("SIGTERM") == "SIGTERM"

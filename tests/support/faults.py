@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import random
 import shlex
-import socket
 import subprocess
 import sys
 import textwrap
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import QUADRATIC, quadratic_experiment
+from kfp_tune.core import claims
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, Store, TrialRun
 
@@ -97,11 +97,11 @@ class StepProcesses:
         self._current: subprocess.Popen[bytes] | None = None
 
     def owner(self) -> str:
-        """``host/pid`` of the live stand-in, started when there is none (after a kill)."""
+        """The identity (claims.process_identity) of the live stand-in, started when there is none (after a kill)."""
         with self._lock:
             if self._current is None:
                 self._current = subprocess.Popen([sys.executable, "-S", "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
-            return f"{socket.gethostname()}/{self._current.pid}"
+            return claims.process_identity(self._current.pid)
 
     def kill(self) -> None:
         """The step process dies: its pid is gone from this machine once this returns."""

@@ -56,25 +56,82 @@ def trial_ttl_from_env() -> float:
 
 
 OWNER_VARIABLE = "KFP_TUNE_RUN_OWNER"
-"""``host/pid`` of the process that owns a run (the CLI, when the run's steps are its children,
-as under kfp.local); unset, the claiming process owns it."""
+"""The identity (:func:`process_identity`) of the process that owns a run (the CLI, when the
+run's steps are its children, as under kfp.local); unset, the claiming process owns it."""
+
+
+def process_identity(pid: int) -> str:
+    """Who owns a claim or follows a trial: ``host/pid``, then on Linux what makes that pid
+    comparable, ``boot=<boot id> pidns=<PID namespace inode> start=<start time in ticks>``.
+
+    A hostname alone does not say two processes share a pid space: containers run with the
+    host's network (and name), cloned VMs and two laptops both named ``ubuntu`` do not. Katib
+    reads no pid: one controller drives experiments, under a leader-election lease that another
+    takes only once it lapses (cmd/katib-controller/v1beta1/main.go, ``main``: the manager's
+    ``LeaderElection``), which the claim's TTL is here; the pid is kfp-tune's shortcut to see a
+    killed run before its TTL, so it must never fire for a process it cannot see. The start
+    time tells the owner from a process the kernel has since given its pid. Off Linux (no
+    /proc) only ``host/pid``."""
+    identity = f"{socket.gethostname()}/{pid}"
+    here = _pid_space()
+    if here is None:
+        return identity
+    start = _start_time(pid)
+    return f"{identity} boot={here[0]} pidns={here[1]}" + (f" start={start}" if start else "")
 
 
 def this_process() -> str:
-    return f"{socket.gethostname()}/{os.getpid()}"
+    return process_identity(os.getpid())
 
 
 def run_owner() -> str:
     return os.environ.get(OWNER_VARIABLE) or this_process()
 
 
+def _pid_space() -> tuple[str, str] | None:
+    """(boot id, PID namespace inode) of this process: the pids it can see, on this boot; None
+    off Linux, or when /proc is not this PID namespace's (its ``self`` is another pid)."""
+    try:
+        if os.readlink("/proc/self") != str(os.getpid()):
+            return None
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        namespace = os.stat("/proc/self/ns/pid").st_ino
+    except OSError:
+        return None
+    return (boot, str(namespace)) if boot else None
+
+
+def _start_time(pid: int) -> str:
+    """When process ``pid`` started, in clock ticks after boot (/proc/PID/stat, field 22); ""
+    when it cannot be read (no such process, no /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(errors="replace").rpartition(")")[2].split()
+    except OSError:
+        return ""
+    return fields[19] if len(fields) > 19 and fields[19].isdigit() else ""
+
+
 def owner_is_gone(owner: str) -> bool:
-    """Whether ``host/pid`` names a process of this machine that no longer exists. False when
-    it is another machine's (a pod's): only its silence for the TTL says it is gone."""
-    host, _, pid = owner.rpartition("/")
+    """Whether ``owner`` (:func:`process_identity`) names a process this one can see and that no
+    longer exists (or whose pid another process has since taken). False when its pids are not
+    ours to read, so that only its silence for the TTL says it is gone: another host, another
+    boot or another PID namespace (a container sharing the host's name), and, on Linux, an
+    owner written without boot and namespace (an older kfp-tune's ``host/pid``, or one off
+    Linux): such a claim is waited out rather than taken from a run that may be alive."""
+    head, *extra = owner.split(" ")
+    host, _, pid = head.rpartition("/")
     if host != socket.gethostname() or not pid.isdigit():
         return False
-    return not process_alive(int(pid))
+    fields = {key: value for key, _, value in (field.partition("=") for field in extra)}
+    here = _pid_space()
+    if here is not None and (fields.get("boot"), fields.get("pidns")) != here:
+        return False
+    if here is None and extra:  # recorded on Linux, read where the pids cannot be compared
+        return False
+    if not process_alive(int(pid)):
+        return True
+    started = fields.get("start")
+    return bool(started) and _start_time(int(pid)) not in ("", started)
 
 
 def process_alive(pid: int) -> bool:
@@ -305,7 +362,7 @@ def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
 
 
 def release_held_by(records: ExperimentRecords, owner: str, reason: str) -> str | None:
-    """End the newest run if it is still going and ``owner`` (``host/pid``) holds it: the name
+    """End the newest run if it is still going and ``owner`` (:func:`process_identity`) holds it: the name
     of the run ended, or None. For a process that owns a run whose steps are its children (the
     CLI under kfp.local), which does not know the run's name."""
     current = latest_claim(records)
