@@ -183,6 +183,28 @@ def test_a_changed_budget_on_a_completed_experiment_is_refused_without_a_warning
     assert len(Client(str(tmp_path)).list_trials("done")) == 2  # nothing ran
 
 
+def test_take_over_claims_an_experiment_another_run_looks_to_drive(tmp_path, monkeypatch):
+    """A refused tune() named --take-over and the pipeline parameter, neither of which a notebook
+    has: it takes take_over=True, as kfp-tune run takes --take-over."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.errors import ExperimentBusy
+
+    parameters = {"x": search.double(0, 1)}
+    settings = {"random_state": 3}
+    records = ExperimentRecords(LocalStore(tmp_path), "held")
+    monkeypatch.setenv(claims.OWNER_VARIABLE, "another-host/1")  # a run on another machine, heard from just now
+    claims.claim(records, "run-elsewhere")
+    monkeypatch.delenv(claims.OWNER_VARIABLE)
+    with pytest.raises(ExperimentBusy, match=r"run-elsewhere.*tune\(\.\.\., take_over=True\)"):
+        tune(lambda p: p["x"], parameters, algorithm="random", algorithm_settings=settings, max_trial_count=1, store=str(tmp_path), name="held")
+    with pytest.raises(TypeError, match=r"take_over must be True or False, got 'yes'"):
+        tune(lambda p: p["x"], parameters, store=str(tmp_path), name="held", take_over="yes")
+    result = tune(lambda p: p["x"], parameters, algorithm="random", algorithm_settings=settings, max_trial_count=2, store=str(tmp_path), name="held",
+                  take_over=True)
+    assert result.status == "Succeeded" and len(result.trials) == 2
+    assert claims.latest_claim(records).run != "run-elsewhere"  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(("algorithm", "words"), [
     ("pbt", "keeps each trial's checkpoint and starts a child from its parent's"),
     ("enas", "searches neural architectures"),

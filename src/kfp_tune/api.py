@@ -269,6 +269,7 @@ def tune(
     store: str | os.PathLike[str] | Store | None = None,
     name: str | None = None,
     additional_metric_names: list[str] | None = None,
+    take_over: bool = False,
     *,
     host: str | None = None,
     client: Any = None,
@@ -318,12 +319,23 @@ def tune(
         name: the experiment's name. Default: the function's name and a timestamp, so each call
             is a new experiment; a name the store holds resumes that experiment (with a warning).
         additional_metric_names: more metrics to keep per trial.
+        take_over: resume the experiment ``name`` even while another run looks as if it drives
+            it (its claim is not ended and was heard from within its TTL), as ``kfp-tune run
+            --take-over`` does: for when that run is known to be gone, since a run that is
+            still alive stops at its next step and its running trials end Killed. Without it
+            such a call is refused (ExperimentBusy). Trials in this process only; a run on
+            Kubeflow takes the pipeline parameter ``take_over``.
         host: the KFP API's URL, to run the trials on Kubeflow.
         client: a ``kfp.Client``, in place of ``host``."""
     arguments = dict(locals())
+    if not isinstance(take_over, bool):
+        raise TypeError(f"tune(): take_over must be True or False, got {shown(take_over)}")
     if host is not None or client is not None:
         from kfp_tune.remote import submit_experiment
 
+        if take_over:
+            raise TypeError("tune(): take_over is for trials in this process; a run on Kubeflow takes the pipeline parameter take_over "
+                            "(kfp-tune submit --param take_over=true)")
         experiment = remote_experiment(arguments)  # refuses a Store object: the run on Kubeflow needs the store's URI
         return submit_experiment(
             experiment, host=host, namespace=namespace, store=None if store is None else os.fspath(cast("str | os.PathLike[str]", store)), kfp_experiment=kfp_experiment,
@@ -349,8 +361,8 @@ def tune(
 
     space = experiment_space(experiment.spec)
     launcher = FunctionTrials(objective, parameters, space, objective_metric_name, metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else ())
-    _warn_if_resumed(target, experiment)
-    run_inline(target, experiment, launcher)
+    _warn_if_resumed(target, experiment, take_over)
+    run_inline(target, experiment, launcher, take_over=take_over)
     result = tune_result(target, experiment.name)
     from kfp_tune.remote import no_trial_succeeded
 
@@ -388,7 +400,7 @@ class FunctionTrials(FunctionLauncher):
         return returned
 
 
-def _warn_if_resumed(store: Any, experiment: Experiment) -> None:
+def _warn_if_resumed(store: Any, experiment: Experiment, take_over: bool = False) -> None:
     """A ``name=`` that the store already holds resumes that experiment, or only reports it when
     it has completed (the function is not part of the experiment, so a changed one is not
     noticed): say so, so that a notebook run again after a fix does not show the old result
@@ -402,7 +414,7 @@ def _warn_if_resumed(store: Any, experiment: Experiment) -> None:
     from kfp_tune.reports import resume_note
     from kfp_tune.steps import prepare
 
-    prepare(ExperimentRecords(store, experiment.name), experiment)
+    prepare(ExperimentRecords(store, experiment.name), experiment, take_over=take_over)
     try:
         note = resume_note(store, experiment.name)
     except DamagedRecord:

@@ -289,7 +289,7 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
     return Claim(seq, run_id, now, now, False, ttl, str(stored.get("holder", "")))
 
 
-TAKE_OVER = "or take it over: kfp-tune run --take-over, or the pipeline parameter take_over=True"
+TAKE_OVER = "or take it over: kfp-tune run --take-over, tune(..., take_over=True), or the pipeline parameter take_over=True"
 """What a run refused for a busy experiment may do instead of waiting."""
 STOP_FIRST = "or stop it first: Ctrl-C where it runs, or terminate its KFP run"
 """What a deletion refused for a busy experiment may do instead of waiting (taking it over would run it)."""
