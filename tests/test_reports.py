@@ -320,3 +320,23 @@ def test_the_columns_are_worked_out_once_a_report_not_once_a_row(finished, monke
     markdown_table(report)
     html_report(report)
     assert calls == {"parameter_order": 1, "metric_order": 1}
+
+
+def test_the_resume_note_does_not_promise_that_a_stopped_runs_trials_are_gone(tmp_path):
+    """A run killed outright leaves its local trial processes running (docs/guarantees.md, "What
+    is not promised"): the note said "a local trial does not outlive its run". It says they are
+    recorded Killed and given back, and that one may still run with its result not recorded."""
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.reports import resume_note
+
+    result = tune(lambda p: {"loss": p["x"]}, {"x": search.double(0.0, 1.0)}, objective_metric_name="loss", max_trial_count=3,
+                  algorithm="random", algorithm_settings={"random_state": 1}, store=str(tmp_path), name="left")
+    store = LocalStore(tmp_path)
+    records = ExperimentRecords(store, "left")
+    # what a run killed while two trials ran leaves: the two started and never ended, no outcome
+    for trial in result.trials[1:]:
+        store.delete([k for k in store.list(records.trial_prefix(trial.name)) if k.endswith(("/ended.json", "/result.json"))])
+    store.delete(store.list(records.outcomes_prefix()))
+    note = resume_note(store, "left")
+    assert note is not None and "2 trial(s) the stopped run was running, to record Killed and give back" in note
+    assert "may still be running: its result will not be recorded" in note and "does not outlive" not in note

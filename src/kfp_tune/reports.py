@@ -549,10 +549,12 @@ def resume_note(store: Store, experiment_name: str) -> str | None:
     new one. An experiment that has completed (and
     that this run's spec does not restart) is said to be so: the run only reports it. Reads
     strictly: a damaged record raises DamagedRecord, so a run refuses it. The runs that say it
-    (``kfp-tune run``, ``tune()``) run their trials as local processes, which do not outlive
-    the run that started them: a trial a stopped run left started is recorded Killed
-    (TrialStale) and its budget given back, so it counts among the new trials to come, not as
-    one to finish (a Kubernetes launcher would follow it again; no local run uses one)."""
+    (``kfp-tune run``, ``tune()``) run their trials as local processes, which cannot be
+    followed again: a trial a stopped run left started is recorded Killed (TrialStale) and its
+    budget given back, so it counts among the new trials to come, not as one to finish (a
+    Kubernetes launcher would follow it again; no local run uses one). The note does not say
+    the process is gone: after a SIGKILL or a takeover it may still run, and what it reports
+    is not recorded (docs/guarantees.md, "What is not promised")."""
     records = ExperimentRecords(store, experiment_name)
     if records.store.get(records.experiment_key()) is None:
         return None
@@ -573,7 +575,7 @@ def resume_note(store: Store, experiment_name: str) -> str | None:
     unfinished = [t for t in state.trials if not t.is_terminal]
     orphaned = sum(1 for t in unfinished if t.started is not None)
     if orphaned:
-        parts.append(f"{orphaned} trial(s) the stopped run was running, to record Killed and give back (a local trial does not outlive its run)")
+        parts.append(f"{orphaned} trial(s) the stopped run was running, to record Killed and give back (a trial of a killed run may still be running: its result will not be recorded)")
     if len(unfinished) - orphaned:
         parts.append(f"{len(unfinished) - orphaned} trial(s) made and not started yet, to start")
     spec = state.experiment.spec
