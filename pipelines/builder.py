@@ -38,6 +38,7 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
+from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION
 from kfp_tune.launchers.runtime_image import IMAGE_VARIABLE
 from kfp_tune.stores import DEFAULT_CLUSTER_STORE
 
@@ -247,7 +248,10 @@ def build_pipeline(
     )
     return dsl.pipeline(
         name=dns_label(f"kfp-tune-{experiment.name}"),
-        description=f"kfp-tune: Katib experiment {experiment.name!r}, {experiment.spec.parallel_trial_count or 1} slot(s), up to {total} checkpoint(s) per run",
+        description=(
+            f"kfp-tune: Katib experiment {experiment.name!r}, {experiment.spec.parallel_trial_count or 1} slot(s), up to {total} checkpoint(s) per run; "
+            f"compiled by kfp-tune {VERSION}"
+        ),
     )(tuning_pipeline)
 
 
@@ -308,8 +312,11 @@ def resolve_object_store(object_store: str | ObjectStore) -> ObjectStore:
 
 
 def stateful_task(task: Any, display_name: str, cluster_store: ObjectStore, store_secret: Any) -> Any:
-    """A step that reads and writes the store: caching off, the store's Secret as env."""
+    """A step that reads and writes the store: caching off, the store's Secret as env, and the
+    kfp-tune that compiled it (``KFP_TUNE_COMPILED_BY``), which the component checks first
+    against the kfp-tune its image holds (``kfp_tune.check_compiled_version``)."""
     task.set_caching_options(False).set_display_name(display_name)
+    task.set_env_variable(COMPILED_BY_VARIABLE, VERSION)
     if cluster_store.secret:
         kubernetes.use_secret_as_env(task, secret_name=store_secret, secret_key_to_env=dict(cluster_store.secret_keys))
     return task

@@ -45,6 +45,9 @@ def best_trial(
             experiment, the trial, its parameters, objective and metrics, the inputs it was
             tuned on, the files.
     """
+    import kfp_tune
+
+    kfp_tune.check_compiled_version()
     from collections import namedtuple
 
     from kfp_tune.steps.entrypoints import best_trial_step

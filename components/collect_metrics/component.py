@@ -27,6 +27,9 @@ def collect_metrics(
             ``MetricsUnavailable`` (succeeded without a numeric objective; counts as failed).
         metrics: Each metric's value after its strategy (min, max or latest), shown in the KFP UI.
     """
+    import kfp_tune
+
+    kfp_tune.check_compiled_version()
     from kfp_tune.steps.entrypoints import collect_metrics_step
 
     result = collect_metrics_step(store_uri, experiment_name, trial_name, run_id, s3_endpoint, fresh_experiment)

@@ -42,6 +42,9 @@ def decide_stop(
             marked.
         report: Self-contained HTML report with plots of the search so far.
     """
+    import kfp_tune
+
+    kfp_tune.check_compiled_version()
     from kfp_tune.steps.entrypoints import decide_stop_step
 
     return decide_stop_step(

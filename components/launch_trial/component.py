@@ -47,6 +47,9 @@ def launch_trial(
         Output: One trial: how it ended (``Succeeded``, ``Failed`` or ``EarlyStopped``).
             Slots mode: the experiment's phase (``Running``, ``Succeeded`` or ``Failed``).
     """
+    import kfp_tune
+
+    kfp_tune.check_compiled_version()
     from kfp_tune.steps.entrypoints import launch_trial_step, launch_trials_step
 
     if trial_name:

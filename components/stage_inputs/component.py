@@ -42,6 +42,9 @@ def stage_inputs(
             together): its claim, rounds, trials and staged inputs are its own.
         files: How many files were staged.
     """
+    import kfp_tune
+
+    kfp_tune.check_compiled_version()
     from collections import namedtuple
 
     from kfp_tune.core.claims import call_run_id

@@ -48,6 +48,9 @@ def suggest(
         Output: The round's trial names (list of str), for a ``dsl.ParallelFor``; may be
             empty.
     """
+    import kfp_tune
+
+    kfp_tune.check_compiled_version()
     from kfp_tune.steps.entrypoints import suggest_step
 
     return suggest_step(store_uri, experiment_name, run_id, round_index, rounds_total, experiment_spec, take_over, s3_endpoint, fresh_experiment, trial_count)

@@ -18,6 +18,9 @@ The public API:
   (imported on first use, so ``import kfp_tune`` does not load kfp).
 - :func:`submit_function`: tune a Python function's trials on a Kubeflow Pipelines host, each a
   Job running the function's source (:mod:`kfp_tune.remote`); the handle it returns waits for the result.
+- ``__version__``; :func:`check_compiled_version`, the first call of every component's body: it
+  refuses a pipeline compiled by another kfp-tune than the image holds (:mod:`kfp_tune.core.version`),
+  so it stays here, at the top of the package, in every version.
 
 Importing the package also loads the installed plug-ins (the ``kfp_tune.plugins`` entry points:
 :mod:`kfp_tune.plugins`), so their algorithms, early-stopping rules and store schemes are known
@@ -33,12 +36,13 @@ from kfp_tune.collectors.push import report_metrics
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
+from kfp_tune.core.version import VERSION, check_compiled_version
 from kfp_tune.katib_client import KatibClient
 from kfp_tune.remote import RemoteTuning
 from kfp_tune.steps.trial_artifacts import input_path, save_model
 from kfp_tune.steps.trial_reporter import TrialReporter
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 
 def __getattr__(name: str) -> Any:
@@ -62,6 +66,7 @@ __all__ = [
     "Trial",
     "TrialReporter",
     "TuneResult",
+    "check_compiled_version",
     "input_path",
     "load_experiment",
     "report_metrics",

@@ -872,19 +872,24 @@ def _submitting() -> Any:
     from kfp_tune.pipelines.submit import ArgumentsRefused, StoreAccessWarning, TrialsNamespaceWarning
 
     told = (TrialsNamespaceWarning, StoreAccessWarning)
-    with warnings.catch_warnings(record=True) as caught:
-        for category in told:
-            warnings.simplefilter("always", category)
-        try:
-            yield
-        except ArgumentsRefused as exc:
-            raise UsageError("; ".join(f"--param {e.path.removeprefix('arguments.')}: {e.message}" for e in exc.errors)) from None
-        finally:
-            for warning in caught:
-                if issubclass(warning.category, told):
-                    print(f"warning: {warning.message}", file=sys.stderr)
-                else:
-                    warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as recorded:
+            caught = recorded if recorded is not None else []
+            for category in told:
+                warnings.simplefilter("always", category)
+            try:
+                yield
+            except ArgumentsRefused as exc:
+                raise UsageError("; ".join(f"--param {e.path.removeprefix('arguments.')}: {e.message}" for e in exc.errors)) from None
+    finally:
+        # shown after recording ended: shown while it records, each would be recorded again,
+        # and the loop over them would never end
+        for warning in caught:
+            if issubclass(warning.category, told):
+                print(f"warning: {warning.message}", file=sys.stderr)
+            else:
+                warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def _token_client(args: argparse.Namespace) -> Any:
@@ -900,7 +905,45 @@ def _token_client(args: argparse.Namespace) -> Any:
         raise UsageError(f"--token-file {shown(args.token_file)}: expected one token on one line (e.g. from kubectl create token), got {'nothing' if not token else 'several words'}")
     import kfp
 
-    return kfp.Client(host=args.host, namespace=args.namespace or "kubeflow", existing_token=token)
+    return _FirstUse(lambda: kfp.Client(host=args.host, namespace=args.namespace or "kubeflow", existing_token=token))
+
+
+class _FirstUse:
+    """A client built at its first use: kfp.Client asks the host for its health when built, so
+    built at once it reached out before the experiment and --param were checked, and outside
+    submit's handling of a host that cannot be reached (``pipelines.submit.kfp_api_errors``)."""
+
+    def __init__(self, build: Any) -> None:
+        self._build = build
+        self._built: Any = None
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):  # copy, pickle and the like look for these: not the client's
+            raise AttributeError(name)
+        if self._built is None:
+            self._built = self._build()
+        return getattr(self._built, name)
+
+
+KFP_HOST_VARIABLE = "KF_PIPELINES_ENDPOINT"
+"""Where kfp.Client takes the host from when none is given (kfp/client/client.py ``Client.__init__``)."""
+
+
+def _check_scheme(host: str | None) -> None:
+    """A host without http:// or https://: kfp.Client warns and takes it as https://
+    (kfp/client/client.py ``Client._load_config``), which a KFP API behind ``kubectl
+    port-forward`` (plain http) then fails far from its cause; refused here, naming where the
+    host came from (the variable's value is not repeated: it may hold credentials)."""
+    from kfp_tune.pipelines.submit import masked_url
+
+    where, given = ("--host", host) if host is not None else (f"${KFP_HOST_VARIABLE}", os.environ.get(KFP_HOST_VARIABLE))
+    if not given or given.lower().startswith(("http://", "https://")):
+        return
+    shown_host = f" {masked_url(given)}" if host is not None else ""
+    raise UsageError(
+        f"{where}{shown_host}: expected http:// or https:// before the host, e.g. http://{masked_url(given) if host is not None else 'localhost:8080'} "
+        "(kfp.Client would take https:// and warn)"
+    )
 
 
 def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -915,6 +958,7 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
 
     _rounds(args.rounds)
     _check("--host", check_host, args.host)
+    _check_scheme(args.host)
     if args.namespace is not None:
         _label("--namespace", args.namespace)
     if args.service_account is not None:
@@ -963,7 +1007,7 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
         store_uri=args.store,
         object_store=args.object_store or DEFAULT_OBJECT_STORE,
         service_account=args.service_account,
-        client=_token_client(args),
+        client=_token_client(args),  # built when submit first uses it: after every check, where an unreachable host is one clear error
     )
 
 

@@ -1,0 +1,48 @@
+"""kfp-tune's version, spelled once: ``kfp_tune.__version__``, the package's (pyproject reads this
+literal), the runtime image's default tag, and the stamp a compiled pipeline carries.
+
+A compiled pipeline embeds each component's wrapper code, which imports from whatever kfp-tune its
+image holds, so a pipeline compiled by one version and run in another version's image can fail
+anywhere (a module gone, an argument renamed). The compiler stamps every task's env with
+:data:`COMPILED_BY_VARIABLE`, and each component's body calls :func:`check_compiled_version`
+first, through the top-level package (``kfp_tune.check_compiled_version``, a name kept at that
+place across versions), so such a run stops at its first step with one line saying what to do.
+Katib tags every image of a release with the release's version and its manifests name those tags
+(docs/release/README.md, "Versions for Katib Components"), and its controller and services are
+upgraded together, so nothing it runs was built for another version; a compiled pipeline outlives
+the kfp-tune that compiled it, hence the stamp.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+VERSION = "0.1.0"
+"""This kfp-tune's version (PEP 440). Change it with every release: the runtime image's default
+tag is derived from it, and a pipeline compiled by another version is refused by it."""
+
+COMPILED_BY_VARIABLE = "KFP_TUNE_COMPILED_BY"
+"""The env a compiled pipeline sets on each of its tasks: the version that compiled it."""
+
+
+def version_mismatch(compiled_by: str | None, running: str = VERSION) -> str | None:
+    """What to do when a pipeline compiled by ``compiled_by`` runs in an image holding ``running``;
+    None when they are the same version, or when the pipeline carries no stamp (compiled before
+    kfp-tune stamped its pipelines: it runs as it always did)."""
+    if not compiled_by or compiled_by == running:
+        return None
+    return (
+        f"this pipeline was compiled by kfp-tune {compiled_by} and this image holds kfp-tune {running}: recompile it "
+        f"(and recreate its recurring run) with kfp-tune {running}, or run it with the image for {compiled_by}"
+    )
+
+
+def check_compiled_version() -> None:
+    """The first call of every component's body: ends the step with one line on stderr (exit 1,
+    no traceback) when the pipeline was compiled by another kfp-tune than this image holds
+    (:func:`version_mismatch`), before anything that might not exist in this version is imported
+    or any record is written."""
+    problem = version_mismatch(os.environ.get(COMPILED_BY_VARIABLE))
+    if problem is not None:
+        sys.exit(f"error: {problem}")

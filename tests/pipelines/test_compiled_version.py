@@ -1,0 +1,101 @@
+"""A compiled pipeline names the kfp-tune that compiled it, and each component refuses, first and in
+one line, to run it in an image that holds another kfp-tune (the upgrade QA pass: a pipeline
+compiled by one version failed in another's image with a raw ModuleNotFoundError, and one run's
+steps could come from two versions)."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+import kfp_tune
+from conftest import quadratic_experiment
+from kfp_tune.components.export import COMPONENTS
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.version import COMPILED_BY_VARIABLE, version_mismatch
+from kfp_tune.launchers.runtime_image import DEFAULT_RUNTIME_IMAGE
+from kfp_tune.pipelines import compile_pipeline
+
+OTHER = "0.0.1"
+"""A version this checkout is not: what an older pipeline or image says."""
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != COMPILED_BY_VARIABLE}
+    return {**env, **extra}
+
+
+def test_the_version_is_spelled_once_and_tags_the_default_image():
+    assert kfp_tune.__version__ and kfp_tune.__version__ != OTHER
+    assert f"ghcr.io/kfp-tune/kfp-tune-python:{kfp_tune.__version__}" == DEFAULT_RUNTIME_IMAGE
+
+
+def test_every_task_and_the_description_name_the_compiling_version(tmp_path):
+    path = compile_pipeline(load_experiment(quadratic_experiment()), tmp_path / "p.yaml", rounds=2)
+    ir = next(yaml.safe_load_all(path.read_text()))
+    assert ir["pipelineInfo"]["description"].endswith(f"compiled by kfp-tune {kfp_tune.__version__}")
+    executors = ir["deploymentSpec"]["executors"]
+    assert len(executors) >= 5  # suggest, two checkpoints of launch-trial and decide-stop, the release
+    for name, executor in executors.items():
+        env = {e["name"]: e["value"] for e in executor["container"].get("env", [])}
+        assert env.get(COMPILED_BY_VARIABLE) == kfp_tune.__version__, name
+        assert "kfp_tune.check_compiled_version()" in " ".join(executor["container"]["command"]), name
+
+
+@pytest.mark.parametrize("folder", sorted(COMPONENTS))
+def test_each_component_checks_the_version_before_anything_else(folder):
+    """First: before any import of kfp-tune's own modules, which another version may not have."""
+    function = ast.parse(inspect.getsource(COMPONENTS[folder].python_func)).body[0]
+    assert isinstance(function, ast.FunctionDef)
+    body = function.body[1:] if isinstance(function.body[0], ast.Expr) and isinstance(function.body[0].value, ast.Constant) else function.body
+    assert [ast.unparse(statement) for statement in body[:2]] == ["import kfp_tune", "kfp_tune.check_compiled_version()"]
+
+
+def test_a_pipeline_of_another_version_stops_at_its_first_step_in_one_line(tmp_path):
+    """suggest's own function, as its pod runs it: it stops before the store is touched."""
+    store = tmp_path / "store"
+    store.mkdir()
+    spec = json.dumps(load_experiment(quadratic_experiment()).to_dict())
+    code = (
+        "import sys\nfrom kfp_tune.components import suggest\n"
+        "suggest.python_func(store_uri=sys.argv[1], experiment_name='e', run_id='r', round_index=0, rounds_total=1, experiment_spec=sys.argv[2])"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(store), spec], env=_env(**{COMPILED_BY_VARIABLE: OTHER}), capture_output=True, text=True, timeout=120)
+    version = kfp_tune.__version__
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"error: this pipeline was compiled by kfp-tune {OTHER} and this image holds kfp-tune {version}: recompile it "
+        f"(and recreate its recurring run) with kfp-tune {version}, or run it with the image for {OTHER}"
+    ]
+    assert list(store.iterdir()) == []
+
+
+@pytest.mark.parametrize("stamp", ["same", None])
+def test_the_same_version_or_an_unstamped_pipeline_runs_as_before(stamp):
+    """kfp.local (compiled and run by this kfp-tune), and a pipeline compiled before the stamp."""
+    env = _env() if stamp is None else _env(**{COMPILED_BY_VARIABLE: kfp_tune.__version__})
+    done = subprocess.run([sys.executable, "-c", "import kfp_tune; kfp_tune.check_compiled_version(); print('ran')"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout == "ran\n", done.stderr
+
+
+def test_the_message_names_both_versions_and_what_to_do():
+    assert version_mismatch(None, "2.0") is None and version_mismatch("", "2.0") is None and version_mismatch("2.0", "2.0") is None
+    problem = version_mismatch("1.0", "2.0")
+    assert problem is not None
+    assert problem.startswith("this pipeline was compiled by kfp-tune 1.0 and this image holds kfp-tune 2.0")
+    assert "recompile it (and recreate its recurring run) with kfp-tune 2.0, or run it with the image for 1.0" in problem
+
+
+def test_the_stamp_is_read_from_the_tasks_env_not_the_compilers(tmp_path, monkeypatch):
+    """Compiling under a stray KFP_TUNE_COMPILED_BY still stamps this version."""
+    monkeypatch.setenv(COMPILED_BY_VARIABLE, OTHER)
+    path = compile_pipeline(load_experiment(quadratic_experiment()), tmp_path / "p.yaml", rounds=1)
+    assert f"value: {OTHER}" not in Path(path).read_text()
