@@ -10,14 +10,15 @@ from typing import Any
 from kfp_tune.algorithms import early_stopping, registry
 from kfp_tune.collectors import COLLECTORS, EARLY_STOPPING_COLLECTORS
 from kfp_tune.core import claims
-from kfp_tune.core.decision import MAX_TRIALS_REACHED, decide
+from kfp_tune.core.decision import MAX_TRIALS_REACHED, RUNNING, decide
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError
 from kfp_tune.core.naming import short_hash
-from kfp_tune.core.records import ExperimentRecords, utc_now
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, utc_now
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment
 from kfp_tune.core.state import ExperimentState, load_state, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map
-from kfp_tune.core.vocabulary import CollectorKind
+from kfp_tune.core.vocabulary import CollectorKind, ExperimentPhase, RecordKind
+from kfp_tune.steps.decide_stop import write_status
 from kfp_tune.steps.trial_artifacts import bind_inputs
 
 
@@ -183,7 +184,36 @@ def prepare(records: ExperimentRecords, experiment: Experiment, run_id: str | No
     try:
         head = init_experiment(records, experiment)
         bind_inputs(records, run_id)  # under the claim: no other run binds meanwhile
-        return head
     except KfpTuneError:
         claims.release(records, run_id, "refused")
         raise
+    mark_running(records)
+    return head
+
+
+def mark_running(records: ExperimentRecords) -> None:
+    """A run has just claimed the experiment: its stored status says Running (ExperimentRunning)
+    from now, not what the last run left (ExperimentRunInterrupted with "run the same command
+    again", ExperimentRunRoundsUsedUp, ExperimentRestarting), which ``kfp-tune status`` and
+    ``list`` showed until the new run's first trial ended. Katib recomputes the condition at
+    every reconcile: an experiment not completed is Running, "Experiment is running"
+    (pkg/controller.v1beta1/experiment/util/status_util.go, ``UpdateExperimentStatusCondition``).
+    Nothing is written when the status already says so, when there is none yet (readers decide
+    it then), or when the experiment has completed (the run only reports it); damaged records
+    are left to the run, which refuses them saying which."""
+    try:
+        stored = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS)
+    except DamagedRecord:
+        stored = {}  # derived: rewritten below
+    if stored is None:
+        return
+    status = stored.get("status")
+    if isinstance(status, dict) and (status.get("phase"), status.get("reason")) == (ExperimentPhase.RUNNING, RUNNING):
+        return
+    try:
+        state = load_state(records)
+    except DamagedRecord:
+        return
+    decision = decide(state, rounds_left=1)
+    if not decision.finished:
+        write_status(records, state, decision, utc_now())
