@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from kfp_tune.core.errors import ExperimentConflict, FieldError, InputError, KfpTuneError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.spec import Experiment, ObjectiveSpec
+from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment, ObjectiveSpec
 from kfp_tune.core.vocabulary import STORE_VARIABLE, ObjectiveType, TrialStatus
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
 
@@ -209,6 +209,14 @@ def _parser() -> argparse.ArgumentParser:
     _selection_flags(p, "logs of trials", sort=False)
     p.set_defaults(handler=cmd_logs)
 
+    p = sub.add_parser("edit", help="change an experiment's budget in the store (as Katib's SDK edit_experiment_budget, or kubectl edit experiment); "
+                                    "a run that drives it follows the edit")
+    p.add_argument("name", help="experiment name")
+    p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
+    for flag, field in zip(BUDGET_FLAGS, EDITABLE_FIELDS, strict=True):
+        p.add_argument(flag, type=int, metavar="N", help=f"the new spec.{field}")
+    p.set_defaults(handler=cmd_edit)
+
     p = sub.add_parser("delete", help="delete an experiment's records and artifact files from the store (asks first); never another experiment's")
     p.add_argument("name", help="experiment name")
     p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
@@ -229,6 +237,11 @@ def _selection_flags(p: argparse.ArgumentParser, what: str, sort: bool) -> None:
                             "(minimize: the lowest value first), trials without a value last")
     p.add_argument("--limit", type=int, metavar="N",
                    help=f"at most N {what}, the first after --status" + (" and --sort-by (--sort-by objective --limit 5: the best five)" if sort else ""))
+
+
+BUDGET_FLAGS = ("--max-trial-count", "--parallel-trial-count", "--max-failed-trial-count")
+"""``kfp-tune edit``'s flags, in the order of EDITABLE_FIELDS: Katib's SDK ``edit_experiment_budget``
+arguments (sdk/python/v1beta1/kubeflow/katib/api/katib_client.py), as flags."""
 
 
 SORT_ORDERS = ("created", "objective")
@@ -1251,6 +1264,41 @@ def cmd_logs(args: argparse.Namespace) -> int:
 
 def _write_log(text: str) -> None:
     sys.stdout.write(text if not text or text.endswith("\n") else text + "\n")
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    """Katib's SDK ``edit_experiment_budget`` (katib_client.py) from a shell, where a Katib user
+    runs ``kubectl edit experiment``: the client's rules and errors, with its argument names as
+    the flags. A value Katib's webhook refuses is exit 2; an edit the experiment refuses (a
+    completed experiment that cannot restart) exit 1."""
+    import re
+
+    from kfp_tune.client import Client, experiment_phase
+    from kfp_tune.core.errors import ExperimentNotFound
+
+    store = _open(args)
+    arguments = {flag.removeprefix("--").replace("-", "_"): flag for flag in BUDGET_FLAGS}
+    given = {arg: getattr(args, arg) for arg in arguments if getattr(args, arg) is not None}
+    if not given:
+        raise UsageError(f"expected at least one of {', '.join(BUDGET_FLAGS)}: nothing to change")
+
+    def as_flags(message: str) -> str:
+        message = message.removeprefix("edit_experiment_budget: ")
+        return re.sub(r"\b(" + "|".join(arguments) + r")\b", lambda m: arguments[m.group(1)], message)
+
+    try:
+        experiment = Client(store).edit_experiment_budget(args.name, **given)
+    except ExperimentConflict as exc:  # valid values the experiment cannot take now
+        raise KfpTuneError(as_flags(str(exc))) from None
+    except ExperimentNotFound:
+        raise
+    except InputError as exc:
+        raise UsageError(as_flags(str(exc))) from None
+    spec = experiment["spec"]
+    phase, reason, _ = experiment_phase(experiment)
+    budget = ", ".join(f"{field} {spec.get(field) if spec.get(field) is not None else '(not set)'}" for field in EDITABLE_FIELDS)
+    print(f"experiment {args.name}: {budget}; {phase} ({reason})")
+    return EXIT_OK
 
 
 def cmd_delete(args: argparse.Namespace) -> int:

@@ -1,0 +1,72 @@
+"""kfp-tune edit: Katib's SDK edit_experiment_budget (what a Katib user does with kubectl edit
+experiment) from a shell, with the client's rules and errors, its arguments as flags."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import quadratic_experiment
+from kfp_tune.cli import main
+from kfp_tune.client import Client
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``long`` (LongRunning) and ``never`` (Katib's default resumePolicy), 2 trials each, Succeeded."""
+    folder = tmp_path_factory.mktemp("edit")
+    store = folder / "store"
+    for name, policy in (("long", "LongRunning"), ("never", "Never")):
+        path = folder / f"{name}.yaml"
+        doc = quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1, "spec.resumePolicy": policy})
+        path.write_text(yaml.safe_dump(doc))
+        assert main(["run", str(path), "--engine", "inline", "--store", str(store), "--name", name]) == 0
+    return store
+
+
+@pytest.fixture
+def store(finished: Path, tmp_path: Path) -> str:
+    return str(shutil.copytree(finished, tmp_path / "store"))
+
+
+def test_edit_changes_the_budget_and_prints_it(store, capsys):
+    capsys.readouterr()
+    assert main(["edit", "long", "--store", store, "--max-trial-count", "5", "--parallel-trial-count", "2"]) == 0
+    out = capsys.readouterr().out
+    stored = Client(store).get_experiment("long")
+    assert (stored.spec.max_trial_count, stored.spec.parallel_trial_count, stored.spec.max_failed_trial_count) == (5, 2, 1)
+    assert out.strip() == "experiment long: maxTrialCount 5, parallelTrialCount 2, maxFailedTrialCount 1; Running (ExperimentRestarting)"
+
+
+@pytest.mark.parametrize(
+    "flags, code, words",
+    [
+        ([], 2, "error: expected at least one of --max-trial-count, --parallel-trial-count, --max-failed-trial-count"),
+        (["--max-trial-count", "1"], 2, "error: --max-trial-count (spec.maxTrialCount): experiment 'long' has 2 trial(s); expected more than 2, got 1"),
+        (["--parallel-trial-count", "3"], 2, "error: --parallel-trial-count (spec.parallelTrialCount): expected at most spec.maxTrialCount (2), got 3"),
+        (["--max-failed-trial-count", "-1"], 2, "error: --max-failed-trial-count (spec.maxFailedTrialCount)"),
+        (["--max-trial-count", "x"], 2, "argument --max-trial-count: invalid int value: 'x'"),
+    ],
+)
+def test_edit_refuses_a_bad_value_naming_the_flag_and_changes_nothing(store, capsys, flags, code, words):
+    before = Path(store, "experiments", "long", "experiment.json").read_bytes()
+    capsys.readouterr()
+    assert main(["edit", "long", "--store", store, *flags]) == code
+    assert words in capsys.readouterr().err
+    assert Path(store, "experiments", "long", "experiment.json").read_bytes() == before
+
+
+def test_edit_of_a_completed_never_experiment_is_refused_with_exit_1(store, capsys):
+    capsys.readouterr()
+    assert main(["edit", "never", "--store", store, "--max-trial-count", "4"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: experiment 'never' is completed") and "resumePolicy is Never" in err
+    assert Client(store).get_experiment("never").spec.max_trial_count == 2
+    assert main(["edit", "nosuch", "--store", store, "--max-trial-count", "4"]) == 2
+    assert "no experiment 'nosuch'" in capsys.readouterr().err
+    assert main(["status", "long", "--store", store, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["trials"] == 2
