@@ -523,7 +523,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
     from kfp_tune.inline_runner import run_inline
     from kfp_tune.launchers import check_experiment, launcher_from_config
-    from kfp_tune.progress import ProgressWatcher
+    from kfp_tune.progress import PlainProgress, ProgressWatcher
     from kfp_tune.reports import resume_note, summarize
     from kfp_tune.steps import prepare
 
@@ -556,6 +556,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
 
     bar = tqdm(total=total, unit="trial", desc=experiment.name, disable=None, file=sys.stderr, dynamic_ncols=True)
+    # no terminal (2>file, nohup, CI): tqdm shows nothing there (disable=None), so plain lines do
+    plain = None if _is_terminal(sys.stderr) else PlainProgress(
+        experiment.spec.objective.objective_metric_name,  # type: ignore[union-attr]
+        lambda line: print(line, file=sys.stderr, flush=True),
+    )
 
     def update(done: int, info: dict[str, Any]) -> None:
         if info.get("total") and info["total"] != bar.total:  # the budget was edited while the run goes
@@ -566,9 +571,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         best = info["best"].get(objective)
         if best is not None:
             bar.set_postfix_str(f"best {objective}={best:.6g}")
+        if plain is not None:
+            plain.update(done, info)
 
     try:
-        with ProgressWatcher(store, experiment, update):
+        with plain or contextlib.nullcontext(), ProgressWatcher(store, experiment, update):  # the watcher's last look, then the lines left
             if args.engine == "inline":
                 run_inline(store, experiment, launcher_from_config(launcher_config, store_uri), take_over=args.take_over)
             else:
@@ -594,6 +601,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = summarize(store, experiment.name)
     _print_summary(summary, args.json)
     return EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED
+
+
+def _is_terminal(stream: Any) -> bool:
+    """Whether ``stream`` is a terminal, as tqdm decides whether to show its bar."""
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 def _run_kfp_local(

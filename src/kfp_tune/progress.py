@@ -1,10 +1,12 @@
-"""Progress while an experiment runs: the store read every so often, for the CLI's progress bar,
-whichever engine runs the trials (this process, or a kfp.local subprocess)."""
+"""Progress while an experiment runs: the store read every so often, for the CLI's progress bar
+(or its plain lines, where stderr is no terminal), whichever engine runs the trials (this
+process, or a kfp.local subprocess)."""
 
 from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +14,8 @@ from kfp_tune.core.decision import best_trial
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.state import ExperimentView
+from kfp_tune.core.state import ExperimentView, TrialState
+from kfp_tune.core.vocabulary import TrialStatus
 
 
 class ProgressWatcher:
@@ -54,4 +57,65 @@ class ProgressWatcher:
             self._wait = max(self.interval, 10 * (time.monotonic() - started))
         done = sum(1 for t in state.trials if t.is_terminal and not t.given_back)  # what counts towards maxTrialCount
         best = best_trial(state)
-        self.update(done, {"best": best.metrics if best else {}, "total": state.experiment.spec.max_trial_count})  # an edited budget too
+        self.update(done, {
+            "best": best.metrics if best else {}, "total": state.experiment.spec.max_trial_count,  # an edited budget too
+            "ended": [t for t in state.trials if t.is_terminal], "running": sum(1 for t in state.trials if t.status == TrialStatus.RUNNING),
+        })
+
+
+PLAIN_PROGRESS_SECONDS = 5.0
+"""At most one progress line this often: trials that end faster are told together."""
+
+
+class PlainProgress:
+    """Progress as plain lines where no bar can show (stderr not a terminal: ``2>file``, nohup,
+    CI), where tqdm turns itself off and a run said nothing until it ended: a line per trial
+    that ended, or one for the trials that ended within ``every`` seconds of each other, e.g.
+    ``trial quad-x1 Succeeded loss=0.12 (5/12 done, 2 running, best loss=0.1)``. Fed by
+    :class:`ProgressWatcher`; leaving it says what is left untold."""
+
+    def __init__(self, objective: str, write: Callable[[str], None], every: float = PLAIN_PROGRESS_SECONDS,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.objective, self.write, self.every, self.clock = objective, write, every, clock
+        self._told: set[str] = set()
+        self._pending: list[TrialState] = []
+        self._last = -float("inf")
+        self._where = ""
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.flush()
+
+    def update(self, done: int, info: dict[str, Any]) -> None:
+        for trial in info.get("ended", []):
+            if trial.name not in self._told:
+                self._told.add(trial.name)
+                self._pending.append(trial)
+        best = info["best"].get(self.objective)
+        total = info.get("total")
+        self._where = (f"({done}/{total} done" if total else f"({done} done") + f", {info.get('running', 0)} running" + (
+            f", best {self.objective}={_shown(best)})" if best is not None else ")")
+        if self._pending and self.clock() - self._last >= self.every:
+            self.flush()
+
+    def flush(self) -> None:
+        """The trials that ended and are not told yet, in one line."""
+        if not self._pending:
+            return
+        ended, self._pending = self._pending, []
+        self._last = self.clock()
+        if len(ended) == 1:
+            trial = ended[0]
+            value: float | str | None = trial.metrics.get(self.objective, trial.text_metrics.get(self.objective))
+            told = f"trial {trial.name} {trial.status}" + (f" {self.objective}={_shown(value)}" if value is not None else "")
+        else:
+            counts = Counter(str(trial.status) for trial in ended)
+            names = ", ".join(trial.name for trial in ended[:3]) + (f" and {len(ended) - 3} more" if len(ended) > 3 else "")
+            told = f"{len(ended)} trials ended ({', '.join(f'{n} {status}' for status, n in counts.items())}): {names}"
+        self.write(f"{told} {self._where}")
+
+
+def _shown(value: float | str) -> str:
+    return value if isinstance(value, str) else f"{value:.6g}"
