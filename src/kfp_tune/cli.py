@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import kfp_tune
 from kfp_tune.core.errors import ExperimentConflict, FieldError, InputError, KfpTuneError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment, ObjectiveSpec
@@ -102,6 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kfp-tune", description="Katib-class hyperparameter tuning on Kubeflow Pipelines.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("--version", action="version", version=f"kfp-tune {kfp_tune.__version__}", help="print kfp-tune's version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check an experiment; one 'path: message' line per error")
@@ -164,6 +166,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--service-account", help="the run's service account (with the Kubernetes launcher: one bound to manifests/rbac.yaml)")
         p.add_argument("--trial-templates", action="append", default=[], metavar="PATH",
                        help=TRIAL_TEMPLATES_HELP + "; without it, the run's first step reads the ConfigMap on the cluster")
+        p.add_argument("--json", action="store_true", help="print one JSON object: " + (
+            "run_id, kfp_experiment_id, url, store" if name == "submit" else "recurring_run_id, kfp_experiment_id, url, store, cron, fresh_experiment"))
         if name == "submit":
             p.add_argument("--run-name", help="the run's name (default: NAME-tuning)")
         else:
@@ -893,8 +897,8 @@ def _params(values: list[str]) -> dict[str, str]:
 @contextlib.contextmanager
 def _submitting() -> Any:
     """Around submit and schedule: arguments the pipeline refuses as the CLI's error naming each
-    --param (exit 2), and the warnings that trials go to another namespace, or that the run's
-    namespace may not write its store, on stderr, once."""
+    --param (exit 2), kfp's own printed lines on stderr, and the warnings that trials go to
+    another namespace, or that the run's namespace may not write its store, on stderr, once."""
     import warnings
 
     from kfp_tune.pipelines.submit import ArgumentsRefused, StoreAccessWarning, TrialsNamespaceWarning
@@ -902,7 +906,9 @@ def _submitting() -> Any:
     told = (TrialsNamespaceWarning, StoreAccessWarning)
     caught: list[warnings.WarningMessage] = []
     try:
-        with warnings.catch_warnings(record=True) as recorded:
+        # kfp prints its links ("Experiment details: URL", "Run details: URL") where a library would
+        # log: on stderr, so that stdout is kfp-tune's own line, or its JSON, for a script
+        with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings(record=True) as recorded:
             caught = recorded if recorded is not None else []
             for category in told:
                 warnings.simplefilter("always", category)
@@ -1063,7 +1069,10 @@ def cmd_submit(args: argparse.Namespace) -> int:
     options = _submit_options(args)
     with _submitting():
         submitted = submit(_source(args), run_name=args.run_name, **options)
-    print(f"run {submitted.id} started: {submitted.url}")
+    if args.json:
+        print(json.dumps({"run_id": submitted.id, "kfp_experiment_id": submitted.kfp_experiment_id, "url": submitted.url, "store": submitted.store}, sort_keys=True))
+    else:
+        print(f"run {submitted.id} started: {submitted.url}")
     return EXIT_OK
 
 
@@ -1077,6 +1086,12 @@ def cmd_schedule(args: argparse.Namespace) -> int:
             _source(args), args.cron, name=args.name, max_concurrency=args.max_concurrency, fresh_experiment=fresh_flag, **options,
         )
         fresh = fresh_experiment_of(fresh_flag, options["arguments"])
+    if args.json:
+        print(json.dumps({
+            "recurring_run_id": submitted.id, "kfp_experiment_id": submitted.kfp_experiment_id, "url": submitted.url, "store": submitted.store,
+            "cron": args.cron, "fresh_experiment": fresh,
+        }, sort_keys=True))
+        return EXIT_OK
     mode = "a fresh experiment per run" if fresh else "every run continues the same experiment"
     print(f"recurring run {submitted.id} created ({args.cron!r}, {mode}): {submitted.url}")
     return EXIT_OK
