@@ -340,3 +340,57 @@ def test_the_resume_note_does_not_promise_that_a_stopped_runs_trials_are_gone(tm
     note = resume_note(store, "left")
     assert note is not None and "2 trial(s) the stopped run was running, to record Killed and give back" in note
     assert "may still be running: its result will not be recorded" in note and "does not outlive" not in note
+
+
+PHISH = "[login](https://evil.example/phish) ![t](https://evil.example/beacon.png) ~~gone~~ a\\[b\\] *x* `c` <b>&amp;"
+
+
+def test_every_value_in_the_trial_table_renders_as_the_text_it_is(tmp_path):
+    """A categorical value or a trial's message holding Markdown links and images rendered as a
+    link and a remote image (display(Markdown(...)) in a notebook, the KFP UI's Markdown
+    artifact): the table is rendered here and each cell must read back as the value itself."""
+    markdown = pytest.importorskip("markdown")  # Python-Markdown, which tensorboard brings
+
+    def objective(params):
+        if params["kind"] == PHISH:
+            raise RuntimeError(PHISH)
+        return {"loss": params["x"]}
+
+    result = tune(objective, {"x": search.double(0.0, 1.0), "kind": search.categorical(["plain", PHISH])},
+                  objective_metric_name="loss", max_trial_count=6, algorithm="random",
+                  algorithm_settings={"random_state": 5}, store=str(tmp_path), name="phish")
+    assert any(t.parameters["kind"] == PHISH for t in result.trials), "seed 5 no longer draws the hostile value"
+    rendered = markdown.markdown(markdown_table(load_report(LocalStore(tmp_path), "phish")), extensions=["tables"])
+    parsed = _Collect()
+    parsed.feed(rendered)
+    in_table = set(parsed.tags[parsed.tags.index("table"):])  # the objective above it is a code span
+    assert parsed.links == [] and not {"a", "img", "b", "code", "em", "del"} & in_table
+
+    class Cells(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.rows: list[list[str]] = []
+            self.in_cell = False
+
+        def handle_starttag(self, tag, attrs):
+            if tag == "tr":
+                self.rows.append([])
+            elif tag == "td":
+                self.rows[-1].append("")
+                self.in_cell = True
+
+        def handle_endtag(self, tag):
+            self.in_cell = self.in_cell and tag != "td"
+
+        def handle_data(self, data):
+            if self.in_cell:
+                self.rows[-1][-1] += data
+
+    cells = Cells()
+    cells.feed(rendered)
+    # Python-Markdown, unlike CommonMark (notebooks, the KFP UI), has no backslash escape for ~:
+    # there the escape shows; the table escapes it for CommonMark's sake
+    shown = PHISH.replace("~", "\\~")
+    hostile = [row for row in cells.rows[1:] if shown in row]
+    assert len(hostile) == sum(t.parameters["kind"] == PHISH for t in result.trials) > 0
+    assert all(row[-1] == f"Error: RuntimeError: {shown}" for row in hostile), hostile

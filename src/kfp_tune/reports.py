@@ -188,10 +188,19 @@ def _metric_cell(trial: TrialState, name: str, escape: Callable[[str], str]) -> 
     return escape(trial.text_metrics[name]) if name in trial.text_metrics else ""
 
 
+# What a value could turn into Markdown rather than show as text: a table cell's end (|), code
+# (`), emphasis (* _), strikethrough (~, GFM), a link or an image ([text](url), ![alt](url)).
+# Each is shown as itself with CommonMark's backslash escape; & < > become entities, so that no
+# HTML, autolink (<https://...>) or entity gets through.
+_MARKDOWN_SPECIAL = re.compile(r"[\\|`*_~\[\]()!]")
+
+
 def _markdown_cell(text: str) -> str:
-    """A value that cannot break the table: pipes and backslashes escaped, one line."""
-    text = text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    return html.escape(text, quote=False).replace("`", "\\`").replace("*", "\\*").replace("_", "\\_")
+    """A value that shows as text, and in one table cell: one line, every character that means
+    something to Markdown escaped (a trial's message ``![t](https://...)`` would otherwise load
+    a remote image in the notebook or the KFP UI)."""
+    text = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), text.replace("\r", " ").replace("\n", " "))
+    return html.escape(text, quote=False)
 
 
 def _markdown_code(text: str) -> str:
