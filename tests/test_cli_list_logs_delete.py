@@ -78,10 +78,10 @@ def test_list_shows_every_experiment_with_its_status_and_best(finished, capsys):
     capsys.readouterr()
     assert main(["list", "--store", str(finished)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["name", "status", "reason", "trials", "succeeded", "failed", "best", "best", "trial", "created"]
-    assert [line.split()[:6] for line in lines[1:]] == [["quad", "Succeeded", "ExperimentMaxTrialsReached", "3", "3", "0"],
-                                                       ["quad-2", "Succeeded", "ExperimentMaxTrialsReached", "2", "2", "0"]]
-    assert lines[1].split()[6:8] == [f"{rows[0]['best']:.6g}", rows[0]["best_trial"]]
+    assert lines[0].split() == ["name", "status", "reason", "trials", "succeeded", "failed", "killed", "early-stopped", "running", "best", "best", "trial", "created"]
+    assert [line.split()[:9] for line in lines[1:]] == [["quad", "Succeeded", "ExperimentMaxTrialsReached", "3", "3", "0", "0", "0", "0"],
+                                                       ["quad-2", "Succeeded", "ExperimentMaxTrialsReached", "2", "2", "0", "0", "0", "0"]]
+    assert lines[1].split()[9:11] == [f"{rows[0]['best']:.6g}", rows[0]["best_trial"]]
 
 
 def test_list_counts_a_failed_experiment_and_warns_about_a_damaged_one(store, capsys):
@@ -361,3 +361,20 @@ def test_delete_on_s3_keeps_the_experiment_whose_name_it_prefixes(capsys, s3_env
     assert capsys.readouterr().out.startswith("deleted experiment 'exp': ")
     assert s3.list("experiments/exp/") == [] and {key: s3.get(key) for key in s3.list("experiments/exp-2/")} == other
     assert [r["name"] for r in _json(capsys, ["list", "--store", uri, "--json"])] == ["exp-2"]
+
+
+def test_list_counts_add_up_to_the_trials_with_killed_early_stopped_and_running(finished, capsys, monkeypatch):
+    """An interrupted run's experiment showed ``2 0 0`` (trials, succeeded, failed) with its 2
+    trials Killed; Katib's status counts each condition (status_util.go updateTrialsSummary)."""
+    from kfp_tune.client import Client
+
+    experiment = Client(str(finished)).list_experiments_and_problems()[0][0]
+    counts = {"trials": 7, "trialsSucceeded": 1, "trialsFailed": 1, "trialMetricsUnavailable": 1, "trialsKilled": 2,
+              "trialsEarlyStopped": 1, "trialsRunning": 1, "trialsPending": 0}
+    shown = {**experiment, "status": {**experiment["status"], **counts}}
+    monkeypatch.setattr(Client, "list_experiments_and_problems", lambda self: ([shown], {}))
+    (row,) = _json(capsys, ["list", "--store", str(finished), "--json"])
+    assert (row["killed"], row["early_stopped"], row["running"]) == (2, 1, 1)
+    assert row["trials"] == row["succeeded"] + row["failed"] + row["killed"] + row["early_stopped"] + row["running"]
+    assert main(["list", "--store", str(finished)]) == 0
+    assert capsys.readouterr().out.splitlines()[1].split()[3:9] == ["7", "1", "2", "2", "1", "1"]

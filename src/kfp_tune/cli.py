@@ -136,7 +136,7 @@ def _parser() -> argparse.ArgumentParser:
 
     for name, handler, text, json_text in (
         ("status", cmd_status, "the experiment's status", "print Katib's Experiment .status document (as kubectl get experiment -o json shows it)"),
-        ("trials", cmd_trials, "the experiment's trials", "print one JSON object per trial"),
+        ("trials", cmd_trials, "the experiment's trials", "print one JSON array, an object per trial"),
     ):
         p = sub.add_parser(name, help=text + " from the store")
         p.add_argument("name", help="experiment name")
@@ -201,7 +201,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="the experiments in the store, with their status")
     p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
-    p.add_argument("--json", action="store_true", help="one object per experiment: name, status, reason, trials, succeeded, failed, best_trial, best, created")
+    p.add_argument("--json", action="store_true", help="one JSON array, an object per experiment: name, status, reason, trials, succeeded, failed, killed, early_stopped, running, best_trial, best, created")
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("logs", help="a trial's log from the store (every trial's without TRIAL); a trial running on a cluster: from its pod")
@@ -1239,6 +1239,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         rows.append({
             "name": experiment["metadata"]["name"], "status": phase, "reason": reason, "trials": status.get("trials", 0),
             "succeeded": status.get("trialsSucceeded", 0), "failed": status.get("trialsFailed", 0) + status.get("trialMetricsUnavailable", 0),
+            # Katib's other counts (status_util.go updateTrialsSummary), so that the columns add up to trials
+            "killed": status.get("trialsKilled", 0), "early_stopped": status.get("trialsEarlyStopped", 0),
+            "running": status.get("trialsRunning", 0) + status.get("trialsPending", 0),
             "best_trial": optimal.get("bestTrialName"), "best": best_objective(experiment), "created": experiment["metadata"].get("creationTimestamp"),
         })
     if args.json:
@@ -1247,9 +1250,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no experiments in {store.uri}")
         return EXIT_OK
-    header = ["name", "status", "reason", "trials", "succeeded", "failed", "best", "best trial", "created"]
+    header = ["name", "status", "reason", "trials", "succeeded", "failed", "killed", "early-stopped", "running", "best", "best trial", "created"]
     table = [header] + [
-        [r["name"], r["status"], r["reason"], r["trials"], r["succeeded"], r["failed"], "" if r["best"] is None else f"{r['best']:.6g}", r["best_trial"] or "", r["created"] or ""]
+        [r["name"], r["status"], r["reason"], r["trials"], r["succeeded"], r["failed"], r["killed"], r["early_stopped"], r["running"], "" if r["best"] is None else f"{r['best']:.6g}", r["best_trial"] or "", r["created"] or ""]
         for r in rows
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
