@@ -378,3 +378,17 @@ def test_list_counts_add_up_to_the_trials_with_killed_early_stopped_and_running(
     assert row["trials"] == row["succeeded"] + row["failed"] + row["killed"] + row["early_stopped"] + row["running"]
     assert main(["list", "--store", str(finished)]) == 0
     assert capsys.readouterr().out.splitlines()[1].split()[3:9] == ["7", "1", "2", "2", "1", "1"]
+
+
+@pytest.mark.parametrize("command", [["list"], ["status", "quad"], ["trials", "quad"]])
+def test_an_empty_store_flag_is_refused_not_taken_as_the_default(finished, capsys, monkeypatch, tmp_path, command):
+    monkeypatch.chdir(tmp_path)
+    assert main([*command, "--store", ""]) == 2
+    assert capsys.readouterr().err == "error: --store: expected a URI or folder, got an empty string\n"
+    assert not (tmp_path / "kfp-tune-runs").exists()
+
+
+def test_report_of_an_experiment_not_there_creates_no_folder(finished, capsys, tmp_path):
+    assert main(["report", "nosuch", "--store", str(finished), "-o", str(tmp_path / "new" / "sub")]) == 2
+    assert "no experiment 'nosuch'" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()

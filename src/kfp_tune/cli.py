@@ -458,6 +458,8 @@ def _open_store(uri: str | None, look: bool = False) -> Store:
     from kfp_tune.stores import check_environment, check_store_uri, open_store
 
     check_environment()
+    if uri == "":  # else taken as not given: the default store, silently
+        raise UsageError("--store: expected a URI or folder, got an empty string")
     given = uri or os.environ.get(STORE_VARIABLE)
     if given:
         _check("--store" if uri else "$KFP_TUNE_STORE", check_store_uri, given)
@@ -1202,8 +1204,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     from kfp_tune.reports import damaged_lines, html_report, load_report, markdown_table
 
     store = _open(args)
+    report = load_report(store, args.name)  # first: a name not in the store leaves no folder behind
     folder = _output_folder("-o/--output", args.output)
-    report = load_report(store, args.name)
     for line in damaged_lines(report.damaged):  # left out; the rest still shows
         print(line, file=sys.stderr)
     outputs = [(folder / f"{report.state.name}.{suffix}", render) for suffix, render in (("md", markdown_table), ("html", html_report))]
