@@ -4,6 +4,8 @@ layers that only import downwards, and no import cycle."""
 from __future__ import annotations
 
 import ast
+import hashlib
+import re
 import shutil
 import subprocess
 import sys
@@ -215,9 +217,30 @@ def test_library_never_configures_logging():
         assert "basicConfig" not in path.read_text(), path
 
 
-BUILD_INPUTS = ("pyproject.toml", "README.md", "src", "algorithms", "components", "pipelines")
+BUILD_INPUTS = ("pyproject.toml", "README.md", "LICENSE", "src", "algorithms", "components", "pipelines")
 """What setuptools reads to build the wheel: copied out, so the build's ``build/`` and
 ``*.egg-info`` folders land in the test's folder, never in the checkout."""
+
+APACHE_2_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
+"""The SHA-256 of https://www.apache.org/licenses/LICENSE-2.0.txt, the licence's standard text."""
+
+
+def test_the_licence_file_is_the_whole_unmodified_apache_2_text():
+    import tomllib
+
+    assert tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["license"] == "Apache-2.0"
+    assert hashlib.sha256((REPO / "LICENSE").read_bytes()).hexdigest() == APACHE_2_SHA256
+
+
+def test_the_python_classifiers_are_the_versions_requires_python_allows():
+    import tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    lowest = project["requires-python"].removeprefix(">=")
+    assert re.fullmatch(r"3\.\d+", lowest), f"requires-python {project['requires-python']!r}: this check reads only '>=3.N'"
+    minors = sorted(int(c.rsplit(".", 1)[1]) for c in project["classifiers"] if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c))
+    # one classifier a release from the lowest up: none below it and no gap
+    assert minors and minors == list(range(int(lowest.split(".")[1]), minors[-1] + 1)), minors
 
 
 def test_built_wheel_holds_every_module_under_one_package(tmp_path):
@@ -238,7 +261,12 @@ def test_built_wheel_holds_every_module_under_one_package(tmp_path):
     assert wheel.name.startswith(f"kfp_tune-{__version__}-"), wheel.name  # the version read from its one literal
     names = zipfile.ZipFile(wheel).namelist()
     top = {n.split("/")[0] for n in names}
-    assert top == {"kfp_tune", wheel.name.split("-py3")[0] + ".dist-info"}
+    dist_info = wheel.name.split("-py3")[0] + ".dist-info"
+    assert top == {"kfp_tune", dist_info}
+    # the licence travels with the wheel, and so into the runtime image that installs it
+    assert zipfile.ZipFile(wheel).read(f"{dist_info}/licenses/LICENSE") == (REPO / "LICENSE").read_bytes()
+    metadata = zipfile.ZipFile(wheel).read(f"{dist_info}/METADATA").decode().splitlines()
+    assert "License-File: LICENSE" in metadata and "Classifier: Operating System :: OS Independent" in metadata
     sources = {p.relative_to(REPO / "src").as_posix() for p in (REPO / "src").rglob("*.py")}
     for folder in ("algorithms", "components", "pipelines"):
         sources |= {f"kfp_tune/{p.relative_to(REPO).as_posix()}" for p in (REPO / folder).rglob("*.py")}
@@ -290,9 +318,11 @@ def test_runtime_image_is_pinned_non_root_and_installs_nothing_at_run_time():
     dockerfile = (REPO / "images" / "runtime" / "Dockerfile").read_text()
     users = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("USER ")]
     assert users and users[-1].split(":")[0] not in ("0", "root")
-    # the image gets every folder the package is built from
+    # the image gets every folder the package is built from, and the files the build reads (the licence too)
     for folder in set(project["tool"]["setuptools"]["package-dir"].values()):
         assert f"COPY {folder.split('/')[0]}/ " in dockerfile, folder
+    copied = {word for line in dockerfile.splitlines() if line.startswith("COPY ") for word in line.split()[1:-1]}
+    assert {name for name in BUILD_INPUTS if (REPO / name).is_file()} <= copied, copied
     for folder in ("suggest", "launch_trial", "collect_metrics", "decide_stop"):
         text = (REPO / "components" / folder / "component.yaml").read_text()
         assert "pip install" not in text and f"image: {DEFAULT_RUNTIME_IMAGE}" in text
