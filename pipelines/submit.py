@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, shown
+from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, masked_url, shown
 from kfp_tune.core.spec import Experiment
 from kfp_tune.pipelines.builder import (
     DEFAULT_CLUSTER_STORE,
@@ -65,7 +65,7 @@ def cluster_store_problem(store_uri: str) -> str:
     if urlsplit(store_uri).scheme.lower() == "s3":
         return ""
     return (
-        f"{shown(store_uri)} is not an s3:// URI: the run's steps and trials run in pods on the cluster, which cannot write to a "
+        f"{shown(masked_url(store_uri))} is not an s3:// URI: the run's steps and trials run in pods on the cluster, which cannot write to a "
         f"folder on this machine nor share one of their own; expected a bucket in the cluster's object store, e.g. "
         f"{DEFAULT_CLUSTER_STORE} (the default)"
     )
@@ -92,7 +92,7 @@ def namespace_store_note(store_uri: str, namespace: str | None) -> str:
     if any(prefix.startswith(allowed.format(namespace=namespace)) for allowed in NAMESPACE_PREFIXES):
         return ""
     return (
-        f"the run goes to namespace {namespace!r} and keeps its records in {store_uri}: on multi-user KFP (2.16 and later) that "
+        f"the run goes to namespace {namespace!r} and keeps its records in {masked_url(store_uri)}: on multi-user KFP (2.16 and later) that "
         f"namespace's store credentials may write only under {', '.join(p.format(namespace=namespace) for p in NAMESPACE_PREFIXES)} "
         f"of the {KFP_BUCKET} bucket, so its steps would be refused (AccessDenied); use store_uri "
         f"{NAMESPACE_STORE.format(namespace=namespace)} (the default for a namespace), or a store of your own"
@@ -447,26 +447,6 @@ def _cron_value(text: str, spec: CronField) -> int | None:
     if text.isascii() and text.isdigit():
         return int(text)
     return spec.names.get(text.lower())
-
-
-def masked_url(url: str) -> str:
-    """A URL as a message may show it: what could be a credential (``user:pass@``, a query
-    string, a fragment) replaced by ``***``."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url if "://" in url else f"//{url}")
-    except ValueError:
-        return "(a URL that cannot be parsed)"
-    netloc = parts.netloc
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    shown_url = f"{parts.scheme}://{netloc}{parts.path}" if "://" in url else f"{netloc}{parts.path}"
-    if parts.query or url.rstrip().endswith("?"):
-        shown_url += "?***"
-    if parts.fragment or "#" in url:
-        shown_url += "#***"
-    return shown_url
 
 
 def _scrubbed(text: str, url: str | None) -> str:

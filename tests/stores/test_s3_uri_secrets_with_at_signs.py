@@ -23,6 +23,6 @@ def test_no_part_of_a_secret_with_an_at_sign_is_shown(uri: str, secret_parts: li
     with pytest.raises(StoreInputError) as info:
         S3Store.from_uri(uri, SETTINGS)
     message = str(info.value)
-    assert "'bucket/team'" in message, "what follows the credentials is still shown"
+    assert "'s3://***@bucket/team'" in message, "what follows the credentials is still shown"
     for part in secret_parts:
         assert part not in message, (part, message)

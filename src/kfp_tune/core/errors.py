@@ -24,6 +24,29 @@ def clipped(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def masked_url(url: str) -> str:
+    """A URL as a message may show it: what could be a credential (``user:pass@``, a query
+    string, a fragment) replaced by ``***``. Every URL a message repeats goes through it: the
+    KFP host, a store URI, an S3 endpoint (a presigned ``?X-Amz-Security-Token=`` is a secret)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url if "://" in url else f"//{url}")
+    except ValueError:
+        return "(a URL that cannot be parsed)"
+    netloc = parts.netloc
+    if "@" not in netloc and "?" not in url and "#" not in url:
+        return url  # nothing to hide: shown as given (padding, case and all)
+    if "@" in netloc:
+        netloc = "***@" + netloc.rsplit("@", 1)[1]
+    shown_url = f"{parts.scheme}://{netloc}{parts.path}" if "://" in url else f"{netloc}{parts.path}"
+    if parts.query or url.rstrip().endswith("?"):
+        shown_url += "?***"
+    if parts.fragment or "#" in url:
+        shown_url += "#***"
+    return shown_url
+
+
 WHOLE_FILE = "(file)"
 """The path of a FieldError about a file as a whole (its size, encoding or YAML) rather than
 one field in it; a caller that knows the file's name puts it there (``SpecError.in_file``)."""

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
 
-from kfp_tune.core.errors import KfpTuneError, StoreInputError, shown
+from kfp_tune.core.errors import KfpTuneError, StoreInputError, masked_url, shown
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.vocabulary import (
@@ -86,38 +86,39 @@ def check_store_uri(uri: str) -> str:
     Only the form is checked: nothing is opened. Credentials written into the URI are refused
     and never repeated in the message."""
     expected = "expected s3://bucket/prefix, file:///path or a folder path" + "".join(f", {scheme}://..." for scheme in sorted(_OPENERS))
+    # a URI is repeated with its credentials, query and fragment masked (a token may be there)
+    quoted = shown(masked_url(uri)) if "://" in uri else shown(uri)
     if not uri or uri.strip() != uri or "\x00" in uri:
-        raise StoreInputError(f"store URI {shown(uri)}: {expected}")
+        raise StoreInputError(f"store URI {quoted}: {expected}")
     if not _SCHEME.match(uri):
         return uri
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
     if "@" in parts.netloc:
-        safe = f"{scheme}://***@{parts.netloc.rpartition('@')[2]}{parts.path}"
         raise StoreInputError(
-            f"store URI {safe}: credentials do not belong in the URI (it is shown in logs and the KFP UI); "
+            f"store URI {masked_url(uri)}: credentials do not belong in the URI (it is shown in logs and the KFP UI); "
             "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the pipeline's store_secret) instead"
         )
     if scheme == "s3":
         if not _BUCKET.match(parts.netloc) or ".." in parts.netloc:
-            raise StoreInputError(f"store URI {shown(uri)}: {shown(parts.netloc)} is not an S3 bucket name (3-63 lower case letters, digits, '.' or '-'); {expected}")
+            raise StoreInputError(f"store URI {quoted}: {shown(parts.netloc)} is not an S3 bucket name (3-63 lower case letters, digits, '.' or '-'); {expected}")
         if parts.query or parts.fragment:
-            raise StoreInputError(f"store URI {shown(uri)}: no '?' or '#' part is allowed; {expected}")
+            raise StoreInputError(f"store URI {quoted}: no '?' or '#' part is allowed; {expected}")
         if (problem := prefix_problem(parts.path)) is not None:
-            raise StoreInputError(f"store URI {shown(uri)}: {problem}")
+            raise StoreInputError(f"store URI {quoted}: {problem}")
         return uri
     if scheme == "file":
         if parts.netloc not in ("", "localhost"):
             raise StoreInputError(
-                f"store URI {shown(uri)}: a file URI names a path on this machine, file:///absolute/path (three slashes); "
+                f"store URI {quoted}: a file URI names a path on this machine, file:///absolute/path (three slashes); "
                 f"{shown(parts.netloc)} is read as a host name"
             )
         if not parts.path:
-            raise StoreInputError(f"store URI {shown(uri)}: no path; {expected}")
+            raise StoreInputError(f"store URI {quoted}: no path; {expected}")
         return uri
     if scheme in _OPENERS:
         return uri
-    raise StoreInputError(f"store URI {shown(uri)}: the {shown(scheme)} scheme is not supported; {expected} (a plug-in's scheme needs its plug-in installed)")
+    raise StoreInputError(f"store URI {quoted}: the {shown(scheme)} scheme is not supported; {expected} (a plug-in's scheme needs its plug-in installed)")
 
 
 def check_environment(environ: Mapping[str, str] | None = None) -> None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-from kfp_tune.core.errors import StoreError, StoreInputError, shown
+from kfp_tune.core.errors import StoreError, StoreInputError, masked_url, shown
 from kfp_tune.core.vocabulary import S3_ENDPOINT_VARIABLE
 from kfp_tune.stores.keys import prefix_problem, unsafe_part
 
@@ -141,9 +141,9 @@ class S3Settings:
         except ValueError:
             port_ok = False
         if parsed.scheme not in ("http", "https") or not parsed.hostname or not port_ok:
-            raise StoreInputError(f"S3 endpoint {shown(raw)} from {source}: expected http://host:port or https://host")
+            raise StoreInputError(f"S3 endpoint {shown(masked_url(raw))} from {source}: expected http://host:port or https://host")
         if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
-            raise StoreInputError(f"S3 endpoint {shown(raw)} from {source}: expected http://host:port or https://host, with no path (the bucket goes in the s3:// store URI)")
+            raise StoreInputError(f"S3 endpoint {shown(masked_url(raw))} from {source}: expected http://host:port or https://host, with no path (the bucket goes in the s3:// store URI)")
         return cls(
             endpoint=parsed.netloc,
             secure=parsed.scheme == "https",
@@ -211,7 +211,7 @@ class S3Store:
     def from_uri(cls, uri: str, settings: S3Settings | None = None) -> S3Store:
         parsed = urlparse(uri)
         if parsed.scheme != "s3" or not parsed.netloc or "@" in parsed.netloc:
-            raise StoreInputError(f"S3 store URI {shown(uri.rpartition('@')[2])}: expected s3://bucket/prefix, with no credentials in it")
+            raise StoreInputError(f"S3 store URI {shown(masked_url(uri))}: expected s3://bucket/prefix, with no credentials in it")
         return cls(parsed.netloc, parsed.path, settings)
 
     def __repr__(self) -> str:
