@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -353,3 +354,25 @@ def test_the_readme_layout_names_every_module_of_a_package_it_describes_module_b
     assert row is not None, f"README Layout has no row for {where}"
     missing = sorted(p.stem for p in DESCRIBED_MODULE_BY_MODULE[where].glob("*.py") if p.stem != "__init__" and f"`{p.stem}`" not in row)
     assert not missing, f"README Layout's {where} row does not say what {missing} are for"
+
+
+SDIST_LEFT_OUT = ("build", "dist", ".git", ".venv", "kfp-tune-runs", ".hypothesis", ".mypy_cache", ".pytest_cache", ".ruff_cache", "__pycache__", "*.egg-info")
+"""What a checkout holds that is not the source: git's and the tools' folders, builds and run records."""
+
+
+def test_the_sdist_holds_the_whole_source_tree_so_its_tests_collect(tmp_path):
+    """The sdist is the source release: a packager runs its tests, which need tests/conftest.py,
+    tests/support/ and the docs, examples and images they read (setuptools alone ships only
+    tests/test_*.py). Every file git tracks (or would) goes in; MANIFEST.in says so."""
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*SDIST_LEFT_OUT))
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--no-isolation", "--outdir", str(tmp_path), str(source)], check=True, capture_output=True, text=True)
+    with tarfile.open(next(tmp_path.glob("kfp_tune-*.tar.gz"))) as sdist:
+        shipped = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    assert {"tests/conftest.py", "LICENSE", "MANIFEST.in"} <= shipped
+    assert {p.relative_to(REPO).as_posix() for p in (REPO / "tests" / "support").glob("*.py")} <= shipped
+    git = shutil.which("git")
+    if git and (REPO / ".git").exists():
+        listed = subprocess.run([git, "ls-files", "--cached", "--others", "--exclude-standard"], cwd=REPO, capture_output=True, text=True, check=True).stdout.splitlines()
+        missing = sorted(name for name in listed if (REPO / name).is_file() and name not in shipped)
+        assert not missing, f"the sdist leaves out {missing[:10]}: add them to MANIFEST.in"
