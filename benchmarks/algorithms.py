@@ -176,12 +176,17 @@ def _skopt_space(space: SearchSpace) -> list[Any]:
     return out
 
 
+SKOPT_INITIAL_POINTS = 10
+"""Katib's default n_initial_points (pkg/suggestion/v1beta1/skopt/base_service.py, BaseSkoptService):
+gp_minimize refuses a budget below it."""
+
+
 def skopt_katib(task: Task, seed: int, trials: int) -> list[float]:
-    """gp_minimize as Katib uses scikit-optimize: GP, gp_hedge, 10 initial points."""
+    """gp_minimize as Katib uses scikit-optimize: GP, gp_hedge, Katib's initial points."""
     from skopt import gp_minimize
 
     names = task.space.names
-    result = gp_minimize(lambda x: task.fn(dict(zip(names, x, strict=True))), _skopt_space(task.space), n_calls=trials, n_initial_points=10, acq_func="gp_hedge", random_state=seed)
+    result = gp_minimize(lambda x: task.fn(dict(zip(names, x, strict=True))), _skopt_space(task.space), n_calls=trials, n_initial_points=SKOPT_INITIAL_POINTS, acq_func="gp_hedge", random_state=seed)
     return list(result.func_vals)
 
 
@@ -240,6 +245,8 @@ def optimizers() -> dict[str, Runner]:
 # --- measurements -----------------------------------------------------------------------------
 
 CHECKPOINTS = (10, 25, 50)
+MIN_TRIALS = max(CHECKPOINTS[0], SKOPT_INITIAL_POINTS)
+"""Fewer trials reach no checkpoint (an empty quality table) and are below what gp_minimize accepts."""
 
 
 def quality(seeds: int, trials: int, selected: dict[str, Runner], known: dict[str, float] | None = None) -> tuple[dict[str, dict[str, dict[int, float]]], dict[str, float]]:
@@ -504,7 +511,7 @@ def report(quality_table: dict, speed_table: dict, budget_table: dict, seeds: in
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--trials", type=int, default=50)
+    parser.add_argument("--trials", type=int, default=50, help=f"trials per optimizer, seed and task (at least {MIN_TRIALS})")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md")
     parser.add_argument(
         "--only", nargs="*",
@@ -516,6 +523,9 @@ def main(argv: list[str] | None = None) -> None:
         "measuring them again, e.g. while other benchmarks load the cores",
     )
     args = parser.parse_args(argv)
+    if args.trials < MIN_TRIALS:
+        parser.error(f"--trials must be at least {MIN_TRIALS}, got {args.trials}: regret is reported after {', '.join(map(str, CHECKPOINTS))} "
+                     f"trials, and scikit-optimize's gp_minimize (Katib's bayesianoptimization) needs {SKOPT_INITIAL_POINTS} initial points")
     previous = args.out.with_suffix(".json")
     if args.quality_only and not (args.only and previous.exists()):
         parser.error(f"--quality-only needs --only and the results of a full run in {previous}")
