@@ -27,7 +27,7 @@ from typing import Any
 
 from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, SpecError, StoreError, shown
 from kfp_tune.core.interfaces import Store
-from kfp_tune.core.records import DamagedRecord, ExperimentRecords
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, left_out_warning
 from kfp_tune.core.spec import API_VERSION, EDITABLE_FIELDS
 from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentState, ExperimentView, TrialState, experiment_of, read_experiment_record
 from kfp_tune.core.vocabulary import TrialStatus
@@ -198,7 +198,7 @@ class Client:
         for key, problem in sorted(damaged.items()):
             if (key, problem) not in self._warned_damaged:  # once per record, however many calls read it
                 self._warned_damaged.add((key, problem))
-                log.warning("experiment %s: record %s is damaged (%s); left out", name, key, problem)
+                log.warning("experiment %s: %s", name, left_out_warning(key, problem).removeprefix("warning: "))
         stored = head.get("spec") or {}
         metadata = {**(stored.get("metadata") or {}), "name": name, "uid": head.get("uid"), "creationTimestamp": head.get("created")}
         return KatibObject({"apiVersion": API_VERSION, "kind": "Experiment", "metadata": metadata, "spec": stored.get("spec") or {}, "status": status})
@@ -554,7 +554,7 @@ class Client:
         for key, problem in sorted(view.damaged.items()):
             if (key, problem) not in self._warned_damaged:  # once per record, however many calls read it
                 self._warned_damaged.add((key, problem))
-                log.warning("experiment %s: record %s is damaged (%s); left out", name, key, problem)
+                log.warning("experiment %s: %s", name, left_out_warning(key, problem).removeprefix("warning: "))
         return state
 
     def _trial(self, trial: str | tuple[str, str]) -> tuple[ExperimentRecords, ExperimentState, TrialState]:

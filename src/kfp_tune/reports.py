@@ -26,7 +26,7 @@ from typing import Any
 from kfp_tune.core.decision import COUNTS_AS_FAILED, best_trial, count_trials, decide
 from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
-from kfp_tune.core.records import DamagedRecord, ExperimentRecords
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, left_out_warning
 from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
@@ -72,7 +72,7 @@ class ExperimentReport:
                 continue
             try:
                 record = records.read(records.heartbeat_key(trial.name), RecordKind.TRIAL_HEARTBEAT)
-            except DamagedRecord:
+            except UnreadableRecord:
                 continue
             at = record.get("at") if record is not None else None
             if isinstance(at, (int, float)) and not isinstance(at, bool) and math.isfinite(at):
@@ -143,7 +143,7 @@ def load_report(store: Store | str | os.PathLike[str] | None, experiment_name: s
             return ExperimentReport(
                 state, str(phase), str(reason), str(message), damaged, ended_at if isinstance(ended_at, str) else None, records
             )
-    except DamagedRecord as exc:  # derived from the records: what they say now is shown instead
+    except UnreadableRecord as exc:  # derived from the records: what they say now is shown instead
         damaged[exc.key] = exc.problem + " (the status is computed from the trials instead)"
     fresh = decide(state, rounds_left=1)
     return ExperimentReport(state, fresh.phase, fresh.reason, fresh.message, damaged, records=records)
@@ -167,8 +167,8 @@ def experiment_status(store: Store, experiment_name: str, view: ExperimentView |
 
 
 def damaged_lines(damaged: dict[str, str]) -> list[str]:
-    """One warning per damaged record, naming its key and what is wrong."""
-    return [f"warning: record {key} is damaged: {problem}; left out" for key, problem in sorted(damaged.items())]
+    """One warning per record left out, naming its key and what is wrong (records.left_out_warning)."""
+    return [left_out_warning(key, problem) for key, problem in sorted(damaged.items())]
 
 
 def _number(value: float) -> str:

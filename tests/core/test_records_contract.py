@@ -207,9 +207,7 @@ def test_a_record_that_is_not_an_object_names_the_json_type(document: str, shown
 def test_another_kind_or_version_is_damaged_and_says_which() -> None:
     problem = damaged(check_record, {"kind": "TrialEnded", "version": RECORD_VERSION}, KEY, "TrialResult").problem
     assert "TrialResult" in problem and "'TrialEnded'" in problem
-    future = RECORD_VERSION + 1
-    problem = damaged(check_record, {"kind": "TrialResult", "version": future}, KEY, "TrialResult").problem
-    assert f"version {future}" in problem and f"reads version {RECORD_VERSION}" in problem
+    # a version above RECORD_VERSION is a newer kfp-tune's, not damaged: tests/test_newer_records.py
     problem = damaged(check_record, {"kind": "TrialResult"}, KEY, "TrialResult").problem
     assert "version None" in problem
     record = {"kind": "TrialResult", "version": RECORD_VERSION, "x": 1}

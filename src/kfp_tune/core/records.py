@@ -33,10 +33,12 @@ and beside it, under ``artifacts/<experiment>/``, what a tuning step's trials re
 The keys are built and taken apart here only (:class:`ExperimentRecords`), so the layout is
 spelled out once.
 
-Every JSON record carries ``kind`` and ``version``; a record of an unknown version, that does not
-parse, or with a field missing or of the wrong type is reported with its key
-(:class:`DamagedRecord`). A run never skips one, so a damaged store cannot silently reset an
-experiment; readers (status, reports) leave it out, say so, and show the rest.
+Every JSON record carries ``kind`` and ``version``; a record that does not parse, of another
+kind, or with a version or a field missing or of the wrong type is reported with its key
+(:class:`DamagedRecord`); one of a version above :data:`RECORD_VERSION` was written by a newer
+kfp-tune and is named so (:class:`NewerRecord`: upgrade to read it; it is not damaged). A run never
+skips either, so a damaged store cannot silently reset an experiment and an older kfp-tune cannot
+misread a newer one's records; readers (status, reports) leave it out, say so, and show the rest.
 """
 
 from __future__ import annotations
@@ -51,9 +53,22 @@ from typing import Any, TypeVar
 from kfp_tune.core.errors import StoreError, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import short_hash
+from kfp_tune.core.version import VERSION
 from kfp_tune.core.vocabulary import Comparison, LaunchPhase, RecordKind, TrialStatus
 
 RECORD_VERSION = 1
+"""The version of the records this kfp-tune writes; it reads every version from 1 to this one.
+
+Bump it when what a record MEANS changes, not only when its fields do: an older kfp-tune reads a
+record of a version it knows as it always did, so a new meaning under the same version is misread
+without a word (since a3e2e44 a Killed trial that a stop interrupted is given back, where an
+older reader of the same version 1 result counts it as used; that one was not bumped, and stays
+so: stores already hold it). After a bump, keep reading every older version, giving each its own
+meaning (``record["version"]``), and add it to the versions tests/core/test_records_contract.py
+reads. An older kfp-tune then refuses the new records as written by a newer one
+(:class:`NewerRecord`) instead of misreading them, as a Kubernetes API server refuses an object
+of an API version it does not serve (Katib's objects: manifests/v1beta1/components/crd/
+experiment.yaml, ``versions``)."""
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 HEARTBEAT_RECORD = "beat"
 """A trial's heartbeat record's name (``trials/<trial>/beat.json``, see ``core.claims``)."""
@@ -264,14 +279,54 @@ def encode_record(record: dict[str, Any]) -> bytes:
     return (json.dumps(record, sort_keys=True, indent=1, allow_nan=False) + "\n").encode("utf-8")
 
 
-class DamagedRecord(StoreError):
-    """A record that is there but cannot be read: not JSON, of another kind or version, or a field
-    missing or of the wrong type. Names the key and what is wrong, so the user can find the file;
-    a run refuses to go on (it never skips or rewrites it), readers show the rest without it."""
+class UnreadableRecord(StoreError):
+    """A record that is there but that this kfp-tune cannot read: damaged, or written by a newer
+    kfp-tune. A run refuses to go on (it never skips or rewrites it); readers (``lenient``) leave
+    it out, list it with its key and ``problem``, and show the rest (:func:`left_out_warning`)."""
+
+    def __init__(self, message: str, key: str, problem: str):
+        super().__init__(message)
+        self.key, self.problem = key, problem
+
+
+class DamagedRecord(UnreadableRecord):
+    """A record that is there but cannot be read: not JSON, of another kind, of no version this
+    kfp-tune knows and none above it, or a field missing or of the wrong type. Names the key and
+    what is wrong, so the user can find the file."""
 
     def __init__(self, key: str, problem: str):
-        super().__init__(f"record {key} is damaged: {problem}")
-        self.key, self.problem = key, problem
+        super().__init__(f"record {key} is damaged: {problem}", key, problem)
+
+
+NEWER_PROBLEM = "written by a newer kfp-tune"
+"""How a :class:`NewerRecord`'s ``problem`` starts: what tells a reader's warning it apart."""
+
+
+class NewerRecord(UnreadableRecord):
+    """A record of a version above :data:`RECORD_VERSION`: a newer kfp-tune wrote it. Nothing is
+    wrong with it, so the user is told to upgrade, never to repair or remove it; an older reader
+    cannot know what its fields mean now, so it is not read (a run is refused)."""
+
+    def __init__(self, key: str, version: int):
+        problem = (
+            f"{NEWER_PROBLEM} (record version {version}): upgrade kfp-tune ({VERSION} reads record version {_readable_versions()}) "
+            "to read it; nothing was changed"
+        )
+        super().__init__(f"record {key} was {problem}", key, problem)
+        self.version = version
+
+
+def _readable_versions() -> str:
+    return "1" if RECORD_VERSION == 1 else f"1 to {RECORD_VERSION}"
+
+
+def left_out_warning(key: str, problem: str) -> str:
+    """A reader's warning about a record it left out (a lenient view's ``damaged``: key ->
+    problem): a newer one says the counts and the best trial shown may be incomplete, since it
+    may hold the best."""
+    if problem.startswith(NEWER_PROBLEM):
+        return f"warning: record {key} was {problem}; left out, so the counts and the best trial shown may be incomplete"
+    return f"warning: record {key} is damaged: {problem}; left out"
 
 
 def decode_record(data: bytes, key: str, kind: str) -> dict[str, Any]:
@@ -291,13 +346,18 @@ def outcome_label(max_trial_count: int | None) -> str:
 
 
 def check_record(record: Any, key: str, kind: str) -> dict[str, Any]:
-    """The record, if it is a ``kind`` record of this version; DamagedRecord naming the key if not."""
+    """The record, if it is a ``kind`` record of a version this kfp-tune reads (1 to
+    :data:`RECORD_VERSION`); NewerRecord when a newer kfp-tune wrote it, else DamagedRecord,
+    each naming the key."""
     if not isinstance(record, dict):
         raise DamagedRecord(key, f"expected a {kind} record (a JSON object), got a JSON {_json_type(record)}")
     if record.get("kind") != kind:
         raise DamagedRecord(key, f"expected a {kind} record, got kind {_short(record.get('kind'))}")
-    if record.get("version") != RECORD_VERSION:
-        raise DamagedRecord(key, f"it has version {_short(record.get('version'))}; this kfp-tune reads version {RECORD_VERSION}")
+    version = record.get("version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > RECORD_VERSION:
+        raise NewerRecord(key, version)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise DamagedRecord(key, f"it has version {_short(version)}; this kfp-tune reads version {_readable_versions()}")
     return record
 
 

@@ -23,6 +23,7 @@ from kfp_tune.core.records import (
     TrialEnded,
     TrialResult,
     TrialStarted,
+    UnreadableRecord,
     check_record,
     decode_record,
     outcome_label,
@@ -352,7 +353,7 @@ class ExperimentView:
             record = self.records.read(key, kind)
             if record is not None:
                 self._fold(key, record)
-        except DamagedRecord as exc:
+        except UnreadableRecord as exc:  # damaged, or a newer kfp-tune's
             self._folded.pop(key, None)
             if not self.lenient:
                 raise
@@ -419,7 +420,7 @@ class ExperimentView:
         """A trial record read before its round, attached now that the round is folded."""
         try:
             self._attach(key, self._folded[key])
-        except DamagedRecord as exc:
+        except UnreadableRecord as exc:
             self._folded.pop(key, None)
             if not self.lenient:
                 raise
