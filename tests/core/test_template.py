@@ -90,3 +90,18 @@ def test_settings_that_give_nothing_away_are_not_refused():
 def test_every_setting_is_named_in_one_manifest_wherever_it_is():
     manifest = {"spec": {"a": {"b": [{"hostPID": True}, {"hostIPC": True}]}, "initContainers": [{"securityContext": {"privileged": True}}]}}
     assert sorted(e.path for e in unsafe_settings(manifest)) == ["spec.a.b[0].hostPID", "spec.a.b[1].hostIPC", "spec.initContainers[0].securityContext.privileged"]
+
+
+def test_credentials_written_out_are_found_by_the_words_of_their_names():
+    """my_db_pass and WANDB_KEY were not warned about (the QA pass's envcred.yaml); a name for
+    where a credential is (TOKEN_FILE, SSH_KEY_PATH), or the shell's PWD, is no credential."""
+    from kfp_tune.core.template import written_credentials
+
+    secret = ["AWS_SECRET_ACCESS_KEY", "HF_TOKEN", "my_db_pass", "WANDB_KEY", "DB_PWD", "dbPassword", "stripeKey", "GITHUB_AUTH",
+              "GOOGLE_CREDENTIALS", "SSH_PASSPHRASE"]
+    plain = ["LR", "AUTHOR", "BYPASS_CACHE", "PWD", "TOKEN_FILE", "SSH_KEY_PATH", "SECRETS_DIR", "KEY_ID", "MONKEY"]
+    env = [{"name": name, "value": "v"} for name in secret + plain] + [{"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]
+    spec = {"spec": {"template": {"spec": {"containers": [{"name": "main", "env": env}]}}}}
+    found = written_credentials(spec)
+    assert [e.path for e in found] == [f"spec.trialTemplate.trialSpec: container 'main' env[{i}]" for i in range(len(secret))]
+    assert [e.message.split(" ")[0] for e in found] == secret

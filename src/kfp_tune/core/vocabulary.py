@@ -153,11 +153,29 @@ def trial_place_env(experiment: str, trial: str) -> dict[str, str]:
 
 CREDENTIAL_VARIABLES = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"})
 """The store's credentials as the environment holds them: never handed to a local trial."""
-CREDENTIAL_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|CREDENTIAL|PRIVATE_KEY|API_?KEY|ACCESS_?KEY|AUTH", re.I)
-"""An environment variable name that looks like it holds a credential."""
+CREDENTIAL_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|AUTH(?!OR)", re.I)
+"""Parts of an environment variable name that say it holds a credential, wherever they are in it
+(``HF_TOKEN``, ``dbPassword``, ``OAUTH_CLIENT``; not ``AUTHOR``)."""
+CREDENTIAL_WORDS = frozenset({"PASS", "PWD"})
+"""Words of a name that say so only as a whole word (``my_db_pass``, ``DB_PWD``; not ``BYPASS``)."""
+CREDENTIAL_LAST_WORD = "KEY"
+"""The last word of a name that says so (``WANDB_KEY``, ``stripeKey``; not ``KEY_ID``)."""
+NOT_CREDENTIAL_LAST_WORDS = frozenset({"FILE", "PATH", "DIR"})
+"""The last word of a name that holds where a credential is, not the credential (``TOKEN_FILE``,
+``SSH_KEY_PATH``)."""
+NOT_CREDENTIAL_NAMES = frozenset({"PWD", "OLDPWD"})
+"""Names the shell sets to directories."""
+_NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
 def looks_like_credential(name: str) -> bool:
     """Whether an environment variable of this name should be given by reference (a Secret),
-    never written out where the experiment, the pipeline and the KFP UI keep it."""
-    return name in CREDENTIAL_VARIABLES or CREDENTIAL_NAME.search(name) is not None
+    never written out where the experiment, the pipeline and the KFP UI keep it. A guess from the
+    name alone (the value is never looked at), by the words of it: split at ``_``, ``-``, ``.``
+    and camelCase. Katib has no such check."""
+    if name in CREDENTIAL_VARIABLES:
+        return True
+    words = [word.upper() for word in _NAME_WORDS.findall(name)]
+    if not words or words[-1] in NOT_CREDENTIAL_LAST_WORDS or name.upper() in NOT_CREDENTIAL_NAMES:
+        return False
+    return CREDENTIAL_NAME.search(name) is not None or bool(CREDENTIAL_WORDS.intersection(words)) or words[-1] == CREDENTIAL_LAST_WORD
