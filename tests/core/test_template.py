@@ -65,7 +65,7 @@ def test_settings_that_reach_the_node_are_named_where_they_are():
     ]
 
 
-UNSAFE = {"hostPath": {"path": "/"}, "privileged": True, "hostNetwork": True, "hostPID": True, "hostIPC": True}
+UNSAFE = {"hostPath": {"path": "/"}, "privileged": True, "hostNetwork": True, "hostPID": True, "hostIPC": True, "hostPort": 80, "procMount": "Unmasked"}
 KIND_KEYS = [("batch/v1", "Job"), *sorted(CRDS)]
 
 
@@ -105,3 +105,51 @@ def test_credentials_written_out_are_found_by_the_words_of_their_names():
     found = written_credentials(spec)
     assert [e.path for e in found] == [f"spec.trialTemplate.trialSpec: container 'main' env[{i}]" for i in range(len(secret))]
     assert [e.message.split(" ")[0] for e in found] == secret
+
+
+def test_what_the_pod_security_baseline_forbids_is_refused_where_it_is():
+    """capabilities.add SYS_ADMIN, procMount Unmasked, seccomp Unconfined and hostPort 80 passed
+    (the QA pass's k_*.yaml); every setting the baseline profile forbids is refused at its path,
+    saying it is that rule and what to do, and what baseline allows is not."""
+    pod = {
+        "metadata": {"annotations": {"container.apparmor.security.beta.kubernetes.io/main": "unconfined",
+                                     "container.apparmor.security.beta.kubernetes.io/side": "runtime/default"}},
+        "spec": {
+            "securityContext": {"seccompProfile": {"type": "Unconfined"}, "appArmorProfile": {"type": "Unconfined"},
+                                "seLinuxOptions": {"type": "spc_t", "user": "system_u", "level": "s0:c1"},
+                                "windowsOptions": {"hostProcess": True},
+                                "sysctls": [{"name": "net.ipv4.tcp_syncookies", "value": "1"}, {"name": "kernel.msgmax", "value": "1"}]},
+            "containers": [{"name": "main", "ports": [{"containerPort": 80, "hostPort": 80}, {"containerPort": 81, "hostPort": 0}],
+                            "securityContext": {"capabilities": {"add": ["NET_BIND_SERVICE", "SYS_ADMIN"], "drop": ["ALL"]},
+                                                "procMount": "Unmasked", "seccompProfile": {"type": "RuntimeDefault"},
+                                                "seLinuxOptions": {"type": "container_t", "role": "sysadm_r"}}}],
+        },
+    }
+    found = unsafe_settings(pod, "trialSpec")
+    assert sorted(e.path for e in found) == sorted([
+        "trialSpec.metadata.annotations.container.apparmor.security.beta.kubernetes.io/main",
+        "trialSpec.spec.securityContext.seccompProfile.type",
+        "trialSpec.spec.securityContext.appArmorProfile.type",
+        "trialSpec.spec.securityContext.seLinuxOptions.type",
+        "trialSpec.spec.securityContext.seLinuxOptions.user",
+        "trialSpec.spec.securityContext.windowsOptions.hostProcess",
+        "trialSpec.spec.securityContext.sysctls[1].name",
+        "trialSpec.spec.containers[0].ports[0].hostPort",
+        "trialSpec.spec.containers[0].securityContext.capabilities.add[1]",
+        "trialSpec.spec.containers[0].securityContext.procMount",
+        "trialSpec.spec.containers[0].securityContext.seLinuxOptions.role",
+    ])
+    for problem in found:
+        assert "Pod Security Standards' baseline" in problem.message and "must run outside kfp-tune" in problem.message, problem
+    assert "'SYS_ADMIN' is refused" in next(e.message for e in found if e.path.endswith("add[1]"))
+
+
+def test_what_the_pod_security_baseline_allows_is_not_refused():
+    pod = {"spec": {"automountServiceAccountToken": True,
+                    "securityContext": {"runAsUser": 0, "seccompProfile": {"type": "Localhost", "localhostProfile": "p.json"},
+                                        "seLinuxOptions": {"type": "container_init_t", "level": "s0:c1"}, "sysctls": [{"name": "kernel.shm_rmid_forced", "value": "1"}]},
+                    "containers": [{"name": "main", "ports": [{"containerPort": 80}],
+                                    "securityContext": {"allowPrivilegeEscalation": True, "runAsUser": 0, "procMount": "Default",
+                                                        "capabilities": {"add": ["CHOWN", "SYS_CHROOT"]}, "appArmorProfile": {"type": "RuntimeDefault"},
+                                                        "windowsOptions": {"hostProcess": False}}}]}}
+    assert unsafe_settings(pod) == []

@@ -212,23 +212,79 @@ def primary_container(manifest: Mapping[str, Any], name: str) -> dict[str, Any] 
     return find_primary_container(manifest, name)
 
 
+BASELINE_CAPABILITIES = frozenset({
+    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD", "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP",
+    "SETUID", "SYS_CHROOT",
+})
+"""The capabilities the Pod Security Standards' baseline lets a container add (container runtimes'
+default set); any other one is refused."""
+BASELINE_SYSCTLS = frozenset({
+    "kernel.shm_rmid_forced", "net.ipv4.ip_local_port_range", "net.ipv4.ip_unprivileged_port_start", "net.ipv4.tcp_syncookies",
+    "net.ipv4.ping_group_range", "net.ipv4.ip_local_reserved_ports", "net.ipv4.tcp_keepalive_time", "net.ipv4.tcp_fin_timeout",
+    "net.ipv4.tcp_keepalive_intvl", "net.ipv4.tcp_keepalive_probes",
+})
+"""The "safe" sysctls (namespaced, isolated from other pods) the baseline allows."""
+BASELINE_SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
+APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
+BASELINE_RULE = ("the Pod Security Standards' baseline forbids it, and kfp-tune refuses it in every trial template, with no opt-out "
+                 "(Katib checks none of it); a trial that needs it must run outside kfp-tune")
+"""How every refusal of :func:`unsafe_settings` ends: the rule it follows and what is left to do."""
+
+
 def unsafe_settings(tree: Any, path: str = "") -> list[FieldError]:
-    """Every setting that would give a trial the node: ``hostPath`` volumes, ``privileged``
-    containers, ``hostNetwork`` / ``hostPID`` / ``hostIPC``. Found anywhere in the manifest,
-    whatever the kind, so a runtime patch cannot slip one in either."""
+    """Every setting that the Kubernetes Pod Security Standards' baseline profile forbids, since
+    it would give a trial the node or escalate its privileges: ``hostPath`` volumes,
+    ``privileged`` containers, ``hostNetwork`` / ``hostPID`` / ``hostIPC``, capabilities added
+    beyond :data:`BASELINE_CAPABILITIES`, a ``hostPort`` other than 0, a seccomp or AppArmor
+    profile ``Unconfined`` (the AppArmor annotation too), a ``procMount`` other than
+    ``Default``, a Windows ``hostProcess``, SELinux options other than the container types, and
+    sysctls outside :data:`BASELINE_SYSCTLS`. What baseline allows (``allowPrivilegeEscalation``,
+    ``runAsUser: 0``) passes. Found anywhere in the manifest, whatever the kind, so a runtime
+    patch cannot slip one in either. Katib's webhook checks none of these
+    (pkg/webhook/v1beta1/experiment/validator/validator.go, ``validateTrialTemplate`` and
+    ``validateTrialJob``): this is kfp-tune's own rule."""
     problems: list[FieldError] = []
     if isinstance(tree, Mapping):
         for key, value in tree.items():
             here = f"{path}.{key}" if path else str(key)
             if key == "hostPath":
-                problems.append(FieldError(here, "hostPath volumes are refused: a trial must not reach the node's files"))
-            elif key == "privileged" and value is True:
-                problems.append(FieldError(here, "privileged containers are refused"))
-            elif key in ("hostNetwork", "hostPID", "hostIPC") and value is True:
-                problems.append(FieldError(here, f"{key} is refused: a trial must not share the node's namespaces"))
-            else:
-                problems.extend(unsafe_settings(value, here))
+                problems.append(FieldError(here, f"hostPath volumes are refused: a trial must not reach the node's files; {BASELINE_RULE}"))
+                continue
+            problems.extend(_baseline_problems(str(key), value, here))
+            problems.extend(unsafe_settings(value, here))
     elif isinstance(tree, list):
         for index, item in enumerate(tree):
             problems.extend(unsafe_settings(item, f"{path}[{index}]"))
     return problems
+
+
+def _baseline_problems(key: str, value: Any, here: str) -> list[FieldError]:
+    """What the baseline forbids in the field ``key`` itself (its children are walked apart)."""
+    def refused(where: str, what: str) -> list[FieldError]:
+        return [FieldError(where, f"{what}; {BASELINE_RULE}")]
+
+    if key == "privileged" and value is True:
+        return refused(here, "privileged containers are refused")
+    if key in ("hostNetwork", "hostPID", "hostIPC") and value is True:
+        return refused(here, f"{key} is refused: a trial must not share the node's namespaces")
+    if key == "hostPort" and value not in (0, None):
+        return refused(here, f"hostPort {shown(value)} is refused: expected 0 or none")
+    if key == "procMount" and value not in ("Default", None):
+        return refused(here, f"procMount {shown(value)} is refused: expected Default")
+    if key in ("seccompProfile", "appArmorProfile") and isinstance(value, Mapping) and value.get("type") == "Unconfined":
+        return refused(f"{here}.type", f"{key} Unconfined is refused: expected RuntimeDefault or Localhost")
+    if key.startswith(APPARMOR_ANNOTATION) and isinstance(value, str) and value != "runtime/default" and not value.startswith("localhost/"):
+        return refused(here, f"AppArmor profile {shown(value)} is refused: expected runtime/default or localhost/NAME")
+    if key == "windowsOptions" and isinstance(value, Mapping) and value.get("hostProcess") is True:
+        return refused(f"{here}.hostProcess", "hostProcess containers are refused")
+    if key == "capabilities" and isinstance(value, Mapping) and isinstance(value.get("add"), list):
+        return [problem for index, name in enumerate(value["add"]) if name not in BASELINE_CAPABILITIES
+                for problem in refused(f"{here}.add[{index}]", f"capability {shown(name)} is refused: expected only {', '.join(sorted(BASELINE_CAPABILITIES))}")]
+    if key == "seLinuxOptions" and isinstance(value, Mapping):
+        found = [] if value.get("type") in BASELINE_SELINUX_TYPES | {None} else refused(
+            f"{here}.type", f"SELinux type {shown(value.get('type'))} is refused: expected one of {', '.join(sorted(BASELINE_SELINUX_TYPES - {''}))}")
+        return found + [problem for field in ("user", "role") if value.get(field) for problem in refused(f"{here}.{field}", f"SELinux {field} is refused: expected none")]
+    if key == "sysctls" and isinstance(value, list):
+        return [problem for index, item in enumerate(value) if isinstance(item, Mapping) and item.get("name") not in BASELINE_SYSCTLS
+                for problem in refused(f"{here}[{index}].name", f"sysctl {shown(item.get('name'))} is refused: expected only {', '.join(sorted(BASELINE_SYSCTLS))}")]
+    return []
