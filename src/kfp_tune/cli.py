@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import itertools
 import json
 import logging
@@ -899,7 +900,7 @@ def _params(values: list[str]) -> dict[str, str]:
 @contextlib.contextmanager
 def _submitting() -> Any:
     """Around submit and schedule: arguments the pipeline refuses as the CLI's error naming each
-    --param (exit 2), kfp's own printed lines on stderr, and the warnings that trials go to
+    --param (exit 2), kfp's own printed lines in the debug log, and the warnings that trials go to
     another namespace, or that the run's namespace may not write its store, on stderr, once."""
     import warnings
 
@@ -907,10 +908,11 @@ def _submitting() -> Any:
 
     told = (TrialsNamespaceWarning, StoreAccessWarning)
     caught: list[warnings.WarningMessage] = []
+    printed = io.StringIO()
     try:
         # kfp prints its links ("Experiment details: URL", "Run details: URL") where a library would
-        # log: on stderr, so that stdout is kfp-tune's own line, or its JSON, for a script
-        with contextlib.redirect_stdout(sys.stderr), warnings.catch_warnings(record=True) as recorded:
+        # log: left to -vv's debug log, so that stdout is kfp-tune's own line (the same URL), or its JSON
+        with contextlib.redirect_stdout(printed), warnings.catch_warnings(record=True) as recorded:
             caught = recorded if recorded is not None else []
             for category in told:
                 warnings.simplefilter("always", category)
@@ -919,6 +921,8 @@ def _submitting() -> Any:
             except ArgumentsRefused as exc:
                 raise UsageError("; ".join(f"--param {e.path.removeprefix('arguments.')}: {e.message}" for e in exc.errors)) from None
     finally:
+        for line in printed.getvalue().splitlines():
+            logging.getLogger(__name__).debug("kfp: %s", line)
         # shown after recording ended: shown while it records, each would be recorded again,
         # and the loop over them would never end
         for warning in caught:
