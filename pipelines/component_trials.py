@@ -49,6 +49,7 @@ from kfp_tune.core.errors import InputError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label, short_hash
 from kfp_tune.core.spec import Experiment
+from kfp_tune.core.version import VERSION
 from kfp_tune.steps.trial_reporter import PLACE_INPUT
 
 if TYPE_CHECKING:
@@ -99,6 +100,9 @@ def _end_component() -> Any:
             trials_table: Markdown table of every trial, the best marked.
             report: Self-contained HTML report with plots of the search.
         """
+        import kfp_tune
+
+        kfp_tune.check_compiled_version()
         from kfp_tune.steps.entrypoints import end_component_trials_step
 
         return end_component_trials_step(store_uri, experiment_name, run_id, s3_endpoint, fresh_experiment, trials_table.path, report.path)
@@ -164,6 +168,7 @@ def _claim_component(bindings: dict[str, tuple[str, str]], with_place: bool) -> 
         + "".join(f"        {output}: Parameter {_doc_name(parameter)} of the trial.\n" for parameter, (output, _) in bindings.items())
         + (f"        {PLACE_INPUT}: The trial's place in the store, for the component's TrialReporter (no credentials).\n" if with_place else "")
         + '    """\n'
+        + "    import kfp_tune\n\n    kfp_tune.check_compiled_version()\n"
         + "    from collections import namedtuple\n\n"
         + "    from kfp_tune.steps.entrypoints import claim_trial_step\n\n"
         + f"    inputs = {dict(bindings)!r}\n"
@@ -195,6 +200,7 @@ def _begin_component(passthrough: dict[str, Any]) -> Any:
         + "".join(f"        {name}: Input {name!r} of every trial, compared with the experiment's.\n" for name in passthrough)
         + "\n    Returns:\n        run_id: The run id of every later step of this call.\n"
         + '    """\n'
+        + "    import kfp_tune\n\n    kfp_tune.check_compiled_version()\n"
         + "    from collections import namedtuple\n\n"
         + "    from kfp_tune.core.claims import call_run_id\n"
         + "    from kfp_tune.steps.entrypoints import begin_component_trials_step\n\n"
@@ -228,6 +234,7 @@ def _record_component(values: dict[str, tuple[str, str]], with_metrics: bool, wi
         + ("        model: The trial's Model output, kept for the best-trial output.\n" if with_model else "")
         + "\n    Returns:\n        Output: The trial's status (Succeeded, EarlyStopped when its TrialReporter stopped it, or MetricsUnavailable without the objective).\n"
         + '    """\n'
+        + "    import kfp_tune\n\n    kfp_tune.check_compiled_version()\n"
         + "    from kfp_tune.steps.entrypoints import record_trial_step\n\n"
         + f"    values = {collected}\n"
         + ("    values = {**{k: v for k, v in metrics.metadata.items() if isinstance(v, (int, float))}, **values}\n" if with_metrics else "")
@@ -535,7 +542,10 @@ def component_trials(
     )
     return dsl.pipeline(
         name=dns_label(f"kfp-tune-component-{loaded.name}"),
-        description=f"kfp-tune: Katib experiment {loaded.name!r}, each trial a task of component {spec_obj.name!r}; outputs the best parameters, objective, trial, metrics and model",
+        description=(
+            f"kfp-tune: Katib experiment {loaded.name!r}, each trial a task of component {spec_obj.name!r}; outputs the best parameters, objective, "
+            f"trial, metrics and model; compiled by kfp-tune {VERSION}"
+        ),
     )(component_trials_pipeline)
 
 

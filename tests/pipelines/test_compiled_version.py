@@ -99,3 +99,30 @@ def test_the_stamp_is_read_from_the_tasks_env_not_the_compilers(tmp_path, monkey
     monkeypatch.setenv(COMPILED_BY_VARIABLE, OTHER)
     path = compile_pipeline(load_experiment(quadratic_experiment()), tmp_path / "p.yaml", rounds=1)
     assert f"value: {OTHER}" not in Path(path).read_text()
+
+
+def test_a_tuning_step_and_component_trials_are_stamped_and_checked_too(tmp_path):
+    """Their own generated components (claim, record, begin and end of component trials) check the
+    version first, as the four components do, and the pipelines name it."""
+    from kfp import compiler, dsl
+
+    from kfp_tune.pipelines import component_trials, tuning_step
+
+    def plain(x: float, y: float) -> float:
+        return x + y
+
+    plain.__annotations__ = {"x": float, "y": float, "return": float}  # KFP reads types, not this file's string annotations
+    component = dsl.component(plain)
+
+    doc = quadratic_experiment()
+    for name, pipeline in (("step", tuning_step(doc)), ("components", component_trials(doc, component))):
+        path = tmp_path / f"{name}.yaml"
+        compiler.Compiler().compile(pipeline, str(path))
+        ir = next(yaml.safe_load_all(path.read_text()))
+        assert ir["pipelineInfo"]["description"].endswith(f"compiled by kfp-tune {kfp_tune.__version__}"), name
+        for executor_name, executor in ir["deploymentSpec"]["executors"].items():
+            if "plain" in executor_name:
+                continue  # the user's own component: it need not import kfp-tune
+            env = {e["name"]: e["value"] for e in executor["container"].get("env", [])}
+            assert env.get(COMPILED_BY_VARIABLE) == kfp_tune.__version__, (name, executor_name)
+            assert "kfp_tune.check_compiled_version()" in " ".join(executor["container"]["command"]), (name, executor_name)
