@@ -70,3 +70,104 @@ def test_cleanup_of_an_unreachable_cluster_names_the_server_after_the_short_wait
     # retried, for the 30 s of a command a person waits on, not a run's 120 s apiRetrySeconds
     # (the last wait ends at the deadline: the sum is 30 s but for the rounding of the sum itself)
     assert LOOK_RETRY_SECONDS - 1 < sum(unreachable_cluster.sleeps) <= LOOK_RETRY_SECONDS + 1e-6
+
+
+# --- against the fake API server (tests/support/fake_kube.py) --------------------------------
+
+
+@pytest.fixture
+def cluster(tmp_path, monkeypatch):
+    """A fake API server (built-in kinds only) that the CLI reaches through a kubeconfig, as a
+    user's; the launcher's clock is real (nothing here waits on a retry)."""
+    from kubernetes.client import Configuration
+    from kubernetes.config import kube_config
+
+    from fake_kube import serve
+
+    kube, server = serve()
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "fake",
+        "clusters": [{"name": "fake", "cluster": {"server": kube.url}}],
+        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "me"}}],
+        "users": [{"name": "me", "user": {"token": TOKEN}}],
+    }))
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kubeconfig))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    saved = Configuration.get_default_copy()
+    yield kube
+    Configuration.set_default(saved)
+    server.shutdown()
+    server.server_close()
+
+
+def _retained_trials(kube, store, namespace: str = "team-a", recorded_namespace: str | None = None) -> tuple[str, str, int]:
+    """Experiment quad (retain: true) in ``store``: one trial run to its end (its Job kept), one
+    whose Job was created but has not ended. (ended, running, trials the store has not seen end)."""
+    from kfp_tune.core.state import load_state
+    from kfp_tune.core.trials import trial_run
+    from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+    from kfp_tune.steps import launch_trial, suggest
+
+    doc = quadratic_experiment()
+    doc["spec"]["trialTemplate"]["retain"] = True
+    if recorded_namespace is not None:
+        doc["metadata"]["namespace"] = recorded_namespace
+    experiment = load_experiment(doc)
+    records = ExperimentRecords(LocalStore(store), "quad")
+    init_experiment(records, experiment)
+    ended, running = suggest(records, "run-1-r000", 2)[:2]
+    launcher = KubernetesLauncher(KubernetesConfig(namespace=namespace, poll_seconds=0.05), api_client=kube.api_client(), env={})
+    launch_trial(records, launcher, ended)
+    trial = load_state(records).trial(running)
+    launcher.create_or_adopt(launcher.prepare(trial_run(experiment, trial), launcher._owner(launcher.anchor("quad"))))
+    return ended, running, sum(t.ended is None for t in load_state(records).trials)
+
+
+def _jobs(kube) -> list[str]:
+    return sorted(o["metadata"]["name"] for o in kube.stored("jobs"))
+
+
+def _cleanup(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["cleanup", *argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cleanup_takes_the_namespace_from_the_stored_experiment_and_deletes_a_retained_ended_trials_job(cluster, tmp_path):
+    """No --namespace: the experiment's metadata.namespace, as logs and render take it. The
+    ended trial's Job that retain kept goes (as Katib's goes with its Trial); the running one stays."""
+    ended, running, not_ended = _retained_trials(cluster, tmp_path / "store", namespace="team-b", recorded_namespace="team-b")
+    assert _jobs(cluster) == sorted([ended, running])
+    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"))
+    assert code == 0, err
+    assert f"deleted 1 trial resource(s) of 'quad' in 'team-b': {ended}" in out and f"kept those of {not_ended} trial(s) not ended yet" in out
+    assert _jobs(cluster) == [running]
+
+
+def test_cleanup_dry_run_lists_what_it_would_delete_and_deletes_nothing(cluster, tmp_path):
+    ended, running, _ = _retained_trials(cluster, tmp_path / "store")
+    calls = len(cluster.calls)
+    code, out, err = _cleanup("quad", "--namespace", "team-a", "--store", str(tmp_path / "store"), "--dry-run")
+    assert code == 0, err
+    assert f"would delete 1 trial resource(s) of 'quad' in 'team-a': {ended} (--dry-run: nothing deleted)" in out
+    assert _jobs(cluster) == sorted([ended, running])
+    assert not [c for c in cluster.calls[calls:] if c.method == "DELETE"]
+
+
+def test_cleanup_after_delete_sweeps_by_label_with_a_warning_and_needs_the_namespace(cluster, tmp_path):
+    """kfp-tune delete removed the records: no trial of it is followed by a run on this store,
+    so every resource it owns is left over (the running trial's too), with a warning naming
+    the risk of a run on another store; the namespace is then not known, so it is asked for."""
+    store = tmp_path / "store"
+    ended, running, _ = _retained_trials(cluster, store)
+    assert main(["delete", "quad", "--store", str(store), "--yes"]) == 0
+    code, out, err = _cleanup("quad", "--store", str(store))
+    assert code == 2 and "error: --namespace: experiment 'quad' is not in" in err and _jobs(cluster) == sorted([ended, running])
+    code, out, err = _cleanup("quad", "--namespace", "team-a", "--store", str(store))
+    assert code == 0, err
+    assert "warning: experiment 'quad' is not in" in err and "another store" in err
+    assert out.startswith("deleted 2 trial resource(s) of 'quad' in 'team-a'") and "kept" not in out
+    assert _jobs(cluster) == []

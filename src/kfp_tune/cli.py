@@ -188,10 +188,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--trial-templates", action="append", default=[], metavar="PATH", help=TRIAL_TEMPLATES_HELP)
     p.set_defaults(handler=cmd_render)
 
-    p = sub.add_parser("cleanup", help="delete the trial resources a killed run left on the cluster (only what kfp-tune owns)")
+    p = sub.add_parser("cleanup", help="delete the experiment's trial resources on the cluster but those of trials not ended: what a killed run left, "
+                                       "and ended trials' resources that spec.trialTemplate.retain kept (as deleting a Katib experiment does); only what kfp-tune owns")
     p.add_argument("name", help="experiment name")
-    p.add_argument("--namespace", required=True, help="the namespace the trials ran in")
+    p.add_argument("--namespace", help="the namespace the trials ran in (default: the experiment's metadata.namespace, else default; "
+                                       "required when the experiment is not in the store)")
     p.add_argument("--store", help=f"store URI, to keep trials that are still running (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
+    p.add_argument("--dry-run", action="store_true", help="list what would be deleted; delete nothing")
     p.set_defaults(handler=cmd_cleanup)
 
     p = sub.add_parser("report", help="write the trial table (Markdown) and the HTML report with plots")
@@ -1134,15 +1137,33 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
     """Sweep by label selector; trials the store has not seen end are kept (a run may be
-    following them). A person waits at the terminal: the API server is retried for
-    ``LOOK_RETRY_SECONDS``, not a run's ``apiRetrySeconds``."""
+    following them), and an ended trial's resource that ``retain`` kept goes too: Katib keeps
+    such a resource only as long as its Trial (trial_controller.go ``reconcileJob`` deletes it
+    at completion unless retainRun; ``getDesiredJobSpec`` makes the Trial its controller, so
+    deleting the experiment deletes it). An experiment no longer in the store (``kfp-tune
+    delete``) has no trial a run of this store follows: all its resources are left over. A
+    person waits at the terminal: the API server is retried for ``LOOK_RETRY_SECONDS``, not a
+    run's ``apiRetrySeconds``."""
+    from kfp_tune.core.errors import ExperimentNotFound
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.core.state import load_state
     from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
 
-    _label("--namespace", args.namespace)
+    if args.namespace is not None:
+        _label("--namespace", args.namespace)
     store = _open(args)
-    launcher = KubernetesLauncher(KubernetesConfig(namespace=args.namespace, api_retry_seconds=LOOK_RETRY_SECONDS))
+    try:
+        state = load_state(ExperimentRecords(store, args.name))
+    except ExperimentNotFound:
+        state = None
+    if state is None and args.namespace is None:
+        raise UsageError(
+            f"--namespace: experiment {args.name!r} is not in {store.uri}, so the namespace its trials ran in is not known: "
+            "give the namespace (or --store, where the experiment is)"
+        )
+    namespace = args.namespace or (state.experiment.metadata.namespace if state is not None else None) or ""
+    config = KubernetesConfig.from_dict({"namespace": namespace, "apiRetrySeconds": LOOK_RETRY_SECONDS})  # as logs: else in-cluster's, else default
+    launcher = KubernetesLauncher(config)
     try:
         _ = launcher.api  # the cluster's configuration, before anything is read or deleted
     except Exception as exc:
@@ -1150,10 +1171,15 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             f"no Kubernetes cluster configured ({type(exc).__name__}: {str(exc)[:200]}): set KUBECONFIG or write ~/.kube/config, "
             "or run kfp-tune cleanup inside the cluster"
         ) from None
-    state = load_state(ExperimentRecords(store, args.name))
-    running = {t.name for t in state.trials if t.ended is None}
+    running = {t.name for t in state.trials if t.ended is None} if state is not None else set()
+    if state is None:
+        print(
+            f"warning: experiment {args.name!r} is not in {store.uri}: every trial resource of it that kfp-tune owns in namespace "
+            f"{config.namespace!r} is taken as left over, since no run on this store can be following it; a run of an experiment "
+            f"of that name on another store, with its trials in the same namespace, would lose them", file=sys.stderr,
+        )
     try:
-        deleted = launcher.sweep(args.name, keep=running)
+        found = launcher.sweep(args.name, keep=running, dry_run=args.dry_run)
     except Exception as exc:
         reason = _unreachable_reason(exc)
         if reason is None:
@@ -1166,7 +1192,9 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             "check the current context of KUBECONFIG or ~/.kube/config (kubectl cluster-info), or run kfp-tune cleanup where the "
             "cluster can be reached; nothing was deleted"
         ) from None
-    print(f"deleted {len(deleted)} trial resource(s) of {args.name!r} in {args.namespace!r}" + (f": {', '.join(deleted)}" if deleted else ""))
+    did = "would delete" if args.dry_run else "deleted"
+    print(f"{did} {len(found)} trial resource(s) of {args.name!r} in {config.namespace!r}" + (f": {', '.join(found)}" if found else "")
+          + (" (--dry-run: nothing deleted)" if args.dry_run else ""))
     if running:
         print(f"kept those of {len(running)} trial(s) not ended yet")
     return EXIT_OK

@@ -836,15 +836,18 @@ class KubernetesLauncher(Launcher):
                 if any(o.get("uid") == anchor_uid for o in owners):
                     yield kind, item
 
-    def sweep(self, experiment: str, keep: set[str] | frozenset[str] = frozenset()) -> list[str]:
-        """Delete the experiment's trial resources left behind (a killed run, ``retain`` off),
-        except the trials in ``keep`` (still running). Never touches what it does not own."""
+    def sweep(self, experiment: str, keep: set[str] | frozenset[str] = frozenset(), dry_run: bool = False) -> list[str]:
+        """Delete the experiment's trial resources left behind (a killed run, ``retain`` off; an
+        ended trial's that ``retain`` kept), except the trials in ``keep`` (still running), and
+        return their names; ``dry_run``: only their names, nothing deleted. Never touches what it
+        does not own."""
         deleted = []
         for kind, item in list(self.owned_resources(experiment)):
             labels = item["metadata"].get("labels") or {}
             if labels.get(f"{LABEL_PREFIX}/trial") in keep:
                 continue
-            self._delete(kind, item["metadata"]["name"])
+            if not dry_run:
+                self._delete(kind, item["metadata"]["name"])
             deleted.append(item["metadata"]["name"])
         return deleted
 
