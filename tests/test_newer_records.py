@@ -121,3 +121,26 @@ def test_the_client_logs_it_as_newer_too(newer_best, caplog):
     messages = [r.getMessage() for r in caplog.records if trial in r.getMessage()]
     assert len(messages) == 1 and "was written by a newer kfp-tune" in messages[0] and "damaged" not in messages[0]
     assert messages[0].endswith("may be incomplete")
+
+
+def test_trials_json_lists_a_newer_record_under_newer_not_damaged(newer_best, capsys):
+    _, store, trial = newer_best
+    capsys.readouterr()
+    assert main(["trials", "quad", "--store", str(store), "--json"]) == 0
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert "damaged" not in rows[trial] and rows[trial]["newer"].startswith("result.json: written by a newer kfp-tune")
+    assert not [name for name, row in rows.items() if name != trial and ("newer" in row or "damaged" in row)]
+    assert main(["trials", "quad", "--store", str(store)]) == 0
+    (line,) = [line for line in capsys.readouterr().out.splitlines() if line.startswith(trial)]
+    assert "(newer record)" in line and "damaged" not in line
+
+
+def test_list_names_a_newer_experiment_as_newer_not_unreadable(newer_best, capsys):
+    _, store, _ = newer_best
+    head = store / "experiments" / "quad" / "experiment.json"
+    head.write_text(json.dumps({**json.loads(head.read_text()), "version": RECORD_VERSION + 1}))
+    capsys.readouterr()
+    assert main(["list", "--store", str(store)]) == 0
+    err = capsys.readouterr().err
+    assert f"warning: experiment quad was written by a newer kfp-tune (record version {RECORD_VERSION + 1}): {NEWER_ADVICE}" in err
+    assert "cannot be read" not in err and "damaged" not in err and err.rstrip().endswith("left out")

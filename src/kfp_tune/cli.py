@@ -32,6 +32,7 @@ from kfp_tune.stores import DEFAULT_LOCAL_STORE
 
 if TYPE_CHECKING:
     from kfp_tune.core.interfaces import Store
+    from kfp_tune.core.records import NewerRecord
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_NOT_RUNNABLE = 0, 1, 2, 3
 """3: ``validate`` found valid Katib that this kfp-tune cannot run (``run`` and ``compile`` refuse it)."""
@@ -878,7 +879,8 @@ def cmd_trials(args: argparse.Namespace) -> int:
     # the last column of a 330-character line
     header = ["name", "status", *(k.rsplit("/", 1)[-1] for k in labels), *metrics, *params]
     table = [header] + [
-        [r["name"], f"{r['status']} (damaged)" if "damaged" in r else r["status"], *(r.get("labels", {}).get(k, "") for k in labels),
+        [r["name"], " ".join([r["status"], *(f"({word})" for field, word in (("damaged", "damaged"), ("newer", "newer record")) if field in r)]),
+         *(r.get("labels", {}).get(k, "") for k in labels),
          *(_metric_value(r["metrics"][m]) if m in r["metrics"] else "" for m in metrics), *(r["parameters"].get(p, "") for p in params)]
         for r in rows
     ]
@@ -1264,7 +1266,11 @@ def cmd_list(args: argparse.Namespace) -> int:
         raise UsageError(f"{'--store' if args.store else '$KFP_TUNE_STORE'} {shown(given)}: no such folder ({store.root}); nothing has run with this store")
     experiments, problems = Client(store).list_experiments_and_problems()
     for name, problem in sorted(problems.items()):  # left out; the rest still shows
-        print(f"warning: experiment {name} cannot be read: {problem}; left out", file=sys.stderr)
+        newer = _newer_experiment(store, name)
+        if newer is not None:  # nothing wrong with it: this kfp-tune is older than the one that wrote it
+            print(f"warning: experiment {name} was {newer.problem}; left out", file=sys.stderr)
+        else:
+            print(f"warning: experiment {name} cannot be read: {problem}; left out", file=sys.stderr)
     rows = []
     for experiment in experiments:
         status = experiment.get("status") or {}
@@ -1293,6 +1299,21 @@ def cmd_list(args: argparse.Namespace) -> int:
     for row in table:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     return EXIT_OK
+
+
+def _newer_experiment(store: Store, name: str) -> NewerRecord | None:
+    """The NewerRecord of the experiment's record, if a newer kfp-tune wrote it (told apart by
+    its type, not by the words of a message)."""
+    from kfp_tune.core.records import ExperimentRecords, NewerRecord
+    from kfp_tune.core.state import read_experiment_record
+
+    try:
+        read_experiment_record(ExperimentRecords(store, name))
+    except NewerRecord as exc:
+        return exc
+    except KfpTuneError:  # damaged, or unreadable for another reason: the caller's problem says why
+        pass
+    return None
 
 
 def cmd_logs(args: argparse.Namespace) -> int:

@@ -26,7 +26,7 @@ from typing import Any
 from kfp_tune.core.decision import COUNTS_AS_FAILED, best_trial, count_trials, decide
 from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
-from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, left_out_warning
+from kfp_tune.core.records import NEWER_PROBLEM, DamagedRecord, ExperimentRecords, UnreadableRecord, left_out_warning
 from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
@@ -498,7 +498,8 @@ def katib_stop_rules(trial: TrialState) -> list[dict[str, Any]]:
 def trial_rows(store: Store, experiment_name: str) -> list[dict[str, Any]]:
     """One row per trial: name, status, parameters, metrics (after strategies), the labels the
     algorithm gave it (pbt's generation and parent; ``{}`` for most), reason; a trial
-    with a damaged record also has ``damaged`` (what is wrong), its status as the rest tell it;
+    with a damaged record also has ``damaged`` (what is wrong), one with a record a newer kfp-tune
+    wrote ``newer`` (which, and the upgrade to read it), its status as the rest tell it;
     a trial of an experiment with early stopping, once started, ``earlyStoppingRules``
     (:func:`katib_stop_rules`; ``[]``: none applied)."""
     return load_trials(store, experiment_name).rows
@@ -522,10 +523,11 @@ def load_trials(store: Store, experiment_name: str) -> TrialTable:
     records = ExperimentRecords(store, experiment_name)
     view = ExperimentView(records, lenient=True)
     state = view.state
-    by_trial: dict[str, list[str]] = {}
+    by_trial: dict[str, dict[str, list[str]]] = {}  # trial -> "damaged" or "newer" -> its records' problems
     for key, problem in view.damaged.items():
         if (trial := records.trial_of(key)) is not None:
-            by_trial.setdefault(trial, []).append(f"{key.rsplit('/', 1)[-1]}: {problem}")
+            field = "newer" if problem.startswith(NEWER_PROBLEM) else "damaged"  # a newer record is not damaged: upgrade to read it
+            by_trial.setdefault(trial, {}).setdefault(field, []).append(f"{key.rsplit('/', 1)[-1]}: {problem}")
     rows = []
     for t in state.trials:
         row: dict[str, Any] = {
@@ -540,8 +542,8 @@ def load_trials(store: Store, experiment_name: str) -> TrialTable:
         }
         if t.started is not None and t.started.early_stopping_rules is not None:
             row["earlyStoppingRules"] = katib_stop_rules(t)
-        if t.name in by_trial:
-            row["damaged"] = "; ".join(by_trial[t.name])
+        for field, problems in by_trial.get(t.name, {}).items():
+            row[field] = "; ".join(problems)
         rows.append(row)
     return TrialTable(rows, dict(view.damaged), parameter_order(state), metric_order(state), state.experiment.spec.objective)
 
