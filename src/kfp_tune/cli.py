@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import kfp_tune
-from kfp_tune.core.errors import ExperimentConflict, FieldError, InputError, KfpTuneError, SpecError, shown
+from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment, ObjectiveSpec
 from kfp_tune.core.vocabulary import STORE_VARIABLE, ObjectiveType, TrialStatus
@@ -823,10 +823,35 @@ def _note_default_launcher(experiment: Experiment) -> None:
         )
 
 
-def _open(args: argparse.Namespace) -> Store:
-    """The store of a command that reads an experiment by name, the name checked first."""
+def _open(args: argparse.Namespace, must_exist: bool = True) -> Store:
+    """The store of a command that reads an experiment by NAME, the name checked first; unless
+    ``must_exist`` is False, an experiment not in it is refused here, with the close names."""
     _experiment_name(args.name)
-    return _open_store(args.store, look=True)
+    store = _open_store(args.store, look=True)
+    if must_exist and not _in_store(store, args.name):
+        raise _not_found(store, args.name)
+    return store
+
+
+CLOSE_NAMES = 3
+"""At most this many experiment names suggested for a NAME not in the store."""
+
+
+def _in_store(store: Store, name: str) -> bool:
+    from kfp_tune.core.records import ExperimentRecords
+
+    return store.get(ExperimentRecords(store, name).experiment_key()) is not None
+
+
+def _not_found(store: Store, name: str) -> ExperimentNotFound:
+    """``no experiment NAME in STORE``, with the store's closest names (a mistyped NAME), as a
+    mistyped trial lists the experiment's trials: one wording for every command that takes NAME."""
+    import difflib
+
+    from kfp_tune.client import experiment_names
+
+    close = difflib.get_close_matches(name, experiment_names(store), n=CLOSE_NAMES)
+    return ExperimentNotFound(f"no experiment {name!r} in {store.uri}" + (f"; did you mean: {', '.join(close)}?" if close else ""))
 
 
 def _local_slots(experiment: Experiment) -> None:
@@ -1146,21 +1171,21 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     delete``) has no trial a run of this store follows: all its resources are left over. A
     person waits at the terminal: the API server is retried for ``LOOK_RETRY_SECONDS``, not a
     run's ``apiRetrySeconds``."""
-    from kfp_tune.core.errors import ExperimentNotFound
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.core.state import load_state
     from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
 
     if args.namespace is not None:
         _label("--namespace", args.namespace)
-    store = _open(args)
+    store = _open(args, must_exist=False)
+    missing: ExperimentNotFound | None = None
     try:
         state = load_state(ExperimentRecords(store, args.name))
     except ExperimentNotFound:
-        state = None
+        state, missing = None, _not_found(store, args.name)
     if state is None and args.namespace is None:
         raise UsageError(
-            f"--namespace: experiment {args.name!r} is not in {store.uri}, so the namespace its trials ran in is not known: "
+            f"--namespace: {missing}, so the namespace its trials ran in is not known: "
             "give the namespace (or --store, where the experiment is)"
         )
     namespace = args.namespace or (state.experiment.metadata.namespace if state is not None else None) or ""
@@ -1176,7 +1201,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     running = {t.name for t in state.trials if t.ended is None} if state is not None else set()
     if state is None:
         print(
-            f"warning: experiment {args.name!r} is not in {store.uri}: every trial resource of it that kfp-tune owns in namespace "
+            f"warning: {missing}. Every trial resource of experiment {args.name!r} that kfp-tune owns in namespace "
             f"{config.namespace!r} is taken as left over, since no run on this store can be following it; a run of an experiment "
             f"of that name on another store, with its trials in the same namespace, would lose them", file=sys.stderr,
         )
@@ -1362,7 +1387,6 @@ def cmd_edit(args: argparse.Namespace) -> int:
     import re
 
     from kfp_tune.client import Client, experiment_phase
-    from kfp_tune.core.errors import ExperimentNotFound
 
     store = _open(args)
     arguments = {flag.removeprefix("--").replace("-", "_"): flag for flag in BUDGET_FLAGS}
@@ -1394,14 +1418,13 @@ def cmd_delete(args: argparse.Namespace) -> int:
     all (stdin closed), deletes nothing (exit 1)."""
     from kfp_tune.client import Client, experiment_keys
     from kfp_tune.core import claims
-    from kfp_tune.core.errors import ExperimentNotFound
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 
-    store = _open(args)
+    store = _open(args, must_exist=False)  # one with artifacts left and no record is still deleted
     records = ExperimentRecords(store, args.name)
     keys, artifacts = experiment_keys(store, records)
     if not keys and not artifacts:
-        raise ExperimentNotFound(f"no experiment {args.name!r} in {store.uri}")
+        raise _not_found(store, args.name)
     with contextlib.suppress(DamagedRecord):  # a damaged claim stops every run: none drives it
         claims.refuse_if_busy(records, claims.STOP_FIRST)  # refused before asking, not after
     what = f"{len(keys)} record(s) and {len(artifacts)} artifact file(s)"
