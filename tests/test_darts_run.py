@@ -16,6 +16,7 @@ import copy
 import html
 import json
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -112,7 +113,7 @@ def test_the_darts_cpu_example_ends_with_its_genotype_collected_stored_and_shown
     page = (tmp_path / "report" / "darts-cpu.html").read_text()
     assert f"<p>Its Best-Genotype: <code>{html.escape(GENOTYPE)}</code></p>" in page
     markdown = (tmp_path / "report" / "darts-cpu.md").read_text()
-    assert GENOTYPE.replace("_", "\\_") in markdown.splitlines()[-1]
+    assert re.sub(r"([_()\[\]])", r"\\\1", GENOTYPE) in markdown.splitlines()[-1]  # Markdown's own characters backslash-escaped
 
     # the tuning step hands a number downstream: for a genotype it says where to read it instead
     from kfp_tune.steps.best_result import NoBestTrial, best_result

@@ -141,6 +141,7 @@ def test_what_the_pod_security_baseline_forbids_is_refused_where_it_is():
     ])
     for problem in found:
         assert "Pod Security Standards' baseline" in problem.message and "must run outside kfp-tune" in problem.message, problem
+        assert "; " not in problem.message, "a launcher joins the refusals with '; '"
     assert "'SYS_ADMIN' is refused" in next(e.message for e in found if e.path.endswith("add[1]"))
 
 

@@ -166,9 +166,9 @@ def test_a_trial_that_would_reach_the_node_is_refused_before_anything_runs() -> 
     from kfp_tune.core.template import BASELINE_RULE  # each says the rule (Pod Security baseline) and what to do
 
     assert messages(doc) == {
-        f"{where}.containers[0].securityContext.privileged": f"privileged containers are refused; {BASELINE_RULE}",
-        f"{where}.hostNetwork": f"hostNetwork is refused: a trial must not share the node's namespaces; {BASELINE_RULE}",
-        f"{where}.volumes[0].hostPath": f"hostPath volumes are refused: a trial must not reach the node's files; {BASELINE_RULE}",
+        f"{where}.containers[0].securityContext.privileged": f"privileged containers are refused {BASELINE_RULE}",
+        f"{where}.hostNetwork": f"hostNetwork is refused: a trial must not share the node's namespaces {BASELINE_RULE}",
+        f"{where}.volumes[0].hostPath": f"hostPath volumes are refused: a trial must not reach the node's files {BASELINE_RULE}",
     }
 
 

@@ -226,9 +226,10 @@ BASELINE_SYSCTLS = frozenset({
 """The "safe" sysctls (namespaced, isolated from other pods) the baseline allows."""
 BASELINE_SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
 APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
-BASELINE_RULE = ("the Pod Security Standards' baseline forbids it, and kfp-tune refuses it in every trial template, with no opt-out "
-                 "(Katib checks none of it); a trial that needs it must run outside kfp-tune")
-"""How every refusal of :func:`unsafe_settings` ends: the rule it follows and what is left to do."""
+BASELINE_RULE = ("(the Pod Security Standards' baseline, which kfp-tune applies to every trial template with no opt-out and Katib "
+                 "does not check: a trial that needs it must run outside kfp-tune)")
+"""How every refusal of :func:`unsafe_settings` ends: the rule it follows and what is left to do.
+No "; " in it: a launcher joins the refusals with "; "."""
 
 
 def unsafe_settings(tree: Any, path: str = "") -> list[FieldError]:
@@ -248,7 +249,7 @@ def unsafe_settings(tree: Any, path: str = "") -> list[FieldError]:
         for key, value in tree.items():
             here = f"{path}.{key}" if path else str(key)
             if key == "hostPath":
-                problems.append(FieldError(here, f"hostPath volumes are refused: a trial must not reach the node's files; {BASELINE_RULE}"))
+                problems.append(FieldError(here, f"hostPath volumes are refused: a trial must not reach the node's files {BASELINE_RULE}"))
                 continue
             problems.extend(_baseline_problems(str(key), value, here))
             problems.extend(unsafe_settings(value, here))
@@ -261,7 +262,7 @@ def unsafe_settings(tree: Any, path: str = "") -> list[FieldError]:
 def _baseline_problems(key: str, value: Any, here: str) -> list[FieldError]:
     """What the baseline forbids in the field ``key`` itself (its children are walked apart)."""
     def refused(where: str, what: str) -> list[FieldError]:
-        return [FieldError(where, f"{what}; {BASELINE_RULE}")]
+        return [FieldError(where, f"{what} {BASELINE_RULE}")]
 
     if key == "privileged" and value is True:
         return refused(here, "privileged containers are refused")
