@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import quadratic_experiment
@@ -185,6 +186,21 @@ def test_trials_refuses_a_status_or_limit_that_is_not_one_naming_the_flag(tmp_pa
     assert main(["trials", "--help"]) == 0
     out = capsys.readouterr().out
     assert all(flag in out for flag in ("--status STATUS", "--sort-by {created,objective}", "--limit N"))
+
+
+@pytest.mark.parametrize(("argv", "command"), [
+    (["status", "quick", "extra"], "status"),
+    (["trials", "quick", "--bogus", "1"], "trials"),
+    (["cleanup", "quick", "--namespace", "team-a", "more", "words"], "cleanup"),
+    (["logs", "quick", "trial", "third"], "logs"),
+])
+def test_an_argument_a_command_does_not_take_shows_that_commands_usage(argv, command, capsys):
+    """argparse's parse_args reports leftovers from the top parser, with kfp-tune's usage: the
+    command's own parser reports them, as it does a bad value of its own flag."""
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"usage: kfp-tune {command} ") and f"kfp-tune {command}: error: unrecognized arguments: " in err
+    assert "{validate," not in err
 
 
 def test_run_failed_experiment_exits_1(tmp_path, capsys):

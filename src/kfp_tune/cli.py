@@ -63,7 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs; an error nobody expected is one line (exit 1), its traceback only with -vv."""
     parser = _parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:  # refused by the command's own parser, so that the usage shown is the command's
+            args.subparser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help (0), or argparse's refusal of a flag (2, its message printed)
         return exc.code if isinstance(exc.code, int) else EXIT_INVALID
     logging.basicConfig(
@@ -231,6 +233,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
     p.add_argument("-y", "--yes", action="store_true", help="delete without asking")
     p.set_defaults(handler=cmd_delete)
+    for command in sub.choices.values():  # the parser that reports an argument the command does not take
+        command.set_defaults(subparser=command)
     return parser
 
 
