@@ -322,7 +322,9 @@ class Client:
         # a budget the spec leaves out (most leave out maxFailedTrialCount) is None before and after
         changes = ", ".join(f"{field} {before[field]} -> {spec.get(field)}" for _, field in _BUDGET_FIELDS if before[field] != spec.get(field))
         try:
-            init_experiment(records, edited)  # the resume rules a run follows: a completed experiment restarts only as Katib's would
+            # the resume rules a run follows (a completed experiment restarts only as Katib's
+            # would), written only if no other edit changed the record since `head` was read
+            init_experiment(records, edited, edited_from=head)
         except ExperimentConflict as exc:
             raise ExperimentConflict(f"{where}: {exc}") from None
         if was_finished and changes:

@@ -96,6 +96,11 @@ class ExperimentRecords:
     def experiment_key(self) -> str:
         return f"{self.root}/experiment.json"
 
+    def revision_key(self, revision: int) -> str:
+        """Taken (created once) by the edit that makes the experiment record's ``revision``:
+        of two edits read from one revision, one is written (``steps.prepare.write_edit``)."""
+        return f"{self.root}/revisions/{revision:06d}.json"
+
     def rounds_prefix(self) -> str:
         return f"{self.root}/rounds/"
 

@@ -64,8 +64,10 @@ def runnable_problems(experiment: Experiment) -> list[FieldError]:
     return problems
 
 
-def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[str, Any]:
+def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_from: dict[str, Any] | None = None) -> dict[str, Any]:
     """Create the experiment in the store, or check that it may resume with this spec.
+    ``edited_from``: the experiment record the spec was made from (a budget edit), which the
+    write is checked against (:func:`write_edit`); else the record as read here.
 
     As Katib's webhook rules, only the budgets (``EDITABLE_FIELDS``: maxTrialCount,
     maxFailedTrialCount, parallelTrialCount) may change, and maxTrialCount not below the trials
@@ -73,7 +75,7 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[
     spec field is refused, so every trial of an experiment ran under the spec its record holds."""
     if experiment.name != records.experiment:
         raise KfpTuneError(f"spec is for experiment {experiment.name!r}, records are for {records.experiment!r}")
-    head = read_experiment_record(records)
+    head = read_experiment_record(records) if edited_from is None else edited_from
     spec_dict = experiment.to_dict()
     space_hash = experiment.search_space_hash()
     if head is None:
@@ -100,8 +102,37 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment) -> dict[
                 f"{experiment.name!r} already has (trials killed by an interrupted run do not count)"
             )
         restarted = {"restarted": utc_now()} if restart else {}  # Katib's Restarting condition, from then on
-        head = records.write(records.experiment_key(), "Experiment", {**_payload(head), "spec": spec_dict, **restarted})
+        head = write_edit(records, head, {**_payload(head), "spec": spec_dict, **restarted})
     return head
+
+
+def write_edit(records: ExperimentRecords, head: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
+    """Replace the experiment record ``head`` (as read) with ``payload``, unless another edit
+    replaced it since: Katib's API server refuses an Experiment updated from a stale
+    resourceVersion (409 Conflict; KatibClient.edit_experiment_budget reports it), and so does
+    this, where two budget edits (or an edit and a run resuming with a new budget) read the same
+    record and the later plain write dropped the other's change.
+
+    Each edit first takes the next revision's key with the store's create-once (the only atomic
+    operation every store has), holding the whole new record, then writes it as the experiment
+    record. An edit that finds the revision taken by another refuses (ExperimentConflict);
+    should the other have stopped between its two writes, this one completes it first (the
+    taken key holds its record), so an experiment is never left unable to take edits. Records
+    written before revisions were kept have none: revision 0."""
+    revision = head.get("revision", 0)
+    if isinstance(revision, bool) or not isinstance(revision, int) or revision < 0:
+        raise DamagedRecord(records.experiment_key(), f"'revision' is {revision!r}, expected a whole number")
+    record = {**payload, "revision": revision + 1}
+    stored = records.write_once(records.revision_key(revision + 1), RecordKind.EXPERIMENT, record)
+    if _payload(stored) != record:
+        current = read_experiment_record(records)
+        if current is not None and current.get("revision", 0) == revision:
+            records.write(records.experiment_key(), RecordKind.EXPERIMENT, _payload(stored))  # the other edit's second write
+        raise ExperimentConflict(
+            f"experiment {records.experiment!r} was changed by another edit while this one was made (revision {revision + 1}); "
+            f"nothing of this edit was written: read the experiment again and repeat the edit"
+        )
+    return records.write(records.experiment_key(), RecordKind.EXPERIMENT, record)
 
 
 RESTARTABLE_POLICIES = ("LongRunning", "FromVolume")
