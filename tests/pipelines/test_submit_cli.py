@@ -12,19 +12,11 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO
-from fake_kfp import serve
 
 DIGITS = str(REPO / "images" / "sklearn-digits" / "experiment.yaml")
 KFP_TUNE = str(Path(sys.executable).parent / "kfp-tune")
 TOKEN = "kfptune-bearer-5e0a"
 UNREACHABLE = "http://127.0.0.1:9"
-
-
-@pytest.fixture
-def kfp_host():
-    fake, server = serve()
-    yield fake
-    server.shutdown()
 
 
 @pytest.fixture
@@ -40,17 +32,17 @@ def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
 
 
 @pytest.mark.parametrize("command", [["submit"], ["schedule", "--cron", "@daily"]])
-def test_a_host_without_a_scheme_is_refused_naming_where_it_came_from(kfp_host, command):
+def test_a_host_without_a_scheme_is_refused_naming_where_it_came_from(fake_kfp_host, command):
     """kfp.Client warns of it (and takes https://); the CLI re-showed each warning while still
     recording them, so the list it looped over grew without end (100% CPU, gigabytes)."""
-    bare = kfp_host.url.removeprefix("http://")
+    bare = fake_kfp_host.url.removeprefix("http://")
     result = _cli(command[0], DIGITS, "--host", bare, *command[1:])
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"error: --host {bare}: expected http:// or https://") and f"http://{bare}" in result.stderr
     result = _cli(command[0], DIGITS, *command[1:], env={"KF_PIPELINES_ENDPOINT": bare})
     assert result.returncode == 2 and result.stderr.startswith("error: $KF_PIPELINES_ENDPOINT: expected http:// or https://"), result.stderr
     assert bare not in result.stderr  # the variable's value is not repeated
-    assert kfp_host.requests == []
+    assert fake_kfp_host.requests == []
 
 
 def test_a_warning_met_while_submitting_is_shown_once():
@@ -80,11 +72,11 @@ def test_an_unreachable_host_with_a_token_file_is_the_same_clear_error(token_fil
         ([DIGITS, "--param", "nosuch=1"], "error: --param nosuch: not a parameter of this pipeline"),
     ],
 )
-def test_input_is_checked_before_a_token_client_contacts_the_host(kfp_host, token_file, args, message):
+def test_input_is_checked_before_a_token_client_contacts_the_host(fake_kfp_host, token_file, args, message):
     """With --token-file, kfp.Client was built (and asked the host for its health) before the
     experiment and --param were checked: a usage error came out as an unexpected MaxRetryError."""
-    for host in (UNREACHABLE, kfp_host.url):
+    for host in (UNREACHABLE, fake_kfp_host.url):
         result = _cli("submit", *args, "--host", host, "--token-file", token_file)
         assert result.returncode == 2 and result.stderr.startswith(message), result.stderr
         assert TOKEN not in result.stdout + result.stderr
-    assert kfp_host.requests == []
+    assert fake_kfp_host.requests == []

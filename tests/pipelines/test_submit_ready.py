@@ -11,7 +11,6 @@ from kfp import compiler, dsl
 
 import kfp_tune
 from conftest import quadratic_experiment
-from fake_kfp import serve
 from kfp_tune.core.errors import SpecError
 from kfp_tune.pipelines import component_trials, tuning_step
 
@@ -21,32 +20,25 @@ def quad(x: float, y: float) -> float:
     return (x - 0.3) ** 2 + (y - 0.6) ** 2
 
 
-@pytest.fixture
-def kfp_host():
-    fake, server = serve()
-    yield fake
-    server.shutdown()
-
-
 def _spec(body: dict[str, Any]) -> dict[str, Any]:
     return body["pipeline_spec"]["pipeline_spec"]
 
 
-def test_submit_sends_the_component_trial_pipeline_as_it_was_built(kfp_host):
+def test_submit_sends_the_component_trial_pipeline_as_it_was_built(fake_kfp_host):
     doc = quadratic_experiment(**{"spec.maxTrialCount": 1000})
     pipeline = component_trials(doc, quad, store_uri="s3://team/tuning")
-    submitted = kfp_tune.submit(pipeline, host=kfp_host.url, arguments={"store_secret": "team-creds"}, service_account="tuner")
-    run = kfp_host.runs[submitted.id]
+    submitted = kfp_tune.submit(pipeline, host=fake_kfp_host.url, arguments={"store_secret": "team-creds"}, service_account="tuner")
+    run = fake_kfp_host.runs[submitted.id]
     assert run["display_name"] == "kfp-tune-component-quad-run" and run["service_account"] == "tuner"
     assert run["runtime_config"]["parameters"] == {"store_secret": "team-creds"}
     spec = _spec(run)
     assert spec["pipelineInfo"]["name"] == "kfp-tune-component-quad"
     assert spec["root"]["inputDefinitions"]["parameters"]["store_uri"]["defaultValue"] == "s3://team/tuning"
     assert "comp-quad" in spec["components"]  # the user's component travels in the pipeline
-    assert [e["display_name"] for e in kfp_host.experiments.values()] == ["kfp-tune-component-quad"]
+    assert [e["display_name"] for e in fake_kfp_host.experiments.values()] == ["kfp-tune-component-quad"]
 
 
-def test_schedule_a_pipeline_of_one_s_own_around_the_tuning_step(kfp_host):
+def test_schedule_a_pipeline_of_one_s_own_around_the_tuning_step(fake_kfp_host):
     step = tuning_step(quadratic_experiment(), rounds=1, with_dataset=False)
 
     @dsl.pipeline(name="nightly-quad")
@@ -54,23 +46,23 @@ def test_schedule_a_pipeline_of_one_s_own_around_the_tuning_step(kfp_host):
         return step(experiment_name=experiment_name).outputs["best_objective"]
 
     with pytest.raises(SpecError, match="fresh_experiment: not a parameter of this pipeline"):
-        kfp_tune.schedule(nightly, "0 0 2 * * *", host=kfp_host.url, fresh_experiment=True)
-    assert kfp_host.requests == []
-    scheduled = kfp_tune.schedule(nightly, "0 0 2 * * *", host=kfp_host.url, arguments={"experiment_name": "quad-nightly"})
-    sent = kfp_host.recurring_runs[scheduled.id]
+        kfp_tune.schedule(nightly, "0 0 2 * * *", host=fake_kfp_host.url, fresh_experiment=True)
+    assert fake_kfp_host.requests == []
+    scheduled = kfp_tune.schedule(nightly, "0 0 2 * * *", host=fake_kfp_host.url, arguments={"experiment_name": "quad-nightly"})
+    sent = fake_kfp_host.recurring_runs[scheduled.id]
     assert sent["trigger"] == {"cron_schedule": {"cron": "0 0 2 * * *"}} and sent["display_name"] == "nightly-quad-scheduled"
     assert sent["runtime_config"]["parameters"] == {"experiment_name": "quad-nightly"}
     assert "comp-kfp-tune-step-quad" in _spec(sent)["components"]
 
 
-def test_a_compiled_package_is_sent_and_its_parameters_checked(kfp_host, tmp_path):
+def test_a_compiled_package_is_sent_and_its_parameters_checked(fake_kfp_host, tmp_path):
     package = tmp_path / "trials.yaml"
     compiler.Compiler().compile(component_trials(quadratic_experiment(), quad), str(package))
     with pytest.raises(SpecError, match=r"arguments\.aws_secret_access_key: not a parameter of this pipeline"):
-        kfp_tune.submit(package, host=kfp_host.url, arguments={"aws_secret_access_key": "x"})
-    assert kfp_host.requests == []
-    scheduled = kfp_tune.schedule(str(package), "0 30 * * * *", host=kfp_host.url, fresh_experiment=True, max_concurrency=2)
-    sent = kfp_host.recurring_runs[scheduled.id]
+        kfp_tune.submit(package, host=fake_kfp_host.url, arguments={"aws_secret_access_key": "x"})
+    assert fake_kfp_host.requests == []
+    scheduled = kfp_tune.schedule(str(package), "0 30 * * * *", host=fake_kfp_host.url, fresh_experiment=True, max_concurrency=2)
+    sent = fake_kfp_host.recurring_runs[scheduled.id]
     assert sent["runtime_config"]["parameters"] == {"fresh_experiment": True} and int(sent["max_concurrency"]) == 2
     assert _spec(sent)["pipelineInfo"]["name"] == "kfp-tune-component-quad"
 
@@ -80,7 +72,7 @@ def quad_on(data: dsl.Input[dsl.Dataset], x: float, y: float) -> float:
     return (x - 0.3) ** 2 + (y - 0.6) ** 2
 
 
-def test_a_pipeline_that_needs_an_artifact_is_refused_before_anything_is_sent(kfp_host, tmp_path):
+def test_a_pipeline_that_needs_an_artifact_is_refused_before_anything_is_sent(fake_kfp_host, tmp_path):
     """A component-trial pipeline whose trial reads a Dataset has that artifact as a required
     input, and a run is given parameters only: submit and schedule refuse it, naming the input,
     as a function and as a compiled package (the guide's kfp_tune.submit(tune, ...) example
@@ -90,9 +82,9 @@ def test_a_pipeline_that_needs_an_artifact_is_refused_before_anything_is_sent(kf
     compiler.Compiler().compile(pipeline, str(package))
     for ready in (pipeline, package):
         with pytest.raises(SpecError) as caught:
-            kfp_tune.submit(ready, host=kfp_host.url)
+            kfp_tune.submit(ready, host=fake_kfp_host.url)
         (error,) = caught.value.errors
         assert error.path == "pipeline input data" and "a run is given parameters only" in error.message
         with pytest.raises(SpecError, match="pipeline input data"):
-            kfp_tune.schedule(ready, "0 0 2 * * *", host=kfp_host.url)
-    assert kfp_host.requests == []
+            kfp_tune.schedule(ready, "0 0 2 * * *", host=fake_kfp_host.url)
+    assert fake_kfp_host.requests == []
