@@ -56,3 +56,54 @@ def test_a_run_whose_stderr_is_a_file_prints_progress_lines(tmp_path: Path, engi
     line = re.compile(r"^(trial quad-\w+ Succeeded loss=\S+|\d trials ended \(\d Succeeded\): .+) \((\d)/3 done, \d running, best loss=\S+\)$")
     told = [m for m in map(line.match, lines) if m]
     assert told and told[-1].group(2) == "3", lines
+
+
+WAITING_TRIAL = """\
+import os, sys, time
+folder = sys.argv[1]
+open(os.path.join(folder, str(os.getpid()) + ".started"), "w").close()
+time.sleep(600)
+"""
+
+
+def _default_signals() -> None:
+    """SIGINT as a terminal's shell leaves it (a suite started in the background ignores it)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+@pytest.mark.long
+@pytest.mark.parametrize("engine", ["inline", pytest.param("kfp-local", marks=pytest.mark.kfp_local)])
+def test_ctrl_c_is_answered_with_the_same_plain_line_by_both_engines(tmp_path, engine):
+    """The inline engine's slots logged it (``WARNING kfp_tune.steps.slots: SIGINT: ...``) where
+    kfp-local's parent printed a line of other words: one notice (``steps.slots.stop_notice``),
+    a plain line on both."""
+    import os
+    import signal
+    import time
+
+    from kfp_tune.steps.slots import stop_notice
+
+    (tmp_path / "waiting.py").write_text(WAITING_TRIAL)
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1})
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["command"], container["args"] = ["python3", str(tmp_path / "waiting.py")], [str(tmp_path)]
+    container["env"] = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]  # each parameter used
+    (tmp_path / "exp.yaml").write_text(yaml.safe_dump(doc))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "kfp_tune.cli", "run", str(tmp_path / "exp.yaml"), "--engine", engine, "--store", str(tmp_path / "store")],
+        cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, preexec_fn=_default_signals,
+    )
+    deadline = time.monotonic() + 180
+    while not list(tmp_path.glob("*.started")):
+        assert child.poll() is None, child.communicate()[1][-3000:]
+        assert time.monotonic() < deadline, "no trial started"
+        time.sleep(0.05)
+    os.killpg(child.pid, signal.SIGINT)
+    _, err = child.communicate(timeout=180)
+    assert child.returncode == 130, err
+    lines = err.splitlines()
+    assert stop_notice("SIGINT", first=True) in lines, err
+    assert "kfp_tune.steps.slots" not in err and "WARNING" not in err

@@ -68,10 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.subparser.error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:  # --help (0), or argparse's refusal of a flag (2, its message printed)
         return exc.code if isinstance(exc.code, int) else EXIT_INVALID
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LogFormat("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     if not args.verbose:  # a host that cannot be reached is one error line at the end, not each retry too
         logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
     try:
@@ -102,6 +101,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             traceback.print_exc()
         print(f"error: unexpected {type(exc).__name__}: {str(exc)[:300]} (a defect in kfp-tune; -vv shows the traceback)", file=sys.stderr)
         return EXIT_FAILED
+
+
+class _LogFormat(logging.Formatter):
+    """The CLI's log lines; a record the library marks as a notice to the user (``steps.slots.NOTICE``:
+    a stop signal's answer) is its message alone, as the CLI prints its own lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from kfp_tune.steps.slots import NOTICE
+
+        return record.getMessage() if getattr(record, NOTICE, False) else super().format(record)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -644,6 +653,7 @@ def _run_kfp_local(
     from kfp_tune.core.errors import RunInterrupted
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.steps.decide_stop import end_interrupted_run
+    from kfp_tune.steps.slots import stop_notice
     from kfp_tune.stores import open_store
 
     work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
@@ -666,9 +676,8 @@ def _run_kfp_local(
             received.append(name)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signum)
-            # said at once, as the inline engine says it: kfp.local's own output goes to its log
-            print(f"{name}: stopping the run's running trials; send it again to stop at once" if len(received) == 1 else
-                  f"{name}: stopping at once", file=sys.stderr, flush=True)
+            # said at once, in the inline engine's words: kfp.local's own output goes to its log
+            print(stop_notice(name, first=len(received) == 1), file=sys.stderr, flush=True)
 
         previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) != signal.SIG_IGN}
         try:

@@ -50,6 +50,20 @@ INTERRUPT_WAIT_SECONDS = 30.0
 """After SIGINT / SIGTERM, how long the run waits for its stopped trials to end (a local trial
 gets SIGTERM, then SIGKILL after its grace period) before it records the rest Killed anyway."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+NOTICE = "kfp_tune_notice"
+"""A log record's attribute that marks it as a notice to the person running the command: the
+CLI (which configures logging) shows it as a plain line, not as a log record."""
+
+
+def stop_notice(signal_name: str, first: bool) -> str:
+    """What a stop signal is answered with, by either engine (the inline run's slots, or the CLI
+    that forwards it to its kfp.local child): one wording."""
+    if first:
+        return (f"{signal_name}: stopping the run's running trials, waiting up to {INTERRUPT_WAIT_SECONDS:g} s for them to end; "
+                "send it again to stop at once")
+    return f"{signal_name}: stopping at once"
 PIPELINE_PROCESS_VARIABLE = "KFP_TUNE_PIPELINE_PROCESS"
 """The pid of the process that runs the pipeline on this machine (``pipelines.local_run``, under
 kfp.local), set for its steps. kfp.local starts each step through ``sh``, which outlives it: a
@@ -113,10 +127,10 @@ class _Schedule:
         if first:
             self.interrupted = signal_name
             self.wait_until = time.monotonic() + INTERRUPT_WAIT_SECONDS
-            log.warning("%s: stopping the run's %d running trial(s), waiting up to %g s for them to end; send it again to stop at once",
-                        signal_name, len(self.running), INTERRUPT_WAIT_SECONDS)
+            log.warning("%s", stop_notice(signal_name, first=True), extra={NOTICE: True})
         else:
             self.wait_until = time.monotonic()
+            log.warning("%s", stop_notice(signal_name, first=False), extra={NOTICE: True})
         launcher.interrupt(force=not first)
         with self.cond:
             self.cond.notify_all()
