@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import kfp_tune
-from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, shown
+from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, masked_url, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment, ObjectiveSpec
 from kfp_tune.core.vocabulary import STORE_VARIABLE, ObjectiveType, TrialStatus
@@ -1017,8 +1017,6 @@ def _check_scheme(host: str | None) -> None:
     (kfp/client/client.py ``Client._load_config``), which a KFP API behind ``kubectl
     port-forward`` (plain http) then fails far from its cause; refused here, naming where the
     host came from (the variable's value is not repeated: it may hold credentials)."""
-    from kfp_tune.pipelines.submit import masked_url
-
     where, given = ("--host", host) if host is not None else (f"${KFP_HOST_VARIABLE}", os.environ.get(KFP_HOST_VARIABLE))
     if not given or given.lower().startswith(("http://", "https://")):
         return
@@ -1224,8 +1222,6 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
         reason = _unreachable_reason(exc)
         if reason is None:
             raise
-        from kfp_tune.pipelines.submit import masked_url
-
         server = masked_url(str(getattr(launcher.api.configuration, "host", "") or "(no server in the configuration)"))
         raise KfpTuneError(
             f"the Kubernetes API server at {server} cannot be reached ({reason}; retried for {LOOK_RETRY_SECONDS:.0f} s): "
@@ -1415,7 +1411,7 @@ def cmd_edit(args: argparse.Namespace) -> int:
         experiment = Client(store).edit_experiment_budget(args.name, **given)
     except ExperimentConflict as exc:  # valid values the experiment cannot take now
         raise KfpTuneError(as_flags(str(exc))) from None
-    except ExperimentNotFound:
+    except ExperimentNotFound:  # an InputError too, but no bad flag: said as it is
         raise
     except InputError as exc:
         raise UsageError(as_flags(str(exc))) from None

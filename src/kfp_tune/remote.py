@@ -43,7 +43,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
-from kfp_tune.core.errors import ExperimentNotFound, KfpTuneError, SpecError, StoreError, shown
+from kfp_tune.core.errors import ExperimentNotFound, KfpTuneError, SpecError, StoreError, masked_url, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import is_dns_subdomain
 from kfp_tune.core.spec import (
@@ -619,7 +619,7 @@ def check_submission(
     store, a run sent to ``namespace`` keeps them where multi-user KFP lets that namespace write
     (``pipelines.submit.cluster_store_default``), as ``kfp-tune submit --namespace`` does."""
     from kfp_tune.pipelines.builder import OBJECT_STORES, ObjectStore
-    from kfp_tune.pipelines.submit import TOKEN_HINT, check_host, cluster_store_default, cluster_store_problem, masked_url
+    from kfp_tune.pipelines.submit import TOKEN_HINT, check_host, cluster_store_default, cluster_store_problem
     from kfp_tune.stores import check_store_uri
 
     example = "e.g. http://ml-pipeline-ui.kubeflow"
