@@ -38,7 +38,7 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
-from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION
+from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION, compiled_by_text
 from kfp_tune.launchers.runtime_image import IMAGE_VARIABLE
 from kfp_tune.stores import DEFAULT_CLUSTER_STORE
 
@@ -250,7 +250,7 @@ def build_pipeline(
         name=dns_label(f"kfp-tune-{experiment.name}"),
         description=(
             f"kfp-tune: Katib experiment {experiment.name!r}, {experiment.spec.parallel_trial_count or 1} slot(s), up to {total} checkpoint(s) per run; "
-            f"compiled by kfp-tune {VERSION}"
+            + compiled_by_text()
         ),
     )(tuning_pipeline)
 

@@ -49,7 +49,7 @@ from kfp_tune.core.errors import InputError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label, short_hash
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.version import VERSION
+from kfp_tune.core.version import compiled_by_text
 from kfp_tune.steps.trial_reporter import PLACE_INPUT
 
 if TYPE_CHECKING:
@@ -544,7 +544,7 @@ def component_trials(
         name=dns_label(f"kfp-tune-component-{loaded.name}"),
         description=(
             f"kfp-tune: Katib experiment {loaded.name!r}, each trial a task of component {spec_obj.name!r}; outputs the best parameters, objective, "
-            f"trial, metrics and model; compiled by kfp-tune {VERSION}"
+            f"trial, metrics and model; {compiled_by_text()}"
         ),
     )(component_trials_pipeline)
 

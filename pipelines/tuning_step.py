@@ -38,7 +38,7 @@ from kfp_tune.components.best_trial import best_trial
 from kfp_tune.components.stage_inputs import stage_inputs
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.version import VERSION
+from kfp_tune.core.version import compiled_by_text
 from kfp_tune.pipelines.builder import (
     DEFAULT_CHECKPOINT_SECONDS,
     DEFAULT_CLUSTER_STORE,
@@ -143,7 +143,7 @@ def tuning_step(
     tuning_step_pipeline.__doc__ = pipeline_doc(f"kfp-tune tuning step: Katib experiment {model.name!r}.", inputs, TUNING_OUTPUTS)
     step = dsl.pipeline(
         name=dns_label(f"kfp-tune-step-{model.name}"),
-        description=f"kfp-tune tuning step: Katib experiment {model.name!r}; outputs the best parameters, objective, trial, metrics and model; compiled by kfp-tune {VERSION}",
+        description=f"kfp-tune tuning step: Katib experiment {model.name!r}; outputs the best parameters, objective, trial, metrics and model; {compiled_by_text()}",
     )(tuning_step_pipeline)
     step.__class__ = TuningStep  # KFP's own component, with launcher_config taken as a dict too
     return step

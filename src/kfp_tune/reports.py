@@ -26,7 +26,7 @@ from typing import Any
 from kfp_tune.core.decision import COUNTS_AS_FAILED, best_trial, count_trials, decide
 from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
-from kfp_tune.core.records import NEWER_PROBLEM, DamagedRecord, ExperimentRecords, UnreadableRecord, left_out_warning
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, is_newer_problem, left_out_warning
 from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
@@ -526,7 +526,7 @@ def load_trials(store: Store, experiment_name: str) -> TrialTable:
     by_trial: dict[str, dict[str, list[str]]] = {}  # trial -> "damaged" or "newer" -> its records' problems
     for key, problem in view.damaged.items():
         if (trial := records.trial_of(key)) is not None:
-            field = "newer" if problem.startswith(NEWER_PROBLEM) else "damaged"  # a newer record is not damaged: upgrade to read it
+            field = "newer" if is_newer_problem(problem) else "damaged"  # a newer record is not damaged: upgrade to read it
             by_trial.setdefault(trial, {}).setdefault(field, []).append(f"{key.rsplit('/', 1)[-1]}: {problem}")
     rows = []
     for t in state.trials:

@@ -187,7 +187,8 @@ def test_a_host_with_a_query_or_fragment_is_refused_without_repeating_it(host, c
 
 
 def test_an_error_about_the_host_masks_what_could_be_a_credential():
-    from kfp_tune.pipelines.submit import kfp_api_errors, masked_url
+    from kfp_tune.core.errors import masked_url
+    from kfp_tune.pipelines.submit import kfp_api_errors
 
     assert masked_url("http://me:pw@kfp.example:8080/pipeline?token=abc#x") == "http://***@kfp.example:8080/pipeline?***#***"
     with pytest.raises(KfpTuneError) as info, kfp_api_errors("http://kfp.example/?token=kfptune-host-secret"):

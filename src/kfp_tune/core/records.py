@@ -325,11 +325,17 @@ def _readable_versions() -> str:
     return "1" if RECORD_VERSION == 1 else f"1 to {RECORD_VERSION}"
 
 
+def is_newer_problem(problem: str) -> bool:
+    """Whether a left-out record's ``problem`` (a lenient view's ``damaged``: key -> problem) is
+    a :class:`NewerRecord`'s, not damage."""
+    return problem.startswith(NEWER_PROBLEM)
+
+
 def left_out_warning(key: str, problem: str) -> str:
     """A reader's warning about a record it left out (a lenient view's ``damaged``: key ->
     problem): a newer one says the counts and the best trial shown may be incomplete, since it
     may hold the best."""
-    if problem.startswith(NEWER_PROBLEM):
+    if is_newer_problem(problem):
         return f"warning: record {key} was {problem}; left out, so the counts and the best trial shown may be incomplete"
     return f"warning: record {key} is damaged: {problem}; left out"
 

@@ -26,6 +26,11 @@ COMPILED_BY_VARIABLE = "KFP_TUNE_COMPILED_BY"
 """The env a compiled pipeline sets on each of its tasks: the version that compiled it."""
 
 
+def compiled_by_text(version: str = VERSION) -> str:
+    """How a compiled pipeline's description names the kfp-tune that compiled it (its last words)."""
+    return f"compiled by kfp-tune {version}"
+
+
 def version_mismatch(compiled_by: str | None, running: str = VERSION) -> str | None:
     """What to do when a pipeline compiled by ``compiled_by`` runs in an image holding ``running``;
     None when they are the same version, or when the pipeline carries no stamp (compiled before

@@ -64,6 +64,8 @@ def stop_notice(signal_name: str, first: bool) -> str:
         return (f"{signal_name}: stopping the run's running trials, waiting up to {INTERRUPT_WAIT_SECONDS:g} s for them to end; "
                 "send it again to stop at once")
     return f"{signal_name}: stopping at once"
+
+
 PIPELINE_PROCESS_VARIABLE = "KFP_TUNE_PIPELINE_PROCESS"
 """The pid of the process that runs the pipeline on this machine (``pipelines.local_run``, under
 kfp.local), set for its steps. kfp.local starts each step through ``sh``, which outlives it: a
