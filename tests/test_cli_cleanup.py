@@ -171,3 +171,36 @@ def test_cleanup_after_delete_sweeps_by_label_with_a_warning_and_needs_the_names
     assert "warning: no experiment 'quad' in" in err and "another store" in err
     assert out.startswith("deleted 2 trial resource(s) of 'quad' in 'team-a'") and "kept" not in out
     assert _jobs(cluster) == []
+
+
+def test_cleanup_keeps_a_trial_started_between_its_read_of_the_store_and_its_listing(cluster, tmp_path, monkeypatch):
+    """A run goes on while cleanup works: a trial suggested and created after cleanup first read
+    the store, before it listed the cluster, is running, and its Job stays. (The interleaving is
+    forced: the trial starts inside the listing's first call.)"""
+    from kfp_tune.core.state import load_state
+    from kfp_tune.core.trials import trial_run
+    from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+    from kfp_tune.steps import suggest
+
+    store = tmp_path / "store"
+    ended, running, _ = _retained_trials(cluster, store)
+    records = ExperimentRecords(LocalStore(store), "quad")
+    run_launcher = KubernetesLauncher(KubernetesConfig(namespace="team-a", poll_seconds=0.05), api_client=cluster.api_client(), env={})
+    started: list[str] = []
+    listing = KubernetesLauncher.owned_resources
+
+    def start_a_trial_then_list(self, experiment):
+        if not started:  # as the run would: the trial's record first, then its Job
+            started.extend(suggest(records, "run-1-r001", 1)[:1])
+            state = load_state(records)
+            run = trial_run(state.experiment, state.trial(started[0]))
+            run_launcher.create_or_adopt(run_launcher.prepare(run, run_launcher._owner(run_launcher.anchor("quad"))))
+        yield from listing(self, experiment)
+
+    monkeypatch.setattr(KubernetesLauncher, "owned_resources", start_a_trial_then_list)
+    code, out, err = _cleanup("quad", "--namespace", "team-a", "--store", str(store))
+    assert code == 0, err
+    assert started and started[0] not in (ended, running)
+    not_ended = sum(t.ended is None for t in load_state(records).trials)
+    assert f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}" in out and f"kept those of {not_ended} trial(s) not ended yet" in out
+    assert _jobs(cluster) == sorted([running, started[0]])

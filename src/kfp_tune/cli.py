@@ -1209,7 +1209,15 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             f"no Kubernetes cluster configured ({type(exc).__name__}: {str(exc)[:200]}): set KUBECONFIG or write ~/.kube/config, "
             "or run kfp-tune cleanup inside the cluster"
         ) from None
-    running = {t.name for t in state.trials if t.ended is None} if state is not None else set()
+    running: set[str] = set()
+
+    def not_ended() -> set[str]:
+        """Read again once the resources are listed: a trial started since the first read has
+        its record by then (the sweep's docstring), and is kept."""
+        if state is not None:
+            running.update(t.name for t in load_state(ExperimentRecords(store, args.name)).trials if t.ended is None)
+        return running
+
     if state is None:
         print(
             f"warning: {missing}. Every trial resource of experiment {args.name!r} that kfp-tune owns in namespace "
@@ -1217,7 +1225,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             f"of that name on another store, with its trials in the same namespace, would lose them", file=sys.stderr,
         )
     try:
-        found = launcher.sweep(args.name, keep=running, dry_run=args.dry_run)
+        found = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run)
     except Exception as exc:
         reason = _unreachable_reason(exc)
         if reason is None:
