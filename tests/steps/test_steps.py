@@ -244,6 +244,28 @@ def test_only_the_budgets_may_change_when_an_experiment_resumes(local_store):
     assert len(load_state(records).trials) == 4
 
 
+def test_a_run_of_the_yaml_after_a_budget_edit_is_refused_at_or_below_the_trials_and_says_what_it_undoes(local_store, caplog):
+    """After ``kfp-tune edit`` raised maxTrialCount from 2 to 4, the YAML's own 2 (the trials it
+    has) is refused, as Katib's webhook refuses a changed spec whose maxTrialCount is not above
+    status.trials, and nothing stored changes; 3 is taken, as ``kubectl apply`` of the YAML
+    would, with a warning naming the stored budget it replaces."""
+    from kfp_tune.client import Client
+
+    long_running = {"spec.resumePolicy": "LongRunning", "spec.maxTrialCount": 2, "spec.parallelTrialCount": 1}
+    experiment = load_experiment(quadratic_experiment(**long_running))
+    records = ExperimentRecords(local_store, experiment.name)
+    run_inline(local_store, experiment, LocalLauncher())
+    Client(local_store).edit_experiment_budget(experiment.name, max_trial_count=4)
+    before = {key: local_store.get(key) for key in local_store.list(records.root + "/")}
+    with pytest.raises(ExperimentConflict, match=r"spec.maxTrialCount: .* already has 2 trials .* stored maxTrialCount is 4; .*greater than 2, got 2"):
+        steps.init_experiment(records, experiment)
+    assert {key: local_store.get(key) for key in local_store.list(records.root + "/")} == before
+    with caplog.at_level("WARNING", logger="kfp_tune.steps.prepare"):
+        head = steps.init_experiment(records, load_experiment(quadratic_experiment(**{**long_running, "spec.maxTrialCount": 3})))
+    assert head["spec"]["spec"]["maxTrialCount"] == 3
+    assert "spec.maxTrialCount changes from 4 (stored) to 3 (this spec)" in caplog.text
+
+
 def test_a_completed_experiment_under_never_stays_completed(local_store):
     """resumePolicy Never (Katib's default): a larger maxTrialCount is refused with what to do
     instead, nothing stored changes, and the unchanged spec only reports the experiment."""

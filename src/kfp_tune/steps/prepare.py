@@ -4,6 +4,7 @@ first step."""
 
 from __future__ import annotations
 
+import logging
 import os
 from typing import Any
 
@@ -20,6 +21,8 @@ from kfp_tune.core.template_source import needs_config_map
 from kfp_tune.core.vocabulary import CollectorKind, ExperimentPhase, RecordKind
 from kfp_tune.steps.decide_stop import write_status
 from kfp_tune.steps.trial_artifacts import bind_inputs
+
+log = logging.getLogger(__name__)
 
 
 def runnable_problems(experiment: Experiment) -> list[FieldError]:
@@ -96,14 +99,27 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
         state = load_state(records)
         restart = _refuse_restart_unless_katib_would(state, experiment)
         new_max = experiment.spec.max_trial_count
-        if new_max is not None and new_max < state.budget_used:
+        if new_max is not None and new_max <= state.budget_used:  # Katib: "must be greater than status.trials count"
             raise ExperimentConflict(
-                f"spec.maxTrialCount {new_max} is smaller than the {state.budget_used} trials experiment "
-                f"{experiment.name!r} already has (trials killed by an interrupted run do not count)"
+                f"spec.maxTrialCount: experiment {experiment.name!r} already has {state.budget_used} trials (trials killed by an "
+                f"interrupted run do not count) and its stored maxTrialCount is {head['spec'].get('spec', {}).get('maxTrialCount')}; "
+                f"a changed spec needs a maxTrialCount greater than {state.budget_used}, got {new_max}. To resume as stored, "
+                f"give its maxTrialCount in the spec"
             )
+        if edited_from is None:  # an edit says what it changed itself
+            _warn_budget_changes(head["spec"], spec_dict, experiment.name)
         restarted = {"restarted": utc_now()} if restart else {}  # Katib's Restarting condition, from then on
         head = write_edit(records, head, {**_payload(head), "spec": spec_dict, **restarted})
     return head
+
+
+def _warn_budget_changes(stored: dict[str, Any], given: dict[str, Any], name: str) -> None:
+    """A run's spec replaces the stored budgets, as ``kubectl apply`` of the YAML replaces
+    Katib's: say so, since a budget edited since (``kfp-tune edit``) is otherwise undone unseen."""
+    before, after = stored.get("spec", {}), given.get("spec", {})
+    for field in EDITABLE_FIELDS:
+        if before.get(field) != after.get(field):
+            log.warning("experiment %r: spec.%s changes from %s (stored) to %s (this spec)", name, field, before.get(field), after.get(field))
 
 
 def write_edit(records: ExperimentRecords, head: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
