@@ -115,11 +115,14 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
 
 def _warn_budget_changes(stored: dict[str, Any], given: dict[str, Any], name: str) -> None:
     """A run's spec replaces the stored budgets, as ``kubectl apply`` of the YAML replaces
-    Katib's: say so, since a budget edited since (``kfp-tune edit``) is otherwise undone unseen."""
+    Katib's: say so, since a budget raised since (``kfp-tune edit``) is otherwise undone unseen.
+    A budget taken away is a warning; one given (a notebook extending its experiment) is news."""
     before, after = stored.get("spec", {}), given.get("spec", {})
     for field in EDITABLE_FIELDS:
-        if before.get(field) != after.get(field):
-            log.warning("experiment %r: spec.%s changes from %s (stored) to %s (this spec)", name, field, before.get(field), after.get(field))
+        old, new = before.get(field), after.get(field)
+        if old != new:
+            lowered = isinstance(old, int) and isinstance(new, int) and new < old
+            log.log(logging.WARNING if lowered else logging.INFO, "experiment %r: spec.%s changes from %s (stored) to %s (this spec)", name, field, old, new)
 
 
 def write_edit(records: ExperimentRecords, head: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
