@@ -426,7 +426,7 @@ def test_a_local_run_of_push_trials_against_an_s3_store_is_refused_before_anythi
     assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", "s3://bucket/runs"]) == 2
     err = capsys.readouterr().err
     assert err.strip() == (
-        "error: --store: spec.metricsCollectorSpec.collector.kind: a Push trial reports its metrics to the store itself, and a local "
+        "error: spec.metricsCollectorSpec.collector.kind: a Push trial reports its metrics to the store itself, and a local "
         "trial is never given the S3 store's credentials; run it on a cluster, with a local store folder (--store DIR), or with the "
         "StdOut or File collector")
 

@@ -169,3 +169,18 @@ def test_run_with_a_local_trial(path, tmp_path, capsys):
     assert outcome["status"] == "Succeeded" and outcome["failed"] == 0, outcome
     objective = doc["spec"]["objective"]["objectiveMetricName"]
     assert objective in outcome["best_trial"]["metrics"], outcome
+
+
+@pytest.mark.parametrize("name", sorted(CLUSTER_ONLY))
+def test_an_example_that_runs_only_on_a_cluster_is_refused_before_any_trial(name, tmp_path, capsys):
+    """Run here as it is (its container's command kept, the stand-in not swapped in): refused
+    at once, naming the field, with nothing stored. Every trial used to start and fail, and the
+    experiment was kept as Failed, so a fixed YAML of that name was refused after."""
+    path = next(p for p in KATIB_EXAMPLES if p.name == name)
+    store = tmp_path / "store"
+    code = main(["run", str(path), "--engine", "inline", "--store", str(store)])
+    err = capsys.readouterr().err
+    field = {"argo_argo-workflow.yaml": "spec.trialTemplate.trialSpec: kind Workflow has no container named 'main'",
+             "metrics-collector_custom-metrics-collector.yaml": "spec.metricsCollectorSpec.collector.customCollector.command: "}[name]
+    assert code == 2 and err.startswith(f"error: {field}"), err
+    assert not store.exists() or not [p for p in store.rglob("*") if p.is_file()]

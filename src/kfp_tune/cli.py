@@ -559,7 +559,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
     store = _open_store(args.store)
     store_uri = store.uri
-    _check("--store", lambda uri: check_experiment(launcher_from_config(launcher_config, uri), experiment), store_uri)
+    try:  # every refusal names its field (the store's, spec.metricsCollectorSpec's, says why the store matters)
+        check_experiment(launcher_from_config(launcher_config, store_uri), experiment)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     rounds = args.rounds
     total = experiment.spec.max_trial_count
     if args.engine == "kfp-local":  # what refuses the pipeline (its size, the trials' resources) refuses it before anything is recorded

@@ -66,6 +66,11 @@ def shared_folder(collector: Mapping[str, Any]) -> str:
     return path if fsp.get("kind") == "Directory" else posixpath.dirname(path)
 
 
+def missing_custom_command() -> str:
+    """Why a Custom collector without ``command`` cannot run here (an image's entrypoint is not known)."""
+    return f"{FIELD}.command: running the Custom collector on this machine needs its command (an image's entrypoint is not known here)"
+
+
 def collector_spec(experiment: Experiment) -> dict[str, Any]:
     """The experiment's ``metricsCollectorSpec`` as Katib writes it (camelCase), ``{}`` for none."""
     mc = experiment.spec.metrics_collector_spec

@@ -58,9 +58,22 @@ def check_experiment(launcher: Launcher, experiment: Experiment) -> None:
     check_service_accounts(launcher, template.trial_spec if template is not None else None)
     if isinstance(launcher, LocalLauncher) and template is not None and template.trial_spec is not None:
         container = primary_container(template.trial_spec, template.primary_container_name)
-        if container is not None and not container.get("command"):
+        if container is None:
+            kind_name = template.trial_spec.get("kind")
+            raise ValueError(
+                f"spec.trialTemplate.trialSpec: kind {kind_name} has no container named {template.primary_container_name!r} "
+                "(primaryContainerName) where a pod template holds it, so it cannot run on this machine: its controller makes "
+                "that container on a cluster (an Argo Workflow's steps are Argo's). Run it on a cluster (kfp-tune compile or "
+                "submit, with the Kubernetes launcher)"
+            )
+        if not container.get("command"):
             raise ValueError(f"spec.trialTemplate.trialSpec: {missing_command(template.primary_container_name)}")
     kind = experiment.spec.collector_kind
+    if isinstance(launcher, LocalLauncher) and kind == CollectorKind.CUSTOM.value:
+        from kfp_tune.collectors.custom import collector_spec, custom_container, missing_custom_command
+
+        if not custom_container(collector_spec(experiment)).get("command"):
+            raise ValueError(missing_custom_command())
     if isinstance(launcher, LocalLauncher) and kind in REPORTING_KINDS and launcher.env.get(STORE_VARIABLE, "").startswith("s3://"):
         raise ValueError(
             f"spec.metricsCollectorSpec.collector.kind: a {kind} trial reports its metrics to the store itself, and a local trial is "

@@ -282,7 +282,7 @@ class LocalLauncher(Launcher):
         return _Beside(follower=follower, writer=ObservationWriter(records, trial.trial))
 
     def _custom(self, trial: TrialRun, experiment: Experiment, records: ExperimentRecords, folder: Path, extra: dict[str, str]) -> _Beside:
-        from kfp_tune.collectors.custom import FIELD, collector_spec, custom_container, shared_folder
+        from kfp_tune.collectors.custom import FIELD, collector_spec, custom_container, missing_custom_command, shared_folder
 
         spec = collector_spec(experiment)
         container = custom_container(spec)
@@ -293,7 +293,7 @@ class LocalLauncher(Launcher):
             extra[shared] = str(local)
         command, args = container.get("command") or [], container.get("args") or []
         if not command:
-            raise ValueError(f"{FIELD}.command: running the Custom collector on this machine needs its command (an image's entrypoint is not known here)")
+            raise ValueError(missing_custom_command())
         if not isinstance(command, list) or not isinstance(args, list):
             raise ValueError(f"{FIELD}: command and args must be lists of strings")
         argv = [self._map(str(a), extra) for a in command + args]
