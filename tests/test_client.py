@@ -21,7 +21,7 @@ from conftest import quadratic_experiment
 from kfp_tune import Client, KatibClient, search, tune
 from kfp_tune.cli import main
 from kfp_tune.client import ExperimentFailedError, KatibObject, NoLogYet, TrialNotFound
-from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError, SpecError
+from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, ExperimentPartlyDeleted, InputError, SpecError, StoreError
 from kfp_tune.core.records import ExperimentRecords, TrialStarted, utc_now
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.stores import LocalStore
@@ -636,6 +636,43 @@ def test_delete_removes_only_that_experiment_even_when_its_name_prefixes_another
         assert not (tmp_path / "store" / "experiments" / "exp").exists()
     with pytest.raises(ExperimentNotFound, match="no experiment 'exp'"):
         client.delete_experiment("exp", confirm=True)
+
+
+class _FailingDelete(LocalStore):
+    """A local store whose next delete removes only the first ``keep_going`` keys, then fails
+    (a read-only file, an S3 error half-way through a batch)."""
+
+    keep_going: int | None = None
+
+    def delete(self, keys):
+        if self.keep_going is None:
+            return super().delete(keys)
+        super().delete(list(keys)[: self.keep_going])
+        self.keep_going = None
+        raise StoreError("cannot delete the next key: Read-only file system")
+
+
+def test_a_delete_that_stopped_half_way_is_told_partly_deleted_never_resumed_and_finished_by_deleting_again(tmp_path):
+    """A delete that failed after it had taken most trials' records (QA: a read-only log file)
+    left the experiment record, read as live: status said Running with no trials, and a run
+    resumed it, re-running trials under names already used. It is marked first, read as partly
+    deleted by every reader and by a run, and a second delete ends it."""
+    store = _FailingDelete(tmp_path / "store")
+    tune(lambda p: p["x"], PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=3, store=store, name="exp")
+    client = Client(store)
+    store.keep_going = len(_keys(client, "exp")) - 3
+    with pytest.raises(StoreError, match="Read-only"):
+        client.delete_experiment("exp", confirm=True)
+    partly = "experiment 'exp' in .* is partly deleted: a delete of it began at .* run kfp-tune delete exp --yes"
+    with pytest.raises(ExperimentPartlyDeleted, match=partly):
+        client.get_experiment("exp")
+    with pytest.raises(ExperimentPartlyDeleted, match=partly):
+        tune(lambda p: p["x"], PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=3, store=store, name="exp")
+    assert main(["status", "exp", "--store", str(tmp_path / "store")]) != 0
+    assert client.delete_experiment("exp", confirm=True) > 0
+    assert _keys(client, "exp") == {} and client.list_experiments() == []
+    result = tune(lambda p: p["x"], PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=3, store=store, name="exp")
+    assert len(result.trials) == 3  # the name is free again: a new experiment
 
 
 def test_delete_is_refused_while_a_run_drives_the_experiment(tmp_path):

@@ -114,6 +114,12 @@ class ExperimentNotFound(StoreError, InputError, RuntimeError):
     RuntimeError`` in a notebook written for Katib still catches it)."""
 
 
+class ExperimentPartlyDeleted(StoreError):
+    """A delete of the experiment stopped before it ended (a store error, a killed process): what
+    is left is neither the experiment nor gone, so it is not read, resumed or reported; deleting
+    it again finishes the delete."""
+
+
 class ExperimentBusy(KfpTuneError):
     """Another run is driving this experiment now (or took it over from this run)."""
 

@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from kfp_tune.core.errors import ExperimentNotFound, StoreError
+from kfp_tune.core.errors import ExperimentNotFound, ExperimentPartlyDeleted, StoreError
 from kfp_tune.core.observation import Observation
 from kfp_tune.core.records import (
     DamagedRecord,
@@ -225,8 +225,23 @@ SNAPSHOT_CHUNK = 500
 one request per record."""
 
 
+DELETING = "deleting"
+"""The experiment record's field a delete sets first (when it began), before anything goes: the
+record is deleted last, so a delete that stops half-way leaves it saying so."""
+
+
 def read_experiment_record(records: ExperimentRecords) -> dict[str, Any] | None:
-    return records.read(records.experiment_key(), RecordKind.EXPERIMENT)
+    """The experiment record, None when there is none; ExperimentPartlyDeleted when a delete of
+    it stopped half-way (its trials' records may be gone: read as live, it showed as Running
+    with no trials, and a run resumed it and re-ran trials under names already used)."""
+    head = records.read(records.experiment_key(), RecordKind.EXPERIMENT)
+    if head is not None and head.get(DELETING):
+        raise ExperimentPartlyDeleted(
+            f"experiment {records.experiment!r} in {records.store.uri} is partly deleted: a delete of it began at {head[DELETING]} and "
+            f"stopped before it ended; run kfp-tune delete {records.experiment} --yes (Client.delete_experiment(name, confirm=True)) "
+            "again to finish it"
+        )
+    return head
 
 
 class ExperimentView:
