@@ -508,3 +508,86 @@ def test_a_nested_quantifier_metrics_format_cannot_hang_a_run(tmp_path):
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120)  # a hang raises TimeoutExpired: the test fails
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["best_trial"]["metrics"] == {"beta": 0.25}
+
+
+# --- what the fuzzing pass found: refused with the field named, exit 2, nothing stored --------
+
+
+def _refused_everywhere(path: Path, store: Path, field: str) -> None:
+    """``validate``, ``run`` and ``compile`` each exit 2 with ``field`` named, and nothing is stored."""
+    for argv in (["validate", str(path)], ["run", str(path), "--store", str(store)], ["compile", str(path), "-o", str(path.with_suffix(".ir.yaml"))]):
+        code, _, err = _cli(*argv)
+        assert code == 2 and f"{field}:" in err and "unexpected" not in err, (argv, err)
+    assert not store.exists() or not any(store.iterdir())
+    assert not path.with_suffix(".ir.yaml").exists()
+
+
+@pytest.mark.parametrize(("text", "got"), [("42\n", "int"), ("- a\n", "list"), ("4.5\n", "float"), ("true\n", "bool"), ("just text\n", "str")])
+def test_a_file_whose_top_level_is_not_a_mapping_is_the_users_error(tmp_path, text, got):
+    path = tmp_path / "exp.yaml"
+    path.write_text(text)
+    _refused_everywhere(path, tmp_path / "store", "(root)")
+    assert f"expected a mapping (a Katib Experiment), got {got}" in _cli("validate", str(path))[2]
+
+
+def test_a_python_caller_passing_a_wrong_type_still_gets_a_type_error():
+    with pytest.raises(TypeError, match="got int"):
+        load_experiment(42)
+
+
+@pytest.mark.parametrize("returned", [10**400, {"objective": -(10**400), "acc": 0.5}, {"objective": __import__("fractions").Fraction(10**400, 3)}],
+                         ids=["int", "dict", "fraction"])
+def test_an_objective_returning_a_number_past_any_float_ends_its_trial_and_the_run_goes_on(tmp_path, returned):
+    """As an inf is: no finite objective, so each trial ends MetricsUnavailable and the run
+    finishes its budget (an OverflowError escaped tune() and left the experiment Running)."""
+    with pytest.warns(UserWarning, match="MetricsUnavailable"):
+        result = tune(lambda p: returned, {"lr": search.double(0.01, 0.1)}, max_trial_count=2, parallel_trial_count=1,
+                      store=str(tmp_path / "store"), name="huge", algorithm_settings={"random_state": 7})
+    assert result.status == "Succeeded" and len(result.trials) == 2
+    assert {t.status for t in result.trials} == {"MetricsUnavailable"}
+    assert all("no finite value" in t.message for t in result.trials)
+    if isinstance(returned, dict) and "acc" in returned:
+        assert {t.metrics.get("acc") for t in result.trials} <= {0.5, None}
+
+
+NUL = "\0"
+
+
+@pytest.mark.parametrize(
+    ("override", "field"),
+    [
+        ({"spec.trialTemplate.trialSpec.spec.template.spec.containers[0].command": ["python3", f"-c{NUL}"]}, f"{CONTAINER}.command[1]"),
+        ({"spec.trialTemplate.trialSpec.spec.template.spec.containers[0].env": [{"name": "X", "value": f"a{NUL}b"}]}, f"{CONTAINER}.env[0].value"),
+        ({"spec.parameters[1]": {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": [f"s{NUL}", "adam"]}}}, "spec.parameters[1].feasibleSpace.list[0]"),
+        ({"spec.parameters[1]": {"name": "y", "parameterType": "discrete", "feasibleSpace": {"list": ["1", f"2{NUL}"]}}}, "spec.parameters[1].feasibleSpace.list[1]"),
+        ({"spec.objective.additionalMetricNames": [f"acc{NUL}"]}, "spec.objective.additionalMetricNames[0]"),
+        ({"spec.trialTemplate.trialParameters[0].description": f"x{NUL}"}, "spec.trialTemplate.trialParameters[0].description"),
+        ({"spec.trialTemplate.trialSpec.metadata": {"annotations": {"note": f"a{NUL}"}}}, "spec.trialTemplate.trialSpec.metadata.annotations.note"),
+        ({"metadata.labels": {f"k{NUL}": "v"}}, "metadata.labels"),
+    ],
+    ids=["command", "env", "categorical", "discrete", "metric", "trial-parameter", "annotation", "label-key"],
+)
+def test_a_nul_character_is_refused_where_it_is_before_anything_runs(tmp_path, override, field):
+    """No process takes a NUL in argv or env: such a trial could only fail, and the run stored
+    the experiment Failed with 'unexpected ValueError: embedded null byte'."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
+    for key, value in override.items():
+        *parents, last = [int(p) if p.isdigit() else p for p in key.replace("]", "").replace("[", ".").split(".")]
+        holder: Any = doc
+        for part in parents:
+            holder = holder[part] if isinstance(part, int) else holder.setdefault(part, {})
+        holder[last] = value
+    errors = dict(_errors(copy.deepcopy(doc)))
+    assert "NUL character" in errors.pop(field) and not any("NUL" in message for message in errors.values())
+    path = tmp_path / "exp.yaml"
+    path.write_text(json.dumps(doc))  # YAML is JSON's superset; json writes the NUL as \u0000
+    _refused_everywhere(path, tmp_path / "store", field)
+
+
+def test_tune_refuses_a_nul_in_a_value_naming_the_argument(tmp_path):
+    with pytest.raises(ValueError, match=r"parameters\['opt'\]\.list\[0\].*NUL character"):
+        tune(lambda p: 0.0, {"opt": search.categorical([f"a{NUL}", "b"])}, store=str(tmp_path / "store"))
+    with pytest.raises(ValueError, match=r"objective_metric_name \(spec.objective.objectiveMetricName\): contains a NUL") as info:
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, objective_metric_name=f"lo{NUL}ss", store=str(tmp_path / "store"))
+    assert str(info.value).count("NUL") == 1, "said once, at the name written, not again at its defaulted strategy"
+    assert not (tmp_path / "store").exists()

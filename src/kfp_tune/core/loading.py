@@ -30,7 +30,7 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from kfp_tune.core.errors import WHOLE_FILE, FieldError, SpecError, shown
-from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment
+from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment, require_mapping
 from kfp_tune.core.template import TRIAL_PARAMETER
 from kfp_tune.core.validation import validate_experiment
 
@@ -72,7 +72,8 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     and ``attribute_map``) is read as Katib's ``ApiClient.sanitize_for_serialization`` sends it
     to the API server, unset fields left out and each named by its JSON name
     (``max_trial_count`` is ``maxTrialCount``); another model's ``to_dict()`` must give the
-    document. TypeError for anything else, naming its type."""
+    document. A YAML file or text whose top level is not a mapping is the user's error: SpecError
+    at ``(root)``. TypeError for a source of any other type, naming it."""
     if isinstance(source, dict):
         return source
     if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json"))):
@@ -91,7 +92,7 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
         text = source
         if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
             raise _file_error(f"the YAML text is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
-    return parse_yaml(text)
+    return require_mapping(parse_yaml(text))  # `42` or `- a` in a file: the user's document, not a caller's type
 
 
 def _is_openapi_model(value: Any) -> bool:

@@ -377,12 +377,19 @@ def _without_nulls(tree: Any) -> Any:
     return tree
 
 
+def require_mapping(data: Any) -> dict[str, Any]:
+    """``data`` when it is a mapping; else SpecError at ``(root)``: a document whose top level is a
+    number, a list or text is a user's file that holds no Experiment, not a caller's wrong type."""
+    if not isinstance(data, dict):
+        raise SpecError([FieldError("(root)", f"expected a mapping (a Katib Experiment), got {type(data).__name__}")])
+    return data
+
+
 def parse_experiment(data: Any) -> Experiment:
     """Parse a Katib Experiment (dict) into models, with no defaults and no semantic checks.
 
     Raises SpecError listing every structural problem (unknown fields, wrong types)."""
-    if not isinstance(data, dict):
-        raise SpecError([FieldError("(root)", f"expected a mapping (a Katib Experiment), got {type(data).__name__}")])
+    require_mapping(data)
     try:
         return Experiment.model_validate(data)
     except ValidationError as exc:

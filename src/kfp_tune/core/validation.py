@@ -79,7 +79,37 @@ def validate_experiment(experiment: Experiment) -> list[FieldError]:
         _check_nas_config(spec, spec.nas_config, errors)
     _check_trial_template(spec, errors)
     _check_metrics_collector(spec, errors)
+    document = experiment.to_dict()
+    objective = document["spec"].get("objective") or {}
+    named = set(spec.objective.metric_names) if spec.objective is not None else set()
+    # a strategy's name repeats a metric name (Katib's defaults write one per metric): reported there
+    objective["metricStrategies"] = [s if s.get("name") not in named else {**s, "name": ""} for s in objective.get("metricStrategies") or []]
+    for path, problem in nul_characters(document):
+        errors.add(path, problem)
     return list(errors)
+
+
+NUL_PROBLEM = "contains a NUL character, which no process argument, environment variable or file name can hold"
+
+
+def nul_characters(tree: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, problem) for each string, and each mapping key, holding a NUL (``"\\0"`` in YAML).
+    Any string of an experiment may reach a trial's argv, environment or file names (parameter
+    values, the template's strings, metric and experiment names), where the OS refuses a NUL and
+    the trial could only fail: refused before anything runs."""
+    if isinstance(tree, str):
+        if "\0" in tree:
+            yield path or "(root)", NUL_PROBLEM
+    elif isinstance(tree, dict):
+        for key, value in tree.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\0" in str(key):
+                yield (path or "(root)"), f"the key {shown(key)} {NUL_PROBLEM}"
+                continue
+            yield from nul_characters(value, here)
+    elif isinstance(tree, list):
+        for index, item in enumerate(tree):
+            yield from nul_characters(item, f"{path}[{index}]")
 
 
 def name_problem(name: str) -> str | None:

@@ -190,7 +190,11 @@ def _metrics(returned: Any, objective_metric: str) -> list[MetricLog]:
     for name, value in items.items():
         if isinstance(value, bool) or not isinstance(value, numbers.Real):
             raise TypeError(f"metric {name!r} is {type(value).__name__}; expected a number")
-        if not math.isfinite(float(value)):
+        try:
+            number = float(value)
+        except OverflowError:  # 10**400, a Fraction as large: past any float, as inf is
+            continue
+        if not math.isfinite(number):
             continue  # a non-finite metric never reaches an algorithm
-        out.append(MetricLog(str(name), float(value), 0))
+        out.append(MetricLog(str(name), number, 0))
     return out
