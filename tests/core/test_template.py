@@ -154,3 +154,39 @@ def test_what_the_pod_security_baseline_allows_is_not_refused():
                                                         "capabilities": {"add": ["CHOWN", "SYS_CHROOT"]}, "appArmorProfile": {"type": "RuntimeDefault"},
                                                         "windowsOptions": {"hostProcess": False}}}]}}
     assert unsafe_settings(pod) == []
+
+
+# A whole unquoted value of a ConfigMap template, as Katib's decoder types it: go-yaml v2's
+# resolve.go (gopkg.in/yaml.v2, as vendored by Kubernetes), then Kubernetes' JSON step.
+GO_YAML_V2_VALUES = [
+    ("n", False), ("N", False), ("no", False), ("off", False), ("OFF", False),
+    ("y", True), ("Y", True), ("yes", True), ("on", True), ("True", True),
+    ("nO", "nO"), ("yES", "yES"),  # not in go-yaml's table
+    ("", None), ("~", None), ("null", None),
+    ("1e-05", 1e-05), ("1e-3", 0.001), ("-2.5E-3", -0.0025), (".5", 0.5), ("+.5", 0.5), ("0.25", 0.25),
+    ("1.5e5", 150000), ("2.0", 2), ("1.", 1), ("1e3", 1000),  # whole numbers are integers after JSON
+    ("2", 2), ("+5", 5), ("-0", 0), ("1_000", 1000), ("0x1F", 31), ("0o17", 15), ("010", 8), ("0b101", 5), ("-0b101", -5),
+    ("08", 8),  # no octal: yamlStyleFloat reads it
+    ("9223372036854775808", 9223372036854775808.0),  # beyond int64: a float after JSON
+    ("1e400", "1e400"), (".inf", ".inf"), (".nan", ".nan"),  # JSON cannot carry them
+    ("1:30", "1:30"),  # no base 60 in go-yaml
+    ("2024-01-02", "2024-01-02"),  # a timestamp stays a string when decoded into an interface
+    ("abc", "abc"), ("1e", "1e"), ("0x", "0x"), ("1.2.3", "1.2.3"),
+    ("[1e-3, n, '1']", [0.001, False, "1"]), ("{a: 1, 2: y}", {"a": 1, "2": True}),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), GO_YAML_V2_VALUES, ids=[repr(t) for t, _ in GO_YAML_V2_VALUES])
+def test_a_typed_value_reads_as_kubernetes_decoder_reads_it(text, expected):
+    from kfp_tune.core.template import yaml_value
+
+    value = yaml_value(text)
+    assert value == expected and type(value) is type(expected)
+
+
+def test_a_config_map_template_types_values_as_katib_does():
+    """QA's cm2.yaml: ``suspend: ${trialParameters.flag}`` with n was the string "n" (PyYAML's
+    rules) and ``1e-05`` a string, where Katib's decoder gives false and a number."""
+    template = {"spec": {"suspend": "${yaml:trialParameters.flag}", "lr": "${yaml:trialParameters.lr}", "note": "lr=${trialParameters.lr}"}}
+    out = substitute(template, {"flag": "n", "lr": "1e-05"})
+    assert out["spec"] == {"suspend": False, "lr": 1e-05, "note": "lr=1e-05"}

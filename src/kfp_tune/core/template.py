@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from collections.abc import Collection, Iterator, Mapping
 from typing import Any
@@ -127,15 +128,108 @@ def _substitute_key(key: str, values: Mapping[str, str]) -> str:
 
 
 def yaml_value(text: str) -> Any:
-    """``text`` as a whole unquoted YAML value reads (YAML 1.1, as Kubernetes' decoder: ``2`` a
-    number, ``true`` / ``no`` booleans, ``""`` null, ``[1, 2]`` a list); the text itself when YAML
-    cannot read it or reads something JSON cannot carry (a date, an infinity)."""
+    """``text`` as a whole unquoted YAML value reads in Katib, which substitutes the ConfigMap's
+    text and decodes it with Kubernetes' YAML decoder (pkg/controller.v1beta1/util/unstructured.go,
+    ``ConvertStringToUnstructured``): go-yaml v2's YAML 1.1 rules (:func:`go_yaml_scalar`: ``y``,
+    ``no``, ``off`` booleans, ``1e-05`` a number, ``""`` null, ``[1, 2]`` a list), then JSON, where
+    Kubernetes reads a whole number as an integer (``2.0`` is ``2``, :func:`json_number`). The text
+    itself when YAML cannot read it or reads something JSON cannot carry (an infinity)."""
     try:
-        value = yaml.safe_load(text)
+        value = _json_numbers(yaml.load(text, Loader=_GoYamlLoader))  # a SafeLoader: no Python objects
         json.dumps(value, allow_nan=False)
     except (yaml.YAMLError, TypeError, ValueError):
         return text
     return value
+
+
+_GO_BOOLEANS = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
+}
+_GO_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+_GO_SPECIAL_FLOATS = {
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+_GO_INT = re.compile(r"([-+]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|[1-9][0-9]*)")
+"""What Go's ``strconv.ParseInt(s, 0, 64)`` reads (its base prefixes, a leading 0 octal)."""
+_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+"""go-yaml v2's ``yamlStyleFloat``: an exponent with no dot is a number (PyYAML needs the dot)."""
+_INT64 = range(-(2**63), 2**63)
+
+
+def go_yaml_scalar(text: str) -> Any:
+    """A plain (unquoted) YAML scalar as go-yaml v2 resolves it (resolve.go, ``resolve``), which
+    Kubernetes' decoder and so Katib use: the first character says what it may be; a word from its
+    table (booleans ``y``/``yes``/``on``..., nulls); else an int as Go's ``ParseInt`` with base 0
+    reads it (underscores dropped, ``0x``, ``0o``, ``0b``, ``0`` octal), an unsigned one, a float
+    by ``yamlStyleFloat``; else the text (a timestamp too: go-yaml v2 keeps it a string when
+    decoding into an interface, as Kubernetes does)."""
+    first = text[:1]
+    if text in _GO_BOOLEANS:
+        return _GO_BOOLEANS[text]
+    if text in _GO_NULLS:
+        return None
+    if text in _GO_SPECIAL_FLOATS:
+        return _GO_SPECIAL_FLOATS[text]
+    if first == ".":
+        return float(text) if re.fullmatch(r"\.[0-9]+([eE][-+]?[0-9]+)?", text) else text
+    if not (first.isascii() and (first.isdigit() or first in "+-")):
+        return text
+    plain = text.replace("_", "")
+    match = _GO_INT.fullmatch(plain)
+    if match:
+        sign, digits = match.groups()
+        base = {"x": 16, "b": 2, "o": 8}.get(digits[1:2].lower(), 8 if digits.startswith("0") and len(digits) > 1 else 10)
+        body = digits[2:] if base != 10 and digits[1:2].isalpha() else digits
+        number = int(body, base) * (-1 if sign == "-" else 1)
+        if number in _INT64 or (not sign and number < 2**64):  # ParseInt, then ParseUint
+            return number
+    if _GO_FLOAT.fullmatch(plain):
+        real = float(plain)
+        if math.isfinite(real):  # Go's ParseFloat fails out of range: the text stays
+            return real
+    return text
+
+
+def _json_numbers(value: Any) -> Any:
+    """``value`` as Kubernetes holds it after its JSON step: a number that is whole and fits an
+    int64 is an integer (Go writes ``float64(2)`` as ``2``, and apimachinery's util/json reads
+    ``2`` back as int64), any other number a float; mapping keys are strings."""
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)):
+        if math.isfinite(value) and value == int(value) and int(value) in _INT64:
+            return int(value)
+        return float(value)
+    if isinstance(value, list):
+        return [_json_numbers(item) for item in value]
+    if isinstance(value, dict):
+        return {_json_key(key): _json_numbers(item) for key, item in value.items()}
+    return value
+
+
+def _json_key(key: Any) -> str:
+    """A mapping key as JSON writes it (``true``, ``1``, ``null``)."""
+    return key if isinstance(key, str) else json.dumps(_json_numbers(key))
+
+
+class _GoYamlLoader(yaml.SafeLoader):
+    """PyYAML's safe loader with go-yaml v2's resolution of plain scalars (:func:`go_yaml_scalar`)
+    in place of PyYAML's own (no ``y`` / ``n`` booleans, no ``1e-05`` number, base-60 ints)."""
+
+
+_GoYamlLoader.yaml_implicit_resolvers = {}
+_GoYamlLoader.add_implicit_resolver("!go-plain", re.compile(r"(?s).*"), None)
+
+
+def _construct_plain(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    assert isinstance(node, yaml.ScalarNode)
+    return go_yaml_scalar(loader.construct_scalar(node))
+
+
+_GoYamlLoader.add_constructor("!go-plain", _construct_plain)
 
 
 def untyped_in_containers(tree: Any) -> None:
