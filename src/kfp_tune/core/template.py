@@ -56,6 +56,31 @@ def placeholders_in(tree: Any) -> set[str]:
     return found
 
 
+PLACEHOLDER_START = "${trialParameters."
+LEFTOVER_PLACEHOLDER = re.compile(r"\$\{trialParameters\..+?\}")
+"""Katib's ``consts.TrialTemplateParamReplaceFormatRegex``: what its webhook still finds once the
+declared placeholders are replaced."""
+
+
+def malformed_placeholders(tree: Any) -> list[str]:
+    """Each ``${trialParameters.`` text in the tree that is not a whole placeholder
+    (``${trialParameters.lr`` unterminated, ``${trialParameters.}``, ``${trialParameters.{lr}}``):
+    it would reach the trial as literal text. Katib's webhook refuses it
+    (pkg/webhook/v1beta1/experiment/validator/validator.go, ``validateTrialTemplate``: its regex,
+    run over the template's one-line JSON after the declared placeholders are replaced, finds
+    anything that starts so, since the JSON closes with a brace). Each is the text as the regex
+    finds it in its string, or up to the string's end."""
+    found: list[str] = []
+    for text in walk_strings(tree):
+        rest = TYPED_PARAMETER.sub("", TRIAL_PARAMETER.sub("", text))
+        while (start := rest.find(PLACEHOLDER_START)) >= 0:
+            match = LEFTOVER_PLACEHOLDER.match(rest, start)
+            end = match.end() if match else len(rest)
+            found.append(rest[start:end])
+            rest = rest[end:]
+    return found
+
+
 def is_meta_reference(reference: str) -> bool:
     """Whether a trialParameters reference is trial metadata such as ``${trialSpec.Name}``."""
     return TRIAL_SPEC_META.match(reference) is not None

@@ -22,7 +22,7 @@ from kfp_tune.core.naming import labels_for
 from kfp_tune.core.patterns import PatternError, compile_pattern
 from kfp_tune.core.space import DISTRIBUTIONS, LOG_DISTRIBUTIONS, PARAMETER_TYPES, parse_number
 from kfp_tune.core.spec import KUBEFLOW_JOB_KINDS, Experiment, ExperimentSpec, GraphConfig, NasConfig, ParameterSpec, TrialTemplate
-from kfp_tune.core.template import is_meta_reference, missing_metadata_key, placeholders_in, primary_container, unsafe_settings
+from kfp_tune.core.template import is_meta_reference, malformed_placeholders, missing_metadata_key, placeholders_in, primary_container, unsafe_settings
 
 NAME_PATTERN = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 METRIC_STRATEGIES = ("min", "max", "latest")
@@ -422,6 +422,8 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
     used = placeholders_in(trial_spec)
     for name in sorted(used - declared):
         errors.add(f"{path}.trialSpec", f"${{trialParameters.{name}}} is used but not declared in spec.trialTemplate.trialParameters")
+    for text in malformed_placeholders(trial_spec):  # Katib's validateTrialTemplate refuses what its regex still finds
+        errors.add(path, f"{shown(text)} is not a whole ${{trialParameters.NAME}} placeholder of a declared trial parameter: it would reach the trial as literal text")
     metadata = trial_spec.get("metadata") or {}
     if not isinstance(metadata, dict):
         errors.add(f"{path}.trialSpec.metadata", "expected a mapping")
