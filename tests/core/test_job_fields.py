@@ -127,3 +127,68 @@ def test_a_job_pod_that_kubernetes_would_not_create_is_refused_before_anything_r
     assert _errors(_experiment(edit)) == {f"{POD}.restartPolicy": f"expected OnFailure or Never for a Job's pod (Kubernetes refuses to create a Job with another), got '{policy}'"}
     for fine in ("OnFailure", "Never"):
         assert load_experiment(_experiment(lambda job, fine=fine: job["spec"]["template"]["spec"].update(restartPolicy=fine))).name == "quad"
+
+
+def _job_edit(where: str, value):
+    """An edit setting ``where`` (JOB- or POD-relative, dotted, ``containers[0]`` indexed) to value."""
+    def edit(job):
+        holder = job
+        *parents, last = where.replace("]", "").replace("[", ".").split(".")
+        for part in parents:
+            holder = holder[int(part)] if part.isdigit() else holder.setdefault(part, {})
+        holder[last] = value
+    return edit
+
+
+MISTYPED = [  # (field under the Job, value, what is expected): the fuzzing pass's jobtypes.yaml and more
+    ("spec.backoffLimit", "lots", "an integer"),
+    ("spec.template.spec.nodeSelector", "gpu", "a mapping"),
+    ("spec.template.spec.containers[0].resources", "2Gi", "a mapping"),
+    ("spec.template.spec.containers[0].ports", "8080", "a list"),
+    ("spec.template.spec.containers[0].resources.limits", 5, "a mapping"),
+    ("spec.template.spec.containers[0].resources.limits", "", "a mapping"),
+    ("spec.template.spec.containers[0].resources.requests", ["1"], "a mapping"),
+    ("spec.template.spec.containers[0].volumeMounts", "x", "a list"),
+    ("metadata.labels", "x", "a mapping"),
+    ("metadata.labels.team", 1, "a string"),
+    ("spec.template.spec.containers[0].ports", [{"containerPort": "80"}], "an integer"),
+    ("spec.template.spec.containers[0].stdin", "yes", "true or false"),
+    ("spec.template.spec.hostname", 3, "a string"),
+    ("spec.backoffLimit", "${trialParameters.x}", "an integer"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), MISTYPED, ids=[f"{f}={v!r}" for f, v, _ in MISTYPED])
+def test_a_field_of_the_wrong_type_is_refused_as_katibs_conversion_refuses_it(field, value, expected):
+    errors = _errors(_experiment(_job_edit(field, value)))
+    where = f"{JOB}.{field}" + (".containerPort" if isinstance(value, list) and value and isinstance(value[0], dict) else "")
+    where = where.replace(".ports", ".ports[0]") if where.endswith("containerPort") else where
+    assert list(errors) == [where], errors
+    assert errors[where].startswith(f"expected {expected}") and "Katib's webhook refuses a Job template" in errors[where]
+    if "${trialParameters." in str(value):
+        assert "stays text" in errors[where], "the placeholder's case says why"
+
+
+WELL_TYPED = [
+    ("spec.backoffLimit", 2.0),  # a whole number written 2.0: JSON's 2
+    ("spec.template.spec.containers[0].livenessProbe", {"httpGet": {"port": "http", "path": "/"}, "periodSeconds": 5}),  # IntOrString
+    ("spec.template.spec.containers[0].livenessProbe", {"tcpSocket": {"port": 8080}}),
+    ("spec.template.spec.containers[0].resources", {"limits": {"cpu": 2, "memory": "4Gi", "nvidia.com/gpu": "1"}}),
+    ("spec.template.spec.volumes", [{"name": "scratch", "emptyDir": {"sizeLimit": "1Gi"}}]),
+    ("spec.backoffLimit", "${yaml:trialParameters.x}"),  # a ConfigMap template's unquoted placeholder: typed at trial time
+]
+
+
+@pytest.mark.parametrize(("field", "value"), WELL_TYPED, ids=[f"{f}={v!r}" for f, v in WELL_TYPED])
+def test_values_that_convert_are_accepted(field, value):
+    load_experiment(_experiment(_job_edit(field, value)))
+
+
+def test_a_quantity_field_outside_resources_is_checked_too():
+    errors = _errors(_experiment(_job_edit("spec.template.spec.volumes", [{"name": "v", "emptyDir": {"sizeLimit": "lots"}}])))
+    assert list(errors) == [f"{POD}.volumes[0].emptyDir.sizeLimit"] and "quantity" in errors[f"{POD}.volumes[0].emptyDir.sizeLimit"]
+
+
+def test_a_command_of_the_wrong_type_is_told_once():
+    errors = _errors(_experiment(_job_edit("spec.template.spec.containers[0].command", "python train.py")))
+    assert list(errors) == [f"{POD}.containers[0].command"] and "such as ['python', 'train.py']" in errors[f"{POD}.containers[0].command"]

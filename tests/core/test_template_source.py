@@ -223,11 +223,16 @@ def test_a_config_map_template_is_substituted_as_katib_substitutes_its_text():
 
 
 def test_an_inline_template_keeps_every_value_a_string_and_fills_in_keys():
-    """Katib substitutes an inline trialSpec in its JSON text: a value stays a string."""
+    """Katib substitutes an inline trialSpec in its JSON text: a value stays a string. (A
+    custom resource's: in a batch/v1 Job, text where an integer belongs is refused, as Katib's
+    webhook refuses it, tests/core/test_job_fields.py.)"""
     from kfp_tune.core.state import TrialState
     from kfp_tune.core.trials import render_trial
 
-    doc = quadratic_experiment()
+    doc = quadratic_experiment(**{
+        "spec.trialTemplate.trialSpec.apiVersion": "example.com/v1", "spec.trialTemplate.trialSpec.kind": "Trainer",
+        "spec.trialTemplate.successCondition": "status.done", "spec.trialTemplate.failureCondition": "status.failed",
+    })
     job = doc["spec"]["trialTemplate"]["trialSpec"]
     job["spec"]["parallelism"] = "${trialParameters.y}"
     job.setdefault("metadata", {})["annotations"] = {"${trialParameters.x}-seen": "yes"}

@@ -21,6 +21,7 @@ from importlib import resources
 from typing import Any
 
 from kfp_tune.core.errors import FieldError, shown
+from kfp_tune.core.template import TYPED_PARAMETER
 
 JOB_API_VERSION, JOB_KIND = "batch/v1", "Job"
 # The restart policies Kubernetes accepts in a Job's pod template; Always (a Pod's default) is refused
@@ -54,35 +55,96 @@ def unknown_job_fields(trial_spec: Any, path: str) -> list[FieldError]:
     return problems
 
 
-def _walk(value: Any, kind: str, path: str, problems: list[FieldError]) -> None:
+# Fields of Kubernetes type resource.Quantity (the client types them str): a number or quantity text.
+_QUANTITY_MAPS = {("V1ResourceRequirements", "limits"), ("V1ResourceRequirements", "requests"), ("V1VolumeResourceRequirements", "limits"),
+                  ("V1VolumeResourceRequirements", "requests"), ("V1PodSpec", "overhead")}
+_QUANTITY_FIELDS = {("V1EmptyDirVolumeSource", "sizeLimit"), ("V1ResourceFieldSelector", "divisor")}
+_ANY_VALUE = {("V1ManagedFieldsEntry", "fieldsV1")}
+"""Fields Kubernetes keeps as raw JSON: any value converts."""
+_EXPECTED = {"str": "a string", "int": "an integer", "bool": "true or false", "datetime": "a time as text (RFC 3339)",
+             "object": "an integer or a string (Kubernetes' IntOrString)"}
+
+
+def _walk(value: Any, kind: str, path: str, problems: list[FieldError], field: tuple[str, str] = ("", "")) -> None:
+    """Each field against the type the ``kubernetes`` client gives it, as Katib's conversion to
+    a typed Job (apimachinery's ``DefaultUnstructuredConverter.FromUnstructured``) reads it with
+    JSON's rules: a string where an integer, a list or a mapping belongs, or a number where a
+    string belongs, does not convert (validator.go ``validateTrialJob``)."""
     models: dict[str, dict[str, str]] = _table()["models"]
-    if (match := _LIST.match(kind)) and isinstance(value, list):
+    if field in _ANY_VALUE:
+        return
+    if isinstance(value, str) and TYPED_PARAMETER.fullmatch(value):
+        return  # a ConfigMap template's unquoted whole placeholder: the value's YAML type, known when the trial is made
+    if (match := _LIST.match(kind)) is not None:
+        if not isinstance(value, list):
+            problems.append(_mistyped(path, f"a list (of {_shown_kind(match.group(1))})", value))
+            return
         for index, item in enumerate(value):
             _walk(item, match.group(1), f"{path}[{index}]", problems)
-    elif (match := _MAP.match(kind)) and isinstance(value, dict):
-        for key, item in value.items():
-            _walk(item, match.group(1), f"{path}.{key}", problems)
-    elif kind in models and isinstance(value, dict):
+    elif (match := _MAP.match(kind)) is not None:
+        if not isinstance(value, dict):
+            problems.append(_mistyped(path, f"a mapping (of names to {_shown_kind(match.group(1))})", value))
+        elif field in _QUANTITY_MAPS:
+            problems.extend(_bad_quantities(value, path))
+        else:
+            for key, item in value.items():
+                _walk(item, match.group(1), f"{path}.{key}", problems)
+    elif kind in models:
+        if not isinstance(value, dict):
+            problems.append(_mistyped(path, f"a mapping (Kubernetes' {_shown_kind(kind)})", value))
+            return
         fields = models[kind]
         for key, item in value.items():
             if key in fields:
-                if kind == "V1ResourceRequirements" and key in ("limits", "requests") and isinstance(item, dict):
-                    problems.extend(_bad_quantities(item, f"{path}.{key}"))
-                if kind == "V1PodSpec" and key == "restartPolicy" and item not in JOB_RESTART_POLICIES:
+                if kind == "V1PodSpec" and key == "restartPolicy" and isinstance(item, str) and item not in JOB_RESTART_POLICIES:
                     problems.append(FieldError(f"{path}.{key}", f"expected {' or '.join(JOB_RESTART_POLICIES)} for a Job's pod (Kubernetes refuses to create a Job with another), got {shown(item)}"))
-                _walk(item, fields[key], f"{path}.{key}", problems)
+                _walk(item, fields[key], f"{path}.{key}", problems, (kind, key))
                 continue
             near = difflib.get_close_matches(str(key), list(fields), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else f"; known: {', '.join(sorted(fields))}"
             problems.append(
                 FieldError(
                     f"{path}.{key}",
-                    f"not a field of {kind[2:] if kind.startswith('V1') else kind} in a batch/v1 Job (Katib's webhook refuses a Job "
-                    f"template it cannot convert; fields of Kubernetes {_api_version()}){hint}",
+                    f"not a field of {_shown_kind(kind)} in a batch/v1 Job (Katib's webhook refuses a Job template it cannot convert; "
+                    f"fields of Kubernetes {_api_version()}){hint}",
                 )
             )
-    # scalars, and shapes that do not match (a string where a list belongs), are left to the checks
-    # that already read them and to the API server: Katib's conversion reports them differently
+    elif field in _QUANTITY_FIELDS:
+        problems.extend(_bad_quantities({field[1]: value}, path.rpartition(".")[0]))
+    elif not _converts(value, kind):
+        problems.append(_mistyped(path, _EXPECTED.get(kind, kind), value))
+
+
+def _converts(value: Any, kind: str) -> bool:
+    """Whether a scalar converts to the Go type behind the client's ``kind``, by JSON's rules:
+    a whole float is an integer; no text is a number or a boolean, and no number is text."""
+    if kind in ("str", "datetime"):
+        return isinstance(value, str)
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "object":  # IntOrString
+        return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
+    return True
+
+
+def _mistyped(path: str, expected: str, value: Any) -> FieldError:
+    placeholder = isinstance(value, str) and "${trialParameters." in value
+    why = (
+        "; a placeholder in a trialSpec written in the Experiment stays text when it is replaced (as in Katib, which substitutes "
+        "the JSON text); a ConfigMap template's unquoted whole placeholder takes the value's type"
+        if placeholder
+        else ""
+    )
+    return FieldError(path, f"expected {expected}, got {shown(value)} (Katib's webhook refuses a Job template whose fields do not convert to Kubernetes' Job){why}")
+
+
+def _shown_kind(kind: str) -> str:
+    """``V1PodSpec`` as PodSpec; ``str`` as string."""
+    return kind[2:] if kind.startswith("V1") else {"str": "strings", "int": "integers", "bool": "booleans"}.get(kind, kind)
 
 
 def _bad_quantities(amounts: dict[str, Any], path: str) -> list[FieldError]:

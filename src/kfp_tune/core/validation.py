@@ -438,10 +438,12 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
             errors.add(f"{path}.trialSpec.{key}", f"expected a string, got {shown(trial_spec[key])}")
     for problem in unsafe_settings(trial_spec, f"{path}.trialSpec"):
         errors.add(problem.path, problem.message)
-    for problem in unknown_job_fields(trial_spec, f"{path}.trialSpec"):
-        errors.add(problem.path, problem.message)
     for where, container in _containers(trial_spec, f"{path}.trialSpec"):
         _check_container(container, where, errors)
+    reported = {e.path for e in errors}
+    for problem in unknown_job_fields(trial_spec, f"{path}.trialSpec"):
+        if problem.path not in reported:  # a container's command or env, told by _check_container already
+            errors.add(problem.path, problem.message)
     for key, condition in (("successCondition", template.success_condition), ("failureCondition", template.failure_condition)):
         if condition:
             try:
