@@ -25,6 +25,7 @@ the suggestion services (``pkg/suggestion/v1beta1/<service>/service.py``).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -136,6 +137,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
                         f"suggestion on {distribution} (only uniform and logUniform); kfp-tune samples it",
                     )
                 )
+    notes += _integer_text_notes(name, spec.parameters)
     if name == "grid" and spec.parameters:
         notes += _grid_notes(spec.parameters, spec.max_trial_count)
     if name == "bayesianoptimization" and "n_initial_points" in settings and _is_zero(settings["n_initial_points"]):
@@ -295,6 +297,49 @@ def _pbt_notes(given: Sequence[str], parameters: Sequence[ParameterSpec]) -> lis
                 )
             )
     return notes
+
+
+KATIB_INTEGER_TEXT_SERVICES: dict[str, tuple[str, str, tuple[str, ...]]] = {
+    "grid": ("optuna", "internal/search_space.py, convert_to_combinations", ("min", "max", "step")),
+    "multivariate-tpe": ("optuna", "optuna/base_service.py, _get_optuna_search_space", ("min", "max", "step")),
+    "bayesianoptimization": ("skopt", "skopt/base_service.py, create_optimizer", ("min", "max")),
+    "cmaes": ("goptuna", "goptuna/converter.go, toGoptunaSearchSpace", ("min", "max", "step")),
+    "sobol": ("goptuna", "goptuna/converter.go, toGoptunaSearchSpace", ("min", "max", "step")),
+    "hyperband": ("hyperband", "hyperband/parsing_util.py, parse_parameter_configs", ("min", "max")),
+}
+"""The services of Katib's default katib-config that read an int parameter's feasibleSpace fields
+(those named) as integer text (Python's int(), Go's strconv.Atoi), so ``"1.0"`` or ``"1e0"``,
+which kfp-tune and Katib's webhook take, fails the experiment at its first suggestion; hyperopt
+(random, tpe) and pbt read them as floats."""
+
+
+def _integer_text_notes(name: str, parameters: Sequence[ParameterSpec]) -> list[FieldError]:
+    """An int bound written as a decimal or an exponent, and (hyperband) a discrete value that is
+    not integer text, where Katib's service for the algorithm fails on it."""
+    if name not in KATIB_INTEGER_TEXT_SERVICES:
+        return []
+    service, where, fields = KATIB_INTEGER_TEXT_SERVICES[name]
+    fails = f"Katib's {service} service, which runs {name} in its default configuration, fails the experiment at its first suggestion"
+    notes: list[FieldError] = []
+    for index, parameter in enumerate(parameters):
+        space = parameter.feasible_space
+        if parameter.parameter_type == "int":
+            for field in fields:
+                text = getattr(space, field)
+                if text not in (None, "") and not _is_integer_text(str(text)):
+                    notes.append(FieldError(f"spec.parameters[{index}].feasibleSpace.{field}",
+                                            f"{fails} on {str(text)!r}, which it reads as integer text ({where}); kfp-tune reads it as a number"))
+        elif parameter.parameter_type == "discrete" and name == "hyperband":
+            odd = [str(v) for v in space.list or [] if not _is_integer_text(str(v))]
+            if odd:
+                notes.append(FieldError(f"spec.parameters[{index}].feasibleSpace.list",
+                                        f"{fails} on {', '.join(map(repr, odd))}: it reads every discrete value as integer text ({where}); kfp-tune takes them"))
+    return notes
+
+
+def _is_integer_text(text: str) -> bool:
+    """Whether both Python's int() and Go's strconv.Atoi read the text."""
+    return re.fullmatch(r"[-+]?[0-9]+", text) is not None
 
 
 def katib_grid_count(parameter: ParameterSpec) -> int | None:
