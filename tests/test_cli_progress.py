@@ -20,16 +20,17 @@ from kfp_tune.progress import PlainProgress
 KFP_TUNE = str(Path(sys.executable).parent / "kfp-tune")
 
 
-def _ended(name: str, status: TrialStatus, loss: float | None) -> TrialState:
+def _ended(name: str, status: TrialStatus, loss: float | None, reason: str = "", message: str = "") -> TrialState:
     metrics = {} if loss is None else {"loss": loss}
-    return TrialState(name, 0, "r0", {}, "", result=TrialResult(trial=name, status=status, metrics=metrics))
+    return TrialState(name, 0, "r0", {}, "", result=TrialResult(trial=name, status=status, metrics=metrics, reason=reason, message=message))
 
 
 def test_a_line_per_ended_trial_and_fast_ones_together() -> None:
     now = [0.0]
     lines: list[str] = []
     progress = PlainProgress("loss", lines.append, every=5.0, clock=lambda: now[0])
-    a, b, c = _ended("q-a", TrialStatus.SUCCEEDED, 0.5), _ended("q-b", TrialStatus.FAILED, None), _ended("q-c", TrialStatus.SUCCEEDED, 0.25)
+    a, c = _ended("q-a", TrialStatus.SUCCEEDED, 0.5), _ended("q-c", TrialStatus.SUCCEEDED, 0.25)
+    b = _ended("q-b", TrialStatus.FAILED, None, "Error", "exit code 1:\nValueError: boom")
     progress.update(0, {"best": {}, "total": 3, "ended": [], "running": 2})
     assert lines == []
     progress.update(1, {"best": {"loss": 0.5}, "total": 3, "ended": [a], "running": 2})
@@ -39,9 +40,49 @@ def test_a_line_per_ended_trial_and_fast_ones_together() -> None:
     assert len(lines) == 1
     now[0] = 6.0
     progress.update(3, {"best": {"loss": 0.25}, "total": 3, "ended": [a, b, c], "running": 0})
-    assert lines[1:] == ["2 trials ended (1 Failed, 1 Succeeded): q-b, q-c (3/3 done, 0 running, best loss=0.25)"]
+    assert lines[1:] == [  # the failed one's reason and message, on one line, then the count
+        "trial q-b Failed (Error: exit code 1: ValueError: boom)",
+        "2 trials ended (1 Failed, 1 Succeeded): q-b, q-c (3/3 done, 0 running, best loss=0.25)",
+    ]
     progress.flush()  # nothing left to tell
-    assert len(lines) == 2
+    assert len(lines) == 3
+
+
+def test_the_bar_s_notes_tell_each_trial_that_did_not_succeed_once_with_why() -> None:
+    """Above a terminal's bar (tqdm.write), where a run said nothing of a failure until its end."""
+    from kfp_tune.progress import FailureNotes
+
+    lines: list[str] = []
+    notes = FailureNotes("loss", lines.append)
+    ok = _ended("q-a", TrialStatus.SUCCEEDED, 0.5)
+    stopped = _ended("q-s", TrialStatus.EARLY_STOPPED, 0.9, "TrialEarlyStopped", "worse than the median")
+    unavailable = _ended("q-m", TrialStatus.METRICS_UNAVAILABLE, None, "MetricsUnavailable", "the trial did not report the objective metric 'scor'")
+    notes.update(1, {"best": {}, "ended": [ok, stopped, unavailable]})
+    notes.update(2, {"best": {}, "ended": [ok, stopped, unavailable, _ended("q-b", TrialStatus.FAILED, None, "Error", "exit code 1: boom")]})
+    assert lines == [
+        "trial q-m MetricsUnavailable (MetricsUnavailable: the trial did not report the objective metric 'scor')",
+        "trial q-b Failed (Error: exit code 1: boom)",
+    ]
+
+
+def test_a_run_s_plain_lines_say_why_each_trial_failed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA's e_mu.yaml: a misspelt objective, so the trials end MetricsUnavailable, and one fails.
+    The plain lines gave counts only (``4 trials ended (3 Succeeded, 1 Failed): ..., and 1
+    more``) and the end summary only the last failed trial's reason: no line said what the
+    MetricsUnavailable trials lacked."""
+    from mode_trials import modes_experiment
+
+    from kfp_tune.cli import main
+
+    doc = modes_experiment(**{"spec.objective.objectiveMetricName": "los", "spec.parallelTrialCount": 3})
+    path = tmp_path / "mu.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 1  # 3 failed: maxFailedTrialCount
+    err = capsys.readouterr().err
+    told = [line for line in err.splitlines() if line.startswith("trial ") and "MetricsUnavailable" in line]
+    assert len(told) == 2, err  # ok and silent: neither reported 'los'
+    assert all("did not report the objective metric 'los'" in line for line in told), err
+    assert any(line.startswith("trial ") and " Failed (" in line and "something went wrong" in line for line in err.splitlines()), err
 
 
 @pytest.mark.parametrize("engine", ["inline", "kfp-local"])
@@ -53,7 +94,7 @@ def test_a_run_whose_stderr_is_a_file_prints_progress_lines(tmp_path: Path, engi
                                 stdout=subprocess.PIPE, stderr=err, text=True, timeout=300)
     assert result.returncode == 0, (tmp_path / "err.txt").read_text()
     lines = (tmp_path / "err.txt").read_text().splitlines()
-    line = re.compile(r"^(trial quad-\w+ Succeeded loss=\S+|\d trials ended \(\d Succeeded\): .+) \((\d)/3 done, \d running, best loss=\S+\)$")
+    line = re.compile(r"^(trial quad-\w+ Succeeded loss=\S+, accuracy=\S+|\d trials ended \(\d Succeeded\): .+) \((\d)/3 done, \d running, best loss=\S+\)$")
     told = [m for m in map(line.match, lines) if m]
     assert told and told[-1].group(2) == "3", lines
 

@@ -7,15 +7,60 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from kfp_tune.core.decision import best_trial
+from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentView, TrialState
 from kfp_tune.core.vocabulary import TrialStatus
+
+OUTCOME_LIMIT = 200
+"""At most this many characters of what a trial's line quotes (its metrics, its reason and message)."""
+
+
+def one_line(text: str, limit: int = OUTCOME_LIMIT) -> str:
+    """``text`` on one line (a local trial's message ends with its log's last line), clipped."""
+    return clipped(" ".join(text.split()), limit)
+
+
+def assignment_text(assignment: Mapping[str, str]) -> str:
+    """A trial's parameters as a log line shows them, ``lr=0.01, batch=32`` (Katib's Trial
+    ``spec.parameterAssignments``, in the order given)."""
+    return one_line(", ".join(f"{name}={value}" for name, value in assignment.items()))
+
+
+def metrics_text(trial: TrialState, objective: str = "") -> str:
+    """A trial's metrics, the objective first: ``loss=0.12, accuracy=0.9`` (text ones, darts'
+    genotype, as written)."""
+    values: dict[str, float | str] = {**trial.metrics, **trial.text_metrics}
+    names = sorted(values, key=lambda name: name != objective)
+    return one_line(", ".join(f"{name}={value_text(values[name])}" for name in names))
+
+
+def trial_outcome(trial: TrialState, objective: str = "") -> str:
+    """How an ended trial ended, on one line: its status and metrics, and, when it did not
+    succeed, the reason and message that say why, as Katib's Trial keeps them on its Failed /
+    MetricsUnavailable condition (trial_controller_util.go, ``UpdateTrialStatusCondition``).
+    Every line a person reads about an ended trial says it so: the run's log, its plain progress
+    lines and the notes above the progress bar."""
+    text = str(trial.status)
+    metrics = metrics_text(trial, objective)
+    if metrics:
+        text += f" {metrics}"
+    result = trial.result
+    if trial.status != TrialStatus.SUCCEEDED and result is not None and (result.reason or result.message):
+        text += f" ({one_line(': '.join(part for part in (result.reason, result.message) if part))})"
+    return text
+
+
+def told_as_failure(trial: TrialState) -> bool:
+    """A trial whose end is news to the person watching: it neither succeeded nor was stopped
+    early by the rule, nor given back for an interrupt (which is told on its own)."""
+    return trial.is_terminal and trial.status not in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) and not trial.given_back
 
 
 class ProgressWatcher:
@@ -67,11 +112,31 @@ PLAIN_PROGRESS_SECONDS = 5.0
 """At most one progress line this often: trials that end faster are told together."""
 
 
+class FailureNotes:
+    """Where a progress bar shows (a terminal), the bar stays one line: a trial that did not
+    succeed is told once above it with why (``write``: the bar's ``tqdm.write``), e.g.
+    ``trial quad-x1 Failed (Error: exit code 1: ValueError: boom)``, so a run whose trials
+    fail says why while it goes, not only its last failed trial at the end. Fed by
+    :class:`ProgressWatcher` (the ``ended`` trials of each update)."""
+
+    def __init__(self, objective: str, write: Callable[[str], None]) -> None:
+        self.objective, self.write = objective, write
+        self._told: set[str] = set()
+
+    def update(self, done: int, info: dict[str, Any]) -> None:
+        for trial in info.get("ended", []):
+            if trial.name not in self._told and told_as_failure(trial):
+                self._told.add(trial.name)
+                self.write(f"trial {trial.name} {trial_outcome(trial, self.objective)}")
+
+
 class PlainProgress:
     """Progress as plain lines where no bar can show (stderr not a terminal: ``2>file``, nohup,
     CI), where tqdm turns itself off and a run said nothing until it ended: a line per trial
     that ended, or one for the trials that ended within ``every`` seconds of each other, e.g.
-    ``trial quad-x1 Succeeded loss=0.12 (5/12 done, 2 running, best loss=0.1)``. Fed by
+    ``trial quad-x1 Succeeded loss=0.12 (5/12 done, 2 running, best loss=0.1)``; in a line for
+    several, each that did not succeed also gets a line of its own before it, with its reason
+    and message (:func:`trial_outcome`), so a CI log says why each failed. Fed by
     :class:`ProgressWatcher`; leaving it says what is left untold."""
 
     def __init__(self, objective: str, write: Callable[[str], None], every: float = PLAIN_PROGRESS_SECONDS,
@@ -96,7 +161,7 @@ class PlainProgress:
         best = info["best"].get(self.objective)
         total = info.get("total")
         self._where = (f"({done}/{total} done" if total else f"({done} done") + f", {info.get('running', 0)} running" + (
-            f", best {self.objective}={_shown(best)})" if best is not None else ")")
+            f", best {self.objective}={value_text(best)})" if best is not None else ")")
         if self._pending and self.clock() - self._last >= self.every:
             self.flush()
 
@@ -107,15 +172,17 @@ class PlainProgress:
         ended, self._pending = self._pending, []
         self._last = self.clock()
         if len(ended) == 1:
-            trial = ended[0]
-            value: float | str | None = trial.metrics.get(self.objective, trial.text_metrics.get(self.objective))
-            told = f"trial {trial.name} {trial.status}" + (f" {self.objective}={_shown(value)}" if value is not None else "")
+            told = f"trial {ended[0].name} {trial_outcome(ended[0], self.objective)}"
         else:
+            for trial in ended:
+                if trial.status != TrialStatus.SUCCEEDED:
+                    self.write(f"trial {trial.name} {trial_outcome(trial, self.objective)}")
             counts = Counter(str(trial.status) for trial in ended)
             names = ", ".join(trial.name for trial in ended[:3]) + (f" and {len(ended) - 3} more" if len(ended) > 3 else "")
             told = f"{len(ended)} trials ended ({', '.join(f'{n} {status}' for status, n in counts.items())}): {names}"
         self.write(f"{told} {self._where}")
 
 
-def _shown(value: float | str) -> str:
+def value_text(value: float | str) -> str:
+    """A metric's value on a line: a number to 6 significant digits, a text one as written."""
     return value if isinstance(value, str) else f"{value:.6g}"

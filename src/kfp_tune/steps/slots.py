@@ -37,6 +37,7 @@ from kfp_tune.core.errors import ExperimentBusy, KfpTuneError, RunInterrupted
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.records import utc_now
 from kfp_tune.core.state import ExperimentView, TrialState
+from kfp_tune.progress import trial_outcome
 from kfp_tune.steps.collect_metrics import collect_metrics
 from kfp_tune.steps.decide_stop import fail_trial, interrupt_run, kill_trial, write_status
 from kfp_tune.steps.launch_trial import launch_trial
@@ -83,6 +84,11 @@ class Checkpoint:
 
     trials: int | None = None
     seconds: float | None = None
+
+    def described(self) -> str:
+        """The limit as a log line says it: ``after 4 trial(s) or 600 s``."""
+        limits = ([f"{self.trials} trial(s)"] if self.trials is not None else []) + ([f"{self.seconds:g} s"] if self.seconds is not None else [])
+        return f"after {' or '.join(limits)}" if limits else "no limit"
 
     def due(self, ended: int, started_at: float) -> bool:
         if self.trials is not None and ended >= self.trials:
@@ -235,6 +241,7 @@ def run_slots(
     count = slots or view.state.experiment.spec.parallel_trial_count or 1
     last_status = [0.0]
     killed = 0
+    objective = view.state.experiment.spec.objective.objective_metric_name if view.state.experiment.spec.objective else ""
 
     def after_trial(name: str) -> None:
         with view.lock:
@@ -244,7 +251,7 @@ def run_slots(
                 write_status(records, state, schedule.final or decision, utc_now())
                 last_status[0] = time.monotonic()
             trial = state.trial(name)
-        log.info("trial %s %s %s", name, trial.status, trial.metrics)
+        log.info("trial %s %s", name, trial_outcome(trial, objective))  # why it failed too: the KFP Logs tab has no other place
         if on_trial_end is not None:
             on_trial_end(trial, decision)
 
