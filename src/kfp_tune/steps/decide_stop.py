@@ -13,6 +13,7 @@ from kfp_tune.core.errors import StoreError
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, outcome_label, utc_now
 from kfp_tune.core.state import TRIAL_INTERRUPTED, TRIAL_STALE, ExperimentState, ExperimentView
 from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, RecordKind, TrialStatus
+from kfp_tune.progress import assignment_text, one_line, value_text
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,22 @@ def decide_stop(records: ExperimentRecords, round_id: str, rounds_left: int, run
     )
     if run_id is not None and (decision.phase != ExperimentPhase.RUNNING or rounds_left <= 0):
         claims.release(records, run_id, decision.reason)
+    log.info("%s", decision_text(state, decision))
     return decision
+
+
+def decision_text(state: ExperimentState, decision: Decision) -> str:
+    """A decision as its step's log says it: the experiment's phase and why, then the best trial
+    with its objective value and parameters, what Katib's ``status.currentOptimalTrial`` holds
+    (pkg/controller.v1beta1/experiment/util/status_util.go, ``updateTrialsSummary``)."""
+    text = f"experiment {decision.phase} ({one_line(f'{decision.reason}: {decision.message}')})"
+    best = decision.best_trial
+    objective = state.experiment.spec.objective
+    if best is None or objective is None:
+        return f"{text}; no trial has reported the objective yet"
+    value = best.metrics.get(objective.objective_metric_name, best.text_metrics.get(objective.objective_metric_name))
+    shown = "?" if value is None else value_text(value)
+    return f"{text}; best trial {best.name}: {objective.objective_metric_name}={shown} ({assignment_text(state.in_spec_order(best))})"
 
 
 def write_status(records: ExperimentRecords, state: ExperimentState, decision: Decision, now: str) -> Decision:
@@ -77,26 +93,36 @@ def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = Fa
     (``RUN_STEP_FAILED``), not that its rounds were used up. ``releases_claim``: this exit
     handler is where the run's claim ends normally (component trials), so a held one says nothing."""
     try:
-        current = claims.latest_claim(records)
-        if current is not None and current.run == run_id and current.reason == claims.INTERRUPTED:
-            return Decision(ExperimentPhase.RUNNING, RUN_INTERRUPTED, "the run was interrupted by its user; its status says what it stopped")
-        if current is not None and current.run != run_id and current.live(time.time()):  # refused: the status is the other run's to write
-            return Decision(ExperimentPhase.RUNNING, DRIVEN_BY_ANOTHER_RUN, f"run {current.run!r} drives the experiment; this run never did")
-        held = current is not None and current.run == run_id and not current.ended
-        view = ExperimentView(records)
-        try:
-            state = view.state
-        except StoreError as exc:
-            if read_experiment_missing(records):
-                return Decision(ExperimentPhase.CREATED, "ExperimentNotCreated", "the run ended before the experiment was created")
-            return Decision(ExperimentPhase.RUNNING, "ExperimentUnreadable", str(exc))
-        decision = decide(state, rounds_left=0)
-        if held and not releases_claim and not decision.finished:
-            decision = Decision(ExperimentPhase.RUNNING, RUN_STEP_FAILED, STEP_FAILED_MESSAGE, decision.best_trial, decision.counts)
-        write_status(records, state, decision, utc_now())
-        return decision
+        decision, state = _closing(records, run_id, releases_claim)
     finally:
         claims.release(records, run_id, "RunEnded")
+    if state is None:
+        log.info("the run ends; experiment %s (%s)", decision.phase, one_line(f"{decision.reason}: {decision.message}"))
+    else:  # a pipeline's last checkpoint decided the outcome, then its exit handler comes here: it confirms
+        log.info("the run ends; %s%s", "confirms the outcome decided before: " if decision.recorded else "", decision_text(state, decision))
+    return decision
+
+
+def _closing(records: ExperimentRecords, run_id: str, releases_claim: bool) -> tuple[Decision, ExperimentState | None]:
+    """:func:`close_run`'s decision, written, and the state it was made from (None when none was read)."""
+    current = claims.latest_claim(records)
+    if current is not None and current.run == run_id and current.reason == claims.INTERRUPTED:
+        return Decision(ExperimentPhase.RUNNING, RUN_INTERRUPTED, "the run was interrupted by its user; its status says what it stopped"), None
+    if current is not None and current.run != run_id and current.live(time.time()):  # refused: the status is the other run's to write
+        return Decision(ExperimentPhase.RUNNING, DRIVEN_BY_ANOTHER_RUN, f"run {current.run!r} drives the experiment; this run never did"), None
+    held = current is not None and current.run == run_id and not current.ended
+    view = ExperimentView(records)
+    try:
+        state = view.state
+    except StoreError as exc:
+        if read_experiment_missing(records):
+            return Decision(ExperimentPhase.CREATED, "ExperimentNotCreated", "the run ended before the experiment was created"), None
+        return Decision(ExperimentPhase.RUNNING, "ExperimentUnreadable", str(exc)), None
+    decision = decide(state, rounds_left=0)
+    if held and not releases_claim and not decision.finished:
+        decision = Decision(ExperimentPhase.RUNNING, RUN_STEP_FAILED, STEP_FAILED_MESSAGE, decision.best_trial, decision.counts)
+    write_status(records, state, decision, utc_now())
+    return decision, state
 
 
 DRIVEN_BY_ANOTHER_RUN = "ExperimentDrivenByAnotherRun"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,14 @@ from kfp_tune.steps.schedule import round_id
 from kfp_tune.steps.slots import Checkpoint, run_slots
 from kfp_tune.stores import open_store
 
+DEBUG_VARIABLE = "KFP_TUNE_DEBUG"
+"""Set by ``kfp-tune -vv run`` for its kfp.local steps: they log their debug lines too."""
+
 
 def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.environ.get(DEBUG_VARIABLE):  # kfp-tune's own debug lines, not every library's (matplotlib's are hundreds)
+        logging.getLogger("kfp_tune").setLevel(logging.DEBUG)
 
 
 def json_input(name: str, text: str, expected: str) -> Any:
@@ -91,7 +97,11 @@ def suggest_step(
         records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over,
         n=None if trial_count < 0 else trial_count,
     )
-    log.info("round %d of %d: %d trial(s): %s", round_index + 1, rounds_total, len(names), names)
+    if trial_count == 0:  # slots (launch-trial, component trials' claim-trial) suggest each trial when a place frees up
+        places = f" (parallelTrialCount {experiment.spec.parallel_trial_count or 1})" if experiment is not None else ""
+        log.info("experiment %s prepared; its trials are suggested one at a time, as places free up%s", records.experiment, places)
+    else:
+        log.info("round %d of %d: %d trial(s) suggested: %s", round_index + 1, rounds_total, len(names), ", ".join(names) or "none")
     return names
 
 
@@ -127,9 +137,11 @@ def launch_trials_step(
     # the limit doubles at every checkpoint: frequent refreshes early, few hand-backs in a long run
     checkpoint = None if last else Checkpoint(trials=checkpoint_trials * 2**checkpoint_index or None, seconds=checkpoint_seconds or None)
     result = run_slots(ExperimentView(records), _launcher(records, launcher_config, store_uri, s3_endpoint), run_id, checkpoint=checkpoint, adopt=True)
-    logging.getLogger("kfp_tune.launch").info(
-        "checkpoint %d of %d: %d trial(s) ended; %s (%s)", checkpoint_index + 1, checkpoints_total, result.trials_ended, result.decision.phase, result.decision.reason
-    )
+    if result.checkpoint_due:  # the limit above: decide-stop refreshes the status and reports, the next checkpoint goes on
+        went = f"checkpoint {checkpoint_index + 1} of {checkpoints_total} reached ({checkpoint.described() if checkpoint else 'no limit'}); the experiment goes on after decide-stop"
+    else:
+        went = f"experiment {result.decision.phase} ({result.decision.reason})"
+    logging.getLogger("kfp_tune.launch").info("%d trial(s) ended in this step; %s", result.trials_ended, went)
     return str(result.decision.phase)
 
 
@@ -175,8 +187,7 @@ def decide_stop_step(
         decision = steps.close_run(records, run_id, releases_claim=releases_claim)
     else:
         decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id)
-    log.info("%s: %s (%s)", decision.phase, decision.reason, decision.message)
-    if markdown_path or html_path:
+    if markdown_path or html_path:  # (the step logged its decision: steps.decide_stop)
         from kfp_tune.reports import html_report, load_report, markdown_table
 
         try:

@@ -15,8 +15,9 @@ from kfp_tune.core.errors import KfpTuneError, RunInterrupted, StoreError, Trial
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
 from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentView, TrialState
-from kfp_tune.core.trials import trial_run
+from kfp_tune.core.trials import trial_namespace, trial_run
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
+from kfp_tune.progress import assignment_text
 from kfp_tune.steps.decide_stop import give_back
 from kfp_tune.steps.early_stopping import early_stopping_monitor, early_stopping_rules
 
@@ -50,7 +51,7 @@ def launch_trial(
     trial = state.trial(trial_name)
     if trial.ended is not None:
         return trial.ended.phase
-    namespace = namespace or launcher.namespace  # for ${trialSpec.Namespace}
+    namespace = trial_namespace(state.experiment, namespace or launcher.namespace)  # for ${trialSpec.Namespace}
     run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state, records, trial.name), handover)
     if trial.started is not None:
         ended = claims.wait_for_attempt(records, trial.name, trial.started)
@@ -74,6 +75,7 @@ def launch_trial(
         if ended is None:
             raise KfpTuneError(f"trial {trial.name!r} was started by another launch-trial at {started.time}, which died; it is not started twice")
         return _learnt(view, ended).phase
+    log.info("trial %s: %s", trial.name, assignment_text(state.in_spec_order(trial)))  # Katib: the Trial's spec.parameterAssignments
     try:
         outcome = _follow(records, claim, trial.name, attempt, lambda: launcher.run(run))
     except TrialNotCreated as exc:  # nothing ran: the trial gives its budget back, and the error stops the run
