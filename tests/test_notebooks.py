@@ -60,19 +60,19 @@ def test_quickstart_runs_tunes_and_plots(tmp_path, monkeypatch):
     assert "image/png" in text  # the plot cell drew a figure
     assert (tmp_path / "store" / "experiments" / "digits-svm-quickstart" / "status.json").is_file()
     # the report's views, shown inline as the KFP UI shows the page: each title, and images
-    from kfp_tune.report_views import views
+    from kfp_tune.report_views import TIMELINE_TITLE, views
     from kfp_tune.reports import load_report
     from kfp_tune.stores import open_store
 
     report = load_report(open_store(str(tmp_path / "store")), "digits-svm-quickstart")
     titles = [view.title for view in views(report)]
-    assert {"Parallel coordinates", "Parameter importance", "Trials per slot over time"} <= set(titles) and len(titles) == 4
+    assert {"Parallel coordinates", "Parameter importance", TIMELINE_TITLE} <= set(titles) and len(titles) == 4
     shown = [json.dumps(o["data"]["text/html"]) for c in notebook.cells for o in c.get("outputs", []) if "text/html" in o.get("data", {})]
     (page,) = [h for h in shown if "Parallel coordinates" in h]
     for title in titles:
         assert f"<h2>{html.escape(title)}</h2>" in page
     drawn = [v.title for v in views(report) if v.figure is not None]
-    assert {"Parallel coordinates", "Parameter importance", "Trials per slot over time"} <= set(drawn)
+    assert {"Parallel coordinates", "Parameter importance", TIMELINE_TITLE} <= set(drawn)
     assert page.count("data:image/png;base64,") >= len(drawn)
 
 

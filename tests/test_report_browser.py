@@ -25,6 +25,8 @@ from typing import Any
 import pytest
 from test_report_views import write_experiment
 
+from kfp_tune.report_views import TIMELINE_TITLE
+
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -36,15 +38,17 @@ of hanging it (never a wait for something to happen: every wait is for a message
 
 VIEWS = [
     "Objective per trial", "Parameters against the objective", "Parallel coordinates",
-    "Objective over each trial's reports", "Parameter importance", "Trials per slot over time",
+    "Objective over each trial's reports", "Parameter importance", TIMELINE_TITLE,
 ]
 
 PAGE_FACTS = """
 (async () => {
   const images = [...document.images];
   await Promise.all(images.map(i => i.decode().catch(() => null)));
+  // the heading an image is under: the last h2 before it
+  const heading = i => [...document.querySelectorAll('h2')].filter(h => h.compareDocumentPosition(i) & Node.DOCUMENT_POSITION_FOLLOWING).pop().textContent;
   return {
-    images: images.map(i => ({alt: i.alt, complete: i.complete, naturalWidth: i.naturalWidth,
+    images: images.map(i => ({alt: i.alt, heading: heading(i), complete: i.complete, naturalWidth: i.naturalWidth,
       naturalHeight: i.naturalHeight, shownWidth: i.getBoundingClientRect().width,
       shownHeight: i.getBoundingClientRect().height, src: i.src})),
     headings: [...document.querySelectorAll('h2')].map(h => h.textContent),
@@ -184,7 +188,8 @@ def test_the_report_renders_in_chromium(report_file: Path, tmp_path: Path) -> No
         browser.close()
 
     # every plot is there, decoded at the size its PNG says, and shown on the page
-    assert [i["alt"] for i in page["images"]] == VIEWS and page["notes"] == []
+    assert [i["heading"] for i in page["images"]] == VIEWS and page["notes"] == []
+    assert all(i["alt"] and i["alt"] != i["heading"] for i in page["images"])  # what it shows, in words
     for image in page["images"]:
         encoded = base64.b64decode(image["src"].split(",", 1)[1])
         assert image["complete"] and (image["naturalWidth"], image["naturalHeight"]) == _png_size(encoded), image["alt"]

@@ -1,4 +1,4 @@
-"""The report's views (parallel coordinates, curves, importance, slot timeline) and its number
+"""The report's views (parallel coordinates, curves, importance, the trials over time) and its number
 format, on experiments written to a store through the records' own writers and read back with
 load_report, as ``kfp-tune report`` and decide-stop read them."""
 
@@ -24,6 +24,7 @@ from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, Tr
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
 from kfp_tune.report_views import (
+    TIMELINE_TITLE,
     curves_plot,
     format_number,
     format_parameter,
@@ -310,16 +311,29 @@ def test_a_running_trial_runs_until_the_latest_record(tmp_path: Path) -> None:
 
 
 class _Images(HTMLParser):
+    """Each image's heading (the ``h2`` before it), and every link."""
+
     def __init__(self) -> None:
         super().__init__()
         self.images: list[str] = []
         self.links: list[str] = []
+        self.heading = ""
+        self.in_heading = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = dict(attrs)
         if tag == "img":
-            self.images.append(str(found.get("alt")))
+            self.images.append(self.heading)
+        if tag == "h2":
+            self.heading, self.in_heading = "", True
         self.links += [str(found[k]) for k in ("href", "src") if found.get(k) is not None]
+
+    def handle_endtag(self, tag: str) -> None:
+        self.in_heading = self.in_heading and tag != "h2"
+
+    def handle_data(self, data: str) -> None:
+        if self.in_heading:
+            self.heading += data
 
 
 def test_the_page_holds_every_view_as_an_embedded_png(report: ExperimentReport) -> None:
@@ -328,7 +342,7 @@ def test_the_page_holds_every_view_as_an_embedded_png(report: ExperimentReport) 
     parsed.feed(page)
     assert parsed.images == [
         "Objective per trial", "Parameters against the objective", "Parallel coordinates",
-        "Objective over each trial's reports", "Parameter importance", "Trials per slot over time",
+        "Objective over each trial's reports", "Parameter importance", TIMELINE_TITLE,
     ]
     for link in parsed.links:
         assert link.startswith("data:image/png;base64,")
@@ -414,12 +428,12 @@ def test_a_running_trial_is_drawn_until_now_while_its_run_is_heard_from(tmp_path
     a trial had ended. Now a running trial reaches the report's time while its run is heard from
     (its heartbeat, or its start, younger than the trial TTL, as launch-trial's retries judge an
     attempt alive); once not (a killed run), the last time a record tells, its heartbeat
-    included. Either way hatched, the legend saying which."""
+    included. The legend says which."""
     import dataclasses
 
     from kfp_tune.core.claims import trial_ttl_from_env
     from kfp_tune.core.vocabulary import RecordKind
-    from kfp_tune.report_views import LAST_HEARD, UNTIL_NOW
+    from kfp_tune.report_views import LAST_HEARD, UNTIL_NOW, status_look
 
     live = write_experiment(tmp_path, trials=8, seed=5, running=2)
     records = ExperimentRecords(live.store, live.name)
@@ -447,8 +461,8 @@ def test_a_running_trial_is_drawn_until_now_while_its_run_is_heard_from(tmp_path
     assert drawn(beat + ttl + 1) == {t: (beat, LAST_HEARD) for t in running}  # to its last heartbeat
     figure = timeline_plot(slot_timeline(dataclasses.replace(report, made_at=beat + 5)))
     bars = _by_gid(figure, "slot-bar-Running")
-    assert len(bars) == 2 and {patch.get_hatch() for patch in bars} == {"///"}
-    assert "Running (until now)" in [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
+    assert len(bars) == 2 and {patch.get_hatch() for patch in bars} == {status_look("Running").hatch}
+    assert f"Running ({UNTIL_NOW})" in [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
 
 
 def test_one_trial_draws_only_values_it_could_have(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """The HTML report's views beyond the objective and the per-parameter scatters: parallel
-coordinates, each trial's objective over its reports, parameter importance and the trials per
-slot over time; and the one number format the report and the Markdown table share.
+coordinates, each trial's objective over its reports, parameter importance and the trials over
+time (a row for each trial running at once); and the one number format the report and the
+Markdown table share.
 
 Each view is a matplotlib figure embedded as a PNG (the page stays one file with no outside
 references, which is what the KFP UI shows), or a one-line note saying why it is empty. A PNG's
@@ -25,6 +26,8 @@ from kfp_tune.core.space import LOG_DISTRIBUTIONS
 from kfp_tune.core.vocabulary import TrialStatus
 
 if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType
+
     from kfp_tune.core.spec import ParameterSpec
     from kfp_tune.core.state import TrialState
     from kfp_tune.reports import ExperimentReport
@@ -43,15 +46,40 @@ LOG_SPAN = 100.0
 """A positive range this many times wide (two decades) or wider is drawn on a log scale,
 whatever its distribution: on a linear one its lower decades are squeezed into one corner."""
 
-STATUS_COLOURS = {
-    TrialStatus.SUCCEEDED.value: "#228833",
-    TrialStatus.FAILED.value: "#ee6677",
-    TrialStatus.EARLY_STOPPED.value: "#ccbb44",
-    TrialStatus.KILLED.value: "#aa3377",
-    TrialStatus.METRICS_UNAVAILABLE.value: "#bbbbbb",
-    TrialStatus.RUNNING.value: "#4477aa",
-    TrialStatus.CREATED.value: "#66ccee",
+@dataclass(frozen=True)
+class StatusLook:
+    """How a trial status is drawn. The colour is at least 3:1 against the white page (WCAG
+    1.4.11), and colour is never the only cue (WCAG 1.4.1): each status has its own hatch for its
+    bars on the timeline and its own dashes for its lines among the curves, both in the legends."""
+
+    colour: str
+    hatch: str
+    """Matplotlib's hatch pattern, drawn in white over the colour ("": solid)."""
+    dashes: LineStyleType
+    """Matplotlib's line style."""
+
+
+STATUS_LOOKS: dict[str, StatusLook] = {
+    # one for each of Katib's trial conditions (pkg/apis/controller/trials/v1beta1/trial_types.go,
+    # TrialConditionType), in the order the legends list them
+    TrialStatus.SUCCEEDED.value: StatusLook("#117733", "", "solid"),
+    TrialStatus.FAILED.value: StatusLook("#cc3311", "xx", "dotted"),
+    TrialStatus.EARLY_STOPPED.value: StatusLook("#aa7744", "\\\\", "dashed"),
+    TrialStatus.KILLED.value: StatusLook("#882255", "--", "dashdot"),
+    TrialStatus.METRICS_UNAVAILABLE.value: StatusLook("#666666", "++", (0, (1, 1, 1, 1, 4, 1))),
+    TrialStatus.RUNNING.value: StatusLook("#0077bb", "//", (0, (6, 2))),
+    TrialStatus.CREATED.value: StatusLook("#009988", "oo", (0, (1, 3))),
 }
+OBJECTIVE_COLOURS = "viridis"
+"""The parallel coordinates' colours, from the best trial's (its dark end) to the worst's."""
+OBJECTIVE_COLOURS_END = 0.4
+"""How far along :data:`OBJECTIVE_COLOURS` the worst trial's colour is: viridis' light end
+(#fde725) is 1.26:1 on white, unseen; up to here each line, drawn at 0.8 opacity, stays 3:1 or
+more against the page (WCAG 1.4.11)."""
+OTHER_STATUS_LOOK = StatusLook("#767676", "..", (0, (2, 2)))
+"""A status none of the above (a record from a newer kfp-tune)."""
+SILENT_HATCH = ".."
+"""Added to a running trial's hatch when its run has not been heard from lately (:data:`LAST_HEARD`)."""
 BEST_COLOUR = "#000000"
 
 
@@ -166,10 +194,21 @@ def _short(text: str, width: int = 12) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def objective_colour_map(minimize: bool) -> Any:
+    """The colours of the objective's range, low to high: the better end dark, the worse end
+    still 3:1 or more on white (:data:`OBJECTIVE_COLOURS_END`)."""
+    from matplotlib import colormaps
+    from matplotlib.colors import ListedColormap
+
+    stops = [OBJECTIVE_COLOURS_END * k / 255 for k in range(256)]
+    colours = colormaps[OBJECTIVE_COLOURS](stops if minimize else stops[::-1])
+    return ListedColormap(colours, name=f"{OBJECTIVE_COLOURS}-to-{OBJECTIVE_COLOURS_END}")
+
+
 def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
     """One line per trial with an objective across an axis per parameter and the objective,
-    coloured by the objective, the best trial in black on top. None without such a trial."""
-    from matplotlib import colormaps
+    coloured by the objective (the better, the darker), the best trial in black on top. None
+    without such a trial."""
     from matplotlib.cm import ScalarMappable
     from matplotlib.collections import LineCollection
     from matplotlib.colors import Normalize
@@ -193,7 +232,7 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
 
     # the better trials drawn last, so they are on top where lines cross
     ordered = sorted(scored, key=lambda tv: -tv[1] if report.minimize else tv[1])
-    colour_map = colormaps["viridis_r" if report.minimize else "viridis"]
+    colour_map = objective_colour_map(report.minimize)
     low, high = min(values), max(values)
     # one value (one trial, or all alike): a narrow range around it, labelled with the value
     # alone; Normalize(v, v + 1) labelled an accuracy of 0.2167 as running to 1.2167
@@ -245,7 +284,7 @@ def _thin(curve: tuple[float, ...]) -> list[tuple[float, float]]:
 
 def curves_plot(report: ExperimentReport) -> Any | None:
     """Each trial's objective in the order it reported it (its intermediate values), one line per
-    trial that reported it at least twice, coloured by status, the best trial in black. None
+    trial that reported it at least twice, coloured and dashed by status, the best trial in black. None
     when no trial did."""
     from matplotlib.collections import LineCollection
     from matplotlib.figure import Figure
@@ -259,11 +298,12 @@ def curves_plot(report: ExperimentReport) -> Any | None:
     figure = Figure(figsize=(7, 3.8))
     axes = figure.add_subplot()
     alpha = 0.8 if len(curves) <= 50 else 0.4
-    lines = LineCollection([c for _, c in curves], colors=[_status_colour(str(t.status)) for t, _ in curves], linewidths=0.9, alpha=alpha)
+    looks = [status_look(str(t.status)) for t, _ in curves]
+    lines = LineCollection([c for _, c in curves], colors=[k.colour for k in looks], linestyles=[k.dashes for k in looks], linewidths=0.9, alpha=alpha)
     lines.set_gid("curves")
     axes.add_collection(lines)
     axes.autoscale_view()
-    handles = [Line2D([], [], color=_status_colour(s), label=s) for s in _statuses(t for t, _ in curves)]
+    handles = [Line2D([], [], color=status_look(s).colour, linestyle=status_look(s).dashes, label=s) for s in _statuses(t for t, _ in curves)]
     best = report.best_name
     for trial, curve in curves:
         if trial.name == best:
@@ -278,14 +318,14 @@ def curves_plot(report: ExperimentReport) -> Any | None:
     return figure
 
 
-def _status_colour(status: str) -> str:
-    return STATUS_COLOURS.get(status, "#777777")
+def status_look(status: str) -> StatusLook:
+    return STATUS_LOOKS.get(status, OTHER_STATUS_LOOK)
 
 
 def _statuses(trials: Any) -> list[str]:
-    """The statuses present, in STATUS_COLOURS' order (then any other)."""
+    """The statuses present, in STATUS_LOOKS' order (then any other)."""
     present = {str(t.status) for t in trials}
-    return [s for s in STATUS_COLOURS if s in present] + sorted(present - set(STATUS_COLOURS))
+    return [s for s in STATUS_LOOKS if s in present] + sorted(present - set(STATUS_LOOKS))
 
 
 @dataclass(frozen=True)
@@ -368,7 +408,7 @@ class SlotBar:
 
 UNTIL_NOW = "until now"
 """A running trial whose run was heard from within the trial TTL: drawn to the report's time."""
-LAST_HEARD = "last heard from"
+LAST_HEARD = "silent: to its last sign of life"
 """A running trial whose run has not been heard from for the trial TTL (the run may be gone):
 drawn to the last time any record tells."""
 
@@ -438,36 +478,111 @@ def slot_timeline(report: ExperimentReport) -> list[SlotBar]:
     return bars
 
 
+TIMELINE_ROW = "row (one of the trials running at once)"
+"""The timeline's rows, in Katib's terms: Katib runs up to parallelTrialCount trials at once
+(pkg/apis/controller/experiments/v1beta1/experiment_types.go, ExperimentSpec.ParallelTrialCount)."""
+
+
+def _bar_kinds(bars: list[SlotBar]) -> list[tuple[str, str]]:
+    """(status, running) of the bars, each once, in the legend's order."""
+    return list(dict.fromkeys((status, b.running) for status in _statuses(bars) for b in bars if b.status == status))
+
+
+def _bar_hatch(status: str, running: str) -> str:
+    return status_look(status).hatch + (SILENT_HATCH if running == LAST_HEARD else "")
+
+
+def _bar_label(status: str, running: str) -> str:
+    return f"{status} ({running})" if running else status
+
+
 def timeline_plot(bars: list[SlotBar]) -> Any:
-    """A row per slot, a bar per trial from its start to its end, coloured by its status."""
+    """A row per trial running at once, a bar per trial from its start to its end, coloured and
+    hatched by its status (a running trial not heard from lately dotted as well)."""
     from matplotlib.figure import Figure
 
     origin = min(b.start for b in bars)
     span = max(b.end for b in bars) - origin
-    unit, scale = ("h", 3600.0) if span > 7200 else ("min", 60.0) if span > 120 else ("s", 1.0)
+    unit, scale = _time_unit(span)
     slots = max(b.slot for b in bars) + 1
     figure = Figure(figsize=(7, min(8.0, 1.4 + 0.3 * slots)))
     axes = figure.add_subplot()
     least = max(span, 1.0) / 400 / scale  # a trial shorter than the clock's second still shows
-    kinds = dict.fromkeys((status, b.running) for status in _statuses(bars) for b in bars if b.status == status)
-    for status, running in kinds:
+    for status, running in _bar_kinds(bars):
         mine = [b for b in bars if b.status == status and b.running == running]
-        container = axes.barh(  # a trial still running is hatched, and the legend says where its bar ends
+        container = axes.barh(  # the hatch, in white (the edge's colour), is the status' cue besides its colour
             [b.slot + 1 for b in mine], [max((b.end - b.start) / scale, least) for b in mine],
-            left=[(b.start - origin) / scale for b in mine], height=0.7, color=_status_colour(status),
-            edgecolor="white", linewidth=0.3, label=f"{status} ({running})" if running else status, hatch="///" if running else None,
+            left=[(b.start - origin) / scale for b in mine], height=0.7, color=status_look(status).colour,
+            edgecolor="white", linewidth=0.3, label=_bar_label(status, running), hatch=_bar_hatch(status, running) or None,
         )
         for patch in container:
             patch.set_gid(f"slot-bar-{status}")
     axes.set_xlabel(f"time since the first trial started ({unit})")
-    axes.set_ylabel("slot")
+    axes.set_ylabel(TIMELINE_ROW, fontsize=8)
     axes.set_ylim(0.4, slots + 0.6)
     if slots <= 20:
         axes.set_yticks(range(1, slots + 1))
     axes.invert_yaxis()
-    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    axes.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8, handleheight=1.6, handlelength=2.4)
     axes.grid(axis="x", alpha=0.3)
     return figure
+
+
+def _time_unit(span: float) -> tuple[str, float]:
+    """The unit a span of seconds reads best in: hours, minutes or seconds, and its length."""
+    return ("h", 3600.0) if span > 7200 else ("min", 60.0) if span > 120 else ("s", 1.0)
+
+
+def timeline_alt(report: ExperimentReport, bars: list[SlotBar]) -> str:
+    """The timeline in words: how many trials over how long, how many at once, and their statuses."""
+    span = max(b.end for b in bars) - min(b.start for b in bars)
+    unit, scale = _time_unit(span)
+    rows = max(b.slot for b in bars) + 1
+    parallel = report.state.experiment.spec.parallel_trial_count
+    counts = ", ".join(f"{sum(1 for b in bars if (b.status, b.running) == kind)} {_bar_label(*kind)}" for kind in _bar_kinds(bars))
+    return (
+        f"{len(bars)} trial(s) over {format_number(span / scale)} {unit}, at most {rows} running at once"
+        + (f" (parallelTrialCount {parallel})" if parallel is not None else "")
+        + f": {counts}."
+    )
+
+
+def _best_words(report: ExperimentReport, trial: TrialState, value: float, parameters: list[ParameterSpec]) -> str:
+    """The best trial's name, parameter values and objective, in words."""
+    values = ", ".join(f"{p.name} {format_parameter(p.parameter_type, trial.assignment.get(p.name, ''))}" for p in parameters)
+    return f"the best, {trial.name}, in black: " + (f"{values}, " if values else "") + f"{report.objective} {format_number(value)}"
+
+
+def parallel_coordinates_alt(report: ExperimentReport) -> str:
+    """The parallel coordinates in words: the trials drawn, the axes, and the best trial's line."""
+    scored = _scored(report)
+    parameters = report.state.experiment.spec.parameters[:MAX_AXES]
+    values = [v for _, v in scored]
+    words = (
+        f"{len(scored)} trial(s) with an objective, a line each across the axes {', '.join(p.name for p in parameters)} "
+        f"and {report.objective} (from {format_number(min(values))} to {format_number(max(values))})"
+    )
+    best = next(((t, v) for t, v in scored if t.name == report.best_name), None)
+    return words + (f"; {_best_words(report, best[0], best[1], parameters)}." if best else ".")
+
+
+def curves_alt(report: ExperimentReport) -> str:
+    """The curves in words: how many trials, how many reports each, by status, and the best's last value."""
+    curves = [t for t in report.state.trials if t.result is not None and len(_thin(t.result.curve)) >= 2]
+    lengths = [len(t.result.curve) for t in curves if t.result is not None]
+    counts = ", ".join(f"{sum(1 for t in curves if str(t.status) == s)} {s}" for s in _statuses(curves))
+    words = f"{report.objective} of {len(curves)} trial(s), {min(lengths)} to {max(lengths)} reports each: {counts}"
+    best = next((t for t in curves if t.name == report.best_name), None)
+    if best is not None and best.result is not None:
+        words += f"; the best, {best.name}, in black, ending at {format_number(best.result.curve[-1])}"
+    return words + "."
+
+
+def importance_alt(importances: list[Importance]) -> str:
+    """The importance bars in words, most important first."""
+    shown = importances[:MAX_AXES]
+    more = f", and {len(importances) - len(shown)} more" if len(importances) > len(shown) else ""
+    return "From the most to the least important: " + ", ".join(f"{i.parameter} {format_number(i.mean)}" for i in shown) + more + "."
 
 
 @dataclass(frozen=True)
@@ -478,22 +593,31 @@ class View:
     about: str
     figure: Any | None = None
     note: str = ""
+    alt: str = ""
+    """What the figure shows, in words: its image's alt text (WCAG 1.1.1), for whoever cannot see it."""
+
+
+TIMELINE_TITLE = "Trials over time"
 
 
 def views(report: ExperimentReport) -> list[View]:
     """The four views, in page order."""
+    from kfp_tune.core.claims import trial_ttl_from_env
+
     out = [
         _view(
             "Parallel coordinates",
-            "One line per trial through its parameter values and its objective, coloured by the objective.",
+            "One line per trial through its parameter values and its objective, coloured by the objective: the better, the darker.",
             lambda: parallel_coordinates_plot(report),
             "nothing to draw until a trial reports the objective",
+            lambda: parallel_coordinates_alt(report),
         ),
         _view(
             "Objective over each trial's reports",
-            "The intermediate values of the objective, one line per trial, in the order reported.",
+            "The intermediate values of the objective, one line per trial, in the order reported, coloured and dashed by its status.",
             lambda: curves_plot(report),
             "no trial has reported the objective more than once",
+            lambda: curves_alt(report),
         ),
     ]
     about = "How much each parameter explains the objective: permutation importance for a random forest fitted to the trials (scikit-learn)."
@@ -504,37 +628,41 @@ def views(report: ExperimentReport) -> list[View]:
     else:
         out.append(
             _view("Parameter importance", about, lambda: importance_plot(importances) if importances else None,
-                  f"needs at least {MIN_IMPORTANCE_TRIALS} trials with an objective")
+                  f"needs at least {MIN_IMPORTANCE_TRIALS} trials with an objective", lambda: importance_alt(importances))
         )
     bars = slot_timeline(report)
+    ttl = trial_ttl_from_env()
     out.append(
         _view(
-            "Trials per slot over time",
-            "When each trial ran, coloured by its status. A trial still running is hatched: drawn until now (this "
-            "report's time) while its run is heard from, else to the last time a record tells (its run not heard from "
-            "for the trial TTL). The records do not say which slot ran a trial: each is drawn in the first slot free "
-            "when it started.",
+            TIMELINE_TITLE,
+            "When each trial ran, from its start to its end, coloured and hatched by its status. Each row holds one "
+            "of the trials running at once (at most parallelTrialCount of them): a trial is drawn in the first row "
+            "free when it started. A trial still running is drawn until this report's time while its run sends a "
+            f"sign of life for it (a heartbeat, every {format_number(ttl / 4)} s); when none came for {format_number(ttl)} s (the trial timeout, "
+            "KFP_TUNE_TRIAL_TTL_SECONDS; the run may be gone) it is drawn, dotted, only to the last time kfp-tune "
+            "saved anything about the experiment.",
             lambda: timeline_plot(bars) if bars else None,
             "no trial has started yet",
+            lambda: timeline_alt(report, bars),
         )
     )
     return out
 
 
-def _view(title: str, about: str, draw: Callable[[], Any | None], empty: str) -> View:
+def _view(title: str, about: str, draw: Callable[[], Any | None], empty: str, alt: Callable[[], str]) -> View:
     figure = draw()
-    return View(title, about, figure) if figure is not None else View(title, about, note=empty)
+    return View(title, about, figure, alt=alt()) if figure is not None else View(title, about, note=empty)
 
 
 def views_html(report: ExperimentReport) -> str:
     """The views' sections, for the report's page: a heading, a line on what it shows, then the
-    image (or the note)."""
+    image with what it shows in words as its alt text (or the note)."""
     esc = html.escape
     parts = []
     for view in views(report):
         parts.append(f"<h2>{esc(view.title)}</h2><p class=\"about\">{esc(view.about)}</p>")
         if view.figure is not None:
-            parts.append(f'<img alt="{esc(view.title)}" src="data:image/png;base64,{figure_png(view.figure)}">')
+            parts.append(f'<img alt="{esc(view.alt)}" src="data:image/png;base64,{figure_png(view.figure)}">')
         else:
             parts.append(f'<p class="note">{esc(view.note)}</p>')
     return "".join(parts)

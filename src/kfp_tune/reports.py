@@ -30,7 +30,7 @@ from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRe
 from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
-from kfp_tune.report_views import LOG_SPAN, figure_png, format_number, log_scaled, parameter_texts, views_html
+from kfp_tune.report_views import LOG_SPAN, figure_png, format_number, format_parameter, log_scaled, parameter_texts, views_html
 
 MAX_PARAMETER_PANELS = 12
 """Parameters plotted against the objective, one panel each; the table lists them all."""
@@ -313,7 +313,7 @@ def objective_plot(report: ExperimentReport) -> Any:
     without = sorted(set(indices) - {p[0] for p in points})
     if without and points:
         bottom = blended_transform_factory(axes.transData, axes.transAxes)
-        axes.scatter(without, [0.03] * len(without), transform=bottom, marker="x", s=18, color="#999999",
+        axes.scatter(without, [0.03] * len(without), transform=bottom, marker="x", s=18, color="#767676",
                      label="no objective (failed, or not finished)", zorder=3, gid="objective-none")
     if points:
         axes.legend(loc="best", fontsize=8)
@@ -329,6 +329,37 @@ def objective_plot(report: ExperimentReport) -> Any:
     axes.set_ylabel(report.objective)
     axes.grid(alpha=0.3)
     return figure
+
+
+def objective_alt(report: ExperimentReport) -> str:
+    """The objective plot in words (its image's alt text): how many trials, the best, and those
+    drawn apart."""
+    points = _objective_points(report)
+    trials = report.state.trials
+    if not points:
+        return f"{len(trials)} trial(s), none with the objective {report.objective} as a number."
+    pick = min if report.minimize else max
+    _, value, name = pick(points, key=lambda p: p[1])
+    stopped = sum(1 for t in trials if t.status == TrialStatus.EARLY_STOPPED and any(p[2] == t.name for p in points))
+    words = (
+        f"{report.objective} of {len(points)} of {len(trials)} trial(s) in the order created, and the best so far, "
+        f"reaching {_number(value)} at {name}"
+    )
+    words += f"; {stopped} early stopped, at the value they were stopped at" if stopped else ""
+    words += f"; {len(trials) - len(points)} without an objective (failed, or not finished)" if len(trials) > len(points) else ""
+    return words + "."
+
+
+def parameter_alt(report: ExperimentReport) -> str:
+    """The parameters' panels in words (their image's alt text): what is plotted, and the best trial's values."""
+    parameters = report.state.experiment.spec.parameters[:MAX_PARAMETER_PANELS]
+    points = _objective_points(report)
+    words = f"{report.objective} against each of {', '.join(p.name for p in parameters)}, a panel each, for {len(points)} trial(s)"
+    best = next((t for t in report.state.trials if t.name == report.best_name), None)
+    if best is None:
+        return words + "."
+    values = ", ".join(f"{p.name} {format_parameter(p.parameter_type, best.assignment.get(p.name, ''))}" for p in parameters)
+    return words + f"; the best, {best.name}, circled: {values}."
 
 
 def parameter_plot(report: ExperimentReport) -> Any:
@@ -401,15 +432,21 @@ REPORT_STYLE = (
     ".R td,.R th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
     ".R tr.best{background:#fdf1c4}"
     ".R td.trial{white-space:nowrap}"  # a trial's name on one line, however wide the table
-    ".R div.trials{overflow-x:auto}"  # a wide table scrolls by itself, not the whole page
+    ".R div.trials{overflow-x:auto}"  # a wide table scrolls by itself, not the whole page (and by keyboard: TRIALS_REGION)
     ".R img{max-width:100%}"
 ).replace(".R", f".{REPORT_CLASS}")
 """The report's style rules, each under :data:`REPORT_CLASS`."""
 
 
+TRIALS_REGION = 'class="trials" tabindex="0" role="region" aria-label="Trials table, scrolls sideways"'
+"""The trial table's scrolling box: it takes the keyboard's focus, so that the arrow keys scroll a
+table wider than the window (WCAG 2.1.1), and a screen reader names it."""
+
+
 def html_report(report: ExperimentReport) -> str:
-    """One HTML page with no outside references: plots embedded as PNG, the trial table, all
-    inside one element whose class (:data:`REPORT_CLASS`) scopes every style rule."""
+    """One HTML page with no outside references: plots embedded as PNG, each with what it shows
+    in words as its alt text, the trial table, all inside the page's one ``<main>``, whose class
+    (:data:`REPORT_CLASS`) scopes every style rule. The page says it is in English (WCAG 3.1.1)."""
     state, best = report.state, report.best_name
     params, metrics = report.parameter_names, report.metric_names
     esc = html.escape
@@ -427,18 +464,20 @@ def html_report(report: ExperimentReport) -> str:
     direction = "minimize" if report.minimize else "maximize"
     best_state = next((t for t in state.trials if t.name == best), None)
     text = best_state.text_metrics.get(report.objective) if best_state is not None else None  # darts' genotype: the result
-    plots = [("Objective per trial", objective_plot(report))]
+    plots = [("Objective per trial", objective_plot(report), objective_alt(report))]
     spec_parameters = bool(state.experiment.spec.parameters)  # enas' and darts' architectures are not plotted against it
     if spec_parameters and _objective_points(report):
-        plots.append(("Parameters against the objective", parameter_plot(report)))
-    images = "".join(f'<h2>{esc(title)}</h2><img alt="{esc(title)}" src="data:image/png;base64,{figure_png(fig)}">' for title, fig in plots)
+        plots.append(("Parameters against the objective", parameter_plot(report), parameter_alt(report)))
+    images = "".join(
+        f'<h2>{esc(title)}</h2><img alt="{esc(alt)}" src="data:image/png;base64,{figure_png(fig)}">' for title, fig, alt in plots
+    )
     if spec_parameters and len(plots) == 1:  # empty panels said nothing
         images += '<h2>Parameters against the objective</h2><p class="note">nothing to draw: no trial reported the objective as a number</p>'
     images += views_html(report)
     return (
-        "<!DOCTYPE html><html><head><meta charset=\"utf-8\">"
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>kfp-tune: {esc(state.name)}</title>"
-        f"<style>{REPORT_STYLE}</style></head><body><div class=\"{REPORT_CLASS}\">"
+        f"<style>{REPORT_STYLE}</style></head><body><main class=\"{REPORT_CLASS}\">"
         f"<h1>Experiment {esc(state.name)}: {esc(report.phase)}</h1>"
         f"<p>{esc(report.reason)}: {esc(report.message)}</p>"
         f"<p>Objective: {direction} <code>{esc(report.objective)}</code>; {len(state.trials)} trial(s)"
@@ -446,8 +485,8 @@ def html_report(report: ExperimentReport) -> str:
         + "</p>"
         + (f"<p>Its {esc(report.objective)}: <code>{esc(text)}</code></p>" if text is not None else "")
         + images
-        + f"<h2>Trials</h2><div class=\"trials\"><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
-        + "</div></body></html>\n"
+        + f"<h2>Trials</h2><div {TRIALS_REGION}><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        + "</main></body></html>\n"
     )
 
 
