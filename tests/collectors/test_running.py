@@ -131,3 +131,44 @@ def test_the_collector_source_names_katibs_fields(tmp_path: Path):
         "collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/katib/m.log", "kind": "File"}, "filter": {"metricsFormat": [r"(\w+):\s*([\d.]+)"]}}}})
     source = collector_source(load_experiment(doc))
     assert (source.kind, source.path, source.file_format, source.formats, source.names) == ("File", "/katib/m.log", "TEXT", (r"(\w+):\s*([\d.]+)",), ("loss", "accuracy"))
+
+
+def _accuracy_trial(local_store, program: str):
+    """A StdOut trial (objective accuracy, maximize) that runs ``program``, and its stop test:
+    Katib's medianstop at the first report, against one trial that averaged 0.93."""
+    doc = quadratic_experiment(**{
+        "spec.objective": {"type": "maximize", "objectiveMetricName": "accuracy"},
+        "spec.earlyStopping": {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "1"}, {"name": "start_step", "value": "1"}]},
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(program)]}],
+        "spec.trialTemplate.trialParameters": [],
+    })
+    experiment = load_experiment(doc)
+    records = ExperimentRecords(local_store, experiment.name)
+    init_experiment(records, experiment)
+    trial = TrialState(name="quad-t2", index=1, round="", assignment={}, created="")
+    rule = MedianStop({"min_trials_required": 1, "start_step": 1})
+    return trial_run(experiment, trial, should_stop=stop_test(records, experiment, trial.name, rule, [[0.93]]))
+
+
+def test_a_half_written_stdout_line_is_not_judged_until_it_is_whole(local_store):
+    """The QA reproduction: ``accuracy=0.9`` flushed, ``5`` and the newline a poll later. Judged on
+    0.9 (below 0.93) the trial was stopped and kept 0.9; Katib's collector reads whole lines."""
+    writes_in_two = "import sys, time; sys.stdout.write('accuracy=0.9'); sys.stdout.flush(); time.sleep(1.5); print('5')"
+    outcome = LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}).run(_accuracy_trial(local_store, writes_in_two))
+    assert outcome.phase == "Succeeded", outcome
+    assert outcome.logs["main"] == "accuracy=0.95\n"
+
+
+def test_the_last_stdout_line_counts_once_the_trial_has_ended(local_store):
+    """A last line without its newline is whole once the trial has ended: judged on it then."""
+    no_newline = "import sys; sys.stdout.write('accuracy=0.9')"
+    outcome = LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}).run(_accuracy_trial(local_store, no_newline))
+    assert outcome.phase == "EarlyStopped", outcome
+
+
+def test_the_stop_test_reads_whole_lines_only(local_store):
+    experiment = load_experiment(quadratic_experiment(**{"spec.objective": {"type": "maximize", "objectiveMetricName": "accuracy"}}))
+    should_stop = stop_test(ExperimentRecords(local_store, "quad"), experiment, "t", MedianStop({"min_trials_required": 1, "start_step": 1}), [[0.93]])
+    assert not should_stop("accuracy=0.9")  # maybe the start of 0.95
+    assert not should_stop("accuracy=0.95\naccuracy=0.9")
+    assert should_stop("accuracy=0.9\n")

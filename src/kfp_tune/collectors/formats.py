@@ -34,6 +34,20 @@ def text_log(name: str, text: str, step: int | None, time_us: int | None = None)
     return MetricLog(name, math.nan, step, text=text, time_us=time_us)
 
 
+def whole_lines(text: str, ended: bool) -> str:
+    """What a collector reads of a trial's output or TEXT file: while the trial runs, the lines
+    ended by a newline only, as its last may be half written (``accuracy=0.9`` of
+    ``accuracy=0.95``); once it has ended, all of it. Katib's collector tails whole lines
+    (cmd/metricscollector/v1beta1/file-metricscollector/main.go, watchMetricsFile)."""
+    return text if ended else text[: text.rfind("\n") + 1]
+
+
+def ended_output(text: str) -> str:
+    """A trial's output once it has ended, for a stop test that reads whole lines only: its
+    last line is whole now, newline or not."""
+    return text + "\n" if text and not text.endswith("\n") else text
+
+
 _RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars, text_log, text_metrics
+from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars, text_log, text_metrics, whole_lines
 from kfp_tune.collectors.prometheus import Endpoint, PrometheusSeries, scrape
 from kfp_tune.collectors.push import COLLECTOR_STAMP
 from kfp_tune.collectors.stdout import parse_metric_lines
@@ -121,10 +121,7 @@ class Follower:
             data = self.local.read_bytes()
         except OSError:  # not written yet
             return {}
-        text = data.decode("utf-8", errors="replace")
-        if not final:
-            text = text[: text.rfind("\n") + 1]
-        lines = text.splitlines()
+        lines = whole_lines(data.decode("utf-8", errors="replace"), final).splitlines()
         names = list(self.source.names)
         if self.source.file_format == "JSON":
             logs = parse_json_lines(lines, names, self.source.texts)

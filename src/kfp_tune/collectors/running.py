@@ -1,6 +1,9 @@
 """A running trial's metrics so far, whatever its collector, for early stopping.
 
-- StdOut: the primary container's output so far (what the launcher hands the monitor).
+- StdOut: the primary container's output so far (what the launcher hands the monitor), its
+  whole lines only: a launcher that asks once the trial has ended ends the output with a
+  newline, so that its last line counts then
+  (:func:`~kfp_tune.collectors.formats.whole_lines`).
 - File, TensorFlowEvent, PrometheusMetric: what the kfp-tune collector following the trial has
   stored (the sidecar on a cluster, the local launcher's follower on this machine).
 - Push and Custom: the ``ReportedMetrics`` records the trial (Push) or the user's collector
@@ -12,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from kfp_tune.collectors.formats import whole_lines
 from kfp_tune.collectors.observe import STAMP_PREFIX, CollectedReader
 from kfp_tune.collectors.stdout import parse_output
 from kfp_tune.core.observation import MetricLog
@@ -33,9 +37,10 @@ class RunningMetrics:
         self._reported: dict[str, list[MetricLog]] = {}
 
     def read(self, output: str = "") -> list[MetricLog]:
-        """The trial's metrics so far; ``output``: its primary container's output so far."""
+        """The trial's metrics so far; ``output``: its primary container's output so far, of
+        which a last line without its newline is not read yet (it may be half written)."""
         if self.kind == CollectorKind.STDOUT:
-            return parse_output(self.experiment, output)
+            return parse_output(self.experiment, whole_lines(output, ended=False))
         if self.kind in REPORTED_KINDS:
             return self._read_reported()
         return self._collected.read()

@@ -226,7 +226,9 @@ class LocalLauncher(Launcher):
                 beside_logs = beside.stop() if beside is not None else {}
             output.seek(0)
             text = output.read().decode("utf-8", errors="replace")
-        if reason in ("", "Error") and trial.should_stop is not None and trial.should_stop(text):
+        from kfp_tune.collectors.formats import ended_output
+
+        if reason in ("", "Error") and trial.should_stop is not None and trial.should_stop(ended_output(text)):
             # it ended between two looks: judged on all it reported (the collector's last read is
             # in, beside.stop()), as Katib's collector judges each line as it is written
             reason, message = EARLY_STOP_REASON, EARLY_STOP_MESSAGE

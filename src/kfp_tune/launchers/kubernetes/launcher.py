@@ -1012,7 +1012,9 @@ def _stopped_at_end(trial: TrialRun, logs: dict[str, str]) -> LaunchOutcome | No
     between two polls is judged on all it reported, so the poll's timing decides nothing
     (Katib's collector judges each line as it is written: file-metricscollector main.go,
     watchMetricsFile). None otherwise, or before its container ran."""
-    if trial.should_stop is None or not logs or not trial.should_stop(next(iter(logs.values()))):
+    from kfp_tune.collectors.formats import ended_output
+
+    if trial.should_stop is None or not logs or not trial.should_stop(ended_output(next(iter(logs.values())))):
         return None
     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
 
