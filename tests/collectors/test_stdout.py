@@ -93,3 +93,12 @@ def test_stdout_and_text_file_collectors_read_lines_with_punctuation(local_store
         local_store.put(records.metrics_file_key(trial.name, "metrics.log"), (line + "\n").encode())
         for logs in (collect_stdout(records, experiment, trial), collect_file(records, file_experiment, trial)):
             assert Observation.from_logs(logs, ["loss", "accuracy"]).values({"loss": "min"}) == {"loss": expected}
+
+
+def test_a_custom_format_that_reads_on_past_the_value_takes_the_value_it_captured():
+    """The QA reproduction (csv1.yaml, lat1.yaml): the user's filter consumed what follows the
+    value, so the value is whole, as Katib (parseLogsInTextFormat) takes it; every trial was
+    MetricsUnavailable. A filter that ends with the value is still checked."""
+    assert parse_metric_lines(["accuracy,0.91,3"], ["accuracy"], [r"(\w+),([\d.]+),\d+"]) == [MetricLog("accuracy", 0.91, 0)]
+    assert parse_metric_lines(["latency=12.5ms"], ["latency"], [r"(\w+)=([\d.]+)ms"]) == [MetricLog("latency", 12.5, 0)]
+    assert parse_metric_lines(["latency=12.5ms"], ["latency"], [r"(\w+)=([\d.]+)"]) == []

@@ -37,14 +37,18 @@ def unreadable_names(experiment: Experiment) -> list[str]:
 def parse_metric_lines(
     lines: Iterable[str], metric_names: Sequence[str], formats: Sequence[str] = (), texts: Collection[str] = ()
 ) -> list[MetricLog]:
-    """Every (name, value) a filter regex finds, for the metrics we look for, in order.
+    r"""Every (name, value) a filter regex finds, for the metrics we look for, in order.
 
     As in Katib, the first group is the name and the second the value; a line is only read when
     it mentions one of the metric names. Values that do not parse as finite numbers are dropped
     (``1e309``, an empty value), so they can never reach an algorithm, and so are values the
     regex only matched the start of (``0x1A``, ``1.5abc``, ``1.2.3``: Katib would record 0, 1.5
     and 1.2; :func:`_number_ends_at`). Punctuation after a value ends it, as in Katib
-    (``loss=0.5.``, ``loss=0.35: done``, ``loss=0.25|...``).
+    (``loss=0.5.``, ``loss=0.35: done``, ``loss=0.25|...``). That check is made only where the
+    match ends with the value (as Katib's default filter's does): a filter that goes on past
+    it (``(\w+)=([\d.]+)ms``, ``(\w+),([\d.]+),\d+``) says itself what follows the value, and
+    its value is taken as captured, as Katib takes it (file-metricscollector.go,
+    parseLogsInTextFormat).
     A metric in ``texts`` keeps what the regex captured, as Katib does, unless it is empty
     (darts' ``Best-Genotype=Genotype(...)`` line, with the example's regex, gives the whole genotype).
 
@@ -69,7 +73,7 @@ def parse_metric_lines(
                         out.append(text_log(name, text, steps.get(name, 0), time_us))
                         steps[name] = steps.get(name, 0) + 1
                     continue
-                if name not in wanted or not _number_ends_at(line, match.end(2)):
+                if name not in wanted or (match.end(0) == match.end(2) and not _number_ends_at(line, match.end(2))):
                     continue
                 try:
                     value = float(text)
