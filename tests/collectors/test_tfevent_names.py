@@ -110,3 +110,50 @@ def test_latest_is_the_value_with_the_latest_wall_time_as_in_katib(local_store, 
     logs = collect_tfevent(records, experiment, trial)
     assert [log.value for log in logs] == [0.75, 0.25]  # read in path order
     assert Observation.from_logs(logs, ["accuracy"]).values({"accuracy": "latest"}) == {"accuracy": 0.75}
+
+
+def _write_tags(folder: Path, series: dict[str, list[float]]) -> Path:
+    """One event file in ``folder``, each tag's values at steps 0, 1, ... (interleaved, as one
+    writer logs train and test scalars in turn); its path."""
+    from tensorboard.compat.proto import event_pb2, summary_pb2
+    from tensorboard.summary.writer.event_file_writer import EventFileWriter
+
+    writer = EventFileWriter(str(folder))
+    for step in range(max(len(v) for v in series.values())):
+        for tag, values in series.items():
+            summary = summary_pb2.Summary(value=[summary_pb2.Summary.Value(tag=tag, simple_value=values[step])])
+            writer.add_event(event_pb2.Event(wall_time=1_700_000_000.0 + step, step=step, summary=summary))
+    writer.close()
+    (path,) = folder.glob("*tfevents*")
+    return path
+
+
+def _collect(local_store, tmp_path: Path, objective: str, series: dict[str, list[float]]) -> list[MetricLog]:
+    """What the collector reads for ``objective`` from a trial of its own that wrote ``series``."""
+    experiment = _experiment("/logs", objective, [])
+    records = ExperimentRecords(local_store, "quad")
+    trial = TrialState(name=f"quad-{tmp_path.name}", index=0, round="", assignment={}, created="")
+    written = _write_tags(tmp_path / "run", series)
+    local_store.put(records.metrics_file_key(trial.name, written.name), written.read_bytes())
+    return collect_tfevent(records, experiment, trial)
+
+
+def test_a_metric_never_mixes_two_scoped_tags_of_one_writer(local_store, tmp_path, caplog):
+    """The QA reproduction (gent.sh tf-scoped): one writer logs ``train/accuracy`` (high) and
+    ``test/accuracy`` (low); the metric ``accuracy`` took both, an alternating series. Katib
+    (``_should_consider``: the tag must start with the name) reads neither; kfp-tune refuses to
+    guess, and says which tags it left out."""
+    series = {"train/accuracy": [0.875, 0.9375], "test/accuracy": [0.5, 0.625]}
+    with caplog.at_level("WARNING"):
+        assert _collect(local_store, tmp_path, "accuracy", series) == []
+    assert "'test/accuracy', 'train/accuracy'" in caplog.text and "'accuracy'" in caplog.text
+    assert [m.value for m in _collect(local_store, tmp_path / "b", "test/accuracy", series)] == [0.5, 0.625]
+
+
+def test_a_tag_that_is_the_metric_wins_over_tags_that_end_with_it(local_store, tmp_path):
+    series = {"accuracy": [0.625, 0.75], "train/accuracy": [0.875, 0.9375]}
+    assert [m.value for m in _collect(local_store, tmp_path, "accuracy", series)] == [0.625, 0.75]
+
+
+def test_one_scoped_tag_is_still_read_by_its_last_part(local_store, tmp_path):
+    assert [m.value for m in _collect(local_store, tmp_path, "loss", {"train/loss": [0.5, 0.25]})] == [0.5, 0.25]

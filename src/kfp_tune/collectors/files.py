@@ -12,11 +12,13 @@ no shared metrics volume, the collector sidecar stored the observations instead,
   ``tensorboard`` package (no TensorFlow); a scalar whose tag is the metric's name, or ends with
   ``/<name>``, or (Katib's ``<folder>/<tag>`` names) whose tag is the name's last part in an
   event file under that folder, is a value of that metric at the event's step
-  (:func:`~kfp_tune.collectors.formats.event_metrics`).
+  (:func:`~kfp_tune.collectors.formats.event_metrics`); never of two tags of one file by their
+  last parts (``train/accuracy`` and ``test/accuracy`` for ``accuracy``: neither is read).
 """
 
 from __future__ import annotations
 
+import logging
 import posixpath
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +30,8 @@ from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
+
+log = logging.getLogger(__name__)
 
 
 def _files(records: ExperimentRecords, trial: TrialState) -> Iterator[tuple[str, bytes]]:
@@ -64,13 +68,20 @@ def collect_tfevent(records: ExperimentRecords, experiment: Experiment, trial: T
     if not files:
         return collect_stored(records, experiment, trial)
     out: list[MetricLog] = []
+    refused: dict[str, set[str]] = {}
     with tempfile.TemporaryDirectory(prefix="kfp-tune-tfevents-") as folder:
         for relative, data in files:
             if "tfevents" not in posixpath.basename(relative):
                 continue
             local = Path(folder) / relative.replace("/", "__")
             local.write_bytes(data)
-            out.extend(read_event_scalars(local, names, posixpath.join(directory, posixpath.dirname(relative))))
+            out.extend(read_event_scalars(local, names, posixpath.join(directory, posixpath.dirname(relative)), refused))
+    for name, tags in sorted(refused.items()):
+        log.warning(
+            "trial %s: the metric %r is the last part of the tags %s in one event file; kfp-tune reads none of them for it rather than "
+            "mix two series (Katib reads none: its tags must start with the name); name the metric by the whole tag",
+            trial.name, name, ", ".join(repr(t) for t in sorted(tags)),
+        )
     return out
 
 

@@ -143,12 +143,19 @@ def event_metrics(tag: str, names: Sequence[str], folder: str) -> list[str]:
     (``accuracy``) in event files whose folder path ends with the parts before it (``/logs/eval``
     with a collector at ``/logs``). Katib compares the tag by prefix and the folder as a string
     (``eval/loss`` would also take ``loss_scale`` tags, and files under ``/logs/myeval``); here
-    both are compared whole."""
+    both are compared whole. The tag's last parts are kfp-tune's own reading (Katib's
+    ``_should_consider`` wants the tag to start with the name), so one file's scalars never
+    give one metric two tags that way (:func:`_one_tag_each`)."""
     return [name for name in names if _is_event_metric(tag, name, folder)]
 
 
+def _by_last_parts(tag: str, name: str) -> bool:
+    """Whether the tag is the metric only by kfp-tune's reading of its last parts."""
+    return tag != name and tag.endswith("/" + name)
+
+
 def _is_event_metric(tag: str, name: str, folder: str) -> bool:
-    if tag == name or tag.endswith("/" + name):
+    if tag == name or _by_last_parts(tag, name):
         return True
     qualifier, _, last = name.rpartition("/")
     qualifier_parts = [part for part in qualifier.split("/") if part]
@@ -158,15 +165,16 @@ def _is_event_metric(tag: str, name: str, folder: str) -> bool:
     return folder_parts[len(folder_parts) - len(qualifier_parts):] == qualifier_parts
 
 
-def read_event_scalars(path: Path, names: list[str], folder: str) -> list[MetricLog]:
+def read_event_scalars(path: Path, names: list[str], folder: str, refused: dict[str, set[str]] | None = None) -> list[MetricLog]:
     """Scalars for the wanted metrics in one event file, in file order; ``folder`` is where the
     trial wrote the file (:func:`event_metrics`). A scalar that is a value of several wanted
     metrics is a value of each, as in Katib. Each is timed by its event's wall time, to the
-    second, as Katib's tfevent collector times it (``latest`` takes the latest)."""
+    second, as Katib's tfevent collector times it (``latest`` takes the latest). ``refused``
+    gets, by metric, the tags left out as ambiguous (:func:`_one_tag_each`)."""
     from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
     from tensorboard.util import tensor_util
 
-    out: list[MetricLog] = []
+    out: list[tuple[str, MetricLog]] = []
     for event in EventFileLoader(str(path)).Load():
         if not event.HasField("summary"):
             continue
@@ -186,5 +194,25 @@ def read_event_scalars(path: Path, names: list[str], folder: str) -> list[Metric
             if math.isfinite(number):
                 # Katib files a scalar at its event's wall time, to the second (rfc3339 of it)
                 at = math.floor(event.wall_time) * 1_000_000 if math.isfinite(event.wall_time) else None
-                out.extend(MetricLog(name, number, int(event.step), time_us=at) for name in metrics)
-    return out
+                out.extend((value.tag, MetricLog(name, number, int(event.step), time_us=at)) for name in metrics)
+    return _one_tag_each(out, refused if refused is not None else {})
+
+
+def _one_tag_each(tagged: Sequence[tuple[str, MetricLog]], refused: dict[str, set[str]]) -> list[MetricLog]:
+    """Never two tags in one metric by kfp-tune's reading of a tag's last parts: ``accuracy``
+    would merge ``train/accuracy`` and ``test/accuracy`` into one alternating series. A metric
+    that a tag matches as Katib matches it (the tag itself, or ``<folder>/<tag>``) takes that
+    tag only; one matched only by the last parts of several tags takes none of them (they are
+    added to ``refused``), as the trial's objective cannot be told; name the metric by its
+    whole tag (``test/accuracy``)."""
+    by_parts: dict[str, set[str]] = {}
+    katibs: set[str] = set()
+    for tag, log in tagged:
+        if _by_last_parts(tag, log.name):
+            by_parts.setdefault(log.name, set()).add(tag)
+        else:
+            katibs.add(log.name)
+    ambiguous = {name for name, tags in by_parts.items() if name not in katibs and len(tags) > 1}
+    for name in ambiguous:
+        refused.setdefault(name, set()).update(by_parts[name])
+    return [log for tag, log in tagged if not _by_last_parts(tag, log.name) or not ({log.name} & (katibs | ambiguous))]
