@@ -102,3 +102,21 @@ def test_a_custom_format_that_reads_on_past_the_value_takes_the_value_it_capture
     assert parse_metric_lines(["accuracy,0.91,3"], ["accuracy"], [r"(\w+),([\d.]+),\d+"]) == [MetricLog("accuracy", 0.91, 0)]
     assert parse_metric_lines(["latency=12.5ms"], ["latency"], [r"(\w+)=([\d.]+)ms"]) == [MetricLog("latency", 12.5, 0)]
     assert parse_metric_lines(["latency=12.5ms"], ["latency"], [r"(\w+)=([\d.]+)"]) == []
+
+
+def test_an_unreadable_additional_metric_is_not_said_to_fail_every_trial(tmp_path, capsys):
+    """Only the objective decides MetricsUnavailable (Katib's Trial.IsObservationAvailable):
+    ``additionalMetricNames: [val/loss]``, which the default filter cannot read, leaves that
+    metric missing from every trial; validate said every trial would end MetricsUnavailable."""
+    import yaml
+
+    from kfp_tune.cli import main
+    from kfp_tune.collectors.stdout import unreadable_additional_names, unreadable_names
+
+    doc = quadratic_experiment(**{"spec.objective": {"type": "minimize", "objectiveMetricName": "loss", "additionalMetricNames": ["val/loss", "accuracy"]}})
+    experiment = load_experiment(doc)
+    assert (unreadable_names(experiment), unreadable_additional_names(experiment)) == ([], ["val/loss"])
+    path = tmp_path / "e.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["validate", str(path)]) == 0
+    assert "MetricsUnavailable" not in capsys.readouterr().err

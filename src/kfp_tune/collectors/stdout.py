@@ -21,16 +21,29 @@ NAME_RULE = "letters, digits, '_', '-' and '|'"
 
 
 def unreadable_names(experiment: Experiment) -> list[str]:
-    """The experiment's metric names its StdOut or File (TEXT) collector can never read: with
-    Katib's default metricsFormat, a name with another character (``val.acc``, ``val/acc``).
-    With a metricsFormat of the user's, none (its names cannot be told in advance)."""
+    """The objective metric, when the experiment's StdOut or File (TEXT) collector can never
+    read it: every trial would end MetricsUnavailable (:func:`_unreadable`)."""
+    objective = experiment.spec.objective
+    return _unreadable(experiment, [objective.objective_metric_name] if objective is not None else [])
+
+
+def unreadable_additional_names(experiment: Experiment) -> list[str]:
+    """The additional metrics the collector can never read: they will be missing from every
+    trial, which still succeeds on its objective alone (Katib's Trial.IsObservationAvailable
+    looks at the objective only: pkg/apis/controller/trials/v1beta1/util.go)."""
+    objective = experiment.spec.objective
+    return _unreadable(experiment, objective.additional_metric_names if objective is not None else [])
+
+
+def _unreadable(experiment: Experiment, names: Sequence[str]) -> list[str]:
+    """Those of ``names`` the StdOut or File (TEXT) collector can never read: with Katib's
+    default metricsFormat, a name with another character (``val.acc``, ``val/acc``). With a
+    metricsFormat of the user's, none (its names cannot be told in advance)."""
     mc = experiment.spec.metrics_collector_spec
     if experiment.spec.collector_kind not in ("StdOut", "File") or (mc and mc.source and mc.source.filter and mc.source.filter.metrics_format):
         return []
     if experiment.spec.collector_kind == "File" and mc and mc.source and mc.source.file_system_path and mc.source.file_system_path.format == "JSON":
         return []
-    objective = experiment.spec.objective
-    names = objective.metric_names if objective is not None else []
     return [name for name in names if DEFAULT_FORMAT_NAME.fullmatch(name) is None]
 
 
