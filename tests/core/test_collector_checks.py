@@ -108,3 +108,38 @@ def test_a_custom_collectors_file_must_be_absolute_and_a_file_or_directory(file_
 def test_a_custom_collectors_container_and_file_are_both_reported() -> None:
     got = problems({"kind": "Custom"}, {"fileSystemPath": {"path": "rel", "kind": "File"}})
     assert list(got) == [CUSTOM, FILE_SYSTEM_PATH]
+
+
+def _notes(mc: dict[str, Any]) -> dict[str, str]:
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.core.portability import katib_notes
+
+    return {n.path: n.message for n in katib_notes(load_experiment(quadratic_experiment(**{"spec.metricsCollectorSpec": mc})))}
+
+
+@pytest.mark.parametrize("pattern", [r"(\w+)=([\d.]+);x", r"([\w;]+)=([\d.]+)"])
+def test_a_metrics_format_with_a_semicolon_is_noted(pattern: str) -> None:
+    """Katib's webhook joins the filters with ';' (getMetricsCollectorArgs) and its collector
+    splits them on ';': this one runs there as two regexes, or stops the collector."""
+    notes = _notes({"source": {"filter": {"metricsFormat": [r"(\w+):([\d.]+)", pattern]}}})
+    (message,) = notes.values()
+    assert list(notes) == ["spec.metricsCollectorSpec.source.filter.metricsFormat[1]"]
+    assert " and ".join(repr(part) for part in pattern.split(";")) in message and "kfp-tune runs it whole" in message
+    assert _notes({"source": {"filter": {"metricsFormat": [r"(\w+):([\d.]+)"]}}}) == {}
+
+
+def test_a_collector_kind_katibs_shipped_config_lacks_is_noted(tmp_path, capsys) -> None:
+    import yaml
+
+    from kfp_tune.cli import main
+
+    notes = _notes({"collector": {"kind": "PrometheusMetric"}})
+    assert list(notes) == ["spec.metricsCollectorSpec.collector.kind"]
+    assert "StdOut, File, TensorFlowEvent" in notes["spec.metricsCollectorSpec.collector.kind"]
+    for kind in ("StdOut", "File", "TensorFlowEvent"):
+        source = {} if kind == "StdOut" else {"source": {"fileSystemPath": {"path": "/logs", "kind": "Directory" if kind == "TensorFlowEvent" else "File"}}}
+        assert _notes({"collector": {"kind": kind}, **source}) == {}
+    path = tmp_path / "e.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "PrometheusMetric"}}})))
+    assert main(["validate", str(path)]) == 0
+    assert "note: spec.metricsCollectorSpec.collector.kind: Katib's webhook refuses PrometheusMetric" in capsys.readouterr().err

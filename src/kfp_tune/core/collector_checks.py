@@ -2,7 +2,8 @@
 (``validateMetricsCollector`` in Katib's experiment validator), as field errors.
 
 Called by the experiment validator (:mod:`kfp_tune.core.validation`), so every command refuses
-them the same way before anything runs.
+them the same way before anything runs. And where Katib would take the collector differently
+(:func:`collector_notes`, notes of :mod:`kfp_tune.core.portability`).
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ import posixpath
 from typing import Any
 
 from kfp_tune.core.errors import FieldError, shown
-from kfp_tune.core.spec import ExperimentSpec
+from kfp_tune.core.spec import Experiment, ExperimentSpec
+from kfp_tune.core.vocabulary import CollectorKind
 
 PATH = "spec.metricsCollectorSpec"
 
@@ -52,3 +54,45 @@ def collector_problems(spec: ExperimentSpec) -> list[FieldError]:
         if fsp is not None and (not posixpath.isabs(fsp.path or "") or fsp.kind not in ("File", "Directory")):
             problems.append(FieldError(f"{PATH}.source.fileSystemPath", "expected an absolute path of kind File or Directory for the Custom collector"))
     return problems
+
+
+KATIB_CONFIG_COLLECTORS = (CollectorKind.STDOUT, CollectorKind.FILE, CollectorKind.TENSORFLOW_EVENT)
+"""The collectors Katib's shipped katib-config has an image for (manifests/v1beta1/installs/*/
+katib-config.yaml, runtime.metricsCollectors); Katib's webhook refuses an experiment whose kind
+it injects and that configuration lacks (validator.go, validateMetricsCollector, through
+katibconfig.GetMetricsCollectorConfigData)."""
+
+FORMATS_SEPARATOR = ";"
+"""Katib's webhook joins the metricsFormat filters with it for its collector's ``-f`` argument
+(pod/inject_webhook.go, getMetricsCollectorArgs), which splits them on it again
+(file-metricscollector/main.go)."""
+
+
+def collector_notes(experiment: Experiment) -> list[FieldError]:
+    """Where Katib would take the metrics collector differently: a kind its default katib-config
+    has no image for, and a metricsFormat filter with a ``;``, which Katib's collector reads as
+    two filters (each compiled alone: a part that is no regex makes it panic)."""
+    mc = experiment.spec.metrics_collector_spec
+    kind = experiment.spec.collector_kind
+    notes: list[FieldError] = []
+    if kind == CollectorKind.PROMETHEUS_METRIC:
+        notes.append(
+            FieldError(
+                f"{PATH}.collector.kind",
+                f"Katib's webhook refuses {kind} unless katib-config's runtime.metricsCollectors gives it an image, and the shipped "
+                f"katib-config lists only {', '.join(KATIB_CONFIG_COLLECTORS)} (GetMetricsCollectorConfigData); kfp-tune scrapes the endpoint itself",
+            )
+        )
+    formats = mc.source.filter.metrics_format if mc is not None and mc.source is not None and mc.source.filter is not None else []
+    if kind in (CollectorKind.STDOUT, CollectorKind.FILE):
+        for index, pattern in enumerate(formats or []):
+            if FORMATS_SEPARATOR in pattern:
+                parts = " and ".join(shown(part) for part in pattern.split(FORMATS_SEPARATOR))
+                notes.append(
+                    FieldError(
+                        f"{PATH}.source.filter.metricsFormat[{index}]",
+                        f"Katib's webhook joins the filters with ';' and its collector splits them on ';' again, so Katib runs this one as "
+                        f"{parts}, each alone (one that is no regex stops its collector); kfp-tune runs it whole",
+                    )
+                )
+    return notes

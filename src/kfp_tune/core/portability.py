@@ -31,6 +31,7 @@ from typing import Any
 
 from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS, HYPERBAND_DEFAULT_ETA, did_you_mean, hyperband_s_max
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
+from kfp_tune.core.collector_checks import collector_notes
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment, ParameterSpec
@@ -102,6 +103,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
         )
     spec = experiment.spec
     notes += _early_stopping_notes(experiment)
+    notes += collector_notes(experiment)
     algorithm = spec.algorithm
     if algorithm is None:
         return notes
