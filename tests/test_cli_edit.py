@@ -70,3 +70,20 @@ def test_edit_of_a_completed_never_experiment_is_refused_with_exit_1(store, caps
     assert "no experiment 'nosuch'" in capsys.readouterr().err
     assert main(["status", "long", "--store", store, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["trials"] == 2
+
+
+def test_a_lower_max_trial_count_that_undercuts_stored_counts_names_the_flag_given(store, capsys):
+    """The user lowered --max-trial-count only; the refusal named --max-failed-trial-count, a flag
+    they never gave. It names theirs, and the flags that must come down with it."""
+    assert main(["edit", "long", "--store", store, "--max-trial-count", "6", "--parallel-trial-count", "5", "--max-failed-trial-count", "4"]) == 0
+    capsys.readouterr()
+    assert main(["edit", "long", "--store", store, "--max-trial-count", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --max-trial-count (spec.maxTrialCount) 3: the experiment's "), err
+    assert ("--max-trial-count (spec.maxTrialCount) 3: the experiment's spec.parallelTrialCount is then too high "
+            "(expected at most spec.maxTrialCount (3), got 5); lower it too with --parallel-trial-count") in err
+    assert ("--max-trial-count (spec.maxTrialCount) 3: the experiment's spec.maxFailedTrialCount is then too high "
+            "(expected at most spec.maxTrialCount (3), got 4); lower it too with --max-failed-trial-count") in err
+    stored = Client(store).get_experiment("long").spec
+    assert (stored.max_trial_count, stored.parallel_trial_count, stored.max_failed_trial_count) == (6, 5, 4)
+    assert main(["edit", "long", "--store", store, "--max-trial-count", "3", "--parallel-trial-count", "3", "--max-failed-trial-count", "3"]) == 0

@@ -132,7 +132,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--mount", action="append", default=[], metavar="CONTAINER_PATH=LOCAL_PATH", help="make a container path a local folder for the trial's command (repeatable)")
     p.add_argument("--name", help="experiment name to use instead of metadata.name (start a fresh experiment)")
     p.add_argument("--json", action="store_true", help="print one JSON object with the outcome")
-    p.add_argument("--take-over", action="store_true", help="run even if another run seems to drive the experiment (it was killed and its claim has not lapsed yet)")
+    p.add_argument("--take-over", action="store_true", help="run even if another run seems to drive the experiment (it was killed, and has not been silent long enough yet for kfp-tune to take it as gone)")
     p.add_argument("--trial-templates", action="append", default=[], metavar="PATH", help=TRIAL_TEMPLATES_HELP)
     p.set_defaults(handler=cmd_run)
 
@@ -305,12 +305,8 @@ def _load(path: str, name: str | None = None, templates: Sequence[str] = (), nee
     experiment = _load_file(path, name)
     from kfp_tune.core.template_source import config_map_reference, config_maps_from_files, needs_config_map, resolve_trial_template
 
-    if needs_config_map(experiment) and templates:
-        paths = []
-        for value in templates:
-            if not Path(value).exists():
-                raise UsageError(f"--trial-templates {shown(value)}: no such file or folder")
-            paths.append(Path(value))
+    paths = [_readable("--trial-templates", value) for value in templates]  # checked before anything runs, used or not
+    if needs_config_map(experiment) and paths:
         found = config_maps_from_files(paths)
         experiment = resolve_trial_template(experiment, lambda namespace, cm_name: found.get((namespace, cm_name)), f"in --trial-templates {', '.join(templates)}")
     elif needs_config_map(experiment) and need_template:
@@ -321,6 +317,23 @@ def _load(path: str, name: str | None = None, templates: Sequence[str] = (), nee
         )
     _warn_what_katib_would_take(experiment)
     return experiment
+
+
+def _readable(flag: str, value: str) -> Path:
+    """A file or folder a flag names, refused now if it is missing or cannot be read, whether or
+    not the experiment turns out to need it (a mistyped path is never silently ignored)."""
+    path = Path(value)
+    try:
+        exists, is_dir, is_file = path.exists(), path.is_dir(), path.is_file()
+    except (OSError, ValueError) as exc:  # a name too long, a NUL byte
+        raise UsageError(f"{flag} {shown(value)}: not a usable path: {getattr(exc, 'strerror', None) or exc}") from None
+    if not exists:
+        raise UsageError(f"{flag} {shown(value)}: no such file or folder")
+    if not (is_dir or is_file):
+        raise UsageError(f"{flag} {shown(value)}: expected a file or a folder")
+    if not os.access(path, os.R_OK | (os.X_OK if is_dir else 0)):
+        raise UsageError(f"{flag} {shown(value)}: cannot be read (permission denied)")
+    return path
 
 
 def _warn_what_katib_would_take(experiment: Experiment) -> None:
@@ -615,14 +628,14 @@ def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED
         print(
             f"interrupted ({exc.signal_name}): {exc.killed} running trial(s) stopped and recorded Killed, their budget given back; "
-            f"the run's claim is released. Run the same command to resume.",
+            f"the experiment is free for another run. Run the same command to resume.",
             file=sys.stderr,
         )
         if args.json:  # where it stands, for a script that reads the output
             _print_summary(summary, True)
         return 128 + int(getattr(signal, exc.signal_name, signal.SIGINT))
     except DamagedRecord as exc:
-        raise UsageError(f"{exc}; the run stopped (its claim is released): repair or remove the record") from None
+        raise UsageError(f"{exc}; the run stopped (the experiment is free for another run): repair or remove the record") from None
     finally:
         bar.close()
     summary = summarize(store, experiment.name)
@@ -698,7 +711,7 @@ def _run_kfp_local(
         killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), f"its kfp.local process was {how}")
         raise KfpTuneError(
             f"the kfp.local run (pid {child.pid}) was {how}: {killed} running trial(s) stopped and recorded Killed, their budget given back; "
-            f"the run's claim is released. Run the same command to resume (kfp.local's log: {log_path})"
+            f"the experiment is free for another run. Run the same command to resume (kfp.local's log: {log_path})"
         )
     if code != 0 and not received:
         raise KfpTuneError(_kfp_local_failure(log_path))
@@ -871,13 +884,13 @@ def _not_found(store: Store, name: str) -> ExperimentNotFound:
 
 
 def _local_slots(experiment: Experiment) -> None:
-    """A local run starts a process per slot: parallelTrialCount is bounded here, as Katib's
+    """A local run keeps a process for each trial running at once: parallelTrialCount is bounded here, as Katib's
     cluster is not there to queue them."""
     from kfp_tune.api import MAX_LOCAL_SLOTS
 
     slots = experiment.spec.parallel_trial_count or 1
     if slots > MAX_LOCAL_SLOTS:
-        raise SpecError([FieldError("spec.parallelTrialCount", f"a local run keeps a process per slot; expected at most {MAX_LOCAL_SLOTS} here, got {slots}")])
+        raise SpecError([FieldError("spec.parallelTrialCount", f"a local run keeps a process for each trial running at once; expected at most {MAX_LOCAL_SLOTS} here, got {slots}")])
 
 
 def cmd_status(args: argparse.Namespace) -> int:
@@ -1154,7 +1167,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     experiment = _load(args.experiment, templates=args.trial_templates, need_template=True)
     namespace = args.namespace if args.namespace is not None else experiment.metadata.namespace or "default"
-    _label("--namespace", namespace)
+    _label("--namespace" if args.namespace is not None else "metadata.namespace", namespace)  # named where the user wrote it
     if args.trial_name:
         _label("--trial-name", args.trial_name)
     assignment = {}

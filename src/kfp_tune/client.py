@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, SpecError, StoreError, shown
+from kfp_tune.core.errors import ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, StoreError, shown
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, left_out_warning, utc_now
 from kfp_tune.core.spec import API_VERSION, EDITABLE_FIELDS
@@ -43,6 +43,21 @@ LOG_API_RETRY_SECONDS = 10.0
 """How long a log read keeps retrying an unreachable cluster: a reader, not a run, waits."""
 # edit_experiment_budget's arguments, and the spec fields they set
 _BUDGET_FIELDS = tuple(zip(("max_trial_count", "parallel_trial_count", "max_failed_trial_count"), EDITABLE_FIELDS, strict=True))
+
+
+def _budget_problem(error: FieldError, given: dict[str, int]) -> str:
+    """One refusal of an edited budget, named by the argument the caller gave: a stored count the
+    caller left alone that the new maxTrialCount now undercuts (Katib's validator.go,
+    ValidateExperiment: maxFailedTrialCount and parallelTrialCount at most maxTrialCount) is said
+    as the given argument's problem, with the argument that must come down too."""
+    arguments = {field: arg for arg, field in _BUDGET_FIELDS}
+    arg = arguments.get(error.path.removeprefix("spec."))
+    if arg is None or arg in given:
+        return f"{arg or error.path} ({error.path}): {error.message}"
+    causes = ", ".join(f"{cause} (spec.{field}) {given[cause]}" for cause, field in _BUDGET_FIELDS if cause in given)
+    return f"{causes}: the experiment's {error.path} is then too high ({error.message}); lower it too with {arg}"
+
+
 _TRIAL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
@@ -309,9 +324,7 @@ class Client:
         try:
             edited = load_experiment(document)
         except SpecError as exc:
-            arguments = {field: arg for arg, field in _BUDGET_FIELDS}
-            raise InputError(f"{where}: " + "; ".join(
-                f"{arguments.get(e.path.removeprefix('spec.'), e.path)} ({e.path}): {e.message}" for e in exc.errors)) from None
+            raise InputError(f"{where}: " + "; ".join(_budget_problem(e, given) for e in exc.errors)) from None
         new_max = edited.spec.max_trial_count
         if "max_trial_count" in given and new_max != before["maxTrialCount"] and new_max is not None and new_max <= state.budget_used:
             raise InputError(

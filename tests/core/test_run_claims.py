@@ -36,7 +36,7 @@ def test_a_live_run_keeps_others_out_and_says_who_it_is(clock, records):
         claim(records, "run-b", ttl=600)
     message = str(info.value)
     assert "experiment 'exp' is being run by run 'run-a' (claimed 2027-01-15T08:00:00Z, last seen 30 s ago)" in message
-    assert "for its claim to lapse at 2027-01-15T08:10:00Z" in message and "--take-over" in message
+    assert "until 2027-01-15T08:10:00Z, when kfp-tune takes a run not heard from for 600 s as gone" in message and "--take-over" in message
     with pytest.raises(ExperimentBusy):
         refuse_if_busy(records)
 

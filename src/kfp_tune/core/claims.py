@@ -298,7 +298,8 @@ STOP_FIRST = "or stop it first: Ctrl-C where it runs, or terminate its KFP run"
 def busy(records: ExperimentRecords, current: Claim, now: float, instead: str = TAKE_OVER) -> ExperimentBusy:
     return ExperimentBusy(
         f"experiment {records.experiment!r} is being run by {current.describe(now)}; "
-        f"wait for it to end, or, if it is gone, for its claim to lapse at {_iso(current.last_seen + current.ttl)} ({instead})"
+        f"wait for it to end or, if it is gone, until {_iso(current.last_seen + current.ttl)}, when kfp-tune takes a run "
+        f"not heard from for {current.ttl:g} s as gone ({instead})"
     )
 
 
