@@ -208,8 +208,23 @@ def _stop_when_orphaned() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
+DISPLAY_NAME_NOTICE = r"Task '[^']*': settings \['display_name'\] have no effect in the current local runner"
+"""kfp.local's warning (kfp 2.17, ``task_executor._warn_local_only_noops``) for every task the
+pipeline names for its UI: the names are for a KFP cluster's UI, and the warning, once a task,
+filled the run's log. Only this one is silenced; one for a setting that does change a run (a
+resource limit) still shows."""
+
+
+def quiet_display_name_notices() -> None:
+    """Silence :data:`DISPLAY_NAME_NOTICE` in this process (the ``kfp-tune run`` child only)."""
+    import warnings
+
+    warnings.filterwarnings("ignore", message=DISPLAY_NAME_NOTICE, category=UserWarning, module=r"kfp\.local\.")
+
+
 def main(argv: list[str]) -> int:
     spec_file, store_uri, launcher_json, rounds, root, *rest = argv
+    quiet_display_name_notices()
     with open(spec_file, encoding="utf-8") as spec:  # a file: one argument holds at most 128 KiB
         experiment = load_experiment(json.load(spec))
     _end_run_on_signals(store_uri, experiment.name)

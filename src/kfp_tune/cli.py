@@ -13,10 +13,12 @@ import itertools
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -115,7 +117,8 @@ class _LogFormat(logging.Formatter):
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kfp-tune", description="Katib-class hyperparameter tuning on Kubeflow Pipelines.")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output: the run's steps' log lines (-vv: their debug lines too); "
+                        "with --engine kfp-local, kfp.local's whole log (kfp-local.log in a kfp-tune-local-* temporary folder) is then kept and its path said")
     parser.add_argument("--version", action="version", version=f"kfp-tune {kfp_tune.__version__}", help="print kfp-tune's version and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -555,6 +558,7 @@ def _mounts(values: list[str]) -> dict[str, str]:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
 
     from kfp_tune.core.errors import RunInterrupted
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
@@ -615,11 +619,13 @@ def cmd_run(args: argparse.Namespace) -> int:
             plain.update(done, info)
 
     try:
-        with plain or contextlib.nullcontext(), ProgressWatcher(store, experiment, update):  # the watcher's last look, then the lines left
+        # while the bar shows, log lines (-v) are written above it, not onto its line
+        with plain or contextlib.nullcontext(), logging_redirect_tqdm() if not bar.disable else contextlib.nullcontext(), \
+                ProgressWatcher(store, experiment, update):  # the watcher's last look, then the lines left
             if args.engine == "inline":
                 run_inline(store, experiment, launcher_from_config(launcher_config, store_uri), take_over=args.take_over)
             else:
-                _run_kfp_local(experiment, store_uri, launcher_config, rounds, args.take_over)
+                _run_kfp_local(experiment, store_uri, launcher_config, rounds, args.take_over, args.verbose)
     except RunInterrupted as exc:
         bar.close()
         summary = summarize(store, experiment.name)
@@ -652,9 +658,11 @@ def _is_terminal(stream: Any) -> bool:
 
 
 def _run_kfp_local(
-    experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, take_over: bool
+    experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, take_over: bool, verbose: int = 0
 ) -> None:
-    """Run the compiled pipeline under kfp.local in a child process, its output in a log file.
+    """Run the compiled pipeline under kfp.local in a child process, its output in a log file;
+    with ``verbose`` (-v) its steps' log lines are logged here too as they are written (-vv: their
+    debug lines as well), as the inline engine's are.
 
     The child gets its own session, so a Ctrl-C reaches this process only, which passes SIGINT
     or SIGTERM on to the child's process group (kfp.local's tasks: the one running trials stops
@@ -662,18 +670,21 @@ def _run_kfp_local(
     finished here (``steps.decide_stop.end_interrupted_run``) and RunInterrupted is raised.
 
     The run's scratch folder (its log and kfp.local's pipeline root) is removed afterwards: the
-    records are in the store. Only a failed run keeps it, for the log its error names."""
+    records are in the store. A failed run keeps it, for the log its error names; -v keeps the log."""
     import shutil
+
+    from tqdm import tqdm
 
     from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
     from kfp_tune.core.errors import RunInterrupted
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.steps.decide_stop import end_interrupted_run
+    from kfp_tune.steps.entrypoints import DEBUG_VARIABLE
     from kfp_tune.steps.slots import stop_notice
     from kfp_tune.stores import open_store
 
     work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
-    log_path = work / "kfp-local.log"
+    log_path = work / KFP_LOCAL_LOG
     spec_path = work / "experiment.json"
     spec_path.write_text(json.dumps(experiment.to_dict()), encoding="utf-8")
     argv = [
@@ -683,8 +694,13 @@ def _run_kfp_local(
     with open(log_path, "wb") as log_file:
         # this process owns the run: if it is killed, the next run here sees the claim is dead
         # its TMPDIR is the scratch folder: kfp.local's tasks leave a temporary folder each
-        env = {**os.environ, OWNER_VARIABLE: run_owner(), "TMPDIR": str(work)}
+        env = {**os.environ, OWNER_VARIABLE: run_owner(), "TMPDIR": str(work), **({DEBUG_VARIABLE: "1"} if verbose > 1 else {})}
         child = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        ended = threading.Event()
+        follower = threading.Thread(target=_follow_steps, args=(log_path, ended), name="kfp-local-log", daemon=True)
+        if verbose:
+            logging.getLogger(__name__).info("kfp.local's whole log: %s (kept after the run, as -v was given)", log_path)
+            follower.start()
         received: list[str] = []
 
         def forward(signum: int, frame: Any) -> None:
@@ -693,7 +709,7 @@ def _run_kfp_local(
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signum)
             # said at once, in the inline engine's words: kfp.local's own output goes to its log
-            print(stop_notice(name, first=len(received) == 1), file=sys.stderr, flush=True)
+            tqdm.write(stop_notice(name, first=len(received) == 1), file=sys.stderr)  # above the progress bar, if one shows
 
         previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) != signal.SIG_IGN}
         try:
@@ -703,6 +719,9 @@ def _run_kfp_local(
                       file=sys.stderr, flush=True)
                 _kill_group_after(child.pid, ORPHANED_STEPS_SECONDS)
         finally:
+            ended.set()
+            if follower.is_alive():
+                follower.join(timeout=10.0)
             for s, handler in previous.items():
                 signal.signal(s, handler if handler is not None else signal.SIG_DFL)
     if code < 0 and not received:
@@ -715,10 +734,78 @@ def _run_kfp_local(
         )
     if code != 0 and not received:
         raise KfpTuneError(_kfp_local_failure(log_path))
-    shutil.rmtree(work, ignore_errors=True)
+    if verbose:  # the log stays where -v said it is; the rest of the scratch folder goes
+        for item in work.iterdir():
+            if item != log_path:
+                shutil.rmtree(item, ignore_errors=True) if item.is_dir() else item.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
     if received:
         killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), received[0])
         raise RunInterrupted(received[0], killed)
+
+
+KFP_LOCAL_LOG = "kfp-local.log"
+"""The kfp.local child's whole output (its steps' log lines among kfp.local's own), in the run's
+scratch folder; kept when the run fails, or with -v."""
+KFP_EXECUTOR_LINE = re.compile(r"^ {4}\[KFP Executor \S+ \S+ (?P<level>[A-Z]+)\]: (?P<message>.*)$")
+"""A step's log line as kfp.local shows it: indented, in KFP's executor format (kfp/dsl/executor_main.py)."""
+KFP_EXECUTOR_NOISE = ("Looking for component ", "Loading KFP component ", "Got executor_input:", "Wrote executor output file ")
+"""KFP's executor's own lines about loading a component and its inputs: no step of kfp-tune's says them."""
+
+
+class _StepLines:
+    """Picks the steps' own log lines out of kfp.local's log, as it is written: kfp.local's lines
+    (tasks starting and ending, their outputs) and the KFP executor's are left out; a line that
+    goes on a step's record (a traceback, a step's plain print) goes with it."""
+
+    def __init__(self) -> None:
+        self.task = "kfp.local"
+        self.level = logging.INFO
+        self.showing = False
+
+    def feed(self, line: str) -> tuple[int, str, str] | None:
+        """(level, step, message) for a line to show, else None."""
+        line = re.sub(r"\x1b\[[0-9;]*m", "", line.rstrip("\r\n"))
+        started = re.search(r"Executing task '([^']+)'", line)
+        if started:
+            self.task, self.showing = started.group(1), False
+            return None
+        if not line.startswith("    "):  # kfp.local's own line ends what went before it
+            self.showing = False
+            return None
+        record = KFP_EXECUTOR_LINE.match(line)
+        if record:
+            message = record.group("message")
+            level = logging.getLevelName(record.group("level"))
+            self.level = level if isinstance(level, int) else logging.INFO
+            self.showing = not message.startswith(KFP_EXECUTOR_NOISE)
+            return (self.level, self.task, message) if self.showing else None
+        if self.showing and line.strip():
+            return self.level, self.task, line[4:]
+        return None
+
+
+def _follow_steps(log_path: Path, ended: threading.Event) -> None:
+    """Log each step's line of the kfp.local log as it is written (``-v``: the inline engine logs
+    them as they happen), under the step's name, until ``ended`` is set and the log is read."""
+    lines, pending = _StepLines(), ""
+    with open(log_path, encoding="utf-8", errors="replace") as log:
+        while True:
+            finished = ended.is_set()  # read after it is set: nothing written before it is missed
+            chunk = log.readline()
+            if chunk:
+                pending += chunk
+                if not pending.endswith("\n") and not finished:
+                    continue
+                shown_line, pending = lines.feed(pending), ""
+                if shown_line is not None:
+                    level, task, message = shown_line
+                    logging.getLogger(f"step {task}").log(level, "%s", message)
+            elif finished:
+                return
+            else:
+                time.sleep(0.1)
 
 
 ORPHANED_STEPS_SECONDS = 60.0

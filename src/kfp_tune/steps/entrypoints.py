@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +27,14 @@ from kfp_tune.steps.schedule import round_id
 from kfp_tune.steps.slots import Checkpoint, run_slots
 from kfp_tune.stores import open_store
 
+DEBUG_VARIABLE = "KFP_TUNE_DEBUG"
+"""Set by ``kfp-tune -vv run`` for its kfp.local steps: they log their debug lines too."""
+
 
 def _setup_logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if os.environ.get(DEBUG_VARIABLE):  # kfp-tune's own debug lines, not every library's (matplotlib's are hundreds)
+        logging.getLogger("kfp_tune").setLevel(logging.DEBUG)
 
 
 def json_input(name: str, text: str, expected: str) -> Any:
