@@ -208,8 +208,11 @@ def test_resume_rules(local_store):
     run_inline(local_store, experiment, LocalLauncher())
     assert len(load_state(records).trials) == 6
     moved = load_experiment(quadratic_experiment(**{"spec.parameters.0.feasibleSpace": {"min": "0", "max": "5"}, **long_running}))
-    with pytest.raises(ExperimentConflict, match="another search space"):
+    with pytest.raises(ExperimentConflict, match=r"another search space or objective \(spec.parameters\[x\] changed\)"):
         steps.init_experiment(records, moved)
+    flipped = load_experiment(quadratic_experiment(**{"spec.objective.type": "maximize", **long_running}))
+    with pytest.raises(ExperimentConflict, match=r"\(spec.objective.type[,) ]"):
+        steps.init_experiment(records, flipped)
     with pytest.raises(ExperimentConflict, match="expected a maxTrialCount greater than 6, got 5"):
         steps.init_experiment(records, load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 5, "spec.parallelTrialCount": 2, **long_running})))
     bigger = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 8, **long_running}))

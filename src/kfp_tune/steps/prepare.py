@@ -90,9 +90,10 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
             {"name": experiment.name, "uid": uid, "created": created, "searchSpaceHash": space_hash, "spec": spec_dict},
         )
     if head["searchSpaceHash"] != space_hash:
+        changed = _frozen_fields_changed(head.get("spec", {}), spec_dict) or ["spec.parameters / spec.objective"]
         raise ExperimentConflict(
             f"experiment {experiment.name!r} already exists in {records.store.uri} with another search space "
-            f"or objective (spec.parameters / spec.objective changed); use a new experiment name to start over"
+            f"or objective ({', '.join(changed)} changed); use a new experiment name to start over"
         )
     if head["spec"] != spec_dict:
         _refuse_edits_katib_refuses(head["spec"], spec_dict, experiment.name)
@@ -111,6 +112,27 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
         restarted = {"restarted": utc_now()} if restart else {}  # Katib's Restarting condition, from then on
         head = write_edit(records, head, {**_payload(head), "spec": spec_dict, **restarted})
     return head
+
+
+def _frozen_fields_changed(stored: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """Which of what a resume may not change differs (``Experiment.search_space_hash``'s
+    fields), named down to the parameter or objective field: ``spec.parameters[lr]``,
+    ``spec.objective.type``."""
+    before, after = stored.get("spec", {}), given.get("spec", {})
+    changed: list[str] = []
+    old_params = {p.get("name"): p for p in before.get("parameters") or []}
+    new_params = {p.get("name"): p for p in after.get("parameters") or []}
+    for name in [*old_params, *[n for n in new_params if n not in old_params]]:
+        if old_params.get(name) != new_params.get(name):
+            changed.append(f"spec.parameters[{name}]" + ("" if name in old_params and name in new_params else
+                                                         " (added)" if name in new_params else " (removed)"))
+    old_objective, new_objective = before.get("objective") or {}, after.get("objective") or {}
+    for field in ("type", "objectiveMetricName", "additionalMetricNames", "metricStrategies"):
+        if old_objective.get(field) != new_objective.get(field):
+            changed.append(f"spec.objective.{field}")
+    if before.get("nasConfig") != after.get("nasConfig"):
+        changed.append("spec.nasConfig")
+    return changed
 
 
 def _warn_budget_changes(stored: dict[str, Any], given: dict[str, Any], name: str) -> None:
