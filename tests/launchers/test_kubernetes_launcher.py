@@ -482,6 +482,20 @@ def test_the_shipped_role_grants_nothing_beyond_its_namespace_and_no_secrets():
     assert {d["kind"] for d in docs} == {"ServiceAccount", "Role", "RoleBinding"}
 
 
+def test_the_run_steps_role_gives_the_account_what_every_kfp_step_on_argo_needs_and_one_secret_only():
+    """Every pod of a KFP run runs as the run's account: with --service-account kfp-tune-launcher,
+    Argo's executor could not write its step results (workflowtaskresults create/patch, Argo's
+    documented minimum) nor KFP's launcher read the artifact store's Secret, so every step failed.
+    The second Role grants those, the Secret by name only, bound to the same account."""
+    docs = list(yaml.safe_load_all((REPO / "manifests" / "rbac.yaml").read_text()))
+    steps_role = next(d for d in docs if d["kind"] == "Role" and d["metadata"]["name"] == "kfp-tune-run-steps")
+    granted = {(verb, resource, tuple(rule.get("resourceNames", ())))
+               for rule in steps_role["rules"] for resource in rule["resources"] for verb in rule["verbs"]}
+    assert granted == {("create", "workflowtaskresults", ()), ("patch", "workflowtaskresults", ()), ("get", "secrets", ("mlpipeline-minio-artifact",))}
+    binding = next(d for d in docs if d["kind"] == "RoleBinding" and d["roleRef"]["name"] == "kfp-tune-run-steps")
+    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "kfp-tune-launcher"}]
+
+
 def test_whole_experiment_runs_through_the_kubernetes_launcher(operator_kube, tmp_path):
     """The inline engine with the Kubernetes launcher: the fake operator computes each trial's
     loss from the args it was created with, as the trial would."""
