@@ -342,7 +342,7 @@ def _readable(flag: str, value: str) -> Path:
 def _warn_what_katib_would_take(experiment: Experiment) -> None:
     """A warning line for what Katib takes but should not be so: each credential written out in
     the trial template, and each metric name the collector can never read."""
-    from kfp_tune.collectors.stdout import NAME_RULE, unreadable_names
+    from kfp_tune.collectors.stdout import NAME_RULE, unreadable_additional_names, unreadable_names
     from kfp_tune.core.template import written_credentials
 
     template = experiment.spec.trial_template
@@ -353,6 +353,12 @@ def _warn_what_katib_would_take(experiment: Experiment) -> None:
             f"warning: spec.objective: the metric {shown(name)} cannot be read with the {experiment.spec.collector_kind} collector's default "
             f"metricsFormat, which takes names of {NAME_RULE} (nor can Katib read it): every trial would end MetricsUnavailable; "
             "rename it, or give metricsCollectorSpec.source.filter.metricsFormat", file=sys.stderr,
+        )
+    for name in unreadable_additional_names(experiment):
+        print(
+            f"warning: spec.objective.additionalMetricNames: the metric {shown(name)} cannot be read with the {experiment.spec.collector_kind} "
+            f"collector's default metricsFormat, which takes names of {NAME_RULE} (nor can Katib read it): it will be missing from every "
+            "trial's metrics; rename it, or give metricsCollectorSpec.source.filter.metricsFormat", file=sys.stderr,
         )
 
 
