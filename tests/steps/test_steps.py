@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import pytest
 
 from conftest import quadratic_experiment
@@ -111,6 +113,26 @@ def test_metrics_unavailable_names_what_the_trial_did_report(local_store):
     result = steps.collect_metrics(records, name)
     assert result.status == "MetricsUnavailable"
     assert result.message == "the trial did not report the objective metric 'los' (it reported 'accuracy', 'loss')"
+
+
+@pytest.mark.parametrize(
+    ("overrides", "told"),
+    [
+        ({"spec.objective.objectiveMetricName": "los"}, "; its output has 'loss': is spec.objective.objectiveMetricName misspelt?"),
+        ({"spec.trialTemplate.trialSpec.spec.template.spec.containers.0.command": ["python3", "-c", shlex.quote("print('loss=nan'); print('loss = None')")]},
+         "; its loss values were not numbers ('nan', 'None'), which are left out"),
+    ],
+    ids=["misspelt", "not-a-number"],
+)
+def test_metrics_unavailable_says_what_the_output_has_instead(local_store, overrides, told):
+    """QA: a trial that printed score=0.1 for objective 'scor', or only accuracy=nan, was told
+    'the StdOut collector found none' or '(it reported ...)' with no word on the close name or
+    the value that was not a number: both are said now, read from the trial's log."""
+    experiment, records = _records(local_store, **overrides)
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    steps.launch_trial(records, LocalLauncher(), name)
+    result = steps.collect_metrics(records, name)
+    assert result.status == "MetricsUnavailable" and result.message.endswith(told), result.message
 
 
 def test_too_many_failures_fail_the_experiment(local_store):

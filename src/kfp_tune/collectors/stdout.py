@@ -123,6 +123,27 @@ def parse_output(experiment: Experiment, text: str) -> list[MetricLog]:
     return parse_metric_lines(text.splitlines(), names, formats, text_metrics(experiment))
 
 
+def missing_metric_hints(name: str, text: str) -> tuple[list[str], list[str]]:
+    """Why a trial's output gave no value for ``name``, for its MetricsUnavailable message: the
+    values written after ``name=`` that are not numbers (``nan``, ``None``: dropped, as Katib's
+    parser drops them), and the names written as ``other=`` that are close to it (``score`` for
+    ``scor``: a misspelt objectiveMetricName is the most common cause). At most three of each."""
+    import difflib
+
+    not_numbers: list[str] = []
+    for match in re.finditer(rf"(?<![\w|-]){re.escape(name)}\s*=\s*([^\s,;]*)", text):
+        value = match.group(1)
+        if value not in not_numbers and len(not_numbers) < 3:
+            try:
+                if math.isfinite(float(value)):
+                    continue
+            except ValueError:
+                pass
+            not_numbers.append(value)
+    seen = {m.group(1) for m in re.finditer(r"([\w|-]+)\s*=", text)} - {name}
+    return not_numbers, difflib.get_close_matches(name, sorted(seen), n=3, cutoff=0.6)
+
+
 def collect_stdout(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
     template = experiment.spec.trial_template
     assert template is not None

@@ -6,6 +6,7 @@ import math
 
 from kfp_tune.collectors import collector_for
 from kfp_tune.collectors.observe import collector_source
+from kfp_tune.collectors.stdout import missing_metric_hints
 from kfp_tune.core import claims
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Collector
@@ -51,7 +52,8 @@ def collect_metrics(
         status, reason, message = TrialStatus.FAILED, ended.reason or "TrialFailed", ended.message or "Trial has failed"
     elif objective.objective_metric_name not in metrics and objective.objective_metric_name not in texts:
         status, reason = TrialStatus.METRICS_UNAVAILABLE, "MetricsUnavailable"
-        message = missing_objective(experiment, {m.name for m in logs} | set(texts))
+        reported = {m.name for m in logs} | set(texts)
+        message = missing_objective(experiment, reported, _output_hints(records, experiment, trial.name, reported))
     else:
         status, reason, message = TrialStatus.SUCCEEDED, "TrialSucceeded", "Trial has succeeded"
     result = TrialResult(
@@ -68,10 +70,36 @@ def collect_metrics(
     return view.record_trial(trial.name, result)
 
 
-def missing_objective(experiment: Experiment, reported: set[str]) -> str:
+def _output_hints(records: ExperimentRecords, experiment: Experiment, trial: str, reported: set[str]) -> str:
+    """For a StdOut trial without its objective: what its output has instead (values of it that
+    are not numbers, close names not among the ``reported`` metrics the message lists already),
+    read once more from its log; "" when there is nothing to say."""
+    template = experiment.spec.trial_template
+    if experiment.spec.collector_kind != CollectorKind.STDOUT or template is None or template.trial_spec is None:
+        return ""
+    assert experiment.spec.objective is not None
+    name = experiment.spec.objective.objective_metric_name
+    text = records.read_text(records.log_key(trial, template.primary_container_name)) or ""
+    not_numbers, close = missing_metric_hints(name, text)
+    close = [c for c in close if c not in reported]
+    hints = []
+    if not_numbers:
+        hints.append(f"its {name} values were not numbers ({', '.join(repr(v) for v in not_numbers)}), which are left out")
+    if close:
+        hints.append(f"its output has {', '.join(repr(c) for c in close)}: is spec.objective.objectiveMetricName misspelt?")
+    return "; ".join(hints)
+
+
+def missing_objective(experiment: Experiment, reported: set[str], hints: str = "") -> str:
     """A MetricsUnavailable trial's message: the objective it lacks, and what it reported or
     where the collector looked, so the usual causes (``Accuracy: 0.9`` printed where Katib's
-    filter reads ``accuracy=0.9``, a file written elsewhere) show without reading the log."""
+    filter reads ``accuracy=0.9``, a file written elsewhere, ``loss=nan``, a misspelt name) show
+    without reading the log. ``hints``: what the output has instead (:func:`_output_hints`)."""
+    message = _missing_objective(experiment, reported)
+    return f"{message}; {hints}" if hints else message
+
+
+def _missing_objective(experiment: Experiment, reported: set[str]) -> str:
     spec = experiment.spec
     assert spec.objective is not None
     name = spec.objective.objective_metric_name
