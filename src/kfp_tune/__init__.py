@@ -33,7 +33,7 @@ from kfp_tune import search
 from kfp_tune.api import Trial, TuneResult, submit_function, tune
 from kfp_tune.client import Client
 from kfp_tune.collectors.push import report_metrics
-from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, StoreError
+from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, FieldError, KfpTuneError, SpecError, StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.version import VERSION, check_compiled_version
@@ -56,7 +56,9 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "Client",
     "Experiment",
+    "ExperimentBusy",
     "ExperimentConflict",
+    "ExperimentNotFound",
     "FieldError",
     "KatibClient",
     "KfpTuneError",
