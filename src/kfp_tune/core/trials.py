@@ -15,6 +15,16 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.template import is_meta_reference, resolve_meta_reference, substitute
 
+DEFAULT_NAMESPACE = "default"
+"""The namespace of an experiment that names none, as Kubernetes gives it (and ``kfp-tune render``)."""
+
+
+def trial_namespace(experiment: Experiment, launcher_namespace: str = "") -> str:
+    """The namespace a trial's ``${trialSpec.Namespace}`` reads: where the launcher creates it, and
+    where it runs nowhere (a local run), the experiment's, as in Katib, whose Trial is made in its
+    Experiment's namespace (experiment_controller_util.go, then generator.go ``applyParameters``)."""
+    return launcher_namespace or experiment.metadata.namespace or DEFAULT_NAMESPACE
+
 
 def render_trial(experiment: Experiment, trial: TrialState, namespace: str = "") -> dict[str, Any]:
     """The trial's manifest: trialSpec with its name, labels (kfp-tune's, and the algorithm's,

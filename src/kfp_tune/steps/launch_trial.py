@@ -15,7 +15,7 @@ from kfp_tune.core.errors import KfpTuneError, RunInterrupted, StoreError, Trial
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
 from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentView, TrialState
-from kfp_tune.core.trials import trial_run
+from kfp_tune.core.trials import trial_namespace, trial_run
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
 from kfp_tune.progress import assignment_text
 from kfp_tune.steps.decide_stop import give_back
@@ -51,7 +51,7 @@ def launch_trial(
     trial = state.trial(trial_name)
     if trial.ended is not None:
         return trial.ended.phase
-    namespace = namespace or launcher.namespace  # for ${trialSpec.Namespace}
+    namespace = trial_namespace(state.experiment, namespace or launcher.namespace)  # for ${trialSpec.Namespace}
     run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state, records, trial.name), handover)
     if trial.started is not None:
         ended = claims.wait_for_attempt(records, trial.name, trial.started)
