@@ -1254,8 +1254,7 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    import yaml
-
+    from kfp_tune.core.template import kubernetes_yaml
     from kfp_tune.launchers.kubernetes import KubernetesConfig, render_manifest
 
     experiment = _load(args.experiment, templates=args.trial_templates, need_template=True)
@@ -1278,7 +1277,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     head: dict[str, Any] = {key: manifest[key] for key in ("apiVersion", "kind", "metadata") if key in manifest}
-    print(yaml.safe_dump({**head, **manifest}, sort_keys=False), end="")
+    print(kubernetes_yaml({**head, **manifest}), end="")
     return EXIT_OK
 
 

@@ -190,3 +190,16 @@ def test_a_config_map_template_types_values_as_katib_does():
     template = {"spec": {"suspend": "${yaml:trialParameters.flag}", "lr": "${yaml:trialParameters.lr}", "note": "lr=${trialParameters.lr}"}}
     out = substitute(template, {"flag": "n", "lr": "1e-05"})
     assert out["spec"] == {"suspend": False, "lr": 1e-05, "note": "lr=1e-05"}
+
+
+def test_yaml_for_kubectl_reads_back_as_it_was_under_kubernetes_decoder():
+    """render's output goes to kubectl, whose decoder resolves plain scalars as go-yaml v2: PyYAML
+    left ``1e3``, ``y``, ``0o17`` unquoted (text to YAML 1.1), which kubectl read as a number or
+    a boolean (QA: a label ``opt: 1e3`` failed to decode). Every such string is quoted now, and
+    the numbers and booleans stay plain."""
+    from kfp_tune.core.template import _GoYamlLoader, kubernetes_yaml
+
+    texts = ["1e3", "1e-05", "y", "n", "on", "off", "0o17", "1_000", ".5", "~", "null", "", "2.0", "0x1F", "-1", "a b", "loss", "1.2.3"]
+    manifest = {"metadata": {"labels": {f"l{i}": t for i, t in enumerate(texts)}}, "spec": {"backoffLimit": 3, "suspend": False, "ratio": 0.5}}
+    assert yaml.load(kubernetes_yaml(manifest), Loader=_GoYamlLoader) == manifest
+    assert "backoffLimit: 3\n" in kubernetes_yaml(manifest) and "l6: '0o17'" in kubernetes_yaml(manifest)

@@ -218,6 +218,26 @@ def go_yaml_scalar(text: str) -> Any:
     return text
 
 
+class _KubernetesDumper(yaml.SafeDumper):
+    """PyYAML's dumper, quoting every string Kubernetes' decoder would read as something else."""
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    if not isinstance(go_yaml_scalar(text), str):  # "1e3", "y", "0o17": plain, kubectl reads a number or a boolean
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="'")
+    return dumper.represent_str(text)
+
+
+_KubernetesDumper.add_representer(str, _represent_text)
+
+
+def kubernetes_yaml(manifest: Any) -> str:
+    """``manifest`` as YAML that ``kubectl apply`` reads back as it is: PyYAML (YAML 1.1) leaves
+    ``1e3`` or ``y`` unquoted as text, which go-yaml v2 (:func:`go_yaml_scalar`) reads as a number
+    or a boolean, so a label ``opt: 1e3`` failed to decode; such strings are quoted."""
+    return yaml.dump(manifest, Dumper=_KubernetesDumper, sort_keys=False)
+
+
 def _json_numbers(value: Any) -> Any:
     """``value`` as Kubernetes holds it after its JSON step: a number that is whole and fits an
     int64 is an integer (Go writes ``float64(2)`` as ``2``, and apimachinery's util/json reads
