@@ -1255,10 +1255,11 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 def cmd_render(args: argparse.Namespace) -> int:
     from kfp_tune.core.template import kubernetes_yaml
+    from kfp_tune.core.trials import trial_namespace
     from kfp_tune.launchers.kubernetes import KubernetesConfig, render_manifest
 
     experiment = _load(args.experiment, templates=args.trial_templates, need_template=True)
-    namespace = args.namespace if args.namespace is not None else experiment.metadata.namespace or "default"
+    namespace = args.namespace if args.namespace is not None else trial_namespace(experiment)  # as a local run's ${trialSpec.Namespace}
     _label("--namespace" if args.namespace is not None else "metadata.namespace", namespace)  # named where the user wrote it
     if args.trial_name:
         _label("--trial-name", args.trial_name)
