@@ -591,3 +591,45 @@ def test_tune_refuses_a_nul_in_a_value_naming_the_argument(tmp_path):
         tune(lambda p: 0.0, {"x": search.double(0, 1)}, objective_metric_name=f"lo{NUL}ss", store=str(tmp_path / "store"))
     assert str(info.value).count("NUL") == 1, "said once, at the name written, not again at its defaulted strategy"
     assert not (tmp_path / "store").exists()
+
+
+@pytest.mark.parametrize(
+    ("override", "field", "said"),
+    [
+        ({"metadata.namespace": "Bad NS/x"}, "metadata.namespace", "DNS-1123 label"),
+        ({"metadata.namespace": "a.b"}, "metadata.namespace", "DNS-1123 label"),
+        ({"metadata.namespace": "n" * 64}, "metadata.namespace", "at most 63"),
+        ({"spec.objective.goal": "0.02"}, "spec.objective.goal", "expected a number, got '0.02'"),
+        ({"spec.objective.goal": True}, "spec.objective.goal", "expected a number, got True"),
+        ({"spec.trialTemplate.retain": "yes"}, "spec.trialTemplate.retain", "expected true or false, got 'yes'"),
+        ({"spec.trialTemplate.retain": 1}, "spec.trialTemplate.retain", "expected true or false, got 1"),
+        ({"metadata.foo": 1}, "metadata.foo", "not part of Kubernetes' ObjectMeta"),
+        ({"metadata.namespacex": "a"}, "metadata.namespacex", "did you mean 'namespace'?"),
+    ],
+    ids=["namespace", "namespace-dots", "namespace-long", "goal-text", "goal-bool", "retain-text", "retain-int", "meta-unknown", "meta-misspelt"],
+)
+def test_what_kubectl_or_katib_refuses_in_the_experiment_itself_is_refused(tmp_path, override, field, said):
+    doc = quadratic_experiment(**override)
+    errors = dict(_errors(copy.deepcopy(doc)))
+    assert list(errors) == [field] and said in errors[field]
+    path = tmp_path / "exp.yaml"
+    path.write_text(_yaml(doc))
+    _refused_everywhere(path, tmp_path / "store", field)
+
+
+def test_values_katib_takes_for_those_fields_still_load():
+    """A whole-number goal, YAML 1.1's unquoted yes (true for kubectl too), and what kubectl get -o yaml writes in metadata."""
+    text = _yaml(quadratic_experiment(**{"spec.objective.goal": 1, "metadata.namespace": "team-a", "metadata.uid": "x-1",
+                                         "metadata.creationTimestamp": "2024-01-02T00:00:00Z", "metadata.generation": 2}))
+    experiment = load_experiment(text.replace("  trialTemplate:\n", "  trialTemplate:\n    retain: yes\n", 1))
+    assert experiment.spec.objective.goal == 1.0 and experiment.spec.trial_template.retain is True and experiment.metadata.namespace == "team-a"
+
+
+@pytest.mark.parametrize("key", ["apiVersion", "kind"])
+def test_a_yaml_file_without_api_version_or_kind_is_refused_as_kubectl_refuses_it(tmp_path, key):
+    doc = quadratic_experiment()
+    del doc[key]
+    path = tmp_path / "exp.yaml"
+    path.write_text(_yaml(doc))
+    _refused_everywhere(path, tmp_path / "store", key)
+    load_experiment(doc)  # a dict from Python may leave them out: Katib's are the only ones it can mean

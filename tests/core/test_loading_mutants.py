@@ -42,8 +42,9 @@ def source_problem(source: str | Path) -> str:
 @pytest.mark.parametrize("suffix", [".yaml", ".yml", ".json"])
 def test_a_path_written_as_text_is_read_as_the_file_by_its_suffix(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"experiment{suffix}"
-    path.write_text(json.dumps({"kind": "Experiment", "metadata": {"name": "quad"}}))
-    assert read_experiment_source(str(path)) == {"kind": "Experiment", "metadata": {"name": "quad"}}
+    document = {"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment", "metadata": {"name": "quad"}}
+    path.write_text(json.dumps(document))
+    assert read_experiment_source(str(path)) == document
 
 
 def test_yaml_text_whose_last_value_ends_like_a_file_name_is_read_as_text() -> None:

@@ -65,6 +65,21 @@ _EXPECTED = {"str": "a string", "int": "an integer", "bool": "true or false", "d
              "object": "an integer or a string (Kubernetes' IntOrString)"}
 
 
+def object_meta_problems(metadata: dict[str, Any], path: str) -> list[FieldError]:
+    """Each key of an object's metadata that Kubernetes' ObjectMeta does not have (``foo``,
+    ``namespacex``), with the nearest field when one is close: the API server refuses an unknown
+    metadata field. Every ObjectMeta field is taken (``kubectl get -o yaml`` writes uid,
+    creationTimestamp, managedFields ...)."""
+    fields = _table()["models"]["V1ObjectMeta"]
+    problems = []
+    for key in metadata:
+        if key not in fields:
+            near = difflib.get_close_matches(str(key), list(fields), n=1)
+            hint = f"; did you mean {near[0]!r}?" if near else f"; known: {', '.join(sorted(fields))}"
+            problems.append(FieldError(f"{path}.{key}", f"unknown field (not part of Kubernetes' ObjectMeta){hint}"))
+    return problems
+
+
 def _walk(value: Any, kind: str, path: str, problems: list[FieldError], field: tuple[str, str] = ("", "")) -> None:
     """Each field against the type the ``kubernetes`` client gives it, as Katib's conversion to
     a typed Job (apimachinery's ``DefaultUnstructuredConverter.FromUnstructured``) reads it with

@@ -76,7 +76,8 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     at ``(root)``. TypeError for a source of any other type, naming it."""
     if isinstance(source, dict):
         return source
-    if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json"))):
+    is_file = isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json")))
+    if is_file:
         text = _read_file(Path(source))
     elif not isinstance(source, str):
         if not callable(getattr(source, "to_dict", None)):
@@ -92,7 +93,11 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
         text = source
         if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
             raise _file_error(f"the YAML text is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
-    return require_mapping(parse_yaml(text))  # `42` or `- a` in a file: the user's document, not a caller's type
+    document = require_mapping(parse_yaml(text))  # `42` or `- a` in a file: the user's document, not a caller's type
+    missing = [FieldError(key, "required (kubectl refuses a manifest without it)") for key in ("apiVersion", "kind") if key not in document]
+    if missing and is_file:  # YAML text, a dict or a model from Python may leave them out: they can only be Katib's
+        raise SpecError(missing)
+    return document
 
 
 def _is_openapi_model(value: Any) -> bool:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 from pydantic.alias_generators import to_camel
 
 from kfp_tune.core.errors import FieldError, SpecError, shown
+from kfp_tune.core.job_fields import object_meta_problems
 
 API_VERSION: Final = "kubeflow.org/v1beta1"
 KIND: Final = "Experiment"
@@ -72,6 +73,26 @@ def _whole_number(value: Any) -> Any:
 Count = Annotated[int, BeforeValidator(_whole_number)]
 
 
+def _number(value: Any) -> Any:
+    """Katib's ``goal`` is a float64 (common_types.go): a JSON number, not ``"0.02"`` nor ``true``,
+    which its JSON decoding refuses."""
+    if isinstance(value, (bool, str, bytes)):
+        raise ValueError(f"expected a number, got {shown(value)}")
+    return value
+
+
+def _boolean(value: Any) -> Any:
+    """Katib's ``retain`` is a Go bool (experiment_types.go): true or false (YAML's unquoted
+    ``yes`` is true, as kubectl's YAML reader takes it), not ``"yes"`` nor ``1``."""
+    if not isinstance(value, bool):
+        raise ValueError(f"expected true or false, got {shown(value)}")
+    return value
+
+
+Number = Annotated[float, BeforeValidator(_number)]
+Boolean = Annotated[bool, BeforeValidator(_boolean)]
+
+
 class _Model(BaseModel):
     """Katib field names on the wire (camelCase), snake_case in Python; unknown fields refused."""
 
@@ -102,7 +123,7 @@ class MetricStrategy(_Model):
 
 class ObjectiveSpec(_Model):
     type: str = ""
-    goal: float | None = None
+    goal: Number | None = None
     objective_metric_name: str = ""
     additional_metric_names: list[str] = Field(default_factory=list)
     metric_strategies: list[MetricStrategy] | None = None
@@ -178,7 +199,7 @@ class ConfigMapSource(_Model):
 
 
 class TrialTemplate(_Model):
-    retain: bool = False
+    retain: Boolean = False
     trial_spec: dict[str, Any] | None = None
     config_map: ConfigMapSource | None = None
     trial_parameters: list[TrialParameterSpec] | None = None
@@ -237,7 +258,7 @@ class ExperimentSpec(_Model):
 
 
 class ObjectMeta(_Model):
-    model_config = ConfigDict(extra="ignore")  # uid, resourceVersion, ... from `kubectl get`
+    model_config = ConfigDict(extra="ignore")  # uid, resourceVersion, ... from `kubectl get`; any other key is refused (parse_experiment)
 
     name: str = ""
     namespace: str | None = None
@@ -390,7 +411,12 @@ def parse_experiment(data: Any) -> Experiment:
 
     Raises SpecError listing every structural problem (unknown fields, wrong types)."""
     require_mapping(data)
+    metadata = data.get("metadata")
+    unknown = object_meta_problems(metadata, "metadata") if isinstance(metadata, dict) else []
     try:
-        return Experiment.model_validate(data)
+        experiment = Experiment.model_validate(data)
     except ValidationError as exc:
-        raise SpecError(_pydantic_errors(exc)) from None
+        raise SpecError(unknown + _pydantic_errors(exc)) from None
+    if unknown:
+        raise SpecError(unknown)
+    return experiment
