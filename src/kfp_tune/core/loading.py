@@ -79,7 +79,7 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     is_file = isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json")))
     if is_file:
         text = _read_file(Path(source))
-    elif not isinstance(source, str):
+    elif not isinstance(source, (str, Path)):  # (a Path is always a file, above)
         if not callable(getattr(source, "to_dict", None)):
             raise TypeError(
                 f"expected an experiment as a YAML file path, YAML text, a dict or a model with to_dict() "
@@ -90,7 +90,7 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
             raise TypeError(f"{type(source).__name__}.to_dict() gave {type(document).__name__}; expected the experiment as a dict")
         return document
     else:
-        text = source
+        text = str(source)
         if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
             raise _file_error(f"the YAML text is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
     document = require_mapping(parse_yaml(text))  # `42` or `- a` in a file: the user's document, not a caller's type
