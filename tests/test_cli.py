@@ -357,11 +357,51 @@ def test_run_and_status_count_the_early_stopped_trials(tmp_path, capsys):
         "| TrialEarlyStopped: Trial is early stopped |")  # Katib's reason and message
 
 
+# a trial per kind: one that reports the objective, one that exits 1, two that report another metric only
+ENDINGS = r"""
+import sys
+kind = sys.argv[1]
+if kind == "fail":
+    sys.exit(1)
+print("loss=0.5" if kind == "good" else "other=1.0", flush=True)
+"""
+
+
+def test_failed_and_metrics_unavailable_trials_are_counted_apart(tmp_path, capsys):
+    """The end summary said '4 failed' for 1 Failed and 3 MetricsUnavailable trials, where the
+    progress lines and status --json (trialsFailed, trialMetricsUnavailable) kept them apart, as
+    Katib's status does (status_util.go updateTrialsSummary)."""
+    kinds = ["good", "fail", "quiet", "quiet2", "quiet3"]
+    doc = quadratic_experiment(**{
+        "spec.algorithm": {"algorithmName": "grid"},
+        "spec.parallelTrialCount": 1, "spec.maxTrialCount": len(kinds), "spec.maxFailedTrialCount": len(kinds),
+        "spec.parameters": [{"name": "kind", "parameterType": "categorical", "feasibleSpace": {"list": kinds}}],
+        "spec.trialTemplate.trialParameters": [{"name": "kind", "reference": "kind"}],
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(ENDINGS), "${trialParameters.kind}"]}
+        ],
+        "spec.objective": {"type": "minimize", "objectiveMetricName": "loss"},
+    })
+    store = str(tmp_path / "store")
+    assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", store, "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert (out["trials"], out["succeeded"], out["failed"], out["metrics_unavailable"]) == (5, 1, 1, 3)
+    assert main(["status", "quad", "--store", store, "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert (status["trialsFailed"], status["trialMetricsUnavailable"]) == (out["failed"], out["metrics_unavailable"])
+    assert main(["status", "quad", "--store", store]) == 0
+    assert "  trials: 5 (1 succeeded, 1 failed, 3 metrics unavailable, 0 not finished)" in capsys.readouterr().out.splitlines()
+    assert main(["list", "--store", store, "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert (row["failed"], row["metrics_unavailable"]) == (1, 3)
+
+
 def test_the_trial_breakdown_names_early_stopped_and_killed_only_when_there_are_some():
     from kfp_tune.reports import trial_breakdown
 
     assert trial_breakdown(4, 0, 1, 0) == "4 succeeded, 1 failed"
     assert trial_breakdown(4, 2, 0, 3) == "4 succeeded, 2 early stopped, 0 failed, 3 killed"
+    assert trial_breakdown(0, 0, 1, 2, metrics_unavailable=3) == "0 succeeded, 1 failed, 3 metrics unavailable, 2 killed"
 
 
 def test_output_cut_short_by_its_reader_ends_quietly(tmp_path):

@@ -78,10 +78,11 @@ def test_list_shows_every_experiment_with_its_status_and_best(finished, capsys):
     capsys.readouterr()
     assert main(["list", "--store", str(finished)]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].split() == ["name", "status", "reason", "trials", "succeeded", "failed", "killed", "early-stopped", "running", "best", "best", "trial", "created"]
-    assert [line.split()[:9] for line in lines[1:]] == [["quad", "Succeeded", "ExperimentMaxTrialsReached", "3", "3", "0", "0", "0", "0"],
-                                                       ["quad-2", "Succeeded", "ExperimentMaxTrialsReached", "2", "2", "0", "0", "0", "0"]]
-    assert lines[1].split()[9:11] == [f"{rows[0]['best']:.6g}", rows[0]["best_trial"]]
+    assert lines[0].split() == ["name", "status", "reason", "trials", "succeeded", "failed", "metrics-unavailable", "killed", "early-stopped",
+                                "running", "best", "best", "trial", "created"]
+    assert [line.split()[:10] for line in lines[1:]] == [["quad", "Succeeded", "ExperimentMaxTrialsReached", "3", "3", "0", "0", "0", "0", "0"],
+                                                        ["quad-2", "Succeeded", "ExperimentMaxTrialsReached", "2", "2", "0", "0", "0", "0", "0"]]
+    assert lines[1].split()[10:12] == [f"{rows[0]['best']:.6g}", rows[0]["best_trial"]]
 
 
 def test_list_counts_a_failed_experiment_and_warns_about_a_damaged_one(store, capsys):
@@ -374,10 +375,10 @@ def test_list_counts_add_up_to_the_trials_with_killed_early_stopped_and_running(
     shown = {**experiment, "status": {**experiment["status"], **counts}}
     monkeypatch.setattr(Client, "list_experiments_and_problems", lambda self: ([shown], {}))
     (row,) = _json(capsys, ["list", "--store", str(finished), "--json"])
-    assert (row["killed"], row["early_stopped"], row["running"]) == (2, 1, 1)
-    assert row["trials"] == row["succeeded"] + row["failed"] + row["killed"] + row["early_stopped"] + row["running"]
+    assert (row["failed"], row["metrics_unavailable"], row["killed"], row["early_stopped"], row["running"]) == (1, 1, 2, 1, 1)
+    assert row["trials"] == row["succeeded"] + row["failed"] + row["metrics_unavailable"] + row["killed"] + row["early_stopped"] + row["running"]
     assert main(["list", "--store", str(finished)]) == 0
-    assert capsys.readouterr().out.splitlines()[1].split()[3:9] == ["7", "1", "2", "2", "1", "1"]
+    assert capsys.readouterr().out.splitlines()[1].split()[3:10] == ["7", "1", "1", "1", "2", "1", "1"]
 
 
 @pytest.mark.parametrize("command", [["list"], ["status", "quad"], ["trials", "quad"]])

@@ -865,13 +865,13 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
 
     if as_json:
         keys = ("experiment", "status", "reason", "trials", "succeeded", "failed", "best_trial")
-        extra = {k: summary[k] for k in ("early_stopped", "killed", "given_back", "damaged", "last_failed_trial") if summary.get(k)}  # only when there is something to say
+        extra = {k: summary[k] for k in ("metrics_unavailable", "early_stopped", "killed", "given_back", "damaged", "last_failed_trial") if summary.get(k)}  # only when there is something to say
         print(json.dumps({**{k: summary[k] for k in keys}, **extra}, sort_keys=True))
         return
     print(f"experiment {summary['experiment']}: {summary['status']} ({summary['reason']})")
     print(f"  {summary['message']}")
     given_back = f", {summary['given_back']} interrupted and given back" if summary.get("given_back") else ""
-    ended = trial_breakdown(summary["succeeded"], summary["early_stopped"], summary["failed"], summary["killed"])
+    ended = trial_breakdown(summary["succeeded"], summary["early_stopped"], summary["failed"], summary["killed"], metrics_unavailable=summary["metrics_unavailable"])
     print(f"  trials: {summary['trials']} ({ended}, {summary['running']} not finished{given_back})")
     best = summary["best_trial"]
     if best:
@@ -1429,8 +1429,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         optimal = status.get("currentOptimalTrial") or {}
         rows.append({
             "name": experiment["metadata"]["name"], "status": phase, "reason": reason, "trials": status.get("trials", 0),
-            "succeeded": status.get("trialsSucceeded", 0), "failed": status.get("trialsFailed", 0) + status.get("trialMetricsUnavailable", 0),
-            # Katib's other counts (status_util.go updateTrialsSummary), so that the columns add up to trials
+            # Katib's counts, each apart (status_util.go updateTrialsSummary), so that the columns add up to trials
+            "succeeded": status.get("trialsSucceeded", 0), "failed": status.get("trialsFailed", 0),
+            "metrics_unavailable": status.get("trialMetricsUnavailable", 0),
             "killed": status.get("trialsKilled", 0), "early_stopped": status.get("trialsEarlyStopped", 0),
             "running": status.get("trialsRunning", 0) + status.get("trialsPending", 0),
             "best_trial": optimal.get("bestTrialName"), "best": best_objective(experiment), "created": experiment["metadata"].get("creationTimestamp"),
@@ -1441,9 +1442,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     if not rows:
         print(f"no experiments in {store.uri}")
         return EXIT_OK
-    header = ["name", "status", "reason", "trials", "succeeded", "failed", "killed", "early-stopped", "running", "best", "best trial", "created"]
+    header = ["name", "status", "reason", "trials", "succeeded", "failed", "metrics-unavailable", "killed", "early-stopped", "running", "best", "best trial", "created"]
     table = [header] + [
-        [r["name"], r["status"], r["reason"], r["trials"], r["succeeded"], r["failed"], r["killed"], r["early_stopped"], r["running"], "" if r["best"] is None else f"{r['best']:.6g}", r["best_trial"] or "", r["created"] or ""]
+        [r["name"], r["status"], r["reason"], r["trials"], r["succeeded"], r["failed"], r["metrics_unavailable"], r["killed"], r["early_stopped"], r["running"], "" if r["best"] is None else f"{r['best']:.6g}", r["best_trial"] or "", r["created"] or ""]
         for r in rows
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from kfp_tune.core.decision import COUNTS_AS_FAILED, best_trial, count_trials, decide
+from kfp_tune.core.decision import best_trial, count_trials, decide
 from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, is_newer_problem, left_out_warning
@@ -491,7 +491,10 @@ def html_report(report: ExperimentReport) -> str:
 
 
 def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
-    """What ``kfp-tune run --json`` and ``status --json`` print: status, counts and the best trial."""
+    """What ``kfp-tune run --json`` and ``status`` print: status, counts and the best trial.
+    ``failed`` and ``metrics_unavailable`` are counted apart, as Katib's Experiment status keeps
+    trialsFailed and trialMetricsUnavailable (status_util.go, ``updateTrialsSummary``); only its
+    maxFailedTrialCount rule adds them."""
     report = load_report(store, experiment_name)
     state, phase, reason, message = report.state, report.phase, report.reason, report.message
     counts = count_trials(state)
@@ -504,7 +507,8 @@ def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
         "message": message,
         "trials": counts["total"],
         "succeeded": counts[TrialStatus.SUCCEEDED.value],
-        "failed": counts[COUNTS_AS_FAILED],
+        "failed": counts[TrialStatus.FAILED.value],
+        "metrics_unavailable": counts[TrialStatus.METRICS_UNAVAILABLE.value],
         "running": counts["active"],
         "early_stopped": counts[TrialStatus.EARLY_STOPPED.value],
         "killed": counts[TrialStatus.KILLED.value] - counts["givenBack"],
@@ -587,10 +591,14 @@ def load_trials(store: Store, experiment_name: str) -> TrialTable:
     return TrialTable(rows, dict(view.damaged), parameter_order(state), metric_order(state), state.experiment.spec.objective)
 
 
-def trial_breakdown(succeeded: int, early_stopped: int, failed: int, killed: int) -> str:
-    """How the ended trials ended, for one line: succeeded and failed always, early stopped and
-    killed when there are any (so the counts add up to the trials that ended)."""
+def trial_breakdown(succeeded: int, early_stopped: int, failed: int, killed: int, *, metrics_unavailable: int = 0) -> str:
+    """How the ended trials ended, for one line: succeeded and failed always, early stopped,
+    metrics unavailable and killed when there are any (so the counts add up to the trials that
+    ended). ``failed`` is the Failed trials only: a MetricsUnavailable one is told apart, as
+    Katib's status counts it apart (status_util.go, ``updateTrialsSummary``), and as the
+    progress lines name its status."""
     parts = [f"{succeeded} succeeded"] + ([f"{early_stopped} early stopped"] if early_stopped else []) + [f"{failed} failed"]
+    parts += [f"{metrics_unavailable} metrics unavailable"] if metrics_unavailable else []
     return ", ".join(parts + ([f"{killed} killed"] if killed else []))
 
 
@@ -612,7 +620,10 @@ def resume_note(store: Store, experiment_name: str) -> str | None:
     if not state.trials:
         return None
     counts = count_trials(state)
-    ended = trial_breakdown(counts[TrialStatus.SUCCEEDED.value], counts[TrialStatus.EARLY_STOPPED.value], counts[COUNTS_AS_FAILED], counts[TrialStatus.KILLED.value] - counts["givenBack"])
+    ended = trial_breakdown(
+        counts[TrialStatus.SUCCEEDED.value], counts[TrialStatus.EARLY_STOPPED.value], counts[TrialStatus.FAILED.value],
+        counts[TrialStatus.KILLED.value] - counts["givenBack"], metrics_unavailable=counts[TrialStatus.METRICS_UNAVAILABLE.value],
+    )
     parts = [f"{counts['completed']} trial(s) done ({ended})"]
     completed = decide(state, rounds_left=1)
     if completed.finished:
