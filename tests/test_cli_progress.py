@@ -3,6 +3,7 @@ bar off there, so a run said nothing until it ended; it prints plain lines inste
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -148,3 +149,51 @@ def test_ctrl_c_is_answered_with_the_same_plain_line_by_both_engines(tmp_path, e
     lines = err.splitlines()
     assert stop_notice("SIGINT", first=True) in lines, err
     assert "kfp_tune.steps.slots" not in err and "WARNING" not in err
+
+
+def _run_on_a_terminal(argv: list[str], timeout: float = 300) -> tuple[int, str, str]:
+    """``kfp-tune ARGV`` with stderr a pseudo-terminal, so tqdm shows its bar: the exit code,
+    stdout, and what the terminal showed."""
+    import os
+    import pty
+    import select
+    import time
+
+    leader, follower = pty.openpty()
+    child = subprocess.Popen([KFP_TUNE, *argv], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=follower)
+    os.close(follower)
+    shown = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            shown += chunk
+        elif child.poll() is not None:
+            break
+    os.close(leader)
+    out = child.communicate(timeout=max(1.0, deadline - time.monotonic()))[0]
+    return child.returncode, out.decode(), shown.decode(errors="replace")
+
+
+def test_on_a_terminal_each_trial_that_did_not_succeed_is_told_once_above_the_bar(tmp_path: Path) -> None:
+    """FailureNotes was not fed by the run: on a terminal the bar said nothing of a failure until
+    the end summary, which names the last failed trial only."""
+    from mode_trials import modes_experiment
+
+    path = tmp_path / "modes.yaml"
+    path.write_text(yaml.safe_dump(modes_experiment()))
+    code, out, shown = _run_on_a_terminal(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store"), "--json"])
+    assert code == 0, shown
+    summary = json.loads(out)  # the notes go to the terminal, with the bar: stdout is --json's alone
+    assert (summary["failed"], summary["metrics_unavailable"]) == (1, 1), summary
+    lines = [part for line in shown.splitlines() for part in line.split("\r")]
+    failed = [line for line in lines if re.match(r"trial quad-\w+ Failed .*\(Error: exit code 3: .*something went wrong", line)]
+    unavailable = [line for line in lines if re.match(r"trial quad-\w+ MetricsUnavailable \(MetricsUnavailable: .*'loss'", line)]
+    assert len(failed) == 1 and len(unavailable) == 1, shown
+    assert not [line for line in lines if re.match(r"trial quad-\w+ Succeeded", line)], shown  # a success is the bar's news

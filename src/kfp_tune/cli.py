@@ -570,7 +570,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
     from kfp_tune.inline_runner import run_inline
     from kfp_tune.launchers import check_experiment, launcher_from_config
-    from kfp_tune.progress import PlainProgress, ProgressWatcher
+    from kfp_tune.progress import FailureNotes, PlainProgress, ProgressWatcher
     from kfp_tune.reports import resume_note, summarize
     from kfp_tune.steps import prepare
 
@@ -611,6 +611,12 @@ def cmd_run(args: argparse.Namespace) -> int:
         experiment.spec.objective.objective_metric_name,  # type: ignore[union-attr]
         lambda line: print(line, file=sys.stderr, flush=True),
     )
+    # on a terminal the bar keeps its one line: each trial that did not succeed is told once above
+    # it, with why (on stderr, with the bar: tqdm.write's default is stdout, which --json keeps)
+    notes = FailureNotes(
+        experiment.spec.objective.objective_metric_name,  # type: ignore[union-attr]
+        lambda line: tqdm.write(line, file=sys.stderr),
+    ) if plain is None else None
 
     def update(done: int, info: dict[str, Any]) -> None:
         if info.get("total") and info["total"] != bar.total:  # the budget was edited while the run goes
@@ -623,6 +629,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             bar.set_postfix_str(f"best {objective}={best:.6g}")
         if plain is not None:
             plain.update(done, info)
+        if notes is not None:
+            notes.update(done, info)
 
     try:
         # while the bar shows, log lines (-v) are written above it, not onto its line
