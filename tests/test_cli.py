@@ -222,6 +222,28 @@ def test_run_failed_experiment_exits_1(tmp_path, capsys):
     assert f"its log: kfp-tune logs quad {failed['name']} --store file://" in text
 
 
+def test_a_run_of_a_completed_experiment_says_how_to_run_it_again_and_replays_no_trial(tmp_path, capsys):
+    """QA: katib/random.yaml failed (its trials could not find their script); run again, fixed,
+    it exited 1 saying only 'nothing to run, reporting it', and printed the old trials' 'trial
+    ... Failed (...)' lines as if they had just run. Katib keeps a completed experiment
+    completed: the note now says what to do, and the trials that ended before the run are not
+    told again."""
+    from kfp_tune.steps.prepare import NEW_NAME
+
+    doc = quadratic_experiment(**{"spec.trialTemplate.trialSpec.spec.template.spec.containers.0.args": ["mode=fail", "x=${trialParameters.x}", "y=${trialParameters.y}"],
+                                  "spec.maxTrialCount": 2, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
+    path, store = _write(tmp_path, doc), str(tmp_path / "s")
+    assert main(["run", path, "--engine", "inline", "--store", store]) == 1
+    first = capsys.readouterr().err.splitlines()
+    assert [line for line in first if line.startswith("trial ") and " Failed " in line], first  # told as it ran
+    assert main(["run", path, "--engine", "inline", "--store", store]) == 1
+    out, err = capsys.readouterr()
+    assert "experiment quad has already completed: Failed (ExperimentFailed)" in err
+    assert f"to run it again, start a new experiment ({NEW_NAME}), or delete this one (kfp-tune delete quad --store file://" in err
+    assert not [line for line in err.splitlines() if line.startswith("trial ")], err
+    assert "experiment quad: Failed (ExperimentFailed)" in out  # the report itself stays
+
+
 def test_a_run_whose_trials_all_failed_says_there_is_no_best_trial(tmp_path, capsys):
     """Without maxFailedTrialCount Katib ends the experiment Succeeded at maxTrialCount, failed
     trials or not; the summary says that nothing was found and what makes such a run fail."""

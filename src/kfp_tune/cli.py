@@ -596,7 +596,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # damaged record (never skipped, never rewritten) is refused here, not mid-run.
     try:
         prepare(ExperimentRecords(store, experiment.name), experiment, take_over=args.take_over)
-        note = resume_note(store, experiment.name)
+        note = resume_note(store, experiment.name, how_to_run_again=True)
     except DamagedRecord as exc:
         others = "" if exc.key == ExperimentRecords(store, experiment.name).experiment_key() else " (kfp-tune status and trials show the other trials)"
         raise UsageError(

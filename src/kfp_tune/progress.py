@@ -67,16 +67,24 @@ class ProgressWatcher:
     """Reads the store every so often and reports finished trials, the best trial's metrics and
     the budget as stored (``total``: a budget edited while the run goes is followed by the run,
     and by the bar); drives a progress bar while an engine runs (in this process, or in a
-    kfp.local subprocess)."""
+    kfp.local subprocess). ``ended`` holds the trials that ended since the watcher was entered:
+    those a resumed or completed experiment had already ended are counted in ``done`` (the
+    budget) but are not news, and were told by the run that ran them."""
 
     def __init__(self, store: Store, experiment: Experiment, update: Callable[[int, dict[str, Any]], None], interval: float = 0.5):
         self.store, self.experiment, self.update, self.interval = store, experiment, update, interval
         self._view: ExperimentView | None = None
+        self._ended_before: frozenset[str] = frozenset()
         self._wait = interval
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="progress", daemon=True)
 
     def __enter__(self) -> ProgressWatcher:
+        try:  # what had ended when the run began (the view is the polls' too)
+            self._view = ExperimentView(ExperimentRecords(self.store, self.experiment.name), lenient=True)
+            self._ended_before = frozenset(t.name for t in self._view.refresh().trials if t.is_terminal)
+        except Exception:  # not created yet: nothing had ended; the first poll makes the view again
+            self._view = None
         self._thread.start()
         return self
 
@@ -104,7 +112,7 @@ class ProgressWatcher:
         best = best_trial(state)
         self.update(done, {
             "best": best.metrics if best else {}, "total": state.experiment.spec.max_trial_count,  # an edited budget too
-            "ended": [t for t in state.trials if t.is_terminal], "running": sum(1 for t in state.trials if t.status == TrialStatus.RUNNING),
+            "ended": [t for t in state.trials if t.is_terminal and t.name not in self._ended_before], "running": sum(1 for t in state.trials if t.status == TrialStatus.RUNNING),
         })
 
 

@@ -602,10 +602,12 @@ def trial_breakdown(succeeded: int, early_stopped: int, failed: int, killed: int
     return ", ".join(parts + ([f"{killed} killed"] if killed else []))
 
 
-def resume_note(store: Store, experiment_name: str) -> str | None:
+def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = False) -> str | None:
     """What a run of an experiment that already has trials resumes, in one line, or None for a
     new one. An experiment that has completed (and
-    that this run's spec does not restart) is said to be so: the run only reports it. Reads
+    that this run's spec does not restart) is said to be so: the run only reports it; with
+    ``how_to_run_again`` (``kfp-tune run``; ``tune()`` says it its own way), the note says how
+    to run it again, since a user re-running a fixed spec expects it to run. Reads
     strictly: a damaged record raises DamagedRecord, so a run refuses it. The runs that say it
     (``kfp-tune run``, ``tune()``) run their trials as local processes, which cannot be
     followed again: a trial a stopped run left started is recorded Killed (TrialStale) and its
@@ -627,7 +629,15 @@ def resume_note(store: Store, experiment_name: str) -> str | None:
     parts = [f"{counts['completed']} trial(s) done ({ended})"]
     completed = decide(state, rounds_left=1)
     if completed.finished:
-        return f"experiment {state.name} has already completed: {completed.phase} ({completed.reason}), " + parts[0] + "; nothing to run, reporting it"
+        note = f"experiment {state.name} has already completed: {completed.phase} ({completed.reason}), {parts[0]}; nothing to run, reporting it"
+        if not how_to_run_again:
+            return note
+        from kfp_tune.steps.prepare import NEW_NAME  # the changed-spec refusal's words for it
+
+        return note + (
+            f". Katib keeps a completed experiment completed: to run it again, start a new experiment ({NEW_NAME}), "
+            f"or delete this one (kfp-tune delete {state.name} --store {store.uri}) and run it again"
+        )
     not_created = sum(1 for t in state.trials if t.given_back and t.result is not None and t.result.reason == TRIAL_NOT_CREATED)
     if counts["givenBack"] - not_created:
         parts.append(f"{counts['givenBack'] - not_created} interrupted trial(s) given back")
