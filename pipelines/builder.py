@@ -25,7 +25,6 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -33,11 +32,11 @@ from typing import Any
 from kfp import compiler, dsl, kubernetes
 
 from kfp_tune.components import decide_stop, launch_trial, suggest
-from kfp_tune.core.errors import FieldError, InputError, SpecError, shown
+from kfp_tune.core.errors import FieldError, InputError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
+from kfp_tune.core.quantities import QUANTITY_SUFFIXES, trial_resource_amounts
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.template import primary_container
 from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION, compiled_by_text
 from kfp_tune.launchers.runtime_image import IMAGE_VARIABLE
 from kfp_tune.stores import DEFAULT_CLUSTER_STORE
@@ -335,77 +334,19 @@ def local_trial_resources(experiment: Experiment) -> dict[str, str]:
     """What the slots' pod must ask for when the local launcher runs the trials inside it:
     the primary container's limits (else requests) of CPU, memory and ``nvidia.com/gpu``, times
     parallelTrialCount, as quantities both KFP's SDK and Kubernetes take (:func:`pod_quantity`).
-    An amount left to the trial (``${trialParameters...}``) asks for nothing; one that is no
-    Kubernetes quantity is refused (SpecError at its field), as Katib's webhook refuses it."""
-    template = experiment.spec.trial_template
-    if template is None or template.trial_spec is None:
-        return {}
-    container = primary_container(template.trial_spec, template.primary_container_name) or {}
-    declared = container.get("resources") or {}
-    wanted = {
-        name: (f"resources.{part}.{name}", amount)
-        for part in ("requests", "limits")
-        for name, amount in (declared.get(part) or {}).items()
-    }  # limits after requests: a limit wins
+    What the trial's pod could not ask for is refused by :func:`trial_resource_amounts`, the
+    check validate makes too."""
     slots = experiment.spec.parallel_trial_count or 1
-    where = f"spec.trialTemplate.trialSpec (container {container.get('name') or template.primary_container_name!r})"
-    out: dict[str, str] = {}
-    errors: list[FieldError] = []
-    for name in RESOURCE_UNITS:
-        if name not in wanted or "${" in str(wanted[name][1]):
-            continue
-        field, amount = wanted[name]
-        try:
-            per_trial = quantity_value(amount)
-        except ValueError as exc:
-            errors.append(FieldError(f"{where} {field}", str(exc)))
-            continue
-        if name not in ("cpu", "memory") and per_trial.denominator != 1:  # an extended resource: Kubernetes takes whole ones only
-            errors.append(FieldError(f"{where} {field}", f"expected a whole number of {name}, got {shown(amount)}"))
-            continue
-        out[name] = pod_quantity(name, per_trial * slots)
-    if errors:
-        raise SpecError(errors)
-    return out
+    amounts = trial_resource_amounts(experiment)
+    return {name: pod_quantity(name, amounts[name] * slots) for name in RESOURCE_UNITS if name in amounts}
 
 
-QUANTITY_SUFFIXES: dict[str, Fraction] = {
-    "": Fraction(1), "m": Fraction(1, 1000), "k": Fraction(10**3), "M": Fraction(10**6), "G": Fraction(10**9),
-    "T": Fraction(10**12), "P": Fraction(10**15), "E": Fraction(10**18),
-    "Ki": Fraction(2**10), "Mi": Fraction(2**20), "Gi": Fraction(2**30), "Ti": Fraction(2**40), "Pi": Fraction(2**50), "Ei": Fraction(2**60),
-}
-"""What each suffix of a Kubernetes quantity multiplies by (apimachinery's resource.Quantity)."""
 MEMORY_UNITS = ("Ei", "E", "Pi", "P", "Ti", "T", "Gi", "G", "Mi", "M", "Ki")
 """The suffixes a memory amount is written in, largest first: each one both KFP's SDK (a whole
 number and a suffix, ``set_memory_limit``) and Kubernetes (``resource.ParseQuantity``, which
 KFP's driver calls) accept; KFP's ``K`` is left out, as Kubernetes' kilo is ``k``."""
 RESOURCE_UNITS = ("cpu", "memory", "nvidia.com/gpu")
 """The resources the slots' pod asks for on the trials' behalf."""
-
-
-def quantity_value(amount: Any) -> Fraction:
-    """A Kubernetes quantity (``1.5Gi``, ``500m``, ``129e6``, ``0.5``, or a YAML number) as an
-    exact number, in bytes or cores; ValueError saying what was expected when it is none, or
-    is negative. Katib's webhook reads a Job's amounts as Kubernetes does (validator.go,
-    ``validateTrialJob``, through the typed Job), so this takes what it takes."""
-    from kfp_tune.core.job_fields import QUANTITY
-
-    expected = f"expected a Kubernetes quantity such as 2, 500m or 4Gi, got {shown(amount)}"
-    if isinstance(amount, bool) or not isinstance(amount, (str, int, float)):
-        raise ValueError(expected)
-    text = str(amount) if not isinstance(amount, float) else repr(amount)
-    match = QUANTITY.match(text)
-    if match is None:
-        raise ValueError(expected)
-    number = Fraction(Decimal(text[: match.start(3)] if match.group(3) else text))
-    suffix = match.group(3) or ""
-    if suffix[:1] in ("e", "E") and len(suffix) > 1:  # 129e6; a lone E is exa
-        scale = Fraction(10) ** int(suffix[1:])
-    else:
-        scale = QUANTITY_SUFFIXES[suffix]
-    if number < 0:
-        raise ValueError(f"expected an amount of 0 or more, got {shown(amount)}")
-    return number * scale
 
 
 def pod_quantity(resource: str, value: Fraction) -> str:

@@ -51,6 +51,21 @@ def test_validate_valid_katib_that_cannot_run_here_exits_3_saying_why(tmp_path, 
     assert "spec.algorithm.algorithmName" in capsys.readouterr().err
 
 
+def test_a_part_of_a_gpu_is_refused_by_validate_compile_and_both_engines(tmp_path, capsys):
+    """QA's gpu.yaml (nvidia.com/gpu: "0.5"): validate and compile passed it and run --engine
+    inline ran it, where the default run refused it, as Kubernetes refuses the trial's pod."""
+    doc = quadratic_experiment()
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": "0.5"}}
+    path, store = _write(tmp_path, doc), tmp_path / "store"
+    told = "spec.trialTemplate.trialSpec (container 'main') resources.limits.nvidia.com/gpu: expected a whole number of nvidia.com/gpu, got '0.5'"
+    for argv in (["validate", path], ["compile", path, "-o", str(tmp_path / "p.yaml")], ["run", path, "--engine", "inline", "--store", str(store)]):
+        assert main(argv) == 2, argv
+        assert told in capsys.readouterr().err.splitlines(), argv
+    assert not store.exists() and not (tmp_path / "p.yaml").exists()  # refused before anything ran
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": 1, "cpu": "0.5"}}
+    assert main(["validate", _write(tmp_path, doc)]) == 0  # a whole GPU, and a part of a CPU, are taken
+
+
 def test_a_file_that_is_not_valid_yaml_is_named_in_its_error_line(tmp_path, capsys):
     """README: one ``path: message`` line per error; for the file as a whole the path is the
     file's, as the success line names it, and a ConfigMap file given with --trial-templates is

@@ -318,6 +318,11 @@ def _load(path: str, name: str | None = None, templates: Sequence[str] = (), nee
             f"spec.trialTemplate.configMap: the trial template is in ConfigMap {namespace}/{cm_name} (key {key!r}), which this command reads "
             f"from a file: pass --trial-templates FILE (e.g. kubectl get configmap -n {namespace} {cm_name} -o yaml > FILE)"
         )
+    from kfp_tune.core.quantities import trial_resource_amounts
+
+    # a part of a GPU: Kubernetes never creates the trial's pod; refused by validate, compile and
+    # both engines alike (the local pipeline's pod asks for the same amounts, read by this one check)
+    trial_resource_amounts(experiment)
     _warn_what_katib_would_take(experiment)
     return experiment
 

@@ -1,0 +1,93 @@
+"""Kubernetes resource amounts in a trial template, read as Kubernetes reads them: what the
+local launcher's pod asks for on the trials' behalf, and what validate, compile and every run
+refuse before anything runs (a part of a GPU), whichever engine runs the trials. No kfp import:
+``kfp-tune validate`` reads it too."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from kfp_tune.core.errors import FieldError, SpecError, shown
+from kfp_tune.core.spec import Experiment
+from kfp_tune.core.template import primary_container
+
+WHOLE_RESOURCES_ONLY_EXCEPT = ("cpu", "memory")
+"""The resources a pod may ask a part of; any other (``nvidia.com/gpu``, an extended resource)
+Kubernetes takes in whole units only (its pod validation, ``validateResourceQuantityValue``:
+"must be an integer"), so Katib's trial pod asking for 0.5 of a GPU is never created."""
+
+
+QUANTITY_SUFFIXES: dict[str, Fraction] = {
+    "": Fraction(1), "m": Fraction(1, 1000), "k": Fraction(10**3), "M": Fraction(10**6), "G": Fraction(10**9),
+    "T": Fraction(10**12), "P": Fraction(10**15), "E": Fraction(10**18),
+    "Ki": Fraction(2**10), "Mi": Fraction(2**20), "Gi": Fraction(2**30), "Ti": Fraction(2**40), "Pi": Fraction(2**50), "Ei": Fraction(2**60),
+}
+"""What each suffix of a Kubernetes quantity multiplies by (apimachinery's resource.Quantity)."""
+
+
+def quantity_value(amount: Any) -> Fraction:
+    """A Kubernetes quantity (``1.5Gi``, ``500m``, ``129e6``, ``0.5``, or a YAML number) as an
+    exact number, in bytes or cores; ValueError saying what was expected when it is none, or
+    is negative. Katib's webhook reads a Job's amounts as Kubernetes does (validator.go,
+    ``validateTrialJob``, through the typed Job), so this takes what it takes."""
+    from kfp_tune.core.job_fields import QUANTITY
+
+    expected = f"expected a Kubernetes quantity such as 2, 500m or 4Gi, got {shown(amount)}"
+    if isinstance(amount, bool) or not isinstance(amount, (str, int, float)):
+        raise ValueError(expected)
+    text = str(amount) if not isinstance(amount, float) else repr(amount)
+    match = QUANTITY.match(text)
+    if match is None:
+        raise ValueError(expected)
+    number = Fraction(Decimal(text[: match.start(3)] if match.group(3) else text))
+    suffix = match.group(3) or ""
+    if suffix[:1] in ("e", "E") and len(suffix) > 1:  # 129e6; a lone E is exa
+        scale = Fraction(10) ** int(suffix[1:])
+    else:
+        scale = QUANTITY_SUFFIXES[suffix]
+    if number < 0:
+        raise ValueError(f"expected an amount of 0 or more, got {shown(amount)}")
+    return number * scale
+
+
+def trial_resource_amounts(experiment: Experiment) -> dict[str, Fraction]:
+    """What one trial's primary container asks for, by resource: its limits, else requests, as
+    exact amounts (:func:`quantity_value`). An amount left to the trial (``${trialParameters...}``)
+    is left out; one that is no Kubernetes quantity, or a part of a whole-units-only resource
+    (``nvidia.com/gpu: "0.5"``), is refused (SpecError at its field), as Kubernetes refuses the
+    trial's pod. A template kept in a ConfigMap not read yet asks for nothing here."""
+    template = experiment.spec.trial_template
+    if template is None or template.trial_spec is None:
+        return {}
+    container = primary_container(template.trial_spec, template.primary_container_name) or {}
+    declared = container.get("resources") or {}
+    wanted = {
+        name: (f"resources.{part}.{name}", amount)
+        for part in ("requests", "limits")
+        for name, amount in _mapping(declared.get(part) if isinstance(declared, dict) else None).items()
+    }  # limits after requests: a limit wins
+    where = f"spec.trialTemplate.trialSpec (container {container.get('name') or template.primary_container_name!r})"
+    out: dict[str, Fraction] = {}
+    errors: list[FieldError] = []
+    for name, (field, amount) in wanted.items():
+        if "${" in str(amount):
+            continue
+        try:
+            per_trial = quantity_value(amount)
+        except ValueError as exc:
+            errors.append(FieldError(f"{where} {field}", str(exc)))
+            continue
+        if name not in WHOLE_RESOURCES_ONLY_EXCEPT and per_trial.denominator != 1:
+            errors.append(FieldError(f"{where} {field}", f"expected a whole number of {name}, got {shown(amount)}"))
+            continue
+        out[name] = per_trial
+    if errors:
+        raise SpecError(errors)
+    return out
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` if it is a mapping, else nothing: a wrong type is the Job fields' check's to name."""
+    return value if isinstance(value, dict) else {}
