@@ -51,14 +51,16 @@ def test_tune_without_an_algorithm_uses_bayesianoptimization(tmp_path):
 
 
 def test_tune_with_a_float_objective_maximize_and_goal(tmp_path):
-    """Grid order 0.1, 0.3, 0.5, 0.2: only 0.5 meets the goal 0.5 (exactly: Katib's value >= goal
-    when maximizing), so the run stops right after it, before 0.2."""
+    """Grid over 0.1, 0.3, 0.5, 0.2, one at a time in the grid's random order: only 0.5 meets the
+    goal 0.5 (exactly: Katib's value >= goal when maximizing), so the run stops right after it,
+    starting no other point."""
     result = tune(
         lambda p: p["x"], {"x": search.discrete([0.1, 0.3, 0.5, 0.2])}, objective_type="maximize", goal=0.5,
         algorithm="grid", max_trial_count=4, store=str(tmp_path),
     )
     assert (result.status, result.reason) == ("Succeeded", "ExperimentGoalReached")
-    assert [t.parameters["x"] for t in result.trials] == [0.1, 0.3, 0.5]
+    ran = [t.parameters["x"] for t in result.trials]
+    assert ran[-1] == 0.5 and 0.5 not in ran[:-1] and len(set(ran)) == len(ran)
     assert result.best_trial is not None and result.best_trial.parameters == {"x": 0.5}
 
 
@@ -110,9 +112,10 @@ def test_exceptions_and_bad_returns_fail_trials(tmp_path):
     assert messages[3] == "MetricsUnavailable: the trial did not report the objective metric 'objective': the function returned no finite value for it and printed no objective=<number> line"
     # Katib: failed (MetricsUnavailable included) >= maxFailedTrialCount fails the experiment,
     # and no trial starts after that: the fourth point is never run; with no trial succeeded,
-    # tune() says why the last one failed and where its output is
+    # tune() says why the last one failed and where its output is (every point fails here, so
+    # the grid's random order cannot put a success among the first three)
     with pytest.warns(UserWarning, match=r"none of the 3 trials succeeded; the last failed trial, .*, ended with MetricsUnavailable: .*get_trial_logs"):
-        result = tune(objective, {"k": search.discrete([1, 2, 3, 4])}, algorithm="grid", max_trial_count=4, max_failed_trial_count=3, store=str(tmp_path))
+        result = tune(lambda p: float("nan"), {"k": search.discrete([1, 2, 3, 4])}, algorithm="grid", max_trial_count=4, max_failed_trial_count=3, store=str(tmp_path))
     assert (result.status, result.reason, len(result.trials)) == ("Failed", "ExperimentFailed", 3)
 
 

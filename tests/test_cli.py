@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from start_order import CLAIM_PLACE
 
 from conftest import quadratic_experiment
 from kfp_tune.algorithms import registry
@@ -353,12 +354,12 @@ def test_render_trial_name_help_says_what_the_default_name_is(tmp_path, capsys):
     assert manifest["metadata"]["name"] == trial_name("quad", "render", 0)
 
 
-# Two good curves that end (grid runs the list in order, one at a time), then a bad one that
+# Two good curves that end (the first two trials to start, one at a time), then a bad one that
 # reports past start_step and then waits for a file that never comes: only medianstop ends it
 # (as tests/collectors/test_running.py's writer), so the counts below depend on no timing.
-CURVES = r"""
+CURVES = CLAIM_PLACE + r"""
 import os, sys, time
-kind = sys.argv[1]
+kind = "bad" if claim_place(sys.argv[2]) == 3 else "good"  # by its place: grid's order is random
 for loss in (0.5, 0.4, 0.3) if kind.startswith("good") else (0.9, 0.9, 0.9):
     print(f"loss={loss}", flush=True)
 while kind == "bad" and not os.path.exists("/nonexistent/kfp-tune-never"):
@@ -368,15 +369,16 @@ while kind == "bad" and not os.path.exists("/nonexistent/kfp-tune-never"):
 
 def test_run_and_status_count_the_early_stopped_trials(tmp_path, capsys):
     """The summary's counts add up: an early-stopped trial is named as such (before, '3 trials
-    (2 succeeded, 0 failed, 0 not finished)' left one out)."""
+    (2 succeeded, 0 failed, 0 not finished)' left one out). The third trial to start is the bad
+    one, whichever point it got: two good ones have completed by then."""
     doc = quadratic_experiment(**{
         "spec.algorithm": {"algorithmName": "grid"},
         "spec.parallelTrialCount": 1, "spec.maxTrialCount": 3,
-        "spec.parameters": [{"name": "kind", "parameterType": "categorical", "feasibleSpace": {"list": ["good", "good2", "bad"]}}],
+        "spec.parameters": [{"name": "kind", "parameterType": "categorical", "feasibleSpace": {"list": ["a", "b", "c"]}}],
         "spec.earlyStopping": {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "2"}, {"name": "start_step", "value": "2"}]},
         "spec.trialTemplate.trialParameters": [{"name": "kind", "reference": "kind"}],
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(CURVES), "${trialParameters.kind}"]}
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(CURVES), "${trialParameters.kind}", str(tmp_path / "places")]}
         ],
         "spec.objective": {"type": "minimize", "objectiveMetricName": "loss"},
     })

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from start_order import CLAIM_PLACE
 
 from conftest import quadratic_experiment
 from kfp_tune.algorithms.early_stopping import MedianStop
@@ -144,22 +145,24 @@ def test_medianstop_stops_bad_trials_while_they_run(local_store, tmp_path, monke
 
 
 # Each case's objective, report by report; every series is non-monotone, so min, max and latest
-# differ. "bad" then hangs: only early stopping ends it before the minute is up.
+# differ. "bad" then hangs: only early stopping ends it before the minute is up. A trial's case is
+# its place in the run (good1, good2, then bad), not its grid point: grid's order is random.
 EARLY = {
     "minimize": {"good1": [0.3, 0.1, 0.2], "good2": [0.4, 0.2, 0.3], "bad": [5.0, 3.0, 4.0]},
     "maximize": {"good1": [0.7, 0.9, 0.8], "good2": [0.6, 0.8, 0.7], "bad": [0.05, 0.2, 0.1]},
 }
-HANGING_TRIAL = """
+HANGING_TRIAL = CLAIM_PLACE + """
 import sys, time
-for value in SERIES[sys.argv[1]]:
+case = list(SERIES)[claim_place(sys.argv[2]) - 1]
+for value in SERIES[case]:
     print(f"loss={value}", flush=True)
-if sys.argv[1] == "bad":
+if case == "bad":
     time.sleep(60)
 """
 
 
 @pytest.mark.parametrize("objective_type,stopped_value", [("minimize", 3.0), ("maximize", 0.2)])
-def test_an_early_stopped_trial_keeps_its_series_and_its_strategys_value(local_store, objective_type, stopped_value):
+def test_an_early_stopped_trial_keeps_its_series_and_its_strategys_value(local_store, tmp_path, objective_type, stopped_value):
     """After two completed trials, the third is stopped at its third report (its best so far is
     worse than the mean of the others' averages over three reports) and its objective is the by-type default
     strategy's value of what it reported: the min (minimize) or max (maximize), not the latest."""
@@ -172,16 +175,16 @@ def test_an_early_stopped_trial_keeps_its_series_and_its_strategys_value(local_s
             "spec.earlyStopping": {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "2"}, {"name": "start_step", "value": "3"}]},
             "spec.parallelTrialCount": 1,
             "spec.maxTrialCount": 3,
-            "spec.parameters": [{"name": "case", "parameterType": "categorical", "feasibleSpace": {"list": list(series)}}],
+            "spec.parameters": [{"name": "case", "parameterType": "categorical", "feasibleSpace": {"list": ["p", "q", "r"]}}],
             "spec.trialTemplate.trialParameters": [{"name": "case", "reference": "case"}],
             "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-                {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(HANGING_TRIAL.replace("SERIES", repr(series))), "${trialParameters.case}"]}
+                {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(HANGING_TRIAL.replace("SERIES", repr(series))), "${trialParameters.case}", str(tmp_path / "places")]}
             ],
         }
     )
     decision = run_inline(local_store, load_experiment(doc), LocalLauncher())
     state = load_state(ExperimentRecords(local_store, "stopped"))
-    by_case = {t.assignment["case"]: t for t in state.trials}
+    by_case = {next(c for c, values in series.items() if values[0] == t.result.curve[0]): t for t in state.trials}  # each first value is its case's own
     assert [by_case[c].status for c in ("good1", "good2", "bad")] == ["Succeeded", "Succeeded", "EarlyStopped"]
     bad = by_case["bad"]
     assert tuple(bad.result.curve) == tuple(series["bad"])

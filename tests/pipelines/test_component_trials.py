@@ -359,12 +359,26 @@ EPOCHS = 6
 
 
 @dsl.component(install_kfp_package=False)
-def curve_trial(quality: str, kfp_tune_trial: str, epochs: int = 1) -> float:
+def curve_trial(quality: str, kfp_tune_trial: str, epochs: int = 1, places: str = "", bad_places: str = "") -> float:
     """A trial that learns epoch by epoch, reporting each epoch's loss to kfp-tune and ending
     when its early stopping says so. A ``bad-`` quality starts ten times higher: a clearly
-    worse curve."""
+    worse curve. With ``places`` (a folder), the trial claims its place in the run there (1
+    for the first to start) and is bad when that place is in ``bad_places`` (comma separated),
+    whichever point the grid gave it."""
+    import os
+
     from kfp_tune import TrialReporter
 
+    if places:
+        os.makedirs(places, exist_ok=True)
+        place = 1
+        while True:
+            try:
+                os.close(os.open(os.path.join(places, str(place)), os.O_CREAT | os.O_EXCL))
+                break
+            except FileExistsError:
+                place += 1
+        quality = "bad" if str(place) in bad_places.split(",") else "good"
     reporter = TrialReporter(kfp_tune_trial)
     loss = 0.0
     for epoch in range(epochs):
@@ -375,11 +389,10 @@ def curve_trial(quality: str, kfp_tune_trial: str, epochs: int = 1) -> float:
     return loss
 
 
-def curves_experiment() -> dict[str, Any]:
-    """Six grid points taken in list order, two at a time: the bad ones 4th and 5th, so they are
-    claimed once at least two trials have completed (at most two run at once); medianstop needs
-    two completed trials and judges after START_STEP reports."""
-    doc = quadratic_experiment(**{"spec.maxTrialCount": 6, "spec.parallelTrialCount": 2, "spec.maxFailedTrialCount": 3})
+def curves_experiment(parallel: int = 2) -> dict[str, Any]:
+    """Six grid points, ``parallel`` at a time; medianstop needs two completed trials and judges
+    after START_STEP reports."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 6, "spec.parallelTrialCount": parallel, "spec.maxFailedTrialCount": 3})
     doc["metadata"]["name"] = "curves"
     doc["spec"]["algorithm"] = {"algorithmName": "grid"}
     qualities = ["good-1", "good-2", "good-3", "bad-1", "bad-2", "good-4"]
@@ -465,12 +478,15 @@ def test_early_stopping_without_the_input_warns_how_to_opt_in(caplog):
 
 @pytest.mark.kfp_local
 def test_bad_trials_stop_early_and_good_ones_complete(tmp_path):
+    """One trial at a time; the 4th and 5th to start are bad (by their place, as grid draws its
+    points in a random order, as Katib's does), so they start once at least two trials have
+    completed and medianstop has a rule for them."""
     store = tmp_path / "store"
-    tuning = component_trials(curves_experiment(), curve_trial)
+    tuning = component_trials(curves_experiment(parallel=1), curve_trial)
 
     @dsl.pipeline
     def mine(store_uri: str) -> float:
-        return tuning(store_uri=store_uri, epochs=EPOCHS).outputs["best_objective"]
+        return tuning(store_uri=store_uri, epochs=EPOCHS, places=str(tmp_path / "places"), bad_places="4,5").outputs["best_objective"]
 
     run = run_locally(mine, tmp_path / "root", store_uri=str(store))
 
@@ -479,10 +495,12 @@ def test_bad_trials_stop_early_and_good_ones_complete(tmp_path):
     for trial in state.trials:
         reports = list((store / "experiments" / "curves" / "trials" / trial.name / "reports").glob("*.json"))
         assert trial.result is not None
-        if trial.assignment["quality"].startswith("bad"):
+        if trial.result.curve[0] == 10.0:  # the bad curve's first report
             assert trial.status == TrialStatus.EARLY_STOPPED, trial
             assert len(reports) == START_STEP and len(trial.result.curve) == START_STEP  # it stopped at the rule's step
         else:
             assert trial.status == TrialStatus.SUCCEEDED, trial
             assert len(reports) == EPOCHS and len(trial.result.curve) == EPOCHS  # the curve in the report: its reports
+    assert sum(t.status == TrialStatus.EARLY_STOPPED for t in state.trials) == 2  # both bad ones, and only they
+    assert len({t.assignment["quality"] for t in state.trials}) == 6  # every grid point once
     assert run.output == pytest.approx(0.8 ** (EPOCHS - 1))

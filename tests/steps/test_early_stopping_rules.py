@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from start_order import CLAIM_PLACE
 
 from conftest import quadratic_experiment
 from kfp_tune import Client
@@ -25,19 +26,22 @@ from kfp_tune.steps.early_stopping import early_stopping_monitor, early_stopping
 from kfp_tune.stores import LocalStore
 
 EPOCHS = 5
-FAST_TRIAL = f"""
+FAST_TRIAL = CLAIM_PLACE + f"""
 import sys
-x = float(sys.argv[1])
+k = claim_place(sys.argv[2])
 for epoch in range({EPOCHS}):
-    print(f"epoch {{epoch}} loss={{x / (epoch + 1)}}")
+    print(f"epoch {{epoch}} loss={{k / (epoch + 1)}}")
 """
-"""Reports x / (epoch + 1) and exits at once: over before any look while it runs."""
+"""Reports k / (epoch + 1), k its place in the run (1 for the first to start), and exits at
+once: over before any look while it runs."""
 
 
-def fast_experiment(name: str = "fast") -> dict[str, Any]:
-    """Grid x = 1, 2, 3 in order, one at a time; medianstop after two succeeded, at the second
-    report: x=1 averages 0.75 and x=2 1.5 over two reports, so the rule is loss greater than
-    1.125, and x=3's best of its first two reports, 1.5, is worse."""
+def fast_experiment(places: Path, name: str = "fast") -> dict[str, Any]:
+    """Grid x = 1, 2, 3, one at a time in the grid's random order; the k-th trial to start reports
+    k / (epoch + 1) (its place claimed in ``places``), whichever x it got. medianstop after two
+    succeeded, at the second report: the first averages 0.75 and the second 1.5 over two
+    reports, so the rule is loss greater than 1.125, and the third's best of its first two
+    reports, 1.5, is worse."""
     return quadratic_experiment(**{
         "metadata.name": name,
         "spec.objective": {"type": "minimize", "objectiveMetricName": "loss"},
@@ -48,7 +52,7 @@ def fast_experiment(name: str = "fast") -> dict[str, Any]:
         "spec.parameters": [{"name": "x", "parameterType": "categorical", "feasibleSpace": {"list": ["1", "2", "3"]}}],
         "spec.trialTemplate.trialParameters": [{"name": "x", "reference": "x"}],
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(FAST_TRIAL), "${trialParameters.x}"]}
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(FAST_TRIAL), "${trialParameters.x}", str(places)]}
         ],
     })
 
@@ -57,19 +61,22 @@ def fast_experiment(name: str = "fast") -> dict[str, Any]:
 def fast_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[LocalStore, dict[str, Any]]:
     """The experiment run to its end, the launcher never looking while a trial runs (its poll
     is an hour): each trial is judged only once it has ended. Returns the store and the trials
-    by x."""
+    by their place in the run ("1" the first to start)."""
     monkeypatch.setattr(local, "POLL_SECONDS", 3600.0)
     store = LocalStore(tmp_path / "store")
-    decision = run_inline(store, load_experiment(fast_experiment()), LocalLauncher())
+    decision = run_inline(store, load_experiment(fast_experiment(tmp_path / "places")), LocalLauncher())
     assert decision.reason == "ExperimentMaxTrialsReached"
     state = load_state(ExperimentRecords(store, "fast"))
-    return store, {t.assignment["x"]: t for t in state.trials}
+    assert sorted(t.assignment["x"] for t in state.trials) == ["1", "2", "3"]  # every grid point once
+    by_place = {str(int(t.result.curve[0])): t for t in state.trials}  # the k-th reported k first
+    assert sorted(by_place) == ["1", "2", "3"]
+    return store, by_place
 
 
 def test_a_trial_over_before_any_look_is_stopped_as_katib_would_stop_it(fast_run: tuple[LocalStore, dict[str, Any]]) -> None:
-    _, by_x = fast_run
-    assert [by_x[x].status for x in ("1", "2", "3")] == ["Succeeded", "Succeeded", "EarlyStopped"]
-    stopped = by_x["3"]
+    _, by_place = fast_run
+    assert [by_place[x].status for x in ("1", "2", "3")] == ["Succeeded", "Succeeded", "EarlyStopped"]
+    stopped = by_place["3"]
     assert stopped.ended is not None and stopped.ended.reason == EARLY_STOP_REASON and stopped.ended.exit_code == 0
     # all it reported: Katib's collector reads the whole file once it has stopped the trial
     assert stopped.result.curve == tuple(3.0 / (epoch + 1) for epoch in range(EPOCHS))
@@ -77,38 +84,38 @@ def test_a_trial_over_before_any_look_is_stopped_as_katib_would_stop_it(fast_run
 
 
 def test_the_rule_fixed_as_a_trial_started_is_kept_and_shown_as_katibs(fast_run: tuple[LocalStore, dict[str, Any]], capsys: pytest.CaptureFixture[str]) -> None:
-    store, by_x = fast_run
+    store, by_place = fast_run
     rule = {"name": "loss", "value": "1.125", "comparison": "greater", "startStep": 2}  # str() of the mean, as Katib's service writes it
-    assert by_x["1"].started.early_stopping_rules == () and by_x["2"].started.early_stopping_rules == ()  # fewer than min_trials_required
-    assert by_x["3"].started.early_stopping_rules == (StopRule("loss", "1.125", Comparison.GREATER, 2),)
+    assert by_place["1"].started.early_stopping_rules == () and by_place["2"].started.early_stopping_rules == ()  # fewer than min_trials_required
+    assert by_place["3"].started.early_stopping_rules == (StopRule("loss", "1.125", Comparison.GREATER, 2),)
 
     assert main(["trials", "fast", "--store", str(store.root), "--json"]) == 0
-    rows = {row["parameters"]["x"]: row for row in json.loads(capsys.readouterr().out)}
-    assert [rows[x]["earlyStoppingRules"] for x in ("1", "2", "3")] == [[], [], [rule]]
+    rows = {row["name"]: row for row in json.loads(capsys.readouterr().out)}
+    assert [rows[by_place[k].name]["earlyStoppingRules"] for k in ("1", "2", "3")] == [[], [], [rule]]
 
     client = Client(store)
-    assert client.get_trial(by_x["3"].name).to_dict()["spec"]["earlyStoppingRules"] == [rule]
-    assert "earlyStoppingRules" not in client.get_trial(by_x["1"].name).to_dict()["spec"]  # Katib leaves an empty list out
+    assert client.get_trial(by_place["3"].name).to_dict()["spec"]["earlyStoppingRules"] == [rule]
+    assert "earlyStoppingRules" not in client.get_trial(by_place["1"].name).to_dict()["spec"]  # Katib leaves an empty list out
 
 
 def test_a_trial_is_judged_by_its_recorded_rule_not_by_what_completed_since(fast_run: tuple[LocalStore, dict[str, Any]]) -> None:
     """A launch-trial that re-attaches, and record-trial, judge by the rule the trial started
-    with: here x=2 started with none, and three trials have completed since."""
-    store, by_x = fast_run
+    with: here the second started with none, and three trials have completed since."""
+    store, by_place = fast_run
     state = load_state(ExperimentRecords(store, "fast"))
     curve = [3.0, 1.5]
     assert early_stopping_rules(state) == (StopRule("loss", "1.125", Comparison.GREATER, 2),)  # what one starting now gets
-    assert stops_after_end(state, by_x["3"].name, curve) and not stops_after_end(state, by_x["2"].name, curve)
-    monitor = early_stopping_monitor(state, ExperimentRecords(store, "fast"), by_x["2"].name)
+    assert stops_after_end(state, by_place["3"].name, curve) and not stops_after_end(state, by_place["2"].name, curve)
+    monitor = early_stopping_monitor(state, ExperimentRecords(store, "fast"), by_place["2"].name)
     assert monitor is not None and monitor("loss=3.0\nloss=1.5\n") is False
 
 
 def test_a_started_record_from_before_the_rules_were_kept_is_judged_by_the_rule_of_now(tmp_path: Path, fast_run: tuple[LocalStore, dict[str, Any]]) -> None:
     """Records written by an older kfp-tune have no earlyStoppingRules: they still load, show
     none, and their trial is judged as it was then (by the completed trials of the moment)."""
-    store, by_x = fast_run
+    store, by_place = fast_run
     records = ExperimentRecords(store, "fast")
-    name = by_x["2"].name
+    name = by_place["2"].name
     key = records.trial_key(name, TrialStarted.FILE)
     old = json.loads(store.get(key) or b"")
     del old["earlyStoppingRules"]

@@ -31,10 +31,15 @@ GRID = {
 
 
 class ScriptedLauncher(Launcher):
-    """Trial x=a fails; every other trial reports loss 0.1, which meets the goal 0.2."""
+    """The first trial it runs fails; every other reports loss 0.1, which meets the goal 0.2.
+    By launch order, not by point: grid draws its points in a random order, as Katib's does."""
+
+    def __init__(self) -> None:
+        self.launched = 0
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
-        if trial.assignment["x"] == "a":
+        self.launched += 1
+        if self.launched == 1:
             return LaunchOutcome(LaunchPhase.FAILED, reason="Error", message="exit code 1", exit_code=1, logs={"main": "boom\n"})
         return LaunchOutcome(LaunchPhase.SUCCEEDED, exit_code=0, logs={"main": "loss=0.1\n"})
 
@@ -44,8 +49,8 @@ def _status(records: ExperimentRecords) -> dict:
 
 
 def test_a_failed_experiment_stays_failed_when_a_running_trial_then_meets_the_goal(local_store):
-    """kfp.local's order: each trial's collect-metrics and decide-stop run as it ends. Trial a
-    fails first (maxFailedTrialCount 1: the experiment fails), then trial b, started beside it,
+    """kfp.local's order: each trial's collect-metrics and decide-stop run as it ends. The first
+    trial fails (maxFailedTrialCount 1: the experiment fails), then the second, started beside it,
     meets the goal. Katib's experiment stays Failed; so does this one, in the step's answer, the
     status, a fresh reader's decision and the summary, with its first completion time."""
     experiment = load_experiment(quadratic_experiment(**GRID))
@@ -81,7 +86,7 @@ def test_a_rerun_of_a_failed_experiment_reports_it_failed(local_store):
     steps.suggest(records, "r0", 1, experiment, n=2)
     launcher = ScriptedLauncher()
     names = [t.name for t in load_state(records).trials]
-    for name in names:  # a ends (and is decided on) before b
+    for name in names:  # the failing first ends (and is decided on) before the second
         steps.launch_trial(records, launcher, name)
         steps.collect_metrics(records, name)
         steps.decide_stop(records, "t-" + name, rounds_left=1)

@@ -146,9 +146,9 @@ def test_too_many_failures_fail_the_experiment(local_store):
 
 
 def test_goal_reached_stops_right_after_the_trial_that_reaches_it(local_store):
-    """x in grid order 0.9, 0.6, 0.3, 0.1 (y fixed at 0.7): losses 0.36, 0.09, 0.0, 0.04. The goal
-    0.0 is met by the third trial alone, exactly (Katib: value <= goal), so the run stops after it:
-    not before (0.36 and 0.09 miss it) and without starting the fourth."""
+    """x among 0.9, 0.6, 0.3, 0.1 (y fixed at 0.7): losses 0.36, 0.09, 0.0, 0.04, in the grid's
+    random order. The goal 0.0 is met by x = 0.3 alone, exactly (Katib: value <= goal), so the run
+    stops right after that trial: not before (the others miss it) and starting no other."""
     experiment, records = _records(
         local_store,
         **{
@@ -164,8 +164,9 @@ def test_goal_reached_stops_right_after_the_trial_that_reaches_it(local_store):
     decision = run_inline(local_store, experiment, LocalLauncher())
     assert (decision.phase, decision.reason) == ("Succeeded", "ExperimentGoalReached")
     trials = load_state(records).trials
-    assert [t.assignment["x"] for t in trials] == ["0.9", "0.6", "0.3"]
-    assert [t.metrics["loss"] for t in trials] == [0.36, 0.09, 0.0]
+    losses = {"0.9": 0.36, "0.6": 0.09, "0.3": 0.0, "0.1": 0.04}
+    assert trials[-1].assignment["x"] == "0.3" and "0.3" not in [t.assignment["x"] for t in trials[:-1]]
+    assert [t.metrics["loss"] for t in trials] == [losses[t.assignment["x"]] for t in trials]
     assert decision.best_trial is not None and decision.best_trial.name == trials[-1].name
 
 
