@@ -388,11 +388,12 @@ trials run one at a time whatever the ParallelFor's parallelism."""
 
 
 def component_experiment_doc(name: str, script: Path, ledger: Path, trials: int, extra: list[str], template: bool) -> dict[str, Any]:
-    """The slots part's experiment as a grid over an int x = 0..trials-1 (the same trials, in
-    the same order, on both schedules), parallelTrialCount :data:`COMPONENT_SLOTS`; without a
-    trial template when the trials are the component's."""
+    """The slots part's experiment as a grid over an int x = 0..trials-1 (the same trials on both
+    schedules; grid draws them in a random order, as Katib's does, seeded by random_state here so
+    the order varies only where the two schedules' histories do), parallelTrialCount
+    :data:`COMPONENT_SLOTS`; without a trial template when the trials are the component's."""
     doc = experiment_doc(name, script, ledger, COMPONENT_SLOTS, trials, 0, extra)
-    doc["spec"]["algorithm"] = {"algorithmName": "grid"}
+    doc["spec"]["algorithm"] = {"algorithmName": "grid", "algorithmSettings": [{"name": "random_state", "value": "0"}]}
     doc["spec"]["parameters"] = [{"name": "x", "parameterType": "int", "feasibleSpace": {"min": "0", "max": str(trials - 1)}}]
     if not template:
         del doc["spec"]["trialTemplate"]

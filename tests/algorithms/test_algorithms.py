@@ -189,40 +189,73 @@ def test_same_suggestions_in_a_fresh_process(name, settings):
     assert here and json.loads(fresh) == here
 
 
-def test_grid_walks_katibs_grid_example_in_order_then_ends():
-    space = SearchSpace(
-        (
-            Parameter("lr", "double", 0.01, 0.05, step=0.005, decimals=3),
-            Parameter("momentum", "double", 0.5, 0.9, step=0.1, decimals=1),
-        )
-    )
-    problem = Problem(space, "minimize", "loss", {})
+def _grid_run(space: SearchSpace, seed: int, batch: int) -> list[dict[str, str]]:
+    """Every suggestion of a grid experiment run to its end, ``batch`` at a time."""
+    problem = Problem(space, "minimize", "loss", {}, seed=seed)
     grid = registry.create("grid", {})
     history: list[FinishedTrial] = []
     seen = []
-    while True:
-        result = grid.suggest(problem, history, [], 7, np.random.default_rng(0))
+    for call in range(1000):
+        result = grid.suggest(problem, history, [], batch, np.random.default_rng([seed, call]))
         seen += [space.format(a) for a in result.assignments]
         history += [FinishedTrial(f"t{len(history)}", a, "Succeeded", 0.0) for a in result.assignments]
         if result.exhausted:
             break
-    assert len(seen) == 9 * 5
-    assert seen[0] == {"lr": "0.01", "momentum": "0.5"} and seen[1] == {"lr": "0.01", "momentum": "0.6"}
-    assert seen[-1] == {"lr": "0.05", "momentum": "0.9"}
-    assert len({tuple(s.values()) for s in seen}) == 45
+    return seen
+
+
+KATIB_GRID_EXAMPLE = SearchSpace(
+    (
+        Parameter("lr", "double", 0.01, 0.05, step=0.005, decimals=3),
+        Parameter("momentum", "double", 0.5, 0.9, step=0.1, decimals=1),
+    )
+)
+
+
+def test_grid_runs_every_point_of_katibs_grid_example_once_then_ends():
+    seen = _grid_run(KATIB_GRID_EXAMPLE, seed=0, batch=7)
+    expected = {(lr, m) for lr in KATIB_GRID_EXAMPLE["lr"].grid() for m in KATIB_GRID_EXAMPLE["momentum"].grid()}
+    assert len(seen) == len(expected) == 9 * 5
+    assert {(float(s["lr"]), float(s["momentum"])) for s in seen} == expected
+
+
+def test_grid_order_is_the_seeds():
+    """Same seed and history, same points; another seed, another order (Katib's GridSampler is
+    seeded by random_state)."""
+    assert _grid_run(KATIB_GRID_EXAMPLE, seed=3, batch=4) == _grid_run(KATIB_GRID_EXAMPLE, seed=3, batch=4)
+    assert _grid_run(KATIB_GRID_EXAMPLE, seed=3, batch=4) != _grid_run(KATIB_GRID_EXAMPLE, seed=4, batch=4)
+
+
+def test_grid_budget_smaller_than_the_grid_spreads_over_it():
+    """grid5.yaml (QA): lr 0.1..0.5 x batch 16..80, maxTrialCount 5 ran lr 0.1 five times, as the
+    grid went in lexicographic order; Katib's GridSampler draws each point among those left."""
+    space = SearchSpace((Parameter("lr", "double", 0.1, 0.5, step=0.1, decimals=1), Parameter("batch", "int", 16, 80, step=16)))
+    for seed in range(5):
+        five = registry.create("grid", {}).suggest(Problem(space, "minimize", "loss", {}), [], [], 5, np.random.default_rng(seed))
+        assert len(five.assignments) == 5 and not five.exhausted
+        assert len({a["lr"] for a in five.assignments}) > 1 and len({space.key(a) for a in five.assignments}) == 5
+
+
+def test_grid_resumes_from_history_alone():
+    """A run stopped after some trials and resumed asks with the history it left: no point again."""
+    first = _grid_run(KATIB_GRID_EXAMPLE, seed=1, batch=5)[:20]
+    history = [FinishedTrial(f"t{i}", KATIB_GRID_EXAMPLE.parse(a), "Succeeded", 0.0) for i, a in enumerate(first)]
+    rest = registry.create("grid", {}).suggest(Problem(KATIB_GRID_EXAMPLE, "minimize", "loss", {}), history, [], 100, np.random.default_rng(9))
+    assert rest.exhausted and len(rest.assignments) == 45 - 20
+    assert not {KATIB_GRID_EXAMPLE.key(a) for a in rest.assignments} & {KATIB_GRID_EXAMPLE.key(t.assignment) for t in history}
 
 
 def test_grid_skips_pending_points():
     space = SearchSpace((Parameter("k", "int", 1, 4),))
     problem = Problem(space, "minimize", "loss", {})
     result = registry.create("grid", {}).suggest(problem, [], [{"k": 1}, {"k": 3}], 5, np.random.default_rng(0))
-    assert result.assignments == [{"k": 2}, {"k": 4}] and result.exhausted
+    assert sorted(a["k"] for a in result.assignments) == [2, 4] and result.exhausted
 
 
 def test_grid_handles_a_huge_integer_range_lazily():
-    space = SearchSpace((Parameter("k", "int", 0, 10**12),))
+    space = SearchSpace((Parameter("k", "int", 0, 10**12), Parameter("j", "int", 0, 10**12)))
     result = registry.create("grid", {}).suggest(Problem(space, "minimize", "loss", {}), [], [], 3, np.random.default_rng(0))
-    assert result.assignments == [{"k": 0}, {"k": 1}, {"k": 2}] and not result.exhausted
+    assert len({space.key(a) for a in result.assignments}) == 3 and space.contains(result.assignments[0]) and not result.exhausted
 
 
 def test_mixed_space_fixture_is_valid():
@@ -524,7 +557,7 @@ def test_grid_tries_a_point_an_interrupt_gave_back_again():
     problem = Problem(space, "minimize", "loss", {})
     history = [FinishedTrial("t0", {"k": 1}, "Succeeded", 1.0), FinishedTrial("t1", {"k": 2}, "Killed", None, given_back=True)]
     result = registry.create("grid", {}).suggest(problem, history, [], 5, np.random.default_rng(0))
-    assert (result.assignments, result.exhausted, result.repeats) == ([{"k": 2}, {"k": 3}], True, True)
+    assert (sorted(a["k"] for a in result.assignments), result.exhausted, result.repeats) == ([2, 3], True, True)
 
 
 def test_hyperband_katib_example_runs_its_budget(tmp_path):

@@ -391,7 +391,8 @@ def test_a_suggestion_is_the_same_within_a_thousandth_of_its_parameters_width() 
 # (``bayesopt.fit_model``), a deliberate change of the model: at the commit that added it; and
 # again when its first trial became the centre of the space (the history they are suggested
 # from starts there now). cmaes with sigma 0.3 was recorded again when sigma became a step in
-# the parameters' own units, as in Katib, instead of a share of each range.
+# the parameters' own units, as in Katib, instead of a share of each range. grid was recorded
+# again when it began to draw each point at random among those left, as Katib's GridSampler does.
 BEFORE = {
     "random": {
         "mixed": [
@@ -423,10 +424,10 @@ BEFORE = {
     },
     "grid": {
         "mixed": [
-            "0.0001,0.5,0,3,64,sgd",
-            "0.0001,0.5,0,3,64,adam",
-            "0.0001,0.5,0,3,64,ftrl",
-            "0.0001,0.5,0,4,16,sgd",
+            "0.0945,0.75,0.4,8,32,ftrl",
+            "0.0834,0.6,0,3,16,ftrl",
+            "0.0913,0.5,0.2,7,16,ftrl",
+            "0.012,0.7,0.4,3,32,sgd",
         ],
     },
     "tpe": {

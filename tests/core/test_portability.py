@@ -240,17 +240,18 @@ def test_validate_prints_the_notes_and_still_passes(tmp_path: Path, capsys: pyte
     assert captured.err.startswith("note: spec.algorithm.algorithmSettings[0].name: Katib's hyperopt service")
 
 
-def test_grid_takes_katibs_random_state_and_runs_every_point_in_order(tmp_path: Path) -> None:
-    """Katib's grid takes random_state (its Optuna service checks it is >= 0); here it is accepted
-    and changes nothing: the same points, in the same order, as without it."""
+def test_grid_takes_katibs_random_state_as_the_seed_of_its_order(tmp_path: Path) -> None:
+    """Katib's grid takes random_state (its Optuna service checks it is >= 0) as the seed of
+    GridSampler, which draws each point among those left: every point once, the same order for
+    the same seed, another for another."""
     space = {"a": search.categorical(["p", "q"]), "b": search.int(1, 3)}
     runs = [
-        tune(lambda p: {"loss": 1.0}, space, objective_metric_name="loss", algorithm="grid", algorithm_settings=settings,
+        tune(lambda p: {"loss": 1.0}, space, objective_metric_name="loss", algorithm="grid", algorithm_settings={"random_state": seed},
              max_trial_count=6, parallel_trial_count=1, store=str(tmp_path / str(i)), name="g")
-        for i, settings in enumerate(({}, {"random_state": 7}))
+        for i, seed in enumerate((7, 7, 8))
     ]
     orders = [[(t.parameters["a"], t.parameters["b"]) for t in run.trials] for run in runs]
-    assert orders[0] == orders[1] and len(set(orders[0])) == 6
+    assert orders[0] == orders[1] != orders[2] and len(set(orders[0])) == len(set(orders[2])) == 6
 
 
 def test_a_normal_distribution_katibs_optuna_service_fails_on() -> None:

@@ -364,10 +364,10 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
         CatalogueEntry("random", (_RANDOM_STATE,), help="independent samples from each parameter's distribution"),
         CatalogueEntry(
             "grid",
-            # Katib's grid (Optuna's GridSampler) takes random_state; the grid here runs in order, so it changes nothing
-            (int_setting("random_state", None, minimum=0, help="taken as Katib takes it; the grid runs in order, so no effect"),),
+            # Katib's grid (Optuna's GridSampler) draws each point at random among those left, seeded by random_state
+            (_RANDOM_STATE,),
             check_problem=_check_grid,
-            help="every point of the (stepped) grid, in order",
+            help="every point of the (stepped) grid once, in random order",
         ),
         CatalogueEntry("sobol", (_RANDOM_STATE,), help="scrambled Sobol quasi-random sequence", takes_unknown_settings=True),  # goptuna reads none
         CatalogueEntry(
