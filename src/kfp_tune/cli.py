@@ -611,27 +611,22 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(note, file=sys.stderr)
 
     bar = tqdm(total=total, unit="trial", desc=experiment.name, disable=None, file=sys.stderr, dynamic_ncols=True)
+    assert experiment.spec.objective is not None  # loading refuses an experiment without one
+    objective_name = experiment.spec.objective.objective_metric_name
     # no terminal (2>file, nohup, CI): tqdm shows nothing there (disable=None), so plain lines do
-    plain = None if _is_terminal(sys.stderr) else PlainProgress(
-        experiment.spec.objective.objective_metric_name,  # type: ignore[union-attr]
-        lambda line: print(line, file=sys.stderr, flush=True),
-    )
+    plain = None if _is_terminal(sys.stderr) else PlainProgress(objective_name, lambda line: print(line, file=sys.stderr, flush=True))
     # on a terminal the bar keeps its one line: each trial that did not succeed is told once above
     # it, with why (on stderr, with the bar: tqdm.write's default is stdout, which --json keeps)
-    notes = FailureNotes(
-        experiment.spec.objective.objective_metric_name,  # type: ignore[union-attr]
-        lambda line: tqdm.write(line, file=sys.stderr),
-    ) if plain is None else None
+    notes = FailureNotes(objective_name, lambda line: tqdm.write(line, file=sys.stderr)) if plain is None else None
 
     def update(done: int, info: dict[str, Any]) -> None:
         if info.get("total") and info["total"] != bar.total:  # the budget was edited while the run goes
             bar.total = info["total"]
             bar.refresh()
         bar.update(done - bar.n)
-        objective = experiment.spec.objective.objective_metric_name  # type: ignore[union-attr]
-        best = info["best"].get(objective)
+        best = info["best"].get(objective_name)
         if best is not None:
-            bar.set_postfix_str(f"best {objective}={best:.6g}")
+            bar.set_postfix_str(f"best {objective_name}={best:.6g}")
         if plain is not None:
             plain.update(done, info)
         if notes is not None:

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kfp_tune.core.decision import best_trial
-from kfp_tune.core.errors import clipped
+from kfp_tune.core.errors import StoreError, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
@@ -83,7 +83,7 @@ class ProgressWatcher:
         try:  # what had ended when the run began (the view is the polls' too)
             self._view = ExperimentView(ExperimentRecords(self.store, self.experiment.name), lenient=True)
             self._ended_before = frozenset(t.name for t in self._view.refresh().trials if t.is_terminal)
-        except Exception:  # not created yet: nothing had ended; the first poll makes the view again
+        except StoreError:  # not created yet (or unreadable): nothing had ended; the first poll makes the view again
             self._view = None
         self._thread.start()
         return self
