@@ -15,7 +15,8 @@ from kfp_tune.core.state import TrialState
 
 # Katib's default metricsFormat filter.
 DEFAULT_METRICS_FORMAT = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
-DEFAULT_FORMAT_NAME = re.compile(r"[\w|-]+")
+NAME_CHARACTER = r"[\w|-]"
+DEFAULT_FORMAT_NAME = re.compile(rf"{NAME_CHARACTER}+")
 """The metric names the default format can read: letters, digits, ``_``, ``-`` and ``|``."""
 NAME_RULE = "letters, digits, '_', '-' and '|'"
 
@@ -131,7 +132,7 @@ def missing_metric_hints(name: str, text: str) -> tuple[list[str], list[str]]:
     import difflib
 
     not_numbers: list[str] = []
-    for match in re.finditer(rf"(?<![\w|-]){re.escape(name)}\s*=\s*([^\s,;]*)", text):
+    for match in re.finditer(rf"(?<!{NAME_CHARACTER}){re.escape(name)}\s*=\s*([^\s,;]*)", text):
         value = match.group(1)
         if value not in not_numbers and len(not_numbers) < 3:
             try:
@@ -140,7 +141,7 @@ def missing_metric_hints(name: str, text: str) -> tuple[list[str], list[str]]:
             except ValueError:
                 pass
             not_numbers.append(value)
-    seen = {m.group(1) for m in re.finditer(r"([\w|-]+)\s*=", text)} - {name}
+    seen = {m.group(1) for m in re.finditer(rf"({DEFAULT_FORMAT_NAME.pattern})\s*=", text)} - {name}
     return not_numbers, difflib.get_close_matches(name, sorted(seen), n=3, cutoff=0.6)
 
 

@@ -340,6 +340,12 @@ def left_out_warning(key: str, problem: str) -> str:
     return f"warning: record {key} is damaged: {problem}; left out"
 
 
+def payload_of(record: dict[str, Any]) -> dict[str, Any]:
+    """A record as read, less the ``kind`` and ``version`` that :meth:`ExperimentRecords.write`
+    adds: what to write it back with, changed."""
+    return {k: v for k, v in record.items() if k not in ("kind", "version")}
+
+
 def decode_record(data: bytes, key: str, kind: str) -> dict[str, Any]:
     try:
         record = json.loads(data.decode("utf-8"))

@@ -14,7 +14,7 @@ from kfp_tune.core import claims
 from kfp_tune.core.decision import MAX_TRIALS_REACHED, RUNNING, decide
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError
 from kfp_tune.core.naming import short_hash
-from kfp_tune.core.records import DamagedRecord, ExperimentRecords, utc_now
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, payload_of, utc_now
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment
 from kfp_tune.core.state import ExperimentState, load_state, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map
@@ -110,7 +110,7 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
         if edited_from is None:  # an edit says what it changed itself
             _warn_budget_changes(head["spec"], spec_dict, experiment.name)
         restarted = {"restarted": utc_now()} if restart else {}  # Katib's Restarting condition, from then on
-        head = write_edit(records, head, {**_payload(head), "spec": spec_dict, **restarted})
+        head = write_edit(records, head, {**payload_of(head), "spec": spec_dict, **restarted})
     return head
 
 
@@ -165,10 +165,10 @@ def write_edit(records: ExperimentRecords, head: dict[str, Any], payload: dict[s
         raise DamagedRecord(records.experiment_key(), f"'revision' is {revision!r}, expected a whole number")
     record = {**payload, "revision": revision + 1}
     stored = records.write_once(records.revision_key(revision + 1), RecordKind.EXPERIMENT, record)
-    if _payload(stored) != record:
+    if payload_of(stored) != record:
         current = read_experiment_record(records)
         if current is not None and current.get("revision", 0) == revision:
-            records.write(records.experiment_key(), RecordKind.EXPERIMENT, _payload(stored))  # the other edit's second write
+            records.write(records.experiment_key(), RecordKind.EXPERIMENT, payload_of(stored))  # the other edit's second write
         raise ExperimentConflict(
             f"experiment {records.experiment!r} was changed by another edit while this one was made (revision {revision + 1}); "
             f"nothing of this edit was written: read the experiment again and repeat the edit"
@@ -230,10 +230,6 @@ def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Exper
             f"(resumePolicy {policy}), expected a maxTrialCount greater than {used}, got {new_max}"
         )
     return True
-
-
-def _payload(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k not in ("kind", "version")}
 
 
 def prepare(records: ExperimentRecords, experiment: Experiment, run_id: str | None = None, take_over: bool = False) -> dict[str, Any]:
