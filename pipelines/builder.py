@@ -82,8 +82,12 @@ DEFAULT_OBJECT_STORE = "seaweedfs"
 
 def as_experiment(experiment: Experiment | str | Path | Mapping[str, Any]) -> Experiment:
     """An experiment given as a model, a YAML file's path, YAML text or a dict, validated
-    (SpecError naming every problem)."""
-    return load_experiment(experiment if isinstance(experiment, (Experiment, Path, str)) else dict(experiment))
+    (SpecError naming every problem). A part of a GPU is refused here too, for any launcher:
+    compiled for a cluster, each trial's pod would ask for it and never be created (the check
+    ``kfp-tune validate`` makes, :func:`trial_resource_amounts`)."""
+    loaded = load_experiment(experiment if isinstance(experiment, (Experiment, Path, str)) else dict(experiment))
+    trial_resource_amounts(loaded)
+    return loaded
 
 
 def launcher_config_of(launcher_config: dict[str, Any] | str | None) -> dict[str, Any]:

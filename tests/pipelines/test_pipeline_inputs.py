@@ -248,3 +248,18 @@ def test_a_run_whose_first_step_refuses_its_input_fails_in_that_step_only(tmp_pa
     assert ended.get("decide-stop") is not None, sorted(ended)  # the exit handler wrote its outputs: it succeeded
     assert ended["decide-stop"]["parameterValues"]["Output"] is False
     assert ended.get("suggest") is None  # the first step failed
+
+
+@pytest.mark.parametrize("launcher", [None, {"kind": "local"}, {"kind": "kubernetes"}], ids=["default", "local", "kubernetes"])
+def test_compile_pipeline_from_python_refuses_a_part_of_a_gpu_for_every_launcher(tmp_path, launcher):
+    """``kfp-tune compile`` refused ``nvidia.com/gpu: "0.5"``; ``compile_pipeline()`` from a
+    notebook compiled it for a cluster, where no trial's pod would be created. Refused the
+    same way, the output file not written."""
+    from kfp_tune.pipelines import compile_pipeline
+
+    out = tmp_path / "p.yaml"
+    with pytest.raises(SpecError) as refused:
+        compile_pipeline(_with_resources(2, limits={"nvidia.com/gpu": "0.5"}), out, launcher_config=launcher)
+    (error,) = refused.value.errors
+    assert error.path.endswith("resources.limits.nvidia.com/gpu") and "expected a whole number of nvidia.com/gpu, got '0.5'" in error.message
+    assert not out.exists()
