@@ -15,11 +15,7 @@ import logging
 import os
 import re
 import signal
-import subprocess
 import sys
-import tempfile
-import threading
-import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -416,7 +412,6 @@ def _rounds(value: int | None) -> None:
 def _label(flag: str, value: str, subdomain: bool = False) -> None:
     """A Kubernetes name given on the command line: a DNS-1123 label (namespaces, trial names),
     or a subdomain (service accounts); refused here rather than by the API server mid-run."""
-    import re
 
     label = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
     pattern = rf"^{label}(\.{label})*$" if subdomain else rf"^{label}$"
@@ -639,7 +634,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             if args.engine == "inline":
                 run_inline(store, experiment, launcher_from_config(launcher_config, store_uri), take_over=args.take_over)
             else:
-                _run_kfp_local(experiment, store_uri, launcher_config, rounds, args.take_over, args.verbose)
+                from kfp_tune.pipelines.local_run import run_in_child
+
+                run_in_child(experiment, store_uri, launcher_config, rounds, args.take_over, args.verbose)
     except RunInterrupted as exc:
         bar.close()
         summary = summarize(store, experiment.name)
@@ -669,203 +666,6 @@ def _is_terminal(stream: Any) -> bool:
         return bool(stream.isatty())
     except (AttributeError, OSError, ValueError):
         return False
-
-
-def _run_kfp_local(
-    experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, take_over: bool, verbose: int = 0
-) -> None:
-    """Run the compiled pipeline under kfp.local in a child process, its output in a log file;
-    with ``verbose`` (-v) its steps' log lines are logged here too as they are written (-vv: their
-    debug lines as well), as the inline engine's are.
-
-    The child gets its own session, so a Ctrl-C reaches this process only, which passes SIGINT
-    or SIGTERM on to the child's process group (kfp.local's tasks: the one running trials stops
-    them and records them Killed). Once the child has ended, whatever it could not finish is
-    finished here (``steps.decide_stop.end_interrupted_run``) and RunInterrupted is raised.
-
-    The run's scratch folder (its log and kfp.local's pipeline root) is removed afterwards: the
-    records are in the store. A failed run keeps it, for the log its error names; -v keeps the log."""
-    import shutil
-
-    from tqdm import tqdm
-
-    from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
-    from kfp_tune.core.errors import RunInterrupted
-    from kfp_tune.core.records import ExperimentRecords
-    from kfp_tune.steps.decide_stop import end_interrupted_run
-    from kfp_tune.steps.entrypoints import DEBUG_VARIABLE
-    from kfp_tune.steps.slots import stop_notice
-    from kfp_tune.stores import open_store
-
-    work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
-    log_path = work / KFP_LOCAL_LOG
-    spec_path = work / "experiment.json"
-    spec_path.write_text(json.dumps(experiment.to_dict()), encoding="utf-8")
-    argv = [
-        sys.executable, "-m", "kfp_tune.pipelines.local_run",
-        str(spec_path), store_uri, json.dumps(launcher_config), str(rounds or 0), str(work / "pipeline-root"),
-    ] + (["take-over"] if take_over else [])
-    with open(log_path, "wb") as log_file:
-        # this process owns the run: if it is killed, the next run here sees the claim is dead
-        # its TMPDIR is the scratch folder: kfp.local's tasks leave a temporary folder each
-        env = {**os.environ, OWNER_VARIABLE: run_owner(), "TMPDIR": str(work), **({DEBUG_VARIABLE: "1"} if verbose > 1 else {})}
-        child = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-        ended = threading.Event()
-        follower = threading.Thread(target=_follow_steps, args=(log_path, ended), name="kfp-local-log", daemon=True)
-        if verbose:
-            logging.getLogger(__name__).info("kfp.local's whole log: %s (kept after the run, as -v was given)", log_path)
-            follower.start()
-        received: list[str] = []
-
-        def forward(signum: int, frame: Any) -> None:
-            name = signal.Signals(signum).name
-            received.append(name)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signum)
-            # said at once, in the inline engine's words: kfp.local's own output goes to its log
-            tqdm.write(stop_notice(name, first=len(received) == 1), file=sys.stderr)  # above the progress bar, if one shows
-
-        previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) != signal.SIG_IGN}
-        try:
-            code = child.wait()
-            if code < 0 and not received:  # killed outright: its steps, orphaned, stop their trials (steps.slots watches for it)
-                print(f"the kfp.local run (pid {child.pid}) was killed by {signal.Signals(-code).name}; waiting for its steps to stop their trials",
-                      file=sys.stderr, flush=True)
-                _kill_group_after(child.pid, ORPHANED_STEPS_SECONDS)
-        finally:
-            ended.set()
-            if follower.is_alive():
-                follower.join(timeout=10.0)
-            for s, handler in previous.items():
-                signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-    if code < 0 and not received:
-        # finish what the child could not: what its steps left running is recorded Killed, the claim released
-        how = f"killed by {signal.Signals(-code).name}"
-        killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), f"its kfp.local process was {how}")
-        raise KfpTuneError(
-            f"the kfp.local run (pid {child.pid}) was {how}: {killed} running trial(s) stopped and recorded Killed, their budget given back; "
-            f"the experiment is free for another run. Run the same command to resume (kfp.local's log: {log_path})"
-        )
-    if code != 0 and not received:
-        raise KfpTuneError(_kfp_local_failure(log_path))
-    if verbose:  # the log stays where -v said it is; the rest of the scratch folder goes
-        for item in work.iterdir():
-            if item != log_path:
-                shutil.rmtree(item, ignore_errors=True) if item.is_dir() else item.unlink(missing_ok=True)
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    if received:
-        killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), received[0])
-        raise RunInterrupted(received[0], killed)
-
-
-KFP_LOCAL_LOG = "kfp-local.log"
-"""The kfp.local child's whole output (its steps' log lines among kfp.local's own), in the run's
-scratch folder; kept when the run fails, or with -v."""
-KFP_EXECUTOR_LINE = re.compile(r"^ {4}\[KFP Executor \S+ \S+ (?P<level>[A-Z]+)\]: (?P<message>.*)$")
-"""A step's log line as kfp.local shows it: indented, in KFP's executor format (kfp/dsl/executor_main.py)."""
-KFP_EXECUTOR_NOISE = ("Looking for component ", "Loading KFP component ", "Got executor_input:", "Wrote executor output file ")
-"""KFP's executor's own lines about loading a component and its inputs: no step of kfp-tune's says them."""
-
-
-class _StepLines:
-    """Picks the steps' own log lines out of kfp.local's log, as it is written: kfp.local's lines
-    (tasks starting and ending, their outputs) and the KFP executor's are left out; a line that
-    goes on a step's record (a traceback, a step's plain print) goes with it."""
-
-    def __init__(self) -> None:
-        self.task = "kfp.local"
-        self.level = logging.INFO
-        self.showing = False
-
-    def feed(self, line: str) -> tuple[int, str, str] | None:
-        """(level, step, message) for a line to show, else None."""
-        line = re.sub(r"\x1b\[[0-9;]*m", "", line.rstrip("\r\n"))
-        started = re.search(r"Executing task '([^']+)'", line)
-        if started:
-            self.task, self.showing = started.group(1), False
-            return None
-        if not line.startswith("    "):  # kfp.local's own line ends what went before it
-            self.showing = False
-            return None
-        record = KFP_EXECUTOR_LINE.match(line)
-        if record:
-            message = record.group("message")
-            level = logging.getLevelName(record.group("level"))
-            self.level = level if isinstance(level, int) else logging.INFO
-            self.showing = not message.startswith(KFP_EXECUTOR_NOISE)
-            return (self.level, self.task, message) if self.showing else None
-        if self.showing and line.strip():
-            return self.level, self.task, line[4:]
-        return None
-
-
-def _follow_steps(log_path: Path, ended: threading.Event) -> None:
-    """Log each step's line of the kfp.local log as it is written (``-v``: the inline engine logs
-    them as they happen), under the step's name, until ``ended`` is set and the log is read."""
-    lines, pending = _StepLines(), ""
-    with open(log_path, encoding="utf-8", errors="replace") as log:
-        while True:
-            finished = ended.is_set()  # read after it is set: nothing written before it is missed
-            chunk = log.readline()
-            if chunk:
-                pending += chunk
-                if not pending.endswith("\n") and not finished:
-                    continue
-                shown_line, pending = lines.feed(pending), ""
-                if shown_line is not None:
-                    level, task, message = shown_line
-                    logging.getLogger(f"step {task}").log(level, "%s", message)
-            elif finished:
-                return
-            else:
-                time.sleep(0.1)
-
-
-ORPHANED_STEPS_SECONDS = 60.0
-"""How long ``kfp-tune run`` waits for the steps of a kfp.local child killed outright to stop
-their trials (a slots step waits up to ``steps.slots.INTERRUPT_WAIT_SECONDS`` for them) before it
-kills whatever of them is left."""
-
-
-def _kill_group_after(group: int, seconds: float) -> None:
-    """Until process group ``group`` is empty; SIGKILL to what is left of it after ``seconds``
-    (the launcher's ``_group_gone_within`` only waits: it leaves the killing to its caller)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            os.killpg(group, signal.SIGKILL if time.monotonic() > deadline else 0)
-        except ProcessLookupError:
-            return
-        except PermissionError:  # a member of it we may not signal: nothing more to do
-            return
-        time.sleep(0.2)
-
-
-def _kfp_local_failure(log_path: Path) -> str:
-    """What failed in a kfp.local run: the failed step and the error it ended on (found in the
-    log, where kfp.local indents each step's output), or how its process ended (a step killed
-    by a signal has no error of its own: ``pipelines.local_run.step_ends_told``), else the log's
-    last lines."""
-    import re
-
-    from kfp_tune.pipelines.local_run import STEP_END_MARK
-
-    lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log_path.read_text(errors="replace").splitlines()]
-    error = re.compile(r"^ {4}((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Busy|Conflict|Interrupted|Record|Exit|NotCreated)): (.*)$")
-    for at, line in enumerate(lines):
-        failed = re.search(r"Task '([^']+)' finished with status FAILURE", line)
-        if failed:
-            started = max((i for i in range(at) if "Executing task" in lines[i]), default=0)  # the failed step's own output
-            own = lines[started:at]
-            ended = next((text.strip()[len(STEP_END_MARK):] for text in own if text.strip().startswith(STEP_END_MARK)), "")
-            cause = next((m for m in (error.match(text) for text in reversed(own)) if m), None)
-            if cause is not None and "killed by signal" not in ended:
-                return f"the kfp.local pipeline run failed in step {failed.group(1)}: {cause.group(1).rsplit('.', 1)[-1]}: {cause.group(2)} (its log: {log_path})"
-            if ended:
-                return f"the kfp.local pipeline run failed in step {failed.group(1)}: its process {ended} (its log: {log_path})"
-            break
-    return "the kfp.local pipeline run failed; last lines of its log (" + str(log_path) + "):\n" + "\n".join(lines[-25:])
 
 
 def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
@@ -1519,7 +1319,6 @@ def cmd_edit(args: argparse.Namespace) -> int:
     runs ``kubectl edit experiment``: the client's rules and errors, with its argument names as
     the flags. A value Katib's webhook refuses is exit 2; an edit the experiment refuses (a
     completed experiment that cannot restart) exit 1."""
-    import re
 
     from kfp_tune.client import Client, experiment_phase
 

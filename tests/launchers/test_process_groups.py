@@ -1,6 +1,6 @@
 """The two waits on a process group, told apart by name: the local launcher's only waits
 (``_group_gone_within``: its caller sends the signals), the CLI's kills what is left of a
-killed kfp.local run's steps once its time is up (``_kill_group_after``)."""
+killed kfp.local run's steps once its time is up (``kill_group_after``)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import subprocess
 import threading
 import time
 
-from kfp_tune.cli import _kill_group_after
 from kfp_tune.launchers.local import _group_gone_within
+from kfp_tune.pipelines.local_run import kill_group_after
 
 
 def _sleeper() -> subprocess.Popen:
@@ -32,6 +32,6 @@ def test_the_clis_wait_kills_what_is_left_once_its_time_is_up() -> None:
     reaper = threading.Thread(target=process.wait, daemon=True)  # as the CLI has reaped the kfp.local process it waits after
     reaper.start()
     started = time.monotonic()
-    _kill_group_after(process.pid, 0.3)
+    kill_group_after(process.pid, 0.3)
     reaper.join(5.0)
     assert process.returncode == -9 and 0.3 <= time.monotonic() - started < 10

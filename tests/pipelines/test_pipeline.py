@@ -207,8 +207,8 @@ def test_a_failed_kfp_local_run_names_the_step_and_error_and_keeps_its_log(tmp_p
     launch step cannot create the trial, and says why.)"""
     import tempfile
 
-    from kfp_tune.cli import _run_kfp_local
     from kfp_tune.core.errors import KfpTuneError
+    from kfp_tune.pipelines.local_run import run_in_child
 
     scratch = tmp_path / "tmp"
     scratch.mkdir()
@@ -217,7 +217,7 @@ def test_a_failed_kfp_local_run_names_the_step_and_error_and_keeps_its_log(tmp_p
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
     experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1}))
     with pytest.raises(KfpTuneError) as failed:
-        _run_kfp_local(experiment, str(tmp_path / "store"), {"kind": "kubernetes", "namespace": "team-a"}, None, False)
+        run_in_child(experiment, str(tmp_path / "store"), {"kind": "kubernetes", "namespace": "team-a"}, None, False)
     message = re.fullmatch(r"the kfp.local pipeline run failed in step ([\w-]+): (\w+): (.*) \(its log: (\S+)\)", str(failed.value))
     assert message is not None, str(failed.value)
     assert message.group(2) == "TrialNotCreated" and "no Kubernetes configuration" in message.group(3)
