@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import warnings
 
@@ -144,8 +145,21 @@ def _no_argument():
     return 1.0
 
 
+class _AsyncCallable:
+    async def __call__(self, params):
+        return 1.0
+
+
+class _GeneratorCallable:
+    def __call__(self, params):
+        yield 1.0
+
+
 @pytest.mark.parametrize(("objective", "words"), [
     (_coroutine, "objective _coroutine must be a plain function \\(not async, not a generator\\)"),
+    (_AsyncCallable(), "objective _AsyncCallable.__call__ must be a plain function \\(not async, not a generator\\)"),
+    (functools.partial(_AsyncCallable()), "objective _AsyncCallable.__call__ must be a plain function \\(not async, not a generator\\)"),
+    (_GeneratorCallable(), "objective _GeneratorCallable.__call__ must be a plain function \\(not async, not a generator\\)"),
     (_generator, "objective _generator must be a plain function \\(not async, not a generator\\)"),
     (_no_argument, r"objective _no_argument\(\) must take one argument, the parameters dict"),
     (lambda **kwargs: 1.0, r"objective <lambda>\(\*\*kwargs\) must take one argument, the parameters dict"),

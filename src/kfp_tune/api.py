@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as _dt
+import functools
 import inspect
 import math
 import numbers
@@ -158,8 +159,10 @@ def _check_objective_shape(objective: Callable[..., Any]) -> None:
     read: refuse one that cannot be (async, a generator, another number of arguments) before
     any trial fails for it, as ``tune(host=)`` and Katib's SDK do."""
     name = getattr(objective, "__name__", type(objective).__name__)
-    if inspect.iscoroutinefunction(objective) or inspect.isasyncgenfunction(objective) or inspect.isgeneratorfunction(objective):
-        raise TypeError(f"tune(): objective {name} must be a plain function (not async, not a generator): each trial calls it once and reads what it returns")
+    called = _called_function(objective)
+    if inspect.iscoroutinefunction(called) or inspect.isasyncgenfunction(called) or inspect.isgeneratorfunction(called):
+        shown_name = name if called is objective else getattr(called, "__qualname__", name)
+        raise TypeError(f"tune(): objective {shown_name} must be a plain function (not async, not a generator): each trial calls it once and reads what it returns")
     try:
         signature = inspect.signature(objective)
     except (TypeError, ValueError):  # a builtin or C callable without a signature: its call will tell
@@ -168,6 +171,25 @@ def _check_objective_shape(objective: Callable[..., Any]) -> None:
         signature.bind({})
     except TypeError:
         raise TypeError(f"tune(): objective {name}{signature} must take one argument, the parameters dict") from None
+
+
+def _called_function(objective: Callable[..., Any]) -> Callable[..., Any]:
+    """What a call of ``objective`` runs: through ``functools.partial`` and an object's ``__call__``
+    (``inspect.iscoroutinefunction`` looks through neither an object nor a partial of one), so an
+    object with ``async def __call__`` is refused as an ``async def`` is, not by every trial
+    ('returned coroutine'). Katib's SDK checks only the call's arguments
+    (sdk/python/v1beta1/kubeflow/katib/utils/utils.py, ``validate_objective_function``), then
+    writes the source of a function into the trial (``get_exec_script_from_objective``), which an
+    object has none of."""
+    called = objective
+    for _ in range(100):  # a partial of an object whose __call__ is a partial ...; never a loop
+        if isinstance(called, functools.partial):
+            called = called.func
+        elif not inspect.isroutine(called) and not inspect.isclass(called) and callable(called):
+            called = type(called).__call__
+        else:
+            break
+    return called
 
 
 @dataclass(frozen=True)
