@@ -14,6 +14,11 @@ honoured, and early stopping stops a running trial (SIGTERM to its process group
 after a grace period: the group's, so a trial under ``sh -c`` gets it too, not only the shell);
 a trial that ended between two looks is judged on all it printed (``TrialRun.should_stop``).
 
+A trial ends when the process started ends, as a container ends with its main process: what is
+left of its process group then (``sleep 60 & python3 train.py``) gets SIGTERM, and SIGKILL after
+the grace period (:func:`_end_leftovers`). A process that left the group (``setsid``) is not
+reached: a container's every process would need a cgroup, which is not made here.
+
 Each trial runs in its own session and process group: a Ctrl-C in the terminal reaches the
 run, not the trials, and the run decides (:meth:`LocalLauncher.interrupt` stops every trial's
 whole group, which is then recorded Killed, never as a trial that failed on its own).
@@ -220,8 +225,11 @@ class LocalLauncher(Launcher):
                     self._stop_registered(process)  # the rest of its group too
                     output.seek(0)  # what it printed until then is kept with it, as a finished trial's log is
                     raise RunInterrupted(logs={trial.primary_container: output.read().decode("utf-8", errors="replace")})
-                with self._lock:
-                    self._running.discard(process)
+                try:
+                    _end_leftovers(process)  # it ended by itself (or was stopped): so does the rest of its group
+                finally:
+                    with self._lock:
+                        self._running.discard(process)
             finally:
                 beside_logs = beside.stop() if beside is not None else {}
             output.seek(0)
@@ -378,6 +386,21 @@ def failure_message(code: int, log: str) -> str:
     "exit code 2" alone does not say that the script was not found or which exception ended it."""
     last = clipped(next((line.strip() for line in reversed(log.splitlines()) if line.strip()), ""), MESSAGE_LOG_CHARS)
     return f"{process_end(code)}: {last}" if last else process_end(code)
+
+
+def _end_leftovers(process: subprocess.Popen) -> None:
+    """What is left of a trial's process group once the process started has ended (a
+    background ``sleep 60 &`` of its shell line): SIGTERM, the grace period, then SIGKILL, as
+    :func:`_stop` ends a running trial; nothing, and no wait, when nothing is left. On a
+    cluster the container ends with its main process, taking every process in it along, and
+    the Job is then deleted (Katib: pkg/controller.v1beta1/trial/trial_controller.go,
+    reconcileJob). A process that left the group (``setsid``) is not reached."""
+    if _group_gone_within(process, 0.0):
+        return
+    _signal_group(process, signal.SIGTERM)
+    if not _group_gone_within(process, GRACE_SECONDS):
+        _signal_group(process, signal.SIGKILL)
+        _group_gone_within(process, GRACE_SECONDS)
 
 
 class _Beside:
