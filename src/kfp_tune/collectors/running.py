@@ -3,7 +3,11 @@
 - StdOut: the primary container's output so far (what the launcher hands the monitor), its
   whole lines only: a launcher that asks once the trial has ended ends the output with a
   newline, so that its last line counts then
-  (:func:`~kfp_tune.collectors.formats.whole_lines`).
+  (:func:`~kfp_tune.collectors.formats.whole_lines`). A launcher that follows the output as a
+  file grows (the local one) hands over only what was appended since its last look
+  (:meth:`StopTest.appended`): each look then costs the new bytes only, as Katib's collector
+  tails the file line by line (cmd/metricscollector/v1beta1/file-metricscollector/main.go,
+  watchMetricsFile).
 - File, TensorFlowEvent, PrometheusMetric: what the kfp-tune collector following the trial has
   stored (the sidecar on a cluster, the local launcher's follower on this machine).
 - Push and Custom: the ``ReportedMetrics`` records the trial (Push) or the user's collector
@@ -12,7 +16,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import dataclasses
+from collections.abc import Sequence
 from typing import Protocol
 
 from kfp_tune.collectors.formats import whole_lines
@@ -35,12 +40,44 @@ class RunningMetrics:
         self.kind = experiment.spec.collector_kind
         self._collected = CollectedReader(records, trial)
         self._reported: dict[str, list[MetricLog]] = {}
+        self._pending: list[str] = []
+        """Output after the last newline handed to :meth:`read_appended`, in the pieces it came in
+        (joined only once its newline comes: a long line with none is not copied at each look)."""
+        self._parsed: list[MetricLog] = []
+        self._steps: dict[str, int] = {}
+
+    @property
+    def reads_output(self) -> bool:
+        """Whether the metrics come from the primary container's output (else it is not read)."""
+        return self.kind == CollectorKind.STDOUT
 
     def read(self, output: str = "") -> list[MetricLog]:
         """The trial's metrics so far; ``output``: its primary container's output so far, of
         which a last line without its newline is not read yet (it may be half written)."""
         if self.kind == CollectorKind.STDOUT:
             return parse_output(self.experiment, whole_lines(output, ended=False))
+        return self._read_stored()
+
+    def read_appended(self, text: str) -> list[MetricLog]:
+        """As :meth:`read`, given only what the output gained since the last call (the calls'
+        texts, in order, are the output): only the new whole lines are parsed, the ones before
+        are kept parsed, each metric's steps counted on from them."""
+        if self.kind != CollectorKind.STDOUT:
+            return self._read_stored()
+        if "\n" not in text:
+            if text:
+                self._pending.append(text)
+            return list(self._parsed)
+        cut = text.rfind("\n") + 1
+        lines = "".join([*self._pending, text[:cut]])
+        self._pending = [text[cut:]] if cut < len(text) else []
+        for metric in parse_output(self.experiment, lines):
+            step = self._steps.get(metric.name, 0)
+            self._steps[metric.name] = step + 1
+            self._parsed.append(dataclasses.replace(metric, step=step))
+        return list(self._parsed)
+
+    def _read_stored(self) -> list[MetricLog]:
         if self.kind in REPORTED_KINDS:
             return self._read_reported()
         return self._collected.read()
@@ -64,18 +101,39 @@ class Rule(Protocol):
     def should_stop(self, objective_type: str, completed: Sequence[Sequence[float]], current: Sequence[float]) -> bool: ...
 
 
-def stop_test(
-    records: ExperimentRecords, experiment: Experiment, trial: str, rule: Rule, completed: Sequence[Sequence[float]]
-) -> Callable[[str], bool]:
+class StopTest:
     """The running trial's stop test (``TrialRun.should_stop``): its objective values so far,
-    in report order, against the completed trials' curves, by the experiment's rule."""
-    assert experiment.spec.objective is not None
-    metric, objective_type = experiment.spec.objective.objective_metric_name, experiment.spec.objective.type
-    running = RunningMetrics(records, experiment, trial)
-    curves = [list(c) for c in completed]
+    in report order, against the completed trials' curves, by the experiment's rule.
 
-    def should_stop(output: str) -> bool:
-        current = [m.value for m in running.read(output) if m.name == metric and m.text is None]
-        return bool(rule.should_stop(objective_type, curves, current))
+    Called with the whole output so far (what a pod's log gives), or, by a launcher that
+    follows a growing file, :meth:`appended` with what came since its last look; a launcher
+    uses one or the other for a trial, not both."""
 
-    return should_stop
+    def __init__(self, running: RunningMetrics, rule: Rule, completed: Sequence[Sequence[float]]):
+        objective = running.experiment.spec.objective
+        assert objective is not None
+        self.running, self.rule = running, rule
+        self.metric, self.objective_type = objective.objective_metric_name, objective.type
+        self.curves = [list(c) for c in completed]
+
+    @property
+    def reads_output(self) -> bool:
+        """Whether the test reads the output at all (StdOut): a launcher need not read it else."""
+        return self.running.reads_output
+
+    def __call__(self, output: str) -> bool:
+        return self._judge(self.running.read(output))
+
+    def appended(self, text: str) -> bool:
+        """Judge, given what the output gained since the last call (``"\n"`` once the trial has
+        ended, when its last line had none: it is whole then)."""
+        return self._judge(self.running.read_appended(text))
+
+    def _judge(self, metrics: Sequence[MetricLog]) -> bool:
+        current = [m.value for m in metrics if m.name == self.metric and m.text is None]
+        return bool(self.rule.should_stop(self.objective_type, self.curves, current))
+
+
+def stop_test(records: ExperimentRecords, experiment: Experiment, trial: str, rule: Rule, completed: Sequence[Sequence[float]]) -> StopTest:
+    """The running trial's stop test (:class:`StopTest`)."""
+    return StopTest(RunningMetrics(records, experiment, trial), rule, completed)

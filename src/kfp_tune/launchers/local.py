@@ -13,11 +13,16 @@ container runs, once, whatever the kind's replicas; a Job's ``activeDeadlineSeco
 honoured, and early stopping stops a running trial (SIGTERM to its process group, then SIGKILL
 after a grace period: the group's, so a trial under ``sh -c`` gets it too, not only the shell);
 a trial that ended between two looks is judged on all it printed (``TrialRun.should_stop``).
+Early stopping follows the output as it grows: each look reads only what came since the last
+(:meth:`~kfp_tune.collectors.running.StopTest.appended`).
 
 A trial ends when the process started ends, as a container ends with its main process: what is
 left of its process group then (``sleep 60 & python3 train.py``) gets SIGTERM, and SIGKILL after
 the grace period (:func:`_end_leftovers`). A process that left the group (``setsid``) is not
 reached: a container's every process would need a cgroup, which is not made here.
+
+The trial's log is kept whole up to :data:`LOG_HEAD_BYTES` + :data:`LOG_TAIL_BYTES`; past that,
+its head and tail, and between them the lines that name a metric (:func:`kept_log`).
 
 Each trial runs in its own session and process group: a Ctrl-C in the terminal reaches the
 run, not the trials, and the run decides (:meth:`LocalLauncher.interrupt` stops every trial's
@@ -49,6 +54,7 @@ experiment as the store holds it):
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import logging
 import os
@@ -59,7 +65,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -79,8 +85,18 @@ log = logging.getLogger(__name__)
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 10.0
 GROUP_POLL_SECONDS = 0.02
-# The most of a failed trial's last log line its message carries (the whole log stays in the store).
+# The most of a failed trial's last log line its message carries (the log stays in the store).
 MESSAGE_LOG_CHARS = 300
+LOG_HEAD_BYTES = 1 << 20
+"""The first bytes of a trial's output kept in its stored log (cut back to a line's end)."""
+LOG_TAIL_BYTES = 4 << 20
+"""The last bytes of a trial's output kept in its stored log (from a line's start): with the
+head, a log's bound, which holds the program's start and its end (a failure's traceback).
+Between them only the lines that name a metric are kept, so the StdOut collector reads every
+value still; a line says how many bytes were left out. Katib keeps no trial log at all (its
+collector parses the output in the pod and stores the observation log only)."""
+READ_CHUNK_BYTES = 1 << 20
+"""How much of a trial's output is read at a time: never all of it as one string."""
 
 
 def missing_command(container: str) -> str:
@@ -214,8 +230,9 @@ class LocalLauncher(Launcher):
                         return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {argv[0]!r}: {exc.strerror}")
                     self._running.add(process)
                 code, reason, message = -1, "", ""
+                printed = _Output(output)
                 try:
-                    code, reason, message = self._watch(process, output, trial, timeout)
+                    code, reason, message = self._watch(process, printed, trial, timeout)
                 except BaseException:
                     self._stop_registered(process)
                     raise
@@ -223,8 +240,8 @@ class LocalLauncher(Launcher):
                     stopped = process.pid in self._stopped or reason == INTERRUPTED
                 if stopped:  # it ended because the run was interrupted: not a result of its own
                     self._stop_registered(process)  # the rest of its group too
-                    output.seek(0)  # what it printed until then is kept with it, as a finished trial's log is
-                    raise RunInterrupted(logs={trial.primary_container: output.read().decode("utf-8", errors="replace")})
+                    # what it printed until then is kept with it, as a finished trial's log is
+                    raise RunInterrupted(logs={trial.primary_container: kept_log(output.fileno(), self._metric_names(trial))})
                 try:
                     _end_leftovers(process)  # it ended by itself (or was stopped): so does the rest of its group
                 finally:
@@ -232,13 +249,11 @@ class LocalLauncher(Launcher):
                         self._running.discard(process)
             finally:
                 beside_logs = beside.stop() if beside is not None else {}
-            output.seek(0)
-            text = output.read().decode("utf-8", errors="replace")
-        from kfp_tune.collectors.formats import ended_output
-
-        if reason in ("", "Error") and trial.should_stop is not None and trial.should_stop(ended_output(text)):
             # it ended between two looks: judged on all it reported (the collector's last read is
             # in, beside.stop()), as Katib's collector judges each line as it is written
+            ends_stopped = reason in ("", "Error") and trial.should_stop is not None and printed.judge(trial.should_stop, ended=True)
+            text = kept_log(output.fileno(), self._metric_names(trial))
+        if ends_stopped:
             reason, message = EARLY_STOP_REASON, EARLY_STOP_MESSAGE
         if reason == EARLY_STOP_REASON:
             phase = LaunchPhase.EARLY_STOPPED
@@ -255,6 +270,15 @@ class LocalLauncher(Launcher):
                 phase, reason, message = LaunchPhase.FAILED, "CheckpointNotSaved", f"the trial's checkpoint folder could not be kept: {exc}"
         files = read_metrics_files(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
         return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={**beside_logs, trial.primary_container: text}, files=files)
+
+    def _metric_names(self, trial: TrialRun) -> list[str]:
+        """The metrics a StdOut trial's output is read for (:func:`kept_log` keeps their lines);
+        none when the experiment is not known here or its metrics are not in the output."""
+        known = self._experiments.get(trial.experiment)
+        if known is None:
+            return []
+        spec = known[1].spec
+        return spec.objective.metric_names if spec.objective is not None and spec.collector_kind == CollectorKind.STDOUT else []
 
     def _experiment(self, name: str) -> tuple[ExperimentRecords, Experiment] | None:
         """The experiment as the store holds it (what launch-trial runs), when this launcher
@@ -347,7 +371,7 @@ class LocalLauncher(Launcher):
         (local if directory else local.parent).mkdir(parents=True, exist_ok=True)
         return {root: str(local_root)}, local
 
-    def _watch(self, process: subprocess.Popen, output: Any, trial: TrialRun, timeout: float | None) -> tuple[int, str, str]:
+    def _watch(self, process: subprocess.Popen, output: _Output, trial: TrialRun, timeout: float | None) -> tuple[int, str, str]:
         """Wait for the process; kill it at its deadline, stop it when early stopping says so.
         Returns (exit code, reason, message); reason is empty for a normal end."""
         started = time.monotonic()
@@ -361,10 +385,8 @@ class LocalLauncher(Launcher):
                     return _stop(process), INTERRUPTED, "the run was interrupted"
                 if left is not None and time.monotonic() - started >= timeout:  # type: ignore[operator]
                     return _stop(process), "DeadlineExceeded", f"the trial ran past its deadline of {timeout:g} s and was killed"
-                if trial.should_stop is not None:
-                    output.seek(0)
-                    if trial.should_stop(output.read().decode("utf-8", errors="replace")):
-                        return _stop(process), EARLY_STOP_REASON, EARLY_STOP_MESSAGE
+                if trial.should_stop is not None and output.judge(trial.should_stop):
+                    return _stop(process), EARLY_STOP_REASON, EARLY_STOP_MESSAGE
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else process_end(code))
 
@@ -386,6 +408,114 @@ def failure_message(code: int, log: str) -> str:
     "exit code 2" alone does not say that the script was not found or which exception ended it."""
     last = clipped(next((line.strip() for line in reversed(log.splitlines()) if line.strip()), ""), MESSAGE_LOG_CHARS)
     return f"{process_end(code)}: {last}" if last else process_end(code)
+
+
+class _Output:
+    """A running trial's output file, read by position (``os.pread``: the trial writes through
+    the same open file, whose offset a seek here would move under it)."""
+
+    def __init__(self, file: Any):
+        self.fd = file.fileno()
+        self.position = 0
+        self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        self.ends_line = True
+
+    def appended(self) -> Iterator[str]:
+        """What the trial printed since the last call, decoded, in chunks; up to the size the
+        file had at the call, so a trial printing fast does not keep the reader here."""
+        end = os.fstat(self.fd).st_size
+        while self.position < end:
+            data = os.pread(self.fd, min(READ_CHUNK_BYTES, end - self.position), self.position)
+            if not data:
+                return
+            self.position += len(data)
+            self.ends_line = data.endswith(b"\n")
+            text = self.decoder.decode(data)
+            if text:
+                yield text
+
+    def judge(self, should_stop: Callable[[str], bool], ended: bool = False) -> bool:
+        """Ask the trial's stop test; ``ended``: the trial has ended, so its last line is whole.
+        A :class:`~kfp_tune.collectors.running.StopTest` is handed only the new output (none
+        when it does not read it); any other callable, all of it, as the contract says."""
+        from kfp_tune.collectors.running import StopTest
+
+        if not isinstance(should_stop, StopTest):
+            from kfp_tune.collectors.formats import ended_output
+
+            text = _read(self.fd, 0, os.fstat(self.fd).st_size).decode("utf-8", errors="replace")
+            return should_stop(ended_output(text) if ended else text)
+        if not should_stop.reads_output:
+            return should_stop.appended("")
+        for text in self.appended():
+            if should_stop.appended(text):
+                return True
+        if not ended:
+            return False
+        rest = self.decoder.decode(b"", final=True)
+        if not (rest.endswith("\n") or (not rest and self.ends_line)):
+            rest += "\n"
+        return should_stop.appended(rest)
+
+
+def kept_log(fd: int, metric_names: Collection[str] = ()) -> str:
+    """A trial's output as its log is stored: whole when it is at most :data:`LOG_HEAD_BYTES` +
+    :data:`LOG_TAIL_BYTES`; else its head and tail, and between them a line saying how many
+    bytes were left out, followed by the left-out lines that name one of ``metric_names``
+    (every line the StdOut collector reads, :func:`~kfp_tune.collectors.stdout.parse_metric_lines`,
+    so it finds every value, in order). Read in chunks, never whole."""
+    size = os.fstat(fd).st_size
+    if size <= LOG_HEAD_BYTES + LOG_TAIL_BYTES:
+        return _read(fd, 0, size).decode("utf-8", errors="replace")
+    head = _read(fd, 0, LOG_HEAD_BYTES)
+    head = head[: head.rfind(b"\n") + 1 or len(head)]
+    tail = _read(fd, size - LOG_TAIL_BYTES, LOG_TAIL_BYTES)
+    start = tail.find(b"\n") + 1
+    tail = tail[start:] if 0 < start < len(tail) else tail
+    middle = _lines_naming(fd, len(head), size - len(tail), [name.encode() for name in metric_names])
+    left_out = size - len(tail) - len(head) - sum(len(line) for line in middle)
+    note = f"[{left_out} bytes of this trial's output were left out here: kfp-tune keeps a long log's head and tail"
+    note += f"; the {len(middle)} lines among them that name a metric follow]\n" if middle else "]\n"
+    return b"".join([head, note.encode(), *middle, tail]).decode("utf-8", errors="replace")
+
+
+def _read(fd: int, start: int, size: int) -> bytes:
+    """``size`` bytes of the file from ``start`` (fewer at its end), its offset left as it is."""
+    parts, position = [], start
+    while position < start + size:
+        data = os.pread(fd, start + size - position, position)
+        if not data:
+            break
+        parts.append(data)
+        position += len(data)
+    return b"".join(parts)
+
+
+def _lines_naming(fd: int, start: int, end: int, names: list[bytes]) -> list[bytes]:
+    """The lines of the file between ``start`` and ``end`` (line ends: ``\\n`` or ``\\r``, as the
+    StdOut collector splits them) that hold one of ``names``; read a chunk at a time, and a
+    chunk is split into lines only if a name is in it."""
+    if not names:
+        return []
+    found: list[bytes] = []
+    carry = bytearray()  # the line the last chunk ended in
+    position = start
+    while position < end:
+        chunk = os.pread(fd, min(READ_CHUNK_BYTES, end - position), position)
+        if not chunk:
+            break
+        position += len(chunk)
+        last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+        if last == -1 and position < end:
+            carry += chunk
+            continue
+        whole = bytes(carry) + chunk[: last + 1] if last != -1 else bytes(carry) + chunk
+        carry = bytearray(chunk[last + 1 :]) if last != -1 else bytearray()
+        if any(name in whole for name in names):
+            found.extend(line for line in whole.splitlines(keepends=True) if any(name in line for name in names))
+    if carry and any(name in carry for name in names):
+        found.append(bytes(carry))
+    return found
 
 
 def _end_leftovers(process: subprocess.Popen) -> None:
@@ -443,8 +573,7 @@ class _Beside:
         if self._process is None:
             return {}
         _stop(self._process)
-        self._output.seek(0)
-        text = self._output.read().decode("utf-8", errors="replace")
+        text = kept_log(self._output.fileno())
         self._output.close()
         return {self.name: text}
 
