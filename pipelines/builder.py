@@ -21,6 +21,7 @@ values never are.
 import inspect
 import json
 import math
+import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
@@ -380,13 +381,40 @@ def request_resources(task: Any, resources: dict[str, str]) -> None:
         task.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(resources["nvidia.com/gpu"])
 
 
-def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], output: str | Path, **options: Any) -> Path:
-    """Compile the experiment's pipeline to KFP IR YAML at ``output`` (a ``.yaml`` or ``.yml``
-    file). It is compiled aside first: InputError, and ``output`` left as it was, when it would
-    pass :data:`PIPELINE_BUDGET_BYTES`."""
-    path = Path(output)
+def is_same_file(first: Path, second: Path) -> bool:
+    """Whether two paths name one file, however spelled (relative or absolute, through a
+    symlink, another case on a case-insensitive disk): the file itself when both exist, else
+    the resolved paths."""
+    try:
+        if first.exists() and second.exists():
+            return os.path.samefile(first, second)
+        return first.resolve() == second.resolve()
+    except (OSError, ValueError):  # a name too long, a NUL byte: no file, so not the same one
+        return False
+
+
+def check_output(experiment: Any, path: Path) -> None:
+    """InputError naming ``output`` when the pipeline could not be written there, before anything
+    is built: not a ``.yaml`` name, a folder, in a folder that does not exist, or the experiment's
+    own file (``kfp-tune compile`` refuses the same, and the compiled YAML would replace it)."""
     if path.suffix not in (".yaml", ".yml"):
         raise InputError(f"output {str(path)!r}: expected a file name ending in .yaml (KFP's pipeline format)")
+    if path.is_dir():
+        raise InputError(f"output {str(path)!r}: is a folder; expected a file name ending in .yaml")
+    if not path.parent.is_dir():
+        raise InputError(f"output {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    # an experiment given as a path (a str with no line break is one: YAML text has several)
+    source = experiment if isinstance(experiment, Path) else Path(experiment) if isinstance(experiment, str) and "\n" not in experiment else None
+    if source is not None and is_same_file(path, source):
+        raise InputError(f"output {str(path)!r}: is the experiment file itself; expected another file for the pipeline")
+
+
+def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], output: str | Path, **options: Any) -> Path:
+    """Compile the experiment's pipeline to KFP IR YAML at ``output`` (a ``.yaml`` or ``.yml``
+    file, never the experiment's own: :func:`check_output`). It is compiled aside first:
+    InputError, and ``output`` left as it was, when it would pass :data:`PIPELINE_BUDGET_BYTES`."""
+    path = Path(output)
+    check_output(experiment, path)
     pipeline = build_pipeline(experiment, **options)
     with tempfile.TemporaryDirectory(prefix="kfp-tune-compile-") as folder:
         draft = Path(folder) / f"pipeline{path.suffix}"

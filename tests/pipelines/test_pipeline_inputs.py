@@ -263,3 +263,34 @@ def test_compile_pipeline_from_python_refuses_a_part_of_a_gpu_for_every_launcher
     (error,) = refused.value.errors
     assert error.path.endswith("resources.limits.nvidia.com/gpu") and "expected a whole number of nvidia.com/gpu, got '0.5'" in error.message
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "spelled",
+    [lambda f: f.name, lambda f: str(f), lambda f: f"./{f.name}", lambda f: f, lambda f: f.with_name("link.yaml")],
+    ids=["relative", "absolute", "dot-slash", "Path", "symlink"],
+)
+def test_compile_pipeline_never_writes_over_the_experiment_file(tmp_path, monkeypatch, spelled):
+    """``compile_pipeline("my-exp.yaml", "my-exp.yaml")`` replaced the experiment with the
+    compiled pipeline; ``kfp-tune compile`` refuses the same output. However the output is
+    spelled, it is refused naming ``output``, and the experiment file is left as it was."""
+    monkeypatch.chdir(tmp_path)
+    experiment = tmp_path / "my-exp.yaml"
+    experiment.write_text(yaml.safe_dump(quadratic_experiment()))
+    (tmp_path / "link.yaml").symlink_to(experiment)
+    before = experiment.read_bytes()
+    with pytest.raises(InputError, match=r"^output .*: is the experiment file itself; expected another file for the pipeline"):
+        compile_pipeline("my-exp.yaml", spelled(experiment))
+    with pytest.raises(InputError, match=r"is the experiment file itself"):  # the experiment through the link, the output the file
+        compile_pipeline(str(tmp_path / "link.yaml"), "my-exp.yaml")
+    assert experiment.read_bytes() == before
+    assert compile_pipeline("my-exp.yaml", "pipeline.yaml").read_text().startswith("# PIPELINE DEFINITION")  # another file is written
+
+
+def test_compile_pipeline_refuses_an_output_in_no_folder_naming_it(tmp_path):
+    with pytest.raises(InputError, match=r"^output .*: the folder .*nowhere' does not exist"):
+        compile_pipeline(quadratic_experiment(), tmp_path / "nowhere" / "p.yaml")
+    (tmp_path / "d.yaml").mkdir()
+    with pytest.raises(InputError, match=r"^output .*d\.yaml': is a folder"):
+        compile_pipeline(quadratic_experiment(), tmp_path / "d.yaml")
+
