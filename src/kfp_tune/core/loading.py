@@ -54,16 +54,28 @@ def load_experiment(source: str | Path | dict[str, Any] | Experiment | Any) -> E
 
     Returns the defaulted Experiment; raises SpecError with every problem found, TypeError for
     a source of another type."""
-    if isinstance(source, Experiment):
-        experiment = source
-    else:
-        data = read_experiment_source(source)
-        experiment = parse_experiment(data)
+    experiment = parse_experiment(read_experiment_source(source))
     experiment = apply_katib_defaults(experiment)
     errors = validate_experiment(experiment)
     if errors:
         raise SpecError(errors)
     return experiment
+
+
+def model_document(experiment: Experiment) -> dict[str, Any]:
+    """An Experiment model as the document it stands for, its values as they are, for
+    :func:`parse_experiment` to check as it checks a dict: a model built or edited in Python
+    (``exp.spec.max_trial_count = "3"``, ``model_copy(update=...)``) skips the models' checks,
+    and Katib refuses such an object when it decodes it into its Go types (``MaxTrialCount
+    *int32``, ``Retain bool``: experiment_types.go, ``ExperimentSpec`` and ``TrialTemplate``;
+    ``Goal *float64``: common_types.go, ``ObjectiveSpec``). Not :meth:`Experiment.to_dict`: its
+    JSON form cannot hold every value a user may set and leaves out a None the dict path would
+    refuse. ``status`` (left out of every dump) is put back, as a document from ``kubectl get``
+    has it."""
+    document = experiment.model_dump(by_alias=True, warnings=False)
+    if experiment.status is not None:
+        document["status"] = experiment.status
+    return document
 
 
 def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
@@ -76,6 +88,8 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     at ``(root)``. TypeError for a source of any other type, naming it."""
     if isinstance(source, dict):
         return source
+    if isinstance(source, Experiment):
+        return model_document(source)
     is_file = isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json")))
     if is_file:
         text = _read_file(Path(source))

@@ -13,7 +13,7 @@ import hashlib
 import json
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 
 from kfp_tune.core.errors import FieldError, SpecError, shown
@@ -258,12 +258,22 @@ class ExperimentSpec(_Model):
 
 
 class ObjectMeta(_Model):
-    model_config = ConfigDict(extra="ignore")  # uid, resourceVersion, ... from `kubectl get`; any other key is refused (parse_experiment)
+    model_config = ConfigDict(extra="allow")
 
     name: str = ""
     namespace: str | None = None
     labels: dict[str, str] | None = None
     annotations: dict[str, str] | None = None
+
+    @model_validator(mode="after")
+    def _without_server_fields(self) -> ObjectMeta:
+        """Drops the other Kubernetes ObjectMeta fields (uid, resourceVersion, ... from ``kubectl
+        get``); keeps any other key (``namespacex``, given to the constructor too), which
+        ``parse_experiment`` refuses, naming it, as the API server does."""
+        extra = self.__pydantic_extra__ or {}
+        for key in [key for key in extra if not object_meta_problems({key: None}, "metadata")]:
+            del extra[key]
+        return self
 
 
 class Experiment(_Model):
