@@ -36,6 +36,13 @@ from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind, TrialStatus
 FINISHED_PHASES = (ExperimentPhase.SUCCEEDED.value, ExperimentPhase.FAILED.value)
 """The phases of a completed experiment (a decision's, a recorded outcome's)."""
 
+
+def is_outcome(record: dict[str, Any]) -> bool:
+    """Whether an outcome record, as read, holds an outcome (a finished phase, its reason,
+    message, uid and time); every reader leaves any other out, as the trials' records are the truth."""
+    return all(isinstance(record.get(name), str) for name in ("uid", "reason", "message", "time")) and record.get("phase") in FINISHED_PHASES
+
+
 TRIAL_INTERRUPTED = "RunInterrupted"
 """The reason of a trial that was ``Killed`` because its user interrupted the run (SIGINT,
 SIGTERM). Such a trial's budget is given back: it counts towards neither maxTrialCount nor
@@ -356,7 +363,7 @@ class ExperimentView:
             return
         if record is None:
             return
-        if all(isinstance(record.get(name), str) for name in ("uid", "reason", "message", "time")) and record.get("phase") in FINISHED_PHASES:
+        if is_outcome(record):
             state.outcomes[label] = record
         else:
             log.warning("outcome record %s ignored: it is not an outcome (phase, reason, message, time)", key)

@@ -10,8 +10,8 @@ import time
 from kfp_tune.core import claims
 from kfp_tune.core.decision import RUN_INTERRUPTED, RUN_STEP_FAILED, Decision, decide, interrupted, status_document
 from kfp_tune.core.errors import StoreError
-from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, outcome_label, utc_now
-from kfp_tune.core.state import TRIAL_INTERRUPTED, TRIAL_STALE, ExperimentState, ExperimentView
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialResult, outcome_label, utc_now
+from kfp_tune.core.state import TRIAL_INTERRUPTED, TRIAL_STALE, ExperimentState, ExperimentView, is_outcome
 from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, RecordKind, TrialStatus
 from kfp_tune.progress import assignment_text, one_line, value_text
 
@@ -72,15 +72,36 @@ def record_outcome(records: ExperimentRecords, state: ExperimentState, decision:
     if not decision.finished or decision.recorded:
         return decision
     max_trial_count = state.experiment.spec.max_trial_count
-    stored = records.write_once(
-        records.outcome_key(max_trial_count), RecordKind.OUTCOME,
-        {"uid": state.uid, "phase": decision.phase, "reason": decision.reason, "message": decision.message, "time": now},
-    )
+    key = records.outcome_key(max_trial_count)
+    try:
+        stored = records.write_once(
+            key, RecordKind.OUTCOME, {"uid": state.uid, "phase": decision.phase, "reason": decision.reason, "message": decision.message, "time": now},
+        )
+    except DamagedRecord as exc:  # a newer kfp-tune's (NewerRecord) still stops the run: upgrade, never remove it
+        return _damaged_outcome(key, exc.problem, decision)
+    if not is_outcome(stored):
+        return _damaged_outcome(key, "it is not an outcome (phase, reason, message, time)", decision)
     if stored.get("uid") != state.uid:  # left by an experiment of the same name deleted in part: not this one's
-        log.warning("outcome record %s belongs to another experiment (uid %s); not used", records.outcome_key(max_trial_count), stored.get("uid"))
+        log.warning("outcome record %s belongs to another experiment (uid %s); not used", key, stored.get("uid"))
         return decision
     state.outcomes[outcome_label(max_trial_count)] = stored
     return Decision(ExperimentPhase(stored["phase"]), stored["reason"], stored["message"], decision.best_trial, decision.counts, recorded=True)
+
+
+def _damaged_outcome(key: str, problem: str, decision: Decision) -> Decision:
+    """An outcome record that the state reader leaves out (``core.state.is_outcome``) is absent
+    here too: the decision made from the trials' records stands. The record is left as it is:
+    outcomes are written once, and the store has no compare-and-replace, so two steps replacing
+    it at the same time could each keep a different outcome. Katib likewise derives a completed
+    experiment's condition from its trials (pkg/controller.v1beta1/experiment/util/status_util.go,
+    ``UpdateExperimentStatusCondition``) and keeps it once set (experiment_controller.go,
+    ``Reconcile``: a completed experiment is not reconciled again)."""
+    log.warning(
+        "outcome record %s is damaged (%s): the outcome is decided from the trials' records instead; the record is left as it is "
+        "(an outcome is written once): remove it for the next decision to record the outcome again",
+        key, problem,
+    )
+    return decision
 
 
 def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = False) -> Decision:
