@@ -1,16 +1,64 @@
 """A store in a local folder. Writes go to a temporary file that is fsynced and renamed, so a
-reader never sees half a record, even if the writer is killed."""
+reader never sees half a record, even if the writer is killed. What a killed writer leaves (its
+temporary file) is never listed; deleting the experiment removes it, and so does a listing once
+it is an hour old and no writer holds it."""
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import os
+import re
+import stat
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.stores.keys import unsafe_part
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock, but a file a writer has open cannot be unlinked there
+    fcntl = None  # type: ignore[assignment]
+
+log = logging.getLogger(__name__)
+
+TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
+"""A write's temporary file, beside its key: ``.NAME.XXXXXXXX.tmp`` (``tempfile.mkstemp``'s eight
+random characters, between the prefix and suffix :meth:`LocalStore._write` gives it). The store's
+own, never a key: a listing skips it, and only such names are ever removed as leftovers."""
+
+STALE_TEMP_SECONDS = 3600.0
+"""A temporary file unchanged this long, whose writer holds no lock on it, is a killed write's
+leftover: a listing removes it. A live write holds its lock and changes the file within seconds."""
+
+
+def _remove_leftover(path: Path, min_age: float) -> bool:
+    """Unlink a temporary file (:data:`TEMP_NAME`) if no writer holds it (its flock is free: the
+    writer ended, however it ended) and it is unchanged for ``min_age`` seconds; whether it is
+    gone. A link, a folder or anything but a plain file of that name is left as it is."""
+    try:
+        if fcntl is None:
+            info = os.lstat(path)
+            if not stat.S_ISREG(info.st_mode) or time.time() - info.st_mtime < min_age:
+                return False
+            os.unlink(path)  # refused while a writer has it open
+            return True
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # OSError while its writer holds it
+            info = os.fstat(fd)  # read under the lock: a writer that just made it is seen young
+            if not stat.S_ISREG(info.st_mode) or time.time() - info.st_mtime < min_age:
+                return False
+            os.unlink(path)
+            return True
+        finally:
+            os.close(fd)
+    except FileNotFoundError:  # renamed by its writer, or removed by another sweep
+        return True
+    except OSError:  # a live writer's, a link, or not ours to remove
+        return False
 
 
 class LocalStore:
@@ -49,6 +97,8 @@ class LocalStore:
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
             try:
                 with os.fdopen(fd, "wb") as handle:
+                    if fcntl is not None:  # held while the bytes go in: no sweep removes a live write
+                        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
                     handle.write(data)
                     handle.flush()
                     os.fsync(handle.fileno())
@@ -71,21 +121,72 @@ class LocalStore:
             raise StoreError(f"cannot write {key} to {self.uri}: {exc.strerror}") from None
 
     def delete(self, keys: Sequence[str]) -> None:
-        """Unlink each key, then the folders under an experiment's folder that this left empty
-        (a folder that gained a key meanwhile stays)."""
+        """Unlink each key, then clear the experiment's folder (``experiments/NAME``,
+        ``artifacts/NAME``) of what the store itself left there: the temporary files of writes
+        that were killed (a listing never shows them, so no command could reach them) and the
+        folders that end up empty. As Katib's delete leaves nothing of an experiment (the trial
+        finalizer drops its observation logs: pkg/controller.v1beta1/trial/
+        trial_controller_util.go, updateFinalizers). Only a folder that holds no key is cleared
+        (one that gained a key meanwhile stays, listed); a temporary file a live writer holds, or
+        a thing that is not the store's own (a link to a folder), stays, and a warning names it."""
         paths = [self._path(key) for key in keys]  # every key checked before any is removed
-        folders: set[Path] = set()
+        tops: set[Path] = set()
         for key, path in zip(keys, paths, strict=True):
             try:
                 path.unlink(missing_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot delete {key} from {self.uri}: {exc.strerror or exc}") from None
-            folders.update(p for p in path.parents if self.root in p.parents and len(p.relative_to(self.root).parts) >= 2)
-        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):  # deepest first
-            with contextlib.suppress(OSError):  # not empty, or gone
+            parts = path.relative_to(self.root).parts
+            if len(parts) > 2:
+                tops.add(self.root.joinpath(*parts[:2]))
+        kept: list[Path] = []
+        for top in sorted(tops):
+            self._clear(top, kept)
+        if kept:
+            log.warning(
+                "%s: left %s, which the store does not list (a write still under way, or not the store's own); "
+                "remove it by hand once nothing writes there",
+                self.uri, ", ".join(str(p) for p in kept),
+            )
+
+    def _clear(self, folder: Path, kept: list[Path]) -> bool:
+        """Remove ``folder`` if, once the leftover temporary files and the folders like it are
+        gone, it is empty; whether it is gone. Nothing is removed from a folder that holds a key
+        (what is left of an experiment that is not wholly deleted keeps its writes); what the
+        store would not list and could not remove goes to ``kept``."""
+        try:
+            entries = list(os.scandir(folder))
+        except FileNotFoundError:
+            return True
+        except OSError:
+            kept.append(folder)
+            return False
+        # a key is what a listing shows: neither a folder (nor a link to one) nor a temporary file
+        holds_key = any(not entry.is_dir() and not TEMP_NAME.fullmatch(entry.name) for entry in entries)
+        empty = not holds_key
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                empty = self._clear(Path(entry.path), kept) and empty
+                continue
+            if TEMP_NAME.fullmatch(entry.name):
+                unreachable = not holds_key and not _remove_leftover(Path(entry.path), 0)
+            else:  # a key stays, listed; a link to a folder is no key and is never followed
+                unreachable = entry.is_dir()
+            if unreachable:
+                kept.append(Path(entry.path))
+                empty = False
+        if empty:
+            try:
                 folder.rmdir()
+            except FileNotFoundError:
+                pass
+            except OSError:  # a key or a write arrived meanwhile
+                return False
+        return empty
 
     def list(self, prefix: str) -> list[str]:
+        """Every key under ``prefix``; a temporary file (:data:`TEMP_NAME`) is never one, and a
+        killed write's that has gone stale (:data:`STALE_TEMP_SECONDS`) is removed on the way."""
         base = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
         start = self.root / base if base else self.root
         if not start.is_dir():
@@ -93,7 +194,8 @@ class LocalStore:
         keys = []
         for dirpath, _, filenames in os.walk(start):
             for filename in filenames:
-                if filename.startswith(".") and filename.endswith(".tmp"):
+                if TEMP_NAME.fullmatch(filename):
+                    _remove_leftover(Path(dirpath, filename), STALE_TEMP_SECONDS)
                     continue
                 key = Path(dirpath, filename).relative_to(self.root).as_posix()
                 if key.startswith(prefix):
