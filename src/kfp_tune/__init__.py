@@ -27,7 +27,7 @@ Importing the package also loads the installed plug-ins (the ``kfp_tune.plugins`
 in every process.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from kfp_tune import search
 from kfp_tune.api import Trial, TuneResult, submit_function, tune
@@ -44,13 +44,29 @@ from kfp_tune.steps.trial_reporter import TrialReporter
 
 __version__ = VERSION
 
+_LAZY = ("submit", "schedule")
+"""Public names imported on first use: they load kfp, which ``import kfp_tune`` does not."""
 
-def __getattr__(name: str) -> Any:
-    if name in ("submit", "schedule"):
-        from kfp_tune.pipelines import submit as submitting
+if TYPE_CHECKING:  # what a type checker or an IDE reads for them; at run time __getattr__ below
+    from kfp_tune.pipelines.submit import schedule, submit
+else:  # hidden from type checkers, so a misspelt kfp_tune.<name> is an error there, not Any
 
-        return getattr(submitting, name)
-    raise AttributeError(f"module 'kfp_tune' has no attribute {name!r}")
+    def __getattr__(name: str) -> object:
+        if name in _LAZY:
+            from kfp_tune.pipelines import submit as submitting
+
+            return getattr(submitting, name)
+        raise AttributeError(f"module 'kfp_tune' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The public names (``__all__``, the lazy ones included, so a notebook's tab completion offers
+    ``submit``), the module's dunders and its loaded subpackages; not what it imports for itself."""
+    import types
+
+    here = globals()
+    modules = {name for name, value in here.items() if isinstance(value, types.ModuleType) and value.__name__ == f"{__name__}.{name}"}
+    return sorted({*__all__, *(name for name in here if name.startswith("__")), *modules})
 
 
 __all__ = [

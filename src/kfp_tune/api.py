@@ -14,7 +14,7 @@ import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast, overload
 
 from kfp_tune.collectors.push import reports_in_this_thread
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
@@ -42,6 +42,9 @@ from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import fixed_values, is_searched, to_parameters
 from kfp_tune.stores import as_store, is_store, open_store
+
+if TYPE_CHECKING:
+    from kfp_tune.remote import RemoteTuning
 
 FUNCTION_CONTAINER = "objective"
 PARAMETER_NAME = re.compile(r"[^\s'\"{}$\\]+")
@@ -277,6 +280,98 @@ def function_experiment(
     return load_experiment(experiment)
 
 
+# What a type checker or an IDE reads of a call: a TuneResult for trials in this process, a
+# RemoteTuning with host= or client=; a Kubeflow-only option without them is an error there, as here.
+@overload
+def tune(
+    objective: Callable[[dict[str, Any]], Any],
+    parameters: Mapping[str, Any],
+    objective_metric_name: str = "objective",
+    objective_type: str = "minimize",
+    algorithm: str = DEFAULT_ALGORITHM,
+    algorithm_settings: Mapping[str, Any] | None = None,
+    max_trial_count: int | None = 10,
+    parallel_trial_count: int = 1,
+    max_failed_trial_count: int | None = None,
+    goal: float | None = None,
+    store: str | os.PathLike[str] | Store | None = None,
+    name: str | None = None,
+    additional_metric_names: list[str] | None = None,
+    take_over: bool = False,
+    *,
+    host: None = None,
+    client: None = None,
+) -> TuneResult: ...
+
+
+@overload
+def tune(
+    objective: Callable[[dict[str, Any]], Any],
+    parameters: Mapping[str, Any],
+    objective_metric_name: str = "objective",
+    objective_type: str = "minimize",
+    algorithm: str = DEFAULT_ALGORITHM,
+    algorithm_settings: Mapping[str, Any] | None = None,
+    max_trial_count: int | None = 10,
+    parallel_trial_count: int = 1,
+    max_failed_trial_count: int | None = None,
+    goal: float | None = None,
+    store: str | os.PathLike[str] | Store | None = None,
+    name: str | None = None,
+    additional_metric_names: list[str] | None = None,
+    take_over: bool = False,
+    *,
+    host: str,
+    client: Any = None,
+    base_image: str | None = None,
+    namespace: str | None = None,
+    resources_per_trial: Any = None,
+    env_per_trial: Any = None,
+    packages_to_install: list[str] | None = None,
+    pip_index_urls: list[str] | None = None,
+    trial_active_deadline_seconds: int | None = None,
+    retain_trials: bool | None = None,
+    kfp_experiment: str | None = None,
+    run_name: str | None = None,
+    object_store: str | None = None,
+    service_account: str | None = None,
+) -> RemoteTuning: ...
+
+
+@overload
+def tune(
+    objective: Callable[[dict[str, Any]], Any],
+    parameters: Mapping[str, Any],
+    objective_metric_name: str = "objective",
+    objective_type: str = "minimize",
+    algorithm: str = DEFAULT_ALGORITHM,
+    algorithm_settings: Mapping[str, Any] | None = None,
+    max_trial_count: int | None = 10,
+    parallel_trial_count: int = 1,
+    max_failed_trial_count: int | None = None,
+    goal: float | None = None,
+    store: str | os.PathLike[str] | Store | None = None,
+    name: str | None = None,
+    additional_metric_names: list[str] | None = None,
+    take_over: bool = False,
+    *,
+    host: None = None,
+    client: Any,
+    base_image: str | None = None,
+    namespace: str | None = None,
+    resources_per_trial: Any = None,
+    env_per_trial: Any = None,
+    packages_to_install: list[str] | None = None,
+    pip_index_urls: list[str] | None = None,
+    trial_active_deadline_seconds: int | None = None,
+    retain_trials: bool | None = None,
+    kfp_experiment: str | None = None,
+    run_name: str | None = None,
+    object_store: str | None = None,
+    service_account: str | None = None,
+) -> RemoteTuning: ...
+
+
 def tune(
     objective: Callable[[dict[str, Any]], Any],
     parameters: Mapping[str, Any],
@@ -307,7 +402,7 @@ def tune(
     run_name: str | None = None,
     object_store: str | None = None,
     service_account: str | None = None,
-) -> Any:
+) -> TuneResult | RemoteTuning:
     """Tune ``objective(params) -> float | dict[str, float]`` over ``parameters``.
 
     Trials run in this process (``parallel_trial_count`` threads) through the same suggest /
@@ -525,7 +620,7 @@ def submit_function(
     object_store: str | None = None,
     service_account: str | None = None,
     client: Any = None,
-) -> Any:
+) -> RemoteTuning:
     """Tune ``objective`` on a Kubeflow Pipelines host: each trial a Job running the function's
     source in ``base_image`` (see the module's docs for the rule the function must follow).
     The arguments are ``tune()``'s and Katib SDK ``tune()``'s; ``store`` is where the run keeps
