@@ -12,6 +12,7 @@ from kfp_tune import Client, SpecError, search, tune
 from kfp_tune.algorithms import registry
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import load_state
+from kfp_tune.report_views import format_number
 from kfp_tune.stores import LocalStore
 
 
@@ -249,6 +250,49 @@ def test_a_parameter_name_that_would_break_placeholders_or_tables_is_refused(tmp
 def test_a_results_status_is_the_plain_word(tmp_path):
     result = tune(lambda p: 0.0, {"x": search.double(0, 1)}, max_trial_count=1, store=str(tmp_path), algorithm="random")
     assert "status='Succeeded'" in repr(result.trials[0])  # it showed <TrialStatus.SUCCEEDED: 'Succeeded'>
+
+
+def test_a_result_shows_in_a_notebook_as_the_experiment_its_best_trial_and_counts(tmp_path):
+    """Its repr was one long line of every Trial; a notebook had no table (no _repr_html_)."""
+    def objective(params):
+        if params["opt"] == "sgd":
+            raise ValueError("sgd diverged")
+        return {"loss": (params["lr"] - 0.3) ** 2, "acc": 1 - params["lr"]}
+
+    result = tune(objective, {"lr": search.double(0.1, 0.9), "opt": search.categorical(["adam", "sgd", "<script>alert(1)</script>"])},
+                  objective_metric_name="loss", additional_metric_names=["acc"], algorithm="random", algorithm_settings={"random_state": 7}, max_trial_count=8,
+                  name="shown", store=str(tmp_path))
+    best = result.best_trial
+    assert best is not None
+    failed = sum(t.status == "Failed" for t in result.trials)
+    succeeded = sum(t.status == "Succeeded" for t in result.trials)
+    assert failed and succeeded == 8 - failed  # both kinds are counted below
+    text = repr(result)
+    lines = [line.strip() for line in text.splitlines()]
+    assert lines[0] == "<TuneResult shown" and text.endswith(">") and all(len(line) < 200 for line in lines)
+    assert f"status: {result.status} ({result.reason})" in lines
+    assert f"trials: 8 ({succeeded} succeeded, {failed} failed, 0 not finished)" in lines
+    assert f"best trial: {best.name}" in lines and f"store: {result.store}>" in lines
+    shown = {name: format_number(value) for name, value in best.metrics.items()}  # the HTML report's precision
+    metrics_line = next(line for line in lines if line.startswith("metrics: "))
+    assert sorted(metrics_line.removeprefix("metrics: ").split(", ")) == [f"acc={shown['acc']}", f"loss={shown['loss']}"]
+    assert f"parameters: lr={format_number(best.parameters['lr'])}, opt={best.parameters['opt']}" in lines
+    assert "Trial(" not in text
+
+    page = result._repr_html_()
+    assert page.startswith("<table>") and page.endswith("</table>") and "<script" not in page.lower()
+    assert f"<td style=\"text-align:left\">{best.name}</td>" in page and metrics_line.removeprefix("metrics: ") in page
+    assert f"8 ({succeeded} succeeded, {failed} failed, 0 not finished)" in page
+
+
+def test_a_result_escapes_a_parameter_value_in_its_notebook_table():
+    from kfp_tune.api import Trial, TuneResult
+
+    best = Trial("e-1", {"opt": "<script>alert('x')</script>", "lr": 0.5}, {"loss": 0.25}, "Succeeded")
+    page = TuneResult("e", "Succeeded", "ExperimentMaxTrialsReached", best, [best], "file:///runs")._repr_html_()
+    assert "<script" not in page and "opt=&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;, lr=0.5" in page
+    nothing = TuneResult("e", "Running", "", None, [Trial("e-1", {}, {}, "Running")], "file:///runs")
+    assert "best trial: none: no trial reported the objective" in repr(nothing) and "1 (0 succeeded, 0 failed, 1 not finished)" in repr(nothing)
 
 
 def test_search_helpers_build_katib_parameters():

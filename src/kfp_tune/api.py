@@ -12,8 +12,10 @@ import os
 import re
 import threading
 import warnings
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from html import escape
 from typing import TYPE_CHECKING, Any, cast, overload
 
 from kfp_tune.collectors.push import reports_in_this_thread
@@ -37,7 +39,7 @@ from kfp_tune.core.spec import (
     TrialTemplate,
 )
 from kfp_tune.core.state import load_state
-from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND
+from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, TrialStatus
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import fixed_values, is_searched, to_parameters
@@ -210,7 +212,7 @@ class Trial:
     that raised (its output is in the trial's log); empty for a trial that succeeded."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class TuneResult:
     """What :func:`tune` gives back: the experiment's name, its status and reason as Katib
     words them (Succeeded / ExperimentMaxTrialsReached, ...), the best trial (None when no
@@ -223,6 +225,45 @@ class TuneResult:
     best_trial: Trial | None
     trials: list[Trial] = field(default_factory=list)
     store: str = ""
+
+    def _summary(self) -> list[tuple[str, str]]:
+        """(label, text) rows, for ``repr`` and the notebook's table: what ``kfp-tune run`` ends
+        with, in its words, so a cell ending in ``result`` reads as the run's end does."""
+        from kfp_tune.reports import trial_breakdown
+
+        counts = Counter(t.status for t in self.trials)
+        ended = trial_breakdown(counts[TrialStatus.SUCCEEDED], counts[TrialStatus.EARLY_STOPPED], counts[TrialStatus.FAILED], counts[TrialStatus.KILLED],
+                                metrics_unavailable=counts[TrialStatus.METRICS_UNAVAILABLE])
+        running = sum(n for status, n in counts.items() if status not in TERMINAL_STATUSES)
+        rows = [("status", f"{self.status} ({self.reason})" if self.reason else self.status),
+                ("trials", f"{len(self.trials)} ({ended}, {running} not finished)")]
+        best = self.best_trial
+        if best is None:
+            rows.append(("best trial", "none: no trial reported the objective"))
+        else:
+            rows += [("best trial", best.name), ("metrics", _named_values(best.metrics)), ("parameters", _named_values(best.parameters))]
+        return [*rows, ("store", self.store)]
+
+    def __repr__(self) -> str:
+        lines = [f"{label}: {text}" for label, text in self._summary()]
+        return f"<TuneResult {self.experiment}\n" + "".join(f"  {line}\n" for line in lines[:-1]) + f"  {lines[-1]}>"
+
+    def _repr_html_(self) -> str:
+        """A notebook's view of it: a small table, every value escaped (a parameter value is the
+        user's text), no script."""
+        rows = "".join(f"<tr><th style=\"text-align:left\">{escape(label)}</th><td style=\"text-align:left\">{escape(text)}</td></tr>"
+                       for label, text in self._summary())
+        return f"<table><caption style=\"text-align:left\">TuneResult <b>{escape(self.experiment)}</b></caption>{rows}</table>"
+
+
+def _named_values(values: Mapping[str, Any]) -> str:
+    """``name=value, ...``, numbers to the HTML report's precision (``report_views.format_number``)."""
+    from kfp_tune.report_views import format_number
+
+    def text(value: Any) -> str:
+        return format_number(float(value)) if isinstance(value, numbers.Real) and not isinstance(value, (bool, numbers.Integral)) else str(value)
+
+    return ", ".join(f"{name}={text(value)}" for name, value in values.items())
 
 
 def function_experiment(
