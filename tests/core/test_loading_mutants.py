@@ -1,4 +1,4 @@
-"""Reading an experiment's source: a path given as text is read as a file by its suffix, YAML
+"""Reading an experiment's source: a path given as text is read as the file it names, YAML
 text as YAML; the size limit is Kubernetes' request limit, the limit itself allowed; a file is
 read no further than that limit; and the YAML mistakes only a hand-written tag or a merge key
 can make are reported at their line, naming what was found."""

@@ -29,7 +29,7 @@ from yaml.events import (
 )
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from kfp_tune.core.errors import WHOLE_FILE, FieldError, SpecError, shown
+from kfp_tune.core.errors import SHOWN_LIMIT, WHOLE_FILE, FieldError, SpecError, clipped, shown
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment, require_mapping
 from kfp_tune.core.template import TRIAL_PARAMETER
 from kfp_tune.core.validation import validate_experiment
@@ -84,13 +84,15 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     and ``attribute_map``) is read as Katib's ``ApiClient.sanitize_for_serialization`` sends it
     to the API server, unset fields left out and each named by its JSON name
     (``max_trial_count`` is ``maxTrialCount``); another model's ``to_dict()`` must give the
-    document. A YAML file or text whose top level is not a mapping is the user's error: SpecError
+    document. A str is a file's path when it is one line naming a file (any suffix); one line
+    YAML reads as bare text and naming no file is a mistyped path: SpecError "no such experiment
+    file". A YAML file or text whose top level is not a mapping is the user's error: SpecError
     at ``(root)``. TypeError for a source of any other type, naming it."""
     if isinstance(source, dict):
         return source
     if isinstance(source, Experiment):
         return model_document(source)
-    is_file = isinstance(source, Path) or (isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml", ".json")))
+    is_file = isinstance(source, Path) or (isinstance(source, str) and _names_a_file(source))
     if is_file:
         text = _read_file(Path(source))
     elif not isinstance(source, (str, Path)):  # (a Path is always a file, above)
@@ -107,11 +109,31 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
         text = str(source)
         if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
             raise _file_error(f"the YAML text is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
-    document = require_mapping(parse_yaml(text))  # `42` or `- a` in a file: the user's document, not a caller's type
+    parsed = parse_yaml(text)
+    if not is_file and isinstance(parsed, str) and _is_one_line(text):
+        raise _file_error(f"no such experiment file: {clipped(text, SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
+    document = require_mapping(parsed)  # `42` or `- a` in a file: the user's document, not a caller's type
     missing = [FieldError(key, "required (kubectl refuses a manifest without it)") for key in ("apiVersion", "kind") if key not in document]
     if missing and is_file:  # YAML text, a dict or a model from Python may leave them out: they can only be Katib's
         raise SpecError(missing)
     return document
+
+
+def _is_one_line(text: str) -> bool:
+    return "\n" not in text and "\r" not in text
+
+
+def _names_a_file(text: str) -> bool:
+    """Whether a str given as the experiment is a file's name rather than YAML text: one line
+    that names something on disk, whatever its suffix or case (``EXP.YAML``, ``experiment``,
+    ``exp.yaml.bak``), as the CLI takes it. Any other one-line text is read as YAML: a flow
+    mapping (``{apiVersion: ...}``) is the experiment, bare text a missing file's name."""
+    if not _is_one_line(text) or not text.strip():  # Path("") is the current folder
+        return False
+    try:
+        return Path(text).exists()
+    except (OSError, ValueError):  # a name too long for the system, a NUL byte: not a file's name
+        return False
 
 
 def _is_openapi_model(value: Any) -> bool:
