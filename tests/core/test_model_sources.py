@@ -41,7 +41,7 @@ EDITS = [
     (("spec", "max_failed_trial_count"), ("spec", "maxFailedTrialCount"), "1"),
     (("spec", "objective", "goal"), ("spec", "objective", "goal"), "0.1"),
     (("spec", "trial_template", "retain"), ("spec", "trialTemplate", "retain"), "yes"),
-    (("spec", "resume_policy"), ("spec", "resumePolicy"), None),
+    (("spec", "resume_policy"), ("spec", "resumePolicy"), 5),
 ]
 
 

@@ -44,7 +44,7 @@ def test_a_value_of_the_wrong_type_says_what_it_got():
     doc = quadratic_experiment()
     doc["spec"]["parameters"][0]["feasibleSpace"]["min"] = [1]
     [problem] = problems(doc)
-    assert problem.startswith("spec.parameters[0].feasibleSpace.min: ") and problem.endswith("(got [1])")
+    assert problem == "spec.parameters[0].feasibleSpace.min: expected a string, got [1]"
 
 
 def test_a_problem_at_the_top_is_at_the_root():

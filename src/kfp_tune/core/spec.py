@@ -319,6 +319,15 @@ def _format_loc(loc: tuple[Any, ...]) -> str:
     return path or "(root)"
 
 
+EXPECTED_TYPE = {
+    "string_type": "a string", "int_type": "an integer", "int_parsing": "an integer", "int_from_float": "an integer",
+    "float_type": "a number", "float_parsing": "a number", "bool_type": "true or false", "bool_parsing": "true or false",
+    "dict_type": "a mapping", "model_type": "a mapping", "model_attributes_type": "a mapping", "list_type": "a list",
+}
+"""pydantic's error types for a value of the wrong type, in the words every other refusal uses
+(``expected ..., got ...``), so no library's wording reaches the user."""
+
+
 def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
     errors = []
     for err in exc.errors():
@@ -331,6 +340,8 @@ def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
             message = f"expected {err['ctx']['expected']}, got {shown(err.get('input'))}"
         elif err["type"] == "value_error":
             message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+        elif err["type"] in EXPECTED_TYPE:
+            message = f"expected {EXPECTED_TYPE[err['type']]}, got {shown(err.get('input'))}"
         else:
             message = f"{err['msg']} (got {shown(err.get('input'))})"
         errors.append(FieldError(_format_loc(loc), message))
@@ -419,8 +430,13 @@ def require_mapping(data: Any) -> dict[str, Any]:
 def parse_experiment(data: Any) -> Experiment:
     """Parse a Katib Experiment (dict) into models, with no defaults and no semantic checks.
 
+    A field set to ``null`` (``goal:`` left empty, a template's unset value) is a field left out,
+    as Katib reads it: its CRD keeps the object as written (``x-kubernetes-preserve-unknown-fields``
+    at the root) and Go's JSON decoding leaves a field given ``null`` unset (the zero value, a nil
+    pointer), which its mutating webhook then defaults (``resumePolicy: null`` is Never).
+
     Raises SpecError listing every structural problem (unknown fields, wrong types)."""
-    require_mapping(data)
+    data = _without_nulls(require_mapping(data))
     metadata = data.get("metadata")
     unknown = object_meta_problems(metadata, "metadata") if isinstance(metadata, dict) else []
     try:
