@@ -24,6 +24,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -33,14 +34,14 @@ from typing import Any
 from kfp import compiler, dsl, kubernetes
 
 from kfp_tune.components import decide_stop, launch_trial, suggest
-from kfp_tune.core.errors import FieldError, InputError
+from kfp_tune.core.errors import FieldError, InputError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.quantities import QUANTITY_SUFFIXES, trial_resource_amounts
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION, compiled_by_text
 from kfp_tune.launchers.runtime_image import IMAGE_VARIABLE
-from kfp_tune.stores import DEFAULT_CLUSTER_STORE
+from kfp_tune.stores import DEFAULT_CLUSTER_STORE, check_store_uri
 
 DEFAULT_LAUNCHER_CONFIG: dict[str, Any] = {"kind": "kubernetes"}
 """Compiled for a cluster, each trial runs as its own resource (its kind, image, replicas, GPUs)
@@ -156,11 +157,13 @@ def build_pipeline(
     input ``run_id`` in place of the pipeline run's id, for one call of a tuning step, whose
     first task names the call (``core.claims.call_run_id``)."""
     experiment = as_experiment(experiment)
+    store_uri = checked_store_uri(DEFAULT_CLUSTER_STORE if store_uri is None else store_uri)
     cluster_store = resolve_object_store(object_store)
     total = DEFAULT_CHECKPOINTS if rounds is None else rounds
     check_rounds(total)
     if checkpoint_trials is None:
         checkpoint_trials = 2 * (experiment.spec.parallel_trial_count or 1)
+    check_checkpoint_limits(checkpoint_trials, checkpoint_seconds)
     spec_json = embedded_spec(experiment)
     launcher = launcher_config_of(launcher_config)
     launcher_json = json.dumps(launcher, sort_keys=True)
@@ -326,6 +329,48 @@ def stateful_task(task: Any, display_name: str, cluster_store: ObjectStore, stor
     return task
 
 
+def checked_store_uri(store_uri: Any, field: str = "store_uri") -> str:
+    """``store_uri`` as a pipeline may carry it, a run parameter's default or a run argument,
+    both public (the KFP UI shows them, the compiled YAML holds them): the form ``kfp-tune
+    compile --store`` and ``tune()`` accept (:func:`kfp_tune.stores.check_store_uri`: a
+    supported scheme, no credentials in it). InputError naming ``field`` otherwise, the URI
+    masked. Katib too keeps its store's password out of every spec: its DB manager reads it from
+    env set from a Secret (pkg/db/v1beta1/mysql/mysql.go, ``getDbName``)."""
+    if not isinstance(store_uri, str):
+        raise InputError(f"{field}: expected a store URI such as {DEFAULT_CLUSTER_STORE}, got {type(store_uri).__name__}")
+    try:
+        return check_store_uri(store_uri)
+    except InputError as exc:
+        raise InputError(f"{field}: {exc}") from None
+
+
+CHECKPOINT_LIMITS = {
+    "checkpoint_trials": "a whole number of trials, 0 (no limit) or more",
+    "checkpoint_seconds": "a number of seconds, 0 (no limit) or more",
+}
+"""What each checkpoint limit takes, as a refusal says it (RUN_PARAMETERS says what they do)."""
+
+
+def checkpoint_limit_problems(limits: Mapping[str, Any]) -> list[FieldError]:
+    """What is wrong with the checkpoint limits given (keys of :data:`CHECKPOINT_LIMITS`), each
+    at its name. A negative limit would hand back at once, checkpoint after checkpoint (launch-trial
+    reads 0 as no limit); a value of another type fails only in the run, or as a bare TypeError."""
+    errors = []
+    for name, value in limits.items():
+        whole = name == "checkpoint_trials"
+        number = isinstance(value, int) if whole else isinstance(value, (int, float))
+        if isinstance(value, bool) or not number or not math.isfinite(value) or value < 0:
+            errors.append(FieldError(name, f"expected {CHECKPOINT_LIMITS[name]}, got {shown(value)}"))
+    return errors
+
+
+def check_checkpoint_limits(checkpoint_trials: Any, checkpoint_seconds: Any) -> None:
+    """InputError naming each checkpoint limit that no run can use (:func:`checkpoint_limit_problems`)."""
+    errors = checkpoint_limit_problems({"checkpoint_trials": checkpoint_trials, "checkpoint_seconds": checkpoint_seconds})
+    if errors:
+        raise InputError("; ".join(f"{e.path}: {e.message}" for e in errors))
+
+
 def check_rounds(rounds: int) -> None:
     """InputError unless ``rounds`` is a checkpoint count a pipeline can compile."""
     if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= MAX_CHECKPOINTS:
@@ -381,6 +426,10 @@ def request_resources(task: Any, resources: dict[str, str]) -> None:
         task.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(resources["nvidia.com/gpu"])
 
 
+class ClusterStoreWarning(UserWarning):
+    """A pipeline compiled with a folder for its store: only a run on this machine (kfp.local) can use it."""
+
+
 def is_same_file(first: Path, second: Path) -> bool:
     """Whether two paths name one file, however spelled (relative or absolute, through a
     symlink, another case on a case-insensitive disk): the file itself when both exist, else
@@ -412,10 +461,17 @@ def check_output(experiment: Any, path: Path) -> None:
 def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], output: str | Path, **options: Any) -> Path:
     """Compile the experiment's pipeline to KFP IR YAML at ``output`` (a ``.yaml`` or ``.yml``
     file, never the experiment's own: :func:`check_output`). It is compiled aside first:
-    InputError, and ``output`` left as it was, when it would pass :data:`PIPELINE_BUDGET_BYTES`."""
+    InputError, and ``output`` left as it was, when it would pass :data:`PIPELINE_BUDGET_BYTES`.
+    A ``store_uri`` that is no ``s3://`` URI gives a ClusterStoreWarning, as ``kfp-tune compile
+    --store`` warns: only kfp.local on this machine can run the pipeline so compiled."""
+    from kfp_tune.pipelines.submit import cluster_store_problem
+
     path = Path(output)
     check_output(experiment, path)
     pipeline = build_pipeline(experiment, **options)
+    problem = cluster_store_problem(options.get("store_uri") or DEFAULT_CLUSTER_STORE)
+    if problem:
+        warnings.warn(ClusterStoreWarning(f"store_uri {problem}; only a run on this machine (kfp.local) can use this pipeline as compiled"), stacklevel=2)
     with tempfile.TemporaryDirectory(prefix="kfp-tune-compile-") as folder:
         draft = Path(folder) / f"pipeline{path.suffix}"
         compiler.Compiler().compile(pipeline, str(draft))

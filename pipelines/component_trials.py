@@ -337,6 +337,7 @@ def component_trials(
         DEFAULT_CLUSTER_STORE,
         DEFAULT_OBJECT_STORE,
         RUN_PARAMETERS,
+        checked_store_uri,
         embedded_spec,
         pipeline_doc,
         resolve_object_store,
@@ -366,7 +367,7 @@ def component_trials(
         )
     spec_json = embedded_spec(loaded)
     cluster_store = resolve_object_store(DEFAULT_OBJECT_STORE if object_store is None else object_store)
-    store_uri = store_uri or DEFAULT_CLUSTER_STORE
+    store_uri = checked_store_uri(store_uri or DEFAULT_CLUSTER_STORE)  # a public parameter default: no credentials
 
     by_identifier = {_identifier(name): name for name in component_inputs}
     bindings: dict[str, tuple[str, str]] = {}

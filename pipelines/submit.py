@@ -34,6 +34,8 @@ from kfp_tune.pipelines.builder import (
     DEFAULT_OBJECT_STORE,
     PIPELINE_BUDGET_BYTES,
     as_experiment,
+    checked_store_uri,
+    checkpoint_limit_problems,
     compile_pipeline,
 )
 
@@ -212,8 +214,13 @@ def _check_ready_artifacts(ready: _Ready) -> None:
 
 def _checked_arguments(package: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """The arguments typed as the package declares its parameters (ArgumentsRefused otherwise;
-    an artifact input is no parameter)."""
-    return typed_arguments(declared_parameters(package), arguments)
+    an artifact input is no parameter), and the checkpoint limits among them within their range
+    (a negative one would hand back at once, checkpoint after checkpoint)."""
+    typed = typed_arguments(declared_parameters(package), arguments)
+    limits = checkpoint_limit_problems({name: typed[name] for name in ("checkpoint_trials", "checkpoint_seconds") if name in typed})
+    if limits:
+        raise ArgumentsRefused([FieldError(f"arguments.{e.path}", e.message) for e in limits])
+    return typed
 
 
 PARAMETER_TYPE_TEXT = {
@@ -252,17 +259,36 @@ def declared_default(package: str | Path, name: str) -> Any:
 
 def _check_run_store(package: str, typed: Mapping[str, Any], namespace: str | None) -> str | None:
     """The store the run will use (None when the pipeline declares none), refused before
-    anything is sent when the cluster cannot use it: the ``store_uri`` argument, else the
+    anything is sent when it is no store URI kfp-tune takes (credentials in it: the secret is
+    never repeated) or the cluster cannot use it: the ``store_uri`` argument, else the
     package's default (a package compiled with a folder for ``kfp.local``). A
-    StoreAccessWarning when the namespace may not write it."""
+    StoreAccessWarning when the namespace may not write it. A default that could hold a
+    credential (what :func:`masked_url` hides) is refused whatever the argument: the package
+    is sent with its defaults."""
+    default = declared_default(package, "store_uri")
+    if isinstance(default, str) and masked_url(default) != default:
+        try:
+            checked_store_uri(default)
+        except InputError as exc:
+            raise InputError(
+                f"the pipeline's store_uri default: {str(exc).removeprefix('store_uri: ')}; compile it again with a store_uri that holds no "
+                "credentials (its steps read them from the store_secret Secret)"
+            ) from None
     if "store_uri" in typed:
         store = typed["store_uri"]
+        try:  # the form first (a scheme kfp-tune knows, no credentials in it), as kfp-tune submit --param store_uri checks it
+            checked_store_uri(store)
+        except InputError as exc:
+            raise ArgumentsRefused([FieldError("arguments.store_uri", str(exc).removeprefix("store_uri: "))]) from None
         problem = cluster_store_problem(str(store))
         if problem:
             raise ArgumentsRefused([FieldError("arguments.store_uri", problem)])
     else:
-        store = declared_default(package, "store_uri")
-        problem = cluster_store_problem(store) if isinstance(store, str) else ""
+        store = default
+        try:
+            problem = cluster_store_problem(checked_store_uri(store)) if isinstance(store, str) else ""
+        except InputError as exc:
+            problem = str(exc).removeprefix("store_uri: ")
         if problem:
             raise InputError(f"the pipeline's store_uri default: {problem}; pass a store_uri run argument, or compile it with one")
     note = namespace_store_note(store, namespace) if isinstance(store, str) else ""
@@ -272,9 +298,10 @@ def _check_run_store(package: str, typed: Mapping[str, Any], namespace: str | No
 
 
 def _cluster_store(store_uri: str | None, namespace: str | None) -> str:
-    """``store_uri``, or the default for ``namespace``; InputError naming store_uri when the
-    cluster cannot use it."""
-    store = cluster_store_default(namespace) if store_uri is None else store_uri
+    """``store_uri``, or the default for ``namespace``; InputError naming store_uri when it is
+    no store URI kfp-tune takes (:func:`~kfp_tune.pipelines.builder.checked_store_uri`:
+    credentials in it are refused, masked, before it is compiled in) or the cluster cannot use it."""
+    store = checked_store_uri(cluster_store_default(namespace) if store_uri is None else store_uri)
     problem = cluster_store_problem(store)
     if problem:
         raise InputError(f"store_uri: {problem}")

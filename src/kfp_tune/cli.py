@@ -59,6 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Every refusal of what the user wrote (the experiment, a flag, an
     argument, the environment) ends here as exit 2 and a message naming it, before anything
     runs; an error nobody expected is one line (exit 1), its traceback only with -vv."""
+    from kfp_tune.core.supported_os import unsupported_platform
+
+    refusal = unsupported_platform()
+    if refusal is not None:  # Windows: before anything is parsed, read or written
+        print(f"error: {refusal}", file=sys.stderr)
+        return EXIT_INVALID
     parser = _parser()
     try:
         args, extra = parser.parse_known_args(argv)
@@ -703,7 +709,9 @@ def _metric_value(value: float | str) -> str:
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, compile_pipeline
+    import warnings
+
+    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, ClusterStoreWarning, compile_pipeline
 
     experiment = _load(args.experiment, templates=args.trial_templates)
     _check_runnable(experiment)
@@ -727,9 +735,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
     else:
         _note_default_launcher(experiment)
     try:
-        path = compile_pipeline(
-            experiment, output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store, launcher_config=launcher_config
-        )
+        with warnings.catch_warnings():  # a folder store: warned above, in the CLI's words
+            warnings.simplefilter("ignore", ClusterStoreWarning)
+            path = compile_pipeline(
+                experiment, output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store, launcher_config=launcher_config
+            )
     except OSError as exc:
         raise UsageError(f"-o/--output {args.output}: cannot write it: {exc.strerror or exc}") from None
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")

@@ -504,3 +504,16 @@ def test_bad_trials_stop_early_and_good_ones_complete(tmp_path):
     assert sum(t.status == TrialStatus.EARLY_STOPPED for t in state.trials) == 2  # both bad ones, and only they
     assert len({t.assignment["quality"] for t in state.trials}) == 6  # every grid point once
     assert run.output == pytest.approx(0.8 ** (EPOCHS - 1))
+
+
+def test_a_store_uri_with_credentials_is_refused_before_it_becomes_a_parameter_default():
+    """component_trials() and tuning_step() put ``store_uri`` into the pipeline as a public
+    parameter default; one with credentials in it was taken as it was. Refused as ``kfp-tune
+    compile --store`` refuses it, the secret never repeated."""
+    from kfp_tune.pipelines import tuning_step
+
+    secret_store = "s3://AKIAEXAMPLE:kfptune-store-secret-91d0@bucket/x"
+    for build in (lambda: component_trials(grid_experiment(), bowl, store_uri=secret_store), lambda: tuning_step(quadratic_experiment(), store_uri=secret_store)):
+        with pytest.raises(InputError, match=r"^store_uri: store URI s3://\*\*\*@bucket/x: credentials do not belong in the URI") as refused:
+            build()
+        assert "kfptune-store-secret" not in str(refused.value)

@@ -238,7 +238,8 @@ def test_a_run_whose_first_step_refuses_its_input_fails_in_that_step_only(tmp_pa
 
     from kfp_tune.pipelines.local_run import step_inputs_kept_whole
 
-    path = compile_pipeline(quadratic_experiment(), tmp_path / "p.yaml", rounds=1, launcher_config={"kind": "local"}, store_uri=str(tmp_path / "store"))
+    with pytest.warns(UserWarning, match="only a run on this machine"):
+        path = compile_pipeline(quadratic_experiment(), tmp_path / "p.yaml", rounds=1, launcher_config={"kind": "local"}, store_uri=str(tmp_path / "store"))
     pipeline = components.load_component_from_file(str(path))
     local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path / "root"), raise_on_error=False)
     with step_inputs_kept_whole():
@@ -294,3 +295,44 @@ def test_compile_pipeline_refuses_an_output_in_no_folder_naming_it(tmp_path):
     with pytest.raises(InputError, match=r"^output .*d\.yaml': is a folder"):
         compile_pipeline(quadratic_experiment(), tmp_path / "d.yaml")
 
+
+SECRET_STORE = "s3://AKIAEXAMPLE:kfptune-store-secret-7c1e@bucket/x"
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"store_uri": SECRET_STORE}, r"^store_uri: store URI s3://\*\*\*@bucket/x: credentials do not belong in the URI"),
+        ({"store_uri": "ftp://x"}, r"^store_uri: store URI 'ftp://x': the 'ftp' scheme is not supported"),
+        ({"store_uri": ""}, r"^store_uri: store URI '': expected s3://bucket/prefix"),
+        ({"checkpoint_trials": -1}, r"^checkpoint_trials: expected a whole number of trials, 0 \(no limit\) or more, got -1$"),
+        ({"checkpoint_trials": 2.5}, r"^checkpoint_trials: expected a whole number of trials, 0 \(no limit\) or more, got 2\.5$"),
+        ({"checkpoint_seconds": "x"}, r"^checkpoint_seconds: expected a number of seconds, 0 \(no limit\) or more, got 'x'$"),
+        ({"checkpoint_seconds": -5.0}, r"^checkpoint_seconds: expected a number of seconds, 0 \(no limit\) or more, got -5\.0$"),
+        ({"checkpoint_seconds": math.inf}, r"^checkpoint_seconds: expected a number of seconds, 0 \(no limit\) or more, got inf$"),
+    ],
+    ids=["credentials", "unknown-scheme", "empty", "negative-trials", "fraction-trials", "text-seconds", "negative-seconds", "infinite-seconds"],
+)
+def test_compile_pipeline_checks_the_store_and_checkpoints_as_the_cli_does(tmp_path, options, message):
+    """From Python a store URI with credentials went into the compiled YAML as a public
+    parameter default, an unknown scheme and a negative checkpoint limit were taken, a text one
+    was a bare TypeError. Each is refused naming the argument, before anything is written, and
+    the secret is never repeated."""
+    out = tmp_path / "p.yaml"
+    with pytest.raises(InputError, match=message) as refused:
+        compile_pipeline(quadratic_experiment(), out, **options)
+    assert "kfptune-store-secret" not in str(refused.value) and not out.exists()
+    with pytest.raises(InputError, match=message):  # tuning_step and kfp.local build it so
+        build_pipeline(quadratic_experiment(), **options)
+
+
+def test_compile_pipeline_warns_of_a_folder_store_in_the_clis_words(tmp_path):
+    """``kfp-tune compile --store FOLDER`` warns that only kfp.local can run the result; the
+    Python call warned of nothing. Both compile it, for a run on this machine."""
+    from kfp_tune.pipelines.builder import ClusterStoreWarning
+
+    folder = str(tmp_path / "runs")
+    with pytest.warns(ClusterStoreWarning, match=r"^store_uri '.*runs' is not an s3:// URI: .*; only a run on this machine \(kfp\.local\) can use this pipeline as compiled$"):
+        path = compile_pipeline(quadratic_experiment(), tmp_path / "p.yaml", store_uri=folder)
+    spec = next(yaml.safe_load_all(path.read_text()))
+    assert spec["root"]["inputDefinitions"]["parameters"]["store_uri"]["defaultValue"] == folder

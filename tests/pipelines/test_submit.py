@@ -381,3 +381,56 @@ def test_the_python_submit_path_shows_no_kfp_version_warning(kfp_host):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # any warning fails the construction
         assert kfp_api_client(kfp_host.url, None, None) is not None
+
+
+STORE_SECRET = "kfptune-store-secret-5e2a"
+SECRET_STORE = f"s3://AKIAEXAMPLE:{STORE_SECRET}@mlpipeline/kfp-tune"
+
+
+@pytest.mark.parametrize("call", ["submit", "schedule"])
+@pytest.mark.parametrize(
+    "given, error, message",
+    [
+        ({"store_uri": SECRET_STORE}, "InputError", r"^store_uri: store URI s3://\*\*\*@mlpipeline/kfp-tune: credentials do not belong in the URI"),
+        ({"arguments": {"store_uri": SECRET_STORE}}, "ArgumentsRefused", r"arguments\.store_uri: store URI s3://\*\*\*@mlpipeline/kfp-tune: credentials do not"),
+        ({"store_uri": "ftp://x"}, "InputError", r"^store_uri: store URI 'ftp://x': the 'ftp' scheme is not supported"),
+        ({"arguments": {"store_uri": "ftp://x"}}, "ArgumentsRefused", r"arguments\.store_uri: store URI 'ftp://x': the 'ftp' scheme is not supported"),
+        ({"arguments": {"checkpoint_trials": -1}}, "ArgumentsRefused", r"arguments\.checkpoint_trials: expected a whole number of trials, 0 \(no limit\) or more, got -1"),
+        ({"arguments": {"checkpoint_seconds": -1.5}}, "ArgumentsRefused", r"arguments\.checkpoint_seconds: expected a number of seconds, 0 \(no limit\) or more"),
+    ],
+    ids=["credentials", "credentials-argument", "unknown-scheme", "unknown-scheme-argument", "negative-trials", "negative-seconds"],
+)
+def test_python_submit_and_schedule_check_the_store_and_checkpoints_as_the_cli_does(kfp_host, call, given, error, message):
+    """From Python a store URI with credentials was compiled into the pipeline (store_uri=) or
+    sent as a run argument, and echoed back in the result; ``ftp://`` was called "not an s3://
+    URI" as if it were a folder, a negative checkpoint limit was sent. Each is refused as
+    ``kfp-tune submit --store / --param`` refuses it, before anything is sent, the secret never
+    repeated."""
+    import kfp_tune
+    from kfp_tune.core import errors
+    from kfp_tune.pipelines import submit
+
+    refused = getattr(submit, error, None) or getattr(errors, error)
+    schedule = {"cron": "@daily"} if call == "schedule" else {}
+    with pytest.raises(refused, match=message) as caught:
+        getattr(kfp_tune, call)(DIGITS, host=kfp_host.url, **schedule, **given)
+    assert STORE_SECRET not in str(caught.value)
+    assert kfp_host.requests == []
+
+
+def test_a_compiled_pipeline_with_credentials_in_its_store_default_is_not_sent(kfp_host, tmp_path):
+    """A package compiled elsewhere with credentials in its store_uri default is refused, naming
+    the default, the secret masked, even with a store_uri argument: the package goes with its
+    defaults."""
+    import kfp_tune
+    from kfp_tune.core.errors import InputError
+
+    package = tmp_path / "p.yaml"
+    assert main(["compile", DIGITS, "-o", str(package)]) == 0
+    package.write_text(package.read_text().replace("defaultValue: s3://mlpipeline/kfp-tune", f"defaultValue: {SECRET_STORE}"))
+    with pytest.raises(InputError, match=r"^the pipeline's store_uri default: store URI s3://\*\*\*@mlpipeline/kfp-tune: credentials") as caught:
+        kfp_tune.submit(str(package), host=kfp_host.url)
+    assert STORE_SECRET not in str(caught.value)
+    with pytest.raises(InputError, match=r"^the pipeline's store_uri default: store URI s3://\*\*\*@mlpipeline/kfp-tune: credentials") as caught:
+        kfp_tune.schedule(str(package), "@daily", host=kfp_host.url, arguments={"store_uri": "s3://team/tuning"})
+    assert STORE_SECRET not in str(caught.value) and kfp_host.requests == []
