@@ -13,6 +13,8 @@ logUniform parameters are what they were before normal distributions were honour
 from __future__ import annotations
 
 import math
+import warnings
+from importlib.metadata import version
 from typing import Any
 
 import numpy as np
@@ -28,7 +30,7 @@ from kfp_tune.algorithms.random_search import sample_value
 from kfp_tune.algorithms.testing import AlgorithmContract, mixed_space
 from kfp_tune.algorithms.tpe import _Estimator
 from kfp_tune.algorithms.unit_cube import decode_value, encode_value
-from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
+from kfp_tune.core.catalogue import ALGORITHMS, parse_settings, setting_default
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 from kfp_tune.core.vocabulary import ObjectiveType
 
@@ -312,10 +314,9 @@ def second_space() -> SearchSpace:
     )
 
 
-def reference_run(name: str, settings: dict[str, Any], space: SearchSpace, trials: int) -> tuple[SearchSpace, list[str]]:
-    """4 suggestions after a history of ``trials`` of the algorithm's own (with failures mixed
-    in, as the contract suite builds them), each as its comma-joined Katib strings, with the
-    space they were drawn from."""
+def reference_suggestions(name: str, settings: dict[str, Any], space: SearchSpace, trials: int, n: int = 4) -> tuple[SearchSpace, list[dict[str, Value]]]:
+    """``n`` suggestions after a history of ``trials`` of the algorithm's own (with failures
+    mixed in, as the contract suite builds them), with the space they were drawn from."""
 
     class Contract(AlgorithmContract):
         algorithm_name = name
@@ -324,7 +325,13 @@ def reference_run(name: str, settings: dict[str, Any], space: SearchSpace, trial
     contract = Contract()
     space = contract.adjust(space)
     history = contract.history(space, trials)
-    return space, [",".join(space.format(a).values()) for a in contract.suggest(space, history, [], 4, seed=7).assignments]
+    return space, contract.suggest(space, history, [], n, seed=7).assignments
+
+
+def reference_run(name: str, settings: dict[str, Any], space: SearchSpace, trials: int, n: int = 4) -> tuple[SearchSpace, list[str]]:
+    """``reference_suggestions``, each as its comma-joined Katib strings."""
+    space, assignments = reference_suggestions(name, settings, space, trials, n)
+    return space, [",".join(space.format(a).values()) for a in assignments]
 
 
 # L-BFGS-B (bayesianoptimization's acquisition refinement) stops once its projected gradient is
@@ -334,9 +341,9 @@ def reference_run(name: str, settings: dict[str, Any], space: SearchSpace, trial
 WIDTH_TOLERANCE = 1e-3
 
 
-def same_suggestion(space: SearchSpace, got: str, before: str) -> bool:
-    """Equal strings; numbers within ``WIDTH_TOLERANCE`` of their parameter's width (its log
-    width for a log parameter)."""
+def same_suggestion(space: SearchSpace, got: str, before: str, tolerance: float = WIDTH_TOLERANCE) -> bool:
+    """Equal strings; numbers within ``tolerance`` of their parameter's width (its log width
+    for a log parameter)."""
     for parameter, a, b in zip(space.parameters, got.split(","), before.split(","), strict=True):
         if a == b:
             continue
@@ -346,24 +353,106 @@ def same_suggestion(space: SearchSpace, got: str, before: str) -> bool:
             x, y = (encode_value(parameter, float(v), warp=False) for v in (a, b))
         except ValueError:
             return False
-        if abs(x - y) > WIDTH_TOLERANCE:
+        if abs(x - y) > tolerance:
             return False
     return True
 
 
+# The releases BEFORE's model-driven suggestions (the "bayesianoptimization" variants) were
+# recorded and checked with. A Gaussian process fitted through scipy's L-BFGS-B and linear
+# algebra, or scikit-learn's random forest, suggests other points for the same seed on other
+# numpy / scipy / scikit-learn releases (numpy 2.5 / scipy 1.18 as pip picks them on Python
+# 3.12 and 3.13, numpy 2.2 / scipy 1.15 / scikit-learn 1.7 on 3.10), where the comparison is
+# with what holds on every release instead (``assert_holds_across_releases``).
+RECORDED_WITH = {"numpy": "2.4.6", "scipy": "1.17.1", "scikit-learn": "1.9.1"}
+
+
+def release_series(text: str) -> str:
+    """major.minor: bug-fix releases are taken to suggest what their series does."""
+    return ".".join(text.split(".")[:2])
+
+
+def other_releases() -> dict[str, str]:
+    """Each package whose installed release series is not the one BEFORE was recorded with."""
+    installed = {package: version(package) for package in RECORDED_WITH}
+    return {package: v for package, v in installed.items() if release_series(v) != release_series(RECORDED_WITH[package])}
+
+
+def key_of(name: str, settings: dict[str, Any]) -> str:
+    return name + "".join(f" {k}={v}" for k, v in settings.items())
+
+
+def variant_spaces(name: str, expected: dict[str, Any]) -> dict[str, tuple[SearchSpace, int]]:
+    """Each space a variant is checked on, with the length of the history it suggests after."""
+    spaces = {"mixed": (mixed_space(stepped=name == "grid"), 3 if name == "hyperband" else 24)}
+    if "second" in expected:
+        spaces["second"] = (second_space(), 24)
+    return spaces
+
+
+def assert_holds_across_releases(name: str, settings: dict[str, Any], space: SearchSpace, trials: int) -> None:
+    """What a model-driven variant keeps on any numpy / scipy / scikit-learn release: the same
+    seed suggests the same points twice in one process, each of them feasible (in bounds, on
+    its step, an int for an int, one of the choices)."""
+    adjusted, first = reference_suggestions(name, settings, space, trials)
+    assert reference_suggestions(name, settings, space, trials)[1] == first
+    assert len(first) == 4
+    for assignment in first:
+        assert adjusted.contains(assignment), assignment
+        for parameter in adjusted.parameters:
+            value = assignment[parameter.name]
+            expected_type = {"int": int, "double": float}.get(parameter.type, str)
+            assert type(value) is expected_type, (parameter.name, value)
+
+
 @pytest.mark.parametrize("name,settings", VARIANTS, ids=lambda v: v if isinstance(v, str) else "-".join(f"{k}={x}" for k, x in v.items()))
 def test_uniform_and_log_uniform_suggestions_are_unchanged(name: str, settings: dict[str, Any]) -> None:
-    key = name + "".join(f" {k}={v}" for k, v in settings.items())
+    """On the releases BEFORE was recorded with, every variant's suggestions are BEFORE's. On
+    others, a model-driven variant is checked for its random initial points (INITIAL) and for
+    ``assert_holds_across_releases``, and a warning says so."""
+    key = key_of(name, settings)
     expected = BEFORE[key]
-    got = {"mixed": reference_run(name, settings, mixed_space(stepped=name == "grid"), 3 if name == "hyperband" else 24)}
-    if "second" in expected:
-        got["second"] = reference_run(name, settings, second_space(), 24)
+    spaces = variant_spaces(name, expected)
+    if key in INITIAL:
+        assert_initial_points_unchanged(name, settings)
+        differing = other_releases()
+        if differing:
+            for space, trials in spaces.values():
+                assert_holds_across_releases(name, settings, space, trials)
+            installed = ", ".join(f"{package} {v}" for package, v in sorted(differing.items()))
+            recorded = ", ".join(f"{package} {v}" for package, v in RECORDED_WITH.items())
+            warnings.warn(
+                f"{key}: with {installed} (the suggestions were recorded with {recorded}) compared the initial points, "
+                "determinism and feasibility, not the model-driven suggestions",
+                UserWarning,
+                stacklevel=1,
+            )
+            return
+    got = {space_name: reference_run(name, settings, space, trials) for space_name, (space, trials) in spaces.items()}
     assert set(got) == set(expected)
     for space_name, rows in expected.items():
         space, suggestions = got[space_name]
         assert len(suggestions) == len(rows)
         for row, before in zip(suggestions, rows, strict=True):
             assert same_suggestion(space, row, before), f"{space_name}: now {row}, before {before}"
+
+
+def n_initial_points(settings: dict[str, Any]) -> int:
+    return int(settings.get("n_initial_points", setting_default("bayesianoptimization", "n_initial_points")))
+
+
+def assert_initial_points_unchanged(name: str, settings: dict[str, Any]) -> None:
+    """The first ``n_initial_points`` suggestions come from the seeded random draws, not from a
+    fitted model (as skopt's Optimizer, which Katib's skopt/base_service.py create_optimizer
+    builds, draws them before it fits anything): the same on every numpy / scipy /
+    scikit-learn release, so INITIAL is compared everywhere, to float rounding."""
+    key = key_of(name, settings)
+    for space_name, (space, _) in variant_spaces(name, BEFORE[key]).items():
+        adjusted, got = reference_run(name, settings, space, 0, n_initial_points(settings))
+        rows = INITIAL[key][space_name]
+        assert len(got) == len(rows)
+        for row, before in zip(got, rows, strict=True):
+            assert same_suggestion(adjusted, row, before, tolerance=1e-9), f"{space_name}: now {row}, before {before}"
 
 
 def test_a_suggestion_is_the_same_within_a_thousandth_of_its_parameters_width() -> None:
@@ -547,6 +636,60 @@ BEFORE = {
             "0.6130157974976818,1,0.003",
             "-0.42676666601412316,1,0.005",
             "-0.11791180017909397,1,0.002",
+        ],
+    },
+}
+
+
+# The first n_initial_points suggestions of each model-driven variant from an empty history
+# (``assert_initial_points_unchanged``, seed 7): random draws, recorded with the releases of
+# RECORDED_WITH and alike with numpy 2.2 / scipy 1.15 / scikit-learn 1.7 (Python 3.10) and
+# numpy 2.5 / scipy 1.18 (Python 3.13).
+INITIAL = {
+    "bayesianoptimization": {
+        "mixed": [
+            "0.003162277660168382,0.7,0.2,4,32,sgd",
+            "0.041750370725703805,0.5021061218262299,0.2,7,16,ftrl",
+            "0.002533989777442652,0.6212129707277254,0.2,3,64,sgd",
+            "0.0021638587982671315,0.7018193035831813,0.3,5,32,ftrl",
+            "0.023877329777338935,0.7488716917764651,0.2,8,32,sgd",
+            "0.0003024378218156114,0.7450158417092123,0,1,32,sgd",
+            "0.0035048259910162053,0.6864824101301157,0.4,8,64,adam",
+            "0.003486205147458253,0.6987493741574017,0.2,2,64,sgd",
+            "0.00037775170389706537,0.7768128483527357,0.5,2,64,adam",
+            "0.00010261308064082906,0.8320190919206982,0.3,2,32,sgd",
+        ],
+    },
+    "bayesianoptimization base_estimator=RF n_initial_points=5": {
+        "mixed": [
+            "0.00010212089020754654,0.6299563346960899,0.4,5,64,ftrl",
+            "0.0012343066598315517,0.5426882298764841,0.2,2,64,ftrl",
+            "0.00046066793634933894,0.528714775671681,0.2,8,32,adam",
+            "0.0029236141880281652,0.7185642924878792,0.5,1,32,ftrl",
+            "0.01899436994644861,0.873324872487859,0.5,4,64,ftrl",
+        ],
+        "second": [
+            "-1.984809013370517,4,0.242",
+            "1.2523290808341905,2,0.056",
+            "1.4136644045531965,1,0.036",
+            "2.18015604039455,21,0.005",
+            "-1.6410653041039878,6,0.785",
+        ],
+    },
+    "bayesianoptimization acq_func=LCB acq_optimizer=sampling n_initial_points=5": {
+        "mixed": [
+            "0.003162277660168382,0.7,0.2,4,32,sgd",
+            "0.041750370725703805,0.5021061218262299,0.2,7,16,ftrl",
+            "0.002533989777442652,0.6212129707277254,0.2,3,64,sgd",
+            "0.0021638587982671315,0.7018193035831813,0.3,5,32,ftrl",
+            "0.023877329777338935,0.7488716917764651,0.2,8,32,sgd",
+        ],
+        "second": [
+            "0.5,6,0.032",
+            "-0.8739640500470407,2,0.418",
+            "-1.9736734771721265,27,0.246",
+            "0.339674764218604,2,0.007",
+            "-0.7256520617293769,4,0.033",
         ],
     },
 }
