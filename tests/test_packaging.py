@@ -17,6 +17,16 @@ import pytest
 
 from conftest import REPO
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # Python 3.10 has no tomllib: tomli is the same parser (the test extra installs it there)
+    import tomli as tomllib
+
+
+def pyproject() -> dict:
+    """pyproject.toml, parsed."""
+    return tomllib.loads((REPO / "pyproject.toml").read_text())
+
 CORE = REPO / "src" / "kfp_tune" / "core"
 PURE_FOLDERS = [CORE, REPO / "algorithms", REPO / "src" / "kfp_tune" / "collectors"]
 FORBIDDEN = {"kfp", "kubernetes", "minio", "boto3", "botocore"}
@@ -229,16 +239,12 @@ APACHE_2_SHA256 = "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523
 
 
 def test_the_licence_file_is_the_whole_unmodified_apache_2_text():
-    import tomllib
-
-    assert tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["license"] == "Apache-2.0"
+    assert pyproject()["project"]["license"] == "Apache-2.0"
     assert hashlib.sha256((REPO / "LICENSE").read_bytes()).hexdigest() == APACHE_2_SHA256
 
 
 def test_the_python_classifiers_are_the_versions_requires_python_allows():
-    import tomllib
-
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    project = pyproject()["project"]
     lowest = project["requires-python"].removeprefix(">=")
     assert re.fullmatch(r"3\.\d+", lowest), f"requires-python {project['requires-python']!r}: this check reads only '>=3.N'"
     minors = sorted(int(c.rsplit(".", 1)[1]) for c in project["classifiers"] if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c))
@@ -305,11 +311,9 @@ def test_editable_install_imports_every_module():
 
 
 def test_runtime_image_is_pinned_non_root_and_installs_nothing_at_run_time():
-    import tomllib
-
     from kfp_tune.components._image import DEFAULT_RUNTIME_IMAGE
 
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    project = pyproject()
     import kfp_tune
 
     # the version spelled once: pyproject reads kfp_tune.core.version.VERSION, as __version__ is
