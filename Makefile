@@ -38,7 +38,7 @@ demo: install
 # machine says where its time went. `PYTEST_ARGS="-n 0"` runs them in one process.
 test: install-test
 	$(BIN)/ruff check .
-	$(BIN)/mypy
+	$(BIN)/python tools/typecheck.py
 	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --durations=15 $(PYTEST_ARGS)
 
 # Mutation testing of core, the launchers and the stores (slow: hours on two cores; not in CI).

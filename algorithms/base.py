@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol
 
@@ -124,7 +124,7 @@ def spent(history: Sequence[FinishedTrial]) -> list[FinishedTrial]:
     return [t for t in history if not t.given_back]
 
 
-def marked_repeats(result: Suggestions, history: Sequence[FinishedTrial], key: Callable[[Mapping[str, Value]], Hashable]) -> Suggestions:
+def marked_repeats(result: Suggestions, history: Sequence[FinishedTrial], key: Callable[[dict[str, Value]], Hashable]) -> Suggestions:
     """``result``, with ``repeats`` set when it suggests again the point of a trial given back
     (points compared by ``key``): the designer refuses any other point a trial already had."""
     again = {key(t.assignment) for t in history if t.given_back}

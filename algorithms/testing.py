@@ -256,12 +256,12 @@ class AlgorithmContract(GivenBackContract):
             for assignment in batch.assignments:
                 index = len(out)
                 if index % 5 == 3:
-                    out.append(FinishedTrial(f"t{index}", assignment, "Failed"))
+                    out.append(FinishedTrial(f"t{index}", assignment, TrialStatus.FAILED))
                 elif index % 7 == 5:
-                    out.append(FinishedTrial(f"t{index}", assignment, "MetricsUnavailable"))
+                    out.append(FinishedTrial(f"t{index}", assignment, TrialStatus.METRICS_UNAVAILABLE))
                 else:
                     value = self.reported(objective(assignment))
-                    out.append(FinishedTrial(f"t{index}", assignment, "Succeeded", value, {"loss": value}))
+                    out.append(FinishedTrial(f"t{index}", assignment, TrialStatus.SUCCEEDED, value, {"loss": value}))
             if batch.exhausted:
                 break
         return out
@@ -313,7 +313,8 @@ class AlgorithmContract(GivenBackContract):
             assert isinstance(assignment["lr"], float) and isinstance(assignment["momentum"], float)
             assert isinstance(assignment["layers"], int) and not isinstance(assignment["layers"], bool)
             assert assignment["batch"] in ("16", "32", "64") and assignment["optimizer"] in ("sgd", "adam", "ftrl")
-            assert abs(assignment["dropout"] * 10 - round(assignment["dropout"] * 10)) < 1e-9
+            dropout = assignment["dropout"]
+            assert isinstance(dropout, float) and abs(dropout * 10 - round(dropout * 10)) < 1e-9
 
     def test_same_seed_same_suggestions(self) -> None:
         space = self.space()
@@ -334,7 +335,7 @@ class AlgorithmContract(GivenBackContract):
                 assert len(result.assignments) == 5 and not result.exhausted and all(space.contains(a) for a in result.assignments)
             for assignment in result.assignments:
                 value = objective(assignment)
-                history.append(FinishedTrial(f"t{len(history)}", assignment, "Succeeded", value, {"loss": value}))
+                history.append(FinishedTrial(f"t{len(history)}", assignment, TrialStatus.SUCCEEDED, value, {"loss": value}))
             if result.exhausted:
                 break
         else:
@@ -350,7 +351,7 @@ class AlgorithmContract(GivenBackContract):
 
     def test_history_of_only_failures_is_handled(self) -> None:
         space = self.space()
-        failed = [FinishedTrial(f"f{i}", a, "Failed") for i, a in enumerate(self.suggest(space, [], [], 4).assignments)]
+        failed = [FinishedTrial(f"f{i}", a, TrialStatus.FAILED) for i, a in enumerate(self.suggest(space, [], [], 4).assignments)]
         result = self.suggest(space, failed, [], 3, seed=1)
         assert len(result.assignments) == 3 or (result.waiting and self.waits_for_results) or (result.exhausted and self.ends_on_its_own)
 
@@ -394,7 +395,7 @@ class AlgorithmContract(GivenBackContract):
             for assignment in result.assignments:
                 position = self.position(space, assignment)
                 value = self.reported(position if better_low else 1.0 - position)
-                history.append(FinishedTrial(f"t{len(history)}", assignment, "Succeeded", value, {"loss": value}))
+                history.append(FinishedTrial(f"t{len(history)}", assignment, TrialStatus.SUCCEEDED, value, {"loss": value}))
             if result.exhausted:
                 break
         return later

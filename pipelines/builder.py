@@ -33,7 +33,9 @@ from typing import Any
 
 from kfp import compiler, dsl, kubernetes
 
-from kfp_tune.components import decide_stop, launch_trial, suggest
+from kfp_tune.components.decide_stop import decide_stop
+from kfp_tune.components.launch_trial import launch_trial
+from kfp_tune.components.suggest import suggest
 from kfp_tune.core.errors import FieldError, InputError, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label

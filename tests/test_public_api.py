@@ -3,14 +3,13 @@ calls, and the names ``dir()`` (a notebook's tab completion) offers."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
-
-import pytest
 
 import kfp_tune
 from conftest import REPO
@@ -27,22 +26,14 @@ def test_dir_offers_the_public_names_the_lazy_ones_included_and_not_the_modules_
 
 
 def _installed_tree(where: Path) -> Path:
-    """The package as ``pip install -e . --config-settings editable_mode=strict`` installs it: a
-    folder ``kfp_tune`` of links to the sources of every ``package-dir`` entry of pyproject.toml.
-    The default editable install is an import hook, which type checkers cannot follow."""
-    tomllib = pytest.importorskip("tomllib")
-    mapping = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
-    root = where / "site"
-    for package, source in sorted(mapping.items(), key=lambda item: item[0].count(".")):
-        target = root.joinpath(*package.split("."))
-        if "." not in package:
-            target.mkdir(parents=True)
-            for child in (REPO / source).iterdir():
-                if child.name != "__pycache__":
-                    (target / child.name).symlink_to(child)
-        else:
-            target.symlink_to(REPO / source)
-    return root
+    """The package as ``pip install`` lays it out, as links (tools/typecheck.py builds the same
+    tree for ``make test``'s mypy): the default editable install is an import hook, which type
+    checkers cannot follow."""
+    spec = importlib.util.spec_from_file_location("typecheck_tool", REPO / "tools" / "typecheck.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool.installed_tree(where / "site", REPO)
 
 
 def test_a_users_script_type_checks_with_the_types_of_what_each_call_returns(tmp_path):
