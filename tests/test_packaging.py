@@ -252,6 +252,12 @@ def test_the_python_classifiers_are_the_versions_requires_python_allows():
     assert minors and minors == list(range(int(lowest.split(".")[1]), minors[-1] + 1)), minors
 
 
+def test_the_os_classifiers_are_linux_and_macos():
+    """Not "OS Independent": kfp_tune.core.supported_os refuses Windows (WSL2 is Linux)."""
+    systems = {c for c in pyproject()["project"]["classifiers"] if c.startswith("Operating System ::")}
+    assert systems == {"Operating System :: POSIX :: Linux", "Operating System :: MacOS"}, systems
+
+
 def test_built_wheel_holds_every_module_under_one_package(tmp_path):
     source = tmp_path / "source"
     for name in BUILD_INPUTS:
@@ -275,7 +281,10 @@ def test_built_wheel_holds_every_module_under_one_package(tmp_path):
     # the licence travels with the wheel, and so into the runtime image that installs it
     assert zipfile.ZipFile(wheel).read(f"{dist_info}/licenses/LICENSE") == (REPO / "LICENSE").read_bytes()
     metadata = zipfile.ZipFile(wheel).read(f"{dist_info}/METADATA").decode().splitlines()
-    assert "License-File: LICENSE" in metadata and "Classifier: Operating System :: OS Independent" in metadata
+    assert "License-File: LICENSE" in metadata
+    # Linux and macOS, not "OS Independent": kfp_tune.core.supported_os refuses Windows
+    systems = {line.removeprefix("Classifier: ") for line in metadata if line.startswith("Classifier: Operating System ::")}
+    assert systems == {"Operating System :: POSIX :: Linux", "Operating System :: MacOS"}, systems
     sources = {p.relative_to(REPO / "src").as_posix() for p in (REPO / "src").rglob("*.py")}
     for folder in ("algorithms", "components", "pipelines"):
         sources |= {f"kfp_tune/{p.relative_to(REPO).as_posix()}" for p in (REPO / folder).rglob("*.py")}

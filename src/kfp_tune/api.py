@@ -486,6 +486,9 @@ def tune(
         host: the KFP API's URL, to run the trials on Kubeflow.
         client: a ``kfp.Client``, in place of ``host``."""
     arguments = dict(locals())
+    from kfp_tune.core.supported_os import refuse_unsupported_platform
+
+    refuse_unsupported_platform()  # Windows: UnsupportedPlatform before anything is written
     if not isinstance(take_over, bool):
         raise TypeError(f"tune(): take_over must be True or False, got {shown(take_over)}")
     if host is not None or client is not None:

@@ -59,6 +59,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run one command. Every refusal of what the user wrote (the experiment, a flag, an
     argument, the environment) ends here as exit 2 and a message naming it, before anything
     runs; an error nobody expected is one line (exit 1), its traceback only with -vv."""
+    from kfp_tune.core.supported_os import unsupported_platform
+
+    refusal = unsupported_platform()
+    if refusal is not None:  # Windows: before anything is parsed, read or written
+        print(f"error: {refusal}", file=sys.stderr)
+        return EXIT_INVALID
     parser = _parser()
     try:
         args, extra = parser.parse_known_args(argv)

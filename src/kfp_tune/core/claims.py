@@ -30,6 +30,7 @@ from typing import Any
 
 from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError, StoreError
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialStarted, decode_record
+from kfp_tune.core.supported_os import on_windows
 from kfp_tune.core.vocabulary import RUN_TTL_VARIABLE, TRIAL_TTL_VARIABLE, RecordKind
 
 DEFAULT_TTL = 900.0
@@ -136,7 +137,11 @@ def owner_is_gone(owner: str) -> bool:
 
 def process_alive(pid: int) -> bool:
     """Whether process ``pid`` of this machine exists and has not ended (a zombie, not yet
-    reaped, has ended); one we may not signal exists."""
+    reaped, has ended); one we may not signal exists. On Windows, where os.kill(pid, 0) would
+    send CTRL_C_EVENT, not probe (kfp-tune refuses to run there, but a plug-in may import this),
+    it is taken to exist: the claim is then waited out for its TTL, as another host's is."""
+    if on_windows():
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import cast
@@ -136,6 +137,12 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
             raise StoreInputError(f"${name}: expected a number of seconds, 0 or more, got {shown(raw)}")
 
 
+def file_uri_path(uri: str) -> str:
+    """The path a ``file://`` URI names, as this system writes paths: ``url2pathname`` is
+    ``unquote`` on POSIX, and on Windows keeps the drive of ``file:///C:/runs`` (C:\\runs)."""
+    return urllib.request.url2pathname(urlsplit(uri).path)
+
+
 def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_seconds: float | None = None) -> Store:
     """The store a URI names: ``s3://bucket/prefix`` or ``file:///path`` (or a plain path), or a
     plug-in's scheme (:func:`register_scheme`), opened by its opener.
@@ -156,10 +163,7 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_sec
 
         return RetryingStore(S3Store.from_uri(uri, S3Settings.from_env(endpoint=s3_endpoint or None)), deadline=retry_seconds)
     if uri.lower().startswith("file://"):
-        parts = urlsplit(uri)
-        from urllib.parse import unquote
-
-        uri = unquote(parts.path)
+        uri = file_uri_path(uri)
     folder = Path(uri).expanduser()
     try:
         for place in (folder, *folder.parents):
