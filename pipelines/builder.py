@@ -30,13 +30,14 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kfp import compiler, dsl, kubernetes
 
 from kfp_tune.components.decide_stop import decide_stop
 from kfp_tune.components.launch_trial import launch_trial
 from kfp_tune.components.suggest import suggest
-from kfp_tune.core.errors import FieldError, InputError, shown
+from kfp_tune.core.errors import FieldError, InputError, masked_url, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.quantities import QUANTITY_SUFFIXES, trial_resource_amounts
@@ -444,6 +445,18 @@ def is_same_file(first: Path, second: Path) -> bool:
         return False
 
 
+def cluster_store_problem(store_uri: str) -> str:
+    """Why a run on the cluster cannot keep its records at ``store_uri`` ("" when it can): its
+    steps and trials are pods, which share no folder with this machine nor with each other."""
+    if urlsplit(store_uri).scheme.lower() == "s3":
+        return ""
+    return (
+        f"{shown(masked_url(store_uri))} is not an s3:// URI: the run's steps and trials run in pods on the cluster, which cannot write to a "
+        f"folder on this machine nor share one of their own; expected a bucket in the cluster's object store, e.g. "
+        f"{DEFAULT_CLUSTER_STORE} (the default)"
+    )
+
+
 def check_output(experiment: Any, path: Path) -> None:
     """InputError naming ``output`` when the pipeline could not be written there, before anything
     is built: not a ``.yaml`` name, a folder, in a folder that does not exist, or the experiment's
@@ -466,8 +479,6 @@ def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], ou
     InputError, and ``output`` left as it was, when it would pass :data:`PIPELINE_BUDGET_BYTES`.
     A ``store_uri`` that is no ``s3://`` URI gives a ClusterStoreWarning, as ``kfp-tune compile
     --store`` warns: only kfp.local on this machine can run the pipeline so compiled."""
-    from kfp_tune.pipelines.submit import cluster_store_problem
-
     path = Path(output)
     check_output(experiment, path)
     pipeline = build_pipeline(experiment, **options)

@@ -36,6 +36,7 @@ from kfp_tune.pipelines.builder import (
     as_experiment,
     checked_store_uri,
     checkpoint_limit_problems,
+    cluster_store_problem,
     compile_pipeline,
 )
 
@@ -59,18 +60,6 @@ def cluster_store_default(namespace: str | None) -> str:
     multi-user KFP lets that namespace write (:data:`NAMESPACE_STORE`); else
     :data:`DEFAULT_CLUSTER_STORE`."""
     return NAMESPACE_STORE.format(namespace=namespace) if namespace else DEFAULT_CLUSTER_STORE
-
-
-def cluster_store_problem(store_uri: str) -> str:
-    """Why a run on the cluster cannot keep its records at ``store_uri`` ("" when it can): its
-    steps and trials are pods, which share no folder with this machine nor with each other."""
-    if urlsplit(store_uri).scheme.lower() == "s3":
-        return ""
-    return (
-        f"{shown(masked_url(store_uri))} is not an s3:// URI: the run's steps and trials run in pods on the cluster, which cannot write to a "
-        f"folder on this machine nor share one of their own; expected a bucket in the cluster's object store, e.g. "
-        f"{DEFAULT_CLUSTER_STORE} (the default)"
-    )
 
 
 NAMESPACE_PREFIXES = ("artifacts/", "private-artifacts/{namespace}/", "private/{namespace}/", "shared/")

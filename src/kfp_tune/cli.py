@@ -718,7 +718,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     _rounds(args.rounds)
     output = _output_file("-o/--output", args.output, args.experiment)
     if args.store is not None:
-        from kfp_tune.pipelines.submit import cluster_store_problem
+        from kfp_tune.pipelines.builder import cluster_store_problem
         from kfp_tune.stores import check_store_uri
 
         _check("--store", check_store_uri, args.store)

@@ -618,8 +618,8 @@ def check_submission(
     kfp.Client asks the host's health as it is made, so nothing is checked after that. With no
     store, a run sent to ``namespace`` keeps them where multi-user KFP lets that namespace write
     (``pipelines.submit.cluster_store_default``), as ``kfp-tune submit --namespace`` does."""
-    from kfp_tune.pipelines.builder import OBJECT_STORES, ObjectStore
-    from kfp_tune.pipelines.submit import TOKEN_HINT, check_host, cluster_store_default, cluster_store_problem
+    from kfp_tune.pipelines.builder import OBJECT_STORES, ObjectStore, cluster_store_problem
+    from kfp_tune.pipelines.submit import TOKEN_HINT, check_host, cluster_store_default
     from kfp_tune.stores import check_store_uri
 
     example = "e.g. http://ml-pipeline-ui.kubeflow"
