@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +40,13 @@ def operator_kube(clusters: Callable[..., FakeKube]) -> FakeKube:
     """One fake API server with the Training Operator's kinds (TFJob, PyTorchJob, MPIJob at
     kubeflow.org/v1, ...) and the Trainer's TrainJob installed."""
     return clusters(TRAINING_OPERATOR, TRAINER)
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Iterator[Path]:
+    """The test's folder; afterwards, whatever a failing local launcher left running is killed:
+    the processes whose ids the trials wrote to files named ``pid*`` or ``child*`` there."""
+    yield tmp_path
+    for pid_file in [*tmp_path.glob("pid*"), *tmp_path.glob("child*")]:
+        with contextlib.suppress(OSError, ValueError):  # gone already, or not a process id
+            os.kill(int(pid_file.read_text()), signal.SIGKILL)

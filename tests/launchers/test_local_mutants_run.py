@@ -10,13 +10,12 @@ launcher's clock is replaced where a deadline must pass, or must not, whatever t
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -43,16 +42,6 @@ def trial(argv: list[str], should_stop: Callable[[str], bool] | None = None, dea
 
 def python(script: str, *args: str) -> list[str]:
     return [sys.executable, "-c", script, *args]
-
-
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path
-    for pid_file in tmp_path.glob("pid*"):  # whatever a failing launcher left running
-        with contextlib.suppress(ProcessLookupError, ValueError):
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
 
 
 def when_exists(path: Path) -> Callable[[str], bool]:

@@ -8,12 +8,9 @@ that would otherwise sleep for an hour are killed when the test ends."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -53,16 +50,6 @@ def trial(script: str, folder: Path, should_stop: Callable[[str], bool] | None =
         spec["activeDeadlineSeconds"] = deadline
     manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t"}, "spec": spec}
     return TrialRun("e", "t", manifest, {}, "main", should_stop=should_stop, metrics_collector={"collector": {"kind": "None"}})
-
-
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path
-    for name in ("pid", "child"):  # whatever a failing launcher left running
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError, ValueError):
-            os.kill(int((tmp_path / name).read_text()), signal.SIGKILL)
 
 
 def test_an_early_stopped_trial_gets_sigterm_first_and_ends_early_stopped(folder: Path) -> None:

@@ -6,12 +6,8 @@ Trials say they are ready with files the test waits on; nothing here depends on 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shlex
-import signal
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,14 +26,6 @@ from kfp_tune.launchers import local
 from kfp_tune.launchers.local import LocalLauncher
 from kfp_tune.steps import init_experiment
 from processes import gone
-
-
-@pytest.fixture
-def folder(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path
-    for pid_file in tmp_path.glob("pid*"):  # whatever a failing launcher left running
-        with contextlib.suppress(ProcessLookupError, ValueError):
-            os.kill(int(pid_file.read_text()), signal.SIGKILL)
 
 
 def shell_trial(line: str) -> TrialRun:
