@@ -1,0 +1,65 @@
+"""``status.json`` (what ``kfp-tune status`` and the KFP UI read) is rewritten as trials end
+while a run goes on, at most once per ``slots.STATUS_EVERY_SECONDS``, and always at the end. No
+test looked at it during a run: a status written only at the end went unnoticed. The interval is
+set here (0, or never) so that nothing depends on how fast the trials run."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from conftest import quadratic_experiment
+from kfp_tune.core.decision import Decision
+from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import TrialState
+from kfp_tune.core.vocabulary import LaunchPhase, RecordKind, TrialStatus
+from kfp_tune.inline_runner import run_inline
+from kfp_tune.steps import slots
+
+TRIALS = 4
+
+
+class Instant(Launcher):
+    """Every trial succeeds at once, reporting both of the experiment's metrics."""
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        return LaunchOutcome(LaunchPhase.SUCCEEDED, exit_code=0, logs={"main": "loss=0.5\naccuracy=0.5\n"})
+
+
+def _succeeded_in_status_as_each_trial_ended(store) -> tuple[list[object], list[object]]:
+    """Run TRIALS trials one at a time; returns (trialsSucceeded in status.json, the count of
+    Succeeded trials in the records) as each trial's end was reported."""
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": TRIALS, "spec.parallelTrialCount": 1}))
+    records = ExperimentRecords(store, experiment.name)
+    in_status: list[object] = []
+    succeeded: list[object] = []
+
+    def on_trial_end(trial: TrialState, decision: Decision) -> None:
+        status = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS)
+        in_status.append(status["status"].get("trialsSucceeded") if status else None)
+        succeeded.append(decision.counts[TrialStatus.SUCCEEDED.value])
+
+    decision = run_inline(store, experiment, Instant(), on_trial_end=on_trial_end)
+    assert decision.counts[TrialStatus.SUCCEEDED.value] == TRIALS
+    return in_status, succeeded
+
+
+def test_the_status_is_rewritten_as_each_trial_ends(local_store, monkeypatch: pytest.MonkeyPatch):
+    """No interval: each trial's end finds the status counting it (1, 2, 3, 4 succeeded)."""
+    monkeypatch.setattr(slots, "STATUS_EVERY_SECONDS", 0.0)
+    in_status, succeeded = _succeeded_in_status_as_each_trial_ended(local_store)
+    assert succeeded == list(range(1, TRIALS + 1))
+    assert in_status == succeeded
+
+
+def test_the_status_waits_for_its_interval_but_is_written_at_the_end(local_store, monkeypatch: pytest.MonkeyPatch):
+    """An interval never reached: the status is not rewritten between trials (each end finds
+    the status written before the run, which counts no trial), but it is when the experiment ends."""
+    monkeypatch.setattr(slots, "STATUS_EVERY_SECONDS", math.inf)
+    in_status, succeeded = _succeeded_in_status_as_each_trial_ended(local_store)
+    assert succeeded == list(range(1, TRIALS + 1))
+    assert in_status[-1] == TRIALS
+    assert all(count in (None, 0) for count in in_status[:-1]), in_status  # the run's first status: none yet (Katib leaves a 0 count out)
