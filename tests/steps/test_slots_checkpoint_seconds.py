@@ -87,6 +87,7 @@ def test_a_checkpoint_s_seconds_hand_back_while_every_slot_is_busy(tmp_path):
         assert ended_at_return == [], "the run waited for its trials to end instead of handing back at the checkpoint"
         assert result.checkpoint_due and result.decision.phase == "Running"
         assert sorted(launcher.handed_over) == sorted(launcher.started)
+        assert result.trials_ended == 0, "a trial handed over, still running, was counted as ended (the step's log said so)"
         state = ExperimentView(records).state
         assert sorted(t.name for t in state.trials) == sorted(launcher.started)
         assert all(t.started is not None and t.ended is None and not t.is_terminal for t in state.trials), [(t.name, t.status) for t in state.trials]

@@ -191,10 +191,12 @@ class _Schedule:
                 self.handover.set()
             self.cond.notify_all()
 
-    def trial_done(self, name: str) -> None:
+    def trial_done(self, name: str, ended: bool = True) -> None:
+        """The slot is free; ``ended``: False for a trial handed over at the checkpoint, which
+        goes on running and is not counted as ended (the step's log said it ended)."""
         with self.cond:
             self.running.discard(name)
-            self.ended += 1
+            self.ended += 1 if ended else 0
             self.cond.notify_all()
 
     def failed(self, exc: BaseException) -> None:
@@ -257,8 +259,10 @@ def run_slots(
 
     def run_one(name: str) -> bool:
         """Run and collect one trial; False when the run was interrupted under it."""
+        handed_over = False
         try:
             phase = launch_trial(records, launcher, name, run_id=run_id, view=view, handover=schedule.handover)
+            handed_over = phase is None
             if phase is not None:  # None: handed over at the checkpoint, still running
                 collect_metrics(records, name, run_id=run_id, view=view)
         except RunInterrupted as exc:  # the launcher stopped it for the interrupt
@@ -272,7 +276,7 @@ def run_slots(
                 fail_trial(view, name, exc)
             raise
         finally:
-            schedule.trial_done(name)
+            schedule.trial_done(name, ended=not handed_over)
         if phase is not None:
             after_trial(name)
         return True
