@@ -54,6 +54,18 @@ settings.register_profile(
 settings.load_profile("kfp-tune")
 
 
+def quad_run_to_its_end(folder: Path, trials: int) -> Path:
+    """``quad`` with ``trials`` trials, one at a time, run to its end by ``kfp-tune run --engine
+    inline`` (seeded) into ``folder``: ``folder / "quad.yaml"`` and ``folder / "store"``, for tests
+    that damage or age its records. Returns ``folder``."""
+    from kfp_tune.cli import main
+
+    spec = folder / "quad.yaml"
+    spec.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": trials, "spec.parallelTrialCount": 1})))
+    assert main(["run", str(spec), "--engine", "inline", "--store", str(folder / "store")]) == 0
+    return folder
+
+
 def quadratic_experiment(**overrides: Any) -> dict[str, Any]:
     """A small Katib Experiment (dict) whose trial is tests/trials/quadratic.py."""
     doc: dict[str, Any] = {

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 import kfp_tune
-from conftest import quadratic_experiment
+from conftest import quad_run_to_its_end, quadratic_experiment
 from kfp_tune.cli import main
 from kfp_tune.core import records as records_module
 from kfp_tune.core.records import RECORD_VERSION, DamagedRecord, NewerRecord, UnreadableRecord, check_record, left_out_warning
@@ -67,11 +67,7 @@ def test_a_readers_warning_says_the_best_may_be_missing_only_for_a_newer_record(
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``quad``, 4 trials run to the end by ``kfp-tune run --engine inline`` (seeded)."""
-    folder = tmp_path_factory.mktemp("newer")
-    spec = folder / "quad.yaml"
-    spec.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 4, "spec.parallelTrialCount": 1})))
-    assert main(["run", str(spec), "--engine", "inline", "--store", str(folder / "store")]) == 0
-    return folder
+    return quad_run_to_its_end(tmp_path_factory.mktemp("newer"), 4)
 
 
 @pytest.fixture

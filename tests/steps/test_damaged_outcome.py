@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
-from conftest import quadratic_experiment
+from conftest import quad_run_to_its_end
 from kfp_tune.cli import main
 from kfp_tune.core.records import RECORD_VERSION
 from kfp_tune.core.state import is_outcome
@@ -26,11 +25,7 @@ STATUS = Path("experiments") / "quad" / "status.json"
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``quad`` run to its end by ``kfp-tune run --engine inline`` (seeded): its spec and store."""
-    folder = tmp_path_factory.mktemp("damaged-outcome")
-    spec = folder / "quad.yaml"
-    spec.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1})))
-    assert main(["run", str(spec), "--engine", "inline", "--store", str(folder / "store")]) == 0
-    return folder
+    return quad_run_to_its_end(tmp_path_factory.mktemp("damaged-outcome"), 2)
 
 
 def _without(name: str) -> Callable[[dict[str, Any]], bytes]:
