@@ -39,6 +39,7 @@ from kfp_tune.pipelines.builder import (
     cluster_store_problem,
     compile_pipeline,
 )
+from kfp_tune.stores import check_store_uri
 
 MAX_CONCURRENCY = 10
 """The most runs of one recurring run at a time that the KFP API accepts."""
@@ -257,27 +258,27 @@ def _check_run_store(package: str, typed: Mapping[str, Any], namespace: str | No
     default = declared_default(package, "store_uri")
     if isinstance(default, str) and masked_url(default) != default:
         try:
-            checked_store_uri(default)
+            check_store_uri(default)
         except InputError as exc:
             raise InputError(
-                f"the pipeline's store_uri default: {str(exc).removeprefix('store_uri: ')}; compile it again with a store_uri that holds no "
+                f"the pipeline's store_uri default: {exc}; compile it again with a store_uri that holds no "
                 "credentials (its steps read them from the store_secret Secret)"
             ) from None
     if "store_uri" in typed:
         store = typed["store_uri"]
         try:  # the form first (a scheme kfp-tune knows, no credentials in it), as kfp-tune submit --param store_uri checks it
-            checked_store_uri(store)
+            check_store_uri(store)
         except InputError as exc:
-            raise ArgumentsRefused([FieldError("arguments.store_uri", str(exc).removeprefix("store_uri: "))]) from None
+            raise ArgumentsRefused([FieldError("arguments.store_uri", str(exc))]) from None
         problem = cluster_store_problem(str(store))
         if problem:
             raise ArgumentsRefused([FieldError("arguments.store_uri", problem)])
     else:
         store = default
         try:
-            problem = cluster_store_problem(checked_store_uri(store)) if isinstance(store, str) else ""
+            problem = cluster_store_problem(check_store_uri(store)) if isinstance(store, str) else ""
         except InputError as exc:
-            problem = str(exc).removeprefix("store_uri: ")
+            problem = str(exc)
         if problem:
             raise InputError(f"the pipeline's store_uri default: {problem}; pass a store_uri run argument, or compile it with one")
     note = namespace_store_note(store, namespace) if isinstance(store, str) else ""

@@ -19,7 +19,7 @@ from kfp_tune.stores.keys import unsafe_part
 
 try:
     import fcntl
-except ImportError:  # Windows: no flock, but a file a writer has open cannot be unlinked there
+except ImportError:  # Windows (refused by kfp-tune's entry points): importable, leftovers never swept
     fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
@@ -38,13 +38,9 @@ def _remove_leftover(path: Path, min_age: float) -> bool:
     """Unlink a temporary file (:data:`TEMP_NAME`) if no writer holds it (its flock is free: the
     writer ended, however it ended) and it is unchanged for ``min_age`` seconds; whether it is
     gone. A link, a folder or anything but a plain file of that name is left as it is."""
+    if fcntl is None:  # no flock to tell a live write (Windows, where kfp-tune refuses to run: core.supported_os)
+        return False
     try:
-        if fcntl is None:
-            info = os.lstat(path)
-            if not stat.S_ISREG(info.st_mode) or time.time() - info.st_mtime < min_age:
-                return False
-            os.unlink(path)  # refused while a writer has it open
-            return True
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # OSError while its writer holds it
