@@ -457,20 +457,32 @@ def cluster_store_problem(store_uri: str) -> str:
     )
 
 
+def output_file_problem(path: Path, source: Path | None = None) -> str:
+    """What keeps a pipeline from being written at ``path`` ("" when nothing): not a ``.yaml``
+    name, a folder, in a folder that does not exist, ``source`` (the experiment's own file: the
+    compiled YAML would replace it), not writable. One rule for ``kfp-tune compile -o`` and
+    :func:`compile_pipeline`, each naming the path its own way."""
+    if path.suffix not in (".yaml", ".yml"):
+        return "expected a file name ending in .yaml (KFP's pipeline format)"
+    if path.is_dir():
+        return "is a folder; expected a file name ending in .yaml"
+    if not path.parent.is_dir():
+        return f"the folder {str(path.parent)!r} does not exist"
+    if source is not None and is_same_file(path, source):
+        return "is the experiment file itself; expected another file for the pipeline"
+    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return "not writable"
+    return ""
+
+
 def check_output(experiment: Any, path: Path) -> None:
     """InputError naming ``output`` when the pipeline could not be written there, before anything
-    is built: not a ``.yaml`` name, a folder, in a folder that does not exist, or the experiment's
-    own file (``kfp-tune compile`` refuses the same, and the compiled YAML would replace it)."""
-    if path.suffix not in (".yaml", ".yml"):
-        raise InputError(f"output {str(path)!r}: expected a file name ending in .yaml (KFP's pipeline format)")
-    if path.is_dir():
-        raise InputError(f"output {str(path)!r}: is a folder; expected a file name ending in .yaml")
-    if not path.parent.is_dir():
-        raise InputError(f"output {str(path)!r}: the folder {str(path.parent)!r} does not exist")
+    is built (:func:`output_file_problem`)."""
     # an experiment given as a path (a str with no line break is one: YAML text has several)
     source = experiment if isinstance(experiment, Path) else Path(experiment) if isinstance(experiment, str) and "\n" not in experiment else None
-    if source is not None and is_same_file(path, source):
-        raise InputError(f"output {str(path)!r}: is the experiment file itself; expected another file for the pipeline")
+    problem = output_file_problem(path, source)
+    if problem:
+        raise InputError(f"output {str(path)!r}: {problem}")
 
 
 def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], output: str | Path, **options: Any) -> Path:

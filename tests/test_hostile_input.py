@@ -29,10 +29,11 @@ from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem
 from kfp_tune.cli import main
 from kfp_tune.core.catalogue import ALGORITHMS, parse_settings
-from kfp_tune.core.errors import SpecError
+from kfp_tune.core.errors import InputError, SpecError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.vocabulary import ObjectiveType
+from kfp_tune.pipelines.builder import compile_pipeline
 
 INT32_MAX = 2**31 - 1  # Katib's CRD: maxTrialCount, parallelTrialCount, maxFailedTrialCount are int32
 API_SERVER_REQUEST_LIMIT = 3 * 1024 * 1024  # kube-apiserver's request body limit
@@ -321,6 +322,25 @@ def test_compile_to_a_read_only_folder_is_refused(experiment_file, tmp_path):
     folder.chmod(0o555)
     code, _, err = _cli("compile", str(experiment_file), "-o", str(folder / "p.yaml"))
     assert code == 2 and "not writable" in err
+    with pytest.raises(InputError, match=r"^output .*: not writable$"):  # from Python too, not a PermissionError after compiling
+        compile_pipeline(str(experiment_file), folder / "p.yaml")
+
+
+@pytest.mark.parametrize(
+    "output",
+    ["{tmp}", "{tmp}/missing/p.yaml", "{tmp}/exp.yaml/p.yaml", "{tmp}/p.json", "{tmp}/exp.yaml"],
+    ids=["folder", "missing-parent", "below-a-file", "not-yaml", "the-experiment"],
+)
+def test_compile_output_is_refused_in_the_same_words_from_the_cli_and_python(experiment_file, output):
+    """``kfp-tune compile -o`` and ``compile_pipeline(output=)`` run one check: each names the
+    path its own way (``-o/--output X:``, ``output 'X':``) and then says the same thing."""
+    path = output.format(tmp=experiment_file.parent)
+    code, _, err = _cli("compile", str(experiment_file), "-o", path)
+    assert code == 2 and err.startswith(f"error: -o/--output {path}: ")
+    said_by_cli = err.strip().splitlines()[0].removeprefix(f"error: -o/--output {path}: ")
+    with pytest.raises(InputError) as refused:
+        compile_pipeline(str(experiment_file), path)
+    assert str(refused.value) == f"output {path!r}: {said_by_cli}"
 
 
 def test_report_output_onto_a_file_is_refused(tmp_path, experiment_file):

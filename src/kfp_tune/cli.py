@@ -465,17 +465,12 @@ def _output_file(flag: str, output: str, source: str | None = None) -> Path:
 
 
 def _checked_output_file(flag: str, output: str, source: str | None) -> Path:
+    from kfp_tune.pipelines.builder import output_file_problem
+
     path = Path(output)
-    if path.suffix not in (".yaml", ".yml"):
-        raise UsageError(f"{flag} {output}: expected a file name ending in .yaml")
-    if path.is_dir():
-        raise UsageError(f"{flag} {output}: is a folder; expected a file name ending in .yaml")
-    if not path.parent.is_dir():
-        raise UsageError(f"{flag} {output}: the folder {path.parent} does not exist")
-    if source is not None and path.exists() and os.path.samefile(path, source):
-        raise UsageError(f"{flag} {output}: is the experiment file itself; expected another file for the pipeline")
-    if not os.access(path.parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f"{flag} {output}: not writable")
+    problem = output_file_problem(path, Path(source) if source is not None else None)
+    if problem:
+        raise UsageError(f"{flag} {output}: {problem}")
     return path
 
 
