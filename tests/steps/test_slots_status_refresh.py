@@ -1,11 +1,14 @@
 """``status.json`` (what ``kfp-tune status`` and the KFP UI read) is rewritten as trials end
 while a run goes on, at most once per ``slots.STATUS_EVERY_SECONDS``, and always at the end. No
 test looked at it during a run: a status written only at the end went unnoticed. The interval is
-set here (0, or never) so that nothing depends on how fast the trials run."""
+set here (0, or never), or the slots' clock is one the trials move, so that nothing depends on
+how fast the trials run."""
 
 from __future__ import annotations
 
 import math
+import time
+from typing import Any
 
 import pytest
 
@@ -29,7 +32,31 @@ class Instant(Launcher):
         return LaunchOutcome(LaunchPhase.SUCCEEDED, exit_code=0, logs={"main": "loss=0.5\naccuracy=0.5\n"})
 
 
-def _succeeded_in_status_as_each_trial_ended(store) -> tuple[list[object], list[object]]:
+class TrialClock:
+    """The slots' ``time`` module with a clock only the trials move: each trial takes ``step``
+    seconds by it. Its start is far from 0, as a machine's monotonic clock is."""
+
+    def __init__(self, step: float):
+        self.now, self.step = 100.0, step
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
+class Timed(Instant):
+    def __init__(self, clock: TrialClock):
+        super().__init__()
+        self.clock = clock
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        self.clock.now += self.clock.step
+        return super().run(trial)
+
+
+def _succeeded_in_status_as_each_trial_ended(store, launcher: Launcher | None = None) -> tuple[list[object], list[object]]:
     """Run TRIALS trials one at a time; returns (trialsSucceeded in status.json, the count of
     Succeeded trials in the records) as each trial's end was reported."""
     experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": TRIALS, "spec.parallelTrialCount": 1}))
@@ -42,7 +69,7 @@ def _succeeded_in_status_as_each_trial_ended(store) -> tuple[list[object], list[
         in_status.append(status["status"].get("trialsSucceeded") if status else None)
         succeeded.append(decision.counts[TrialStatus.SUCCEEDED.value])
 
-    decision = run_inline(store, experiment, Instant(), on_trial_end=on_trial_end)
+    decision = run_inline(store, experiment, launcher or Instant(), on_trial_end=on_trial_end)
     assert decision.counts[TrialStatus.SUCCEEDED.value] == TRIALS
     return in_status, succeeded
 
@@ -63,3 +90,15 @@ def test_the_status_waits_for_its_interval_but_is_written_at_the_end(local_store
     assert succeeded == list(range(1, TRIALS + 1))
     assert in_status[-1] == TRIALS
     assert all(count in (None, 0) for count in in_status[:-1]), in_status  # the run's first status: none yet (Katib leaves a 0 count out)
+
+
+def test_the_status_is_rewritten_once_its_interval_has_passed_since_the_last_write(local_store, monkeypatch: pytest.MonkeyPatch):
+    """Trials of 0.5 s each by the slots' clock, an interval of 1 s: written at the first end
+    (nothing written by this run yet), then when a whole second has passed since that write (at
+    the third end, 1.0 s later: not only once more than a second has), and at the experiment's end."""
+    clock = TrialClock(step=0.5)
+    monkeypatch.setattr(slots, "time", clock)
+    monkeypatch.setattr(slots, "STATUS_EVERY_SECONDS", 1.0)
+    in_status, succeeded = _succeeded_in_status_as_each_trial_ended(local_store, Timed(clock))
+    assert succeeded == [1, 2, 3, 4]
+    assert in_status == [1, 1, 3, 4]  # the second end is 0.5 s after the first write; the fourth ends the experiment
