@@ -22,7 +22,7 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
 from kfp_tune.core.vocabulary import LaunchPhase
-from kfp_tune.launchers import local
+from kfp_tune.launchers import kept_log, local
 from kfp_tune.launchers.local import LocalLauncher
 from kfp_tune.steps import init_experiment
 from processes import gone
@@ -98,8 +98,8 @@ CHATTY = textwrap.dedent("""
 
 
 def test_a_long_log_is_stored_as_its_head_and_tail_and_every_report_in_between(local_store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(local, "LOG_HEAD_BYTES", 2000)
-    monkeypatch.setattr(local, "LOG_TAIL_BYTES", 5000)
+    monkeypatch.setattr(kept_log, "LOG_HEAD_BYTES", 2000)
+    monkeypatch.setattr(kept_log, "LOG_TAIL_BYTES", 5000)
     experiment, trial = stdout_experiment(local_store, CHATTY)
     outcome = LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}).run(trial_run(experiment, trial))
     assert outcome.phase == LaunchPhase.SUCCEEDED, outcome

@@ -80,6 +80,10 @@ class TrialRun:
     what the trial wrote there as ``LaunchOutcome.files``."""
     metrics_path_kind: str = ""
     """``File`` or ``Directory``."""
+    metric_names: tuple[str, ...] = ()
+    """The metrics a StdOut trial's output is read for (the objective's, then the additional
+    ones; none for another collector): a launcher that cuts a long log keeps every line naming
+    one (:mod:`kfp_tune.launchers.kept_log`)."""
     metrics_collector: dict[str, Any] = field(default_factory=dict)
     """The experiment's ``metricsCollectorSpec`` as Katib writes it (``{}``: none): what the
     Kubernetes launcher adds beside the trial (a collector sidecar, or the Custom container)."""

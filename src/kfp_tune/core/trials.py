@@ -70,6 +70,7 @@ def trial_run(
         metrics_path=(path.path or "") if path else "",
         metrics_path_kind=(path.kind or "") if path else "",
         metrics_collector=mc.to_dict() if mc is not None else {},
+        metric_names=tuple(experiment.spec.objective.metric_names) if experiment.spec.objective is not None and experiment.spec.collector_kind == "StdOut" else (),
         handover=handover,
         checkpoint_path=checkpoint.path if checkpoint else "",
         checkpoint_parent=checkpoint.parent if checkpoint else "",

@@ -21,8 +21,9 @@ left of its process group then (``sleep 60 & python3 train.py``) gets SIGTERM, a
 the grace period (:func:`_end_leftovers`). A process that left the group (``setsid``) is not
 reached: a container's every process would need a cgroup, which is not made here.
 
-The trial's log is kept whole up to :data:`LOG_HEAD_BYTES` + :data:`LOG_TAIL_BYTES`; past that,
-its head and tail, and between them the lines that name a metric (:func:`kept_log`).
+The trial's log is kept whole up to :data:`~kfp_tune.launchers.kept_log.LOG_HEAD_BYTES` +
+:data:`~kfp_tune.launchers.kept_log.LOG_TAIL_BYTES`; past that, its head and tail, and between
+them the lines that name a metric (:mod:`kfp_tune.launchers.kept_log`, the rule every launcher keeps).
 
 Each trial runs in its own session and process group: a Ctrl-C in the terminal reaches the
 run, not the trials, and the run decides (:meth:`LocalLauncher.interrupt` stops every trial's
@@ -65,7 +66,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,7 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
 from kfp_tune.core.vocabulary import CREDENTIAL_VARIABLES, EARLY_STOP_MESSAGE, EARLY_STOP_REASON, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
 from kfp_tune.launchers.checkpoints import TrialFolder
+from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, kept_log
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
 log = logging.getLogger(__name__)
@@ -87,16 +89,6 @@ GRACE_SECONDS = 10.0
 GROUP_POLL_SECONDS = 0.02
 # The most of a failed trial's last log line its message carries (the log stays in the store).
 MESSAGE_LOG_CHARS = 300
-LOG_HEAD_BYTES = 1 << 20
-"""The first bytes of a trial's output kept in its stored log (cut back to a line's end)."""
-LOG_TAIL_BYTES = 4 << 20
-"""The last bytes of a trial's output kept in its stored log (from a line's start): with the
-head, a log's bound, which holds the program's start and its end (a failure's traceback).
-Between them only the lines that name a metric are kept, so the StdOut collector reads every
-value still; a line says how many bytes were left out. Katib keeps no trial log at all (its
-collector parses the output in the pod and stores the observation log only)."""
-READ_CHUNK_BYTES = 1 << 20
-"""How much of a trial's output is read at a time: never all of it as one string."""
 
 
 def missing_command(container: str) -> str:
@@ -241,7 +233,7 @@ class LocalLauncher(Launcher):
                 if stopped:  # it ended because the run was interrupted: not a result of its own
                     self._stop_registered(process)  # the rest of its group too
                     # what it printed until then is kept with it, as a finished trial's log is
-                    raise RunInterrupted(logs={trial.primary_container: kept_log(output.fileno(), self._metric_names(trial))})
+                    raise RunInterrupted(logs={trial.primary_container: kept_log(output.fileno(), trial.metric_names)})
                 try:
                     _end_leftovers(process)  # it ended by itself (or was stopped): so does the rest of its group
                 finally:
@@ -252,7 +244,7 @@ class LocalLauncher(Launcher):
             # it ended between two looks: judged on all it reported (the collector's last read is
             # in, beside.stop()), as Katib's collector judges each line as it is written
             ends_stopped = reason in ("", "Error") and trial.should_stop is not None and printed.judge(trial.should_stop, ended=True)
-            text = kept_log(output.fileno(), self._metric_names(trial))
+            text = kept_log(output.fileno(), trial.metric_names)
         if ends_stopped:
             reason, message = EARLY_STOP_REASON, EARLY_STOP_MESSAGE
         if reason == EARLY_STOP_REASON:
@@ -270,15 +262,6 @@ class LocalLauncher(Launcher):
                 phase, reason, message = LaunchPhase.FAILED, "CheckpointNotSaved", f"the trial's checkpoint folder could not be kept: {exc}"
         files = read_metrics_files(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
         return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={**beside_logs, trial.primary_container: text}, files=files)
-
-    def _metric_names(self, trial: TrialRun) -> list[str]:
-        """The metrics a StdOut trial's output is read for (:func:`kept_log` keeps their lines);
-        none when the experiment is not known here or its metrics are not in the output."""
-        known = self._experiments.get(trial.experiment)
-        if known is None:
-            return []
-        spec = known[1].spec
-        return spec.objective.metric_names if spec.objective is not None and spec.collector_kind == CollectorKind.STDOUT else []
 
     def _experiment(self, name: str) -> tuple[ExperimentRecords, Experiment] | None:
         """The experiment as the store holds it (what launch-trial runs), when this launcher
@@ -458,27 +441,6 @@ class _Output:
         return should_stop.appended(rest)
 
 
-def kept_log(fd: int, metric_names: Collection[str] = ()) -> str:
-    """A trial's output as its log is stored: whole when it is at most :data:`LOG_HEAD_BYTES` +
-    :data:`LOG_TAIL_BYTES`; else its head and tail, and between them a line saying how many
-    bytes were left out, followed by the left-out lines that name one of ``metric_names``
-    (every line the StdOut collector reads, :func:`~kfp_tune.collectors.stdout.parse_metric_lines`,
-    so it finds every value, in order). Read in chunks, never whole."""
-    size = os.fstat(fd).st_size
-    if size <= LOG_HEAD_BYTES + LOG_TAIL_BYTES:
-        return _read(fd, 0, size).decode("utf-8", errors="replace")
-    head = _read(fd, 0, LOG_HEAD_BYTES)
-    head = head[: head.rfind(b"\n") + 1 or len(head)]
-    tail = _read(fd, size - LOG_TAIL_BYTES, LOG_TAIL_BYTES)
-    start = tail.find(b"\n") + 1
-    tail = tail[start:] if 0 < start < len(tail) else tail
-    middle = _lines_naming(fd, len(head), size - len(tail), [name.encode() for name in metric_names])
-    left_out = size - len(tail) - len(head) - sum(len(line) for line in middle)
-    note = f"[{left_out} bytes of this trial's output were left out here: kfp-tune keeps a long log's head and tail"
-    note += f"; the {len(middle)} lines among them that name a metric follow]\n" if middle else "]\n"
-    return b"".join([head, note.encode(), *middle, tail]).decode("utf-8", errors="replace")
-
-
 def _read(fd: int, start: int, size: int) -> bytes:
     """``size`` bytes of the file from ``start`` (fewer at its end), its offset left as it is."""
     parts, position = [], start
@@ -489,33 +451,6 @@ def _read(fd: int, start: int, size: int) -> bytes:
         parts.append(data)
         position += len(data)
     return b"".join(parts)
-
-
-def _lines_naming(fd: int, start: int, end: int, names: list[bytes]) -> list[bytes]:
-    """The lines of the file between ``start`` and ``end`` (line ends: ``\\n`` or ``\\r``, as the
-    StdOut collector splits them) that hold one of ``names``; read a chunk at a time, and a
-    chunk is split into lines only if a name is in it."""
-    if not names:
-        return []
-    found: list[bytes] = []
-    carry = bytearray()  # the line the last chunk ended in
-    position = start
-    while position < end:
-        chunk = os.pread(fd, min(READ_CHUNK_BYTES, end - position), position)
-        if not chunk:
-            break
-        position += len(chunk)
-        last = max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
-        if last == -1 and position < end:
-            carry += chunk
-            continue
-        whole = bytes(carry) + chunk[: last + 1] if last != -1 else bytes(carry) + chunk
-        carry = bytearray(chunk[last + 1 :]) if last != -1 else bytearray()
-        if any(name in whole for name in names):
-            found.extend(line for line in whole.splitlines(keepends=True) if any(name in line for name in names))
-    if carry and any(name in carry for name in names):
-        found.append(bytes(carry))
-    return found
 
 
 def _end_leftovers(process: subprocess.Popen) -> None:
