@@ -49,6 +49,7 @@ served answers 404.
 
 from __future__ import annotations
 
+import bisect
 import copy
 import hashlib
 import json
@@ -424,6 +425,41 @@ class _PodLog:
     rank0: bool
 
 
+class _LogLines:
+    """A container's script lines, as its log files hold them (in time order), with what a read
+    needs at hand: their times, stamped text, and when each rotated file starts."""
+
+    def __init__(self, start: float, lines: list[tuple[float, str]], max_bytes: int | None, every: float, phase: float):
+        self.ats = [at for at, _ in lines]
+        self.stamps = [round((start + at) * 1e9) for at in self.ats]
+        self.texts = [line + "\n" for _, line in lines]
+        self.stamped = [f"{_rfc3339_nano_fixed(stamp)} {text}" for stamp, text in zip(self.stamps, self.texts, strict=True)]
+        sizes = [0]
+        for stamped in self.stamped:  # the CRI file's line: time, stream, tag, text
+            sizes.append(sizes[-1] + len(stamped.encode()) + len("stdout F "))
+        self.rotations: list[tuple[float, int]] = [(-1.0, 0)]
+        """(seconds after the start, the first line of the file begun then)."""
+        check = phase
+        while max_bytes is not None and self.ats and check <= self.ats[-1]:
+            written = bisect.bisect_right(self.ats, check)
+            if sizes[written] - sizes[self.rotations[-1][1]] > max_bytes:
+                self.rotations.append((check, written))
+            check += every
+
+    def file_start(self, elapsed: float) -> int:
+        """The first line of the current file ``elapsed`` seconds after the start."""
+        return self.rotations[bisect.bisect_right(self.rotations, (elapsed, len(self.ats) + 1)) - 1][1]
+
+
+GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+"""What Go's strconv.ParseBool reads as true (the API server's query parameters)."""
+
+
+def _rfc3339_nano_fixed(nanoseconds: int) -> str:
+    seconds, fraction = divmod(nanoseconds, 1_000_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{fraction:09d}Z"
+
+
 class FakeKube:
     def __init__(self, *operators: tuple[Resource, ...], namespace_sidecars: tuple[str, ...] = ("istio-proxy",)) -> None:
         self.served: dict[tuple[str, str], Resource] = {}
@@ -447,6 +483,22 @@ class FakeKube:
         self.controllers: dict[str, Callable[[str, dict[str, Any]], None]] = {}
         """plural -> the controller of a kind the fake does not play, called with (namespace, the
         object) when one is created: a test's stand-in for Argo, Tekton or a user's operator."""
+        self.clock: Callable[[], float] = time.monotonic
+        """The cluster's seconds: when trials start and what their logs have printed by now (a
+        test may give a clock of its own that its launcher's sleep moves on)."""
+        self.epoch = time.time() - time.monotonic()
+        """:attr:`clock` plus this is the nodes' time since 1970 (:meth:`wall`)."""
+        self.log_max_bytes: int | None = None
+        """The kubelet's ``containerLogMaxSize``: a container's log file is rotated once it holds
+        more, and GET pods/log reads the current file only (None: never rotated)."""
+        self.log_check_seconds = 10.0
+        self.log_check_phase = 0.0
+        """The kubelet looks at each container's log file every ``log_check_seconds``
+        (containerLogMonitorInterval), here from ``log_check_phase`` seconds after the container
+        started, and rotates it when it holds more than :attr:`log_max_bytes`."""
+        self.log_bytes_served = 0
+        """The bytes of every GET pods/log answer so far."""
+        self._log_lines: dict[tuple[str, bool, str], _LogLines] = {}
         self.random = random.Random(20261123)  # the pods' name suffixes
         self.lock = threading.RLock()
         self.url = ""
@@ -495,7 +547,7 @@ class FakeKube:
         with self.lock:
             key = f"{owner['metadata']['uid']}/{name}"
             script = Script(log=[(0.0, line) for line in log], container=printer)
-            self.started[key] = (time.monotonic(), script)
+            self.started[key] = (self.clock(), script)
             self._pod(namespace, name, template, labels, owner, key, script, rank0=True)
             return self.objects[("", "pods", namespace, name)]
 
@@ -504,6 +556,10 @@ class FakeKube:
         with self.lock:
             (obj,) = [o for (_, p, ns, n), o in self.objects.items() if (p, ns, n) == (plural, namespace, name)]
             obj["status"] = copy.deepcopy(status)
+
+    def wall(self) -> float:
+        """The nodes' time, seconds since 1970 (what a log's timestamps say)."""
+        return self.epoch + self.clock()
 
     # --- storing ------------------------------------------------------------------------------
 
@@ -534,7 +590,7 @@ class FakeKube:
             return
         uid, name = obj["metadata"]["uid"], obj["metadata"]["name"]
         script = self.script(obj)
-        self.scripts[name], self.started[uid] = script, (time.monotonic(), script)
+        self.scripts[name], self.started[uid] = script, (self.clock(), script)
         if resource.plural == "jobs":
             self._job_pods(namespace, obj, uid, script, rank0=True)
         elif resource.plural == "trainjobs":
@@ -661,7 +717,7 @@ class FakeKube:
         if obj["metadata"]["uid"] not in self.started or obj.get("status", {}).get("conditions"):
             return
         started, script = self.started[obj["metadata"]["uid"]]
-        if time.monotonic() - started < script.run_seconds:
+        if self.clock() - started < script.run_seconds:
             return
         kubeflow = resource.group == "kubeflow.org"
         kind_type = ("Succeeded" if kubeflow else "Complete") if script.outcome == "Succeeded" else "Failed"
@@ -670,16 +726,35 @@ class FakeKube:
             {"type": kind_type, "status": "True", "reason": script.reason or kind_type, "message": f"simulated {script.outcome.lower()}"},
         ]}
 
-    def _log(self, namespace: str, pod: dict[str, Any], container: str) -> str:
+    def _log(self, namespace: str, pod: dict[str, Any], container: str, query: dict[str, list[str]]) -> str:
+        """A container's log as the kubelet serves it (pkg/kubelet/kuberuntime/logs/logs.go,
+        ReadLogs): the lines printed by now, of the current log file only once
+        :attr:`log_max_bytes` rotated it; ``sinceSeconds`` leaves out the lines before the node's
+        time less that many seconds; ``timestamps`` starts each line with its time (the
+        kubelet's RFC3339NanoFixed: nine digits, UTC) and a space; ``limitBytes`` cuts the
+        answer. Simpler than a kubelet: a line is never split in parts (the runtime's 16 KiB
+        pieces), and a container never restarts (``previous`` finds none)."""
         info = self.pod_logs.get((namespace, pod["metadata"]["name"]))
         if info is None:
             return ""
         if container != info.printer:
             return f"{pod['metadata']['name']}/{container}: not the training container\n"
         started, script = self.started[info.trial]
-        elapsed = time.monotonic() - started
-        lines = script.log if info.rank0 else script.worker_log
-        return "".join(line + "\n" for at, line in lines if at <= elapsed)
+        key = (info.trial, info.rank0, container)
+        if key not in self._log_lines:
+            self._log_lines[key] = _LogLines(self.epoch + started, script.log if info.rank0 else script.worker_log, self.log_max_bytes,
+                                             self.log_check_seconds, self.log_check_phase)
+        lines = self._log_lines[key]
+        elapsed = self.clock() - started
+        printed = bisect.bisect_right(lines.ats, elapsed)
+        first = min(lines.file_start(elapsed), printed)
+        since = query.get("sinceSeconds", [""])[0]
+        if since:
+            first = max(first, bisect.bisect_left(lines.stamps, round((self.wall() - int(since)) * 1e9)))
+        stamped = query.get("timestamps", [""])[0] in GO_TRUE
+        text = "".join((lines.stamped if stamped else lines.texts)[first:printed])
+        limit = query.get("limitBytes", [""])[0]
+        return text.encode()[: int(limit)].decode("utf-8", errors="ignore") if limit else text
 
     # --- the garbage collector ---------------------------------------------------------------------
 
@@ -862,7 +937,15 @@ class FakeKube:
             container = containers[0]
         elif container not in containers + init:
             return 400, _status(400, f"container {container} is not valid for pod {name}", "BadRequest"), {}
-        return 200, self._log(namespace, pod, container), {"Content-Type": "text/plain"}
+        for number in ("sinceSeconds", "limitBytes"):
+            value = query.get(number, [""])[0]
+            if value and (not value.isdigit() or int(value) < 1):
+                return 422, _status(422, f"PodLogOptions \"\" is invalid: {number}: Invalid value: {value}: must be greater than 0", "Invalid"), {}
+        if query.get("previous", [""])[0] in GO_TRUE:
+            return 400, _status(400, f'previous terminated container "{container}" in pod "{name}" not found', "BadRequest"), {}
+        text = self._log(namespace, pod, container, query)
+        self.log_bytes_served += len(text.encode())
+        return 200, text, {"Content-Type": "text/plain"}
 
 
 def _meta_errors(meta: dict[str, Any], path: str) -> list[str]:

@@ -48,6 +48,7 @@ from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, is_dns_sub
 from kfp_tune.core.shell_form import katib_wraps
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
+from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, KeptLog
 from kfp_tune.launchers.kubernetes.kinds import (
     KINDS,
     TrialKind,
@@ -70,6 +71,10 @@ PODS_SHOWN = 3
 """How many of a trial's pods an error about its primary pod lists."""
 ANCHOR_KINDS = "trialKinds"
 """The anchor's data key that records the kinds not in :data:`KINDS` its trials are of."""
+LOG_SLACK_SECONDS = 2
+"""How much earlier than the last line already read a poll's log read starts (``sinceSeconds``
+is whole seconds, the request takes time, and the node's clock may be a little off this one's):
+the lines read again are dropped by their times."""
 
 
 class PrimaryContainerMissing(KfpTuneError):
@@ -309,11 +314,18 @@ def missing_claim(trial_dir: str) -> str:
 class KubernetesLauncher(Launcher):
     hands_over = True  # a trial is a cluster resource: the next step re-attaches to it
 
-    def __init__(self, config: KubernetesConfig, api_client: Any = None, env: Mapping[str, str] | None = None, sleep: Callable[[float], None] = time.sleep):
+    def __init__(
+        self, config: KubernetesConfig, api_client: Any = None, env: Mapping[str, str] | None = None, sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ):
         """``api_client``: a ``kubernetes.client.ApiClient`` (default: in-cluster config, else
         ~/.kube/config). ``env``: what the trial gets to report to the store (Push). ``sleep``:
-        how it waits between polls and before a retry (tests record the waits)."""
+        how it waits between polls and before a retry (tests record the waits). ``clock``: the
+        seconds since 1970 that a log's times are held against (tests give the fake cluster's)."""
         self.config = config
+        self._clock = clock
+        self.log_bytes_read = 0
+        """Bytes of pod logs read from the API so far (the cost of following the trials' output)."""
         self._api_client = api_client
         self.env = dict(env or {})
         self._sleep = sleep
@@ -664,6 +676,7 @@ class KubernetesLauncher(Launcher):
     def _wait(self, trial: TrialRun, kind: TrialKind, name: str, started: float, timeout: float | None) -> LaunchOutcome:
         success = trial.success_condition
         failure = trial.failure_condition
+        output = _FollowedLog(trial)
         while True:
             if trial.handover is not None and trial.handover.is_set():
                 log.info("handing trial %s over to the next step; it goes on running", name)
@@ -676,22 +689,26 @@ class KubernetesLauncher(Launcher):
             if failed is not None:
                 reason = str(failed.get("reason") or "") or _failed_reason(resource)
                 message = str(failed.get("message") or "") or _failed_message(resource)
-                logs = self._logs(trial, kind, name, uid)
-                return _stopped_at_end(trial, logs) or LaunchOutcome(LaunchPhase.FAILED, reason=reason, message=message, logs=logs)
+                logs = self._logs(trial, kind, name, uid, output, ended=True)
+                return _stopped_at_end(trial, output, logs) or LaunchOutcome(LaunchPhase.FAILED, reason=reason, message=message, logs=logs)
             if success and conditions.holds(success, resource):
-                logs = self._logs(trial, kind, name, uid)
+                logs = self._logs(trial, kind, name, uid, output, ended=True)
                 if not logs:
                     self._check_primary_pod(trial, kind, name, uid)
-                return _stopped_at_end(trial, logs) or LaunchOutcome(LaunchPhase.SUCCEEDED, logs=logs)
+                return _stopped_at_end(trial, output, logs) or LaunchOutcome(LaunchPhase.SUCCEEDED, logs=logs)
             if timeout is not None and time.monotonic() - started >= timeout:
-                logs = self._logs(trial, kind, name, uid)
+                logs = self._logs(trial, kind, name, uid, output, ended=True)
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted", logs=logs)
-            if trial.should_stop is not None:
-                logs = self._logs(trial, kind, name, uid)
-                if logs and trial.should_stop(next(iter(logs.values()))):  # once its container runs (a File trial may print nothing)
+            if output.follows:  # its output is read as it comes: what the kubelet rotates away was read before
+                logs = self._logs(trial, kind, name, uid, output)
+                if logs and output.judge():  # once its container runs
                     self._delete(kind, name)
                     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
+            elif trial.should_stop is not None and output.judge():  # its reports are in the store, not the log
+                logs = self._logs(trial, kind, name, uid, output, ended=True)
+                self._delete(kind, name)
+                return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
             self._sleep(self.config.poll_seconds)
 
     def primary_pod(self, trial: TrialRun, kind: TrialKind, name: str, uid: str = "") -> str:
@@ -772,18 +789,21 @@ class KubernetesLauncher(Launcher):
         return seen[key]
 
     def trial_logs(self, trial: TrialRun) -> dict[str, str]:
-        """The trial's primary container's log as it stands ({} before its pod exists), read as
-        the launcher reads it when the trial ends: for ``kfp-tune logs`` and the client."""
-        return self._logs(trial, self.kind_of(trial.manifest), str(trial.manifest["metadata"]["name"]))
+        """The trial's primary container's log as it stands ({} before its pod exists), kept as
+        the launcher keeps it when the trial ends: for ``kfp-tune logs`` and the client."""
+        return self._logs(trial, self.kind_of(trial.manifest), str(trial.manifest["metadata"]["name"]), "", _FollowedLog(trial), ended=True)
 
-    def _logs(self, trial: TrialRun, kind: TrialKind, name: str, uid: str = "") -> dict[str, str]:
-        """The primary container's log, as the store keeps it ({} before the pod exists).
-        PrimaryContainerMissing when the pod has no container of that name."""
+    def _logs(self, trial: TrialRun, kind: TrialKind, name: str, uid: str, output: _FollowedLog, ended: bool = False) -> dict[str, str]:
+        """Read what the primary container printed since ``output``'s last read, and return the
+        log as the store keeps it (:mod:`kfp_tune.launchers.kept_log`); ``ended``: the trial has
+        ended, so a last line without its newline is whole. {} before the pod exists; the log
+        kept so far once its pod (or its log) is gone. PrimaryContainerMissing when the pod has
+        no container of that name."""
         from kubernetes.client.exceptions import ApiException
 
         found = self._primary_pod(trial, kind, name, uid)
         if found is None:
-            return {}
+            return output.logs()
         pod = str(found["metadata"]["name"])
         container = TRAINJOB_CONTAINER if (kind.group, kind.kind) == ("trainer.kubeflow.org", "TrainJob") else trial.primary_container
         spec = found.get("spec") or {}
@@ -794,13 +814,26 @@ class KubernetesLauncher(Launcher):
                 f"the primary pod {pod!r} of {kind.resource} {name!r} has no container named {container!r} (primaryContainerName); "
                 f"its containers: {containers}" + (f", init containers: {init}" if init else "")
             )
+        output.source(pod, _restart_count(found, container))
+        since = output.since_seconds(self._clock())
+        query: dict[str, Any] = {"container": container, "timestamps": True, "_preload_content": False}
+        if since is not None:
+            query["since_seconds"] = since
+        read_at = self._clock()
         try:
-            text = self._call("get", "pods/log", pod, self._core().read_namespaced_pod_log, pod, self.config.namespace, container=container)
+            response = self._call("get", "pods/log", pod, self._core().read_namespaced_pod_log, pod, self.config.namespace, **query)
         except ApiException as exc:
             if exc.status in (400, 404):  # the container has not started, or the pod is gone
-                return {}
+                return output.logs()
             raise self._api_error("get", "pods/log", pod, exc) from None
-        return {trial.primary_container: text or ""}
+        try:
+            for chunk in response.stream(READ_CHUNK_BYTES):
+                self.log_bytes_read += len(chunk)
+                output.take(chunk)
+        finally:
+            response.release_conn()
+        output.read_done(read_at, ended)
+        return output.logs()
 
     # --- cleanup ------------------------------------------------------------------------------
 
@@ -1007,16 +1040,166 @@ def _is_ours(existing: Mapping[str, Any], manifest: Mapping[str, Any]) -> bool:
     return all(have.get(k) == want.get(k) for k in keys)
 
 
-def _stopped_at_end(trial: TrialRun, logs: dict[str, str]) -> LaunchOutcome | None:
+def _stopped_at_end(trial: TrialRun, output: _FollowedLog, logs: dict[str, str]) -> LaunchOutcome | None:
     """EarlyStopped when the trial, which has ended, reported what stops it: one that ended
     between two polls is judged on all it reported, so the poll's timing decides nothing
     (Katib's collector judges each line as it is written: file-metricscollector main.go,
     watchMetricsFile). None otherwise, or before its container ran."""
-    from kfp_tune.collectors.formats import ended_output
-
-    if trial.should_stop is None or not logs or not trial.should_stop(ended_output(next(iter(logs.values())))):
+    if trial.should_stop is None or not logs or not output.judge(ended=True):
         return None
     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
+
+
+def _restart_count(pod: Mapping[str, Any], container: str) -> int:
+    """How many times the pod's container has restarted (its ``containerStatuses``; 0 when not
+    told): each restart is a new container, with a log file of its own."""
+    status = pod.get("status") or {}
+    for entry in [*(status.get("containerStatuses") or []), *(status.get("initContainerStatuses") or [])]:
+        if entry.get("name") == container:
+            return int(entry.get("restartCount") or 0)
+    return 0
+
+
+class _FollowedLog:
+    """A trial's primary container output as the launcher reads it, a poll at a time.
+
+    Katib's StdOut collector is a sidecar that tails the output as it is written
+    (cmd/metricscollector/v1beta1/file-metricscollector/main.go, watchMetricsFile; the webhook
+    sends the output to its file: pkg/webhook/v1beta1/pod/utils.go, wrapWorkerContainer), so it
+    sees every line. Here the log comes from ``GET pods/log``, which gives the container's
+    current log file only: the kubelet rotates it at ``containerLogMaxSize`` (10 MiB by default),
+    and what was before is gone. So while a trial whose metrics are in its output runs, each poll
+    reads what came since the last (``timestamps``, ``sinceSeconds`` reaching back to just
+    before the last line read, the lines at or before it dropped by their times, a count for
+    those at the very time of the last); the log the store keeps (:class:`KeptLog`: head, tail,
+    every line naming a metric) is built as the lines come, and early stopping is handed only
+    the new text (:meth:`~kfp_tune.collectors.running.StopTest.appended`).
+
+    A new container (a restart: its ``restartCount`` went up) or a new primary pod (a Job that
+    retried) starts the log and the stop test again: as in Katib, where an attempt's output is
+    its own file and only the attempt that completes reports. A line not ended yet is read again
+    at the next poll, whole; once the trial has ended it is whole as it stands. The state lives
+    in this object, one per followed trial: a step that picks a trial up after a checkpoint
+    starts from the log file as it stands then (what the kubelet rotated away before is not in
+    its stored log)."""
+
+    def __init__(self, trial: TrialRun):
+        from kfp_tune.collectors.running import StopTest
+
+        self.trial = trial
+        self.stop_test = trial.should_stop if isinstance(trial.should_stop, StopTest) else None
+        if self.stop_test is not None:
+            self.follows = self.stop_test.reads_output
+        elif trial.should_stop is not None:
+            self.follows = True  # a plain callable reads the output so far, as the contract says
+        else:
+            kind = str((trial.metrics_collector.get("collector") or {}).get("kind") or CollectorKind.STDOUT)
+            self.follows = kind == CollectorKind.STDOUT
+        self._source: tuple[str, int] | None = None
+        self._start()
+
+    def _start(self) -> None:
+        self.kept = KeptLog(self.trial.metric_names)
+        self.last: int | None = None
+        """The time of the last line taken, in microseconds (as ``rfc3339_microseconds`` reads)."""
+        self.at_last = 0
+        """How many lines taken carry that time."""
+        self._seen_at_last = 0
+        self._read_at: float | None = None
+        self._carry = b""
+        self._fresh: list[str] = []
+        """What was taken and not yet handed to the stop test."""
+        self.ends_line = True
+
+    def source(self, pod: str, restarts: int) -> None:
+        """The pod and container instance the next read is of: another one starts again."""
+        if self._source is not None and self._source != (pod, restarts):
+            log.info("trial %s: its primary container is now %s (restart %d): its log and early stopping start again",
+                     self.trial.trial, pod, restarts)
+            self._start()
+            if self.stop_test is not None:
+                from kfp_tune.collectors.running import RunningMetrics, StopTest
+
+                running = self.stop_test.running
+                self.stop_test = StopTest(RunningMetrics(running.records, running.experiment, running.trial), self.stop_test.rule, self.stop_test.curves)
+        self._source = (pod, restarts)
+
+    def since_seconds(self, now: float) -> int | None:
+        """``sinceSeconds`` for the next read: None (all of it) until a line was taken; else
+        reaching :data:`LOG_SLACK_SECONDS` before both the last line taken and the last read's
+        start (the latter holds whatever the node's clock says)."""
+        if self.last is None or self._read_at is None:
+            return None
+        back = max(now - self._read_at, now - self.last / 1e6)
+        return max(1, math.ceil(back) + LOG_SLACK_SECONDS)
+
+    def take(self, data: bytes) -> None:
+        """The next bytes of a read (``timestamps=true``: each line starts with its time and a space)."""
+        data = self._carry + data
+        cut = data.rfind(b"\n") + 1
+        self._carry = data[cut:]
+        if cut:
+            self._lines(data[:cut])
+
+    def read_done(self, read_at: float, ended: bool) -> None:
+        """The read is over: a line without its newline is read again next time, or, once the
+        trial has ended, taken as it is."""
+        if ended and self._carry:
+            self._lines(self._carry)
+        self._seen_at_last = 0
+        self._carry = b""
+        self._read_at = read_at
+
+    def _lines(self, data: bytes) -> None:
+        from kfp_tune.collectors.formats import rfc3339_microseconds
+
+        new = []
+        for line in data.splitlines(keepends=True):
+            stamp, space, text = line.partition(b" ")
+            at = rfc3339_microseconds(stamp.decode("ascii", errors="replace")) if space else None
+            if at is None:  # no time (not a kubelet's answer): a line of its own, after the last
+                at, text = self.last if self.last is not None else 0, line
+            if self.last is not None and at < self.last:
+                continue
+            if self.last is not None and at == self.last and self._seen_at_last < self.at_last:
+                self._seen_at_last += 1  # read before: the lines at the last time come in the same order
+                continue
+            if at == self.last:
+                self.at_last += 1
+            else:
+                self.last, self.at_last = at, 1
+            self._seen_at_last = self.at_last
+            new.append(text)
+        if new:
+            block = b"".join(new)
+            self.kept.feed(block)
+            self.ends_line = block.endswith(b"\n")
+            self._fresh.append(block.decode("utf-8", errors="replace"))
+
+    def logs(self) -> dict[str, str]:
+        """The log as the store keeps it, by the primary container's name ({} before any read)."""
+        return {} if self._source is None else {self.trial.primary_container: self.kept.text()}
+
+    def judge(self, ended: bool = False) -> bool:
+        """Ask the trial's stop test; ``ended``: the trial has ended, so its last line is whole.
+        A :class:`~kfp_tune.collectors.running.StopTest` is handed only what came since its last
+        look (none when it does not read the output); any other callable, the log kept so far
+        (the whole output, unless it is long), as the contract says."""
+        from kfp_tune.collectors.formats import ended_output
+
+        should_stop = self.trial.should_stop
+        if should_stop is None:
+            return False
+        if self.stop_test is None:
+            text = self.kept.text()
+            return should_stop(ended_output(text) if ended else text)
+        if not self.stop_test.reads_output:
+            return self.stop_test.appended("")
+        fresh, self._fresh = self._fresh, []
+        for text in fresh:
+            if self.stop_test.appended(text):
+                return True
+        return ended and not self.ends_line and self.stop_test.appended("\n")
 
 
 def _failed_condition(resource: Mapping[str, Any]) -> Mapping[str, Any]:
