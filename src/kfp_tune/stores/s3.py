@@ -302,10 +302,10 @@ class S3Store:
             batch = [DeleteObject(name) for name in names[start:start + 1000]]
             try:
                 errors = list(self._client.remove_objects(self.bucket, batch))
-            except Exception as exc:
-                raise self._error("delete in", names[start], exc) from None
+            except Exception as exc:  # named by the store's key: _error adds the prefix
+                raise self._error("delete in", keys[start], exc) from None
             if errors:
-                raise StoreError(f"S3 delete of {errors[0].name} in {self.uri} at {self.endpoint_url} failed: {errors[0].code} ({len(errors)} object(s) not deleted)")
+                raise StoreError(f"S3 delete of s3://{self.bucket}/{errors[0].name} at {self.endpoint_url} failed: {errors[0].code} ({len(errors)} object(s) not deleted)")
 
     def list(self, prefix: str) -> list[str]:
         full = f"{self.prefix}/{prefix}" if self.prefix else prefix
