@@ -6,15 +6,19 @@ on, so a poll is the poll's seconds of the trial's output whatever the machine's
 
 from __future__ import annotations
 
+import dataclasses
 import random
+import threading
 from typing import Any, cast
 
 import pytest
+from kubernetes import client
 
 from conftest import quadratic_experiment
 from fake_kube import FakeKube, Script
 from kfp_tune.collectors.running import RunningMetrics, StopTest
 from kfp_tune.collectors.stdout import parse_output
+from kfp_tune.core.interfaces import TrialHandedOver
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.observation import Observation
 from kfp_tune.core.spec import Experiment
@@ -181,3 +185,169 @@ def test_a_file_collector_trial_reads_no_log_while_it_runs(clusters: Any) -> Non
     out = _launcher(kube, Clock()).run(_run(experiment))
     assert out.phase == "Succeeded" and out.logs["main"] == "".join(f"line {i}\n" for i in range(50))
     assert len(kube.calls_to("GET", "log")) == 1
+
+
+# --- the paths of following a log that a trial takes now and then ---------------------------------
+# Each test's docstring names the mutants of the launcher's code (by hand) it was seen to fail on.
+
+
+def _printed(log: list[tuple[float, str]], partial: tuple[int, ...] = ()) -> str:
+    """What the lines print: each with its newline, but the partial ones (Script.partial)."""
+    return "".join(line + ("" if index in partial else "\n") for index, (_, line) in enumerate(log))
+
+
+def _reports(seed: int, seconds: int, prefix: str) -> list[tuple[float, str]]:
+    """A line a second, every fifth a ``loss=`` report of a seeded value."""
+    rng = random.Random(seed)
+    return [(float(at), f"{prefix} epoch {at}: loss={round(rng.uniform(0.2, 0.9), 3)}" if at % 5 == 2 else f"{prefix} step {at}") for at in range(seconds)]
+
+
+def test_a_restarted_container_starts_the_log_and_the_stop_test_again(clusters: Any) -> None:
+    """restartPolicy OnFailure: the container fails at 50 s and the kubelet starts it again in
+    the same pod (restartCount 1, a log file of its own; ``previous`` reads the first). The
+    stored log and the stop test hold the new container's output only, as in Katib, whose
+    collector reports for the attempt that writes its completed marker
+    (pkg/metricscollector/v1beta1/common/pns.go, WaitPIDs): the first attempt's smallest loss is
+    not the trial's. Fails with the reset on a new ``restartCount`` left out (_FollowedLog.source)."""
+    kube = clusters()
+    first = [(at, line) for at, line in _reports(21, 50, "first") if at < 50]
+    first[7] = (7.0, "first epoch 7: loss=0.01")  # better than anything the second prints
+    second = [(50.0 + at, line) for at, line in _reports(22, 50, "second")]
+    kube.script = lambda manifest: Script(run_seconds=100.0, log=first + second, restarts=(50.0,))
+    experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}, "spec.trialTemplate.retain": True,
+                                "spec.trialTemplate.trialSpec.spec.template.spec.restartPolicy": "OnFailure"})
+    rule = RecordingRule()
+    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=RecordingStopTest(experiment, rule)))
+    assert out.phase == "Succeeded", out
+    assert out.logs["main"] == _printed(second)
+    assert rule.shown[-1] == _losses(experiment, _printed(second)) and 0.01 not in rule.shown[-1]
+    assert 0.01 in rule.shown[len(rule.shown) // 3]  # the first container's reports were judged while it ran
+    (pod,) = kube.pods_of(TRIAL)
+    assert [s["restartCount"] for s in pod["status"]["containerStatuses"] if s["name"] == "main"] == [1]
+    core = client.CoreV1Api(kube.api_client())
+    assert core.read_namespaced_pod_log(pod["metadata"]["name"], "team-a", container="main", previous=True) == _printed(first)
+
+
+def test_a_job_that_retried_is_followed_in_its_new_pod(clusters: Any) -> None:
+    """The Job's pod fails at 50 s and the Job controller makes another (backoffLimit): the
+    primary pod is the new one, and the stored log and the stop test start again from its
+    output. Fails with a new pod of the same restartCount taken for the same container
+    (_FollowedLog.source comparing the restart count only)."""
+    kube = clusters()
+    first = [(at, line) for at, line in _reports(23, 50, "first") if at < 50]
+    second = [(50.0 + at, line) for at, line in _reports(24, 50, "second")]
+    kube.script = lambda manifest: Script(run_seconds=100.0, log=first + second, retries=(50.0,))
+    experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}, "spec.trialTemplate.retain": True})
+    rule = RecordingRule()
+    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=RecordingStopTest(experiment, rule)))
+    assert out.phase == "Succeeded", out
+    assert out.logs["main"] == _printed(second)
+    assert rule.shown[-1] == _losses(experiment, _printed(second))
+    assert sorted(p["status"]["phase"] for p in kube.pods_of(TRIAL)) == ["Failed", "Running"]
+
+
+def test_the_log_kept_so_far_is_the_log_once_the_pods_are_gone(clusters: Any) -> None:
+    """The trial's pods are deleted as it ends (cleanPodPolicy All): its log is what was read
+    until then, the whole lines of the last poll (at 35 s); the line that poll read without its
+    newline is left out, as it may have gone on (a value cut short is worse than none), and what
+    came after is not there to read. Fails with {} returned once no pod is found (the launcher
+    before it followed logs) and with an unended line taken at each read."""
+    kube = clusters()
+    log = _reports(25, 40, "run")
+    log[35] = (35.0, "epoch 35: loss=0.3")  # the program went on with a digit or two after the poll
+    kube.script = lambda manifest: Script(run_seconds=40.0, log=log, partial=(35,), clean_pods=True)
+    experiment = _experiment()
+    out = _launcher(kube, Clock()).run(_run(experiment))
+    assert out.phase == "Succeeded", out
+    assert out.logs["main"] == _printed(log[:35])
+    assert kube.pods_of(TRIAL) == []
+
+
+def test_lines_of_one_microsecond_split_by_a_poll_are_each_read_once(clusters: Any) -> None:
+    """Two lines at 10 s and one 400 ns later: the launcher reads times to the microsecond (as
+    Katib's DB keeps them), so all three carry one time, and the poll at 10 s reads the first
+    two only. The next poll reads the three again, drops the two it counted and takes the
+    third. Fails with every line at the last line's time dropped (no count), and with none."""
+    kube = clusters()
+    kube.epoch = 1_790_000_000.0  # a whole second: the three lines' times share a microsecond
+    log = [(float(at), f"step {at}") for at in range(10)]
+    log += [(10.0, "epoch 1: loss=0.5"), (10.0, "step 10"), (10.0000004, "epoch 2: loss=0.25")]
+    log += [(float(at), f"step {at}") for at in range(11, 20)]
+    kube.script = lambda manifest: Script(run_seconds=20.0, log=log)
+    experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}})
+    rule = RecordingRule()
+    stop = RecordingStopTest(experiment, rule)
+    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=stop))
+    assert out.phase == "Succeeded", out
+    assert out.logs["main"] == "".join(stop.handed) == _printed(log)
+    assert rule.shown[-1] == [0.5, 0.25]
+    assert "epoch 2: loss=0.25\n" not in "".join(stop.handed[:3])  # the poll at 10 s did not read it (0, 5, 10 s)
+
+
+def test_a_trial_picked_up_after_a_checkpoint_reads_its_log_from_the_start(clusters: Any) -> None:
+    """A checkpoint hands the running trial over at 20 s; the next step's launcher (a new object,
+    a new stop test) picks it up at 32 s and reads its log file from the start: the stored log
+    and the new stop test hold every line once. (What the kubelet rotated away before the
+    pick-up is not there: see the guide.) Fails with a first read asking only for the last
+    seconds (sinceSeconds of a poll and the slack)."""
+    kube = clusters()
+    log, reported = _chatty(seed=26, seconds=60, lines_per_second=4, reports=8)
+    kube.script = lambda manifest: Script(run_seconds=60.0, log=log)
+    experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}})
+    clock = Clock()
+    handover = threading.Event()
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        if clock.now >= 1020.0:
+            handover.set()
+
+    first = _launcher(kube, clock)
+    first._sleep = sleep
+    trial = _run(experiment, should_stop=RecordingStopTest(experiment, RecordingRule()))
+    with pytest.raises(TrialHandedOver):
+        first.run(dataclasses.replace(trial, handover=handover))
+    clock.sleep(12.0)
+    rule = RecordingRule()
+    stop = RecordingStopTest(experiment, rule)
+    out = _launcher(kube, clock).reattach(_run(experiment, should_stop=stop))
+    assert out is not None and out.phase == "Succeeded", out
+    assert out.logs["main"] == "".join(stop.handed) == _printed(log)
+    assert rule.shown[0] == [value for at, value in zip(*_report_times(log), strict=True) if at <= 32.0]
+    assert rule.shown[-1] == reported
+
+
+def _report_times(log: list[tuple[float, str]]) -> tuple[list[float], list[float]]:
+    return [at for at, line in log if "loss=" in line], [float(line.rpartition("=")[2]) for _, line in log if "loss=" in line]
+
+
+def test_a_plain_stop_test_is_given_the_log_kept_so_far(clusters: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stop test that is not a StopTest is called with the output so far, as the launcher's
+    contract says: at each poll the log as the store keeps it (here cut: head, tail, the lines
+    naming a metric), growing poll by poll, and at the end with its last line made whole (it
+    had no newline). Fails with it handed only the new text (as a StopTest is), and with the
+    last line left without its newline."""
+    monkeypatch.setattr(kept_log, "LOG_HEAD_BYTES", 2000)
+    monkeypatch.setattr(kept_log, "LOG_TAIL_BYTES", 12000)
+    kube = clusters()
+    log, reported = _chatty(seed=27, seconds=30 * POLL, lines_per_second=4, reports=10)
+    log.append((30 * POLL - 1, "done: loss=0.0625"))
+    partial = (len(log) - 1,)
+    kube.script = lambda manifest: Script(run_seconds=30 * POLL, log=log, partial=partial)
+    given: list[str] = []
+
+    def should_stop(output: str) -> bool:
+        given.append(output)
+        return False
+
+    experiment = _experiment()
+    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=should_stop))
+    assert out.phase == "Succeeded", out
+    stored = out.logs["main"]
+    assert "bytes of this trial's output were left out here" in stored and stored.endswith("done: loss=0.0625")
+    assert given[-1] == stored + "\n"
+    assert _losses(experiment, given[-1]) == [*reported, 0.0625]
+    printed = _printed(log, partial)
+    early = [text for text in given if "left out here" not in text]  # before the log was cut: all of it so far
+    assert len(early) > 5 and all(printed.startswith(text) and text.endswith("\n") for text in early)
+    assert [len(text) for text in early] == sorted(len(text) for text in early) and len({len(text) for text in early}) > 5

@@ -50,15 +50,17 @@ served answers 404.
 from __future__ import annotations
 
 import bisect
+import calendar
 import copy
 import hashlib
 import json
+import math
 import random
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -364,6 +366,24 @@ class Script:
     reason: str = ""
     container: str = ""
     worker_log: list[tuple[float, str]] = field(default_factory=lambda: [(0.0, "worker: nothing to report")])
+    partial: tuple[int, ...] = ()
+    """Indices of ``log`` lines the runtime wrote before their newline came (a CRI log entry
+    tagged P: CRI-O writes what the program flushed, containerd a 16 KiB piece): the next line
+    goes on the same line, which the kubelet serves with the first piece's time; the last line
+    partial: the program ended without its newline."""
+    restarts: tuple[float, ...] = ()
+    """Seconds after the start at which the rank-0 pod's printer fails and the kubelet starts it
+    again in the same pod (restartPolicy OnFailure): its ``restartCount`` goes up, the ``log``
+    lines from then on are the new container's log file, and ``previous=true`` reads the one
+    before. Simpler than a kubelet: no back-off between the two."""
+    retries: tuple[float, ...] = ()
+    """Seconds after the start at which a batch Job's rank-0 pod fails and the Job controller
+    makes a new one (``backoffLimit``): the old pod is ``Failed``, the new one created a second
+    or more later, printing the ``log`` lines from then on. Simpler than the controller: no
+    back-off between the two."""
+    clean_pods: bool = False
+    """The trial's pods are deleted as it ends (the Training Operator's ``cleanPodPolicy: All``,
+    or someone cleaning up): their logs are gone then."""
 
 
 @dataclass
@@ -423,17 +443,26 @@ class _PodLog:
     trial: str  # the trial resource's uid
     printer: str  # the container that prints the script's log ("" for none)
     rank0: bool
+    since: float = 0.0  # the part of the script's log this pod prints: seconds after the start
+    until: float = float("inf")  # when it fails (Script.retries)
+
+    def attempts(self, script: Script) -> list[float]:
+        """When each of its printer's containers started (Script.restarts), seconds after the start."""
+        return [self.since, *(at for at in script.restarts if self.since < at < self.until)] if self.rank0 else [self.since]
 
 
 class _LogLines:
     """A container's script lines, as its log files hold them (in time order), with what a read
     needs at hand: their times, stamped text, and when each rotated file starts."""
 
-    def __init__(self, start: float, lines: list[tuple[float, str]], max_bytes: int | None, every: float, phase: float):
+    def __init__(self, start: float, lines: list[tuple[float, str]], max_bytes: int | None, every: float, phase: float, partial: Collection[int] = ()):
         self.ats = [at for at, _ in lines]
-        self.stamps = [round((start + at) * 1e9) for at in self.ats]
-        self.texts = [line + "\n" for _, line in lines]
-        self.stamped = [f"{_rfc3339_nano_fixed(stamp)} {text}" for stamp, text in zip(self.stamps, self.texts, strict=True)]
+        base = round(start * 1e9)  # apart, so lines a few nanoseconds apart keep them (a float's 1e9 s + at does not)
+        self.stamps = [base + round(at * 1e9) for at in self.ats]
+        self.texts = [line + ("" if index in partial else "\n") for index, (_, line) in enumerate(lines)]
+        # the kubelet puts the time at a line's start only: a partial entry's next goes on its line
+        self.stamped = [f"{_rfc3339_nano_fixed(stamp)} {text}" if index == 0 or self.texts[index - 1].endswith("\n") else text
+                        for index, (stamp, text) in enumerate(zip(self.stamps, self.texts, strict=True))]
         sizes = [0]
         for stamped in self.stamped:  # the CRI file's line: time, stream, tag, text
             sizes.append(sizes[-1] + len(stamped.encode()) + len("stdout F "))
@@ -601,7 +630,8 @@ class FakeKube:
             self._training_operator(resource, namespace, obj, uid, script)
 
     def _pod(self, namespace: str, name: str, template: dict[str, Any], labels: dict[str, str], owner: dict[str, Any],
-             trial_uid: str, script: Script, rank0: bool, init: list[dict[str, Any]] | None = None) -> None:
+             trial_uid: str, script: Script, rank0: bool, init: list[dict[str, Any]] | None = None, since: float = 0.0,
+             created: str | None = None) -> None:
         """A pod from a template, as a controller creates it, with the namespace's sidecars."""
         spec = copy.deepcopy(template.get("spec") or {})
         meta = template.get("metadata") or {}
@@ -624,10 +654,13 @@ class FakeKube:
             "spec": spec,
             "status": {"phase": "Running"},
         }
+        if created:
+            pod["metadata"]["creationTimestamp"] = created
         self._store(BUILT_IN[1], namespace, pod)
         first = (template.get("spec") or {}).get("containers") or [{}]
         printer = script.container or str(first[0].get("name") or "")
-        self.pod_logs[(namespace, name)] = _PodLog(trial_uid, printer, rank0)
+        until = min((at for at in script.retries if at > since), default=float("inf")) if rank0 and owner.get("kind") == "Job" else float("inf")
+        self.pod_logs[(namespace, name)] = _PodLog(trial_uid, printer, rank0, since, until)
 
     def _owned(self, obj: dict[str, Any], resource: Resource, namespace: str, name: str, spec: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
         """A child object a controller creates, controlled by ``obj``."""
@@ -713,12 +746,16 @@ class FakeKube:
             self._job_pods(namespace, job, trial_uid, Script(**{**script.__dict__, "container": container}), rank0=replicated == "node")
 
     def _refresh(self, resource: Resource, obj: dict[str, Any]) -> None:
-        """Give a finished simulated trial its terminal condition."""
+        """Give a finished simulated trial its terminal condition (and delete its pods, under
+        ``Script.clean_pods``)."""
         if obj["metadata"]["uid"] not in self.started or obj.get("status", {}).get("conditions"):
             return
         started, script = self.started[obj["metadata"]["uid"]]
         if self.clock() - started < script.run_seconds:
             return
+        if script.clean_pods:
+            for namespace, pod in [key for key, info in self.pod_logs.items() if info.trial == obj["metadata"]["uid"]]:
+                self._delete(("", "pods", namespace, pod), "Background")
         kubeflow = resource.group == "kubeflow.org"
         kind_type = ("Succeeded" if kubeflow else "Complete") if script.outcome == "Succeeded" else "Failed"
         obj["status"] = {"conditions": [
@@ -726,26 +763,61 @@ class FakeKube:
             {"type": kind_type, "status": "True", "reason": script.reason or kind_type, "message": f"simulated {script.outcome.lower()}"},
         ]}
 
+    def _tick(self) -> None:
+        """What the kubelet and the Job controller did by now to the scripted pods: the printer's
+        ``restartCount`` (Script.restarts), a failed attempt's pod replaced (Script.retries)."""
+        for (namespace, name), info in list(self.pod_logs.items()):
+            pod = self.objects.get(("", "pods", namespace, name))
+            if pod is None or info.trial not in self.started:
+                continue
+            started, script = self.started[info.trial]
+            elapsed = self.clock() - started
+            if len(info.attempts(script)) > 1:
+                restarts = sum(1 for at in info.attempts(script)[1:] if at <= elapsed)
+                printer_image = next((str(c.get("image") or "") for c in pod["spec"]["containers"] if c.get("name") == info.printer), "")
+                statuses = [s for s in pod["status"].get("containerStatuses") or [] if s.get("name") != info.printer]
+                pod["status"]["containerStatuses"] = [*statuses, {"name": info.printer, "image": printer_image, "imageID": "", "restartCount": restarts, "ready": True, "started": True, "state": {"running": {}}}]
+            if elapsed >= info.until and pod["status"].get("phase") != "Failed":
+                pod["status"]["phase"] = "Failed"
+                (owner,) = pod["metadata"]["ownerReferences"]
+                job = self.objects[("batch", "jobs", namespace, owner["name"])]
+                labels = {k: v for k, v in pod["metadata"]["labels"].items() if k not in ((job["spec"].get("template") or {}).get("metadata") or {}).get("labels", {})}
+                # created later, in whole seconds as the API server keeps them
+                later = calendar.timegm(time.strptime(pod["metadata"]["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ")) + max(1, math.ceil(info.until - info.since))
+                created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(later))
+                self._pod(namespace, f"{owner['name']}-{self._suffix()}", job["spec"].get("template") or {}, labels, job, info.trial, script, True,
+                          since=info.until, created=created)
+
     def _log(self, namespace: str, pod: dict[str, Any], container: str, query: dict[str, list[str]]) -> str:
         """A container's log as the kubelet serves it (pkg/kubelet/kuberuntime/logs/logs.go,
         ReadLogs): the lines printed by now, of the current log file only once
         :attr:`log_max_bytes` rotated it; ``sinceSeconds`` leaves out the lines before the node's
         time less that many seconds; ``timestamps`` starts each line with its time (the
         kubelet's RFC3339NanoFixed: nine digits, UTC) and a space; ``limitBytes`` cuts the
-        answer. Simpler than a kubelet: a line is never split in parts (the runtime's 16 KiB
-        pieces), and a container never restarts (``previous`` finds none)."""
+        answer; a restarted container's (Script.restarts) is its own file, ``previous`` the one
+        before (the kubelet keeps one). Simpler than a kubelet: a line is split in parts only as
+        the script says (:attr:`Script.partial`), not at the runtime's 16 KiB."""
         info = self.pod_logs.get((namespace, pod["metadata"]["name"]))
-        if info is None:
-            return ""
-        if container != info.printer:
-            return f"{pod['metadata']['name']}/{container}: not the training container\n"
+        previous = query.get("previous", [""])[0] in GO_TRUE
+        missing = LookupError(f'previous terminated container "{container}" in pod "{pod["metadata"]["name"]}" not found')
+        if info is None or container != info.printer:
+            if previous:
+                raise missing
+            return "" if info is None else f"{pod['metadata']['name']}/{container}: not the training container\n"
         started, script = self.started[info.trial]
-        key = (info.trial, info.rank0, container)
-        if key not in self._log_lines:
-            self._log_lines[key] = _LogLines(self.epoch + started, script.log if info.rank0 else script.worker_log, self.log_max_bytes,
-                                             self.log_check_seconds, self.log_check_phase)
-        lines = self._log_lines[key]
         elapsed = self.clock() - started
+        attempts = info.attempts(script)
+        attempt = bisect.bisect_right(attempts, min(elapsed, info.until)) - 1 - previous
+        if attempt < 0:
+            raise missing
+        key = (info.trial, info.rank0, container, info.since, attempt)
+        if key not in self._log_lines:
+            ends = [*attempts[1:], info.until]
+            script_lines = script.log if info.rank0 else script.worker_log
+            chosen = [index for index, (at, _) in enumerate(script_lines) if attempts[attempt] <= at < ends[attempt]]
+            self._log_lines[key] = _LogLines(self.epoch + started, [script_lines[i] for i in chosen], self.log_max_bytes,
+                                             self.log_check_seconds, self.log_check_phase, {n for n, i in enumerate(chosen) if i in script.partial})
+        lines = self._log_lines[key]
         printed = bisect.bisect_right(lines.ats, elapsed)
         first = min(lines.file_start(elapsed), printed)
         since = query.get("sinceSeconds", [""])[0]
@@ -843,6 +915,7 @@ class FakeKube:
                 fault.times -= 1
                 return fault.status, _status(fault.status, fault.message, fault.reason), dict(fault.headers)
         self._collect_orphans()
+        self._tick()
         discovery = DISCOVERY_PATH.match(path)
         if discovery and method == "GET":
             return self._discovery(discovery["group"] or "", discovery["version"] or discovery["core"])
@@ -941,9 +1014,10 @@ class FakeKube:
             value = query.get(number, [""])[0]
             if value and (not value.isdigit() or int(value) < 1):
                 return 422, _status(422, f"PodLogOptions \"\" is invalid: {number}: Invalid value: {value}: must be greater than 0", "Invalid"), {}
-        if query.get("previous", [""])[0] in GO_TRUE:
-            return 400, _status(400, f'previous terminated container "{container}" in pod "{name}" not found', "BadRequest"), {}
-        text = self._log(namespace, pod, container, query)
+        try:
+            text = self._log(namespace, pod, container, query)
+        except LookupError as exc:
+            return 400, _status(400, str(exc), "BadRequest"), {}
         self.log_bytes_served += len(text.encode())
         return 200, text, {"Content-Type": "text/plain"}
 
