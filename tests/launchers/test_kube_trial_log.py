@@ -246,6 +246,31 @@ def test_a_job_that_retried_is_followed_in_its_new_pod(clusters: Any) -> None:
     assert sorted(p["status"]["phase"] for p in kube.pods_of(TRIAL)) == ["Failed", "Running"]
 
 
+def test_a_line_without_its_newline_is_read_again_whole_and_the_last_taken_at_the_end(clusters: Any) -> None:
+    """A line whose newline came a poll later (a CRI partial entry, served without it) is taken
+    once, whole, at the next poll; the last line, which never got its newline, is taken as it
+    is once the trial has ended, and the stop test is handed its newline then. Fails with an
+    unended line taken at each read (read_done ignoring ``ended``: the piece is stored alone and
+    the whole line dropped as read before), with it never taken (the last report lost), and
+    with the stop test not handed the last newline (judge)."""
+    kube = clusters()
+    log = [(float(at), f"step {at}") for at in [*range(13), *range(17, 38)]]
+    log[12] = (12.0, "epoch 3: loss=")  # its rest comes at 17 s, nothing between: the poll at 15 s reads the piece
+    log[13] = (17.0, "0.25")
+    log.append((38.0, "epoch 9: loss=0.0625"))  # the program ends without a newline
+    partial = (12, len(log) - 1)
+    kube.script = lambda manifest: Script(run_seconds=40.0, log=log, partial=partial)
+    experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}})
+    rule = RecordingRule()
+    stop = RecordingStopTest(experiment, rule)
+    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=stop))
+    assert out.phase == "Succeeded", out
+    printed = _printed(log, partial)
+    assert out.logs["main"] == printed and printed.endswith("loss=0.0625")
+    assert "".join(stop.handed) == printed + "\n"
+    assert rule.shown[-1] == [0.25, 0.0625]
+
+
 def test_the_log_kept_so_far_is_the_log_once_the_pods_are_gone(clusters: Any) -> None:
     """The trial's pods are deleted as it ends (cleanPodPolicy All): its log is what was read
     until then, the whole lines of the last poll (at 35 s); the line that poll read without its

@@ -1050,6 +1050,15 @@ def _stopped_at_end(trial: TrialRun, output: _FollowedLog, logs: dict[str, str])
     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
 
 
+def _line_time(line: bytes) -> int | None:
+    """The time a line of a ``timestamps=true`` log read starts with (microseconds since 1970),
+    None when it starts with none."""
+    from kfp_tune.collectors.formats import rfc3339_microseconds
+
+    stamp, space, _ = line.partition(b" ")
+    return rfc3339_microseconds(stamp.decode("ascii", errors="replace")) if space else None
+
+
 def _restart_count(pod: Mapping[str, Any], container: str) -> int:
     """How many times the pod's container has restarted (its ``containerStatuses``; 0 when not
     told): each restart is a new container, with a log file of its own."""
@@ -1110,6 +1119,13 @@ class _FollowedLog:
         self._fresh: list[str] = []
         """What was taken and not yet handed to the stop test."""
         self.ends_line = True
+        self._read_starts = True
+        """No byte of the next read was taken yet. A line the program wrote in pieces (a CRI
+        partial entry, ``P``: CRI-O writes what was flushed) has the kubelet's time at its start
+        only, and the kubelet leaves out the pieces before ``sinceSeconds`` one by one
+        (pkg/kubelet/kuberuntime/logs/logs.go, ReadLogs and logWriter.write): a later read
+        whose reach starts between the pieces of a line begins with that line's rest, without a
+        time. Its start came before the last line taken, so the line was taken, whole, before."""
 
     def source(self, pod: str, restarts: int) -> None:
         """The pod and container instance the next read is of: another one starts again."""
@@ -1136,6 +1152,14 @@ class _FollowedLog:
     def take(self, data: bytes) -> None:
         """The next bytes of a read (``timestamps=true``: each line starts with its time and a space)."""
         data = self._carry + data
+        if self._read_starts and self.last is not None:
+            newline = data.find(b"\n")
+            if newline < 0:  # the first line is not whole yet: whether it has a time is not known
+                self._carry = data
+                return
+            if _line_time(data[:newline]) is None:
+                data = data[newline + 1:]  # the rest of a line taken before (see _read_starts)
+        self._read_starts = False
         cut = data.rfind(b"\n") + 1
         self._carry = data[cut:]
         if cut:
@@ -1144,19 +1168,18 @@ class _FollowedLog:
     def read_done(self, read_at: float, ended: bool) -> None:
         """The read is over: a line without its newline is read again next time, or, once the
         trial has ended, taken as it is."""
-        if ended and self._carry:
+        if ended and self._carry and not (self._read_starts and self.last is not None and _line_time(self._carry) is None):
             self._lines(self._carry)
         self._seen_at_last = 0
         self._carry = b""
         self._read_at = read_at
+        self._read_starts = True
 
     def _lines(self, data: bytes) -> None:
-        from kfp_tune.collectors.formats import rfc3339_microseconds
-
         new = []
         for line in data.splitlines(keepends=True):
-            stamp, space, text = line.partition(b" ")
-            at = rfc3339_microseconds(stamp.decode("ascii", errors="replace")) if space else None
+            at = _line_time(line)
+            text = line.partition(b" ")[2]
             if at is None:  # no time (not a kubelet's answer): a line of its own, after the last
                 at, text = self.last if self.last is not None else 0, line
             if self.last is not None and at < self.last:
