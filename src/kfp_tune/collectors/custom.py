@@ -13,7 +13,10 @@ database, and its store plays that part, as for the Push collector:
   ``<store>/experiments/<experiment>/trials/<trial>/reports/<stamp>.json`` (``stamp``: letters,
   digits, ``.``, ``_``, ``-``; records are read in stamp order; stamps starting ``collector-`` are
   kfp-tune's own), holding ``{"kind": "ReportedMetrics", "version": 1, "metrics": [{"name": ...,
-  "value": ..., "step": ...}]}``.
+  "value": ..., "step": ...}]}``. A value that is not a finite number (null, text, a boolean) is
+  left out with a warning, as the other collectors leave it out; a record of another shape (an
+  entry without a name, a step that is not an integer) is damaged, and collect-metrics refuses
+  it naming it (:func:`~kfp_tune.collectors.push.reported_logs`).
 - With ``source.fileSystemPath``, its folder (the path itself for a Directory) is a volume shared
   by the primary container and the custom container, as Katib mounts it (an ``emptyDir``).
 - It starts before the trial and is stopped (SIGTERM) once the trial has ended: on a cluster it is

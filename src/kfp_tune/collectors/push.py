@@ -13,17 +13,21 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import logging
 import math
 import os
 import time
 from collections.abc import Iterator, Mapping
+from typing import Any
 
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.observation import MetricLog, is_boolean
-from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.vocabulary import RecordKind
+
+log = logging.getLogger(__name__)
 
 COLLECTOR_STAMP = "collector-"
 """Stamps of the records kfp-tune's own collector writes (:mod:`kfp_tune.collectors.observe`):
@@ -34,9 +38,49 @@ def collect_pushed(records: ExperimentRecords, experiment: Experiment, trial: Tr
     """What an in-process trial returned (``pushed``), then every ``report_metrics`` call the
     trial made, in the order made."""
     prefix = records.reports_prefix(trial.name)
-    found = [records.read(records.pushed_key(trial.name), RecordKind.PUSHED_METRICS)]
-    found += [records.read(key, RecordKind.REPORTED_METRICS) for key in records.store.list(prefix) if not key[len(prefix):].startswith(COLLECTOR_STAMP)]
-    return [MetricLog(m["name"], float(m["value"]), m.get("step")) for record in found if record is not None for m in record["metrics"]]
+    pushed = records.pushed_key(trial.name)
+    found = [(pushed, records.read(pushed, RecordKind.PUSHED_METRICS))]
+    found += [(key, records.read(key, RecordKind.REPORTED_METRICS)) for key in records.store.list(prefix) if not key[len(prefix):].startswith(COLLECTOR_STAMP)]
+    return [m for key, record in found if record is not None for m in reported_logs(record, key)]
+
+
+REPORTED_ENTRY = '{"name": <metric name>, "value": <number>, "step": <integer or null>}'
+"""What each of a report's ``metrics`` holds, as :func:`write_report` writes it."""
+
+
+def reported_logs(record: Mapping[str, Any], key: str) -> list[MetricLog]:
+    """The metrics of one report (the record at ``key``), checked: a Custom container may write
+    reports itself (:mod:`kfp_tune.collectors.custom`), and collect-metrics and early stopping
+    both read them through here.
+
+    A report of another shape (``metrics`` not a list; an entry that is not an object, has no
+    name, or a step that is not an integer) is damaged: DamagedRecord naming it, the entry and
+    what was expected, as kfp-tune never skips a damaged record. A value that is not a finite
+    number (null, text, a boolean: ``true`` is no 1.0) is left out with a warning naming the
+    report, as every other collector leaves one out: Katib keeps any value a collector reports
+    (its DB keeps values as text: pkg/db/v1beta1/mysql/mysql.go, RegisterObservationLog), and
+    its trial controller counts in min and max only what parses as a number
+    (pkg/controller.v1beta1/trial/trial_controller_util.go, getMetrics)."""
+    entries = record.get("metrics")
+    if not isinstance(entries, list):
+        raise DamagedRecord(key, f"metrics must be a list of {REPORTED_ENTRY}, got {type(entries).__name__}")
+    out = []
+    for index, entry in enumerate(entries):
+        where = f"metrics[{index}]"
+        if not isinstance(entry, dict):
+            raise DamagedRecord(key, f"{where} must be {REPORTED_ENTRY}, got {type(entry).__name__}")
+        name, step = entry.get("name"), entry.get("step")
+        if not isinstance(name, str) or not name:
+            raise DamagedRecord(key, f"{where} has no name (a non-empty string): expected {REPORTED_ENTRY}")
+        if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
+            raise DamagedRecord(key, f"{where} ({name}) has the step {step!r}: expected an integer or null")
+        try:
+            value = metric_number(name, entry.get("value"), f"record {key}")
+        except ValueError as exc:
+            log.warning("%s; left out (a metric's value is a finite number)", exc)
+            continue
+        out.append(MetricLog(name, value, step))
+    return out
 
 
 _IN_PROCESS: contextvars.ContextVar[list[MetricLog] | None] = contextvars.ContextVar("kfp_tune_in_process_reports", default=None)

@@ -22,6 +22,7 @@ from typing import Protocol
 
 from kfp_tune.collectors.formats import whole_lines
 from kfp_tune.collectors.observe import STAMP_PREFIX, CollectedReader
+from kfp_tune.collectors.push import reported_logs
 from kfp_tune.collectors.stdout import parse_output
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.records import ExperimentRecords
@@ -90,7 +91,7 @@ class RunningMetrics:
                 continue
             if key not in self._reported:
                 record = self.records.read(key, RecordKind.REPORTED_METRICS)
-                self._reported[key] = [MetricLog(m["name"], float(m["value"]), m.get("step")) for m in (record or {}).get("metrics") or []]
+                self._reported[key] = [] if record is None else reported_logs(record, key)
             out.extend(self._reported[key])
         return out
 
