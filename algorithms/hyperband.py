@@ -87,6 +87,13 @@ def resource_parameter(parameter: Parameter, r_l: float, eta: float) -> Paramete
     return replace(parameter, low=float(smallest), high=r_l, step=None, distribution="uniform", decimals=0)
 
 
+def largest_resource(r_l: float | None, resource: Parameter) -> float:
+    """``r_l``, or when the spec leaves it out the resource parameter's ``max``. Katib has no
+    such default: its service refuses a spec without r_l (``hyperband/service.py``,
+    ``ValidateAlgorithmSettings``), so ``validate`` notes it (``core.portability``)."""
+    return r_l if r_l is not None else float(resource.high or 1.0)
+
+
 class Hyperband:
     name = "hyperband"
 
@@ -105,7 +112,7 @@ class Hyperband:
     ) -> Suggestions:
         space = problem.space
         resource = space[self.resource_name]
-        r_l = self.r_l if self.r_l is not None else float(resource.high or 1.0)
+        r_l = largest_resource(self.r_l, resource)
         # Every trial in slot order: finished ones (with a score, None if it failed), then pending.
         # A trial given back (its run interrupted) held no slot: its place is filled again.
         slots: list[tuple[dict[str, Value], float | None, bool]] = [
@@ -155,6 +162,5 @@ def adjust_space(space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:
     """The spec's space with the resource parameter's range set by r_l and eta."""
     name = settings["resource_name"]
     eta = float(settings.get("eta") or HYPERBAND_DEFAULT_ETA)
-    resource = space[name]
-    r_l = float(settings["r_l"]) if settings.get("r_l") is not None else float(resource.high or 1.0)
+    r_l = largest_resource(float(settings["r_l"]) if settings.get("r_l") is not None else None, space[name])
     return SearchSpace(tuple(resource_parameter(p, r_l, eta) if p.name == name else p for p in space))
