@@ -6,7 +6,8 @@ wanted and a seeded random generator, and it returns exactly that many new assig
 fewer with ``exhausted=True`` when the space has no more to give. Nothing it keeps between
 calls is the truth, so a fresh process or pod can always resume. A trial given back (its run
 interrupted, or never created) is in the history but counts as never suggested (:func:`spent`):
-its point or place is asked for again.
+its point or place is asked for again, also when trials suggested after it have finished (an
+algorithm that finds its place by counting the trials that used budget would skip it).
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ class FinishedTrial:
     given_back: bool = False
     """Killed when its run was interrupted, or never created: it used no budget, and an
     algorithm whose schedule has a place for it fills that place again (hyperband's rung
-    member, grid's point), with ``Suggestions.repeats`` when the point is the same. It is as if
+    member, grid's point, sobol's point of its sequence, even when trials after it finished),
+    with ``Suggestions.repeats`` when the point is the same. It is as if
     it had never been suggested: not a result, and its point not taken (:func:`spent`)."""
 
 

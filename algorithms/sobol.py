@@ -1,9 +1,15 @@
 """Sobol: a scrambled Sobol low-discrepancy sequence (scipy.stats.qmc), mapped to the space.
 
 Rebuilt on every call: the sequence is a function of the seed, and the next points are the ones
-after as many as the experiment already has, so no state is kept. The points go through
-:mod:`.unit_cube`, so normal and logNormal parameters take each coordinate through their
+after the places the experiment's trials already hold, so no state is kept. The points go
+through :mod:`.unit_cube`, so normal and logNormal parameters take each coordinate through their
 distribution's inverse CDF: the low-discrepancy points follow the distribution.
+
+A trial given back (its run interrupted) keeps its place in the sequence: its point is offered
+again before the sequence goes on, so a resumed run tries the points an uninterrupted one would.
+Katib's sobol (goptuna's ``sobol.Sampler``, behind ``pkg/suggestion/v1beta1/goptuna/service.go``)
+draws the next point of an engine held in the service's memory on each request: a Killed trial's
+point is never drawn again there, and a restarted service starts its engine from the first point.
 """
 
 from __future__ import annotations
@@ -24,6 +30,20 @@ MAX_EXTRA_DRAWS = 1000
 
 class SobolSearch(BuiltinAlgorithm):
     name = "sobol"
+    given_back: tuple[dict[str, Value], ...] = ()
+    """The points of the trials given back in this call's history (:meth:`propose` sees only the
+    trials that used budget)."""
+
+    def suggest(
+        self,
+        problem: Problem,
+        history: Sequence[FinishedTrial],
+        pending: Sequence[dict[str, Value]],
+        n: int,
+        rng: np.random.Generator,
+    ) -> Suggestions:
+        self.given_back = tuple(t.assignment for t in history if t.given_back)
+        return super().suggest(problem, history, pending, n, rng)
 
     def propose(
         self,
@@ -35,11 +55,16 @@ class SobolSearch(BuiltinAlgorithm):
         used: Used,
     ) -> Suggestions:
         space = problem.space
+        # Places given back and not yet taken again: each holds a point no trial tries or runs now.
+        vacant = {space.key(a): a for a in self.given_back if space.key(a) not in used and space.contains(a)}
+        out: list[dict[str, Value]] = []
+        for key, assignment in list(vacant.items())[:n]:
+            used.add(key)
+            out.append(dict(assignment))
         sequence = qmc.Sobol(d=len(space), scramble=True, seed=problem.seed)
-        skip = len(history) + len(pending)
+        skip = len(history) + len(pending) + len(vacant)
         if skip:
             sequence.fast_forward(skip)
-        out: list[dict[str, Value]] = []
         draws = 0
         while len(out) < n:
             # A coarse space maps several Sobol points to one assignment: skip repeats, and

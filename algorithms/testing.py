@@ -31,9 +31,10 @@ What it checks, on a mixed space (doubles, log doubles, ints, discrete, categori
 
 - trials given back (:class:`GivenBackContract`, which it includes): a trial Killed because its
   run was interrupted, or never created, used no budget: a history of only such trials is like
-  no history, a point given again is marked ``repeats``, and on a finite space giving trials back
+  no history, a point given again is marked ``repeats``, on a finite space giving trials back
   never cuts the search short (as many trials use budget before ``exhausted`` as with none
-  given back).
+  given back), and a non-adaptive algorithm asked again with the seed that gave a point whose
+  trial was given back (the others of its batch finished) offers that point again.
 
 The flags below (``adaptive``, ``covers_finite_space``, ``waits_for_results``,
 ``ends_on_its_own``, ``stepped_doubles``, ``repeats_points``) declare what an algorithm legitimately does
@@ -123,6 +124,10 @@ class GivenBackContract:
     algorithm_name: ClassVar[str] = ""
     settings: ClassVar[dict[str, Any]] = {}
     objective_type: ClassVar[str] = "minimize"
+    adaptive: ClassVar[bool] = True
+    """Whether suggestions depend on the objective values seen (random, grid and sobol: no).
+    Adaptive algorithms must lean towards the better region; others must ignore the values, and
+    (:meth:`test_a_point_given_back_amid_others_is_offered_again`) offer a given-back point again."""
     repeats_points: ClassVar[bool] = False
     """Whether it suggests points already tried on purpose (pbt: an exploited child copies a
     better member's hyperparameters, a failed trial is run again, and a finite space never
@@ -163,6 +168,31 @@ class GivenBackContract:
             "and must not count as tried"
         )
         _check_repeats_marked(problem, back, again)
+
+    def test_a_point_given_back_amid_others_is_offered_again(self) -> None:
+        """A non-adaptive algorithm's answer depends on the seed and the points taken alone. The
+        first of a batch is given back, the others finish: asked again with the seed that gave
+        the batch, it must offer that point again, as the place it held is free. One that counts
+        trials instead (sobol skipping as many points of its sequence as trials used budget)
+        skips the point: a resumed run never tries it, and only a point given back last came
+        back. Adaptive algorithms learned from the finished trials, so the check leaves them out."""
+        problem = self.given_back_problem(finite=False)  # first: it says when the plug-in is not registered
+        if self.adaptive or self.repeats_points:
+            return
+        first = self.ask(problem, [], [], 4, seed=5)
+        assert len(first.assignments) > 1, "fewer than two points from an empty history: the check says nothing"
+        back = _given_back("g0", first.assignments[0], first, 0)
+        finished = [
+            FinishedTrial(f"t{index}", assignment, TrialStatus.SUCCEEDED, self.reported(objective(assignment)))
+            for index, assignment in enumerate(first.assignments[1:], 1)
+        ]
+        again = self.ask(problem, [back, *finished], [], 4, seed=5)
+        keys = [problem.space.key(a) for a in again.assignments]
+        assert problem.space.key(back.assignment) in keys, (
+            f"the point of trial g0, given back while the {len(finished)} after it finished, was not offered again "
+            f"(got {again.assignments}): a given-back trial's point or place must be asked for again"
+        )
+        _check_repeats_marked(problem, [back, *finished], again)
 
     def test_trials_given_back_do_not_cut_the_search_short(self) -> None:
         if self.repeats_points:  # it never ends on its own: the check above is the one that applies
@@ -218,9 +248,6 @@ class AlgorithmContract(GivenBackContract):
     covers_finite_space: ClassVar[bool] = True
     """Whether the algorithm tries every point of a finite space before it says it is exhausted
     (hyperband does not: it ends after its brackets)."""
-    adaptive: ClassVar[bool] = True
-    """Whether suggestions depend on the objective values seen (random, grid and sobol: no).
-    Adaptive algorithms must lean towards the better region; others must ignore the values."""
     waits_for_results: ClassVar[bool] = False
     """Whether it may give fewer points than asked, with ``waiting=True``, until running trials
     end (hyperband's rungs). It must still give at least one point from an empty history."""
