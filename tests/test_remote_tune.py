@@ -103,6 +103,23 @@ def _container(job: dict) -> dict:
     return container
 
 
+def test_the_experiment_sent_keeps_the_objective_and_limits_given(kfp_host):
+    """The goal, the additional metrics, the failed-trial limit, the objective type and the
+    algorithm's settings reach the Experiment a Kubeflow run reads: one left out would go
+    unnoticed until the run went on past its goal or its failures."""
+    kfp_tune.tune(
+        dict_metrics, {"lr": search.double(0.01, 0.1)}, objective_metric_name="loss", objective_type="maximize", goal=0.25, additional_metric_names=["accuracy"],
+        max_trial_count=6, parallel_trial_count=2, max_failed_trial_count=3, algorithm="tpe", algorithm_settings={"n_startup_trials": 4},
+        name="quad-goal", host=kfp_host.url, base_image="python:3.11-slim",
+    )
+    (run,) = kfp_host.posted("runs")
+    spec = _sent_experiment(run).spec
+    assert (spec.objective.type, spec.objective.goal, spec.objective.additional_metric_names) == ("maximize", 0.25, ["accuracy"])
+    assert (spec.max_trial_count, spec.parallel_trial_count, spec.max_failed_trial_count) == (6, 2, 3)
+    assert spec.algorithm.algorithm_name == "tpe"
+    assert [(s.name, s.value) for s in spec.algorithm.algorithm_settings] == [("n_startup_trials", "4")]
+
+
 def test_what_is_sent_for_a_function(kfp_host):
     handle = kfp_tune.tune(
         quadratic, SPACE, objective_metric_name="loss", max_trial_count=5, parallel_trial_count=2, name="quad-remote",

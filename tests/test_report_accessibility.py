@@ -149,6 +149,9 @@ def test_every_plot_says_in_words_what_it_shows(written: Written, report: Experi
     assert best is not None and all(best in alts[title] for title in ("Objective per trial", "Parallel coordinates"))
     scored = [t for t in report.state.trials if report.state.objective_value(t) is not None]
     assert f"{len(scored)} of {len(statuses)} trial(s)" in alts["Objective per trial"]
+    stopped = [t for t in scored if t.status == "EarlyStopped"]
+    assert stopped and f"; {len(stopped)} early stopped, at the value they were stopped at;" in alts["Objective per trial"]
+    assert f"; {len(statuses) - len(scored)} without an objective" in alts["Objective per trial"]
     assert all(p.name in alts["Parameters against the objective"] for p in report.state.experiment.spec.parameters)
 
 
