@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, masked_url, shown
+from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, masked_url, shown, unreachable_reason
 from kfp_tune.core.spec import Experiment
 from kfp_tune.pipelines.builder import (
     DEFAULT_CLUSTER_STORE,
@@ -602,6 +602,9 @@ def kfp_api_errors(host: str | None) -> Any:
         if status:
             hint = {401: f" (not signed in: {TOKEN_HINT})", 403: " (no access to this namespace)"}.get(int(status), "")
             raise KfpTuneError(f"KFP API at {where} answered {status} {_scrubbed(str(reason), host)}{hint}") from None
+        why = unreachable_reason(exc, trusted_by="this machine")  # as cleanup words a Kubernetes API server it cannot reach
+        if why is not None:
+            raise KfpTuneError(f"KFP API at {where} could not be reached ({why})") from None
         raise KfpTuneError(f"KFP API at {where} could not be reached: {type(exc).__name__}: {_scrubbed(str(exc), host)}") from None
 
 

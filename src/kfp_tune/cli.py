@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import kfp_tune
-from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, masked_url, shown
+from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, masked_url, shown, unreachable_reason
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment, ObjectiveSpec
 from kfp_tune.core.vocabulary import STORE_VARIABLE, ObjectiveType, TrialStatus
@@ -1149,7 +1149,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     try:
         found = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run)
     except Exception as exc:
-        reason = _unreachable_reason(exc)
+        reason = unreachable_reason(exc, trusted_by="the kubeconfig")
         if reason is None:
             raise
         server = masked_url(str(getattr(launcher.api.configuration, "host", "") or "(no server in the configuration)"))
@@ -1164,38 +1164,6 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     if running:
         print(f"kept those of {len(running)} trial(s) not ended yet")
     return EXIT_OK
-
-
-def _unreachable_reason(exc: BaseException) -> str | None:
-    """Why a host could not be reached, in words ("connection refused ..."), or None when
-    ``exc`` is no connection failure (a defect, or an answer the caller deals with)."""
-    import socket
-    import ssl
-
-    import urllib3.exceptions
-
-    if not isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError)):
-        return None
-    seen: list[BaseException] = []
-    pending: list[BaseException | None] = [exc]
-    while pending:  # the cause, wherever urllib3 keeps it (reason, __cause__, __context__)
-        item = pending.pop()
-        if item is None or any(item is s for s in seen):
-            continue
-        seen.append(item)
-        pending += [getattr(item, "reason", None) if isinstance(getattr(item, "reason", None), BaseException) else None, item.__cause__, item.__context__]
-    text = " ".join(str(item) for item in seen)
-    if any(isinstance(item, ConnectionRefusedError) for item in seen) or "Connection refused" in text:
-        return "connection refused: nothing listens at that address and port, or the cluster is down"
-    if any(isinstance(item, (socket.gaierror, urllib3.exceptions.NameResolutionError)) for item in seen):
-        return "its host name does not resolve"
-    if any(isinstance(item, (ssl.SSLError, urllib3.exceptions.SSLError)) for item in seen):
-        return "the TLS handshake failed: the server's certificate is not the one the kubeconfig trusts, or it does not speak TLS"
-    if any(isinstance(item, (TimeoutError, socket.timeout, urllib3.exceptions.TimeoutError)) for item in seen):
-        return "the connection timed out"
-    if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)):
-        return f"{type(exc).__name__}: the connection failed"
-    return None
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -47,6 +47,41 @@ def masked_url(url: str) -> str:
     return shown_url
 
 
+def unreachable_reason(exc: BaseException, trusted_by: str) -> str | None:
+    """Why a host could not be reached, in words ("connection refused: ..."), or None when
+    ``exc`` is no connection failure (a defect, or an answer the caller deals with). One
+    wording for every host kfp-tune calls (the KFP API, the Kubernetes API server), never the
+    request itself, which may carry a token. ``trusted_by``: what holds the certificates that
+    should trust the server (the kubeconfig, this machine)."""
+    import socket
+    import ssl
+
+    import urllib3.exceptions
+
+    if not isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError)):
+        return None
+    seen: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending:  # the cause, wherever urllib3 keeps it (reason, __cause__, __context__)
+        item = pending.pop()
+        if item is None or any(item is s for s in seen):
+            continue
+        seen.append(item)
+        pending += [getattr(item, "reason", None) if isinstance(getattr(item, "reason", None), BaseException) else None, item.__cause__, item.__context__]
+    text = " ".join(str(item) for item in seen)
+    if any(isinstance(item, ConnectionRefusedError) for item in seen) or "Connection refused" in text:
+        return "connection refused: nothing listens at that address and port, or the cluster is down"
+    if any(isinstance(item, (socket.gaierror, urllib3.exceptions.NameResolutionError)) for item in seen):
+        return "its host name does not resolve"
+    if any(isinstance(item, (ssl.SSLError, urllib3.exceptions.SSLError)) for item in seen):
+        return f"the TLS handshake failed: the server's certificate is not one {trusted_by} trusts, or it does not speak TLS"
+    if any(isinstance(item, (TimeoutError, socket.timeout, urllib3.exceptions.TimeoutError)) for item in seen):
+        return "the connection timed out"
+    if isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError)):
+        return f"{type(exc).__name__}: the connection failed"
+    return None
+
+
 WHOLE_FILE = "(file)"
 """The path of a FieldError about a file as a whole (its size, encoding or YAML) rather than
 one field in it; a caller that knows the file's name puts it there (``SpecError.in_file``)."""
