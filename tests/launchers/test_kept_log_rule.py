@@ -1,0 +1,99 @@
+"""The stored log's rule (:mod:`kfp_tune.launchers.kept_log`) checked against a direct statement
+of its docstring, on seeded random outputs fed in random pieces, with every size shrunk (the
+head, the tail and the chunk let out of the tail to the middle, so that the middle is fed many
+times); and the bytes a :class:`KeptLog` holds stay within its bound at the real sizes."""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+
+import pytest
+
+from kfp_tune.launchers import kept_log as K
+
+NAMES = ["loss", "accuracy"]
+PIECES = [b"x", b"yy", b"z" * 9, b"loss=0.5", b"accuracy=0.9", b"lo", b"ss=0.1", b"\n", b"\r", b"\r\n", b"\xc3\xa9"]
+"""Outputs are drawn from these: metric lines and names cut in two, ``\\r`` (a progress bar's)
+and ``\\r\\n`` ends, a 2-byte UTF-8 character, stretches long enough for a head without a line end."""
+
+
+def stated_rule(out: bytes, names: list[str], head_limit: int, tail_limit: int) -> str:
+    """The docstring's rule, stated directly on the whole output: all of it when it fits; else
+    the first ``head_limit`` bytes cut back to a line's end (all of them when they hold no
+    ``\\n``), the last ``tail_limit`` bytes from a line's start (all of them when they hold no
+    line start), and between them a note counting the bytes left out, then every left-out
+    line that names a metric."""
+    if len(out) <= head_limit + tail_limit:
+        return out.decode("utf-8", errors="replace")
+    head = out[:head_limit]
+    if b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]
+    tail = out[len(out) - tail_limit :]
+    if b"\n" in tail[:-1]:
+        tail = tail[tail.index(b"\n") + 1 :]
+    middle = out[len(head) : len(out) - len(tail)]
+    named = [line for line in middle.splitlines(keepends=True) if any(name.encode() in line for name in names)]
+    left_out = len(middle) - sum(len(line) for line in named)
+    note = f"[{left_out} bytes of this trial's output were left out here: kfp-tune keeps a long log's head and tail"
+    note += f"; the {len(named)} lines among them that name a metric follow]\n" if named else "]\n"
+    return b"".join([head, note.encode(), *named, tail]).decode("utf-8", errors="replace")
+
+
+def held(kept: K.KeptLog) -> int:
+    """The output's bytes a KeptLog holds, less the metric lines it keeps for the middle."""
+    return len(kept._head) + len(kept._window) + len(kept._carry)
+
+
+def test_output_fed_in_pieces_is_kept_as_the_rule_states(monkeypatch: pytest.MonkeyPatch) -> None:
+    draw = random.Random(20240521)
+    for _ in range(1500):
+        head_limit, tail_limit, chunk = draw.randint(1, 30), draw.randint(1, 30), draw.randint(1, 20)
+        monkeypatch.setattr(K, "LOG_HEAD_BYTES", head_limit)
+        monkeypatch.setattr(K, "LOG_TAIL_BYTES", tail_limit)
+        monkeypatch.setattr(K, "READ_CHUNK_BYTES", chunk)
+        names = draw.choice([NAMES, []])
+        out = b"".join(draw.choice(PIECES) for _ in range(draw.randint(0, 40)))
+        kept, start, longest_line = K.KeptLog(names), 0, max(map(len, out.splitlines(keepends=True)), default=0)
+        while start < len(out):
+            end = start + draw.randint(1, 25)
+            kept.feed(out[start:end])
+            start = end
+            assert held(kept) <= head_limit + tail_limit + chunk + longest_line + 1, (out, head_limit, tail_limit, chunk)
+        want = stated_rule(out, names, head_limit, tail_limit)
+        assert kept.text() == want, (out, names, head_limit, tail_limit, chunk)
+        assert kept.text() == want  # asking again changes nothing
+        with tempfile.TemporaryFile() as file:  # the local launcher's way: a file read a chunk at a time
+            file.write(out)
+            file.flush()
+            assert K.kept_log(file.fileno(), names) == want
+
+
+def test_a_long_output_is_held_within_the_head_the_tail_and_a_chunk() -> None:
+    """At the real sizes, 12 MiB of output fed a chunk at a time (a pod's log, poll by poll): the
+    output held never passes the head + the tail + a chunk, and the stored log keeps every loss line."""
+    line = b"y" * 99 + b"\n"
+    chunk = line * (K.READ_CHUNK_BYTES // len(line))
+    kept = K.KeptLog(["loss"])
+    for i in range(12):
+        kept.feed(chunk + b"loss=%d\n" % i)
+        assert held(kept) <= K.LOG_HEAD_BYTES + K.LOG_TAIL_BYTES + K.READ_CHUNK_BYTES + len(line)
+    text = kept.text()
+    assert [int(piece.split("\n")[0]) for piece in text.split("loss=")[1:]] == list(range(12))
+    assert len(text.encode()) < K.LOG_HEAD_BYTES + K.LOG_TAIL_BYTES + 1000
+
+
+def test_a_log_over_the_bound_read_from_a_file_keeps_its_metric_lines() -> None:
+    """kept_log of a 12 MiB file (the local launcher's output), at the real sizes: the middle is
+    let out of the tail several times, each piece's unended line carried to the next."""
+    line = b"y" * 99 + b"\n"
+    out = b"".join(b"loss=%d\n" % i if i % 1000 == 0 else line for i in range(126_000))
+    assert len(out) > K.LOG_HEAD_BYTES + K.LOG_TAIL_BYTES + 5 * K.READ_CHUNK_BYTES
+    with tempfile.TemporaryFile() as file:
+        file.write(out)
+        file.flush()
+        text = K.kept_log(file.fileno(), ["loss"])
+        assert os.lseek(file.fileno(), 0, os.SEEK_CUR) == len(out)  # read by position: the trial may still write at its offset
+    assert text.count("loss=") == out.count(b"loss=")
+    assert text == stated_rule(out, ["loss"], K.LOG_HEAD_BYTES, K.LOG_TAIL_BYTES)
