@@ -22,7 +22,7 @@ class Seen:
         return False
 
 
-def test_the_rule_is_handed_the_objectives_values_only_not_an_additional_metrics():
+def test_the_rule_is_handed_the_objectives_values_only_not_an_additional_metrics() -> None:
     """The experiment's objective is loss, accuracy an additional metric: the rule compares loss
     curves, so accuracy's values must not be mixed into the current trial's curve."""
     experiment = load_experiment(quadratic_experiment())
@@ -32,7 +32,7 @@ def test_the_rule_is_handed_the_objectives_values_only_not_an_additional_metrics
     assert rule.current == [[0.5, 0.4]]
 
 
-def test_a_metric_line_cut_at_its_value_is_read_whole_from_the_next_piece():
+def test_a_metric_line_cut_at_its_value_is_read_whole_from_the_next_piece() -> None:
     """``loss=0.`` ends one piece and ``5`` starts the next: the second line is loss 0.5, step 1,
     not lost nor read as another value (the piece's first character belongs to it)."""
     running = RunningMetrics(None, load_experiment(quadratic_experiment()), "t")
