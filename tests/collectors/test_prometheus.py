@@ -59,11 +59,12 @@ def test_a_series_records_a_value_when_it_changes_or_its_timestamp_does():
 
 # A trial serving Prometheus' text format with the standard library. It keeps each pair of
 # values up until a scrape that began after they were set has been answered and read (the
-# collector scrapes one request at a time: the next scrape beginning says so), then moves on.
+# collector scrapes one request at a time: the next scrape beginning says so), then moves on; if
+# no scrape comes within its patience it exits saying so (the test fails then, never hangs).
 SERVING_TRIAL = r"""
 import http.server, sys, threading
 
-port, path = int(sys.argv[1]), sys.argv[2]
+port, path, patience = int(sys.argv[1]), sys.argv[2], float(sys.argv[3])
 values, scrapes = {}, [0]
 changed = threading.Condition()
 
@@ -90,9 +91,15 @@ for loss, accuracy in ((0.9, 0.1), (0.5, 0.6), (0.2, 0.8)):
     with changed:
         values.update(loss=loss, accuracy=accuracy)
         seen = scrapes[0]
-        changed.wait_for(lambda: scrapes[0] >= seen + 2)
+        if not changed.wait_for(lambda: scrapes[0] >= seen + 2, timeout=patience):
+            sys.exit(f"loss={loss} was not scraped: no scrape of {path} on port {port} came within {patience:g} s")
 print("done")
 """
+
+
+SCRAPE_PATIENCE_SECONDS = 60
+"""How long the serving trial waits for the collector's next scrape (it scrapes every few
+seconds; a loaded test machine may be slow) before it gives up and fails."""
 
 
 def _free_port() -> int:
@@ -120,14 +127,15 @@ def test_a_local_trial_is_scraped_while_it_runs(local_store, held_port):
         "spec.maxFailedTrialCount": 1,
         "spec.metricsCollectorSpec": {"collector": {"kind": "PrometheusMetric"}, "source": {"httpGet": {"port": port, "path": "/stats"}}},
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", SERVING_TRIAL, str(port), "/stats"]}
+            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", SERVING_TRIAL, str(port), "/stats", str(SCRAPE_PATIENCE_SECONDS)]}
         ],
         "spec.trialTemplate.trialParameters": [],
     })
     decision = run_inline(local_store, load_experiment(doc), LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}))
-    assert decision.phase == "Succeeded", decision.message
-    (trial,) = load_state(ExperimentRecords(local_store, "quad")).trials
-    assert trial.status == "Succeeded"
+    records = ExperimentRecords(local_store, "quad")
+    (trial,) = load_state(records).trials
+    output = records.read_text(records.log_key(trial.name, "main"))
+    assert decision.phase == "Succeeded" and trial.status == "Succeeded", f"{decision.message}; the trial's output: {output!r}"
     assert tuple(trial.result.curve) == (0.9, 0.5, 0.2)  # every value, in order: none printed, all scraped
     assert trial.metrics["loss"] == 0.2 and trial.metrics["accuracy"] == 0.1  # Katib's default strategy: min, the objective's type
 
