@@ -29,6 +29,14 @@ DEFAULT_PATH = "/metrics"
 SCRAPE_TIMEOUT_SECONDS = 5.0
 
 
+def katib_port(port: Any) -> Any:
+    """``httpGet.port`` as Katib's defaulting leaves it: a Kubernetes IntOrString whose text is
+    ``0`` (absent, the number 0 or the string "0" alike) becomes :data:`DEFAULT_PORT`
+    (Experiment.setDefaultMetricsCollector, pkg/apis/controller/experiments/v1beta1/
+    experiment_defaults.go); any other value, "" included, is checked as it was given."""
+    return DEFAULT_PORT if port is None or (not isinstance(port, bool) and str(port) == "0") else port
+
+
 @dataclass(frozen=True)
 class Endpoint:
     """Where a trial's metrics are served: ``source.httpGet`` with Katib's defaults."""
@@ -43,7 +51,7 @@ class Endpoint:
         """From a Kubernetes HTTPGetAction (as Katib's ``source.httpGet``); ValueError for a port
         that is not a positive number or a path that does not start with ``/`` (Katib's checks)."""
         http_get = dict(http_get or {})
-        port = http_get.get("port") or DEFAULT_PORT
+        port = katib_port(http_get.get("port"))
         try:
             number = int(port)
         except (TypeError, ValueError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+from kfp_tune.collectors.prometheus import katib_port
 from kfp_tune.core.errors import FieldError, shown
 from kfp_tune.core.spec import Experiment, ExperimentSpec
 from kfp_tune.core.vocabulary import CollectorKind
@@ -32,7 +33,7 @@ def collector_problems(spec: ExperimentSpec) -> list[FieldError]:
         if http_get is not None and not isinstance(http_get, dict):
             return [FieldError(f"{PATH}.source.httpGet", f"expected a mapping (port, path), got {shown(http_get)}")]
         http_get = http_get or {}
-        port = http_get.get("port") or 8080  # Katib's default, for a 0 port too
+        port = katib_port(http_get.get("port"))  # Katib's default, for a "0" port too
         if isinstance(port, bool) or not isinstance(port, (int, str)) or not str(port).isdigit() or not 0 < int(port) < 65536:
             problems.append(FieldError(f"{PATH}.source.httpGet.port", f"must be a port number from 1 to 65535 for the PrometheusMetric collector, got {shown(port)}"))
         path = http_get.get("path") or "/metrics"
