@@ -22,19 +22,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kfp_tune.core.collector_checks import DEFAULT_PORT, katib_port
 from kfp_tune.core.observation import MetricLog
 
-DEFAULT_PORT = 8080
 DEFAULT_PATH = "/metrics"
 SCRAPE_TIMEOUT_SECONDS = 5.0
-
-
-def katib_port(port: Any) -> Any:
-    """``httpGet.port`` as Katib's defaulting leaves it: a Kubernetes IntOrString whose text is
-    ``0`` (absent, the number 0 or the string "0" alike) becomes :data:`DEFAULT_PORT`
-    (Experiment.setDefaultMetricsCollector, pkg/apis/controller/experiments/v1beta1/
-    experiment_defaults.go); any other value, "" included, is checked as it was given."""
-    return DEFAULT_PORT if port is None or (not isinstance(port, bool) and str(port) == "0") else port
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,21 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
-from kfp_tune.collectors.prometheus import katib_port
 from kfp_tune.core.errors import FieldError, shown
 from kfp_tune.core.spec import Experiment, ExperimentSpec
 from kfp_tune.core.vocabulary import CollectorKind
 
 PATH = "spec.metricsCollectorSpec"
+DEFAULT_PORT = 8080
+"""The port Katib's PrometheusMetric collector scrapes when none is given."""
+
+
+def katib_port(port: Any) -> Any:
+    """``httpGet.port`` as Katib's defaulting leaves it: a Kubernetes IntOrString whose text is
+    ``0`` (absent, the number 0 or the string "0" alike) becomes :data:`DEFAULT_PORT`
+    (Experiment.setDefaultMetricsCollector, pkg/apis/controller/experiments/v1beta1/
+    experiment_defaults.go); any other value, "" included, is checked as it was given."""
+    return DEFAULT_PORT if port is None or (not isinstance(port, bool) and str(port) == "0") else port
 
 
 def collector_problems(spec: ExperimentSpec) -> list[FieldError]:
