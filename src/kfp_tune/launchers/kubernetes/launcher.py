@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kfp_tune.collectors.formats import rfc3339_microseconds
 from kfp_tune.core import conditions
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, clipped, shown
@@ -1053,8 +1054,6 @@ def _stopped_at_end(trial: TrialRun, output: _FollowedLog, logs: dict[str, str])
 def _line_time(line: bytes) -> int | None:
     """The time a line of a ``timestamps=true`` log read starts with (microseconds since 1970),
     None when it starts with none."""
-    from kfp_tune.collectors.formats import rfc3339_microseconds
-
     stamp, space, _ = line.partition(b" ")
     return rfc3339_microseconds(stamp.decode("ascii", errors="replace")) if space else None
 
