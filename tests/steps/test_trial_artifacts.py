@@ -6,6 +6,7 @@ data is refused while the experiment has trials measured on the old."""
 from __future__ import annotations
 
 import json
+import os
 import tempfile
 from pathlib import Path
 
@@ -201,3 +202,37 @@ def test_from_an_s3_store_the_input_is_fetched_once_per_content(tmp_path, monkey
     (first / "train.csv").write_bytes(b"changed here")  # a second trial here reads this copy, not the store's
     inside_trial(monkeypatch, uri, "exp", second_trial)
     assert input_path() == first and (first / "train.csv").read_bytes() == b"changed here"
+
+
+@pytest.mark.parametrize("kind", ["local", pytest.param("s3", marks=pytest.mark.s3)])
+def test_an_empty_folder_reaches_each_trial_as_an_empty_folder_from_either_store(kind, tmp_path, monkeypatch, request):
+    """An upstream Dataset that is an empty folder (kfp.local hands a component the folder the
+    upstream made) stages no file; a trial finds an existing empty folder, not a missing path,
+    whether the store is a folder or S3, and an empty file still comes back as a file."""
+    from kfp_tune.stores import open_store
+
+    if kind == "local":
+        uri = str(tmp_path / "store")
+    else:
+        request.getfixturevalue("s3_env")
+        uri = f"s3://{request.getfixturevalue('s3_bucket')}/tuning"
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    records = ExperimentRecords(open_store(uri), "exp")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert brings(records, "run-1", empty) == []
+    first_trial, second_trial = starts(records, "run-1", trials=2)
+    inside_trial(monkeypatch, uri, "exp", first_trial)
+    path = input_path("dataset")
+    assert path.is_dir() and os.listdir(path) == []
+    inside_trial(monkeypatch, uri, "exp", second_trial)
+    assert input_path("dataset") == path and path.is_dir() and os.listdir(path) == []
+
+    blank = tmp_path / "blank.csv"
+    blank.write_bytes(b"")
+    assert file_input("dataset", blank).digest != file_input("dataset", empty).digest
+    other = ExperimentRecords(records.store, "other")
+    assert brings(other, "run-2", blank) == ["blank.csv"]
+    [trial] = starts(other, "run-2", trials=1)
+    inside_trial(monkeypatch, uri, "other", trial)
+    assert input_path().is_file() and input_path().name == "blank.csv" and input_path().read_bytes() == b""

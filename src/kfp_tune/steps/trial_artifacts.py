@@ -246,7 +246,10 @@ def input_path(name: str = "dataset") -> Path:
     it, never write to it.
 
     A store that is a folder on this machine is read in place; from an S3 store the files are
-    fetched once per content into the temporary folder and shared by the trials there."""
+    fetched once per content into the temporary folder and shared by the trials there. An
+    upstream artifact that is an empty folder is an empty folder here, from either store, as
+    kfp.local hands it to a component; the folders below it that hold no file are not kept
+    (the store keeps files, as KFP's object store does)."""
     from kfp_tune.stores import LocalStore
 
     records, trial = _trial_place("input_path")
@@ -264,6 +267,11 @@ def input_path(name: str = "dataset") -> Path:
     store = records.store
     if isinstance(store, LocalStore):
         folder = store.root / manifest[: -len(".json")]
+        if not record["files"]:  # staged from an empty folder: no file made its folder in the store
+            try:
+                _made(folder)
+            except OSError as exc:
+                raise ArtifactError(f"input_path: cannot make the empty folder of input {name!r} in {store.uri}: {exc.strerror or exc}") from None
     else:
         folder = Path(tempfile.gettempdir()) / "kfp-tune-inputs" / records.experiment / entry["digest"] / name
         if not folder.is_dir():  # fetched aside, then moved into place whole: trials may race to fetch it
