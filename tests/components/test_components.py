@@ -148,3 +148,28 @@ def test_inputs_that_cannot_work_are_refused_naming_them(tmp_path):
     names = suggest.python_func(store_uri=store, experiment_name="quad", run_id="run-1", round_index=0, rounds_total=1, experiment_spec=spec)
     with pytest.raises(ValueError, match=r"launcher_config: expected a JSON object"):
         launch_trial.python_func(store_uri=store, experiment_name="quad", trial_name=names[0], launcher_config="{kind: local", run_id="run-1")
+
+
+def test_experiment_spec_json_that_is_no_experiment_object_is_refused_naming_it(tmp_path):
+    """JSON that parses but is not an object, or whose metadata is not one, was an
+    AttributeError or TypeError from the step (QA suggest_json.py); metadata null is none, as
+    Kubernetes decodes it: the experiment is named by experiment_name either way."""
+    import json
+
+    from kfp_tune.core.errors import InputError
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.state import ExperimentView
+
+    store = str(tmp_path / "store")
+    for text, refused in (
+        ("[1]", r"^experiment_spec: expected the experiment as JSON \(json.dumps of the Katib Experiment\): a JSON object, got '\[1\]'$"),
+        ('"quad"', r"^experiment_spec: expected .*: a JSON object, got "),
+        ('{"metadata": [], "spec": {}}', r"^experiment_spec: metadata: expected an object \(the experiment's name, namespace, ...\), got \[\]$"),
+        ('{"metadata": "quad", "spec": {}}', r"^experiment_spec: metadata: expected an object .*, got 'quad'$"),
+    ):
+        with pytest.raises(InputError, match=refused):
+            suggest.python_func(store_uri=store, experiment_name="quad", run_id="run-1", round_index=0, rounds_total=1, experiment_spec=text)
+    doc = load_experiment(quadratic_experiment()).to_dict()
+    doc["metadata"] = None
+    names = suggest.python_func(store_uri=store, experiment_name="quad", run_id="run-1", round_index=0, rounds_total=1, experiment_spec=json.dumps(doc))
+    assert names and ExperimentView(ExperimentRecords(LocalStore(Path(store)), "quad")).state.experiment.name == "quad"

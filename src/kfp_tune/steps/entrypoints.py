@@ -45,6 +45,19 @@ def json_input(name: str, text: str, expected: str) -> Any:
         raise InputError(f"{name}: expected {expected}, got {shown(text)}") from None
 
 
+def _experiment_input(text: str) -> dict[str, Any]:
+    """suggest's ``experiment_spec``: a JSON object whose ``metadata``, when given, is an object
+    (its name is set to the run's experiment); InputError naming the input otherwise."""
+    expected = "the experiment as JSON (json.dumps of the Katib Experiment)"
+    data = json_input("experiment_spec", text, expected)
+    if not isinstance(data, dict):
+        raise InputError(f"experiment_spec: expected {expected}: a JSON object, got {shown(text)}")
+    metadata = data.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):  # null is no metadata, as Kubernetes decodes it
+        raise InputError(f"experiment_spec: metadata: expected an object (the experiment's name, namespace, ...), got {shown(metadata)}")
+    return data
+
+
 def _records(store_uri: str, experiment_name: str, s3_endpoint: str, run_id: str = "", fresh_experiment: bool = False) -> ExperimentRecords:
     """The records of the experiment this run tunes: ``experiment_name``, or with
     ``fresh_experiment`` a new one per run (every step of the run derives the same name)."""
@@ -86,8 +99,8 @@ def suggest_step(
         log.info("run %s tunes a fresh experiment: %s", run_id, records.experiment)
     experiment = None
     if experiment_spec:
-        data = json_input("experiment_spec", experiment_spec, "the experiment as JSON (json.dumps of the Katib Experiment)")
-        data.setdefault("metadata", {})["name"] = records.experiment  # a run may start a fresh experiment
+        data = _experiment_input(experiment_spec)
+        data["metadata"] = {**(data.get("metadata") or {}), "name": records.experiment}  # a run may start a fresh experiment
         experiment = load_experiment(data)
         if needs_config_map(experiment):  # Katib's trialTemplate.configMap, read once, stored with the experiment
             from kfp_tune.launchers.kubernetes.config_maps import WHERE, read_config_map
