@@ -231,6 +231,28 @@ def test_two_claims_never_get_the_same_trial_and_a_record_is_kept_once(tmp_path)
     assert records.experiment == "bowl"
 
 
+def test_a_record_without_a_model_path_keeps_no_model_and_not_the_working_directory(tmp_path, monkeypatch):
+    """record-trial with no Model output passes ``model_path=""``: nothing is kept. Path("") is
+    the working directory, which exists: a check of the path alone would upload the step's
+    whole working directory as the trial's model."""
+    from kfp_tune.steps.trial_artifacts import model_files
+
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "unrelated.txt").write_text("the step's working directory, not a model")
+    monkeypatch.chdir(work)
+    store = tmp_path / "store"
+    records = _started_run(store, grid_experiment(), "run-1")
+    without = claim_trial_step(str(store), "bowl", "run-1", INPUTS)[1]
+    assert record_trial_step(str(store), "bowl", "run-1", without, {"loss": 1.0}, model_path="") == "Succeeded"
+    assert model_files(records, without) is None
+    model = tmp_path / "model.bin"
+    model.write_bytes(b"weights")
+    kept = claim_trial_step(str(store), "bowl", "run-1", INPUTS)[1]
+    assert record_trial_step(str(store), "bowl", "run-1", kept, {"loss": 2.0}, model_path=str(model)) == "Succeeded"
+    assert model_files(records, kept) == ["model.bin"]
+
+
 INJECTED = '"""; raise RuntimeError("injected"); """'
 """Text that, spliced into a generated docstring as it stood, closed it and ran as code."""
 
