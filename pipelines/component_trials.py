@@ -48,8 +48,9 @@ from typing import TYPE_CHECKING, Any, Optional
 from kfp_tune.core.errors import InputError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label, short_hash
-from kfp_tune.core.spec import Experiment
+from kfp_tune.core.spec import Experiment, ParameterSpec
 from kfp_tune.core.version import compiled_by_text
+from kfp_tune.steps.component_trials import input_value
 from kfp_tune.steps.trial_reporter import PLACE_INPUT
 
 if TYPE_CHECKING:
@@ -66,6 +67,10 @@ records, in Katib's form, which component the trials ran."""
 
 _PARAMETER_TYPES = {"Float": "float", "Integer": "int", "String": "str", "Boolean": "bool"}
 _NUMBER_TYPES = {"Float": "float", "Integer": "int"}
+_RANGE_INPUTS = {"double": (("float", "str"), "a float or str input"), "int": (("int", "float", "str"), "an int, float or str input")}
+"""The input types a range parameter's values fit, and in words: a double's are not whole
+numbers, and no number is a bool. A discrete or categorical parameter fits a str input, or one
+of any type that every value of its list converts to."""
 _PIPELINE_PARAMETERS = ("store_uri", "experiment_name", "take_over", "fresh_experiment", "s3_endpoint", "store_secret", "run_id", "call_id")
 
 
@@ -257,6 +262,41 @@ def _artifact_class(type_name: str) -> Any:
 _PYTHON_TYPES: dict[str, Any] = {"Float": float, "Integer": int, "String": str, "Boolean": bool, "Dict": dict, "List": list}
 
 
+def _a(kind: str) -> str:
+    return f"an {kind}" if kind == "int" else f"a {kind}"
+
+
+def _check_binding(component_name: str, parameter: ParameterSpec, input_name: str, kind: str) -> None:
+    """Refuse, before anything runs, a parameter whose values claim-trial could not convert to
+    the type of the input it is bound to (``kind``: float, int, str or bool)."""
+    space = parameter.feasible_space
+    if parameter.parameter_type in _RANGE_INPUTS:
+        fits, expected = _RANGE_INPUTS[parameter.parameter_type]
+        if kind in fits:
+            return
+        described, reason = f"{parameter.parameter_type} from {space.min} to {space.max}", ""
+        if kind == "int":
+            expected += "; an int input takes an int parameter"
+    elif parameter.parameter_type in ("discrete", "categorical"):
+        reason = ""
+        for value in space.list or []:
+            try:
+                input_value(value, kind)
+            except ValueError as exc:
+                reason = f": its value {exc}"
+                break
+        if not reason:
+            return
+        described = f"{parameter.parameter_type} {list(space.list or [])}"
+        expected = "a str input, or a float, int or bool input when every value of its list converts to it"
+    else:
+        return
+    raise InputError(
+        f"parameter {parameter.name!r} ({described}) is bound to input {input_name!r} of component {component_name!r}, {_a(kind)}{reason}: "
+        f"expected {expected}"
+    )
+
+
 def with_component_template(doc: dict[str, Any], component_name: str) -> dict[str, Any]:
     """The experiment, with a trial template saying that the component ``component_name`` runs
     the trials when it has none (Katib requires one; kfp-tune's records keep it)."""
@@ -308,8 +348,10 @@ def component_trials(
 
     Binding: each of the experiment's parameters goes to the component's input of the same name
     (other characters than letters, digits and ``_`` as ``_``), converted to that input's type
-    (float, int, str or bool). The component's other inputs (a Dataset, settings) become the
-    pipeline's inputs of the same names, passed to every trial. Metrics: its ``Metrics``
+    (float, int, str or bool); a parameter whose values the input cannot take (a double for an
+    int, a categorical ``[sgd, adam]`` for a float) is refused here, naming both. The
+    component's other inputs (a Dataset, settings) become the pipeline's inputs of the same
+    names, passed to every trial. Metrics: its ``Metrics``
     output's logged metrics, a returned number (the objective) or the returned fields named
     after metrics; its first ``Model`` output becomes ``best_model``. ``configure_trial(task)``
     is called on every trial task: set its GPUs, CPU, memory, node selector there (e.g.
@@ -378,6 +420,7 @@ def component_trials(
         kind = _PARAMETER_TYPES.get(str(component_inputs[input_name].type))
         if kind is None:
             raise InputError(f"input {input_name!r} of component {spec_obj.name!r} is a {component_inputs[input_name].type}: a parameter needs float, int, str or bool")
+        _check_binding(spec_obj.name, parameter, input_name, kind)
         bindings[parameter.name] = (input_name, kind)
     bound = {input_name for input_name, _ in bindings.values()}
     if bound & {"should_run", "trial_name", PLACE_INPUT, *_PIPELINE_PARAMETERS}:

@@ -164,6 +164,74 @@ def test_the_component_must_fit_the_experiment():
         component_trials(doc, lambda x, y: x + y)
 
 
+@dsl.component
+def typed_inputs(lr: float, optimizer: float, layers: int, flag: bool, name: str) -> float:
+    """A trial whose inputs take each type a parameter can be bound to."""
+    return lr
+
+
+def typed_experiment(*parameters: dict[str, Any]) -> dict[str, Any]:
+    doc = quadratic_experiment()
+    doc["metadata"]["name"] = "typed"
+    doc["spec"]["parameters"] = list(parameters)
+    del doc["spec"]["trialTemplate"]
+    return doc
+
+
+def _parameter(name: str, parameter_type: str, *values: str) -> dict[str, Any]:
+    space = {"list": list(values)} if parameter_type in ("discrete", "categorical") else {"min": values[0], "max": values[1]}
+    return {"name": name, "parameterType": parameter_type, "feasibleSpace": space}
+
+
+def test_a_parameter_whose_values_its_input_cannot_take_is_refused_at_compile_time(tmp_path):
+    """A categorical [sgd, adam] bound to a float input compiled, then claim-trial failed on the
+    cluster with 'ValueError: could not convert string to float'; a double bound to an int input
+    failed there naming neither (QA typed.py, typed_int.py). Every value a parameter can take is
+    checked as claim-trial converts it; a value outside them is refused there naming both."""
+    refused = [
+        (
+            _parameter("optimizer", "categorical", "sgd", "adam"),
+            r"^parameter 'optimizer' \(categorical \['sgd', 'adam'\]\) is bound to input 'optimizer' of component 'typed-inputs', a float: "
+            r"its value 'sgd' is not a number: expected a str input, or a float, int or bool input when every value of its list converts to it$",
+        ),
+        (
+            _parameter("layers", "double", "1", "4"),
+            r"^parameter 'layers' \(double from 1 to 4\) is bound to input 'layers' of component 'typed-inputs', an int: "
+            r"expected a float or str input; an int input takes an int parameter$",
+        ),
+        (_parameter("flag", "int", "0", "1"), r"^parameter 'flag' \(int from 0 to 1\) is bound to input 'flag' .*, a bool: expected an int, float or str input$"),
+        (
+            _parameter("layers", "discrete", "1", "2.5"),
+            r"^parameter 'layers' \(discrete \['1', '2.5'\]\) .*, an int: its value '2.5' is not a whole number: expected a str input",
+        ),
+        (
+            _parameter("flag", "categorical", "true", "no"),
+            r"^parameter 'flag' \(categorical \['true', 'no'\]\) .*, a bool: its value 'no' is not a boolean \(true, false, 1 or 0\)",
+        ),
+    ]
+    for parameter, message in refused:
+        with pytest.raises(InputError, match=message):
+            component_trials(typed_experiment(parameter), typed_inputs)
+
+    fitting = typed_experiment(
+        _parameter("lr", "int", "1", "3"),  # an int to a float input
+        _parameter("optimizer", "categorical", "0.1", "1"),  # a list whose every value converts
+        _parameter("layers", "discrete", "1", "2.0"),
+        _parameter("flag", "categorical", "true", "False", "0"),
+        _parameter("name", "double", "0", "1"),  # any parameter to a str input
+    )
+    component_trials(fitting, typed_inputs)
+    _started_run(tmp_path, fitting, "run-1")
+    inputs = {"lr": ("lr", "float"), "optimizer": ("optimizer", "float"), "layers": ("layers", "int"), "flag": ("flag", "bool"), "name": ("name", "str")}
+    should_run, _, lr, optimizer, layers, flag, name = claim_trial_step(str(tmp_path), "typed", "run-1", inputs)
+    assert should_run is True and (type(lr), type(optimizer), type(layers), type(flag), type(name)) == (float, float, int, bool, str)
+
+    # the run-time conversion, for a value outside what was checked, names the parameter and the input
+    _started_run(tmp_path / "unchecked", grid_experiment(), "run-1")
+    with pytest.raises(InputError, match=r"^parameter 'kind': its value 'a' is not a number, and it is bound to the component's input 'kind_input' of type float$"):
+        claim_trial_step(str(tmp_path / "unchecked"), "bowl", "run-1", {**INPUTS, "kind": ("kind_input", "float")})
+
+
 def _started_run(store: Path, doc: dict[str, Any], run_id: str) -> ExperimentRecords:
     """The experiment created and claimed by ``run_id``, as the pipeline's first step does."""
     spec = json.dumps(with_component_template(json.loads(json.dumps(doc)), "bowl"))

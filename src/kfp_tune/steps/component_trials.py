@@ -22,20 +22,34 @@ CLAIM_POLL_SECONDS = 2.0
 rungs)."""
 
 
-def _typed(value: str, kind: str) -> Any:
-    """A Katib assignment (always a string) as the type of the component's input."""
-    if kind == "float":
-        return float(value)
-    if kind == "int":
-        number = float(value)
+def input_value(value: str, kind: str) -> Any:
+    """A Katib assignment (always a string) as the type of the component's input (``float``,
+    ``int``, ``bool`` or ``str``); ValueError saying why when it is not one. The pipeline
+    builder checks every value a parameter can take with it before anything runs."""
+    if kind in ("float", "int"):
+        try:
+            number = float(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a number") from None
+        if kind == "float":
+            return number
         if not number.is_integer():
-            raise InputError(f"the value {value!r} is not a whole number, and the component's input is an int")
+            raise ValueError(f"{value!r} is not a whole number")
         return int(number)
     if kind == "bool":
         if value.strip().lower() not in ("true", "false", "1", "0"):
-            raise InputError(f"the value {value!r} is not a boolean (true/false), and the component's input is a bool")
+            raise ValueError(f"{value!r} is not a boolean (true, false, 1 or 0)")
         return value.strip().lower() in ("true", "1")
     return value
+
+
+def _typed(value: str, kind: str, parameter: str, input_name: str) -> Any:
+    """:func:`input_value`, refused naming the parameter and the input: the builder refuses a
+    parameter whose values do not fit its input, so this is met only by a value outside them."""
+    try:
+        return input_value(value, kind)
+    except ValueError as exc:
+        raise InputError(f"parameter {parameter!r}: its value {exc}, and it is bound to the component's input {input_name!r} of type {kind}") from None
 
 
 _EMPTY = {"float": 0.0, "int": 0, "bool": False, "str": ""}
@@ -152,7 +166,7 @@ def claim_trial(records: Any, run_id: str, inputs: Mapping[str, tuple[str, str]]
             continue  # another iteration took it: ask again
         assignment = view.state.trial(name).assignment
         log.info("trial %s: %s", name, assignment)
-        return [True, name, *(_typed(str(assignment[parameter]), kind) for parameter, (_, kind) in inputs.items())]
+        return [True, name, *(_typed(str(assignment[parameter]), kind, parameter, input_name) for parameter, (input_name, kind) in inputs.items())]
 
 
 def record_trial(records: Any, run_id: str, trial_name: str, values: Mapping[str, float], model_path: str = "") -> str:
