@@ -751,12 +751,12 @@ def test_katibs_tune_call_runs_with_one_import_changed(tmp_path, monkeypatch):
 
 def test_katibs_tune_with_a_host_sends_the_trials_to_kubeflow_with_katibs_options(tmp_path, monkeypatch):
     """With a KFP host (the client's, or $KF_PIPELINES_ENDPOINT as kfp.Client reads it), the
-    call is kfp_tune.tune(host=...) with the cluster options passed on (that path is tested
-    against the fake KFP API in test_remote_tune.py)."""
-    import kfp_tune.api
+    call sends the experiment kfp_tune.tune(host=...) builds, the cluster options in it (that
+    path is tested against the fake KFP API in test_remote_tune.py)."""
+    import kfp_tune.remote
 
-    sent: list[dict] = []
-    monkeypatch.setattr(kfp_tune.api, "tune", lambda *args, **kwargs: sent.append(kwargs))
+    sent: list[tuple[Any, dict]] = []
+    monkeypatch.setattr(kfp_tune.remote, "submit_experiment", lambda experiment, **kwargs: sent.append((experiment, kwargs)))
     monkeypatch.setenv("KF_PIPELINES_ENDPOINT", "http://kfp.example:8888")
     monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")  # the store is not read here
     KatibClient(namespace="team-a", store="s3://mlpipeline/kfp-tune").tune(
@@ -764,12 +764,19 @@ def test_katibs_tune_with_a_host_sends_the_trials_to_kubeflow_with_katibs_option
         base_image="python:3.11", resources_per_trial={"cpu": "1"}, algorithm_settings={"random_state": "1"})
     KatibClient(namespace="team-a", store="s3://mlpipeline/kfp-tune").tune(
         name="deadline", objective=_katib_objective, parameters={"a": search.double(0, 1)}, objective_metric_name="result",
-        trial_active_deadline_seconds=60, parallel_trial_count=0)
-    call, deadline = sent
-    assert (deadline["trial_active_deadline_seconds"], deadline["parallel_trial_count"]) == (60, 0)  # tune(host=) refuses 0, naming it
-    assert (call["host"], call["namespace"], call["base_image"], call["resources_per_trial"]) == ("http://kfp.example:8888", "team-a", "python:3.11", {"cpu": "1"})
-    assert (call["objective_type"], call["algorithm"], call["parallel_trial_count"], call["max_trial_count"]) == ("maximize", "random", 3, None)
-    assert (call["name"], call["store"], call["algorithm_settings"]) == ("remote", "s3://mlpipeline/kfp-tune", {"random_state": "1"})
+        trial_active_deadline_seconds=60)
+    with pytest.raises(ValueError, match="parallel_trial_count"):  # tune(host=) refuses 0, naming it, as Katib's webhook does
+        KatibClient(store="s3://mlpipeline/kfp-tune").tune(name="none", objective=_katib_objective, parameters={"a": search.double(0, 1)},
+                                                           objective_metric_name="result", parallel_trial_count=0)
+    (call, kwargs), (deadline, _) = sent
+    assert deadline.spec.trial_template.trial_spec["spec"]["activeDeadlineSeconds"] == 60
+    assert (kwargs["host"], kwargs["namespace"], kwargs["store"]) == ("http://kfp.example:8888", "team-a", "s3://mlpipeline/kfp-tune")
+    (container,) = call.spec.trial_template.trial_spec["spec"]["template"]["spec"]["containers"]
+    assert (call.metadata.namespace, container["image"], container["resources"]) == ("team-a", "python:3.11", {"requests": {"cpu": "1"}, "limits": {"cpu": "1"}})
+    spec = call.spec
+    assert (spec.objective.type, spec.algorithm.algorithm_name, spec.parallel_trial_count, spec.max_trial_count) == ("maximize", "random", 3, None)
+    assert (call.name, [(s.name, s.value) for s in spec.algorithm.algorithm_settings]) == ("remote", [("random_state", "1")])
+    assert spec.collector_kind == "StdOut"
 
 
 def test_what_the_katib_client_does_not_support_says_what_to_use_instead(store):

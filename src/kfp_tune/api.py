@@ -629,6 +629,7 @@ def remote_experiment(arguments: dict[str, Any]) -> Experiment:
             pip_index_urls=PIP_INDEX_URLS if checked.get("pip_index_urls") is None else checked["pip_index_urls"],
             trial_active_deadline_seconds=checked.get("trial_active_deadline_seconds"),
             retain_trials=False if checked.get("retain_trials") is None else checked["retain_trials"],
+            metrics_collector=checked.get("metrics_collector") or "StdOut",  # KatibClient.tune's metrics_collector_config kind
         )
     except SpecError as exc:
         raise TuneArgumentError(exc.errors, parameters) from None

@@ -268,6 +268,22 @@ class KatibClient:
     def _host(self) -> str | None:
         return self.host or os.environ.get("KF_PIPELINES_ENDPOINT") or None
 
+    def _check_cluster_store(self, method: str) -> None:
+        """A run sent to the KFP host keeps its records in the client's store, which must then be
+        one the cluster's pods reach: InvalidRequestError naming ``KatibClient(store=...)``,
+        where it is set, when it is not an ``s3://`` one (the default is a folder here)."""
+        from kfp_tune.core.errors import masked_url, shown
+        from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, cluster_store_problem
+
+        uri = self.client.store.uri
+        if cluster_store_problem(uri):
+            raise InvalidRequestError(
+                f"KatibClient.{method}: the client's store {shown(masked_url(uri))} is not an s3:// URI, and with a KFP host the experiment "
+                "runs in pods on the cluster, which cannot write to a folder on this machine: make the client with "
+                f"KatibClient(store={DEFAULT_CLUSTER_STORE!r}, host=...) (a bucket in the cluster's object store), or without a host "
+                "to run it in this process"
+            )
+
     # --- experiments --------------------------------------------------------------------------
 
     def create_experiment(self, experiment: Any, namespace: str | None = None) -> None:
@@ -292,7 +308,8 @@ class KatibClient:
             RuntimeError: what Katib's API server would refuse: an invalid experiment
                 (:class:`SpecRefusedError`, every problem with its path), a name the store
                 already holds (:class:`ExperimentConflictError`, without a host), one
-                kfp-tune cannot run here.
+                kfp-tune cannot run here, with a host a store that is not ``s3://`` or another
+                argument the submission refuses (:class:`InvalidRequestError`).
         """
         from kfp_tune.core.loading import load_experiment, read_experiment_source
         from kfp_tune.core.records import ExperimentRecords
@@ -319,10 +336,14 @@ class KatibClient:
                 )
             if host is not None:
                 from kfp_tune.api import read_result
-                from kfp_tune.remote import submit_experiment
+                from kfp_tune.remote import RemoteArgumentError, submit_experiment
 
-                submit_experiment(loaded, host=host, namespace=namespace or self.namespace or loaded.metadata.namespace, store=self.client.store.uri,
-                                  reader=read_result)
+                self._check_cluster_store("create_experiment")
+                try:
+                    submit_experiment(loaded, host=host, namespace=namespace or self.namespace or loaded.metadata.namespace, store=self.client.store.uri,
+                                      reader=read_result)
+                except RemoteArgumentError as exc:  # worded for tune(host=), whose arguments these are not
+                    raise InvalidRequestError(f"KatibClient.create_experiment: {str(exc).removeprefix('tune(): ')}") from None
                 return
             from kfp_tune.inline_runner import run_inline
             from kfp_tune.launchers import check_experiment, launcher_from_config
@@ -376,7 +397,10 @@ class KatibClient:
         without a host. Otherwise the trials run in this process, to the end. Then
         ``wait_for_experiment_condition(name)`` and ``get_optimal_hyperparameters(name)`` work
         as in Katib. ``metrics_collector_config`` kind StdOut (printed ``name=value`` lines, or
-        the returned metrics) or Push (:func:`kfp_tune.report_metrics`). ``storage_config`` is
+        the returned metrics) or Push (:func:`kfp_tune.report_metrics`; the returned metrics
+        are reported too), sent as that collector with a host, as Katib's SDK sends it: a Push
+        trial then needs kfp-tune in its image (``packages_to_install=["kfp-tune"]``) and gets
+        the object store's Secret to report with. ``storage_config`` is
         ignored, as Katib ignores it on this path (it sizes the LLM path's volume).
 
         Raises:
@@ -414,15 +438,25 @@ class KatibClient:
                 raise TypeError(f"KatibClient.tune: {given[0]} is for trials on Kubeflow: make the client with KatibClient(host=KFP_API_URL) "
                                 "(or set KF_PIPELINES_ENDPOINT); without a host the trials run in this process")
             cluster = {}
+        arguments = {
+            "objective": objective, "parameters": parameters, "objective_metric_name": objective_metric_name, "objective_type": objective_type,
+            "algorithm": algorithm_name, "algorithm_settings": settings, "max_trial_count": max_trial_count,
+            "parallel_trial_count": DEFAULT_PARALLEL_TRIAL_COUNT if parallel_trial_count is None else parallel_trial_count,
+            "max_failed_trial_count": max_failed_trial_count, "goal": objective_goal, "store": self.client.store.uri, "name": name,
+            "additional_metric_names": additional_metric_names,
+        }
         with katib_errors(passing=(ValueError, TypeError)):
-            tune(
-                objective, parameters, objective_metric_name=objective_metric_name, objective_type=objective_type, algorithm=algorithm_name,
-                algorithm_settings=settings, max_trial_count=max_trial_count,
-                parallel_trial_count=DEFAULT_PARALLEL_TRIAL_COUNT if parallel_trial_count is None else parallel_trial_count,
-                max_failed_trial_count=max_failed_trial_count, goal=objective_goal, store=self.client.store.uri, name=name,
-                additional_metric_names=additional_metric_names,
-                **({"host": host, "namespace": namespace or self.namespace, **cluster} if host else {}),
-            )
+            if host is None:
+                tune(**arguments)  # in this process a trial's report_metrics calls and its prints are both read
+                return
+            from kfp_tune.api import read_result, remote_experiment
+            from kfp_tune.remote import submit_experiment
+
+            # as tune(host=) sends it, with the collector asked for: Katib's SDK puts the kind in
+            # metricsCollectorSpec, and a Push trial's reports are read, not its output
+            target = namespace or self.namespace
+            experiment = remote_experiment({**arguments, **cluster, "namespace": target, "metrics_collector": collector})
+            submit_experiment(experiment, host=host, namespace=target, store=self.client.store.uri, reader=read_result)
 
     def get_experiment(self, name: str, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> KatibModel:
         """The experiment as Katib's ``V1beta1Experiment``: metadata (``uid``,

@@ -59,7 +59,7 @@ from kfp_tune.core.spec import (
     TrialParameterSpec,
     TrialTemplate,
 )
-from kfp_tune.core.vocabulary import FAILED_STATUSES, TrialStatus, looks_like_credential
+from kfp_tune.core.vocabulary import FAILED_STATUSES, CollectorKind, TrialStatus, looks_like_credential
 from kfp_tune.search import fixed_values, to_parameters
 
 BASE_IMAGE = "docker.io/pytorch/pytorch:2.2.1-cuda12.1-cudnn8-runtime"
@@ -76,10 +76,17 @@ _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _VALUE_FROM = ("secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef")
 _ENV_FROM = ("secretRef", "configMapRef")
 _RESERVED_ENV = "KFP_TUNE_"
+FUNCTION_COLLECTORS = ("StdOut", "Push")
+"""The metrics collectors a function's trials can report through (Katib's SDK supports these two)."""
 _WRAPPER_PREFIX = "_kfp_tune"
 _SCRIPT_HEADER = "from __future__ import annotations"
 """The trial script's first line: the function's annotations stay text, never evaluated, so
 type hints may name what only the module around the function imported (``Any``, a class)."""
+_PUSH_NEEDS_KFP_TUNE = (
+    "kfp-tune: this experiment's metrics collector is Push: the trial reports its metrics with kfp_tune.report_metrics, and kfp-tune "
+    "is not installed in the trial's image; add 'kfp-tune' to packages_to_install, or use a base_image that has it"
+)
+"""What a Push trial says, and exits with, when its image has no kfp-tune to report with."""
 
 
 class RemoteArgumentError(ValueError):
@@ -183,17 +190,33 @@ def trial_script(
     pip_index_urls: Sequence[str] = PIP_INDEX_URLS,
     fixed: Mapping[str, Any] | None = None,
     order: Sequence[str] = (),
+    push: bool = False,
 ) -> str:
     """The ``sh -c`` script a trial runs: pip install, then the function's source and a call with
     this trial's ``${trialParameters.x}`` values, written to a file and run with ``python3 -u``.
     The source goes through a quoted here-document, so the shell leaves it exactly as written.
     ``fixed`` values (JSON, :func:`fixed_parameter_values`) go to the call as they are, beside the
-    searched ones, in ``order``, as Katib's SDK writes them into its call."""
+    searched ones, in ``order``, as Katib's SDK writes them into its call. ``push``: the Push
+    collector reads no output, so what the function returns is reported with
+    :func:`kfp_tune.report_metrics` (after its own reports, as ``tune()`` in this process keeps
+    it), and a trial image without kfp-tune fails first, saying so."""
     source = function_source(objective)
     kinds = {p.name: p.parameter_type for p in parameters}
     texts = ", ".join(f"{p.name!r}: {_value_text(p)}" for p in parameters)
     fixed_text = repr(json.dumps(dict(fixed or {})))  # a Python literal of JSON: any text is safe in it
     names = list(order) or list(kinds)
+    pad = " " * 12  # the wrapper's body, as written below before dedent
+    if push:
+        push_check = textwrap.indent(textwrap.dedent(f"""\
+            try:
+                import kfp_tune as _kfp_tune
+            except ImportError:
+                raise SystemExit({_PUSH_NEEDS_KFP_TUNE!r}) from None
+            """), pad)
+        report = f"{pad}if finite:\n{pad}    _kfp_tune.report_metrics(finite)"
+    else:
+        push_check = ""
+        report = f'{pad}for name, value in finite.items():\n{pad}    print(f"{{name}}={{value!r}}", flush=True)'
     call = textwrap.dedent(f'''
 
         def {_WRAPPER_PREFIX}_trial({_WRAPPER_PREFIX}_objective={objective.__name__}):
@@ -202,7 +225,7 @@ def trial_script(
             function comes in as an argument: its name may be one of the names used here.)"""
             import math as _math
             import numbers as _numbers
-
+{push_check}
             def typed(kind, text):
                 if kind == "double":
                     return float(text)
@@ -227,9 +250,8 @@ def trial_script(
             for name, value in metrics.items():
                 if isinstance(value, bool) or not isinstance(value, _numbers.Real):
                     raise TypeError(f"metric {{name!r}} is {{type(value).__name__}}; expected a number")
-                if _math.isfinite(float(value)):
-                    print(f"{{name}}={{float(value)!r}}", flush=True)
-
+            finite = {{name: float(value) for name, value in metrics.items() if _math.isfinite(float(value))}}
+{report}
 
         {_WRAPPER_PREFIX}_trial()
         ''')
@@ -395,6 +417,16 @@ def _index_urls(urls: Any) -> list[str]:
     return out
 
 
+def _metric_name(argument: str, name: Any, push: bool) -> str:
+    """A metric name the trial's collector reads back: any name for Push (the trial reports it
+    by name), one the StdOut collector's filter reads otherwise."""
+    if push:
+        if not isinstance(name, str) or not name:
+            raise _refuse(argument, f"expected a metric name, got {shown(name)}")
+        return name
+    return _stdout_metric_name(argument, name)
+
+
 def _stdout_metric_name(argument: str, name: Any) -> str:
     """A metric name Katib's StdOut collector can read back from the trial's ``name=value`` line.
     A function's trials report through stdout, and with no ``metricsFormat`` the collector's
@@ -445,22 +477,30 @@ def function_job_experiment(
     pip_index_urls: Sequence[str] | None = PIP_INDEX_URLS,
     trial_active_deadline_seconds: int | None = None,
     retain_trials: bool = False,
+    metrics_collector: str = "StdOut",
 ) -> Experiment:
     """The Katib Experiment whose trials run ``objective`` in ``base_image``, as Katib's SDK
-    ``tune()`` builds it: a batch/v1 Job per trial (``restartPolicy: Never``), the StdOut
-    collector, ``trial_active_deadline_seconds`` as the Job's ``activeDeadlineSeconds``,
+    ``tune()`` builds it: a batch/v1 Job per trial (``restartPolicy: Never``), the collector
+    ``metrics_collector`` names (StdOut: the function prints ``name=value`` lines or returns its
+    metrics; Push, as Katib's ``metrics_collector_config={"kind": "Push"}``: it calls
+    :func:`kfp_tune.report_metrics` in the trial, which then needs kfp-tune in its image),
+    ``trial_active_deadline_seconds`` as the Job's ``activeDeadlineSeconds``,
     ``retain_trials`` as the template's ``retain`` (the Job and its pods are kept after the trial).
     Validated as any Experiment; RemoteArgumentError or SpecError (with field paths) when not."""
+    if metrics_collector not in FUNCTION_COLLECTORS:
+        raise _refuse("metrics_collector", f"expected one of {', '.join(FUNCTION_COLLECTORS)} (a function's trials report through stdout "
+                      f"or with kfp_tune.report_metrics), got {shown(metrics_collector)}")
+    push = metrics_collector == "Push"
     if not isinstance(base_image, str) or not base_image or any(c.isspace() for c in base_image):
         raise _refuse("base_image", f"expected an image reference such as python:3.11, got {shown(base_image)}")
     if namespace is not None and (not isinstance(namespace, str) or not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace)):
         raise _refuse("namespace", f"expected a Kubernetes namespace name (lower-case letters, digits, '-'), got {shown(namespace)}")
     if not isinstance(retain_trials, bool):
         raise _refuse("retain_trials", f"expected True or False, got {shown(retain_trials)}")
-    metric_name = _stdout_metric_name("objective_metric_name", objective_metric_name)
+    metric_name = _metric_name("objective_metric_name", objective_metric_name, push)
     if isinstance(additional_metric_names, str) or not isinstance(additional_metric_names, (list, tuple, type(None))):
         raise _refuse("additional_metric_names", f"expected a list of metric names or None, got {shown(additional_metric_names)}")
-    additional = [_stdout_metric_name(f"additional_metric_names[{i}]", n) for i, n in enumerate(additional_metric_names or [])]
+    additional = [_metric_name(f"additional_metric_names[{i}]", n, push) for i, n in enumerate(additional_metric_names or [])]
     deadline = _positive_int("trial_active_deadline_seconds", trial_active_deadline_seconds)
     packages = _strings("packages_to_install", packages_to_install)
     urls = _index_urls(pip_index_urls)
@@ -472,7 +512,7 @@ def function_job_experiment(
         "name": PRIMARY_CONTAINER,
         "image": base_image,
         "command": ["sh", "-c"],
-        "args": [trial_script(objective, params, metric_name, packages, urls, fixed, list(parameters))],
+        "args": [trial_script(objective, params, metric_name, packages, urls, fixed, list(parameters), push=push)],
     }
     if resources:
         container["resources"] = resources
@@ -507,7 +547,7 @@ def function_job_experiment(
             parallel_trial_count=parallel_trial_count,
             max_trial_count=max_trial_count,
             max_failed_trial_count=max_failed_trial_count,
-            metrics_collector_spec=MetricsCollectorSpec(collector=CollectorSpec(kind="StdOut")),
+            metrics_collector_spec=MetricsCollectorSpec(collector=CollectorSpec(kind=metrics_collector)),
         ),
     )
     return load_experiment(experiment)
@@ -674,14 +714,21 @@ def submit_experiment(
     """Start the experiment's pipeline with :func:`kfp_tune.pipelines.submit.submit`; its trials
     run as Jobs in ``namespace`` (default: the run's own). Every argument is checked
     (:func:`check_submission`) before the first request. ``reader``: how the handle reads the
-    result (see :class:`RemoteTuning`)."""
+    result (see :class:`RemoteTuning`). A Push experiment's trials get the object store's Secret
+    (the launcher config's ``storeSecret``), as its steps do: they write their reports to the
+    store themselves."""
     import json
 
+    from kfp_tune.pipelines.builder import resolve_object_store
     from kfp_tune.pipelines.submit import DEFAULT_OBJECT_STORE, kfp_api_client, kfp_api_errors
     from kfp_tune.pipelines.submit import submit as submit_pipeline
 
     store_uri = check_submission(host, client, store, kfp_experiment, run_name, object_store, service_account, namespace)
-    arguments = {"launcher_config": json.dumps({"kind": "kubernetes", "namespace": namespace}, sort_keys=True)} if namespace else {}
+    launcher: dict[str, Any] = {"kind": "kubernetes", "namespace": namespace} if namespace else {}
+    secret = resolve_object_store(object_store or DEFAULT_OBJECT_STORE).secret
+    if experiment.spec.collector_kind == CollectorKind.PUSH and secret:
+        launcher = {"kind": "kubernetes", **launcher, "storeSecret": secret}
+    arguments = {"launcher_config": json.dumps(launcher, sort_keys=True)} if launcher else {}
     with kfp_api_errors(host):
         kfp_client = kfp_api_client(host, namespace, client)
     submitted = submit_pipeline(
@@ -692,6 +739,6 @@ def submit_experiment(
 
 
 __all__ = [
-    "BASE_IMAGE", "PRIMARY_CONTAINER", "RemoteArgumentError", "RemoteTuning", "check_submission", "function_job_experiment",
+    "BASE_IMAGE", "FUNCTION_COLLECTORS", "PRIMARY_CONTAINER", "RemoteArgumentError", "RemoteTuning", "check_submission", "function_job_experiment",
     "no_trial_succeeded", "submit_experiment", "trial_script",
 ]

@@ -1,0 +1,142 @@
+"""KatibClient: the collector ``tune()`` asks for reaches Kubeflow (Push trials report from their
+pod), ``create_experiment`` with a host refuses a store the cluster cannot reach in Katib's
+error kind, and the condition checks, model repr and nested models read what the store holds."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import quadratic_experiment
+from fake_kfp import serve
+from kfp_tune import Client, KatibClient, search
+from kfp_tune.cli import main
+from kfp_tune.collectors.push import collect_pushed
+from kfp_tune.core.errors import InputError
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import TrialState
+from kfp_tune.core.template import substitute
+from kfp_tune.katib_client import InvalidRequestError
+from kfp_tune.remote import RemoteArgumentError, function_job_experiment
+from kfp_tune.stores import LocalStore
+
+
+def reports_and_returns(parameters):
+    import kfp_tune
+
+    kfp_tune.report_metrics({"top1/acc": 0.5}, step=1)
+    return {"top1/acc": 0.75}
+
+
+@pytest.fixture
+def kfp_host(monkeypatch):
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")  # the store is not read here
+    fake, server = serve()
+    yield fake
+    server.shutdown()
+
+
+def test_katibs_tune_with_a_host_sends_the_push_collector_asked_for(kfp_host):
+    """Katib's SDK puts metrics_collector_config's kind in metricsCollectorSpec; the host path
+    sent StdOut whatever was asked, so report_metrics in the pod wrote reports nothing read. A
+    Push run's trials get the object store's Secret, to write their reports with."""
+    KatibClient(store="s3://mlpipeline/kfp-tune", host=kfp_host.url).tune(
+        name="push-demo", objective=reports_and_returns, parameters={"lr": search.double(0.01, 0.1)}, objective_metric_name="top1/acc",
+        max_trial_count=4, metrics_collector_config={"kind": "Push"}, packages_to_install=["kfp-tune"])
+    KatibClient(store="s3://mlpipeline/kfp-tune", host=kfp_host.url).tune(
+        name="stdout-demo", objective=reports_and_returns, parameters={"lr": search.double(0.01, 0.1)}, objective_metric_name="acc")
+    push, stdout = kfp_host.posted("runs")
+    sent = json.dumps(push["pipeline_spec"])
+    assert '\\"metricsCollectorSpec\\":{\\"collector\\":{\\"kind\\":\\"Push\\"}}' in sent
+    assert json.loads(push["runtime_config"]["parameters"]["launcher_config"]) == {"kind": "kubernetes", "storeSecret": "mlpipeline-minio-artifact"}
+    assert '\\"kind\\":\\"StdOut\\"' in json.dumps(stdout["pipeline_spec"]) and "launcher_config" not in (stdout.get("runtime_config") or {}).get("parameters", {})
+    with pytest.raises(RemoteArgumentError, match=r"top1/acc.*cannot be read from the trial's output"):  # StdOut's filter reads no '/'
+        KatibClient(store="s3://mlpipeline/kfp-tune", host=kfp_host.url).tune(
+            name="stdout-slash", objective=reports_and_returns, parameters={"lr": search.double(0.01, 0.1)}, objective_metric_name="top1/acc")
+
+
+def _run_as_the_pod(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``sh -c SCRIPT`` with this Python first in PATH as ``python3`` and the env the Kubernetes
+    launcher gives a trial's primary container."""
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)])
+    return subprocess.run(["sh", "-c", script], capture_output=True, text=True, env={**os.environ, "PATH": path, **env}, timeout=120)
+
+
+def test_a_push_trial_reports_from_its_pod_what_it_reports_and_returns(tmp_path):
+    """The Job's command, run as its pod runs it with the trial's place in the store: its
+    report_metrics call and what it returns are reports the Push collector reads, in that order
+    (nothing printed); an image without kfp-tune fails the trial saying how to install it."""
+    experiment = function_job_experiment(reports_and_returns, {"lr": search.double(0.01, 0.1)}, name="push-pod",
+                                         objective_metric_name="top1/acc", metrics_collector="Push")
+    assert experiment.spec.collector_kind == "Push"
+    (container,) = substitute(experiment.spec.trial_template.trial_spec, {"lr": "0.05"})["spec"]["template"]["spec"]["containers"]
+    store = LocalStore(tmp_path / "store")
+    place = {"KFP_TUNE_STORE": store.uri, "KFP_TUNE_EXPERIMENT": "push-pod", "KFP_TUNE_TRIAL": "push-pod-abcd1234"}
+    done = _run_as_the_pod(container["args"][0], place)
+    assert (done.returncode, done.stdout) == (0, ""), done.stderr
+    trial = TrialState(name="push-pod-abcd1234", index=0, round="run-1-r000", assignment={"lr": "0.05"}, created="")
+    reports = collect_pushed(ExperimentRecords(store, "push-pod"), experiment, trial)
+    assert [(m.name, m.value, m.step) for m in reports] == [("top1/acc", 0.5, 1), ("top1/acc", 0.75, None)]
+    (tmp_path / "no-kfp-tune" / "kfp_tune").mkdir(parents=True)
+    (tmp_path / "no-kfp-tune" / "kfp_tune" / "__init__.py").write_text("raise ImportError('not installed')\n")
+    missing = _run_as_the_pod(container["args"][0], {**place, "PYTHONPATH": str(tmp_path / "no-kfp-tune")})
+    assert missing.returncode != 0 and "add 'kfp-tune' to packages_to_install, or use a base_image that has it" in missing.stderr
+
+
+def test_create_experiment_with_a_host_refuses_a_folder_store_naming_the_clients_store(kfp_host, monkeypatch, tmp_path):
+    """The client's default store is a folder here; sending to a host refused it as
+    ``tune(): store: ...`` (a ValueError), where the caller called create_experiment and set the
+    store on KatibClient(store=...). It is the RuntimeError Katib's SDK raises for a refusal,
+    and nothing is sent."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError) as refused:
+        KatibClient(host=kfp_host.url).create_experiment(quadratic_experiment())
+    assert isinstance(refused.value, InvalidRequestError) and not isinstance(refused.value, RemoteArgumentError)
+    message = str(refused.value)
+    assert message.startswith("KatibClient.create_experiment: the client's store 'file://") and "tune()" not in message
+    assert "make the client with KatibClient(store='s3://mlpipeline/kfp-tune', host=...)" in message
+    assert kfp_host.posted("runs") == []
+
+
+def _run_yaml(folder: Path, store: Path, doc: dict[str, Any]) -> None:
+    path = folder / f"{doc['metadata']['name']}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["run", str(path), "--engine", "inline", "--store", str(store)]) == 0
+
+
+METRICS_FORMAT = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
+
+
+def test_conditions_repr_and_the_collectors_filter_read_as_katibs_models(tmp_path, monkeypatch):
+    """is_experiment_running / is_experiment_failed on a running and a failed experiment; the
+    model's repr names Katib's class; the stored filter reads as Katib's V1beta1FilterSpec."""
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    store = tmp_path / "store"
+    doc = quadratic_experiment(**{
+        "spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1, "spec.resumePolicy": "LongRunning",
+        "spec.metricsCollectorSpec": {"collector": {"kind": "StdOut"}, "source": {"filter": {"metricsFormat": [METRICS_FORMAT]}}},
+    })
+    _run_yaml(tmp_path, store, doc)
+    Client(str(store)).edit_experiment_budget("quad", max_trial_count=2)  # restarts: Running until its next run
+    katib = KatibClient(store=str(store))
+    running = katib.get_experiment("quad")
+    assert repr(running).startswith("V1beta1Experiment({")
+    assert running.spec.metrics_collector_spec.source.filter.metrics_format == [METRICS_FORMAT]
+    assert (katib.is_experiment_running("quad"), katib.is_experiment_failed("quad"), katib.is_experiment_succeeded("quad")) == (True, False, False)
+
+    def fails(parameters):
+        raise ValueError("no good")
+
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        katib.tune(name="fails", objective=fails, parameters={"a": search.double(0, 1)}, objective_metric_name="result", max_trial_count=3,
+                   parallel_trial_count=1, max_failed_trial_count=1, algorithm_settings={"random_state": "1"})
+    failed = katib.get_experiment("fails")
+    assert (katib.is_experiment_failed("fails"), katib.is_experiment_running("fails")) == (True, False)
+    assert (katib.is_experiment_failed("quad", experiment=failed), katib.is_experiment_running("fails", experiment=running)) == (True, True)
