@@ -140,7 +140,7 @@ def pipeline_doc(summary: str, inputs: Mapping[str, str], outputs: Mapping[str, 
 def build_pipeline(
     experiment: Experiment | str | Path | Mapping[str, Any],
     rounds: int | None = None,
-    store_uri: str = DEFAULT_CLUSTER_STORE,
+    store_uri: str | None = DEFAULT_CLUSTER_STORE,
     launcher_config: dict[str, Any] | str | None = None,
     object_store: str | ObjectStore = DEFAULT_OBJECT_STORE,
     checkpoint_trials: int | None = None,
@@ -160,7 +160,7 @@ def build_pipeline(
     input ``run_id`` in place of the pipeline run's id, for one call of a tuning step, whose
     first task names the call (``core.claims.call_run_id``)."""
     experiment = as_experiment(experiment)
-    store_uri = checked_store_uri(DEFAULT_CLUSTER_STORE if store_uri is None else store_uri)
+    store_uri = pipeline_store_uri(store_uri)
     cluster_store = resolve_object_store(object_store)
     total = DEFAULT_CHECKPOINTS if rounds is None else rounds
     check_rounds(total)
@@ -351,6 +351,13 @@ CHECKPOINT_LIMITS = {
     "checkpoint_trials": "a whole number of trials, 0 (no limit) or more",
     "checkpoint_seconds": "a number of seconds, 0 (no limit) or more",
 }
+def pipeline_store_uri(store_uri: str | None) -> str:
+    """The ``store_uri`` parameter's default a pipeline is compiled with (build_pipeline's,
+    tuning_step's): None is the cluster's default store, :data:`DEFAULT_CLUSTER_STORE`, as
+    ``kfp-tune compile`` without ``--store``; anything else as :func:`checked_store_uri` takes it."""
+    return checked_store_uri(DEFAULT_CLUSTER_STORE if store_uri is None else store_uri)
+
+
 """What each checkpoint limit takes, as a refusal says it (RUN_PARAMETERS says what they do)."""
 
 

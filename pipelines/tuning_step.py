@@ -49,6 +49,7 @@ from kfp_tune.pipelines.builder import (
     build_pipeline,
     launcher_config_of,
     pipeline_doc,
+    pipeline_store_uri,
     resolve_object_store,
     stateful_task,
 )
@@ -80,7 +81,7 @@ class TuningStep(GraphComponent):
 def tuning_step(
     experiment: Experiment | str | Path | Mapping[str, Any],
     rounds: int | None = None,
-    store_uri: str = DEFAULT_CLUSTER_STORE,
+    store_uri: str | None = DEFAULT_CLUSTER_STORE,
     launcher_config: dict[str, Any] | str | None = None,
     object_store: str | ObjectStore = DEFAULT_OBJECT_STORE,
     checkpoint_trials: int | None = None,
@@ -96,6 +97,7 @@ def tuning_step(
     input is optional in the compiled spec, but kfp.local 2.17 fails a nested pipeline whose
     call leaves an optional artifact out, so a step that never gets one should not declare it.)"""
     model = as_experiment(experiment)
+    store_uri = pipeline_store_uri(store_uri)  # the step's parameter default, as the loop's: None is the cluster's store
     cluster_store = resolve_object_store(object_store)
     if checkpoint_trials is None:
         checkpoint_trials = 2 * (model.spec.parallel_trial_count or 1)

@@ -17,7 +17,7 @@ import yaml
 
 from conftest import REPO, quadratic_experiment
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.pipelines import component_trials, tuning_step
+from kfp_tune.pipelines import build_pipeline, component_trials, tuning_step
 from kfp_tune.pipelines.builder import MAX_CHECKPOINTS, PIPELINE_BUDGET_BYTES
 from kfp_tune.reports import trial_rows
 from kfp_tune.stores import LocalStore
@@ -156,6 +156,17 @@ def test_the_launcher_config_may_be_its_json_and_a_wrong_one_is_refused_when_bui
         tuning_step(experiment, launcher_config={"kind": "docker"})
     with pytest.raises(ValueError, match=r"launcher_config: expected a dict or a JSON object"):
         tuning_step(experiment, launcher_config="{kind: local")
+
+
+def test_a_store_uri_of_none_is_the_cluster_store_as_build_pipeline_takes_it():
+    """QA step_store_none.py: ``tuning_step(exp, store_uri=None)`` compiled a store_uri input with
+    no default, while build_pipeline (and component_trials) take None as the cluster's default
+    store; now the step does too. A checkpoint_trials given stays the default as given."""
+    experiment = quadratic_experiment()
+    assert tuning_step(experiment, store_uri=None).component_spec.inputs["store_uri"].default == "s3://mlpipeline/kfp-tune"
+    assert build_pipeline(experiment, store_uri=None).component_spec.inputs["store_uri"].default == "s3://mlpipeline/kfp-tune"
+    inputs = tuning_step(experiment, checkpoint_trials=5).component_spec.inputs
+    assert inputs["checkpoint_trials"].default == 5 != 2 * experiment["spec"]["parallelTrialCount"]
 
 
 def test_the_launcher_config_is_taken_as_a_dict_where_the_step_is_called_too(tmp_path):
