@@ -98,10 +98,12 @@ def as_experiment(experiment: Experiment | str | Path | Mapping[str, Any]) -> Ex
 def launcher_config_of(launcher_config: dict[str, Any] | str | None) -> dict[str, Any]:
     """The launcher config as a dict, from a dict or its JSON (the run parameter's form), checked
     as launch-trial will read it, so a wrong one is refused when the pipeline is built (ValueError
-    naming launcher_config) rather than in the run; None: the default."""
+    naming launcher_config) rather than in the run. None, "" and an empty config, ``{}`` or its
+    JSON ``"{}"`` alike (as ``kfp-tune compile --launcher-config '{}'``): nothing given, so the
+    default, :data:`DEFAULT_LAUNCHER_CONFIG`."""
     from kfp_tune.launchers import launcher_from_config
 
-    if launcher_config is None or launcher_config == {} or launcher_config == "":
+    if launcher_config is None or launcher_config == "":
         return dict(DEFAULT_LAUNCHER_CONFIG)
     if isinstance(launcher_config, str):
         try:
@@ -110,6 +112,8 @@ def launcher_config_of(launcher_config: dict[str, Any] | str | None) -> dict[str
             raise ValueError(f"launcher_config: expected a dict or a JSON object such as {{\"kind\": \"local\"}}, got {launcher_config!r:.80}") from None
     if not isinstance(launcher_config, dict):
         raise ValueError(f"launcher_config: expected a dict or a JSON object such as {{\"kind\": \"local\"}}, got {launcher_config!r:.80}")
+    if not launcher_config:  # {} given as its JSON too: compiled as given, launch-trial would read it as local
+        return dict(DEFAULT_LAUNCHER_CONFIG)
     launcher_from_config(launcher_config)
     return launcher_config
 
@@ -347,10 +351,6 @@ def checked_store_uri(store_uri: Any, field: str = "store_uri") -> str:
         raise InputError(f"{field}: {exc}") from None
 
 
-CHECKPOINT_LIMITS = {
-    "checkpoint_trials": "a whole number of trials, 0 (no limit) or more",
-    "checkpoint_seconds": "a number of seconds, 0 (no limit) or more",
-}
 def pipeline_store_uri(store_uri: str | None) -> str:
     """The ``store_uri`` parameter's default a pipeline is compiled with (build_pipeline's,
     tuning_step's): None is the cluster's default store, :data:`DEFAULT_CLUSTER_STORE`, as
@@ -358,6 +358,10 @@ def pipeline_store_uri(store_uri: str | None) -> str:
     return checked_store_uri(DEFAULT_CLUSTER_STORE if store_uri is None else store_uri)
 
 
+CHECKPOINT_LIMITS = {
+    "checkpoint_trials": "a whole number of trials, 0 (no limit) or more",
+    "checkpoint_seconds": "a number of seconds, 0 (no limit) or more",
+}
 """What each checkpoint limit takes, as a refusal says it (RUN_PARAMETERS says what they do)."""
 
 

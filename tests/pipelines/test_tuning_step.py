@@ -169,6 +169,19 @@ def test_a_store_uri_of_none_is_the_cluster_store_as_build_pipeline_takes_it():
     assert inputs["checkpoint_trials"].default == 5 != 2 * experiment["spec"]["parallelTrialCount"]
 
 
+def test_an_empty_launcher_config_is_the_default_given_as_a_dict_or_as_its_json():
+    """QA launcher_empty.py: ``launcher_config={}`` compiled the default ``{"kind": "kubernetes"}``
+    but its JSON ``"{}"`` compiled ``{}``, which launch-trial reads as the local launcher (trials
+    inside the slots' pod). An empty config is none given, as None and ``kfp-tune compile
+    --launcher-config '{}'`` are: the default, in the step and in build_pipeline."""
+    experiment = quadratic_experiment()
+    for empty in (None, "", {}, "{}"):
+        given = tuning_step(experiment, launcher_config=empty).component_spec.inputs["launcher_config"].default
+        assert json.loads(given) == {"kind": "kubernetes"}, repr(empty)
+        compiled_default = build_pipeline(experiment, launcher_config=empty).component_spec.inputs["launcher_config"].default
+        assert json.loads(compiled_default) == {"kind": "kubernetes"}, repr(empty)
+
+
 def test_the_launcher_config_is_taken_as_a_dict_where_the_step_is_called_too(tmp_path):
     """QA wiring.py: tune(dataset=..., launcher_config={"kind": "local"}) failed to compile,
     'Argument type STRUCT is incompatible with the input type STRING'. The input stays a string
