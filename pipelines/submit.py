@@ -32,6 +32,7 @@ from kfp_tune.pipelines.builder import (
     DEFAULT_CLUSTER_STORE,
     DEFAULT_LAUNCHER_CONFIG,
     DEFAULT_OBJECT_STORE,
+    OBJECT_STORES,
     PIPELINE_BUDGET_BYTES,
     as_experiment,
     checked_store_uri,
@@ -198,6 +199,38 @@ def _check_ready_artifacts(ready: _Ready) -> None:
         )
         for name in sorted(ready.artifacts)
     ]
+    if errors:
+        raise SpecError(errors)
+
+
+def _check_ready_options(ready: _Ready, rounds: int | None, store_uri: str | None, object_store: Any) -> None:
+    """What only compiling an experiment uses (``rounds``, ``store_uri``, ``object_store``)
+    has no place with a ready pipeline, which is sent as it is: refused, saying how that
+    pipeline takes it, as ``kfp-tune submit`` refuses ``--rounds``, ``--store`` and
+    ``--object-store`` for a compiled pipeline (before, they were dropped without a word and
+    the runs kept their records in the pipeline's default store). ``object_store`` is refused
+    when it is not the default, which a call that leaves it out cannot be told from."""
+    sent = f"pipeline {ready.name!r} is ready-made and sent as it is"
+    errors = []
+    if store_uri is not None:
+        how = (
+            "pass it as the run argument: arguments={'store_uri': ...}" if "store_uri" in ready.parameters
+            else "it has no store_uri parameter, so its store cannot be chosen for a run"
+        )
+        errors.append(FieldError("store_uri", f"for an experiment, which is compiled with it; {sent}: {how}"))
+    if rounds is not None:
+        errors.append(FieldError("rounds", (
+            f"for an experiment, which is compiled with it; {sent}, and its checkpoints are fixed when it is built: build it with "
+            "rounds (compile_pipeline(experiment, path, rounds=N), kfp-tune compile --rounds N, tuning_step(experiment, rounds=N))"
+        )))
+    if object_store != DEFAULT_OBJECT_STORE:
+        known = OBJECT_STORES.get(object_store) if isinstance(object_store, str) else None
+        endpoint = repr(known.endpoint) if known is not None else "..."
+        how = (
+            f"pass its endpoint as the run argument: arguments={{'s3_endpoint': {endpoint}}}" if "s3_endpoint" in ready.parameters
+            else "it has no s3_endpoint parameter: build it with that object_store"
+        )
+        errors.append(FieldError("object_store", f"for an experiment, which is compiled with it; {sent}: {how}"))
     if errors:
         raise SpecError(errors)
 
@@ -642,10 +675,13 @@ def submit(
     steps run in pods) defaults to :func:`cluster_store_default`: with a ``namespace``, the
     prefix multi-user KFP lets it write. A TrialsNamespaceWarning says when the trials would be
     created in another namespace than the run's, a StoreAccessWarning when the namespace may
-    not write the store."""
+    not write the store. A ready pipeline (a pipeline function or a compiled package) is sent as
+    it is: ``rounds``, ``store_uri`` and ``object_store`` are refused for it (SpecError); its
+    run parameters go in ``arguments``, e.g. ``arguments={"store_uri": ...}``."""
     check_host(host)
     ready = _ready(experiment)
     if ready is not None:
+        _check_ready_options(ready, rounds, store_uri, object_store)
         return _submit_ready(ready, host, namespace, kfp_experiment, run_name, dict(arguments or {}), service_account, client)
     experiment = _as_experiment(experiment)
     store = _cluster_store(store_uri, namespace)
@@ -730,11 +766,14 @@ def schedule(
     when the two disagree) makes each run tune a new experiment named after the run.
     ``max_concurrency`` above 1 only makes sense with ``fresh_experiment``: two runs of one
     experiment at a time are refused by the experiment's run claim. ``arguments`` and
-    ``store_uri`` are typed and checked as :func:`submit` does."""
+    ``store_uri`` are typed and checked as :func:`submit` does; ``rounds``, ``store_uri`` and
+    ``object_store`` are refused for a ready pipeline, as there."""
     check_host(host)
     ready = _ready(experiment)
     if ready is None:
         experiment = _as_experiment(experiment)
+    else:
+        _check_ready_options(ready, rounds, store_uri, object_store)
     check_cron(cron)
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
         raise SpecError([FieldError("max_concurrency", f"expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {max_concurrency!r}")])
