@@ -305,19 +305,20 @@ SECRET_STORE = "s3://AKIAEXAMPLE:kfptune-store-secret-7c1e@bucket/x"
         ({"store_uri": SECRET_STORE}, r"^store_uri: store URI s3://\*\*\*@bucket/x: credentials do not belong in the URI"),
         ({"store_uri": "ftp://x"}, r"^store_uri: store URI 'ftp://x': the 'ftp' scheme is not supported"),
         ({"store_uri": ""}, r"^store_uri: store URI '': expected s3://bucket/prefix"),
+        ({"store_uri": 5}, r"^store_uri: expected a store URI such as s3://mlpipeline/kfp-tune, got int$"),
         ({"checkpoint_trials": -1}, r"^checkpoint_trials: expected a whole number of trials, 0 \(no limit\) or more, got -1$"),
         ({"checkpoint_trials": 2.5}, r"^checkpoint_trials: expected a whole number of trials, 0 \(no limit\) or more, got 2\.5$"),
         ({"checkpoint_seconds": "x"}, r"^checkpoint_seconds: expected a number of seconds, 0 \(no limit\) or more, got 'x'$"),
         ({"checkpoint_seconds": -5.0}, r"^checkpoint_seconds: expected a number of seconds, 0 \(no limit\) or more, got -5\.0$"),
         ({"checkpoint_seconds": math.inf}, r"^checkpoint_seconds: expected a number of seconds, 0 \(no limit\) or more, got inf$"),
     ],
-    ids=["credentials", "unknown-scheme", "empty", "negative-trials", "fraction-trials", "text-seconds", "negative-seconds", "infinite-seconds"],
+    ids=["credentials", "unknown-scheme", "empty", "not-text", "negative-trials", "fraction-trials", "text-seconds", "negative-seconds", "infinite-seconds"],
 )
 def test_compile_pipeline_checks_the_store_and_checkpoints_as_the_cli_does(tmp_path, options, message):
     """From Python a store URI with credentials went into the compiled YAML as a public
     parameter default, an unknown scheme and a negative checkpoint limit were taken, a text one
-    was a bare TypeError. Each is refused naming the argument, before anything is written, and
-    the secret is never repeated."""
+    was a bare TypeError (a store URI that is no text too). Each is refused naming the argument,
+    before anything is written, and the secret is never repeated."""
     out = tmp_path / "p.yaml"
     with pytest.raises(InputError, match=message) as refused:
         compile_pipeline(quadratic_experiment(), out, **options)
