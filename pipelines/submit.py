@@ -425,25 +425,36 @@ CRON_FIELDS = (
     CronField("day of week", 0, 6, _WEEKDAYS),
 )
 CRON_DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-"""robfig/cron's predefined schedules; ``@every DURATION`` (Go's duration, e.g. 1h30m) too."""
-_GO_DURATION = re.compile(r"(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|ms|s|m|h)")
+"""robfig/cron's predefined schedules, matched as they are written (v1.2.0's parseDescriptor is
+a case-sensitive switch); ``@every DURATION`` too, one space after ``@every``."""
+CRON_EVERY = "@every "
+_GO_SPACE = "\t\n\v\f\r \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) + "\u2028\u2029\u202f\u205f\u3000"
+_GO_FIELD = re.compile(f"[^{_GO_SPACE}]+")
+"""A cron field as robfig/cron splits them (Go's strings.Fields: unicode.IsSpace, which is not
+quite Python's whitespace)."""
+_GO_DURATION_PART = re.compile(r"([0-9]*)(?:\.([0-9]*))?(ns|us|µs|μs|ms|s|m|h)")
+_GO_DURATION_UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 _CRON_EXAMPLE = "e.g. '0 0 2 * * *' for 02:00 daily, or @daily, @every 6h"
 
 
 def check_cron(cron: str) -> None:
     """KFP's cron: six fields, seconds first (``0 0 2 * * *`` is every day at 02:00), each a
     list of ``*``, ``?``, ``N`` or ``A-B``, any of them with a step ``/N`` (months and weekdays
-    also by name: jan, mon); or a descriptor, ``@daily`` or ``@every 1h30m``. Refused naming
-    the field and its range: KFP itself accepts any text and its controller never runs it.
-    Five fields are refused too: robfig/cron would read them as seconds to month, not as the
-    usual minute-first cron."""
+    also by name: jan, mon); or a descriptor, ``@daily`` or ``@every 1h30m``, written exactly
+    so. What KFP cannot parse is refused naming the field and its range: KFP parses the text
+    as it is sent with robfig/cron v1.2.0's ``cron.Parse`` (its API server refuses what that
+    does not parse, with Go's error; its ScheduledWorkflow controller schedules with it).
+    Stricter than that parser, so that a schedule runs as it reads: five fields are refused
+    (robfig/cron would read them as seconds to month, not as the usual minute-first cron), an
+    empty entry in a list, and ``@every`` a duration that is not positive (every second)."""
     if not isinstance(cron, str) or len(cron) > 200:
         raise SpecError([FieldError("cron", f"expected KFP's cron, six fields, seconds first ({_CRON_EXAMPLE}), got {shown(cron)}")])
-    text = cron.strip()
-    if text.startswith("@"):
-        _check_cron_descriptor(text)
+    if cron.startswith("@"):  # robfig/cron reads a descriptor only where the text starts with @
+        _check_cron_descriptor(cron)
         return
-    fields = text.split()
+    fields = _GO_FIELD.findall(cron)
+    if len(fields) == 1 and fields[0].startswith("@"):
+        raise SpecError([FieldError("cron", f"{shown(cron)}: expected the descriptor with nothing before it, e.g. {fields[0]!r} ({_CRON_EXAMPLE})")])
     if len(fields) != 6:
         raise SpecError([FieldError("cron", f"expected six fields, seconds first (KFP's cron, {_CRON_EXAMPLE}), got {shown(cron)}")])
     errors = []
@@ -460,14 +471,48 @@ def check_cron(cron: str) -> None:
 
 
 def _check_cron_descriptor(text: str) -> None:
-    if text.lower() in CRON_DESCRIPTORS:
+    """A descriptor as robfig/cron v1.2.0's parseDescriptor takes it: one of
+    :data:`CRON_DESCRIPTORS` as written, or ``@every `` and a positive Go duration."""
+    if text in CRON_DESCRIPTORS:
         return
-    every = re.fullmatch(r"@every\s+(\S+)", text)
-    if every is None:
-        raise SpecError([FieldError("cron", f"{shown(text)}: not one of robfig/cron's descriptors; expected one of {', '.join(CRON_DESCRIPTORS)} or @every DURATION")])
-    duration = every.group(1)
-    if not re.fullmatch(f"(?:{_GO_DURATION.pattern})+", duration) or not any(c in "123456789" for c in duration):
-        raise SpecError([FieldError("cron", f"@every {shown(duration)}: expected a positive duration as Go writes it, e.g. 30m, 6h or 1h30m")])
+    if not text.startswith(CRON_EVERY):
+        written = text.strip(_GO_SPACE).lower()
+        every = re.fullmatch(f"@every[{_GO_SPACE}]+([^{_GO_SPACE}]+)[{_GO_SPACE}]*", text, re.IGNORECASE)
+        hint = (
+            f" (write {written!r}: the descriptors are lower case, with nothing around them)" if written in CRON_DESCRIPTORS
+            else f" (write '@every {every.group(1)}': lower case, one space, then the duration)" if every
+            else ""
+        )
+        raise SpecError([FieldError(
+            "cron", f"{shown(text)}: not one of robfig/cron's descriptors{hint}; expected one of {', '.join(CRON_DESCRIPTORS)} or @every DURATION",
+        )])
+    duration = text.removeprefix(CRON_EVERY)
+    nanoseconds = go_duration_nanoseconds(duration)
+    if nanoseconds is None or nanoseconds <= 0:
+        spaced = " (one space after @every, none after the duration)" if duration != duration.strip(_GO_SPACE) else ""
+        raise SpecError([FieldError(
+            "cron", f"@every {shown(duration)}: expected a positive duration as Go writes it, e.g. 30m, 6h or 1h30m{spaced}",
+        )])
+
+
+def go_duration_nanoseconds(text: str) -> int | None:
+    """The nanoseconds Go's ``time.ParseDuration`` reads in ``text`` (``1h30m``, ``1.5s``,
+    ``-2m``, ``0``), or None where it refuses it: a number without a unit, an unknown unit,
+    any space, or an int64 of nanoseconds or more (about 292 years)."""
+    sign, body = (-1, text[1:]) if text[:1] == "-" else (1, text[1:] if text[:1] == "+" else text)
+    if body == "0":
+        return 0
+    total, position = 0, 0
+    while position < len(body):
+        part = _GO_DURATION_PART.match(body, position)
+        if part is None or not (part.group(1) or part.group(2)):
+            return None
+        whole, fraction, unit = part.group(1), part.group(2) or "", _GO_DURATION_UNITS[part.group(3)]
+        total += int(whole or "0") * unit + int(fraction or "0") * unit // 10 ** len(fraction)
+        position = part.end()
+    if not body or total >= 2**63:
+        return None
+    return sign * total
 
 
 def _cron_field_problem(field: str, spec: CronField) -> str:
@@ -476,7 +521,7 @@ def _cron_field_problem(field: str, spec: CronField) -> str:
         if not part:
             return f"an empty entry in the list {shown(field)}"
         span, slash, step = part.partition("/")
-        if slash and not (step.isascii() and step.isdigit() and int(step) > 0):
+        if slash and not (step.isascii() and step.isdigit() and 0 < int(step) < 2**63):  # Go's strconv.Atoi: an int64
             return f"the step {shown(step)} is not a positive number"
         if span in ("*", "?"):
             continue

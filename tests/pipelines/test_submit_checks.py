@@ -1,6 +1,6 @@
 """What kfp_tune.submit / schedule refuse before anything is sent, and what they keep: the
-options only an experiment's compiling uses, given with a ready pipeline; structured run
-arguments of a ready pipeline. Through the
+options only an experiment's compiling uses, given with a ready pipeline; a cron KFP's
+robfig/cron v1.2.0 would not parse; structured run arguments of a ready pipeline. Through the
 real kfp.Client against the fake KFP API server (tests/support/fake_kfp.py)."""
 
 # No `from __future__ import annotations`: KFP reads the annotations of the components defined here.
@@ -12,6 +12,7 @@ import kfp_tune
 from conftest import quadratic_experiment
 from kfp_tune.core.errors import SpecError
 from kfp_tune.pipelines import compile_pipeline
+from kfp_tune.pipelines.submit import CRON_DESCRIPTORS, check_cron, go_duration_nanoseconds
 
 
 @pytest.fixture
@@ -66,3 +67,50 @@ def test_a_pipeline_function_without_a_store_says_so_and_keeps_its_structured_ar
     assert fake_kfp_host.runs[submitted.id]["runtime_config"]["parameters"] == arguments
     submitted = kfp_tune.submit(structured, host=fake_kfp_host.url, arguments={"config": '{"lr": 0.1}', "items": "[1]"})  # --param's text
     assert fake_kfp_host.runs[submitted.id]["runtime_config"]["parameters"] == {"config": {"lr": 0.1}, "items": [1]}
+
+
+@pytest.mark.parametrize(
+    "cron, expected",
+    [
+        ("@DAILY", "write '@daily': the descriptors are lower case"),
+        ("@Hourly", "write '@hourly'"),
+        ("@daily ", "write '@daily'"),
+        (" @daily", "expected the descriptor with nothing before it, e.g. '@daily'"),
+        ("\t@hourly", "expected the descriptor with nothing before it"),
+        ("@every  6h", "@every ' 6h': expected a positive duration as Go writes it, e.g. 30m, 6h or 1h30m (one space after @every"),
+        ("@every 6h ", "(one space after @every, none after the duration)"),
+        ("@every\t6h", "write '@every 6h': lower case, one space, then the duration"),
+        ("@EVERY 6h", "write '@every 6h'"),
+        ("@every 6", "@every '6': expected a positive duration"),
+        ("@every 1mh", "@every '1mh': expected a positive duration"),
+        ("@every -1h", "@every '-1h': expected a positive duration"),
+        ("@every 2562048h", "@every '2562048h': expected a positive duration"),  # past Go's int64 nanoseconds
+        ("0\x1c0 2 * * *", "expected six fields"),  # \x1c is Python's whitespace, not Go's: five fields for robfig/cron
+        (5, "expected KFP's cron, six fields"),
+        ("0 0 2 * * *" + " " * 190, "expected KFP's cron, six fields"),  # 201 characters
+    ],
+)
+def test_check_cron_refuses_what_kfp_s_robfig_cron_does_not_parse_naming_cron(cron, expected):
+    """robfig/cron v1.2.0 (KFP's go.mod) reads a descriptor only where the text starts with @,
+    matches it case-sensitively, and takes exactly "@every " and a Go duration; the text is sent
+    as it is, so each of these would be refused by the KFP API, or never run."""
+    with pytest.raises(SpecError) as refused:
+        check_cron(cron)
+    (error,) = refused.value.errors
+    assert error.path == "cron" and expected in error.message
+
+
+@pytest.mark.parametrize(
+    "cron", [*CRON_DESCRIPTORS, "@every 6h", "@every 1h30m", "@every 1.5h", "@every .5s", "@every +90s", "@every 1μs", "@every 1µs", " 0 0 2 * * * ", "0\t0 2 * * sun"],
+)
+def test_check_cron_takes_what_robfig_cron_parses(cron):
+    check_cron(cron)
+
+
+def test_go_duration_reads_as_go_s_time_parse_duration():
+    assert go_duration_nanoseconds("1h30m") == 5400 * 10**9
+    assert go_duration_nanoseconds("1.5s") == go_duration_nanoseconds("1500ms") == 1_500_000_000
+    assert go_duration_nanoseconds("-2m") == -120 * 10**9 and go_duration_nanoseconds("0") == go_duration_nanoseconds("-0") == 0
+    assert go_duration_nanoseconds("2562047h") == 2562047 * 3600 * 10**9
+    for refused in ("", "+", "1", ".s", "1 h", "1h ", "1d", "٣h", "2562048h", "0x"):
+        assert go_duration_nanoseconds(refused) is None, refused
