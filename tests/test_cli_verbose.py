@@ -6,6 +6,7 @@ removed when the run succeeded.)"""
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import pty
 import re
@@ -57,6 +58,35 @@ def test_verbose_kfp_local_run_shows_the_steps_lines_and_keeps_its_log(tmp_path:
     code, quiet = _run(tmp_path, store="store2")  # without -v: as quiet as before, nothing kept
     assert code == 0, quiet
     assert "INFO" not in quiet and "whole log" not in quiet
+
+
+def test_a_step_s_traceback_goes_with_the_executor_line_before_it() -> None:
+    """-v shows a step's error whole: the indented lines after a KFP executor line (a traceback's
+    frames, a step's plain print) go on that step's record at its level, until kfp.local's own
+    next line; those after the executor's own noise, and kfp.local's lines, are left out."""
+    from kfp_tune.pipelines.local_run import StepLines
+
+    log = [
+        "Executing task 'launch-trial'",
+        "    [KFP Executor 2025-01-01 10:00:00,000 INFO]: Looking for component `launch_trial` in --component_module_path",
+        "    executor input that follows the noise",
+        "    [KFP Executor 2025-01-01 10:00:01,000 ERROR]: trial quad-1 failed",
+        "    Traceback (most recent call last):",
+        '      File "train.py", line 3, in <module>',
+        "    ValueError: boom",
+        "Task 'launch-trial' finished with status FAILURE",
+        "    an indented line kfp.local wrote after its own",
+    ]
+    lines = StepLines()
+    shown = [lines.feed(line + "\n") for line in log]
+    assert shown == [
+        None, None, None,
+        (logging.ERROR, "launch-trial", "trial quad-1 failed"),
+        (logging.ERROR, "launch-trial", "Traceback (most recent call last):"),
+        (logging.ERROR, "launch-trial", '  File "train.py", line 3, in <module>'),
+        (logging.ERROR, "launch-trial", "ValueError: boom"),
+        None, None,
+    ]
 
 
 def test_local_run_as_a_program_gives_no_runpy_warning(tmp_path: Path) -> None:

@@ -413,6 +413,17 @@ def test_a_killed_kfp_local_step_is_named_and_the_status_says_a_step_ended_early
     _wait_for(lambda: not [pid for pid in _markers(tmp_path).values() if _still_running(pid, "gated_trial.py")], "the trials left to end")
 
 
+def test_a_step_s_exit_status_is_told_as_sh_reports_it() -> None:
+    """kfp.local runs a step through ``sh``, which ends with 128 + N when the step's Python was
+    killed by signal N (-N: ``sh`` itself was): 129 is SIGHUP, 128 itself an exit code."""
+    from kfp_tune.pipelines.local_run import step_end
+
+    assert step_end(129) == "was killed by signal 1 (SIGHUP)"
+    assert step_end(137) == step_end(-9) == "was killed by signal 9 (SIGKILL)"
+    assert step_end(128) == "ended with exit code 128"
+    assert step_end(1) == "ended with exit code 1"
+
+
 def test_after_an_inline_run_killed_outright_the_resume_note_counts_its_trials_as_given_back(tmp_path):
     """An inline run killed with SIGKILL leaves its started trials Running in the store; the next
     run records them Killed (TrialStale) and gives their budget back. Its note said "2 unfinished
