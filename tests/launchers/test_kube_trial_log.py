@@ -376,3 +376,47 @@ def test_a_plain_stop_test_is_given_the_log_kept_so_far(clusters: Any, monkeypat
     early = [text for text in given if "left out here" not in text]  # before the log was cut: all of it so far
     assert len(early) > 5 and all(printed.startswith(text) and text.endswith("\n") for text in early)
     assert [len(text) for text in early] == sorted(len(text) for text in early) and len({len(text) for text in early}) > 5
+
+
+# --- what a real kubelet and API server do to a followed log now and then ---------------------------
+
+
+def _followed(kube: FakeKube, log: list[tuple[float, str]], seconds: float, launcher: KubernetesLauncher | None = None,
+              **script: Any) -> tuple[Any, RecordingStopTest, str]:
+    """Run a trial printing ``log`` under a stop test; its outcome, the stop test, and what it printed."""
+    kube.script = lambda manifest: Script(run_seconds=seconds, log=log, **script)
+    experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}})
+    stop = RecordingStopTest(experiment, RecordingRule())
+    out = (launcher or _launcher(kube, Clock())).run(_run(experiment, should_stop=stop))
+    return out, stop, _printed(log, tuple(script.get("partial", ())))
+
+
+def test_a_container_that_never_starts_ends_deadline_exceeded_with_no_log(clusters: Any) -> None:
+    """The trial's container is never started (ContainerCreating): GET pods/log answers 400
+    "is waiting to start", as the kubelet does; the trial runs to the launcher's timeout and ends
+    DeadlineExceeded, deleted, its logs empty ({}: no read of its container was made, so the
+    stop test was never asked). Fails with the log of a container not started given as "" (the
+    stop test then asked at each poll)."""
+    import time
+
+    kube = clusters()
+    kube.script = lambda manifest: Script(run_seconds=600.0, log=[(0.0, "loss=0.5")], waiting=float("inf"))
+    asked: list[str] = []
+    config = KubernetesConfig(namespace="team-a", poll_seconds=0.05, api_retry_seconds=5.0, timeout_seconds=0.3)
+    launcher = KubernetesLauncher(config, api_client=kube.api_client(), sleep=time.sleep)
+    out = launcher.run(_run(_experiment(), should_stop=lambda output: asked.append(output) or False))
+    assert (out.phase, out.reason, out.logs) == ("Failed", "DeadlineExceeded", {})
+    assert asked == [] and kube.stored("jobs", "batch") == []
+    reads = kube.calls_to("GET", "log")
+    assert reads and {c.status for c in reads} == {400}
+
+
+def test_a_container_that_starts_late_is_read_once_it_runs(clusters: Any) -> None:
+    """The container starts 12 s after the trial (pulling its image): the reads before answer
+    400 and nothing is stored or judged; then its log is followed whole."""
+    kube = clusters()
+    log = [(12.0 + at, f"epoch {at}: loss={round(1 / (at + 1), 3)}") for at in range(20)]
+    out, stop, printed = _followed(kube, log, 32.0, waiting=12.0)
+    assert out.phase == "Succeeded", out
+    assert out.logs["main"] == "".join(stop.handed) == printed
+    assert [c.status for c in kube.calls_to("GET", "log")][:3] == [400, 400, 400]

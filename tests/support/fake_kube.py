@@ -30,6 +30,9 @@ the server's behaviour, the fake follows the real one, not the launcher's assump
   ``container`` answers 400 ("a container name must be specified ..."), as for any pod with more
   than one container. The trial's log is printed by one container of the rank-0 pod (master,
   launcher, node 0); other pods and containers print other lines.
+- Containers not started yet (:attr:`Script.waiting`: pulling the image) leave their pod
+  ``Pending``, and GET pods/log answers 400 ``container "main" in pod "..." is waiting to start:
+  ContainerCreating``, as the kubelet does.
 - Delete follows the propagation policy: Background / Foreground delete dependents (the garbage
   collector, recursively); Orphan leaves them, without their owner reference. Without a policy a
   batch/v1 Job orphans its pods (that API's default through REST); other kinds use Background.
@@ -381,6 +384,11 @@ class Script:
     makes a new one (``backoffLimit``): the old pod is ``Failed``, the new one created a second
     or more later, printing the ``log`` lines from then on. Simpler than the controller: no
     back-off between the two."""
+    waiting: float = 0.0
+    """Seconds after the start until which the trial's containers have not started (pulling
+    the image: ``ContainerCreating``; ``math.inf``: never): the pods are ``Pending``, their
+    ``containerStatuses`` waiting, and GET pods/log answers 400 as the kubelet does. The
+    ``log`` lines' times are still after the trial's start (give them after this)."""
     clean_pods: bool = False
     """The trial's pods are deleted as it ends (the Training Operator's ``cleanPodPolicy: All``,
     or someone cleaning up): their logs are gone then."""
@@ -772,6 +780,13 @@ class FakeKube:
                 continue
             started, script = self.started[info.trial]
             elapsed = self.clock() - started
+            if self._waiting(namespace, name):
+                pod["status"] = {"phase": "Pending", "containerStatuses": [
+                    {"name": c["name"], "image": str(c.get("image") or ""), "imageID": "", "restartCount": 0, "ready": False, "started": False,
+                     "state": {"waiting": {"reason": "ContainerCreating"}}} for c in pod["spec"]["containers"]]}
+                continue
+            if pod["status"].get("phase") == "Pending":
+                pod["status"] = {"phase": "Running"}
             if len(info.attempts(script)) > 1:
                 restarts = sum(1 for at in info.attempts(script)[1:] if at <= elapsed)
                 printer_image = next((str(c.get("image") or "") for c in pod["spec"]["containers"] if c.get("name") == info.printer), "")
@@ -787,6 +802,14 @@ class FakeKube:
                 created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(later))
                 self._pod(namespace, f"{owner['name']}-{self._suffix()}", job["spec"].get("template") or {}, labels, job, info.trial, script, True,
                           since=info.until, created=created)
+
+    def _waiting(self, namespace: str, name: str) -> bool:
+        """Whether the pod's containers have not started yet (:attr:`Script.waiting`)."""
+        info = self.pod_logs.get((namespace, name))
+        if info is None or info.trial not in self.started:
+            return False
+        started, script = self.started[info.trial]
+        return self.clock() - started < script.waiting
 
     def _log(self, namespace: str, pod: dict[str, Any], container: str, query: dict[str, list[str]]) -> str:
         """A container's log as the kubelet serves it (pkg/kubelet/kuberuntime/logs/logs.go,
@@ -1014,6 +1037,8 @@ class FakeKube:
             value = query.get(number, [""])[0]
             if value and (not value.isdigit() or int(value) < 1):
                 return 422, _status(422, f"PodLogOptions \"\" is invalid: {number}: Invalid value: {value}: must be greater than 0", "Invalid"), {}
+        if self._waiting(namespace, name):  # the kubelet's validateContainerLogStatus
+            return 400, _status(400, f'container "{container}" in pod "{name}" is waiting to start: ContainerCreating', "BadRequest"), {}
         try:
             text = self._log(namespace, pod, container, query)
         except LookupError as exc:

@@ -1104,6 +1104,8 @@ class _FollowedLog:
             kind = str((trial.metrics_collector.get("collector") or {}).get("kind") or CollectorKind.STDOUT)
             self.follows = kind == CollectorKind.STDOUT
         self._source: tuple[str, int] | None = None
+        self._read_once = False
+        """A read of the trial's container was made (its container had started)."""
         self._start()
 
     def _start(self) -> None:
@@ -1172,6 +1174,7 @@ class _FollowedLog:
         self._seen_at_last = 0
         self._carry = b""
         self._read_at = read_at
+        self._read_once = True
         self._read_starts = True
 
     def _lines(self, data: bytes) -> None:
@@ -1199,8 +1202,9 @@ class _FollowedLog:
             self._fresh.append(block.decode("utf-8", errors="replace"))
 
     def logs(self) -> dict[str, str]:
-        """The log as the store keeps it, by the primary container's name ({} before any read)."""
-        return {} if self._source is None else {self.trial.primary_container: self.kept.text()}
+        """The log as the store keeps it, by the primary container's name ({} before a read
+        of it was made: no pod yet, or its container not started)."""
+        return {self.trial.primary_container: self.kept.text()} if self._read_once else {}
 
     def judge(self, ended: bool = False) -> bool:
         """Ask the trial's stop test; ``ended``: the trial has ended, so its last line is whole.
