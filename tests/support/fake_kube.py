@@ -384,6 +384,11 @@ class Script:
     makes a new one (``backoffLimit``): the old pod is ``Failed``, the new one created a second
     or more later, printing the ``log`` lines from then on. Simpler than the controller: no
     back-off between the two."""
+    written: dict[int, float] = field(default_factory=dict)
+    """Indices of ``log`` lines the runtime wrote this many seconds after their time: containerd
+    takes a line's time before the write that stdout and stderr share, so a line can follow one
+    stamped later (``log`` is in the order written; each line is written at its time plus this,
+    or just after the line before it, whichever is later). Only its time is out of order."""
     waiting: float = 0.0
     """Seconds after the start until which the trial's containers have not started (pulling
     the image: ``ContainerCreating``; ``math.inf``: never): the pods are ``Pending``, their
@@ -460,13 +465,18 @@ class _PodLog:
 
 
 class _LogLines:
-    """A container's script lines, as its log files hold them (in time order), with what a read
-    needs at hand: their times, stamped text, and when each rotated file starts."""
+    """A container's script lines, as its log files hold them (in the order written), with what
+    a read needs at hand: when each was written, their times (``written``: some later than the
+    line's time, see :attr:`Script.written`), stamped text, and when each rotated file starts."""
 
-    def __init__(self, start: float, lines: list[tuple[float, str]], max_bytes: int | None, every: float, phase: float, partial: Collection[int] = ()):
-        self.ats = [at for at, _ in lines]
+    def __init__(self, start: float, lines: list[tuple[float, str]], max_bytes: int | None, every: float, phase: float, partial: Collection[int] = (),
+                 written: dict[int, float] | None = None):
+        self.ats: list[float] = []
+        """When each line was written, seconds after the start (in order)."""
+        for index, (at, _) in enumerate(lines):
+            self.ats.append(max(at + (written or {}).get(index, 0.0), self.ats[-1] if self.ats else at))
         base = round(start * 1e9)  # apart, so lines a few nanoseconds apart keep them (a float's 1e9 s + at does not)
-        self.stamps = [base + round(at * 1e9) for at in self.ats]
+        self.stamps = [base + round(at * 1e9) for at, _ in lines]
         self.texts = [line + ("" if index in partial else "\n") for index, (_, line) in enumerate(lines)]
         # the kubelet puts the time at a line's start only: a partial entry's next goes on its line
         self.stamped = [f"{_rfc3339_nano_fixed(stamp)} {text}" if index == 0 or self.texts[index - 1].endswith("\n") else text
@@ -814,8 +824,10 @@ class FakeKube:
     def _log(self, namespace: str, pod: dict[str, Any], container: str, query: dict[str, list[str]]) -> str:
         """A container's log as the kubelet serves it (pkg/kubelet/kuberuntime/logs/logs.go,
         ReadLogs): the lines printed by now, of the current log file only once
-        :attr:`log_max_bytes` rotated it; ``sinceSeconds`` leaves out the lines before the node's
-        time less that many seconds; ``timestamps`` starts each line with its time (the
+        :attr:`log_max_bytes` rotated it; ``sinceSeconds`` leaves out each line (each piece of
+        a partial one) stamped before the node's time less that many seconds, one by one, as
+        the kubelet does: a line stamped out of order (:attr:`Script.written`) is left out or
+        served by its own time; ``timestamps`` starts each line with its time (the
         kubelet's RFC3339NanoFixed: nine digits, UTC) and a space; ``limitBytes`` cuts the
         answer; a restarted container's (Script.restarts) is its own file, ``previous`` the one
         before (the kubelet keeps one). Simpler than a kubelet: a line is split in parts only as
@@ -838,16 +850,16 @@ class FakeKube:
             ends = [*attempts[1:], info.until]
             script_lines = script.log if info.rank0 else script.worker_log
             chosen = [index for index, (at, _) in enumerate(script_lines) if attempts[attempt] <= at < ends[attempt]]
+            written = {n: script.written[i] for n, i in enumerate(chosen) if i in script.written} if info.rank0 else {}
             self._log_lines[key] = _LogLines(self.epoch + started, [script_lines[i] for i in chosen], self.log_max_bytes,
-                                             self.log_check_seconds, self.log_check_phase, {n for n, i in enumerate(chosen) if i in script.partial})
+                                             self.log_check_seconds, self.log_check_phase, {n for n, i in enumerate(chosen) if i in script.partial}, written)
         lines = self._log_lines[key]
         printed = bisect.bisect_right(lines.ats, elapsed)
         first = min(lines.file_start(elapsed), printed)
         since = query.get("sinceSeconds", [""])[0]
-        if since:
-            first = max(first, bisect.bisect_left(lines.stamps, round((self.wall() - int(since)) * 1e9)))
+        cut = round((self.wall() - int(since)) * 1e9) if since else 0
         stamped = query.get("timestamps", [""])[0] in GO_TRUE
-        text = "".join((lines.stamped if stamped else lines.texts)[first:printed])
+        text = "".join((lines.stamped if stamped else lines.texts)[n] for n in range(first, printed) if lines.stamps[n] >= cut)
         limit = query.get("limitBytes", [""])[0]
         return text.encode()[: int(limit)].decode("utf-8", errors="ignore") if limit else text
 

@@ -75,7 +75,12 @@ ANCHOR_KINDS = "trialKinds"
 LOG_SLACK_SECONDS = 2
 """How much earlier than the last line already read a poll's log read starts (``sinceSeconds``
 is whole seconds, the request takes time, and the node's clock may be a little off this one's):
-the lines read again are dropped by their times."""
+the lines read again are found among those taken (see :data:`LOG_DISORDER_SECONDS`)."""
+LOG_DISORDER_SECONDS = 1.0
+"""How much earlier than a line written before it a line's time may be: containerd takes a
+line's time before the write that the container's two streams (stdout, stderr) share, so a line
+can follow one stamped a little later. A read's lines within this much of the newest line taken
+are told from the new ones by their time and text; those older were taken before."""
 
 
 class PrimaryContainerMissing(KfpTuneError):
@@ -1078,10 +1083,10 @@ class _FollowedLog:
     current log file only: the kubelet rotates it at ``containerLogMaxSize`` (10 MiB by default),
     and what was before is gone. So while a trial whose metrics are in its output runs, each poll
     reads what came since the last (``timestamps``, ``sinceSeconds`` reaching back to just
-    before the last line read, the lines at or before it dropped by their times, a count for
-    those at the very time of the last); the log the store keeps (:class:`KeptLog`: head, tail,
-    every line naming a metric) is built as the lines come, and early stopping is handed only
-    the new text (:meth:`~kfp_tune.collectors.running.StopTest.appended`).
+    before the last line read, the lines read again told from the new by their times and texts:
+    :meth:`_lines`); the log the
+    store keeps (:class:`KeptLog`: head, tail, every line naming a metric) is built as the lines
+    come, and early stopping is handed only the new text (:meth:`~kfp_tune.collectors.running.StopTest.appended`).
 
     A new container (a restart: its ``restartCount`` went up) or a new primary pod (a Job that
     retried) starts the log and the stop test again: as in Katib, where an attempt's output is
@@ -1111,22 +1116,33 @@ class _FollowedLog:
     def _start(self) -> None:
         self.kept = KeptLog(self.trial.metric_names)
         self.last: int | None = None
-        """The time of the last line taken, in microseconds (as ``rfc3339_microseconds`` reads)."""
-        self.at_last = 0
-        """How many lines taken carry that time."""
-        self._seen_at_last = 0
+        """The newest time of the lines taken, in microseconds (as ``rfc3339_microseconds`` reads)."""
+        self._recent: list[tuple[int, int]] = []
+        """(time, hash of the text) of the lines taken within :data:`LOG_DISORDER_SECONDS` of
+        :attr:`last`, in the log's order: what a read may get again and must tell from new lines."""
         self._read_at: float | None = None
-        self._carry = b""
         self._fresh: list[str] = []
         """What was taken and not yet handed to the stop test."""
         self.ends_line = True
+        self._begin_read()
+
+    def _begin_read(self) -> None:
+        """What one read keeps until it is over (:meth:`read_done`)."""
+        self._carry = b""
         self._read_starts = True
-        """No byte of the next read was taken yet. A line the program wrote in pieces (a CRI
-        partial entry, ``P``: CRI-O writes what was flushed) has the kubelet's time at its start
-        only, and the kubelet leaves out the pieces before ``sinceSeconds`` one by one
-        (pkg/kubelet/kuberuntime/logs/logs.go, ReadLogs and logWriter.write): a later read
-        whose reach starts between the pieces of a line begins with that line's rest, without a
-        time. Its start came before the last line taken, so the line was taken, whole, before."""
+        """No byte of the read was taken yet. A line the program wrote in pieces (a CRI partial
+        entry, ``P``: CRI-O writes what was flushed) has the kubelet's time at its start only,
+        and the kubelet leaves out the pieces before ``sinceSeconds`` one by one
+        (pkg/kubelet/kuberuntime/logs/logs.go, ReadLogs and logWriter.write): a read whose reach
+        starts between the pieces of a line begins with that line's rest, without a time. Its
+        start came before the last line taken, so the line was taken, whole, before."""
+        self._overlap = self.last is not None
+        """The read is still in the part of the log taken before: no new line was met yet."""
+        self._matched = 0
+        """Where in :attr:`_recent` the last line met again was."""
+        self._taken: list[tuple[int, int]] = []
+        self._new: list[bytes] = []
+        self._newest = self.last
 
     def source(self, pod: str, restarts: int) -> None:
         """The pod and container instance the next read is of: another one starts again."""
@@ -1167,39 +1183,48 @@ class _FollowedLog:
             self._lines(data[:cut])
 
     def read_done(self, read_at: float, ended: bool) -> None:
-        """The read is over: a line without its newline is read again next time, or, once the
-        trial has ended, taken as it is."""
+        """The read is over: what it took is kept; a line without its newline is read again next
+        time, or, once the trial has ended, taken as it is."""
         if ended and self._carry and not (self._read_starts and self.last is not None and _line_time(self._carry) is None):
             self._lines(self._carry)
-        self._seen_at_last = 0
-        self._carry = b""
+        if self._new:
+            block = b"".join(self._new)
+            self.kept.feed(block)
+            self.ends_line = block.endswith(b"\n")
+            self._fresh.append(block.decode("utf-8", errors="replace"))
+        if self._newest is not None:
+            self.last = self._newest
+            floor = self.last - round(LOG_DISORDER_SECONDS * 1e6)
+            self._recent = [seen for seen in [*self._recent, *self._taken] if seen[0] >= floor]
         self._read_at = read_at
         self._read_once = True
-        self._read_starts = True
+        self._begin_read()
 
     def _lines(self, data: bytes) -> None:
-        new = []
+        """Take a read's whole lines. Those at its start that were taken before are left: by their
+        time when older than :data:`LOG_DISORDER_SECONDS` before the newest taken, else when found,
+        by time and text, next in the order they were taken in (the kubelet serves them in that
+        order, less those before ``sinceSeconds``). Once a line is not found there every line is
+        new, whatever its time: a line stamped before the one written before it (two streams) is
+        taken, in this read or the next. A new line stamped more than that window before the
+        newest taken, met before any other new line of its read, is taken as read before."""
         for line in data.splitlines(keepends=True):
             at = _line_time(line)
             text = line.partition(b" ")[2]
             if at is None:  # no time (not a kubelet's answer): a line of its own, after the last
-                at, text = self.last if self.last is not None else 0, line
-            if self.last is not None and at < self.last:
-                continue
-            if self.last is not None and at == self.last and self._seen_at_last < self.at_last:
-                self._seen_at_last += 1  # read before: the lines at the last time come in the same order
-                continue
-            if at == self.last:
-                self.at_last += 1
-            else:
-                self.last, self.at_last = at, 1
-            self._seen_at_last = self.at_last
-            new.append(text)
-        if new:
-            block = b"".join(new)
-            self.kept.feed(block)
-            self.ends_line = block.endswith(b"\n")
-            self._fresh.append(block.decode("utf-8", errors="replace"))
+                at, text = self._newest if self._newest is not None else 0, line
+            seen = (at, hash(text))
+            if self._overlap and self.last is not None:
+                if at < self.last - round(LOG_DISORDER_SECONDS * 1e6):
+                    continue
+                try:
+                    self._matched = self._recent.index(seen, self._matched) + 1
+                    continue
+                except ValueError:
+                    self._overlap = False
+            self._taken.append(seen)
+            self._newest = at if self._newest is None else max(self._newest, at)
+            self._new.append(text)
 
     def logs(self) -> dict[str, str]:
         """The log as the store keeps it, by the primary container's name ({} before a read
