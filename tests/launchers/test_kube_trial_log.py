@@ -476,3 +476,59 @@ def test_two_streams_stamped_out_of_order_over_many_polls_lose_and_repeat_nothin
     assert out.phase == "Succeeded", out
     assert out.logs["main"] == "".join(stop.handed) == printed
     assert len([text for text in stop.handed if text]) > 10
+
+
+def test_a_log_read_cut_off_is_dropped_and_read_again(clusters: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    """The API server goes away in the middle of a log's body (urllib3's ProtocolError, as the
+    connection closes short of its Content-Length): twice at the poll at 15 s, once at the last
+    read. The broken read's lines are dropped and the log read again (retried as a request
+    is, within apiRetrySeconds): the trial ends Succeeded, deleted, every line stored and
+    handed once. Fails with the error let out of the launcher (the Job left running), and with
+    a broken read's lines kept (taken twice)."""
+    from kfp_tune.launchers.kubernetes import launcher as launcher_module
+
+    monkeypatch.setattr(launcher_module.random, "random", lambda: 0.5)  # the retries' back-off
+    monkeypatch.setattr(launcher_module, "READ_CHUNK_BYTES", 256)  # some of a broken read is taken before it breaks
+    kube = clusters()
+    log = [(at / 4, f"epoch {at}: loss={round(1 / (at + 1), 4)}") for at in range(120)]
+    clock = Clock()
+    launcher = _launcher(kube, clock)
+    cut = [(15.0, 2), (30.0, 1)]
+
+    def sleep(seconds: float) -> None:
+        clock.sleep(seconds)
+        while cut and clock.now - 1000.0 >= cut[0][0]:
+            kube.faults.append(_cut_log_reads(cut.pop(0)[1]))
+
+    launcher._sleep = sleep
+    with caplog.at_level("WARNING"):
+        out, stop, printed = _followed(kube, log, 30.0, launcher)
+    assert out.phase == "Succeeded", out
+    assert out.logs["main"] == "".join(stop.handed) == printed
+    assert [f.times for f in kube.faults] == [0, 0] and kube.stored("jobs", "batch") == []
+    assert sum("broke off" in r.getMessage() for r in caplog.records) == 3
+
+
+def _cut_log_reads(times: int, after: int = 700) -> Any:
+    """The next ``times`` log reads' bodies cut short: the connection closed ``after`` bytes."""
+    from fake_kube import Fault
+
+    return Fault("GET", r"/log$", 200, times=times, body_bytes=after)
+
+
+def test_log_reads_cut_off_past_api_retry_seconds_end_in_the_error(clusters: Any) -> None:
+    """The retries of a broken log read are bounded as a request's are (apiRetrySeconds, here 0):
+    the connection error is raised, as for a request that keeps losing its connection."""
+    import urllib3
+
+    kube = clusters()
+    kube.script = lambda manifest: Script(run_seconds=30.0, log=[(float(at), f"step {at}") for at in range(30)])
+    kube.faults.append(_cut_log_reads(100, after=20))
+    clock = Clock()
+    kube.clock = clock
+    config = KubernetesConfig(namespace="team-a", poll_seconds=POLL, api_retry_seconds=0.0)
+    launcher = KubernetesLauncher(config, api_client=kube.api_client(), sleep=clock.sleep, clock=kube.wall)
+    with pytest.raises(urllib3.exceptions.ProtocolError):
+        launcher.run(_run(_experiment()))
+    assert len(kube.calls_to("GET", "log")) == 1
+

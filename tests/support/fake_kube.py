@@ -39,7 +39,9 @@ the server's behaviour, the fake follows the real one, not the launcher's assump
   An object whose owners are all gone is collected, as the garbage collector does.
 
 Every request is kept (:attr:`FakeKube.calls`), and :attr:`FakeKube.faults` answers chosen
-requests with injected errors (and headers such as ``Retry-After``).
+requests with injected errors (and headers such as ``Retry-After``), or cuts an answer's body
+short and closes the connection (:attr:`Fault.body_bytes`: an API server restarting while a log
+streams).
 
 Kinds the fake does not play (Argo Workflow, Tekton PipelineRun, a user's CRD): a test installs
 their :class:`Resource` and plays their controller itself, as a function in
@@ -411,6 +413,15 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     message: str = "injected fault"
     reason: str = ""
+    body_bytes: int | None = None
+    """Answer as the server would (``status`` unused), but send only this many bytes of the
+    body its Content-Length promises, then close the connection: the API server restarting
+    while a log streams (the client's read of the body fails with urllib3's ProtocolError,
+    IncompleteRead). Simpler than a server: the cut is at a byte count, not a moment."""
+
+
+CUT_AFTER = "X-Fake-Cut-After"
+"""The header (never sent) by which :meth:`FakeKube.handle` tells the HTTP handler to cut a body."""
 
 
 @dataclass
@@ -940,13 +951,16 @@ class FakeKube:
         with self.lock:
             call = Call(method, path, query, body, at=time.monotonic())
             self.calls.append(call)
+            cut = next((f for f in self.faults if f.body_bytes is not None and f.times > 0 and f.method == method and re.search(f.path, path)), None)
+            if cut is not None:
+                cut.times -= 1
             status, payload, headers = self._answer(method, path, query, body)
             call.status = status
-            return status, payload, headers
+            return status, payload, {**headers, CUT_AFTER: str(cut.body_bytes)} if cut is not None else headers
 
     def _answer(self, method: str, path: str, query: dict[str, list[str]], body: Any) -> tuple[int, Any, dict[str, str]]:
         for fault in self.faults:
-            if fault.times > 0 and fault.method == method and re.search(fault.path, path):
+            if fault.body_bytes is None and fault.times > 0 and fault.method == method and re.search(fault.path, path):
                 fault.times -= 1
                 return fault.status, _status(fault.status, fault.message, fault.reason), dict(fault.headers)
         self._collect_orphans()
@@ -1102,13 +1116,16 @@ def serve(*operators: tuple[Resource, ...]) -> tuple[FakeKube, ThreadingHTTPServ
                 body = raw
             status, payload, headers = fake.handle(self.command, self.path, body)
             data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+            cut = headers.pop(CUT_AFTER, None)
             self.send_response(status)
             self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
             for key, value in headers.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            self.wfile.write(data if cut is None else data[: int(cut)])
+            if cut is not None:  # the server went away in the middle of the body
+                self.close_connection = True
 
         do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = _answer
 

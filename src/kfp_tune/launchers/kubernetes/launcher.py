@@ -821,24 +821,33 @@ class KubernetesLauncher(Launcher):
                 f"its containers: {containers}" + (f", init containers: {init}" if init else "")
             )
         output.source(pod, _restart_count(found, container))
-        since = output.since_seconds(self._clock())
-        query: dict[str, Any] = {"container": container, "timestamps": True, "_preload_content": False}
-        if since is not None:
-            query["since_seconds"] = since
-        read_at = self._clock()
+
+        def read() -> None:
+            since = output.since_seconds(self._clock())
+            query: dict[str, Any] = {"container": container, "timestamps": True, "_preload_content": False}
+            if since is not None:
+                query["since_seconds"] = since
+            read_at = self._clock()
+            response = self._core().read_namespaced_pod_log(pod, self.config.namespace, **query)
+            try:
+                for chunk in response.stream(READ_CHUNK_BYTES):
+                    self.log_bytes_read += len(chunk)
+                    output.take(chunk)
+            except Exception as exc:
+                output.read_failed()  # what it took is dropped: a retry reads it all again
+                if _is_connection_error(exc):  # the connection lost while the log came (an API server restart)
+                    log.warning("trial %s: the read of pod %s's log broke off (%s: %s); what it read is dropped", trial.trial, pod, type(exc).__name__, exc)
+                raise
+            finally:
+                response.release_conn()
+            output.read_done(read_at, ended)
+
         try:
-            response = self._call("get", "pods/log", pod, self._core().read_namespaced_pod_log, pod, self.config.namespace, **query)
+            self._call("get", "pods/log", pod, read)  # retried as a request is, the log with it
         except ApiException as exc:
             if exc.status in (400, 404):  # the container has not started, or the pod is gone
                 return output.logs()
             raise self._api_error("get", "pods/log", pod, exc) from None
-        try:
-            for chunk in response.stream(READ_CHUNK_BYTES):
-                self.log_bytes_read += len(chunk)
-                output.take(chunk)
-        finally:
-            response.release_conn()
-        output.read_done(read_at, ended)
         return output.logs()
 
     # --- cleanup ------------------------------------------------------------------------------
@@ -1084,7 +1093,7 @@ class _FollowedLog:
     and what was before is gone. So while a trial whose metrics are in its output runs, each poll
     reads what came since the last (``timestamps``, ``sinceSeconds`` reaching back to just
     before the last line read, the lines read again told from the new by their times and texts:
-    :meth:`_lines`); the log the
+    :meth:`_lines`; a read whose connection broke off is dropped and made again); the log the
     store keeps (:class:`KeptLog`: head, tail, every line naming a metric) is built as the lines
     come, and early stopping is handed only the new text (:meth:`~kfp_tune.collectors.running.StopTest.appended`).
 
@@ -1127,7 +1136,7 @@ class _FollowedLog:
         self._begin_read()
 
     def _begin_read(self) -> None:
-        """What one read keeps until it is over (:meth:`read_done`)."""
+        """What one read keeps until it is over (:meth:`read_done`) or broke off (:meth:`read_failed`)."""
         self._carry = b""
         self._read_starts = True
         """No byte of the read was taken yet. A line the program wrote in pieces (a CRI partial
@@ -1181,6 +1190,11 @@ class _FollowedLog:
         self._carry = data[cut:]
         if cut:
             self._lines(data[:cut])
+
+    def read_failed(self) -> None:
+        """The read broke off: what it took is dropped, and the next read reaches back as if it
+        had not been made."""
+        self._begin_read()
 
     def read_done(self, read_at: float, ended: bool) -> None:
         """The read is over: what it took is kept; a line without its newline is read again next
