@@ -532,3 +532,20 @@ def test_log_reads_cut_off_past_api_retry_seconds_end_in_the_error(clusters: Any
         launcher.run(_run(_experiment()))
     assert len(kube.calls_to("GET", "log")) == 1
 
+
+
+def test_a_line_unfinished_at_a_poll_is_taken_whole_with_the_nodes_clock_ahead(clusters: Any) -> None:
+    """The trial's node is 5 s ahead of the launcher (more than LOG_SLACK_SECONDS): a report
+    begun at 10.5 s is unfinished at the poll at 15 s. The next read reaches back before its
+    time as the node tells it (the launcher saw the node's lines stamped up to 5 s after its own
+    clock), so the line comes whole. Fails with sinceSeconds held against the launcher's clock
+    alone: the read begins with the line's rest, dropped as the rest of a line taken before."""
+    kube = clusters()
+    log = [(float(at), f"step {at}") for at in range(10)]
+    log += [(10.5, "epoch 1: loss="), (17.0, "0.25")]
+    log += [(float(at), f"step {at}") for at in range(18, 30)]
+    launcher = _launcher(kube, Clock())
+    launcher._clock = lambda: kube.wall() - 5.0
+    out, stop, printed = _followed(kube, log, 30.0, launcher, partial=(10,))
+    assert out.phase == "Succeeded", out
+    assert out.logs["main"] == "".join(stop.handed) == printed and "epoch 1: loss=0.25\n" in printed

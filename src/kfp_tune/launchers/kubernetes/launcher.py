@@ -1129,6 +1129,11 @@ class _FollowedLog:
         self._recent: list[tuple[int, int]] = []
         """(time, hash of the text) of the lines taken within :data:`LOG_DISORDER_SECONDS` of
         :attr:`last`, in the log's order: what a read may get again and must tell from new lines."""
+        self._ahead = 0.0
+        """How far ahead of the launcher's clock the node's was seen (0 at least): the most, over
+        the reads, of the newest line's time less the launcher's clock when that read began."""
+        self._unfinished: int | None = None
+        """The time of the line the last read ended in the middle of (None when it ended a line)."""
         self._read_at: float | None = None
         self._fresh: list[str] = []
         """What was taken and not yet handed to the stop test."""
@@ -1143,8 +1148,9 @@ class _FollowedLog:
         entry, ``P``: CRI-O writes what was flushed) has the kubelet's time at its start only,
         and the kubelet leaves out the pieces before ``sinceSeconds`` one by one
         (pkg/kubelet/kuberuntime/logs/logs.go, ReadLogs and logWriter.write): a read whose reach
-        starts between the pieces of a line begins with that line's rest, without a time. Its
-        start came before the last line taken, so the line was taken, whole, before."""
+        starts between the pieces of a line begins with that line's rest, without a time. The
+        reach starts before such a line's time (:meth:`since_seconds`), so it is a line taken,
+        whole, before."""
         self._overlap = self.last is not None
         """The read is still in the part of the log taken before: no new line was met yet."""
         self._matched = 0
@@ -1168,11 +1174,17 @@ class _FollowedLog:
 
     def since_seconds(self, now: float) -> int | None:
         """``sinceSeconds`` for the next read: None (all of it) until a line was taken; else
-        reaching :data:`LOG_SLACK_SECONDS` before both the last line taken and the last read's
-        start (the latter holds whatever the node's clock says)."""
+        reaching :data:`LOG_SLACK_SECONDS` before both the last read's start (which holds whatever
+        the node's clock says) and the newest line taken, or the line the last read ended in the
+        middle of when that is older: the node's time of those is the launcher's ``now`` plus how
+        far ahead the node's clock was seen (:attr:`_ahead`). Where the node's clock is further
+        ahead than its lines' times showed, a line unfinished at a poll whose time is more than
+        the slack older than the poll may still be cut at its start, and its rest left out as a
+        line taken before (:attr:`_read_starts`)."""
         if self.last is None or self._read_at is None:
             return None
-        back = max(now - self._read_at, now - self.last / 1e6)
+        oldest = self.last if self._unfinished is None else min(self.last, self._unfinished)
+        back = max(now - self._read_at, now + self._ahead - oldest / 1e6)
         return max(1, math.ceil(back) + LOG_SLACK_SECONDS)
 
     def take(self, data: bytes) -> None:
@@ -1199,8 +1211,11 @@ class _FollowedLog:
     def read_done(self, read_at: float, ended: bool) -> None:
         """The read is over: what it took is kept; a line without its newline is read again next
         time, or, once the trial has ended, taken as it is."""
+        unfinished = None
         if ended and self._carry and not (self._read_starts and self.last is not None and _line_time(self._carry) is None):
             self._lines(self._carry)
+        elif self._carry:
+            unfinished = _line_time(self._carry)
         if self._new:
             block = b"".join(self._new)
             self.kept.feed(block)
@@ -1210,6 +1225,8 @@ class _FollowedLog:
             self.last = self._newest
             floor = self.last - round(LOG_DISORDER_SECONDS * 1e6)
             self._recent = [seen for seen in [*self._recent, *self._taken] if seen[0] >= floor]
+            self._ahead = max(self._ahead, max(self.last, unfinished or 0) / 1e6 - read_at)
+        self._unfinished = unfinished
         self._read_at = read_at
         self._read_once = True
         self._begin_read()
