@@ -326,6 +326,19 @@ def test_compile_with_the_kubernetes_launcher_as_default(tmp_path, capsys):
     assert "--launcher-config: launcher_config: unknown key(s) ['gpu']" in capsys.readouterr().err
 
 
+def test_compile_takes_an_empty_launcher_config_as_none_given(tmp_path, capsys):
+    """--launcher-config '{}' compiles the default Kubernetes launcher, as compile_pipeline takes
+    {}, and the experiment is checked against that launcher: a trial whose container has no
+    command (the image's entrypoint runs it on a cluster) compiles. Checked against the local
+    launcher, which {} means at run time, it was refused though the pipeline compiled without it."""
+    doc = quadratic_experiment()
+    del doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"]
+    out, plain = tmp_path / "empty.yaml", tmp_path / "plain.yaml"
+    assert main(["compile", _write(tmp_path, doc), "-o", str(out), "--launcher-config", "{}"]) == 0, capsys.readouterr().err
+    assert main(["compile", _write(tmp_path, doc), "-o", str(plain)]) == 0
+    assert out.read_text() == plain.read_text()
+
+
 def test_render_prints_the_trial_resource(tmp_path, capsys):
     path = _write(tmp_path, quadratic_experiment())
     assert main(["render", path, "--assign", "x=0.25", "--trial-name", "quad-demo0001", "--namespace", "team-a"]) == 0

@@ -720,11 +720,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
         problem = cluster_store_problem(args.store)
         if problem:  # kfp.local on this machine can run it so; submit and schedule refuse it
             print(f"warning: --store {problem}; only a run on this machine (kfp.local) can use this pipeline as compiled", file=sys.stderr)
-    launcher_config = None
-    if args.launcher_config:
+    launcher_config = _json_object("--launcher-config", args.launcher_config) if args.launcher_config else None
+    if launcher_config:  # {} is none given, as compile_pipeline takes it: the default below
         from kfp_tune.launchers import check_experiment, launcher_from_config
 
-        launcher_config = _json_object("--launcher-config", args.launcher_config)
         _check("--launcher-config", launcher_from_config, launcher_config)  # refuse a bad config now, not in the cluster
         _check("--launcher-config", lambda config: check_experiment(launcher_from_config(config), experiment), launcher_config)
     else:
