@@ -164,13 +164,14 @@ def test_a_failed_or_early_stopped_point_is_not_run_again(status: TrialStatus) -
 
 def test_the_corner_succeeded_is_run_again_and_a_pending_one_is_not() -> None:
     """The control for the test above: the same history with the corner succeeded gets the
-    corner again; with the corner pending (running in another slot) it does not."""
+    corner again; with the corner also pending (its second run going on in another slot) it
+    does not, nor is any point repeated."""
     problem = Problem(SLOPE_SPACE, ObjectiveType.MINIMIZE, "loss", {"random_state": 0}, seed=0)
     history = noisy_history_beside_the_corner(0, TrialStatus.SUCCEEDED)
     result = registry.create("bayesianoptimization", problem.settings).suggest(problem, history, [], 1, np.random.default_rng(0))
     assert [SLOPE_SPACE.key(a) for a in result.assignments] == [CORNER] and result.repeats
-    pending = registry.create("bayesianoptimization", problem.settings).suggest(problem, history[:-1], [{"a": 0.0, "b": 0.0}], 4, np.random.default_rng(0))
-    assert CORNER not in {SLOPE_SPACE.key(a) for a in pending.assignments}
+    pending = registry.create("bayesianoptimization", problem.settings).suggest(problem, history, [{"a": 0.0, "b": 0.0}], 4, np.random.default_rng(0))
+    assert CORNER not in {SLOPE_SPACE.key(a) for a in pending.assignments} and not pending.repeats
 
 
 def test_a_point_that_gave_the_same_loss_twice_stops_the_repeats() -> None:
