@@ -7,6 +7,9 @@ seen to fail on (a mutation pass found no test that did)."""
 
 from __future__ import annotations
 
+import dataclasses
+import time
+import types
 from pathlib import Path
 from typing import Any
 
@@ -190,3 +193,21 @@ def test_a_log_read_in_chunks_that_end_inside_a_line_is_taken_as_when_read_whole
     assert stored == handed == printed
     monkeypatch.setattr(kube_launcher, "READ_CHUNK_BYTES", 7)
     assert _rotating_run(clusters, tmp_path / "chunked") == (printed, stored, handed)
+
+
+def test_a_trial_deleted_at_its_deadline_keeps_no_unfinished_last_line(clusters: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At the launcher's timeout the trial is still running when its log is read last: a line
+    printed without its newline yet (``epoch 13: loss=0.3``, whose ``1`` comes 4 s later) may go
+    on, and a value cut short is worse than none, so it is left out, as at any poll. Before, that
+    read took the trial as ended and stored ``loss=0.3``, which collect-metrics then read."""
+    kube = clusters()
+    log = [(float(at), f"step {at}") for at in range(13)] + [(13.0, "epoch 13: loss=0.3"), (17.0, "1")]
+    kube.script = lambda manifest: Script(run_seconds=60.0, log=log + [(float(at), f"step {at}") for at in range(18, 60)], partial=(13,))
+    clock = Clock()
+    monkeypatch.setattr(kube_launcher, "time", types.SimpleNamespace(monotonic=clock, time=time.time, sleep=time.sleep))
+    launcher = _launcher(kube, clock)
+    launcher.config = dataclasses.replace(launcher.config, timeout_seconds=14.0)
+    out = launcher.run(_run(_experiment()))
+    assert out is not None and (out.phase, out.reason) == (LaunchPhase.FAILED, "DeadlineExceeded")
+    assert out.logs["main"] == "".join(f"step {at}\n" for at in range(13))
+    assert kube.stored("jobs", "batch") == []

@@ -703,7 +703,7 @@ class KubernetesLauncher(Launcher):
                     self._check_primary_pod(trial, kind, name, uid)
                 return _stopped_at_end(trial, output, logs) or LaunchOutcome(LaunchPhase.SUCCEEDED, logs=logs)
             if timeout is not None and time.monotonic() - started >= timeout:
-                logs = self._logs(trial, kind, name, uid, output, ended=True)
+                logs = self._logs(trial, kind, name, uid, output)  # still running: an unfinished last line may go on
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted", logs=logs)
             if output.follows:  # its output is read as it comes: what the kubelet rotates away was read before
@@ -712,7 +712,7 @@ class KubernetesLauncher(Launcher):
                     self._delete(kind, name)
                     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
             elif trial.should_stop is not None and output.judge():  # its reports are in the store, not the log
-                logs = self._logs(trial, kind, name, uid, output, ended=True)
+                logs = self._logs(trial, kind, name, uid, output)
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
             self._sleep(self.config.poll_seconds)
