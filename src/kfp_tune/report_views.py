@@ -85,12 +85,14 @@ BEST_COLOUR = "#000000"
 
 def format_number(value: float) -> str:
     """A number with SIGNIFICANT_DIGITS significant digits (``0.008895306923057273`` ->
-    ``0.008895``); whole numbers up to a billion are written out rather than as ``1.235e+04``."""
+    ``0.008895``); whole numbers up to a billion are written out rather than as ``1.235e+04``.
+    Which of the two is decided on the value as rounded to those digits, so near-equal values
+    read alike: 9999.7 is ``10000`` as 10000 is (not ``1e+04``), 999999999.6 ``1e+09`` as 1e9 is."""
     if not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    if 10**SIGNIFICANT_DIGITS <= abs(value) < 1e9:
-        return str(round(value))
     text = f"{value:.{SIGNIFICANT_DIGITS}g}"
+    if 10**SIGNIFICANT_DIGITS <= abs(float(text)) < 1e9:
+        return str(round(value))
     return "0" if text == "-0" else text
 
 
