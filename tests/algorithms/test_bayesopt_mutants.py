@@ -1,7 +1,8 @@
 """bayesianoptimization's behaviours that a change could break without any other test noticing
 (surviving mutants of algorithms/gaussian_process.py, bayesopt.py, skopt_adapter.py and
 unit_cube.py): a flat objective, the initial design's edges, the noisy model's values, the tree
-models' pending trials, EIps and GBRT's spread, a unit coordinate of exactly 1."""
+models' pending trials, EIps and GBRT's spread, a unit coordinate of exactly 1; and a range
+too wide for the tree models refused by validation."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from conftest import quadratic_experiment, validation_errors
 from kfp_tune.algorithms import bayesopt, registry
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
 from kfp_tune.algorithms.bayesopt import cap_outliers, fit_model
 from kfp_tune.algorithms.skopt_adapter import _estimator
 from kfp_tune.algorithms.unit_cube import decode_value
+from kfp_tune.core.catalogue import experiment_space
+from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 from kfp_tune.core.vocabulary import TrialStatus
 
@@ -141,3 +145,49 @@ def test_unit_coordinate_1_is_the_last_choice() -> None:
     parameter = Parameter("batch", "discrete", choices=("16", "32", "64"))
     assert decode_value(parameter, 1.0) == "64"
     assert decode_value(parameter, 0.0) == "16"
+
+
+def wide_experiment(estimator: str, low: str, high: str, distribution: str | None = None) -> dict[str, Any]:
+    space: dict[str, Any] = {"min": low, "max": high}
+    if distribution:
+        space["distribution"] = distribution
+    settings = [{"name": "base_estimator", "value": estimator}, {"name": "n_initial_points", "value": "3"}]
+    return quadratic_experiment(
+        **{
+            "spec.algorithm": {"algorithmName": "bayesianoptimization", "algorithmSettings": settings},
+            "spec.parameters": [
+                {"name": "x", "parameterType": "double", "feasibleSpace": space},
+                {"name": "y", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}},
+            ],
+        }
+    )
+
+
+@pytest.mark.parametrize("estimator", ["RF", "ET", "GBRT"])
+def test_a_tree_model_refuses_a_uniform_range_beyond_float32(estimator: str) -> None:
+    """scikit-learn's trees read values as float32: with x in [-1e300, 1e300] every suggestion
+    after the random start failed with "Input X contains infinity or a value too large for
+    dtype('float32')". Validation refuses it, naming the end and what is expected."""
+    errors = [(e.path, e.message) for e in validation_errors(wide_experiment(estimator, "-1e300", "1e300"))]
+    assert [path for path, _ in errors] == ["spec.parameters[0].feasibleSpace.min", "spec.parameters[0].feasibleSpace.max"]
+    assert f"base_estimator {estimator}" in errors[0][1] and "between -3.4e38 and 3.4e38, got -1e300" in errors[0][1]
+    assert "base_estimator GP" in errors[0][1]
+
+
+@pytest.mark.parametrize(
+    ("estimator", "low", "high", "distribution"),
+    [("GP", "-1e300", "1e300", None), ("RF", "1e-300", "1e300", "logUniform"), ("RF", "-1e300", "1e300", "normal"), ("RF", "0", "3e38", None)],
+)
+def test_a_wide_range_the_model_can_take_is_accepted_and_suggested_on(estimator: str, low: str, high: str, distribution: str | None) -> None:
+    """The Gaussian process works in the unit cube; the trees get a logUniform parameter as its
+    log and a normal one as its unit-cube coordinate; a range within float32 as it is."""
+    assert validation_errors(wide_experiment(estimator, low, high, distribution)) == []
+    space = experiment_space(load_experiment(wide_experiment(estimator, low, high, distribution)).spec)
+    settings = {"base_estimator": estimator, "n_initial_points": 3}
+    rng = np.random.default_rng(0)
+    history = [
+        FinishedTrial(f"t{i}", a, TrialStatus.SUCCEEDED, float(i % 3))
+        for i, a in enumerate(registry.create("random", {}).suggest(Problem(space, "minimize", "loss", {}, seed=0), [], [], 5, rng).assignments)
+    ]
+    result = suggest(settings, history, [], 2, space)
+    assert len({space.key(a) for a in result.assignments}) == 2 and all(space.contains(a) for a in result.assignments)

@@ -230,6 +230,39 @@ def _check_grid(parameters: Sequence[Any], settings: dict[str, Any]) -> list[tup
     ]
 
 
+FLOAT32_MAX = 3.4028234663852886e38
+"""The largest float32. scikit-learn's trees read their inputs as float32: a larger value is infinity."""
+
+
+def _check_bayesianoptimization(parameters: Sequence[Any], settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """base_estimator RF, ET and GBRT are scikit-learn's trees, given a uniform parameter's values
+    as they are (a logUniform one's as logs, a normal or logNormal one's as unit-cube
+    coordinates), which they read as float32: beyond about 3.4e38 every suggestion after the
+    random start fails. The Gaussian process (GP) works in the unit cube and takes any range."""
+    estimator = settings.get("base_estimator")
+    if estimator not in ("RF", "ET", "GBRT"):
+        return []
+    problems: list[tuple[str, str]] = []
+    for i, parameter in enumerate(parameters):
+        if parameter.parameter_type not in ("double", "int") or parameter.feasible_space.distribution in ("logUniform", "normal", "logNormal"):
+            continue
+        for end in ("min", "max"):
+            text = getattr(parameter.feasible_space, end)
+            try:
+                value = float(text)
+            except (TypeError, ValueError):
+                continue  # the parameter's own checks say what is wrong with it
+            if math.isfinite(value) and abs(value) > FLOAT32_MAX:
+                problems.append(
+                    (
+                        f"spec.parameters[{i}].feasibleSpace.{end}",
+                        f"base_estimator {estimator} (scikit-learn's trees, which read values as float32) takes a uniform parameter "
+                        f"between -3.4e38 and 3.4e38, got {text}: narrow the range, use a logUniform distribution, or base_estimator GP",
+                    )
+                )
+    return problems
+
+
 _ENAS_SETTINGS = (  # Katib: pkg/suggestion/v1beta1/nas/enas/AlgorithmSettings.py; floats in (low, high]
     int_setting("controller_hidden_size", 64, minimum=1, help="the LSTM's hidden units"),
     float_setting("controller_temperature", 5.0, greater_than=0.0, allow_none=True, help="softmax temperature of the logits"),
@@ -381,6 +414,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
                 float_setting("xi", 0.01, at_least=0.0, help="exploration for EI/PI"),
                 _RANDOM_STATE,
             ),
+            check_problem=_check_bayesianoptimization,
         ),
         CatalogueEntry(
             "tpe",
