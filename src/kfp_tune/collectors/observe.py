@@ -8,8 +8,10 @@ or the PrometheusMetric collector's endpoint. An :class:`ObservationWriter` stor
 stamp ``collector-<source>-<first index>``: each record holds the observations of one source (a
 file, or the endpoint) from that index on. The keys are deterministic and written with the
 store's atomic create, so a collector that restarts (a sidecar's container restarted) goes on
-where the stored records end and never stores an observation twice. :func:`read_collected` folds
-them back, in the order a collector that read the files whole would have found them.
+where the stored records end and never stores an observation twice (a PrometheusMetric endpoint
+shows only its current values, so its series goes on from the stored one: :meth:`Follower.resume`).
+:func:`read_collected` folds them back, in the order a collector that read the files whole would
+have found them.
 
 The sidecar on a cluster (:mod:`kfp_tune.collectors.sidecar`) and the local launcher both use
 these; collect-metrics and the early stopping monitor read the records.
@@ -20,13 +22,13 @@ from __future__ import annotations
 import logging
 import posixpath
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars, text_log, text_metrics, whole_lines
-from kfp_tune.collectors.prometheus import Endpoint, PrometheusSeries, scrape
+from kfp_tune.collectors.prometheus import Endpoint, PrometheusSeries, parse_exposition, scrape
 from kfp_tune.collectors.push import COLLECTOR_STAMP
 from kfp_tune.collectors.stdout import parse_metric_lines
 from kfp_tune.core.errors import StoreError
@@ -45,6 +47,8 @@ DONE_STAMP = "collector-done"
 """The record a collector writes last, once it has stored everything the trial reported."""
 FOLLOWED_KINDS = frozenset({CollectorKind.FILE, CollectorKind.TENSORFLOW_EVENT, CollectorKind.PROMETHEUS_METRIC})
 """The kinds a kfp-tune collector follows while the trial runs."""
+ENDPOINT_SOURCE = "prometheus"
+"""The source name of a PrometheusMetric collector's observations."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,24 @@ class Follower:
     local: Path | None = None
     host: str | None = None
     _series: PrometheusSeries | None = field(default=None, init=False)
+    _resumed: dict[str, float] = field(default_factory=dict, init=False)
+    """The last stored value of each metric not scraped since :meth:`resume`."""
+
+    def resume(self, stored: Mapping[str, Sequence[MetricLog]]) -> None:
+        """Go on after what an earlier collector stored (``stored``: by source, in order), as a
+        restarted sidecar must. A file is read whole again, but an endpoint shows only its current
+        values: its series starts from the stored observations, so a new one is stored after them,
+        each metric's steps go on from its last stored step, and a value still the last one stored
+        is not a new observation."""
+        observations = list(stored.get(ENDPOINT_SOURCE) or [])
+        if self.source.kind != CollectorKind.PROMETHEUS_METRIC or not observations:
+            return
+        steps: dict[str, int] = {}
+        for m in observations:
+            steps[m.name] = (m.step if m.step is not None else steps.get(m.name, 0)) + 1
+            self._resumed[m.name] = m.value
+        last: dict[str, tuple[float, float | None]] = {name: (value, None) for name, value in self._resumed.items()}
+        self._series = PrometheusSeries(list(self.source.names), observations=observations, _last=last, _steps=steps)
 
     def poll(self, final: bool = False) -> dict[str, list[MetricLog]]:
         """Every observation so far, by source. ``final``: the trial has ended, so a last line
@@ -150,8 +172,22 @@ class Follower:
             self._series = PrometheusSeries(list(self.source.names))
         text = scrape(self.source.endpoint.url(self.host))
         if text is not None:
+            if self._resumed:
+                self._match_resumed(text)
             self._series.add_scrape(text)
-        return {"prometheus": list(self._series.observations)} if self._series.observations else {}
+        return {ENDPOINT_SOURCE: list(self._series.observations)} if self._series.observations else {}
+
+    def _match_resumed(self, text: str) -> None:
+        """A stored record keeps no sample's timestamp: the first sample of a metric after
+        :meth:`resume` whose value is the last one stored is taken as that observation."""
+        assert self._series is not None
+        try:
+            found = parse_exposition(text, list(self.source.names))
+        except ValueError:  # not the text format: add_scrape skips it too
+            return
+        for name in [name for name in self._resumed if name in found]:
+            if found[name][0] == self._resumed.pop(name):
+                self._series._last[name] = found[name]
 
 
 def _stamp(source: str, start: int) -> str:
@@ -176,8 +212,13 @@ class ObservationWriter:
     def __init__(self, records: ExperimentRecords, trial: str):
         self.records, self.trial = records, trial
         self._next: dict[str, int] = {}
-        for source, start, count in _stored(records, trial, {}):
+        self._before: dict[str, dict[str, Any]] = {}
+        for source, start, count in _stored(records, trial, self._before):
             self._next[source] = max(self._next.get(source, 0), start + count)
+
+    def stored(self) -> dict[str, list[MetricLog]]:
+        """The observations stored before this writer started, by source, each in its order."""
+        return _by_source(self._before.values())
 
     def write(self, observed: Mapping[str, Sequence[MetricLog]]) -> int:
         """Store what is new since the last call (or in the store already); returns how many
@@ -233,28 +274,33 @@ class CollectedReader:
 
     def read(self) -> list[MetricLog]:
         """Every stored observation once, source by source (sorted), each in its own order."""
-        by_source: dict[str, dict[int, MetricLog]] = {}
         prefix = self.records.reports_prefix(self.trial)
         _stored(self.records, self.trial, self._cache)
-        for key, record in self._cache.items():
-            if not key.startswith(prefix):
-                continue
-            about = record["collector"]
-            seen = by_source.setdefault(about["source"], {})
-            for offset, metric in enumerate(record.get("metrics") or []):
-                step = metric.get("step")
-                step = step if isinstance(step, int) else None
-                time_us = metric.get("time_us")
-                time_us = time_us if isinstance(time_us, int) and not isinstance(time_us, bool) else None
-                if isinstance(metric.get("text"), str):
-                    seen.setdefault(about["start"] + offset, text_log(str(metric["name"]), metric["text"], step, time_us))
-                else:
-                    seen.setdefault(about["start"] + offset, MetricLog(str(metric["name"]), float(metric["value"]), step, time_us=time_us))
-        return [m for source in sorted(by_source) for _, m in sorted(by_source[source].items())]
+        by_source = _by_source(record for key, record in self._cache.items() if key.startswith(prefix))
+        return [m for source in sorted(by_source) for m in by_source[source]]
 
     def finished(self) -> bool:
         """Whether the collector said it has stored everything (its ``done`` record)."""
         return self.records.store.get(self.records.report_key(self.trial, DONE_STAMP)) is not None
+
+
+def _by_source(records: Iterable[dict[str, Any]]) -> dict[str, list[MetricLog]]:
+    """The observations of collector records (checked by :func:`_stored`), by source, each once
+    and in its order."""
+    by_source: dict[str, dict[int, MetricLog]] = {}
+    for record in records:
+        about = record["collector"]
+        seen = by_source.setdefault(about["source"], {})
+        for offset, metric in enumerate(record.get("metrics") or []):
+            step = metric.get("step")
+            step = step if isinstance(step, int) else None
+            time_us = metric.get("time_us")
+            time_us = time_us if isinstance(time_us, int) and not isinstance(time_us, bool) else None
+            if isinstance(metric.get("text"), str):
+                seen.setdefault(about["start"] + offset, text_log(str(metric["name"]), metric["text"], step, time_us))
+            else:
+                seen.setdefault(about["start"] + offset, MetricLog(str(metric["name"]), float(metric["value"]), step, time_us=time_us))
+    return {source: [m for _, m in sorted(seen.items())] for source, seen in by_source.items()}
 
 
 def read_collected(records: ExperimentRecords, trial: str) -> list[MetricLog]:
@@ -265,7 +311,9 @@ def read_collected(records: ExperimentRecords, trial: str) -> list[MetricLog]:
 def follow(follower: Follower, writer: ObservationWriter, stop: threading.Event, poll_seconds: float) -> int:
     """Store what the trial reports every ``poll_seconds`` until ``stop`` is set (the trial has
     ended), then read it all once more, store the rest and the ``done`` record; returns how many
-    observations were stored. A store that fails is tried again at the next poll."""
+    observations were stored. A store that fails is tried again at the next poll. A collector
+    restarted goes on after what the one before it stored (:meth:`Follower.resume`)."""
+    follower.resume(writer.stored())
     stored = 0
     while not stop.wait(poll_seconds):
         stored += _store_new(writer, follower, final=False)
