@@ -1,19 +1,29 @@
 """What a collector's records hold and how they are read back, in the cases no other test
-reached: a restarted PrometheusMetric collector goes on after its stored observations."""
+reached (surviving mutants of collectors/observe.py): a restarted PrometheusMetric collector goes
+on after its stored observations, a source stored in several records reads back whole, a record
+there before the writer (shorter, or empty) and a store failing once on the last write, damaged
+records, and DARTS's text genotype through a File collector."""
 
 from __future__ import annotations
 
 import http.server
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from test_darts_run import GENOTYPE, GENOTYPE_FORMAT, darts_cpu
 
-from kfp_tune.collectors.observe import CollectorSource, Follower, ObservationWriter, follow, read_collected
+from kfp_tune.collectors.formats import text_log
+from kfp_tune.collectors.observe import CollectorSource, Follower, ObservationWriter, collector_source, follow, read_collected
 from kfp_tune.collectors.prometheus import Endpoint
+from kfp_tune.collectors.stdout import DEFAULT_METRICS_FORMAT
+from kfp_tune.core.errors import StoreError
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.vocabulary import CollectorKind
+from kfp_tune.core.vocabulary import CollectorKind, RecordKind
 
 TRIAL = "quad-t1"
 
@@ -98,3 +108,93 @@ def test_the_sidecars_follow_resumes_a_prometheus_collector(endpoint, local_stor
     assert follow(Follower(endpoint.source, host="127.0.0.1"), ObservationWriter(records, TRIAL), stop, 0.0) == 1
     assert [(m.value, m.step) for m in read_collected(records, TRIAL)] == [(0.9, 0), (0.6, 1)]
 
+
+def test_a_source_stored_in_several_records_reads_back_whole(local_store):
+    records = ExperimentRecords(local_store, "quad")
+    numbers = [MetricLog("loss", 0.5, 0), MetricLog("loss", 0.4, 1), MetricLog("loss", 0.3, 2)]
+    texts = [text_log("Best-Genotype", f"genotype {i}", i) for i in range(3)]
+    writer = ObservationWriter(records, TRIAL)
+    assert writer.write({"a.log": numbers[:2], "b.log": texts[:2]}) == 4
+    assert writer.write({"a.log": numbers, "b.log": texts}) == 2  # records from index 2 on
+    assert read_collected(records, TRIAL) == numbers + texts
+
+
+def test_a_shorter_record_stored_by_another_collector_is_followed_by_the_rest(local_store):
+    """Two containers racing: the other stored the first observation at the same key."""
+    records = ExperimentRecords(local_store, "quad")
+    logs = [MetricLog("loss", 0.5, 0), MetricLog("loss", 0.4, 1), MetricLog("loss", 0.3, 2)]
+    writer = ObservationWriter(records, TRIAL)
+    assert ObservationWriter(records, TRIAL).write({"m.log": logs[:1]}) == 1
+    assert writer.write({"m.log": logs}) == 3
+    assert read_collected(records, TRIAL) == logs
+
+
+@pytest.mark.timeout(30)  # the old check looped for ever on it
+def test_an_empty_record_where_a_collector_stores_is_a_store_error(local_store):
+    records = ExperimentRecords(local_store, "quad")
+    writer = ObservationWriter(records, TRIAL)
+    ObservationWriter(records, TRIAL).write({"m.log": []})  # nothing new: nothing stored
+    from kfp_tune.collectors.observe import _stamp
+
+    records.write_once(records.report_key(TRIAL, _stamp("m.log", 0)), RecordKind.REPORTED_METRICS, {"metrics": [], "collector": {"source": "m.log", "start": 0}})
+    with pytest.raises(StoreError, match="holds no observations"):
+        writer.write({"m.log": [MetricLog("loss", 0.5, 0)]})
+
+
+class _FailingOnce:
+    """A store whose first create of a collector record fails (before it reaches the store)."""
+
+    def __init__(self, inner: Any):
+        self.inner, self.uri, self.failed = inner, inner.uri, False
+
+    def create(self, key: str, data: bytes) -> bool:
+        if not self.failed and "/reports/collector-" in key:
+            self.failed = True
+            raise StoreError("injected fault: create (transient)", transient=True)
+        return bool(self.inner.create(key, data))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_the_last_write_is_tried_again_when_the_store_fails_once(tmp_path, local_store):
+    metrics = tmp_path / "m.log"
+    metrics.write_text("loss=0.5\nloss=0.4")  # the last line complete only once the trial has ended
+    records = ExperimentRecords(_FailingOnce(local_store), "quad")  # type: ignore[arg-type]
+    source = CollectorSource(kind=CollectorKind.FILE, names=("loss",), path="/var/log/m.log", path_kind="File")
+    stop = threading.Event()
+    stop.set()
+    assert follow(Follower(source, local=metrics), ObservationWriter(records, TRIAL), stop, 0.0) == 2
+    assert [m.value for m in read_collected(records, TRIAL)] == [0.5, 0.4]
+
+
+def _damaged(local_store: Any, collector: dict[str, Any], metric: dict[str, Any]) -> ExperimentRecords:
+    records = ExperimentRecords(local_store, "quad")
+    records.write_once(records.report_key(TRIAL, f"collector-{collector['source'][0]}-000000000"), RecordKind.REPORTED_METRICS, {"metrics": [metric], "collector": collector})
+    return records
+
+
+@pytest.mark.parametrize("collector", [{"source": "m.log"}, {"source": "m.log", "start": "0"}])
+def test_a_collector_record_without_a_whole_start_is_damaged(local_store, collector):
+    records = _damaged(local_store, collector, {"name": "loss", "value": 0.5, "step": 0})
+    with pytest.raises(StoreError, match=r"collector\.start"):
+        read_collected(records, TRIAL)
+    with pytest.raises(StoreError, match=r"collector\.start"):
+        ObservationWriter(records, TRIAL)
+
+
+def test_a_step_that_is_not_a_whole_number_and_a_boolean_time_are_read_as_none(local_store):
+    records = _damaged(local_store, {"source": "m.log", "start": 0}, {"name": "loss", "value": 0.5, "step": "3", "time_us": True})
+    assert read_collected(records, TRIAL) == [MetricLog("loss", 0.5, None, time_us=None)]
+    kept = _damaged(local_store, {"source": "n.log", "start": 0}, {"name": "loss", "value": 0.5, "step": 3, "time_us": 1_700_000_000_000_000})
+    assert read_collected(kept, TRIAL)[1] == MetricLog("loss", 0.5, 3, time_us=1_700_000_000_000_000)  # n.log's, after m.log's
+
+
+def test_dartss_genotype_is_read_as_text_through_a_file_collector(tmp_path: Path):
+    """DARTS's metricsFormat takes the genotype, a text value; the collector source says so."""
+    path = {"path": "/var/log/darts/metrics.log", "kind": "File", "format": "TEXT"}
+    doc = darts_cpu(**{"spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": path, "filter": {"metricsFormat": [GENOTYPE_FORMAT, DEFAULT_METRICS_FORMAT]}}}})
+    metrics = tmp_path / "metrics.log"
+    metrics.write_text(f"Best-Genotype={GENOTYPE}\nBest-Accuracy=0.5\n")
+    observed = Follower(collector_source(load_experiment(doc)), local=metrics).poll(final=True)
+    assert [(m.name, m.text) for m in observed["metrics.log"]] == [("Best-Genotype", GENOTYPE)]
