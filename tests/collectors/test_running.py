@@ -56,7 +56,9 @@ def test_a_file_collector_trial_is_stopped_early_on_what_it_wrote_so_far(tmp_pat
     completed = [[0.5, 0.4, 0.3, 0.2], [0.6, 0.5, 0.4, 0.3]]  # averages 0.35 and 0.45: threshold 0.4
     rule = MedianStop({"min_trials_required": 2, "start_step": 4})
     run = trial_run(experiment, trial, should_stop=stop_test(records, experiment, trial.name, rule, completed))
-    outcome = LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}).run(run)
+    # the trial never ends by itself: a deadline turns a follower that stores nothing (parsing
+    # broken) into a DeadlineExceeded failure instead of a hang; medianstop stops it in seconds
+    outcome = LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}, timeout_seconds=60).run(run)
     assert outcome.phase == "EarlyStopped", outcome
     # its best of the first four reports, 0.7, is worse than 0.4; the fifth (0.1) comes too late
     seen = RunningMetrics(records, experiment, trial.name).read()
