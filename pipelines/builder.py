@@ -353,7 +353,7 @@ def checked_store_uri(store_uri: Any, field: str = "store_uri") -> str:
 
 def pipeline_store_uri(store_uri: str | None) -> str:
     """The ``store_uri`` parameter's default a pipeline is compiled with (build_pipeline's,
-    tuning_step's): None is the cluster's default store, :data:`DEFAULT_CLUSTER_STORE`, as
+    tuning_step's, component_trials'): None is the cluster's default store, :data:`DEFAULT_CLUSTER_STORE`, as
     ``kfp-tune compile`` without ``--store``; anything else as :func:`checked_store_uri` takes it."""
     return checked_store_uri(DEFAULT_CLUSTER_STORE if store_uri is None else store_uri)
 

@@ -376,12 +376,11 @@ def component_trials(
     from kfp_tune.components.best_trial import best_trial
     from kfp_tune.components.suggest import suggest
     from kfp_tune.pipelines.builder import (
-        DEFAULT_CLUSTER_STORE,
         DEFAULT_OBJECT_STORE,
         RUN_PARAMETERS,
-        checked_store_uri,
         embedded_spec,
         pipeline_doc,
+        pipeline_store_uri,
         resolve_object_store,
         stateful_task,
     )
@@ -409,7 +408,7 @@ def component_trials(
         )
     spec_json = embedded_spec(loaded)
     cluster_store = resolve_object_store(DEFAULT_OBJECT_STORE if object_store is None else object_store)
-    store_uri = checked_store_uri(store_uri or DEFAULT_CLUSTER_STORE)  # a public parameter default: no credentials
+    store_uri = pipeline_store_uri(store_uri)  # as tuning_step takes it: a public parameter default, no credentials
 
     by_identifier = {_identifier(name): name for name in component_inputs}
     bindings: dict[str, tuple[str, str]] = {}

@@ -607,3 +607,15 @@ def test_a_store_uri_with_credentials_is_refused_before_it_becomes_a_parameter_d
         with pytest.raises(InputError, match=r"^store_uri: store URI s3://\*\*\*@bucket/x: credentials do not belong in the URI") as refused:
             build()
         assert "kfptune-store-secret" not in str(refused.value)
+
+
+def test_an_empty_store_uri_is_refused_as_tuning_step_refuses_it():
+    """QA store_rule.py: ``component_trials(..., store_uri="")`` compiled the cluster's default
+    store while tuning_step and build_pipeline refuse ""; one rule now (builder.pipeline_store_uri):
+    None is the default store, "" is a store URI that is not one."""
+    from kfp_tune.pipelines import tuning_step
+
+    for build in (lambda: component_trials(grid_experiment(), bowl, store_uri=""), lambda: tuning_step(quadratic_experiment(), store_uri="")):
+        with pytest.raises(InputError, match=r"^store_uri: store URI '': expected s3://bucket/prefix, file:///path or a folder path"):
+            build()
+    assert component_trials(grid_experiment(), bowl, store_uri=None).component_spec.inputs["store_uri"].default == "s3://mlpipeline/kfp-tune"
