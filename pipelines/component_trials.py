@@ -61,6 +61,9 @@ log = logging.getLogger(__name__)
 MAX_COMPONENT_TRIALS = 10_000
 """The most trial slots one component-trial pipeline compiles (``maxTrialCount``): the loop's
 items are listed in it, about 6 bytes a slot."""
+PIPELINE_NAME_PREFIX = "kfp-tune-component-"
+"""How a component-trial pipeline's name begins (then the experiment's name): submit tells it by
+that, to say it takes no ``rounds``."""
 COMPONENT_TRIAL_CONTAINER = "kfp-component"
 """The primary container of the trial template put in an experiment that has none: it only
 records, in Katib's form, which component the trials ran."""
@@ -584,7 +587,7 @@ def component_trials(
         TUNING_OUTPUTS,
     )
     return dsl.pipeline(
-        name=dns_label(f"kfp-tune-component-{loaded.name}"),
+        name=dns_label(f"{PIPELINE_NAME_PREFIX}{loaded.name}"),
         description=(
             f"kfp-tune: Katib experiment {loaded.name!r}, each trial a task of component {spec_obj.name!r}; outputs the best parameters, objective, "
             f"trial, metrics and model; {compiled_by_text()}"

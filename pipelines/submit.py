@@ -219,10 +219,15 @@ def _check_ready_options(ready: _Ready, rounds: int | None, store_uri: str | Non
         )
         errors.append(FieldError("store_uri", f"for an experiment, which is compiled with it; {sent}: {how}"))
     if rounds is not None:
-        errors.append(FieldError("rounds", (
-            f"for an experiment, which is compiled with it; {sent}, and its checkpoints are fixed when it is built: build it with "
-            "rounds (compile_pipeline(experiment, path, rounds=N), kfp-tune compile --rounds N, tuning_step(experiment, rounds=N))"
-        )))
+        from kfp_tune.pipelines.component_trials import PIPELINE_NAME_PREFIX
+
+        built_with = "compile_pipeline(experiment, path, rounds=N), kfp-tune compile --rounds N or tuning_step(experiment, rounds=N)"
+        how = (
+            "it is a component_trials pipeline, which has no rounds (one loop iteration per trial, up to maxTrialCount): leave rounds out"
+            if ready.name.startswith(PIPELINE_NAME_PREFIX)
+            else f"its checkpoints are fixed when it is built: rounds are given to {built_with} (component_trials takes none)"
+        )
+        errors.append(FieldError("rounds", f"for an experiment, which is compiled with it; {sent}: {how}"))
     if object_store != DEFAULT_OBJECT_STORE:
         known = OBJECT_STORES.get(object_store) if isinstance(object_store, str) else None
         endpoint = repr(known.endpoint) if known is not None else "..."

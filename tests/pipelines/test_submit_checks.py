@@ -69,6 +69,25 @@ def test_a_pipeline_function_without_a_store_says_so_and_keeps_its_structured_ar
     assert fake_kfp_host.runs[submitted.id]["runtime_config"]["parameters"] == {"config": {"lr": 0.1}, "items": [1]}
 
 
+@dsl.component
+def bowl(x: float, y: float) -> float:
+    return (x - 0.3) ** 2 + (y - 0.6) ** 2
+
+
+def test_rounds_for_a_ready_pipeline_is_refused_with_advice_that_fits_it(fake_kfp_host, compiled):
+    """QA: the rounds refusal told every ready pipeline to be rebuilt with compile_pipeline or
+    tuning_step rounds=, also a component_trials pipeline, which has no rounds (one loop
+    iteration per trial): for one of those it now says to leave rounds out."""
+    from kfp_tune.pipelines import component_trials
+
+    trials = component_trials(quadratic_experiment(), bowl)
+    said = _refused(lambda **kw: kfp_tune.submit(trials, host=fake_kfp_host.url, **kw), rounds=3)["rounds"]
+    assert "component_trials pipeline, which has no rounds" in said and "leave rounds out" in said and "rounds=N" not in said
+    said = _refused(lambda **kw: kfp_tune.submit(compiled, host=fake_kfp_host.url, **kw), rounds=3)["rounds"]
+    assert "tuning_step(experiment, rounds=N)" in said and "(component_trials takes none)" in said
+    assert fake_kfp_host.requests == []
+
+
 @pytest.mark.parametrize(
     "cron, expected",
     [
