@@ -42,7 +42,7 @@ def test_a_number_is_written_out_or_not_by_its_value_as_shown() -> None:
     assert format_number(-9999.9) == format_number(-10000) == "-10000"
     assert format_number(9999.4) == "9999" and format_number(12345.6) == "12346"
     # a billion and anything shown as one: 1e+09, not 1000000000
-    assert format_number(999999999.6) == format_number(1e9) == "1e+09"
+    assert format_number(999999999.6) == format_number(999999999.0) == format_number(1e9) == "1e+09"  # whole, but a billion as rounded
     assert format_number(999949999.0) == "999949999"
 
 

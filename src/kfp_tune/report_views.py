@@ -85,9 +85,10 @@ BEST_COLOUR = "#000000"
 
 def format_number(value: float) -> str:
     """A number with SIGNIFICANT_DIGITS significant digits (``0.008895306923057273`` ->
-    ``0.008895``); whole numbers up to a billion are written out rather than as ``1.235e+04``.
-    Which of the two is decided on the value as rounded to those digits, so near-equal values
-    read alike: 9999.7 is ``10000`` as 10000 is (not ``1e+04``), 999999999.6 ``1e+09`` as 1e9 is."""
+    ``0.008895``); a number that, rounded to those digits, is from 10,000 to below a billion is
+    written out whole (12345.6 -> ``12346``) rather than as ``1.235e+04``. Decided on the value as
+    rounded, so near-equal values read alike: 9999.7 is ``10000`` as 10000 is (not ``1e+04``),
+    999999999.6 and the whole number 999999999 are ``1e+09`` as 1e9 is."""
     if not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
     text = f"{value:.{SIGNIFICANT_DIGITS}g}"
