@@ -87,7 +87,32 @@ def test_a_push_trial_reports_from_its_pod_what_it_reports_and_returns(tmp_path)
     (tmp_path / "no-kfp-tune" / "kfp_tune").mkdir(parents=True)
     (tmp_path / "no-kfp-tune" / "kfp_tune" / "__init__.py").write_text("raise ImportError('not installed')\n")
     missing = _run_as_the_pod(container["args"][0], {**place, "PYTHONPATH": str(tmp_path / "no-kfp-tune")})
-    assert missing.returncode != 0 and "add 'kfp-tune' to packages_to_install, or use a base_image that has it" in missing.stderr
+    assert missing.returncode != 0 and "(it is not on PyPI): use a base_image that has it" in missing.stderr
+    assert "add 'kfp-tune' to packages_to_install" not in missing.stderr
+
+
+def test_a_push_trials_script_says_what_push_does_with_what_the_function_returns(tmp_path):
+    """A Push trial reports through kfp_tune.report_metrics and prints nothing, yet its script
+    said it printed name=value lines for the StdOut collector, and its TypeError asked for None
+    "with the metrics printed as name=value" (which Push never reads). Each is worded by its
+    collector now."""
+    def returns_text(parameters):
+        return "0.5"
+
+    for collector, says, not_says in (("Push", "or None after calling kfp_tune.report_metrics", "printed as name=value"),
+                                      ("StdOut", "or None with the metrics printed as name=value", "after calling kfp_tune.report_metrics")):
+        experiment = function_job_experiment(returns_text, {"lr": search.double(0.01, 0.1)}, name="words", objective_metric_name="acc",
+                                             metrics_collector=collector)
+        (container,) = substitute(experiment.spec.trial_template.trial_spec, {"lr": "0.05"})["spec"]["template"]["spec"]["containers"]
+        script = container["args"][0]
+        assert says in script and not_says not in script
+        assert ("for Katib's StdOut collector" in script) == (collector == "StdOut")
+        assert ("for Katib's Push collector" in script) == (collector == "Push")
+        done = _run_as_the_pod(script, {"KFP_TUNE_STORE": LocalStore(tmp_path / collector).uri, "KFP_TUNE_EXPERIMENT": "words",
+                                        "KFP_TUNE_TRIAL": "words-abcd1234"})
+        assert done.returncode != 0 and f"returns_text returned str; expected a number, a dict of metric name -> number, {says}" in done.stderr
+
+
 
 
 def test_create_experiment_with_a_host_refuses_a_folder_store_naming_the_clients_store(kfp_host, monkeypatch, tmp_path):

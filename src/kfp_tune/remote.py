@@ -84,7 +84,8 @@ _SCRIPT_HEADER = "from __future__ import annotations"
 type hints may name what only the module around the function imported (``Any``, a class)."""
 _PUSH_NEEDS_KFP_TUNE = (
     "kfp-tune: this experiment's metrics collector is Push: the trial reports its metrics with kfp_tune.report_metrics, and kfp-tune "
-    "is not installed in the trial's image; add 'kfp-tune' to packages_to_install, or use a base_image that has it"
+    "is not installed in the trial's image (it is not on PyPI): use a base_image that has it (built FROM kfp-tune's runtime image, "
+    "images/runtime/Dockerfile), or name a kfp-tune wheel's URL in packages_to_install, or an index serving it in pip_index_urls"
 )
 """What a Push trial says, and exits with, when its image has no kfp-tune to report with."""
 
@@ -207,6 +208,8 @@ def trial_script(
     names = list(order) or list(kinds)
     pad = " " * 12  # the wrapper's body, as written below before dedent
     if push:
+        returned_goes = "report what it returns with kfp_tune.report_metrics for Katib's Push collector."
+        none_means = "after calling kfp_tune.report_metrics"
         push_check = textwrap.indent(textwrap.dedent(f"""\
             try:
                 import kfp_tune as _kfp_tune
@@ -215,13 +218,15 @@ def trial_script(
             """), pad)
         report = f"{pad}if finite:\n{pad}    _kfp_tune.report_metrics(finite)"
     else:
+        returned_goes = "print what it returns as name=value lines for Katib's StdOut collector."
+        none_means = "with the metrics printed as name=value"
         push_check = ""
         report = f'{pad}for name, value in finite.items():\n{pad}    print(f"{{name}}={{value!r}}", flush=True)'
     call = textwrap.dedent(f'''
 
         def {_WRAPPER_PREFIX}_trial({_WRAPPER_PREFIX}_objective={objective.__name__}):
             """kfp-tune: call {objective.__name__} with this trial's parameters, typed as tune() gives
-            them; print what it returns as name=value lines for Katib's StdOut collector. (The
+            them; {returned_goes} (The
             function comes in as an argument: its name may be one of the names used here.)"""
             import math as _math
             import numbers as _numbers
@@ -240,13 +245,13 @@ def trial_script(
             fixed = __import__("json").loads({fixed_text})
             returned = {_WRAPPER_PREFIX}_objective({{name: fixed[name] if name in fixed else typed(kinds[name], texts[name]) for name in {names!r}}})
             if returned is None:
-                return  # the function printed its metrics as name=value
+                return  # {none_means}
             if isinstance(returned, dict):
                 metrics = returned
             elif isinstance(returned, _numbers.Real) and not isinstance(returned, bool):
                 metrics = {{{objective_metric_name!r}: returned}}
             else:
-                raise TypeError(f"{objective.__name__} returned {{type(returned).__name__}}; expected a number, a dict of metric name -> number, or None with the metrics printed as name=value")
+                raise TypeError(f"{objective.__name__} returned {{type(returned).__name__}}; expected a number, a dict of metric name -> number, or None {none_means}")
             for name, value in metrics.items():
                 if isinstance(value, bool) or not isinstance(value, _numbers.Real):
                     raise TypeError(f"metric {{name!r}} is {{type(value).__name__}}; expected a number")
