@@ -113,21 +113,47 @@ def test_a_push_trials_script_says_what_push_does_with_what_the_function_returns
         assert done.returncode != 0 and f"returns_text returned str; expected a number, a dict of metric name -> number, {says}" in done.stderr
 
 
-
-
-def test_create_experiment_with_a_host_refuses_a_folder_store_naming_the_clients_store(kfp_host, monkeypatch, tmp_path):
+@pytest.mark.parametrize("method", ["create_experiment", "tune"])
+def test_create_experiment_with_a_host_refuses_a_folder_store_naming_the_clients_store(kfp_host, monkeypatch, tmp_path, method):
     """The client's default store is a folder here; sending to a host refused it as
-    ``tune(): store: ...`` (a ValueError), where the caller called create_experiment and set the
-    store on KatibClient(store=...). It is the RuntimeError Katib's SDK raises for a refusal,
-    and nothing is sent."""
+    ``tune(): store: ... (the default)`` (a ValueError), where the caller called create_experiment
+    or KatibClient.tune, which has no store argument and whose default is that folder, and set
+    the store on KatibClient(store=...). Both raise the RuntimeError Katib's SDK raises for a
+    refusal, and nothing is sent."""
     monkeypatch.chdir(tmp_path)
+    client = KatibClient(host=kfp_host.url)
     with pytest.raises(InputError) as refused:
-        KatibClient(host=kfp_host.url).create_experiment(quadratic_experiment())
+        if method == "tune":
+            client.tune(name="folder", objective=reports_and_returns, parameters={"lr": search.double(0.01, 0.1)}, objective_metric_name="acc")
+        else:
+            client.create_experiment(quadratic_experiment())
     assert isinstance(refused.value, InvalidRequestError) and not isinstance(refused.value, RemoteArgumentError)
     message = str(refused.value)
-    assert message.startswith("KatibClient.create_experiment: the client's store 'file://") and "tune()" not in message
+    assert message.startswith(f"KatibClient.{method}: the client's store 'file://") and "tune()" not in message and "(the default)" not in message
     assert "make the client with KatibClient(store='s3://mlpipeline/kfp-tune', host=...)" in message
     assert kfp_host.posted("runs") == []
+
+
+def test_a_host_clients_s3_store_is_opened_only_when_read_here(kfp_host, monkeypatch):
+    """KatibClient(store='s3://...', host=...), what the folder store's refusal asks for, raised
+    "an s3:// store needs an S3 endpoint" when made without KFP_TUNE_S3_ENDPOINT, though tune and
+    create_experiment only name the store to the run (its pods read it). Now both send; a method
+    that reads the store here says it needs the endpoint when called."""
+    for variable in ("KFP_TUNE_S3_ENDPOINT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID"):
+        monkeypatch.delenv(variable, raising=False)
+    client = KatibClient(store="s3://mlpipeline/kfp-tune/", host=kfp_host.url)
+    assert repr(client) == f"kfp_tune.KatibClient(store='s3://mlpipeline/kfp-tune', host={kfp_host.url!r})"
+    client.tune(name="no-endpoint", objective=reports_and_returns, parameters={"lr": search.double(0.01, 0.1)}, objective_metric_name="acc")
+    client.create_experiment(quadratic_experiment())
+    assert len(kfp_host.posted("runs")) == 2
+    assert all("s3://mlpipeline/kfp-tune" in json.dumps(run) for run in kfp_host.posted("runs"))
+    for read in (lambda: client.get_experiment("no-endpoint"), client.list_experiments, lambda: client.get_optimal_hyperparameters("no-endpoint")):
+        with pytest.raises(RuntimeError) as refused:
+            read()
+        assert str(refused.value).startswith("KatibClient: this reads the store s3://mlpipeline/kfp-tune on this machine")
+        assert "an s3:// store needs an S3 endpoint: set KFP_TUNE_S3_ENDPOINT" in str(refused.value)
+    with pytest.raises(InputError, match="an s3:// store needs an S3 endpoint"):  # without a host it is read here: refused at once, as before
+        KatibClient(store="s3://mlpipeline/kfp-tune")
 
 
 def _run_yaml(folder: Path, store: Path, doc: dict[str, Any]) -> None:
@@ -165,3 +191,18 @@ def test_conditions_repr_and_the_collectors_filter_read_as_katibs_models(tmp_pat
     failed = katib.get_experiment("fails")
     assert (katib.is_experiment_failed("fails"), katib.is_experiment_running("fails")) == (True, False)
     assert (katib.is_experiment_failed("quad", experiment=failed), katib.is_experiment_running("fails", experiment=running)) == (True, True)
+
+
+def test_katibs_tune_with_a_host_sends_through_tune_hosts_path_refusing_windows_first(kfp_host, monkeypatch):
+    """KatibClient.tune with a host repeated tune(host=)'s sending and skipped its platform check;
+    it goes through the same path now (api.submit_tuning), so Windows is refused before anything
+    is sent, as tune(host=) refuses it."""
+    import kfp_tune.core.supported_os as supported_os
+    from kfp_tune.core.supported_os import UnsupportedPlatform
+
+    monkeypatch.setattr(supported_os, "on_windows", lambda: True)
+    with pytest.raises(RuntimeError) as refused:
+        KatibClient(store="s3://mlpipeline/kfp-tune", host=kfp_host.url).tune(
+            name="on-windows", objective=reports_and_returns, parameters={"lr": search.double(0.01, 0.1)}, objective_metric_name="acc")
+    assert isinstance(refused.value.__cause__, UnsupportedPlatform) and "WSL2" in str(refused.value)
+    assert kfp_host.posted("runs") == []

@@ -492,16 +492,10 @@ def tune(
     if not isinstance(take_over, bool):
         raise TypeError(f"tune(): take_over must be True or False, got {shown(take_over)}")
     if host is not None or client is not None:
-        from kfp_tune.remote import submit_experiment
-
         if take_over:
             raise TypeError("tune(): take_over is for trials in this process; a run on Kubeflow takes the pipeline parameter take_over "
                             "(kfp-tune submit --param take_over=true)")
-        experiment = remote_experiment(arguments)  # refuses a Store object: the run on Kubeflow needs the store's URI
-        return submit_experiment(
-            experiment, host=host, namespace=namespace, store=None if store is None else os.fspath(cast("str | os.PathLike[str]", store)), kfp_experiment=kfp_experiment,
-            run_name=run_name, object_store=object_store, service_account=service_account, client=client, reader=read_result,
-        )
+        return submit_tuning(arguments)
     given = [key for key in _REMOTE_ONLY if arguments[key] is not None]
     if given:
         raise TypeError(f"tune(): {given[0]} is for trials on Kubeflow: pass host= (the KFP API's URL) or client= with it")
@@ -635,6 +629,24 @@ def remote_experiment(arguments: dict[str, Any]) -> Experiment:
         raise TuneArgumentError(exc.errors, parameters) from None
     except RemoteArgumentError as exc:
         raise RemoteArgumentError(f"tune(): {exc}") from None
+
+
+def submit_tuning(arguments: Mapping[str, Any]) -> RemoteTuning:
+    """``tune(host=)``'s run on Kubeflow from its arguments: the platform and every argument
+    checked, then the experiment sent. ``KatibClient.tune`` with a host sends through here too,
+    adding ``metrics_collector`` (its ``metrics_collector_config`` kind)."""
+    from kfp_tune.core.supported_os import refuse_unsupported_platform
+    from kfp_tune.remote import submit_experiment
+
+    refuse_unsupported_platform()  # Windows: UnsupportedPlatform before anything is sent
+    experiment = remote_experiment(dict(arguments))  # refuses a Store object: the run on Kubeflow needs the store's URI
+    store = arguments.get("store")
+    return submit_experiment(
+        experiment, host=arguments.get("host"), namespace=arguments.get("namespace"),
+        store=None if store is None else os.fspath(cast("str | os.PathLike[str]", store)), kfp_experiment=arguments.get("kfp_experiment"),
+        run_name=arguments.get("run_name"), object_store=arguments.get("object_store"), service_account=arguments.get("service_account"),
+        client=arguments.get("client"), reader=read_result,
+    )
 
 
 def submit_function(

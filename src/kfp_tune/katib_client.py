@@ -24,11 +24,11 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition, json_name, katib_value
-from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError, KfpTuneError, SpecError, StoreError
+from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError, KfpTuneError, SpecError, StoreError, StoreInputError
 
 DEFAULT_TIMEOUT = 120
 """Katib's per-call API server timeout (accepted, unused)."""
@@ -221,6 +221,28 @@ def _settings(algorithm_settings: Any) -> dict[str, Any] | None:
     raise TypeError(f"KatibClient.tune: algorithm_settings: expected a dict or a list of V1beta1AlgorithmSetting, got {type(algorithm_settings).__name__}")
 
 
+def _sent_store_uri(store: Any) -> str | None:
+    """An ``s3://`` store's URI, its form checked and nothing opened, for a client with a host
+    (the run's pods read that store, not this machine); None for any other store, opened at
+    once as without a host."""
+    from urllib.parse import urlsplit
+
+    from kfp_tune.core.vocabulary import STORE_VARIABLE
+    from kfp_tune.stores import DEFAULT_LOCAL_STORE, check_store_uri
+    from kfp_tune.stores.keys import prefix_problem
+
+    if store is not None and not isinstance(store, (str, os.PathLike)):
+        return None
+    uri = (os.fspath(store) if store is not None else "") or os.environ.get(STORE_VARIABLE) or DEFAULT_LOCAL_STORE
+    if not isinstance(uri, str) or not uri.lower().startswith("s3://"):
+        return None
+    check_store_uri(uri)
+    parts = urlsplit(uri)
+    if not parts.netloc or "@" in parts.netloc or prefix_problem(parts.path.strip("/")) is not None:
+        return None  # opened now, and refused as without a host
+    return f"s3://{parts.netloc}/{parts.path.strip('/')}".rstrip("/")
+
+
 class KatibClient:
     """Katib's ``KatibClient`` over a kfp-tune store.
 
@@ -231,7 +253,10 @@ class KatibClient:
         namespace: where a running trial's pod is looked for (experiments are not namespaced in
             a store), and where trials run on Kubeflow.
         store: a folder or ``s3://bucket/prefix``; default ``$KFP_TUNE_STORE``, else
-            ``./kfp-tune-runs``. Katib has none: its API server keeps the objects.
+            ``./kfp-tune-runs``. Katib has none: its API server keeps the objects. With a host
+            it must be an ``s3://`` one for :meth:`tune` and :meth:`create_experiment`, which
+            only name it to the run: it is opened (and its endpoint, ``KFP_TUNE_S3_ENDPOINT``,
+            needed) when a method reads it here (get_experiment, list, wait, ...).
         host: the KFP API's URL (default ``$KF_PIPELINES_ENDPOINT``): where :meth:`tune` and
             :meth:`create_experiment` send an experiment; without one it runs in this process.
     """
@@ -245,10 +270,10 @@ class KatibClient:
         store: str | os.PathLike[str] | Any = None,
         host: str | None = None,
     ):
-        self.client = Client(store)
         self.namespace = namespace
         self.host = host
         """The KFP API's URL: where :meth:`tune` sends a function's trials (else they run here)."""
+        self._kubernetes_factory: Callable[[], Any] | None = None
         if config_file or context or client_configuration is not None:
 
             def kubernetes_client() -> Any:
@@ -259,11 +284,41 @@ class KatibClient:
                     config.load_kube_config(config_file=config_file, context=context)
                 return client.ApiClient(client_configuration)
 
-            self.client.kubernetes_factory = kubernetes_client
+            self._kubernetes_factory = kubernetes_client
+        self._store = store
+        self._client: Client | None = None
+        self._unopened_store = _sent_store_uri(store) if self._host() is not None else None
+        if self._unopened_store is None:
+            self._open()
+
+    def _open(self) -> Client:
+        client = Client(self._store if self._unopened_store is None else self._unopened_store)
+        if self._kubernetes_factory is not None:
+            client.kubernetes_factory = self._kubernetes_factory
+        self._client = client
+        return client
+
+    @property
+    def client(self) -> Client:
+        """The :class:`kfp_tune.Client` over the store. With a host an ``s3://`` store is opened
+        only here, when a method reads it on this machine: sending an experiment only names it
+        (the run's pods read it), so its endpoint (``KFP_TUNE_S3_ENDPOINT``) is needed here
+        only then."""
+        if self._client is not None:
+            return self._client
+        try:
+            return self._open()
+        except StoreInputError as exc:
+            raise StoreInputError(f"KatibClient: this reads the store {self._unopened_store} on this machine (tune and create_experiment "
+                                  f"with a host only name it to the run): {exc}") from None
+
+    def _store_uri(self) -> str:
+        """The store's URI, without opening a store a host's run reads."""
+        return self._unopened_store if self._unopened_store is not None else self.client.store.uri
 
     def __repr__(self) -> str:
         extra = "".join(f", {key}={value!r}" for key, value in (("namespace", self.namespace), ("host", self.host)) if value is not None)
-        return f"kfp_tune.KatibClient(store={self.client.store.uri!r}{extra})"
+        return f"kfp_tune.KatibClient(store={self._store_uri()!r}{extra})"
 
     def _host(self) -> str | None:
         return self.host or os.environ.get("KF_PIPELINES_ENDPOINT") or None
@@ -275,7 +330,7 @@ class KatibClient:
         from kfp_tune.core.errors import masked_url, shown
         from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, cluster_store_problem
 
-        uri = self.client.store.uri
+        uri = self._store_uri()
         if cluster_store_problem(uri):
             raise InvalidRequestError(
                 f"KatibClient.{method}: the client's store {shown(masked_url(uri))} is not an s3:// URI, and with a KFP host the experiment "
@@ -340,7 +395,7 @@ class KatibClient:
 
                 self._check_cluster_store("create_experiment")
                 try:
-                    submit_experiment(loaded, host=host, namespace=namespace or self.namespace or loaded.metadata.namespace, store=self.client.store.uri,
+                    submit_experiment(loaded, host=host, namespace=namespace or self.namespace or loaded.metadata.namespace, store=self._store_uri(),
                                       reader=read_result)
                 except RemoteArgumentError as exc:  # worded for tune(host=), whose arguments these are not
                     raise InvalidRequestError(f"KatibClient.create_experiment: {str(exc).removeprefix('tune(): ')}") from None
@@ -399,8 +454,10 @@ class KatibClient:
         as in Katib. ``metrics_collector_config`` kind StdOut (printed ``name=value`` lines, or
         the returned metrics) or Push (:func:`kfp_tune.report_metrics`; the returned metrics
         are reported too), sent as that collector with a host, as Katib's SDK sends it: a Push
-        trial then needs kfp-tune in its image (``packages_to_install=["kfp-tune"]``) and gets
-        the object store's Secret to report with. ``storage_config`` is
+        trial then needs kfp-tune in its image, which is not on PyPI (a ``base_image`` built
+        FROM kfp-tune's runtime image, or a kfp-tune wheel's URL in ``packages_to_install``) and
+        gets the object store's Secret to report with. With a host the client's store must be
+        an ``s3://`` one (InvalidRequestError otherwise), only named to the run. ``storage_config`` is
         ignored, as Katib ignores it on this path (it sizes the LLM path's volume).
 
         Raises:
@@ -411,7 +468,7 @@ class KatibClient:
             RuntimeError: the store holds an experiment of that name that these arguments
                 cannot resume (:class:`ExperimentConflictError`), or a run drives it.
         """
-        from kfp_tune.api import tune
+        from kfp_tune.api import submit_tuning, tune
 
         llm = {"model_provider_parameters": model_provider_parameters, "dataset_provider_parameters": dataset_provider_parameters,
                "trainer_parameters": trainer_parameters}
@@ -421,8 +478,10 @@ class KatibClient:
                                       "tune a function with objective= and parameters=")
         if objective is None or parameters is None or objective_metric_name is None:
             raise ValueError("KatibClient.tune: objective, parameters and objective_metric_name are required (Katib's SDK requires them too)")
+        from kfp_tune.remote import FUNCTION_COLLECTORS
+
         collector = (metrics_collector_config or {}).get("kind", "StdOut")
-        if collector not in ("StdOut", "Push"):
+        if collector not in FUNCTION_COLLECTORS:
             raise NotImplementedError(f"KatibClient.tune: metrics_collector_config kind {collector!r}: a function's trials report through "
                                       "stdout or by returning their metrics (StdOut), or with kfp_tune.report_metrics (Push)")
         settings = _settings(algorithm_settings)
@@ -442,21 +501,17 @@ class KatibClient:
             "objective": objective, "parameters": parameters, "objective_metric_name": objective_metric_name, "objective_type": objective_type,
             "algorithm": algorithm_name, "algorithm_settings": settings, "max_trial_count": max_trial_count,
             "parallel_trial_count": DEFAULT_PARALLEL_TRIAL_COUNT if parallel_trial_count is None else parallel_trial_count,
-            "max_failed_trial_count": max_failed_trial_count, "goal": objective_goal, "store": self.client.store.uri, "name": name,
+            "max_failed_trial_count": max_failed_trial_count, "goal": objective_goal, "store": self._store_uri(), "name": name,
             "additional_metric_names": additional_metric_names,
         }
         with katib_errors(passing=(ValueError, TypeError)):
             if host is None:
                 tune(**arguments)  # in this process a trial's report_metrics calls and its prints are both read
                 return
-            from kfp_tune.api import read_result, remote_experiment
-            from kfp_tune.remote import submit_experiment
-
-            # as tune(host=) sends it, with the collector asked for: Katib's SDK puts the kind in
+            # sent as tune(host=) sends it, with the collector asked for: Katib's SDK puts the kind in
             # metricsCollectorSpec, and a Push trial's reports are read, not its output
-            target = namespace or self.namespace
-            experiment = remote_experiment({**arguments, **cluster, "namespace": target, "metrics_collector": collector})
-            submit_experiment(experiment, host=host, namespace=target, store=self.client.store.uri, reader=read_result)
+            self._check_cluster_store("tune")
+            submit_tuning({**arguments, **cluster, "host": host, "namespace": namespace or self.namespace, "metrics_collector": collector})
 
     def get_experiment(self, name: str, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> KatibModel:
         """The experiment as Katib's ``V1beta1Experiment``: metadata (``uid``,
