@@ -367,6 +367,21 @@ def test_render_trial_name_help_says_what_the_default_name_is(tmp_path, capsys):
     assert manifest["metadata"]["name"] == trial_name("quad", "render", 0)
 
 
+
+def test_help_says_an_empty_launcher_config_is_the_default_and_names_the_cron_descriptors(capsys):
+    """QA: compile --help did not say that --launcher-config '{}' is the default (as leaving it
+    out is, since 466b890), and schedule --help named only the six-field cron, though check_cron
+    takes KFP's descriptors (@daily, @every 6h)."""
+    from kfp_tune.pipelines.submit import check_cron
+
+    assert main(["compile", "--help"]) == 0
+    assert """left out or '{}': {"kind": "kubernetes"}, the default""" in " ".join(capsys.readouterr().out.split())
+    assert main(["schedule", "--help"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "or a descriptor, as KFP takes it: @daily, @hourly, @weekly, @monthly, @yearly, @every 6h" in said
+    for cron in ("@daily", "@hourly", "@weekly", "@monthly", "@yearly", "@every 6h"):
+        check_cron(cron)
+
 # Two good curves that end (the first two trials to start, one at a time), then a bad one that
 # reports past start_step and then waits for a file that never comes: only medianstop ends it
 # (as tests/collectors/test_running.py's writer), so the counts below depend on no timing.

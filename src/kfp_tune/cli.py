@@ -147,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rounds", type=int, help="checkpoints compiled into one run, where the KFP UI's reports refresh (default 10; the last one runs to the end)")
     p.add_argument("--store", default=None, help="default store URI of the pipeline (default s3://mlpipeline/kfp-tune)")
     p.add_argument("--object-store", choices=("seaweedfs", "minio"), default="seaweedfs", help="KFP's object store: seaweedfs (KFP 2.16+, default) or minio (before)")
-    p.add_argument("--launcher-config", default="", help='default of the launcher_config run parameter, e.g. \'{"kind": "kubernetes", "namespace": "my-profile"}\'')
+    p.add_argument("--launcher-config", default="", help='default of the launcher_config run parameter, e.g. \'{"kind": "kubernetes", "namespace": "my-profile"}\'; left out or \'{}\': {"kind": "kubernetes"}, the default')
     p.add_argument("--trial-templates", action="append", default=[], metavar="PATH",
                    help=TRIAL_TEMPLATES_HELP + "; without it, the run's first step reads the ConfigMap on the cluster")
     p.set_defaults(handler=cmd_compile)
@@ -189,7 +189,7 @@ def _parser() -> argparse.ArgumentParser:
         if name == "submit":
             p.add_argument("--run-name", help="the run's name (default: NAME-tuning)")
         else:
-            p.add_argument("--cron", required=True, help="KFP's six-field cron, seconds first: '0 0 2 * * *' is 02:00 daily")
+            p.add_argument("--cron", required=True, help="KFP's six-field cron, seconds first: '0 0 2 * * *' is 02:00 daily; or a descriptor, as KFP takes it: @daily, @hourly, @weekly, @monthly, @yearly, @every 6h ...")
             p.add_argument("--max-concurrency", type=int, default=1, help="runs at a time (default 1)")
             p.add_argument("--fresh-experiment", action="store_true", help="each run tunes a new experiment (default: every run continues the same one)")
             p.add_argument("--name", help="the recurring run's name (default: NAME-scheduled)")
