@@ -457,7 +457,10 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
                 parse_condition(condition)
             except ConditionError as exc:
                 errors.add(f"{path}.{key}", f"not a GJSON path kfp-tune reads as Katib does: {exc}")
-    if template.primary_container_name:
+    shape_problems: list[FieldError] = []
+    run_time_containers(trial_spec, shape_problems)
+    errors.extend(shape_problems)
+    if template.primary_container_name and not shape_problems:  # its containers are not all known
         _check_primary_container(template, trial_spec, errors)
 
 
@@ -506,49 +509,66 @@ def _is_known_kind(trial_spec: Mapping[str, Any]) -> bool:
 RunTimeContainer = tuple[str, dict[str, Any], dict[str, str]]
 
 
-def run_time_containers(trial_spec: Mapping[str, Any]) -> tuple[list[RunTimeContainer], bool] | None:
+def run_time_containers(trial_spec: Mapping[str, Any], problems: list[FieldError] | None = None) -> tuple[list[RunTimeContainer], bool] | None:
     """For the kinds whose pods are made at run time from something other than pod templates
     (Argo Workflow; Tekton PipelineRun and TaskRun): the containers their pods will have, as
     (its name in the pod, the template entry it is made from, labels the template gives its pod),
     and whether that list is complete (not when a task or template is referenced, not written
-    inline). None for other kinds."""
+    inline). None for other kinds. A list field that is not a list (``templates: 5``) is read
+    as empty, and told in ``problems`` when given."""
     group = str(trial_spec.get("apiVersion", "")).rpartition("/")[0]
     kind = trial_spec.get("kind")
     spec = trial_spec.get("spec") if isinstance(trial_spec.get("spec"), dict) else {}
     assert isinstance(spec, dict)
+    where = "spec.trialTemplate.trialSpec.spec"
+
+    def items(parent: Mapping[str, Any], key: str, path: str) -> list[Any]:
+        value = parent.get(key)
+        if value is None or isinstance(value, list):
+            return value or []
+        if problems is not None:
+            problems.append(FieldError(f"{path}.{key}", f"expected a list, got {shown(value)}"))
+        return []
+
     out: list[RunTimeContainer] = []
     if (group, kind) == ("argoproj.io", "Workflow"):
         shared = _labels(spec.get("podMetadata"))
-        for item in spec.get("templates") or []:
+        for t_index, item in enumerate(items(spec, "templates", where)):
             if not isinstance(item, dict):
                 continue
             labels = {**shared, **_labels(item.get("metadata"))}
             out += [("main", item[key], labels) for key in ("container", "script") if isinstance(item.get(key), dict)]
             container_set = item.get("containerSet")
             if isinstance(container_set, dict):
-                out += [(c["name"], c, labels) for c in container_set.get("containers") or [] if isinstance(c, dict) and isinstance(c.get("name"), str)]
+                containers = items(container_set, "containers", f"{where}.templates[{t_index}].containerSet")
+                out += [(c["name"], c, labels) for c in containers if isinstance(c, dict) and isinstance(c.get("name"), str)]
         return out, not spec.get("workflowTemplateRef")
     if group != "tekton.dev" or kind not in ("PipelineRun", "TaskRun"):
         return None
     if kind == "TaskRun":
-        tasks: list[tuple[str, Any]] = [("", spec.get("taskSpec"))]
+        tasks: list[tuple[str, Any, str]] = [("", spec.get("taskSpec"), f"{where}.taskSpec")]
     else:
         pipeline = spec.get("pipelineSpec")
         if not isinstance(pipeline, dict):
             return out, False  # a pipelineRef
-        tasks = [(str(t.get("name", "")), t.get("taskSpec")) for t in [*(pipeline.get("tasks") or []), *(pipeline.get("finally") or [])] if isinstance(t, dict)]
+        tasks = [
+            (str(t.get("name", "")), t.get("taskSpec"), f"{where}.pipelineSpec.{key}[{index}].taskSpec")
+            for key in ("tasks", "finally")
+            for index, t in enumerate(items(pipeline, key, f"{where}.pipelineSpec"))
+            if isinstance(t, dict)
+        ]
     complete = True
-    for task, task_spec in tasks:
+    for task, task_spec, task_path in tasks:
         if not isinstance(task_spec, dict):
             complete = False  # a taskRef
             continue
         labels = _labels(task_spec.get("metadata"))
         if task:
             labels["tekton.dev/pipelineTask"] = task
-        for index, step in enumerate(task_spec.get("steps") or []):
+        for index, step in enumerate(items(task_spec, "steps", task_path)):
             if isinstance(step, dict):
                 out.append((f"step-{step['name']}" if step.get("name") else f"step-unnamed-{index}", step, labels))
-        for sidecar in task_spec.get("sidecars") or []:
+        for sidecar in items(task_spec, "sidecars", task_path):
             if isinstance(sidecar, dict) and sidecar.get("name"):
                 out.append((f"sidecar-{sidecar['name']}", sidecar, labels))
     return out, complete
