@@ -37,7 +37,10 @@ def prometheus(http_get: Any) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "http_get",
-    [{}, {"port": 9100, "path": "/m"}, {"port": 0}, {"port": "9100"}, {"port": 1}, {"port": 65535}, {"scheme": "https"}, {"scheme": "HTTP"}],
+    [
+        {}, {"port": 9100, "path": "/m"}, {"port": 0}, {"port": "9100"}, {"port": 1}, {"port": 65535}, {"scheme": "https"}, {"scheme": "HTTP"},
+        {"port": "+8080"},  # Go's strconv.Atoi, which Katib reads the port with, takes a sign
+    ],
 )
 def test_ports_paths_and_schemes_katib_accepts(http_get: dict[str, Any]) -> None:
     assert prometheus(http_get) == {}
@@ -47,7 +50,14 @@ def test_no_source_at_all_takes_katibs_defaults() -> None:
     assert problems({"kind": "PrometheusMetric"}) == {}
 
 
-@pytest.mark.parametrize("port", ["http-metrics", -1, 65536, True, 1.5, "80a", [8080]])
+@pytest.mark.parametrize(
+    "port",
+    [
+        "http-metrics", -1, 65536, True, 1.5, "80a", [8080],
+        "²", "٨٠", " 8080", "8_080",  # not ASCII digits as strconv.Atoi reads them ("²" crashed int())
+        "00", "+0",  # Katib defaults only the text "0" to 8080; Atoi reads these as 0
+    ],
+)
 def test_a_port_that_is_no_port_number_is_refused_and_quoted_back(port: Any) -> None:
     assert prometheus({"port": port}) == {f"{HTTP_GET}.port": f"must be a port number from 1 to 65535 for the PrometheusMetric collector, got {port!r}"}
 
