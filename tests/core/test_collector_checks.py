@@ -40,6 +40,7 @@ def prometheus(http_get: Any) -> dict[str, str]:
     [
         {}, {"port": 9100, "path": "/m"}, {"port": 0}, {"port": "9100"}, {"port": 1}, {"port": 65535}, {"scheme": "https"}, {"scheme": "HTTP"},
         {"port": "+8080"},  # Go's strconv.Atoi, which Katib reads the port with, takes a sign
+        {"scheme": ""}, {"scheme": None},  # Katib does not check the scheme; kfp-tune's collector reads both as HTTP
     ],
 )
 def test_ports_paths_and_schemes_katib_accepts(http_get: dict[str, Any]) -> None:
@@ -67,7 +68,7 @@ def test_a_path_not_starting_with_a_slash_is_refused_and_quoted_back(path: Any) 
     assert prometheus({"path": path}) == {f"{HTTP_GET}.path": f"must start with '/' for the PrometheusMetric collector, got {path!r}"}
 
 
-@pytest.mark.parametrize("scheme", ["ftp", "", 443])
+@pytest.mark.parametrize("scheme", ["ftp", 443, 0, False])
 def test_a_scheme_other_than_http_or_https_is_refused(scheme: Any) -> None:
     assert prometheus({"scheme": scheme}) == {f"{HTTP_GET}.scheme": f"expected HTTP or HTTPS, got {scheme!r}"}
 

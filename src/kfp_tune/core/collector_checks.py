@@ -52,7 +52,8 @@ def collector_problems(spec: ExperimentSpec) -> list[FieldError]:
         path = http_get.get("path") or "/metrics"
         if not isinstance(path, str) or not path.startswith("/"):
             problems.append(FieldError(f"{PATH}.source.httpGet.path", f"must start with '/' for the PrometheusMetric collector, got {shown(path)}"))
-        scheme = http_get.get("scheme", "HTTP")
+        scheme = http_get.get("scheme")
+        scheme = "HTTP" if scheme is None or scheme == "" else scheme  # Katib does not check it; kfp-tune's collector reads "" and null as HTTP
         if not isinstance(scheme, str) or scheme.upper() not in ("HTTP", "HTTPS"):
             problems.append(FieldError(f"{PATH}.source.httpGet.scheme", f"expected HTTP or HTTPS, got {shown(scheme)}"))
     elif kind == "Custom":
