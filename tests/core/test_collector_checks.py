@@ -154,3 +154,12 @@ def test_a_collector_kind_katibs_shipped_config_lacks_is_noted(tmp_path, capsys)
     path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "PrometheusMetric"}}})))
     assert main(["validate", str(path)]) == 0
     assert "note: spec.metricsCollectorSpec.collector.kind: Katib's webhook refuses PrometheusMetric" in capsys.readouterr().err
+
+
+def test_the_kind_none_is_invalid_as_katib_has_it_since_v0_18_saying_it_is_push_now() -> None:
+    """Katib renamed None to Push in v0.18 (kubeflow/katib#2369) and its webhook refuses None as
+    an invalid kind; kfp-tune refuses it as such (validate exits 2), saying what to use."""
+    errors = validation_errors(quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "None"}}}))
+    [message] = [e.message for e in errors if e.path == "spec.metricsCollectorSpec.collector.kind"]
+    assert message.startswith("expected one of ['StdOut', 'File', 'TensorFlowEvent', 'PrometheusMetric', 'Custom', 'Push'], got 'None'"), message
+    assert "before v0.18 for Push" in message and "kfp_tune.report_metrics" in message

@@ -178,7 +178,7 @@ def collector(spec: dict) -> dict[str, str]:
 
 def test_an_unknown_collector_kind_is_quoted_back_with_katibs_kinds() -> None:
     got = collector({"collector": {"kind": "Stdout"}})
-    assert got == {"spec.metricsCollectorSpec.collector.kind": "expected one of ['StdOut', 'File', 'TensorFlowEvent', 'PrometheusMetric', 'Custom', 'None', 'Push'], got 'Stdout'"}
+    assert got == {"spec.metricsCollectorSpec.collector.kind": "expected one of ['StdOut', 'File', 'TensorFlowEvent', 'PrometheusMetric', 'Custom', 'Push'], got 'Stdout'"}
 
 
 @pytest.mark.parametrize("file_system_path", [{"path": "/out/m.log", "kind": "Directory"}, {"path": "out/m.log", "kind": "File"}])

@@ -10,10 +10,11 @@ from conftest import quadratic_experiment
 from kfp_tune import steps
 from kfp_tune.algorithms import registry
 from kfp_tune.core.decision import decide
-from kfp_tune.core.errors import ExperimentConflict, KfpTuneError, StoreError
+from kfp_tune.core.errors import ExperimentConflict, KfpTuneError, SpecError, StoreError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords, TrialResult
+from kfp_tune.core.spec import parse_experiment
 from kfp_tune.core.state import load_state
 from kfp_tune.core.trials import render_trial
 from kfp_tune.core.vocabulary import TrialStatus
@@ -338,9 +339,12 @@ def test_runnable_problems_name_what_is_missing(monkeypatch):
 def test_early_stopping_with_the_none_collector_names_the_collectors_it_works_with():
     """Early stopping reads a running trial's metrics through any collector but None; the refusal
     names the collector given and the ones that work (it once said 'the StdOut collector', while
-    File, TensorFlowEvent, PrometheusMetric, Custom and Push work too)."""
+    File, TensorFlowEvent, PrometheusMetric, Custom and Push work too). None itself is an invalid
+    kind to validation, as Katib since v0.18 has it: runnable_problems is asked of it unvalidated."""
     doc = quadratic_experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}, "spec.metricsCollectorSpec": {"collector": {"kind": "None"}}})
-    problems = {p.path: p.message for p in steps.runnable_problems(load_experiment(doc))}
+    with pytest.raises(SpecError, match=r"before v0\.18 for Push"):
+        load_experiment(doc)
+    problems = {p.path: p.message for p in steps.runnable_problems(parse_experiment(doc))}
     assert "which the None collector does not collect" in problems["spec.earlyStopping"]
     assert problems["spec.earlyStopping"].endswith("expected one of Custom, File, PrometheusMetric, Push, StdOut, TensorFlowEvent")
     # None itself: Katib's name before v0.18 for Push, said so with what to use

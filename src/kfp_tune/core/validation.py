@@ -27,7 +27,10 @@ from kfp_tune.core.template import is_meta_reference, malformed_placeholders, mi
 NAME_PATTERN = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 METRIC_STRATEGIES = ("min", "max", "latest")
 RESUME_POLICIES = ("Never", "LongRunning", "FromVolume")
-COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "None", "Push")
+COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom", "Push")
+"""Katib's collector kinds since v0.18, whose webhook refuses any other (validateMetricsCollector)."""
+OLD_PUSH_KIND = "None"
+"""Katib's name before v0.18 (kubeflow/katib#2369) for Push: an invalid kind to Katib now."""
 MAX_NAME_LENGTH = 63
 INT32_MAX = 2**31 - 1
 """maxTrialCount, parallelTrialCount and maxFailedTrialCount are int32 in Katib's CRD."""
@@ -657,6 +660,13 @@ def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
         return
     path = "spec.metricsCollectorSpec"
     kind = mc.collector.kind
+    if kind == OLD_PUSH_KIND:
+        errors.add(
+            f"{path}.collector.kind",
+            f"expected one of {list(COLLECTOR_KINDS)}, got 'None': Katib's name before v0.18 for Push (the trial reports its metrics itself), "
+            "which Katib since v0.18 refuses: use kind Push, with the trial calling kfp_tune.report_metrics, or StdOut if it prints them",
+        )
+        return
     if kind not in COLLECTOR_KINDS:
         errors.add(f"{path}.collector.kind", f"expected one of {list(COLLECTOR_KINDS)}, got {shown(kind)}")
         return
