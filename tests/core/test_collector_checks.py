@@ -163,3 +163,13 @@ def test_the_kind_none_is_invalid_as_katib_has_it_since_v0_18_saying_it_is_push_
     [message] = [e.message for e in errors if e.path == "spec.metricsCollectorSpec.collector.kind"]
     assert message.startswith("expected one of ['StdOut', 'File', 'TensorFlowEvent', 'PrometheusMetric', 'Custom', 'Push'], got 'None'"), message
     assert "before v0.18 for Push" in message and "kfp_tune.report_metrics" in message
+
+
+@pytest.mark.parametrize(("pattern", "refused"), [(r"(loss=([0-9.]+))", True), (r"([\w-]+)=([0-9.]+)", False), (r"(\w+)\s*:\s*(\d+)", False)])
+def test_a_metrics_format_needs_two_groups_one_after_the_other_as_katib_reads_its_text(pattern: str, refused: bool) -> None:
+    """Katib's webhook matches the text against .*\\(.*\\).*\\(.*\\).*: nested groups count two to
+    re but not to Katib."""
+    source = {"filter": {"metricsFormat": [pattern]}}
+    errors = validation_errors(quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "StdOut"}, "source": source}}))
+    got = [e.message for e in errors if e.path == "spec.metricsCollectorSpec.source.filter.metricsFormat[0]"]
+    assert bool(got) == refused, got

@@ -31,6 +31,9 @@ COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Cus
 """Katib's collector kinds since v0.18, whose webhook refuses any other (validateMetricsCollector)."""
 OLD_PUSH_KIND = "None"
 """Katib's name before v0.18 (kubeflow/katib#2369) for Push: an invalid kind to Katib now."""
+KATIB_TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*")
+"""Katib's webhook refuses a metricsFormat whose text this does not match (validateMetricsCollector):
+'(loss=([0-9.]+))' has two groups but one '(' ... ')' after another it has not."""
 MAX_NAME_LENGTH = 63
 INT32_MAX = 2**31 - 1
 """maxTrialCount, parallelTrialCount and maxFailedTrialCount are int32 in Katib's CRD."""
@@ -693,6 +696,8 @@ def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
                 continue
             if compiled.groups < 2:
                 errors.add(where, "needs two groups: the metric name, then its value")
+            elif not KATIB_TWO_GROUPS.search(pattern):
+                errors.add(where, "needs two groups one after the other, '(name)...(value)', as Katib's webhook reads the text (.*\\(.*\\).*\\(.*\\).*), not one inside the other")
 
 
 def _containers(tree: Any, path: str, kind: str = "") -> Iterator[tuple[str, Any]]:
