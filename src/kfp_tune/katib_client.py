@@ -229,17 +229,13 @@ def _sent_store_uri(store: Any) -> str | None:
 
     from kfp_tune.core.vocabulary import STORE_VARIABLE
     from kfp_tune.stores import DEFAULT_LOCAL_STORE, check_store_uri
-    from kfp_tune.stores.keys import prefix_problem
 
     if store is not None and not isinstance(store, (str, os.PathLike)):
         return None
     uri = (os.fspath(store) if store is not None else "") or os.environ.get(STORE_VARIABLE) or DEFAULT_LOCAL_STORE
     if not isinstance(uri, str) or not uri.lower().startswith("s3://"):
         return None
-    check_store_uri(uri)
-    parts = urlsplit(uri)
-    if not parts.netloc or "@" in parts.netloc or prefix_problem(parts.path.strip("/")) is not None:
-        return None  # opened now, and refused as without a host
+    parts = urlsplit(check_store_uri(uri))  # a bucket, no credentials, a safe prefix: StoreInputError otherwise
     return f"s3://{parts.netloc}/{parts.path.strip('/')}".rstrip("/")
 
 

@@ -81,6 +81,8 @@ LOG_DISORDER_SECONDS = 1.0
 line's time before the write that the container's two streams (stdout, stderr) share, so a line
 can follow one stamped a little later. A read's lines within this much of the newest line taken
 are told from the new ones by their time and text; those older were taken before."""
+_LOG_DISORDER_US = round(LOG_DISORDER_SECONDS * 1e6)
+"""The same in microseconds, as line times are read (:func:`_line_time`)."""
 
 
 class PrimaryContainerMissing(KfpTuneError):
@@ -1223,7 +1225,7 @@ class _FollowedLog:
             self._fresh.append(block.decode("utf-8", errors="replace"))
         if self._newest is not None:
             self.last = self._newest
-            floor = self.last - round(LOG_DISORDER_SECONDS * 1e6)
+            floor = self.last - _LOG_DISORDER_US
             self._recent = [seen for seen in [*self._recent, *self._taken] if seen[0] >= floor]
             self._ahead = max(self._ahead, max(self.last, unfinished or 0) / 1e6 - read_at)
         self._unfinished = unfinished
@@ -1246,7 +1248,7 @@ class _FollowedLog:
                 at, text = self._newest if self._newest is not None else 0, line
             seen = (at, hash(text))
             if self._overlap and self.last is not None:
-                if at < self.last - round(LOG_DISORDER_SECONDS * 1e6):
+                if at < self.last - _LOG_DISORDER_US:
                     continue
                 try:
                     self._matched = self._recent.index(seen, self._matched) + 1
