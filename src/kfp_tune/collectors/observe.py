@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars, text_log, text_metrics, whole_lines
-from kfp_tune.collectors.prometheus import Endpoint, PrometheusSeries, parse_exposition, scrape
+from kfp_tune.collectors.prometheus import Endpoint, PrometheusSeries, scrape
 from kfp_tune.collectors.push import COLLECTOR_STAMP
 from kfp_tune.collectors.stdout import parse_metric_lines
 from kfp_tune.core.errors import StoreError
@@ -104,24 +104,15 @@ class Follower:
     local: Path | None = None
     host: str | None = None
     _series: PrometheusSeries | None = field(default=None, init=False)
-    _resumed: dict[str, float] = field(default_factory=dict, init=False)
-    """The last stored value of each metric not scraped since :meth:`resume`."""
 
     def resume(self, stored: Mapping[str, Sequence[MetricLog]]) -> None:
         """Go on after what an earlier collector stored (``stored``: by source, in order), as a
         restarted sidecar must. A file is read whole again, but an endpoint shows only its current
-        values: its series starts from the stored observations, so a new one is stored after them,
-        each metric's steps go on from its last stored step, and a value still the last one stored
-        is not a new observation."""
+        values: its series starts from the stored observations (:meth:`PrometheusSeries.resumed`)."""
         observations = list(stored.get(ENDPOINT_SOURCE) or [])
         if self.source.kind != CollectorKind.PROMETHEUS_METRIC or not observations:
             return
-        steps: dict[str, int] = {}
-        for m in observations:
-            steps[m.name] = (m.step if m.step is not None else steps.get(m.name, 0)) + 1
-            self._resumed[m.name] = m.value
-        last: dict[str, tuple[float, float | None]] = {name: (value, None) for name, value in self._resumed.items()}
-        self._series = PrometheusSeries(list(self.source.names), observations=observations, _last=last, _steps=steps)
+        self._series = PrometheusSeries.resumed(list(self.source.names), observations)
 
     def poll(self, final: bool = False) -> dict[str, list[MetricLog]]:
         """Every observation so far, by source. ``final``: the trial has ended, so a last line
@@ -172,22 +163,8 @@ class Follower:
             self._series = PrometheusSeries(list(self.source.names))
         text = scrape(self.source.endpoint.url(self.host))
         if text is not None:
-            if self._resumed:
-                self._match_resumed(text)
             self._series.add_scrape(text)
         return {ENDPOINT_SOURCE: list(self._series.observations)} if self._series.observations else {}
-
-    def _match_resumed(self, text: str) -> None:
-        """A stored record keeps no sample's timestamp: the first sample of a metric after
-        :meth:`resume` whose value is the last one stored is taken as that observation."""
-        assert self._series is not None
-        try:
-            found = parse_exposition(text, list(self.source.names))
-        except ValueError:  # not the text format: add_scrape skips it too
-            return
-        for name in [name for name in self._resumed if name in found]:
-            if found[name][0] == self._resumed.pop(name):
-                self._series._last[name] = found[name]
 
 
 def _stamp(source: str, start: int) -> str:

@@ -102,6 +102,20 @@ class PrometheusSeries:
     observations: list[MetricLog] = field(default_factory=list)
     _last: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     _steps: dict[str, int] = field(default_factory=dict)
+    _resumed: dict[str, float] = field(default_factory=dict)
+    """The last stored value of each metric not scraped since :meth:`resumed`."""
+
+    @classmethod
+    def resumed(cls, names: Sequence[str], stored: Sequence[MetricLog]) -> PrometheusSeries:
+        """The series an earlier collector stored (``stored``, in order), to go on after it as a
+        restarted sidecar must: each metric's steps go on from its last stored step, and the first
+        sample of a metric whose value is the last one stored is taken as that observation, not a
+        new one (a stored record keeps no sample's timestamp)."""
+        series = cls(names, observations=list(stored))
+        for m in stored:
+            series._steps[m.name] = (m.step if m.step is not None else series._steps.get(m.name, 0)) + 1
+            series._resumed[m.name] = m.value
+        return series
 
     def add_scrape(self, text: str) -> list[MetricLog]:
         """Fold in one scrape; returns the observations it added."""
@@ -111,7 +125,12 @@ class PrometheusSeries:
             return []
         added = []
         for name in self.names:  # the objective first, as the names list it
-            if name not in found or found[name] == self._last.get(name):
+            if name not in found:
+                continue
+            if name in self._resumed and found[name][0] == self._resumed.pop(name):
+                self._last[name] = found[name]  # the stored observation, seen again
+                continue
+            if found[name] == self._last.get(name):
                 continue
             value, timestamp = found[name]
             self._last[name] = (value, timestamp)
