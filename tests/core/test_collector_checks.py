@@ -173,3 +173,16 @@ def test_a_metrics_format_needs_two_groups_one_after_the_other_as_katib_reads_it
     errors = validation_errors(quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "StdOut"}, "source": source}}))
     got = [e.message for e in errors if e.path == "spec.metricsCollectorSpec.source.filter.metricsFormat[0]"]
     assert bool(got) == refused, got
+
+
+def test_a_push_collectors_unused_filter_is_not_checked_as_in_katib():
+    """Katib's webhook returns before its filter checks for Push (validateMetricsCollector): a
+    Push trial reads no output, so a Katib experiment with a filter that is no regex is accepted
+    there and must be here; StdOut's filter is read, so it stays refused."""
+    source = {"filter": {"metricsFormat": ["(unclosed"]}}
+    push = quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "Push"}, "source": source}})
+    assert validation_errors(push) == []
+    stdout = quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "StdOut"}, "source": source}})
+    assert [(e.path, e.message.split(":")[0]) for e in validation_errors(stdout)] == [
+        ("spec.metricsCollectorSpec.source.filter.metricsFormat[0]", "not a regular expression Katib can run")
+    ]

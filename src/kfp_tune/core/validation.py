@@ -23,6 +23,7 @@ from kfp_tune.core.patterns import PatternError, compile_pattern
 from kfp_tune.core.space import DISTRIBUTIONS, LOG_DISTRIBUTIONS, PARAMETER_TYPES, parse_number
 from kfp_tune.core.spec import KUBEFLOW_JOB_KINDS, Experiment, ExperimentSpec, GraphConfig, NasConfig, ParameterSpec, TrialTemplate
 from kfp_tune.core.template import is_meta_reference, malformed_placeholders, missing_metadata_key, placeholders_in, primary_container, unsafe_settings
+from kfp_tune.core.vocabulary import CollectorKind
 
 NAME_PATTERN = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 METRIC_STRATEGIES = ("min", "max", "latest")
@@ -686,7 +687,7 @@ def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
             errors.add(f"{path}.source.fileSystemPath.path", "an absolute path of kind Directory is required for the TensorFlowEvent collector")
         if fsp is not None and fsp.format:
             errors.add(f"{path}.source.fileSystemPath.format", "must be empty for the TensorFlowEvent collector")
-    if mc.source and mc.source.filter:
+    if mc.source and mc.source.filter and kind != CollectorKind.PUSH:  # Push reads no output: its filter is unused, unchecked as in Katib
         for index, pattern in enumerate(mc.source.filter.metrics_format):
             where = f"{path}.source.filter.metricsFormat[{index}]"
             try:
