@@ -439,7 +439,8 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
             (
                 str_setting("resource_name"),
                 _eta_setting(),
-                float_setting("r_l", None, greater_than=0.0),
+                # any number here: validation says the real bound, at least 1 (_check_algorithm_limits)
+                float_setting("r_l", None),
             ),
             check_problem=_check_hyperband,
             takes_unknown_settings=True,  # HyperBandParam.convert logs an unknown name and goes on
