@@ -6,9 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pytest
 
 from conftest import quadratic_experiment, validation_errors
+from kfp_tune.algorithms import registry
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.portability import katib_notes
+from kfp_tune.steps.designer import problem_of
 
 SETTINGS = "spec.algorithm.algorithmSettings"
 
@@ -26,3 +31,32 @@ def test_hyperband_r_l_below_1_is_refused_saying_at_least_1(r_l: str) -> None:
     errors = validation_errors(_hyperband(("r_l", r_l)))
     assert [(e.path, e.message) for e in errors] == [
         (f"{SETTINGS}[1].value", f"hyperband needs r_l of at least 1 (its largest resource: a smaller one leaves no bracket), got {float(r_l):g}")]
+
+
+def _cmaes(*settings: tuple[str, str]) -> dict[str, Any]:
+    return quadratic_experiment(**{"spec.algorithm": {"algorithmName": "cmaes", "algorithmSettings": [{"name": k, "value": v} for k, v in settings]}})
+
+
+@pytest.mark.parametrize("sigma", ["0", "-1", "-0.5", "nan"])
+def test_cmaes_sigma_at_or_below_zero_runs_with_the_default_as_goptuna_does(sigma: str) -> None:
+    """goptuna (cmaes/sampler.go, initOptimizer) uses sigma only if > 0; Katib's converter reads
+    any number. kfp-tune takes it as unset (None: a sixth of each range) and notes why."""
+    experiment = load_experiment(_cmaes(("sigma", sigma)))
+    assert problem_of(experiment).settings["sigma"] is None
+    notes = {n.path: n.message for n in katib_notes(experiment)}
+    assert list(notes) == [f"{SETTINGS}[0].value"]
+    assert notes[f"{SETTINGS}[0].value"].startswith(f"sigma {sigma}: Katib's goptuna service uses a sigma only when it is > 0")
+    assert problem_of(load_experiment(_cmaes(("sigma", "0.3")))).settings["sigma"] == 0.3
+    assert katib_notes(load_experiment(_cmaes(("sigma", "0.3")))) == []
+    assert [e.message for e in validation_errors(_cmaes(("sigma", "inf")))] == [
+        "sigma: expected a finite number (> 0, or <= 0 for the default), got 'inf'"]
+
+
+def _first_suggestions(doc: dict[str, Any], n: int = 6) -> list[dict[str, Any]]:
+    problem = problem_of(load_experiment(doc))
+    algorithm = registry.create(doc["spec"]["algorithm"]["algorithmName"], problem.settings)
+    return algorithm.suggest(problem, [], [], n, np.random.default_rng(0)).assignments
+
+
+def test_cmaes_runs_with_sigma_0_as_without_it() -> None:
+    assert _first_suggestions(_cmaes(("sigma", "0"), ("random_state", "5"))) == _first_suggestions(_cmaes(("random_state", "5")))

@@ -165,6 +165,25 @@ def _check_cmaes(parameters: Sequence[Any], settings: dict[str, Any]) -> list[tu
     return []
 
 
+def _cmaes_sigma_setting() -> Setting:
+    """cmaes's ``sigma``: any number, as Katib's goptuna service reads it (goptuna/converter.go,
+    toGoptunaSampler: strconv.ParseFloat). goptuna v0.8.0 uses it only when it is > 0
+    (cmaes/sampler.go, initOptimizer) and its default otherwise, and so does kfp-tune: one <= 0
+    (or NaN) is None, the default, which ``kfp-tune validate`` notes. Infinity is refused: no
+    search starts with an infinite step."""
+
+    def parse(text: str) -> float | None:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"expected a number, got {text!r}") from None
+        if math.isinf(value):
+            raise ValueError(f"expected a finite number (> 0, or <= 0 for the default), got {text!r}")
+        return value if value > 0 else None
+
+    return Setting("sigma", parse, None, "the start's step in the parameters' units; <= 0 means the default, as in Katib")
+
+
 def hyperband_s_max(r_l: float, eta: float) -> int:
     """Hyperband's largest bracket (brackets s_max down to 0), as Katib's
     ``HyperBandParam.convert`` computes it: truncated, float rounding included (r_l 1000 and
@@ -427,7 +446,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
         CatalogueEntry(
             "cmaes",
             (
-                float_setting("sigma", None, greater_than=0.0),
+                _cmaes_sigma_setting(),
                 choice_setting("restart_strategy", ("none", "ipop", "bipop"), "none"),
                 _RANDOM_STATE,
             ),

@@ -140,6 +140,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
                     )
                 )
     notes += _integer_text_notes(name, spec.parameters)
+    notes += _setting_value_notes(name, algorithm.algorithm_settings)
     if name == "grid" and spec.parameters:
         notes += _grid_notes(spec.parameters, spec.max_trial_count)
     if name == "bayesianoptimization" and "n_initial_points" in settings and _is_zero(settings["n_initial_points"]):
@@ -397,4 +398,26 @@ def _grid_notes(parameters: Sequence[ParameterSpec], max_trial_count: int | None
                 f"Katib's grid refuses a maxTrialCount above the grid's {katib_points} points{counted} (got {max_trial_count}){ours}{ends}",
             )
         )
+    return notes
+
+
+def _setting_value_notes(name: str, settings: Sequence[Any]) -> list[FieldError]:
+    """A setting's value that Katib's service and kfp-tune both take but use otherwise than as
+    written (the last of a name, as both read them)."""
+    notes: list[FieldError] = []
+    last = {setting.name: index for index, setting in enumerate(settings)}
+    if name == "cmaes" and "sigma" in last:
+        index = last["sigma"]
+        try:
+            sigma = float(settings[index].value)
+        except ValueError:
+            sigma = 1.0  # refused by kfp-tune's own checks
+        if not sigma > 0:
+            notes.append(
+                FieldError(
+                    f"spec.algorithm.algorithmSettings[{index}].value",
+                    f"sigma {settings[index].value}: Katib's goptuna service uses a sigma only when it is > 0 (goptuna cmaes/sampler.go, "
+                    "initOptimizer) and its default otherwise, and so does kfp-tune (each parameter starts at a sixth of its range)",
+                )
+            )
     return notes
