@@ -326,3 +326,32 @@ def test_validate_prints_the_early_stopping_note_and_exits_0(tmp_path: Path, cap
     assert main(["validate", str(path)]) == 0
     err = capsys.readouterr().err
     assert "note: spec.metricsCollectorSpec.collector.kind: Katib injects no collector for Push" in err
+
+
+def test_a_yaml_number_where_katib_wants_a_string_is_noted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Katib's AlgorithmSetting.Value and FeasibleSpace's min, max, step and list are Go strings:
+    its webhook fails decoding a number there (400), so kubectl apply fails; kfp-tune reads the
+    number as its text (test_numbers_may_be_yaml_numbers) and validate notes each one."""
+    doc = quadratic_experiment(**{
+        "spec.algorithm": {"algorithmName": "random", "algorithmSettings": [{"name": "random_state", "value": 9}]},
+        "spec.earlyStopping": {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "2"},
+                                                                                     {"name": "start_step", "value": 4}]},
+        "spec.parameters": [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": 0, "max": "1", "step": 0.25}},
+                            {"name": "y", "parameterType": "discrete", "feasibleSpace": {"list": ["1", 2.5]}}],
+    })
+    expected = {
+        "spec.algorithm.algorithmSettings[0].value": "9",
+        "spec.earlyStopping.algorithmSettings[1].value": "4",
+        "spec.parameters[0].feasibleSpace.min": "0",
+        "spec.parameters[0].feasibleSpace.step": "0.25",
+        "spec.parameters[1].feasibleSpace.list[1]": "2.5",
+    }
+    notes = {n.path: n.message for n in katib_notes(load_experiment(doc), doc)}
+    assert notes == {path: f'Katib\'s webhook refuses a number here (a string is expected: "{text}")' for path, text in expected.items()}
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["validate", str(path)]) == 0
+    assert capsys.readouterr().err.splitlines() == [f"note: {p}: {m}" for p, m in notes.items()]
+    nas = load_katib_example("nas_darts-cpu.yaml")
+    nas["spec"]["nasConfig"]["operations"][0]["parameters"][0]["feasibleSpace"]["list"][0] = 3
+    assert [n.path for n in katib_notes(load_experiment(nas), nas)] == ["spec.nasConfig.operations[0].parameters[0].feasibleSpace.list[0]"]

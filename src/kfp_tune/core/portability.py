@@ -11,9 +11,10 @@ Optuna service takes only uniform ones, defaults where Katib's services require 
 Katib's hyperband and pbt services fail on (a small parallelTrialCount, an eta below 2, any
 resample_probability, a double without step), a darts operation without parameters, and success
 and failure conditions for the training operator kinds Katib gives none (MXJob, PaddleJob,
-JAXJob). It also notes where both take an experiment but read it differently: a setting name
-Katib's service ignores, a setting given twice, an eta Katib replaces, a grid whose last value
-Katib's enumeration loses; and early stopping that Katib would not apply (Push and Custom
+JAXJob), and a YAML number where Katib's types want a string (a setting's value, a feasibleSpace
+bound, step or list value: Katib's webhook fails decoding it). It also notes where both take an
+experiment but read it differently: a setting name Katib's service ignores, a setting given
+twice, an eta Katib replaces, a grid whose last value Katib's enumeration loses; and early stopping that Katib would not apply (Push and Custom
 collectors), or would fail on (the TensorFlowEvent collector, hyperband). ``kfp-tune validate``
 prints these as notes (exit 0), so a team that still runs some experiments on Katib sees what
 would not go back as it is. Katib's rules, from its source (kubeflow/katib): the experiment
@@ -97,6 +98,8 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
                         "kfp-tune uses the Kubeflow training operator's",
                     )
                 )
+    if written is not None:
+        notes += _yaml_number_notes(written)
     if len(experiment.name) > KATIB_NAME_LIMIT:
         notes.append(
             FieldError("metadata.name", f"Katib refuses names longer than {KATIB_NAME_LIMIT} characters (this one has {len(experiment.name)})")
@@ -153,6 +156,55 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
             )
         )
     return notes
+
+
+def _yaml_number_notes(written: Mapping[str, Any]) -> list[FieldError]:
+    """A YAML number where Katib's types have a Go string (common_types.go, AlgorithmSetting.Value;
+    experiment_types.go, FeasibleSpace's Min, Max, Step and List): kfp-tune reads it as its text
+    (spec.py, ``NumStr``), but Katib's webhooks decode the object into those types and answer 400
+    on the mismatch (experiment/mutate_webhook.go, Handle), so ``kubectl apply`` fails. A boolean
+    or null there is no number: kfp-tune refuses a boolean, and reads null as Katib's Go decoding
+    does (the field left out)."""
+    spec = written.get("spec")
+    if not isinstance(spec, Mapping):
+        return []
+    found: list[tuple[str, Any]] = []
+    for section in ("algorithm", "earlyStopping"):
+        algorithm = spec.get(section)
+        settings = algorithm.get("algorithmSettings") if isinstance(algorithm, Mapping) else None
+        for index, setting in enumerate(settings if isinstance(settings, list) else []):
+            if isinstance(setting, Mapping):
+                found.append((f"spec.{section}.algorithmSettings[{index}].value", setting.get("value")))
+    found += _feasible_space_values("spec.parameters", spec.get("parameters"))
+    nas = spec.get("nasConfig")
+    operations = nas.get("operations") if isinstance(nas, Mapping) else None
+    for index, operation in enumerate(operations if isinstance(operations, list) else []):
+        if isinstance(operation, Mapping):
+            found += _feasible_space_values(f"spec.nasConfig.operations[{index}].parameters", operation.get("parameters"))
+    return [
+        FieldError(path, f'Katib\'s webhook refuses a number here (a string is expected: "{_number_text(value)}")')
+        for path, value in found
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    ]
+
+
+def _number_text(value: float) -> str:
+    """The text kfp-tune reads a YAML number as (spec.py, ``_to_str``)."""
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def _feasible_space_values(where: str, parameters: Any) -> list[tuple[str, Any]]:
+    """Each written value of each parameter's feasibleSpace that Katib keeps as a string, with its path."""
+    values: list[tuple[str, Any]] = []
+    for index, parameter in enumerate(parameters if isinstance(parameters, list) else []):
+        space = parameter.get("feasibleSpace") if isinstance(parameter, Mapping) else None
+        if not isinstance(space, Mapping):
+            continue
+        path = f"{where}[{index}].feasibleSpace"
+        values += [(f"{path}.{field}", space.get(field)) for field in ("min", "max", "step")]
+        listed = space.get("list")
+        values += [(f"{path}.list[{position}]", value) for position, value in enumerate(listed if isinstance(listed, list) else [])]
+    return values
 
 
 KATIB_UNSTOPPED_COLLECTORS: dict[str, str] = {
