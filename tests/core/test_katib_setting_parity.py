@@ -60,3 +60,15 @@ def _first_suggestions(doc: dict[str, Any], n: int = 6) -> list[dict[str, Any]]:
 
 def test_cmaes_runs_with_sigma_0_as_without_it() -> None:
     assert _first_suggestions(_cmaes(("sigma", "0"), ("random_state", "5"))) == _first_suggestions(_cmaes(("random_state", "5")))
+
+
+@pytest.mark.parametrize("seed, used", [("-1", 2**64 - 1), ("-5", 2**64 - 5), ("7", 7)])
+def test_cmaes_takes_any_integer_random_state_as_katibs_goptuna_does(seed: str, used: int) -> None:
+    """Katib's converter reads random_state with strconv.Atoi (any int); a negative one wraps to
+    the unsigned number with its 64 bits, so it seeds every run alike and apart from the others."""
+    doc = _cmaes(("random_state", seed))
+    assert validation_errors(doc) == []
+    assert problem_of(load_experiment(doc)).seed == used
+    first = _first_suggestions(doc)
+    assert first == _first_suggestions(doc) and first != _first_suggestions(_cmaes(("random_state", "1")))
+    assert [e.message for e in validation_errors(_cmaes(("random_state", "-1.5")))] == ["random_state: expected an integer, got '-1.5'"]

@@ -165,6 +165,26 @@ def _check_cmaes(parameters: Sequence[Any], settings: dict[str, Any]) -> list[tu
     return []
 
 
+SEED_WRAP = 2**64
+"""A negative ``random_state`` that Katib takes (its goptuna service reads any Go int) seeds
+kfp-tune as this plus it: the unsigned number with the int64's bits, -1 as 2**64 - 1. One seed
+for one text, and distinct from every seed a non-negative value gives (those below 2**63)."""
+
+
+def _any_int_seed() -> Setting:
+    """``random_state`` for cmaes: any integer, as Katib's goptuna service reads it
+    (goptuna/converter.go: strconv.Atoi, then int64); a negative one wraps (:data:`SEED_WRAP`),
+    since kfp-tune's generators take seeds >= 0."""
+    number = int_setting("random_state").parse
+
+    def parse(text: str) -> int:
+        value = number(text)
+        assert value is not None
+        return value % SEED_WRAP if value < 0 else value
+
+    return Setting("random_state", parse, None, "seed; same seed, same suggestions (a negative one: plus 2**64)")
+
+
 def _cmaes_sigma_setting() -> Setting:
     """cmaes's ``sigma``: any number, as Katib's goptuna service reads it (goptuna/converter.go,
     toGoptunaSampler: strconv.ParseFloat). goptuna v0.8.0 uses it only when it is > 0
@@ -448,7 +468,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
             (
                 _cmaes_sigma_setting(),
                 choice_setting("restart_strategy", ("none", "ipop", "bipop"), "none"),
-                _RANDOM_STATE,
+                _any_int_seed(),
             ),
             check_problem=_check_cmaes,
             takes_unknown_settings=True,  # goptuna/converter.go, toGoptunaSampler: reads the names it knows
