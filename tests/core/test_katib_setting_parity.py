@@ -72,3 +72,38 @@ def test_cmaes_takes_any_integer_random_state_as_katibs_goptuna_does(seed: str, 
     first = _first_suggestions(doc)
     assert first == _first_suggestions(doc) and first != _first_suggestions(_cmaes(("random_state", "1")))
     assert [e.message for e in validation_errors(_cmaes(("random_state", "-1.5")))] == ["random_state: expected an integer, got '-1.5'"]
+
+
+PBT_PARAMETERS = [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1", "step": "0.1"}},
+                  {"name": "y", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1", "step": "0.1"}}]
+
+
+def _unread_seed(algorithm: str, seed: str) -> dict[str, Any]:
+    settings = [{"name": "random_state", "value": seed}]
+    if algorithm == "pbt":
+        settings = [{"name": "suggestion_trial_dir", "value": "/var/log/katib/checkpoints/"}, {"name": "n_population", "value": "5"},
+                    {"name": "truncation_threshold", "value": "0.2"}, *settings]
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": algorithm, "algorithmSettings": settings}})
+    if algorithm == "pbt":
+        doc["spec"]["parameters"] = PBT_PARAMETERS
+    return doc
+
+
+@pytest.mark.parametrize("algorithm, service, index", [("sobol", "goptuna", 0), ("pbt", "pbt", 3)])
+@pytest.mark.parametrize("seed", ["abc", "-1", "1.5"])
+def test_a_random_state_katib_never_reads_is_taken_and_ignored_unless_a_seed(algorithm: str, service: str, index: int, seed: str) -> None:
+    """Katib's sobol (goptuna) and pbt services never read random_state, so any text passes
+    there; kfp-tune takes it too, seeds from the experiment as without it, and says so."""
+    doc = _unread_seed(algorithm, seed)
+    assert validation_errors(doc) == []
+    experiment = load_experiment(doc)
+    without = _unread_seed(algorithm, "0")
+    del without["spec"]["algorithm"]["algorithmSettings"][index]
+    assert problem_of(experiment).seed == problem_of(load_experiment(without)).seed
+    assert {n.path: n.message for n in katib_notes(experiment)} == {
+        f"{SETTINGS}[{index}].value": f"random_state {seed!r}: Katib's {service} service never reads random_state for {algorithm}, and kfp-tune "
+        "ignores this one too (its seed is an integer >= 0): the experiment is seeded from its uid, as without random_state"}
+    kept = load_experiment(_unread_seed(algorithm, "7"))
+    assert problem_of(kept).seed == 7
+    assert [n.message for n in katib_notes(kept)] == [
+        f"Katib's {service} service ignores 'random_state' (it reads {'no settings' if algorithm == 'sobol' else 'n_population, resample_probability, suggestion_trial_dir, truncation_threshold'} for {algorithm}); kfp-tune uses it"]

@@ -185,6 +185,22 @@ def _any_int_seed() -> Setting:
     return Setting("random_state", parse, None, "seed; same seed, same suggestions (a negative one: plus 2**64)")
 
 
+def _unread_seed() -> Setting:
+    """``random_state`` for sobol and pbt, whose Katib services never read it (goptuna's sobol
+    reads no settings; pbt's ValidateAlgorithmSettings and service look at other names only), so
+    Katib takes any text: so does kfp-tune. An integer >= 0 is kfp-tune's seed; anything else is
+    None, the experiment's own seed as when it is absent, which ``kfp-tune validate`` notes."""
+
+    def parse(text: str) -> int | None:
+        try:
+            value = int(text)
+        except ValueError:
+            return None
+        return value if value >= 0 else None
+
+    return Setting("random_state", parse, None, "seed; same seed, same suggestions (any other text than an integer >= 0 is ignored, as Katib ignores it)")
+
+
 def _cmaes_sigma_setting() -> Setting:
     """cmaes's ``sigma``: any number, as Katib's goptuna service reads it (goptuna/converter.go,
     toGoptunaSampler: strconv.ParseFloat). goptuna v0.8.0 uses it only when it is > 0
@@ -441,7 +457,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
             check_problem=_check_grid,
             help="every point of the (stepped) grid once, in random order",
         ),
-        CatalogueEntry("sobol", (_RANDOM_STATE,), help="scrambled Sobol quasi-random sequence", takes_unknown_settings=True),  # goptuna reads none
+        CatalogueEntry("sobol", (_unread_seed(),), help="scrambled Sobol quasi-random sequence", takes_unknown_settings=True),  # goptuna reads none
         CatalogueEntry(
             "bayesianoptimization",
             (
@@ -491,7 +507,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
                 int_setting("n_population", 40, minimum=5),
                 float_setting("truncation_threshold", 0.2, at_least=0.0, at_most=1.0),
                 float_setting("resample_probability", None, at_least=0.0, at_most=1.0),
-                _RANDOM_STATE,
+                _unread_seed(),
             ),
             check_problem=_check_pbt,
             trial_labels=(GENERATION_LABEL, PARENT_LABEL),

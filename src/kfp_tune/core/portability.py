@@ -112,7 +112,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
         return notes
     name = algorithm.algorithm_name
     given = [s.name for s in algorithm.algorithm_settings]
-    notes += _setting_name_notes(name, given)
+    notes += _setting_name_notes(name, given, _unread_seed_ignored(name, algorithm.algorithm_settings))
     for required in KATIB_REQUIRED_SETTINGS.get(name, ()):
         if required not in given:
             notes.append(FieldError("spec.algorithm.algorithmSettings", f"Katib's {name} service requires {required!r}; kfp-tune gives it a default"))
@@ -258,9 +258,10 @@ def _is_zero(text: str) -> bool:
         return False  # validation refuses it, naming the setting
 
 
-def _setting_name_notes(name: str, given: Sequence[str]) -> list[FieldError]:
+def _setting_name_notes(name: str, given: Sequence[str], unread_seed_ignored: bool = False) -> list[FieldError]:
     """A name Katib's service does not know, where kfp-tune takes it or where both ignore it;
-    a name given twice (both take the last value)."""
+    a name given twice (both take the last value). ``unread_seed_ignored``: a random_state that
+    kfp-tune ignores too (noted at its value, :func:`_setting_value_notes`)."""
     notes: list[FieldError] = []
     entry = ALGORITHMS.get(name)
     for index, setting in enumerate(given):
@@ -288,6 +289,8 @@ def _setting_name_notes(name: str, given: Sequence[str]) -> list[FieldError]:
                 continue
             if name == "hyperband" and setting in HYPERBAND_STATE_SETTINGS:
                 notes.append(FieldError(path, f"Katib's hyperband service reads {setting!r} as part of the progress it keeps and starts from it; kfp-tune ignores it"))
+            elif setting == "random_state" and unread_seed_ignored:
+                continue
             elif setting in entry.settings_by_name:
                 notes.append(FieldError(path, f"Katib's {service} service ignores {setting!r} (it reads {', '.join(sorted(known)) or 'no settings'} for {name}); kfp-tune uses it"))
             else:
@@ -458,6 +461,16 @@ def _setting_value_notes(name: str, settings: Sequence[Any]) -> list[FieldError]
     written (the last of a name, as both read them)."""
     notes: list[FieldError] = []
     last = {setting.name: index for index, setting in enumerate(settings)}
+    if _unread_seed_ignored(name, settings):
+        index = last["random_state"]
+        service = KATIB_IGNORING_SERVICES[name][0]
+        notes.append(
+            FieldError(
+                f"spec.algorithm.algorithmSettings[{index}].value",
+                f"random_state {settings[index].value!r}: Katib's {service} service never reads random_state for {name}, and kfp-tune "
+                "ignores this one too (its seed is an integer >= 0): the experiment is seeded from its uid, as without random_state",
+            )
+        )
     if name == "cmaes" and "sigma" in last:
         index = last["sigma"]
         try:
@@ -473,3 +486,10 @@ def _setting_value_notes(name: str, settings: Sequence[Any]) -> list[FieldError]
                 )
             )
     return notes
+
+
+def _unread_seed_ignored(name: str, settings: Sequence[Any]) -> bool:
+    """Whether the last random_state of sobol or pbt (which Katib's services never read) is text
+    kfp-tune ignores too (catalogue's ``_unread_seed``: not an integer >= 0)."""
+    values = [setting.value for setting in settings if setting.name == "random_state"]
+    return name in ("sobol", "pbt") and bool(values) and ALGORITHMS[name].settings_by_name["random_state"].parse(str(values[-1])) is None
