@@ -4,12 +4,14 @@ written), and where it refuses one, the message says the real bound."""
 
 from __future__ import annotations
 
+import ast
+import math
 from typing import Any
 
 import numpy as np
 import pytest
 
-from conftest import quadratic_experiment, validation_errors
+from conftest import load_katib_example, quadratic_experiment, validation_errors
 from kfp_tune.algorithms import registry
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.portability import katib_notes
@@ -107,3 +109,34 @@ def test_a_random_state_katib_never_reads_is_taken_and_ignored_unless_a_seed(alg
     assert problem_of(kept).seed == 7
     assert [n.message for n in katib_notes(kept)] == [
         f"Katib's {service} service ignores 'random_state' (it reads {'no settings' if algorithm == 'sobol' else 'n_population, resample_probability, suggestion_trial_dir, truncation_threshold'} for {algorithm}); kfp-tune uses it"]
+
+
+def _nas(example: str, name: str, value: str) -> dict[str, Any]:
+    doc = load_katib_example(example)
+    doc["spec"]["algorithm"]["algorithmSettings"] = [{"name": name, "value": value}]
+    return doc
+
+
+def test_darts_takes_an_infinite_w_grad_clip_as_katib_does_and_passes_it_to_the_trial() -> None:
+    """Katib's darts check is float(v) >= 0, so "inf" passes; its trial's clip_grad_norm_ with
+    an infinite norm clips nothing."""
+    doc = _nas("nas_darts-cpu.yaml", "w_grad_clip", "inf")
+    assert validation_errors(doc) == []
+    (suggestion,) = _first_suggestions(doc, 1)
+    assert ast.literal_eval(str(suggestion["algorithm-settings"]))["w_grad_clip"] == "inf"  # Katib's str() of a dict
+
+
+def test_enas_takes_an_infinite_controller_temperature_as_katib_does() -> None:
+    """Katib's enas check for an unbounded float is only > low; an infinite temperature makes
+    every logit 0, every choice equally likely, and the controller still suggests."""
+    doc = _nas("nas_enas-cpu.yaml", "controller_temperature", "inf")
+    assert validation_errors(doc) == []
+    assert problem_of(load_experiment(doc)).settings["controller_temperature"] == math.inf
+    assert len(_first_suggestions(doc, 2)) == 2
+
+
+@pytest.mark.parametrize("name", ["controller_tanh_const", "controller_entropy_weight", "controller_skip_weight"])
+def test_enas_still_refuses_an_infinite_value_no_controller_can_use(name: str) -> None:
+    """Katib admits these (> 0 only), but an infinite one leaves no finite logit or reward:
+    kfp-tune's own refusal, listed in docs/guide.md."""
+    assert [e.message for e in validation_errors(_nas("nas_enas-cpu.yaml", name, "inf"))] == [f"{name}: expected a finite number, got 'inf'"]

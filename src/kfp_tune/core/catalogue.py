@@ -59,9 +59,12 @@ def float_setting(
     at_least: float | None = None,
     at_most: float | None = None,
     allow_none: bool = False,
+    allow_infinity: bool = False,
 ) -> Setting:
     """A number setting; the bounds are strict (greater_than, less_than) or not (at_least,
-    at_most), as each algorithm's own check has them. ``allow_none``: Katib's "None"."""
+    at_most), as each algorithm's own check has them. ``allow_none``: Katib's "None".
+    ``allow_infinity``: +infinity too, for a setting whose Katib check admits it (``float(v)``
+    against lower bounds only) and whose algorithm runs with it."""
 
     def parse(text: str) -> float | None:
         if allow_none and text == NONE:
@@ -70,7 +73,7 @@ def float_setting(
             value = float(text)
         except ValueError:
             raise ValueError(f"expected a number, got {text!r}") from None
-        if value != value or value in (float("inf"), float("-inf")):
+        if value != value or value == float("-inf") or (value == float("inf") and not allow_infinity):
             raise ValueError(f"expected a finite number, got {text!r}")
         if greater_than is not None and not value > greater_than:
             raise ValueError(f"expected a number > {greater_than}, got {value}")
@@ -320,7 +323,9 @@ def _check_bayesianoptimization(parameters: Sequence[Any], settings: dict[str, A
 
 _ENAS_SETTINGS = (  # Katib: pkg/suggestion/v1beta1/nas/enas/AlgorithmSettings.py; floats in (low, high]
     int_setting("controller_hidden_size", 64, minimum=1, help="the LSTM's hidden units"),
-    float_setting("controller_temperature", 5.0, greater_than=0.0, allow_none=True, help="softmax temperature of the logits"),
+    # inf: logits of 0, every choice equally likely, as in Katib; infinite tanh_const, entropy_weight or skip_weight
+    # leave no finite logit or reward (softmax and REINFORCE give NaN), so kfp-tune refuses them (docs/guide.md)
+    float_setting("controller_temperature", 5.0, greater_than=0.0, allow_none=True, help="softmax temperature of the logits", allow_infinity=True),
     float_setting("controller_tanh_const", 2.25, greater_than=0.0, allow_none=True, help="logits scaled by tanh times this"),
     float_setting("controller_entropy_weight", 1e-5, greater_than=0.0, allow_none=True, help="entropy bonus in the reward"),
     float_setting("controller_baseline_decay", 0.999, greater_than=0.0, at_most=1.0, help="decay of the reward's moving baseline"),
@@ -336,7 +341,7 @@ _DARTS_SETTINGS = (  # Katib: pkg/suggestion/v1beta1/nas/darts/service.py
     float_setting("w_lr_min", 0.001, at_least=0.0, help="weights' learning rate at the end of the cosine schedule"),
     float_setting("w_momentum", 0.9, at_least=0.0),
     float_setting("w_weight_decay", 3e-4, at_least=0.0),
-    float_setting("w_grad_clip", 5.0, at_least=0.0),
+    float_setting("w_grad_clip", 5.0, at_least=0.0, allow_infinity=True, help="gradient norm clip; inf: no clipping"),  # torch's clip_grad_norm_
     float_setting("alpha_lr", 3e-4, at_least=0.0, help="architecture weights' learning rate"),
     float_setting("alpha_weight_decay", 1e-3, at_least=0.0),
     int_setting("batch_size", 128, minimum=1, allow_none=True),
