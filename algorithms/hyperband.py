@@ -38,7 +38,7 @@ import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, marked_repeats, spent
 from kfp_tune.algorithms.random_search import sample_value
-from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_s_max
+from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_s_max, hyperband_whole
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_DRAWS = 200
@@ -52,13 +52,6 @@ class Rung:
     resource: int
 
 
-def _whole(x: float) -> int:
-    """``int(x)``, as Katib takes each resource, except that a value float rounding left a hair
-    below a whole number counts as that number (Katib's truncation turns 0.9999999999999999,
-    r_l 49 and eta 7, into a resource of 0)."""
-    return int(x + 1e-9 * max(1.0, abs(x)))
-
-
 def schedule(r_l: float, eta: float) -> list[list[Rung]]:
     """The brackets, each a list of rungs at their nominal sizes (promotions can shrink later
     rungs when trials fail), with Katib's sizes and resources (see the module docstring)."""
@@ -68,11 +61,11 @@ def schedule(r_l: float, eta: float) -> list[list[Rung]]:
     brackets = []
     for s in range(top, -1, -1):
         n = math.ceil(float(top + 1) * (eta**s / float(s + 1)))  # Katib's _new_hbParameters
-        r = _whole(r_l * eta ** (-s))
+        r = hyperband_whole(r_l * eta ** (-s))
         rungs = [Rung(s, 0, n, r)]
         for i in range(1, s + 1):  # Katib's _make_child_bracket, from rung i - 1
             size = math.ceil(math.ceil(n * eta ** (-(i - 1))) / eta)
-            rungs.append(Rung(s, i, size, _whole(r * eta**i)))
+            rungs.append(Rung(s, i, size, hyperband_whole(r * eta**i)))
         brackets.append(rungs)
     return brackets
 
@@ -80,8 +73,11 @@ def schedule(r_l: float, eta: float) -> list[list[Rung]]:
 def resource_parameter(parameter: Parameter, r_l: float, eta: float) -> Parameter:
     """The resource parameter with the range hyperband gives it (its feasibleSpace is ignored,
     as in Katib): from the smallest rung's resource to r_l, whole numbers (a double's printed
-    without decimals, as Katib prints them)."""
+    without decimals, as Katib prints them). A discrete or categorical one becomes an int: Katib's
+    service sets it to ``str(r)`` whatever its type, so its list does not bound it either."""
     smallest = min(r.resource for b in schedule(r_l, eta) for r in b)
+    if parameter.type in ("discrete", "categorical"):
+        return Parameter(parameter.name, "int", low=float(smallest), high=float(math.ceil(r_l)))
     if parameter.type == "int":
         return replace(parameter, low=float(smallest), high=float(math.ceil(r_l)), step=None, distribution="uniform")
     return replace(parameter, low=float(smallest), high=r_l, step=None, distribution="uniform", decimals=0)

@@ -13,6 +13,8 @@ import pytest
 
 from conftest import load_katib_example, quadratic_experiment, validation_errors
 from kfp_tune.algorithms import registry
+from kfp_tune.algorithms.hyperband import schedule
+from kfp_tune.core.catalogue import hyperband_resources
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.portability import katib_notes
 from kfp_tune.steps.designer import problem_of
@@ -140,3 +142,33 @@ def test_enas_still_refuses_an_infinite_value_no_controller_can_use(name: str) -
     """Katib admits these (> 0 only), but an infinite one leaves no finite logit or reward:
     kfp-tune's own refusal, listed in docs/guide.md."""
     assert [e.message for e in validation_errors(_nas("nas_enas-cpu.yaml", name, "inf"))] == [f"{name}: expected a finite number, got 'inf'"]
+
+
+DISCRETE_EPOCHS = {"name": "y", "parameterType": "discrete", "feasibleSpace": {"list": ["1", "3", "9"]}}
+
+
+@pytest.mark.parametrize("resource", [DISCRETE_EPOCHS, {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": ["1", "3", "9"]}}],
+                         ids=["discrete", "categorical"])
+def test_hyperband_takes_a_discrete_or_categorical_resource_as_katib_does(resource: dict[str, Any]) -> None:
+    """Katib's ValidateAlgorithmSettings checks only that resource_name is a parameter, and its
+    service sets that parameter to str(r) whatever its type: r_l 9 and eta 3 give 1, 3 and 9."""
+    doc = _hyperband(("r_l", "9"), ("eta", "3"), resource=resource)
+    assert validation_errors(doc) == []
+    experiment = load_experiment(doc)
+    assert katib_notes(experiment) == []  # 1, 3 and 9 are all listed
+    first = _first_suggestions(doc, 9)
+    assert sorted({a["y"] for a in first}) == [1] and len(first) == 9, "the first bracket's rung 0: nine configurations at resource 1"
+    assert problem_of(experiment).space.format(first[0])["y"] == "1"
+
+
+def test_hyperband_notes_the_scheduled_resources_a_discrete_list_lacks() -> None:
+    doc = _hyperband(("r_l", "27"), ("eta", "3"), resource={**DISCRETE_EPOCHS, "feasibleSpace": {"list": ["1", "3", "10"]}})
+    doc["spec"]["parallelTrialCount"] = 27
+    assert [(n.path, n.message) for n in katib_notes(load_experiment(doc))] == [("spec.parameters[1].feasibleSpace.list",
+        "hyperband gives its resource 'y' the schedule's values 1, 3, 9, 27 whatever the list holds, as Katib's hyperband service does (str(r)); "
+        "9, 27 are not in the list and trials get them all the same")]
+
+
+def test_hyperband_resources_are_the_schedules() -> None:
+    for r_l, eta in [(9, 3.0), (20, 3.0), (49, 7.0), (1000, 10.0), (81, 3.0), (1, 3.0)]:
+        assert hyperband_resources(r_l, eta) == sorted({rung.resource for bracket in schedule(r_l, eta) for rung in bracket})

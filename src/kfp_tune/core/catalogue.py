@@ -230,15 +230,32 @@ def hyperband_s_max(r_l: float, eta: float) -> int:
     return int(math.log(r_l) / math.log(eta))
 
 
+def hyperband_whole(x: float) -> int:
+    """``int(x)``, as Katib takes each resource, except that a value float rounding left a hair
+    below a whole number counts as that number (Katib's truncation turns 0.9999999999999999,
+    r_l 49 and eta 7, into a resource of 0)."""
+    return int(x + 1e-9 * max(1.0, abs(x)))
+
+
+def hyperband_resources(r_l: float, eta: float) -> list[int]:
+    """Every resource hyperband's schedule gives a trial (each bracket's ``int(r_l * eta**-s)``
+    and its rungs' ``int(r * eta**i)``, :func:`kfp_tune.algorithms.hyperband.schedule`), smallest first."""
+    found: set[int] = set()
+    for s in range(hyperband_s_max(r_l, eta), -1, -1):
+        r = hyperband_whole(r_l * eta ** (-s))
+        found.update(hyperband_whole(r * eta**i) for i in range(s + 1))
+    return sorted(found)
+
+
 def _check_hyperband(parameters: Sequence[Any], settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """Katib's ValidateAlgorithmSettings checks only that resource_name names a parameter: its
+    service gives that parameter the schedule's whole numbers (``str(r)``) whatever its type, a
+    discrete or categorical one's too, and so does kfp-tune (the algorithm's space makes it an int)."""
     resource = settings.get("resource_name")
     if resource is None:
         return [("spec.algorithm.algorithmSettings", "hyperband needs the setting resource_name")]
-    matches = [p for p in parameters if p.name == resource]
-    if not matches:
+    if not any(p.name == resource for p in parameters):
         return [("spec.algorithm.algorithmSettings", f"resource_name {resource!r} is not a parameter in spec.parameters")]
-    if matches[0].parameter_type not in ("int", "double"):
-        return [("spec.algorithm.algorithmSettings", f"resource_name {resource!r} must be an int or double parameter")]
     return []
 
 

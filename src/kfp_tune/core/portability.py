@@ -30,7 +30,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS, HYPERBAND_DEFAULT_ETA, did_you_mean, hyperband_s_max
+from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS, HYPERBAND_DEFAULT_ETA, did_you_mean, hyperband_resources, hyperband_s_max, parse_settings
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.collector_checks import collector_notes
 from kfp_tune.core.errors import FieldError
@@ -119,6 +119,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     settings = {s.name: s.value for s in algorithm.algorithm_settings}  # the last of a name, as Katib's services read them
     if name == "hyperband":
         notes += _hyperband_notes(settings, given, spec.parallel_trial_count)
+        notes += _resource_list_notes(settings, spec.parameters)
     if name == "pbt":
         notes += _pbt_notes(given, spec.parameters)
     if name == "darts" and spec.nas_config is not None:
@@ -493,3 +494,40 @@ def _unread_seed_ignored(name: str, settings: Sequence[Any]) -> bool:
     kfp-tune ignores too (catalogue's ``_unread_seed``: not an integer >= 0)."""
     values = [setting.value for setting in settings if setting.name == "random_state"]
     return name in ("sobol", "pbt") and bool(values) and ALGORITHMS[name].settings_by_name["random_state"].parse(str(values[-1])) is None
+
+
+def _resource_list_notes(settings: Mapping[str, str], parameters: Sequence[ParameterSpec]) -> list[FieldError]:
+    """A discrete or categorical hyperband resource: Katib's service gives it the schedule's
+    whole numbers whatever its list holds (service.py, _make_master_bracket and _copy_trials:
+    ``str(r)``), and so does kfp-tune; a note names the ones its list lacks."""
+    parsed, errors = parse_settings(ALGORITHMS["hyperband"], list(settings.items()), "")
+    found = [(i, p) for i, p in enumerate(parameters) if p.name == parsed.get("resource_name")]
+    if errors or not found or found[0][1].parameter_type not in ("discrete", "categorical"):
+        return []
+    index, resource = found[0]
+    r_l = parsed["r_l"] if parsed["r_l"] is not None else 1.0  # a list has no max: the algorithm's default (largest_resource)
+    if not r_l >= 1:
+        return []  # refused by kfp-tune's own checks
+    listed = [str(value) for value in resource.feasible_space.list or []]
+    resources = hyperband_resources(r_l, parsed["eta"])
+    missing = [r for r in resources if not any(_names_number(text, r, resource.parameter_type) for text in listed)]
+    if not missing:
+        return []
+    return [
+        FieldError(
+            f"spec.parameters[{index}].feasibleSpace.list",
+            f"hyperband gives its resource {resource.name!r} the schedule's values {', '.join(map(str, resources))} whatever the list holds, "
+            f"as Katib's hyperband service does (str(r)); {', '.join(map(str, missing))} {'is' if len(missing) == 1 else 'are'} not in the list "
+            "and trials get them all the same",
+        )
+    ]
+
+
+def _names_number(text: str, number: int, parameter_type: str) -> bool:
+    """Whether a list value is the number: a discrete value as a number, a categorical as its text."""
+    if parameter_type == "categorical":
+        return text == str(number)
+    try:
+        return float(text) == number
+    except ValueError:
+        return False
