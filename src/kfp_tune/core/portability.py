@@ -2,7 +2,9 @@
 
 kfp-tune accepts every experiment Katib admits, but for three bounds of its own on what one
 suggestion may cost (``n_ei_candidates``, hyperband's brackets, enas's candidate operations:
-:mod:`kfp_tune.core.validation`, :data:`kfp_tune.core.catalogue.MAX_ENAS_OPERATIONS`), and a
+:mod:`kfp_tune.core.validation`, :data:`kfp_tune.core.catalogue.MAX_ENAS_OPERATIONS`) and a
+few setting values Katib's checks admit that no run can use (docs/guide.md, "Katib
+compatibility": a hyperband r_l below 1, some infinities, n_ei_candidates 0), and a
 little more than Katib: names longer than Katib's 40 characters, a setting that Katib's other
 service for the same algorithm knows (``tpe`` runs on hyperopt in Katib's default configuration,
 ``multivariate-tpe`` on Optuna; kfp-tune takes both services' settings for both), settings of its
@@ -14,8 +16,10 @@ and failure conditions for the training operator kinds Katib gives none (MXJob, 
 JAXJob), and a YAML number where Katib's types want a string (a setting's value, a feasibleSpace
 bound, step or list value: Katib's webhook fails decoding it). It also notes where both take an
 experiment but read it differently: a setting name Katib's service ignores, a setting given
-twice, an eta Katib replaces, a grid whose last value Katib's enumeration loses; and early stopping that Katib would not apply (Push and Custom
-collectors), or would fail on (the TensorFlowEvent collector, hyperband). ``kfp-tune validate``
+twice, an eta Katib replaces, a cmaes sigma <= 0 goptuna replaces, a sobol or pbt random_state
+that is no seed (Katib never reads it), a grid whose last value Katib's enumeration loses; and early stopping that Katib would not apply (Push and Custom
+collectors), or would fail on (the TensorFlowEvent collector, hyperband); and, where both give it,
+a hyperband resource value its discrete or categorical list lacks. ``kfp-tune validate``
 prints these as notes (exit 0), so a team that still runs some experiments on Katib sees what
 would not go back as it is. Katib's rules, from its source (kubeflow/katib): the experiment
 webhook (``pkg/webhook/v1beta1/experiment/validator``), the pod webhook that adds the metrics
