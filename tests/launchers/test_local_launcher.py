@@ -220,3 +220,72 @@ def test_a_trial_killed_by_a_signal_says_which_signal():
     outcome, _ = _run({"command": ["python3", "-c", killer]}, collector="Push")  # exec form: the trial is the process started
     assert (outcome.phase, outcome.reason, outcome.message) == ("Failed", "Error", "killed by signal 9 (SIGKILL): stopping here")
     assert local.process_end(-15) == "killed by signal 15 (SIGTERM)" and local.process_end(137) == "exit code 137"
+
+
+def _pod(container: dict, **pod_spec) -> dict:
+    return {"template": {"spec": {**pod_spec, "containers": [{"name": "main", **container}]}}}
+
+
+# (the trial's manifest less its container, the reason its deadline gives): each kind's deadlines
+# as its controller fails the trial at them (the training-operator's NewReason(kind, "Failed"))
+KIND_DEADLINES = {
+    "job-pod": (lambda c: {"apiVersion": "batch/v1", "kind": "Job", "spec": _pod(c, activeDeadlineSeconds=2, restartPolicy="Never")}, "BackoffLimitExceeded"),
+    "pytorchjob-run-policy": (lambda c: {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "spec": {
+        "runPolicy": {"activeDeadlineSeconds": 3}, "pytorchReplicaSpecs": {"Master": {"replicas": 1, **_pod(c)}}}}, "PyTorchJobFailed"),
+    "pytorchjob-pod": (lambda c: {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "spec": {
+        "pytorchReplicaSpecs": {"Master": {"replicas": 1, **_pod(c, activeDeadlineSeconds=3)}}}}, "PyTorchJobFailed"),
+    "tfjob-run-policy": (lambda c: {"apiVersion": "kubeflow.org/v1", "kind": "TFJob", "spec": {
+        "runPolicy": {"activeDeadlineSeconds": 3}, "tfReplicaSpecs": {"Worker": {"replicas": 1, **_pod(c)}}}}, "TFJobFailed"),
+    "xgboostjob-run-policy": (lambda c: {"apiVersion": "kubeflow.org/v1", "kind": "XGBoostJob", "spec": {
+        "runPolicy": {"activeDeadlineSeconds": 3}, "xgbReplicaSpecs": {"Master": {"replicas": 1, **_pod(c)}}}}, "XGBoostJobFailed"),
+    "mpijob-v1-run-policy": (lambda c: {"apiVersion": "kubeflow.org/v1", "kind": "MPIJob", "spec": {
+        "runPolicy": {"activeDeadlineSeconds": 3}, "mpiReplicaSpecs": {"Launcher": {"replicas": 1, **_pod(c)}}}}, "MPIJobFailed"),
+    "mpijob-v2beta1-run-policy": (lambda c: {"apiVersion": "kubeflow.org/v2beta1", "kind": "MPIJob", "spec": {
+        "runPolicy": {"activeDeadlineSeconds": 3}, "mpiReplicaSpecs": {"Launcher": {"replicas": 1, **_pod(c)}}}}, "DeadlineExceeded"),
+    "trainjob": (lambda c: {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "spec": {
+        "activeDeadlineSeconds": 3, "runtimeRef": {"name": "torch-distributed"}, "trainer": c}}, "DeadlineExceeded"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(KIND_DEADLINES))
+def test_every_kinds_deadline_kills_the_trial_with_its_controllers_reason(case, tmp_path, monkeypatch):
+    """A PyTorchJob with ``runPolicy.activeDeadlineSeconds: 3`` ran its 25 s command to the end
+    and Succeeded, where the training-operator fails it at its deadline (and Katib the trial):
+    the pod's deadline, the training-operator's and the MPI operator's run policy are deadlines
+    too, each failing the trial with the reason its controller gives. The clock jumps past the
+    deadline once the trial has written its pid; a trial not held to it ends by itself (10 s)
+    and Succeeds."""
+    pid_file = tmp_path / "pid"
+    script = (f"import os, time; open({str(pid_file) + '.tmp'!r}, 'w').write(str(os.getpid())); "
+              f"os.replace({str(pid_file) + '.tmp'!r}, {str(pid_file)!r}); time.sleep(10)")
+
+    def clock() -> float:
+        return time.monotonic() + 1e6 if pid_file.exists() else 0.0
+
+    monkeypatch.setattr(local, "time", SimpleNamespace(monotonic=clock, sleep=time.sleep))
+    make, reason = KIND_DEADLINES[case]
+    manifest = {**make({"name": "main", "command": ["python3", "-c", shlex.quote(script)]}), "metadata": {"name": "t"}}
+    if case == "trainjob":
+        manifest["spec"]["trainer"].pop("name")
+    outcome = LocalLauncher().run(TrialRun("e", "t", manifest, {}, "main", metrics_collector={}))
+    assert (outcome.phase, outcome.reason) == ("Failed", reason), outcome.message
+    assert "activeDeadlineSeconds" in outcome.message and "killed" in outcome.message
+
+
+def test_the_earliest_deadline_is_the_trials():
+    """The pod's, the resource's and the launcher's ``timeoutSeconds``: the earliest holds, as on
+    a cluster (a trial's own deadline no longer puts the launcher's later one aside, nor an
+    earlier one); the message names the field."""
+    job = {"apiVersion": "batch/v1", "kind": "Job", "spec": {"activeDeadlineSeconds": 60, **_pod({"command": ["true"]}, activeDeadlineSeconds=30)}}
+    chosen = local.trial_deadline(job, "main", 100)
+    assert chosen is not None and (chosen.seconds, chosen.reason) == (30, "BackoffLimitExceeded")
+    assert "spec.template.spec.activeDeadlineSeconds" in chosen.message
+    chosen = local.trial_deadline(job, "main", 5)
+    assert chosen is not None and (chosen.seconds, chosen.reason) == (5, "DeadlineExceeded") and "launcher's timeout" in chosen.message
+    job["spec"]["activeDeadlineSeconds"] = 30  # a tie: the Job's own
+    chosen = local.trial_deadline(job, "main")
+    assert chosen is not None and (chosen.reason, chosen.message) == ("DeadlineExceeded", "the trial ran past its deadline of 30 s (spec.activeDeadlineSeconds) and was killed")
+    other_pod = {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "spec": {"pytorchReplicaSpecs": {
+        "Master": _pod({"command": ["true"]}), "Worker": {"template": {"spec": {"activeDeadlineSeconds": 1, "containers": [{"name": "other"}]}}}}}}
+    assert local.trial_deadline(other_pod, "main") is None  # only the primary container's pod holds it
+    assert local.trial_deadline({"kind": "Job", "spec": {"activeDeadlineSeconds": True}}, "main") is None

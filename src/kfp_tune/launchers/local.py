@@ -9,9 +9,12 @@ means this Python, so the trial sees the same installed packages; under ``sh -c`
 folder also comes first in ``PATH``, so a ``python3`` later in the line is this Python too.
 ``mounts`` maps container paths to local folders, as a volume would (``{"/opt/digits":
 "images/sklearn-digits"}``; quoted in the shell line when the folder needs it). Only the primary
-container runs, once, whatever the kind's replicas; a Job's ``activeDeadlineSeconds`` is
-honoured, and early stopping stops a running trial (SIGTERM to its process group, then SIGKILL
-after a grace period: the group's, so a trial under ``sh -c`` gets it too, not only the shell);
+container runs, once, whatever the kind's replicas; the earliest deadline a cluster would hold
+it to is honoured (the resource's ``activeDeadlineSeconds`` or ``runPolicy.activeDeadlineSeconds``,
+its pod's ``activeDeadlineSeconds``, the launcher's ``timeoutSeconds``), failing it with the
+reason that kind's controller gives (:func:`trial_deadline`); early stopping stops a running
+trial (SIGTERM to its process group, then SIGKILL after a grace period: the group's, so a trial
+under ``sh -c`` gets it too, not only the shell);
 a trial that ended between two looks is judged on all it printed (``TrialRun.should_stop``).
 Early stopping follows the output as it grows: each look reads only what came since the last
 (:meth:`~kfp_tune.collectors.running.StopTest.appended`).
@@ -67,6 +70,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -202,7 +206,7 @@ class LocalLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="CheckpointNotReady", message=f"the trial's checkpoint folder could not be made: {exc}")
         if local_metrics is not None:
             env["KFP_TUNE_METRICS_PATH"] = str(local_metrics)
-        timeout = _deadline(trial.manifest) or self.timeout_seconds
+        deadline = trial_deadline(trial.manifest, trial.primary_container, self.timeout_seconds)
         log.info("trial %s: running %s", trial.trial, argv[0])
         with tempfile.TemporaryFile() as output:
             if beside is not None:
@@ -224,7 +228,7 @@ class LocalLauncher(Launcher):
                 code, reason, message = -1, "", ""
                 printed = _Output(output)
                 try:
-                    code, reason, message = self._watch(process, printed, trial, timeout)
+                    code, reason, message = self._watch(process, printed, trial, deadline)
                 except BaseException:
                     self._stop_registered(process)
                     raise
@@ -354,10 +358,12 @@ class LocalLauncher(Launcher):
         (local if directory else local.parent).mkdir(parents=True, exist_ok=True)
         return {root: str(local_root)}, local
 
-    def _watch(self, process: subprocess.Popen, output: _Output, trial: TrialRun, timeout: float | None) -> tuple[int, str, str]:
-        """Wait for the process; kill it at its deadline, stop it when early stopping says so.
-        Returns (exit code, reason, message); reason is empty for a normal end."""
+    def _watch(self, process: subprocess.Popen, output: _Output, trial: TrialRun, deadline: Deadline | None) -> tuple[int, str, str]:
+        """Wait for the process; kill it at its deadline (:func:`trial_deadline`), stop it when
+        early stopping says so. Returns (exit code, reason, message); reason is empty for a
+        normal end."""
         started = time.monotonic()
+        timeout = None if deadline is None else deadline.seconds
         while True:
             left = None if timeout is None else timeout - (time.monotonic() - started)
             wait = POLL_SECONDS if left is None else min(POLL_SECONDS, left)
@@ -366,8 +372,8 @@ class LocalLauncher(Launcher):
             except subprocess.TimeoutExpired:
                 if self._interrupted.is_set():  # the run is being stopped: so is this trial, group and all
                     return _stop(process), INTERRUPTED, "the run was interrupted"
-                if left is not None and time.monotonic() - started >= timeout:  # type: ignore[operator]
-                    return _stop(process), "DeadlineExceeded", f"the trial ran past its deadline of {timeout:g} s and was killed"
+                if deadline is not None and time.monotonic() - started >= deadline.seconds:
+                    return _stop(process), deadline.reason, deadline.message
                 if trial.should_stop is not None and output.judge(trial.should_stop):
                     return _stop(process), EARLY_STOP_REASON, EARLY_STOP_MESSAGE
                 continue
@@ -549,7 +555,78 @@ def _signal_group(process: subprocess.Popen, signum: int) -> None:
         os.killpg(process.pid, signum)
 
 
-def _deadline(manifest: Mapping[str, Any]) -> float | None:
-    spec = manifest.get("spec") or {}
-    value = spec.get("activeDeadlineSeconds") if isinstance(spec, dict) else None
-    return float(value) if isinstance(value, (int, float)) and value > 0 else None
+@dataclass(frozen=True)
+class Deadline:
+    """When a trial is killed and the reason its failure gets: that of the controller which
+    would end it on a cluster."""
+
+    seconds: float
+    reason: str
+    message: str
+
+
+def trial_deadline(manifest: Mapping[str, Any], primary: str, timeout_seconds: float | None = None) -> Deadline | None:
+    """The earliest of the deadlines a cluster would hold the trial to (None: it has none).
+
+    - The resource's own: ``spec.activeDeadlineSeconds`` (a Job, a TrainJob; any kind that has
+      it there) or ``spec.runPolicy.activeDeadlineSeconds`` (the training-operator's kinds, an
+      MPIJob). A Job, a TrainJob and a v2beta1 MPIJob (its launcher Job gets the deadline) fail
+      ``DeadlineExceeded``; the training-operator (kubeflow.org/v1) fails its kinds
+      ``<Kind>Failed`` (``PyTorchJobFailed``: ``NewReason(kind, JobFailedReason)``).
+    - The pod's: ``activeDeadlineSeconds`` of the pod template holding the primary container,
+      where the kubelet fails the pod ``DeadlineExceeded``. A Job then makes the pod again until
+      ``backoffLimit`` is spent and fails ``BackoffLimitExceeded`` (a v2beta1 MPIJob's launcher
+      the same, reported ``BackoffLimitExceeded/DeadlineExceeded``); the training-operator fails
+      its kinds ``<Kind>Failed``. Here the trial runs once, as it does when it fails on its own.
+    - The launcher's ``timeoutSeconds`` (``DeadlineExceeded``).
+
+    A tie goes to the resource's deadline."""
+    api_version, kind = str(manifest.get("apiVersion") or ""), str(manifest.get("kind") or "")
+    training_operator = api_version == "kubeflow.org/v1"
+    spec = manifest.get("spec")
+    spec = spec if isinstance(spec, Mapping) else {}
+    run_policy = spec.get("runPolicy")
+    found: list[Deadline] = []
+
+    def add(value: Any, field: str, reason: str) -> None:
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            found.append(Deadline(float(value), reason, f"the trial ran past its deadline of {value:g} s ({field}) and was killed"))
+
+    resource_reason = f"{kind}Failed" if training_operator else "DeadlineExceeded"
+    add(spec.get("activeDeadlineSeconds"), "spec.activeDeadlineSeconds", resource_reason)
+    if isinstance(run_policy, Mapping):
+        add(run_policy.get("activeDeadlineSeconds"), "spec.runPolicy.activeDeadlineSeconds", resource_reason)
+    pod = _pod_spec_of(manifest, primary_container(manifest, primary))
+    if pod is not None:
+        if training_operator:
+            pod_reason = f"{kind}Failed"
+        elif (api_version, kind) == ("batch/v1", "Job"):
+            pod_reason = "BackoffLimitExceeded"
+        elif (api_version, kind) == ("kubeflow.org/v2beta1", "MPIJob"):
+            pod_reason = "BackoffLimitExceeded/DeadlineExceeded"
+        else:
+            pod_reason = "DeadlineExceeded"
+        add(pod[1].get("activeDeadlineSeconds"), f"{pod[0]}.activeDeadlineSeconds", pod_reason)
+    if timeout_seconds is not None and timeout_seconds > 0:
+        found.append(Deadline(float(timeout_seconds), "DeadlineExceeded", f"the trial ran past the launcher's timeout of {timeout_seconds:g} s and was killed"))
+    return min(found, key=lambda deadline: deadline.seconds, default=None)
+
+
+def _pod_spec_of(tree: Any, container: Any, path: str = "") -> tuple[str, Mapping[str, Any]] | None:
+    """(its path, the pod spec) whose ``containers`` hold ``container`` (this very mapping)."""
+    if container is None:
+        return None
+    if isinstance(tree, Mapping):
+        containers = tree.get("containers")
+        if isinstance(containers, list) and any(item is container for item in containers):
+            return path, tree
+        for key, value in tree.items():
+            found = _pod_spec_of(value, container, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    elif isinstance(tree, list):
+        for index, item in enumerate(tree):
+            found = _pod_spec_of(item, container, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
