@@ -172,6 +172,14 @@ def kill_trial(view: ExperimentView, name: str, signal_name: str) -> bool:
     return stored.status == TrialStatus.KILLED and stored.reason == TRIAL_INTERRUPTED
 
 
+def give_back_unstarted(view: ExperimentView, name: str, signal_name: str) -> None:
+    """Record a trial the interrupted run made but did not start as ``Killed``, reason
+    ``RunInterrupted``: nothing ran, its budget is given back, and no slot starts it after the
+    run has ended (launch-trial checks the interrupt under the view's lock before its ``started`` record)."""
+    message = f"not started: the run was interrupted ({signal_name}) first; its budget is given back: the next run makes a new trial in its place"
+    give_back(view, name, TRIAL_INTERRUPTED, message, ended_reason="Killed")
+
+
 def give_back(view: ExperimentView, name: str, reason: str, message: str, ended_reason: str) -> TrialResult:
     """Record a trial as Katib's ``Killed`` with a reason that gives its budget back
     (``core.state.GIVEN_BACK_REASONS``): the result first (the trial is final from then on),
@@ -206,10 +214,14 @@ def interrupt_run(view: ExperimentView, run_id: str, signal_name: str, killed: s
     """End a run its user interrupted, once its slots have stopped (or stopped being waited for):
     every trial still running is recorded Killed (:func:`kill_trial`), the status says the run
     was interrupted, and the claim is released. ``killed``: the trials already recorded so;
-    returns how many this run killed in all."""
+    returns how many this run killed in all. A trial this run made that never started (its slot
+    was about to start it) is given back too (:func:`give_back_unstarted`), not left ``Created``."""
     with view.lock:
         running = [t.name for t in view.state.trials if not t.is_terminal and t.started is not None and t.ended is None]
+        unstarted = [t.name for t in view.state.trials if not t.is_terminal and t.started is None and t.round.startswith(f"{run_id}-")]
     killed.update(name for name in running if kill_trial(view, name, signal_name))
+    for name in unstarted:
+        give_back_unstarted(view, name, signal_name)
     with view.lock:
         state = view.state
         write_status(view.records, state, interrupted(state, signal_name, len(killed)), utc_now())

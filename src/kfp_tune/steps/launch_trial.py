@@ -32,6 +32,7 @@ def launch_trial(
     run_id: str | None = None,
     view: ExperimentView | None = None,
     handover: threading.Event | None = None,
+    interrupted: Callable[[], str] | None = None,
 ) -> LaunchPhase | None:
     """Run one trial to its end and record how it ended; returns the phase (Succeeded, Failed, or
     EarlyStopped when the experiment's early stopping rule stopped it).
@@ -44,7 +45,10 @@ def launch_trial(
     raised). ``view``: the
     experiment as this process holds it (a run's slots share one), else read from the store.
     ``handover``: when set, a launcher that hands over stops following the trial, which goes
-    on running; None is returned and the next attempt re-attaches at once."""
+    on running; None is returned and the next attempt re-attaches at once. ``interrupted``: the
+    run's interrupt (its cause, "" while none), asked under the view's lock together with the
+    ``started`` record, so that no trial starts once the run was stopped (the run's end, under
+    the same lock, then finds every trial it must close): RunInterrupted is raised instead."""
     claim = claims.check(records, run_id) if run_id is not None else None
     view = view or ExperimentView(records)
     state = view.state
@@ -65,11 +69,15 @@ def launch_trial(
             return LaunchPhase.FAILED
         return _record_outcome(view, trial.name, outcome).phase
     attempt = os.urandom(8).hex()
-    started = view.record_trial(
-        trial.name,
-        TrialStarted(trial=trial.name, time=utc_now(), at=time.time(), run=run_id or "", attempt=attempt, owner=this_process(),
-                     early_stopping_rules=early_stopping_rules(state)),  # what its monitor (above) judges by
-    )
+    with view.lock:  # the interrupt's check and the start, one step for the slots' other threads
+        cause = interrupted() if interrupted is not None else ""
+        if cause:
+            raise RunInterrupted(cause)
+        started = view.record_trial(
+            trial.name,
+            TrialStarted(trial=trial.name, time=utc_now(), at=time.time(), run=run_id or "", attempt=attempt, owner=this_process(),
+                         early_stopping_rules=early_stopping_rules(state)),  # what its monitor (above) judges by
+        )
     if started.attempt != attempt:  # another attempt won the race to start it: wait for that one
         ended = claims.wait_for_attempt(records, trial.name, started)
         if ended is None:

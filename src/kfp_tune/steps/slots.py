@@ -261,7 +261,8 @@ def run_slots(
         """Run and collect one trial; False when the run was interrupted under it."""
         handed_over = False
         try:
-            phase = launch_trial(records, launcher, name, run_id=run_id, view=view, handover=schedule.handover)
+            # no start once interrupted: checked under the lock the interrupt's end takes (a second signal does not wait for this slot)
+            phase = launch_trial(records, launcher, name, run_id=run_id, view=view, handover=schedule.handover, interrupted=lambda: schedule.interrupted)
             handed_over = phase is None
             if phase is not None:  # None: handed over at the checkpoint, still running
                 collect_metrics(records, name, run_id=run_id, view=view)
