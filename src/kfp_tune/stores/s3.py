@@ -266,6 +266,8 @@ class S3Store:
             raise self._error("read of", key, exc) from None
         try:
             return response.read()
+        except Exception as exc:  # the connection dropped or the object ended early while it was read
+            raise self._error("read of", key, exc) from None
         finally:
             response.close()
             response.release_conn()
