@@ -1,10 +1,12 @@
 """S3 failures a run rides out, against an S3 server on loopback: a connection dropped while an
-object is read escaped as a defect of kfp-tune (``Error: unexpected ProtocolError``), so a store
-that restarts stopped the run at once; it is now a transient StoreError naming the key, which
+object is read, and a 5xx from a proxy in front of the store (not S3's XML). Each was a permanent
+failure or escaped as a defect of kfp-tune (``Error: unexpected ProtocolError``), so a store that
+restarts stopped the run at once; each is now a transient StoreError naming the key, which
 RetryingStore retries."""
 
 from __future__ import annotations
 
+import re
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -15,7 +17,7 @@ import pytest
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.stores.retry import RetryingStore
-from kfp_tune.stores.s3 import S3Settings, S3Store
+from kfp_tune.stores.s3 import S3Settings, S3Store, is_transient
 
 SECRET = "secret-never-shown"
 OBJECT = b'{"name": "whole object"}'
@@ -124,3 +126,39 @@ def test_status_on_a_store_that_cuts_objects_short_is_a_store_failure_not_a_defe
     err = capsys.readouterr().err
     assert code == 1 and "defect" not in err and "Traceback" not in err and SECRET not in err
     assert "S3 read of s3://bucket/team/experiments/my-exp/experiment.json" in err and "failed: ProtocolError (transient)" in err
+
+
+@pytest.mark.parametrize(("status", "transient"), [(502, True), (503, True), (504, True), (429, True), (403, False), (405, False)])
+def test_a_proxys_answer_that_is_not_s3s_is_transient_when_a_5xx_or_429(loopback_s3: S3Store, status: int, transient: bool):
+    """An ingress or load balancer in front of MinIO answers text/html while MinIO restarts:
+    minio raises InvalidResponseError, which was permanent whatever its status."""
+    LoopbackS3.status = status
+    for operation, words in [(lambda: loopback_s3.put("k.json", b"{}"), "write of"), (lambda: loopback_s3.get("k.json"), "read of")]:
+        with pytest.raises(StoreError) as info:
+            operation()
+        assert info.value.transient is transient
+        hint = " (transient)" if transient else ""
+        assert str(info.value) == f"S3 {words} s3://bucket/team/k.json at {loopback_s3.endpoint_url} failed: HTTP {status} (text/html){hint}"
+        assert "nginx" not in str(info.value) and SECRET not in str(info.value), "the status and content type, never the body"
+
+
+def test_a_proxys_503_is_retried_until_the_store_answers(loopback_s3: S3Store):
+    LoopbackS3.status = 503
+    attempts: list[float] = []
+
+    def restart_after_two_tries(seconds: float) -> None:
+        attempts.append(seconds)
+        if len(attempts) == 2:
+            LoopbackS3.status = None
+
+    RetryingStore(loopback_s3, deadline=60, sleep=restart_after_two_tries).put("k.json", b"{}")
+    assert len(attempts) == 2
+
+
+def test_a_non_xml_answers_code_never_carries_its_body():
+    from minio.error import InvalidResponseError
+
+    assert is_transient(InvalidResponseError(503, None, "<html>secret-never-shown</html>")) is True
+    store = S3Store("bucket", "team", S3Settings(endpoint="127.0.0.1:9", secure=False, access_key="id", secret_key=SECRET))
+    message = str(store._error("read of", "k.json", InvalidResponseError(500, None, "<html>secret-never-shown</html>")))
+    assert re.search(r"failed: HTTP 500 \(no content type\) \(transient\)$", message) and SECRET not in message

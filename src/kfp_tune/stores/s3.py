@@ -42,18 +42,41 @@ def is_transient(exc: Exception) -> bool:
     """Whether an S3 failure may go away on its own: the connection, a 5xx, a slow-down.
 
     Access denied, bad credentials, a missing bucket are permanent."""
-    from minio.error import S3Error, ServerError
+    from minio.error import InvalidResponseError, S3Error, ServerError
 
     if isinstance(exc, S3Error):
         status = getattr(exc.response, "status", 0) or 0
         return exc.code in TRANSIENT_CODES or status >= 500 or status == 429
     if isinstance(exc, ServerError):
         return True  # a 5xx without an S3 error body (a proxy, a restarting server)
+    if isinstance(exc, InvalidResponseError):
+        # A status with a body that is not S3's XML: an ingress or load balancer in front of the
+        # store answering 502/503 text/html while the store restarts, or throttling with 429.
+        status = _invalid_response_status(exc)
+        return status >= 500 or status == 429
     import urllib3.exceptions
 
     if _tls_refusal(exc) is not None:
         return False  # an untrusted certificate, or https to a plain-HTTP server: waiting mends neither
     return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError))
+
+
+def _invalid_response_status(exc: Exception) -> int:
+    """The HTTP status of minio's InvalidResponseError (kept only in its private ``_code``)."""
+    status = getattr(exc, "_code", 0)
+    return status if isinstance(status, int) else 0
+
+
+def _failure_code(exc: Exception) -> str:
+    """What failed, for an error message: S3's error code, else the HTTP status and content type
+    of an answer that is not S3's (``HTTP 503 (text/html)``: never its body), else the kind of
+    failure (``ProtocolError``)."""
+    from minio.error import InvalidResponseError
+
+    if isinstance(exc, InvalidResponseError):
+        content_type = (getattr(exc, "_content_type", None) or "").split(";")[0].strip()
+        return f"HTTP {_invalid_response_status(exc)} ({content_type or 'no content type'})"
+    return getattr(exc, "code", None) or type(exc).__name__
 
 
 def _cause(exc: BaseException, kinds: type[BaseException] | tuple[type[BaseException], ...]) -> BaseException | None:
@@ -223,7 +246,7 @@ class S3Store:
         return f"{self.prefix}/{key}" if self.prefix else key
 
     def _error(self, action: str, key: str, exc: Exception) -> StoreError:
-        code = getattr(exc, "code", None) or type(exc).__name__
+        code = _failure_code(exc)
         transient = is_transient(exc)
         hint = " (transient)" if transient else ""
         if _unresolved(exc):
