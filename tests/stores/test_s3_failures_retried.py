@@ -1,8 +1,8 @@
 """S3 failures a run rides out, against an S3 server on loopback: a connection dropped while an
-object is read, and a 5xx from a proxy in front of the store (not S3's XML). Each was a permanent
-failure or escaped as a defect of kfp-tune (``Error: unexpected ProtocolError``), so a store that
-restarts stopped the run at once; each is now a transient StoreError naming the key, which
-RetryingStore retries."""
+object is read, a 5xx from a proxy in front of the store (not S3's XML), and a slow-down S3
+reports for single keys of a multi-object delete. Each was a permanent failure or escaped as a
+defect of kfp-tune (``Error: unexpected ProtocolError``), so a store that restarts stopped the
+run at once; each is now a transient StoreError naming the key, which RetryingStore retries."""
 
 from __future__ import annotations
 
@@ -162,3 +162,39 @@ def test_a_non_xml_answers_code_never_carries_its_body():
     store = S3Store("bucket", "team", S3Settings(endpoint="127.0.0.1:9", secure=False, access_key="id", secret_key=SECRET))
     message = str(store._error("read of", "k.json", InvalidResponseError(500, None, "<html>secret-never-shown</html>")))
     assert re.search(r"failed: HTTP 500 \(no content type\) \(transient\)$", message) and SECRET not in message
+
+
+@pytest.mark.parametrize("code", ["SlowDown", "InternalError", "ServiceUnavailable"])
+def test_a_slow_down_for_one_key_of_a_delete_is_transient(loopback_s3: S3Store, code: str):
+    """S3 answers a multi-object delete 200 and reports each key it did not delete (AWS under
+    load: SlowDown, InternalError); that was raised as permanent, so ``kfp-tune delete`` failed."""
+    LoopbackS3.delete_errors = {"team/experiments/e/b.json": code}
+    with pytest.raises(StoreError) as info:
+        loopback_s3.delete(["experiments/e/a.json", "experiments/e/b.json"])
+    assert info.value.transient is True
+    assert str(info.value) == f"S3 delete of s3://bucket/team/experiments/e/b.json at {loopback_s3.endpoint_url} failed: {code} (1 object(s) not deleted; transient)"
+
+
+def test_a_delete_slowed_down_for_a_key_is_retried_until_done(loopback_s3: S3Store):
+    LoopbackS3.delete_errors = {"team/experiments/e/b.json": "SlowDown"}
+
+    def server_recovers(seconds: float) -> None:
+        LoopbackS3.delete_errors = {}
+
+    retrying_store = RetryingStore(loopback_s3, deadline=60, sleep=server_recovers)
+    retrying_store.delete(["experiments/e/a.json", "experiments/e/b.json"])
+    assert LoopbackS3.deletes == [["team/experiments/e/a.json", "team/experiments/e/b.json"]] * 2
+
+
+def test_a_delete_with_a_denied_and_a_slowed_key_names_the_one_to_retry(loopback_s3: S3Store):
+    """Retried: the slowed key may pass; the denied one fails again, and then permanently."""
+    LoopbackS3.delete_errors = {"team/a.json": "AccessDenied", "team/b.json": "SlowDown"}
+    with pytest.raises(StoreError) as info:
+        loopback_s3.delete(["a.json", "b.json"])
+    assert info.value.transient is True
+    assert "failed: SlowDown (2 object(s) not deleted; transient)" in str(info.value)
+    LoopbackS3.delete_errors = {"team/a.json": "AccessDenied"}
+    with pytest.raises(StoreError) as info:
+        loopback_s3.delete(["a.json", "b.json"])
+    assert info.value.transient is False
+    assert str(info.value).endswith("failed: AccessDenied (1 object(s) not deleted)")

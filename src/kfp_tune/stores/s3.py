@@ -330,7 +330,15 @@ class S3Store:
             except Exception as exc:  # named by the store's key: _error adds the prefix
                 raise self._error("delete in", keys[start], exc) from None
             if errors:
-                raise StoreError(f"S3 delete of s3://{self.bucket}/{errors[0].name} at {self.endpoint_url} failed: {errors[0].code} ({len(errors)} object(s) not deleted)")
+                # S3 answers a multi-object delete 200 with an error per key it did not delete;
+                # a slow-down or an internal error there passes as it does for a whole request.
+                retried = [error for error in errors if error.code in TRANSIENT_CODES]
+                named = (retried or errors)[0]
+                hint = "; transient" if retried else ""
+                raise StoreError(
+                    f"S3 delete of s3://{self.bucket}/{named.name} at {self.endpoint_url} failed: {named.code} ({len(errors)} object(s) not deleted{hint})",
+                    transient=bool(retried),
+                )
 
     def list(self, prefix: str) -> list[str]:
         full = f"{self.prefix}/{prefix}" if self.prefix else prefix
