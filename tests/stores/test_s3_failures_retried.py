@@ -2,11 +2,14 @@
 object is read, a 5xx from a proxy in front of the store (not S3's XML), and a slow-down S3
 reports for single keys of a multi-object delete. Each was a permanent failure or escaped as a
 defect of kfp-tune (``Error: unexpected ProtocolError``), so a store that restarts stopped the
-run at once; each is now a transient StoreError naming the key, which RetryingStore retries."""
+run at once; each is now a transient StoreError naming the key, which RetryingStore retries.
+Also what the multi-object delete sends (1,000 keys a request, each once), the timeouts of the
+HTTP client, and a TLS handshake dropped midway (transient, not a TLS misconfiguration)."""
 
 from __future__ import annotations
 
 import re
+import ssl
 import threading
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -14,10 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
+import urllib3
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.stores.retry import RetryingStore
-from kfp_tune.stores.s3 import S3Settings, S3Store, is_transient
+from kfp_tune.stores.s3 import CONNECT_TIMEOUT, READ_TIMEOUT, S3Settings, S3Store, _cause, _tls_refusal, http_client, is_transient
 
 SECRET = "secret-never-shown"
 OBJECT = b'{"name": "whole object"}'
@@ -198,3 +202,40 @@ def test_a_delete_with_a_denied_and_a_slowed_key_names_the_one_to_retry(loopback
         loopback_s3.delete(["a.json", "b.json"])
     assert info.value.transient is False
     assert str(info.value).endswith("failed: AccessDenied (1 object(s) not deleted)")
+
+
+def test_a_delete_of_2500_keys_sends_each_once_1000_a_request(loopback_s3: S3Store):
+    keys = [f"experiments/e/trials/t{i:04d}.json" for i in range(2500)]
+    loopback_s3.delete(keys)
+    assert [len(batch) for batch in LoopbackS3.deletes] == [1000, 1000, 500]
+    sent = [key for batch in LoopbackS3.deletes for key in batch]
+    assert sent == [f"team/{key}" for key in keys]
+
+
+def test_the_http_client_waits_for_a_connection_and_an_answer_as_documented():
+    timeout = http_client().connection_pool_kw["timeout"]
+    assert (timeout.connect_timeout, timeout.read_timeout) == (CONNECT_TIMEOUT, READ_TIMEOUT)
+
+
+def as_urllib3_raises_it(eof: ssl.SSLError) -> urllib3.exceptions.MaxRetryError:
+    """``eof`` as minio gets it from urllib3: an SSLError raised from it, as MaxRetryError's reason."""
+    wrapped = urllib3.exceptions.SSLError(eof)
+    wrapped.__cause__ = eof
+    return urllib3.exceptions.MaxRetryError(None, "/bucket/k.json", wrapped)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:2427)"),
+        as_urllib3_raises_it(ssl.SSLEOFError(8, "EOF occurred in violation of protocol (_ssl.c:2427)")),
+    ],
+    ids=["SSLEOFError", "MaxRetryError"],
+)
+def test_a_tls_handshake_dropped_midway_is_transient_not_a_tls_misconfiguration(exc: Exception):
+    """A connection the server or a proxy drops in the handshake (a restart) may pass; only a
+    certificate not trusted or a plain-HTTP server stop at once."""
+    assert isinstance(_cause(exc, ssl.SSLError), ssl.SSLEOFError)
+    assert _tls_refusal(exc) is None
+    assert is_transient(exc) is True
+
