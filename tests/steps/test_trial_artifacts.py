@@ -11,10 +11,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from memory_store import MemoryStore
 
 from conftest import quadratic_experiment
 from kfp_tune import steps
-from kfp_tune.core.errors import ExperimentConflict
+from kfp_tune.core.errors import ExperimentConflict, StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.steps.trial_artifacts import (
@@ -30,7 +31,7 @@ from kfp_tune.steps.trial_artifacts import (
     stage_input,
     tuned_inputs,
 )
-from kfp_tune.stores import LocalStore
+from kfp_tune.stores import LocalStore, open_store, register_scheme
 
 
 def inside_trial(monkeypatch: pytest.MonkeyPatch, store_uri: str, experiment: str, trial: str) -> None:
@@ -184,6 +185,15 @@ def test_a_saved_model_comes_back_file_for_file(tmp_path, monkeypatch):
     assert not store.list("experiments/")
 
 
+def test_a_model_path_that_is_neither_a_file_nor_a_folder_is_named(tmp_path, monkeypatch):
+    store = LocalStore(tmp_path / "store")
+    inside_trial(monkeypatch, str(store.root), "exp", "exp-t1")
+    missing = tmp_path / "model.pt"
+    with pytest.raises(ArtifactError, match=rf"{str(missing)!r} is neither a file nor a folder"):
+        save_model(missing)
+    assert model_files(ExperimentRecords(store, "exp"), "exp-t1") is None
+
+
 @pytest.mark.s3
 def test_from_an_s3_store_the_input_is_fetched_once_per_content(tmp_path, monkeypatch, s3_env, s3_bucket):
     from kfp_tune.stores import open_store
@@ -236,3 +246,49 @@ def test_an_empty_folder_reaches_each_trial_as_an_empty_folder_from_either_store
     [trial] = starts(other, "run-2", trials=1)
     inside_trial(monkeypatch, uri, "other", trial)
     assert input_path().is_file() and input_path().name == "blank.csv" and input_path().read_bytes() == b""
+
+
+class FailingMemoryStore(MemoryStore):
+    """A store that is not a folder here (as S3 or a plug-in's), whose reads of the keys in
+    ``failing`` fail part-way through a fetch."""
+
+    def __init__(self, uri: str) -> None:
+        super().__init__(uri)
+        self.failing: set[str] = set()
+
+    def get(self, key: str) -> bytes | None:
+        if key in self.failing:
+            raise StoreError(f"read of {key} failed: connection reset")
+        return super().get(key)
+
+
+@pytest.mark.parametrize("fault", ["file missing", "store error"])
+def test_a_fetch_that_fails_part_way_leaves_no_partial_copy_in_the_temporary_folder(fault, tmp_path, monkeypatch, clean_plugin_registries):
+    """From a store that is not a local folder the input is fetched into a hidden folder beside
+    its place; when a file is missing from the store or the store fails part-way, that folder
+    goes (each failed trial used to leave its partial copy in /tmp), and the error is raised."""
+    opened: dict[str, FailingMemoryStore] = {}
+    register_scheme("memfail", lambda uri: opened.setdefault(uri, FailingMemoryStore(uri)))
+    uri = "memfail://team"
+    records = ExperimentRecords(open_store(uri), "exp")
+    dataset = tmp_path / "data"
+    dataset.mkdir()
+    (dataset / "a.csv").write_bytes(b"x" * 100_000)
+    (dataset / "b.csv").write_bytes(b"y" * 10)
+    brings(records, "run-1", dataset)
+    [trial] = starts(records, "run-1", trials=1)
+    store = opened[uri]
+    [lost] = [key for key in store.objects if key.endswith("/b.csv")]
+    if fault == "file missing":
+        del store.objects[lost]
+        expected = ArtifactError
+    else:
+        store.failing = {lost}
+        expected = StoreError
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    inside_trial(monkeypatch, uri, "exp", trial)
+    for _ in range(2):
+        with pytest.raises(expected, match=r"b\.csv"):
+            input_path()
+    assert [p.name for p in (tmp_path / "tmp").rglob(".dataset-*")] == []
+    assert [p for p in (tmp_path / "tmp").rglob("*") if not p.is_dir()] == []

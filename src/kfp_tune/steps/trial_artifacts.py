@@ -276,7 +276,11 @@ def input_path(name: str = "dataset") -> Path:
         folder = Path(tempfile.gettempdir()) / "kfp-tune-inputs" / records.experiment / entry["digest"] / name
         if not folder.is_dir():  # fetched aside, then moved into place whole: trials may race to fetch it
             aside = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=_made(folder.parent)))
-            _fetch(records, manifest, record, aside)
+            try:
+                _fetch(records, manifest, record, aside)
+            except BaseException:  # a file missing from the store, a store error part-way: no partial copy stays
+                shutil.rmtree(aside, ignore_errors=True)
+                raise
             try:
                 aside.rename(folder)
             except OSError:  # another trial moved its copy in first
