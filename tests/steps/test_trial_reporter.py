@@ -217,3 +217,21 @@ def test_a_reporter_without_a_trial_does_nothing_and_a_wrong_place_is_refused(tm
         TrialReporter("x=1")
     with pytest.raises(InputError, match="store, s3_endpoint, experiment and trial"):
         TrialReporter(json.dumps({"store": str(tmp_path)}))
+
+
+def test_a_reporter_given_none_is_inactive_and_one_given_no_string_is_refused_naming_the_input():
+    """A component declaring ``kfp_tune_trial: Optional[str] = None`` run outside kfp-tune gets
+    None: an inactive reporter, as with "" (it used to raise AttributeError from ``None.strip``)."""
+    idle = TrialReporter(None)
+    assert idle.active is False and idle.should_stop() is False
+    idle.report({"loss": 1.0}, step=0)
+    for wrong in (7, {"store": "runs"}, b"{}"):
+        with pytest.raises(InputError, match=r"^kfp_tune_trial: expected the string kfp-tune binds to this input .* got a (int|dict|bytes)$"):
+            TrialReporter(wrong)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("empty", ["store", "experiment", "trial"])
+def test_a_place_with_an_empty_store_experiment_or_trial_is_refused(empty):
+    place = {"store": "runs", "s3_endpoint": "", "experiment": "curves", "trial": "curves-abc", empty: ""}
+    with pytest.raises(InputError, match=r"^kfp_tune_trial: store, experiment and trial may not be empty"):
+        TrialReporter(json.dumps(place))

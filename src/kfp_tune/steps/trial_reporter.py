@@ -82,11 +82,16 @@ class TrialReporter:
             if reporter.should_stop():
                 break
 
-    With ``""`` (the component run outside kfp-tune, e.g. with ``kfp_tune_trial: str = ""``)
-    it is inactive: ``report`` records nothing and ``should_stop`` is False."""
+    With ``""`` or None (the component run outside kfp-tune, e.g. with ``kfp_tune_trial: str = ""``
+    or ``kfp_tune_trial: Optional[str] = None``) it is inactive: ``report`` records nothing and
+    ``should_stop`` is False."""
 
-    def __init__(self, kfp_tune_trial: str):
-        self.place: TrialPlace | None = parse_place(kfp_tune_trial) if kfp_tune_trial.strip() else None
+    def __init__(self, kfp_tune_trial: str | None):
+        if kfp_tune_trial is not None and not isinstance(kfp_tune_trial, str):
+            raise InputError(
+                f'{PLACE_INPUT}: expected the string kfp-tune binds to this input (or "" or None outside kfp-tune), got a {type(kfp_tune_trial).__name__}'
+            )
+        self.place: TrialPlace | None = parse_place(kfp_tune_trial) if kfp_tune_trial and kfp_tune_trial.strip() else None
         self._records: ExperimentRecords | None = None
         self._view: ExperimentView | None = None
         self._test: Callable[[str], bool] | None = None
