@@ -322,12 +322,15 @@ def test_the_columns_are_worked_out_once_a_report_not_once_a_row(finished, monke
     assert calls == {"parameter_order": 1, "metric_order": 1}
 
 
-def test_the_resume_note_does_not_promise_that_a_stopped_runs_trials_are_gone(tmp_path):
+def test_the_resume_note_does_not_promise_that_a_stopped_runs_trials_are_gone(tmp_path, monkeypatch):
     """A run killed outright leaves its local trial processes running (docs/guarantees.md, "What
     is not promised"): the note said "a local trial does not outlive its run". It says they are
     recorded Killed and given back, and that one may still run with its result not recorded."""
+    from kfp_tune.core import claims
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.reports import resume_note
+
+    monkeypatch.setattr(claims, "owner_is_gone", lambda owner: True)  # the killed run's process (here, this one) is gone
 
     result = tune(lambda p: {"loss": p["x"]}, {"x": search.double(0.0, 1.0)}, objective_metric_name="loss", max_trial_count=3,
                   algorithm="random", algorithm_settings={"random_state": 1}, store=str(tmp_path), name="left")

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
+from kfp_tune.core import claims
 from kfp_tune.core.decision import best_trial, count_trials, decide
 from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
@@ -613,8 +614,11 @@ def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = Fal
     followed again: a trial a stopped run left started is recorded Killed (TrialStale) and its
     budget given back, so it counts among the new trials to come, not as one to finish (a
     Kubernetes launcher would follow it again; no local run uses one). The note does not say
-    the process is gone: after a SIGKILL or a takeover it may still run, and what it reports
-    is not recorded (docs/guarantees.md, "What is not promised")."""
+    the process is gone: after a SIGKILL it may still run, and what it reports is not recorded
+    (docs/guarantees.md, "What is not promised"). A trial whose attempt still follows it
+    (:func:`~kfp_tune.core.claims.attempt_follows`: a live run taken over with ``--take-over``)
+    is waited for and collected as it ends, keeping its budget (docs/guarantees.md, "One run
+    at a time")."""
     records = ExperimentRecords(store, experiment_name)
     if records.store.get(records.experiment_key()) is None:
         return None
@@ -644,11 +648,21 @@ def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = Fal
     if not_created:
         parts.append(f"{not_created} trial(s) the launcher could not create given back")
     unfinished = [t for t in state.trials if not t.is_terminal]
-    orphaned = sum(1 for t in unfinished if t.started is not None)
+    started = [t for t in unfinished if t.started is not None]
+    uncollected = sum(1 for t in started if t.ended is not None)
+    followed = sum(1 for t in started if t.ended is None and t.started is not None and claims.attempt_follows(records, t.name, t.started))
+    orphaned = len(started) - uncollected - followed
+    if uncollected:
+        parts.append(f"{uncollected} trial(s) that ended and are not collected yet, to collect")
+    if followed:
+        parts.append(
+            f"{followed} trial(s) the run taken over is still following, to wait for and collect as they end "
+            "(recorded Killed and given back if that run stops following first)"
+        )
     if orphaned:
         parts.append(f"{orphaned} trial(s) the stopped run was running, to record Killed and give back (a trial of a killed run may still be running: its result will not be recorded)")
-    if len(unfinished) - orphaned:
-        parts.append(f"{len(unfinished) - orphaned} trial(s) made and not started yet, to start")
+    if len(unfinished) - len(started):
+        parts.append(f"{len(unfinished) - len(started)} trial(s) made and not started yet, to start")
     spec = state.experiment.spec
     if spec.max_trial_count is not None:
         parts.append(f"{max(0, spec.max_trial_count - (state.budget_used - orphaned))} new trial(s) left of maxTrialCount {spec.max_trial_count}")

@@ -143,3 +143,42 @@ def test_claim_lapses_without_signs_of_life(any_store, tmp_path, monkeypatch):
     monkeypatch.setattr(claims.time, "time", lambda: real() + claims.DEFAULT_TTL + 1)
     steps.suggest(records, "run-b-r000", 3, experiment, run_id="run-b")
     assert claims.latest_claim(records).run == "run-b"
+
+
+def test_the_resume_note_says_a_trial_its_run_still_follows_is_collected_not_given_back(local_store, tmp_path):
+    """``--take-over`` of a live run: its note said "2 trial(s) the stopped run was running, to
+    record Killed and give back ..., 8 new trial(s) left", and the run then waited for those
+    trials, collected them Succeeded (as the run taken over records their ends) and made 6 new
+    ones. The note read while the trial runs, its attempt alive, now says it is waited for and
+    collected, its budget kept; a trial whose attempt died is still to be given back."""
+    from kfp_tune.reports import resume_note
+
+    experiment, records, names = _start(local_store, tmp_path)
+    total = experiment.spec.max_trial_count
+    assert total is not None
+    notes = []
+
+    class NoteMidTrial(CountingLauncher):
+        def run(self, trial):
+            notes.append(resume_note(local_store, experiment.name))  # what a run taking over says now
+            return super().run(trial)
+
+    assert steps.launch_trial(records, NoteMidTrial(LocalLauncher()), names[0], run_id="run-a") == "Succeeded"
+    assert notes == [
+        f"resuming experiment {experiment.name}: 0 trial(s) done (0 succeeded, 0 failed), 1 trial(s) the run taken over is still following, "
+        "to wait for and collect as they end (recorded Killed and given back if that run stops following first), "
+        f"1 trial(s) made and not started yet, to start, {total - 2} new trial(s) left of maxTrialCount {total}"
+    ]
+    with pytest.raises(StepKilled):
+        steps.launch_trial(records, CountingLauncher(LocalLauncher(), die_after_start={names[1]}), names[1], run_id="run-a")
+    assert resume_note(local_store, experiment.name) == (  # the first one's end is recorded: it is collected
+        f"resuming experiment {experiment.name}: 0 trial(s) done (0 succeeded, 0 failed), 1 trial(s) that ended and are not collected yet, "
+        "to collect, 1 trial(s) the stopped run was running, to record Killed and give back (a trial of a killed run may still be running: "
+        f"its result will not be recorded), {total - 1} new trial(s) left of maxTrialCount {total}"
+    )
+    assert steps.collect_metrics(records, names[0], run_id="run-a").status == "Succeeded"
+    assert resume_note(local_store, experiment.name) == (
+        f"resuming experiment {experiment.name}: 1 trial(s) done (1 succeeded, 0 failed), 1 trial(s) the stopped run was running, "
+        "to record Killed and give back (a trial of a killed run may still be running: its result will not be recorded), "
+        f"{total - 1} new trial(s) left of maxTrialCount {total}"
+    )

@@ -397,14 +397,23 @@ def wait_for_attempt(records: ExperimentRecords, trial: str, started: TrialStart
         ended = records.read_typed(records.trial_key(trial, TrialEnded.FILE), TrialEnded)
         if ended is not None:
             return ended
-        beat_record = _optional(records, records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT)
-        if beat_record is not None and beat_record.get("handedOver"):
-            return None  # the last attempt handed the running trial over: re-attach to it now
-        last_seen = max(started.at, (_number(beat_record.get("at")) if beat_record else None) or 0.0)
-        owner = str(beat_record.get("owner", "")) if beat_record is not None else started.owner  # who follows it now
-        if time.time() - last_seen >= ttl or (owner and owner_is_gone(owner)):
+        if not attempt_follows(records, trial, started, ttl):
             return None
         time.sleep(min(poll, ttl / 4))
+
+
+def attempt_follows(records: ExperimentRecords, trial: str, started: TrialStarted, ttl: float | None = None) -> bool:
+    """Whether an attempt still follows a started trial that has not ended (:func:`wait_for_attempt`
+    waits for such a one's end; for any other the trial is re-attached or given back at once):
+    it beat within the trial TTL, its process is not gone from this machine, and it did not
+    hand the trial over."""
+    ttl = trial_ttl_from_env() if ttl is None else ttl
+    beat_record = _optional(records, records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT)
+    if beat_record is not None and beat_record.get("handedOver"):
+        return False  # the last attempt handed the running trial over: re-attach to it now
+    last_seen = max(started.at, (_number(beat_record.get("at")) if beat_record else None) or 0.0)
+    owner = str(beat_record.get("owner", "")) if beat_record is not None else started.owner  # who follows it now
+    return not (time.time() - last_seen >= ttl or (owner and owner_is_gone(owner)))
 
 
 def hand_over_trial(records: ExperimentRecords, trial: str, attempt: str) -> None:
