@@ -3,25 +3,27 @@ of src/kfp_tune/steps/ that the rest of the suite let through."""
 
 from __future__ import annotations
 
+import json
 import shlex
 
 import pytest
 
 from conftest import quadratic_experiment
-from kfp_tune import steps
+from kfp_tune import Client, steps
 from kfp_tune.algorithms.base import Problem
-from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, TrialNotCreated
-from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
+from kfp_tune.core import claims
+from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, InputError, SpecError, TrialNotCreated
+from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.space import Parameter, SearchSpace
 from kfp_tune.core.state import TRIAL_NOT_CREATED, load_state
-from kfp_tune.core.vocabulary import ExperimentPhase, ObjectiveType, TrialStatus
+from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, ObjectiveType, RecordKind, TrialStatus
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers import LocalLauncher
 from kfp_tune.steps.best_result import best_result
 from kfp_tune.steps.designer import AlgorithmError, check_suggestions
-from kfp_tune.steps.entrypoints import best_trial_step, decide_stop_step
+from kfp_tune.steps.entrypoints import best_trial_step, decide_stop_step, launch_trial_step, suggest_step
 from kfp_tune.steps.trial_artifacts import keep_model, model_files
 
 
@@ -168,3 +170,89 @@ def test_a_plugin_suggesting_keys_of_mixed_types_is_told_which_is_unknown():
     problem = Problem(space=SearchSpace((Parameter("x", "double", 0.0, 1.0),)), objective_type=ObjectiveType.MINIMIZE, objective_metric="loss")
     with pytest.raises(AlgorithmError, match=r"^algorithm 'mine' suggested an infeasible point .*: 7 is not a parameter of the search space \(x\)$"):
         check_suggestions(problem, [{"x": 0.5, "z": 1, 7: 1}], False, 1, set(), who="algorithm 'mine'")
+
+
+def test_an_experiment_whose_template_config_map_was_not_read_is_refused_and_nothing_stored(local_store):
+    """prepare() is the net under every entry point that reads trialTemplate.configMap: an
+    experiment that still names its ConfigMap (no template to run) is refused at that field."""
+    doc = quadratic_experiment()
+    template = doc["spec"]["trialTemplate"]
+    template.pop("trialSpec")
+    template["configMap"] = {"configMapName": "templates", "configMapNamespace": "team-a", "templatePath": "quad.yaml"}
+    template["successCondition"] = 'status.conditions.#(type=="Complete")#|#(status=="True")#'  # a ConfigMap template states them
+    template["failureCondition"] = 'status.conditions.#(type=="Failed")#|#(status=="True")#'
+    experiment = load_experiment(doc)
+    with pytest.raises(SpecError, match=r"spec\.trialTemplate\.configMap: the trial template ConfigMap has not been read"):
+        steps.prepare(ExperimentRecords(local_store, experiment.name), experiment, "run-1")
+    assert local_store.list("") == []
+
+
+def test_an_outcome_left_by_a_deleted_experiment_of_the_same_name_is_not_the_new_one_s(local_store):
+    """An outcome record of another uid under the outcome's key (an experiment of this name
+    deleted in part) is not taken as this experiment's: it ends as its own trials say."""
+    experiment, records = _records(local_store, **{"spec.maxTrialCount": 2})
+    left = {"uid": "uid-of-the-deleted-one", "phase": "Failed", "reason": "ExperimentMaxFailedTrialsReached", "message": "the old one failed", "time": "2020-01-01T00:00:00Z"}
+    records.write_once(records.outcome_key(2), RecordKind.OUTCOME, left)
+    decision = run_inline(local_store, experiment, LocalLauncher())
+    assert (decision.phase, decision.reason) == (ExperimentPhase.SUCCEEDED, "ExperimentMaxTrialsReached")
+    assert Client(local_store.uri).get_experiment("quad").status.conditions[-1].reason == "ExperimentMaxTrialsReached"
+
+
+def test_a_given_back_trial_has_a_completion_time(local_store):
+    """A trial given back (here: the launcher could not create it) is final, with Katib's
+    completionTime: when it was given back."""
+    experiment, records = _records(local_store)
+    [name] = steps.suggest(records, "r0", 1, experiment, n=1)
+    with pytest.raises(TrialNotCreated):
+        steps.launch_trial(records, CannotCreate(), name)
+    status = Client(local_store.uri).get_trial(name).status
+    assert status.completion_time is not None and status.completion_time >= load_state(records).trial(name).created
+
+
+class HandsOverThenFinishes(Launcher):
+    """Hands its trial over at once (a checkpoint while it runs, as the Kubernetes launcher
+    does); re-attached, it finds the trial succeeded."""
+
+    hands_over = True
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        raise TrialHandedOver(trial.trial)
+
+    def reattach(self, trial: TrialRun) -> LaunchOutcome | None:
+        return LaunchOutcome(LaunchPhase.SUCCEEDED, exit_code=0, logs={"main": "loss=0.5\n"})
+
+
+def test_a_trial_handed_over_is_marked_so_and_the_next_attempt_re_attaches_at_once(local_store):
+    """launch-trial whose launcher hands the trial over writes the trial's handedOver beat: the
+    next attempt re-attaches now instead of waiting out this live process's beats (the TTL)."""
+    experiment, records = _records(local_store)
+    steps.prepare(records, experiment, "run-1")
+    [name] = steps.suggest(records, "run-1-r0", 1, experiment, run_id="run-1", n=1)
+    assert steps.launch_trial(records, HandsOverThenFinishes(), name, run_id="run-1") is None
+    beat = records.read(records.heartbeat_key(name), RecordKind.TRIAL_HEARTBEAT)
+    assert beat is not None and beat.get("handedOver") is True
+    trial = load_state(records).trial(name)
+    assert trial.started is not None and trial.ended is None
+    assert claims.attempt_follows(records, name, trial.started) is False
+    assert steps.launch_trial(records, HandsOverThenFinishes(), name, run_id="run-1") == LaunchPhase.SUCCEEDED
+
+
+def test_the_launch_trial_step_starts_its_trial_for_its_run_and_is_refused_under_another_s_claim(local_store):
+    """launch-trial-step passes its run on: the started record names the run, and a step of a
+    run that does not hold the experiment's claim starts nothing."""
+    local = json.dumps({"kind": "local"})
+    experiment, records = _records(local_store, **{"spec.maxTrialCount": 4})
+    first, second = steps.suggest(records, "run-1-r0", 1, experiment, run_id="run-1", n=2)
+    with pytest.raises(ExperimentBusy, match="run-1"):
+        launch_trial_step(local_store.uri, "quad", second, local, "run-2")
+    assert load_state(records).trial(second).started is None
+    assert launch_trial_step(local_store.uri, "quad", first, local, "run-1") == "Succeeded"
+    started = load_state(records).trial(first).started
+    assert started is not None and started.run == "run-1"
+
+
+@pytest.mark.parametrize("spec", ["[1]", '"quad"', "3"])
+def test_an_experiment_spec_that_is_not_a_json_object_is_refused_naming_the_input(local_store, spec):
+    with pytest.raises(InputError, match=r"^experiment_spec: expected the experiment as JSON \(json\.dumps of the Katib Experiment\): a JSON object, got"):
+        suggest_step(local_store.uri, "quad", "run-1", 0, 1, experiment_spec=spec)
+    assert local_store.list("") == []
