@@ -378,3 +378,15 @@ def test_report_metrics_inside_a_function_trial_is_that_trials_push_collector(tm
     with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
         bad = tune(reports_a_word, {"x": search.discrete([1])}, objective_metric_name="loss", algorithm="grid", max_trial_count=1, store=str(tmp_path))
     assert (bad.trials[0].status, bad.trials[0].message) == ("Failed", "Error: ValueError: report_metrics: loss='low' is not a number")
+
+
+@pytest.mark.parametrize("goal", [10**400, -(10**400)], ids=["above", "below"])
+def test_a_goal_beyond_a_floats_range_is_refused_as_not_finite(tmp_path, goal):
+    """float(10**400) raises OverflowError: tune() and submit_function() showed it raw."""
+    from kfp_tune import submit_function
+
+    with pytest.raises(ValueError, match=r"^tune\(\): goal must be a finite number or None, got "):
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, goal=goal, store=str(tmp_path))
+    with pytest.raises(ValueError, match=r"^tune\(\): goal must be a finite number or None, got "):
+        submit_function(lambda p: 0.0, {"x": search.double(0, 1)}, host="http://127.0.0.1:9", goal=goal)  # refused before anything is sent
+    assert list(tmp_path.iterdir()) == []

@@ -132,8 +132,17 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
     if arguments["parallel_trial_count"] > MAX_LOCAL_SLOTS:
         raise ValueError(f"tune(): parallel_trial_count: expected at most {MAX_LOCAL_SLOTS} (a thread each, in this process), got {arguments['parallel_trial_count']}")
     goal = arguments["goal"]
-    if goal is not None and (isinstance(goal, bool) or not isinstance(goal, numbers.Real) or not math.isfinite(float(goal))):
+    if goal is not None and (isinstance(goal, bool) or not isinstance(goal, numbers.Real) or not _finite_float(goal)):
         raise ValueError(f"tune(): goal must be a finite number or None, got {shown(goal)}")
+
+
+def _finite_float(value: numbers.Real) -> bool:
+    """Whether ``value`` is a finite float: an int beyond a float's range (10**400) is not, where
+    ``float()`` raises OverflowError for it."""
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 NOT_FOR_FUNCTIONS = {
