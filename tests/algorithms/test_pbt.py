@@ -339,3 +339,19 @@ def test_extra_children_repeat_no_child_of_their_generation_while_another_choice
     lineages = [(t.labels.get(PARENT_LABEL), ONE.key(t.assignment)) for t in finished] + [(p.labels.get(PARENT_LABEL), ONE.key(p)) for p in extras]
     assert all(_generation(p.labels) == 1 for p in extras)
     assert len(set(lineages)) == len(lineages) == N + 5, lineages
+
+
+def test_more_children_asked_at_once_than_the_spawn_has_left_repeat_none():
+    """N + 3 children asked in one call, once the pool is full: the N of the spawn (each with
+    the pool's mark), then 3 extra ones, no (parent, point) twice. Counting the spawn's children
+    as given is what moves the call on to the extras; without it the spawn came again. For 10
+    experiment seeds, on a one-parameter space where repeats are likely."""
+    for seed in range(10):
+        problem = Problem(ONE, ObjectiveType("maximize"), "accuracy", _problem().settings, seed=seed)
+        pool = [_done(f"g0-{i}", {"lr": round(0.1 * (i + 1), 2)}, float(i + 1), _labels(0)) for i in range(N + 1)]
+        result = _suggest(problem, pool, N + 3, seed=seed)
+        children = list(zip(result.assignments, result.labels or [], strict=True))
+        assert len(children) == N + 3 and all(_generation(labels) == 1 for _, labels in children), f"seed {seed}"
+        lineages = [(labels[PARENT_LABEL], ONE.key(a)) for a, labels in children]
+        assert len(set(lineages)) == N + 3, f"seed {seed}: a child repeated: {lineages}"
+        assert sum(POOL_LABEL in labels for _, labels in children) == N, f"seed {seed}"
