@@ -567,7 +567,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    from kfp_tune.core.errors import RunInterrupted
+    from kfp_tune.core.errors import RunInterrupted, StoreError
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
     from kfp_tune.inline_runner import run_inline
     from kfp_tune.launchers import check_experiment, launcher_from_config
@@ -640,7 +640,18 @@ def cmd_run(args: argparse.Namespace) -> int:
                 run_in_child(experiment, store_uri, launcher_config, rounds, args.take_over, args.verbose)
     except RunInterrupted as exc:
         bar.close()
-        summary = summarize(store, experiment.name)
+        try:
+            summary = {} if exc.unrecorded else summarize(store, experiment.name)
+        except StoreError as error:  # down since the run stopped
+            exc.unrecorded = f"the store could not be read after the interrupt ({error})"
+        if exc.unrecorded:  # the trials were stopped, but the store could not say so: the next run does
+            print(
+                f"interrupted ({exc.signal_name}): the running trials were stopped, but {exc.unrecorded}. "
+                f"The next run gives the trials left Running back (Killed, TrialStale: no budget used) and resumes: "
+                f"run the same command once the store answers.",
+                file=sys.stderr,
+            )
+            return 128 + int(getattr(signal, exc.signal_name, signal.SIGINT))
         if exc.killed == 0 and summary["status"] in ("Succeeded", "Failed"):  # the signal came as the experiment ended: it ended
             _print_summary(summary, args.json)
             return EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED

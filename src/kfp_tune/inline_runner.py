@@ -50,17 +50,23 @@ def run_inline(
     run_id = run_id or new_run_id()
     reason = "error"
     view = BudgetFollowingView(records)
+    stopped: RunInterrupted | None = None
     with handling_stop_signals(_raise_interrupted):  # before and after the slots, which stop their trials first
         try:
             prepare(records, experiment, run_id, take_over)
             decision = _run_following_budget(view, launcher, run_id, checkpoint, on_trial_end)
             reason = decision.reason
         except RunInterrupted as exc:
-            reason = claims.INTERRUPTED
+            reason, stopped = claims.INTERRUPTED, exc
             _say_interrupted(records, run_id, exc)
             raise
         finally:
-            claims.release(records, run_id, reason)
+            try:
+                claims.release(records, run_id, reason)
+            except StoreError as exc:  # the store is down: an interrupted run stops all the same, saying so
+                if stopped is None:
+                    raise
+                stopped.unrecorded = stopped.unrecorded or f"the store could not record the claim's release ({exc})"
     if view.follow_stored_budget():  # edited after the last look, before the release: its status says so
         decision = decide(view.state, rounds_left=0)
         write_status(records, view.state, decision, utc_now())
@@ -135,10 +141,12 @@ class BudgetFollowingView(ExperimentView):
 def _say_interrupted(records: ExperimentRecords, run_id: str, exc: RunInterrupted) -> None:
     """The status of a run interrupted outside its slots (while it prepared): it says so. Best
     effort: the experiment may not exist yet, and the interrupt is what the caller must see."""
-    current = claims.latest_claim(records)
-    if current is None or current.run != run_id or current.ended:
-        return  # not claimed yet, or the slots have ended the run and said so
+    if exc.unrecorded:
+        return  # the store is down: the slots tried, and the error says what is left undone
     try:
+        current = claims.latest_claim(records)
+        if current is None or current.run != run_id or current.ended:
+            return  # not claimed yet, or the slots have ended the run and said so
         state = ExperimentView(records).state
         write_status(records, state, interrupted(state, exc.signal_name, exc.killed), utc_now())
     except StoreError:

@@ -448,3 +448,61 @@ def test_after_an_inline_run_killed_outright_the_resume_note_counts_its_trials_a
         f"resuming experiment {name}: 0 trial(s) done (0 succeeded, 0 failed), {PARALLEL} trial(s) the stopped run was running, "
         f"to record Killed and give back (a trial of a killed run may still be running: its result will not be recorded), {MAX_TRIALS} new trial(s) left of maxTrialCount {MAX_TRIALS}"
     )
+
+
+@pytest.mark.s3
+@pytest.mark.long
+def test_a_second_ctrl_c_during_a_store_outage_stops_the_run_at_once_and_the_next_run_gives_the_trials_back(tmp_path, s3_env, s3_bucket, monkeypatch):
+    """SeaweedFS out of reach while two trials run: Ctrl-C stops them, but the store cannot
+    record it. A second Ctrl-C ("stopping at once") waited out the rest of the store's 300-s
+    retry window and then exited 1 with the store's error; now the window is cut to a few
+    seconds and the run exits 130 saying what it could not record. With the store back, the
+    same command gives the two trials back (Killed, TrialStale) and runs the whole budget."""
+    from seaweed import Forwarder
+
+    front = Forwarder(s3_env["KFP_TUNE_S3_ENDPOINT"])  # the run's endpoint; unreachable once pointed nowhere
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", front.endpoint)
+    monkeypatch.setenv("KFP_TUNE_STORE_RETRY_SECONDS", "300")
+    name = "outage-intr"
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
+    store_uri = f"s3://{s3_bucket}/runs"
+    command = ["run", str(path), "--engine", "inline", "--store", store_uri, "--json"]
+    first = _start(command, tmp_path)
+    try:
+        _wait_for(lambda: len(_markers(tmp_path)) == PARALLEL, f"{PARALLEL} trials running", first)
+        started = _markers(tmp_path)
+        front.point_to(None)  # the store is down from here on
+        os.killpg(first.pid, signal.SIGINT)
+        # the first signal was handled (its trials got SIGTERM), so the second is one of its own
+        _wait_for(lambda: not [pid for pid in started.values() if _still_running(pid, "gated_trial.py")], "the trials stopped", first)
+        os.killpg(first.pid, signal.SIGINT)
+        out, err = first.communicate(timeout=120)  # 300 s of retries before
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.communicate()
+        front.point_to(s3_env["KFP_TUNE_S3_ENDPOINT"])
+    try:
+        assert first.returncode == 130, err
+        assert "SIGINT: stopping at once" in err and "Traceback" not in err
+        said = err[err.index("interrupted (SIGINT)"):]
+        assert f"{PARALLEL} stopped trial(s) still show Running there" in said and all(trial in said for trial in started), said
+        assert "The next run gives the trials left Running back" in said and "AWS_SECRET_ACCESS_KEY" not in said
+        assert out == "", "no summary: the store could not be read"
+
+        (tmp_path / "gate").touch()  # from now on, trials end as soon as they start
+        second = _start(command, tmp_path)
+        out, err = second.communicate(timeout=240)  # far below the trial TTL (120 s) plus the claim TTL (900 s)
+    finally:
+        front.close()
+    assert second.returncode == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert (summary["status"], summary["succeeded"], summary["failed"], summary["given_back"]) == ("Succeeded", MAX_TRIALS, 0, PARALLEL)
+    from kfp_tune.stores import open_store
+
+    state = load_state(ExperimentRecords(open_store(store_uri, s3_env["KFP_TUNE_S3_ENDPOINT"]), name))
+    for trial in started:
+        assert (state.trial(trial).status, state.trial(trial).result.reason) == (TrialStatus.KILLED, "TrialStale")
+    ledger = (tmp_path / "ledger.txt").read_text().split()
+    assert sorted(ledger) == sorted({t.name for t in state.trials}), "every trial ran exactly once"

@@ -160,3 +160,62 @@ def test_an_s3_attempt_is_one_request_and_a_given_up_store_is_tried_once(closing
     with pytest.raises(StoreError):
         store.list("exp/")
     assert len(accepted) == before + 1, "the store given up on: one attempt"
+
+
+class CutAt(Outage):
+    """An outage during which the run is told to stop at once: ``cut_window(seconds)`` is
+    called as the ``at``-th attempt fails, as a second Ctrl-C's handler does."""
+
+    def __init__(self, root: Path, at: int, seconds: float) -> None:
+        super().__init__(root)
+        self.store: RetryingStore | None = None
+        self.at, self.seconds = at, seconds
+
+    def _reach(self) -> None:
+        try:
+            super()._reach()
+        finally:
+            if self.attempts == self.at and self.store is not None:
+                self.store.cut_window(self.seconds)
+
+
+def test_a_cut_window_gives_up_a_few_seconds_after_the_cut_in_this_outage_and_the_next(tmp_path, clock):
+    """A second Ctrl-C during an outage waited out the rest of the window (300 s by default)
+    before the run could end; the cut leaves it a few seconds, for later outages too."""
+    inner = CutAt(tmp_path, at=4, seconds=5.0)
+    store = RetryingStore(inner, deadline=300.0, first_delay=1.0, max_delay=8.0, sleep=clock.sleep)
+    inner.store = store
+    started = clock.now
+    given_up(store, inner)
+    cut_at = started + sum(clock.sleeps[:3])  # the 4th attempt fails after three waits
+    assert clock.now == pytest.approx(cut_at + 5.0), "given up 5 s after the cut, not 300 s after the outage began"
+    inner.down = False
+    store.put("exp/a.json", b"{}")  # the outage ends
+    inner.down = True
+    started = clock.now
+    given_up(store, inner)
+    assert clock.now - started == pytest.approx(5.0), "a later outage is given 5 s too"
+
+
+def test_a_cut_window_wakes_an_operation_waiting_to_retry(tmp_path):
+    """An operation asleep between attempts (up to 10 s each by default) tries again at the cut
+    and gives up there, not when its sleep would have ended (an hour here)."""
+    inner = Outage(tmp_path)
+    store = RetryingStore(inner, deadline=7200.0, first_delay=3600.0, max_delay=3600.0)
+    failed: list[BaseException] = []
+
+    def operation() -> None:
+        try:
+            store.get("exp/a.json")
+        except StoreError as exc:
+            failed.append(exc)
+
+    thread = threading.Thread(target=operation, daemon=True)
+    thread.start()
+    pause = threading.Event()
+    while inner.attempts == 0:
+        pause.wait(0.01)  # until its first attempt failed: it then sleeps (or is about to) for half an hour or more
+    store.cut_window(0.0)
+    thread.join(60.0)  # reached only when broken
+    assert not thread.is_alive() and len(failed) == 1, "woken and given up"
+    assert inner.attempts <= 2, "at most one attempt after the cut"

@@ -177,9 +177,12 @@ class RunInterrupted(KeyboardInterrupt):
     recorded Killed, status written, claim released). A KeyboardInterrupt, so code that handles
     Ctrl-C handles it, and no ``except Exception`` swallows it."""
 
-    def __init__(self, signal_name: str = "SIGINT", killed: int = 0, logs: dict[str, str] | None = None):
+    def __init__(self, signal_name: str = "SIGINT", killed: int = 0, logs: dict[str, str] | None = None, unrecorded: str = ""):
         super().__init__(signal_name)
         self.signal_name, self.killed = signal_name, killed
         self.logs: dict[str, str] = dict(logs or {})
         """From a launcher: what the stopped trial printed until then, by log name (its primary
         container's), stored with the trial as a finished trial's logs are."""
+        self.unrecorded = unrecorded
+        """Set when the store failed while the run recorded its end (it was down): what could
+        not be recorded, and the store's error. The next run gives the trials left Running back."""

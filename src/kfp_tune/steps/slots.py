@@ -14,7 +14,10 @@ SIGINT and SIGTERM (with a launcher that can stop its trials, ``Launcher.can_int
 run cleanly: no trial starts, the running ones are stopped and recorded ``Killed`` with reason
 ``RunInterrupted`` (their budget given back: see ``core.state.TRIAL_INTERRUPTED``), the status
 says the run was interrupted, the claim is released, and :class:`~kfp_tune.core.errors.RunInterrupted`
-is raised. A second signal stops waiting for the trials at once. Under kfp.local the same happens
+is raised. A second signal stops waiting for the trials at once, and gives a store that is
+failing a few seconds more (:data:`STORE_SECONDS_AFTER_STOP_AT_ONCE`): if it is still down, the
+run ends interrupted all the same, its error saying what could not be recorded (the next run
+gives those trials back). Under kfp.local the same happens
 when the process that runs the pipeline is gone (killed outright): see :data:`PIPELINE_PROCESS_VARIABLE`.
 """
 
@@ -33,7 +36,7 @@ from typing import Any
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import Decision, decide
-from kfp_tune.core.errors import ExperimentBusy, KfpTuneError, RunInterrupted
+from kfp_tune.core.errors import ExperimentBusy, KfpTuneError, RunInterrupted, StoreError
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.records import utc_now
 from kfp_tune.core.state import ExperimentView, TrialState
@@ -42,6 +45,7 @@ from kfp_tune.steps.collect_metrics import collect_metrics
 from kfp_tune.steps.decide_stop import fail_trial, interrupt_run, kill_trial, write_status
 from kfp_tune.steps.launch_trial import launch_trial
 from kfp_tune.steps.suggest import new_trials
+from kfp_tune.stores.retry import RetryingStore
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,10 @@ INTERRUPT_WAIT_SECONDS = 30.0
 """After SIGINT / SIGTERM, how long the run waits for its stopped trials to end (a local trial
 gets SIGTERM, then SIGKILL after its grace period) before it records the rest Killed anyway."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STORE_SECONDS_AFTER_STOP_AT_ONCE = 5.0
+"""After a second signal, how much longer a failing store is retried (its window is cut to
+this, :meth:`~kfp_tune.stores.retry.RetryingStore.cut_window`): "stopping at once" must not wait
+out the rest of a five-minute window."""
 
 
 NOTICE = "kfp_tune_notice"
@@ -139,6 +147,8 @@ class _Schedule:
         else:
             self.wait_until = time.monotonic()
             log.warning("%s", stop_notice(signal_name, first=False), extra={NOTICE: True})
+            if isinstance(self.view.records.store, RetryingStore):
+                self.view.records.store.cut_window(STORE_SECONDS_AFTER_STOP_AT_ONCE)
         launcher.interrupt(force=not first)
         with self.cond:
             self.cond.notify_all()
@@ -243,6 +253,7 @@ def run_slots(
     count = slots or view.state.experiment.spec.parallel_trial_count or 1
     last_status = [0.0]
     killed = 0
+    unrecorded = ""
     objective = view.state.experiment.spec.objective.objective_metric_name if view.state.experiment.spec.objective else ""
 
     def after_trial(name: str) -> None:
@@ -306,18 +317,30 @@ def run_slots(
                 thread.start()
             schedule.wait_for_slots()
             if schedule.interrupted:  # still under the handler: another signal cannot cut this short
-                killed = interrupt_run(view, run_id, schedule.interrupted, schedule.killed)
+                try:
+                    killed = interrupt_run(view, run_id, schedule.interrupted, schedule.killed)
+                except StoreError as exc:  # the store is down: the run stops all the same
+                    unrecorded = _unrecorded(view, exc)
     finally:
         if timer is not None:
             timer.cancel()
     if schedule.interrupted:
-        raise RunInterrupted(schedule.interrupted, killed)
+        raise RunInterrupted(schedule.interrupted, killed, unrecorded=unrecorded)
     if schedule.error is not None:
         raise schedule.error
     state = view.state
     decision = schedule.final or decide(state, rounds_left=1)
     write_status(records, state, decision, utc_now())
     return SlotsResult(decision, schedule.checkpoint_due and not decision.finished, schedule.ended)
+
+
+def _unrecorded(view: ExperimentView, error: StoreError) -> str:
+    """What an interrupted run could not record with its store down (RunInterrupted's
+    ``unrecorded``): the stopped trials the store still shows running, and why."""
+    with view.lock:
+        running = [t.name for t in view.state.trials if not t.is_terminal and t.started is not None and t.ended is None]
+    left = f": {len(running)} stopped trial(s) still show Running there ({', '.join(running)})" if running else ""
+    return f"the store could not record the interrupt ({error}){left}"
 
 
 @contextlib.contextmanager

@@ -14,6 +14,10 @@ that succeeds ends the outage, and the next failure starts a new window. So a st
 stops a run about ``deadline`` seconds after it went down, however many operations are left. As
 Katib's db-manager waits for its database: one connect window, not one per query
 (pkg/db/v1beta1/common/connection.go, OpenSQLConn).
+
+A run told to stop at once (a second Ctrl-C) cuts the window (:meth:`RetryingStore.cut_window`):
+what its shutdown cannot record in a few seconds is left for the next run, instead of holding
+the user's terminal for the rest of a five-minute window.
 """
 
 from __future__ import annotations
@@ -50,29 +54,61 @@ class RetryingStore:
         deadline: float | None = None,
         first_delay: float = 0.2,
         max_delay: float = 10.0,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] | None = None,
     ):
         self.inner = inner
         self.uri = inner.uri
         self.deadline = deadline_from_env() if deadline is None else deadline
-        self.first_delay, self.max_delay, self._sleep = first_delay, max_delay, sleep
-        self._lock = threading.Lock()  # one outage, whichever thread's operations meet it
+        self.first_delay, self.max_delay = first_delay, max_delay
+        # reentrant: cut_window is called from a signal handler, which may run while its thread holds it
+        self._lock = threading.RLock()  # one outage, whichever thread's operations meet it
+        self._woken = threading.Condition(self._lock)  # a wait between attempts, ended early by cut_window
+        self._sleep = sleep or self._wait
         self._failing_since: float | None = None  # the start of the outage's first attempt; None while the store answers
         self._given_up = False  # an operation of this outage gave up at the end of the window
+        self._cut: tuple[float, float] | None = None  # (when, seconds): cut_window's limit, for this outage and later ones
 
     def __repr__(self) -> str:
         return f"RetryingStore({self.inner!r})"
 
-    def _gives_up(self, attempt_started: float) -> tuple[bool, float]:
-        """Whether to give up after a transient failure, and for how many seconds the store
-        has been failing: this outage's window is spent, or was by an earlier operation (which
-        then gave up)."""
+    def cut_window(self, seconds: float) -> None:
+        """From now on the store may fail for at most ``seconds`` more, in this outage or a
+        later one, and an operation waiting to retry tries again at once: the run was told to
+        stop at once. Safe to call from a signal handler."""
+        with self._lock:
+            self._cut = (time.monotonic(), seconds)
+            self._woken.notify_all()
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep between attempts; a cut window wakes it, and a cut made just before it began
+        still ends it with the window."""
+        with self._woken:
+            now = time.monotonic()
+            ends = min(now + seconds, self._window_ends())
+            self._woken.wait(max(0.0, ends - now))
+
+    def _window_ends(self) -> float:
+        """When this outage's window ends (its lock held): ``deadline`` after it began, or
+        earlier once cut; infinity while the store answers."""
+        if self._failing_since is None:
+            return float("inf")
+        ends = self._failing_since + self.deadline
+        if self._cut is not None:
+            cut_at, seconds = self._cut
+            ends = min(ends, max(self._failing_since, cut_at) + seconds)
+        return ends
+
+    def _gives_up(self, attempt_started: float) -> tuple[bool, float, float]:
+        """Whether to give up after a transient failure, for how many seconds the store has
+        been failing, and how many are left of its window: this outage's window is spent (or
+        cut), or was by an earlier operation (which then gave up)."""
         with self._lock:
             if self._failing_since is None:
                 self._failing_since = attempt_started
-            failing = time.monotonic() - self._failing_since
-            self._given_up = self._given_up or failing >= self.deadline
-            return self._given_up, failing
+            now = time.monotonic()
+            ends = self._window_ends()
+            self._given_up = self._given_up or now >= ends
+            return self._given_up, now - self._failing_since, ends - now
 
     def _retry(self, what: str, call: Callable[[], T]) -> T:
         delay = self.first_delay
@@ -84,11 +120,11 @@ class RetryingStore:
             except StoreError as exc:
                 if not exc.transient:
                     raise
-                given_up, failing = self._gives_up(attempt_started)
+                given_up, failing, left = self._gives_up(attempt_started)
                 if given_up:
                     raise
                 # the last wait ends with the window, where one last attempt is made
-                wait = min(delay * random.uniform(0.5, 1.0), self.deadline - failing)
+                wait = min(delay * random.uniform(0.5, 1.0), left)
                 log.warning("%s failed (attempt %d, the store failing for %.0f s), retrying in %.1f s: %s", what, attempt, failing, wait, exc)
                 self._sleep(wait)
                 delay = min(self.max_delay, delay * 2)
