@@ -16,11 +16,12 @@ import numpy as np
 import pytest
 
 from conftest import load_katib_example
-from kfp_tune.algorithms.base import FinishedTrial
+from kfp_tune.algorithms.base import FinishedTrial, Suggestions
 from kfp_tune.algorithms.nas_space import (
     NasSpace,
     candidate_operations,
     last_architectures,
+    marked_architecture_repeats,
     unused_architecture,
     used_architectures,
 )
@@ -238,3 +239,17 @@ def test_unused_architecture_falls_back_when_the_proposal_only_repeats():
     assert space.architecture_text(found) in used  # taken now
     with pytest.raises(ValueError, match="every architecture"):
         unused_architecture(space, used, np.random.default_rng(1), lambda: stuck)
+
+
+def test_only_an_architecture_given_back_is_marked_a_repeat():
+    """A suggestion is marked ``repeats`` when it gives again the architecture of a trial given
+    back (in canonical form, whatever the spacing), not when it is new beside one."""
+    space = NasSpace.from_config(small_config(2, 3))
+    history = [
+        FinishedTrial("a", {"architecture": "[[1],[0,1]]", "nn_config": "x"}, "Killed", given_back=True),
+        FinishedTrial("b", {"architecture": "[[2], [2, 0]]", "nn_config": "x"}, "Succeeded", 0.5),
+    ]
+    new = Suggestions([{"architecture": "[[0], [1, 1]]", "nn_config": "x"}])
+    assert not marked_architecture_repeats(space, new, history).repeats
+    again = Suggestions([{"architecture": "[[0], [1, 1]]", "nn_config": "x"}, {"architecture": "[[1], [0, 1]]", "nn_config": "x"}])
+    assert marked_architecture_repeats(space, again, history).repeats

@@ -30,6 +30,10 @@ def test_a_rule_is_applied_at_its_start_step_only_to_the_best_so_far() -> None:
     assert rule_reached(greater, "minimize", [5.0, 2.0, 0.1])
     less = StopRule("acc", "0.5", Comparison.LESS, 3)
     assert rule_reached(less, "maximize", [0.1, 0.2, 0.3]) and not rule_reached(less, "maximize", [0.6, 0.2, 0.3])
+    # start_step 1 is the first report only (Katib counts it down to 0 there, and past it never
+    # checks again), not every report as start_step 0
+    first = StopRule("loss", "0.5", Comparison.LESS, 1)
+    assert not rule_reached(first, "minimize", [1.0, 0.1]) and rule_reached(first, "minimize", [0.1, 1.0])
 
 
 def test_a_rule_without_start_step_is_applied_at_every_report_and_equal_compares_exactly() -> None:
