@@ -390,3 +390,24 @@ def test_a_goal_beyond_a_floats_range_is_refused_as_not_finite(tmp_path, goal):
     with pytest.raises(ValueError, match=r"^tune\(\): goal must be a finite number or None, got "):
         submit_function(lambda p: 0.0, {"x": search.double(0, 1)}, host="http://127.0.0.1:9", goal=goal)  # refused before anything is sent
     assert list(tmp_path.iterdir()) == []
+
+
+def test_an_empty_store_is_refused_not_taken_for_the_default(tmp_path, monkeypatch):
+    """tune(store='') and Client('') opened ./kfp-tune-runs (or $KFP_TUNE_STORE) where
+    ``kfp-tune --store ''`` is refused; an empty $KFP_TUNE_STORE is unset, as the CLI reads it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KFP_TUNE_STORE", str(tmp_path / "from-env"))
+    with pytest.raises(ValueError, match=r"^tune\(\): store: expected a URI or folder, got an empty string$"):
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, store="", max_trial_count=1)
+    with pytest.raises(ValueError, match=r"^store: expected a URI or folder, got an empty string$"):
+        Client("")
+    from kfp_tune import KatibClient
+
+    with pytest.raises(ValueError, match=r"^store: expected a URI or folder, got an empty string$"):
+        KatibClient(store="")
+    monkeypatch.setenv("KFP_TUNE_STORE", "s3://bucket/runs")  # with a host, an s3:// store is named, not opened
+    with pytest.raises(ValueError, match=r"^store: expected a URI or folder, got an empty string$"):
+        KatibClient(store="", host="http://127.0.0.1:9")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
+    monkeypatch.setenv("KFP_TUNE_STORE", "")
+    assert Client().store.uri == LocalStore(tmp_path / "kfp-tune-runs").uri

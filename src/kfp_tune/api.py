@@ -113,6 +113,8 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
         if not isinstance(arguments[key], str) or not arguments[key]:
             raise TypeError(f"tune(): {key} must be a non-empty string, got {shown(arguments[key])}")
     _check_function_algorithm(arguments["algorithm"])
+    if arguments["store"] == "":  # else taken as not given: the default store, silently (as kfp-tune --store '' is refused)
+        raise ValueError("tune(): store: expected a URI or folder, got an empty string")
     for key in ("store", "name"):
         if arguments[key] is not None and not isinstance(arguments[key], (str, os.PathLike)) and not (key == "store" and is_store(arguments[key])):
             what = "a URI, a folder, a Store object (kfp_tune.core.interfaces.Store) or None" if key == "store" else "a string or None"

@@ -232,7 +232,7 @@ def _sent_store_uri(store: Any) -> str | None:
 
     if store is not None and not isinstance(store, (str, os.PathLike)):
         return None
-    uri = (os.fspath(store) if store is not None else "") or os.environ.get(STORE_VARIABLE) or DEFAULT_LOCAL_STORE
+    uri = os.fspath(store) if store is not None else os.environ.get(STORE_VARIABLE) or DEFAULT_LOCAL_STORE  # "": Client refuses it
     if not isinstance(uri, str) or not uri.lower().startswith("s3://"):
         return None
     parts = urlsplit(check_store_uri(uri))  # a bucket, no credentials, a safe prefix: StoreInputError otherwise

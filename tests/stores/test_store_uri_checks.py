@@ -195,3 +195,17 @@ def test_s3_odd_prefixes_that_are_accepted_work_end_to_end(s3_env, s3_bucket):
     for name, number in (("team", 0), ("a/b/c", 1), ("Team/EXP", 2), ("with space/x", 3), ("a%20b", 4), ("naïve/實驗", 5), ("x", 7)):
         assert root.get(f"{name}/exp/{number}.json") == ODD_BUT_USABLE_S3_URIS[number].encode(), name
 
+
+
+def test_open_store_refuses_an_empty_uri_and_reads_an_empty_variable_as_unset(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """open_store('') opened the default store, where ``kfp-tune --store ''`` is refused; an empty
+    $KFP_TUNE_STORE is unset, as a shell's ``KFP_TUNE_STORE=`` means and the CLI reads it."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KFP_TUNE_STORE", str(tmp_path / "from-env"))
+    with pytest.raises(StoreInputError) as info:
+        open_store("")
+    assert str(info.value) == "store: expected a URI or folder, got an empty string"
+    assert open_store(None).uri == LocalStore(tmp_path / "from-env").uri
+    monkeypatch.setenv("KFP_TUNE_STORE", "")
+    assert open_store(None).uri == LocalStore(tmp_path / "kfp-tune-runs").uri
+    assert list(tmp_path.iterdir()) == []

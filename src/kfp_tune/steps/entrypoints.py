@@ -61,7 +61,7 @@ def _experiment_input(text: str) -> dict[str, Any]:
 def _records(store_uri: str, experiment_name: str, s3_endpoint: str, run_id: str = "", fresh_experiment: bool = False) -> ExperimentRecords:
     """The records of the experiment this run tunes: ``experiment_name``, or with
     ``fresh_experiment`` a new one per run (every step of the run derives the same name)."""
-    if not store_uri:  # open_store("") is the CLI's default folder: on a cluster, each pod's own disk
+    if not store_uri:  # named as the pipeline's parameter (open_store refuses "" too: the default folder is each pod's own disk)
         raise InputError("store_uri: required: the store every step of the run shares (s3://bucket/prefix, or a folder)")
     if fresh_experiment:
         experiment_name = per_run_experiment_name(experiment_name, run_id)

@@ -145,14 +145,17 @@ def file_uri_path(uri: str) -> str:
 
 def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_seconds: float | None = None) -> Store:
     """The store a URI names: ``s3://bucket/prefix`` or ``file:///path`` (or a plain path), or a
-    plug-in's scheme (:func:`register_scheme`), opened by its opener.
+    plug-in's scheme (:func:`register_scheme`), opened by its opener; None: ``$KFP_TUNE_STORE``
+    (unset or empty: ``./kfp-tune-runs``). An empty URI is refused, as ``kfp-tune --store ''`` is.
 
     S3 credentials come from the environment (see :mod:`kfp_tune.stores.s3`), never from the URI;
     so does the endpoint unless ``s3_endpoint`` names one (a pipeline parameter: it is no secret).
     Transient S3 failures are retried (:mod:`kfp_tune.stores.retry`) for ``retry_seconds``
     (default: ``$KFP_TUNE_STORE_RETRY_SECONDS``, else 300). A URI or setting that
     cannot work raises StoreInputError (a ValueError) before anything is read or written."""
-    uri = check_store_uri(uri or os.environ.get(STORE_VARIABLE) or DEFAULT_LOCAL_STORE)
+    if uri == "":  # not the default store: a setting that came out empty is a mistake (an empty $KFP_TUNE_STORE is unset, as in a shell)
+        raise StoreInputError("store: expected a URI or folder, got an empty string")
+    uri = check_store_uri(uri if uri is not None else os.environ.get(STORE_VARIABLE) or DEFAULT_LOCAL_STORE)
     check_environment()
     opener = _OPENERS.get(urlsplit(uri).scheme.lower()) if _SCHEME.match(uri) else None
     if opener is not None:
