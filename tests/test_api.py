@@ -411,3 +411,48 @@ def test_an_empty_store_is_refused_not_taken_for_the_default(tmp_path, monkeypat
     assert sorted(p.name for p in tmp_path.iterdir()) == []
     monkeypatch.setenv("KFP_TUNE_STORE", "")
     assert Client().store.uri == LocalStore(tmp_path / "kfp-tune-runs").uri
+
+
+def test_a_results_repr_counts_the_trials_whose_metrics_were_unavailable():
+    from kfp_tune.api import Trial, TuneResult
+
+    trials = [Trial("e-1", {}, {"loss": 1.0}, "Succeeded"), Trial("e-2", {}, {}, "Failed"), Trial("e-3", {}, {}, "MetricsUnavailable")]
+    result = TuneResult("e", "Succeeded", "ExperimentMaxTrialsReached", trials[0], trials, "file:///runs")
+    assert "  trials: 3 (1 succeeded, 1 failed, 1 metrics unavailable, 0 not finished)\n" in repr(result)
+
+
+def test_the_default_experiment_name_is_the_functions_name_and_a_timestamp(tmp_path):
+    import datetime
+    import re
+
+    def quadratic(params):
+        return params["x"] ** 2
+
+    before = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0, tzinfo=None)
+    result = tune(quadratic, {"x": search.double(0, 1)}, max_trial_count=1, algorithm="random", store=str(tmp_path))
+    after = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    found = re.fullmatch(r"quadratic-(\d{8}-\d{6})-[0-9a-f]{4}", result.experiment)
+    assert found, result.experiment
+    assert before <= datetime.datetime.strptime(found[1], "%Y%m%d-%H%M%S") <= after  # UTC, to the second
+
+
+def test_a_run_interrupted_while_it_prepared_says_so_in_its_status(tmp_path, monkeypatch):
+    """SIGTERM after prepare claimed the experiment, before any slot ran: the status names the
+    signal for the next run to read, not the status prepare wrote."""
+    import kfp_tune.inline_runner as inline_runner
+    from kfp_tune.core.errors import RunInterrupted
+
+    prepare = inline_runner.prepare
+
+    def prepare_then_interrupted(*args, **kwargs):
+        prepare(*args, **kwargs)
+        raise RunInterrupted("SIGTERM")
+
+    monkeypatch.setattr(inline_runner, "prepare", prepare_then_interrupted)
+    with pytest.raises(RunInterrupted):
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, store=str(tmp_path), name="stopped")
+    records = ExperimentRecords(LocalStore(tmp_path), "stopped")
+    status = records.read(records.status_key(), "ExperimentStatus")["status"]
+    held = [c for c in status["conditions"] if c["status"] == "True"][-1]
+    assert (status["phase"], held["reason"]) == ("Running", "ExperimentRunInterrupted")
+    assert held["message"].startswith("The run was interrupted (SIGTERM): 0 running trial(s) were stopped")

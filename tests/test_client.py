@@ -1034,3 +1034,71 @@ def test_a_trial_looked_up_again_shows_what_was_written_since(tmp_path):
         katib.get_trial(held)
     assert _true_conditions(client.get_trial(("held", remade)))[-1] == ("Succeeded", "TrialSucceeded")
     assert katib.get_trial(remade).metadata.name == remade
+
+
+# --- budgets followed, waits, undriven edits ------------------------------------------------------
+
+
+def test_a_max_trial_count_lowered_during_a_trial_ends_the_run_at_it(tmp_path):
+    """Lowered to 3 from inside trial 2 of 10: the run reads the stored budget as each trial
+    ends (as Katib's controller reads the Experiment), so trial 3 is its last."""
+    client = Client(str(tmp_path))
+    calls: list[float] = []
+
+    def objective(params: dict[str, Any]) -> float:
+        calls.append(params["x"])
+        if len(calls) == 2:
+            client.edit_experiment_budget("lowered", max_trial_count=3)
+        return params["x"]
+
+    result = tune(objective, {"x": search.double(0, 1)}, algorithm="random", algorithm_settings={"random_state": 5}, max_trial_count=10,
+                  store=str(tmp_path), name="lowered")
+    assert (result.status, result.reason, len(result.trials), len(calls)) == ("Succeeded", "ExperimentMaxTrialsReached", 3, 3)
+    assert client.get_experiment("lowered").spec.max_trial_count == 3
+
+
+def test_a_wait_sleeps_its_polling_interval_between_looks(finished, monkeypatch):
+    """Each look at the store is followed by polling_interval of sleep (the last cut to the
+    timeout), not another look at once; the clock here is the test's own."""
+    import types
+
+    import kfp_tune.client as client_module
+
+    clock, sleeps = [0.0], []
+
+    def monotonic() -> float:
+        monotonic.calls += 1  # type: ignore[attr-defined]
+        assert monotonic.calls < 50, "busy-polled: the store was looked at again without a sleep"  # type: ignore[attr-defined]
+        return clock[0]
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock[0] += seconds
+
+    monotonic.calls = 0  # type: ignore[attr-defined]
+    monkeypatch.setattr(client_module, "time", types.SimpleNamespace(monotonic=monotonic, sleep=sleep, time=time.time))
+    with pytest.raises(TimeoutError, match="did not reach Restarting within 50 s"):
+        Client(str(finished)).wait_for_experiment_condition("quad", condition="Restarting", timeout=50, polling_interval=15)
+    assert sleeps == [15, 15, 15, 5]
+
+
+def test_an_edit_of_an_undriven_running_experiment_leaves_its_status_as_it_is(tmp_path, monkeypatch):
+    """An interrupted run's status (Running, saying which signal stopped it) is what the next
+    run reads: a budget edit made while no run drives the experiment does not rewrite it."""
+    import kfp_tune.inline_runner as inline_runner
+    from kfp_tune.core.errors import RunInterrupted
+
+    prepare = inline_runner.prepare
+
+    def prepare_then_interrupted(*args: Any, **kwargs: Any) -> None:
+        prepare(*args, **kwargs)
+        raise RunInterrupted("SIGINT")
+
+    monkeypatch.setattr(inline_runner, "prepare", prepare_then_interrupted)
+    with pytest.raises(RunInterrupted):
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, store=str(tmp_path), name="stopped")
+    records = ExperimentRecords(LocalStore(tmp_path), "stopped")
+    before = records.store.get(records.status_key())
+    assert before is not None and b"ExperimentRunInterrupted" in before
+    edited = Client(str(tmp_path)).edit_experiment_budget("stopped", parallel_trial_count=2)
+    assert edited.spec.parallel_trial_count == 2 and records.store.get(records.status_key()) == before

@@ -59,3 +59,11 @@ def test_the_variables_names_are_spelled_once() -> None:
     here = Path(vocabulary.__file__).relative_to(REPO).as_posix()
     elsewhere = [use for use in literal_uses(names) if not use.startswith((f"{here}:", *(f"{p}:" for p in LEFT_FOR_LATER)))]
     assert not elsewhere, f"use the names in core/vocabulary.py: {elsewhere}"
+
+
+def test_the_endpoint_in_the_launchers_env_is_the_one_the_store_uses(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The mapping given, not this process's environment, names the endpoint (a launcher opens
+    a trial's place from the env it gives the trial)."""
+    monkeypatch.setenv(S3_ENDPOINT_VARIABLE, "http://elsewhere.invalid:9000")
+    records = open_experiment_records({STORE_VARIABLE: "s3://bucket/tuning", S3_ENDPOINT_VARIABLE: "http://127.0.0.1:9"}, "exp-3")
+    assert records.store.inner.endpoint_url == "http://127.0.0.1:9"  # type: ignore[attr-defined]  # RetryingStore(S3Store); nothing is sent
