@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kfp_tune.algorithms.early_stopping import FixedRules, KatibShapedRule, MedianStop, rule_reached, rules_reached
+from kfp_tune.algorithms.early_stopping import FixedRules, KatibShapedRule, MedianStop, create, rule_reached, rules_reached
+from kfp_tune.core.errors import NotImplementedAlgorithm
 from kfp_tune.core.records import StopRule
 from kfp_tune.core.vocabulary import Comparison
 
@@ -64,3 +65,10 @@ def test_medianstop_decides_as_the_rule_it_gives(objective_type: str) -> None:
         current = list(rng.normal(size=int(rng.integers(0, 6))))
         fixed = FixedRules(rule.katib_rules("loss", objective_type, completed))
         assert fixed.should_stop(objective_type, [], current) == rule.should_stop(objective_type, completed, current)
+
+
+def test_an_unknown_early_stopping_name_is_not_implemented() -> None:
+    """A name no rule is registered under is refused as not implemented, naming it (not a
+    TypeError from calling nothing)."""
+    with pytest.raises(NotImplementedAlgorithm, match="early stopping 'nope' is not implemented"):
+        create("nope", {})
