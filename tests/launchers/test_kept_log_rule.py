@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import tempfile
 
 import pytest
@@ -28,11 +29,12 @@ def stated_rule(out: bytes, names: list[str], head_limit: int, tail_limit: int) 
     if len(out) <= head_limit + tail_limit:
         return out.decode("utf-8", errors="replace")
     head = out[:head_limit]
-    if b"\n" in head:
-        head = head[: head.rindex(b"\n") + 1]
+    if b"\n" in head or b"\r" in head:
+        head = head[: max(head.rfind(b"\n"), head.rfind(b"\r")) + 1]
     tail = out[len(out) - tail_limit :]
-    if b"\n" in tail[:-1]:
-        tail = tail[tail.index(b"\n") + 1 :]
+    first_line = re.match(rb"[^\r\n]*(\r\n|\r|\n)", tail)
+    if first_line and first_line.end() < len(tail):
+        tail = tail[first_line.end() :]
     middle = out[len(head) : len(out) - len(tail)]
     named = [line for line in middle.splitlines(keepends=True) if any(name.encode() in line for name in names)]
     left_out = len(middle) - sum(len(line) for line in named)
@@ -97,3 +99,19 @@ def test_a_log_over_the_bound_read_from_a_file_keeps_its_metric_lines() -> None:
         assert os.lseek(file.fileno(), 0, os.SEEK_CUR) == len(out)  # read by position: the trial may still write at its offset
     assert text.count("loss=") == out.count(b"loss=")
     assert text == stated_rule(out, ["loss"], K.LOG_HEAD_BYTES, K.LOG_TAIL_BYTES)
+
+
+def test_a_tail_of_progress_bar_lines_is_kept_from_a_line_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output whose lines end with ``\\r`` only (a progress bar's) keeps its last bytes from the
+    first ``\\r`` in them, as the collector splits lines, not from the first ``\\n`` (which
+    kept only the last line)."""
+    monkeypatch.setattr(K, "LOG_HEAD_BYTES", 100)
+    monkeypatch.setattr(K, "LOG_TAIL_BYTES", 400)
+    monkeypatch.setattr(K, "READ_CHUNK_BYTES", 50)
+    out = b"".join(b"\rprogress %4d/1000 [#####-----]" % i for i in range(1000)) + b"\nloss=0.25\n"
+    kept = K.KeptLog(["loss"])
+    kept.feed(out)
+    tail = kept.text().split("]\n", 1)[1]
+    assert tail.endswith("\rprogress  999/1000 [#####-----]\nloss=0.25\n")
+    assert 400 - 32 < len(tail) <= 400 and tail.startswith("progress")
+

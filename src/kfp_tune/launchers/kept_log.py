@@ -4,6 +4,7 @@ The output whole when it is at most :data:`LOG_HEAD_BYTES` + :data:`LOG_TAIL_BYT
 head and tail, and between them a line saying how many bytes were left out, followed by the
 left-out lines that name a metric (every line the StdOut collector reads,
 :func:`~kfp_tune.collectors.stdout.parse_metric_lines`, so it still finds every value, in order).
+A line ends at ``\\n``, ``\\r`` or ``\\r\\n``, as the collector splits the log.
 Katib keeps no trial log at all: its collector parses the output in the pod and stores the
 observation log only (cmd/metricscollector/v1beta1/file-metricscollector/main.go).
 
@@ -19,7 +20,8 @@ import os
 from collections.abc import Collection
 
 LOG_HEAD_BYTES = 1 << 20
-"""The first bytes of a trial's output kept in its stored log (cut back to a line's end)."""
+"""The first bytes of a trial's output kept in its stored log (cut back to a line's end:
+``\\n``, ``\\r`` or ``\\r\\n``)."""
 LOG_TAIL_BYTES = 4 << 20
 """The last bytes of a trial's output kept in its stored log (from a line's start): with the
 head, a log's bound, which holds the program's start and its end (a failure's traceback)."""
@@ -66,9 +68,9 @@ class KeptLog:
         if self.size <= self.head_limit + self.tail_limit:
             return (bytes(self._head) + bytes(self._window)).decode("utf-8", errors="replace")
         head = bytes(self._head)
-        head = head[: head.rfind(b"\n") + 1 or len(head)]
+        head = head[: _head_end(head)]
         tail = bytes(self._window[-self.tail_limit:])
-        start = tail.find(b"\n") + 1
+        start = _first_line_end(tail) + 1
         tail = tail[start:] if 0 < start < len(tail) else tail
         # what is left for the middle, without changing the state: text() may be asked again
         rest = bytes(self._window[: len(self._window) - len(tail)])
@@ -86,9 +88,25 @@ class KeptLog:
         if not self._middle_started:  # the output is past the bound: the head's cut line goes first
             self._middle_started = True
             head = bytes(self._head)
-            data = head[head.rfind(b"\n") + 1 or len(head):] + data
+            data = head[_head_end(head):] + data
         self._middle_bytes += len(data)
         self._carry = _lines_naming(self._carry + data, self.names, self._middle, final=False)
+
+
+def _head_end(head: bytes) -> int:
+    """Where the head is cut: after its last line end (``\\n`` or ``\\r``, as the collector splits
+    lines), or at its end when it holds none."""
+    return max(head.rfind(b"\n"), head.rfind(b"\r")) + 1 or len(head)
+
+
+def _first_line_end(data: bytes) -> int:
+    """Where the first line of ``data`` ends (its ``\\n``, its lone ``\\r``, the ``\\n`` of its
+    ``\\r\\n``), as the collector splits lines; -1 when no line ends in it."""
+    ends = [end for end in (data.find(b"\n"), data.find(b"\r")) if end >= 0]
+    if not ends:
+        return -1
+    end = min(ends)
+    return end + 1 if data[end : end + 2] == b"\r\n" else end
 
 
 def _lines_naming(data: bytearray | bytes, names: list[bytes], found: list[bytes], final: bool) -> bytearray:
