@@ -15,12 +15,12 @@ RESOURCE_MAX = 9
 ETA = 3
 
 
-def _resources(settings: dict[str, Any], store: Path) -> tuple[str, list[int]]:
+def _resources(settings: dict[str, Any], store: Path, resource_max: int = RESOURCE_MAX) -> tuple[str, list[int]]:
     """Each trial's epochs, in the order the trials were created (hyperband fills its schedule's
     slots in that order, so the list does not depend on which parallel trial ends first)."""
     result = tune(
         lambda p: (p["x"] - 0.3) ** 2 + 1.0 / p["epochs"],
-        {"x": search.double(0, 1), "epochs": search.int(1, RESOURCE_MAX)},
+        {"x": search.double(0, 1), "epochs": search.int(1, resource_max)},
         algorithm="hyperband",
         algorithm_settings={"resource_name": "epochs", "eta": ETA, **settings},
         max_trial_count=40,
@@ -38,6 +38,14 @@ def test_left_out_r_l_runs_the_whole_schedule_of_the_resource_max(tmp_path: Path
     left_out = _resources({}, tmp_path / "left-out")
     assert written == ("ExperimentSuggestionEndReached", expected)
     assert left_out == written, f"without r_l: {left_out}; with r_l {RESOURCE_MAX}: {written}"
+
+
+def test_a_fractional_r_l_is_its_whole_part_whatever_the_resource_max(tmp_path: Path) -> None:
+    """r_l 9.5 with epochs up to 20 runs the r_l 9 schedule (Katib's service takes int(r_l)),
+    not the one of the resource's max, 20, that a left-out r_l gives."""
+    written = _resources({"r_l": 9}, tmp_path / "nine", resource_max=20)
+    assert _resources({"r_l": 9.5}, tmp_path / "nine-and-a-half", resource_max=20) == written
+    assert max(written[1]) == 9
 
 
 def test_left_out_r_l_gives_the_resource_the_range_of_the_max() -> None:
