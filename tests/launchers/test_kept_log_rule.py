@@ -5,6 +5,7 @@ times); and the bytes a :class:`KeptLog` holds stay within its bound at the real
 
 from __future__ import annotations
 
+import math
 import os
 import random
 import re
@@ -115,3 +116,65 @@ def test_a_tail_of_progress_bar_lines_is_kept_from_a_line_start(monkeypatch: pyt
     assert tail.endswith("\rprogress  999/1000 [#####-----]\nloss=0.25\n")
     assert 400 - 32 < len(tail) <= 400 and tail.startswith("progress")
 
+
+CHOICES = [
+    b"\r", b"\n", b"\r\n", b" it=1.5s ", b"progress ", b"loss=0.5", b"loss=1e-3", b"loss=7", b"loss=-2", b"loss=1.5abc",
+    b"loss=", b"accuracy=0.25", b"accuracy=0.75", b"geno=Cell(a)", b"\n2024-01-01T00:00:0%d.5Z ", b"\x0c", b"\xc3\xa9",
+]
+"""Values of two numeric metrics and a text one, values the collector drops, lines split by
+``\\r`` and by what only ``str.splitlines`` splits (``\\x0c``), lines with times out of order."""
+
+
+def observed(text: str, formats: list[str]) -> tuple[dict[str, dict[str, float | int]], dict[str, str]]:
+    """What collect-metrics reads of a stored log: each metric's min, max and latest, the text metric's latest."""
+    from kfp_tune.collectors.stdout import parse_metric_lines
+    from kfp_tune.core.observation import Observation, latest_texts
+
+    logs = parse_metric_lines(text.splitlines(), ["loss", "accuracy", "geno"], formats, ["geno"])
+    summary = Observation.from_logs(logs, ["loss", "accuracy"]).to_dict()
+    return {name: {k: v for k, v in values.items() if k != "count"} for name, values in summary.items()}, latest_texts(logs, ["geno"])
+
+
+def test_metric_lines_past_the_middle_s_bytes_keep_every_value_a_strategy_picks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past LOG_MIDDLE_BYTES of metric lines, only those holding a metric's least, greatest or
+    latest value are kept: seeded random outputs (progress bars naming a metric in each ``\\r``
+    segment, times out of order, a text metric) read the same min, max and latest from the stored
+    log as from the whole output, with Katib's default format and with one of the user's; and the
+    stored log stays within head + tail + LOG_MIDDLE_BYTES + four lines per metric."""
+    draw = random.Random(20261205)
+    for _ in range(600):
+        head_limit, tail_limit, middle_limit, chunk = draw.randint(6, 40), draw.randint(1, 40), draw.randint(0, 60), draw.randint(1, 30)
+        monkeypatch.setattr(K, "LOG_HEAD_BYTES", head_limit)
+        monkeypatch.setattr(K, "LOG_TAIL_BYTES", tail_limit)
+        monkeypatch.setattr(K, "LOG_MIDDLE_BYTES", middle_limit)
+        monkeypatch.setattr(K, "READ_CHUNK_BYTES", chunk)
+        formats = draw.choice([[], [r"([\w|-]+)=([^\s\r]+)"]])
+        pieces = [draw.choice(CHOICES) for _ in range(draw.randint(0, 120))]
+        # whole lines at both ends, so that neither the head nor the tail cuts a metric line
+        out = b"start\n" + b"".join(piece.replace(b"%d", b"%d" % draw.randint(0, 9)) for piece in pieces) + b"\n" + b"e" * 41 + b"\n"
+        kept = K.KeptLog(["loss", "accuracy", "geno"], formats)
+        start = 0
+        while start < len(out):
+            end = start + draw.randint(1, 40)
+            kept.feed(out[start:end])
+            start = end
+        text = kept.text()
+        assert observed(text, formats) == observed(out.decode("utf-8", errors="replace"), formats), (out, head_limit, tail_limit, middle_limit, chunk)
+        longest = max(map(len, out.splitlines(keepends=True)), default=0)
+        note = text.encode().index(b"]\n") + 2 if len(out) > head_limit + tail_limit else 0
+        assert len(text.encode()) - note <= head_limit + tail_limit + middle_limit + 12 * longest + 1, (out, head_limit, tail_limit, middle_limit)
+
+
+def test_a_progress_bar_naming_a_metric_in_each_segment_is_kept_within_its_bound() -> None:
+    """At the real sizes, 24 MiB of tqdm-like output with ``loss=`` in each ``\\r`` segment: the
+    stored log is about head + tail + LOG_MIDDLE_BYTES (it was the whole output), and keeps the
+    least, greatest and latest loss."""
+    segments = [b"\rtrain %6d/24000 [#####-----] it=1.0s, loss=%.6f" % (i, 2 + math.sin(i) / (1 + i / 1000)) + b" " * 940 for i in range(24_000)]
+    out = b"".join(segments) + b"\ndone\n"
+    kept = K.KeptLog(["loss"])
+    for start in range(0, len(out), K.READ_CHUNK_BYTES):
+        kept.feed(out[start : start + K.READ_CHUNK_BYTES])
+    text = kept.text()
+    assert len(text.encode()) < K.LOG_HEAD_BYTES + K.LOG_TAIL_BYTES + K.LOG_MIDDLE_BYTES + 4 * len(segments[0]) + 1000
+    assert observed(text, []) == observed(out.decode(), [])
+    assert "of the 18" in text and "lines among them that name a metric follow: the first" in text

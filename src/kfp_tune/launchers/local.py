@@ -26,7 +26,9 @@ reached: a container's every process would need a cgroup, which is not made here
 
 The trial's log is kept whole up to :data:`~kfp_tune.launchers.kept_log.LOG_HEAD_BYTES` +
 :data:`~kfp_tune.launchers.kept_log.LOG_TAIL_BYTES`; past that, its head and tail, and between
-them the lines that name a metric (:mod:`kfp_tune.launchers.kept_log`, the rule every launcher keeps).
+them the lines that name a metric (past :data:`~kfp_tune.launchers.kept_log.LOG_MIDDLE_BYTES` of
+them, those holding a metric's least, greatest or latest value: :mod:`kfp_tune.launchers.kept_log`,
+the rule every launcher keeps).
 
 Each trial runs in its own session and process group: a Ctrl-C in the terminal reaches the
 run, not the trials, and the run decides (:meth:`LocalLauncher.interrupt` stops every trial's
@@ -83,7 +85,7 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
 from kfp_tune.core.vocabulary import CREDENTIAL_VARIABLES, EARLY_STOP_MESSAGE, EARLY_STOP_REASON, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
 from kfp_tune.launchers.checkpoints import TrialFolder
-from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, kept_log
+from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, kept_log, metrics_formats
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
 log = logging.getLogger(__name__)
@@ -237,7 +239,7 @@ class LocalLauncher(Launcher):
                 if stopped:  # it ended because the run was interrupted: not a result of its own
                     self._stop_registered(process)  # the rest of its group too
                     # what it printed until then is kept with it, as a finished trial's log is
-                    raise RunInterrupted(logs={trial.primary_container: kept_log(output.fileno(), trial.metric_names)})
+                    raise RunInterrupted(logs={trial.primary_container: kept_log(output.fileno(), trial.metric_names, metrics_formats(trial.metrics_collector))})
                 try:
                     _end_leftovers(process)  # it ended by itself (or was stopped): so does the rest of its group
                 finally:
@@ -248,7 +250,7 @@ class LocalLauncher(Launcher):
             # it ended between two looks: judged on all it reported (the collector's last read is
             # in, beside.stop()), as Katib's collector judges each line as it is written
             ends_stopped = reason in ("", "Error") and trial.should_stop is not None and printed.judge(trial.should_stop, ended=True)
-            text = kept_log(output.fileno(), trial.metric_names)
+            text = kept_log(output.fileno(), trial.metric_names, metrics_formats(trial.metrics_collector))
         if ends_stopped:
             reason, message = EARLY_STOP_REASON, EARLY_STOP_MESSAGE
         if reason == EARLY_STOP_REASON:

@@ -49,7 +49,7 @@ from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, is_dns_sub
 from kfp_tune.core.shell_form import katib_wraps
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
-from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, KeptLog
+from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, KeptLog, metrics_formats
 from kfp_tune.launchers.kubernetes.kinds import (
     KINDS,
     TrialKind,
@@ -1096,7 +1096,7 @@ class _FollowedLog:
     reads what came since the last (``timestamps``, ``sinceSeconds`` reaching back to just
     before the last line read, the lines read again told from the new by their times and texts:
     :meth:`_lines`; a read whose connection broke off is dropped and made again); the log the
-    store keeps (:class:`KeptLog`: head, tail, every line naming a metric) is built as the lines
+    store keeps (:class:`KeptLog`: head, tail, the lines naming a metric) is built as the lines
     come, and early stopping is handed only the new text (:meth:`~kfp_tune.collectors.running.StopTest.appended`).
 
     A new container (a restart: its ``restartCount`` went up) or a new primary pod (a Job that
@@ -1125,7 +1125,7 @@ class _FollowedLog:
         self._start()
 
     def _start(self) -> None:
-        self.kept = KeptLog(self.trial.metric_names)
+        self.kept = KeptLog(self.trial.metric_names, metrics_formats(self.trial.metrics_collector))
         self.last: int | None = None
         """The newest time of the lines taken, in microseconds (as ``rfc3339_microseconds`` reads)."""
         self._recent: list[tuple[int, int]] = []
