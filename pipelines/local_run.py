@@ -7,7 +7,7 @@ shows progress: ``python -m kfp_tune.pipelines.local_run SPEC_FILE STORE_URI LAU
 log (``-v``), passes a Ctrl-C on, and finishes what a child killed outright could not.
 
 Interrupts: kfp.local runs each step as a subprocess in this process's group and has no signal
-handling of its own, so SIGINT or SIGTERM sent to the group reaches the step that runs then
+handling of its own, so SIGINT, SIGTERM or SIGHUP sent to the group reaches the step that runs then
 (launch-trial stops its trials and records them Killed, see ``steps.slots``). This process does
 not die of it: it ends the run's claim (so no later step starts a trial) and lets kfp.local wind
 down, running the pipeline's exit handler, while the step ends. Before the run has claimed the
@@ -169,7 +169,7 @@ def step_ends_told() -> Iterator[None]:
 
 
 def _end_run_on_signals(store_uri: str, experiment_name: str) -> None:
-    """On SIGINT / SIGTERM, end the run's claim instead of dying, so the step running now, which
+    """On SIGINT / SIGTERM / SIGHUP, end the run's claim instead of dying, so the step running now, which
     got the same signal, can stop its trials cleanly, and every later step stops at its claim
     check before starting one. (This module run as a program only: a library call leaves the
     caller's handlers alone.)"""
@@ -190,7 +190,9 @@ def _end_run_on_signals(store_uri: str, experiment_name: str) -> None:
         if ended is None:  # the run has not claimed the experiment yet: no later step may start
             raise KeyboardInterrupt
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    from kfp_tune.steps.slots import STOP_SIGNALS
+
+    for signum in STOP_SIGNALS:
         if signal.getsignal(signum) != signal.SIG_IGN:
             signal.signal(signum, handler)
 
@@ -252,8 +254,8 @@ def run_in_child(
     with ``verbose`` (-v) its steps' log lines are logged here too as they are written (-vv: their
     debug lines as well), as the inline engine's are.
 
-    The child gets its own session, so a Ctrl-C reaches this process only, which passes SIGINT
-    or SIGTERM on to the child's process group (kfp.local's tasks: the one running trials stops
+    The child gets its own session, so a Ctrl-C (or a closed terminal's SIGHUP) reaches this process only, which passes SIGINT,
+    SIGTERM or SIGHUP on to the child's process group (kfp.local's tasks: the one running trials stops
     them and records them Killed). Once the child has ended, whatever it could not finish is
     finished here (``steps.decide_stop.end_interrupted_run``) and RunInterrupted is raised.
 
@@ -268,7 +270,7 @@ def run_in_child(
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.steps.decide_stop import end_interrupted_run
     from kfp_tune.steps.entrypoints import DEBUG_VARIABLE
-    from kfp_tune.steps.slots import stop_notice
+    from kfp_tune.steps.slots import STOP_SIGNALS, stop_notice
     from kfp_tune.stores import open_store
 
     work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
@@ -297,9 +299,10 @@ def run_in_child(
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signum)
             # said at once, in the inline engine's words: kfp.local's own output goes to its log
-            tqdm.write(stop_notice(name, first=len(received) == 1), file=sys.stderr)  # above the progress bar, if one shows
+            with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone: the run is still stopped
+                tqdm.write(stop_notice(name, first=len(received) == 1), file=sys.stderr)  # above the progress bar, if one shows
 
-        previous = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) != signal.SIG_IGN}
+        previous = {s: signal.signal(s, forward) for s in STOP_SIGNALS if signal.getsignal(s) != signal.SIG_IGN}
         try:
             code = child.wait()
             if code < 0 and not received:  # killed outright: its steps, orphaned, stop their trials (steps.slots watches for it)

@@ -42,7 +42,7 @@ def run_inline(
     stops with the experiment Running, and the next run resumes it).
 
     The run claims the experiment (one run at a time, :mod:`kfp_tune.core.claims`) and releases
-    it however it ends: an error, or SIGINT / SIGTERM, which stop the running trials, record them
+    it however it ends: an error, or SIGINT / SIGTERM / SIGHUP, which stop the running trials, record them
     Killed (their budget given back) and raise :class:`~kfp_tune.core.errors.RunInterrupted` (a
     KeyboardInterrupt). A run killed outright leaves a claim that the next run on this machine
     sees is dead."""
@@ -154,6 +154,6 @@ def _say_interrupted(records: ExperimentRecords, run_id: str, exc: RunInterrupte
 
 
 def _raise_interrupted(signal_name: str) -> None:
-    """SIGINT and SIGTERM raise RunInterrupted (SIGTERM would otherwise end the process with no
+    """SIGINT, SIGTERM and SIGHUP raise RunInterrupted (SIGTERM and SIGHUP would otherwise end the process with no
     cleanup), so the claim is released whenever the run is stopped."""
     raise RunInterrupted(signal_name)

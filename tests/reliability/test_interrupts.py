@@ -139,8 +139,10 @@ def _assert_interrupted_cleanly(store_dir: Path, name: str, killed: set[str], si
 CASES = [
     pytest.param("inline", signal.SIGINT, True, id="inline-ctrl-c-to-the-group"),
     pytest.param("inline", signal.SIGTERM, False, id="inline-sigterm-to-the-process"),
+    pytest.param("inline", signal.SIGHUP, True, id="inline-sighup-to-the-group"),  # a closed terminal: it killed the run with no cleanup
     pytest.param("kfp-local", signal.SIGINT, True, id="kfp-local-ctrl-c-to-the-group", marks=pytest.mark.kfp_local),
     pytest.param("kfp-local", signal.SIGTERM, False, id="kfp-local-sigterm-to-the-process", marks=pytest.mark.kfp_local),
+    pytest.param("kfp-local", signal.SIGHUP, True, id="kfp-local-sighup-to-the-group", marks=pytest.mark.kfp_local),
 ]
 
 

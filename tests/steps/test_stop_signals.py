@@ -1,4 +1,4 @@
-"""handling_stop_signals: the one place that turns SIGINT / SIGTERM into a run's interrupt (the
+"""handling_stop_signals: the one place that turns SIGINT / SIGTERM / SIGHUP into a run's interrupt (the
 slots stop their trials; the inline runner raises). It must hand over the signal's name, put back
 what was there before, leave an ignored signal ignored, and do nothing off the main thread.
 
@@ -25,9 +25,10 @@ from kfp_tune.steps.slots import handling_stop_signals
 @pytest.fixture
 def restore_handlers() -> Iterator[None]:
     """The usual handlers for the test, the ones found put back after it."""
-    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     yield
     for s, handler in saved.items():
         signal.signal(s, handler if handler is not None else signal.SIG_DFL)  # None: set outside Python
@@ -49,6 +50,23 @@ def test_a_signal_inside_reaches_the_handler_by_name_and_the_old_handler_is_back
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     signal.raise_signal(signal.SIGTERM)
     assert seen_before == [signal.SIGTERM]
+
+
+def test_a_closed_terminal_s_sighup_reaches_the_handler_too(restore_handlers: None) -> None:
+    """SIGHUP (the terminal closed, an ssh dropped) killed an inline run with no cleanup: its
+    trials, each in its own session, ran on recorded Running and the claim was never ended. It
+    is a stop signal as SIGTERM is (the command then exits 129)."""
+    seen_before: list[int] = []
+
+    def before(signum: int, frame: FrameType | None) -> None:  # stands for the default, which would end pytest
+        seen_before.append(signum)
+
+    signal.signal(signal.SIGHUP, before)
+    names: list[str] = []
+    with handling_stop_signals(names.append):
+        signal.raise_signal(signal.SIGHUP)
+    assert names == ["SIGHUP"] and seen_before == []
+    assert signal.getsignal(signal.SIGHUP) is before
 
 
 def test_a_signal_the_process_ignores_stays_ignored(restore_handlers: None) -> None:

@@ -10,7 +10,7 @@ finish, as in Katib, or at a checkpoint are handed over to the next one when the
 re-attach to them (Kubernetes resources), so no slot waits for the slowest trial. The inline runner's threads and the pipeline's launch-trial (slots mode)
 both run this, so every engine has the same schedule.
 
-SIGINT and SIGTERM (with a launcher that can stop its trials, ``Launcher.can_interrupt``) end the
+SIGINT, SIGTERM and SIGHUP (:data:`STOP_SIGNALS`; with a launcher that can stop its trials, ``Launcher.can_interrupt``) end the
 run cleanly: no trial starts, the running ones are stopped and recorded ``Killed`` with reason
 ``RunInterrupted`` (their budget given back: see ``core.state.TRIAL_INTERRUPTED``), the status
 says the run was interrupted, the claim is released, and :class:`~kfp_tune.core.errors.RunInterrupted`
@@ -54,7 +54,9 @@ STATUS_EVERY_SECONDS = 1.0
 INTERRUPT_WAIT_SECONDS = 30.0
 """After SIGINT / SIGTERM, how long the run waits for its stopped trials to end (a local trial
 gets SIGTERM, then SIGKILL after its grace period) before it records the rest Killed anyway."""
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+"""The signals that end a run cleanly. SIGHUP: its terminal closed (a dropped ssh), which would
+otherwise kill the run with no cleanup, its trials (each in its own session) running on unseen."""
 STORE_SECONDS_AFTER_STOP_AT_ONCE = 5.0
 """After a second signal, how much longer a failing store is retried (its window is cut to
 this, :meth:`~kfp_tune.stores.retry.RetryingStore.cut_window`): "stopping at once" must not wait
@@ -345,7 +347,7 @@ def _unrecorded(view: ExperimentView, error: StoreError) -> str:
 
 @contextlib.contextmanager
 def handling_stop_signals(handler: Callable[[str], None]) -> Iterator[None]:
-    """``handler(signal name)`` on SIGINT and SIGTERM while inside, the previous handlers after.
+    """``handler(signal name)`` on each of :data:`STOP_SIGNALS` while inside, the previous handlers after.
     Main thread only (only it may set signal handlers; elsewhere nothing is installed), and a
     signal the process was started to ignore stays ignored."""
     if threading.current_thread() is not threading.main_thread():
@@ -368,7 +370,7 @@ def handling_stop_signals(handler: Callable[[str], None]) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _stopping_on_signals(schedule: _Schedule, launcher: Launcher) -> Iterator[None]:
-    """SIGINT and SIGTERM interrupt the run while its slots run (only with a launcher that can
+    """The stop signals interrupt the run while its slots run (only with a launcher that can
     stop its trials)."""
     if not launcher.can_interrupt:
         yield
