@@ -384,3 +384,48 @@ def test_build_pipeline_takes_the_experiment_as_a_path_text_or_dict_as_tuning_st
     with pytest.raises(SpecError) as caught:
         build_pipeline(quadratic_experiment(**{"spec.maxTrialCount": 0}))
     assert [e.path for e in caught.value.errors] == ["spec.maxTrialCount"]
+
+
+def test_the_local_pipeline_never_limits_a_checkpoint_s_seconds(tmp_path):
+    """kfp.local has no UI to refresh: the pipeline a kfp-local run compiles defaults
+    checkpoint_seconds to 0 (no limit), which every launch step takes, so a checkpoint never
+    hands back part-way and waits for the slowest trial."""
+    from kfp import compiler
+
+    from kfp_tune.pipelines.local_run import local_pipeline
+
+    pipeline = local_pipeline(load_experiment(quadratic_experiment()), str(tmp_path / "store"), {"kind": "local"}, None)
+    compiler.Compiler().compile(pipeline, str(tmp_path / "local.yaml"))
+    ir = next(yaml.safe_load_all((tmp_path / "local.yaml").read_text()))
+    assert ir["root"]["inputDefinitions"]["parameters"]["checkpoint_seconds"]["defaultValue"] == 0.0
+    launches = [task for kind, task in _steps(ir) if kind == "launch-trial"]
+    assert launches and all(
+        task["inputs"]["parameters"]["checkpoint_seconds"] == {"componentInputParameter": "pipelinechannel--checkpoint_seconds"} for task in launches
+    )
+
+
+@pytest.mark.kfp_local
+def test_a_kfp_local_run_under_another_run_s_live_claim_is_refused_unless_it_takes_over(tmp_path, monkeypatch):
+    """The child that runs the kfp.local pipeline is told --take-over only when it was given:
+    without it the run's first step refuses (ExperimentBusy, naming the other run); with it the
+    run takes the experiment over and runs its trial."""
+    import tempfile
+
+    from kfp_tune.core import claims
+    from kfp_tune.core.errors import KfpTuneError
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.pipelines.local_run import run_in_child
+    from kfp_tune.reports import trial_rows
+    from kfp_tune.steps import prepare
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    store = LocalStore(tmp_path / "store")
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1}))
+    monkeypatch.setenv(claims.OWNER_VARIABLE, "another-host/1")  # a run on another machine, heard from just now
+    prepare(ExperimentRecords(store, "quad"), experiment, "run-elsewhere")  # created, and claimed by that run
+    monkeypatch.delenv(claims.OWNER_VARIABLE)
+    with pytest.raises(KfpTuneError, match=r"failed in step suggest[\w-]*: ExperimentBusy: .*run-elsewhere"):
+        run_in_child(experiment, str(store.root), {"kind": "local"}, None, take_over=False)
+    assert trial_rows(store, "quad") == []
+    run_in_child(experiment, str(store.root), {"kind": "local"}, None, take_over=True)
+    assert [row["status"] for row in trial_rows(store, "quad")] == ["Succeeded"]

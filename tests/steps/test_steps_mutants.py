@@ -256,3 +256,27 @@ def test_an_experiment_spec_that_is_not_a_json_object_is_refused_naming_the_inpu
     with pytest.raises(InputError, match=r"^experiment_spec: expected the experiment as JSON \(json\.dumps of the Katib Experiment\): a JSON object, got"):
         suggest_step(local_store.uri, "quad", "run-1", 0, 1, experiment_spec=spec)
     assert local_store.list("") == []
+
+
+@pytest.mark.parametrize("debug", [True, False])
+def test_a_step_logs_kfp_tune_s_debug_lines_only_when_the_run_asks_for_them(monkeypatch, debug):
+    """``kfp-tune -vv run --engine kfp-local`` sets KFP_TUNE_DEBUG for its steps: each step then
+    logs kfp-tune's own debug lines (no other library's); without it, from INFO up."""
+    import logging
+
+    from kfp_tune.steps.entrypoints import DEBUG_VARIABLE
+
+    ours, before = logging.getLogger("kfp_tune"), logging.getLogger("kfp_tune").level
+    if debug:
+        monkeypatch.setenv(DEBUG_VARIABLE, "1")
+    else:
+        monkeypatch.delenv(DEBUG_VARIABLE, raising=False)
+    try:
+        ours.setLevel(logging.NOTSET)
+        with pytest.raises(InputError, match=r"^store_uri: required"):  # the step's logging is set up before its inputs are read
+            suggest_step("", "quad", "run-1", 0, 1)
+        assert ours.level == (logging.DEBUG if debug else logging.NOTSET)
+        assert logging.getLogger("kfp_tune.steps.slots").isEnabledFor(logging.DEBUG) or not debug
+        assert logging.getLogger("matplotlib").level == logging.NOTSET
+    finally:
+        ours.setLevel(before)
