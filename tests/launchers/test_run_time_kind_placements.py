@@ -109,3 +109,26 @@ def test_the_templates_own_pod_settings_are_kept(case: str) -> None:
     manifest = rendered(trial_spec, "step-train")
     assert at(manifest, *pod_at)["nodeSelector"] == own
     assert at(manifest, *pod_at)["tolerations"] == [TOLERATION], "settings the template leaves out are still given"
+
+
+def _asking_for_gpus(case: str, asked: dict[str, Any]) -> tuple[dict[str, Any], str, tuple[str | int, ...], str]:
+    """A trial spec whose primary step has ``asked`` as its resources, its primary container's
+    name, the path of that step and its resources field."""
+    if case == "argo Workflow":
+        workflow = copy.deepcopy(WORKFLOW)
+        workflow["spec"]["templates"][0]["container"]["resources"] = copy.deepcopy(asked)
+        return workflow, "main", ("spec", "templates", 0, "container"), "resources"
+    trial_spec, _, _, step_at, resources_key = copy.deepcopy(CASES[case])
+    at(trial_spec, *step_at)[resources_key] = copy.deepcopy(asked)
+    return trial_spec, "step-train", step_at, resources_key
+
+
+@pytest.mark.parametrize("case", ["argo Workflow", "tekton v1 TaskRun", "tekton v1beta1 PipelineRun"])
+@pytest.mark.parametrize("asked", [{"requests": {"nvidia.com/gpu": 3}}, {"limits": {"nvidia.com/gpu": 0}}])
+def test_a_primary_step_that_asks_for_gpus_itself_keeps_what_it_asks(case: str, asked: dict[str, Any]) -> None:
+    """The same rule as a pod template's container: the launcher's gpus only where the step asks
+    for none. A GPU request with the launcher's limit beside it (requests 3, limits 2) was
+    refused by the API server at create: an extended resource's request must equal its limit."""
+    trial_spec, primary, step_at, resources_key = _asking_for_gpus(case, asked)
+    manifest = rendered(trial_spec, primary)
+    assert at(manifest, *step_at)[resources_key] == asked

@@ -59,7 +59,7 @@ from kfp_tune.launchers.kubernetes.kinds import (
     template_primary_containers,
     trial_kind,
 )
-from kfp_tune.launchers.kubernetes.manifests import CheckpointMount, ClusterSettings, label_problems, prepare_manifest, wrap_command
+from kfp_tune.launchers.kubernetes.manifests import CheckpointMount, ClusterSettings, add_gpus, label_problems, prepare_manifest, wrap_command
 
 log = logging.getLogger(__name__)
 
@@ -1019,7 +1019,7 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
                 f"{trial.primary_container!r} will be made from; set its resources in the template"
             )
         for container in containers:
-            container.setdefault(places.resources_key, {}).setdefault("limits", {}).setdefault("nvidia.com/gpu", settings.gpus)
+            add_gpus(container, settings.gpus, places.resources_key)
     if katib_wraps((trial.metrics_collector.get("collector") or {}).get("kind")):  # as prepare_manifest does
         for container in containers:
             wrap_command(container)

@@ -165,7 +165,7 @@ def prepare_manifest(
     primaries = in_templates or [container]  # a TrainJob's trainer has no pod template
     if settings.gpus:
         for target in training_containers(out, primary_container_name) or primaries:
-            _add_gpus(target, settings.gpus, "resourcesPerNode" if out.get("kind") == "TrainJob" else "resources")
+            add_gpus(target, settings.gpus, "resourcesPerNode" if out.get("kind") == "TrainJob" else "resources")
     kind = _collector_kind(collector, metrics)
     if kind in SIDECAR_KINDS:
         path, path_kind = metrics[:2] if metrics is not None else _file_system_path(collector)
@@ -188,9 +188,10 @@ def prepare_manifest(
     return out
 
 
-def _add_gpus(container: dict[str, Any], gpus: int, field: str) -> None:
+def add_gpus(container: dict[str, Any], gpus: int, field: str) -> None:
     """``nvidia.com/gpu: gpus`` as the container's limit, unless it asks for GPUs itself (a limit
-    or a request: Kubernetes takes an extended resource's request only equal to its limit)."""
+    or a request: Kubernetes takes an extended resource's request only equal to its limit). The
+    one rule for every kind: a pod template's container and a run-time kind's primary entry."""
     resources = container.setdefault(field, {})
     if any("nvidia.com/gpu" in (resources.get(part) or {}) for part in ("limits", "requests")):
         return
