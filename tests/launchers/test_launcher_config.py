@@ -151,3 +151,18 @@ def test_a_value_of_the_wrong_type_or_range_is_refused_naming_its_key(config, wo
     with pytest.raises(ValueError) as info:
         KubernetesConfig.from_dict({"kind": "kubernetes", "namespace": "team-a", **config})
     assert f"launcher_config {words}" in str(info.value)
+
+
+NUMERIC_KEYS = ("gpus", "timeoutSeconds", "pollSeconds", "apiRetrySeconds", "quotaWaitSeconds")
+
+
+@pytest.mark.parametrize("key", NUMERIC_KEYS)
+def test_a_numeric_key_given_as_null_takes_its_default(key, capsys):
+    """null is "not set", as a JSON writer leaves an unset field: pollSeconds and apiRetrySeconds
+    null ended in an unexpected TypeError (exit 1) where timeoutSeconds null took its default."""
+    from kfp_tune.cli import main
+
+    defaults = launcher_from_config({"kind": "kubernetes", "namespace": "team-a"}).config
+    assert launcher_from_config({"kind": "kubernetes", "namespace": "team-a", key: None}).config == defaults
+    example = Path(__file__).parents[1] / "data" / "katib-examples" / "hp-tuning_random.yaml"
+    assert main(["render", str(example), "--launcher-config", json.dumps({key: None})]) == 0, capsys.readouterr().err
