@@ -4,6 +4,7 @@ leaves out, and the refusals of what cannot be meant (docs/guide.md, "Launchers"
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -166,3 +167,21 @@ def test_a_numeric_key_given_as_null_takes_its_default(key, capsys):
     assert launcher_from_config({"kind": "kubernetes", "namespace": "team-a", key: None}).config == defaults
     example = Path(__file__).parents[1] / "data" / "katib-examples" / "hp-tuning_random.yaml"
     assert main(["render", str(example), "--launcher-config", json.dumps({key: None})]) == 0, capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("selector", "words"), [
+    ({"gpu type": "a100"}, "launcher_config nodeSelector: 'gpu type' is not a valid label key"),
+    ({"pool": "a b"}, "launcher_config nodeSelector.pool: 'a b' is not a valid label value"),
+    ({"example.com/": "x"}, "launcher_config nodeSelector: 'example.com/' is not a valid label key"),
+])
+def test_a_node_selector_that_is_no_label_is_refused_up_front_naming_the_key(selector, words, capsys):
+    """The API server refuses it (422) at every trial's create, once the run is under way."""
+    from kfp_tune.cli import main
+
+    with pytest.raises(ValueError, match=re.escape(words)):
+        KubernetesConfig.from_dict({"kind": "kubernetes", "namespace": "team-a", "nodeSelector": selector})
+    example = Path(__file__).parents[1] / "data" / "katib-examples" / "hp-tuning_random.yaml"
+    assert main(["render", str(example), "--launcher-config", json.dumps({"nodeSelector": selector})]) == 2
+    assert words in capsys.readouterr().err
+    valid = {"pool": "gpu", "cloud.google.com/gke-accelerator": "nvidia-tesla-a100", "example.com/empty": ""}
+    assert KubernetesConfig.from_dict({"kind": "kubernetes", "namespace": "team-a", "nodeSelector": valid}).node_selector == valid

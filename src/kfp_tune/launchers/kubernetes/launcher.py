@@ -231,6 +231,9 @@ def _check_config_values(data: Mapping[str, Any]) -> None:
     selector = data.get("nodeSelector")
     if selector is not None and (not isinstance(selector, Mapping) or not all(isinstance(k, str) and isinstance(v, str) for k, v in selector.items())):
         raise refuse("nodeSelector", "a mapping of label name to label value, both strings")
+    bad_selector = label_problems(selector or {}, "launcher_config nodeSelector")
+    if bad_selector:  # else the API server refuses each trial's create (422), once the run is under way
+        raise ValueError("; ".join(bad_selector))
     tolerations = data.get("tolerations")
     if tolerations is not None:
         if not isinstance(tolerations, list) or not all(isinstance(t, Mapping) for t in tolerations):
