@@ -363,6 +363,23 @@ def test_a_primary_container_the_pod_does_not_have_fails_the_trial_naming_those_
     assert experiment.spec.trial_template is not None and experiment.spec.trial_template.primary_container_name == "worker"  # warned, not refused
 
 
+def test_a_users_crd_whose_template_shows_the_primary_container_is_prepared_as_a_pod_template():
+    """A kind not known here whose template holds the primary container in a pod template gets
+    the launcher's settings there, as a Job's does: the trial's env and GPUs on the container,
+    the service account and node selector on its pod spec. (Taken for a kind whose pods are
+    made at run time, its gpus were refused: no container to give them to.)"""
+    launcher = KubernetesLauncher(
+        KubernetesConfig(namespace=NAMESPACE, service_accounts=("trainer",), node_selector={"pool": "gpu"}, gpus=1),
+        env={"KFP_TUNE_STORE": "s3://bucket/tuning"},
+    )
+    manifest = launcher.prepare(_run(_crd_experiment(), "crd-trial-9", {"x": "0.1", "y": "0.2"}))
+    pod = manifest["spec"]["leader"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = {item["name"]: item.get("value") for item in container["env"]}
+    assert (env["KFP_TUNE_STORE"], env["KFP_TUNE_EXPERIMENT"], env["KFP_TUNE_TRIAL"]) == ("s3://bucket/tuning", "quad", "crd-trial-9")
+    assert container["resources"]["limits"]["nvidia.com/gpu"] == 1
+    assert (pod["serviceAccountName"], pod["nodeSelector"]) == ("trainer", {"pool": "gpu"})
+
 def test_a_kind_the_cluster_does_not_serve_is_named_in_the_error(clusters):
     kube = clusters()  # the CRD is not installed
     with pytest.raises(KfpTuneError, match=r"the cluster serves no example\.com/v1 \(discovery /apis/example\.com/v1 answered 404\)"):

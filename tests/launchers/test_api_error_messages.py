@@ -75,3 +75,23 @@ def test_an_unauthorised_read_of_the_trial_names_it(kube: FakeKube) -> None:
     with pytest.raises(KfpTuneError) as caught:
         launch(kube)
     assert str(caught.value) == f"Kubernetes get {WHERE} failed: 401 Unauthorized: Unauthorized"
+
+
+def test_a_forbidden_read_of_the_trial_names_the_permission_it_needs(kube: FakeKube) -> None:
+    kube.faults = [Fault("GET", f"/jobs/{TRIAL}$", 403, times=100)]
+    with pytest.raises(KfpTuneError) as caught:
+        launch(kube)
+    assert str(caught.value) == (
+        f"Kubernetes refused to get {WHERE} (403 Forbidden): the launch-trial service account needs 'get' on jobs.batch in that "
+        "namespace (see manifests/rbac.yaml)"
+    )
+
+
+def test_a_forbidden_create_of_the_anchor_names_the_permission_it_needs(kube: FakeKube) -> None:
+    kube.faults = [Fault("POST", "/configmaps$", 403, times=100)]
+    with pytest.raises(KfpTuneError) as caught:
+        launch(kube)
+    assert str(caught.value) == (
+        f"Kubernetes trial {TRIAL!r} could not be created: Kubernetes refused to create configmaps 'kfp-tune-quad' in namespace 'team-a' (403 Forbidden): the launch-trial service account "
+        "needs 'create' on configmaps in that namespace (see manifests/rbac.yaml)"
+    )

@@ -96,3 +96,14 @@ def test_a_listing_that_keeps_failing_is_one_clear_error(operator_kube: FakeKube
     with pytest.raises(KfpTuneError) as caught:
         launcher.sweep("quad")
     assert str(caught.value) == "Kubernetes list tfjobs.kubeflow.org in namespace 'team-a' failed: 503 Service Unavailable: injected fault"
+
+
+def test_an_anchor_whose_record_of_kinds_is_damaged_still_has_its_trials_swept(operator_kube: FakeKube) -> None:
+    """A trialKinds that is not a list of kinds (edited by hand, cut short) is passed over with a
+    warning: the kinds kfp-tune knows are still listed and the experiment's Jobs deleted."""
+    operator_kube.put({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kfp-tune-quad", "labels": OURS},
+                       "data": {"experiment": "quad", "trialKinds": "[{not json"}}, "team-a")
+    launcher = launcher_for(operator_kube)
+    retained_job_trial(launcher, "quad-bbbb2222")
+    assert launcher.sweep("quad") == ["quad-bbbb2222"]
+    assert operator_kube.stored("jobs") == []
