@@ -62,7 +62,7 @@ LAYERS = [
     ("steps", "reports", "report_views", "progress", "search"),
     ("components", "pipelines"),
     ("inline_runner", "api", "client", "katib_client", "remote"),
-    ("cli", "__init__", "plugins"),
+    ("cli", "cli_start", "__init__", "plugins"),
 ]
 """Each part of kfp_tune may import its own layer and the layers above it in this list, never
 one below: the core imports no plug-in, no plug-in imports a step, nothing imports the CLI."""

@@ -29,7 +29,7 @@ in every process.
 
 from typing import TYPE_CHECKING
 
-from kfp_tune import search
+from kfp_tune import cli_start, search  # noqa: F401  (cli_start first: a Ctrl-C while the kfp-tune command loads, it says why)
 from kfp_tune.api import Trial, TuneResult, submit_function, tune
 from kfp_tune.client import Client
 from kfp_tune.collectors.push import report_metrics

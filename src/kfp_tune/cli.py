@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import kfp_tune
+from kfp_tune import cli_start
 from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, masked_url, shown, unreachable_reason
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment, ObjectiveSpec
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose > 1 else logging.INFO if args.verbose else logging.WARNING, handlers=[handler])
     if not args.verbose:  # a host that cannot be reached is one error line at the end, not each retry too
         logging.getLogger("urllib3.connectionpool").setLevel(logging.ERROR)
+    cli_start.hand_over()  # a Ctrl-C is answered below from here on (until here: cli_start's one line, exit 130)
     try:
         code = int(args.handler(args))
         sys.stdout.flush()  # here, not at exit: a reader gone already is then the quiet end below
