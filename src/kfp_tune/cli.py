@@ -17,7 +17,7 @@ import re
 import signal
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -103,10 +103,24 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
         return EXIT_BROKEN_PIPE
     except Exception as exc:  # a defect, not the user's input: one line, the traceback with -vv
-        if args.verbose > 1:
-            traceback.print_exc()
-        print(f"error: unexpected {type(exc).__name__}: {str(exc)[:300]} (a defect in kfp-tune; -vv shows the traceback)", file=sys.stderr)
+        with _unless_gone(sys.stderr):  # a closed terminal: the exit status still says it
+            if args.verbose > 1:
+                traceback.print_exc()
+            print(f"error: unexpected {type(exc).__name__}: {str(exc)[:300]} (a defect in kfp-tune; -vv shows the traceback)", file=sys.stderr)
         return EXIT_FAILED
+
+
+@contextlib.contextmanager
+def _unless_gone(stream: Any) -> Iterator[None]:
+    """Write to ``stream`` if it can still be written: after SIGHUP its terminal may be gone
+    (EIO), and what could not be said must not turn the run's exit status (128 + the signal)
+    into 1. The stream then writes to /dev/null, so that its unwritten lines fail no flush at exit
+    (Python would exit 120)."""
+    try:
+        yield
+    except OSError:
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
 
 
 class _LogFormat(logging.Formatter):
@@ -646,25 +660,30 @@ def cmd_run(args: argparse.Namespace) -> int:
             summary = {} if exc.unrecorded else summarize(store, experiment.name)
         except StoreError as error:  # down since the run stopped
             exc.unrecorded = f"the store could not be read after the interrupt ({error})"
+        # after SIGHUP the terminal may be gone: each line below is said if it still can be (_unless_gone)
         if exc.unrecorded:  # the trials were stopped, but the store could not say so: the next run does
+            with _unless_gone(sys.stderr):
+                print(
+                    f"interrupted ({exc.signal_name}): the running trials were stopped, but {exc.unrecorded}. "
+                    f"The next run gives the trials left Running back (Killed, TrialStale: no budget used) and resumes: "
+                    f"run the same command once the store answers.",
+                    file=sys.stderr,
+                )
+            return _flushed(128 + int(getattr(signal, exc.signal_name, signal.SIGINT)))
+        if exc.killed == 0 and summary["status"] in ("Succeeded", "Failed"):  # the signal came as the experiment ended: it ended
+            with _unless_gone(sys.stdout):
+                _print_summary(summary, args.json)
+            return _flushed(EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED)
+        with _unless_gone(sys.stderr):
             print(
-                f"interrupted ({exc.signal_name}): the running trials were stopped, but {exc.unrecorded}. "
-                f"The next run gives the trials left Running back (Killed, TrialStale: no budget used) and resumes: "
-                f"run the same command once the store answers.",
+                f"interrupted ({exc.signal_name}): {exc.killed} running trial(s) stopped and recorded Killed, their budget given back; "
+                f"the experiment is free for another run. Run the same command to resume.",
                 file=sys.stderr,
             )
-            return 128 + int(getattr(signal, exc.signal_name, signal.SIGINT))
-        if exc.killed == 0 and summary["status"] in ("Succeeded", "Failed"):  # the signal came as the experiment ended: it ended
-            _print_summary(summary, args.json)
-            return EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED
-        print(
-            f"interrupted ({exc.signal_name}): {exc.killed} running trial(s) stopped and recorded Killed, their budget given back; "
-            f"the experiment is free for another run. Run the same command to resume.",
-            file=sys.stderr,
-        )
         if args.json:  # where it stands, for a script that reads the output
-            _print_summary(summary, True)
-        return 128 + int(getattr(signal, exc.signal_name, signal.SIGINT))
+            with _unless_gone(sys.stdout):
+                _print_summary(summary, True)
+        return _flushed(128 + int(getattr(signal, exc.signal_name, signal.SIGINT)))
     except DamagedRecord as exc:
         raise UsageError(f"{exc}; the run stopped (the experiment is free for another run): repair or remove the record") from None
     finally:
@@ -672,6 +691,15 @@ def cmd_run(args: argparse.Namespace) -> int:
     summary = summarize(store, experiment.name)
     _print_summary(summary, args.json)
     return EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED
+
+
+def _flushed(code: int) -> int:
+    """``code``, once stdout and stderr are flushed, or found gone (an interrupted run's
+    lines, and the stop notice said when the signal came, are all out or dropped)."""
+    for stream in (sys.stdout, sys.stderr):
+        with _unless_gone(stream):
+            stream.flush()
+    return code
 
 
 def _is_terminal(stream: Any) -> bool:

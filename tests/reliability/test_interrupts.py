@@ -11,12 +11,16 @@ reliability conftest removes any shorter ones)."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import pty
 import re
+import select
 import signal
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -190,6 +194,47 @@ def test_a_signal_ends_the_run_cleanly_and_the_same_command_resumes_at_once(tmp_
     assert len(by_status[TrialStatus.SUCCEEDED]) == MAX_TRIALS and len(state.trials) == MAX_TRIALS + PARALLEL
     ledger = (tmp_path / "ledger.txt").read_text().split()
     assert sorted(ledger) == sorted({t.name for t in state.trials}), "every trial ran exactly once; none was run again"
+
+
+def _from_a_terminal_of_its_own() -> None:
+    """In the child, in its new session: the pty on its stdin becomes its controlling terminal,
+    as a login shell's is, so that closing the pty's other end hangs it up (SIGHUP from the kernel)."""
+    _as_from_a_terminal()
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+@pytest.mark.parametrize("engine", ["inline", pytest.param("kfp-local", marks=pytest.mark.kfp_local)])
+def test_a_terminal_closed_under_a_run_ends_it_with_exit_129_though_nothing_can_be_written(tmp_path, engine):
+    """A real hangup: the run's terminal is gone, so its 'interrupted (SIGHUP)' line and --json's
+    summary cannot be written (EIO). The run still stops cleanly and exits 128 + SIGHUP, as the
+    README promises; writing to the dead terminal made it exit 1."""
+    name = "hup"
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
+    terminal, its_end = pty.openpty()
+    run = subprocess.Popen(
+        [sys.executable, "-m", "kfp_tune.cli", "run", str(path), "--engine", engine, "--store", str(tmp_path / "store"), "--json"],
+        cwd=tmp_path, stdin=its_end, stdout=its_end, stderr=its_end, start_new_session=True, preexec_fn=_from_a_terminal_of_its_own,
+    )
+    os.close(its_end)
+
+    def started() -> bool:  # reading what the run writes, so that it never waits on a full terminal
+        while select.select([terminal], [], [], 0)[0]:
+            with contextlib.suppress(OSError):
+                if os.read(terminal, 65536):
+                    continue
+            break
+        return len(_markers(tmp_path)) == PARALLEL
+
+    try:
+        _wait_for(started, f"{PARALLEL} trials running")
+        trials = _markers(tmp_path)
+    finally:
+        os.close(terminal)  # the terminal is closed: the run is hung up
+    assert run.wait(timeout=120) == 128 + signal.SIGHUP
+    assert not [pid for pid in trials.values() if _still_running(pid, "gated_trial.py")], "every stopped trial's process is gone"
+    _assert_interrupted_cleanly(tmp_path / "store", name, set(trials), "SIGHUP")
 
 
 TUNE_SCRIPT = """\
