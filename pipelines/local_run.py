@@ -190,10 +190,10 @@ def _end_run_on_signals(store_uri: str, experiment_name: str) -> None:
         if ended is None:  # the run has not claimed the experiment yet: no later step may start
             raise KeyboardInterrupt
 
-    from kfp_tune.steps.slots import STOP_SIGNALS
+    from kfp_tune.steps.slots import STOP_SIGNALS, takes_over
 
     for signum in STOP_SIGNALS:
-        if signal.getsignal(signum) != signal.SIG_IGN:
+        if takes_over(signum):
             signal.signal(signum, handler)
 
 
@@ -270,7 +270,7 @@ def run_in_child(
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.steps.decide_stop import end_interrupted_run
     from kfp_tune.steps.entrypoints import DEBUG_VARIABLE
-    from kfp_tune.steps.slots import STOP_SIGNALS, stop_notice
+    from kfp_tune.steps.slots import STOP_SIGNALS, stop_notice, takes_over
     from kfp_tune.stores import open_store
 
     work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
@@ -302,7 +302,7 @@ def run_in_child(
             with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone: the run is still stopped
                 tqdm.write(stop_notice(name, first=len(received) == 1), file=sys.stderr)  # above the progress bar, if one shows
 
-        previous = {s: signal.signal(s, forward) for s in STOP_SIGNALS if signal.getsignal(s) != signal.SIG_IGN}
+        previous = {s: signal.signal(s, forward) for s in STOP_SIGNALS if takes_over(s)}
         try:
             code = child.wait()
             if code < 0 and not received:  # killed outright: its steps, orphaned, stop their trials (steps.slots watches for it)

@@ -54,29 +54,43 @@ def test_a_signal_inside_reaches_the_handler_by_name_and_the_old_handler_is_back
 
 def test_a_closed_terminal_s_sighup_reaches_the_handler_too(restore_handlers: None) -> None:
     """SIGHUP (the terminal closed, an ssh dropped) killed an inline run with no cleanup: its
-    trials, each in its own session, ran on recorded Running and the claim was never ended. It
-    is a stop signal as SIGTERM is (the command then exits 129)."""
-    seen_before: list[int] = []
-
-    def before(signum: int, frame: FrameType | None) -> None:  # stands for the default, which would end pytest
-        seen_before.append(signum)
-
-    signal.signal(signal.SIGHUP, before)
+    trials, each in its own session, ran on recorded Running and the claim was never ended. Where
+    its handler is the default, it is a stop signal as SIGTERM is (the command then exits 129)."""
     names: list[str] = []
     with handling_stop_signals(names.append):
+        signal.raise_signal(signal.SIGHUP)  # the default would end pytest: the run's handler has it
+    assert names == ["SIGHUP"]
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+
+
+def test_a_program_s_own_sighup_handler_is_left_alone(restore_handlers: None) -> None:
+    """A service that reloads its config on SIGHUP and calls tune(): its handler was replaced
+    for the run, so a SIGHUP stopped the run and the reload never happened. SIGHUP is taken over
+    only in place of its default (it would kill the run with no cleanup); SIGTERM as before."""
+    reloads: list[int] = []
+
+    def reload_config(signum: int, frame: FrameType | None) -> None:
+        reloads.append(signum)
+
+    signal.signal(signal.SIGHUP, reload_config)
+    names: list[str] = []
+    with handling_stop_signals(names.append):
+        assert signal.getsignal(signal.SIGHUP) is reload_config
         signal.raise_signal(signal.SIGHUP)
-    assert names == ["SIGHUP"] and seen_before == []
-    assert signal.getsignal(signal.SIGHUP) is before
+        signal.raise_signal(signal.SIGTERM)
+    assert reloads == [signal.SIGHUP] and names == ["SIGTERM"]
+    assert signal.getsignal(signal.SIGHUP) is reload_config
 
 
-def test_a_signal_the_process_ignores_stays_ignored(restore_handlers: None) -> None:
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["sigterm", "sighup"])
+def test_a_signal_the_process_ignores_stays_ignored(restore_handlers: None, signum: int) -> None:
+    signal.signal(signum, signal.SIG_IGN)
     names: list[str] = []
     with handling_stop_signals(names.append):
-        assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
-        signal.raise_signal(signal.SIGTERM)
+        assert signal.getsignal(signum) == signal.SIG_IGN
+        signal.raise_signal(signum)
     assert names == []
-    assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+    assert signal.getsignal(signum) == signal.SIG_IGN
 
 
 def test_off_the_main_thread_nothing_is_installed(restore_handlers: None) -> None:

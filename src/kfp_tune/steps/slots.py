@@ -10,7 +10,7 @@ finish, as in Katib, or at a checkpoint are handed over to the next one when the
 re-attach to them (Kubernetes resources), so no slot waits for the slowest trial. The inline runner's threads and the pipeline's launch-trial (slots mode)
 both run this, so every engine has the same schedule.
 
-SIGINT, SIGTERM and SIGHUP (:data:`STOP_SIGNALS`; with a launcher that can stop its trials, ``Launcher.can_interrupt``) end the
+SIGINT, SIGTERM and SIGHUP (:data:`STOP_SIGNALS`; SIGHUP only in place of its default, :func:`takes_over`; with a launcher that can stop its trials, ``Launcher.can_interrupt``) end the
 run cleanly: no trial starts, the running ones are stopped and recorded ``Killed`` with reason
 ``RunInterrupted`` (their budget given back: see ``core.state.TRIAL_INTERRUPTED``), the status
 says the run was interrupted, the claim is released, and :class:`~kfp_tune.core.errors.RunInterrupted`
@@ -55,8 +55,9 @@ INTERRUPT_WAIT_SECONDS = 30.0
 """After SIGINT / SIGTERM, how long the run waits for its stopped trials to end (a local trial
 gets SIGTERM, then SIGKILL after its grace period) before it records the rest Killed anyway."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
-"""The signals that end a run cleanly. SIGHUP: its terminal closed (a dropped ssh), which would
-otherwise kill the run with no cleanup, its trials (each in its own session) running on unseen."""
+"""The signals that end a run cleanly (those :func:`takes_over` allows). SIGHUP: its terminal
+closed (a dropped ssh), which would otherwise kill the run with no cleanup, its trials (each in
+its own session) running on unseen."""
 STORE_SECONDS_AFTER_STOP_AT_ONCE = 5.0
 """After a second signal, how much longer a failing store is retried (its window is cut to
 this, :meth:`~kfp_tune.stores.retry.RetryingStore.cut_window`): "stopping at once" must not wait
@@ -345,11 +346,22 @@ def _unrecorded(view: ExperimentView, error: StoreError) -> str:
     return f"the store could not record the interrupt ({error}){left}"
 
 
+def takes_over(signum: int) -> bool:
+    """Whether a run answers stop signal ``signum`` itself. A signal the process was started to
+    ignore stays ignored. SIGHUP only in place of its default, which would kill the run with no
+    cleanup: a program's own handler (a service that reloads its config on SIGHUP and calls
+    ``tune()``) stays, as does one set outside Python."""
+    current = signal.getsignal(signum)
+    if signum == signal.SIGHUP:
+        return current == signal.SIG_DFL
+    return current != signal.SIG_IGN
+
+
 @contextlib.contextmanager
 def handling_stop_signals(handler: Callable[[str], None]) -> Iterator[None]:
-    """``handler(signal name)`` on each of :data:`STOP_SIGNALS` while inside, the previous handlers after.
-    Main thread only (only it may set signal handlers; elsewhere nothing is installed), and a
-    signal the process was started to ignore stays ignored."""
+    """``handler(signal name)`` on each of :data:`STOP_SIGNALS` the run :func:`takes_over` while
+    inside, the previous handlers after. Main thread only (only it may set signal handlers;
+    elsewhere nothing is installed)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -360,7 +372,7 @@ def handling_stop_signals(handler: Callable[[str], None]) -> Iterator[None]:
     previous: dict[int, Any] = {}
     try:
         for signum in STOP_SIGNALS:
-            if signal.getsignal(signum) != signal.SIG_IGN:
+            if takes_over(signum):
                 previous[signum] = signal.signal(signum, on_signal)
         yield
     finally:
