@@ -1102,3 +1102,75 @@ def test_an_edit_of_an_undriven_running_experiment_leaves_its_status_as_it_is(tm
     assert before is not None and b"ExperimentRunInterrupted" in before
     edited = Client(str(tmp_path)).edit_experiment_budget("stopped", parallel_trial_count=2)
     assert edited.spec.parallel_trial_count == 2 and records.store.get(records.status_key()) == before
+
+
+def test_katib_models_keep_what_is_set_on_them_as_katibs_setters_do(store, tmp_path):
+    """Katib's notebooks edit a model read back and create it again (``exp.metadata.name =
+    ...; exp.spec.max_trial_count = 2``). The attribute read the new value while the dict,
+    to_dict() and create_experiment kept the old one (ExperimentConflictError on the old
+    name). The field is now written under its JSON name; a model as its dict, a datetime as
+    RFC 3339 text; an attribute the model lacks is an AttributeError; to_str() as Katib's."""
+    import pprint
+
+    import katib_models
+
+    katib = KatibClient(store=str(store))
+    experiment = katib.get_experiment("quad")
+    experiment.metadata.name = "quad-copy"
+    experiment.spec.max_trial_count = 1
+    experiment.spec.parallel_trial_count = 1
+    assert (experiment["metadata"]["name"], experiment.to_dict()["spec"]["maxTrialCount"]) == ("quad-copy", 1)
+    experiment.metadata.creation_timestamp = datetime.datetime(2026, 1, 2, 4, 4, 5, tzinfo=datetime.timezone(datetime.timedelta(hours=1)))
+    assert experiment["metadata"]["creationTimestamp"] == "2026-01-02T03:04:05Z"
+    assert experiment.metadata.creation_timestamp == datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)
+    experiment.spec.objective = katib_models.V1beta1ObjectiveSpec(type="minimize", objective_metric_name="loss")  # Katib's SDK model
+    assert experiment["spec"]["objective"] == {"type": "minimize", "objectiveMetricName": "loss"}
+    assert experiment.spec.objective.objective_metric_name == "loss"
+    algorithm = experiment.spec.algorithm
+    experiment.spec.algorithm = algorithm
+    algorithm.algorithm_name = "grid"  # the model set is the model kept, as Katib's setter keeps it
+    assert experiment.to_dict()["spec"]["algorithm"]["algorithmName"] == "grid"
+    experiment.spec.algorithm = {"algorithmName": "random", "algorithmSettings": [{"name": "random_state", "value": "3"}]}
+    assert experiment.spec.algorithm.algorithm_settings[0].value == "3"
+    experiment.spec.max_failed_trial_count = None
+    assert "maxFailedTrialCount" not in experiment["spec"] and experiment.spec.max_failed_trial_count is None
+    with pytest.raises(AttributeError, match="'V1beta1ExperimentSpec' object has no attribute 'max_trials'"):
+        experiment.spec.max_trials = 2
+    assert "max_trials" not in experiment.spec and "maxTrials" not in experiment.spec
+    assert experiment.spec.objective.to_str() == pprint.pformat({"type": "minimize", "objectiveMetricName": "loss"})
+    experiment.pop("status")
+    experiment["metadata"].pop("uid")
+    katib.create_experiment(experiment)
+    created = katib.get_experiment("quad-copy")
+    assert (created.spec.max_trial_count, created.status.trials_succeeded) == (1, 1)
+    assert katib.get_experiment("quad").spec.max_trial_count == 3
+
+
+def test_katib_trials_hold_what_katibs_controller_copies_from_the_experiment(store):
+    """Katib's controller copies the objective, the metrics collector, the template's
+    conditions and the rendered run spec into each Trial (experiment_controller_util.go); the
+    trial's spec held its assignments and container name only, so
+    ``trial.spec.objective.objective_metric_name`` was an AttributeError on None."""
+    katib = KatibClient(store=str(store))
+    experiment = katib.get_experiment("quad")
+    trial = katib.list_trials("quad")[0]
+    assert trial.spec.objective.objective_metric_name == "loss" and trial.spec.objective == experiment.spec.objective
+    assert trial.spec.metrics_collector.collector.kind == "StdOut"
+    assert trial.spec.primary_container_name == "main"
+    assert (trial.spec.success_condition, trial.spec.failure_condition) == (experiment.spec.trial_template.success_condition,
+                                                                             experiment.spec.trial_template.failure_condition)
+    assignment = {a.name: a.value for a in trial.spec.parameter_assignments}
+    (container,) = trial.spec.run_spec["spec"]["template"]["spec"]["containers"]
+    assert container["args"] == [f"x={assignment['x']}", f"y={assignment['y']}"]
+    assert (trial.spec.run_spec["kind"], trial.spec.run_spec["metadata"]["name"]) == ("Job", trial.metadata.name)
+    assert katib.get_trial(trial.metadata.name).spec.run_spec == trial.spec.run_spec
+
+
+def test_a_name_that_is_not_a_str_is_a_runtime_error_as_katibs_sdk_raises(store):
+    """Katib's SDK sends ``get_experiment(None)`` to its API server and raises the refusal as a
+    RuntimeError; it was kfp-tune Client's TypeError here."""
+    katib = KatibClient(store=str(store))
+    for call in (lambda: katib.get_experiment(None), lambda: katib.get_trial(None), lambda: katib.delete_experiment(None),
+                 lambda: katib.edit_experiment_budget(None, max_trial_count=4), lambda: katib.get_optimal_hyperparameters(None)):
+        with pytest.raises(RuntimeError, match=r"KatibClient\.\w+: name: expected a name \(str\), got None"):
+            call()

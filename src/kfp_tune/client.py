@@ -691,6 +691,35 @@ def _standing(experiment: Mapping[str, Any]) -> str:
     return f"it is {phase} ({reason}: {message})"
 
 
+def _katib_trial_spec_from_experiment(state: ExperimentState, trial: TrialState) -> dict[str, Any]:
+    """What Katib's controller copies from the Experiment into each Trial's spec
+    (experiment_controller_util.go, ``createTrialInstance``): the objective, the metrics
+    collector, the template's retain, primary pod labels and success / failure conditions, and
+    ``runSpec``, the trial template rendered with the trial's parameters as it was run (in the
+    experiment's namespace; left out for a template kept in a ConfigMap, which the store does
+    not hold)."""
+    from kfp_tune.core.trials import render_trial, trial_namespace
+
+    experiment = state.experiment
+    copied: dict[str, Any] = {}
+    if experiment.spec.objective is not None:
+        copied["objective"] = experiment.spec.objective.to_dict()
+    if experiment.spec.metrics_collector_spec is not None:
+        copied["metricsCollector"] = experiment.spec.metrics_collector_spec.to_dict()
+    template = experiment.spec.trial_template
+    if template is None:
+        return copied
+    if template.retain:
+        copied["retainRun"] = True
+    if template.primary_pod_labels:
+        copied["primaryPodLabels"] = dict(template.primary_pod_labels)
+    if template.success_condition and template.failure_condition:
+        copied["successCondition"], copied["failureCondition"] = template.success_condition, template.failure_condition
+    if template.trial_spec is not None:
+        copied["runSpec"] = render_trial(experiment, trial, trial_namespace(experiment))
+    return copied
+
+
 def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
     """A trial as Katib's Trial object, from its records."""
     from kfp_tune.reports import katib_stop_rules
@@ -718,6 +747,7 @@ def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
         "parameterAssignments": [{"name": k, "value": v} for k, v in state.in_spec_order(trial).items()],  # Katib's: the search space's order
         "primaryContainerName": template.primary_container_name if template is not None else "",
     }
+    spec.update(_katib_trial_spec_from_experiment(state, trial))
     rules = katib_stop_rules(trial)
     if rules:  # Katib leaves the field out when there is none (omitempty)
         spec["earlyStoppingRules"] = rules
