@@ -75,7 +75,23 @@ def test_cmaes_takes_any_integer_random_state_as_katibs_goptuna_does(seed: str, 
     assert problem_of(load_experiment(doc)).seed == used
     first = _first_suggestions(doc)
     assert first == _first_suggestions(doc) and first != _first_suggestions(_cmaes(("random_state", "1")))
-    assert [e.message for e in validation_errors(_cmaes(("random_state", "-1.5")))] == ["random_state: expected an integer, got '-1.5'"]
+
+
+@pytest.mark.parametrize("seed", ["-1.5", " 5", "5 ", "1_000", "²", "", "9223372036854775808", "-9223372036854775809", "18446744073709551615", "99999999999999999999999999"])
+def test_cmaes_refuses_a_random_state_katibs_goptuna_cannot_read(seed: str) -> None:
+    """Katib's converter reads random_state with strconv.Atoi: ASCII digits with an optional sign,
+    in int64's range; anything else fails Katib's experiment, where Python's int() took spaces,
+    "_" and any size (and 2**64 - 1 then seeded as -1 does)."""
+    errors = validation_errors(_cmaes(("random_state", seed)))
+    assert [(e.path, e.message) for e in errors] == [
+        ("spec.algorithm.algorithmSettings[0].value", f"random_state: expected an integer in Go's int64 range (Katib's goptuna service reads it with strconv.Atoi), got {seed!r}")]
+
+
+@pytest.mark.parametrize("seed, used", [("+5", 5), ("007", 7), ("9223372036854775807", 2**63 - 1), ("-9223372036854775808", 2**63)])
+def test_cmaes_takes_every_random_state_atoi_takes(seed: str, used: int) -> None:
+    doc = _cmaes(("random_state", seed))
+    assert validation_errors(doc) == []
+    assert problem_of(load_experiment(doc)).seed == used
 
 
 PBT_PARAMETERS = [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1", "step": "0.1"}},

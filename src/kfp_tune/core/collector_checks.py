@@ -19,9 +19,10 @@ from kfp_tune.core.vocabulary import CollectorKind
 PATH = "spec.metricsCollectorSpec"
 DEFAULT_PORT = 8080
 """The port Katib's PrometheusMetric collector scrapes when none is given."""
-PORT_TEXT = re.compile(r"[+-]?[0-9]+")
-"""A port's text as Go's strconv.Atoi reads it, which Katib's webhook uses: ASCII digits with an
-optional sign (not "²" or Arabic-Indic digits, which str.isdigit takes)."""
+GO_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+"""An integer's text as Go's strconv.Atoi reads it (Katib's webhook for a port, its goptuna
+converter for cmaes's random_state): ASCII digits with an optional sign, no spaces, no "_"
+(not "²" or Arabic-Indic digits, which str.isdigit and int() take)."""
 
 
 def katib_port(port: Any) -> Any:
@@ -47,7 +48,7 @@ def collector_problems(spec: ExperimentSpec) -> list[FieldError]:
             return [FieldError(f"{PATH}.source.httpGet", f"expected a mapping (port, path), got {shown(http_get)}")]
         http_get = http_get or {}
         port = katib_port(http_get.get("port"))  # Katib's default, for a "0" port too
-        if isinstance(port, bool) or not isinstance(port, (int, str)) or not PORT_TEXT.fullmatch(str(port)) or not 0 < int(port) < 65536:
+        if isinstance(port, bool) or not isinstance(port, (int, str)) or not GO_INT_TEXT.fullmatch(str(port)) or not 0 < int(port) < 65536:
             problems.append(FieldError(f"{PATH}.source.httpGet.port", f"must be a port number from 1 to 65535 for the PrometheusMetric collector, got {shown(port)}"))
         path = http_get.get("path") or "/metrics"
         if not isinstance(path, str) or not path.startswith("/"):
