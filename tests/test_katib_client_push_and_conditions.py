@@ -206,3 +206,57 @@ def test_katibs_tune_with_a_host_sends_through_tune_hosts_path_refusing_windows_
             name="on-windows", objective=reports_and_returns, parameters={"lr": search.double(0.01, 0.1)}, objective_metric_name="acc")
     assert isinstance(refused.value.__cause__, UnsupportedPlatform) and "WSL2" in str(refused.value)
     assert kfp_host.posted("runs") == []
+
+
+
+# --- KatibClient.tune: what Katib's tune() gives the function, and what it refuses ---------------------------------------------------
+
+
+def prints_what_it_gets(parameters):
+    # as a Katib notebook may use a value: as text (subprocess arguments, os.environ, concatenation)
+    print(f"seen={parameters!r}")
+    print("acc=" + parameters["lr"])
+
+
+KATIB_PARAMETERS = {"lr": search.double(0.1, 0.2), "layers": search.int(1, 3), "opt": search.categorical(["adam", "sgd"]), "epochs": 2, "tag": "x"}
+
+
+def test_katibs_tune_gives_the_function_the_searched_values_as_text_as_katibs_sdk_does(tmp_path, monkeypatch):
+    """Katib's SDK writes ``'${trialParameters.lr}'`` into its call of the function
+    (utils.get_trial_substitutions_from_dict, get_exec_script_from_objective), so each searched
+    value arrives as the trial's string, and a fixed value as written (an int stays an int).
+    KatibClient.tune gave the searched ones typed, so ``"acc=" + parameters["lr"]`` failed every
+    trial (TypeError). kfp_tune.tune still gives them typed."""
+    import kfp_tune
+
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    katib = KatibClient(store=str(tmp_path / "katib"))
+    katib.tune(name="as-text", objective=prints_what_it_gets, parameters=dict(KATIB_PARAMETERS), objective_metric_name="acc",
+               max_trial_count=2, parallel_trial_count=1, algorithm_settings={"random_state": "3"})
+    assert katib.get_experiment("as-text").status.trials_succeeded == 2
+    for trial in katib.list_trials("as-text"):
+        given = {a.name: a.value for a in trial.spec.parameter_assignments}
+        seen = next(line for line in katib.get_job_logs("as-text", trial.metadata.name) if line.startswith("seen="))
+        assert seen == f"seen={ {**given, 'epochs': 2, 'tag': 'x'}!r}"
+        assert float(trial.status.observation.metrics[0].latest) == float(given["lr"])
+    typed: list[dict] = []
+    kfp_tune.tune(lambda parameters: typed.append(parameters) or 1.0, dict(KATIB_PARAMETERS), store=str(tmp_path / "typed"), max_trial_count=1,
+                  algorithm="random")
+    assert [type(typed[0][name]) for name in ("lr", "layers", "opt", "epochs", "tag")] == [float, int, str, int, str]
+
+
+def test_katibs_tune_with_a_host_writes_the_searched_values_as_text_into_the_trials_call(monkeypatch):
+    """The trial script KatibClient.tune sends calls the function as Katib's does: the trial's
+    strings for the searched values, fixed values as given."""
+    import kfp_tune.remote
+
+    sent: list[Any] = []
+    monkeypatch.setattr(kfp_tune.remote, "submit_experiment", lambda experiment, **kwargs: sent.append(experiment))
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")  # the store is not read here
+    katib = KatibClient(store="s3://mlpipeline/kfp-tune", host="http://kfp.example:8888")
+    katib.tune(name="as-text", objective=prints_what_it_gets, parameters=dict(KATIB_PARAMETERS), objective_metric_name="acc")
+    (experiment,) = sent
+    (container,) = substitute(experiment.spec.trial_template.trial_spec, {"lr": "0.15", "layers": "2", "opt": "sgd"})["spec"]["template"]["spec"]["containers"]
+    done = _run_as_the_pod(container["args"][0], {})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[:2] == ["seen={'lr': '0.15', 'layers': '2', 'opt': 'sgd', 'epochs': 2, 'tag': 'x'}", "acc=0.15"]

@@ -510,23 +510,36 @@ def tune(
     given = [key for key in _REMOTE_ONLY if arguments[key] is not None]
     if given:
         raise TypeError(f"tune(): {given[0]} is for trials on Kubeflow: pass host= (the KFP API's URL) or client= with it")
-    _check_tune_arguments(arguments)
-    if name is None:
-        name = _default_name(objective)
+    return tune_here(arguments)
+
+
+def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False) -> TuneResult:
+    """``tune()``'s trials in this process from its arguments: every argument checked, then run
+    to the end. ``KatibClient.tune`` without a host runs through here too, with
+    ``searched_as_text``: the searched values go to the function as the trial's strings, as
+    Katib's SDK substitutes them into its call (``'${trialParameters.lr}'``), not typed.
+    Warnings name the line that called ``tune()`` (or ``KatibClient.tune``)."""
+    _check_tune_arguments(dict(arguments))
+    objective, parameters, objective_metric_name = arguments["objective"], arguments["parameters"], arguments["objective_metric_name"]
+    name = arguments["name"] if arguments["name"] is not None else _default_name(objective)
+    max_trial_count, max_failed_trial_count = arguments["max_trial_count"], arguments["max_failed_trial_count"]
+    goal, additional_metric_names = arguments["goal"], arguments["additional_metric_names"]
     try:
         experiment = function_experiment(
-            name, parameters, objective_metric_name, objective_type, algorithm, algorithm_settings,
-            int(max_trial_count) if max_trial_count is not None else None, int(parallel_trial_count),
+            name, parameters, objective_metric_name, arguments["objective_type"], arguments["algorithm"], arguments["algorithm_settings"],
+            int(max_trial_count) if max_trial_count is not None else None, int(arguments["parallel_trial_count"]),
             int(max_failed_trial_count) if max_failed_trial_count is not None else None,
             float(goal) if goal is not None else None, list(additional_metric_names) if additional_metric_names is not None else None,
         )
     except SpecError as exc:
         raise TuneArgumentError(exc.errors, parameters) from None
-    target = as_store(store)  # a Store object as Client takes one (a plug-in's, an in-memory one), or its URI
+    target = as_store(arguments["store"])  # a Store object as Client takes one (a plug-in's, an in-memory one), or its URI
     from kfp_tune.core.catalogue import experiment_space
 
     space = experiment_space(experiment.spec)
-    launcher = FunctionTrials(objective, parameters, space, objective_metric_name, metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else ())
+    launcher = FunctionTrials(objective, parameters, space, objective_metric_name,
+                              metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else (), searched_as_text=searched_as_text)
+    take_over = bool(arguments.get("take_over", False))
     _warn_if_resumed(target, experiment, take_over)
     run_inline(target, experiment, launcher, take_over=take_over)
     result = tune_result(target, experiment.name)
@@ -534,7 +547,7 @@ def tune(
 
     warning = no_trial_succeeded(result)
     if warning:
-        warnings.warn(warning, stacklevel=2)
+        warnings.warn(warning, stacklevel=3)
     return result
 
 
@@ -543,15 +556,18 @@ class FunctionTrials(FunctionLauncher):
     ``parameters`` go to the function beside the searched ones, in the order given, as Katib's
     SDK passes them (``utils.get_trial_substitutions_from_dict``), and what it reports with
     :func:`kfp_tune.report_metrics` while it runs is the trial's (Katib's Push collector), before
-    what it returns or prints."""
+    what it returns or prints. ``searched_as_text``: the searched values as the trial's strings
+    ('0.155'), as Katib's SDK gives them (``KatibClient.tune``); else typed (``tune()``)."""
 
     def __init__(self, objective: Callable[[dict[str, Any]], Any], parameters: Mapping[str, Any], space: SearchSpace,
-                 objective_metric: str, metric_names: Sequence[str] = ()):
+                 objective_metric: str, metric_names: Sequence[str] = (), searched_as_text: bool = False):
         super().__init__(self._call, space, objective_metric, metric_names)
         self.function, self.order, self.fixed = objective, list(parameters), fixed_values(parameters)
+        self.searched_as_text = searched_as_text
         self._local = threading.local()
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
+        self._local.assignment = trial.assignment  # the trial's strings, for searched_as_text
         with reports_in_this_thread() as reports:
             self._local.reports = reports
             outcome = super().run(trial)
@@ -560,6 +576,8 @@ class FunctionTrials(FunctionLauncher):
         return dataclasses.replace(outcome, pushed=[*reports, *outcome.pushed])
 
     def _call(self, searched: dict[str, Any]) -> Any:
+        if self.searched_as_text:
+            searched = dict(self._local.assignment)
         returned = self.function({name: self.fixed[name] if name in self.fixed else searched[name] for name in self.order})
         if returned is None and self._local.reports:
             return {}  # it reported its metrics: nothing printed is read, as Katib's Push collector reads no output
@@ -586,7 +604,7 @@ def _warn_if_resumed(store: Any, experiment: Experiment, take_over: bool = False
     except DamagedRecord:
         return  # the run refuses it, saying why
     if note:
-        warnings.warn(f"tune(): {note}; to start a new experiment, pass another name=", stacklevel=3)
+        warnings.warn(f"tune(): {note}; to start a new experiment, pass another name=", stacklevel=4)  # the line that called tune(), through tune_here
 
 
 _REMOTE_ONLY = (
@@ -635,6 +653,7 @@ def remote_experiment(arguments: dict[str, Any]) -> Experiment:
             trial_active_deadline_seconds=checked.get("trial_active_deadline_seconds"),
             retain_trials=False if checked.get("retain_trials") is None else checked["retain_trials"],
             metrics_collector=checked.get("metrics_collector") or "StdOut",  # KatibClient.tune's metrics_collector_config kind
+            searched_as_text=bool(checked.get("searched_as_text")),  # KatibClient.tune: the values as Katib's SDK gives them
         )
     except SpecError as exc:
         raise TuneArgumentError(exc.errors, parameters) from None
@@ -645,7 +664,8 @@ def remote_experiment(arguments: dict[str, Any]) -> Experiment:
 def submit_tuning(arguments: Mapping[str, Any]) -> RemoteTuning:
     """``tune(host=)``'s run on Kubeflow from its arguments: the platform and every argument
     checked, then the experiment sent. ``KatibClient.tune`` with a host sends through here too,
-    adding ``metrics_collector`` (its ``metrics_collector_config`` kind)."""
+    adding ``metrics_collector`` (its ``metrics_collector_config`` kind) and ``searched_as_text``
+    (the function gets the trial's strings, as from Katib's SDK)."""
     from kfp_tune.core.supported_os import refuse_unsupported_platform
     from kfp_tune.remote import submit_experiment
 

@@ -192,6 +192,7 @@ def trial_script(
     fixed: Mapping[str, Any] | None = None,
     order: Sequence[str] = (),
     push: bool = False,
+    searched_as_text: bool = False,
 ) -> str:
     """The ``sh -c`` script a trial runs: pip install, then the function's source and a call with
     this trial's ``${trialParameters.x}`` values, written to a file and run with ``python3 -u``.
@@ -200,9 +201,12 @@ def trial_script(
     searched ones, in ``order``, as Katib's SDK writes them into its call. ``push``: the Push
     collector reads no output, so what the function returns is reported with
     :func:`kfp_tune.report_metrics` (after its own reports, as ``tune()`` in this process keeps
-    it), and a trial image without kfp-tune fails first, saying so."""
+    it), and a trial image without kfp-tune fails first, saying so. ``searched_as_text``: the
+    searched values go to the function as the trial's strings, as Katib's SDK writes them into
+    its call (``'${trialParameters.lr}'``, ``KatibClient.tune``); else typed, as ``tune()`` gives them."""
     source = function_source(objective)
-    kinds = {p.name: p.parameter_type for p in parameters}
+    kinds = {p.name: "text" if searched_as_text else p.parameter_type for p in parameters}  # typed() leaves a "text" value as it is
+    given_as = "as text, as Katib's tune() gives them" if searched_as_text else "typed as tune() gives them"
     texts = ", ".join(f"{p.name!r}: {_value_text(p)}" for p in parameters)
     fixed_text = repr(json.dumps(dict(fixed or {})))  # a Python literal of JSON: any text is safe in it
     names = list(order) or list(kinds)
@@ -225,8 +229,8 @@ def trial_script(
     call = textwrap.dedent(f'''
 
         def {_WRAPPER_PREFIX}_trial({_WRAPPER_PREFIX}_objective={objective.__name__}):
-            """kfp-tune: call {objective.__name__} with this trial's parameters, typed as tune() gives
-            them; {returned_goes} (The
+            """kfp-tune: call {objective.__name__} with this trial's parameters, {given_as};
+            {returned_goes} (The
             function comes in as an argument: its name may be one of the names used here.)"""
             import math as _math
             import numbers as _numbers
@@ -483,6 +487,7 @@ def function_job_experiment(
     trial_active_deadline_seconds: int | None = None,
     retain_trials: bool = False,
     metrics_collector: str = "StdOut",
+    searched_as_text: bool = False,
 ) -> Experiment:
     """The Katib Experiment whose trials run ``objective`` in ``base_image``, as Katib's SDK
     ``tune()`` builds it: a batch/v1 Job per trial (``restartPolicy: Never``), the collector
@@ -490,8 +495,8 @@ def function_job_experiment(
     metrics; Push, as Katib's ``metrics_collector_config={"kind": "Push"}``: it calls
     :func:`kfp_tune.report_metrics` in the trial, which then needs kfp-tune in its image),
     ``trial_active_deadline_seconds`` as the Job's ``activeDeadlineSeconds``,
-    ``retain_trials`` as the template's ``retain`` (the Job and its pods are kept after the trial).
-    Validated as any Experiment; RemoteArgumentError or SpecError (with field paths) when not."""
+    ``retain_trials`` as the template's ``retain`` (the Job and its pods are kept after the trial),
+    ``searched_as_text`` as :func:`trial_script` takes it. Validated as any Experiment; RemoteArgumentError or SpecError (with field paths) when not."""
     if metrics_collector not in FUNCTION_COLLECTORS:
         raise _refuse("metrics_collector", f"expected one of {', '.join(FUNCTION_COLLECTORS)} (a function's trials report through stdout "
                       f"or with kfp_tune.report_metrics), got {shown(metrics_collector)}")
@@ -517,7 +522,8 @@ def function_job_experiment(
         "name": PRIMARY_CONTAINER,
         "image": base_image,
         "command": ["sh", "-c"],
-        "args": [trial_script(objective, params, metric_name, packages, urls, fixed, list(parameters), push=push)],
+        "args": [trial_script(objective, params, metric_name, packages, urls, fixed, list(parameters), push=push,
+                                  searched_as_text=searched_as_text)],
     }
     if resources:
         container["resources"] = resources
