@@ -136,8 +136,48 @@ class KatibModel(KatibObject):
         value = self.get(json_name(name))
         return _timestamp(value) if kind == DATETIME else value
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        """Katib's models' setters (``exp.spec.max_trial_count = 2``): the field is written
+        under its JSON name, so ``to_dict()`` and ``create_experiment`` take it (a model as its
+        dict, a ``datetime`` as RFC 3339 text, as they are read); None clears it. An attribute
+        the model does not have is an AttributeError: it would be in no document sent."""
+        if name.startswith("_"):
+            object.__setattr__(self, name, value)
+            return
+        kind = SCHEMAS.get(self._model, {}).get(name)
+        if kind is None:
+            raise AttributeError(f"{self._model or type(self).__name__!r} object has no attribute {name!r} to set")
+        if value is None:
+            self.pop(json_name(name), None)
+        elif isinstance(value, KatibModel) and value._model == kind:
+            self[json_name(name)] = value  # the same object, as Katib's setter keeps it: later changes to it show here
+        else:
+            self[json_name(name)] = _typed(_document(value), kind)
+
+    def to_str(self) -> str:
+        """The model as ``pprint`` writes its ``to_dict()``, as Katib's models' ``to_str()``."""
+        import pprint
+
+        return pprint.pformat(self.to_dict())
+
     def __repr__(self) -> str:
         return f"{self._model}({dict.__repr__(self)})"
+
+
+def _document(value: Any) -> Any:
+    """A value given to a model's setter as the stored documents hold it: Katib's SDK models
+    (and the Kubernetes client's) as their JSON (unset fields left out, as Katib's client
+    sends them), datetimes as RFC 3339 text in UTC (a naive one taken as UTC)."""
+    if isinstance(value, _dt.datetime):
+        aware = value if value.tzinfo is not None else value.replace(tzinfo=_dt.timezone.utc)
+        return aware.astimezone(_dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(getattr(value, "openapi_types", None), dict) and isinstance(getattr(value, "attribute_map", None), dict):
+        return {value.attribute_map[a]: _document(getattr(value, a)) for a in value.openapi_types if getattr(value, a, None) is not None}
+    if isinstance(value, Mapping) and not isinstance(value, KatibObject):
+        return {key: _document(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_document(item) for item in value]
+    return value
 
 
 def _typed(value: Any, kind: str) -> Any:
@@ -219,6 +259,18 @@ def _settings(algorithm_settings: Any) -> dict[str, Any] | None:
             out[name] = value
         return out
     raise TypeError(f"KatibClient.tune: algorithm_settings: expected a dict or a list of V1beta1AlgorithmSetting, got {type(algorithm_settings).__name__}")
+
+
+def _katib_name(name: Any, method: str, field: str = "name") -> str:
+    """A name a method sends to Katib's API server: one that is not a str (``None``) is
+    refused there, and Katib's SDK raises that refusal as a RuntimeError (``Failed to get
+    Katib Experiment: ns/None``); :class:`InvalidRequestError` here, where kfp-tune's Client
+    raises TypeError."""
+    from kfp_tune.core.errors import shown
+
+    if not isinstance(name, str):
+        raise InvalidRequestError(f"KatibClient.{method}: {field}: expected a name (str), got {shown(name)}")
+    return name
 
 
 def _sent_store_uri(store: Any) -> str | None:
@@ -525,7 +577,7 @@ class KatibClient:
                 that is not valid, or a record that cannot be read.
         """
         with katib_errors():
-            return KatibModel(self.client.get_experiment(name), "V1beta1Experiment")
+            return KatibModel(self.client.get_experiment(_katib_name(name, "get_experiment")), "V1beta1Experiment")
 
     def list_experiments(self, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibModel]:
         """Every experiment in the store, by name (one whose record is damaged is left out, with
@@ -585,6 +637,7 @@ class KatibClient:
                 drives it.
         """
         with katib_errors():
+            name = _katib_name(name, "wait_for_experiment_condition")
             return KatibModel(self.client.wait_for_experiment_condition(name, expected_condition, timeout, polling_interval), "V1beta1Experiment")
 
     def edit_experiment_budget(
@@ -599,7 +652,11 @@ class KatibClient:
         """Change the experiment's budget, as Katib's webhook allows it (see
         :meth:`kfp_tune.Client.edit_experiment_budget`): a run that drives the experiment
         follows it; a completed experiment takes it only when it may restart (it succeeded by
-        reaching maxTrialCount under resumePolicy LongRunning or FromVolume).
+        reaching maxTrialCount under resumePolicy LongRunning or FromVolume). It is then
+        Restarting, and without a host nothing drives it in the background as Katib's
+        controller does: it waits (``wait_for_experiment_condition`` times out) until a run
+        resumes it: ``kfp-tune run`` of its stored spec (``get_experiment(name).to_dict()``
+        written as YAML).
 
         Raises:
             ValueError: no budget given (as Katib's SDK).
@@ -608,7 +665,7 @@ class KatibClient:
                 it refuses), or no experiment of that name.
         """
         with katib_errors():
-            self.client.edit_experiment_budget(name, max_trial_count, parallel_trial_count, max_failed_trial_count)
+            self.client.edit_experiment_budget(_katib_name(name, "edit_experiment_budget"), max_trial_count, parallel_trial_count, max_failed_trial_count)
 
     def delete_experiment(self, name: str, namespace: str | None = None, delete_options: Any = None) -> None:
         """Delete the experiment's records at once, as Katib deletes the custom resource (no
@@ -622,7 +679,7 @@ class KatibClient:
                 that name.
         """
         with katib_errors():
-            self.client.delete_experiment(name, confirm=True)
+            self.client.delete_experiment(_katib_name(name, "delete_experiment"), confirm=True)
 
     def get_suggestion(self, *args: Any, **kwargs: Any) -> None:
         """Not supported: kfp-tune has no Suggestion objects (NotImplementedError)."""
@@ -642,7 +699,7 @@ class KatibClient:
             RuntimeError: no trial of that name (TrialNotFound), or a name that is not valid.
         """
         with katib_errors():
-            return KatibModel(self.client.get_trial(name), "V1beta1Trial")
+            return KatibModel(self.client.get_trial(_katib_name(name, "get_trial")), "V1beta1Trial")
 
     def list_trials(self, experiment_name: str | None = None, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibModel]:
         """The trials of the experiment (``V1beta1Trial``), in the order created, or of every
@@ -671,7 +728,7 @@ class KatibClient:
         ``parameter_assignments``, ``observation.metrics``); None while no trial has reported
         the objective. RuntimeError when there is no such experiment."""
         with katib_errors():
-            optimal = self.client.get_optimal_hyperparameters(name)
+            optimal = self.client.get_optimal_hyperparameters(_katib_name(name, "get_optimal_hyperparameters"))
         return None if optimal is None else KatibModel(optimal, "V1beta1OptimalTrial")
 
     def get_trial_metrics(self, name: str, namespace: str | None = None, db_manager_address: str = "", timeout: int = DEFAULT_TIMEOUT) -> list[KatibModel]:
@@ -683,7 +740,7 @@ class KatibClient:
             RuntimeError: no trial of that name.
         """
         with katib_errors():
-            reports = self.client.get_trial_metrics(name)
+            reports = self.client.get_trial_metrics(_katib_name(name, "get_trial_metrics"))
         return [
             KatibModel({"timeStamp": "", "metric": {"name": m["name"], "value": m["value"] if isinstance(m["value"], str) else repr(m["value"])}}, "MetricLog")
             for m in reports
