@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import ast
+import itertools
 import os
 import shlex
 import sys
 import time
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -117,19 +119,33 @@ def test_mount_rewrites_flag_values_but_not_lookalikes(tmp_path):
     assert launcher._map("my/data/x") == "my/data/x"
 
 
-def test_deadline_kills_the_trial(tmp_path, monkeypatch):
-    """activeDeadlineSeconds ends the trial: the run returns DeadlineExceeded and the trial's
-    process is gone (it would otherwise sleep for an hour). The launcher's clock stands still
-    until the trial has written its pid (whole: written aside, then renamed), then jumps past the
-    deadline: a slow start on a loaded machine cannot beat the deadline."""
+def _past_the_deadline_once_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sleep_seconds: int) -> tuple[str, Path]:
+    """A trial script that writes its pid (whole: written aside, then renamed) to the file
+    returned, then sleeps ``sleep_seconds``; and the launcher's clock for it, which reads 0.0 as
+    the trial's start (the first read, ``_watch``'s ``started``: no other read of the launcher's
+    clock comes before it), stands still until the pid is there, then is past any deadline.
+    Whichever comes first, that first read or the pid file, the deadline passes at the first
+    look after the pid is written, and not before: neither a slow start on a loaded machine nor
+    a fast trial (its pid written before ``started`` is read) can move it."""
     pid_file = tmp_path / "pid"
     script = (f"import os, time; open({str(pid_file) + '.tmp'!r}, 'w').write(str(os.getpid())); "
-              f"os.replace({str(pid_file) + '.tmp'!r}, {str(pid_file)!r}); time.sleep(3600)")
+              f"os.replace({str(pid_file) + '.tmp'!r}, {str(pid_file)!r}); time.sleep({sleep_seconds})")
+    reads = itertools.count()
 
     def clock() -> float:
-        return time.monotonic() + 1e6 if pid_file.exists() else 0.0
+        if next(reads) == 0:
+            assert sys._getframe(1).f_code.co_name == "_watch", "the first read of the clock is the trial's start"
+            return 0.0
+        return time.monotonic() + 1e6 if pid_file.exists() else 0.0  # after the jump, real time: the kill's grace period as it is
 
     monkeypatch.setattr(local, "time", SimpleNamespace(monotonic=clock, sleep=time.sleep))
+    return script, pid_file
+
+
+def test_deadline_kills_the_trial(tmp_path, monkeypatch):
+    """activeDeadlineSeconds ends the trial: the run returns DeadlineExceeded and the trial's
+    process is gone (it would otherwise sleep for an hour)."""
+    script, pid_file = _past_the_deadline_once_started(tmp_path, monkeypatch, 3600)
     outcome, _ = _run({"command": ["python3", "-c", shlex.quote(script)]}, manifest_spec={"activeDeadlineSeconds": 1})
     assert outcome.phase == "Failed" and outcome.reason == "DeadlineExceeded"
     pid = int(pid_file.read_text())
@@ -255,14 +271,7 @@ def test_every_kinds_deadline_kills_the_trial_with_its_controllers_reason(case, 
     too, each failing the trial with the reason its controller gives. The clock jumps past the
     deadline once the trial has written its pid; a trial not held to it ends by itself (10 s)
     and Succeeds."""
-    pid_file = tmp_path / "pid"
-    script = (f"import os, time; open({str(pid_file) + '.tmp'!r}, 'w').write(str(os.getpid())); "
-              f"os.replace({str(pid_file) + '.tmp'!r}, {str(pid_file)!r}); time.sleep(10)")
-
-    def clock() -> float:
-        return time.monotonic() + 1e6 if pid_file.exists() else 0.0
-
-    monkeypatch.setattr(local, "time", SimpleNamespace(monotonic=clock, sleep=time.sleep))
+    script, _ = _past_the_deadline_once_started(tmp_path, monkeypatch, 10)
     make, reason = KIND_DEADLINES[case]
     manifest = {**make({"name": "main", "command": ["python3", "-c", shlex.quote(script)]}), "metadata": {"name": "t"}}
     if case == "trainjob":
