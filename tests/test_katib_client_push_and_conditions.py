@@ -208,7 +208,6 @@ def test_katibs_tune_with_a_host_sends_through_tune_hosts_path_refusing_windows_
     assert kfp_host.posted("runs") == []
 
 
-
 # --- KatibClient.tune: what Katib's tune() gives the function, and what it refuses ---------------------------------------------------
 
 
@@ -260,3 +259,40 @@ def test_katibs_tune_with_a_host_writes_the_searched_values_as_text_into_the_tri
     done = _run_as_the_pod(container["args"][0], {})
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[:2] == ["seen={'lr': '0.15', 'layers': '2', 'opt': 'sgd', 'epochs': 2, 'tag': 'x'}", "acc=0.15"]
+
+
+def test_katibs_tune_refuses_what_katibs_webhook_would_with_a_runtime_error(tmp_path, monkeypatch):
+    """Katib's tune() checks only the name, objective and parameters being given (ValueError)
+    before creating the Experiment; what its webhook refuses makes the create fail, a
+    RuntimeError. KatibClient.tune raised TuneArgumentError (a ValueError), so a notebook's
+    ``except RuntimeError`` missed it. It is TuneRefusedError now: a SpecRefusedError, so a
+    RuntimeError, and still the ValueError and TuneArgumentError kfp_tune.tune raises."""
+    import kfp_tune.remote
+    from kfp_tune.api import TuneArgumentError
+    from kfp_tune.katib_client import SpecRefusedError, TuneRefusedError
+
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    katib = KatibClient(store=str(tmp_path))
+    given = {"objective": prints_what_it_gets, "objective_metric_name": "acc", "max_trial_count": 4}
+    for changed, says in (
+        ({"parameters": {"lr": search.double(0.2, 0.1)}}, r"parameters\['lr'\]\.min \(spec\.parameters\[0\]\.feasibleSpace\.min\): expected min < max"),
+        ({"objective_type": "max"}, r"objective_type \(spec\.objective\.type\): expected 'minimize' or 'maximize', got 'max'"),
+        ({"parallel_trial_count": 5}, r"parallel_trial_count \(spec\.parallelTrialCount\): expected at most spec\.maxTrialCount \(4\), got 5"),
+        ({"parameters": {"lr": 0.1}}, r"parameters \(spec\.parameters\): required: at least one parameter to search .*every value is fixed: \['lr'\]"),
+        ({"algorithm_name": "nosuch"}, r"algorithm \(spec\.algorithm\.algorithmName\): unknown algorithm 'nosuch': Katib has no Suggestion for it"),
+    ):
+        arguments = {**given, "parameters": {"lr": search.double(0.1, 0.2)}, **changed}
+        with pytest.raises(RuntimeError, match=says) as refused:
+            katib.tune(name="refused", **arguments)
+        assert all(isinstance(refused.value, kind) for kind in (TuneRefusedError, SpecRefusedError, TuneArgumentError, ValueError)), changed
+    with pytest.raises(ValueError, match="objective, parameters and objective_metric_name are required") as katibs_own:
+        katib.tune(name="refused", parameters={"lr": search.double(0.1, 0.2)}, objective_metric_name="acc")
+    assert not isinstance(katibs_own.value, RuntimeError)
+    assert katib.list_experiments() == []
+    sent: list[Any] = []
+    monkeypatch.setattr(kfp_tune.remote, "submit_experiment", lambda experiment, **kwargs: sent.append(experiment))
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")  # the store is not read here
+    with pytest.raises(RuntimeError, match=r"objective_type \(spec\.objective\.type\): expected 'minimize' or 'maximize', got 'max'") as on_host:
+        KatibClient(store="s3://mlpipeline/kfp-tune", host="http://kfp.example:8888").tune(
+            name="max", parameters={"lr": search.double(0.1, 0.2)}, objective_type="max", **given)
+    assert isinstance(on_host.value, TuneRefusedError) and sent == []

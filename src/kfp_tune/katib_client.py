@@ -27,6 +27,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from kfp_tune.api import TuneArgumentError  # for TuneRefusedError
 from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition, json_name, katib_value
 from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError, KfpTuneError, SpecError, StoreError, StoreInputError
 
@@ -212,6 +213,13 @@ class SpecRefusedError(SpecError, RuntimeError):
     """An experiment Katib's webhook would refuse, with every problem and its field path."""
 
 
+class TuneRefusedError(SpecRefusedError, TuneArgumentError):
+    """``tune()`` arguments whose experiment Katib's webhook would refuse (min > max, an objective
+    type or algorithm it does not know, parallel_trial_count above max_trial_count): the
+    RuntimeError Katib's ``tune()`` raises when the Experiment's create fails, and the
+    ValueError (TuneArgumentError) ``kfp_tune.tune`` raises, naming the argument."""
+
+
 class KatibClientError(KfpTuneError, RuntimeError):
     """Any other refusal of a request."""
 
@@ -243,6 +251,39 @@ def katib_errors(passing: tuple[type[BaseException], ...] = ()) -> Iterator[None
     except KfpTuneError as exc:
         runtime = next(kind for original, kind in _RUNTIME_KINDS if isinstance(exc, original))
         raise runtime(str(exc)) from exc
+
+
+@contextlib.contextmanager
+def _tune_refused(parameters: Any) -> Iterator[None]:
+    """``tune()``'s refusal of the experiment its arguments make (TuneArgumentError) as Katib's
+    ``tune()`` raises it, when its create fails on the webhook: TuneRefusedError, a RuntimeError
+    (Katib's own checks before the create, a missing name or objective, are ValueErrors there and
+    here)."""
+    try:
+        yield
+    except TuneRefusedError:
+        raise
+    except TuneArgumentError as exc:
+        raise TuneRefusedError(exc.errors, parameters if isinstance(parameters, Mapping) else None) from None
+
+
+def _refuse_as_katibs_webhook(parameters: Any, algorithm_name: Any) -> None:
+    """TuneRefusedError for what Katib's webhook refuses and ``tune()`` refuses with a plain
+    ValueError before building the experiment: no parameter to search (an empty spec.parameters)
+    and an algorithm Katib has no Suggestion for."""
+    from kfp_tune.core.catalogue import ALGORITHMS
+    from kfp_tune.core.errors import FieldError
+    from kfp_tune.search import is_searched
+
+    errors = []
+    if isinstance(parameters, Mapping) and parameters and not any(is_searched(value) for value in parameters.values()):
+        errors.append(FieldError("spec.parameters", "required: at least one parameter to search (kfp_tune.search.double/int/categorical/"
+                                 f"discrete(...)); every value is fixed: {sorted(map(str, parameters))}"))
+    if isinstance(algorithm_name, str) and algorithm_name and algorithm_name not in ALGORITHMS:
+        errors.append(FieldError("spec.algorithm.algorithmName", f"unknown algorithm {algorithm_name!r}: Katib has no Suggestion for it; "
+                                 f"expected one of {sorted(ALGORITHMS)}"))
+    if errors:
+        raise TuneRefusedError(errors, parameters)
 
 
 def _settings(algorithm_settings: Any) -> dict[str, Any] | None:
@@ -516,8 +557,11 @@ class KatibClient:
                 providers), or a collector other than StdOut and Push.
             ValueError, TypeError: an argument that cannot be used, naming it (before anything
                 runs).
-            RuntimeError: the store holds an experiment of that name that these arguments
-                cannot resume (:class:`ExperimentConflictError`), or a run drives it.
+            RuntimeError: an experiment Katib's webhook would refuse (:class:`TuneRefusedError`,
+                a ValueError too: min > max, an unknown objective type or algorithm, no parameter
+                to search, parallel_trial_count above max_trial_count, ...), the store holds an
+                experiment of that name that these arguments cannot resume
+                (:class:`ExperimentConflictError`), or a run drives it.
         """
         from kfp_tune.api import submit_tuning, tune_here
 
@@ -555,7 +599,8 @@ class KatibClient:
             "max_failed_trial_count": max_failed_trial_count, "goal": objective_goal, "store": self._store_uri(), "name": name,
             "additional_metric_names": additional_metric_names,
         }
-        with katib_errors(passing=(ValueError, TypeError)):
+        _refuse_as_katibs_webhook(parameters, algorithm_name)
+        with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters):
             if host is None:
                 from kfp_tune.core.supported_os import refuse_unsupported_platform
 
@@ -768,5 +813,5 @@ class KatibClient:
 
 __all__ = [
     "ExperimentBusyError", "ExperimentConflictError", "ExperimentFailedError", "InvalidRequestError", "KatibClient", "KatibClientError",
-    "KatibModel", "SpecRefusedError", "StoreFailedError",
+    "KatibModel", "SpecRefusedError", "StoreFailedError", "TuneRefusedError",
 ]
