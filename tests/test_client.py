@@ -1174,3 +1174,20 @@ def test_a_name_that_is_not_a_str_is_a_runtime_error_as_katibs_sdk_raises(store)
                  lambda: katib.edit_experiment_budget(None, max_trial_count=4), lambda: katib.get_optimal_hyperparameters(None)):
         with pytest.raises(RuntimeError, match=r"KatibClient\.\w+: name: expected a name \(str\), got None"):
             call()
+
+
+def test_katibs_tune_records_its_namespace_and_warns_at_the_call_run_again(tmp_path, monkeypatch):
+    """Katib's tune() makes the Experiment in ``namespace`` (or the client's); without a host
+    metadata.namespace was None here. A cell run again (same name) is not refused as Katib's
+    create is (409): it reports the stored experiment with a warning at the user's line."""
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    arguments = {"objective": _katib_objective, "parameters": {"a": search.int(min=10, max=20), "b": search.double(min=0.1, max=0.2)},
+                 "objective_metric_name": "result", "max_trial_count": 1, "parallel_trial_count": 1}
+    katib = KatibClient(namespace="team-b", store=str(tmp_path))
+    katib.tune(name="given", namespace="team-a", **arguments)
+    katib.tune(name="default", **arguments)
+    assert [katib.get_experiment(n).metadata.namespace for n in ("given", "default")] == ["team-a", "team-b"]
+    assert katib.list_trials("given")[0].metadata.namespace == "team-a"
+    with pytest.warns(UserWarning, match="pass another name=") as warned:
+        katib.tune(name="given", namespace="team-a", **arguments)
+    assert [w.filename for w in warned] == [__file__]

@@ -43,7 +43,7 @@ from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, Tri
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import fixed_values, is_searched, to_parameters
-from kfp_tune.stores import as_store, is_store, open_store, refuse_empty_store
+from kfp_tune.stores import as_store, is_store, open_store
 
 if TYPE_CHECKING:
     from kfp_tune.remote import RemoteTuning
@@ -113,7 +113,8 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
         if not isinstance(arguments[key], str) or not arguments[key]:
             raise TypeError(f"tune(): {key} must be a non-empty string, got {shown(arguments[key])}")
     _check_function_algorithm(arguments["algorithm"])
-    refuse_empty_store(arguments["store"], "tune(): store")  # else taken as not given: the default store, silently (as kfp-tune --store '' is refused)
+    if arguments["store"] == "":  # else taken as not given: the default store, silently (as kfp-tune --store '' is refused)
+        raise ValueError("tune(): store: expected a URI or folder, got an empty string")
     for key in ("store", "name"):
         if arguments[key] is not None and not isinstance(arguments[key], (str, os.PathLike)) and not (key == "store" and is_store(arguments[key])):
             what = "a URI, a folder, a Store object (kfp_tune.core.interfaces.Store) or None" if key == "store" else "a string or None"
@@ -288,8 +289,10 @@ def function_experiment(
     max_failed_trial_count: int | None,
     goal: float | None,
     additional_metric_names: list[str] | None = None,
+    namespace: str | None = None,
 ) -> Experiment:
-    """The Katib Experiment a ``tune`` call stands for, with a template that records the call."""
+    """The Katib Experiment a ``tune`` call stands for, with a template that records the call;
+    ``namespace`` is its ``metadata.namespace`` (``KatibClient.tune``'s, as Katib's sets it)."""
     params = to_parameters(parameters)
     trial_spec = {
         "apiVersion": "kfp-tune.kubeflow.org/v1alpha1",
@@ -301,7 +304,7 @@ def function_experiment(
         },
     }
     experiment = Experiment(
-        metadata=ObjectMeta(name=name),
+        metadata=ObjectMeta(name=name, namespace=namespace or None),
         spec=ExperimentSpec(
             parameters=params,
             objective=ObjectiveSpec(
@@ -529,6 +532,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False) -> T
             int(max_trial_count) if max_trial_count is not None else None, int(arguments["parallel_trial_count"]),
             int(max_failed_trial_count) if max_failed_trial_count is not None else None,
             float(goal) if goal is not None else None, list(additional_metric_names) if additional_metric_names is not None else None,
+            namespace=arguments.get("namespace"),  # KatibClient.tune's; tune() refuses one without a host
         )
     except SpecError as exc:
         raise TuneArgumentError(exc.errors, parameters) from None

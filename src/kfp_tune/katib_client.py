@@ -605,7 +605,7 @@ class KatibClient:
                 from kfp_tune.core.supported_os import refuse_unsupported_platform
 
                 refuse_unsupported_platform()  # searched_as_text: tune_here, as tune() runs it
-                tune_here(arguments, searched_as_text=True)  # in this process a trial's report_metrics calls and its prints are both read
+                tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True)  # in this process a trial's report_metrics calls and its prints are both read
                 return
             # sent as tune(host=) sends it, with the collector asked for: Katib's SDK puts the kind in
             # metricsCollectorSpec, and a Push trial's reports are read, not its output
