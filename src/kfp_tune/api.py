@@ -43,7 +43,7 @@ from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, Tri
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import fixed_values, is_searched, to_parameters
-from kfp_tune.stores import as_store, is_store, open_store
+from kfp_tune.stores import as_store, is_store, open_store, refuse_empty_store
 
 if TYPE_CHECKING:
     from kfp_tune.remote import RemoteTuning
@@ -113,8 +113,7 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
         if not isinstance(arguments[key], str) or not arguments[key]:
             raise TypeError(f"tune(): {key} must be a non-empty string, got {shown(arguments[key])}")
     _check_function_algorithm(arguments["algorithm"])
-    if arguments["store"] == "":  # else taken as not given: the default store, silently (as kfp-tune --store '' is refused)
-        raise ValueError("tune(): store: expected a URI or folder, got an empty string")
+    refuse_empty_store(arguments["store"], "tune(): store")  # else taken as not given: the default store, silently (as kfp-tune --store '' is refused)
     for key in ("store", "name"):
         if arguments[key] is not None and not isinstance(arguments[key], (str, os.PathLike)) and not (key == "store" and is_store(arguments[key])):
             what = "a URI, a folder, a Store object (kfp_tune.core.interfaces.Store) or None" if key == "store" else "a string or None"

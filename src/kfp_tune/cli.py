@@ -26,7 +26,7 @@ from kfp_tune import cli_start
 from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, masked_url, shown, unreachable_reason
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment, ObjectiveSpec
-from kfp_tune.core.vocabulary import STORE_VARIABLE, ObjectiveType, TrialStatus
+from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
 
 if TYPE_CHECKING:
@@ -512,12 +512,11 @@ def _open_store(uri: str | None, look: bool = False) -> Store:
     delete, run at a terminal) waits ``LOOK_RETRY_SECONDS`` for an S3 store that does not answer,
     not the 300 s a run's step waits for one that restarts, unless $KFP_TUNE_STORE_RETRY_SECONDS
     says otherwise."""
-    from kfp_tune.stores import check_environment, check_store_uri, open_store
+    from kfp_tune.stores import check_environment, check_store_uri, open_store, refuse_empty_store, store_variable
 
     check_environment()
-    if uri == "":  # else taken as not given: the default store, silently
-        raise UsageError("--store: expected a URI or folder, got an empty string")
-    given = uri or os.environ.get(STORE_VARIABLE)
+    refuse_empty_store(uri, "--store")  # else taken as not given: the default store, silently
+    given = uri or store_variable(os.environ)
     if given:
         _check("--store" if uri else "$KFP_TUNE_STORE", check_store_uri, given)
     try:
@@ -1230,10 +1229,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from kfp_tune.client import Client, best_objective, experiment_phase
+    from kfp_tune.stores import store_variable
     from kfp_tune.stores.local import LocalStore
 
     store = _open_store(args.store, look=True)
-    given = args.store or os.environ.get(STORE_VARIABLE)
+    given = args.store or store_variable(os.environ)
     if given and isinstance(store, LocalStore) and not store.root.is_dir():  # a mistyped folder is not an empty store
         raise UsageError(f"{'--store' if args.store else '$KFP_TUNE_STORE'} {shown(given)}: no such folder ({store.root}); nothing has run with this store")
     experiments, problems = Client(store).list_experiments_and_problems()

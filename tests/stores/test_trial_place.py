@@ -15,7 +15,7 @@ from kfp_tune.core.vocabulary import PLACE_VARIABLES, S3_ENDPOINT_VARIABLE, STOR
 from kfp_tune.launchers import launcher_from_config
 from kfp_tune.launchers.kubernetes import launcher_env
 from kfp_tune.launchers.local import LocalLauncher
-from kfp_tune.stores import TrialPlaceMissing, open_experiment_records, open_trial_place
+from kfp_tune.stores import DEFAULT_LOCAL_STORE, TrialPlaceMissing, open_experiment_records, open_trial_place, store_variable
 from kfp_tune.stores.local import LocalStore
 from source_scan import literal_uses
 
@@ -52,6 +52,19 @@ def test_the_variables_not_set_are_named_in_the_contracts_order(tmp_path: Path, 
 def test_the_experiments_records_are_opened_from_the_launchers_env(tmp_path: Path) -> None:
     records = open_experiment_records({STORE_VARIABLE: str(tmp_path / "store")}, "exp-2")
     assert records.experiment == "exp-2" and records.store.uri == LocalStore(tmp_path / "store").uri
+
+
+@pytest.mark.parametrize("env", [{STORE_VARIABLE: ""}, {}], ids=["empty", "unset"])
+def test_an_empty_store_variable_is_unset_for_every_reader(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """KFP_TUNE_STORE= in a trial's env raised in open_experiment_records (refused as an empty
+    store given), where the CLI, the API and open_store take an empty $KFP_TUNE_STORE as unset:
+    one rule (stores.store_variable), the default store; the mapping given, not this process's env."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(STORE_VARIABLE, str(tmp_path / "from-this-process"))
+    assert store_variable(env) is None and store_variable({STORE_VARIABLE: "s3://b/p"}) == "s3://b/p"
+    records = open_experiment_records(env, "exp-4")
+    assert records.store.uri == LocalStore(tmp_path / DEFAULT_LOCAL_STORE).uri
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_variables_names_are_spelled_once() -> None:

@@ -143,6 +143,20 @@ def file_uri_path(uri: str) -> str:
     return urllib.request.url2pathname(urlsplit(uri).path)
 
 
+def store_variable(env: Mapping[str, str]) -> str | None:
+    """The store ``$KFP_TUNE_STORE`` names in ``env``; None when it is unset or empty: an empty
+    one is unset, as a shell's ``KFP_TUNE_STORE=`` means, for every reader (the CLI, the API, a
+    trial's own calls)."""
+    return env.get(STORE_VARIABLE) or None
+
+
+def refuse_empty_store(uri: object, field: str = "store") -> None:
+    """An empty store given (``--store ''``, ``tune(store='')``, ``Client('')``) is refused, not
+    taken for the default: a setting that came out empty is a mistake. ``field`` names it."""
+    if uri == "":
+        raise StoreInputError(f"{field}: expected a URI or folder, got an empty string")
+
+
 def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_seconds: float | None = None) -> Store:
     """The store a URI names: ``s3://bucket/prefix`` or ``file:///path`` (or a plain path), or a
     plug-in's scheme (:func:`register_scheme`), opened by its opener; None: ``$KFP_TUNE_STORE``
@@ -153,9 +167,8 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_sec
     Transient S3 failures are retried (:mod:`kfp_tune.stores.retry`) for ``retry_seconds``
     (default: ``$KFP_TUNE_STORE_RETRY_SECONDS``, else 300). A URI or setting that
     cannot work raises StoreInputError (a ValueError) before anything is read or written."""
-    if uri == "":  # not the default store: a setting that came out empty is a mistake (an empty $KFP_TUNE_STORE is unset, as in a shell)
-        raise StoreInputError("store: expected a URI or folder, got an empty string")
-    uri = check_store_uri(uri if uri is not None else os.environ.get(STORE_VARIABLE) or DEFAULT_LOCAL_STORE)
+    refuse_empty_store(uri)
+    uri = check_store_uri(uri if uri is not None else store_variable(os.environ) or DEFAULT_LOCAL_STORE)
     check_environment()
     opener = _OPENERS.get(urlsplit(uri).scheme.lower()) if _SCHEME.match(uri) else None
     if opener is not None:
@@ -179,13 +192,15 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_sec
     return LocalStore(folder)
 
 
-__all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "StoreOpener", "check_environment", "check_store_uri", "is_store", "open_store", "register_scheme", "registered_schemes"]
+__all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "StoreOpener", "check_environment", "check_store_uri", "is_store", "open_store", "refuse_empty_store", "register_scheme",
+           "registered_schemes", "store_variable"]
 
 
 def open_experiment_records(env: Mapping[str, str], experiment: str) -> ExperimentRecords:
     """An experiment's records in the store ``env`` names (``KFP_TUNE_STORE``, and
-    ``KFP_TUNE_S3_ENDPOINT`` when set): the store as a launcher passes it on to its trials."""
-    return ExperimentRecords(open_store(env[STORE_VARIABLE], env.get(S3_ENDPOINT_VARIABLE) or None), experiment)
+    ``KFP_TUNE_S3_ENDPOINT`` when set): the store as a launcher passes it on to its trials; none
+    named (unset or empty, :func:`store_variable`), the default store."""
+    return ExperimentRecords(open_store(store_variable(env) or DEFAULT_LOCAL_STORE, env.get(S3_ENDPOINT_VARIABLE) or None), experiment)
 
 
 class TrialPlaceMissing(KfpTuneError):
