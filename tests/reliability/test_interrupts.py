@@ -219,10 +219,13 @@ def test_a_terminal_closed_under_a_run_ends_it_with_exit_129_though_nothing_can_
     )
     os.close(its_end)
 
+    shown_on_the_terminal: list[bytes] = []
+
     def started() -> bool:  # reading what the run writes, so that it never waits on a full terminal
         while select.select([terminal], [], [], 0)[0]:
             with contextlib.suppress(OSError):
-                if os.read(terminal, 65536):
+                shown_on_the_terminal.append(os.read(terminal, 65536))
+                if shown_on_the_terminal[-1]:
                     continue
             break
         return len(_markers(tmp_path)) == PARALLEL
@@ -232,8 +235,9 @@ def test_a_terminal_closed_under_a_run_ends_it_with_exit_129_though_nothing_can_
         trials = _markers(tmp_path)
     finally:
         os.close(terminal)  # the terminal is closed: the run is hung up
-    assert run.wait(timeout=120) == 128 + signal.SIGHUP
-    assert not [pid for pid in trials.values() if _still_running(pid, "gated_trial.py")], "every stopped trial's process is gone"
+    shown = b"".join(shown_on_the_terminal).decode(errors="replace")[-3000:]
+    assert run.wait(timeout=120) == 128 + signal.SIGHUP, shown
+    assert not [pid for pid in trials.values() if _still_running(pid, "gated_trial.py")], f"every stopped trial's process is gone: {shown}"
     _assert_interrupted_cleanly(tmp_path / "store", name, set(trials), "SIGHUP")
 
 

@@ -63,6 +63,20 @@ def test_a_closed_terminal_s_sighup_reaches_the_handler_too(restore_handlers: No
     assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
 
 
+def test_a_run_s_own_sighup_handler_is_replaced_inside_it(restore_handlers: None) -> None:
+    """The inline runner's handler stands around the slots': SIGHUP must reach the slots' one
+    (which stops the trials) there too, as SIGINT and SIGTERM do; once kept as a program's own,
+    the runner's raised at once and the run exited 129 with its trials still running."""
+    names: list[str] = []
+    with handling_stop_signals(lambda name: names.append(f"runner {name}")):
+        with handling_stop_signals(lambda name: names.append(f"slots {name}")):
+            signal.raise_signal(signal.SIGHUP)
+            signal.raise_signal(signal.SIGTERM)
+        signal.raise_signal(signal.SIGHUP)
+    assert names == ["slots SIGHUP", "slots SIGTERM", "runner SIGHUP"]
+    assert signal.getsignal(signal.SIGHUP) == signal.SIG_DFL
+
+
 def test_a_program_s_own_sighup_handler_is_left_alone(restore_handlers: None) -> None:
     """A service that reloads its config on SIGHUP and calls tune(): its handler was replaced
     for the run, so a SIGHUP stopped the run and the reload never happened. SIGHUP is taken over

@@ -350,11 +350,22 @@ def takes_over(signum: int) -> bool:
     """Whether a run answers stop signal ``signum`` itself. A signal the process was started to
     ignore stays ignored. SIGHUP only in place of its default, which would kill the run with no
     cleanup: a program's own handler (a service that reloads its config on SIGHUP and calls
-    ``tune()``) stays, as does one set outside Python."""
+    ``tune()``) stays, as does one set outside Python; the run's own (:class:`_StopHandler`:
+    the inline runner's, around the slots' own) is the run's to replace."""
     current = signal.getsignal(signum)
     if signum == signal.SIGHUP:
-        return current == signal.SIG_DFL
+        return current == signal.SIG_DFL or isinstance(current, _StopHandler)
     return current != signal.SIG_IGN
+
+
+class _StopHandler:
+    """The signal handler :func:`handling_stop_signals` installs: ``handler(signal name)``."""
+
+    def __init__(self, handler: Callable[[str], None]):
+        self.handler = handler
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        self.handler(signal.Signals(signum).name)
 
 
 @contextlib.contextmanager
@@ -366,9 +377,7 @@ def handling_stop_signals(handler: Callable[[str], None]) -> Iterator[None]:
         yield
         return
 
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        handler(signal.Signals(signum).name)
-
+    on_signal = _StopHandler(handler)
     previous: dict[int, Any] = {}
     try:
         for signum in STOP_SIGNALS:
