@@ -104,12 +104,13 @@ def _still_running(pid: int, script: str) -> bool:
 
 
 def _as_from_a_terminal() -> None:
-    """In the child, before it runs: SIGINT and SIGTERM as a terminal's shell leaves them. A
-    suite started in the background by a script (``cmd &`` without job control) runs with SIGINT
-    ignored, the child would inherit that, and kfp-tune rightly keeps a signal it was started
-    to ignore ignored: the Ctrl-C these tests send would then do nothing."""
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    """In the child, before it runs: SIGINT, SIGTERM and SIGHUP as a terminal's shell leaves
+    them. A suite started in the background by a script (``cmd &`` without job control) runs with
+    SIGINT ignored, one started under ``nohup`` with SIGHUP ignored; the child would inherit that,
+    and kfp-tune rightly keeps a signal it was started to ignore ignored: the signals these tests
+    send would then do nothing."""
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
 
 
 def _start(args: list[str], cwd: Path) -> subprocess.Popen[str]:
@@ -200,7 +201,6 @@ def _from_a_terminal_of_its_own() -> None:
     """In the child, in its new session: the pty on its stdin becomes its controlling terminal,
     as a login shell's is, so that closing the pty's other end hangs it up (SIGHUP from the kernel)."""
     _as_from_a_terminal()
-    signal.signal(signal.SIGHUP, signal.SIG_DFL)
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
 
