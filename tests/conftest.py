@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, settings
 
 if TYPE_CHECKING:
     from kfp_tune.core.errors import FieldError
+    from kfp_tune.core.records import ExperimentRecords
 
 TESTS = Path(__file__).parent
 REPO = TESTS.parent
@@ -64,6 +65,28 @@ def quad_run_to_its_end(folder: Path, trials: int) -> Path:
     spec.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": trials, "spec.parallelTrialCount": 1})))
     assert main(["run", str(spec), "--engine", "inline", "--store", str(folder / "store")]) == 0
     return folder
+
+
+def tune_interrupted_after_prepare(folder: Path, monkeypatch: pytest.MonkeyPatch, signal_name: str, name: str = "stopped") -> ExperimentRecords:
+    """``tune()`` into the folder store ``folder``, interrupted by ``signal_name`` right after
+    prepare claimed experiment ``name``, before any slot ran (RunInterrupted raised there, as the
+    run's signal handler raises it): the records an interrupted, undriven experiment leaves."""
+    import kfp_tune.inline_runner as inline_runner
+    from kfp_tune import search, tune
+    from kfp_tune.core.errors import RunInterrupted
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.stores.local import LocalStore
+
+    prepare = inline_runner.prepare
+
+    def prepare_then_interrupted(*args: Any, **kwargs: Any) -> Any:
+        prepare(*args, **kwargs)
+        raise RunInterrupted(signal_name)
+
+    monkeypatch.setattr(inline_runner, "prepare", prepare_then_interrupted)
+    with pytest.raises(RunInterrupted):
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, store=str(folder), name=name)
+    return ExperimentRecords(LocalStore(folder), name)
 
 
 def quadratic_experiment(**overrides: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ import warnings
 
 import pytest
 
+from conftest import tune_interrupted_after_prepare
 from kfp_tune import Client, SpecError, search, tune
 from kfp_tune.algorithms import registry
 from kfp_tune.core.records import ExperimentRecords
@@ -439,19 +440,7 @@ def test_the_default_experiment_name_is_the_functions_name_and_a_timestamp(tmp_p
 def test_a_run_interrupted_while_it_prepared_says_so_in_its_status(tmp_path, monkeypatch):
     """SIGTERM after prepare claimed the experiment, before any slot ran: the status names the
     signal for the next run to read, not the status prepare wrote."""
-    import kfp_tune.inline_runner as inline_runner
-    from kfp_tune.core.errors import RunInterrupted
-
-    prepare = inline_runner.prepare
-
-    def prepare_then_interrupted(*args, **kwargs):
-        prepare(*args, **kwargs)
-        raise RunInterrupted("SIGTERM")
-
-    monkeypatch.setattr(inline_runner, "prepare", prepare_then_interrupted)
-    with pytest.raises(RunInterrupted):
-        tune(lambda p: 0.0, {"x": search.double(0, 1)}, store=str(tmp_path), name="stopped")
-    records = ExperimentRecords(LocalStore(tmp_path), "stopped")
+    records = tune_interrupted_after_prepare(tmp_path, monkeypatch, "SIGTERM")
     status = records.read(records.status_key(), "ExperimentStatus")["status"]
     held = [c for c in status["conditions"] if c["status"] == "True"][-1]
     assert (status["phase"], held["reason"]) == ("Running", "ExperimentRunInterrupted")

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from conftest import quadratic_experiment
+from conftest import quadratic_experiment, tune_interrupted_after_prepare
 from kfp_tune import Client, KatibClient, search, tune
 from kfp_tune.cli import main
 from kfp_tune.client import ExperimentFailedError, KatibObject, NoLogYet, TrialNotFound
@@ -1085,19 +1085,7 @@ def test_a_wait_sleeps_its_polling_interval_between_looks(finished, monkeypatch)
 def test_an_edit_of_an_undriven_running_experiment_leaves_its_status_as_it_is(tmp_path, monkeypatch):
     """An interrupted run's status (Running, saying which signal stopped it) is what the next
     run reads: a budget edit made while no run drives the experiment does not rewrite it."""
-    import kfp_tune.inline_runner as inline_runner
-    from kfp_tune.core.errors import RunInterrupted
-
-    prepare = inline_runner.prepare
-
-    def prepare_then_interrupted(*args: Any, **kwargs: Any) -> None:
-        prepare(*args, **kwargs)
-        raise RunInterrupted("SIGINT")
-
-    monkeypatch.setattr(inline_runner, "prepare", prepare_then_interrupted)
-    with pytest.raises(RunInterrupted):
-        tune(lambda p: 0.0, {"x": search.double(0, 1)}, store=str(tmp_path), name="stopped")
-    records = ExperimentRecords(LocalStore(tmp_path), "stopped")
+    records = tune_interrupted_after_prepare(tmp_path, monkeypatch, "SIGINT")
     before = records.store.get(records.status_key())
     assert before is not None and b"ExperimentRunInterrupted" in before
     edited = Client(str(tmp_path)).edit_experiment_budget("stopped", parallel_trial_count=2)
