@@ -33,11 +33,15 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
+
+if TYPE_CHECKING:
+    from kfp_tune.core.interfaces import Store
+    from kfp_tune.progress import ProgressWatcher
 
 
 def run_pipeline_locally(
@@ -175,18 +179,24 @@ def _end_run_on_signals(store_uri: str, experiment_name: str) -> None:
     caller's handlers alone.)"""
 
     received: list[int] = []
+    opened: list[Any] = []  # the store the first signal's release uses
 
     def handler(signum: int, frame: FrameType | None) -> None:
         from kfp_tune.core.claims import INTERRUPTED, release_held_by, run_owner
         from kfp_tune.core.records import ExperimentRecords
+        from kfp_tune.steps.slots import STORE_SECONDS_AFTER_STOP_AT_ONCE
         from kfp_tune.stores import open_store
+        from kfp_tune.stores.retry import RetryingStore
 
         received.append(signum)
-        if len(received) > 1:
-            return  # the step running now has it too, and stops at once
+        if len(received) > 1:  # the step running now has it too, and stops at once
+            if opened and isinstance(opened[0], RetryingStore):  # a release waiting on a store that is down: a few seconds more
+                opened[0].cut_window(STORE_SECONDS_AFTER_STOP_AT_ONCE)
+            return
         ended = None
         with contextlib.suppress(Exception):  # best effort: the steps stop on the signal anyway
-            ended = release_held_by(ExperimentRecords(open_store(store_uri), experiment_name), run_owner(), INTERRUPTED)
+            opened.append(open_store(store_uri))
+            ended = release_held_by(ExperimentRecords(opened[0], experiment_name), run_owner(), INTERRUPTED)
         if ended is None:  # the run has not claimed the experiment yet: no later step may start
             raise KeyboardInterrupt
 
@@ -248,7 +258,14 @@ def main(argv: list[str]) -> int:
 
 
 def run_in_child(
-    experiment: Experiment, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, take_over: bool, verbose: int = 0
+    experiment: Experiment,
+    store_uri: str,
+    launcher_config: dict[str, Any],
+    rounds: int | None,
+    take_over: bool,
+    verbose: int = 0,
+    store: Store | None = None,
+    progress: ProgressWatcher | None = None,
 ) -> None:
     """Run the compiled pipeline under kfp.local in a child process, its output in a log file;
     with ``verbose`` (-v) its steps' log lines are logged here too as they are written (-vv: their
@@ -257,7 +274,12 @@ def run_in_child(
     The child gets its own session, so a Ctrl-C (or a closed terminal's SIGHUP) reaches this process only, which passes SIGINT,
     SIGTERM or SIGHUP on to the child's process group (kfp.local's tasks: the one running trials stops
     them and records them Killed). Once the child has ended, whatever it could not finish is
-    finished here (``steps.decide_stop.end_interrupted_run``) and RunInterrupted is raised.
+    finished here (``steps.decide_stop.end_interrupted_run``, in ``store``: the caller's, which
+    its ``progress`` reads) and RunInterrupted is raised. A second signal stops at once, as the
+    inline engine does: ``store``'s retry window is cut to a few seconds, the child's process group
+    gets :data:`STOP_AT_ONCE_SECONDS` to end (SIGKILL to what is left), and with the store still
+    down RunInterrupted says what could not be recorded (the stopped trials ``progress`` last saw
+    running) instead of a store error after its whole window.
 
     The run's scratch folder (its log and kfp.local's pipeline root) is removed afterwards: the
     records are in the store. A failed run keeps it, for the log its error names; -v keeps the log."""
@@ -266,16 +288,20 @@ def run_in_child(
     from tqdm import tqdm
 
     from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
-    from kfp_tune.core.errors import RunInterrupted
+    from kfp_tune.core.errors import RunInterrupted, StoreError
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.steps.decide_stop import end_interrupted_run
-    from kfp_tune.steps.entrypoints import DEBUG_VARIABLE
-    from kfp_tune.steps.slots import STOP_SIGNALS, stop_notice, takes_over
+    from kfp_tune.steps.entrypoints import DEBUG_VARIABLE, UNRECORDED_NOTE_VARIABLE
+    from kfp_tune.steps.slots import STOP_SIGNALS, STORE_SECONDS_AFTER_STOP_AT_ONCE, stop_notice, takes_over, unrecorded_after_interrupt
     from kfp_tune.stores import open_store
+    from kfp_tune.stores.retry import RetryingStore
+
+    store = store if store is not None else open_store(store_uri)
 
     work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
     log_path = work / KFP_LOCAL_LOG
     spec_path = work / "experiment.json"
+    unrecorded_note = work / "unrecorded.txt"  # a step's RunInterrupted.unrecorded, with the store down
     spec_path.write_text(json.dumps(experiment.to_dict()), encoding="utf-8")
     argv = [
         sys.executable, "-m", "kfp_tune.pipelines.local_run",
@@ -284,7 +310,10 @@ def run_in_child(
     with open(log_path, "wb") as log_file:
         # this process owns the run: if it is killed, the next run here sees the claim is dead
         # its TMPDIR is the scratch folder: kfp.local's tasks leave a temporary folder each
-        env = {**os.environ, OWNER_VARIABLE: run_owner(), "TMPDIR": str(work), **({DEBUG_VARIABLE: "1"} if verbose > 1 else {})}
+        env = {
+            **os.environ, OWNER_VARIABLE: run_owner(), "TMPDIR": str(work), UNRECORDED_NOTE_VARIABLE: str(unrecorded_note),
+            **({DEBUG_VARIABLE: "1"} if verbose > 1 else {}),
+        }
         child = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
         ended = threading.Event()
         follower = threading.Thread(target=follow_steps, args=(log_path, ended), name="kfp-local-log", daemon=True)
@@ -292,10 +321,15 @@ def run_in_child(
             logging.getLogger(__name__).info("kfp.local's whole log: %s (kept after the run, as -v was given)", log_path)
             follower.start()
         received: list[str] = []
+        at_once: list[float] = []  # when the second signal came
 
         def forward(signum: int, frame: Any) -> None:
             name = signal.Signals(signum).name
             received.append(name)
+            if len(received) == 2:  # stopping at once: a store that is down gets a few seconds more, here too
+                at_once.append(time.monotonic())
+                if isinstance(store, RetryingStore):
+                    store.cut_window(STORE_SECONDS_AFTER_STOP_AT_ONCE)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signum)
             # said at once, in the inline engine's words: kfp.local's own output goes to its log
@@ -304,7 +338,7 @@ def run_in_child(
 
         previous = {s: signal.signal(s, forward) for s in STOP_SIGNALS if takes_over(s)}
         try:
-            code = child.wait()
+            code = wait_stopping_at_once(child, at_once)
             if code < 0 and not received:  # killed outright: its steps, orphaned, stop their trials (steps.slots watches for it)
                 print(f"the kfp.local run (pid {child.pid}) was killed by {signal.Signals(-code).name}; waiting for its steps to stop their trials",
                       file=sys.stderr, flush=True)
@@ -325,6 +359,7 @@ def run_in_child(
         )
     if code != 0 and not received:
         raise KfpTuneError(kfp_local_failure(log_path))
+    step_unrecorded = unrecorded_note.read_text(encoding="utf-8", errors="replace") if unrecorded_note.exists() else ""
     if verbose:  # the log stays where -v said it is; the rest of the scratch folder goes
         for item in work.iterdir():
             if item != log_path:
@@ -332,7 +367,12 @@ def run_in_child(
     else:
         shutil.rmtree(work, ignore_errors=True)
     if received:
-        killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), received[0])
+        try:
+            killed = end_interrupted_run(ExperimentRecords(store, experiment.name), run_owner(), received[0])
+        except StoreError as exc:  # the store is down: the trials were stopped all the same, and the next run gives them back
+            view = progress.view if progress is not None else None
+            unrecorded = step_unrecorded or (unrecorded_after_interrupt(view, exc) if view is not None else f"the store could not record the interrupt ({exc})")
+            raise RunInterrupted(received[0], 0, unrecorded=unrecorded) from None
         raise RunInterrupted(received[0], killed)
 
 
@@ -397,6 +437,30 @@ def follow_steps(log_path: Path, ended: threading.Event) -> None:
                 return
             else:
                 time.sleep(0.1)
+
+
+STOP_AT_ONCE_SECONDS = 15.0
+"""After a second signal, how long ``kfp-tune run`` waits for its kfp.local child's process group
+to end before it SIGKILLs what is left: its steps stop their trials at once (SIGKILL) and give a
+store that is down ``steps.slots.STORE_SECONDS_AFTER_STOP_AT_ONCE`` more, but a step that started
+after (the exit handler) would wait out the store's whole retry window."""
+
+
+def wait_stopping_at_once(child: subprocess.Popen[bytes], at_once: list[float]) -> int:
+    """``child``'s exit status. Once ``at_once`` holds when a second signal came, its process
+    group (kfp.local and its steps) has :data:`STOP_AT_ONCE_SECONDS` from then to end, and is
+    then killed."""
+    while True:
+        try:
+            code = child.wait(timeout=0.2)
+        except subprocess.TimeoutExpired:
+            if at_once and time.monotonic() > at_once[0] + STOP_AT_ONCE_SECONDS:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(child.pid, signal.SIGKILL)
+            continue
+        if at_once:  # what kfp.local left of its steps
+            kill_group_after(child.pid, max(0.0, at_once[0] + STOP_AT_ONCE_SECONDS - time.monotonic()))
+        return code
 
 
 ORPHANED_STEPS_SECONDS = 60.0

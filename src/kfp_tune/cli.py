@@ -646,13 +646,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         # while the bar shows, log lines (-v) are written above it, not onto its line
         with plain or contextlib.nullcontext(), logging_redirect_tqdm() if not bar.disable else contextlib.nullcontext(), \
-                ProgressWatcher(store, experiment, update):  # the watcher's last look, then the lines left
+                ProgressWatcher(store, experiment, update) as watcher:  # the watcher's last look, then the lines left
             if args.engine == "inline":
                 run_inline(store, experiment, launcher_from_config(launcher_config, store_uri), take_over=args.take_over)
             else:
                 from kfp_tune.pipelines.local_run import run_in_child
 
-                run_in_child(experiment, store_uri, launcher_config, rounds, args.take_over, args.verbose)
+                run_in_child(experiment, store_uri, launcher_config, rounds, args.take_over, args.verbose, store=store, progress=watcher)
     except RunInterrupted as exc:
         bar.close()
         try:

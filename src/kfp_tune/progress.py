@@ -88,6 +88,12 @@ class ProgressWatcher:
         self._thread.start()
         return self
 
+    @property
+    def view(self) -> ExperimentView | None:
+        """The experiment as last read (None before it could be read): what a kfp.local run's
+        CLI says it stopped when the store is down by then."""
+        return self._view
+
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()

@@ -503,22 +503,25 @@ def test_after_an_inline_run_killed_outright_the_resume_note_counts_its_trials_a
 
 @pytest.mark.s3
 @pytest.mark.long
-def test_a_second_ctrl_c_during_a_store_outage_stops_the_run_at_once_and_the_next_run_gives_the_trials_back(tmp_path, s3_env, s3_bucket, monkeypatch):
+@pytest.mark.parametrize("engine", ["inline", pytest.param("kfp-local", marks=pytest.mark.kfp_local)])
+def test_a_second_ctrl_c_during_a_store_outage_stops_the_run_at_once_and_the_next_run_gives_the_trials_back(tmp_path, s3_env, s3_bucket, monkeypatch, engine):
     """SeaweedFS out of reach while two trials run: Ctrl-C stops them, but the store cannot
     record it. A second Ctrl-C ("stopping at once") waited out the rest of the store's 300-s
     retry window and then exited 1 with the store's error; now the window is cut to a few
     seconds and the run exits 130 saying what it could not record. With the store back, the
-    same command gives the two trials back (Killed, TrialStale) and runs the whole budget."""
+    same command gives the two trials back (Killed, TrialStale) and runs the whole budget.
+    Under kfp.local the CLI's own clean-up once its child ended (and the child's release of
+    the claim) waited out the window too."""
     from seaweed import Forwarder
 
     front = Forwarder(s3_env["KFP_TUNE_S3_ENDPOINT"])  # the run's endpoint; unreachable once pointed nowhere
     monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", front.endpoint)
     monkeypatch.setenv("KFP_TUNE_STORE_RETRY_SECONDS", "300")
-    name = "outage-intr"
+    name = f"outage-intr-{engine}"
     path = tmp_path / "experiment.yaml"
     path.write_text(yaml.safe_dump(_gated_experiment(tmp_path, name)))
     store_uri = f"s3://{s3_bucket}/runs"
-    command = ["run", str(path), "--engine", "inline", "--store", store_uri, "--json"]
+    command = ["run", str(path), "--engine", engine, "--store", store_uri, "--json"]
     first = _start(command, tmp_path)
     try:
         _wait_for(lambda: len(_markers(tmp_path)) == PARALLEL, f"{PARALLEL} trials running", first)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune import steps
-from kfp_tune.core.errors import ExperimentNotFound, InputError, shown
+from kfp_tune.core.errors import ExperimentNotFound, InputError, RunInterrupted, shown
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import per_run_experiment_name
@@ -29,6 +29,11 @@ from kfp_tune.stores import open_store
 
 DEBUG_VARIABLE = "KFP_TUNE_DEBUG"
 """Set by ``kfp-tune -vv run`` for its kfp.local steps: they log their debug lines too."""
+UNRECORDED_NOTE_VARIABLE = "KFP_TUNE_UNRECORDED_NOTE"
+"""Set by ``kfp-tune run --engine kfp-local`` for its kfp.local steps: a file where a slots step
+interrupted with its store down writes what it could not record (RunInterrupted's
+``unrecorded``), for the CLI to say once the child has ended (kfp.local's output may be cut off
+by then)."""
 
 
 def _setup_logging() -> None:
@@ -149,7 +154,13 @@ def launch_trials_step(
     last = checkpoint_index >= checkpoints_total - 1
     # the limit doubles at every checkpoint: frequent refreshes early, few hand-backs in a long run
     checkpoint = None if last else Checkpoint(trials=checkpoint_trials * 2**checkpoint_index or None, seconds=checkpoint_seconds or None)
-    result = run_slots(ExperimentView(records), _launcher(records, launcher_config, store_uri, s3_endpoint), run_id, checkpoint=checkpoint, adopt=True)
+    try:
+        result = run_slots(ExperimentView(records), _launcher(records, launcher_config, store_uri, s3_endpoint), run_id, checkpoint=checkpoint, adopt=True)
+    except RunInterrupted as exc:
+        note = os.environ.get(UNRECORDED_NOTE_VARIABLE)
+        if exc.unrecorded and note:
+            Path(note).write_text(exc.unrecorded, encoding="utf-8")
+        raise
     if result.checkpoint_due:  # the limit above: decide-stop refreshes the status and reports, the next checkpoint goes on
         went = f"checkpoint {checkpoint_index + 1} of {checkpoints_total} reached ({checkpoint.described() if checkpoint else 'no limit'}); the experiment goes on after decide-stop"
     else:

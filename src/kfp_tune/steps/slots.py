@@ -323,7 +323,7 @@ def run_slots(
                 try:
                     killed = interrupt_run(view, run_id, schedule.interrupted, schedule.killed)
                 except StoreError as exc:  # the store is down: the run stops all the same
-                    unrecorded = _unrecorded(view, exc)
+                    unrecorded = unrecorded_after_interrupt(view, exc)
     finally:
         if timer is not None:
             timer.cancel()
@@ -337,9 +337,10 @@ def run_slots(
     return SlotsResult(decision, schedule.checkpoint_due and not decision.finished, schedule.ended)
 
 
-def _unrecorded(view: ExperimentView, error: StoreError) -> str:
+def unrecorded_after_interrupt(view: ExperimentView, error: StoreError) -> str:
     """What an interrupted run could not record with its store down (RunInterrupted's
-    ``unrecorded``): the stopped trials the store still shows running, and why."""
+    ``unrecorded``): the stopped trials the store still shows running (as ``view`` last read
+    them), and why. Also ``kfp-tune run --engine kfp-local``'s, from its progress view."""
     with view.lock:
         running = [t.name for t in view.state.trials if not t.is_terminal and t.started is not None and t.ended is None]
     left = f": {len(running)} stopped trial(s) still show Running there ({', '.join(running)})" if running else ""
