@@ -20,6 +20,7 @@ watch it (``steps.slots.PIPELINE_PROCESS_VARIABLE``) and stop their trials as on
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import logging
 import os
@@ -282,7 +283,8 @@ def run_in_child(
     running) instead of a store error after its whole window.
 
     The run's scratch folder (its log and kfp.local's pipeline root) is removed afterwards: the
-    records are in the store. A failed run keeps it, for the log its error names; -v keeps the log."""
+    records are in the store. A failed run keeps its log, which its error names; -v keeps the log.
+    What a run killed outright left is found by the next one (:func:`sweep_scratch_folders`)."""
     import shutil
 
     from tqdm import tqdm
@@ -298,8 +300,18 @@ def run_in_child(
 
     store = store if store is not None else open_store(store_uri)
 
-    work = Path(tempfile.mkdtemp(prefix="kfp-tune-local-"))
+    for left in sweep_scratch_folders():
+        with contextlib.suppress(OSError):
+            tqdm.write(
+                f"note: an earlier kfp-local run here ended without removing its scratch folder (its kfp-tune was killed: SIGKILL, or SIGHUP "
+                f"where it could not be answered); kfp.local's log of it is kept {LEFTOVER_LOG_DAYS:g} days: {left}", file=sys.stderr,
+            )
+    work = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
     log_path = work / KFP_LOCAL_LOG
+    log_file = open(log_path, "wb")  # noqa: SIM115 (closed below, once the child has it)
+    # held while any process of this run has the log open (the child inherits it as its output):
+    # a later run's sweep leaves the folder alone until then
+    fcntl.flock(log_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     spec_path = work / "experiment.json"
     unrecorded_note = work / "unrecorded.txt"  # a step's RunInterrupted.unrecorded, with the store down
     spec_path.write_text(json.dumps(experiment.to_dict()), encoding="utf-8")
@@ -307,7 +319,7 @@ def run_in_child(
         sys.executable, "-m", "kfp_tune.pipelines.local_run",
         str(spec_path), store_uri, json.dumps(launcher_config), str(rounds or 0), str(work / "pipeline-root"),
     ] + (["take-over"] if take_over else [])
-    with open(log_path, "wb") as log_file:
+    with log_file:
         # this process owns the run: if it is killed, the next run here sees the claim is dead
         # its TMPDIR is the scratch folder: kfp.local's tasks leave a temporary folder each
         env = {
@@ -349,6 +361,8 @@ def run_in_child(
                 follower.join(timeout=10.0)
             for s, handler in previous.items():
                 signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+    if code != 0 and not received:  # the log, named below, is kept; the rest goes
+        keep_only_the_log(work)
     if code < 0 and not received:
         # finish what the child could not: what its steps left running is recorded Killed, the claim released
         how = f"killed by {signal.Signals(-code).name}"
@@ -361,9 +375,7 @@ def run_in_child(
         raise KfpTuneError(kfp_local_failure(log_path))
     step_unrecorded = unrecorded_note.read_text(encoding="utf-8", errors="replace") if unrecorded_note.exists() else ""
     if verbose:  # the log stays where -v said it is; the rest of the scratch folder goes
-        for item in work.iterdir():
-            if item != log_path:
-                shutil.rmtree(item, ignore_errors=True) if item.is_dir() else item.unlink(missing_ok=True)
+        keep_only_the_log(work)
     else:
         shutil.rmtree(work, ignore_errors=True)
     if received:
@@ -379,6 +391,66 @@ def run_in_child(
 KFP_LOCAL_LOG = "kfp-local.log"
 """The kfp.local child's whole output (its steps' log lines among kfp.local's own), in the run's
 scratch folder; kept when the run fails, or with -v."""
+SCRATCH_PREFIX = "kfp-tune-local-"
+"""A kfp-local run's scratch folder, under the temporary folder (``$TMPDIR``): ``kfp-tune-local-*``."""
+LEFTOVER_LOG_DAYS = 7.0
+"""How long a kept kfp.local log (a failed run's, -v's, a killed run's) stays after it was last
+written: a later kfp-local run removes it then."""
+
+
+def keep_only_the_log(work: Path) -> None:
+    """Remove everything in scratch folder ``work`` but its kfp.local log."""
+    import shutil
+
+    for item in work.iterdir():
+        if item.name != KFP_LOCAL_LOG:
+            shutil.rmtree(item, ignore_errors=True) if item.is_dir() and not item.is_symlink() else item.unlink(missing_ok=True)
+
+
+def _in_use(log: Path) -> bool:
+    """Whether a process of the run still has its log open (the lock ``run_in_child`` takes)."""
+    try:
+        with open(log, "rb") as opened:
+            fcntl.flock(opened.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    except OSError:  # gone meanwhile, or not ours to read
+        return True
+    return False
+
+
+def sweep_scratch_folders(folder: Path | None = None, now: float | None = None) -> list[Path]:
+    """What earlier kfp-local runs left under the temporary folder (``folder``), once none of
+    their processes is alive: a run whose ``kfp-tune`` was killed outright (SIGKILL, a SIGHUP
+    it could not answer) could not remove its scratch folder. Such a folder is cut down to its
+    kfp.local log; a kept log (a killed run's, a failed run's, -v's) is removed
+    :data:`LEFTOVER_LOG_DAYS` days after it was last written. Returns the logs of killed runs
+    found this time (their folder whole until now: nobody was told), for the caller to name."""
+    import shutil
+
+    now = time.time() if now is None else now
+    found = []
+    for work in sorted(Path(folder or tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*")):
+        log = work / KFP_LOCAL_LOG
+        try:
+            if work.is_symlink() or not work.is_dir() or work.stat().st_uid != os.getuid():
+                continue
+            if not log.exists():  # a run that is just starting, or died before its log: after a day, gone
+                if now - work.stat().st_mtime > 86400.0:
+                    shutil.rmtree(work, ignore_errors=True)
+                continue
+            if _in_use(log):
+                continue
+            if now - log.stat().st_mtime > LEFTOVER_LOG_DAYS * 86400.0:
+                shutil.rmtree(work, ignore_errors=True)
+                continue
+            untold = any(item.name != KFP_LOCAL_LOG for item in work.iterdir())
+            keep_only_the_log(work)
+        except OSError:  # removed by another run's sweep meanwhile
+            continue
+        if untold:
+            found.append(log)
+    return found
 KFP_EXECUTOR_LINE = re.compile(r"^ {4}\[KFP Executor \S+ \S+ (?P<level>[A-Z]+)\]: (?P<message>.*)$")
 """A step's log line as kfp.local shows it: indented, in KFP's executor format (kfp/dsl/executor_main.py)."""
 KFP_EXECUTOR_NOISE = ("Looking for component ", "Loading KFP component ", "Got executor_input:", "Wrote executor output file ")

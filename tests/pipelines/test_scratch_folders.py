@@ -1,0 +1,49 @@
+"""A kfp-local run's scratch folder (``kfp-tune-local-*``: kfp.local's log, the spec, the
+pipeline root) outlived a ``kfp-tune run`` killed outright, and nobody was told where it was.
+The next kfp-local run finds it once the run's processes are gone, names its log once, keeps
+only the log, and removes it a week after it was last written."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from pathlib import Path
+
+from kfp_tune.pipelines.local_run import KFP_LOCAL_LOG, LEFTOVER_LOG_DAYS, sweep_scratch_folders
+
+DAY = 86400.0
+
+
+def _scratch(under: Path, name: str, *, whole: bool = True, log_days_old: float = 0.0) -> Path:
+    """A scratch folder as a run leaves it: whole (a killed run's) or cut to its log (a failed run's, -v's)."""
+    work = under / f"kfp-tune-local-{name}"
+    work.mkdir()
+    if whole:
+        (work / "experiment.json").write_text("{}")
+        (work / "pipeline-root" / "launch-trials").mkdir(parents=True)
+    log = work / KFP_LOCAL_LOG
+    log.write_text("Executing task 'launch-trials'\n")
+    written = time.time() - log_days_old * DAY
+    os.utime(log, (written, written))
+    return work
+
+
+def test_a_killed_runs_scratch_folder_is_named_once_cut_to_its_log_and_removed_after_a_week(tmp_path):
+    killed = _scratch(tmp_path, "killed")
+    running = _scratch(tmp_path, "running")
+    failed = _scratch(tmp_path, "failed", whole=False)
+    stale = _scratch(tmp_path, "stale", whole=False, log_days_old=LEFTOVER_LOG_DAYS + 1)
+    other = tmp_path / "unrelated"
+    other.mkdir()
+    with open(running / KFP_LOCAL_LOG, "ab") as held:  # as run_in_child's child holds it while it runs
+        fcntl.flock(held.fileno(), fcntl.LOCK_EX)
+        assert sweep_scratch_folders(tmp_path) == [killed / KFP_LOCAL_LOG], "a killed run's log is named; a failed run's was named by its error"
+        assert list(killed.iterdir()) == [killed / KFP_LOCAL_LOG], "only the log is kept"
+        assert (running / "experiment.json").exists() and (running / "pipeline-root").is_dir(), "a run still going is left alone"
+        assert not stale.exists(), "a kept log goes a week after it was last written"
+        assert failed.exists() and other.exists()
+        assert sweep_scratch_folders(tmp_path) == [], "each is named once"
+    assert sweep_scratch_folders(tmp_path) == [running / KFP_LOCAL_LOG], "found once its processes are gone"
+    assert sweep_scratch_folders(tmp_path, now=time.time() + (LEFTOVER_LOG_DAYS + 1) * DAY) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["unrelated"], "bounded: every kept log goes after a week"
