@@ -34,7 +34,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.loading import load_experiment
@@ -306,12 +306,8 @@ def run_in_child(
                 f"note: an earlier kfp-local run here ended without removing its scratch folder (its kfp-tune was killed: SIGKILL, or SIGHUP "
                 f"where it could not be answered); kfp.local's log of it is kept {LEFTOVER_LOG_DAYS:g} days: {left}", file=sys.stderr,
             )
-    work = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX))
+    work, log_file = _locked_scratch_folder()
     log_path = work / KFP_LOCAL_LOG
-    log_file = open(log_path, "wb")  # noqa: SIM115 (closed below, once the child has it)
-    # held while any process of this run has the log open (the child inherits it as its output):
-    # a later run's sweep leaves the folder alone until then
-    fcntl.flock(log_file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
     spec_path = work / "experiment.json"
     unrecorded_note = work / "unrecorded.txt"  # a step's RunInterrupted.unrecorded, with the store down
     spec_path.write_text(json.dumps(experiment.to_dict()), encoding="utf-8")
@@ -319,7 +315,7 @@ def run_in_child(
         sys.executable, "-m", "kfp_tune.pipelines.local_run",
         str(spec_path), store_uri, json.dumps(launcher_config), str(rounds or 0), str(work / "pipeline-root"),
     ] + (["take-over"] if take_over else [])
-    with log_file:
+    with log_file:  # its lock is held until the scratch folder is dealt with (sweep_scratch_folders)
         # this process owns the run: if it is killed, the next run here sees the claim is dead
         # its TMPDIR is the scratch folder: kfp.local's tasks leave a temporary folder each
         env = {
@@ -361,31 +357,31 @@ def run_in_child(
                 follower.join(timeout=10.0)
             for s, handler in previous.items():
                 signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-    if code != 0 and not received:  # the log, named below, is kept; the rest goes
-        keep_only_the_log(work)
-    if code < 0 and not received:
-        # finish what the child could not: what its steps left running is recorded Killed, the claim released
-        how = f"killed by {signal.Signals(-code).name}"
-        killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), f"its kfp.local process was {how}")
-        raise KfpTuneError(
-            f"the kfp.local run (pid {child.pid}) was {how}: {killed} running trial(s) stopped and recorded Killed, their budget given back; "
-            f"the experiment is free for another run. Run the same command to resume (kfp.local's log: {log_path})"
-        )
-    if code != 0 and not received:
-        raise KfpTuneError(kfp_local_failure(log_path))
-    step_unrecorded = unrecorded_note.read_text(encoding="utf-8", errors="replace") if unrecorded_note.exists() else ""
-    if verbose:  # the log stays where -v said it is; the rest of the scratch folder goes
-        keep_only_the_log(work)
-    else:
-        shutil.rmtree(work, ignore_errors=True)
-    if received:
-        try:
-            killed = end_interrupted_run(ExperimentRecords(store, experiment.name), run_owner(), received[0])
-        except StoreError as exc:  # the store is down: the trials were stopped all the same, and the next run gives them back
-            view = progress.view if progress is not None else None
-            unrecorded = step_unrecorded or (unrecorded_after_interrupt(view, exc) if view is not None else f"the store could not record the interrupt ({exc})")
-            raise RunInterrupted(received[0], 0, unrecorded=unrecorded) from None
-        raise RunInterrupted(received[0], killed)
+        if code != 0 and not received:  # the log, named below, is kept; the rest goes
+            keep_only_the_log(work)
+        if code < 0 and not received:
+            # finish what the child could not: what its steps left running is recorded Killed, the claim released
+            how = f"killed by {signal.Signals(-code).name}"
+            killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), f"its kfp.local process was {how}")
+            raise KfpTuneError(
+                f"the kfp.local run (pid {child.pid}) was {how}: {killed} running trial(s) stopped and recorded Killed, their budget given back; "
+                f"the experiment is free for another run. Run the same command to resume (kfp.local's log: {log_path})"
+            )
+        if code != 0 and not received:
+            raise KfpTuneError(kfp_local_failure(log_path))
+        step_unrecorded = unrecorded_note.read_text(encoding="utf-8", errors="replace") if unrecorded_note.exists() else ""
+        if verbose:  # the log stays where -v said it is; the rest of the scratch folder goes
+            keep_only_the_log(work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+        if received:
+            try:
+                killed = end_interrupted_run(ExperimentRecords(store, experiment.name), run_owner(), received[0])
+            except StoreError as exc:  # the store is down: the trials were stopped all the same, and the next run gives them back
+                view = progress.view if progress is not None else None
+                unrecorded = step_unrecorded or (unrecorded_after_interrupt(view, exc) if view is not None else f"the store could not record the interrupt ({exc})")
+                raise RunInterrupted(received[0], 0, unrecorded=unrecorded) from None
+            raise RunInterrupted(received[0], killed)
 
 
 KFP_LOCAL_LOG = "kfp-local.log"
@@ -393,9 +389,25 @@ KFP_LOCAL_LOG = "kfp-local.log"
 scratch folder; kept when the run fails, or with -v."""
 SCRATCH_PREFIX = "kfp-tune-local-"
 """A kfp-local run's scratch folder, under the temporary folder (``$TMPDIR``): ``kfp-tune-local-*``."""
+STARTING_PREFIX = ".kfp-tune-starting-"
+"""A scratch folder's name until its log is locked (:func:`_locked_scratch_folder`): the sweep
+never takes a folder by it for one whose run has ended."""
 LEFTOVER_LOG_DAYS = 7.0
 """How long a kept kfp.local log (a failed run's, -v's, a killed run's) stays after it was last
 written: a later kfp-local run removes it then."""
+
+
+def _locked_scratch_folder() -> tuple[Path, BinaryIO]:
+    """A new scratch folder and its kfp.local log, open and locked: the lock is held while any
+    process of the run has the log open (the child inherits it as its output), and a later run's
+    sweep leaves the folder alone until then. The folder gets its swept name only once the lock
+    is held, so a sweep starting at the same moment never sees it unlocked."""
+    starting = Path(tempfile.mkdtemp(prefix=STARTING_PREFIX))
+    log_file = open(starting / KFP_LOCAL_LOG, "wb")  # noqa: SIM115 (the caller closes it, once the folder is dealt with)
+    fcntl.flock(log_file.fileno(), fcntl.LOCK_EX)
+    work = starting.with_name(SCRATCH_PREFIX + starting.name.removeprefix(STARTING_PREFIX))
+    os.rename(starting, work)
+    return work, log_file
 
 
 def keep_only_the_log(work: Path) -> None:
@@ -430,6 +442,10 @@ def sweep_scratch_folders(folder: Path | None = None, now: float | None = None) 
 
     now = time.time() if now is None else now
     found = []
+    for starting in Path(folder or tempfile.gettempdir()).glob(STARTING_PREFIX + "*"):  # killed before its log was locked
+        with contextlib.suppress(OSError):
+            if not starting.is_symlink() and starting.is_dir() and starting.stat().st_uid == os.getuid() and now - starting.stat().st_mtime > 86400.0:
+                shutil.rmtree(starting, ignore_errors=True)
     for work in sorted(Path(folder or tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*")):
         log = work / KFP_LOCAL_LOG
         try:

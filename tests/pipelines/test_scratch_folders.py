@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import fcntl
 import os
+import tempfile
 import time
 from pathlib import Path
 
-from kfp_tune.pipelines.local_run import KFP_LOCAL_LOG, LEFTOVER_LOG_DAYS, sweep_scratch_folders
+from kfp_tune.pipelines.local_run import KFP_LOCAL_LOG, LEFTOVER_LOG_DAYS, SCRATCH_PREFIX, STARTING_PREFIX, sweep_scratch_folders
 
 DAY = 86400.0
 
@@ -47,3 +48,37 @@ def test_a_killed_runs_scratch_folder_is_named_once_cut_to_its_log_and_removed_a
     assert sweep_scratch_folders(tmp_path) == [running / KFP_LOCAL_LOG], "found once its processes are gone"
     assert sweep_scratch_folders(tmp_path, now=time.time() + (LEFTOVER_LOG_DAYS + 1) * DAY) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["unrelated"], "bounded: every kept log goes after a week"
+
+
+def test_a_new_scratch_folder_is_never_seen_unlocked_by_a_sweep(tmp_path, monkeypatch):
+    """Two kfp-local runs started together: one's sweep found the other's new folder before its
+    log was locked (mkdtemp, open, then flock), cut its experiment.json, named a live run as
+    killed, or held its probe so that the new run's non-blocking lock failed (a traceback). The
+    folder gets its swept name only once its log is locked: a sweep just before and just after
+    that rename leaves it whole and names nothing."""
+    import kfp_tune.pipelines.local_run as local_run
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    swept: list[list[Path]] = []
+    rename = os.rename
+
+    def renamed_between_sweeps(src: str | Path, dst: str | Path) -> None:
+        (Path(src) / "experiment.json").write_text("{}")  # as if the run had written it: a sweep must leave it
+        swept.append(sweep_scratch_folders(tmp_path))
+        rename(src, dst)
+        swept.append(sweep_scratch_folders(tmp_path))
+
+    monkeypatch.setattr(local_run.os, "rename", renamed_between_sweeps)
+    work, log_file = local_run._locked_scratch_folder()
+    with log_file:
+        assert work.name.startswith(SCRATCH_PREFIX) and work.parent == tmp_path
+        assert swept == [[], []] and (work / "experiment.json").exists(), "the live run's folder is left whole, and not named"
+        assert [p.name for p in tmp_path.iterdir()] == [work.name], "no folder under the starting name is left"
+    assert sweep_scratch_folders(tmp_path) == [work / KFP_LOCAL_LOG], "once its processes are gone, it is a killed run's"
+
+
+def test_a_folder_of_a_run_killed_before_its_log_was_locked_goes_after_a_day(tmp_path):
+    starting = tmp_path / f"{STARTING_PREFIX}abc"
+    starting.mkdir()
+    assert sweep_scratch_folders(tmp_path) == [] and starting.exists(), "a run starting now is left alone"
+    assert sweep_scratch_folders(tmp_path, now=time.time() + DAY + 60) == [] and not starting.exists()
