@@ -288,6 +288,9 @@ def test_katibs_tune_refuses_what_katibs_webhook_would_with_a_runtime_error(tmp_
     with pytest.raises(ValueError, match="objective, parameters and objective_metric_name are required") as katibs_own:
         katib.tune(name="refused", parameters={"lr": search.double(0.1, 0.2)}, objective_metric_name="acc")
     assert not isinstance(katibs_own.value, RuntimeError)
+    with pytest.raises(ValueError, match="objective, parameters and objective_metric_name are required") as empty:  # Katib: `not parameters`
+        katib.tune(name="refused", **{**given, "parameters": {}})
+    assert not isinstance(empty.value, (RuntimeError, TypeError))
     assert katib.list_experiments() == []
     sent: list[Any] = []
     monkeypatch.setattr(kfp_tune.remote, "submit_experiment", lambda experiment, **kwargs: sent.append(experiment))

@@ -571,7 +571,7 @@ class KatibClient:
         if given:
             raise NotImplementedError(f"KatibClient.tune: {', '.join(given)}: Katib's LLM fine-tuning path of tune() is not supported; "
                                       "tune a function with objective= and parameters=")
-        if objective is None or parameters is None or objective_metric_name is None:
+        if not objective or not parameters or objective_metric_name is None:  # Katib's tune: `if not objective or not parameters`, so {} too
             raise ValueError("KatibClient.tune: objective, parameters and objective_metric_name are required (Katib's SDK requires them too)")
         from kfp_tune.remote import FUNCTION_COLLECTORS
 
