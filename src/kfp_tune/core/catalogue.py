@@ -18,6 +18,7 @@ from typing import Any
 from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL, TRIAL_DIR_SETTING
 from kfp_tune.core.collector_checks import GO_INT_TEXT
 from kfp_tune.core.space import SearchSpace, search_space_of
+from kfp_tune.core.template import GO_INT64
 
 
 @dataclass(frozen=True)
@@ -175,10 +176,6 @@ kfp-tune as this plus it: the unsigned number with the int64's bits, -1 as 2**64
 for one text, and distinct from every seed a non-negative value gives (those below 2**63)."""
 
 
-GO_INT_RANGE = range(-(2**63), 2**63)
-"""What Go's strconv.Atoi returns on a 64-bit platform (an int64); beyond it, it fails."""
-
-
 def _any_int_seed() -> Setting:
     """``random_state`` for cmaes: any integer Katib's goptuna service reads
     (goptuna/converter.go: strconv.Atoi, so its text and int64 range; what Atoi refuses fails the
@@ -186,7 +183,7 @@ def _any_int_seed() -> Setting:
     kfp-tune's generators take seeds >= 0."""
 
     def parse(text: str) -> int:
-        if not GO_INT_TEXT.fullmatch(text) or int(text) not in GO_INT_RANGE:
+        if not GO_INT_TEXT.fullmatch(text) or int(text) not in GO_INT64:
             raise ValueError(f"expected an integer in Go's int64 range (Katib's goptuna service reads it with strconv.Atoi), got {text!r}")
         value = int(text)
         return value % SEED_WRAP if value < 0 else value

@@ -181,7 +181,8 @@ _GO_INT = re.compile(r"([-+]?)(0[xX][0-9a-fA-F]+|0[bB][01]+|0[oO][0-7]+|0[0-7]*|
 """What Go's ``strconv.ParseInt(s, 0, 64)`` reads (its base prefixes, a leading 0 octal)."""
 _GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 """go-yaml v2's ``yamlStyleFloat``: an exponent with no dot is a number (PyYAML needs the dot)."""
-_INT64 = range(-(2**63), 2**63)
+GO_INT64 = range(-(2**63), 2**63)
+"""Go's int64: what strconv.ParseInt(s, 0, 64) and Atoi (on a 64-bit platform) return; beyond it they fail."""
 
 
 def go_yaml_scalar(text: str) -> Any:
@@ -209,7 +210,7 @@ def go_yaml_scalar(text: str) -> Any:
         base = {"x": 16, "b": 2, "o": 8}.get(digits[1:2].lower(), 8 if digits.startswith("0") and len(digits) > 1 else 10)
         body = digits[2:] if base != 10 and digits[1:2].isalpha() else digits
         number = int(body, base) * (-1 if sign == "-" else 1)
-        if number in _INT64 or (not sign and number < 2**64):  # ParseInt, then ParseUint
+        if number in GO_INT64 or (not sign and number < 2**64):  # ParseInt, then ParseUint
             return number
     if _GO_FLOAT.fullmatch(plain):
         real = float(plain)
@@ -245,7 +246,7 @@ def _json_numbers(value: Any) -> Any:
     if isinstance(value, bool) or value is None or isinstance(value, str):
         return value
     if isinstance(value, (int, float)):
-        if math.isfinite(value) and value == int(value) and int(value) in _INT64:
+        if math.isfinite(value) and value == int(value) and int(value) in GO_INT64:
             return int(value)
         return float(value)
     if isinstance(value, list):
