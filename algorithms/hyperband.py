@@ -38,7 +38,7 @@ import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, marked_repeats, spent
 from kfp_tune.algorithms.random_search import sample_value
-from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_s_max, hyperband_whole
+from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_bracket_resources, hyperband_s_max
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_DRAWS = 200
@@ -59,13 +59,13 @@ def schedule(r_l: float, eta: float) -> list[list[Rung]]:
         raise ValueError(f"hyperband needs r_l of at least 1 (its largest resource), got {r_l}")
     top = hyperband_s_max(r_l, eta)
     brackets = []
-    for s in range(top, -1, -1):
+    for resources in hyperband_bracket_resources(r_l, eta):  # brackets s = top down to 0, a rung's resource each
+        s = len(resources) - 1
         n = math.ceil(float(top + 1) * (eta**s / float(s + 1)))  # Katib's _new_hbParameters
-        r = hyperband_whole(r_l * eta ** (-s))
-        rungs = [Rung(s, 0, n, r)]
+        rungs = [Rung(s, 0, n, resources[0])]
         for i in range(1, s + 1):  # Katib's _make_child_bracket, from rung i - 1
             size = math.ceil(math.ceil(n * eta ** (-(i - 1))) / eta)
-            rungs.append(Rung(s, i, size, hyperband_whole(r * eta**i)))
+            rungs.append(Rung(s, i, size, resources[i]))
         brackets.append(rungs)
     return brackets
 

@@ -233,21 +233,27 @@ def hyperband_s_max(r_l: float, eta: float) -> int:
     return int(math.log(r_l) / math.log(eta))
 
 
-def hyperband_whole(x: float) -> int:
+def _hyperband_whole(x: float) -> int:
     """``int(x)``, as Katib takes each resource, except that a value float rounding left a hair
     below a whole number counts as that number (Katib's truncation turns 0.9999999999999999,
     r_l 49 and eta 7, into a resource of 0)."""
     return int(x + 1e-9 * max(1.0, abs(x)))
 
 
-def hyperband_resources(r_l: float, eta: float) -> list[int]:
-    """Every resource hyperband's schedule gives a trial (each bracket's ``int(r_l * eta**-s)``
-    and its rungs' ``int(r * eta**i)``, :func:`kfp_tune.algorithms.hyperband.schedule`), smallest first."""
-    found: set[int] = set()
+def hyperband_bracket_resources(r_l: float, eta: float) -> list[list[int]]:
+    """Each bracket's rung resources, brackets s_max down to 0, as Katib's service computes them:
+    the bracket's ``int(r_l * eta**-s)``, then its rungs' ``int(r * eta**i)``. The one rule the
+    algorithm's schedule (:func:`kfp_tune.algorithms.hyperband.schedule`) and validate's notes use."""
+    brackets = []
     for s in range(hyperband_s_max(r_l, eta), -1, -1):
-        r = hyperband_whole(r_l * eta ** (-s))
-        found.update(hyperband_whole(r * eta**i) for i in range(s + 1))
-    return sorted(found)
+        r = _hyperband_whole(r_l * eta ** (-s))
+        brackets.append([_hyperband_whole(r * eta**i) for i in range(s + 1)])
+    return brackets
+
+
+def hyperband_resources(r_l: float, eta: float) -> list[int]:
+    """Every resource hyperband's schedule gives a trial, smallest first."""
+    return sorted({resource for bracket in hyperband_bracket_resources(r_l, eta) for resource in bracket})
 
 
 def _check_hyperband(parameters: Sequence[Any], settings: dict[str, Any]) -> list[tuple[str, str]]:
