@@ -26,6 +26,7 @@ import logging
 import os
 import re
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -362,7 +363,7 @@ def run_in_child(
         if code < 0 and not received:
             # finish what the child could not: what its steps left running is recorded Killed, the claim released
             how = f"killed by {signal.Signals(-code).name}"
-            killed = end_interrupted_run(ExperimentRecords(open_store(store_uri), experiment.name), run_owner(), f"its kfp.local process was {how}")
+            killed = end_interrupted_run(ExperimentRecords(store, experiment.name), run_owner(), f"its kfp.local process was {how}")
             raise KfpTuneError(
                 f"the kfp.local run (pid {child.pid}) was {how}: {killed} running trial(s) stopped and recorded Killed, their budget given back; "
                 f"the experiment is free for another run. Run the same command to resume (kfp.local's log: {log_path})"
@@ -393,6 +394,7 @@ STARTING_PREFIX = ".kfp-tune-starting-"
 """A scratch folder's name until its log is locked (:func:`_locked_scratch_folder`): the sweep
 never takes a folder by it for one whose run has ended."""
 LEFTOVER_LOG_DAYS = 7.0
+DAY_SECONDS = 86400.0
 """How long a kept kfp.local log (a failed run's, -v's, a killed run's) stays after it was last
 written: a later kfp-local run removes it then."""
 
@@ -424,11 +426,17 @@ def _in_use(log: Path) -> bool:
     try:
         with open(log, "rb") as opened:
             fcntl.flock(opened.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return True
-    except OSError:  # gone meanwhile, or not ours to read
+    except OSError:  # held (BlockingIOError), gone meanwhile, or not ours to read
         return True
     return False
+
+
+def _own_folder(path: Path) -> os.stat_result | None:
+    """``path``'s stat when it is a folder of this user's, not a link to one; else None."""
+    if path.is_symlink():
+        return None
+    info = path.stat()
+    return info if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() else None
 
 
 def sweep_scratch_folders(folder: Path | None = None, now: float | None = None) -> list[Path]:
@@ -441,23 +449,26 @@ def sweep_scratch_folders(folder: Path | None = None, now: float | None = None) 
     import shutil
 
     now = time.time() if now is None else now
+    root = Path(folder or tempfile.gettempdir())
     found = []
-    for starting in Path(folder or tempfile.gettempdir()).glob(STARTING_PREFIX + "*"):  # killed before its log was locked
+    for starting in root.glob(STARTING_PREFIX + "*"):  # killed before its log was locked
         with contextlib.suppress(OSError):
-            if not starting.is_symlink() and starting.is_dir() and starting.stat().st_uid == os.getuid() and now - starting.stat().st_mtime > 86400.0:
+            info = _own_folder(starting)
+            if info is not None and now - info.st_mtime > DAY_SECONDS:
                 shutil.rmtree(starting, ignore_errors=True)
-    for work in sorted(Path(folder or tempfile.gettempdir()).glob(SCRATCH_PREFIX + "*")):
+    for work in sorted(root.glob(SCRATCH_PREFIX + "*")):
         log = work / KFP_LOCAL_LOG
         try:
-            if work.is_symlink() or not work.is_dir() or work.stat().st_uid != os.getuid():
+            info = _own_folder(work)
+            if info is None:
                 continue
-            if not log.exists():  # a run that is just starting, or died before its log: after a day, gone
-                if now - work.stat().st_mtime > 86400.0:
+            if not log.exists():  # died before its log: after a day, gone
+                if now - info.st_mtime > DAY_SECONDS:
                     shutil.rmtree(work, ignore_errors=True)
                 continue
             if _in_use(log):
                 continue
-            if now - log.stat().st_mtime > LEFTOVER_LOG_DAYS * 86400.0:
+            if now - log.stat().st_mtime > LEFTOVER_LOG_DAYS * DAY_SECONDS:
                 shutil.rmtree(work, ignore_errors=True)
                 continue
             untold = any(item.name != KFP_LOCAL_LOG for item in work.iterdir())

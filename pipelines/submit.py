@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, masked_url, shown, unreachable_reason
 from kfp_tune.core.spec import Experiment
+from kfp_tune.core.template import GO_INT64
 from kfp_tune.pipelines.builder import (
     DEFAULT_CLUSTER_STORE,
     DEFAULT_LAUNCHER_CONFIG,
@@ -515,7 +516,7 @@ def go_duration_nanoseconds(text: str) -> int | None:
         whole, fraction, unit = part.group(1), part.group(2) or "", _GO_DURATION_UNITS[part.group(3)]
         total += int(whole or "0") * unit + int(fraction or "0") * unit // 10 ** len(fraction)
         position = part.end()
-    if not body or total >= 2**63:
+    if not body or total not in GO_INT64:
         return None
     return sign * total
 
@@ -526,7 +527,7 @@ def _cron_field_problem(field: str, spec: CronField) -> str:
         if not part:
             return f"an empty entry in the list {shown(field)}"
         span, slash, step = part.partition("/")
-        if slash and not (step.isascii() and step.isdigit() and 0 < int(step) < 2**63):  # Go's strconv.Atoi: an int64
+        if slash and not (step.isascii() and step.isdigit() and int(step) > 0 and int(step) in GO_INT64):  # Go's strconv.Atoi: an int64
             return f"the step {shown(step)} is not a positive number"
         if span in ("*", "?"):
             continue

@@ -520,6 +520,9 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False) -> T
     ``searched_as_text``: the searched values go to the function as the trial's strings, as
     Katib's SDK substitutes them into its call (``'${trialParameters.lr}'``), not typed.
     Warnings name the line that called ``tune()`` (or ``KatibClient.tune``)."""
+    from kfp_tune.core.supported_os import refuse_unsupported_platform
+
+    refuse_unsupported_platform()  # Windows: UnsupportedPlatform before anything is written
     _check_tune_arguments(dict(arguments))
     objective, parameters, objective_metric_name = arguments["objective"], arguments["parameters"], arguments["objective_metric_name"]
     name = arguments["name"] if arguments["name"] is not None else _default_name(objective)

@@ -302,7 +302,7 @@ def _settings(algorithm_settings: Any) -> dict[str, Any] | None:
     raise TypeError(f"KatibClient.tune: algorithm_settings: expected a dict or a list of V1beta1AlgorithmSetting, got {type(algorithm_settings).__name__}")
 
 
-def _katib_name(name: Any, method: str, field: str = "name") -> str:
+def _katib_name(name: Any, method: str) -> str:
     """A name a method sends to Katib's API server: one that is not a str (``None``) is
     refused there, and Katib's SDK raises that refusal as a RuntimeError (``Failed to get
     Katib Experiment: ns/None``); :class:`InvalidRequestError` here, where kfp-tune's Client
@@ -310,7 +310,7 @@ def _katib_name(name: Any, method: str, field: str = "name") -> str:
     from kfp_tune.core.errors import shown
 
     if not isinstance(name, str):
-        raise InvalidRequestError(f"KatibClient.{method}: {field}: expected a name (str), got {shown(name)}")
+        raise InvalidRequestError(f"KatibClient.{method}: name: expected a name (str), got {shown(name)}")
     return name
 
 
@@ -320,12 +320,11 @@ def _sent_store_uri(store: Any) -> str | None:
     once as without a host."""
     from urllib.parse import urlsplit
 
-    from kfp_tune.core.vocabulary import STORE_VARIABLE
-    from kfp_tune.stores import DEFAULT_LOCAL_STORE, check_store_uri
+    from kfp_tune.stores import DEFAULT_LOCAL_STORE, check_store_uri, store_variable
 
     if store is not None and not isinstance(store, (str, os.PathLike)):
         return None
-    uri = os.fspath(store) if store is not None else os.environ.get(STORE_VARIABLE) or DEFAULT_LOCAL_STORE  # "": Client refuses it
+    uri = os.fspath(store) if store is not None else store_variable(os.environ) or DEFAULT_LOCAL_STORE  # "": Client refuses it
     if not isinstance(uri, str) or not uri.lower().startswith("s3://"):
         return None
     parts = urlsplit(check_store_uri(uri))  # a bucket, no credentials, a safe prefix: StoreInputError otherwise
@@ -602,9 +601,6 @@ class KatibClient:
         _refuse_as_katibs_webhook(parameters, algorithm_name)
         with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters):
             if host is None:
-                from kfp_tune.core.supported_os import refuse_unsupported_platform
-
-                refuse_unsupported_platform()  # searched_as_text: tune_here, as tune() runs it
                 tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True)  # in this process a trial's report_metrics calls and its prints are both read
                 return
             # sent as tune(host=) sends it, with the collector asked for: Katib's SDK puts the kind in
