@@ -28,7 +28,8 @@ KATIB_ZERO_TIME_US = -62_135_596_800 * 1_000_000
 0001-01-01T00:00:00Z), in microseconds since 1970: any value with a time is later."""
 
 
-def _reported_at(log: MetricLog) -> int:
+def reported_at(log: MetricLog) -> int:
+    """A value's time as Katib's ``latest`` orders it: none is before every time."""
     return KATIB_ZERO_TIME_US if log.time_us is None else log.time_us
 
 
@@ -38,7 +39,7 @@ def latest_log(logs: Iterable[MetricLog]) -> MetricLog | None:
     with none) the one reported last."""
     latest: MetricLog | None = None
     for log in logs:
-        if latest is None or _reported_at(log) >= _reported_at(latest):
+        if latest is None or reported_at(log) >= reported_at(latest):
             latest = log
     return latest
 

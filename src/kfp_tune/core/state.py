@@ -170,6 +170,10 @@ class ExperimentState:
         given = trial.assignment
         return {name: given[name] for name in [*names, *sorted(set(given) - set(names))] if name in given}
 
+    def running_trials(self) -> list[str]:
+        """The trials started and not ended, in order: what a run stopping now had running."""
+        return [t.name for t in self.trials if not t.is_terminal and t.started is not None and t.ended is None]
+
     @property
     def exhausted(self) -> bool:
         """Whether the algorithm said, in some round, that the search space has no more points,

@@ -25,7 +25,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from kfp_tune.collectors.stdout import parse_metric_lines
-from kfp_tune.core.observation import KATIB_ZERO_TIME_US
+from kfp_tune.core.observation import reported_at
 
 LOG_HEAD_BYTES = 1 << 20
 """The first bytes of a trial's output kept in its stored log (cut back to a line's end:
@@ -160,7 +160,7 @@ class _MiddleLines:
         for text in line.decode("utf-8", errors="replace").splitlines():  # as the collector splits the decoded log
             found = parse_metric_lines([text], self.names, self.formats)
             for log in found:
-                at = _reported_at(log.time_us)
+                at = reported_at(log)
                 offered |= self._offer((log.name, "min"), log.value, place, _less)
                 offered |= self._offer((log.name, "max"), log.value, place, _greater)
                 offered |= self._offer((log.name, "latest"), at, place, _not_earlier)
@@ -168,7 +168,7 @@ class _MiddleLines:
             unread = [name for name in self.names if name in text and all(log.name != name for log in found)]
             if unread:  # no number for it: maybe a text metric's value, which the collector keeps as written
                 for log in parse_metric_lines([text], unread, self.formats, texts=unread):
-                    offered |= self._offer((log.name, "any"), _reported_at(log.time_us), place, _not_earlier)
+                    offered |= self._offer((log.name, "any"), reported_at(log), place, _not_earlier)
         if not offered:
             return
         held = {where for _, where in self._best.values()}
@@ -198,11 +198,6 @@ def _greater(new: float, old: float) -> bool:
 def _not_earlier(new: float, old: float) -> bool:
     """Katib's ``latest``: of values at the same time, the one written last."""
     return new >= old
-
-
-def _reported_at(time_us: int | None) -> float:
-    """A value's time as Katib's ``latest`` orders it (none: before every time)."""
-    return float(KATIB_ZERO_TIME_US if time_us is None else time_us)
 
 
 def _head_end(head: bytes) -> int:

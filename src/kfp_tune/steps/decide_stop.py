@@ -217,7 +217,7 @@ def interrupt_run(view: ExperimentView, run_id: str, signal_name: str, killed: s
     returns how many this run killed in all. A trial this run made that never started (its slot
     was about to start it) is given back too (:func:`give_back_unstarted`), not left ``Created``."""
     with view.lock:
-        running = [t.name for t in view.state.trials if not t.is_terminal and t.started is not None and t.ended is None]
+        running = view.state.running_trials()
         unstarted = [t.name for t in view.state.trials if not t.is_terminal and t.started is None and t.round.startswith(f"{run_id}-")]
     killed.update(name for name in running if kill_trial(view, name, signal_name))
     for name in unstarted:
@@ -241,7 +241,7 @@ def end_interrupted_run(records: ExperimentRecords, owner: str, signal_name: str
         return 0  # interrupted before the run claimed the experiment: nothing ran
     view = ExperimentView(records)
     with view.lock:
-        running = [t.name for t in view.state.trials if not t.is_terminal and t.started is not None and t.ended is None]
+        running = view.state.running_trials()
     for name in running:
         kill_trial(view, name, signal_name)
     with view.lock:

@@ -342,7 +342,7 @@ def unrecorded_after_interrupt(view: ExperimentView, error: StoreError) -> str:
     ``unrecorded``): the stopped trials the store still shows running (as ``view`` last read
     them), and why. Also ``kfp-tune run --engine kfp-local``'s, from its progress view."""
     with view.lock:
-        running = [t.name for t in view.state.trials if not t.is_terminal and t.started is not None and t.ended is None]
+        running = view.state.running_trials()
     left = f": {len(running)} stopped trial(s) still show Running there ({', '.join(running)})" if running else ""
     return f"the store could not record the interrupt ({error}){left}"
 
