@@ -712,10 +712,10 @@ class KubernetesLauncher(Launcher):
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted", logs=logs)
             if output.follows:  # its output is read as it comes: what the kubelet rotates away was read before
-                logs = self._logs(trial, kind, name, uid, output)
-                if logs and output.judge():  # once its container runs
+                self._read_log(trial, kind, name, uid, output)  # the kept log is built only when it is returned
+                if output.read_once and output.judge():  # once its container runs
                     self._delete(kind, name)
-                    return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
+                    return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=output.logs())
             elif trial.should_stop is not None and output.judge():  # its reports are in the store, not the log
                 logs = self._logs(trial, kind, name, uid, output)
                 self._delete(kind, name)
@@ -805,16 +805,22 @@ class KubernetesLauncher(Launcher):
         return self._logs(trial, self.kind_of(trial.manifest), str(trial.manifest["metadata"]["name"]), "", _FollowedLog(trial), ended=True)
 
     def _logs(self, trial: TrialRun, kind: TrialKind, name: str, uid: str, output: _FollowedLog, ended: bool = False) -> dict[str, str]:
-        """Read what the primary container printed since ``output``'s last read, and return the
-        log as the store keeps it (:mod:`kfp_tune.launchers.kept_log`); ``ended``: the trial has
-        ended, so a last line without its newline is whole. {} before the pod exists; the log
-        kept so far once its pod (or its log) is gone. PrimaryContainerMissing when the pod has
+        """Read what the primary container printed since ``output``'s last read (:meth:`_read_log`),
+        and return the log as the store keeps it (:mod:`kfp_tune.launchers.kept_log`): {} before
+        the pod exists; the log kept so far once its pod (or its log) is gone."""
+        self._read_log(trial, kind, name, uid, output, ended)
+        return output.logs()
+
+    def _read_log(self, trial: TrialRun, kind: TrialKind, name: str, uid: str, output: _FollowedLog, ended: bool = False) -> None:
+        """Hand ``output`` what the primary container printed since its last read; ``ended``: the
+        trial has ended, so a last line without its newline is whole. Nothing before the pod
+        exists, or once its pod (or its log) is gone. PrimaryContainerMissing when the pod has
         no container of that name."""
         from kubernetes.client.exceptions import ApiException
 
         found = self._primary_pod(trial, kind, name, uid)
         if found is None:
-            return output.logs()
+            return
         pod = str(found["metadata"]["name"])
         container = TRAINJOB_CONTAINER if (kind.group, kind.kind) == ("trainer.kubeflow.org", "TrainJob") else trial.primary_container
         spec = found.get("spec") or {}
@@ -851,9 +857,8 @@ class KubernetesLauncher(Launcher):
             self._call("get", "pods/log", pod, read)  # retried as a request is, the log with it
         except ApiException as exc:
             if exc.status in (400, 404):  # the container has not started, or the pod is gone
-                return output.logs()
+                return
             raise self._api_error("get", "pods/log", pod, exc) from None
-        return output.logs()
 
     # --- cleanup ------------------------------------------------------------------------------
 
@@ -1261,6 +1266,11 @@ class _FollowedLog:
             self._taken.append(seen)
             self._newest = at if self._newest is None else max(self._newest, at)
             self._new.append(text)
+
+    @property
+    def read_once(self) -> bool:
+        """Whether a read of the log was made (not before the pod exists or its container starts)."""
+        return self._read_once
 
     def logs(self) -> dict[str, str]:
         """The log as the store keeps it, by the primary container's name ({} before a read
