@@ -31,15 +31,23 @@ CONSOLE_SCRIPT_CUT_SHORT = textwrap.dedent("""
 """)
 
 
+def _ctrl_c_as_from_a_terminal() -> None:
+    """In the child, before it runs: SIGINT at its default, as a terminal's shell starts a
+    command. A suite started as a background job (``cmd &`` without job control) runs with SIGINT
+    ignored; the child would inherit that, Python then installs no handler of its own, and
+    kfp-tune rightly keeps an ignored SIGINT ignored."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ctrl_c_while_the_command_loads_is_one_line_and_exit_130() -> None:
-    done = subprocess.run([sys.executable, "-c", CONSOLE_SCRIPT_CUT_SHORT], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", CONSOLE_SCRIPT_CUT_SHORT], capture_output=True, text=True, timeout=120, preexec_fn=_ctrl_c_as_from_a_terminal)
     assert (done.returncode, done.stderr) == (130, "interrupted\n"), done.stderr[-2000:]
     assert done.stdout == ""
 
 
 def test_a_library_user_s_process_keeps_python_s_own_ctrl_c() -> None:
     check = "import signal, kfp_tune; print(signal.getsignal(signal.SIGINT) is signal.default_int_handler)"
-    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, timeout=120, preexec_fn=_ctrl_c_as_from_a_terminal)
     assert done.stdout.strip() == "True", done.stderr[-2000:]
 
 
