@@ -31,7 +31,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from kfp_tune.core.errors import SHOWN_LIMIT, WHOLE_FILE, FieldError, SpecError, clipped, shown
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment, require_mapping
-from kfp_tune.core.template import TRIAL_PARAMETER
+from kfp_tune.core.template import TRIAL_PARAMETER, GoTypedText, go_yaml_scalar
 from kfp_tune.core.validation import validate_experiment
 
 MAX_DOCUMENT_BYTES = 3 * 1024 * 1024
@@ -78,7 +78,7 @@ def model_document(experiment: Experiment) -> dict[str, Any]:
     return document
 
 
-def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
+def read_experiment_source(source: str | Path | dict[str, Any] | Any, *, mark_go_typed: bool = False) -> Any:
     """The parsed (not yet validated) document of a YAML path, YAML text, a dict, or a model
     with ``to_dict()``: one of Katib's SDK (generated from its OpenAPI spec: ``openapi_types``
     and ``attribute_map``) is read as Katib's ``ApiClient.sanitize_for_serialization`` sends it
@@ -87,7 +87,9 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     document. A str is a file's path when it is one line naming a file (any suffix); one line
     YAML reads as bare text and naming no file is a mistyped path: SpecError "no such experiment
     file". A YAML file or text whose top level is not a mapping is the user's error: SpecError
-    at ``(root)``. TypeError for a source of any other type, naming it."""
+    at ``(root)``. TypeError for a source of any other type, naming it. ``mark_go_typed``: each
+    plain scalar of the YAML that kfp-tune reads as text and kubectl as a number or a boolean
+    (``min: 1e-3``) is a :class:`GoTypedText`, for Katib's notes (core.portability)."""
     if isinstance(source, dict):
         return source
     if isinstance(source, Experiment):
@@ -109,7 +111,7 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
         text = str(source)
         if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
             raise _file_error(f"the YAML text is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
-    parsed = parse_yaml(text)
+    parsed = parse_yaml(text, mark_go_typed=mark_go_typed)
     if not is_file and isinstance(parsed, str) and _is_one_line(text):
         raise _file_error(f"no such experiment file: {clipped(text, SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
     document = require_mapping(parsed)  # `42` or `- a` in a file: the user's document, not a caller's type
@@ -175,21 +177,21 @@ def _read_file(path: Path) -> str:
         raise _file_error(f"{path} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
 
 
-def parse_yaml(text: str) -> Any:
+def parse_yaml(text: str, *, mark_go_typed: bool = False) -> Any:
     """The one document in ``text``, read with the bounds above; SpecError naming the line of
-    the first problem."""
-    documents = parse_yaml_documents(text)
+    the first problem. ``mark_go_typed``: as :func:`read_experiment_source`."""
+    documents = parse_yaml_documents(text, mark_go_typed=mark_go_typed)
     if len(documents) != 1:
         raise _file_error(f"expected exactly one YAML document, found {len(documents)}")
     return documents[0]
 
 
-def parse_yaml_documents(text: str) -> list[Any]:
+def parse_yaml_documents(text: str, *, mark_go_typed: bool = False) -> list[Any]:
     """Every (non-empty) document in ``text``, read with the bounds above; SpecError naming the
-    line of the first problem."""
+    line of the first problem. ``mark_go_typed``: as :func:`read_experiment_source`."""
     _check_shape(text)
     try:
-        return [d for d in yaml.load_all(text, Loader=_KubeLoader) if d is not None]
+        return [d for d in yaml.load_all(text, Loader=_GoTypedLoader if mark_go_typed else _KubeLoader) if d is not None]
     except yaml.YAMLError as exc:
         raise _file_error(f"not valid YAML: {_yaml_problem(exc)}") from None
 
@@ -358,6 +360,20 @@ _KubeLoader.add_constructor("tag:yaml.org,2002:float", _KubeLoader.construct_yam
 _KubeLoader.add_constructor("tag:yaml.org,2002:timestamp", _KubeLoader.construct_timestamp_as_text)
 for _tag in ("binary", "set", "omap", "pairs"):
     _KubeLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _KubeLoader.refuse_tag)
+
+
+class _GoTypedLoader(_KubeLoader):
+    """Reads as :class:`_KubeLoader` does, each plain scalar it reads as text that go-yaml v2
+    (kubectl) reads as a number or a boolean a :class:`GoTypedText`."""
+
+    def construct_yaml_str(self, node: ScalarNode) -> str:
+        value = str(super().construct_yaml_str(node))
+        if node.style or isinstance(go_yaml_scalar(value), str):  # quoted or a block: text to both
+            return value
+        return GoTypedText(value)
+
+
+_GoTypedLoader.add_constructor("tag:yaml.org,2002:str", _GoTypedLoader.construct_yaml_str)
 
 
 class _TemplateLoader(_KubeLoader):
