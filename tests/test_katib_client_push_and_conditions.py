@@ -299,3 +299,33 @@ def test_katibs_tune_refuses_what_katibs_webhook_would_with_a_runtime_error(tmp_
         KatibClient(store="s3://mlpipeline/kfp-tune", host="http://kfp.example:8888").tune(
             name="max", parameters={"lr": search.double(0.1, 0.2)}, objective_type="max", **given)
     assert isinstance(on_host.value, TuneRefusedError) and sent == []
+
+
+def _takes_nothing():
+    return {"acc": 1.0}
+
+
+@pytest.mark.parametrize(("objective", "says"), [
+    ("train", r"objective must be a function taking the parameters as a dict, got str 'train'"),
+    (_takes_nothing, r"objective _takes_nothing\(\) must take one argument, the parameters dict"),
+])
+def test_katibs_tune_refuses_an_objective_it_cannot_call_with_a_value_error(tmp_path, monkeypatch, objective, says):
+    """Katib's SDK raises ValueError for an objective that is not callable or cannot take the
+    parameters dict (utils.py, validate_objective_function); KatibClient.tune raised TypeError,
+    which a notebook's ``except ValueError`` missed. It is both now (kfp_tune.tune's TypeError
+    stays), with or without a host, and nothing is created or sent."""
+    import kfp_tune.remote
+
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    arguments = {"name": "uncallable", "objective": objective, "parameters": {"lr": search.double(0.1, 0.2)}, "objective_metric_name": "acc"}
+    katib = KatibClient(store=str(tmp_path))
+    with pytest.raises(ValueError, match=says) as here:
+        katib.tune(**arguments)
+    assert isinstance(here.value, TypeError) and not isinstance(here.value, RuntimeError)
+    assert katib.list_experiments() == []
+    sent: list[Any] = []
+    monkeypatch.setattr(kfp_tune.remote, "submit_experiment", lambda experiment, **kwargs: sent.append(experiment))
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")  # the store is not read here
+    with pytest.raises(ValueError, match=says):
+        KatibClient(store="s3://mlpipeline/kfp-tune", host="http://kfp.example:8888").tune(**arguments)
+    assert sent == []

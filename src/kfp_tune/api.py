@@ -82,6 +82,13 @@ class TuneArgumentError(SpecError, ValueError):
         self.args = ("tune(): " + "; ".join(f"{_argument_path(_parameter_path(e.path, parameters or {}))} ({e.path}): {e.message}" for e in self.errors),)
 
 
+class ObjectiveArgumentError(TypeError, ValueError):
+    """An objective ``tune()`` cannot call with the parameters dict (not callable, or taking
+    other arguments): the TypeError ``kfp_tune.tune`` raises, and the ValueError Katib's SDK
+    raises for it (utils.py, ``validate_objective_function``), which ``KatibClient.tune``
+    users catch."""
+
+
 def _argument_path(path: str) -> str:
     """A Katib field path as the ``tune()`` argument it came from: ``spec.parameters[1].feasibleSpace.max``
     becomes ``parameters['lr'].max`` when the second parameter is ``lr``."""
@@ -96,7 +103,7 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
     anything is created: a run must not start (and say Succeeded) on a mistaken call."""
     objective = arguments["objective"]
     if not callable(objective):
-        raise TypeError(f"tune(): objective must be a function taking the parameters as a dict, got {type(objective).__name__} {shown(objective)}")
+        raise ObjectiveArgumentError(f"tune(): objective must be a function taking the parameters as a dict, got {type(objective).__name__} {shown(objective)}")
     _check_objective_shape(objective)
     if not isinstance(arguments["parameters"], Mapping) or not arguments["parameters"]:
         raise TypeError(f"tune(): parameters must be a non-empty dict of name: kfp_tune.search.double/int/categorical/discrete(...), got {shown(arguments['parameters'])}")
@@ -185,7 +192,7 @@ def _check_objective_shape(objective: Callable[..., Any]) -> None:
     try:
         signature.bind({})
     except TypeError:
-        raise TypeError(f"tune(): objective {name}{signature} must take one argument, the parameters dict") from None
+        raise ObjectiveArgumentError(f"tune(): objective {name}{signature} must take one argument, the parameters dict") from None
 
 
 def _called_function(objective: Callable[..., Any]) -> Callable[..., Any]:
