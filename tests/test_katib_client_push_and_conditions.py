@@ -266,7 +266,10 @@ def test_katibs_tune_refuses_what_katibs_webhook_would_with_a_runtime_error(tmp_
     before creating the Experiment; what its webhook refuses makes the create fail, a
     RuntimeError. KatibClient.tune raised TuneArgumentError (a ValueError), so a notebook's
     ``except RuntimeError`` missed it. It is TuneRefusedError now: a SpecRefusedError, so a
-    RuntimeError, and still the ValueError and TuneArgumentError kfp_tune.tune raises."""
+    RuntimeError, and still the ValueError and TuneArgumentError kfp_tune.tune raises. It names
+    the argument as Katib's tune() does (objective_goal, algorithm_name: the message said goal
+    and algorithm, kfp_tune.tune's names); a goal that is no finite number is refused there too
+    (Katib's API server cannot decode it)."""
     import kfp_tune.remote
     from kfp_tune.api import TuneArgumentError
     from kfp_tune.katib_client import SpecRefusedError, TuneRefusedError
@@ -279,7 +282,9 @@ def test_katibs_tune_refuses_what_katibs_webhook_would_with_a_runtime_error(tmp_
         ({"objective_type": "max"}, r"objective_type \(spec\.objective\.type\): expected 'minimize' or 'maximize', got 'max'"),
         ({"parallel_trial_count": 5}, r"parallel_trial_count \(spec\.parallelTrialCount\): expected at most spec\.maxTrialCount \(4\), got 5"),
         ({"parameters": {"lr": 0.1}}, r"parameters \(spec\.parameters\): required: at least one parameter to search .*every value is fixed: \['lr'\]"),
-        ({"algorithm_name": "nosuch"}, r"algorithm \(spec\.algorithm\.algorithmName\): unknown algorithm 'nosuch': Katib has no Suggestion for it"),
+        ({"algorithm_name": "nosuch"}, r"algorithm_name \(spec\.algorithm\.algorithmName\): unknown algorithm 'nosuch': Katib has no Suggestion for it"),
+        ({"objective_goal": 10**400}, r"objective_goal \(spec\.objective\.goal\): expected a finite number or None, got 1000000"),
+        ({"objective_goal": float("nan")}, r"objective_goal \(spec\.objective\.goal\): expected a finite number or None, got nan"),
     ):
         arguments = {**given, "parameters": {"lr": search.double(0.1, 0.2)}, **changed}
         with pytest.raises(RuntimeError, match=says) as refused:

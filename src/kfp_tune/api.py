@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
-from typing import TYPE_CHECKING, Any, cast, overload
+from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
 
 from kfp_tune.collectors.push import reports_in_this_thread
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
@@ -77,9 +77,14 @@ class TuneArgumentError(SpecError, ValueError):
     """A ``tune()`` argument that cannot be used. ``errors`` keep Katib's field paths; the
     message names the argument each came from."""
 
+    argument_names: ClassVar[Mapping[str, str]] = {}
+    """The caller's name of an argument whose name is not ``kfp_tune.tune``'s (KatibClient's ``objective_goal``)."""
+
     def __init__(self, errors: list[FieldError], parameters: Mapping[str, Any] | None = None):
         super().__init__(errors)
-        self.args = ("tune(): " + "; ".join(f"{_argument_path(_parameter_path(e.path, parameters or {}))} ({e.path}): {e.message}" for e in self.errors),)
+        self.args = ("tune(): " + "; ".join(
+            f"{_argument_path(_parameter_path(e.path, parameters or {}), self.argument_names)} ({e.path}): {e.message}" for e in self.errors
+        ),)
 
 
 class ObjectiveArgumentError(TypeError, ValueError):
@@ -89,12 +94,13 @@ class ObjectiveArgumentError(TypeError, ValueError):
     users catch."""
 
 
-def _argument_path(path: str) -> str:
-    """A Katib field path as the ``tune()`` argument it came from: ``spec.parameters[1].feasibleSpace.max``
-    becomes ``parameters['lr'].max`` when the second parameter is ``lr``."""
+def _argument_path(path: str, argument_names: Mapping[str, str]) -> str:
+    """A Katib field path as the ``tune()`` argument it came from (by the caller's name of it,
+    ``argument_names``): ``spec.parameters[1].feasibleSpace.max`` becomes ``parameters['lr'].max``
+    when the second parameter is ``lr``."""
     for prefix, argument in _ARGUMENTS:
         if path == prefix or path.startswith((prefix + ".", prefix + "[")):
-            return argument + path[len(prefix):]
+            return argument_names.get(argument, argument) + path[len(prefix):]
     return path
 
 
@@ -140,8 +146,14 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
     if arguments["parallel_trial_count"] > MAX_LOCAL_SLOTS:
         raise ValueError(f"tune(): parallel_trial_count: expected at most {MAX_LOCAL_SLOTS} (a thread each, in this process), got {arguments['parallel_trial_count']}")
     goal = arguments["goal"]
-    if goal is not None and (isinstance(goal, bool) or not isinstance(goal, numbers.Real) or not _finite_float(goal)):
+    if goal is not None and not is_finite_number(goal):
         raise ValueError(f"tune(): goal must be a finite number or None, got {shown(goal)}")
+
+
+def is_finite_number(value: Any) -> bool:
+    """Whether ``value`` is a number an objective's goal can be (Katib's ``Goal *float64``): a
+    real, not a bool, finite as a float."""
+    return not isinstance(value, bool) and isinstance(value, numbers.Real) and _finite_float(value)
 
 
 def _finite_float(value: numbers.Real) -> bool:

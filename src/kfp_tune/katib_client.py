@@ -25,7 +25,7 @@ import contextlib
 import datetime as _dt
 import os
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 from kfp_tune.api import TuneArgumentError  # for TuneRefusedError
 from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition, json_name, katib_value
@@ -217,7 +217,10 @@ class TuneRefusedError(SpecRefusedError, TuneArgumentError):
     """``tune()`` arguments whose experiment Katib's webhook would refuse (min > max, an objective
     type or algorithm it does not know, parallel_trial_count above max_trial_count): the
     RuntimeError Katib's ``tune()`` raises when the Experiment's create fails, and the
-    ValueError (TuneArgumentError) ``kfp_tune.tune`` raises, naming the argument."""
+    ValueError (TuneArgumentError) ``kfp_tune.tune`` raises, naming the argument as Katib's
+    ``tune()`` names it."""
+
+    argument_names: ClassVar[Mapping[str, str]] = {"goal": "objective_goal", "algorithm": "algorithm_name"}
 
 
 class KatibClientError(KfpTuneError, RuntimeError):
@@ -267,15 +270,19 @@ def _tune_refused(parameters: Any) -> Iterator[None]:
         raise TuneRefusedError(exc.errors, parameters if isinstance(parameters, Mapping) else None) from None
 
 
-def _refuse_as_katibs_webhook(parameters: Any, algorithm_name: Any) -> None:
+def _refuse_as_katibs_webhook(parameters: Any, algorithm_name: Any, objective_goal: Any) -> None:
     """TuneRefusedError for what Katib's webhook refuses and ``tune()`` refuses with a plain
     ValueError before building the experiment: no parameter to search (an empty spec.parameters)
-    and an algorithm Katib has no Suggestion for."""
+    and an algorithm Katib has no Suggestion for; and a goal that is no finite number (``nan``,
+    ``10**400``, ``"0.1"``), which Katib's API server cannot decode into its ``Goal *float64``."""
+    from kfp_tune.api import is_finite_number
     from kfp_tune.core.catalogue import ALGORITHMS
-    from kfp_tune.core.errors import FieldError
+    from kfp_tune.core.errors import FieldError, shown
     from kfp_tune.search import is_searched
 
     errors = []
+    if objective_goal is not None and not is_finite_number(objective_goal):
+        errors.append(FieldError("spec.objective.goal", f"expected a finite number or None, got {shown(objective_goal)}"))
     if isinstance(parameters, Mapping) and parameters and not any(is_searched(value) for value in parameters.values()):
         errors.append(FieldError("spec.parameters", "required: at least one parameter to search (kfp_tune.search.double/int/categorical/"
                                  f"discrete(...)); every value is fixed: {sorted(map(str, parameters))}"))
@@ -598,7 +605,7 @@ class KatibClient:
             "max_failed_trial_count": max_failed_trial_count, "goal": objective_goal, "store": self._store_uri(), "name": name,
             "additional_metric_names": additional_metric_names,
         }
-        _refuse_as_katibs_webhook(parameters, algorithm_name)
+        _refuse_as_katibs_webhook(parameters, algorithm_name, objective_goal)
         with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters):
             if host is None:
                 tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True)  # in this process a trial's report_metrics calls and its prints are both read
