@@ -334,3 +334,42 @@ def test_katibs_tune_refuses_an_objective_it_cannot_call_with_a_value_error(tmp_
     with pytest.raises(ValueError, match=says):
         KatibClient(store="s3://mlpipeline/kfp-tune", host="http://kfp.example:8888").tune(**arguments)
     assert sent == []
+
+
+def test_a_katib_client_given_no_namespace_records_katibs_default_and_sends_none(tmp_path, monkeypatch):
+    """Katib's client defaults its namespace to the pod's service-account namespace, else
+    "default" (utils.py, get_default_target_namespace), and its experiments are created there;
+    kfp-tune's recorded metadata.namespace None. It records Katib's default now, for tune and
+    create_experiment run here; a run sent to a host still goes to the run's own namespace
+    (none named) unless one is given, as before: "default" there is rarely where the run may
+    create Jobs."""
+    import kfp_tune.katib_client
+    import kfp_tune.remote
+
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    monkeypatch.setattr(kfp_tune.katib_client, "SERVICE_ACCOUNT_NAMESPACE", tmp_path / "no-such-file")
+    arguments = {"objective": prints_what_it_gets, "parameters": {"lr": search.double(0.1, 0.2)}, "objective_metric_name": "acc",
+                 "max_trial_count": 1, "parallel_trial_count": 1, "algorithm_settings": {"random_state": "1"}}
+    katib = KatibClient(store=str(tmp_path / "store"))
+    assert katib.namespace == "default" and "namespace" not in repr(katib)
+    katib.tune(name="outside", **arguments)
+    assert katib.get_experiment("outside").metadata.namespace == "default"
+    account = tmp_path / "namespace"
+    account.write_text("team-a")  # as Kubernetes mounts it: no newline
+    monkeypatch.setattr(kfp_tune.katib_client, "SERVICE_ACCOUNT_NAMESPACE", account)
+    in_pod = KatibClient(store=str(tmp_path / "store"))
+    in_pod.tune(name="in-pod", **arguments)
+    in_pod.create_experiment(quadratic_experiment(**{"metadata.name": "created", "spec.maxTrialCount": 1, "spec.parallelTrialCount": 1,
+                                                   "spec.maxFailedTrialCount": 1}))
+    assert [in_pod.get_experiment(name).metadata.namespace for name in ("in-pod", "created")] == ["team-a", "team-a"]
+    in_pod.tune(name="named", namespace="team-b", **arguments)
+    assert in_pod.get_experiment("named").metadata.namespace == "team-b"
+    sent: list[Any] = []
+    monkeypatch.setattr(kfp_tune.remote, "submit_experiment", lambda experiment, **kwargs: sent.append((experiment.metadata.namespace, kwargs["namespace"])))
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", "http://127.0.0.1:9")  # the store is not read here
+    on_host = KatibClient(store="s3://mlpipeline/kfp-tune", host="http://kfp.example:8888")
+    on_host.tune(name="sent", **arguments)
+    on_host.create_experiment(quadratic_experiment(**{"metadata.name": "sent-yaml"}))
+    on_host.tune(name="sent-named", namespace="team-b", **arguments)
+    KatibClient(store="s3://mlpipeline/kfp-tune", host="http://kfp.example:8888", namespace="team-c").tune(name="sent-client", **arguments)
+    assert sent == [(None, None), (None, None), ("team-b", "team-b"), ("team-c", "team-c")]

@@ -25,6 +25,7 @@ import contextlib
 import datetime as _dt
 import os
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any, ClassVar
 
 from kfp_tune.api import TuneArgumentError  # for TuneRefusedError
@@ -338,6 +339,19 @@ def _sent_store_uri(store: Any) -> str | None:
     return f"s3://{parts.netloc}/{parts.path.strip('/')}".rstrip("/")
 
 
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
+"""The namespace of the pod's service account, where Kubernetes mounts it."""
+
+
+def katib_default_namespace() -> str:
+    """The namespace Katib's client takes when given none (utils.py, ``get_default_target_namespace``):
+    in a pod, its service account's (:data:`SERVICE_ACCOUNT_NAMESPACE`), else ``default``."""
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text(encoding="utf-8").strip() or "default"
+    except (OSError, UnicodeDecodeError):
+        return "default"
+
+
 class KatibClient:
     """Katib's ``KatibClient`` over a kfp-tune store.
 
@@ -346,7 +360,10 @@ class KatibClient:
             in Katib; used only to read the log of a trial still running on a cluster, and only
             loaded then.
         namespace: where a running trial's pod is looked for (experiments are not namespaced in
-            a store), and where trials run on Kubeflow.
+            a store), and where trials run on Kubeflow. Left out, :attr:`namespace` and the
+            ``metadata.namespace`` an experiment run here records are Katib's default
+            (:func:`katib_default_namespace`), while a run sent to a host and a pod looked up
+            go to the run's own namespace, as before: a namespace named for them only.
         store: a folder or ``s3://bucket/prefix``; default ``$KFP_TUNE_STORE``, else
             ``./kfp-tune-runs``. Katib has none: its API server keeps the objects. With a host
             it must be an ``s3://`` one for :meth:`tune` and :meth:`create_experiment`, which
@@ -365,7 +382,9 @@ class KatibClient:
         store: str | os.PathLike[str] | Any = None,
         host: str | None = None,
     ):
-        self.namespace = namespace
+        self.namespace = namespace or katib_default_namespace()
+        """Katib's client's attribute: the namespace given, else Katib's default."""
+        self._given_namespace = namespace  # where a host's run and a pod lookup go: the run's own namespace when None
         self.host = host
         """The KFP API's URL: where :meth:`tune` sends a function's trials (else they run here)."""
         self._kubernetes_factory: Callable[[], Any] | None = None
@@ -412,7 +431,7 @@ class KatibClient:
         return self._unopened_store if self._unopened_store is not None else self.client.store.uri
 
     def __repr__(self) -> str:
-        extra = "".join(f", {key}={value!r}" for key, value in (("namespace", self.namespace), ("host", self.host)) if value is not None)
+        extra = "".join(f", {key}={value!r}" for key, value in (("namespace", self._given_namespace), ("host", self.host)) if value is not None)
         return f"kfp_tune.KatibClient(store={self._store_uri()!r}{extra})"
 
     def _host(self) -> str | None:
@@ -476,8 +495,10 @@ class KatibClient:
                 if not metadata.get("generateName"):
                     raise ValueError("Experiment must have a name or generateName")
                 document = {**document, "metadata": {**metadata, "name": f"{metadata['generateName']}{os.urandom(4).hex()[:5]}"}}
-            loaded = load_experiment(document)
             host = self._host()
+            if host is None and not metadata.get("namespace"):  # Katib's API server gives it the request's namespace
+                document = {**document, "metadata": {**document["metadata"], "namespace": namespace or self.namespace}}
+            loaded = load_experiment(document)
             if host is None and self.client.store.get(ExperimentRecords(self.client.store, loaded.name).experiment_key()) is not None:
                 raise ExperimentConflict(
                     f"an experiment named {loaded.name!r} already exists in {self.client.store.uri}, and Katib's API server refuses a "
@@ -490,7 +511,7 @@ class KatibClient:
 
                 self._check_cluster_store("create_experiment")
                 try:
-                    submit_experiment(loaded, host=host, namespace=namespace or self.namespace or loaded.metadata.namespace, store=self._store_uri(),
+                    submit_experiment(loaded, host=host, namespace=namespace or self._given_namespace or loaded.metadata.namespace, store=self._store_uri(),
                                       reader=read_result)
                 except RemoteArgumentError as exc:  # worded for tune(host=), whose arguments these are not
                     raise InvalidRequestError(f"KatibClient.create_experiment: {str(exc).removeprefix('tune(): ')}") from None
@@ -608,12 +629,12 @@ class KatibClient:
         _refuse_as_katibs_webhook(parameters, algorithm_name, objective_goal)
         with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters):
             if host is None:
-                tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True)  # in this process a trial's report_metrics calls and its prints are both read
+                tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True)  # recorded, as Katib's would be  # in this process a trial's report_metrics calls and its prints are both read
                 return
             # sent as tune(host=) sends it, with the collector asked for: Katib's SDK puts the kind in
             # metricsCollectorSpec, and a Push trial's reports are read, not its output
             self._check_cluster_store("tune")
-            submit_tuning({**arguments, **cluster, "host": host, "namespace": namespace or self.namespace, "metrics_collector": collector,
+            submit_tuning({**arguments, **cluster, "host": host, "namespace": namespace or self._given_namespace, "metrics_collector": collector,
                            "searched_as_text": True})
 
     def get_experiment(self, name: str, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> KatibModel:
@@ -810,7 +831,7 @@ class KatibClient:
         if follow:
             raise NotImplementedError("KatibClient.get_job_logs: follow=True is not supported; call it again for what was logged since")
         with katib_errors():
-            text = self.client.get_trial_logs((name, trial_name), namespace=namespace or self.namespace)
+            text = self.client.get_trial_logs((name, trial_name), namespace=namespace or self._given_namespace)
         yield from text.splitlines()
 
 
