@@ -52,6 +52,23 @@ def test_validate_valid_katib_that_cannot_run_here_exits_3_saying_why(tmp_path, 
     assert "spec.algorithm.algorithmName" in capsys.readouterr().err
 
 
+def test_validate_notes_a_container_without_command_that_kfp_tune_run_refuses(tmp_path, capsys):
+    """QA's nocmd.yaml: validate passed it with no word (a cluster runs the image's entrypoint),
+    then kfp-tune run refused it (exit 2): validate now notes the field and that a local run needs it."""
+    doc = quadratic_experiment()
+    del doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"]
+    path = _write(tmp_path, doc)
+    assert main(["validate", path]) == 0
+    told = "spec.trialTemplate.trialSpec: container 'main' has no command: on a cluster it runs its image's entrypoint"
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note: ")]
+    assert len(notes) == 1 and notes[0].startswith(f"note: {told}") and "running locally needs command" in notes[0], notes
+    assert notes[0].endswith("; kfp-tune run refuses it")
+    assert main(["run", path, "--engine", "inline", "--store", str(tmp_path / "store")]) == 2
+    assert told in capsys.readouterr().err
+    assert main(["validate", _write(tmp_path, quadratic_experiment(), "ok.yaml")]) == 0
+    assert "note:" not in capsys.readouterr().err, "a runnable experiment gets no note"
+
+
 def test_a_part_of_a_gpu_is_refused_by_validate_compile_and_both_engines(tmp_path, capsys):
     """QA's gpu.yaml (nvidia.com/gpu: "0.5"): validate and compile passed it and run --engine
     inline ran it, where the default run refused it, as Kubernetes refuses the trial's pod."""

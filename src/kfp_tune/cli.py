@@ -563,7 +563,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
     oversize = spec_size_problem(experiment)
     if oversize is not None:  # Katib takes it, and the inline engine runs it; no pipeline can carry it
         print(f"note: {oversize.path}: {oversize.message}; Katib takes an experiment this size", file=sys.stderr)
+    _note_local_run(experiment)
     return EXIT_OK
+
+
+def _note_local_run(experiment: Experiment) -> None:
+    """What only a local run refuses (a container without command: a cluster runs its image's
+    entrypoint) is told as a note: validate passes it, as a cluster runs it, but the user
+    trying it here first with kfp-tune run hears why that will be refused now."""
+    from kfp_tune.launchers import check_experiment
+    from kfp_tune.launchers.local import LocalLauncher
+
+    try:
+        check_experiment(LocalLauncher(), experiment)
+    except ValueError as exc:
+        print(f"note: {exc}; kfp-tune run refuses it", file=sys.stderr)
 
 
 def _mounts(values: list[str]) -> dict[str, str]:
