@@ -22,7 +22,7 @@ from kfp_tune.collectors.stdout import DEFAULT_METRICS_FORMAT
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.observation import MetricLog
-from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 from kfp_tune.core.vocabulary import CollectorKind, RecordKind
 
 TRIAL = "quad-t1"
@@ -183,9 +183,37 @@ def test_a_collector_record_without_a_whole_start_is_damaged(local_store, collec
         ObservationWriter(records, TRIAL)
 
 
-def test_a_step_that_is_not_a_whole_number_and_a_boolean_time_are_read_as_none(local_store):
-    records = _damaged(local_store, {"source": "m.log", "start": 0}, {"name": "loss", "value": 0.5, "step": "3", "time_us": True})
-    assert read_collected(records, TRIAL) == [MetricLog("loss", 0.5, None, time_us=None)]
+@pytest.mark.parametrize(
+    ("metric", "problem"),
+    [
+        ({"name": "loss", "step": 0}, r"metrics\[0\]: loss=None is not a number"),
+        ({"name": "loss", "value": None}, r"metrics\[0\]: loss=None is not a number"),
+        ({"name": "loss", "value": "abc"}, r"metrics\[0\]: loss='abc' is not a number"),
+        ({"name": "loss", "value": True}, r"metrics\[0\]: loss=True is a boolean"),
+        ("loss=0.5", r"metrics\[0\] must be .*got str"),
+        ({"value": 0.5}, r"metrics\[0\] has no name"),
+        ({"name": "loss", "value": 0.5, "step": "3"}, r"metrics\[0\] \(loss\) has the step '3'"),
+    ],
+)
+def test_a_damaged_collector_entry_is_reported_with_its_key_and_what_is_wrong(local_store, metric, problem):
+    """Not a raw KeyError or ValueError ('a defect in kfp-tune'): the record's key and the entry."""
+    records = _damaged(local_store, {"source": "m.log", "start": 0}, metric)
+    with pytest.raises(DamagedRecord, match=rf"record .*/reports/collector-m-000000000\.json is damaged: {problem}"):
+        read_collected(records, TRIAL)
+    with pytest.raises(DamagedRecord, match=problem):
+        ObservationWriter(records, TRIAL)
+
+
+def test_a_collector_record_whose_metrics_are_not_a_list_is_damaged(local_store):
+    records = ExperimentRecords(local_store, "quad")
+    records.write_once(records.report_key(TRIAL, "collector-m-000000000"), RecordKind.REPORTED_METRICS, {"metrics": "loss=0.5", "collector": {"source": "m.log", "start": 0}})
+    with pytest.raises(DamagedRecord, match="metrics must be a list, got str"):
+        ObservationWriter(records, TRIAL)
+
+
+def test_a_boolean_time_is_read_as_none(local_store):
+    records = _damaged(local_store, {"source": "m.log", "start": 0}, {"name": "loss", "value": 0.5, "step": 3, "time_us": True})
+    assert read_collected(records, TRIAL) == [MetricLog("loss", 0.5, 3, time_us=None)]
     kept = _damaged(local_store, {"source": "n.log", "start": 0}, {"name": "loss", "value": 0.5, "step": 3, "time_us": 1_700_000_000_000_000})
     assert read_collected(kept, TRIAL)[1] == MetricLog("loss", 0.5, 3, time_us=1_700_000_000_000_000)  # n.log's, after m.log's
 

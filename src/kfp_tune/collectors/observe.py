@@ -29,12 +29,12 @@ from typing import Any
 
 from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars, text_log, text_metrics, whole_lines
 from kfp_tune.collectors.prometheus import Endpoint, PrometheusSeries, scrape
-from kfp_tune.collectors.push import COLLECTOR_STAMP
+from kfp_tune.collectors.push import COLLECTOR_STAMP, metric_number, reported_entry
 from kfp_tune.collectors.stdout import parse_metric_lines
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.naming import short_hash
 from kfp_tune.core.observation import MetricLog
-from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.vocabulary import CollectorKind, RecordKind
 
@@ -189,9 +189,9 @@ class ObservationWriter:
     def __init__(self, records: ExperimentRecords, trial: str):
         self.records, self.trial = records, trial
         self._next: dict[str, int] = {}
-        self._before: dict[str, dict[str, Any]] = {}
-        for source, start, count in _stored(records, trial, self._before):
-            self._next[source] = max(self._next.get(source, 0), start + count)
+        self._before: dict[str, _Batch] = {}
+        for batch in _stored(records, trial, self._before):
+            self._next[batch.source] = max(self._next.get(batch.source, 0), batch.start + len(batch.logs))
 
     def stored(self) -> dict[str, list[MetricLog]]:
         """The observations stored before this writer started, by source, each in its order."""
@@ -219,26 +219,58 @@ class ObservationWriter:
         self.records.write_once(self.records.report_key(self.trial, DONE_STAMP), RecordKind.REPORTED_METRICS, {"metrics": [], "collector": {"done": True}})
 
 
-def _stored(records: ExperimentRecords, trial: str, cache: dict[str, dict[str, Any]]) -> list[tuple[str, int, int]]:
-    """(source, start, count) of every collector record of the trial; ``cache`` keeps the records
-    read before (a record never changes once written)."""
+@dataclass(frozen=True)
+class _Batch:
+    """One collector record, read and checked: a source's observations from ``start`` on."""
+
+    source: str
+    start: int
+    logs: tuple[MetricLog, ...]
+
+
+def _stored(records: ExperimentRecords, trial: str, cache: dict[str, _Batch]) -> list[_Batch]:
+    """Every collector record of the trial, checked (:func:`_batch`); ``cache`` keeps the
+    records read before (a record never changes once written)."""
     prefix = records.reports_prefix(trial)
     out = []
     for key in records.store.list(prefix):
         stamp = key[len(prefix):].removesuffix(".json")
         if not stamp.startswith(STAMP_PREFIX) or stamp == DONE_STAMP:
             continue
-        record = cache.get(key)
-        if record is None:
+        batch = cache.get(key)
+        if batch is None:
             record = records.read(key, RecordKind.REPORTED_METRICS)
             if record is None:
                 continue
-            cache[key] = record
-        about = record.get("collector")
-        if not isinstance(about, dict) or not isinstance(about.get("source"), str) or not isinstance(about.get("start"), int):
-            raise StoreError(f"record {key} is damaged: a collector record needs collector.source and collector.start")
-        out.append((about["source"], about["start"], len(record.get("metrics") or [])))
+            batch = cache[key] = _batch(record, key)
+        out.append(batch)
     return out
+
+
+def _batch(record: Mapping[str, Any], key: str) -> _Batch:
+    """A collector record's observations; DamagedRecord naming what is wrong when it is not one
+    :func:`_payload` writes (each entry is checked as a trial's report is: :func:`reported_entry`)."""
+    about, entries = record.get("collector"), record.get("metrics")
+    if not isinstance(about, dict) or not isinstance(about.get("source"), str) or not isinstance(about.get("start"), int):
+        raise DamagedRecord(key, "a collector record needs collector.source and collector.start")
+    if not isinstance(entries, list):
+        raise DamagedRecord(key, f"a collector record's metrics must be a list, got {type(entries).__name__}")
+    return _Batch(about["source"], about["start"], tuple(_observation(entry, key, index) for index, entry in enumerate(entries)))
+
+
+def _observation(entry: Any, key: str, index: int) -> MetricLog:
+    """One entry of a collector record: a number, or a text for a text metric. A collector
+    stores nothing else, so any other value is damage, not a value to leave out."""
+    name, step = reported_entry(entry, key, index)
+    time_us = entry.get("time_us")
+    time_us = time_us if isinstance(time_us, int) and not isinstance(time_us, bool) else None
+    if isinstance(entry.get("text"), str):
+        return text_log(name, entry["text"], step, time_us)
+    try:
+        value = metric_number(name, entry.get("value"), f"metrics[{index}]")
+    except ValueError as exc:
+        raise DamagedRecord(key, f"{exc}: a collector stores a finite number (value) or a text (text)") from None
+    return MetricLog(name, value, step, time_us=time_us)
 
 
 class CollectedReader:
@@ -247,13 +279,11 @@ class CollectedReader:
 
     def __init__(self, records: ExperimentRecords, trial: str):
         self.records, self.trial = records, trial
-        self._cache: dict[str, dict[str, Any]] = {}
+        self._cache: dict[str, _Batch] = {}
 
     def read(self) -> list[MetricLog]:
         """Every stored observation once, source by source (sorted), each in its own order."""
-        prefix = self.records.reports_prefix(self.trial)
-        _stored(self.records, self.trial, self._cache)
-        by_source = _by_source(record for key, record in self._cache.items() if key.startswith(prefix))
+        by_source = _by_source(_stored(self.records, self.trial, self._cache))
         return [m for source in sorted(by_source) for m in by_source[source]]
 
     def finished(self) -> bool:
@@ -261,22 +291,13 @@ class CollectedReader:
         return self.records.store.get(self.records.report_key(self.trial, DONE_STAMP)) is not None
 
 
-def _by_source(records: Iterable[dict[str, Any]]) -> dict[str, list[MetricLog]]:
-    """The observations of collector records (checked by :func:`_stored`), by source, each once
-    and in its order."""
+def _by_source(batches: Iterable[_Batch]) -> dict[str, list[MetricLog]]:
+    """The observations of collector records, by source, each once and in its order."""
     by_source: dict[str, dict[int, MetricLog]] = {}
-    for record in records:
-        about = record["collector"]
-        seen = by_source.setdefault(about["source"], {})
-        for offset, metric in enumerate(record.get("metrics") or []):
-            step = metric.get("step")
-            step = step if isinstance(step, int) else None
-            time_us = metric.get("time_us")
-            time_us = time_us if isinstance(time_us, int) and not isinstance(time_us, bool) else None
-            if isinstance(metric.get("text"), str):
-                seen.setdefault(about["start"] + offset, text_log(str(metric["name"]), metric["text"], step, time_us))
-            else:
-                seen.setdefault(about["start"] + offset, MetricLog(str(metric["name"]), float(metric["value"]), step, time_us=time_us))
+    for batch in batches:
+        seen = by_source.setdefault(batch.source, {})
+        for offset, metric in enumerate(batch.logs):
+            seen.setdefault(batch.start + offset, metric)
     return {source: [m for _, m in sorted(seen.items())] for source, seen in by_source.items()}
 
 

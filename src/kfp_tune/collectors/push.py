@@ -66,14 +66,7 @@ def reported_logs(record: Mapping[str, Any], key: str) -> list[MetricLog]:
         raise DamagedRecord(key, f"metrics must be a list of {REPORTED_ENTRY}, got {type(entries).__name__}")
     out = []
     for index, entry in enumerate(entries):
-        where = f"metrics[{index}]"
-        if not isinstance(entry, dict):
-            raise DamagedRecord(key, f"{where} must be {REPORTED_ENTRY}, got {type(entry).__name__}")
-        name, step = entry.get("name"), entry.get("step")
-        if not isinstance(name, str) or not name:
-            raise DamagedRecord(key, f"{where} has no name (a non-empty string): expected {REPORTED_ENTRY}")
-        if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
-            raise DamagedRecord(key, f"{where} ({name}) has the step {step!r}: expected an integer or null")
+        name, step = reported_entry(entry, key, index)
         try:
             value = metric_number(name, entry.get("value"), f"record {key}")
         except ValueError as exc:
@@ -81,6 +74,21 @@ def reported_logs(record: Mapping[str, Any], key: str) -> list[MetricLog]:
             continue
         out.append(MetricLog(name, value, step))
     return out
+
+
+def reported_entry(entry: object, key: str, index: int) -> tuple[str, int | None]:
+    """The name and step of a report's ``metrics[index]`` (the record at ``key``); DamagedRecord
+    naming the entry and what was expected when it is not an object with a name and an integer
+    (or null) step. Its value is the caller's to read: a report's and a collector's differ."""
+    where = f"metrics[{index}]"
+    if not isinstance(entry, dict):
+        raise DamagedRecord(key, f"{where} must be {REPORTED_ENTRY}, got {type(entry).__name__}")
+    name, step = entry.get("name"), entry.get("step")
+    if not isinstance(name, str) or not name:
+        raise DamagedRecord(key, f"{where} has no name (a non-empty string): expected {REPORTED_ENTRY}")
+    if step is not None and (isinstance(step, bool) or not isinstance(step, int)):
+        raise DamagedRecord(key, f"{where} ({name}) has the step {step!r}: expected an integer or null")
+    return name, step
 
 
 _IN_PROCESS: contextvars.ContextVar[list[MetricLog] | None] = contextvars.ContextVar("kfp_tune_in_process_reports", default=None)
