@@ -69,6 +69,38 @@ def test_validate_notes_a_container_without_command_that_kfp_tune_run_refuses(tm
     assert "note:" not in capsys.readouterr().err, "a runnable experiment gets no note"
 
 
+def test_run_names_a_path_of_the_image_that_is_not_here_with_the_mount_that_gives_it(tmp_path, capsys):
+    """QA: kfp-tune run images/sklearn-digits/experiment.yaml without --mount failed every trial with
+    "can't open file '/opt/digits/train.py'", and nothing pointed to --mount: the run now says so
+    before its first trial, naming the path and the flag; mounted (or on this machine), no note."""
+    from conftest import QUADRATIC
+
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "quadratic.py").write_bytes(QUADRATIC.read_bytes())
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.maxFailedTrialCount": 1})
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"] = ["python3", "/opt/kfp-tune-test-app/quadratic.py"]
+    path = _write(tmp_path, doc)
+    assert main(["run", path, "--engine", "inline", "--store", str(tmp_path / "s1")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "note: spec.trialTemplate.trialSpec (container 'main'): /opt/kfp-tune-test-app/quadratic.py is not on this machine, nor is "
+        "/opt/kfp-tune-test-app; if the trial's image holds it, give a local copy of that folder: --mount /opt/kfp-tune-test-app=LOCAL_FOLDER\n"
+    ), err
+    assert main(["run", path, "--engine", "inline", "--store", str(tmp_path / "s2"), "--mount", f"/opt/kfp-tune-test-app={app}"]) == 0
+    assert "note:" not in capsys.readouterr().err
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.launchers.local import LocalLauncher
+
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["command"] = ["python3", str(app / "quadratic.py"), str(tmp_path / "out.json"), "/opt/kfp-tune-test-app/${trialParameters.x}", "/opt/kfp-tune-test-app/a/b.py", "y=${trialParameters.y}"]
+    container["args"] = ["--data=/opt/kfp-tune-test-data/d.csv", "/opt/kfp-tune-test-mounted/m.py"]
+    launcher = LocalLauncher(mounts={"/opt/kfp-tune-test-mounted": str(app)})
+    assert launcher.unmounted_paths(load_experiment(doc)) == [("/opt/kfp-tune-test-app/a/b.py", "/opt/kfp-tune-test-app")], (
+        "a path here, one in a folder here (a file the trial may write), one with a parameter, a flag's value and a mounted one get no note"
+    )
+
+
 def test_a_part_of_a_gpu_is_refused_by_validate_compile_and_both_engines(tmp_path, capsys):
     """QA's gpu.yaml (nvidia.com/gpu: "0.5"): validate and compile passed it and run --engine
     inline ran it, where the default run refused it, as Kubernetes refuses the trial's pod."""

@@ -30,7 +30,7 @@ from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
 
 if TYPE_CHECKING:
-    from kfp_tune.core.interfaces import Store
+    from kfp_tune.core.interfaces import Launcher, Store
     from kfp_tune.core.records import NewerRecord
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_NOT_RUNNABLE = 0, 1, 2, 3
@@ -592,6 +592,24 @@ def _mounts(values: list[str]) -> dict[str, str]:
     return mounts
 
 
+def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
+    """A path of the trial's image its command names (``python3 /opt/digits/train.py``) fails
+    every trial here with the script's own error, which says nothing of ``--mount``: the user
+    hears it before the first trial starts, with the flag that maps it."""
+    from kfp_tune.launchers.local import LocalLauncher
+
+    if not isinstance(launcher, LocalLauncher):
+        return
+    template = experiment.spec.trial_template
+    container = template.primary_container_name if template is not None else ""
+    for path, folder in launcher.unmounted_paths(experiment):
+        print(
+            f"note: spec.trialTemplate.trialSpec (container {container!r}): {path} is not on this machine, nor is {folder}; "
+            f"if the trial's image holds it, give a local copy of that folder: --mount {folder}=LOCAL_FOLDER",
+            file=sys.stderr,
+        )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
@@ -612,10 +630,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
     store = _open_store(args.store)
     store_uri = store.uri
+    launcher = launcher_from_config(launcher_config, store_uri)
     try:  # every refusal names its field (the store's, spec.metricsCollectorSpec's, says why the store matters)
-        check_experiment(launcher_from_config(launcher_config, store_uri), experiment)
+        check_experiment(launcher, experiment)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    _note_unmounted_paths(launcher, experiment)
     rounds = args.rounds
     total = experiment.spec.max_trial_count
     if args.engine == "kfp-local":  # what refuses the pipeline (its size, the trials' resources) refuses it before anything is recorded

@@ -76,6 +76,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kfp_tune.core.checkpoints import trial_dir_of
 from kfp_tune.core.claims import INTERRUPTED
 from kfp_tune.core.errors import RunInterrupted, StoreError, clipped
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
@@ -157,6 +158,34 @@ class LocalLauncher(Launcher):
                 if end == len(text) or text[end] == "/":
                     return text[: at + len(lead)] + (shlex.quote(local_path) if quote else local_path) + text[end:]
         return text
+
+    def unmounted_paths(self, experiment: Experiment) -> list[tuple[str, str]]:
+        """(path, folder) for each absolute path the trial's command and args name (a word that
+        is one, no parameter in it) that is neither mounted nor on this machine, nor is its
+        folder (``folder``: the first one above it that is not here): a file of the trial's
+        image (its script), which ``--mount FOLDER=LOCAL_FOLDER`` gives a local copy of. The collector's metrics folder and
+        the checkpoint folder, which each trial gets, count as mounted."""
+        template = experiment.spec.trial_template
+        container = primary_container(template.trial_spec, template.primary_container_name) if template is not None and template.trial_spec else None
+        if template is None or container is None:
+            return []
+        given = {trial_dir_of(experiment).rstrip("/") or "/": ""} if trial_dir_of(experiment) else {}
+        collector = experiment.spec.metrics_collector_spec
+        source = collector.source.file_system_path if experiment.spec.collector_kind in ("File", "TensorFlowEvent") and collector and collector.source else None
+        if source is not None and source.path:
+            given[metrics_root(template.trial_spec or {}, template.primary_container_name, source.path, source.kind or "")[0]] = ""
+        missing = []
+        for word in (container.get("command") or []) + (container.get("args") or []):
+            word = str(word)
+            if not word.startswith("/") or "${" in word or self._map(word, given) != word or os.path.lexists(word):
+                continue
+            folder = Path(word).parent
+            if folder.exists():  # a file the trial writes (an output), in a folder that is here
+                continue
+            while not folder.parent.exists():
+                folder = folder.parent
+            missing.append((word, str(folder)))
+        return missing
 
     def command_for(self, run: TrialRun, extra: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str], str | None]:
         """(argv, env, working directory) for a trial; ValueError if it cannot run locally.
