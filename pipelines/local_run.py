@@ -20,13 +20,11 @@ watch it (``steps.slots.PIPELINE_PROCESS_VARIABLE``) and stop their trials as on
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import logging
 import os
 import re
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -40,6 +38,7 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
+from kfp_tune.launchers.scratch import DAY_SECONDS, LEFTOVER_LOG_DAYS, in_use, kept_too_long, locked_log, own_folder, sweep_metrics_folders
 
 if TYPE_CHECKING:
     from kfp_tune.core.interfaces import Store
@@ -393,10 +392,6 @@ SCRATCH_PREFIX = "kfp-tune-local-"
 STARTING_PREFIX = ".kfp-tune-starting-"
 """A scratch folder's name until its log is locked (:func:`_locked_scratch_folder`): the sweep
 never takes a folder by it for one whose run has ended."""
-LEFTOVER_LOG_DAYS = 7.0
-DAY_SECONDS = 86400.0
-"""How long a kept kfp.local log (a failed run's, -v's, a killed run's) stays after it was last
-written: a later kfp-local run removes it then."""
 
 
 def _locked_scratch_folder() -> tuple[Path, BinaryIO]:
@@ -405,8 +400,7 @@ def _locked_scratch_folder() -> tuple[Path, BinaryIO]:
     sweep leaves the folder alone until then. The folder gets its swept name only once the lock
     is held, so a sweep starting at the same moment never sees it unlocked."""
     starting = Path(tempfile.mkdtemp(prefix=STARTING_PREFIX))
-    log_file = open(starting / KFP_LOCAL_LOG, "wb")  # noqa: SIM115 (the caller closes it, once the folder is dealt with)
-    fcntl.flock(log_file.fileno(), fcntl.LOCK_EX)
+    log_file = locked_log(starting / KFP_LOCAL_LOG)
     work = starting.with_name(SCRATCH_PREFIX + starting.name.removeprefix(STARTING_PREFIX))
     os.rename(starting, work)
     return work, log_file
@@ -421,54 +415,39 @@ def keep_only_the_log(work: Path) -> None:
             shutil.rmtree(item, ignore_errors=True) if item.is_dir() and not item.is_symlink() else item.unlink(missing_ok=True)
 
 
-def _in_use(log: Path) -> bool:
-    """Whether a process of the run still has its log open (the lock ``run_in_child`` takes)."""
-    try:
-        with open(log, "rb") as opened:
-            fcntl.flock(opened.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except OSError:  # held (BlockingIOError), gone meanwhile, or not ours to read
-        return True
-    return False
-
-
-def _own_folder(path: Path) -> os.stat_result | None:
-    """``path``'s stat when it is a folder of this user's, not a link to one; else None."""
-    if path.is_symlink():
-        return None
-    info = path.stat()
-    return info if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() else None
-
-
 def sweep_scratch_folders(folder: Path | None = None, now: float | None = None) -> list[Path]:
     """What earlier kfp-local runs left under the temporary folder (``folder``), once none of
     their processes is alive: a run whose ``kfp-tune`` was killed outright (SIGKILL, a SIGHUP
     it could not answer) could not remove its scratch folder. Such a folder is cut down to its
     kfp.local log; a kept log (a killed run's, a failed run's, -v's) is removed
-    :data:`LEFTOVER_LOG_DAYS` days after it was last written. Returns the logs of killed runs
-    found this time (their folder whole until now: nobody was told), for the caller to name."""
+    :data:`LEFTOVER_LOG_DAYS` days after it was last written (the rule of
+    :mod:`kfp_tune.launchers.scratch`; local trials' folders that a killed inline run, or this
+    machine's kfp.local steps, left are swept here too). Returns the logs of killed runs found
+    this time (their folder whole until now: nobody was told), for the caller to name."""
     import shutil
 
     now = time.time() if now is None else now
     root = Path(folder or tempfile.gettempdir())
+    sweep_metrics_folders(root, now)
     found = []
     for starting in root.glob(STARTING_PREFIX + "*"):  # killed before its log was locked
         with contextlib.suppress(OSError):
-            info = _own_folder(starting)
+            info = own_folder(starting)
             if info is not None and now - info.st_mtime > DAY_SECONDS:
                 shutil.rmtree(starting, ignore_errors=True)
     for work in sorted(root.glob(SCRATCH_PREFIX + "*")):
         log = work / KFP_LOCAL_LOG
         try:
-            info = _own_folder(work)
+            info = own_folder(work)
             if info is None:
                 continue
             if not log.exists():  # died before its log: after a day, gone
                 if now - info.st_mtime > DAY_SECONDS:
                     shutil.rmtree(work, ignore_errors=True)
                 continue
-            if _in_use(log):
+            if in_use(log):
                 continue
-            if now - log.stat().st_mtime > LEFTOVER_LOG_DAYS * DAY_SECONDS:
+            if kept_too_long(log, now):
                 shutil.rmtree(work, ignore_errors=True)
                 continue
             untold = any(item.name != KFP_LOCAL_LOG for item in work.iterdir())

@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import pytest
+
 from kfp_tune.pipelines.local_run import KFP_LOCAL_LOG, LEFTOVER_LOG_DAYS, SCRATCH_PREFIX, STARTING_PREFIX, sweep_scratch_folders
 
 DAY = 86400.0
@@ -82,3 +84,75 @@ def test_a_folder_of_a_run_killed_before_its_log_was_locked_goes_after_a_day(tmp
     starting.mkdir()
     assert sweep_scratch_folders(tmp_path) == [] and starting.exists(), "a run starting now is left alone"
     assert sweep_scratch_folders(tmp_path, now=time.time() + DAY + 60) == [] and not starting.exists()
+
+
+TRIAL = """
+import os, pathlib, sys, time
+here = pathlib.Path(sys.argv[1])
+(here / "started").write_text(str(os.getpid()))
+while not (here / "gate").exists():
+    time.sleep(0.05)
+"""
+
+
+@pytest.mark.timeout(120)
+def test_a_killed_runs_trial_folder_is_left_while_the_trial_runs_and_swept_a_week_after_it_ended(tmp_path):
+    """kill -9 of a run left each local trial's kfp-tune-metrics-* folder in $TMPDIR for ever (QA).
+    The trial holds its folder's log (its output) while it runs, the launcher killed or not; once
+    it has ended, the folder goes a week after it was last written, as a killed run's kfp.local log does."""
+    import signal
+    import subprocess
+    import sys
+
+    from kfp_tune.launchers.scratch import METRICS_PREFIX, TRIAL_LOG, in_use, sweep_metrics_folders
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    (tmp_path / "trial.py").write_text(TRIAL)
+    launcher = (
+        "from kfp_tune.core.interfaces import TrialRun\nfrom kfp_tune.launchers import LocalLauncher\n"
+        f"container = {{'name': 'main', 'command': ['python3', {str(tmp_path / 'trial.py')!r}, {str(tmp_path)!r}]}}\n"
+        "manifest = {'kind': 'Job', 'spec': {'template': {'spec': {'containers': [container]}}}}\n"
+        "LocalLauncher().run(TrialRun('e', 't', manifest, {}, 'main'))\n"
+    )
+    run = subprocess.Popen([sys.executable, "-c", launcher], env={**os.environ, "TMPDIR": str(temp)})
+    try:
+        while not (tmp_path / "started").exists():
+            assert run.poll() is None, "the launcher ended before its trial started"
+            time.sleep(0.05)
+        run.send_signal(signal.SIGKILL)
+        run.wait()
+        [folder] = temp.glob(METRICS_PREFIX + "*")
+        log = folder / TRIAL_LOG
+        long_ago = time.time() - (LEFTOVER_LOG_DAYS + 1) * DAY
+        os.utime(log, (long_ago, long_ago))
+        sweep_metrics_folders(temp)
+        sweep_scratch_folders(temp, now=time.time() + (LEFTOVER_LOG_DAYS + 1) * DAY)
+        assert log.exists(), "a live trial's folder is never taken, however old"
+    finally:
+        (tmp_path / "gate").write_text("")
+    while in_use(log):  # the trial has ended: nothing holds its log
+        time.sleep(0.05)
+    sweep_metrics_folders(temp)
+    assert not folder.exists(), "a week after it was last written, once the trial has ended"
+
+
+def test_a_trial_folder_goes_a_week_after_its_log_was_last_written_and_a_kfp_local_run_sweeps_them_too(tmp_path):
+    """An ended trial's folder goes a week after its log was last written; one without a log (its
+    launcher killed while making it) a week after the folder was made; the sweep of a kfp-local
+    run takes them too, and names none (the trial's result is in the store, or was never recorded)."""
+    from kfp_tune.launchers.scratch import METRICS_PREFIX, TRIAL_LOG
+
+    ended, fresh, bare = (tmp_path / f"{METRICS_PREFIX}{name}" for name in ("ended", "fresh", "bare"))
+    for folder in (ended, fresh, bare):
+        (folder / "mount").mkdir(parents=True)
+    for folder in (ended, fresh):
+        (folder / TRIAL_LOG).write_text("loss=0.5\n")
+    written = time.time() - 2 * DAY
+    os.utime(ended / TRIAL_LOG, (written, written))
+    assert sweep_scratch_folders(tmp_path, now=time.time() + (LEFTOVER_LOG_DAYS - 3) * DAY) == []
+    assert ended.exists() and fresh.exists() and bare.exists(), "kept a week"
+    assert sweep_scratch_folders(tmp_path, now=time.time() + (LEFTOVER_LOG_DAYS - 1.5) * DAY) == []
+    assert not ended.exists() and fresh.exists() and bare.exists()
+    assert sweep_scratch_folders(tmp_path, now=time.time() + (LEFTOVER_LOG_DAYS + 0.5) * DAY) == []
+    assert list(tmp_path.iterdir()) == []

@@ -39,6 +39,12 @@ like a mount (from the shortest folder above it that the command names, so ``--l
 with a collector path ``/logs/test`` works), and ``$KFP_TUNE_METRICS_PATH`` names it; what the
 trial wrote there comes back as the outcome's files.
 
+Each trial works in a folder of its own, ``kfp-tune-metrics-*`` under the temporary folder,
+removed when it ends. Its output goes to ``trial.log`` there, locked, which the trial inherits:
+the trial of a launcher killed outright holds it while it runs, and a later process's first local
+trial removes the folder once nothing holds it and it was last written a week ago
+(:mod:`kfp_tune.launchers.scratch`, the rule a kfp-local run's scratch folder follows).
+
 A trial of an experiment with ``suggestion_trial_dir`` (pbt) gets its checkpoint folder mapped
 there like a mount: its folder in the store, first filled with a copy of its parent's
 (:mod:`kfp_tune.launchers.checkpoints`).
@@ -88,6 +94,7 @@ from kfp_tune.core.vocabulary import CREDENTIAL_VARIABLES, EARLY_STOP_MESSAGE, E
 from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, kept_log, metrics_formats
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
+from kfp_tune.launchers.scratch import METRICS_PREFIX, TRIAL_LOG, locked_log, sweep_metrics_folders
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +103,17 @@ GRACE_SECONDS = 10.0
 GROUP_POLL_SECONDS = 0.02
 # The most of a failed trial's last log line its message carries (the log stays in the store).
 MESSAGE_LOG_CHARS = 300
+
+
+_swept = threading.Event()
+
+
+def _sweep_once() -> None:
+    """What trials of a killed run left in the temporary folder, swept at this process's first
+    local trial (:func:`~kfp_tune.launchers.scratch.sweep_metrics_folders`)."""
+    if not _swept.is_set():
+        _swept.set()
+        sweep_metrics_folders()
 
 
 def missing_command(container: str) -> str:
@@ -218,7 +236,8 @@ class LocalLauncher(Launcher):
         return argv, env, self._map(workdir, extra) if workdir else None
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
-        with tempfile.TemporaryDirectory(prefix="kfp-tune-metrics-") as folder:
+        _sweep_once()
+        with tempfile.TemporaryDirectory(prefix=METRICS_PREFIX) as folder:
             return self._run(trial, Path(folder))
 
     def _run(self, trial: TrialRun, metrics_folder: Path) -> LaunchOutcome:
@@ -239,10 +258,10 @@ class LocalLauncher(Launcher):
             env["KFP_TUNE_METRICS_PATH"] = str(local_metrics)
         deadline = trial_deadline(trial.manifest, trial.primary_container, self.timeout_seconds)
         log.info("trial %s: running %s", trial.trial, argv[0])
-        with tempfile.TemporaryFile() as output:
+        with locked_log(metrics_folder / TRIAL_LOG) as output:  # held while the trial runs, by the trial too: no sweep takes its folder
             if beside is not None:
                 try:
-                    beside.start()
+                    beside.start(hold=output.fileno())
                 except OSError as exc:
                     return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start the metrics collector: {exc}")
             try:
@@ -519,12 +538,15 @@ class _Beside:
         self._process: subprocess.Popen[bytes] | None = None
         self._output: Any = None
 
-    def start(self) -> None:
+    def start(self, hold: int | None = None) -> None:
+        """``hold``: the trial's locked log, which the Custom collector's process keeps open too,
+        so that no sweep takes the folder they share while it runs (:mod:`.scratch`)."""
         if self.argv is not None:
             self._output = tempfile.TemporaryFile()  # noqa: SIM115 - kept while the trial runs, closed by stop()
             try:
                 self._process = subprocess.Popen(
-                    self.argv, stdout=self._output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env, cwd=self.cwd, start_new_session=True
+                    self.argv, stdout=self._output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env, cwd=self.cwd, start_new_session=True,
+                    pass_fds=() if hold is None else (hold,),
                 )
             except OSError:
                 self._output.close()

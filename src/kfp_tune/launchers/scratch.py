@@ -1,0 +1,86 @@
+"""Scratch folders under the temporary folder (``$TMPDIR``) that a run or a trial works in, and
+the one rule for sweeping what a killed one left there.
+
+A folder's log is held locked while it is in use: the process that made it takes the lock, and
+the processes it starts inherit the log as their output, so the lock lasts as long as any of
+them (a trial that outlives its killed launcher included). A later sweep takes a folder only
+when its log is not locked, and removes a kept log :data:`LEFTOVER_LOG_DAYS` days after it was
+last written. Two kinds follow it: a kfp-local run's ``kfp-tune-local-*``
+(:func:`kfp_tune.pipelines.local_run.sweep_scratch_folders`) and a local trial's
+``kfp-tune-metrics-*`` (:data:`METRICS_PREFIX`, :func:`sweep_metrics_folders`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import shutil
+import stat
+import tempfile
+import time
+from pathlib import Path
+from typing import BinaryIO
+
+LEFTOVER_LOG_DAYS = 7.0
+DAY_SECONDS = 86400.0
+"""How long a kept log (a failed kfp-local run's, -v's, a killed run's or trial's) stays after it
+was last written: a later run removes it then."""
+
+METRICS_PREFIX = "kfp-tune-metrics-"
+"""A local trial's folder (its output, its collector's metrics folder, a Custom collector's
+shared folder, a pbt checkpoint): ``kfp-tune-metrics-*`` under the temporary folder."""
+TRIAL_LOG = "trial.log"
+"""The trial's output in its folder: the lock a sweep looks for."""
+
+
+def locked_log(path: Path) -> BinaryIO:
+    """``path`` made, open for writing and reading, and locked: a sweep leaves its folder alone
+    while this file, or a process that inherited it, is open."""
+    log = open(path, "w+b")  # noqa: SIM115 (the caller closes it, once the folder is dealt with)
+    fcntl.flock(log.fileno(), fcntl.LOCK_EX)
+    return log
+
+
+def in_use(log: Path) -> bool:
+    """Whether a process still has ``log`` open under its lock (:func:`locked_log`)."""
+    try:
+        with open(log, "rb") as opened:
+            fcntl.flock(opened.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except OSError:  # held (BlockingIOError), gone meanwhile, or not ours to read
+        return True
+    return False
+
+
+def kept_too_long(log: Path, now: float) -> bool:
+    """Whether a log nobody holds (:func:`in_use`) was last written over :data:`LEFTOVER_LOG_DAYS` days ago."""
+    return now - log.stat().st_mtime > LEFTOVER_LOG_DAYS * DAY_SECONDS
+
+
+def own_folder(path: Path) -> os.stat_result | None:
+    """``path``'s stat when it is a folder of this user's, not a link to one; else None."""
+    if path.is_symlink():
+        return None
+    info = path.stat()
+    return info if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() else None
+
+
+def sweep_metrics_folders(folder: Path | None = None, now: float | None = None) -> None:
+    """Remove what local trials of a killed run left under the temporary folder (``folder``):
+    a launcher killed outright (SIGKILL) cannot remove its trials' folders, and the trials
+    themselves may go on writing there. A folder goes once its trial's log is not locked (the
+    trial and everything it started have ended) and was last written :data:`LEFTOVER_LOG_DAYS`
+    days ago; one without a log (its launcher died making it) once the folder itself is as old."""
+    now = time.time() if now is None else now
+    for work in Path(folder or tempfile.gettempdir()).glob(METRICS_PREFIX + "*"):
+        log = work / TRIAL_LOG
+        with contextlib.suppress(OSError):  # removed by another sweep meanwhile
+            info = own_folder(work)
+            if info is None:
+                continue
+            if log.exists():
+                if in_use(log) or not kept_too_long(log, now):
+                    continue
+            elif now - info.st_mtime <= LEFTOVER_LOG_DAYS * DAY_SECONDS:
+                continue
+            shutil.rmtree(work, ignore_errors=True)
