@@ -6,10 +6,13 @@ JSON, complete lines only until the trial has ended), the TensorFlowEvent collec
 or the PrometheusMetric collector's endpoint. An :class:`ObservationWriter` stores what is new as
 ``ReportedMetrics`` records beside the Push collector's (``trials/<trial>/reports/``), with the
 stamp ``collector-<source>-<first index>``: each record holds the observations of one source (a
-file, or the endpoint) from that index on. The keys are deterministic and written with the
-store's atomic create, so a collector that restarts (a sidecar's container restarted) goes on
-where the stored records end and never stores an observation twice (a PrometheusMetric endpoint
-shows only its current values, so its series goes on from the stored one: :meth:`Follower.resume`).
+file, or the endpoint) from that index on. A source rewritten (a file the trial writes anew each
+epoch) starts again at index 0 as its next content (``collector-<source>-r<n>-<first index>``),
+and only its last content is the trial's observation, as Katib reads the file once it has ended.
+The keys are deterministic and written with the store's atomic create, so a collector that
+restarts (a sidecar's container restarted) goes on where the stored records end and never stores
+an observation twice (a PrometheusMetric endpoint shows only its current values, so its series
+goes on from the stored one: :meth:`Follower.resume`).
 :func:`read_collected` folds them back, in the order a collector that read the files whole would
 have found them.
 
@@ -167,34 +170,51 @@ class Follower:
         return {ENDPOINT_SOURCE: list(self._series.observations)} if self._series.observations else {}
 
 
-def _stamp(source: str, start: int) -> str:
-    return f"{STAMP_PREFIX}{short_hash(source, 10)}-{start:09d}"
+def _stamp(source: str, start: int, rewrite: int = 0) -> str:
+    """A record's stamp; a rewritten source's records (:class:`ObservationWriter`) say which
+    content they hold (``-r0001-``): the first content's stamps are those written before."""
+    content = f"r{rewrite:04d}-" if rewrite else ""
+    return f"{STAMP_PREFIX}{short_hash(source, 10)}-{content}{start:09d}"
 
 
-def _payload(logs: Sequence[MetricLog], source: str, start: int) -> dict[str, Any]:
+def _entry(m: MetricLog) -> dict[str, Any]:
     """A text value is stored as ``text`` (no ``value``: a record holds no NaN); a value's time,
     when the trial gave one, as ``time_us``."""
-    metrics = []
-    for m in logs:
-        metric: dict[str, Any] = {"name": m.name, "value": m.value, "step": m.step} if m.text is None else {"name": m.name, "text": m.text, "step": m.step}
-        if m.time_us is not None:
-            metric["time_us"] = m.time_us
-        metrics.append(metric)
-    return {"metrics": metrics, "collector": {"source": source, "start": start}}
+    entry: dict[str, Any] = {"name": m.name, "value": m.value, "step": m.step} if m.text is None else {"name": m.name, "text": m.text, "step": m.step}
+    if m.time_us is not None:
+        entry["time_us"] = m.time_us
+    return entry
+
+
+def _payload(logs: Sequence[MetricLog], source: str, start: int, rewrite: int = 0) -> dict[str, Any]:
+    about: dict[str, Any] = {"source": source, "start": start}
+    if rewrite:
+        about["rewrite"] = rewrite
+    return {"metrics": [_entry(m) for m in logs], "collector": about}
 
 
 class ObservationWriter:
-    """Stores a trial's observations as they grow: one record per new batch of each source."""
+    """Stores a trial's observations as they grow: one record per new batch of each source.
+
+    A source whose observations no longer start with those stored (fewer, or others: a trial
+    that rewrites its metrics file, ``open(path, "w")``, each epoch) was rewritten: its new
+    content is stored as the source's next content (``collector.rewrite``), from its start.
+    Katib's collector reads the file whole once the trial has ended, so only the last content
+    counts for the trial's observation (:func:`read_collected`), while early stopping, which
+    Katib's collector applies as it tails the file (re-opened when cut), sees every content's
+    values as they came (:meth:`CollectedReader.read_as_reported`). A restarted writer goes
+    on from the last content stored, and so sees a rewrite made meanwhile."""
 
     def __init__(self, records: ExperimentRecords, trial: str):
         self.records, self.trial = records, trial
-        self._next: dict[str, int] = {}
         self._before: dict[str, _Batch] = {}
-        for batch in _stored(records, trial, self._before):
-            self._next[batch.source] = max(self._next.get(batch.source, 0), batch.start + len(batch.logs))
+        last = {source: contents[-1] for source, contents in _contents(_stored(records, trial, self._before)).items()}
+        self._rewrite = {source: rewrite for source, (rewrite, _) in last.items()}
+        self._content = {source: logs for source, (_, logs) in last.items()}
+        """Each source's last content, as stored."""
 
     def stored(self) -> dict[str, list[MetricLog]]:
-        """The observations stored before this writer started, by source, each in its order."""
+        """The observations stored before this writer started, by source (its last content), each in its order."""
         return _by_source(self._before.values())
 
     def write(self, observed: Mapping[str, Sequence[MetricLog]]) -> int:
@@ -202,16 +222,20 @@ class ObservationWriter:
         observations it stored."""
         stored = 0
         for source, logs in sorted(observed.items()):
-            start = self._next.get(source, 0)
-            while start < len(logs):
-                new = logs[start:]
-                record = self.records.write_once(self.records.report_key(self.trial, _stamp(source, start)), RecordKind.REPORTED_METRICS, _payload(new, source, start))
-                count = len(record.get("metrics") or [])
-                if count == 0:  # a record there before us, and empty: never stored by a collector
-                    raise StoreError(f"report {_stamp(source, start)} of trial {self.trial} holds no observations")
-                stored += min(count, len(new))
-                start += count
-            self._next[source] = start
+            before = self._content.setdefault(source, [])
+            if [_entry(m) for m in logs[: len(before)]] != [_entry(m) for m in before]:  # rewritten
+                self._rewrite[source] = self._rewrite.get(source, 0) + 1
+                before.clear()
+            rewrite = self._rewrite.get(source, 0)
+            while len(before) < len(logs):
+                start, new = len(before), logs[len(before) :]
+                stamp = _stamp(source, start, rewrite)
+                key = self.records.report_key(self.trial, stamp)
+                batch = _batch(self.records.write_once(key, RecordKind.REPORTED_METRICS, _payload(new, source, start, rewrite)), key)
+                if not batch.logs:  # a record there before us, and empty: never stored by a collector
+                    raise StoreError(f"report {stamp} of trial {self.trial} holds no observations")
+                stored += min(len(batch.logs), len(new))
+                before.extend(batch.logs)
         return stored
 
     def done(self) -> None:
@@ -221,11 +245,13 @@ class ObservationWriter:
 
 @dataclass(frozen=True)
 class _Batch:
-    """One collector record, read and checked: a source's observations from ``start`` on."""
+    """One collector record, read and checked: a source's observations from ``start`` on, of
+    its content ``rewrite`` (0: the source as first read; each rewrite of it the next)."""
 
     source: str
     start: int
     logs: tuple[MetricLog, ...]
+    rewrite: int = 0
 
 
 def _stored(records: ExperimentRecords, trial: str, cache: dict[str, _Batch]) -> list[_Batch]:
@@ -253,9 +279,13 @@ def _batch(record: Mapping[str, Any], key: str) -> _Batch:
     about, entries = record.get("collector"), record.get("metrics")
     if not isinstance(about, dict) or not isinstance(about.get("source"), str) or not isinstance(about.get("start"), int):
         raise DamagedRecord(key, "a collector record needs collector.source and collector.start")
+    rewrite = about.get("rewrite", 0)
+    if not isinstance(rewrite, int) or isinstance(rewrite, bool) or rewrite < 0:
+        raise DamagedRecord(key, f"collector.rewrite is {rewrite!r}: expected a whole number")
     if not isinstance(entries, list):
         raise DamagedRecord(key, f"a collector record's metrics must be a list, got {type(entries).__name__}")
-    return _Batch(about["source"], about["start"], tuple(_observation(entry, key, index) for index, entry in enumerate(entries)))
+    logs = tuple(_observation(entry, key, index) for index, entry in enumerate(entries))
+    return _Batch(about["source"], about["start"], logs, rewrite)
 
 
 def _observation(entry: Any, key: str, index: int) -> MetricLog:
@@ -282,23 +312,38 @@ class CollectedReader:
         self._cache: dict[str, _Batch] = {}
 
     def read(self) -> list[MetricLog]:
-        """Every stored observation once, source by source (sorted), each in its own order."""
+        """The trial's observations, as Katib's collector reads the files once the trial has
+        ended: source by source (sorted), each its last content (:class:`ObservationWriter`), in
+        its order."""
         by_source = _by_source(_stored(self.records, self.trial, self._cache))
         return [m for source in sorted(by_source) for m in by_source[source]]
+
+    def read_as_reported(self) -> list[MetricLog]:
+        """Every value as it came, for early stopping: source by source (sorted), each content
+        of a rewritten source in turn, so a rewrite's values are new reports, as Katib's
+        collector tailing the file sees them."""
+        contents = _contents(_stored(self.records, self.trial, self._cache))
+        return [m for source in sorted(contents) for _, logs in contents[source] for m in logs]
 
     def finished(self) -> bool:
         """Whether the collector said it has stored everything (its ``done`` record)."""
         return self.records.store.get(self.records.report_key(self.trial, DONE_STAMP)) is not None
 
 
-def _by_source(batches: Iterable[_Batch]) -> dict[str, list[MetricLog]]:
-    """The observations of collector records, by source, each once and in its order."""
-    by_source: dict[str, dict[int, MetricLog]] = {}
+def _contents(batches: Iterable[_Batch]) -> dict[str, list[tuple[int, list[MetricLog]]]]:
+    """The observations of collector records by source: each content of it (its rewrite
+    number, its observations once each and in order), in the order they were read."""
+    by_content: dict[str, dict[int, dict[int, MetricLog]]] = {}
     for batch in batches:
-        seen = by_source.setdefault(batch.source, {})
+        seen = by_content.setdefault(batch.source, {}).setdefault(batch.rewrite, {})
         for offset, metric in enumerate(batch.logs):
             seen.setdefault(batch.start + offset, metric)
-    return {source: [m for _, m in sorted(seen.items())] for source, seen in by_source.items()}
+    return {source: [(rewrite, [m for _, m in sorted(seen.items())]) for rewrite, seen in sorted(contents.items())] for source, contents in by_content.items()}
+
+
+def _by_source(batches: Iterable[_Batch]) -> dict[str, list[MetricLog]]:
+    """The observations of collector records, by source: its last content, in order."""
+    return {source: contents[-1][1] for source, contents in _contents(batches).items()}
 
 
 def read_collected(records: ExperimentRecords, trial: str) -> list[MetricLog]:

@@ -81,7 +81,7 @@ class RunningMetrics:
     def _read_stored(self) -> list[MetricLog]:
         if self.kind in REPORTED_KINDS:
             return self._read_reported()
-        return self._collected.read()
+        return self._collected.read_as_reported()
 
     def _read_reported(self) -> list[MetricLog]:
         prefix = self.records.reports_prefix(self.trial)
