@@ -45,7 +45,7 @@ def test_report_metrics_refuses_a_boolean_and_writes_nothing(local_store, monkey
     assert local_store.list(ExperimentRecords(local_store, "quad").reports_prefix("quad-t1")) == []
 
 
-@pytest.mark.parametrize(("value", "why"), [("abc", "is not a number"), (None, "is not a number"), (float("nan"), "is not a finite number")])
+@pytest.mark.parametrize(("value", "why"), [("abc", "is not a number"), (None, "is not a number"), (float("nan"), "is not a finite number"), pytest.param(10**400, "is not a finite number", id="an-int-beyond-a-float")])
 def test_report_metrics_names_the_metric_for_any_other_non_number(local_store, monkeypatch, value, why):
     monkeypatch.setenv("KFP_TUNE_STORE", local_store.uri)
     monkeypatch.setenv("KFP_TUNE_EXPERIMENT", "quad")

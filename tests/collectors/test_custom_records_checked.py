@@ -52,7 +52,7 @@ def both_readers(records: ExperimentRecords) -> tuple[list[MetricLog], list[Metr
     return collect_custom(records, experiment, TRIAL), RunningMetrics(records, experiment, TRIAL.name).read()
 
 
-@pytest.mark.parametrize(("value", "why"), [(None, "is not a number"), ("abc", "is not a number"), (float("nan"), "is not a finite number"), (True, "is a boolean, not a number"), (False, "is a boolean, not a number")])
+@pytest.mark.parametrize(("value", "why"), [(None, "is not a number"), ("abc", "is not a number"), (float("nan"), "is not a finite number"), pytest.param(10**400, "is not a finite number", id="an-int-beyond-a-float"), (True, "is a boolean, not a number"), (False, "is a boolean, not a number")])
 def test_a_value_that_is_no_number_is_left_out_with_a_warning_naming_the_report(local_store, caplog, value, why):
     records = ExperimentRecords(local_store, "quad")
     bad, _ = write_reports(records, [{"name": "accuracy", "value": value, "step": 0}], [{"name": "accuracy", "value": 0.5, "step": 1}])

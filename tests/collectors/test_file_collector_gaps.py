@@ -11,6 +11,7 @@ from conftest import folder_module, quadratic_experiment
 from kfp_tune.collectors.files import collect_file, collect_tfevent
 from kfp_tune.collectors.formats import parse_json_lines
 from kfp_tune.collectors.observe import ObservationWriter
+from kfp_tune.collectors.stdout import parse_metric_lines
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.records import ExperimentRecords
@@ -65,3 +66,13 @@ def test_a_metrics_file_with_a_byte_that_is_not_utf8_is_still_read(local_store):
 def test_a_text_metrics_steps_in_json_lines_count_from_zero():
     logs = parse_json_lines(['{"genotype": "Genotype(a)"}', '{"genotype": "Genotype(b)"}'], ["genotype"], {"genotype"})
     assert [(m.name, m.text, m.step) for m in logs] == [("genotype", "Genotype(a)", 0), ("genotype", "Genotype(b)", 1)]
+
+
+def test_json_and_text_values_are_numbers_as_katibs_go_reads_them():
+    """Katib reads a value with strconv.ParseFloat: a hexadecimal float is a number, a digit
+    other than ASCII (Python's float() reads "\u0663" as 3) is not; an integer too large for a
+    float is no value (not an error)."""
+    lines = ['{"loss": "0x1p-2"}', '{"loss": "\u0663"}', '{"loss": " 0.5 "}', '{"loss": 1' + "0" * 400 + "}", '{"loss": "1_000"}']
+    assert [m.value for m in parse_json_lines(lines, ["loss"])] == [0.25, 0.5, 1000.0]
+    text = ["loss: 0x1p-2", "loss: \u0663", "loss: \uff13", "loss: 2_5"]
+    assert [m.value for m in parse_metric_lines(text, ["loss"], [r"(\w+):\s*(\S+)"])] == [0.25, 25.0]

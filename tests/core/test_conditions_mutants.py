@@ -163,6 +163,15 @@ def test_go_spellings_of_infinity_and_nan_are_numbers(condition: str, expected: 
     assert [item["n"] for item in _matched(condition, {"n": 1e308})] == expected
 
 
+def test_a_value_is_read_as_strconv_parsefloat_reads_it():
+    """Hexadecimal floats and _ between digits are numbers to Go; a digit other than ASCII is
+    not (Python's float() reads "\u0663" as 3), so it is 0."""
+    quarter, three, thousand = {"n": 0.25}, {"n": 3}, {"n": 1000}
+    assert _matched("status.items.#(n==0x1p-2)#", quarter, three) == [quarter]
+    assert _matched("status.items.#(n==1_000)#", three, thousand) == [thousand]
+    assert _matched("status.items.#(n<\u0663)#", quarter, three) == []
+
+
 # --- literals ----------------------------------------------------------------------------------
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from kfp_tune.core.observation import MetricLog, Observation
+import math
+
+import pytest
+
+from kfp_tune.core.observation import MetricLog, Observation, go_float
 
 
 def test_observation_strategies():
@@ -11,3 +15,31 @@ def test_observation_strategies():
     assert obs.values({"loss": "max"})["loss"] == 0.5
     assert obs.values({"loss": "latest"})["loss"] == 0.4
     assert Observation.from_dict(obs.to_dict()) == obs
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("0.5", 0.5), ("-1e-3", -0.001), ("1.", 1.0), (".5", 0.5), ("+7", 7.0),
+        ("1_23.50_0_0e+1_2", 1.235e14), ("1_000", 1000.0),  # Go's strconv tests: _ between digits
+        ("0x1p-2", 0.25), ("-0x1.8p1", -3.0), ("0x_1_2.3_4_5p+1_2", 74565.0), ("0X.8P1", 1.0),
+        ("1e-400", 0.0),
+    ],
+)
+def test_go_float_reads_what_gos_parsefloat_reads(text, number):
+    assert go_float(text) == number
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["\u0663", "\uff13", "\u0661.5", " 1", "1 ", "", ".", "1e", "0x1A", "0x1p", "0x", "_1", "1__0", "1_.5", "1._5", "1.5_e3", "1e_3", "0x_.8p1", "0x1p_2", "+nan", "infin", "1,5"],
+)
+def test_go_float_refuses_what_gos_parsefloat_refuses(text):
+    """Python's float() takes "\u0663" (3), "\uff13" and spaces around; Go does not."""
+    with pytest.raises(ValueError, match=r"strconv\.ParseFloat"):
+        go_float(text)
+
+
+def test_go_float_reads_gos_special_values_and_beyond_range_as_infinite():
+    assert math.isnan(go_float("NaN")) and go_float("-Infinity") == -math.inf and go_float("+inf") == math.inf
+    assert go_float("1e999") == math.inf and go_float("-0x1p+99999") == -math.inf

@@ -11,7 +11,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from kfp_tune.core.observation import MetricLog, is_boolean
+from kfp_tune.core.observation import MetricLog, go_float, is_boolean
 from kfp_tune.core.spec import Experiment
 
 TEXT_OBJECTIVE_ALGORITHMS = frozenset({"darts"})
@@ -96,9 +96,9 @@ TIMESTAMP_KEY = "timestamp"
 
 def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] = ()) -> list[MetricLog]:
     """Katib's JSON format: one object per line; a wanted metric's value is a number or a string
-    holding one (never a boolean), or for a metric in ``texts`` a non-empty string, kept as it
-    is; each metric's steps count its own values. A line's ``timestamp`` is its values' time
-    (:func:`json_time`)."""
+    holding one as Go reads it (:func:`~kfp_tune.core.observation.go_float`; never a boolean),
+    or for a metric in ``texts`` a non-empty string, kept as it is; each metric's steps count
+    its own values. A line's ``timestamp`` is its values' time (:func:`json_time`)."""
     wanted = set(names)
     steps: dict[str, int] = {}
     out: list[MetricLog] = []
@@ -121,16 +121,30 @@ def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] 
                     out.append(text_log(name, record[name], steps.get(name, 0), time_us))
                     steps[name] = steps.get(name, 0) + 1
                 continue
-            if is_boolean(record[name]):  # true is no number, though float(True) is 1.0
-                continue
-            try:
-                value = float(record[name])
-            except (TypeError, ValueError):
+            value = _json_value(record[name])
+            if value is None:
                 continue
             if math.isfinite(value):
                 out.append(MetricLog(name, value, steps.get(name, 0), time_us=time_us))
                 steps[name] = steps.get(name, 0) + 1
     return out
+
+
+def _json_value(value: object) -> float | None:
+    """A JSON line's value as a number: a string as Go's ParseFloat reads it (Katib reads only
+    strings), spaces around it cut as Katib's stop rules cut them; a JSON number as it is (an
+    integer too large for a float is infinite); None for anything else (true is no 1.0)."""
+    if isinstance(value, str):
+        try:
+            return go_float(value.strip())
+        except ValueError:
+            return None
+    if isinstance(value, (int, float)) and not is_boolean(value):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf
+    return None
 
 
 def event_metrics(tag: str, names: Sequence[str], folder: str) -> list[str]:

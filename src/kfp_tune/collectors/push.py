@@ -137,6 +137,8 @@ def metric_number(name: str, value: object, caller: str) -> float:
         number = float(value)  # type: ignore[arg-type]  # anything float() takes
     except (TypeError, ValueError):
         raise ValueError(f"{caller}: {name}={value!r} is not a number") from None
+    except OverflowError:  # an integer beyond a float's range
+        number = math.inf
     if not math.isfinite(number):
         raise ValueError(f"{caller}: {name}={value!r} is not a finite number")
     return number

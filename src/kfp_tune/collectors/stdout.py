@@ -7,7 +7,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 
 from kfp_tune.collectors.formats import line_time, text_log, text_metrics
-from kfp_tune.core.observation import MetricLog
+from kfp_tune.core.observation import MetricLog, go_float
 from kfp_tune.core.patterns import compile_pattern
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
@@ -90,7 +90,7 @@ def parse_metric_lines(
                 if name not in wanted or (match.end(0) == match.end(2) and not _number_ends_at(line, match.end(2))):
                     continue
                 try:
-                    value = float(text)
+                    value = go_float(text)
                 except ValueError:
                     continue
                 if not math.isfinite(value):
@@ -136,7 +136,7 @@ def missing_metric_hints(name: str, text: str) -> tuple[list[str], list[str]]:
         value = match.group(1)
         if value not in not_numbers and len(not_numbers) < 3:
             try:
-                if math.isfinite(float(value)):
+                if math.isfinite(go_float(value)):
                     continue
             except ValueError:
                 pass

@@ -31,12 +31,13 @@ and a query with an operator but no value.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from kfp_tune.core.observation import go_float
 
 
 class ConditionError(ValueError):
@@ -528,15 +529,12 @@ def _truthy(value: Any) -> bool:
     return False
 
 
-_GO_FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
-_GO_SPECIAL = {"inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf, "+infinity": math.inf, "-infinity": -math.inf, "nan": math.nan}
-
-
 def _go_float(text: str) -> float:
     """strconv.ParseFloat as gjson uses it: 0 when the text is not a number."""
-    if _GO_FLOAT.fullmatch(text):
-        return float(text)
-    return _GO_SPECIAL.get(text.lower(), 0.0)
+    try:
+        return go_float(text)
+    except ValueError:
+        return 0.0
 
 
 def like(text: str, pattern: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -42,6 +43,34 @@ def latest_log(logs: Iterable[MetricLog]) -> MetricLog | None:
         if latest is None or reported_at(log) >= reported_at(latest):
             latest = log
     return latest
+
+
+_DIGITS = r"[0-9](?:_?[0-9])*"
+_HEX_DIGITS = r"[0-9a-fA-F](?:_?[0-9a-fA-F])*"
+_GO_DECIMAL = re.compile(rf"[+-]?(?:{_DIGITS}(?:\.(?:{_DIGITS})?)?|\.{_DIGITS})(?:[eE][+-]?{_DIGITS})?")
+_GO_HEX = re.compile(rf"[+-]?0[xX](?:_?{_HEX_DIGITS}(?:\.(?:{_HEX_DIGITS})?)?|\.{_HEX_DIGITS})[pP][+-]?{_DIGITS}")
+_GO_SPECIAL = {"nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf, "+infinity": math.inf, "-infinity": -math.inf}
+
+
+def go_float(text: str) -> float:
+    """A number written as text, as Go's ``strconv.ParseFloat(text, 64)`` reads it, which is how
+    Katib reads a metric's value (trial_controller_util.go ``getMetrics``, its collectors' stop
+    rules): ASCII digits only (Python's ``float`` also takes ``"٣"``), ``_`` only between digits,
+    hexadecimal with a ``p`` exponent (``0x1p-2`` is 0.25, which ``float`` refuses), no spaces
+    around it, ``nan``, ``inf`` and ``infinity`` in any case (only the last two with a sign).
+    ValueError for anything else; a number beyond a float's range is infinite, as Go returns it
+    (with ErrRange: neither Katib nor kfp-tune counts it)."""
+    if _GO_DECIMAL.fullmatch(text):
+        return float(text.replace("_", ""))
+    if _GO_HEX.fullmatch(text):
+        try:
+            return float.fromhex(text.replace("_", ""))
+        except OverflowError:
+            return -math.inf if text.startswith("-") else math.inf
+    special = _GO_SPECIAL.get(text.lower())
+    if special is None:
+        raise ValueError(f"{text!r} is not a number as Go's strconv.ParseFloat reads one")
+    return special
 
 
 def is_boolean(value: object) -> bool:
