@@ -76,3 +76,10 @@ def test_json_and_text_values_are_numbers_as_katibs_go_reads_them():
     assert [m.value for m in parse_json_lines(lines, ["loss"])] == [0.25, 0.5, 1000.0]
     text = ["loss: 0x1p-2", "loss: \u0663", "loss: \uff13", "loss: 2_5"]
     assert [m.value for m in parse_metric_lines(text, ["loss"], [r"(\w+):\s*(\S+)"])] == [0.25, 25.0]
+
+
+def test_a_json_line_that_is_not_an_object_is_skipped_and_the_others_read():
+    """Katib's collector fails on such a line and the trial gets no metrics; kfp-tune reads the
+    rest (the guide's File collector says so)."""
+    lines = ['{"loss": "0.5"}', "Training finished", "[0.4]", '"0.3"', "null", '{"loss": NaN}', "   ", '{"loss": "0.25"}']
+    assert [(m.value, m.step) for m in parse_json_lines(lines, ["loss"])] == [(0.5, 0), (0.25, 1)]

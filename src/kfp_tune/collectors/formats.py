@@ -98,7 +98,12 @@ def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] 
     """Katib's JSON format: one object per line; a wanted metric's value is a number or a string
     holding one as Go reads it (:func:`~kfp_tune.core.observation.go_float`; never a boolean),
     or for a metric in ``texts`` a non-empty string, kept as it is; each metric's steps count
-    its own values. A line's ``timestamp`` is its values' time (:func:`json_time`)."""
+    its own values. A line's ``timestamp`` is its values' time (:func:`json_time`).
+
+    A line that is not a JSON object is skipped, the others read. Katib's parseLogsInJsonFormat
+    fails on it, its collector exits and the trial gets no metrics: kfp-tune is more lenient
+    here, and the guide says so (its File collector), rather than lose a trial's values to a
+    stray line."""
     wanted = set(names)
     steps: dict[str, int] = {}
     out: list[MetricLog] = []
