@@ -83,3 +83,8 @@ def test_a_json_line_that_is_not_an_object_is_skipped_and_the_others_read():
     rest (the guide's File collector says so)."""
     lines = ['{"loss": "0.5"}', "Training finished", "[0.4]", '"0.3"', "null", '{"loss": NaN}', "   ", '{"loss": "0.25"}']
     assert [(m.value, m.step) for m in parse_json_lines(lines, ["loss"])] == [(0.5, 0), (0.25, 1)]
+
+
+def test_json_values_that_are_not_finite_are_dropped_and_count_no_step():
+    lines = ['{"loss": NaN}', '{"loss": Infinity}', '{"loss": -Infinity}', '{"loss": 1e999}', '{"loss": "1e999"}', '{"loss": "nan"}', '{"loss": 0.5}']
+    assert parse_json_lines(lines, ["loss"]) == [MetricLog("loss", 0.5, 0)]

@@ -170,11 +170,11 @@ def test_the_last_write_is_tried_again_when_the_store_fails_once(tmp_path, local
 
 def _damaged(local_store: Any, collector: dict[str, Any], metric: dict[str, Any]) -> ExperimentRecords:
     records = ExperimentRecords(local_store, "quad")
-    records.write_once(records.report_key(TRIAL, f"collector-{collector['source'][0]}-000000000"), RecordKind.REPORTED_METRICS, {"metrics": [metric], "collector": collector})
+    records.write_once(records.report_key(TRIAL, f"collector-{str(collector.get('source', 'm'))[0]}-000000000"), RecordKind.REPORTED_METRICS, {"metrics": [metric], "collector": collector})
     return records
 
 
-@pytest.mark.parametrize("collector", [{"source": "m.log"}, {"source": "m.log", "start": "0"}])
+@pytest.mark.parametrize("collector", [{"source": "m.log"}, {"source": "m.log", "start": "0"}, {"start": 0}, {"source": 3, "start": 0}])
 def test_a_collector_record_without_a_whole_start_is_damaged(local_store, collector):
     records = _damaged(local_store, collector, {"name": "loss", "value": 0.5, "step": 0})
     with pytest.raises(StoreError, match=r"collector\.start"):

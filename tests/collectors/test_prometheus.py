@@ -156,3 +156,9 @@ def test_without_the_store_a_local_launcher_cannot_scrape(tmp_path):
     run_inline(store, load_experiment(doc), LocalLauncher())
     (trial,) = load_state(ExperimentRecords(store, "quad")).trials
     assert trial.status == "MetricsUnavailable"  # loss=0.5 on stdout is not what this collector reads
+
+
+def test_a_resumed_series_whose_stored_step_is_none_goes_on_at_step_one():
+    """The stored value was the metric's first (no step kept): the next is its second."""
+    series = PrometheusSeries.resumed(["loss"], [MetricLog("loss", 0.5, None)])
+    assert series.add_scrape("loss 0.4\n") == [MetricLog("loss", 0.4, 1)]

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from kfp_tune.core.observation import MetricLog, Observation, go_float
+from kfp_tune.core.observation import MetricLog, MetricSummary, Observation, go_float
 
 
 def test_observation_strategies():
@@ -43,3 +43,15 @@ def test_go_float_refuses_what_gos_parsefloat_refuses(text):
 def test_go_float_reads_gos_special_values_and_beyond_range_as_infinite():
     assert math.isnan(go_float("NaN")) and go_float("-Infinity") == -math.inf and go_float("+inf") == math.inf
     assert go_float("1e999") == math.inf and go_float("-0x1p+99999") == -math.inf
+
+
+def test_from_logs_counts_only_the_wanted_metrics_finite_values():
+    """An unwanted metric, a NaN and a text metric's value (NaN, with its text) count for nothing."""
+    logs = [MetricLog("loss", 0.5, 0), MetricLog("accuracy", 0.9, 0), MetricLog("loss", math.nan, 1), MetricLog("loss", math.nan, 2, text="Genotype(...)"), MetricLog("loss", 0.25, 3)]
+    assert Observation.from_logs(logs, ["loss"]).metrics == {"loss": MetricSummary(0.25, 0.5, 0.25, 2)}
+    assert Observation.from_logs([MetricLog("accuracy", 0.9, 0), MetricLog("loss", math.nan, 0)], ["loss"]).metrics == {}
+
+
+def test_from_dict_without_a_count_reads_one():
+    """A summary written before count was kept is one value."""
+    assert Observation.from_dict({"loss": {"min": 0.5, "max": 0.5, "latest": 0.5}}).metrics["loss"].count == 1
