@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 from kfp_tune.core.errors import InputError
-from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.loading import load_experiment, parse_yaml
 from kfp_tune.core.naming import dns_label, short_hash
 from kfp_tune.core.spec import Experiment, ParameterSpec
 from kfp_tune.core.version import compiled_by_text
@@ -324,15 +324,14 @@ def with_component_template(doc: dict[str, Any], component_name: str) -> dict[st
 
 
 def _experiment_doc(experiment: Experiment | str | Path | Mapping[str, Any]) -> dict[str, Any]:
-    """The experiment as a plain dict, not yet validated (its trialTemplate may be missing)."""
-    import yaml
-
+    """The experiment as a plain dict, not yet validated (its trialTemplate may be missing); YAML
+    read as kubectl reads it (``goal: 1e-3`` a number, as for every other experiment)."""
     if isinstance(experiment, Experiment):
         return experiment.to_dict()
     if isinstance(experiment, Mapping):
         return json.loads(json.dumps(dict(experiment)))
     text = Path(experiment).read_text(encoding="utf-8") if isinstance(experiment, Path) or "\n" not in experiment else experiment
-    doc = yaml.safe_load(text)
+    doc = parse_yaml(text)
     if not isinstance(doc, dict):
         raise InputError(f"experiment: expected a Katib Experiment (YAML mapping), got {type(doc).__name__}")
     return doc

@@ -46,6 +46,22 @@ S3_SECRET_KEY = "kfptune-test-secret-9f3a7c1e"
 # Tests import the shared fixtures (conftest) and the test doubles in support/ by module name.
 sys.path[:0] = [str(TESTS), str(TESTS / "support")]
 
+
+
+def _text_kubectl_reads_back(dumper: yaml.SafeDumper, text: str) -> yaml.Node:
+    from kfp_tune.core.template import go_yaml_scalar
+
+    if not isinstance(go_yaml_scalar(text), str):  # y, n, 1e3, 0o17: a boolean or a number to kubectl
+        return dumper.represent_scalar("tag:yaml.org,2002:str", text, style="'")
+    return dumper.represent_str(text)
+
+
+# Tests write the experiments they build with yaml.safe_dump, which leaves a string such as y (a
+# parameter's name in quadratic_experiment), n or 1e3 unquoted: kubectl's go-yaml, and so kfp-tune
+# (core.loading), reads that as a boolean or a number. Such strings are quoted, as kfp-tune's own
+# writer quotes them (core.template.kubernetes_yaml), so a dumped dict reads back as itself.
+yaml.SafeDumper.add_representer(str, _text_kubectl_reads_back)
+
 # Property tests draw the same examples on every run and every machine: no seed from the clock,
 # no example database carried over from an earlier run (.hypothesis/ is not in git), and no
 # per-example deadline or speed health check that a loaded machine can trip.

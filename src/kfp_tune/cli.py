@@ -555,7 +555,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from kfp_tune.core.loading import read_experiment_source
     from kfp_tune.core.portability import katib_notes
 
-    written = read_experiment_source(Path(args.experiment), mark_go_typed=True)  # min: 1e-3 is text here, a number to kubectl
+    written = read_experiment_source(Path(args.experiment))
     for note in katib_notes(experiment, written if isinstance(written, dict) else None):  # runs here; would not go back to Katib as it is
         print(f"note: {note.path}: {note.message}", file=sys.stderr)
     from kfp_tune.pipelines.builder import spec_size_problem

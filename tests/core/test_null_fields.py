@@ -67,7 +67,8 @@ def test_a_required_field_written_null_is_refused_as_missing() -> None:
     ("path", "value", "expected"),
     [
         ("spec.resumePolicy", 5, "expected a string, got 5"),
-        ("spec.algorithm.algorithmName", True, "expected a string, got True"),
+        ("spec.algorithm.algorithmName", True, "expected a string, got True (kubectl reads y, yes, on, n, no and off unquoted as booleans, "
+                                               "as kfp-tune does: quote the text)"),
         ("spec.objective", [1], "expected a mapping, got [1]"),
         ("spec.parameters.0.feasibleSpace", "x", "expected a mapping, got 'x'"),
         ("spec.parameters", {"name": "lr"}, "expected a list, got {'name': 'lr'}"),

@@ -25,7 +25,7 @@ parameters, which nas/common/validation.py's validate_operations refuses ("Missi
 @pytest.mark.parametrize("path", [p for p in KATIB_EXAMPLES if p.name not in KATIB_REFUSES], ids=lambda p: p.name)
 def test_katibs_own_examples_have_no_notes(path: Path) -> None:
     """Every example Katib admits and runs: nothing to say (a note there would be a false alarm)."""
-    assert [note.path for note in katib_notes(load_experiment(path), read_experiment_source(path, mark_go_typed=True))] == KATIB_FAILS.get(path.name, [])
+    assert [note.path for note in katib_notes(load_experiment(path), read_experiment_source(path))] == KATIB_FAILS.get(path.name, [])
 
 
 def _notes(**overrides: object) -> dict[str, str]:
@@ -358,25 +358,26 @@ def test_a_yaml_number_where_katib_wants_a_string_is_noted(tmp_path: Path, capsy
 
 
 def test_a_plain_scalar_kubectl_reads_as_a_number_is_noted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``min: 1e-3`` unquoted is text to PyYAML (YAML 1.1 wants a dot and an exponent sign), so
-    kfp-tune reads "1e-3", but go-yaml v2 (kubectl, then Katib's webhook) reads the number 0.001,
-    which Katib's string fields refuse as they refuse ``min: 0.001``; validate notes it, naming the
-    text to quote. Quoted, the same text is a string to both: no note."""
+    """``min: 1e-3`` unquoted is the number 0.001 to go-yaml v2 (kubectl, then Katib's webhook),
+    and so to kfp-tune, which reads YAML as kubectl does: Katib's string field refuses it as it
+    refuses ``min: 0.001``, and validate notes it. Quoted, the same text is a string to both: no
+    note. An unquoted ``y`` there is a boolean, refused as Katib refuses it, saying to quote it."""
     doc = quadratic_experiment(**{
         "spec.parameters": [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": "MIN", "max": "5e4"}},
-                            {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": ["Y", "n", "a"]}}],
+                            {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": ["LISTED", "a"]}}],
     })
-    text = yaml.safe_dump(doc).replace("min: MIN", "min: 1e-3").replace("- Y", "- y").replace("max: 5e4", "max: '5e4'").replace("- n\n", "- 1.5e3\n")
-    assert "min: 1e-3\n" in text and "- y\n" in text and "- 1.5e3\n" in text and "max: '5e4'\n" in text
+    text = yaml.safe_dump(doc).replace("min: MIN", "min: 1e-3").replace("- LISTED", "- 1.5e3")
+    assert "min: 1e-3\n" in text and "- 1.5e3\n" in text and "max: '5e4'\n" in text
     path = tmp_path / "exp.yaml"
     path.write_text(text)
     assert main(["validate", str(path)]) == 0
     assert capsys.readouterr().err.splitlines() == [
-        "note: spec.parameters[0].feasibleSpace.min: Katib's webhook refuses a number here "
-        '(kubectl reads 1e-3 unquoted as 0.001; a string is expected: "1e-3")',
-        "note: spec.parameters[1].feasibleSpace.list[0]: Katib's webhook refuses a boolean here "
-        '(kubectl reads y unquoted as true; a string is expected: "y")',
-        "note: spec.parameters[1].feasibleSpace.list[1]: Katib's webhook refuses a number here "
-        '(kubectl reads 1.5e3 unquoted as 1500; a string is expected: "1.5e3")',
+        'note: spec.parameters[0].feasibleSpace.min: Katib\'s webhook refuses a number here (a string is expected: "0.001")',
+        'note: spec.parameters[1].feasibleSpace.list[0]: Katib\'s webhook refuses a number here (a string is expected: "1500.0")',
     ]
-    assert load_experiment(path).spec.parameters[0].feasible_space.min == "1e-3"  # kfp-tune runs the text, as before
+    space = load_experiment(path).spec.parameters[0].feasible_space
+    assert (space.min, space.max) == ("0.001", "5e4")  # the number's text, as for min: 0.001; the quoted text as written
+    path.write_text(text.replace("- 1.5e3\n", "- y\n"))
+    assert main(["validate", str(path)]) == 2
+    assert "spec.parameters[1].feasibleSpace.list[0]: expected a string, got True (kubectl reads y, yes, on, n, no and off unquoted as " \
+        "booleans, as kfp-tune does: quote the text)" in capsys.readouterr().err.splitlines()

@@ -201,7 +201,7 @@ spec:
         - name: main
           image: python:3.11
           command: [python3, -c, "print(1)", --x=${trialParameters.x}, "${trialParameters.y}", ${trialParameters.x}]
-          env: [{name: Y, value: ${trialParameters.y}}]
+          env: [{name: "Y", value: ${trialParameters.y}}]
 """
 
 

@@ -164,6 +164,15 @@ def test_the_component_must_fit_the_experiment():
         component_trials(doc, lambda x, y: x + y)
 
 
+def test_an_experiment_file_is_read_as_kubectl_reads_it(tmp_path):
+    """``goal: 1e-3`` unquoted is the number 0.001 to kubectl, so Katib runs the experiment; the
+    file was read with PyYAML, whose text "1e-3" was refused (expected a number)."""
+    path = tmp_path / "bowl.yaml"
+    path.write_text(yaml.safe_dump(grid_experiment(**{"spec.objective.goal": "GOAL"})).replace("goal: GOAL\n", "goal: 1e-3\n"))
+    _, ir, _ = compiled(component_trials(path, bowl), tmp_path / "p.yaml")
+    assert '\\"goal\\":0.001' in json.dumps(ir)  # the experiment the pipeline carries
+
+
 @dsl.component
 def typed_inputs(lr: float, optimizer: float, layers: int, flag: bool, name: str) -> float:
     """A trial whose inputs take each type a parameter can be bound to."""

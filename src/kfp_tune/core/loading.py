@@ -6,7 +6,9 @@ out of memory: at most :data:`MAX_DOCUMENT_BYTES`, :data:`MAX_NODES` nodes once 
 expanded (a 1 KB alias chain, "billion laughs", stands for billions), :data:`MAX_DEPTH` levels;
 a key given twice in one mapping is refused (kubectl: ``key "x" already set in map``), and so
 are values JSON cannot carry (``.nan``, ``.inf``, ``!!binary``, ``!!set``), since Kubernetes
-turns YAML into JSON before anything reads it.
+turns YAML into JSON before anything reads it. A plain (unquoted) scalar means what it means to
+kubectl's go-yaml v2 (:func:`~kfp_tune.core.template.go_yaml_scalar`), not PyYAML's YAML 1.1:
+``1e-3`` is a number, ``1:20`` and ``2024-01-01`` are text.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from kfp_tune.core.errors import SHOWN_LIMIT, WHOLE_FILE, FieldError, SpecError, clipped, shown
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment, require_mapping
-from kfp_tune.core.template import TRIAL_PARAMETER, GoTypedText, go_yaml_scalar
+from kfp_tune.core.template import TRIAL_PARAMETER, go_yaml_scalar
 from kfp_tune.core.validation import validate_experiment
 
 MAX_DOCUMENT_BYTES = 3 * 1024 * 1024
@@ -45,6 +47,10 @@ MAX_DEPTH = 100
 
 _BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
+_GO_PLAIN_TAG = "tag:kfp-tune,2026:go-yaml-plain"
+"""The tag :meth:`_KubeLoader.resolve` gives a plain scalar go-yaml v2 reads as a number, a
+boolean or null; its constructor reads it as go-yaml does."""
 
 
 def load_experiment(source: str | Path | dict[str, Any] | Experiment | Any) -> Experiment:
@@ -78,7 +84,7 @@ def model_document(experiment: Experiment) -> dict[str, Any]:
     return document
 
 
-def read_experiment_source(source: str | Path | dict[str, Any] | Any, *, mark_go_typed: bool = False) -> Any:
+def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     """The parsed (not yet validated) document of a YAML path, YAML text, a dict, or a model
     with ``to_dict()``: one of Katib's SDK (generated from its OpenAPI spec: ``openapi_types``
     and ``attribute_map``) is read as Katib's ``ApiClient.sanitize_for_serialization`` sends it
@@ -87,9 +93,7 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any, *, mark_go
     document. A str is a file's path when it is one line naming a file (any suffix); one line
     YAML reads as bare text and naming no file is a mistyped path: SpecError "no such experiment
     file". A YAML file or text whose top level is not a mapping is the user's error: SpecError
-    at ``(root)``. TypeError for a source of any other type, naming it. ``mark_go_typed``: each
-    plain scalar of the YAML that kfp-tune reads as text and kubectl as a number or a boolean
-    (``min: 1e-3``) is a :class:`GoTypedText`, for Katib's notes (core.portability)."""
+    at ``(root)``. TypeError for a source of any other type, naming it."""
     if isinstance(source, dict):
         return source
     if isinstance(source, Experiment):
@@ -111,7 +115,7 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any, *, mark_go
         text = str(source)
         if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
             raise _file_error(f"the YAML text is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
-    parsed = parse_yaml(text, mark_go_typed=mark_go_typed)
+    parsed = parse_yaml(text)
     if not is_file and isinstance(parsed, str) and _is_one_line(text):
         raise _file_error(f"no such experiment file: {clipped(text, SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
     document = require_mapping(parsed)  # `42` or `- a` in a file: the user's document, not a caller's type
@@ -177,21 +181,21 @@ def _read_file(path: Path) -> str:
         raise _file_error(f"{path} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
 
 
-def parse_yaml(text: str, *, mark_go_typed: bool = False) -> Any:
-    """The one document in ``text``, read with the bounds above; SpecError naming the line of
-    the first problem. ``mark_go_typed``: as :func:`read_experiment_source`."""
-    documents = parse_yaml_documents(text, mark_go_typed=mark_go_typed)
+def parse_yaml(text: str) -> Any:
+    """The one document in ``text``, read as kubectl reads it with the bounds above; SpecError
+    naming the line of the first problem."""
+    documents = parse_yaml_documents(text)
     if len(documents) != 1:
         raise _file_error(f"expected exactly one YAML document, found {len(documents)}")
     return documents[0]
 
 
-def parse_yaml_documents(text: str, *, mark_go_typed: bool = False) -> list[Any]:
-    """Every (non-empty) document in ``text``, read with the bounds above; SpecError naming the
-    line of the first problem. ``mark_go_typed``: as :func:`read_experiment_source`."""
+def parse_yaml_documents(text: str) -> list[Any]:
+    """Every (non-empty) document in ``text``, read as kubectl reads it with the bounds above;
+    SpecError naming the line of the first problem."""
     _check_shape(text)
     try:
-        return [d for d in yaml.load_all(text, Loader=_GoTypedLoader if mark_go_typed else _KubeLoader) if d is not None]
+        return [d for d in yaml.load_all(text, Loader=_KubeLoader) if d is not None]
     except yaml.YAMLError as exc:
         raise _file_error(f"not valid YAML: {_yaml_problem(exc)}") from None
 
@@ -316,8 +320,16 @@ def _json_key(key: Any, node: Node) -> str:
 
 
 class _KubeLoader(_BASE_LOADER):
-    """A safe loader that reads YAML as Kubernetes does: string keys, no key twice in a
-    mapping, timestamps left as text, nothing JSON cannot carry."""
+    """A safe loader that reads YAML as Kubernetes does: plain scalars resolved by go-yaml v2's
+    rules, string keys, no key twice in a mapping, nothing JSON cannot carry."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        """A plain scalar's tag as go-yaml v2 resolves it (PyYAML's YAML 1.1 resolvers read
+        ``1e-3`` as text, ``1:20`` as 80, ``2024-01-01`` as a date, ``=`` as a tag it cannot
+        build); quoted and block scalars, and explicit tags (``!!str 1e-3``), as PyYAML does."""
+        if kind is ScalarNode and implicit[0] and value != "<<":  # '<<': a merge key, to both
+            return _STR_TAG if isinstance(go_yaml_scalar(value), str) else _GO_PLAIN_TAG
+        return str(super().resolve(kind, value, implicit))
 
     def construct_mapping(self, node: Node, deep: bool = False) -> dict[str, Any]:
         if not isinstance(node, MappingNode):
@@ -340,12 +352,11 @@ class _KubeLoader(_BASE_LOADER):
         return mapping
 
     def construct_yaml_float(self, node: ScalarNode) -> float:
-        value = float(super().construct_yaml_float(node))
-        if not math.isfinite(value):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value!r} is not a number JSON can carry (kubectl refuses it too); quote it to mean the text", node.start_mark
-            )
-        return value
+        return float(_json_number(super().construct_yaml_float(node), node))
+
+    def construct_go_plain(self, node: ScalarNode) -> Any:
+        """A plain scalar go-yaml v2 reads as a number, a boolean or null, as it reads it."""
+        return _json_number(go_yaml_scalar(str(node.value)), node)
 
     def construct_timestamp_as_text(self, node: ScalarNode) -> str:
         return str(node.value)
@@ -357,23 +368,19 @@ class _KubeLoader(_BASE_LOADER):
 
 
 _KubeLoader.add_constructor("tag:yaml.org,2002:float", _KubeLoader.construct_yaml_float)
+_KubeLoader.add_constructor(_GO_PLAIN_TAG, _KubeLoader.construct_go_plain)
 _KubeLoader.add_constructor("tag:yaml.org,2002:timestamp", _KubeLoader.construct_timestamp_as_text)
 for _tag in ("binary", "set", "omap", "pairs"):
     _KubeLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _KubeLoader.refuse_tag)
 
 
-class _GoTypedLoader(_KubeLoader):
-    """Reads as :class:`_KubeLoader` does, each plain scalar it reads as text that go-yaml v2
-    (kubectl) reads as a number or a boolean a :class:`GoTypedText`."""
-
-    def construct_yaml_str(self, node: ScalarNode) -> str:
-        value = str(super().construct_yaml_str(node))
-        if node.style or isinstance(go_yaml_scalar(value), str):  # quoted or a block: text to both
-            return value
-        return GoTypedText(value)
-
-
-_GoTypedLoader.add_constructor("tag:yaml.org,2002:str", _GoTypedLoader.construct_yaml_str)
+def _json_number(value: Any, node: ScalarNode) -> Any:
+    """``value``, refused when it is a number JSON cannot carry (an infinity, NaN)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise yaml.constructor.ConstructorError(
+            None, None, f"{node.value!r} is not a number JSON can carry (kubectl refuses it too); quote it to mean the text", node.start_mark
+        )
+    return value
 
 
 class _TemplateLoader(_KubeLoader):

@@ -29,7 +29,6 @@ the suggestion services (``pkg/suggestion/v1beta1/<service>/service.py``).
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -41,7 +40,6 @@ from kfp_tune.core.collector_checks import collector_notes
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment, ParameterSpec
-from kfp_tune.core.template import GoTypedText
 from kfp_tune.core.vocabulary import CollectorKind
 
 KATIB_NAME_LIMIT = 40
@@ -171,9 +169,8 @@ def _yaml_number_notes(written: Mapping[str, Any]) -> list[FieldError]:
     (spec.py, ``NumStr``), but Katib's webhooks decode the object into those types and answer 400
     on the mismatch (experiment/mutate_webhook.go, Handle), so ``kubectl apply`` fails. A boolean
     or null there is no number: kfp-tune refuses a boolean, and reads null as Katib's Go decoding
-    does (the field left out). A plain scalar PyYAML reads as text but go-yaml v2 as a number or
-    a boolean (``min: 1e-3``, ``value: y``: :class:`GoTypedText`) reaches Katib as that, and is
-    refused the same way."""
+    does (the field left out). An unquoted ``min: 1e-3`` is such a number: the YAML is read as
+    kubectl reads it (core.loading)."""
     spec = written.get("spec")
     if not isinstance(spec, Mapping):
         return []
@@ -190,21 +187,11 @@ def _yaml_number_notes(written: Mapping[str, Any]) -> list[FieldError]:
     for index, operation in enumerate(operations if isinstance(operations, list) else []):
         if isinstance(operation, Mapping):
             found += _feasible_space_values(f"spec.nasConfig.operations[{index}].parameters", operation.get("parameters"))
-    notes = []
-    for path, value in found:
-        if isinstance(value, GoTypedText):  # 1e-3 unquoted: text to kfp-tune (YAML 1.1), a number to kubectl
-            kind = "boolean" if isinstance(value.go_value, bool) else "number"
-            notes.append(FieldError(
-                path, f'Katib\'s webhook refuses a {kind} here (kubectl reads {value} unquoted as {_go_text(value.go_value)}; a string is expected: "{value}")'
-            ))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            notes.append(FieldError(path, f'Katib\'s webhook refuses a number here (a string is expected: "{_number_text(value)}")'))
-    return notes
-
-
-def _go_text(value: Any) -> str:
-    """A value go-yaml read, as Go writes it in JSON (``true``, ``0.001``, ``50000``)."""
-    return json.dumps(value)
+    return [
+        FieldError(path, f'Katib\'s webhook refuses a number here (a string is expected: "{_number_text(value)}")')
+        for path, value in found
+        if isinstance(value, (int, float)) and not isinstance(value, bool)
+    ]
 
 
 def _number_text(value: float) -> str:

@@ -326,6 +326,8 @@ EXPECTED_TYPE = {
 }
 """pydantic's error types for a value of the wrong type, in the words every other refusal uses
 (``expected ..., got ...``), so no library's wording reaches the user."""
+_UNQUOTED_BOOLEAN_HINT = " (kubectl reads y, yes, on, n, no and off unquoted as booleans, as kfp-tune does: quote the text)"
+"""Said where a boolean stands for a string: ``name: y`` is ``true`` to go-yaml v2 (core.loading)."""
 
 
 def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
@@ -342,6 +344,8 @@ def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
             message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
         elif err["type"] in EXPECTED_TYPE:
             message = f"expected {EXPECTED_TYPE[err['type']]}, got {shown(err.get('input'))}"
+            if err["type"] == "string_type" and isinstance(err.get("input"), bool):
+                message += _UNQUOTED_BOOLEAN_HINT
         else:
             message = f"{err['msg']} (got {shown(err.get('input'))})"
         errors.append(FieldError(_format_loc(loc), message))

@@ -219,17 +219,6 @@ def go_yaml_scalar(text: str) -> Any:
     return text
 
 
-class GoTypedText(str):
-    """A plain (unquoted) YAML scalar that PyYAML (YAML 1.1), so kfp-tune, reads as text and
-    go-yaml v2 (:func:`go_yaml_scalar`), so kubectl and Katib, as a number or a boolean:
-    ``1e-3``, ``5e4``, ``1.5e3`` (no dot, or no exponent sign), ``y``. The text is what kfp-tune
-    reads; :attr:`go_value` what Katib receives (after JSON: ``1.5e3`` is ``1500``)."""
-
-    @property
-    def go_value(self) -> Any:
-        return _json_numbers(go_yaml_scalar(str(self)))
-
-
 class _KubernetesDumper(yaml.SafeDumper):
     """PyYAML's dumper, quoting every string Kubernetes' decoder would read as something else."""
 
