@@ -859,7 +859,7 @@ def _not_found(store: Store, name: str) -> ExperimentNotFound:
     from kfp_tune.client import experiment_names
 
     close = difflib.get_close_matches(name, experiment_names(store), n=CLOSE_NAMES)
-    return ExperimentNotFound(f"no experiment {name!r} in {store.uri}" + (f"; did you mean: {', '.join(close)}?" if close else ""))
+    return ExperimentNotFound(f"no experiment {name!r} in {masked_url(store.uri)}" + (f"; did you mean: {', '.join(close)}?" if close else ""))
 
 
 def _local_slots(experiment: Experiment) -> None:
@@ -1016,8 +1016,10 @@ def _check_scheme(host: str | None) -> None:
     if not given or given.lower().startswith(("http://", "https://")):
         return
     shown_host = f" {masked_url(given)}" if host is not None else ""
+    mistyped = re.match(r"(?i)(https?):?/+", given)  # http//host, https:/host: the scheme is there, its '://' is not
+    example = f"{mistyped[1].lower()}://{masked_url(given[mistyped.end():])}" if mistyped else f"http://{masked_url(given)}"
     raise UsageError(
-        f"{where}{shown_host}: expected http:// or https:// before the host, e.g. http://{masked_url(given) if host is not None else 'localhost:8080'} "
+        f"{where}{shown_host}: expected http:// or https:// before the host, e.g. {example if host is not None else 'http://localhost:8080'} "
         "(kfp.Client would take https:// and warn)"
     )
 
@@ -1269,7 +1271,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     store = _open_store(args.store, look=True)
     given = args.store or store_variable(os.environ)
     if given and isinstance(store, LocalStore) and not store.root.is_dir():  # a mistyped folder is not an empty store
-        raise UsageError(f"{'--store' if args.store else '$KFP_TUNE_STORE'} {shown(given)}: no such folder ({store.root}); nothing has run with this store")
+        raise UsageError(f"{'--store' if args.store else '$KFP_TUNE_STORE'} {shown(masked_url(given))}: no such folder ({masked_url(str(store.root))}); nothing has run with this store")
     experiments, problems = Client(store).list_experiments_and_problems()
     for name, problem in sorted(problems.items()):  # left out; the rest still shows
         newer = _newer_experiment(store, name)
@@ -1295,7 +1297,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, sort_keys=True))
         return EXIT_OK
     if not rows:
-        print(f"no experiments in {store.uri}")
+        print(f"no experiments in {masked_url(store.uri)}")
         return EXIT_OK
     header = ["name", "status", "reason", "trials", "succeeded", "failed", "metrics-unavailable", "killed", "early-stopped", "running", "best", "best trial", "created"]
     table = [header] + [
@@ -1411,7 +1413,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
     what = f"{len(keys)} record(s) and {len(artifacts)} artifact file(s)"
     if not args.yes:
         trials = len({trial for key in keys if (trial := records.trial_of(key)) is not None})
-        print(f"delete experiment {args.name!r} ({trials} trial(s) run, {what}) from {store.uri}? It cannot be undone. [y/N] ",
+        print(f"delete experiment {args.name!r} ({trials} trial(s) run, {what}) from {masked_url(store.uri)}? It cannot be undone. [y/N] ",
               end="", file=sys.stderr, flush=True)
         try:
             answer = input()
@@ -1424,7 +1426,7 @@ def cmd_delete(args: argparse.Namespace) -> int:
             print("not deleted", file=sys.stderr)
             return EXIT_FAILED
     Client(store).delete_experiment(args.name, confirm=True)
-    print(f"deleted experiment {args.name!r}: {what} from {store.uri}")
+    print(f"deleted experiment {args.name!r}: {what} from {masked_url(store.uri)}")
     return EXIT_OK
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import reprlib
 from dataclasses import dataclass
 from typing import Any
@@ -24,27 +25,42 @@ def clipped(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+_URL_LEAD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*(?::/+|/{2,})")
+"""A URL's scheme and the slashes after it, typed right (``s3://``) or not (``s3//``, ``http:/``)."""
+_AT = re.compile(r"@|%40", re.IGNORECASE)
+_USER_PASSWORD = re.compile(r"(?::|%3A).*(?:@|%40)", re.IGNORECASE)
+_HOST_PORT = re.compile(r"(?:\[[^\]]*\]|[^:\[\]]*)(?::\d*)?")
+
+
 def masked_url(url: str) -> str:
     """A URL as a message may show it: what could be a credential (``user:pass@``, a query
     string, a fragment) replaced by ``***``. Every URL a message repeats goes through it: the
-    KFP host, a store URI, an S3 endpoint (a presigned ``?X-Amz-Security-Token=`` is a secret)."""
-    from urllib.parse import urlsplit
-
-    try:
-        parts = urlsplit(url if "://" in url else f"//{url}")
-    except ValueError:
-        return "(a URL that cannot be parsed)"
-    netloc = parts.netloc
-    if "@" not in netloc and "?" not in url and "#" not in url:
-        return url  # nothing to hide: shown as given (padding, case and all)
-    if "@" in netloc:
-        netloc = "***@" + netloc.rsplit("@", 1)[1]
-    shown_url = f"{parts.scheme}://{netloc}{parts.path}" if "://" in url else f"{netloc}{parts.path}"
-    if parts.query or url.rstrip().endswith("?"):
+    KFP host, a store URI, an S3 endpoint (a presigned ``?X-Amz-Security-Token=`` is a secret),
+    a pip index. A mistyped one too: ``http//user:pass@host`` (no colon) or ``user:pass@host``
+    (no scheme) is masked as ``http://user:pass@host`` is, and so is a password with a ``/`` in
+    it (an AWS secret key often has one), and a ``user:pass@`` (``%3A``, ``%40``) in a path, as
+    a folder named after such a URI has in its ``file://`` URI. An ``@`` elsewhere in a path
+    (``/pkg@1.0``) is shown."""
+    cut = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
+    body, rest = url[:cut], url[cut:]
+    lead = _URL_LEAD.match(body)
+    start = lead.end() if lead else 0
+    segments = body[start:].split("/")
+    authority = segments[0]
+    later = next((i for i, segment in enumerate(segments) if _AT.search(segment)), None)
+    if later is not None and later > 0 and not _HOST_PORT.fullmatch(authority):
+        # user:pa/ss@host: a '/' in the password ended the authority early; all of it is the authority's
+        segments[: later + 1] = [segments[later]]
+    for i, segment in enumerate(segments):
+        ends = [m.end() for m in _AT.finditer(segment)]
+        if ends and (i == 0 or _USER_PASSWORD.search(segment)):
+            segments[i] = "***@" + segment[ends[-1]:]
+    shown_url = body[:start] + "/".join(segments)
+    if rest.startswith("?"):
         shown_url += "?***"
-    if parts.fragment or "#" in url:
+    if "#" in rest:
         shown_url += "#***"
-    return shown_url
+    return url if shown_url == body and not rest else shown_url
 
 
 def unreachable_reason(exc: BaseException, trusted_by: str) -> str | None:

@@ -41,6 +41,8 @@ SECONDS_VARIABLES = ("KFP_TUNE_STORE_RETRY_SECONDS", RUN_TTL_VARIABLE, TRIAL_TTL
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's bucket naming rules
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+_MISTYPED_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(?::/?|//+)[^/]")
+"""A folder path that starts as a URI with its ``://`` mistyped (``s3//``, ``s3:/``, ``user:``)."""
 
 StoreOpener = Callable[[str], Store]
 """A plug-in's store for a URI of its scheme (the whole URI, as given)."""
@@ -88,10 +90,15 @@ def check_store_uri(uri: str) -> str:
     and never repeated in the message."""
     expected = "expected s3://bucket/prefix, file:///path or a folder path" + "".join(f", {scheme}://..." for scheme in sorted(_OPENERS))
     # a URI is repeated with its credentials, query and fragment masked (a token may be there)
-    quoted = shown(masked_url(uri)) if "://" in uri else shown(uri)
+    quoted = shown(masked_url(uri))
     if not uri or uri.strip() != uri or "\x00" in uri:
         raise StoreInputError(f"store URI {quoted}: {expected}")
     if not _SCHEME.match(uri):
+        if _MISTYPED_SCHEME.match(uri) and "@" in uri:  # s3//user:pass@bucket: not a folder to make, a secret to keep out of its path
+            raise StoreInputError(
+                f"store URI {quoted}: {expected}; this reads as a URI whose '://' is mistyped, with credentials in it, which "
+                "do not belong in the URI: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the pipeline's store_secret) instead"
+            )
         return uri
     parts = urlsplit(uri)
     scheme = parts.scheme.lower()
