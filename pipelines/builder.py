@@ -45,6 +45,7 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION, compiled_by_text
 from kfp_tune.launchers.runtime_image import IMAGE_VARIABLE
 from kfp_tune.stores import DEFAULT_CLUSTER_STORE, check_store_uri
+from kfp_tune.stores.s3 import check_s3_endpoint
 
 DEFAULT_LAUNCHER_CONFIG: dict[str, Any] = {"kind": "kubernetes"}
 """Compiled for a cluster, each trial runs as its own resource (its kind, image, replicas, GPUs)
@@ -317,11 +318,17 @@ def spec_size_problem(experiment: Experiment) -> FieldError | None:
 
 
 def resolve_object_store(object_store: str | ObjectStore) -> ObjectStore:
-    """KFP's object store by name ("seaweedfs", "minio"), or the one given."""
+    """KFP's object store by name ("seaweedfs", "minio"), or the one given, whose endpoint
+    becomes the public ``s3_endpoint`` default: InputError naming ``object_store.endpoint`` when
+    the steps could not use it or it holds credentials (:func:`check_s3_endpoint`, never repeated)."""
     if isinstance(object_store, str):
         if object_store not in OBJECT_STORES:
             raise ValueError(f"object_store {object_store!r}: expected one of {sorted(OBJECT_STORES)} or an ObjectStore")
         return OBJECT_STORES[object_store]
+    try:
+        check_s3_endpoint(object_store.endpoint)
+    except InputError as exc:
+        raise InputError(f"object_store.endpoint: {exc}") from None
     return object_store
 
 

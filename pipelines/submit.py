@@ -42,6 +42,7 @@ from kfp_tune.pipelines.builder import (
     compile_pipeline,
 )
 from kfp_tune.stores import check_store_uri
+from kfp_tune.stores.s3 import check_s3_endpoint
 
 MAX_CONCURRENCY = 10
 """The most runs of one recurring run at a time that the KFP API accepts."""
@@ -243,13 +244,52 @@ def _check_ready_options(ready: _Ready, rounds: int | None, store_uri: str | Non
 
 def _checked_arguments(package: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
     """The arguments typed as the package declares its parameters (ArgumentsRefused otherwise;
-    an artifact input is no parameter), and the checkpoint limits among them within their range
-    (a negative one would hand back at once, checkpoint after checkpoint)."""
+    an artifact input is no parameter), the checkpoint limits among them within their range
+    (a negative one would hand back at once, checkpoint after checkpoint), and those the steps
+    read as they are checked as ``kfp-tune submit --param`` checks them (:func:`step_argument_problems`)."""
     typed = typed_arguments(declared_parameters(package), arguments)
     limits = checkpoint_limit_problems({name: typed[name] for name in ("checkpoint_trials", "checkpoint_seconds") if name in typed})
-    if limits:
-        raise ArgumentsRefused([FieldError(f"arguments.{e.path}", e.message) for e in limits])
+    problems = [FieldError(f"arguments.{e.path}", e.message) for e in limits] + step_argument_problems(typed)
+    if problems:
+        raise ArgumentsRefused(problems)
+    _check_endpoint_default(package)
     return typed
+
+
+def step_argument_problems(typed: Mapping[str, Any]) -> list[FieldError]:
+    """What the run's steps would refuse among the arguments, each at ``arguments.NAME``, found
+    before anything is sent rather than in the run: an ``s3_endpoint`` that is no endpoint, or
+    holds credentials (a run argument is public: the KFP UI shows it; the message never repeats
+    it, :func:`~kfp_tune.stores.s3.check_s3_endpoint`), and a ``launcher_config`` that is no
+    launcher's JSON config (not JSON, an unknown kind), as launch-trial reads it."""
+    from kfp_tune.launchers import launcher_from_config
+
+    problems = []
+    if isinstance(typed.get("s3_endpoint"), str):
+        try:
+            check_s3_endpoint(typed["s3_endpoint"])
+        except InputError as exc:
+            problems.append(FieldError("arguments.s3_endpoint", str(exc)))
+    if isinstance(typed.get("launcher_config"), str):
+        try:
+            launcher_from_config(typed["launcher_config"])
+        except RecursionError:
+            problems.append(FieldError("arguments.launcher_config", "a JSON object nested too deeply"))
+        except ValueError as exc:
+            problems.append(FieldError("arguments.launcher_config", str(exc).removeprefix("launcher_config: ")))
+    return problems
+
+
+def _check_endpoint_default(package: str) -> None:
+    """A package compiled elsewhere with credentials in its ``s3_endpoint`` default is refused
+    (InputError, the secret never repeated), whatever the argument: the package is sent with its
+    defaults, which the KFP UI shows."""
+    default = declared_default(package, "s3_endpoint")
+    if isinstance(default, str):
+        try:
+            check_s3_endpoint(default)
+        except InputError as exc:
+            raise InputError(f"the pipeline's s3_endpoint default: {exc}; compile it again with an endpoint the steps can use (http://host:port)") from None
 
 
 PARAMETER_TYPE_TEXT = {

@@ -1049,9 +1049,9 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
         _check("--param store_uri", check_store_uri, params["store_uri"])
         _check("--param store_uri", check_cluster_store, params["store_uri"])
     if isinstance(params.get("s3_endpoint"), str) and params["s3_endpoint"]:
-        from kfp_tune.stores.s3 import S3Settings
+        from kfp_tune.stores.s3 import check_s3_endpoint
 
-        _check("--param s3_endpoint", lambda endpoint: S3Settings.from_env({}, endpoint=endpoint), params["s3_endpoint"])
+        _check("--param s3_endpoint", check_s3_endpoint, params["s3_endpoint"])
     if isinstance(params.get("launcher_config"), str) and params["launcher_config"]:
         from kfp_tune.launchers import launcher_from_config
 

@@ -618,6 +618,19 @@ def test_a_store_uri_with_credentials_is_refused_before_it_becomes_a_parameter_d
         assert "kfptune-store-secret" not in str(refused.value)
 
 
+def test_an_object_store_endpoint_with_credentials_is_refused_before_it_becomes_a_parameter_default():
+    """component_trials() and tuning_step() put the ObjectStore's endpoint into the pipeline as
+    the public ``s3_endpoint`` default; one with credentials in it was taken as it was. Refused
+    as ``kfp-tune submit --param s3_endpoint`` refuses it, the secret never repeated."""
+    from kfp_tune.pipelines import tuning_step
+
+    store = ObjectStore(endpoint="http://AKIAEXAMPLE:kfptune-store-secret-91d0@minio.kubeflow:9000")
+    for build in (lambda: component_trials(grid_experiment(), bowl, object_store=store), lambda: tuning_step(quadratic_experiment(), object_store=store)):
+        with pytest.raises(InputError, match=r"^object_store\.endpoint: S3 endpoint from the s3_endpoint parameter: credentials do not belong") as refused:
+            build()
+        assert "kfptune-store-secret" not in str(refused.value)
+
+
 def test_an_empty_store_uri_is_refused_as_tuning_step_refuses_it():
     """QA store_rule.py: ``component_trials(..., store_uri="")`` compiled the cluster's default
     store while tuning_step and build_pipeline refuse ""; one rule now (builder.pipeline_store_uri):

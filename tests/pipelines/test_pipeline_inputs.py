@@ -20,7 +20,7 @@ import yaml
 from conftest import quadratic_experiment
 from kfp_tune.core.errors import InputError, SpecError
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.pipelines.builder import SPEC_ARGUMENT_BYTES, build_pipeline, compile_pipeline, embedded_size, local_trial_resources
+from kfp_tune.pipelines.builder import SPEC_ARGUMENT_BYTES, ObjectStore, build_pipeline, compile_pipeline, embedded_size, local_trial_resources
 
 
 def _with_resources(slots: int, **resources: Any) -> dict[str, Any]:
@@ -311,13 +311,25 @@ SECRET_STORE = "s3://AKIAEXAMPLE:kfptune-store-secret-7c1e@bucket/x"
         ({"checkpoint_seconds": "x"}, r"^checkpoint_seconds: expected a number of seconds, 0 \(no limit\) or more, got 'x'$"),
         ({"checkpoint_seconds": -5.0}, r"^checkpoint_seconds: expected a number of seconds, 0 \(no limit\) or more, got -5\.0$"),
         ({"checkpoint_seconds": math.inf}, r"^checkpoint_seconds: expected a number of seconds, 0 \(no limit\) or more, got inf$"),
+        (
+            {"object_store": ObjectStore(endpoint="http://AKIAEXAMPLE:kfptune-store-secret-7c1e@minio.kubeflow:9000")},
+            r"^object_store\.endpoint: S3 endpoint from the s3_endpoint parameter: credentials do not belong in the endpoint URL",
+        ),
+        (
+            {"object_store": ObjectStore(endpoint="http://minio.kubeflow:9000?X-Amz-Credential=kfptune-store-secret-7c1e")},
+            r"^object_store\.endpoint: S3 endpoint 'http://minio\.kubeflow:9000\?\*\*\*' from the s3_endpoint parameter: expected http://host:port",
+        ),
     ],
-    ids=["credentials", "unknown-scheme", "empty", "not-text", "negative-trials", "fraction-trials", "text-seconds", "negative-seconds", "infinite-seconds"],
+    ids=[
+        "credentials", "unknown-scheme", "empty", "not-text", "negative-trials", "fraction-trials", "text-seconds", "negative-seconds", "infinite-seconds",
+        "endpoint-credentials", "endpoint-query",
+    ],
 )
 def test_compile_pipeline_checks_the_store_and_checkpoints_as_the_cli_does(tmp_path, options, message):
     """From Python a store URI with credentials went into the compiled YAML as a public
     parameter default, an unknown scheme and a negative checkpoint limit were taken, a text one
-    was a bare TypeError (a store URI that is no text too). Each is refused naming the argument,
+    was a bare TypeError (a store URI that is no text too); an ObjectStore's endpoint with
+    credentials became the public ``s3_endpoint`` default. Each is refused naming the argument,
     before anything is written, and the secret is never repeated."""
     out = tmp_path / "p.yaml"
     with pytest.raises(InputError, match=message) as refused:

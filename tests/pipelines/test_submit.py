@@ -15,6 +15,7 @@ from conftest import REPO
 from fake_kfp import serve
 from kfp_tune.cli import main
 from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.pipelines.builder import ObjectStore
 
 DIGITS = str(REPO / "images" / "sklearn-digits" / "experiment.yaml")
 SECRET = "kfptune-not-to-be-sent-3b9d"
@@ -397,13 +398,32 @@ SECRET_STORE = f"s3://AKIAEXAMPLE:{STORE_SECRET}@mlpipeline/kfp-tune"
         ({"arguments": {"store_uri": "ftp://x"}}, "ArgumentsRefused", r"arguments\.store_uri: store URI 'ftp://x': the 'ftp' scheme is not supported"),
         ({"arguments": {"checkpoint_trials": -1}}, "ArgumentsRefused", r"arguments\.checkpoint_trials: expected a whole number of trials, 0 \(no limit\) or more, got -1"),
         ({"arguments": {"checkpoint_seconds": -1.5}}, "ArgumentsRefused", r"arguments\.checkpoint_seconds: expected a number of seconds, 0 \(no limit\) or more"),
+        (
+            {"arguments": {"s3_endpoint": f"http://AKIAEXAMPLE:{STORE_SECRET}@minio.kubeflow:9000"}},
+            "ArgumentsRefused", r"arguments\.s3_endpoint: S3 endpoint from the s3_endpoint parameter: credentials do not belong in the endpoint URL",
+        ),
+        (
+            {"arguments": {"s3_endpoint": f"http://minio.kubeflow:9000?X-Amz-Credential={STORE_SECRET}"}},
+            "ArgumentsRefused", r"arguments\.s3_endpoint: S3 endpoint 'http://minio\.kubeflow:9000\?\*\*\*' from the s3_endpoint parameter: expected",
+        ),
+        (
+            {"object_store": ObjectStore(endpoint=f"http://AKIAEXAMPLE:{STORE_SECRET}@minio.kubeflow:9000")},
+            "InputError", r"^object_store\.endpoint: S3 endpoint from the s3_endpoint parameter: credentials do not belong in the endpoint URL",
+        ),
+        ({"arguments": {"launcher_config": '{"kind": "kubernets"}'}}, "ArgumentsRefused", r"arguments\.launcher_config: launcher kind 'kubernets': expected 'local' or 'kubernetes'"),
+        ({"arguments": {"launcher_config": "not json"}}, "ArgumentsRefused", r"arguments\.launcher_config: expected a JSON object such as \{\"kind\": \"local\"\}, got 'not json'"),
     ],
-    ids=["credentials", "credentials-argument", "unknown-scheme", "unknown-scheme-argument", "negative-trials", "negative-seconds"],
+    ids=[
+        "credentials", "credentials-argument", "unknown-scheme", "unknown-scheme-argument", "negative-trials", "negative-seconds",
+        "endpoint-credentials-argument", "endpoint-query-argument", "object-store-credentials", "unknown-launcher-kind", "launcher-config-not-json",
+    ],
 )
 def test_python_submit_and_schedule_check_the_store_and_checkpoints_as_the_cli_does(kfp_host, call, given, error, message):
     """From Python a store URI with credentials was compiled into the pipeline (store_uri=) or
     sent as a run argument, and echoed back in the result; ``ftp://`` was called "not an s3://
-    URI" as if it were a folder, a negative checkpoint limit was sent. Each is refused as
+    URI" as if it were a folder, a negative checkpoint limit was sent; an S3 endpoint with
+    credentials was sent as a run argument or compiled in (an ObjectStore's), and a
+    launcher_config the launch step cannot read failed only inside the run. Each is refused as
     ``kfp-tune submit --store / --param`` refuses it, before anything is sent, the secret never
     repeated."""
     import kfp_tune
@@ -415,6 +435,28 @@ def test_python_submit_and_schedule_check_the_store_and_checkpoints_as_the_cli_d
     with pytest.raises(refused, match=message) as caught:
         getattr(kfp_tune, call)(DIGITS, host=kfp_host.url, **schedule, **given)
     assert STORE_SECRET not in str(caught.value)
+    assert kfp_host.requests == []
+
+
+def test_a_compiled_pipeline_with_credentials_in_its_endpoint_default_is_not_sent(kfp_host, tmp_path):
+    """A package compiled elsewhere with credentials in its s3_endpoint default is refused,
+    naming the default, the secret never repeated, even with an s3_endpoint argument: the
+    package goes with its defaults, which the KFP UI shows."""
+    import kfp_tune
+    from kfp_tune.core.errors import InputError
+
+    package = tmp_path / "p.yaml"
+    assert main(["compile", DIGITS, "-o", str(package)]) == 0
+    endpoint = f"http://AKIAEXAMPLE:{STORE_SECRET}@seaweedfs.kubeflow:9000"
+    package.write_text(package.read_text().replace("defaultValue: http://seaweedfs.kubeflow:9000", f"defaultValue: {endpoint}"))
+    assert endpoint in package.read_text()
+    for send in (
+        lambda: kfp_tune.submit(str(package), host=kfp_host.url),
+        lambda: kfp_tune.schedule(str(package), "@daily", host=kfp_host.url, arguments={"s3_endpoint": "http://minio.kubeflow:9000"}),
+    ):
+        with pytest.raises(InputError, match=r"^the pipeline's s3_endpoint default: S3 endpoint from the s3_endpoint parameter: credentials do not") as caught:
+            send()
+        assert STORE_SECRET not in str(caught.value)
     assert kfp_host.requests == []
 
 

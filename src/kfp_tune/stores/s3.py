@@ -177,6 +177,18 @@ class S3Settings:
         )
 
 
+def check_s3_endpoint(endpoint: str) -> str:
+    """``endpoint`` as the ``s3_endpoint`` parameter may carry it: a run parameter's default
+    and a run argument are both public (the KFP UI shows them, the compiled YAML holds them), so
+    one with credentials in it is refused, as one the steps could not use, with the message
+    :meth:`S3Settings.from_env` gives them (StoreInputError; the secret never repeated). Empty
+    is no endpoint: the steps take ``$KFP_TUNE_S3_ENDPOINT``. One rule for ``kfp-tune submit
+    --param s3_endpoint``, ``submit()``/``schedule()``'s arguments and an ObjectStore compiled in."""
+    if endpoint:
+        S3Settings.from_env({}, endpoint=endpoint)
+    return endpoint
+
+
 REFUSED_CREDENTIALS = frozenset({"InvalidAccessKeyId", "SignatureDoesNotMatch", "InvalidToken", "InvalidTokenId", "ExpiredToken", "TokenRefreshRequired"})
 """S3's codes for credentials it does not accept (AccessDenied is for valid ones that may not);
 InvalidTokenId is MinIO's for a session token it does not know."""
