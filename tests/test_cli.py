@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import subprocess
 import sys
@@ -237,6 +238,54 @@ def test_trials_chosen_by_status_best_first_and_limited(tmp_path, capsys):
     assert len(quad) == 6 and loss == sorted(loss)
 
 
+def test_a_failed_trials_printed_value_is_no_observation_ranked_nor_best_as_in_katib(tmp_path, capsys):
+    """A trial that printed loss=0.2 and exited 1 was ranked first by trials --sort-by objective,
+    had status.observation in KatibClient and loss=0.2 on its progress line, beside a best trial
+    that succeeded at 0.6. Katib records an observation only for a trial whose job succeeded or
+    that was stopped early (trial_controller.go): a Failed trial's value ranks after the others,
+    in parentheses, and is in no observation, best trial, algorithm history or progress line."""
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.state import ExperimentView
+    from kfp_tune.katib_client import KatibClient
+    from kfp_tune.steps.designer import history_of, problem_of
+    from kfp_tune.stores.local import LocalStore
+
+    xs = ["0.2", "0.9", "0.3", "0.6"]
+    script = tmp_path / "trial.py"
+    script.write_text("import sys\nprint('loss=' + sys.argv[1])\nsys.exit(1 if float(sys.argv[1]) < 0.5 else 0)\n")
+    doc = quadratic_experiment(**{
+        "spec.algorithm": {"algorithmName": "grid"}, "spec.maxTrialCount": len(xs), "spec.parallelTrialCount": 1,
+        "spec.parameters": [{"name": "x", "parameterType": "discrete", "feasibleSpace": {"list": xs}}],
+        "spec.trialTemplate.trialParameters": [{"name": "x", "reference": "x"}],
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.command": [sys.executable, str(script)],
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.args": ["${trialParameters.x}"],
+    })
+    del doc["spec"]["maxFailedTrialCount"], doc["spec"]["objective"]["additionalMetricNames"]
+    store = str(tmp_path / "s")
+    assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", store]) == 0
+    err = capsys.readouterr().err
+    assert re.search(r"trial quad-\w+ Failed \(", err) and not re.search(r"Failed loss=", err), err
+    assert main(["trials", "quad", "--store", store, "--json"]) == 0
+    x_of = {r["name"]: r["parameters"]["x"] for r in json.loads(capsys.readouterr().out)}  # in the order created
+    name_of = {x: name for name, x in x_of.items()}
+    assert main(["trials", "quad", "--store", store, "--json", "--sort-by", "objective"]) == 0
+    failed_as_created = [x for x in x_of.values() if float(x) < 0.5]
+    assert [x_of[r["name"]] for r in json.loads(capsys.readouterr().out)] == ["0.6", "0.9", *failed_as_created]
+    assert main(["trials", "quad", "--store", store, "--sort-by", "objective", "--limit", "3"]) == 0
+    table = [line.split() for line in capsys.readouterr().out.splitlines()[1:]]
+    first_failed = failed_as_created[0]
+    assert table == [[name_of["0.6"], "Succeeded", "0.6", "0.6"], [name_of["0.9"], "Succeeded", "0.9", "0.9"],
+                     [name_of[first_failed], "Failed", f"({first_failed})", first_failed]]
+    assert main(["status", "quad", "--store", store]) == 0
+    assert f"best trial: {name_of['0.6']}  loss=0.6" in capsys.readouterr().out
+    observed = {t.metadata.name: t.status.observation for t in KatibClient(store=store).list_trials("quad")}
+    assert [observed[name_of[x]] is None for x in xs] == [True, False, True, False]
+    assert observed[name_of["0.6"]].metrics[0].latest == "0.6"
+    state = ExperimentView(ExperimentRecords(LocalStore(tmp_path / "s"), "quad")).state
+    assert {t.name: t.objective for t in history_of(state, problem_of(state.experiment).space)[0]} == {
+        name_of["0.2"]: None, name_of["0.9"]: 0.9, name_of["0.3"]: None, name_of["0.6"]: 0.6}
+
+
 def test_trials_refuses_a_status_or_limit_that_is_not_one_naming_the_flag(tmp_path, capsys):
     for flags, words in (
         (["--status", "Done"], "error: --status: expected a trial status, one of Created, Running, Succeeded, Failed, MetricsUnavailable, EarlyStopped, Killed; got 'Done'"),
@@ -317,7 +366,8 @@ def test_a_run_whose_trials_all_failed_says_there_is_no_best_trial(tmp_path, cap
     assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", str(tmp_path / "s")]) == 0
     text = capsys.readouterr().out
     assert "Succeeded (ExperimentMaxTrialsReached)" in text and "(0 succeeded, 2 failed" in text
-    assert "best trial: none, no trial reported the objective; spec.maxFailedTrialCount makes failed trials fail the experiment, as in Katib" in text
+    assert ("best trial: none, no trial that succeeded or stopped early reported the objective (a Failed trial's value is not ranked, as in Katib); "
+            "spec.maxFailedTrialCount makes failed trials fail the experiment, as in Katib") in text
 
 
 def _trials_json(store: Path, capsys) -> str:

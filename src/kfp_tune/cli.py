@@ -277,7 +277,7 @@ def _selection_flags(p: argparse.ArgumentParser, what: str, sort: bool) -> None:
     if sort:
         p.add_argument("--sort-by", choices=SORT_ORDERS, default=SORT_ORDERS[0],
                        help="created: the order the trials were created (default); objective: the best first, as the objective's type says "
-                            "(minimize: the lowest value first), trials without a value last")
+                            "(minimize: the lowest value first), trials without a value last, with Failed and Killed ones (no observation in Katib)")
     p.add_argument("--limit", type=int, metavar="N",
                    help=f"at most N {what}, the first after --status" + (" and --sort-by (--sort-by objective --limit 5: the best five)" if sort else ""))
 
@@ -305,13 +305,14 @@ def _best_first(rows: list[dict[str, Any]], objective: ObjectiveSpec | None, nam
     """The trial rows by their objective value, the best first as Katib ranks its optimal trial
     (status_util.go ``updateTrialsSummary``: the lowest value for minimize, the highest for
     maximize, the earliest of equals); rows without a numeric value (none reported, a text
-    objective) last, each group in the order created."""
+    objective) last, with the trials whose value is not ranked (``TrialStatus.ranked``: Failed,
+    Killed, which Katib has no observation of) whatever they reported, each group in the order created."""
     if objective is None:
         raise UsageError(f"--sort-by objective: experiment {name!r} has no objective to sort by")
     metric, minimize = objective.objective_metric_name, objective.type == ObjectiveType.MINIMIZE
 
     def merit(row: dict[str, Any]) -> tuple[int, float]:
-        value = row["metrics"].get(metric)
+        value = row["metrics"].get(metric) if TrialStatus(row["status"]).ranked else None
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
             return 1, 0.0
         return 0, value if minimize else -value
@@ -763,7 +764,8 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
         print(f"  best trial: {best['name']}  {metrics}")
         print(f"    parameters: {params}")
     elif summary["status"] == "Succeeded":  # Katib's end at maxTrialCount, whatever the trials did
-        print("  best trial: none, no trial reported the objective; spec.maxFailedTrialCount makes failed trials fail the experiment, as in Katib")
+        print("  best trial: none, no trial that succeeded or stopped early reported the objective (a Failed trial's value is not ranked, as in Katib); "
+              "spec.maxFailedTrialCount makes failed trials fail the experiment, as in Katib")
     failed = summary.get("last_failed_trial")
     if failed:
         # why trials fail, without opening the store: a run where every trial failed says nothing else
@@ -775,6 +777,15 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
 def _metric_value(value: float | str) -> str:
     """A number to 6 significant digits; a text metric (darts' genotype) as the trial wrote it."""
     return value if isinstance(value, str) else f"{value:.6g}"
+
+
+def _metric_cell(row: dict[str, Any], metric: str) -> str:
+    """A trial row's value of ``metric`` as ``trials`` shows it: in parentheses for a trial Katib
+    has no observation of (not ``TrialStatus.ranked``: Failed, Killed), what it reported, not a result."""
+    if metric not in row["metrics"]:
+        return ""
+    value = _metric_value(row["metrics"][metric])
+    return value if TrialStatus(row["status"]).ranked else f"({value})"
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
@@ -914,7 +925,7 @@ def cmd_trials(args: argparse.Namespace) -> int:
     table = [header] + [
         [r["name"], " ".join([r["status"], *(f"({word})" for field, word in (("damaged", "damaged"), ("newer", "newer record")) if field in r)]),
          *(r.get("labels", {}).get(k, "") for k in labels),
-         *(_metric_value(r["metrics"][m]) if m in r["metrics"] else "" for m in metrics), *(r["parameters"].get(p, "") for p in params)]
+         *(_metric_cell(r, m) for m in metrics), *(r["parameters"].get(p, "") for p in params)]
         for r in rows
     ]
     widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]

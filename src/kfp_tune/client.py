@@ -740,6 +740,7 @@ def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
         conditions.append({"type": str(trial.status), "status": "True", "reason": trial.result.reason, "message": trial.result.message,
                            "lastTransitionTime": trial.result.time})
         status["completionTime"] = trial.result.time
+    if trial.status.ranked or trial.status == TrialStatus.METRICS_UNAVAILABLE:  # Katib: when the job succeeded or stopped early; none for a Failed or Killed trial
         status["observation"] = {
             "metrics": [{"name": n, "min": repr(s.min), "max": repr(s.max), "latest": repr(s.latest)} for n, s in trial.observation.metrics.items()]
         }

@@ -46,9 +46,11 @@ def trial_outcome(trial: TrialState, objective: str = "") -> str:
     succeed, the reason and message that say why, as Katib's Trial keeps them on its Failed /
     MetricsUnavailable condition (trial_controller_util.go, ``UpdateTrialStatusCondition``).
     Every line a person reads about an ended trial says it so: the run's log, its plain progress
-    lines and the notes above the progress bar."""
+    lines and the notes above the progress bar. The metrics of a trial whose values are not
+    ranked (a Failed one: Katib has no observation of it, ``TrialStatus.ranked``) are left out:
+    ``loss=1.05`` beside Failed read as a result; ``kfp-tune trials`` shows them, in parentheses."""
     text = str(trial.status)
-    metrics = metrics_text(trial, objective)
+    metrics = metrics_text(trial, objective) if trial.status.ranked else ""
     if metrics:
         text += f" {metrics}"
     result = trial.result

@@ -183,10 +183,16 @@ def shown_metrics(trial: TrialState) -> dict[str, float | str]:
 
 
 def _metric_cell(trial: TrialState, name: str, escape: Callable[[str], str]) -> str:
-    """A metric's table cell: a number as format_number writes it, text escaped as it is."""
+    """A metric's table cell: a number as format_number writes it, text escaped as it is; in
+    parentheses for a trial whose values are not ranked (``TrialStatus.ranked``: a Failed one,
+    which Katib has no observation of), what it reported, not a result (as ``kfp-tune trials``)."""
     if name in trial.metrics:
-        return _number(trial.metrics[name])
-    return escape(trial.text_metrics[name]) if name in trial.text_metrics else ""
+        cell = _number(trial.metrics[name])
+    elif name in trial.text_metrics:
+        cell = escape(trial.text_metrics[name])
+    else:
+        return ""
+    return cell if trial.status.ranked else f"({cell})"
 
 
 # What a value could turn into Markdown rather than show as text: a table cell's end (|), code

@@ -45,8 +45,8 @@ class Decision:
 
 
 def best_trial(state: ExperimentState) -> TrialState | None:
-    """The trial with the best objective (after its strategy) among trials that reported one;
-    the first of equals. A text objective (darts' genotype) cannot be compared: the latest trial
+    """The trial with the best objective (after its strategy) among trials that have one as
+    Katib's observation (``ExperimentState.objective_value``: not a Failed one); the first of equals. A text objective (darts' genotype) cannot be compared: the latest trial
     that reported one is the best, as in Katib."""
     if state.tally is not None:
         return state.tally.best
@@ -55,9 +55,7 @@ def best_trial(state: ExperimentState) -> TrialState | None:
     best: TrialState | None = None
     best_value: float | None = None
     for trial in state.trials:
-        if trial.status not in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED):
-            continue
-        value = state.objective_value(trial)
+        value = state.objective_value(trial)  # None for a trial not ranked (a Failed one)
         if value is None:
             if best_value is None and state.better_text_trial(trial, best):
                 best = trial

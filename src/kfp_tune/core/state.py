@@ -213,9 +213,11 @@ class ExperimentState:
         return len(self.trials) - self.given_back
 
     def objective_value(self, trial: TrialState) -> float | None:
+        """The trial's objective value as Katib's observation has it: None for a trial whose
+        value is not ranked (not ended, Failed, Killed: ``TrialStatus.ranked``), whatever it reported."""
         objective = self.experiment.spec.objective
         assert objective is not None
-        return trial.metrics.get(objective.objective_metric_name)
+        return trial.metrics.get(objective.objective_metric_name) if trial.status.ranked else None
 
     def better_text_trial(self, trial: TrialState, best: TrialState | None) -> bool:
         """Whether ``trial``, finished with a text objective (darts' genotype), is the best
@@ -224,7 +226,7 @@ class ExperimentState:
         objective = self.experiment.spec.objective
         assert objective is not None
         name = objective.objective_metric_name
-        if trial.status not in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) or name not in trial.text_metrics:
+        if not trial.status.ranked or name not in trial.text_metrics:
             return False
         return best is None or (name not in best.metrics and best.index < trial.index)
 
@@ -488,8 +490,8 @@ class ExperimentView:
             tally.given_back += trial.given_back
             state.given_back_since_exhausted = state.given_back_since_exhausted or trial.given_back
             objective = state.experiment.spec.objective
-            value = trial.metrics.get(objective.objective_metric_name) if objective is not None else None
-            if value is not None and after in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED):
+            value = state.objective_value(trial) if objective is not None else None
+            if value is not None:
                 best = tally.best.metrics.get(objective.objective_metric_name) if tally.best is not None and objective is not None else None
                 minimize = objective is not None and objective.type == "minimize"
                 better = best is None or (value < best if minimize else value > best)

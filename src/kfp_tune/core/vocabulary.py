@@ -41,11 +41,21 @@ class TrialStatus(WireEnum):
         """Failed and MetricsUnavailable both count against maxFailedTrialCount, as in Katib."""
         return self in FAILED_STATUSES
 
+    @property
+    def ranked(self) -> bool:
+        """Whether a trial that ended so has its objective value ranked (RANKED_STATUSES)."""
+        return self in RANKED_STATUSES
+
 
 TERMINAL_STATUSES: frozenset[TrialStatus] = frozenset(
     {TrialStatus.SUCCEEDED, TrialStatus.FAILED, TrialStatus.METRICS_UNAVAILABLE, TrialStatus.EARLY_STOPPED, TrialStatus.KILLED}
 )
 FAILED_STATUSES: frozenset[TrialStatus] = frozenset({TrialStatus.FAILED, TrialStatus.METRICS_UNAVAILABLE})
+RANKED_STATUSES: frozenset[TrialStatus] = frozenset({TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED})
+"""The trials whose objective value counts (ranked, the best, an algorithm's history): Katib's
+trial controller records a trial's observation only when its job succeeded or it was stopped
+early (trial_controller.go, ``UpdateTrialStatusObservation``; a MetricsUnavailable trial's has
+no objective). A Failed or Killed trial has none: what it printed is no result."""
 
 
 class LaunchPhase(WireEnum):

@@ -17,7 +17,7 @@ from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.space import SearchSpace
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentState, TrialState
-from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
+from kfp_tune.core.vocabulary import ObjectiveType
 
 
 def problem_of(experiment: Experiment, uid: str = "") -> Problem:
@@ -62,8 +62,7 @@ def history_of(state: ExperimentState, space: SearchSpace) -> tuple[list[Finishe
 
 
 def _finished(state: ExperimentState, space: SearchSpace, trial: TrialState) -> FinishedTrial:
-    objective = state.objective_value(trial) if trial.status in (TrialStatus.SUCCEEDED, TrialStatus.EARLY_STOPPED) else None
-    return FinishedTrial(trial.name, space.parse(trial.assignment), trial.status, objective, trial.metrics, dict(trial.labels), trial.given_back)
+    return FinishedTrial(trial.name, space.parse(trial.assignment), trial.status, state.objective_value(trial), trial.metrics, dict(trial.labels), trial.given_back)
 
 
 def _pending(space: SearchSpace, trial: TrialState) -> PendingAssignment:
