@@ -410,8 +410,18 @@ def _strings(argument: str, value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, str) or not isinstance(value, (list, tuple)) or not all(isinstance(v, str) and v.strip() for v in value):
-        raise _refuse(argument, f"expected a list of non-empty strings, got {shown(value)}")
+        raise _refuse(argument, f"expected a list of non-empty strings, got {shown(_masked_urls(value))}")
     return list(value)
+
+
+def _masked_urls(value: Any) -> Any:
+    """``value`` (index URLs, pip requirements such as ``git+https://user:token@host/repo``) as a
+    refusal may quote it: each string with what could be a credential masked."""
+    if isinstance(value, str):
+        return masked_url(value)
+    if isinstance(value, (list, tuple)):
+        return [masked_url(v) if isinstance(v, str) else v for v in value]
+    return value
 
 
 def _index_urls(urls: Any) -> list[str]:
@@ -419,7 +429,7 @@ def _index_urls(urls: Any) -> list[str]:
     for url in out:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise _refuse("pip_index_urls", f"expected http(s) URLs, got {shown(url)}")
+            raise _refuse("pip_index_urls", f"expected http(s) URLs, got {shown(masked_url(url))}")
         if "@" in parts.netloc:
             raise _refuse("pip_index_urls", "credentials do not belong in an index URL (it is stored in the pipeline and shown in the KFP UI); "
                           "configure pip in the image, or use a mirror that needs none")
