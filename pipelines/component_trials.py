@@ -208,13 +208,17 @@ def _begin_component(passthrough: dict[str, Any]) -> Any:
         + "".join(f"        {name}: Input {name!r} of every trial, compared with the experiment's.\n" for name in passthrough)
         + "\n    Returns:\n        run_id: The run id of every later step of this call.\n"
         + '    """\n'
+        # The inputs are read first, before any name below is bound: an input may be named run,
+        # artifacts, kfp_tune or call_run_id (any name but the pipeline's own parameters).
+        + "    artifacts, values = (\n"
+        + "        {" + ", ".join(f"{name!r}: {name}" for name in artifacts) + "},\n"
+        + "        {" + ", ".join(f"{name!r}: {name}" for name in passthrough if name not in artifacts) + "},\n"
+        + "    )\n"
         + "    import kfp_tune\n\n    kfp_tune.check_compiled_version()\n"
         + "    from collections import namedtuple\n\n"
         + "    from kfp_tune.core.claims import call_run_id\n"
         + "    from kfp_tune.steps.entrypoints import begin_component_trials_step\n\n"
         + "    run = call_run_id(run_id, call_id)\n"
-        + "    artifacts = {" + ", ".join(f"{name!r}: {name}" for name in artifacts) + "}\n"
-        + "    values = {" + ", ".join(f"{name!r}: {name}" for name in passthrough if name not in artifacts) + "}\n"
         + "    begin_component_trials_step(\n"
         + "        store_uri, experiment_name, run, {k: (a.path, a.uri) for k, a in artifacts.items() if a is not None},\n"
         + "        {k: v for k, v in values.items() if v is not None}, s3_endpoint, fresh_experiment,\n"

@@ -9,7 +9,8 @@ component that takes its trial's place (``kfp_tune_trial``) and reports with Tri
 import json
 import logging
 from pathlib import Path
-from typing import Any, NamedTuple
+from types import SimpleNamespace
+from typing import Any, NamedTuple, Optional
 
 import pytest
 import yaml
@@ -292,6 +293,43 @@ def test_a_later_run_whose_trials_would_get_other_inputs_is_refused_before_it_ru
     with pytest.raises(ExperimentConflict, match=r"already tuned by another call in this pipeline run \('job-4', call '4'; this is call '5'\)"):
         begin_component_trials_step(str(tmp_path), "bowl", "job-4.call-5", {"center": (str(moved), "")}, {"broken_x": -1.0})
     assert should_run is True and list((tmp_path / "artifacts" / "bowl" / "inputs").glob("sha256-*")) == []  # compared, not staged: KFP hands them on
+
+
+@dsl.component(install_kfp_package=False)
+def named_like_locals(
+    center: Input[Dataset], x: float, n: int, kind: str, run: str, artifacts: str, kfp_tune: str, namedtuple: str,
+    call_run_id: str, begin_component_trials_step: str, values: int = 0, unset: Optional[str] = None,  # noqa: UP045 (KFP reads this form)
+) -> float:
+    """A trial whose other inputs are named as the generated begin-trials' own locals were."""
+    return x
+
+
+def test_begin_trials_passes_on_every_input_as_given_whatever_its_name(monkeypatch):
+    """An input named ``run`` (or artifacts, kfp_tune, ...) every trial gets was recorded by the
+    generated begin-trials as the call's run id (it assigned ``run = call_run_id(...)`` and then
+    read ``run``), so each later run seemed to get other inputs and its resume was refused
+    (ExperimentConflict). Each input is now passed on as given: the artifacts as (path, URI), the
+    others by value, an input left None not at all; the call's run id is still the call's."""
+    import kfp_tune as package
+    from kfp_tune.core.claims import call_run_id as run_of_call
+    from kfp_tune.pipelines.component_trials import _begin_component
+
+    component_trials(grid_experiment(), named_like_locals)  # built, no input refused
+    bound = {"x", "n", "kind"}
+    passthrough = {name: spec for name, spec in named_like_locals.component_spec.inputs.items() if name not in bound}
+    begin = _begin_component(passthrough)
+    seen: list[tuple[Any, ...]] = []
+    monkeypatch.setattr("kfp_tune.steps.entrypoints.begin_component_trials_step", lambda *given: seen.append(given))
+    monkeypatch.setattr(package, "check_compiled_version", lambda: None)
+    given = {
+        "run": "my-mlflow-run", "artifacts": "a", "kfp_tune": "k", "namedtuple": "t", "call_run_id": "c", "begin_component_trials_step": "b", "values": 7,
+    }
+    dataset = SimpleNamespace(path="/tmp/center", uri="s3://bucket/center")
+    outputs = begin.python_func(
+        store_uri="s3://bucket/runs", experiment_name="bowl", run_id="RUN-1", call_id="TASK-9", center=dataset, unset=None, **given,
+    )
+    assert seen == [("s3://bucket/runs", "bowl", run_of_call("RUN-1", "TASK-9"), {"center": ("/tmp/center", "s3://bucket/center")}, given, "", False)]
+    assert outputs.run_id == run_of_call("RUN-1", "TASK-9")
 
 
 def test_two_claims_never_get_the_same_trial_and_a_record_is_kept_once(tmp_path):
