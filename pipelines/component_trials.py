@@ -426,6 +426,12 @@ def component_trials(
         if kind is None:
             raise InputError(f"input {input_name!r} of component {spec_obj.name!r} is a {component_inputs[input_name].type}: a parameter needs float, int, str or bool")
         _check_binding(spec_obj.name, parameter, input_name, kind)
+        taken = next((name for name, (bound_input, _) in bindings.items() if bound_input == input_name), None)
+        if taken is not None:  # Katib takes both (a-b and a_b are two names); one input cannot hold two values
+            raise InputError(
+                f"parameters {taken!r} and {parameter.name!r} both bind to input {input_name!r} of component {spec_obj.name!r}: "
+                "expected one parameter per input; rename one of them (an input is named after its parameter, other characters as _)"
+            )
         bindings[parameter.name] = (input_name, kind)
     bound = {input_name for input_name, _ in bindings.values()}
     if bound & {"should_run", "trial_name", PLACE_INPUT, *_PIPELINE_PARAMETERS}:

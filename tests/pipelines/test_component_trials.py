@@ -242,6 +242,25 @@ def test_a_parameter_whose_values_its_input_cannot_take_is_refused_at_compile_ti
         claim_trial_step(str(tmp_path / "unchecked"), "bowl", "run-1", {**INPUTS, "kind": ("kind_input", "float")})
 
 
+@dsl.component(install_kfp_package=False)
+def one_input(a_b: float) -> float:
+    """A trial with one input, which both ``a-b`` and ``a_b`` are named as."""
+    return a_b
+
+
+def test_two_parameters_bound_to_one_input_are_refused_naming_both():
+    """Parameters ``a-b`` and ``a_b`` (two names to Katib, which takes both) both bind to input
+    ``a_b``: building the pipeline crashed with a bare ``ValueError: Encountered duplicate field
+    name: 'a_b'``. An InputError now names both parameters, the input and the component."""
+    doc = grid_experiment()
+    doc["spec"]["parameters"] = [
+        {"name": "a-b", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1", "step": "0.5"}},
+        {"name": "a_b", "parameterType": "double", "feasibleSpace": {"min": "5", "max": "6", "step": "0.5"}},
+    ]
+    with pytest.raises(InputError, match=r"^parameters 'a-b' and 'a_b' both bind to input 'a_b' of component 'one-input': expected one parameter per input"):
+        component_trials(doc, one_input)
+
+
 def _started_run(store: Path, doc: dict[str, Any], run_id: str) -> ExperimentRecords:
     """The experiment created and claimed by ``run_id``, as the pipeline's first step does."""
     spec = json.dumps(with_component_template(json.loads(json.dumps(doc)), "bowl"))
