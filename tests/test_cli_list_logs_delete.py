@@ -286,7 +286,8 @@ def test_delete_asks_and_does_nothing_unless_told_yes(store, capsys, monkeypatch
     kept = _records(store, "quad")
     closed = io.StringIO()
     closed.close()
-    for answer in ("n\n", "", "yes please\n", closed):  # no, no answer (end of input), not a yes, stdin closed
+    # no, no answer (end of input), not a yes, stdin closed, and none at all (`kfp-tune delete ... <&-`: Python's sys.stdin is None)
+    for answer in ("n\n", "", "yes please\n", closed, None):
         if isinstance(answer, str):
             _answer(monkeypatch, answer)
         else:

@@ -1428,10 +1428,10 @@ def cmd_delete(args: argparse.Namespace) -> int:
               end="", file=sys.stderr, flush=True)
         try:
             answer = input()
-        except (EOFError, OSError, ValueError):  # no answer: end of input, or stdin not readable (closed)
+        except (EOFError, OSError, ValueError, RuntimeError):  # no answer: end of input, stdin closed, or none (<&-: input() lost sys.stdin)
             answer = ""
         with contextlib.suppress(AttributeError, OSError, ValueError):
-            if not sys.stdin.isatty():  # the answer was not echoed: end the prompt's line
+            if sys.stdin is None or not sys.stdin.isatty():  # the answer was not echoed: end the prompt's line
                 print(file=sys.stderr)
         if answer.strip().lower() not in ("y", "yes"):
             print("not deleted", file=sys.stderr)
