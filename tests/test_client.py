@@ -790,6 +790,19 @@ def test_what_the_katib_client_does_not_support_says_what_to_use_instead(store):
         list(katib.get_job_logs("quad", ""))
 
 
+def test_trial_conditions_carry_both_times_as_katibs_new_condition_sets_them(store):
+    """A Trial's conditions had no lastUpdateTime (an experiment's had), so KatibClient's
+    condition.last_update_time read None. Katib's newCondition sets both times; its Running
+    condition is set False as the trial ends, at that time (MarkTrialStatusSucceeded)."""
+    for trial in Client(str(store)).list_trials("quad"):
+        created, running, ended = trial["status"]["conditions"]
+        assert all(c["lastUpdateTime"] == c["lastTransitionTime"] for c in (created, running, ended)), trial["status"]["conditions"]
+        assert (created["lastTransitionTime"], running["status"]) == (trial["metadata"]["creationTimestamp"], "False")
+        assert running["lastTransitionTime"] == ended["lastTransitionTime"] == trial["status"]["completionTime"]
+    conditions = KatibClient(store=str(store)).list_trials("quad")[0].status.conditions
+    assert all(isinstance(c.last_update_time, datetime.datetime) and c.last_update_time == c.last_transition_time for c in conditions)
+
+
 # --- KatibClient: Katib's models, error kinds, arguments --------------------------------------------
 
 

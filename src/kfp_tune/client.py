@@ -720,6 +720,13 @@ def _katib_trial_spec_from_experiment(state: ExperimentState, trial: TrialState)
     return copied
 
 
+def _trial_condition(kind: str, holds: str, reason: str, message: str, time: str) -> dict[str, Any]:
+    """A Trial condition as Katib's ``newCondition`` makes it (pkg/apis/controller/trials/v1beta1/
+    util.go): its last update and its last transition both at ``time``, when it was set (no
+    later update of it is recorded)."""
+    return {"type": kind, "status": holds, "reason": reason, "message": message, "lastUpdateTime": time, "lastTransitionTime": time}
+
+
 def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
     """A trial as Katib's Trial object, from its records."""
     from kfp_tune.reports import katib_stop_rules
@@ -728,17 +735,15 @@ def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
     metadata: dict[str, Any] = {"name": trial.name, "labels": {EXPERIMENT_LABEL: state.name}, "creationTimestamp": trial.created}
     if state.experiment.metadata.namespace:
         metadata["namespace"] = state.experiment.metadata.namespace
-    conditions = [{"type": "Created", "status": "True", "reason": "TrialCreated", "message": "Trial is created", "lastTransitionTime": trial.created}]
-    running = trial.status == TrialStatus.RUNNING
-    if trial.started is not None:
-        conditions.append({"type": "Running", "status": "True" if running else "False", "reason": "TrialRunning", "message": "Trial is running",
-                           "lastTransitionTime": trial.started.time})
+    conditions = [_trial_condition("Created", "True", "TrialCreated", "Trial is created", trial.created)]
+    if trial.started is not None:  # set False as the trial ends (Katib's Mark...Succeeded / Failed / Killed)
+        ended = trial.result.time if trial.result is not None else None
+        conditions.append(_trial_condition("Running", "False" if ended else "True", "TrialRunning", "Trial is running", ended or trial.started.time))
     status: dict[str, Any] = {"conditions": conditions}
     if trial.started is not None:
         status["startTime"] = trial.started.time
     if trial.result is not None:
-        conditions.append({"type": str(trial.status), "status": "True", "reason": trial.result.reason, "message": trial.result.message,
-                           "lastTransitionTime": trial.result.time})
+        conditions.append(_trial_condition(str(trial.status), "True", trial.result.reason, trial.result.message, trial.result.time))
         status["completionTime"] = trial.result.time
     if trial.status.ranked or trial.status == TrialStatus.METRICS_UNAVAILABLE:  # Katib: when the job succeeded or stopped early; none for a Failed or Killed trial
         status["observation"] = {
