@@ -40,6 +40,16 @@ def test_export_help_writes_nothing(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_export_writes_over_an_earlier_export(tmp_path):
+    """Exporting again into the same folder (as regenerating the committed files does) writes
+    every component.yaml again, where a second mkdir would fail on the folders already there."""
+    from kfp_tune.components.export import export
+
+    first = export(tmp_path)
+    assert export(tmp_path) == first and all(path.is_file() for path in first)
+    assert sorted(path.parent.name for path in first) == sorted(FOLDERS)
+
+
 @pytest.mark.parametrize("folder", FOLDERS)
 def test_component_yaml_loads_and_its_readme_lists_every_input(folder):
     loaded = components.load_component_from_file(str(REPO / "components" / folder / "component.yaml"))

@@ -698,3 +698,29 @@ def test_an_empty_store_uri_is_refused_as_tuning_step_refuses_it():
         with pytest.raises(InputError, match=r"^store_uri: store URI '': expected s3://bucket/prefix, file:///path or a folder path"):
             build()
     assert component_trials(grid_experiment(), bowl, store_uri=None).component_spec.inputs["store_uri"].default == "s3://mlpipeline/kfp-tune"
+
+
+@dsl.component(install_kfp_package=False)
+def with_a_store_input(x: float, n: int, kind: str, store_uri: str = "s3://mine/data") -> float:
+    """A trial with an input of its own named as the pipeline's store parameter."""
+    return x
+
+
+def test_an_input_named_as_a_pipeline_parameter_is_refused_naming_it():
+    """The pipeline has a ``store_uri`` parameter of its own: a component input of that name
+    (passed to every trial) is refused, naming it, rather than one taking the other's value."""
+    with pytest.raises(InputError, match=r"^component 'with-a-store-input': its inputs \['store_uri'\] clash with the tuning pipeline's own parameters"):
+        component_trials(grid_experiment(), with_a_store_input)
+
+
+def test_the_experiment_is_taken_as_a_yaml_file_path_or_yaml_text(tmp_path):
+    """component_trials takes the experiment as tuning_step does: a Path, a path as text, or
+    the YAML itself; each compiles to the same embedded experiment."""
+    text = yaml.safe_dump(grid_experiment())
+    path = tmp_path / "bowl.yaml"
+    path.write_text(text, encoding="utf-8")
+    embedded = []
+    for given in (path, str(path), text):
+        _, ir, _ = compiled(component_trials(given, bowl), tmp_path / "p.yaml")
+        embedded.append(json.dumps(ir["components"]))
+    assert embedded[0] == embedded[1] == embedded[2] and '\\"name\\":\\"bowl\\"' in embedded[0]

@@ -171,6 +171,14 @@ def test_the_compiled_size_does_not_depend_on_the_budget(tmp_path):
     assert max(sizes) - min(sizes) <= 4 and max(sizes) < 1024 * 1024, sizes  # only the embedded spec's digits differ
 
 
+def test_each_checkpoint_is_told_its_place_among_the_run_s_checkpoints(tmp_path):
+    """launch-trial k of a run compiled with rounds=3 gets checkpoint_index k and
+    checkpoints_total 3 (the UI's "checkpoint k+1/3", and the last one finishes the budget)."""
+    launches = [task["inputs"]["parameters"] for kind, task in _steps(_compile(tmp_path, rounds=3)) if kind == "launch-trial"]
+    assert sorted(p["checkpoint_index"]["runtimeValue"]["constant"] for p in launches) == [0, 1, 2]
+    assert {p["checkpoints_total"]["runtimeValue"]["constant"] for p in launches} == {3}
+
+
 def _kfp_tune(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).parent / "kfp-tune"
     return subprocess.run([str(exe), *args], capture_output=True, text=True, cwd=cwd, env=env or dict(os.environ), timeout=600)

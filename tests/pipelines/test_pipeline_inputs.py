@@ -339,6 +339,19 @@ def test_compile_pipeline_checks_the_store_and_checkpoints_as_the_cli_does(tmp_p
         build_pipeline(quadratic_experiment(), **options)
 
 
+@pytest.mark.parametrize("store_uri", [None, "s3://team-bucket/tuning"], ids=["default", "given"])
+def test_compile_pipeline_for_an_s3_store_warns_of_nothing(tmp_path, store_uri):
+    """An ``s3://`` store is one a cluster's run can use: no ClusterStoreWarning (an empty one
+    was the mutant's), whether the store is the default or given."""
+    import warnings
+
+    from kfp_tune.pipelines.builder import ClusterStoreWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ClusterStoreWarning)
+        compile_pipeline(quadratic_experiment(), tmp_path / "p.yaml", **({} if store_uri is None else {"store_uri": store_uri}))
+
+
 def test_compile_pipeline_warns_of_a_folder_store_in_the_clis_words(tmp_path):
     """``kfp-tune compile --store FOLDER`` warns that only kfp.local can run the result; the
     Python call warned of nothing. Both compile it, for a run on this machine."""

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from kfp import compiler, dsl
 
 from conftest import REPO, quadratic_experiment
 from kfp_tune.core.loading import load_experiment
@@ -318,3 +319,55 @@ def test_two_calls_in_one_run_tune_their_own_data_or_the_second_is_refused(tmp_p
     assert len(rows) == 3 and target in (1.0, -3.0)
     staged = [json.loads(p.read_text()) for p in (store / "artifacts" / "target" / "inputs").glob("sha256-*/dataset/data")]
     assert staged == [{"target": target}]  # the other call's data never reached the store
+
+
+@dsl.component(install_kfp_package=False)
+def quad_component(x: float, y: float) -> float:
+    """The quadratic experiment's trial as a component (only compiled here)."""
+    return (x - 0.5) ** 2 + y
+
+
+def _compiled_ir(pipeline: Any, path: Path) -> dict:
+    compiler.Compiler().compile(pipeline, str(path))
+    return next(yaml.safe_load_all(path.read_text()))
+
+
+THREE_SLOTS = {"spec.parallelTrialCount": 3}
+BUILDS = {
+    "build-pipeline": lambda path: _compiled_ir(build_pipeline(quadratic_experiment(**THREE_SLOTS), rounds=3), path),
+    "tuning-step": lambda path: _compiled_ir(tuning_step(quadratic_experiment(**THREE_SLOTS), rounds=3), path),
+    "component-trials": lambda path: _compiled_ir(component_trials(quadratic_experiment(**THREE_SLOTS), quad_component), path),
+}
+"""How each kind of pipeline kfp-tune builds is compiled, for its IR."""
+NESTED_TASK_NAMES = {"tuning-step": "tune quad", "component-trials": "tune quad (quad-component trials)"}
+"""The display name of the task that runs the tuning loop inside a step (a pipeline of its own)."""
+
+
+def _dag_tasks(ir: dict) -> list[dict]:
+    """Every task of every DAG: the root's and each component's (conditions, loops, the nested pipelines)."""
+    return [*ir["root"]["dag"]["tasks"].values(), *(t for c in ir["components"].values() for t in ((c.get("dag") or {}).get("tasks") or {}).values())]
+
+
+@pytest.mark.parametrize("build", list(BUILDS))
+def test_no_task_of_any_pipeline_kfp_tune_builds_is_cached(tmp_path, build):
+    """Every step reads and writes the store, and a nested pipeline's task (a tuning step's
+    loop) would be cached whole: KFP caches a task unless told not to, so each says caching off.
+    A cached task would hand back an old run's outputs without tuning."""
+    ir = BUILDS[build](tmp_path / "p.yaml")
+    tasks = _dag_tasks(ir)
+    assert len(tasks) >= 6
+    assert [t["taskInfo"]["name"] for t in tasks if (t.get("cachingOptions") or {}).get("enableCache")] == []
+    if build in NESTED_TASK_NAMES:
+        (nested,) = [t for t in ir["root"]["dag"]["tasks"].values() if t["taskInfo"]["name"] == NESTED_TASK_NAMES[build]]
+        assert nested["cachingOptions"] == {}  # set, to off
+
+
+@pytest.mark.parametrize("build", list(BUILDS))
+def test_a_run_by_default_waits_for_a_live_claim_and_continues_one_experiment(tmp_path, build):
+    """The run parameters' defaults: take_over and fresh_experiment off (a live run's claim is
+    respected; every run continues the experiment of its name), and a checkpoint after
+    2 x parallelTrialCount trials or 600 seconds (component trials have no checkpoints)."""
+    defaults = {name: given.get("defaultValue") for name, given in BUILDS[build](tmp_path / "p.yaml")["root"]["inputDefinitions"]["parameters"].items()}
+    assert defaults["take_over"] is False and defaults["fresh_experiment"] is False
+    if build != "component-trials":
+        assert defaults["checkpoint_trials"] == 6 and defaults["checkpoint_seconds"] == 600.0
