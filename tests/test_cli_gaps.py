@@ -36,6 +36,19 @@ def test_a_malformed_mount_is_refused_naming_the_form_expected(tmp_path, capsys,
     assert not store.exists()
 
 
+@pytest.mark.parametrize(("local", "words"), [("a" * 300, "not a usable path: File name too long"), ("missing", "'missing' does not exist")])
+def test_a_mount_of_an_unusable_or_missing_path_is_refused_naming_it(tmp_path, capsys, monkeypatch, local, words):
+    """A local path too long for the file system was 'error: unexpected OSError: [Errno 36] File
+    name too long' (exit 1, as a defect); it is refused naming --mount, as _readable refuses one."""
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "quad.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.maxFailedTrialCount": 1, "spec.parallelTrialCount": 1})))
+    assert main(["run", str(path), "--engine", "inline", "--store", "store", "--mount", f"/data={local}"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --mount '/data=") and err.endswith(f": {words}\n") and len(err) < 300
+    assert not (tmp_path / "store").exists()
+
+
 # --- metric values in trials and status ----------------------------------------------------------
 
 LOSS, ACCURACY = "0.12345678912", "0.98765432198"
