@@ -27,7 +27,7 @@ from kfp_tune import search
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.template import substitute
-from kfp_tune.remote import RemoteArgumentError, function_job_experiment
+from kfp_tune.remote import RemoteArgumentError, RemoteTuning, function_job_experiment
 
 SECRET = "kfptune-not-to-be-sent-77c1"
 
@@ -315,6 +315,36 @@ def test_a_run_that_has_ended_is_not_called_still_running(kfp_host):
         kfp_host.run_state = state
         with pytest.raises(KfpTuneError, match=re.escape(f"ended {state}: see {handle.url}")):
             handle.wait(timeout=1e-9, poll_seconds=0.05)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        ({"timeout": 0}, "timeout: expected seconds greater than 0, got 0"),
+        ({"timeout": "10"}, "timeout: expected seconds greater than 0, got '10'"),
+        ({"poll_seconds": -1}, "poll_seconds: expected a finite number of seconds greater than 0, got -1"),
+        ({"poll_seconds": 0}, "poll_seconds: expected a finite number of seconds greater than 0, got 0"),
+        ({"poll_seconds": "10"}, "poll_seconds: expected a finite number of seconds greater than 0, got '10'"),
+        ({"poll_seconds": float("inf")}, "poll_seconds: expected a finite number of seconds greater than 0, got inf"),
+        ({"poll_seconds": True}, "poll_seconds: expected a finite number of seconds greater than 0, got True"),
+    ],
+)
+def test_wait_refuses_a_timeout_or_poll_that_is_not_seconds_before_asking_the_host(arguments, words):
+    """poll_seconds=-1 or "10" reached kfp's wait, and its ValueError / TypeError was blamed on
+    the host ("KFP API ... could not be reached: ValueError: sleep length must be non-negative")."""
+    asked = []
+
+    class Client:
+        def get_run(self, run_id):
+            asked.append(run_id)
+
+        def wait_for_run_completion(self, run_id, timeout, sleep_duration):
+            asked.append(run_id)
+
+    handle = RemoteTuning("quad", "r1", "http://kfp.example/#/runs/details/r1", "e1", "s3://bucket/x", Client())
+    with pytest.raises(RemoteArgumentError) as info:
+        handle.wait(**arguments)
+    assert str(info.value) == words and asked == []
 
 
 def test_a_store_that_cannot_be_read_here_is_a_clear_error(kfp_host, monkeypatch):

@@ -31,6 +31,7 @@ import dis
 import hashlib
 import inspect
 import json
+import math
 import numbers
 import re
 import shlex
@@ -620,6 +621,9 @@ class RemoteTuning:
 
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout > 0:
             raise _refuse("timeout", f"expected seconds greater than 0, got {shown(timeout)}")
+        if isinstance(poll_seconds, bool) or not isinstance(poll_seconds, (int, float)) or not 0 < poll_seconds < math.inf:
+            # else kfp's wait fails on it and the failure reads as the host's ("could not be reached: ValueError: sleep length ...")
+            raise _refuse("poll_seconds", f"expected a finite number of seconds greater than 0, got {shown(poll_seconds)}")
         run = None
         with kfp_api_errors(self.host), contextlib.suppress(TimeoutError):  # said below, not as a KFP error
             # Looked at once first: kfp's wait checks the time before the state, so a run that has
