@@ -185,3 +185,30 @@ def test_a_node_selector_that_is_no_label_is_refused_up_front_naming_the_key(sel
     assert words in capsys.readouterr().err
     valid = {"pool": "gpu", "cloud.google.com/gke-accelerator": "nvidia-tesla-a100", "example.com/empty": ""}
     assert KubernetesConfig.from_dict({"kind": "kubernetes", "namespace": "team-a", "nodeSelector": valid}).node_selector == valid
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ({"kind": "local", "mount": {"/opt/app": "/tmp"}}, "unknown key(s) ['mount'] for the local launcher"),
+        ({"kind": "local", "namespace": "team-a"}, "unknown key(s) ['namespace'] for the local launcher"),
+        ({"kind": "local", "mounts": 3}, "launcher_config mounts: expected a mapping of container path (absolute) to local folder"),
+        ({"kind": "local", "mounts": {"/opt/app": 3}}, "launcher_config mounts: expected"),
+        ({"kind": "local", "mounts": {"opt/app": "/tmp"}}, "launcher_config mounts: expected"),
+        ({"kind": "local", "timeoutSeconds": "600"}, "launcher_config timeoutSeconds: expected a number of seconds"),
+        ({"kind": "local", "timeoutSeconds": -1}, "launcher_config timeoutSeconds: expected a number of seconds"),
+        ({"kind": "local", "timeoutSeconds": True}, "launcher_config timeoutSeconds: expected a number of seconds"),
+    ],
+)
+def test_a_local_config_that_cannot_be_meant_is_refused_naming_its_key(config, words):
+    """A typo (``mount``) was ignored, and a mounts or timeout of the wrong type failed with
+    Python's own words (AttributeError; a TypeError only once a trial ran): each is refused when
+    the config is read, naming the key, as the Kubernetes launcher's keys are."""
+    with pytest.raises(ValueError) as refused:
+        launcher_from_config(json.dumps(config))
+    assert words in str(refused.value)
+
+
+def test_a_local_configs_null_or_zero_take_the_defaults():
+    launcher = launcher_from_config({"kind": "local", "mounts": None, "timeoutSeconds": 0})
+    assert isinstance(launcher, LocalLauncher) and (launcher.mounts, launcher.timeout_seconds) == ({}, None)

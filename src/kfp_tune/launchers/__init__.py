@@ -4,6 +4,8 @@ here; Kubernetes resources in :mod:`kfp_tune.launchers.kubernetes`."""
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping
 from typing import Any
 
 from kfp_tune.core.checkpoints import trial_dir_of
@@ -35,12 +37,35 @@ def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_e
     kind = data.get("kind", "local")
     if kind == "local":
         env = {STORE_VARIABLE: store_uri} if store_uri else {}
-        return LocalLauncher(mounts=data.get("mounts") or {}, timeout_seconds=data.get("timeoutSeconds"), env=env)
+        mounts, timeout = _local_config(data)
+        return LocalLauncher(mounts=mounts, timeout_seconds=timeout, env=env)
     if kind == "kubernetes":
         from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher, launcher_env
 
         return KubernetesLauncher(KubernetesConfig.from_dict(data), env=launcher_env(store_uri, s3_endpoint) if store_uri else None)
     raise ValueError(f"launcher kind {kind!r}: expected 'local' or 'kubernetes'")
+
+
+LOCAL_CONFIG_KEYS = ("kind", "mounts", "timeoutSeconds")
+
+
+def _local_config(data: Mapping[str, Any]) -> tuple[dict[str, str], float | None]:
+    """(mounts, timeout) of a local launcher config, each checked (ValueError naming the key and
+    what it takes): a typo such as ``mount`` was ignored, and ``"mounts": 3`` or a timeout
+    ``"600"`` failed with Python's own words, the latter only once a trial ran."""
+    unknown = sorted(set(data) - set(LOCAL_CONFIG_KEYS))
+    if unknown:
+        raise ValueError(f"launcher_config: unknown key(s) {unknown} for the local launcher; expected some of {list(LOCAL_CONFIG_KEYS)}")
+    mounts = data.get("mounts")
+    if mounts is None:
+        mounts = {}
+    if not (isinstance(mounts, Mapping) and all(isinstance(k, str) and k.startswith("/") and isinstance(v, str) and v for k, v in mounts.items())):
+        raise ValueError(f"launcher_config mounts: expected a mapping of container path (absolute) to local folder, e.g. "
+                         f'{{"/opt/app": "/home/me/app"}}, got {shown(mounts)}')
+    timeout = data.get("timeoutSeconds")
+    if timeout is not None and not (isinstance(timeout, (int, float)) and not isinstance(timeout, bool) and math.isfinite(timeout) and timeout >= 0):
+        raise ValueError(f"launcher_config timeoutSeconds: expected a number of seconds, more than 0 (0 or null: no limit), got {shown(timeout)}")
+    return dict(mounts), float(timeout) if timeout else None
 
 
 def check_experiment(launcher: Launcher, experiment: Experiment) -> None:
