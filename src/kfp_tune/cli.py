@@ -586,7 +586,7 @@ def _mounts(values: list[str]) -> dict[str, str]:
     for value in values:
         container_path, sep, local_path = value.partition("=")
         if not sep or not container_path.startswith("/") or not local_path:
-            raise UsageError(f"--mount {shown(value)}: expected /container/path=local/path")
+            raise UsageError(f"--mount {value!r}: expected /container/path=local/path")
         try:
             exists, resolved = Path(local_path).exists(), Path(local_path).resolve()
         except (OSError, ValueError) as exc:  # a name too long, a NUL byte: as _readable says it
