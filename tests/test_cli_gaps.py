@@ -116,3 +116,22 @@ def test_logs_of_every_trial_reads_a_running_trials_pod_in_the_namespace_given(c
     assert main(["logs", "quad", *store]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"==> {trial.name} (Running) <==\n(no log: ") and "no pod of it runs in namespace 'team-a'" in out
+
+
+# --- render's --launcher-config namespace --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        ('{"namespace": null}', "expected a Kubernetes namespace name, a string, got null"),  # was "got 'None'", Python's spelling
+        ('{"namespace": 7}', "expected a Kubernetes namespace name, a string, got 7"),
+        ('{"namespace": "Bad_NS"}', "expected a Kubernetes name, a DNS-1123 label"),
+    ],
+)
+def test_render_refuses_a_launcher_config_namespace_that_is_no_name(tmp_path, capsys, config, words):
+    path = tmp_path / "quad.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment()))
+    assert main(["render", str(path), "--launcher-config", config]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith(f"error: --launcher-config namespace: {words}") and captured.out == ""

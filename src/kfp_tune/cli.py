@@ -1174,7 +1174,9 @@ def cmd_render(args: argparse.Namespace) -> int:
         assignment[name] = raw
     data = _json_object("--launcher-config", args.launcher_config) if args.launcher_config else {}
     if "namespace" in data:
-        _label("--launcher-config namespace", str(data["namespace"]))
+        if not isinstance(data["namespace"], str):  # null, 7: said as the JSON wrote it, not as Python's None
+            raise UsageError(f"--launcher-config namespace: expected a Kubernetes namespace name, a string, got {json.dumps(data['namespace'])[:80]}")
+        _label("--launcher-config namespace", data["namespace"])
     try:
         config = KubernetesConfig.from_dict({"namespace": namespace, **data})
         manifest = render_manifest(experiment, assignment, args.trial_name, config)
