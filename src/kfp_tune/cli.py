@@ -749,6 +749,7 @@ def _is_terminal(stream: Any) -> bool:
 
 
 def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
+    from kfp_tune.progress import objective_first
     from kfp_tune.reports import trial_breakdown
 
     if as_json:
@@ -764,7 +765,7 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     best = summary["best_trial"]
     if best:
         params = ", ".join(f"{k}={v}" for k, v in best["parameters"].items())
-        metrics = ", ".join(f"{k}={_metric_value(v)}" for k, v in best["metrics"].items())
+        metrics = objective_first(best["metrics"], summary["objective"])
         print(f"  best trial: {best['name']}  {metrics}")
         print(f"    parameters: {params}")
     elif summary["status"] == "Succeeded":  # Katib's end at maxTrialCount, whatever the trials did

@@ -34,11 +34,16 @@ def assignment_text(assignment: Mapping[str, str]) -> str:
 
 
 def metrics_text(trial: TrialState, objective: str = "") -> str:
-    """A trial's metrics, the objective first: ``loss=0.12, accuracy=0.9`` (text ones, darts'
-    genotype, as written)."""
-    values: dict[str, float | str] = {**trial.metrics, **trial.text_metrics}
+    """A trial's metrics on a progress line: :func:`objective_first`, on one line, clipped."""
+    return one_line(objective_first({**trial.metrics, **trial.text_metrics}, objective))
+
+
+def objective_first(values: Mapping[str, float | str], objective: str) -> str:
+    """Metrics as every line that shows a trial's writes them (progress lines, the run's log,
+    ``status``'s best trial), the objective first: ``loss=0.12, accuracy=0.9`` (text ones,
+    darts' genotype, as written)."""
     names = sorted(values, key=lambda name: name != objective)
-    return one_line(", ".join(f"{name}={value_text(values[name])}" for name in names))
+    return ", ".join(f"{name}={value_text(values[name])}" for name in names)
 
 
 def trial_outcome(trial: TrialState, objective: str = "") -> str:

@@ -509,6 +509,7 @@ def summarize(store: Store, experiment_name: str) -> dict[str, Any]:
     failed = last_failed_trial(state)
     return {
         "experiment": state.name,
+        "objective": report.objective,  # its metric, shown first in the best trial's line
         "status": phase,
         "reason": reason,
         "message": message,
