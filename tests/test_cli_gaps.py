@@ -135,3 +135,20 @@ def test_render_refuses_a_launcher_config_namespace_that_is_no_name(tmp_path, ca
     assert main(["render", str(path), "--launcher-config", config]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith(f"error: --launcher-config namespace: {words}") and captured.out == ""
+
+
+# --- list --json's help --------------------------------------------------------------------------
+
+
+def test_list_json_help_names_every_field_of_a_row(tmp_path, capsys):
+    """The help left out metrics_unavailable, a field every row has."""
+    path = tmp_path / "quad.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.maxFailedTrialCount": 1, "spec.parallelTrialCount": 1})))
+    store = ["--store", str(tmp_path / "store")]
+    assert main(["run", str(path), "--engine", "inline", *store]) == 0
+    capsys.readouterr()
+    assert main(["list", *store, "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert main(["list", "--help"]) == 0
+    listed = " ".join(capsys.readouterr().out.split()).split("an object per experiment: ", 1)[1]
+    assert set(row) <= {name.strip(" ,") for name in listed.split()}, sorted(set(row) - set(listed.replace(",", " ").split()))

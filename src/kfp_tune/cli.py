@@ -238,7 +238,7 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="the experiments in the store, with their status")
     p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
-    p.add_argument("--json", action="store_true", help="one JSON array, an object per experiment: name, status, reason, trials, succeeded, failed, killed, early_stopped, running, best_trial, best, created")
+    p.add_argument("--json", action="store_true", help="one JSON array, an object per experiment: name, status, reason, trials, succeeded, failed, metrics_unavailable, killed, early_stopped, running, best_trial, best, created")
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("logs", help="a trial's log from the store (every trial's without TRIAL); a trial running on a cluster: from its pod")
