@@ -176,7 +176,7 @@ class PlainProgress:
 
     def update(self, done: int, info: dict[str, Any]) -> None:
         for trial in info.get("ended", []):
-            if trial.name not in self._told:
+            if trial.name not in self._told and not trial.given_back:  # given back for an interrupt: told on its own, as told_as_failure says
                 self._told.add(trial.name)
                 self._pending.append(trial)
         best = info["best"].get(self.objective)
