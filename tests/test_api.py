@@ -111,7 +111,8 @@ def test_exceptions_and_bad_returns_fail_trials(tmp_path):
     assert by_value == {1: "Failed", 2: "Failed", 3: "MetricsUnavailable", 4: "Succeeded"}
     assert result.status == "Succeeded" and result.best_trial.parameters == {"k": 4}
     messages = {t.parameters["k"]: t.message for t in result.trials}  # why each ended so, without opening the store
-    assert messages[1] == "Error: RuntimeError: boom" and messages[2].startswith("InvalidResult: ") and messages[4] == ""
+    assert messages[1] == "TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: boom"
+    assert messages[2].startswith("TrialFailed. Job reason: InvalidResult: Trial has failed. Job message: ") and messages[4] == ""
     assert messages[3] == "MetricsUnavailable: the trial did not report the objective metric 'objective': the function returned no finite value for it and printed no objective=<number> line"
     # Katib: failed (MetricsUnavailable included) >= maxFailedTrialCount fails the experiment,
     # and no trial starts after that: the fourth point is never run; with no trial succeeded,
@@ -378,7 +379,7 @@ def test_report_metrics_inside_a_function_trial_is_that_trials_push_collector(tm
     assert mixed.trials[0].metrics == {"loss": 4.0}  # min of the report and the return
     with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
         bad = tune(reports_a_word, {"x": search.discrete([1])}, objective_metric_name="loss", algorithm="grid", max_trial_count=1, store=str(tmp_path))
-    assert (bad.trials[0].status, bad.trials[0].message) == ("Failed", "Error: ValueError: report_metrics: loss='low' is not a number")
+    assert (bad.trials[0].status, bad.trials[0].message) == ("Failed", "TrialFailed. Job reason: Error: Trial has failed. Job message: ValueError: report_metrics: loss='low' is not a number")
 
 
 @pytest.mark.parametrize("goal", [10**400, -(10**400)], ids=["above", "below"])

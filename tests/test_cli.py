@@ -328,11 +328,11 @@ def test_run_failed_experiment_exits_1(tmp_path, capsys):
     assert (out["status"], out["reason"], out["best_trial"]) == ("Failed", "ExperimentFailed", None)
     # why, without opening the store: the failed trial created last, its message the log's last line
     failed = out["last_failed_trial"]
-    assert failed["reason"] == "Error" and failed["message"] == "exit code 3: something went wrong"
+    assert (failed["reason"], failed["message"]) == ("TrialFailed. Job reason: Error", "Trial has failed. Job message: exit code 3: something went wrong")
     assert failed["name"] == max(json.loads(_trials_json(tmp_path / "s", capsys)), key=lambda row: row["index"])["name"]
     assert main(["status", "quad", "--store", str(tmp_path / "s")]) == 0  # status reports; run is what exits 1
     text = capsys.readouterr().out
-    assert f"last failed trial: {failed['name']}  Error: exit code 3: something went wrong" in text
+    assert f"last failed trial: {failed['name']}  TrialFailed. Job reason: Error: Trial has failed. Job message: exit code 3: something went wrong" in text
     assert f"its log: kfp-tune logs quad {failed['name']} --store file://" in text
 
 

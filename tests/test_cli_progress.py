@@ -193,7 +193,7 @@ def test_on_a_terminal_each_trial_that_did_not_succeed_is_told_once_above_the_ba
     summary = json.loads(out)  # the notes go to the terminal, with the bar: stdout is --json's alone
     assert (summary["failed"], summary["metrics_unavailable"]) == (1, 1), summary
     lines = [part for line in shown.splitlines() for part in line.split("\r")]
-    failed = [line for line in lines if re.match(r"trial quad-\w+ Failed .*\(Error: exit code 3: .*something went wrong", line)]
+    failed = [line for line in lines if re.match(r"trial quad-\w+ Failed \(TrialFailed. Job reason: Error: Trial has failed. Job message: exit code 3: .*something went wrong", line)]
     unavailable = [line for line in lines if re.match(r"trial quad-\w+ MetricsUnavailable \(MetricsUnavailable: .*'loss'", line)]
     assert len(failed) == 1 and len(unavailable) == 1, shown
     assert not [line for line in lines if re.match(r"trial quad-\w+ Succeeded", line)], shown  # a success is the bar's news

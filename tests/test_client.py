@@ -186,7 +186,7 @@ def test_wait_raises_when_the_experiment_failed_unless_waiting_for_failed(tmp_pa
     def broken(params: dict[str, Any]) -> float:
         raise RuntimeError("no GPU")
 
-    with pytest.warns(UserWarning, match="ended with Error: RuntimeError: no GPU"):
+    with pytest.warns(UserWarning, match="ended with TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: no GPU"):
         tune(broken, PARAMETERS, objective_metric_name="loss", max_trial_count=3, max_failed_trial_count=1, store=str(tmp_path), name="broken")
     client = Client(str(tmp_path))
     with pytest.raises(ExperimentFailedError, match=r"'broken' Failed while waiting for Succeeded: it is Failed \(ExperimentFailed: Experiment has failed"):

@@ -58,7 +58,7 @@ def test_markdown_table_marks_the_best_and_escapes_values(finished):
     assert sum("| Failed |" in r for r in rows) == sum(t.status == "Failed" for t in result.trials)
     # a trial that did not succeed says why in the last column (there because one failed)
     assert header.endswith("| why |")
-    assert {r.rsplit("|", 2)[1].strip() for r in rows if "| Failed |" in r} == {"Error: RuntimeError: this trial fails"}
+    assert {r.rsplit("|", 2)[1].strip() for r in rows if "| Failed |" in r} == {"TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: this trial fails"}
     assert {r.rsplit("|", 2)[1].strip() for r in rows if "| Succeeded |" in r} == {""}
 
 
@@ -94,7 +94,7 @@ def test_html_report_is_self_contained_with_both_plots(finished):
     assert page.count("<tr") == 1 + 8 and page.count('class="best"') == 1
     assert result.best_trial.name in page
     failed = sum(t.status == "Failed" for t in result.trials)
-    assert "<th>why</th>" in page and page.count("<td>Error: RuntimeError: this trial fails</td>") == failed
+    assert "<th>why</th>" in page and page.count("<td>TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: this trial fails</td>") == failed
 
 
 def test_a_log_scaled_parameter_spans_its_space_labelled_at_each_decade(finished):
@@ -396,4 +396,4 @@ def test_every_value_in_the_trial_table_renders_as_the_text_it_is(tmp_path):
     shown = PHISH.replace("~", "\\~")
     hostile = [row for row in cells.rows[1:] if shown in row]
     assert len(hostile) == sum(t.parameters["kind"] == PHISH for t in result.trials) > 0
-    assert all(row[-1] == f"Error: RuntimeError: {shown}" for row in hostile), hostile
+    assert all(row[-1] == f"TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: {shown}" for row in hostile), hostile

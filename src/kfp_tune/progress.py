@@ -136,7 +136,7 @@ PLAIN_PROGRESS_SECONDS = 5.0
 class FailureNotes:
     """Where a progress bar shows (a terminal), the bar stays one line: a trial that did not
     succeed is told once above it with why (``write``: the bar's ``tqdm.write``), e.g.
-    ``trial quad-x1 Failed (Error: exit code 1: ValueError: boom)``, so a run whose trials
+    ``trial quad-x1 Failed (TrialFailed. Job reason: Error: Trial has failed. Job message: exit code 1: ValueError: boom)``, so a run whose trials
     fail says why while it goes, not only its last failed trial at the end. Fed by
     :class:`ProgressWatcher` (the ``ended`` trials of each update)."""
 

@@ -226,13 +226,16 @@ def _markdown_code(text: str) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
-# The most of a trial's ending a table cell shows (the whole is in `kfp-tune trials --json`).
-WHY_CHARS = 160
+# The most of a trial's ending a table cell shows (the whole is in `kfp-tune trials --json`): about
+# 160 characters of the job's own word after a Failed trial's Katib form ("TrialFailed. Job
+# reason: Error: Trial has failed. Job message: ", 63).
+WHY_CHARS = 224
 
 
 def trial_ending(trial: TrialState) -> str:
-    """Why a trial ended otherwise than succeeding: its reason and message ("Error: exit code 2:
-    python: can't open file ..."); empty for one that succeeded or has not ended."""
+    """Why a trial ended otherwise than succeeding: its reason and message ("TrialFailed. Job
+    reason: Error: Trial has failed. Job message: exit code 2: python: can't open file ...");
+    empty for one that succeeded or has not ended."""
     if trial.result is None or trial.status == TrialStatus.SUCCEEDED:
         return ""
     return ": ".join(part for part in (trial.result.reason, trial.result.message) if part)

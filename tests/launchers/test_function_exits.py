@@ -29,7 +29,7 @@ def test_sys_exit_ends_the_trial_as_a_container_exit_code_does(tmp_path):
         result = tune(_exits, PARAMETERS, algorithm="grid", max_trial_count=3, store=str(tmp_path), name="exits")
     by_x = {t.parameters["x"]: t for t in result.trials}
     assert (by_x[1].status, by_x[1].metrics["objective"]) == ("Succeeded", 1.0)
-    assert (by_x[2].status, by_x[2].message) == ("Failed", "Error: exit code 3")
+    assert (by_x[2].status, by_x[2].message) == ("Failed", "TrialFailed. Job reason: Error: Trial has failed. Job message: exit code 3")
     assert (by_x[3].status, by_x[3].metrics["objective"]) == ("Succeeded", 0.5)
     assert result.status == "Succeeded"
 
@@ -62,7 +62,7 @@ def test_a_printed_metric_whose_name_katibs_format_cannot_read_says_to_return_it
     with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
         result = tune(printing, PARAMETERS, objective_metric_name="val.acc", algorithm="grid", max_trial_count=1, store=str(tmp_path))
     assert result.trials[0].message == (
-        "InvalidResult: the objective returned NoneType, and a printed val.acc=<number> cannot be read: Katib's name=value format takes "
+        "TrialFailed. Job reason: InvalidResult: Trial has failed. Job message: the objective returned NoneType, and a printed val.acc=<number> cannot be read: Katib's name=value format takes "
         "metric names of letters, digits, '_', '-' and '|'; return the metrics instead: return {'val.acc': value}")
     returning = tune(lambda p: {"val.acc": 0.5}, PARAMETERS, objective_metric_name="val.acc", algorithm="grid", max_trial_count=1, store=str(tmp_path))
     assert returning.trials[0].metrics == {"val.acc": 0.5}

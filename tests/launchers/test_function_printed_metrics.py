@@ -61,13 +61,13 @@ def test_a_function_that_returns_nothing_and_prints_no_metric_fails_saying_what_
     def silent(params: dict[str, Any]) -> None:
         print("training done")
 
-    with pytest.warns(UserWarning, match="ended with InvalidResult: the objective returned NoneType"):
+    with pytest.warns(UserWarning, match="ended with TrialFailed. Job reason: InvalidResult: Trial has failed. Job message: the objective returned NoneType"):
         result = tune(silent, {"x": search.double(0, 1)}, objective_metric_name="loss", max_trial_count=1, store=str(tmp_path))
     (trial,) = result.trials
     assert trial.status == "Failed" and trial.metrics == {} and "printed no loss=<number> line" in trial.message
     (row,) = Client(str(tmp_path)).list_trials(result.experiment)
     failed = row.status.conditions[-1]
-    assert (failed.type, failed.reason) == ("Failed", "InvalidResult")
+    assert (failed.type, failed.reason) == ("Failed", "TrialFailed. Job reason: InvalidResult")
     assert "returned NoneType and printed no loss=<number> line" in failed.message
     assert "Katib's name=value format" in failed.message and "'training done'" in failed.message
     outcome = _run(lambda params: None)  # nothing printed at all: no log, the same reason

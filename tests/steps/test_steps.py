@@ -87,6 +87,34 @@ def _args(mode: str) -> dict:
     return {"spec.trialTemplate.trialSpec.spec.template.spec.containers.0.args": ["x=${trialParameters.x}", "y=${trialParameters.y}", f"mode={mode}"]}
 
 
+class JobEnding(Launcher):
+    """A launcher whose every trial's job fails with the reason and message given (a cluster's Job's)."""
+
+    def __init__(self, reason: str, message: str):
+        self.reason, self.message = reason, message
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        return LaunchOutcome("Failed", reason=self.reason, message=self.message, logs={"main": ""})
+
+
+@pytest.mark.parametrize("job_reason,job_message,reason,message", [
+    ("BackoffLimitExceeded", "Job has reached the specified backoff limit",
+     "TrialFailed. Job reason: BackoffLimitExceeded", "Trial has failed. Job message: Job has reached the specified backoff limit"),
+    ("", "", "TrialFailed", "Trial has failed"),
+])
+def test_a_failed_trials_condition_is_katibs_with_its_jobs_reason_and_message(local_store, job_reason, job_message, reason, message):
+    """A Failed trial's condition carried its job's raw reason and message (BackoffLimitExceeded on
+    a cluster, Error locally), where Katib's trial controller writes 'TrialFailed. Job reason: R'
+    and 'Trial has failed. Job message: M', each alone when the job gave none
+    (trial_controller_util.go, UpdateTrialStatusCondition)."""
+    experiment, records = _records(local_store)
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    assert steps.launch_trial(records, JobEnding(job_reason, job_message), name) == "Failed"
+    result = steps.collect_metrics(records, name)
+    assert (result.status, result.reason, result.message) == ("Failed", reason, message)
+    assert load_state(records).trial(name).ended.reason == job_reason  # the launcher's own word is kept as it came
+
+
 @pytest.mark.parametrize("mode,status", [("fail", "Failed"), ("silent", "MetricsUnavailable")])
 def test_failed_and_metrics_unavailable_trials(local_store, mode, status):
     experiment, records = _records(local_store, **_args(mode))
@@ -95,8 +123,8 @@ def test_failed_and_metrics_unavailable_trials(local_store, mode, status):
     result = steps.collect_metrics(records, name)
     assert result.status == status
     assert phase == ("Failed" if mode == "fail" else "Succeeded")
-    if mode == "fail":
-        assert result.message == "exit code 3: something went wrong"  # the log's last line
+    if mode == "fail":  # Katib's form (UpdateTrialStatusCondition), the launcher's word as the job's; its message the log's last line
+        assert (result.reason, result.message) == ("TrialFailed. Job reason: Error", "Trial has failed. Job message: exit code 3: something went wrong")
         assert "something went wrong" in records.read_text(records.log_key(name, "main"))
     else:  # where the collector looked and what it reads: the usual cause, a line in another shape
         assert result.message == (

@@ -74,6 +74,20 @@ record and its result: Katib's, as its medianstop service sets them on the trial
 Katib's reasons finds these trials too. ``ended`` records of earlier versions say
 ``EarlyStopped``; nothing reads that reason (the result is made from the ``phase``)."""
 
+TRIAL_FAILED_REASON = "TrialFailed"
+TRIAL_FAILED_MESSAGE = "Trial has failed"
+"""A Failed trial's condition reason and message, before its job's (``with_job_condition``)."""
+
+
+def with_job_condition(reason: str, message: str, job_reason: str, job_message: str) -> tuple[str, str]:
+    """A trial condition's reason and message with its job's, as Katib's trial controller writes
+    them (trial_controller_util.go, ``UpdateTrialStatusCondition``): ``TrialFailed. Job reason:
+    BackoffLimitExceeded`` and ``Trial has failed. Job message: exit code 1: ...``, each as it is
+    where the job gave none. The job's are what the launcher saw (a local process's ``Error``,
+    its exit code and log tail; a Job's own), so the form is the same locally and on a cluster."""
+    return (f"{reason}. Job reason: {job_reason}" if job_reason else reason,
+            f"{message}. Job message: {job_message}" if job_message else message)
+
 
 class ExperimentPhase(WireEnum):
     """The experiment's condition, as Katib names it."""

@@ -14,7 +14,17 @@ from kfp_tune.core.observation import Observation, latest_texts
 from kfp_tune.core.records import ExperimentRecords, TrialResult, utc_now
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentView
-from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, FUNCTION_TRIAL_KIND, CollectorKind, LaunchPhase, TrialStatus
+from kfp_tune.core.vocabulary import (
+    EARLY_STOP_MESSAGE,
+    EARLY_STOP_REASON,
+    FUNCTION_TRIAL_KIND,
+    TRIAL_FAILED_MESSAGE,
+    TRIAL_FAILED_REASON,
+    CollectorKind,
+    LaunchPhase,
+    TrialStatus,
+    with_job_condition,
+)
 
 
 def collect_metrics(
@@ -49,7 +59,8 @@ def collect_metrics(
     if ended.phase == LaunchPhase.EARLY_STOPPED:
         status, reason, message = TrialStatus.EARLY_STOPPED, EARLY_STOP_REASON, EARLY_STOP_MESSAGE
     elif ended.phase != LaunchPhase.SUCCEEDED:
-        status, reason, message = TrialStatus.FAILED, ended.reason or "TrialFailed", ended.message or "Trial has failed"
+        status = TrialStatus.FAILED
+        reason, message = with_job_condition(TRIAL_FAILED_REASON, TRIAL_FAILED_MESSAGE, ended.reason, ended.message)
     elif objective.objective_metric_name not in metrics and objective.objective_metric_name not in texts:
         status, reason = TrialStatus.METRICS_UNAVAILABLE, "MetricsUnavailable"
         reported = {m.name for m in logs} | set(texts)
