@@ -152,3 +152,75 @@ def test_list_json_help_names_every_field_of_a_row(tmp_path, capsys):
     assert main(["list", "--help"]) == 0
     listed = " ".join(capsys.readouterr().out.split()).split("an object per experiment: ", 1)[1]
     assert set(row) <= {name.strip(" ,") for name in listed.split()}, sorted(set(row) - set(listed.replace(",", " ").split()))
+
+
+# --- main's catch-all, validate's ConfigMap note, the bounds of two checks -----------------------
+
+
+def test_an_unexpected_error_is_one_line_exit_1_and_its_traceback_only_with_vv(monkeypatch, capsys):
+    import kfp_tune.cli
+
+    def broken(args):
+        raise RuntimeError("x")
+
+    monkeypatch.setattr(kfp_tune.cli, "cmd_list", broken)
+    for verbosity in ([], ["-v"]):
+        assert main([*verbosity, "list"]) == 1
+        assert capsys.readouterr().err == "error: unexpected RuntimeError: x (a defect in kfp-tune; -vv shows the traceback)\n"
+    assert main(["-vv", "list"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Traceback (most recent call last):") and err.endswith("error: unexpected RuntimeError: x (a defect in kfp-tune; -vv shows the traceback)\n")
+
+
+def test_validate_notes_that_a_configmap_template_is_read_when_the_run_starts(tmp_path, capsys):
+    doc = quadratic_experiment()
+    template = doc["spec"]["trialTemplate"]
+    del template["trialSpec"]
+    template.update({
+        "configMap": {"configMapName": "templates", "configMapNamespace": "ns", "templatePath": "t.yaml"},
+        "successCondition": 'status.conditions.#(type=="Complete")#|#(status=="True")#',
+        "failureCondition": 'status.conditions.#(type=="Failed")#|#(status=="True")#',
+    })
+    path = tmp_path / "cm.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["validate", str(path)]) == 0
+    assert ("note: the trial template is read from ConfigMap ns/templates (key 't.yaml') when the run starts on the cluster; "
+            "--trial-templates FILE checks it here\n") in capsys.readouterr().err
+
+
+def test_a_local_run_takes_parallel_trial_count_up_to_the_limit(tmp_path, capsys, monkeypatch):
+    """MAX_LOCAL_SLOTS itself is taken (256 trials at once; the limit made 2 here, to run 2)."""
+    monkeypatch.setattr("kfp_tune.api.MAX_LOCAL_SLOTS", 2)
+    path = tmp_path / "quad.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.parallelTrialCount": 2, "spec.maxTrialCount": 2})))
+    assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 0
+    assert "spec.parallelTrialCount" not in capsys.readouterr().err
+
+
+def test_a_namespace_of_63_characters_is_taken_and_one_of_64_refused(tmp_path, capsys):
+    path = tmp_path / "quad.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment()))
+    assert main(["render", str(path), "--namespace", "n" * 63]) == 0
+    assert f"namespace: {'n' * 63}" in capsys.readouterr().out
+    assert main(["render", str(path), "--namespace", "n" * 64]) == 2
+    assert capsys.readouterr().err.startswith("error: --namespace: expected a Kubernetes name, a DNS-1123 label")
+
+
+def test_run_take_over_claims_an_experiment_another_live_run_holds(tmp_path, capsys):
+    """--take-over reaches the inline run (the QA's mutant dropped it there and survived): the
+    claim of another run id, still live, is taken and the trials run."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.state import ExperimentView
+    from kfp_tune.stores import LocalStore
+
+    path = tmp_path / "quad.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1})))
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+    claims.claim(records, "run-elsewhere")  # held by this live process: a run that looks alive
+    run = ["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")]
+    assert main(run) == 1
+    assert "is being run by run 'run-elsewhere'" in capsys.readouterr().err
+    assert main([*run, "--take-over"]) == 0
+    state = ExperimentView(records).refresh()
+    assert [t.status for t in state.trials] == ["Succeeded", "Succeeded"]

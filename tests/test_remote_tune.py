@@ -469,6 +469,8 @@ def _named_like_a_builtin():
         ({"env_per_trial": [{"name": "AWS_SECRET_ACCESS_KEY", "value": SECRET}]}, "env_per_trial['AWS_SECRET_ACCESS_KEY']: looks like a credential"),
         ({"env_per_trial": {"KFP_TUNE_STORE": "x"}}, "env_per_trial['KFP_TUNE_STORE']: names starting KFP_TUNE_ are set by kfp-tune"),
         ({"env_per_trial": "MODE=fast"}, "env_per_trial: expected a dict of name: value or a list"),
+        ({"env_per_trial": {"A": [1]}}, "env_per_trial['A']: expected a string or a number as the value, got list"),
+        ({"env_per_trial": {"A": True}}, "env_per_trial['A']: expected a string or a number as the value, got bool"),
         ({"env_per_trial": [{"name": "A", "valueFrom": {"secretKeyRef": {}}, "value": "v"}]}, "env_per_trial['A']: valueFrom: expected exactly one of"),
         ({"resources_per_trial": {"gpu": "half"}}, "resources_per_trial['gpu']: expected a Kubernetes quantity"),
         ({"resources_per_trial": {"gpu": "0.5"}}, "resources_per_trial['gpu']: expected a whole number of GPUs"),
