@@ -95,3 +95,11 @@ def test_a_folder_store_named_like_credentials_is_masked_where_its_uri_is_printe
     assert err == f"error: no experiment 'quad' in {tmp_path.as_uri()}/***@bucket\n"
     assert main(["list", "--store", folder]) == 0
     assert capsys.readouterr().out == f"no experiments in {tmp_path.as_uri()}/***@bucket\n"
+
+
+def test_a_katib_clients_repr_shows_its_host_without_a_password_or_token(tmp_path: Path) -> None:
+    """A notebook cell that ends with the client shows its repr: a host given with ``user:pass@``
+    or a token in its query string was shown whole."""
+    for host in (f"http://alice:{SECRET}@kfp.example", f"https://kfp.example/pipeline?token={SECRET}"):
+        shown = repr(kfp_tune.KatibClient(host=host, store=str(tmp_path / "store")))
+        assert SECRET not in shown and "kfp.example" in shown, shown

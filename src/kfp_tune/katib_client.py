@@ -30,7 +30,17 @@ from typing import Any, ClassVar
 
 from kfp_tune.api import TuneArgumentError  # for TuneRefusedError
 from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition, json_name, katib_value
-from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError, KfpTuneError, SpecError, StoreError, StoreInputError
+from kfp_tune.core.errors import (
+    ExperimentBusy,
+    ExperimentConflict,
+    ExperimentNotFound,
+    InputError,
+    KfpTuneError,
+    SpecError,
+    StoreError,
+    StoreInputError,
+    masked_url,
+)
 
 DEFAULT_TIMEOUT = 120
 """Katib's per-call API server timeout (accepted, unused)."""
@@ -431,8 +441,9 @@ class KatibClient:
         return self._unopened_store if self._unopened_store is not None else self.client.store.uri
 
     def __repr__(self) -> str:
-        extra = "".join(f", {key}={value!r}" for key, value in (("namespace", self._given_namespace), ("host", self.host)) if value is not None)
-        return f"kfp_tune.KatibClient(store={self._store_uri()!r}{extra})"
+        host = None if self.host is None else masked_url(self.host)  # a notebook shows it: no user:pass@ or token
+        extra = "".join(f", {key}={value!r}" for key, value in (("namespace", self._given_namespace), ("host", host)) if value is not None)
+        return f"kfp_tune.KatibClient(store={masked_url(self._store_uri())!r}{extra})"
 
     def _host(self) -> str | None:
         return self.host or os.environ.get("KF_PIPELINES_ENDPOINT") or None
