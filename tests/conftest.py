@@ -152,6 +152,20 @@ def quadratic_experiment(**overrides: Any) -> dict[str, Any]:
     return merge(doc, overrides)
 
 
+def config_map_experiment() -> dict[str, Any]:
+    """:func:`quadratic_experiment` with its trial template read from ConfigMap ``ns/templates``
+    (key ``t.yaml``) when the run starts, and a Job's conditions, as Katib's such templates are written."""
+    doc = quadratic_experiment()
+    template = doc["spec"]["trialTemplate"]
+    del template["trialSpec"]
+    template.update({
+        "configMap": {"configMapName": "templates", "configMapNamespace": "ns", "templatePath": "t.yaml"},
+        "successCondition": 'status.conditions.#(type=="Complete")#|#(status=="True")#',
+        "failureCondition": 'status.conditions.#(type=="Failed")#|#(status=="True")#',
+    })
+    return doc
+
+
 def validation_errors(doc: dict[str, Any]) -> list[FieldError]:
     """Every FieldError load_experiment reports for doc (path, message); [] when it loads."""
     from kfp_tune.core.errors import SpecError

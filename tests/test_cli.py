@@ -14,7 +14,7 @@ import pytest
 import yaml
 from start_order import CLAIM_PLACE
 
-from conftest import quadratic_experiment
+from conftest import config_map_experiment, quadratic_experiment
 from kfp_tune.algorithms import registry
 from kfp_tune.cli import main
 
@@ -127,14 +127,7 @@ def test_a_file_that_is_not_valid_yaml_is_named_in_its_error_line(tmp_path, caps
     assert capsys.readouterr().err.startswith(f"{path}: not valid YAML: line 3, column 1: key 'kind' is given twice")
     assert main(["run", str(path), "--name", "other", "--store", str(tmp_path / "store")]) == 2
     assert capsys.readouterr().err.startswith(f"{path}: not valid YAML")
-    doc = quadratic_experiment()
-    template = doc["spec"]["trialTemplate"]
-    del template["trialSpec"]
-    template.update({
-        "configMap": {"configMapName": "templates", "configMapNamespace": "ns", "templatePath": "t.yaml"},
-        "successCondition": 'status.conditions.#(type=="Complete")#|#(status=="True")#',
-        "failureCondition": 'status.conditions.#(type=="Failed")#|#(status=="True")#',
-    })
+    doc = config_map_experiment()
     config_map = tmp_path / "cm.yaml"
     config_map.write_text("kind: ConfigMap\n  bad: indentation\n")
     assert main(["validate", _write(tmp_path, doc), "--trial-templates", str(config_map)]) == 2

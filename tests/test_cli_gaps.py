@@ -11,7 +11,7 @@ import pytest
 import test_cli_cleanup
 import yaml
 
-from conftest import quadratic_experiment
+from conftest import config_map_experiment, quadratic_experiment
 from kfp_tune.cli import main
 
 cluster = test_cli_cleanup.cluster
@@ -173,14 +173,7 @@ def test_an_unexpected_error_is_one_line_exit_1_and_its_traceback_only_with_vv(m
 
 
 def test_validate_notes_that_a_configmap_template_is_read_when_the_run_starts(tmp_path, capsys):
-    doc = quadratic_experiment()
-    template = doc["spec"]["trialTemplate"]
-    del template["trialSpec"]
-    template.update({
-        "configMap": {"configMapName": "templates", "configMapNamespace": "ns", "templatePath": "t.yaml"},
-        "successCondition": 'status.conditions.#(type=="Complete")#|#(status=="True")#',
-        "failureCondition": 'status.conditions.#(type=="Failed")#|#(status=="True")#',
-    })
+    doc = config_map_experiment()
     path = tmp_path / "cm.yaml"
     path.write_text(yaml.safe_dump(doc))
     assert main(["validate", str(path)]) == 0
