@@ -106,7 +106,9 @@ def json_name(name: str) -> str:
 def katib_value(value: Any) -> Any:
     """Mappings as KatibObjects, tuples as lists, and the vocabulary's str enums as the str
     they spell: a condition's ``type`` prints ``Succeeded``, as Katib's SDK gives it, and
-    ``yaml.safe_dump(obj.to_dict())`` writes a file kubectl and ``kfp-tune run`` read."""
+    ``kfp_tune.core.template.kubernetes_yaml(obj.to_dict())`` writes a file kubectl and ``kfp-tune
+    run`` read (``yaml.safe_dump`` leaves a text such as ``y`` or ``1e-3`` unquoted, which both read
+    as a boolean or a number)."""
     if isinstance(value, Mapping) and not isinstance(value, KatibObject):
         return KatibObject(value)
     if isinstance(value, (list, tuple)):

@@ -82,3 +82,37 @@ def test_an_experiment_katib_runs_is_validated_and_loaded_as_katib_reads_it(tmp_
 def test_an_experiment_with_goal_1e_3_runs(tmp_path: Path) -> None:
     path = _experiment_file(tmp_path, GOAL="1e-3", COUNT="2e0", TIME="a", DAY="today")
     assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 0
+
+
+@pytest.mark.parametrize(("written", "read"), [
+    ("!!bool y", True),  # PyYAML's own constructor: KeyError 'y', a traceback
+    ("!!bool off", False),
+    ("!!int 0o17", 15),
+    ("!!float 1", 1.0),
+    ("!!null ~", None),
+])
+def test_a_tagged_scalar_is_resolved_as_kubectl_resolves_it(written: str, read: Any) -> None:
+    """go-yaml v2 resolves an explicitly tagged scalar as a plain one, then holds it to the tag."""
+    assert parse_yaml(f"v: {written}\n")["v"] == read
+    assert parse_template_documents(f"v: {written}\n") == [{"v": read}]
+
+
+@pytest.mark.parametrize("written", ["!!int 4e0", "!!int abc", "!!int 08", "!!float x", "!!bool", "!!bool 1"])
+def test_a_tagged_scalar_that_is_not_of_its_tag_is_refused_naming_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str], written: str) -> None:
+    """kubectl refuses ``!!int 4e0`` ("cannot decode"); kfp-tune crashed on it (exit 1, 'unexpected
+    ValueError ... a defect in kfp-tune'), and on ``!!bool y`` too (KeyError)."""
+    path = tmp_path / "e.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment()).replace("  maxTrialCount: 6\n", f"  maxTrialCount: {written}\n"))
+    assert f"maxTrialCount: {written}\n" in path.read_text()
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"{path}: not valid YAML: line ") and f"is no {written[2:].split()[0]} to kubectl" in err and "defect" not in err
+
+
+def test_a_tagged_value_substituted_into_a_configmap_template_is_read_as_katib_reads_it() -> None:
+    """A trial parameter's value ``!!bool y`` put in a ConfigMap template crashed the run (KeyError
+    'y', the trial left Created); ``!!timestamp x`` too (AttributeError)."""
+    from kfp_tune.core.template import yaml_value
+
+    assert (yaml_value("!!bool y"), yaml_value("!!int 7"), yaml_value("!!timestamp 2024-01-01")) == (True, 7, "2024-01-01")
+    assert (yaml_value("!!int 4e0"), yaml_value("!!timestamp x")) == ("!!int 4e0", "x")  # kubectl cannot read them: the text

@@ -33,7 +33,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from kfp_tune.core.errors import SHOWN_LIMIT, WHOLE_FILE, FieldError, SpecError, clipped, shown
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment, require_mapping
-from kfp_tune.core.template import TRIAL_PARAMETER, go_yaml_scalar
+from kfp_tune.core.template import GO_RESOLVED_TAGS, TRIAL_PARAMETER, go_yaml_scalar, go_yaml_tagged
 from kfp_tune.core.validation import validate_experiment
 
 MAX_DOCUMENT_BYTES = 3 * 1024 * 1024
@@ -351,8 +351,13 @@ class _KubeLoader(_BASE_LOADER):
             mapping[_json_key(self.construct_object(key_node, deep=True), key_node)] = self.construct_object(value_node, deep=deep)
         return mapping
 
-    def construct_yaml_float(self, node: ScalarNode) -> float:
-        return float(_json_number(super().construct_yaml_float(node), node))
+    def construct_go_tagged(self, node: ScalarNode) -> Any:
+        """A scalar tagged ``!!int``, ``!!bool``, ``!!float`` or ``!!null`` as go-yaml v2 reads it
+        (:func:`go_yaml_tagged`); one that does not fit its tag is refused, naming its line."""
+        try:
+            return _json_number(go_yaml_tagged(node.tag, str(node.value)), node)
+        except ValueError as exc:
+            raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from None
 
     def construct_go_plain(self, node: ScalarNode) -> Any:
         """A plain scalar go-yaml v2 reads as a number, a boolean or null, as it reads it."""
@@ -367,7 +372,8 @@ class _KubeLoader(_BASE_LOADER):
         )
 
 
-_KubeLoader.add_constructor("tag:yaml.org,2002:float", _KubeLoader.construct_yaml_float)
+for _tag in GO_RESOLVED_TAGS:
+    _KubeLoader.add_constructor(_tag, _KubeLoader.construct_go_tagged)
 _KubeLoader.add_constructor(_GO_PLAIN_TAG, _KubeLoader.construct_go_plain)
 _KubeLoader.add_constructor("tag:yaml.org,2002:timestamp", _KubeLoader.construct_timestamp_as_text)
 for _tag in ("binary", "set", "omap", "pairs"):

@@ -219,6 +219,25 @@ def go_yaml_scalar(text: str) -> Any:
     return text
 
 
+_GO_TAG_TYPES: dict[str, tuple[type, ...]] = {"int": (int,), "bool": (bool,), "float": (int, float), "null": (type(None),)}
+GO_RESOLVED_TAGS = tuple(f"tag:yaml.org,2002:{name}" for name in _GO_TAG_TYPES)
+"""The explicit tags whose scalar go-yaml v2 resolves as a plain one, then holds to the tag."""
+
+
+def go_yaml_tagged(tag: str, text: str) -> Any:
+    """A scalar with an explicit tag (``!!int 4``, ``!!bool y``, ``!!float 1``) as go-yaml v2 reads
+    it (resolve.go): the text resolved as a plain scalar (:func:`go_yaml_scalar`), which must be of
+    the tag's type, an int also a float's; else ValueError, as kubectl's decode fails ("cannot
+    decode !!str `abc` as a !!int"). PyYAML's own constructors raised a bare KeyError for
+    ``!!bool y`` and ValueError for ``!!int 4e0``."""
+    name = tag.rsplit(":", 1)[-1]
+    value = go_yaml_scalar(text)
+    if isinstance(value, bool) is not (name == "bool") or not isinstance(value, _GO_TAG_TYPES[name]):
+        read = shown(value) if isinstance(value, str) else json.dumps(value)
+        raise ValueError(f"!!{name} {text!r} is no {name} to kubectl (untagged it reads {read}), which refuses it: write the {name}, or drop the tag")
+    return float(value) if name == "float" and isinstance(value, (int, float)) else value
+
+
 class _KubernetesDumper(yaml.SafeDumper):
     """PyYAML's dumper, quoting every string Kubernetes' decoder would read as something else."""
 
@@ -276,6 +295,26 @@ def _construct_plain(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
 
 
 _GoYamlLoader.add_constructor("!go-plain", _construct_plain)
+
+
+def _construct_tagged(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    assert isinstance(node, yaml.ScalarNode)
+    try:
+        return go_yaml_tagged(node.tag, loader.construct_scalar(node))
+    except ValueError as exc:
+        raise yaml.constructor.ConstructorError(None, None, str(exc), node.start_mark) from None
+
+
+for _tag in GO_RESOLVED_TAGS:
+    _GoYamlLoader.add_constructor(_tag, _construct_tagged)
+
+
+def _construct_text(loader: yaml.SafeLoader, node: yaml.Node) -> str:
+    assert isinstance(node, yaml.ScalarNode)
+    return str(loader.construct_scalar(node))
+
+
+_GoYamlLoader.add_constructor("tag:yaml.org,2002:timestamp", _construct_text)  # text, as go-yaml v2 decodes one into interface{}
 
 
 def untyped_in_containers(tree: Any) -> None:
