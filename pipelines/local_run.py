@@ -185,14 +185,13 @@ def _end_run_on_signals(store_uri: str, experiment_name: str) -> None:
     def handler(signum: int, frame: FrameType | None) -> None:
         from kfp_tune.core.claims import INTERRUPTED, release_held_by, run_owner
         from kfp_tune.core.records import ExperimentRecords
-        from kfp_tune.steps.slots import STORE_SECONDS_AFTER_STOP_AT_ONCE
+        from kfp_tune.steps.slots import stop_store_retries_soon
         from kfp_tune.stores import open_store
-        from kfp_tune.stores.retry import RetryingStore
 
         received.append(signum)
         if len(received) > 1:  # the step running now has it too, and stops at once
-            if opened and isinstance(opened[0], RetryingStore):  # a release waiting on a store that is down: a few seconds more
-                opened[0].cut_window(STORE_SECONDS_AFTER_STOP_AT_ONCE)
+            if opened:  # a release waiting on a store that is down: a few seconds more
+                stop_store_retries_soon(opened[0])
             return
         ended = None
         with contextlib.suppress(Exception):  # best effort: the steps stop on the signal anyway
@@ -294,9 +293,8 @@ def run_in_child(
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.steps.decide_stop import end_interrupted_run
     from kfp_tune.steps.entrypoints import DEBUG_VARIABLE, UNRECORDED_NOTE_VARIABLE
-    from kfp_tune.steps.slots import STOP_SIGNALS, STORE_SECONDS_AFTER_STOP_AT_ONCE, stop_notice, takes_over, unrecorded_after_interrupt
+    from kfp_tune.steps.slots import STOP_SIGNALS, stop_notice, stop_store_retries_soon, takes_over, unrecorded_after_interrupt
     from kfp_tune.stores import open_store
-    from kfp_tune.stores.retry import RetryingStore
 
     store = store if store is not None else open_store(store_uri)
 
@@ -336,8 +334,7 @@ def run_in_child(
             received.append(name)
             if len(received) == 2:  # stopping at once: a store that is down gets a few seconds more, here too
                 at_once.append(time.monotonic())
-                if isinstance(store, RetryingStore):
-                    store.cut_window(STORE_SECONDS_AFTER_STOP_AT_ONCE)
+                stop_store_retries_soon(store)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(child.pid, signum)
             # said at once, in the inline engine's words: kfp.local's own output goes to its log

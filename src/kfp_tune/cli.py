@@ -687,13 +687,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         with plain or contextlib.nullcontext(), logging_redirect_tqdm() if not bar.disable else contextlib.nullcontext(), \
                 ProgressWatcher(store, experiment, update) as watcher:  # the watcher's last look, then the lines left
             if args.engine == "inline":
-                run_inline(store, experiment, launcher_from_config(launcher_config, store_uri), take_over=args.take_over)
+                run_inline(store, experiment, launcher, take_over=args.take_over)
             else:
                 from kfp_tune.pipelines.local_run import run_in_child
 
                 run_in_child(experiment, store_uri, launcher_config, rounds, args.take_over, args.verbose, store=store, progress=watcher)
     except RunInterrupted as exc:
         bar.close()
+        signal_exit = 128 + int(getattr(signal, exc.signal_name, signal.SIGINT))
         try:
             summary = {} if exc.unrecorded else summarize(store, experiment.name)
         except StoreError as error:  # down since the run stopped
@@ -707,7 +708,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     f"run the same command once the store answers.",
                     file=sys.stderr,
                 )
-            return _flushed(128 + int(getattr(signal, exc.signal_name, signal.SIGINT)))
+            return _flushed(signal_exit)
         if exc.killed == 0 and summary["status"] in ("Succeeded", "Failed"):  # the signal came as the experiment ended: it ended
             with _unless_gone(sys.stdout):
                 _print_summary(summary, args.json)
@@ -721,7 +722,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if args.json:  # where it stands, for a script that reads the output
             with _unless_gone(sys.stdout):
                 _print_summary(summary, True)
-        return _flushed(128 + int(getattr(signal, exc.signal_name, signal.SIGINT)))
+        return _flushed(signal_exit)
     except DamagedRecord as exc:
         raise UsageError(f"{exc}; the run stopped (the experiment is free for another run): repair or remove the record") from None
     finally:

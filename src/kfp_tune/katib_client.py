@@ -28,18 +28,20 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from kfp_tune.api import TuneArgumentError  # for TuneRefusedError
+from kfp_tune.api import TuneArgumentError, is_finite_number  # TuneArgumentError: for TuneRefusedError
 from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition, json_name, katib_value
 from kfp_tune.core.errors import (
     ExperimentBusy,
     ExperimentConflict,
     ExperimentNotFound,
+    FieldError,
     InputError,
     KfpTuneError,
     SpecError,
     StoreError,
     StoreInputError,
     masked_url,
+    shown,
 )
 
 DEFAULT_TIMEOUT = 120
@@ -286,9 +288,7 @@ def _refuse_as_katibs_webhook(parameters: Any, algorithm_name: Any, objective_go
     ValueError before building the experiment: no parameter to search (an empty spec.parameters)
     and an algorithm Katib has no Suggestion for; and a goal that is no finite number (``nan``,
     ``10**400``, ``"0.1"``), which Katib's API server cannot decode into its ``Goal *float64``."""
-    from kfp_tune.api import is_finite_number
     from kfp_tune.core.catalogue import ALGORITHMS
-    from kfp_tune.core.errors import FieldError, shown
     from kfp_tune.search import is_searched
 
     errors = []
@@ -325,8 +325,6 @@ def _katib_name(name: Any, method: str) -> str:
     refused there, and Katib's SDK raises that refusal as a RuntimeError (``Failed to get
     Katib Experiment: ns/None``); :class:`InvalidRequestError` here, where kfp-tune's Client
     raises TypeError."""
-    from kfp_tune.core.errors import shown
-
     if not isinstance(name, str):
         raise InvalidRequestError(f"KatibClient.{method}: name: expected a name (str), got {shown(name)}")
     return name
@@ -640,7 +638,7 @@ class KatibClient:
         _refuse_as_katibs_webhook(parameters, algorithm_name, objective_goal)
         with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters):
             if host is None:
-                tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True)  # recorded, as Katib's would be  # in this process a trial's report_metrics calls and its prints are both read
+                tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True)  # the namespace recorded as Katib's would be; here a trial's report_metrics calls and its prints are both read
                 return
             # sent as tune(host=) sends it, with the collector asked for: Katib's SDK puts the kind in
             # metricsCollectorSpec, and a Push trial's reports are read, not its output

@@ -64,6 +64,13 @@ this, :meth:`~kfp_tune.stores.retry.RetryingStore.cut_window`): "stopping at onc
 out the rest of a five-minute window."""
 
 
+def stop_store_retries_soon(store: object) -> None:
+    """Stopping at once: a store that is down (a :class:`RetryingStore`) gets
+    :data:`STORE_SECONDS_AFTER_STOP_AT_ONCE` more, not the rest of its retry window."""
+    if isinstance(store, RetryingStore):
+        store.cut_window(STORE_SECONDS_AFTER_STOP_AT_ONCE)
+
+
 NOTICE = "kfp_tune_notice"
 """A log record's attribute that marks it as a notice to the person running the command: the
 CLI (which configures logging) shows it as a plain line, not as a log record."""
@@ -150,8 +157,7 @@ class _Schedule:
         else:
             self.wait_until = time.monotonic()
             log.warning("%s", stop_notice(signal_name, first=False), extra={NOTICE: True})
-            if isinstance(self.view.records.store, RetryingStore):
-                self.view.records.store.cut_window(STORE_SECONDS_AFTER_STOP_AT_ONCE)
+            stop_store_retries_soon(self.view.records.store)
         launcher.interrupt(force=not first)
         with self.cond:
             self.cond.notify_all()
