@@ -121,6 +121,10 @@ def test_every_kind_runs_to_its_condition(clusters, kind, outcome):
     assert out.phase == outcome
     if outcome == "Failed":
         assert out.reason == "BackoffLimitExceeded" and "simulated failed" in out.message
+    elif spec["kind"] == "Job":  # the condition it met gives the trial's its job reason and message, as in Katib
+        assert (out.reason, out.message) == ("CompletionsReached", "Reached expected number of succeeded pods")
+    elif spec["apiVersion"].startswith("kubeflow.org/"):
+        assert out.reason == f"{spec['kind']}Succeeded" and out.message.endswith("successfully completed.")
     assert out.logs == {container: "loss=0.125\n"}
     created = [c for c in kube.calls if c.method == "POST" and c.body.get("kind") == spec["kind"]]
     assert len(created) == 1 and created[0].body["metadata"]["name"] == TRIAL and created[0].status == 201

@@ -51,7 +51,7 @@ def test_a_job_whose_pods_do_not_carry_the_labels_fails_naming_them(kube: FakeKu
 def test_a_push_trial_reports_from_any_pod_and_is_not_failed(kube: FakeKube) -> None:
     """Katib runs no collector for Push: primaryPodLabels choose nothing that matters."""
     out = launch(kube, job_with_pod_labels({"role": "master"}, collector="Push"))
-    assert (out.phase, out.reason) == ("Succeeded", "")
+    assert (out.phase, out.reason) == ("Succeeded", "CompletionsReached")  # the Job's own condition: no PrimaryPodNotFound
 
 
 def test_katibs_mpijob_example_on_the_training_operator_shows_the_launchers_labels(clusters: Any) -> None:

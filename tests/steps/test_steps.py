@@ -88,13 +88,14 @@ def _args(mode: str) -> dict:
 
 
 class JobEnding(Launcher):
-    """A launcher whose every trial's job fails with the reason and message given (a cluster's Job's)."""
+    """A launcher whose every trial's job ends (by default fails) with the reason and message
+    given (a cluster's Job's), printing ``log``."""
 
-    def __init__(self, reason: str, message: str):
-        self.reason, self.message = reason, message
+    def __init__(self, reason: str, message: str, phase: str = "Failed", log: str = ""):
+        self.reason, self.message, self.phase, self.log = reason, message, phase, log
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
-        return LaunchOutcome("Failed", reason=self.reason, message=self.message, logs={"main": ""})
+        return LaunchOutcome(self.phase, reason=self.reason, message=self.message, logs={"main": self.log})
 
 
 @pytest.mark.parametrize("job_reason,job_message,reason,message", [
@@ -113,6 +114,24 @@ def test_a_failed_trials_condition_is_katibs_with_its_jobs_reason_and_message(lo
     result = steps.collect_metrics(records, name)
     assert (result.status, result.reason, result.message) == ("Failed", reason, message)
     assert load_state(records).trial(name).ended.reason == job_reason  # the launcher's own word is kept as it came
+
+
+@pytest.mark.parametrize("log,status,reason,message", [
+    ("loss=0.5\n", "Succeeded", "TrialSucceeded. Job reason: CompletionsReached", "Trial has succeeded. Job message: Reached expected number of succeeded pods"),
+    ("", "MetricsUnavailable", "MetricsUnavailable. Job reason: CompletionsReached",
+     "the trial did not report the objective metric 'loss': the StdOut collector found none in the trial's output; "
+     "it reads lines of the form loss=<number> (Katib's default filter). Job message: Reached expected number of succeeded pods"),
+])
+def test_succeeded_and_metrics_unavailable_conditions_carry_the_jobs_too(local_store, log, status, reason, message):
+    """Katib's trial controller adds the condition the job met to a Succeeded or MetricsUnavailable
+    trial's as it does to a Failed one's (trial_controller_util.go, UpdateTrialStatusCondition):
+    a Kubernetes 1.31 Job's CompletionsReached. kfp-tune did for Failed trials only."""
+    experiment, records = _records(local_store)
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    job = JobEnding("CompletionsReached", "Reached expected number of succeeded pods", phase="Succeeded", log=log)
+    assert steps.launch_trial(records, job, name) == "Succeeded"
+    result = steps.collect_metrics(records, name)
+    assert (result.status, result.reason, result.message) == (status, reason, message)
 
 
 @pytest.mark.parametrize("mode,status", [("fail", "Failed"), ("silent", "MetricsUnavailable")])

@@ -787,9 +787,16 @@ class FakeKube:
                 self._delete(("", "pods", namespace, pod), "Background")
         kubeflow = resource.group == "kubeflow.org"
         kind_type = ("Succeeded" if kubeflow else "Complete") if script.outcome == "Succeeded" else "Failed"
+        reason, message = script.reason or kind_type, f"simulated {script.outcome.lower()}"
+        if script.outcome == "Succeeded" and not script.reason:  # as the controllers word it
+            kind, where = obj["kind"], f'{obj["metadata"]["namespace"]}/{obj["metadata"]["name"]}'
+            if kubeflow:  # the training-operator's
+                reason, message = f"{kind}Succeeded", f"{kind} {where} successfully completed."
+            elif kind == "Job":  # Kubernetes 1.31's Job controller
+                reason, message = "CompletionsReached", "Reached expected number of succeeded pods"
         obj["status"] = {"conditions": [
             {"type": "Created", "status": "True"},
-            {"type": kind_type, "status": "True", "reason": script.reason or kind_type, "message": f"simulated {script.outcome.lower()}"},
+            {"type": kind_type, "status": "True", "reason": reason, "message": message},
         ]}
 
     def _tick(self) -> None:

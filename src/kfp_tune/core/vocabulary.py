@@ -76,15 +76,21 @@ Katib's reasons finds these trials too. ``ended`` records of earlier versions sa
 
 TRIAL_FAILED_REASON = "TrialFailed"
 TRIAL_FAILED_MESSAGE = "Trial has failed"
-"""A Failed trial's condition reason and message, before its job's (``with_job_condition``)."""
+TRIAL_SUCCEEDED_REASON = "TrialSucceeded"
+TRIAL_SUCCEEDED_MESSAGE = "Trial has succeeded"
+METRICS_UNAVAILABLE_REASON = "MetricsUnavailable"
+"""A Failed, Succeeded or MetricsUnavailable trial's condition reason and message, before its
+job's (``with_job_condition``); a MetricsUnavailable trial's message says what it lacks."""
 
 
 def with_job_condition(reason: str, message: str, job_reason: str, job_message: str) -> tuple[str, str]:
     """A trial condition's reason and message with its job's, as Katib's trial controller writes
-    them (trial_controller_util.go, ``UpdateTrialStatusCondition``): ``TrialFailed. Job reason:
-    BackoffLimitExceeded`` and ``Trial has failed. Job message: exit code 1: ...``, each as it is
-    where the job gave none. The job's are what the launcher saw (a local process's ``Error``,
-    its exit code and log tail; a Job's own), so the form is the same locally and on a cluster."""
+    them for a Succeeded, MetricsUnavailable or Failed trial (trial_controller_util.go,
+    ``UpdateTrialStatusCondition``): ``TrialFailed. Job reason: BackoffLimitExceeded`` and ``Trial
+    has failed. Job message: exit code 1: ...``, each as it is where the job gave none. The job's
+    are what the launcher saw (a local process's ``Error``, its exit code and log tail; the
+    condition a Job met, e.g. ``CompletionsReached``), so the form is the same locally and on a
+    cluster; a local trial that succeeds gives none."""
     return (f"{reason}. Job reason: {job_reason}" if job_reason else reason,
             f"{message}. Job message: {job_message}" if job_message else message)
 

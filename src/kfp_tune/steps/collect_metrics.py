@@ -18,8 +18,11 @@ from kfp_tune.core.vocabulary import (
     EARLY_STOP_MESSAGE,
     EARLY_STOP_REASON,
     FUNCTION_TRIAL_KIND,
+    METRICS_UNAVAILABLE_REASON,
     TRIAL_FAILED_MESSAGE,
     TRIAL_FAILED_REASON,
+    TRIAL_SUCCEEDED_MESSAGE,
+    TRIAL_SUCCEEDED_REASON,
     CollectorKind,
     LaunchPhase,
     TrialStatus,
@@ -62,11 +65,13 @@ def collect_metrics(
         status = TrialStatus.FAILED
         reason, message = with_job_condition(TRIAL_FAILED_REASON, TRIAL_FAILED_MESSAGE, ended.reason, ended.message)
     elif objective.objective_metric_name not in metrics and objective.objective_metric_name not in texts:
-        status, reason = TrialStatus.METRICS_UNAVAILABLE, "MetricsUnavailable"
+        status = TrialStatus.METRICS_UNAVAILABLE
         reported = {m.name for m in logs} | set(texts)
-        message = missing_objective(experiment, reported, _output_hints(records, experiment, trial.name, reported))
+        missing = missing_objective(experiment, reported, _output_hints(records, experiment, trial.name, reported))
+        reason, message = with_job_condition(METRICS_UNAVAILABLE_REASON, missing, ended.reason, ended.message)
     else:
-        status, reason, message = TrialStatus.SUCCEEDED, "TrialSucceeded", "Trial has succeeded"
+        status = TrialStatus.SUCCEEDED
+        reason, message = with_job_condition(TRIAL_SUCCEEDED_REASON, TRIAL_SUCCEEDED_MESSAGE, ended.reason, ended.message)
     result = TrialResult(
         trial=trial.name,
         status=status,

@@ -204,7 +204,8 @@ def record_trial(records: Any, run_id: str, trial_name: str, values: Mapping[str
         if stops_after_end(view.state, trial_name, curve):  # reported what stops it, and never asked (or asked before the last report)
             view.record_trial(trial_name, TrialEnded.now(trial_name, LaunchPhase.EARLY_STOPPED, EARLY_STOP_REASON, EARLY_STOP_MESSAGE, 0))
         else:
-            view.record_trial(trial_name, TrialEnded.now(trial_name, LaunchPhase.SUCCEEDED, "Completed", "the trial's component task succeeded", 0))
+            # a KFP task gives no condition of its own: the trial's is Katib's plain TrialSucceeded
+            view.record_trial(trial_name, TrialEnded.now(trial_name, LaunchPhase.SUCCEEDED, "", "", 0))
     result = collect_metrics(records, trial_name, collect=lambda *_: logs, view=view)
     state = view.refresh()
     write_status(records, state, decide(state, rounds_left=1), utc_now())

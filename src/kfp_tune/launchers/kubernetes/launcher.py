@@ -702,11 +702,13 @@ class KubernetesLauncher(Launcher):
                 message = str(failed.get("message") or "") or _failed_message(resource)
                 logs = self._logs(trial, kind, name, uid, output, ended=True)
                 return _stopped_at_end(trial, output, logs) or LaunchOutcome(LaunchPhase.FAILED, reason=reason, message=message, logs=logs)
-            if success and conditions.holds(success, resource):
+            succeeded = conditions.met(success, resource) if success else None
+            if succeeded is not None:  # its reason and message are the job's, as for a failure (Katib's GetDeployedJobStatus)
                 logs = self._logs(trial, kind, name, uid, output, ended=True)
                 if not logs:
                     self._check_primary_pod(trial, kind, name, uid)
-                return _stopped_at_end(trial, output, logs) or LaunchOutcome(LaunchPhase.SUCCEEDED, logs=logs)
+                return _stopped_at_end(trial, output, logs) or LaunchOutcome(
+                    LaunchPhase.SUCCEEDED, reason=str(succeeded.get("reason") or ""), message=str(succeeded.get("message") or ""), logs=logs)
             if timeout is not None and time.monotonic() - started >= timeout:
                 logs = self._logs(trial, kind, name, uid, output)  # still running: an unfinished last line may go on
                 self._delete(kind, name)
