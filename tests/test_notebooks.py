@@ -169,6 +169,7 @@ def test_function_notebook_tunes_on_a_host(monkeypatch, namespace):
         server.shutdown()
     (run,) = fake.runs.values()
     assert run["run_id"] in text and "skipping wait" in text
+    assert run["service_account"] == "kfp-tune-launcher"  # the account manifests/rbac.yaml gives the launcher's rights, as notebook 02's runs
     assert f"its records: {cluster_store_default(namespace)}" in text  # the store wait() reads, said
     assert [e["display_name"] for e in fake.experiments.values()] == ["kfp-tune-examples"]
     spec = run["pipeline_spec"]["pipeline_spec"]
