@@ -17,9 +17,12 @@ call (the free slots), for a bracket's new configurations and in the promotion c
 controller refuses an answer of another length; so there the brackets follow the batching.
 kfp-tune uses each bracket's own ``n``, the one Katib computes before it is replaced.
 
-Rebuilt from the history on every call: the schedule is a fixed sequence of slots, and the
-trials fill them in index order, so the state (which bracket, which rung, who was promoted) is
-replayed, never stored. A bracket's new configurations are drawn as ``random`` draws them, so
+Rebuilt from the history on every call: the schedule is a fixed sequence of rungs, and the
+trials, in the order they were suggested, are placed in them, so the state (which bracket, which
+rung, who was promoted) is replayed, never stored. A promotion rung's members are the trials of
+its promoted points, found by point; a first rung's, the first trials no rung has taken. So a
+trial given back (its run interrupted) while trials suggested after it finished leaves its own
+place empty, and that place's point is suggested again. A bracket's new configurations are drawn as ``random`` draws them, so
 each parameter's distribution applies (normal and logNormal included); the resource parameter
 is set by the schedule and its distribution ignored. Katib's hyperband draws every parameter
 uniformly between its bounds, whatever its distribution. A rung waits for the one before it: when the next slots need results
@@ -30,7 +33,7 @@ for a running trial to end. After the last bracket the algorithm says the space 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -42,6 +45,10 @@ from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_bracket_res
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_DRAWS = 200
+
+Slot = tuple[dict[str, Value], float | None, bool]
+"""A trial as hyperband places it: its assignment, its loss (None while pending or when it
+failed), and whether it has finished."""
 
 
 @dataclass(frozen=True)
@@ -109,36 +116,33 @@ class Hyperband:
         space = problem.space
         resource = space[self.resource_name]
         r_l = largest_resource(self.r_l, resource)
-        # Every trial in slot order: finished ones (with a score, None if it failed), then pending.
-        # A trial given back (its run interrupted) held no slot: its place is filled again.
-        slots: list[tuple[dict[str, Value], float | None, bool]] = [
-            (t.assignment, problem.loss(t), True) for t in spent(history)
-        ] + [(a, None, False) for a in pending]
-        used = {space.key(a) for a, _, _ in slots}
+        # Every trial in the order it was suggested: finished ones (with a score, None if it
+        # failed), then pending. A trial given back (its run interrupted) is not among them: its
+        # place is filled again, and trials suggested after it may have finished meanwhile.
+        slots: list[Slot] = [(t.assignment, problem.loss(t), True) for t in spent(history)] + [(a, None, False) for a in pending]
+        keys = [space.key(a) for a, _, _ in slots]
+        claimed = [False] * len(slots)
+        used = set(keys)
         out: list[dict[str, Value]] = []
-        position = 0
         for rungs in schedule(r_l, self.eta):
-            previous: list[tuple[dict[str, Value], float | None, bool]] = []
+            previous: list[Slot] = []
             for rung in rungs:
-                if rung.level == 0:
-                    size = rung.size
+                if rung.level == 0:  # any configuration fills a place: the first trials no rung has taken
+                    members = _claim_first(slots, claimed, rung.size)
+                    wanted: list[dict[str, Value] | None] = [None] * (rung.size - len(members))
                 else:
                     if any(not done for _, _, done in previous):
                         return marked_repeats(Suggestions(out, waiting=True), history, space.key)  # the rung below is still running
                     ranked = sorted((p for p in previous if p[1] is not None), key=lambda p: p[1])  # type: ignore[arg-type, return-value]
-                    size = min(rung.size, len(ranked))
-                members = slots[position : position + size]
-                for slot in range(len(members), size):
+                    promoted = [{**a, self.resource_name: self._resource_value(resource, rung)} for a, _, _ in ranked[: rung.size]]
+                    members, wanted = _claim_matching(slots, keys, claimed, promoted, space.key)  # each promoted point's own trial
+                for point in wanted:
                     if len(out) == n:
                         return marked_repeats(Suggestions(out), history, space.key)
-                    if rung.level == 0:
-                        assignment = self._new_configuration(space, rung, rng, used)
-                    else:
-                        assignment = {**ranked[slot][0], self.resource_name: self._resource_value(resource, rung)}
+                    assignment = self._new_configuration(space, rung, rng, used) if point is None else point
                     used.add(space.key(assignment))
                     out.append(assignment)
                     members.append((assignment, None, False))
-                position += size
                 previous = members
         return marked_repeats(Suggestions(out, exhausted=True), history, space.key)
 
@@ -152,6 +156,38 @@ class Hyperband:
             if space.key(assignment) not in used:
                 return assignment
         raise ValueError("hyperband could not find a new configuration: the search space is too small for its brackets")
+
+
+def _claim_first(slots: list[Slot], claimed: list[bool], size: int) -> list[Slot]:
+    """The first ``size`` trials no rung has taken yet, in the order they were suggested, now taken."""
+    members: list[Slot] = []
+    for index, slot in enumerate(slots):
+        if len(members) == size:
+            break
+        if not claimed[index]:
+            claimed[index] = True
+            members.append(slot)
+    return members
+
+
+def _claim_matching(
+    slots: list[Slot], keys: list[tuple[Value, ...]], claimed: list[bool], promoted: list[dict[str, Value]], key: Callable[[dict[str, Value]], tuple[Value, ...]]
+) -> tuple[list[Slot], list[dict[str, Value] | None]]:
+    """The trials that ran (or run) the promoted points, each the first one not yet taken with
+    that point, now taken; and the promoted points no trial has, to suggest. Matched by point,
+    not by place: a promoted trial given back leaves a hole that later trials of its rung, or the
+    next bracket's, have moved into, so the places no longer say which point is missing."""
+    members: list[Slot] = []
+    missing: list[dict[str, Value] | None] = []
+    for point in promoted:
+        wanted = key(point)
+        index = next((i for i, k in enumerate(keys) if k == wanted and not claimed[i]), None)
+        if index is None:
+            missing.append(point)
+        else:
+            claimed[index] = True
+            members.append(slots[index])
+    return members, missing
 
 
 def adjust_space(space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:

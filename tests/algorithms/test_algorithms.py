@@ -552,6 +552,38 @@ def test_hyperband_runs_a_rung_member_an_interrupt_gave_back_again():
     assert top == [{"x": min(a["x"] for a in promoted), "epochs": 9}] and not hyperband.suggest(problem, history + killed + done, [], 1, np.random.default_rng(3)).repeats
 
 
+def test_hyperband_runs_the_missing_promotion_when_trials_after_it_finished():
+    """A promoted trial given back while trials suggested after it finished: the best of rung 1
+    interrupted and the next two done; the top rung's trial interrupted and the next bracket's
+    first rung done. The missing point is run again (a repeat of the point given back), not the
+    third best twice nor a new configuration in its place."""
+    from kfp_tune.algorithms.hyperband import Hyperband
+
+    space = SearchSpace((Parameter("x", "double", 0.0, 1.0), Parameter("epochs", "int", 1, 9)))
+    problem = Problem(space, "minimize", "loss", {})
+    hyperband = Hyperband({"resource_name": "epochs", "r_l": 9, "eta": 3})
+
+    def ran(assignments: list, name: str) -> list[FinishedTrial]:
+        return [FinishedTrial(f"{name}{i}", a, "Succeeded", a["x"]) for i, a in enumerate(assignments)]
+
+    history = ran(hyperband.suggest(problem, [], [], 9, np.random.default_rng(0)).assignments, "t")
+    best, second, third = hyperband.suggest(problem, history, [], 3, np.random.default_rng(1)).assignments
+    history += [FinishedTrial("k0", best, "Killed", None, given_back=True), *ran([second, third], "r")]
+    again = hyperband.suggest(problem, history, [], 1, np.random.default_rng(2))
+    assert (again.assignments, again.repeats) == ([best], True)
+    history += ran([best], "b")
+    top = hyperband.suggest(problem, history, [], 1, np.random.default_rng(3)).assignments
+    assert top == [{"x": best["x"], "epochs": 9}]
+    next_bracket = hyperband.suggest(problem, history + ran(top, "p"), [], 5, np.random.default_rng(4)).assignments
+    assert {a["epochs"] for a in next_bracket} == {3}
+    history += [FinishedTrial("k1", top[0], "Killed", None, given_back=True), *ran(next_bracket, "n")]
+    again = hyperband.suggest(problem, history, [], 1, np.random.default_rng(5))
+    assert (again.assignments, again.repeats) == (top, True)
+    history += ran(top, "q")
+    promoted = hyperband.suggest(problem, history, [], 2, np.random.default_rng(6)).assignments
+    assert promoted == [{"x": x, "epochs": 9} for x in sorted(a["x"] for a in next_bracket)[:2]]
+
+
 def test_grid_tries_a_point_an_interrupt_gave_back_again():
     space = SearchSpace((Parameter("k", "int", 1, 3),))
     problem = Problem(space, "minimize", "loss", {})
