@@ -27,7 +27,7 @@ from kfp_tune import search
 from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.template import substitute
-from kfp_tune.remote import RemoteArgumentError, RemoteTuning, function_job_experiment
+from kfp_tune.remote import RemoteArgumentError, RemoteTuning, function_job_experiment, trial_resources
 
 SECRET = "kfptune-not-to-be-sent-77c1"
 
@@ -161,6 +161,13 @@ def test_what_is_sent_for_a_function(kfp_host):
     assert "texts = {'x': r'''${trialParameters.x}''', 'c': r'''${trialParameters.c}'''}" in script
     assert "def _kfp_tune_trial(_kfp_tune_objective=quadratic):" in script
     assert lines[-1] == 'python3 -u "$kfp_tune_program"'  # last, so Katib's webhook can append its redirect
+
+
+def test_resources_per_trial_takes_every_suffix_kubernetes_does():
+    """A part of a core in micro- or nano-cores (apimachinery's ``u`` and ``n``) is a quantity
+    Kubernetes takes; it was refused."""
+    assert trial_resources({"cpu": "500000u"}) == {"limits": {"cpu": "500000u"}, "requests": {"cpu": "500000u"}}
+    assert trial_resources({"requests": {"cpu": "250000000n"}}) == {"requests": {"cpu": "250000000n"}}
 
 
 def test_the_trial_job_on_kubernetes_runs_the_substituted_function():
@@ -473,6 +480,8 @@ def _named_like_a_builtin():
         ({"env_per_trial": {"A": True}}, "env_per_trial['A']: expected a string or a number as the value, got bool"),
         ({"env_per_trial": [{"name": "A", "valueFrom": {"secretKeyRef": {}}, "value": "v"}]}, "env_per_trial['A']: valueFrom: expected exactly one of"),
         ({"resources_per_trial": {"gpu": "half"}}, "resources_per_trial['gpu']: expected a Kubernetes quantity"),
+        ({"resources_per_trial": {"cpu": "2\n"}}, "resources_per_trial['cpu']: expected a Kubernetes quantity"),
+        ({"resources_per_trial": {"memory": "-1Gi"}}, "resources_per_trial['memory']: expected a Kubernetes quantity"),
         ({"resources_per_trial": {"gpu": "0.5"}}, "resources_per_trial['gpu']: expected a whole number of GPUs"),
         ({"resources_per_trial": {"tpu": 1}}, "resources_per_trial['tpu']: expected one of"),
         ({"resources_per_trial": {"limits": {"nvidia.com/gpu": 1}, "requests": {"nvidia.com/gpu": 2}}}, "the request equal to the limit"),

@@ -45,6 +45,7 @@ from urllib.parse import urlsplit
 
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
 from kfp_tune.core.errors import ExperimentNotFound, KfpTuneError, SpecError, StoreError, masked_url, shown
+from kfp_tune.core.job_fields import QUANTITY
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import is_dns_subdomain
 from kfp_tune.core.spec import (
@@ -72,7 +73,6 @@ FINISHED_RUN_STATES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "ERROR", "CAN
 """KFP v2 run states after which a run does no more (kfp's own wait leaves out CANCELED)."""
 GPU = "nvidia.com/gpu"
 _FLAT_RESOURCES = {"cpu": "cpu", "memory": "memory", "gpu": GPU, GPU: GPU, "ephemeral-storage": "ephemeral-storage"}
-_QUANTITY = re.compile(r"^[+]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$")
 _ENV_NAME = re.compile(r"^[-._a-zA-Z][-._a-zA-Z0-9]*$")
 _VALUE_FROM = ("secretKeyRef", "configMapKeyRef", "fieldRef", "resourceFieldRef")
 _ENV_FROM = ("secretRef", "configMapRef")
@@ -290,7 +290,7 @@ def trial_script(
 
 def _quantity(argument: str, value: Any) -> str:
     text = str(value) if isinstance(value, (int, float, str)) and not isinstance(value, bool) else None
-    if text is None or not _QUANTITY.match(text):
+    if text is None or not QUANTITY.match(text) or text.startswith("-"):  # a trial asks for no negative amount
         raise _refuse(argument, f"expected a Kubernetes quantity such as 2, 500m or 4Gi, got {shown(value)}")
     return text
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+from fractions import Fraction
 
 import pytest
 
@@ -14,6 +15,7 @@ from conftest import REPO, quadratic_experiment
 from kfp_tune.core.errors import SpecError
 from kfp_tune.core.job_fields import kubernetes_version, unknown_job_fields
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.quantities import trial_resource_amounts
 
 JOB = "spec.trialTemplate.trialSpec"
 POD = f"{JOB}.spec.template.spec"
@@ -116,6 +118,29 @@ def test_a_limit_or_request_that_is_not_a_quantity_is_refused_where_it_is():
         f"{container}.limits.memory": "expected a Kubernetes quantity such as 2, 500m or 4Gi, got 'lots'",
         f"{container}.requests.cpu": "expected a Kubernetes quantity such as 2, 500m or 4Gi, got '2 cores'",
     }
+
+
+@pytest.mark.parametrize("amount", ["500000u", "250000000n", "1.", ".5", "+2", "1e3", "1E3", "1e-3", "1E+3", "1E", "1.5Ki", "0.5Gi"])
+def test_every_quantity_apimachinery_parses_passes_and_reads_as_it_does(amount):
+    """apimachinery's grammar (quantity.go): a signed number and a suffix, binary (Ki..Ei), decimal
+    (n, u, m, k..E; a lone E is exa) or an exponent. ``cpu: 500000u`` (half a core) or
+    ``250000000n`` in a trial template were refused though Katib takes them."""
+    def edit(job):
+        job["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"cpu": amount}}
+    trial = load_experiment(_experiment(edit))
+    expected = {"500000u": Fraction(1, 2), "250000000n": Fraction(1, 4), "1.": 1, ".5": Fraction(1, 2), "+2": 2, "1e3": 1000, "1E3": 1000,
+                "1e-3": Fraction(1, 1000), "1E+3": 1000, "1E": 10**18, "1.5Ki": 1536, "0.5Gi": 2**29}[amount]
+    assert trial_resource_amounts(trial) == {"cpu": expected}
+
+
+@pytest.mark.parametrize("amount", ["2\n", "1e", "1e1.5", "1ki", "1Ki ", "1mi", "1.5.2", "1 m", "0x10", "1_000"])
+def test_text_apimachinery_refuses_as_a_quantity_is_refused(amount):
+    """Go's ParseQuantity refuses ``2`` with a newline after it (a pattern ending in ``$`` let it
+    by), an exponent with no digits or a fraction, and a suffix it does not know."""
+    def edit(job):
+        job["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"memory": amount}}
+    where = f"{POD}.containers[0].resources.requests.memory"
+    assert _errors(_experiment(edit)) == {where: f"expected a Kubernetes quantity such as 2, 500m or 4Gi, got {amount!r}"}
 
 
 @pytest.mark.parametrize("policy", ["Always", "never"])

@@ -27,9 +27,11 @@ JOB_API_VERSION, JOB_KIND = "batch/v1", "Job"
 # The restart policies Kubernetes accepts in a Job's pod template; Always (a Pod's default) is refused
 # when the Job is created, after Katib has admitted the experiment.
 JOB_RESTART_POLICIES = ("OnFailure", "Never")
-# Kubernetes' resource.Quantity: a signed decimal number with a binary (Ki..Ei), decimal (m, k..E)
-# or exponent (e3) suffix. Katib's conversion to a typed Job parses every limit and request.
-QUANTITY = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[mkMGTPE])?$")
+# Kubernetes' resource.Quantity, apimachinery's grammar (quantity.go): a signed number (1, 1.5, 1., .5)
+# and a binary (Ki..Ei), decimal (n, u, m, k..E) or exponent (e3, E-3) suffix, and nothing after it
+# (\Z: a trailing newline is refused, as ParseQuantity refuses it). Katib's conversion to a typed Job
+# parses every limit and request.
+QUANTITY = re.compile(r"\A[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?\Z")
 _LIST = re.compile(r"^list\[(.+)\]$")
 _MAP = re.compile(r"^dict\(str, (.+)\)$")
 
