@@ -74,7 +74,7 @@ def new_entry(
         )
     if isinstance(settings, (str, bytes)) or not all(isinstance(s, Setting) for s in settings):
         raise TypeError(f"{name!r}: settings must be a list of kfp_tune.core.catalogue.Setting (int_setting, float_setting, choice_setting, str_setting)")
-    return CatalogueEntry(name, tuple(settings), check_problem=check_problem, help=help)
+    return CatalogueEntry(name, tuple(settings), check_problem=check_problem, help=help, in_katib=False)
 
 
 def imported_on_use(path: str) -> Callable[..., Any]:

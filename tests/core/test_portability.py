@@ -319,6 +319,42 @@ def test_early_stopping_with_hyperband_is_noted() -> None:
     assert katib_notes(load_experiment(doc)) == []
 
 
+KATIB_DEFAULT_CONFIG_ALGORITHMS = {"random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "enas", "darts", "pbt"}
+"""The suggestions Katib's default katib-config names (manifests/v1beta1/installs/katib-standalone/katib-config.yaml,
+the same in every install); its earlyStoppings: medianstop."""
+
+
+def test_the_catalogue_knows_which_names_katibs_default_config_serves() -> None:
+    from kfp_tune.core.catalogue import ALGORITHMS, EARLY_STOPPING
+
+    assert {name for name, entry in ALGORITHMS.items() if entry.in_katib} == KATIB_DEFAULT_CONFIG_ALGORITHMS
+    assert {name for name, entry in EARLY_STOPPING.items() if entry.in_katib} == {"medianstop"}
+
+
+def test_an_algorithm_katibs_default_config_has_no_service_for_is_noted() -> None:
+    """Katib's webhook refuses an algorithmName its katib-config lacks (validator.go, 'unable to get
+    Suggestion config data for algorithm'): kfp-tune's regularized-evolution ran with no note."""
+    doc = load_katib_example("nas_enas-cpu.yaml")
+    assert katib_notes(load_experiment(doc)) == []
+    doc["spec"]["algorithm"] = {"algorithmName": "regularized-evolution"}
+    notes = {note.path: note.message for note in katib_notes(load_experiment(doc))}
+    assert notes == {
+        "spec.algorithm.algorithmName": "Katib's webhook refuses 'regularized-evolution' unless the cluster's katib-config names a service for it "
+        "(its default one does not: validator.go, 'unable to get Suggestion config data for algorithm regularized-evolution'); kfp-tune runs it"
+    }
+
+
+def test_a_plugins_new_algorithm_or_early_stopping_name_is_noted(clean_plugin_registries: None) -> None:
+    from kfp_tune.algorithms import early_stopping, registry
+
+    registry.register("my-search", lambda settings: None, settings=())
+    early_stopping.register("my-stop", lambda settings: None, settings=())
+    notes = _notes(**{"spec.algorithm": {"algorithmName": "my-search"}, "spec.earlyStopping": {"algorithmName": "my-stop"}})
+    assert list(notes) == ["spec.earlyStopping.algorithmName", "spec.algorithm.algorithmName"]
+    assert "unable to get EarlyStopping config data for algorithm my-stop" in notes["spec.earlyStopping.algorithmName"]
+    assert "unable to get Suggestion config data for algorithm my-search" in notes["spec.algorithm.algorithmName"]
+
+
 def test_validate_prints_the_early_stopping_note_and_exits_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = quadratic_experiment(**{"spec.earlyStopping": MEDIANSTOP, "spec.metricsCollectorSpec": {"collector": {"kind": "Push"}}})
     path = tmp_path / "push.yaml"

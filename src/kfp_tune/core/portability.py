@@ -5,7 +5,8 @@ suggestion may cost (``n_ei_candidates``, hyperband's brackets, enas's candidate
 :mod:`kfp_tune.core.validation`, :data:`kfp_tune.core.catalogue.MAX_ENAS_OPERATIONS`) and a
 few setting values Katib's checks admit that no run can use (docs/guide.md, "Katib
 compatibility": a hyperband r_l below 1, some infinities, n_ei_candidates 0), and a
-little more than Katib: names longer than Katib's 40 characters, a setting that Katib's other
+little more than Katib: an algorithm or early stopping name Katib's default katib-config has no
+service for (regularized-evolution, a plug-in's new name), names longer than Katib's 40 characters, a setting that Katib's other
 service for the same algorithm knows (``tpe`` runs on hyperopt in Katib's default configuration,
 ``multivariate-tpe`` on Optuna; kfp-tune takes both services' settings for both), settings of its
 own (``kappa``, ``xi``), a grid smaller than ``maxTrialCount``, normal distributions where Katib's
@@ -34,7 +35,16 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS, HYPERBAND_DEFAULT_ETA, did_you_mean, hyperband_resources, hyperband_s_max, parse_settings
+from kfp_tune.core.catalogue import (
+    ALGORITHMS,
+    DARTS_PARAMETERLESS,
+    EARLY_STOPPING,
+    HYPERBAND_DEFAULT_ETA,
+    did_you_mean,
+    hyperband_resources,
+    hyperband_s_max,
+    parse_settings,
+)
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.collector_checks import collector_notes
 from kfp_tune.core.errors import FieldError
@@ -116,6 +126,8 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
         return notes
     name = algorithm.algorithm_name
     given = [s.name for s in algorithm.algorithm_settings]
+    if name in ALGORITHMS and not ALGORITHMS[name].in_katib:
+        notes.append(_not_in_katib_note("spec.algorithm.algorithmName", "Suggestion", name))
     notes += _setting_name_notes(name, given, _unread_seed_ignored(name, algorithm.algorithm_settings))
     for required in KATIB_REQUIRED_SETTINGS.get(name, ()):
         if required not in given:
@@ -229,6 +241,9 @@ def _early_stopping_notes(experiment: Experiment) -> list[FieldError]:
     if spec.early_stopping is None:
         return []
     notes: list[FieldError] = []
+    name = spec.early_stopping.algorithm_name
+    if name in EARLY_STOPPING and not EARLY_STOPPING[name].in_katib:
+        notes.append(_not_in_katib_note("spec.earlyStopping.algorithmName", "EarlyStopping", name))
     kind = spec.collector_kind
     path = "spec.metricsCollectorSpec.collector.kind"
     if kind == CollectorKind.TENSORFLOW_EVENT:
@@ -255,6 +270,16 @@ def _early_stopping_notes(experiment: Experiment) -> list[FieldError]:
             )
         )
     return notes
+
+
+def _not_in_katib_note(path: str, config: str, name: str) -> FieldError:
+    """A catalogue name Katib's default katib-config has no service for (``config``: Suggestion
+    or EarlyStopping, as validator.go words it)."""
+    return FieldError(
+        path,
+        f"Katib's webhook refuses {name!r} unless the cluster's katib-config names a service for it (its default one does not: "
+        f"validator.go, 'unable to get {config} config data for algorithm {name}'); kfp-tune runs it",
+    )
 
 
 def _is_zero(text: str) -> bool:
