@@ -25,7 +25,9 @@ trial given back (its run interrupted) while trials suggested after it finished 
 place empty, and that place's point is suggested again. A bracket's new configurations are drawn as ``random`` draws them, so
 each parameter's distribution applies (normal and logNormal included); the resource parameter
 is set by the schedule and its distribution ignored. Katib's hyperband draws every parameter
-uniformly between its bounds, whatever its distribution. A rung waits for the one before it: when the next slots need results
+uniformly between its bounds, whatever its distribution. Each is a configuration no trial has at
+that resource while one is left; after that one is repeated (marked ``repeats``), as Katib, whose
+draws are with replacement, runs a space smaller than its brackets. A rung waits for the one before it: when the next slots need results
 that are not in yet, fewer suggestions come back with ``waiting=True``, and a free slot waits
 for a running trial to end. After the last bracket the algorithm says the space is exhausted, and the experiment ends.
 """
@@ -41,7 +43,8 @@ import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, marked_repeats, spent
 from kfp_tune.algorithms.random_search import sample_value
-from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_bracket_resources, hyperband_s_max
+from kfp_tune.algorithms.space_tools import finite_size, grid_points
+from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_bracket_resources, hyperband_configurations
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_DRAWS = 200
@@ -64,11 +67,9 @@ def schedule(r_l: float, eta: float) -> list[list[Rung]]:
     rungs when trials fail), with Katib's sizes and resources (see the module docstring)."""
     if not r_l >= 1:
         raise ValueError(f"hyperband needs r_l of at least 1 (its largest resource), got {r_l}")
-    top = hyperband_s_max(r_l, eta)
     brackets = []
-    for resources in hyperband_bracket_resources(r_l, eta):  # brackets s = top down to 0, a rung's resource each
+    for resources, n in zip(hyperband_bracket_resources(r_l, eta), hyperband_configurations(r_l, eta), strict=True):  # brackets s_max down to 0
         s = len(resources) - 1
-        n = math.ceil(float(top + 1) * (eta**s / float(s + 1)))  # Katib's _new_hbParameters
         rungs = [Rung(s, 0, n, resources[0])]
         for i in range(1, s + 1):  # Katib's _make_child_bracket, from rung i - 1
             size = math.ceil(math.ceil(n * eta ** (-(i - 1))) / eta)
@@ -124,6 +125,7 @@ class Hyperband:
         claimed = [False] * len(slots)
         used = set(keys)
         out: list[dict[str, Value]] = []
+        repeats = False
         for rungs in schedule(r_l, self.eta):
             previous: list[Slot] = []
             for rung in rungs:
@@ -132,30 +134,42 @@ class Hyperband:
                     wanted: list[dict[str, Value] | None] = [None] * (rung.size - len(members))
                 else:
                     if any(not done for _, _, done in previous):
-                        return marked_repeats(Suggestions(out, waiting=True), history, space.key)  # the rung below is still running
+                        return marked_repeats(Suggestions(out, waiting=True, repeats=repeats), history, space.key)  # the rung below is still running
                     ranked = sorted((p for p in previous if p[1] is not None), key=lambda p: p[1])  # type: ignore[arg-type, return-value]
                     promoted = [{**a, self.resource_name: self._resource_value(resource, rung)} for a, _, _ in ranked[: rung.size]]
                     members, wanted = _claim_matching(slots, keys, claimed, promoted, space.key)  # each promoted point's own trial
                 for point in wanted:
                     if len(out) == n:
-                        return marked_repeats(Suggestions(out), history, space.key)
+                        return marked_repeats(Suggestions(out, repeats=repeats), history, space.key)
                     assignment = self._new_configuration(space, rung, rng, used) if point is None else point
+                    repeats = repeats or space.key(assignment) in used  # a small space's configuration drawn again, or promoted twice
                     used.add(space.key(assignment))
                     out.append(assignment)
                     members.append((assignment, None, False))
                 previous = members
-        return marked_repeats(Suggestions(out, exhausted=True), history, space.key)
+        return marked_repeats(Suggestions(out, exhausted=True, repeats=repeats), history, space.key)
 
     def _resource_value(self, resource: Parameter, rung: Rung) -> Value:
         return rung.resource if resource.type == "int" else float(rung.resource)
 
     def _new_configuration(self, space: SearchSpace, rung: Rung, rng: np.random.Generator, used: set) -> dict[str, Value]:
+        """A configuration no trial has at this resource: drawn, else (``MAX_DRAWS`` draws found
+        none) one of those left when the other parameters are few enough to list, else, none
+        left, the last draw again, a repeat: Katib's service draws with replacement and runs an
+        experiment whose other parameters have fewer values than a bracket needs, and so does
+        kfp-tune (``validate`` notes it)."""
         resource = space[self.resource_name]
+        value = self._resource_value(resource, rung)
         for _ in range(MAX_DRAWS):
-            assignment = {p.name: self._resource_value(resource, rung) if p.name == self.resource_name else sample_value(p, rng) for p in space}
+            assignment = {p.name: value if p.name == self.resource_name else sample_value(p, rng) for p in space}
             if space.key(assignment) not in used:
                 return assignment
-        raise ValueError("hyperband could not find a new configuration: the search space is too small for its brackets")
+        others = SearchSpace(tuple(p for p in space if p.name != self.resource_name))
+        if finite_size(others) is not None:
+            left = [point for point in ({**c, self.resource_name: value} for c in grid_points(others)) if space.key(point) not in used]
+            if left:
+                return {p.name: left[int(rng.integers(len(left)))][p.name] for p in space}
+        return assignment
 
 
 def _claim_first(slots: list[Slot], claimed: list[bool], size: int) -> list[Slot]:

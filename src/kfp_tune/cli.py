@@ -559,6 +559,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     written = read_experiment_source(Path(args.experiment))
     for note in katib_notes(experiment, written if isinstance(written, dict) else None):  # runs here; would not go back to Katib as it is
         print(f"note: {note.path}: {note.message}", file=sys.stderr)
+    _note_hyperband_repeats(experiment)
     from kfp_tune.pipelines.builder import spec_size_problem
 
     oversize = spec_size_problem(experiment)
@@ -566,6 +567,21 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(f"note: {oversize.path}: {oversize.message}; Katib takes an experiment this size", file=sys.stderr)
     _note_local_run(experiment)
     return EXIT_OK
+
+
+def _note_hyperband_repeats(experiment: Experiment) -> None:
+    """A hyperband experiment whose other parameters have fewer configurations than its largest
+    bracket starts runs, repeating some, as in Katib: told, so the repeats are no surprise."""
+    from kfp_tune.core.catalogue import ALGORITHMS, hyperband_repeat_note, parse_settings
+    from kfp_tune.core.space import search_space_of
+
+    algorithm = experiment.spec.algorithm
+    if algorithm is None or algorithm.algorithm_name != "hyperband":
+        return
+    settings, _ = parse_settings(ALGORITHMS["hyperband"], [(s.name, s.value) for s in algorithm.algorithm_settings], "spec.algorithm.algorithmSettings")
+    note = hyperband_repeat_note(search_space_of(experiment.spec.parameters), settings)
+    if note:
+        print(f"note: spec.parameters: {note}", file=sys.stderr)
 
 
 def _note_local_run(experiment: Experiment) -> None:

@@ -584,6 +584,58 @@ def test_hyperband_runs_the_missing_promotion_when_trials_after_it_finished():
     assert promoted == [{"x": x, "epochs": 9} for x in sorted(a["x"] for a in next_bracket)[:2]]
 
 
+def test_hyperband_repeats_configurations_where_the_other_parameters_have_too_few(tmp_path, monkeypatch):
+    """Two values of opt and a first bracket of 9: the run failed after its first trials ('the
+    search space is too small for its brackets', called a defect in the algorithm). Katib's
+    service draws with replacement and runs it; so does kfp-tune, the repeats marked as such."""
+    import kfp_tune
+    from kfp_tune import search
+    from kfp_tune.algorithms.hyperband import Hyperband
+
+    result = kfp_tune.tune(
+        lambda p: {"objective": (1.0 if p["opt"] == "a" else 2.0) / p["epochs"]},
+        {"opt": search.categorical(["a", "b"]), "epochs": search.int(1, 9)},
+        algorithm="hyperband",
+        algorithm_settings={"resource_name": "epochs", "r_l": 9, "eta": 3},
+        max_trial_count=30,
+        parallel_trial_count=1,
+        store=str(tmp_path),
+    )
+    assert (result.status, result.reason) == ("Succeeded", "ExperimentSuggestionEndReached")
+    assert [t.parameters["epochs"] for t in result.trials] == [1] * 9 + [3] * 3 + [9] + [3] * 5 + [9] * 2 + [9] * 3
+    assert {t.parameters["opt"] for t in result.trials[:9]} == {"a", "b"}
+    assert result.trials[12].parameters["opt"] == "a"  # the best went up to r_l
+    space = SearchSpace((Parameter("opt", "categorical", choices=("a", "b")), Parameter("epochs", "int", 1, 9)))
+    first = Hyperband({"resource_name": "epochs", "r_l": 9, "eta": 3}).suggest(Problem(space, "minimize", "loss", {}), [], [], 9, np.random.default_rng(0))
+    assert len(first.assignments) == 9 and first.repeats
+    monkeypatch.setattr("kfp_tune.algorithms.hyperband.MAX_DRAWS", 1)  # draws that miss the values left: those are listed
+    space = SearchSpace((Parameter("x", "int", 1, 81), Parameter("epochs", "int", 1, 81)))
+    first = Hyperband({"resource_name": "epochs", "r_l": 81, "eta": 3}).suggest(Problem(space, "minimize", "loss", {}), [], [], 81, np.random.default_rng(0))
+    assert (len({a["x"] for a in first.assignments}), first.repeats) == (81, False)  # no repeat while a configuration is left
+
+
+def test_validate_notes_that_hyperband_repeats_configurations_where_the_other_parameters_have_too_few(tmp_path, capsys):
+    import yaml
+
+    from conftest import quadratic_experiment
+    from kfp_tune.cli import main
+
+    def validate(x: dict) -> list[str]:
+        doc = quadratic_experiment(**{"spec.parallelTrialCount": 9, "spec.maxTrialCount": 30})
+        doc["spec"]["algorithm"] = {"algorithmName": "hyperband", "algorithmSettings": [{"name": n, "value": v} for n, v in (("resource_name", "y"), ("r_l", "9"), ("eta", "3"))]}
+        doc["spec"]["parameters"] = [{"name": "x", **x}, {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "9"}}]
+        (tmp_path / "exp.yaml").write_text(yaml.safe_dump(doc))
+        assert main(["validate", str(tmp_path / "exp.yaml")]) == 0
+        return [line for line in capsys.readouterr().err.splitlines() if "repeat" in line]
+
+    assert validate({"parameterType": "discrete", "feasibleSpace": {"list": ["0", "0.5"]}}) == [
+        "note: spec.parameters: hyperband's largest bracket needs 9 configurations and the parameters other than 'y' have only 2, so some repeat: "
+        "a configuration runs again at the same resource (Katib's hyperband service draws with replacement and repeats them too)"
+    ]
+    assert validate({"parameterType": "double", "feasibleSpace": {"min": "0", "max": "1", "step": "0.125"}}) == []  # 9 values
+    assert validate({"parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}}) == []
+
+
 def test_grid_tries_a_point_an_interrupt_gave_back_again():
     space = SearchSpace((Parameter("k", "int", 1, 3),))
     problem = Problem(space, "minimize", "loss", {})

@@ -256,6 +256,34 @@ def hyperband_bracket_resources(r_l: float, eta: float) -> list[list[int]]:
     return brackets
 
 
+def hyperband_configurations(r_l: float, eta: float) -> list[int]:
+    """How many new configurations each bracket starts, brackets s_max down to 0: Katib's
+    ``_new_hbParameters``, ``ceil((s_max + 1) * (eta**s / (s + 1)))``."""
+    top = hyperband_s_max(r_l, eta)
+    return [math.ceil(float(top + 1) * (eta**s / float(s + 1))) for s in range(top, -1, -1)]
+
+
+def hyperband_repeat_note(space: SearchSpace, settings: dict[str, Any]) -> str | None:
+    """Where the parameters other than the resource have fewer configurations than hyperband's
+    largest bracket starts: some are drawn again and run again at the same resource, as Katib's
+    service, which draws with replacement, runs them. ``settings``: parsed, of a valid spec
+    (r_l left out is the resource parameter's max, as the algorithm takes it)."""
+    resource_name = settings["resource_name"]
+    counts = [p.count() for p in space if p.name != resource_name]
+    if None in counts:
+        return None
+    have = math.prod(c or 0 for c in counts)
+    eta = float(settings.get("eta") or HYPERBAND_DEFAULT_ETA)
+    r_l = settings.get("r_l")
+    needed = max(hyperband_configurations(float(r_l) if r_l is not None else float(space[resource_name].high or 1.0), eta))
+    if have >= needed:
+        return None
+    return (
+        f"hyperband's largest bracket needs {needed} configurations and the parameters other than {resource_name!r} have only {have}, "
+        "so some repeat: a configuration runs again at the same resource (Katib's hyperband service draws with replacement and repeats them too)"
+    )
+
+
 def hyperband_resources(r_l: float, eta: float) -> list[int]:
     """Every resource hyperband's schedule gives a trial, smallest first."""
     return sorted({resource for bracket in hyperband_bracket_resources(r_l, eta) for resource in bracket})
