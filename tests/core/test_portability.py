@@ -417,3 +417,22 @@ def test_a_plain_scalar_kubectl_reads_as_a_number_is_noted(tmp_path: Path, capsy
     assert main(["validate", str(path)]) == 2
     assert "spec.parameters[1].feasibleSpace.list[0]: expected a string, got True (kubectl reads y, yes, on, n, no and off unquoted as " \
         "booleans, as kfp-tune does: quote the text)" in capsys.readouterr().err.splitlines()
+
+
+def test_a_medianstop_start_step_above_int32_is_noted(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """api.proto's EarlyStoppingRule.start_step is an int32: Katib's medianstop service admits
+    2147483648 (its check asks for >= 1) and then fails building its rule with it; kfp-tune took it
+    with no word."""
+
+    def stopping(*start_steps: str) -> dict:
+        settings = [{"name": "min_trials_required", "value": "2"}] + [{"name": "start_step", "value": v} for v in start_steps]
+        return {"spec.earlyStopping": {"algorithmName": "medianstop", "algorithmSettings": settings}}
+
+    assert _notes(**stopping("2147483647")) == {}
+    assert _notes(**stopping("2147483648", "4")) == {}  # the last of a name is the one read
+    (message,) = _notes(**stopping("4", "2147483648")).values()
+    assert message.startswith("start_step 2147483648 is above 2147483647, the most an int32 holds: Katib's medianstop service")
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment(**stopping("9" * 20))))
+    assert main(["validate", str(path)]) == 0
+    assert f"note: spec.earlyStopping.algorithmSettings[1].value: start_step {'9' * 20} is above 2147483647" in capsys.readouterr().err

@@ -19,7 +19,8 @@ bound, step or list value: Katib's webhook fails decoding it). It also notes whe
 experiment but read it differently: a setting name Katib's service ignores, a setting given
 twice, an eta Katib replaces, a cmaes sigma <= 0 goptuna replaces, a sobol or pbt random_state
 that is no seed (Katib never reads it), a grid whose last value Katib's enumeration loses; and early stopping that Katib would not apply (Push and Custom
-collectors), or would fail on (the TensorFlowEvent collector, hyperband); and, where both give it,
+collectors), or would fail on (the TensorFlowEvent collector, hyperband, a medianstop start_step above
+int32); and, where both give it,
 a hyperband resource value its discrete or categorical list lacks. ``kfp-tune validate``
 prints these as notes (exit 0), so a team that still runs some experiments on Katib sees what
 would not go back as it is. Katib's rules, from its source (kubeflow/katib): the experiment
@@ -50,6 +51,7 @@ from kfp_tune.core.collector_checks import collector_notes
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment, ParameterSpec
+from kfp_tune.core.validation import INT32_MAX
 from kfp_tune.core.vocabulary import CollectorKind
 
 KATIB_NAME_LIMIT = 40
@@ -244,6 +246,8 @@ def _early_stopping_notes(experiment: Experiment) -> list[FieldError]:
     name = spec.early_stopping.algorithm_name
     if name in EARLY_STOPPING and not EARLY_STOPPING[name].in_katib:
         notes.append(_not_in_katib_note("spec.earlyStopping.algorithmName", "EarlyStopping", name))
+    if name == "medianstop":
+        notes += _start_step_notes(spec.early_stopping.algorithm_settings)
     kind = spec.collector_kind
     path = "spec.metricsCollectorSpec.collector.kind"
     if kind == CollectorKind.TENSORFLOW_EVENT:
@@ -270,6 +274,32 @@ def _early_stopping_notes(experiment: Experiment) -> list[FieldError]:
             )
         )
     return notes
+
+
+def _start_step_notes(settings: Sequence[Any]) -> list[FieldError]:
+    """medianstop's start_step above int32: Katib's service builds its rule with it
+    (medianstop/service.py, GetEarlyStoppingRules), and api.proto's EarlyStoppingRule.start_step
+    is an int32, so protobuf refuses the value ('Value out of range') once min_trials_required
+    trials have succeeded; its check (ValidateEarlyStoppingSettings) only asks for >= 1."""
+    last = {setting.name: index for index, setting in enumerate(settings)}
+    if "start_step" not in last:
+        return []
+    index = last["start_step"]
+    try:
+        start_step = int(settings[index].value)
+    except ValueError:
+        return []  # refused by kfp-tune's own checks
+    if start_step <= INT32_MAX:
+        return []
+    return [
+        FieldError(
+            f"spec.earlyStopping.algorithmSettings[{index}].value",
+            f"start_step {start_step} is above {INT32_MAX}, the most an int32 holds: Katib's medianstop service puts it in its "
+            "rule's start_step, an int32 in its API (api.proto, EarlyStoppingRule), and fails each request once "
+            "min_trials_required trials have succeeded, so the experiment makes no more trials; kfp-tune applies the rule "
+            "(at a start_step no trial reaches, it stops none)",
+        )
+    ]
 
 
 def _not_in_katib_note(path: str, config: str, name: str) -> FieldError:
