@@ -185,6 +185,26 @@ def test_hyperband_notes_the_scheduled_resources_a_discrete_list_lacks() -> None
         "9, 27 are not in the list and trials get them all the same")]
 
 
+@pytest.mark.parametrize("parameter_type, noted", [("discrete", False), ("categorical", True)])
+def test_a_resource_list_value_names_a_scheduled_resource_as_its_type_reads(parameter_type: str, noted: bool) -> None:
+    """A discrete list's "1.0" is the number 1; a categorical's is the text "1.0", not the "1"
+    (str(r)) Katib's service and kfp-tune give the trial, so 1 is noted missing from it."""
+    doc = _hyperband(("r_l", "9"), ("eta", "3"), resource={"name": "y", "parameterType": parameter_type, "feasibleSpace": {"list": ["1.0", "3", "9"]}})
+    notes = [n.message for n in katib_notes(load_experiment(doc)) if n.message.startswith("hyperband gives its resource")]
+    assert notes == ([
+        "hyperband gives its resource 'y' the schedule's values 1, 3, 9 whatever the list holds, as Katib's hyperband service does (str(r)); "
+        "1 is not in the list and trials get them all the same"] if noted else [])
+
+
+def test_a_resource_list_is_checked_with_r_l_exactly_1() -> None:
+    """r_l 1 is the least hyperband runs with (one bracket, resource 1): a list without 1 is noted."""
+    doc = _hyperband(("r_l", "1"), resource={**DISCRETE_EPOCHS, "feasibleSpace": {"list": ["2", "3"]}})
+    doc["spec"]["parallelTrialCount"] = 1
+    assert [(n.path, n.message) for n in katib_notes(load_experiment(doc))] == [("spec.parameters[1].feasibleSpace.list",
+        "hyperband gives its resource 'y' the schedule's values 1 whatever the list holds, as Katib's hyperband service does (str(r)); "
+        "1 is not in the list and trials get them all the same")]
+
+
 def test_hyperband_resources_are_the_schedules() -> None:
     for r_l, eta in [(9, 3.0), (20, 3.0), (49, 7.0), (1000, 10.0), (81, 3.0), (1, 3.0)]:
         assert hyperband_resources(r_l, eta) == sorted({rung.resource for bracket in schedule(r_l, eta) for rung in bracket})

@@ -102,6 +102,38 @@ def test_a_log_over_the_bound_read_from_a_file_keeps_its_metric_lines() -> None:
     assert text == stated_rule(out, ["loss"], K.LOG_HEAD_BYTES, K.LOG_TAIL_BYTES)
 
 
+def test_a_file_shorter_than_its_size_said_is_read_to_its_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A trial's output file can be cut between fstat and the reads (the size said is then more
+    than is there): kept_log stops at the first empty read instead of asking again for ever.
+    The reads are counted (a guard, not a clock): no more than the file's chunks and the empty one."""
+    reads: list[int] = []
+
+    def pread(fd: int, count: int, offset: int) -> bytes:
+        reads.append(offset)
+        assert len(reads) <= 10, "kept_log read on past the file's end"
+        return os.pread(fd, count, offset)
+
+    with tempfile.TemporaryFile() as file:
+        file.write(b"loss=0.5\n" * 3)
+        file.flush()
+        fake_os = type("FakeOs", (), {"fstat": staticmethod(lambda fd: os.stat_result((0, 0, 0, 0, 0, 0, 27 + 1000, 0, 0, 0))),
+                                      "pread": staticmethod(pread)})
+        monkeypatch.setattr(K, "os", fake_os)
+        assert K.kept_log(file.fileno(), ["loss"]) == "loss=0.5\n" * 3
+    assert reads == [0, 27]
+
+
+def test_the_stored_log_sizes_are_the_guides() -> None:
+    """docs/guide.md: the whole output up to 5 MiB; past that its first 1 MiB and last 4 MiB, and
+    the first 4 MiB of the left-out lines that name a metric."""
+    from conftest import REPO
+
+    guide = " ".join((REPO / "docs" / "guide.md").read_text().split())
+    assert "The stored log (`kfp-tune logs`) is the whole output up to 5 MiB; past that, its first 1 MiB and last 4 MiB" in guide
+    assert "the left-out lines that name a metric: the first 4 MiB of them whole" in guide
+    assert (K.LOG_HEAD_BYTES, K.LOG_TAIL_BYTES, K.LOG_MIDDLE_BYTES) == (1 << 20, 4 << 20, 4 << 20)
+
+
 def test_a_tail_of_progress_bar_lines_is_kept_from_a_line_start(monkeypatch: pytest.MonkeyPatch) -> None:
     """Output whose lines end with ``\\r`` only (a progress bar's) keeps its last bytes from the
     first ``\\r`` in them, as the collector splits lines, not from the first ``\\n`` (which

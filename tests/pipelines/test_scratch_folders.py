@@ -156,3 +156,18 @@ def test_a_trial_folder_goes_a_week_after_its_log_was_last_written_and_a_kfp_loc
     assert not ended.exists() and fresh.exists() and bare.exists()
     assert sweep_scratch_folders(tmp_path, now=time.time() + (LEFTOVER_LOG_DAYS + 0.5) * DAY) == []
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_kept_log_goes_seven_days_after_it_was_last_written(tmp_path):
+    """The guide's week, in days: an unlocked trial log last written 6.5 days ago stays, one 7.5 days ago goes."""
+    from kfp_tune.launchers.scratch import METRICS_PREFIX, TRIAL_LOG, sweep_metrics_folders
+
+    written = 1_700_000_000.0
+    folder = tmp_path / f"{METRICS_PREFIX}ended"
+    folder.mkdir()
+    (folder / TRIAL_LOG).write_text("loss=0.5\n")
+    os.utime(folder / TRIAL_LOG, (written, written))
+    sweep_metrics_folders(tmp_path, now=written + 6.5 * DAY)
+    assert folder.exists(), "kept 6.5 days after it was last written"
+    sweep_metrics_folders(tmp_path, now=written + 7.5 * DAY)
+    assert not folder.exists(), "gone 7.5 days after it was last written"

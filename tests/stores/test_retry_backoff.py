@@ -199,3 +199,8 @@ def test_the_deadline_comes_from_the_environment(tmp_path, monkeypatch):
     assert RetryingStore(LocalStore(tmp_path), deadline=2.0).deadline == 2.0, "an explicit deadline wins"
     monkeypatch.delenv("KFP_TUNE_STORE_RETRY_SECONDS")
     assert RetryingStore(LocalStore(tmp_path)).deadline == 300.0, "the documented default (docs/guarantees.md)"
+
+
+def test_its_repr_names_the_store_it_retries(tmp_path):
+    """Printed, it shows the wrapper and the store it retries."""
+    assert repr(RetryingStore(LocalStore(tmp_path))) == f"RetryingStore(LocalStore({str(tmp_path)!r}))"
