@@ -644,6 +644,36 @@ def test_grid_tries_a_point_an_interrupt_gave_back_again():
     assert (sorted(a["k"] for a in result.assignments), result.exhausted, result.repeats) == ([2, 3], True, True)
 
 
+def test_grid_ignores_a_trial_off_its_grid():
+    """A trial from before the experiment was edited (k 7, off the grid now) takes no grid point:
+    all 6 are still suggested."""
+    space = SearchSpace((Parameter("k", "int", 1, 3), Parameter("c", "categorical", choices=("a", "b"))))
+    history = [FinishedTrial("old", {"k": 7, "c": "a"}, "Succeeded", 1.0)]
+    result = registry.create("grid", {}).suggest(Problem(space, "minimize", "loss", {}), history, [], 10, np.random.default_rng(0))
+    assert (len({tuple(a.items()) for a in result.assignments}), result.exhausted) == (6, True)
+
+
+def test_hyperband_makes_a_discrete_resource_an_int_up_to_r_l():
+    """Katib's service sets the resource to str(r) whatever its type: a discrete list's values do
+    not bound it, r_l does (rounded up)."""
+    from kfp_tune.algorithms.hyperband import Hyperband, adjust_space
+
+    space = SearchSpace((Parameter("x", "double", 0.0, 1.0), Parameter("epochs", "discrete", choices=("1", "3", "9"))))
+    assert adjust_space(space, {"resource_name": "epochs", "r_l": 8.5, "eta": 3})["epochs"] == Parameter("epochs", "int", low=2.0, high=9.0)  # int(8.5 / 3) to ceil(8.5)
+    settings = {"resource_name": "epochs", "r_l": 9, "eta": 3}
+    adjusted = adjust_space(space, settings)
+    result = Hyperband(settings).suggest(Problem(adjusted, "minimize", "loss", settings), [], [], 9, np.random.default_rng(0))
+    assert all(adjusted.contains(a) for a in result.assignments) and {adjusted.format(a)["epochs"] for a in result.assignments} == {"1"}
+
+
+def test_a_problem_made_with_three_arguments_has_no_settings():
+    """A plug-in author's test builds Problem(space, objective type, metric): its settings are an
+    empty dict of its own."""
+    space = SearchSpace((Parameter("x", "double", 0.0, 1.0),))
+    first, second = Problem(space, ObjectiveType.MINIMIZE, "loss"), Problem(space, ObjectiveType.MINIMIZE, "loss")
+    assert first.settings == {} and first.settings is not second.settings
+
+
 def test_hyperband_katib_example_runs_its_budget(tmp_path):
     import yaml
 

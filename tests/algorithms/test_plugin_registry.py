@@ -75,7 +75,8 @@ class _NeverStop:
 
 
 def test_a_new_early_stopping_rule_is_validated_and_runnable(clean_plugin_registries):
-    early_stopping.register("never", _NeverStop, settings=[int_setting("patience", 3, minimum=0)])
+    early_stopping.register("never", _NeverStop, settings=[int_setting("patience", 3, minimum=0)], help="stops no trial")
+    assert catalogue.EARLY_STOPPING["never"].help == "stops no trial"
     doc = quadratic_experiment(**{"spec.earlyStopping": {"algorithmName": "never", "algorithmSettings": [{"name": "patience", "value": "2"}]}})
     assert runnable_problems(load_experiment(doc)) == []
     assert early_stopping.create("never", {"patience": 2}).settings == {"patience": 2}  # type: ignore[attr-defined]
