@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import pathlib
 import warnings
 
 import pytest
@@ -247,6 +248,16 @@ def test_a_parameter_name_that_would_break_placeholders_or_tables_is_refused(tmp
     with pytest.raises(ValueError, match=r"tune\(\): parameters: the name .* cannot be used"):
         tune(lambda p: 0.0, {name: search.double(0, 1)}, store=str(tmp_path))
     assert not (tmp_path / "experiments").exists()
+
+
+@pytest.mark.parametrize("name", [pathlib.PurePosixPath("exp-path"), b"exp-bytes", 5])
+def test_a_name_that_is_not_a_string_is_refused_naming_name(tmp_path, name):
+    """A name is the experiment's metadata.name, not a path: a PurePosixPath passed the argument
+    check (which took os.PathLike for store and name alike) and then crashed building the
+    Experiment with pydantic's ValidationError, where tune(host=) took its text. Refused on both paths."""
+    with pytest.raises(TypeError, match=r"tune\(\): name must be the experiment's name, a string \(e.g. 'lr-search'\), or None, got "):
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, max_trial_count=1, store=str(tmp_path), name=name)
+    assert not (tmp_path / "experiments").exists()  # tune(host=) refuses it too (test_bad_arguments_are_refused_before_anything_is_sent)
 
 
 def test_a_results_status_is_the_plain_word(tmp_path):

@@ -503,6 +503,7 @@ def _named_like_a_builtin():
         ({"parameters": {**SPACE, "by_id": {1: "a"}}}, "parameters['by_id']: a fixed value"),
         ({"parameters": {**SPACE, "rate": float("nan")}}, "parameters['rate']: a fixed value"),
         ({"max_trial_count": "5"}, "tune(): max_trial_count must be an integer"),
+        ({"name": Path("exp-path")}, "tune(): name must be the experiment's name, a string (e.g. 'lr-search'), or None, got PosixPath('exp-path')"),
     ],
 )
 def test_bad_arguments_are_refused_before_anything_is_sent(kfp_host, changes, message):

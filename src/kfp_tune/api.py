@@ -127,10 +127,11 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
             raise TypeError(f"tune(): {key} must be a non-empty string, got {shown(arguments[key])}")
     _check_function_algorithm(arguments["algorithm"])
     refuse_empty_store(arguments["store"], "tune(): store")  # else taken as not given: the default store, silently (as kfp-tune --store '' is refused)
-    for key in ("store", "name"):
-        if arguments[key] is not None and not isinstance(arguments[key], (str, os.PathLike)) and not (key == "store" and is_store(arguments[key])):
-            what = "a URI, a folder, a Store object (kfp_tune.core.interfaces.Store) or None" if key == "store" else "a string or None"
-            raise TypeError(f"tune(): {key} must be {what}, got {shown(arguments[key])}")
+    store = arguments["store"]
+    if store is not None and not isinstance(store, (str, os.PathLike)) and not is_store(store):
+        raise TypeError(f"tune(): store must be a URI, a folder, a Store object (kfp_tune.core.interfaces.Store) or None, got {shown(store)}")
+    if arguments["name"] is not None and not isinstance(arguments["name"], str):  # the experiment's metadata.name, not a path
+        raise TypeError(f"tune(): name must be the experiment's name, a string (e.g. 'lr-search'), or None, got {shown(arguments['name'])}")
     settings = arguments["algorithm_settings"]
     if settings is not None and not isinstance(settings, Mapping):
         raise TypeError(f"tune(): algorithm_settings must be a dict of name: value or None, got {shown(settings)}")
@@ -660,7 +661,7 @@ def remote_experiment(arguments: dict[str, Any]) -> Experiment:
     parameters = checked["parameters"]
     try:
         return function_job_experiment(
-            checked["objective"], parameters, name=_default_name(checked["objective"]) if name is None else os.fspath(name),
+            checked["objective"], parameters, name=_default_name(checked["objective"]) if name is None else name,
             objective_metric_name=checked["objective_metric_name"], objective_type=checked["objective_type"], algorithm=checked["algorithm"],
             algorithm_settings=checked["algorithm_settings"],
             max_trial_count=None if checked["max_trial_count"] is None else int(checked["max_trial_count"]),
