@@ -17,6 +17,8 @@ from kfp_tune.core.state import load_state
 from kfp_tune.report_views import format_number
 from kfp_tune.stores import LocalStore
 
+REPO = pathlib.Path(__file__).resolve().parents[1]
+
 
 def test_tune_finds_a_good_point_and_returns_typed_values(tmp_path):
     def objective(p):
@@ -122,6 +124,21 @@ def test_exceptions_and_bad_returns_fail_trials(tmp_path):
     with pytest.warns(UserWarning, match=r"none of the 3 trials succeeded; the last failed trial, .*, ended with MetricsUnavailable: .*get_trial_logs"):
         result = tune(lambda p: float("nan"), {"k": search.discrete([1, 2, 3, 4])}, algorithm="grid", max_trial_count=4, max_failed_trial_count=3, store=str(tmp_path))
     assert (result.status, result.reason, len(result.trials)) == ("Failed", "ExperimentFailed", 3)
+
+
+def test_the_guide_and_the_docstring_quote_a_failed_trials_message_as_it_reads(tmp_path):
+    """Both said a function raising KeyError: 'lr' left "Error: KeyError: 'lr'"; the message is
+    the trial's condition, reason and message, as Katib words a failed job's."""
+    def objective(params):
+        return {}["lr"]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # none succeeded: tune() warns so
+        result = tune(objective, {"x": search.double(0, 1)}, max_trial_count=1, store=str(tmp_path), name="no-lr")
+    message = result.trials[0].message
+    assert message == "TrialFailed. Job reason: Error: Trial has failed. Job message: KeyError: 'lr'"
+    for text in (REPO / "docs" / "guide.md", REPO / "src" / "kfp_tune" / "api.py"):
+        assert f'"{message}"' in " ".join(text.read_text().split()), text  # as quoted, lines joined
 
 
 def test_tune_validates_before_running(tmp_path, monkeypatch):

@@ -238,8 +238,9 @@ class Trial:
     metrics: dict[str, float]
     status: str
     message: str = ""
-    """Why it ended as it did, when it did not succeed: "Error: KeyError: 'lr'" for an objective
-    that raised (its output is in the trial's log); empty for a trial that succeeded."""
+    """Why it ended as it did, when it did not succeed: "TrialFailed. Job reason: Error: Trial has
+    failed. Job message: KeyError: 'lr'" for an objective that raised (its output is in the
+    trial's log); empty for a trial that succeeded."""
 
 
 @dataclass(frozen=True, repr=False)
