@@ -168,6 +168,35 @@ def test_outside_a_trial_the_helpers_say_what_is_missing(monkeypatch, tmp_path):
         input_path()
 
 
+def test_in_a_function_trial_run_in_process_the_helpers_say_it_has_no_artifact_store(monkeypatch, tmp_path):
+    """save_model in a kfp_tune.tune() trial said 'KFP_TUNE_STORE, KFP_TUNE_EXPERIMENT,
+    KFP_TUNE_TRIAL not set: call it from a trial that kfp-tune launched', but tune() launched it:
+    such a trial has no store of its own for a model or an input, whatever the env names."""
+    import warnings
+
+    from kfp_tune import search, tune
+
+    model = tmp_path / "model.txt"
+    model.write_text("weights")
+    inside_trial(monkeypatch, str(tmp_path / "elsewhere"), "other", "other-t1")  # some other trial's variables: not this one's place
+
+    def objective(params):
+        if params["which"] == "save_model":
+            save_model(model)
+        else:
+            input_path()
+        return 1.0
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # none succeeded: tune() warns so
+        result = tune(objective, {"which": search.categorical(["save_model", "input_path"])}, algorithm="grid", store=str(tmp_path / "store"), name="fn")
+    for trial in result.trials:
+        assert trial.status == "Failed"
+        assert f"ArtifactError: {trial.parameters['which']}: a function's trial that kfp_tune.tune() runs in this process has no artifact store" in trial.message
+        assert "save_model and input_path are for the trials kfp-tune launches as processes of their own" in trial.message
+    assert len(result.trials) == 2 and not (tmp_path / "elsewhere").exists()
+
+
 def test_a_saved_model_comes_back_file_for_file(tmp_path, monkeypatch):
     store = LocalStore(tmp_path / "store")
     records = ExperimentRecords(store, "exp")

@@ -107,6 +107,12 @@ def reports_in_this_thread() -> Iterator[list[MetricLog]]:
         _IN_PROCESS.reset(token)
 
 
+def in_a_function_trial() -> bool:
+    """Whether this thread runs a function's trial that ``kfp_tune.tune`` runs in this process
+    (inside :func:`reports_in_this_thread`): such a trial has no place in a store of its own."""
+    return _IN_PROCESS.get() is not None
+
+
 def report_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
     """Record metrics for the running trial (the Push collector reads them after it ends):
     a trial kfp-tune launched, or a function's trial that ``kfp_tune.tune`` runs in this
