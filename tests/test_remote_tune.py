@@ -163,6 +163,16 @@ def test_what_is_sent_for_a_function(kfp_host):
     assert lines[-1] == 'python3 -u "$kfp_tune_program"'  # last, so Katib's webhook can append its redirect
 
 
+@pytest.mark.parametrize("submit", [kfp_tune.submit_function, kfp_tune.tune])
+def test_trials_are_not_retained_unless_asked(kfp_host, submit):
+    """Katib's SDK tune() takes retain_trials=False unless told (a trial's resources are deleted
+    once it succeeds): submit_function's default and tune(host=)'s both reach the sent
+    trialTemplate.retain."""
+    submit(quadratic, SPACE, host=kfp_host.url, name="quad-retain")
+    (run,) = kfp_host.posted("runs")
+    assert _sent_experiment(run).spec.trial_template.retain is False
+
+
 def test_resources_per_trial_takes_every_suffix_kubernetes_does():
     """A part of a core in micro- or nano-cores (apimachinery's ``u`` and ``n``) is a quantity
     Kubernetes takes; it was refused."""
