@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -19,17 +20,21 @@ from kfp_tune.core.errors import ExperimentConflict, StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.steps.trial_artifacts import (
+    TRIAL_MODEL,
     ArtifactError,
     bind_inputs,
     fetch_model,
     file_input,
     input_path,
     inputs_to_bind,
+    keep_model,
     model_files,
+    model_key,
     record_run_inputs,
     save_model,
     stage_input,
     tuned_inputs,
+    value_input,
 )
 from kfp_tune.stores import LocalStore, open_store, register_scheme
 
@@ -212,6 +217,63 @@ def test_a_saved_model_comes_back_file_for_file(tmp_path, monkeypatch):
     assert tree(tmp_path / "out") == tree(model)
     # no key of a model or an input lands among the experiment's records, which every step lists
     assert not store.list("experiments/")
+
+
+def test_a_model_kept_for_a_trial_comes_back_with_its_nested_folders(tmp_path):
+    """keep_model (a component trial's task) and fetch_model with a file two folders down: each
+    folder on the way is made when it is fetched."""
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "exp")
+    model = tmp_path / "model"
+    (model / "a" / "b").mkdir(parents=True)
+    (model / "a" / "b" / "c.txt").write_text("deep")
+    (model / "top.txt").write_text("top")
+    assert keep_model(records, "exp-t1", model) == ["a/b/c.txt", "top.txt"]
+    assert fetch_model(records, "exp-t1", tmp_path / "out") == ["a/b/c.txt", "top.txt"]
+    assert tree(tmp_path / "out") == {"a/b/c.txt": b"deep", "top.txt": b"top"}
+
+
+def test_a_damaged_model_manifest_is_named(tmp_path):
+    """A manifest whose 'files' is one name, not a list of them, would be read letter by letter."""
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "exp")
+    manifest = model_key(records, "exp-t1")
+    records.write(manifest, TRIAL_MODEL, {"files": "model.pkl", "single": True, "trial": "exp-t1"})
+    expected = rf"{manifest} is damaged: expected a list of file names in 'files' and a boolean 'single'"
+    with pytest.raises(ArtifactError, match=expected):
+        model_files(records, "exp-t1")
+    with pytest.raises(ArtifactError, match=expected):
+        fetch_model(records, "exp-t1", tmp_path / "out")
+
+
+@pytest.mark.parametrize("name", ["a/b", "..", ".", ""])
+def test_a_name_that_is_not_one_part_of_a_key_cannot_name_an_artifact(tmp_path, name):
+    """A trial's or an input's name is one part of a store key: one with '/' or '..' would put
+    its files elsewhere in the store."""
+    (tmp_path / "data.csv").write_text("x\n")
+    with pytest.raises(ArtifactError, match=rf"^{re.escape(repr(name))} cannot name an artifact in the store$"):
+        model_key(ExperimentRecords(LocalStore(tmp_path / "store"), "exp"), name)
+    with pytest.raises(ArtifactError, match=rf"^{re.escape(repr(name))} cannot name an artifact in the store$"):
+        file_input(name, tmp_path / "data.csv")
+
+
+def test_a_values_digest_does_not_depend_on_the_order_of_its_keys():
+    """A component trial's settings given as a dict in another order are the same input, not
+    other data that would refuse the experiment's resumption."""
+    assert value_input("settings", {"a": 1, "b": [2, 3]}).digest == value_input("settings", {"b": [2, 3], "a": 1}).digest
+    assert value_input("settings", {"a": 1}).digest != value_input("settings", {"a": 2}).digest
+
+
+def test_inputs_bound_before_the_experiment_is_created_may_still_change(tmp_path):
+    """A first run that bound its dataset and failed before it created the experiment: no trial
+    was measured on it, so a run with other data binds those."""
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "exp")
+    (tmp_path / "old.csv").write_text("1\n")
+    (tmp_path / "new.csv").write_text("2\n")
+    brings(records, "run-1", tmp_path / "old.csv")
+    bind_inputs(records, "run-1")
+    assert records.read(records.experiment_key(), "Experiment") is None  # no experiment yet
+    brings(records, "run-2", tmp_path / "new.csv")
+    bind_inputs(records, "run-2")
+    assert tuned_inputs(records)["dataset"]["digest"] == file_input("dataset", tmp_path / "new.csv").digest
 
 
 def test_a_model_path_that_is_neither_a_file_nor_a_folder_is_named(tmp_path, monkeypatch):
