@@ -24,7 +24,7 @@ from kfp_tune.client import ExperimentFailedError, KatibObject, NoLogYet, TrialN
 from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, ExperimentPartlyDeleted, InputError, SpecError, StoreError
 from kfp_tune.core.records import ExperimentRecords, TrialStarted, utc_now
 from kfp_tune.core.state import ExperimentView
-from kfp_tune.stores import LocalStore
+from kfp_tune.stores import LocalStore, open_store
 
 PARAMETERS = {"x": search.discrete([0.5, 0.25, 0.75])}
 
@@ -162,6 +162,30 @@ def test_a_damaged_experiment_is_left_out_of_the_list_and_named(store, caplog):
     assert list(problems) == ["broken"] and "experiments/broken/experiment.json is damaged: not JSON" in problems["broken"]
     assert [e.metadata.name for e in Client(str(store)).list_experiments()] == ["quad"]
     assert "experiment broken left out" in caplog.text
+
+
+def test_a_folder_named_as_no_experiment_is_left_out_of_every_listing_local_and_s3(finished, tmp_path, s3_env, s3_bucket, capsys, caplog):
+    # a copy made by hand (quad_backup: '_' is in no experiment's name, Katib's rule): listed as
+    # one left out, the others still listed, on either kind of store; it broke every listing
+    source = LocalStore(finished)
+    for uri in (str(tmp_path / "store"), f"s3://{s3_bucket}/tuning"):
+        target = open_store(uri)
+        for key in source.list("experiments/quad/"):
+            target.put(key, source.get(key))
+            target.put(key.replace("experiments/quad/", "experiments/quad_backup/"), source.get(key))
+        experiments, problems = Client(uri).list_experiments_and_problems()
+        assert [e.metadata.name for e in experiments] == ["quad"] and list(problems) == ["quad_backup"]
+        assert problems["quad_backup"].startswith("experiments/quad_backup/ holds an experiment record but is not named as an experiment is "
+                                                  "(expected lower case letters") and "got 'quad_backup'" in problems["quad_backup"]
+        assert Client(uri).experiment_names() == ["quad"]
+        caplog.clear()
+        assert [e.metadata.name for e in KatibClient(store=uri).list_experiments()] == ["quad"]
+        assert "experiment quad_backup left out: experiments/quad_backup/ holds" in caplog.text
+        assert len(KatibClient(store=uri).list_trials()) == 3
+        assert main(["list", "--store", uri, "--json"]) == 0
+        out, err = capsys.readouterr()
+        assert [row["name"] for row in json.loads(out)] == ["quad"]
+        assert "warning: experiment quad_backup cannot be read: experiments/quad_backup/ holds an experiment record" in err
 
 
 # --- waiting ------------------------------------------------------------------------------------

@@ -182,16 +182,19 @@ class Client:
 
     def list_experiments(self) -> list[KatibObject]:
         """Every experiment in the store, as :meth:`get_experiment` gives it, by name. One whose
-        experiment record is damaged is left out, with a warning in the log."""
+        experiment record is damaged, or a folder named as no experiment is, is left out, with a
+        warning in the log."""
         experiments, problems = self.list_experiments_and_problems()
         for name, problem in problems.items():
             log.warning("experiment %s left out: %s", name, problem)
         return experiments
 
     def list_experiments_and_problems(self) -> tuple[list[KatibObject], dict[str, str]]:
-        """(:meth:`list_experiments`, the experiments that could not be read: name -> why)."""
-        found, problems = [], {}
-        for name in self.experiment_names():
+        """(:meth:`list_experiments`, the experiments that could not be read: name -> why,
+        with the folders no experiment can be read from, :func:`experiment_folders`)."""
+        names, misnamed = experiment_folders(self.store)
+        found, problems = [], dict(misnamed)
+        for name in names:
             try:
                 found.append(self.get_experiment(name))
             except ExperimentNotFound:
@@ -766,22 +769,33 @@ def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
 
 
 def experiment_names(store: Store) -> list[str]:
-    """The experiments a store holds (those with an experiment record), sorted. A local folder
-    is read by its directories; another store by listing its keys."""
-    inner = _innermost(store)
+    """The experiments a store holds, sorted (:func:`experiment_folders`)."""
+    return experiment_folders(store)[0]
+
+
+def experiment_folders(store: Store) -> tuple[list[str], dict[str, str]]:
+    """(The experiments a store holds: the folders under ``experiments/`` with an experiment
+    record and an experiment's name, sorted; the folders with an experiment record that no
+    experiment can be read from, as their name is not an experiment's (a copy ``quad_backup``
+    made by hand): folder -> why). One rule for every kind of store: a local folder is read by
+    its directories, another store by listing its keys."""
+    from kfp_tune.core.validation import name_problem
     from kfp_tune.stores.local import LocalStore
 
+    inner = _innermost(store)
     if isinstance(inner, LocalStore):
         folder = inner.root / "experiments"
-        if not folder.is_dir():
-            return []
-        return sorted(p.name for p in folder.iterdir() if (p / "experiment.json").is_file() and _TRIAL_NAME.match(p.name))
-    names = []
-    for key in store.list("experiments/"):
-        parts = key.split("/")
-        if len(parts) == 3 and parts[2] == "experiment.json":
-            names.append(parts[1])
-    return sorted(names)
+        held = {p.name for p in folder.iterdir() if (p / "experiment.json").is_file()} if folder.is_dir() else set()
+    else:
+        held = {parts[1] for parts in (key.split("/") for key in store.list("experiments/")) if len(parts) == 3 and parts[2] == "experiment.json"}
+    names, misnamed = [], {}
+    for name in sorted(held):
+        problem = name_problem(name)
+        if problem is None:
+            names.append(name)
+        else:
+            misnamed[name] = f"experiments/{name}/ holds an experiment record but is not named as an experiment is ({problem})"
+    return names, misnamed
 
 
 def _innermost(store: Store) -> Any:
