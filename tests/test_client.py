@@ -117,6 +117,14 @@ def test_an_experiment_not_in_the_store_or_a_bad_name_is_refused_clearly(finishe
         client.get_experiment("../quad")
 
 
+def test_a_store_that_is_no_store_is_refused_when_the_client_is_made(tmp_path):
+    # Client(5) was accepted, and the first read failed with "AttributeError: 'int' object has no attribute 'list'"
+    for given in (5, b"/tmp/store", object()):
+        with pytest.raises(TypeError, match=r"^Client: store must be a URI, a folder, a Store object \(kfp_tune.core.interfaces.Store\) or None, got "):
+            Client(given)
+    assert Client(LocalStore(tmp_path)).store.uri == LocalStore(tmp_path).uri  # a Store object is taken as it is
+
+
 def test_get_optimal_hyperparameters_is_the_trial_with_the_least_loss_in_katibs_shape(finished):
     client = Client(str(finished))
     trials = client.list_trials("quad")

@@ -154,12 +154,14 @@ class Client:
     a cluster (default: the in-cluster config, else ``~/.kube/config``, when there is one)."""
 
     def __init__(self, store: str | os.PathLike[str] | Store | None = None, kubernetes_client: Any = None):
-        from kfp_tune.stores import open_store
+        from kfp_tune.stores import is_store, open_store
 
         if store is None or isinstance(store, (str, os.PathLike)):
             self.store: Store = open_store(None if store is None else os.fspath(store))
-        else:
+        elif is_store(store):
             self.store = store
+        else:  # refused here, not as an AttributeError at the first read
+            raise TypeError(f"Client: store must be a URI, a folder, a Store object (kfp_tune.core.interfaces.Store) or None, got {shown(store)}")
         self._kubernetes_client = kubernetes_client
         self._warned_damaged: set[tuple[str, str]] = set()
         self._views: dict[str, ExperimentView] = {}
