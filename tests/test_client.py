@@ -125,6 +125,19 @@ def test_a_store_that_is_no_store_is_refused_when_the_client_is_made(tmp_path):
     assert Client(LocalStore(tmp_path)).store.uri == LocalStore(tmp_path).uri  # a Store object is taken as it is
 
 
+def test_an_experiment_name_that_is_not_a_str_is_refused_naming_it_in_every_trial_lookup(finished):
+    # (['quad'], trial) failed with "unhashable type: 'list'"
+    client, katib = Client(str(finished)), KatibClient(store=str(finished))
+    trial = client.list_trials("quad")[0].metadata.name
+    for lookup in (client.get_trial, client.get_trial_metrics, client.get_trial_logs):
+        with pytest.raises(TypeError, match=r"^experiment name must be a string, got \['quad'\]$"):
+            lookup((["quad"], trial))  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"^experiment name must be a string, got \['quad'\]$"):
+        client.list_trials(["quad"])  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"experiment name must be a string, got \['quad'\]"):
+        list(katib.get_job_logs(["quad"], trial))  # type: ignore[arg-type]
+
+
 def test_get_optimal_hyperparameters_is_the_trial_with_the_least_loss_in_katibs_shape(finished):
     client = Client(str(finished))
     trials = client.list_trials("quad")

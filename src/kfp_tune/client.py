@@ -565,7 +565,7 @@ class Client:
         """The experiment's lenient view, current as of this call (``_views``); with ``trial``,
         current for that trial (``ExperimentView.refresh_trial``: a lookup of one trial costs
         the same whatever the experiment's size, once the view is built)."""
-        view = self._views.get(name)
+        view = self._views.get(name) if isinstance(name, str) else None  # another type is refused by _records
         if view is None:
             view = ExperimentView(self._records(name), lenient=True)
             view.state  # noqa: B018  (read now: a missing experiment raises here, and is not kept)
