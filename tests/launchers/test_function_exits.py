@@ -66,3 +66,24 @@ def test_a_printed_metric_whose_name_katibs_format_cannot_read_says_to_return_it
         "metric names of letters, digits, '_', '-' and '|'; return the metrics instead: return {'val.acc': value}")
     returning = tune(lambda p: {"val.acc": 0.5}, PARAMETERS, objective_metric_name="val.acc", algorithm="grid", max_trial_count=1, store=str(tmp_path))
     assert returning.trials[0].metrics == {"val.acc": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [(3, "exit code 3"), (True, "exit code 1"), (-1, "exit code 255"), (300, "exit code 44"), ("bad config", "exit code 1: bad config")],
+)
+def test_sys_exit_reads_as_the_status_the_process_would_end_with(code, message):
+    """A container (and Python itself) ends sys.exit(-1) with 255 and sys.exit(300) with 44:
+    the trial said 'exit code -1' / '300' / 'True'."""
+    from kfp_tune.core.interfaces import TrialRun
+    from kfp_tune.core.space import Parameter, SearchSpace
+    from kfp_tune.core.vocabulary import LaunchPhase
+    from kfp_tune.launchers.function import FunctionLauncher
+
+    def leaving(params: dict) -> None:
+        sys.exit(code)
+
+    trial = TrialRun(experiment="exp", trial="exp-t1", manifest={}, assignment={"x": "1"}, primary_container="main")
+    outcome = FunctionLauncher(leaving, SearchSpace((Parameter("x", "double", low=0.0, high=1.0),)), "objective").run(trial)
+    assert (outcome.phase, outcome.reason, outcome.message) == (LaunchPhase.FAILED, "Error", message)
+

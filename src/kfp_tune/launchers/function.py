@@ -60,7 +60,7 @@ class FunctionLauncher(Launcher):
             except Exception as exc:  # the user's code failed: the trial fails, the experiment goes on
                 failure, where = f"{type(exc).__name__}: {exc}", traceback.format_exc()
             except SystemExit as exc:  # sys.exit(): as a trial container that exits with that code
-                if exc.code not in (None, 0):
+                if _exit_status(exc.code) != 0:
                     failure, where = _exit_message(exc.code), traceback.format_exc()
             except RunInterrupted:
                 raise
@@ -102,11 +102,19 @@ class FunctionLauncher(Launcher):
         return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: _joined(printed, text + "\n")}, pushed=pushed)
 
 
+def _exit_status(code: object) -> int:
+    """The status a process ends with on ``sys.exit(code)``: None is 0, an int (or a bool) its
+    low byte (``-1`` 255, ``300`` 44, ``True`` 1), anything else 1 (Python prints it)."""
+    if code is None:
+        return 0
+    return int(code) & 0xFF if isinstance(code, int) else 1
+
+
 def _exit_message(code: object) -> str:
-    """``sys.exit(code)`` as a container's end reads: ``exit code 3``; ``sys.exit("why")``
-    exits 1 having printed why."""
-    if isinstance(code, int):
-        return f"exit code {code}"
+    """``sys.exit(code)`` as a container's end reads: ``exit code 3`` (the status the process
+    would end with, :func:`_exit_status`); ``sys.exit("why")`` exits 1 having printed why."""
+    if code is None or isinstance(code, int):
+        return f"exit code {_exit_status(code)}"
     return f"exit code 1: {code}"
 
 
