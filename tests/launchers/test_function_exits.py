@@ -61,9 +61,10 @@ def test_a_printed_metric_whose_name_katibs_format_cannot_read_says_to_return_it
 
     with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
         result = tune(printing, PARAMETERS, objective_metric_name="val.acc", algorithm="grid", max_trial_count=1, store=str(tmp_path))
-    assert result.trials[0].message == (
-        "TrialFailed. Job reason: InvalidResult: Trial has failed. Job message: the objective returned NoneType, and a printed val.acc=<number> cannot be read: Katib's name=value format takes "
-        "metric names of letters, digits, '_', '-' and '|'; return the metrics instead: return {'val.acc': value}")
+    assert (result.trials[0].status, result.trials[0].message) == ("MetricsUnavailable", (
+        "MetricsUnavailable: the trial did not report the objective metric 'val.acc': the function returned no finite value for it and printed no "
+        "val.acc=<number> line. Job message: the objective returned NoneType, and a printed val.acc=<number> cannot be read: Katib's name=value "
+        "format takes metric names of letters, digits, '_', '-' and '|'; return the metrics instead: return {'val.acc': value}"))
     returning = tune(lambda p: {"val.acc": 0.5}, PARAMETERS, objective_metric_name="val.acc", algorithm="grid", max_trial_count=1, store=str(tmp_path))
     assert returning.trials[0].metrics == {"val.acc": 0.5}
 
@@ -87,3 +88,16 @@ def test_sys_exit_reads_as_the_status_the_process_would_end_with(code, message):
     outcome = FunctionLauncher(leaving, SearchSpace((Parameter("x", "double", low=0.0, high=1.0),)), "objective").run(trial)
     assert (outcome.phase, outcome.reason, outcome.message) == (LaunchPhase.FAILED, "Error", message)
 
+
+def test_sys_exit_0_without_the_metric_is_metrics_unavailable_as_a_container_exiting_0(tmp_path):
+    """On Kubeflow and in Katib such a trial's Job succeeds without metrics: MetricsUnavailable,
+    not Failed (InvalidResult) as in process before; it still counts as a failed trial."""
+    def leaving(params: dict) -> None:
+        print("done")
+        sys.exit(0)
+
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        result = tune(leaving, PARAMETERS, algorithm="grid", max_trial_count=1, max_failed_trial_count=1, store=str(tmp_path), name="quiet")
+    (trial,) = result.trials
+    assert trial.status == "MetricsUnavailable" and trial.message.endswith("; it printed 'done' first")
+    assert (result.status, Client(str(tmp_path)).get_experiment("quiet").status.conditions[-1].reason) == ("Failed", "ExperimentFailed")

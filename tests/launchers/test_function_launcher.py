@@ -78,7 +78,6 @@ def test_non_finite_metrics_are_left_out():
 @pytest.mark.parametrize(
     ("returned", "words"),
     [
-        (None, "returned NoneType"),
         ("0.5", "returned str"),
         ([0.5], "returned list"),
         (True, "returned bool"),

@@ -57,21 +57,26 @@ def test_several_metrics_on_one_line_and_the_same_parser_as_the_stdout_collector
     assert outcome.logs == {"main": text}
 
 
-def test_a_function_that_returns_nothing_and_prints_no_metric_fails_saying_what_to_do(tmp_path):
+def test_a_function_that_returns_nothing_and_prints_no_metric_is_metrics_unavailable_saying_what_to_do(tmp_path):
+    """As a container that exits 0 without printing the metric, on Kubeflow and in Katib (a Job
+    that succeeds without it: MarkTrialStatusMetricsUnavailable): MetricsUnavailable, where it
+    was Failed (InvalidResult) in process only."""
     def silent(params: dict[str, Any]) -> None:
         print("training done")
 
-    with pytest.warns(UserWarning, match="ended with TrialFailed. Job reason: InvalidResult: Trial has failed. Job message: the objective returned NoneType"):
+    with pytest.warns(UserWarning, match="ended with MetricsUnavailable: the trial did not report the objective metric 'loss'"):
         result = tune(silent, {"x": search.double(0, 1)}, objective_metric_name="loss", max_trial_count=1, store=str(tmp_path))
     (trial,) = result.trials
-    assert trial.status == "Failed" and trial.metrics == {} and "printed no loss=<number> line" in trial.message
+    assert trial.status == "MetricsUnavailable" and trial.metrics == {} and "printed no loss=<number> line" in trial.message
     (row,) = Client(str(tmp_path)).list_trials(result.experiment)
-    failed = row.status.conditions[-1]
-    assert (failed.type, failed.reason) == ("Failed", "TrialFailed. Job reason: InvalidResult")
-    assert "returned NoneType and printed no loss=<number> line" in failed.message
-    assert "Katib's name=value format" in failed.message and "'training done'" in failed.message
-    outcome = _run(lambda params: None)  # nothing printed at all: no log, the same reason
-    assert (outcome.phase, outcome.reason, outcome.logs) == (LaunchPhase.FAILED, "InvalidResult", {})
+    unavailable = row.status.conditions[-1]
+    assert (unavailable.type, unavailable.reason) == ("MetricsUnavailable", "MetricsUnavailable")
+    assert unavailable.message == (
+        "the trial did not report the objective metric 'loss': the function returned no finite value for it and printed no loss=<number> line. "
+        "Job message: the objective returned NoneType; expected a number, a dict of metric name -> number, or the metrics printed in Katib's "
+        "name=value format (print(f\"loss={value}\")); it printed 'training done' first")
+    outcome = _run(lambda params: None)  # nothing printed at all: no log, the same outcome
+    assert (outcome.phase, outcome.reason, outcome.logs, outcome.pushed) == (LaunchPhase.SUCCEEDED, "", {}, [])
 
 
 def test_a_returned_value_wins_over_printed_ones_and_the_prints_stay_in_the_log():

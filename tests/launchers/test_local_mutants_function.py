@@ -20,6 +20,6 @@ def run(objective: Any) -> Any:
 
 def test_a_trial_that_returned_nothing_and_printed_no_metric_keeps_its_prints_as_the_log() -> None:
     outcome = run(lambda params: print("epoch 1: lost=0.5"))
-    assert (outcome.phase, outcome.reason) == (LaunchPhase.FAILED, "InvalidResult")
+    assert (outcome.phase, outcome.pushed) == (LaunchPhase.SUCCEEDED, [])  # collect-metrics: MetricsUnavailable
     assert outcome.logs == {"main": "epoch 1: lost=0.5\n"}
     assert run(lambda params: None).logs == {}, "nothing printed: no log"

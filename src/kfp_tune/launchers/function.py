@@ -72,27 +72,8 @@ class FunctionLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="Error", message=failure, logs={container: _joined(printed, where)})
         if returned is None:
             pushed = parse_metric_lines(printed.splitlines(), self.metric_names)
-            if not pushed and DEFAULT_FORMAT_NAME.fullmatch(self.objective_metric) is None:
-                return LaunchOutcome(
-                    LaunchPhase.FAILED,
-                    reason="InvalidResult",
-                    message=(
-                        f"the objective returned NoneType, and a printed {self.objective_metric}=<number> cannot be read: Katib's name=value "
-                        f"format takes metric names of {NAME_RULE}; return the metrics instead: return {{{self.objective_metric!r}: value}}"
-                    ),
-                    logs={container: printed} if printed else {},
-                )
-            if not pushed:
-                return LaunchOutcome(
-                    LaunchPhase.FAILED,
-                    reason="InvalidResult",
-                    message=(
-                        f"the objective returned NoneType and printed no {self.objective_metric}=<number> line; expected a number, "
-                        f"a dict of metric name -> number, or the metrics printed in Katib's name=value format "
-                        f"(print(f\"{self.objective_metric}={{value}}\"))" + (f"; it printed {shown(printed.strip().splitlines()[0])} first" if printed.strip() else "")
-                    ),
-                    logs={container: printed} if printed else {},
-                )
+            if not pushed:  # as a container that exits 0 without the metric: collect-metrics records it MetricsUnavailable, as Katib does
+                return LaunchOutcome(LaunchPhase.SUCCEEDED, message=self._no_metric_printed(printed), logs={container: printed} if printed else {})
             return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: printed}, pushed=pushed)
         try:
             pushed = _metrics(returned, self.objective_metric)
@@ -100,6 +81,19 @@ class FunctionLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidResult", message=str(exc), logs={container: printed} if printed else {})
         text = "\n".join(f"{m.name}={m.value!r}" for m in pushed)
         return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: _joined(printed, text + "\n")}, pushed=pushed)
+
+    def _no_metric_printed(self, printed: str) -> str:
+        """Why a call that returned None reported no objective metric, for the trial's message
+        after collect-metrics' own (no such line printed): a name Katib's ``name=value`` format
+        cannot carry, or what is expected and what it printed first."""
+        name = self.objective_metric
+        if DEFAULT_FORMAT_NAME.fullmatch(name) is None:
+            return (f"the objective returned NoneType, and a printed {name}=<number> cannot be read: Katib's name=value format takes "
+                    f"metric names of {NAME_RULE}; return the metrics instead: return {{{name!r}: value}}")
+        first = printed.strip().splitlines()[0] if printed.strip() else ""
+        return (f"the objective returned NoneType; expected a number, a dict of metric name -> number, or the metrics printed in Katib's "
+                f"name=value format (print(f\"{name}={{value}}\"))"
+                + (f"; it printed {shown(first)} first" if first else ""))
 
 
 def _exit_status(code: object) -> int:
