@@ -134,8 +134,6 @@ def test_an_experiment_name_that_is_not_a_str_is_refused_naming_it_in_every_tria
             lookup((["quad"], trial))  # type: ignore[arg-type]
     with pytest.raises(TypeError, match=r"^experiment name must be a string, got \['quad'\]$"):
         client.list_trials(["quad"])  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match=r"experiment name must be a string, got \['quad'\]"):
-        list(katib.get_job_logs(["quad"], trial))  # type: ignore[arg-type]
 
 
 def test_get_optimal_hyperparameters_is_the_trial_with_the_least_loss_in_katibs_shape(finished):
