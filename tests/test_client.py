@@ -127,7 +127,7 @@ def test_a_store_that_is_no_store_is_refused_when_the_client_is_made(tmp_path):
 
 def test_an_experiment_name_that_is_not_a_str_is_refused_naming_it_in_every_trial_lookup(finished):
     # (['quad'], trial) failed with "unhashable type: 'list'"
-    client, katib = Client(str(finished)), KatibClient(store=str(finished))
+    client = Client(str(finished))
     trial = client.list_trials("quad")[0].metadata.name
     for lookup in (client.get_trial, client.get_trial_metrics, client.get_trial_logs):
         with pytest.raises(TypeError, match=r"^experiment name must be a string, got \['quad'\]$"):
@@ -435,6 +435,35 @@ def test_budget_edits_katib_refuses_are_refused_and_nothing_changes(store, tmp_p
     with pytest.raises(ExperimentConflict, match=r"edit_experiment_budget: experiment 'never' is completed and its spec changed: its spec\.resumePolicy is Never"):
         client.edit_experiment_budget("never", max_trial_count=4)
     assert client.get_experiment("never").spec.max_trial_count == 1
+
+
+def test_a_budget_edit_needs_a_max_trial_count_above_the_trials_whichever_count_changes(store, tmp_path, capsys):
+    """Katib's validator.go refuses every change of an Experiment's spec while its maxTrialCount
+    is at or below status.trials ("must be greater than status.trials count"), at the boundary
+    (trials == maxTrialCount) too, and a completed one is told first whether it may restart."""
+    # a running experiment of maxTrialCount 3 with one trial: down to 1 (= its trials) is refused, 2 is taken
+    with blocked_run(str(tmp_path / "held"), "held"):
+        held = Client(str(tmp_path / "held"))
+        with pytest.raises(InputError, match=r"max_trial_count \(spec.maxTrialCount\): experiment 'held' has 1 trial\(s\); expected more than 1, got 1 "):
+            held.edit_experiment_budget("held", max_trial_count=1)
+        assert held.edit_experiment_budget("held", max_trial_count=2).spec.max_trial_count == 2
+    # running in its last trial (2 of maxTrialCount 2): another count alone is refused, naming the one to raise
+    full = str(tmp_path / "full")
+    with gated_run(full, "full", max_trial_count=2, gate_trial=2):
+        stored = (tmp_path / "full" / "experiments" / "full" / "experiment.json").read_bytes()
+        with pytest.raises(ExperimentConflict, match=r"^edit_experiment_budget: max_failed_trial_count \(spec.maxFailedTrialCount\) 1: experiment 'full' "
+                           r"has 2 trial\(s\) and its maxTrialCount is 2; .* raise it too with max_trial_count \(more than 2\)$"):
+            Client(full).edit_experiment_budget("full", max_failed_trial_count=1)
+        assert main(["edit", "full", "--store", full, "--max-failed-trial-count", "1"]) == 1
+        assert "raise it too with --max-trial-count (more than 2)" in capsys.readouterr().err
+        assert (tmp_path / "full" / "experiments" / "full" / "experiment.json").read_bytes() == stored
+    # quad: completed, 3 trials of maxTrialCount 3 (LongRunning): refused as a restart needs more trials; taken with more
+    client = Client(str(store))
+    with pytest.raises(ExperimentConflict, match=r"experiment 'quad' is completed with 3 trials; to restart it .* expected a maxTrialCount greater than 3, got 3"):
+        client.edit_experiment_budget("quad", parallel_trial_count=2)
+    assert has_condition_types(client.get_experiment("quad")) == ["Created", "Succeeded"]
+    edited = client.edit_experiment_budget("quad", max_trial_count=4, parallel_trial_count=2)
+    assert (edited.spec.max_trial_count, edited.spec.parallel_trial_count) == (4, 2)
 
 
 def test_the_budget_of_a_running_experiment_changes_in_the_store_without_restarting_it(tmp_path):

@@ -290,7 +290,8 @@ class Client:
 
         Katib's rules decide what may change: the new spec is validated as Katib's webhook does
         (counts above 0, maxFailedTrialCount and parallelTrialCount at most maxTrialCount),
-        maxTrialCount must be above the trials the experiment has, and a completed experiment
+        maxTrialCount must be above the trials the experiment has (whichever count changes: a
+        parallel_trial_count alone is refused at maxTrialCount 3 with 3 trials), and a completed experiment
         restarts only when it succeeded by reaching maxTrialCount under resumePolicy
         LongRunning or FromVolume (the stored one). A completed experiment that may restart is
         marked Running (reason ``ExperimentRestarting``) until a run resumes it.
@@ -332,13 +333,23 @@ class Client:
             edited = load_experiment(document)
         except SpecError as exc:
             raise InputError(f"{where}: " + "; ".join(_budget_problem(e, given) for e in exc.errors)) from None
-        new_max = edited.spec.max_trial_count
-        if "max_trial_count" in given and new_max != before["maxTrialCount"] and new_max is not None and new_max <= state.budget_used:
-            raise InputError(
-                f"{where}: max_trial_count (spec.maxTrialCount): experiment {name!r} has {state.budget_used} trial(s); expected more than "
-                f"{state.budget_used}, got {new_max} (Katib refuses a maxTrialCount at or below the trials an experiment has)"
-            )
+        new_max, used = edited.spec.max_trial_count, state.budget_used
         was_finished = decide(state, rounds_left=1).finished
+        # Katib's validator.go refuses any change of the spec while maxTrialCount is at or below
+        # status.trials ("must be greater than status.trials count"), whichever budget changed;
+        # a completed experiment is told first whether it may restart at all (init_experiment)
+        if any(before[field] != spec.get(field) for _, field in _BUDGET_FIELDS) and new_max is not None and new_max <= used:
+            if new_max != before["maxTrialCount"]:
+                raise InputError(
+                    f"{where}: max_trial_count (spec.maxTrialCount): experiment {name!r} has {used} trial(s); expected more than "
+                    f"{used}, got {new_max} (Katib refuses a maxTrialCount at or below the trials an experiment has)"
+                )
+            if not was_finished:
+                causes = ", ".join(f"{arg} (spec.{field}) {given[arg]}" for arg, field in _BUDGET_FIELDS if arg in given)
+                raise ExperimentConflict(  # valid values the experiment cannot take while its maxTrialCount is used up
+                    f"{where}: {causes}: experiment {name!r} has {used} trial(s) and its maxTrialCount is {new_max}; Katib changes an "
+                    f"experiment's budget only with a maxTrialCount above its trials: raise it too with max_trial_count (more than {used})"
+                )
         # a budget the spec leaves out (most leave out maxFailedTrialCount) is None before and after
         changes = ", ".join(f"{field} {before[field]} -> {spec.get(field)}" for _, field in _BUDGET_FIELDS if before[field] != spec.get(field))
         try:
