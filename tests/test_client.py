@@ -161,6 +161,25 @@ def test_no_optimal_trial_while_no_trial_reported_the_objective(tmp_path):
     assert [repr(c.type) for c in Client(str(tmp_path)).get_experiment_conditions("nothing")] == ["'Created'", "'Running'", "'Succeeded'"]
 
 
+def test_a_trial_observation_has_katibs_entry_for_every_metric_unavailable_where_none_was_reported(tmp_path):
+    """Katib's getMetrics (trial_controller_util.go) starts every metric it collects (the
+    objective's and the additional ones) at min, max and latest "unavailable": a MetricsUnavailable
+    trial's observation holds those entries (it was empty), and a Succeeded trial's one for an
+    additional metric it never reported."""
+    unavailable = {"min": "unavailable", "max": "unavailable", "latest": "unavailable"}
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        tune(lambda p: {"other": 1.0}, PARAMETERS, objective_metric_name="loss", additional_metric_names=["acc"], algorithm="grid",
+             max_trial_count=1, store=str(tmp_path), name="nothing")
+    [trial] = Client(str(tmp_path)).list_trials("nothing")
+    assert trial.status.conditions[-1].type == "MetricsUnavailable"
+    assert sorted(trial.status.observation.metrics, key=lambda m: m["name"]) == [{"name": "acc", **unavailable}, {"name": "loss", **unavailable}]
+    tune(lambda p: {"loss": 0.5}, PARAMETERS, objective_metric_name="loss", additional_metric_names=["acc"], algorithm="grid",
+         max_trial_count=1, store=str(tmp_path), name="some")
+    [trial] = Client(str(tmp_path)).list_trials("some")
+    assert sorted(trial.status.observation.metrics, key=lambda m: m["name"]) == [
+        {"name": "acc", **unavailable}, {"name": "loss", "min": "0.5", "max": "0.5", "latest": "0.5"}]
+
+
 def test_list_experiments_local_and_s3(tmp_path, s3_env, s3_bucket):
     for uri in (str(tmp_path / "store"), f"s3://{s3_bucket}/tuning"):
         assert Client(uri).list_experiments() == []
@@ -1246,6 +1265,14 @@ def test_a_name_that_is_not_a_str_is_a_runtime_error_as_katibs_sdk_raises(store)
     for call in (lambda: katib.get_experiment(None), lambda: katib.get_trial(None), lambda: katib.delete_experiment(None),
                  lambda: katib.edit_experiment_budget(None, max_trial_count=4), lambda: katib.get_optimal_hyperparameters(None)):
         with pytest.raises(RuntimeError, match=r"KatibClient\.\w+: name: expected a name \(str\), got None"):
+            call()
+    for call, words in ((lambda: katib.list_trials(123), r"list_trials: experiment_name: .* got 123"),  # bad names: TypeError was raised
+                        (lambda: katib.get_success_trial_details(123), r"get_success_trial_details: experiment_name: .* got 123"),
+                        (lambda: next(katib.get_job_logs(123, "quad-x")), r"get_job_logs: name: .* got 123"),
+                        (lambda: next(katib.get_job_logs(["quad"], "quad-x")), r"get_job_logs: name: .* got \['quad'\]"),
+                        (lambda: next(katib.get_job_logs("quad", 7)), r"get_job_logs: trial_name: .* got 7"),
+                        (lambda: katib.tune(name=123, objective=print, parameters=PARAMETERS, objective_metric_name="loss"), r"tune: name: .* got 123")):
+        with pytest.raises(RuntimeError, match=rf"^KatibClient\.{words}$"):
             call()
 
 

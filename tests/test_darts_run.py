@@ -268,3 +268,17 @@ def test_the_latest_trial_with_a_text_objective_is_the_best_whatever_order_its_r
     for state in (view.state, fresh, by_hand):
         best = best_trial(state)
         assert best is not None and best.name == "darts-t1"
+
+
+def test_the_client_gives_a_darts_trials_genotype_as_its_metric_and_observation(tmp_path, capsys):
+    """Katib's DB manager keeps a report's value as text, and its controller sets a text value as
+    the observation's latest with min and max unavailable (getMetrics): get_trial_metrics gave
+    the genotype's value, NaN, and the Trial's observation had no entry for it."""
+    from kfp_tune import Client
+
+    code, outcome = run(darts_cpu(), tmp_path, capsys)
+    assert code == 0, outcome
+    client = Client(tmp_path / "store")
+    [trial] = client.list_trials("darts-cpu")
+    assert client.get_trial_metrics(trial.metadata.name) == [{"name": "Best-Genotype", "value": GENOTYPE, "step": 0}]
+    assert trial.status.observation.metrics == [{"name": "Best-Genotype", "min": "unavailable", "max": "unavailable", "latest": GENOTYPE}]

@@ -747,6 +747,7 @@ def _trial_condition(kind: str, holds: str, reason: str, message: str, time: str
 
 def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
     """A trial as Katib's Trial object, from its records."""
+    from kfp_tune.core.decision import observation_metrics
     from kfp_tune.reports import katib_stop_rules
 
     template = state.experiment.spec.trial_template
@@ -764,9 +765,10 @@ def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
         conditions.append(_trial_condition(str(trial.status), "True", trial.result.reason, trial.result.message, trial.result.time))
         status["completionTime"] = trial.result.time
     if trial.status.ranked or trial.status == TrialStatus.METRICS_UNAVAILABLE:  # Katib: when the job succeeded or stopped early; none for a Failed or Killed trial
-        status["observation"] = {
-            "metrics": [{"name": n, "min": repr(s.min), "max": repr(s.max), "latest": repr(s.latest)} for n, s in trial.observation.metrics.items()]
-        }
+        # Katib's getMetrics (trial_controller_util.go): an entry for every metric it collects,
+        # "unavailable" where none was reported, a text value (darts' genotype) as latest only
+        objective = state.experiment.spec.objective
+        status["observation"] = {"metrics": observation_metrics(trial, objective.metric_names if objective is not None else [])}
     spec: dict[str, Any] = {
         "parameterAssignments": [{"name": k, "value": v} for k, v in state.in_spec_order(trial).items()],  # Katib's: the search space's order
         "primaryContainerName": template.primary_container_name if template is not None else "",
