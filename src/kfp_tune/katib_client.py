@@ -592,7 +592,8 @@ class KatibClient:
             NotImplementedError: Katib's LLM fine-tuning arguments (model, dataset and trainer
                 providers), or a collector other than StdOut and Push.
             ValueError, TypeError: an argument that cannot be used, naming it (before anything
-                runs).
+                runs); no ``name`` (None or "": TuneRefusedError, as Katib's "Please specify name
+                for the Experiment.").
             RuntimeError: an experiment Katib's webhook would refuse (:class:`TuneRefusedError`,
                 a ValueError too: min > max, an unknown objective type or algorithm, no parameter
                 to search, parallel_trial_count above max_trial_count, ...), the store holds an
@@ -609,6 +610,9 @@ class KatibClient:
                                       "tune a function with objective= and parameters=")
         if not objective or not parameters or objective_metric_name is None:  # Katib's tune: `if not objective or not parameters`, so {} too
             raise ValueError("KatibClient.tune: objective, parameters and objective_metric_name are required (Katib's SDK requires them too)")
+        if not name:  # Katib's tune: `if not name: raise ValueError("Please specify name for the Experiment.")`; as tune(name="") is refused here
+            raise TuneRefusedError([FieldError("metadata.name", "required: the experiment's name (Katib's tune() requires it too)")],
+                                   parameters if isinstance(parameters, Mapping) else None)
         from kfp_tune.remote import FUNCTION_COLLECTORS
 
         collector = (metrics_collector_config or {}).get("kind", "StdOut")

@@ -1,0 +1,41 @@
+"""KatibClient where it parted from Katib's SDK: tune() without a name, waiting for a condition
+on a Failed experiment, the parallel_trial_count default in a refusal, a damaged experiment in
+a store-wide trial listing; and what the QA pass found no test pinning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kfp_tune import KatibClient, search
+from kfp_tune.katib_client import TuneRefusedError
+
+PARAMETERS = {"x": search.discrete([0.5, 0.25, 0.75])}
+
+
+def _katib_objective(parameters: dict[str, Any]) -> None:
+    print(f"result={float(parameters['x']) * 2}")
+
+
+def _tune_arguments(**changes: Any) -> dict[str, Any]:
+    return {"objective": _katib_objective, "parameters": {"x": search.double(min=0.1, max=0.2)}, "objective_metric_name": "result",
+            "max_trial_count": 1, "parallel_trial_count": 1, **changes}
+
+
+@pytest.fixture
+def katib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KatibClient:
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    return KatibClient(store=str(tmp_path / "store"))
+
+
+@pytest.mark.parametrize("name", [None, ""])
+def test_katibs_tune_without_a_name_is_refused_as_katibs_sdk_refuses(katib, name):
+    """Katib's tune(): ``if not name: raise ValueError("Please specify name for the Experiment.")``;
+    name=None ran here under a generated name the user never saw (name="" was refused already:
+    both now alike)."""
+    with pytest.raises(ValueError, match=r"^tune\(\): name \(metadata\.name\): required: the experiment's name") as refused:
+        katib.tune(name=name, **_tune_arguments())
+    assert isinstance(refused.value, TuneRefusedError) and isinstance(refused.value, RuntimeError)
+    assert katib.list_experiments() == []
