@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from kfp_tune import KatibClient, search
+from kfp_tune import KatibClient, search, tune
+from kfp_tune.client import ExperimentFailedError
 from kfp_tune.katib_client import TuneRefusedError
 
 PARAMETERS = {"x": search.discrete([0.5, 0.25, 0.75])}
@@ -30,6 +31,19 @@ def katib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KatibClient:
     return KatibClient(store=str(tmp_path / "store"))
 
 
+@pytest.fixture(scope="module")
+def failed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A store holding experiment ``broken``: its one trial raised, maxFailedTrialCount 1."""
+    def broken(params: dict[str, Any]) -> float:
+        raise RuntimeError("no GPU")
+
+    store = tmp_path_factory.mktemp("failed")
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        tune(broken, PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=3, max_failed_trial_count=1, store=str(store),
+             name="broken")
+    return store
+
+
 @pytest.mark.parametrize("name", [None, ""])
 def test_katibs_tune_without_a_name_is_refused_as_katibs_sdk_refuses(katib, name):
     """Katib's tune(): ``if not name: raise ValueError("Please specify name for the Experiment.")``;
@@ -39,3 +53,14 @@ def test_katibs_tune_without_a_name_is_refused_as_katibs_sdk_refuses(katib, name
         katib.tune(name=name, **_tune_arguments())
     assert isinstance(refused.value, TuneRefusedError) and isinstance(refused.value, RuntimeError)
     assert katib.list_experiments() == []
+
+
+@pytest.mark.parametrize("condition", ["Created", "Running", "Succeeded", "Restarting"])
+def test_waiting_for_another_condition_on_a_failed_experiment_raises_as_katibs_loop_checks_failed_first(failed_store, condition):
+    """Katib's wait_for_experiment_condition checks Failed before the expected condition: a
+    Failed experiment (which holds Created too) raises RuntimeError; ``Created`` returned it."""
+    katib = KatibClient(store=str(failed_store))
+    with pytest.raises(ExperimentFailedError, match=rf"'broken' Failed while waiting for {condition}: it is Failed \(ExperimentFailed: ") as raised:
+        katib.wait_for_experiment_condition("broken", expected_condition=condition, timeout=0)
+    assert isinstance(raised.value, RuntimeError)
+    assert katib.wait_for_experiment_condition("broken", expected_condition="Failed", timeout=0).metadata.name == "broken"

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from kfp_tune.api import TuneArgumentError, is_finite_number  # TuneArgumentError: for TuneRefusedError
-from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition, json_name, katib_value
+from kfp_tune.client import Client, ExperimentFailedError, KatibObject, experiment_phase, has_condition, json_name, katib_value
 from kfp_tune.core.errors import (
     ExperimentBusy,
     ExperimentConflict,
@@ -714,13 +714,19 @@ class KatibClient:
         Succeeded, Failed), polling the store; one not there yet is waited for too.
 
         Raises:
-            RuntimeError: it Failed while another condition was expected (ExperimentFailedError).
+            RuntimeError: it Failed while another condition was expected (ExperimentFailedError),
+                checked first at each poll as Katib's loop does: a Failed experiment also holds
+                Created (and may hold Running), and waiting for those raises too.
             TimeoutError: after ``timeout`` seconds, saying where it stands and whether a run
                 drives it.
         """
         with katib_errors():
             name = _katib_name(name, "wait_for_experiment_condition")
-            return KatibModel(self.client.wait_for_experiment_condition(name, expected_condition, timeout, polling_interval), "V1beta1Experiment")
+            experiment = self.client.wait_for_experiment_condition(name, expected_condition, timeout, polling_interval)
+        if expected_condition != "Failed" and has_condition(experiment, "Failed"):  # the poll that found the condition found Failed too
+            phase, reason, message = experiment_phase(experiment)
+            raise ExperimentFailedError(f"experiment {name!r} Failed while waiting for {expected_condition}: it is {phase} ({reason}: {message})")
+        return KatibModel(experiment, "V1beta1Experiment")
 
     def edit_experiment_budget(
         self,
