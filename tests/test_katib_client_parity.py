@@ -55,6 +55,16 @@ def test_katibs_tune_without_a_name_is_refused_as_katibs_sdk_refuses(katib, name
     assert katib.list_experiments() == []
 
 
+def test_katibs_tune_says_parallel_trial_count_left_out_is_the_default(katib):
+    """max_trial_count=2 without parallel_trial_count: Katib's webhook default 3 is refused; the
+    message quoted 'got 3' as though the user had passed it."""
+    with pytest.raises(TuneRefusedError, match=r"parallel_trial_count \(spec\.parallelTrialCount\): expected at most spec\.maxTrialCount \(2\), "
+                                               r"got 3 \(the default\)$"):
+        katib.tune(name="two", **_tune_arguments(max_trial_count=2, parallel_trial_count=None))
+    with pytest.raises(TuneRefusedError, match=r"got 3$"):  # passed: quoted as passed
+        katib.tune(name="two", **_tune_arguments(max_trial_count=2, parallel_trial_count=3))
+
+
 @pytest.mark.parametrize("condition", ["Created", "Running", "Succeeded", "Restarting"])
 def test_waiting_for_another_condition_on_a_failed_experiment_raises_as_katibs_loop_checks_failed_first(failed_store, condition):
     """Katib's wait_for_experiment_condition checks Failed before the expected condition: a

@@ -270,17 +270,21 @@ def katib_errors(passing: tuple[type[BaseException], ...] = ()) -> Iterator[None
 
 
 @contextlib.contextmanager
-def _tune_refused(parameters: Any) -> Iterator[None]:
+def _tune_refused(parameters: Any, defaulted: Mapping[str, Any] | None = None) -> Iterator[None]:
     """``tune()``'s refusal of the experiment its arguments make (TuneArgumentError) as Katib's
     ``tune()`` raises it, when its create fails on the webhook: TuneRefusedError, a RuntimeError
     (Katib's own checks before the create, a missing name or objective, are ValueErrors there and
-    here)."""
+    here). ``defaulted``: the field paths of values the caller left out, and the default each
+    took, so that a refusal of one says "(the default)" rather than quote a value never passed."""
     try:
         yield
     except TuneRefusedError:
         raise
     except TuneArgumentError as exc:
-        raise TuneRefusedError(exc.errors, parameters if isinstance(parameters, Mapping) else None) from None
+        left_out = defaulted or {}
+        errors = [FieldError(e.path, f"{e.message} (the default)") if e.path in left_out and e.message.endswith(f"got {left_out[e.path]}") else e
+                  for e in exc.errors]
+        raise TuneRefusedError(errors, parameters if isinstance(parameters, Mapping) else None) from None
 
 
 def _refuse_as_katibs_webhook(parameters: Any, algorithm_name: Any, objective_goal: Any) -> None:
@@ -640,7 +644,8 @@ class KatibClient:
             "additional_metric_names": additional_metric_names,
         }
         _refuse_as_katibs_webhook(parameters, algorithm_name, objective_goal)
-        with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters):
+        defaulted = {"spec.parallelTrialCount": DEFAULT_PARALLEL_TRIAL_COUNT} if parallel_trial_count is None else {}
+        with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters, defaulted):
             if host is None:
                 tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True)  # the namespace recorded as Katib's would be; here a trial's report_metrics calls and its prints are both read
                 return
