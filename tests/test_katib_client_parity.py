@@ -4,6 +4,7 @@ a store-wide trial listing; and what the QA pass found no test pinning."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 
 from kfp_tune import KatibClient, search, tune
 from kfp_tune.client import ExperimentFailedError
-from kfp_tune.katib_client import TuneRefusedError
+from kfp_tune.katib_client import StoreFailedError, TuneRefusedError
 
 PARAMETERS = {"x": search.discrete([0.5, 0.25, 0.75])}
 
@@ -74,3 +75,21 @@ def test_waiting_for_another_condition_on_a_failed_experiment_raises_as_katibs_l
         katib.wait_for_experiment_condition("broken", expected_condition=condition, timeout=0)
     assert isinstance(raised.value, RuntimeError)
     assert katib.wait_for_experiment_condition("broken", expected_condition="Failed", timeout=0).metadata.name == "broken"
+
+
+def test_every_experiments_trials_skip_a_damaged_experiment_with_a_warning(failed_store, tmp_path, caplog):
+    """list_trials() and get_success_trial_details() of the whole store failed on one damaged
+    experiment record (StoreFailedError), where list_experiments() leaves it out with a warning."""
+    import shutil
+
+    store = Path(shutil.copytree(failed_store, tmp_path / "store"))
+    (store / "experiments" / "damaged").mkdir()
+    (store / "experiments" / "damaged" / "experiment.json").write_text("{not json")
+    katib = KatibClient(store=str(store))
+    with caplog.at_level(logging.WARNING):
+        trials = katib.list_trials()
+    assert {t.metadata.labels["katib.kubeflow.org/experiment"] for t in trials} == {"broken"}
+    assert any("experiment damaged left out" in r.getMessage() for r in caplog.records)
+    assert katib.get_success_trial_details() == []
+    with pytest.raises(StoreFailedError):  # named: its damage is the answer
+        katib.list_trials("damaged")

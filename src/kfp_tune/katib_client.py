@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import logging
 import os
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -43,6 +44,8 @@ from kfp_tune.core.errors import (
     masked_url,
     shown,
 )
+
+log = logging.getLogger(__name__)
 
 DEFAULT_TIMEOUT = 120
 """Katib's per-call API server timeout (accepted, unused)."""
@@ -796,14 +799,22 @@ class KatibClient:
 
     def list_trials(self, experiment_name: str | None = None, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibModel]:
         """The trials of the experiment (``V1beta1Trial``), in the order created, or of every
-        experiment; ``[]`` for an experiment that is not there, as Katib's label selector finds
-        no trials."""
+        experiment (one whose records cannot be read is left out, with a warning in the log, as
+        :meth:`list_experiments` leaves it out); ``[]`` for an experiment that is not there, as
+        Katib's label selector finds no trials."""
         with katib_errors():
-            names = [experiment_name] if experiment_name is not None else self.client.experiment_names()
-            found: list[KatibModel] = []
-            for name in names:
+            if experiment_name is not None:
                 with contextlib.suppress(ExperimentNotFound):
+                    return [KatibModel(t, "V1beta1Trial") for t in self.client.list_trials(experiment_name)]
+                return []
+            found: list[KatibModel] = []
+            for name in self.client.experiment_names():
+                try:
                     found.extend(KatibModel(t, "V1beta1Trial") for t in self.client.list_trials(name))
+                except ExperimentNotFound:
+                    continue
+                except (StoreError, InputError) as exc:  # a damaged record, a folder no experiment is named as
+                    log.warning("experiment %s left out: %s", name, exc)
             return found
 
     def get_success_trial_details(self, experiment_name: str | None = None, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibObject]:
