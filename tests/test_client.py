@@ -125,6 +125,10 @@ def test_a_store_that_is_no_store_is_refused_when_the_client_is_made(tmp_path):
     assert Client(LocalStore(tmp_path)).store.uri == LocalStore(tmp_path).uri  # a Store object is taken as it is
 
 
+def test_a_client_reprs_as_the_store_it_reads(tmp_path):
+    assert repr(Client(str(tmp_path))) == f"kfp_tune.Client({LocalStore(tmp_path).uri!r})"
+
+
 def test_an_experiment_name_that_is_not_a_str_is_refused_naming_it_in_every_trial_lookup(finished):
     # (['quad'], trial) failed with "unhashable type: 'list'"
     client = Client(str(finished))
@@ -224,6 +228,18 @@ def test_a_folder_named_as_no_experiment_is_left_out_of_every_listing_local_and_
         out, err = capsys.readouterr()
         assert [row["name"] for row in json.loads(out)] == ["quad"]
         assert "warning: experiment quad_backup cannot be read: experiments/quad_backup/ holds an experiment record" in err
+
+
+def test_a_damaged_trial_record_is_warned_of_once_however_many_looks_read_it(store, caplog):
+    client = Client(str(store))
+    trial = client.list_trials("quad")[0].metadata.name
+    (store / "experiments" / "quad" / "trials" / trial / "result.json").write_text("{not json")
+    client = Client(str(store))
+    with caplog.at_level("WARNING", logger="kfp_tune.client"):
+        first, second = client.get_experiment("quad"), client.get_experiment("quad")
+    assert first.status.trials_succeeded == second.status.trials_succeeded == 2  # the damaged result is left out of both
+    warned = [r.getMessage() for r in caplog.records if r.name == "kfp_tune.client"]
+    assert len(warned) == 1 and f"experiments/quad/trials/{trial}/result.json" in warned[0], warned
 
 
 # --- waiting ------------------------------------------------------------------------------------
@@ -743,6 +759,21 @@ class _FailingDelete(LocalStore):
         raise StoreError("cannot delete the next key: Read-only file system")
 
 
+def test_an_experiment_whose_records_are_gone_but_its_artifacts_are_left_is_deleted_all_the_same(tmp_path):
+    """Artifact files with no record (a delete stopped after its records went, or files left by
+    hand) are still the experiment's to delete, not 'no experiment'."""
+    store = LocalStore(tmp_path)
+    store.put("artifacts/gone/inputs/dataset/data.csv", b"1,2\n")
+    store.put("artifacts/gone-2/inputs/dataset/data.csv", b"3,4\n")
+    client = Client(store)
+    with pytest.raises(InputError, match=r"deleting experiment 'gone' \(0 record\(s\) and 1 artifact file\(s\) in file://"):
+        client.delete_experiment("gone")
+    assert client.delete_experiment("gone", confirm=True) == 1
+    assert store.list("artifacts/") == ["artifacts/gone-2/inputs/dataset/data.csv"]
+    with pytest.raises(ExperimentNotFound, match="no experiment 'gone'"):
+        client.delete_experiment("gone", confirm=True)
+
+
 def test_a_delete_that_stopped_half_way_is_told_partly_deleted_never_resumed_and_finished_by_deleting_again(tmp_path):
     """A delete that failed after it had taken most trials' records (QA: a read-only log file)
     left the experiment record, read as live: status said Running with no trials, and a run
@@ -1179,11 +1210,12 @@ def test_a_wait_sleeps_its_polling_interval_between_looks(finished, monkeypatch)
         sleeps.append(seconds)
         clock[0] += seconds
 
-    monotonic.calls = 0  # type: ignore[attr-defined]
     monkeypatch.setattr(client_module, "time", types.SimpleNamespace(monotonic=monotonic, sleep=sleep, time=time.time))
-    with pytest.raises(TimeoutError, match="did not reach Restarting within 50 s"):
-        Client(str(finished)).wait_for_experiment_condition("quad", condition="Restarting", timeout=50, polling_interval=15)
-    assert sleeps == [15, 15, 15, 5]
+    for given in ({"polling_interval": 15}, {}):  # 15 s unless told: Katib's SDK's polling_interval default
+        clock[0], sleeps[:], monotonic.calls = 0.0, [], 0  # type: ignore[attr-defined]
+        with pytest.raises(TimeoutError, match="did not reach Restarting within 50 s"):
+            Client(str(finished)).wait_for_experiment_condition("quad", condition="Restarting", timeout=50, **given)
+        assert sleeps == [15, 15, 15, 5], given
 
 
 def test_an_edit_of_an_undriven_running_experiment_leaves_its_status_as_it_is(tmp_path, monkeypatch):
@@ -1194,6 +1226,23 @@ def test_an_edit_of_an_undriven_running_experiment_leaves_its_status_as_it_is(tm
     assert before is not None and b"ExperimentRunInterrupted" in before
     edited = Client(str(tmp_path)).edit_experiment_budget("stopped", parallel_trial_count=2)
     assert edited.spec.parallel_trial_count == 2 and records.store.get(records.status_key()) == before
+
+
+def test_an_edit_while_a_run_drives_the_experiment_leaves_the_status_to_that_run(store):
+    """The status a budget edit rewrites is one an ended run left (decided under the old
+    budget); while a run drives the experiment, that run writes the status, so the edit leaves
+    it as it is, though it says Succeeded and the new budget says go on."""
+    from kfp_tune.core import claims
+
+    client = Client(str(store))
+    records = ExperimentRecords(client.store, "quad")
+    succeeded = records.store.get(records.status_key())
+    assert succeeded is not None and b"ExperimentMaxTrialsReached" in succeeded
+    client.edit_experiment_budget("quad", max_trial_count=4)  # restarts it: not finished under 4
+    records.store.put(records.status_key(), succeeded)  # as a run's last write, landed after the edit
+    claims.claim(records, "run-elsewhere")  # held by this live process: a run that drives it
+    assert client.edit_experiment_budget("quad", max_trial_count=5).spec.max_trial_count == 5
+    assert records.store.get(records.status_key()) == succeeded
 
 
 def test_katib_models_keep_what_is_set_on_them_as_katibs_setters_do(store, tmp_path):
