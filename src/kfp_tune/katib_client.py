@@ -327,13 +327,13 @@ def _settings(algorithm_settings: Any) -> dict[str, Any] | None:
     raise TypeError(f"KatibClient.tune: algorithm_settings: expected a dict or a list of V1beta1AlgorithmSetting, got {type(algorithm_settings).__name__}")
 
 
-def _katib_name(name: Any, method: str) -> str:
+def _katib_name(name: Any, method: str, argument: str = "name") -> str:
     """A name a method sends to Katib's API server: one that is not a str (``None``) is
     refused there, and Katib's SDK raises that refusal as a RuntimeError (``Failed to get
-    Katib Experiment: ns/None``); :class:`InvalidRequestError` here, where kfp-tune's Client
-    raises TypeError."""
+    Katib Experiment: ns/None``); :class:`InvalidRequestError` here, naming the ``argument``,
+    where kfp-tune's Client raises TypeError."""
     if not isinstance(name, str):
-        raise InvalidRequestError(f"KatibClient.{method}: name: expected a name (str), got {shown(name)}")
+        raise InvalidRequestError(f"KatibClient.{method}: {argument}: expected a name (str), got {shown(name)}")
     return name
 
 
@@ -605,7 +605,8 @@ class KatibClient:
                 a ValueError too: min > max, an unknown objective type or algorithm, no parameter
                 to search, parallel_trial_count above max_trial_count, ...), the store holds an
                 experiment of that name that these arguments cannot resume
-                (:class:`ExperimentConflictError`), or a run drives it.
+                (:class:`ExperimentConflictError`), a run drives it, or a ``name`` that is not a
+                str (:class:`InvalidRequestError`).
         """
         from kfp_tune.api import submit_tuning, tune_here
 
@@ -620,6 +621,7 @@ class KatibClient:
         if not name:  # Katib's tune: `if not name: raise ValueError("Please specify name for the Experiment.")`; as tune(name="") is refused here
             raise TuneRefusedError([FieldError("metadata.name", "required: the experiment's name (Katib's tune() requires it too)")],
                                    parameters if isinstance(parameters, Mapping) else None)
+        name = _katib_name(name, "tune")
         from kfp_tune.remote import FUNCTION_COLLECTORS
 
         collector = (metrics_collector_config or {}).get("kind", "StdOut")
@@ -805,7 +807,7 @@ class KatibClient:
         with katib_errors():
             if experiment_name is not None:
                 with contextlib.suppress(ExperimentNotFound):
-                    return [KatibModel(t, "V1beta1Trial") for t in self.client.list_trials(experiment_name)]
+                    return [KatibModel(t, "V1beta1Trial") for t in self.client.list_trials(_katib_name(experiment_name, "list_trials", "experiment_name"))]
                 return []
             found: list[KatibModel] = []
             for name in self.client.experiment_names():
@@ -819,7 +821,10 @@ class KatibClient:
 
     def get_success_trial_details(self, experiment_name: str | None = None, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibObject]:
         """Each Succeeded trial's ``name``, ``parameter_assignments`` and ``metrics`` (Katib's
-        keys and models)."""
+        keys and models), of the experiment or of every one (as :meth:`list_trials`)."""
+        if experiment_name is not None:
+            with katib_errors():
+                _katib_name(experiment_name, "get_success_trial_details", "experiment_name")
         return [
             KatibObject({"name": t.metadata.name, "parameter_assignments": t.spec.parameter_assignments,
                          "metrics": t.status.observation.metrics if t.status.observation else []})
@@ -866,7 +871,8 @@ class KatibClient:
         if follow:
             raise NotImplementedError("KatibClient.get_job_logs: follow=True is not supported; call it again for what was logged since")
         with katib_errors():
-            text = self.client.get_trial_logs((name, trial_name), namespace=namespace or self._given_namespace)
+            trial = (_katib_name(name, "get_job_logs"), _katib_name(trial_name, "get_job_logs", "trial_name"))
+            text = self.client.get_trial_logs(trial, namespace=namespace or self._given_namespace)
         yield from text.splitlines()
 
 
