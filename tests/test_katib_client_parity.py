@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from kfp_tune import KatibClient, search, tune
-from kfp_tune.client import ExperimentFailedError
+from kfp_tune.client import ExperimentFailedError, TrialNotFound
+from kfp_tune.core.errors import ExperimentNotFound
 from kfp_tune.katib_client import StoreFailedError, TuneRefusedError
 
 PARAMETERS = {"x": search.discrete([0.5, 0.25, 0.75])}
@@ -93,3 +94,30 @@ def test_every_experiments_trials_skip_a_damaged_experiment_with_a_warning(faile
     assert katib.get_success_trial_details() == []
     with pytest.raises(StoreFailedError):  # named: its damage is the answer
         katib.list_trials("damaged")
+
+
+def test_what_the_qa_pass_found_unpinned(failed_store, katib, monkeypatch):
+    """Code right, no test: each line below pinned a mutant that lived."""
+    reader = KatibClient(store=str(failed_store))
+    assert reader.get_optimal_hyperparameters("broken") is None  # no trial reported the objective
+    with pytest.raises(ExperimentNotFound):
+        reader.get_experiment("absent")
+    with pytest.raises(TrialNotFound):
+        reader.get_trial("absent-trial")
+    assert reader.is_experiment_created("broken") is True and reader.is_experiment_succeeded("broken") is False
+    with pytest.raises(ValueError, match="Experiment name is required"):
+        next(reader.get_job_logs("", "broken-x"))
+    with pytest.raises(NotImplementedError, match="list_suggestions"):
+        reader.list_suggestions("broken")
+    waits: list[float] = []
+    monkeypatch.setattr(reader.client, "wait_for_experiment_condition",
+                        lambda name, condition, timeout, polling_interval: waits.append(polling_interval) or reader.client.get_experiment(name))
+    reader.wait_for_experiment_condition("broken", expected_condition="Failed", polling_interval=2)
+    assert waits == [2]
+    with pytest.raises(ValueError, match="objective_metric_name"):
+        katib.tune(name="n", **_tune_arguments(objective_metric_name=None))
+    with pytest.raises(TypeError, match="algorithm_settings"):
+        katib.tune(name="n", **_tune_arguments(algorithm_settings=5))
+    for metadata in ({"namespace": "a"}, "quad"):
+        with pytest.raises(ValueError, match="Experiment must have a name or generateName"):
+            katib.create_experiment({"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment", "metadata": metadata, "spec": {}})
