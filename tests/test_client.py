@@ -271,6 +271,9 @@ def test_wait_raises_when_the_experiment_failed_unless_waiting_for_failed(tmp_pa
         client.wait_for_experiment_condition("broken", timeout=60)
     assert isinstance(ExperimentFailedError("x"), RuntimeError)  # as Katib's SDK raises
     assert client.wait_for_experiment_condition("broken", condition="Failed", timeout=0).status.trials_failed == 1
+    for condition in ("Created", "Running", "Restarting"):  # Failed is looked at first, as Katib's SDK does: a Failed experiment holds Created too
+        with pytest.raises(ExperimentFailedError, match=f"'broken' Failed while waiting for {condition}: "):
+            client.wait_for_experiment_condition("broken", condition=condition, timeout=0)
 
 
 def test_wait_follows_a_run_until_it_succeeds(tmp_path):

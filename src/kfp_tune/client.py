@@ -251,11 +251,11 @@ class Client:
                 experiment: KatibObject | None = self.get_experiment(name)
             except ExperimentNotFound:
                 experiment = None
-            if experiment is not None:
+            if experiment is not None:  # Failed first, as Katib's SDK looks: a Failed experiment was Created too
+                if condition != "Failed" and has_condition(experiment, "Failed"):
+                    raise ExperimentFailedError(f"experiment {name!r} Failed while waiting for {condition}: {_standing(experiment)}")
                 if has_condition(experiment, condition):
                     return experiment
-                if has_condition(experiment, "Failed"):
-                    raise ExperimentFailedError(f"experiment {name!r} Failed while waiting for {condition}: {_standing(experiment)}")
             left = deadline - time.monotonic()
             if left <= 0:
                 standing = _standing(experiment) if experiment is not None else f"it is not in {self.store.uri} (yet)"

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from kfp_tune.api import TuneArgumentError, is_finite_number  # TuneArgumentError: for TuneRefusedError
-from kfp_tune.client import Client, ExperimentFailedError, KatibObject, experiment_phase, has_condition, json_name, katib_value
+from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition, json_name, katib_value
 from kfp_tune.core.errors import (
     ExperimentBusy,
     ExperimentConflict,
@@ -733,9 +733,6 @@ class KatibClient:
         with katib_errors():
             name = _katib_name(name, "wait_for_experiment_condition")
             experiment = self.client.wait_for_experiment_condition(name, expected_condition, timeout, polling_interval)
-        if expected_condition != "Failed" and has_condition(experiment, "Failed"):  # the poll that found the condition found Failed too
-            phase, reason, message = experiment_phase(experiment)
-            raise ExperimentFailedError(f"experiment {name!r} Failed while waiting for {expected_condition}: it is {phase} ({reason}: {message})")
         return KatibModel(experiment, "V1beta1Experiment")
 
     def edit_experiment_budget(
