@@ -492,6 +492,7 @@ def _named_like_a_builtin():
         ({"resources_per_trial": {"gpu": "half"}}, "resources_per_trial['gpu']: expected a Kubernetes quantity"),
         ({"resources_per_trial": {"cpu": "2\n"}}, "resources_per_trial['cpu']: expected a Kubernetes quantity"),
         ({"resources_per_trial": {"memory": "-1Gi"}}, "resources_per_trial['memory']: expected a Kubernetes quantity"),
+        ({"resources_per_trial": {"cpu": "٣"}}, "resources_per_trial['cpu']: expected a Kubernetes quantity"),  # Go reads ASCII digits only
         ({"resources_per_trial": {"gpu": "0.5"}}, "resources_per_trial['gpu']: expected a whole number of GPUs"),
         ({"resources_per_trial": {"tpu": 1}}, "resources_per_trial['tpu']: expected one of"),
         ({"resources_per_trial": {"limits": {"nvidia.com/gpu": 1}, "requests": {"nvidia.com/gpu": 2}}}, "the request equal to the limit"),

@@ -120,7 +120,8 @@ def test_a_limit_or_request_that_is_not_a_quantity_is_refused_where_it_is():
     }
 
 
-@pytest.mark.parametrize("amount", ["500000u", "250000000n", "1.", ".5", "+2", "1e3", "1E3", "1e-3", "1E+3", "1E", "1.5Ki", "0.5Gi"])
+@pytest.mark.parametrize("amount", ["500000u", "250000000n", "1.", ".5", "+2", "1e3", "1E3", "1e-3", "1E+3", "1E", "1.5Ki", "0.5Gi", "2Ei",
+                                    "0.1n", "1e-30", "1e9999999999", "9Ei"])
 def test_every_quantity_apimachinery_parses_passes_and_reads_as_it_does(amount):
     """apimachinery's grammar (quantity.go): a signed number and a suffix, binary (Ki..Ei), decimal
     (n, u, m, k..E; a lone E is exa) or an exponent. ``cpu: 500000u`` (half a core) or
@@ -129,14 +130,19 @@ def test_every_quantity_apimachinery_parses_passes_and_reads_as_it_does(amount):
         job["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"cpu": amount}}
     trial = load_experiment(_experiment(edit))
     expected = {"500000u": Fraction(1, 2), "250000000n": Fraction(1, 4), "1.": 1, ".5": Fraction(1, 2), "+2": 2, "1e3": 1000, "1E3": 1000,
-                "1e-3": Fraction(1, 1000), "1E+3": 1000, "1E": 10**18, "1.5Ki": 1536, "0.5Gi": 2**29}[amount]
+                "1e-3": Fraction(1, 1000), "1E+3": 1000, "1E": 10**18, "1.5Ki": 1536, "0.5Gi": 2**29,
+                "2Ei": 2**61,  # Ei is exbi, not an exponent ('i' read as its digits was a ValueError's text)
+                "0.1n": Fraction(1, 10**9), "1e-30": Fraction(1, 10**9),  # finer than a nano: rounded up to one, as ParseQuantity does
+                "1e9999999999": 2**63 - 1, "9Ei": 2**63 - 1,  # capped, read at once (10 ** 9999999999 was computed until killed)
+                }[amount]
     assert trial_resource_amounts(trial) == {"cpu": expected}
 
 
-@pytest.mark.parametrize("amount", ["2\n", "1e", "1e1.5", "1ki", "1Ki ", "1mi", "1.5.2", "1 m", "0x10", "1_000"])
+@pytest.mark.parametrize("amount", ["2\n", "1e", "1e1.5", "1ki", "1Ki ", "1mi", "1.5.2", "1 m", "0x10", "1_000", "٣", "２Gi", "1e٣"])
 def test_text_apimachinery_refuses_as_a_quantity_is_refused(amount):
     """Go's ParseQuantity refuses ``2`` with a newline after it (a pattern ending in ``$`` let it
-    by), an exponent with no digits or a fraction, and a suffix it does not know."""
+    by), an exponent with no digits or a fraction, a suffix it does not know, and digits other than
+    ASCII's (Python's ``\\d`` took ``٣`` for 3)."""
     def edit(job):
         job["spec"]["template"]["spec"]["containers"][0]["resources"] = {"requests": {"memory": amount}}
     where = f"{POD}.containers[0].resources.requests.memory"

@@ -29,9 +29,10 @@ JOB_API_VERSION, JOB_KIND = "batch/v1", "Job"
 JOB_RESTART_POLICIES = ("OnFailure", "Never")
 # Kubernetes' resource.Quantity, apimachinery's grammar (quantity.go): a signed number (1, 1.5, 1., .5)
 # and a binary (Ki..Ei), decimal (n, u, m, k..E) or exponent (e3, E-3) suffix, and nothing after it
-# (\Z: a trailing newline is refused, as ParseQuantity refuses it). Katib's conversion to a typed Job
-# parses every limit and request.
-QUANTITY = re.compile(r"\A[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+|[KMGTPE]i|[numkMGTPE])?\Z")
+# (\Z: a trailing newline is refused, as ParseQuantity refuses it), in ASCII digits only (Go reads
+# '0'..'9'; Python's \d takes any script's digits). Katib's conversion to a typed Job parses every
+# limit and request.
+QUANTITY = re.compile(r"\A[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+|[KMGTPE]i|[numkMGTPE])?\Z")
 _LIST = re.compile(r"^list\[(.+)\]$")
 _MAP = re.compile(r"^dict\(str, (.+)\)$")
 

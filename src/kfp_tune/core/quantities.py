@@ -5,6 +5,7 @@ refuse before anything runs (a part of a GPU), whichever engine runs the trials.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -26,6 +27,12 @@ QUANTITY_SUFFIXES: dict[str, Fraction] = {
 }
 """What each suffix of a Kubernetes quantity multiplies by (apimachinery's resource.Quantity)."""
 
+MAX_QUANTITY = Fraction(2**63 - 1)
+"""The most an amount counts for here. Kubernetes' ParseQuantity rounds an amount finer than a nano
+up to the next nano, and caps one with a binary suffix at 2^63 - 1 (quantity.go); a larger decimal
+one (``1e30``) it keeps, which is as much as no node has either way, so every amount is capped
+here, and an exponent like ``1e9999999999`` is read at once."""
+
 
 def quantity_value(amount: Any) -> Fraction:
     """A Kubernetes quantity (``1.5Gi``, ``500m``, ``129e6``, ``0.5``, or a YAML number) as an
@@ -43,13 +50,16 @@ def quantity_value(amount: Any) -> Fraction:
         raise ValueError(expected)
     number = Fraction(Decimal(text[: match.start(3)] if match.group(3) else text))
     suffix = match.group(3) or ""
-    if suffix[:1] in ("e", "E") and len(suffix) > 1:  # 129e6; a lone E is exa
-        scale = Fraction(10) ** int(suffix[1:])
-    else:
+    if suffix in QUANTITY_SUFFIXES:  # E is exa, Ei exbi
         scale = QUANTITY_SUFFIXES[suffix]
+    else:  # an exponent, 129e6: held to where the cap or the rounding decides, never computing 10 ** 9999999999
+        bound = len(text) + 20  # any amount written in len(text) characters is past 2^63 or below a nano beyond it
+        scale = Fraction(10) ** max(-bound, min(bound, int(suffix[1:])))
     if number < 0:
         raise ValueError(f"expected an amount of 0 or more, got {shown(amount)}")
-    return number * scale
+    value = min(number * scale, MAX_QUANTITY)
+    nanos = value * 10**9
+    return value if nanos.denominator == 1 else Fraction(math.ceil(nanos), 10**9)
 
 
 def trial_resource_amounts(experiment: Experiment) -> dict[str, Fraction]:
