@@ -44,7 +44,7 @@ import numpy as np
 from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, marked_repeats, spent
 from kfp_tune.algorithms.random_search import sample_value
 from kfp_tune.algorithms.space_tools import finite_size, grid_points
-from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_bracket_resources, hyperband_configurations
+from kfp_tune.core.catalogue import HYPERBAND_DEFAULT_ETA, hyperband_bracket_resources, hyperband_rung_sizes
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 
 MAX_DRAWS = 200
@@ -67,15 +67,10 @@ def schedule(r_l: float, eta: float) -> list[list[Rung]]:
     rungs when trials fail), with Katib's sizes and resources (see the module docstring)."""
     if not r_l >= 1:
         raise ValueError(f"hyperband needs r_l of at least 1 (its largest resource), got {r_l}")
-    brackets = []
-    for resources, n in zip(hyperband_bracket_resources(r_l, eta), hyperband_configurations(r_l, eta), strict=True):  # brackets s_max down to 0
-        s = len(resources) - 1
-        rungs = [Rung(s, 0, n, resources[0])]
-        for i in range(1, s + 1):  # Katib's _make_child_bracket, from rung i - 1
-            size = math.ceil(math.ceil(n * eta ** (-(i - 1))) / eta)
-            rungs.append(Rung(s, i, size, resources[i]))
-        brackets.append(rungs)
-    return brackets
+    return [
+        [Rung(len(resources) - 1, i, size, resource) for i, (size, resource) in enumerate(zip(sizes, resources, strict=True))]
+        for resources, sizes in zip(hyperband_bracket_resources(r_l, eta), hyperband_rung_sizes(r_l, eta), strict=True)  # brackets s_max down to 0
+    ]
 
 
 def resource_parameter(parameter: Parameter, r_l: float, eta: float) -> Parameter:

@@ -619,6 +619,7 @@ def test_validate_notes_that_hyperband_repeats_configurations_where_the_other_pa
 
     from conftest import quadratic_experiment
     from kfp_tune.cli import main
+    from kfp_tune.core.catalogue import hyperband_repeat_note
 
     def validate(x: dict) -> list[str]:
         doc = quadratic_experiment(**{"spec.parallelTrialCount": 9, "spec.maxTrialCount": 30})
@@ -629,11 +630,16 @@ def test_validate_notes_that_hyperband_repeats_configurations_where_the_other_pa
         return [line for line in capsys.readouterr().err.splitlines() if "repeat" in line]
 
     assert validate({"parameterType": "discrete", "feasibleSpace": {"list": ["0", "0.5"]}}) == [
-        "note: spec.parameters: hyperband's largest bracket needs 9 configurations and the parameters other than 'y' have only 2, so some repeat: "
+        "note: spec.parameters: hyperband's schedule runs 9 configurations at y 1 and the parameters other than 'y' have only 2, so some repeat: "
         "a configuration runs again at the same resource (Katib's hyperband service draws with replacement and repeats them too)"
     ]
     assert validate({"parameterType": "double", "feasibleSpace": {"min": "0", "max": "1", "step": "0.125"}}) == []  # 9 values
     assert validate({"parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}}) == []
+    # r_l 16, eta 2: no bracket starts more than 16, but at epochs 2 a bracket's 10 new ones meet 8 promoted
+    # from the bracket below, 18 in all: 16 values repeat there (the note compared the largest bracket only)
+    space = SearchSpace((Parameter("opt", "categorical", choices=tuple("abcdefghijklmnop")), Parameter("epochs", "int", 1, 16)))
+    assert (hyperband_repeat_note(space, {"resource_name": "epochs", "r_l": 16, "eta": 2}) or "").startswith(
+        "hyperband's schedule runs 18 configurations at epochs 2 and the parameters other than 'epochs' have only 16, so some repeat")
 
 
 def test_grid_tries_a_point_an_interrupt_gave_back_again():

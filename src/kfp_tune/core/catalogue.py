@@ -263,24 +263,40 @@ def hyperband_configurations(r_l: float, eta: float) -> list[int]:
     return [math.ceil(float(top + 1) * (eta**s / float(s + 1))) for s in range(top, -1, -1)]
 
 
+def hyperband_rung_sizes(r_l: float, eta: float) -> list[list[int]]:
+    """Each bracket's rung sizes, brackets s_max down to 0: the new configurations it starts,
+    then each rung's promotions from the one below, as Katib's ``_make_child_bracket`` sizes them
+    (``ceil(ceil(n * eta**-(i-1)) / eta)``), nominal (failed trials can shrink a rung)."""
+    sizes = []
+    for n, resources in zip(hyperband_configurations(r_l, eta), hyperband_bracket_resources(r_l, eta), strict=True):
+        sizes.append([n] + [math.ceil(math.ceil(n * eta ** (-(i - 1))) / eta) for i in range(1, len(resources))])
+    return sizes
+
+
 def hyperband_repeat_note(space: SearchSpace, settings: dict[str, Any]) -> str | None:
     """Where the parameters other than the resource have fewer configurations than hyperband's
-    largest bracket starts: some are drawn again and run again at the same resource, as Katib's
-    service, which draws with replacement, runs them. ``settings``: parsed, of a valid spec
-    (r_l left out is the resource parameter's max, as the algorithm takes it)."""
+    schedule runs at one resource (a bracket's new ones, with other brackets' promotions there):
+    some are drawn again and run again at that resource, as Katib's service, which draws with
+    replacement, runs them. ``settings``: parsed, of a valid spec (r_l left out is the resource
+    parameter's max, as the algorithm takes it)."""
     resource_name = settings["resource_name"]
     counts = [p.count() for p in space if p.name != resource_name]
     if None in counts:
         return None
     have = math.prod(c or 0 for c in counts)
     eta = float(settings.get("eta") or HYPERBAND_DEFAULT_ETA)
-    r_l = settings.get("r_l")
-    needed = max(hyperband_configurations(float(r_l) if r_l is not None else float(space[resource_name].high or 1.0), eta))
+    r_l = float(settings["r_l"]) if settings.get("r_l") is not None else float(space[resource_name].high or 1.0)
+    at: dict[int, int] = {}
+    for resources, sizes in zip(hyperband_bracket_resources(r_l, eta), hyperband_rung_sizes(r_l, eta), strict=True):
+        for resource, size in zip(resources, sizes, strict=True):
+            at[resource] = at.get(resource, 0) + size
+    needed, resource = max((n, r) for r, n in at.items())
     if have >= needed:
         return None
     return (
-        f"hyperband's largest bracket needs {needed} configurations and the parameters other than {resource_name!r} have only {have}, "
-        "so some repeat: a configuration runs again at the same resource (Katib's hyperband service draws with replacement and repeats them too)"
+        f"hyperband's schedule runs {needed} configurations at {resource_name} {resource} and the parameters other than {resource_name!r} "
+        f"have only {have}, so some repeat: a configuration runs again at the same resource (Katib's hyperband service draws with "
+        "replacement and repeats them too)"
     )
 
 
