@@ -202,6 +202,86 @@ def test_in_a_function_trial_run_in_process_the_helpers_say_it_has_no_artifact_s
     assert len(result.trials) == 2 and not (tmp_path / "elsewhere").exists()
 
 
+def test_a_thread_that_a_function_trial_starts_never_acts_on_the_trial_the_environment_names(monkeypatch, tmp_path):
+    """A thread a kfp_tune.tune() trial starts does not inherit its trial (a ContextVar): the
+    helpers read KFP_TUNE_* instead, set here as an outer trial's, and save_model overwrote
+    that trial's model, report_metrics added to its reports. While function trials run in this
+    process, a thread with no trial is refused, whichever way it was started."""
+    import threading
+    import warnings
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kfp_tune import Client, report_metrics, search, tune
+
+    model = tmp_path / "model.txt"
+    model.write_text("weights")
+    inside_trial(monkeypatch, str(tmp_path / "elsewhere"), "other", "other-t1")
+    helpers = {"save_model": lambda: save_model(model), "input_path": input_path, "report_metrics": lambda: report_metrics({"objective": 0.25})}
+
+    def objective(params):
+        errors = []
+
+        def work():
+            try:
+                helpers[params["helper"]]()
+            except Exception as exc:
+                errors.append(f"{type(exc).__name__}: {exc}")
+
+        if params["start"] == "thread":
+            thread = threading.Thread(target=work)
+            thread.start()
+            thread.join()
+        else:
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(work).result()
+        print("\n".join(errors))
+        return 1.0
+
+    space = {"helper": search.categorical(list(helpers)), "start": search.categorical(["thread", "pool"])}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = tune(objective, space, algorithm="grid", store=str(tmp_path / "store"), name="fn")
+    assert len(result.trials) == 6 and not (tmp_path / "elsewhere").exists()
+    logs = Client(str(tmp_path / "store"))
+    for trial in result.trials:
+        printed = logs.get_trial_logs(("fn", trial.name))
+        helper = trial.parameters["helper"]
+        assert f"{helper}: this thread runs no trial while kfp_tune.tune() runs function trials in this process" in printed, printed
+        assert "the KFP_TUNE_* variables, which may name some other trial, are not used then" in printed
+        if helper == "report_metrics":
+            assert "call it from the trial function's own thread, or start the thread's work in a copy of the trial's context" in printed
+        else:
+            assert "has no artifact store to keep a model in or read a staged input from" in printed
+
+
+def test_a_thread_started_in_a_copy_of_the_trials_context_reports_as_the_trial(monkeypatch, tmp_path):
+    """What report_metrics' refusal advises works: a thread (or a pool's task) run in
+    contextvars.copy_context(), made in the trial's thread, reports to that trial."""
+    import contextvars
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kfp_tune import report_metrics, search, tune
+
+    inside_trial(monkeypatch, str(tmp_path / "elsewhere"), "other", "other-t1")
+
+    def objective(params):
+        work = lambda: report_metrics({"objective": params["x"] / 2})  # noqa: E731
+        if params["start"] == "thread":
+            thread = threading.Thread(target=contextvars.copy_context().run, args=(work,))
+            thread.start()
+            thread.join()
+        else:
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(contextvars.copy_context().run, work).result()
+
+    result = tune(objective, {"x": search.discrete([1, 3]), "start": search.categorical(["thread", "pool"])}, algorithm="grid",
+                  store=str(tmp_path / "store"), name="fn")
+    assert sorted((t.status, t.parameters["start"], t.metrics["objective"]) for t in result.trials) == [
+        ("Succeeded", "pool", 0.5), ("Succeeded", "pool", 1.5), ("Succeeded", "thread", 0.5), ("Succeeded", "thread", 1.5)]
+    assert not (tmp_path / "elsewhere").exists()
+
+
 def test_a_saved_model_comes_back_file_for_file(tmp_path, monkeypatch):
     store = LocalStore(tmp_path / "store")
     records = ExperimentRecords(store, "exp")

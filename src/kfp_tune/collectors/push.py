@@ -16,6 +16,7 @@ import contextvars
 import logging
 import math
 import os
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -94,16 +95,33 @@ def reported_entry(entry: object, key: str, index: int) -> tuple[str, int | None
 _IN_PROCESS: contextvars.ContextVar[list[MetricLog] | None] = contextvars.ContextVar("kfp_tune_in_process_reports", default=None)
 
 
+_function_trials_running = 0
+"""How many function trials ``kfp_tune.tune`` runs in this process now, on any thread."""
+_function_trials_lock = threading.Lock()
+
+NO_TRIAL_OF_THIS_THREAD = (
+    "this thread runs no trial while kfp_tune.tune() runs function trials in this process (a thread that a trial starts "
+    "does not take on its trial), and the KFP_TUNE_* variables, which may name some other trial, are not used then"
+)
+"""Why the helpers refuse a call from a thread with no trial (:func:`no_trial_of_this_thread`)."""
+
+
 @contextlib.contextmanager
 def reports_in_this_thread() -> Iterator[list[MetricLog]]:
     """While the block runs, :func:`report_metrics` called in this thread (a function's trial
     run in this process) adds to the list it gives, in the order called; threads the block
-    starts are not seen, as with the trial's prints."""
+    starts are not seen, as with the trial's prints, and are refused
+    (:func:`no_trial_of_this_thread`) unless they run in a copy of this thread's context."""
+    global _function_trials_running
     reports: list[MetricLog] = []
     token = _IN_PROCESS.set(reports)
+    with _function_trials_lock:
+        _function_trials_running += 1
     try:
         yield reports
     finally:
+        with _function_trials_lock:
+            _function_trials_running -= 1
         _IN_PROCESS.reset(token)
 
 
@@ -111,6 +129,14 @@ def in_a_function_trial() -> bool:
     """Whether this thread runs a function's trial that ``kfp_tune.tune`` runs in this process
     (inside :func:`reports_in_this_thread`): such a trial has no place in a store of its own."""
     return _IN_PROCESS.get() is not None
+
+
+def no_trial_of_this_thread() -> bool:
+    """Whether this thread runs no trial while function trials run in this process: a thread
+    that a trial started (a ContextVar is not inherited), or any other. The KFP_TUNE_*
+    variables are then not this thread's place, even when set (by an outer trial, say): the
+    helpers refuse rather than write into another trial."""
+    return _IN_PROCESS.get() is None and _function_trials_running > 0
 
 
 def report_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
@@ -127,6 +153,12 @@ def report_metrics(metrics: Mapping[str, float], step: int | None = None) -> Non
             raise TypeError(f"report_metrics: step must be an integer or None, got {step!r}")
         in_process.extend([MetricLog(str(name), metric_number(name, value, "report_metrics"), step) for name, value in metrics.items()])
         return
+    if no_trial_of_this_thread():
+        raise KfpTuneError(
+            f"report_metrics: {NO_TRIAL_OF_THIS_THREAD}: call it from the trial function's own thread, or start the thread's work "
+            f"in a copy of the trial's context, made in the trial's thread, one for each thread: "
+            f"threading.Thread(target=contextvars.copy_context().run, args=(work,)), or pool.submit(contextvars.copy_context().run, work)"
+        )
     try:
         records, trial = open_trial_place()
     except TrialPlaceMissing as exc:

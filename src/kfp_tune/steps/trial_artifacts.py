@@ -295,16 +295,18 @@ def _made(folder: Path) -> Path:
 
 def _trial_place(caller: str) -> tuple[ExperimentRecords, str]:
     """The running trial's experiment records and name, from the env its launcher set."""
-    from kfp_tune.collectors.push import in_a_function_trial
+    from kfp_tune.collectors.push import NO_TRIAL_OF_THIS_THREAD, in_a_function_trial, no_trial_of_this_thread
     from kfp_tune.stores import TrialPlaceMissing, open_trial_place
 
+    no_store = (
+        "a function's trial that kfp_tune.tune() runs in this process has no artifact store to keep a model in or "
+        "read a staged input from; save_model and input_path are for the trials kfp-tune launches as processes of their own "
+        "(a pipeline's tuning step, kfp-tune run): here, write the model to a path of your own and read the data directly"
+    )
     if in_a_function_trial():  # its variables, if set, name some other trial: this process's
-        raise ArtifactError(
-            f"{caller}: a function's trial that kfp_tune.tune() runs in this process has no artifact store to keep a model in or "
-            f"read a staged input from; save_model and input_path are for the trials kfp-tune launches as processes of their own "
-            f"(a pipeline's tuning step, kfp-tune run): here, write the model to a path of your own "
-            f"and read the data directly"
-        )
+        raise ArtifactError(f"{caller}: {no_store}")
+    if no_trial_of_this_thread():  # a thread such a trial started: the variables name some other trial too
+        raise ArtifactError(f"{caller}: {NO_TRIAL_OF_THIS_THREAD}; and {no_store}")
     try:
         return open_trial_place()
     except TrialPlaceMissing as exc:
