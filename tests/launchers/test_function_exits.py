@@ -71,7 +71,9 @@ def test_a_printed_metric_whose_name_katibs_format_cannot_read_says_to_return_it
 
 @pytest.mark.parametrize(
     ("code", "message"),
-    [(3, "exit code 3"), (True, "exit code 1"), (-1, "exit code 255"), (300, "exit code 44"), ("bad config", "exit code 1: bad config")],
+    [(3, "exit code 3"), (True, "exit code 1"), (-1, "exit code 255"), (300, "exit code 44"), ("bad config", "exit code 1: bad config"),
+     # beyond a C long CPython exits -1 (PyLong_AsLong overflows): 255, though 2**63's low byte is 0
+     (2**63, "exit code 255"), (-(2**63) - 1, "exit code 255"), (2**64 + 3, "exit code 255"), (2**63 - 1, "exit code 255"), (-(2**63) + 3, "exit code 3")],
 )
 def test_sys_exit_reads_as_the_status_the_process_would_end_with(code, message):
     """A container (and Python itself) ends sys.exit(-1) with 255 and sys.exit(300) with 44:

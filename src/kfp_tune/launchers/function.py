@@ -98,10 +98,15 @@ class FunctionLauncher(Launcher):
 
 def _exit_status(code: object) -> int:
     """The status a process ends with on ``sys.exit(code)``: None is 0, an int (or a bool) its
-    low byte (``-1`` 255, ``300`` 44, ``True`` 1), anything else 1 (Python prints it)."""
+    low byte (``-1`` 255, ``300`` 44, ``True`` 1), anything else 1 (Python prints it). An int
+    beyond a C long (signed 64 bits) is 255: CPython's ``PyLong_AsLong`` overflows and it exits -1."""
     if code is None:
         return 0
-    return int(code) & 0xFF if isinstance(code, int) else 1
+    if not isinstance(code, int):
+        return 1
+    if not -(2**63) <= code < 2**63:
+        return 255
+    return int(code) & 0xFF
 
 
 def _exit_message(code: object) -> str:
