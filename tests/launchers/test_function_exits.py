@@ -101,5 +101,30 @@ def test_sys_exit_0_without_the_metric_is_metrics_unavailable_as_a_container_exi
     with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
         result = tune(leaving, PARAMETERS, algorithm="grid", max_trial_count=1, max_failed_trial_count=1, store=str(tmp_path), name="quiet")
     (trial,) = result.trials
-    assert trial.status == "MetricsUnavailable" and trial.message.endswith("; it printed 'done' first")
+    assert trial.status == "MetricsUnavailable" and trial.message.endswith(
+        "Job message: the objective called sys.exit(0) (exit code 0) without returning; expected the metrics printed in Katib's name=value "
+        "format before it exits (print(f\"objective={value}\")), or returned instead: a number or a dict of metric name -> number; "
+        "it printed 'done' first")  # it said 'the objective returned NoneType', though it never returned
     assert (result.status, Client(str(tmp_path)).get_experiment("quiet").status.conditions[-1].reason) == ("Failed", "ExperimentFailed")
+
+
+@pytest.mark.parametrize(("code", "called"), [(None, "sys.exit()"), (256, "sys.exit(256)"), (False, "sys.exit(False)")])
+def test_an_exit_with_status_0_and_no_metric_says_how_it_exited(code, called):
+    """Not 'the objective returned NoneType': it never returned. A metric name Katib's format
+    cannot carry says so after it, as for a return."""
+    from kfp_tune.core.interfaces import TrialRun
+    from kfp_tune.core.space import Parameter, SearchSpace
+    from kfp_tune.core.vocabulary import LaunchPhase
+    from kfp_tune.launchers.function import FunctionLauncher
+
+    def leaving(params: dict) -> None:
+        sys.exit(code)
+
+    trial = TrialRun(experiment="exp", trial="exp-t1", manifest={}, assignment={"x": "1"}, primary_container="main")
+    space = SearchSpace((Parameter("x", "double", low=0.0, high=1.0),))
+    outcome = FunctionLauncher(leaving, space, "objective").run(trial)
+    assert (outcome.phase, outcome.message) == (LaunchPhase.SUCCEEDED, (
+        f"the objective called {called} (exit code 0) without returning; expected the metrics printed in Katib's name=value format "
+        "before it exits (print(f\"objective={value}\")), or returned instead: a number or a dict of metric name -> number"))
+    dotted = FunctionLauncher(leaving, space, "val.acc").run(trial)
+    assert dotted.message.startswith(f"the objective called {called} (exit code 0) without returning, and a printed val.acc=<number> cannot be read")

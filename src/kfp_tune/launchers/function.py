@@ -54,6 +54,7 @@ class FunctionLauncher(Launcher):
         params = self.space.to_python(trial.assignment)
         failure: str | None = None
         returned: Any = None
+        exited: str | None = None  # how it called sys.exit() when that ended it with status 0
         with captured_output() as output:
             try:
                 returned = self.objective(params)
@@ -62,6 +63,8 @@ class FunctionLauncher(Launcher):
             except SystemExit as exc:  # sys.exit(): as a trial container that exits with that code
                 if _exit_status(exc.code) != 0:
                     failure, where = _exit_message(exc.code), traceback.format_exc()
+                else:
+                    exited = "sys.exit()" if exc.code is None else f"sys.exit({exc.code!r})"
             except RunInterrupted:
                 raise
             except KeyboardInterrupt:  # raised by the function itself: its user stops the run, as with Ctrl-C
@@ -73,7 +76,7 @@ class FunctionLauncher(Launcher):
         if returned is None:
             pushed = parse_metric_lines(printed.splitlines(), self.metric_names)
             if not pushed:  # as a container that exits 0 without the metric: collect-metrics records it MetricsUnavailable, as Katib does
-                return LaunchOutcome(LaunchPhase.SUCCEEDED, message=self._no_metric_printed(printed), logs={container: printed} if printed else {})
+                return LaunchOutcome(LaunchPhase.SUCCEEDED, message=self._no_metric_printed(printed, exited), logs={container: printed} if printed else {})
             return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: printed}, pushed=pushed)
         try:
             pushed = _metrics(returned, self.objective_metric)
@@ -82,18 +85,22 @@ class FunctionLauncher(Launcher):
         text = "\n".join(f"{m.name}={m.value!r}" for m in pushed)
         return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: _joined(printed, text + "\n")}, pushed=pushed)
 
-    def _no_metric_printed(self, printed: str) -> str:
-        """Why a call that returned None reported no objective metric, for the trial's message
-        after collect-metrics' own (no such line printed): a name Katib's ``name=value`` format
-        cannot carry, or what is expected and what it printed first."""
+    def _no_metric_printed(self, printed: str, exited: str | None = None) -> str:
+        """Why a call that returned None (or ``exited``: ended by that ``sys.exit()`` call with
+        status 0, returning nothing) reported no objective metric, for the trial's message after
+        collect-metrics' own (no such line printed): a name Katib's ``name=value`` format cannot
+        carry, or what is expected and what it printed first."""
         name = self.objective_metric
+        ended = "the objective returned NoneType" if exited is None else f"the objective called {exited} (exit code 0) without returning"
         if DEFAULT_FORMAT_NAME.fullmatch(name) is None:
-            return (f"the objective returned NoneType, and a printed {name}=<number> cannot be read: Katib's name=value format takes "
+            return (f"{ended}, and a printed {name}=<number> cannot be read: Katib's name=value format takes "
                     f"metric names of {NAME_RULE}; return the metrics instead: return {{{name!r}: value}}")
         first = printed.strip().splitlines()[0] if printed.strip() else ""
-        return (f"the objective returned NoneType; expected a number, a dict of metric name -> number, or the metrics printed in Katib's "
-                f"name=value format (print(f\"{name}={{value}}\"))"
-                + (f"; it printed {shown(first)} first" if first else ""))
+        expected = (f"expected a number, a dict of metric name -> number, or the metrics printed in Katib's name=value format "
+                    f"(print(f\"{name}={{value}}\"))" if exited is None else
+                    f"expected the metrics printed in Katib's name=value format before it exits (print(f\"{name}={{value}}\")), "
+                    f"or returned instead: a number or a dict of metric name -> number")
+        return f"{ended}; {expected}" + (f"; it printed {shown(first)} first" if first else "")
 
 
 def _exit_status(code: object) -> int:
