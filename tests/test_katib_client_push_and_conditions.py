@@ -193,6 +193,16 @@ def test_conditions_repr_and_the_collectors_filter_read_as_katibs_models(tmp_pat
     assert (katib.is_experiment_failed("quad", experiment=failed), katib.is_experiment_running("fails", experiment=running)) == (True, True)
 
 
+@pytest.mark.parametrize("method", ["is_experiment_created", "is_experiment_running", "is_experiment_restarting", "is_experiment_succeeded",
+                                    "is_experiment_failed", "get_experiment_conditions", "get_experiment"])
+def test_a_bad_name_given_to_a_condition_check_names_the_method_called(tmp_path, method):
+    """is_experiment_created(123) said 'KatibClient.get_experiment: name: ...', a method the user
+    never called (each reads the experiment through it)."""
+    katib = KatibClient(store=str(tmp_path / "store"))
+    with pytest.raises(InvalidRequestError, match=rf"^KatibClient\.{method}: name: expected a name \(str\), got 123$"):
+        getattr(katib, method)(123)
+
+
 def test_katibs_tune_with_a_host_sends_through_tune_hosts_path_refusing_windows_first(kfp_host, monkeypatch):
     """KatibClient.tune with a host repeated tune(host=)'s sending and skipped its platform check;
     it goes through the same path now (api.submit_tuning), so Windows is refused before anything

@@ -668,8 +668,13 @@ class KatibClient:
             RuntimeError: no experiment of that name in the store (ExperimentNotFound), a name
                 that is not valid, or a record that cannot be read.
         """
+        return self._experiment(name, "get_experiment")
+
+    def _experiment(self, name: str, method: str) -> KatibModel:
+        """The experiment :meth:`get_experiment` returns, a bad name refused naming ``method``:
+        the one the user called (is_experiment_created, get_experiment_conditions, ...)."""
         with katib_errors():
-            return KatibModel(self.client.get_experiment(_katib_name(name, "get_experiment")), "V1beta1Experiment")
+            return KatibModel(self.client.get_experiment(_katib_name(name, method)), "V1beta1Experiment")
 
     def list_experiments(self, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibModel]:
         """Every experiment in the store, by name (one whose record is damaged is left out, with
@@ -682,12 +687,12 @@ class KatibClient:
     ) -> list[KatibModel]:
         """The experiment's ``status.conditions`` (``V1beta1ExperimentCondition``: type, status,
         reason, message, times), of ``experiment`` when given, else read."""
-        experiment = experiment if experiment is not None else self.get_experiment(name)
+        experiment = experiment if experiment is not None else self._experiment(name, "get_experiment_conditions")
         status = experiment.get("status") or {}
         return [c if isinstance(c, KatibModel) else KatibModel(c, "V1beta1ExperimentCondition") for c in status.get("conditions") or []]
 
     def _is(self, condition: str, name: str, experiment: KatibObject | None) -> bool:
-        return has_condition(experiment if experiment is not None else self.get_experiment(name), condition)
+        return has_condition(experiment if experiment is not None else self._experiment(name, f"is_experiment_{condition.lower()}"), condition)
 
     def is_experiment_created(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Created condition (RuntimeError if it is not there)."""
