@@ -184,6 +184,50 @@ def test_a_trial_observation_has_katibs_entry_for_every_metric_unavailable_where
         {"name": "acc", **unavailable}, {"name": "loss", "min": "0.5", "max": "0.5", "latest": "0.5"}]
 
 
+def test_a_metrics_unavailable_trials_other_metrics_are_left_out_as_katibs_collector_leaves_them(tmp_path, local_store):
+    """Katib's StdOut, File and TensorFlowEvent collectors, finding no objective, report the
+    objective "unavailable" in place of all they read (file-metricscollector's newObservationLog):
+    the trial's observation is every metric unavailable and its metrics log that one value. A
+    StdOut trial that printed acc=0.7 but no loss kept acc 0.7 here (and `trials` showed it). A
+    Push trial's reports stay, the objective's unavailable after them (reportUnavailableMetrics);
+    tune()'s in-process function trials report as Push trials do."""
+    import kfp_tune
+    from conftest import quadratic_experiment
+    from kfp_tune import steps
+    from kfp_tune.core.interfaces import Launcher, LaunchOutcome
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.core.records import ExperimentRecords
+
+    class PrintsAccOnly(Launcher):
+        def run(self, trial):
+            return LaunchOutcome("Succeeded", logs={"main": "acc=0.7\n"})
+
+    unavailable = {"min": "unavailable", "max": "unavailable", "latest": "unavailable"}
+    experiment = load_experiment(quadratic_experiment(**{"spec.objective.additionalMetricNames": ["acc"]}))
+    records = ExperimentRecords(local_store, experiment.name)
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    steps.launch_trial(records, PrintsAccOnly(), name)
+    result = steps.collect_metrics(records, name)
+    assert (result.status, result.metrics, result.observation.get("acc")) == ("MetricsUnavailable", {}, None)
+    client = Client(local_store)
+    [trial] = [t for t in client.list_trials(experiment.name) if t.metadata.name == name]
+    assert sorted(trial.status.observation.metrics, key=lambda m: m["name"]) == [{"name": "acc", **unavailable}, {"name": "loss", **unavailable}]
+    assert client.get_trial_metrics(name) == [{"name": "loss", "value": "unavailable", "step": None}]
+    assert "acc=0.7" in client.get_trial_logs(name)  # the log keeps what it printed
+
+    def pushes_acc(parameters):
+        kfp_tune.report_metrics({"acc": 0.25})
+
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        tune(pushes_acc, PARAMETERS, objective_metric_name="loss", additional_metric_names=["acc"], algorithm="grid",
+             max_trial_count=1, store=str(tmp_path / "push"), name="push-acc")
+    client = Client(str(tmp_path / "push"))
+    [trial] = client.list_trials("push-acc")
+    assert sorted(trial.status.observation.metrics, key=lambda m: m["name"]) == [
+        {"name": "acc", "min": "0.25", "max": "0.25", "latest": "0.25"}, {"name": "loss", **unavailable}]
+    assert [(m["name"], m["value"]) for m in client.get_trial_metrics(trial.metadata.name)] == [("acc", 0.25), ("loss", "unavailable")]
+
+
 def test_list_experiments_local_and_s3(tmp_path, s3_env, s3_bucket):
     for uri in (str(tmp_path / "store"), f"s3://{s3_bucket}/tuning"):
         assert Client(uri).list_experiments() == []

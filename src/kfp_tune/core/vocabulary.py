@@ -133,6 +133,14 @@ class CollectorKind(WireEnum):
     NONE = "None"
 
 
+OBJECTIVE_OR_NOTHING: tuple[str, ...] = (CollectorKind.STDOUT, CollectorKind.FILE, CollectorKind.TENSORFLOW_EVENT)
+"""The collectors whose Katib sidecar, finding no objective metric, reports nothing else: one
+``unavailable`` value of the objective in place of the other metrics it read (file-metricscollector's
+``newObservationLog``, tfevent_loader's ``parse_summary``), so such a MetricsUnavailable trial's
+observation is every metric ``unavailable``. A Push trial's reports stay (Katib's controller adds
+the objective's ``unavailable`` beside them, ``reportUnavailableMetrics``)."""
+
+
 class RecordKind(WireEnum):
     """The ``kind`` every stored JSON record carries (see :mod:`kfp_tune.core.records`)."""
 

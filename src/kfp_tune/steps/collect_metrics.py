@@ -19,6 +19,7 @@ from kfp_tune.core.vocabulary import (
     EARLY_STOP_REASON,
     FUNCTION_TRIAL_KIND,
     METRICS_UNAVAILABLE_REASON,
+    OBJECTIVE_OR_NOTHING,
     TRIAL_FAILED_MESSAGE,
     TRIAL_FAILED_REASON,
     TRIAL_SUCCEEDED_MESSAGE,
@@ -69,6 +70,8 @@ def collect_metrics(
         reported = {m.name for m in logs} | set(texts)
         missing = missing_objective(experiment, reported, _output_hints(records, experiment, trial.name, reported))
         reason, message = with_job_condition(METRICS_UNAVAILABLE_REASON, missing, ended.reason, ended.message)
+        if experiment.spec.collector_kind in OBJECTIVE_OR_NOTHING:  # Katib's collector then reports the objective unavailable alone
+            logs, observation, metrics, texts = [], Observation.from_logs([], names), {}, {}
     else:
         status = TrialStatus.SUCCEEDED
         reason, message = with_job_condition(TRIAL_SUCCEEDED_REASON, TRIAL_SUCCEEDED_MESSAGE, ended.reason, ended.message)
