@@ -126,7 +126,7 @@ def _missing_objective(experiment: Experiment, reported: set[str]) -> str:
     others = f" (it reported {', '.join(repr(n) for n in sorted(reported))})" if reported else ""
     template = spec.trial_template.trial_spec if spec.trial_template is not None else None
     if (template or {}).get("kind") == FUNCTION_TRIAL_KIND:  # a NaN or inf it returned was left out
-        return message + f": the function returned no finite value for it and printed no {name}=<number> line" + others
+        return message + f": the function gave no finite value for it, neither returned nor printed as {name}=<number>" + others
     if reported:
         return message + others
     source = collector_source(experiment)
