@@ -59,9 +59,10 @@ class CandidateOperation:
         return {"opt_id": self.opt_id, "opt_type": self.opt_type, "opt_params": dict(self.opt_params)}
 
 
-def _parameter_values(parameter: Mapping[str, Any]) -> list[Value] | None:
-    """The values Katib's Operation.py enumerates for one operation parameter; None for a kind it
-    leaves out of the operation (discrete)."""
+def _parameter_values(parameter: Mapping[str, Any]) -> list[Value]:
+    """The values Katib's Operation.py enumerates for one operation parameter; ValueError for a
+    kind it leaves out (discrete): its service then fails, and here the parameter would never be
+    searched nor reach nn_config (validation refuses it first)."""
     kind = parameter.get("parameterType")
     space = parameter.get("feasibleSpace") or {}
     if kind == "categorical":
@@ -81,7 +82,10 @@ def _parameter_values(parameter: Mapping[str, Any]) -> list[Value] | None:
         count = int((high - low) / step + 1e-9) + 1
         values: list[Value] = [min(float(v), high) for v in np.arange(low, high + step, step)[:count]]
         return values
-    return None
+    raise ValueError(
+        f"operation parameter {parameter.get('name')!r}: parameterType {kind!r} is not one enas enumerates, expected categorical, int or double "
+        "(Katib's enas service fails on a discrete one)"
+    )
 
 
 def _int(text: Any, key: str) -> int:
@@ -102,8 +106,6 @@ def candidate_operations(operations: Sequence[Mapping[str, Any]]) -> tuple[Candi
         columns: list[list[Value]] = []
         for parameter in operation.get("parameters") or []:
             values = _parameter_values(parameter)
-            if values is None:
-                continue
             name = str(parameter.get("name", ""))
             if name in names:  # Katib keys the columns by name: a repeat replaces the values in place
                 columns[names.index(name)] = values

@@ -87,17 +87,15 @@ def test_the_enas_cpu_example_has_katibs_106_candidates_in_its_order():
 
 def test_int_and_double_parameters_are_enumerated_as_katib_does():
     """int: range(min, max + 1, step); double: numpy's arange(min, max + step, step) (its float
-    values, as json.dumps prints them), without a value past max; a discrete parameter is left
-    out of the operation. Where arange overshoots, Katib's ``del double_list[-1]`` raises (numpy
-    arrays have no del); kfp-tune drops a value past max, and clips one that is max but for
-    rounding (the catalogue counts it)."""
+    values, as json.dumps prints them), without a value past max. Where arange overshoots,
+    Katib's ``del double_list[-1]`` raises (numpy arrays have no del); kfp-tune drops a value
+    past max, and clips one that is max but for rounding (the catalogue counts it)."""
     operations = [
         {
             "operationType": "pool",
             "parameters": [
                 {"name": "size", "parameterType": "int", "feasibleSpace": {"min": "2", "max": "7", "step": "2"}},
                 {"name": "rate", "parameterType": "double", "feasibleSpace": {"min": "0.1", "max": "0.5", "step": "0.2"}},  # arange: 0.5000000000000001
-                {"name": "ignored", "parameterType": "discrete", "feasibleSpace": {"list": ["1", "2"]}},
             ],
         },
         {"operationType": "drop", "parameters": [{"name": "p", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1", "step": "0.3"}}]},
@@ -121,6 +119,16 @@ def test_int_and_double_parameters_are_enumerated_as_katib_does():
     ]
     assert [c.opt_id for c in candidates] == list(range(13))
     assert {c.opt_type for c in candidates[:9]} == {"pool"} and candidates[9].opt_type == "drop"
+
+
+def test_a_discrete_operation_parameter_is_refused_not_dropped():
+    """Katib's Operation.py leaves a discrete parameter out of the combinations (and its service
+    then fails): kfp-tune once skipped it, so it was never searched nor reached nn_config.
+    Validation refuses it first; the space refuses it too, naming the parameter."""
+    operations = copy.deepcopy(small_config(1, 2)["operations"])
+    operations[0]["parameters"].append({"name": "stride", "parameterType": "discrete", "feasibleSpace": {"list": ["1", "2"]}})
+    with pytest.raises(ValueError, match=r"'stride': parameterType 'discrete' .* expected categorical, int or double"):
+        candidate_operations(operations)
 
 
 # ------------------------------------------------------------------------ the two strings

@@ -7,8 +7,8 @@ shows them for Katib's enas and darts examples:
   ``batch_size``);
 * enas's count of candidate operations: each operation expands into every combination of its
   parameters' values as Katib's ``Operation.py`` does it (a categorical's list, an int's
-  ``range(min, max + 1, step)``, a double's ``min, min + step, ... max``, a discrete one left
-  out), summed over the operations, with a limit;
+  ``range(min, max + 1, step)``, a double's ``min, min + step, ... max``; a discrete one, on
+  which Katib's service fails, refused), summed over the operations, with a limit;
 * every problem reported at once, each naming its field and what was expected.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from conftest import DELETE, load_katib_example, merge, validation_errors
-from kfp_tune.core.catalogue import ALGORITHMS, MAX_ENAS_OPERATIONS, parse_settings
+from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS, MAX_ENAS_OPERATIONS, parse_settings
 
 SETTINGS = "spec.algorithm.algorithmSettings"
 OPERATIONS = "spec.nasConfig.operations"
@@ -148,11 +148,24 @@ def test_enas_sums_the_candidates_of_every_operation() -> None:
     assert _too_many(_problems(_enas(operations=operations)))
 
 
-def test_a_discrete_parameter_does_not_multiply_the_candidates() -> None:
-    """Katib's Operation.py leaves a discrete parameter out of the combinations."""
+@pytest.mark.parametrize("algorithm", ["enas", "regularized-evolution"])
+def test_a_discrete_parameter_of_an_operation_is_refused_naming_its_type(algorithm: str) -> None:
+    """Katib's Operation.py counts a discrete parameter but leaves it out of the combinations,
+    and its enas service fails on the missing key; kfp-tune once took it and never searched it
+    (nor put it in nn_config). It is refused where enas reads nasConfig (regularized-evolution
+    gives enas's values), and counts as one value: no other problem comes with it."""
     discrete = {"name": "stride", "parameterType": "discrete", "feasibleSpace": {"list": ["1", "2"]}}
     operations = [_op("convolution", _categorical("filter_size", MAX_ENAS_OPERATIONS), discrete)]
-    assert _problems(_enas(operations=operations)) == []
+    ((path, message),) = _problems(_enas(operations=operations, **{"spec.algorithm.algorithmName": algorithm}))
+    assert path == f"{OPERATIONS}[0].parameters[1].parameterType"
+    assert _says(message, "expected categorical, int or double", "'discrete'", "Katib's enas service fails on it")
+
+
+def test_darts_takes_a_discrete_list_of_filter_sizes() -> None:
+    """Katib's darts service reads the first parameter's feasibleSpace.list, whatever its type:
+    a discrete one is searched there, not dropped."""
+    discrete = {"name": "filter_size", "parameterType": "discrete", "feasibleSpace": {"list": ["3", "5"]}}
+    assert _problems(_darts(operations=[_op("convolution", discrete), _op(DARTS_PARAMETERLESS)])) == []
 
 
 def test_a_stepped_double_counts_each_value_from_min_to_max() -> None:

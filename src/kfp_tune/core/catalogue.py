@@ -446,8 +446,8 @@ that grows with the candidates (10 trials of one layer: 17 s at 10,000, 2 minute
 def _value_count(parameter: Any) -> int | None:
     """How many values ENAS enumerates for an operation's parameter (Katib's Operation.py:
     a categorical's list, an int's range(min, max + 1, step), a double's min, min + step, ...
-    up to max; a discrete one is left out there, so 1); None where a bound does not parse (the
-    parameter's own check names it)."""
+    up to max; a discrete one, which enas refuses with its own message, as 1); None where a bound
+    does not parse (the parameter's own check names it)."""
     fs = parameter.feasible_space
     if parameter.parameter_type == "categorical":
         return len(fs.list or [])
@@ -463,10 +463,11 @@ def _value_count(parameter: Any) -> int | None:
 
 
 def _check_enas(nas: Any, settings: dict[str, Any]) -> list[tuple[str, str]]:
-    """Katib's ENAS service: input and output sizes given, every operation with parameters,
-    and an int parameter's step (each operation is expanded into every combination of its
-    parameters' values, an int's as range(min, max + 1, step)); and no more candidate
-    operations than a controller can choose among."""
+    """Katib's ENAS service: input and output sizes given, every operation with parameters of a
+    kind it enumerates (categorical, int, double: its Operation.py leaves a discrete one out of the
+    combinations but not out of its count, and fails), and an int parameter's step (each operation
+    is expanded into every combination of its parameters' values, an int's as range(min, max + 1,
+    step)); and no more candidate operations than a controller can choose among."""
     problems: list[tuple[str, str]] = []
     total = 0
     for _, op in _operations(nas):
@@ -495,6 +496,15 @@ def _check_enas(nas: Any, settings: dict[str, Any]) -> list[tuple[str, str]]:
             problems.append((f"{path}.parameters", "required for enas: each combination of an operation's parameter values is one candidate operation"))
             continue
         for j, parameter in enumerate(op.parameters):
+            if parameter.parameter_type == "discrete":
+                problems.append(
+                    (
+                        f"{path}.parameters[{j}].parameterType",
+                        "expected categorical, int or double for a parameter of an enas operation, got 'discrete': Katib's enas service fails on it "
+                        "(its Operation.py leaves it out of the candidate operations, then looks for it there), and it would never be searched "
+                        "nor reach nn_config; a categorical list of the same values searches them",
+                    )
+                )
             if parameter.parameter_type == "int" and not parameter.feasible_space.step:
                 problems.append((f"{path}.parameters[{j}].feasibleSpace.step", "required for an int parameter of an enas operation: its values are min, min + step, ... max"))
     return problems
