@@ -161,6 +161,16 @@ class NasSpace:
         """How many distinct architectures there are (an exact, possibly huge, integer)."""
         return self.num_operations**self.num_layers * 2**self.num_skips
 
+    def size_at_most(self, limit: int) -> int | None:
+        """:attr:`size` when it is at most ``limit``, else None; decided on logarithms first, so a
+        space of many layers never builds its size (2 ** (L(L-1)/2) alone has gigabytes of digits
+        at 100,000 layers)."""
+        bits = self.num_layers * math.log2(self.num_operations) + self.num_skips
+        if bits > math.log2(max(limit, 1)) + 1:  # + 1: room for rounding; the exact test follows
+            return None
+        size = self.size
+        return size if size <= limit else None
+
     def radices(self) -> list[int]:
         """How many values each decision has, in Katib's order (per layer: op, then skip bits)."""
         return [r for layer in range(self.num_layers) for r in (self.num_operations, *([2] * layer))]
@@ -287,8 +297,8 @@ def last_architectures(space: NasSpace, used: set[str], n: int, rng: np.random.G
     """When at most ``n`` architectures are left in a small space: all of them, in random order,
     ``exhausted`` when that is the last of them. None while more are left (or the space is too big
     to list)."""
-    size = space.size
-    if size > ENUMERATION_LIMIT or size - len(used) > n:
+    size = space.size_at_most(ENUMERATION_LIMIT)
+    if size is None or size - len(used) > n:
         return None
     left = [a for a in (space.at(i) for i in range(size)) if space.architecture_text(a) not in used]
     order = rng.permutation(len(left))

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from conftest import load_katib_example
+from kfp_tune.algorithms import nas_space
 from kfp_tune.algorithms.base import FinishedTrial, Suggestions
 from kfp_tune.algorithms.nas_space import (
     NasSpace,
@@ -234,6 +235,25 @@ def test_the_last_architectures_are_found_and_the_end_is_said():
     assert three is not None and three.exhausted
     assert {a["architecture"] for a in three.assignments} == {space.architecture_text(space.at(i)) for i in (5, 6, 7)}
     assert last_architectures(space, used, 4, rng).assignments.__len__() == 3  # type: ignore[union-attr]
+
+
+def test_a_space_of_many_layers_is_too_big_to_list_without_building_its_size(monkeypatch):
+    """100,000 layers: 2 ** (L(L-1)/2) architectures, an integer of gigabytes that once exhausted
+    memory at the first suggestion. Whether the space can be listed is decided on logarithms;
+    its exact size is built only where that says it is small."""
+
+    def refused(self):
+        raise AssertionError("NasSpace.size built for a space too big to list")
+
+    monkeypatch.setattr(NasSpace, "size", property(refused))
+    huge = NasSpace.from_config(small_config(10**5, 2))
+    assert huge.size_at_most(nas_space.ENUMERATION_LIMIT) is None
+    assert last_architectures(huge, set(), 1, np.random.default_rng(0)) is None
+    # just above the limit by a little (2 * 2**16 = 131,072): refused on the exact count, so no
+    # rounding of the logarithms decides it
+    monkeypatch.undo()
+    above = NasSpace.from_config(small_config(1, 131_072))
+    assert above.size_at_most(131_071) is None and above.size_at_most(131_072) == 131_072
 
 
 def test_unused_architecture_falls_back_when_the_proposal_only_repeats():

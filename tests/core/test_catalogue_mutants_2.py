@@ -8,7 +8,8 @@ shows them for Katib's enas and darts examples:
 * enas's count of candidate operations: each operation expands into every combination of its
   parameters' values as Katib's ``Operation.py`` does it (a categorical's list, an int's
   ``range(min, max + 1, step)``, a double's ``min, min + step, ... max``; a discrete one, on
-  which Katib's service fails, refused), summed over the operations, with a limit;
+  which Katib's service fails, refused), summed over the operations, with a limit; and a limit
+  on the layers;
 * every problem reported at once, each naming its field and what was expected.
 """
 
@@ -20,7 +21,7 @@ from typing import Any
 import pytest
 
 from conftest import DELETE, load_katib_example, merge, validation_errors
-from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS, MAX_ENAS_OPERATIONS, parse_settings
+from kfp_tune.core.catalogue import ALGORITHMS, DARTS_PARAMETERLESS, MAX_ENAS_LAYERS, MAX_ENAS_OPERATIONS, parse_settings
 
 SETTINGS = "spec.algorithm.algorithmSettings"
 OPERATIONS = "spec.nasConfig.operations"
@@ -166,6 +167,15 @@ def test_darts_takes_a_discrete_list_of_filter_sizes() -> None:
     a discrete one is searched there, not dropped."""
     discrete = {"name": "filter_size", "parameterType": "discrete", "feasibleSpace": {"list": ["3", "5"]}}
     assert _problems(_darts(operations=[_op("convolution", discrete), _op(DARTS_PARAMETERLESS)])) == []
+
+
+def test_enas_takes_as_many_layers_as_its_limit_and_refuses_one_more() -> None:
+    """Each pair of layers is a skip bit of the architecture a trial gets: a huge numLayers once
+    passed validation, then exhausted memory at the first suggestion."""
+    assert _problems(_enas(**{"spec.nasConfig.graphConfig.numLayers": MAX_ENAS_LAYERS})) == []
+    ((path, message),) = _problems(_enas(**{"spec.nasConfig.graphConfig.numLayers": MAX_ENAS_LAYERS + 1}))
+    assert path == "spec.nasConfig.graphConfig.numLayers"
+    assert _says(message, f"expected at most {MAX_ENAS_LAYERS} layers", f"got {MAX_ENAS_LAYERS + 1}", "kfp-tune's own limit")
 
 
 def test_a_stepped_double_counts_each_value_from_min_to_max() -> None:

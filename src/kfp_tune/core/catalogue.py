@@ -442,6 +442,15 @@ few refusals of what Katib admits (Katib's enas service sets none: Operation.py 
 all): kfp-tune replays the controller's training over every trial at each suggestion, and
 that grows with the candidates (10 trials of one layer: 17 s at 10,000, 2 minutes at 100,000)."""
 
+MAX_ENAS_LAYERS = 100
+"""``graphConfig.numLayers`` at most, for enas (and regularized-evolution, which gives trials
+enas's values); Katib's examples have 1 and 8. kfp-tune's own bound (Katib's enas service sets
+none): an architecture has a skip bit per pair of layers, so its ``architecture`` string grows
+with the square of the layers (15,000 characters at 100 layers, 60,000 at 200; above about 290 it
+no longer fits the 128 KiB Linux allows one argument, and Katib's examples pass it inside
+``sh -c``'s one command string), and the controller replayed over every trial at each suggestion
+costs about 2 s per trial at 100 layers, 10 s at 200 (2 shared cores)."""
+
 
 def _value_count(parameter: Any) -> int | None:
     """How many values ENAS enumerates for an operation's parameter (Katib's Operation.py:
@@ -467,7 +476,7 @@ def _check_enas(nas: Any, settings: dict[str, Any]) -> list[tuple[str, str]]:
     kind it enumerates (categorical, int, double: its Operation.py leaves a discrete one out of the
     combinations but not out of its count, and fails), and an int parameter's step (each operation
     is expanded into every combination of its parameters' values, an int's as range(min, max + 1,
-    step)); and no more candidate operations than a controller can choose among."""
+    step)); and no more candidate operations, nor layers, than a suggestion can afford."""
     problems: list[tuple[str, str]] = []
     total = 0
     for _, op in _operations(nas):
@@ -488,6 +497,15 @@ def _check_enas(nas: Any, settings: dict[str, Any]) -> list[tuple[str, str]]:
             )
         )
     graph = nas.graph_config
+    if graph is not None and graph.num_layers is not None and graph.num_layers > MAX_ENAS_LAYERS:
+        problems.append(
+            (
+                "spec.nasConfig.graphConfig.numLayers",
+                f"expected at most {MAX_ENAS_LAYERS} layers for enas, got {graph.num_layers:,} (kfp-tune's own limit, which Katib does not set: "
+                "an architecture has a skip bit per pair of layers, so the trial's architecture value grows with their square, "
+                "and each suggestion's cost grows with them)",
+            )
+        )
     for key, attribute in (("inputSizes", "input_sizes"), ("outputSizes", "output_sizes")):
         if graph is None or not getattr(graph, attribute):
             problems.append((f"spec.nasConfig.graphConfig.{key}", "required for enas: a non-empty list of sizes (the trial's network gets them in nn_config)"))

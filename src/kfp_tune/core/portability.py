@@ -1,8 +1,9 @@
 """Where Katib would behave differently with an experiment that kfp-tune runs.
 
-kfp-tune accepts every experiment Katib admits, but for three bounds of its own on what one
-suggestion may cost (``n_ei_candidates``, hyperband's brackets, enas's candidate operations:
-:mod:`kfp_tune.core.validation`, :data:`kfp_tune.core.catalogue.MAX_ENAS_OPERATIONS`) and a
+kfp-tune accepts every experiment Katib admits, but for four bounds of its own on what one
+suggestion may cost (``n_ei_candidates``, hyperband's brackets, enas's candidate operations and
+layers: :mod:`kfp_tune.core.validation`, :data:`kfp_tune.core.catalogue.MAX_ENAS_OPERATIONS`,
+:data:`~kfp_tune.core.catalogue.MAX_ENAS_LAYERS`) and a
 few setting values Katib's checks admit that no run can use (docs/guide.md, "Katib
 compatibility": a hyperband r_l below 1, some infinities, n_ei_candidates 0), and a
 little more than Katib: an algorithm or early stopping name Katib's default katib-config has no
