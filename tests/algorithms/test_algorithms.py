@@ -329,6 +329,30 @@ def test_model_based_algorithms_beat_random_on_branin(name, direction):
     assert _median_best(name, {}, 30, direction=direction) < _median_best("random", {}, 30)
 
 
+def test_tpe_models_at_most_25_trials_as_the_good_group(monkeypatch):
+    """Katib's hyperopt caps the "below" group at 25 trials (its linear forgetting), however
+    many have finished: 200 trials with gamma 0.25 would otherwise put 50 in it. The estimators
+    built are recorded to read the group's size (a mutant raising the cap to 26 lived)."""
+    from kfp_tune.algorithms import tpe
+
+    sizes: list[int] = []
+    real = tpe._Estimator
+
+    def recorded(space, points, *args, **kwargs):
+        sizes.append(len(points))
+        return real(space, points, *args, **kwargs)
+
+    monkeypatch.setattr(tpe, "_Estimator", recorded)
+    space = SearchSpace([Parameter(name="x", type="double", low=0.0, high=1.0)])
+    values = np.random.default_rng(0).random(200)
+    history = [FinishedTrial(f"t{i}", {"x": float(v)}, "Succeeded", float(v)) for i, v in enumerate(values)]
+    settings = registry_settings("tpe", {"gamma": 0.25})
+    problem = Problem(space, "minimize", "loss", settings, seed=0)
+    registry.create("tpe", settings).suggest(problem, history, [], 1, np.random.default_rng(0))
+    assert sizes[0] == 25  # the good group's estimator is built first, then the rest's
+    assert sizes[1] == 200 - 25
+
+
 class _RecordedOptimizers:
     """scikit-optimize's Optimizer, each one built kept, to read what it was given."""
 

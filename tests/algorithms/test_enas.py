@@ -341,3 +341,10 @@ def test_the_last_architecture_given_back_is_given_again():
     again = suggest(problem, killed, 2, seed=1)
     assert sorted(a["architecture"] for a in again.assignments) == sorted(a["architecture"] for a in first.assignments)
     assert again.exhausted and again.repeats
+
+
+def test_controller_settings_default_to_the_catalogues_defaults():
+    """ControllerSettings() (what a replay without settings builds) holds Katib's defaults as the
+    catalogue gives them to validate and the guide: a changed default (skip_target 0.6,
+    log_every_steps 11) would otherwise go unseen."""
+    assert ControllerSettings() == ControllerSettings.from_settings(settings_of())

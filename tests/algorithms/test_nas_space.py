@@ -132,6 +132,20 @@ def test_a_discrete_operation_parameter_is_refused_not_dropped():
         candidate_operations(operations)
 
 
+@pytest.mark.parametrize(
+    ("feasible_space", "key"),
+    [({"min": "1", "max": "3"}, "step"), ({"min": "1", "max": "3", "step": ""}, "step"), ({"max": "3", "step": "1"}, "min")],
+    ids=["step-missing", "step-empty", "min-missing"],
+)
+def test_an_int_operation_parameter_without_a_bound_names_it(feasible_space, key):
+    """An int's values are range(min, max + 1, step): a bound left out or empty is named (validation
+    says it first; a mutant that took a missing or empty one lived)."""
+    config = small_config(1, 2)
+    config["operations"][0]["parameters"].append({"name": "num_filter", "parameterType": "int", "feasibleSpace": feasible_space})
+    with pytest.raises(ValueError, match=f"needs feasibleSpace.{key}"):
+        NasSpace.from_config(config)
+
+
 # ------------------------------------------------------------------------ the two strings
 
 
@@ -254,6 +268,17 @@ def test_a_space_of_many_layers_is_too_big_to_list_without_building_its_size(mon
     monkeypatch.undo()
     above = NasSpace.from_config(small_config(1, 131_072))
     assert above.size_at_most(131_071) is None and above.size_at_most(131_072) == 131_072
+
+
+def test_the_sequential_scan_finds_the_one_unused_architecture(monkeypatch):
+    """Past the draws (none here), the scan from a random start takes the next unused
+    architecture, and marks it used (mutants that skipped either lived)."""
+    monkeypatch.setattr(nas_space, "MAX_DRAWS", 0)
+    space = NasSpace.from_config(small_config(2, 3))
+    used = {space.architecture_text(space.at(i)) for i in range(space.size) if i != 7}
+    found = unused_architecture(space, used, np.random.default_rng(0))
+    assert found == space.at(7)
+    assert space.architecture_text(found) in used
 
 
 def test_unused_architecture_falls_back_when_the_proposal_only_repeats():
