@@ -196,6 +196,7 @@ def test_a_metrics_unavailable_trials_other_metrics_are_left_out_as_katibs_colle
     from kfp_tune import steps
     from kfp_tune.core.interfaces import Launcher, LaunchOutcome
     from kfp_tune.core.loading import load_experiment
+    from kfp_tune.core.observation import MetricLog
     from kfp_tune.core.records import ExperimentRecords
 
     class PrintsAccOnly(Launcher):
@@ -226,6 +227,24 @@ def test_a_metrics_unavailable_trials_other_metrics_are_left_out_as_katibs_colle
     assert sorted(trial.status.observation.metrics, key=lambda m: m["name"]) == [
         {"name": "acc", "min": "0.25", "max": "0.25", "latest": "0.25"}, {"name": "loss", **unavailable}]
     assert [(m["name"], m["value"]) for m in client.get_trial_metrics(trial.metadata.name)] == [("acc", 0.25), ("loss", "unavailable")]
+
+    # a Custom collector's reports are what Katib's observation log holds: no "unavailable" is added
+    # (Katib's controller adds it for Push alone), and the observation keeps acc (getMetrics)
+    class CollectsAccOnly(Launcher):
+        def run(self, trial):
+            return LaunchOutcome("Succeeded", logs={"main": ""}, pushed=[MetricLog("acc", 0.5, 0)])
+
+    custom = {"collector": {"kind": "Custom", "customCollector": {"name": "c", "image": "me/c", "command": ["true"]}}}
+    experiment = load_experiment(quadratic_experiment(**{"metadata.name": "custom", "spec.objective.additionalMetricNames": ["acc"],
+                                                         "spec.metricsCollectorSpec": custom}))
+    records = ExperimentRecords(local_store, experiment.name)
+    name = steps.suggest(records, "r0", 1, experiment)[0]
+    steps.launch_trial(records, CollectsAccOnly(), name)
+    assert steps.collect_metrics(records, name).status == "MetricsUnavailable"
+    client = Client(local_store)
+    [trial] = [t for t in client.list_trials("custom") if t.metadata.name == name]
+    assert {m["name"]: m["latest"] for m in trial.status.observation.metrics} == {"acc": "0.5", "loss": "unavailable"}
+    assert [(m["name"], m["value"]) for m in client.get_trial_metrics(name)] == [("acc", 0.5)]
 
 
 def test_list_experiments_local_and_s3(tmp_path, s3_env, s3_bucket):

@@ -30,7 +30,7 @@ from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, left_out_warning, payload_of, utc_now
 from kfp_tune.core.spec import API_VERSION, EDITABLE_FIELDS
 from kfp_tune.core.state import DELETING, TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentState, ExperimentView, TrialState, experiment_of, read_experiment_record
-from kfp_tune.core.vocabulary import OBJECTIVE_OR_NOTHING, RecordKind, TrialStatus
+from kfp_tune.core.vocabulary import OBJECTIVE_OR_NOTHING, CollectorKind, RecordKind, TrialStatus
 
 log = logging.getLogger(__name__)
 
@@ -427,20 +427,24 @@ class Client:
         Push report gave none). Read as the experiment's metrics collector reads them: from the
         trial's log (StdOut), its metrics files (File, TensorFlowEvent) or its reports (Push).
         A MetricsUnavailable trial's are Katib's: its objective's ``unavailable``, alone for the
-        StdOut, File and TensorFlowEvent collectors. ``trial``: its name, or ``(experiment, trial)``."""
+        StdOut, File and TensorFlowEvent collectors, after its reports for Push; a Custom or
+        PrometheusMetric collector's as read. ``trial``: its name, or ``(experiment, trial)``."""
         from kfp_tune.collectors import collector_for
         from kfp_tune.core.decision import UNAVAILABLE
 
         records, state, found = self._trial(trial)
         collected = collector_for(state.experiment)(records, state.experiment, found)
         reported = [{"name": m.name, "value": m.text if m.text is not None else m.value, "step": m.step} for m in collected]
-        objective = state.experiment.spec.objective
+        objective, kind = state.experiment.spec.objective, state.experiment.spec.collector_kind
         if found.status != TrialStatus.METRICS_UNAVAILABLE or objective is None:
             return reported
         # what Katib's observation log holds for it: the objective's "unavailable", alone where the
-        # collector reports nothing else then (OBJECTIVE_OR_NOTHING), else after the trial's reports
+        # collector reports nothing else then (OBJECTIVE_OR_NOTHING), after a Push trial's reports
+        # (its controller's reportUnavailableMetrics); a Custom collector's reports as they are
         unavailable = {"name": objective.objective_metric_name, "value": UNAVAILABLE, "step": None}
-        return [unavailable] if state.experiment.spec.collector_kind in OBJECTIVE_OR_NOTHING else [*reported, unavailable]
+        if kind in OBJECTIVE_OR_NOTHING:
+            return [unavailable]
+        return [*reported, unavailable] if kind == CollectorKind.PUSH else reported
 
     def get_trial_logs(self, trial: str | tuple[str, str], container: str | None = None, namespace: str | None = None) -> str:
         """The trial's log (its primary container's output; ``container`` names another one the
