@@ -390,7 +390,7 @@ def component_trials(
         resolve_object_store,
         stateful_task,
     )
-    from kfp_tune.pipelines.tuning_step import TUNING_OUTPUTS, TuningOutputs
+    from kfp_tune.pipelines.tuning_step import TUNING_OUTPUTS, CheckedCall, TuningOutputs
 
     spec_obj = getattr(component, "component_spec", None)
     if spec_obj is None:
@@ -595,13 +595,15 @@ def component_trials(
          **{name: f"Input {name!r} of component {spec_obj.name!r}, passed to every trial." for name in passthrough}},
         TUNING_OUTPUTS,
     )
-    return dsl.pipeline(
+    pipeline = dsl.pipeline(
         name=dns_label(f"{PIPELINE_NAME_PREFIX}{loaded.name}"),
         description=(
             f"kfp-tune: Katib experiment {loaded.name!r}, each trial a task of component {spec_obj.name!r}; outputs the best parameters, objective, "
             f"trial, metrics and model; {compiled_by_text()}"
         ),
     )(component_trials_pipeline)
+    pipeline.__class__ = CheckedCall  # KFP's own component, its constant store_uri and s3_endpoint checked where it is called
+    return pipeline
 
 
 __all__ = ["MAX_COMPONENT_TRIALS", "component_trials", "with_component_template"]

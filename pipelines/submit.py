@@ -253,6 +253,7 @@ def _checked_arguments(package: str, arguments: Mapping[str, Any]) -> dict[str, 
     if problems:
         raise ArgumentsRefused(problems)
     _check_endpoint_default(package)
+    _check_task_constants(package)
     return typed
 
 
@@ -290,6 +291,33 @@ def _check_endpoint_default(package: str) -> None:
             check_s3_endpoint(default)
         except InputError as exc:
             raise InputError(f"the pipeline's s3_endpoint default: {exc}; compile it again with an endpoint the steps can use (http://host:port)") from None
+
+
+def _check_task_constants(package: str) -> None:
+    """A package whose tasks are given a ``store_uri`` or ``s3_endpoint`` constant with
+    credentials in it (a tuning step called with one inside a pipeline compiled elsewhere, at
+    any depth of nested pipelines) is refused, naming the task (InputError, the secret never
+    repeated): the package is sent as it is, and the KFP UI shows its constants."""
+    import yaml
+
+    first = next(iter(yaml.safe_load_all(Path(package).read_text(encoding="utf-8"))), None) or {}
+    for body in [first.get("root") or {}, *((body or {}) for body in (first.get("components") or {}).values())]:
+        for task_name, task in ((body.get("dag") or {}).get("tasks") or {}).items():
+            given = ((task or {}).get("inputs") or {}).get("parameters") or {}
+            for name in ("store_uri", "s3_endpoint"):
+                constant = ((given.get(name) or {}).get("runtimeValue") or {}).get("constant")
+                if not isinstance(constant, str):
+                    continue
+                try:
+                    if name == "s3_endpoint":
+                        check_s3_endpoint(constant)
+                    elif masked_url(constant) != constant:  # a folder for kfp.local is no secret; the run's store is checked apart
+                        check_store_uri(constant)
+                except InputError as exc:
+                    raise InputError(
+                        f"the pipeline's task {task_name!r}, input {name}: {exc}; call it with one that holds no credentials "
+                        "(its steps read them from the store_secret Secret) and compile the pipeline again"
+                    ) from None
 
 
 PARAMETER_TYPE_TEXT = {

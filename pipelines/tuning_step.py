@@ -36,6 +36,7 @@ from kfp.dsl.graph_component import GraphComponent
 
 from kfp_tune.components.best_trial import best_trial
 from kfp_tune.components.stage_inputs import stage_inputs
+from kfp_tune.core.errors import InputError
 from kfp_tune.core.naming import dns_label
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.version import compiled_by_text
@@ -47,12 +48,14 @@ from kfp_tune.pipelines.builder import (
     ObjectStore,
     as_experiment,
     build_pipeline,
+    checked_store_uri,
     launcher_config_of,
     pipeline_doc,
     pipeline_store_uri,
     resolve_object_store,
     stateful_task,
 )
+from kfp_tune.stores.s3 import check_s3_endpoint
 
 TuningOutputs = NamedTuple("TuningOutputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_model", Model), ("best_metrics", list)])  # noqa: UP014 (KFP reads this form)
 """What the tuning step hands downstream: ``step.outputs["best_parameters"]`` and so on."""
@@ -66,7 +69,32 @@ TUNING_OUTPUTS: dict[str, str] = {
 """What each output of a tuning step (or of component trials) is: the descriptions KFP shows."""
 
 
-class TuningStep(GraphComponent):
+class CheckedCall(GraphComponent):
+    """A tuning pipeline as a component of your pipeline (a tuning step, component trials),
+    whose ``store_uri`` and ``s3_endpoint`` given as constants where it is called are checked
+    there as their defaults are (:func:`checked_store_uri`, :func:`check_s3_endpoint`): a
+    constant becomes part of the compiled pipeline, which the KFP UI shows, so one with
+    credentials in it is refused, naming the input, the secret never repeated."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        check_constant_store_inputs(kwargs)
+        return super().__call__(*args, **kwargs)
+
+
+def check_constant_store_inputs(kwargs: Mapping[str, Any]) -> None:
+    """InputError naming ``store_uri`` or ``s3_endpoint`` when the one given as a constant
+    (a string, not a pipeline parameter) holds credentials or is no store URI or endpoint the
+    steps take; the value masked or left out."""
+    if isinstance(kwargs.get("store_uri"), str):
+        checked_store_uri(kwargs["store_uri"])
+    if isinstance(kwargs.get("s3_endpoint"), str):
+        try:
+            check_s3_endpoint(kwargs["s3_endpoint"])
+        except InputError as exc:
+            raise InputError(f"s3_endpoint: {exc}") from None
+
+
+class TuningStep(CheckedCall):
     """A tuning step as a component of your pipeline, taking ``launcher_config`` as a dict too:
     the step's input is a string (its JSON, as the run parameter and old compiled pipelines have
     it), so a dict (or a JSON string) given as a constant is checked, then passed as its JSON."""

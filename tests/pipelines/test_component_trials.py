@@ -688,6 +688,41 @@ def test_an_object_store_endpoint_with_credentials_is_refused_before_it_becomes_
         assert "kfptune-store-secret" not in str(refused.value)
 
 
+def test_a_store_uri_or_endpoint_with_credentials_given_where_the_step_is_called_is_refused():
+    """QA ts_creds.py, ct_creds.py: ``tune(store_uri="s3://KEY:SECRET@bucket/x",
+    s3_endpoint="http://key:secret@minio:9000")`` inside your own pipeline compiled the secret
+    into it as a constant, which the KFP UI shows, though the same value as the step's default
+    is refused. A constant given where a tuning step or component trials is called is now
+    checked there as its default is, naming the input, the secret never repeated; a pipeline
+    parameter and a constant with no credentials pass through."""
+    from kfp_tune.pipelines import tuning_step
+
+    secret_store = "s3://AKIAEXAMPLE:kfptune-store-secret-91d0@bucket/x"
+    secret_endpoint = "http://AKIAEXAMPLE:kfptune-store-secret-91d0@minio.kubeflow:9000"
+    trials = component_trials(grid_experiment(), bowl)
+    step = tuning_step(quadratic_experiment(), with_dataset=False)
+    calls = (lambda **given: trials(center=write_center(x=0.5, n=1).outputs["center"], **given), lambda **given: step(**given))
+    refusals = (
+        ({"store_uri": secret_store}, r"^store_uri: store URI s3://\*\*\*@bucket/x: credentials do not belong in the URI"),
+        ({"s3_endpoint": secret_endpoint}, r"^s3_endpoint: S3 endpoint from the s3_endpoint parameter: credentials do not belong"),
+    )
+
+    def pipeline_calling(call: Any, **given: Any) -> Any:
+        @dsl.pipeline
+        def mine(store_uri: str = "s3://team/tuning") -> None:
+            call(**{name: store_uri if value is str else value for name, value in given.items()})
+
+        return mine
+
+    for call in calls:
+        for given, message in refusals:
+            with pytest.raises(InputError, match=message) as refused:
+                pipeline_calling(call, **given)
+            assert "kfptune-store-secret" not in str(refused.value)
+        assert pipeline_calling(call, store_uri=str, s3_endpoint="http://minio.kubeflow:9000").pipeline_spec is not None  # a parameter
+        assert pipeline_calling(call, store_uri="s3://team/other").pipeline_spec is not None
+
+
 def test_an_empty_store_uri_is_refused_as_tuning_step_refuses_it():
     """QA store_rule.py: ``component_trials(..., store_uri="")`` compiled the cluster's default
     store while tuning_step and build_pipeline refuse ""; one rule now (builder.pipeline_store_uri):

@@ -460,6 +460,45 @@ def test_a_compiled_pipeline_with_credentials_in_its_endpoint_default_is_not_sen
     assert kfp_host.requests == []
 
 
+def test_a_pipeline_whose_tasks_are_given_credentials_as_constants_is_not_sent(kfp_host, tmp_path):
+    """QA ts_creds.py: a package compiled elsewhere whose tuning step is called with a store_uri
+    or s3_endpoint holding credentials (in the root DAG, or in a pipeline nested in it) was sent:
+    only the root's defaults were checked. Every task's constant store_uri and s3_endpoint are
+    now, naming the task and the input, the secret never repeated; nothing is sent."""
+    from kfp import compiler, dsl
+
+    import kfp_tune
+    from kfp_tune.core.errors import InputError
+    from kfp_tune.pipelines import tuning_step
+
+    step = tuning_step(DIGITS, with_dataset=False)
+
+    @dsl.pipeline
+    def inner():
+        step(store_uri="s3://team/inner", s3_endpoint="http://minio.kubeflow:9000")
+
+    @dsl.pipeline
+    def outer():
+        inner()
+
+    @dsl.pipeline
+    def flat():
+        step(store_uri="s3://team/inner", s3_endpoint="http://minio.kubeflow:9000")
+
+    secrets = {"s3://team/inner": SECRET_STORE, "http://minio.kubeflow:9000": f"http://AKIAEXAMPLE:{STORE_SECRET}@minio.kubeflow:9000"}
+    for pipeline in (flat, outer):
+        for constant, secret in secrets.items():
+            package = tmp_path / "p.yaml"
+            compiler.Compiler().compile(pipeline, str(package))
+            assert package.read_text().count(constant) == 1
+            package.write_text(package.read_text().replace(constant, secret))
+            name = "store_uri" if constant.startswith("s3") else "s3_endpoint"
+            with pytest.raises(InputError, match=rf"^the pipeline's task '[a-z0-9-]+', input {name}: .*credentials do not belong") as caught:
+                kfp_tune.submit(str(package), host=kfp_host.url)
+            assert STORE_SECRET not in str(caught.value)
+    assert kfp_host.requests == []
+
+
 def test_a_compiled_pipeline_with_credentials_in_its_store_default_is_not_sent(kfp_host, tmp_path):
     """A package compiled elsewhere with credentials in its store_uri default is refused, naming
     the default, the secret masked, even with a store_uri argument: the package goes with its
