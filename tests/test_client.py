@@ -228,6 +228,20 @@ def test_a_metrics_unavailable_trials_other_metrics_are_left_out_as_katibs_colle
         {"name": "acc", "min": "0.25", "max": "0.25", "latest": "0.25"}, {"name": "loss", **unavailable}]
     assert [(m["name"], m["value"]) for m in client.get_trial_metrics(trial.metadata.name)] == [("acc", 0.25), ("loss", "unavailable")]
 
+    # a function trial's returned or printed metrics are what Katib's StdOut collector reads (on Kubeflow
+    # the trial prints what it returns): without the objective, none of them stays; report_metrics' do
+    katib = KatibClient(store=str(tmp_path / "function"))
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        katib.tune(name="prints-acc", objective=lambda p: print("acc=0.7"), parameters={"x": search.double(0, 1)},
+                   objective_metric_name="loss", additional_metric_names=["acc"], max_trial_count=1, parallel_trial_count=1)
+    [trial] = katib.list_trials("prints-acc")
+    assert {m.name: m.latest for m in trial.status.observation.metrics} == {"acc": "unavailable", "loss": "unavailable"}
+    assert [(m.metric.name, m.metric.value) for m in katib.get_trial_metrics(trial.metadata.name)] == [("loss", "unavailable")]
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        returned = tune(lambda p: {"acc": 0.7}, PARAMETERS, objective_metric_name="loss", additional_metric_names=["acc"], algorithm="grid",
+                        max_trial_count=1, store=str(tmp_path / "function"), name="returns-acc")
+    assert (returned.trials[0].status, returned.trials[0].metrics) == ("MetricsUnavailable", {})
+
     # a Custom collector's reports are what Katib's observation log holds: no "unavailable" is added
     # (Katib's controller adds it for Push alone), and the observation keeps acc (getMetrics)
     class CollectsAccOnly(Launcher):

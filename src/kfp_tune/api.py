@@ -594,17 +594,25 @@ class FunctionTrials(FunctionLauncher):
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
         self._local.assignment = trial.assignment  # the trial's strings, for searched_as_text
+        self._local.returned = None
         with reports_in_this_thread() as reports:
             self._local.reports = reports
             outcome = super().run(trial)
-        if not reports:
-            return outcome
-        return dataclasses.replace(outcome, pushed=[*reports, *outcome.pushed])
+        if reports:  # Push: its reports are its metrics, the objective's or not
+            return dataclasses.replace(outcome, pushed=[*reports, *outcome.pushed])
+        returned = getattr(self._local, "returned", None)
+        named = isinstance(returned, numbers.Real) or (isinstance(returned, Mapping) and self.objective_metric in returned)
+        if outcome.pushed and not named and all(m.name != self.objective_metric for m in outcome.pushed):
+            # returned or printed, what Katib's StdOut collector reads (on Kubeflow the trial prints what it
+            # returns): without the objective it reports the objective unavailable in place of the rest
+            return dataclasses.replace(outcome, pushed=[])
+        return outcome
 
     def _call(self, searched: dict[str, Any]) -> Any:
         if self.searched_as_text:
             searched = dict(self._local.assignment)
         returned = self.function({name: self.fixed[name] if name in self.fixed else searched[name] for name in self.order})
+        self._local.returned = returned  # a NaN objective is left out of the metrics, yet named: reported, as Katib reads it
         if returned is None and self._local.reports:
             return {}  # it reported its metrics: nothing printed is read, as Katib's Push collector reads no output
         return returned
