@@ -43,7 +43,7 @@ from kfp_tune.core.naming import dns_label
 from kfp_tune.core.quantities import QUANTITY_SUFFIXES, trial_resource_amounts
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION, compiled_by_text
-from kfp_tune.launchers.runtime_image import IMAGE_VARIABLE
+from kfp_tune.launchers.runtime_image import IMAGE_VARIABLE, checked_runtime_image
 from kfp_tune.stores import DEFAULT_CLUSTER_STORE, check_store_uri
 from kfp_tune.stores.s3 import check_s3_endpoint
 
@@ -165,6 +165,7 @@ def build_pipeline(
     input ``run_id`` in place of the pipeline run's id, for one call of a tuning step, whose
     first task names the call (``core.claims.call_run_id``)."""
     experiment = as_experiment(experiment)
+    checked_runtime_image()
     store_uri = pipeline_store_uri(store_uri)
     cluster_store = resolve_object_store(object_store)
     total = DEFAULT_CHECKPOINTS if rounds is None else rounds

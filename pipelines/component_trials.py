@@ -381,6 +381,7 @@ def component_trials(
 
     from kfp_tune.components.best_trial import best_trial
     from kfp_tune.components.suggest import suggest
+    from kfp_tune.launchers.runtime_image import checked_runtime_image
     from kfp_tune.pipelines.builder import (
         DEFAULT_OBJECT_STORE,
         RUN_PARAMETERS,
@@ -413,6 +414,7 @@ def component_trials(
             loaded.name, exp_spec.early_stopping.algorithm_name, spec_obj.name, PLACE_INPUT, PLACE_INPUT, PLACE_INPUT,
         )
     spec_json = embedded_spec(loaded)
+    checked_runtime_image()
     cluster_store = resolve_object_store(DEFAULT_OBJECT_STORE if object_store is None else object_store)
     store_uri = pipeline_store_uri(store_uri)  # as tuning_step takes it: a public parameter default, no credentials
 

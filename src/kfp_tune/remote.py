@@ -512,7 +512,9 @@ def function_job_experiment(
         raise _refuse("metrics_collector", f"expected one of {', '.join(FUNCTION_COLLECTORS)} (a function's trials report through stdout "
                       f"or with kfp_tune.report_metrics), got {shown(metrics_collector)}")
     push = metrics_collector == "Push"
-    if not isinstance(base_image, str) or not base_image or any(c.isspace() for c in base_image):
+    from kfp_tune.launchers.runtime_image import is_image_reference
+
+    if not is_image_reference(base_image):
         raise _refuse("base_image", f"expected an image reference such as python:3.11, got {shown(base_image)}")
     if namespace is not None and (not isinstance(namespace, str) or not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace)):
         raise _refuse("namespace", f"expected a Kubernetes namespace name (lower-case letters, digits, '-'), got {shown(namespace)}")

@@ -114,6 +114,26 @@ def test_the_slots_pod_is_told_its_own_image_for_the_containers_it_adds(tmp_path
     assert all({"name": "KFP_TUNE_IMAGE", "value": "registry.example/kfp-tune:7"} in c.get("env", []) for c in launch)
 
 
+def test_an_empty_runtime_image_is_the_default_and_one_that_is_no_image_is_refused(tmp_path):
+    """QA: `KFP_TUNE_IMAGE= kfp-tune compile` compiled steps with no image, exit 0, though the
+    sidecar's image (default_image) takes empty as unset. Empty is unset for both now, and a
+    value that is no image reference is refused when compiling, naming KFP_TUNE_IMAGE and what
+    it expects, as a function trial's base_image is."""
+    from kfp_tune.launchers.runtime_image import DEFAULT_RUNTIME_IMAGE
+
+    (tmp_path / "e.yaml").write_text(yaml.safe_dump(quadratic_experiment()))
+    command = [sys.executable, "-m", "kfp_tune.cli", "compile", str(tmp_path / "e.yaml"), "-o", str(tmp_path / "p.yaml")]
+    done = subprocess.run(command, env={**os.environ, "KFP_TUNE_IMAGE": ""}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    ir = next(yaml.safe_load_all((tmp_path / "p.yaml").read_text()))
+    assert {e["container"]["image"] for e in ir["deploymentSpec"]["executors"].values()} == {DEFAULT_RUNTIME_IMAGE}
+    (tmp_path / "p.yaml").unlink()
+    done = subprocess.run(command, env={**os.environ, "KFP_TUNE_IMAGE": "bad image"}, capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and not (tmp_path / "p.yaml").exists()
+    assert "KFP_TUNE_IMAGE: expected the runtime image's reference, e.g. REGISTRY/kfp-tune-python:" in done.stderr
+    assert "'bad image'" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_local_launcher_on_a_cluster_asks_for_the_trials_resources(tmp_path):
     """The trials run inside launch-trial's pod: it requests what parallelTrialCount of them need,
     GPUs included, so it lands on a GPU node."""

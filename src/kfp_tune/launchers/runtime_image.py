@@ -2,7 +2,9 @@
 sidecar a launcher adds beside a trial): one pinned value, overridable with KFP_TUNE_IMAGE."""
 
 import os
+from typing import Any
 
+from kfp_tune.core.errors import InputError, shown
 from kfp_tune.core.version import VERSION
 
 IMAGE_VARIABLE = "KFP_TUNE_IMAGE"
@@ -10,8 +12,28 @@ DEFAULT_RUNTIME_IMAGE = f"ghcr.io/kfp-tune/kfp-tune-python:{VERSION}"
 """Tagged with this kfp-tune's version, as Katib tags its images with its release: a tag is never
 reused by another version, so a node that pulls only when the image is not present
 (``imagePullPolicy: IfNotPresent``) cannot run one version's code under another's name."""
-RUNTIME_IMAGE = os.environ.get(IMAGE_VARIABLE, DEFAULT_RUNTIME_IMAGE)
-"""The components' image: read once, when the pipeline is compiled."""
+RUNTIME_IMAGE = os.environ.get(IMAGE_VARIABLE) or DEFAULT_RUNTIME_IMAGE
+"""The components' image: read once, when the pipeline is compiled. Empty is unset, as
+:func:`default_image` takes it (a pipeline compiled with an empty image has steps KFP cannot run)."""
+
+
+def is_image_reference(value: Any) -> bool:
+    """Whether ``value`` can name a container image (``python:3.11``,
+    ``REGISTRY/kfp-tune-python:0.1.0``): a string, not empty, with no whitespace. The registry
+    judges the rest; one rule for ``KFP_TUNE_IMAGE`` and a function trial's ``base_image``."""
+    return isinstance(value, str) and bool(value) and not any(c.isspace() for c in value)
+
+
+def checked_runtime_image() -> str:
+    """:data:`RUNTIME_IMAGE`, which every step of a pipeline compiled now runs: InputError naming
+    ``KFP_TUNE_IMAGE`` when it is no image reference (:func:`is_image_reference`), rather than a
+    pipeline whose pods cannot start."""
+    if not is_image_reference(RUNTIME_IMAGE):
+        raise InputError(
+            f"{IMAGE_VARIABLE}: expected the runtime image's reference, e.g. REGISTRY/kfp-tune-python:{VERSION} (no spaces), "
+            f"got {shown(RUNTIME_IMAGE)}"
+        )
+    return RUNTIME_IMAGE
 
 
 def default_image() -> str:
