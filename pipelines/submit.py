@@ -638,7 +638,9 @@ def check_host(host: str | None) -> None:
     """Refuse a KFP host URL with credentials in it (``http://user:token@host``, a token in a
     query string): they would show in every message about the host, and kfp.Client appends
     the API's paths to the host, so a query or fragment would not reach the API anyway. None
-    of it is repeated here."""
+    of it is repeated here. A host without http:// or https:// too (:func:`host_scheme_problem`),
+    at ``host HOST``, the host masked: one check for the CLI's ``--host``, ``submit``,
+    ``schedule`` and ``tune(host=)``."""
     from urllib.parse import urlsplit
 
     if host is None:
@@ -657,6 +659,26 @@ def check_host(host: str | None) -> None:
             f"{masked_url(host)}: a query string or fragment does not belong in the host URL (kfp.Client appends the API's paths "
             f"to it, and it is repeated in messages); give the API's base URL, e.g. http://ml-pipeline-ui.kubeflow; for a token, {TOKEN_HINT}",
         )])
+    problem = host_scheme_problem(host)
+    if problem:
+        raise SpecError([FieldError(f"host {masked_url(host)}", problem)])
+
+
+def host_scheme_problem(host: str, example: str | None = None) -> str:
+    """What is wrong with a KFP host given without http:// or https:// ("" when it has one):
+    kfp.Client warns and takes it as https:// (kfp/client/client.py ``Client._load_config``),
+    which a KFP API behind ``kubectl port-forward`` (plain http) then fails far from its cause.
+    The example is the host with its scheme, masked (:func:`masked_url`), unless one is given."""
+    if host.lower().startswith(("http://", "https://")):
+        return ""
+    if example is None:
+        mistyped = re.match(r"(?i)(https?):?/+", host)  # http//host, https:/host: the scheme is there, its '://' is not
+        other = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", host)  # ftp://host: another scheme, in place of http's
+        if mistyped:
+            example = f"{mistyped[1].lower()}://{masked_url(host[mistyped.end():])}"
+        else:
+            example = f"http://{masked_url(host[other.end():] if other else host)}"
+    return f"expected http:// or https:// before the host, e.g. {example} (kfp.Client would take https:// and warn)"
 
 
 TOKEN_HINT = (

@@ -477,7 +477,7 @@ def _named_like_a_builtin():
         ({"host": None, "client": "http://x"}, "tune(): client: expected a kfp.Client, got the string 'http://x'; for the KFP API's URL pass host="),
         ({"host": None, "client": NotAClient()}, "tune(): client: expected a kfp.Client, such as kfp.Client(host=URL), got NotAClient"),
         ({"host": ""}, "tune(): host: expected the KFP API's URL, e.g. http://ml-pipeline-ui.kubeflow, got ''"),
-        ({"host": "ftp://kfp.example"}, "tune(): host: ftp://kfp.example: expected a URL starting http:// or https://"),
+        ({"host": "ftp://kfp.example"}, "tune(): host: ftp://kfp.example: expected http:// or https:// before the host, e.g. http://kfp.example "),
         ({"store": "./runs"}, "tune(): store: './runs' is not an s3:// URI: the run's steps and trials run in pods on the cluster"),
         ({"store": Path("runs")}, "tune(): store: 'runs' is not an s3:// URI"),
         ({"store": "file:///data/runs"}, "expected a bucket in the cluster's object store, e.g. s3://mlpipeline/kfp-tune"),
@@ -536,7 +536,7 @@ def test_a_host_with_credentials_is_refused_before_anything_is_sent(kfp_host):
 def test_a_host_without_a_scheme_is_refused_before_anything_is_sent(kfp_host):
     """kfp.Client would speak HTTPS to it, and the plain-HTTP host answer with an SSL error."""
     bare = kfp_host.url.removeprefix("http://")
-    with pytest.raises(RemoteArgumentError, match=re.escape(f"tune(): host: {bare}: expected a URL starting http:// or https://")):
+    with pytest.raises(RemoteArgumentError, match=re.escape(f"tune(): host: {bare}: expected http:// or https:// before the host, e.g. http://{bare} ")):
         kfp_tune.tune(quadratic, SPACE, host=bare)
     assert kfp_host.requests == []
 

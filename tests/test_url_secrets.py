@@ -62,8 +62,26 @@ def objective(parameters: dict) -> float:
 def test_submit_function_masks_a_mistyped_host() -> None:
     with pytest.raises(RemoteArgumentError) as info:
         kfp_tune.submit_function(objective, {"x": search.double(0, 1)}, objective_metric_name="loss", host=f"http//alice:{SECRET}@kfp.example")
-    assert "tune(): host: http//***@kfp.example: expected a URL starting http:// or https://" in str(info.value)
+    assert "tune(): host: http//***@kfp.example: expected http:// or https:// before the host, e.g. http://***@kfp.example " in str(info.value)
     assert SECRET not in str(info.value)
+
+
+@pytest.mark.parametrize("call", ["submit", "schedule"])
+def test_python_submit_and_schedule_refuse_a_host_without_a_scheme_as_the_cli_does(call: str) -> None:
+    """QA py_submit.py: ``kfp_tune.submit(..., host="localhost:8080")`` went on to kfp.Client,
+    which takes https:// and warns; the CLI refused it (its own check). check_host refuses it for
+    every path now, naming ``host`` and the host, a mistyped one with a password masked."""
+    from kfp_tune.core.errors import SpecError
+
+    extra = {"cron": "@daily"} if call == "schedule" else {}
+    for host, shown_host, example in (
+        ("127.0.0.1:9", "127.0.0.1:9", "http://127.0.0.1:9"),
+        (f"http//alice:{SECRET}@kfp.example", "http//***@kfp.example", "http://***@kfp.example"),
+    ):
+        with pytest.raises(SpecError) as info:
+            getattr(kfp_tune, call)(EXPERIMENT, host=host, **extra)
+        assert f"host {shown_host}: expected http:// or https:// before the host, e.g. {example} " in str(info.value)
+        assert SECRET not in str(info.value) and "alice" not in str(info.value)
 
 
 @pytest.mark.parametrize("uri", [f"s3//alice:{SECRET}@bucket/x", f"s3:/alice:{SECRET}@bucket/x", f"alice:{SECRET}@bucket"])

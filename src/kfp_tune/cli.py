@@ -1040,21 +1040,21 @@ KFP_HOST_VARIABLE = "KF_PIPELINES_ENDPOINT"
 """Where kfp.Client takes the host from when none is given (kfp/client/client.py ``Client.__init__``)."""
 
 
-def _check_scheme(host: str | None) -> None:
-    """A host without http:// or https://: kfp.Client warns and takes it as https://
-    (kfp/client/client.py ``Client._load_config``), which a KFP API behind ``kubectl
-    port-forward`` (plain http) then fails far from its cause; refused here, naming where the
-    host came from (the variable's value is not repeated: it may hold credentials)."""
-    where, given = ("--host", host) if host is not None else (f"${KFP_HOST_VARIABLE}", os.environ.get(KFP_HOST_VARIABLE))
-    if not given or given.lower().startswith(("http://", "https://")):
-        return
-    shown_host = f" {masked_url(given)}" if host is not None else ""
-    mistyped = re.match(r"(?i)(https?):?/+", given)  # http//host, https:/host: the scheme is there, its '://' is not
-    example = f"{mistyped[1].lower()}://{masked_url(given[mistyped.end():])}" if mistyped else f"http://{masked_url(given)}"
-    raise UsageError(
-        f"{where}{shown_host}: expected http:// or https:// before the host, e.g. {example if host is not None else 'http://localhost:8080'} "
-        "(kfp.Client would take https:// and warn)"
-    )
+def _check_host(host: str | None) -> None:
+    """``--host`` as :func:`~kfp_tune.pipelines.submit.check_host` checks ``host`` (credentials,
+    a query, no http:// or https://), named ``--host``; with none, ``$KF_PIPELINES_ENDPOINT``
+    without http:// or https://, where kfp.Client takes the host from, naming the variable (its
+    value is not repeated: it may hold credentials)."""
+    from kfp_tune.pipelines.submit import check_host, host_scheme_problem
+
+    try:
+        check_host(host)
+    except SpecError as exc:
+        raise UsageError("; ".join(f"--{e.path}: {e.message}" for e in exc.errors)) from None
+    given = os.environ.get(KFP_HOST_VARIABLE)
+    problem = host_scheme_problem(given, example="http://localhost:8080") if host is None and given else ""
+    if problem:
+        raise UsageError(f"${KFP_HOST_VARIABLE}: {problem}")
 
 
 def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -1064,12 +1064,11 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
 
     # kfp.Client warns on every construction that it needs KFP 2.x; we compile for KFP 2.x.
     warnings.filterwarnings("ignore", message="This client only works with Kubeflow Pipeline", category=FutureWarning)
-    from kfp_tune.pipelines.submit import check_cluster_store, check_host, cluster_store_default
+    from kfp_tune.pipelines.submit import check_cluster_store, cluster_store_default
     from kfp_tune.stores import check_store_uri
 
     _rounds(args.rounds)
-    _check("--host", check_host, args.host)
-    _check_scheme(args.host)
+    _check_host(args.host)
     if args.namespace is not None:
         _label("--namespace", args.namespace)
     if args.service_account is not None:

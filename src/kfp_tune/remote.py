@@ -694,12 +694,9 @@ def check_submission(
         if not isinstance(host, str) or not host.strip() or host.strip() != host:
             raise _refuse_call("host", f"expected the KFP API's URL, {example}, got {shown(masked_url(host) if isinstance(host, str) else host)}")
         try:
-            check_host(host)
+            check_host(host)  # credentials, a query, no http:// or https:// (at "host HOST", the host masked)
         except SpecError as exc:
-            raise _refuse_call("host", "; ".join(e.message for e in exc.errors)) from None
-        if not re.match(r"(?i)https?://", host):
-            raise _refuse_call("host", f"{masked_url(host)}: expected a URL starting http:// or https://, {example} "
-                               "(without a scheme, kfp.Client speaks HTTPS, and a plain-HTTP host answers with an SSL error)")
+            raise _refuse_call("host", "; ".join(f"{e.path.removeprefix('host').strip()}: {e.message}".removeprefix(": ") for e in exc.errors)) from None
     if client is not None:
         if isinstance(client, str):
             raise _refuse_call("client", f"expected a kfp.Client, got the string {shown(masked_url(client))}; for the KFP API's URL "
