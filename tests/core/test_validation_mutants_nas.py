@@ -11,6 +11,7 @@ import copy
 import pytest
 
 from conftest import DELETE, load_katib_example, merge, validation_errors
+from kfp_tune.core.catalogue import MAX_ENAS_LAYERS
 from kfp_tune.core.errors import FieldError
 
 GRAPH = "spec.nasConfig.graphConfig"
@@ -26,11 +27,17 @@ def at(errors: list[FieldError], prefix: str) -> dict[str, str]:
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_num_layers_accepts_1_and_the_largest_int32_and_refuses_one_past_each(example: str) -> None:
-    for accepted in (1, INT32_LARGEST):
+    """darts takes any int32 number of layers, as Katib; enas at most MAX_ENAS_LAYERS (kfp-tune's
+    own bound, b64285b), past which the refusal says so."""
+    largest = INT32_LARGEST if "darts" in example else MAX_ENAS_LAYERS
+    for accepted in (1, largest):
         assert at(validation_errors(merge(load_katib_example(example), {f"{GRAPH}.numLayers": accepted})), GRAPH) == {}
     for refused in (0, INT32_LARGEST + 1):
         got = at(validation_errors(merge(load_katib_example(example), {f"{GRAPH}.numLayers": refused})), GRAPH)
         assert list(got) == [f"{GRAPH}.numLayers"] and got[f"{GRAPH}.numLayers"].endswith(f"got {refused}")
+    if largest == MAX_ENAS_LAYERS:
+        got = at(validation_errors(merge(load_katib_example(example), {f"{GRAPH}.numLayers": MAX_ENAS_LAYERS + 1})), GRAPH)
+        assert got[f"{GRAPH}.numLayers"].startswith(f"expected at most {MAX_ENAS_LAYERS} layers for enas, got 101 (kfp-tune's own limit")
 
 
 def test_a_missing_num_layers_is_required() -> None:
