@@ -296,6 +296,7 @@ def test_a_folder_named_as_no_experiment_is_left_out_of_every_listing_local_and_
         assert [e.metadata.name for e in experiments] == ["quad"] and list(problems) == ["quad_backup"]
         assert problems["quad_backup"].startswith("experiments/quad_backup/ holds an experiment record but is not named as an experiment is "
                                                   "(expected lower case letters") and "got 'quad_backup'" in problems["quad_backup"]
+        assert problems["quad_backup"].endswith("); no command can name it (status, delete): rename it to an experiment's name, or remove it, yourself")
         assert Client(uri).experiment_names() == ["quad"]
         caplog.clear()
         assert [e.metadata.name for e in KatibClient(store=uri).list_experiments()] == ["quad"]

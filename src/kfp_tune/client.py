@@ -822,7 +822,8 @@ def experiment_folders(store: Store) -> tuple[list[str], dict[str, str]]:
         if problem is None:
             names.append(name)
         else:
-            misnamed[name] = f"experiments/{name}/ holds an experiment record but is not named as an experiment is ({problem})"
+            misnamed[name] = (f"experiments/{name}/ holds an experiment record but is not named as an experiment is ({problem}); "
+                              f"no command can name it (status, delete): rename it to an experiment's name, or remove it, yourself")
     return names, misnamed
 
 
