@@ -298,9 +298,7 @@ def _check_task_constants(package: str) -> None:
     credentials in it (a tuning step called with one inside a pipeline compiled elsewhere, at
     any depth of nested pipelines) is refused, naming the task (InputError, the secret never
     repeated): the package is sent as it is, and the KFP UI shows its constants."""
-    import yaml
-
-    first = next(iter(yaml.safe_load_all(Path(package).read_text(encoding="utf-8"))), None) or {}
+    first = package_document(package)
     for body in [first.get("root") or {}, *((body or {}) for body in (first.get("components") or {}).values())]:
         for task_name, task in ((body.get("dag") or {}).get("tasks") or {}).items():
             given = ((task or {}).get("inputs") or {}).get("parameters") or {}
@@ -336,20 +334,23 @@ class ArgumentsRefused(SpecError):
     before anything is sent, each at ``arguments.NAME``."""
 
 
-def declared_parameters(package: str | Path) -> dict[str, str]:
-    """The pipeline package's run parameters and their KFP IR types (``NUMBER_INTEGER``, ...)."""
+def package_document(package: str | Path) -> dict[str, Any]:
+    """The pipeline package's first YAML document, its pipeline spec ({} when it has none)."""
     import yaml
 
-    first = next(iter(yaml.safe_load_all(Path(package).read_text(encoding="utf-8"))), None) or {}
+    return next(iter(yaml.safe_load_all(Path(package).read_text(encoding="utf-8"))), None) or {}
+
+
+def declared_parameters(package: str | Path) -> dict[str, str]:
+    """The pipeline package's run parameters and their KFP IR types (``NUMBER_INTEGER``, ...)."""
+    first = package_document(package)
     parameters = ((first.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {}
     return {str(name): str((given or {}).get("parameterType") or "STRING") for name, given in parameters.items()}
 
 
 def declared_default(package: str | Path, name: str) -> Any:
     """The default the pipeline package declares for run parameter ``name`` (None if none)."""
-    import yaml
-
-    first = next(iter(yaml.safe_load_all(Path(package).read_text(encoding="utf-8"))), None) or {}
+    first = package_document(package)
     parameters = ((first.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {}
     return (parameters.get(name) or {}).get("defaultValue")
 
