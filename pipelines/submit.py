@@ -202,7 +202,7 @@ def _check_ready_artifacts(ready: _Ready) -> None:
         for name in sorted(ready.artifacts)
     ]
     if errors:
-        raise SpecError(errors)
+        raise SubmitArgumentError(errors)
 
 
 def _check_ready_options(ready: _Ready, rounds: int | None, store_uri: str | None, object_store: Any) -> None:
@@ -239,7 +239,7 @@ def _check_ready_options(ready: _Ready, rounds: int | None, store_uri: str | Non
         )
         errors.append(FieldError("object_store", f"for an experiment, which is compiled with it; {sent}: {how}"))
     if errors:
-        raise SpecError(errors)
+        raise SubmitArgumentError(errors)
 
 
 def _checked_arguments(package: str, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -329,9 +329,19 @@ PARAMETER_TYPE_TEXT = {
 """What each KFP IR parameter type accepts, as a refusal names it."""
 
 
+class SubmitArgumentError(SpecError, ValueError):
+    """An argument of ``submit()`` or ``schedule()`` that cannot be used (the host, the cron,
+    ``max_concurrency``, an option a ready pipeline was not compiled with), each at its name:
+    refused before anything is sent."""
+
+    subject = "arguments"
+
+
 class ArgumentsRefused(SpecError):
     """Run arguments the pipeline does not declare, or of another type than it declares: refused
     before anything is sent, each at ``arguments.NAME``."""
+
+    subject = "run arguments"
 
 
 def package_document(package: str | Path) -> dict[str, Any]:
@@ -523,15 +533,15 @@ def check_cron(cron: str) -> None:
     (robfig/cron would read them as seconds to month, not as the usual minute-first cron), an
     empty entry in a list, and ``@every`` a duration that is not positive (every second)."""
     if not isinstance(cron, str) or len(cron) > 200:
-        raise SpecError([FieldError("cron", f"expected KFP's cron, six fields, seconds first ({_CRON_EXAMPLE}), got {shown(cron)}")])
+        raise SubmitArgumentError([FieldError("cron", f"expected KFP's cron, six fields, seconds first ({_CRON_EXAMPLE}), got {shown(cron)}")])
     if cron.startswith("@"):  # robfig/cron reads a descriptor only where the text starts with @
         _check_cron_descriptor(cron)
         return
     fields = _GO_FIELD.findall(cron)
     if len(fields) == 1 and fields[0].startswith("@"):
-        raise SpecError([FieldError("cron", f"{shown(cron)}: expected the descriptor with nothing before it, e.g. {fields[0]!r} ({_CRON_EXAMPLE})")])
+        raise SubmitArgumentError([FieldError("cron", f"{shown(cron)}: expected the descriptor with nothing before it, e.g. {fields[0]!r} ({_CRON_EXAMPLE})")])
     if len(fields) != 6:
-        raise SpecError([FieldError("cron", f"expected six fields, seconds first (KFP's cron, {_CRON_EXAMPLE}), got {shown(cron)}")])
+        raise SubmitArgumentError([FieldError("cron", f"expected six fields, seconds first (KFP's cron, {_CRON_EXAMPLE}), got {shown(cron)}")])
     errors = []
     for position, (field, spec) in enumerate(zip(fields, CRON_FIELDS, strict=True), start=1):
         problem = _cron_field_problem(field, spec)
@@ -542,7 +552,7 @@ def check_cron(cron: str) -> None:
                 f"{problem}; expected {allowed}, *, ?, a range A-B, a step /N or a list of them",
             ))
     if errors:
-        raise SpecError(errors)
+        raise SubmitArgumentError(errors)
 
 
 def _check_cron_descriptor(text: str) -> None:
@@ -558,14 +568,14 @@ def _check_cron_descriptor(text: str) -> None:
             else f" (write '@every {every.group(1)}': lower case, one space, then the duration)" if every
             else ""
         )
-        raise SpecError([FieldError(
+        raise SubmitArgumentError([FieldError(
             "cron", f"{shown(text)}: not one of robfig/cron's descriptors{hint}; expected one of {', '.join(CRON_DESCRIPTORS)} or @every DURATION",
         )])
     duration = text.removeprefix(CRON_EVERY)
     nanoseconds = go_duration_nanoseconds(duration)
     if nanoseconds is None or nanoseconds <= 0:
         spaced = " (one space after @every, none after the duration)" if duration != duration.strip(_GO_SPACE) else ""
-        raise SpecError([FieldError(
+        raise SubmitArgumentError([FieldError(
             "cron", f"@every {shown(duration)}: expected a positive duration as Go writes it, e.g. 30m, 6h or 1h30m{spaced}",
         )])
 
@@ -647,22 +657,22 @@ def check_host(host: str | None) -> None:
     if host is None:
         return
     if not isinstance(host, str) or not host.strip() or host.strip() != host:
-        raise SpecError([FieldError("host", f"expected the KFP API's URL, e.g. http://ml-pipeline-ui.kubeflow, got {shown(masked_url(host) if isinstance(host, str) else host)}")])
+        raise SubmitArgumentError([FieldError("host", f"expected the KFP API's URL, e.g. http://ml-pipeline-ui.kubeflow, got {shown(masked_url(host) if isinstance(host, str) else host)}")])
     try:
         parts = urlsplit(host if "://" in host else f"http://{host}")
     except ValueError:
-        raise SpecError([FieldError("host", "expected the KFP API's URL, e.g. http://ml-pipeline-ui.kubeflow; this one cannot be parsed")]) from None
+        raise SubmitArgumentError([FieldError("host", "expected the KFP API's URL, e.g. http://ml-pipeline-ui.kubeflow; this one cannot be parsed")]) from None
     if "@" in parts.netloc:
-        raise SpecError([FieldError("host", f"credentials do not belong in the host URL (it is repeated in messages); {TOKEN_HINT}")])
+        raise SubmitArgumentError([FieldError("host", f"credentials do not belong in the host URL (it is repeated in messages); {TOKEN_HINT}")])
     if parts.query or parts.fragment or "?" in host or "#" in host:
-        raise SpecError([FieldError(
+        raise SubmitArgumentError([FieldError(
             "host",
             f"{masked_url(host)}: a query string or fragment does not belong in the host URL (kfp.Client appends the API's paths "
             f"to it, and it is repeated in messages); give the API's base URL, e.g. http://ml-pipeline-ui.kubeflow; for a token, {TOKEN_HINT}",
         )])
     problem = host_scheme_problem(host)
     if problem:
-        raise SpecError([FieldError(f"host {masked_url(host)}", problem)])
+        raise SubmitArgumentError([FieldError(f"host {masked_url(host)}", problem)])
 
 
 def host_scheme_problem(host: str, example: str | None = None) -> str:
@@ -918,7 +928,7 @@ def schedule(
         _check_ready_options(ready, rounds, store_uri, object_store)
     check_cron(cron)
     if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or not 1 <= max_concurrency <= MAX_CONCURRENCY:
-        raise SpecError([FieldError("max_concurrency", f"expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {max_concurrency!r}")])
+        raise SubmitArgumentError([FieldError("max_concurrency", f"expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {max_concurrency!r}")])
     arguments = dict(arguments or {})
     fresh = fresh_experiment_of(fresh_experiment, arguments)
     with tempfile.TemporaryDirectory() as folder:

@@ -126,6 +126,26 @@ def test_schedule_sends_typed_params_and_the_python_api_refuses_a_wrong_type(kfp
     assert kfp_host.posted("runs")[-1]["runtime_config"]["parameters"] == {"checkpoint_trials": 5}
 
 
+def test_a_refused_submit_argument_is_not_called_an_invalid_experiment(kfp_host):
+    """A Python user's refused cron, host or max_concurrency is headed as the arguments it is, and
+    is a ValueError as well as a SpecError; a refused run argument says so; nothing is sent."""
+    import kfp_tune
+    from kfp_tune.core.errors import SpecError
+    from kfp_tune.pipelines.submit import SubmitArgumentError
+
+    with pytest.raises(SubmitArgumentError) as cron:
+        kfp_tune.schedule(DIGITS, "0 0 * * *", host=kfp_host.url)
+    assert str(cron.value).startswith("invalid arguments (1 error(s)):\n  cron: expected six fields, seconds first")
+    assert isinstance(cron.value, SpecError) and isinstance(cron.value, ValueError)
+    with pytest.raises(SubmitArgumentError, match=r"^invalid arguments \(1 error\(s\)\):\n  max_concurrency: expected 1 to "):
+        kfp_tune.schedule(DIGITS, "0 0 2 * * *", host=kfp_host.url, max_concurrency=0)
+    with pytest.raises(SubmitArgumentError, match=r"^invalid arguments \(1 error\(s\)\):\n  host ml-pipeline-ui\.kubeflow: expected http:// or https://"):
+        kfp_tune.submit(DIGITS, host="ml-pipeline-ui.kubeflow")
+    with pytest.raises(SpecError, match=r"^invalid run arguments \(1 error\(s\)\):\n  arguments\.checkpoint_trials: "):
+        kfp_tune.submit(DIGITS, host=kfp_host.url, arguments={"checkpoint_trials": True})
+    assert not kfp_host.posted("runs") and not kfp_host.posted("recurringruns")
+
+
 @pytest.mark.parametrize(
     "cron, message",
     [

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import reprlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 _SHOWN = reprlib.Repr()
 _SHOWN.maxstring = _SHOWN.maxother = 80
@@ -122,10 +122,14 @@ class KfpTuneError(Exception):
 class SpecError(KfpTuneError):
     """An experiment is invalid. Holds every problem found, not only the first."""
 
+    subject: ClassVar[str] = "experiment"
+    """What is invalid, as the message's first line names it: a subclass for other input (the
+    arguments of ``submit()``) says so, so that a refused cron is not called an invalid experiment."""
+
     def __init__(self, errors: list[FieldError]):
         self.errors = list(errors)
         lines = "\n".join(f"  {e}" for e in self.errors)
-        super().__init__(f"invalid experiment ({len(self.errors)} error(s)):\n{lines}")
+        super().__init__(f"invalid {self.subject} ({len(self.errors)} error(s)):\n{lines}")
 
     def in_file(self, name: str) -> SpecError:
         """The same problems, those about the whole file naming ``name``: a user reading
