@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, masked_url, shown, unreachable_reason
+from kfp_tune.core.naming import namespace_problem
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import GO_INT64
 from kfp_tune.pipelines.builder import (
@@ -645,6 +646,14 @@ def _scrubbed(text: str, url: str | None) -> str:
     return text
 
 
+def check_namespace(namespace: str | None) -> None:
+    """The namespace a run is sent to (a Kubernetes namespace, which its default store path
+    becomes): SubmitArgumentError naming ``namespace`` before anything is sent, where KFP would
+    refuse it only once the run is made, or a bad store path would be written."""
+    if namespace not in (None, "") and (problem := namespace_problem(namespace)) is not None:  # "": none, as kfp.Client reads it
+        raise SubmitArgumentError([FieldError("namespace", problem)])
+
+
 def check_host(host: str | None) -> None:
     """Refuse a KFP host URL with credentials in it (``http://user:token@host``, a token in a
     query string): they would show in every message about the host, and kfp.Client appends
@@ -831,6 +840,7 @@ def submit(
     it is: ``rounds``, ``store_uri`` and ``object_store`` are refused for it (SpecError); its
     run parameters go in ``arguments``, e.g. ``arguments={"store_uri": ...}``."""
     check_host(host)
+    check_namespace(namespace)
     ready = _ready(experiment)
     if ready is not None:
         _check_ready_options(ready, rounds, store_uri, object_store)
@@ -921,6 +931,7 @@ def schedule(
     ``store_uri`` are typed and checked as :func:`submit` does; ``rounds``, ``store_uri`` and
     ``object_store`` are refused for a ready pipeline, as there."""
     check_host(host)
+    check_namespace(namespace)
     ready = _ready(experiment)
     if ready is None:
         experiment = _as_experiment(experiment)

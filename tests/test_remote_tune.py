@@ -497,7 +497,7 @@ def _named_like_a_builtin():
         ({"resources_per_trial": {"tpu": 1}}, "resources_per_trial['tpu']: expected one of"),
         ({"resources_per_trial": {"limits": {"nvidia.com/gpu": 1}, "requests": {"nvidia.com/gpu": 2}}}, "the request equal to the limit"),
         ({"base_image": "python 3"}, "base_image: expected an image reference"),
-        ({"namespace": "Team_A"}, "namespace: expected a Kubernetes namespace name"),
+        ({"namespace": "Team_A"}, "namespace: expected a Kubernetes namespace, a DNS-1123 label"),
         ({"trial_active_deadline_seconds": 0}, "trial_active_deadline_seconds: expected a whole number of 1 or more"),
         ({"retain_trials": "yes"}, "retain_trials: expected True or False"),
         ({"packages_to_install": "numpy"}, "packages_to_install: expected a list of non-empty strings"),

@@ -47,7 +47,7 @@ from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
 from kfp_tune.core.errors import ExperimentNotFound, KfpTuneError, SpecError, StoreError, masked_url, shown
 from kfp_tune.core.job_fields import QUANTITY
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.naming import is_dns_subdomain
+from kfp_tune.core.naming import is_dns_subdomain, namespace_problem
 from kfp_tune.core.spec import (
     AlgorithmSpec,
     CollectorSpec,
@@ -516,8 +516,8 @@ def function_job_experiment(
 
     if not is_image_reference(base_image):
         raise _refuse("base_image", f"expected an image reference such as python:3.11, got {shown(base_image)}")
-    if namespace is not None and (not isinstance(namespace, str) or not re.fullmatch(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", namespace)):
-        raise _refuse("namespace", f"expected a Kubernetes namespace name (lower-case letters, digits, '-'), got {shown(namespace)}")
+    if namespace is not None and (problem := namespace_problem(namespace)) is not None:
+        raise _refuse("namespace", problem)
     if not isinstance(retain_trials, bool):
         raise _refuse("retain_trials", f"expected True or False, got {shown(retain_trials)}")
     metric_name = _metric_name("objective_metric_name", objective_metric_name, push)

@@ -146,6 +146,23 @@ def test_a_refused_submit_argument_is_not_called_an_invalid_experiment(kfp_host)
     assert not kfp_host.posted("runs") and not kfp_host.posted("recurringruns")
 
 
+@pytest.mark.parametrize("namespace", ["Team_A", "team/../other", "a" * 64, "kubeflow.org"])
+def test_a_namespace_kubernetes_would_refuse_is_refused_before_anything_is_sent(kfp_host, namespace):
+    """submit() and schedule() send the run to ``namespace`` and keep its records under
+    s3://mlpipeline/private/<namespace>/: a name that is no DNS-1123 label is refused naming
+    ``namespace``, as the CLI's --namespace and an experiment's metadata.namespace are."""
+    import kfp_tune
+    from kfp_tune.pipelines.submit import SubmitArgumentError
+
+    expected = r"namespace: expected a Kubernetes namespace, a DNS-1123 label \(lower case letters, digits and '-'"
+    with pytest.raises(SubmitArgumentError, match=expected):
+        kfp_tune.submit(DIGITS, host=kfp_host.url, namespace=namespace)
+    with pytest.raises(SubmitArgumentError, match=expected):
+        kfp_tune.schedule(DIGITS, "0 0 2 * * *", host=kfp_host.url, namespace=namespace)
+    assert not kfp_host.posted("runs") and not kfp_host.posted("recurringruns")
+    assert kfp_tune.submit(DIGITS, host=kfp_host.url, namespace="team-a").id  # a label is sent
+
+
 @pytest.mark.parametrize(
     "cron, message",
     [

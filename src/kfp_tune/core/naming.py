@@ -6,6 +6,8 @@ import hashlib
 import re
 from typing import TypeGuard
 
+from kfp_tune.core.errors import shown
+
 # Operator kinds append suffixes such as "-worker-12" to pod names (63 characters at most),
 # so trial names stay at or under 45 characters.
 MAX_TRIAL_NAME = 45
@@ -20,6 +22,21 @@ DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
 def is_dns_subdomain(name: object) -> TypeGuard[str]:
     """Whether ``name`` is a string Kubernetes takes as a DNS-1123 subdomain (253 characters at most)."""
     return isinstance(name, str) and len(name) <= 253 and DNS_SUBDOMAIN.fullmatch(name) is not None
+
+
+MAX_NAMESPACE_LENGTH = 63
+
+
+def namespace_problem(namespace: object) -> str | None:
+    """What is wrong with a Kubernetes namespace (a DNS-1123 label), or None: one rule for an
+    experiment's ``metadata.namespace`` and the ``namespace`` a run is sent to, whose store path
+    (``s3://mlpipeline/private/<namespace>/``) it also becomes."""
+    if is_dns_subdomain(namespace) and "." not in namespace and len(namespace) <= MAX_NAMESPACE_LENGTH:
+        return None
+    return (
+        f"expected a Kubernetes namespace, a DNS-1123 label (lower case letters, digits and '-', starting and ending with a letter "
+        f"or digit, at most {MAX_NAMESPACE_LENGTH} characters), got {shown(namespace)}"
+    )
 
 
 LABEL_HASH_LENGTH = 6

@@ -18,7 +18,7 @@ from kfp_tune.core.conditions import ConditionError
 from kfp_tune.core.conditions import parse as parse_condition
 from kfp_tune.core.errors import FieldError, shown
 from kfp_tune.core.job_fields import unknown_job_fields
-from kfp_tune.core.naming import is_dns_subdomain, labels_for
+from kfp_tune.core.naming import labels_for, namespace_problem
 from kfp_tune.core.patterns import PatternError, compile_pattern
 from kfp_tune.core.space import DISTRIBUTIONS, LOG_DISTRIBUTIONS, PARAMETER_TYPES, parse_number
 from kfp_tune.core.spec import KUBEFLOW_JOB_KINDS, Experiment, ExperimentSpec, GraphConfig, NasConfig, ParameterSpec, TrialTemplate
@@ -66,12 +66,8 @@ def validate_experiment(experiment: Experiment) -> list[FieldError]:
     elif (problem := name_problem(name)) is not None:
         errors.add("metadata.name", problem)
     namespace = experiment.metadata.namespace
-    if namespace and not (is_dns_subdomain(namespace) and "." not in namespace and len(namespace) <= MAX_NAME_LENGTH):
-        errors.add(
-            "metadata.namespace",
-            f"expected a Kubernetes namespace, a DNS-1123 label (lower case letters, digits and '-', starting and ending with a letter "
-            f"or digit, at most {MAX_NAME_LENGTH} characters), got {shown(namespace)}",
-        )
+    if namespace and (problem := namespace_problem(namespace)) is not None:
+        errors.add("metadata.namespace", problem)
     spec = experiment.spec
     _check_counts(spec, errors)
     _check_objective(spec, errors)
