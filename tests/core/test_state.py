@@ -13,7 +13,7 @@ import pytest
 from conftest import quadratic_experiment
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialResult, TrialStarted
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialResult, TrialStarted
 from kfp_tune.core.state import SNAPSHOT_CHUNK, ExperimentView
 from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
 from kfp_tune.steps import init_experiment
@@ -45,16 +45,16 @@ class CountingStore:
         self.inner.delete(keys)
 
 
-def _grow(store: Any) -> ExperimentView:
-    """An experiment of TRIALS finished trials, written through one view."""
-    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": TRIALS}))
+def _grow(store: Any, trials: int = TRIALS) -> ExperimentView:
+    """An experiment of ``trials`` finished trials, one round each, written through one view."""
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": trials}))
     records = ExperimentRecords(store, experiment.name)
     init_experiment(records, experiment)
     view = ExperimentView(records)
-    for i in range(TRIALS):
+    for i in range(trials):
         name = f"quad-t{i:04d}"
         view.record_round(f"run-1-t{i:06d}", {"round": f"run-1-t{i:06d}", "seq": i, "created": "now", "requested": 1, "exhausted": False,
-                                               "trials": [{"name": name, "index": i, "assignment": {"x": str(i / TRIALS), "y": "0.5"}}], "adopted": []})
+                                               "trials": [{"name": name, "index": i, "assignment": {"x": str(i / trials), "y": "0.5"}}], "adopted": []})
         view.record_trial(name, TrialStarted(name, "now", 0.0, "run-1", "a"))
         view.record_trial(name, TrialEnded(name, LaunchPhase.SUCCEEDED))
         view.record_trial(name, TrialResult(name, TrialStatus.SUCCEEDED, metrics={"loss": float(i)}, curve=(float(i),)))
@@ -124,3 +124,46 @@ def test_a_damaged_record_is_reported_with_its_key(tmp_path):
     LocalStore(tmp_path).put(key, b'{"kind": "TrialResult", "version": 1, "trial": "quad-t0149", "status": "Succeeded", "metrics": {"loss": "high"}}')
     with pytest.raises(StoreError, match=re.escape("quad-t0149/result.json is damaged: metrics")):
         ExperimentView(ExperimentRecords(LocalStore(tmp_path), "quad")).state  # noqa: B018
+
+
+def test_a_trial_whose_round_record_is_gone_is_damage_not_a_silent_gap(tmp_path):
+    """Its records were parked for a round that never came: the trial was neither counted nor
+    shown, nothing said so, and a run spent its budget again."""
+    _grow(LocalStore(tmp_path), trials=4)
+    store = LocalStore(tmp_path)
+    round_key = "experiments/quad/rounds/run-1-t000001.json"
+    round_data = store.get(round_key)
+    store.delete([round_key])
+    orphans = [f"experiments/quad/trials/quad-t0001/{name}.json" for name in ("ended", "result", "started")]
+    with pytest.raises(DamagedRecord, match=re.escape(f"record {orphans[0]} is damaged: trial 'quad-t0001' has records but no round record holds it")):
+        ExperimentView(ExperimentRecords(store, "quad")).state  # noqa: B018
+    reader = ExperimentView(ExperimentRecords(store, "quad"), lenient=True)
+    assert [t.name for t in reader.state.trials] == ["quad-t0000", "quad-t0002", "quad-t0003"]  # the rest still shows
+    assert sorted(reader.damaged) == orphans
+    store.put(round_key, round_data)  # put back: the trial is read again, and no longer listed
+    assert len(reader.refresh().trials) == 4 and reader.damaged == {}
+
+
+class RoundLateStore(CountingStore):
+    """A listing that is no snapshot: the experiment's first listing misses one round (its page
+    was listed before another process wrote it), though its trial's records, written after it, show."""
+
+    def __init__(self, inner: LocalStore, late: str):
+        super().__init__(inner)
+        self.late, self.missed = late, False
+
+    def list(self, prefix: str) -> list[str]:
+        keys = self.inner.list(prefix)
+        if not self.missed and self.late in keys:
+            self.missed = True
+            return [k for k in keys if k != self.late]
+        return keys
+
+
+def test_a_round_missing_from_a_listing_taken_while_others_write_is_not_damage(tmp_path):
+    """Only a record left without its round after a complete read is damage: a run whose
+    listing raced another process's round must neither refuse nor lose the trial."""
+    written = _summary(_grow(LocalStore(tmp_path), trials=4))
+    store = RoundLateStore(LocalStore(tmp_path), "experiments/quad/rounds/run-1-t000002.json")
+    assert _summary(ExperimentView(ExperimentRecords(store, "quad"))) == written
+    assert store.missed

@@ -243,12 +243,16 @@ def test_a_trial_that_succeeded_without_the_objective_is_never_the_best(quad_rec
 
 
 def test_a_trial_record_before_its_round_is_attached_when_the_round_comes(quad_records: ExperimentRecords) -> None:
-    quad_records.create_typed(quad_records.trial_key("quad-late", "started"), TrialStarted("quad-late", "t", 0.0, "run", "1"))
-    view = ExperimentView(quad_records)
-    assert "quad-late" not in view.state.by_name
+    """Held by no round when read, it is listed as such; once its round is there (repaired), it
+    is attached and no longer listed."""
+    key = quad_records.trial_key("quad-late", "started")
+    quad_records.create_typed(key, TrialStarted("quad-late", "t", 0.0, "run", "1"))
+    view = ExperimentView(quad_records, lenient=True)
+    assert "quad-late" not in view.state.by_name and set(view.damaged) == {key}
     quad_records.write_once(quad_records.round_key("r-1"), RecordKind.ROUND, round_payload(("quad-late", 0)))
     assert view.refresh().trial("quad-late").status == TrialStatus.RUNNING
     assert view.state.tally is not None and view.state.tally.counts["Running"] == 1
+    assert view.damaged == {}
 
 
 def test_a_damaged_record_attached_late_stops_a_run(quad_records: ExperimentRecords) -> None:
@@ -257,7 +261,8 @@ def test_a_damaged_record_attached_late_stops_a_run(quad_records: ExperimentReco
     key = quad_records.trial_key("quad-late", "started")
     quad_records.store.put(key, encode_record({"kind": "TrialStarted", "version": 1, "trial": "quad-other"}))
     view = ExperimentView(quad_records)
-    view.state  # noqa: B018
+    with pytest.raises(DamagedRecord, match="no round record holds it"):
+        view.state  # noqa: B018
     with pytest.raises(DamagedRecord) as info:
         view.record_round("r-1", round_payload(("quad-late", 0)))
     assert info.value.key == key and "'quad-other'" in info.value.problem

@@ -355,7 +355,29 @@ class ExperimentView:
         for key in keys:
             if key not in self._folded and (typed := records.typed_record_of(key)) is not None:
                 self._read_and_fold(key, typed[1].KIND)
+        if self._pending:
+            self._settle_orphans()
         return self._state
+
+    def _settle_orphans(self) -> None:
+        """After a whole listing is folded, the trial records still waiting for their round.
+        A round is written before any record of its trials, but a listing is no snapshot (S3
+        lists a page at a time while others write): a round written after its page was listed
+        may be missing from it while its trials' records, written later, are not. So the rounds
+        are listed once more; a record whose round is not there even then is damage (a round
+        record deleted or lost). Left uncounted and unshown, its trial's budget was spent again
+        by the next run, under a name already used."""
+        records = self.records
+        for key in records.store.list(records.rounds_prefix()):
+            if records.round_of(key) is not None and key not in self._folded:
+                self._read_and_fold(key, RecordKind.ROUND)
+        damaged_round = any(records.round_of(key) is not None for key in self.damaged)
+        for trial_name, keys in sorted(self._pending.items()):
+            problem = f"trial {trial_name!r} has records but no {'readable ' if damaged_round else ''}round record holds it"
+            for key in sorted(keys.values()):
+                if not self.lenient:
+                    raise DamagedRecord(key, problem)
+                self.damaged[key] = problem
 
     def _read_outcome(self, key: str, label: str) -> None:
         """Fold in one recorded outcome; a damaged one is left out (the trials' records are the
@@ -453,6 +475,8 @@ class ExperimentView:
             if not self.lenient:
                 raise
             self.damaged[exc.key] = exc.problem
+        else:
+            self.damaged.pop(key, None)  # listed as held by no round before this one was read
 
     def _attach(self, key: str, record: dict[str, Any]) -> None:
         state = self._state
