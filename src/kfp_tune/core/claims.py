@@ -19,6 +19,7 @@ calls in one run are two runs here, and an experiment is tuned by one call of a 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import socket
@@ -227,13 +228,19 @@ class Claim:
 
 
 def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    """A time for people, UTC; one no calendar holds (NaN, 1e300) as the number, never an error."""
+    try:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
+    except (OverflowError, OSError, ValueError):
+        return f"{epoch!r} s after 1970"
 
 
 def latest_claim(records: ExperimentRecords) -> Claim | None:
     """The newest run's claim. DamagedRecord if the claim itself cannot be read (which run
     drives the experiment is then unknown: nothing may run until it is repaired); a damaged
-    heartbeat counts as none, and a damaged end record still says that the run ended."""
+    heartbeat counts as none, and a damaged end record still says that the run ended. A time no
+    clock could have written (not a finite number, or more than the TTL ahead of this machine's
+    clock) is damage: the claim's, unless its run ended; a heartbeat's is none (:func:`_seen`)."""
     seqs = [seq for key in records.store.list(records.runs_prefix()) if (seq := records.claim_seq_of(key)) is not None]
     if not seqs:
         return None
@@ -252,14 +259,37 @@ def latest_claim(records: ExperimentRecords) -> Claim | None:
     if end_data is not None:
         with contextlib.suppress(DamagedRecord):  # it is there: the run ended, whatever it says
             end = decode_record(end_data, end_key, RecordKind.RUN_ENDED)
-    last_seen = max(at, (_number(beat.get("at")) if beat else None) or 0.0)
+    now = time.time()
+    if not ended and _seen(at, now, ttl) is None:  # live until then, were it taken as written: for ever at 1e300
+        raise DamagedRecord(
+            key, f"its time 'at' ({_iso(at)}) is more than its TTL ({ttl:g} s) ahead of this machine's clock ({_iso(now)}): expected a "
+            "time the clock of the run that claimed could have written (one set wrong there, or damage); nothing may run until it is repaired: "
+            f"once run {run!r} is gone, set 'at' to when it claimed, or remove the record"
+        )
+    last_seen = max(at, (_seen(beat.get("at"), now, ttl) if beat else None) or 0.0)  # a heartbeat from the future is damaged: none
     reason = str(end.get("reason", "")) if end else ""
     return Claim(seq, run, at, last_seen, ended, ttl, str(claim.get("holder", "")), reason)
 
 
 def _number(value: object) -> float | None:
-    """A stored time or duration as a float, or None if it is not a number."""
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+    """A stored time or duration as a float, or None if it is not a finite number (JSON as
+    Python reads it holds NaN, Infinity and integers no float holds: no time is any of them)."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _seen(value: object, now: float, ttl: float) -> float | None:
+    """A stored sign of life's time, or None when no clock could have written it: not a finite
+    number, or more than the TTL ahead of this machine's clock (a clock set wrong where it was
+    written, or damage). Taken as written, it kept its claim or attempt alive until then, after
+    its run was gone; taken as now, for ever."""
+    at = _number(value)
+    return at if at is not None and at <= now + ttl else None
 
 
 def _optional(records: ExperimentRecords, key: str, kind: str) -> dict[str, Any] | None:
@@ -411,9 +441,10 @@ def attempt_follows(records: ExperimentRecords, trial: str, started: TrialStarte
     beat_record = _optional(records, records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT)
     if beat_record is not None and beat_record.get("handedOver"):
         return False  # the last attempt handed the running trial over: re-attach to it now
-    last_seen = max(started.at, (_number(beat_record.get("at")) if beat_record else None) or 0.0)
+    now = time.time()  # a time no clock could have written (NaN, far ahead) is no sign of life: the attempt is given up, not waited for ever
+    last_seen = max(_seen(started.at, now, ttl) or 0.0, (_seen(beat_record.get("at"), now, ttl) if beat_record else None) or 0.0)
     owner = str(beat_record.get("owner", "")) if beat_record is not None else started.owner  # who follows it now
-    return not (time.time() - last_seen >= ttl or (owner and owner_is_gone(owner)))
+    return not (now - last_seen >= ttl or (owner and owner_is_gone(owner)))
 
 
 def hand_over_trial(records: ExperimentRecords, trial: str, attempt: str) -> None:

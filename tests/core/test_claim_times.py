@@ -1,0 +1,73 @@
+"""A run's claim and a trial's attempt against stored times no clock could have written: NaN,
+Infinity, 1e300, or far ahead of this machine's clock (one set wrong where they were written, or
+damage). Taken as written, such a time kept a gone run's claim alive until then (for ever at
+1e300, where run and delete then failed with an OverflowError), and a NaN kept a retry waiting
+for a dead attempt for ever."""
+
+from __future__ import annotations
+
+import pytest
+
+from clock import START, FakeClock
+from kfp_tune.core import claims
+from kfp_tune.core.claims import DEFAULT_TTL, attempt_follows, claim, latest_claim, refuse_if_busy
+from kfp_tune.core.errors import ExperimentBusy
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialStarted
+
+FAR_AHEAD = START + 100 * 365 * 86400.0  # a clock a century ahead
+
+
+def put_raw(records: ExperimentRecords, name: str, kind: str, fields: str) -> str:
+    """A runs/ record written as JSON text, so that NaN and 1e300 are stored as Python reads them."""
+    key = f"{records.root}/runs/{name}.json"
+    records.store.put(key, f'{{"kind": "{kind}", "version": 1, {fields}}}'.encode())
+    return key
+
+
+@pytest.mark.parametrize("at", ["1e300", "NaN", "Infinity", repr(FAR_AHEAD), "1" + "0" * 400])
+def test_a_heartbeat_no_clock_could_have_written_is_no_sign_of_life(clock: FakeClock, records: ExperimentRecords, at: str) -> None:
+    """As a damaged heartbeat, it counts as none: the claim lapses its TTL after its own time,
+    and a run that finds it busy before then is told when, without an error."""
+    put_raw(records, "000001", "RunClaim", f'"run": "run-gone", "at": {START}, "ttl": 60, "holder": "another-host/1"')
+    put_raw(records, "000001.beat", "RunHeartbeat", f'"run": "run-gone", "at": {at}')
+    current = latest_claim(records)
+    assert current is not None and current.last_seen == START
+    clock.now = START + 30
+    with pytest.raises(ExperimentBusy, match="until 2027-01-15T08:01:00Z"):
+        refuse_if_busy(records)
+    clock.now = START + 60
+    assert claim(records, "run-next").run == "run-next"
+
+
+@pytest.mark.parametrize("at", ["NaN", "Infinity", "1" + "0" * 400])
+def test_a_claim_whose_time_is_no_number_is_damaged(clock: FakeClock, records: ExperimentRecords, at: str) -> None:
+    key = put_raw(records, "000001", "RunClaim", f'"run": "run-a", "at": {at}, "ttl": 60')
+    with pytest.raises(DamagedRecord) as info:
+        latest_claim(records)
+    assert info.value.key == key and "expected a run name, a time and a TTL" in info.value.problem
+
+
+def test_a_claim_from_far_ahead_of_this_clock_is_damaged_until_its_run_ended(clock: FakeClock, records: ExperimentRecords) -> None:
+    """Which run drives the experiment is then unknown: nothing may run (a live run on a clock
+    set wrong is not taken over), and the message names the record and what was expected; an
+    end record still says the run ended, whatever its times."""
+    key = put_raw(records, "000001", "RunClaim", f'"run": "run-a", "at": 1e300, "ttl": {DEFAULT_TTL}')
+    with pytest.raises(DamagedRecord) as info:
+        claim(records, "run-b")
+    assert info.value.key == key and "more than its TTL (900 s) ahead of this machine's clock" in info.value.problem
+    put_raw(records, "000001.end", "RunEnded", '"run": "run-a", "at": 1e300, "reason": "Finished"')
+    assert claim(records, "run-b").seq == 2
+
+
+@pytest.mark.parametrize("at", [float("nan"), float("inf"), FAR_AHEAD])
+def test_an_attempt_started_at_no_time_a_clock_gives_is_given_up(clock: FakeClock, records: ExperimentRecords, at: float) -> None:
+    """A retried launch-trial waited for it for ever; it is as silent as an attempt that never beat."""
+    started = TrialStarted(trial="t1", time="", at=at, run="run-a", attempt="a1", owner="another-host/7")
+    assert not attempt_follows(records, "t1", started, ttl=120)
+    alive = TrialStarted(trial="t1", time="", at=START, run="run-a", attempt="a1", owner="another-host/7")
+    assert attempt_follows(records, "t1", alive, ttl=120)
+
+
+@pytest.mark.parametrize("epoch", [1e300, float("nan"), float("inf"), -1e300])
+def test_a_time_shown_to_people_never_fails(epoch: float) -> None:
+    assert str(epoch) in claims._iso(epoch)
