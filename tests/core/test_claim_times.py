@@ -71,3 +71,11 @@ def test_an_attempt_started_at_no_time_a_clock_gives_is_given_up(clock: FakeCloc
 @pytest.mark.parametrize("epoch", [1e300, float("nan"), float("inf"), -1e300])
 def test_a_time_shown_to_people_never_fails(epoch: float) -> None:
     assert str(epoch) in claims._iso(epoch)
+
+
+def test_a_claim_with_a_ttl_beyond_a_year_is_damaged(clock: FakeClock, records: ExperimentRecords) -> None:
+    """Written by a kfp-tune that took KFP_TUNE_RUN_TTL_SECONDS=1e20: live for ever, were it read."""
+    key = put_raw(records, "000001", "RunClaim", f'"run": "run-a", "at": {START}, "ttl": 1e20')
+    with pytest.raises(DamagedRecord) as info:
+        latest_claim(records)
+    assert info.value.key == key and "a TTL (0 to 31536000 s)" in info.value.problem

@@ -209,3 +209,13 @@ def test_open_store_refuses_an_empty_uri_and_reads_an_empty_variable_as_unset(tm
     monkeypatch.setenv("KFP_TUNE_STORE", "")
     assert open_store(None).uri == LocalStore(tmp_path / "kfp-tune-runs").uri
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("name", ["KFP_TUNE_RUN_TTL_SECONDS", "KFP_TUNE_TRIAL_TTL_SECONDS"])
+def test_a_ttl_beyond_a_year_is_refused_before_it_overflows_the_clock_mid_run(name: str):
+    """1e20 passed, then run and delete failed with an OverflowError and the heartbeat's thread died."""
+    with pytest.raises(StoreInputError) as info:
+        check_environment({name: "1e20"})
+    assert str(info.value) == f"${name}: expected a number of seconds, 0 to 31536000 (a year), got '1e20'"
+    check_environment({name: "31536000"})
+    check_environment({name: "0"})

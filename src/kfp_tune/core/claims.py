@@ -32,7 +32,7 @@ from typing import Any
 from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, InputError, StoreError
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialStarted, decode_record
 from kfp_tune.core.supported_os import on_windows
-from kfp_tune.core.vocabulary import RUN_TTL_VARIABLE, TRIAL_TTL_VARIABLE, RecordKind
+from kfp_tune.core.vocabulary import MAX_TTL_SECONDS, RUN_TTL_VARIABLE, TRIAL_TTL_VARIABLE, RecordKind
 
 DEFAULT_TTL = 900.0
 """Seconds without a sign of life after which a run's claim lapses. Generous, because a
@@ -250,8 +250,10 @@ def latest_claim(records: ExperimentRecords) -> Claim | None:
     if claim is None:
         raise DamagedRecord(key, "listed, but it cannot be read back")
     at, run, ttl = _number(claim.get("at")), claim.get("run"), _number(claim.get("ttl", DEFAULT_TTL))
-    if at is None or not isinstance(run, str) or ttl is None:
-        raise DamagedRecord(key, f"expected a run name, a time and a TTL, got run {run!r}, at {claim.get('at')!r}, ttl {claim.get('ttl')!r}")
+    if at is None or not isinstance(run, str) or ttl is None or not 0 <= ttl <= MAX_TTL_SECONDS:
+        raise DamagedRecord(
+            key, f"expected a run name, a time and a TTL (0 to {MAX_TTL_SECONDS} s), got run {run!r}, at {claim.get('at')!r}, ttl {claim.get('ttl')!r}"
+        )
     beat = _optional(records, records.run_heartbeat_key(seq), RecordKind.RUN_HEARTBEAT)
     end_key = records.run_end_key(seq)
     end_data = records.store.get(end_key)

@@ -182,6 +182,10 @@ RUN_TTL_VARIABLE = "KFP_TUNE_RUN_TTL_SECONDS"
 TRIAL_TTL_VARIABLE = "KFP_TUNE_TRIAL_TTL_SECONDS"
 """Seconds without a sign of life after which a run's claim, or a trial's launch attempt, counts
 as dead (``core.claims``)."""
+MAX_TTL_SECONDS = 31_536_000
+"""The longest of those TTLs, a year: a longer one is a mistake, and one of 1e20 s overflowed the
+clock mid-run (the heartbeat's wait, the busy message's date). 0 is allowed: a claim or attempt
+then lapses at once (the next run takes over at once; a retry never waits)."""
 
 
 def trial_place_env(experiment: str, trial: str) -> dict[str, str]:

@@ -19,6 +19,7 @@ from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.vocabulary import (
     EXPERIMENT_VARIABLE,
+    MAX_TTL_SECONDS,
     PLACE_VARIABLES,
     RUN_TTL_VARIABLE,
     S3_ENDPOINT_VARIABLE,
@@ -140,6 +141,8 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
             value = float(raw)
         except ValueError:
             value = math.nan
+        if name in (RUN_TTL_VARIABLE, TRIAL_TTL_VARIABLE) and not 0 <= value <= MAX_TTL_SECONDS:  # NaN too
+            raise StoreInputError(f"${name}: expected a number of seconds, 0 to {MAX_TTL_SECONDS} (a year), got {shown(raw)}")
         if not math.isfinite(value) or value < 0:
             raise StoreInputError(f"${name}: expected a number of seconds, 0 or more, got {shown(raw)}")
 
