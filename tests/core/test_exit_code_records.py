@@ -45,3 +45,16 @@ def test_an_ended_record_written_by_kfp_tune_round_trips_its_exit_code(records: 
         assert stored.exit_code == code
         again = records.read_typed(records.trial_key(trial, "ended"), TrialEnded)
         assert again is not None and again.exit_code == code
+
+
+def test_ended_now_records_time_and_at_from_one_clock_reading() -> None:
+    """The sub-second ``at`` is what the report's timeline draws from; ``time`` is the same
+    reading to the second, and both are read back as written."""
+    import datetime
+    import time
+
+    before = time.time()
+    ended = TrialEnded.now("t", LaunchPhase.SUCCEEDED)
+    assert before <= ended.at <= time.time()
+    assert ended.time == datetime.datetime.fromtimestamp(int(ended.at), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert TrialEnded.from_record({"kind": "TrialEnded", "version": 1, **ended.to_payload()}, "k").at == ended.at

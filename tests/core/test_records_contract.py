@@ -492,3 +492,14 @@ def test_damaged_stop_rules_say_which_and_what_is_expected(rules: Any, words: li
     problem = damaged(TrialStarted.from_record, record_of("TrialStarted", trial="t", earlyStoppingRules=rules), KEY).problem
     for word in words:
         assert word in problem
+
+
+def test_an_experiment_record_with_deleting_set_reads_as_partly_deleted(records: ExperimentRecords) -> None:
+    """The field a delete sets first is a promise of the stored bytes: an older or newer kfp-tune
+    (or the user's tools) reads the half-deleted experiment by it."""
+    from kfp_tune.core.errors import ExperimentPartlyDeleted
+    from kfp_tune.core.state import read_experiment_record
+
+    records.store.put(records.experiment_key(), b'{"kind": "Experiment", "version": 1, "uid": "u", "created": "c", "spec": {}, "deleting": "2027-01-15T08:00:00Z"}')
+    with pytest.raises(ExperimentPartlyDeleted, match=re.escape("a delete of it began at 2027-01-15T08:00:00Z")):
+        read_experiment_record(records)

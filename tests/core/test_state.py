@@ -167,3 +167,28 @@ def test_a_round_missing_from_a_listing_taken_while_others_write_is_not_damage(t
     store = RoundLateStore(LocalStore(tmp_path), "experiments/quad/rounds/run-1-t000002.json")
     assert _summary(ExperimentView(ExperimentRecords(store, "quad"))) == written
     assert store.missed
+
+
+class FailingSnapshots(CountingStore):
+    """The local store, refusing the first three snapshot chunks (a store blip)."""
+
+    def __init__(self, inner: LocalStore):
+        super().__init__(inner)
+        self.refused = 0
+
+    def create(self, key: str, data: bytes) -> bool:
+        if "/snapshots/" in key and self.refused < 3:
+            self.refused += 1
+            raise StoreError(f"create {key}: connection reset")
+        return self.inner.create(key, data)
+
+
+def test_a_chunk_that_fails_to_write_does_not_stop_the_writes_and_is_written_later(tmp_path, caplog):
+    """A chunk is best effort: the write that triggered it goes on, with a warning, and the chunk
+    is written at a later record."""
+    store = FailingSnapshots(LocalStore(tmp_path))
+    with caplog.at_level(logging.WARNING):
+        _grow(store)
+    assert store.refused == 3 and "not written" in caplog.text
+    assert len(store.inner.list("experiments/quad/snapshots/")) == 1
+    assert len(ExperimentView(ExperimentRecords(LocalStore(tmp_path), "quad")).state.trials) == TRIALS
