@@ -24,6 +24,7 @@ when the process that runs the pipeline is gone (killed outright): see :data:`PI
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -201,6 +202,15 @@ class _Schedule:
                     raise KfpTuneError(f"the algorithm is waiting for running trials, and none is running (round {record['round']!r})")
                 self.cond.wait()  # a running trial's end may let the algorithm go on
 
+    def current(self, decision: Decision) -> Decision:
+        """``decision``, made now, as the status shows it: once the experiment has ended, its first
+        final outcome with the trials as they are now. Katib keeps a completed condition but
+        updates the counts, lists and currentOptimalTrial on every reconcile (status_util.go,
+        ``updateTrialsSummary``), so a trial that ends after the outcome is counted."""
+        if self.final is None or decision.recorded:  # a recorded outcome is the first final one, read back
+            return decision
+        return dataclasses.replace(self.final, best_trial=decision.best_trial, counts=decision.counts)
+
     def time_up(self) -> None:
         """The checkpoint is due: no new trial; running ones are handed over when the launcher
         can, else they finish first."""
@@ -270,7 +280,7 @@ def run_slots(
             state = view.state
             decision = decide(state, rounds_left=1)
             if not schedule.interrupted and (time.monotonic() - last_status[0] >= STATUS_EVERY_SECONDS or decision.finished):
-                write_status(records, state, schedule.final or decision, utc_now())
+                write_status(records, state, schedule.current(decision), utc_now())
                 last_status[0] = time.monotonic()
             trial = state.trial(name)
         log.info("trial %s %s", name, trial_outcome(trial, objective))  # why it failed too: the KFP Logs tab has no other place
@@ -338,8 +348,7 @@ def run_slots(
     if schedule.error is not None:
         raise schedule.error
     state = view.state
-    decision = schedule.final or decide(state, rounds_left=1)
-    write_status(records, state, decision, utc_now())
+    decision = write_status(records, state, schedule.current(decide(state, rounds_left=1)), utc_now())
     return SlotsResult(decision, schedule.checkpoint_due and not decision.finished, schedule.ended)
 
 
