@@ -47,10 +47,44 @@ def test_a_running_experiment():
     assert doc["phase"] == "Running" and doc["completionTime"] is None and doc["startTime"] == CREATED
     assert doc["conditions"] == [
         {"type": "Created", "status": "True", "reason": "ExperimentCreated", "message": "Experiment is created", "lastUpdateTime": CREATED, "lastTransitionTime": CREATED},
-        {"type": "Running", "status": "True", "reason": "ExperimentRunning", "message": "Experiment is running", "lastUpdateTime": NOW, "lastTransitionTime": NOW},
+        # Running became True as the experiment was created, with Katib's reason: neither time moves with each write (setCondition)
+        {"type": "Running", "status": "True", "reason": "ExperimentRunning", "message": "Experiment is running", "lastUpdateTime": CREATED, "lastTransitionTime": CREATED},
     ]
     assert (doc["trials"], doc["trialsSucceeded"], doc["trialsRunning"], doc["trialsPending"]) == (3, 1, 1, 1)
     assert (doc["succeededTrialList"], doc["runningTrialList"], doc["pendingTrialList"]) == (["quad-a"], ["quad-b"], ["quad-c"])
+
+
+LATER = "2026-11-30T12:00:00Z"
+
+
+def _running(doc: dict[str, Any]) -> dict[str, Any]:
+    (condition,) = (c for c in doc["conditions"] if c["type"] == "Running")
+    return condition
+
+
+def test_the_running_condition_s_times_stay_while_it_is_unchanged_as_katibs_set_condition_keeps_them():
+    """Katib's setCondition (experiments/v1beta1/util.go) does nothing when a condition's status
+    and reason are the same, and keeps lastTransitionTime when only the reason changes. The
+    Running condition moved both times to every write's ``now``."""
+    s = state(trial("quad-a", 1, result("quad-a", TrialStatus.SUCCEEDED, 0.5)), trial("quad-b", 2, running=True), **{"spec.maxTrialCount": 10})
+    previous = status_document(s, decide(s, rounds_left=3), NOW)
+    _running(previous)["lastUpdateTime"] = NOW  # a reason set after the creation keeps its own time
+    again = _running(status_document(s, decide(s, rounds_left=3), LATER, previous))
+    assert (again["lastUpdateTime"], again["lastTransitionTime"]) == (NOW, CREATED)
+    used_up = _running(status_document(s, decide(s, rounds_left=0), LATER, previous))  # the reason changes, the status does not
+    assert (used_up["reason"], used_up["lastUpdateTime"], used_up["lastTransitionTime"]) == ("ExperimentRunRoundsUsedUp", LATER, CREATED)
+    back = _running(status_document(s, decide(s, rounds_left=3), "2026-11-30T13:00:00Z", status_document(s, decide(s, rounds_left=0), LATER, previous)))
+    assert (back["reason"], back["lastUpdateTime"], back["lastTransitionTime"]) == ("ExperimentRunning", "2026-11-30T13:00:00Z", CREATED)
+
+
+def test_a_restarted_experiment_has_been_running_since_its_restart():
+    """A restart (a larger maxTrialCount) sets Running True again: its times are the restart's,
+    not those of a document from before it, when Running had become False."""
+    s = state(trial("quad-a", 1, result("quad-a", TrialStatus.SUCCEEDED, 0.5)), **{"spec.maxTrialCount": 10})
+    before = status_document(s, decide(s, rounds_left=3), NOW)
+    s.restarted = LATER
+    running = _running(status_document(s, decide(s, rounds_left=3), "2026-11-30T13:00:00Z", before))
+    assert (running["lastUpdateTime"], running["lastTransitionTime"]) == (LATER, LATER)
 
 
 def test_every_trial_status_has_its_count_and_its_list_in_katibs_order():

@@ -56,3 +56,30 @@ def test_a_run_of_a_completed_experiment_leaves_its_status(tmp_path: Path) -> No
     assert before is not None and b'"Succeeded"' in before
     prepare(ExperimentRecords(store, experiment.name), experiment, "run-again")
     assert store.get(ExperimentRecords(store, experiment.name).status_key()) == before
+
+
+def test_status_json_s_running_condition_keeps_its_times_while_unchanged(tmp_path: Path) -> None:
+    """Each write of status.json reads the one before: the Running condition's lastTransitionTime
+    stays the experiment's creation, and its lastUpdateTime moves only when its reason changes
+    (Katib's setCondition); both moved to every write's time."""
+    from kfp_tune.core.decision import decide
+    from kfp_tune.core.vocabulary import RecordKind
+
+    store = LocalStore(tmp_path)
+    experiment = load_experiment(quadratic_experiment())
+    records = ExperimentRecords(store, experiment.name)
+    prepare(records, experiment, "run-1")
+    state = load_state(records)
+
+    def written() -> dict[str, Any]:
+        saved = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS)
+        assert saved is not None
+        return next(c for c in saved["status"]["conditions"] if c["type"] == "Running")
+
+    write_status(records, state, decide(state, rounds_left=1), "2099-01-01T00:00:01Z")
+    assert (written()["lastUpdateTime"], written()["lastTransitionTime"]) == (state.created, state.created)
+    write_status(records, state, interrupted(state, "SIGINT", 2), "2099-01-01T00:00:02Z")
+    write_status(records, state, interrupted(state, "SIGINT", 2), "2099-01-01T00:00:03Z")
+    assert (written()["reason"], written()["lastUpdateTime"], written()["lastTransitionTime"]) == (
+        "ExperimentRunInterrupted", "2099-01-01T00:00:02Z", state.created,
+    )

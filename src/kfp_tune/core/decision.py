@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,8 +179,26 @@ def observation_metrics(trial: TrialState, metric_names: list[str]) -> list[dict
     )
 
 
-def status_document(state: ExperimentState, decision: Decision, now: str) -> dict[str, Any]:
-    """The experiment status in Katib's shape (conditions, currentOptimalTrial, trial lists)."""
+def running_condition_times(state: ExperimentState, reason: str, previous: Mapping[str, Any] | None, now: str) -> tuple[str, str]:
+    """(lastUpdateTime, lastTransitionTime) of a True Running condition with ``reason``, as
+    Katib's setCondition keeps them (pkg/apis/controller/experiments/v1beta1/util.go): the
+    transition is when Running became True (the experiment's creation, or its last restart); the
+    update is the previous document's while its reason is the same, else now (the reason changed).
+    ``previous``: the status document written before, if any."""
+    since = state.restarted or state.created
+    conditions = previous.get("conditions") if isinstance(previous, Mapping) else None
+    written = [c for c in conditions if isinstance(c, Mapping)] if isinstance(conditions, list) else []
+    before = next((c for c in written if c.get("type") == ExperimentPhase.RUNNING.value), None)
+    if before is not None and before.get("status") == "True" and before.get("lastTransitionTime") == since:  # the same time Running
+        updated = before.get("lastUpdateTime")
+        return (updated if before.get("reason") == reason and isinstance(updated, str) else now), since
+    return (since if reason == RUNNING else now), since  # Katib's own reason is set as Running becomes True
+
+
+def status_document(state: ExperimentState, decision: Decision, now: str, previous: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The experiment status in Katib's shape (conditions, currentOptimalTrial, trial lists).
+    ``previous``: the status document written before (status.json's), whose Running condition's
+    times carry on while it is unchanged (:func:`running_condition_times`)."""
     objective = state.experiment.spec.objective
     metric_names = objective.metric_names if objective is not None else []
     recorded = state.outcome() if decision.recorded else None
@@ -191,14 +210,15 @@ def status_document(state: ExperimentState, decision: Decision, now: str) -> dic
     if state.restarted is not None:  # Katib keeps it once set (MarkExperimentStatusRunning leaves it)
         conditions.append({"type": "Restarting", "status": "True", "reason": RESTARTING, "message": "Experiment is restarted",
                            "lastUpdateTime": state.restarted, "lastTransitionTime": state.restarted})
+    updated, since = running_condition_times(state, decision.reason, previous, now) if not decision.finished else (completed, completed)
     conditions += [
         {
             "type": ExperimentPhase.RUNNING.value,
             "status": "True" if decision.phase == ExperimentPhase.RUNNING else "False",
             "reason": decision.reason if decision.phase == ExperimentPhase.RUNNING else RUNNING,
             "message": decision.message if decision.phase == ExperimentPhase.RUNNING else "Experiment is running",
-            "lastUpdateTime": completed if decision.finished else now,
-            "lastTransitionTime": completed if decision.finished else now,
+            "lastUpdateTime": updated,
+            "lastTransitionTime": since,
         },
     ]
     if decision.finished:

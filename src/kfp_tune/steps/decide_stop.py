@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import RUN_INTERRUPTED, RUN_STEP_FAILED, Decision, decide, interrupted, status_document
 from kfp_tune.core.errors import StoreError
-from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialResult, outcome_label, utc_now
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialResult, UnreadableRecord, outcome_label, utc_now
 from kfp_tune.core.state import TRIAL_INTERRUPTED, TRIAL_STALE, ExperimentState, ExperimentView, is_outcome
 from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, RecordKind, TrialStatus
 from kfp_tune.progress import assignment_text, one_line, value_text
@@ -59,8 +60,20 @@ def write_status(records: ExperimentRecords, state: ExperimentState, decision: D
     decision is recorded as the experiment's outcome first (:func:`record_outcome`); returns
     the decision written."""
     decision = record_outcome(records, state, decision, now)
-    records.write(records.status_key(), RecordKind.EXPERIMENT_STATUS, {"experiment": state.name, "status": status_document(state, decision, now)})
+    document = status_document(state, decision, now, previous_status(records))
+    records.write(records.status_key(), RecordKind.EXPERIMENT_STATUS, {"experiment": state.name, "status": document})
     return decision
+
+
+def previous_status(records: ExperimentRecords) -> dict[str, Any] | None:
+    """The status document written before, whose Running condition's times carry on; None when
+    there is none, or it cannot be read (it is derived: rewritten from the records)."""
+    try:
+        saved = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS)
+    except UnreadableRecord:
+        return None
+    status = saved.get("status") if saved is not None else None
+    return status if isinstance(status, dict) else None
 
 
 def record_outcome(records: ExperimentRecords, state: ExperimentState, decision: Decision, now: str) -> Decision:
