@@ -64,3 +64,18 @@ def test_yaml_text_stays_yaml_text(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_a_str_naming_a_folder_is_not_read_as_yaml(tmp_path: Path) -> None:
     assert _errors(str(tmp_path)) == [f"(file): {tmp_path} is not a regular file"]
+
+
+@pytest.mark.parametrize("written", ["", ":", ": ~", ": null"])
+@pytest.mark.parametrize("key", ["apiVersion", "kind"])
+def test_a_file_without_apiversion_or_kind_or_with_it_null_is_refused(tmp_path: Path, key: str, written: str) -> None:
+    """``apiVersion: ~`` passed where a missing apiVersion was refused; kubectl refuses both."""
+    lines = [line for line in _top_level_lines(load_katib_example(EXAMPLE)) if not line.startswith(f"{key}:")]
+    path = tmp_path / "exp.yaml"
+    path.write_text("\n".join(lines + ([f"{key}{written}"] if written else [])) + "\n")
+    assert f"{key}: required (kubectl refuses a manifest without it)" in _errors(path)
+
+
+def _top_level_lines(document: dict[str, Any]) -> list[str]:
+    """The document as YAML lines, one top-level key a line (each value a JSON flow)."""
+    return [f"{key}: {json.dumps(value)}" for key, value in document.items()]

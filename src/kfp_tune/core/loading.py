@@ -119,7 +119,7 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     if not is_file and isinstance(parsed, str) and _is_one_line(text):
         raise _file_error(f"no such experiment file: {clipped(text, SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
     document = require_mapping(parsed)  # `42` or `- a` in a file: the user's document, not a caller's type
-    missing = [FieldError(key, "required (kubectl refuses a manifest without it)") for key in ("apiVersion", "kind") if key not in document]
+    missing = [FieldError(key, "required (kubectl refuses a manifest without it)") for key in ("apiVersion", "kind") if document.get(key) is None]  # `kind: ~` too
     if missing and is_file:  # YAML text, a dict or a model from Python may leave them out: they can only be Katib's
         raise SpecError(missing)
     return document
