@@ -59,7 +59,6 @@ def test_yaml_text_stays_yaml_text(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert read_experiment_source("{apiVersion: kubeflow.org/v1beta1, kind: Experiment}") == {"apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment"}
     assert read_experiment_source("kind: Experiment") == {"kind": "Experiment"}
     assert _errors("- a") == ["(root): expected a mapping (a Katib Experiment), got list"]
-    assert _errors("exp.yaml\n") == ["(root): expected a mapping (a Katib Experiment), got str"]  # a newline makes it text
 
 
 def test_a_str_naming_a_folder_is_not_read_as_yaml(tmp_path: Path) -> None:
@@ -79,3 +78,16 @@ def test_a_file_without_apiversion_or_kind_or_with_it_null_is_refused(tmp_path: 
 def _top_level_lines(document: dict[str, Any]) -> list[str]:
     """The document as YAML lines, one top-level key a line (each value a JSON flow)."""
     return [f"{key}: {json.dumps(value)}" for key, value in document.items()]
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_a_path_with_a_line_break_at_its_end_is_the_file_or_a_missing_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, end: str) -> None:
+    """``load_experiment("exp.yaml\\n")`` (a name read from a file, or ``$(...)``) said "(root):
+    expected a mapping (a Katib Experiment), got str", naming neither the file nor the problem."""
+    monkeypatch.chdir(tmp_path)
+    assert _errors(f"exp.yaml{end}") == ["(file): no such experiment file: exp.yaml"]
+    document = load_katib_example(EXAMPLE)
+    (tmp_path / "exp.yaml").write_text(json.dumps(document))
+    assert read_experiment_source(f"exp.yaml{end}") == document
+    assert load_experiment(f"{tmp_path / 'exp.yaml'}{end}").name == document["metadata"]["name"]
+    assert _errors("exp.yaml\n\n") == ["(root): expected a mapping (a Katib Experiment), got str"]  # more than one line: YAML text

@@ -90,8 +90,9 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     and ``attribute_map``) is read as Katib's ``ApiClient.sanitize_for_serialization`` sends it
     to the API server, unset fields left out and each named by its JSON name
     (``max_trial_count`` is ``maxTrialCount``); another model's ``to_dict()`` must give the
-    document. A str is a file's path when it is one line naming a file (any suffix); one line
-    YAML reads as bare text and naming no file is a mistyped path: SpecError "no such experiment
+    document. A str is a file's path when it is one line naming a file (any suffix; a line break
+    at its end, as ``$(...)`` or a line read from a file may leave, is dropped); one line YAML
+    reads as bare text and naming no file is a mistyped path: SpecError "no such experiment
     file". A YAML file or text whose top level is not a mapping is the user's error: SpecError
     at ``(root)``. TypeError for a source of any other type, naming it."""
     if isinstance(source, dict):
@@ -100,7 +101,7 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
         return model_document(source)
     is_file = isinstance(source, Path) or (isinstance(source, str) and _names_a_file(source))
     if is_file:
-        text = _read_file(Path(source))
+        text = _read_file(Path(source) if isinstance(source, Path) else Path(_one_line(source)))
     elif not isinstance(source, (str, Path)):  # (a Path is always a file, above)
         if not callable(getattr(source, "to_dict", None)):
             raise TypeError(
@@ -116,8 +117,8 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
         if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
             raise _file_error(f"the YAML text is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
     parsed = parse_yaml(text)
-    if not is_file and isinstance(parsed, str) and _is_one_line(text):
-        raise _file_error(f"no such experiment file: {clipped(text, SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
+    if not is_file and isinstance(parsed, str) and _is_one_line(_one_line(text)):
+        raise _file_error(f"no such experiment file: {clipped(_one_line(text), SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
     document = require_mapping(parsed)  # `42` or `- a` in a file: the user's document, not a caller's type
     missing = [FieldError(key, "required (kubectl refuses a manifest without it)") for key in ("apiVersion", "kind") if document.get(key) is None]  # `kind: ~` too
     if missing and is_file:  # YAML text, a dict or a model from Python may leave them out: they can only be Katib's
@@ -129,15 +130,21 @@ def _is_one_line(text: str) -> bool:
     return "\n" not in text and "\r" not in text
 
 
+def _one_line(text: str) -> str:
+    """``text`` without one line break at its end: ``exp.yaml`` and a newline names ``exp.yaml``."""
+    return text.removesuffix("\n").removesuffix("\r")
+
+
 def _names_a_file(text: str) -> bool:
     """Whether a str given as the experiment is a file's name rather than YAML text: one line
     that names something on disk, whatever its suffix or case (``EXP.YAML``, ``experiment``,
     ``exp.yaml.bak``), as the CLI takes it. Any other one-line text is read as YAML: a flow
     mapping (``{apiVersion: ...}``) is the experiment, bare text a missing file's name."""
-    if not _is_one_line(text) or not text.strip():  # Path("") is the current folder
+    line = _one_line(text)
+    if not _is_one_line(line) or not line.strip():  # Path("") is the current folder
         return False
     try:
-        return Path(text).exists()
+        return Path(line).exists()
     except (OSError, ValueError):  # a name too long for the system, a NUL byte: not a file's name
         return False
 
