@@ -6,6 +6,7 @@ setting refused, naming the field, before anything runs."""
 
 from __future__ import annotations
 
+import io
 import json
 import shlex
 import subprocess
@@ -92,6 +93,25 @@ def test_an_s3_store_is_synced_before_and_after_the_trial(s3_store, tmp_path):
     assert folder.save() == 3
     prefix = store_prefix(records, "child")
     assert {key[len(prefix):]: s3_store.get(key) for key in s3_store.list(prefix)} == {"logs/steps.txt": b"12", "model.pkl": b"better weights", "new/state.json": b"{}"}
+
+
+@pytest.mark.s3
+def test_folder_markers_in_the_parents_s3_folder_are_no_files(s3_store, seaweed, tmp_path):
+    """Zero-byte keys ending in '/' (the S3 console's "Create folder", some sync tools) are listed
+    with the files; copying one as a file failed the trial (SeaweedFS refuses to read it, AWS S3
+    gives b'' for a path that is the folder: IsADirectoryError). They are skipped."""
+    from minio import Minio
+
+    records = ExperimentRecords(s3_store, "exp")
+    parent = store_prefix(records, "parent")
+    for relative, data in PARENT_FILES.items():
+        s3_store.put(parent + relative, data)
+    bucket = Minio(seaweed.endpoint.split("://")[1], access_key=seaweed.access_key, secret_key=seaweed.secret_key, secure=False)
+    for marker in (parent, parent + "logs/"):
+        bucket.put_object(s3_store.bucket, f"{s3_store.prefix}/{marker}", io.BytesIO(b""), 0)
+    assert {parent, parent + "logs/"} <= set(s3_store.list(parent))
+    path = TrialFolder(records, "child", "parent", tmp_path / "scratch").open()
+    assert _tree(path) == PARENT_FILES
 
 
 def test_a_checkpoint_that_cannot_be_kept_fails_the_trial(tmp_path, monkeypatch):

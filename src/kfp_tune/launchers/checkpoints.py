@@ -62,6 +62,8 @@ class TrialFolder:
         self.path.mkdir(parents=True)
         store = self.records.store
         for key in store.list(parent_prefix):
+            if key.endswith("/"):  # a folder marker (S3 console's "Create folder"): no file, and its folder comes with its files
+                continue
             data = store.get(key)
             if data is None:  # gone since it was listed
                 continue
