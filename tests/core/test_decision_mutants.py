@@ -201,3 +201,18 @@ def test_an_observation_keeps_only_the_wanted_metrics_finite_values() -> None:
     assert set(observation.metrics) == {"loss"}, "an unwanted metric and one with no finite value are not observed"
     loss = observation.metrics["loss"]
     assert (loss.min, loss.max, loss.latest, loss.count) == (0.25, 0.5, 0.25, 2)
+
+
+def test_of_equal_objectives_the_first_trial_is_the_best_in_either_direction() -> None:
+    """Katib's updateTrialsSummary replaces the best only on a strictly better value
+    (status_util.go), so the first of equals stays: here counted over the trials of a state
+    built by hand, as the view's tally keeps it."""
+    from kfp_tune.core.decision import best_trial
+
+    for objective_type in ("minimize", "maximize"):
+        s = state(
+            finished("quad-a", 1, TrialStatus.SUCCEEDED, 0.5), finished("quad-b", 2, TrialStatus.SUCCEEDED, 0.5),
+            spec={"spec.objective.type": objective_type},
+        )
+        best = best_trial(s)
+        assert best is not None and best.name == "quad-a", objective_type

@@ -299,3 +299,11 @@ def test_escaped_specials_are_plain_key_characters():
     assert conditions.result(r"status.a\*b", resource) == 1
     assert conditions.result(r"status.c\.d.e.#", resource) == 2
     assert conditions.result(r"status.f\|g", resource) == "x"
+
+
+def test_group_of_what_is_no_object_is_no_result_and_a_count_piped_on_is_the_count():
+    """``@group`` makes rows of an object's arrays: an array itself gives nothing (gjson's
+    modGroup); ``#|`` carries the array's length on through the pipe."""
+    assert conditions.result("a|@group", {"a": [1]}) is MISSING
+    assert conditions.result("a.#|@this", {"a": [1, 2]}) == 2
+    assert conditions.result("a.#|b", {"a": [1, 2]}) is MISSING  # the pipe goes on from the count, a number with no keys

@@ -202,3 +202,20 @@ def test_katib_status_is_what_kubectl_shows_as_status():
         "observation": {"metrics": [{"name": "loss", "min": "0.5", "max": "1.5", "latest": "1.0"}, {"name": "accuracy", "min": "unavailable", "max": "unavailable", "latest": "unavailable"}]},
     }
     assert [c["type"] for c in shown["conditions"]] == ["Created", "Running"]
+
+
+def test_katib_status_shows_failed_and_metrics_unavailable_trials_under_katibs_names():
+    """Every count and list the status document writes is one of Katib's ExperimentStatus
+    fields, so katib_status shows it: the Failed and MetricsUnavailable ones too."""
+    from kfp_tune.core.decision import KATIB_STATUS_FIELDS, katib_status
+
+    assert set(STATUS_COUNT_FIELDS.values()) | set(STATUS_LIST_FIELDS.values()) <= set(KATIB_STATUS_FIELDS)
+    s = state(
+        trial("quad-a", 1, result("quad-a", TrialStatus.FAILED)),
+        trial("quad-b", 2, result("quad-b", TrialStatus.METRICS_UNAVAILABLE)),
+        trial("quad-c", 3, running=True),
+        **{"spec.maxTrialCount": 10, "spec.maxFailedTrialCount": 5},
+    )
+    shown = katib_status(status_document(s, decide(s, rounds_left=3), NOW))
+    assert (shown["failedTrialList"], shown["trialsFailed"]) == (["quad-a"], 1)
+    assert (shown["metricsUnavailableTrialList"], shown["trialMetricsUnavailable"]) == (["quad-b"], 1)

@@ -142,3 +142,58 @@ def test_a_signal_after_the_runs_owner_died_names_the_owner_not_the_signal(monke
     assert _cause("SIGTERM") == "SIGTERM"
     monkeypatch.delenv(claims.OWNER_VARIABLE)
     assert _cause("SIGINT") == "SIGINT"
+
+
+def test_a_pipeline_process_gone_after_an_interrupt_does_not_interrupt_again(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Ctrl-C first, then the kfp.local process that ran the pipeline is gone: the run stays in
+    its first interrupt, waiting for its trials. A second interrupt would stop waiting at once
+    (the launcher told ``force=True``), as a second Ctrl-C does."""
+    import os
+    from typing import Any
+
+    from conftest import quadratic_experiment
+    from kfp_tune import steps
+    from kfp_tune.core import claims
+    from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.state import ExperimentView
+    from kfp_tune.steps import slots
+    from kfp_tune.stores import LocalStore
+
+    class Stops(Launcher):
+        can_interrupt = True
+
+        def __init__(self) -> None:
+            self.interrupts: list[bool] = []
+
+        def run(self, trial: TrialRun) -> LaunchOutcome:
+            raise AssertionError("no trial runs here")
+
+        def interrupt(self, force: bool = False) -> None:
+            self.interrupts.append(force)
+
+    class OutputKept:
+        """slots' ``os`` with the gone pipeline's redirect of stdout and stderr left out (this is pytest's process)."""
+
+        def dup2(self, fd: int, fd2: int) -> None:
+            pass
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(os, name)
+
+    experiment = load_experiment(quadratic_experiment())
+    records = ExperimentRecords(LocalStore(tmp_path), experiment.name)
+    steps.prepare(records, experiment, "run-1")
+    launcher = Stops()
+    schedule = slots._Schedule(ExperimentView(records), "run-1", slots.Checkpoint(), adopt=False, hands_over=False)
+    monkeypatch.setenv(slots.PIPELINE_PROCESS_VARIABLE, "4242")
+    monkeypatch.setattr(claims, "process_alive", lambda pid: False)
+    monkeypatch.setattr(slots, "PIPELINE_POLL_SECONDS", 0.01)
+    monkeypatch.setattr(slots, "os", OutputKept())
+    schedule.interrupt("SIGINT", launcher)
+    with slots._stopping_when_pipeline_gone(schedule, launcher):
+        (watcher,) = (t for t in threading.enumerate() if t.name == "pipeline-watch")
+        watcher.join(30.0)  # it returns once it has seen the process gone
+        assert not watcher.is_alive()
+    assert launcher.interrupts == [False] and schedule.interrupted == "SIGINT"
