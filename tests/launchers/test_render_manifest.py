@@ -8,8 +8,10 @@ import shlex
 from typing import Any
 
 import pytest
+import yaml
 
 from conftest import quadratic_experiment
+from kfp_tune.cli import main
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import trial_name
 from kfp_tune.core.space import Parameter
@@ -89,3 +91,29 @@ def test_the_feasible_space_is_said_in_words():
     assert Parameter("hidden", "int", 16.0, 128.0, 16.0).feasible_text() == "int from 16 to 128 in steps of 16 from 16"
     assert Parameter("lr", "double", 0.001, 0.1).feasible_text() == "double from 0.001 to 0.1"
     assert Parameter("opt", "categorical", choices=("adam", "sgd")).feasible_text() == "one of ['adam', 'sgd']"
+
+
+@pytest.mark.parametrize(
+    ("low", "high", "step", "inside", "outside"),
+    [
+        ("0", "1000000000", None, ["0", "1000000000"], ["1000000001", "-1"]),
+        ("0", "4294967295", None, ["4294967295"], ["4294967296", "4294967299"]),
+        ("-3000000000", "3000000000", "10000000", ["-2990000000", "3000000000"], ["-2989999999", "3000000001"]),
+    ],
+    ids=["billion", "seed", "stepped"],
+)
+def test_an_int_outside_a_large_range_or_off_its_step_is_refused_exactly(tmp_path, capsys, low, high, step, inside, outside):
+    """Ints compare exactly: the float allowance for rounding (1e-9 of the range) is 1 or more
+    on a range of 1e9, and let ``kfp-tune render --assign x=1000000001`` and ``x=-1`` through;
+    one off a step of 1e7 is a millionth of a step, which the float check takes as on it."""
+    doc = quadratic_experiment()
+    feasible = {"min": low, "max": high, **({"step": step} if step else {})}
+    doc["spec"]["parameters"][0] = {"name": "x", "parameterType": "int", "feasibleSpace": feasible}
+    path = tmp_path / "bigint.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    for value in inside:
+        assert main(["render", str(path), "--assign", f"x={value}"]) == 0, capsys.readouterr().err
+        assert args(yaml.safe_load(capsys.readouterr().out))[0] == f"x={value}"
+    for value in outside:
+        assert main(["render", str(path), "--assign", f"x={value}"]) == 2
+        assert f"--assign x={value}: outside its feasible space; expected int from {low} to {high}" in capsys.readouterr().err

@@ -72,6 +72,28 @@ def test_an_answer_that_breaks_the_contract_is_refused_saying_what_is_wrong(out,
     assert message in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("point", "message"),
+    [
+        ({"seed": 4294967296, "k": 0}, "parameter 'seed' is 4294967296 (int); expected int from 0 to 4294967295"),
+        ({"seed": 4294967299, "k": 0}, "parameter 'seed' is 4294967299 (int)"),
+        ({"seed": -1, "k": 0}, "parameter 'seed' is -1 (int)"),
+        ({"seed": 0, "k": 10**7 + 1}, "parameter 'k' is 10000001 (int); expected int from -3000000000 to 3000000000 in steps of 10000000"),
+    ],
+    ids=["one-past-max", "four-past-max", "below-min", "off-step"],
+)
+def test_a_plug_in_int_outside_a_large_range_or_off_its_step_breaks_the_contract(point, message):
+    """Ints compare exactly: the rounding allowance a double gets (1e-9 of the range) is 4 on a
+    0..2**32-1 seed, and one off a step of 1e7 is a millionth of a step, so these points ran."""
+    seed = Parameter("seed", "int", 0, 4294967295)
+    stepped = Parameter("k", "int", -3 * 10**9, 3 * 10**9, step=10**7)
+    problem = Problem(space=SearchSpace((seed, stepped)), objective_type=ObjectiveType.MINIMIZE, objective_metric="loss")
+    check_suggestions(problem, [{"seed": 4294967295, "k": 3 * 10**9}], False, 1, set())  # each one's max is feasible
+    with pytest.raises(AlgorithmError) as caught:
+        check_suggestions(problem, [point], False, 1, set(), who="algorithm 'mine'")
+    assert f"algorithm 'mine' suggested an infeasible point {point!r}: {message}" in str(caught.value)
+
+
 def test_labels_that_break_the_contract_name_the_algorithm():
     with pytest.raises(AlgorithmError, match=r"^algorithm 'mine' returned labels for 2 suggestions and 1 suggestions$"):
         check_labels(Suggestions([{"x": 0.5}], labels=[{}, {}]), "algorithm 'mine'")

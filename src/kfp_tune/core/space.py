@@ -129,6 +129,13 @@ class Parameter:
         if not isinstance(value, (int, float)) or not math.isfinite(float(value)):
             return False
         assert self.low is not None and self.high is not None
+        if self.type == "int":
+            # exact: an int has no rounding noise, and the float allowance below grows with the
+            # range (1e-9 of 0..1e9 is 1, so 1000000001 would pass); validated bounds and step are
+            # whole numbers within 2**53, so int() of them is exact
+            if not self.low <= value <= self.high:
+                return False
+            return not self.step or (int(value) - int(self.low)) % int(self.step) == 0
         # rounding noise (a log scale's exp(log(max))) scales with the numbers, not with 1: a range
         # of 1e-10 .. 5e-10 must refuse 1.4e-9
         tolerance = 1e-9 * max(abs(self.low), abs(self.high), self.high - self.low)
