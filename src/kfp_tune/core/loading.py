@@ -33,7 +33,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from kfp_tune.core.errors import SHOWN_LIMIT, WHOLE_FILE, FieldError, SpecError, clipped, shown
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment, require_mapping
-from kfp_tune.core.template import GO_RESOLVED_TAGS, TRIAL_PARAMETER, go_yaml_scalar, go_yaml_tagged
+from kfp_tune.core.template import GO_RESOLVED_TAGS, TRIAL_PARAMETER, go_yaml_scalar, go_yaml_tagged, json_numbers
 from kfp_tune.core.validation import validate_experiment
 
 MAX_DOCUMENT_BYTES = 3 * 1024 * 1024
@@ -62,6 +62,11 @@ def load_experiment(source: str | Path | dict[str, Any] | Experiment | Any) -> E
     a source of another type."""
     experiment = parse_experiment(read_experiment_source(source))
     experiment = apply_katib_defaults(experiment)
+    template = experiment.spec.trial_template
+    if template is not None and template.trial_spec is not None:
+        # as Kubernetes creates the trial: `backoffLimit: 1.0` reaches it as Go's float64(1), which
+        # its JSON writes `1`; sent as 1.0 the API server refuses it for an int32 field
+        template.trial_spec = json_numbers(template.trial_spec)
     errors = validate_experiment(experiment)
     if errors:
         raise SpecError(errors)

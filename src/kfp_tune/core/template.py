@@ -157,10 +157,10 @@ def yaml_value(text: str) -> Any:
     text and decodes it with Kubernetes' YAML decoder (pkg/controller.v1beta1/util/unstructured.go,
     ``ConvertStringToUnstructured``): go-yaml v2's YAML 1.1 rules (:func:`go_yaml_scalar`: ``y``,
     ``no``, ``off`` booleans, ``1e-05`` a number, ``""`` null, ``[1, 2]`` a list), then JSON, where
-    Kubernetes reads a whole number as an integer (``2.0`` is ``2``, :func:`json_number`). The text
+    Kubernetes reads a whole number as an integer (``2.0`` is ``2``, :func:`json_numbers`). The text
     itself when YAML cannot read it or reads something JSON cannot carry (an infinity)."""
     try:
-        value = _json_numbers(yaml.load(text, Loader=_GoYamlLoader))  # a SafeLoader: no Python objects
+        value = json_numbers(yaml.load(text, Loader=_GoYamlLoader))  # a SafeLoader: no Python objects
         json.dumps(value, allow_nan=False)
     except (yaml.YAMLError, TypeError, ValueError):
         return text
@@ -258,7 +258,7 @@ def kubernetes_yaml(manifest: Any) -> str:
     return yaml.dump(manifest, Dumper=_KubernetesDumper, sort_keys=False)
 
 
-def _json_numbers(value: Any) -> Any:
+def json_numbers(value: Any) -> Any:
     """``value`` as Kubernetes holds it after its JSON step: a number that is whole and fits an
     int64 is an integer (Go writes ``float64(2)`` as ``2``, and apimachinery's util/json reads
     ``2`` back as int64), any other number a float; mapping keys are strings."""
@@ -269,15 +269,15 @@ def _json_numbers(value: Any) -> Any:
             return int(value)
         return float(value)
     if isinstance(value, list):
-        return [_json_numbers(item) for item in value]
+        return [json_numbers(item) for item in value]
     if isinstance(value, dict):
-        return {_json_key(key): _json_numbers(item) for key, item in value.items()}
+        return {_json_key(key): json_numbers(item) for key, item in value.items()}
     return value
 
 
 def _json_key(key: Any) -> str:
     """A mapping key as JSON writes it (``true``, ``1``, ``null``)."""
-    return key if isinstance(key, str) else json.dumps(_json_numbers(key))
+    return key if isinstance(key, str) else json.dumps(json_numbers(key))
 
 
 class _GoYamlLoader(yaml.SafeLoader):
