@@ -615,15 +615,27 @@ def _mounts(values: list[str]) -> dict[str, str]:
 
 def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
     """A path of the trial's image its command names (``python3 /opt/digits/train.py``) fails
-    every trial here with the script's own error, which says nothing of ``--mount``: the user
-    hears it before the first trial starts, with the flag that maps it."""
+    every trial here with the script's own error, which says nothing of ``--mount``, and a
+    ``workingDir`` that is not here fails every trial's start: the user hears it before the
+    first trial starts, with the flag that maps it."""
     from kfp_tune.launchers.local import LocalLauncher
 
     if not isinstance(launcher, LocalLauncher):
         return
+    from kfp_tune.core.template import primary_container
+
     template = experiment.spec.trial_template
     container = template.primary_container_name if template is not None else ""
+    spec = primary_container(template.trial_spec, container) if template is not None and template.trial_spec else None
+    working_dir = (spec or {}).get("workingDir")
     for path, folder in launcher.unmounted_paths(experiment):
+        if path == working_dir:  # every trial would fail to start in it
+            print(
+                f"note: spec.trialTemplate.trialSpec (container {container!r}): workingDir {path}: no such folder on this machine, "
+                f"where every trial starts; create it, or map it to a local folder: --mount {path}=LOCAL_FOLDER",
+                file=sys.stderr,
+            )
+            continue
         print(
             f"note: spec.trialTemplate.trialSpec (container {container!r}): {path} is not on this machine, nor is {folder}; "
             f"if the trial's image holds it, give a local copy of that folder: --mount {folder}=LOCAL_FOLDER",

@@ -181,8 +181,10 @@ class LocalLauncher(Launcher):
         """(path, folder) for each absolute path the trial's command and args name (a word that
         is one, no parameter in it) that is neither mounted nor on this machine, nor is its
         folder (``folder``: the first one above it that is not here): a file of the trial's
-        image (its script), which ``--mount FOLDER=LOCAL_FOLDER`` gives a local copy of. The collector's metrics folder and
-        the checkpoint folder, which each trial gets, count as mounted."""
+        image (its script), which ``--mount FOLDER=LOCAL_FOLDER`` gives a local copy of. Its
+        ``workingDir`` too, last, when it is not a folder here (``folder``: the first one above
+        it, or itself, that is not here): no trial could start in it (:func:`working_dir_problem`).
+        The collector's metrics folder and the checkpoint folder, which each trial gets, count as mounted."""
         template = experiment.spec.trial_template
         container = primary_container(template.trial_spec, template.primary_container_name) if template is not None and template.trial_spec else None
         if template is None or container is None:
@@ -203,6 +205,15 @@ class LocalLauncher(Launcher):
             while not folder.parent.exists():
                 folder = folder.parent
             missing.append((word, str(folder)))
+        working_dir = container.get("workingDir")
+        if (
+            isinstance(working_dir, str) and working_dir.startswith("/") and "${" not in working_dir and self._map(working_dir, given) == working_dir
+            and not os.path.isdir(working_dir)  # every trial starts there: a cluster's runtime makes it, this machine does not
+        ):
+            folder = Path(working_dir)
+            while not folder.parent.exists():
+                folder = folder.parent
+            missing.append((working_dir, str(folder)))
         return missing
 
     def command_for(self, run: TrialRun, extra: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str], str | None]:
@@ -254,6 +265,8 @@ class LocalLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidTrial", message=str(exc))
         except StoreError as exc:
             return LaunchOutcome(LaunchPhase.FAILED, reason="CheckpointNotReady", message=f"the trial's checkpoint folder could not be made: {exc}")
+        if cwd is not None and not os.path.isdir(cwd):  # else Popen's error names the command, not the folder
+            return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=working_dir_problem(trial, cwd))
         if local_metrics is not None:
             env["KFP_TUNE_METRICS_PATH"] = str(local_metrics)
         deadline = trial_deadline(trial.manifest, trial.primary_container, self.timeout_seconds)
@@ -273,7 +286,8 @@ class LocalLauncher(Launcher):
                             argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True
                         )
                     except OSError as exc:
-                        return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {argv[0]!r}: {exc.strerror}")
+                        message = working_dir_problem(trial, cwd) if cwd is not None and exc.filename == cwd else f"cannot start {argv[0]!r}: {exc.strerror}"
+                        return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=message)
                     self._running.add(process)
                 code, reason, message = -1, "", ""
                 printed = _Output(output)
@@ -428,6 +442,18 @@ class LocalLauncher(Launcher):
                     return _stop(process), EARLY_STOP_REASON, EARLY_STOP_MESSAGE
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else process_end(code))
+
+
+def working_dir_problem(trial: TrialRun, local: str) -> str:
+    """Why the trial cannot start in its container's ``workingDir`` (``local``: that folder
+    here, mapped by a mount): a cluster's container runtime makes a missing one, nothing makes it
+    here, and Popen's own error would name the command (``cannot start 'sh'``), not the folder."""
+    container = primary_container(trial.manifest, trial.primary_container) or {}
+    written = str(container.get("workingDir") or local)
+    where = f"workingDir {written!r}" + (f" (here {local!r})" if local != written else "")
+    if os.path.lexists(local) and not os.path.isdir(local):
+        return f"{where}: not a folder; the trial starts in its workingDir"
+    return f"{where}: no such folder on this machine; create it or map it with --mount"
 
 
 def process_end(code: int) -> str:
