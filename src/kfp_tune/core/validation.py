@@ -757,8 +757,20 @@ def _check_container(container: Any, path: str, errors: _Errors) -> None:
             continue
         if not isinstance(item.get("name"), str) or not item.get("name"):
             errors.add(f"{where}.name", f"required: a string, got {shown(item.get('name'))}")
+        elif (problem := env_name_problem(item["name"])) is not None:
+            errors.add(f"{where}.name", problem)
         if item.get("value") is not None and not isinstance(item["value"], str):
             errors.add(f"{where}.value", f"expected a string (quote it in YAML), got {shown(item['value'])}")
+
+
+def env_name_problem(name: str) -> str | None:
+    """What is wrong with a container's env name, or None: the Kubernetes API server takes
+    printable ASCII other than '=' (validateEnvVarName with RelaxedEnvironmentVariableValidation,
+    on by default since 1.32), and no process environment can hold a name with '=' in it. A NUL
+    is left to :func:`nul_characters`, which tells it for every string."""
+    if "\0" in name or all(" " <= char <= "~" and char != "=" for char in name):
+        return None
+    return f"expected printable ASCII characters other than '=' (the Kubernetes API server's rule for an env name), got {shown(name)}"
 
 
 def _check_unique(values: list[str], path: str, what: str, errors: _Errors, bare: bool = False) -> None:

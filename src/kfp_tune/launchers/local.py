@@ -90,6 +90,7 @@ from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
+from kfp_tune.core.validation import env_name_problem
 from kfp_tune.core.vocabulary import CREDENTIAL_VARIABLES, EARLY_STOP_MESSAGE, EARLY_STOP_REASON, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
 from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, kept_log, metrics_formats
@@ -239,9 +240,11 @@ class LocalLauncher(Launcher):
             env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", os.defpath)])
         env.update(self.env)
         env.update(trial_place_env(run.experiment, run.trial))
-        for item in container.get("env") or []:
+        for index, item in enumerate(container.get("env") or []):
             if "valueFrom" in item:
                 raise ValueError(f"env {item.get('name')!r} uses valueFrom, which needs a cluster")
+            if (problem := env_name_problem(str(item["name"]))) is not None:  # a template validation did not see (a ConfigMap's)
+                raise ValueError(f"container {run.primary_container!r} env[{index}].name: {problem}")
             env[str(item["name"])] = self._map(str(item.get("value", "")), extra)
         workdir = container.get("workingDir")
         return argv, env, self._map(workdir, extra) if workdir else None
@@ -275,7 +278,7 @@ class LocalLauncher(Launcher):
             if beside is not None:
                 try:
                     beside.start(hold=output.fileno())
-                except OSError as exc:
+                except (OSError, ValueError) as exc:
                     return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start the metrics collector: {exc}")
             try:
                 with self._lock:  # started and registered at once: an interrupt stops it, or it never starts
@@ -285,6 +288,8 @@ class LocalLauncher(Launcher):
                         process = subprocess.Popen(
                             argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True
                         )
+                    except ValueError as exc:  # a NUL in a word or in env, an env name the OS refuses: this trial's, not the run's
+                        return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {argv[0]!r}: its command, args or env cannot be given to a process: {exc}")
                     except OSError as exc:
                         message = working_dir_problem(trial, cwd) if cwd is not None and exc.filename == cwd else f"cannot start {argv[0]!r}: {exc.strerror}"
                         return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=message)
@@ -574,7 +579,7 @@ class _Beside:
                     self.argv, stdout=self._output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env, cwd=self.cwd, start_new_session=True,
                     pass_fds=() if hold is None else (hold,),
                 )
-            except OSError:
+            except (OSError, ValueError):
                 self._output.close()
                 raise
             return
