@@ -101,7 +101,10 @@ def check_store_uri(uri: str) -> str:
                 "do not belong in the URI: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the pipeline's store_secret) instead"
             )
         return uri
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:  # a '[' or ']' that opens or closes no IPv6 address ("Invalid IPv6 URL")
+        raise StoreInputError(f"store URI {quoted}: '[' and ']' may only enclose an IPv6 address, which no store URI holds; {expected}") from None
     scheme = parts.scheme.lower()
     if "@" in parts.netloc:
         raise StoreInputError(

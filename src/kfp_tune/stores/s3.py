@@ -154,7 +154,12 @@ class S3Settings:
                     "for AWS S3 itself, set AWS_REGION and the AWS credentials"
                 )
             raw, source = AWS_ENDPOINT, "the AWS default"
-        parsed = urlparse(raw if "://" in raw else f"https://{raw}")
+        try:
+            parsed = urlparse(raw if "://" in raw else f"https://{raw}")
+        except ValueError:  # a '[' or ']' that opens or closes no IPv6 address ("Invalid IPv6 URL")
+            raise StoreInputError(
+                f"S3 endpoint {shown(masked_url(raw))} from {source}: expected http://host:port or https://host ('[' and ']' only around an IPv6 address: http://[::1]:9000)"
+            ) from None
         if "@" in parsed.netloc:
             raise StoreInputError(
                 f"S3 endpoint from {source}: credentials do not belong in the endpoint URL; set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY instead"
@@ -244,7 +249,10 @@ class S3Store:
 
     @classmethod
     def from_uri(cls, uri: str, settings: S3Settings | None = None) -> S3Store:
-        parsed = urlparse(uri)
+        try:
+            parsed = urlparse(uri)
+        except ValueError:  # a '[' or ']': no bucket name holds one
+            parsed = urlparse("")
         if parsed.scheme != "s3" or not parsed.netloc or "@" in parsed.netloc:
             raise StoreInputError(f"S3 store URI {shown(masked_url(uri))}: expected s3://bucket/prefix, with no credentials in it")
         return cls(parsed.netloc, parsed.path, settings)
