@@ -184,6 +184,23 @@ def test_a_typed_value_reads_as_kubernetes_decoder_reads_it(text, expected):
     assert value == expected and type(value) is type(expected)
 
 
+LAUGHS = "[" + ", ".join(["&a [x, x, x, x, x, x, x, x, x, x]"] + [f"&{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]" for i in range(5)]) + "]"
+"""Six levels of aliases, each ten of the one before: a million copies once expanded, past MAX_NODES."""
+
+
+@pytest.mark.parametrize("text", ["&a [*a]", "&a {k: *a}", "[&a [1], &b [*a, *a, *b]]", LAUGHS], ids=["list", "mapping", "nested", "laughs"])
+def test_a_typed_value_whose_aliases_nest_in_themselves_or_expand_without_bound_stays_text(text):
+    """A categorical value ``&a [*a]`` in a whole-value placeholder of a ConfigMap template made
+    ``kfp-tune render`` fail with "unexpected RecursionError" (aliases expand without limit;
+    go-yaml refuses it): it is read as loading reads an experiment, within its bounds, and kept
+    as text when it does not fit them."""
+    from kfp_tune.core.template import yaml_value
+
+    assert yaml_value(text) == text
+    assert substitute({"spec": {"parallelism": "${yaml:trialParameters.w}"}}, {"w": text}) == {"spec": {"parallelism": text}}
+    assert yaml_value("[&a [1], *a]") == [[1], [1]]  # an alias within the bounds is read
+
+
 def test_a_config_map_template_types_values_as_katib_does():
     """QA's cm2.yaml: ``suspend: ${trialParameters.flag}`` with n was the string "n" (PyYAML's
     rules) and ``1e-05`` a string, where Katib's decoder gives false and a number."""

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from kfp_tune.core.errors import FieldError, shown
+from kfp_tune.core.errors import FieldError, SpecError, shown
 from kfp_tune.core.vocabulary import looks_like_credential
 
 TRIAL_PARAMETER = re.compile(r"\$\{trialParameters\.([^{}]+?)\}")
@@ -158,11 +158,16 @@ def yaml_value(text: str) -> Any:
     ``ConvertStringToUnstructured``): go-yaml v2's YAML 1.1 rules (:func:`go_yaml_scalar`: ``y``,
     ``no``, ``off`` booleans, ``1e-05`` a number, ``""`` null, ``[1, 2]`` a list), then JSON, where
     Kubernetes reads a whole number as an integer (``2.0`` is ``2``, :func:`json_numbers`). The text
-    itself when YAML cannot read it or reads something JSON cannot carry (an infinity)."""
+    itself when YAML cannot read it or reads something JSON cannot carry (an infinity), or its
+    aliases nest in themselves or expand past the bounds an experiment file has (a categorical
+    value ``&a [*a]``: go-yaml refuses it)."""
+    from kfp_tune.core.loading import _check_shape  # loading imports this module
+
     try:
+        _check_shape(text)
         value = json_numbers(yaml.load(text, Loader=_GoYamlLoader))  # a SafeLoader: no Python objects
         json.dumps(value, allow_nan=False)
-    except (yaml.YAMLError, TypeError, ValueError):
+    except (SpecError, yaml.YAMLError, TypeError, ValueError):
         return text
     return value
 
