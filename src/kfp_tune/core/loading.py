@@ -125,10 +125,46 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     if not is_file and isinstance(parsed, str) and _is_one_line(_one_line(text)):
         raise _file_error(f"no such experiment file: {clipped(_one_line(text), SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
     document = require_mapping(parsed)  # `42` or `- a` in a file: the user's document, not a caller's type
+    spec = document.get("spec")
+    template = spec.get("trialTemplate") if isinstance(spec, dict) else None
+    if isinstance(template, dict) and (internal := _internal_placeholders(template.get("trialSpec"), "spec.trialTemplate.trialSpec")):
+        raise SpecError(internal)
     missing = [FieldError(key, "required (kubectl refuses a manifest without it)") for key in ("apiVersion", "kind") if document.get(key) is None]  # `kind: ~` too
     if missing and is_file:  # YAML text, a dict or a model from Python may leave them out: they can only be Katib's
         raise SpecError(missing)
     return document
+
+
+INTERNAL_PLACEHOLDER = re.compile(r"\$\{yaml:[^}\n]*\}?")
+"""kfp-tune's own form of a ConfigMap template's whole unquoted placeholder (``core.template``),
+which no user's document may hold."""
+
+
+def _internal_placeholder_problem(found: str) -> str:
+    name = found.removeprefix("${yaml:").removeprefix("trialParameters.").rstrip("}")
+    return (
+        f"{shown(found)} is not a Katib placeholder (Katib leaves it as written, and refuses the experiment when it is "
+        f"the only use of the parameter); kfp-tune keeps this form for itself: write ${{trialParameters.{name}}}"
+    )
+
+
+def _internal_placeholders(tree: Any, path: str) -> list[FieldError]:
+    """Where a YAML document's inline ``trialSpec`` holds a ``${yaml:...}`` (in a value or a key),
+    read as kfp-tune's typed placeholder were it let through: Katib's is ``${trialParameters.x}``
+    only. Not checked in a dict or a model: kfp-tune's stored experiments pass them with a
+    template read from a ConfigMap."""
+    found: list[FieldError] = []
+    if isinstance(tree, str) and (match := INTERNAL_PLACEHOLDER.search(tree)):
+        found.append(FieldError(path, _internal_placeholder_problem(match.group())))
+    elif isinstance(tree, dict):
+        for key, value in tree.items():
+            if match := INTERNAL_PLACEHOLDER.search(str(key)):
+                found.append(FieldError(f"{path}.{key}", f"the key: {_internal_placeholder_problem(match.group())}"))
+            found.extend(_internal_placeholders(value, f"{path}.{key}"))
+    elif isinstance(tree, list):
+        for index, item in enumerate(tree):
+            found.extend(_internal_placeholders(item, f"{path}[{index}]"))
+    return found
 
 
 def _is_one_line(text: str) -> bool:
@@ -217,7 +253,11 @@ def parse_template_documents(text: str) -> list[Any]:
     it: Katib substitutes the placeholders in the text first, so a placeholder may stand where
     YAML would not take ``${...}`` (``args: [--lr=${trialParameters.lr}]``), and one written as
     a whole unquoted value becomes ``${yaml:trialParameters.x}``, whose value is read as YAML
-    (``core.template``). Every other placeholder stays as written."""
+    (``core.template``). Every other placeholder stays as written; a ``${yaml:...}`` written in
+    the text is refused (Katib's placeholder is ``${trialParameters.x}`` only)."""
+    if match := INTERNAL_PLACEHOLDER.search(text):
+        line = text.count("\n", 0, match.start()) + 1
+        raise _file_error(f"line {line}: {_internal_placeholder_problem(match.group())}")
     names: list[str] = []
 
     def token(match: re.Match[str]) -> str:
