@@ -104,3 +104,24 @@ def test_a_custom_collector_with_env_from_a_cluster_is_refused_locally(tmp_path,
     run_inline(local_store, _experiment(tmp_path, custom), LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}))
     (trial,) = load_state(ExperimentRecords(local_store, "quad")).trials
     assert trial.status == "Failed" and "customCollector.env[0]" in trial.result.message and "valueFrom" in trial.result.message
+
+
+# A collector that says whether it holds the trial's log open (an fd of its own on it), then lets the trial go.
+HOLDS_LOG = r"""
+import os, sys
+held = any(os.readlink(f"/proc/self/fd/{fd}").endswith("/trial.log") for fd in os.listdir("/proc/self/fd") if os.path.exists(f"/proc/self/fd/{fd}"))
+print(f"holds trial.log: {held}", flush=True)
+open(os.path.join(os.path.dirname(sys.argv[1]), "collector-ready"), "w").close()
+"""
+
+
+def test_the_custom_collectors_process_holds_the_trials_log_while_it_runs(tmp_path, local_store):
+    """The trial's folder (its locked trial.log) is taken by no sweep while anything of the trial
+    runs: the Custom collector's process, which may outlive the trial by the grace period, holds
+    the log open too (:mod:`kfp_tune.launchers.scratch`)."""
+    (tmp_path / "holds.py").write_text(HOLDS_LOG)
+    custom = {"name": "my-collector", "image": "me/collector", "command": ["python3", str(tmp_path / "holds.py")], "args": ["/katib/mnist.log"]}
+    run_inline(local_store, _experiment(tmp_path, custom), LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}))
+    records = ExperimentRecords(local_store, "quad")
+    (trial,) = load_state(records).trials
+    assert records.read_text(records.log_key(trial.name, "my-collector")) == "holds trial.log: True\n"

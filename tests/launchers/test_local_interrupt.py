@@ -149,3 +149,20 @@ def test_a_second_interrupt_kills_a_trial_whose_shell_the_first_one_ended(tmp_pa
     assert running.finished() and isinstance(running.error, RunInterrupted), running.outcome
     with pytest.raises(ProcessLookupError):
         os.killpg(group, 0)  # nothing of the trial is left
+
+
+def test_a_trial_that_ended_or_was_interrupted_is_no_longer_registered(tmp_path: Path) -> None:
+    """A trial's process leaves the launcher's running set when it ends, on its own or stopped: a
+    later interrupt must not signal a process group whose id the system may have given to another."""
+    launcher = LocalLauncher()
+    manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t-0"},
+                "spec": {"template": {"spec": {"containers": [{"name": "main", "command": [sys.executable, "-c", "print(1)"]}]}}}}
+    outcome = launcher.run(TrialRun("e", "t-0", manifest, {}, "main", metrics_collector={"collector": {"kind": "None"}}))
+    assert outcome.phase == "Succeeded" and launcher._running == set(), (outcome, launcher._running)
+    started = tmp_path / "started"
+    running = Running(launcher, trial("t-1", started))
+    wait_for(started, running)
+    assert len(launcher._running) == 1
+    launcher.interrupt()
+    assert running.finished() and isinstance(running.error, RunInterrupted), running.outcome
+    assert (launcher._running, launcher._stopped) == (set(), set())

@@ -298,3 +298,16 @@ def test_the_earliest_deadline_is_the_trials():
         "Master": _pod({"command": ["true"]}), "Worker": {"template": {"spec": {"activeDeadlineSeconds": 1, "containers": [{"name": "other"}]}}}}}}
     assert local.trial_deadline(other_pod, "main") is None  # only the primary container's pod holds it
     assert local.trial_deadline({"kind": "Job", "spec": {"activeDeadlineSeconds": True}}, "main") is None
+
+
+def test_a_pods_deadline_gives_the_reason_of_the_controller_that_made_the_pod():
+    """The launcher pod of a v2beta1 MPIJob is its launcher Job's: past the pod's deadline the Job
+    fails BackoffLimitExceeded and the MPI operator reports the launcher's reason under its own
+    (BackoffLimitExceeded/DeadlineExceeded); a v1 MPIJob's is the training-operator's MPIJobFailed;
+    the pod of a kind without such a controller fails DeadlineExceeded, as the kubelet says."""
+    launcher = {"mpiReplicaSpecs": {"Launcher": {"replicas": 1, **_pod({"command": ["true"]}, activeDeadlineSeconds=7)}}}
+    for api_version, kind, reason in (("kubeflow.org/v2beta1", "MPIJob", "BackoffLimitExceeded/DeadlineExceeded"), ("kubeflow.org/v1", "MPIJob", "MPIJobFailed"),
+                                      ("example.com/v1", "MPIJob", "DeadlineExceeded")):
+        chosen = local.trial_deadline({"apiVersion": api_version, "kind": kind, "spec": launcher}, "main")
+        assert chosen is not None and (chosen.seconds, chosen.reason) == (7, reason), (api_version, chosen)
+        assert chosen.message == "the trial ran past its deadline of 7 s (spec.mpiReplicaSpecs.Launcher.template.spec.activeDeadlineSeconds) and was killed"

@@ -171,3 +171,23 @@ def test_a_kept_log_goes_seven_days_after_it_was_last_written(tmp_path):
     assert folder.exists(), "kept 6.5 days after it was last written"
     sweep_metrics_folders(tmp_path, now=written + 7.5 * DAY)
     assert not folder.exists(), "gone 7.5 days after it was last written"
+
+
+def test_the_trial_folders_are_swept_once_per_process_at_its_first_local_trial(monkeypatch):
+    """The sweep of what killed runs left (sweep_metrics_folders) runs at this process's first local
+    trial, not before it and not again at each later trial (a folder listing per trial)."""
+    import threading
+
+    from kfp_tune.core.interfaces import TrialRun
+    from kfp_tune.launchers import LocalLauncher, local
+
+    sweeps = []
+    monkeypatch.setattr(local, "_swept", threading.Event())  # as a fresh process has it
+    monkeypatch.setattr(local, "sweep_metrics_folders", lambda: sweeps.append(True))
+    manifest = {"kind": "Job", "spec": {"template": {"spec": {"containers": [{"name": "main", "command": ["true"]}]}}}}
+    launcher = LocalLauncher()
+    assert sweeps == []
+    for trial in ("t-1", "t-2"):
+        assert launcher.run(TrialRun("e", trial, manifest, {}, "main")).phase == "Succeeded"
+        assert sweeps == [True], trial
+    assert LocalLauncher().run(TrialRun("e", "t-3", manifest, {}, "main")).phase == "Succeeded" and sweeps == [True]

@@ -106,3 +106,8 @@ def test_a_key_that_cannot_be_deleted_is_an_error_naming_it_and_the_store(tmp_pa
     with pytest.raises(StoreError) as raised:
         store.delete(["experiments/e1/a.json"])
     assert str(raised.value) == f"cannot delete experiments/e1/a.json from {store.uri}: Is a directory"
+
+
+def test_a_local_stores_repr_names_its_folder(tmp_path: Path) -> None:
+    """What a log line or a failed assertion shows of the store: its folder, resolved."""
+    assert repr(LocalStore(tmp_path / "runs" / ".." / "runs")) == f"LocalStore({str((tmp_path / 'runs').resolve())!r})"

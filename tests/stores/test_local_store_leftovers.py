@@ -128,3 +128,11 @@ def test_a_write_holds_its_temporary_file_until_its_bytes_are_in(tmp_path, monke
 def test_the_temporary_name_is_the_one_a_write_makes(name):
     assert TEMP_NAME.fullmatch(name)
     assert not TEMP_NAME.fullmatch(name.removesuffix(".tmp")) and not TEMP_NAME.fullmatch(name[1:])
+
+
+def test_a_leftover_another_sweep_removed_first_counts_as_gone(tmp_path):
+    """Two sweeps (two deletes, a delete and a listing) race for the same temporary file: the one
+    that finds it gone has nothing left to keep, and the experiment's folder may go."""
+    assert _remove_leftover(tmp_path / ".main.log.3qm5evw8.tmp", 0) is True
+    (tmp_path / "folder.3qm5evw8.tmp").mkdir()
+    assert _remove_leftover(tmp_path / "folder.3qm5evw8.tmp", 0) is False  # not a file: left as it is

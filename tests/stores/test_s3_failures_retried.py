@@ -239,3 +239,39 @@ def test_a_tls_handshake_dropped_midway_is_transient_not_a_tls_misconfiguration(
     assert _tls_refusal(exc) is None
     assert is_transient(exc) is True
 
+
+
+def test_a_connection_closed_at_once_is_one_connection_per_attempt():
+    """The HTTP client retries nothing itself (urllib3's retries off, :func:`http_client`): each
+    attempt is one connection, so that RetryingStore's window counts every one; minio's default
+    client would open six for a server that closes each connection unanswered."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.05)
+    accepted: list[int] = []
+    done = threading.Event()
+
+    def close_each() -> None:
+        while not done.is_set():
+            try:
+                connection, _ = listener.accept()
+            except TimeoutError:
+                continue
+            accepted.append(1)
+            connection.close()
+
+    thread = threading.Thread(target=close_each, daemon=True)
+    thread.start()
+    try:
+        settings = S3Settings(endpoint=f"127.0.0.1:{listener.getsockname()[1]}", secure=False, access_key="id", secret_key=SECRET, region="us-east-1")
+        store = S3Store("bucket", "team", settings)
+        with pytest.raises(StoreError) as failed:
+            store.get("k.json")
+        assert failed.value.transient and len(accepted) == 1, (failed.value, accepted)
+    finally:
+        done.set()
+        thread.join(10)
+        listener.close()

@@ -62,6 +62,13 @@ def test_kfp_tunes_own_schemes_and_odd_names_cannot_be_registered(clean_plugin_r
         register_scheme(scheme, MemoryStore)
 
 
+def test_an_opener_that_cannot_be_called_is_refused_when_registered(clean_plugin_registries):
+    """Not at the first open, in a pipeline's step, as "'MemoryStore' object is not callable"."""
+    with pytest.raises(TypeError, match=r"^store scheme 'memory': the opener must be a callable, opener\(uri\) -> Store$"):
+        register_scheme("memory", MemoryStore())  # type: ignore[arg-type]
+    assert registered_schemes() == []
+
+
 def test_the_cli_runs_and_reads_an_experiment_in_a_plugins_store(tmp_path: Path, capsys, memory_scheme):
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 2})))

@@ -170,6 +170,14 @@ def test_open_store_opens_what_the_uri_names(tmp_path, monkeypatch):
     assert by_parameter.inner.endpoint_url == "http://parameter:1", "the pipeline's s3_endpoint wins over the environment"  # type: ignore[attr-defined]
 
 
+@pytest.mark.parametrize("name", ["runs#2", "a%41", "q?x"])
+def test_a_folder_path_is_that_folder_even_where_a_uri_would_read_it_otherwise(tmp_path: Path, name: str) -> None:
+    """A folder path is not a URI: its '#' starts no fragment and its '%41' is no escape
+    (file:// URIs alone are read as URIs)."""
+    store = open_store(str(tmp_path / name))
+    assert isinstance(store, LocalStore) and store.root == tmp_path / name
+
+
 def test_a_store_folder_under_a_file_is_refused(tmp_path, monkeypatch):
     (tmp_path / "notes.txt").write_text("a file")
     for uri in (tmp_path / "notes.txt", tmp_path / "notes.txt" / "runs"):
