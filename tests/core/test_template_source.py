@@ -13,9 +13,12 @@ import yaml
 
 from conftest import DATA, quadratic_experiment
 from kfp_tune.cli import main
+from kfp_tune.collectors.sidecar import CONTAINER_NAME
 from kfp_tune.core.errors import SpecError
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.spec import KUBEFLOW_JOB_FAILURE_CONDITION, KUBEFLOW_JOB_SUCCESS_CONDITION
 from kfp_tune.core.template_source import config_maps_from_files, needs_config_map, resolve_trial_template
+from kfp_tune.launchers.kubernetes import render_manifest
 
 EXAMPLE = DATA / "katib-examples" / "trial-template_trial-configmap-source.yaml"
 FITTING = DATA / "trial-templates.yaml"
@@ -252,3 +255,47 @@ def test_a_parameter_used_only_in_a_key_is_used():
         env["value"] = str(env.get("value", "")).replace("${trialParameters.x}", "0")
     job.setdefault("metadata", {})["annotations"] = {"x-${trialParameters.x}": "seen"}
     load_experiment(doc)  # no "does not appear in spec.trialTemplate.trialSpec"
+
+
+def _pytorch_job_experiment(primary_pod_labels: dict[str, str] | None) -> dict[str, Any]:
+    """The quadratic experiment as an inline PyTorchJob (Master and two Workers), File collector."""
+    doc = quadratic_experiment()
+    template = doc["spec"]["trialTemplate"]
+    container = {**template["trialSpec"]["spec"]["template"]["spec"]["containers"][0], "name": "pytorch"}
+    replica = {"restartPolicy": "OnFailure", "template": {"spec": {"containers": [container]}}}
+    template["trialSpec"] = {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "PyTorchJob",
+        "spec": {"pytorchReplicaSpecs": {"Master": {"replicas": 1, **replica}, "Worker": {"replicas": 2, **replica}}},
+    }
+    template["primaryContainerName"] = "pytorch"
+    template["successCondition"] = KUBEFLOW_JOB_SUCCESS_CONDITION
+    template["failureCondition"] = KUBEFLOW_JOB_FAILURE_CONDITION
+    if primary_pod_labels is not None:
+        template["primaryPodLabels"] = primary_pod_labels
+    doc["spec"]["metricsCollectorSpec"] = {"collector": {"kind": "File"}}
+    return doc
+
+
+def _collected_replicas(experiment: Any) -> list[str]:
+    """The replicas whose pods get kfp-tune's metrics collector."""
+    replicas = render_manifest(experiment)["spec"]["pytorchReplicaSpecs"]
+    return [role for role, spec in replicas.items() if any(c["name"] == CONTAINER_NAME for c in spec["template"]["spec"].get("initContainers", []))]
+
+
+@pytest.mark.parametrize("primary_pod_labels", [None, {"training.kubeflow.org/replica-type": "worker"}], ids=["left-out", "given"])
+def test_a_kubeflow_job_from_a_config_map_gets_no_default_primary_pod_labels_as_in_katib(primary_pod_labels):
+    """Katib's webhook defaults primaryPodLabels (job-role: master) only for an inline trialSpec
+    (experiment_defaults.go, setDefaultTrialTemplate); a ConfigMap's template keeps what the user
+    wrote, none when none, and then every pod of the trial is a primary pod: Katib's webhook
+    injects its collector into each (inject_webhook.go), and kfp-tune puts its collector in each."""
+    doc = _pytorch_job_experiment(primary_pod_labels)
+    inline = load_experiment(doc)
+    assert inline.spec.trial_template.primary_pod_labels == (primary_pod_labels or {"training.kubeflow.org/job-role": "master"})
+    assert _collected_replicas(inline) == (["Worker"] if primary_pod_labels else ["Master"])
+    doc["spec"]["trialTemplate"]["configMap"] = {"configMapName": "templates", "configMapNamespace": "team-a", "templatePath": "quad.yaml"}
+    trial_spec = doc["spec"]["trialTemplate"]["trialSpec"]
+    resolved = _resolve(doc, _config_map(trial_spec))[2]()
+    assert resolved.spec.trial_template.primary_pod_labels == primary_pod_labels
+    assert resolved.to_dict()["spec"]["trialTemplate"].get("primaryPodLabels") == primary_pod_labels  # as stored
+    assert _collected_replicas(resolved) == (["Worker"] if primary_pod_labels else ["Master", "Worker"])
