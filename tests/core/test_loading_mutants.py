@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from kfp_tune.core.errors import SpecError
-from kfp_tune.core.loading import MAX_NODES, parse_yaml, read_experiment_source
+from kfp_tune.core.loading import parse_yaml, read_experiment_source
+from kfp_tune.core.yaml_bounds import MAX_NODES
 
 KUBERNETES_REQUEST_LIMIT = 3 * 1024 * 1024
 """kube-apiserver's default limit on a request body (MaxRequestBodyBytes): kubectl cannot send more."""

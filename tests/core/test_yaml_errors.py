@@ -8,7 +8,8 @@ from __future__ import annotations
 import pytest
 
 from kfp_tune.core.errors import SpecError
-from kfp_tune.core.loading import MAX_DEPTH, MAX_DOCUMENT_BYTES, MAX_NODES, parse_yaml, read_experiment_source
+from kfp_tune.core.loading import MAX_DOCUMENT_BYTES, parse_yaml, read_experiment_source
+from kfp_tune.core.yaml_bounds import MAX_DEPTH, MAX_NODES
 
 
 def problem(text: str) -> str:

@@ -2,8 +2,8 @@
 Katib's defaults and validated, with every problem reported at once.
 
 YAML is read the way kubectl reads it, with bounds, so no file can make a command hang or run
-out of memory: at most :data:`MAX_DOCUMENT_BYTES`, :data:`MAX_NODES` nodes once aliases are
-expanded (a 1 KB alias chain, "billion laughs", stands for billions), :data:`MAX_DEPTH` levels;
+out of memory: at most :data:`MAX_DOCUMENT_BYTES`, :data:`~.yaml_bounds.MAX_NODES` nodes once aliases are
+expanded (a 1 KB alias chain, "billion laughs", stands for billions), :data:`~.yaml_bounds.MAX_DEPTH` levels;
 a key given twice in one mapping is refused (kubectl: ``key "x" already set in map``), and so
 are values JSON cannot carry (``.nan``, ``.inf``, ``!!binary``, ``!!set``), since Kubernetes
 turns YAML into JSON before anything reads it. A plain (unquoted) scalar means what it means to
@@ -21,31 +21,16 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
-from yaml.events import (
-    AliasEvent,
-    CollectionEndEvent,
-    CollectionStartEvent,
-    DocumentStartEvent,
-    NodeEvent,
-    ScalarEvent,
-)
 from yaml.nodes import MappingNode, Node, ScalarNode
 
-from kfp_tune.core.errors import SHOWN_LIMIT, WHOLE_FILE, FieldError, SpecError, clipped, shown
+from kfp_tune.core.errors import SHOWN_LIMIT, FieldError, SpecError, clipped, shown
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment, require_mapping
 from kfp_tune.core.template import GO_RESOLVED_TAGS, TRIAL_PARAMETER, go_yaml_scalar, go_yaml_tagged, json_numbers
 from kfp_tune.core.validation import validate_experiment
+from kfp_tune.core.yaml_bounds import BASE_LOADER, check_yaml_shape, file_error, yaml_problem
 
 MAX_DOCUMENT_BYTES = 3 * 1024 * 1024
 """The Kubernetes API server's limit on a request body: kubectl cannot create a larger object."""
-MAX_NODES = 100_000
-"""YAML nodes (mappings, lists, scalars) once aliases are expanded. A large experiment (a
-categorical list of thousands of values, a trial template with many containers) has a few
-thousand; everything downstream walks the expanded tree, so this bounds its cost."""
-MAX_DEPTH = 100
-"""Nesting levels; Kubernetes manifests go about 15 deep."""
-
-_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
 _GO_PLAIN_TAG = "tag:kfp-tune,2026:go-yaml-plain"
@@ -120,10 +105,10 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     else:
         text = str(source)
         if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
-            raise _file_error(f"the YAML text is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
+            raise file_error(f"the YAML text is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
     parsed = parse_yaml(text)
     if not is_file and isinstance(parsed, str) and _is_one_line(_one_line(text)):
-        raise _file_error(f"no such experiment file: {clipped(_one_line(text), SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
+        raise file_error(f"no such experiment file: {clipped(_one_line(text), SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
     document = require_mapping(parsed)  # `42` or `- a` in a file: the user's document, not a caller's type
     spec = document.get("spec")
     template = spec.get("trialTemplate") if isinstance(spec, dict) else None
@@ -216,17 +201,17 @@ def _read_file(path: Path) -> str:
     stall the read), decoded as UTF-8."""
     try:
         if path.exists() and not path.is_file():
-            raise _file_error(f"{path} is not a regular file")
+            raise file_error(f"{path} is not a regular file")
         with path.open("rb") as handle:
             data = handle.read(MAX_DOCUMENT_BYTES + 1)
     except OSError as exc:
-        raise _file_error(f"cannot read {path}: {exc.strerror or exc}") from None
+        raise file_error(f"cannot read {path}: {exc.strerror or exc}") from None
     if len(data) > MAX_DOCUMENT_BYTES:
-        raise _file_error(f"{path} is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit); an experiment is a few KB")
+        raise file_error(f"{path} is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit); an experiment is a few KB")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _file_error(f"{path} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
+        raise file_error(f"{path} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
 
 
 def parse_yaml(text: str) -> Any:
@@ -234,18 +219,18 @@ def parse_yaml(text: str) -> Any:
     naming the line of the first problem."""
     documents = parse_yaml_documents(text)
     if len(documents) != 1:
-        raise _file_error(f"expected exactly one YAML document, found {len(documents)}")
+        raise file_error(f"expected exactly one YAML document, found {len(documents)}")
     return documents[0]
 
 
 def parse_yaml_documents(text: str) -> list[Any]:
     """Every (non-empty) document in ``text``, read as kubectl reads it with the bounds above;
     SpecError naming the line of the first problem."""
-    _check_shape(text)
+    check_yaml_shape(text)
     try:
         return [d for d in yaml.load_all(text, Loader=_KubeLoader) if d is not None]
     except yaml.YAMLError as exc:
-        raise _file_error(f"not valid YAML: {_yaml_problem(exc)}") from None
+        raise file_error(f"not valid YAML: {yaml_problem(exc)}") from None
 
 
 def parse_template_documents(text: str) -> list[Any]:
@@ -257,7 +242,7 @@ def parse_template_documents(text: str) -> list[Any]:
     the text is refused (Katib's placeholder is ``${trialParameters.x}`` only)."""
     if match := INTERNAL_PLACEHOLDER.search(text):
         line = text.count("\n", 0, match.start()) + 1
-        raise _file_error(f"line {line}: {_internal_placeholder_problem(match.group())}")
+        raise file_error(f"line {line}: {_internal_placeholder_problem(match.group())}")
     names: list[str] = []
 
     def token(match: re.Match[str]) -> str:
@@ -268,11 +253,11 @@ def parse_template_documents(text: str) -> list[Any]:
     tokenized = TRIAL_PARAMETER.sub(token, text)
     tokens = {f"{nonce}{i}E": name for i, name in enumerate(names)}
     loader = type("_Loader", (_TemplateLoader,), {"whole_values": {t: f"${{yaml:trialParameters.{n}}}" for t, n in tokens.items()}})
-    _check_shape(tokenized)
+    check_yaml_shape(tokenized)
     try:
         documents = [d for d in yaml.load_all(tokenized, Loader=loader) if d is not None]
     except yaml.YAMLError as exc:
-        raise _file_error(f"not valid YAML: {_yaml_problem(exc)}") from None
+        raise file_error(f"not valid YAML: {yaml_problem(exc)}") from None
     pattern = re.compile(re.escape(nonce) + r"(\d+)E")
     return [_untokenized(d, lambda s: pattern.sub(lambda m: f"${{trialParameters.{names[int(m.group(1))]}}}", s)) for d in documents]
 
@@ -292,72 +277,6 @@ def read_text_file(path: Path) -> str:
     return _read_file(path)
 
 
-def _file_error(message: str) -> SpecError:
-    return SpecError([FieldError(WHOLE_FILE, message)])
-
-
-def _line(event: Any) -> int:
-    mark = getattr(event, "start_mark", None)
-    return int(mark.line) + 1 if mark is not None else 0
-
-
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """PyYAML's message without the quoted source line (which may be megabytes long)."""
-    if isinstance(exc, yaml.MarkedYAMLError):
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        context = f" ({exc.context})" if exc.context else ""
-        return f"{where}{exc.problem or 'cannot be parsed'}{context}"
-    return str(exc)[:300]
-
-
-def _check_shape(text: str) -> None:
-    """One pass over the parser's events, before anything is built: depth, and the number of
-    nodes the document stands for once every alias is expanded (an alias counts the whole
-    node it names). Stops at the first bound crossed, so even a hostile file costs little."""
-    loader = _BASE_LOADER(text)
-    sizes: dict[str, int] = {}  # anchor -> expanded node count of its (finished) node
-    open_nodes: list[tuple[str | None, int]] = []  # (anchor, node count before it) per open collection
-    total = expanded_by_aliases = 0
-    try:
-        while loader.check_event():
-            event = loader.get_event()
-            if isinstance(event, DocumentStartEvent):
-                sizes.clear()  # anchors do not reach across documents
-            elif isinstance(event, AliasEvent):
-                anchor = event.anchor
-                if any(name == anchor for name, _ in open_nodes):
-                    raise _file_error(f"line {_line(event)}: alias *{anchor} is inside its own anchor &{anchor} (a recursive structure)")
-                if anchor not in sizes:
-                    raise _file_error(f"line {_line(event)}: alias *{anchor} names no anchor before it")
-                total += sizes[anchor]
-                expanded_by_aliases += sizes[anchor]
-            elif isinstance(event, ScalarEvent):
-                total += 1
-                if event.anchor:
-                    sizes[event.anchor] = 1
-            elif isinstance(event, CollectionStartEvent):
-                open_nodes.append((event.anchor, total))
-                total += 1
-                if len(open_nodes) > MAX_DEPTH:
-                    raise _file_error(f"line {_line(event)}: nested more than {MAX_DEPTH} levels deep")
-            elif isinstance(event, CollectionEndEvent):
-                anchor, before = open_nodes.pop()
-                if anchor:
-                    sizes[anchor] = total - before
-            if isinstance(event, (NodeEvent, CollectionEndEvent)) and total > MAX_NODES:
-                if expanded_by_aliases:
-                    raise _file_error(
-                        f"line {_line(event)}: YAML aliases expand this document to more than {MAX_NODES:,} nodes "
-                        f"({expanded_by_aliases:,} of them copies made by aliases); refused, as kubectl refuses excessive aliasing"
-                    )
-                raise _file_error(f"line {_line(event)}: more than {MAX_NODES:,} YAML nodes; an experiment has a few thousand")
-    except yaml.YAMLError as exc:
-        raise _file_error(f"not valid YAML: {_yaml_problem(exc)}") from None
-    finally:
-        loader.dispose()
-
-
 def _json_key(key: Any, node: Node) -> str:
     """A mapping key as Kubernetes' YAML-to-JSON conversion writes it: a string."""
     if isinstance(key, str):
@@ -371,7 +290,7 @@ def _json_key(key: Any, node: Node) -> str:
     raise yaml.constructor.ConstructorError(None, None, f"a mapping key must be a string, got {shown(key)}", node.start_mark)
 
 
-class _KubeLoader(_BASE_LOADER):
+class _KubeLoader(BASE_LOADER):
     """A safe loader that reads YAML as Kubernetes does: plain scalars resolved by go-yaml v2's
     rules, string keys, no key twice in a mapping, nothing JSON cannot carry."""
 

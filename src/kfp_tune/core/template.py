@@ -26,6 +26,7 @@ import yaml
 
 from kfp_tune.core.errors import FieldError, SpecError, shown
 from kfp_tune.core.vocabulary import looks_like_credential
+from kfp_tune.core.yaml_bounds import check_yaml_shape
 
 TRIAL_PARAMETER = re.compile(r"\$\{trialParameters\.([^{}]+?)\}")
 TYPED_PARAMETER = re.compile(r"^\$\{yaml:trialParameters\.([^{}]+?)\}$")
@@ -161,10 +162,8 @@ def yaml_value(text: str) -> Any:
     itself when YAML cannot read it or reads something JSON cannot carry (an infinity), or its
     aliases nest in themselves or expand past the bounds an experiment file has (a categorical
     value ``&a [*a]``: go-yaml refuses it)."""
-    from kfp_tune.core.loading import _check_shape  # loading imports this module
-
     try:
-        _check_shape(text)
+        check_yaml_shape(text)
         value = json_numbers(yaml.load(text, Loader=_GoYamlLoader))  # a SafeLoader: no Python objects
         json.dumps(value, allow_nan=False)
     except (SpecError, yaml.YAMLError, TypeError, ValueError):
