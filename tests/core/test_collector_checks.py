@@ -165,6 +165,18 @@ def test_the_kind_none_is_invalid_as_katib_has_it_since_v0_18_saying_it_is_push_
     assert "before v0.18 for Push" in message and "kfp_tune.report_metrics" in message
 
 
+@pytest.mark.parametrize("collector", [{}, {"kind": ""}, {"customCollector": {"image": "collector:1"}}], ids=["empty", "empty-kind", "no-kind"])
+def test_a_collector_given_without_a_kind_is_refused_as_katib_refuses_it(collector: dict[str, Any]) -> None:
+    """Katib defaults only a collector left out (experiment_defaults.go, setDefaultMetricsCollector:
+    ``Collector == nil``); ``collector: {}`` has the empty kind, which its webhook refuses
+    ("invalid metrics collector kind: "). It is no StdOut collector."""
+    errors = validation_errors(quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": collector}}))
+    assert {e.path: e.message for e in errors} == {
+        "spec.metricsCollectorSpec.collector.kind": "expected one of ['StdOut', 'File', 'TensorFlowEvent', 'PrometheusMetric', 'Custom', 'Push'], got ''"
+    }
+    assert validation_errors(quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": None}})) == []  # left out: StdOut
+
+
 @pytest.mark.parametrize(("pattern", "refused"), [(r"(loss=([0-9.]+))", True), (r"([\w-]+)=([0-9.]+)", False), (r"(\w+)\s*:\s*(\d+)", False)])
 def test_a_metrics_format_needs_two_groups_one_after_the_other_as_katib_reads_its_text(pattern: str, refused: bool) -> None:
     """Katib's webhook matches the text against .*\\(.*\\).*\\(.*\\).*: nested groups count two to

@@ -227,9 +227,13 @@ class SourceSpec(_Model):
 
 
 class CollectorSpec(_Model):
+    """``metricsCollectorSpec.collector``. Katib defaults only a collector left out (StdOut,
+    in :func:`apply_katib_defaults`); one given without a kind (``collector: {}``) has Katib's
+    empty kind, which validation refuses as Katib's webhook does."""
+
     model_config = ConfigDict(extra="allow")  # customCollector is a whole container spec
 
-    kind: str = "StdOut"
+    kind: str = ""
 
 
 class MetricsCollectorSpec(_Model):
