@@ -81,3 +81,15 @@ def test_a_value_of_the_wrong_type_is_refused_in_kfp_tunes_words_not_pydantics(p
     messages = {e.path: e.message for e in refused.value.errors}
     assert messages.get(path.replace(".0.", "[0].")) == expected, messages
     assert not any("Input should" in m for m in messages.values())
+
+
+def test_a_null_inside_a_list_item_of_the_trial_spec_is_a_field_left_out() -> None:
+    """``env: [{name: A, value: null}]``: the API server drops the null in each list item as
+    anywhere else (a Helm-rendered value left empty), so the trial gets ``{name: A}``."""
+    doc = _example()
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [{"name": "A", "value": None}, {"name": "B", "value": "b"}]
+    loaded = load_experiment(doc).spec.trial_template
+    assert loaded is not None and loaded.trial_spec is not None
+    env = loaded.trial_spec["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert env == [{"name": "A"}, {"name": "B", "value": "b"}]

@@ -11,8 +11,10 @@ from kfp_tune.core.spec import (
     JOB_SUCCESS_CONDITION,
     KUBEFLOW_JOB_SUCCESS_CONDITION,
     AlgorithmSpec,
+    CollectorSpec,
     Experiment,
     ExperimentSpec,
+    MetricsCollectorSpec,
     ObjectiveSpec,
     ObjectMeta,
     TrialParameterSpec,
@@ -41,6 +43,47 @@ def test_defaults_for_kubeflow_kinds_and_file_collector():
     assert file_mc.spec.metrics_collector_spec.source.file_system_path.format == "TEXT"
     # additional metrics take the objective type's strategy, as in Katib
     assert {(m.name, m.value) for m in file_mc.spec.objective.metric_strategies} == {("accuracy", "max"), ("loss", "max")}
+
+
+def test_retain_defaults_to_false_and_is_written_out_false():
+    """Katib's ``retain`` is a Go bool: left out it is false (the trial's resource is deleted
+    when it ends), and the stored form says so."""
+    assert TrialTemplate().retain is False
+    experiment = load_experiment(quadratic_experiment())
+    assert experiment.spec.trial_template.retain is False
+    assert experiment.to_dict()["spec"]["trialTemplate"]["retain"] is False
+
+
+def test_a_metrics_collector_spec_without_a_collector_is_stdout():
+    assert ExperimentSpec().collector_kind == "StdOut"
+    assert ExperimentSpec(metrics_collector_spec=MetricsCollectorSpec()).collector_kind == "StdOut"
+    assert ExperimentSpec(metrics_collector_spec=MetricsCollectorSpec(collector=CollectorSpec(kind="File"))).collector_kind == "File"
+
+
+def test_a_documents_status_is_kept_but_never_written_out():
+    """``kubectl get -o yaml`` gives ``status``: read and kept on the model, never part of the
+    spec's Katib form (which is stored and compared when an experiment resumes)."""
+    doc = quadratic_experiment()
+    doc["status"] = {"conditions": [{"type": "Running", "status": "True"}]}
+    experiment = load_experiment(doc)
+    assert experiment.status == doc["status"]
+    assert "status" not in experiment.to_dict() and "status" not in experiment.model_dump()
+
+
+def test_an_empty_filter_is_no_filter_and_a_missing_feasible_space_is_named_by_its_fields():
+    """``source: {filter: {}}`` is accepted (Katib's metricsFormat is optional: the default
+    format); a parameter with no feasibleSpace gets kfp-tune's message per field it lacks, not a
+    bare 'required' on feasibleSpace."""
+    doc = quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "StdOut"}, "source": {"filter": {}}}})
+    assert load_experiment(doc).spec.metrics_collector_spec.source.filter.metrics_format == []
+    doc = quadratic_experiment()
+    del doc["spec"]["parameters"][0]["feasibleSpace"]
+    with pytest.raises(SpecError) as info:
+        load_experiment(doc)
+    assert [str(e) for e in info.value.errors] == [
+        "spec.parameters[0].feasibleSpace.min: required for parameterType double",
+        "spec.parameters[0].feasibleSpace.max: required for parameterType double",
+    ]
 
 
 def test_mpijob_primary_pod_defaults_follow_the_operator_that_serves_it():

@@ -61,3 +61,15 @@ def test_a_quoted_value_is_cut_to_a_bounded_length():
     over = ["a" * 37] + ["a" * 36] * 3
     cut = shown(over)
     assert len(cut) == SHOWN_LIMIT and cut == repr(over)[: SHOWN_LIMIT - 3] + "..."
+
+
+def test_an_unquoted_yes_for_a_number_keeps_the_hint_to_quote_it():
+    """``min: yes`` is the boolean true to kubectl's YAML reader: refused as no string, with the
+    hint that says why (not 'got None', as if the field were left out)."""
+    doc = quadratic_experiment()
+    doc["spec"]["parameters"][0]["feasibleSpace"]["min"] = True
+    [problem] = problems(doc)
+    assert problem == (
+        "spec.parameters[0].feasibleSpace.min: expected a string, got True "
+        "(kubectl reads y, yes, on, n, no and off unquoted as booleans, as kfp-tune does: quote the text)"
+    )
