@@ -67,16 +67,10 @@ def resolve_trial_template(experiment: Experiment, read: ConfigMapReader, where:
     template.trial_spec = documents[0]
     template.config_map = None
     try:
-        loaded = load_experiment(resolved)
+        return load_experiment(resolved)
     except SpecError as exc:
         origin = f" (template from ConfigMap {namespace}/{name} key {key!r})"
         raise SpecError([FieldError(e.path, e.message + origin) for e in exc.errors]) from None
-    # Katib defaults primaryPodLabels only for an inline trialSpec (experiment_defaults.go,
-    # setDefaultTrialTemplate: TrialSource.TrialSpec != nil): a ConfigMap's Kubeflow job keeps
-    # the labels the user wrote, none when none (then every pod of the trial is a primary pod)
-    assert loaded.spec.trial_template is not None
-    loaded.spec.trial_template.primary_pod_labels = template.primary_pod_labels
-    return loaded
 
 
 def config_maps_from_files(paths: Iterable[Path]) -> dict[tuple[str, str], dict[str, str]]:
