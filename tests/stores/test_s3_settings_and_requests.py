@@ -192,7 +192,10 @@ def test_temporary_credentials_and_the_region_go_with_every_request(recording_s3
         assert "/eu-north-1/s3/aws4_request" in headers["authorization"] and "Credential=ASIAID/" in headers["authorization"]
 
 
-def test_object_names_are_the_key_under_the_prefix_exactly(recording_s3):
+def test_object_names_are_the_key_under_the_prefix_exactly(recording_s3, monkeypatch):
+    from kfp_tune.stores import s3
+
+    monkeypatch.setattr(s3, "_probed", {})  # this process's first create here, even on a port an earlier test had
     endpoint, requests = recording_s3
     settings = S3Settings(endpoint=endpoint, secure=False, access_key="id", secret_key="secret", region="us-east-1")
     S3Store("bucket", "", settings).put("a/b.json", b"1")
@@ -200,9 +203,10 @@ def test_object_names_are_the_key_under_the_prefix_exactly(recording_s3):
     assert S3Store("bucket", "", settings).create("c.json", b"3") is True
     assert S3Store("bucket", "team", settings).list("a/") == []
     paths = [path for _, path, _ in requests]
-    assert paths[:3] == ["/bucket/a/b.json", "/bucket/team/exp/a/b.json", "/bucket/c.json"]
-    assert "prefix=team%2Fa%2F" in paths[3]
-    assert requests[2][2].get("if-none-match") == "*", "create is a conditional PUT"
+    probe = f"/bucket/{s3.PROBE_KEY}"  # the first create probes first: this server answers 200 to both
+    assert paths[:5] == ["/bucket/a/b.json", "/bucket/team/exp/a/b.json", probe, probe, "/bucket/c.json"]
+    assert "prefix=team%2Fa%2F" in paths[5]
+    assert all(headers.get("if-none-match") == "*" for _, _, headers in requests[2:5]), "create is a conditional PUT"
 
 
 @pytest.mark.parametrize("key", ["", "/abs", "a/../b", "..", "a//b", "./a", "a/.", "a/"])

@@ -16,7 +16,9 @@ inside the minio client; this class's repr and every error name the endpoint and
 from __future__ import annotations
 
 import io
+import logging
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -28,6 +30,8 @@ from kfp_tune.stores.keys import prefix_problem, unsafe_part
 
 if TYPE_CHECKING:
     import urllib3
+
+log = logging.getLogger(__name__)
 
 ENDPOINT_VARIABLES = (S3_ENDPOINT_VARIABLE, "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL")
 AWS_ENDPOINT = "https://s3.amazonaws.com"
@@ -225,6 +229,18 @@ def http_client() -> urllib3.PoolManager:
     )
 
 
+PROBE_KEY = ".kfp-tune/conditional-write-probe"
+"""The one object under a store's prefix that :meth:`S3Store.create` writes to learn whether the
+server honours ``If-None-Match: *``; kept, so that later probes cost one refused request, and
+left out of every listing."""
+PROBE_DATA = b"kfp-tune: does this S3 server refuse to create an object that exists (If-None-Match: *)? Safe to delete.\n"
+_probed: dict[tuple[str, str], bool | None] = {}
+"""(endpoint, bucket) -> whether its server honours conditional writes, as this process found
+(None: its probe was refused, not to be tried again)."""
+_probing: set[tuple[str, str]] = set()
+_probe_lock = threading.Lock()
+
+
 class S3Store:
     def __init__(self, bucket: str, prefix: str = "", settings: S3Settings | None = None):
         from minio import Minio
@@ -322,14 +338,22 @@ class S3Store:
             raise self._error("write of", key, exc) from None
 
     def create(self, key: str, data: bytes) -> bool:
-        """A conditional PUT (``If-None-Match: *``, supported by AWS S3, MinIO and SeaweedFS):
-        the server refuses it with 412 when the key exists. minio's public put_object cannot
-        send that header, so this one call uses its lower-level _put_object."""
+        """A conditional PUT (``If-None-Match: *``, honoured by AWS S3, SeaweedFS and MinIO
+        since RELEASE.2024-05-07): the server refuses it with 412 when the key exists. Before
+        the first create of this process at this endpoint and bucket, :meth:`_check_conditional_writes`
+        learns whether the server honours it, and warns once when it does not."""
+        name = self._key(key)
+        self._check_conditional_writes()
+        return self._put_if_absent(key, name, data)
+
+    def _put_if_absent(self, key: str, name: str, data: bytes) -> bool:
+        """minio's public put_object cannot send ``If-None-Match``, so this one call uses its
+        lower-level _put_object. False when the server refused it because ``name`` exists."""
         from minio.error import S3Error
 
         headers: dict[str, str | list[str] | tuple[str]] = {"Content-Type": "application/octet-stream", "If-None-Match": "*"}
         try:
-            self._client._put_object(self.bucket, self._key(key), data, headers)
+            self._client._put_object(self.bucket, name, data, headers)
         except S3Error as exc:
             if exc.code == "PreconditionFailed":
                 return False
@@ -337,6 +361,44 @@ class S3Store:
         except Exception as exc:
             raise self._error("write of", key, exc) from None
         return True
+
+    def _check_conditional_writes(self) -> None:
+        """Learn whether the server honours ``If-None-Match: *``, once per process for each
+        endpoint and bucket: create :data:`PROBE_KEY` (a fixed object under the prefix, kept
+        and never listed), and when that succeeds, create it again. A refusal (412) of either
+        says it does; a second success, that the server overwrote the object (MinIO before
+        RELEASE.2024-05-07, as KFP before 2.16 bundles it). One request per process once the
+        object is there, two the first time. The run goes on either way (one run at a time is
+        the usual case), with one warning saying what is lost. A probe that fails (the store
+        down) is tried again at the next create; a thread that finds another probing goes on."""
+        place = (self.endpoint_url, self.bucket)
+        with _probe_lock:
+            if place in _probed or place in _probing:
+                return
+            _probing.add(place)
+        honoured: bool | None = None
+        settled = True
+        try:
+            name = self._key(PROBE_KEY)
+            honoured = not (self._put_if_absent(PROBE_KEY, name, PROBE_DATA) and self._put_if_absent(PROBE_KEY, name, PROBE_DATA))
+        except StoreError as exc:
+            log.debug("could not check whether %s honours conditional writes: %s", self.endpoint_url, exc)
+            settled = not exc.transient  # the store down: tried again at the next create
+        finally:
+            with _probe_lock:
+                _probing.discard(place)
+                if settled:
+                    _probed[place] = honoured
+        if honoured is False:
+            log.warning(
+                "the S3 server at %s (bucket %r) ignores conditional writes: a second create of %s with If-None-Match: * "
+                "overwrote it instead of being refused (412). kfp-tune goes on, but on this store it cannot stop two runs of "
+                "one experiment started at the same moment from both claiming it, nor a record it writes once from being "
+                "overwritten by another writer: start one run of an experiment at a time. MinIO honours If-None-Match: * from "
+                "RELEASE.2024-05-07T06-41-25Z; the MinIO of KFP before 2.16 (RELEASE.2019-08-14) does not. Upgrade MinIO, "
+                "move to KFP 2.16 or later (SeaweedFS), or keep the store on a server that honours it (AWS S3, SeaweedFS)",
+                masked_url(self.endpoint_url), self.bucket, f"{self.uri}/{PROBE_KEY}",
+            )
 
     def delete(self, keys: Sequence[str]) -> None:
         """S3's multi-object delete, 1,000 keys a request (its limit); a missing key is no error."""
@@ -367,4 +429,9 @@ class S3Store:
         except Exception as exc:
             raise self._error("listing of", prefix, exc) from None
         strip = len(self.prefix) + 1 if self.prefix else 0
-        return sorted(n[strip:] for n in names if n is not None)
+        return sorted(n[strip:] for n in names if n is not None and not _is_probe(n))
+
+
+def _is_probe(name: str) -> bool:
+    """Whether an object is the conditional-write probe of this store or of one under it."""
+    return name == PROBE_KEY or name.endswith(f"/{PROBE_KEY}")
