@@ -72,3 +72,18 @@ def test_the_internal_form_kfp_tune_stores_still_loads_from_a_dict_or_a_model() 
     assert resolved.spec.trial_template.trial_spec["spec"]["parallelism"] == "${yaml:trialParameters.x}"
     assert load_experiment(resolved).spec.trial_template.trial_spec == resolved.spec.trial_template.trial_spec
     assert load_experiment(resolved.to_dict()).spec.trial_template.trial_spec == resolved.spec.trial_template.trial_spec
+
+
+@pytest.mark.parametrize("expansion", ["${yaml:-cfg.yaml}", "${yaml:+set}", "${yaml:0:3}"])
+def test_a_shell_expansion_of_a_variable_named_yaml_is_the_trials_own(expansion: str) -> None:
+    """Only ``${yaml:trialParameters.`` is kfp-tune's form: a shell's default, alternative or
+    substring of a variable named yaml, in a command or a ConfigMap template, is left as written
+    (as Katib leaves it) and validates, renders and runs as it did before the refusal."""
+    doc = quadratic_experiment()
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["command"] = ["sh", "-c", f"echo {expansion} x=${{trialParameters.x}}"]
+    experiment = load_experiment(yaml.safe_dump(doc))
+    assert experiment.spec.trial_template.trial_spec["spec"]["template"]["spec"]["containers"][0]["command"][2].startswith(f"echo {expansion} ")
+    template = yaml.safe_dump(doc["spec"]["trialTemplate"]["trialSpec"])
+    resolved = resolve_trial_template(load_experiment(config_map_experiment()), lambda ns, name: {"t.yaml": template}, "in the test")
+    assert expansion in resolved.spec.trial_template.trial_spec["spec"]["template"]["spec"]["containers"][0]["command"][2]

@@ -120,13 +120,14 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     return document
 
 
-INTERNAL_PLACEHOLDER = re.compile(r"\$\{yaml:[^}\n]*\}?")
+INTERNAL_PLACEHOLDER = re.compile(r"\$\{yaml:trialParameters\.[^}\n]*\}?")
 """kfp-tune's own form of a ConfigMap template's whole unquoted placeholder (``core.template``),
-which no user's document may hold."""
+which no user's document may hold. Only that form: a shell's ``${yaml:-default}`` or
+``${yaml:+set}`` (a variable named yaml) is the trial's own, left as written, as Katib leaves it."""
 
 
 def _internal_placeholder_problem(found: str) -> str:
-    name = found.removeprefix("${yaml:").removeprefix("trialParameters.").rstrip("}")
+    name = found.removeprefix("${yaml:trialParameters.").rstrip("}")
     return (
         f"{shown(found)} is not a Katib placeholder (Katib leaves it as written, and refuses the experiment when it is "
         f"the only use of the parameter); kfp-tune keeps this form for itself: write ${{trialParameters.{name}}}"
