@@ -61,3 +61,28 @@ def test_render_names_metadata_namespace_when_the_bad_namespace_came_from_the_sp
     assert "metadata.namespace: expected a Kubernetes name" in err and "--namespace" not in err, err
     assert main(["render", _write(tmp_path, quadratic_experiment(**{"metadata.namespace": "fine"})), "--namespace", "Also Bad"]) == 2
     assert capsys.readouterr().err.startswith("error: --namespace: expected a Kubernetes name")
+
+
+def test_a_run_stopped_by_a_damaged_claim_does_not_say_the_experiment_is_free(tmp_path, capsys, monkeypatch):
+    """Taken over by a run whose claim holds a time no clock here could have written (a node's
+    clock hours ahead): the stop said "nothing may run until it is repaired", then "the experiment
+    is free for another run". A damaged claim holds it for no run: only the first is said."""
+    import time
+
+    import kfp_tune.inline_runner
+    from kfp_tune.core import claims
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.vocabulary import RecordKind
+
+    def taken_over_from_hours_ahead(store, experiment, *args, **kwargs):
+        records = ExperimentRecords(store, experiment.name)
+        current = claims.latest_claim(records)
+        seq = (current.seq if current else 0) + 1
+        records.write_once(records.claim_key(seq), RecordKind.RUN_CLAIM, {"run": "run-b", "at": time.time() + 2 * claims.CLOCK_SKEW_SECONDS, "ttl": 900})
+        claims.check(records, "run-a")
+
+    monkeypatch.setattr(kfp_tune.inline_runner, "run_inline", taken_over_from_hours_ahead)
+    assert main(["run", _write(tmp_path, quadratic_experiment()), "--engine", "inline", "--store", str(tmp_path / "store")]) == 2
+    err = capsys.readouterr().err
+    assert "no run may claim the experiment until it is repaired" in err and "the run stopped: repair or remove the record" in err
+    assert "free for another run" not in err

@@ -751,8 +751,9 @@ def cmd_run(args: argparse.Namespace) -> int:
             with _unless_gone(sys.stdout):
                 _print_summary(summary, True)
         return _flushed(signal_exit)
-    except DamagedRecord as exc:
-        raise UsageError(f"{exc}; the run stopped (the experiment is free for another run): repair or remove the record") from None
+    except DamagedRecord as exc:  # a damaged claim (runs/<seq>.json) holds the experiment for no run: none may claim it
+        free = "" if ExperimentRecords.claim_seq_of(exc.key) is not None else " (the experiment is free for another run)"
+        raise UsageError(f"{exc}; the run stopped{free}: repair or remove the record") from None
     finally:
         bar.close()
     summary = summarize(store, experiment.name)

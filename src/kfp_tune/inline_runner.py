@@ -144,7 +144,7 @@ def _say_interrupted(records: ExperimentRecords, run_id: str, exc: RunInterrupte
     if exc.unrecorded:
         return  # the store is down: the slots tried, and the error says what is left undone
     try:
-        current = claims.latest_claim(records)
+        current = claims.latest_claim(records, own_run=run_id)
         if current is None or current.run != run_id or current.ended:
             return  # not claimed yet, or the slots have ended the run and said so
         state = ExperimentView(records).state

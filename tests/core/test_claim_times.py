@@ -1,8 +1,10 @@
 """A run's claim and a trial's attempt against stored times no clock could have written: NaN,
-Infinity, 1e300, or far ahead of this machine's clock (one set wrong where they were written, or
-damage). Taken as written, such a time kept a gone run's claim alive until then (for ever at
-1e300, where run and delete then failed with an OverflowError), and a NaN kept a retry waiting
-for a dead attempt for ever."""
+Infinity, 1e300, or more than CLOCK_SKEW_SECONDS ahead of this machine's clock (one set wrong
+where they were written, or damage). Taken as written, such a time kept a gone run's claim alive
+until then (for ever at 1e300, where run and delete then failed with an OverflowError), and a NaN
+kept a retry waiting for a dead attempt for ever. A time less far ahead is a clock that differs
+(another node's, one stepped back), whatever the TTL: taken as written; and a run reading its own
+claim never takes it for damage."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import pytest
 
 from clock import START, FakeClock
 from kfp_tune.core import claims
-from kfp_tune.core.claims import DEFAULT_TTL, attempt_follows, claim, latest_claim, refuse_if_busy
+from kfp_tune.core.claims import CLOCK_SKEW_SECONDS, DEFAULT_TTL, attempt_follows, check, claim, latest_claim, refuse_if_busy, release
 from kfp_tune.core.errors import ExperimentBusy
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialStarted
 
@@ -54,9 +56,56 @@ def test_a_claim_from_far_ahead_of_this_clock_is_damaged_until_its_run_ended(clo
     key = put_raw(records, "000001", "RunClaim", f'"run": "run-a", "at": 1e300, "ttl": {DEFAULT_TTL}')
     with pytest.raises(DamagedRecord) as info:
         claim(records, "run-b")
-    assert info.value.key == key and "more than its TTL (900 s) ahead of this machine's clock" in info.value.problem
+    assert info.value.key == key and "more than 3600 s ahead of this machine's clock" in info.value.problem
+    assert "no run may claim the experiment until it is repaired" in info.value.problem
     put_raw(records, "000001.end", "RunEnded", '"run": "run-a", "at": 1e300, "reason": "Finished"')
     assert claim(records, "run-b").seq == 2
+
+
+@pytest.mark.parametrize("ttl", [0, 5, 60])
+def test_a_claim_less_than_an_hour_ahead_is_a_clock_that_differs_whatever_the_ttl(clock: FakeClock, records: ExperimentRecords, ttl: int) -> None:
+    """Claimed from a node whose clock is 10 minutes ahead (or read on one stepped back), a live
+    run's claim was damage once the TTL was under 10 minutes (any step back at TTL 0): the run
+    itself and every other stopped on it. It is taken as written: busy until it lapses."""
+    put_raw(records, "000001", "RunClaim", f'"run": "run-a", "at": {START + 600}, "ttl": {ttl}, "holder": "another-host/1"')
+    current = latest_claim(records)
+    assert current is not None and current.created == START + 600
+    with pytest.raises(ExperimentBusy, match="run 'run-a'"):
+        claim(records, "run-b")
+    clock.now = START + 600 + ttl
+    assert claim(records, "run-b").seq == 2
+
+
+def test_a_heartbeat_less_than_an_hour_ahead_is_a_sign_of_life_whatever_the_ttl(clock: FakeClock, records: ExperimentRecords) -> None:
+    put_raw(records, "000001", "RunClaim", f'"run": "run-a", "at": {START}, "ttl": 5, "holder": "another-host/1"')
+    put_raw(records, "000001.beat", "RunHeartbeat", f'"run": "run-a", "at": {START + CLOCK_SKEW_SECONDS}')
+    clock.now = START + 30
+    with pytest.raises(ExperimentBusy):
+        refuse_if_busy(records)
+    put_raw(records, "000001.beat", "RunHeartbeat", f'"run": "run-a", "at": {START + CLOCK_SKEW_SECONDS + 31}')  # just over: none
+    refuse_if_busy(records)
+
+
+@pytest.mark.parametrize("at", [START + 2 * CLOCK_SKEW_SECONDS, "1e300", "NaN"])
+def test_a_run_never_takes_its_own_claim_for_damage(clock: FakeClock, records: ExperimentRecords, at: object) -> None:
+    """Its steps check the claim every second: a time of its own claim no clock here could have
+    written stopped the live run mid-trial (DamagedRecord), its trials left running. It reads as
+    its own (check, a retried claim, release); another run is still refused it as damage."""
+    put_raw(records, "000001", "RunClaim", f'"run": "run-a", "at": {at}, "ttl": 5, "holder": "another-host/1"')
+    assert check(records, "run-a").run == "run-a"
+    clock.advance(60)
+    assert check(records, "run-a").seq == 1 and claim(records, "run-a").seq == 1
+    with pytest.raises(DamagedRecord):
+        claim(records, "run-b")
+    release(records, "run-a", "Finished")
+    assert claim(records, "run-b").seq == 2
+
+
+@pytest.mark.parametrize("ttl", [0, 120])
+def test_an_attempt_started_less_than_an_hour_ahead_is_followed(clock: FakeClock, records: ExperimentRecords, ttl: int) -> None:
+    """Started on a node whose clock is 10 minutes ahead: a retry gave it up at once as dead."""
+    started = TrialStarted(trial="t1", time="", at=START + 600, run="run-a", attempt="a1", owner="another-host/7")
+    assert attempt_follows(records, "t1", started, ttl=ttl)
 
 
 @pytest.mark.parametrize("at", [float("nan"), float("inf"), FAR_AHEAD])

@@ -42,6 +42,14 @@ INTERRUPTED = "Interrupted"
 
 
 
+CLOCK_SKEW_SECONDS = 3600.0
+"""How far ahead of this machine's clock a stored time (a claim's, a heartbeat's, a trial
+attempt's) may be and still be taken as written: the clocks of the machines a run's steps run on
+may differ, or be stepped back, by this much (an hour), whatever the TTLs (which may be 0). A time
+further ahead is damage (a clock set wrong where it was written, or the record's own): taken as
+written, it kept a gone run's claim alive until then, for ever at 1e300."""
+
+
 DEFAULT_TRIAL_TTL = 120.0
 """Seconds without a sign of life from the launch-trial that started a trial after which that
 attempt counts as dead (a retry then ends the trial TrialStale instead of waiting for it)."""
@@ -235,12 +243,14 @@ def _iso(epoch: float) -> str:
         return f"{epoch!r} s after 1970"
 
 
-def latest_claim(records: ExperimentRecords) -> Claim | None:
+def latest_claim(records: ExperimentRecords, own_run: str = "") -> Claim | None:
     """The newest run's claim. DamagedRecord if the claim itself cannot be read (which run
-    drives the experiment is then unknown: nothing may run until it is repaired); a damaged
+    drives the experiment is then unknown: no run may claim it until it is repaired); a damaged
     heartbeat counts as none, and a damaged end record still says that the run ended. A time no
-    clock could have written (not a finite number, or more than the TTL ahead of this machine's
-    clock) is damage: the claim's, unless its run ended; a heartbeat's is none (:func:`_seen`)."""
+    clock could have written (not a finite number, or more than :data:`CLOCK_SKEW_SECONDS` ahead
+    of this machine's clock) is damage: the claim's, unless its run ended (the end record decides)
+    or it is ``own_run``'s (the run reading its own claim is alive, whatever the clock that wrote
+    it said); a heartbeat's is none (:func:`_seen`)."""
     seqs = [seq for key in records.store.list(records.runs_prefix()) if (seq := records.claim_seq_of(key)) is not None]
     if not seqs:
         return None
@@ -250,27 +260,29 @@ def latest_claim(records: ExperimentRecords) -> Claim | None:
     if claim is None:
         raise DamagedRecord(key, "listed, but it cannot be read back")
     at, run, ttl = _number(claim.get("at")), claim.get("run"), _number(claim.get("ttl", DEFAULT_TTL))
-    if at is None or not isinstance(run, str) or ttl is None or not 0 <= ttl <= MAX_TTL_SECONDS:
-        raise DamagedRecord(
-            key, f"expected a run name, a time and a TTL (0 to {MAX_TTL_SECONDS} s), got run {run!r}, at {claim.get('at')!r}, ttl {claim.get('ttl')!r}"
-        )
-    beat = _optional(records, records.run_heartbeat_key(seq), RecordKind.RUN_HEARTBEAT)
     end_key = records.run_end_key(seq)
     end_data = records.store.get(end_key)
     ended, end = end_data is not None, None
     if end_data is not None:
         with contextlib.suppress(DamagedRecord):  # it is there: the run ended, whatever it says
             end = decode_record(end_data, end_key, RecordKind.RUN_ENDED)
-    now = time.time()
-    if not ended and _seen(at, now, ttl) is None:  # live until then, were it taken as written: for ever at 1e300
+    trusted = ended or (bool(own_run) and run == own_run)  # its time decides nothing: the end record, or the run reading it, does
+    if (at is None and not trusted) or not isinstance(run, str) or ttl is None or not 0 <= ttl <= MAX_TTL_SECONDS:
         raise DamagedRecord(
-            key, f"its time 'at' ({_iso(at)}) is more than its TTL ({ttl:g} s) ahead of this machine's clock ({_iso(now)}): expected a "
-            "time the clock of the run that claimed could have written (one set wrong there, or damage); nothing may run until it is repaired: "
-            f"once run {run!r} is gone, set 'at' to when it claimed, or remove the record"
+            key, f"expected a run name, a time and a TTL (0 to {MAX_TTL_SECONDS} s), got run {run!r}, at {claim.get('at')!r}, ttl {claim.get('ttl')!r}"
         )
-    last_seen = max(at, (_seen(beat.get("at"), now, ttl) if beat else None) or 0.0)  # a heartbeat from the future is damaged: none
+    beat = _optional(records, records.run_heartbeat_key(seq), RecordKind.RUN_HEARTBEAT)
+    now = time.time()
+    if not trusted and _seen(at, now) is None:  # live until then, were it taken as written: for ever at 1e300
+        raise DamagedRecord(
+            key, f"its time 'at' ({_iso(at or 0.0)}) is more than {CLOCK_SKEW_SECONDS:g} s ahead of this machine's clock ({_iso(now)}): "
+            "expected a time the clock of the run that claimed could have written (one set wrong there, or damage); no run may claim "
+            f"the experiment until it is repaired: once run {run!r} is gone, set 'at' to when it claimed, or remove the record"
+        )
+    created = at if at is not None else now  # ended, or own_run's, written by no clock
+    last_seen = max(created, (_seen(beat.get("at"), now) if beat else None) or 0.0)  # a heartbeat from the future is damaged: none
     reason = str(end.get("reason", "")) if end else ""
-    return Claim(seq, run, at, last_seen, ended, ttl, str(claim.get("holder", "")), reason)
+    return Claim(seq, run, created, last_seen, ended, ttl, str(claim.get("holder", "")), reason)
 
 
 def _number(value: object) -> float | None:
@@ -285,13 +297,13 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _seen(value: object, now: float, ttl: float) -> float | None:
+def _seen(value: object, now: float) -> float | None:
     """A stored sign of life's time, or None when no clock could have written it: not a finite
-    number, or more than the TTL ahead of this machine's clock (a clock set wrong where it was
-    written, or damage). Taken as written, it kept its claim or attempt alive until then, after
-    its run was gone; taken as now, for ever."""
+    number, or more than :data:`CLOCK_SKEW_SECONDS` ahead of this machine's clock (a clock set
+    wrong where it was written, or damage). Taken as written, it kept its claim or attempt alive
+    until then, after its run was gone; taken as now, for ever."""
     at = _number(value)
-    return at if at is not None and at <= now + ttl else None
+    return at if at is not None and at <= now + CLOCK_SKEW_SECONDS else None
 
 
 def _optional(records: ExperimentRecords, key: str, kind: str) -> dict[str, Any] | None:
@@ -310,7 +322,7 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
     ttl = ttl_from_env() if ttl is None else ttl
     mark_call(records, run_id)
     now = time.time()
-    current = latest_claim(records)
+    current = latest_claim(records, own_run=run_id)
     if current is not None and current.run == run_id and not current.ended:
         return current
     if current is not None and current.live(now) and not take_over:
@@ -362,7 +374,7 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
         recent = _checked.get(key)
     if recent is not None and time.monotonic() - recent[0] < CHECK_EVERY_SECONDS:
         return recent[1]
-    current = latest_claim(records)
+    current = latest_claim(records, own_run=run_id)
     if current is None and records.store.get(records.experiment_key()) is None:
         if recent is not None:  # this run drove it a moment ago
             raise StoreError(
@@ -393,7 +405,7 @@ def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
     """The run is over: the next run may claim at once."""
     with _checked_lock:
         _checked.pop((records.store.uri, records.experiment, run_id), None)
-    current = latest_claim(records)
+    current = latest_claim(records, own_run=run_id)
     if current is not None and current.run == run_id and not current.ended:
         now = time.time()
         records.write_once(records.run_end_key(current.seq), RecordKind.RUN_ENDED, {"run": run_id, "at": now, "time": _iso(now), "reason": reason})
@@ -444,7 +456,7 @@ def attempt_follows(records: ExperimentRecords, trial: str, started: TrialStarte
     if beat_record is not None and beat_record.get("handedOver"):
         return False  # the last attempt handed the running trial over: re-attach to it now
     now = time.time()  # a time no clock could have written (NaN, far ahead) is no sign of life: the attempt is given up, not waited for ever
-    last_seen = max(_seen(started.at, now, ttl) or 0.0, (_seen(beat_record.get("at"), now, ttl) if beat_record else None) or 0.0)
+    last_seen = max(_seen(started.at, now) or 0.0, (_seen(beat_record.get("at"), now) if beat_record else None) or 0.0)
     owner = str(beat_record.get("owner", "")) if beat_record is not None else started.owner  # who follows it now
     return not (now - last_seen >= ttl or (owner and owner_is_gone(owner)))
 

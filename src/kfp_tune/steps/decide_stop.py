@@ -139,7 +139,7 @@ def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = Fa
 
 def _closing(records: ExperimentRecords, run_id: str, releases_claim: bool) -> tuple[Decision, ExperimentState | None]:
     """:func:`close_run`'s decision, written, and the state it was made from (None when none was read)."""
-    current = claims.latest_claim(records)
+    current = claims.latest_claim(records, own_run=run_id)
     if current is not None and current.run == run_id and current.reason == claims.INTERRUPTED:
         return Decision(ExperimentPhase.RUNNING, RUN_INTERRUPTED, "the run was interrupted by its user; its status says what it stopped"), None
     if current is not None and current.run != run_id and current.live(time.time()):  # refused: the status is the other run's to write
