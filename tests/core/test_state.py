@@ -13,7 +13,7 @@ import pytest
 from conftest import quadratic_experiment
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialResult, TrialStarted
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialResult, TrialStarted, left_out_warning
 from kfp_tune.core.state import SNAPSHOT_CHUNK, ExperimentView
 from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
 from kfp_tune.steps import init_experiment
@@ -134,12 +134,21 @@ def test_a_trial_whose_round_record_is_gone_is_damage_not_a_silent_gap(tmp_path)
     round_key = "experiments/quad/rounds/run-1-t000001.json"
     round_data = store.get(round_key)
     store.delete([round_key])
-    orphans = [f"experiments/quad/trials/quad-t0001/{name}.json" for name in ("ended", "result", "started")]
-    with pytest.raises(DamagedRecord, match=re.escape(f"record {orphans[0]} is damaged: trial 'quad-t0001' has records but no round record holds it")):
+    folder = "experiments/quad/trials/quad-t0001/"
+    with pytest.raises(DamagedRecord) as info:
         ExperimentView(ExperimentRecords(store, "quad")).state  # noqa: B018
+    assert info.value.key == folder and str(info.value) == (
+        f"folder {folder} is damaged: trial 'quad-t0001' has records (ended.json, result.json, started.json) but no round record holds it; "
+        "the round record that made it is missing from experiments/quad/rounds/ (lost, or deleted by hand): restore it from a backup, "
+        "or remove the trial's folder (the trial is then forgotten and its budget spent again)"
+    )
     reader = ExperimentView(ExperimentRecords(store, "quad"), lenient=True)
     assert [t.name for t in reader.state.trials] == ["quad-t0000", "quad-t0002", "quad-t0003"]  # the rest still shows
-    assert sorted(reader.damaged) == orphans
+    assert list(reader.damaged) == [folder]  # once per trial, not once per record
+    assert left_out_warning(folder, reader.damaged[folder]).startswith(f"warning: folder {folder} is damaged: trial 'quad-t0001' has records")
+    store.delete([f"{folder}ended.json"])  # as a refusal naming one record at a time told: the same trial, the same folder named
+    with pytest.raises(DamagedRecord, match=re.escape(f"folder {folder} is damaged: trial 'quad-t0001' has records (result.json, started.json)")):
+        ExperimentView(ExperimentRecords(store, "quad")).state  # noqa: B018
     store.put(round_key, round_data)  # put back: the trial is read again, and no longer listed
     assert len(reader.refresh().trials) == 4 and reader.damaged == {}
 

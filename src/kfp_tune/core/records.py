@@ -300,7 +300,13 @@ class DamagedRecord(UnreadableRecord):
     what is wrong, so the user can find the file."""
 
     def __init__(self, key: str, problem: str):
-        super().__init__(f"record {key} is damaged: {problem}", key, problem)
+        super().__init__(f"{named(key)} is damaged: {problem}", key, problem)
+
+
+def named(key: str) -> str:
+    """A damaged key as a user finds it: a record, or a folder (a key ending in '/': a trial's,
+    whose records no round record holds)."""
+    return f"folder {key}" if key.endswith("/") else f"record {key}"
 
 
 NEWER_PROBLEM = "written by a newer kfp-tune"
@@ -337,7 +343,7 @@ def left_out_warning(key: str, problem: str) -> str:
     may hold the best."""
     if is_newer_problem(problem):
         return f"warning: record {key} was {problem}; left out, so the counts and the best trial shown may be incomplete"
-    return f"warning: record {key} is damaged: {problem}; left out"
+    return f"warning: {named(key)} is damaged: {problem}; left out"
 
 
 def payload_of(record: dict[str, Any]) -> dict[str, Any]:

@@ -364,20 +364,30 @@ class ExperimentView:
         A round is written before any record of its trials, but a listing is no snapshot (S3
         lists a page at a time while others write): a round written after its page was listed
         may be missing from it while its trials' records, written later, are not. So the rounds
-        are listed once more; a record whose round is not there even then is damage (a round
-        record deleted or lost). Left uncounted and unshown, its trial's budget was spent again
-        by the next run, under a name already used."""
+        are listed once more; a trial whose round is not there even then is damage (a round
+        record deleted or lost), named once by its folder, which a user may remove as a whole.
+        Left uncounted and unshown, its trial's budget was spent again by the next run, under a
+        name already used."""
         records = self.records
         for key in records.store.list(records.rounds_prefix()):
             if records.round_of(key) is not None and key not in self._folded:
                 self._read_and_fold(key, RecordKind.ROUND)
         damaged_round = any(records.round_of(key) is not None for key in self.damaged)
         for trial_name, keys in sorted(self._pending.items()):
-            problem = f"trial {trial_name!r} has records but no {'readable ' if damaged_round else ''}round record holds it"
-            for key in sorted(keys.values()):
-                if not self.lenient:
-                    raise DamagedRecord(key, problem)
-                self.damaged[key] = problem
+            held = ", ".join(sorted(key.rsplit("/", 1)[-1] for key in keys.values()))
+            missing = (
+                f"the round record that made it is damaged or missing from {records.rounds_prefix()}: repair it, or restore it from a backup"
+                if damaged_round
+                else f"the round record that made it is missing from {records.rounds_prefix()} (lost, or deleted by hand): restore it from a backup"
+            )
+            problem = (
+                f"trial {trial_name!r} has records ({held}) but no round record holds it; {missing}, or remove the trial's folder "
+                "(the trial is then forgotten and its budget spent again)"
+            )
+            folder = records.trial_prefix(trial_name)
+            if not self.lenient:
+                raise DamagedRecord(folder, problem)
+            self.damaged[folder] = problem
 
     def _read_outcome(self, key: str, label: str) -> None:
         """Fold in one recorded outcome; a damaged one is left out (the trials' records are the
@@ -459,6 +469,7 @@ class ExperimentView:
                     state.trials.sort(key=lambda t: t.index)
                 else:
                     state.trials.append(trial)
+                self.damaged.pop(self.records.trial_prefix(trial.name), None)  # listed as held by no round before this one was read
                 for pending_key in self._pending.pop(trial.name, {}).values():
                     self._attach_pending(pending_key)
             self._folded[key] = record
@@ -476,7 +487,7 @@ class ExperimentView:
                 raise
             self.damaged[exc.key] = exc.problem
         else:
-            self.damaged.pop(key, None)  # listed as held by no round before this one was read
+            self.damaged.pop(key, None)
 
     def _attach(self, key: str, record: dict[str, Any]) -> None:
         state = self._state
