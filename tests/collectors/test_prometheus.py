@@ -162,3 +162,35 @@ def test_a_resumed_series_whose_stored_step_is_none_goes_on_at_step_one():
     """The stored value was the metric's first (no step kept): the next is its second."""
     series = PrometheusSeries.resumed(["loss"], [MetricLog("loss", 0.5, None)])
     assert series.add_scrape("loss 0.4\n") == [MetricLog("loss", 0.4, 1)]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nloss 0.5\n",  # the trial exits halfway through its answer
+        b"SSH-2.0-OpenSSH_9.6\r\n",  # the port serves something that is not HTTP
+    ],
+    ids=["incomplete-read", "not-http"],
+)
+def test_an_answer_that_is_not_whole_http_is_no_scrape_not_an_error(answer: bytes) -> None:
+    """scrape() gives None for any answer it cannot read, so the poll is simply tried again;
+    http.client's IncompleteRead and BadStatusLine escaped it and were logged as a failure to
+    store the observations."""
+    import threading
+
+    from kfp_tune.collectors.prometheus import scrape
+
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(1)
+
+        def answer_once() -> None:
+            connection, _ = server.accept()
+            with connection:
+                connection.recv(65536)
+                connection.sendall(answer)
+
+        thread = threading.Thread(target=answer_once, daemon=True)
+        thread.start()
+        assert scrape(f"http://127.0.0.1:{server.getsockname()[1]}/metrics", timeout=5) is None
+        thread.join(5)

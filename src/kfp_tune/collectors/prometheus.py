@@ -15,6 +15,7 @@ The exposition format is parsed with ``prometheus_client.parser``.
 
 from __future__ import annotations
 
+import http.client
 import math
 import urllib.error
 import urllib.request
@@ -85,12 +86,14 @@ def parse_exposition(text: str, names: Sequence[str]) -> dict[str, tuple[float, 
 
 
 def scrape(url: str, timeout: float = SCRAPE_TIMEOUT_SECONDS) -> str | None:
-    """The endpoint's text, or None when it does not answer (not up yet, or gone)."""
+    """The endpoint's text, or None when it does not answer (not up yet, or gone), or not as HTTP
+    (a trial that exits halfway through an answer: IncompleteRead; a port serving something
+    else: BadStatusLine). Never an exception: the next poll tries again."""
     try:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # http(s) only: Endpoint checks the scheme
             data: bytes = response.read()
             return data.decode("utf-8", errors="replace")
-    except (urllib.error.URLError, OSError, ValueError):
+    except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError):
         return None
 
 
