@@ -9,6 +9,7 @@ example's children is checked with the same algorithm and the same child code in
 from __future__ import annotations
 
 import ast
+import html
 import json
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ import yaml
 
 from conftest import REPO, folder_module
 from kfp_tune.cli import main
-from kfp_tune.reports import trial_rows
+from kfp_tune.reports import html_report, load_report, trial_rows
 from kfp_tune.stores import LocalStore
 
 pytest.importorskip("torch", reason="the NAS example trials need the nas-examples extra (torch)")
@@ -129,6 +130,8 @@ def test_darts_example_runs_and_reports_its_genotype(tmp_path, capsys):
     assert (out["status"], out["trials"], out["succeeded"]) == ("Succeeded", 1, 1)
     genotype = out["best_trial"]["metrics"]["Best-Genotype"]
     assert isinstance(genotype, str) and genotype.startswith("Genotype(normal=[[")
+    page = html_report(load_report(LocalStore(tmp_path / "store"), out["experiment"]))  # the result shown with the best trial
+    assert f"<p>Its Best-Genotype: <code>{html.escape(genotype)}</code></p>" in page
     spec = yaml.safe_load(path.read_text())["spec"]
     allowed = set()
     for op in spec["nasConfig"]["operations"]:
