@@ -217,3 +217,32 @@ def test_run_take_over_claims_an_experiment_another_live_run_holds(tmp_path, cap
     assert main([*run, "--take-over"]) == 0
     state = ExperimentView(records).refresh()
     assert [t.status for t in state.trials] == ["Succeeded", "Succeeded"]
+
+
+def test_a_take_over_refused_for_a_damaged_claim_leaves_the_store_as_it_was(tmp_path, capsys):
+    """--take-over skipped the pre-flight's read of the claim, so a restart of a completed
+    experiment wrote its new spec (experiment.json, a revision) before the claim was read and its
+    damage refused the run: after the repair, the spec it had completed with was refused."""
+    import time
+
+    from kfp_tune.core import claims
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.vocabulary import RecordKind
+    from kfp_tune.stores import LocalStore
+
+    def spec(max_trials: int) -> str:
+        path = tmp_path / f"quad{max_trials}.yaml"
+        overrides = {"spec.maxTrialCount": max_trials, "spec.parallelTrialCount": 1, "spec.resumePolicy": "LongRunning"}
+        path.write_text(yaml.safe_dump(quadratic_experiment(**overrides)))
+        return str(path)
+
+    store = tmp_path / "store"
+    assert main(["run", spec(2), "--engine", "inline", "--store", str(store)]) == 0
+    records = ExperimentRecords(LocalStore(store), "quad")
+    ahead = time.time() + 2 * claims.CLOCK_SKEW_SECONDS  # a claim no clock here could have written, its run not ended
+    records.write_once(records.claim_key(2), RecordKind.RUN_CLAIM, {"run": "run-ahead", "at": ahead, "ttl": 900.0})
+    before = {path: path.read_bytes() for path in store.rglob("*") if path.is_file()}
+    capsys.readouterr()
+    assert main(["run", spec(3), "--engine", "inline", "--store", str(store), "--take-over"]) == 2
+    assert "runs/000002.json is damaged" in capsys.readouterr().err
+    assert {path: path.read_bytes() for path in store.rglob("*") if path.is_file()} == before

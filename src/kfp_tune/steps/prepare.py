@@ -235,8 +235,9 @@ def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Exper
 def prepare(records: ExperimentRecords, experiment: Experiment, run_id: str | None = None, take_over: bool = False) -> dict[str, Any]:
     """The one pre-flight, before any trial: refuse what this version cannot run (SpecError),
     then, for a run (``run_id``), claim the experiment for it, or, for a check before a run
-    starts (no ``run_id``), refuse when another run drives it; then create the experiment or
-    check that it may resume with this spec, and with the inputs the run staged
+    starts (no ``run_id``), refuse when another run drives it (with ``take_over``, only when its
+    claim is damaged, which the run's claim would refuse after the spec was written); then create
+    the experiment or check that it may resume with this spec, and with the inputs the run staged
     (:func:`~kfp_tune.steps.trial_artifacts.bind_inputs`). A run whose resume is refused gives
     its claim back. Returns the stored experiment record."""
     problems = runnable_problems(experiment)
@@ -245,7 +246,9 @@ def prepare(records: ExperimentRecords, experiment: Experiment, run_id: str | No
     if problems:
         raise SpecError(problems)
     if run_id is None:
-        if not take_over:
+        if take_over:  # the run will claim whoever holds it, but a damaged claim refuses it: before the spec is written
+            claims.latest_claim(records)
+        else:
             claims.refuse_if_busy(records)
         return init_experiment(records, experiment)
     claims.claim(records, run_id, take_over)
