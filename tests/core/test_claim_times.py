@@ -76,6 +76,17 @@ def test_a_claim_less_than_an_hour_ahead_is_a_clock_that_differs_whatever_the_tt
     assert claim(records, "run-b").seq == 2
 
 
+def test_a_busy_message_says_a_claim_from_a_clock_ahead_was_last_seen_at_its_time(clock: FakeClock, records: ExperimentRecords) -> None:
+    """It said "last seen -1800 s ago"."""
+    put_raw(records, "000001", "RunClaim", f'"run": "run-a", "at": {START + 1800}, "ttl": {DEFAULT_TTL}, "holder": "another-host/1"')
+    with pytest.raises(ExperimentBusy) as info:
+        refuse_if_busy(records)
+    assert "run 'run-a' (claimed 2027-01-15T08:30:00Z, last seen at 2027-01-15T08:30:00Z (ahead of this machine's clock))" in str(info.value)
+    clock.now = START + 1830
+    with pytest.raises(ExperimentBusy, match=r"last seen 30 s ago\)"):
+        refuse_if_busy(records)
+
+
 def test_a_heartbeat_less_than_an_hour_ahead_is_a_sign_of_life_whatever_the_ttl(clock: FakeClock, records: ExperimentRecords) -> None:
     put_raw(records, "000001", "RunClaim", f'"run": "run-a", "at": {START}, "ttl": 5, "holder": "another-host/1"')
     put_raw(records, "000001.beat", "RunHeartbeat", f'"run": "run-a", "at": {START + CLOCK_SKEW_SECONDS}')

@@ -231,8 +231,13 @@ class Claim:
         return not self.ended and now - self.last_seen < self.ttl and not owner_is_gone(self.owner)
 
     def describe(self, now: float) -> str:
-        ago = now - self.last_seen
-        return f"run {self.run!r} (claimed {_iso(self.created)}, last seen {ago:.0f} s ago)"
+        """Who holds the claim, for a busy message. A sign of life from a clock ahead of this
+        one (by up to :data:`CLOCK_SKEW_SECONDS`) is said as its time: "-1800 s ago" read as a typo."""
+        if self.last_seen > now:
+            seen = f"last seen at {_iso(self.last_seen)} (ahead of this machine's clock)"
+        else:
+            seen = f"last seen {now - self.last_seen:.0f} s ago"
+        return f"run {self.run!r} (claimed {_iso(self.created)}, {seen})"
 
 
 def _iso(epoch: float) -> str:
