@@ -140,7 +140,7 @@ def test_a_trial_whose_round_record_is_gone_is_damage_not_a_silent_gap(tmp_path)
     assert info.value.key == folder and str(info.value) == (
         f"folder {folder} is damaged: trial 'quad-t0001' has records (ended.json, result.json, started.json) but no round record holds it; "
         "the round record that made it is missing from experiments/quad/rounds/ (lost, or deleted by hand): restore it from a backup, "
-        "or remove the trial's folder (the trial is then forgotten and its budget spent again)"
+        "or remove the trial's folder (the trial is then forgotten; its budget is spent again only if the experiment resumes)"
     )
     reader = ExperimentView(ExperimentRecords(store, "quad"), lenient=True)
     assert [t.name for t in reader.state.trials] == ["quad-t0000", "quad-t0002", "quad-t0003"]  # the rest still shows

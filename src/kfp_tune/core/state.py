@@ -382,7 +382,7 @@ class ExperimentView:
             )
             problem = (
                 f"trial {trial_name!r} has records ({held}) but no round record holds it; {missing}, or remove the trial's folder "
-                "(the trial is then forgotten and its budget spent again)"
+                "(the trial is then forgotten; its budget is spent again only if the experiment resumes)"
             )
             folder = records.trial_prefix(trial_name)
             if not self.lenient:
