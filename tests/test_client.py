@@ -1421,3 +1421,31 @@ def test_katibs_tune_records_its_namespace_and_warns_at_the_call_run_again(tmp_p
     with pytest.warns(UserWarning, match="pass another name=") as warned:
         katib.tune(name="given", namespace="team-a", **arguments)
     assert [w.filename for w in warned] == [__file__]
+
+
+def test_katib_client_trial_metrics_carry_katibs_rfc3339_time_stamps(tmp_path):
+    """get_trial_metrics' time_stamp is what Katib's DB manager gives: a TEXT line's leading RFC 3339
+    time (Go's RFC3339Nano: trailing zeros of the fraction dropped), and Go's zero time for a line
+    without one and for a MetricsUnavailable trial's 'unavailable' (Katib's collectors file them
+    so); it was empty."""
+    doc = quadratic_experiment(**{"metadata.name": "stamped", "spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["command"] = ["sh", "-c", "echo '2024-01-01T10:00:00.500Z loss=0.5'; echo 'loss=0.25'; echo '2024-01-01T10:00:01Z loss=0.125'"]
+    container.pop("args", None)
+    doc["spec"]["trialTemplate"]["trialParameters"] = []
+    _run_yaml(tmp_path, tmp_path / "store", doc)
+    katib = KatibClient(store=str(tmp_path / "store"))
+    [trial] = katib.list_trials("stamped")
+    stamps = [(m.time_stamp, m.metric.value) for m in katib.get_trial_metrics(trial.metadata.name)]
+    assert stamps == [("2024-01-01T10:00:00.5Z", "0.5"), ("0001-01-01T00:00:00Z", "0.25"), ("2024-01-01T10:00:01Z", "0.125")]
+    assert "time_us" not in Client(str(tmp_path / "store")).get_trial_metrics(trial.metadata.name)[0]  # only when asked
+
+    failing = quadratic_experiment(**{"metadata.name": "unstamped", "spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
+    failing["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0].update(command=["sh", "-c", "echo acc=1"])
+    failing["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0].pop("args", None)
+    failing["spec"]["trialTemplate"]["trialParameters"] = []
+    path = tmp_path / "unstamped.yaml"
+    path.write_text(yaml.safe_dump(failing))
+    main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")])
+    [trial] = katib.list_trials("unstamped")
+    assert [(m.time_stamp, m.metric.value) for m in katib.get_trial_metrics(trial.metadata.name)] == [("0001-01-01T00:00:00Z", "unavailable")]

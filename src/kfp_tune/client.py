@@ -421,27 +421,34 @@ class Client:
         _, state, found = self._trial(trial)
         return _katib_trial(state, found)
 
-    def get_trial_metrics(self, trial: str | tuple[str, str]) -> list[dict[str, Any]]:
+    def get_trial_metrics(self, trial: str | tuple[str, str], with_time: bool = False) -> list[dict[str, Any]]:
         """Every value the trial reported, in the order reported: ``{"name", "value", "step"}``
         (``step``: the report's step, or its place among that metric's reports; None when a
         Push report gave none). Read as the experiment's metrics collector reads them: from the
         trial's log (StdOut), its metrics files (File, TensorFlowEvent) or its reports (Push).
         A MetricsUnavailable trial's are Katib's: its objective's ``unavailable``, alone for the
         StdOut, File and TensorFlowEvent collectors, after its reports for Push; a Custom or
-        PrometheusMetric collector's as read. ``trial``: its name, or ``(experiment, trial)``."""
+        PrometheusMetric collector's as read. ``trial``: its name, or ``(experiment, trial)``.
+        ``with_time``: each also has ``"time_us"``, the time the trial gave the value (a TEXT
+        line's leading RFC 3339 time, a JSON line's ``timestamp``, an event's wall time) in
+        microseconds since 1970, or None where it gave none (a Push report, a line without one)."""
         from kfp_tune.collectors import collector_for
         from kfp_tune.core.decision import UNAVAILABLE
 
         records, state, found = self._trial(trial)
         collected = collector_for(state.experiment)(records, state.experiment, found)
-        reported = [{"name": m.name, "value": m.text if m.text is not None else m.value, "step": m.step} for m in collected]
+        timed: dict[str, Any] = {"time_us": None} if with_time else {}
+        reported = [
+            {"name": m.name, "value": m.text if m.text is not None else m.value, "step": m.step, **({"time_us": m.time_us} if with_time else {})}
+            for m in collected
+        ]
         objective, kind = state.experiment.spec.objective, state.experiment.spec.collector_kind
         if found.status != TrialStatus.METRICS_UNAVAILABLE or objective is None:
             return reported
         # what Katib's observation log holds for it: the objective's "unavailable", alone where the
         # collector reports nothing else then (OBJECTIVE_OR_NOTHING), after a Push trial's reports
         # (its controller's reportUnavailableMetrics); a Custom collector's reports as they are
-        unavailable = {"name": objective.objective_metric_name, "value": UNAVAILABLE, "step": None}
+        unavailable = {"name": objective.objective_metric_name, "value": UNAVAILABLE, "step": None, **timed}
         if kind in OBJECTIVE_OR_NOTHING:
             return [unavailable]
         return [*reported, unavailable] if kind == CollectorKind.PUSH else reported

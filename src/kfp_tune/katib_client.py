@@ -44,6 +44,7 @@ from kfp_tune.core.errors import (
     masked_url,
     shown,
 )
+from kfp_tune.core.observation import KATIB_ZERO_TIME_US
 
 log = logging.getLogger(__name__)
 
@@ -325,6 +326,20 @@ def _settings(algorithm_settings: Any) -> dict[str, Any] | None:
             out[name] = value
         return out
     raise TypeError(f"KatibClient.tune: algorithm_settings: expected a dict or a list of V1beta1AlgorithmSetting, got {type(algorithm_settings).__name__}")
+
+
+def go_rfc3339(time_us: int | None) -> str:
+    """A report's time as Katib's DB manager writes it (Go's RFC3339Nano in UTC: the fraction's
+    trailing zeros dropped, none when whole); Go's zero time, ``0001-01-01T00:00:00Z``, for none
+    (:data:`~kfp_tune.core.observation.KATIB_ZERO_TIME_US`), as Katib files a value without one."""
+    epoch = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
+    try:
+        moment = epoch + _dt.timedelta(microseconds=KATIB_ZERO_TIME_US if time_us is None else time_us)
+    except OverflowError:  # beyond Python's years 1-9999: no time the trial could mean
+        moment = epoch + _dt.timedelta(microseconds=KATIB_ZERO_TIME_US)
+    stamp = f"{moment.year:04d}-{moment:%m-%dT%H:%M:%S}"  # strftime's %Y does not pad years below 1000
+    fraction = f"{moment.microsecond:06d}".rstrip("0")
+    return f"{stamp}.{fraction}Z" if fraction else f"{stamp}Z"
 
 
 def _katib_name(name: Any, method: str, argument: str = "name") -> str:
@@ -845,15 +860,19 @@ class KatibClient:
     def get_trial_metrics(self, name: str, namespace: str | None = None, db_manager_address: str = "", timeout: int = DEFAULT_TIMEOUT) -> list[KatibModel]:
         """Every report of the trial, in order, as Katib's DB manager returns them (``MetricLog``:
         ``get_trial_metrics(name)[0].metric.value``, the value a string as Katib keeps it).
-        ``time_stamp`` is empty: kfp-tune keeps no time per report (Katib's is RFC 3339 text).
+        ``time_stamp`` is RFC 3339 text as Katib's: the time the trial gave the value (a TEXT
+        line's leading time, a JSON line's ``timestamp``, an event's), else Go's zero time
+        ``0001-01-01T00:00:00Z``, which Katib's collectors file a value without one under (and
+        its ``unavailable``); a Push report has it too, where Katib's SDK stamps the report's time.
 
         Raises:
             RuntimeError: no trial of that name.
         """
         with katib_errors():
-            reports = self.client.get_trial_metrics(_katib_name(name, "get_trial_metrics"))
+            reports = self.client.get_trial_metrics(_katib_name(name, "get_trial_metrics"), with_time=True)
         return [
-            KatibModel({"timeStamp": "", "metric": {"name": m["name"], "value": m["value"] if isinstance(m["value"], str) else repr(m["value"])}}, "MetricLog")
+            KatibModel({"timeStamp": go_rfc3339(m["time_us"]), "metric": {"name": m["name"], "value": m["value"] if isinstance(m["value"], str) else repr(m["value"])}},
+                       "MetricLog")
             for m in reports
         ]
 
