@@ -25,7 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 
 from kfp_tune.core.errors import SHOWN_LIMIT, FieldError, SpecError, clipped, shown
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment, require_mapping
-from kfp_tune.core.template import GO_RESOLVED_TAGS, TRIAL_PARAMETER, go_yaml_scalar, go_yaml_tagged, json_numbers
+from kfp_tune.core.template import GO_RESOLVED_TAGS, TRIAL_PARAMETER, TYPED_PREFIX, go_yaml_scalar, go_yaml_tagged, json_numbers
 from kfp_tune.core.validation import validate_experiment
 from kfp_tune.core.yaml_bounds import BASE_LOADER, check_yaml_shape, file_error, yaml_problem
 
@@ -120,14 +120,14 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     return document
 
 
-INTERNAL_PLACEHOLDER = re.compile(r"\$\{yaml:trialParameters\.[^}\n]*\}?")
+INTERNAL_PLACEHOLDER = re.compile(re.escape(TYPED_PREFIX) + r"[^}\n]*\}?")
 """kfp-tune's own form of a ConfigMap template's whole unquoted placeholder (``core.template``),
 which no user's document may hold. Only that form: a shell's ``${yaml:-default}`` or
 ``${yaml:+set}`` (a variable named yaml) is the trial's own, left as written, as Katib leaves it."""
 
 
 def _internal_placeholder_problem(found: str) -> str:
-    name = found.removeprefix("${yaml:trialParameters.").rstrip("}")
+    name = found.removeprefix(TYPED_PREFIX).rstrip("}")
     return (
         f"{shown(found)} is not a Katib placeholder (Katib leaves it as written, and refuses the experiment when it is "
         f"the only use of the parameter); kfp-tune keeps this form for itself: write ${{trialParameters.{name}}}"
@@ -253,7 +253,7 @@ def parse_template_documents(text: str) -> list[Any]:
     nonce = next(f"KFPTUNEPARAM{n}X" for n in range(len(text) + 1) if f"KFPTUNEPARAM{n}X" not in text)
     tokenized = TRIAL_PARAMETER.sub(token, text)
     tokens = {f"{nonce}{i}E": name for i, name in enumerate(names)}
-    loader = type("_Loader", (_TemplateLoader,), {"whole_values": {t: f"${{yaml:trialParameters.{n}}}" for t, n in tokens.items()}})
+    loader = type("_Loader", (_TemplateLoader,), {"whole_values": {t: f"{TYPED_PREFIX}{n}}}" for t, n in tokens.items()}})
     check_yaml_shape(tokenized)
     try:
         documents = [d for d in yaml.load_all(tokenized, Loader=loader) if d is not None]

@@ -29,7 +29,9 @@ from kfp_tune.core.vocabulary import looks_like_credential
 from kfp_tune.core.yaml_bounds import check_yaml_shape
 
 TRIAL_PARAMETER = re.compile(r"\$\{trialParameters\.([^{}]+?)\}")
-TYPED_PARAMETER = re.compile(r"^\$\{yaml:trialParameters\.([^{}]+?)\}$")
+TYPED_PREFIX = "${yaml:trialParameters."
+"""How kfp-tune's own placeholder begins (``${yaml:trialParameters.x}``), which no user's document may hold."""
+TYPED_PARAMETER = re.compile(rf"^{re.escape(TYPED_PREFIX)}([^{{}}]+?)\}}$")
 """A ConfigMap template's placeholder that was a whole unquoted YAML value: the value is read as
 YAML reads it (see the module's doc)."""
 TRIAL_SPEC_META = re.compile(r"^\$\{trialSpec\.(Name|Namespace|Kind|APIVersion|Labels\[(.+)\]|Annotations\[(.+)\])\}$")
