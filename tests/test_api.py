@@ -95,7 +95,7 @@ def test_a_non_finite_objective_beside_another_metric_is_named_as_such(tmp_path)
         objective_metric_name="loss", additional_metric_names=["acc"],
     )
     expected = ("MetricsUnavailable: the trial did not report the objective metric 'loss': the function gave no finite value"
-                " for it, neither returned nor printed as loss=<number> (it reported 'acc')")
+                " for it, neither returned, reported (kfp_tune.report_metrics) nor printed as loss=<number> (it reported 'acc')")
     assert {t.parameters["k"]: t.message for t in result.trials} == {1: expected, 2: expected, 3: ""}
 
 
@@ -116,7 +116,7 @@ def test_exceptions_and_bad_returns_fail_trials(tmp_path):
     messages = {t.parameters["k"]: t.message for t in result.trials}  # why each ended so, without opening the store
     assert messages[1] == "TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: boom"
     assert messages[2].startswith("TrialFailed. Job reason: InvalidResult: Trial has failed. Job message: ") and messages[4] == ""
-    assert messages[3] == "MetricsUnavailable: the trial did not report the objective metric 'objective': the function gave no finite value for it, neither returned nor printed as objective=<number>"
+    assert messages[3] == "MetricsUnavailable: the trial did not report the objective metric 'objective': the function gave no finite value for it, neither returned, reported (kfp_tune.report_metrics) nor printed as objective=<number>"
     # Katib: failed (MetricsUnavailable included) >= maxFailedTrialCount fails the experiment,
     # and no trial starts after that: the fourth point is never run; with no trial succeeded,
     # tune() says why the last one failed and where its output is (every point fails here, so

@@ -62,9 +62,10 @@ def test_a_printed_metric_whose_name_katibs_format_cannot_read_says_to_return_it
     with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
         result = tune(printing, PARAMETERS, objective_metric_name="val.acc", algorithm="grid", max_trial_count=1, store=str(tmp_path))
     assert (result.trials[0].status, result.trials[0].message) == ("MetricsUnavailable", (
-        "MetricsUnavailable: the trial did not report the objective metric 'val.acc': the function gave no finite value for it, neither returned nor printed as "
-        "val.acc=<number>. Job message: the objective returned NoneType, and a printed val.acc=<number> cannot be read: Katib's name=value "
-        "format takes metric names of letters, digits, '_', '-' and '|'; return the metrics instead: return {'val.acc': value}"))
+        "MetricsUnavailable: the trial did not report the objective metric 'val.acc': the function gave no finite value for it, neither returned nor reported "
+        "(kfp_tune.report_metrics). Job message: the objective returned NoneType, and a printed val.acc=<number> cannot be read: Katib's name=value "
+        "format takes metric names of letters, digits, '_', '-' and '|'; return the metrics instead: return {'val.acc': value}, "
+        "or report them as it runs: kfp_tune.report_metrics({'val.acc': value})"))
     returning = tune(lambda p: {"val.acc": 0.5}, PARAMETERS, objective_metric_name="val.acc", algorithm="grid", max_trial_count=1, store=str(tmp_path))
     assert returning.trials[0].metrics == {"val.acc": 0.5}
 
@@ -102,8 +103,8 @@ def test_sys_exit_0_without_the_metric_is_metrics_unavailable_as_a_container_exi
         result = tune(leaving, PARAMETERS, algorithm="grid", max_trial_count=1, max_failed_trial_count=1, store=str(tmp_path), name="quiet")
     (trial,) = result.trials
     assert trial.status == "MetricsUnavailable" and trial.message.endswith(
-        "Job message: the objective called sys.exit(0) (exit code 0) without returning; expected the metrics printed in Katib's name=value "
-        "format before it exits (print(f\"objective={value}\")), or returned instead: a number or a dict of metric name -> number; "
+        "Job message: the objective called sys.exit(0) (exit code 0) without returning; expected the metrics reported "
+        "(kfp_tune.report_metrics({'objective': value})) or printed in Katib's name=value format before it exits (print(f\"objective={value}\")), or returned instead: a number or a dict of metric name -> number; "
         "it printed 'done' first")  # it said 'the objective returned NoneType', though it never returned
     assert (result.status, Client(str(tmp_path)).get_experiment("quiet").status.conditions[-1].reason) == ("Failed", "ExperimentFailed")
 
@@ -124,7 +125,7 @@ def test_an_exit_with_status_0_and_no_metric_says_how_it_exited(code, called):
     space = SearchSpace((Parameter("x", "double", low=0.0, high=1.0),))
     outcome = FunctionLauncher(leaving, space, "objective").run(trial)
     assert (outcome.phase, outcome.message) == (LaunchPhase.SUCCEEDED, (
-        f"the objective called {called} (exit code 0) without returning; expected the metrics printed in Katib's name=value format "
-        "before it exits (print(f\"objective={value}\")), or returned instead: a number or a dict of metric name -> number"))
+        f"the objective called {called} (exit code 0) without returning; expected the metrics reported "
+        "(kfp_tune.report_metrics({'objective': value})) or printed in Katib's name=value format before it exits (print(f\"objective={value}\")), or returned instead: a number or a dict of metric name -> number"))
     dotted = FunctionLauncher(leaving, space, "val.acc").run(trial)
     assert dotted.message.startswith(f"the objective called {called} (exit code 0) without returning, and a printed val.acc=<number> cannot be read")

@@ -67,14 +67,14 @@ def test_a_function_that_returns_nothing_and_prints_no_metric_is_metrics_unavail
     with pytest.warns(UserWarning, match="ended with MetricsUnavailable: the trial did not report the objective metric 'loss'"):
         result = tune(silent, {"x": search.double(0, 1)}, objective_metric_name="loss", max_trial_count=1, store=str(tmp_path))
     (trial,) = result.trials
-    assert trial.status == "MetricsUnavailable" and trial.metrics == {} and "neither returned nor printed as loss=<number>" in trial.message
+    assert trial.status == "MetricsUnavailable" and trial.metrics == {} and "neither returned, reported (kfp_tune.report_metrics) nor printed as loss=<number>" in trial.message
     (row,) = Client(str(tmp_path)).list_trials(result.experiment)
     unavailable = row.status.conditions[-1]
     assert (unavailable.type, unavailable.reason) == ("MetricsUnavailable", "MetricsUnavailable")
     assert unavailable.message == (
-        "the trial did not report the objective metric 'loss': the function gave no finite value for it, neither returned nor printed as loss=<number>. "
-        "Job message: the objective returned NoneType; expected a number, a dict of metric name -> number, or the metrics printed in Katib's "
-        "name=value format (print(f\"loss={value}\")); it printed 'training done' first")
+        "the trial did not report the objective metric 'loss': the function gave no finite value for it, neither returned, reported "
+        "(kfp_tune.report_metrics) nor printed as loss=<number>. Job message: the objective returned NoneType; expected a number, a dict of "
+        "metric name -> number, the metrics reported as it runs (kfp_tune.report_metrics({'loss': value})), or printed in Katib's name=value format (print(f\"loss={value}\")); it printed 'training done' first")
     outcome = _run(lambda params: None)  # nothing printed at all: no log, the same outcome
     assert (outcome.phase, outcome.reason, outcome.logs, outcome.pushed) == (LaunchPhase.SUCCEEDED, "", {}, [])
 

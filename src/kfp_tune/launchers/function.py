@@ -94,12 +94,14 @@ class FunctionLauncher(Launcher):
         ended = "the objective returned NoneType" if exited is None else f"the objective called {exited} (exit code 0) without returning"
         if DEFAULT_FORMAT_NAME.fullmatch(name) is None:
             return (f"{ended}, and a printed {name}=<number> cannot be read: Katib's name=value format takes "
-                    f"metric names of {NAME_RULE}; return the metrics instead: return {{{name!r}: value}}")
+                    f"metric names of {NAME_RULE}; return the metrics instead: return {{{name!r}: value}}, "
+                    f"or report them as it runs: kfp_tune.report_metrics({{{name!r}: value}})")
         first = printed.strip().splitlines()[0] if printed.strip() else ""
-        expected = (f"expected a number, a dict of metric name -> number, or the metrics printed in Katib's name=value format "
-                    f"(print(f\"{name}={{value}}\"))" if exited is None else
-                    f"expected the metrics printed in Katib's name=value format before it exits (print(f\"{name}={{value}}\")), "
-                    f"or returned instead: a number or a dict of metric name -> number")
+        reported = f"kfp_tune.report_metrics({{{name!r}: value}})"
+        expected = (f"expected a number, a dict of metric name -> number, the metrics reported as it runs ({reported}), "
+                    f"or printed in Katib's name=value format (print(f\"{name}={{value}}\"))" if exited is None else
+                    f"expected the metrics reported ({reported}) or printed in Katib's name=value format before it exits "
+                    f"(print(f\"{name}={{value}}\")), or returned instead: a number or a dict of metric name -> number")
         return f"{ended}; {expected}" + (f"; it printed {shown(first)} first" if first else "")
 
 

@@ -6,7 +6,7 @@ import math
 
 from kfp_tune.collectors import collector_for
 from kfp_tune.collectors.observe import collector_source
-from kfp_tune.collectors.stdout import missing_metric_hints
+from kfp_tune.collectors.stdout import DEFAULT_FORMAT_NAME, missing_metric_hints
 from kfp_tune.core import claims
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Collector
@@ -126,7 +126,10 @@ def _missing_objective(experiment: Experiment, reported: set[str]) -> str:
     others = f" (it reported {', '.join(repr(n) for n in sorted(reported))})" if reported else ""
     template = spec.trial_template.trial_spec if spec.trial_template is not None else None
     if (template or {}).get("kind") == FUNCTION_TRIAL_KIND:  # a NaN or inf it returned was left out
-        return message + f": the function gave no finite value for it, neither returned nor printed as {name}=<number>" + others
+        ways = f"returned, reported (kfp_tune.report_metrics) nor printed as {name}=<number>"
+        if DEFAULT_FORMAT_NAME.fullmatch(name) is None:  # a name Katib's format cannot carry is never read from prints
+            ways = "returned nor reported (kfp_tune.report_metrics)"
+        return message + f": the function gave no finite value for it, neither {ways}" + others
     if reported:
         return message + others
     source = collector_source(experiment)
