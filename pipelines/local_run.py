@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
@@ -96,12 +97,15 @@ def local_pipeline(
     """The pipeline a kfp.local run runs. Building it runs every check that can refuse it (the
     spec's size, the trials' resource amounts), so ``kfp-tune run`` builds it before it records
     anything, and a refused experiment leaves nothing in the store to pin its spec."""
+    from kfp_tune.launchers.runtime_image import RuntimeImageWarning
     from kfp_tune.pipelines.builder import build_pipeline
 
-    # kfp.local has no UI to refresh, and a checkpoint waits for the slowest running trial.
-    return build_pipeline(
-        experiment, rounds=rounds, store_uri=store_uri, launcher_config=launcher_config, checkpoint_trials=checkpoint_trials, checkpoint_seconds=0.0
-    )
+    with warnings.catch_warnings():  # kfp.local runs the steps in this Python, not in KFP_TUNE_IMAGE
+        warnings.simplefilter("ignore", RuntimeImageWarning)
+        # kfp.local has no UI to refresh, and a checkpoint waits for the slowest running trial.
+        return build_pipeline(
+            experiment, rounds=rounds, store_uri=store_uri, launcher_config=launcher_config, checkpoint_trials=checkpoint_trials, checkpoint_seconds=0.0
+        )
 
 
 # Where kfp.local's bootstrap command ends: the element that runs the component's source; the

@@ -30,6 +30,8 @@ from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError
 from kfp_tune.core.naming import namespace_problem
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import GO_INT64
+from kfp_tune.core.version import COMPILED_BY_VARIABLE, image_version_problem
+from kfp_tune.launchers.runtime_image import RuntimeImageWarning
 from kfp_tune.pipelines.builder import (
     DEFAULT_CLUSTER_STORE,
     DEFAULT_LAUNCHER_CONFIG,
@@ -190,6 +192,25 @@ def is_compiled_pipeline(path: str | Path) -> bool:
     if not (re.search(r"^pipelineInfo:", text, re.M) and re.search(r"^root:", text, re.M)):
         return False
     return isinstance(_ready(file), _Ready)
+
+
+def _warn_package_image(package: str) -> None:
+    """A compiled package is sent as it is: a RuntimeImageWarning when its kfp-tune steps would
+    stop at once, their image tagged with another version than the kfp-tune that compiled them
+    (compiled with such a ``KFP_TUNE_IMAGE`` elsewhere, or the image edited since). Once per
+    image."""
+    executors = (package_document(package).get("deploymentSpec") or {}).get("executors") or {}
+    told: set[tuple[str, str]] = set()
+    for executor in executors.values():
+        container = (executor.get("container") or {}) if isinstance(executor, dict) else {}
+        env = {e.get("name"): e.get("value") for e in container.get("env") or [] if isinstance(e, dict)}
+        compiled_by, image = env.get(COMPILED_BY_VARIABLE), container.get("image")
+        if not isinstance(compiled_by, str) or not isinstance(image, str) or (compiled_by, image) in told:
+            continue
+        told.add((compiled_by, image))
+        problem = image_version_problem(image, compiled_by)
+        if problem is not None:
+            warnings.warn(RuntimeImageWarning(f"the package {Path(package).name}: {problem}"), stacklevel=4)
 
 
 def _check_ready_artifacts(ready: _Ready) -> None:
@@ -872,6 +893,8 @@ def _submit_ready(
     _check_ready_artifacts(ready)
     with tempfile.TemporaryDirectory() as folder:
         package = ready.package(folder)
+        if isinstance(ready.source, Path):
+            _warn_package_image(package)
         typed = _checked_arguments(package, arguments)
         run_store = _check_run_store(package, typed, namespace)
         with kfp_api_errors(host):
@@ -948,6 +971,8 @@ def schedule(
                 arguments["fresh_experiment"] = fresh
             _check_ready_artifacts(ready)
             package, title, what = ready.package(folder), ready.name, f"pipeline {ready.name!r}"
+            if isinstance(ready.source, Path):
+                _warn_package_image(package)
         else:
             assert isinstance(experiment, Experiment)
             arguments["fresh_experiment"] = fresh

@@ -826,6 +826,7 @@ def _metric_cell(row: dict[str, Any], metric: str) -> str:
 def cmd_compile(args: argparse.Namespace) -> int:
     import warnings
 
+    from kfp_tune.launchers.runtime_image import RuntimeImageWarning
     from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, ClusterStoreWarning, compile_pipeline
 
     experiment = _load(args.experiment, templates=args.trial_templates)
@@ -849,13 +850,19 @@ def cmd_compile(args: argparse.Namespace) -> int:
     else:
         _note_default_launcher(experiment)
     try:
-        with warnings.catch_warnings():  # a folder store: warned above, in the CLI's words
+        with warnings.catch_warnings(record=True) as caught:  # a folder store: warned above, in the CLI's words
             warnings.simplefilter("ignore", ClusterStoreWarning)
+            warnings.simplefilter("always", RuntimeImageWarning)
             path = compile_pipeline(
                 experiment, output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store, launcher_config=launcher_config
             )
     except OSError as exc:
         raise UsageError(f"-o/--output {args.output}: cannot write it: {exc.strerror or exc}") from None
+    for warning in caught or []:
+        if issubclass(warning.category, RuntimeImageWarning):
+            print(f"warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return EXIT_OK
 
@@ -985,12 +992,14 @@ def _params(values: list[str]) -> dict[str, str]:
 def _submitting() -> Any:
     """Around submit and schedule: arguments the pipeline refuses as the CLI's error naming each
     --param (exit 2), kfp's own printed lines in the debug log, and the warnings that trials go to
-    another namespace, or that the run's namespace may not write its store, on stderr, once."""
+    another namespace, that the run's namespace may not write its store, or that the steps' image
+    names another kfp-tune version, on stderr, once."""
     import warnings
 
+    from kfp_tune.launchers.runtime_image import RuntimeImageWarning
     from kfp_tune.pipelines.submit import ArgumentsRefused, StoreAccessWarning, TrialsNamespaceWarning
 
-    told = (TrialsNamespaceWarning, StoreAccessWarning)
+    told = (TrialsNamespaceWarning, StoreAccessWarning, RuntimeImageWarning)
     caught: list[warnings.WarningMessage] = []
     printed = io.StringIO()
     try:

@@ -20,7 +20,7 @@ import kfp_tune
 from conftest import quadratic_experiment
 from kfp_tune.components.export import COMPONENTS
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.version import COMPILED_BY_VARIABLE, version_mismatch
+from kfp_tune.core.version import COMPILED_BY_VARIABLE, image_version, version_mismatch
 from kfp_tune.launchers.runtime_image import DEFAULT_RUNTIME_IMAGE
 from kfp_tune.pipelines import compile_pipeline
 
@@ -126,3 +126,41 @@ def test_a_tuning_step_and_component_trials_are_stamped_and_checked_too(tmp_path
             env = {e["name"]: e["value"] for e in executor["container"].get("env", [])}
             assert env.get(COMPILED_BY_VARIABLE) == kfp_tune.__version__, (name, executor_name)
             assert "kfp_tune.check_compiled_version()" in " ".join(executor["container"]["command"]), (name, executor_name)
+
+
+@pytest.mark.parametrize(("image", "version"), [
+    ("ghcr.io/kfp-tune/kfp-tune-python:0.1.0", "0.1.0"), ("reg.io:5000/team/kfp-tune-python:v0.2", "0.2"),
+    ("kfp-tune-python:1.0.0rc1", "1.0.0rc1"), ("kfp-tune-python:0.3.0.dev2", "0.3.0.dev2"),
+    ("reg.io:5000/kfp-tune-python:0.1.0@sha256:" + "a" * 64, "0.1.0"),
+    # tags that say nothing of the version, and no tag at all (the colon is a registry's port)
+    ("kfp-tune-python:latest", None), ("kfp-tune-python:2026-12-06", None), ("kfp-tune-python:main-3f0d6e9", None),
+    ("reg.io:5000/kfp-tune-python", None), ("kfp-tune-python@sha256:" + "a" * 64, None), ("kfp-tune-python", None),
+])
+def test_an_images_version_is_read_only_from_a_tag_that_is_one(image, version):
+    assert image_version(image) == version
+
+
+def test_compiling_with_an_image_tagged_another_version_warns_naming_both(tmp_path, monkeypatch):
+    """Its steps would stop at once in the cluster (each checks the version first); the compile
+    said nothing. A tag that is no version (latest) says nothing of the kfp-tune inside: no warning."""
+    import warnings
+
+    from kfp_tune.launchers import runtime_image
+    from kfp_tune.launchers.runtime_image import RuntimeImageWarning
+    from kfp_tune.pipelines.local_run import local_pipeline
+
+    experiment = load_experiment(quadratic_experiment())
+    monkeypatch.setattr(runtime_image, "RUNTIME_IMAGE", f"reg.io:5000/kfp-tune-python:{OTHER}")
+    with pytest.warns(RuntimeImageWarning) as told:
+        compile_pipeline(experiment, tmp_path / "p.yaml", rounds=1)
+    assert [str(w.message) for w in told] == [
+        f"KFP_TUNE_IMAGE: the steps' image reg.io:5000/kfp-tune-python:{OTHER} is tagged {OTHER}, and they are compiled by kfp-tune "
+        f"{kfp_tune.__version__}: if that image holds kfp-tune {OTHER}, every step stops at once; use the runtime image built for "
+        f"kfp-tune {kfp_tune.__version__} (KFP_TUNE_IMAGE=REGISTRY/kfp-tune-python:{kfp_tune.__version__})"
+    ]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeImageWarning)
+        local_pipeline(experiment, str(tmp_path / "store"), {"kind": "local"}, rounds=1)  # kfp.local runs its steps here, not in the image
+        for image in ("reg.io:5000/kfp-tune-python:latest", f"reg.io:5000/kfp-tune-python:v{kfp_tune.__version__}"):
+            monkeypatch.setattr(runtime_image, "RUNTIME_IMAGE", image)
+            compile_pipeline(experiment, tmp_path / "p.yaml", rounds=1)

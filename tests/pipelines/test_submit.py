@@ -409,6 +409,31 @@ def test_a_compiled_pipeline_is_submitted_and_scheduled_as_it_is(kfp_host, tmp_p
         assert capsys.readouterr().err.startswith(f"error: {flag[0]}: for an experiment, which is compiled here; {package} is a compiled pipeline")
 
 
+def test_an_image_tagged_another_version_is_told_at_compile_and_when_its_package_is_sent(kfp_host, tmp_path, capsys):
+    """Its steps stop at once in the cluster (each checks the version first); compile, submit and
+    schedule said nothing. Told once, on stderr, in the CLI's words; the package is still sent."""
+    import kfp_tune
+    from kfp_tune.launchers import runtime_image
+
+    version, other = kfp_tune.__version__, "0.0.1"
+    package = tmp_path / "p.yaml"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(runtime_image, "RUNTIME_IMAGE", f"reg.io:5000/kfp-tune-python:{other}")
+        assert main(["compile", DIGITS, "-o", str(package), "--rounds", "1"]) == 0
+    told = (f"the steps' image reg.io:5000/kfp-tune-python:{other} is tagged {other}, and they are compiled by kfp-tune {version}: "
+            f"if that image holds kfp-tune {other}, every step stops at once")
+    assert capsys.readouterr().err.splitlines()[-1].startswith(f"warning: KFP_TUNE_IMAGE: {told}")
+    # the package names the image the components were made with: the one edited, as a package compiled elsewhere would have it
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(package.read_text().replace(runtime_image.DEFAULT_RUNTIME_IMAGE, f"reg.io:5000/kfp-tune-python:{other}"))
+    assert main(["submit", str(edited), "--host", kfp_host.url]) == 0
+    assert main(["schedule", str(edited), "--host", kfp_host.url, "--cron", "@daily"]) == 0
+    assert capsys.readouterr().err.count(f"warning: the package edited.yaml: {told}") == 2
+    assert len(kfp_host.posted("runs")) == 1 and len(kfp_host.posted("recurringruns")) == 1
+    assert main(["submit", str(package), "--host", kfp_host.url]) == 0  # its own image, tagged with its version
+    assert "warning" not in capsys.readouterr().err
+
+
 def test_the_python_submit_path_shows_no_kfp_version_warning(kfp_host):
     """kfp.Client warns at every construction that it needs KFP 2.x (what kfp-tune compiles for):
     the CLI silenced it, a notebook's kfp_tune.submit showed it at every call."""

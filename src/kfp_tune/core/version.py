@@ -16,6 +16,7 @@ the kfp-tune that compiled it, hence the stamp.
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 VERSION = "0.1.0"
@@ -40,6 +41,36 @@ def version_mismatch(compiled_by: str | None, running: str = VERSION) -> str | N
     return (
         f"this pipeline was compiled by kfp-tune {compiled_by} and this image holds kfp-tune {running}: recompile it "
         f"(and recreate its recurring run) with kfp-tune {running}, or run it with the image for {compiled_by}"
+    )
+
+
+_VERSION_TAG = re.compile(r"v?(\d+\.\d+(?:\.\d+)*(?:(?:a|b|rc|\.dev|\.post)\d+)*)")
+"""A tag that reads as a release's version (``0.1.0``, ``v0.2``, ``1.0.0rc1``); other tags
+(``latest``, ``main``, a date, a commit) say nothing about the kfp-tune an image holds."""
+
+
+def image_version(image: str) -> str | None:
+    """The kfp-tune version an image's tag names (``REGISTRY/kfp-tune-python:0.1.0`` -> ``0.1.0``),
+    or None when its tag is no version (or it has none, or only a digest)."""
+    reference = image.split("@", 1)[0]
+    name, _, tag = reference.rpartition(":")
+    if not name or "/" in tag:  # no tag: the colon was a registry's port
+        return None
+    matched = _VERSION_TAG.fullmatch(tag)
+    return matched.group(1) if matched else None
+
+
+def image_version_problem(image: str, compiled_by: str = VERSION) -> str | None:
+    """Why the steps of a pipeline compiled by ``compiled_by`` would stop at once in ``image``
+    (:func:`check_compiled_version`): its tag names another version (the guide asks for images
+    tagged with their kfp-tune's version). None when the tag names the same one, or no version."""
+    tagged = image_version(image)
+    if tagged is None or tagged == compiled_by:
+        return None
+    return (
+        f"the steps' image {image} is tagged {tagged}, and they are compiled by kfp-tune {compiled_by}: "
+        f"if that image holds kfp-tune {tagged}, every step stops at once; use the runtime image built for "
+        f"kfp-tune {compiled_by} (KFP_TUNE_IMAGE=REGISTRY/kfp-tune-python:{compiled_by})"
     )
 
 

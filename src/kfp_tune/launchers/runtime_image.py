@@ -2,10 +2,11 @@
 sidecar a launcher adds beside a trial): one pinned value, overridable with KFP_TUNE_IMAGE."""
 
 import os
+import warnings
 from typing import Any
 
 from kfp_tune.core.errors import InputError, shown
-from kfp_tune.core.version import VERSION
+from kfp_tune.core.version import VERSION, image_version_problem
 
 IMAGE_VARIABLE = "KFP_TUNE_IMAGE"
 DEFAULT_RUNTIME_IMAGE = f"ghcr.io/kfp-tune/kfp-tune-python:{VERSION}"
@@ -15,6 +16,11 @@ reused by another version, so a node that pulls only when the image is not prese
 RUNTIME_IMAGE = os.environ.get(IMAGE_VARIABLE) or DEFAULT_RUNTIME_IMAGE
 """The components' image: read once, when the pipeline is compiled. Empty is unset, as
 :func:`default_image` takes it (a pipeline compiled with an empty image has steps KFP cannot run)."""
+
+
+class RuntimeImageWarning(UserWarning):
+    """The runtime image a pipeline is compiled with (or that a compiled package names) is tagged
+    with another kfp-tune version than the one that compiled it: its steps would stop at once."""
 
 
 def is_image_reference(value: Any) -> bool:
@@ -27,12 +33,16 @@ def is_image_reference(value: Any) -> bool:
 def checked_runtime_image() -> str:
     """:data:`RUNTIME_IMAGE`, which every step of a pipeline compiled now runs: InputError naming
     ``KFP_TUNE_IMAGE`` when it is no image reference (:func:`is_image_reference`), rather than a
-    pipeline whose pods cannot start."""
+    pipeline whose pods cannot start; a RuntimeImageWarning when its tag names another kfp-tune
+    version (:func:`~kfp_tune.core.version.image_version_problem`)."""
     if not is_image_reference(RUNTIME_IMAGE):
         raise InputError(
             f"{IMAGE_VARIABLE}: expected the runtime image's reference, e.g. REGISTRY/kfp-tune-python:{VERSION} (no spaces), "
             f"got {shown(RUNTIME_IMAGE)}"
         )
+    problem = image_version_problem(RUNTIME_IMAGE)
+    if problem is not None:
+        warnings.warn(RuntimeImageWarning(f"{IMAGE_VARIABLE}: {problem}"), stacklevel=3)
     return RUNTIME_IMAGE
 
 
