@@ -43,6 +43,19 @@ def test_a_zero_max_trial_count_is_one_error_not_three() -> None:
     assert "more than 0" in errors[0].message
 
 
+def test_a_parallel_count_left_to_katibs_default_says_so_when_it_exceeds_the_budget() -> None:
+    """``maxTrialCount: 2`` alone: Katib's default parallelTrialCount 3 is more, refused (Katib's
+    mutating webhook defaults it before its validator refuses it too). The message said "got 3"
+    of a field the user never wrote; one they wrote is refused as before."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 2})
+    doc["spec"].pop("parallelTrialCount", None)
+    assert [str(e) for e in validation_errors(doc)] == [
+        "spec.parallelTrialCount: expected at most spec.maxTrialCount (2), got 3, Katib's default when it is not given: set it"
+    ]
+    doc["spec"]["parallelTrialCount"] = 3
+    assert [str(e) for e in validation_errors(doc)] == ["spec.parallelTrialCount: expected at most spec.maxTrialCount (2), got 3"]
+
+
 # --- experiment name (a Kubernetes DNS-1123 label: at most 63 characters) -----------------
 
 

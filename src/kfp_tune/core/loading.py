@@ -46,6 +46,7 @@ def load_experiment(source: str | Path | dict[str, Any] | Experiment | Any) -> E
     Returns the defaulted Experiment; raises SpecError with every problem found, TypeError for
     a source of another type."""
     experiment = parse_experiment(read_experiment_source(source))
+    parallel_given = experiment.spec.parallel_trial_count is not None
     experiment = apply_katib_defaults(experiment)
     template = experiment.spec.trial_template
     if template is not None and template.trial_spec is not None:
@@ -54,8 +55,16 @@ def load_experiment(source: str | Path | dict[str, Any] | Experiment | Any) -> E
         template.trial_spec = json_numbers(template.trial_spec)
     errors = validate_experiment(experiment)
     if errors:
-        raise SpecError(errors)
+        raise SpecError(errors if parallel_given else [_defaulted_parallel(error) for error in errors])
     return experiment
+
+
+def _defaulted_parallel(error: FieldError) -> FieldError:
+    """A refusal of ``spec.parallelTrialCount`` the user never wrote (``maxTrialCount: 2`` alone:
+    Katib's default 3 is more, and Katib's webhook refuses it too) says where its value came from."""
+    if error.path != "spec.parallelTrialCount":
+        return error
+    return FieldError(error.path, f"{error.message}, Katib's default when it is not given: set it")
 
 
 def model_document(experiment: Experiment) -> dict[str, Any]:
