@@ -299,9 +299,9 @@ class Client:
         A run that drives the experiment follows the edit, as Katib's controller does: a run in
         one process (``kfp-tune run --engine inline``, ``tune()``) before its next trial starts
         (maxTrialCount, maxFailedTrialCount; parallelTrialCount once its slots are free), a
-        pipeline at its next checkpoint. The stored spec is also what a later run reads when it
-        is not given one (a run of :meth:`get_experiment`'s output); a run given a spec (a YAML
-        file, ``tune()``'s arguments) sets that spec's budget instead."""
+        pipeline at its next checkpoint. A later run given the same spec as the run before it (the
+        same YAML file, ``tune()`` call) keeps the edit, as ``kubectl apply`` of the same YAML
+        does; a spec whose budget changed since its last run sets that budget."""
         from kfp_tune.core.decision import RESTARTING, Decision, best_trial, count_trials, decide
         from kfp_tune.core.errors import ExperimentConflict
         from kfp_tune.core.loading import load_experiment

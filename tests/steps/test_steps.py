@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 
 import pytest
@@ -318,11 +319,13 @@ def test_only_the_budgets_may_change_when_an_experiment_resumes(local_store):
     assert len(load_state(records).trials) == 4
 
 
-def test_a_run_of_the_yaml_after_a_budget_edit_is_refused_at_or_below_the_trials_and_says_what_it_undoes(local_store, caplog):
-    """After ``kfp-tune edit`` raised maxTrialCount from 2 to 4, the YAML's own 2 (the trials it
-    has) is refused, as Katib's webhook refuses a changed spec whose maxTrialCount is not above
-    status.trials, and nothing stored changes; 3 is taken, as ``kubectl apply`` of the YAML
-    would, with a warning naming the stored budget it replaces."""
+def test_a_run_of_the_same_yaml_after_a_budget_edit_keeps_the_edit_and_a_changed_yaml_replaces_it(local_store, caplog):
+    """After ``kfp-tune edit`` raised maxTrialCount from 2 to 4, a run of the same YAML (its 2, as
+    the last run was given) was refused (completed) or undid the edit with a warning (still
+    running): ``kubectl apply`` of the same YAML after ``kubectl edit`` leaves the edited field
+    alone (a three-way merge against the last-applied spec), and Katib's controller goes on with
+    4. Now the same: the run keeps 4 and nothing stored changes; a YAML whose budget changed since
+    (3) replaces the stored one, with a warning naming what it replaces."""
     from kfp_tune.client import Client
 
     long_running = {"spec.resumePolicy": "LongRunning", "spec.maxTrialCount": 2, "spec.parallelTrialCount": 1}
@@ -331,13 +334,47 @@ def test_a_run_of_the_yaml_after_a_budget_edit_is_refused_at_or_below_the_trials
     run_inline(local_store, experiment, LocalLauncher())
     Client(local_store).edit_experiment_budget(experiment.name, max_trial_count=4)
     before = {key: local_store.get(key) for key in local_store.list(records.root + "/")}
-    with pytest.raises(ExperimentConflict, match=r"spec.maxTrialCount: .* already has 2 trials .* stored maxTrialCount is 4; .*greater than 2, got 2"):
-        steps.init_experiment(records, experiment)
+    with caplog.at_level("INFO", logger="kfp_tune.steps.prepare"):
+        head = steps.init_experiment(records, experiment)
+    assert head["spec"]["spec"]["maxTrialCount"] == 4 and head["applied"]["maxTrialCount"] == 2
+    assert "spec.maxTrialCount stays 4, as edited since its last run (this spec's 2 is the one that run was given)" in caplog.text
     assert {key: local_store.get(key) for key in local_store.list(records.root + "/")} == before
+    assert run_inline(local_store, experiment, LocalLauncher()).reason == "ExperimentMaxTrialsReached"
+    assert len(load_state(records).trials) == 4
+    caplog.clear()
     with caplog.at_level("WARNING", logger="kfp_tune.steps.prepare"):
-        head = steps.init_experiment(records, load_experiment(quadratic_experiment(**{**long_running, "spec.maxTrialCount": 3})))
-    assert head["spec"]["spec"]["maxTrialCount"] == 3
-    assert "spec.maxTrialCount changes from 4 (stored) to 3 (this spec)" in caplog.text
+        head = steps.init_experiment(records, load_experiment(quadratic_experiment(**{**long_running, "spec.maxTrialCount": 5})))
+    assert head["spec"]["spec"]["maxTrialCount"] == 5 and head["applied"]["maxTrialCount"] == 5
+    assert "spec.maxTrialCount changes from 4 (stored) to 5 (this spec)" not in caplog.text  # raised: news, not a warning
+    Client(local_store).edit_experiment_budget(experiment.name, max_trial_count=7)
+    with caplog.at_level("WARNING", logger="kfp_tune.steps.prepare"):
+        head = steps.init_experiment(records, load_experiment(quadratic_experiment(**{**long_running, "spec.maxTrialCount": 6})))
+    assert head["spec"]["spec"]["maxTrialCount"] == 6  # changed in the YAML since its last run: the YAML's, as kubectl apply's
+    assert "spec.maxTrialCount changes from 7 (stored) to 6 (this spec)" in caplog.text
+
+
+def test_an_edit_of_a_running_experiment_is_not_undone_by_a_resume_of_its_yaml(local_store):
+    """The QA report's case: a run of maxTrialCount 4 stopped early, ``kfp-tune edit`` to 6,
+    the same YAML run again ended at 4 (the edit undone with a log line); each other budget too.
+    A store an older kfp-tune wrote (no last-run budgets) keeps the given spec whole, as before."""
+    from kfp_tune.client import Client
+
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 4, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 2}))
+    records = ExperimentRecords(local_store, experiment.name)
+    steps.init_experiment(records, experiment)  # created, no trial run yet: Running
+    Client(local_store).edit_experiment_budget(experiment.name, max_trial_count=6, parallel_trial_count=2, max_failed_trial_count=3)
+    head = steps.init_experiment(records, experiment)
+    assert {f: head["spec"]["spec"][f] for f in ("maxTrialCount", "parallelTrialCount", "maxFailedTrialCount")} == {
+        "maxTrialCount": 6, "parallelTrialCount": 2, "maxFailedTrialCount": 3}
+    assert run_inline(local_store, experiment, LocalLauncher()).reason == "ExperimentMaxTrialsReached"
+    assert len(load_state(records).trials) == 6
+
+    older = load_experiment(quadratic_experiment(**{"metadata.name": "older", "spec.maxTrialCount": 4, "spec.parallelTrialCount": 1}))
+    older_records = ExperimentRecords(local_store, "older")
+    record = steps.init_experiment(older_records, older)
+    local_store.put(older_records.experiment_key(), json.dumps({k: v for k, v in record.items() if k != "applied"}).encode())
+    Client(local_store).edit_experiment_budget("older", max_trial_count=6)
+    assert steps.init_experiment(older_records, older)["spec"]["spec"]["maxTrialCount"] == 4
 
 
 def test_a_completed_experiment_under_never_stays_completed(local_store):

@@ -81,14 +81,19 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
     head = read_experiment_record(records) if edited_from is None else edited_from
     spec_dict = experiment.to_dict()
     space_hash = experiment.search_space_hash()
+    given = _budgets(spec_dict)
     if head is None:
         created = utc_now()
         uid = short_hash(f"{experiment.name}/{created}/{os.urandom(8).hex()}", 12)
         return records.write_once(
             records.experiment_key(),
             "Experiment",
-            {"name": experiment.name, "uid": uid, "created": created, "searchSpaceHash": space_hash, "spec": spec_dict},
+            {"name": experiment.name, "uid": uid, "created": created, "searchSpaceHash": space_hash, "spec": spec_dict, APPLIED: given},
         )
+    applied: dict[str, Any] = {}
+    if edited_from is None:  # a run given a spec: an edit made since the last one keeps what this spec did not change
+        spec_dict = _edits_kept(head, spec_dict, experiment.name)
+        applied = {APPLIED: given}
     if head["searchSpaceHash"] != space_hash:
         changed = _frozen_fields_changed(head.get("spec", {}), spec_dict) or ["spec.parameters / spec.objective"]
         raise ExperimentConflict(
@@ -110,8 +115,42 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
         if edited_from is None:  # an edit says what it changed itself
             _warn_budget_changes(head["spec"], spec_dict, experiment.name)
         restarted = {"restarted": utc_now()} if restart else {}  # Katib's Restarting condition, from then on
-        head = write_edit(records, head, {**payload_of(head), "spec": spec_dict, **restarted})
+        head = write_edit(records, head, {**payload_of(head), "spec": spec_dict, **restarted, **applied})
     return head
+
+
+APPLIED = "applied"
+"""The experiment record's budgets (``EDITABLE_FIELDS``) of the spec a run was last given (a YAML
+file, ``tune()``'s arguments): kubectl's last-applied configuration, kept through edits, absent
+in records older kfp-tunes wrote."""
+
+
+def _budgets(spec_dict: dict[str, Any]) -> dict[str, Any]:
+    spec = spec_dict.get("spec", {})
+    return {field: spec.get(field) for field in EDITABLE_FIELDS}
+
+
+def _edits_kept(head: dict[str, Any], spec_dict: dict[str, Any], name: str) -> dict[str, Any]:
+    """The spec a run was given, with each budget it gives as the last run's spec gave it (the
+    same YAML run again) and that an edit (``kfp-tune edit``, ``edit_experiment_budget``) changed
+    since taken from the stored spec: ``kubectl apply`` of an Experiment's YAML after ``kubectl
+    edit`` leaves the edited fields alone (its three-way merge patches only what the YAML
+    changed since it was last applied), and Katib's controller goes on with the edited budget.
+    A budget the spec changes since its last run replaces the stored one, edited or not. A
+    record without the last run's budgets (an older kfp-tune's) keeps the given spec whole."""
+    applied = head.get(APPLIED)
+    if not isinstance(applied, dict):
+        return spec_dict
+    stored, given = head.get("spec", {}).get("spec", {}), spec_dict.get("spec", {})
+    kept = {field: stored.get(field) for field in EDITABLE_FIELDS
+            if field in applied and given.get(field) == applied[field] and stored.get(field) != given.get(field)}
+    if not kept:
+        return spec_dict
+    for field, value in kept.items():
+        log.info("experiment %r: spec.%s stays %s, as edited since its last run (this spec's %s is the one that run was given)",
+                 name, field, value, given.get(field))
+    merged = {**given, **kept}
+    return {**spec_dict, "spec": {key: value for key, value in merged.items() if value is not None or key in given}}
 
 
 def _frozen_fields_changed(stored: dict[str, Any], given: dict[str, Any]) -> list[str]:
@@ -136,8 +175,8 @@ def _frozen_fields_changed(stored: dict[str, Any], given: dict[str, Any]) -> lis
 
 
 def _warn_budget_changes(stored: dict[str, Any], given: dict[str, Any], name: str) -> None:
-    """A run's spec replaces the stored budgets, as ``kubectl apply`` of the YAML replaces
-    Katib's: say so, since a budget raised since (``kfp-tune edit``) is otherwise undone unseen.
+    """A run's spec replaces the stored budgets it changed since its last run, as ``kubectl
+    apply`` of the YAML replaces Katib's: say so, since a budget edited since is replaced too.
     A budget taken away is a warning; one given (a notebook extending its experiment) is news."""
     before, after = stored.get("spec", {}), given.get("spec", {})
     for field in EDITABLE_FIELDS:
