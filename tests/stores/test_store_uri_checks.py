@@ -227,3 +227,22 @@ def test_a_ttl_beyond_a_year_is_refused_before_it_overflows_the_clock_mid_run(na
     assert str(info.value) == f"${name}: expected a number of seconds, 0 to 31536000 (a year), got '1e20'"
     check_environment({name: "31536000"})
     check_environment({name: "0"})
+
+
+@pytest.mark.parametrize(("uri", "meant"), [
+    ("s3:/qa-bucket/x", "s3://qa-bucket/x"), ("s3:qa-bucket/week", "s3://qa-bucket/week"), ("s3//qa-bucket/week", "s3://qa-bucket/week"),
+    ("S3:/bucket/x", "S3://bucket/x"), ("file:/srv/runs", "file:///srv/runs"), ("file//srv/runs", "file:///srv/runs"),
+])
+def test_a_store_uri_with_its_colon_slashes_mistyped_is_refused_not_made_a_folder(uri: str, meant: str, tmp_path: Path, monkeypatch, capsys):
+    """A daily-use QA pass: --store s3:/qa-bucket/x made a folder 's3:' here and ran the
+    experiment into it, exit 0, its records never in S3 (a later status of the bucket found
+    nothing). A folder that starts so is still a folder when written as a path."""
+    from kfp_tune.cli import main
+
+    with pytest.raises(StoreInputError) as info:
+        check_store_uri(uri)
+    assert str(info.value) == f"store URI {shown(uri)}: this reads as {shown(meant)} with its '://' mistyped; {EXPECTED} (a folder whose name starts so: ./{uri})"
+    monkeypatch.chdir(tmp_path)
+    assert main(["list", "--store", uri]) == 2 and capsys.readouterr().err.startswith(f"error: --store: store URI {shown(uri)}: this reads as")
+    assert list(tmp_path.iterdir()) == []
+    assert check_store_uri(f"./{uri}") == f"./{uri}" and check_store_uri("s3/x") == "s3/x" and check_store_uri("user:x") == "user:x"

@@ -95,10 +95,18 @@ def check_store_uri(uri: str) -> str:
     if not uri or uri.strip() != uri or "\x00" in uri:
         raise StoreInputError(f"store URI {quoted}: {expected}")
     if not _SCHEME.match(uri):
-        if _MISTYPED_SCHEME.match(uri) and "@" in uri:  # s3//user:pass@bucket: not a folder to make, a secret to keep out of its path
+        mistyped = _MISTYPED_SCHEME.match(uri)
+        if mistyped and "@" in uri:  # s3//user:pass@bucket: not a folder to make, a secret to keep out of its path
             raise StoreInputError(
                 f"store URI {quoted}: {expected}; this reads as a URI whose '://' is mistyped, with credentials in it, which "
                 "do not belong in the URI: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the pipeline's store_secret) instead"
+            )
+        scheme = re.split(r"[:/]", uri, maxsplit=1)[0]
+        if mistyped and scheme.lower() in ("s3", "file", *_OPENERS):  # s3:/bucket/x would be a folder 's3:' here, its records never in S3
+            meant = f"{scheme}://{'/' if scheme.lower() == 'file' else ''}{uri[len(scheme):].lstrip(':/')}"
+            raise StoreInputError(
+                f"store URI {quoted}: this reads as {shown(meant)} with its '://' mistyped; {expected} "
+                f"(a folder whose name starts so: ./{uri})"
             )
         return uri
     try:
