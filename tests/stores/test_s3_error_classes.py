@@ -12,7 +12,7 @@ import pytest
 import urllib3
 from minio.error import S3Error, ServerError
 
-from kfp_tune.core.errors import StoreError
+from kfp_tune.core.errors import StoreError, StoreInputError
 from kfp_tune.stores.s3 import S3Settings, S3Store, is_transient
 
 
@@ -103,7 +103,9 @@ def test_a_transient_failure_is_marked_and_says_so(operation, words: str):
 
 
 def test_a_permanent_failure_names_its_code_without_a_transient_hint():
-    with pytest.raises(StoreError) as info:
+    """Refused credentials are the user's settings to fix, as a missing bucket: InputError (the
+    CLI's exit 2), where they were exit 1."""
+    with pytest.raises(StoreInputError) as info:
         failing_store(s3_error(403, "AccessDenied")).put("k.json", b"{}")
     assert info.value.transient is False
     assert str(info.value) == ("S3 write of s3://bucket/team/exp/k.json at http://127.0.0.1:9 failed: AccessDenied (the credentials are "
@@ -113,7 +115,7 @@ def test_a_permanent_failure_names_its_code_without_a_transient_hint():
 
 @pytest.mark.parametrize("code", ["InvalidAccessKeyId", "SignatureDoesNotMatch"])
 def test_refused_credentials_say_which_variables_to_check_and_never_their_values(code: str):
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(StoreInputError) as info:
         failing_store(s3_error(403, code)).get("k.json")
     assert info.value.transient is False
     assert str(info.value).endswith(f"failed: {code} (the server refused the credentials: check AWS_ACCESS_KEY_ID and "
@@ -128,7 +130,7 @@ def test_refused_credentials_with_a_session_token_set_name_it_too_never_its_valu
     settings = S3Settings(endpoint="127.0.0.1:9", secure=False, access_key="id", secret_key="secret-never-shown", session_token="tok-never-shown")
     store = S3Store("bucket", "team/exp", settings)
     store._client = RaisingClient(s3_error(403, code))  # type: ignore[assignment]
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(StoreInputError) as info:
         store.put("k.json", b"{}")
     assert info.value.transient is False
     assert str(info.value).endswith(
@@ -142,7 +144,7 @@ def test_refused_credentials_with_a_session_token_set_name_it_too_never_its_valu
 def test_access_denied_without_credentials_says_none_were_given():
     store = S3Store("bucket", "team/exp", S3Settings(endpoint="127.0.0.1:9", secure=False))
     store._client = RaisingClient(s3_error(403, "AccessDenied"))  # type: ignore[assignment]
-    with pytest.raises(StoreError, match=r"AccessDenied \(no credentials were given: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"):
+    with pytest.raises(StoreInputError, match=r"AccessDenied \(no credentials were given: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"):
         store.list("trials/")
 
 

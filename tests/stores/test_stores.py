@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from kfp_tune.core.errors import StoreError
+from kfp_tune.core.errors import StoreError, StoreInputError
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.stores import LocalStore, open_store
 from kfp_tune.stores.s3 import S3Settings, S3Store
@@ -112,11 +112,18 @@ def test_s3_wrong_credentials_fail_clearly_without_leaking(seaweed, s3_bucket, c
     secret = "definitely-wrong-secret-123"
     settings = S3Settings.from_env({"KFP_TUNE_S3_ENDPOINT": seaweed.endpoint, "AWS_ACCESS_KEY_ID": seaweed.access_key, "AWS_SECRET_ACCESS_KEY": secret})
     store = S3Store(s3_bucket, "p", settings)
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(StoreInputError) as info:  # the user's settings: the CLI's exit 2, as a missing bucket
         store.put("k", b"v")
     message = str(info.value)
     assert "SignatureDoesNotMatch" in message or "AccessDenied" in message or "InvalidAccessKeyId" in message
     assert secret not in message and secret not in repr(store) and secret not in caplog.text
+    from kfp_tune.cli import main
+
+    environment = {"KFP_TUNE_S3_ENDPOINT": seaweed.endpoint, "AWS_ACCESS_KEY_ID": seaweed.access_key, "AWS_SECRET_ACCESS_KEY": secret}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in environment.items():
+            patch.setenv(name, value)
+        assert main(["list", "--store", f"s3://{s3_bucket}/p"]) == 2
 
 
 @pytest.mark.s3

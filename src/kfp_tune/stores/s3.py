@@ -291,8 +291,8 @@ class S3Store:
             hint = f" ({tls})"
         elif _refused(exc):
             hint = " (connection refused: nothing listens at the endpoint; check KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter, or that the object store is up)"
-        elif code in REFUSED_CREDENTIALS or code == "AccessDenied":
-            hint = f" ({self._credentials_hint(code)})"
+        elif code in REFUSED_CREDENTIALS or code == "AccessDenied":  # the user's settings, as a missing bucket: exit 2
+            return StoreInputError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: {code} ({self._credentials_hint(code)})")
         elif code == "NoSuchBucket":
             message = f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: NoSuchBucket (no bucket {self.bucket!r} there: create it, or check the s3:// store URI)"
             return StoreInputError(message)  # a store that is not there: the user's to fix, as a wrong URI is
