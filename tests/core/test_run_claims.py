@@ -247,3 +247,37 @@ def test_each_call_of_a_pipeline_run_is_a_run_of_its_own_and_only_one_call_tunes
     assert claim(records, claims.call_run_id("job-8", "303"), take_over=True, ttl=600).run == "job-8.call-303"  # a later pipeline run resumes
     with pytest.raises(InputError, match="call_id: expected letters, digits and '-'"):
         claims.call_run_id("job-7", "a/b")
+
+
+def test_a_second_run_in_the_same_process_is_told_to_wait_not_to_kill_itself(tmp_path):
+    """A notebook that calls tune() again while its first call runs in a thread: the run that
+    holds the experiment is this very process, so the message says so and offers no kill."""
+    import threading
+
+    from kfp_tune import search, tune
+    from kfp_tune.core.errors import ExperimentBusy
+
+    release, started = threading.Event(), threading.Event()
+
+    def objective(params: dict) -> float:
+        started.set()
+        assert release.wait(120)
+        return 0.5
+
+    def first() -> None:
+        tune(objective, {"x": search.double(0, 1)}, max_trial_count=1, store=str(tmp_path), name="held")
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    try:
+        assert started.wait(120)
+        try:
+            tune(lambda p: 0.5, {"x": search.double(0, 1)}, max_trial_count=1, store=str(tmp_path), name="held")
+        except ExperimentBusy as exc:
+            message = str(exc)
+        else:
+            raise AssertionError("the second call ran")
+        assert message.startswith("experiment 'held' is being run by run '") and message.endswith(", this process: wait for it to end")
+    finally:
+        release.set()
+        thread.join(120)

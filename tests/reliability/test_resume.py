@@ -137,7 +137,9 @@ def test_a_second_run_of_a_running_experiment_is_refused(tmp_path):
         _kill(first)
     assert first.returncode == 0, first_err
     assert second.returncode == 1
-    assert "is being run by run" in second.stderr and "--take-over" in second.stderr
+    # the first run is a process of this machine: named, with how to stop it; not its TTL or --take-over (two runs at once)
+    pid = f"process {first.pid} on this machine: wait for it to end, or stop it (Ctrl-C where it runs, or kill {first.pid}: its running trials are given back)"
+    assert "is being run by run" in second.stderr and pid in second.stderr and "--take-over" not in second.stderr
     state = _state(store, "busy")
     assert len(state.trials) == 4 and all(t.status == "Succeeded" for t in state.trials)
     assert max(ledger_counts(ledger).values()) == 1

@@ -128,20 +128,36 @@ def owner_is_gone(owner: str) -> bool:
     boot or another PID namespace (a container sharing the host's name), and, on Linux, an
     owner written without boot and namespace (an older kfp-tune's ``host/pid``, or one off
     Linux): such a claim is waited out rather than taken from a run that may be alive."""
+    seen = _local_process(owner)
+    if seen is None:
+        return False
+    pid, started = seen
+    if not process_alive(pid):
+        return True
+    return bool(started) and _start_time(pid) not in ("", started)
+
+
+def owner_running_here(owner: str) -> int | None:
+    """The pid of ``owner`` when it is a process of this machine that still runs (a ``kfp-tune
+    run`` in another terminal), for a busy message to name; None otherwise."""
+    seen = _local_process(owner)
+    return seen[0] if seen is not None and not owner_is_gone(owner) else None
+
+
+def _local_process(owner: str) -> tuple[int, str] | None:
+    """(pid, start time as recorded, maybe "") of ``owner`` when its pids are this process's to
+    read (:func:`owner_is_gone`), else None."""
     head, *extra = owner.split(" ")
     host, _, pid = head.rpartition("/")
     if host != socket.gethostname() or not pid.isdigit():
-        return False
+        return None
     fields = {key: value for key, _, value in (field.partition("=") for field in extra)}
     here = _pid_space()
     if here is not None and (fields.get("boot"), fields.get("pidns")) != here:
-        return False
+        return None
     if here is None and extra:  # recorded on Linux, read where the pids cannot be compared
-        return False
-    if not process_alive(int(pid)):
-        return True
-    started = fields.get("start")
-    return bool(started) and _start_time(int(pid)) not in ("", started)
+        return None
+    return int(pid), fields.get("start", "")
 
 
 def process_alive(pid: int) -> bool:
@@ -350,6 +366,11 @@ STOP_FIRST = "or stop it first: Ctrl-C where it runs, or terminate its KFP run"
 
 
 def busy(records: ExperimentRecords, current: Claim, now: float, instead: str = TAKE_OVER) -> ExperimentBusy:
+    pid = owner_running_here(current.owner) if instead == TAKE_OVER else None
+    if pid is not None:  # a run of this machine that lives: its TTL and taking it over (two runs at once) are no advice
+        where, stop = ("this process", "") if pid == os.getpid() else (
+            f"process {pid} on this machine", f", or stop it (Ctrl-C where it runs, or kill {pid}: its running trials are given back) and run again")
+        return ExperimentBusy(f"experiment {records.experiment!r} is being run by {current.describe(now)}, {where}: wait for it to end{stop}")
     return ExperimentBusy(
         f"experiment {records.experiment!r} is being run by {current.describe(now)}; "
         f"wait for it to end or, if it is gone, until {_iso(current.last_seen + current.ttl)}, when kfp-tune takes a run "
