@@ -285,6 +285,11 @@ def test_resume_rules(local_store):
     flipped = load_experiment(quadratic_experiment(**{"spec.objective.type": "maximize", **long_running}))
     with pytest.raises(ExperimentConflict, match=r"\(spec.objective.type[,) ]"):
         steps.init_experiment(records, flipped)
+    # a daily-use QA pass: with the algorithm changed too, only the parameter was named
+    both = load_experiment(quadratic_experiment(**{"spec.parameters.0.feasibleSpace": {"min": "0", "max": "5"}, "spec.algorithm.algorithmName": "grid",
+                                                   "spec.parameters.0.feasibleSpace.step": "0.5", "spec.parameters.1.feasibleSpace.step": "0.5", **long_running}))
+    with pytest.raises(ExperimentConflict, match=r"another search space or objective \(spec.parameters\[x\], spec.parameters\[y\], spec.algorithm changed\)"):
+        steps.init_experiment(records, both)
     with pytest.raises(ExperimentConflict, match="expected a maxTrialCount greater than 6, got 5"):
         steps.init_experiment(records, load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 5, "spec.parallelTrialCount": 2, **long_running})))
     bigger = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 8, **long_running}))

@@ -96,6 +96,7 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
         applied = {APPLIED: given}
     if head["searchSpaceHash"] != space_hash:
         changed = _frozen_fields_changed(head.get("spec", {}), spec_dict) or ["spec.parameters / spec.objective"]
+        changed += [field for field in _other_fields_changed(head.get("spec", {}), spec_dict) if not field.startswith(("spec.parameters", "spec.objective", "spec.nasConfig"))]
         raise ExperimentConflict(
             f"experiment {experiment.name!r} already exists in {records.store.uri} with another search space "
             f"or objective ({', '.join(changed)} changed); use a new experiment name to start over"
@@ -220,6 +221,12 @@ RESTARTABLE_POLICIES = ("LongRunning", "FromVolume")
 NEW_NAME = "another metadata.name, kfp-tune run --name NEW, or tune(name=...)"
 
 
+def _other_fields_changed(stored: dict[str, Any], given: dict[str, Any]) -> list[str]:
+    """The spec's fields other than the budgets that differ, ``spec.algorithm``, ``spec.trialTemplate``."""
+    before, after = stored.get("spec", {}), given.get("spec", {})
+    return ["spec." + field for field in sorted(set(before) | set(after)) if field not in EDITABLE_FIELDS and before.get(field) != after.get(field)]
+
+
 def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], name: str) -> None:
     """Katib's webhook: "only spec.parallelTrialCount, spec.maxTrialCount and
     spec.maxFailedTrialCount are editable". A changed algorithm, goal or trial command would
@@ -228,11 +235,10 @@ def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], n
     defaults applied (``Experiment.to_dict``), as Katib compares them after its defaulting
     webhook: a default added in a later version would read as a change to every stored
     experiment, so one needs the stored specs brought along with it."""
-    before, after = stored.get("spec", {}), given.get("spec", {})
-    changed = sorted(field for field in set(before) | set(after) if field not in EDITABLE_FIELDS and before.get(field) != after.get(field))
+    changed = _other_fields_changed(stored, given)
     if changed:
         raise ExperimentConflict(
-            f"experiment {name!r} already exists with another {', '.join('spec.' + field for field in changed)}: "
+            f"experiment {name!r} already exists with another {', '.join(changed)}: "
             f"as in Katib, only spec.{', spec.'.join(EDITABLE_FIELDS)} may change when an experiment resumes. "
             f"To run with the new spec, start a new experiment ({NEW_NAME})"
         )
