@@ -175,3 +175,32 @@ def test_only_hyperband_lets_its_resource_parameter_have_min_equal_to_max() -> N
     doc["spec"]["algorithm"]["algorithmName"] = "random"
     paths = [e.path for e in validation_errors(doc)]
     assert "spec.parameters[1].feasibleSpace.min" in paths and f"{SETTINGS}[0].name" in paths
+
+
+def test_an_infinite_resource_max_is_the_parameters_own_error_not_a_crash(tmp_path, capsys) -> None:
+    """A resource max of 1e400 or inf (no r_l) made r_l infinite and validate ended in an
+    OverflowError, exit 1; the max is refused at the parameter, exit 2, and no bracket count made up."""
+    import yaml
+
+    from kfp_tune.cli import main
+
+    for maximum in ("1e400", "inf", "1" + "0" * 400):
+        errors = validation_errors(hyperband({"resource_name": "epochs"}, {"min": "1", "max": maximum}))
+        assert [e.path for e in errors] == ["spec.parameters[1].feasibleSpace.max"], errors
+        assert "expected a finite number" in errors[0].message
+    path = tmp_path / "hb.yaml"
+    path.write_text(yaml.safe_dump(hyperband({"resource_name": "epochs"}, {"min": "1", "max": "1e400"})))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "spec.parameters[1].feasibleSpace.max: expected a finite number, got '1e400'" in err and "OverflowError" not in err
+
+
+def test_a_huge_finite_r_l_or_eta_is_a_bracket_count_or_accepted() -> None:
+    """The other limits on the edge of floats: r_l 1e308 is 646 brackets (refused, no overflow);
+    eta 1e308 makes one bracket; an infinite r_l or eta is refused at the setting."""
+    [message] = messages_at(validation_errors(hyperband({"resource_name": "epochs", "r_l": "1e308"})), f"{SETTINGS}[1].value")
+    assert "646 brackets" in message
+    assert validation_errors(hyperband({"resource_name": "epochs", "eta": "1e308"})) == []
+    for setting in ("r_l", "eta"):
+        [message] = messages_at(validation_errors(hyperband({"resource_name": "epochs", setting: "1e400"})), f"{SETTINGS}[1].value")
+        assert "expected a finite number" in message

@@ -263,6 +263,8 @@ def _check_algorithm_limits(spec: ExperimentSpec, name: str, settings: dict[str,
             r_l = float(resource.feasible_space.max or 1.0) if resource is not None else 1.0
         except ValueError:
             return  # the parameter's own check reports its max
+        if not math.isfinite(r_l):
+            return  # a max of inf or 1e400: the parameter's own check reports it
         what = f"r_l (not set, so the max of the resource parameter {shown(settings.get('resource_name'))})"
     else:
         what = "r_l"
