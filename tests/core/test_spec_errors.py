@@ -30,6 +30,26 @@ def test_every_problem_is_listed_under_one_heading():
     assert info.value.errors[1] == FieldError("spec.bogus", "unknown field (not part of Katib's v1beta1 Experiment)")
 
 
+def test_a_misspelt_field_is_told_the_name_it_is_close_to_among_its_neighbours():
+    """A daily-use QA pass: `spec.paralelTrialCount: unknown field` named no field, where a
+    mistyped experiment or trial name is told the closest. The names offered are the fields of
+    the object the typo is in (a parameter's feasibleSpace, not the spec's), none when nothing is close."""
+    doc = quadratic_experiment()
+    doc["spec"]["paralelTrialCount"] = doc["spec"].pop("parallelTrialCount", 1)
+    doc["spec"]["objective"]["aditionalMetricNames"] = ["acc"]
+    doc["spec"]["parameters"][0]["feasibleSpce"] = doc["spec"]["parameters"][0].pop("feasibleSpace")
+    doc["spec"]["parameters"][1]["feasibleSpace"]["stepp"] = "0.1"
+    doc["spec"]["bogus"] = 1
+    unknown = "unknown field (not part of Katib's v1beta1 Experiment)"
+    assert sorted(problems(doc)) == sorted([
+        f"spec.paralelTrialCount: {unknown}; did you mean parallelTrialCount?",
+        f"spec.objective.aditionalMetricNames: {unknown}; did you mean additionalMetricNames?",
+        f"spec.parameters[0].feasibleSpce: {unknown}; did you mean feasibleSpace?",
+        f"spec.parameters[1].feasibleSpace.stepp: {unknown}; did you mean step?",
+        f"spec.bogus: {unknown}",
+    ])
+
+
 def test_a_missing_field_is_required_at_its_path_in_a_list():
     doc = quadratic_experiment()
     del doc["spec"]["parameters"][1]["name"]

@@ -9,8 +9,10 @@ raising :class:`~kfp_tune.core.errors.SpecError` with every problem at once.
 from __future__ import annotations
 
 import builtins
+import difflib
 import hashlib
 import json
+import typing
 from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -334,12 +336,42 @@ _UNQUOTED_BOOLEAN_HINT = " (kubectl reads y, yes, on, n, no and off unquoted as 
 """Said where a boolean stands for a string: ``name: y`` is ``true`` to go-yaml v2 (core.loading)."""
 
 
+def _field_names_at(loc: tuple[Any, ...]) -> list[str]:
+    """The Katib field names of the object at ``loc`` (a pydantic error's location, list indexes
+    included), walked down from :class:`Experiment`; [] where no model of ours is there."""
+    model: Any = Experiment
+    for part in loc:
+        if isinstance(part, int):
+            continue  # an item of the list the last field holds: its model is that field's
+        field = next((f for name, f in model.model_fields.items() if part in (name, f.alias)), None)
+        if field is None:
+            return []
+        model = _model_in(field.annotation)
+        if model is None:
+            return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _model_in(annotation: Any) -> type[_Model] | None:
+    """The model class an annotation holds (``X``, ``X | None``, ``list[X]``), or None."""
+    if isinstance(annotation, type) and issubclass(annotation, _Model):
+        return annotation
+    for argument in typing.get_args(annotation):
+        found = _model_in(argument)
+        if found is not None:
+            return found
+    return None
+
+
 def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
     errors = []
     for err in exc.errors():
         loc = tuple(p for p in err["loc"] if p not in ("function-before",))
         if err["type"] == "extra_forbidden":
             message = "unknown field (not part of Katib's v1beta1 Experiment)"
+            close = difflib.get_close_matches(str(loc[-1]), _field_names_at(loc[:-1]), n=1, cutoff=0.75) if loc else []
+            if close:
+                message += f"; did you mean {close[0]}?"
         elif err["type"] == "missing":
             message = "required"
         elif err["type"] == "literal_error":
