@@ -140,3 +140,24 @@ def test_an_interrupted_kfp_local_run_counts_only_the_trials_it_stopped(local_st
     state = load_state(records)
     assert state.given_back == 2
     assert "1 running trial(s) were stopped" in _status(records)["message"]
+
+
+def test_a_trial_an_interrupt_gave_back_says_so_without_promising_a_next_run(local_store):
+    """Its message said "the next run makes a new trial in its place", shown in the report's why
+    column long after the experiment had completed (a daily-use QA pass). It now says what stays
+    true: the budget is given back, counted towards neither maxTrialCount nor maxFailedTrialCount."""
+    from kfp_tune.core.records import TrialStarted
+    from kfp_tune.core.state import ExperimentView
+    from kfp_tune.steps.decide_stop import give_back_unstarted, kill_trial
+
+    experiment = load_experiment(quadratic_experiment(**GRID))
+    records = ExperimentRecords(local_store, experiment.name)
+    running, waiting = steps.suggest(records, "r0", 1, experiment, n=2)
+    view = ExperimentView(records)
+    view.record_trial(running, TrialStarted(trial=running, time="", at=0.0, run="r", attempt="a1"))
+    assert kill_trial(view, running, "SIGINT")
+    give_back_unstarted(view, waiting, "SIGINT")
+    state = load_state(records)
+    given_back = "its budget is given back (it counts towards neither maxTrialCount nor maxFailedTrialCount)"
+    assert state.trial(running).result.message == f"stopped when the run was interrupted (SIGINT); {given_back}"
+    assert state.trial(waiting).result.message == f"not started: the run was interrupted (SIGINT) first; {given_back}"

@@ -180,7 +180,7 @@ def kill_trial(view: ExperimentView, name: str, signal_name: str) -> bool:
         trial = view.state.trial(name)
         if trial.is_terminal or trial.started is None or trial.ended is not None:
             return trial.given_back
-    message = f"stopped when the run was interrupted ({signal_name}); its budget is given back: the next run makes a new trial in its place"
+    message = f"stopped when the run was interrupted ({signal_name}); its budget is given back (it counts towards neither maxTrialCount nor maxFailedTrialCount)"
     stored = give_back(view, name, TRIAL_INTERRUPTED, message, ended_reason="Killed")
     return stored.status == TrialStatus.KILLED and stored.reason == TRIAL_INTERRUPTED
 
@@ -189,7 +189,7 @@ def give_back_unstarted(view: ExperimentView, name: str, signal_name: str) -> No
     """Record a trial the interrupted run made but did not start as ``Killed``, reason
     ``RunInterrupted``: nothing ran, its budget is given back, and no slot starts it after the
     run has ended (launch-trial checks the interrupt under the view's lock before its ``started`` record)."""
-    message = f"not started: the run was interrupted ({signal_name}) first; its budget is given back: the next run makes a new trial in its place"
+    message = f"not started: the run was interrupted ({signal_name}) first; its budget is given back (it counts towards neither maxTrialCount nor maxFailedTrialCount)"
     give_back(view, name, TRIAL_INTERRUPTED, message, ended_reason="Killed")
 
 

@@ -148,7 +148,7 @@ def give_back_trial(view: ExperimentView, name: str, error: TrialNotCreated) -> 
             trial = view.state.trial(name)
             if trial.is_terminal or trial.ended is not None:
                 return
-        message = f"not created: {error}; nothing ran, and its budget is given back: the next run makes a new trial in its place"
+        message = f"not created: {error}; nothing ran, and its budget is given back (it counts towards neither maxTrialCount nor maxFailedTrialCount)"
         give_back(view, name, TRIAL_NOT_CREATED, message, ended_reason=TRIAL_NOT_CREATED)
     except Exception as exc:  # the store may be what failed
         log.warning("trial %s could not be given back after %s: %s", name, type(error).__name__, exc)
