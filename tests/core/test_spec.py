@@ -159,7 +159,6 @@ INVALID = [
     ({"spec.objective.objectiveMetricName": ""}, "spec.objective.objectiveMetricName", "required"),
     ({"spec.objective.additionalMetricNames": ["loss"]}, "spec.objective.additionalMetricNames", "must not contain"),
     ({"spec.objective.metricStrategies": [{"name": "loss", "value": "avg"}]}, "spec.objective.metricStrategies[0].value", "min"),
-    ({"spec.objective.metricStrategies": [{"name": "nope", "value": "min"}]}, "spec.objective.metricStrategies[0].name", "neither"),
     ({"spec.objective": DELETE}, "spec.objective", "required"),
     ({"spec.algorithm.algorithmName": "annealing"}, "spec.algorithm.algorithmName", "unknown algorithm"),
     ({"spec.algorithm.algorithmSettings": [{"name": "random_state", "value": "-1"}]}, "spec.algorithm.algorithmSettings[0].value", ">= 0"),

@@ -52,7 +52,7 @@ from kfp_tune.core.collector_checks import collector_notes
 from kfp_tune.core.errors import FieldError
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment, ParameterSpec
-from kfp_tune.core.validation import INT32_MAX
+from kfp_tune.core.validation import INT32_MAX, metric_strategy_notes
 from kfp_tune.core.vocabulary import CollectorKind
 
 KATIB_NAME_LIMIT = 40
@@ -97,7 +97,9 @@ defaults MXJob's, PaddleJob's and JAXJob's (the training operator's), which Kati
 
 def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None) -> list[FieldError]:
     """Where Katib's webhook or its default suggestion service would refuse this experiment,
-    which kfp-tune runs; empty for an experiment Katib admits and runs. ``written``: the
+    which kfp-tune runs, and what both run but never apply (a metric strategy naming no metric,
+    :func:`~kfp_tune.core.validation.metric_strategy_notes`); empty for an experiment Katib
+    admits and runs as written. ``written``: the
     document as the file has it, before defaults (to tell a condition written from one
     defaulted); without it those notes are left out."""
     notes: list[FieldError] = []
@@ -124,6 +126,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     spec = experiment.spec
     notes += _early_stopping_notes(experiment)
     notes += collector_notes(experiment)
+    notes += metric_strategy_notes(experiment)
     algorithm = spec.algorithm
     if algorithm is None:
         return notes

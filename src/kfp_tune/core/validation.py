@@ -177,17 +177,32 @@ def _check_objective(spec: ExperimentSpec, errors: _Errors) -> None:
     _check_unique(objective.additional_metric_names, "spec.objective.additionalMetricNames", "metric name", errors, bare=True)
     if objective.goal is not None and not math.isfinite(objective.goal):
         errors.add("spec.objective.goal", f"expected a finite number, got {objective.goal}")
-    metrics = {objective.objective_metric_name, *objective.additional_metric_names}
     seen: set[str] = set()
     for index, strategy in enumerate(objective.metric_strategies or []):
         path = f"spec.objective.metricStrategies[{index}]"
         if strategy.value not in METRIC_STRATEGIES:
             errors.add(f"{path}.value", f"expected one of {list(METRIC_STRATEGIES)}, got {shown(strategy.value)}")
-        if strategy.name not in metrics:
-            errors.add(f"{path}.name", f"{shown(strategy.name)} is neither the objective metric nor an additional metric")
         if strategy.name in seen:
             errors.add(f"{path}.name", f"strategy for {shown(strategy.name)} is given more than once")
         seen.add(strategy.name)
+
+
+def metric_strategy_notes(experiment: Experiment) -> list[FieldError]:
+    """A metric strategy naming neither the objective metric nor an additional metric: Katib's
+    webhook admits it and runs the experiment (the strategy is simply never applied, no trial's
+    metric being read by that name), so kfp-tune runs it too and validate tells it as a note."""
+    objective = experiment.spec.objective
+    if objective is None:
+        return []
+    metrics = {objective.objective_metric_name, *objective.additional_metric_names}
+    return [
+        FieldError(
+            f"spec.objective.metricStrategies[{index}].name",
+            f"{shown(strategy.name)} is neither the objective metric nor an additional metric: the strategy is never applied (Katib runs it so too)",
+        )
+        for index, strategy in enumerate(objective.metric_strategies or [])
+        if strategy.name not in metrics
+    ]
 
 
 def _check_algorithms(spec: ExperimentSpec, errors: _Errors) -> None:
