@@ -946,8 +946,14 @@ def test_katibs_tune_call_runs_with_one_import_changed(tmp_path, monkeypatch):
     assert experiment.status.trials_succeeded == 6
     results = {t.name: float(t.metrics[0]["latest"]) for t in katib.get_success_trial_details("tune-experiment")}
     assert katib.get_optimal_hyperparameters("tune-experiment").best_trial_name == max(results, key=results.__getitem__)
-    with pytest.raises(TypeError, match=r"base_image is for trials on Kubeflow: make the client with KatibClient\(host=KFP_API_URL\)"):
-        katib.tune(name="x", objective=_katib_objective, parameters={"a": int_(min=1, max=2)}, objective_metric_name="result", base_image="python:3.11")
+    with pytest.raises(TypeError, match=r"env_per_trial is for trials on Kubeflow: make the client with KatibClient\(host=KFP_API_URL\)"):
+        katib.tune(name="x", objective=_katib_objective, parameters={"a": int_(min=1, max=2)}, objective_metric_name="result", env_per_trial={"A": "1"})
+    # Katib's getting-started call passes resources_per_trial (a daily-use QA pass: it raised here): run, the pod's options ignored, said once
+    with pytest.warns(UserWarning, match=r"^KatibClient.tune: base_image, resources_per_trial ignored: without a host the trials run in this process") as told:
+        katib.tune(name="started", objective=_katib_objective, parameters={"a": int_(min=1, max=2), "b": double(min=0.1, max=0.2)}, objective_metric_name="result",
+                   max_trial_count=2, parallel_trial_count=1, resources_per_trial={"cpu": "2"}, base_image="python:3.11")
+    assert [w.filename for w in told if "ignored" in str(w.message)] == [__file__]  # the line of the call
+    assert katib.wait_for_experiment_condition("started", timeout=0).status.trials_succeeded == 2
     with pytest.raises(NotImplementedError, match="model_provider_parameters: Katib's LLM fine-tuning path"):
         katib.tune(name="llm", model_provider_parameters=object())
 

@@ -25,6 +25,7 @@ import contextlib
 import datetime as _dt
 import logging
 import os
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
@@ -52,6 +53,12 @@ DEFAULT_TIMEOUT = 120
 """Katib's per-call API server timeout (accepted, unused)."""
 DEFAULT_PARALLEL_TRIAL_COUNT = 3
 """What Katib's defaulting webhook sets when ``tune()`` leaves ``parallel_trial_count`` out."""
+_IGNORED_IN_PROCESS = ("resources_per_trial", "base_image", "retain_trials")
+"""KatibClient.tune's cluster options that change nothing a function run in this process does
+(its pod's resources and image, keeping its job): ignored with a warning without a host, so
+that Katib's getting-started call runs unchanged. The others would change what the function
+sees (env_per_trial, packages_to_install, pip_index_urls) or be a limit not kept
+(trial_active_deadline_seconds): refused."""
 
 # --- Katib's models ---------------------------------------------------------------------------------
 
@@ -598,8 +605,9 @@ class KatibClient:
         on Kubeflow as :func:`kfp_tune.tune` with ``host`` runs them, and it returns once the
         run is sent, as Katib's returns once the Experiment is created; ``base_image``,
         ``resources_per_trial``, ``env_per_trial``, ``packages_to_install``, ``pip_index_urls``,
-        ``retain_trials`` and ``trial_active_deadline_seconds`` are for that case and refused
-        without a host. Otherwise the trials run in this process, to the end. Then
+        ``retain_trials`` and ``trial_active_deadline_seconds`` are for that case: without a host
+        ``base_image``, ``resources_per_trial`` and ``retain_trials`` are ignored with a
+        UserWarning, the others refused. Otherwise the trials run in this process, to the end. Then
         ``wait_for_experiment_condition(name)`` and ``get_optimal_hyperparameters(name)`` work
         as in Katib. ``metrics_collector_config`` kind StdOut (printed ``name=value`` lines, or
         the returned metrics) or Push (:func:`kfp_tune.report_metrics`; the returned metrics
@@ -652,8 +660,15 @@ class KatibClient:
         }
         if host is None:
             given = [key for key, value in cluster.items() if value is not None]
-            if given:
-                raise TypeError(f"KatibClient.tune: {given[0]} is for trials on Kubeflow: make the client with KatibClient(host=KFP_API_URL) "
+            ignored = [key for key in given if key in _IGNORED_IN_PROCESS]
+            if ignored:  # Katib's getting-started call passes resources_per_trial: it runs here, without them
+                warnings.warn(
+                    f"KatibClient.tune: {', '.join(ignored)} ignored: without a host the trials run in this process, in its "
+                    "resources; make the client with KatibClient(host=KFP_API_URL) (or set KF_PIPELINES_ENDPOINT) for trials on Kubeflow",
+                    UserWarning, stacklevel=2)
+            refused = [key for key in given if key not in _IGNORED_IN_PROCESS]
+            if refused:
+                raise TypeError(f"KatibClient.tune: {refused[0]} is for trials on Kubeflow: make the client with KatibClient(host=KFP_API_URL) "
                                 "(or set KF_PIPELINES_ENDPOINT); without a host the trials run in this process")
             cluster = {}
         arguments = {
