@@ -64,7 +64,8 @@ def test_edit_of_a_completed_never_experiment_is_refused_with_exit_1(store, caps
     capsys.readouterr()
     assert main(["edit", "never", "--store", store, "--max-trial-count", "4"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("error: experiment 'never' is completed") and "resumePolicy is Never" in err
+    # an edit is told its budget cannot change, not that "its spec changed" nor to run the spec it completed with
+    assert err.startswith("error: experiment 'never' is completed, and its budget cannot change: its spec.resumePolicy is Never") and "only reports" not in err
     assert Client(store).get_experiment("never").spec.max_trial_count == 2
     assert main(["edit", "nosuch", "--store", store, "--max-trial-count", "4"]) == 2
     assert "no experiment 'nosuch'" in capsys.readouterr().err

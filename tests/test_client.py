@@ -548,7 +548,7 @@ def test_budget_edits_katib_refuses_are_refused_and_nothing_changes(store, tmp_p
     assert (store / "experiments" / "quad" / "experiment.json").read_bytes() == stored
     # resumePolicy Never (Katib's default) keeps a completed experiment completed
     _run_yaml(tmp_path, store, quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1}), "--name", "never")
-    with pytest.raises(ExperimentConflict, match=r"edit_experiment_budget: experiment 'never' is completed and its spec changed: its spec\.resumePolicy is Never"):
+    with pytest.raises(ExperimentConflict, match=r"edit_experiment_budget: experiment 'never' is completed, and its budget cannot change: its spec\.resumePolicy is Never"):
         client.edit_experiment_budget("never", max_trial_count=4)
     assert client.get_experiment("never").spec.max_trial_count == 1
 
@@ -703,7 +703,7 @@ def test_a_run_follows_a_budget_raised_while_it_runs_and_a_completed_never_exper
     assert _true_conditions(experiment)[-1] == ("Succeeded", "ExperimentMaxTrialsReached")
     for edit in (lambda: client.edit_experiment_budget("grow", max_trial_count=7), lambda: katib.edit_experiment_budget("grow", max_trial_count=8),
                  lambda: client.edit_experiment_budget("grow", max_failed_trial_count=2)):
-        with pytest.raises(ExperimentConflict, match=r"is completed and its spec changed: its spec\.resumePolicy is Never"):
+        with pytest.raises(ExperimentConflict, match=r"is completed, and its budget cannot change: its spec\.resumePolicy is Never"):
             edit()
     assert client.get_experiment("grow").spec.max_trial_count == 5
 
@@ -1050,7 +1050,7 @@ def test_katib_client_refusals_are_runtime_errors_as_katibs_sdk_raises(store, tm
     RuntimeErrors now that keep kfp-tune's class and message, raised from kfp-tune's error."""
     katib = KatibClient(store=str(store))
     _run_yaml(tmp_path, store, quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1}), "--name", "never")
-    with pytest.raises(ExperimentConflict, match=r"experiment 'never' is completed and its spec changed") as refused:
+    with pytest.raises(ExperimentConflict, match=r"experiment 'never' is completed, and its budget cannot change") as refused:
         katib.edit_experiment_budget("never", max_trial_count=4)
     assert isinstance(refused.value, RuntimeError) and isinstance(refused.value.__cause__, ExperimentConflict)
     with pytest.raises(InputError, match=r"max_trial_count \(spec.maxTrialCount\)") as budget:

@@ -104,7 +104,7 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
     if head["spec"] != spec_dict:
         _refuse_edits_katib_refuses(head["spec"], spec_dict, experiment.name)
         state = load_state(records)
-        restart = _refuse_restart_unless_katib_would(state, experiment)
+        restart = _refuse_restart_unless_katib_would(state, experiment, edit=edited_from is not None)
         new_max = experiment.spec.max_trial_count
         if new_max is not None and new_max <= state.budget_used:  # Katib: "must be greater than status.trials count"
             raise ExperimentConflict(
@@ -244,13 +244,13 @@ def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], n
         )
 
 
-def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Experiment) -> bool:
+def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Experiment, edit: bool = False) -> bool:
     """Katib's rule for a completed experiment whose spec changes (a restart): only one that
     succeeded by reaching maxTrialCount, under resumePolicy LongRunning or FromVolume (the
     stored experiment's), and with a maxTrialCount above the trials it has. kfp-tune keeps
     every experiment's state in the store, so both policies resume the same way; Never keeps
     a completed experiment completed. A run of the unchanged spec only reports it. True when the
-    change restarts a completed experiment."""
+    change restarts a completed experiment. ``edit``: a budget edit asks, not a run's spec."""
     finished = decide(state, rounds_left=1)
     if not finished.finished:
         return False  # a Running experiment (out of rounds, interrupted) always resumes, as Katib's keeps running
@@ -262,6 +262,11 @@ def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Exper
             if finished.reason != MAX_TRIALS_REACHED
             else f"its spec.resumePolicy is {policy}, and Katib restarts a completed experiment only under LongRunning or FromVolume"
         )
+        if edit:
+            raise ExperimentConflict(
+                f"experiment {name!r} is completed, and its budget cannot change: {why}. To run more trials, start a new experiment "
+                f"({NEW_NAME}), with spec.resumePolicy: LongRunning in its YAML if it should be extendable later"
+            )
         raise ExperimentConflict(
             f"experiment {name!r} is completed and its spec changed: {why}. To run more trials, start a new experiment "
             f"({NEW_NAME}), with spec.resumePolicy: LongRunning in its YAML if it should be extendable later; "
