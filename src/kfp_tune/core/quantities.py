@@ -14,10 +14,12 @@ from kfp_tune.core.errors import FieldError, SpecError, shown
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
 
-WHOLE_RESOURCES_ONLY_EXCEPT = ("cpu", "memory")
-"""The resources a pod may ask a part of; any other (``nvidia.com/gpu``, an extended resource)
-Kubernetes takes in whole units only (its pod validation, ``validateResourceQuantityValue``:
-"must be an integer"), so Katib's trial pod asking for 0.5 of a GPU is never created."""
+WHOLE_RESOURCES_ONLY_EXCEPT = ("cpu", "memory", "ephemeral-storage")
+"""The resources a pod may ask a part of (a part of a byte of memory or ephemeral-storage
+Kubernetes only warns about, pkg/api/pod/warnings.go); any other (``nvidia.com/gpu``, an
+extended resource) Kubernetes takes in whole units only (its pod validation,
+``ValidateResourceQuantityValue``: "must be an integer"), so Katib's trial pod asking for 0.5
+of a GPU is never created."""
 
 
 QUANTITY_SUFFIXES: dict[str, Fraction] = {
