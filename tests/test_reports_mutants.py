@@ -236,7 +236,8 @@ def test_the_resume_note_tells_not_created_from_interrupted_trials(tmp_path):
     assert resume_note(LocalStore(tmp_path), NAME) == (
         f"resuming experiment {NAME}: 1 trial(s) done (1 succeeded, 0 failed), "
         "1 trial(s) the launcher could not create given back, "
-        "1 trial(s) the stopped run was running, to record Killed and give back (a trial of a killed run may still be running: its result will not be recorded), "
+        "1 trial(s) the stopped run was running, to record Killed and give back (a trial of a killed run may still be running: its result will not be recorded; "
+        f"a local trial's processes are listed by grep -lza '^KFP_TUNE_EXPERIMENT={NAME}$' /proc/[0-9]*/environ), "
         "5 new trial(s) left of maxTrialCount 6"
     )
 

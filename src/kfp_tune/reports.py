@@ -670,7 +670,10 @@ def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = Fal
             "(recorded Killed and given back if that run stops following first)"
         )
     if orphaned:
-        parts.append(f"{orphaned} trial(s) the stopped run was running, to record Killed and give back (a trial of a killed run may still be running: its result will not be recorded)")
+        parts.append(
+            f"{orphaned} trial(s) the stopped run was running, to record Killed and give back (a trial of a killed run may still be running: "
+            f"its result will not be recorded; a local trial's processes are listed by grep -lza '^KFP_TUNE_EXPERIMENT={state.name}$' /proc/[0-9]*/environ)"
+        )
     if len(unfinished) - len(started):
         parts.append(f"{len(unfinished) - len(started)} trial(s) made and not started yet, to start")
     spec = state.experiment.spec

@@ -174,11 +174,12 @@ def test_the_resume_note_says_a_trial_its_run_still_follows_is_collected_not_giv
     assert resume_note(local_store, experiment.name) == (  # the first one's end is recorded: it is collected
         f"resuming experiment {experiment.name}: 0 trial(s) done (0 succeeded, 0 failed), 1 trial(s) that ended and are not collected yet, "
         "to collect, 1 trial(s) the stopped run was running, to record Killed and give back (a trial of a killed run may still be running: "
-        f"its result will not be recorded), {total - 1} new trial(s) left of maxTrialCount {total}"
+        f"its result will not be recorded; a local trial's processes are listed by grep -lza '^KFP_TUNE_EXPERIMENT={experiment.name}$' "
+        f"/proc/[0-9]*/environ), {total - 1} new trial(s) left of maxTrialCount {total}"
     )
     assert steps.collect_metrics(records, names[0], run_id="run-a").status == "Succeeded"
     assert resume_note(local_store, experiment.name) == (
         f"resuming experiment {experiment.name}: 1 trial(s) done (1 succeeded, 0 failed), 1 trial(s) the stopped run was running, "
-        "to record Killed and give back (a trial of a killed run may still be running: its result will not be recorded), "
-        f"{total - 1} new trial(s) left of maxTrialCount {total}"
+        "to record Killed and give back (a trial of a killed run may still be running: its result will not be recorded; a local trial's "
+        f"processes are listed by grep -lza '^KFP_TUNE_EXPERIMENT={experiment.name}$' /proc/[0-9]*/environ), {total - 1} new trial(s) left of maxTrialCount {total}"
     )

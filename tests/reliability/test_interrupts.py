@@ -505,7 +505,8 @@ def test_after_an_inline_run_killed_outright_the_resume_note_counts_its_trials_a
                 os.kill(pid, signal.SIGKILL)
     assert resume_note(open_store(str(store)), name) == (
         f"resuming experiment {name}: 0 trial(s) done (0 succeeded, 0 failed), {PARALLEL} trial(s) the stopped run was running, "
-        f"to record Killed and give back (a trial of a killed run may still be running: its result will not be recorded), {MAX_TRIALS} new trial(s) left of maxTrialCount {MAX_TRIALS}"
+        f"to record Killed and give back (a trial of a killed run may still be running: its result will not be recorded; a local trial's processes "
+        f"are listed by grep -lza '^KFP_TUNE_EXPERIMENT={name}$' /proc/[0-9]*/environ), {MAX_TRIALS} new trial(s) left of maxTrialCount {MAX_TRIALS}"
     )
 
 
