@@ -56,6 +56,24 @@ def test_cmaes_sigma_at_or_below_zero_runs_with_the_default_as_goptuna_does(sigm
         "sigma: expected a finite number (> 0, or <= 0 for the default), got 'inf'"]
 
 
+@pytest.mark.parametrize("sigma, used", [("0x1p-2", 0.25), ("2.5e-1", 0.25), ("1_0", 10.0), ("-0x1p-2", None), ("NaN", None)])
+def test_cmaes_sigma_is_read_as_gos_strconv_parsefloat_reads_it(sigma: str, used: float | None) -> None:
+    """Katib's goptuna converter reads sigma with strconv.ParseFloat: hexadecimal 0x1p-2 is 0.25
+    there (Python's float refused it)."""
+    assert validation_errors(_cmaes(("sigma", sigma))) == []
+    assert problem_of(load_experiment(_cmaes(("sigma", sigma)))).settings["sigma"] == used
+
+
+@pytest.mark.parametrize("sigma", [" 0.5", "0.5 ", "٣", "0.5_", "1e400", "-inf"])
+def test_cmaes_refuses_a_sigma_katibs_goptuna_cannot_read(sigma: str) -> None:
+    """strconv.ParseFloat refuses spaces and non-ASCII digits, which Python's float took, and
+    Katib's experiment failed; a value beyond a float's range is infinite, refused as before."""
+    errors = validation_errors(_cmaes(("sigma", sigma)))
+    assert [e.path for e in errors] == [f"{SETTINGS}[0].value"]
+    assert errors[0].message.startswith("sigma: expected a ")
+    assert errors[0].message.endswith(f"got {sigma!r}")
+
+
 def _first_suggestions(doc: dict[str, Any], n: int = 6) -> list[dict[str, Any]]:
     problem = problem_of(load_experiment(doc))
     algorithm = registry.create(doc["spec"]["algorithm"]["algorithmName"], problem.settings)

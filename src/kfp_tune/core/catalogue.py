@@ -17,6 +17,7 @@ from typing import Any
 
 from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL, TRIAL_DIR_SETTING
 from kfp_tune.core.collector_checks import GO_INT_TEXT
+from kfp_tune.core.observation import go_float
 from kfp_tune.core.space import SearchSpace, search_space_of
 from kfp_tune.core.template import GO_INT64
 
@@ -214,16 +215,17 @@ def _unread_seed() -> Setting:
 
 def _cmaes_sigma_setting() -> Setting:
     """cmaes's ``sigma``: any number, as Katib's goptuna service reads it (goptuna/converter.go,
-    toGoptunaSampler: strconv.ParseFloat). goptuna v0.8.0 uses it only when it is > 0
+    toGoptunaSampler: strconv.ParseFloat, read here by :func:`go_float`: no spaces around it,
+    hexadecimal ``0x1p-2`` is 0.25). goptuna v0.8.0 uses it only when it is > 0
     (cmaes/sampler.go, initOptimizer) and its default otherwise, and so does kfp-tune: one <= 0
     (or NaN) is None, the default, which ``kfp-tune validate`` notes. Infinity is refused: no
     search starts with an infinite step."""
 
     def parse(text: str) -> float | None:
         try:
-            value = float(text)
+            value = go_float(text)
         except ValueError:
-            raise ValueError(f"expected a number, got {text!r}") from None
+            raise ValueError(f"expected a number as Go's strconv.ParseFloat reads it (Katib's goptuna service reads sigma so), got {text!r}") from None
         if math.isinf(value):
             raise ValueError(f"expected a finite number (> 0, or <= 0 for the default), got {text!r}")
         return value if value > 0 else None
