@@ -358,6 +358,31 @@ def test_a_run_of_the_same_yaml_after_a_budget_edit_keeps_the_edit_and_a_changed
     assert "spec.maxTrialCount changes from 7 (stored) to 6 (this spec)" in caplog.text
 
 
+def test_a_kept_edit_counts_where_the_spec_changed_another_budget_and_the_last_given_spec_is_followed(local_store):
+    """Edited from 2 to 4 and run to 4 trials, the YAML then changing only parallelTrialCount: the
+    kept 4 is what the resume checks (not the YAML's 2, at or below the trials there are), and is
+    the one stored. A YAML changed to the stored value is the last given from then on, as
+    kubectl apply's last-applied: edited again to 6, that YAML run again keeps 6."""
+    from kfp_tune.client import Client
+
+    long_running = {"spec.resumePolicy": "LongRunning", "spec.maxTrialCount": 2, "spec.parallelTrialCount": 1}
+    experiment = load_experiment(quadratic_experiment(**long_running))
+    records = ExperimentRecords(local_store, experiment.name)
+    run_inline(local_store, experiment, LocalLauncher())
+    client = Client(local_store)
+    client.edit_experiment_budget(experiment.name, max_trial_count=4)
+    run_inline(local_store, experiment, LocalLauncher())
+    assert len(load_state(records).trials) == 4
+    client.edit_experiment_budget(experiment.name, max_trial_count=5)
+    wider = load_experiment(quadratic_experiment(**{**long_running, "spec.parallelTrialCount": 2}))
+    head = steps.init_experiment(records, wider)
+    assert (head["spec"]["spec"]["maxTrialCount"], head["spec"]["spec"]["parallelTrialCount"]) == (5, 2)
+    as_stored = load_experiment(quadratic_experiment(**{**long_running, "spec.maxTrialCount": 5, "spec.parallelTrialCount": 2}))
+    assert steps.init_experiment(records, as_stored)["applied"]["maxTrialCount"] == 5
+    client.edit_experiment_budget(experiment.name, max_trial_count=6)
+    assert steps.init_experiment(records, as_stored)["spec"]["spec"]["maxTrialCount"] == 6
+
+
 def test_an_edit_of_a_running_experiment_is_not_undone_by_a_resume_of_its_yaml(local_store):
     """The QA report's case: a run of maxTrialCount 4 stopped early, ``kfp-tune edit`` to 6,
     the same YAML run again ended at 4 (the edit undone with a log line); each other budget too.

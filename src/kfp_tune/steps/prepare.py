@@ -92,7 +92,10 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
         )
     applied: dict[str, Any] = {}
     if edited_from is None:  # a run given a spec: an edit made since the last one keeps what this spec did not change
-        spec_dict = _edits_kept(head, spec_dict, experiment.name)
+        kept = _edits_kept(head, spec_dict, experiment.name)
+        if kept:
+            experiment = _with_budgets(experiment, kept)
+            spec_dict = experiment.to_dict()
         applied = {APPLIED: given}
     if head["searchSpaceHash"] != space_hash:
         changed = _frozen_fields_changed(head.get("spec", {}), spec_dict) or ["spec.parameters / spec.objective"]
@@ -117,6 +120,8 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
             _warn_budget_changes(head["spec"], spec_dict, experiment.name)
         restarted = {"restarted": utc_now()} if restart else {}  # Katib's Restarting condition, from then on
         head = write_edit(records, head, {**payload_of(head), "spec": spec_dict, **restarted, **applied})
+    elif applied and head.get(APPLIED) != applied[APPLIED]:  # the stored spec given (edited to it, or an older record): the last given from now on
+        head = write_edit(records, head, {**payload_of(head), **applied})
     return head
 
 
@@ -132,26 +137,32 @@ def _budgets(spec_dict: dict[str, Any]) -> dict[str, Any]:
 
 
 def _edits_kept(head: dict[str, Any], spec_dict: dict[str, Any], name: str) -> dict[str, Any]:
-    """The spec a run was given, with each budget it gives as the last run's spec gave it (the
-    same YAML run again) and that an edit (``kfp-tune edit``, ``edit_experiment_budget``) changed
-    since taken from the stored spec: ``kubectl apply`` of an Experiment's YAML after ``kubectl
-    edit`` leaves the edited fields alone (its three-way merge patches only what the YAML
-    changed since it was last applied), and Katib's controller goes on with the edited budget.
-    A budget the spec changes since its last run replaces the stored one, edited or not. A
-    record without the last run's budgets (an older kfp-tune's) keeps the given spec whole."""
+    """The budgets to keep from the stored spec for a run given ``spec_dict``: each the spec gives
+    as the last run's spec gave it (the same YAML run again) and that an edit (``kfp-tune edit``,
+    ``edit_experiment_budget``) changed since. ``kubectl apply`` of an Experiment's YAML after
+    ``kubectl edit`` leaves the edited fields alone (its three-way merge patches only what the
+    YAML changed since it was last applied), and Katib's controller goes on with the edited
+    budget. A budget the spec changes since its last run replaces the stored one, edited or not.
+    A record without the last run's budgets (an older kfp-tune's) keeps the given spec whole."""
     applied = head.get(APPLIED)
     if not isinstance(applied, dict):
-        return spec_dict
+        return {}
     stored, given = head.get("spec", {}).get("spec", {}), spec_dict.get("spec", {})
     kept = {field: stored.get(field) for field in EDITABLE_FIELDS
             if field in applied and given.get(field) == applied[field] and stored.get(field) != given.get(field)}
-    if not kept:
-        return spec_dict
     for field, value in kept.items():
         log.info("experiment %r: spec.%s stays %s, as edited since its last run (this spec's %s is the one that run was given)",
                  name, field, value, given.get(field))
-    merged = {**given, **kept}
-    return {**spec_dict, "spec": {key: value for key, value in merged.items() if value is not None or key in given}}
+    return kept
+
+
+def _with_budgets(experiment: Experiment, budgets: dict[str, Any]) -> Experiment:
+    """``experiment`` with the budgets given by their Katib names (``maxTrialCount``), a copy."""
+    changed = experiment.model_copy(deep=True)
+    fields = {info.alias or field: field for field, info in type(changed.spec).model_fields.items()}
+    for alias, value in budgets.items():
+        setattr(changed.spec, fields[alias], value)
+    return changed
 
 
 def _frozen_fields_changed(stored: dict[str, Any], given: dict[str, Any]) -> list[str]:
