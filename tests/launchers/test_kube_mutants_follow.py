@@ -8,6 +8,7 @@ seen to fail on (a mutation pass found no test that did)."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 import types
 from pathlib import Path
@@ -20,6 +21,7 @@ from conftest import quadratic_experiment
 from fake_kube import FakeKube, Script
 from kfp_tune.algorithms.early_stopping import MedianStop
 from kfp_tune.collectors.running import StopTest, stop_test
+from kfp_tune.core.interfaces import TrialHandedOver
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
@@ -210,4 +212,39 @@ def test_a_trial_deleted_at_its_deadline_keeps_no_unfinished_last_line(clusters:
     out = launcher.run(_run(_experiment()))
     assert out is not None and (out.phase, out.reason) == (LaunchPhase.FAILED, "DeadlineExceeded")
     assert out.logs["main"] == "".join(f"step {at}\n" for at in range(13))
+    assert kube.stored("jobs", "batch") == []
+
+
+def _followed_across_checkpoints(launcher: KubernetesLauncher, clock: Clock, experiment: Experiment, every: float, steps: int = 4) -> list[tuple[str, float]]:
+    """Run the trial as a pipeline's steps do: the first step's run, each later step's reattach,
+    each step handing it over ``every`` seconds after it began; (how each step ended, when)."""
+    ends = []
+    for step in range(steps):
+        handover = threading.Event()
+        clock.at(every, handover.set)
+        run = dataclasses.replace(_run(experiment), handover=handover)
+        try:
+            out = launcher.run(run) if step == 0 else launcher.reattach(run)
+        except TrialHandedOver:
+            ends.append(("handed over", clock.now))
+            continue
+        ends.append((out.reason if out is not None else "gone", clock.now))
+        break
+    return ends
+
+
+def test_timeout_seconds_counts_from_the_trials_start_across_checkpoint_handovers(clusters: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pipeline hands its Kubernetes trials over to the next step at every checkpoint (600 s
+    by default), whose reattach follows them on. timeoutSeconds (12 s; a checkpoint every 7 s
+    here) counts from the trial's start, its resource's creationTimestamp: the second step's
+    poll at 15 s ends it DeadlineExceeded and deletes it. Before, each step counted from its own
+    start, so a timeoutSeconds longer than the checkpoints (the guide's 7200) never fired: the
+    trial was handed over at every step."""
+    kube = clusters()
+    kube.script = lambda manifest: Script(run_seconds=600.0, log=[(0.0, "loss=0.5")])
+    clock = Clock()
+    monkeypatch.setattr(kube_launcher, "time", types.SimpleNamespace(monotonic=clock, time=time.time, sleep=time.sleep))
+    launcher = _launcher(kube, clock)
+    launcher.config = dataclasses.replace(launcher.config, timeout_seconds=12.0)
+    assert _followed_across_checkpoints(launcher, clock, _experiment(), every=7.0) == [("handed over", 1010.0), ("DeadlineExceeded", 1015.0)]
     assert kube.stored("jobs", "batch") == []

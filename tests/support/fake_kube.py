@@ -625,7 +625,9 @@ class FakeKube:
         meta = obj.setdefault("metadata", {})
         meta.setdefault("uid", str(uuid.UUID(int=self.random.getrandbits(128))))
         meta["namespace"] = namespace
-        meta.setdefault("creationTimestamp", "2026-11-23T00:00:00Z")
+        # pods keep a time of their own (a trial's pods are told apart by name, a retried pod's is later);
+        # anything else gets the cluster's time, in whole seconds as the API server keeps it
+        meta.setdefault("creationTimestamp", "2026-11-23T00:00:00Z" if resource.plural == "pods" else time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.wall())))
         meta["resourceVersion"] = str(len(self.calls) + len(self.objects) + 1)
         obj.setdefault("apiVersion", resource.api_version)
         obj.setdefault("kind", resource.kind)

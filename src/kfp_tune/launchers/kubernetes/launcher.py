@@ -709,7 +709,7 @@ class KubernetesLauncher(Launcher):
                     self._check_primary_pod(trial, kind, name, uid)
                 return _stopped_at_end(trial, output, logs) or LaunchOutcome(
                     LaunchPhase.SUCCEEDED, reason=str(succeeded.get("reason") or ""), message=str(succeeded.get("message") or ""), logs=logs)
-            if timeout is not None and time.monotonic() - started >= timeout:
+            if timeout is not None and self._ran_for(resource, started) >= timeout:
                 logs = self._logs(trial, kind, name, uid, output)  # still running: an unfinished last line may go on
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted", logs=logs)
@@ -723,6 +723,17 @@ class KubernetesLauncher(Launcher):
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
             self._sleep(self.config.poll_seconds)
+
+    def _ran_for(self, resource: Mapping[str, Any], started: float) -> float:
+        """How long the trial has run, for ``timeoutSeconds``: since the resource's
+        ``creationTimestamp`` (on :attr:`_clock`), not only since this process began following it
+        (``started``, on the monotonic clock): a pipeline hands a trial over to the next step at
+        every checkpoint (600 s by default), whose ``reattach`` would start the count again, so a
+        longer timeout never fired. The longer of the two, so a resource with no readable
+        creation time still has this follow's time counted."""
+        following = time.monotonic() - started
+        created = rfc3339_microseconds(str((resource.get("metadata") or {}).get("creationTimestamp") or ""))
+        return following if created is None else max(following, self._clock() - created / 1e6)
 
     def primary_pod(self, trial: TrialRun, kind: TrialKind, name: str, uid: str = "") -> str:
         """The primary pod's name ("" before it exists)."""
