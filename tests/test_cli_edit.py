@@ -88,3 +88,30 @@ def test_a_lower_max_trial_count_that_undercuts_stored_counts_names_the_flag_giv
     stored = Client(store).get_experiment("long").spec
     assert (stored.max_trial_count, stored.parallel_trial_count, stored.max_failed_trial_count) == (6, 5, 4)
     assert main(["edit", "long", "--store", store, "--max-trial-count", "3", "--parallel-trial-count", "3", "--max-failed-trial-count", "3"]) == 0
+
+
+def test_the_same_yaml_keeps_an_edit_and_a_lowered_budget_is_one_warning_line(store, tmp_path):
+    """From a shell, as a daily-use QA pass did it: edit 'long' (2 trials, LongRunning) to 6, run
+    its YAML again: 6 trials (the edit kept, where it was refused); edit to 9, run a YAML saying 7:
+    7, told on one 'warning:' line, not a raw 'WARNING kfp_tune.steps.prepare:' log line."""
+    import subprocess
+    import sys
+
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1, "spec.resumePolicy": "LongRunning"})
+    doc["metadata"]["name"] = "long"
+
+    def run(max_trials: int) -> subprocess.CompletedProcess[str]:
+        path = tmp_path / f"long-{max_trials}.yaml"
+        path.write_text(yaml.safe_dump({**doc, "spec": {**doc["spec"], "maxTrialCount": max_trials}}))
+        return subprocess.run([sys.executable, "-m", "kfp_tune.cli", "run", str(path), "--engine", "inline", "--store", store],
+                              capture_output=True, text=True, timeout=300)
+
+    assert main(["edit", "long", "--store", store, "--max-trial-count", "6"]) == 0
+    done = run(2)
+    assert done.returncode == 0, done.stderr
+    assert Client(store).get_experiment("long").status.trials == 6
+    assert main(["edit", "long", "--store", store, "--max-trial-count", "9"]) == 0
+    done = run(7)
+    assert done.returncode == 0, done.stderr
+    assert "warning: experiment 'long': spec.maxTrialCount changes from 9 (stored) to 7 (this spec)" in done.stderr.splitlines()
+    assert "WARNING" not in done.stderr and Client(store).get_experiment("long").status.trials == 7

@@ -125,12 +125,18 @@ def _unless_gone(stream: Any) -> Iterator[None]:
 
 class _LogFormat(logging.Formatter):
     """The CLI's log lines; a record the library marks as a notice to the user (``steps.slots.NOTICE``:
-    a stop signal's answer) is its message alone, as the CLI prints its own lines."""
+    a stop signal's answer) is its message alone, as the CLI prints its own lines, and kfp-tune's
+    own warning (a budget a run's spec lowers) a ``warning:`` line, as the CLI's own warnings
+    read; other lines (-v's, a library's, one with a traceback) keep level and logger."""
 
     def format(self, record: logging.LogRecord) -> str:
         from kfp_tune.steps.slots import NOTICE
 
-        return record.getMessage() if getattr(record, NOTICE, False) else super().format(record)
+        if getattr(record, NOTICE, False):
+            return record.getMessage()
+        if record.levelno == logging.WARNING and record.name.partition(".")[0] == "kfp_tune" and not record.exc_info:
+            return f"warning: {record.getMessage()}"
+        return super().format(record)
 
 
 def _parser() -> argparse.ArgumentParser:
