@@ -61,7 +61,8 @@ def test_the_slots_pod_asks_for_the_trials_amounts_exactly_as_whole_numbers(amou
 def test_the_reported_memory_and_cpu_are_rewritten_in_a_smaller_unit():
     asked = local_trial_resources(load_experiment(_with_resources(3, limits={"memory": "1.5Gi", "cpu": "100m"}, requests={"cpu": "0.1"})))
     assert asked == {"memory": "4608Mi", "cpu": "300m"}  # a limit wins over a request
-    asked = local_trial_resources(load_experiment(_with_resources(3, requests={"memory": "2G", "cpu": 0.1, "nvidia.com/gpu": 1})))
+    # a GPU request needs its equal limit (Kubernetes overcommits no extended resource)
+    asked = local_trial_resources(load_experiment(_with_resources(3, requests={"memory": "2G", "cpu": 0.1, "nvidia.com/gpu": 1}, limits={"nvidia.com/gpu": 1})))
     assert asked == {"memory": "6G", "cpu": "300m", "nvidia.com/gpu": "3"}
 
 

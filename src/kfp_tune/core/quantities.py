@@ -67,37 +67,94 @@ def quantity_value(amount: Any) -> Fraction:
 def trial_resource_amounts(experiment: Experiment) -> dict[str, Fraction]:
     """What one trial's primary container asks for, by resource: its limits, else requests, as
     exact amounts (:func:`quantity_value`). An amount left to the trial (``${trialParameters...}``)
-    is left out; one that is no Kubernetes quantity, or a part of a whole-units-only resource
-    (``nvidia.com/gpu: "0.5"``), is refused (SpecError at its field), as Kubernetes refuses the
-    trial's pod. A template kept in a ConfigMap not read yet asks for nothing here."""
+    is left out. Every container's amounts are checked first (:func:`resource_problems`) and
+    what Kubernetes refuses (a part of a GPU, ``nvidia.com/gpu: "0.5"``) is refused (SpecError at
+    its field), as Kubernetes refuses the trial's pod. A template kept in a ConfigMap not read
+    yet asks for nothing here."""
     template = experiment.spec.trial_template
     if template is None or template.trial_spec is None:
         return {}
     container = primary_container(template.trial_spec, template.primary_container_name) or {}
+    where = f"spec.trialTemplate.trialSpec (container {container.get('name') or template.primary_container_name!r})"
+    errors = resource_problems(template.trial_spec, container, where)
+    if errors:
+        raise SpecError(errors)
     declared = container.get("resources") or {}
     wanted = {
-        name: (f"resources.{part}.{name}", amount)
+        name: amount
         for part in ("requests", "limits")
         for name, amount in _mapping(declared.get(part) if isinstance(declared, dict) else None).items()
     }  # limits after requests: a limit wins
-    where = f"spec.trialTemplate.trialSpec (container {container.get('name') or template.primary_container_name!r})"
-    out: dict[str, Fraction] = {}
-    errors: list[FieldError] = []
-    for name, (field, amount) in wanted.items():
-        if "${" in str(amount):
-            continue
-        try:
-            per_trial = quantity_value(amount)
-        except ValueError as exc:
-            errors.append(FieldError(f"{where} {field}", str(exc)))
-            continue
-        if name not in WHOLE_RESOURCES_ONLY_EXCEPT and per_trial.denominator != 1:
-            errors.append(FieldError(f"{where} {field}", f"expected a whole number of {name}, got {shown(amount)}"))
-            continue
-        out[name] = per_trial
-    if errors:
-        raise SpecError(errors)
-    return out
+    return {name: quantity_value(amount) for name, amount in wanted.items() if "${" not in str(amount)}
+
+
+def is_overcommittable(name: str) -> bool:
+    """Whether Kubernetes lets a container's request of ``name`` be below its limit, or be given
+    without one (``IsOvercommitAllowed``): a native resource (no domain, or a kubernetes.io one)
+    other than ``hugepages-*``. An extended resource (``nvidia.com/gpu``) is not."""
+    native = "/" not in name or "kubernetes.io/" in name
+    return native and not name.startswith("hugepages-")
+
+
+def resource_problems(trial_spec: Any, primary: Any = None, primary_where: str = "") -> list[FieldError]:
+    """Every container's requests and limits (every replica's, initContainers, a TrainJob's
+    ``spec.trainer.resourcesPerNode``) checked as Kubernetes' pod validation checks them
+    (``ValidateResourceRequirements``): each a quantity of 0 or more, whole for all but cpu,
+    memory and ephemeral-storage; a request at most its limit; for a resource Kubernetes does
+    not overcommit (:func:`is_overcommittable`) a limit set and a request, if given, equal to it.
+    Paths are the containers' (the primary one's ``primary_where``, as run and compile name it)."""
+    from kfp_tune.core.validation import template_containers
+
+    problems: list[FieldError] = []
+    for path, container in template_containers(trial_spec):
+        if not isinstance(container, dict):
+            continue  # told by validation
+        key = "resourcesPerNode" if path.endswith(".trialSpec.spec.trainer") else "resources"
+        where = f"{primary_where} {key}" if container is primary and key == "resources" else f"{path}.{key}"
+        problems += requirement_problems(container.get(key), where)
+    return problems
+
+
+def requirement_problems(resources: Any, where: str) -> list[FieldError]:
+    """One container's ``resources`` (``where``: its path) as :func:`resource_problems` checks
+    them. An amount left to the trial (``${trialParameters...}``) is left to the cluster."""
+    declared = resources if isinstance(resources, dict) else {}
+    given = {part: _mapping(declared.get(part)) for part in ("requests", "limits")}
+    values: dict[tuple[str, str], Fraction] = {}
+    problems: list[FieldError] = []
+    for part, amounts in given.items():
+        for name, amount in amounts.items():
+            if "${" in str(amount):
+                continue
+            try:
+                value = quantity_value(amount)
+            except ValueError as exc:
+                problems.append(FieldError(f"{where}.{part}.{name}", str(exc)))
+                continue
+            if name not in WHOLE_RESOURCES_ONLY_EXCEPT and value.denominator != 1:
+                problems.append(FieldError(f"{where}.{part}.{name}", f"expected a whole number of {name}, got {shown(amount)}"))
+                continue
+            values[part, name] = value
+    limits = given["limits"]
+    for name, amount in given["requests"].items():
+        request, limit = values.get(("requests", name)), values.get(("limits", name))
+        if not is_overcommittable(name):
+            if name not in limits:
+                problems.append(FieldError(
+                    f"{where}.limits.{name}",
+                    f"required: a limit for {name}, equal to its request {shown(amount)} (Kubernetes does not overcommit {name}: it needs a limit, "
+                    "and a request equal to it)",
+                ))
+            elif request is not None and limit is not None and request != limit:
+                problems.append(FieldError(
+                    f"{where}.requests.{name}",
+                    f"expected {shown(limits[name])}, its limit (Kubernetes does not overcommit {name}: a request must equal the limit), got {shown(amount)}",
+                ))
+        elif request is not None and limit is not None and request > limit:
+            problems.append(FieldError(
+                f"{where}.requests.{name}", f"expected at most {shown(limits[name])}, its limit (Kubernetes refuses a request above the limit), got {shown(amount)}"
+            ))
+    return problems
 
 
 def _mapping(value: Any) -> dict[str, Any]:

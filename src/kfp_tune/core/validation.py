@@ -714,6 +714,12 @@ def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
                 errors.add(where, "needs two groups one after the other, '(name)...(value)', as Katib's webhook reads the text (.*\\(.*\\).*\\(.*\\).*), not one inside the other")
 
 
+def template_containers(trial_spec: Any, path: str = "spec.trialTemplate.trialSpec") -> Iterator[tuple[str, Any]]:
+    """(path, item) for every container of a trial template, as validation walks them
+    (:func:`_containers`): every replica's, every initContainer, a TrainJob's ``spec.trainer``."""
+    return _containers(trial_spec, path)
+
+
 def _containers(tree: Any, path: str, kind: str = "") -> Iterator[tuple[str, Any]]:
     """(path, item) for every item of a ``containers`` or ``initContainers`` list in a
     manifest, a TrainJob's ``spec.trainer`` (a container in all but name), an Argo template's
