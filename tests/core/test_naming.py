@@ -40,3 +40,13 @@ def test_trial_names_fit_operator_pod_names(experiment, index):
 def test_hostile_experiment_names():
     for hostile in ("MyExperiment", "under_score", "9lives", "x" * 200, "🚀 rocket", "-dash-", ""):
         assert DNS_1123.match(dns_label(hostile)), hostile
+
+
+def test_a_dns_subdomain_is_a_string_of_at_most_253_characters():
+    from kfp_tune.core.naming import is_dns_subdomain, namespace_problem
+
+    assert not is_dns_subdomain(None) and not is_dns_subdomain(5)
+    assert is_dns_subdomain("a" * 253) and not is_dns_subdomain("a" * 254)
+    assert is_dns_subdomain("my-sa.team-a") and not is_dns_subdomain("My_SA")
+    problem = namespace_problem(5)
+    assert problem is not None and problem.startswith("expected a Kubernetes namespace") and problem.endswith("got 5")

@@ -136,3 +136,9 @@ def test_the_primary_containers_amounts_are_read_as_before():
     """What the compiled pipeline asks for (times parallelTrialCount) is unchanged: a limit wins."""
     doc = quadratic_experiment(**{RESOURCES: {"requests": {"cpu": "500m", "nvidia.com/gpu": "2"}, "limits": {"cpu": "1", "nvidia.com/gpu": "2"}}})
     assert trial_resource_amounts(load_experiment(doc)) == {"cpu": Fraction(1), "nvidia.com/gpu": Fraction(2)}
+
+
+def test_a_negative_cpu_limit_is_refused_at_its_field(tmp_path, capsys):
+    code, err = _validate(tmp_path, capsys, quadratic_experiment(**{RESOURCES: {"limits": {"cpu": "-1"}}}))
+    assert code == 2
+    assert f"{PRIMARY}.limits.cpu: expected an amount of 0 or more, got '-1'" in err.splitlines()

@@ -30,6 +30,12 @@ def test_a_shell_path_or_a_shell_without_dash_c_is_joined_whole_as_katib_does():
     assert shell_form(["sh", "script.sh"]) == ["sh", "-c", "sh script.sh"]
 
 
+def test_a_bare_shell_dash_c_keeps_its_shell_with_an_empty_line():
+    """``sh -c`` and nothing after it: the shell, as Katib keeps it, and an empty line."""
+    assert shell_form(["sh", "-c"]) == ["sh", "-c", ""]
+    assert shell_form(["bash", "-c"]) == ["bash", "-c", ""]
+
+
 def test_no_command_stays_none():
     assert shell_form([]) == []
 

@@ -73,14 +73,24 @@ def test_the_template_is_read_and_validated_as_if_inline():
         ),
         (_config_map("kind: [Job"), "spec.trialTemplate.configMap.templatePath: ConfigMap team-a/templates key 'quad.yaml': not valid YAML"),
         (_config_map("- a list"), "key 'quad.yaml': expected one Kubernetes resource (a YAML mapping)"),
+        (_config_map("kind: Job\n---\nkind: Job\n"), "spec.trialTemplate.configMap.templatePath: ConfigMap team-a/templates key 'quad.yaml': expected one Kubernetes resource"),
     ],
-    ids=["no-config-map", "no-key", "bad-yaml", "not-a-mapping"],
+    ids=["no-config-map", "no-key", "bad-yaml", "not-a-mapping", "two-documents"],
 )
 def test_what_cannot_be_read_is_named(config_map, expected):
     _, _, resolve = _resolve(_by_config_map(), config_map)
     with pytest.raises(SpecError) as caught:
         resolve()
     assert expected in "\n".join(f"{e.path}: {e.message}" for e in caught.value.errors)
+
+
+def test_an_inline_template_is_the_experiment_itself_and_no_config_map_is_read():
+    experiment = load_experiment(quadratic_experiment())
+
+    def read(namespace: str, name: str) -> None:
+        raise AssertionError(f"read ConfigMap {namespace}/{name}")
+
+    assert resolve_trial_template(experiment, read, "in the test") is experiment
 
 
 def test_a_template_that_does_not_fit_the_trial_parameters_is_refused_saying_where_it_came_from():
