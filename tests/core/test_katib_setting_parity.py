@@ -226,3 +226,38 @@ def test_a_resource_list_is_checked_with_r_l_exactly_1() -> None:
 def test_hyperband_resources_are_the_schedules() -> None:
     for r_l, eta in [(9, 3.0), (20, 3.0), (49, 7.0), (1000, 10.0), (81, 3.0), (1, 3.0)]:
         assert hyperband_resources(r_l, eta) == sorted({rung.resource for bracket in schedule(r_l, eta) for rung in bracket})
+
+
+NUMPY_SEED_SERVICES = [("random", "hyperopt"), ("tpe", "hyperopt"), ("grid", "optuna"), ("multivariate-tpe", "optuna"), ("bayesianoptimization", "skopt")]
+
+
+def _seeded(algorithm: str, seed: str) -> dict[str, Any]:
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": algorithm, "algorithmSettings": [{"name": "random_state", "value": seed}]}})
+    if algorithm == "grid":
+        doc["spec"]["parameters"] = PBT_PARAMETERS
+    return doc
+
+
+@pytest.mark.parametrize("algorithm, service", NUMPY_SEED_SERVICES)
+@pytest.mark.parametrize("seed", ["4294967296", "18446744073709551616"])
+def test_a_random_state_numpy_cannot_seed_is_refused_naming_the_range(algorithm: str, service: str, seed: str) -> None:
+    """Katib's hyperopt, optuna and skopt services seed numpy's RandomState with random_state,
+    which refuses 2**32 and more ("Seed must be between 0 and 2**32 - 1"): the experiment failed
+    in Katib and ran in kfp-tune. (Their checks refuse a negative one, as kfp-tune did already.)"""
+    errors = validation_errors(_seeded(algorithm, seed))
+    assert [(e.path, e.message) for e in errors] == [(f"{SETTINGS}[0].value", (
+        f"random_state: expected an integer from 0 to 4294967295 (Katib's service seeds numpy's RandomState with it, which takes no larger), got {seed}"))]
+
+
+@pytest.mark.parametrize("algorithm", [algorithm for algorithm, _ in NUMPY_SEED_SERVICES])
+def test_random_state_2_to_the_32_minus_1_seeds_as_katib_takes_it(algorithm: str) -> None:
+    doc = _seeded(algorithm, "4294967295")
+    assert validation_errors(doc) == []
+    assert problem_of(load_experiment(doc)).seed == 2**32 - 1
+
+
+def test_regularized_evolution_kfp_tunes_own_takes_any_seed() -> None:
+    """Not one of Katib's algorithms: no numpy RandomState, any integer >= 0 seeds it."""
+    doc = load_katib_example("nas_enas-cpu.yaml")
+    doc["spec"]["algorithm"] = {"algorithmName": "regularized-evolution", "algorithmSettings": [{"name": "random_state", "value": str(2**40)}]}
+    assert validation_errors(doc) == []

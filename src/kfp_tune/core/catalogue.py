@@ -152,6 +152,35 @@ class CatalogueEntry:
 
 
 _RANDOM_STATE = int_setting("random_state", None, minimum=0, help="seed; same seed, same suggestions")
+NUMPY_SEED_MAX = 2**32 - 1
+"""The largest seed numpy's legacy ``np.random.RandomState`` takes ("Seed must be between 0 and
+2**32 - 1"), which Katib's hyperopt (base_service.py), optuna (optuna 3.3's samplers) and skopt
+(its Optimizer) services seed with ``random_state``: a larger one fails Katib's experiment."""
+
+
+def _numpy_seed() -> Setting:
+    """``random_state`` for random, tpe, grid, multivariate-tpe and bayesianoptimization: an
+    integer Python's ``int`` reads, as Katib's services read it, from 0 (their checks refuse a
+    negative one) to :data:`NUMPY_SEED_MAX`. kfp-tune's own algorithms would take any size; a
+    spec that runs here must run in Katib too."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ValueError(f"expected an integer, got {text!r}") from None
+        if value < 0:
+            raise ValueError(f"expected an integer >= 0, got {value}")
+        if value > NUMPY_SEED_MAX:
+            raise ValueError(
+                f"expected an integer from 0 to {NUMPY_SEED_MAX} (Katib's service seeds numpy's RandomState with it, which takes no larger), got {value}"
+            )
+        return value
+
+    return Setting("random_state", parse, None, f"seed, 0 to {NUMPY_SEED_MAX}; same seed, same suggestions")
+
+
+_KATIB_NUMPY_SEED = _numpy_seed()
 TPE_EI_CANDIDATES = 24
 """Candidates drawn per suggestion when neither name sets it: hyperopt's ``tpe.suggest`` default,
 which Katib's hyperopt service (pkg/suggestion/v1beta1/hyperopt/base_service.py) leaves in place.
@@ -162,7 +191,7 @@ _TPE_SETTINGS = (  # tpe and multivariate-tpe take the same settings
     int_setting("n_EI_candidates", None, minimum=1, help="hyperopt's name for n_ei_candidates"),
     int_setting("n_ei_candidates", None, minimum=1, help=f"candidates drawn per suggestion (default {TPE_EI_CANDIDATES})"),
     int_setting("n_startup_trials", 10, minimum=0),
-    _RANDOM_STATE,
+    _KATIB_NUMPY_SEED,
 )
 
 
@@ -559,11 +588,11 @@ def _check_regularized_evolution(nas: Any, settings: dict[str, Any]) -> list[tup
 ALGORITHMS: dict[str, CatalogueEntry] = {
     entry.name: entry
     for entry in (
-        CatalogueEntry("random", (_RANDOM_STATE,), help="independent samples from each parameter's distribution"),
+        CatalogueEntry("random", (_KATIB_NUMPY_SEED,), help="independent samples from each parameter's distribution"),
         CatalogueEntry(
             "grid",
             # Katib's grid (Optuna's GridSampler) draws each point at random among those left, seeded by random_state
-            (_RANDOM_STATE,),
+            (_KATIB_NUMPY_SEED,),
             check_problem=_check_grid,
             help="every point of the (stepped) grid once, in random order",
         ),
@@ -577,7 +606,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
                 choice_setting("acq_optimizer", ("auto", "sampling", "lbfgs"), "auto"),
                 float_setting("kappa", 1.96, greater_than=0.0, help="exploration for LCB/UCB"),
                 float_setting("xi", 0.01, at_least=0.0, help="exploration for EI/PI"),
-                _RANDOM_STATE,
+                _KATIB_NUMPY_SEED,
             ),
             check_problem=_check_bayesianoptimization,
         ),
