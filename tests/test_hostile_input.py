@@ -276,6 +276,20 @@ def test_a_metrics_format_re2_refuses_is_refused_at_validation(pattern):
     assert path == "spec.metricsCollectorSpec.source.filter.metricsFormat[0]" and "RE2" in message
 
 
+@pytest.mark.parametrize("length", [4096, 4097])
+def test_a_metrics_format_longer_than_4096_is_refused_as_kfp_tunes_own_limit(length):
+    """4096 characters is kfp-tune's limit, not Katib's (Go's regexp sets none): the refusal
+    says so, where it said 'not a regular expression Katib can run'."""
+    pattern = r"(\w+)=(\d+)" + "a" * (length - 11)
+    assert len(pattern) == length
+    doc = quadratic_experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "StdOut"}, "source": {"filter": {"metricsFormat": [pattern]}}}})
+    if length == 4096:
+        load_experiment(doc)
+        return
+    assert _errors(doc) == [("spec.metricsCollectorSpec.source.filter.metricsFormat[0]",
+                             "longer than 4096 characters (kfp-tune's own limit, against patterns that take too long to compile; Katib sets none)")]
+
+
 def test_metrics_are_matched_with_go_semantics():
     r"""Go's (and RE2's) ``\w`` is ASCII: Katib's default filter does not read a name with an
     accented letter, where Python's ``re`` would."""

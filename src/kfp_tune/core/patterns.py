@@ -18,7 +18,12 @@ from typing import Any, Protocol
 
 
 class PatternError(ValueError):
-    """A pattern RE2 (and so Katib's Go engine) does not accept; the message says why."""
+    """A pattern kfp-tune does not run; the message says why. ``katib_refuses``: whether Katib's
+    Go engine refuses it too (RE2's reasons), or only kfp-tune (its own length limit)."""
+
+    def __init__(self, message: str, katib_refuses: bool = True) -> None:
+        super().__init__(message)
+        self.katib_refuses = katib_refuses
 
 
 class Match(Protocol):
@@ -33,7 +38,8 @@ class Pattern(Protocol):
 
 
 MAX_PATTERN_LENGTH = 4096
-"""Characters in one pattern; a metrics filter is a line or two."""
+"""Characters in one pattern; a metrics filter is a line or two. kfp-tune's own limit, against
+patterns that take too long to compile: Katib (Go's regexp) sets none on the length."""
 
 
 @functools.lru_cache(maxsize=64)
@@ -42,7 +48,10 @@ def compile_pattern(pattern: str) -> Pattern:
     import re2
 
     if len(pattern) > MAX_PATTERN_LENGTH:
-        raise PatternError(f"longer than {MAX_PATTERN_LENGTH} characters")
+        raise PatternError(
+            f"longer than {MAX_PATTERN_LENGTH} characters (kfp-tune's own limit, against patterns that take too long to compile; Katib sets none)",
+            katib_refuses=False,
+        )
     options: Any = re2.Options()
     options.log_errors = False  # RE2 would print every refused pattern to stderr
     try:

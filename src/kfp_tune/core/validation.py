@@ -706,7 +706,7 @@ def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
             try:
                 compiled = compile_pattern(pattern)
             except PatternError as exc:
-                errors.add(where, f"not a regular expression Katib can run: {exc}")
+                errors.add(where, f"not a regular expression Katib can run: {exc}" if exc.katib_refuses else str(exc))
                 continue
             if compiled.groups < 2:
                 errors.add(where, "needs two groups: the metric name, then its value")
