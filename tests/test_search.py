@@ -18,6 +18,15 @@ def test_numpy_numbers_are_written_as_the_numbers_they_are():
     assert search.int(np.int64(1), np.int32(5), step=np.int64(2)).feasible_space.model_dump(include={"min", "max", "step"}) == {"min": "1", "max": "5", "step": "2"}
 
 
+def test_numpy_float32_values_are_written_as_katibs_sdk_writes_them():
+    """Katib's SDK writes str(value): '0.1' for np.float32(0.1), whose float64 widening
+    ('0.10000000149011612') was written before."""
+    space = search.double(np.float32(0.1), np.float32(0.7), step=np.float32(0.2)).feasible_space
+    assert (space.min, space.max, space.step) == ("0.1", "0.7", "0.2")
+    assert search.discrete(np.array([0.1, 0.3], dtype=np.float32)).feasible_space.list == ["0.1", "0.3"]
+    assert search.discrete([np.float16(0.1), 0.1, 1e16]).feasible_space.list == ["0.1", "0.1", "1e+16"]
+
+
 def test_a_tune_over_numpy_bounds_runs(tmp_path):
     result = tune(lambda p: p["x"], {"x": search.double(np.float64(0.25), np.float64(0.75))}, algorithm="random",
                   algorithm_settings={"random_state": 1}, max_trial_count=2, store=str(tmp_path))

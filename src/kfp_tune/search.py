@@ -17,12 +17,16 @@ from kfp_tune.core.spec import FeasibleSpace, ParameterSpec
 
 
 def _number(value: Any) -> str:
-    """A number as Katib's feasibleSpace writes it: ``0.1`` for a float (numpy's included,
-    whose repr is ``np.float64(0.1)``), ``3`` for an int; a string as given (Katib's own form)."""
+    """A number as Katib's feasibleSpace writes it: ``0.1`` for a float, ``3`` for an int; a
+    string as given (Katib's own form). A numpy float is written as Katib's SDK writes it,
+    ``str(value)``: numpy's shortest text for its own precision (``np.float32(0.1)`` is ``0.1``,
+    where its float64 widening is ``0.10000000149011612``; its repr is ``np.float32(0.1)``)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return str(value)  # a string as given; anything else validation refuses, naming the field
     if isinstance(value, numbers.Integral):
         return str(builtins.int(value))
+    if getattr(getattr(value, "dtype", None), "kind", None) == "f":
+        return str(value)
     return repr(float(value))
 
 
