@@ -13,6 +13,7 @@ from typing import Any
 from kfp_tune.core.errors import FieldError, SpecError, shown
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
+from kfp_tune.core.validation import template_containers
 
 WHOLE_RESOURCES_ONLY_EXCEPT = ("cpu", "memory", "ephemeral-storage")
 """The resources a pod may ask a part of (a part of a byte of memory or ephemeral-storage
@@ -103,8 +104,6 @@ def resource_problems(trial_spec: Any, primary: Any = None, primary_where: str =
     memory and ephemeral-storage; a request at most its limit; for a resource Kubernetes does
     not overcommit (:func:`is_overcommittable`) a limit set and a request, if given, equal to it.
     Paths are the containers' (the primary one's ``primary_where``, as run and compile name it)."""
-    from kfp_tune.core.validation import template_containers
-
     problems: list[FieldError] = []
     for path, container in template_containers(trial_spec):
         if not isinstance(container, dict):
