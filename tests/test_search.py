@@ -47,3 +47,13 @@ def test_the_same_number_twice_in_a_discrete_space_is_refused(tmp_path):
     with pytest.raises(TuneArgumentError, match=r"parameters\['x'\]\.list\[1\] .*: value '1\.0' is the number '1' again"):
         tune(lambda p: 1.0, {"x": search.discrete([1, 1.0])}, max_trial_count=1, store=str(tmp_path))
     assert not (tmp_path / "experiments").exists()
+
+
+def test_star_import_gives_the_katib_sdk_names_int_included():
+    """Katib's SDK is used as ``from kubeflow.katib import search``; a notebook's ``import *``
+    gets these and no helper or typing name."""
+    assert set(search.__all__) == {"categorical", "discrete", "double", "fixed_values", "int", "is_searched", "to_parameters"}
+    names: dict[str, object] = {}
+    exec("from kfp_tune.search import *", names)
+    assert names["int"] is search.int and names["int"] is not int
+    assert set(names) - {"__builtins__"} == set(search.__all__)

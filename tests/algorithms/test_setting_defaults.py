@@ -14,7 +14,7 @@ from kfp_tune.algorithms.cmaes import CMAES
 from kfp_tune.algorithms.hyperband import Hyperband
 from kfp_tune.algorithms.pbt import PBT
 from kfp_tune.algorithms.tpe import TPE, MultivariateTPE
-from kfp_tune.core.catalogue import ALGORITHMS, HYPERBAND_DEFAULT_ETA, TPE_EI_CANDIDATES, parse_settings
+from kfp_tune.core.catalogue import ALGORITHMS, HYPERBAND_DEFAULT_ETA, TPE_EI_CANDIDATES, parse_settings, setting_default
 
 CASES = [
     (TPE, "tpe", "gamma", "gamma", 0.4),
@@ -60,3 +60,10 @@ def test_bayesianoptimization_keeps_skopts_numbers() -> None:
     if these stay as they were."""
     gp = GPBayesianOptimization({})
     assert (gp.n_initial, gp.acq_func, gp.acq_optimizer, gp.kappa, gp.xi) == (10, "gp_hedge", "auto", 1.96, 0.01)
+
+
+@pytest.mark.parametrize("algorithm", ["tpe", "multivariate-tpe"])
+def test_tpe_starts_with_10_random_trials_as_optunas_sampler_does(algorithm: str) -> None:
+    """Optuna's TPESampler default n_startup_trials (Katib's optuna service leaves it in place)."""
+    assert setting_default(algorithm, "n_startup_trials") == 10
+    assert TPE({}).startup == MultivariateTPE({}).startup == 10

@@ -261,3 +261,36 @@ def test_regularized_evolution_kfp_tunes_own_takes_any_seed() -> None:
     doc = load_katib_example("nas_enas-cpu.yaml")
     doc["spec"]["algorithm"] = {"algorithmName": "regularized-evolution", "algorithmSettings": [{"name": "random_state", "value": str(2**40)}]}
     assert validation_errors(doc) == []
+
+
+def _setting(algorithm: str, name: str, value: str) -> dict[str, Any]:
+    return quadratic_experiment(**{"spec.algorithm": {"algorithmName": algorithm, "algorithmSettings": [{"name": name, "value": value}]}})
+
+
+@pytest.mark.parametrize("algorithm", ["tpe", "multivariate-tpe"])
+@pytest.mark.parametrize("gamma, refused", [("0.999", False), ("1", True), ("5", True)])
+def test_tpe_gamma_is_below_1_as_katibs_hyperopt_check_has_it(algorithm: str, gamma: str, refused: bool) -> None:
+    """hyperopt/service.py: 1 > gamma > 0 (a gamma of 1 leaves no bad trials to compare with)."""
+    errors = [(e.path, e.message) for e in validation_errors(_setting(algorithm, "gamma", gamma))]
+    assert errors == ([(f"{SETTINGS}[0].value", f"gamma: expected a number < 1.0, got {float(gamma)}")] if refused else [])
+
+
+@pytest.mark.parametrize("name", ["w_weight_decay", "alpha_weight_decay"])
+def test_darts_weight_decay_below_0_is_refused_as_katibs_darts_check_has_it(name: str) -> None:
+    """darts/service.py: float(v) >= 0 for both weight decays; 0 passes."""
+    assert [(e.path, e.message) for e in validation_errors(_nas("nas_darts-cpu.yaml", name, "-0.1"))] == [
+        (f"{SETTINGS}[0].value", f"{name}: expected a number >= 0.0, got -0.1")]
+    assert validation_errors(_nas("nas_darts-cpu.yaml", name, "0")) == []
+
+
+@pytest.mark.parametrize("value", ["auto", "sampling", "lbfgs"])
+def test_bayesianoptimization_takes_skopts_three_acq_optimizers(value: str) -> None:
+    doc = _setting("bayesianoptimization", "acq_optimizer", value)
+    assert validation_errors(doc) == []
+    assert problem_of(load_experiment(doc)).settings["acq_optimizer"] == value
+
+
+def test_bayesianoptimization_refuses_another_acq_optimizer_listing_the_three() -> None:
+    """skopt/service.py takes exactly these names, case and all."""
+    assert [(e.path, e.message) for e in validation_errors(_setting("bayesianoptimization", "acq_optimizer", "LBFGS"))] == [
+        (f"{SETTINGS}[0].value", "acq_optimizer: expected one of ['auto', 'sampling', 'lbfgs'], got 'LBFGS'")]
