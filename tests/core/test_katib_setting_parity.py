@@ -41,7 +41,7 @@ def _cmaes(*settings: tuple[str, str]) -> dict[str, Any]:
     return quadratic_experiment(**{"spec.algorithm": {"algorithmName": "cmaes", "algorithmSettings": [{"name": k, "value": v} for k, v in settings]}})
 
 
-@pytest.mark.parametrize("sigma", ["0", "-1", "-0.5", "nan"])
+@pytest.mark.parametrize("sigma", ["0", "-1", "-0.5", "nan", "-0x1p-2"])
 def test_cmaes_sigma_at_or_below_zero_runs_with_the_default_as_goptuna_does(sigma: str) -> None:
     """goptuna (cmaes/sampler.go, initOptimizer) uses sigma only if > 0; Katib's converter reads
     any number. kfp-tune takes it as unset (None: a sixth of each range) and notes why."""

@@ -50,6 +50,7 @@ from kfp_tune.core.catalogue import (
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.collector_checks import collector_notes
 from kfp_tune.core.errors import FieldError
+from kfp_tune.core.observation import go_float
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment, ParameterSpec
 from kfp_tune.core.validation import INT32_MAX, metric_strategy_notes
@@ -539,7 +540,7 @@ def _setting_value_notes(name: str, settings: Sequence[Any]) -> list[FieldError]
     if name == "cmaes" and "sigma" in last:
         index = last["sigma"]
         try:
-            sigma = float(settings[index].value)
+            sigma = go_float(settings[index].value)  # as the setting is read (catalogue): Go's ParseFloat, '-0x1p-2' too
         except ValueError:
             sigma = 1.0  # refused by kfp-tune's own checks
         if not sigma > 0:
