@@ -8,6 +8,7 @@ seen to fail on (a mutation pass found no test that did)."""
 from __future__ import annotations
 
 import dataclasses
+import random
 import threading
 import time
 import types
@@ -18,7 +19,7 @@ import pytest
 from kubernetes import client
 
 from conftest import quadratic_experiment
-from fake_kube import FakeKube, Script
+from fake_kube import FakeKube, Fault, Script
 from kfp_tune.algorithms.early_stopping import MedianStop
 from kfp_tune.collectors.running import StopTest, stop_test
 from kfp_tune.core.interfaces import TrialHandedOver
@@ -248,3 +249,45 @@ def test_timeout_seconds_counts_from_the_trials_start_across_checkpoint_handover
     launcher.config = dataclasses.replace(launcher.config, timeout_seconds=12.0)
     assert _followed_across_checkpoints(launcher, clock, _experiment(), every=7.0) == [("handed over", 1010.0), ("DeadlineExceeded", 1015.0)]
     assert kube.stored("jobs", "batch") == []
+
+
+def _outage(kube: FakeKube, requests: int) -> None:
+    """The API server answers the next ``requests`` reads of the trial's Job 503, as while etcd
+    changes leader."""
+    kube.faults = [Fault("GET", f"/jobs/{TRIAL}$", 503, times=requests, message="etcdserver: leader changed")]
+
+
+def test_an_api_outage_longer_than_api_retry_seconds_leaves_the_trial_running_and_followed(clusters: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The Job's reads fail 503 from 2 s for longer than apiRetrySeconds (5 s): the trial runs
+    on and is followed again once the API answers, as Katib's controller requeues; it ends
+    Succeeded with its log and its Job deleted. Before, the outage's error left run(), the
+    trial was recorded Failed and its Job kept running on the cluster."""
+    kube = clusters()
+    kube.script = lambda manifest: Script(run_seconds=20.0, log=[(0.0, "loss=0.5")])
+    clock = Clock()
+    monkeypatch.setattr(kube_launcher, "time", types.SimpleNamespace(monotonic=clock, time=time.time, sleep=time.sleep))
+    monkeypatch.setattr(kube_launcher, "random", random.Random(20261206))
+    clock.at(2.0, lambda: _outage(kube, 12))
+    out = _launcher(kube, clock).run(_run(_experiment(**{"spec.trialTemplate.retain": False})))
+    assert out is not None and (out.phase, out.logs) == (LaunchPhase.SUCCEEDED, {"main": "loss=0.5\n"})
+    assert kube.faults[0].times == 0 and clock.now >= 1020.0  # followed through the outage to the trial's end
+    assert kube.stored("jobs", "batch") == []
+
+
+def test_a_trial_in_an_api_outage_is_handed_over_at_the_checkpoint_and_reattached(clusters: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An outage that outlasts the step: the checkpoint hands the trial over as ever (its Job
+    left running), and the next step's reattach, whose first read of the Job fails too, follows
+    it to its end."""
+    kube = clusters()
+    kube.script = lambda manifest: Script(run_seconds=25.0, log=[(0.0, "loss=0.5")])
+    clock = Clock()
+    monkeypatch.setattr(kube_launcher, "time", types.SimpleNamespace(monotonic=clock, time=time.time, sleep=time.sleep))
+    monkeypatch.setattr(kube_launcher, "random", random.Random(20261206))
+    launcher = _launcher(kube, clock)
+    clock.at(2.0, lambda: _outage(kube, 10))
+    reattach, left_at_reattach = launcher.reattach, []
+    monkeypatch.setattr(launcher, "reattach", lambda run: (left_at_reattach.append(kube.faults[0].times), reattach(run))[1])
+    ends = _followed_across_checkpoints(launcher, clock, _experiment(**{"spec.trialTemplate.retain": False}), every=15.0)
+    assert [end for end, _ in ends] == ["handed over", "CompletionsReached"], ends  # the Job's Complete condition: Succeeded
+    assert left_at_reattach[0] > 0  # the outage still on as the next step began
+    assert kube.faults[0].times == 0 and kube.stored("jobs", "batch") == []

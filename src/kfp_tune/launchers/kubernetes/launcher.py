@@ -19,7 +19,9 @@ finds its trials too.
 Safe to call again: a second create of the same trial gets 409 and adopts the resource when its
 labels say it is this trial's; ``reattach`` follows a resource a dead launch-trial left. SIGTERM
 to launch-trial deletes the trial it is following. API errors: 429 and 5xx are retried with
-backoff; a create a ResourceQuota refuses is tried again for ``quotaWaitSeconds``; other 403s and
+backoff (an outage longer than ``apiRetrySeconds`` while a trial is followed leaves it running,
+followed again once the API answers); a create a ResourceQuota refuses is tried again for
+``quotaWaitSeconds``; other 403s and
 404s become one error naming the resource and the permission; the rest quote what the API
 server's Status said.
 """
@@ -91,6 +93,15 @@ class PrimaryContainerMissing(KfpTuneError):
 
 class PrimaryPodMissing(KfpTuneError):
     """The trial has pods, and none carries primaryPodLabels."""
+
+
+class ApiUnavailable(KfpTuneError):
+    """The API server answered 429 or 5xx for ``apiRetrySeconds``: an outage (an API server
+    restarting, etcd changing leader), not an answer about the trial."""
+
+
+RETRIED_STATUSES = (429, 500, 502, 503, 504)
+"""The API errors retried with backoff: the server is overloaded or restarting."""
 
 
 class QuotaExceeded(KfpTuneError):
@@ -395,7 +406,7 @@ class KubernetesLauncher(Launcher):
                         f"Kubernetes refused to {verb} {where} (403 Forbidden): the launch-trial service account needs "
                         f"'{verb}' on {resource} in that namespace (see manifests/rbac.yaml)"
                     ) from None
-                if status not in (429, 500, 502, 503, 504) or time.monotonic() >= deadline:
+                if status not in RETRIED_STATUSES or time.monotonic() >= deadline:
                     raise
                 wait = _retry_after(exc) or min(10.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
             except Exception as exc:  # a lost connection, a reset: the API server may be restarting
@@ -561,7 +572,7 @@ class KubernetesLauncher(Launcher):
             return KfpTuneError(f"Kubernetes has no {resource} in namespace {self.config.namespace!r} to {verb} (404): is the namespace there, and the operator that serves {resource} installed?")
         what = f"{resource} {name!r}" if name else resource
         said = _status_message(exc)
-        return KfpTuneError(
+        return (ApiUnavailable if status in RETRIED_STATUSES else KfpTuneError)(
             f"Kubernetes {verb} {what} in namespace {self.config.namespace!r} failed: {status} {getattr(exc, 'reason', '')}"
             + (f": {clipped(said, STATUS_MESSAGE_LIMIT)}" if said else "")
         )
@@ -653,10 +664,16 @@ class KubernetesLauncher(Launcher):
         return self._follow(trial, manifest)
 
     def reattach(self, trial: TrialRun) -> LaunchOutcome | None:
-        """Follow a trial a dead launch-trial started; None when its resource is gone."""
+        """Follow a trial a dead launch-trial started; None when its resource is gone. An API
+        outage as it starts does not end the trial: it is followed, and read once the API answers."""
         kind = self.kind_of(trial.manifest)
-        if self._get(kind, trial.trial) is None:
-            return None
+        try:
+            if self._get(kind, trial.trial) is None:
+                return None
+        except Exception as exc:
+            if not _is_outage(exc):
+                raise
+            log.warning("trial %s: the Kubernetes API did not answer (%s); it is followed until it does", trial.trial, exc)
         try:
             manifest = self.prepare(trial)
         except ValueError as exc:
@@ -667,9 +684,19 @@ class KubernetesLauncher(Launcher):
         kind, name = self.kind_of(manifest), manifest["metadata"]["name"]
         timeout = self.config.timeout_seconds
         started = time.monotonic()
+        output = _FollowedLog(trial)
         with _sigterm_raises():
             try:
-                outcome = self._wait(trial, kind, name, started, timeout)
+                while True:
+                    try:
+                        outcome = self._wait(trial, kind, name, started, timeout, output)
+                        break
+                    except Exception as exc:  # an outage: the trial runs on, as Katib's controller requeues
+                        if not _is_outage(exc):
+                            raise
+                        log.warning("trial %s: the Kubernetes API did not answer for apiRetrySeconds (%s); the trial goes on running and is "
+                                    "followed again (a checkpoint hands it over meanwhile)", name, exc)
+                        self._sleep(self.config.poll_seconds)
             except TrialInterrupted:
                 log.warning("launch-trial was stopped: deleting trial %s", name)
                 self._delete(kind, name)
@@ -684,10 +711,11 @@ class KubernetesLauncher(Launcher):
         files = self._metrics_files(trial)
         return dataclasses.replace(outcome, files=files) if files else outcome
 
-    def _wait(self, trial: TrialRun, kind: TrialKind, name: str, started: float, timeout: float | None) -> LaunchOutcome:
+    def _wait(self, trial: TrialRun, kind: TrialKind, name: str, started: float, timeout: float | None, output: _FollowedLog) -> LaunchOutcome:
+        """Poll the trial until it ends (or is handed over); an API outage (:func:`_is_outage`)
+        is raised for :meth:`_follow` to wait out, ``output`` keeping what was read."""
         success = trial.success_condition
         failure = trial.failure_condition
-        output = _FollowedLog(trial)
         while True:
             if trial.handover is not None and trial.handover.is_set():
                 log.info("handing trial %s over to the next step; it goes on running", name)
@@ -1347,6 +1375,16 @@ def _retry_after(exc: Any) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def _is_outage(exc: Exception) -> bool:
+    """Whether an error from following a trial is the API server not answering for
+    ``apiRetrySeconds`` (429, 5xx, a lost connection), which says nothing about the trial."""
+    from kubernetes.client.exceptions import ApiException
+
+    if isinstance(exc, ApiException):
+        return int(exc.status or 0) in RETRIED_STATUSES
+    return isinstance(exc, ApiUnavailable) or _is_connection_error(exc)
 
 
 def _is_connection_error(exc: Exception) -> bool:
