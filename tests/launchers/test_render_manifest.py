@@ -117,3 +117,13 @@ def test_an_int_outside_a_large_range_or_off_its_step_is_refused_exactly(tmp_pat
     for value in outside:
         assert main(["render", str(path), "--assign", f"x={value}"]) == 2
         assert f"--assign x={value}: outside its feasible space; expected int from {low} to {high}" in capsys.readouterr().err
+
+
+def test_the_python_render_places_the_trial_in_the_experiments_namespace():
+    """render_manifest(experiment) without a config rendered every trial in ``default``, where
+    ``kfp-tune render`` and the launcher use the experiment's metadata.namespace; an experiment
+    without one still renders in ``default``."""
+    doc = quadratic_experiment()
+    doc["metadata"]["namespace"] = "team-a"
+    assert render_manifest(load_experiment(doc), {"x": "0.5", "y": "0.5"})["metadata"]["namespace"] == "team-a"
+    assert render_manifest(experiment(), {"x": "0.5", "y": "sgd"})["metadata"]["namespace"] == "default"

@@ -10,7 +10,7 @@ from kfp_tune.core.catalogue import ALGORITHMS
 from kfp_tune.core.naming import trial_name as make_trial_name
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.state import TrialState
-from kfp_tune.core.trials import trial_run
+from kfp_tune.core.trials import trial_namespace, trial_run
 from kfp_tune.launchers.kubernetes.launcher import KubernetesConfig, KubernetesLauncher
 
 
@@ -24,7 +24,9 @@ def render_manifest(
     """The resource the launcher would create for one trial, with no API call: ``assignment``
     gives parameter values (Katib's strings; each is checked against its feasible space; a
     parameter left out takes its first value: min, or the first of its list). The owner
-    reference is left out: the anchor's uid is known only in the cluster."""
+    reference is left out: the anchor's uid is known only in the cluster. Without ``config`` the
+    trial is rendered in the experiment's namespace (``metadata.namespace``, else ``default``),
+    as ``kfp-tune render`` and the launcher place it."""
     space = search_space_of(experiment.spec.parameters)
     given = dict(assignment or {})
     algorithm_name = experiment.spec.algorithm.algorithm_name if experiment.spec.algorithm else ""
@@ -52,7 +54,7 @@ def render_manifest(
         else:
             values[parameter.name] = parameter.format(parameter.value_at(0))
     name = trial_name or make_trial_name(experiment.name, "render", 0)
-    config = config or KubernetesConfig(namespace="default")
+    config = config or KubernetesConfig(namespace=trial_namespace(experiment))
     values.update({key: given[key] for key in searched})
     state = TrialState(name=name, index=0, round="", assignment=values, created="")
     launcher = KubernetesLauncher(config, env=env)
