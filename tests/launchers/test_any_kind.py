@@ -160,7 +160,8 @@ def test_cleanup_finds_an_argo_trial_by_what_the_anchor_recorded():
 
 def test_argo_trials_run_only_as_an_allowed_service_account(clusters):
     kube = clusters(ARGO)
-    outcome = _launcher(kube).run(_run(_argo_experiment(), "argo-trial-2", {"lr": "0.02"}))
+    # a bound: a Workflow created by mistake, with no Argo to end it, fails fast
+    outcome = _launcher(kube, timeout_seconds=5.0).run(_run(_argo_experiment(), "argo-trial-2", {"lr": "0.02"}))
     assert (outcome.phase, outcome.reason) == ("Failed", "TrialRefused")
     assert outcome.message == "spec.serviceAccountName: 'argo' is not in the launcher's allowed service accounts ['default']"
     assert kube.calls_to("POST", "workflows") == []

@@ -95,3 +95,35 @@ def test_a_forbidden_create_of_the_anchor_names_the_permission_it_needs(kube: Fa
         f"Kubernetes trial {TRIAL!r} could not be created: Kubernetes refused to create configmaps 'kfp-tune-quad' in namespace 'team-a' (403 Forbidden): the launch-trial service account "
         "needs 'create' on configmaps in that namespace (see manifests/rbac.yaml)"
     )
+
+
+def test_a_forbidden_read_of_an_anchor_already_there_names_get(kube: FakeKube) -> None:
+    """The anchor's create answers 409 (a run before made it) and its read 403: the permission
+    missing is 'get' on configmaps, not the 'create' that was granted."""
+    kube.faults = [Fault("POST", "/configmaps$", 409, times=1, reason="AlreadyExists"), Fault("GET", "/configmaps/kfp-tune-quad$", 403, times=100)]
+    with pytest.raises(KfpTuneError) as caught:
+        launch(kube)
+    assert str(caught.value) == (
+        f"Kubernetes trial {TRIAL!r} could not be created: Kubernetes refused to get configmaps 'kfp-tune-quad' in namespace 'team-a' (403 Forbidden): the launch-trial service account "
+        "needs 'get' on configmaps in that namespace (see manifests/rbac.yaml)"
+    )
+
+
+def test_retries_back_off_doubling_from_a_quarter_second(kube: FakeKube, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Four 503s on the trial's read, then an answer: the launcher waits before each retry,
+    the n-th wait (n from 1) drawn in [0.125 * 2^n, 0.25 * 2^n] s (0.25 * 2^n, less up to half
+    at random, at most 10 s)."""
+    import random
+
+    from kfp_tune.launchers.kubernetes import launcher as kube_launcher
+
+    monkeypatch.setattr(kube_launcher, "random", random.Random(20261206))
+    kube.faults = [Fault("GET", f"/jobs/{TRIAL}$", 503, times=4, message="etcdserver: leader changed")]
+    waits: list[float] = []
+    launcher = KubernetesLauncher(
+        KubernetesConfig(namespace="team-a", poll_seconds=0.0, api_retry_seconds=60.0), api_client=kube.api_client(), env={}, sleep=waits.append,
+    )
+    state = TrialState(name=TRIAL, index=0, round="run-1-r000", assignment={"x": "0.1", "y": "0.2"}, created="")
+    launcher.run(trial_run(load_experiment(quadratic_experiment()), state))
+    retries = [wait for wait in waits if wait > 0][:4]  # the polls wait 0 s
+    assert len(retries) == 4 and all(0.125 * 2 ** n <= wait <= 0.25 * 2 ** n for n, wait in enumerate(retries, start=1)), retries

@@ -238,7 +238,8 @@ def test_a_retried_launch_adopts_the_resource_instead_of_creating_another(operat
 def test_409_for_an_object_that_is_not_ours_is_refused_and_left_alone(operator_kube):
     operator_kube.put({"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "metadata": {"name": TRIAL, "labels": {"team": "other"}}}, "team-a")
     with pytest.raises(KfpTuneError, match="exists and is not this kfp-tune trial's"):
-        _launcher(operator_kube).run(_run(_experiment(PYTORCH, "pytorch")))
+        # a bound: the other's PyTorchJob, adopted by mistake, has no operator to end it; this fails fast then
+        _launcher(operator_kube, timeout_seconds=5.0).run(_run(_experiment(PYTORCH, "pytorch")))
     assert operator_kube.calls_to("DELETE", "pytorchjobs") == [] and len(operator_kube.stored("pytorchjobs")) == 1
 
 

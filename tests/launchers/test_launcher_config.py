@@ -142,6 +142,8 @@ def test_trials_go_to_the_experiments_namespace_unless_the_config_names_one(tmp_
     ({"timeoutSeconds": "abc"}, "timeoutSeconds: expected a number of seconds"),
     ({"timeoutSeconds": -5}, "timeoutSeconds: expected a number of seconds"),  # every trial ended DeadlineExceeded at once
     ({"pollSeconds": -1}, "pollSeconds: expected a number of seconds, 0 or more"),  # it crashed after the trial was created
+    ({"apiRetrySeconds": -1}, "apiRetrySeconds: expected a number of seconds, 0 or more, got -1"),
+    ({"quotaWaitSeconds": -1}, "quotaWaitSeconds: expected a number of seconds, 0 or more (0: no wait"),
     ({"storeSecret": "Bad_Name"}, "storeSecret: expected the name of a Secret"),
     ({"metricsVolume": "pvc"}, "metricsVolume: expected a mapping with claimName and mountPath"),  # unexpected AttributeError
     ({"metricsVolume": {"claimName": "Bad_Claim"}}, "metricsVolume.claimName: expected the name of a PersistentVolumeClaim"),

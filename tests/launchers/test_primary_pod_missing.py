@@ -69,3 +69,30 @@ def test_katibs_mpijob_example_on_the_training_operator_shows_the_launchers_labe
 def test_labels_that_match_leave_the_trial_as_it_was(kube: FakeKube, labels: dict[str, str]) -> None:
     out = launch(kube, job_with_pod_labels(labels))
     assert (out.phase, out.logs) == ("Succeeded", {"main": "loss=0.25\n"})
+
+
+def test_every_pod_listed_is_separated_by_a_semicolon(kube: FakeKube) -> None:
+    """A Job of two pods (``parallelism: 2``), neither with the labels: both are listed, each
+    with its labels, apart by "; " (the labels within one by ", ")."""
+    doc = job_with_pod_labels({"role": "master"})
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["parallelism"] = 2
+    out = launch(kube, doc)
+    assert (out.phase, out.reason) == ("Failed", "PrimaryPodNotFound")
+    listed = out.message.partition("its pods' labels: ")[2].partition(". Set primaryPodLabels")[0]
+    pods = listed.split("; ")
+    assert len(pods) == 2 and all(pod.startswith(f"{TRIAL}-") and f"batch.kubernetes.io/job-name={TRIAL}" in pod for pod in pods), listed
+
+
+def test_the_primary_pod_is_the_newest_of_those_not_failed(kube: FakeKube) -> None:
+    """Of two running pods of the trial, the one created later is read (a Job that made a pod
+    again), though its name comes after the other's; a failed pod, newest of all, is not."""
+    from kfp_tune.launchers.kubernetes.kinds import KINDS
+
+    labels = {"batch.kubernetes.io/job-name": TRIAL}
+    for name, created, phase in ((f"{TRIAL}-b-newer", "2026-11-23T00:00:05Z", "Running"), (f"{TRIAL}-a-older", "2026-11-23T00:00:01Z", "Running"),
+                                 (f"{TRIAL}-c-failed", "2026-11-23T00:00:09Z", "Failed")):
+        kube.put({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels, "creationTimestamp": created},
+                  "spec": {"containers": [{"name": "main", "image": "python:3.12"}]}, "status": {"phase": phase}}, "team-a")
+    launcher = KubernetesLauncher(KubernetesConfig(namespace="team-a"), api_client=kube.api_client())
+    trial = trial_run(load_experiment(quadratic_experiment()), TrialState(name=TRIAL, index=0, round="r0", assignment={"x": "0.1", "y": "0.2"}, created=""), "team-a")
+    assert launcher.primary_pod(trial, KINDS[("batch/v1", "Job")], TRIAL) == f"{TRIAL}-b-newer"
