@@ -383,6 +383,25 @@ def test_a_kept_edit_counts_where_the_spec_changed_another_budget_and_the_last_g
     assert steps.init_experiment(records, as_stored)["spec"]["spec"]["maxTrialCount"] == 6
 
 
+def test_a_kept_edit_that_the_specs_new_budget_no_longer_admits_is_refused_naming_both(local_store):
+    """A review: run (maxTrialCount 3), edit to 6 with parallelTrialCount 5, then a YAML that
+    changed only maxTrialCount to 4: the kept parallelTrialCount 5 above the YAML's 4 was stored
+    (Katib's webhook refuses such a merged Experiment), and every later edit was refused over it."""
+    from kfp_tune.client import Client
+
+    long_running = {"spec.resumePolicy": "LongRunning", "spec.maxTrialCount": 3, "spec.parallelTrialCount": 1}
+    experiment = load_experiment(quadratic_experiment(**long_running))
+    records = ExperimentRecords(local_store, experiment.name)
+    run_inline(local_store, experiment, LocalLauncher())
+    Client(local_store).edit_experiment_budget(experiment.name, max_trial_count=6, parallel_trial_count=5)
+    before = {key: local_store.get(key) for key in local_store.list(records.root + "/")}
+    with pytest.raises(ExperimentConflict, match=(
+            r"^spec.parallelTrialCount: experiment 'quad' would have parallelTrialCount 5 \(kept as edited since the last run\) above "
+            r"maxTrialCount 4 \(this spec's\), which Katib refuses")):
+        steps.init_experiment(records, load_experiment(quadratic_experiment(**{**long_running, "spec.maxTrialCount": 4})))
+    assert {key: local_store.get(key) for key in local_store.list(records.root + "/")} == before
+
+
 def test_an_edit_of_a_running_experiment_is_not_undone_by_a_resume_of_its_yaml(local_store):
     """The QA report's case: a run of maxTrialCount 4 stopped early, ``kfp-tune edit`` to 6,
     the same YAML run again ended at 4 (the edit undone with a log line); each other budget too.

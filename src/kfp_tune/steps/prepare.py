@@ -94,6 +94,7 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
     if edited_from is None:  # a run given a spec: an edit made since the last one keeps what this spec did not change
         kept = _edits_kept(head, spec_dict, experiment.name)
         if kept:
+            _refuse_kept_budgets_over_max(kept, spec_dict, experiment.name)
             experiment = _with_budgets(experiment, kept)
             spec_dict = experiment.to_dict()
         applied = {APPLIED: given}
@@ -154,6 +155,27 @@ def _edits_kept(head: dict[str, Any], spec_dict: dict[str, Any], name: str) -> d
         log.info("experiment %r: spec.%s stays %s, as edited since its last run (this spec's %s is the one that run was given)",
                  name, field, value, given.get(field))
     return kept
+
+
+def _refuse_kept_budgets_over_max(kept: dict[str, Any], spec_dict: dict[str, Any], name: str) -> None:
+    """The spec a run's own budgets and the kept (edited) ones make together must still be one
+    Katib takes (its webhook: parallelTrialCount and maxFailedTrialCount at most maxTrialCount),
+    as ``kubectl apply``'s merged Experiment is checked again: ExperimentConflict naming the kept
+    budget and the one it exceeds, before anything is written."""
+    budgets = {**_budgets(spec_dict), **kept}
+    most = budgets.get("maxTrialCount")
+    if not isinstance(most, int):
+        return
+    for field in ("parallelTrialCount", "maxFailedTrialCount"):
+        value = budgets.get(field)
+        if isinstance(value, int) and value > most:
+            source = "kept as edited since the last run" if field in kept else "this spec's"
+            bound = "kept as edited since the last run" if "maxTrialCount" in kept else "this spec's"
+            raise ExperimentConflict(
+                f"spec.{field}: experiment {name!r} would have {field} {value} ({source}) above maxTrialCount {most} ({bound}), "
+                f"which Katib refuses: give spec.{field} (at most {most}) or spec.maxTrialCount (at least {value}) in the spec, "
+                f"or change them with kfp-tune edit {name}"
+            )
 
 
 def _with_budgets(experiment: Experiment, budgets: dict[str, Any]) -> Experiment:
