@@ -246,3 +246,12 @@ def test_a_store_uri_with_its_colon_slashes_mistyped_is_refused_not_made_a_folde
     assert main(["list", "--store", uri]) == 2 and capsys.readouterr().err.startswith(f"error: --store: store URI {shown(uri)}: this reads as")
     assert list(tmp_path.iterdir()) == []
     assert check_store_uri(f"./{uri}") == f"./{uri}" and check_store_uri("s3/x") == "s3/x" and check_store_uri("user:x") == "user:x"
+
+
+@pytest.mark.parametrize("uri", ["s3:", "s3:/", "s3//", "file:"])
+def test_a_scheme_with_nothing_after_it_is_refused_not_made_a_folder(uri: str):
+    """A review: `--store s3:/$BUCKET` with the variable empty made a folder 's3:'."""
+    with pytest.raises(StoreInputError) as info:
+        check_store_uri(uri)
+    scheme = uri.rstrip(":/")
+    assert str(info.value).startswith(f"store URI {shown(uri)}: this reads as a {scheme}:// URI with nothing after the scheme (an empty variable")

@@ -42,7 +42,7 @@ SECONDS_VARIABLES = ("KFP_TUNE_STORE_RETRY_SECONDS", RUN_TTL_VARIABLE, TRIAL_TTL
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's bucket naming rules
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
-_MISTYPED_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(?::/?|//+)[^/]")
+_MISTYPED_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(?::/?|//+)(?:[^/]|$)")
 """A folder path that starts as a URI with its ``://`` mistyped (``s3//``, ``s3:/``, ``user:``)."""
 
 StoreOpener = Callable[[str], Store]
@@ -103,11 +103,10 @@ def check_store_uri(uri: str) -> str:
             )
         scheme = re.split(r"[:/]", uri, maxsplit=1)[0]
         if mistyped and scheme.lower() in ("s3", "file", *_OPENERS):  # s3:/bucket/x would be a folder 's3:' here, its records never in S3
-            meant = f"{scheme}://{'/' if scheme.lower() == 'file' else ''}{uri[len(scheme):].lstrip(':/')}"
-            raise StoreInputError(
-                f"store URI {quoted}: this reads as {shown(meant)} with its '://' mistyped; {expected} "
-                f"(a folder whose name starts so: ./{uri})"
-            )
+            rest = uri[len(scheme):].lstrip(":/")
+            meant = f"this reads as {shown(scheme + '://' + ('/' if scheme.lower() == 'file' else '') + rest)} with its '://' mistyped" if rest else (
+                f"this reads as a {scheme}:// URI with nothing after the scheme (an empty variable, as in s3:/$BUCKET?)")
+            raise StoreInputError(f"store URI {quoted}: {meant}; {expected} (a folder whose name starts so: ./{uri})")
         return uri
     try:
         parts = urlsplit(uri)
