@@ -134,6 +134,7 @@ def test_a_tuning_step_and_component_trials_are_stamped_and_checked_too(tmp_path
     ("reg.io:5000/kfp-tune-python:0.1.0@sha256:" + "a" * 64, "0.1.0"),
     # tags that say nothing of the version, and no tag at all (the colon is a registry's port)
     ("kfp-tune-python:latest", None), ("kfp-tune-python:2026-12-06", None), ("kfp-tune-python:main-3f0d6e9", None),
+    ("kfp-tune-python:2024.06.01", None), ("kfp-tune-python:v2024.6", None),  # a date in dotted CalVer (a review)
     ("reg.io:5000/kfp-tune-python", None), ("kfp-tune-python@sha256:" + "a" * 64, None), ("kfp-tune-python", None),
 ])
 def test_an_images_version_is_read_only_from_a_tag_that_is_one(image, version):
@@ -164,3 +165,14 @@ def test_compiling_with_an_image_tagged_another_version_warns_naming_both(tmp_pa
         for image in ("reg.io:5000/kfp-tune-python:latest", f"reg.io:5000/kfp-tune-python:v{kfp_tune.__version__}"):
             monkeypatch.setattr(runtime_image, "RUNTIME_IMAGE", image)
             compile_pipeline(experiment, tmp_path / "p.yaml", rounds=1)
+
+
+def test_a_short_tag_of_the_same_release_is_no_other_version():
+    """A review: ':0.1' for kfp-tune 0.1.0 was warned of as another version (PEP 440: the same)."""
+    from kfp_tune.core.version import image_version_problem, same_version
+
+    assert same_version("0.1", "0.1.0") and same_version("1.0.0", "1") and same_version("0.01", "0.1")
+    assert not same_version("0.1.1", "0.1.0") and not same_version("0.1.0rc1", "0.1.0") and not same_version("0.2", "0.1.0")
+    assert image_version_problem("r/kfp-tune-python:0.1", "0.1.0") is None
+    assert image_version_problem("r/kfp-tune-python:v0.1.0", "0.1.0") is None
+    assert image_version_problem("r/kfp-tune-python:0.1.1", "0.1.0") is not None

@@ -44,9 +44,25 @@ def version_mismatch(compiled_by: str | None, running: str = VERSION) -> str | N
     )
 
 
-_VERSION_TAG = re.compile(r"v?(\d+\.\d+(?:\.\d+)*(?:(?:a|b|rc|\.dev|\.post)\d+)*)")
+_VERSION_TAG = re.compile(r"v?((?!\d{4}\.)\d+\.\d+(?:\.\d+)*(?:(?:a|b|rc|\.dev|\.post)\d+)*)")
 """A tag that reads as a release's version (``0.1.0``, ``v0.2``, ``1.0.0rc1``); other tags
-(``latest``, ``main``, a date, a commit) say nothing about the kfp-tune an image holds."""
+(``latest``, ``main``, a date, ``2024.06.01`` too, a commit) say nothing about the kfp-tune an
+image holds."""
+_RELEASE = re.compile(r"(\d+(?:\.\d+)*)(.*)")
+
+
+def same_version(one: str, other: str) -> bool:
+    """Whether two versions are one release, as PEP 440 compares them: trailing ``.0`` parts
+    left out (``0.1`` is ``0.1.0``), leading zeros too (``0.01`` is ``0.1``)."""
+    def key(version: str) -> tuple[tuple[int, ...], str]:
+        matched = _RELEASE.fullmatch(version)
+        if matched is None:
+            return (), version
+        release = [int(part) for part in matched.group(1).split(".")]
+        while len(release) > 1 and release[-1] == 0:
+            release.pop()
+        return tuple(release), matched.group(2)
+    return key(one) == key(other)
 
 
 def image_version(image: str) -> str | None:
@@ -65,7 +81,7 @@ def image_version_problem(image: str, compiled_by: str = VERSION) -> str | None:
     (:func:`check_compiled_version`): its tag names another version (the guide asks for images
     tagged with their kfp-tune's version). None when the tag names the same one, or no version."""
     tagged = image_version(image)
-    if tagged is None or tagged == compiled_by:
+    if tagged is None or same_version(tagged, compiled_by):
         return None
     return (
         f"the steps' image {image} is tagged {tagged}, and they are compiled by kfp-tune {compiled_by}: "
