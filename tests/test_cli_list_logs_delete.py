@@ -342,8 +342,8 @@ def test_delete_is_refused_before_asking_while_a_run_drives_the_experiment(tmp_p
         assert main(["delete", "held", "--store", str(tmp_path)]) == 1
         err = capsys.readouterr().err
         assert err.startswith("error: experiment 'held' is being run by run 'run-") and "[y/N]" not in err
-        # what else to do says how to stop it: taking it over (what a refused run may do) would run it
-        assert "or stop it first: Ctrl-C where it runs, or terminate its KFP run" in err and "--take-over" not in err
+        # the run is this very process (a thread): wait for it; not a TTL, not taking it over (what a refused run may do)
+        assert err.rstrip("\n").endswith(", this process: wait for it to end") and "--take-over" not in err
         assert (tmp_path / "experiments" / "held" / "experiment.json").exists()
     finally:
         release.set()

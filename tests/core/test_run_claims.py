@@ -281,3 +281,24 @@ def test_a_second_run_in_the_same_process_is_told_to_wait_not_to_kill_itself(tmp
     finally:
         release.set()
         thread.join(120)
+
+
+@pytest.mark.parametrize(("instead", "again"), [(claims.TAKE_OVER, "run again"), (claims.STOP_FIRST, "try again")])
+def test_a_busy_experiment_held_by_another_process_here_names_it_for_a_run_and_a_delete(local_store, instead, again):
+    """A run or a delete refused over a live run of this machine names its process and how to stop
+    it; the delete said to wait out the TTL or terminate a KFP run (a review)."""
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        now = time.time()
+        holder = claims.Claim(seq=1, run="run-x", created=now, last_seen=now, ended=False, ttl=900.0, owner=claims.process_identity(child.pid))
+        message = str(claims.busy(ExperimentRecords(local_store, "exp"), holder, now, instead))
+        assert message.endswith(f", process {child.pid} on this machine: wait for it to end, or stop it (Ctrl-C where it runs, "
+                                f"or kill {child.pid}: its running trials are given back) and {again}")
+        child.kill()
+        child.wait(30)
+        gone = str(claims.busy(ExperimentRecords(local_store, "exp"), holder, now, instead))
+        assert "on this machine" not in gone and instead in gone  # a gone owner: the usual advice
+    finally:
+        child.kill()

@@ -366,10 +366,11 @@ STOP_FIRST = "or stop it first: Ctrl-C where it runs, or terminate its KFP run"
 
 
 def busy(records: ExperimentRecords, current: Claim, now: float, instead: str = TAKE_OVER) -> ExperimentBusy:
-    pid = owner_running_here(current.owner) if instead == TAKE_OVER else None
+    pid = owner_running_here(current.owner)
     if pid is not None:  # a run of this machine that lives: its TTL and taking it over (two runs at once) are no advice
+        again = "run again" if instead == TAKE_OVER else "try again"
         where, stop = ("this process", "") if pid == os.getpid() else (
-            f"process {pid} on this machine", f", or stop it (Ctrl-C where it runs, or kill {pid}: its running trials are given back) and run again")
+            f"process {pid} on this machine", f", or stop it (Ctrl-C where it runs, or kill {pid}: its running trials are given back) and {again}")
         return ExperimentBusy(f"experiment {records.experiment!r} is being run by {current.describe(now)}, {where}: wait for it to end{stop}")
     return ExperimentBusy(
         f"experiment {records.experiment!r} is being run by {current.describe(now)}; "
