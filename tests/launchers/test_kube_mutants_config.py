@@ -90,7 +90,8 @@ def test_an_unauthenticated_read_of_the_template_names_the_rbac_rule(kube: FakeK
 
 
 def test_a_failed_read_of_the_template_says_which_config_map_and_what_the_api_answered(kube: FakeKube) -> None:
-    kube.faults = [Fault("GET", "/configmaps/templates$", 500)]
+    # a status not retried (a 500 is retried for apiRetrySeconds, as the launcher's calls are): the server's words quoted
+    kube.faults = [Fault("GET", "/configmaps/templates$", 400, message="the server rejected our request")]
     with pytest.raises(KfpTuneError) as caught:
         read_config_map("team-a", "templates", kube.api_client())
-    assert "ConfigMap team-a/templates" in str(caught.value) and "500" in str(caught.value)
+    assert str(caught.value) == "reading ConfigMap team-a/templates (the trial template) failed: 400 Bad Request: the server rejected our request"
