@@ -251,6 +251,22 @@ def test_timeout_seconds_counts_from_the_trials_start_across_checkpoint_handover
     assert kube.stored("jobs", "batch") == []
 
 
+def test_a_trial_this_launcher_created_is_timed_on_its_own_clock_whatever_the_api_servers(clusters: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A review of the handover fix: with this machine's clock 120 s ahead of the API server's, a
+    30 s trial under timeoutSeconds 60 ended DeadlineExceeded at its first poll (now minus the
+    server's creationTimestamp). The trial this launcher created is timed by its monotonic
+    clock: it ends CompletionsReached; the same skew still counts for a reattached one."""
+    kube = clusters()
+    kube.script = lambda manifest: Script(run_seconds=30.0, log=[(0.0, "loss=0.5")])
+    clock = Clock()
+    monkeypatch.setattr(kube_launcher, "time", types.SimpleNamespace(monotonic=clock, time=time.time, sleep=time.sleep))
+    launcher = _launcher(kube, clock)
+    launcher._clock = lambda: kube.wall() + 120.0  # type: ignore[method-assign]  # this machine's clock 120 s ahead
+    launcher.config = dataclasses.replace(launcher.config, timeout_seconds=60.0)
+    out = launcher.run(_run(_experiment()))
+    assert (out.phase, out.reason) == (LaunchPhase.SUCCEEDED, "CompletionsReached")
+
+
 def _outage(kube: FakeKube, requests: int) -> None:
     """The API server answers the next ``requests`` reads of the trial's Job 503, as while etcd
     changes leader."""

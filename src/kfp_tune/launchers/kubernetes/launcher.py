@@ -661,7 +661,7 @@ class KubernetesLauncher(Launcher):
             raise
         except Exception as exc:  # the kubeconfig, a permission, the API server, an operator: not the trial
             raise TrialNotCreated(f"Kubernetes trial {trial.trial!r} could not be created: {_why(exc)}") from exc
-        return self._follow(trial, manifest)
+        return self._follow(trial, manifest, created_here=True)
 
     def reattach(self, trial: TrialRun) -> LaunchOutcome | None:
         """Follow a trial a dead launch-trial started; None when its resource is gone. An API
@@ -680,7 +680,7 @@ class KubernetesLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="TrialRefused", message=str(exc))
         return self._follow(trial, manifest)
 
-    def _follow(self, trial: TrialRun, manifest: dict[str, Any]) -> LaunchOutcome:
+    def _follow(self, trial: TrialRun, manifest: dict[str, Any], created_here: bool = False) -> LaunchOutcome:
         kind, name = self.kind_of(manifest), manifest["metadata"]["name"]
         timeout = self.config.timeout_seconds
         started = time.monotonic()
@@ -689,7 +689,7 @@ class KubernetesLauncher(Launcher):
             try:
                 while True:
                     try:
-                        outcome = self._wait(trial, kind, name, started, timeout, output)
+                        outcome = self._wait(trial, kind, name, started, timeout, output, created_here)
                         break
                     except Exception as exc:  # an outage: the trial runs on, as Katib's controller requeues
                         if not _is_outage(exc):
@@ -711,9 +711,11 @@ class KubernetesLauncher(Launcher):
         files = self._metrics_files(trial)
         return dataclasses.replace(outcome, files=files) if files else outcome
 
-    def _wait(self, trial: TrialRun, kind: TrialKind, name: str, started: float, timeout: float | None, output: _FollowedLog) -> LaunchOutcome:
+    def _wait(self, trial: TrialRun, kind: TrialKind, name: str, started: float, timeout: float | None, output: _FollowedLog,
+              created_here: bool = False) -> LaunchOutcome:
         """Poll the trial until it ends (or is handed over); an API outage (:func:`_is_outage`)
-        is raised for :meth:`_follow` to wait out, ``output`` keeping what was read."""
+        is raised for :meth:`_follow` to wait out, ``output`` keeping what was read.
+        ``created_here``: this launcher created the trial (:meth:`_ran_for`)."""
         success = trial.success_condition
         failure = trial.failure_condition
         while True:
@@ -737,7 +739,7 @@ class KubernetesLauncher(Launcher):
                     self._check_primary_pod(trial, kind, name, uid)
                 return _stopped_at_end(trial, output, logs) or LaunchOutcome(
                     LaunchPhase.SUCCEEDED, reason=str(succeeded.get("reason") or ""), message=str(succeeded.get("message") or ""), logs=logs)
-            if timeout is not None and self._ran_for(resource, started) >= timeout:
+            if timeout is not None and self._ran_for(resource, started, created_here) >= timeout:
                 logs = self._logs(trial, kind, name, uid, output)  # still running: an unfinished last line may go on
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted", logs=logs)
@@ -752,15 +754,17 @@ class KubernetesLauncher(Launcher):
                 return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
             self._sleep(self.config.poll_seconds)
 
-    def _ran_for(self, resource: Mapping[str, Any], started: float) -> float:
+    def _ran_for(self, resource: Mapping[str, Any], started: float, created_here: bool = False) -> float:
         """How long the trial has run, for ``timeoutSeconds``: since the resource's
         ``creationTimestamp`` (on :attr:`_clock`), not only since this process began following it
         (``started``, on the monotonic clock): a pipeline hands a trial over to the next step at
         every checkpoint (600 s by default), whose ``reattach`` would start the count again, so a
         longer timeout never fired. The longer of the two, so a resource with no readable
-        creation time still has this follow's time counted."""
+        creation time still has this follow's time counted. A trial this process created
+        (``created_here``) is timed on the monotonic clock alone: this machine's clock ahead of
+        the API server's would otherwise end it early (the gap still moves a reattached trial's)."""
         following = time.monotonic() - started
-        created = rfc3339_microseconds(str((resource.get("metadata") or {}).get("creationTimestamp") or ""))
+        created = None if created_here else rfc3339_microseconds(str((resource.get("metadata") or {}).get("creationTimestamp") or ""))
         return following if created is None else max(following, self._clock() - created / 1e6)
 
     def primary_pod(self, trial: TrialRun, kind: TrialKind, name: str, uid: str = "") -> str:
