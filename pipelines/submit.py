@@ -319,8 +319,16 @@ def _check_task_constants(package: str) -> None:
     """A package whose tasks are given a ``store_uri`` or ``s3_endpoint`` constant with
     credentials in it (a tuning step called with one inside a pipeline compiled elsewhere, at
     any depth of nested pipelines) is refused, naming the task (InputError, the secret never
-    repeated): the package is sent as it is, and the KFP UI shows its constants."""
+    repeated): the package is sent as it is, and the KFP UI shows its constants. So is a
+    ``store_uri`` constant, or a nested pipeline's ``store_uri`` default, that the cluster cannot
+    use (a folder for kfp.local: each pod would write a folder of its own), as the run's own
+    store is (:func:`_check_run_store`)."""
     first = package_document(package)
+    for component_name, component in (first.get("components") or {}).items():
+        default = (((component or {}).get("inputDefinitions") or {}).get("parameters") or {}).get("store_uri", {}).get("defaultValue")
+        if isinstance(default, str) and (problem := cluster_store_problem(default)):
+            raise InputError(f"the pipeline's {component_name.removeprefix('comp-')!r}, its store_uri default: {problem}; build it with "
+                             "store_uri=s3://... (tuning_step or component_trials), or give the task one")
     for body in [first.get("root") or {}, *((body or {}) for body in (first.get("components") or {}).values())]:
         for task_name, task in ((body.get("dag") or {}).get("tasks") or {}).items():
             given = ((task or {}).get("inputs") or {}).get("parameters") or {}
@@ -338,6 +346,8 @@ def _check_task_constants(package: str) -> None:
                         f"the pipeline's task {task_name!r}, input {name}: {exc}; call it with one that holds no credentials "
                         "(its steps read them from the store_secret Secret) and compile the pipeline again"
                     ) from None
+                if name == "store_uri" and (problem := cluster_store_problem(constant)):
+                    raise InputError(f"the pipeline's task {task_name!r}, input store_uri: {problem}; call it with such a store and compile the pipeline again")
 
 
 PARAMETER_TYPE_TEXT = {

@@ -55,6 +55,33 @@ def test_schedule_a_pipeline_of_one_s_own_around_the_tuning_step(fake_kfp_host):
     assert "comp-kfp-tune-step-quad" in _spec(sent)["components"]
 
 
+def test_a_tuning_step_given_a_folder_store_inside_ones_own_pipeline_is_refused_before_anything_is_sent(fake_kfp_host, tmp_path):
+    """A pipeline author's QA pass: a folder store given where the tuning step is called (a task
+    constant), or built into the step (its nested pipeline's default), was sent to the cluster,
+    whose pods would each write a folder of their own; the step's own pipeline with a folder
+    default was refused. Both are refused now, in the same words, before anything is sent."""
+    from kfp_tune.core.errors import InputError
+
+    folder = str(tmp_path / "store")
+    step = tuning_step(quadratic_experiment(), rounds=1, with_dataset=False)
+
+    @dsl.pipeline(name="own-folder-given")
+    def given() -> float:
+        return step(experiment_name="quad", store_uri=folder).outputs["best_objective"]
+
+    with pytest.raises(InputError, match=r"^the pipeline's task '[^']+', input store_uri: '.*store' is not an s3:// URI: the run's steps"):
+        kfp_tune.submit(given, host=fake_kfp_host.url)
+    built = tuning_step(quadratic_experiment(), rounds=1, with_dataset=False, store_uri=folder)
+
+    @dsl.pipeline(name="own-folder-built")
+    def defaulted() -> float:
+        return built(experiment_name="quad").outputs["best_objective"]
+
+    with pytest.raises(InputError, match=r"^the pipeline's '[^']+', its store_uri default: '.*store' is not an s3:// URI: the run's steps"):
+        kfp_tune.schedule(defaulted, "0 0 2 * * *", host=fake_kfp_host.url)
+    assert fake_kfp_host.requests == []
+
+
 def test_a_compiled_package_is_sent_and_its_parameters_checked(fake_kfp_host, tmp_path):
     package = tmp_path / "trials.yaml"
     compiler.Compiler().compile(component_trials(quadratic_experiment(), quad), str(package))
