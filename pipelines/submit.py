@@ -284,10 +284,16 @@ def step_argument_problems(typed: Mapping[str, Any]) -> list[FieldError]:
     before anything is sent rather than in the run: an ``s3_endpoint`` that is no endpoint, or
     holds credentials (a run argument is public: the KFP UI shows it; the message never repeats
     it, :func:`~kfp_tune.stores.s3.check_s3_endpoint`), and a ``launcher_config`` that is no
-    launcher's JSON config (not JSON, an unknown kind), as launch-trial reads it."""
+    launcher's JSON config (not JSON, an unknown kind), as launch-trial reads it, and an
+    ``experiment_name`` that is no experiment's name (``Bad_Name``), as the first step refuses
+    it (a fresh experiment per run makes a name of it, whatever it is)."""
+    from kfp_tune.core.validation import name_problem
     from kfp_tune.launchers import launcher_from_config
 
     problems = []
+    name = typed.get("experiment_name")
+    if isinstance(name, str) and not typed.get("fresh_experiment") and (problem := name_problem(name)) is not None:
+        problems.append(FieldError("arguments.experiment_name", problem))
     if isinstance(typed.get("s3_endpoint"), str):
         try:
             check_s3_endpoint(typed["s3_endpoint"])

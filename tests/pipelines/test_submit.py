@@ -577,3 +577,15 @@ def test_a_compiled_pipeline_with_credentials_in_its_store_default_is_not_sent(k
     with pytest.raises(InputError, match=r"^the pipeline's store_uri default: store URI s3://\*\*\*@mlpipeline/kfp-tune: credentials") as caught:
         kfp_tune.schedule(str(package), "@daily", host=kfp_host.url, arguments={"store_uri": "s3://team/tuning"})
     assert STORE_SECRET not in str(caught.value) and kfp_host.requests == []
+
+
+def test_an_experiment_name_the_run_would_refuse_is_refused_before_it_is_sent(kfp_host, capsys):
+    """A pipeline author's QA pass: --param experiment_name=Bad_Name was sent (exit 0) and only
+    the run's first step refused it on the cluster, where kfp-tune run --name refuses it at once.
+    A fresh experiment per run makes a name of it, whatever it is: sent."""
+    assert main(["submit", DIGITS, "--host", kfp_host.url, "--param", "experiment_name=Bad_Name"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --param experiment_name: ") and "Bad_Name" in err and "lower case" in err
+    assert kfp_host.posted("runs") == []
+    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "@daily", "--fresh-experiment", "--param", "experiment_name=Bad_Name"]) == 0
+    assert len(kfp_host.posted("recurringruns")) == 1
