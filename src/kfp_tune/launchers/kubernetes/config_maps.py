@@ -22,7 +22,7 @@ def read_config_map(namespace: str, name: str, api_client: Any = None, sleep: Ca
     from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
-    from kfp_tune.launchers.kubernetes.launcher import STATUS_MESSAGE_LIMIT, KubernetesConfig, KubernetesLauncher, _is_connection_error, _status_message
+    from kfp_tune.launchers.kubernetes.launcher import STATUS_MESSAGE_LIMIT, KubernetesConfig, KubernetesLauncher, is_connection_error, status_message
 
     launcher = KubernetesLauncher(KubernetesConfig(namespace=namespace), api_client=api_client, sleep=sleep)
     failed = f"reading ConfigMap {namespace}/{name} (the trial template) failed"
@@ -38,10 +38,10 @@ def read_config_map(namespace: str, name: str, api_client: Any = None, sleep: Ca
     try:
         found = launcher._call("get", "configmaps", name, read)
     except ApiException as exc:
-        said = _status_message(exc)
+        said = status_message(exc)
         raise KfpTuneError(f"{failed}: {exc.status} {exc.reason}" + (f": {clipped(said, STATUS_MESSAGE_LIMIT)}" if said else "")) from None
     except Exception as exc:
-        if not _is_connection_error(exc):
+        if not is_connection_error(exc):
             raise
         raise KfpTuneError(f"{failed}: the API server did not answer for {launcher.config.api_retry_seconds:g} s ({type(exc).__name__}: {exc})") from None
     if isinstance(found, ApiException):

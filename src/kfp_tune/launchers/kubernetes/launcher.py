@@ -398,7 +398,7 @@ class KubernetesLauncher(Launcher):
                 return fn(*args, **kwargs)
             except ApiException as exc:
                 status = int(exc.status or 0)
-                said = _status_message(exc) if status == 403 and verb == "create" else ""
+                said = status_message(exc) if status == 403 and verb == "create" else ""
                 if QUOTA_EXCEEDED in said:
                     raise QuotaExceeded(f"Kubernetes refused to {verb} {where}: exceeded quota (403 Forbidden): {clipped(said, STATUS_MESSAGE_LIMIT)}") from None
                 if status == 403:
@@ -410,7 +410,7 @@ class KubernetesLauncher(Launcher):
                     raise
                 wait = _retry_after(exc) or min(10.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
             except Exception as exc:  # a lost connection, a reset: the API server may be restarting
-                if time.monotonic() >= deadline or not _is_connection_error(exc):
+                if time.monotonic() >= deadline or not is_connection_error(exc):
                     raise
                 wait = min(10.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
             log.warning("Kubernetes %s %s: retrying in %.1f s (attempt %d)", verb, where, wait, attempt)
@@ -571,7 +571,7 @@ class KubernetesLauncher(Launcher):
         if status == 404 and verb in ("create", "list"):
             return KfpTuneError(f"Kubernetes has no {resource} in namespace {self.config.namespace!r} to {verb} (404): is the namespace there, and the operator that serves {resource} installed?")
         what = f"{resource} {name!r}" if name else resource
-        said = _status_message(exc)
+        said = status_message(exc)
         return (ApiUnavailable if status in RETRIED_STATUSES else KfpTuneError)(
             f"Kubernetes {verb} {what} in namespace {self.config.namespace!r} failed: {status} {getattr(exc, 'reason', '')}"
             + (f": {clipped(said, STATUS_MESSAGE_LIMIT)}" if said else "")
@@ -891,7 +891,7 @@ class KubernetesLauncher(Launcher):
                     output.take(chunk)
             except Exception as exc:
                 output.read_failed()  # what it took is dropped: a retry reads it all again
-                if _is_connection_error(exc):  # the connection lost while the log came (an API server restart)
+                if is_connection_error(exc):  # the connection lost while the log came (an API server restart)
                     log.warning("trial %s: the read of pod %s's log broke off (%s: %s); what it read is dropped", trial.trial, pod, type(exc).__name__, exc)
                 raise
             finally:
@@ -1359,7 +1359,7 @@ def _failed_message(resource: Mapping[str, Any]) -> str:
     return str(_failed_condition(resource).get("message") or "the trial's failure condition holds")
 
 
-def _status_message(exc: Any) -> str:
+def status_message(exc: Any) -> str:
     """The message of the Status the API server answered an error with ("" when its body is no
     Status). A 422's names the field and what it takes; it may quote a value of the manifest,
     which is the experiment's own (already in the store): the launcher's credentials reach a
@@ -1388,10 +1388,11 @@ def _is_outage(exc: Exception) -> bool:
 
     if isinstance(exc, ApiException):
         return int(exc.status or 0) in RETRIED_STATUSES
-    return isinstance(exc, ApiUnavailable) or _is_connection_error(exc)
+    return isinstance(exc, ApiUnavailable) or is_connection_error(exc)
 
 
-def _is_connection_error(exc: Exception) -> bool:
+def is_connection_error(exc: Exception) -> bool:
+    """Whether ``exc`` is a lost or refused connection to the API server (retried, as a 5xx is)."""
     import urllib3.exceptions
 
     return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError))
