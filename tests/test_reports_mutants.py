@@ -132,6 +132,21 @@ def test_a_long_ending_is_clipped_in_the_why_cell_of_both_tables(tmp_path):
     assert trial_rows(LocalStore(tmp_path), NAME)[0]["message"] == message
 
 
+def test_a_value_in_parentheses_is_explained_under_both_tables_only_when_one_is_shown(tmp_path):
+    """A pipeline author's QA pass: a failed trial's '(7.206)' in the KFP UI's table and report
+    was explained only in the guide."""
+    from kfp_tune.reports import UNRANKED_NOTE
+
+    write(tmp_path / "failed", [Trial(metrics={"loss": 1.0}), Trial(status=TrialStatus.FAILED, reason="TrialFailed", metrics={"loss": 7.206})])
+    report = load_report(LocalStore(tmp_path / "failed"), NAME)
+    table = markdown_table(report)
+    assert "(7.206)" in table and table.rstrip("\n").endswith("\n\n" + UNRANKED_NOTE)
+    assert f'</table></div><p class="note">{UNRANKED_NOTE}</p></main>' in html_report(report)
+    write(tmp_path / "ok", [Trial(metrics={"loss": 1.0}), Trial(status=TrialStatus.FAILED, reason="TrialFailed")])  # failed, nothing reported
+    quiet = load_report(LocalStore(tmp_path / "ok"), NAME)
+    assert UNRANKED_NOTE not in markdown_table(quiet) and UNRANKED_NOTE not in html_report(quiet)
+
+
 def test_a_text_metric_the_spec_does_not_name_still_gets_its_column(tmp_path):
     """metric_order: the spec's metrics, then any other a trial reported, text ones included."""
     write(tmp_path, [Trial(metrics={"loss": 1.0}, text_metrics={"genotype": "Genotype(normal=[a])"})])

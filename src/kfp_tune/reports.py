@@ -182,6 +182,14 @@ def shown_metrics(trial: TrialState) -> dict[str, float | str]:
     return {**trial.metrics, **trial.text_metrics}
 
 
+UNRANKED_NOTE = "A value in parentheses is what a trial that did not succeed reported: it is not ranked."
+"""Said under a trial table that shows such a value (:func:`_metric_cell`), so the table reads alone."""
+
+
+def _shows_unranked(report: ExperimentReport) -> bool:
+    return any(not t.status.ranked and any(m in t.metrics or m in t.text_metrics for m in report.metric_names) for t in report.state.trials)
+
+
 def _metric_cell(trial: TrialState, name: str, escape: Callable[[str], str]) -> str:
     """A metric's table cell: a number as format_number writes it, text escaped as it is; in
     parentheses for a trial whose values are not ranked (``TrialStatus.ranked``: a Failed one,
@@ -278,6 +286,8 @@ def markdown_table(report: ExperimentReport) -> str:
         cells += [_markdown_cell(text) for text in parameter_texts(report, trial)]
         cells += [_markdown_cell(why[index])] if why else []
         lines.append("| " + " | ".join(cells) + " |")
+    if _shows_unranked(report):
+        lines += ["", UNRANKED_NOTE]
     return "\n".join(lines) + "\n"
 
 
@@ -496,6 +506,7 @@ def html_report(report: ExperimentReport) -> str:
         + (f"<p>Its {esc(report.objective)}: <code>{esc(text)}</code></p>" if text is not None else "")
         + images
         + f"<h2>Trials</h2><div {TRIALS_REGION}><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>"
+        + (f'<p class="note">{esc(UNRANKED_NOTE)}</p>' if _shows_unranked(report) else "")
         + "</main></body></html>\n"
     )
 
