@@ -120,3 +120,14 @@ def test_trials_running_at_once_each_get_only_their_own_prints(tmp_path, capsys)
     seen = capsys.readouterr()
     assert sorted(seen.out.split()) == sorted(f"loss={v}" for v in values)
     assert sorted(seen.err.split()) == sorted(f"loss={v}" for v in values)
+
+
+def test_a_returned_dict_without_the_objective_names_what_it_returned(tmp_path):
+    """A notebook user's QA pass: `return {"acc": 0.5}` for objective 'accuracy' ended every
+    trial MetricsUnavailable with a message that named nothing it returned (the close-name hint
+    ran for StdOut experiments only, and 'acc' is not close to 'accuracy' by its rule)."""
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+        result = tune(lambda p: {"acc": 0.5, "loss": 0.1}, {"x": search.double(0, 1)}, objective_metric_name="accuracy", max_trial_count=1, store=str(tmp_path))
+    (trial,) = result.trials
+    assert trial.status == "MetricsUnavailable"
+    assert trial.message.endswith("; its output has 'acc', 'loss': is spec.objective.objectiveMetricName misspelt?")

@@ -124,11 +124,13 @@ def parse_output(experiment: Experiment, text: str) -> list[MetricLog]:
     return parse_metric_lines(text.splitlines(), names, formats, text_metrics(experiment))
 
 
-def missing_metric_hints(name: str, text: str) -> tuple[list[str], list[str]]:
+def missing_metric_hints(name: str, text: str, every_name: bool = False) -> tuple[list[str], list[str]]:
     """Why a trial's output gave no value for ``name``, for its MetricsUnavailable message: the
     values written after ``name=`` that are not numbers (``nan``, ``None``: dropped, as Katib's
     parser drops them), and the names written as ``other=`` that are close to it (``score`` for
-    ``scor``: a misspelt objectiveMetricName is the most common cause). At most three of each."""
+    ``scor``: a misspelt objectiveMetricName is the most common cause), or with ``every_name``
+    any (a function's returned metrics, which its log lists: ``acc`` for ``accuracy``). At most
+    three of each."""
     import difflib
 
     not_numbers: list[str] = []
@@ -142,7 +144,7 @@ def missing_metric_hints(name: str, text: str) -> tuple[list[str], list[str]]:
                 pass
             not_numbers.append(value)
     seen = {m.group(1) for m in re.finditer(rf"({DEFAULT_FORMAT_NAME.pattern})\s*=", text)} - {name}
-    return not_numbers, difflib.get_close_matches(name, sorted(seen), n=3, cutoff=0.6)
+    return not_numbers, (sorted(seen)[:3] if every_name else difflib.get_close_matches(name, sorted(seen), n=3, cutoff=0.6))
 
 
 def collect_stdout(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:

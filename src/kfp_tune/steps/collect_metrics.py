@@ -90,17 +90,21 @@ def collect_metrics(
 
 
 def _output_hints(records: ExperimentRecords, experiment: Experiment, trial: str, reported: set[str]) -> str:
-    """For a StdOut trial without its objective: what its output has instead (values of it that
+    """For a StdOut trial (or a function's) without its objective: what its output has instead (values of it that
     are not numbers, close names not among the ``reported`` metrics the message lists already),
     read once more from its log; "" when there is nothing to say."""
     template = experiment.spec.trial_template
-    if experiment.spec.collector_kind != CollectorKind.STDOUT or template is None or template.trial_spec is None:
+    if template is None or template.trial_spec is None:
+        return ""
+    function = template.trial_spec.get("kind") == FUNCTION_TRIAL_KIND  # its log lists what it returned: every name says something
+    if experiment.spec.collector_kind != CollectorKind.STDOUT and not function:
         return ""
     assert experiment.spec.objective is not None
     name = experiment.spec.objective.objective_metric_name
     text = records.read_text(records.log_key(trial, template.primary_container_name)) or ""
-    not_numbers, close = missing_metric_hints(name, text)
-    close = [c for c in close if c not in reported]
+    not_numbers, close = missing_metric_hints(name, text, every_name=function)
+    readable = DEFAULT_FORMAT_NAME.fullmatch(name) is not None  # a printed val.acc=0.5 reads as acc=: the function's message says why
+    close = [c for c in close if c not in reported] if readable or not function else []
     hints = []
     if not_numbers:
         hints.append(f"its {name} values were not numbers ({', '.join(repr(v) for v in not_numbers)}), which are left out")
