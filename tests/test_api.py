@@ -474,3 +474,23 @@ def test_a_run_interrupted_while_it_prepared_says_so_in_its_status(tmp_path, mon
     held = [c for c in status["conditions"] if c["status"] == "True"][-1]
     assert (status["phase"], held["reason"]) == ("Running", "ExperimentRunInterrupted")
     assert held["message"].startswith("The run was interrupted (SIGTERM): 0 running trial(s) were stopped")
+
+
+def test_a_failed_trials_reported_value_is_no_metric_of_its_result_as_it_is_no_observation(tmp_path):
+    """A notebook user's QA pass: a trial that reported accuracy 0.99 and then raised was Failed
+    with {'accuracy': 0.99} among TuneResult's metrics, so a notebook's max over trials with the
+    metric picked it as best, where Client's get_trial (Katib's shape) gives it no observation."""
+    from kfp_tune import Client, report_metrics
+
+    def diverging(params):
+        report_metrics({"accuracy": 0.99 if params["m"] == "bad" else 0.8})
+        if params["m"] == "bad":
+            raise RuntimeError("diverged after reporting")
+
+    result = tune(diverging, {"m": search.categorical(["bad", "good"])}, objective_metric_name="accuracy", objective_type="maximize",
+                  algorithm="grid", max_trial_count=2, max_failed_trial_count=2, store=str(tmp_path), name="diverge")
+    by_value = {t.parameters["m"]: (t.status, t.metrics) for t in result.trials}
+    assert by_value == {"bad": ("Failed", {}), "good": ("Succeeded", {"accuracy": 0.8})}
+    failed = next(t for t in result.trials if t.status == "Failed")
+    assert Client(str(tmp_path)).get_trial(("diverge", failed.name)).status.observation is None
+    assert result.best_trial is not None and result.best_trial.parameters == {"m": "good"}

@@ -230,8 +230,9 @@ def _called_function(objective: Callable[..., Any]) -> Callable[..., Any]:
 @dataclass(frozen=True)
 class Trial:
     """One trial of a :class:`TuneResult`: its searched parameters as the function got them (typed), its
-    metrics (after their strategy) and its status, as Katib names it (Succeeded, Failed,
-    MetricsUnavailable, EarlyStopped, Killed)."""
+    metrics (after their strategy; none for a Failed or Killed trial, which has no observation in
+    Katib: what it reported is in ``Client(result.store).get_trial_metrics``) and its status, as
+    Katib names it (Succeeded, Failed, MetricsUnavailable, EarlyStopped, Killed)."""
 
     name: str
     parameters: dict[str, Any]
@@ -787,7 +788,8 @@ def tune_result(store: Any, experiment_name: str) -> TuneResult:
     status = records.read(records.status_key(), "ExperimentStatus")
     phase = status["status"]["phase"] if status else "Running"
     reason = status["status"]["reason"] if status else ""
-    trials = [Trial(t.name, space.to_python(t.assignment), t.metrics, str(t.status), trial_ending(t)) for t in state.trials]
+    # what a Failed or Killed trial reported is no observation (Katib's, and Client's get_trial): not among its metrics
+    trials = [Trial(t.name, space.to_python(t.assignment), t.metrics if t.status.observed else {}, str(t.status), trial_ending(t)) for t in state.trials]
     best = best_trial(state)
     best_out = next((t for t in trials if best is not None and t.name == best.name), None)
     return TuneResult(experiment_name, phase, reason, best_out, trials, store.uri)

@@ -784,7 +784,7 @@ def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
     if trial.result is not None:
         conditions.append(_trial_condition(str(trial.status), "True", trial.result.reason, trial.result.message, trial.result.time))
         status["completionTime"] = trial.result.time
-    if trial.status.ranked or trial.status == TrialStatus.METRICS_UNAVAILABLE:  # Katib: when the job succeeded or stopped early; none for a Failed or Killed trial
+    if trial.status.observed:  # Katib: when the job succeeded or stopped early; none for a Failed or Killed trial
         # Katib's getMetrics (trial_controller_util.go): an entry for every metric it collects,
         # "unavailable" where none was reported, a text value (darts' genotype) as latest only
         objective = state.experiment.spec.objective

@@ -46,6 +46,13 @@ class TrialStatus(WireEnum):
         """Whether a trial that ended so has its objective value ranked (RANKED_STATUSES)."""
         return self in RANKED_STATUSES
 
+    @property
+    def observed(self) -> bool:
+        """Whether a trial that ended so has Katib's ``status.observation``: its job succeeded or
+        stopped early (ranked, or MetricsUnavailable); a Failed or Killed trial has none, whatever
+        it reported (trial_controller.go reads metrics only then)."""
+        return self.ranked or self is TrialStatus.METRICS_UNAVAILABLE
+
 
 TERMINAL_STATUSES: frozenset[TrialStatus] = frozenset(
     {TrialStatus.SUCCEEDED, TrialStatus.FAILED, TrialStatus.METRICS_UNAVAILABLE, TrialStatus.EARLY_STOPPED, TrialStatus.KILLED}
