@@ -563,6 +563,8 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False) -> T
     target = as_store(arguments["store"])  # a Store object as Client takes one (a plug-in's, an in-memory one), or its URI
     from kfp_tune.core.catalogue import experiment_space
 
+    for note in _ignored_settings(experiment):  # validate's note, which a notebook never sees: a misspelt seed runs unseeded
+        warnings.warn(f"tune(): algorithm_settings: {note}", stacklevel=3)
     space = experiment_space(experiment.spec)
     launcher = FunctionTrials(objective, parameters, space, objective_metric_name,
                               metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else (), searched_as_text=searched_as_text)
@@ -617,6 +619,22 @@ class FunctionTrials(FunctionLauncher):
         if returned is None and self._local.reports:
             return {}  # it reported its metrics: nothing printed is read, as Katib's Push collector reads no output
         return returned
+
+
+def _ignored_settings(experiment: Experiment) -> list[str]:
+    """The algorithm's settings that it does not read (cmaes, as Katib's goptuna, ignores a name
+    it does not know: ``random_stat`` runs unseeded), which ``kfp-tune validate`` notes and a
+    notebook never sees; an algorithm that refuses unknown names has refused them already."""
+    from kfp_tune.core.catalogue import ALGORITHMS, did_you_mean
+
+    algorithm = experiment.spec.algorithm
+    entry = ALGORITHMS.get(algorithm.algorithm_name) if algorithm is not None else None
+    if entry is None or algorithm is None:
+        return []
+    return [
+        f"{setting.name!r}: {algorithm.algorithm_name} does not read it and runs as without it{did_you_mean(setting.name, entry)}"
+        for setting in algorithm.algorithm_settings if setting.name not in entry.settings_by_name
+    ]
 
 
 def _warn_if_resumed(store: Any, experiment: Experiment, take_over: bool = False) -> None:
