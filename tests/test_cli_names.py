@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from conftest import quadratic_experiment
-from kfp_tune.cli import CLOSE_NAMES, main
+from kfp_tune.cli import main
+from kfp_tune.client import CLOSE_NAMES
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.steps import init_experiment

@@ -1455,3 +1455,17 @@ def test_katib_client_trial_metrics_carry_katibs_rfc3339_time_stamps(tmp_path):
     main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")])
     [trial] = katib.list_trials("unstamped")
     assert [(m.time_stamp, m.metric.value) for m in katib.get_trial_metrics(trial.metadata.name)] == [("0001-01-01T00:00:00Z", "unavailable")]
+
+
+def test_a_mistyped_experiment_name_is_told_the_stores_closest_names_in_python_too(tmp_path):
+    """A notebook user's QA pass: Client.list_trials("s3-epoch") raised ExperimentNotFound with
+    no suggestion, where kfp-tune trials prints "did you mean: s3-epochs?" (one wording now)."""
+    from kfp_tune import search, tune
+    from kfp_tune.core.errors import ExperimentNotFound
+
+    tune(lambda p: p["x"], {"x": search.double(0, 1)}, max_trial_count=1, store=str(tmp_path), name="s3-epochs")
+    client = Client(str(tmp_path))
+    for call in (client.list_trials, client.get_experiment, lambda name: client.edit_experiment_budget(name, max_trial_count=3),
+                 lambda name: client.delete_experiment(name, confirm=True)):
+        with pytest.raises(ExperimentNotFound, match=rf"^no experiment 's3-epoch' in {tmp_path.as_uri()}; did you mean: s3-epochs\?$"):
+            call("s3-epoch")

@@ -896,29 +896,15 @@ def _open(args: argparse.Namespace, must_exist: bool = True) -> Store:
     _experiment_name(args.name)
     store = _open_store(args.store, look=True)
     if must_exist and not _in_store(store, args.name):
-        raise _not_found(store, args.name)
+        from kfp_tune.client import not_found
+        raise not_found(store, args.name)
     return store
-
-
-CLOSE_NAMES = 3
-"""At most this many experiment names suggested for a NAME not in the store."""
 
 
 def _in_store(store: Store, name: str) -> bool:
     from kfp_tune.core.records import ExperimentRecords
 
     return store.get(ExperimentRecords(store, name).experiment_key()) is not None
-
-
-def _not_found(store: Store, name: str) -> ExperimentNotFound:
-    """``no experiment NAME in STORE``, with the store's closest names (a mistyped NAME), as a
-    mistyped trial lists the experiment's trials: one wording for every command that takes NAME."""
-    import difflib
-
-    from kfp_tune.client import experiment_names
-
-    close = difflib.get_close_matches(name, experiment_names(store), n=CLOSE_NAMES)
-    return ExperimentNotFound(f"no experiment {name!r} in {masked_url(store.uri)}" + (f"; did you mean: {', '.join(close)}?" if close else ""))
 
 
 def _local_slots(experiment: Experiment) -> None:
@@ -1252,7 +1238,8 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     try:
         state = load_state(ExperimentRecords(store, args.name))
     except ExperimentNotFound:
-        state, missing = None, _not_found(store, args.name)
+        from kfp_tune.client import not_found
+        state, missing = None, not_found(store, args.name)
     if state is None and args.namespace is None:
         raise UsageError(
             f"--namespace: {missing}, so the namespace its trials ran in is not known: "
@@ -1469,7 +1456,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
     records = ExperimentRecords(store, args.name)
     keys, artifacts = experiment_keys(store, records)
     if not keys and not artifacts:
-        raise _not_found(store, args.name)
+        from kfp_tune.client import not_found
+        raise not_found(store, args.name)
     with contextlib.suppress(DamagedRecord):  # a damaged claim stops every run: none drives it
         claims.refuse_if_busy(records, claims.STOP_FIRST)  # refused before asking, not after
     what = f"{len(keys)} record(s) and {len(artifacts)} artifact file(s)"

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.core.errors import ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, StoreError, shown
+from kfp_tune.core.errors import ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, StoreError, masked_url, shown
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, left_out_warning, payload_of, utc_now
 from kfp_tune.core.spec import API_VERSION, EDITABLE_FIELDS
@@ -215,7 +215,7 @@ class Client:
         records = self._records(name)
         head = read_experiment_record(records)
         if head is None:
-            raise ExperimentNotFound(f"no experiment {name!r} in {self.store.uri}")
+            raise not_found(self.store, name)
         status, damaged = experiment_status(self.store, name, self._view(name))
         for key, problem in sorted(damaged.items()):
             if (key, problem) not in self._warned_damaged:  # once per record, however many calls read it
@@ -321,7 +321,7 @@ class Client:
         records = self._records(name)
         head = read_experiment_record(records)
         if head is None:
-            raise ExperimentNotFound(f"no experiment {name!r} in {self.store.uri}")
+            raise not_found(self.store, name)
         state = load_state(records)  # strict: a damaged experiment is refused, as a run refuses it
         document = copy.deepcopy(head["spec"])
         spec = document.setdefault("spec", {})
@@ -389,7 +389,7 @@ class Client:
         records = self._records(name)
         keys, artifacts = experiment_keys(self.store, records)
         if not keys and not artifacts:
-            raise ExperimentNotFound(f"no experiment {name!r} in {self.store.uri}")
+            raise not_found(self.store, name)
         if confirm is not True:
             raise InputError(
                 f"delete_experiment: deleting experiment {name!r} ({len(keys)} record(s) and {len(artifacts)} artifact file(s) in {self.store.uri}) "
@@ -599,7 +599,10 @@ class Client:
         view = self._views.get(name) if isinstance(name, str) else None  # another type is refused by _records
         if view is None:
             view = ExperimentView(self._records(name), lenient=True)
-            view.state  # noqa: B018  (read now: a missing experiment raises here, and is not kept)
+            try:
+                view.state  # noqa: B018  (read now: a missing experiment raises here, and is not kept)
+            except ExperimentNotFound:
+                raise not_found(self.store, name) from None
             self._views[name] = view
         elif trial is None:
             view.refresh()
@@ -801,6 +804,19 @@ def _katib_trial(state: ExperimentState, trial: TrialState) -> KatibObject:
 
 
 # --- the store: names and deletes ------------------------------------------------------------------
+
+
+CLOSE_NAMES = 3
+"""At most this many experiment names suggested for a name not in the store."""
+
+
+def not_found(store: Store, name: str) -> ExperimentNotFound:
+    """``no experiment NAME in STORE``, with the store's closest names (a mistyped name), as a
+    mistyped trial lists the experiment's trials: one wording for the CLI and the clients."""
+    import difflib
+
+    close = difflib.get_close_matches(name, experiment_names(store), n=CLOSE_NAMES)
+    return ExperimentNotFound(f"no experiment {name!r} in {masked_url(store.uri)}" + (f"; did you mean: {', '.join(close)}?" if close else ""))
 
 
 def experiment_names(store: Store) -> list[str]:
