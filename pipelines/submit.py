@@ -194,11 +194,13 @@ def is_compiled_pipeline(path: str | Path) -> bool:
     return isinstance(_ready(file), _Ready)
 
 
-def _warn_package_image(package: str) -> None:
-    """A compiled package is sent as it is: a RuntimeImageWarning when its kfp-tune steps would
-    stop at once, their image tagged with another version than the kfp-tune that compiled them
-    (compiled with such a ``KFP_TUNE_IMAGE`` elsewhere, or the image edited since). Once per
-    image."""
+def _warn_package_image(ready: _Ready, package: str) -> None:
+    """A compiled package (a file; a pipeline function is compiled here, its image checked then)
+    is sent as it is: a RuntimeImageWarning when its kfp-tune steps would stop at once, their
+    image tagged with another version than the kfp-tune that compiled them (compiled with such a
+    ``KFP_TUNE_IMAGE`` elsewhere, or the image edited since). Once per image."""
+    if not isinstance(ready.source, Path):
+        return
     executors = (package_document(package).get("deploymentSpec") or {}).get("executors") or {}
     told: set[tuple[str, str]] = set()
     for executor in executors.values():
@@ -909,8 +911,7 @@ def _submit_ready(
     _check_ready_artifacts(ready)
     with tempfile.TemporaryDirectory() as folder:
         package = ready.package(folder)
-        if isinstance(ready.source, Path):
-            _warn_package_image(package)
+        _warn_package_image(ready, package)
         typed = _checked_arguments(package, arguments)
         run_store = _check_run_store(package, typed, namespace)
         with kfp_api_errors(host):
@@ -987,8 +988,7 @@ def schedule(
                 arguments["fresh_experiment"] = fresh
             _check_ready_artifacts(ready)
             package, title, what = ready.package(folder), ready.name, f"pipeline {ready.name!r}"
-            if isinstance(ready.source, Path):
-                _warn_package_image(package)
+            _warn_package_image(ready, package)
         else:
             assert isinstance(experiment, Experiment)
             arguments["fresh_experiment"] = fresh

@@ -864,11 +864,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
             )
     except OSError as exc:
         raise UsageError(f"-o/--output {args.output}: cannot write it: {exc.strerror or exc}") from None
-    for warning in caught or []:
-        if issubclass(warning.category, RuntimeImageWarning):
-            print(f"warning: {warning.message}", file=sys.stderr)
-        else:
-            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+    _show_warnings(caught or [], (RuntimeImageWarning,))
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return EXIT_OK
 
@@ -1010,11 +1006,19 @@ def _submitting() -> Any:
             logging.getLogger(__name__).debug("kfp: %s", line)
         # shown after recording ended: shown while it records, each would be recorded again,
         # and the loop over them would never end
-        for warning in caught:
-            if issubclass(warning.category, told):
-                print(f"warning: {warning.message}", file=sys.stderr)
-            else:
-                warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
+        _show_warnings(caught, told)
+
+
+def _show_warnings(caught: list[Any], told: tuple[type[Warning], ...]) -> None:
+    """Warnings recorded around a command: those of the ``told`` kinds as the CLI's own
+    ``warning:`` lines, any other as Python shows it."""
+    import warnings
+
+    for warning in caught:
+        if issubclass(warning.category, told):
+            print(f"warning: {warning.message}", file=sys.stderr)
+        else:
+            warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
 
 
 def _token_client(args: argparse.Namespace) -> Any:

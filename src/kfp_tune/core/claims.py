@@ -129,19 +129,20 @@ def owner_is_gone(owner: str) -> bool:
     owner written without boot and namespace (an older kfp-tune's ``host/pid``, or one off
     Linux): such a claim is waited out rather than taken from a run that may be alive."""
     seen = _local_process(owner)
-    if seen is None:
-        return False
-    pid, started = seen
-    if not process_alive(pid):
-        return True
-    return bool(started) and _start_time(pid) not in ("", started)
+    return seen is not None and not _still_running(*seen)
 
 
 def owner_running_here(owner: str) -> int | None:
     """The pid of ``owner`` when it is a process of this machine that still runs (a ``kfp-tune
     run`` in another terminal), for a busy message to name; None otherwise."""
     seen = _local_process(owner)
-    return seen[0] if seen is not None and not owner_is_gone(owner) else None
+    return seen[0] if seen is not None and _still_running(*seen) else None
+
+
+def _still_running(pid: int, started: str) -> bool:
+    """Whether process ``pid`` exists and is the one that started at ``started`` (when recorded):
+    not one the kernel has given its pid since."""
+    return process_alive(pid) and not (started and _start_time(pid) not in ("", started))
 
 
 def _local_process(owner: str) -> tuple[int, str] | None:

@@ -15,7 +15,7 @@ WHERE = "on this cluster (read by the run's first step, with the pipeline's serv
 
 def read_config_map(namespace: str, name: str, api_client: Any = None, sleep: Callable[[float], None] = time.sleep) -> dict[str, str] | None:
     """The ConfigMap's ``data``; None when there is none of that name (404). 429, 5xx and a lost
-    connection are retried as the launcher retries its calls (:meth:`KubernetesLauncher._call`:
+    connection are retried as the launcher retries its calls (:meth:`KubernetesLauncher.call`:
     backoff, Retry-After, for ``apiRetrySeconds``' default), else the run's first step failed on
     one 503. Refused access (403) says which RBAC rule is missing; other failures quote what the
     API server's Status said. ``sleep``: how it waits before a retry (tests record the waits)."""
@@ -36,7 +36,7 @@ def read_config_map(namespace: str, name: str, api_client: Any = None, sleep: Ca
             raise
 
     try:
-        found = launcher._call("get", "configmaps", name, read)
+        found = launcher.call("get", "configmaps", name, read)
     except ApiException as exc:
         said = status_message(exc)
         raise KfpTuneError(f"{failed}: {exc.status} {exc.reason}" + (f": {clipped(said, STATUS_MESSAGE_LIMIT)}" if said else "")) from None

@@ -382,7 +382,7 @@ class KubernetesLauncher(Launcher):
 
         return client.CoreV1Api(self.api)
 
-    def _call(self, verb: str, resource: str, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    def call(self, verb: str, resource: str, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Call the API; retry 429, 5xx and lost connections with backoff (honouring
         Retry-After) for up to ``api_retry_seconds``; 403 and 404 (other than a missing
         object, which the caller handles) become one clear error, but for a create refused by a
@@ -438,11 +438,11 @@ class KubernetesLauncher(Launcher):
         if kind is not None and recorded:
             body["data"][ANCHOR_KINDS] = json.dumps([_kind_record(kind)])
         try:
-            created = self._call("create", "configmaps", name, core.create_namespaced_config_map, self.config.namespace, body)
+            created = self.call("create", "configmaps", name, core.create_namespaced_config_map, self.config.namespace, body)
         except ApiException as exc:
             if exc.status != 409:
                 raise self._api_error("create", "configmaps", name, exc) from None
-            created = self._call("get", "configmaps", name, core.read_namespaced_config_map, name, self.config.namespace)
+            created = self.call("get", "configmaps", name, core.read_namespaced_config_map, name, self.config.namespace)
         data = self.api.sanitize_for_serialization(created)
         labels = data["metadata"].get("labels") or {}
         if labels.get(f"{LABEL_PREFIX}/managed-by") != MANAGED_BY or labels.get(f"{LABEL_PREFIX}/experiment") != experiment:
@@ -531,7 +531,7 @@ class KubernetesLauncher(Launcher):
                     return exc  # an answer, not a fault to retry
                 raise
 
-        listing = self._call("get", f"the discovery document {where}", "", fetch)
+        listing = self.call("get", f"the discovery document {where}", "", fetch)
         if isinstance(listing, ApiException):
             if listing.status == 404:
                 raise KfpTuneError(
@@ -581,7 +581,7 @@ class KubernetesLauncher(Launcher):
         from kubernetes.client.exceptions import ApiException
 
         try:
-            return self._call("get", kind.resource, name, self._custom().get_namespaced_custom_object, kind.group, kind.version, self.config.namespace, kind.plural, name)
+            return self.call("get", kind.resource, name, self._custom().get_namespaced_custom_object, kind.group, kind.version, self.config.namespace, kind.plural, name)
         except ApiException as exc:
             if exc.status == 404:
                 return None
@@ -591,7 +591,7 @@ class KubernetesLauncher(Launcher):
         from kubernetes.client.exceptions import ApiException
 
         try:
-            self._call(
+            self.call(
                 "delete", kind.resource, name, self._custom().delete_namespaced_custom_object,
                 kind.group, kind.version, self.config.namespace, kind.plural, name, propagation_policy="Background",
             )
@@ -607,7 +607,7 @@ class KubernetesLauncher(Launcher):
 
         kind, name = self.kind_of(manifest), manifest["metadata"]["name"]
         try:
-            return self._call("create", kind.resource, name, self._custom().create_namespaced_custom_object, kind.group, kind.version, self.config.namespace, kind.plural, manifest)
+            return self.call("create", kind.resource, name, self._custom().create_namespaced_custom_object, kind.group, kind.version, self.config.namespace, kind.plural, manifest)
         except ApiException as exc:
             if exc.status != 409:
                 raise self._api_error("create", kind.resource, name, exc) from None
@@ -809,7 +809,7 @@ class KubernetesLauncher(Launcher):
         (``uid``; read when not given)."""
         wanted = {kind.job_name_label: name, **(labels or {})} if kind.job_name_label else dict(labels or {})
         selector = ",".join(f"{k}={v}" for k, v in wanted.items())
-        listed = self._call("list", "pods", "", self._core().list_namespaced_pod, self.config.namespace, label_selector=selector)
+        listed = self.call("list", "pods", "", self._core().list_namespaced_pod, self.config.namespace, label_selector=selector)
         pods = sorted((self.api.sanitize_for_serialization(p) for p in listed.items), key=lambda p: str(p["metadata"]["name"]))
         if kind.job_name_label:
             return pods
@@ -899,7 +899,7 @@ class KubernetesLauncher(Launcher):
             output.read_done(read_at, ended)
 
         try:
-            self._call("get", "pods/log", pod, read)  # retried as a request is, the log with it
+            self.call("get", "pods/log", pod, read)  # retried as a request is, the log with it
         except ApiException as exc:
             if exc.status in (400, 404):  # the container has not started, or the pod is gone
                 return
@@ -916,7 +916,7 @@ class KubernetesLauncher(Launcher):
 
         anchor_uid = None
         try:
-            anchor = self._call("get", "configmaps", self.anchor_name(experiment), self._core().read_namespaced_config_map, self.anchor_name(experiment), self.config.namespace)
+            anchor = self.call("get", "configmaps", self.anchor_name(experiment), self._core().read_namespaced_config_map, self.anchor_name(experiment), self.config.namespace)
             anchor_uid = anchor.metadata.uid
         except ApiException as exc:
             if exc.status != 404:
@@ -928,7 +928,7 @@ class KubernetesLauncher(Launcher):
             if (kind.group, kind.plural) in listed_already:
                 continue
             try:
-                listed = self._call("list", kind.resource, "", self._custom().list_namespaced_custom_object, kind.group, kind.version, self.config.namespace, kind.plural, label_selector=selector)
+                listed = self.call("list", kind.resource, "", self._custom().list_namespaced_custom_object, kind.group, kind.version, self.config.namespace, kind.plural, label_selector=selector)
             except ApiException as exc:
                 if exc.status == 404:
                     continue  # not served at this version: that operator (or this version of it) is not installed
