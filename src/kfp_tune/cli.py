@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import kfp_tune
 from kfp_tune import cli_start
+from kfp_tune.client import not_found
 from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, masked_url, shown, unreachable_reason
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment, ObjectiveSpec
@@ -892,7 +893,6 @@ def _open(args: argparse.Namespace, must_exist: bool = True) -> Store:
     _experiment_name(args.name)
     store = _open_store(args.store, look=True)
     if must_exist and not _in_store(store, args.name):
-        from kfp_tune.client import not_found
         raise not_found(store, args.name)
     return store
 
@@ -1242,7 +1242,6 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     try:
         state = load_state(ExperimentRecords(store, args.name))
     except ExperimentNotFound:
-        from kfp_tune.client import not_found
         state, missing = None, not_found(store, args.name)
     if state is None and args.namespace is None:
         raise UsageError(
@@ -1460,7 +1459,6 @@ def cmd_delete(args: argparse.Namespace) -> int:
     records = ExperimentRecords(store, args.name)
     keys, artifacts = experiment_keys(store, records)
     if not keys and not artifacts:
-        from kfp_tune.client import not_found
         raise not_found(store, args.name)
     with contextlib.suppress(DamagedRecord):  # a damaged claim stops every run: none drives it
         claims.refuse_if_busy(records, claims.STOP_FIRST)  # refused before asking, not after
