@@ -136,6 +136,18 @@ def test_a_command_that_is_already_sh_c_keeps_its_shell_and_has_the_rest_joined(
     assert _argv_of(outcome.logs["main"]) == ["mode=echo", "x=hi"]
 
 
+def test_the_running_log_line_names_the_trials_command_line_not_the_shell(caplog: pytest.LogCaptureFixture) -> None:
+    """The launcher's "running" line shows what a user wrote (inside ``sh -c '...'``), not only
+    ``sh``, which every shell-form trial would read; a long line is cut to a readable length."""
+    caplog.set_level("INFO", logger=local.__name__)
+    outcome = LocalLauncher().run(_trial({"command": ["python3", str(QUADRATIC), "mode=echo", "--tag=" + "x" * 400]}))
+    assert outcome.phase == "Succeeded", outcome.logs
+    (line,) = [record.getMessage() for record in caplog.records if ": running " in record.getMessage()]
+    assert line.startswith("trial exp-t1: running sh -c "), line
+    assert f"{QUADRATIC} mode=echo --tag=xxx" in line, line
+    assert line.endswith("...") and len(line) < 400, line
+
+
 def test_python3_anywhere_in_the_line_is_this_python() -> None:
     """Not only as the command: after ``&&`` too (this Python's folder comes first in PATH)."""
     outcome = LocalLauncher().run(_trial({"command": ["true", "&&", "python3", "-c", "'import sys; print(sys.prefix)'"]}))

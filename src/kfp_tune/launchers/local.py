@@ -98,6 +98,8 @@ from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 from kfp_tune.launchers.scratch import METRICS_PREFIX, TRIAL_LOG, locked_log, sweep_metrics_folders
 
 log = logging.getLogger(__name__)
+COMMAND_LOG_CHARS = 300
+"""How much of a trial's command line its "running" log line shows."""
 
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 10.0
@@ -273,7 +275,7 @@ class LocalLauncher(Launcher):
         if local_metrics is not None:
             env["KFP_TUNE_METRICS_PATH"] = str(local_metrics)
         deadline = trial_deadline(trial.manifest, trial.primary_container, self.timeout_seconds)
-        log.info("trial %s: running %s", trial.trial, argv[0])
+        log.info("trial %s: running %s", trial.trial, clipped(shlex.join(argv), COMMAND_LOG_CHARS))  # a shell form's line, not "sh"
         with locked_log(metrics_folder / TRIAL_LOG) as output:  # held while the trial runs, by the trial too: no sweep takes its folder
             if beside is not None:
                 try:
