@@ -1116,12 +1116,15 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
         if not 1 <= args.max_concurrency <= MAX_CONCURRENCY:
             raise UsageError(f"--max-concurrency: expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {args.max_concurrency}")
     if _is_compiled(args.experiment):  # sent as it is: what only compiling uses has no place
+        from kfp_tune.pipelines.submit import declared_parameters
+
+        how = (
+            "(its run parameters are set with --param, e.g. --param store_uri=s3://bucket/prefix)" if "store_uri" in declared_parameters(args.experiment)
+            else "(its run parameters are set with --param; it has no store_uri parameter, so its store is the one it was built with)"
+        )
         for flag, given in (("--rounds", args.rounds), ("--store", args.store), ("--object-store", args.object_store), ("--trial-templates", args.trial_templates)):
             if given:
-                raise UsageError(
-                    f"{flag}: for an experiment, which is compiled here; {args.experiment} is a compiled pipeline, sent as it is "
-                    "(its run parameters are set with --param, e.g. --param store_uri=s3://bucket/prefix)"
-                )
+                raise UsageError(f"{flag}: for an experiment, which is compiled here; {args.experiment} is a compiled pipeline, sent as it is {how}")
     elif args.store is None and "store_uri" not in params and args.namespace:
         store = cluster_store_default(args.namespace)
         print(f"note: --namespace {args.namespace}: the run keeps its records in {store}, where multi-user KFP lets that namespace's "

@@ -406,7 +406,9 @@ def test_a_compiled_pipeline_is_submitted_and_scheduled_as_it_is(kfp_host, tmp_p
     assert run["runtime_config"]["parameters"] == {"take_over": True} and recurring["runtime_config"]["parameters"] == {"fresh_experiment": True}
     for flag in (["--rounds", "3"], ["--store", "s3://team/x"], ["--object-store", "minio"]):
         assert main(["submit", str(package), "--host", kfp_host.url, *flag]) == 2
-        assert capsys.readouterr().err.startswith(f"error: {flag[0]}: for an experiment, which is compiled here; {package} is a compiled pipeline")
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: {flag[0]}: for an experiment, which is compiled here; {package} is a compiled pipeline"), err
+        assert "--param store_uri=s3://bucket/prefix" in err, "this package has a store_uri parameter: the hint names it"
 
 
 def test_an_image_tagged_another_version_is_told_at_compile_and_when_its_package_is_sent(kfp_host, tmp_path, capsys):

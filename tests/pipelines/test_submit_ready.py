@@ -115,3 +115,26 @@ def test_a_pipeline_that_needs_an_artifact_is_refused_before_anything_is_sent(fa
         with pytest.raises(SpecError, match="pipeline input data"):
             kfp_tune.schedule(ready, "0 0 2 * * *", host=fake_kfp_host.url)
     assert fake_kfp_host.requests == []
+
+
+@dsl.component(base_image="python:3.11")
+def echo(x: int) -> int:
+    return x
+
+
+def test_store_given_for_a_package_without_a_store_uri_parameter_is_not_told_to_use_one(fake_kfp_host, tmp_path, capsys):
+    """One's own compiled pipeline that declares no store_uri: the refusal of ``--store`` advised
+    ``--param store_uri=...``, which submit then refuses as a parameter the pipeline does not take."""
+    from kfp_tune.cli import main
+
+    @dsl.pipeline(name="no-store")
+    def no_store(x: int = 1) -> None:
+        echo(x=x)
+
+    package = tmp_path / "no-store.yaml"
+    compiler.Compiler().compile(no_store, str(package))
+    assert main(["submit", str(package), "--host", fake_kfp_host.url, "--store", "s3://team/x"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --store: for an experiment, which is compiled here") and "it has no store_uri parameter" in err, err
+    assert "--param store_uri" not in err, err
+    assert fake_kfp_host.requests == []
