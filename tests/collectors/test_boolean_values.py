@@ -35,11 +35,13 @@ def test_a_json_file_whose_only_value_is_a_boolean_reports_no_objective(local_st
     assert observation.values({}) == {"accuracy": 0.5}
 
 
-@pytest.mark.parametrize("value", [True, False, np.bool_(True)])
+@pytest.mark.parametrize("value", [True, False, np.bool_(True), np.array(False), pytest.param("torch", id="a-torch-bool-tensor")])
 def test_report_metrics_refuses_a_boolean_and_writes_nothing(local_store, monkeypatch, value):
     monkeypatch.setenv("KFP_TUNE_STORE", local_store.uri)
     monkeypatch.setenv("KFP_TUNE_EXPERIMENT", "quad")
     monkeypatch.setenv("KFP_TUNE_TRIAL", "quad-t1")
+    if value == "torch":  # PyTorch's dtypes have no NumPy kind; float() of it is 1.0
+        value = pytest.importorskip("torch").tensor(True)
     with pytest.raises(ValueError, match=r"report_metrics: loss=.*(True|False).* is a boolean, not a number"):
         report_metrics({"accuracy": 0.5, "loss": value})
     assert local_store.list(ExperimentRecords(local_store, "quad").reports_prefix("quad-t1")) == []

@@ -75,6 +75,43 @@ def test_non_finite_metrics_are_left_out():
     assert run(lambda params: math.nan).pushed == []
 
 
+def test_a_scalar_held_in_a_0_d_array_or_tensor_is_a_metric():
+    """``return {"loss": loss}`` where ``loss.item()`` was meant: NumPy's and PyTorch's 0-d
+    values are numbers to ``float()``, as Optuna takes them; they were refused (InvalidResult)."""
+    import numpy as np
+
+    torch = pytest.importorskip("torch")
+    outcome = run(lambda params: {"loss": np.array(0.25), "accuracy": torch.tensor(0.5)})
+    assert outcome.phase == LaunchPhase.SUCCEEDED, outcome.message
+    assert outcome.pushed == [MetricLog("loss", 0.25, 0), MetricLog("accuracy", 0.5, 0)]
+    assert run(lambda params: np.array(0.75, dtype=np.float32)).pushed == [MetricLog("loss", 0.75, 0)]
+    assert outcome.logs["main"] == "loss=0.25\naccuracy=0.5\n"
+
+
+@pytest.mark.parametrize(
+    ("kind", "words"),
+    [
+        ("numpy-vector", "metric 'loss' is ndarray of shape (2,) (a metric is one number"),
+        ("numpy-one", "metric 'loss' is ndarray of shape (1,)"),
+        ("numpy-bool", "metric 'loss' is ndarray"),
+        ("numpy-complex", "metric 'loss' is ndarray, which float() refuses"),
+        ("torch-vector", "metric 'loss' is Tensor of shape (3,)"),
+        ("torch-bool", "metric 'loss' is Tensor"),
+    ],
+)
+def test_an_array_of_more_than_one_value_or_of_booleans_is_no_metric(kind: str, words: str):
+    import numpy as np
+
+    torch = pytest.importorskip("torch")
+    value = {
+        "numpy-vector": lambda: np.array([0.1, 0.2]), "numpy-one": lambda: np.array([0.1]), "numpy-bool": lambda: np.array(True),
+        "numpy-complex": lambda: np.array(1 + 2j), "torch-vector": lambda: torch.zeros(3), "torch-bool": lambda: torch.tensor(True),
+    }[kind]()
+    outcome = run(lambda params: {"loss": value})
+    assert (outcome.phase, outcome.reason, outcome.pushed) == (LaunchPhase.FAILED, "InvalidResult", [])
+    assert words in outcome.message, outcome.message
+
+
 @pytest.mark.parametrize(
     ("returned", "words"),
     [

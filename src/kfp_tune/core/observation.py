@@ -80,7 +80,7 @@ def is_boolean(value: object) -> bool:
     if isinstance(value, bool):
         return True
     dtype = getattr(value, "dtype", None)
-    return getattr(dtype, "kind", None) == "b"
+    return getattr(dtype, "kind", None) == "b" or str(dtype) == "torch.bool"  # PyTorch's dtypes have no kind
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from kfp_tune.collectors.stdout import DEFAULT_FORMAT_NAME, NAME_RULE, parse_metric_lines
 from kfp_tune.core.errors import RunInterrupted, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
-from kfp_tune.core.observation import MetricLog
+from kfp_tune.core.observation import MetricLog, is_boolean
 from kfp_tune.core.space import SearchSpace
 from kfp_tune.core.vocabulary import LaunchPhase
 
@@ -195,21 +195,42 @@ def captured_output() -> Iterator[io.StringIO]:
                     del _installed[name]
 
 
+def _kind(value: object) -> str:
+    """How a returned value that is no metric is named: its type, and an array's shape."""
+    shape = getattr(value, "shape", None)
+    if isinstance(shape, tuple) and shape:
+        return f"{type(value).__name__} of shape {tuple(shape)} (a metric is one number: .item() of a one-value array, or a reduction such as .mean())"
+    return type(value).__name__
+
+
+def _is_number(value: object) -> bool:
+    """A returned value taken as a metric: a real number, or a NumPy / PyTorch / JAX scalar held
+    in a 0-d array or tensor (``loss`` where ``loss.item()`` was meant), as Optuna takes what
+    ``float()`` takes; never a boolean, text or an array of more than one value."""
+    if is_boolean(value):
+        return False
+    if isinstance(value, numbers.Real):
+        return True
+    return getattr(value, "shape", None) == () and hasattr(type(value), "__float__")
+
+
 def _metrics(returned: Any, objective_metric: str) -> list[MetricLog]:
-    if isinstance(returned, numbers.Real) and not isinstance(returned, bool):
+    if _is_number(returned):
         items = {objective_metric: returned}
     elif isinstance(returned, Mapping):
         items = dict(returned)
     else:
-        raise TypeError(f"the objective returned {type(returned).__name__}; expected a number or a dict of metric name -> number")
+        raise TypeError(f"the objective returned {_kind(returned)}; expected a number or a dict of metric name -> number")
     out = []
     for name, value in items.items():
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"metric {name!r} is {type(value).__name__}; expected a number")
+        if not _is_number(value):
+            raise TypeError(f"metric {name!r} is {_kind(value)}; expected a number")
         try:
             number = float(value)
         except OverflowError:  # 10**400, a Fraction as large: past any float, as inf is
             continue
+        except (TypeError, ValueError, RuntimeError) as exc:  # a 0-d complex array, a tensor that will not convert
+            raise TypeError(f"metric {name!r} is {_kind(value)}, which float() refuses: {exc}") from None
         if not math.isfinite(number):
             continue  # a non-finite metric never reaches an algorithm
         out.append(MetricLog(str(name), number, 0))
