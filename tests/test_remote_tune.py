@@ -252,6 +252,29 @@ def test_fixed_values_reach_the_function_in_the_trial_as_given():
     assert _run_as_the_container(_container(job)["args"][0]).strip() == "loss=42.5"
 
 
+def scalar_array_loss(params):
+    import numpy as np
+
+    return {"loss": np.array(params["x"] * 0.5, dtype=np.float32), "accuracy": np.float64(0.75)}
+
+
+def vector_loss(params):
+    import numpy as np
+
+    return {"loss": np.array([params["x"], 1.0])}
+
+
+def test_a_value_held_in_a_0_d_array_is_a_metric_in_the_trial_too():
+    """As in process (FunctionLauncher): one number in a NumPy 0-d array is printed as the
+    metric; an array of several values fails the trial command, saying its shape."""
+    job = substitute(function_job_experiment(scalar_array_loss, {"x": search.int(1, 3)}, name="a", objective_metric_name="loss").spec.trial_template.trial_spec, {"x": "3"})
+    assert _run_as_the_container(_container(job)["args"][0]).splitlines() == ["loss=1.5", "accuracy=0.75"]
+    job = substitute(function_job_experiment(vector_loss, {"x": search.int(1, 3)}, name="v", objective_metric_name="loss").spec.trial_template.trial_spec, {"x": "2"})
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]))
+    done = subprocess.run(["sh", "-c", _container(job)["args"][0]], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode != 0 and "TypeError: metric 'loss' is ndarray of shape (2,); expected a number" in done.stderr, done.stderr
+
+
 def test_a_function_that_fails_fails_the_trial_command():
     def broken(params):
         raise RuntimeError("boom in the trial")

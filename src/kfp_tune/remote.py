@@ -251,15 +251,22 @@ def trial_script(
             returned = {_WRAPPER_PREFIX}_objective({{name: fixed[name] if name in fixed else typed(kinds[name], texts[name]) for name in {names!r}}})
             if returned is None:
                 return  # {none_means}
+            def number(value):  # a real number, or one held in a 0-d array or tensor (NumPy, PyTorch); no boolean
+                dtype = getattr(value, "dtype", None)
+                if isinstance(value, bool) or getattr(dtype, "kind", None) == "b" or str(dtype) == "torch.bool":
+                    return False
+                return isinstance(value, _numbers.Real) or (getattr(value, "shape", None) == () and hasattr(type(value), "__float__"))
+
             if isinstance(returned, dict):
                 metrics = returned
-            elif isinstance(returned, _numbers.Real) and not isinstance(returned, bool):
+            elif number(returned):
                 metrics = {{{objective_metric_name!r}: returned}}
             else:
                 raise TypeError(f"{objective.__name__} returned {{type(returned).__name__}}; expected a number, a dict of metric name -> number, or None {none_means}")
             for name, value in metrics.items():
-                if isinstance(value, bool) or not isinstance(value, _numbers.Real):
-                    raise TypeError(f"metric {{name!r}} is {{type(value).__name__}}; expected a number")
+                if not number(value):
+                    shape = getattr(value, "shape", None)
+                    raise TypeError(f"metric {{name!r}} is {{type(value).__name__}}{{f' of shape {{tuple(shape)}}' if shape else ''}}; expected a number")
             finite = {{name: float(value) for name, value in metrics.items() if _math.isfinite(float(value))}}
 {report}
 
