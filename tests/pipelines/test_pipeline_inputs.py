@@ -233,8 +233,10 @@ def test_the_exit_handler_of_a_run_that_made_no_experiment_ends_cleanly(tmp_path
 
 
 @pytest.mark.kfp_local
-def test_a_run_whose_first_step_refuses_its_input_fails_in_that_step_only(tmp_path):
-    """Under kfp.local: suggest fails on the name; decide-stop, the exit handler, succeeds."""
+def test_a_run_whose_first_step_refuses_its_input_fails_in_that_step_only(tmp_path, capfd):
+    """Under kfp.local: suggest fails on the name; decide-stop, the exit handler, succeeds.
+    The step's log says why in the error's own line, with no traceback of kfp-tune's frames
+    before it (as the KFP UI shows a step's log)."""
     from kfp import components, local
 
     from kfp_tune.pipelines.local_run import step_inputs_kept_whole
@@ -250,6 +252,35 @@ def test_a_run_whose_first_step_refuses_its_input_fails_in_that_step_only(tmp_pa
     assert ended.get("decide-stop") is not None, sorted(ended)  # the exit handler wrote its outputs: it succeeded
     assert ended["decide-stop"]["parameterValues"]["Output"] is False
     assert ended.get("suggest") is None  # the first step failed
+    printed = capfd.readouterr()
+    suggest_log = (printed.out + printed.err).split("Executing task")[1]
+    assert "\n    kfp_tune.core.errors.SpecError: invalid experiment (1 error(s)):\n      metadata.name: expected lower case" in suggest_log, suggest_log
+    assert "Traceback" not in suggest_log, suggest_log
+
+
+@pytest.mark.parametrize(
+    ("raised", "debug", "traceback_shown"),
+    [("InputError('store_uri: required')", "", False), ("RuntimeError('a defect')", "", True), ("InputError('store_uri: required')", "1", True)],
+    ids=["kfp-tunes-own-error", "a-defect", "debug"],
+)
+def test_a_steps_process_ends_on_its_own_error_in_one_line_and_on_a_defect_with_its_traceback(raised, debug, traceback_shown):
+    """What the step's process prints when an error leaves the component's function (the KFP
+    executor does not catch it): kfp-tune's own errors as the last line of a traceback reads,
+    alone; any other exception, or any with KFP_TUNE_DEBUG set, with its traceback."""
+    program = (
+        "from kfp_tune.core.errors import InputError\n"
+        "from kfp_tune.steps import entrypoints\n"
+        "entrypoints._setup_logging()  # what every step function calls first\n"
+        f"raise {raised}\n"
+    )
+    env = {**os.environ, "KFP_TUNE_DEBUG": debug}
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1
+    assert ("Traceback (most recent call last)" in done.stderr) is traceback_shown, done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last in ("kfp_tune.core.errors.InputError: store_uri: required", "RuntimeError: a defect"), done.stderr
+    if not traceback_shown:
+        assert done.stderr == "kfp_tune.core.errors.InputError: store_uri: required\n"
 
 
 @pytest.mark.parametrize("launcher", [None, {"kind": "local"}, {"kind": "kubernetes"}], ids=["default", "local", "kubernetes"])
