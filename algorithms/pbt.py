@@ -18,8 +18,11 @@ Katib's rules, generation by generation:
   list value, wrapping round) or, with ``resample_probability``, resamples it.
 - While generation g+1's pool is not full yet and its N children are out, more children of
   g+1 come from generation g's pool the same way, as many as asked at a time.
-- A trial that failed or was killed is run again: the same hyperparameters, generation and
-  parent, as a new trial (labelled ``kfp-tune.kubeflow.org/pbt-retry-of``).
+- A trial that failed, ended MetricsUnavailable or was killed is run again: the same
+  hyperparameters, generation and parent, as a new trial (labelled
+  ``kfp-tune.kubeflow.org/pbt-retry-of``). Katib re-queues Failed and Killed trials; one that
+  ran without its metric joins Katib's pool with no value, and its service fails on the pool's
+  quantiles, so here it is a failure like any other (it counts against maxFailedTrialCount).
 
 Every trial carries Katib's labels: ``pbt.suggestion.katib.kubeflow.org/generation`` and, from
 generation 1 on, ``pbt.suggestion.katib.kubeflow.org/parent``: the trial whose checkpoint folder
@@ -71,8 +74,9 @@ from kfp_tune.core.vocabulary import TrialStatus
 
 RETRY_LABEL = "kfp-tune.kubeflow.org/pbt-retry-of"
 """On a trial that runs a failed or killed one again: the name of that trial."""
-RETRIED = (TrialStatus.FAILED, TrialStatus.KILLED)
-"""The ends Katib re-queues a trial for (MetricsUnavailable is not, nor does it join a pool)."""
+RETRIED = (TrialStatus.FAILED, TrialStatus.METRICS_UNAVAILABLE, TrialStatus.KILLED)
+"""The ends a trial is run again for: Katib's (Failed, Killed), and MetricsUnavailable, which
+Katib's service does not survive (see the module) and which counts as failed."""
 PERTURB_FACTORS = (0.8, 1.2)
 POOL_LABEL = "kfp-tune.kubeflow.org/pbt-pool"
 """On each of a generation's N spawned children: the pool its spawn was drawn from, as
@@ -257,7 +261,8 @@ class PBT:
 
     @staticmethod
     def _retries(history: Sequence[FinishedTrial], finished: list[Member], running: list[Member], n: int) -> list[Child]:
-        """Each failed or killed trial that no trial runs again yet, run again (oldest first)."""
+        """Each failed, metrics-less or killed trial (:data:`RETRIED`) that no trial runs again
+        yet, run again (oldest first)."""
         retried = {m.retry_of for m in finished + running if m.retry_of}
         out: list[Child] = []
         for trial, member in zip(history, finished, strict=True):
