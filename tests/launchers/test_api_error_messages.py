@@ -7,6 +7,7 @@ field) from an unauthorised token (401) or a server that stayed down past the re
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -82,7 +83,7 @@ def test_a_forbidden_read_of_the_trial_names_the_permission_it_needs(kube: FakeK
     with pytest.raises(KfpTuneError) as caught:
         launch(kube)
     assert str(caught.value) == (
-        f"Kubernetes refused to get {WHERE} (403 Forbidden): the launch-trial service account needs 'get' on jobs.batch in that "
+        f"Kubernetes refused to get {WHERE} (403 Forbidden: injected fault): the launch-trial service account needs 'get' on jobs.batch in that "
         "namespace (see manifests/rbac.yaml)"
     )
 
@@ -92,7 +93,7 @@ def test_a_forbidden_create_of_the_anchor_names_the_permission_it_needs(kube: Fa
     with pytest.raises(KfpTuneError) as caught:
         launch(kube)
     assert str(caught.value) == (
-        f"Kubernetes trial {TRIAL!r} could not be created: Kubernetes refused to create configmaps 'kfp-tune-quad' in namespace 'team-a' (403 Forbidden): the launch-trial service account "
+        f"Kubernetes trial {TRIAL!r} could not be created: Kubernetes refused to create configmaps 'kfp-tune-quad' in namespace 'team-a' (403 Forbidden: injected fault): the launch-trial service account "
         "needs 'create' on configmaps in that namespace (see manifests/rbac.yaml)"
     )
 
@@ -104,8 +105,53 @@ def test_a_forbidden_read_of_an_anchor_already_there_names_get(kube: FakeKube) -
     with pytest.raises(KfpTuneError) as caught:
         launch(kube)
     assert str(caught.value) == (
-        f"Kubernetes trial {TRIAL!r} could not be created: Kubernetes refused to get configmaps 'kfp-tune-quad' in namespace 'team-a' (403 Forbidden): the launch-trial service account "
+        f"Kubernetes trial {TRIAL!r} could not be created: Kubernetes refused to get configmaps 'kfp-tune-quad' in namespace 'team-a' (403 Forbidden: injected fault): the launch-trial service account "
         "needs 'get' on configmaps in that namespace (see manifests/rbac.yaml)"
+    )
+
+
+KUBEFLOW_FORBIDDEN = ('configmaps is forbidden: User "system:serviceaccount:team-a:default-editor" cannot create resource "configmaps" '
+                      'in API group "" in the namespace "kubeflow"')
+
+
+def launch_as_launch_trial_would(kube: FakeKube, config: dict[str, object], run_namespace: Path) -> None:
+    """The launcher as launch-trial builds it, for an experiment whose metadata.namespace is
+    kubeflow (every Katib example's), in a run whose namespace ``run_namespace`` holds."""
+    import kfp_tune.launchers.kubernetes.launcher as launcher_module
+    from kfp_tune.launchers import launcher_from_config
+
+    launcher = launcher_from_config({"kind": "kubernetes", "pollSeconds": 0, "apiRetrySeconds": 0, **config}, experiment_namespace="kubeflow")
+    launcher._api_client = kube.api_client()  # type: ignore[attr-defined]
+    state = TrialState(name=TRIAL, index=0, round="run-1-r000", assignment={"x": "0.1", "y": "0.2"}, created="")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(launcher_module, "NAMESPACE_FILE", run_namespace)
+        launcher.run(trial_run(load_experiment(quadratic_experiment()), state, "kubeflow"))
+
+
+def test_a_refusal_in_the_experiments_namespace_says_how_to_put_the_trials_beside_the_run(kube: FakeKube, tmp_path: Path) -> None:
+    """Trials sent to metadata.namespace kubeflow from a run in team-a, refused there: the way
+    out is the launcher config's namespace, not rights in kubeflow; the server's words (which
+    name the account) are quoted."""
+    (tmp_path / "namespace").write_text("team-a\n")
+    kube.faults = [Fault("POST", "/namespaces/kubeflow/", 403, times=100, message=KUBEFLOW_FORBIDDEN, reason="Forbidden")]
+    with pytest.raises(KfpTuneError) as caught:
+        launch_as_launch_trial_would(kube, {}, tmp_path / "namespace")
+    assert str(caught.value) == (
+        f"Kubernetes trial {TRIAL!r} could not be created: Kubernetes refused to create configmaps 'kfp-tune-quad' in namespace 'kubeflow' "
+        f"(403 Forbidden: {KUBEFLOW_FORBIDDEN}): 'kubeflow' is the experiment's metadata.namespace, where trials go when the launcher config "
+        'names no namespace; to create them beside the run, give launcher_config {"kind": "kubernetes", "namespace": "team-a"} '
+        "(kfp-tune submit --param launcher_config=...) or set metadata.namespace to 'team-a' (docs/guide.md, 'Which namespace the trials go to')"
+    )
+
+
+def test_a_refusal_in_a_namespace_the_launcher_config_names_says_what_to_grant_there(kube: FakeKube, tmp_path: Path) -> None:
+    (tmp_path / "namespace").write_text("team-a\n")
+    kube.faults = [Fault("POST", "/namespaces/kubeflow/", 403, times=100, message=KUBEFLOW_FORBIDDEN, reason="Forbidden")]
+    with pytest.raises(KfpTuneError) as caught:
+        launch_as_launch_trial_would(kube, {"namespace": "kubeflow"}, tmp_path / "namespace")
+    assert str(caught.value).endswith(
+        f"in namespace 'kubeflow' (403 Forbidden: {KUBEFLOW_FORBIDDEN}): the launch-trial service account needs 'create' on configmaps "
+        "in that namespace (see manifests/rbac.yaml)"
     )
 
 

@@ -65,7 +65,7 @@ def test_a_forbidden_anchor_read_names_the_verb_the_config_map_and_the_role(oper
     with pytest.raises(KfpTuneError) as caught:
         launcher_for(operator_kube).sweep("quad")
     assert str(caught.value) == (
-        "Kubernetes refused to get configmaps 'kfp-tune-quad' in namespace 'team-a' (403 Forbidden): the launch-trial service account "
+        "Kubernetes refused to get configmaps 'kfp-tune-quad' in namespace 'team-a' (403 Forbidden: injected fault): the launch-trial service account "
         "needs 'get' on configmaps in that namespace (see manifests/rbac.yaml)"
     )
 
@@ -84,7 +84,7 @@ def test_a_forbidden_listing_names_the_verb_and_the_kind(operator_kube: FakeKube
     with pytest.raises(KfpTuneError) as caught:
         launcher.sweep("quad")
     assert str(caught.value) == (
-        "Kubernetes refused to list pytorchjobs.kubeflow.org in namespace 'team-a' (403 Forbidden): the launch-trial service account "
+        "Kubernetes refused to list pytorchjobs.kubeflow.org in namespace 'team-a' (403 Forbidden: injected fault): the launch-trial service account "
         "needs 'list' on pytorchjobs.kubeflow.org in that namespace (see manifests/rbac.yaml)"
     )
 

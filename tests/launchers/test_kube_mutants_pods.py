@@ -143,7 +143,7 @@ def test_a_forbidden_pod_read_names_the_verb_and_the_resource(crd_kube: FakeKube
     with pytest.raises(KfpTuneError) as info:
         launcher.trial_logs(trial)
     where = f"{resource} '{name}-0'" if verb == "get" else resource
-    assert str(info.value).startswith(f"Kubernetes refused to {verb} {where} in namespace '{NAMESPACE}' (403 Forbidden)"), info.value
+    assert str(info.value).startswith(f"Kubernetes refused to {verb} {where} in namespace '{NAMESPACE}' (403 Forbidden: injected fault)"), info.value
     assert f"needs '{verb}' on {resource} in that namespace" in str(info.value)
 
 

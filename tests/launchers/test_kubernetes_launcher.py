@@ -351,7 +351,7 @@ def test_403_names_the_resource_and_the_permission(operator_kube):
     operator_kube.faults = [Fault("POST", "/pytorchjobs$", 403)]
     with pytest.raises(KfpTuneError) as caught:
         _launcher(operator_kube).run(_run(_experiment(PYTORCH, "pytorch")))
-    assert f"Kubernetes refused to create pytorchjobs.kubeflow.org '{TRIAL}' in namespace 'team-a' (403 Forbidden)" in str(caught.value)
+    assert f"Kubernetes refused to create pytorchjobs.kubeflow.org '{TRIAL}' in namespace 'team-a' (403 Forbidden: injected fault)" in str(caught.value)
     assert "'create' on pytorchjobs.kubeflow.org" in str(caught.value)
 
 
@@ -535,7 +535,7 @@ def test_a_trial_the_launcher_cannot_create_stops_the_run_and_gives_its_budget_b
     operator_kube.script = lambda manifest: Script(run_seconds=0.0, log=[(0.0, "loss=0.5"), (0.0, "accuracy=0.5")])
     experiment = _experiment(PYTORCH, "pytorch", **{"spec.maxTrialCount": 3, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
     operator_kube.faults = [Fault("POST", "/pytorchjobs$", 403)]
-    with pytest.raises(TrialNotCreated, match=r"could not be created: Kubernetes refused to create pytorchjobs\.kubeflow\.org .* \(403 Forbidden\)"):
+    with pytest.raises(TrialNotCreated, match=r"could not be created: Kubernetes refused to create pytorchjobs\.kubeflow\.org .* \(403 Forbidden: injected fault\)"):
         run_inline(LocalStore(tmp_path), experiment, _launcher(operator_kube))
     state = load_state(ExperimentRecords(LocalStore(tmp_path), experiment.name))
     [trial] = state.trials

@@ -81,7 +81,7 @@ def test_a_missing_permission_is_named_at_once(operator_kube: FakeKube) -> None:
     with pytest.raises(TrialNotCreated) as caught:
         run(operator_kube)
     assert str(caught.value).endswith(
-        f"Kubernetes refused to create pytorchjobs.kubeflow.org {TRIAL!r} in namespace 'team-a' (403 Forbidden): the launch-trial service account "
+        f"Kubernetes refused to create pytorchjobs.kubeflow.org {TRIAL!r} in namespace 'team-a' (403 Forbidden: {RBAC}): the launch-trial service account "
         "needs 'create' on pytorchjobs.kubeflow.org in that namespace (see manifests/rbac.yaml)"
     )
     assert len(operator_kube.calls_to("POST", "pytorchjobs")) == 1

@@ -59,7 +59,7 @@ def test_a_forbidden_delete_names_the_verb_the_trial_and_the_role(kube: FakeKube
     with pytest.raises(KfpTuneError) as caught:
         launcher.sweep("quad")
     assert str(caught.value) == (
-        f"Kubernetes refused to delete jobs.batch '{TRIAL}' in namespace 'team-a' (403 Forbidden): the launch-trial service account "
+        f"Kubernetes refused to delete jobs.batch '{TRIAL}' in namespace 'team-a' (403 Forbidden: injected fault): the launch-trial service account "
         "needs 'delete' on jobs.batch in that namespace (see manifests/rbac.yaml)"
     )
 

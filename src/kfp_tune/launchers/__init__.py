@@ -3,6 +3,7 @@ here; Kubernetes resources in :mod:`kfp_tune.launchers.kubernetes`."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from collections.abc import Mapping
@@ -32,7 +33,8 @@ def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_e
         raise ValueError(f"launcher_config: expected a JSON object such as {{\"kind\": \"local\"}}, got {shown(config)}") from None
     if not isinstance(data, dict):
         raise ValueError(f"launcher_config: expected a JSON object such as {{\"kind\": \"local\"}}, got {shown(config)}")
-    if data.get("kind") == "kubernetes" and not data.get("namespace") and experiment_namespace:
+    from_experiment = data.get("kind") == "kubernetes" and not data.get("namespace") and bool(experiment_namespace)
+    if from_experiment:
         data["namespace"] = experiment_namespace
     kind = data.get("kind", "local")
     if kind == "local":
@@ -42,7 +44,8 @@ def launcher_from_config(config: str | dict[str, Any], store_uri: str = "", s3_e
     if kind == "kubernetes":
         from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher, launcher_env
 
-        return KubernetesLauncher(KubernetesConfig.from_dict(data), env=launcher_env(store_uri, s3_endpoint) if store_uri else None)
+        kube_config = dataclasses.replace(KubernetesConfig.from_dict(data), namespace_from_experiment=from_experiment)
+        return KubernetesLauncher(kube_config, env=launcher_env(store_uri, s3_endpoint) if store_uri else None)
     raise ValueError(f"launcher kind {kind!r}: expected 'local' or 'kubernetes'")
 
 

@@ -174,6 +174,10 @@ class KubernetesConfig:
     collector_image: str = ""
     """The image of the metrics collector sidecar (File, TensorFlowEvent, PrometheusMetric);
     empty: ``KFP_TUNE_IMAGE``, else the image kfp-tune's components run in."""
+    namespace_from_experiment: bool = False
+    """``namespace`` is the experiment's ``metadata.namespace`` (the launcher config named none:
+    :func:`kfp_tune.launchers.launcher_from_config`), not one chosen for the launcher: a 403
+    there says how to put the trials beside the run rather than what to grant in it."""
 
     @property
     def quota_wait(self) -> float:
@@ -402,10 +406,7 @@ class KubernetesLauncher(Launcher):
                 if QUOTA_EXCEEDED in said:
                     raise QuotaExceeded(f"Kubernetes refused to {verb} {where}: exceeded quota (403 Forbidden): {clipped(said, STATUS_MESSAGE_LIMIT)}") from None
                 if status == 403:
-                    raise KfpTuneError(
-                        f"Kubernetes refused to {verb} {where} (403 Forbidden): the launch-trial service account needs "
-                        f"'{verb}' on {resource} in that namespace (see manifests/rbac.yaml)"
-                    ) from None
+                    raise KfpTuneError(self._forbidden(verb, resource, where, status_message(exc))) from None
                 if status not in RETRIED_STATUSES or time.monotonic() >= deadline:
                     raise
                 wait = _retry_after(exc) or min(10.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
@@ -415,6 +416,23 @@ class KubernetesLauncher(Launcher):
                 wait = min(10.0, 0.25 * 2 ** attempt) * (0.5 + random.random() / 2)
             log.warning("Kubernetes %s %s: retrying in %.1f s (attempt %d)", verb, where, wait, attempt)
             self._sleep(min(wait, max(0.0, deadline - time.monotonic())))
+
+    def _forbidden(self, verb: str, resource: str, where: str, said: str) -> str:
+        """A 403 in words, the API server's own (which names the user or service account) quoted.
+        In the experiment's ``metadata.namespace`` (``kubeflow`` in every Katib example) other
+        than the run's, the way out is to create the trials beside the run, not to grant the
+        run's account rights in that namespace."""
+        refused = f"Kubernetes refused to {verb} {where} (403 Forbidden" + (f": {clipped(said, STATUS_MESSAGE_LIMIT)})" if said else ")")
+        run_namespace = _run_namespace()
+        if self.config.namespace_from_experiment and run_namespace != self.config.namespace:
+            beside = f"{run_namespace!r}" if run_namespace else "the run's namespace"
+            return (
+                f"{refused}: {self.config.namespace!r} is the experiment's metadata.namespace, where trials go when the launcher config "
+                f"names no namespace; to create them beside the run, give launcher_config {{\"kind\": \"kubernetes\", \"namespace\": "
+                f"\"{run_namespace or 'NAMESPACE'}\"}} (kfp-tune submit --param launcher_config=...) or set metadata.namespace to {beside} "
+                "(docs/guide.md, 'Which namespace the trials go to')"
+            )
+        return f"{refused}: the launch-trial service account needs '{verb}' on {resource} in that namespace (see manifests/rbac.yaml)"
 
     # --- anchor and resources -----------------------------------------------------------------
 
@@ -968,6 +986,14 @@ class KubernetesLauncher(Launcher):
             except KfpTuneError as exc:
                 log.warning("trialResources %s.%s.%s is not looked for: %s", kind.kind, kind.version, kind.group, exc)
         return kinds
+
+
+def _run_namespace() -> str:
+    """The namespace launch-trial runs in, the run's ("" outside a cluster)."""
+    try:
+        return NAMESPACE_FILE.read_text().strip()
+    except OSError:
+        return ""
 
 
 def _why(exc: Exception) -> str:
