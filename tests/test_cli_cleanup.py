@@ -170,7 +170,8 @@ def test_cleanup_after_delete_sweeps_by_label_with_a_warning_and_needs_the_names
     assert code == 0, err
     assert "warning: no experiment 'quad' in" in err and "another store" in err
     assert out.startswith("deleted 2 trial resource(s) of 'quad' in 'team-a'") and "kept" not in out
-    assert _jobs(cluster) == []
+    assert out.endswith(", and its anchor configmap 'kfp-tune-quad'\n")  # no store, no run of it there: the anchor is left over too
+    assert _jobs(cluster) == [] and _config_maps(cluster) == []
 
 
 def test_cleanup_keeps_a_trial_started_between_its_read_of_the_store_and_its_listing(cluster, tmp_path, monkeypatch):
@@ -204,3 +205,66 @@ def test_cleanup_keeps_a_trial_started_between_its_read_of_the_store_and_its_lis
     not_ended = sum(t.ended is None for t in load_state(records).trials)
     assert f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}" in out and f"kept those of {not_ended} trial(s) not ended yet" in out
     assert _jobs(cluster) == sorted([running, started[0]])
+
+
+def _ended_trial(kube, store) -> str:
+    """Experiment quad (retain: true) in ``store`` with one trial, run to its end: its Job kept,
+    owned by the anchor ConfigMap the launcher made for the experiment."""
+    from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+    from kfp_tune.steps import launch_trial, suggest
+
+    doc = quadratic_experiment()
+    doc["spec"]["trialTemplate"]["retain"] = True
+    doc["metadata"]["namespace"] = "team-a"
+    records = ExperimentRecords(LocalStore(store), "quad")
+    init_experiment(records, load_experiment(doc))
+    (ended,) = suggest(records, "run-1-r000", 1, n=1)
+    launch_trial(records, KubernetesLauncher(KubernetesConfig(namespace="team-a", poll_seconds=0.05), api_client=kube.api_client(), env={}), ended)
+    return ended
+
+
+def _config_maps(kube) -> list[str]:
+    return sorted(o["metadata"]["name"] for o in kube.stored("configmaps"))
+
+
+def test_cleanup_of_an_experiment_with_no_trial_running_deletes_its_anchor_too(cluster, tmp_path):
+    """The anchor ConfigMap that owns the trials was never deleted: each experiment left one (a
+    --fresh-experiment schedule, one a run). With no trial running and no run driving the
+    experiment, cleanup deletes it with the trials' resources, as deleting a Katib Experiment
+    deletes what it owns; --dry-run names it and deletes nothing."""
+    ended = _ended_trial(cluster, tmp_path / "store")
+    assert _jobs(cluster) == [ended] and _config_maps(cluster) == ["kfp-tune-quad"]
+    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
+    assert code == 0, err
+    assert out == f"would delete 1 trial resource(s) of 'quad' in 'team-a': {ended}, and its anchor configmap 'kfp-tune-quad' (--dry-run: nothing deleted)\n"
+    assert _jobs(cluster) == [ended] and _config_maps(cluster) == ["kfp-tune-quad"]
+    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"))
+    assert code == 0, err
+    assert out == f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}, and its anchor configmap 'kfp-tune-quad'\n"
+    assert _jobs(cluster) == [] and _config_maps(cluster) == []
+    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"))  # again: nothing left, nothing said of an anchor
+    assert (code, out) == (0, "deleted 0 trial resource(s) of 'quad' in 'team-a'\n"), err
+
+
+def test_cleanup_keeps_the_anchor_while_a_trial_runs(cluster, tmp_path):
+    """Deleting the anchor would collect the running trial's resource with it."""
+    store = tmp_path / "store"
+    _, running, not_ended = _retained_trials(cluster, store)
+    code, out, err = _cleanup("quad", "--store", str(store), "--namespace", "team-a")
+    assert code == 0, err
+    assert f"kept those of {not_ended} trial(s) not ended yet, and the anchor configmap that owns them" in out and "anchor configmap 'kfp" not in out
+    assert _jobs(cluster) == [running] and _config_maps(cluster) == ["kfp-tune-quad"]
+
+
+def test_cleanup_keeps_the_anchor_while_a_run_drives_the_experiment(cluster, tmp_path):
+    """A run between its trials would create the next one owned by the anchor it read before,
+    which the garbage collector would then take: the anchor stays while a run holds the claim."""
+    from kfp_tune.core import claims
+
+    store = tmp_path / "store"
+    ended = _ended_trial(cluster, store)
+    claims.claim(ExperimentRecords(LocalStore(store), "quad"), "run-2")  # a run of this process holds it, between its trials
+    code, out, err = _cleanup("quad", "--store", str(store))
+    assert code == 0, err
+    assert out.startswith(f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}\nkept the anchor configmap 'kfp-tune-quad': run 'run-2' (claimed ")
+    assert out.endswith(" drives the experiment and may start a trial\n") and _config_maps(cluster) == ["kfp-tune-quad"]

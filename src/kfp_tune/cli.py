@@ -1278,6 +1278,8 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
         )
     try:
         found = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run)
+        driven_by = _driving_run(store, args.name) if state is not None else None
+        anchor = not running and driven_by is None and launcher.delete_anchor(args.name, dry_run=args.dry_run)
     except Exception as exc:
         reason = unreachable_reason(exc, trusted_by="the kubeconfig")
         if reason is None:
@@ -1290,10 +1292,28 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
         ) from None
     did = "would delete" if args.dry_run else "deleted"
     print(f"{did} {len(found)} trial resource(s) of {args.name!r} in {config.namespace!r}" + (f": {', '.join(found)}" if found else "")
+          + (f", and its anchor configmap {launcher.anchor_name(args.name)!r}" if anchor else "")
           + (" (--dry-run: nothing deleted)" if args.dry_run else ""))
     if running:
-        print(f"kept those of {len(running)} trial(s) not ended yet")
+        print(f"kept those of {len(running)} trial(s) not ended yet, and the anchor configmap that owns them")
+    elif driven_by is not None:
+        print(f"kept the anchor configmap {launcher.anchor_name(args.name)!r}: {driven_by} drives the experiment and may start a trial")
     return EXIT_OK
+
+
+def _driving_run(store: Store, name: str) -> str | None:
+    """The run that drives the experiment now, in words (a damaged claim: unknown, taken as
+    one), else None: cleanup keeps the anchor for the trials such a run may start."""
+    import time
+
+    from kfp_tune.core import claims
+    from kfp_tune.core.records import DamagedRecord, ExperimentRecords
+
+    try:
+        current, now = claims.latest_claim(ExperimentRecords(store, name)), time.time()
+    except DamagedRecord:
+        return "a run (its claim record is damaged)"
+    return current.describe(now) if current is not None and current.live(now) else None
 
 
 def cmd_report(args: argparse.Namespace) -> int:

@@ -976,6 +976,27 @@ class KubernetesLauncher(Launcher):
             deleted.append(item["metadata"]["name"])
         return deleted
 
+    def delete_anchor(self, experiment: str, dry_run: bool = False) -> bool:
+        """Delete the experiment's anchor ConfigMap, and with it (the garbage collector, in the
+        background) any trial resource it still owns, as deleting a Katib Experiment deletes its
+        Trials and their jobs; whether there was one (``dry_run``: only that). For when no trial
+        of the experiment runs and no run drives it: a trial created meanwhile, owned by it, would
+        be collected too. A later trial of the experiment makes it again."""
+        from kubernetes.client.exceptions import ApiException
+
+        core, name = self._core(), self.anchor_name(experiment)
+        try:
+            if dry_run:
+                self.call("get", "configmaps", name, core.read_namespaced_config_map, name, self.config.namespace)
+            else:
+                self.call("delete", "configmaps", name, core.delete_namespaced_config_map, name, self.config.namespace, propagation_policy="Background")
+                log.info("deleted configmap %s", name)
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise self._api_error("get" if dry_run else "delete", "configmaps", name, exc) from None
+        return True
+
     def _configured_kinds(self) -> list[TrialKind]:
         """The config's trialResources with their plurals (those that cannot be learned are
         left out, with a warning)."""
