@@ -98,6 +98,28 @@ def test_pbt_notes_what_katibs_service_fails_on() -> None:
     assert notes["spec.parameters[1].feasibleSpace.step"].startswith("Katib's pbt service fails the experiment at its first suggestion on a double without step")
 
 
+def test_a_reference_to_a_label_kfp_tune_puts_on_trials_is_noted_as_kfp_tune_only() -> None:
+    """QA's pbt-lbl.yaml: ``${trialSpec.Labels[pbt.suggestion.katib.kubeflow.org/parent]}`` works
+    here, but Katib resolves trialSpec.Labels from the template's own metadata only
+    (experiment/manifest/generator.go) and fails every trial; a label the template sets works on both."""
+    doc = _pbt(PBT_DIR)
+    template = doc["spec"]["trialTemplate"]  # type: ignore[index]
+    template["trialParameters"] += [
+        {"name": "parent", "reference": "${trialSpec.Labels[pbt.suggestion.katib.kubeflow.org/parent]}"},
+        {"name": "trial", "reference": "${trialSpec.Labels[kfp-tune.kubeflow.org/trial]}"},
+        {"name": "team", "reference": "${trialSpec.Labels[team]}"},
+    ]
+    template["trialSpec"]["metadata"] = {"labels": {"team": "a", "kfp-tune.kubeflow.org/trial": "set-by-the-template"}}
+    template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"] += ["p=${trialParameters.parent}", "t=${trialParameters.trial}", "w=${trialParameters.team}"]
+    notes = {n.path: n.message for n in katib_notes(load_experiment(doc))}
+    assert list(notes) == ["spec.trialTemplate.trialParameters[2].reference"]
+    assert notes["spec.trialTemplate.trialParameters[2].reference"] == (
+        "'${trialSpec.Labels[pbt.suggestion.katib.kubeflow.org/parent]}' names a label kfp-tune puts on each trial, which Katib does not "
+        "fill in: it reads ${trialSpec.Labels[k]} from trialSpec.metadata.labels only (the suggestion's labels go on the Trial object), "
+        "so every trial fails to be created; kfp-tune fills it in"
+    )
+
+
 def _hyperband(parallel: int, *settings: tuple[str, str]) -> dict[str, str]:
     doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "hyperband", "algorithmSettings": [
         {"name": "resource_name", "value": "y"}, *({"name": k, "value": v} for k, v in settings)]}, "spec.parallelTrialCount": parallel, "spec.maxTrialCount": 40})

@@ -21,7 +21,8 @@ experiment but read it differently: a setting name Katib's service ignores, a se
 twice, an eta Katib replaces, a cmaes sigma <= 0 goptuna replaces, a sobol or pbt random_state
 that is no seed (Katib never reads it), a grid whose last value Katib's enumeration loses; and early stopping that Katib would not apply (Push and Custom
 collectors), or would fail on (the TensorFlowEvent collector, hyperband, a medianstop start_step above
-int32); and, where both give it,
+int32), and a trialParameters reference to a label kfp-tune puts on its trials (pbt's parent), which
+Katib does not fill in; and, where both give it,
 a hyperband resource value its discrete or categorical list lacks. ``kfp-tune validate``
 prints these as notes (exit 0), so a team that still runs some experiments on Katib sees what
 would not go back as it is. Katib's rules, from its source (kubeflow/katib): the experiment
@@ -49,10 +50,12 @@ from kfp_tune.core.catalogue import (
 )
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.collector_checks import collector_notes
-from kfp_tune.core.errors import FieldError
+from kfp_tune.core.errors import FieldError, shown
+from kfp_tune.core.naming import labels_for
 from kfp_tune.core.observation import go_float
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment, ParameterSpec
+from kfp_tune.core.template import TRIAL_SPEC_META
 from kfp_tune.core.validation import INT32_MAX, metric_strategy_notes
 from kfp_tune.core.vocabulary import CollectorKind
 
@@ -126,6 +129,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
         )
     spec = experiment.spec
     notes += _early_stopping_notes(experiment)
+    notes += _trial_label_notes(experiment)
     notes += collector_notes(experiment)
     notes += metric_strategy_notes(experiment)
     algorithm = spec.algorithm
@@ -179,6 +183,35 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
                 "and no random point left to give); kfp-tune makes the first suggestion a random one",
             )
         )
+    return notes
+
+
+def _trial_label_notes(experiment: Experiment) -> list[FieldError]:
+    """A trialParameters reference to a label kfp-tune puts on each trial (its own, or the
+    algorithm's: pbt's generation and parent), which the trial template's metadata does not set.
+    kfp-tune fills it in; Katib's controller resolves ``${trialSpec.Labels[k]}`` from the
+    template's own metadata only (``experiment/manifest/generator.go``; a suggestion's labels go
+    on the Trial object), so every trial fails to be created."""
+    template = experiment.spec.trial_template
+    if template is None or not template.trial_parameters or not isinstance(template.trial_spec, Mapping):
+        return []
+    algorithm = ALGORITHMS.get(experiment.spec.algorithm.algorithm_name) if experiment.spec.algorithm is not None else None
+    trial_labels = {*labels_for("experiment", "trial", "round"), *(algorithm.trial_labels if algorithm else ())}
+    metadata = template.trial_spec.get("metadata")
+    written = metadata.get("labels") if isinstance(metadata, Mapping) else None
+    notes = []
+    for index, parameter in enumerate(template.trial_parameters):
+        match = TRIAL_SPEC_META.match(parameter.reference or "")
+        key = match.group(2) if match is not None else None
+        if key in trial_labels and not (isinstance(written, Mapping) and key in written):
+            notes.append(
+                FieldError(
+                    f"spec.trialTemplate.trialParameters[{index}].reference",
+                    f"{shown(parameter.reference)} names a label kfp-tune puts on each trial, which Katib does not fill in: it reads "
+                    "${trialSpec.Labels[k]} from trialSpec.metadata.labels only (the suggestion's labels go on the Trial object), "
+                    "so every trial fails to be created; kfp-tune fills it in",
+                )
+            )
     return notes
 
 
