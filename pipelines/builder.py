@@ -64,6 +64,11 @@ doubling at each checkpoint (6, 12, 24, ... at 3 slots: frequent refreshes early
 run). Kubernetes trials are handed over to the next checkpoint; local ones finish first."""
 
 
+STORE_SECRET_KEYS = (("accesskey", "AWS_ACCESS_KEY_ID"), ("secretkey", "AWS_SECRET_ACCESS_KEY"))
+"""The store Secret's data keys and the env each becomes: KFP's artifact Secret's, and those the
+Kubernetes launcher's ``storeSecret`` reads for the trials."""
+
+
 @dataclass(frozen=True)
 class ObjectStore:
     """Where the pipeline's steps find the store in the cluster, and the Secret with its keys.
@@ -74,7 +79,7 @@ class ObjectStore:
 
     endpoint: str
     secret: str = "mlpipeline-minio-artifact"
-    secret_keys: tuple = (("accesskey", "AWS_ACCESS_KEY_ID"), ("secretkey", "AWS_SECRET_ACCESS_KEY"))
+    secret_keys: tuple = STORE_SECRET_KEYS
 
 
 OBJECT_STORES: dict[str, ObjectStore] = {
@@ -187,6 +192,9 @@ def build_pipeline(
             store_uri=store, experiment_name=name, launcher_config=params["launcher_config"], run_id=params["run_id"],
             s3_endpoint=endpoint, fresh_experiment=fresh, checkpoint_index=index, checkpoints_total=total,
             checkpoint_trials=params["checkpoint_trials"], checkpoint_seconds=params["checkpoint_seconds"],
+            # the trials' pods use the store too (a collector sidecar, report_metrics, save_model): the steps' Secret, where the
+            # launcher config names none and the launcher's keys are the Secret's
+            store_secret=params["store_secret"] if cluster_store.secret and cluster_store.secret_keys == STORE_SECRET_KEYS else "",
         )
         if after is not None:
             trials_task.after(after)

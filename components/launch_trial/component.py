@@ -16,6 +16,7 @@ def launch_trial(
     checkpoints_total: int = 1,
     checkpoint_trials: int = 0,
     checkpoint_seconds: float = 0.0,
+    store_secret: str = "",
 ) -> str:
     """Run one trial to its end (``trial_name``), or keep the experiment's slots busy (slots mode).
 
@@ -42,6 +43,9 @@ def launch_trial(
         checkpoints_total: Slots mode: checkpoints in the run; the last one has no limit.
         checkpoint_trials: Slots mode: hand back after this many trials ended (0: no limit).
         checkpoint_seconds: Slots mode: hand back after this many seconds (0: no limit).
+        store_secret: The Kubernetes Secret with the store's keys (``accesskey``,
+            ``secretkey``), given to Kubernetes trials by reference when ``launcher_config``
+            names no ``"storeSecret"``; ``""``: none.
 
     Returns:
         Output: One trial: how it ended (``Succeeded``, ``Failed`` or ``EarlyStopped``).
@@ -53,7 +57,7 @@ def launch_trial(
     from kfp_tune.steps.entrypoints import launch_trial_step, launch_trials_step
 
     if trial_name:
-        return launch_trial_step(store_uri, experiment_name, trial_name, launcher_config, run_id, s3_endpoint, fresh_experiment)
+        return launch_trial_step(store_uri, experiment_name, trial_name, launcher_config, run_id, s3_endpoint, fresh_experiment, store_secret)
     return launch_trials_step(
-        store_uri, experiment_name, launcher_config, run_id, checkpoint_index, checkpoints_total, checkpoint_trials, checkpoint_seconds, s3_endpoint, fresh_experiment
+        store_uri, experiment_name, launcher_config, run_id, checkpoint_index, checkpoints_total, checkpoint_trials, checkpoint_seconds, s3_endpoint, fresh_experiment, store_secret
     )

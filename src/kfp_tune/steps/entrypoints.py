@@ -89,13 +89,32 @@ def _records(store_uri: str, experiment_name: str, s3_endpoint: str, run_id: str
     return ExperimentRecords(open_store(store_uri, s3_endpoint or None), experiment_name)
 
 
-def _launcher(records: ExperimentRecords, launcher_config: str, store_uri: str, s3_endpoint: str) -> Launcher:
+def with_store_secret(launcher_config: str, store_secret: str) -> str | dict[str, Any]:
+    """A Kubernetes launcher config with no ``storeSecret`` given the run's ``store_secret``, the
+    Secret the steps get their store credentials from: a trial's pods use the store too (the
+    metrics collector sidecar, report_metrics, save_model, input_path), and without it had no
+    credentials. A ``storeSecret`` the config names, ``""`` included, wins; any other config is
+    returned as it is (launcher_from_config refuses a wrong one, naming launcher_config)."""
+    if not store_secret:
+        return launcher_config
+    try:
+        data = json.loads(launcher_config)
+    except ValueError:
+        return launcher_config
+    if not isinstance(data, dict) or data.get("kind") != "kubernetes" or "storeSecret" in data:
+        return launcher_config
+    return {**data, "storeSecret": store_secret}
+
+
+def _launcher(records: ExperimentRecords, launcher_config: str, store_uri: str, s3_endpoint: str, store_secret: str = "") -> Launcher:
     """The run's launcher; Kubernetes trials in the experiment's metadata.namespace unless the
-    launcher config names one (one read of the experiment record)."""
+    launcher config names one (one read of the experiment record), with the store's Secret
+    (:func:`with_store_secret`)."""
     head = read_experiment_record(records) or {}
     metadata = (head.get("spec") or {}).get("metadata") or {}
     namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
-    launcher = launcher_from_config(launcher_config, store_uri, s3_endpoint, experiment_namespace=str(namespace or ""))
+    config = with_store_secret(launcher_config, store_secret)
+    launcher = launcher_from_config(config, store_uri, s3_endpoint, experiment_namespace=str(namespace or ""))
     if isinstance(head.get("spec"), dict):  # what the config lacks for this experiment, refused before any trial is made
         check_experiment(launcher, parse_experiment(head["spec"]))
     return launcher
@@ -140,11 +159,18 @@ def suggest_step(
 
 
 def launch_trial_step(
-    store_uri: str, experiment_name: str, trial_name: str, launcher_config: str, run_id: str, s3_endpoint: str = "", fresh_experiment: bool = False
+    store_uri: str,
+    experiment_name: str,
+    trial_name: str,
+    launcher_config: str,
+    run_id: str,
+    s3_endpoint: str = "",
+    fresh_experiment: bool = False,
+    store_secret: str = "",
 ) -> str:
     _setup_logging()
     records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
-    phase = steps.launch_trial(records, _launcher(records, launcher_config, store_uri, s3_endpoint), trial_name, run_id=run_id)
+    phase = steps.launch_trial(records, _launcher(records, launcher_config, store_uri, s3_endpoint, store_secret), trial_name, run_id=run_id)
     assert phase is not None  # only a slots checkpoint hands a trial over
     return str(phase)
 
@@ -160,18 +186,20 @@ def launch_trials_step(
     checkpoint_seconds: float = 0.0,
     s3_endpoint: str = "",
     fresh_experiment: bool = False,
+    store_secret: str = "",
 ) -> str:
     """Slots mode: keep the experiment's parallel slots busy until it ends or this checkpoint is
     due: ``checkpoint_trials * 2**checkpoint_index`` trials ended, or ``checkpoint_seconds``
     passed (0: no limit). The last checkpoint of a run has no limit, so one run finishes any
-    budget. Returns the experiment's phase."""
+    budget. Returns the experiment's phase. ``store_secret``: the run's, for Kubernetes trials
+    whose launcher config names none (:func:`with_store_secret`)."""
     _setup_logging()
     records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
     last = checkpoint_index >= checkpoints_total - 1
     # the limit doubles at every checkpoint: frequent refreshes early, few hand-backs in a long run
     checkpoint = None if last else Checkpoint(trials=checkpoint_trials * 2**checkpoint_index or None, seconds=checkpoint_seconds or None)
     try:
-        result = run_slots(ExperimentView(records), _launcher(records, launcher_config, store_uri, s3_endpoint), run_id, checkpoint=checkpoint, adopt=True)
+        result = run_slots(ExperimentView(records), _launcher(records, launcher_config, store_uri, s3_endpoint, store_secret), run_id, checkpoint=checkpoint, adopt=True)
     except RunInterrupted as exc:
         note = os.environ.get(UNRECORDED_NOTE_VARIABLE)
         if exc.unrecorded and note:
