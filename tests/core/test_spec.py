@@ -250,6 +250,19 @@ def test_hyperband_resource_parameter_may_have_min_equal_max():
     assert any("num-epochs" in e or "parameters[2]" in e for e in _errors(doc))
 
 
+def test_a_mistyped_hyperband_resource_name_is_named_in_the_refusal_of_min_equal_max():
+    """QA's hbedge-bad-resource.yaml: resource_name 'epochs' for Katib's example's num-epochs (1..1)
+    was followed by a bare 'expected min < max', valid only for hyperband's resource."""
+    doc = load_katib_example("hp-tuning_hyperband.yaml")
+    for setting in doc["spec"]["algorithm"]["algorithmSettings"]:
+        if setting["name"] == "resource_name":
+            setting["value"] = "epochs"
+    assert (
+        "spec.parameters[2].feasibleSpace.min: expected min < max, got min 1 and max 1 (hyperband's resource may have min = max, but "
+        "resource_name 'epochs' names no parameter)"
+    ) in _errors(doc)
+
+
 def test_unreadable_inputs_are_spec_errors(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("a: [unclosed\n")

@@ -387,7 +387,9 @@ def _check_parameter(spec: ExperimentSpec, path: str, parameter: ParameterSpec, 
     low, high, step = bounds.get("min"), bounds.get("max"), bounds.get("step")
     if low is not None and high is not None:
         if low > high or (low == high and (operation or not _is_hyperband_resource(spec, parameter.name))):
-            errors.add(f"{fpath}.min", f"expected min < max, got min {low:g} and max {high:g}")
+            unnamed = None if low > high or operation else _unnamed_hyperband_resource(spec)
+            because = f" (hyperband's resource may have min = max, but resource_name {shown(unnamed)} names no parameter)" if unnamed is not None else ""
+            errors.add(f"{fpath}.min", f"expected min < max, got min {low:g} and max {high:g}{because}")
         elif not math.isfinite(high - low):
             errors.add(f"{fpath}.max", f"max - min overflows a float (min {low:g}, max {high:g}); expected a range whose width is a finite number")
         elif step is not None and step > 0 and (high - low) / step > MAX_GRID_POINTS_PER_PARAMETER:
@@ -400,6 +402,15 @@ def _check_parameter(spec: ExperimentSpec, path: str, parameter: ParameterSpec, 
         errors.add(f"{fpath}.step", "required for a double parameter of an operation: its values are min, min + step, ... max")
     if fs.distribution in LOG_DISTRIBUTIONS and low is not None and low <= 0:
         errors.add(f"{fpath}.min", f"expected min > 0 for the {fs.distribution} distribution, got {low:g}")
+
+
+def _unnamed_hyperband_resource(spec: ExperimentSpec) -> str | None:
+    """A hyperband experiment's ``resource_name`` when no parameter has that name (mistyped):
+    a parameter with min = max may then be the one it meant, and its refusal says so."""
+    if spec.algorithm is None or spec.algorithm.algorithm_name != "hyperband":
+        return None
+    name = spec.algorithm.settings().get("resource_name")
+    return str(name) if name is not None and all(p.name != name for p in spec.parameters) else None
 
 
 def _is_hyperband_resource(spec: ExperimentSpec, name: str) -> bool:
