@@ -33,6 +33,7 @@ from kfp_tune.stores import DEFAULT_LOCAL_STORE
 if TYPE_CHECKING:
     from kfp_tune.core.interfaces import Launcher, Store
     from kfp_tune.core.records import NewerRecord
+    from kfp_tune.launchers.local import LocalLauncher
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_NOT_RUNNABLE = 0, 1, 2, 3
 """3: ``validate`` found valid Katib that this kfp-tune cannot run (``run`` and ``compile`` refuse it)."""
@@ -602,6 +603,23 @@ def _note_local_run(experiment: Experiment) -> None:
         check_experiment(LocalLauncher(), experiment)
     except ValueError as exc:
         print(f"note: {exc}; kfp-tune run refuses it", file=sys.stderr)
+    _note_unnamed_trial_dir(LocalLauncher(), experiment)
+
+
+def _note_unnamed_trial_dir(launcher: LocalLauncher, experiment: Experiment) -> None:
+    """A pbt trial whose script takes ``suggestion_trial_dir`` as its own default runs on a
+    cluster (the folder is mounted there) but here every trial would share that one folder of
+    this machine, resuming from each other, with nothing kept in the store: told, before
+    anything runs (:meth:`~kfp_tune.launchers.local.LocalLauncher.unnamed_trial_dir`)."""
+    trial_dir = launcher.unnamed_trial_dir(experiment)
+    if trial_dir:
+        print(
+            f"note: spec.algorithm.algorithmSettings: suggestion_trial_dir {trial_dir} is named by no word of the trial's command, args or env; "
+            f"kfp-tune run maps each trial's checkpoint folder there only where a word names it, so a script that takes the path as its own "
+            f"default would share {trial_dir} of this machine with every trial, and the store would keep no checkpoint: pass the path in its "
+            "command or args (a cluster mounts the folder there: Katib runs it as it is)",
+            file=sys.stderr,
+        )
 
 
 def _mounts(values: list[str]) -> dict[str, str]:
@@ -629,6 +647,7 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
 
     if not isinstance(launcher, LocalLauncher):
         return
+    _note_unnamed_trial_dir(launcher, experiment)
     from kfp_tune.core.template import primary_container
 
     template = experiment.spec.trial_template

@@ -77,7 +77,9 @@ def test_pbt_without_suggestion_trial_dir_is_refused_naming_it(tmp_path: Path, c
     path.write_text(yaml.safe_dump(_pbt()))
     assert main(["validate", str(path)]) == 2
     assert capsys.readouterr().err.startswith("spec.algorithm.algorithmSettings: pbt needs the setting suggestion_trial_dir")
-    path.write_text(yaml.safe_dump(_pbt(PBT_DIR)))
+    doc = _pbt(PBT_DIR)
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"].append(f"--checkpoint={PBT_DIR['value']}")  # type: ignore[index]
+    path.write_text(yaml.safe_dump(doc))
     assert main(["validate", str(path)]) == 0
     assert capsys.readouterr().err == ""
 

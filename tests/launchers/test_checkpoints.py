@@ -141,6 +141,64 @@ def test_a_local_launcher_without_the_store_refuses_a_trial_with_a_checkpoint_fo
     assert "suggestion_trial_dir" in outcome.message and "KFP_TUNE_STORE" in outcome.message
 
 
+def test_a_succeeded_trial_that_left_its_checkpoint_folder_empty_is_warned_of_once(tmp_path, caplog):
+    """A script that writes its checkpoint elsewhere (a default path of its own) leaves every
+    folder empty, and its children start from nothing: told once per experiment, from the local
+    folder (no store listing)."""
+    experiment = load_experiment(_pbt_quadratic(tmp_path))
+    store = LocalStore(tmp_path / "store")
+    from kfp_tune.steps.prepare import prepare
+
+    prepare(ExperimentRecords(store, experiment.name), experiment)
+    launcher = LocalLauncher(env={"KFP_TUNE_STORE": store.uri})
+    caplog.set_level("WARNING")
+    for index in range(2):
+        outcome = launcher.run(trial_run(experiment, TrialState(f"quad-t{index}", index, "r0", {"x": "0.5", "y": "0.5"}, "")))
+        assert outcome.phase == "Succeeded", outcome.logs
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        f"trial quad-t0 succeeded and left its checkpoint folder (suggestion_trial_dir {tmp_path / 'ckpt'}) empty: the trials that carry on "
+        "from it start with nothing; does the trial write its checkpoint where its command names that path?"
+    ]
+
+
+def _trial_container(doc: dict[str, Any]) -> dict[str, Any]:
+    return doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+
+
+def test_a_trial_dir_no_word_of_the_command_names_is_noted_by_validate_and_run(tmp_path, capsys):
+    """Katib's pbt_test.py takes /var/log/katib/checkpoints/ as its own default, which works on a
+    cluster (the folder is mounted there); here each trial's folder is mapped only where a word
+    names the path, so every trial would share one folder of this machine: validate and run say so."""
+    doc = _pbt_quadratic(tmp_path)
+    trial_dir = str(tmp_path / "ckpt")
+    assert LocalLauncher().unnamed_trial_dir(load_experiment(doc)) == trial_dir
+    path = tmp_path / "pbt.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["validate", str(path)]) == 0
+    note = f"note: spec.algorithm.algorithmSettings: suggestion_trial_dir {trial_dir} is named by no word of the trial's command, args or env;"
+    assert note in capsys.readouterr().err
+    doc["spec"].update(maxTrialCount=1, parallelTrialCount=1, maxFailedTrialCount=1)
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 0
+    assert note in capsys.readouterr().err
+    container = _trial_container(doc)
+    named = [
+        {"args": [*container.get("args", []), f"--checkpoint={trial_dir}/"]},
+        {"env": [{"name": "CHECKPOINT_DIR", "value": f"{trial_dir}/model.pt"}]},
+        {"command": ["sh", "-c", f"python3 train.py ${{trialParameters.x}} ${{trialParameters.y}} --out {trial_dir} && ls '{trial_dir}/x'"], "args": []},
+        {"workingDir": trial_dir},
+    ]
+    for change in named:
+        named_doc = _pbt_quadratic(tmp_path)
+        _trial_container(named_doc).update(change)
+        assert LocalLauncher().unnamed_trial_dir(load_experiment(named_doc)) == "", change
+    lookalike = _pbt_quadratic(tmp_path)
+    _trial_container(lookalike).update({"command": ["sh", "-c", f"python3 train.py ${{trialParameters.x}} ${{trialParameters.y}} --out {trial_dir}x"], "args": []})
+    assert LocalLauncher().unnamed_trial_dir(load_experiment(lookalike)) == trial_dir
+    assert LocalLauncher().unnamed_trial_dir(load_experiment(quadratic_experiment())) == "", "no pbt, no checkpoint folders"
+
+
 def _pbt_quadratic(tmp_path: Path) -> dict[str, Any]:
     """The quadratic trial (it ignores the folder) with pbt's checkpoint setting."""
     settings = [{"name": "suggestion_trial_dir", "value": str(tmp_path / "ckpt")}, {"name": "n_population", "value": "5"}]

@@ -164,6 +164,31 @@ def test_a_mounted_folder_with_a_space_stays_one_word_in_the_line(tmp_path: Path
     assert _argv_of(outcome.logs["main"]) == ["mode=echo", f"--data={folder}/x.csv", str(folder)]
 
 
+@pytest.mark.parametrize("collector", ["", "Push"])
+def test_a_mount_maps_a_path_inside_an_sh_c_line(tmp_path: Path, collector: str) -> None:
+    """QA's pbt-sh.yaml: ``sh -c 'python3 /opt/pbt/pbt_trial.py ...'`` with ``--mount /opt/pbt=...``
+    failed every trial (can't open file): a path that starts a word of the line (after a space, a
+    quote, ``=`` or ``:``) is mapped, under Katib's shell form and in exec form alike; a longer
+    name that only shares the prefix is not, and a local folder with a space stays one word."""
+    folder = tmp_path / "app folder"
+    folder.mkdir()
+    (folder / "echo.py").write_text(QUADRATIC.read_text())
+    launcher = LocalLauncher(mounts={MOUNT: str(folder)})
+    line = f"python3 {MOUNT}/echo.py mode=echo --data={MOUNT}/x --path=a:{MOUNT} \"{MOUNT}/q w\" {MOUNT}x/y"
+    outcome = launcher.run(_trial({"command": ["sh", "-c", line]}, collector))
+    assert outcome.phase == "Succeeded", outcome.logs
+    assert _argv_of(outcome.logs["main"]) == ["mode=echo", f"--data={folder}/x", f"--path=a:{folder}", f"{folder}/q w", f"{MOUNT}x/y"]
+
+
+def test_the_note_of_a_path_not_on_this_machine_sees_one_inside_an_sh_c_line(tmp_path: Path) -> None:
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "random"}})
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container.update(command=["sh", "-c", f"cd /tmp && python3 {MOUNT}/pbt_trial.py ${{trialParameters.x}} ${{trialParameters.y}}"], args=[])
+    experiment = load_experiment(doc)
+    assert LocalLauncher().unmounted_paths(experiment) == [(f"{MOUNT}/pbt_trial.py", MOUNT)]
+    assert LocalLauncher(mounts={MOUNT: str(tmp_path)}).unmounted_paths(experiment) == []
+
+
 GRACEFUL_TRIAL = """
 import os, pathlib, signal, sys, time
 folder = pathlib.Path(sys.argv[1])

@@ -119,6 +119,19 @@ def test_mount_rewrites_flag_values_but_not_lookalikes(tmp_path):
     assert launcher._map("my/data/x") == "my/data/x"
 
 
+def test_a_mount_maps_every_path_that_starts_a_word_of_a_shell_line_and_no_lookalike(tmp_path):
+    folder = tmp_path / "a b"
+    launcher = LocalLauncher(mounts={"/opt/pbt": str(folder)})
+    line = "cd /opt/pbt && python3 /opt/pbt/t.py --c=/opt/pbt/c -p '/opt/pbt/q' x:/opt/pbt /opt/pbtx my/opt/pbt"
+    quoted = shlex.quote(str(folder))
+    assert launcher._map(line, line=True) == (
+        f"cd {quoted} && python3 {quoted}/t.py --c={quoted}/c -p '{folder}/q' x:{quoted} /opt/pbtx my/opt/pbt"
+    )
+    argv, _, _ = launcher.command_for(TrialRun("e", "t", {"spec": {"containers": [{"name": "main", "command": ["sh", "-c", line, "/opt/pbt/arg"]}]}}, {}, "main",
+                                               metrics_collector={"collector": {"kind": "Push"}}))
+    assert argv[2].startswith(f"cd {quoted} && ") and argv[3] == f"{folder}/arg", "a positional argument after the line is a word, unquoted"
+
+
 def _past_the_deadline_once_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sleep_seconds: int) -> tuple[str, Path]:
     """A trial script that writes its pid (whole: written aside, then renamed) to the file
     returned, then sleeps ``sleep_seconds``; and the launcher's clock for it, which reads 0.0 as

@@ -70,6 +70,7 @@ import codecs
 import contextlib
 import logging
 import os
+import re
 import shlex
 import signal
 import subprocess
@@ -87,7 +88,7 @@ from kfp_tune.core.claims import INTERRUPTED
 from kfp_tune.core.errors import RunInterrupted, StoreError, clipped
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.shell_form import katib_wraps, shell_form
+from kfp_tune.core.shell_form import SHELLS, katib_wraps, shell_form
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
 from kfp_tune.core.validation import env_name_problem
@@ -137,6 +138,8 @@ class LocalLauncher(Launcher):
         """Pids of trials stopped by :meth:`interrupt` while they ran."""
         self._interrupted = threading.Event()
         self._experiments: dict[str, tuple[ExperimentRecords, Experiment] | None] = {}
+        self._warned_empty: set[str] = set()
+        """The experiments a succeeded trial of which left its checkpoint folder empty (told once)."""
 
     can_interrupt = True
 
@@ -165,20 +168,33 @@ class LocalLauncher(Launcher):
                 self._running.discard(process)
                 self._stopped.discard(process.pid)
 
-    def _map(self, text: str, extra: Mapping[str, str] | None = None, quote: bool = False) -> str:
+    def _map(self, text: str, extra: Mapping[str, str] | None = None, quote: bool = False, line: bool = False) -> str:
         """Rewrite a container path (alone, or after ``--flag=``) to its local folder;
-        ``quote``: the word goes into a shell line, so the local folder is quoted when it needs it."""
+        ``quote``: the word goes into a shell line, so the local folder is quoted when it needs it.
+        ``line``: the text is a shell line (an ``sh -c`` command's), where every path that starts
+        a word of it is mapped (:func:`_map_line`)."""
         mounts = {**self.mounts, **(extra or {})}
-        for container_path, local_path in sorted(mounts.items(), key=lambda kv: -len(kv[0])):
-            for lead in ("", "="):
-                marker = lead + container_path
-                at = text.find(marker)
-                if at == -1 or (lead == "" and at != 0):
-                    continue
-                end = at + len(marker)
-                if end == len(text) or text[end] == "/":
-                    return text[: at + len(lead)] + (shlex.quote(local_path) if quote else local_path) + text[end:]
-        return text
+        return _map_line(text, mounts) if line else _map_word(text, mounts, quote)
+
+    def unnamed_trial_dir(self, experiment: Experiment) -> str:
+        """The experiment's ``suggestion_trial_dir`` when no word of the trial's command, args,
+        env or workingDir names it (its script takes the path as its own default, as Katib's
+        pbt example does): a cluster mounts the trial's folder there, but here it is mapped only
+        where a word names it, so every trial would use that one folder of this machine and the
+        store would keep none. "" when it is named, or the experiment keeps no checkpoints."""
+        trial_dir = trial_dir_of(experiment)
+        template = experiment.spec.trial_template
+        container = primary_container(template.trial_spec, template.primary_container_name) if template is not None and template.trial_spec else None
+        if not trial_dir or container is None:
+            return ""
+        given = {trial_dir.rstrip("/") or "/": "\0"}  # a local folder no word holds: a word it maps changes
+        words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
+        lines = _shell_lines(words, wrapped=True)
+        texts = [(word, index in lines) for index, word in enumerate(words)]
+        texts += [(str(item.get("value", "")), False) for item in container.get("env") or [] if isinstance(item, Mapping)]
+        texts += [(str(container.get("workingDir") or ""), False)]
+        named = any((_map_line(text, given) if line else _map_word(text, given, False)) != text for text, line in texts)
+        return "" if named else trial_dir
 
     def unmounted_paths(self, experiment: Experiment) -> list[tuple[str, str]]:
         """(path, folder) for each absolute path the trial's command and args name (a word that
@@ -198,8 +214,7 @@ class LocalLauncher(Launcher):
         if source is not None and source.path:
             given[metrics_root(template.trial_spec or {}, template.primary_container_name, source.path, source.kind or "")[0]] = ""
         missing = []
-        for word in (container.get("command") or []) + (container.get("args") or []):
-            word = str(word)
+        for word in _named_paths([str(w) for w in (container.get("command") or []) + (container.get("args") or [])]):
             if not word.startswith("/") or "${" in word or self._map(word, given) != word or os.path.lexists(word):
                 continue
             folder = Path(word).parent
@@ -232,7 +247,8 @@ class LocalLauncher(Launcher):
         if not command:  # args alone are the entrypoint's arguments, not a command line
             raise ValueError(missing_command(run.primary_container))
         wrapped = katib_wraps((run.metrics_collector.get("collector") or {}).get("kind"))
-        argv = [self._map(a, extra, quote=wrapped) for a in argv]
+        lines = _shell_lines(argv, wrapped)
+        argv = [self._map(a, extra, quote=wrapped, line=index in lines) for index, a in enumerate(argv)]
         if Path(argv[0]).name in ("python", "python3"):
             argv[0] = shlex.quote(sys.executable) if wrapped else sys.executable
         env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
@@ -335,6 +351,13 @@ class LocalLauncher(Launcher):
                 checkpoint.save()
             except StoreError as exc:  # a later trial would not find it: this one did not do its job
                 phase, reason, message = LaunchPhase.FAILED, "CheckpointNotSaved", f"the trial's checkpoint folder could not be kept: {exc}"
+            if phase == LaunchPhase.SUCCEEDED and trial.experiment not in self._warned_empty and not any(checkpoint.path.iterdir()):
+                self._warned_empty.add(trial.experiment)  # once: a script that writes elsewhere leaves every folder empty
+                log.warning(
+                    "trial %s succeeded and left its checkpoint folder (suggestion_trial_dir %s) empty: the trials that carry on from it "
+                    "start with nothing; does the trial write its checkpoint where its command names that path?",
+                    trial.trial, trial.checkpoint_path,
+                )
         files = read_metrics_files(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
         return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={**beside_logs, trial.primary_container: text}, files=files)
 
@@ -449,6 +472,73 @@ class LocalLauncher(Launcher):
                     return _stop(process), EARLY_STOP_REASON, EARLY_STOP_MESSAGE
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else process_end(code))
+
+
+def _map_word(word: str, mounts: Mapping[str, str], quote: bool) -> str:
+    """The word with a mounted container path (the whole word or its start, or after ``=``)
+    rewritten to its local folder (the most specific mount; ``quote``: shell-quoted)."""
+    for container_path, local_path in sorted(mounts.items(), key=lambda kv: -len(kv[0])):
+        for lead in ("", "="):
+            marker = lead + container_path
+            at = word.find(marker)
+            if at == -1 or (lead == "" and at != 0):
+                continue
+            end = at + len(marker)
+            if end == len(word) or word[end] == "/":
+                return word[: at + len(lead)] + (shlex.quote(local_path) if quote else local_path) + word[end:]
+    return word
+
+
+_LINE_PATH = re.compile(r"""(?<![^\s'"=:])/[^\s'"`;|&<>()]*""")
+"""A path that starts a word of a shell line: at its start, or after whitespace, a quote, ``=`` or ``:``."""
+
+
+def _shell_lines(argv: list[str], wrapped: bool) -> set[int]:
+    """Which words of ``argv`` a shell reads as a line of its own: an ``sh -c`` (``bash -c``)
+    command's script, and under Katib's shell form (``wrapped``) every word after ``-c``, which
+    it joins into that line (:func:`~kfp_tune.core.shell_form.shell_form`)."""
+    if len(argv) < 3 or Path(argv[0]).name not in SHELLS or argv[1] != "-c":
+        return set()
+    return set(range(2, len(argv))) if wrapped else {2}
+
+
+def _map_line(line: str, mounts: Mapping[str, str]) -> str:
+    """Each path that starts a word of the shell line and is a mounted container folder or
+    lies in one (``/opt/pbt/x.py`` for ``/opt/pbt``, not ``/opt/pbtx``) rewritten to its local
+    folder (the most specific mount), quoted for the shell where the line leaves it unquoted."""
+    by_length = sorted(mounts.items(), key=lambda kv: -len(kv[0]))
+
+    def mapped(match: re.Match[str]) -> str:
+        path = match.group(0)
+        for container_path, local_path in by_length:
+            if path == container_path or path.startswith(container_path.rstrip("/") + "/"):
+                local = shlex.quote(local_path) if _unquoted_at(line, match.start()) else local_path
+                return local + path[len(container_path):]
+        return path
+
+    return _LINE_PATH.sub(mapped, line)
+
+
+def _unquoted_at(line: str, index: int) -> bool:
+    """Whether the shell reads ``line[index]`` outside single and double quotes."""
+    single = double = escaped = False
+    for char in line[:index]:
+        if escaped:
+            escaped = False
+        elif char == "\\" and not single:
+            escaped = True
+        elif char == "'" and not double:
+            single = not single
+        elif char == '"' and not single:
+            double = not double
+    return not (single or double)
+
+
+def _named_paths(words: list[str]) -> list[str]:
+    """The words of a command, with the script of an ``sh -c`` (``bash -c``) command given as
+    the paths that start its words: what a mount would map."""
+    lines = _shell_lines(words, wrapped=True)
+    return [path for index, word in enumerate(words) for path in (_LINE_PATH.findall(word) if index in lines else [word])]
 
 
 def working_dir_problem(trial: TrialRun, local: str) -> str:
