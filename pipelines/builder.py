@@ -202,6 +202,7 @@ def build_pipeline(
         # (launchers.runtime_image.default_image reads it in the pod), unless collectorImage says.
         trials_task.set_env_variable(IMAGE_VARIABLE, launch_trial.component_spec.implementation.container.image)
         request_resources(trials_task, resources)
+        mount_metrics_volume(trials_task, launcher)
         stateful(trials_task, f"launch-trial (slots, checkpoint {index + 1}/{total})", params)
         decide_task = stateful(
             decide_stop(
@@ -454,6 +455,16 @@ def request_resources(task: Any, resources: dict[str, str]) -> None:
         task.set_memory_limit(resources["memory"])
     if "nvidia.com/gpu" in resources:
         task.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(resources["nvidia.com/gpu"])
+
+
+def mount_metrics_volume(task: Any, launcher: Mapping[str, Any]) -> None:
+    """A Kubernetes launcher config's ``metricsVolume``, mounted on launch-trial at its
+    ``mountPath``: launch-trial reads the trials' metrics files through its own mount of the claim
+    the trials write them to. Only a config compiled in can be mounted: a run's
+    ``launcher_config`` argument reaches launch-trial as text, after KFP has made its pod."""
+    volume = launcher.get("metricsVolume") if launcher.get("kind") == "kubernetes" else None
+    if isinstance(volume, Mapping) and volume.get("claimName") and volume.get("mountPath"):
+        kubernetes.mount_pvc(task, pvc_name=volume["claimName"], mount_path=volume["mountPath"])
 
 
 class ClusterStoreWarning(UserWarning):

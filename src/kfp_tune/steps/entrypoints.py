@@ -24,7 +24,7 @@ from kfp_tune.core.spec import parse_experiment
 from kfp_tune.core.state import ExperimentView, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map, resolve_trial_template
 from kfp_tune.core.vocabulary import ExperimentPhase
-from kfp_tune.launchers import check_experiment, launcher_from_config
+from kfp_tune.launchers import LocalLauncher, check_experiment, launcher_from_config
 from kfp_tune.steps.schedule import round_id
 from kfp_tune.steps.slots import Checkpoint, run_slots
 from kfp_tune.stores import open_store
@@ -106,6 +106,27 @@ def with_store_secret(launcher_config: str, store_secret: str) -> str | dict[str
     return {**data, "storeSecret": store_secret}
 
 
+def unmounted_metrics_volume(launcher: Launcher) -> str:
+    """Why launch-trial cannot read the trials' metrics files ("" when it can): the launcher
+    config names a ``metricsVolume`` whose ``mountPath`` is no folder in this pod, as when the
+    config was given at run time to a pipeline compiled without it (only a compiled-in one is
+    mounted: :func:`kfp_tune.pipelines.builder.mount_metrics_volume`). The collector sidecar
+    still stores the metrics it reads; the files are not kept with the trial."""
+    if isinstance(launcher, LocalLauncher):
+        return ""
+    from kfp_tune.launchers.kubernetes import KubernetesLauncher
+
+    if not isinstance(launcher, KubernetesLauncher) or not launcher.config.metrics_claim or not launcher.config.metrics_mount:
+        return ""
+    if Path(launcher.config.metrics_mount).is_dir():
+        return ""
+    return (
+        f"launcher_config metricsVolume: claim {launcher.config.metrics_claim!r} is not mounted in launch-trial at "
+        f"{launcher.config.metrics_mount!r}, so the trials' metrics files are not kept (the collector sidecar still stores their "
+        "metrics): KFP mounts it only where the pipeline was compiled with this metricsVolume (kfp-tune compile --launcher-config)"
+    )
+
+
 def _launcher(records: ExperimentRecords, launcher_config: str, store_uri: str, s3_endpoint: str, store_secret: str = "") -> Launcher:
     """The run's launcher; Kubernetes trials in the experiment's metadata.namespace unless the
     launcher config names one (one read of the experiment record), with the store's Secret
@@ -115,6 +136,9 @@ def _launcher(records: ExperimentRecords, launcher_config: str, store_uri: str, 
     namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
     config = with_store_secret(launcher_config, store_secret)
     launcher = launcher_from_config(config, store_uri, s3_endpoint, experiment_namespace=str(namespace or ""))
+    unmounted = unmounted_metrics_volume(launcher)
+    if unmounted:
+        logging.getLogger("kfp_tune.launch").warning("%s", unmounted)
     if isinstance(head.get("spec"), dict):  # what the config lacks for this experiment, refused before any trial is made
         check_experiment(launcher, parse_experiment(head["spec"]))
     return launcher
