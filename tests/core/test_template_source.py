@@ -180,6 +180,8 @@ def test_the_rbac_manifest_grants_that_read_and_nothing_more():
     (binding,) = [d for d in docs if d["kind"] == "RoleBinding"]
     assert role["rules"] == [{"apiGroups": [""], "resources": ["configmaps"], "resourceNames": ["trial-templates"], "verbs": ["get"]}]
     assert binding["roleRef"]["name"] == role["metadata"]["name"] and binding["metadata"]["namespace"] == role["metadata"]["namespace"]
+    # the account the guide runs pipelines as (manifests/rbac.yaml's), not default-editor
+    assert [s["name"] for s in binding["subjects"]] == ["kfp-tune-launcher"]
 
 
 def test_a_config_map_template_without_its_conditions_is_told_why_they_are_needed():

@@ -134,11 +134,11 @@ def test_the_commented_argo_rule_in_the_shipped_role_allows_every_call_an_argo_t
     launcher = _launcher(kube, _after_polls(lambda: kube.set_status("workflows", NAMESPACE, "argo-rbac", {"phase": "Succeeded"})), service_accounts=("argo",))
     experiment = _argo_experiment()
     assert launcher.run(_run(experiment, "argo-rbac", {"lr": "0.02"})).phase == "Succeeded"
+    used = {(call.verb, call.resource) for call in kube.calls}  # the sweep after is kfp-tune cleanup's, with a person's rights
     assert launcher.sweep(experiment.name) == ["argo-rbac"]
-    used = {(call.verb, call.resource) for call in kube.calls}
     allowed = _role_with_the_commented_rule("argoproj.io")
     assert used <= allowed, sorted(used - allowed)
-    assert {("create", "workflows.argoproj.io"), ("get", "workflows.argoproj.io"), ("list", "workflows.argoproj.io"), ("delete", "workflows.argoproj.io")} <= used
+    assert {("create", "workflows.argoproj.io"), ("get", "workflows.argoproj.io")} <= used  # retain: true, as Katib's example: not deleted
 
 
 def test_cleanup_finds_an_argo_trial_by_what_the_anchor_recorded():

@@ -472,13 +472,24 @@ def test_every_call_the_launcher_makes_is_allowed_by_the_shipped_role(clusters, 
     again = _run(experiment, "quad-again")
     launcher.create_or_adopt(launcher.prepare(again, anchor))
     assert launcher.run(again).logs == {container: "loss=0.3\n"}  # its create got 409: adopted
-    assert launcher.sweep("quad") == ["quad-ok"]
-    assert [o["metadata"]["name"] for o in kube.objects.values()] == ["kfp-tune-quad"]  # every trial gone, pods and all
     used = {(call.verb, call.resource) for call in kube.calls}
-    assert used <= ALLOWED, sorted(used - ALLOWED)
+    assert launcher.sweep("quad") == ["quad-ok"]  # kfp-tune cleanup's, a person's kubeconfig: not the Role's
+    assert [o["metadata"]["name"] for o in kube.objects.values()] == ["kfp-tune-quad"]  # every trial gone, pods and all
     resource = trial_kind(KINDS[kind].spec).resource
-    assert {("create", resource), ("get", resource), ("list", resource), ("delete", resource), ("list", "pods"), ("get", "pods/log")} <= used
+    assert used == ALLOWED & {(verb, r) for verb, r in ALLOWED if r in (resource, "configmaps", "pods", "pods/log")}, sorted(used ^ ALLOWED)
+    assert {("create", resource), ("get", resource), ("delete", resource), ("list", "pods"), ("get", "pods/log")} <= used
     assert {c.status for c in kube.calls} >= {200, 201, 409}
+
+
+def test_the_shipped_role_grants_only_verbs_the_launcher_calls():
+    """The guide says the Role holds only what launch-trial calls: it granted watch, which the
+    launcher never calls, get on pods, and list on the trial kinds, which only kfp-tune cleanup
+    (a person's kubeconfig) calls."""
+    granted = {(verb, resource.partition(".")[0] if "." in resource else resource) for verb, resource in ALLOWED}
+    trial_kinds = {r for _, r in granted} - {"configmaps", "pods", "pods/log"}
+    expected = {("create", "configmaps"), ("get", "configmaps"), ("list", "pods"), ("get", "pods/log")}
+    expected |= {(verb, kind) for kind in trial_kinds for verb in ("create", "get", "delete")}
+    assert granted == expected, sorted(granted ^ expected)
 
 
 def test_the_shipped_role_grants_nothing_beyond_its_namespace_and_no_secrets():
@@ -496,7 +507,8 @@ def test_the_run_steps_role_gives_the_account_what_every_kfp_step_on_argo_needs_
     steps_role = next(d for d in docs if d["kind"] == "Role" and d["metadata"]["name"] == "kfp-tune-run-steps")
     granted = {(verb, resource, tuple(rule.get("resourceNames", ())))
                for rule in steps_role["rules"] for resource in rule["resources"] for verb in rule["verbs"]}
-    assert granted == {("create", "workflowtaskresults", ()), ("patch", "workflowtaskresults", ()), ("get", "secrets", ("mlpipeline-minio-artifact",))}
+    assert granted == {("create", "workflowtaskresults", ()), ("patch", "workflowtaskresults", ()), ("get", "secrets", ("mlpipeline-minio-artifact",)),
+                       ("get", "configmaps", ("kfp-launcher",))}  # KFP's launcher reads it (FetchLauncherConfigMap)
     binding = next(d for d in docs if d["kind"] == "RoleBinding" and d["roleRef"]["name"] == "kfp-tune-run-steps")
     assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "kfp-tune-launcher"}]
 
