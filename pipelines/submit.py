@@ -30,7 +30,7 @@ from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError
 from kfp_tune.core.naming import namespace_problem
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import GO_INT64
-from kfp_tune.core.version import COMPILED_BY_VARIABLE, image_version_problem
+from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION, image_version_problem, same_version
 from kfp_tune.launchers.runtime_image import RuntimeImageWarning
 from kfp_tune.pipelines.builder import (
     DEFAULT_CLUSTER_STORE,
@@ -198,11 +198,15 @@ def _warn_package_image(ready: _Ready, package: str) -> None:
     """A compiled package (a file; a pipeline function is compiled here, its image checked then)
     is sent as it is: a RuntimeImageWarning when its kfp-tune steps would stop at once, their
     image tagged with another version than the kfp-tune that compiled them (compiled with such a
-    ``KFP_TUNE_IMAGE`` elsewhere, or the image edited since). Once per image."""
+    ``KFP_TUNE_IMAGE`` elsewhere, or the image edited since), once per image; else one when
+    another kfp-tune compiled it, whose steps then run that kfp-tune, not this one (a recurring
+    run of it too, every night), whatever the image's tag (``latest`` names no version)."""
     if not isinstance(ready.source, Path):
         return
     executors = (package_document(package).get("deploymentSpec") or {}).get("executors") or {}
     told: set[tuple[str, str]] = set()
+    warned = False
+    others: dict[str, str] = {}  # another kfp-tune's version: an image of its steps
     for executor in executors.values():
         container = (executor.get("container") or {}) if isinstance(executor, dict) else {}
         env = {e.get("name"): e.get("value") for e in container.get("env") or [] if isinstance(e, dict)}
@@ -210,9 +214,20 @@ def _warn_package_image(ready: _Ready, package: str) -> None:
         if not isinstance(compiled_by, str) or not isinstance(image, str) or (compiled_by, image) in told:
             continue
         told.add((compiled_by, image))
+        if not same_version(compiled_by, VERSION):
+            others.setdefault(compiled_by, image)
         problem = image_version_problem(image, compiled_by)
         if problem is not None:
+            warned = True
             warnings.warn(RuntimeImageWarning(f"the package {Path(package).name}: {problem}"), stacklevel=4)
+    if others and not warned:
+        versions = ", ".join(sorted(others))
+        images = ", ".join(dict.fromkeys(others.values()))
+        warnings.warn(RuntimeImageWarning(
+            f"the package {Path(package).name} was compiled by kfp-tune {versions}, not by this kfp-tune {VERSION}: it is sent as it "
+            f"is, and its steps run the kfp-tune of their image {images} (if that image holds another version, every step stops at "
+            f"once); to run kfp-tune {VERSION}, compile it again with this kfp-tune (kfp-tune compile), or submit the experiment's YAML"
+        ), stacklevel=4)
 
 
 def _check_ready_artifacts(ready: _Ready) -> None:

@@ -591,3 +591,36 @@ def test_an_experiment_name_the_run_would_refuse_is_refused_before_it_is_sent(kf
     assert kfp_host.posted("runs") == []
     assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "@daily", "--fresh-experiment", "--param", "experiment_name=Bad_Name"]) == 0
     assert len(kfp_host.posted("recurringruns")) == 1
+
+
+def test_a_package_compiled_by_another_kfp_tune_is_told_when_it_is_sent(kfp_host, tmp_path, capsys):
+    """An admin's QA pass: a package compiled by another kfp-tune (its KFP_TUNE_COMPILED_BY stamp)
+    was sent without a word when its image's tag named that version too, or no version: its
+    steps run that kfp-tune, not this one. Told once; not again where the image's warning spoke."""
+    import re
+
+    import kfp_tune
+    from kfp_tune.launchers import runtime_image
+    from kfp_tune.launchers.runtime_image import RuntimeImageWarning
+
+    version = kfp_tune.__version__
+    package = tmp_path / "p.yaml"
+    assert main(["compile", DIGITS, "-o", str(package), "--rounds", "1"]) == 0
+    text = package.read_text()
+    stamped = re.sub(r"(name: KFP_TUNE_COMPILED_BY\n\s+value: )\S+", r"\g<1>0.0.9", text)
+    assert stamped != text
+    for name, image in (("old.yaml", "reg.io/kfp-tune-python:0.0.9"), ("latest.yaml", "reg.io/kfp-tune-python:latest")):
+        (tmp_path / name).write_text(stamped.replace(runtime_image.DEFAULT_RUNTIME_IMAGE, image))
+        capsys.readouterr()
+        assert main(["submit", str(tmp_path / name), "--host", kfp_host.url]) == 0
+        err = capsys.readouterr().err
+        assert err.count("warning:") == 1, err
+        assert err.startswith(f"warning: the package {name} was compiled by kfp-tune 0.0.9, not by this kfp-tune {version}: it is sent as "
+                              f"it is, and its steps run the kfp-tune of their image {image}"), err
+        with pytest.warns(RuntimeImageWarning, match="compile it again with this kfp-tune"):
+            kfp_tune.schedule(str(tmp_path / name), "@daily", host=kfp_host.url, name=name)
+    # its image tagged with this version: the image's warning says it, once
+    (tmp_path / "retagged.yaml").write_text(stamped)
+    assert main(["submit", str(tmp_path / "retagged.yaml"), "--host", kfp_host.url]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1 and f"is tagged {version}, and they are compiled by kfp-tune 0.0.9" in err, err
