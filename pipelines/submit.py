@@ -796,6 +796,25 @@ def trials_namespace_note(experiment: Experiment, namespace: str | None, argumen
     )
 
 
+def compiled_trials_namespace_note(experiment: Experiment, launcher_config: Mapping[str, Any] | None = None) -> str:
+    """Where a compiled pipeline's runs create their Kubernetes trials when that is fixed at
+    compile time, whichever namespace a run goes to ("" otherwise): the experiment's
+    ``metadata.namespace`` under a Kubernetes launcher config that names none (the default).
+    The pipeline may be uploaded in the KFP UI and run from a profile namespace, where
+    :func:`trials_namespace_note` never speaks: said once when it is compiled."""
+    launcher = dict(launcher_config) if launcher_config else dict(DEFAULT_LAUNCHER_CONFIG)
+    target = experiment.metadata.namespace
+    if launcher.get("kind", "local") != "kubernetes" or launcher.get("namespace") or not target:
+        return ""
+    return (
+        f"its trials will be created in namespace {target!r}, the experiment's metadata.namespace, whatever namespace a run goes to "
+        f"(trials go to the launcher config's namespace, else metadata.namespace, else the run's); on multi-user KFP a run in a "
+        f"profile namespace usually may not create them there (403 Forbidden). To create them beside the run, remove "
+        f"metadata.namespace, or compile with --launcher-config '{{\"kind\": \"kubernetes\", \"namespace\": \"PROFILE\"}}' "
+        f"(or pass launcher_config when the run starts)"
+    )
+
+
 def kfp_api_client(host: str | None, namespace: str | None, client: Any) -> Any:
     """The KFP API client a call uses: ``client`` when given, else ``kfp.Client`` for ``host``
     (imported here, so that building a pipeline or an experiment needs no connection)."""

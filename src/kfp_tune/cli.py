@@ -885,6 +885,11 @@ def cmd_compile(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"-o/--output {args.output}: cannot write it: {exc.strerror or exc}") from None
     _show_warnings(caught or [], (RuntimeImageWarning,))
+    from kfp_tune.pipelines.submit import compiled_trials_namespace_note
+
+    trials_note = compiled_trials_namespace_note(experiment, launcher_config)
+    if trials_note:  # submit and schedule say it for the namespace they send to; an upload in the KFP UI hears it here
+        print(f"note: {trials_note}", file=sys.stderr)
     print(f"wrote {path} ({path.stat().st_size:,} bytes)")
     return EXIT_OK
 

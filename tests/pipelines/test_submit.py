@@ -624,3 +624,23 @@ def test_a_package_compiled_by_another_kfp_tune_is_told_when_it_is_sent(kfp_host
     assert main(["submit", str(tmp_path / "retagged.yaml"), "--host", kfp_host.url]) == 0
     err = capsys.readouterr().err
     assert err.count("warning:") == 1 and f"is tagged {version}, and they are compiled by kfp-tune 0.0.9" in err, err
+
+
+def test_compile_says_where_the_trials_go_when_the_experiment_names_a_namespace(tmp_path, capsys):
+    """An admin's QA pass: compile of a Katib example (metadata.namespace: kubeflow) printed only
+    'wrote ...', where submit and schedule warn; the package uploaded in the KFP UI and run from
+    a profile namespace then failed with a 403. Compile says it once, and how to put the trials
+    beside the run; not when the launcher config names the namespace, nor for no metadata.namespace."""
+    experiment = yaml.safe_load(Path(DIGITS).read_text())
+    experiment["metadata"]["namespace"] = "kubeflow"
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    assert main(["compile", str(path), "-o", str(tmp_path / "p.yaml"), "--rounds", "1"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("trials will be created") == 1
+    assert err.startswith("note: its trials will be created in namespace 'kubeflow', the experiment's metadata.namespace, whatever namespace a run goes to"), err
+    assert "403 Forbidden" in err and "remove metadata.namespace" in err and """--launcher-config '{"kind": "kubernetes", "namespace": "PROFILE"}'""" in err
+    config = '{"kind": "kubernetes", "namespace": "team-a"}'
+    assert main(["compile", str(path), "-o", str(tmp_path / "q.yaml"), "--rounds", "1", "--launcher-config", config]) == 0
+    assert main(["compile", DIGITS, "-o", str(tmp_path / "r.yaml"), "--rounds", "1"]) == 0
+    assert "trials will be created" not in capsys.readouterr().err
