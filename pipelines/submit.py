@@ -978,6 +978,39 @@ def _ui(kfp_client: Any) -> str:
     return str(getattr(kfp_client, "_uihost", "") or "").rstrip("/")
 
 
+CONTINUED_CONCURRENCY = (
+    "{}: every run continues the same experiment, and a second run at a time is refused on the experiment's claim (it fails); "
+    "expected 1, or a fresh experiment per run (fresh_experiment=True, --fresh-experiment)"
+)
+"""Why ``max_concurrency`` above 1 is refused for a recurring run that continues its experiment."""
+
+
+class RecurringRunExists(InputError):
+    """An enabled recurring run of the name a ``schedule`` would create is already in its KFP
+    experiment: refused before a second one is created (KFP allows it)."""
+
+
+def _refuse_same_name(kfp_client: Any, group: Any, job_name: str) -> None:
+    """RecurringRunExists when the KFP experiment ``group`` holds an enabled recurring run named
+    ``job_name``: ``schedule`` run twice, or again after an upgrade without deleting the old one.
+    KFP allows it, but the two then run side by side; with a continuing experiment one of each
+    pair fails on the experiment's claim, and an old one runs the kfp-tune it was compiled by."""
+    import json
+
+    by_name = json.dumps({"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": job_name}]})
+    listed = kfp_client.list_recurring_runs(experiment_id=group.experiment_id, page_size=100, filter=by_name)
+    same = [r for r in listed.recurring_runs or [] if r.display_name == job_name and str(r.status or "").upper() != "DISABLED"]
+    if not same:
+        return
+    ids = ", ".join(str(r.recurring_run_id) for r in same)
+    raise RecurringRunExists(
+        f"recurring run {job_name!r} is already in KFP experiment {group.display_name!r} ({ids}): a second one would run beside it, "
+        f"and where both continue one experiment, whichever run starts second fails on the experiment's claim. To replace it, delete it in "
+        f"the KFP UI (or kfp.Client().delete_recurring_run({str(same[0].recurring_run_id)!r})) and schedule again; to keep both, give "
+        f"this one another name (--name, name=), or pass --allow-duplicate (allow_duplicate=True)"
+    )
+
+
 def schedule(
     experiment: Experiment | str | Path | Mapping[str, Any],
     cron: str,
@@ -993,6 +1026,7 @@ def schedule(
     object_store: str = DEFAULT_OBJECT_STORE,
     service_account: str | None = None,
     client: Any = None,
+    allow_duplicate: bool = False,
 ) -> Submitted:
     """Create a recurring run of the experiment's pipeline on KFP's six-field cron.
 
@@ -1001,9 +1035,13 @@ def schedule(
     ``fresh_experiment=True`` (or the run argument ``fresh_experiment``: either, and refused
     when the two disagree) makes each run tune a new experiment named after the run.
     ``max_concurrency`` above 1 only makes sense with ``fresh_experiment``: two runs of one
-    experiment at a time are refused by the experiment's run claim. ``arguments`` and
-    ``store_uri`` are typed and checked as :func:`submit` does; ``rounds``, ``store_uri`` and
-    ``object_store`` are refused for a ready pipeline, as there."""
+    experiment at a time are refused by the experiment's run claim, so it is refused otherwise
+    (SubmitArgumentError), for an experiment or a pipeline that has the ``fresh_experiment``
+    parameter. An enabled recurring run of the same name in the KFP experiment (``schedule``
+    called twice, or again after an upgrade) is refused (:class:`RecurringRunExists`), saying
+    how to delete it; ``allow_duplicate=True`` creates a second one anyway, as KFP allows.
+    ``arguments`` and ``store_uri`` are typed and checked as :func:`submit` does; ``rounds``,
+    ``store_uri`` and ``object_store`` are refused for a ready pipeline, as there."""
     check_host(host)
     check_namespace(namespace)
     ready = _ready(experiment)
@@ -1016,6 +1054,8 @@ def schedule(
         raise SubmitArgumentError([FieldError("max_concurrency", f"expected 1 to {MAX_CONCURRENCY} (the KFP API's range), got {max_concurrency!r}")])
     arguments = dict(arguments or {})
     fresh = fresh_experiment_of(fresh_experiment, arguments)
+    if max_concurrency > 1 and not fresh and (ready is None or "fresh_experiment" in ready.parameters):
+        raise SubmitArgumentError([FieldError("max_concurrency", CONTINUED_CONCURRENCY.format(max_concurrency))])
     with tempfile.TemporaryDirectory() as folder:
         if ready is not None:
             if fresh or "fresh_experiment" in ready.parameters:  # a pipeline without it can only continue
@@ -1035,9 +1075,12 @@ def schedule(
         with kfp_api_errors(host):
             kfp_client = kfp_api_client(host, namespace, client)
             group = kfp_client.create_experiment(kfp_experiment or title, namespace=namespace)
+            job_name = name or f"{title}-scheduled"
+            if not allow_duplicate:
+                _refuse_same_name(kfp_client, group, job_name)
             recurring = kfp_client.create_recurring_run(
                 experiment_id=group.experiment_id,
-                job_name=name or f"{title}-scheduled",
+                job_name=job_name,
                 description=f"kfp-tune: {what}" + (", a fresh experiment per run" if fresh else ", continued by every run"),
                 cron_expression=cron,
                 max_concurrency=max_concurrency,

@@ -217,6 +217,8 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--max-concurrency", type=int, default=1, help="runs at a time (default 1)")
             p.add_argument("--fresh-experiment", action="store_true", help="each run tunes a new experiment (default: every run continues the same one)")
             p.add_argument("--name", help="the recurring run's name (default: NAME-scheduled)")
+            p.add_argument("--allow-duplicate", action="store_true", help="create it even if an enabled recurring run of that name is in the KFP experiment "
+                           "(refused by default: the two would run side by side, and on a continued experiment refuse each other's runs)")
         p.set_defaults(handler=handler)
 
     p = sub.add_parser("render", help="print the trial resource the Kubernetes launcher would create, as YAML")
@@ -1198,14 +1200,20 @@ def cmd_submit(args: argparse.Namespace) -> int:
 
 
 def cmd_schedule(args: argparse.Namespace) -> int:
-    from kfp_tune.pipelines.submit import fresh_experiment_of, schedule
+    from kfp_tune.pipelines.submit import SubmitArgumentError, fresh_experiment_of, schedule
 
     options = _submit_options(args)
     fresh_flag = True if args.fresh_experiment else None  # not given: the --param fresh_experiment, if any, decides
     with _submitting():
-        submitted = schedule(
-            _source(args), args.cron, name=args.name, max_concurrency=args.max_concurrency, fresh_experiment=fresh_flag, **options,
-        )
+        try:
+            submitted = schedule(
+                _source(args), args.cron, name=args.name, max_concurrency=args.max_concurrency, fresh_experiment=fresh_flag,
+                allow_duplicate=args.allow_duplicate, **options,
+            )
+        except SubmitArgumentError as exc:  # max_concurrency with a continued experiment, named as the flag
+            if [e.path for e in exc.errors] != ["max_concurrency"]:
+                raise
+            raise UsageError(f"--max-concurrency {exc.errors[0].message}") from None
         fresh = fresh_experiment_of(fresh_flag, options["arguments"])
     if args.json:
         print(json.dumps({

@@ -274,7 +274,7 @@ def test_trials_in_another_namespace_than_the_run_are_warned_about(kfp_host, tmp
     from kfp_tune.pipelines.submit import TrialsNamespaceWarning
 
     with pytest.warns(TrialsNamespaceWarning, match="trials will be created in namespace 'kubeflow'"):
-        kfp_tune.schedule(str(path), "@daily", host=kfp_host.url, namespace="team-a")
+        kfp_tune.schedule(str(path), "@daily", host=kfp_host.url, namespace="team-a", name="again")
 
 
 def test_without_a_host_the_error_says_none_was_given(capsys, monkeypatch, tmp_path):
@@ -304,9 +304,9 @@ def test_an_explicit_fresh_experiment_run_argument_is_sent_as_given(kfp_host, ca
 
     assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "@daily", "--param", "fresh_experiment=true"]) == 0, capsys.readouterr().err
     assert "a fresh experiment per run" in capsys.readouterr().out
-    for arguments in ({"fresh_experiment": True}, {"fresh_experiment": "true"}):
-        kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, arguments=arguments)
-    kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, fresh_experiment=True, arguments={"fresh_experiment": True})
+    for name, arguments in (("a", {"fresh_experiment": True}), ("b", {"fresh_experiment": "true"})):
+        kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, arguments=arguments, name=name)
+    kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, fresh_experiment=True, arguments={"fresh_experiment": True}, name="c")
     sent = kfp_host.posted("recurringruns")
     assert [r["runtime_config"]["parameters"] for r in sent] == [{"fresh_experiment": True}] * 4
     assert all(r["description"].endswith("a fresh experiment per run") for r in sent)
@@ -380,7 +380,7 @@ def test_a_run_in_a_namespace_keeps_its_records_where_multi_user_kfp_lets_it_wri
     submitted = kfp_tune.submit(DIGITS, host=kfp_host.url, namespace="team-b")
     assert _store_default(kfp_host.posted("runs")[-1]) == "s3://mlpipeline/private/team-b/kfp-tune"
     assert submitted.store == "s3://mlpipeline/private/team-b/kfp-tune"  # where a notebook then reads the records
-    assert kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, namespace="team-b").store == "s3://mlpipeline/private/team-b/kfp-tune"
+    assert kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, namespace="team-b", name="b").store == "s3://mlpipeline/private/team-b/kfp-tune"
     # a store the namespace may not write is sent with a warning; another bucket's policy is not judged
     assert main(["submit", DIGITS, "--host", kfp_host.url, "--namespace", "team-a", "--store", "s3://mlpipeline/kfp-tune"]) == 0
     err = capsys.readouterr().err
@@ -593,6 +593,77 @@ def test_an_experiment_name_the_run_would_refuse_is_refused_before_it_is_sent(kf
     assert len(kfp_host.posted("recurringruns")) == 1
 
 
+def test_schedule_refuses_a_second_recurring_run_of_the_same_name(kfp_host, capsys):
+    """An admin's QA pass: schedule run twice made two recurring runs of one name on one KFP
+    experiment (KFP allows it), and each night one of the pair failed on the experiment's claim.
+    The second is refused before it is created, naming the first and how to delete it; another
+    name, --allow-duplicate (allow_duplicate=True) or a disabled first one lets it through."""
+    import kfp_tune
+    from kfp_tune.pipelines.submit import RecurringRunExists
+
+    schedule = ["schedule", DIGITS, "--host", kfp_host.url, "--cron", "0 0 2 * * *"]
+    assert main(schedule) == 0, capsys.readouterr().err
+    (first,) = kfp_host.recurring_runs
+    capsys.readouterr()
+    assert main(schedule) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: recurring run 'digits-random-scheduled' is already in KFP experiment 'digits-random' ({first}): "), err
+    assert f"kfp.Client().delete_recurring_run('{first}')" in err and "--allow-duplicate" in err
+    assert len(kfp_host.posted("recurringruns")) == 1
+    (listed,) = [r for r in kfp_host.requests if r.method == "GET" and r.path.endswith("/recurringruns")][-1:]
+    assert listed.query["experiment_id"] == [kfp_host.recurring_runs[first]["experiment_id"]]
+    with pytest.raises(RecurringRunExists, match="delete it in the KFP UI"):
+        kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url)
+    assert main([*schedule, "--name", "digits-nightly"]) == 0  # another name: created
+    assert main([*schedule, "--allow-duplicate"]) == 0
+    assert kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, name="digits-nightly", allow_duplicate=True).id
+    assert len(kfp_host.posted("recurringruns")) == 4
+    for recurring in kfp_host.recurring_runs.values():  # disabled in the UI: it runs no more, and a new one may take its name
+        recurring["status"] = "DISABLED"
+    assert main(schedule) == 0, capsys.readouterr().err
+
+
+def test_schedule_refuses_several_runs_at_a_time_of_a_continued_experiment(kfp_host, tmp_path, capsys):
+    """--max-concurrency 2 without --fresh-experiment was accepted without a word, though the
+    second run at a time is always refused on the experiment's claim; refused now, naming the
+    flag (Python: max_concurrency), for an experiment and for a package with fresh_experiment."""
+    import kfp_tune
+    from kfp_tune.pipelines.submit import SubmitArgumentError
+
+    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "@daily", "--max-concurrency", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: --max-concurrency 2: every run continues the same experiment, and a second run at a time is refused"), err
+    assert "--fresh-experiment" in err
+    with pytest.raises(SubmitArgumentError, match=r"max_concurrency: 3: every run continues the same experiment"):
+        kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, max_concurrency=3, arguments={"fresh_experiment": "false"})
+    package = tmp_path / "random.yaml"
+    assert main(["compile", DIGITS, "-o", str(package), "--rounds", "1"]) == 0
+    assert main(["schedule", str(package), "--host", kfp_host.url, "--cron", "@daily", "--max-concurrency", "2"]) == 2
+    assert kfp_host.requests == []
+    assert main(["schedule", str(package), "--host", kfp_host.url, "--cron", "@daily", "--max-concurrency", "2", "--fresh-experiment"]) == 0
+    assert int(kfp_host.posted("recurringruns")[0]["max_concurrency"]) == 2
+
+
+def test_compile_says_where_the_trials_go_when_the_experiment_names_a_namespace(tmp_path, capsys):
+    """An admin's QA pass: compile of a Katib example (metadata.namespace: kubeflow) printed only
+    'wrote ...', where submit and schedule warn; the package uploaded in the KFP UI and run from
+    a profile namespace then failed with a 403. Compile says it once, and how to put the trials
+    beside the run; not when the launcher config names the namespace, nor for no metadata.namespace."""
+    experiment = yaml.safe_load(Path(DIGITS).read_text())
+    experiment["metadata"]["namespace"] = "kubeflow"
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(experiment))
+    assert main(["compile", str(path), "-o", str(tmp_path / "p.yaml"), "--rounds", "1"]) == 0
+    err = capsys.readouterr().err
+    assert err.count("trials will be created") == 1
+    assert err.startswith("note: its trials will be created in namespace 'kubeflow', the experiment's metadata.namespace, whatever namespace a run goes to"), err
+    assert "403 Forbidden" in err and "remove metadata.namespace" in err and """--launcher-config '{"kind": "kubernetes", "namespace": "PROFILE"}'""" in err
+    config = '{"kind": "kubernetes", "namespace": "team-a"}'
+    assert main(["compile", str(path), "-o", str(tmp_path / "q.yaml"), "--rounds", "1", "--launcher-config", config]) == 0
+    assert main(["compile", DIGITS, "-o", str(tmp_path / "r.yaml"), "--rounds", "1"]) == 0
+    assert "trials will be created" not in capsys.readouterr().err
+
+
 def test_a_package_compiled_by_another_kfp_tune_is_told_when_it_is_sent(kfp_host, tmp_path, capsys):
     """An admin's QA pass: a package compiled by another kfp-tune (its KFP_TUNE_COMPILED_BY stamp)
     was sent without a word when its image's tag named that version too, or no version: its
@@ -624,23 +695,3 @@ def test_a_package_compiled_by_another_kfp_tune_is_told_when_it_is_sent(kfp_host
     assert main(["submit", str(tmp_path / "retagged.yaml"), "--host", kfp_host.url]) == 0
     err = capsys.readouterr().err
     assert err.count("warning:") == 1 and f"is tagged {version}, and they are compiled by kfp-tune 0.0.9" in err, err
-
-
-def test_compile_says_where_the_trials_go_when_the_experiment_names_a_namespace(tmp_path, capsys):
-    """An admin's QA pass: compile of a Katib example (metadata.namespace: kubeflow) printed only
-    'wrote ...', where submit and schedule warn; the package uploaded in the KFP UI and run from
-    a profile namespace then failed with a 403. Compile says it once, and how to put the trials
-    beside the run; not when the launcher config names the namespace, nor for no metadata.namespace."""
-    experiment = yaml.safe_load(Path(DIGITS).read_text())
-    experiment["metadata"]["namespace"] = "kubeflow"
-    path = tmp_path / "experiment.yaml"
-    path.write_text(yaml.safe_dump(experiment))
-    assert main(["compile", str(path), "-o", str(tmp_path / "p.yaml"), "--rounds", "1"]) == 0
-    err = capsys.readouterr().err
-    assert err.count("trials will be created") == 1
-    assert err.startswith("note: its trials will be created in namespace 'kubeflow', the experiment's metadata.namespace, whatever namespace a run goes to"), err
-    assert "403 Forbidden" in err and "remove metadata.namespace" in err and """--launcher-config '{"kind": "kubernetes", "namespace": "PROFILE"}'""" in err
-    config = '{"kind": "kubernetes", "namespace": "team-a"}'
-    assert main(["compile", str(path), "-o", str(tmp_path / "q.yaml"), "--rounds", "1", "--launcher-config", config]) == 0
-    assert main(["compile", DIGITS, "-o", str(tmp_path / "r.yaml"), "--rounds", "1"]) == 0
-    assert "trials will be created" not in capsys.readouterr().err

@@ -1,5 +1,5 @@
 """A local HTTP server that answers the KFP API v2beta1 calls ``kfp.Client`` makes to submit a
-run and schedule a recurring run, and records every request. The closest faithful fake of a
+run and schedule a recurring run (and to list recurring runs by name), and records every request. The closest faithful fake of a
 KFP host we can run here: the real client, its real HTTP, a server that keeps what it is sent.
 """
 
@@ -59,6 +59,13 @@ class FakeKfp:
             body = dict(request.body, run_id=str(uuid.uuid4()), state="PENDING", created_at="2026-11-23T00:00:00Z")
             self.runs[body["run_id"]] = body
             return 200, body
+        if path == f"{API}/recurringruns" and request.method == "GET":  # as KFP: {} when none, else recurringRuns (its proto name)
+            wanted, experiment = _filter_value(request.query, "display_name"), (request.query.get("experiment_id") or [None])[0]
+            found = [
+                r for r in self.recurring_runs.values()
+                if (wanted is None or r["display_name"] == wanted) and (experiment is None or r["experiment_id"] == experiment)
+            ]
+            return 200, ({"recurringRuns": found, "total_size": len(found)} if found else {})
         if path == f"{API}/recurringruns" and request.method == "POST":
             body = dict(request.body, recurring_run_id=str(uuid.uuid4()), status="ENABLED", created_at="2026-11-23T00:00:00Z")
             self.recurring_runs[body["recurring_run_id"]] = body
