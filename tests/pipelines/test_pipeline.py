@@ -151,10 +151,26 @@ def test_local_launcher_on_a_cluster_asks_for_the_trials_resources(tmp_path):
         resources = executor["container"]["resources"]
         assert resources["accelerator"] == {"resourceCount": "3", "resourceType": "nvidia.com/gpu"} or resources["accelerator"].get("count") in ("3", 3)
         assert resources.get("resourceMemoryLimit", resources.get("memoryLimit")) in ("6Gi", 6.442450944)
-    # the Kubernetes launcher: the trial's own resource asks, not launch-trial's pod
+        assert "resourceCpuRequest" not in resources and "resourceMemoryRequest" not in resources  # its limits are its requests
+    # the Kubernetes launcher: the trial's own resource asks, not launch-trial's pod, which asks
+    # for what every step asks
     path = compile_pipeline(experiment, tmp_path / "k.yaml")
     ir = yaml.safe_load_all(path.read_text()).__next__()
-    assert not any("resources" in e["container"] for e in ir["deploymentSpec"]["executors"].values())
+    assert all(e["container"]["resources"] == STEP_REQUESTS for e in ir["deploymentSpec"]["executors"].values())
+
+
+STEP_REQUESTS = {"cpuRequest": 0.25, "resourceCpuRequest": "250m", "memoryRequest": 0.268435456, "resourceMemoryRequest": "256Mi"}
+
+
+def test_every_step_requests_cpu_and_memory_and_sets_no_limit(tmp_path):
+    """A profile namespace whose ResourceQuota counts requests.cpu and requests.memory, with no
+    LimitRange, refuses a pod that requests neither: every step of the tuning pipeline, the
+    exit handler's included, asks for 250m and 256Mi (above a step's measured peak)."""
+    ir = _compile(tmp_path, rounds=3)
+    executors = ir["deploymentSpec"]["executors"]
+    assert {name.rstrip("-0123456789") for name in executors} == {"exec-suggest", "exec-launch-trial", "exec-decide-stop"}
+    for name, executor in executors.items():
+        assert executor["container"]["resources"] == STEP_REQUESTS, name
 
 
 @pytest.mark.parametrize("preset, endpoint", [("seaweedfs", "http://seaweedfs.kubeflow:9000"), ("minio", "http://minio-service.kubeflow:9000")])
