@@ -187,6 +187,18 @@ class TrialNotCreated(KfpTuneError):
     a failed create instead of failing the trial."""
 
 
+class TrialMachineryFailed(KfpTuneError):
+    """A trial ended failed while the machine that ran it failed it (the local launcher's
+    scratch file system full, so the trial's own output was refused): the trial is not at fault.
+    The run stops with this error and the trial gives its budget back
+    (``core.state.TRIAL_STALE``), as after any other failure of the run's own. ``logs``: what the
+    trial printed, kept with it."""
+
+    def __init__(self, message: str, logs: dict[str, str] | None = None):
+        super().__init__(message)
+        self.logs = logs or {}
+
+
 class NotImplementedAlgorithm(KfpTuneError):
     """A Katib algorithm name that this version of kfp-tune does not implement yet."""
 

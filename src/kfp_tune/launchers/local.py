@@ -43,7 +43,10 @@ Each trial works in a folder of its own, ``kfp-tune-metrics-*`` under the tempor
 removed when it ends. Its output goes to ``trial.log`` there, locked, which the trial inherits:
 the trial of a launcher killed outright holds it while it runs, and a later process's first local
 trial removes the folder once nothing holds it and it was last written a week ago
-(:mod:`kfp_tune.launchers.scratch`, the rule a kfp-local run's scratch folder follows).
+(:mod:`kfp_tune.launchers.scratch`, the rule a kfp-local run's scratch folder follows). A trial
+that fails while that folder's file system is full (:func:`scratch_full`: its own output was
+refused, which a container's stdout stream never is) did not fail on its own: it is given back
+(TrialStale) and the run stops, naming the folder (:class:`~kfp_tune.core.errors.TrialMachineryFailed`).
 
 A trial of an experiment with ``suggestion_trial_dir`` (pbt) gets its checkpoint folder mapped
 there like a mount: its folder in the store, first filled with a copy of its parent's
@@ -85,7 +88,7 @@ from typing import Any
 
 from kfp_tune.core.checkpoints import trial_dir_of
 from kfp_tune.core.claims import INTERRUPTED
-from kfp_tune.core.errors import RunInterrupted, StoreError, clipped
+from kfp_tune.core.errors import RunInterrupted, StoreError, TrialMachineryFailed, clipped
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.shell_form import SHELLS, katib_wraps, shell_form
@@ -140,6 +143,8 @@ class LocalLauncher(Launcher):
         self._experiments: dict[str, tuple[ExperimentRecords, Experiment] | None] = {}
         self._warned_empty: set[str] = set()
         """The experiments a succeeded trial of which left its checkpoint folder empty (told once)."""
+        self._full_seen = 0
+        """How many times a trial's look or end found the scratch file system full."""
 
     can_interrupt = True
 
@@ -312,6 +317,7 @@ class LocalLauncher(Launcher):
                         message = working_dir_problem(trial, cwd) if cwd is not None and exc.filename == cwd else f"cannot start {argv[0]!r}: {exc.strerror}"
                         return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=message)
                     self._running.add(process)
+                    full_before = self._full_seen
                 code, reason, message = -1, "", ""
                 printed = _Output(output)
                 try:
@@ -336,6 +342,9 @@ class LocalLauncher(Launcher):
             # in, beside.stop()), as Katib's collector judges each line as it is written
             ends_stopped = reason in ("", "Error") and trial.should_stop is not None and printed.judge(trial.should_stop, ended=True)
             text = kept_log(output.fileno(), trial.metric_names, metrics_formats(trial.metrics_collector))
+            full = self._seen_full(output.fileno())  # every trial's end, before its folder goes and frees what filled it
+            if reason == "Error" and not ends_stopped and (full or self._full_seen > full_before):  # its output was refused: not the trial's failure
+                raise TrialMachineryFailed(scratch_full_message(metrics_folder.parent, code), logs={**beside_logs, trial.primary_container: text})
         if ends_stopped:
             reason, message = EARLY_STOP_REASON, EARLY_STOP_MESSAGE
         if reason == EARLY_STOP_REASON:
@@ -360,6 +369,16 @@ class LocalLauncher(Launcher):
                 )
         files = read_metrics_files(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
         return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={**beside_logs, trial.primary_container: text}, files=files)
+
+    def _seen_full(self, fd: int) -> bool:
+        """Whether the scratch file system is full now (:func:`scratch_full`), noted for every
+        trial running now: a trial that failed on it may look only after another trial's
+        folder was removed, which freed room again."""
+        if not scratch_full(fd):
+            return False
+        with self._lock:
+            self._full_seen += 1
+        return True
 
     def _experiment(self, name: str) -> tuple[ExperimentRecords, Experiment] | None:
         """The experiment as the store holds it (what launch-trial runs), when this launcher
@@ -464,6 +483,7 @@ class LocalLauncher(Launcher):
             try:
                 code = process.wait(timeout=max(wait, 0.0))
             except subprocess.TimeoutExpired:
+                self._seen_full(output.fd)
                 if self._interrupted.is_set():  # the run is being stopped: so is this trial, group and all
                     return _stop(process), INTERRUPTED, "the run was interrupted"
                 if deadline is not None and time.monotonic() - started >= deadline.seconds:
@@ -562,6 +582,23 @@ def process_end(code: int) -> str:
         return f"killed by signal {-code} ({signal.Signals(-code).name})"
     except ValueError:
         return f"killed by signal {-code}"
+
+
+def scratch_full(fd: int) -> bool:
+    """Whether the file system of ``fd`` (a trial's output) has no block, or no file, left for
+    this process: the trial's own writes there (its stdout, its metrics file) were refused with
+    ENOSPC. On a cluster a container's stdout is a stream, which never fills."""
+    info = os.fstatvfs(fd)
+    root = os.geteuid() == 0  # root may use the blocks kept back for it
+    blocks, files = (info.f_bfree, info.f_ffree) if root else (info.f_bavail, info.f_favail)
+    return blocks == 0 or (info.f_files > 0 and files == 0)  # f_files 0: a file system that does not count files
+
+
+def scratch_full_message(folder: Path, code: int) -> str:
+    """Why a trial that failed on a full scratch file system stopped the run, and what to do."""
+    return (f"the temporary folder {folder} (TMPDIR), where a local trial's output and scratch files go, is full: the trial ended "
+            f"{process_end(code)}, its writes there refused (No space left on device); free space there, or set TMPDIR to a folder "
+            "with room, then run the same command again to resume")
 
 
 def failure_message(code: int, log: str) -> str:

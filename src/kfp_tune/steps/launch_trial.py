@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from kfp_tune.core import claims
 from kfp_tune.core.claims import this_process
-from kfp_tune.core.errors import KfpTuneError, RunInterrupted, StoreError, TrialNotCreated
+from kfp_tune.core.errors import KfpTuneError, RunInterrupted, StoreError, TrialMachineryFailed, TrialNotCreated
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
 from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentView, TrialState
@@ -89,6 +89,10 @@ def launch_trial(
     except TrialNotCreated as exc:  # nothing ran: the trial gives its budget back, and the error stops the run
         give_back_trial(view, trial.name, exc)
         raise
+    except TrialMachineryFailed as exc:  # it ran, and the machine failed it: given back, and the error stops the run
+        _keep_logs(records, trial.name, exc.logs)
+        give_back_machinery(view, trial.name, exc)
+        raise
     except RunInterrupted as exc:  # stopped for the user's interrupt: its output so far is kept, then it is recorded Killed
         _keep_logs(records, trial.name, exc.logs)
         raise
@@ -151,6 +155,17 @@ def give_back_trial(view: ExperimentView, name: str, error: TrialNotCreated) -> 
         message = f"not created: {error}; nothing ran, and its budget is given back (it counts towards neither maxTrialCount nor maxFailedTrialCount)"
         give_back(view, name, TRIAL_NOT_CREATED, message, ended_reason=TRIAL_NOT_CREATED)
     except Exception as exc:  # the store may be what failed
+        log.warning("trial %s could not be given back after %s: %s", name, type(error).__name__, exc)
+
+
+def give_back_machinery(view: ExperimentView, name: str, error: TrialMachineryFailed) -> None:
+    """Record a trial that the machine running it failed (:class:`~kfp_tune.core.errors.TrialMachineryFailed`)
+    as ``Killed``, reason ``TrialStale``: the trial did not fail, so it counts towards neither
+    budget nor maxFailedTrialCount. Best effort, as :func:`give_back_trial`."""
+    try:
+        message = f"ended failed while the machine running it failed: {error}; its budget is given back (it counts towards neither maxTrialCount nor maxFailedTrialCount)"
+        give_back(view, name, TRIAL_STALE, message, ended_reason=TRIAL_STALE)
+    except Exception as exc:  # the store may be failing too
         log.warning("trial %s could not be given back after %s: %s", name, type(error).__name__, exc)
 
 

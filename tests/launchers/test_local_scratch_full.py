@@ -1,0 +1,135 @@
+"""A local trial that fails while the temporary folder's file system is full (its own output
+refused: No space left on device) did not fail on its own: a container's stdout is a stream,
+which never fills. It is given back (TrialStale), nothing counts towards maxFailedTrialCount,
+and the run stops naming the folder. The full file system is a fake ``os.fstatvfs`` (no tmpfs
+without root); the trial's failure is a real ENOSPC (a write to /dev/full)."""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from conftest import quadratic_experiment
+from kfp_tune.cli import main
+from kfp_tune.core.errors import TrialMachineryFailed
+from kfp_tune.core.interfaces import TrialRun
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import TRIAL_STALE, ExperimentView
+from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
+from kfp_tune.launchers import local
+from kfp_tune.launchers.local import LocalLauncher
+from kfp_tune.stores import LocalStore
+
+REFUSED_WRITE = "print('loss=0.5', flush=True)\nopen('/dev/full', 'wb', buffering=0).write(b'x' * 1048576)\n"
+"""A trial whose write is refused with ENOSPC: it exits 1, as a trial printing to a full TMPDIR does."""
+
+
+def _script(folder: Path, code: str, name: str = "trial") -> Path:
+    path = folder / f"{name}.py"
+    path.write_text(code)
+    return path
+
+
+def _trial(folder: Path, code: str, name: str = "t") -> TrialRun:
+    command = ["python3", str(_script(folder, code, name))]
+    manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": name},
+                "spec": {"template": {"spec": {"containers": [{"name": "main", "command": command}]}}}}
+    return TrialRun("e", name, manifest, {}, "main", metrics_collector={"collector": {"kind": "StdOut"}})
+
+
+class _Statvfs:
+    """What ``os.fstatvfs`` says of a file system: ``free`` blocks and ``files`` free files."""
+
+    def __init__(self, free: int, files: int = 100, total_files: int = 1000):
+        self.f_bfree = self.f_bavail = free
+        self.f_ffree = self.f_favail = files
+        self.f_files = total_files
+
+
+def _fake_fstatvfs(monkeypatch: pytest.MonkeyPatch, free: int, files: int = 100, total_files: int = 1000) -> None:
+    monkeypatch.setattr(local.os, "fstatvfs", lambda fd: _Statvfs(free, files, total_files))
+
+
+def test_a_trial_that_fails_on_a_full_temporary_folder_stops_the_run_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_fstatvfs(monkeypatch, free=0)
+    with pytest.raises(TrialMachineryFailed) as raised:
+        LocalLauncher().run(_trial(tmp_path, REFUSED_WRITE))
+    message = str(raised.value)
+    assert f"the temporary folder {tempfile.gettempdir()} (TMPDIR)" in message
+    assert "is full: the trial ended exit code 1" in message and "No space left on device" in message
+    assert "run the same command again to resume" in message
+    assert "loss=0.5" in raised.value.logs["main"] and "Errno 28" in raised.value.logs["main"]  # what it printed is kept
+
+
+def test_a_trial_that_fails_with_room_left_is_failed_as_before(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_fstatvfs(monkeypatch, free=1)
+    outcome = LocalLauncher().run(_trial(tmp_path, REFUSED_WRITE))
+    assert outcome.phase == LaunchPhase.FAILED and outcome.reason == "Error"
+
+
+def test_a_trial_that_succeeds_on_a_full_temporary_folder_keeps_its_success(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fake_fstatvfs(monkeypatch, free=0)
+    assert LocalLauncher().run(_trial(tmp_path, "print('loss=0.5')")).phase == LaunchPhase.SUCCEEDED
+
+
+def test_a_trial_that_looks_after_another_trial_freed_room_is_still_given_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The QA run (3 trials at once on a 2 MB TMPDIR): the trial whose output was refused looked
+    after another trial had ended and its folder was removed, freeing 1 MiB, and was Failed.
+    The file system is full while trial b ends, free again once trial a looks."""
+    full = [False]
+    monkeypatch.setattr(local.os, "fstatvfs", lambda fd: _Statvfs(0 if full[0] else 1))
+    waits = f"import pathlib, time\npathlib.Path({str(tmp_path / 'ready')!r}).touch()\nwhile not pathlib.Path({str(tmp_path / 'go')!r}).exists():\n    time.sleep(0.01)\n"
+    launcher = LocalLauncher()
+    raised: list[BaseException] = []
+
+    def run_a() -> None:
+        try:
+            launcher.run(_trial(tmp_path, waits + REFUSED_WRITE, "a"))
+        except BaseException as exc:
+            raised.append(exc)
+
+    thread = threading.Thread(target=run_a)
+    thread.start()
+    while not (tmp_path / "ready").exists():  # trial a runs
+        time.sleep(0.01)
+    full[0] = True
+    assert launcher.run(_trial(tmp_path, "print('loss=0.5')", "b")).phase == LaunchPhase.SUCCEEDED
+    full[0] = False  # b's folder removed: room again
+    (tmp_path / "go").touch()
+    thread.join()
+    assert len(raised) == 1 and isinstance(raised[0], TrialMachineryFailed), raised
+
+
+@pytest.mark.parametrize(
+    ("free", "files", "total_files", "full"),
+    [(0, 10, 100, True), (1, 10, 100, False), (5, 0, 100, True), (5, 0, 0, False)],  # total_files 0: a file system that does not count files
+)
+def test_scratch_full_reads_blocks_and_files_free(monkeypatch: pytest.MonkeyPatch, free: int, files: int, total_files: int, full: bool) -> None:
+    _fake_fstatvfs(monkeypatch, free, files, total_files)
+    assert local.scratch_full(0) is full
+
+
+def test_kfp_tune_run_gives_the_trial_back_and_exits_1_naming_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any) -> None:
+    """The QA reproduction (a 2 MB TMPDIR, trials printing 1 MiB): the trials were Failed, the
+    experiment failed on maxFailedTrialCount, and nothing said No space left on device."""
+    doc = quadratic_experiment()
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["command"] = ["python3", str(_script(tmp_path, REFUSED_WRITE))]
+    doc["spec"]["parallelTrialCount"] = 1
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    _fake_fstatvfs(monkeypatch, free=0)
+    assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert f"error: the temporary folder {tempfile.gettempdir()} (TMPDIR), where a local trial's output and scratch files go, is full" in err, err
+    state = ExperimentView(ExperimentRecords(LocalStore(tmp_path / "store"), "quad")).state
+    (trial,) = state.trials
+    assert trial.result is not None and (trial.result.status, trial.result.reason) == (TrialStatus.KILLED, TRIAL_STALE)
+    assert trial.given_back and state.given_back == 1  # counts towards neither budget nor maxFailedTrialCount
