@@ -351,6 +351,11 @@ requests.memory, with no LimitRange to fill them in, admits it. Above the larges
 reports of a long experiment) gets it where the node has it, rather than being killed."""
 
 
+STEP_OWN_AMOUNTS = {"cpu": Fraction(1, 4), "memory": Fraction(256 * 2**20)}
+""":data:`STEP_CPU_REQUEST` and :data:`STEP_MEMORY_REQUEST` as amounts: what the local launcher's
+launch-trial adds to its trials' limits for its own process (only to an amount the trials name)."""
+
+
 def request_step_resources(task: Any) -> None:
     """The step's :data:`STEP_CPU_REQUEST` and :data:`STEP_MEMORY_REQUEST`, where it has no limit
     of its own: the local launcher's launch-trial asks for its trials' amounts as limits
@@ -435,12 +440,14 @@ def check_rounds(rounds: int) -> None:
 def local_trial_resources(experiment: Experiment) -> dict[str, str]:
     """What the slots' pod must ask for when the local launcher runs the trials inside it:
     the primary container's limits (else requests) of CPU, memory and ``nvidia.com/gpu``, times
-    parallelTrialCount, as quantities both KFP's SDK and Kubernetes take (:func:`pod_quantity`).
+    parallelTrialCount, plus the step's own CPU and memory (:data:`STEP_OWN_AMOUNTS`: the pod's
+    limit holds kfp-tune's process too, where under Katib a trial's limit is its own), as
+    quantities both KFP's SDK and Kubernetes take (:func:`pod_quantity`).
     What the trial's pod could not ask for is refused by :func:`trial_resource_amounts`, the
     check validate makes too."""
     slots = experiment.spec.parallel_trial_count or 1
     amounts = trial_resource_amounts(experiment)
-    return {name: pod_quantity(name, amounts[name] * slots) for name in RESOURCE_UNITS if name in amounts}
+    return {name: pod_quantity(name, amounts[name] * slots + STEP_OWN_AMOUNTS.get(name, 0)) for name in RESOURCE_UNITS if name in amounts}
 
 
 MEMORY_UNITS = ("Ei", "E", "Pi", "P", "Ti", "T", "Gi", "G", "Mi", "M", "Ki")

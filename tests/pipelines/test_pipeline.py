@@ -136,21 +136,21 @@ def test_an_empty_runtime_image_is_the_default_and_one_that_is_no_image_is_refus
 
 def test_local_launcher_on_a_cluster_asks_for_the_trials_resources(tmp_path):
     """The trials run inside launch-trial's pod: it requests what parallelTrialCount of them need,
-    GPUs included, so it lands on a GPU node."""
+    GPUs included, so it lands on a GPU node, and its own process's 250m and 256Mi beside them."""
     from kfp_tune.pipelines.builder import local_trial_resources
 
     doc = quadratic_experiment(**{"spec.parallelTrialCount": 3})
     container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
     container["resources"] = {"limits": {"nvidia.com/gpu": 1, "memory": "2Gi", "cpu": "500m"}}
     experiment = load_experiment(doc)
-    assert local_trial_resources(experiment) == {"cpu": "1500m", "memory": "6Gi", "nvidia.com/gpu": "3"}
+    assert local_trial_resources(experiment) == {"cpu": "1750m", "memory": "6400Mi", "nvidia.com/gpu": "3"}
     path = compile_pipeline(experiment, tmp_path / "p.yaml", launcher_config={"kind": "local"})
     ir = yaml.safe_load_all(path.read_text()).__next__()
     launch = [e for name, e in ir["deploymentSpec"]["executors"].items() if "launch-trial" in name]
     for executor in launch:
         resources = executor["container"]["resources"]
         assert resources["accelerator"] == {"resourceCount": "3", "resourceType": "nvidia.com/gpu"} or resources["accelerator"].get("count") in ("3", 3)
-        assert resources.get("resourceMemoryLimit", resources.get("memoryLimit")) in ("6Gi", 6.442450944)
+        assert resources.get("resourceMemoryLimit", resources.get("memoryLimit")) in ("6400Mi", 6.7108864)
         assert "resourceCpuRequest" not in resources and "resourceMemoryRequest" not in resources  # its limits are its requests
     # the Kubernetes launcher: the trial's own resource asks, not launch-trial's pod, which asks
     # for what every step asks

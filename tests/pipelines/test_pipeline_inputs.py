@@ -20,7 +20,16 @@ import yaml
 from conftest import quadratic_experiment
 from kfp_tune.core.errors import InputError, SpecError
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.pipelines.builder import SPEC_ARGUMENT_BYTES, ObjectStore, build_pipeline, compile_pipeline, embedded_size, local_trial_resources
+from kfp_tune.pipelines.builder import (
+    SPEC_ARGUMENT_BYTES,
+    STEP_CPU_REQUEST,
+    STEP_MEMORY_REQUEST,
+    ObjectStore,
+    build_pipeline,
+    compile_pipeline,
+    embedded_size,
+    local_trial_resources,
+)
 
 
 def _with_resources(slots: int, **resources: Any) -> dict[str, Any]:
@@ -46,29 +55,31 @@ QUANTITIES = ["1.5Gi", "500m", "0.5", 0.5, "1e3", "128974848", 128974848, "129e6
 def test_the_slots_pod_asks_for_the_trials_amounts_exactly_as_whole_numbers(amount, slots):
     """``1.5Gi`` x 3 was written ``4.5Gi``, which kfp refuses (ValueError: kfp-tune run crashed),
     and 0.1 CPU x 3 ``0.30000000000000004``: each total is now a whole number in a unit kfp and
-    Kubernetes both take, equal to the amount x parallelTrialCount (memory to the byte, CPU to
-    the millicore, rounded up as Kubernetes rounds them)."""
+    Kubernetes both take, equal to the amount x parallelTrialCount and the step's own (memory to
+    the byte, CPU to the millicore, rounded up as Kubernetes rounds them)."""
     from kubernetes.utils import parse_quantity  # the Kubernetes client's own reading, to check against
 
     asked = local_trial_resources(load_experiment(_with_resources(slots, limits={"memory": amount, "cpu": amount})))
     exact = parse_quantity(str(amount)) * slots
-    assert parse_quantity(asked["memory"]) == math.ceil(exact)
-    assert parse_quantity(asked["cpu"]) == Decimal(math.ceil(exact * 1000)) / 1000
+    assert parse_quantity(asked["memory"]) == math.ceil(exact) + parse_quantity(STEP_MEMORY_REQUEST)
+    assert parse_quantity(asked["cpu"]) == Decimal(math.ceil(exact * 1000)) / 1000 + parse_quantity(STEP_CPU_REQUEST)
     assert "." not in asked["memory"] + asked["cpu"] and "e" not in asked["memory"].lower() + asked["cpu"].lower()
     _kfp_accepts(asked["cpu"], asked["memory"])
 
 
 def test_the_reported_memory_and_cpu_are_rewritten_in_a_smaller_unit():
+    """The trials' amounts x parallelTrialCount, and the step's own 250m and 256Mi for its process,
+    which shares the pod's limit with them (a trial alone at its limit was killed by it before)."""
     asked = local_trial_resources(load_experiment(_with_resources(3, limits={"memory": "1.5Gi", "cpu": "100m"}, requests={"cpu": "0.1"})))
-    assert asked == {"memory": "4608Mi", "cpu": "300m"}  # a limit wins over a request
+    assert asked == {"memory": "4864Mi", "cpu": "550m"}  # a limit wins over a request; 4608Mi + 256Mi
     # a GPU request needs its equal limit (Kubernetes overcommits no extended resource)
     asked = local_trial_resources(load_experiment(_with_resources(3, requests={"memory": "2G", "cpu": 0.1, "nvidia.com/gpu": 1}, limits={"nvidia.com/gpu": 1})))
-    assert asked == {"memory": "6G", "cpu": "300m", "nvidia.com/gpu": "3"}
+    assert asked == {"memory": "6121519Ki", "cpu": "550m", "nvidia.com/gpu": "3"}  # 6G + 256Mi = 6268435456 bytes
 
 
 def test_an_amount_the_trial_decides_asks_for_nothing_and_a_part_of_a_gpu_is_refused():
     doc = _with_resources(2, limits={"memory": "${trialParameters.x}", "cpu": "1"})
-    assert local_trial_resources(load_experiment(doc)) == {"cpu": "2"}
+    assert local_trial_resources(load_experiment(doc)) == {"cpu": "2250m"}  # 2 x 1 and the step's own 250m
     with pytest.raises(SpecError) as refused:
         local_trial_resources(load_experiment(_with_resources(2, limits={"nvidia.com/gpu": "0.5"})))
     (error,) = refused.value.errors
@@ -84,7 +95,7 @@ def test_compile_for_the_local_launcher_writes_the_pods_amounts(tmp_path, capsys
     assert main(["compile", str(path), "-o", str(out), "--launcher-config", '{"kind": "local"}']) == 0, capsys.readouterr().err
     ir = next(yaml.safe_load_all(out.read_text()))
     launch = [e["container"]["resources"] for name, e in ir["deploymentSpec"]["executors"].items() if "launch-trial" in name]
-    assert launch and all((r["resourceMemoryLimit"], r["resourceCpuLimit"]) == ("4608Mi", "1500m") for r in launch)
+    assert launch and all((r["resourceMemoryLimit"], r["resourceCpuLimit"]) == ("4864Mi", "1750m") for r in launch)  # and the step's own
 
 
 def _categorical(values: int, name: str = "big") -> dict[str, Any]:
