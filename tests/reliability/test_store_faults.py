@@ -75,7 +75,7 @@ def test_retries_give_up_at_the_deadline(tmp_path, monkeypatch):
     monkeypatch.setattr(retry, "time", clock)
     monkeypatch.setattr(retry, "random", random.Random(3))  # the jitter
     always = FlakyStore(LocalStore(tmp_path), rate=1.0)
-    with pytest.raises(StoreError, match="transient"):
+    with pytest.raises(StoreError, match=r"injected fault: read of k, the store failing for 0.5 s \(the retry window, KFP_TUNE_STORE_RETRY_SECONDS=0.5\)"):
         RetryingStore(always, deadline=0.5, first_delay=0.05, sleep=clock.sleep).get("k")
     assert len(clock.slept) >= 3, "it retried before giving up"
     assert sum(clock.slept) == pytest.approx(0.5), "it waits out its deadline, and never past it: the last wait ends there"

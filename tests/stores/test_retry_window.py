@@ -219,3 +219,35 @@ def test_a_cut_window_wakes_an_operation_waiting_to_retry(tmp_path):
     thread.join(60.0)  # reached only when broken
     assert not thread.is_alive() and len(failed) == 1, "woken and given up"
     assert inner.attempts <= 2, "at most one attempt after the cut"
+
+
+def test_giving_up_says_for_how_long_the_store_failed_and_that_running_again_resumes(tmp_path, clock):
+    """A chaos run (a 10 s window, a 25 s outage) ended ``error: S3 listing of ... failed:
+    MaxRetryError (transient)``: as if it had not been retried, with no word of what to do."""
+    store = RetryingStore(Outage(tmp_path), deadline=60.0, first_delay=1.0, max_delay=8.0, sleep=clock.sleep)
+    with pytest.raises(StoreError) as info:
+        store.get("exp/first.json")
+    assert str(info.value) == (
+        "connection refused (attempt 14), the store failing for 60 s (the retry window, KFP_TUNE_STORE_RETRY_SECONDS=60): "
+        "once it answers, run the same command again to resume"
+    )
+    assert info.value.transient, "still the store's failure, not the user's"
+    with pytest.raises(StoreError, match=r"connection refused \(attempt 15\), the store failing for 60 s \(the retry window"):
+        store.list("exp/")  # a later operation of the outage: one try, the same words
+
+
+def test_a_window_a_second_signal_cut_is_named_so(tmp_path, clock):
+    store = RetryingStore(Outage(tmp_path), deadline=60.0, first_delay=1.0, max_delay=8.0, sleep=clock.sleep)
+    store.cut_window(5.0)
+    with pytest.raises(StoreError, match=r"the store failing for 5.0 s \(what a second signal left of the retry window\): once it answers"):
+        store.get("exp/first.json")
+
+
+def test_the_s3_store_s_transient_tag_gives_way_to_the_window_once_given_up(tmp_path):
+    class Refused(Outage):
+        def _reach(self) -> None:
+            raise StoreError("S3 listing of s3://b/p/exp at http://127.0.0.1:9 failed: MaxRetryError (transient)", transient=True)
+
+    with pytest.raises(StoreError) as info:
+        RetryingStore(Refused(tmp_path), deadline=0.0).list("exp/")
+    assert str(info.value).startswith("S3 listing of s3://b/p/exp at http://127.0.0.1:9 failed: MaxRetryError, the store failing for 0.0 s (the retry window, ")

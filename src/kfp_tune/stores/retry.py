@@ -122,7 +122,7 @@ class RetryingStore:
                     raise
                 given_up, failing, left = self._gives_up(attempt_started)
                 if given_up:
-                    raise
+                    raise self._given_up_error(exc, failing) from exc
                 # the last wait ends with the window, where one last attempt is made
                 wait = min(delay * random.uniform(0.5, 1.0), left)
                 log.warning("%s failed (attempt %d, the store failing for %.0f s), retrying in %.1f s: %s", what, attempt, failing, wait, exc)
@@ -133,6 +133,16 @@ class RetryingStore:
                 with self._lock:
                     self._failing_since, self._given_up = None, False
                 return result
+
+    def _given_up_error(self, exc: StoreError, failing: float) -> StoreError:
+        """The last failure, saying that the store failed for its whole window and that running
+        again resumes: "(transient)" alone reads as if it had not been given up on."""
+        with self._lock:
+            cut = self._cut is not None and self._window_ends() < (self._failing_since or 0.0) + self.deadline
+        window = "what a second signal left of the retry window" if cut else f"the retry window, KFP_TUNE_STORE_RETRY_SECONDS={self.deadline:g}"
+        text = str(exc).removesuffix(" (transient)")
+        seconds = f"{failing:.0f}" if failing >= 10 else f"{failing:.1f}"
+        return StoreError(f"{text}, the store failing for {seconds} s ({window}): once it answers, run the same command again to resume", transient=True)
 
     def get(self, key: str) -> bytes | None:
         return self._retry(f"read of {key}", lambda: self.inner.get(key))
