@@ -77,13 +77,25 @@ NOTICE = "kfp_tune_notice"
 CLI (which configures logging) shows it as a plain line, not as a log record."""
 
 
-def stop_notice(signal_name: str, first: bool) -> str:
+def stop_notice(signal_name: str, first: bool, store_left: float | None = None) -> str:
     """What a stop signal is answered with, by either engine (the inline run's slots, or the CLI
-    that forwards it to its kfp.local child): one wording."""
+    that forwards it to its kfp.local child): one wording. ``store_left``: the store is not
+    answering, and this much of its retry window is left, which recording the stopped trials
+    may take: the wait is then the store's, not the trials'."""
+    if first and store_left is not None:
+        return (f"{signal_name}: stopping the run's running trials, waiting up to {INTERRUPT_WAIT_SECONDS:g} s for them to end; "
+                + store_notice(signal_name, store_left, again="it"))
     if first:
         return (f"{signal_name}: stopping the run's running trials, waiting up to {INTERRUPT_WAIT_SECONDS:g} s for them to end; "
                 "send it again to stop at once")
     return f"{signal_name}: stopping at once"
+
+
+def store_notice(signal_name: str, seconds_left: float, again: str = "") -> str:
+    """A run being stopped whose store is not answering (then, or from then on): the retry
+    window, not the trials, decides how long stopping takes, and a second signal gives up."""
+    return (f"the store is not answering: recording the stopped trials may take up to {seconds_left:.0f} s more "
+            f"(the rest of its retry window, KFP_TUNE_STORE_RETRY_SECONDS); send {again or signal_name} again to give up")
 
 
 PIPELINE_PROCESS_VARIABLE = "KFP_TUNE_PIPELINE_PROCESS"
@@ -151,17 +163,30 @@ class _Schedule:
         """SIGINT / SIGTERM (from the signal handler): no trial starts, the launcher stops the
         running ones; a second signal stops waiting for them."""
         first = not self.interrupted
+        store = self.view.records.store
+        retrying = store if isinstance(store, RetryingStore) else None
         if first:
             self.interrupted = signal_name
             self.wait_until = time.monotonic() + INTERRUPT_WAIT_SECONDS
-            log.warning("%s", stop_notice(signal_name, first=True), extra={NOTICE: True})
+            store_left = retrying.outage_left() if retrying is not None else None
+            log.warning("%s", stop_notice(signal_name, first=True, store_left=store_left), extra={NOTICE: True})
+            if retrying is not None and store_left is None:  # one that stops answering while the run stops says so then
+                retrying.on_outage = lambda seconds: self._store_stopped_answering(retrying, signal_name, seconds)
         else:
             self.wait_until = time.monotonic()
             log.warning("%s", stop_notice(signal_name, first=False), extra={NOTICE: True})
-            stop_store_retries_soon(self.view.records.store)
+            if retrying is not None:
+                retrying.on_outage = None
+            stop_store_retries_soon(store)
         launcher.interrupt(force=not first)
         with self.cond:
             self.cond.notify_all()
+
+    @staticmethod
+    def _store_stopped_answering(store: RetryingStore, signal_name: str, seconds_left: float) -> None:
+        """The store's first failure while the run stops (once)."""
+        store.on_outage = None
+        log.warning("%s", store_notice(signal_name, seconds_left), extra={NOTICE: True})
 
     def next_trial(self) -> str | None:
         """The next trial for a free slot, or None when this slot is done. Waits while the
@@ -343,6 +368,8 @@ def run_slots(
     finally:
         if timer is not None:
             timer.cancel()
+        if isinstance(records.store, RetryingStore):
+            records.store.on_outage = None  # the run's stop is over
     if schedule.interrupted:
         raise RunInterrupted(schedule.interrupted, killed, unrecorded=unrecorded)
     if schedule.error is not None:

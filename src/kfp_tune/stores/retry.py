@@ -67,6 +67,8 @@ class RetryingStore:
         self._failing_since: float | None = None  # the start of the outage's first attempt; None while the store answers
         self._given_up = False  # an operation of this outage gave up at the end of the window
         self._cut: tuple[float, float] | None = None  # (when, seconds): cut_window's limit, for this outage and later ones
+        self.on_outage: Callable[[float], None] | None = None
+        """Called with the seconds left of its window when an outage begins (a run being stopped says so)."""
 
     def __repr__(self) -> str:
         return f"RetryingStore({self.inner!r})"
@@ -78,6 +80,14 @@ class RetryingStore:
         with self._lock:
             self._cut = (time.monotonic(), seconds)
             self._woken.notify_all()
+
+    def outage_left(self) -> float | None:
+        """How many seconds of this outage's window are left (0 once given up); None while the
+        store answers."""
+        with self._lock:
+            if self._failing_since is None:
+                return None
+            return max(0.0, self._window_ends() - time.monotonic())
 
     def _wait(self, seconds: float) -> None:
         """Sleep between attempts; a cut window wakes it, and a cut made just before it began
@@ -98,17 +108,19 @@ class RetryingStore:
             ends = min(ends, max(self._failing_since, cut_at) + seconds)
         return ends
 
-    def _gives_up(self, attempt_started: float) -> tuple[bool, float, float]:
+    def _gives_up(self, attempt_started: float) -> tuple[bool, float, float, bool]:
         """Whether to give up after a transient failure, for how many seconds the store has
-        been failing, and how many are left of its window: this outage's window is spent (or
-        cut), or was by an earlier operation (which then gave up)."""
+        been failing, how many are left of its window: this outage's window is spent (or
+        cut), or was by an earlier operation (which then gave up); and whether this failure
+        began the outage."""
         with self._lock:
+            began = self._failing_since is None
             if self._failing_since is None:
                 self._failing_since = attempt_started
             now = time.monotonic()
             ends = self._window_ends()
             self._given_up = self._given_up or now >= ends
-            return self._given_up, now - self._failing_since, ends - now
+            return self._given_up, now - self._failing_since, ends - now, began
 
     def _retry(self, what: str, call: Callable[[], T]) -> T:
         delay = self.first_delay
@@ -120,9 +132,11 @@ class RetryingStore:
             except StoreError as exc:
                 if not exc.transient:
                     raise
-                given_up, failing, left = self._gives_up(attempt_started)
+                given_up, failing, left, began = self._gives_up(attempt_started)
                 if given_up:
                     raise self._given_up_error(exc, failing) from exc
+                if began and (on_outage := self.on_outage) is not None:
+                    on_outage(left)
                 # the last wait ends with the window, where one last attempt is made
                 wait = min(delay * random.uniform(0.5, 1.0), left)
                 log.warning("%s failed (attempt %d, the store failing for %.0f s), retrying in %.1f s: %s", what, attempt, failing, wait, exc)
