@@ -9,6 +9,7 @@ starts loading, in a process that starts as the console script does (pyproject's
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -43,6 +44,17 @@ def test_ctrl_c_while_the_command_loads_is_one_line_and_exit_130() -> None:
     done = subprocess.run([sys.executable, "-c", CONSOLE_SCRIPT_CUT_SHORT], capture_output=True, text=True, timeout=120, preexec_fn=_ctrl_c_as_from_a_terminal)
     assert (done.returncode, done.stderr) == (130, "interrupted\n"), done.stderr[-2000:]
     assert done.stdout == ""
+
+
+def test_ctrl_c_while_python_m_kfp_tune_cli_loads_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    """The chaos QA's Ctrl-C in the first second of ``python -m kfp_tune.cli run``: a 40-line
+    traceback and rc -2, since ``sys.argv[0]`` is ``-m`` while the package loads. The hook comes
+    from a sitecustomize, the only code that runs before ``-m`` imports the package."""
+    (tmp_path / "sitecustomize.py").write_text(CONSOLE_SCRIPT_CUT_SHORT.split("sys.argv[0]")[0])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    done = subprocess.run([sys.executable, "-m", "kfp_tune.cli", "list", "--store", str(tmp_path / "store")], capture_output=True, text=True,
+                          timeout=120, env=env, preexec_fn=_ctrl_c_as_from_a_terminal)
+    assert (done.returncode, done.stderr) == (130, "interrupted\n"), done.stderr[-2000:]
 
 
 def test_a_library_user_s_process_keeps_python_s_own_ctrl_c() -> None:
