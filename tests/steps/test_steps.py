@@ -405,7 +405,8 @@ def test_a_kept_edit_that_the_specs_new_budget_no_longer_admits_is_refused_namin
 def test_an_edit_of_a_running_experiment_is_not_undone_by_a_resume_of_its_yaml(local_store):
     """The QA report's case: a run of maxTrialCount 4 stopped early, ``kfp-tune edit`` to 6,
     the same YAML run again ended at 4 (the edit undone with a log line); each other budget too.
-    A store an older kfp-tune wrote (no last-run budgets) keeps the given spec whole, as before."""
+    A record an older kfp-tune wrote (no last-run budgets) edited by this one keeps the edit too:
+    :func:`test_an_edit_of_an_older_kfp_tunes_experiment_is_kept_by_the_next_run_of_its_yaml`."""
     from kfp_tune.client import Client
 
     experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 4, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 2}))
@@ -418,12 +419,36 @@ def test_an_edit_of_a_running_experiment_is_not_undone_by_a_resume_of_its_yaml(l
     assert run_inline(local_store, experiment, LocalLauncher()).reason == "ExperimentMaxTrialsReached"
     assert len(load_state(records).trials) == 6
 
-    older = load_experiment(quadratic_experiment(**{"metadata.name": "older", "spec.maxTrialCount": 4, "spec.parallelTrialCount": 1}))
-    older_records = ExperimentRecords(local_store, "older")
-    record = steps.init_experiment(older_records, older)
-    local_store.put(older_records.experiment_key(), json.dumps({k: v for k, v in record.items() if k != "applied"}).encode())
-    Client(local_store).edit_experiment_budget("older", max_trial_count=6)
-    assert steps.init_experiment(older_records, older)["spec"]["spec"]["maxTrialCount"] == 4
+
+def _as_an_older_kfp_tune_wrote_it(store, records, command_word=None):
+    """The experiment record rewritten as kfp-tune before c789030 (2026-12-06 05:34) wrote it,
+    the shape of the upgrade QA's stores (c29dbdb, 93dc8ed, cab7d9d): no ``applied`` budgets, no
+    revision; ``command_word``: the trial command's first word as a kfp.local run before e3949fe
+    (2026-12-03) stored it, kfp.local 2.17 having put its Python's path for ``python3``."""
+    record = json.loads(store.get(records.experiment_key()))
+    old = {key: record[key] for key in ("created", "kind", "name", "searchSpaceHash", "spec", "uid", "version")}
+    if command_word is not None:
+        old["spec"]["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"][0] = command_word
+    store.put(records.experiment_key(), json.dumps(old).encode())
+
+
+def test_an_edit_of_an_older_kfp_tunes_experiment_is_kept_by_the_next_run_of_its_yaml(local_store):
+    """Upgrade QA: ``kfp-tune edit done --max-trial-count 5`` of an experiment a kfp-tune before
+    c789030 wrote (no ``applied`` budgets), then ``kfp-tune run done.yaml`` (its 4) was refused
+    (a changed spec needs a maxTrialCount above the 4 trials), where on an experiment this version
+    made it runs to 5: the edit records the budgets stored before it as the last run's."""
+    from kfp_tune.client import Client
+
+    experiment = load_experiment(quadratic_experiment(**{"spec.resumePolicy": "LongRunning", "spec.maxTrialCount": 4}))
+    records = ExperimentRecords(local_store, experiment.name)
+    run_inline(local_store, experiment, LocalLauncher())
+    _as_an_older_kfp_tune_wrote_it(local_store, records)
+    Client(local_store).edit_experiment_budget(experiment.name, max_trial_count=5)
+    edited = json.loads(local_store.get(records.experiment_key()))
+    assert edited["applied"] == {"maxTrialCount": 4, "parallelTrialCount": 2, "maxFailedTrialCount": 2}
+    assert edited["spec"]["spec"]["maxTrialCount"] == 5
+    assert run_inline(local_store, experiment, LocalLauncher()).reason == "ExperimentMaxTrialsReached"
+    assert len(load_state(records).trials) == 5
 
 
 def test_a_completed_experiment_under_never_stays_completed(local_store):

@@ -98,6 +98,10 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
             experiment = _with_budgets(experiment, kept)
             spec_dict = experiment.to_dict()
         applied = {APPLIED: given}
+    elif not isinstance(head.get(APPLIED), dict):
+        # an older kfp-tune's record: the budgets stored before this edit stand for its last run's,
+        # so that the next run of the same spec keeps this edit (_edits_kept)
+        applied = {APPLIED: _budgets(head.get("spec", {}))}
     if head["searchSpaceHash"] != space_hash:
         changed = _frozen_fields_changed(head.get("spec", {}), spec_dict) or ["spec.parameters / spec.objective"]
         changed += [field for field in _other_fields_changed(head.get("spec", {}), spec_dict) if not field.startswith(("spec.parameters", "spec.objective", "spec.nasConfig"))]
@@ -144,7 +148,8 @@ def _edits_kept(head: dict[str, Any], spec_dict: dict[str, Any], name: str) -> d
     ``kubectl edit`` leaves the edited fields alone (its three-way merge patches only what the
     YAML changed since it was last applied), and Katib's controller goes on with the edited
     budget. A budget the spec changes since its last run replaces the stored one, edited or not.
-    A record without the last run's budgets (an older kfp-tune's) keeps the given spec whole."""
+    A record without the last run's budgets (an older kfp-tune's, not edited by this one since)
+    keeps the given spec whole."""
     applied = head.get(APPLIED)
     if not isinstance(applied, dict):
         return {}
