@@ -16,7 +16,7 @@ from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords, TrialResult
 from kfp_tune.core.spec import parse_experiment
-from kfp_tune.core.state import load_state
+from kfp_tune.core.state import load_state, read_experiment_record
 from kfp_tune.core.trials import render_trial
 from kfp_tune.core.vocabulary import TrialStatus
 from kfp_tune.inline_runner import run_inline
@@ -449,6 +449,41 @@ def test_an_edit_of_an_older_kfp_tunes_experiment_is_kept_by_the_next_run_of_its
     assert edited["spec"]["spec"]["maxTrialCount"] == 5
     assert run_inline(local_store, experiment, LocalLauncher()).reason == "ExperimentMaxTrialsReached"
     assert len(load_state(records).trials) == 5
+
+
+def test_a_kfp_local_experiment_stored_with_its_pythons_path_resumes_with_the_same_yaml(local_store, caplog):
+    """Upgrade QA: kfp.local 2.17 put its Python's path for ``python3`` in every step input, so a
+    kfp-local run before e3949fe stored the trial command as ``/work/main/.venv/bin/python ...``
+    (kubeflow/pipelines#14459), and the same YAML was refused as another spec.trialTemplate; a
+    completed Never experiment was even refused for it where it should only be reported. Such a
+    word is the spec's ``python3``: the run goes on, and the record takes the YAML's words in one
+    revision, with one log note."""
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 2}))
+    records = ExperimentRecords(local_store, experiment.name)
+    run_inline(local_store, experiment, LocalLauncher())
+    _as_an_older_kfp_tune_wrote_it(local_store, records, "/work/main/.venv/bin/python")
+    with caplog.at_level("INFO", logger="kfp_tune.steps.prepare"):
+        head = steps.init_experiment(records, experiment)
+    assert head["spec"] == experiment.to_dict() and head["revision"] == 1
+    assert caplog.text.count("its stored spec has '/work/main/.venv/bin/python' for 'python3', as kfp.local 2.17 rewrote python3") == 1
+    assert run_inline(local_store, experiment, LocalLauncher()).reason == "ExperimentMaxTrialsReached"  # only reported
+    assert read_experiment_record(records)["revision"] == 1
+    _as_an_older_kfp_tune_wrote_it(local_store, records, "/usr/local/bin/python3.11")
+    with pytest.raises(ExperimentConflict, match=r"completed and its spec changed: its spec.resumePolicy is Never"):
+        steps.init_experiment(records, load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 3})))
+
+    running = load_experiment(quadratic_experiment(**{"metadata.name": "klint", "spec.maxTrialCount": 4}))
+    running_records = ExperimentRecords(local_store, "klint")
+    steps.init_experiment(running_records, running)
+    _as_an_older_kfp_tune_wrote_it(local_store, running_records, "/opt/venv/bin/python3")
+    assert run_inline(local_store, running, LocalLauncher()).reason == "ExperimentMaxTrialsReached"
+    assert len(load_state(running_records).trials) == 4
+    for stored, given in (("/opt/venv/bin/python3", "/usr/bin/python3"), ("/opt/venv/bin/ruby", "python3"), ("python3", "/opt/venv/bin/python3")):
+        _as_an_older_kfp_tune_wrote_it(local_store, running_records, stored)
+        other = quadratic_experiment(**{"metadata.name": "klint", "spec.maxTrialCount": 4})
+        other["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"][0] = given
+        with pytest.raises(ExperimentConflict, match=r"already exists with another spec.trialTemplate: "):
+            steps.init_experiment(running_records, load_experiment(other))
 
 
 def test_a_completed_experiment_under_never_stays_completed(local_store):

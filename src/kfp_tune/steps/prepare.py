@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from typing import Any
 
 from kfp_tune.algorithms import early_stopping, registry
@@ -91,6 +92,7 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
             {"name": experiment.name, "uid": uid, "created": created, "searchSpaceHash": space_hash, "spec": spec_dict, APPLIED: given},
         )
     applied: dict[str, Any] = {}
+    as_given: dict[str, Any] | None = None
     if edited_from is None:  # a run given a spec: an edit made since the last one keeps what this spec did not change
         kept = _edits_kept(head, spec_dict, experiment.name)
         if kept:
@@ -98,6 +100,9 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
             experiment = _with_budgets(experiment, kept)
             spec_dict = experiment.to_dict()
         applied = {APPLIED: given}
+        as_given = _interpreter_rewrites_undone(head, spec_dict, experiment.name)
+        if as_given is not None:
+            head = {**head, "spec": as_given}
     elif not isinstance(head.get(APPLIED), dict):
         # an older kfp-tune's record: the budgets stored before this edit stand for its last run's,
         # so that the next run of the same spec keeps this edit (_edits_kept)
@@ -125,7 +130,8 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
             _warn_budget_changes(head["spec"], spec_dict, experiment.name)
         restarted = {"restarted": utc_now()} if restart else {}  # Katib's Restarting condition, from then on
         head = write_edit(records, head, {**payload_of(head), "spec": spec_dict, **restarted, **applied})
-    elif applied and head.get(APPLIED) != applied[APPLIED]:  # the stored spec given (edited to it, or an older record): the last given from now on
+    elif as_given is not None or (applied and head.get(APPLIED) != applied[APPLIED]):
+        # the stored spec given (edited to it, or an older record): the last given from now on, in its words
         head = write_edit(records, head, {**payload_of(head), **applied})
     return head
 
@@ -134,6 +140,51 @@ APPLIED = "applied"
 """The experiment record's budgets (``EDITABLE_FIELDS``) of the spec a run was last given (a YAML
 file, ``tune()``'s arguments): kubectl's last-applied configuration, kept through edits, absent
 in records older kfp-tunes wrote."""
+
+
+PYTHON_PATH_WORD = re.compile(r"/(?:.*/)?python(?:3(?:\.\d+)?)?")
+"""A word kfp.local 2.17 could have put where a spec said ``python3``: an absolute path to a
+Python interpreter (its ``sys.executable``)."""
+
+
+def _interpreter_rewrites_undone(head: dict[str, Any], spec_dict: dict[str, Any], name: str) -> dict[str, Any] | None:
+    """The stored spec with the rewrite of kfp.local 2.17 undone, where this spec has
+    ``python`` or ``python3`` and the stored one an absolute path to a Python interpreter, the
+    rest of the string the same; None when there is none. Runs of ``--engine kfp-local`` before
+    2026-12-03 (e3949fe, :func:`kfp_tune.pipelines.step_inputs_kept_whole`) stored a trial
+    command ``python3 train.py`` as ``/venv/bin/python train.py`` (kubeflow/pipelines#14459), and
+    the unchanged YAML was refused as another trial template. That rewrite is the only way such a
+    stored word differs from the given one, so both are the same spec: the record takes the
+    spec's words (one revision, noted in the log)."""
+    undone: list[tuple[str, str]] = []
+    stored = _interpreters_as_given(head.get("spec"), spec_dict, undone)
+    if not undone:
+        return None
+    words = ", ".join(sorted({f"{path!r} for {word!r}" for path, word in undone}))
+    log.info(
+        "experiment %r: its stored spec has %s, as kfp.local 2.17 rewrote python3 in runs of kfp-tune before 2026-12-03 "
+        "(kubeflow/pipelines#14459): the same spec, stored from now on as this spec gives it", name, words,
+    )
+    return stored
+
+
+def _interpreters_as_given(stored: Any, given: Any, undone: list[tuple[str, str]]) -> Any:
+    """``stored`` with each string that differs from ``given``'s only by interpreter paths where
+    ``given`` has ``python``/``python3`` (word by word) replaced by ``given``'s; the pairs put
+    back are added to ``undone``."""
+    if isinstance(stored, dict) and isinstance(given, dict):
+        return {key: _interpreters_as_given(value, given[key], undone) if key in given else value for key, value in stored.items()}
+    if isinstance(stored, list) and isinstance(given, list) and len(stored) == len(given):
+        return [_interpreters_as_given(value, other, undone) for value, other in zip(stored, given, strict=True)]
+    if isinstance(stored, str) and isinstance(given, str) and stored != given:
+        stored_words, given_words = re.split(r"(\s+)", stored), re.split(r"(\s+)", given)
+        if len(stored_words) != len(given_words):
+            return stored
+        pairs = [(word, other) for word, other in zip(stored_words, given_words, strict=True) if word != other]
+        if all(other in ("python", "python3") and PYTHON_PATH_WORD.fullmatch(word) for word, other in pairs):
+            undone.extend(pairs)
+            return given
+    return stored
 
 
 def _budgets(spec_dict: dict[str, Any]) -> dict[str, Any]:
