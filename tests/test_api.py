@@ -221,6 +221,39 @@ def test_a_changed_budget_on_a_completed_experiment_is_refused_without_a_warning
     assert len(Client(str(tmp_path)).list_trials("done")) == 2  # nothing ran
 
 
+def test_a_tune_experiment_from_before_the_default_algorithm_changed_is_refused_saying_which_to_pass(tmp_path):
+    """Upgrade QA: an experiment tune() made before 2026-12-01 (its default algorithm random,
+    bayesianoptimization since) was refused by the same call with "already exists with another
+    spec.algorithm", naming neither. The refusal names both, and says what to pass; a call that
+    names another algorithm itself is told no such thing. The record is the shape c29dbdb wrote."""
+    import json
+
+    from kfp_tune import ExperimentConflict
+
+    parameters = {"a": search.double(0, 1)}
+
+    def objective(p):
+        return (p["a"] - 0.3) ** 2
+
+    tune(objective, parameters, objective_metric_name="loss", algorithm="random", max_trial_count=3, store=str(tmp_path), name="py")
+    records = ExperimentRecords(LocalStore(tmp_path), "py")
+    record = json.loads(LocalStore(tmp_path).get(records.experiment_key()))
+    assert record["spec"]["spec"]["algorithm"] == {"algorithmName": "random", "algorithmSettings": []}  # as c29dbdb's tune() stored it
+    LocalStore(tmp_path).put(records.experiment_key(), json.dumps({key: record[key] for key in (
+        "created", "kind", "name", "searchSpaceHash", "spec", "uid", "version")}).encode())
+    with pytest.raises(ExperimentConflict) as refused:
+        tune(objective, parameters, objective_metric_name="loss", max_trial_count=3, store=str(tmp_path), name="py")
+    assert "another spec.algorithm (algorithmName 'random' stored, 'bayesianoptimization' given)" in str(refused.value)
+    assert str(refused.value).endswith(
+        "tune()'s default algorithm is bayesianoptimization since 2026-12-01: pass algorithm='random' to resume it")
+    with pytest.raises(ExperimentConflict) as refused:
+        tune(objective, parameters, objective_metric_name="loss", algorithm="tpe", max_trial_count=3, store=str(tmp_path), name="py")
+    assert "'random' stored, 'tpe' given" in str(refused.value) and "default algorithm" not in str(refused.value)
+    with pytest.warns(UserWarning, match="has already completed"):
+        result = tune(objective, parameters, objective_metric_name="loss", algorithm="random", max_trial_count=3, store=str(tmp_path), name="py")
+    assert len(result.trials) == 3
+
+
 def test_take_over_claims_an_experiment_another_run_looks_to_drive(tmp_path, monkeypatch):
     """A refused tune() named --take-over and the pipeline parameter, neither of which a notebook
     has: it takes take_over=True, as kfp-tune run takes --take-over. Its error is caught by the

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
 
 from kfp_tune.collectors.push import reports_in_this_thread
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
-from kfp_tune.core.errors import FieldError, SpecError, shown
+from kfp_tune.core.errors import ExperimentConflict, FieldError, SpecError, shown
 from kfp_tune.core.interfaces import LaunchOutcome, Store, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
@@ -533,7 +533,40 @@ def tune(
     given = [key for key in _REMOTE_ONLY if arguments[key] is not None]
     if given:
         raise TypeError(f"tune(): {given[0]} is for trials on Kubeflow: pass host= (the KFP API's URL) or client= with it")
-    return tune_here(arguments)
+    try:
+        return tune_here(arguments)
+    except ExperimentConflict as exc:
+        note = _default_algorithm_note(arguments)
+        if not note:
+            raise
+        raise ExperimentConflict(f"{exc}. {note}") from None
+
+
+DEFAULT_ALGORITHM_SINCE = "2026-12-01"
+"""When ``tune()``'s default algorithm became bayesianoptimization (random before)."""
+
+
+def _default_algorithm_note(arguments: Mapping[str, Any]) -> str:
+    """What a refused resume of a ``tune()`` experiment adds when the experiment was made with
+    another algorithm and this call's is the default: a call from before the default changed
+    (random) resumes only with that algorithm given. A call that passed the default by name
+    cannot be told from one that left it out (only the value is seen): the note says what to
+    pass either way. "" when that is not the case."""
+    name = arguments["name"]
+    if arguments["algorithm"] != DEFAULT_ALGORITHM or name is None:
+        return ""
+    from kfp_tune.core.records import DamagedRecord
+    from kfp_tune.core.state import read_experiment_record
+
+    try:
+        head = read_experiment_record(ExperimentRecords(as_store(arguments["store"]), name))
+    except DamagedRecord:
+        return ""
+    stored = ((((head or {}).get("spec") or {}).get("spec") or {}).get("algorithm") or {}).get("algorithmName")
+    if not isinstance(stored, str) or stored == DEFAULT_ALGORITHM:
+        return ""
+    return (f"tune()'s default algorithm is {DEFAULT_ALGORITHM} since {DEFAULT_ALGORITHM_SINCE}: "
+            f"pass algorithm={stored!r} to resume it")
 
 
 def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False) -> TuneResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shlex
 
 import pytest
@@ -302,20 +303,26 @@ def test_resume_rules(local_store):
 def test_only_the_budgets_may_change_when_an_experiment_resumes(local_store):
     """Katib's webhook: only parallelTrialCount, maxTrialCount and maxFailedTrialCount are
     editable. Another algorithm, goal or trial template is refused, naming the field, and the
-    stored spec (what the earlier trials ran with) stays as it was; the budgets change."""
+    stored spec (what the earlier trials ran with) stays as it was; the budgets change. The
+    refusal names the stored and the given value of a short one (upgrade QA: tune()'s default
+    algorithm changed, and "another spec.algorithm" named neither); a long one only by its field."""
     long_running = {"spec.resumePolicy": "LongRunning", "spec.maxTrialCount": 2}
     experiment = load_experiment(quadratic_experiment(**long_running))
     records = ExperimentRecords(local_store, experiment.name)
     run_inline(local_store, experiment, LocalLauncher())
     before = {key: local_store.get(key) for key in local_store.list(records.root + "/")}
     edits = {
-        "spec.algorithm": ({"algorithmName": "tpe"}, "spec.algorithm"),
-        "spec.objective.goal": (0.5, "spec.objective"),
-        "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.image": ("other:1", "spec.trialTemplate"),
+        "spec.algorithm": ({"algorithmName": "tpe"}, "spec.algorithm (algorithmName 'random' stored, 'tpe' given; algorithmSettings[random_state] removed)"),
+        "spec.algorithm.algorithmSettings.0.value": ("4", "spec.algorithm (algorithmSettings[random_state].value '3' stored, '4' given)"),
+        "spec.objective.goal": (0.5, "spec.objective (goal added)"),
+        "spec.resumePolicy": ("Never", "spec.resumePolicy ('LongRunning' stored, 'Never' given)"),
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.image": (
+            "other:1", "spec.trialTemplate (trialSpec.spec.template.spec.containers[main].image 'python:3.11-slim' stored, 'other:1' given)"),
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.command": (["sh", "-c", "python3 quadratic.py"], "spec.trialTemplate"),
     }
     for path, (value, named) in edits.items():
         edited = load_experiment(quadratic_experiment(**{**long_running, "spec.maxTrialCount": 4, path: value}))
-        with pytest.raises(ExperimentConflict, match=rf"already exists with another {named}: as in Katib, only spec.maxTrialCount, spec.parallelTrialCount, spec.maxFailedTrialCount may change"):
+        with pytest.raises(ExperimentConflict, match=rf"already exists with another {re.escape(named)}: as in Katib, only spec.maxTrialCount, spec.parallelTrialCount, spec.maxFailedTrialCount may change"):
             steps.init_experiment(records, edited)
         assert {key: local_store.get(key) for key in local_store.list(records.root + "/")} == before
     grown = load_experiment(quadratic_experiment(**{**long_running, "spec.maxTrialCount": 4, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 3}))
@@ -482,7 +489,7 @@ def test_a_kfp_local_experiment_stored_with_its_pythons_path_resumes_with_the_sa
         _as_an_older_kfp_tune_wrote_it(local_store, running_records, stored)
         other = quadratic_experiment(**{"metadata.name": "klint", "spec.maxTrialCount": 4})
         other["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"][0] = given
-        with pytest.raises(ExperimentConflict, match=r"already exists with another spec.trialTemplate: "):
+        with pytest.raises(ExperimentConflict, match=r"already exists with another spec.trialTemplate \(trialSpec.spec.template.spec.containers\[main\].command\[0\]"):
             steps.init_experiment(running_records, load_experiment(other))
 
 

@@ -13,7 +13,7 @@ from kfp_tune.algorithms import early_stopping, registry
 from kfp_tune.collectors import COLLECTORS, EARLY_STOPPING_COLLECTORS
 from kfp_tune.core import claims
 from kfp_tune.core.decision import MAX_TRIALS_REACHED, RUNNING, decide
-from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError
+from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, shown
 from kfp_tune.core.naming import short_hash
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, payload_of, utc_now
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment
@@ -316,6 +316,61 @@ def _other_fields_changed(stored: dict[str, Any], given: dict[str, Any]) -> list
     return ["spec." + field for field in sorted(set(before) | set(after)) if field not in EDITABLE_FIELDS and before.get(field) != after.get(field)]
 
 
+_ABSENT: Any = object()
+SHOWN_CHANGES = 3
+SHOWN_VALUE_CHARS = 60
+
+
+def _change_shown(field: str, stored: Any, given: Any) -> str:
+    """A changed spec field as a refusal names it: with the stored and the given value of each
+    short value that differs under it (``spec.algorithm (algorithmName 'random' stored,
+    'bayesianoptimization' given)``), so that a default changed between versions is seen for
+    what it is; the field's name alone where more than a few values differ or one is long (a
+    whole trial template)."""
+    differences = _differences(stored, given, "")
+    shown_ones: list[str] = []
+    for path, old, new in differences:
+        where = f"{path.lstrip('.')} " if path else ""
+        if new is _ABSENT:
+            shown_ones.append(f"{where}removed" if path else "removed")
+        elif old is _ABSENT:
+            shown_ones.append(f"{where}added" if path else "added")
+        elif all(not isinstance(value, (dict, list)) and len(shown(value)) <= SHOWN_VALUE_CHARS for value in (old, new)):
+            shown_ones.append(f"{where}{shown(old)} stored, {shown(new)} given")
+        else:
+            return field
+    if not shown_ones or len(shown_ones) > SHOWN_CHANGES:
+        return field
+    return f"{field} ({'; '.join(shown_ones)})"
+
+
+def _differences(stored: Any, given: Any, path: str) -> list[tuple[str, Any, Any]]:
+    """The values that differ between ``stored`` and ``given``, each with its path under them
+    (``.algorithmName``, ``.algorithmSettings[random_state].value``, ``.command[0]``): into
+    mappings, lists of named items (by name) and lists of one length (by index)."""
+    if stored == given:
+        return []
+    if isinstance(stored, dict) and isinstance(given, dict):
+        return [difference for key in [*stored, *(k for k in given if k not in stored)]
+                for difference in _differences(stored.get(key, _ABSENT), given.get(key, _ABSENT), f"{path}.{key}")]
+    if isinstance(stored, list) and isinstance(given, list):
+        stored_named, given_named = _by_name(stored), _by_name(given)
+        if stored_named is not None and given_named is not None:
+            return [difference for key in [*stored_named, *(k for k in given_named if k not in stored_named)]
+                    for difference in _differences(stored_named.get(key, _ABSENT), given_named.get(key, _ABSENT), f"{path}[{key}]")]
+        if len(stored) == len(given):
+            return [difference for i, (old, new) in enumerate(zip(stored, given, strict=True)) for difference in _differences(old, new, f"{path}[{i}]")]
+    return [(path, stored, given)]
+
+
+def _by_name(items: list[Any]) -> dict[str, Any] | None:
+    """A list of Katib's named items (settings, parameters, containers) by name, an empty one
+    none; None for any other list."""
+    names = [item.get("name") for item in items if isinstance(item, dict)]
+    named = {name: item for name, item in zip(names, items, strict=False) if isinstance(name, str)}
+    return named if len(named) == len(items) == len(names) else None
+
+
 def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], name: str) -> None:
     """Katib's webhook: "only spec.parallelTrialCount, spec.maxTrialCount and
     spec.maxFailedTrialCount are editable". A changed algorithm, goal or trial command would
@@ -326,8 +381,10 @@ def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], n
     experiment, so one needs the stored specs brought along with it."""
     changed = _other_fields_changed(stored, given)
     if changed:
+        before, after = stored.get("spec", {}), given.get("spec", {})
+        named = [_change_shown(field, before.get(field[len("spec."):], _ABSENT), after.get(field[len("spec."):], _ABSENT)) for field in changed]
         raise ExperimentConflict(
-            f"experiment {name!r} already exists with another {', '.join(changed)}: "
+            f"experiment {name!r} already exists with another {', '.join(named)}: "
             f"as in Katib, only spec.{', spec.'.join(EDITABLE_FIELDS)} may change when an experiment resumes. "
             f"To run with the new spec, start a new experiment ({NEW_NAME})"
         )
