@@ -940,19 +940,24 @@ def _local_slots(experiment: Experiment) -> None:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from kfp_tune.reports import damaged_lines, experiment_status, summarize
+    from kfp_tune.reports import NO_RUN_DRIVES, damaged_lines, driving_run, experiment_status, summarize
 
     store = _open(args)
     if args.json:  # Katib's Experiment .status, for tools written against Katib
         status, damaged = experiment_status(store, args.name)
         for line in damaged_lines(damaged):  # left out; the rest still shows
             print(line, file=sys.stderr)
+        finished = any(c.get("type") in ("Succeeded", "Failed") and c.get("status") == "True" for c in status.get("conditions") or [])
+        if not finished:  # kfp-tune's own field: whether a run drives it (a killed run leaves its last status, Running)
+            status["drivenBy"] = driving_run(store, args.name)
         print(json.dumps(status, sort_keys=True))
         return EXIT_OK
     summary = summarize(store, args.name)
     for line in damaged_lines({item["key"]: item["problem"] for item in summary["damaged"]}):  # left out; the rest still shows
         print(line, file=sys.stderr)
     _print_summary(summary, args.json)
+    if summary["status"] not in ("Succeeded", "Failed") and driving_run(store, args.name) is None:  # a killed run left it saying Running
+        print(f"  {NO_RUN_DRIVES}")
     return EXIT_OK
 
 

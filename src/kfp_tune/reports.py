@@ -167,6 +167,23 @@ def experiment_status(store: Store, experiment_name: str, view: ExperimentView |
     return katib_status(document), report.damaged
 
 
+NO_RUN_DRIVES = "no run drives it now: a run of it (kfp-tune run, its pipeline, tune() with its name) resumes it"
+"""What ``status`` and the client's wait say of an unfinished experiment whose last run is gone."""
+
+
+def driving_run(store: Store, experiment_name: str) -> str | None:
+    """Which run drives the experiment now, as a busy message names it ("run 'r' (claimed ...,
+    last seen 3 s ago)"); None when none does: its last run ended, went silent past its TTL, or
+    was a process of this machine that is gone (a ``kfp-tune run`` killed outright, which leaves
+    the status it last wrote, Running). "" when its claim cannot be read (not known)."""
+    try:
+        current = claims.latest_claim(ExperimentRecords(store, experiment_name))
+    except DamagedRecord:
+        return ""
+    now = time.time()
+    return current.describe(now) if current is not None and current.live(now) else None
+
+
 def damaged_lines(damaged: dict[str, str]) -> list[str]:
     """One warning per record left out, naming its key and what is wrong (records.left_out_warning)."""
     return [left_out_warning(key, problem) for key, problem in sorted(damaged.items())]
