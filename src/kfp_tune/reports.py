@@ -695,7 +695,8 @@ def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = Fal
     if followed:
         parts.append(
             f"{followed} trial(s) the run taken over is still following, to wait for and collect as they end "
-            "(recorded Killed and given back if that run stops following first)"
+            f"(recorded Killed and given back if that run stops following first; if it is gone, that is known up to "
+            f"{claims.trial_ttl_from_env():g} s after its last sign of life, KFP_TUNE_TRIAL_TTL_SECONDS, and this run waits till then)"
         )
     if orphaned:
         parts.append(

@@ -166,7 +166,8 @@ def test_the_resume_note_says_a_trial_its_run_still_follows_is_collected_not_giv
     assert steps.launch_trial(records, NoteMidTrial(LocalLauncher()), names[0], run_id="run-a") == "Succeeded"
     assert notes == [
         f"resuming experiment {experiment.name}: 0 trial(s) done (0 succeeded, 0 failed), 1 trial(s) the run taken over is still following, "
-        "to wait for and collect as they end (recorded Killed and given back if that run stops following first), "
+        "to wait for and collect as they end (recorded Killed and given back if that run stops following first; if it is gone, that is known up "
+        "to 120 s after its last sign of life, KFP_TUNE_TRIAL_TTL_SECONDS, and this run waits till then), "
         f"1 trial(s) made and not started yet, to start, {total - 2} new trial(s) left of maxTrialCount {total}"
     ]
     with pytest.raises(StepKilled):
