@@ -81,13 +81,15 @@ def _trial_containers(kube: Any) -> list[dict[str, Any]]:
 def test_a_compiled_pipelines_trials_get_the_runs_store_secret_by_reference(cluster, tmp_path):
     """The compiled default, {"kind": "kubernetes"}: every container of the trial's pod that
     kfp-tune gives the store's place (the training container, the collector sidecar) gets
-    the Secret's keys as secretKeyRef, never a value."""
+    the Secret's keys as secretKeyRef, never a value; ``optional``, since the trials may run in
+    a namespace without the run's Secret, where a required one keeps the pod from starting
+    (CreateContainerConfigError, which the launcher would wait on without end)."""
     _run(tmp_path, {}, "tuning-store")
     containers = _trial_containers(cluster)
     assert {c["name"] for c in containers} >= {"main", CONTAINER_NAME}
     for container in containers:
         assert _secret_env(container) == {
-            variable: {"secretKeyRef": {"name": "tuning-store", "key": key}} for variable, key in CREDENTIALS.items()
+            variable: {"secretKeyRef": {"name": "tuning-store", "key": key, "optional": True}} for variable, key in CREDENTIALS.items()
         }, container["name"]
     assert "tuning-store" in json.dumps(cluster.stored("jobs")) and "accesskey" not in json.dumps([c.get("value") for c in containers])
 
@@ -95,6 +97,7 @@ def test_a_compiled_pipelines_trials_get_the_runs_store_secret_by_reference(clus
 def test_a_storeSecret_in_the_launcher_config_wins_and_an_empty_run_parameter_gives_none(cluster, tmp_path):
     _run(tmp_path / "named", {"storeSecret": "trials-own"}, "tuning-store")
     assert {_secret_env(c)["AWS_ACCESS_KEY_ID"]["secretKeyRef"]["name"] for c in _trial_containers(cluster)} == {"trials-own"}
+    assert all("optional" not in _secret_env(c)["AWS_ACCESS_KEY_ID"]["secretKeyRef"] for c in _trial_containers(cluster)), "the config's own: required"
 
 
 def test_no_secret_when_neither_names_one(cluster, tmp_path):

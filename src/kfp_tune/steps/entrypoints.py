@@ -6,6 +6,7 @@ here, so these functions configure logging; the library never does.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -136,6 +137,11 @@ def _launcher(records: ExperimentRecords, launcher_config: str, store_uri: str, 
     namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
     config = with_store_secret(launcher_config, store_secret)
     launcher = launcher_from_config(config, store_uri, s3_endpoint, experiment_namespace=str(namespace or ""))
+    if config is not launcher_config:  # the run's Secret, given a Kubernetes launcher: maybe not where the trials run
+        from kfp_tune.launchers.kubernetes import KubernetesLauncher
+
+        assert isinstance(launcher, KubernetesLauncher)
+        launcher.config = dataclasses.replace(launcher.config, store_secret_optional=True)
     unmounted = unmounted_metrics_volume(launcher)
     if unmounted:
         logging.getLogger("kfp_tune.launch").warning("%s", unmounted)

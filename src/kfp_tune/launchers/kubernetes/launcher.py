@@ -174,6 +174,12 @@ class KubernetesConfig:
     collector_image: str = ""
     """The image of the metrics collector sidecar (File, TensorFlowEvent, PrometheusMetric);
     empty: ``KFP_TUNE_IMAGE``, else the image kfp-tune's components run in."""
+    store_secret_optional: bool = False
+    """``store_secret`` is the run's (the pipeline's ``store_secret``, given where the config named
+    none), referenced ``optional``: the trials may run in a namespace without that Secret (the
+    config's or the experiment's), where a required reference would keep every pod from starting
+    (CreateContainerConfigError) and the trial waiting; without it a trial that needs the store
+    is refused there with S3's own "no credentials" error."""
     namespace_from_experiment: bool = False
     """``namespace`` is the experiment's ``metadata.namespace`` (the launcher config named none:
     :func:`kfp_tune.launchers.launcher_from_config`), not one chosen for the launcher: a 403
@@ -476,7 +482,8 @@ class KubernetesLauncher(Launcher):
         env: list[tuple[str, Any]] = list(self.env.items())
         if self.config.store_secret:
             for key, variable in (("accesskey", "AWS_ACCESS_KEY_ID"), ("secretkey", "AWS_SECRET_ACCESS_KEY")):
-                env.append((variable, {"secretKeyRef": {"name": self.config.store_secret, "key": key}}))
+                reference = {"name": self.config.store_secret, "key": key, **({"optional": True} if self.config.store_secret_optional else {})}
+                env.append((variable, {"secretKeyRef": reference}))
         return ClusterSettings(
             namespace=self.config.namespace,
             service_accounts=self.config.service_accounts,
