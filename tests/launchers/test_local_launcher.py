@@ -130,6 +130,10 @@ def test_a_mount_maps_every_path_that_starts_a_word_of_a_shell_line_and_no_looka
     argv, _, _ = launcher.command_for(TrialRun("e", "t", {"spec": {"containers": [{"name": "main", "command": ["sh", "-c", line, "/opt/pbt/arg"]}]}}, {}, "main",
                                                metrics_collector={"collector": {"kind": "Push"}}))
     assert argv[2].startswith(f"cd {quoted} && ") and argv[3] == f"{folder}/arg", "a positional argument after the line is a word, unquoted"
+    # a colon ends a path, as in a PATH-style list: each of its folders is a path of its own
+    assert launcher._map("PYTHONPATH=/opt/pbt:$PYTHONPATH python3 -c x; P=/a:/opt/pbt/lib", line=True) == (
+        f"PYTHONPATH={quoted}:$PYTHONPATH python3 -c x; P=/a:{quoted}/lib"
+    )
 
 
 def _past_the_deadline_once_started(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sleep_seconds: int) -> tuple[str, Path]:

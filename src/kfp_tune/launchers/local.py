@@ -509,7 +509,7 @@ def _map_word(word: str, mounts: Mapping[str, str], quote: bool) -> str:
     return word
 
 
-_LINE_PATH = re.compile(r"""(?<![^\s'"=:])/[^\s'"`;|&<>()]*""")
+_LINE_PATH = re.compile(r"""(?<![^\s'"=:])/[^\s'"`;|&<>():]*""")
 """A path that starts a word of a shell line: at its start, or after whitespace, a quote, ``=`` or ``:``."""
 
 
