@@ -568,7 +568,7 @@ def kfp_local_failure(log_path: Path) -> str:
     by a signal has no error of its own: ``pipelines.local_run.step_ends_told``), else the log's
     last lines."""
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log_path.read_text(errors="replace").splitlines()]
-    error = re.compile(r"^ {4}((?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Busy|Conflict|Interrupted|Record|Exit|NotCreated)): (.*)$")
+    error = re.compile(r"^ {4}((?:kfp_tune(?:\.\w+)+\.[A-Z]\w*)|(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Busy|Conflict|Interrupted|Record|Exit|NotCreated)): (.*)$")
     for at, line in enumerate(lines):
         failed = re.search(r"Task '([^']+)' finished with status FAILURE", line)
         if failed:

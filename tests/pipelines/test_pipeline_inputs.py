@@ -294,6 +294,47 @@ def test_a_steps_process_ends_on_its_own_error_in_one_line_and_on_a_defect_with_
         assert done.stderr == "kfp_tune.core.errors.InputError: store_uri: required\n"
 
 
+def test_kfp_tunes_error_wrapping_an_unexpected_one_shows_the_causes_traceback():
+    """TrialNotCreated (or a plug-in's AlgorithmError) made from a KeyError: the one line alone
+    would hide where the defect is, and a KFP step has no -vv to ask for it."""
+    program = (
+        "from kfp_tune.core.errors import TrialNotCreated\n"
+        "from kfp_tune.steps import entrypoints\n"
+        "entrypoints._setup_logging()\n"
+        "def render():\n"
+        "    return {}['spec']\n"
+        "try:\n"
+        "    render()\n"
+        "except KeyError as exc:\n"
+        "    raise TrialNotCreated(f'Kubernetes trial t1 could not be created: KeyError: {exc}') from exc\n"
+    )
+    env = {**os.environ, "KFP_TUNE_DEBUG": ""}
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1
+    assert done.stderr.startswith("Traceback (most recent call last)") and "in render" in done.stderr, done.stderr
+    assert "KeyError: 'spec'\n\nThe above exception was the direct cause of the following exception:\n" in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "kfp_tune.core.errors.TrialNotCreated: Kubernetes trial t1 could not be created: KeyError: 'spec'"
+    assert done.stderr.count("Traceback") == 1, "the cause's frames only, not kfp-tune's own error's"
+
+
+@pytest.mark.parametrize("error", ["kfp_tune.core.errors.ExperimentNotFound", "kfp_tune.launchers.kubernetes.launcher.ApiUnavailable", "kfp_tune.core.errors.ExperimentBusy"])
+def test_the_kfp_local_summary_names_any_of_kfp_tunes_errors_in_a_failed_steps_log(tmp_path, error):
+    """Each step ends on kfp-tune's own error with its full name and message in one line; the
+    summary ``kfp-tune run --engine kfp-local`` prints found only names ending in Error, Busy, ...
+    (ExperimentNotFound, ApiUnavailable gave the log's last 25 lines)."""
+    from kfp_tune.pipelines.local_run import kfp_local_failure
+
+    log = tmp_path / "kfp-local.log"
+    log.write_text(
+        "08:00:00.000 - INFO - Executing task 'launch-trial'\n"
+        "    [KFP Executor 2026-12-06 08:00:00,000 INFO]: Got executor_input:\n"
+        f"    {error}: the store said no\n"
+        "08:00:01.000 - ERROR - Task 'launch-trial' finished with status FAILURE\n"
+    )
+    short = error.rsplit(".", 1)[-1]
+    assert kfp_local_failure(log) == f"the kfp.local pipeline run failed in step launch-trial: {short}: the store said no (its log: {log})"
+
+
 @pytest.mark.parametrize("launcher", [None, {"kind": "local"}, {"kind": "kubernetes"}], ids=["default", "local", "kubernetes"])
 def test_compile_pipeline_from_python_refuses_a_part_of_a_gpu_for_every_launcher(tmp_path, launcher):
     """``kfp-tune compile`` refused ``nvidia.com/gpu: "0.5"``; ``compile_pipeline()`` from a

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import sys
+import traceback
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -52,11 +53,17 @@ def _explained_failure_hook(kind: type[BaseException], error: BaseException, tra
     experiment, a store that cannot be reached) says it in one line, its class and message, as
     the last line of a traceback reads: the step's log in the KFP UI shows no kfp-tune frames to
     read through, and ``kfp-tune run --engine kfp-local`` finds the line as before. Any other
-    exception is a defect: its traceback, in full (``KFP_TUNE_DEBUG`` keeps them all)."""
-    if isinstance(error, KfpTuneError):
-        print(f"{kind.__module__}.{kind.__qualname__}: {error}", file=sys.stderr, flush=True)
-    else:
+    exception is a defect: its traceback, in full (``KFP_TUNE_DEBUG`` keeps them all), and so is
+    the cause of one of kfp-tune's that wraps an unexpected error (a plug-in's, a trial that could
+    not be created for a KeyError), printed before the line."""
+    if not isinstance(error, KfpTuneError):
         sys.__excepthook__(kind, error, trace)
+        return
+    cause = error.__cause__
+    if cause is not None and not isinstance(cause, KfpTuneError) and type(cause).__name__ != "ApiException":  # an API refusal is its message
+        traceback.print_exception(cause, file=sys.stderr)
+        print("\nThe above exception was the direct cause of the following exception:\n", file=sys.stderr)  # Python's words
+    print(f"{kind.__module__}.{kind.__qualname__}: {error}", file=sys.stderr, flush=True)
 
 
 def json_input(name: str, text: str, expected: str) -> Any:
