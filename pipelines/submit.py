@@ -1006,8 +1006,9 @@ def _refuse_same_name(kfp_client: Any, group: Any, job_name: str) -> None:
     raise RecurringRunExists(
         f"recurring run {job_name!r} is already in KFP experiment {group.display_name!r} ({ids}): a second one would run beside it, "
         f"and where both continue one experiment, whichever run starts second fails on the experiment's claim. To replace it, delete it in "
-        f"the KFP UI (or kfp.Client().delete_recurring_run({str(same[0].recurring_run_id)!r})) and schedule again; to keep both, give "
-        f"this one another name (--name, name=), or pass --allow-duplicate (allow_duplicate=True)"
+        f"the KFP UI (or kfp.Client().delete_recurring_run({str(same[0].recurring_run_id)!r})) and schedule again; to keep both, "
+        f"give this one another name (--name, name=) or pass --allow-duplicate (allow_duplicate=True), and only where the two never "
+        f"drive one experiment at once: a fresh experiment per run (--fresh-experiment), another experiment_name, or crons that never overlap"
     )
 
 

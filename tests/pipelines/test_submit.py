@@ -609,6 +609,8 @@ def test_schedule_refuses_a_second_recurring_run_of_the_same_name(kfp_host, caps
     err = capsys.readouterr().err
     assert err.startswith(f"error: recurring run 'digits-random-scheduled' is already in KFP experiment 'digits-random' ({first}): "), err
     assert f"kfp.Client().delete_recurring_run('{first}')" in err and "--allow-duplicate" in err
+    # another name alone does not keep two schedules of one continued experiment apart: said so
+    assert "only where the two never drive one experiment at once: a fresh experiment per run (--fresh-experiment)" in err, err
     assert len(kfp_host.posted("recurringruns")) == 1
     (listed,) = [r for r in kfp_host.requests if r.method == "GET" and r.path.endswith("/recurringruns")][-1:]
     assert listed.query["experiment_id"] == [kfp_host.recurring_runs[first]["experiment_id"]]
