@@ -232,11 +232,12 @@ def _stop_when_orphaned() -> None:
     threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
-DISPLAY_NAME_NOTICE = r"Task '[^']*': settings \['display_name'\] have no effect in the current local runner"
+DISPLAY_NAME_NOTICE = r"Task '[^']*': settings \[(?:'(?:display_name|cpu_request|memory_request)'(?:, |\]))+ have no effect in the current local runner"
 """kfp.local's warning (kfp 2.17, ``task_executor._warn_local_only_noops``) for every task the
-pipeline names for its UI: the names are for a KFP cluster's UI, and the warning, once a task,
-filled the run's log. Only this one is silenced; one for a setting that does change a run (a
-resource limit) still shows."""
+pipeline names for its UI and every step's own CPU and memory request
+(:data:`~kfp_tune.pipelines.builder.STEP_CPU_REQUEST`): they are for a KFP cluster, and the
+warning, once a task, filled the run's log. Only these are silenced; one for a setting that does
+change a run (a resource limit) still shows."""
 
 
 def quiet_display_name_notices() -> None:

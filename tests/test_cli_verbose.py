@@ -98,6 +98,8 @@ def test_local_run_as_a_program_gives_no_runpy_warning(tmp_path: Path) -> None:
 
 
 def test_only_kfp_locals_display_name_notice_is_silenced() -> None:
+    """The UI's names and each step's own CPU and memory requests (every step has them) are for a
+    cluster; a limit, which changes what a run gets, is still told."""
     import warnings
 
     from kfp_tune.pipelines.local_run import quiet_display_name_notices
@@ -105,11 +107,13 @@ def test_only_kfp_locals_display_name_notice_is_silenced() -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         quiet_display_name_notices()
-        for settings in ("['display_name']", "['display_name', 'cpu_limit']"):
+        for settings in ("['display_name']", "['display_name', 'cpu_request', 'memory_request']", "['memory_request']",
+                         "['display_name', 'cpu_limit']", "['cpu_request', 'memory_limit']"):
             warnings.warn_explicit(f"Task 'suggest': settings {settings} have no effect in the current local runner and will be ignored.",
                                    UserWarning, "task_executor.py", 100, module="kfp.local.orchestrator.task_executor")
     assert [str(w.message) for w in caught] == [
-        "Task 'suggest': settings ['display_name', 'cpu_limit'] have no effect in the current local runner and will be ignored."
+        "Task 'suggest': settings ['display_name', 'cpu_limit'] have no effect in the current local runner and will be ignored.",
+        "Task 'suggest': settings ['cpu_request', 'memory_limit'] have no effect in the current local runner and will be ignored.",
     ]
 
 
