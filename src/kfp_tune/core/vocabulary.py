@@ -200,8 +200,20 @@ def trial_place_env(experiment: str, trial: str) -> dict[str, str]:
     return {EXPERIMENT_VARIABLE: experiment, TRIAL_VARIABLE: trial}
 
 
-CREDENTIAL_VARIABLES = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY"})
+CREDENTIAL_VARIABLES = frozenset({
+    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",  # the last: the session token's older name
+    "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD",
+})
 """The store's credentials as the environment holds them: never handed to a local trial."""
+CREDENTIAL_VARIABLE_PREFIXES = ("MC_HOST_",)
+"""Names that hold an S3 store's credentials in full after this start: MinIO's client's
+``MC_HOST_<alias>=https://KEY:SECRET@host``."""
+
+
+def is_store_credential_variable(name: str) -> bool:
+    """Whether environment variable ``name`` holds an S3 store's credentials (:data:`CREDENTIAL_VARIABLES`,
+    :data:`CREDENTIAL_VARIABLE_PREFIXES`): left out of a local trial's environment."""
+    return name in CREDENTIAL_VARIABLES or name.startswith(CREDENTIAL_VARIABLE_PREFIXES)
 CREDENTIAL_NAME = re.compile(r"SECRET|TOKEN|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|PRIVATE_?KEY|API_?KEY|ACCESS_?KEY|AUTH(?!OR)", re.I)
 """Parts of an environment variable name that say it holds a credential, wherever they are in it
 (``HF_TOKEN``, ``dbPassword``, ``OAUTH_CLIENT``; not ``AUTHOR``)."""

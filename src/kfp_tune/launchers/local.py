@@ -95,7 +95,15 @@ from kfp_tune.core.shell_form import SHELLS, katib_wraps, shell_form
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
 from kfp_tune.core.validation import env_name_problem
-from kfp_tune.core.vocabulary import CREDENTIAL_VARIABLES, EARLY_STOP_MESSAGE, EARLY_STOP_REASON, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
+from kfp_tune.core.vocabulary import (
+    EARLY_STOP_MESSAGE,
+    EARLY_STOP_REASON,
+    STORE_VARIABLE,
+    CollectorKind,
+    LaunchPhase,
+    is_store_credential_variable,
+    trial_place_env,
+)
 from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, kept_log, metrics_formats
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
@@ -256,7 +264,7 @@ class LocalLauncher(Launcher):
         argv = [self._map(a, extra, quote=wrapped, line=index in lines) for index, a in enumerate(argv)]
         if Path(argv[0]).name in ("python", "python3"):
             argv[0] = shlex.quote(sys.executable) if wrapped else sys.executable
-        env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
+        env = {k: v for k, v in os.environ.items() if not is_store_credential_variable(k)}
         if wrapped:
             # the line Katib's webhook runs (core.shell_form); python3 inside it is this Python too
             argv = shell_form(argv)
@@ -433,7 +441,7 @@ class LocalLauncher(Launcher):
         argv = [self._map(str(a), extra) for a in command + args]
         if Path(argv[0]).name in ("python", "python3"):
             argv[0] = sys.executable
-        env = {k: v for k, v in os.environ.items() if k not in CREDENTIAL_VARIABLES}
+        env = {k: v for k, v in os.environ.items() if not is_store_credential_variable(k)}
         env.update(self.env)
         env.update(trial_place_env(trial.experiment, trial.trial))
         for index, item in enumerate(container.get("env") or []):
