@@ -109,6 +109,23 @@ def test_a_tagged_scalar_that_is_not_of_its_tag_is_refused_naming_its_line(tmp_p
     assert err.startswith(f"{path}: not valid YAML: line ") and f"is no {written[2:].split()[0]} to kubectl" in err and "defect" not in err
 
 
+@pytest.mark.parametrize(("written", "named"), [
+    ("9" * 5000, "spec.maxTrialCount: expected an integer"),
+    ("-" + "9" * 5000, "spec.maxTrialCount: expected an integer"),
+    ("!!int " + "9" * 5000, "not valid YAML: line "),
+])
+def test_an_integer_of_5000_digits_is_a_spec_error_naming_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str], written: str, named: str) -> None:
+    """Past Python's 4,300 digits ``int()`` raises ValueError: validate crashed ('unexpected
+    ValueError: Exceeds the limit (4300 digits) ... a defect'). go-yaml v2's ParseInt, ParseUint
+    and ParseFloat all fail on it, so it is text, which no count field takes."""
+    path = tmp_path / "e.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment()).replace("  maxTrialCount: 6\n", f"  maxTrialCount: {written}\n"))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "defect" not in err and named in err
+    assert go_yaml_scalar(written.removeprefix("!!int ")) == written.removeprefix("!!int ")
+
+
 def test_a_tagged_value_substituted_into_a_configmap_template_is_read_as_katib_reads_it() -> None:
     """A trial parameter's value ``!!bool y`` put in a ConfigMap template crashed the run (KeyError
     'y', the trial left Created); ``!!timestamp x`` too (AttributeError)."""

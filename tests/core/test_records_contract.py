@@ -194,6 +194,14 @@ def test_json_nested_too_deeply_is_damaged_not_a_crash() -> None:
     assert problem.startswith("not JSON") and "nested too deeply" in problem
 
 
+def test_an_integer_of_5000_digits_is_damage_not_a_crash() -> None:
+    """json.loads raises a bare ValueError past Python's 4,300 digits: every command, list of the
+    whole store included, ended in 'unexpected ValueError ... (a defect)'."""
+    data = b'{"kind": "TrialResult", "version": 1, "metrics": {"loss": ' + b"9" * 5000 + b"}}"
+    problem = damaged(decode_record, data, KEY, "TrialResult").problem
+    assert problem.startswith("not JSON") and "4,300 digits" in problem
+
+
 @pytest.mark.parametrize(
     ("document", "shown"),
     [("[]", "array"), ('"x"', "string"), ("true", "boolean"), ("3", "number"), ("2.5", "number"), ("null", "null")],

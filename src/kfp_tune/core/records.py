@@ -50,7 +50,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from kfp_tune.core.errors import StoreError, clipped
+from kfp_tune.core.errors import StoreError, StoreInputError, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import short_hash
 from kfp_tune.core.version import VERSION
@@ -80,7 +80,7 @@ _CLAIM = re.compile(r"/runs/(\d{6})\.json$")
 
 def _part(text: str) -> str:
     if not _SAFE_PART.match(text) or ".." in text:
-        raise StoreError(f"unsafe name for a store key: {text!r}")
+        raise StoreInputError(f"unsafe name for a store key: {text!r}")  # a name given (or read) that no key can hold: the input is wrong
     return text
 
 
@@ -357,6 +357,8 @@ def decode_record(data: bytes, key: str, kind: str) -> dict[str, Any]:
         record = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DamagedRecord(key, f"not JSON ({exc})") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300): no record kfp-tune writes
+        raise DamagedRecord(key, "not JSON kfp-tune reads (an integer of more than 4,300 digits)") from None
     except RecursionError:
         raise DamagedRecord(key, "not JSON (nested too deeply)") from None
     return check_record(record, key, kind)

@@ -215,8 +215,11 @@ def go_yaml_scalar(text: str) -> Any:
         sign, digits = match.groups()
         base = {"x": 16, "b": 2, "o": 8}.get(digits[1:2].lower(), 8 if digits.startswith("0") and len(digits) > 1 else 10)
         body = digits[2:] if base != 10 and digits[1:2].isalpha() else digits
-        number = int(body, base) * (-1 if sign == "-" else 1)
-        if number in GO_INT64 or (not sign and number < 2**64):  # ParseInt, then ParseUint
+        try:
+            number = int(body, base) * (-1 if sign == "-" else 1)
+        except ValueError:  # over Python's 4,300 digits: far past 64 bits, ParseInt and ParseUint fail too
+            number = None
+        if number is not None and (number in GO_INT64 or (not sign and number < 2**64)):  # ParseInt, then ParseUint
             return number
     if _GO_FLOAT.fullmatch(plain):
         real = float(plain)
