@@ -237,6 +237,9 @@ def test_the_exit_handler_of_a_run_that_made_no_experiment_ends_cleanly(tmp_path
     assert "No experiment 'Bad_Name'" in table.read_text() and "No experiment &#x27;Bad_Name&#x27;" in report.read_text()
     assert decide_stop_step("", "quad", "run-1", 3, 3, markdown_path=str(table), html_path=str(report), final=True) is False
     assert "store_uri: required" in table.read_text()
+    for unsafe in ("a/b", "a b", "..x"):  # no key can be made of it: nothing was made, nothing to close
+        assert decide_stop_step(store, unsafe, "run-1", 3, 3, markdown_path=str(table), html_path=str(report), final=True) is False
+        assert f"unsafe name for a store key: {unsafe!r}" in table.read_text()
     with pytest.raises(ExperimentNotFound):
         decide_stop_step(store, "Bad_Name", "run-1", 0, 3, markdown_path=str(table), html_path=str(report))
     with pytest.raises(InputError):
