@@ -16,7 +16,7 @@ from kfp_tune.core.errors import ExperimentConflict, KfpTuneError, SpecError, St
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords, TrialResult
-from kfp_tune.core.spec import parse_experiment
+from kfp_tune.core.spec import Experiment, parse_experiment
 from kfp_tune.core.state import load_state, read_experiment_record
 from kfp_tune.core.trials import render_trial
 from kfp_tune.core.vocabulary import TrialStatus
@@ -305,7 +305,7 @@ def test_only_the_budgets_may_change_when_an_experiment_resumes(local_store):
     editable. Another algorithm, goal or trial template is refused, naming the field, and the
     stored spec (what the earlier trials ran with) stays as it was; the budgets change. The
     refusal names the stored and the given value of a short one (upgrade QA: tune()'s default
-    algorithm changed, and "another spec.algorithm" named neither); a long one only by its field."""
+    algorithm changed, and "another spec.algorithm" named neither); a long one only by its path."""
     long_running = {"spec.resumePolicy": "LongRunning", "spec.maxTrialCount": 2}
     experiment = load_experiment(quadratic_experiment(**long_running))
     records = ExperimentRecords(local_store, experiment.name)
@@ -318,7 +318,10 @@ def test_only_the_budgets_may_change_when_an_experiment_resumes(local_store):
         "spec.resumePolicy": ("Never", "spec.resumePolicy ('LongRunning' stored, 'Never' given)"),
         "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.image": (
             "other:1", "spec.trialTemplate (trialSpec.spec.template.spec.containers[main].image 'python:3.11-slim' stored, 'other:1' given)"),
-        "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.command": (["sh", "-c", "python3 quadratic.py"], "spec.trialTemplate"),
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.command": (
+            ["sh", "-c", "python3 quadratic.py"], "spec.trialTemplate (trialSpec.spec.template.spec.containers[main].command changed)"),
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers.0.command.1": (
+            "/" + "long/" * 20 + "quadratic.py", "spec.trialTemplate (trialSpec.spec.template.spec.containers[main].command[1] changed)"),
     }
     for path, (value, named) in edits.items():
         edited = load_experiment(quadratic_experiment(**{**long_running, "spec.maxTrialCount": 4, path: value}))
@@ -456,6 +459,28 @@ def test_an_edit_of_an_older_kfp_tunes_experiment_is_kept_by_the_next_run_of_its
     assert edited["spec"]["spec"]["maxTrialCount"] == 5
     assert run_inline(local_store, experiment, LocalLauncher()).reason == "ExperimentMaxTrialsReached"
     assert len(load_state(records).trials) == 5
+
+
+def test_a_refused_resume_names_where_a_credential_changed_never_its_value(local_store):
+    """Review of ff8aedf: the refusal of a changed spec quoted an env value stored and given in
+    full (a WANDB_API_KEY, which the same run warned of as written out). Any container's env
+    value, and any value under a name that looks like a credential, is named by its path alone."""
+    def with_values(key: str, mode: str, password: str) -> Experiment:
+        spec = quadratic_experiment(**{"spec.maxTrialCount": 2})
+        pod = spec["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]
+        pod["spec"]["containers"][0]["env"] = [{"name": "WANDB_API_KEY", "value": key}, {"name": "MODE", "value": mode}]
+        pod["metadata"] = {"annotations": {"db-password": password}}
+        return load_experiment(spec)
+
+    records = ExperimentRecords(local_store, "quad")
+    steps.init_experiment(records, with_values("wb-1111", "fast", "hunter2"))
+    with pytest.raises(ExperimentConflict) as refused:
+        steps.init_experiment(records, with_values("wb-2222", "slow", "hunter3"))
+    message = str(refused.value)
+    assert ("another spec.trialTemplate (trialSpec.spec.template.metadata.annotations.db-password changed; "
+            "trialSpec.spec.template.spec.containers[main].env[WANDB_API_KEY].value changed; "
+            "trialSpec.spec.template.spec.containers[main].env[MODE].value changed): ") in message
+    assert not re.search(r"wb-|hunter|fast|slow", message)
 
 
 def test_a_kfp_local_experiment_stored_with_its_pythons_path_resumes_with_the_same_yaml(local_store, caplog):

@@ -19,7 +19,7 @@ from kfp_tune.core.records import DamagedRecord, ExperimentRecords, payload_of, 
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment
 from kfp_tune.core.state import ExperimentState, load_state, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map
-from kfp_tune.core.vocabulary import CollectorKind, ExperimentPhase, RecordKind
+from kfp_tune.core.vocabulary import CollectorKind, ExperimentPhase, RecordKind, looks_like_credential
 from kfp_tune.steps.decide_stop import write_status
 from kfp_tune.steps.trial_artifacts import bind_inputs
 
@@ -325,18 +325,20 @@ def _change_shown(field: str, stored: Any, given: Any) -> str:
     """A changed spec field as a refusal names it: with the stored and the given value of each
     short value that differs under it (``spec.algorithm (algorithmName 'random' stored,
     'bayesianoptimization' given)``), so that a default changed between versions is seen for
-    what it is; the field's name alone where more than a few values differ or one is long (a
-    whole trial template)."""
-    differences = _differences(stored, given, "")
+    what it is; a long value, or one that may be a credential (any container's env value, a
+    value under a name that looks like one), by its path alone (``command[2] changed``); the
+    field's name alone where more than a few values differ."""
     shown_ones: list[str] = []
-    for path, old, new in differences:
-        where = f"{path.lstrip('.')} " if path else ""
+    for path, old, new, hidden in _differences(stored, given, ""):
+        where = path.lstrip(".")
         if new is _ABSENT:
-            shown_ones.append(f"{where}removed" if path else "removed")
+            shown_ones.append(f"{where} removed" if where else "removed")
         elif old is _ABSENT:
-            shown_ones.append(f"{where}added" if path else "added")
-        elif all(not isinstance(value, (dict, list)) and len(shown(value)) <= SHOWN_VALUE_CHARS for value in (old, new)):
-            shown_ones.append(f"{where}{shown(old)} stored, {shown(new)} given")
+            shown_ones.append(f"{where} added" if where else "added")
+        elif not hidden and all(not isinstance(value, (dict, list)) and len(shown(value)) <= SHOWN_VALUE_CHARS for value in (old, new)):
+            shown_ones.append(f"{where} {shown(old)} stored, {shown(new)} given" if where else f"{shown(old)} stored, {shown(new)} given")
+        elif where:
+            shown_ones.append(f"{where} changed")
         else:
             return field
     if not shown_ones or len(shown_ones) > SHOWN_CHANGES:
@@ -344,23 +346,34 @@ def _change_shown(field: str, stored: Any, given: Any) -> str:
     return f"{field} ({'; '.join(shown_ones)})"
 
 
-def _differences(stored: Any, given: Any, path: str) -> list[tuple[str, Any, Any]]:
+def _differences(stored: Any, given: Any, path: str, hidden: bool = False) -> list[tuple[str, Any, Any, bool]]:
     """The values that differ between ``stored`` and ``given``, each with its path under them
-    (``.algorithmName``, ``.algorithmSettings[random_state].value``, ``.command[0]``): into
-    mappings, lists of named items (by name) and lists of one length (by index)."""
+    (``.algorithmName``, ``.algorithmSettings[random_state].value``, ``.command[0]``) and whether
+    its values are never shown (:func:`_values_hidden`): into mappings, lists of named items (by
+    name) and lists of one length (by index)."""
     if stored == given:
         return []
     if isinstance(stored, dict) and isinstance(given, dict):
         return [difference for key in [*stored, *(k for k in given if k not in stored)]
-                for difference in _differences(stored.get(key, _ABSENT), given.get(key, _ABSENT), f"{path}.{key}")]
+                for difference in _differences(stored.get(key, _ABSENT), given.get(key, _ABSENT), f"{path}.{key}", hidden or _values_hidden(key))]
     if isinstance(stored, list) and isinstance(given, list):
         stored_named, given_named = _by_name(stored), _by_name(given)
         if stored_named is not None and given_named is not None:
             return [difference for key in [*stored_named, *(k for k in given_named if k not in stored_named)]
-                    for difference in _differences(stored_named.get(key, _ABSENT), given_named.get(key, _ABSENT), f"{path}[{key}]")]
+                    for difference in _differences(stored_named.get(key, _ABSENT), given_named.get(key, _ABSENT), f"{path}[{key}]",
+                                                   hidden or _values_hidden(key))]
         if len(stored) == len(given):
-            return [difference for i, (old, new) in enumerate(zip(stored, given, strict=True)) for difference in _differences(old, new, f"{path}[{i}]")]
-    return [(path, stored, given)]
+            return [difference for i, (old, new) in enumerate(zip(stored, given, strict=True))
+                    for difference in _differences(old, new, f"{path}[{i}]", hidden)]
+    return [(path, stored, given, hidden)]
+
+
+def _values_hidden(key: str) -> bool:
+    """Whether the values under this key or item name are never shown in a refusal: a
+    container's ``env`` (a value written out there is often a credential, whatever its name)
+    and anything named like a credential (``WANDB_API_KEY``, ``password``), which the spec's
+    check warns of (:func:`kfp_tune.core.template.written_credentials`)."""
+    return key == "env" or looks_like_credential(key)
 
 
 def _by_name(items: list[Any]) -> dict[str, Any] | None:
