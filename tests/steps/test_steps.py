@@ -497,7 +497,9 @@ def test_a_kfp_local_experiment_stored_with_its_pythons_path_resumes_with_the_sa
     with caplog.at_level("INFO", logger="kfp_tune.steps.prepare"):
         head = steps.init_experiment(records, experiment)
     assert head["spec"] == experiment.to_dict() and head["revision"] == 1
-    assert caplog.text.count("its stored spec has '/work/main/.venv/bin/python' for 'python3', as kfp.local 2.17 rewrote python3") == 1
+    noted = [record for record in caplog.records if "as kfp.local 2.17 rewrote python3" in record.getMessage()]
+    assert [record.levelname for record in noted] == ["WARNING"]  # a user sees it: a change made on purpose reads the same
+    assert "its stored spec has '/work/main/.venv/bin/python' for 'python3'" in noted[0].getMessage()
     assert run_inline(local_store, experiment, LocalLauncher()).reason == "ExperimentMaxTrialsReached"  # only reported
     assert read_experiment_record(records)["revision"] == 1
     _as_an_older_kfp_tune_wrote_it(local_store, records, "/usr/local/bin/python3.11")
@@ -510,7 +512,18 @@ def test_a_kfp_local_experiment_stored_with_its_pythons_path_resumes_with_the_sa
     _as_an_older_kfp_tune_wrote_it(local_store, running_records, "/opt/venv/bin/python3")
     assert run_inline(local_store, running, LocalLauncher()).reason == "ExperimentMaxTrialsReached"
     assert len(load_state(running_records).trials) == 4
-    for stored, given in (("/opt/venv/bin/python3", "/usr/bin/python3"), ("/opt/venv/bin/ruby", "python3"), ("python3", "/opt/venv/bin/python3")):
+    # only what kfp.local replaced: every "python3" (never "python") by one interpreter in a bin folder, the rest as it was
+    in_sh = quadratic_experiment(**{"metadata.name": "klsh", "spec.maxTrialCount": 4})
+    in_sh["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"][0] = "cd /w/python3 && python3 x.py"
+    sh_records = ExperimentRecords(local_store, "klsh")
+    steps.init_experiment(sh_records, load_experiment(in_sh))
+    _as_an_older_kfp_tune_wrote_it(local_store, sh_records, "cd /w//opt/venv/bin/python3 && /opt/venv/bin/python3 x.py")
+    assert steps.init_experiment(sh_records, load_experiment(in_sh))["spec"] == load_experiment(in_sh).to_dict()
+    for stored, given in (("/opt/venv/bin/python3", "/usr/bin/python3"), ("/opt/venv/bin/ruby", "python3"), ("python3", "/opt/venv/bin/python3"),
+                          ("/opt/venv/bin/python", "python"), ("/opt/venv/python3", "python3"),
+                          ("cd /x/python && /opt/conda/bin/python ../trial.py", "cd python && python3 ../trial.py"),
+                          ("cd /w/python3 && /opt/venv/bin/python3 x.py", "cd /w/python3 && python3 x.py"),
+                          ("/opt/a/bin/python x.py && /opt/b/bin/python y.py", "python3 x.py && python3 y.py")):
         _as_an_older_kfp_tune_wrote_it(local_store, running_records, stored)
         other = quadratic_experiment(**{"metadata.name": "klint", "spec.maxTrialCount": 4})
         other["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"][0] = given

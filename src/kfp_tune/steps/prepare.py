@@ -142,49 +142,60 @@ file, ``tune()``'s arguments): kubectl's last-applied configuration, kept throug
 in records older kfp-tunes wrote."""
 
 
-PYTHON_PATH_WORD = re.compile(r"/(?:.*/)?python(?:3(?:\.\d+)?)?")
-"""A word kfp.local 2.17 could have put where a spec said ``python3``: an absolute path to a
-Python interpreter (its ``sys.executable``)."""
+KFP_LOCAL_REPLACED = "python3"
+"""The text kfp.local 2.17 replaced with its Python's path wherever it stood in a step's command
+and inputs (``str.replace`` in ``kfp.local.subprocess_task_handler.replace_python_executable``);
+``python`` it left alone."""
+KFP_LOCAL_PYTHON = r"/(?:[^\s/]+/)*bin/python(?:3(?:\.\d+)?)?"
+"""The path it put there: its ``sys.executable`` or the ``bin/python`` of the venv it made, an
+interpreter in a ``bin`` folder."""
 
 
 def _interpreter_rewrites_undone(head: dict[str, Any], spec_dict: dict[str, Any], name: str) -> dict[str, Any] | None:
-    """The stored spec with the rewrite of kfp.local 2.17 undone, where this spec has
-    ``python`` or ``python3`` and the stored one an absolute path to a Python interpreter, the
-    rest of the string the same; None when there is none. Runs of ``--engine kfp-local`` before
-    2026-12-03 (e3949fe, :func:`kfp_tune.pipelines.step_inputs_kept_whole`) stored a trial
-    command ``python3 train.py`` as ``/venv/bin/python train.py`` (kubeflow/pipelines#14459), and
-    the unchanged YAML was refused as another trial template. That rewrite is the only way such a
-    stored word differs from the given one, so both are the same spec: the record takes the
-    spec's words (one revision, noted in the log)."""
-    undone: list[tuple[str, str]] = []
-    stored = _interpreters_as_given(head.get("spec"), spec_dict, undone)
-    if not undone:
+    """The stored spec with the rewrite of kfp.local 2.17 undone, where each string that differs
+    is this spec's with every ``python3`` in it replaced by one path to an interpreter in a
+    ``bin`` folder, the same one throughout; None when there is none. Runs of ``--engine
+    kfp-local`` before 2026-12-03 (e3949fe, :func:`kfp_tune.pipelines.step_inputs_kept_whole`)
+    stored a trial command ``python3 train.py`` as ``/venv/bin/python train.py``
+    (kubeflow/pipelines#14459), and the unchanged YAML was refused as another trial template. The
+    record takes the spec's words (one revision), with a warning, since a spec changed on purpose
+    from such a path to ``python3`` reads the same."""
+    interpreters: list[str] = []
+    stored = _interpreters_as_given(head.get("spec"), spec_dict, interpreters)
+    if len(set(interpreters)) != 1:
         return None
-    words = ", ".join(sorted({f"{path!r} for {word!r}" for path, word in undone}))
-    log.info(
-        "experiment %r: its stored spec has %s, as kfp.local 2.17 rewrote python3 in runs of kfp-tune before 2026-12-03 "
-        "(kubeflow/pipelines#14459): the same spec, stored from now on as this spec gives it", name, words,
+    log.warning(
+        "experiment %r: its stored spec has %r for 'python3', as kfp.local 2.17 rewrote python3 in runs of kfp-tune before 2026-12-03 "
+        "(kubeflow/pipelines#14459): the same spec, stored from now on as this spec gives it (if this spec changed that path "
+        "on purpose, stop the run and start a new experiment: %s)", name, interpreters[0], NEW_NAME,
     )
     return stored
 
 
-def _interpreters_as_given(stored: Any, given: Any, undone: list[tuple[str, str]]) -> Any:
-    """``stored`` with each string that differs from ``given``'s only by interpreter paths where
-    ``given`` has ``python``/``python3`` (word by word) replaced by ``given``'s; the pairs put
-    back are added to ``undone``."""
+def _interpreters_as_given(stored: Any, given: Any, interpreters: list[str]) -> Any:
+    """``stored`` with each string that is ``given``'s as kfp.local 2.17 rewrote it
+    (:func:`_as_kfp_local_stored`) replaced by ``given``'s; the interpreter paths found are
+    added to ``interpreters``."""
     if isinstance(stored, dict) and isinstance(given, dict):
-        return {key: _interpreters_as_given(value, given[key], undone) if key in given else value for key, value in stored.items()}
+        return {key: _interpreters_as_given(value, given[key], interpreters) if key in given else value for key, value in stored.items()}
     if isinstance(stored, list) and isinstance(given, list) and len(stored) == len(given):
-        return [_interpreters_as_given(value, other, undone) for value, other in zip(stored, given, strict=True)]
+        return [_interpreters_as_given(value, other, interpreters) for value, other in zip(stored, given, strict=True)]
     if isinstance(stored, str) and isinstance(given, str) and stored != given:
-        stored_words, given_words = re.split(r"(\s+)", stored), re.split(r"(\s+)", given)
-        if len(stored_words) != len(given_words):
-            return stored
-        pairs = [(word, other) for word, other in zip(stored_words, given_words, strict=True) if word != other]
-        if all(other in ("python", "python3") and PYTHON_PATH_WORD.fullmatch(word) for word, other in pairs):
-            undone.extend(pairs)
+        pattern = _as_kfp_local_stored(given)
+        rewritten = pattern.fullmatch(stored) if pattern is not None else None
+        if rewritten is not None:
+            interpreters.append(rewritten["interpreter"])
             return given
     return stored
+
+
+def _as_kfp_local_stored(given: str) -> re.Pattern[str] | None:
+    """What kfp.local 2.17 made of ``given``: each ``python3`` in it one interpreter's path, the
+    same path each time, the rest as it was; None for a string without ``python3``."""
+    kept = [re.escape(part) for part in given.split(KFP_LOCAL_REPLACED)]
+    if len(kept) == 1:
+        return None
+    return re.compile(kept[0] + f"(?P<interpreter>{KFP_LOCAL_PYTHON})" + "(?P=interpreter)".join(kept[1:]))
 
 
 def _budgets(spec_dict: dict[str, Any]) -> dict[str, Any]:
