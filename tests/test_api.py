@@ -225,7 +225,9 @@ def test_a_tune_experiment_from_before_the_default_algorithm_changed_is_refused_
     """Upgrade QA: an experiment tune() made before 2026-12-01 (its default algorithm random,
     bayesianoptimization since) was refused by the same call with "already exists with another
     spec.algorithm", naming neither. The refusal names both, and says what to pass; a call that
-    names another algorithm itself is told no such thing. The record is the shape c29dbdb wrote."""
+    names another algorithm itself is told no such thing, nor one that the algorithm given would
+    not resume (review of ff8aedf: a completed Never experiment with a raised budget, another
+    objective). The record is the shape c29dbdb wrote."""
     import json
 
     from kfp_tune import ExperimentConflict
@@ -246,6 +248,10 @@ def test_a_tune_experiment_from_before_the_default_algorithm_changed_is_refused_
     assert "another spec.algorithm (algorithmName 'random' stored, 'bayesianoptimization' given)" in str(refused.value)
     assert str(refused.value).endswith(
         "tune()'s default algorithm is bayesianoptimization since 2026-12-01: pass algorithm='random' to resume it")
+    for changed in ({"max_trial_count": 5}, {"objective_type": "maximize"}):  # the algorithm given, it would still be refused
+        with pytest.raises(ExperimentConflict) as refused:
+            tune(objective, parameters, objective_metric_name="loss", store=str(tmp_path), name="py", **{"max_trial_count": 3, **changed})
+        assert "default algorithm" not in str(refused.value)
     with pytest.raises(ExperimentConflict) as refused:
         tune(objective, parameters, objective_metric_name="loss", algorithm="tpe", max_trial_count=3, store=str(tmp_path), name="py")
     assert "'random' stored, 'tpe' given" in str(refused.value) and "default algorithm" not in str(refused.value)

@@ -548,22 +548,27 @@ DEFAULT_ALGORITHM_SINCE = "2026-12-01"
 
 def _default_algorithm_note(arguments: Mapping[str, Any]) -> str:
     """What a refused resume of a ``tune()`` experiment adds when the experiment was made with
-    another algorithm and this call's is the default: a call from before the default changed
-    (random) resumes only with that algorithm given. A call that passed the default by name
-    cannot be told from one that left it out (only the value is seen): the note says what to
-    pass either way. "" when that is not the case."""
+    another algorithm, this call's is the default, and the same call with the stored algorithm
+    would resume it (the algorithm is all that differs; a completed experiment takes the
+    budget): a call from before the default changed (random) resumes only with that algorithm
+    given. A call that passed the default by name cannot be told from one that left it out (only
+    the value is seen): the note says what to pass either way. "" when that is not the case."""
     name = arguments["name"]
     if arguments["algorithm"] != DEFAULT_ALGORITHM or name is None:
         return ""
-    from kfp_tune.core.records import DamagedRecord
+    from kfp_tune.core.errors import KfpTuneError
     from kfp_tune.core.state import read_experiment_record
+    from kfp_tune.steps.prepare import resume_refusal
 
+    records = ExperimentRecords(as_store(arguments["store"]), name)
     try:
-        head = read_experiment_record(ExperimentRecords(as_store(arguments["store"]), name))
-    except DamagedRecord:
-        return ""
-    stored = ((((head or {}).get("spec") or {}).get("spec") or {}).get("algorithm") or {}).get("algorithmName")
-    if not isinstance(stored, str) or stored == DEFAULT_ALGORITHM:
+        head = read_experiment_record(records)
+        stored = ((((head or {}).get("spec") or {}).get("spec") or {}).get("algorithm") or {}).get("algorithmName")
+        if not isinstance(stored, str) or stored == DEFAULT_ALGORITHM:
+            return ""
+        if resume_refusal(records, _function_experiment_of({**arguments, "algorithm": stored})) is not None:
+            return ""
+    except (KfpTuneError, ValueError):  # a damaged record, an algorithm tune() does not take: the refusal says enough
         return ""
     return (f"tune()'s default algorithm is {DEFAULT_ALGORITHM} since {DEFAULT_ALGORITHM_SINCE}: "
             f"pass algorithm={stored!r} to resume it")
@@ -580,19 +585,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False) -> T
     refuse_unsupported_platform()  # Windows: UnsupportedPlatform before anything is written
     _check_tune_arguments(dict(arguments))
     objective, parameters, objective_metric_name = arguments["objective"], arguments["parameters"], arguments["objective_metric_name"]
-    name = arguments["name"] if arguments["name"] is not None else _default_name(objective)
-    max_trial_count, max_failed_trial_count = arguments["max_trial_count"], arguments["max_failed_trial_count"]
-    goal, additional_metric_names = arguments["goal"], arguments["additional_metric_names"]
-    try:
-        experiment = function_experiment(
-            name, parameters, objective_metric_name, arguments["objective_type"], arguments["algorithm"], arguments["algorithm_settings"],
-            int(max_trial_count) if max_trial_count is not None else None, int(arguments["parallel_trial_count"]),
-            int(max_failed_trial_count) if max_failed_trial_count is not None else None,
-            float(goal) if goal is not None else None, list(additional_metric_names) if additional_metric_names is not None else None,
-            namespace=arguments.get("namespace"),  # KatibClient.tune's; tune() refuses one without a host
-        )
-    except SpecError as exc:
-        raise TuneArgumentError(exc.errors, parameters) from None
+    experiment = _function_experiment_of(arguments)
     target = as_store(arguments["store"])  # a Store object as Client takes one (a plug-in's, an in-memory one), or its URI
     from kfp_tune.core.catalogue import experiment_space
 
@@ -611,6 +604,25 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False) -> T
     if warning:
         warnings.warn(warning, stacklevel=3)
     return result
+
+
+def _function_experiment_of(arguments: Mapping[str, Any]) -> Experiment:
+    """The Experiment a ``tune()`` call's checked arguments make (TuneArgumentError where the
+    spec they make is invalid)."""
+    objective, parameters = arguments["objective"], arguments["parameters"]
+    name = arguments["name"] if arguments["name"] is not None else _default_name(objective)
+    max_trial_count, max_failed_trial_count = arguments["max_trial_count"], arguments["max_failed_trial_count"]
+    goal, additional_metric_names = arguments["goal"], arguments["additional_metric_names"]
+    try:
+        return function_experiment(
+            name, parameters, arguments["objective_metric_name"], arguments["objective_type"], arguments["algorithm"], arguments["algorithm_settings"],
+            int(max_trial_count) if max_trial_count is not None else None, int(arguments["parallel_trial_count"]),
+            int(max_failed_trial_count) if max_failed_trial_count is not None else None,
+            float(goal) if goal is not None else None, list(additional_metric_names) if additional_metric_names is not None else None,
+            namespace=arguments.get("namespace"),  # KatibClient.tune's; tune() refuses one without a host
+        )
+    except SpecError as exc:
+        raise TuneArgumentError(exc.errors, parameters) from None
 
 
 class FunctionTrials(FunctionLauncher):

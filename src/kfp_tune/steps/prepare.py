@@ -68,10 +68,12 @@ def runnable_problems(experiment: Experiment) -> list[FieldError]:
     return problems
 
 
-def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_from: dict[str, Any] | None = None) -> dict[str, Any]:
+def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_from: dict[str, Any] | None = None,
+                    check_only: bool = False) -> dict[str, Any]:
     """Create the experiment in the store, or check that it may resume with this spec.
     ``edited_from``: the experiment record the spec was made from (a budget edit), which the
-    write is checked against (:func:`write_edit`); else the record as read here.
+    write is checked against (:func:`write_edit`); else the record as read here. ``check_only``:
+    refuse as a run would, but write and log nothing (:func:`resume_refusal`).
 
     As Katib's webhook rules, only the budgets (``EDITABLE_FIELDS``: maxTrialCount,
     maxFailedTrialCount, parallelTrialCount) may change, and maxTrialCount not below the trials
@@ -84,6 +86,8 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
     space_hash = experiment.search_space_hash()
     given = _budgets(spec_dict)
     if head is None:
+        if check_only:
+            return {}
         created = utc_now()
         uid = short_hash(f"{experiment.name}/{created}/{os.urandom(8).hex()}", 12)
         return records.write_once(
@@ -94,13 +98,13 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
     applied: dict[str, Any] = {}
     as_given: dict[str, Any] | None = None
     if edited_from is None:  # a run given a spec: an edit made since the last one keeps what this spec did not change
-        kept = _edits_kept(head, spec_dict, experiment.name)
+        kept = _edits_kept(head, spec_dict, experiment.name, quiet=check_only)
         if kept:
             _refuse_kept_budgets_over_max(kept, spec_dict, experiment.name)
             experiment = _with_budgets(experiment, kept)
             spec_dict = experiment.to_dict()
         applied = {APPLIED: given}
-        as_given = _interpreter_rewrites_undone(head, spec_dict, experiment.name)
+        as_given = _interpreter_rewrites_undone(head, spec_dict, experiment.name, quiet=check_only)
         if as_given is not None:
             head = {**head, "spec": as_given}
     elif not isinstance(head.get(APPLIED), dict):
@@ -126,14 +130,28 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
                 f"a changed spec needs a maxTrialCount greater than {state.budget_used}, got {new_max}. To resume as stored, "
                 f"give its maxTrialCount in the spec"
             )
+        if check_only:
+            return head
         if edited_from is None:  # an edit says what it changed itself
             _warn_budget_changes(head["spec"], spec_dict, experiment.name)
         restarted = {"restarted": utc_now()} if restart else {}  # Katib's Restarting condition, from then on
         head = write_edit(records, head, {**payload_of(head), "spec": spec_dict, **restarted, **applied})
-    elif as_given is not None or (applied and head.get(APPLIED) != applied[APPLIED]):
+    elif not check_only and (as_given is not None or (applied and head.get(APPLIED) != applied[APPLIED])):
         # the stored spec given (edited to it, or an older record): the last given from now on, in its words
         head = write_edit(records, head, {**payload_of(head), **applied})
     return head
+
+
+def resume_refusal(records: ExperimentRecords, experiment: Experiment) -> ExperimentConflict | None:
+    """The refusal a run of ``experiment`` would meet on the stored experiment, None where it
+    would run; found as the run finds it (:func:`init_experiment`), writing and logging nothing:
+    for advice that holds only where nothing else would refuse the run (``tune()``'s note on its
+    default algorithm)."""
+    try:
+        init_experiment(records, experiment, check_only=True)
+    except ExperimentConflict as refusal:
+        return refusal
+    return None
 
 
 APPLIED = "applied"
@@ -151,7 +169,7 @@ KFP_LOCAL_PYTHON = r"/(?:[^\s/]+/)*bin/python(?:3(?:\.\d+)?)?"
 interpreter in a ``bin`` folder."""
 
 
-def _interpreter_rewrites_undone(head: dict[str, Any], spec_dict: dict[str, Any], name: str) -> dict[str, Any] | None:
+def _interpreter_rewrites_undone(head: dict[str, Any], spec_dict: dict[str, Any], name: str, quiet: bool = False) -> dict[str, Any] | None:
     """The stored spec with the rewrite of kfp.local 2.17 undone, where each string that differs
     is this spec's with every ``python3`` in it replaced by one path to an interpreter in a
     ``bin`` folder, the same one throughout; None when there is none. Runs of ``--engine
@@ -164,11 +182,12 @@ def _interpreter_rewrites_undone(head: dict[str, Any], spec_dict: dict[str, Any]
     stored = _interpreters_as_given(head.get("spec"), spec_dict, interpreters)
     if len(set(interpreters)) != 1:
         return None
-    log.warning(
-        "experiment %r: its stored spec has %r for 'python3', as kfp.local 2.17 rewrote python3 in runs of kfp-tune before 2026-12-03 "
-        "(kubeflow/pipelines#14459): the same spec, stored from now on as this spec gives it (if this spec changed that path "
-        "on purpose, stop the run and start a new experiment: %s)", name, interpreters[0], NEW_NAME,
-    )
+    if not quiet:
+        log.warning(
+            "experiment %r: its stored spec has %r for 'python3', as kfp.local 2.17 rewrote python3 in runs of kfp-tune before 2026-12-03 "
+            "(kubeflow/pipelines#14459): the same spec, stored from now on as this spec gives it (if this spec changed that path "
+            "on purpose, stop the run and start a new experiment: %s)", name, interpreters[0], NEW_NAME,
+        )
     return stored
 
 
@@ -203,7 +222,7 @@ def _budgets(spec_dict: dict[str, Any]) -> dict[str, Any]:
     return {field: spec.get(field) for field in EDITABLE_FIELDS}
 
 
-def _edits_kept(head: dict[str, Any], spec_dict: dict[str, Any], name: str) -> dict[str, Any]:
+def _edits_kept(head: dict[str, Any], spec_dict: dict[str, Any], name: str, quiet: bool = False) -> dict[str, Any]:
     """The budgets to keep from the stored spec for a run given ``spec_dict``: each the spec gives
     as the last run's spec gave it (the same YAML run again) and that an edit (``kfp-tune edit``,
     ``edit_experiment_budget``) changed since. ``kubectl apply`` of an Experiment's YAML after
@@ -218,9 +237,10 @@ def _edits_kept(head: dict[str, Any], spec_dict: dict[str, Any], name: str) -> d
     stored, given = head.get("spec", {}).get("spec", {}), spec_dict.get("spec", {})
     kept = {field: stored.get(field) for field in EDITABLE_FIELDS
             if field in applied and given.get(field) == applied[field] and stored.get(field) != given.get(field)}
-    for field, value in kept.items():
-        log.info("experiment %r: spec.%s stays %s, as edited since its last run (this spec's %s is the one that run was given)",
-                 name, field, value, given.get(field))
+    if not quiet:
+        for field, value in kept.items():
+            log.info("experiment %r: spec.%s stays %s, as edited since its last run (this spec's %s is the one that run was given)",
+                     name, field, value, given.get(field))
     return kept
 
 
