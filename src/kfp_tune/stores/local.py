@@ -1,10 +1,12 @@
 """A store in a local folder. Writes go to a temporary file that is fsynced and renamed, so a
 reader never sees half a record, even if the writer is killed. What a killed writer leaves (its
 temporary file) is never listed; deleting the experiment removes it, and so does a listing once
-it is an hour old and no writer holds it."""
+it is an hour old and no writer holds it. A link under the root (a folder's or a key's) is never
+followed: a write or a delete through one is refused, a read of one is damage, naming the link."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import re
@@ -15,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kfp_tune.core.errors import StoreError
+from kfp_tune.core.records import DamagedRecord
 from kfp_tune.stores.keys import unsafe_part
 
 try:
@@ -28,6 +31,9 @@ TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 """A write's temporary file, beside its key: ``.NAME.XXXXXXXX.tmp`` (``tempfile.mkstemp``'s eight
 random characters, between the prefix and suffix :meth:`LocalStore._write` gives it). The store's
 own, never a key: a listing skips it, and only such names are ever removed as leftovers."""
+
+NOT_FOLLOWED = "a link, which the store never follows (it could lead outside the store)"
+"""Why a key through a link is refused or left out."""
 
 STALE_TEMP_SECONDS = 3600.0
 """A temporary file unchanged this long, whose writer holds no lock on it, is a killed write's
@@ -61,6 +67,9 @@ class LocalStore:
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
         self.uri = self.root.as_uri()
+        self._plain_folders: set[Path] = {self.root}
+        """Folders under the root found to be folders, not links: each is checked once (an lstat),
+        not on every read and write of the records in it."""
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
@@ -70,11 +79,46 @@ class LocalStore:
             raise StoreError(f"invalid store key {key!r}")
         return self.root / key
 
+    def _linked_folder(self, path: Path) -> Path | None:
+        """The first folder between the root and ``path`` that is a link, or None (a folder that
+        does not exist yet is none: a write makes it a folder)."""
+        folder = self.root
+        for part in path.relative_to(self.root).parts[:-1]:
+            folder = folder / part
+            if folder in self._plain_folders:
+                continue
+            try:
+                info = os.lstat(folder)
+            except OSError:  # not there (yet), or unreadable: the operation itself says so
+                return None
+            if stat.S_ISLNK(info.st_mode):
+                return folder
+            self._plain_folders.add(folder)
+        return None
+
+    def _link_on(self, path: Path) -> Path | None:
+        """The link on ``path`` (a folder above it, or the key itself), or None."""
+        folder = self._linked_folder(path)
+        if folder is not None:
+            return folder
+        return path if path.is_symlink() else None
+
     def get(self, key: str) -> bytes | None:
+        path = self._path(key)
+        link = self._linked_folder(path)
+        if link is not None:
+            raise DamagedRecord(key, f"{link} is {NOT_FOLLOWED}")
         try:
-            return self._path(key).read_bytes()
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
         except FileNotFoundError:
             return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # the key itself is a link
+                raise DamagedRecord(key, f"it is {NOT_FOLLOWED}") from None
+            raise StoreError(f"cannot read {key} from {self.uri}: {exc.strerror}") from None
+        try:
+            with os.fdopen(fd, "rb") as handle:
+                return handle.read()
         except OSError as exc:
             raise StoreError(f"cannot read {key} from {self.uri}: {exc.strerror}") from None
 
@@ -88,6 +132,9 @@ class LocalStore:
         """A whole temporary file, fsynced, then renamed over the key (replace) or hard-linked
         to it (create: the link fails if the key exists, so one writer wins)."""
         path = self._path(key)
+        link = self._linked_folder(path)
+        if link is not None:
+            raise StoreError(f"cannot write {key} to {self.uri}: {link} is {NOT_FOLLOWED}; nothing was written")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -126,6 +173,10 @@ class LocalStore:
         (one that gained a key meanwhile stays, listed); a temporary file a live writer holds, or
         a thing that is not the store's own (a link to a folder), stays, and a warning names it."""
         paths = [self._path(key) for key in keys]  # every key checked before any is removed
+        for key, path in zip(keys, paths, strict=True):
+            link = self._link_on(path)
+            if link is not None:
+                raise StoreError(f"cannot delete {key} from {self.uri}: {link} is {NOT_FOLLOWED}; nothing was removed, the link stays")
         tops: set[Path] = set()
         for key, path in zip(keys, paths, strict=True):
             try:
@@ -185,10 +236,16 @@ class LocalStore:
         killed write's that has gone stale (:data:`STALE_TEMP_SECONDS`) is removed on the way."""
         base = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
         start = self.root / base if base else self.root
+        link = self._link_on(start / "-")
+        if link is not None:
+            raise DamagedRecord(f"{base}/", f"{link} is {NOT_FOLLOWED}; nothing under it was read")
         if not start.is_dir():
             return []
         keys = []
-        for dirpath, _, filenames in os.walk(start):
+        for dirpath, dirnames, filenames in os.walk(start):
+            for dirname in dirnames:
+                if Path(dirpath, dirname).is_symlink():  # os.walk never enters it
+                    log.warning("%s: left out %s: %s", self.uri, Path(dirpath, dirname), NOT_FOLLOWED)
             for filename in filenames:
                 if TEMP_NAME.fullmatch(filename):
                     _remove_leftover(Path(dirpath, filename), STALE_TEMP_SECONDS)
