@@ -6,6 +6,7 @@ without root); the trial's failure is a real ENOSPC (a write to /dev/full)."""
 
 from __future__ import annotations
 
+import errno
 import tempfile
 import threading
 import time
@@ -44,16 +45,18 @@ def _trial(folder: Path, code: str, name: str = "t") -> TrialRun:
 
 
 class _Statvfs:
-    """What ``os.fstatvfs`` says of a file system: ``free`` blocks and ``files`` free files."""
+    """What ``os.fstatvfs`` says of a file system: ``free`` blocks of ``total_blocks``, and
+    ``files`` free files."""
 
-    def __init__(self, free: int, files: int = 100, total_files: int = 1000):
+    def __init__(self, free: int, files: int = 100, total_files: int = 1000, total_blocks: int = 1000):
         self.f_bfree = self.f_bavail = free
         self.f_ffree = self.f_favail = files
         self.f_files = total_files
+        self.f_blocks = total_blocks
 
 
-def _fake_fstatvfs(monkeypatch: pytest.MonkeyPatch, free: int, files: int = 100, total_files: int = 1000) -> None:
-    monkeypatch.setattr(local.os, "fstatvfs", lambda fd: _Statvfs(free, files, total_files))
+def _fake_fstatvfs(monkeypatch: pytest.MonkeyPatch, free: int, files: int = 100, total_files: int = 1000, total_blocks: int = 1000) -> None:
+    monkeypatch.setattr(local.os, "fstatvfs", lambda fd: _Statvfs(free, files, total_files, total_blocks))
 
 
 def test_a_trial_that_fails_on_a_full_temporary_folder_stops_the_run_naming_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,14 +107,74 @@ def test_a_trial_that_looks_after_another_trial_freed_room_is_still_given_back(t
     (tmp_path / "go").touch()
     thread.join()
     assert len(raised) == 1 and isinstance(raised[0], TrialMachineryFailed), raised
+    assert f"the temporary folder {tempfile.gettempdir()} (TMPDIR), where a local trial's output and scratch files go, was full at " in str(raised[0])
+
+
+def test_a_file_system_that_reports_no_size_is_never_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A tmpfs mounted with size=0 (no limit) says 0 blocks of 0 free, as a FUSE file system
+    answering zeros does: called full, every trial failing for its own reason stopped the run."""
+    _fake_fstatvfs(monkeypatch, free=0, files=0, total_files=0, total_blocks=0)
+    outcome = LocalLauncher().run(_trial(tmp_path, REFUSED_WRITE))
+    assert outcome.phase == LaunchPhase.FAILED and outcome.reason == "Error"
+
+
+def test_a_file_system_full_long_before_the_trial_failed_leaves_the_failure_its_own(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Another process filled the disk for a moment (the first look), and the trial failed well
+    after room came back: its failure is its own, not the disk's."""
+    looked = tmp_path / "looked"
+    calls: list[int] = []
+
+    def fstatvfs(fd: int) -> _Statvfs:
+        calls.append(fd)
+        looked.touch()
+        return _Statvfs(0 if len(calls) == 1 else 1)
+
+    monkeypatch.setattr(local.os, "fstatvfs", fstatvfs)
+    monkeypatch.setattr(local, "SCRATCH_LOOK_SECONDS", 0.0, raising=False)
+    monkeypatch.setattr(local, "SCRATCH_FULL_RECENT_SECONDS", 0.2, raising=False)
+    waits = f"import pathlib, time\nwhile not pathlib.Path({str(looked)!r}).exists():\n    time.sleep(0.01)\ntime.sleep(0.5)\n"  # 0.5 s after the full look, at the least
+    outcome = LocalLauncher().run(_trial(tmp_path, waits + REFUSED_WRITE))
+    assert outcome.phase == LaunchPhase.FAILED and outcome.reason == "Error"
+
+
+def test_a_file_system_that_cannot_answer_is_not_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An NFS TMPDIR's statfs answered ESTALE: that ended the run as a defect in kfp-tune."""
+
+    def stale(fd: int) -> _Statvfs:
+        raise OSError(errno.ESTALE, "Stale file handle")
+
+    monkeypatch.setattr(local.os, "fstatvfs", stale)
+    waits = "import time\ntime.sleep(0.7)\n"  # past a poll
+    outcome = LocalLauncher().run(_trial(tmp_path, waits + REFUSED_WRITE))
+    assert outcome.phase == LaunchPhase.FAILED and outcome.reason == "Error"
+
+
+def test_a_running_trial_asks_the_file_system_rarely(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not at every poll: a hung statfs (NFS) would hold up the deadline, an interrupt and early
+    stopping. Polls every 0.01 s for 0.5 s, looks at most every minute: one look running, one at the end."""
+    calls: list[int] = []
+
+    def fstatvfs(fd: int) -> _Statvfs:
+        calls.append(fd)
+        return _Statvfs(1)
+
+    monkeypatch.setattr(local.os, "fstatvfs", fstatvfs)
+    monkeypatch.setattr(local, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(local, "SCRATCH_LOOK_SECONDS", 60.0, raising=False)
+    assert LocalLauncher().run(_trial(tmp_path, "import time\ntime.sleep(0.5)\nprint('loss=0.5')")).phase == LaunchPhase.SUCCEEDED
+    assert len(calls) <= 2, len(calls)
 
 
 @pytest.mark.parametrize(
-    ("free", "files", "total_files", "full"),
-    [(0, 10, 100, True), (1, 10, 100, False), (5, 0, 100, True), (5, 0, 0, False)],  # total_files 0: a file system that does not count files
+    ("free", "files", "total_files", "total_blocks", "full"),
+    [
+        (0, 10, 100, 1000, True), (1, 10, 100, 1000, False), (5, 0, 100, 1000, True),
+        (5, 0, 0, 1000, False),  # total_files 0: a file system that does not count files
+        (0, 0, 0, 0, False),  # total_blocks 0: one that reports no size (tmpfs size=0, a FUSE one)
+    ],
 )
-def test_scratch_full_reads_blocks_and_files_free(monkeypatch: pytest.MonkeyPatch, free: int, files: int, total_files: int, full: bool) -> None:
-    _fake_fstatvfs(monkeypatch, free, files, total_files)
+def test_scratch_full_reads_blocks_and_files_free(monkeypatch: pytest.MonkeyPatch, free: int, files: int, total_files: int, total_blocks: int, full: bool) -> None:
+    _fake_fstatvfs(monkeypatch, free, files, total_files, total_blocks)
     assert local.scratch_full(0) is full
 
 

@@ -116,6 +116,13 @@ COMMAND_LOG_CHARS = 300
 POLL_SECONDS = 0.5
 GRACE_SECONDS = 10.0
 GROUP_POLL_SECONDS = 0.02
+SCRATCH_LOOK_SECONDS = 2.0
+"""How often, at most, a running trial's poll asks whether the scratch file system is full: a
+hung ``statfs`` (NFS) there holds up the trial's deadline, an interrupt and early stopping."""
+SCRATCH_FULL_RECENT_SECONDS = 5.0
+"""How close before a trial's failure a look that found the scratch file system full makes it
+the disk's failure, not the trial's (more than a look's interval and a poll: a full look that
+came just before another trial's folder went, freeing room, still counts)."""
 # The most of a failed trial's last log line its message carries (the log stays in the store).
 MESSAGE_LOG_CHARS = 300
 
@@ -151,8 +158,10 @@ class LocalLauncher(Launcher):
         self._experiments: dict[str, tuple[ExperimentRecords, Experiment] | None] = {}
         self._warned_empty: set[str] = set()
         """The experiments a succeeded trial of which left its checkpoint folder empty (told once)."""
-        self._full_seen = 0
-        """How many times a trial's look or end found the scratch file system full."""
+        self._full_at: tuple[float, float] | None = None
+        """When a look last found the scratch file system full: (time.monotonic(), time.time())."""
+        self._looked_at = float("-inf")
+        """When a running trial's poll last asked the scratch file system (time.monotonic())."""
 
     can_interrupt = True
 
@@ -325,11 +334,11 @@ class LocalLauncher(Launcher):
                         message = working_dir_problem(trial, cwd) if cwd is not None and exc.filename == cwd else f"cannot start {argv[0]!r}: {exc.strerror}"
                         return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=message)
                     self._running.add(process)
-                    full_before = self._full_seen
                 code, reason, message = -1, "", ""
                 printed = _Output(output)
                 try:
                     code, reason, message = self._watch(process, printed, trial, deadline)
+                    ended = time.monotonic()
                 except BaseException:
                     self._stop_registered(process)
                     raise
@@ -351,8 +360,9 @@ class LocalLauncher(Launcher):
             ends_stopped = reason in ("", "Error") and trial.should_stop is not None and printed.judge(trial.should_stop, ended=True)
             text = kept_log(output.fileno(), trial.metric_names, metrics_formats(trial.metrics_collector))
             full = self._seen_full(output.fileno())  # every trial's end, before its folder goes and frees what filled it
-            if reason == "Error" and not ends_stopped and (full or self._full_seen > full_before):  # its output was refused: not the trial's failure
-                raise TrialMachineryFailed(scratch_full_message(metrics_folder.parent, code), logs={**beside_logs, trial.primary_container: text})
+            was_full = None if full else self._full_near(ended)
+            if reason == "Error" and not ends_stopped and (full or was_full is not None):  # its output was refused: not the trial's failure
+                raise TrialMachineryFailed(scratch_full_message(metrics_folder.parent, code, was_full), logs={**beside_logs, trial.primary_container: text})
         if ends_stopped:
             reason, message = EARLY_STOP_REASON, EARLY_STOP_MESSAGE
         if reason == EARLY_STOP_REASON:
@@ -385,8 +395,29 @@ class LocalLauncher(Launcher):
         if not scratch_full(fd):
             return False
         with self._lock:
-            self._full_seen += 1
+            self._full_at = (time.monotonic(), time.time())
         return True
+
+    def _look_while_running(self, fd: int) -> None:
+        """:meth:`_seen_full` from a running trial's poll, once every :data:`SCRATCH_LOOK_SECONDS`
+        for all the trials together: the file system is the same one, and a look may hang."""
+        now = time.monotonic()
+        with self._lock:
+            if now - self._looked_at < SCRATCH_LOOK_SECONDS:
+                return
+            self._looked_at = now
+        self._seen_full(fd)
+
+    def _full_near(self, ended: float) -> float | None:
+        """When (time.time()) a look last found the scratch file system full, where that was at
+        most :data:`SCRATCH_FULL_RECENT_SECONDS` before the trial ended (or since), or None: a
+        full moment long before its failure (another process filling the disk for a second) is
+        not why it failed."""
+        with self._lock:
+            full_at = self._full_at
+        if full_at is None or full_at[0] < ended - SCRATCH_FULL_RECENT_SECONDS:
+            return None
+        return full_at[1]
 
     def _experiment(self, name: str) -> tuple[ExperimentRecords, Experiment] | None:
         """The experiment as the store holds it (what launch-trial runs), when this launcher
@@ -491,13 +522,13 @@ class LocalLauncher(Launcher):
             try:
                 code = process.wait(timeout=max(wait, 0.0))
             except subprocess.TimeoutExpired:
-                self._seen_full(output.fd)
                 if self._interrupted.is_set():  # the run is being stopped: so is this trial, group and all
                     return _stop(process), INTERRUPTED, "the run was interrupted"
                 if deadline is not None and time.monotonic() - started >= deadline.seconds:
                     return _stop(process), deadline.reason, deadline.message
                 if trial.should_stop is not None and output.judge(trial.should_stop):
                     return _stop(process), EARLY_STOP_REASON, EARLY_STOP_MESSAGE
+                self._look_while_running(output.fd)
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else process_end(code))
 
@@ -595,16 +626,29 @@ def process_end(code: int) -> str:
 def scratch_full(fd: int) -> bool:
     """Whether the file system of ``fd`` (a trial's output) has no block, or no file, left for
     this process: the trial's own writes there (its stdout, its metrics file) were refused with
-    ENOSPC. On a cluster a container's stdout is a stream, which never fills."""
-    info = os.fstatvfs(fd)
+    ENOSPC. On a cluster a container's stdout is a stream, which never fills. A file system
+    that reports no size (a tmpfs mounted with size=0, which has no limit; a FUSE one answering
+    zeros) or cannot answer (NFS's ESTALE, EIO) is not called full: every trial failing for a
+    reason of its own would otherwise stop the run, at every resume."""
+    try:
+        info = os.fstatvfs(fd)
+    except OSError:
+        return False
+    if info.f_blocks == 0:
+        return False
     root = os.geteuid() == 0  # root may use the blocks kept back for it
     blocks, files = (info.f_bfree, info.f_ffree) if root else (info.f_bavail, info.f_favail)
     return blocks == 0 or (info.f_files > 0 and files == 0)  # f_files 0: a file system that does not count files
 
 
-def scratch_full_message(folder: Path, code: int) -> str:
-    """Why a trial that failed on a full scratch file system stopped the run, and what to do."""
-    return (f"the temporary folder {folder} (TMPDIR), where a local trial's output and scratch files go, is full: the trial ended "
+def scratch_full_message(folder: Path, code: int, was_full: float | None = None) -> str:
+    """Why a trial that failed on a full scratch file system stopped the run, and what to do;
+    ``was_full``: when (time.time()) it was seen full, where it has room again by the trial's end."""
+    if was_full is None:
+        state = "is full"
+    else:
+        state = f"was full at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(was_full))} (room again since)"
+    return (f"the temporary folder {folder} (TMPDIR), where a local trial's output and scratch files go, {state}: the trial ended "
             f"{process_end(code)}, its writes there refused (No space left on device); free space there, or set TMPDIR to a folder "
             "with room, then run the same command again to resume")
 
