@@ -50,7 +50,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from kfp_tune.core.errors import StoreError, StoreInputError, clipped
+from kfp_tune.core.errors import StoreError, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import short_hash
 from kfp_tune.core.version import VERSION
@@ -80,7 +80,7 @@ _CLAIM = re.compile(r"/runs/(\d{6})\.json$")
 
 def _part(text: str) -> str:
     if not _SAFE_PART.match(text) or ".." in text:
-        raise StoreInputError(f"unsafe name for a store key: {text!r}")  # a name given (or read) that no key can hold: the input is wrong
+        raise StoreError(f"unsafe name for a store key: {text!r}")
     return text
 
 

@@ -17,7 +17,7 @@ from types import TracebackType
 from typing import Any
 
 from kfp_tune import steps
-from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, RunInterrupted, shown
+from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, RunInterrupted, StoreError, shown
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import per_run_experiment_name
@@ -94,7 +94,11 @@ def _records(store_uri: str, experiment_name: str, s3_endpoint: str, run_id: str
         raise InputError("store_uri: required: the store every step of the run shares (s3://bucket/prefix, or a folder)")
     if fresh_experiment:
         experiment_name = per_run_experiment_name(experiment_name, run_id)
-    return ExperimentRecords(open_store(store_uri, s3_endpoint or None), experiment_name)
+    store = open_store(store_uri, s3_endpoint or None)
+    try:
+        return ExperimentRecords(store, experiment_name)
+    except StoreError as exc:  # a name no store key can hold (a/b, a space): the run's input, refused as one
+        raise InputError(f"experiment_name: {exc}") from None
 
 
 def with_store_secret(launcher_config: str, store_secret: str) -> str | dict[str, Any]:
