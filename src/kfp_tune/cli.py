@@ -807,7 +807,7 @@ def _is_terminal(stream: Any) -> bool:
 
 
 def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
-    from kfp_tune.progress import objective_first
+    from kfp_tune.progress import objective_first, visible
     from kfp_tune.reports import trial_breakdown
 
     if as_json:
@@ -815,26 +815,30 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
         extra = {k: summary[k] for k in ("metrics_unavailable", "early_stopped", "killed", "given_back", "damaged", "last_failed_trial") if summary.get(k)}  # only when there is something to say
         print(json.dumps({**{k: summary[k] for k in keys}, **extra}, sort_keys=True))
         return
-    print(f"experiment {summary['experiment']}: {summary['status']} ({summary['reason']})")
-    print(f"  {summary['message']}")
+
+    def print_visible(line: str) -> None:
+        print(visible(line))  # every line here quotes the store's values: a control character in one is shown escaped
+
+    print_visible(f"experiment {summary['experiment']}: {summary['status']} ({summary['reason']})")
+    print_visible(f"  {summary['message']}")
     given_back = f", {summary['given_back']} interrupted and given back" if summary.get("given_back") else ""
     ended = trial_breakdown(summary["succeeded"], summary["early_stopped"], summary["failed"], summary["killed"], metrics_unavailable=summary["metrics_unavailable"])
-    print(f"  trials: {summary['trials']} ({ended}, {summary['running']} not finished{given_back})")
+    print_visible(f"  trials: {summary['trials']} ({ended}, {summary['running']} not finished{given_back})")
     best = summary["best_trial"]
     if best:
         params = ", ".join(f"{k}={v}" for k, v in best["parameters"].items())
         metrics = objective_first(best["metrics"], summary["objective"])
-        print(f"  best trial: {best['name']}  {metrics}")
-        print(f"    parameters: {params}")
+        print_visible(f"  best trial: {best['name']}  {metrics}")
+        print_visible(f"    parameters: {params}")
     elif summary["status"] == "Succeeded":  # Katib's end at maxTrialCount, whatever the trials did
-        print("  best trial: none, no trial that succeeded or stopped early reported the objective (a Failed trial's value is not ranked, as in Katib); "
-              "spec.maxFailedTrialCount makes failed trials fail the experiment, as in Katib")
+        print_visible("  best trial: none, no trial that succeeded or stopped early reported the objective (a Failed trial's value is not ranked, as in Katib); "
+                      "spec.maxFailedTrialCount makes failed trials fail the experiment, as in Katib")
     failed = summary.get("last_failed_trial")
     if failed:
         # why trials fail, without opening the store: a run where every trial failed says nothing else
-        print(f"  last failed trial: {failed['name']}  {': '.join(p for p in (failed['reason'], failed['message']) if p)}")
-        print(f"    its log: kfp-tune logs {summary['experiment']} {failed['name']} --store {summary['store']}")
-    print(f"  store: {summary['store']}")
+        print_visible(f"  last failed trial: {failed['name']}  {': '.join(p for p in (failed['reason'], failed['message']) if p)}")
+        print_visible(f"    its log: kfp-tune logs {summary['experiment']} {failed['name']} --store {summary['store']}")
+    print_visible(f"  store: {summary['store']}")
 
 
 def _metric_value(value: float | str) -> str:
@@ -964,6 +968,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_trials(args: argparse.Namespace) -> int:
     """One row per trial; ``--status``, ``--sort-by`` and ``--limit`` choose the rows, in the
     table and in ``--json`` alike (the columns stay those of every trial)."""
+    from kfp_tune.progress import visible
     from kfp_tune.reports import damaged_lines, load_trials
 
     statuses, limit = _chosen(args)
@@ -989,9 +994,10 @@ def cmd_trials(args: argparse.Namespace) -> int:
          *(_metric_cell(r, m) for m in metrics), *(r["parameters"].get(p, "") for p in params)]
         for r in rows
     ]
-    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    table = [[visible(str(cell)) for cell in row] for row in table]  # a value's newline split its row
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     return EXIT_OK
 
 
@@ -1377,6 +1383,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from kfp_tune.client import Client, best_objective, experiment_phase
+    from kfp_tune.progress import visible
     from kfp_tune.stores import store_variable
     from kfp_tune.stores.local import LocalStore
 
@@ -1416,9 +1423,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         [r["name"], r["status"], r["reason"], r["trials"], r["succeeded"], r["failed"], r["metrics_unavailable"], r["killed"], r["early_stopped"], r["running"], "" if r["best"] is None else f"{r['best']:.6g}", r["best_trial"] or "", r["created"] or ""]
         for r in rows
     ]
-    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    table = [[visible(str(cell)) for cell in row] for row in table]  # a value's newline split its row
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
     for row in table:
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
     return EXIT_OK
 
 

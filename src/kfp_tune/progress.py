@@ -4,6 +4,7 @@ process, or a kfp.local subprocess)."""
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -22,9 +23,21 @@ OUTCOME_LIMIT = 200
 """At most this many characters of what a trial's line quotes (its metrics, its reason and message)."""
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """``text`` for a terminal, its control characters escaped as Python's repr writes them
+    (``\\x1b``, ``\\n``): a value (a categorical, a metric's name, a trial's message) cannot set the
+    terminal's title, move its cursor, or start a line of its own, such as a fake status line.
+    ``--json`` and ``kfp-tune logs`` show what was written, as it is."""
+    return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
+
+
 def one_line(text: str, limit: int = OUTCOME_LIMIT) -> str:
-    """``text`` on one line (a local trial's message ends with its log's last line), clipped."""
-    return clipped(" ".join(text.split()), limit)
+    """``text`` on one line (a local trial's message ends with its log's last line), clipped,
+    with no control character (:func:`visible`)."""
+    return clipped(visible(" ".join(text.split())), limit)
 
 
 def assignment_text(assignment: Mapping[str, str]) -> str:

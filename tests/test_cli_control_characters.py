@@ -1,0 +1,53 @@
+"""A value shown on a terminal shows its control characters escaped: a categorical value
+"\\e]0;PWNED\\a\\e[2Ka\\nexperiment esc: Failed (FAKE)" passed validate, and run, status and
+trials printed it raw, setting the terminal's title and printing a fake status line (its newline
+split the trials table's row). --json and logs show what was written, as it is."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import quadratic_experiment
+from kfp_tune.cli import main
+from kfp_tune.progress import one_line, visible
+
+HOSTILE = "\x1b]0;PWNED\x07\x1b[2Ka\nexperiment esc: Failed (FAKE)"
+
+
+def test_visible_escapes_control_characters_as_repr_does() -> None:
+    assert visible(HOSTILE) == "\\x1b]0;PWNED\\x07\\x1b[2Ka\\nexperiment esc: Failed (FAKE)"
+    assert visible("lr=0.01, é ok") == "lr=0.01, é ok"
+    assert visible("\x9b2J\x7f") == "\\x9b2J\\x7f"
+    assert "\x1b" not in one_line(f"Failed: {HOSTILE}")
+
+
+def test_status_trials_and_run_show_a_hostile_value_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = quadratic_experiment(metadata={"name": "esc"})
+    spec = doc["spec"]
+    spec["maxTrialCount"], spec["parallelTrialCount"] = 2, 1
+    spec["parameters"].append({"name": "c", "parameterType": "categorical", "feasibleSpace": {"list": [HOSTILE]}})
+    spec["trialTemplate"]["trialParameters"].append({"name": "c", "reference": "c"})
+    container = spec["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [{"name": "C", "value": "${trialParameters.c}"}]
+    path = tmp_path / "esc.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    store = str(tmp_path / "store")
+
+    assert main(["run", str(path), "--engine", "inline", "--store", store]) == 0
+    shown = {"run": capsys.readouterr()}
+    for command in (["status", "esc"], ["trials", "esc"], ["list"]):
+        assert main([*command, "--store", store]) == 0
+        shown[command[0]] = capsys.readouterr()
+    for command, (out, err) in shown.items():
+        assert "\x1b" not in out + err and "\x07" not in out + err, command
+        assert not any(line.startswith("experiment esc: Failed") for line in (out + err).splitlines()), command
+    assert f"c={visible(HOSTILE)}" in shown["status"].out
+    assert visible(HOSTILE) in shown["trials"].out and len(shown["trials"].out.splitlines()) == 3, "a row a trial"
+
+    assert main(["trials", "esc", "--json", "--store", store]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert {row["parameters"]["c"] for row in rows} == {HOSTILE}, "--json shows the value as it is"
