@@ -23,6 +23,13 @@ def test_json_lines_drop_a_boolean_as_they_drop_other_non_numbers():
     assert parse_json_lines(lines, ["loss"]) == [MetricLog("loss", 0.5, 0), MetricLog("loss", 0.25, 1)]
 
 
+def test_a_json_line_holding_an_integer_too_long_to_read_is_skipped_as_other_unreadable_lines():
+    """A 5,000-digit number (past Python's 4,300-digit limit; Go's decoder fails on it too) ended
+    the trial's collection with 'unexpected ValueError'; the line is skipped, the others read."""
+    lines = ['{"loss": 1' + "0" * 5000 + "}", '{"loss": 0.5}']
+    assert parse_json_lines(lines, ["loss"]) == [MetricLog("loss", 0.5, 0)]
+
+
 def test_a_json_file_whose_only_value_is_a_boolean_reports_no_objective(local_store):
     """The QA reproduction: a File collector in JSON format given ``{"loss": true}``; the
     objective is missing, so collect-metrics makes the trial MetricsUnavailable."""

@@ -113,7 +113,7 @@ def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] 
             continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON, or an integer of more digits than Python converts (4,300), as Go's decoder fails on it
             continue
         if not isinstance(record, dict):
             continue
