@@ -10,15 +10,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from kfp_tune.algorithms.base import Algorithm
-from kfp_tune.core.catalogue import ALGORITHMS, CatalogueEntry, ProblemCheck, Setting
+from kfp_tune.core.catalogue import ALGORITHMS, SPACE_ADJUSTERS, CatalogueEntry, ProblemCheck, Setting, SpaceAdjuster, adjusted_space
 from kfp_tune.core.errors import NotImplementedAlgorithm
 from kfp_tune.core.space import SearchSpace
 
 AlgorithmFactory = Callable[[dict[str, Any]], Algorithm]
-SpaceAdjuster = Callable[[SearchSpace, dict[str, Any]], SearchSpace]
 
 _FACTORIES: dict[str, AlgorithmFactory] = {}
-_SPACE_ADJUSTERS: dict[str, SpaceAdjuster] = {}
+_SPACE_ADJUSTERS = SPACE_ADJUSTERS
+"""The core's (``core.catalogue``): a stored round's assignments are checked against the space
+the algorithm searches."""
 CATALOGUED = frozenset(ALGORITHMS)
 """The names the catalogue holds (Katib's, and kfp-tune's regularized-evolution): a plug-in may
 take one over, keeping its settings and checks, but not redefine them."""
@@ -92,8 +93,7 @@ def imported_on_use(path: str) -> Callable[..., Any]:
 
 def problem_space(name: str, space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:
     """The space the algorithm searches (the spec's, unless the algorithm adjusts it)."""
-    adjust = _SPACE_ADJUSTERS.get(name)
-    return adjust(space, settings) if adjust is not None else space
+    return adjusted_space(name, space, settings)
 
 
 def implemented() -> list[str]:

@@ -746,6 +746,29 @@ def experiment_space(spec: Any) -> SearchSpace:
     return search_space_of(spec.parameters or (), searched)
 
 
+SpaceAdjuster = Callable[[SearchSpace, dict[str, Any]], SearchSpace]
+SPACE_ADJUSTERS: dict[str, SpaceAdjuster] = {}
+"""By algorithm name, how an algorithm that owns part of the space changes it (hyperband: its
+resource parameter's range), registered with the algorithm (``kfp_tune.algorithms.register``)."""
+
+
+def adjusted_space(name: str, space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:
+    """The space the algorithm ``name`` searches (the spec's, unless the algorithm adjusts it)."""
+    adjust = SPACE_ADJUSTERS.get(name)
+    return adjust(space, settings) if adjust is not None else space
+
+
+def searched_space(spec: Any) -> SearchSpace:
+    """The space a (valid) experiment's trials are assigned from, as its algorithm searches it:
+    what every stored assignment is checked against when it is read."""
+    space = experiment_space(spec)
+    entry = ALGORITHMS.get(spec.algorithm.algorithm_name) if spec.algorithm is not None else None
+    if entry is None:
+        return space
+    settings, problems = parse_settings(entry, [(s.name, s.value) for s in spec.algorithm.algorithm_settings], "")
+    return space if problems else adjusted_space(entry.name, space, settings)
+
+
 DEFAULT_ALGORITHM = "bayesianoptimization"
 """The algorithm ``tune()``, ``submit_function()`` and ``remote.function_job_experiment()`` use
 when none is named: the one with the best overall rank on the BBOB benchmark among kfp-tune's

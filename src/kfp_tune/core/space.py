@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
 
+from kfp_tune.core.errors import shown
+
 ParameterType = Literal["double", "int", "discrete", "categorical", "text"]
 """Katib's four parameter types, and ``text``: a value an architecture search algorithm makes
 whole (enas's ``architecture`` JSON, darts's ``search-space``), not chosen from a list."""
@@ -226,9 +228,38 @@ class SearchSpace:
         return tuple(p.canonical(assignment[p.name]) for p in self.parameters)
 
     def contains(self, assignment: dict[str, Value]) -> bool:
-        return set(assignment) == set(self.names) and all(
-            p.contains(assignment[p.name]) for p in self.parameters
-        )
+        return self.problem(assignment) is None
+
+    def problem(self, assignment: Any) -> str | None:
+        """What makes a typed point infeasible, in words (the first parameter missing, unknown,
+        or with a value outside its feasible space, named with that space); None when it is
+        feasible. The one check of a point: an algorithm's suggestions and a stored round's
+        assignments (:meth:`stored_problem`) are both held to it."""
+        if not isinstance(assignment, dict):
+            return f"expected a dict of parameter name to value, got {type(assignment).__name__}"
+        for parameter in self.parameters:
+            if parameter.name not in assignment:
+                return f"parameter {parameter.name!r} is missing"
+            value = assignment[parameter.name]
+            if not parameter.contains(value):
+                return f"parameter {parameter.name!r} is {shown(value)} ({type(value).__name__}); expected {parameter.feasible_text()}"
+        unknown = sorted(set(assignment) - set(self.names), key=str)
+        return f"{shown(unknown[0])} is not a parameter of the search space ({', '.join(self.names)})" if unknown else None
+
+    def stored_problem(self, assignment: dict[str, str]) -> str | None:
+        """What makes a stored (string) assignment not one of this space's points, in words;
+        None when it is one. A trial's values reach its command line, so a round record edited
+        by hand must not smuggle in one the space does not have (``a; touch x #`` for a
+        categorical ``[a, b]``)."""
+        typed: dict[str, Any] = {}
+        for name, text in assignment.items():
+            try:
+                typed[name] = self[name].parse(text)
+            except KeyError:
+                typed[name] = text  # unknown: problem() names it
+            except ValueError:
+                return f"parameter {name!r} is {shown(text)}; expected {self[name].feasible_text()}"
+        return self.problem(typed)
 
     def grid_size(self) -> int | None:
         """How many points the space's grid has; None when a parameter has no finite count (a

@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from kfp_tune.core.catalogue import searched_space
 from kfp_tune.core.errors import ExperimentNotFound, ExperimentPartlyDeleted, StoreError
 from kfp_tune.core.observation import Observation
 from kfp_tune.core.records import (
@@ -30,7 +31,9 @@ from kfp_tune.core.records import (
     round_entries,
     round_labels,
 )
+from kfp_tune.core.space import SearchSpace
 from kfp_tune.core.spec import Experiment, parse_experiment
+from kfp_tune.core.validation import validate_experiment
 from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind, TrialStatus
 
 FINISHED_PHASES = (ExperimentPhase.SUCCEEDED.value, ExperimentPhase.FAILED.value)
@@ -278,6 +281,9 @@ class ExperimentView:
         """Damaged records left out (lenient views only): key -> what is wrong with it."""
         self.lock = threading.RLock()
         self._state: ExperimentState | None = None
+        self._space: SearchSpace | None = None
+        """The space the stored spec's algorithm searches: every round's assignments are checked
+        against it as the round is read."""
         self._folded: dict[str, dict[str, Any]] = {}
         """Every write-once record folded in so far, by key (what snapshot chunks are made of)."""
         self._chunked: set[str] = set()
@@ -326,6 +332,7 @@ class ExperimentView:
         if head is None:
             raise ExperimentNotFound(f"no experiment {records.experiment!r} in {records.store.uri}")
         experiment = experiment_of(head, records.experiment_key())
+        self._space = searched_space(experiment.spec)
         same = self._state is not None and self._state.uid == head["uid"]
         if self._state is not None and same:
             self._state.experiment = experiment
@@ -449,6 +456,7 @@ class ExperimentView:
         round_id = self.records.round_of(key)
         if round_id is not None:
             entries = round_entries(check_record(record, key, RecordKind.ROUND), key)  # all checked before any is folded
+            self._check_assignments(key, entries)
             labels = round_labels(record, key)
             state.rounds[round_id] = record
             if record.get("exhausted"):
@@ -476,6 +484,18 @@ class ExperimentView:
             return
         self._folded[key] = record
         self._attach(key, record)
+
+    def _check_assignments(self, key: str, entries: list[tuple[str, int, dict[str, str]]]) -> None:
+        """Each of a round's assignments is a point of the stored search space (exactly its
+        parameters, each value one of its own), as the algorithm's were when the round was
+        written: a value is handed to the trial's command, so one edited into the record (the
+        store is shared: ``a; touch x #`` for a categorical ``[a, b]``) is damage, found before
+        any trial of the round is claimed or started."""
+        assert self._space is not None
+        for position, (_, _, assignment) in enumerate(entries):
+            problem = self._space.stored_problem(assignment)
+            if problem is not None:
+                raise DamagedRecord(key, f"trials[{position}].assignment is not a point of the experiment's search space: {problem}")
 
     def _attach_pending(self, key: str) -> None:
         """A trial record read before its round, attached now that the round is folded."""
@@ -582,16 +602,22 @@ class ExperimentView:
 
 
 def experiment_of(head: dict[str, Any], key: str) -> Experiment:
-    """The experiment an ``experiment.json`` holds; DamagedRecord naming the key if it cannot be read."""
+    """The experiment an ``experiment.json`` holds; DamagedRecord naming the key if it cannot be
+    read, or if its spec breaks a rule a given spec is held to (an edit by hand: ``max: "1e999"``)."""
     for name in ("uid", "created"):
         if not isinstance(head.get(name), str):
             raise DamagedRecord(key, f"{name!r} is {head.get(name)!r}, expected a string")
     if not isinstance(head.get("spec"), dict):
         raise DamagedRecord(key, "it holds no experiment spec")
     try:
-        return parse_experiment(head["spec"])
+        experiment = parse_experiment(head["spec"])
     except Exception as exc:  # stored data, not the user's input: any failure means damage
         raise DamagedRecord(key, f"its spec cannot be read ({type(exc).__name__}: {exc})") from None
+    problems = validate_experiment(experiment)  # the rules a given spec gets: a stored one was given so
+    if problems:
+        shown = "; ".join(str(problem) for problem in problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        raise DamagedRecord(key, f"its spec is not valid ({shown})")
+    return experiment
 
 
 def load_state(records: ExperimentRecords) -> ExperimentState:

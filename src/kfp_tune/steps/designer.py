@@ -134,29 +134,14 @@ def check_suggestions(
         raise AlgorithmError(f"{who} returned {len(out)} suggestions for {n} asked and said neither exhausted (the space has no more) nor waiting (for results)")
     fresh: set[Any] = set()
     for assignment in out:
-        if not isinstance(assignment, dict) or not space.contains(assignment):
-            raise AlgorithmError(f"{who} suggested an infeasible point {assignment!r}: {_infeasible(space, assignment)}")
+        if (infeasible := space.problem(assignment)) is not None:
+            raise AlgorithmError(f"{who} suggested an infeasible point {assignment!r}: {infeasible}")
         key = space.key(assignment)
         if repeats:
             continue
         if key in seen or key in fresh:
             raise AlgorithmError(f"{who} suggested a point twice: {dict(zip(space.names, key, strict=True))}")
         fresh.add(key)
-
-
-def _infeasible(space: SearchSpace, assignment: dict[str, Any]) -> str:
-    """What makes a point infeasible, in words: the first parameter missing, unknown, or with
-    a value outside its feasible space (named with that space)."""
-    if not isinstance(assignment, dict):
-        return f"expected a dict of parameter name to value, got {type(assignment).__name__}"
-    for parameter in space:
-        if parameter.name not in assignment:
-            return f"parameter {parameter.name!r} is missing"
-        value = assignment[parameter.name]
-        if not parameter.contains(value):
-            return f"parameter {parameter.name!r} is {value!r} ({type(value).__name__}); expected {parameter.feasible_text()}"
-    unknown = sorted(set(assignment) - set(space.names), key=str)
-    return f"{unknown[0]!r} is not a parameter of the search space ({', '.join(space.names)})" if unknown else "not in the search space"
 
 
 def check_labels(result: Suggestions, who: str = "the algorithm") -> None:
