@@ -157,3 +157,20 @@ def test_a_stored_spec_that_breaks_a_given_specs_rule_is_damage_a_reader_reports
         err = capsys.readouterr().err
         assert "experiments/quad/experiment.json is damaged: its spec is not valid (spec.parameters[0].feasibleSpace.max" in err, err
         assert "unexpected" not in err
+
+
+def test_a_stored_spec_is_held_to_the_search_space_and_objective_rules_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A rule added after an older kfp-tune stored a spec (here: random_state within numpy's
+    seed range, 2026-12-06) leaves that experiment readable: only the parts readers compute with
+    are checked again when it is read."""
+    store = tmp_path / "store"
+    spec = tmp_path / "exp.yaml"
+    spec.write_text(yaml.safe_dump(_experiment(**{"spec.maxTrialCount": 2})))
+    assert main(["run", str(spec), "--engine", "inline", "--store", str(store)]) == 0
+    path = store / "experiments" / "quad" / "experiment.json"
+    head = json.loads(path.read_text())
+    head["spec"]["spec"]["algorithm"]["algorithmSettings"] = [{"name": "random_state", "value": str(2**40)}]
+    path.write_text(json.dumps(head))
+    capsys.readouterr()
+    assert main(["status", "quad", "--store", str(store)]) == 0, capsys.readouterr().err
+    assert "damaged" not in capsys.readouterr().err

@@ -601,6 +601,10 @@ class ExperimentView:
         self._chunked.update(k for k in stored.get("records", {}) if k in self._folded)
 
 
+STORED_SPEC_CHECKED = ("spec.parameters", "spec.objective")
+"""The parts of a stored spec held to a given spec's rules when it is read (:func:`experiment_of`)."""
+
+
 def experiment_of(head: dict[str, Any], key: str) -> Experiment:
     """The experiment an ``experiment.json`` holds; DamagedRecord naming the key if it cannot be
     read, or if its spec breaks a rule a given spec is held to (an edit by hand: ``max: "1e999"``)."""
@@ -613,7 +617,10 @@ def experiment_of(head: dict[str, Any], key: str) -> Experiment:
         experiment = parse_experiment(head["spec"])
     except Exception as exc:  # stored data, not the user's input: any failure means damage
         raise DamagedRecord(key, f"its spec cannot be read ({type(exc).__name__}: {exc})") from None
-    problems = validate_experiment(experiment)  # the rules a given spec gets: a stored one was given so
+    # the rules a given spec gets for what readers compute with (the search space's bounds, the
+    # objective): a stored one was given so. Not the others: rules added since an older kfp-tune
+    # stored a spec (a GPU request and limit, a random_state range) leave its experiment readable.
+    problems = [p for p in validate_experiment(experiment) if p.path.startswith(STORED_SPEC_CHECKED)]
     if problems:
         shown = "; ".join(str(problem) for problem in problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
         raise DamagedRecord(key, f"its spec is not valid ({shown})")
