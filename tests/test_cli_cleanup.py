@@ -82,16 +82,10 @@ def cluster(tmp_path, monkeypatch):
     from kubernetes.client import Configuration
     from kubernetes.config import kube_config
 
-    from fake_kube import serve
+    from fake_kube import serve, write_kubeconfig
 
     kube, server = serve()
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "fake",
-        "clusters": [{"name": "fake", "cluster": {"server": kube.url}}],
-        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "me"}}],
-        "users": [{"name": "me", "user": {"token": TOKEN}}],
-    }))
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube.url, TOKEN)
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
     monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kubeconfig))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)

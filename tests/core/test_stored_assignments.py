@@ -140,14 +140,19 @@ def test_a_resumed_run_refuses_a_round_record_that_would_run_another_command(tmp
     assert records.store.list(records.trial_prefix("quad-evil0002")) == []
 
 
-def test_a_stored_spec_that_breaks_a_given_specs_rule_is_damage_a_reader_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """``max: "1e999"`` edited into experiment.json made report fail with an unexpected
-    ValueError (a plot's axis limits) and status say nothing."""
+def _run_two_trials(tmp_path: Path) -> tuple[Path, Path]:
+    """A store holding experiment quad run to its 2 trials, and its experiment.json."""
     store = tmp_path / "store"
     spec = tmp_path / "exp.yaml"
     spec.write_text(yaml.safe_dump(_experiment(**{"spec.maxTrialCount": 2})))
     assert main(["run", str(spec), "--engine", "inline", "--store", str(store)]) == 0
-    path = store / "experiments" / "quad" / "experiment.json"
+    return store, store / "experiments" / "quad" / "experiment.json"
+
+
+def test_a_stored_spec_that_breaks_a_given_specs_rule_is_damage_a_reader_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``max: "1e999"`` edited into experiment.json made report fail with an unexpected
+    ValueError (a plot's axis limits) and status say nothing."""
+    store, path = _run_two_trials(tmp_path)
     head = json.loads(path.read_text())
     head["spec"]["spec"]["parameters"][0]["feasibleSpace"]["max"] = "1e999"
     path.write_text(json.dumps(head))
@@ -163,11 +168,7 @@ def test_a_stored_spec_is_held_to_the_search_space_and_objective_rules_only(tmp_
     """A rule added after an older kfp-tune stored a spec (here: random_state within numpy's
     seed range, 2026-12-06) leaves that experiment readable: only the parts readers compute with
     are checked again when it is read."""
-    store = tmp_path / "store"
-    spec = tmp_path / "exp.yaml"
-    spec.write_text(yaml.safe_dump(_experiment(**{"spec.maxTrialCount": 2})))
-    assert main(["run", str(spec), "--engine", "inline", "--store", str(store)]) == 0
-    path = store / "experiments" / "quad" / "experiment.json"
+    store, path = _run_two_trials(tmp_path)
     head = json.loads(path.read_text())
     head["spec"]["spec"]["algorithm"]["algorithmSettings"] = [{"name": "random_state", "value": str(2**40)}]
     path.write_text(json.dumps(head))

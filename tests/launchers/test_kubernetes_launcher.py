@@ -23,7 +23,7 @@ import pytest
 import yaml
 
 from conftest import REPO, TESTS, quadratic_experiment
-from fake_kube import MPI_OPERATOR, TRAINER, TRAINING_OPERATOR, FakeKube, Fault, Resource, Script, put_at, schema_places
+from fake_kube import MPI_OPERATOR, TRAINER, TRAINING_OPERATOR, FakeKube, Fault, Resource, Script, put_at, schema_places, write_kubeconfig
 from kfp_tune.core.errors import KfpTuneError, SpecError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
@@ -774,13 +774,7 @@ def test_cli_cleanup_removes_v2beta1_mpijobs_and_keeps_running_trials(clusters, 
     from kfp_tune.stores import LocalStore
 
     kube = clusters(TRAINING_OPERATOR, MPI_OPERATOR)
-    kubeconfig = tmp_path / "kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "fake",
-        "clusters": [{"name": "fake", "cluster": {"server": kube.url}}],
-        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "me"}}],
-        "users": [{"name": "me", "user": {"token": "not-a-real-token"}}],
-    }))
+    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube.url, "not-a-real-token")
     monkeypatch.setenv("KUBECONFIG", str(kubeconfig))  # read by the kubernetes package at import: the CLI runs as a child
     experiment = _kind_experiment("MPIJob-v2beta1", **{"spec.trialTemplate.retain": True})
     records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")

@@ -1145,3 +1145,15 @@ def serve(*operators: tuple[Resource, ...]) -> tuple[FakeKube, ThreadingHTTPServ
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
     threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()  # shutdown() waits up to one poll
     return fake, server
+
+
+def write_kubeconfig(path: Path, url: str, token: str = "fake-token") -> Path:
+    """A kubeconfig at ``path`` whose one context reaches the fake API server at ``url`` with a
+    bearer ``token``, as a user's or a pod's own config would (the launcher and the CLI read it)."""
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "fake",
+        "clusters": [{"name": "fake", "cluster": {"server": url}}],
+        "contexts": [{"name": "fake", "context": {"cluster": "fake", "user": "me"}}],
+        "users": [{"name": "me", "user": {"token": token}}],
+    }))
+    return path
