@@ -26,8 +26,15 @@ def test_json_lines_drop_a_boolean_as_they_drop_other_non_numbers():
 def test_a_json_line_holding_an_integer_too_long_to_read_is_skipped_as_other_unreadable_lines():
     """A 5,000-digit number (past Python's 4,300-digit limit; Go's decoder fails on it too) ended
     the trial's collection with 'unexpected ValueError'; the line is skipped, the others read."""
-    lines = ['{"loss": 1' + "0" * 5000 + "}", '{"loss": 0.5}']
+    lines = ['{"loss": 1' + "0" * 5000 + "}", "[" * 100_000 + "]" * 100_000, '{"loss": 0.5}']
     assert parse_json_lines(lines, ["loss"]) == [MetricLog("loss", 0.5, 0)]
+
+
+@pytest.mark.parametrize("stamp", ["1e308", "-1e308", "1" + "0" * 300, "253402300800"])
+def test_a_json_lines_timestamp_past_any_date_leaves_its_values_untimed(stamp):
+    """``{"accuracy": 0.6, "timestamp": 1e308}`` stopped the run (OverflowError), at every resume."""
+    (metric,) = parse_json_lines(['{"accuracy": 0.6, "timestamp": ' + stamp + "}"], ["accuracy"])
+    assert (metric.name, metric.value, metric.time_us) == ("accuracy", 0.6, None)
 
 
 def test_a_json_file_whose_only_value_is_a_boolean_reports_no_objective(local_store):

@@ -85,9 +85,14 @@ def json_time(value: object) -> int | None:
     reads a number's fraction digits as nanoseconds, so 0.5 s as 5 ns; here it is 0.5 s)."""
     if isinstance(value, str):
         return rfc3339_microseconds(value)
-    if isinstance(value, (int, float)) and not is_boolean(value) and math.isfinite(value):
+    if isinstance(value, (int, float)) and not is_boolean(value) and math.isfinite(value) and abs(value) <= LATEST_JSON_TIME:
         return math.floor(value * 1_000_000) if isinstance(value, float) else value * 1_000_000
-    return None
+    return None  # no time Go's time.Unix gives a date for (1e308 overflowed here: the run stopped on it)
+
+
+LATEST_JSON_TIME = 253_402_300_799
+"""The last second of the year 9999 since 1970: a numeric ``timestamp`` past it (either way) is
+no time, as RFC 3339 has none, and the line's values get the time they were read at."""
 
 
 TIMESTAMP_KEY = "timestamp"
@@ -113,7 +118,8 @@ def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] 
             continue
         try:
             record = json.loads(line)
-        except ValueError:  # not JSON, or an integer of more digits than Python converts (4,300), as Go's decoder fails on it
+        except (ValueError, RecursionError):  # not JSON; an integer of more digits than Python converts (4,300), or nesting
+            # deeper than its decoder goes: Go's decoder fails on both too
             continue
         if not isinstance(record, dict):
             continue
