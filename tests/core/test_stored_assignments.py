@@ -20,6 +20,7 @@ from kfp_tune.core.catalogue import searched_space
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 from kfp_tune.core.space import search_space_of
+from kfp_tune.core.spec import parse_experiment
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import RecordKind
 from kfp_tune.steps import init_experiment
@@ -91,6 +92,21 @@ def test_hyperbands_resource_is_checked_against_the_range_hyperband_gives_it() -
     space = searched_space(load_experiment(doc).spec)
     assert space.stored_problem({"x": "0.5", "y": "9"}) is None  # outside the spec's 1..2, inside hyperband's
     assert space.stored_problem({"x": "0.5", "y": "a; touch x"}) is not None
+
+
+def test_a_plug_ins_trials_are_held_to_types_and_lists_not_to_bounds_it_may_search_past() -> None:
+    """A plug-in algorithm (not installed where the shared store is read, or a hyperband-like one
+    that owns a parameter's range) gave values past the spec's bounds: they read as damage. An
+    algorithm the catalogue cannot ask for its range has its numbers checked as numbers only; a
+    categorical value is still one of its list, so no command can be smuggled in."""
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "my-hyperband"}})
+    doc["spec"]["parameters"][1] = {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "2"}}
+    doc["spec"]["parameters"].append({"name": "c", "parameterType": "categorical", "feasibleSpace": {"list": ["a", "b"]}})
+    space = searched_space(parse_experiment(doc).spec)
+    assert space.stored_problem({"x": "7.5", "y": "9", "c": "a"}) is None
+    assert "expected" in (space.stored_problem({"x": "0.5", "y": "9; touch x", "c": "a"}) or "")
+    assert "'a; touch x #'" in (space.stored_problem({"x": "0.5", "y": "1", "c": "a; touch x #"}) or "")
+    assert "is missing" in (space.stored_problem({"x": "0.5", "c": "a"}) or "")
 
 
 def _write_round(records: ExperimentRecords, round_id: str, index: int, assignment: dict[str, str]) -> str:

@@ -760,13 +760,16 @@ def adjusted_space(name: str, space: SearchSpace, settings: dict[str, Any]) -> S
 
 def searched_space(spec: Any) -> SearchSpace:
     """The space a (valid) experiment's trials are assigned from, as its algorithm searches it:
-    what every stored assignment is checked against when it is read."""
+    what every stored assignment is checked against when it is read. Where the algorithm cannot
+    say (not one of the catalogue's: a plug-in, installed or not; settings that do not parse
+    today), its numbers' bounds are not held (:meth:`SearchSpace.without_bounds`): a shared
+    store read without the plug-in must not call its own trials damaged."""
     space = experiment_space(spec)
     entry = ALGORITHMS.get(spec.algorithm.algorithm_name) if spec.algorithm is not None else None
     if entry is None:
-        return space
+        return space.without_bounds()
     settings, problems = parse_settings(entry, [(s.name, s.value) for s in spec.algorithm.algorithm_settings], "")
-    return space if problems else adjusted_space(entry.name, space, settings)
+    return space.without_bounds() if problems else adjusted_space(entry.name, space, settings)
 
 
 DEFAULT_ALGORITHM = "bayesianoptimization"

@@ -7,6 +7,7 @@ form in one place, :meth:`Parameter.format`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ class Parameter:
         if self.type == "text":
             return "any text"
         assert self.low is not None and self.high is not None
+        if math.isinf(self.low) and math.isinf(self.high):  # SearchSpace.without_bounds
+            return f"a finite {'integer' if self.type == 'int' else 'number'}"
         bounds = f"{self.type} from {self.format(self.low)} to {self.format(self.high)}"
         return bounds + (f" in steps of {self.format(self.step)} from {self.format(self.low)}" if self.step else "")
 
@@ -260,6 +263,15 @@ class SearchSpace:
             except ValueError:
                 return f"parameter {name!r} is {shown(text)}; expected {self[name].feasible_text()}"
         return self.problem(typed)
+
+    def without_bounds(self) -> SearchSpace:
+        """This space with its numbers' bounds and steps taken off (types, names and lists kept):
+        what a stored assignment is held to where the algorithm that made it cannot be asked
+        for the range it searched (a plug-in not installed here, settings a later rule refuses),
+        since it may search past the spec's own bounds, as hyperband does its resource."""
+        return SearchSpace(tuple(
+            dataclasses.replace(p, low=-math.inf, high=math.inf, step=None) if p.is_numeric_range else p for p in self.parameters
+        ))
 
     def grid_size(self) -> int | None:
         """How many points the space's grid has; None when a parameter has no finite count (a
