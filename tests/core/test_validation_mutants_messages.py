@@ -164,18 +164,19 @@ def test_args_are_checked_when_there_is_no_command() -> None:
 
 
 def test_env_that_is_not_a_list_is_refused_with_what_it_was() -> None:
-    [message] = messages_at(validation_errors(with_container(env={"LR": "0.1"})), f"{CONTAINER}.env")
-    assert "list of {name, value}" in message and "'LR'" in message
+    [message] = messages_at(validation_errors(with_container(env={"LR": "0.1", "DB_PASSWORD": "hunter2"})), f"{CONTAINER}.env")
+    assert "list of {name, value}" in message and "got a mapping of ['DB_PASSWORD', 'LR']" in message
+    assert "hunter2" not in message, "an env value is never shown: it is often a credential"
 
 
 def test_every_env_entry_is_checked_past_a_bad_one() -> None:
-    errors = validation_errors(with_container(env=["LR=0.1", {"name": 5, "value": "1"}, {"name": "SEED", "value": 3}]))
+    errors = validation_errors(with_container(env=["TOKEN=s3cr3t", {"name": 5, "value": "1"}, {"name": "DB_PASSWORD", "value": 123456789}]))
     [first] = messages_at(errors, f"{CONTAINER}.env[0]")
-    assert "mapping with name and value" in first and "got 'LR=0.1'" in first
+    assert "mapping with name and value" in first and "got text" in first and "s3cr3t" not in first
     [name] = messages_at(errors, f"{CONTAINER}.env[1].name")
     assert name.startswith("required") and "got 5" in name
     [value] = messages_at(errors, f"{CONTAINER}.env[2].value")
-    assert "quote it in YAML" in value and "got 3" in value
+    assert "quote it in YAML" in value and "got a number" in value and "123456789" not in value
 
 
 # --- trial metadata references ----------------------------------------------------------------

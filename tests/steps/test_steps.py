@@ -483,6 +483,24 @@ def test_a_refused_resume_names_where_a_credential_changed_never_its_value(local
     assert not re.search(r"wb-|hunter|fast|slow", message)
 
 
+def test_a_refused_resume_never_quotes_the_trials_command_line(local_store):
+    """Third review: ``--api-key=sk-live-AAAA`` rotated in the command's args was quoted stored
+    and given; a command line often carries a credential: named by its path alone."""
+    def with_key(key: str) -> Experiment:
+        spec = quadratic_experiment(**{"spec.maxTrialCount": 2})
+        container = spec["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+        container["args"] = [*(container.get("args") or []), f"--api-key={key}"]
+        return load_experiment(spec)
+
+    records = ExperimentRecords(local_store, "quad")
+    steps.init_experiment(records, with_key("sk-live-AAAA"))
+    with pytest.raises(ExperimentConflict) as refused:
+        steps.init_experiment(records, with_key("sk-live-BBBB"))
+    message = str(refused.value)
+    assert re.search(r"containers\[main\]\.args\[\d+\] changed", message), message
+    assert "sk-live" not in message
+
+
 def test_a_kfp_local_experiment_stored_with_its_pythons_path_resumes_with_the_same_yaml(local_store, caplog):
     """Upgrade QA: kfp.local 2.17 put its Python's path for ``python3`` in every step input, so a
     kfp-local run before e3949fe stored the trial command as ``/work/main/.venv/bin/python ...``

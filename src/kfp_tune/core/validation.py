@@ -782,19 +782,36 @@ def _check_container(container: Any, path: str, errors: _Errors) -> None:
     if env is None:
         return
     if not isinstance(env, list):
-        errors.add(f"{path}.env", f"expected a list of {{name, value}} entries, got {shown(env)}")
+        names = f" of {shown(sorted(map(str, env)))}" if isinstance(env, dict) else ""  # the names only: a value may be a credential
+        errors.add(f"{path}.env", f"expected a list of {{name, value}} entries, got {yaml_type_name(env)}{names}")
         return
     for index, item in enumerate(env):
         where = f"{path}.env[{index}]"
         if not isinstance(item, dict):
-            errors.add(where, f"expected a mapping with name and value, got {shown(item)}")
+            errors.add(where, f"expected a mapping with name and value, got {yaml_type_name(item)}")  # not the item: NAME=secret
             continue
         if not isinstance(item.get("name"), str) or not item.get("name"):
             errors.add(f"{where}.name", f"required: a string, got {shown(item.get('name'))}")
         elif (problem := env_name_problem(item["name"])) is not None:
             errors.add(f"{where}.name", problem)
         if item.get("value") is not None and not isinstance(item["value"], str):
-            errors.add(f"{where}.value", f"expected a string (quote it in YAML), got {shown(item['value'])}")
+            # its type, never the value: an env value is often a credential (Kubernetes' own error names the type too)
+            errors.add(f"{where}.value", f"expected a string (quote it in YAML), got {yaml_type_name(item['value'])}")
+
+
+def yaml_type_name(value: object) -> str:
+    """What a YAML value is, in YAML's words, without the value (``a number``, ``a boolean``)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    return type(value).__name__
 
 
 def env_name_problem(name: str) -> str | None:

@@ -356,8 +356,9 @@ def _change_shown(field: str, stored: Any, given: Any) -> str:
     """A changed spec field as a refusal names it: with the stored and the given value of each
     short value that differs under it (``spec.algorithm (algorithmName 'random' stored,
     'bayesianoptimization' given)``), so that a default changed between versions is seen for
-    what it is; a long value, or one that may be a credential (any container's env value, a
-    value under a name that looks like one), by its path alone (``command[2] changed``); the
+    what it is; a long value, or one that may be a credential (any container's env value or
+    command line, a value under a name that looks like one), by its path alone (``command[2]
+    changed``); the
     field's name alone where more than a few values differ."""
     shown_ones: list[str] = []
     for path, old, new, hidden in _differences(stored, given, ""):
@@ -399,12 +400,16 @@ def _differences(stored: Any, given: Any, path: str, hidden: bool = False) -> li
     return [(path, stored, given, hidden)]
 
 
+VALUES_NEVER_SHOWN = frozenset({"env", "command", "args"})
+"""Keys whose values a refusal never shows, whatever their names: a container's ``env`` and its
+command line (``--api-key=...``), where a value written out is often a credential."""
+
+
 def _values_hidden(key: str) -> bool:
-    """Whether the values under this key or item name are never shown in a refusal: a
-    container's ``env`` (a value written out there is often a credential, whatever its name)
-    and anything named like a credential (``WANDB_API_KEY``, ``password``), which the spec's
-    check warns of (:func:`kfp_tune.core.template.written_credentials`)."""
-    return key == "env" or looks_like_credential(key)
+    """Whether the values under this key or item name are never shown in a refusal:
+    :data:`VALUES_NEVER_SHOWN` and anything named like a credential (``WANDB_API_KEY``,
+    ``password``), which the spec's check warns of (:func:`kfp_tune.core.template.written_credentials`)."""
+    return key in VALUES_NEVER_SHOWN or looks_like_credential(key)
 
 
 def _by_name(items: list[Any]) -> dict[str, Any] | None:
