@@ -79,21 +79,10 @@ def test_cleanup_of_an_unreachable_cluster_names_the_server_after_the_short_wait
 def cluster(tmp_path, monkeypatch):
     """A fake API server (built-in kinds only) that the CLI reaches through a kubeconfig, as a
     user's; the launcher's clock is real (nothing here waits on a retry)."""
-    from kubernetes.client import Configuration
-    from kubernetes.config import kube_config
+    from fake_kube import reached_through_kubeconfig
 
-    from fake_kube import serve, write_kubeconfig
-
-    kube, server = serve()
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube.url, TOKEN)
-    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kubeconfig))
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    saved = Configuration.get_default_copy()
-    yield kube
-    Configuration.set_default(saved)
-    server.shutdown()
-    server.server_close()
+    with reached_through_kubeconfig(tmp_path, monkeypatch, TOKEN) as kube:
+        yield kube
 
 
 def _retained_trials(kube, store, namespace: str = "team-a", recorded_namespace: str | None = None) -> tuple[str, str, int]:

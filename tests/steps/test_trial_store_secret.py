@@ -27,21 +27,10 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "accesskey", "AWS_SECRET_ACCESS_KEY": "secre
 @pytest.fixture
 def cluster(tmp_path, monkeypatch):
     """A fake API server that launch-trial reaches through a kubeconfig, as a pod's own config."""
-    from kubernetes.client import Configuration
-    from kubernetes.config import kube_config
+    from fake_kube import reached_through_kubeconfig
 
-    from fake_kube import serve, write_kubeconfig
-
-    kube, server = serve()
-    kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", kube.url)
-    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kubeconfig))
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    saved = Configuration.get_default_copy()
-    yield kube
-    Configuration.set_default(saved)
-    server.shutdown()
-    server.server_close()
+    with reached_through_kubeconfig(tmp_path, monkeypatch) as kube:
+        yield kube
 
 
 def _secret_env(container: dict[str, Any]) -> dict[str, Any]:

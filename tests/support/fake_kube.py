@@ -56,6 +56,7 @@ from __future__ import annotations
 
 import bisect
 import calendar
+import contextlib
 import copy
 import hashlib
 import json
@@ -1157,3 +1158,25 @@ def write_kubeconfig(path: Path, url: str, token: str = "fake-token") -> Path:
         "users": [{"name": "me", "user": {"token": token}}],
     }))
     return path
+
+
+@contextlib.contextmanager
+def reached_through_kubeconfig(folder: Path, monkeypatch: Any, token: str = "fake-token") -> Iterator[FakeKube]:
+    """A fake API server (built-in kinds) that the kubernetes package in this process finds
+    through a kubeconfig in ``folder``, as a user's or a pod's own config, with no in-cluster
+    config to prefer; the package's default configuration put back and the server stopped after."""
+    from kubernetes.client import Configuration
+    from kubernetes.config import kube_config
+
+    kube, server = serve()
+    kubeconfig = write_kubeconfig(folder / "kubeconfig", kube.url, token)
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kubeconfig))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    saved = Configuration.get_default_copy()
+    try:
+        yield kube
+    finally:
+        Configuration.set_default(saved)
+        server.shutdown()
+        server.server_close()
