@@ -217,7 +217,7 @@ def mark_call(records: ExperimentRecords, run_id: str) -> None:
     if not call:
         return
     now = time.time()
-    stored = records.write_once(records.run_call_key(job), RecordKind.RUN_CALL, {"job": job, "call": call, "run": run_id, "at": now, "time": _iso(now)})
+    stored = records.write_once(records.run_call_key(job), RecordKind.RUN_CALL, {"job": job, "call": call, "run": run_id, "at": now, "time": utc_text(now)})
     if stored.get("call") != call:
         raise ExperimentConflict(
             f"experiment {records.experiment!r} is already tuned by another call in this pipeline run ({job!r}, call {stored.get('call')!r}; "
@@ -251,13 +251,13 @@ class Claim:
         """Who holds the claim, for a busy message. A sign of life from a clock ahead of this
         one (by up to :data:`CLOCK_SKEW_SECONDS`) is said as its time: "-1800 s ago" read as a typo."""
         if self.last_seen > now:
-            seen = f"last seen at {_iso(self.last_seen)} (ahead of this machine's clock)"
+            seen = f"last seen at {utc_text(self.last_seen)} (ahead of this machine's clock)"
         else:
             seen = f"last seen {now - self.last_seen:.0f} s ago"
-        return f"run {self.run!r} (claimed {_iso(self.created)}, {seen})"
+        return f"run {self.run!r} (claimed {utc_text(self.created)}, {seen})"
 
 
-def _iso(epoch: float) -> str:
+def utc_text(epoch: float) -> str:
     """A time for people, UTC; one no calendar holds (NaN, 1e300) as the number, never an error."""
     try:
         return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
@@ -297,7 +297,7 @@ def latest_claim(records: ExperimentRecords, own_run: str = "") -> Claim | None:
     now = time.time()
     if not trusted and _seen(at, now) is None:  # live until then, were it taken as written: for ever at 1e300
         raise DamagedRecord(
-            key, f"its time 'at' ({_iso(at or 0.0)}) is more than {CLOCK_SKEW_SECONDS:g} s ahead of this machine's clock ({_iso(now)}): "
+            key, f"its time 'at' ({utc_text(at or 0.0)}) is more than {CLOCK_SKEW_SECONDS:g} s ahead of this machine's clock ({utc_text(now)}): "
             "expected a time the clock of the run that claimed could have written (one set wrong there, or damage); no run may claim "
             f"the experiment until it is repaired: once run {run!r} is gone, set 'at' to when it claimed, or remove the record"
         )
@@ -350,7 +350,7 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
     if current is not None and current.live(now) and not take_over:
         raise busy(records, current, now)
     seq = 1 + (current.seq if current else 0)
-    payload = {"run": run_id, "at": now, "time": _iso(now), "ttl": ttl, "holder": run_owner()}
+    payload = {"run": run_id, "at": now, "time": utc_text(now), "ttl": ttl, "holder": run_owner()}
     stored = records.write_once(records.claim_key(seq), RecordKind.RUN_CLAIM, payload)
     with _checked_lock:  # a run of this process that was just taken over learns it at its next step
         for checked in [k for k in _checked if k[:2] == (records.store.uri, records.experiment)]:
@@ -375,7 +375,7 @@ def busy(records: ExperimentRecords, current: Claim, now: float, instead: str = 
         return ExperimentBusy(f"experiment {records.experiment!r} is being run by {current.describe(now)}, {where}: wait for it to end{stop}")
     return ExperimentBusy(
         f"experiment {records.experiment!r} is being run by {current.describe(now)}; "
-        f"wait for it to end or, if it is gone, until {_iso(current.last_seen + current.ttl)}, when kfp-tune takes a run "
+        f"wait for it to end or, if it is gone, until {utc_text(current.last_seen + current.ttl)}, when kfp-tune takes a run "
         f"not heard from for {current.ttl:g} s as gone ({instead})"
     )
 
@@ -426,7 +426,7 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
 
 def beat(records: ExperimentRecords, current: Claim) -> None:
     now = time.time()
-    records.write(records.run_heartbeat_key(current.seq), RecordKind.RUN_HEARTBEAT, {"run": current.run, "at": now, "time": _iso(now)})
+    records.write(records.run_heartbeat_key(current.seq), RecordKind.RUN_HEARTBEAT, {"run": current.run, "at": now, "time": utc_text(now)})
 
 
 def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
@@ -436,7 +436,7 @@ def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
     current = latest_claim(records, own_run=run_id)
     if current is not None and current.run == run_id and not current.ended:
         now = time.time()
-        records.write_once(records.run_end_key(current.seq), RecordKind.RUN_ENDED, {"run": run_id, "at": now, "time": _iso(now), "reason": reason})
+        records.write_once(records.run_end_key(current.seq), RecordKind.RUN_ENDED, {"run": run_id, "at": now, "time": utc_text(now), "reason": reason})
 
 
 def release_held_by(records: ExperimentRecords, owner: str, reason: str) -> str | None:
@@ -453,7 +453,7 @@ def release_held_by(records: ExperimentRecords, owner: str, reason: str) -> str 
 def beat_trial(records: ExperimentRecords, trial: str, attempt: str) -> None:
     now = time.time()
     records.write(
-        records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "owner": this_process(), "at": now, "time": _iso(now)}
+        records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "owner": this_process(), "at": now, "time": utc_text(now)}
     )
 
 
@@ -494,7 +494,7 @@ def hand_over_trial(records: ExperimentRecords, trial: str, attempt: str) -> Non
     wait for this one's beats to lapse before it re-attaches."""
     now = time.time()
     records.write(
-        records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "at": now, "time": _iso(now), "handedOver": True}
+        records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT, {"trial": trial, "attempt": attempt, "at": now, "time": utc_text(now), "handedOver": True}
     )
 
 

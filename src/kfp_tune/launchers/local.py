@@ -87,7 +87,7 @@ from pathlib import Path
 from typing import Any
 
 from kfp_tune.core.checkpoints import trial_dir_of
-from kfp_tune.core.claims import INTERRUPTED
+from kfp_tune.core.claims import INTERRUPTED, utc_text
 from kfp_tune.core.errors import RunInterrupted, StoreError, TrialMachineryFailed, clipped
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.records import ExperimentRecords
@@ -647,7 +647,7 @@ def scratch_full_message(folder: Path, code: int, was_full: float | None = None)
     if was_full is None:
         state = "is full"
     else:
-        state = f"was full at {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(was_full))} (room again since)"
+        state = f"was full at {utc_text(was_full)} (room again since)"
     return (f"the temporary folder {folder} (TMPDIR), where a local trial's output and scratch files go, {state}: the trial ended "
             f"{process_end(code)}, its writes there refused (No space left on device); free space there, or set TMPDIR to a folder "
             "with room, then run the same command again to resume")
