@@ -264,15 +264,15 @@ class Client:
 
     def _driver(self, name: str) -> str:
         """Which run drives the experiment now, for a message (``"; ..."``)."""
-        from kfp_tune.core import claims
+        from kfp_tune.reports import NO_RUN_DRIVES, driving_run
 
         try:
-            current = claims.latest_claim(self._records(name))
+            running = driving_run(self._records(name).store, name)
         except StoreError:
             return ""
-        if current is not None and current.live(time.time()):
-            return f"; {current.describe(time.time())} drives it"
-        return "; no run drives it now: a run of it (kfp-tune run, its pipeline, tune() with its name) resumes it"
+        if running is None:
+            return f"; {NO_RUN_DRIVES}"
+        return f"; {running} drives it" if running else ""
 
     def get_optimal_hyperparameters(self, name: str) -> KatibObject | None:
         """The best trial so far, as Katib's ``currentOptimalTrial``: ``bestTrialName``,
