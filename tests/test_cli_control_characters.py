@@ -25,6 +25,14 @@ def test_visible_escapes_control_characters_as_repr_does() -> None:
     assert "\x1b" not in one_line(f"Failed: {HOSTILE}")
 
 
+def test_visible_escapes_bidirectional_overrides_and_line_separators() -> None:
+    """A value holding U+202E shows what follows it reversed ("Trojan Source"): ``lr=\u202e1.0``
+    reads as ``lr=0.1``; U+2028 starts a new line in some terminals."""
+    assert visible("lr=\u202e1.0\u202c") == "lr=\\u202e1.0\\u202c"
+    assert visible("a\u2066b\u2069\u200fc\u061c\u2028d") == "a\\u2066b\\u2069\\u200fc\\u061c\\u2028d"
+    assert visible("Ünïcødé 中文 ✓") == "Ünïcødé 中文 ✓", "printable text stays as it is"
+
+
 def test_status_trials_and_run_show_a_hostile_value_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = quadratic_experiment(metadata={"name": "esc"})
     spec = doc["spec"]

@@ -23,13 +23,16 @@ OUTCOME_LIMIT = 200
 """At most this many characters of what a trial's line quotes (its metrics, its reason and message)."""
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+"""C0, DEL and C1 controls; the bidirectional marks, embeddings, overrides and isolates, which
+reorder what the terminal shows after them ("Trojan Source"); the line and paragraph separators."""
 
 
 def visible(text: str) -> str:
     """``text`` for a terminal, its control characters escaped as Python's repr writes them
-    (``\\x1b``, ``\\n``): a value (a categorical, a metric's name, a trial's message) cannot set the
-    terminal's title, move its cursor, or start a line of its own, such as a fake status line.
+    (``\\x1b``, ``\\n``, ``\\u202e``): a value (a categorical, a metric's name, a trial's message)
+    cannot set the terminal's title, move its cursor, start a line of its own, such as a fake status
+    line, or show the text after it reversed.
     ``--json`` and ``kfp-tune logs`` show what was written, as it is."""
     return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
 

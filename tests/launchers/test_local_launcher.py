@@ -64,10 +64,11 @@ def test_argv_and_env_reach_the_trial_exactly(collector, tmp_path):
 
 
 STORE_CREDENTIALS = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY",
-                     "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MC_HOST_s3", "MC_HOST_play")
+                     "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD", "MC_HOST_s3", "MC_HOST_play",
+                     "AWS_CONTAINER_AUTHORIZATION_TOKEN")
 """Written out here, not taken from the launcher: the S3 credentials the store reads (and MinIO's
 older names, its server's root account, its client's ``MC_HOST_<alias>`` URLs holding key and
-secret, the session token's legacy name) must never reach a trial's environment."""
+secret, the session token's legacy name, the container token that fetches AWS keys) must never reach a trial's environment."""
 
 
 def test_store_credentials_do_not_reach_the_trial(monkeypatch):

@@ -203,6 +203,7 @@ def trial_place_env(experiment: str, trial: str) -> dict[str, str]:
 CREDENTIAL_VARIABLES = frozenset({
     "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",  # the last: the session token's older name
     "MINIO_ACCESS_KEY", "MINIO_SECRET_KEY", "MINIO_ROOT_USER", "MINIO_ROOT_PASSWORD",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",  # ECS / EKS Pod Identity: with the endpoint beside it, it fetches AWS keys
 })
 """The store's credentials as the environment holds them: never handed to a local trial."""
 CREDENTIAL_VARIABLE_PREFIXES = ("MC_HOST_",)
