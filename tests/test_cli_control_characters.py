@@ -6,6 +6,7 @@ split the trials table's row). --json and logs show what was written, as it is."
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import yaml
 
 from conftest import quadratic_experiment
 from kfp_tune.cli import main
-from kfp_tune.progress import one_line, visible
+from kfp_tune.progress import display_width, one_line, table_lines, visible
 
 HOSTILE = "\x1b]0;PWNED\x07\x1b[2Ka\nexperiment esc: Failed (FAKE)"
 
@@ -59,3 +60,34 @@ def test_status_trials_and_run_show_a_hostile_value_escaped(tmp_path: Path, caps
     assert main(["trials", "esc", "--json", "--store", store]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert {row["parameters"]["c"] for row in rows} == {HOSTILE}, "--json shows the value as it is"
+
+
+def test_table_lines_pad_by_the_columns_a_terminal_shows() -> None:
+    """A Chinese value takes two columns a character: padded by its length, it pushed the rest of
+    its row two columns right a character."""
+    lines = table_lines([["name", "size", "lr"], ["t-1", "小型", "0.1"], ["t-2", "large", "0.2"], ["t-3", "e\u0301", "0.3"]])
+    assert [display_width(line[: line.index("0.")]) for line in lines[1:]] == [13, 13, 13], "the third column starts where the terminal shows it"
+    assert lines[0] == "name  size   lr"
+    assert display_width("小型") == 4 and display_width("e\u0301") == 1 and display_width("a\u200db") == 2
+
+
+def test_trials_table_lines_up_a_wide_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    doc = quadratic_experiment(metadata={"name": "wide"})
+    spec = doc["spec"]
+    spec["maxTrialCount"], spec["parallelTrialCount"] = 2, 1
+    spec["parameters"] = [{"name": "size", "parameterType": "categorical", "feasibleSpace": {"list": ["小型"]}}, *spec["parameters"]]
+    spec["trialTemplate"]["trialParameters"].append({"name": "size", "reference": "size"})
+    spec["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "SIZE", "value": "${trialParameters.size}"}]
+    path = tmp_path / "wide.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    store = str(tmp_path / "store")
+    assert main(["run", str(path), "--engine", "inline", "--store", store]) == 0
+    capsys.readouterr()
+    assert main(["trials", "wide", "--store", store]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all("小型" in row for row in lines[1:])
+
+    def starts(line: str) -> list[int]:  # the terminal column each cell starts at
+        return [display_width(line[: found.start()]) for found in re.finditer(r"\S+", line)]
+
+    assert starts(lines[1]) == starts(lines[2]) == starts(lines[0]), lines

@@ -968,7 +968,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 def cmd_trials(args: argparse.Namespace) -> int:
     """One row per trial; ``--status``, ``--sort-by`` and ``--limit`` choose the rows, in the
     table and in ``--json`` alike (the columns stay those of every trial)."""
-    from kfp_tune.progress import visible
+    from kfp_tune.progress import table_lines
     from kfp_tune.reports import damaged_lines, load_trials
 
     statuses, limit = _chosen(args)
@@ -994,10 +994,8 @@ def cmd_trials(args: argparse.Namespace) -> int:
          *(_metric_cell(r, m) for m in metrics), *(r["parameters"].get(p, "") for p in params)]
         for r in rows
     ]
-    table = [[visible(str(cell)) for cell in row] for row in table]  # a value's newline split its row
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    for line in table_lines(table):
+        print(line)
     return EXIT_OK
 
 
@@ -1383,7 +1381,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from kfp_tune.client import Client, best_objective, experiment_phase
-    from kfp_tune.progress import visible
+    from kfp_tune.progress import table_lines
     from kfp_tune.stores import store_variable
     from kfp_tune.stores.local import LocalStore
 
@@ -1423,10 +1421,8 @@ def cmd_list(args: argparse.Namespace) -> int:
         [r["name"], r["status"], r["reason"], r["trials"], r["succeeded"], r["failed"], r["metrics_unavailable"], r["killed"], r["early_stopped"], r["running"], "" if r["best"] is None else f"{r['best']:.6g}", r["best_trial"] or "", r["created"] or ""]
         for r in rows
     ]
-    table = [[visible(str(cell)) for cell in row] for row in table]  # a value's newline split its row
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
-    for row in table:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    for line in table_lines(table):
+        print(line)
     return EXIT_OK
 
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 import re
 import threading
 import time
+import unicodedata
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kfp_tune.core.decision import best_trial
@@ -35,6 +36,23 @@ def visible(text: str) -> str:
     line, or show the text after it reversed.
     ``--json`` and ``kfp-tune logs`` show what was written, as it is."""
     return _CONTROL.sub(lambda found: repr(found.group())[1:-1], text)
+
+
+def display_width(text: str) -> int:
+    """How many terminal columns ``text`` takes: East Asian wide and full-width characters (中文,
+    most emoji) two, combining marks and format characters none, others one."""
+    return sum(0 if unicodedata.combining(char) or unicodedata.category(char) == "Cf"
+               else 2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
+
+
+def table_lines(rows: Sequence[Sequence[object]]) -> list[str]:
+    """``rows`` (the header first) as a terminal table: cells :func:`visible` (a value's newline split
+    its row), columns padded to their widest cell as the terminal shows it (:func:`display_width`:
+    a Chinese value, counted by its characters, pushed its row's later columns out of line)."""
+    cells = [[visible(str(cell)) for cell in row] for row in rows]
+    widths = [max((display_width(row[i]) for row in cells), default=0) for i in range(max(map(len, cells), default=0))]
+    return ["  ".join(cell + " " * (width - display_width(cell)) for cell, width in zip(row, widths, strict=False)).rstrip()
+            for row in cells]
 
 
 def one_line(text: str, limit: int = OUTCOME_LIMIT) -> str:
