@@ -229,7 +229,7 @@ def test_giving_up_says_for_how_long_the_store_failed_and_that_running_again_res
         store.get("exp/first.json")
     assert str(info.value) == (
         "connection refused (attempt 14), the store failing for 60 s (the retry window, KFP_TUNE_STORE_RETRY_SECONDS=60): "
-        "once it answers, run the same command again to resume"
+        "once it answers, run the same command again (a run resumes where it stopped)"
     )
     assert info.value.transient, "still the store's failure, not the user's"
     with pytest.raises(StoreError, match=r"connection refused \(attempt 15\), the store failing for 60 s \(the retry window"):

@@ -129,7 +129,7 @@ def test_status_on_a_store_that_cuts_objects_short_is_a_store_failure_not_a_defe
     code = main(["status", "my-exp", "--store", "s3://bucket/team"])
     err = capsys.readouterr().err
     assert code == 1 and "defect" not in err and "Traceback" not in err and SECRET not in err
-    assert "S3 read of s3://bucket/team/experiments/my-exp/experiment.json" in err and "failed: ProtocolError, the store failing for 0.0 s (the retry window, KFP_TUNE_STORE_RETRY_SECONDS=0): once it answers, run the same command again to resume" in err
+    assert "S3 read of s3://bucket/team/experiments/my-exp/experiment.json" in err and "failed: ProtocolError, the store failing for 0.0 s (the retry window, KFP_TUNE_STORE_RETRY_SECONDS=0): once it answers, run the same command again (a run resumes where it stopped)" in err
 
 
 @pytest.mark.parametrize(("status", "transient"), [(502, True), (503, True), (504, True), (429, True), (403, False), (405, False)])

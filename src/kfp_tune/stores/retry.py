@@ -156,7 +156,7 @@ class RetryingStore:
         window = "what a second signal left of the retry window" if cut else f"the retry window, KFP_TUNE_STORE_RETRY_SECONDS={self.deadline:g}"
         text = str(exc).removesuffix(" (transient)")
         seconds = f"{failing:.0f}" if failing >= 10 else f"{failing:.1f}"
-        return StoreError(f"{text}, the store failing for {seconds} s ({window}): once it answers, run the same command again to resume", transient=True)
+        return StoreError(f"{text}, the store failing for {seconds} s ({window}): once it answers, run the same command again (a run resumes where it stopped)", transient=True)
 
     def get(self, key: str) -> bytes | None:
         return self._retry(f"read of {key}", lambda: self.inner.get(key))
