@@ -7,6 +7,7 @@ import ast
 import itertools
 import os
 import shlex
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -94,6 +95,33 @@ def test_quoted_words_of_the_shell_line_reach_the_trial_exactly(tmp_path):
     assert outcome.phase == "Succeeded", log
     assert _echo_lines(log)["argv"] == ["mode=echo", *HOSTILE]
     assert not (tmp_path / "substituted").exists() and "pwned" not in log.replace("; echo pwned", "")
+
+
+UTF8_WORDS = "café 中文"
+TRIAL_UNDER_LOCALE = """
+import sys
+from kfp_tune.core.interfaces import TrialRun
+from kfp_tune.launchers import LocalLauncher
+container, collector = eval(sys.argv[1])
+manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t"}, "spec": {"template": {"spec": {"containers": [{"name": "main", **container}]}}}}
+outcome = LocalLauncher().run(TrialRun("e", "t", manifest, {}, "main", metrics_collector={"collector": {"kind": collector}} if collector else {}))
+print(ascii((outcome.phase.value, outcome.reason, outcome.message)))
+"""
+
+
+@pytest.mark.parametrize("collector", ["", "Push"])
+def test_words_reach_the_trial_as_utf8_under_any_locale(collector, tmp_path):
+    """QA under ``LC_ALL=C PYTHONUTF8=0``: every trial with ``café`` in its ``sh -c`` line failed
+    to start ('ascii' codec can't encode); under Latin-1 the trial got other bytes. A container's
+    words are UTF-8 on Kubernetes whatever the host's locale: so are a local trial's, in argv and env."""
+    seen = tmp_path / "seen"
+    script = f"printf '%s|%s' '{UTF8_WORDS}' \"$WORD\" > {shlex.quote(str(seen))}"
+    container = {"command": ["sh", "-c"], "args": [script], "env": [{"name": "WORD", "value": UTF8_WORDS}]}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONIOENCODING", "LANG", "LANGUAGE") and not k.startswith("LC_")}
+    env.update(LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    done = subprocess.run([sys.executable, "-c", TRIAL_UNDER_LOCALE, ascii((container, collector))], env=env, capture_output=True, check=False)
+    assert done.returncode == 0 and done.stdout.startswith(b"('Succeeded'"), (done.stdout, done.stderr)
+    assert seen.read_bytes() == f"{UTF8_WORDS}|{UTF8_WORDS}".encode()
 
 
 PRINT_EXECUTABLE = "import sys; print('exe=' + sys.executable)"

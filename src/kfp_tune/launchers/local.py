@@ -326,7 +326,8 @@ class LocalLauncher(Launcher):
                         raise RunInterrupted()
                     try:
                         process = subprocess.Popen(
-                            argv, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True
+                            process_argv(argv), stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=process_env(env), cwd=cwd,
+                            start_new_session=True,
                         )
                     except ValueError as exc:  # a NUL in a word or in env, an env name the OS refuses: this trial's, not the run's
                         return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {argv[0]!r}: its command, args or env cannot be given to a process: {exc}")
@@ -612,6 +613,31 @@ def working_dir_problem(trial: TrialRun, local: str) -> str:
     return f"{where}: no such folder on this machine; create it or map it with --mount"
 
 
+def process_bytes(text: str) -> bytes:
+    """A word of a trial's command, args or env as its process gets it: UTF-8, as a container's
+    are on Kubernetes whatever the host's locale (under ``LANG=C`` Python's own encoding refused
+    ``café``; under Latin-1 it gave the trial other bytes than the trial's output is read back
+    in). A word read from this host undecodable (a path, surrogateescape) keeps its bytes."""
+    return text.encode("utf-8", "surrogateescape")
+
+
+def process_argv(argv: list[str]) -> list[bytes]:
+    """The trial's argv as bytes (:func:`process_bytes`); Popen searches PATH for a bytes name too."""
+    return [process_bytes(word) for word in argv]
+
+
+def process_env(env: Mapping[str, str]) -> dict[bytes, bytes]:
+    """The trial's env as bytes (:func:`process_bytes`); a variable inherited unchanged from this
+    process keeps the bytes it came with, in whatever encoding the host wrote it."""
+    kept: dict[bytes, bytes] = {}
+    for name, value in env.items():
+        if os.environ.get(name) == value:
+            kept[os.fsencode(name)] = os.fsencode(value)  # os.environ decoded os.environb so: its bytes again
+        else:
+            kept[process_bytes(name)] = process_bytes(value)
+    return kept
+
+
 def process_end(code: int) -> str:
     """How a trial's process ended, from its return code: "exit code 2", or for a negative one
     (Python's word for a process a signal killed) "killed by signal 9 (SIGKILL)"."""
@@ -757,7 +783,8 @@ class _Beside:
             self._output = tempfile.TemporaryFile()  # noqa: SIM115 - kept while the trial runs, closed by stop()
             try:
                 self._process = subprocess.Popen(
-                    self.argv, stdout=self._output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=self.env, cwd=self.cwd, start_new_session=True,
+                    process_argv(self.argv), stdout=self._output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                    env=None if self.env is None else process_env(self.env), cwd=self.cwd, start_new_session=True,
                     pass_fds=() if hold is None else (hold,),
                 )
             except (OSError, ValueError):
