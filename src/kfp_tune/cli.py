@@ -7,6 +7,7 @@ finish, or a runtime error, 2 invalid input (the experiment, a flag, a conflicti
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import io
 import itertools
@@ -64,6 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs; an error nobody expected is one line (exit 1), its traceback only with -vv."""
     from kfp_tune.core.supported_os import unsupported_platform
 
+    _escape_what_streams_cannot_show()
     refusal = unsupported_platform()
     if refusal is not None:  # Windows: before anything is parsed, read or written
         print(f"error: {refusal}", file=sys.stderr)
@@ -110,6 +112,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 traceback.print_exc()
             print(f"error: unexpected {type(exc).__name__}: {str(exc)[:300]} (a defect in kfp-tune; -vv shows the traceback)", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _escape_what_streams_cannot_show() -> None:
+    """stdout and stderr in an encoding other than UTF-8 (``LANG=C``, Latin-1) write a character
+    they have no byte for as its backslash escape (``\\u4e2d``): status, trials and logs of a
+    Chinese value ended in "unexpected UnicodeEncodeError". The command's streams only, set here
+    (a library never configures streams)."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if not hasattr(stream, "reconfigure") or not encoding:
+            continue
+        try:
+            utf8 = codecs.lookup(encoding).name == "utf-8"
+        except LookupError:
+            utf8 = False
+        if not utf8:
+            stream.reconfigure(errors="backslashreplace")
 
 
 @contextlib.contextmanager
