@@ -7,12 +7,14 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import stat
 import time
 from pathlib import Path
 
 import pytest
 
 from kfp_tune.cli import main
+from kfp_tune.stores import local
 from kfp_tune.stores.local import STALE_TEMP_SECONDS, TEMP_NAME, LocalStore, _remove_leftover
 
 LEFTOVER = "trials/spamkill-mkk3xumv/logs/.main.log.3qm5evw8.tmp"  # as a SIGKILLed put left it
@@ -136,3 +138,32 @@ def test_a_leftover_another_sweep_removed_first_counts_as_gone(tmp_path):
     assert _remove_leftover(tmp_path / ".main.log.3qm5evw8.tmp", 0) is True
     (tmp_path / "folder.3qm5evw8.tmp").mkdir()
     assert _remove_leftover(tmp_path / "folder.3qm5evw8.tmp", 0) is False  # not a file: left as it is
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o002, 0o664), (0o022, 0o644), (0o077, 0o600)])
+def test_a_record_follows_the_umask(tmp_path, umask, mode):
+    """QA on a shared lab box (umask 002): records were 0600 whatever the umask (tempfile.mkstemp),
+    so a group member could enter the store's folders and read no record; a report's file followed it."""
+    previous = os.umask(umask)
+    try:
+        store = LocalStore(tmp_path)
+        store.put("exp/replaced.json", b"{}")
+        assert store.create("exp/created.json", b"{}") is True
+    finally:
+        os.umask(previous)
+    for name in ("replaced.json", "created.json"):
+        assert stat.S_IMODE((tmp_path / "exp" / name).stat().st_mode) == mode, name
+
+
+def test_a_write_never_takes_a_temporary_name_already_there(tmp_path, monkeypatch):
+    """A name another write (or a leftover, or a planted link) holds is drawn again, never opened."""
+    store = LocalStore(tmp_path)
+    (tmp_path / "exp").mkdir()
+    taken = tmp_path / "exp" / ".record.json.aaaaaaaa.tmp"
+    taken.symlink_to(tmp_path / "elsewhere")
+    draws = iter(["aaaaaaaa", "bbbbbbbb"])
+    monkeypatch.setattr(local.secrets, "token_hex", lambda size: next(draws))
+    store.put("exp/record.json", b"{}")
+    assert store.get("exp/record.json") == b"{}"
+    assert taken.is_symlink() and not (tmp_path / "elsewhere").exists()
+    assert sorted(p.name for p in (tmp_path / "exp").iterdir()) == [".record.json.aaaaaaaa.tmp", "record.json"]
