@@ -574,12 +574,15 @@ def _default_algorithm_note(arguments: Mapping[str, Any]) -> str:
             f"pass algorithm={stored!r} to resume it")
 
 
-def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False) -> TuneResult:
+def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
+              check_experiment: Callable[[Experiment, SearchSpace], None] | None = None) -> TuneResult:
     """``tune()``'s trials in this process from its arguments: every argument checked, then run
     to the end. ``KatibClient.tune`` without a host runs through here too, with
     ``searched_as_text``: the searched values go to the function as the trial's strings, as
     Katib's SDK substitutes them into its call (``'${trialParameters.lr}'``), not typed.
-    Warnings name the line that called ``tune()`` (or ``KatibClient.tune``)."""
+    ``check_experiment``: the caller's own refusal of the experiment and its space, once both
+    are checked and before anything runs. Warnings name the line that called ``tune()`` (or
+    ``KatibClient.tune``)."""
     from kfp_tune.core.supported_os import refuse_unsupported_platform
 
     refuse_unsupported_platform()  # Windows: UnsupportedPlatform before anything is written
@@ -592,6 +595,8 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False) -> T
     for note in _ignored_settings(experiment):  # validate's note, which a notebook never sees: a misspelt seed runs unseeded
         warnings.warn(f"tune(): algorithm_settings: {note}", stacklevel=3)
     space = experiment_space(experiment.spec)
+    if check_experiment is not None:
+        check_experiment(experiment, space)
     launcher = FunctionTrials(objective, parameters, space, objective_metric_name,
                               metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else (), searched_as_text=searched_as_text)
     take_over = bool(arguments.get("take_over", False))

@@ -319,6 +319,36 @@ def _refuse_as_katibs_webhook(parameters: Any, algorithm_name: Any, objective_go
         raise TuneRefusedError(errors, parameters)
 
 
+ENDS_AFTER_ITS_SCHEDULE = ("grid", "hyperband")
+"""Algorithms that say the search space has no more points after a finite number of trials
+whatever the space: grid once it has run every point of its (stepped, so finite) grid,
+hyperband after its last bracket."""
+ENDS_ON_A_FINITE_SPACE = ("random", "sobol", "tpe", "multivariate-tpe", "cmaes", "bayesianoptimization")
+"""Algorithms built on :class:`kfp_tune.algorithms.space_tools.BuiltinAlgorithm`, which hands
+over the last points of a finite space (every parameter an int, a categorical, a discrete or a
+double with a step; at most ``ENUMERATION_LIMIT`` points) and then says it has no more. The
+others (pbt, regularized-evolution, a plug-in) suggest for as long as they are asked."""
+
+
+def refuse_endless_tune(experiment: Any, space: Any) -> None:
+    """``KatibClient.tune`` without a host and without ``max_trial_count`` runs its trials in
+    this process until the experiment ends, where Katib's returns once the Experiment exists: a
+    ValueError naming ``max_trial_count`` unless the algorithm ends the search on its own
+    (:data:`ENDS_AFTER_ITS_SCHEDULE`, or :data:`ENDS_ON_A_FINITE_SPACE` on a finite space). A
+    goal does not count: it may never be reached."""
+    from kfp_tune.algorithms.space_tools import finite_size
+
+    algorithm = experiment.spec.algorithm.algorithm_name if experiment.spec.algorithm is not None else "random"
+    if algorithm in ENDS_AFTER_ITS_SCHEDULE or (algorithm in ENDS_ON_A_FINITE_SPACE and finite_size(space) is not None):
+        return
+    raise ValueError(
+        f"KatibClient.tune: max_trial_count is required without a host: the trials run in this process until the experiment ends, "
+        f"and algorithm {algorithm!r} on this search space never runs out of points, so with no budget it would not end (Katib's "
+        "tune() returns once the Experiment exists, and its controller runs the trials). Give max_trial_count=N, or make the client "
+        "with KatibClient(host=KFP_API_URL) (or set KF_PIPELINES_ENDPOINT) to run the trials on Kubeflow"
+    )
+
+
 def _settings(algorithm_settings: Any) -> dict[str, Any] | None:
     """Katib's algorithm_settings, a dict or a list of V1beta1AlgorithmSetting (name, value), as
     a dict."""
@@ -682,7 +712,8 @@ class KatibClient:
         defaulted = {"spec.parallelTrialCount": DEFAULT_PARALLEL_TRIAL_COUNT} if parallel_trial_count is None else {}
         with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters, defaulted):
             if host is None:
-                tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True)  # the namespace recorded as Katib's would be; here a trial's report_metrics calls and its prints are both read
+                tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True,  # the namespace recorded as Katib's would be; here a trial's report_metrics calls and its prints are both read
+                          check_experiment=refuse_endless_tune if max_trial_count is None else None)
                 return
             # sent as tune(host=) sends it, with the collector asked for: Katib's SDK puts the kind in
             # metricsCollectorSpec, and a Push trial's reports are read, not its output

@@ -1,0 +1,64 @@
+"""What a notebook ported from Katib's SDK (``kubeflow.katib``) to ``kfp_tune`` meets when it runs
+here without a host: the calls it makes, with Katib's arguments, behave as they do on Katib or
+say why not before anything runs."""
+
+from __future__ import annotations
+
+import pytest
+
+from kfp_tune import KatibClient, search
+from kfp_tune.algorithms.space_tools import BuiltinAlgorithm
+from kfp_tune.katib_client import ENDS_ON_A_FINITE_SPACE
+
+
+@pytest.fixture
+def katib(tmp_path, monkeypatch) -> KatibClient:
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    return KatibClient(store=str(tmp_path / "store"))
+
+
+def never_called(parameters):
+    raise AssertionError("no trial runs: the call is refused first")
+
+
+def test_katibs_tune_without_max_trial_count_is_refused_here_when_the_search_would_never_end(katib):
+    """Katib's tune() returns once the Experiment exists; here, without a host, the trials run in
+    this process until the experiment ends: with no budget and a space random search never runs
+    out of, the notebook was blocked for good (thousands of trials, no word). Refused before
+    anything runs, naming max_trial_count; nothing is written. (max_failed_trial_count=1 bounds
+    nothing a trial that succeeds does: it only ends this test's run at once where the call is
+    not refused.)"""
+    with pytest.raises(ValueError, match="max_trial_count is required without a host") as caught:
+        katib.tune(name="endless", objective=never_called, parameters={"x": search.double(min=1, max=2)}, objective_metric_name="a",
+                   max_failed_trial_count=1)
+    assert not isinstance(caught.value, RuntimeError)
+    assert katib.list_experiments() == []
+
+
+def prints_a(parameters):
+    print(f"a={parameters['x']}")
+
+
+@pytest.mark.parametrize("algorithm, parameters, trials", [
+    ("grid", {"x": search.int(min=1, max=3)}, 3),
+    ("random", {"x": search.categorical(["1", "2"])}, 2),
+    ("random", {"x": search.double(min=1, max=2, step=0.5)}, 3),
+])
+def test_katibs_tune_without_max_trial_count_runs_a_search_that_ends_on_its_own(katib, algorithm, parameters, trials):
+    """A finite space ends the search by itself (SuggestionEndReached): grid always, the built-in
+    samplers once they have handed over every point of a finite space."""
+    katib.tune(name="ends", objective=prints_a, parameters=parameters, objective_metric_name="a", algorithm_name=algorithm,
+               parallel_trial_count=1, algorithm_settings={"random_state": "3"})
+    experiment = katib.get_experiment("ends")
+    assert experiment.status.trials_succeeded == trials
+    assert experiment.status.conditions[-1].reason == "ExperimentSuggestionEndReached"
+
+
+def test_the_algorithms_said_to_end_on_a_finite_space_are_the_builtin_ones_that_do():
+    """ENDS_ON_A_FINITE_SPACE names the algorithms built on BuiltinAlgorithm (which hands over a
+    finite space's last points marked exhausted): a name there that is not one would run forever."""
+    from kfp_tune.algorithms.registry import create
+
+    for name in ENDS_ON_A_FINITE_SPACE:
+        assert isinstance(create(name, {}), BuiltinAlgorithm), name
+
