@@ -62,3 +62,29 @@ def test_the_algorithms_said_to_end_on_a_finite_space_are_the_builtin_ones_that_
     for name in ENDS_ON_A_FINITE_SPACE:
         assert isinstance(create(name, {}), BuiltinAlgorithm), name
 
+
+def reports_as_katibs_push_example(parameters):
+    import kfp_tune as katib  # the example's `import kubeflow.katib as katib`, swapped inside the objective too
+
+    katib.report_metrics({"a": 1}, db_manager_address="katib-db-manager.kubeflow:6789", timeout=10)
+    katib.report_metrics({"a": 2}, "katib-db-manager.kubeflow:6789")
+    katib.report_metrics({"a": 3}, "katib-db-manager.kubeflow:6789", 10)
+    katib.report_metrics({"a": 4}, step=7)
+
+
+def test_katibs_report_metrics_arguments_are_taken_and_unused(katib):
+    """Katib's ``report_metrics(metrics, db_manager_address=..., timeout=...)``, by name or by
+    position, failed every ported Push trial (TypeError; "step must be an integer or None"):
+    taken and unused, as the client's timeouts are; kfp-tune's own step still works."""
+    katib.tune(name="push", objective=reports_as_katibs_push_example, parameters={"x": search.int(min=1, max=2)}, objective_metric_name="a",
+               max_trial_count=1, parallel_trial_count=1, metrics_collector_config={"kind": "Push"})
+    trial = katib.list_trials("push")[0]
+    assert trial.status.conditions[-1].type == "Succeeded", trial.status.conditions[-1].message
+    assert [float(m.metric.value) for m in katib.get_trial_metrics(trial.metadata.name)] == [1, 2, 3, 4]
+
+
+def test_report_metrics_refuses_an_address_given_twice():
+    from kfp_tune import report_metrics
+
+    with pytest.raises(TypeError, match="db_manager_address given twice"):
+        report_metrics({"a": 1}, "katib-db-manager.kubeflow:6789", db_manager_address="katib-db-manager.kubeflow:6789")

@@ -139,10 +139,20 @@ def no_trial_of_this_thread() -> bool:
     return _IN_PROCESS.get() is None and _function_trials_running > 0
 
 
-def report_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+def report_metrics(metrics: Mapping[str, float], step: int | str | None = None, timeout: float | None = None, *,
+                   db_manager_address: str | None = None) -> None:
     """Record metrics for the running trial (the Push collector reads them after it ends):
     a trial kfp-tune launched, or a function's trial that ``kfp_tune.tune`` runs in this
-    process. ValueError, naming the metric, for a value that is not a finite number."""
+    process. ValueError, naming the metric, for a value that is not a finite number.
+
+    Katib's ``report_metrics(metrics, db_manager_address=..., timeout=...)`` calls, ported
+    unchanged, run too: ``db_manager_address`` and ``timeout`` are accepted and unused (the
+    reports go to the trial's store, not to Katib's DB manager), and a str second argument is
+    Katib's positional ``db_manager_address``, since a step is an integer."""
+    if isinstance(step, str):  # report_metrics(m, "katib-db-manager.kubeflow:6789"): Katib's address, never a step
+        if db_manager_address is not None:
+            raise TypeError("report_metrics: db_manager_address given twice (as the second argument and by name)")
+        step = None
     from kfp_tune.stores import TrialPlaceMissing, open_trial_place
 
     in_process = _IN_PROCESS.get()
