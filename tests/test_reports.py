@@ -397,3 +397,27 @@ def test_every_value_in_the_trial_table_renders_as_the_text_it_is(tmp_path):
     hostile = [row for row in cells.rows[1:] if shown in row]
     assert len(hostile) == sum(t.parameters["kind"] == PHISH for t in result.trials) > 0
     assert all(row[-1] == f"TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: {shown}" for row in hostile), hostile
+
+
+def test_a_report_of_a_chinese_or_emoji_value_says_nothing_of_missing_glyphs(tmp_path, recwarn):
+    """QA: ``report`` of a 中文 / 🚀 value printed matplotlib's "Glyph 20013 ... missing from
+    font(s) DejaVu Sans" for every character of every figure; it is left unsaid while drawing,
+    and the process's warning filters are as they were."""
+    import warnings
+
+    space = {"size": search.categorical(["中文", "🚀", "plain"]), "x": search.double(0, 1)}
+    tune(lambda p: {"loss": p["x"] + (0.5 if p["size"] == "plain" else 0.0)}, space, objective_metric_name="loss", max_trial_count=6,
+         algorithm="random", algorithm_settings={"random_state": 3}, store=str(tmp_path), name="wide")
+    filters = list(warnings.filters)
+    recwarn.clear()
+    page = html_report(load_report(LocalStore(tmp_path), "wide"))
+    assert "中文" in page and page.count("<img") >= 3
+    assert [str(w.message) for w in recwarn if "missing from" in str(w.message)] == []
+    assert warnings.filters == filters
+    with pytest.warns(UserWarning, match="missing from"):  # outside the drawing, matplotlib still says it
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        figure = Figure()
+        figure.text(0.5, 0.5, "中文")
+        FigureCanvasAgg(figure).draw()

@@ -14,11 +14,13 @@ extra): without it the page says so in place of that plot, and the rest still re
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as _dt
 import html
 import io
 import math
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -114,6 +116,23 @@ def parameter_texts(report: ExperimentReport, trial: TrialState) -> list[str]:
     return [format_parameter(types.get(name), trial.assignment.get(name, "")) for name in report.parameter_names]
 
 
+MISSING_GLYPH_WARNING = r"Glyph \d+ .*missing from "
+"""The start of matplotlib's UserWarning for a character its font has no glyph for ("Glyph 20013
+(CJK UNIFIED IDEOGRAPH-4E2D) missing from font(s) DejaVu Sans."; before 3.6 "... from current font.")."""
+
+
+@contextlib.contextmanager
+def missing_glyphs_unsaid() -> Iterator[None]:
+    """Drawing, with matplotlib's warning of a glyph its font lacks left unsaid: a report of a
+    Chinese or emoji value printed one per character per figure (the plot shows a box, and the
+    page's table the value itself). Only while drawing: the process's warning filters stay as they were.
+    Used as a decorator on every function that draws or lays out a figure."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=MISSING_GLYPH_WARNING, category=UserWarning)
+        yield
+
+
+@missing_glyphs_unsaid()
 def figure_png(figure: Any) -> str:
     """The figure as a base64 PNG, for a ``data:`` URI."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -208,6 +227,7 @@ def objective_colour_map(minimize: bool) -> Any:
     return ListedColormap(colours, name=f"{OBJECTIVE_COLOURS}-to-{OBJECTIVE_COLOURS_END}")
 
 
+@missing_glyphs_unsaid()
 def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
     """One line per trial with an objective across an axis per parameter and the objective,
     coloured by the objective (the better, the darker), the best trial in black on top. None
@@ -285,6 +305,7 @@ def _thin(curve: tuple[float, ...]) -> list[tuple[float, float]]:
     return [(float(i + 1), curve[i]) for i in picks if math.isfinite(curve[i])]
 
 
+@missing_glyphs_unsaid()
 def curves_plot(report: ExperimentReport) -> Any | None:
     """Each trial's objective in the order it reported it (its intermediate values), one line per
     trial that reported it at least twice, coloured and dashed by status, the best trial in black. None
@@ -376,6 +397,7 @@ def parameter_importance(report: ExperimentReport) -> list[Importance]:
     return sorted(found, key=lambda i: -i.mean)
 
 
+@missing_glyphs_unsaid()
 def importance_plot(importances: list[Importance]) -> Any:
     """A bar per parameter, the most important on top, with the spread over the shuffles."""
     from matplotlib.figure import Figure
@@ -499,6 +521,7 @@ def _bar_label(status: str, running: str) -> str:
     return f"{status} ({running})" if running else status
 
 
+@missing_glyphs_unsaid()
 def timeline_plot(bars: list[SlotBar]) -> Any:
     """A row per trial running at once, a bar per trial from its start to its end, coloured and
     hatched by its status (a running trial not heard from lately dotted as well)."""
