@@ -894,7 +894,7 @@ def test_delete_is_refused_while_a_run_drives_the_experiment(tmp_path):
 def test_a_katib_notebook_runs_with_one_import_changed(store):
     """The calls of Katib's SDK examples, with Katib's argument names (namespace included)."""
     katib = KatibClient(namespace="kubeflow-user", store=str(store))
-    experiment = katib.wait_for_experiment_condition("quad", namespace="kubeflow-user", expected_condition="Succeeded", timeout=0, polling_interval=1)
+    experiment = katib.wait_for_experiment_condition("quad", namespace="kubeflow-user", expected_condition="Succeeded", timeout=1, polling_interval=1)  # one poll, as Katib counts them
     assert experiment.status.trials_succeeded == 3
     assert katib.is_experiment_succeeded("quad") and not katib.is_experiment_failed("quad", experiment=experiment)
     assert [c.type for c in katib.get_experiment_conditions("quad")] == ["Created", "Running", "Succeeded"]
@@ -941,7 +941,7 @@ def test_katibs_tune_call_runs_with_one_import_changed(tmp_path, monkeypatch):
         parameters={"a": int_(min=10, max=20), "b": double(min=0.1, max=0.2)},
         objective_metric_name="result", max_trial_count=6, algorithm_settings=[{"name": "random_state", "value": "7"}],
     )
-    experiment = katib.wait_for_experiment_condition("tune-experiment", timeout=0)
+    experiment = katib.wait_for_experiment_condition("tune-experiment", timeout=15)  # one poll
     assert (experiment.spec.objective.type, experiment.spec.algorithm.algorithm_name, experiment.spec.parallel_trial_count) == ("maximize", "random", 3)
     assert experiment.status.trials_succeeded == 6
     results = {t.name: float(t.metrics[0]["latest"]) for t in katib.get_success_trial_details("tune-experiment")}
@@ -953,7 +953,7 @@ def test_katibs_tune_call_runs_with_one_import_changed(tmp_path, monkeypatch):
         katib.tune(name="started", objective=_katib_objective, parameters={"a": int_(min=1, max=2), "b": double(min=0.1, max=0.2)}, objective_metric_name="result",
                    max_trial_count=2, parallel_trial_count=1, resources_per_trial={"cpu": "2"}, base_image="python:3.11")
     assert [w.filename for w in told if "ignored" in str(w.message)] == [__file__]  # the line of the call
-    assert katib.wait_for_experiment_condition("started", timeout=0).status.trials_succeeded == 2
+    assert katib.wait_for_experiment_condition("started", timeout=15).status.trials_succeeded == 2
     with pytest.raises(NotImplementedError, match="model_provider_parameters: Katib's LLM fine-tuning path"):
         katib.tune(name="llm", model_provider_parameters=object())
 
@@ -1108,7 +1108,7 @@ def test_create_experiment_runs_a_katib_model_and_refuses_what_katibs_api_server
     monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
     katib = KatibClient(store=str(tmp_path / "store"))
     assert katib.create_experiment(katib_models.experiment("from-model")) is None
-    experiment = katib.wait_for_experiment_condition("from-model", timeout=0)
+    experiment = katib.wait_for_experiment_condition("from-model", timeout=15)
     assert (experiment.status.trials_succeeded, experiment.metadata.namespace, experiment.spec.max_trial_count) == (2, "kubeflow-user", 2)
     with pytest.raises(ExperimentConflict, match=r"an experiment named 'from-model' already exists in .*delete_experiment it first") as again:
         katib.create_experiment(katib_models.experiment("from-model"))

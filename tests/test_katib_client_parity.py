@@ -73,9 +73,9 @@ def test_waiting_for_another_condition_on_a_failed_experiment_raises_as_katibs_l
     Failed experiment (which holds Created too) raises RuntimeError; ``Created`` returned it."""
     katib = KatibClient(store=str(failed_store))
     with pytest.raises(ExperimentFailedError, match=rf"'broken' Failed while waiting for {condition}: it is Failed \(ExperimentFailed: ") as raised:
-        katib.wait_for_experiment_condition("broken", expected_condition=condition, timeout=0)
+        katib.wait_for_experiment_condition("broken", expected_condition=condition, timeout=15)  # one poll: Katib polls round(timeout / polling_interval) times
     assert isinstance(raised.value, RuntimeError)
-    assert katib.wait_for_experiment_condition("broken", expected_condition="Failed", timeout=0).metadata.name == "broken"
+    assert katib.wait_for_experiment_condition("broken", expected_condition="Failed", timeout=15).metadata.name == "broken"
 
 
 def test_every_experiments_trials_skip_a_damaged_experiment_with_a_warning(failed_store, tmp_path, caplog):
@@ -111,7 +111,7 @@ def test_what_the_qa_pass_found_unpinned(failed_store, katib, monkeypatch):
         reader.list_suggestions("broken")
     waits: list[float] = []
     monkeypatch.setattr(reader.client, "wait_for_experiment_condition",
-                        lambda name, condition, timeout, polling_interval: waits.append(polling_interval) or reader.client.get_experiment(name))
+                        lambda name, condition, timeout, polling_interval, each_poll=None: waits.append(polling_interval) or reader.client.get_experiment(name))
     reader.wait_for_experiment_condition("broken", expected_condition="Failed", polling_interval=2)
     assert waits == [2]
     with pytest.raises(ValueError, match="objective_metric_name"):

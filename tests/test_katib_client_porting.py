@@ -88,3 +88,40 @@ def test_report_metrics_refuses_an_address_given_twice():
 
     with pytest.raises(TypeError, match="db_manager_address given twice"):
         report_metrics({"a": 1}, "katib-db-manager.kubeflow:6789", db_manager_address="katib-db-manager.kubeflow:6789")
+
+
+def test_waiting_without_a_host_on_an_experiment_that_is_not_there_is_a_runtime_error_at_once(katib, monkeypatch):
+    """Katib's wait calls get_experiment, which raises RuntimeError for a name that is not there;
+    here it slept through the whole timeout (600 s by default). Without a host nothing in this
+    process writes the experiment while the call waits (tune and create_experiment return once it
+    is written): refused at once, before any sleep."""
+    import time
+
+    from kfp_tune.core.errors import ExperimentNotFound
+
+    monkeypatch.setattr(time, "sleep", lambda seconds: pytest.fail(f"slept {seconds} s"))
+    with pytest.raises(RuntimeError, match="mistyped") as caught:
+        katib.wait_for_experiment_condition("mistyped")
+    assert isinstance(caught.value, ExperimentNotFound)
+
+
+def test_wait_polls_as_katibs_loop_does_and_prints_the_status_at_each_poll(katib, capsys):
+    """Katib's wait polls ``round(timeout / polling_interval)`` times: ``timeout=0`` is a
+    TimeoutError at once, where the experiment was returned here; each poll prints the status as
+    Katib's ``utils.print_experiment_status`` does."""
+    katib.tune(name="done", objective=prints_a, parameters={"x": search.int(min=1, max=2)}, objective_metric_name="a", max_trial_count=2,
+               parallel_trial_count=1, algorithm_settings={"random_state": "3"})
+    capsys.readouterr()
+    with pytest.raises(TimeoutError, match="Timeout waiting for Experiment: default/done to reach Succeeded condition"):
+        katib.wait_for_experiment_condition("done", timeout=0)
+    with pytest.raises(TimeoutError):
+        katib.wait_for_experiment_condition("done", timeout=7, polling_interval=15)  # round(0.47) = 0 polls
+    assert capsys.readouterr().out == ""
+    experiment = katib.wait_for_experiment_condition("done", timeout=10, polling_interval=15)  # one poll
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == ("Experiment Trials status: 2 Trials, 0 Pending Trials, 0 Running Trials, 2 Succeeded Trials, 0 Failed Trials, "
+                        "0 EarlyStopped Trials, 0 MetricsUnavailable Trials")
+    assert lines[1] == "Current Optimal Trial:"
+    assert experiment.status.current_optimal_trial.best_trial_name in lines[2]
+    assert "Experiment conditions:" in lines
+

@@ -230,7 +230,8 @@ class Client:
         return list(self.get_experiment(name).status.conditions or [])
 
     def wait_for_experiment_condition(
-        self, name: str, condition: str = "Succeeded", timeout: float = 600, polling_interval: float = 15
+        self, name: str, condition: str = "Succeeded", timeout: float = 600, polling_interval: float = 15,
+        each_poll: Callable[[KatibObject | None], None] | None = None,
     ) -> KatibObject:
         """Poll the store until the experiment holds ``condition`` (Created, Running, Restarting,
         Succeeded or Failed); return the experiment then. An experiment that is not in the store
@@ -238,7 +239,8 @@ class Client:
 
         ExperimentFailedError (a RuntimeError) when it Failed and ``condition`` is another;
         TimeoutError after ``timeout`` seconds, saying where it stands and whether a run drives
-        it (an experiment that no run drives stays where it is)."""
+        it (an experiment that no run drives stays where it is). ``each_poll`` is given what each
+        poll read (None while it is not there), before it is checked."""
         where = "wait_for_experiment_condition"
         if condition not in CONDITIONS:
             raise ValueError(f"{where}: condition must be one of {', '.join(CONDITIONS)}, got {shown(condition)}")
@@ -251,6 +253,8 @@ class Client:
                 experiment: KatibObject | None = self.get_experiment(name)
             except ExperimentNotFound:
                 experiment = None
+            if each_poll is not None:
+                each_poll(experiment)
             if experiment is not None:  # Failed first, as Katib's SDK looks: a Failed experiment was Created too
                 if condition != "Failed" and has_condition(experiment, "Failed"):
                     raise ExperimentFailedError(f"experiment {name!r} Failed while waiting for {condition}: {_standing(experiment)}")

@@ -379,6 +379,21 @@ def go_rfc3339(time_us: int | None) -> str:
     return f"{stamp}.{fraction}Z" if fraction else f"{stamp}Z"
 
 
+def print_experiment_status(experiment: KatibModel) -> None:
+    """What Katib's SDK prints of an experiment at each poll of ``wait_for_experiment_condition``
+    (``utils.print_experiment_status``): nothing without a status."""
+    status = experiment.status
+    if not status:
+        return
+    print(
+        f"Experiment Trials status: {status.trials or 0} Trials, {status.trials_pending or 0} Pending Trials, "
+        f"{status.trials_running or 0} Running Trials, {status.trials_succeeded or 0} Succeeded Trials, {status.trials_failed or 0} Failed Trials, "
+        f"{status.trials_early_stopped or 0} EarlyStopped Trials, {status.trial_metrics_unavailable or 0} MetricsUnavailable Trials"
+    )
+    print(f"Current Optimal Trial:\n {status.current_optimal_trial}")
+    print(f"Experiment conditions:\n {status.conditions}")
+
+
 def _katib_name(name: Any, method: str, argument: str = "name") -> str:
     """A name a method sends to Katib's API server: one that is not a str (``None``) is
     refused there, and Katib's SDK raises that refusal as a RuntimeError (``Failed to get
@@ -787,18 +802,42 @@ class KatibClient:
         apiserver_timeout: int = DEFAULT_TIMEOUT,
     ) -> KatibModel:
         """The experiment once it holds ``expected_condition`` (Created, Running, Restarting,
-        Succeeded, Failed), polling the store; one not there yet is waited for too.
+        Succeeded, Failed), polling the store as Katib's loop does: ``round(timeout /
+        polling_interval)`` polls (none for ``timeout=0``: TimeoutError at once), printing the
+        experiment's status at each (Katib's ``utils.print_experiment_status``: the trial counts,
+        the current optimal trial, the conditions). Without a host an experiment that is not there
+        is a RuntimeError at once, as Katib's ``get_experiment`` raises: ``tune`` and
+        ``create_experiment`` here return only once it is written. With one it is waited for:
+        they return once the run is sent, before its first step writes it.
 
         Raises:
             RuntimeError: it Failed while another condition was expected (ExperimentFailedError),
                 checked first at each poll as Katib's loop does: a Failed experiment also holds
-                Created (and may hold Running), and waiting for those raises too.
-            TimeoutError: after ``timeout`` seconds, saying where it stands and whether a run
-                drives it.
+                Created (and may hold Running), and waiting for those raises too; without a
+                host, no experiment of that name (ExperimentNotFound).
+            TimeoutError: after the polls, saying where it stands and whether a run drives it.
         """
+        from kfp_tune.client import CONDITIONS, _check_seconds
+
+        where = "wait_for_experiment_condition"
         with katib_errors():
-            name = _katib_name(name, "wait_for_experiment_condition")
-            experiment = self.client.wait_for_experiment_condition(name, expected_condition, timeout, polling_interval)
+            name = _katib_name(name, where)
+            if expected_condition not in CONDITIONS:
+                raise ValueError(f"{where}: expected_condition must be one of {', '.join(CONDITIONS)}, got {shown(expected_condition)}")
+            limit = _check_seconds(where, "timeout", timeout, positive=False)
+            interval = _check_seconds(where, "polling_interval", polling_interval, positive=True)
+            if self._host() is None:
+                self._experiment(name, where)  # not there: nothing in this process writes it while this waits
+            polls = round(limit / interval)  # Katib: for _ in range(round(timeout / polling_interval))
+            if polls == 0:
+                raise TimeoutError(f"Timeout waiting for Experiment: {namespace or self.namespace}/{name} to reach {expected_condition} condition")
+
+            def print_status(experiment: KatibObject | None) -> None:
+                """Katib's print at each poll; not before its RuntimeError for a Failed experiment."""
+                if experiment is not None and (expected_condition == "Failed" or not has_condition(experiment, "Failed")):
+                    print_experiment_status(KatibModel(experiment, "V1beta1Experiment"))
+
+            experiment = self.client.wait_for_experiment_condition(name, expected_condition, (polls - 1) * interval, interval, each_poll=print_status)
         return KatibModel(experiment, "V1beta1Experiment")
 
     def edit_experiment_budget(
