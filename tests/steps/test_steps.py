@@ -501,6 +501,44 @@ def test_a_refused_resume_never_quotes_the_trials_command_line(local_store):
     assert "sk-live" not in message
 
 
+def test_a_refused_resume_never_quotes_a_credential_in_the_trials_command(local_store):
+    """Mutation QA (R01): a key rotated in the container's ``command`` (``python3 train.py
+    --api-key=sk-live-AAAA``, no ``args``) is as much the command line as one in its args:
+    the refusal names ``command[2]`` by its path, never the old or the new key."""
+    def with_key(key: str) -> Experiment:
+        spec = quadratic_experiment(**{"spec.maxTrialCount": 2})
+        container = spec["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+        container["command"] = [*container["command"], f"--api-key={key}"]
+        return load_experiment(spec)
+
+    records = ExperimentRecords(local_store, "quad")
+    steps.init_experiment(records, with_key("sk-live-AAAA"))
+    with pytest.raises(ExperimentConflict) as refused:
+        steps.init_experiment(records, with_key("sk-live-BBBB"))
+    message = str(refused.value)
+    assert "containers[main].command[2] changed" in message, message
+    assert "sk-live" not in message
+
+
+def test_a_refused_resume_never_quotes_a_named_item_called_like_a_credential(local_store):
+    """Mutation QA (R06): in a list of named items, the item's name is what says a credential
+    (a volume ``api-token`` from a ConfigMap named after the token): a changed value under it
+    is named by its path alone, as an env variable's is."""
+    def with_token(config_map: str) -> Experiment:
+        spec = quadratic_experiment(**{"spec.maxTrialCount": 2})
+        pod = spec["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]
+        pod["volumes"] = [{"name": "api-token", "configMap": {"name": config_map}}]
+        return load_experiment(spec)
+
+    records = ExperimentRecords(local_store, "quad")
+    steps.init_experiment(records, with_token("tok-1111"))
+    with pytest.raises(ExperimentConflict) as refused:
+        steps.init_experiment(records, with_token("tok-2222"))
+    message = str(refused.value)
+    assert "trialSpec.spec.template.spec.volumes[api-token].configMap.name changed" in message, message
+    assert "tok-" not in message
+
+
 def test_a_kfp_local_experiment_stored_with_its_pythons_path_resumes_with_the_same_yaml(local_store, caplog):
     """Upgrade QA: kfp.local 2.17 put its Python's path for ``python3`` in every step input, so a
     kfp-local run before e3949fe stored the trial command as ``/work/main/.venv/bin/python ...``
@@ -547,6 +585,28 @@ def test_a_kfp_local_experiment_stored_with_its_pythons_path_resumes_with_the_sa
         other["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"][0] = given
         with pytest.raises(ExperimentConflict, match=r"already exists with another spec.trialTemplate \(trialSpec.spec.template.spec.containers\[main\].command\[0\]"):
             steps.init_experiment(running_records, load_experiment(other))
+
+
+def test_two_interpreters_in_two_fields_are_not_kfp_locals_rewrite(local_store):
+    """Mutation QA (I01): kfp.local 2.17 put one Python's path for every ``python3``; a stored
+    command with ``/opt/a/bin/python3`` and an arg with ``/opt/b/bin/python3`` (two fields) were
+    two interpreters chosen on purpose, not its rewrite: the same YAML is refused as another
+    trial template, as two paths in one string are."""
+    given = quadratic_experiment(**{"metadata.name": "klint", "spec.maxTrialCount": 4})
+    container = given["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["args"] = [*container["args"], "--then=python3"]
+    records = ExperimentRecords(local_store, "klint")
+    steps.init_experiment(records, load_experiment(given))
+    _as_an_older_kfp_tune_wrote_it(local_store, records)
+    record = json.loads(local_store.get(records.experiment_key()))
+    stored = record["spec"]["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    stored["command"][0], stored["args"][-1] = "/opt/a/bin/python3", "--then=/opt/b/bin/python3"
+    local_store.put(records.experiment_key(), json.dumps(record).encode())
+    with pytest.raises(ExperimentConflict, match=r"already exists with another spec.trialTemplate \(\S+\.args\[2\] changed; \S+\.command\[0\] changed\)"):
+        steps.init_experiment(records, load_experiment(given))
+    stored["args"][-1] = "--then=/opt/a/bin/python3"  # one interpreter in both: kfp.local's rewrite, undone
+    local_store.put(records.experiment_key(), json.dumps(record).encode())
+    assert steps.init_experiment(records, load_experiment(given))["spec"] == load_experiment(given).to_dict()
 
 
 def test_a_completed_experiment_under_never_stays_completed(local_store):
