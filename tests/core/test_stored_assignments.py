@@ -109,6 +109,33 @@ def test_a_plug_ins_trials_are_held_to_types_and_lists_not_to_bounds_it_may_sear
     assert "is missing" in (space.stored_problem({"x": "0.5", "c": "a"}) or "")
 
 
+def test_a_plug_ins_stepped_int_is_held_to_its_type_not_its_steps() -> None:
+    """Mutation QA (A04): a plug-in's experiment with a stepped int parameter (min 1, max 64,
+    step 2) read every round as a crash (its step counted from an unbounded low end): its
+    values are checked as ints only, in the spec's steps or not."""
+    doc = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "my-hyperband"}})
+    doc["spec"]["parameters"][1] = {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "64", "step": "2"}}
+    space = searched_space(parse_experiment(doc).spec)
+    assert space.stored_problem({"x": "0.5", "y": "9"}) is None
+    assert space.stored_problem({"x": "0.5", "y": "128"}) is None
+    assert space.stored_problem({"x": "0.5", "y": "2.5"}) == "parameter 'y' is '2.5'; expected a finite integer"
+
+
+def test_hyperbands_trials_stay_readable_when_its_stored_settings_no_longer_parse() -> None:
+    """Mutation QA (A05): hyperband's stored settings that a later rule refuses (here an ``eta``
+    that is not a number) leave the range it searched unknown: its resource values past the
+    spec's max read as its trials, not as damage, as a plug-in's do."""
+    doc = quadratic_experiment(**{
+        "spec.algorithm": {"algorithmName": "hyperband", "algorithmSettings": [
+            {"name": "resource_name", "value": "y"}, {"name": "r_l", "value": "9"}, {"name": "eta", "value": "three"}]},
+        "spec.parallelTrialCount": 9, "spec.maxTrialCount": 20,
+    })
+    doc["spec"]["parameters"][1] = {"name": "y", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "2"}}
+    space = searched_space(parse_experiment(doc).spec)
+    assert space.stored_problem({"x": "0.5", "y": "9"}) is None  # past the spec's 1..2
+    assert space.stored_problem({"x": "0.5", "y": "a; touch x"}) is not None
+
+
 def _write_round(records: ExperimentRecords, round_id: str, index: int, assignment: dict[str, str]) -> str:
     key = records.round_key(round_id)
     records.write(key, RecordKind.ROUND, {
@@ -178,6 +205,21 @@ def test_a_stored_spec_that_breaks_a_given_specs_rule_is_damage_a_reader_reports
         err = capsys.readouterr().err
         assert "experiments/quad/experiment.json is damaged: its spec is not valid (spec.parameters[0].feasibleSpace.max" in err, err
         assert "unexpected" not in err
+
+
+def test_a_stored_objective_that_breaks_a_given_specs_rule_is_damage_a_reader_reports(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Mutation QA (A07): ``objective.type: maximise`` edited into experiment.json (it parses,
+    but is neither minimize nor maximize) was read as it stood, each reader guessing the
+    direction: the objective is checked as the search space is, and the record reported."""
+    store, path = _run_two_trials(tmp_path)
+    head = json.loads(path.read_text())
+    head["spec"]["spec"]["objective"]["type"] = "maximise"
+    path.write_text(json.dumps(head))
+    for command in (["status", "quad"], ["report", "quad", "-o", str(tmp_path / "rep")]):
+        capsys.readouterr()
+        assert main([*command, "--store", str(store)]) == 1, command
+        err = capsys.readouterr().err
+        assert "experiments/quad/experiment.json is damaged: its spec is not valid (spec.objective.type" in err, err
 
 
 def test_a_stored_spec_is_held_to_the_search_space_and_objective_rules_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
