@@ -137,6 +137,29 @@ def test_a_file_system_full_long_before_the_trial_failed_leaves_the_failure_its_
     assert outcome.phase == LaunchPhase.FAILED and outcome.reason == "Error"
 
 
+def test_a_file_system_full_early_and_again_just_before_the_failure_is_why_it_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mutation QA (F08): the disk full for a moment early on, room again, then full again just
+    before the trial's write was refused (room once more by its end): the latest full moment is
+    the one that counts, and the trial is given back, not failed."""
+    full, seen = tmp_path / "full", tmp_path / "seen"
+
+    def fstatvfs(fd: int) -> _Statvfs:
+        if full.exists():
+            seen.touch()
+            return _Statvfs(0)
+        return _Statvfs(1)
+
+    monkeypatch.setattr(local.os, "fstatvfs", fstatvfs)
+    monkeypatch.setattr(local, "POLL_SECONDS", 0.01)
+    monkeypatch.setattr(local, "SCRATCH_LOOK_SECONDS", 0.0, raising=False)
+    monkeypatch.setattr(local, "SCRATCH_FULL_RECENT_SECONDS", 2.0, raising=False)
+    full_once = (f"import pathlib, time\nfull, seen = pathlib.Path({str(full)!r}), pathlib.Path({str(seen)!r})\n"
+                 "def full_once():\n    full.touch()\n    while not seen.exists():\n        time.sleep(0.01)\n    full.unlink()\n    seen.unlink()\n")
+    script = full_once + "full_once()\ntime.sleep(3.0)\nfull_once()\n"  # the first full moment 3 s before the end: past the 2 s
+    with pytest.raises(TrialMachineryFailed, match=r"was full at .* \(room again since\)"):
+        LocalLauncher().run(_trial(tmp_path, script + REFUSED_WRITE))
+
+
 def test_a_file_system_that_cannot_answer_is_not_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """An NFS TMPDIR's statfs answered ESTALE: that ended the run as a defect in kfp-tune."""
 
@@ -175,6 +198,29 @@ def test_a_running_trial_asks_the_file_system_rarely(tmp_path: Path, monkeypatch
 )
 def test_scratch_full_reads_blocks_and_files_free(monkeypatch: pytest.MonkeyPatch, free: int, files: int, total_files: int, total_blocks: int, full: bool) -> None:
     _fake_fstatvfs(monkeypatch, free, files, total_files, total_blocks)
+    assert local.scratch_full(0) is full
+
+
+@pytest.mark.parametrize(
+    ("euid", "blocks_kept", "files_kept", "full"),
+    [
+        pytest.param(1000, True, False, True, id="user-blocks-only-roots-left"),
+        pytest.param(1000, False, True, True, id="user-files-only-roots-left"),
+        pytest.param(0, True, False, False, id="root-blocks-kept-for-it"),
+        pytest.param(0, False, True, False, id="root-files-kept-for-it"),
+    ],
+)
+def test_scratch_full_reads_what_this_user_may_use(monkeypatch: pytest.MonkeyPatch, euid: int, blocks_kept: bool, files_kept: bool, full: bool) -> None:
+    """Mutation QA (F05): ext4 keeps 5% of its blocks for root, so a non-root user's TMPDIR is
+    full while blocks (f_bfree) are free that only root may use (f_bavail 0): for that user it
+    is full, and for root, who may use them, it is not."""
+    info = _Statvfs(5)
+    if blocks_kept:
+        info.f_bavail = 0
+    if files_kept:
+        info.f_favail = 0
+    monkeypatch.setattr(local.os, "fstatvfs", lambda fd: info)
+    monkeypatch.setattr(local.os, "geteuid", lambda: euid)
     assert local.scratch_full(0) is full
 
 

@@ -116,6 +116,23 @@ def test_an_operation_that_succeeds_ends_the_outage_and_the_next_gets_the_whole_
     assert clock.now - started == pytest.approx(60.0)
 
 
+def test_an_outage_is_told_once_however_many_attempts_fail_in_it(tmp_path, clock):
+    """Mutation QA (T01): ``on_outage`` (a run's stop notice that the store stopped answering)
+    is told when an outage begins, not at each failed attempt of it (57bf911): one call for
+    the whole window's retries, one more for the next outage."""
+    inner = Outage(tmp_path)
+    store = RetryingStore(inner, deadline=60.0, first_delay=1.0, max_delay=8.0, sleep=clock.sleep)
+    told: list[float] = []
+    store.on_outage = told.append
+    assert given_up(store, inner) > 3
+    assert told == [pytest.approx(60.0)], told
+    inner.down = False
+    store.put("exp/a.json", b"{}")
+    inner.down = True
+    assert given_up(store, inner) > 3
+    assert len(told) == 2, told
+
+
 @pytest.fixture
 def closing_server() -> Iterator[tuple[int, list[int]]]:
     """A loopback port that accepts each connection and closes it at once, without an answer
