@@ -251,3 +251,18 @@ def test_cleanup_keeps_the_anchor_while_a_run_drives_the_experiment(cluster, tmp
     assert code == 0, err
     assert out.startswith(f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}\nkept the anchor configmap 'kfp-tune-quad': run 'run-2' (claimed ")
     assert out.endswith(" drives the experiment and may start a trial\n") and _config_maps(cluster) == ["kfp-tune-quad"]
+
+
+def test_cleanup_keeps_the_anchor_while_the_experiments_claim_cannot_be_read(cluster, tmp_path):
+    """Mutation QA (Q02): a claim record that cannot be read leaves which run drives the
+    experiment unknown, and such a run may still create its next trial owned by the anchor:
+    cleanup keeps the anchor, saying why, as it does for a run it can name."""
+    store = tmp_path / "store"
+    ended = _ended_trial(cluster, store)
+    records = ExperimentRecords(LocalStore(store), "quad")
+    records.store.put(records.claim_key(1), b"{not json")
+    code, out, err = _cleanup("quad", "--store", str(store))
+    assert code == 0, err
+    assert out == (f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}\n"
+                   "kept the anchor configmap 'kfp-tune-quad': a run (its claim record is damaged) drives the experiment and may start a trial\n")
+    assert _config_maps(cluster) == ["kfp-tune-quad"]

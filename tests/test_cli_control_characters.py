@@ -62,6 +62,28 @@ def test_status_trials_and_run_show_a_hostile_value_escaped(tmp_path: Path, caps
     assert {row["parameters"]["c"] for row in rows} == {HOSTILE}, "--json shows the value as it is"
 
 
+def test_list_shows_a_reason_edited_into_the_store_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Mutation QA (C04): the shared store's records are anyone's to write; a reason edited into
+    them (the experiment's outcome, a run's end record) reached ``kfp-tune list`` raw, setting
+    the terminal's title and printing a fake status line."""
+    path = tmp_path / "quad.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 2})))
+    store = tmp_path / "store"
+    assert main(["run", str(path), "--engine", "inline", "--store", str(store)]) == 0
+    edited = 0
+    for record in (store / "experiments" / "quad").rglob("*.json"):
+        text = record.read_text()
+        if "ExperimentMaxTrialsReached" in text:
+            record.write_text(text.replace("ExperimentMaxTrialsReached", json.dumps(HOSTILE)[1:-1]))
+            edited += 1
+    assert edited, "the store holds the reason"
+    capsys.readouterr()
+    assert main(["list", "--store", str(store)]) == 0
+    out, err = capsys.readouterr()
+    assert "\x1b" not in out + err and "\x07" not in out + err
+    assert visible(HOSTILE) in out and len(out.splitlines()) == 2, out
+
+
 def test_table_lines_pad_by_the_columns_a_terminal_shows() -> None:
     """A Chinese value takes two columns a character: padded by its length, it pushed the rest of
     its row two columns right a character."""

@@ -72,6 +72,22 @@ def test_a_linked_trials_folder_or_record_is_damage_on_read_and_named_by_a_listi
     assert store.get("experiments/e/experiment.json") == b"{}"
 
 
+def test_a_delete_of_a_key_that_is_itself_a_link_is_refused_and_removes_nothing(tmp_path: Path) -> None:
+    """Mutation QA (S02, S06): a record replaced by a link to a user's file (``status.json`` ->
+    ``mine/experiment.json``) is no record of the store's: a delete naming it is refused, saying
+    so, before any key is removed; the link and the other keys stay."""
+    store = LocalStore(tmp_path / "store")
+    outside = outside_folder(tmp_path)
+    store.put("experiments/e/experiment.json", b"{}")
+    status = store.root / "experiments" / "e" / "status.json"
+    status.symlink_to(outside / "experiment.json")
+    with pytest.raises(StoreError, match=re.escape(f"cannot delete experiments/e/status.json from {store.uri}: {status} is ")) as refused:
+        store.delete(["experiments/e/experiment.json", "experiments/e/status.json"])
+    assert str(refused.value).endswith("; nothing was removed, the link stays")
+    assert status.is_symlink() and (outside / "experiment.json").read_text() == "a user's file"
+    assert store.get("experiments/e/experiment.json") == b"{}", "nothing was removed"
+
+
 def test_each_folder_is_checked_for_a_link_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The store is on every trial's path: no lstat per record once its folder is known."""
     store = LocalStore(tmp_path / "store")
