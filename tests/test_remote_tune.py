@@ -275,6 +275,23 @@ def test_a_value_held_in_a_0_d_array_is_a_metric_in_the_trial_too():
     assert done.returncode != 0 and "TypeError: metric 'loss' is ndarray of shape (2,); expected a number" in done.stderr, done.stderr
 
 
+def numpy_boolean_loss(params):
+    import numpy as np
+
+    return np.bool_(params["x"] > 1)
+
+
+def test_a_numpy_boolean_is_refused_in_the_trial_as_in_process():
+    """Mutation QA (N04): a function returning ``np.bool_(True)`` (a comparison, not a loss) is
+    refused in process (FunctionLauncher); the Kubeflow trial's wrapper printed it as loss=1.0,
+    a metric. It fails the trial command there too, naming what it returned."""
+    job = substitute(function_job_experiment(numpy_boolean_loss, {"x": search.int(1, 3)}, name="nb", objective_metric_name="loss").spec.trial_template.trial_spec, {"x": "2"})
+    env = dict(os.environ, PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", os.defpath)]))
+    done = subprocess.run(["sh", "-c", _container(job)["args"][0]], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode != 0 and "numpy_boolean_loss returned bool" in done.stderr, done.stderr
+    assert "loss=" not in done.stdout
+
+
 def test_a_function_that_fails_fails_the_trial_command():
     def broken(params):
         raise RuntimeError("boom in the trial")

@@ -159,6 +159,23 @@ def test_local_launcher_on_a_cluster_asks_for_the_trials_resources(tmp_path):
     assert all(e["container"]["resources"] == STEP_REQUESTS for e in ir["deploymentSpec"]["executors"].values())
 
 
+def test_local_launcher_with_cpu_only_trial_limits_still_requests_memory(tmp_path):
+    """Mutation QA (P02): trials that name only a CPU limit give launch-trial's pod a CPU limit
+    and no memory amount: a ResourceQuota counting requests.memory refused the pod (6c0735c).
+    It asks for its own 256Mi of memory beside the trials' CPU."""
+    doc = quadratic_experiment(**{"spec.parallelTrialCount": 2})
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["resources"] = {"limits": {"cpu": "500m"}}
+    path = compile_pipeline(load_experiment(doc), tmp_path / "p.yaml", launcher_config={"kind": "local"})
+    ir = yaml.safe_load_all(path.read_text()).__next__()
+    launch = [e for name, e in ir["deploymentSpec"]["executors"].items() if "launch-trial" in name]
+    assert launch
+    for executor in launch:
+        resources = executor["container"]["resources"]
+        assert resources.get("resourceCpuLimit", resources.get("cpuLimit")) in ("1250m", 1.25), resources
+        assert resources.get("resourceMemoryRequest") == "256Mi" or resources.get("memoryRequest") == 0.268435456, resources
+
+
 STEP_REQUESTS = {"cpuRequest": 0.25, "resourceCpuRequest": "250m", "memoryRequest": 0.268435456, "resourceMemoryRequest": "256Mi"}
 
 
