@@ -137,27 +137,30 @@ def test_a_file_system_full_long_before_the_trial_failed_leaves_the_failure_its_
     assert outcome.phase == LaunchPhase.FAILED and outcome.reason == "Error"
 
 
-def test_a_file_system_full_early_and_again_just_before_the_failure_is_why_it_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_system_full_early_and_again_just_before_the_failure_is_why_it_failed(monkeypatch: pytest.MonkeyPatch) -> None:
     """Mutation QA (F08): the disk full for a moment early on, room again, then full again just
-    before the trial's write was refused (room once more by its end): the latest full moment is
-    the one that counts, and the trial is given back, not failed."""
-    full, seen = tmp_path / "full", tmp_path / "seen"
+    before the trial's write was refused: the latest full moment is the one that counts (the
+    trial is given back, not failed). The launcher's clock is a fake one, so no timing decides."""
 
-    def fstatvfs(fd: int) -> _Statvfs:
-        if full.exists():
-            seen.touch()
-            return _Statvfs(0)
-        return _Statvfs(1)
+    class Clock:
+        now = 100.0
 
-    monkeypatch.setattr(local.os, "fstatvfs", fstatvfs)
-    monkeypatch.setattr(local, "POLL_SECONDS", 0.01)
-    monkeypatch.setattr(local, "SCRATCH_LOOK_SECONDS", 0.0, raising=False)
-    monkeypatch.setattr(local, "SCRATCH_FULL_RECENT_SECONDS", 2.0, raising=False)
-    full_once = (f"import pathlib, time\nfull, seen = pathlib.Path({str(full)!r}), pathlib.Path({str(seen)!r})\n"
-                 "def full_once():\n    full.touch()\n    while not seen.exists():\n        time.sleep(0.01)\n    full.unlink()\n    seen.unlink()\n")
-    script = full_once + "full_once()\ntime.sleep(3.0)\nfull_once()\n"  # the first full moment 3 s before the end: past the 2 s
-    with pytest.raises(TrialMachineryFailed, match=r"was full at .* \(room again since\)"):
-        LocalLauncher().run(_trial(tmp_path, script + REFUSED_WRITE))
+        def monotonic(self) -> float:
+            return self.now
+
+        def time(self) -> float:
+            return 1_000_000.0 + self.now
+
+    clock = Clock()
+    monkeypatch.setattr(local, "time", clock)
+    _fake_fstatvfs(monkeypatch, free=0)
+    launcher = LocalLauncher()
+    assert launcher._seen_full(0)  # full early on
+    clock.now = 100.0 + 10 * local.SCRATCH_FULL_RECENT_SECONDS
+    assert launcher._seen_full(0)  # and again just before the trial failed
+    ended = clock.now + 1.0
+    assert launcher._full_near(ended) == clock.time(), "the latest full moment, near the failure"
+    assert launcher._full_near(ended + 2 * local.SCRATCH_FULL_RECENT_SECONDS) is None, "long before the failure: not why it failed"
 
 
 def test_a_file_system_that_cannot_answer_is_not_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
