@@ -125,3 +125,35 @@ def test_wait_polls_as_katibs_loop_does_and_prints_the_status_at_each_poll(katib
     assert experiment.status.current_optimal_trial.best_trial_name in lines[2]
     assert "Experiment conditions:" in lines
 
+
+def prints_values(parameters):
+    print("a=92")
+    print("b=0.10")
+    print("c=1e-3")
+    print("d=+5")
+
+
+def test_collected_values_read_as_katibs_text_with_no_dot_zero_on_a_whole_number(katib, tmp_path, capsys):
+    """Katib serves the text the trial wrote (``a=92`` -> '92'), so a notebook's
+    ``int(best.observation.metrics[0].latest)`` works there; here it read '92.0' (ValueError).
+    kfp-tune keeps the number: its shortest text, no '.0' on a whole number, in get_trial_metrics,
+    the trials' and the optimal trial's observation, and the status document."""
+    import json
+
+    from kfp_tune.cli import main
+
+    katib.tune(name="vals", objective=prints_values, parameters={"x": search.int(min=1, max=2)}, objective_metric_name="a",
+               additional_metric_names=["b", "c", "d"], max_trial_count=1, parallel_trial_count=1)
+    expected = [("a", "92"), ("b", "0.1"), ("c", "0.001"), ("d", "5")]
+    trial = katib.list_trials("vals")[0]
+    assert [(m.metric.name, m.metric.value) for m in katib.get_trial_metrics(trial.metadata.name)] == expected
+    assert [(m.name, m.latest) for m in trial.status.observation.metrics] == expected
+    assert [(m.name, m.min, m.max) for m in trial.status.observation.metrics] == [(n, v, v) for n, v in expected]
+    best = katib.get_optimal_hyperparameters("vals")
+    assert int(best.observation.metrics[0].latest) == 92
+    capsys.readouterr()
+    assert main(["status", "vals", "--store", str(tmp_path / "store"), "--json"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    document = json.dumps(status)
+    assert '"92"' in document and "92.0" not in document, document[:2000]
+

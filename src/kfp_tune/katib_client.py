@@ -45,7 +45,7 @@ from kfp_tune.core.errors import (
     masked_url,
     shown,
 )
-from kfp_tune.core.observation import KATIB_ZERO_TIME_US
+from kfp_tune.core.observation import KATIB_ZERO_TIME_US, metric_text
 
 log = logging.getLogger(__name__)
 
@@ -956,7 +956,7 @@ class KatibClient:
         with katib_errors():
             reports = self.client.get_trial_metrics(_katib_name(name, "get_trial_metrics"), with_time=True)
         return [
-            KatibModel({"timeStamp": go_rfc3339(m["time_us"]), "metric": {"name": m["name"], "value": m["value"] if isinstance(m["value"], str) else repr(m["value"])}},
+            KatibModel({"timeStamp": go_rfc3339(m["time_us"]), "metric": {"name": m["name"], "value": m["value"] if isinstance(m["value"], str) else metric_text(m["value"])}},
                        "MetricLog")
             for m in reports
         ]

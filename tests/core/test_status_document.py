@@ -199,7 +199,7 @@ def test_katib_status_is_what_kubectl_shows_as_status():
     assert shown["currentOptimalTrial"] == {
         "bestTrialName": "quad-a",
         "parameterAssignments": [{"name": "x", "value": "0.1"}, {"name": "y", "value": "0.5"}],
-        "observation": {"metrics": [{"name": "loss", "min": "0.5", "max": "1.5", "latest": "1.0"}, {"name": "accuracy", "min": "unavailable", "max": "unavailable", "latest": "unavailable"}]},
+        "observation": {"metrics": [{"name": "loss", "min": "0.5", "max": "1.5", "latest": "1"}, {"name": "accuracy", "min": "unavailable", "max": "unavailable", "latest": "unavailable"}]},
     }
     assert [c["type"] for c in shown["conditions"]] == ["Created", "Running"]
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kfp_tune.core.observation import metric_text
 from kfp_tune.core.state import FINISHED_PHASES, ExperimentState, TrialState
 from kfp_tune.core.vocabulary import FAILED_STATUSES, TERMINAL_STATUSES, ExperimentPhase, ObjectiveType, TrialStatus
 
@@ -170,7 +171,7 @@ def observation_metrics(trial: TrialState, metric_names: list[str]) -> list[dict
     per metric, as strings; Katib's ``currentOptimalTrial`` copies the best trial's
     (pkg/controller.v1beta1/experiment/util/status_util.go, ``updateTrialsSummary``)."""
     return (
-        [{"name": name, "min": repr(s.min), "max": repr(s.max), "latest": repr(s.latest)} for name, s in trial.observation.metrics.items()]
+        [{"name": name, "min": metric_text(s.min), "max": metric_text(s.max), "latest": metric_text(s.latest)} for name, s in trial.observation.metrics.items()]
         # Katib's shape for a text value: no min nor max, the text as latest
         + [{"name": name, "min": UNAVAILABLE, "max": UNAVAILABLE, "latest": text} for name, text in trial.text_metrics.items()]
         # and for a metric the trial never reported: every metric Katib collects has an entry (getMetrics)

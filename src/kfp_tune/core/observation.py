@@ -52,6 +52,16 @@ _GO_HEX = re.compile(rf"[+-]?0[xX](?:_?{_HEX_DIGITS}(?:\.(?:{_HEX_DIGITS})?)?|\.
 _GO_SPECIAL = {"nan": math.nan, "inf": math.inf, "+inf": math.inf, "-inf": -math.inf, "infinity": math.inf, "+infinity": math.inf, "-infinity": -math.inf}
 
 
+def metric_text(value: float) -> str:
+    """A collected value as the text Katib's API serves (``observation.metrics[].latest``, a
+    ``MetricLog``'s value). Katib keeps the text the trial wrote (``a=92`` gives ``92``, ``d=+5``
+    ``+5``); kfp-tune keeps the number, so this is its shortest text, with no ``.0`` on a whole
+    number: ``92``, ``5``, ``0.1``, ``1e-05``, so ``int(latest)`` works as on Katib for a value
+    written as an integer."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
 def go_float(text: str) -> float:
     """A number written as text, as Go's ``strconv.ParseFloat(text, 64)`` reads it, which is how
     Katib reads a metric's value (trial_controller_util.go ``getMetrics``, its collectors' stop
