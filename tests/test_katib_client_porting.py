@@ -157,3 +157,33 @@ def test_collected_values_read_as_katibs_text_with_no_dot_zero_on_a_whole_number
     document = json.dumps(status)
     assert '"92"' in document and "92.0" not in document, document[:2000]
 
+
+def logs_with_times(parameters):
+    import logging
+    import sys
+
+    print("2026-12-06T10:47:53Z a=1")
+    print("2026-12-06T10:47:54.5Z INFO a=2")
+    print("a=3")
+    handler = logging.StreamHandler(sys.stdout)  # as Katib's tune-train-from-func notebook logs: datefmt="%Y-%m-%dT%H:%M:%SZ"
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-8s %(message)s", datefmt="2026-12-06T10:48:51Z"))
+    logger = logging.getLogger("ported-trial")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        logger.info("Epoch 1/1. a=4")
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_a_function_trials_printed_line_keeps_its_leading_time_as_a_job_trials_does(katib):
+    """A TEXT line's leading RFC 3339 time is the value's time_stamp on a YAML/Job trial; a
+    function's trial run here (tune()) parsed it and then stored its values without it, so every
+    report read Go's zero time."""
+    katib.tune(name="ts", objective=logs_with_times, parameters={"x": search.int(min=1, max=2)}, objective_metric_name="a",
+               max_trial_count=1, parallel_trial_count=1)
+    trial = katib.list_trials("ts")[0]
+    assert [(m.time_stamp, m.metric.value) for m in katib.get_trial_metrics(trial.metadata.name)] == [
+        ("2026-12-06T10:47:53Z", "1"), ("2026-12-06T10:47:54.5Z", "2"), ("0001-01-01T00:00:00Z", "3"), ("2026-12-06T10:48:51Z", "4"),
+    ]

@@ -32,7 +32,7 @@ from typing import Any
 
 from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars, text_log, text_metrics, whole_lines
 from kfp_tune.collectors.prometheus import Endpoint, PrometheusSeries, scrape
-from kfp_tune.collectors.push import COLLECTOR_STAMP, metric_number, reported_entry
+from kfp_tune.collectors.push import COLLECTOR_STAMP, entry_time, metric_number, reported_entry
 from kfp_tune.collectors.stdout import parse_metric_lines
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.naming import short_hash
@@ -292,8 +292,7 @@ def _observation(entry: Any, key: str, index: int) -> MetricLog:
     """One entry of a collector record: a number, or a text for a text metric. A collector
     stores nothing else, so any other value is damage, not a value to leave out."""
     name, step = reported_entry(entry, key, index)
-    time_us = entry.get("time_us")
-    time_us = time_us if isinstance(time_us, int) and not isinstance(time_us, bool) else None
+    time_us = entry_time(entry)
     if isinstance(entry.get("text"), str):
         return text_log(name, entry["text"], step, time_us)
     try:

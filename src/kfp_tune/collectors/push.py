@@ -73,8 +73,16 @@ def reported_logs(record: Mapping[str, Any], key: str) -> list[MetricLog]:
         except ValueError as exc:
             log.warning("%s; left out (a metric's value is a finite number)", exc)
             continue
-        out.append(MetricLog(name, value, step))
+        out.append(MetricLog(name, value, step, time_us=entry_time(entry)))
     return out
+
+
+def entry_time(entry: Mapping[str, Any]) -> int | None:
+    """A stored entry's ``time_us``: when the trial gave the value (a TEXT line's leading time, a
+    JSON line's ``timestamp``, an event's), None when it gave none or the field is not a whole
+    number."""
+    time_us = entry.get("time_us")
+    return time_us if isinstance(time_us, int) and not isinstance(time_us, bool) else None
 
 
 def reported_entry(entry: object, key: str, index: int) -> tuple[str, int | None]:

@@ -201,7 +201,9 @@ def _record_outcome(view: ExperimentView, trial_name: str, outcome: LaunchOutcom
         records.write(
             records.pushed_key(trial_name),
             RecordKind.PUSHED_METRICS,
-            {"metrics": [{"name": m.name, "value": m.value, "step": m.step} for m in outcome.pushed if math.isfinite(m.value)]},
+            # with the time a printed line gave (a TEXT line's leading RFC 3339 time), as a collector keeps it
+            {"metrics": [{"name": m.name, "value": m.value, "step": m.step, **({} if m.time_us is None else {"time_us": m.time_us})}
+                         for m in outcome.pushed if math.isfinite(m.value)]},
         )
     ended = TrialEnded.now(trial_name, LaunchPhase(outcome.phase), outcome.reason, outcome.message, outcome.exit_code)
     return view.record_trial(trial_name, ended)
