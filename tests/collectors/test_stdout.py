@@ -27,7 +27,7 @@ def test_katib_default_regex_reads_name_value_pairs():
 
 
 def test_non_finite_and_garbage_values_never_become_metrics():
-    logs = parse_metric_lines(["loss=nan", "loss=inf", "loss=1e309", "loss=", "loss=abc", "loss=0.5"], ["loss"])
+    logs = parse_metric_lines(["loss=nan", "loss=inf", "loss=1e309", "loss=", "loss=abc", "loss=0x1A", "loss=1.5abc", "loss=0.5"], ["loss"])
     assert [(m.name, m.value) for m in logs] == [("loss", 0.5)]
 
 

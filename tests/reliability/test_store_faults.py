@@ -133,10 +133,12 @@ def test_permanent_s3_errors_stop_at_once_with_a_clear_message(seaweed, s3_bucke
     with pytest.raises(StoreError) as info:
         open_store(f"s3://{s3_bucket}/x").put("k", b"v")
     assert "wrong-secret-value-42" not in str(info.value) and not info.value.transient
+    assert f"s3://{s3_bucket}/x/k" in str(info.value) and seaweed.endpoint in str(info.value), "the bucket and the endpoint named"
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", seaweed.secret_key)
     with pytest.raises(StoreError, match="NoSuchBucket") as info:
         open_store("s3://no-such-bucket-kfptune/x").put("k", b"v")
     assert not info.value.transient
+    assert "no-such-bucket-kfptune" in str(info.value) and seaweed.endpoint in str(info.value), "the bucket and the endpoint named"
     assert "retrying in" not in caplog.text, "permanent errors are not retried"
 
 
