@@ -126,6 +126,25 @@ def test_wait_polls_as_katibs_loop_does_and_prints_the_status_at_each_poll(katib
     assert "Experiment conditions:" in lines
 
 
+@pytest.mark.parametrize("timeout", [1, 2])
+def test_wait_times_out_naming_the_timeout_its_user_gave(katib, monkeypatch, capsys, timeout):
+    """The wait polls on Katib's schedule (``round(timeout / polling_interval)`` polls, no sleep
+    after the last), so it waits less than the timeout given: its TimeoutError named that shorter
+    time ('within 0 s' for timeout=1, 'within 1 s' for 2) where the user gave 1 or 2."""
+    import types
+
+    import kfp_tune.client as client_module
+
+    katib.tune(name="done", objective=prints_a, parameters={"x": search.int(min=1, max=2)}, objective_metric_name="a", max_trial_count=2,
+               parallel_trial_count=1, algorithm_settings={"random_state": "3"})
+    clock = [0.0]
+    monkeypatch.setattr(client_module, "time", types.SimpleNamespace(
+        monotonic=lambda: clock[0], sleep=lambda seconds: clock.__setitem__(0, clock[0] + seconds), time=client_module.time.time))
+    with pytest.raises(TimeoutError, match=rf"'done' did not reach Running within {timeout} s: it is Succeeded"):
+        katib.wait_for_experiment_condition("done", expected_condition="Running", timeout=timeout, polling_interval=1)
+    assert capsys.readouterr().out.count("Experiment Trials status:") == timeout  # Katib's polls, one print each
+
+
 def prints_values(parameters):
     print("a=92")
     print("b=0.10")

@@ -231,7 +231,7 @@ class Client:
 
     def wait_for_experiment_condition(
         self, name: str, condition: str = "Succeeded", timeout: float = 600, polling_interval: float = 15,
-        each_poll: Callable[[KatibObject | None], None] | None = None,
+        each_poll: Callable[[KatibObject | None], None] | None = None, told_timeout: float | None = None,
     ) -> KatibObject:
         """Poll the store until the experiment holds ``condition`` (Created, Running, Restarting,
         Succeeded or Failed); return the experiment then. An experiment that is not in the store
@@ -240,7 +240,9 @@ class Client:
         ExperimentFailedError (a RuntimeError) when it Failed and ``condition`` is another;
         TimeoutError after ``timeout`` seconds, saying where it stands and whether a run drives
         it (an experiment that no run drives stays where it is). ``each_poll`` is given what each
-        poll read (None while it is not there), before it is checked."""
+        poll read (None while it is not there), before it is checked. ``told_timeout`` is the
+        timeout the TimeoutError names when it is not ``timeout``: a caller that polls on Katib's
+        schedule waits less than the timeout its user gave."""
         where = "wait_for_experiment_condition"
         if condition not in CONDITIONS:
             raise ValueError(f"{where}: condition must be one of {', '.join(CONDITIONS)}, got {shown(condition)}")
@@ -263,7 +265,8 @@ class Client:
             left = deadline - time.monotonic()
             if left <= 0:
                 standing = _standing(experiment) if experiment is not None else f"it is not in {self.store.uri} (yet)"
-                raise TimeoutError(f"experiment {name!r} did not reach {condition} within {limit:g} s: {standing}{self._driver(name)}")
+                told = limit if told_timeout is None else told_timeout
+                raise TimeoutError(f"experiment {name!r} did not reach {condition} within {told:g} s: {standing}{self._driver(name)}")
             time.sleep(min(interval, left))
 
     def _driver(self, name: str) -> str:

@@ -837,7 +837,8 @@ class KatibClient:
                 if experiment is not None and (expected_condition == "Failed" or not has_condition(experiment, "Failed")):
                     print_experiment_status(KatibModel(experiment, "V1beta1Experiment"))
 
-            experiment = self.client.wait_for_experiment_condition(name, expected_condition, (polls - 1) * interval, interval, each_poll=print_status)
+            experiment = self.client.wait_for_experiment_condition(
+                name, expected_condition, (polls - 1) * interval, interval, each_poll=print_status, told_timeout=limit)
         return KatibModel(experiment, "V1beta1Experiment")
 
     def edit_experiment_budget(
