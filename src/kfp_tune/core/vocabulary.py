@@ -181,6 +181,11 @@ S3_ENDPOINT_VARIABLE = "KFP_TUNE_S3_ENDPOINT"
 """The S3 store's endpoint (no secret: a launcher passes it on as a value)."""
 EXPERIMENT_VARIABLE = "KFP_TUNE_EXPERIMENT"
 TRIAL_VARIABLE = "KFP_TUNE_TRIAL"
+KATIB_TRIAL_VARIABLE = "KATIB_TRIAL_NAME"
+"""The trial's name, as Katib's pod webhook gives it to the primary container of every pod of a
+trial (mutatePodEnv), for Katib's SDK (``report_metrics``) to read: set where the launchers set
+:data:`TRIAL_VARIABLE`, in the primary container only, over the container's own entry of that
+name (Katib appends its entry after the container's, and Kubernetes takes the last)."""
 PLACE_VARIABLES = (STORE_VARIABLE, EXPERIMENT_VARIABLE, TRIAL_VARIABLE)
 """What every launcher tells a trial about where it is, so that the trial (``report_metrics``,
 ``save_model``, ``input_path``) and what runs beside it (the collector sidecar, a Custom

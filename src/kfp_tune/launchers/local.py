@@ -98,6 +98,7 @@ from kfp_tune.core.validation import env_name_problem
 from kfp_tune.core.vocabulary import (
     EARLY_STOP_MESSAGE,
     EARLY_STOP_REASON,
+    KATIB_TRIAL_VARIABLE,
     STORE_VARIABLE,
     CollectorKind,
     LaunchPhase,
@@ -286,6 +287,7 @@ class LocalLauncher(Launcher):
             if (problem := env_name_problem(str(item["name"]))) is not None:  # a template validation did not see (a ConfigMap's)
                 raise ValueError(f"container {run.primary_container!r} env[{index}].name: {problem}")
             env[str(item["name"])] = self._map(str(item.get("value", "")), extra)
+        env[KATIB_TRIAL_VARIABLE] = run.trial  # over the container's own, as Katib's webhook appends it (mutatePodEnv)
         workdir = container.get("workingDir")
         return argv, env, self._map(workdir, extra) if workdir else None
 

@@ -61,7 +61,15 @@ from kfp_tune.launchers.kubernetes.kinds import (
     template_primary_containers,
     trial_kind,
 )
-from kfp_tune.launchers.kubernetes.manifests import CheckpointMount, ClusterSettings, add_gpus, label_problems, prepare_manifest, wrap_command
+from kfp_tune.launchers.kubernetes.manifests import (
+    CheckpointMount,
+    ClusterSettings,
+    add_gpus,
+    label_problems,
+    prepare_manifest,
+    set_katib_trial_name,
+    wrap_command,
+)
 
 log = logging.getLogger(__name__)
 
@@ -516,7 +524,7 @@ class KubernetesLauncher(Launcher):
         checkpoint = CheckpointMount(trial.checkpoint_path, trial.experiment, trial.trial, trial.checkpoint_parent) if trial.checkpoint_path else None
         return prepare_manifest(
             trial.manifest, trial.primary_container, settings, labels, owner, metrics, collector=trial.metrics_collector, checkpoint=checkpoint,
-            primary_pod_labels=trial.primary_pod_labels,
+            primary_pod_labels=trial.primary_pod_labels, trial_name=trial.trial,
         )
 
     # --- kinds --------------------------------------------------------------------------------
@@ -1136,6 +1144,7 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
         for env_name, value in settings.env:
             if env_name not in present:
                 env.append({"name": env_name, "valueFrom": dict(value)} if isinstance(value, Mapping) else {"name": env_name, "value": str(value)})
+        set_katib_trial_name(container, trial.trial)
     if not containers:
         log.info("%s trial %s: the primary container %r is made at run time from no entry of the template kfp-tune can see; no env given to it",
                  kind.kind, trial.trial, trial.primary_container)

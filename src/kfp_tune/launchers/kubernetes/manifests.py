@@ -6,8 +6,9 @@ collector needs, and every refused setting checked. Pure: no Kubernetes client h
 Which pods get what, in a trial of several replica types:
 
 - the launcher's env (the trial's place in the store, the store's credentials by Secret
-  reference): the primary container of every pod template that has one, as Katib's webhook
-  gives its trial env to every pod's primary container (inject_webhook.go, mutatePodEnv);
+  reference) and ``KATIB_TRIAL_NAME``: the primary container of every pod template that has
+  one, as Katib's webhook gives its trial env to every pod's primary container
+  (inject_webhook.go, mutatePodEnv);
 - ``gpus``: each pod that trains (:func:`.kinds.training_containers`: every replica running the
   primary container, but a TFJob's parameter servers; an MPIJob's workers, not its launcher);
 - the metrics collector (kfp-tune's, or the user's Custom one) and the metrics folder: only the
@@ -59,6 +60,7 @@ from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.naming import is_dns_subdomain
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
+from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE
 from kfp_tune.launchers.kubernetes.kinds import pod_templates, primary_pod_templates, training_containers, trial_kind
 from kfp_tune.launchers.metrics_files import metrics_root
 from kfp_tune.launchers.runtime_image import default_image
@@ -115,6 +117,7 @@ def prepare_manifest(
     collector: Mapping[str, Any] | None = None,
     checkpoint: CheckpointMount | None = None,
     primary_pod_labels: Mapping[str, str] | None = None,
+    trial_name: str = "",
 ) -> dict[str, Any]:
     """The resource to create: the rendered trial with namespace, labels (on the resource and its
     pod templates), owner reference, service account, ``automountServiceAccountToken: false``
@@ -124,7 +127,8 @@ def prepare_manifest(
     claim's subPath) for File and TensorFlowEvent, ``collector`` the experiment's
     ``metricsCollectorSpec`` (Katib's camelCase; None: the kind follows from ``metrics``),
     ``primary_pod_labels`` the trial's (the collector goes where they may select a pod); and the
-    trial's ``checkpoint`` folder on the launcher's checkpoint claim (:func:`_mount_checkpoint`).
+    trial's ``checkpoint`` folder on the launcher's checkpoint claim (:func:`_mount_checkpoint`);
+    ``trial_name``, where given, as ``KATIB_TRIAL_NAME`` in the primary containers.
     ValueError for anything refused: settings that give a trial the node, a service account not
     allowed, labels the API server would refuse."""
     out = copy.deepcopy(dict(manifest))
@@ -185,6 +189,8 @@ def prepare_manifest(
             wrap_command(target)
     for target in primaries:  # Katib's webhook: the trial's env in every pod's primary container (mutatePodEnv)
         _add_env(target, settings.env)
+        if trial_name:
+            set_katib_trial_name(target, trial_name)
     return out
 
 
@@ -226,6 +232,14 @@ def wrap_command(container: dict[str, Any]) -> None:
         return
     words = shell_form([str(word) for word in command + args])
     container["command"], container["args"] = words[:2], words[2:]
+
+
+def set_katib_trial_name(container: dict[str, Any], trial_name: str) -> None:
+    """``KATIB_TRIAL_NAME`` on a primary container, as Katib's webhook sets it (mutatePodEnv):
+    last, in place of the container's own entry of that name, which Katib's appended one
+    overrides (of two entries of one name, Kubernetes takes the last)."""
+    env = [item for item in container.get("env") or [] if not (isinstance(item, Mapping) and item.get("name") == KATIB_TRIAL_VARIABLE)]
+    container["env"] = [*env, {"name": KATIB_TRIAL_VARIABLE, "value": trial_name}]
 
 
 def _add_env(container: dict[str, Any], items: tuple[tuple[str, Any], ...]) -> None:
