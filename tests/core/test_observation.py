@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from kfp_tune.core.observation import MetricLog, MetricSummary, Observation, go_float
+from kfp_tune.core.observation import MetricLog, MetricSummary, Observation, go_float, metric_text
 
 
 def test_observation_strategies():
@@ -15,6 +15,22 @@ def test_observation_strategies():
     assert obs.values({"loss": "max"})["loss"] == 0.5
     assert obs.values({"loss": "latest"})["loss"] == 0.4
     assert Observation.from_dict(obs.to_dict()) == obs
+
+
+@pytest.mark.parametrize(
+    ("number", "text"),
+    [
+        (92.0, "92"), (5, "5"), (0.1, "0.1"), (1e-05, "1e-05"), (-0.0, "-0"), (0.0, "0"),
+        (1e16, "10000000000000000"), (-12345678901234567890.0, "-12345678901234567168"), (1e21, "1e+21"),
+        (1.5e300, "1.5e+300"), (math.inf, "inf"), (-math.inf, "-inf"), (math.nan, "nan"),
+    ],
+)
+def test_metric_text_writes_a_whole_number_below_1e21_in_its_integer_digits(number, text):
+    """Katib serves the text a trial printed, so ``int(latest)`` works on a value printed as an
+    integer: a whole number of 1e16 or more read '1e+16' here (ValueError)."""
+    assert metric_text(number) == text
+    if text.lstrip("-").isdigit():
+        assert int(text) == number
 
 
 @pytest.mark.parametrize(

@@ -57,9 +57,13 @@ def metric_text(value: float) -> str:
     ``MetricLog``'s value). Katib keeps the text the trial wrote (``a=92`` gives ``92``, ``d=+5``
     ``+5``); kfp-tune keeps the number, so this is its shortest text, with no ``.0`` on a whole
     number: ``92``, ``5``, ``0.1``, ``1e-05``, so ``int(latest)`` works as on Katib for a value
-    written as an integer."""
-    text = repr(float(value))
-    return text[:-2] if text.endswith(".0") else text
+    written as an integer. A whole number below 1e21 is written in its integer digits
+    (``10000000000000000``, where the shortest text is ``1e+16``), ``-0`` as Katib keeps a
+    printed ``-0``."""
+    number = float(value)
+    if math.isfinite(number) and number.is_integer() and abs(number) < 1e21:
+        return "-0" if number == 0 and math.copysign(1.0, number) < 0 else str(int(number))
+    return repr(number)
 
 
 def go_float(text: str) -> float:
