@@ -13,12 +13,14 @@ algorithm that finds its place by counting the trials that used budget would ski
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from kfp_tune.core.space import SearchSpace, Value
 from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
@@ -116,6 +118,26 @@ class Algorithm(Protocol):
         n: int,
         rng: np.random.Generator,
     ) -> Suggestions: ...
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def one_blas_thread(method: _Method) -> _Method:
+    """``method`` run with the BLAS and OpenMP libraries limited to one thread each, the limit
+    before it put back after. For an algorithm whose suggestion does dense linear algebra
+    (a Gaussian process): its matrices are too small for a second thread to pay, and on a busy
+    machine OpenBLAS's spinning threads fight the engine's slot threads for the cores (300
+    trials of bayesianoptimization on 2 busy cores: 6:52 with two threads, 0:38 with one;
+    "Suggestion time as the history grows" in docs/benchmarks.md). Scoped to the call, never set
+    for the process: a library does not configure its user's."""
+
+    @functools.wraps(method)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        with threadpool_limits(limits=1):
+            return method(*args, **kwargs)
+
+    return limited  # type: ignore[return-value]
 
 
 def spent(history: Sequence[FinishedTrial]) -> list[FinishedTrial]:

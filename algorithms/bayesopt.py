@@ -65,7 +65,7 @@ import numpy as np
 from scipy.optimize import minimize, minimize_scalar
 from scipy.special import erfcx, log_ndtr, ndtr
 
-from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, one_blas_thread
 from kfp_tune.algorithms.gaussian_process import GaussianProcess
 from kfp_tune.algorithms.model_subset import model_rows
 from kfp_tune.algorithms.random_search import new_random_point
@@ -343,6 +343,7 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         self.kappa = float(kappa if kappa is not None else _default("kappa"))
         self.xi = float(xi if xi is not None else _default("xi"))
 
+    @one_blas_thread
     def propose(
         self,
         problem: Problem,

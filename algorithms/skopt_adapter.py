@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions
+from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, one_blas_thread
 from kfp_tune.algorithms.model_subset import model_rows, unit_coordinates
 from kfp_tune.algorithms.random_search import new_random_point
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm, Used
@@ -123,6 +123,7 @@ def _setting(settings: dict[str, Any], name: str) -> Any:
 class SkoptBayesianOptimization(BuiltinAlgorithm):
     name = "bayesianoptimization"
 
+    @one_blas_thread
     def propose(
         self,
         problem: Problem,
