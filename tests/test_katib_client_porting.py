@@ -35,6 +35,17 @@ def test_katibs_tune_without_max_trial_count_is_refused_here_when_the_search_wou
     assert katib.list_experiments() == []
 
 
+def test_katibs_tune_without_max_trial_count_on_a_finite_space_too_large_to_hand_over_says_so(katib):
+    """An int range of 200001 points is finite, but more than the built-in samplers hand over
+    whole: refused as before, but saying so with the number, not that it never runs out of points."""
+    with pytest.raises(ValueError, match="max_trial_count is required without a host") as caught:
+        katib.tune(name="large", objective=never_called, parameters={"x": search.int(min=0, max=200000)}, objective_metric_name="a")
+    message = str(caught.value)
+    assert "too large (200001 points)" in message and "up to 100000 points" in message
+    assert "never runs out of points" not in message
+    assert katib.list_experiments() == []
+
+
 def prints_a(parameters):
     print(f"a={parameters['x']}")
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import logging
+import math
 import os
 import warnings
 from collections.abc import Callable, Iterator, Mapping
@@ -336,14 +337,20 @@ def refuse_endless_tune(experiment: Any, space: Any) -> None:
     ValueError naming ``max_trial_count`` unless the algorithm ends the search on its own
     (:data:`ENDS_AFTER_ITS_SCHEDULE`, or :data:`ENDS_ON_A_FINITE_SPACE` on a finite space). A
     goal does not count: it may never be reached."""
-    from kfp_tune.algorithms.space_tools import finite_size
+    from kfp_tune.algorithms.space_tools import ENUMERATION_LIMIT, finite_size
 
     algorithm = experiment.spec.algorithm.algorithm_name if experiment.spec.algorithm is not None else "random"
     if algorithm in ENDS_AFTER_ITS_SCHEDULE or (algorithm in ENDS_ON_A_FINITE_SPACE and finite_size(space) is not None):
         return
+    counts = [parameter.count() for parameter in space]
+    if algorithm in ENDS_ON_A_FINITE_SPACE and None not in counts:  # finite, but more points than it hands over whole
+        why = (f"hands over a finite search space whole only up to {ENUMERATION_LIMIT} points: this one is too large "
+               f"({math.prod(count for count in counts if count is not None)} points), so it never says it has no more")
+    else:
+        why = "on this search space never runs out of points"
     raise ValueError(
         f"KatibClient.tune: max_trial_count is required without a host: the trials run in this process until the experiment ends, "
-        f"and algorithm {algorithm!r} on this search space never runs out of points, so with no budget it would not end (Katib's "
+        f"and algorithm {algorithm!r} {why}, so with no budget it would not end (Katib's "
         "tune() returns once the Experiment exists, and its controller runs the trials). Give max_trial_count=N, or make the client "
         "with KatibClient(host=KFP_API_URL) (or set KF_PIPELINES_ENDPOINT) to run the trials on Kubeflow"
     )
