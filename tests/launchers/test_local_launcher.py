@@ -7,6 +7,7 @@ import ast
 import itertools
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import time
@@ -122,6 +123,64 @@ def test_words_reach_the_trial_as_utf8_under_any_locale(collector, tmp_path):
     done = subprocess.run([sys.executable, "-c", TRIAL_UNDER_LOCALE, ascii((container, collector))], env=env, capture_output=True, check=False)
     assert done.returncode == 0 and done.stdout.startswith(b"('Succeeded'"), (done.stdout, done.stderr)
     assert seen.read_bytes() == f"{UTF8_WORDS}|{UTF8_WORDS}".encode()
+
+
+def _latin1_locale(folder: Path) -> dict[str, str]:
+    """An environment whose locale is Latin-1 (fr_FR.ISO-8859-1, built here with localedef: no
+    such locale comes installed), or a skip where glibc's locale sources are missing."""
+    if shutil.which("localedef") is None or not Path("/usr/share/i18n/locales/fr_FR").exists():
+        pytest.skip("no localedef or glibc locale sources to build a Latin-1 locale")
+    folder.mkdir()
+    built = subprocess.run(["localedef", "-i", "fr_FR", "-f", "ISO-8859-1", str(folder / "fr_FR.ISO-8859-1")], capture_output=True, check=False)
+    if not (folder / "fr_FR.ISO-8859-1").is_dir():
+        pytest.skip(f"localedef could not build a Latin-1 locale: {built.stderr.decode(errors='replace')[-200:]}")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONIOENCODING", "LANG", "LANGUAGE") and not k.startswith("LC_")}
+    env.update(LOCPATH=str(folder), LC_ALL="fr_FR.ISO-8859-1", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    return env
+
+
+LAUNCH_UNDER_LOCALE = """
+import sys
+from kfp_tune.core.interfaces import TrialRun
+from kfp_tune.launchers import LocalLauncher
+container, mounts = eval(sys.argv[1])
+mounts = {k: v.encode("latin-1").decode(sys.getfilesystemencoding(), "surrogateescape") for k, v in mounts.items()}
+manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t"}, "spec": {"template": {"spec": {"containers": [{"name": "main", **container}]}}}}
+outcome = LocalLauncher(mounts=mounts).run(TrialRun("e", "t", manifest, {}, "main"))
+print(ascii((outcome.phase.value, outcome.reason, outcome.message)))
+"""
+
+
+def test_host_paths_keep_their_bytes_under_a_latin1_locale(tmp_path):
+    """Review of the UTF-8 fix: on a Latin-1 host a folder ``café`` (byte 0xE9 on disk) given as
+    ``--mount``, on ``PATH`` (changed for every trial: this Python's folder goes first) or as
+    ``workingDir`` was re-encoded to UTF-8 and not found ("cannot open", "not found"), where it
+    had worked: words from this host keep the host's bytes."""
+    env = _latin1_locale(tmp_path / "locales")
+    folder = os.path.join(os.fsencode(tmp_path), b"caf\xe9")
+    os.mkdir(folder)
+    with open(os.path.join(folder, b"x.sh"), "w") as script:
+        script.write("echo loss=0.25\n")
+    with open(os.path.join(folder, b"mytool"), "w") as tool:
+        tool.write("#!/bin/sh\necho loss=0.5\n")
+    os.chmod(os.path.join(folder, b"mytool"), 0o755)
+    environ = {os.fsencode(k): os.fsencode(v) for k, v in env.items()}
+    environ[b"PATH"] = folder + b":" + environ[b"PATH"]  # the host's bytes, as a Latin-1 shell would set it
+    mounts = {"/data": folder.decode("latin-1")}  # the child reads it back as its own (Latin-1) text
+    for container in ({"command": ["sh", "/data/x.sh"]}, {"command": ["mytool"]}, {"command": ["sh", "-c", "echo loss=0.75"], "workingDir": "/data"}):
+        done = subprocess.run([sys.executable, "-c", LAUNCH_UNDER_LOCALE, ascii((container, mounts))], env=environ, capture_output=True, check=False)
+        assert done.returncode == 0 and done.stdout.startswith(b"('Succeeded'"), (container, done.stdout, done.stderr)
+
+
+def test_a_working_dir_with_accents_is_found_under_the_c_locale(tmp_path):
+    """Review of the UTF-8 fix: under ``LC_ALL=C PYTHONUTF8=0`` a ``workingDir`` ``café`` that
+    exists was reported "no such folder on this machine" (os.path of a str it cannot encode)."""
+    (tmp_path / "café").mkdir()
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONIOENCODING", "LANG", "LANGUAGE") and not k.startswith("LC_")}
+    env.update(LC_ALL="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    container = {"command": ["sh", "-c", "pwd; echo loss=0.5"], "workingDir": str(tmp_path / "café")}
+    done = subprocess.run([sys.executable, "-c", TRIAL_UNDER_LOCALE, ascii((container, ""))], env=env, capture_output=True, check=False)
+    assert done.returncode == 0 and done.stdout.startswith(b"('Succeeded'"), (done.stdout, done.stderr)
 
 
 PRINT_EXECUTABLE = "import sys; print('exe=' + sys.executable)"

@@ -306,11 +306,12 @@ class LocalLauncher(Launcher):
             checkpoint = self._checkpoint(trial, metrics_folder, extra)
             beside = self._beside(trial, metrics_folder, extra, local_metrics)
             argv, env, cwd = self.command_for(trial, extra)
-        except ValueError as exc:
+            start_in = None if cwd is None else process_bytes(cwd)  # LANG=C: a str path with é is no folder to os.path
+        except ValueError as exc:  # a lone surrogate in workingDir too
             return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidTrial", message=str(exc))
         except StoreError as exc:
             return LaunchOutcome(LaunchPhase.FAILED, reason="CheckpointNotReady", message=f"the trial's checkpoint folder could not be made: {exc}")
-        if cwd is not None and not os.path.isdir(cwd):  # else Popen's error names the command, not the folder
+        if start_in is not None and not os.path.isdir(start_in):  # else Popen's error names the command, not the folder
             return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=working_dir_problem(trial, cwd))
         if local_metrics is not None:
             env["KFP_TUNE_METRICS_PATH"] = str(local_metrics)
@@ -328,13 +329,13 @@ class LocalLauncher(Launcher):
                         raise RunInterrupted()
                     try:
                         process = subprocess.Popen(
-                            process_argv(argv), stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=process_env(env), cwd=cwd,
+                            process_argv(argv), stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=process_env(env), cwd=start_in,
                             start_new_session=True,
                         )
                     except ValueError as exc:  # a NUL in a word or in env, an env name the OS refuses: this trial's, not the run's
                         return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {argv[0]!r}: its command, args or env cannot be given to a process: {exc}")
                     except OSError as exc:
-                        message = working_dir_problem(trial, cwd) if cwd is not None and exc.filename == cwd else f"cannot start {argv[0]!r}: {exc.strerror}"
+                        message = working_dir_problem(trial, cwd) if cwd is not None and exc.filename == start_in else f"cannot start {argv[0]!r}: {exc.strerror}"
                         return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=message)
                     self._running.add(process)
                 code, reason, message = -1, "", ""
@@ -610,17 +611,22 @@ def working_dir_problem(trial: TrialRun, local: str) -> str:
     container = primary_container(trial.manifest, trial.primary_container) or {}
     written = str(container.get("workingDir") or local)
     where = f"workingDir {written!r}" + (f" (here {local!r})" if local != written else "")
-    if os.path.lexists(local) and not os.path.isdir(local):
+    if os.path.lexists(process_bytes(local)) and not os.path.isdir(process_bytes(local)):
         return f"{where}: not a folder; the trial starts in its workingDir"
     return f"{where}: no such folder on this machine; create it or map it with --mount"
 
 
 def process_bytes(text: str) -> bytes:
-    """A word of a trial's command, args or env as its process gets it: UTF-8, as a container's
-    are on Kubernetes whatever the host's locale (under ``LANG=C`` Python's own encoding refused
-    ``café``; under Latin-1 it gave the trial other bytes than the trial's output is read back
-    in). A word read from this host undecodable (a path, surrogateescape) keeps its bytes."""
-    return text.encode("utf-8", "surrogateescape")
+    """A word of a trial's command, args, env or workingDir as its process gets it: in this
+    host's encoding, as Python gives any process its words (a host path, ``PATH``, a ``--mount``
+    folder keep the bytes they have on disk, a Latin-1 host's too), and in UTF-8 where that
+    encoding has no bytes for it, as a container gets its words on Kubernetes (under ``LANG=C``,
+    where Python's own encoding refused ``café`` and every such trial failed to start; Python
+    reads its arguments as UTF-8 there, PEP 540)."""
+    try:
+        return os.fsencode(text)
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogateescape")
 
 
 def process_argv(argv: list[str]) -> list[bytes]:
@@ -629,15 +635,9 @@ def process_argv(argv: list[str]) -> list[bytes]:
 
 
 def process_env(env: Mapping[str, str]) -> dict[bytes, bytes]:
-    """The trial's env as bytes (:func:`process_bytes`); a variable inherited unchanged from this
-    process keeps the bytes it came with, in whatever encoding the host wrote it."""
-    kept: dict[bytes, bytes] = {}
-    for name, value in env.items():
-        if os.environ.get(name) == value:
-            kept[os.fsencode(name)] = os.fsencode(value)  # os.environ decoded os.environb so: its bytes again
-        else:
-            kept[process_bytes(name)] = process_bytes(value)
-    return kept
+    """The trial's env as bytes (:func:`process_bytes`): a variable inherited from this process
+    keeps the bytes it came with."""
+    return {process_bytes(name): process_bytes(value) for name, value in env.items()}
 
 
 def process_end(code: int) -> str:
@@ -786,7 +786,8 @@ class _Beside:
             try:
                 self._process = subprocess.Popen(
                     process_argv(self.argv), stdout=self._output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    env=None if self.env is None else process_env(self.env), cwd=self.cwd, start_new_session=True,
+                    env=None if self.env is None else process_env(self.env), cwd=None if self.cwd is None else process_bytes(self.cwd),
+                    start_new_session=True,
                     pass_fds=() if hold is None else (hold,),
                 )
             except (OSError, ValueError):
