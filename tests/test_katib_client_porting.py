@@ -101,6 +101,16 @@ def test_report_metrics_refuses_an_address_given_twice():
         report_metrics({"a": 1}, "katib-db-manager.kubeflow:6789", db_manager_address="katib-db-manager.kubeflow:6789")
 
 
+@pytest.mark.parametrize("step", ["3", "-1", " 12 "])
+def test_report_metrics_refuses_a_step_given_as_text_rather_than_take_it_for_an_address(step):
+    """A str second argument is Katib's db_manager_address, but one written in digits alone is a
+    step given as text by mistake: it was taken for an address and the step dropped unsaid."""
+    from kfp_tune import report_metrics
+
+    with pytest.raises(TypeError, match=f"report_metrics: step must be an integer or None, got {step!r}"):
+        report_metrics({"a": 1}, step)
+
+
 def test_waiting_without_a_host_on_an_experiment_that_is_not_there_is_a_runtime_error_at_once(katib, monkeypatch):
     """Katib's wait calls get_experiment, which raises RuntimeError for a name that is not there;
     here it slept through the whole timeout (600 s by default). Without a host nothing in this
