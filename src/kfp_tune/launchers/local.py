@@ -311,7 +311,7 @@ class LocalLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidTrial", message=str(exc))
         except StoreError as exc:
             return LaunchOutcome(LaunchPhase.FAILED, reason="CheckpointNotReady", message=f"the trial's checkpoint folder could not be made: {exc}")
-        if start_in is not None and not os.path.isdir(start_in):  # else Popen's error names the command, not the folder
+        if cwd is not None and start_in is not None and not os.path.isdir(start_in):  # else Popen's error names the command, not the folder
             return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=working_dir_problem(trial, cwd))
         if local_metrics is not None:
             env["KFP_TUNE_METRICS_PATH"] = str(local_metrics)
