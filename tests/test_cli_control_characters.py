@@ -93,6 +93,45 @@ def test_table_lines_pad_by_the_columns_a_terminal_shows() -> None:
     assert display_width("小型") == 4 and display_width("e\u0301") == 1 and display_width("a\u200db") == 2
 
 
+def cell_starts(line: str) -> list[int]:
+    """The terminal column each cell of a table line starts at."""
+    return [display_width(line[: found.start()]) for found in re.finditer(r"\S+", line)]
+
+
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
+def test_table_lines_pad_a_cell_as_a_stream_in_that_encoding_writes_it(encoding: str) -> None:
+    """On a Latin-1 or ASCII stdout the CLI writes 中文 as ``\\u4e2d\\u6587`` (12 columns):
+    padded for the 4 columns 中文 takes, the rest of its row was pushed out of line."""
+    lines = table_lines([["name", "size", "lr"], ["t-1", "中文", "0.1"], ["t-2", "café", "0.2"], ["t-3", "large", "0.3"]], encoding)
+    written = [line.encode(encoding, "backslashreplace").decode(encoding) for line in lines]
+    assert cell_starts(written[0]) == cell_starts(written[1]) == cell_starts(written[2]) == cell_starts(written[3]), written
+    assert "\\u4e2d\\u6587" in written[1]
+
+
+def test_trials_table_lines_up_a_wide_value_on_a_latin1_stdout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kfp-tune trials on a Latin-1 terminal: the CLI passes its stdout's encoding to the table."""
+    import io
+    import sys
+
+    doc = quadratic_experiment(metadata={"name": "wide"})
+    spec = doc["spec"]
+    spec["maxTrialCount"], spec["parallelTrialCount"] = 2, 1
+    spec["parameters"] = [{"name": "size", "parameterType": "categorical", "feasibleSpace": {"list": ["中文"]}}, *spec["parameters"]]
+    spec["trialTemplate"]["trialParameters"].append({"name": "size", "reference": "size"})
+    spec["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "SIZE", "value": "${trialParameters.size}"}]
+    path = tmp_path / "wide.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    store = str(tmp_path / "store")
+    assert main(["run", str(path), "--engine", "inline", "--store", store]) == 0
+    stdout = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert main(["trials", "wide", "--store", store]) == 0
+    stdout.flush()
+    lines = stdout.buffer.getvalue().decode("latin-1").splitlines()  # type: ignore[attr-defined]
+    assert len(lines) == 3 and all("\\u4e2d\\u6587" in row for row in lines[1:])
+    assert cell_starts(lines[0]) == cell_starts(lines[1]) == cell_starts(lines[2]), lines
+
+
 def test_trials_table_lines_up_a_wide_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = quadratic_experiment(metadata={"name": "wide"})
     spec = doc["spec"]

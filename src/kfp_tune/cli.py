@@ -1013,7 +1013,7 @@ def cmd_trials(args: argparse.Namespace) -> int:
          *(_metric_cell(r, m) for m in metrics), *(r["parameters"].get(p, "") for p in params)]
         for r in rows
     ]
-    for line in table_lines(table):
+    for line in table_lines(table, getattr(sys.stdout, "encoding", None)):
         print(line)
     return EXIT_OK
 
@@ -1440,7 +1440,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         [r["name"], r["status"], r["reason"], r["trials"], r["succeeded"], r["failed"], r["metrics_unavailable"], r["killed"], r["early_stopped"], r["running"], "" if r["best"] is None else f"{r['best']:.6g}", r["best_trial"] or "", r["created"] or ""]
         for r in rows
     ]
-    for line in table_lines(table):
+    for line in table_lines(table, getattr(sys.stdout, "encoding", None)):
         print(line)
     return EXIT_OK
 

@@ -45,14 +45,31 @@ def display_width(text: str) -> int:
                else 2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
-def table_lines(rows: Sequence[Sequence[object]]) -> list[str]:
+def table_lines(rows: Sequence[Sequence[object]], encoding: str | None = None) -> list[str]:
     """``rows`` (the header first) as a terminal table: cells :func:`visible` (a value's newline split
     its row), columns padded to their widest cell as the terminal shows it (:func:`display_width`:
-    a Chinese value, counted by its characters, pushed its row's later columns out of line)."""
-    cells = [[visible(str(cell)) for cell in row] for row in rows]
+    a Chinese value, counted by its characters, pushed its row's later columns out of line).
+    ``encoding`` is the one the lines will be written in: a cell it cannot show is measured as
+    its backslash escapes, as the CLI's stream writes it (``中文`` as ``\\u4e2d\\u6587``), else it
+    was padded for two columns a character and the rest of its row pushed out of line."""
+    cells = [[as_written(visible(str(cell)), encoding) for cell in row] for row in rows]
     widths = [max((display_width(row[i]) for row in cells), default=0) for i in range(max(map(len, cells), default=0))]
     return ["  ".join(cell + " " * (width - display_width(cell)) for cell, width in zip(row, widths, strict=False)).rstrip()
             for row in cells]
+
+
+def as_written(text: str, encoding: str | None) -> str:
+    """``text`` as a stream in ``encoding`` with errors="backslashreplace" writes it (the CLI's
+    stdout when it is not UTF-8): unchanged where the encoding holds every character."""
+    if not encoding:
+        return text
+    try:
+        text.encode(encoding)
+        return text
+    except UnicodeEncodeError:
+        return text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:  # an encoding Python does not know: measured as it is
+        return text
 
 
 def one_line(text: str, limit: int = OUTCOME_LIMIT) -> str:
