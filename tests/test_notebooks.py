@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import html
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -83,6 +84,7 @@ def test_kubeflow_notebook_skips_cluster_cells_without_a_host(monkeypatch):
     assert "KFP_HOST is not set: skipping submit" in text and "KFP_HOST is not set: skipping schedule" in text
     assert "store_secret" in text and "bytes" in text  # compiled anyway
     assert "store_uri          STRING   default 's3://mlpipeline/kfp-tune'" in text
+    assert re.search(r"NUMBER_INTEGER default \d+\n", text) and not re.search(r"NUMBER_INTEGER default \d+\.0\n", text), "an integer's default as the integer, not 6.0"
     assert "trial image: ghcr.io/kfp-tune/digits-trial:0.1.0" in text
 
 
