@@ -139,7 +139,9 @@ def _check_int(where: str, name: str, value: Any) -> int:
     return value
 
 
-def _check_seconds(where: str, name: str, value: Any, positive: bool) -> float:
+def checked_seconds(where: str, name: str, value: Any, positive: bool) -> float:
+    """``value`` as seconds (a wait's ``timeout`` or ``polling_interval``), or a ValueError naming
+    ``where`` and ``name``: a bool, NaN or a negative number is no time to wait."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value > 0 if positive else value >= 0) or value != value:
         raise ValueError(f"{where}: {name} must be a number of seconds {'above' if positive else 'of at least'} 0, got {shown(value)}")
     return float(value)
@@ -246,8 +248,8 @@ class Client:
         where = "wait_for_experiment_condition"
         if condition not in CONDITIONS:
             raise ValueError(f"{where}: condition must be one of {', '.join(CONDITIONS)}, got {shown(condition)}")
-        limit = _check_seconds(where, "timeout", timeout, positive=False)
-        interval = _check_seconds(where, "polling_interval", polling_interval, positive=True)
+        limit = checked_seconds(where, "timeout", timeout, positive=False)
+        interval = checked_seconds(where, "polling_interval", polling_interval, positive=True)
         self._records(name)
         deadline = time.monotonic() + limit
         while True:

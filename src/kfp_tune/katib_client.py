@@ -824,15 +824,15 @@ class KatibClient:
                 host, no experiment of that name (ExperimentNotFound).
             TimeoutError: after the polls, saying where it stands and whether a run drives it.
         """
-        from kfp_tune.client import CONDITIONS, _check_seconds
+        from kfp_tune.client import CONDITIONS, checked_seconds
 
         where = "wait_for_experiment_condition"
         with katib_errors():
             name = _katib_name(name, where)
             if expected_condition not in CONDITIONS:
                 raise ValueError(f"{where}: expected_condition must be one of {', '.join(CONDITIONS)}, got {shown(expected_condition)}")
-            limit = _check_seconds(where, "timeout", timeout, positive=False)
-            interval = _check_seconds(where, "polling_interval", polling_interval, positive=True)
+            limit = checked_seconds(where, "timeout", timeout, positive=False)
+            interval = checked_seconds(where, "polling_interval", polling_interval, positive=True)
             if self._host() is None:
                 self._experiment(name, where)  # not there: nothing in this process writes it while this waits
             polls = round(limit / interval)  # Katib: for _ in range(round(timeout / polling_interval))
