@@ -108,15 +108,16 @@ def test_file_collectors_on_a_run_time_kind_are_refused_with_what_to_use_instead
     assert "Workflow" in str(info.value) and str(info.value).endswith("use StdOut or Push"), info.value
 
 
-def test_a_bad_label_is_reported_where_it_was_written_and_where_it_was_copied() -> None:
-    """A user's kind whose template does not show the primary container: the trial's labels go on
-    the resource and on each pod template; a value the API server refuses is named at both."""
+def test_a_bad_label_is_reported_where_it_was_written() -> None:
+    """A user's kind whose template does not show the primary container: the resource's own labels
+    stay on it (its pod templates get kfp-tune's only); a value the API server refuses is named
+    where it was written, the resource's or a pod template's."""
     manifest = {"apiVersion": "example.com/v1", "kind": "TrainingRun", "metadata": {"labels": {"team": "a b"}},
-                "spec": {"template": {"spec": {"containers": [{"name": "launcher", "image": "launcher:1"}]}}}}
+                "spec": {"template": {"metadata": {"labels": {"tier": "c d"}}, "spec": {"containers": [{"name": "launcher", "image": "launcher:1"}]}}}}
     with pytest.raises(ValueError) as info:
         prepare(run(manifest))
     items = str(info.value).split("; ")
-    assert [item.split(": ")[0] for item in items] == ["metadata.labels.team", "spec.template.metadata.labels.team"], info.value
+    assert [item.split(": ")[0] for item in items] == ["metadata.labels.team", "spec.template.metadata.labels.tier"], info.value
 
 
 @pytest.mark.parametrize("kind", ["TaskRun", "PipelineRun"])

@@ -68,6 +68,7 @@ from kfp_tune.launchers.kubernetes.manifests import (
     label_problems,
     prepare_manifest,
     set_katib_trial_name,
+    trial_pod_labels,
     wrap_command,
 )
 
@@ -1086,7 +1087,8 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
     """The resource to create for a kind whose pods are made at run time (Argo Workflow, Tekton,
     a kind not known here whose template does not show the primary container): what
     prepare_manifest does for pod templates, in the places such a kind takes it: namespace,
-    labels (on its pods too where the kind has a place for them), owner, service account (every
+    labels (kfp-tune's and the algorithm's on its pods too, where the kind has a place for them:
+    :func:`.manifests.trial_pod_labels`), owner, service account (every
     one it names must be allowed; the first allowed where it names none), node selector and
     tolerations, env and accelerators on the template entries the primary container is made
     from, and their command in ``sh -c`` where Katib wraps it (:func:`.manifests.wrap_command`).
@@ -1117,12 +1119,13 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
             if value and key not in (_lookup(out, places.pod) or {}):
                 _holder(out, places.pod)[key] = value
     bad_labels = label_problems(metadata.get("labels") or {}, "metadata.labels")
+    pod_labels = trial_pod_labels(labels)
     if places.pod_labels is not None:
         pod_meta = _holder(out, places.pod_labels)
-        pod_meta.setdefault("labels", {}).update(labels)
+        pod_meta.setdefault("labels", {}).update(pod_labels)
         bad_labels += label_problems(pod_meta["labels"], ".".join(places.pod_labels) + ".labels")
     for path, template in pod_templates(out):  # a kind not known here may have some
-        template.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
+        template.setdefault("metadata", {}).setdefault("labels", {}).update(pod_labels)
         bad_labels += label_problems(template["metadata"]["labels"], f"{path}.metadata.labels")
     if bad_labels:
         raise ValueError("; ".join(bad_labels))

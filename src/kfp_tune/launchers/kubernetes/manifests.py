@@ -14,6 +14,8 @@ Which pods get what, in a trial of several replica types:
 - the metrics collector (kfp-tune's, or the user's Custom one) and the metrics folder: only the
   templates whose pods may carry ``primaryPodLabels`` (:func:`.kinds.primary_pod_templates`), as
   Katib injects its collector in the primary pod only;
+- labels: the resource keeps its own; its pod templates get kfp-tune's and the algorithm's only
+  (:func:`trial_pod_labels`), as Katib's webhook gives the pods the Trial's labels;
 - service account: the first allowed one and no token, but for the Training Operator's MPIJob
   launcher, which its operator gives an account of its own for ``kubectl exec``.
 
@@ -57,7 +59,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
-from kfp_tune.core.naming import is_dns_subdomain
+from kfp_tune.core.naming import LABEL_PREFIX, is_dns_subdomain
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE
@@ -67,6 +69,8 @@ from kfp_tune.launchers.runtime_image import default_image
 
 FILE_KINDS = ("File", "TensorFlowEvent")
 SIDECAR_KINDS = ("File", "TensorFlowEvent", "PrometheusMetric")
+SUGGESTION_LABEL_DOMAIN = "suggestion.katib.kubeflow.org"
+"""The domain of the labels an algorithm gives a trial (pbt's ``pbt.suggestion.katib.kubeflow.org/generation``)."""
 SIDECAR_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
 """The collector container's resources (a quota that requires limits accepts the pod)."""
 
@@ -119,8 +123,8 @@ def prepare_manifest(
     primary_pod_labels: Mapping[str, str] | None = None,
     trial_name: str = "",
 ) -> dict[str, Any]:
-    """The resource to create: the rendered trial with namespace, labels (on the resource and its
-    pod templates), owner reference, service account, ``automountServiceAccountToken: false``
+    """The resource to create: the rendered trial with namespace, labels (on the resource; kfp-tune's
+    and the algorithm's also on its pod templates: :func:`trial_pod_labels`), owner reference, service account, ``automountServiceAccountToken: false``
     unless the template asks for it, accelerator settings where the template has none, and the
     launcher's env on the primary containers (see the module for which pods get what); and the
     metrics collector's volume and containers: ``metrics`` is (collector path, its kind, the
@@ -143,7 +147,7 @@ def prepare_manifest(
         metadata["ownerReferences"] = [dict(owner)]
     operator_account = _operator_account_template(out)
     for path, template in pod_templates(out):
-        template.setdefault("metadata", {}).setdefault("labels", {}).update(labels)
+        template.setdefault("metadata", {}).setdefault("labels", {}).update(trial_pod_labels(labels))
         pod = template.setdefault("spec", {})
         account = pod.get("serviceAccountName") or pod.get("serviceAccount")
         if account and account not in settings.service_accounts:
@@ -192,6 +196,19 @@ def prepare_manifest(
         if trial_name:
             set_katib_trial_name(target, trial_name)
     return out
+
+
+def trial_pod_labels(labels: Mapping[str, str]) -> dict[str, str]:
+    """Of the trial resource's labels, those its pods get: kfp-tune's own
+    (``kfp-tune.kubeflow.org/trial``, ...) and its algorithm's (pbt's generation and parent), as
+    Katib's pod webhook gives a trial's pods the Trial's labels (mutatePodMetadata). Not the
+    labels of the template's own metadata, which neither Katib nor the kind's controller copies
+    onto its pods: a NetworkPolicy, PodDisruptionBudget or Service that selects the resource by
+    them would select its pods too."""
+    return {
+        key: value for key, value in labels.items()
+        if key.startswith(f"{LABEL_PREFIX}/") or key.partition("/")[0].endswith(f".{SUGGESTION_LABEL_DOMAIN}")
+    }
 
 
 def add_gpus(container: dict[str, Any], gpus: int, field: str) -> None:

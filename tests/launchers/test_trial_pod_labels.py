@@ -1,0 +1,72 @@
+"""The trial resource's own labels (the template's ``metadata.labels``) stay on the resource:
+they were copied onto every pod template, where neither Katib (its webhook gives a trial's pods
+the Trial's labels, mutatePodMetadata; its controller sets only the resource's name and
+namespace, generator.go) nor a Job's controller puts them, so a Service, NetworkPolicy or
+PodDisruptionBudget meant for the resource selected its pods too. The pods get kfp-tune's labels
+and the algorithm's (pbt's generation and parent), as under Katib they get the Trial's."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import quadratic_experiment
+from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.launchers.kubernetes import ClusterSettings, KubernetesConfig, prepare_manifest, render_manifest
+from kfp_tune.launchers.kubernetes.kinds import pod_templates
+
+TRIAL = "labelled-abcd1234"
+TRAIN = {"image": "trainer:1", "command": ["python3", "/opt/train.py"], "args": ["--x=${trialParameters.x}", "--y=${trialParameters.y}"]}
+OURS = {"kfp-tune.kubeflow.org/experiment": "quad", "kfp-tune.kubeflow.org/trial": TRIAL, "kfp-tune.kubeflow.org/managed-by": "kfp-tune"}
+
+
+def pytorchjob() -> dict[str, Any]:
+    def replica(count: int, labels: dict[str, str]) -> dict[str, Any]:
+        return {"replicas": count, "restartPolicy": "Never",
+                "template": {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "pytorch", **TRAIN}]}}}
+
+    return {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "PyTorchJob",
+        "metadata": {"labels": {"app": "train-job", "netpol": "job-only"}},
+        "spec": {"pytorchReplicaSpecs": {"Master": replica(1, {"role": "m"}), "Worker": replica(2, {"role": "w"})}},
+    }
+
+
+def test_a_rendered_trials_own_labels_stay_on_the_resource_and_its_pods_get_kfp_tunes() -> None:
+    doc = quadratic_experiment(**{"spec.trialTemplate.trialSpec": pytorchjob(), "spec.trialTemplate.primaryContainerName": "pytorch"})
+    manifest = render_manifest(load_experiment(doc), {"x": "0.5", "y": "0.25"}, TRIAL, KubernetesConfig(namespace="team-a"))
+    assert {"app": "train-job", "netpol": "job-only", **OURS}.items() <= manifest["metadata"]["labels"].items()
+    for path, template in pod_templates(manifest):
+        labels = template["metadata"]["labels"]
+        assert OURS.items() <= labels.items(), path
+        assert "app" not in labels and "netpol" not in labels, f"{path}: the resource's own labels are not its pods'"
+        assert labels["role"] in ("m", "w"), "a pod template's own labels stay"
+
+
+def test_the_algorithms_labels_reach_the_pods_as_kfp_tunes_do() -> None:
+    labels = {**OURS, GENERATION_LABEL: "1", PARENT_LABEL: "labelled-parent", "app": "train-job"}
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"labels": dict(labels)},
+           "spec": {"template": {"spec": {"containers": [{"name": "main", **TRAIN}], "restartPolicy": "Never"}}}}
+    out = prepare_manifest(job, "main", ClusterSettings(namespace="team-a"), labels)
+    assert out["metadata"]["labels"] == labels
+    assert out["spec"]["template"]["metadata"]["labels"] == {k: v for k, v in labels.items() if k != "app"}
+
+
+def test_a_workflows_pods_get_kfp_tunes_labels_and_not_the_resources_own() -> None:
+    workflow = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "metadata": {"labels": {"app": "train-job"}},
+        "spec": {"entrypoint": "fit", "templates": [{"name": "fit", "container": dict(TRAIN)}]},
+    }
+    doc = quadratic_experiment(**{
+        "spec.trialTemplate.trialSpec": workflow,
+        "spec.trialTemplate.primaryContainerName": "main",
+        "spec.trialTemplate.successCondition": 'status.[@this].#(phase=="Succeeded")#',
+        "spec.trialTemplate.failureCondition": 'status.[@this].#(phase=="Failed")#',
+    })
+    manifest = render_manifest(load_experiment(doc), {"x": "0.5", "y": "0.25"}, TRIAL, KubernetesConfig(namespace="team-a"))
+    assert manifest["metadata"]["labels"]["app"] == "train-job"
+    pod_labels = manifest["spec"]["podMetadata"]["labels"]
+    assert OURS.items() <= pod_labels.items() and "app" not in pod_labels
