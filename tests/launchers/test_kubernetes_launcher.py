@@ -171,9 +171,10 @@ def test_created_resource_names_labels_owner_and_safety_defaults(operator_kube):
     assert env["KFP_TUNE_TRIAL"]["value"] == TRIAL and env["KFP_TUNE_STORE"]["value"] == "s3://bucket/tuning"
     # credentials by reference only: the kubelet resolves them, the launcher never reads them
     assert env["AWS_SECRET_ACCESS_KEY"] == {"name": "AWS_SECRET_ACCESS_KEY", "valueFrom": {"secretKeyRef": {"name": "store-creds", "key": "secretkey"}}}
-    for replica in ("Master", "Worker"):  # StdOut: Katib's sh -c line, in every pod that runs the primary container
-        container = job["spec"]["pytorchReplicaSpecs"][replica]["template"]["spec"]["containers"][0]
-        assert container["command"] == ["sh", "-c"] and shlex.split(container["args"][0]) == ["python3", "/opt/train.py", "--x=0.1", "--y=0.2"]
+    # StdOut: Katib's sh -c line in the primary pod only (primaryPodLabels' default: the Master); a Worker keeps exec form
+    master, worker = (job["spec"]["pytorchReplicaSpecs"][replica]["template"]["spec"]["containers"][0] for replica in ("Master", "Worker"))
+    assert master["command"] == ["sh", "-c"] and shlex.split(master["args"][0]) == ["python3", "/opt/train.py", "--x=0.1", "--y=0.2"]
+    assert worker["command"] + worker["args"] == ["python3", "/opt/train.py", "--x=0.1", "--y=0.2"]
 
 
 def test_gpu_settings_pass_through_and_accelerators_are_forwarded(operator_kube):

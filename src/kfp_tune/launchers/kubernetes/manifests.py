@@ -34,8 +34,10 @@ The primary container's command: for StdOut, File and TensorFlowEvent (Katib's
 ``NeedWrapWorkerMetricsCollectorList``) it runs as Katib's webhook runs it, ``command: [sh, -c]``
 and ``args`` the command and args joined by single spaces (:mod:`kfp_tune.core.shell_form`), so
 the shell parses the line as under Katib (the quotes of ``--flag="${trialParameters.x}"`` go);
-in every pod template that runs the primary container, and in the template entries a kind built
-at run time makes it from. A container with no ``command`` is left as it is: Katib reads the
+in the pod templates the collector goes to (those whose pods may carry ``primaryPodLabels``), as
+Katib wraps it in the primary pod only, and in the template entries a kind built at run time
+makes it from. Where one template makes several pods (a TFJob's workers) all of them run the
+line, where Katib wraps worker 0's only. A container with no ``command`` is left as it is: Katib reads the
 image's entrypoint from its registry, which kfp-tune does not. Push, None, PrometheusMetric and
 Custom keep exec form, as under Katib.
 
@@ -168,9 +170,12 @@ def prepare_manifest(
     if container is None:
         raise ValueError(f"no container named {primary_container_name!r} in the trial manifest")
     in_templates = [
-        c for _, t in pod_templates(out) for c in (t.get("spec") or {}).get("containers") or [] if isinstance(c, dict) and c.get("name") == primary_container_name
+        (path, c) for path, t in pod_templates(out) for c in (t.get("spec") or {}).get("containers") or []
+        if isinstance(c, dict) and c.get("name") == primary_container_name
     ]
-    primaries = in_templates or [container]  # a TrainJob's trainer has no pod template
+    primaries = [c for _, c in in_templates] or [container]  # a TrainJob's trainer has no pod template
+    primary_pods = primary_pod_templates(out, primary_pod_labels)  # where the collector goes: Katib wraps only there
+    wrapped = [c for path, c in in_templates if primary_pods is None or path in primary_pods] if in_templates else [container]
     if settings.gpus:
         for target in training_containers(out, primary_container_name) or primaries:
             add_gpus(target, settings.gpus, "resourcesPerNode" if out.get("kind") == "TrainJob" else "resources")
@@ -189,7 +194,7 @@ def prepare_manifest(
     if checkpoint is not None:
         _mount_checkpoint(out, primary_container_name, settings, checkpoint)
     if katib_wraps(kind):  # last: metrics_root above reads the command's words
-        for target in primaries:
+        for target in wrapped:
             wrap_command(target)
     for target in primaries:  # Katib's webhook: the trial's env in every pod's primary container (mutatePodEnv)
         _add_env(target, settings.env)
