@@ -663,7 +663,8 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
     """A path of the trial's image its command names (``python3 /opt/digits/train.py``) fails
     every trial here with the script's own error, which says nothing of ``--mount``, and a
     ``workingDir`` that is not here fails every trial's start: the user hears it before the
-    first trial starts, with the flag that maps it."""
+    first trial starts, with the flag that maps it; so with a relative script (``python3
+    run_trial.py``) that is not where each trial starts here (``LocalLauncher.relative_scripts``)."""
     from kfp_tune.launchers.local import LocalLauncher
 
     if not isinstance(launcher, LocalLauncher):
@@ -686,6 +687,14 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
         print(
             f"note: spec.trialTemplate.trialSpec (container {container!r}): {path} is not on this machine, nor is {folder}; "
             f"if the trial's image holds it, give a local copy of that folder: --mount {folder}=LOCAL_FOLDER",
+            file=sys.stderr,
+        )
+    scripts, start_folder = launcher.relative_scripts(experiment)
+    for word in scripts:  # relative to the image's working directory, which only the image knows
+        print(
+            f"note: spec.trialTemplate.trialSpec (container {container!r}): {word} is a relative path, no file in {start_folder}, where each "
+            f"trial starts here; in the trial's image it is relative to the image's working directory, which is not known here: set the "
+            f"container's workingDir to the image's folder that holds it and give a local copy of that folder: --mount WORKDIR=LOCAL_FOLDER",
             file=sys.stderr,
         )
 

@@ -257,6 +257,23 @@ class LocalLauncher(Launcher):
             missing.append((working_dir, str(folder)))
         return missing
 
+    def relative_scripts(self, experiment: Experiment) -> tuple[list[str], str]:
+        """(words, folder): the relative paths the trial's command names that look like its
+        script (:func:`_script_words`: ``python3 run_trial.py``, ``XGBoost/parameter-tuning.py``)
+        and are no file in ``folder``, where each trial starts here: its ``workingDir`` (mapped
+        by a mount), else the folder this process runs in. In the image such a path is relative
+        to the image's working directory, which is not known here, so every trial would fail with
+        the interpreter's "can't open file", which says nothing of ``workingDir`` or ``--mount``."""
+        template = experiment.spec.trial_template
+        container = primary_container(template.trial_spec, template.primary_container_name) if template is not None and template.trial_spec else None
+        if container is None:
+            return [], ""
+        words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
+        working_dir = container.get("workingDir")
+        folder = self._map(working_dir) if isinstance(working_dir, str) and working_dir and "${" not in working_dir else os.getcwd()
+        missing = [word for word in _script_words(words) if not os.path.lexists(os.path.join(folder, word))]
+        return list(dict.fromkeys(missing)), folder
+
     def command_for(self, run: TrialRun, extra: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str], str | None]:
         """(argv, env, working directory) for a trial; ValueError if it cannot run locally.
         ``extra``: more mounts for this trial only (its metrics folder)."""
@@ -595,6 +612,46 @@ def _unquoted_at(line: str, index: int) -> bool:
         elif char == '"' and not single:
             double = not double
     return not (single or double)
+
+
+SCRIPT_SUFFIXES = (".py", ".sh", ".R", ".jl")
+"""The endings of a word that names a script (Python, shell, R, Julia)."""
+_INTERPRETER = re.compile(r"^(python[0-9.]*|sh|bash|Rscript|julia)$")
+"""A command whose first argument that is not an option is its script."""
+
+
+def _script_words(words: list[str]) -> list[str]:
+    """The relative paths in a command that look like a script: a word ending in one of
+    :data:`SCRIPT_SUFFIXES`, or the first word after a known interpreter that is not an option
+    (none after ``-m`` or ``-c``: a module, a line); in an ``sh -c`` line, its words. No word
+    with a parameter, an option (``--config=a.py``) or an absolute path (:meth:`LocalLauncher.unmounted_paths`)."""
+    lines = _shell_lines(words, wrapped=True)
+    tokens: list[str] = []
+    for index, word in enumerate(words):
+        if index in lines:
+            try:
+                line = shlex.split(word)
+            except ValueError:  # an unterminated quote: the words as they are
+                line = word.split()
+            if "cd" not in line:  # after a cd, the folder a path is relative to is not known here
+                tokens.extend(line)
+        elif not lines:  # not the sh -c before a line
+            tokens.append(word)
+    found: list[str] = []
+    after_interpreter = skip = False
+    for token in tokens:
+        if skip:  # the value of python's -W or -X
+            skip = False
+            continue
+        relative = bool(token) and not token.startswith(("-", "/", "~", "$")) and "${" not in token and "=" not in token
+        if relative and (after_interpreter or token.endswith(SCRIPT_SUFFIXES)):
+            found.append(token)
+        skip = after_interpreter and token in ("-W", "-X")
+        if after_interpreter and (not token.startswith("-") or token in ("-m", "-c", "-e")):
+            after_interpreter = False  # its script (or module, or line) is named
+        elif _INTERPRETER.match(Path(token).name):
+            after_interpreter = True
+    return found
 
 
 def _named_paths(words: list[str]) -> list[str]:
