@@ -23,9 +23,9 @@ the algorithm searches."""
 CATALOGUED = frozenset(ALGORITHMS)
 """The names the catalogue holds (Katib's, and kfp-tune's regularized-evolution): a plug-in may
 take one over, keeping its settings and checks, but not redefine them."""
-NEW_NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$")
-"""A new algorithm name: lower case letters, digits, '.', '_' and '-', as Katib's own names are
-(it is shown in tables, labels and the KFP UI)."""
+ALGORITHM_NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]{0,61}[a-z0-9])?$")
+"""What a new algorithm's name may be: lower case letters, digits, '.', '_' and '-', as Katib's
+own names are (it is shown in tables, labels and the KFP UI)."""
 
 
 def register(
@@ -66,7 +66,7 @@ def new_entry(
 ) -> CatalogueEntry:
     """The catalogue entry of a new ``kind`` ("algorithm", "early-stopping") name, checked:
     ValueError or TypeError saying what was expected."""
-    if not isinstance(name, str) or not NEW_NAME.match(name):
+    if not isinstance(name, str) or not ALGORITHM_NAME.match(name):
         raise ValueError(f"{kind} name {name!r}: expected 1-63 lower case letters, digits, '.', '_' or '-', starting and ending with a letter or digit")
     if settings is None:
         raise ValueError(

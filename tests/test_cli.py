@@ -335,7 +335,7 @@ def test_a_run_of_a_completed_experiment_says_how_to_run_it_again_and_replays_no
     ... Failed (...)' lines as if they had just run. Katib keeps a completed experiment
     completed: the note now says what to do, and the trials that ended before the run are not
     told again."""
-    from kfp_tune.steps.prepare import NEW_NAME
+    from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
 
     doc = quadratic_experiment(**{"spec.trialTemplate.trialSpec.spec.template.spec.containers.0.args": ["mode=fail", "x=${trialParameters.x}", "y=${trialParameters.y}"],
                                   "spec.maxTrialCount": 2, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
@@ -346,7 +346,7 @@ def test_a_run_of_a_completed_experiment_says_how_to_run_it_again_and_replays_no
     assert main(["run", path, "--engine", "inline", "--store", store]) == 1
     out, err = capsys.readouterr()
     assert "experiment quad has already completed: Failed (ExperimentFailed)" in err
-    assert f"to run it again, start a new experiment ({NEW_NAME}), or delete this one (kfp-tune delete quad --store file://" in err
+    assert f"to run it again, start a new experiment ({NEW_EXPERIMENT_NAMING}), or delete this one (kfp-tune delete quad --store file://" in err
     assert not [line for line in err.splitlines() if line.startswith("trial ")], err
     assert "experiment quad: Failed (ExperimentFailed)" in out  # the report itself stays
 

@@ -27,6 +27,7 @@ from kfp_tune.core import claims
 from kfp_tune.core.decision import best_trial, count_trials, decide
 from kfp_tune.core.errors import clipped
 from kfp_tune.core.interfaces import Store
+from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, is_newer_problem, left_out_warning
 from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState
@@ -676,10 +677,8 @@ def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = Fal
         note = f"experiment {state.name} has already completed: {completed.phase} ({completed.reason}), {parts[0]}; nothing to run, reporting it"
         if not how_to_run_again:
             return note
-        from kfp_tune.steps.prepare import NEW_NAME  # the changed-spec refusal's words for it
-
         return note + (
-            f". Katib keeps a completed experiment completed: to run it again, start a new experiment ({NEW_NAME}), "
+            f". Katib keeps a completed experiment completed: to run it again, start a new experiment ({NEW_EXPERIMENT_NAMING}), "
             f"or delete this one (kfp-tune delete {state.name} --store {store.uri}) and run it again"
         )
     not_created = sum(1 for t in state.trials if t.given_back and t.result is not None and t.result.reason == TRIAL_NOT_CREATED)

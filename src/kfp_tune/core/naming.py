@@ -89,6 +89,10 @@ def per_run_experiment_name(experiment_name: str, run_id: str, max_length: int =
     return f"{dns_label(experiment_name, max_length - len(suffix) - 1)}-{suffix}"
 
 
+NEW_EXPERIMENT_NAMING = "another metadata.name, kfp-tune run --name NEW, or tune(name=...)"
+"""How a user names a new experiment, on every path that can meet a refused resume or a
+completed experiment (the YAML, the CLI, tune())."""
+
 LABEL_PREFIX = "kfp-tune.kubeflow.org"
 MANAGED_BY = "kfp-tune"
 

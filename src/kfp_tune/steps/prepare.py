@@ -14,7 +14,7 @@ from kfp_tune.collectors import COLLECTORS, EARLY_STOPPING_COLLECTORS
 from kfp_tune.core import claims
 from kfp_tune.core.decision import MAX_TRIALS_REACHED, RUNNING, decide
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, shown
-from kfp_tune.core.naming import short_hash
+from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING, short_hash
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, payload_of, utc_now
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment
 from kfp_tune.core.state import ExperimentState, load_state, read_experiment_record
@@ -186,7 +186,7 @@ def _interpreter_rewrites_undone(head: dict[str, Any], spec_dict: dict[str, Any]
         log.warning(
             "experiment %r: its stored spec has %r for 'python3', as kfp.local 2.17 rewrote python3 in runs of kfp-tune before 2026-12-03 "
             "(kubeflow/pipelines#14459): the same spec, stored from now on as this spec gives it (if this spec changed that path "
-            "on purpose, stop the run and start a new experiment: %s)", name, interpreters[0], NEW_NAME,
+            "on purpose, stop the run and start a new experiment: %s)", name, interpreters[0], NEW_EXPERIMENT_NAMING,
         )
     return stored
 
@@ -337,8 +337,6 @@ def write_edit(records: ExperimentRecords, head: dict[str, Any], payload: dict[s
 
 
 RESTARTABLE_POLICIES = ("LongRunning", "FromVolume")
-# How a user starts a new experiment, on every path that can meet a refused resume.
-NEW_NAME = "another metadata.name, kfp-tune run --name NEW, or tune(name=...)"
 
 
 def _other_fields_changed(stored: dict[str, Any], given: dict[str, Any]) -> list[str]:
@@ -435,7 +433,7 @@ def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], n
         raise ExperimentConflict(
             f"experiment {name!r} already exists with another {', '.join(named)}: "
             f"as in Katib, only spec.{', spec.'.join(EDITABLE_FIELDS)} may change when an experiment resumes. "
-            f"To run with the new spec, start a new experiment ({NEW_NAME})"
+            f"To run with the new spec, start a new experiment ({NEW_EXPERIMENT_NAMING})"
         )
 
 
@@ -460,11 +458,11 @@ def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Exper
         if edit:
             raise ExperimentConflict(
                 f"experiment {name!r} is completed, and its budget cannot change: {why}. To run more trials, start a new experiment "
-                f"({NEW_NAME}), with spec.resumePolicy: LongRunning in its YAML if it should be extendable later"
+                f"({NEW_EXPERIMENT_NAMING}), with spec.resumePolicy: LongRunning in its YAML if it should be extendable later"
             )
         raise ExperimentConflict(
             f"experiment {name!r} is completed and its spec changed: {why}. To run more trials, start a new experiment "
-            f"({NEW_NAME}), with spec.resumePolicy: LongRunning in its YAML if it should be extendable later; "
+            f"({NEW_EXPERIMENT_NAMING}), with spec.resumePolicy: LongRunning in its YAML if it should be extendable later; "
             f"or run the spec it completed with, which only reports it"
         )
     new_max = experiment.spec.max_trial_count
