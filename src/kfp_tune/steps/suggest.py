@@ -67,8 +67,9 @@ def new_trials(view: ExperimentView, round_id: str, n: int, adopted: list[str] |
         assignments: list[dict[str, str]] = []
         labels: list[dict[str, str]] = []
         exhausted = waiting = False
+        seq = call_seq(state)
         if n > 0:
-            result = next_suggestions(state, problem, n, len(state.rounds))
+            result = next_suggestions(state, problem, n, seq)
             assignments = [problem.space.format(a) for a in result.assignments]
             labels = result.labels or []
             exhausted, waiting = result.exhausted, result.waiting
@@ -81,12 +82,37 @@ def new_trials(view: ExperimentView, round_id: str, n: int, adopted: list[str] |
             if trial_labels:  # only an algorithm that labels its trials adds the key
                 entry["labels"] = dict(trial_labels)
         payload = {
-            "round": round_id, "seq": len(state.rounds), "created": utc_now(), "requested": n, "exhausted": exhausted,
+            "round": round_id, "seq": seq, "created": utc_now(), "requested": n, "exhausted": exhausted,
             "trials": entries, "adopted": list(adopted or []),
         }
         if waiting and not assignments and not exhausted:
             return payload  # nothing to store: the same call, with the same seed, is made again later
         return view.record_round(round_id, payload)
+
+
+def call_seq(state: ExperimentState) -> int:
+    """The sequence number of the next suggest call, which seeds its random stream
+    (``designer.call_rng``): the number of rounds made so far, except that a round all of whose
+    trials were given back (an interrupt killed them, or they were never created) counts as never
+    made, as its trials count as never suggested. Its number is taken again, the smallest first,
+    so a seeded run resumed after an interrupt makes the trials the uninterrupted run makes; a run
+    that gave nothing back numbers its calls 0, 1, 2, ... as it always has."""
+    if state.given_back == 0:
+        return len(state.rounds)
+    given_back: set[int] = set()
+    taken: set[int] = set()
+    rounds_given_back = 0
+    for record in state.rounds.values():
+        trials = [state.by_name[entry["name"]] for entry in record.get("trials", []) if entry["name"] in state.by_name]
+        seq = record.get("seq")
+        if trials and all(trial.given_back for trial in trials):
+            rounds_given_back += 1
+            if isinstance(seq, int):
+                given_back.add(seq)
+        elif isinstance(seq, int):
+            taken.add(seq)
+    free = sorted(given_back - taken)
+    return free[0] if free else len(state.rounds) - rounds_given_back
 
 
 def adopt_orphans(state: ExperimentState) -> list[str]:
