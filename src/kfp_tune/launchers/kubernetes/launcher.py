@@ -365,8 +365,6 @@ class KubernetesLauncher(Launcher):
         seconds since 1970 that a log's times are held against (tests give the fake cluster's)."""
         self.config = config
         self._clock = clock
-        self.log_bytes_read = 0
-        """Bytes of pod logs read from the API so far (the cost of following the trials' output)."""
         self._api_client = api_client
         self.env = dict(env or {})
         self._sleep = sleep
@@ -921,7 +919,6 @@ class KubernetesLauncher(Launcher):
             response = self._core().read_namespaced_pod_log(pod, self.config.namespace, **query)
             try:
                 for chunk in response.stream(READ_CHUNK_BYTES):
-                    self.log_bytes_read += len(chunk)
                     output.take(chunk)
             except Exception as exc:
                 output.read_failed()  # what it took is dropped: a retry reads it all again
