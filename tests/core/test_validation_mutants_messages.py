@@ -4,6 +4,7 @@ was expected and what was given, so the line can be acted on without reading the
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from conftest import quadratic_experiment, validation_errors
@@ -114,6 +115,19 @@ def test_a_missing_kind_is_the_one_error_not_its_conditions() -> None:
     del doc["spec"]["trialTemplate"]["trialSpec"]["kind"]
     errors = validation_errors(doc)
     assert [(e.path, e.message) for e in errors] == [("spec.trialTemplate.trialSpec.kind", "required")]
+
+
+def test_a_resource_with_no_kind_is_told_at_its_kind_not_as_an_unknown_kind(caplog) -> None:
+    """QA: a trialSpec with no apiVersion and kind warned 'kind  (None) is not one kfp-tune
+    knows' beside the errors: the errors name the fields it lacks, and nothing calls an absent
+    kind unknown."""
+    doc = quadratic_experiment()
+    doc["spec"]["trialTemplate"]["trialSpec"] = {"a": 1}
+    with caplog.at_level(logging.WARNING, logger="kfp_tune.core.validation"):
+        errors = validation_errors(doc)
+    paths = [e.path for e in errors]
+    assert "spec.trialTemplate.trialSpec.apiVersion" in paths and "spec.trialTemplate.trialSpec.kind" in paths, paths
+    assert "is not one kfp-tune knows" not in caplog.text and "(None)" not in caplog.text, caplog.text
 
 
 # --- the trial's containers (Kubernetes' types for a container) ------------------------------

@@ -521,6 +521,8 @@ def _check_primary_container(template: TrialTemplate, trial_spec: dict[str, Any]
         return
     if _is_known_kind(trial_spec):
         errors.add(path, f"no container named {shown(name)} in trialSpec")
+    elif any(not isinstance(trial_spec.get(key), str) or not trial_spec.get(key) for key in ("apiVersion", "kind")):
+        return  # refused already, at the field it lacks (trialSpec.kind: required): no kind to call unknown
     else:
         log.warning(
             "%s: no container named %r in trialSpec; kind %s (%s) is not one kfp-tune knows, and its controller may name its pods' containers "
