@@ -149,7 +149,7 @@ def test_tune_validates_before_running(tmp_path, monkeypatch):
     assert info.value.errors[0].path == "spec.parameters[0].feasibleSpace.min"
     with pytest.raises(SpecError, match="does not implement"):
         tune(lambda p: 0.0, {"x": search.double(0, 1)}, algorithm="sobol", store=str(tmp_path))
-    with pytest.raises(ValueError, match=r"parameters: expected at least one to search \(kfp_tune\.search\.double.*every value is fixed: \{'x': \(0, 1\)\}"):
+    with pytest.raises(ValueError, match=r"parameters \(spec\.parameters\): expected at least one to search \(kfp_tune\.search\.double.*every value is fixed: \{'x': \(0, 1\)\}"):
         tune(lambda p: 0.0, {"x": (0, 1)}, store=str(tmp_path))  # a range written as a tuple: a fixed value, and nothing to search
     assert calls == []
 
@@ -275,7 +275,7 @@ def test_take_over_claims_an_experiment_another_run_looks_to_drive(tmp_path, mon
     monkeypatch.delenv(claims.OWNER_VARIABLE)
     with pytest.raises(ExperimentBusy, match=r"run-elsewhere.*tune\(\.\.\., take_over=True\)"):
         tune(lambda p: p["x"], parameters, algorithm="random", algorithm_settings=settings, max_trial_count=1, store=str(tmp_path), name="held")
-    with pytest.raises(TypeError, match=r"take_over must be True or False, got 'yes'"):
+    with pytest.raises(TypeError, match=r"take_over: expected True or False, got 'yes'"):
         tune(lambda p: p["x"], parameters, store=str(tmp_path), name="held", take_over="yes")
     result = tune(lambda p: p["x"], parameters, algorithm="random", algorithm_settings=settings, max_trial_count=2, store=str(tmp_path), name="held",
                   take_over=True)
@@ -301,9 +301,45 @@ def test_an_algorithm_a_functions_trials_cannot_use_is_refused_naming_those_they
 @pytest.mark.parametrize("name", ["a b", "x\ny", "q'", "x}y", "$x"])
 def test_a_parameter_name_that_would_break_placeholders_or_tables_is_refused(tmp_path, name):
     """A newline split kfp-tune trials' header row; 'x}y' failed for kfp-tune's own template."""
-    with pytest.raises(ValueError, match=r"tune\(\): parameters: the name .* cannot be used"):
+    with pytest.raises(ValueError, match=r"tune\(\): parameters \(spec\.parameters\): the name .* cannot be used"):
         tune(lambda p: 0.0, {name: search.double(0, 1)}, store=str(tmp_path))
     assert not (tmp_path / "experiments").exists()
+
+
+@pytest.mark.parametrize(("arguments", "was_type_error", "told"), [
+    ({"max_trial_count": "3"}, True, "tune(): max_trial_count (spec.maxTrialCount): expected an integer or None, got '3'"),
+    ({"parallel_trial_count": 1.5}, True, "tune(): parallel_trial_count (spec.parallelTrialCount): expected an integer, got 1.5"),
+    ({"additional_metric_names": "loss"}, True, "tune(): additional_metric_names (spec.objective.additionalMetricNames): expected a list of strings"),
+    ({"algorithm_settings": [("random_state", 1)]}, True, "tune(): algorithm_settings (spec.algorithm.algorithmSettings): expected a dict"),
+    ({"objective_type": ""}, True, "tune(): objective_type (spec.objective.type): expected a non-empty string, got ''"),
+    ({"store": 42}, True, "tune(): store: expected a URI, a folder"),
+    ({"take_over": "yes"}, True, "tune(): take_over: expected True or False, got 'yes'"),
+    ({"goal": "0.1"}, False, "tune(): goal (spec.objective.goal): expected a finite number or None, got '0.1'"),
+    ({"algorithm": "nope"}, False, "tune(): algorithm (spec.algorithm.algorithmName): unknown algorithm 'nope'; expected one of"),
+    ({"parallel_trial_count": 10**6}, False, "tune(): parallel_trial_count (spec.parallelTrialCount): expected at most 256"),
+])
+def test_every_refused_argument_is_a_tune_argument_error_naming_it(tmp_path, arguments, was_type_error, told):
+    """QA: max_trial_count="3" raised a plain TypeError and goal="0.1" or an unknown algorithm a
+    plain ValueError, where every other refused argument is a TuneArgumentError naming the
+    argument and its field. All are now; a wrong type is still the TypeError it was."""
+    from kfp_tune.api import TuneArgumentError
+
+    with pytest.raises(TuneArgumentError) as info:
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, **{"store": str(tmp_path), "max_trial_count": 1, **arguments})
+    assert str(info.value).startswith(told), str(info.value)
+    assert isinstance(info.value, ValueError) and isinstance(info.value, TypeError) is was_type_error
+    assert not (tmp_path / "experiments").exists()
+
+
+def test_a_dict_of_algorithm_settings_is_told_by_the_settings_names(tmp_path):
+    """QA: a bad value in algorithm_settings={...} was told as algorithm_settings[0].value, the
+    list Katib's spec holds, not the dict the caller wrote."""
+    from kfp_tune.api import TuneArgumentError
+
+    with pytest.raises(TuneArgumentError) as info:
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, algorithm="bayesianoptimization", max_trial_count=1, store=str(tmp_path),
+             algorithm_settings={"random_state": 7, "n_initial_points": [1]})
+    assert str(info.value).startswith("tune(): algorithm_settings['n_initial_points'] (spec.algorithm.algorithmSettings[1].value): "), str(info.value)
 
 
 @pytest.mark.parametrize("name", [pathlib.PurePosixPath("exp-path"), b"exp-bytes", 5])
@@ -311,7 +347,7 @@ def test_a_name_that_is_not_a_string_is_refused_naming_name(tmp_path, name):
     """A name is the experiment's metadata.name, not a path: a PurePosixPath passed the argument
     check (which took os.PathLike for store and name alike) and then crashed building the
     Experiment with pydantic's ValidationError, where tune(host=) took its text. Refused on both paths."""
-    with pytest.raises(TypeError, match=r"tune\(\): name must be the experiment's name, a string \(e.g. 'lr-search'\), or None, got "):
+    with pytest.raises(TypeError, match=r"tune\(\): name \(metadata\.name\): expected the experiment's name, a string \(e.g. 'lr-search'\), or None, got "):
         tune(lambda p: 0.0, {"x": search.double(0, 1)}, max_trial_count=1, store=str(tmp_path), name=name)
     assert not (tmp_path / "experiments").exists()  # tune(host=) refuses it too (test_bad_arguments_are_refused_before_anything_is_sent)
 
@@ -454,9 +490,9 @@ def test_a_goal_beyond_a_floats_range_is_refused_as_not_finite(tmp_path, goal):
     """float(10**400) raises OverflowError: tune() and submit_function() showed it raw."""
     from kfp_tune import submit_function
 
-    with pytest.raises(ValueError, match=r"^tune\(\): goal must be a finite number or None, got "):
+    with pytest.raises(ValueError, match=r"^tune\(\): goal \(spec\.objective\.goal\): expected a finite number or None, got "):
         tune(lambda p: 0.0, {"x": search.double(0, 1)}, goal=goal, store=str(tmp_path))
-    with pytest.raises(ValueError, match=r"^tune\(\): goal must be a finite number or None, got "):
+    with pytest.raises(ValueError, match=r"^tune\(\): goal \(spec\.objective\.goal\): expected a finite number or None, got "):
         submit_function(lambda p: 0.0, {"x": search.double(0, 1)}, host="http://127.0.0.1:9", goal=goal)  # refused before anything is sent
     assert list(tmp_path.iterdir()) == []
 

@@ -553,8 +553,8 @@ def _named_like_a_builtin():
         ({"parameters": {**SPACE, "ids": {1, 2}}}, "parameters['ids']: a fixed value is written into each trial's script as JSON"),
         ({"parameters": {**SPACE, "by_id": {1: "a"}}}, "parameters['by_id']: a fixed value"),
         ({"parameters": {**SPACE, "rate": float("nan")}}, "parameters['rate']: a fixed value"),
-        ({"max_trial_count": "5"}, "tune(): max_trial_count must be an integer"),
-        ({"name": Path("exp-path")}, "tune(): name must be the experiment's name, a string (e.g. 'lr-search'), or None, got PosixPath('exp-path')"),
+        ({"max_trial_count": "5"}, "tune(): max_trial_count (spec.maxTrialCount): expected an integer"),
+        ({"name": Path("exp-path")}, "tune(): name (metadata.name): expected the experiment's name, a string (e.g. 'lr-search'), or None, got PosixPath('exp-path')"),
     ],
 )
 def test_bad_arguments_are_refused_before_anything_is_sent(kfp_host, changes, message):
@@ -609,7 +609,7 @@ def test_metric_names_the_stdout_collector_reads_are_read_back():
 
 
 def test_cluster_options_without_a_host_are_refused():
-    with pytest.raises(TypeError, match=r"tune\(\): resources_per_trial is for trials on Kubeflow: pass host="):
+    with pytest.raises(TypeError, match=r"tune\(\): resources_per_trial: only for trials on Kubeflow: pass host="):
         kfp_tune.tune(quadratic, SPACE, resources_per_trial={"gpu": 1})
 
 

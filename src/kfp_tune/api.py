@@ -80,11 +80,26 @@ class TuneArgumentError(SpecError, ValueError):
     argument_names: ClassVar[Mapping[str, str]] = {}
     """The caller's name of an argument whose name is not ``kfp_tune.tune``'s (KatibClient's ``objective_goal``)."""
 
-    def __init__(self, errors: list[FieldError], parameters: Mapping[str, Any] | None = None):
+    def __init__(self, errors: list[FieldError], parameters: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None):
         super().__init__(errors)
-        self.args = ("tune(): " + "; ".join(
-            f"{_argument_path(_parameter_path(e.path, parameters or {}), self.argument_names)} ({e.path}): {e.message}" for e in self.errors
-        ),)
+        self.args = ("tune(): " + "; ".join(self._told(e, parameters or {}, settings or {}) for e in self.errors),)
+
+    def _told(self, error: FieldError, parameters: Mapping[str, Any], settings: Mapping[str, Any]) -> str:
+        """The problem as the argument it came from, then its field in the experiment (none
+        for an argument that makes no field: the store)."""
+        argument = _argument_path(_setting_path(_parameter_path(error.path, parameters), settings), self.argument_names)
+        return f"{argument}: {error.message}" if argument == error.path else f"{argument} ({error.path}): {error.message}"
+
+
+class TuneArgumentTypeError(TuneArgumentError, TypeError):
+    """A ``tune()`` argument of the wrong type (``max_trial_count="3"``): a TuneArgumentError as
+    every refused argument is, and the TypeError it was before, for callers that catch that."""
+
+
+def _refused(path: str, message: str, kind: type[TuneArgumentError] = TuneArgumentError) -> TuneArgumentError:
+    """A ``tune()`` argument refused before the experiment is built: ``path`` is its field in
+    the experiment (``spec.maxTrialCount``), or the argument's name where it makes none."""
+    return kind([FieldError(path, message)])
 
 
 class ObjectiveArgumentError(TypeError, ValueError):
@@ -105,50 +120,54 @@ def _argument_path(path: str, argument_names: Mapping[str, str]) -> str:
 
 
 def _check_tune_arguments(arguments: dict[str, Any]) -> None:
-    """TypeError or ValueError, naming the argument, for what ``tune()`` cannot use, before
+    """TuneArgumentError (TuneArgumentTypeError for a wrong type), naming the argument, for what ``tune()`` cannot use, before
     anything is created: a run must not start (and say Succeeded) on a mistaken call."""
     objective = arguments["objective"]
     if not callable(objective):
         raise ObjectiveArgumentError(f"tune(): objective must be a function taking the parameters as a dict, got {type(objective).__name__} {shown(objective)}")
     _check_objective_shape(objective)
     if not isinstance(arguments["parameters"], Mapping) or not arguments["parameters"]:
-        raise TypeError(f"tune(): parameters must be a non-empty dict of name: kfp_tune.search.double/int/categorical/discrete(...), got {shown(arguments['parameters'])}")
+        raise _refused("spec.parameters", "expected a non-empty dict of name: kfp_tune.search.double/int/categorical/discrete(...), "
+                       f"got {shown(arguments['parameters'])}", TuneArgumentTypeError)
     if not any(is_searched(value) for value in arguments["parameters"].values()):
-        raise ValueError(f"tune(): parameters: expected at least one to search (kfp_tune.search.double/int/categorical/discrete(...)); every value "
-                         f"is fixed: {shown(dict(arguments['parameters']))} (Katib refuses an experiment without spec.parameters too)")
+        raise _refused("spec.parameters", "expected at least one to search (kfp_tune.search.double/int/categorical/discrete(...)); every value "
+                       f"is fixed: {shown(dict(arguments['parameters']))} (Katib refuses an experiment without spec.parameters too)")
     for key, value in arguments["parameters"].items():
         if not isinstance(key, str) or not key:
-            raise TypeError(f"tune(): parameters: every name must be a non-empty string, got {shown(key)}")
+            raise _refused("spec.parameters", f"expected every name a non-empty string, got {shown(key)}", TuneArgumentTypeError)
         if is_searched(value) and not PARAMETER_NAME.fullmatch(key):
-            raise ValueError(f"tune(): parameters: the name {shown(key)} cannot be used: a name is put in the trial's placeholders and "
-                             "tables, so no spaces, quotes, braces, '$' or backslashes (e.g. 'learning_rate')")
-    for key in ("objective_metric_name", "objective_type", "algorithm"):
+            raise _refused("spec.parameters", f"the name {shown(key)} cannot be used: a name is put in the trial's placeholders and "
+                           "tables, so no spaces, quotes, braces, '$' or backslashes (e.g. 'learning_rate')")
+    for key, path in (("objective_metric_name", "spec.objective.objectiveMetricName"), ("objective_type", "spec.objective.type"),
+                      ("algorithm", "spec.algorithm.algorithmName")):
         if not isinstance(arguments[key], str) or not arguments[key]:
-            raise TypeError(f"tune(): {key} must be a non-empty string, got {shown(arguments[key])}")
+            raise _refused(path, f"expected a non-empty string, got {shown(arguments[key])}", TuneArgumentTypeError)
     _check_function_algorithm(arguments["algorithm"])
     refuse_empty_store(arguments["store"], "tune(): store")  # else taken as not given: the default store, silently (as kfp-tune --store '' is refused)
     store = arguments["store"]
     if store is not None and not isinstance(store, (str, os.PathLike)) and not is_store(store):
-        raise TypeError(f"tune(): store must be a URI, a folder, a Store object (kfp_tune.core.interfaces.Store) or None, got {shown(store)}")
+        raise _refused("store", f"expected a URI, a folder, a Store object (kfp_tune.core.interfaces.Store) or None, got {shown(store)}", TuneArgumentTypeError)
     if arguments["name"] is not None and not isinstance(arguments["name"], str):  # the experiment's metadata.name, not a path
-        raise TypeError(f"tune(): name must be the experiment's name, a string (e.g. 'lr-search'), or None, got {shown(arguments['name'])}")
+        raise _refused("metadata.name", f"expected the experiment's name, a string (e.g. 'lr-search'), or None, got {shown(arguments['name'])}",
+                       TuneArgumentTypeError)
     settings = arguments["algorithm_settings"]
     if settings is not None and not isinstance(settings, Mapping):
-        raise TypeError(f"tune(): algorithm_settings must be a dict of name: value or None, got {shown(settings)}")
+        raise _refused("spec.algorithm.algorithmSettings", f"expected a dict of name: value or None, got {shown(settings)}", TuneArgumentTypeError)
     names = arguments["additional_metric_names"]
     if names is not None and (not isinstance(names, (list, tuple)) or not all(isinstance(n, str) for n in names)):
-        raise TypeError(f"tune(): additional_metric_names must be a list of strings or None, got {shown(names)}")
-    for key, required in (("max_trial_count", False), ("parallel_trial_count", True), ("max_failed_trial_count", False)):
+        raise _refused("spec.objective.additionalMetricNames", f"expected a list of strings or None, got {shown(names)}", TuneArgumentTypeError)
+    for key, path, required in (("max_trial_count", "spec.maxTrialCount", False), ("parallel_trial_count", "spec.parallelTrialCount", True),
+                                ("max_failed_trial_count", "spec.maxFailedTrialCount", False)):
         value = arguments[key]
         if value is None and not required:
             continue
         if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-            raise TypeError(f"tune(): {key} must be an integer{'' if required else ' or None'}, got {shown(value)}")
+            raise _refused(path, f"expected an integer{'' if required else ' or None'}, got {shown(value)}", TuneArgumentTypeError)
     if arguments["parallel_trial_count"] > MAX_LOCAL_SLOTS:
-        raise ValueError(f"tune(): parallel_trial_count: expected at most {MAX_LOCAL_SLOTS} (a thread each, in this process), got {arguments['parallel_trial_count']}")
+        raise _refused("spec.parallelTrialCount", f"expected at most {MAX_LOCAL_SLOTS} (a thread each, in this process), got {arguments['parallel_trial_count']}")
     goal = arguments["goal"]
     if goal is not None and not is_finite_number(goal):
-        raise ValueError(f"tune(): goal must be a finite number or None, got {shown(goal)}")
+        raise _refused("spec.objective.goal", f"expected a finite number or None, got {shown(goal)}")
 
 
 def is_finite_number(value: Any) -> bool:
@@ -175,18 +194,18 @@ which search ``spec.nasConfig``, are told apart by the catalogue)."""
 
 
 def _check_function_algorithm(algorithm: str) -> None:
-    """ValueError naming the algorithms a function's trials can use, for one they cannot."""
+    """TuneArgumentError naming the algorithms a function's trials can use, for one they cannot."""
     from kfp_tune.core.catalogue import ALGORITHMS
 
     usable = sorted(name for name, entry in ALGORITHMS.items() if not entry.trial_values and name not in NOT_FOR_FUNCTIONS)
     if algorithm in NOT_FOR_FUNCTIONS:
-        raise ValueError(f"tune(): algorithm {algorithm!r} {NOT_FOR_FUNCTIONS[algorithm]}; tune() takes one of {usable}")
+        raise _refused("spec.algorithm.algorithmName", f"{algorithm!r} {NOT_FOR_FUNCTIONS[algorithm]}; tune() takes one of {usable}")
     entry = ALGORITHMS.get(algorithm)
     if entry is not None and entry.trial_values:
-        raise ValueError(f"tune(): algorithm {algorithm!r} searches neural architectures (spec.nasConfig), not parameters: write the Experiment "
-                         f"as YAML (images/enas-digits, images/darts-digits); tune() takes one of {usable}")
+        raise _refused("spec.algorithm.algorithmName", f"{algorithm!r} searches neural architectures (spec.nasConfig), not parameters: write the "
+                       f"Experiment as YAML (images/enas-digits, images/darts-digits); tune() takes one of {usable}")
     if entry is None:
-        raise ValueError(f"tune(): algorithm: unknown algorithm {algorithm!r}; expected one of {usable}")
+        raise _refused("spec.algorithm.algorithmName", f"unknown algorithm {algorithm!r}; expected one of {usable}")
 
 
 def _check_objective_shape(objective: Callable[..., Any]) -> None:
@@ -524,15 +543,15 @@ def tune(
 
     refuse_unsupported_platform()  # Windows: UnsupportedPlatform before anything is written
     if not isinstance(take_over, bool):
-        raise TypeError(f"tune(): take_over must be True or False, got {shown(take_over)}")
+        raise _refused("take_over", f"expected True or False, got {shown(take_over)}", TuneArgumentTypeError)
     if host is not None or client is not None:
         if take_over:
-            raise TypeError("tune(): take_over is for trials in this process; a run on Kubeflow takes the pipeline parameter take_over "
-                            "(kfp-tune submit --param take_over=true)")
+            raise _refused("take_over", "only for trials in this process; a run on Kubeflow takes the pipeline parameter take_over "
+                           "(kfp-tune submit --param take_over=true)", TuneArgumentTypeError)
         return submit_tuning(arguments)
     given = [key for key in _REMOTE_ONLY if arguments[key] is not None]
     if given:
-        raise TypeError(f"tune(): {given[0]} is for trials on Kubeflow: pass host= (the KFP API's URL) or client= with it")
+        raise _refused(given[0], "only for trials on Kubeflow: pass host= (the KFP API's URL) or client= with it", TuneArgumentTypeError)
     try:
         return tune_here(arguments)
     except ExperimentConflict as exc:
@@ -627,7 +646,7 @@ def _function_experiment_of(arguments: Mapping[str, Any]) -> Experiment:
             namespace=arguments.get("namespace"),  # KatibClient.tune's; tune() refuses one without a host
         )
     except SpecError as exc:
-        raise TuneArgumentError(exc.errors, parameters) from None
+        raise TuneArgumentError(exc.errors, parameters, arguments["algorithm_settings"]) from None
 
 
 class FunctionTrials(FunctionLauncher):
@@ -733,7 +752,7 @@ def remote_experiment(arguments: dict[str, Any]) -> Experiment:
         **arguments,
     }
     if checked["store"] is not None and not isinstance(checked["store"], (str, os.PathLike)):
-        raise TypeError(f"tune(): store must be the store's URI (e.g. s3://mlpipeline/kfp-tune) or None, got {shown(checked['store'])}")
+        raise _refused("store", f"expected the store's URI (e.g. s3://mlpipeline/kfp-tune) or None, got {shown(checked['store'])}", TuneArgumentTypeError)
     _check_tune_arguments({**checked, "store": None})
     name = checked["name"]
     parameters = checked["parameters"]
@@ -759,7 +778,7 @@ def remote_experiment(arguments: dict[str, Any]) -> Experiment:
             searched_as_text=bool(checked.get("searched_as_text")),  # KatibClient.tune: the values as Katib's SDK gives them
         )
     except SpecError as exc:
-        raise TuneArgumentError(exc.errors, parameters) from None
+        raise TuneArgumentError(exc.errors, parameters, checked["algorithm_settings"]) from None
     except RemoteArgumentError as exc:
         raise RemoteArgumentError(f"tune(): {exc}") from None
 
@@ -842,6 +861,18 @@ def _parameter_path(path: str, parameters: Mapping[str, Any]) -> str:
     if match is None or int(match.group(1)) >= len(names):
         return path
     return f"spec.parameters[{names[int(match.group(1))]!r}]" + path[match.end():]
+
+
+def _setting_path(path: str, settings: Mapping[str, Any]) -> str:
+    """``spec.algorithm.algorithmSettings[0].value`` as ``spec.algorithm.algorithmSettings['random_state']``:
+    the caller wrote a dict, whose items make the list in their order."""
+    import re
+
+    match = re.match(r"^spec\.algorithm\.algorithmSettings\[(\d+)\](?:\.value)?", path)
+    names = list(settings)
+    if match is None or int(match.group(1)) >= len(names):
+        return path
+    return f"spec.algorithm.algorithmSettings[{names[int(match.group(1))]!r}]" + path[match.end():]
 
 
 def tune_result(store: Any, experiment_name: str) -> TuneResult:

@@ -290,7 +290,7 @@ def _tune_refused(parameters: Any, defaulted: Mapping[str, Any] | None = None) -
     took, so that a refusal of one says "(the default)" rather than quote a value never passed."""
     try:
         yield
-    except TuneRefusedError:
+    except (TuneRefusedError, TypeError):  # an argument of the wrong type (TuneArgumentTypeError) stays the TypeError it was
         raise
     except TuneArgumentError as exc:
         left_out = defaulted or {}

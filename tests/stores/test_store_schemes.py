@@ -87,5 +87,5 @@ def test_tune_takes_a_store_object_as_client_does():
 
 
 def test_tune_refuses_a_store_that_is_neither_a_uri_nor_a_store_object():
-    with pytest.raises(TypeError, match=r"tune\(\): store must be a URI, a folder, a Store object \(kfp_tune\.core\.interfaces\.Store\) or None, got 42"):
+    with pytest.raises(TypeError, match=r"tune\(\): store: expected a URI, a folder, a Store object \(kfp_tune\.core\.interfaces\.Store\) or None, got 42"):
         tune(lambda p: 0.0, {"x": search.double(0, 1)}, store=42)  # type: ignore[arg-type]
