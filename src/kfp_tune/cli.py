@@ -625,6 +625,14 @@ def _note_local_run(experiment: Experiment) -> None:
     except ValueError as exc:
         print(f"note: {exc}; kfp-tune run refuses it", file=sys.stderr)
     _note_unnamed_trial_dir(LocalLauncher(), experiment)
+    _note_not_done_locally(LocalLauncher(), experiment)
+
+
+def _note_not_done_locally(launcher: LocalLauncher, experiment: Experiment) -> None:
+    """Replicas that do not run here and resource limits not applied here: a cluster's run
+    and a local one differ there, silently unless told (``LocalLauncher.not_done_here``)."""
+    for note in launcher.not_done_here(experiment):
+        print(f"note: spec.trialTemplate.trialSpec: {note}", file=sys.stderr)
 
 
 def _note_unnamed_trial_dir(launcher: LocalLauncher, experiment: Experiment) -> None:
@@ -670,6 +678,7 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
     if not isinstance(launcher, LocalLauncher):
         return
     _note_unnamed_trial_dir(launcher, experiment)
+    _note_not_done_locally(launcher, experiment)
     from kfp_tune.core.template import primary_container
 
     template = experiment.spec.trial_template

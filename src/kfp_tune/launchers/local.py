@@ -9,7 +9,8 @@ means this Python, so the trial sees the same installed packages; under ``sh -c`
 folder also comes first in ``PATH``, so a ``python3`` later in the line is this Python too.
 ``mounts`` maps container paths to local folders, as a volume would (``{"/opt/digits":
 "images/sklearn-digits"}``; quoted in the shell line when the folder needs it). Only the primary
-container runs, once, whatever the kind's replicas; the earliest deadline a cluster would hold
+container runs, once, whatever the kind's replicas (a PyTorchJob's gets the env of a one-replica
+job's master, :func:`pytorch_master_env`); the earliest deadline a cluster would hold
 it to is honoured (the resource's ``activeDeadlineSeconds`` or ``runPolicy.activeDeadlineSeconds``,
 its pod's ``activeDeadlineSeconds``, the launcher's ``timeoutSeconds``), failing it with the
 reason that kind's controller gives (:func:`trial_deadline`); early stopping stops a running
@@ -76,6 +77,7 @@ import os
 import re
 import shlex
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -137,6 +139,51 @@ def _sweep_once() -> None:
     if not _swept.is_set():
         _swept.set()
         sweep_metrics_folders()
+
+
+def replicas_not_run(manifest: Mapping[str, Any], primary: str) -> list[str]:
+    """The replicas of a Training Operator kind's resource (its ``*ReplicaSpecs``) that a local
+    run does not start, as ``Worker (2 replicas)``; the replica type whose container runs (the
+    first holding the primary container) is named only for its replicas past that one
+    (``Master (1 more replica)``)."""
+    spec = manifest.get("spec")
+    found = [value for key, value in spec.items() if key.endswith("ReplicaSpecs") and isinstance(value, Mapping)] if isinstance(spec, Mapping) else []
+    skipped, runs = [], False
+    for specs in found:
+        for replica_type, replica in specs.items():
+            if not isinstance(replica, Mapping):
+                continue
+            count = replica.get("replicas", 1)
+            count = count if isinstance(count, int) else 1
+            if not runs and primary_container(replica.get("template") or {}, primary) is not None:  # the first, as the launcher finds it
+                runs, count = True, count - 1
+                if count > 0:
+                    skipped.append(f"{replica_type} ({count} more {'replica' if count == 1 else 'replicas'})")
+            elif count > 0:
+                skipped.append(f"{replica_type} ({count} {'replica' if count == 1 else 'replicas'})")
+    return skipped
+
+
+def has_pytorch_master(manifest: Mapping[str, Any]) -> bool:
+    """A PyTorchJob with a Master replica: the Training Operator sets its distributed env."""
+    spec = manifest.get("spec")
+    specs = spec.get("pytorchReplicaSpecs") if manifest.get("kind") == "PyTorchJob" and isinstance(spec, Mapping) else None
+    return isinstance(specs, Mapping) and "Master" in specs
+
+
+def pytorch_master_env(manifest: Mapping[str, Any]) -> dict[str, str]:
+    """For a PyTorchJob with a Master replica: the env the Training Operator gives a
+    single-replica job's master (pkg/controller.v1/pytorch/envvar.go and master.go: WORLD_SIZE, the
+    replicas in all; RANK, 0 for the master; MASTER_ADDR, the master's service; MASTER_PORT, its
+    ``pytorchjob-port``), as the one process that runs here: its peers do not run, so the world
+    is one process, at 127.0.0.1, on a port free now (two trials at once never share one).
+    ``init_process_group`` (env://) then works as on a one-replica cluster job. Empty otherwise."""
+    if not has_pytorch_master(manifest):
+        return {}
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return {"WORLD_SIZE": "1", "RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
 
 
 def missing_command(container: str) -> str:
@@ -257,6 +304,39 @@ class LocalLauncher(Launcher):
             missing.append((working_dir, str(folder)))
         return missing
 
+    def not_done_here(self, experiment: Experiment) -> list[str]:
+        """What a cluster would do with the trial's resource that a local run does not: the
+        replicas that do not run (only the primary container runs, once, whatever the kind's
+        replica counts), and the primary container's resource limits and requests, which no
+        process here is held to. Each is said once, before anything runs; "" parts left out."""
+        template = experiment.spec.trial_template
+        manifest = template.trial_spec if template is not None else None
+        if template is None or not isinstance(manifest, Mapping):
+            return []
+        notes = []
+        skipped = replicas_not_run(manifest, template.primary_container_name)
+        if skipped:
+            kind = str(manifest.get("kind"))
+            given = ""
+            if has_pytorch_master(manifest):
+                given = (
+                    "; the primary process gets the env a single-replica PyTorchJob's master gets from the Training Operator "
+                    "(WORLD_SIZE=1, RANK=0, MASTER_ADDR=127.0.0.1, MASTER_PORT a free port), where the container sets none of them itself"
+                )
+            notes.append(
+                f"{kind} replicas {', '.join(skipped)} will not run locally: only the primary container "
+                f"{template.primary_container_name!r} runs, once, as a single process with no peers{given}"
+            )
+        container = primary_container(manifest, template.primary_container_name)
+        resources = container.get("resources") if container is not None else None
+        named = sorted({str(name) for part in ("limits", "requests") for name in ((resources or {}).get(part) or {})}) if isinstance(resources, Mapping) else []
+        if named:
+            notes.append(
+                f"container {template.primary_container_name!r} resources ({', '.join(named)}) are not applied locally: the trial uses "
+                "this machine's CPUs, memory and GPUs as its process finds them"
+            )
+        return notes
+
     def relative_scripts(self, experiment: Experiment) -> tuple[list[str], str]:
         """(words, folder): the relative paths the trial's command names that look like its
         script (:func:`_script_words`: ``python3 run_trial.py``, ``XGBoost/parameter-tuning.py``)
@@ -304,6 +384,8 @@ class LocalLauncher(Launcher):
             if (problem := env_name_problem(str(item["name"]))) is not None:  # a template validation did not see (a ConfigMap's)
                 raise ValueError(f"container {run.primary_container!r} env[{index}].name: {problem}")
             env[str(item["name"])] = self._map(str(item.get("value", "")), extra)
+        own = {str(item["name"]) for item in container.get("env") or []} | set(self.env)
+        env.update({name: value for name, value in pytorch_master_env(run.manifest).items() if name not in own})
         env[KATIB_TRIAL_VARIABLE] = run.trial  # over the container's own, as Katib's webhook appends it (mutatePodEnv)
         workdir = container.get("workingDir")
         return argv, env, self._map(workdir, extra) if workdir else None
