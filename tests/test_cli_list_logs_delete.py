@@ -394,3 +394,17 @@ def test_report_of_an_experiment_not_there_creates_no_folder(finished, capsys, t
     assert main(["report", "nosuch", "--store", str(finished), "-o", str(tmp_path / "new" / "sub")]) == 2
     assert "no experiment 'nosuch'" in capsys.readouterr().err
     assert not (tmp_path / "new").exists()
+
+
+def test_logs_of_a_trial_named_alone_says_the_command_that_shows_it(finished, capsys):
+    """``kfp-tune logs TRIAL`` (a trial's name alone, as ``kubectl logs POD``) said "no
+    experiment ...; did you mean: quad?"; it now names the command, with the experiment whose
+    trial it is (``quad-2``'s, not ``quad``'s, for a name both start), only where that trial exists."""
+    for name in ("quad", "quad-2"):
+        trial = _json(capsys, ["trials", name, "--store", str(finished), "--json"])[0]["name"]
+        capsys.readouterr()
+        assert main(["logs", trial, "--store", str(finished)]) == 2
+        err = capsys.readouterr().err
+        assert err == f"error: no experiment {trial!r} in {LocalStore(finished).uri}; did you mean: kfp-tune logs {name} {trial}?\n", err
+    assert main(["logs", "quad-2-nope", "--store", str(finished)]) == 2
+    assert "did you mean: kfp-tune logs" not in capsys.readouterr().err

@@ -1485,7 +1485,10 @@ def cmd_logs(args: argparse.Namespace) -> int:
     from kfp_tune.client import Client, NoLogYet, experiment_phase
 
     statuses, limit = _chosen(args)
-    store = _open(args)
+    store = _open(args, must_exist=False)
+    if not _in_store(store, args.name):
+        hint = _logs_of_trial_named_alone(store, args.name) if args.trial is None else ""
+        raise ExperimentNotFound(f"no experiment {args.name!r} in {masked_url(store.uri)}; did you mean: {hint}?") if hint else not_found(store, args.name)
     if args.namespace is not None:
         _label("--namespace", args.namespace)
     for flag, value in (("TRIAL", args.trial), ("--container", args.container)):
@@ -1510,6 +1513,25 @@ def cmd_logs(args: argparse.Namespace) -> int:
         which = "" if statuses is None else " " + " or ".join(sorted(statuses))
         print(f"experiment {args.name} has no{which} trials yet", file=sys.stderr)
     return EXIT_OK
+
+
+def _logs_of_trial_named_alone(store: Store, name: str) -> str:
+    """``kfp-tune logs EXPERIMENT TRIAL`` where ``name``, no experiment's, is a trial's name
+    given alone (as ``kubectl logs`` takes a pod's): it starts with an experiment's name and a
+    ``-``, and that experiment (the longest such name: one listing at most) has the trial. ""
+    otherwise, and the error's own suggestions stand."""
+    from kfp_tune.client import Client
+
+    client = Client(store)
+    owners = [experiment for experiment in client.experiment_names() if name.startswith(experiment + "-")]
+    if not owners:
+        return ""
+    experiment = max(owners, key=len)
+    try:
+        client.get_trial((experiment, name))
+    except KfpTuneError:  # no such trial (or the experiment cannot be read): no hint
+        return ""
+    return f"kfp-tune logs {experiment} {name}"
 
 
 def _write_log(text: str) -> None:
