@@ -246,6 +246,15 @@ def clean_plugin_registries() -> Iterator[None]:
 
 
 @pytest.fixture
+def katib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A ``kfp_tune.KatibClient`` with no KFP host (trials run here) on a folder store of its own."""
+    from kfp_tune.katib_client import KatibClient
+
+    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+    return KatibClient(store=str(tmp_path / "store"))
+
+
+@pytest.fixture
 def local_store(tmp_path: Path):
     from kfp_tune.stores import LocalStore
 

@@ -27,12 +27,6 @@ def _tune_arguments(**changes: Any) -> dict[str, Any]:
             "max_trial_count": 1, "parallel_trial_count": 1, **changes}
 
 
-@pytest.fixture
-def katib(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KatibClient:
-    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
-    return KatibClient(store=str(tmp_path / "store"))
-
-
 @pytest.fixture(scope="module")
 def failed_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A store holding experiment ``broken``: its one trial raised, maxFailedTrialCount 1."""
@@ -111,7 +105,7 @@ def test_what_the_qa_pass_found_unpinned(failed_store, katib, monkeypatch):
         reader.list_suggestions("broken")
     waits: list[float] = []
     monkeypatch.setattr(reader.client, "wait_for_experiment_condition",
-                        lambda name, condition, timeout, polling_interval, each_poll=None: waits.append(polling_interval) or reader.client.get_experiment(name))
+                        lambda name, condition, timeout, polling_interval, each_poll=None, told_timeout=None: waits.append(polling_interval) or reader.client.get_experiment(name))
     reader.wait_for_experiment_condition("broken", expected_condition="Failed", polling_interval=2)
     assert waits == [2]
     with pytest.raises(ValueError, match="objective_metric_name"):

@@ -6,15 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from kfp_tune import KatibClient, search
+from kfp_tune import search
 from kfp_tune.algorithms.space_tools import BuiltinAlgorithm
 from kfp_tune.katib_client import ENDS_ON_A_FINITE_SPACE
-
-
-@pytest.fixture
-def katib(tmp_path, monkeypatch) -> KatibClient:
-    monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
-    return KatibClient(store=str(tmp_path / "store"))
 
 
 def never_called(parameters):
