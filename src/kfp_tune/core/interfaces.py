@@ -67,6 +67,12 @@ class TrialRun:
     success_condition: str = ""
     failure_condition: str = ""
     primary_pod_labels: dict[str, str] = field(default_factory=dict)
+    pod_labels: dict[str, str] = field(default_factory=dict)
+    """The labels every pod of the trial gets over its template's own: the Experiment's
+    ``metadata.labels``, the algorithm's (``TrialState.labels``), then kfp-tune's, each winning
+    over those before, as Katib's webhook gives every pod the Trial's labels (mutatePodMetadata):
+    the Experiment's and the suggestion's (TrialLabels, getTrialInstance). Empty: kfp-tune's own
+    from the manifest."""
     retain: bool = False
     should_stop: Callable[[str], bool] | None = field(default=None, compare=False)
     """Early stopping: given the primary container's output so far, whether to stop the trial

@@ -65,6 +65,7 @@ def trial_run(
         success_condition=template.success_condition,
         failure_condition=template.failure_condition,
         primary_pod_labels=dict(template.primary_pod_labels or {}),
+        pod_labels={**(experiment.metadata.labels or {}), **trial.labels, **labels_for(experiment.name, trial.name, trial.round)},
         retain=template.retain,
         should_stop=should_stop,
         metrics_path=(path.path or "") if path else "",

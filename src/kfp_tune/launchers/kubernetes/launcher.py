@@ -523,7 +523,7 @@ class KubernetesLauncher(Launcher):
         checkpoint = CheckpointMount(trial.checkpoint_path, trial.experiment, trial.trial, trial.checkpoint_parent) if trial.checkpoint_path else None
         return prepare_manifest(
             trial.manifest, trial.primary_container, settings, labels, owner, metrics, collector=trial.metrics_collector, checkpoint=checkpoint,
-            primary_pod_labels=trial.primary_pod_labels, trial_name=trial.trial,
+            primary_pod_labels=trial.primary_pod_labels, trial_name=trial.trial, pod_labels=trial.pod_labels,
         )
 
     # --- kinds --------------------------------------------------------------------------------
@@ -1084,8 +1084,8 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
     """The resource to create for a kind whose pods are made at run time (Argo Workflow, Tekton,
     a kind not known here whose template does not show the primary container): what
     prepare_manifest does for pod templates, in the places such a kind takes it: namespace,
-    labels (kfp-tune's and the algorithm's on its pods too, where the kind has a place for them:
-    :func:`.manifests.trial_pod_labels`), owner, service account (every
+    labels (on its pods the Experiment's, the algorithm's and kfp-tune's, where the kind has a
+    place for them: :func:`.manifests.trial_pod_labels`), owner, service account (every
     one it names must be allowed; the first allowed where it names none), node selector and
     tolerations, env and accelerators on the template entries the primary container is made
     from, and their command in ``sh -c`` where Katib wraps it (:func:`.manifests.wrap_command`).
@@ -1116,7 +1116,7 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
             if value and key not in (_lookup(out, places.pod) or {}):
                 _holder(out, places.pod)[key] = value
     bad_labels = label_problems(metadata.get("labels") or {}, "metadata.labels")
-    pod_labels = trial_pod_labels(labels)
+    pod_labels = trial_pod_labels(labels, trial.pod_labels)
     if places.pod_labels is not None:
         pod_meta = _holder(out, places.pod_labels)
         pod_meta.setdefault("labels", {}).update(pod_labels)

@@ -14,8 +14,12 @@ Which pods get what, in a trial of several replica types:
 - the metrics collector (kfp-tune's, or the user's Custom one) and the metrics folder: only the
   templates whose pods may carry ``primaryPodLabels`` (:func:`.kinds.primary_pod_templates`), as
   Katib injects its collector in the primary pod only;
-- labels: the resource keeps its own; its pod templates get kfp-tune's and the algorithm's only
-  (:func:`trial_pod_labels`), as Katib's webhook gives the pods the Trial's labels;
+- labels: the resource keeps its own, with kfp-tune's and the algorithm's; its pod templates
+  keep theirs and get the Experiment's ``metadata.labels``, the algorithm's and kfp-tune's
+  (:attr:`~kfp_tune.core.interfaces.TrialRun.pod_labels`), as Katib's webhook gives the pods the
+  Trial's labels, and not the resource's own, which neither Katib nor the kind's controller
+  copies onto its pods. The Experiment's labels are not the resource's: Katib puts them on the
+  Trial, and its generator gives the resource only its name and namespace;
 - service account: the first allowed one and no token, but for the Training Operator's MPIJob
   launcher, which its operator gives an account of its own for ``kubectl exec``.
 
@@ -71,8 +75,6 @@ from kfp_tune.launchers.runtime_image import default_image
 
 FILE_KINDS = ("File", "TensorFlowEvent")
 SIDECAR_KINDS = ("File", "TensorFlowEvent", "PrometheusMetric")
-SUGGESTION_LABEL_DOMAIN = "suggestion.katib.kubeflow.org"
-"""The domain of the labels an algorithm gives a trial (pbt's ``pbt.suggestion.katib.kubeflow.org/generation``)."""
 SIDECAR_RESOURCES = {"requests": {"cpu": "50m", "memory": "64Mi"}, "limits": {"cpu": "500m", "memory": "512Mi"}}
 """The collector container's resources (a quota that requires limits accepts the pod)."""
 
@@ -124,9 +126,10 @@ def prepare_manifest(
     checkpoint: CheckpointMount | None = None,
     primary_pod_labels: Mapping[str, str] | None = None,
     trial_name: str = "",
+    pod_labels: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The resource to create: the rendered trial with namespace, labels (on the resource; kfp-tune's
-    and the algorithm's also on its pod templates: :func:`trial_pod_labels`), owner reference, service account, ``automountServiceAccountToken: false``
+    """The resource to create: the rendered trial with namespace, ``labels`` (the resource's),
+    ``pod_labels`` over each pod template's own (:func:`trial_pod_labels`), owner reference, service account, ``automountServiceAccountToken: false``
     unless the template asks for it, accelerator settings where the template has none, and the
     launcher's env on the primary containers (see the module for which pods get what); and the
     metrics collector's volume and containers: ``metrics`` is (collector path, its kind, the
@@ -149,7 +152,7 @@ def prepare_manifest(
         metadata["ownerReferences"] = [dict(owner)]
     operator_account = _operator_account_template(out)
     for path, template in pod_templates(out):
-        template.setdefault("metadata", {}).setdefault("labels", {}).update(trial_pod_labels(labels))
+        template.setdefault("metadata", {}).setdefault("labels", {}).update(trial_pod_labels(labels, pod_labels))
         pod = template.setdefault("spec", {})
         account = pod.get("serviceAccountName") or pod.get("serviceAccount")
         if account and account not in settings.service_accounts:
@@ -203,17 +206,17 @@ def prepare_manifest(
     return out
 
 
-def trial_pod_labels(labels: Mapping[str, str]) -> dict[str, str]:
-    """Of the trial resource's labels, those its pods get: kfp-tune's own
-    (``kfp-tune.kubeflow.org/trial``, ...) and its algorithm's (pbt's generation and parent), as
-    Katib's pod webhook gives a trial's pods the Trial's labels (mutatePodMetadata). Not the
-    labels of the template's own metadata, which neither Katib nor the kind's controller copies
-    onto its pods: a NetworkPolicy, PodDisruptionBudget or Service that selects the resource by
-    them would select its pods too."""
-    return {
-        key: value for key, value in labels.items()
-        if key.startswith(f"{LABEL_PREFIX}/") or key.partition("/")[0].endswith(f".{SUGGESTION_LABEL_DOMAIN}")
-    }
+def trial_pod_labels(labels: Mapping[str, str], pod_labels: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The labels a trial's pods get over their template's own: ``pod_labels`` (the
+    Experiment's, the algorithm's and kfp-tune's: :attr:`~kfp_tune.core.interfaces.TrialRun.pod_labels`);
+    where none are given, kfp-tune's own of the resource's ``labels``. As Katib's pod webhook
+    gives a trial's pods the Trial's labels (mutatePodMetadata). Not the labels of the
+    template's own metadata, which neither Katib nor the kind's controller copies onto its pods:
+    a NetworkPolicy, PodDisruptionBudget or Service that selects the resource by them would
+    select its pods too."""
+    if pod_labels:
+        return dict(pod_labels)
+    return {key: value for key, value in labels.items() if key.startswith(f"{LABEL_PREFIX}/")}
 
 
 def add_gpus(container: dict[str, Any], gpus: int, field: str) -> None:
