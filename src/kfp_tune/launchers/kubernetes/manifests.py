@@ -41,7 +41,8 @@ the shell parses the line as under Katib (the quotes of ``--flag="${trialParamet
 in the pod templates the collector goes to (those whose pods may carry ``primaryPodLabels``), as
 Katib wraps it in the primary pod only, and in the template entries a kind built at run time
 makes it from. Where one template makes several pods (a TFJob's workers) all of them run the
-line, where Katib wraps worker 0's only. A container with no ``command`` is left as it is: Katib reads the
+line, where Katib wraps worker 0's only; so do a TrainJob's nodes (``numNodes`` above 1), which
+share one trainer, where Katib wraps node 0's only (its default ``primaryPodLabels``). A container with no ``command`` is left as it is: Katib reads the
 image's entrypoint from its registry, which kfp-tune does not. Push, None, PrometheusMetric and
 Custom keep exec form, as under Katib.
 
