@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib
 import math
+import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from kfp_tune.core.space import SearchSpace, Value
 from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
@@ -123,21 +125,68 @@ class Algorithm(Protocol):
 _Method = TypeVar("_Method", bound=Callable[..., Any])
 
 
-def one_blas_thread(method: _Method) -> _Method:
-    """``method`` run with the BLAS and OpenMP libraries limited to one thread each, the limit
-    before it put back after. For an algorithm whose suggestion does dense linear algebra
-    (a Gaussian process): its matrices are too small for a second thread to pay, and on a busy
-    machine OpenBLAS's spinning threads fight the engine's slot threads for the cores (300
-    trials of bayesianoptimization on 2 busy cores: 6:52 with two threads, 0:38 with one;
-    "Suggestion time as the history grows" in docs/benchmarks.md). Scoped to the call, never set
-    for the process: a library does not configure its user's."""
+_blas_limit_lock = threading.Lock()
+_blas_limit_holders = 0
+"""How many suggestions are inside :func:`one_blas_thread` now (engines of two experiments in one
+process): the first sets the limit, the last takes it off."""
+_blas_threads_before: list[tuple[Any, int]] = []
+"""Each BLAS library the first holder limited, with its thread count before."""
 
-    @functools.wraps(method)
-    def limited(*args: Any, **kwargs: Any) -> Any:
-        with threadpool_limits(limits=1):
-            return method(*args, **kwargs)
 
-    return limited  # type: ignore[return-value]
+def one_blas_thread(*needed_modules: str) -> Callable[[_Method], _Method]:
+    """A decorator: the method runs with each BLAS library (OpenBLAS, MKL; OpenMP is left alone)
+    at one thread, the thread counts before put back after. For an algorithm whose suggestion
+    does dense linear algebra (a Gaussian process): its matrices are too small for a second
+    thread to pay, and on a busy machine OpenBLAS's spinning threads fight the engine's slot
+    threads for the cores (300 trials of bayesianoptimization on 2 busy cores: 6:52 with two
+    threads, 0:38 with one; "Suggestion time as the history grows" in docs/benchmarks.md).
+
+    ``needed_modules`` are imported before the limit, as a limit holds only for the libraries
+    loaded when it is set (importing skopt can load scipy's). The limit is the process's while a
+    suggestion runs, as OpenBLAS's thread count is: an objective running on another thread
+    (tune()'s slots) computes with one BLAS thread for those milliseconds. A count someone else
+    set meanwhile (an objective's own threadpool_limits) is left as it is, not overwritten; but an
+    objective's threadpool_limits entered during a suggestion puts back, when it leaves, the one
+    thread it found there."""
+
+    def decorate(method: _Method) -> _Method:
+        @functools.wraps(method)
+        def limited(*args: Any, **kwargs: Any) -> Any:
+            for module in needed_modules:
+                importlib.import_module(module)
+            _limit_blas_to_one_thread()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                _put_blas_threads_back()
+
+        return limited  # type: ignore[return-value]
+
+    return decorate
+
+
+def _limit_blas_to_one_thread() -> None:
+    global _blas_limit_holders
+    with _blas_limit_lock:
+        if _blas_limit_holders == 0:
+            libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+            _blas_threads_before[:] = [(library, library.num_threads) for library in libraries]
+            for library, _ in _blas_threads_before:
+                library.set_num_threads(1)
+        _blas_limit_holders += 1
+
+
+def _put_blas_threads_back() -> None:
+    """The last holder puts back each library's count, where it is still the one set: a count
+    set meanwhile by someone else is theirs."""
+    global _blas_limit_holders
+    with _blas_limit_lock:
+        _blas_limit_holders -= 1
+        if _blas_limit_holders == 0:
+            for library, before in _blas_threads_before:
+                if library.num_threads == 1:
+                    library.set_num_threads(before)
+            _blas_threads_before.clear()
 
 
 def spent(history: Sequence[FinishedTrial]) -> list[FinishedTrial]:

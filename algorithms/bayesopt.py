@@ -343,7 +343,7 @@ class GPBayesianOptimization(BuiltinAlgorithm):
         self.kappa = float(kappa if kappa is not None else _default("kappa"))
         self.xi = float(xi if xi is not None else _default("xi"))
 
-    @one_blas_thread
+    @one_blas_thread()
     def propose(
         self,
         problem: Problem,

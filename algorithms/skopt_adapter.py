@@ -123,7 +123,7 @@ def _setting(settings: dict[str, Any], name: str) -> Any:
 class SkoptBayesianOptimization(BuiltinAlgorithm):
     name = "bayesianoptimization"
 
-    @one_blas_thread
+    @one_blas_thread("skopt")
     def propose(
         self,
         problem: Problem,
