@@ -205,6 +205,41 @@ def metric_strategy_notes(experiment: Experiment) -> list[FieldError]:
     ]
 
 
+def resource_only_primary_pod_label_notes(experiment: Experiment) -> list[FieldError]:
+    """A ``primaryPodLabels`` key set only on the trial resource's own ``metadata.labels``: those
+    reach none of its pods, on Katib (its webhook gives the pods the Trial's labels) as here, so
+    where no pod template, no ``podMetadata`` and not the Experiment's ``metadata.labels`` set
+    it, no pod is the primary pod and every trial that ends well ends PrimaryPodMissing."""
+    template = experiment.spec.trial_template
+    if template is None or not template.primary_pod_labels or not isinstance(template.trial_spec, Mapping):
+        return []
+    on_resource = _labels(template.trial_spec.get("metadata"))
+    on_pods = {*_nested_label_keys(template.trial_spec.get("spec")), *(experiment.metadata.labels or {}), *labels_for("experiment", "trial", "round")}
+    return [
+        FieldError(
+            f"spec.trialTemplate.primaryPodLabels.{key}",
+            f"{shown(key)} is set only in trialSpec.metadata.labels, the trial resource's own labels, which reach none of its pods "
+            "(on Katib as here): no pod matches, so each trial ends PrimaryPodMissing with no metrics read; set it in the pod "
+            "template's metadata.labels or the Experiment's metadata.labels, which reach the pods",
+        )
+        for key in template.primary_pod_labels
+        if key in on_resource and key not in on_pods
+    ]
+
+
+def _nested_label_keys(tree: Any) -> Iterator[str]:
+    """The keys of every ``labels`` mapping in the trial resource's spec (pod templates, an Argo
+    Workflow's ``podMetadata``, ...): the labels its pods may carry."""
+    if isinstance(tree, Mapping):
+        for key, value in tree.items():
+            if key == "labels" and isinstance(value, Mapping):
+                yield from (str(k) for k in value)
+            yield from _nested_label_keys(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from _nested_label_keys(item)
+
+
 def _check_algorithms(spec: ExperimentSpec, errors: _Errors) -> None:
     algorithm = spec.algorithm
     if algorithm is None:
