@@ -69,16 +69,17 @@ from kfp_tune.algorithms.base import FinishedTrial, PendingAssignment, Problem, 
 from kfp_tune.algorithms.random_search import sample_assignment, sample_value
 from kfp_tune.core.catalogue import setting_default
 from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL
+from kfp_tune.core.naming import LABEL_PREFIX
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 from kfp_tune.core.vocabulary import TrialStatus
 
-RETRY_LABEL = "kfp-tune.kubeflow.org/pbt-retry-of"
+RETRY_LABEL = f"{LABEL_PREFIX}/pbt-retry-of"
 """On a trial that runs a failed or killed one again: the name of that trial."""
 RETRIED = (TrialStatus.FAILED, TrialStatus.METRICS_UNAVAILABLE, TrialStatus.KILLED)
 """The ends a trial is run again for: Katib's (Failed, Killed), and MetricsUnavailable, which
 Katib's service does not survive (see the module) and which counts as failed."""
 PERTURB_FACTORS = (0.8, 1.2)
-POOL_LABEL = "kfp-tune.kubeflow.org/pbt-pool"
+POOL_LABEL = f"{LABEL_PREFIX}/pbt-pool"
 """On each of a generation's N spawned children: the pool its spawn was drawn from, as
 ``<members>-<digest>`` (the digest an exclusive or of a hash of each member's name), so that the
 children still owed are drawn from that pool however many members have joined it since."""

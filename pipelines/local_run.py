@@ -296,8 +296,9 @@ def run_in_child(
     from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
     from kfp_tune.core.errors import RunInterrupted, StoreError
     from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.vocabulary import DEBUG_VARIABLE
     from kfp_tune.steps.decide_stop import end_interrupted_run
-    from kfp_tune.steps.entrypoints import DEBUG_VARIABLE, UNRECORDED_NOTE_VARIABLE
+    from kfp_tune.steps.entrypoints import UNRECORDED_NOTE_VARIABLE
     from kfp_tune.steps.slots import STOP_SIGNALS, stop_notice, stop_store_retries_soon, takes_over, unrecorded_after_interrupt
     from kfp_tune.stores import open_store
 

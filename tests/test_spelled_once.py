@@ -6,12 +6,16 @@ from __future__ import annotations
 import pytest
 
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
+from kfp_tune.core.vocabulary import DEBUG_VARIABLE, STORE_RETRY_VARIABLE, ExperimentPhase
 from kfp_tune.stores import DEFAULT_CLUSTER_STORE
 from source_scan import literal_uses
 
 SPELLED_ONCE = {
     TRIAL_DIR_SETTING: "src/kfp_tune/core/checkpoints.py",
     DEFAULT_CLUSTER_STORE: "src/kfp_tune/stores/__init__.py",
+    STORE_RETRY_VARIABLE: "src/kfp_tune/core/vocabulary.py",
+    DEBUG_VARIABLE: "src/kfp_tune/core/vocabulary.py",
+    ExperimentPhase.RESTARTING.value: "src/kfp_tune/core/vocabulary.py",
 }
 """Value -> the one module that spells it."""
 

@@ -39,7 +39,7 @@ from kfp_tune.core.spec import (
     TrialTemplate,
 )
 from kfp_tune.core.state import load_state
-from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, TrialStatus
+from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, ExperimentPhase, TrialStatus
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import fixed_values, is_searched, to_parameters
@@ -885,7 +885,7 @@ def tune_result(store: Any, experiment_name: str) -> TuneResult:
     state = load_state(records)
     space = experiment_space(state.experiment.spec)
     status = records.read(records.status_key(), "ExperimentStatus")
-    phase = status["status"]["phase"] if status else "Running"
+    phase = status["status"]["phase"] if status else ExperimentPhase.RUNNING.value
     reason = status["status"]["reason"] if status else ""
     # what a Failed or Killed trial reported is no observation (Katib's, and Client's get_trial): not among its metrics
     trials = [Trial(t.name, space.to_python(t.assignment), t.metrics if t.status.observed else {}, str(t.status), trial_ending(t)) for t in state.trials]

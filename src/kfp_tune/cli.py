@@ -28,7 +28,7 @@ from kfp_tune.client import not_found
 from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, masked_url, shown, unreachable_reason
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment, ObjectiveSpec
-from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
+from kfp_tune.core.vocabulary import STORE_RETRY_VARIABLE, ExperimentPhase, ObjectiveType, TrialStatus
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
 
 if TYPE_CHECKING:
@@ -550,7 +550,7 @@ def _open_store(uri: str | None, look: bool = False) -> Store:
     if given:
         _check("--store" if uri else "$KFP_TUNE_STORE", check_store_uri, given)
     try:
-        return open_store(uri, retry_seconds=LOOK_RETRY_SECONDS if look and not os.environ.get("KFP_TUNE_STORE_RETRY_SECONDS") else None)
+        return open_store(uri, retry_seconds=LOOK_RETRY_SECONDS if look and not os.environ.get(STORE_RETRY_VARIABLE) else None)
     except InputError as exc:
         message = str(exc)
         raise UsageError(message if message.startswith(("$", "S3 endpoint", "an s3://")) else f"{'--store' if uri else '$KFP_TUNE_STORE'}: {message}") from None
@@ -802,10 +802,10 @@ def cmd_run(args: argparse.Namespace) -> int:
                     file=sys.stderr,
                 )
             return _flushed(signal_exit)
-        if exc.killed == 0 and summary["status"] in ("Succeeded", "Failed"):  # the signal came as the experiment ended: it ended
+        if exc.killed == 0 and summary["status"] in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED):  # the signal came as the experiment ended: it ended
             with _unless_gone(sys.stdout):
                 _print_summary(summary, args.json)
-            return _flushed(EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED)
+            return _flushed(EXIT_OK if summary["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED)
         with _unless_gone(sys.stderr):
             print(
                 f"interrupted ({exc.signal_name}): {exc.killed} running trial(s) stopped and recorded Killed, their budget given back; "
@@ -823,7 +823,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         bar.close()
     summary = summarize(store, experiment.name)
     _print_summary(summary, args.json)
-    return EXIT_OK if summary["status"] == "Succeeded" else EXIT_FAILED
+    return EXIT_OK if summary["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED
 
 
 def _flushed(code: int) -> int:
@@ -867,7 +867,7 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
         metrics = objective_first(best["metrics"], summary["objective"])
         print_visible(f"  best trial: {best['name']}  {metrics}")
         print_visible(f"    parameters: {params}")
-    elif summary["status"] == "Succeeded":  # Katib's end at maxTrialCount, whatever the trials did
+    elif summary["status"] == ExperimentPhase.SUCCEEDED:  # Katib's end at maxTrialCount, whatever the trials did
         print_visible("  best trial: none, no trial that succeeded or stopped early reported the objective (a Failed trial's value is not ranked, as in Katib); "
                       "spec.maxFailedTrialCount makes failed trials fail the experiment, as in Katib")
     failed = summary.get("last_failed_trial")
@@ -988,7 +988,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         status, damaged = experiment_status(store, args.name)
         for line in damaged_lines(damaged):  # left out; the rest still shows
             print(line, file=sys.stderr)
-        finished = any(c.get("type") in ("Succeeded", "Failed") and c.get("status") == "True" for c in status.get("conditions") or [])
+        finished = any(c.get("type") in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) and c.get("status") == "True" for c in status.get("conditions") or [])
         if not finished:  # kfp-tune's own field: whether a run drives it (a killed run leaves its last status, Running)
             status["drivenBy"] = driving_run(store, args.name)
         print(json.dumps(status, sort_keys=True))
@@ -997,7 +997,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     for line in damaged_lines({item["key"]: item["problem"] for item in summary["damaged"]}):  # left out; the rest still shows
         print(line, file=sys.stderr)
     _print_summary(summary, args.json)
-    if summary["status"] not in ("Succeeded", "Failed") and driving_run(store, args.name) is None:  # a killed run left it saying Running
+    if summary["status"] not in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) and driving_run(store, args.name) is None:  # a killed run left it saying Running
         print(f"  {NO_RUN_DRIVES}")
     return EXIT_OK
 

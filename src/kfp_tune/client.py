@@ -30,11 +30,11 @@ from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, left_out_warning, payload_of, utc_now
 from kfp_tune.core.spec import API_VERSION, EDITABLE_FIELDS
 from kfp_tune.core.state import DELETING, TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentState, ExperimentView, TrialState, experiment_of, read_experiment_record
-from kfp_tune.core.vocabulary import OBJECTIVE_OR_NOTHING, CollectorKind, RecordKind, TrialStatus
+from kfp_tune.core.vocabulary import OBJECTIVE_OR_NOTHING, CollectorKind, ExperimentPhase, RecordKind, TrialStatus
 
 log = logging.getLogger(__name__)
 
-CONDITIONS = ("Created", "Running", "Restarting", "Succeeded", "Failed")
+CONDITIONS = tuple(condition.value for condition in ExperimentPhase)
 """The experiment conditions Katib's SDK waits for (Restarting: a completed experiment whose
 budget was raised, until its next run)."""
 EXPERIMENT_LABEL = "katib.kubeflow.org/experiment"
@@ -232,7 +232,7 @@ class Client:
         return list(self.get_experiment(name).status.conditions or [])
 
     def wait_for_experiment_condition(
-        self, name: str, condition: str = "Succeeded", timeout: float = 600, polling_interval: float = 15,
+        self, name: str, condition: str = ExperimentPhase.SUCCEEDED.value, timeout: float = 600, polling_interval: float = 15,
         each_poll: Callable[[KatibObject | None], None] | None = None, told_timeout: float | None = None,
     ) -> KatibObject:
         """Poll the store until the experiment holds ``condition`` (Created, Running, Restarting,
@@ -260,7 +260,7 @@ class Client:
             if each_poll is not None:
                 each_poll(experiment)
             if experiment is not None:  # Failed first, as Katib's SDK looks: a Failed experiment was Created too
-                if condition != "Failed" and has_condition(experiment, "Failed"):
+                if condition != ExperimentPhase.FAILED and has_condition(experiment, ExperimentPhase.FAILED.value):
                     raise ExperimentFailedError(f"experiment {name!r} Failed while waiting for {condition}: {_standing(experiment)}")
                 if has_condition(experiment, condition):
                     return experiment
@@ -713,9 +713,9 @@ def _driven(records: ExperimentRecords) -> bool:
 def experiment_phase(experiment: Mapping[str, Any]) -> tuple[str, str, str]:
     """(phase, reason, message) of an experiment, from its conditions: the last that holds."""
     conditions = (experiment.get("status") or {}).get("conditions") or []
-    holding = [c for c in conditions if c.get("status") == "True" and c.get("type") != "Created"]
+    holding = [c for c in conditions if c.get("status") == "True" and c.get("type") != ExperimentPhase.CREATED]
     last = holding[-1] if holding else (conditions[0] if conditions else {})
-    return str(last.get("type", "Created")), str(last.get("reason", "")), str(last.get("message", ""))
+    return str(last.get("type", ExperimentPhase.CREATED.value)), str(last.get("reason", "")), str(last.get("message", ""))
 
 
 def best_objective(experiment: Mapping[str, Any]) -> float | None:

@@ -47,6 +47,7 @@ from kfp_tune.core.errors import (
     shown,
 )
 from kfp_tune.core.observation import KATIB_ZERO_TIME_US, metric_text
+from kfp_tune.core.vocabulary import ExperimentPhase
 
 log = logging.getLogger(__name__)
 
@@ -779,31 +780,31 @@ class KatibClient:
 
     def is_experiment_created(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Created condition (RuntimeError if it is not there)."""
-        return self._is("Created", name, experiment)
+        return self._is(ExperimentPhase.CREATED.value, name, experiment)
 
     def is_experiment_running(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Running condition: a run drives it, or it waits for
         the next one (a run out of rounds, interrupted, or a budget raised)."""
-        return self._is("Running", name, experiment)
+        return self._is(ExperimentPhase.RUNNING.value, name, experiment)
 
     def is_experiment_restarting(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Restarting condition (a completed one whose budget
         was raised; kept once set, as Katib keeps it)."""
-        return self._is("Restarting", name, experiment)
+        return self._is(ExperimentPhase.RESTARTING.value, name, experiment)
 
     def is_experiment_succeeded(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Succeeded condition."""
-        return self._is("Succeeded", name, experiment)
+        return self._is(ExperimentPhase.SUCCEEDED.value, name, experiment)
 
     def is_experiment_failed(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Failed condition."""
-        return self._is("Failed", name, experiment)
+        return self._is(ExperimentPhase.FAILED.value, name, experiment)
 
     def wait_for_experiment_condition(
         self,
         name: str,
         namespace: str | None = None,
-        expected_condition: str = "Succeeded",
+        expected_condition: str = ExperimentPhase.SUCCEEDED.value,
         timeout: int = 600,
         polling_interval: int = 15,
         apiserver_timeout: int = DEFAULT_TIMEOUT,
@@ -841,7 +842,7 @@ class KatibClient:
 
             def print_status(experiment: KatibObject | None) -> None:
                 """Katib's print at each poll; not before its RuntimeError for a Failed experiment."""
-                if experiment is not None and (expected_condition == "Failed" or not has_condition(experiment, "Failed")):
+                if experiment is not None and (expected_condition == ExperimentPhase.FAILED or not has_condition(experiment, ExperimentPhase.FAILED.value)):
                     print_experiment_status(KatibModel(experiment, "V1beta1Experiment"))
 
             experiment = self.client.wait_for_experiment_condition(

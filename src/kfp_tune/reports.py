@@ -31,7 +31,7 @@ from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, is_newer_problem, left_out_warning
 from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState
-from kfp_tune.core.vocabulary import RecordKind, TrialStatus
+from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind, TrialStatus
 from kfp_tune.report_views import LOG_SPAN, figure_png, format_number, format_parameter, log_scaled, missing_glyphs_unsaid, parameter_texts, views_html
 
 MAX_PARAMETER_PANELS = 12
@@ -157,12 +157,12 @@ def experiment_status(store: Store, experiment_name: str, view: ExperimentView |
     (a run that ran out of rounds or was interrupted says so); counts and lists are the trials' now."""
     from kfp_tune.core.decision import Decision, katib_status, status_document
     from kfp_tune.core.records import utc_now
-    from kfp_tune.core.vocabulary import ExperimentPhase
 
     report = load_report(store, experiment_name, view)
     ended_at = report.completion_time
     state = report.state
-    phase = ExperimentPhase(report.phase) if report.phase in {p.value for p in ExperimentPhase} else ExperimentPhase.RUNNING
+    decided = {p.value for p in ExperimentPhase if p is not ExperimentPhase.RESTARTING}  # a condition, never a run's phase
+    phase = ExperimentPhase(report.phase) if report.phase in decided else ExperimentPhase.RUNNING
     decision = Decision(phase, report.reason, report.message, best_trial(state), count_trials(state))
     document = status_document(state, decision, ended_at if decision.finished and ended_at else utc_now())
     return katib_status(document), report.damaged
@@ -360,7 +360,7 @@ def objective_plot(report: ExperimentReport) -> Any:
     elif any(report.objective in t.text_metrics for t in report.state.trials):
         axes.text(0.5, 0.5, "the objective is text, not a number: see the trial table", ha="center", va="center", transform=axes.transAxes)
     else:
-        ended = report.phase in ("Succeeded", "Failed")
+        ended = report.phase in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED)
         axes.text(0.5, 0.5, "no trial reported the objective" if ended else "no trial has reported the objective yet",
                   ha="center", va="center", transform=axes.transAxes)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # trials are counted: one trial is tick 0 alone, not -0.5 to 0.5

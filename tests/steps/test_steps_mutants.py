@@ -264,7 +264,7 @@ def test_a_step_logs_kfp_tune_s_debug_lines_only_when_the_run_asks_for_them(monk
     logs kfp-tune's own debug lines (no other library's); without it, from INFO up."""
     import logging
 
-    from kfp_tune.steps.entrypoints import DEBUG_VARIABLE
+    from kfp_tune.core.vocabulary import DEBUG_VARIABLE
 
     ours, before = logging.getLogger("kfp_tune"), logging.getLogger("kfp_tune").level
     if debug:

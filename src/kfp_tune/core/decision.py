@@ -209,7 +209,7 @@ def status_document(state: ExperimentState, decision: Decision, now: str, previo
          "lastUpdateTime": state.created, "lastTransitionTime": state.created},
     ]
     if state.restarted is not None:  # Katib keeps it once set (MarkExperimentStatusRunning leaves it)
-        conditions.append({"type": "Restarting", "status": "True", "reason": RESTARTING, "message": "Experiment is restarted",
+        conditions.append({"type": ExperimentPhase.RESTARTING.value, "status": "True", "reason": RESTARTING, "message": "Experiment is restarted",
                            "lastUpdateTime": state.restarted, "lastTransitionTime": state.restarted})
     updated, since = running_condition_times(state, decision.reason, previous, now) if not decision.finished else (completed, completed)
     conditions += [

@@ -103,10 +103,13 @@ def with_job_condition(reason: str, message: str, job_reason: str, job_message: 
 
 
 class ExperimentPhase(WireEnum):
-    """The experiment's condition, as Katib names it."""
+    """The experiment's condition, as Katib names it (its ExperimentConditionType). A run's
+    decision is one of Created, Running, Succeeded or Failed; Restarting is only ever a
+    condition, set on a completed experiment whose budget was raised and kept once set."""
 
     CREATED = "Created"
     RUNNING = "Running"
+    RESTARTING = "Restarting"
     SUCCEEDED = "Succeeded"
     FAILED = "Failed"
 
@@ -177,6 +180,10 @@ FUNCTION_TRIAL_KIND = "PythonFunction"
 # --- environment variables: the launcher-to-trial contract and the run's knobs ----------------------
 STORE_VARIABLE = "KFP_TUNE_STORE"
 """The store's URI: the CLI's and the API's default store, and what a launcher tells every trial."""
+STORE_RETRY_VARIABLE = "KFP_TUNE_STORE_RETRY_SECONDS"
+"""Seconds a store may fail before it is given up on (``stores.retry``; 300 when unset)."""
+DEBUG_VARIABLE = "KFP_TUNE_DEBUG"
+"""Set by ``kfp-tune -vv run`` for its kfp.local steps: they log their debug lines too."""
 S3_ENDPOINT_VARIABLE = "KFP_TUNE_S3_ENDPOINT"
 """The S3 store's endpoint (no secret: a launcher passes it on as a value)."""
 EXPERIMENT_VARIABLE = "KFP_TUNE_EXPERIMENT"

@@ -25,14 +25,12 @@ from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import parse_experiment
 from kfp_tune.core.state import ExperimentView, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map, resolve_trial_template
-from kfp_tune.core.vocabulary import ExperimentPhase
+from kfp_tune.core.vocabulary import DEBUG_VARIABLE, ExperimentPhase
 from kfp_tune.launchers import LocalLauncher, check_experiment, launcher_from_config
 from kfp_tune.steps.schedule import round_id
 from kfp_tune.steps.slots import Checkpoint, run_slots
 from kfp_tune.stores import open_store
 
-DEBUG_VARIABLE = "KFP_TUNE_DEBUG"
-"""Set by ``kfp-tune -vv run`` for its kfp.local steps: they log their debug lines too."""
 UNRECORDED_NOTE_VARIABLE = "KFP_TUNE_UNRECORDED_NOTE"
 """Set by ``kfp-tune run --engine kfp-local`` for its kfp.local steps: a file where a slots step
 interrupted with its store down writes what it could not record (RunInterrupted's

@@ -41,6 +41,7 @@ from kfp_tune.core.errors import ExperimentBusy, KfpTuneError, RunInterrupted, S
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.records import utc_now
 from kfp_tune.core.state import ExperimentView, TrialState
+from kfp_tune.core.vocabulary import STORE_RETRY_VARIABLE
 from kfp_tune.progress import trial_outcome
 from kfp_tune.steps.collect_metrics import collect_metrics
 from kfp_tune.steps.decide_stop import fail_trial, interrupt_run, kill_trial, write_status
@@ -95,7 +96,7 @@ def store_notice(signal_name: str, seconds_left: float, again: str = "") -> str:
     """A run being stopped whose store is not answering (then, or from then on): the retry
     window, not the trials, decides how long stopping takes, and a second signal gives up."""
     return (f"the store is not answering: recording the stopped trials may take up to {seconds_left:.0f} s more "
-            f"(the rest of its retry window, KFP_TUNE_STORE_RETRY_SECONDS); send {again or signal_name} again to give up")
+            f"(the rest of its retry window, {STORE_RETRY_VARIABLE}); send {again or signal_name} again to give up")
 
 
 PIPELINE_PROCESS_VARIABLE = "KFP_TUNE_PIPELINE_PROCESS"

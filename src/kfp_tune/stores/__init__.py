@@ -23,6 +23,7 @@ from kfp_tune.core.vocabulary import (
     PLACE_VARIABLES,
     RUN_TTL_VARIABLE,
     S3_ENDPOINT_VARIABLE,
+    STORE_RETRY_VARIABLE,
     STORE_VARIABLE,
     TRIAL_TTL_VARIABLE,
     TRIAL_VARIABLE,
@@ -37,7 +38,7 @@ DEFAULT_CLUSTER_STORE = "s3://mlpipeline/kfp-tune"
 not in ``pipelines.builder``, so that what builds an experiment for a cluster (``remote``)
 names it without importing kfp."""
 
-SECONDS_VARIABLES = ("KFP_TUNE_STORE_RETRY_SECONDS", RUN_TTL_VARIABLE, TRIAL_TTL_VARIABLE)
+SECONDS_VARIABLES = (STORE_RETRY_VARIABLE, RUN_TTL_VARIABLE, TRIAL_TTL_VARIABLE)
 """Tuning knobs of the store's retries and of the run and trial claims kept in it, in seconds."""
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's bucket naming rules

@@ -32,6 +32,7 @@ from typing import TypeVar
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Store
+from kfp_tune.core.vocabulary import STORE_RETRY_VARIABLE
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ DEFAULT_DEADLINE = 300.0
 
 
 def deadline_from_env() -> float:
-    raw = os.environ.get("KFP_TUNE_STORE_RETRY_SECONDS")
+    raw = os.environ.get(STORE_RETRY_VARIABLE)
     return float(raw) if raw else DEFAULT_DEADLINE
 
 
@@ -153,7 +154,7 @@ class RetryingStore:
         again resumes: "(transient)" alone reads as if it had not been given up on."""
         with self._lock:
             cut = self._cut is not None and self._window_ends() < (self._failing_since or 0.0) + self.deadline
-        window = "what a second signal left of the retry window" if cut else f"the retry window, KFP_TUNE_STORE_RETRY_SECONDS={self.deadline:g}"
+        window = "what a second signal left of the retry window" if cut else f"the retry window, {STORE_RETRY_VARIABLE}={self.deadline:g}"
         text = str(exc).removesuffix(" (transient)")
         seconds = f"{failing:.0f}" if failing >= 10 else f"{failing:.1f}"
         return StoreError(f"{text}, the store failing for {seconds} s ({window}): once it answers, run the same command again (a run resumes where it stopped)", transient=True)
