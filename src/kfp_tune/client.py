@@ -119,7 +119,7 @@ def katib_value(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    """Plain dicts and lists (a KatibObject's values are plain already, :func:`_wrap`)."""
+    """Plain dicts and lists (a KatibObject's values are plain already, :func:`katib_value`)."""
     if isinstance(value, Mapping):
         return {key: _plain(item) for key, item in value.items()}
     if isinstance(value, list):

@@ -1,7 +1,7 @@
 """Katib ``kubeflow.org/v1beta1`` Experiment, as typed models.
 
 A Katib Experiment YAML loads as it is (camelCase field names, numbers as strings); the same
-models can be built in Python with snake_case names. :func:`load_experiment` parses, applies
+models can be built in Python with snake_case names. :func:`~kfp_tune.core.loading.load_experiment` parses, applies
 Katib's defaults (its mutating webhook) and validates (its admission webhook plus what it misses),
 raising :class:`~kfp_tune.core.errors.SpecError` with every problem at once.
 """
