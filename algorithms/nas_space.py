@@ -20,7 +20,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -258,17 +258,6 @@ class NasSpace:
     def random(self, rng: np.random.Generator) -> Architecture:
         """An architecture drawn uniformly."""
         return self.from_decisions([int(rng.integers(radix)) for radix in self.radices()])
-
-    def neighbours(self, architecture: Architecture) -> Iterator[Architecture]:
-        """Every architecture one decision away: one layer's operation changed, or one skip bit
-        flipped."""
-        decisions = self.decisions(architecture)
-        for position, radix in enumerate(self.radices()):
-            for value in range(radix):
-                if value != decisions[position]:
-                    changed = list(decisions)
-                    changed[position] = value
-                    yield self.from_decisions(changed)
 
 
 def used_architectures(space: NasSpace, history: Sequence[FinishedTrial], pending: Sequence[Mapping[str, Value]]) -> set[str]:

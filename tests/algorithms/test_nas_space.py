@@ -222,15 +222,6 @@ def test_size_counts_every_operation_choice_and_skip_bit():
     assert NasSpace.from_config(enas_cpu_config(numLayers=12)).size == 106**12 * 2**66
 
 
-def test_neighbours_differ_in_one_decision():
-    space = NasSpace.from_config(small_config(3, 4))
-    architecture = ((1,), (2, 0), (3, 1, 0))
-    around = list(space.neighbours(architecture))
-    assert len(around) == 3 * 3 + 3  # another of 4 operations in 3 layers, or one of 3 bits flipped
-    for other in around:
-        assert sum(a != b for a, b in zip(space.decisions(architecture), space.decisions(other), strict=True)) == 1
-
-
 def test_used_architectures_reads_history_and_pending_in_canonical_form():
     space = NasSpace.from_config(small_config(2, 3))
     history = [
