@@ -56,9 +56,9 @@ def pytorch_job(script: Path, env: list[dict[str, str]] | None = None) -> dict[s
 
 
 NOTES = (
-    "note: spec.trialTemplate.trialSpec: PyTorchJob replicas Worker (2 replicas) will not run locally: only the primary container 'main' runs, "
-    "once, as a single process with no peers; the primary process gets the env a single-replica PyTorchJob's master gets from the Training "
-    "Operator (WORLD_SIZE=1, RANK=0, MASTER_ADDR=127.0.0.1, MASTER_PORT a free port), where the container sets none of them itself\n"
+    "note: spec.trialTemplate.trialSpec: PyTorchJob: Worker (2 replicas) will not run locally; only the primary container 'main' (of Master) runs, "
+    "once, as a single process with no peers; it gets the env a single-replica PyTorchJob's master gets from the Training "
+    "Operator (WORLD_SIZE=1, RANK=0, MASTER_ADDR=127.0.0.1, MASTER_PORT a free port), each unless the container sets it\n"
     "note: spec.trialTemplate.trialSpec: container 'main' resources (cpu, memory, nvidia.com/gpu) are not applied locally: the trial uses "
     "this machine's CPUs, memory and GPUs as its process finds them\n"
 )
@@ -98,3 +98,90 @@ def test_a_job_gets_no_distributed_env_and_no_replica_note(monkeypatch: pytest.M
     _, env, _ = LocalLauncher().command_for(TrialRun(experiment="quad", trial="quad-t1", manifest=manifest, assignment={}, primary_container="main"))
     assert "MASTER_PORT" not in env
     assert LocalLauncher().not_done_here(experiment) == []
+
+
+def worker_listed_first(tmp_path: Path) -> dict[str, Any]:
+    """A Master + 2 Workers PyTorchJob whose Worker comes first in the YAML and runs another script."""
+    doc = pytorch_job(tmp_path / "master.py")
+    specs = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]
+    worker = yaml.safe_load(yaml.safe_dump(specs["Worker"]))
+    worker["template"]["spec"]["containers"][0]["command"][1] = str(tmp_path / "worker.py")
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"] = {"Worker": worker, "Master": specs["Master"]}
+    return doc
+
+
+def test_the_master_runs_whatever_the_order_of_the_replica_types(tmp_path: Path) -> None:
+    """Katib's primary pod is the Master's (primaryPodLabels job-role: master): that container
+    runs, gets RANK=0, and the note names the Workers as not run, not the Master."""
+    experiment = load_experiment(worker_listed_first(tmp_path))
+    template = experiment.spec.trial_template
+    assert template is not None and template.trial_spec is not None
+    run = TrialRun(experiment="quad", trial="quad-t1", manifest=template.trial_spec, assignment={"x": "0.1", "y": "0.2"},
+                   primary_container="main", primary_pod_labels=dict(template.primary_pod_labels or {}))
+    argv, env, _ = LocalLauncher().command_for(run)
+    assert str(tmp_path / "master.py") in " ".join(argv) and env["RANK"] == "0"
+    notes = LocalLauncher().not_done_here(experiment)
+    assert notes[0].startswith("PyTorchJob: Worker (2 replicas) will not run locally; only the primary container 'main' (of Master) runs")
+
+
+def test_render_wraps_the_master_s_command_whatever_the_order_of_the_replica_types(tmp_path: Path) -> None:
+    from kfp_tune.launchers.kubernetes import render_manifest
+
+    rendered = render_manifest(load_experiment(worker_listed_first(tmp_path)), {"x": "0.1", "y": "0.2"}, trial_name="quad-t1")
+    specs = rendered["spec"]["pytorchReplicaSpecs"]
+    master = " ".join(map(str, specs["Master"]["template"]["spec"]["containers"][0]["command"]))
+    worker = " ".join(map(str, specs["Worker"]["template"]["spec"]["containers"][0]["command"]))
+    assert master == "sh -c" and worker.startswith("python3 "), (master, worker)  # Katib's StdOut collector wraps the primary pod's only
+
+
+def test_two_live_trials_never_get_the_same_master_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The port drawn is held while its trial lives: a draw that gives a held one is drawn again;
+    once the trial ends its port may be given again."""
+    import kfp_tune.launchers.local as local
+
+    draws = iter([5001, 5001, 5002, 5001, 5001, 5003])
+    monkeypatch.setattr(local, "free_port", lambda: next(draws))
+    doc = pytorch_job(tmp_path / "t.py")
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["command"] = [
+        "python3", "-c", "pass", "${trialParameters.x}", "${trialParameters.y}"]
+    manifest = load_experiment(doc).spec.trial_template.trial_spec  # type: ignore[union-attr]
+    launcher = LocalLauncher()
+
+    def port(trial: str) -> str:
+        return launcher.command_for(TrialRun(experiment="quad", trial=trial, manifest=manifest, assignment={}, primary_container="main"))[1]["MASTER_PORT"]
+
+    assert (port("quad-t1"), port("quad-t2")) == ("5001", "5002")
+    launcher._master_ports.pop("quad-t1")  # as run() does when the trial ends
+    assert port("quad-t3") == "5001"
+    assert port("quad-t4") == "5003"
+
+
+def pytorch_notes(tmp_path: Path, specs: dict[str, Any], **spec: Any) -> list[str]:
+    doc = pytorch_job(tmp_path / "t.py")
+    job = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]
+    replicas = {name: {**job["pytorchReplicaSpecs"]["Master"], **given} for name, given in specs.items()}
+    for replica in replicas.values():
+        replica["template"]["spec"]["containers"][0].pop("resources", None)
+    job.update({"pytorchReplicaSpecs": replicas, **spec})
+    return LocalLauncher().not_done_here(load_experiment(doc))
+
+
+def test_what_a_pytorchjob_s_notes_say_of_its_distributed_env(tmp_path: Path) -> None:
+    """A Worker-only job (elastic too) gets no env, from the operator or here; nprocPerNode > 1
+    runs one process here; a container's own WORLD_SIZE > 1 beside RANK=0 waits for peers that
+    never start; a Master of 0 replicas is one the operator refuses."""
+    elastic = {"elasticPolicy": {"rdzvBackend": "c10d", "minReplicas": 1, "maxReplicas": 2}}
+    for extra in ({}, elastic):
+        (note,) = pytorch_notes(tmp_path, {"Worker": {"replicas": 2}}, **extra)
+        assert note.startswith("PyTorchJob: Worker (1 more replica) will not run locally; only the primary container 'main' (of Worker) runs")
+        assert "with no Master replica that runs, the Training Operator sets no WORLD_SIZE, RANK, MASTER_ADDR or MASTER_PORT" in note
+    (note,) = pytorch_notes(tmp_path, {"Master": {"replicas": 1}}, nprocPerNode="2")
+    assert note.startswith("PyTorchJob nprocPerNode 2: on a cluster torchrun starts 2 processes in each pod") and "WORLD_SIZE=1" in note
+    doc_env = [{"name": "WORLD_SIZE", "value": "4"}]
+    notes = pytorch_notes(tmp_path, {"Master": {"replicas": 1, "template": {"spec": {"containers": [
+        {"name": "main", "image": "x", "command": ["python3", "t.py", "${trialParameters.x}", "${trialParameters.y}"], "env": doc_env, "resources": {}}]}}}})
+    assert notes == ["container 'main' sets WORLD_SIZE=4 and gets RANK=0 here, with no peers: init_process_group waits for the other 3 ranks, "
+                     "which never start, so the trial hangs until its deadline"]
+    notes = pytorch_notes(tmp_path, {"Master": {"replicas": 0}, "Worker": {"replicas": 1}})
+    assert notes == ["PyTorchJob: Master has replicas: 0, which the Training Operator refuses (a Master must have 1 replica); "
+                     "locally no process gets its distributed env"]

@@ -83,7 +83,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,6 +109,7 @@ from kfp_tune.core.vocabulary import (
 )
 from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, kept_log, metrics_formats
+from kfp_tune.launchers.kubernetes.kinds import pod_templates, primary_pod_templates
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 from kfp_tune.launchers.scratch import METRICS_PREFIX, TRIAL_LOG, locked_log, sweep_metrics_folders
 
@@ -141,48 +142,101 @@ def _sweep_once() -> None:
         sweep_metrics_folders()
 
 
-def replicas_not_run(manifest: Mapping[str, Any], primary: str) -> list[str]:
-    """The replicas of a Training Operator kind's resource (its ``*ReplicaSpecs``) that a local
-    run does not start, as ``Worker (2 replicas)``; the replica type whose container runs (the
-    first holding the primary container) is named only for its replicas past that one
-    (``Master (1 more replica)``)."""
+def local_primary(manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None) -> tuple[str, dict[str, Any]] | None:
+    """(pod template's path, container) of the one container a local run starts: the primary
+    container of the template whose pods Katib takes as the trial's primary pod (those that may
+    carry ``primaryPodLabels``, :func:`~kfp_tune.launchers.kubernetes.kinds.primary_pod_templates`:
+    a PyTorchJob's Master, a TFJob's Chief, else its first Worker), else of the first template
+    with replicas holding it; the order of the replica types in the YAML means nothing. None for
+    a kind with no pod templates known here (a TrainJob): the first container so named runs."""
+    if not isinstance(manifest.get("apiVersion"), str) or not isinstance(manifest.get("kind"), str):
+        return None  # no kind to read templates by (validation refuses such a trial template)
+    holding = [(path, container) for path, template in pod_templates(manifest)
+               if (container := primary_container(template, primary)) is not None]
+    allowed = primary_pod_templates(manifest, primary_pod_labels)
+    with_pods = [(path, container) for path, container in holding if _replica_count_at(manifest, path) != 0]
+    chosen = [(path, container) for path, container in holding if allowed is not None and path in allowed] or with_pods or holding
+    return chosen[0] if chosen else None
+
+
+def _replica_count_at(manifest: Mapping[str, Any], path: str) -> int | None:
+    """``replicas`` of the replica whose pod template is at ``path`` (1 when not given); None
+    where ``path`` is no replica's template."""
     spec = manifest.get("spec")
-    found = [value for key, value in spec.items() if key.endswith("ReplicaSpecs") and isinstance(value, Mapping)] if isinstance(spec, Mapping) else []
-    skipped, runs = [], False
-    for specs in found:
+    for key, specs in (spec.items() if isinstance(spec, Mapping) else ()):
+        for replica_type, replica in (specs.items() if key.endswith("ReplicaSpecs") and isinstance(specs, Mapping) else ()):
+            if isinstance(replica, Mapping) and path == f"spec.{key}.{replica_type}.template":
+                count = replica.get("replicas", 1)
+                return count if isinstance(count, int) else 1
+    return None
+
+
+def replicas_not_run(manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None = None) -> list[str]:
+    """The replicas of a Training Operator kind's resource (its ``*ReplicaSpecs``) that a local
+    run does not start, as ``Worker (2 replicas)``; the replica type whose container runs
+    (:func:`local_primary`) is named only for its replicas past that one (``Master (1 more
+    replica)``)."""
+    spec = manifest.get("spec")
+    found = [(key, value) for key, value in spec.items() if key.endswith("ReplicaSpecs") and isinstance(value, Mapping)] if isinstance(spec, Mapping) else []
+    runs = local_primary(manifest, primary, primary_pod_labels)
+    skipped = []
+    for key, specs in found:
         for replica_type, replica in specs.items():
             if not isinstance(replica, Mapping):
                 continue
             count = replica.get("replicas", 1)
             count = count if isinstance(count, int) else 1
-            if not runs and primary_container(replica.get("template") or {}, primary) is not None:  # the first, as the launcher finds it
-                runs, count = True, count - 1
-                if count > 0:
-                    skipped.append(f"{replica_type} ({count} more {'replica' if count == 1 else 'replicas'})")
+            if runs is not None and runs[0] == f"spec.{key}.{replica_type}.template":
+                if count > 1:
+                    skipped.append(f"{replica_type} ({count - 1} more {'replica' if count == 2 else 'replicas'})")
             elif count > 0:
                 skipped.append(f"{replica_type} ({count} {'replica' if count == 1 else 'replicas'})")
     return skipped
 
 
-def has_pytorch_master(manifest: Mapping[str, Any]) -> bool:
-    """A PyTorchJob with a Master replica: the Training Operator sets its distributed env."""
+def _pytorch_replicas(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
     spec = manifest.get("spec")
     specs = spec.get("pytorchReplicaSpecs") if manifest.get("kind") == "PyTorchJob" and isinstance(spec, Mapping) else None
-    return isinstance(specs, Mapping) and "Master" in specs
+    return specs if isinstance(specs, Mapping) else None
 
 
-def pytorch_master_env(manifest: Mapping[str, Any]) -> dict[str, str]:
+def has_pytorch_master(manifest: Mapping[str, Any]) -> bool:
+    """A PyTorchJob with a Master replica that runs: the Training Operator sets its distributed
+    env (and only then: a Worker-only job, elastic or not, gets none of WORLD_SIZE, RANK,
+    MASTER_ADDR, MASTER_PORT, pkg/controller.v1/pytorch/envvar.go ``setPodEnv``). ``Master:
+    {replicas: 0}`` is none: the operator's webhook refuses any count but 1."""
+    specs = _pytorch_replicas(manifest)
+    master = specs.get("Master") if specs is not None else None
+    return isinstance(master, Mapping) and master.get("replicas", 1) != 0
+
+
+MASTER_PORT_DRAWS = 20
+"""How many free ports :func:`pytorch_master_env` draws, at most, for one not held by a live trial."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free now (bound to 0 and closed)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def pytorch_master_env(manifest: Mapping[str, Any], held: Collection[int] = ()) -> dict[str, str]:
     """For a PyTorchJob with a Master replica: the env the Training Operator gives a
     single-replica job's master (pkg/controller.v1/pytorch/envvar.go and master.go: WORLD_SIZE, the
     replicas in all; RANK, 0 for the master; MASTER_ADDR, the master's service; MASTER_PORT, its
     ``pytorchjob-port``), as the one process that runs here: its peers do not run, so the world
-    is one process, at 127.0.0.1, on a port free now (two trials at once never share one).
-    ``init_process_group`` (env://) then works as on a one-replica cluster job. Empty otherwise."""
+    is one process, at 127.0.0.1, on a port free at the draw and none of ``held`` (the ports of
+    the launcher's live trials: drawn again on a clash). Another process may still take the port
+    before the trial binds it. ``init_process_group`` (env://) then works as on a one-replica
+    cluster job. Empty otherwise."""
     if not has_pytorch_master(manifest):
         return {}
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
+    for _ in range(MASTER_PORT_DRAWS - 1):
+        if port not in held:
+            break
+        port = free_port()
     return {"WORLD_SIZE": "1", "RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
 
 
@@ -210,6 +264,9 @@ class LocalLauncher(Launcher):
         """When a look last found the scratch file system full: (time.monotonic(), time.time())."""
         self._looked_at = float("-inf")
         """When a running trial's poll last asked the scratch file system (time.monotonic())."""
+        self._master_ports: dict[str, int] = {}
+        """The MASTER_PORT given to each live trial of a PyTorchJob (by its name), released when it
+        ends, so that no two trials at once are given the same one."""
 
     can_interrupt = True
 
@@ -314,20 +371,40 @@ class LocalLauncher(Launcher):
         if template is None or not isinstance(manifest, Mapping):
             return []
         notes = []
-        skipped = replicas_not_run(manifest, template.primary_container_name)
+        name = template.primary_container_name
+        runs = local_primary(manifest, name, template.primary_pod_labels)
+        skipped = replicas_not_run(manifest, name, template.primary_pod_labels)
+        pytorch = _pytorch_replicas(manifest)
+        master = has_pytorch_master(manifest)
         if skipped:
-            kind = str(manifest.get("kind"))
+            where = f" (of {runs[0].split('.')[-2]})" if runs is not None and runs[0].endswith(".template") and runs[0].count(".") == 3 else ""
             given = ""
-            if has_pytorch_master(manifest):
-                given = (
-                    "; the primary process gets the env a single-replica PyTorchJob's master gets from the Training Operator "
-                    "(WORLD_SIZE=1, RANK=0, MASTER_ADDR=127.0.0.1, MASTER_PORT a free port), where the container sets none of them itself"
-                )
+            if master:
+                given = ("; it gets the env a single-replica PyTorchJob's master gets from the Training Operator "
+                         "(WORLD_SIZE=1, RANK=0, MASTER_ADDR=127.0.0.1, MASTER_PORT a free port), each unless the container sets it")
+            elif pytorch is not None:
+                given = ("; with no Master replica that runs, the Training Operator sets no WORLD_SIZE, RANK, MASTER_ADDR or MASTER_PORT "
+                         "(only torchrun's PET_* variables, which are not set here either), and none is set here")
             notes.append(
-                f"{kind} replicas {', '.join(skipped)} will not run locally: only the primary container "
-                f"{template.primary_container_name!r} runs, once, as a single process with no peers{given}"
+                f"{manifest.get('kind')}: {', '.join(skipped)} will not run locally; only the primary container "
+                f"{name!r}{where} runs, once, as a single process with no peers{given}"
             )
-        container = primary_container(manifest, template.primary_container_name)
+        spec = manifest.get("spec")
+        spec = spec if isinstance(spec, Mapping) else {}
+        if pytorch is not None and isinstance(pytorch.get("Master"), Mapping) and not master:
+            notes.append("PyTorchJob: Master has replicas: 0, which the Training Operator refuses (a Master must have 1 replica); "
+                         "locally no process gets its distributed env")
+        nproc = str(spec.get("nprocPerNode", "")).strip() if pytorch is not None else ""
+        if nproc.isdigit() and int(nproc) > 1:
+            notes.append(f"PyTorchJob nprocPerNode {nproc}: on a cluster torchrun starts {nproc} processes in each pod (WORLD_SIZE = replicas x "
+                         f"nprocPerNode, given as PET_* variables); locally the command runs as one process"
+                         f"{', with WORLD_SIZE=1' if master else ''}")
+        own = {str(item.get("name")): item.get("value") for item in ((runs[1] if runs else None) or {}).get("env") or [] if isinstance(item, Mapping)}
+        world = str(own.get("WORLD_SIZE", "")).strip()
+        if master and world.isdigit() and int(world) > 1 and "RANK" not in own:
+            notes.append(f"container {name!r} sets WORLD_SIZE={world} and gets RANK=0 here, with no peers: init_process_group waits for "
+                         f"the other {int(world) - 1} ranks, which never start, so the trial hangs until its deadline")
+        container = runs[1] if runs is not None else primary_container(manifest, name)
         resources = container.get("resources") if container is not None else None
         named = sorted({str(name) for part in ("limits", "requests") for name in ((resources or {}).get(part) or {})}) if isinstance(resources, Mapping) else []
         if named:
@@ -357,7 +434,8 @@ class LocalLauncher(Launcher):
     def command_for(self, run: TrialRun, extra: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str], str | None]:
         """(argv, env, working directory) for a trial; ValueError if it cannot run locally.
         ``extra``: more mounts for this trial only (its metrics folder)."""
-        container = primary_container(run.manifest, run.primary_container)
+        runs = local_primary(run.manifest, run.primary_container, run.primary_pod_labels)
+        container = runs[1] if runs is not None else primary_container(run.manifest, run.primary_container)
         if container is None:
             raise ValueError(f"no container named {run.primary_container!r} in the trial manifest")
         command, args = container.get("command") or [], container.get("args") or []
@@ -385,15 +463,24 @@ class LocalLauncher(Launcher):
                 raise ValueError(f"container {run.primary_container!r} env[{index}].name: {problem}")
             env[str(item["name"])] = self._map(str(item.get("value", "")), extra)
         own = {str(item["name"]) for item in container.get("env") or []} | set(self.env)
-        env.update({name: value for name, value in pytorch_master_env(run.manifest).items() if name not in own})
+        with self._lock:
+            self._master_ports.pop(run.trial, None)
+            given = pytorch_master_env(run.manifest, set(self._master_ports.values()))
+            if "MASTER_PORT" in given:
+                self._master_ports[run.trial] = int(given["MASTER_PORT"])
+        env.update({name: value for name, value in given.items() if name not in own})
         env[KATIB_TRIAL_VARIABLE] = run.trial  # over the container's own, as Katib's webhook appends it (mutatePodEnv)
         workdir = container.get("workingDir")
         return argv, env, self._map(workdir, extra) if workdir else None
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
         _sweep_once()
-        with tempfile.TemporaryDirectory(prefix=METRICS_PREFIX) as folder:
-            return self._run(trial, Path(folder))
+        try:
+            with tempfile.TemporaryDirectory(prefix=METRICS_PREFIX) as folder:
+                return self._run(trial, Path(folder))
+        finally:
+            with self._lock:
+                self._master_ports.pop(trial.trial, None)
 
     def _run(self, trial: TrialRun, metrics_folder: Path) -> LaunchOutcome:
         extra, local_metrics = self._metrics_mount(trial, metrics_folder)
