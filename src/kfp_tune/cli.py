@@ -685,8 +685,10 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
     container = template.primary_container_name if template is not None else ""
     spec = primary_container(template.trial_spec, container) if template is not None and template.trial_spec else None
     working_dir = (spec or {}).get("workingDir")
+    working_dir_noted = False
     for path, folder in launcher.unmounted_paths(experiment):
         if path == working_dir:  # every trial would fail to start in it
+            working_dir_noted = True
             print(
                 f"note: spec.trialTemplate.trialSpec (container {container!r}): workingDir {path}: no such folder on this machine, "
                 f"where every trial starts; create it, or map it to a local folder: --mount {path}=LOCAL_FOLDER",
@@ -698,8 +700,18 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
             f"if the trial's image holds it, give a local copy of that folder: --mount {folder}=LOCAL_FOLDER",
             file=sys.stderr,
         )
+    if working_dir_noted:  # the trial cannot start at all: that note says what to do
+        return
     scripts, start_folder = launcher.relative_scripts(experiment)
     for word in scripts:  # relative to the image's working directory, which only the image knows
+        if isinstance(working_dir, str) and working_dir and "${" not in working_dir:
+            print(
+                f"note: spec.trialTemplate.trialSpec (container {container!r}): {word} is a relative path, no file in {start_folder}, where each "
+                f"trial starts here (workingDir {working_dir}); give a local copy of the image's {working_dir}: --mount {working_dir}=LOCAL_FOLDER "
+                f"holding {word}",
+                file=sys.stderr,
+            )
+            continue
         print(
             f"note: spec.trialTemplate.trialSpec (container {container!r}): {word} is a relative path, no file in {start_folder}, where each "
             f"trial starts here; in the trial's image it is relative to the image's working directory, which is not known here: set the "

@@ -67,6 +67,15 @@ def test_the_working_dir_mapped_by_a_mount_is_where_it_is_looked_for(tmp_path: P
     (["sh", "-c", "python3 train.py --lr=0.1 && echo done"], ["train.py"]),
     (["sh", "-c", "cd src && python3 train.py"], []),  # relative to a folder the line moves to
     (["python3", "/opt/train.py", "--config=conf.py", "${trialParameters.x}.py", "${trialParameters.y}"], []),
+    (["bash", "-o", "pipefail", "-c", "python3 /opt/train.py | tee log"], []),  # -o's value is no script
+    (["bash", "-lc", "cd /app && python x.py"], []),  # -lc is -c: the line's words, after a cd
+    (["sh", "-ec", "python train.py --lr 1"], ["train.py"]),  # the line's words, not the line
+    (["bash", "-xc", "python3 fit.py"], ["fit.py"]),
+    (["julia", "-t", "4", "t.jl"], ["t.jl"]),
+    (["julia", "--project", "env", "t.jl"], ["t.jl"]),
+    (["python", "--check-hash-based-pycs", "always", "t.py"], ["t.py"]),
+    (["python3", "-X", "dev", "t.py"], ["t.py"]),
+    (["python3", "my script.py"], []),  # a word holding a space: no path this check can judge
 ])
 def test_what_counts_as_a_script(command: list[str], words: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
@@ -90,3 +99,24 @@ def test_run_notes_a_relative_script_before_the_first_trial_and_not_when_it_is_t
     (tmp_path / "quadratic.py").write_bytes(QUADRATIC.read_bytes())
     assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "s2")]) == 0
     assert "note:" not in capsys.readouterr().err
+
+
+def test_with_a_working_dir_the_note_names_it_and_with_its_own_note_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    limits = {"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1}
+    app = tmp_path / "app"
+    app.mkdir()
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(experiment(["python3", "train.py"], working_dir="/kfp-tune-test-app", **limits)))
+    assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "s1"), "--mount", f"/kfp-tune-test-app={app}"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"note: spec.trialTemplate.trialSpec (container 'main'): train.py is a relative path, no file in {app}, where each trial starts "
+        "here (workingDir /kfp-tune-test-app); give a local copy of the image's /kfp-tune-test-app: --mount /kfp-tune-test-app=LOCAL_FOLDER "
+        "holding train.py\n"
+    ), err
+    assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "s2")]) == 1  # no mount: the workingDir's note alone
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
+    assert len(notes) == 1 and "workingDir /kfp-tune-test-app: no such folder" in notes[0], notes

@@ -785,19 +785,52 @@ def _unquoted_at(line: str, index: int) -> bool:
 
 SCRIPT_SUFFIXES = (".py", ".sh", ".R", ".jl")
 """The endings of a word that names a script (Python, shell, R, Julia)."""
-_INTERPRETER = re.compile(r"^(python[0-9.]*|sh|bash|Rscript|julia)$")
+_INTERPRETER = re.compile(r"^(python[0-9.]*|sh|bash|dash|zsh|Rscript|julia)$")
 """A command whose first argument that is not an option is its script."""
+_LINE_SHELLS = ("sh", "bash", "dash", "zsh")
+_SHELL_LINE_OPTION = re.compile(r"^-[A-Za-z]*c[A-Za-z]*$")
+"""A shell's ``-c``, alone or among its one-letter options (``-lc``, ``-ec``, ``-xc``)."""
+_OPTIONS_WITH_A_VALUE = {
+    "python": ("-W", "-X", "--check-hash-based-pycs"),
+    "julia": ("-t", "--threads", "-p", "--procs", "--project", "-J", "--sysimage"),
+    "shell": ("-o", "-O"),
+}
+"""The options of an interpreter whose next word is their value, not its script."""
+
+
+def _interpreter_kind(token: str) -> str:
+    name = Path(token).name
+    return "shell" if name in _LINE_SHELLS else "julia" if name == "julia" else "python" if name.startswith("python") else name
+
+
+def _shell_line_at(words: list[str]) -> int | None:
+    """Where the line of an ``sh -c LINE`` (``bash -o pipefail -lc LINE``) command is: the first
+    word after the shell's options, where one of them is ``-c``; None for any other command."""
+    if not words or Path(words[0]).name not in _LINE_SHELLS:
+        return None
+    reads_a_line = skip = False
+    for index, word in enumerate(words[1:], start=1):
+        if skip:
+            skip = False
+        elif word in _OPTIONS_WITH_A_VALUE["shell"]:
+            skip = True
+        elif _SHELL_LINE_OPTION.match(word):
+            reads_a_line = True
+        elif not word.startswith("-"):
+            return index if reads_a_line else None
+    return None
 
 
 def _script_words(words: list[str]) -> list[str]:
     """The relative paths in a command that look like a script: a word ending in one of
-    :data:`SCRIPT_SUFFIXES`, or the first word after a known interpreter that is not an option
-    (none after ``-m`` or ``-c``: a module, a line); in an ``sh -c`` line, its words. No word
-    with a parameter, an option (``--config=a.py``) or an absolute path (:meth:`LocalLauncher.unmounted_paths`)."""
-    lines = _shell_lines(words, wrapped=True)
+    :data:`SCRIPT_SUFFIXES`, or the first word after a known interpreter that is neither an
+    option nor an option's value (:data:`_OPTIONS_WITH_A_VALUE`); none after ``-m`` or ``-c``
+    (``-lc``): a module, a line. In an ``sh -c`` line (``bash -lc``), its words. No word with a
+    parameter, a space, an option (``--config=a.py``) or an absolute path (:meth:`LocalLauncher.unmounted_paths`)."""
+    line_at = _shell_line_at(words)
     tokens: list[str] = []
     for index, word in enumerate(words):
-        if index in lines:
+        if line_at is not None and index >= line_at:  # Katib's shell form joins them into the line
             try:
                 line = shlex.split(word)
             except ValueError:  # an unterminated quote: the words as they are
