@@ -95,10 +95,10 @@ def test_report_metrics_refuses_an_address_given_twice():
         report_metrics({"a": 1}, "katib-db-manager.kubeflow:6789", db_manager_address="katib-db-manager.kubeflow:6789")
 
 
-@pytest.mark.parametrize("step", ["3", "-1", " 12 "])
+@pytest.mark.parametrize("step", ["3", "-1", " 12 ", "3.0", "-0.5", "1e3"])
 def test_report_metrics_refuses_a_step_given_as_text_rather_than_take_it_for_an_address(step):
-    """A str second argument is Katib's db_manager_address, but one written in digits alone is a
-    step given as text by mistake: it was taken for an address and the step dropped unsaid."""
+    """A str second argument is Katib's db_manager_address, but one that reads as a number ("3",
+    "3.0") is a step given as text by mistake: it was taken for an address and the step dropped unsaid."""
     from kfp_tune import report_metrics
 
     with pytest.raises(TypeError, match=f"report_metrics: step must be an integer or None, got {step!r}"):

@@ -16,7 +16,6 @@ import contextvars
 import logging
 import math
 import os
-import re
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -148,6 +147,16 @@ def no_trial_of_this_thread() -> bool:
     return _IN_PROCESS.get() is None and _function_trials_running > 0
 
 
+def _reads_as_a_number(text: str) -> bool:
+    """Whether ``text`` is a number as Python reads one (``"3"``, ``" -1 "``, ``"3.0"``, ``"1e3"``):
+    a step given as text, never a DB manager's address."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def report_metrics(metrics: Mapping[str, float], step: int | str | None = None, timeout: float | None = None, *,
                    db_manager_address: str | None = None) -> None:
     """Record metrics for the running trial (the Push collector reads them after it ends):
@@ -157,13 +166,13 @@ def report_metrics(metrics: Mapping[str, float], step: int | str | None = None, 
     Katib's ``report_metrics(metrics, db_manager_address=..., timeout=...)`` calls, ported
     unchanged, run too: ``db_manager_address`` and ``timeout`` are accepted and unused (the
     reports go to the trial's store, not to Katib's DB manager), and a str second argument is
-    Katib's positional ``db_manager_address``, since a step is an integer: unless it is written
-    in digits alone (``"3"``, ``"-1"``), a step given as text by mistake, refused as before
+    Katib's positional ``db_manager_address``, since a step is an integer: unless it reads as a
+    number (``"3"``, ``"-1"``, ``"3.0"``), a step given as text by mistake, refused as before
     rather than dropped."""
     if isinstance(step, str):  # report_metrics(m, "katib-db-manager.kubeflow:6789"): Katib's address, never a step
-        if re.fullmatch(r"\s*[+-]?[0-9]+\s*", step):
+        if _reads_as_a_number(step):
             raise TypeError(f"report_metrics: step must be an integer or None, got {step!r} (text: a str second argument is "
-                            "Katib's db_manager_address, and digits alone are no address)")
+                            "Katib's db_manager_address, and a number is no address)")
         if db_manager_address is not None:
             raise TypeError("report_metrics: db_manager_address given twice (as the second argument and by name)")
         step = None
