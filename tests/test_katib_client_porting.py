@@ -37,6 +37,7 @@ def test_katibs_tune_without_max_trial_count_on_a_finite_space_too_large_to_hand
     message = str(caught.value)
     assert "too large (200001 points)" in message and "up to 100000 points" in message
     assert "never runs out of points" not in message
+    assert "(200001 points) and is never reported as used up, so with no budget it would not end" in message, message
     assert katib.list_experiments() == []
 
 

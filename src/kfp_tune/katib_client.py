@@ -346,7 +346,7 @@ def refuse_endless_tune(experiment: Any, space: Any) -> None:
     counts = [parameter.count() for parameter in space]
     if algorithm in ENDS_ON_A_FINITE_SPACE and None not in counts:  # finite, but more points than it hands over whole
         why = (f"hands over a finite search space whole only up to {ENUMERATION_LIMIT} points: this one is too large "
-               f"({math.prod(count for count in counts if count is not None)} points), so it never says it has no more")
+               f"({math.prod(count for count in counts if count is not None)} points) and is never reported as used up")
     else:
         why = "on this search space never runs out of points"
     raise ValueError(
