@@ -837,22 +837,24 @@ def _script_words(words: list[str]) -> list[str]:
                 line = word.split()
             if "cd" not in line:  # after a cd, the folder a path is relative to is not known here
                 tokens.extend(line)
-        elif not lines:  # not the sh -c before a line
+        elif line_at is None:  # not the sh -c before a line
             tokens.append(word)
     found: list[str] = []
-    after_interpreter = skip = False
+    interpreter = ""  # the kind of the interpreter whose script is not named yet
+    skip = False
     for token in tokens:
-        if skip:  # the value of python's -W or -X
+        if skip:  # an option's value
             skip = False
             continue
-        relative = bool(token) and not token.startswith(("-", "/", "~", "$")) and "${" not in token and "=" not in token
-        if relative and (after_interpreter or token.endswith(SCRIPT_SUFFIXES)):
+        relative = bool(token) and not token.startswith(("-", "/", "~", "$")) and not any(c in token for c in "= \t\n") and "${" not in token
+        if relative and (interpreter or token.endswith(SCRIPT_SUFFIXES)):
             found.append(token)
-        skip = after_interpreter and token in ("-W", "-X")
-        if after_interpreter and (not token.startswith("-") or token in ("-m", "-c", "-e")):
-            after_interpreter = False  # its script (or module, or line) is named
-        elif _INTERPRETER.match(Path(token).name):
-            after_interpreter = True
+        skip = bool(interpreter) and token in _OPTIONS_WITH_A_VALUE.get(interpreter, ())
+        ends = token in ("-m", "-c", "-e") or (interpreter == "shell" and bool(_SHELL_LINE_OPTION.match(token)))
+        if interpreter and (not token.startswith("-") or ends):
+            interpreter = ""  # its script (or module, or line) is named
+        elif not interpreter and _INTERPRETER.match(Path(token).name):
+            interpreter = _interpreter_kind(token)
     return found
 
 
