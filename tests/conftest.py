@@ -152,6 +152,25 @@ def quadratic_experiment(**overrides: Any) -> dict[str, Any]:
     return merge(doc, overrides)
 
 
+def store_with_a_value(folder: Path, value: str, name: str = "wide") -> str:
+    """A folder store (its path) holding experiment ``name``, two trials run inline whose first
+    parameter, ``size``, is the categorical ``value``: a value the terminal shows oddly (wide,
+    escaped) for the tables' tests."""
+    from kfp_tune.cli import main
+
+    doc = quadratic_experiment(metadata={"name": name})
+    spec = doc["spec"]
+    spec["maxTrialCount"], spec["parallelTrialCount"] = 2, 1
+    spec["parameters"] = [{"name": "size", "parameterType": "categorical", "feasibleSpace": {"list": [value]}}, *spec["parameters"]]
+    spec["trialTemplate"]["trialParameters"].append({"name": "size", "reference": "size"})
+    spec["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "SIZE", "value": "${trialParameters.size}"}]
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    store = str(folder / "store")
+    assert main(["run", str(path), "--engine", "inline", "--store", store]) == 0
+    return store
+
+
 def config_map_experiment() -> dict[str, Any]:
     """:func:`quadratic_experiment` with its trial template read from ConfigMap ``ns/templates``
     (key ``t.yaml``) when the run starts, and a Job's conditions, as Katib's such templates are written."""

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import quadratic_experiment
+from conftest import quadratic_experiment, store_with_a_value
 from kfp_tune.cli import main
 from kfp_tune.progress import display_width, one_line, table_lines, visible
 
@@ -113,16 +113,7 @@ def test_trials_table_lines_up_a_wide_value_on_a_latin1_stdout(tmp_path: Path, m
     import io
     import sys
 
-    doc = quadratic_experiment(metadata={"name": "wide"})
-    spec = doc["spec"]
-    spec["maxTrialCount"], spec["parallelTrialCount"] = 2, 1
-    spec["parameters"] = [{"name": "size", "parameterType": "categorical", "feasibleSpace": {"list": ["中文"]}}, *spec["parameters"]]
-    spec["trialTemplate"]["trialParameters"].append({"name": "size", "reference": "size"})
-    spec["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "SIZE", "value": "${trialParameters.size}"}]
-    path = tmp_path / "wide.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    store = str(tmp_path / "store")
-    assert main(["run", str(path), "--engine", "inline", "--store", store]) == 0
+    store = store_with_a_value(tmp_path, "中文")
     stdout = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
     monkeypatch.setattr(sys, "stdout", stdout)
     assert main(["trials", "wide", "--store", store]) == 0
@@ -133,16 +124,7 @@ def test_trials_table_lines_up_a_wide_value_on_a_latin1_stdout(tmp_path: Path, m
 
 
 def test_trials_table_lines_up_a_wide_value(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    doc = quadratic_experiment(metadata={"name": "wide"})
-    spec = doc["spec"]
-    spec["maxTrialCount"], spec["parallelTrialCount"] = 2, 1
-    spec["parameters"] = [{"name": "size", "parameterType": "categorical", "feasibleSpace": {"list": ["小型"]}}, *spec["parameters"]]
-    spec["trialTemplate"]["trialParameters"].append({"name": "size", "reference": "size"})
-    spec["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "SIZE", "value": "${trialParameters.size}"}]
-    path = tmp_path / "wide.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    store = str(tmp_path / "store")
-    assert main(["run", str(path), "--engine", "inline", "--store", store]) == 0
+    store = store_with_a_value(tmp_path, "小型")
     capsys.readouterr()
     assert main(["trials", "wide", "--store", store]) == 0
     lines = capsys.readouterr().out.splitlines()

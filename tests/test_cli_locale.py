@@ -8,10 +8,8 @@ import subprocess
 import sys
 
 import pytest
-import yaml
 
-from conftest import quadratic_experiment
-from kfp_tune.cli import main
+from conftest import store_with_a_value
 
 WIDE_VALUE = "中文"
 
@@ -19,18 +17,7 @@ WIDE_VALUE = "中文"
 @pytest.fixture(scope="module")
 def store(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A store whose one experiment, wide, holds a Chinese categorical value."""
-    tmp_path = tmp_path_factory.mktemp("wide")
-    doc = quadratic_experiment(metadata={"name": "wide"})
-    spec = doc["spec"]
-    spec["maxTrialCount"], spec["parallelTrialCount"] = 2, 1
-    spec["parameters"] = [{"name": "size", "parameterType": "categorical", "feasibleSpace": {"list": [WIDE_VALUE]}}, *spec["parameters"]]
-    spec["trialTemplate"]["trialParameters"].append({"name": "size", "reference": "size"})
-    spec["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "SIZE", "value": "${trialParameters.size}"}]
-    path = tmp_path / "wide.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    store = str(tmp_path / "store")
-    assert main(["run", str(path), "--engine", "inline", "--store", store]) == 0
-    return store
+    return store_with_a_value(tmp_path_factory.mktemp("wide"), WIDE_VALUE)
 
 
 @pytest.mark.parametrize("locale_env", [{"LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}, {"PYTHONIOENCODING": "latin-1"}], ids=["C", "latin-1"])
