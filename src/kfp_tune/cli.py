@@ -673,18 +673,15 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
     ``workingDir`` that is not here fails every trial's start: the user hears it before the
     first trial starts, with the flag that maps it; so with a relative script (``python3
     run_trial.py``) that is not where each trial starts here (``LocalLauncher.relative_scripts``)."""
-    from kfp_tune.launchers.local import LocalLauncher
+    from kfp_tune.launchers.local import LocalLauncher, local_container
 
     if not isinstance(launcher, LocalLauncher):
         return
     _note_unnamed_trial_dir(launcher, experiment)
     _note_not_done_locally(launcher, experiment)
-    from kfp_tune.core.template import primary_container
-
     template = experiment.spec.trial_template
     container = template.primary_container_name if template is not None else ""
-    spec = primary_container(template.trial_spec, container) if template is not None and template.trial_spec else None
-    working_dir = (spec or {}).get("workingDir")
+    working_dir = (local_container(experiment) or {}).get("workingDir")  # the container that runs here (a PyTorchJob's Master)
     working_dir_noted = False
     for path, folder in launcher.unmounted_paths(experiment):
         if path == working_dir:  # every trial would fail to start in it

@@ -120,3 +120,37 @@ def test_with_a_working_dir_the_note_names_it_and_with_its_own_note_none(
     assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "s2")]) == 1  # no mount: the workingDir's note alone
     notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note:")]
     assert len(notes) == 1 and "workingDir /kfp-tune-test-app: no such folder" in notes[0], notes
+
+
+def worker_first(kind: str, working_dir: str = "", trial_dir_word: bool = True) -> dict[str, Any]:
+    """A PyTorchJob (TFJob) whose YAML lists the Worker before the Master (Chief): the Master's
+    container runs here (``local_primary``), ``python3 master_rel.py`` in ``working_dir``."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
+
+    def replica(script: str, count: int, **more: str) -> dict[str, Any]:
+        container = {"name": "main", "image": "x", "command": ["python3", script, "x=${trialParameters.x}", "y=${trialParameters.y}"], **more}
+        return {"replicas": count, "restartPolicy": "Never", "template": {"spec": {"containers": [container]}}}
+
+    primary, key = ("Master", "pytorchReplicaSpecs") if kind == "PyTorchJob" else ("Chief", "tfReplicaSpecs")
+    master = replica("master_rel.py", 1, **({"workingDir": working_dir} if working_dir else {}))
+    doc["spec"]["trialTemplate"]["trialSpec"] = {
+        "apiVersion": "kubeflow.org/v1", "kind": kind, "spec": {key: {"Worker": replica("worker_rel.py", 2), primary: master}},
+    }
+    return doc
+
+
+@pytest.mark.parametrize("kind", ["PyTorchJob", "TFJob"])
+def test_the_notes_read_the_container_that_runs_here_whatever_the_yaml_order(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert LocalLauncher().relative_scripts(load_experiment(worker_first(kind))) == (["master_rel.py"], str(tmp_path))
+    assert LocalLauncher().unmounted_paths(load_experiment(worker_first(kind, "/kfp-tune-test-app"))) == [("/kfp-tune-test-app", "/kfp-tune-test-app")]
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(worker_first(kind, "/kfp-tune-test-app"), sort_keys=False))  # Worker first in the file too
+    assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "s1")]) == 1
+    notes = [line for line in capsys.readouterr().err.splitlines() if line.startswith("note: spec.trialTemplate.trialSpec (container")]
+    assert notes == [
+        "note: spec.trialTemplate.trialSpec (container 'main'): workingDir /kfp-tune-test-app: no such folder on this machine, where every "
+        "trial starts; create it, or map it to a local folder: --mount /kfp-tune-test-app=LOCAL_FOLDER"
+    ], notes

@@ -159,6 +159,17 @@ def local_primary(manifest: Mapping[str, Any], primary: str, primary_pod_labels:
     return chosen[0] if chosen else None
 
 
+def local_container(experiment: Experiment) -> dict[str, Any] | None:
+    """The trial template's container that a local run starts (:func:`local_primary`: a
+    PyTorchJob's Master whatever the YAML order), else the first so named; what every local
+    note about the container reads (its command, workingDir, env), so a note names what runs."""
+    template = experiment.spec.trial_template
+    if template is None or not isinstance(template.trial_spec, Mapping):
+        return None
+    runs = local_primary(template.trial_spec, template.primary_container_name, template.primary_pod_labels)
+    return runs[1] if runs is not None else primary_container(template.trial_spec, template.primary_container_name)
+
+
 def _replica_count_at(manifest: Mapping[str, Any], path: str) -> int | None:
     """``replicas`` of the replica whose pod template is at ``path`` (1 when not given); None
     where ``path`` is no replica's template."""
@@ -310,8 +321,7 @@ class LocalLauncher(Launcher):
         where a word names it, so every trial would use that one folder of this machine and the
         store would keep none. "" when it is named, or the experiment keeps no checkpoints."""
         trial_dir = trial_dir_of(experiment)
-        template = experiment.spec.trial_template
-        container = primary_container(template.trial_spec, template.primary_container_name) if template is not None and template.trial_spec else None
+        container = local_container(experiment)
         if not trial_dir or container is None:
             return ""
         given = {trial_dir.rstrip("/") or "/": "\0"}  # a local folder no word holds: a word it maps changes
@@ -332,7 +342,7 @@ class LocalLauncher(Launcher):
         it, or itself, that is not here): no trial could start in it (:func:`working_dir_problem`).
         The collector's metrics folder and the checkpoint folder, which each trial gets, count as mounted."""
         template = experiment.spec.trial_template
-        container = primary_container(template.trial_spec, template.primary_container_name) if template is not None and template.trial_spec else None
+        container = local_container(experiment)
         if template is None or container is None:
             return []
         given = {trial_dir_of(experiment).rstrip("/") or "/": ""} if trial_dir_of(experiment) else {}
@@ -421,8 +431,7 @@ class LocalLauncher(Launcher):
         by a mount), else the folder this process runs in. In the image such a path is relative
         to the image's working directory, which is not known here, so every trial would fail with
         the interpreter's "can't open file", which says nothing of ``workingDir`` or ``--mount``."""
-        template = experiment.spec.trial_template
-        container = primary_container(template.trial_spec, template.primary_container_name) if template is not None and template.trial_spec else None
+        container = local_container(experiment)
         if container is None:
             return [], ""
         words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
