@@ -68,6 +68,12 @@ def test_the_working_dir_mapped_by_a_mount_is_where_it_is_looked_for(tmp_path: P
     (["sh", "-c", "cd src && python3 train.py"], []),  # relative to a folder the line moves to
     (["python3", "/opt/train.py", "--config=conf.py", "${trialParameters.x}.py", "${trialParameters.y}"], []),
     (["bash", "-o", "pipefail", "-c", "python3 /opt/train.py | tee log"], []),  # -o's value is no script
+    (["bash", "-euo", "pipefail", "-c", "python3 /opt/train.py | tee log"], []),  # bash reads a value for each o among -euo
+    (["bash", "-eo", "pipefail", "-c", "python3 fit.py | tee log"], ["fit.py"]),
+    (["bash", "-oe", "pipefail", "-c", "python3 fit.py"], ["fit.py"]),  # wherever the o stands in the word
+    (["bash", "-euxo", "pipefail", "-O", "extglob", "-c", "python3 fit.py"], ["fit.py"]),
+    (["bash", "+o", "histexpand", "-ec", "python3 fit.py"], ["fit.py"]),
+    (["bash", "-euo", "pipefail", "fit.sh"], ["fit.sh"]),  # no -c: the script after the options' values
     (["bash", "-lc", "cd /app && python x.py"], []),  # -lc is -c: the line's words, after a cd
     (["sh", "-ec", "python train.py --lr 1"], ["train.py"]),  # the line's words, not the line
     (["bash", "-xc", "python3 fit.py"], ["fit.py"]),

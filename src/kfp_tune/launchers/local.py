@@ -804,7 +804,20 @@ _OPTIONS_WITH_A_VALUE = {
     "julia": ("-t", "--threads", "-p", "--procs", "--project", "-J", "--sysimage"),
     "shell": ("-o", "-O"),
 }
-"""The options of an interpreter whose next word is their value, not its script."""
+"""The options of an interpreter whose next word is their value, not its script (a shell's
+also among its one-letter options: :func:`_values_taken`)."""
+_SHELL_OPTIONS = re.compile(r"^[-+][A-Za-z]+$")
+"""A shell's one-letter options, one or more in a word (``-euo``, ``+o``, ``-xec``)."""
+
+
+def _values_taken(interpreter: str, word: str) -> int:
+    """How many of the words after ``word`` are its options' values: a shell (bash, dash, zsh)
+    reads one word for each ``o`` (``O``) among a word's one-letter options, in order, wherever
+    it stands (``-euo pipefail``, ``-oe pipefail``, ``-o pipefail -O extglob``); another
+    interpreter one for each option of :data:`_OPTIONS_WITH_A_VALUE`."""
+    if interpreter == "shell":
+        return sum(letter in "oO" for letter in word[1:]) if _SHELL_OPTIONS.match(word) else 0
+    return int(word in _OPTIONS_WITH_A_VALUE.get(interpreter, ()))
 
 
 def _interpreter_kind(token: str) -> str:
@@ -817,15 +830,15 @@ def _shell_line_at(words: list[str]) -> int | None:
     word after the shell's options, where one of them is ``-c``; None for any other command."""
     if not words or Path(words[0]).name not in _LINE_SHELLS:
         return None
-    reads_a_line = skip = False
+    reads_a_line, skip = False, 0
     for index, word in enumerate(words[1:], start=1):
-        if skip:
-            skip = False
-        elif word in _OPTIONS_WITH_A_VALUE["shell"]:
-            skip = True
-        elif _SHELL_LINE_OPTION.match(word):
+        if skip:  # an -o's value
+            skip -= 1
+            continue
+        skip = _values_taken("shell", word)
+        if _SHELL_LINE_OPTION.match(word):
             reads_a_line = True
-        elif not word.startswith("-"):
+        elif not word.startswith(("-", "+")):
             return index if reads_a_line else None
     return None
 
@@ -850,15 +863,15 @@ def _script_words(words: list[str]) -> list[str]:
             tokens.append(word)
     found: list[str] = []
     interpreter = ""  # the kind of the interpreter whose script is not named yet
-    skip = False
+    skip = 0
     for token in tokens:
         if skip:  # an option's value
-            skip = False
+            skip -= 1
             continue
         relative = bool(token) and not token.startswith(("-", "/", "~", "$")) and not any(c in token for c in "= \t\n") and "${" not in token
         if relative and (interpreter or token.endswith(SCRIPT_SUFFIXES)):
             found.append(token)
-        skip = bool(interpreter) and token in _OPTIONS_WITH_A_VALUE.get(interpreter, ())
+        skip = _values_taken(interpreter, token) if interpreter else 0
         ends = token in ("-m", "-c", "-e") or (interpreter == "shell" and bool(_SHELL_LINE_OPTION.match(token)))
         if interpreter and (not token.startswith("-") or ends):
             interpreter = ""  # its script (or module, or line) is named
