@@ -61,6 +61,22 @@ def test_katibs_tune_says_parallel_trial_count_left_out_is_the_default(katib):
         katib.tune(name="two", **_tune_arguments(max_trial_count=2, parallel_trial_count=3))
 
 
+@pytest.mark.parametrize(("settings", "told"), [
+    ({"random_state": "x"}, "algorithm_settings['random_state'] (spec.algorithm.algorithmSettings[0].value): random_state: expected an integer"),
+    ({"bogus": "1"}, "algorithm_settings['bogus'] (spec.algorithm.algorithmSettings[0].name): unknown setting 'bogus' for random"),
+])
+def test_katibs_tune_names_a_refused_setting_as_kfp_tunes_tune_does(katib, tmp_path, settings, told):
+    """KatibClient.tune told a bad setting as algorithm_settings[0].value, the list Katib's spec
+    holds, where kfp_tune.tune names it by the dict's key; an unknown one as ['bogus'].name."""
+    with pytest.raises(TuneRefusedError) as refused:
+        katib.tune(name="settings", algorithm_name="random", algorithm_settings=settings, **_tune_arguments())
+    assert str(refused.value).startswith(f"tune(): {told}"), str(refused.value)
+    with pytest.raises(ValueError) as told_by_tune:
+        tune(lambda p: 0.0, {"x": search.double(0, 1)}, algorithm="random", max_trial_count=1, store=str(tmp_path / "tune"),
+             algorithm_settings=settings)
+    assert str(told_by_tune.value).startswith(f"tune(): {told}"), str(told_by_tune.value)
+
+
 @pytest.mark.parametrize("condition", ["Created", "Running", "Succeeded", "Restarting"])
 def test_waiting_for_another_condition_on_a_failed_experiment_raises_as_katibs_loop_checks_failed_first(failed_store, condition):
     """Katib's wait_for_experiment_condition checks Failed before the expected condition: a

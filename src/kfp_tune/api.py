@@ -864,11 +864,12 @@ def _parameter_path(path: str, parameters: Mapping[str, Any]) -> str:
 
 
 def _setting_path(path: str, settings: Mapping[str, Any]) -> str:
-    """``spec.algorithm.algorithmSettings[0].value`` as ``spec.algorithm.algorithmSettings['random_state']``:
-    the caller wrote a dict, whose items make the list in their order."""
+    """``spec.algorithm.algorithmSettings[0].value`` (``.name``: an unknown setting) as
+    ``spec.algorithm.algorithmSettings['random_state']``: the caller wrote a dict, whose items
+    make the list in their order."""
     import re
 
-    match = re.match(r"^spec\.algorithm\.algorithmSettings\[(\d+)\](?:\.value)?", path)
+    match = re.match(r"^spec\.algorithm\.algorithmSettings\[(\d+)\](?:\.value|\.name)?", path)
     names = list(settings)
     if match is None or int(match.group(1)) >= len(names):
         return path

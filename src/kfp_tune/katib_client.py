@@ -283,12 +283,14 @@ def katib_errors(passing: tuple[type[BaseException], ...] = ()) -> Iterator[None
 
 
 @contextlib.contextmanager
-def _tune_refused(parameters: Any, defaulted: Mapping[str, Any] | None = None) -> Iterator[None]:
+def _tune_refused(parameters: Any, defaulted: Mapping[str, Any] | None = None, settings: Mapping[str, Any] | None = None) -> Iterator[None]:
     """``tune()``'s refusal of the experiment its arguments make (TuneArgumentError) as Katib's
     ``tune()`` raises it, when its create fails on the webhook: TuneRefusedError, a RuntimeError
     (Katib's own checks before the create, a missing name or objective, are ValueErrors there and
     here). ``defaulted``: the field paths of values the caller left out, and the default each
-    took, so that a refusal of one says "(the default)" rather than quote a value never passed."""
+    took, so that a refusal of one says "(the default)" rather than quote a value never passed.
+    ``settings``: the algorithm settings as a dict, so a refused one is named by its name
+    (``algorithm_settings['random_state']``), as ``kfp_tune.tune`` names it."""
     try:
         yield
     except (TuneRefusedError, TypeError):  # an argument of the wrong type (TuneArgumentTypeError) stays the TypeError it was
@@ -297,7 +299,7 @@ def _tune_refused(parameters: Any, defaulted: Mapping[str, Any] | None = None) -
         left_out = defaulted or {}
         errors = [FieldError(e.path, f"{e.message} (the default)") if e.path in left_out and e.message.endswith(f"got {left_out[e.path]}") else e
                   for e in exc.errors]
-        raise TuneRefusedError(errors, parameters if isinstance(parameters, Mapping) else None) from None
+        raise TuneRefusedError(errors, parameters if isinstance(parameters, Mapping) else None, settings) from None
 
 
 def _refuse_as_katibs_webhook(parameters: Any, algorithm_name: Any, objective_goal: Any) -> None:
@@ -733,7 +735,7 @@ class KatibClient:
         }
         _refuse_as_katibs_webhook(parameters, algorithm_name, objective_goal)
         defaulted = {"spec.parallelTrialCount": DEFAULT_PARALLEL_TRIAL_COUNT} if parallel_trial_count is None else {}
-        with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters, defaulted):
+        with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters, defaulted, settings):
             if host is None:
                 tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True,  # the namespace recorded as Katib's would be; here a trial's report_metrics calls and its prints are both read
                           check_experiment=refuse_endless_tune if max_trial_count is None else None)
