@@ -5,9 +5,8 @@ namespace, generator.go) nor a Job's controller puts them, so a Service, Network
 PodDisruptionBudget meant for the resource selected its pods too. The pods get the Trial's
 labels, as under Katib: the Experiment's ``metadata.labels`` (TrialLabels), every label the
 algorithm gave the trial, built-in or plug-in (getTrialInstance), and kfp-tune's; they were
-chosen by their keys' domain, so the Experiment's labels and a plug-in's reached no pod and an
-Experiment with ``primaryPodLabels: {team: ml}`` beside its label ``team: ml`` ended
-PrimaryPodMissing."""
+chosen by their keys' domain, so the Experiment's labels and a plug-in's reached no pod. (They
+do not choose the primary pod: test_primary_pod_own_labels.)"""
 
 from __future__ import annotations
 
@@ -66,7 +65,7 @@ def prepared(doc: dict[str, Any], trial_labels: dict[str, str]) -> dict[str, Any
     return KubernetesLauncher(KubernetesConfig(namespace="team-a")).prepare(trial_run(load_experiment(doc), state, "team-a"))
 
 
-def test_the_experiments_labels_reach_the_pods_so_primary_pod_labels_may_name_them() -> None:
+def test_the_experiments_labels_reach_the_pods_and_not_the_resource() -> None:
     doc = quadratic_experiment(**{"metadata.labels": {"team": "ml"}, "spec.trialTemplate.primaryPodLabels": {"team": "ml"}})
     manifest = render_manifest(load_experiment(doc), {"x": "0.5", "y": "0.25"}, TRIAL, KubernetesConfig(namespace="team-a"))
     pod_labels = manifest["spec"]["template"]["metadata"]["labels"]

@@ -56,7 +56,7 @@ from kfp_tune.core.observation import go_float
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment, ParameterSpec
 from kfp_tune.core.template import TRIAL_SPEC_META
-from kfp_tune.core.validation import INT32_MAX, metric_strategy_notes, resource_only_primary_pod_label_notes
+from kfp_tune.core.validation import INT32_MAX, metric_strategy_notes, primary_pod_label_notes
 from kfp_tune.core.vocabulary import CollectorKind
 
 KATIB_NAME_LIMIT = 40
@@ -103,7 +103,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     """Where Katib's webhook or its default suggestion service would refuse this experiment,
     which kfp-tune runs, and what both run but never apply (a metric strategy naming no metric,
     :func:`~kfp_tune.core.validation.metric_strategy_notes`) or run to no end (a primary pod label
-    no pod gets, :func:`~kfp_tune.core.validation.resource_only_primary_pod_label_notes`); empty for an experiment Katib
+    no pod gets, :func:`~kfp_tune.core.validation.primary_pod_label_notes`); empty for an experiment Katib
     admits and runs as written. ``written``: the
     document as the file has it, before defaults (to tell a condition written from one
     defaulted); without it those notes are left out."""
@@ -133,7 +133,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     notes += _trial_label_notes(experiment)
     notes += collector_notes(experiment)
     notes += metric_strategy_notes(experiment)
-    notes += resource_only_primary_pod_label_notes(experiment)
+    notes += primary_pod_label_notes(experiment)
     algorithm = spec.algorithm
     if algorithm is None:
         return notes

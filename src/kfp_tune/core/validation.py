@@ -205,39 +205,74 @@ def metric_strategy_notes(experiment: Experiment) -> list[FieldError]:
     ]
 
 
-def resource_only_primary_pod_label_notes(experiment: Experiment) -> list[FieldError]:
-    """A ``primaryPodLabels`` key set only on the trial resource's own ``metadata.labels``: those
-    reach none of its pods, on Katib (its webhook gives the pods the Trial's labels) as here, so
-    where no pod template, no ``podMetadata`` and not the Experiment's ``metadata.labels`` set
-    it, no pod is the primary pod and every trial that ends well ends PrimaryPodMissing."""
+CONTROLLER_LABEL_KEYS = frozenset({
+    "job-name", "controller-uid", "pod-template-hash", "group-name", "job-role", "replica-type", "replica-index",
+    "mpi-job-name", "mpi-job-role", "tf-job-name", "pytorch-job-name", "tf-replica-type", "tf-replica-index",
+})
+"""Label keys without a domain that a kind's controller sets on the pods it makes (batch/v1 Job's
+legacy ones, the operators' before ``training.kubeflow.org/``): a ``primaryPodLabels`` key that no
+template sets may be one of these."""
+
+
+def primary_pod_label_notes(experiment: Experiment) -> list[FieldError]:
+    """A ``primaryPodLabels`` key that no pod template (nor ``podMetadata``) sets with that value:
+    on Katib its webhook tests the pod's labels as they came, before it adds the Trial's
+    (inject_webhook.go Mutate: ``isPrimaryPod(pod.Labels, ...)``), and kfp-tune decides by the
+    templates' own labels as well, so a key only the Experiment's ``metadata.labels`` (or the trial
+    resource's own labels, which reach no pod) set, one a template sets with another value, or one
+    with no domain that nothing sets, selects no pod: every trial that ends well ends
+    PrimaryPodMissing with no metrics read (not a Push trial's). A note, not a refusal: a key with a
+    domain may be a controller's or a webhook's, and Push needs no primary pod."""
     template = experiment.spec.trial_template
     if template is None or not template.primary_pod_labels or not isinstance(template.trial_spec, Mapping):
         return []
+    on_pods = _nested_labels(template.trial_spec.get("spec"))
     on_resource = _labels(template.trial_spec.get("metadata"))
-    on_pods = {*_nested_label_keys(template.trial_spec.get("spec")), *(experiment.metadata.labels or {}), *labels_for("experiment", "trial", "round")}
-    return [
-        FieldError(
+    after = {**(experiment.metadata.labels or {}), **labels_for("experiment", "trial", "round")}
+    notes = []
+    for key, value in template.primary_pod_labels.items():
+        values = on_pods.get(key, set())
+        if str(value) in values:
+            continue
+        if values:
+            why = f"the pod templates set it only to {', '.join(repr(v) for v in sorted(values))}, not {str(value)!r}"
+        elif key in after:
+            why = ("it is set only in the Experiment's metadata.labels (or kfp-tune's), which Katib's webhook adds to each pod "
+                   "after it has chosen the primary pod by the labels the pod came with")
+        elif key in on_resource:
+            why = "it is set only in trialSpec.metadata.labels, the trial resource's own labels, which reach none of its pods"
+        elif "/" not in key and key not in CONTROLLER_LABEL_KEYS:
+            why = "no pod template sets it, nor does a kind's controller"
+        else:
+            continue
+        notes.append(FieldError(
             f"spec.trialTemplate.primaryPodLabels.{key}",
-            f"{shown(key)} is set only in trialSpec.metadata.labels, the trial resource's own labels, which reach none of its pods "
-            "(on Katib as here): no pod matches, so each trial ends PrimaryPodMissing with no metrics read; set it in the pod "
-            "template's metadata.labels or the Experiment's metadata.labels, which reach the pods",
-        )
-        for key in template.primary_pod_labels
-        if key in on_resource and key not in on_pods
-    ]
+            f"{shown(key)}: {why}, so no pod is the primary pod (on Katib as here) and each trial ends PrimaryPodMissing "
+            "with no metrics read; set it in the pod template's own metadata.labels",
+        ))
+    return notes
 
 
-def _nested_label_keys(tree: Any) -> Iterator[str]:
-    """The keys of every ``labels`` mapping in the trial resource's spec (pod templates, an Argo
-    Workflow's ``podMetadata``, ...): the labels its pods may carry."""
+def _nested_labels(tree: Any) -> dict[str, set[str]]:
+    """The values each label key has in the ``labels`` mappings of the trial resource's spec."""
+    found: dict[str, set[str]] = {}
+    for labels in _nested_label_maps(tree):
+        for key, value in labels.items():
+            found.setdefault(str(key), set()).add(str(value))
+    return found
+
+
+def _nested_label_maps(tree: Any) -> Iterator[Mapping[str, Any]]:
+    """Every ``labels`` mapping in the trial resource's spec (pod templates, an Argo Workflow's
+    ``podMetadata``, ...): the labels its pods may carry."""
     if isinstance(tree, Mapping):
         for key, value in tree.items():
             if key == "labels" and isinstance(value, Mapping):
-                yield from (str(k) for k in value)
-            yield from _nested_label_keys(value)
+                yield value
+            yield from _nested_label_maps(value)
     elif isinstance(tree, list):
         for item in tree:
-            yield from _nested_label_keys(item)
+            yield from _nested_label_maps(item)
 
 
 def _check_algorithms(spec: ExperimentSpec, errors: _Errors) -> None:

@@ -94,7 +94,7 @@ from kfp_tune.core.errors import RunInterrupted, StoreError, TrialMachineryFaile
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.shell_form import SHELLS, katib_wraps, shell_form
-from kfp_tune.core.spec import Experiment
+from kfp_tune.core.spec import KUBEFLOW_JOB_PRIMARY_POD_LABELS, Experiment
 from kfp_tune.core.template import primary_container
 from kfp_tune.core.validation import env_name_problem
 from kfp_tune.core.vocabulary import (
@@ -142,7 +142,9 @@ def _sweep_once() -> None:
         sweep_metrics_folders()
 
 
-def local_primary(manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None) -> tuple[str, dict[str, Any]] | None:
+def local_primary(
+    manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None, pod_labels: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, Any]] | None:
     """(pod template's path, container) of the one container a local run starts: the primary
     container of the template whose pods Katib takes as the trial's primary pod (those that may
     carry ``primaryPodLabels``, :func:`~kfp_tune.launchers.kubernetes.kinds.primary_pod_templates`:
@@ -153,7 +155,9 @@ def local_primary(manifest: Mapping[str, Any], primary: str, primary_pod_labels:
         return None  # no kind to read templates by (validation refuses such a trial template)
     holding = [(path, container) for path, template in pod_templates(manifest)
                if (container := primary_container(template, primary)) is not None]
-    allowed = primary_pod_templates(manifest, primary_pod_labels)
+    allowed = primary_pod_templates(manifest, primary_pod_labels, pod_labels)  # by the templates' own labels, not the trial's (``pod_labels``)
+    if allowed is not None and not allowed:  # no pod is primary (the trial's labels only): the kind's own primary runs
+        allowed = primary_pod_templates(manifest, KUBEFLOW_JOB_PRIMARY_POD_LABELS)
     with_pods = [(path, container) for path, container in holding if _replica_count_at(manifest, path) != 0]
     chosen = [(path, container) for path, container in holding if allowed is not None and path in allowed] or with_pods or holding
     return chosen[0] if chosen else None
@@ -166,7 +170,7 @@ def local_container(experiment: Experiment) -> dict[str, Any] | None:
     template = experiment.spec.trial_template
     if template is None or not isinstance(template.trial_spec, Mapping):
         return None
-    runs = local_primary(template.trial_spec, template.primary_container_name, template.primary_pod_labels)
+    runs = local_primary(template.trial_spec, template.primary_container_name, template.primary_pod_labels, experiment.metadata.labels)  # pod_labels: the Experiment's
     return runs[1] if runs is not None else primary_container(template.trial_spec, template.primary_container_name)
 
 
@@ -182,14 +186,16 @@ def _replica_count_at(manifest: Mapping[str, Any], path: str) -> int | None:
     return None
 
 
-def replicas_not_run(manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None = None) -> list[str]:
+def replicas_not_run(
+    manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None = None, pod_labels: Mapping[str, str] | None = None
+) -> list[str]:
     """The replicas of a Training Operator kind's resource (its ``*ReplicaSpecs``) that a local
     run does not start, as ``Worker (2 replicas)``; the replica type whose container runs
     (:func:`local_primary`) is named only for its replicas past that one (``Master (1 more
     replica)``)."""
     spec = manifest.get("spec")
     found = [(key, value) for key, value in spec.items() if key.endswith("ReplicaSpecs") and isinstance(value, Mapping)] if isinstance(spec, Mapping) else []
-    runs = local_primary(manifest, primary, primary_pod_labels)
+    runs = local_primary(manifest, primary, primary_pod_labels, pod_labels)
     skipped = []
     for key, specs in found:
         for replica_type, replica in specs.items():
@@ -382,8 +388,9 @@ class LocalLauncher(Launcher):
             return []
         notes = []
         name = template.primary_container_name
-        runs = local_primary(manifest, name, template.primary_pod_labels)
-        skipped = replicas_not_run(manifest, name, template.primary_pod_labels)
+        pod_labels = experiment.metadata.labels  # the Experiment's, which choose no primary pod
+        runs = local_primary(manifest, name, template.primary_pod_labels, pod_labels)
+        skipped = replicas_not_run(manifest, name, template.primary_pod_labels, pod_labels)
         pytorch = _pytorch_replicas(manifest)
         master = has_pytorch_master(manifest)
         if skipped:
@@ -443,7 +450,7 @@ class LocalLauncher(Launcher):
     def command_for(self, run: TrialRun, extra: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str], str | None]:
         """(argv, env, working directory) for a trial; ValueError if it cannot run locally.
         ``extra``: more mounts for this trial only (its metrics folder)."""
-        runs = local_primary(run.manifest, run.primary_container, run.primary_pod_labels)
+        runs = local_primary(run.manifest, run.primary_container, run.primary_pod_labels, run.pod_labels)
         container = runs[1] if runs is not None else primary_container(run.manifest, run.primary_container)
         if container is None:
             raise ValueError(f"no container named {run.primary_container!r} in the trial manifest")

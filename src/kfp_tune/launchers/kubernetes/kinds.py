@@ -335,16 +335,28 @@ def pod_labelling(manifest: Mapping[str, Any]) -> PodLabelling | None:
     return PodLabelling(pods, frozenset({*_TRAINING_LABELS, *(_JOB_LABELS if mpi_v2 else ())}))
 
 
-def primary_pod_templates(manifest: Mapping[str, Any], primary_pod_labels: Mapping[str, str] | None) -> set[str] | None:
+def primary_pod_templates(
+    manifest: Mapping[str, Any], primary_pod_labels: Mapping[str, str] | None, pod_labels: Mapping[str, str] | None = None
+) -> set[str] | None:
     """The paths of the pod templates whose pods may be the trial's primary pod (carry every
     label of ``primaryPodLabels``); None when every template may (no such labels, or a kind
     whose pods' labels are not known here). As Katib's pod webhook decides per pod
-    (inject_webhook.go Mutate, isPrimaryPod), decided per template where the labels are known."""
+    (inject_webhook.go Mutate, isPrimaryPod), decided per template where the labels are known.
+    Decided by the template's own labels and its controller's, never by ``pod_labels`` (the
+    Experiment's, the algorithm's and kfp-tune's, :attr:`~kfp_tune.core.interfaces.TrialRun.pod_labels`):
+    Katib's webhook adds the Trial's labels to the pod and then tests the pod's labels as
+    they came (``isPrimaryPod(pod.Labels, ...)``, not the mutated pod's), so a key only those
+    set selects no pod: the empty set, for any kind."""
     if not primary_pod_labels:
         return None
+    added = set(pod_labels or {})
+    own = [(template.get("metadata") or {}).get("labels") or {} for _, template in pod_templates(manifest)]
+    if any(key in added and not any(isinstance(labels, Mapping) and labels.get(key) == value for labels in own) for key, value in primary_pod_labels.items()):
+        return set()
     labelling = pod_labelling(manifest)
     if labelling is None:
         return None
+    labelling = PodLabelling(labelling.pods, labelling.keys | added)
     return {path for path in labelling.pods if labelling.may_match(path, primary_pod_labels)}
 
 

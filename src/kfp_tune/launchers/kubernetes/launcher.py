@@ -57,6 +57,7 @@ from kfp_tune.launchers.kubernetes.kinds import (
     TrialKind,
     parse_trial_resource,
     pod_templates,
+    primary_pod_templates,
     run_time_places,
     template_primary_containers,
     trial_kind,
@@ -94,6 +95,8 @@ can follow one stamped a little later. A read's lines within this much of the ne
 are told from the new ones by their time and text; those older were taken before."""
 _LOG_DISORDER_US = round(LOG_DISORDER_SECONDS * 1e6)
 """The same in microseconds, as line times are read (:func:`_line_time`)."""
+_REPLICA_TYPE = "training.kubeflow.org/replica-type"
+"""The Training Operator's label of a pod's replica type (lower case): which template it is made from."""
 
 
 class PrimaryContainerMissing(KfpTuneError):
@@ -809,8 +812,17 @@ class KubernetesLauncher(Launcher):
         kind whose pods' label is not known, of those with ``primaryPodLabels`` whose owner
         references lead to the trial, ``uid``): one that has not failed before one that has, then
         the newest, then by name. A Job that retried has a failed pod per attempt beside the one
-        that runs now, whose log is the trial's (Katib's sidecar reads each pod as it runs)."""
+        that runs now, whose log is the trial's (Katib's sidecar reads each pod as it runs).
+        Only pods of the templates that may be primary by their own and their controller's
+        labels (:func:`.kinds.primary_pod_templates`): every pod carries the Experiment's labels,
+        which Katib's webhook adds after it has decided (None when a key only those set)."""
+        allowed = primary_pod_templates(trial.manifest, trial.primary_pod_labels, trial.pod_labels)
+        if allowed is not None and not allowed:
+            return None
         pods = self._pods_of(kind, name, uid, trial.primary_pod_labels)
+        replica_types = {path.split(".")[2].lower() for path in allowed or () if path.count(".") == 3 and path.endswith(".template")}
+        if allowed and len(replica_types) == len(allowed) and any(_REPLICA_TYPE in (p["metadata"].get("labels") or {}) for p in pods):
+            pods = [p for p in pods if ((p["metadata"].get("labels") or {}).get(_REPLICA_TYPE)) in replica_types]
         pods.sort(key=lambda p: str(p["metadata"].get("creationTimestamp") or ""), reverse=True)  # stable: by name among equals
         pods.sort(key=lambda p: (p.get("status") or {}).get("phase") == "Failed")
         return pods[0] if pods else None

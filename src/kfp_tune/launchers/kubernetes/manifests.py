@@ -178,7 +178,8 @@ def prepare_manifest(
         if isinstance(c, dict) and c.get("name") == primary_container_name
     ]
     primaries = [c for _, c in in_templates] or [container]  # a TrainJob's trainer has no pod template
-    primary_pods = primary_pod_templates(out, primary_pod_labels)  # where the collector goes: Katib wraps only there
+    # where the collector goes (Katib wraps only there): by the templates' own labels, before the trial's were added
+    primary_pods = primary_pod_templates(manifest, primary_pod_labels, trial_pod_labels(labels, pod_labels))
     wrapped = [c for path, c in in_templates if primary_pods is None or path in primary_pods] if in_templates else [container]
     if settings.gpus:
         for target in training_containers(out, primary_container_name) or primaries:
@@ -190,11 +191,11 @@ def prepare_manifest(
             raise ValueError(f"the {kind} collector needs source.fileSystemPath.path")
         claim = ""
         if metrics is not None and settings.metrics_claim:
-            _mount_metrics(out, primary_container_name, settings, *metrics, primary_pod_labels)
+            _mount_metrics(out, primary_container_name, settings, *metrics, primary_pods)
             claim = metrics[2]
-        _add_sidecar(out, primary_container_name, settings, kind, path, path_kind, claim, primary_pod_labels)
+        _add_sidecar(out, primary_container_name, settings, kind, path, path_kind, claim, primary_pods)
     elif kind == "Custom":
-        _add_custom(out, primary_container_name, settings, collector or {}, primary_pod_labels)
+        _add_custom(out, primary_container_name, settings, collector or {}, primary_pods)
     if checkpoint is not None:
         _mount_checkpoint(out, primary_container_name, settings, checkpoint)
     if katib_wraps(kind):  # last: metrics_root above reads the command's words
@@ -298,7 +299,7 @@ METRICS_VOLUME = "kfp-tune-metrics"
 
 
 def _mount_metrics(
-    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, path: str, kind: str, sub_path: str, primary_pod_labels: Mapping[str, str] | None = None
+    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, path: str, kind: str, sub_path: str, primary_pods: set[str] | None = None
 ) -> None:
     """The launcher's metrics claim where the trial writes, at ``sub_path`` (launch-trial reads
     the files through its own mount of it): in the primary container of the pod templates whose
@@ -306,7 +307,7 @@ def _mount_metrics(
     if manifest.get("kind") == "TrainJob":
         raise ValueError("the File and TensorFlowEvent collectors are not supported with a TrainJob trial here (its pods come from the runtime); use StdOut or Push")
     root, _ = metrics_root(manifest, container_name, path, kind)
-    for pod, container in _collector_templates(manifest, container_name, kind, primary_pod_labels):
+    for pod, container in _collector_templates(manifest, container_name, kind, primary_pods):
         container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
         _add_volume(pod, {"name": METRICS_VOLUME, "persistentVolumeClaim": {"claimName": settings.metrics_claim}})
 
@@ -361,10 +362,10 @@ def _file_system_path(collector: Mapping[str, Any] | None) -> tuple[str, str]:
 
 
 def _collector_templates(
-    manifest: dict[str, Any], container_name: str, kind: str, primary_pod_labels: Mapping[str, str] | None = None
+    manifest: dict[str, Any], container_name: str, kind: str, primary_pods: set[str] | None = None
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(pod spec, primary container) of every pod template that runs the primary container; with
-    ``primary_pod_labels``, only of those whose pods may carry them (a PyTorchJob's Master, not
+    ``primary_pods`` (paths), only of those whose pods may be the primary pod (a PyTorchJob's Master, not
     its Workers: :func:`.kinds.primary_pod_templates`), as Katib's webhook adds its collector to
     the primary pod only (inject_webhook.go Mutate). Empty when the pods of no such template
     carry them: the launcher then says so when the trial has ended."""
@@ -378,8 +379,7 @@ def _collector_templates(
             found.append((path, pod, container))
     if not found:
         raise ValueError(f"no pod template runs the primary container {container_name!r}")
-    primary = primary_pod_templates(manifest, primary_pod_labels)
-    return [(pod, container) for path, pod, container in found if primary is None or path in primary]
+    return [(pod, container) for path, pod, container in found if primary_pods is None or path in primary_pods]
 
 
 def _add_volume(pod: dict[str, Any], volume: dict[str, Any]) -> None:
@@ -390,7 +390,7 @@ def _add_volume(pod: dict[str, Any], volume: dict[str, Any]) -> None:
 
 def _add_sidecar(
     manifest: dict[str, Any], container_name: str, settings: ClusterSettings, kind: str, path: str, path_kind: str, sub_path: str = "",
-    primary_pod_labels: Mapping[str, str] | None = None,
+    primary_pods: set[str] | None = None,
 ) -> None:
     """kfp-tune's collector container beside the primary one, with the metrics folder (File,
     TensorFlowEvent: an emptyDir, or the metrics claim at ``sub_path`` when the launcher has
@@ -398,7 +398,7 @@ def _add_sidecar(
     from kfp_tune.collectors.sidecar import CONTAINER_NAME, POD_INFO_PATH, POD_INFO_VOLUME
 
     root = metrics_root(manifest, container_name, path, path_kind or ("Directory" if kind == "TensorFlowEvent" else "File"))[0] if kind in FILE_KINDS else ""
-    for pod, container in _collector_templates(manifest, container_name, kind, primary_pod_labels):
+    for pod, container in _collector_templates(manifest, container_name, kind, primary_pods):
         mounts = [{"name": POD_INFO_VOLUME, "mountPath": POD_INFO_PATH, "readOnly": True}]
         _add_volume(pod, {"name": POD_INFO_VOLUME, "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}})
         if root and sub_path:  # the claim: already in these pod templates, mounted in their primary container
@@ -421,7 +421,7 @@ def _add_sidecar(
 
 
 def _add_custom(
-    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, collector: Mapping[str, Any], primary_pod_labels: Mapping[str, str] | None = None
+    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, collector: Mapping[str, Any], primary_pods: set[str] | None = None
 ) -> None:
     """The user's collector container beside the primary one (Katib's Custom collector), with the
     folder of ``source.fileSystemPath`` shared, and the store's place in its env: in the primary
@@ -430,7 +430,7 @@ def _add_custom(
     from kfp_tune.collectors.custom import custom_container, shared_folder
 
     folder = shared_folder(collector)
-    for pod, container in _collector_templates(manifest, container_name, "Custom", primary_pod_labels):
+    for pod, container in _collector_templates(manifest, container_name, "Custom", primary_pods):
         custom = copy.deepcopy(custom_container(collector))
         if any(c.get("name") == custom["name"] for c in (pod.get("containers") or []) + (pod.get("initContainers") or [])):
             raise ValueError(f"spec.metricsCollectorSpec.collector.customCollector.name: {custom['name']!r} is already a container of the trial's pod")
