@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import TypeGuard
+from collections.abc import Mapping
+from typing import Any, TypeGuard
 
 from kfp_tune.core.errors import shown
 
@@ -22,6 +23,31 @@ DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
 def is_dns_subdomain(name: object) -> TypeGuard[str]:
     """Whether ``name`` is a string Kubernetes takes as a DNS-1123 subdomain (253 characters at most)."""
     return isinstance(name, str) and len(name) <= 253 and DNS_SUBDOMAIN.fullmatch(name) is not None
+
+
+_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+LABEL_VALUE_RULE = "63 characters at most, alphanumeric at both ends, '-', '_' or '.' between"
+
+
+def label_field_problems(labels: Mapping[str, Any], path: str) -> list[tuple[str, str]]:
+    """(field, problem) for what the API server would refuse in these labels, or in a selector
+    made of them: a key is ``[prefix/]name`` (prefix a DNS subdomain of 253 characters at most;
+    name 63 at most), a value 63 characters at most; names and values alphanumeric at both ends,
+    ``-``, ``_``, ``.`` between. One rule for an Experiment's ``metadata.labels`` (validate) and
+    every label the Kubernetes launcher sets."""
+    problems = []
+    for key, value in labels.items():
+        prefix, slash, name = str(key).rpartition("/")
+        if (slash and (not prefix or not is_dns_subdomain(prefix))) or len(name) > 63 or not _LABEL_NAME.match(name):
+            problems.append((path, f"{key!r} is not a valid label key"))
+        if not isinstance(value, str) or (value and (len(value) > 63 or not _LABEL_NAME.match(value))):
+            problems.append((f"{path}.{key}", f"{value!r} is not a valid label value ({LABEL_VALUE_RULE})"))
+    return problems
+
+
+def label_problems(labels: Mapping[str, Any], path: str) -> list[str]:
+    """:func:`label_field_problems` as ``field: problem`` lines."""
+    return [f"{field}: {problem}" for field, problem in label_field_problems(labels, path)]
 
 
 MAX_NAMESPACE_LENGTH = 63

@@ -18,7 +18,7 @@ from kfp_tune.core.conditions import ConditionError
 from kfp_tune.core.conditions import parse as parse_condition
 from kfp_tune.core.errors import FieldError, shown
 from kfp_tune.core.job_fields import unknown_job_fields
-from kfp_tune.core.naming import labels_for, namespace_problem
+from kfp_tune.core.naming import label_field_problems, labels_for, namespace_problem
 from kfp_tune.core.patterns import PatternError, compile_pattern
 from kfp_tune.core.space import DISTRIBUTIONS, LOG_DISTRIBUTIONS, PARAMETER_TYPES, parse_number
 from kfp_tune.core.spec import KUBEFLOW_JOB_KINDS, Experiment, ExperimentSpec, GraphConfig, NasConfig, ParameterSpec, TrialTemplate
@@ -68,6 +68,8 @@ def validate_experiment(experiment: Experiment) -> list[FieldError]:
     namespace = experiment.metadata.namespace
     if namespace and (problem := namespace_problem(namespace)) is not None:
         errors.add("metadata.namespace", problem)
+    for field, problem in label_field_problems(experiment.metadata.labels or {}, "metadata.labels"):  # they reach every pod
+        errors.add(field, problem)
     spec = experiment.spec
     _check_counts(spec, errors)
     _check_objective(spec, errors)

@@ -60,13 +60,12 @@ own collector also checks its pod's labels (the downward API) and stores nothing
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
-from kfp_tune.core.naming import LABEL_PREFIX, is_dns_subdomain
+from kfp_tune.core.naming import LABEL_PREFIX, label_problems
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE
@@ -276,23 +275,6 @@ def _add_env(container: dict[str, Any], items: tuple[tuple[str, Any], ...]) -> N
     for name, value in items:
         if name not in present:
             env.append({"name": name, "valueFrom": dict(value)} if isinstance(value, Mapping) else {"name": name, "value": str(value)})
-
-
-_LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-
-
-def label_problems(labels: Mapping[str, Any], path: str) -> list[str]:
-    """What the API server would refuse in these labels, or in a selector made of them: a key is
-    ``[prefix/]name`` (prefix a DNS subdomain of 253 characters at most; name 63 at most), a value
-    63 characters at most; names and values alphanumeric at both ends, ``-``, ``_``, ``.`` between."""
-    problems = []
-    for key, value in labels.items():
-        prefix, slash, name = str(key).rpartition("/")
-        if (slash and (not prefix or not is_dns_subdomain(prefix))) or len(name) > 63 or not _LABEL_NAME.match(name):
-            problems.append(f"{path}: {key!r} is not a valid label key")
-        if not isinstance(value, str) or (value and (len(value) > 63 or not _LABEL_NAME.match(value))):
-            problems.append(f"{path}.{key}: {value!r} is not a valid label value (63 characters at most, alphanumeric at both ends, '-', '_' or '.' between)")
-    return problems
 
 
 METRICS_VOLUME = "kfp-tune-metrics"
