@@ -117,3 +117,12 @@ def test_a_workflows_pods_get_the_experiments_labels() -> None:
         "spec.trialTemplate.failureCondition": 'status.[@this].#(phase=="Failed")#',
     })
     assert prepared(doc, {"arm.example.com/bandit": "3"})["spec"]["podMetadata"]["labels"].items() >= {"team": "ml", "arm.example.com/bandit": "3"}.items()
+
+
+def test_katibs_own_pod_labels_are_not_set_and_an_experiment_label_with_their_key_stays_as_written() -> None:
+    """Katib's pods carry katib.kubeflow.org/experiment and /trial; kfp-tune's carry its own keys
+    (the guide says to select by those)."""
+    plain = prepared(quadratic_experiment(), {})["spec"]["template"]["metadata"]["labels"]
+    assert not [key for key in plain if key.startswith("katib.kubeflow.org/")]
+    written = prepared(quadratic_experiment(**{"metadata.labels": {"katib.kubeflow.org/trial": "x"}}), {})
+    assert written["spec"]["template"]["metadata"]["labels"]["katib.kubeflow.org/trial"] == "x"
