@@ -57,7 +57,10 @@ def test_chaos_store_errors_trial_crashes_and_killed_steps(tmp_path):
     assert max(launcher.starts.values()) == 1, f"a trial was launched twice: {launcher.starts}"
     assert max(ledger_counts(ledger).values()) == 1
     assert {"Succeeded", "Failed"} <= {t.status for t in state.trials}
-    assert len({tuple(sorted(t.assignment.items())) for t in state.trials}) == len(state.trials), "no point suggested twice"
+    counted = [tuple(sorted(t.assignment.items())) for t in state.trials if not t.given_back]
+    assert len(set(counted)) == len(counted), "no point suggested twice among the trials that count"
+    # a given-back trial's point may be offered again (cd64de7: it counts as never suggested, so a
+    # seeded run makes the trials an uninterrupted one makes): repeats are of such points only
     _check_against_the_trials_own_outputs(state, ledger_counts(ledger), ExperimentRecords(base, "chaos"))
     # reading through a store that fails a fifth of its operations gives what a clean read gives
     assert _snapshot(RetryingStore(FlakyStore(base, rate=0.2, seed=99), first_delay=0.0, sleep=lambda _: None)) == _snapshot(base)
