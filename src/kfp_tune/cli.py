@@ -625,13 +625,13 @@ def _note_local_run(experiment: Experiment) -> None:
     except ValueError as exc:
         print(f"note: {exc}; kfp-tune run refuses it", file=sys.stderr)
     _note_unnamed_trial_dir(LocalLauncher(), experiment)
-    _note_not_done_locally(LocalLauncher(), experiment)
+    _note_not_done_locally(LocalLauncher(), experiment, with_resources=False)
 
 
-def _note_not_done_locally(launcher: LocalLauncher, experiment: Experiment) -> None:
-    """Replicas that do not run here and resource limits not applied here: a cluster's run
-    and a local one differ there, silently unless told (``LocalLauncher.not_done_here``)."""
-    for note in launcher.not_done_here(experiment):
+def _note_not_done_locally(launcher: LocalLauncher, experiment: Experiment, with_resources: bool = True) -> None:
+    """Replicas that do not run here and (for ``run``) resource limits not applied here: a
+    cluster's run and a local one differ there, silently unless told (``LocalLauncher.not_done_here``)."""
+    for note in launcher.not_done_here(experiment, with_resources):
         print(f"note: spec.trialTemplate.trialSpec: {note}", file=sys.stderr)
 
 

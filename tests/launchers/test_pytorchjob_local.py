@@ -55,13 +55,17 @@ def pytorch_job(script: Path, env: list[dict[str, str]] | None = None) -> dict[s
     return doc
 
 
-NOTES = (
+REPLICAS_NOTE = (
     "note: spec.trialTemplate.trialSpec: PyTorchJob: Worker (2 replicas) will not run locally; only the primary container 'main' (of Master) runs, "
     "once, as a single process with no peers; it gets the env a single-replica PyTorchJob's master gets from the Training "
     "Operator (WORLD_SIZE=1, RANK=0, MASTER_ADDR=127.0.0.1, MASTER_PORT a free port), each unless the container sets it\n"
+)
+RESOURCES_NOTE = (
     "note: spec.trialTemplate.trialSpec: container 'main' resources (cpu, memory, nvidia.com/gpu) are not applied locally: the trial uses "
     "this machine's CPUs, memory and GPUs as its process finds them\n"
 )
+NOTES = REPLICAS_NOTE + RESOURCES_NOTE
+"""``run`` says both; ``validate`` the replicas only (nearly every Katib example names resources)."""
 
 
 def test_a_pytorchjob_trial_that_joins_a_gloo_process_group_runs_locally_and_the_replicas_left_out_are_noted(
@@ -75,7 +79,8 @@ def test_a_pytorchjob_trial_that_joins_a_gloo_process_group_runs_locally_and_the
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(pytorch_job(script)))
     assert main(["validate", str(path)]) == 0
-    assert NOTES in capsys.readouterr().err
+    validated = capsys.readouterr().err
+    assert REPLICAS_NOTE in validated and RESOURCES_NOTE not in validated
     assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 0
     assert capsys.readouterr().err.startswith(NOTES)
     assert main(["logs", "quad", "--store", str(tmp_path / "store")]) == 0
@@ -185,3 +190,16 @@ def test_what_a_pytorchjob_s_notes_say_of_its_distributed_env(tmp_path: Path) ->
     notes = pytorch_notes(tmp_path, {"Master": {"replicas": 0}, "Worker": {"replicas": 1}})
     assert notes == ["PyTorchJob: Master has replicas: 0, which the Training Operator refuses (a Master must have 1 replica); "
                      "locally no process gets its distributed env"]
+
+
+def test_the_resources_note_leaves_out_an_amount_of_zero() -> None:
+    """``nvidia.com/gpu: 0`` asks for no GPU: the run's note names only what is asked for."""
+    from conftest import quadratic_experiment
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.launchers.local import LocalLauncher
+
+    doc = quadratic_experiment()
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": 0, "cpu": "1"}}
+    notes = LocalLauncher().not_done_here(load_experiment(doc))
+    assert notes == ["container 'main' resources (cpu) are not applied locally: the trial uses this machine's CPUs, memory and GPUs as its process finds them"]
+    assert LocalLauncher().not_done_here(load_experiment(doc), with_resources=False) == []

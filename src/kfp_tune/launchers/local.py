@@ -92,6 +92,7 @@ from kfp_tune.core.checkpoints import trial_dir_of
 from kfp_tune.core.claims import INTERRUPTED, utc_text
 from kfp_tune.core.errors import RunInterrupted, StoreError, TrialMachineryFailed, clipped
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
+from kfp_tune.core.quantities import quantity_value
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.shell_form import SHELLS, katib_wraps, shell_form
 from kfp_tune.core.spec import KUBEFLOW_JOB_PRIMARY_POD_LABELS, Experiment
@@ -184,6 +185,20 @@ def _replica_count_at(manifest: Mapping[str, Any], path: str) -> int | None:
                 count = replica.get("replicas", 1)
                 return count if isinstance(count, int) else 1
     return None
+
+
+def _amounts(resources: Any, part: str) -> list[tuple[Any, Any]]:
+    """The (name, amount) pairs of a container's ``resources.limits`` or ``.requests``, [] for anything else."""
+    given = resources.get(part) if isinstance(resources, Mapping) else None
+    return list(given.items()) if isinstance(given, Mapping) else []
+
+
+def _above_zero(amount: Any) -> bool:
+    """Whether a resource amount asks for something (``nvidia.com/gpu: 0`` asks for none)."""
+    try:
+        return quantity_value(amount) > 0
+    except (ValueError, TypeError, ArithmeticError):
+        return True  # validation names a malformed amount; here it is only said to be not applied
 
 
 def replicas_not_run(
@@ -377,11 +392,12 @@ class LocalLauncher(Launcher):
             missing.append((working_dir, str(folder)))
         return missing
 
-    def not_done_here(self, experiment: Experiment) -> list[str]:
+    def not_done_here(self, experiment: Experiment, with_resources: bool = True) -> list[str]:
         """What a cluster would do with the trial's resource that a local run does not: the
         replicas that do not run (only the primary container runs, once, whatever the kind's
-        replica counts), and the primary container's resource limits and requests, which no
-        process here is held to. Each is said once, before anything runs; "" parts left out."""
+        replica counts), and (``with_resources``: for ``run``, not ``validate``, where nearly every
+        Katib example would get it) the primary container's resource limits and requests other
+        than zero, which no process here is held to. Each is said once, before anything runs."""
         template = experiment.spec.trial_template
         manifest = template.trial_spec if template is not None else None
         if template is None or not isinstance(manifest, Mapping):
@@ -423,8 +439,8 @@ class LocalLauncher(Launcher):
                          f"the other {int(world) - 1} ranks, which never start, so the trial hangs until its deadline")
         container = runs[1] if runs is not None else primary_container(manifest, name)
         resources = container.get("resources") if container is not None else None
-        named = sorted({str(name) for part in ("limits", "requests") for name in ((resources or {}).get(part) or {})}) if isinstance(resources, Mapping) else []
-        if named:
+        named = sorted({str(name) for part in ("limits", "requests") for name, amount in _amounts(resources, part) if _above_zero(amount)})
+        if named and with_resources:
             notes.append(
                 f"container {template.primary_container_name!r} resources ({', '.join(named)}) are not applied locally: the trial uses "
                 "this machine's CPUs, memory and GPUs as its process finds them"
