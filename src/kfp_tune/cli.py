@@ -673,7 +673,8 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
     ``workingDir`` that is not here fails every trial's start: the user hears it before the
     first trial starts, with the flag that maps it; so with a relative script (``python3
     run_trial.py``) that is not where each trial starts here (``LocalLauncher.relative_scripts``)."""
-    from kfp_tune.launchers.local import LocalLauncher, local_container
+    from kfp_tune.launchers.local import LocalLauncher
+    from kfp_tune.launchers.replicas import local_container
 
     if not isinstance(launcher, LocalLauncher):
         return

@@ -19,7 +19,7 @@ from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
 from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
 from kfp_tune.launchers.kubernetes.kinds import pod_templates, primary_pod_templates
-from kfp_tune.launchers.local import local_primary
+from kfp_tune.launchers.replicas import local_primary
 
 TRIAL = "quad-abcd1234"
 MASTER = "spec.pytorchReplicaSpecs.Master.template"

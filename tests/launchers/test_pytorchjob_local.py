@@ -142,10 +142,10 @@ def test_render_wraps_the_master_s_command_whatever_the_order_of_the_replica_typ
 def test_two_live_trials_never_get_the_same_master_port(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The port drawn is held while its trial lives: a draw that gives a held one is drawn again;
     once the trial ends its port may be given again."""
-    import kfp_tune.launchers.local as local
+    import kfp_tune.launchers.replicas as replicas
 
     draws = iter([5001, 5001, 5002, 5001, 5001, 5003])
-    monkeypatch.setattr(local, "free_port", lambda: next(draws))
+    monkeypatch.setattr(replicas, "free_port", lambda: next(draws))
     doc = pytorch_job(tmp_path / "t.py")
     doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["command"] = [
         "python3", "-c", "pass", "${trialParameters.x}", "${trialParameters.y}"]

@@ -10,7 +10,7 @@ folder also comes first in ``PATH``, so a ``python3`` later in the line is this 
 ``mounts`` maps container paths to local folders, as a volume would (``{"/opt/digits":
 "images/sklearn-digits"}``; quoted in the shell line when the folder needs it). Only the primary
 container runs, once, whatever the kind's replicas (a PyTorchJob's gets the env of a one-replica
-job's master, :func:`pytorch_master_env`); the earliest deadline a cluster would hold
+job's master, :func:`~kfp_tune.launchers.replicas.pytorch_master_env`); the earliest deadline a cluster would hold
 it to is honoured (the resource's ``activeDeadlineSeconds`` or ``runPolicy.activeDeadlineSeconds``,
 its pod's ``activeDeadlineSeconds``, the launcher's ``timeoutSeconds``), failing it with the
 reason that kind's controller gives (:func:`trial_deadline`); early stopping stops a running
@@ -77,13 +77,12 @@ import os
 import re
 import shlex
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -95,7 +94,7 @@ from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.quantities import quantity_value
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.shell_form import SHELLS, katib_wraps, shell_form
-from kfp_tune.core.spec import KUBEFLOW_JOB_PRIMARY_POD_LABELS, Experiment
+from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
 from kfp_tune.core.validation import env_name_problem
 from kfp_tune.core.vocabulary import (
@@ -110,9 +109,10 @@ from kfp_tune.core.vocabulary import (
 )
 from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, kept_log, metrics_formats
-from kfp_tune.launchers.kubernetes.kinds import pod_templates, primary_pod_templates
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
+from kfp_tune.launchers.replicas import has_pytorch_master, local_container, local_primary, pytorch_master_env, pytorch_replicas, replicas_not_run
 from kfp_tune.launchers.scratch import METRICS_PREFIX, TRIAL_LOG, locked_log, sweep_metrics_folders
+from kfp_tune.launchers.script_words import script_words
 
 log = logging.getLogger(__name__)
 COMMAND_LOG_CHARS = 300
@@ -143,50 +143,6 @@ def _sweep_once() -> None:
         sweep_metrics_folders()
 
 
-def local_primary(
-    manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None, pod_labels: Mapping[str, str] | None = None
-) -> tuple[str, dict[str, Any]] | None:
-    """(pod template's path, container) of the one container a local run starts: the primary
-    container of the template whose pods Katib takes as the trial's primary pod (those that may
-    carry ``primaryPodLabels``, :func:`~kfp_tune.launchers.kubernetes.kinds.primary_pod_templates`:
-    a PyTorchJob's Master, a TFJob's Chief, else its first Worker), else of the first template
-    with replicas holding it; the order of the replica types in the YAML means nothing. None for
-    a kind with no pod templates known here (a TrainJob): the first container so named runs."""
-    if not isinstance(manifest.get("apiVersion"), str) or not isinstance(manifest.get("kind"), str):
-        return None  # no kind to read templates by (validation refuses such a trial template)
-    holding = [(path, container) for path, template in pod_templates(manifest)
-               if (container := primary_container(template, primary)) is not None]
-    allowed = primary_pod_templates(manifest, primary_pod_labels, pod_labels)  # by the templates' own labels, not the trial's (``pod_labels``)
-    if allowed is not None and not allowed:  # no pod is primary (the trial's labels only): the kind's own primary runs
-        allowed = primary_pod_templates(manifest, KUBEFLOW_JOB_PRIMARY_POD_LABELS)
-    with_pods = [(path, container) for path, container in holding if _replica_count_at(manifest, path) != 0]
-    chosen = [(path, container) for path, container in holding if allowed is not None and path in allowed] or with_pods or holding
-    return chosen[0] if chosen else None
-
-
-def local_container(experiment: Experiment) -> dict[str, Any] | None:
-    """The trial template's container that a local run starts (:func:`local_primary`: a
-    PyTorchJob's Master whatever the YAML order), else the first so named; what every local
-    note about the container reads (its command, workingDir, env), so a note names what runs."""
-    template = experiment.spec.trial_template
-    if template is None or not isinstance(template.trial_spec, Mapping):
-        return None
-    runs = local_primary(template.trial_spec, template.primary_container_name, template.primary_pod_labels, experiment.metadata.labels)  # pod_labels: the Experiment's
-    return runs[1] if runs is not None else primary_container(template.trial_spec, template.primary_container_name)
-
-
-def _replica_count_at(manifest: Mapping[str, Any], path: str) -> int | None:
-    """``replicas`` of the replica whose pod template is at ``path`` (1 when not given); None
-    where ``path`` is no replica's template."""
-    spec = manifest.get("spec")
-    for key, specs in (spec.items() if isinstance(spec, Mapping) else ()):
-        for replica_type, replica in (specs.items() if key.endswith("ReplicaSpecs") and isinstance(specs, Mapping) else ()):
-            if isinstance(replica, Mapping) and path == f"spec.{key}.{replica_type}.template":
-                count = replica.get("replicas", 1)
-                return count if isinstance(count, int) else 1
-    return None
-
-
 def _amounts(resources: Any, part: str) -> list[tuple[Any, Any]]:
     """The (name, amount) pairs of a container's ``resources.limits`` or ``.requests``, [] for anything else."""
     given = resources.get(part) if isinstance(resources, Mapping) else None
@@ -199,77 +155,6 @@ def _above_zero(amount: Any) -> bool:
         return quantity_value(amount) > 0
     except (ValueError, TypeError, ArithmeticError):
         return True  # validation names a malformed amount; here it is only said to be not applied
-
-
-def replicas_not_run(
-    manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None = None, pod_labels: Mapping[str, str] | None = None
-) -> list[str]:
-    """The replicas of a Training Operator kind's resource (its ``*ReplicaSpecs``) that a local
-    run does not start, as ``Worker (2 replicas)``; the replica type whose container runs
-    (:func:`local_primary`) is named only for its replicas past that one (``Master (1 more
-    replica)``)."""
-    spec = manifest.get("spec")
-    found = [(key, value) for key, value in spec.items() if key.endswith("ReplicaSpecs") and isinstance(value, Mapping)] if isinstance(spec, Mapping) else []
-    runs = local_primary(manifest, primary, primary_pod_labels, pod_labels)
-    skipped = []
-    for key, specs in found:
-        for replica_type, replica in specs.items():
-            if not isinstance(replica, Mapping):
-                continue
-            count = replica.get("replicas", 1)
-            count = count if isinstance(count, int) else 1
-            if runs is not None and runs[0] == f"spec.{key}.{replica_type}.template":
-                if count > 1:
-                    skipped.append(f"{replica_type} ({count - 1} more {'replica' if count == 2 else 'replicas'})")
-            elif count > 0:
-                skipped.append(f"{replica_type} ({count} {'replica' if count == 1 else 'replicas'})")
-    return skipped
-
-
-def _pytorch_replicas(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    spec = manifest.get("spec")
-    specs = spec.get("pytorchReplicaSpecs") if manifest.get("kind") == "PyTorchJob" and isinstance(spec, Mapping) else None
-    return specs if isinstance(specs, Mapping) else None
-
-
-def has_pytorch_master(manifest: Mapping[str, Any]) -> bool:
-    """A PyTorchJob with a Master replica that runs: the Training Operator sets its distributed
-    env (and only then: a Worker-only job, elastic or not, gets none of WORLD_SIZE, RANK,
-    MASTER_ADDR, MASTER_PORT, pkg/controller.v1/pytorch/envvar.go ``setPodEnv``). ``Master:
-    {replicas: 0}`` is none: the operator's webhook refuses any count but 1."""
-    specs = _pytorch_replicas(manifest)
-    master = specs.get("Master") if specs is not None else None
-    return isinstance(master, Mapping) and master.get("replicas", 1) != 0
-
-
-MASTER_PORT_DRAWS = 20
-"""How many free ports :func:`pytorch_master_env` draws, at most, for one not held by a live trial."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 free now (bound to 0 and closed)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def pytorch_master_env(manifest: Mapping[str, Any], held: Collection[int] = ()) -> dict[str, str]:
-    """For a PyTorchJob with a Master replica: the env the Training Operator gives a
-    single-replica job's master (pkg/controller.v1/pytorch/envvar.go and master.go: WORLD_SIZE, the
-    replicas in all; RANK, 0 for the master; MASTER_ADDR, the master's service; MASTER_PORT, its
-    ``pytorchjob-port``), as the one process that runs here: its peers do not run, so the world
-    is one process, at 127.0.0.1, on a port free at the draw and none of ``held`` (the ports of
-    the launcher's live trials: drawn again on a clash). Another process may still take the port
-    before the trial binds it. ``init_process_group`` (env://) then works as on a one-replica
-    cluster job. Empty otherwise."""
-    if not has_pytorch_master(manifest):
-        return {}
-    port = free_port()
-    for _ in range(MASTER_PORT_DRAWS - 1):
-        if port not in held:
-            break
-        port = free_port()
-    return {"WORLD_SIZE": "1", "RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
 
 
 def missing_command(container: str) -> str:
@@ -407,7 +292,7 @@ class LocalLauncher(Launcher):
         pod_labels = experiment.metadata.labels  # the Experiment's, which choose no primary pod
         runs = local_primary(manifest, name, template.primary_pod_labels, pod_labels)
         skipped = replicas_not_run(manifest, name, template.primary_pod_labels, pod_labels)
-        pytorch = _pytorch_replicas(manifest)
+        pytorch = pytorch_replicas(manifest)
         master = has_pytorch_master(manifest)
         if skipped:
             where = f" (of {runs[0].split('.')[-2]})" if runs is not None and runs[0].endswith(".template") and runs[0].count(".") == 3 else ""
@@ -449,7 +334,7 @@ class LocalLauncher(Launcher):
 
     def relative_scripts(self, experiment: Experiment) -> tuple[list[str], str]:
         """(words, folder): the relative paths the trial's command names that look like its
-        script (:func:`_script_words`: ``python3 run_trial.py``, ``XGBoost/parameter-tuning.py``)
+        script (:func:`~kfp_tune.launchers.script_words.script_words`: ``python3 run_trial.py``, ``XGBoost/parameter-tuning.py``)
         and are no file in ``folder``, where each trial starts here: its ``workingDir`` (mapped
         by a mount), else the folder this process runs in. In the image such a path is relative
         to the image's working directory, which is not known here, so every trial would fail with
@@ -460,7 +345,7 @@ class LocalLauncher(Launcher):
         words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
         working_dir = container.get("workingDir")
         folder = self._map(working_dir) if isinstance(working_dir, str) and working_dir and "${" not in working_dir else os.getcwd()
-        missing = [word for word in _script_words(words) if not os.path.lexists(os.path.join(folder, word))]
+        missing = [word for word in script_words(words) if not os.path.lexists(os.path.join(folder, word))]
         return list(dict.fromkeys(missing)), folder
 
     def command_for(self, run: TrialRun, extra: Mapping[str, str] | None = None) -> tuple[list[str], dict[str, str], str | None]:
@@ -813,94 +698,6 @@ def _unquoted_at(line: str, index: int) -> bool:
         elif char == '"' and not single:
             double = not double
     return not (single or double)
-
-
-SCRIPT_SUFFIXES = (".py", ".sh", ".R", ".jl")
-"""The endings of a word that names a script (Python, shell, R, Julia)."""
-_INTERPRETER = re.compile(r"^(python[0-9.]*|sh|bash|dash|zsh|Rscript|julia)$")
-"""A command whose first argument that is not an option is its script."""
-_LINE_SHELLS = ("sh", "bash", "dash", "zsh")
-_SHELL_LINE_OPTION = re.compile(r"^-[A-Za-z]*c[A-Za-z]*$")
-"""A shell's ``-c``, alone or among its one-letter options (``-lc``, ``-ec``, ``-xc``)."""
-_OPTIONS_WITH_A_VALUE = {
-    "python": ("-W", "-X", "--check-hash-based-pycs"),
-    "julia": ("-t", "--threads", "-p", "--procs", "--project", "-J", "--sysimage"),
-    "shell": ("-o", "-O"),
-}
-"""The options of an interpreter whose next word is their value, not its script (a shell's
-also among its one-letter options: :func:`_values_taken`)."""
-_SHELL_OPTIONS = re.compile(r"^[-+][A-Za-z]+$")
-"""A shell's one-letter options, one or more in a word (``-euo``, ``+o``, ``-xec``)."""
-
-
-def _values_taken(interpreter: str, word: str) -> int:
-    """How many of the words after ``word`` are its options' values: a shell (bash, dash, zsh)
-    reads one word for each ``o`` (``O``) among a word's one-letter options, in order, wherever
-    it stands (``-euo pipefail``, ``-oe pipefail``, ``-o pipefail -O extglob``); another
-    interpreter one for each option of :data:`_OPTIONS_WITH_A_VALUE`."""
-    if interpreter == "shell":
-        return sum(letter in "oO" for letter in word[1:]) if _SHELL_OPTIONS.match(word) else 0
-    return int(word in _OPTIONS_WITH_A_VALUE.get(interpreter, ()))
-
-
-def _interpreter_kind(token: str) -> str:
-    name = Path(token).name
-    return "shell" if name in _LINE_SHELLS else "julia" if name == "julia" else "python" if name.startswith("python") else name
-
-
-def _shell_line_at(words: list[str]) -> int | None:
-    """Where the line of an ``sh -c LINE`` (``bash -o pipefail -lc LINE``) command is: the first
-    word after the shell's options, where one of them is ``-c``; None for any other command."""
-    if not words or Path(words[0]).name not in _LINE_SHELLS:
-        return None
-    reads_a_line, skip = False, 0
-    for index, word in enumerate(words[1:], start=1):
-        if skip:  # an -o's value
-            skip -= 1
-            continue
-        skip = _values_taken("shell", word)
-        if _SHELL_LINE_OPTION.match(word):
-            reads_a_line = True
-        elif not word.startswith(("-", "+")):
-            return index if reads_a_line else None
-    return None
-
-
-def _script_words(words: list[str]) -> list[str]:
-    """The relative paths in a command that look like a script: a word ending in one of
-    :data:`SCRIPT_SUFFIXES`, or the first word after a known interpreter that is neither an
-    option nor an option's value (:data:`_OPTIONS_WITH_A_VALUE`); none after ``-m`` or ``-c``
-    (``-lc``): a module, a line. In an ``sh -c`` line (``bash -lc``), its words. No word with a
-    parameter, a space, an option (``--config=a.py``) or an absolute path (:meth:`LocalLauncher.unmounted_paths`)."""
-    line_at = _shell_line_at(words)
-    tokens: list[str] = []
-    for index, word in enumerate(words):
-        if line_at is not None and index >= line_at:  # Katib's shell form joins them into the line
-            try:
-                line = shlex.split(word)
-            except ValueError:  # an unterminated quote: the words as they are
-                line = word.split()
-            if "cd" not in line:  # after a cd, the folder a path is relative to is not known here
-                tokens.extend(line)
-        elif line_at is None:  # not the sh -c before a line
-            tokens.append(word)
-    found: list[str] = []
-    interpreter = ""  # the kind of the interpreter whose script is not named yet
-    skip = 0
-    for token in tokens:
-        if skip:  # an option's value
-            skip -= 1
-            continue
-        relative = bool(token) and not token.startswith(("-", "/", "~", "$")) and not any(c in token for c in "= \t\n") and "${" not in token
-        if relative and (interpreter or token.endswith(SCRIPT_SUFFIXES)):
-            found.append(token)
-        skip = _values_taken(interpreter, token) if interpreter else 0
-        ends = token in ("-m", "-c", "-e") or (interpreter == "shell" and bool(_SHELL_LINE_OPTION.match(token)))
-        if interpreter and (not token.startswith("-") or ends):
-            interpreter = ""  # its script (or module, or line) is named
-        elif not interpreter and _INTERPRETER.match(Path(token).name):
-            interpreter = _interpreter_kind(token)
-    return found
 
 
 def _named_paths(words: list[str]) -> list[str]:

@@ -1,0 +1,130 @@
+"""What a trial of several replicas becomes on this machine, where one process runs: which
+container that is (the one of Katib's primary pod, whatever the YAML's order), which replicas
+do not start, and the env a PyTorchJob's master gets from the Training Operator, so that
+``init_process_group`` works as on a one-replica job. Used by the local launcher and its notes."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from kfp_tune.core.spec import KUBEFLOW_JOB_PRIMARY_POD_LABELS, Experiment
+from kfp_tune.core.template import primary_container
+from kfp_tune.launchers.kubernetes.kinds import pod_templates, primary_pod_templates
+
+
+def local_primary(
+    manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None, pod_labels: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """(pod template's path, container) of the one container a local run starts: the primary
+    container of the template whose pods Katib takes as the trial's primary pod (those that may
+    carry ``primaryPodLabels``, :func:`~kfp_tune.launchers.kubernetes.kinds.primary_pod_templates`:
+    a PyTorchJob's Master, a TFJob's Chief, else its first Worker), else of the first template
+    with replicas holding it; the order of the replica types in the YAML means nothing. None for
+    a kind with no pod templates known here (a TrainJob): the first container so named runs."""
+    if not isinstance(manifest.get("apiVersion"), str) or not isinstance(manifest.get("kind"), str):
+        return None  # no kind to read templates by (validation refuses such a trial template)
+    holding = [(path, container) for path, template in pod_templates(manifest)
+               if (container := primary_container(template, primary)) is not None]
+    allowed = primary_pod_templates(manifest, primary_pod_labels, pod_labels)  # by the templates' own labels, not the trial's (``pod_labels``)
+    if allowed is not None and not allowed:  # no pod is primary (the trial's labels only): the kind's own primary runs
+        allowed = primary_pod_templates(manifest, KUBEFLOW_JOB_PRIMARY_POD_LABELS)
+    with_pods = [(path, container) for path, container in holding if _replica_count_at(manifest, path) != 0]
+    chosen = [(path, container) for path, container in holding if allowed is not None and path in allowed] or with_pods or holding
+    return chosen[0] if chosen else None
+
+
+def local_container(experiment: Experiment) -> dict[str, Any] | None:
+    """The trial template's container that a local run starts (:func:`local_primary`: a
+    PyTorchJob's Master whatever the YAML order), else the first so named; what every local
+    note about the container reads (its command, workingDir, env), so a note names what runs."""
+    template = experiment.spec.trial_template
+    if template is None or not isinstance(template.trial_spec, Mapping):
+        return None
+    runs = local_primary(template.trial_spec, template.primary_container_name, template.primary_pod_labels, experiment.metadata.labels)  # pod_labels: the Experiment's
+    return runs[1] if runs is not None else primary_container(template.trial_spec, template.primary_container_name)
+
+
+def _replica_count_at(manifest: Mapping[str, Any], path: str) -> int | None:
+    """``replicas`` of the replica whose pod template is at ``path`` (1 when not given); None
+    where ``path`` is no replica's template."""
+    spec = manifest.get("spec")
+    for key, specs in (spec.items() if isinstance(spec, Mapping) else ()):
+        for replica_type, replica in (specs.items() if key.endswith("ReplicaSpecs") and isinstance(specs, Mapping) else ()):
+            if isinstance(replica, Mapping) and path == f"spec.{key}.{replica_type}.template":
+                count = replica.get("replicas", 1)
+                return count if isinstance(count, int) else 1
+    return None
+
+
+def replicas_not_run(
+    manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None = None, pod_labels: Mapping[str, str] | None = None
+) -> list[str]:
+    """The replicas of a Training Operator kind's resource (its ``*ReplicaSpecs``) that a local
+    run does not start, as ``Worker (2 replicas)``; the replica type whose container runs
+    (:func:`local_primary`) is named only for its replicas past that one (``Master (1 more
+    replica)``)."""
+    spec = manifest.get("spec")
+    found = [(key, value) for key, value in spec.items() if key.endswith("ReplicaSpecs") and isinstance(value, Mapping)] if isinstance(spec, Mapping) else []
+    runs = local_primary(manifest, primary, primary_pod_labels, pod_labels)
+    skipped = []
+    for key, specs in found:
+        for replica_type, replica in specs.items():
+            if not isinstance(replica, Mapping):
+                continue
+            count = replica.get("replicas", 1)
+            count = count if isinstance(count, int) else 1
+            if runs is not None and runs[0] == f"spec.{key}.{replica_type}.template":
+                if count > 1:
+                    skipped.append(f"{replica_type} ({count - 1} more {'replica' if count == 2 else 'replicas'})")
+            elif count > 0:
+                skipped.append(f"{replica_type} ({count} {'replica' if count == 1 else 'replicas'})")
+    return skipped
+
+
+def pytorch_replicas(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """A PyTorchJob's ``pytorchReplicaSpecs``, None for another kind."""
+    spec = manifest.get("spec")
+    specs = spec.get("pytorchReplicaSpecs") if manifest.get("kind") == "PyTorchJob" and isinstance(spec, Mapping) else None
+    return specs if isinstance(specs, Mapping) else None
+
+
+def has_pytorch_master(manifest: Mapping[str, Any]) -> bool:
+    """A PyTorchJob with a Master replica that runs: the Training Operator sets its distributed
+    env (and only then: a Worker-only job, elastic or not, gets none of WORLD_SIZE, RANK,
+    MASTER_ADDR, MASTER_PORT, pkg/controller.v1/pytorch/envvar.go ``setPodEnv``). ``Master:
+    {replicas: 0}`` is none: the operator's webhook refuses any count but 1."""
+    specs = pytorch_replicas(manifest)
+    master = specs.get("Master") if specs is not None else None
+    return isinstance(master, Mapping) and master.get("replicas", 1) != 0
+
+
+MASTER_PORT_DRAWS = 20
+"""How many free ports :func:`pytorch_master_env` draws, at most, for one not held by a live trial."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 free now (bound to 0 and closed)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def pytorch_master_env(manifest: Mapping[str, Any], held: Collection[int] = ()) -> dict[str, str]:
+    """For a PyTorchJob with a Master replica: the env the Training Operator gives a
+    single-replica job's master (pkg/controller.v1/pytorch/envvar.go and master.go: WORLD_SIZE, the
+    replicas in all; RANK, 0 for the master; MASTER_ADDR, the master's service; MASTER_PORT, its
+    ``pytorchjob-port``), as the one process that runs here: its peers do not run, so the world
+    is one process, at 127.0.0.1, on a port free at the draw and none of ``held`` (the ports of
+    the launcher's live trials: drawn again on a clash). Another process may still take the port
+    before the trial binds it. ``init_process_group`` (env://) then works as on a one-replica
+    cluster job. Empty otherwise."""
+    if not has_pytorch_master(manifest):
+        return {}
+    port = free_port()
+    for _ in range(MASTER_PORT_DRAWS - 1):
+        if port not in held:
+            break
+        port = free_port()
+    return {"WORLD_SIZE": "1", "RANK": "0", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)}
