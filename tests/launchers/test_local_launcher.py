@@ -100,10 +100,11 @@ def test_quoted_words_of_the_shell_line_reach_the_trial_exactly(tmp_path):
 
 UTF8_WORDS = "café 中文"
 TRIAL_UNDER_LOCALE = """
+import ast
 import sys
 from kfp_tune.core.interfaces import TrialRun
 from kfp_tune.launchers import LocalLauncher
-container, collector = eval(sys.argv[1])
+container, collector = ast.literal_eval(sys.argv[1])
 manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t"}, "spec": {"template": {"spec": {"containers": [{"name": "main", **container}]}}}}
 outcome = LocalLauncher().run(TrialRun("e", "t", manifest, {}, "main", metrics_collector={"collector": {"kind": collector}} if collector else {}))
 print(ascii((outcome.phase.value, outcome.reason, outcome.message)))
@@ -140,10 +141,11 @@ def _latin1_locale(folder: Path) -> dict[str, str]:
 
 
 LAUNCH_UNDER_LOCALE = """
+import ast
 import sys
 from kfp_tune.core.interfaces import TrialRun
 from kfp_tune.launchers import LocalLauncher
-container, mounts = eval(sys.argv[1])
+container, mounts = ast.literal_eval(sys.argv[1])
 mounts = {k: v.encode("latin-1").decode(sys.getfilesystemencoding(), "surrogateescape") for k, v in mounts.items()}
 manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t"}, "spec": {"template": {"spec": {"containers": [{"name": "main", **container}]}}}}
 outcome = LocalLauncher(mounts=mounts).run(TrialRun("e", "t", manifest, {}, "main"))

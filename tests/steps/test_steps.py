@@ -430,6 +430,15 @@ def test_an_edit_of_a_running_experiment_is_not_undone_by_a_resume_of_its_yaml(l
     assert len(load_state(records).trials) == 6
 
 
+def _refusal_between(store, stored: Experiment, given: Experiment) -> str:
+    """The message of the refused resume of ``stored`` (created in ``store``) with ``given``."""
+    records = ExperimentRecords(store, "quad")
+    steps.init_experiment(records, stored)
+    with pytest.raises(ExperimentConflict) as refused:
+        steps.init_experiment(records, given)
+    return str(refused.value)
+
+
 def _as_an_older_kfp_tune_wrote_it(store, records, command_word=None):
     """The experiment record rewritten as kfp-tune before c789030 (2026-12-06 05:34) wrote it,
     the shape of the upgrade QA's stores (c29dbdb, 93dc8ed, cab7d9d): no ``applied`` budgets, no
@@ -472,11 +481,7 @@ def test_a_refused_resume_names_where_a_credential_changed_never_its_value(local
         pod["metadata"] = {"annotations": {"db-password": password}}
         return load_experiment(spec)
 
-    records = ExperimentRecords(local_store, "quad")
-    steps.init_experiment(records, with_values("wb-1111", "fast", "hunter2"))
-    with pytest.raises(ExperimentConflict) as refused:
-        steps.init_experiment(records, with_values("wb-2222", "slow", "hunter3"))
-    message = str(refused.value)
+    message = _refusal_between(local_store, with_values("wb-1111", "fast", "hunter2"), with_values("wb-2222", "slow", "hunter3"))
     assert ("another spec.trialTemplate (trialSpec.spec.template.metadata.annotations.db-password changed; "
             "trialSpec.spec.template.spec.containers[main].env[WANDB_API_KEY].value changed; "
             "trialSpec.spec.template.spec.containers[main].env[MODE].value changed): ") in message
@@ -492,11 +497,7 @@ def test_a_refused_resume_never_quotes_the_trials_command_line(local_store):
         container["args"] = [*(container.get("args") or []), f"--api-key={key}"]
         return load_experiment(spec)
 
-    records = ExperimentRecords(local_store, "quad")
-    steps.init_experiment(records, with_key("sk-live-AAAA"))
-    with pytest.raises(ExperimentConflict) as refused:
-        steps.init_experiment(records, with_key("sk-live-BBBB"))
-    message = str(refused.value)
+    message = _refusal_between(local_store, with_key("sk-live-AAAA"), with_key("sk-live-BBBB"))
     assert re.search(r"containers\[main\]\.args\[\d+\] changed", message), message
     assert "sk-live" not in message
 
@@ -511,11 +512,7 @@ def test_a_refused_resume_never_quotes_a_credential_in_the_trials_command(local_
         container["command"] = [*container["command"], f"--api-key={key}"]
         return load_experiment(spec)
 
-    records = ExperimentRecords(local_store, "quad")
-    steps.init_experiment(records, with_key("sk-live-AAAA"))
-    with pytest.raises(ExperimentConflict) as refused:
-        steps.init_experiment(records, with_key("sk-live-BBBB"))
-    message = str(refused.value)
+    message = _refusal_between(local_store, with_key("sk-live-AAAA"), with_key("sk-live-BBBB"))
     assert "containers[main].command[2] changed" in message, message
     assert "sk-live" not in message
 
@@ -530,11 +527,7 @@ def test_a_refused_resume_never_quotes_a_named_item_called_like_a_credential(loc
         pod["volumes"] = [{"name": "api-token", "configMap": {"name": config_map}}]
         return load_experiment(spec)
 
-    records = ExperimentRecords(local_store, "quad")
-    steps.init_experiment(records, with_token("tok-1111"))
-    with pytest.raises(ExperimentConflict) as refused:
-        steps.init_experiment(records, with_token("tok-2222"))
-    message = str(refused.value)
+    message = _refusal_between(local_store, with_token("tok-1111"), with_token("tok-2222"))
     assert "trialSpec.spec.template.spec.volumes[api-token].configMap.name changed" in message, message
     assert "tok-" not in message
 
