@@ -122,3 +122,26 @@ def test_file_collectors_are_refused_for_a_trainjob():
     }
     with pytest.raises(ValueError, match="not supported with a TrainJob trial"):
         prepare_manifest(trainjob, "node", SETTINGS, LABELS, metrics=("/logs/m.log", "File", "exp/exp-abc"))
+
+
+MASTER_ROLE = {"training.kubeflow.org/job-role": "master"}
+"""The primaryPodLabels Katib's defaults give a Training Operator kind's trial."""
+
+
+def worker_first_pytorchjob() -> dict[str, Any]:
+    """Workers written before the Master, each naming its own log folder: only the Master is
+    the primary pod, where Katib's collector reads ``/master-logs/run/m.log``."""
+    def replica(count: int, log_dir: str) -> dict[str, Any]:
+        return {"replicas": count, "template": {"spec": {"containers": [{"name": "pytorch", "image": "t", "command": ["python", "train.py", f"--log-dir={log_dir}"]}]}}}
+    return {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob",
+            "spec": {"pytorchReplicaSpecs": {"Worker": replica(2, "/worker-logs"), "Master": replica(1, "/master-logs")}}}
+
+
+def test_the_folder_is_the_one_the_primary_pods_command_names_whatever_the_yaml_order():
+    manifest = worker_first_pytorchjob()
+    assert metrics_root(manifest, "pytorch", "/master-logs/run/m.log", "File", MASTER_ROLE) == ("/master-logs", "run/m.log")
+    out = prepare_manifest(manifest, "pytorch", SETTINGS, LABELS, metrics=("/master-logs/run/m.log", "File", "exp/exp-abc"), primary_pod_labels=MASTER_ROLE)
+    master = out["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]
+    assert master["containers"][0]["volumeMounts"] == [{"name": "kfp-tune-metrics", "mountPath": "/master-logs", "subPath": "exp/exp-abc"}]
+    collector = [c for c in master["initContainers"] if any(m["name"] == "kfp-tune-metrics" for m in c.get("volumeMounts", []))]
+    assert [m["mountPath"] for c in collector for m in c["volumeMounts"] if m["name"] == "kfp-tune-metrics"] == ["/master-logs"]

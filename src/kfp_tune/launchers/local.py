@@ -255,7 +255,8 @@ class LocalLauncher(Launcher):
         collector = experiment.spec.metrics_collector_spec
         source = collector.source.file_system_path if experiment.spec.collector_kind in ("File", "TensorFlowEvent") and collector and collector.source else None
         if source is not None and source.path:
-            given[metrics_root(template.trial_spec or {}, template.primary_container_name, source.path, source.kind or "")[0]] = ""
+            given[metrics_root(template.trial_spec or {}, template.primary_container_name, source.path, source.kind or "",
+                               template.primary_pod_labels, experiment.metadata.labels)[0]] = ""
         missing = []
         for word in _named_paths([str(w) for w in (container.get("command") or []) + (container.get("args") or [])]):
             if not word.startswith("/") or "${" in word or self._map(word, given) != word or os.path.lexists(word):
@@ -610,7 +611,7 @@ class LocalLauncher(Launcher):
         TensorFlowEvent collector; ({}, None) otherwise."""
         if not trial.metrics_path:
             return {}, None
-        root, relative = metrics_root(trial.manifest, trial.primary_container, trial.metrics_path, trial.metrics_path_kind)
+        root, relative = metrics_root(trial.manifest, trial.primary_container, trial.metrics_path, trial.metrics_path_kind, trial.primary_pod_labels, trial.pod_labels)
         directory = trial.metrics_path_kind == "Directory"
         local_root = folder / "mount"
         local = local_root / relative

@@ -594,7 +594,7 @@ class KubernetesLauncher(Launcher):
             return {}
         from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
-        _, relative = metrics_root(trial.manifest, trial.primary_container, trial.metrics_path, trial.metrics_path_kind)
+        _, relative = metrics_root(trial.manifest, trial.primary_container, trial.metrics_path, trial.metrics_path_kind, trial.primary_pod_labels, trial.pod_labels)
         return read_metrics_files(Path(self.config.metrics_mount) / self._metrics_sub_path(trial) / relative, trial.metrics_path_kind)
 
     def _owner(self, anchor: Mapping[str, Any]) -> dict[str, Any]:

@@ -188,11 +188,15 @@ def prepare_manifest(
         path, path_kind = metrics[:2] if metrics is not None else _file_system_path(collector)
         if kind in FILE_KINDS and not path:
             raise ValueError(f"the {kind} collector needs source.fileSystemPath.path")
+        # the folder the primary pod's command names (a PyTorchJob's Master, whatever the YAML's order): from the template as written
+        folder_labels = (primary_pod_labels, trial_pod_labels(labels, pod_labels))
         claim = ""
         if metrics is not None and settings.metrics_claim:
-            _mount_metrics(out, primary_container_name, settings, *metrics, primary_pods)
+            _mount_metrics(out, primary_container_name, settings, metrics_root(manifest, primary_container_name, metrics[0], metrics[1], *folder_labels)[0],
+                           metrics[2], primary_pods)
             claim = metrics[2]
-        _add_sidecar(out, primary_container_name, settings, kind, path, path_kind, claim, primary_pods)
+        root = metrics_root(manifest, primary_container_name, path, path_kind or ("Directory" if kind == "TensorFlowEvent" else "File"), *folder_labels)[0] if kind in FILE_KINDS else ""
+        _add_sidecar(out, primary_container_name, settings, kind, root, claim, primary_pods)
     elif kind == "Custom":
         _add_custom(out, primary_container_name, settings, collector or {}, primary_pods)
     if checkpoint is not None:
@@ -281,15 +285,15 @@ METRICS_VOLUME = "kfp-tune-metrics"
 
 
 def _mount_metrics(
-    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, path: str, kind: str, sub_path: str, primary_pods: set[str] | None = None
+    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, root: str, sub_path: str, primary_pods: set[str] | None = None
 ) -> None:
-    """The launcher's metrics claim where the trial writes, at ``sub_path`` (launch-trial reads
-    the files through its own mount of it): in the primary container of the pod templates whose
-    pods may be the primary pod, as Katib mounts the metrics folder in the primary pod only."""
+    """The launcher's metrics claim at ``root`` (:func:`~kfp_tune.launchers.metrics_files.metrics_root`)
+    where the trial writes, at ``sub_path`` (launch-trial reads the files through its own mount
+    of it): in the primary container of the pod templates whose pods may be the primary pod, as
+    Katib mounts the metrics folder in the primary pod only."""
     if manifest.get("kind") == "TrainJob":
         raise ValueError("the File and TensorFlowEvent collectors are not supported with a TrainJob trial here (its pods come from the runtime); use StdOut or Push")
-    root, _ = metrics_root(manifest, container_name, path, kind)
-    for pod, container in _collector_templates(manifest, container_name, kind, primary_pods):
+    for pod, container in _collector_templates(manifest, container_name, "File", primary_pods):
         container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
         _add_volume(pod, {"name": METRICS_VOLUME, "persistentVolumeClaim": {"claimName": settings.metrics_claim}})
 
@@ -371,15 +375,15 @@ def _add_volume(pod: dict[str, Any], volume: dict[str, Any]) -> None:
 
 
 def _add_sidecar(
-    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, kind: str, path: str, path_kind: str, sub_path: str = "",
+    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, kind: str, root: str, sub_path: str = "",
     primary_pods: set[str] | None = None,
 ) -> None:
-    """kfp-tune's collector container beside the primary one, with the metrics folder (File,
-    TensorFlowEvent: an emptyDir, or the metrics claim at ``sub_path`` when the launcher has
-    one, already mounted in the primary container) and the pod's labels (downward API)."""
+    """kfp-tune's collector container beside the primary one, with the metrics folder ``root``
+    (File, TensorFlowEvent: an emptyDir, or the metrics claim at ``sub_path`` when the launcher
+    has one, already mounted in the primary container; empty for the other kinds) and the pod's
+    labels (downward API)."""
     from kfp_tune.collectors.sidecar import CONTAINER_NAME, POD_INFO_PATH, POD_INFO_VOLUME
 
-    root = metrics_root(manifest, container_name, path, path_kind or ("Directory" if kind == "TensorFlowEvent" else "File"))[0] if kind in FILE_KINDS else ""
     for pod, container in _collector_templates(manifest, container_name, kind, primary_pods):
         mounts = [{"name": POD_INFO_VOLUME, "mountPath": POD_INFO_PATH, "readOnly": True}]
         _add_volume(pod, {"name": POD_INFO_VOLUME, "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}})
