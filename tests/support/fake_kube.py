@@ -400,6 +400,20 @@ class Script:
     clean_pods: bool = False
     """The trial's pods are deleted as it ends (the Training Operator's ``cleanPodPolicy: All``,
     or someone cleaning up): their logs are gone then."""
+    pending: tuple[tuple[float, str, str], ...] = ()
+    """While :attr:`waiting`: (seconds after the start, reason, message) the printer container's
+    ``state.waiting`` shows from then on, as the kubelet writes it (``ErrImagePull``,
+    ``ImagePullBackOff``, ``CreateContainerConfigError``); the reason ``Unschedulable``: the pod
+    is not scheduled, its ``PodScheduled`` condition False with that reason and message and no
+    ``containerStatuses`` (the scheduler's). Before the first, or with none: ``ContainerCreating``."""
+    exit_reason: str = ""
+    exit_code: int = 0
+    """A Failed trial's rank-0 pod, as it ends: ``Failed``, its printer container's
+    ``state.terminated`` this reason and exit code (``OOMKilled``, 137), as the kubelet writes
+    it ("": the pod's status is left as it was)."""
+    evicted: str = ""
+    """A Failed trial's rank-0 pod was evicted as it ended: its ``status.reason`` ``Evicted`` and
+    this ``status.message`` (the kubelet's: "The node was low on resource: memory. ...")."""
 
 
 @dataclass
@@ -785,6 +799,15 @@ class FakeKube:
         started, script = self.started[obj["metadata"]["uid"]]
         if self.clock() - started < script.run_seconds:
             return
+        if script.outcome == "Failed" and (script.exit_reason or script.evicted):
+            for (namespace, name), info in self.pod_logs.items():
+                pod = self.objects.get(("", "pods", namespace, name))
+                if info.trial == obj["metadata"]["uid"] and info.rank0 and pod is not None:
+                    pod["status"] = {"phase": "Failed", **({"reason": "Evicted", "message": script.evicted} if script.evicted else {})}
+                    if script.exit_reason:
+                        image = next((str(c.get("image") or "") for c in pod["spec"]["containers"] if c.get("name") == info.printer), "")
+                        pod["status"]["containerStatuses"] = [{"name": info.printer, "image": image, "imageID": "", "restartCount": 0, "ready": False, "started": False,
+                                                               "state": {"terminated": {"reason": script.exit_reason, "exitCode": script.exit_code}}}]
         if script.clean_pods:
             for namespace, pod in [key for key, info in self.pod_logs.items() if info.trial == obj["metadata"]["uid"]]:
                 self._delete(("", "pods", namespace, pod), "Background")
@@ -812,9 +835,14 @@ class FakeKube:
             started, script = self.started[info.trial]
             elapsed = self.clock() - started
             if self._waiting(namespace, name):
+                reason, message = next(((r, m) for at, r, m in reversed(script.pending) if at <= elapsed), ("ContainerCreating", ""))
+                if reason == "Unschedulable":  # the scheduler's word: no node yet, so no container statuses
+                    pod["status"] = {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": reason, "message": message}]}
+                    continue
+                printer = {"reason": reason, **({"message": message} if message else {})}
                 pod["status"] = {"phase": "Pending", "containerStatuses": [
                     {"name": c["name"], "image": str(c.get("image") or ""), "imageID": "", "restartCount": 0, "ready": False, "started": False,
-                     "state": {"waiting": {"reason": "ContainerCreating"}}} for c in pod["spec"]["containers"]]}
+                     "state": {"waiting": printer if c["name"] == info.printer else {"reason": "ContainerCreating"}}} for c in pod["spec"]["containers"]]}
                 continue
             if pod["status"].get("phase") == "Pending":
                 pod["status"] = {"phase": "Running"}

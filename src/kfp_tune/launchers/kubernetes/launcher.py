@@ -72,6 +72,7 @@ from kfp_tune.launchers.kubernetes.manifests import (
     trial_pod_labels,
     wrap_command,
 )
+from kfp_tune.launchers.kubernetes.pod_status import StartWatch, termination
 
 log = logging.getLogger(__name__)
 
@@ -720,11 +721,12 @@ class KubernetesLauncher(Launcher):
         timeout = self.config.timeout_seconds
         started = time.monotonic()
         output = _FollowedLog(trial)
+        watch = StartWatch(name)
         with _sigterm_raises():
             try:
                 while True:
                     try:
-                        outcome = self._wait(trial, kind, name, started, timeout, output, created_here)
+                        outcome = self._wait(trial, kind, name, started, timeout, output, watch, created_here)
                         break
                     except Exception as exc:  # an outage: the trial runs on, as Katib's controller requeues
                         if not _is_outage(exc):
@@ -747,9 +749,11 @@ class KubernetesLauncher(Launcher):
         return dataclasses.replace(outcome, files=files) if files else outcome
 
     def _wait(self, trial: TrialRun, kind: TrialKind, name: str, started: float, timeout: float | None, output: _FollowedLog,
-              created_here: bool = False) -> LaunchOutcome:
+              watch: StartWatch, created_here: bool = False) -> LaunchOutcome:
         """Poll the trial until it ends (or is handed over); an API outage (:func:`_is_outage`)
-        is raised for :meth:`_follow` to wait out, ``output`` keeping what was read.
+        is raised for :meth:`_follow` to wait out, ``output`` keeping what was read and ``watch``
+        whether its primary container has started (until it has, the primary pod is read at each
+        poll, and why it waits is logged: :class:`.pod_status.StartWatch`).
         ``created_here``: this launcher created the trial (:meth:`_ran_for`)."""
         success = trial.success_condition
         failure = trial.failure_condition
@@ -766,7 +770,8 @@ class KubernetesLauncher(Launcher):
                 reason = str(failed.get("reason") or "") or _failed_reason(resource)
                 message = str(failed.get("message") or "") or _failed_message(resource)
                 logs = self._logs(trial, kind, name, uid, output, ended=True)
-                return _stopped_at_end(trial, output, logs) or LaunchOutcome(LaunchPhase.FAILED, reason=reason, message=message, logs=logs)
+                return _stopped_at_end(trial, output, logs) or LaunchOutcome(
+                    LaunchPhase.FAILED, reason=reason, message=message + self._how_pod_ended(trial, kind, name, uid), logs=logs)
             succeeded = conditions.met(success, resource) if success else None
             if succeeded is not None:  # its reason and message are the job's, as for a failure (Katib's GetDeployedJobStatus)
                 logs = self._logs(trial, kind, name, uid, output, ended=True)
@@ -774,12 +779,19 @@ class KubernetesLauncher(Launcher):
                     self._check_primary_pod(trial, kind, name, uid)
                 return _stopped_at_end(trial, output, logs) or LaunchOutcome(
                     LaunchPhase.SUCCEEDED, reason=str(succeeded.get("reason") or ""), message=str(succeeded.get("message") or ""), logs=logs)
+            pod: dict[str, Any] | None = None
+            looked = not watch.started
+            if looked:  # read once per poll, for the log too
+                pod = self._primary_pod(trial, kind, name, uid)
+                watch.look(pod, self._log_container(trial, kind))
             if timeout is not None and self._ran_for(resource, started, created_here) >= timeout:
                 logs = self._logs(trial, kind, name, uid, output)  # still running: an unfinished last line may go on
                 self._delete(kind, name)
-                return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted", logs=logs)
+                never = watch.never_started()
+                return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", logs=logs,
+                                     message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted" + (f"; {never}" if never else ""))
             if output.follows:  # its output is read as it comes: what the kubelet rotates away was read before
-                self._read_log(trial, kind, name, uid, output)  # the kept log is built only when it is returned
+                self._read_log(trial, kind, name, uid, output, found=pod, looked=looked)  # the kept log is built only when it is returned
                 if output.read_once and output.judge():  # once its container runs
                     self._delete(kind, name)
                     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=output.logs())
@@ -788,6 +800,22 @@ class KubernetesLauncher(Launcher):
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
             self._sleep(self.config.poll_seconds)
+
+    def _how_pod_ended(self, trial: TrialRun, kind: TrialKind, name: str, uid: str) -> str:
+        """``; primary pod NAME: OOMKilled (exit code 137)`` for a failed trial's message: the job's
+        condition says only that it failed (BackoffLimitExceeded), the pod why. "" when the pod is
+        gone or says nothing; an API error here leaves the message as it was."""
+        try:
+            pod = self._primary_pod(trial, kind, name, uid)
+        except Exception as exc:  # the trial has ended: its outcome does not wait on this
+            log.debug("trial %s: its primary pod not read for how it ended: %s", name, exc)
+            return ""
+        how = termination(pod, self._log_container(trial, kind)) if pod else ""
+        return f"; primary pod {pod['metadata']['name']}: {how}" if pod and how else ""
+
+    def _log_container(self, trial: TrialRun, kind: TrialKind) -> str:
+        """The primary pod's container that the trial's log is read from."""
+        return TRAINJOB_CONTAINER if (kind.group, kind.kind) == ("trainer.kubeflow.org", "TrainJob") else trial.primary_container
 
     def _ran_for(self, resource: Mapping[str, Any], started: float, created_here: bool = False) -> float:
         """How long the trial has run, for ``timeoutSeconds``: since the resource's
@@ -900,18 +928,20 @@ class KubernetesLauncher(Launcher):
         self._read_log(trial, kind, name, uid, output, ended)
         return output.logs()
 
-    def _read_log(self, trial: TrialRun, kind: TrialKind, name: str, uid: str, output: _FollowedLog, ended: bool = False) -> None:
+    def _read_log(self, trial: TrialRun, kind: TrialKind, name: str, uid: str, output: _FollowedLog, ended: bool = False,
+                  found: dict[str, Any] | None = None, looked: bool = False) -> None:
         """Hand ``output`` what the primary container printed since its last read; ``ended``: the
         trial has ended, so a last line without its newline is whole. Nothing before the pod
         exists, or once its pod (or its log) is gone. PrimaryContainerMissing when the pod has
-        no container of that name."""
+        no container of that name. ``looked``: ``found`` is the primary pod this poll read."""
         from kubernetes.client.exceptions import ApiException
 
-        found = self._primary_pod(trial, kind, name, uid)
+        if not looked:
+            found = self._primary_pod(trial, kind, name, uid)
         if found is None:
             return
         pod = str(found["metadata"]["name"])
-        container = TRAINJOB_CONTAINER if (kind.group, kind.kind) == ("trainer.kubeflow.org", "TrainJob") else trial.primary_container
+        container = self._log_container(trial, kind)
         spec = found.get("spec") or {}
         containers = [str(c.get("name")) for c in spec.get("containers") or []]
         init = [str(c.get("name")) for c in spec.get("initContainers") or []]
