@@ -1364,8 +1364,9 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             f"{config.namespace!r} is taken as left over, since no run on this store can be following it; a run of an experiment "
             f"of that name on another store, with its trials in the same namespace, would lose them", file=sys.stderr,
         )
+    kept: list[str] = []
     try:
-        found = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run)
+        found = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run, kept_out=kept)
         driven_by = _driving_run(store, args.name) if state is not None else None
         anchor = not running and driven_by is None and launcher.delete_anchor(args.name, dry_run=args.dry_run)
     except Exception as exc:
@@ -1384,6 +1385,9 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
           + (" (--dry-run: nothing deleted)" if args.dry_run else ""))
     if running:
         print(f"kept those of {len(running)} trial(s) not ended yet, and the anchor configmap that owns them")
+        if kept:  # a killed run's: nothing ends them but a run that follows them, or a person
+            print(f"  {', '.join(kept)}: a run of {args.name!r} ends them (the one following them, else run the experiment again on this "
+                  f"store: it resumes and follows them to their end); if none will, delete them: kubectl delete -n {config.namespace} {' '.join(kept)}")
     elif driven_by is not None:
         print(f"kept the anchor configmap {launcher.anchor_name(args.name)!r}: {driven_by} drives the experiment and may start a trial")
     return EXIT_OK

@@ -193,3 +193,36 @@ def test_termination_quotes_kubernetes_words_never_the_containers_own_message() 
     assert termination(restarted, "main") == "OOMKilled (exit code 137)"
     assert termination({"metadata": {"name": "p"}, "status": {"phase": "Running"}}, "main") == ""
 
+
+# --- what cleanup keeps -------------------------------------------------------------------------
+
+
+def test_cleanup_says_how_the_kept_resources_of_unfinished_trials_end(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A killed run left a trial's Job, its trial not ended in the store: cleanup keeps it and
+    says what ends it (a run of the experiment, resumed) or the kubectl command that deletes it,
+    naming the resource as kubectl does. Fails with the old message (it said only "kept")."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from fake_kube import reached_through_kubeconfig
+    from kfp_tune.cli import main
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.state import load_state
+    from kfp_tune.steps import init_experiment, suggest
+    from kfp_tune.stores import LocalStore
+
+    with reached_through_kubeconfig(tmp_path, monkeypatch, "kfptune-kube-token-0") as kube:
+        experiment = load_experiment(quadratic_experiment(**{"metadata.namespace": "team-a"}))
+        records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+        init_experiment(records, experiment)
+        name = suggest(records, "run-1-r000", 1)[0]
+        launcher = KubernetesLauncher(KubernetesConfig(namespace="team-a"), api_client=kube.api_client(), env={})
+        launcher.create_or_adopt(launcher.prepare(trial_run(experiment, load_state(records).trial(name)), launcher._owner(launcher.anchor("quad"))))
+        out, err = io.StringIO(), io.StringIO()
+        with redirect_stdout(out), redirect_stderr(err):
+            code = main(["cleanup", "quad", "--store", str(tmp_path / "store")])
+        assert code == 0, err.getvalue()
+        assert "trial(s) not ended yet" in out.getvalue()
+        assert f"jobs.batch/{name}: a run of 'quad' ends them" in out.getvalue() and "run the experiment again on this store" in out.getvalue()
+        assert f"kubectl delete -n team-a jobs.batch/{name}" in out.getvalue()
+        assert [j["metadata"]["name"] for j in kube.stored("jobs")] == [name]

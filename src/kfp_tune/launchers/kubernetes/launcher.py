@@ -1012,19 +1012,23 @@ class KubernetesLauncher(Launcher):
                 if any(o.get("uid") == anchor_uid for o in owners):
                     yield kind, item
 
-    def sweep(self, experiment: str, keep: Collection[str] | Callable[[], Collection[str]] = frozenset(), dry_run: bool = False) -> list[str]:
+    def sweep(self, experiment: str, keep: Collection[str] | Callable[[], Collection[str]] = frozenset(), dry_run: bool = False,
+              kept_out: list[str] | None = None) -> list[str]:
         """Delete the experiment's trial resources left behind (a killed run, ``retain`` off; an
         ended trial's that ``retain`` kept), except the trials in ``keep`` (still running), and
         return their names; ``dry_run``: only their names, nothing deleted. Never touches what it
         does not own. A callable ``keep`` is asked only once the resources are listed: a trial's
         record is written before its resource is created, so a trial started while the sweep
-        runs is either not listed or already among those the store says have not ended."""
+        runs is either not listed or already among those the store says have not ended.
+        ``kept_out`` gets the resources kept, as kubectl names them (``jobs.batch/NAME``)."""
         deleted = []
         listed = list(self.owned_resources(experiment))
         kept = set(keep() if callable(keep) else keep)
         for kind, item in listed:
             labels = item["metadata"].get("labels") or {}
             if labels.get(f"{LABEL_PREFIX}/trial") in kept:
+                if kept_out is not None:
+                    kept_out.append(f"{kind.resource}/{item['metadata']['name']}")
                 continue
             if not dry_run:
                 self._delete(kind, item["metadata"]["name"])
