@@ -330,6 +330,38 @@ def _restore_print():
     builtins.print = original
 
 
+KFP_CALLER_CHECK = ("caller_method_name = inspect.stack()[1][3]", "can only be used on single-step components, not pipelines used as components, or special components like importers.")
+"""How kfp 2.17's ``PipelineTask._ensure_container_spec_exists`` names the method it guards, and what it says."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _kfp_task_settings_name_their_caller_from_its_frame() -> Iterator[None]:
+    """kfp 2.17 checks every task setting (``set_env_variable``, ``set_cpu_request``...) with
+    ``inspect.stack()[1][3]``, for its caller's name in an error: that reads the source line of
+    every frame on the stack, and each look-up scans ``sys.modules``. Under pytest (a deep stack,
+    thousands of modules) one call took 0.3 s and a tuning step's build 20 s (kfp-tune sets
+    a dozen per step); in a user's process it is milliseconds. The same check, naming the same
+    caller (its frame's code name, which ``inspect.stack()[1][3]`` is), without the walk; left
+    as it is when kfp's check is written otherwise."""
+    import inspect
+
+    from kfp.dsl.pipeline_task import PipelineTask
+
+    original = PipelineTask._ensure_container_spec_exists
+    if not all(part in inspect.getsource(original) for part in KFP_CALLER_CHECK):
+        yield
+        return
+
+    def ensure_container_spec_exists(task: PipelineTask) -> None:
+        if task.container_spec is None:
+            caller_method_name = sys._getframe(1).f_code.co_name
+            raise ValueError(f"{caller_method_name} {KFP_CALLER_CHECK[1]}")
+
+    PipelineTask._ensure_container_spec_exists = ensure_container_spec_exists  # type: ignore[method-assign]
+    yield
+    PipelineTask._ensure_container_spec_exists = original  # type: ignore[method-assign]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _temporary_files_under_pytests_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The suite's temporary files go under pytest's own folder, which pytest prunes (it keeps

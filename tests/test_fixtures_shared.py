@@ -57,3 +57,34 @@ def test_a_fixture_written_out_twice_in_a_folder_is_in_its_conftest() -> None:
                 bodies[(path.parent, name, body)].append(path.name)
     copies = [f"{folder.relative_to(TESTS)}: {name!r} in {files}" for (folder, name, _), files in bodies.items() if len(files) > 1]
     assert not copies, f"{copies}: define it once, in the folder's conftest.py"
+
+
+def test_a_kfp_task_setting_on_a_pipeline_task_is_still_refused_naming_the_setting() -> None:
+    """conftest's ``_kfp_task_settings_name_their_caller_from_its_frame`` stands in for kfp's own
+    check (which walks the whole stack): a setting that needs a container, asked of a pipeline
+    used as a component, is refused with kfp's words, naming the setting as kfp names it."""
+    from kfp import dsl
+
+    from conftest import KFP_CALLER_CHECK
+
+    def step():  # no annotations: KFP reads them, and this file's are strings
+        pass
+
+    step_component = dsl.component(step)
+
+    def steps():
+        step_component()
+
+    inner = dsl.pipeline(steps)
+    refused: list[str] = []
+
+    def outer():
+        task = inner()
+        for setting, value in (("set_env_variable", ("NAME", "value")), ("set_cpu_request", ("1",))):
+            try:
+                getattr(task, setting)(*value)
+            except ValueError as exc:
+                refused.append(str(exc))
+
+    dsl.pipeline(outer)
+    assert refused == [f"set_env_variable {KFP_CALLER_CHECK[1]}", f"set_cpu_request {KFP_CALLER_CHECK[1]}"]
