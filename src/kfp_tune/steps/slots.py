@@ -8,7 +8,9 @@ new suggestion made from every finished trial with the running ones pending; run
 starts once the experiment has ended or the checkpoint is due; the trials still running then
 finish, as in Katib, or at a checkpoint are handed over to the next one when the launcher can
 re-attach to them (Kubernetes resources), so no slot waits for the slowest trial. The inline runner's threads and the pipeline's launch-trial (slots mode)
-both run this, so every engine has the same schedule.
+both run this, so every engine has the same schedule. Before it stops, the run reads the store
+once more and follows the trials of its own run that another process of it started (a KFP retry
+of the step while the first pod still runs): no run ends while its trials still run unseen.
 
 SIGINT, SIGTERM and SIGHUP (:data:`STOP_SIGNALS`; SIGHUP only in place of its default, :func:`takes_over`; with a launcher that can stop its trials, ``Launcher.can_interrupt``) end the
 run cleanly: no trial starts, the running ones are stopped and recorded ``Killed`` with reason
@@ -191,7 +193,37 @@ class _Schedule:
 
     def next_trial(self) -> str | None:
         """The next trial for a free slot, or None when this slot is done. Waits while the
-        algorithm needs running trials to finish first (hyperband's rungs)."""
+        algorithm needs running trials to finish first (hyperband's rungs).
+
+        The last slot to stop (none running here) reads the store again first: another process
+        of this run (a KFP retry of the step beside a pod that still runs) may follow trials this
+        one never saw, and the run must neither end without them nor decide without counting
+        them, so they are adopted (the launcher's get-or-create and ``launch_trial``'s wait for a
+        live attempt make following a trial twice safe). One listing per stop, none per trial."""
+        with self.cond:
+            name = self._next_trial()
+            if name is None and self._last_to_stop():
+                self.view.refresh()
+                name = self._next_trial() or self._followed_elsewhere()
+            return name
+
+    def _last_to_stop(self) -> bool:
+        """Whether this slot would end the run's trials here: nothing runs in this process, and
+        it stops for no error, interrupt or checkpoint (whose trials are handed over or finished)."""
+        return not self.running and self.error is None and not self.interrupted and not self.checkpoint_due
+
+    def _followed_elsewhere(self) -> str | None:
+        """An unfinished trial of this run that no slot here follows, taken for this slot: one
+        another process of the same run started (``started.run``), or made and not started yet
+        (its round, ``<run id>-...``, as ``decide_stop`` reads it)."""
+        for trial in self.view.state.trials:
+            own = trial.started.run == self.run_id if trial.started is not None else trial.round.startswith(f"{self.run_id}-")
+            if own and not trial.is_terminal and trial.name not in self.running:
+                self.running.add(trial.name)
+                return trial.name
+        return None
+
+    def _next_trial(self) -> str | None:
         with self.cond:
             while True:
                 if self.error is not None or self.interrupted:
@@ -224,6 +256,8 @@ class _Schedule:
                     return name
                 if record.get("exhausted"):
                     return None
+                if not self.running and (adopted := self._followed_elsewhere()) is not None:
+                    return adopted  # the trials it waits for run in another process of this run
                 if not self.running:
                     raise KfpTuneError(f"the algorithm is waiting for running trials, and none is running (round {record['round']!r})")
                 self.cond.wait()  # a running trial's end may let the algorithm go on
@@ -321,7 +355,7 @@ def run_slots(
             phase = launch_trial(records, launcher, name, run_id=run_id, view=view, handover=schedule.handover, interrupted=lambda: schedule.interrupted)
             handed_over = phase is None
             if phase is not None:  # None: handed over at the checkpoint, still running
-                collect_metrics(records, name, run_id=run_id, view=view)
+                collect_ended(view, name, run_id)
         except RunInterrupted as exc:  # the launcher stopped it for the interrupt
             if not schedule.interrupted:  # the trial itself was interrupted (its function raised KeyboardInterrupt): the run stops as on Ctrl-C
                 schedule.interrupt(exc.signal_name, launcher)
@@ -329,7 +363,7 @@ def run_slots(
                 schedule.killed.add(name)
             return False
         except Exception as exc:  # (a BaseException stands for this process dying: nothing is written)
-            if not isinstance(exc, ExperimentBusy):  # a run that was taken over leaves its trials to the new one
+            if not isinstance(exc, ExperimentBusy):  # a run that was taken over or ended elsewhere starts nothing, failing no trial
                 fail_trial(view, name, exc)
             raise
         finally:
@@ -378,6 +412,21 @@ def run_slots(
     state = view.state
     decision = write_status(records, state, schedule.current(decide(state, rounds_left=1)), utc_now())
     return SlotsResult(decision, schedule.checkpoint_due and not decision.finished, schedule.ended)
+
+
+def collect_ended(view: ExperimentView, name: str, run_id: str) -> None:
+    """Collect a trial that ended, as the run ``run_id`` that followed it. When that run was
+    ended meanwhile (by another process of the same run: a KFP retry of the step beside a pod
+    that still ran) or taken over, the trial's end is recorded all the same, not dropped (the
+    next run would find it unfinished and run it again), and ExperimentBusy then says so and
+    stops this process. The result is write-once: if another process recorded it first, theirs
+    is kept and read back, nothing is lost or doubled."""
+    try:
+        collect_metrics(view.records, name, run_id=run_id, view=view)
+    except ExperimentBusy as busy:
+        result = collect_metrics(view.records, name, view=view)
+        said = str(busy).removesuffix("; this run stops")  # a taken-over run's words: said once, below
+        raise ExperimentBusy(f"{said}; trial {name!r}, which this process followed, ended meanwhile and is recorded {result.status}; this process stops") from None
 
 
 def unrecorded_after_interrupt(view: ExperimentView, error: StoreError) -> str:
