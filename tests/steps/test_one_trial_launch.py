@@ -1,16 +1,22 @@
-"""launch-trial in one-trial mode (a ``dsl.ParallelFor`` over suggest's output, wired by hand)."""
+"""launch-trial in one-trial mode (a ``dsl.ParallelFor`` over suggest's output, wired by hand):
+it records the trial's result itself and keeps to parallelTrialCount."""
 
 from __future__ import annotations
 
 import json
+import time
+
+import pytest
 
 from conftest import quadratic_experiment
 from kfp_tune import steps
+from kfp_tune.core.claims import this_process
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.state import load_state
-from kfp_tune.core.vocabulary import TrialStatus
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
+from kfp_tune.core.state import ExperimentView, load_state
+from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
 from kfp_tune.steps.entrypoints import best_trial_step, decide_stop_step, launch_trial_step
+from kfp_tune.steps.launch_trial import wait_for_place
 
 LOCAL = json.dumps({"kind": "local"})
 
@@ -20,6 +26,12 @@ def _suggested(store, n=3, **overrides):
     experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": n, **overrides}))
     records = ExperimentRecords(store, experiment.name)
     return records, steps.suggest(records, "run-1-r0", 1, experiment, run_id="run-1", n=n)
+
+
+def _start_elsewhere(records, name):
+    """The ``started`` record another launch-trial, alive, wrote for ``name``."""
+    started = TrialStarted(trial=name, time=utc_now(), at=time.time(), run="run-1", attempt="elsewhere", owner=this_process())
+    ExperimentView(records).record_trial(name, started)
 
 
 def test_a_one_trial_launch_records_the_result_so_decide_stop_and_best_trial_see_it(local_store, tmp_path):
@@ -37,3 +49,63 @@ def test_a_one_trial_launch_records_the_result_so_decide_stop_and_best_trial_see
     assert load_state(records).trial(names[0]).status == TrialStatus.SUCCEEDED
     _, _, best, _ = best_trial_step(local_store.uri, "quad", "run-1", str(tmp_path / "model"))
     assert best in names
+
+
+def test_a_one_trial_launch_waits_while_parallel_trial_count_trials_hold_the_places(local_store):
+    """At parallelTrialCount 2, with two trials running, the third waits until one ends."""
+    records, (first, second, third) = _suggested(local_store)
+    _start_elsewhere(records, first)
+    _start_elsewhere(records, second)
+    polls = []
+
+    def first_ends(seconds):
+        polls.append(seconds)
+        ExperimentView(records).record_trial(first, TrialEnded.now(first, LaunchPhase.SUCCEEDED))
+
+    wait_for_place(ExperimentView(records), third, "run-1", sleep=first_ends)
+    assert len(polls) == 1
+
+
+def test_iterations_started_at_once_count_the_trials_before_them(local_store):
+    """A ParallelFor without parallelism= starts every iteration at once: with one trial
+    running, the second trial of the round takes the last place and the third waits for it,
+    though neither has started yet."""
+    records, (first, second, third) = _suggested(local_store)
+    _start_elsewhere(records, first)
+
+    def never(seconds):
+        raise AssertionError("waited")
+
+    wait_for_place(ExperimentView(records), second, "run-1", sleep=never)
+    with pytest.raises(AssertionError, match="waited"):
+        wait_for_place(ExperimentView(records), third, "run-1", sleep=never)
+
+
+def test_a_retry_of_a_started_trial_never_waits_for_itself(local_store):
+    records, (first, second, _third) = _suggested(local_store)
+    _start_elsewhere(records, first)
+    _start_elsewhere(records, second)
+
+    def never(seconds):
+        raise AssertionError("waited")
+
+    wait_for_place(ExperimentView(records), second, "run-1", sleep=never)
+
+
+class _Waited(Exception):
+    pass
+
+
+def test_the_launch_trial_step_starts_no_trial_past_parallel_trial_count(local_store, monkeypatch):
+    """The step itself waits (its first pause stops the test): the third trial is not started."""
+    records, (first, second, third) = _suggested(local_store)
+    _start_elsewhere(records, first)
+    _start_elsewhere(records, second)
+
+    def stop(seconds):
+        raise _Waited
+
+    monkeypatch.setattr(time, "sleep", stop)
+    with pytest.raises(_Waited):
+        launch_trial_step(local_store.uri, "quad", third, LOCAL, "run-1")
+    assert load_state(records).trial(third).started is None

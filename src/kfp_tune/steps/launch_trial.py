@@ -107,6 +107,43 @@ def launch_trial(
     return _record_outcome(view, trial.name, outcome).phase
 
 
+PLACE_POLL_SECONDS = 5.0
+"""How often a one-trial launch-trial waiting for a place reads the store again."""
+
+
+def wait_for_place(
+    view: ExperimentView, trial_name: str, run_id: str | None = None, sleep: Callable[[float], None] | None = None, poll_seconds: float = PLACE_POLL_SECONDS
+) -> None:
+    """One-trial mode's share of ``parallelTrialCount`` (Katib runs no more trials at once): wait
+    until fewer trials than that hold a place ahead of this one. Ahead are the experiment's
+    running trials and the trials of this trial's round before it not started yet: a
+    ``dsl.ParallelFor`` without ``parallelism=`` starts every iteration at once, and each one,
+    reading the store at the same moment, still counts the ones before it, so no two take the
+    same place (no store lock needed); iterations start in suggest's order, so the ones ahead
+    run. A trial already started (a retry) never waits for itself, nor does one already closed."""
+    if run_id is not None:
+        claims.check(view.records, run_id)
+    said = False
+    while True:
+        with view.lock:
+            state = view.state
+            trial = state.trial(trial_name)
+            if trial.started is not None or trial.is_terminal:
+                return
+            places = state.experiment.spec.parallel_trial_count or 1
+            before = [t for t in state.trials if t.round == trial.round and t.index < trial.index and t.started is None and not t.is_terminal]
+            ahead = [name for name in state.running_trials() if name != trial_name] + [t.name for t in before]
+        if len(ahead) < places:
+            return
+        if not said:
+            log.info("trial %s waits for a place: parallelTrialCount is %d, and %s hold them", trial_name, places, ", ".join(ahead))
+            said = True
+        (sleep or time.sleep)(poll_seconds)
+        if run_id is not None:
+            claims.check(view.records, run_id)
+        view.refresh()
+
+
 def _keep_logs(records: ExperimentRecords, trial_name: str, logs: dict[str, str]) -> None:
     """Store what a trial stopped by an interrupt printed (best effort: the interrupt goes on
     whatever the store says; the store may be what is failing)."""
