@@ -1,9 +1,13 @@
 """launch-trial in one-trial mode (a ``dsl.ParallelFor`` over suggest's output, wired by hand):
-it records the trial's result itself and keeps to parallelTrialCount."""
+it records the trial's result itself, keeps to parallelTrialCount, and refuses a bad
+launcher_config in one line."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -11,10 +15,11 @@ import pytest
 from conftest import quadratic_experiment
 from kfp_tune import steps
 from kfp_tune.core.claims import this_process
+from kfp_tune.core.errors import InputError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
 from kfp_tune.core.state import ExperimentView, load_state
-from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
+from kfp_tune.core.vocabulary import DEBUG_VARIABLE, LaunchPhase, TrialStatus
 from kfp_tune.steps.entrypoints import best_trial_step, decide_stop_step, launch_trial_step
 from kfp_tune.steps.launch_trial import wait_for_place
 
@@ -109,3 +114,29 @@ def test_the_launch_trial_step_starts_no_trial_past_parallel_trial_count(local_s
     with pytest.raises(_Waited):
         launch_trial_step(local_store.uri, "quad", third, LOCAL, "run-1")
     assert load_state(records).trial(third).started is None
+
+
+def test_a_bad_launcher_config_is_refused_as_the_user_s_input_naming_the_field(local_store):
+    """An InputError, which the step's hook prints in one line (a plain ValueError printed its
+    traceback), and no trial started."""
+    records, (first, *_rest) = _suggested(local_store)
+    with pytest.raises(InputError, match=r"launcher_config timeoutSeconds: expected a number of seconds.*got 'abc'"):
+        launch_trial_step(local_store.uri, "quad", first, json.dumps({"kind": "local", "timeoutSeconds": "abc"}), "run-1")
+    assert load_state(records).trial(first).started is None
+
+
+def test_a_bad_launcher_config_ends_the_slots_step_in_one_line_with_no_traceback(local_store, tmp_path):
+    """The QA's runE4: the slots step, as its KFP process ends, prints the field and what was
+    expected, not Python's traceback of a ValueError."""
+    experiment = load_experiment(quadratic_experiment())
+    records = ExperimentRecords(local_store, experiment.name)
+    steps.suggest(records, "run-1-r0", 1, experiment, run_id="run-1", n=0)
+    bad = json.dumps({"kind": "local", "timeoutSeconds": "abc"})
+    script = (
+        "from kfp_tune.steps.entrypoints import launch_trials_step; "
+        f"launch_trials_step({local_store.uri!r}, 'quad', {bad!r}, 'run-1', 0, 1)"
+    )
+    ended = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, env={**os.environ, DEBUG_VARIABLE: ""})
+    assert ended.returncode == 1
+    assert "Traceback" not in ended.stderr
+    assert ended.stderr.strip().splitlines()[-1].startswith("kfp_tune.core.errors.InputError: launcher_config timeoutSeconds: expected a number of seconds")

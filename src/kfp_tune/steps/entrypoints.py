@@ -146,7 +146,12 @@ def _launcher(records: ExperimentRecords, launcher_config: str, store_uri: str, 
     metadata = (head.get("spec") or {}).get("metadata") or {}
     namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
     config = with_store_secret(launcher_config, store_secret)
-    launcher = launcher_from_config(config, store_uri, s3_endpoint, experiment_namespace=str(namespace or ""))
+    try:
+        launcher = launcher_from_config(config, store_uri, s3_endpoint, experiment_namespace=str(namespace or ""))
+    except InputError:
+        raise
+    except ValueError as exc:  # the run's launcher_config parameter, refused in one line (the step's hook prints no traceback for it)
+        raise InputError(str(exc)) from None
     if config is not launcher_config:  # the run's Secret, given a Kubernetes launcher: maybe not where the trials run
         from kfp_tune.launchers.kubernetes import KubernetesLauncher
 
@@ -156,7 +161,12 @@ def _launcher(records: ExperimentRecords, launcher_config: str, store_uri: str, 
     if unmounted:
         logging.getLogger("kfp_tune.launch").warning("%s", unmounted)
     if isinstance(head.get("spec"), dict):  # what the config lacks for this experiment, refused before any trial is made
-        check_experiment(launcher, parse_experiment(head["spec"]))
+        try:
+            check_experiment(launcher, parse_experiment(head["spec"]))
+        except InputError:
+            raise
+        except ValueError as exc:  # what this launcher config lacks for the experiment: the user's to fix, in one line
+            raise InputError(str(exc)) from None
     return launcher
 
 
