@@ -1,6 +1,8 @@
-"""What RetryingStore logs while it rides out a transient failure: each retry is a warning that
-names the operation and its key and counts the attempts, so an operator watching a step that
-seems stuck sees which store call is failing, how often, and why."""
+"""What RetryingStore logs while it rides out a transient failure: each retry is an info line
+(``-v``) that names the operation and its key and counts the attempts, so an operator watching a
+step that seems stuck sees which store call is failing, how often, and why; the warnings are one
+line when the store stops answering and one when it answers again
+(tests/stores/test_retry_outage_said_twice.py)."""
 
 from __future__ import annotations
 
@@ -60,15 +62,15 @@ OPERATIONS: list[tuple[str, Callable[[RetryingStore], object]]] = [
 
 
 @pytest.mark.parametrize(("what", "call"), OPERATIONS, ids=[what for what, _ in OPERATIONS])
-def test_each_retry_is_a_warning_naming_the_call_and_counting_attempts(
+def test_each_retry_is_an_info_line_naming_the_call_and_counting_attempts(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture, what: str, call: Callable[[RetryingStore], object]
 ) -> None:
     monkeypatch.setattr(retry, "random", random.Random(5))
     store = RetryingStore(FailsFirst(tmp_path, failures=3), deadline=3600, sleep=lambda seconds: None)
-    with caplog.at_level(logging.WARNING, logger=retry.__name__):
+    with caplog.at_level(logging.INFO, logger=retry.__name__):
         call(store)
-    warnings = [r.getMessage() for r in caplog.records if r.name == retry.__name__]
-    assert len(warnings) == 3, warnings
-    for number, message in enumerate(warnings, start=1):
+    details = [r.getMessage() for r in caplog.records if r.name == retry.__name__ and r.levelno == logging.INFO]
+    assert len(details) == 3, details
+    for number, message in enumerate(details, start=1):
         assert message.startswith(f"{what} failed (attempt {number}, "), message
         assert re.search(r"connection reset \(\d more to come\)$", message), "the store's own error ends the line"
