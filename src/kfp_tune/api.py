@@ -692,18 +692,26 @@ class FunctionTrials(FunctionLauncher):
 
 def _ignored_settings(experiment: Experiment) -> list[str]:
     """The algorithm's settings that it does not read (cmaes, as Katib's goptuna, ignores a name
-    it does not know: ``random_stat`` runs unseeded), which ``kfp-tune validate`` notes and a
-    notebook never sees; an algorithm that refuses unknown names has refused them already."""
+    it does not know: ``random_stat`` runs unseeded), and a seed its reader takes as none (sobol's
+    and pbt's random_state, which Katib never reads: ``3.0`` runs unseeded), which ``kfp-tune
+    validate`` notes and a notebook never sees; an algorithm that refuses unknown names or values
+    has refused them already."""
     from kfp_tune.core.catalogue import ALGORITHMS, did_you_mean
 
     algorithm = experiment.spec.algorithm
     entry = ALGORITHMS.get(algorithm.algorithm_name) if algorithm is not None else None
     if entry is None or algorithm is None:
         return []
-    return [
+    ignored = [
         f"{setting.name!r}: {algorithm.algorithm_name} does not read it and runs as without it{did_you_mean(setting.name, entry)}"
         for setting in algorithm.algorithm_settings if setting.name not in entry.settings_by_name
     ]
+    seeds = [setting.value for setting in algorithm.algorithm_settings if setting.name == "random_state"]
+    seed_reader = entry.settings_by_name.get("random_state")
+    if seeds and seed_reader is not None and seed_reader.parse(str(seeds[-1])) is None:  # the last one given, as it is read
+        ignored.append(f"'random_state' {seeds[-1]!r}: {algorithm.algorithm_name} takes an integer >= 0 as its seed and ignores any other value, "
+                       "so it runs unseeded (another sequence on each run), as without random_state")
+    return ignored
 
 
 def _warn_if_resumed(store: Any, experiment: Experiment, take_over: bool = False) -> None:

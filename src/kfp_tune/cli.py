@@ -667,6 +667,16 @@ def _mounts(values: list[str]) -> dict[str, str]:
     return mounts
 
 
+def _note_unread_settings(experiment: Experiment) -> None:
+    """validate's notes of the algorithm settings the run never reads (cmaes's ``random_stat``,
+    with "did you mean"; a sobol random_state that is no seed), which Katib takes as well: the
+    user hears them before the first trial, not after a run that was unseeded."""
+    from kfp_tune.core.portability import unread_setting_notes
+
+    for note in unread_setting_notes(experiment):
+        print(f"note: {note.path}: {note.message}", file=sys.stderr)
+
+
 def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
     """A path of the trial's image its command names (``python3 /opt/digits/train.py``) fails
     every trial here with the script's own error, which says nothing of ``--mount``, and a
@@ -743,6 +753,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         check_experiment(launcher, experiment)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    _note_unread_settings(experiment)
     _note_unmounted_paths(launcher, experiment)
     rounds = args.rounds
     total = experiment.spec.max_trial_count
@@ -1238,8 +1249,13 @@ def _is_compiled(path: str) -> bool:
 
 
 def _source(args: argparse.Namespace) -> Any:
-    """What submit and schedule send: a compiled pipeline's path, or the experiment, loaded."""
-    return args.experiment if _is_compiled(args.experiment) else _load(args.experiment, templates=args.trial_templates)
+    """What submit and schedule send: a compiled pipeline's path, or the experiment, loaded
+    (with the notes of the settings it never reads, as ``run`` prints them)."""
+    if _is_compiled(args.experiment):
+        return args.experiment
+    experiment = _load(args.experiment, templates=args.trial_templates)
+    _note_unread_settings(experiment)
+    return experiment
 
 
 def cmd_submit(args: argparse.Namespace) -> int:

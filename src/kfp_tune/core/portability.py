@@ -12,8 +12,9 @@ service for the same algorithm knows (``tpe`` runs on hyperopt in Katib's defaul
 ``multivariate-tpe`` on Optuna; kfp-tune takes both services' settings for both), settings of its
 own (``kappa``, ``xi``), a grid smaller than ``maxTrialCount``, normal distributions where Katib's
 Optuna service takes only uniform ones, defaults where Katib's services require a value, what
-Katib's hyperband and pbt services fail on (a small parallelTrialCount, an eta below 2, any
-resample_probability, a double without step), a darts operation without parameters, and success
+Katib's hyperband, pbt and skopt services fail on (a small parallelTrialCount, an eta below 2, any
+resample_probability, a double without step, an acq_func EIps or PIps, a tree base_estimator with
+acq_optimizer lbfgs), a darts operation without parameters, and success
 and failure conditions for the training operator kinds Katib gives none (MXJob, PaddleJob,
 JAXJob), and a YAML number where Katib's types want a string (a setting's value, a feasibleSpace
 bound, step or list value: Katib's webhook fails decoding it). It also notes where both take an
@@ -176,13 +177,52 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     notes += _setting_value_notes(name, algorithm.algorithm_settings)
     if name == "grid" and spec.parameters:
         notes += _grid_notes(spec.parameters, spec.max_trial_count)
-    if name == "bayesianoptimization" and "n_initial_points" in settings and _is_zero(settings["n_initial_points"]):
-        where = f"spec.algorithm.algorithmSettings[{len(given) - 1 - given[::-1].index('n_initial_points')}].value"
+    if name == "bayesianoptimization":
+        notes += _skopt_notes(settings, given)
+    return notes
+
+
+SKOPT_TREE_ESTIMATORS = ("RF", "ET", "GBRT")
+"""The base_estimator values that are scikit-learn trees, which have no gradient for lbfgs."""
+
+
+def _skopt_notes(settings: Mapping[str, str], given: Sequence[str]) -> list[FieldError]:
+    """bayesianoptimization settings Katib's skopt service admits (skopt/service.py,
+    _validate_bayesianoptimization_setting, checks each value against its list alone) and then
+    fails on, in scikit-optimize's Optimizer (skopt/base_service.py): built at the first
+    suggestion (create_optimizer) and told each succeeded trial's objective (getSuggestions)."""
+    def where(setting: str) -> str:
+        return f"spec.algorithm.algorithmSettings[{len(given) - 1 - given[::-1].index(setting)}].value"
+
+    notes: list[FieldError] = []
+    estimator = settings.get("base_estimator", "GP")
+    if "n_initial_points" in settings and _is_zero(settings["n_initial_points"]):
+        starts = ("two trials have results (the Gaussian process needs two: 0 runs as 2)" if estimator not in SKOPT_TREE_ESTIMATORS
+                  else "a trial has a result")
         notes.append(
             FieldError(
-                where,
+                where("n_initial_points"),
                 "Katib's skopt service fails its first suggestion with n_initial_points 0 (scikit-optimize has no result to fit "
-                "and no random point left to give); kfp-tune makes the first suggestion a random one",
+                f"and no random point left to give); kfp-tune's suggestions are random until {starts}",
+            )
+        )
+    acq_func = settings.get("acq_func")
+    if acq_func in ("EIps", "PIps"):
+        notes.append(
+            FieldError(
+                where("acq_func"),
+                f"Katib's skopt service fails the experiment once a trial has succeeded with acq_func {acq_func}: it tells "
+                "scikit-optimize the objective alone, and EIps and PIps need (objective, run time) pairs (skopt/base_service.py, "
+                f"getSuggestions: 'expected y to be a list of (func_val, t)'); kfp-tune runs it as {acq_func.removesuffix('ps')}",
+            )
+        )
+    if estimator in SKOPT_TREE_ESTIMATORS and settings.get("acq_optimizer") == "lbfgs":
+        notes.append(
+            FieldError(
+                where("acq_optimizer"),
+                f"Katib's skopt service fails its first suggestion with base_estimator {estimator} and acq_optimizer lbfgs: "
+                "scikit-optimize refuses to build the optimizer (skopt/base_service.py, create_optimizer: 'should run with "
+                "acq_optimizer='sampling''), a tree has no gradient; kfp-tune optimises the acquisition by sampling",
             )
         )
     return notes
@@ -386,17 +426,45 @@ def _setting_name_notes(name: str, given: Sequence[str], unread_seed_ignored: bo
             )
         elif entry is not None and name in KATIB_IGNORING_SERVICES:
             service, known = KATIB_IGNORING_SERVICES[name]
-            if setting in known:
+            if setting in known or (setting == "random_state" and unread_seed_ignored):
                 continue
-            if name == "hyperband" and setting in HYPERBAND_STATE_SETTINGS:
-                notes.append(FieldError(path, f"Katib's hyperband service reads {setting!r} as part of the progress it keeps and starts from it; kfp-tune ignores it"))
-            elif setting == "random_state" and unread_seed_ignored:
-                continue
+            unread = _unread_name_note(name, setting, path)
+            if unread is not None:
+                notes.append(unread)
             elif setting in entry.settings_by_name:
                 notes.append(FieldError(path, f"Katib's {service} service ignores {setting!r} (it reads {', '.join(sorted(known)) or 'no settings'} for {name}); kfp-tune uses it"))
-            else:
-                notes.append(FieldError(path, f"Katib's {service} service ignores {setting!r}, a setting it does not know, and so does kfp-tune{did_you_mean(setting, entry)}"))
     return notes
+
+
+def unread_setting_notes(experiment: Experiment) -> list[FieldError]:
+    """Of :func:`katib_notes`, those of the algorithm settings kfp-tune runs without reading: a
+    name the algorithm does not know where it takes such names as Katib's service does (cmaes,
+    sobol, hyperband, pbt: ``random_stat`` runs unseeded), hyperband's progress names, and a
+    sobol or pbt random_state that is no seed. ``kfp-tune run`` and ``submit`` print them too."""
+    algorithm = experiment.spec.algorithm
+    if algorithm is None or algorithm.algorithm_name not in KATIB_IGNORING_SERVICES:
+        return []
+    name, known = algorithm.algorithm_name, KATIB_IGNORING_SERVICES[algorithm.algorithm_name][1]
+    notes = [
+        unread
+        for index, setting in enumerate(algorithm.algorithm_settings)
+        if setting.name not in known and (unread := _unread_name_note(name, setting.name, f"spec.algorithm.algorithmSettings[{index}].name")) is not None
+    ]
+    seed = _unread_seed_note(name, algorithm.algorithm_settings)
+    return notes + ([seed] if seed is not None else [])
+
+
+def _unread_name_note(name: str, setting: str, path: str) -> FieldError | None:
+    """The note for a setting name that both Katib's service (one that ignores names it does not
+    read: :data:`KATIB_IGNORING_SERVICES`) and kfp-tune run without: one neither knows, or one of
+    hyperband's progress names, which only Katib reads; None for a name kfp-tune reads."""
+    entry = ALGORITHMS[name]
+    if name == "hyperband" and setting in HYPERBAND_STATE_SETTINGS:
+        return FieldError(path, f"Katib's hyperband service reads {setting!r} as part of the progress it keeps and starts from it; kfp-tune ignores it")
+    if setting in entry.settings_by_name:
+        return None
+    service = KATIB_IGNORING_SERVICES[name][0]
+    return FieldError(path, f"Katib's {service} service ignores {setting!r}, a setting it does not know, and so does kfp-tune{did_you_mean(setting, entry)}")
 
 
 def _hyperband_notes(settings: Mapping[str, str], given: Sequence[str], parallel: int | None) -> list[FieldError]:
@@ -562,16 +630,9 @@ def _setting_value_notes(name: str, settings: Sequence[Any]) -> list[FieldError]
     written (the last of a name, as both read them)."""
     notes: list[FieldError] = []
     last = {setting.name: index for index, setting in enumerate(settings)}
-    if _unread_seed_ignored(name, settings):
-        index = last["random_state"]
-        service = KATIB_IGNORING_SERVICES[name][0]
-        notes.append(
-            FieldError(
-                f"spec.algorithm.algorithmSettings[{index}].value",
-                f"random_state {settings[index].value!r}: Katib's {service} service never reads random_state for {name}, and kfp-tune "
-                "ignores this one too (its seed is an integer >= 0): the experiment is seeded from its uid, as without random_state",
-            )
-        )
+    seed = _unread_seed_note(name, settings)
+    if seed is not None:
+        notes.append(seed)
     if name == "cmaes" and "sigma" in last:
         index = last["sigma"]
         try:
@@ -587,6 +648,19 @@ def _setting_value_notes(name: str, settings: Sequence[Any]) -> list[FieldError]
                 )
             )
     return notes
+
+
+def _unread_seed_note(name: str, settings: Sequence[Any]) -> FieldError | None:
+    """The note for a sobol or pbt random_state that kfp-tune ignores (:func:`_unread_seed_ignored`), else None."""
+    if not _unread_seed_ignored(name, settings):
+        return None
+    index = max(i for i, setting in enumerate(settings) if setting.name == "random_state")
+    service = KATIB_IGNORING_SERVICES[name][0]
+    return FieldError(
+        f"spec.algorithm.algorithmSettings[{index}].value",
+        f"random_state {settings[index].value!r}: Katib's {service} service never reads random_state for {name}, and kfp-tune "
+        "ignores this one too (its seed is an integer >= 0): the experiment is seeded from its uid, as without random_state",
+    )
 
 
 def _unread_seed_ignored(name: str, settings: Sequence[Any]) -> bool:
