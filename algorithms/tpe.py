@@ -179,6 +179,7 @@ class TPE(BuiltinAlgorithm):
         super().__init__(settings)
         self.gamma = float(settings.get("gamma") or setting_default("tpe", "gamma"))
         self.prior_weight = float(settings.get("prior_weight") or setting_default("tpe", "prior_weight"))
+        # at most one of the two names is given: validation refuses both together, as neither is the last given
         self.candidates = int(settings.get("n_ei_candidates") or settings.get("n_EI_candidates") or TPE_EI_CANDIDATES)
         startup = settings.get("n_startup_trials")
         self.startup = int(setting_default("tpe", "n_startup_trials") if startup is None else startup)

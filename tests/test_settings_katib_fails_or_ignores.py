@@ -105,3 +105,19 @@ def test_submit_prints_the_same_notes(tmp_path: Path, capsys: pytest.CaptureFixt
     assert len(sent) == 1
     assert f"note: {SETTINGS}[0].name: {MISSPELT}\n" in capsys.readouterr().err
 
+
+def test_both_names_of_tpes_candidate_count_are_refused_together() -> None:
+    """hyperopt's n_EI_candidates and Optuna's n_ei_candidates are one setting: given both, one
+    always won whatever the order; Katib's service for either algorithm takes only one name."""
+    for algorithm in ("tpe", "multivariate-tpe"):
+        errors = validation_errors(_algorithm(algorithm, ("n_ei_candidates", "5"), ("n_EI_candidates", "50")))
+        assert [(e.path, e.message) for e in errors] == [(
+            f"{SETTINGS}[1].name", "n_EI_candidates and n_ei_candidates are both given: expected one of them (the same setting, hyperopt's "
+            "name and Optuna's; Katib's service for each algorithm takes only one of them and refuses the other)")]
+    assert validation_errors(_algorithm("cmaes", ("n_ei_candidates", "5"), ("n_EI_candidates", "50"))) == []  # names cmaes ignores
+
+
+def test_the_candidate_cap_says_it_is_kfp_tunes_own_limit() -> None:
+    errors = validation_errors(_algorithm("tpe", ("n_EI_candidates", "100001")))
+    assert [e.message for e in errors] == [
+        "n_EI_candidates: expected at most 100000 (kfp-tune's own limit, which Katib does not set: candidates scored at every suggestion), got 100001"]

@@ -338,7 +338,16 @@ def _check_algorithm_limits(spec: ExperimentSpec, name: str, settings: dict[str,
     for key in ("n_ei_candidates", "n_EI_candidates"):
         value = settings.get(key)
         if value is not None and value > MAX_CANDIDATES:
-            errors.add(f"{path}[{given.get(key, 0)}].value", f"{key}: expected at most {MAX_CANDIDATES} (candidates scored at every suggestion), got {value}")
+            errors.add(
+                f"{path}[{given.get(key, 0)}].value",
+                f"{key}: expected at most {MAX_CANDIDATES} (kfp-tune's own limit, which Katib does not set: candidates scored at every suggestion), got {value}",
+            )
+    if {"n_ei_candidates", "n_EI_candidates"} <= given.keys() & settings.keys():  # tpe's one setting under two names: neither wins
+        errors.add(
+            f"{path}[{max(given['n_ei_candidates'], given['n_EI_candidates'])}].name",
+            "n_EI_candidates and n_ei_candidates are both given: expected one of them (the same setting, hyperopt's name and Optuna's; "
+            "Katib's service for each algorithm takes only one of them and refuses the other)",
+        )
     if name != "hyperband":
         return
     eta = float(settings.get("eta") or 3.0)
