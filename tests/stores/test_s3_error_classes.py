@@ -109,7 +109,7 @@ def test_a_permanent_failure_names_its_code_without_a_transient_hint():
         failing_store(s3_error(403, "AccessDenied")).put("k.json", b"{}")
     assert info.value.transient is False
     assert str(info.value) == ("S3 write of s3://bucket/team/exp/k.json at http://127.0.0.1:9 failed: AccessDenied (the credentials are "
-                               "valid but may not do this: check what the bucket's policy grants them on 'bucket')")
+                               "valid but may not do this: check what the bucket's policy grants them on 'bucket', or that the bucket 'bucket' exists)")
     assert "secret-never-shown" not in str(info.value)
 
 

@@ -310,7 +310,8 @@ class S3Store:
                     "if these keys need none (in a pipeline, the store Secret)")
         if code in REFUSED_CREDENTIALS:
             return "the server refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (in a pipeline, the store Secret)"
-        return f"the credentials are valid but may not do this: check what the bucket's policy grants them on {self.bucket!r}"
+        # S3 answers AccessDenied, not NoSuchBucket, for a bucket these credentials may not list (SeaweedFS, AWS): a typo reads so
+        return f"the credentials are valid but may not do this: check what the bucket's policy grants them on {self.bucket!r}, or that the bucket {self.bucket!r} exists"
 
     def get(self, key: str) -> bytes | None:
         from minio.error import S3Error
