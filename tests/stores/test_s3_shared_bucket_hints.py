@@ -37,3 +37,33 @@ def test_access_denied_on_a_bucket_also_asks_whether_the_bucket_exists():
         "on 'nosuchbucket', or that the bucket 'nosuchbucket' exists)"
     )
     assert "secret-never-shown" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"AWS_PROFILE": "teama"}, "AWS_PROFILE is set"),
+        ({"AWS_SHARED_CREDENTIALS_FILE": "/somewhere/credentials"}, "AWS_SHARED_CREDENTIALS_FILE is set"),
+        ({}, "~/.aws/credentials exists"),
+    ],
+)
+def test_no_credentials_with_an_aws_profile_there_says_profiles_are_not_read(tmp_path, env: dict[str, str], named: str):
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "credentials").write_text("[teama]\naws_access_key_id = TEAMAKEY\naws_secret_access_key = profile-secret-never-shown\n")
+    settings = S3Settings.from_env({"KFP_TUNE_S3_ENDPOINT": "http://127.0.0.1:9", "HOME": str(home), **env})
+    with pytest.raises(StoreInputError) as info:
+        refusing_store("AccessDenied", settings, bucket="shared").list("experiments/")
+    assert str(info.value).endswith(
+        "failed: AccessDenied (no credentials were given: kfp-tune reads them from the environment only, not from AWS profiles "
+        f"or shared credentials files ({named}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, e.g. "
+        'eval "$(aws configure export-credentials --format env)" for the profile (in a pipeline, the store Secret))'
+    )
+    assert "TEAMAKEY" not in str(info.value) and "profile-secret-never-shown" not in str(info.value)
+
+
+def test_no_credentials_and_no_profile_says_only_what_to_set(tmp_path):
+    settings = S3Settings.from_env({"KFP_TUNE_S3_ENDPOINT": "http://127.0.0.1:9", "HOME": str(tmp_path)})
+    with pytest.raises(StoreInputError) as info:
+        refusing_store("AccessDenied", settings, bucket="shared").get("k")
+    assert str(info.value).endswith("failed: AccessDenied (no credentials were given: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (in a pipeline, the store Secret))")

@@ -6,7 +6,9 @@ Endpoint and credentials come from the environment, never from the URI or a pipe
   or ``https://host``; plain ``host:port`` means https. Without one, AWS S3 itself, which needs
   ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``) or AWS credentials in the environment: with none of
   them the store is refused at once, instead of retrying a name lookup against AWS for minutes.
-- ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, optionally ``AWS_SESSION_TOKEN``.
+- ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, optionally ``AWS_SESSION_TOKEN``. AWS
+  profiles (``AWS_PROFILE``, ``~/.aws/credentials``) are not read; a refusal without credentials
+  says so when one is there.
 - ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, optional.
 
 In a cluster they come from a Kubernetes Secret mounted as env. The credentials are kept only
@@ -19,7 +21,7 @@ import io
 import logging
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from urllib.parse import urlparse
@@ -144,6 +146,9 @@ class S3Settings:
     secret_key: str | None = field(default=None, repr=False)
     session_token: str | None = field(default=None, repr=False)
     region: str | None = None
+    unread_profile: str | None = None
+    """What says the user keeps credentials in an AWS profile, which kfp-tune does not read
+    (``AWS_PROFILE is set``): a hint when a request goes without credentials."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, endpoint: str | None = None) -> S3Settings:
@@ -183,7 +188,21 @@ class S3Settings:
             secret_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
             session_token=env.get("AWS_SESSION_TOKEN") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            unread_profile=unread_profile(env),
         )
+
+
+def unread_profile(env: Mapping[str, str]) -> str | None:
+    """What in ``env`` points at an AWS profile or shared credentials file (never a value read
+    from one), or None. kfp-tune reads credentials from the environment only: reading profiles
+    is a new place credentials come from, which a pipeline's steps would not share."""
+    for variable in ("AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"):
+        if env.get(variable):
+            return f"{variable} is set"
+    home = env.get("HOME")
+    if home and os.path.isfile(os.path.join(home, ".aws", "credentials")):
+        return "~/.aws/credentials exists"
+    return None
 
 
 def check_s3_endpoint(endpoint: str) -> str:
@@ -300,6 +319,10 @@ class S3Store:
 
     def _credentials_hint(self, code: str) -> str:
         """What to check when the server refuses the request's credentials (never the values)."""
+        if self.settings.access_key is None and self.settings.unread_profile is not None:
+            return (f"no credentials were given: kfp-tune reads them from the environment only, not from AWS profiles or shared "
+                    f"credentials files ({self.settings.unread_profile}): set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, e.g. "
+                    f"eval \"$(aws configure export-credentials --format env)\" for the profile (in a pipeline, the store Secret)")
         if self.settings.access_key is None:
             return "no credentials were given: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (in a pipeline, the store Secret)"
         if code in REFUSED_CREDENTIALS and self.settings.session_token is not None:
