@@ -260,6 +260,20 @@ _probing: set[tuple[str, str]] = set()
 _probe_lock = threading.Lock()
 
 
+def endpoint_source(endpoint: str | None, environ: Mapping[str, str] | None = None) -> str:
+    """Where the steps' S3 endpoint comes from, as a failing endpoint's message says it: the
+    ``s3_endpoint`` parameter wins over the endpoint variables (a step cannot tell a parameter
+    left at its compiled-in default from one given, and a given one must win), so a variable it
+    overrides is named with how to use it instead (``s3_endpoint=""``)."""
+    env = os.environ if environ is None else environ
+    variable = next((v for v in ENDPOINT_VARIABLES if env.get(v)), None)
+    if not endpoint:
+        return f"${variable}" if variable else ""
+    if variable is None or env[variable].rstrip("/") == endpoint.rstrip("/"):
+        return "the s3_endpoint parameter"
+    return f"the s3_endpoint parameter, which wins over ${variable} ({shown(masked_url(env[variable]))}): give s3_endpoint=\"\" to use that"
+
+
 class S3Store:
     def __init__(self, bucket: str, prefix: str = "", settings: S3Settings | None = None):
         from minio import Minio
@@ -272,6 +286,8 @@ class S3Store:
         scheme = "https" if self.settings.secure else "http"
         self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.endpoint_url = f"{scheme}://{self.settings.endpoint}"
+        self.endpoint_source = ""
+        """Where the endpoint came from (:func:`endpoint_source`; open_store sets it), for a failing endpoint's message."""
         self._client = Minio(
             self.settings.endpoint,
             access_key=self.settings.access_key,
@@ -300,16 +316,22 @@ class S3Store:
             raise StoreError(f"invalid store key {key!r}")
         return f"{self.prefix}/{key}" if self.prefix else key
 
+    def _endpoint_named(self) -> str:
+        """What to check for a failing endpoint: where it came from, when known."""
+        if self.endpoint_source:
+            return f"the endpoint, from {self.endpoint_source}"
+        return "KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter"
+
     def _error(self, action: str, key: str, exc: Exception) -> StoreError:
         code = _failure_code(exc)
         transient = is_transient(exc)
         hint = " (transient)" if transient else ""
         if _unresolved(exc):
-            hint = f" (the endpoint's host {self.settings.endpoint.rsplit(':', 1)[0]!r} does not resolve: check KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter)"
+            hint = f" (the endpoint's host {self.settings.endpoint.rsplit(':', 1)[0]!r} does not resolve: check {self._endpoint_named()})"
         elif (tls := _tls_refusal(exc)) is not None:
             hint = f" ({tls})"
         elif _refused(exc):
-            hint = " (connection refused: nothing listens at the endpoint; check KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter, or that the object store is up)"
+            hint = f" (connection refused: nothing listens at the endpoint; check {self._endpoint_named()}, or that the object store is up)"
         elif code in REFUSED_CREDENTIALS or code == "AccessDenied":  # the user's settings, as a missing bucket: exit 2
             return StoreInputError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: {code} ({self._credentials_hint(code)})")
         elif code == "NoSuchBucket":
