@@ -370,7 +370,7 @@ def component_trials(
     stopped EarlyStopped, with the metrics it reported. Its reports are the trial's curve.
 
     Outputs: as the tuning step's (``best_parameters``, ``best_objective``, ``best_trial``,
-    ``best_model``, ``best_metrics``). As for the tuning step, each call is a run of its own
+    ``best_model``, ``best_metrics``, ``metrics``). As for the tuning step, each call is a run of its own
     (``begin-trials`` names it): a second call of one pipeline run on the same experiment is
     refused, and so is a later run whose inputs to the trials (its artifacts' files, its other
     values) differ from those the experiment's trials were measured on. ``maxTrialCount`` is
@@ -588,6 +588,7 @@ def component_trials(
         return TuningOutputs(
             best_parameters=best.outputs["best_parameters"], best_objective=best.outputs["best_objective"],
             best_trial=best.outputs["best_trial"], best_model=best.outputs["best_model"], best_metrics=best.outputs["best_metrics"],
+            metrics=best.outputs["metrics"],
         )
 
     component_trials_pipeline.__signature__ = outer_signature.replace(return_annotation=TuningOutputs)  # type: ignore[attr-defined]

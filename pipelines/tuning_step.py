@@ -12,7 +12,8 @@ like a component::
 Inputs: ``dataset`` (an optional ``Input[Dataset]``) and the tuning pipeline's parameters
 (``store_uri``, ``experiment_name``, ...: the same names and defaults; ``launcher_config`` as a
 dict or its JSON). Outputs: ``best_parameters`` (dict), ``best_objective`` (float),
-``best_trial`` (str), ``best_model`` (Model), ``best_metrics`` (list, Katib's shape). A trial
+``best_trial`` (str), ``best_model`` (Model), ``best_metrics`` (list, Katib's shape), ``metrics``
+(a KFP ``Metrics`` artifact: the best trial's metrics, which the KFP UI compares across runs). A trial
 reads the dataset with ``kfp_tune.steps.trial_artifacts.input_path()`` and saves its model with
 ``save_model(path)`` (:mod:`kfp_tune.steps.trial_artifacts`).
 
@@ -31,7 +32,7 @@ from pathlib import Path
 from typing import Any, NamedTuple, Optional
 
 from kfp import dsl
-from kfp.dsl import Dataset, Input, Model
+from kfp.dsl import Dataset, Input, Metrics, Model
 from kfp.dsl.graph_component import GraphComponent
 
 from kfp_tune.components.best_trial import best_trial
@@ -57,14 +58,15 @@ from kfp_tune.pipelines.builder import (
 )
 from kfp_tune.stores.s3 import check_s3_endpoint
 
-TuningOutputs = NamedTuple("TuningOutputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_model", Model), ("best_metrics", list)])  # noqa: UP014 (KFP reads this form)
+TuningOutputs = NamedTuple("TuningOutputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_model", Model), ("best_metrics", list), ("metrics", Metrics)])  # noqa: UP014 (KFP reads this form)
 """What the tuning step hands downstream: ``step.outputs["best_parameters"]`` and so on."""
 TUNING_OUTPUTS: dict[str, str] = {
-    "best_parameters": "The best trial's parameters by name, typed: int, float, a categorical's string, a discrete value as a number.",
+    "best_parameters": "The best trial's parameters by name: int, float, a categorical's string, a discrete value as a number; downstream (a protobuf Struct) every number is a float, 4 as 4.0.",
     "best_objective": "The best trial's objective value, after its metric strategy.",
     "best_trial": "The best trial's name.",
     "best_model": "The files the best trial saved (save_model); metadata: experiment, trial, parameters, metrics, the inputs it was tuned on.",
     "best_metrics": "Every metric of the best trial, as Katib's currentOptimalTrial.observation.metrics: [{name, min, max, latest}], as strings.",
+    "metrics": "The best trial's metrics (system.Metrics) by the experiment's metric names, after their strategy: what the KFP UI shows and compares across runs.",
 }
 """What each output of a tuning step (or of component trials) is: the descriptions KFP shows."""
 
@@ -162,6 +164,7 @@ def tuning_step(
         return TuningOutputs(
             best_parameters=best.outputs["best_parameters"], best_objective=best.outputs["best_objective"],
             best_trial=best.outputs["best_trial"], best_model=best.outputs["best_model"], best_metrics=best.outputs["best_metrics"],
+            metrics=best.outputs["metrics"],
         )
 
     if not with_dataset:  # KFP reads the signature, and passes the inputs it lists in order: dataset is last

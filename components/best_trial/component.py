@@ -1,7 +1,7 @@
 from typing import NamedTuple
 
 from kfp import dsl
-from kfp.dsl import Model, Output
+from kfp.dsl import Metrics, Model, Output
 
 from kfp_tune.components._image import RUNTIME_IMAGE
 
@@ -14,6 +14,7 @@ def best_trial(
     best_model: Output[Model],
     s3_endpoint: str = "",
     fresh_experiment: bool = False,
+    metrics: Output[Metrics] = None,  # None only where python_func is called without it: KFP always passes it
 ) -> NamedTuple("Outputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_metrics", list)]):  # type: ignore[valid-type]
     """Hand the tuning loop's result downstream: the best trial's parameters, objective value,
     name, metrics and model.
@@ -33,7 +34,8 @@ def best_trial(
 
     Returns:
         best_parameters: The best trial's parameters by name, typed: int, float, or the
-            string of a categorical (a discrete value as a number).
+            string of a categorical (a discrete value as a number). KFP passes a dict on as a
+            protobuf Struct, so downstream every number is a float: an int 4 arrives as 4.0.
         best_objective: The best trial's objective value, after its metric strategy.
         best_trial: The best trial's name.
         best_metrics: Every metric of the best trial (the objective and
@@ -44,6 +46,10 @@ def best_trial(
             (a single file: by its name); only a note when it saved none. Its metadata: the
             experiment, the trial, its parameters, objective and metrics, the inputs it was
             tuned on, the files.
+        metrics: The best trial's metrics as a KFP Metrics artifact (``system.Metrics``), by
+            the experiment's metric names, each after its metric strategy: the objective and
+            additionalMetricNames; what the KFP UI shows for the run and compares across runs.
+            ``python_func`` callers may leave it out.
     """
     import kfp_tune
 
@@ -54,5 +60,8 @@ def best_trial(
 
     parameters, objective, trial, metadata = best_trial_step(store_uri, experiment_name, run_id, best_model.path, s3_endpoint, fresh_experiment)
     best_model.metadata.update(metadata)
+    if metrics is not None:
+        for name, value in metadata["metrics"].items():
+            metrics.log_metric(name, value)
     Outputs = namedtuple("Outputs", ["best_parameters", "best_objective", "best_trial", "best_metrics"])
     return Outputs(parameters, objective, trial, metadata["observation"]["metrics"])

@@ -134,7 +134,7 @@ def test_a_thousand_trials_compile_under_the_budget_with_the_component_as_the_tr
         assert keys == {"accesskey": "AWS_ACCESS_KEY_ID", "secretkey": "AWS_SECRET_ACCESS_KEY"}, name
     assert "exec-bowl" not in executors
     outputs = ir["root"]["outputDefinitions"]
-    assert set(outputs["parameters"]) == {"best_parameters", "best_objective", "best_trial", "best_metrics"} and set(outputs["artifacts"]) == {"best_model"}
+    assert set(outputs["parameters"]) == {"best_parameters", "best_objective", "best_trial", "best_metrics"} and set(outputs["artifacts"]) == {"best_model", "metrics"}
     # the call's first task gets what every trial gets, and names the call for every later task
     root = ir["root"]["dag"]["tasks"]
     begin = root["begin-trials"]

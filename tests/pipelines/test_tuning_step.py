@@ -147,6 +147,31 @@ def test_without_a_dataset_and_with_a_fresh_experiment_per_run(tmp_path):
     assert float(objective) == best["metrics"]["loss"]
 
 
+@pytest.mark.kfp_local
+def test_the_step_hands_on_the_best_trial_s_metrics_as_a_kfp_metrics_artifact(tmp_path):
+    """QA: the KFP UI's run comparison showed nothing for a tuning run: neither best-trial nor
+    the step had a system.Metrics output. The step's ``metrics`` output is best-trial's: every
+    metric of the best trial by the experiment's metric names (the objective, then the
+    additionalMetricNames), read here from the store on its own."""
+    from kfp.dsl import Metrics
+
+    doc = quadratic_experiment(**{
+        "spec.maxTrialCount": 2, "spec.parallelTrialCount": 2,
+        "spec.objective": {"type": "minimize", "objectiveMetricName": "loss", "additionalMetricNames": ["accuracy"]},
+    })
+    step = tuning_step(doc, rounds=1, store_uri=str(tmp_path / "store"), launcher_config={"kind": "local"}, with_dataset=False)
+
+    @dsl.pipeline
+    def mine() -> Metrics:
+        return step().outputs["metrics"]
+
+    run = run_locally(mine, tmp_path / "root")
+    rows = trial_rows(LocalStore(tmp_path / "store"), "quad")
+    best = min(rows, key=lambda row: row["metrics"]["loss"])
+    assert run.output.schema_title == "system.Metrics"
+    assert run.output.metadata == {"loss": best["metrics"]["loss"], "accuracy": best["metrics"]["accuracy"]}
+
+
 def test_the_launcher_config_may_be_its_json_and_a_wrong_one_is_refused_when_built():
     """The run parameter and launch-trial's README write it as JSON: passed so, it raised
     AttributeError: 'str' object has no attribute 'get'; an unknown kind failed only in the run."""
@@ -223,8 +248,8 @@ def test_every_input_and_output_of_the_step_says_what_it_is():
     from kfp.dsl import Dataset, Input
 
     spec = tuning_step(quadratic_experiment()).component_spec
-    assert set(spec.outputs) == {"best_parameters", "best_objective", "best_trial", "best_model", "best_metrics"}
-    assert spec.outputs["best_metrics"].type == "List"
+    assert set(spec.outputs) == {"best_parameters", "best_objective", "best_trial", "best_model", "best_metrics", "metrics"}
+    assert spec.outputs["best_metrics"].type == "List" and spec.outputs["metrics"].type.startswith("system.Metrics")
     described = {name: item.description for name, item in {**spec.inputs, **spec.outputs}.items()}
     assert all(described.values()), [name for name, text in described.items() if not text]
     assert "currentOptimalTrial.observation.metrics" in described["best_metrics"]

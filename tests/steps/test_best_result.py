@@ -205,3 +205,24 @@ def test_no_trial_with_an_objective_fails_with_a_message_naming_the_experiment(t
     with pytest.raises(SystemExit) as raised:
         call_component(store, tmp_path)
     assert str(raised.value) == last
+
+
+def test_the_best_trial_s_metrics_are_a_kfp_metrics_artifact_the_ui_compares(tmp_path):
+    """QA: a tuning run showed nothing in the KFP UI's run comparison: no output of best-trial
+    was a system.Metrics artifact. Its ``metrics`` output now holds every metric of the best
+    trial by the experiment's metric names, each after its strategy (the curve's last value,
+    the strategy's default), as the trial printed it."""
+    from kfp.dsl import Metrics, Model
+
+    doc = experiment_doc(tmp_path, **{"spec.objective": {"type": "maximize", "objectiveMetricName": "accuracy", "additionalMetricNames": ["loss"]}})
+    store = run_experiment(tmp_path, doc)
+    printed = ledger(tmp_path)
+    metrics = Metrics(name="metrics", uri=str(tmp_path / "outputs" / "metrics"))
+    model = Model(name="best_model", uri=str(tmp_path / "outputs" / "best_model"))
+    outputs = best_trial.python_func(store_uri=str(store.root), experiment_name="best-of", run_id="run-1", best_model=model, metrics=metrics)
+
+    last = printed[outputs.best_trial]["printed"][-1]
+    assert metrics.metadata == {"accuracy": float(last["accuracy"]), "loss": float(last["loss"])}
+    assert metrics.metadata["accuracy"] == outputs.best_objective
+    # called as before, without it: the same outputs
+    assert best_trial.python_func(store_uri=str(store.root), experiment_name="best-of", run_id="run-1", best_model=model) == outputs
