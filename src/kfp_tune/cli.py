@@ -732,7 +732,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    from kfp_tune.core.errors import RunInterrupted, StoreError
+    from kfp_tune.core.errors import RunInterrupted, StoreError, StoreInputError
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
     from kfp_tune.inline_runner import run_inline
     from kfp_tune.launchers import check_experiment, launcher_from_config
@@ -840,11 +840,33 @@ def cmd_run(args: argparse.Namespace) -> int:
     except DamagedRecord as exc:  # a damaged claim (runs/<seq>.json) holds the experiment for no run: none may claim it
         free = "" if ExperimentRecords.claim_seq_of(exc.key) is not None else " (the experiment is free for another run)"
         raise UsageError(f"{exc}; the run stopped{free}: repair or remove the record") from None
+    except StoreInputError as exc:  # the pre-flight read and wrote the store: it refused the run since
+        raise _refused_mid_run(exc) from None
     finally:
         bar.close()
-    summary = summarize(store, experiment.name)
+    try:
+        summary = summarize(store, experiment.name)
+    except StoreInputError as exc:
+        raise _refused_mid_run(exc) from None
     _print_summary(summary, args.json)
     return EXIT_OK if summary["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED
+
+
+def _refused_mid_run(exc: KfpTuneError) -> KfpTuneError:
+    """A store that refused a run after its pre-flight read and wrote it (a key revoked or
+    rotated mid-run, a policy changed): a runtime failure, exit 1 as for an outage, not the
+    user's input (exit 2, as a wrong key from the start is), and said as an outage is: the same
+    command resumes, and from another machine the claim this run could not release needs
+    --take-over or its TTL."""
+    from kfp_tune.core.claims import ttl_from_env
+
+    ttl = ttl_from_env()
+    stale = f"{ttl / 60:g} minutes" if ttl >= 60 else f"{ttl:g} s"
+    return KfpTuneError(
+        f"{exc}; the store refused this run after it had started (its credentials revoked or replaced, or what they may do changed): "
+        f"once it accepts them, run the same command again (a run resumes where it stopped); from another machine, add --take-over, "
+        f"as the claim this run could not release holds the experiment until {stale} after its last beat"
+    )
 
 
 def _flushed(code: int) -> int:

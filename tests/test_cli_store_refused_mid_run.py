@@ -1,0 +1,86 @@
+"""A store that refuses a run's credentials after the run started (a key revoked or rotated
+mid-run, as three teams sharing one SeaweedFS bucket met): a runtime failure, exit 1 with what
+resumes the run and what frees its claim from another machine, as an outage's error says. The
+same refusal at the first store access is the user's settings: exit 2."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+import kfp_tune.cli
+from conftest import quadratic_experiment
+from kfp_tune.cli import main
+from kfp_tune.core.errors import StoreInputError
+from kfp_tune.stores.local import LocalStore
+
+SECRET = "teamAsecretVALUE0001"
+REFUSAL = ("S3 write of s3://shared/teamA/{key} at http://127.0.0.1:18333 failed: InvalidAccessKeyId (the server refused the "
+           "credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (in a pipeline, the store Secret))")
+
+
+class RevokedStore(LocalStore):
+    """A store whose server refuses every request once ``revoked`` is set: from the start, or
+    once the first trial has started."""
+
+    def __init__(self, root: Path, revoked: bool) -> None:
+        super().__init__(root)
+        self.revoked = revoked
+
+    def _check(self, key: str) -> None:
+        if self.revoked:
+            raise StoreInputError(REFUSAL.format(key=key))
+
+    def get(self, key: str) -> bytes | None:
+        self._check(key)
+        return super().get(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        self._check(key)
+        super().put(key, data)
+        self._written(key)
+
+    def create(self, key: str, data: bytes) -> bool:
+        self._check(key)
+        created = super().create(key, data)
+        self._written(key)
+        return created
+
+    def _written(self, key: str) -> None:
+        self.revoked = self.revoked or key.endswith("/started.json")  # the key is revoked as the first trial runs
+
+    def list(self, prefix: str) -> list[str]:
+        self._check(prefix)
+        return super().list(prefix)
+
+    def delete(self, keys) -> None:
+        self._check(keys[0] if keys else "")
+        super().delete(keys)
+
+
+def run_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, store: RevokedStore) -> int:
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 4, "spec.parallelTrialCount": 1})))
+    monkeypatch.setattr(kfp_tune.cli, "_open_store", lambda uri, look=False: store)
+    return main(["run", str(path), "--engine", "inline", "--store", "s3://shared/teamA"])
+
+
+def test_credentials_refused_after_the_run_started_are_a_runtime_failure_that_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    assert run_on(tmp_path, monkeypatch, RevokedStore(tmp_path / "store", revoked=False)) == 1
+    err = capsys.readouterr().err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("error: S3 ") and "failed: InvalidAccessKeyId (the server refused the credentials" in last, err
+    assert last.endswith(
+        "; the store refused this run after it had started (its credentials revoked or replaced, or what they may do changed): "
+        "once it accepts them, run the same command again (a run resumes where it stopped); from another machine, add --take-over, "
+        "as the claim this run could not release holds the experiment until 15 minutes after its last beat"
+    ), last
+    assert SECRET not in err
+
+
+def test_credentials_refused_at_the_first_store_access_stay_the_users_settings_exit_2(tmp_path, monkeypatch, capsys):
+    assert run_on(tmp_path, monkeypatch, RevokedStore(tmp_path / "store", revoked=True)) == 2
+    err = capsys.readouterr().err
+    assert "failed: InvalidAccessKeyId (the server refused the credentials" in err and "after it had started" not in err
