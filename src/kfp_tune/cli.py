@@ -796,6 +796,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if notes is not None:
             notes.update(done, info)
 
+    ended: dict[str, Any] | None = None  # the summary of an experiment that had ended when a late signal came
     try:
         # while the bar shows, log lines (-v) are written above it, not onto its line
         with plain or contextlib.nullcontext(), logging_redirect_tqdm() if not bar.disable else contextlib.nullcontext(), \
@@ -842,14 +843,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise UsageError(f"{exc}; the run stopped{free}: repair or remove the record") from None
     except StoreInputError as exc:  # the pre-flight read and wrote the store: it refused the run since
         raise _refused_mid_run(exc) from None
+    except KeyboardInterrupt:  # not the run's RunInterrupted: the signal came once the run had stopped answering it, as it ended
+        ended = _ended_before_the_signal(store, experiment.name)
+        if ended is None:
+            raise
+        print(f"the signal came after the run had ended: experiment {experiment.name} {ended['status']} ({ended['reason']}); "
+              f"nothing was stopped", file=sys.stderr)
     finally:
         bar.close()
     try:
-        summary = summarize(store, experiment.name)
+        summary = ended or summarize(store, experiment.name)
     except StoreInputError as exc:
         raise _refused_mid_run(exc) from None
     _print_summary(summary, args.json)
     return EXIT_OK if summary["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED
+
+
+def _ended_before_the_signal(store: Store, name: str) -> dict[str, Any] | None:
+    """The summary of an experiment that had ended (Succeeded or Failed) when a Ctrl-C came
+    that the run no longer answered (the progress lines still catching up), else None: a run
+    that ended exits as one, not as an interrupted one (130, "interrupted")."""
+    from kfp_tune.core.errors import StoreError
+    from kfp_tune.reports import summarize
+
+    try:
+        summary = summarize(store, name)
+    except StoreError:
+        return None
+    return summary if summary["status"] in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) else None
 
 
 def _refused_mid_run(exc: KfpTuneError) -> KfpTuneError:

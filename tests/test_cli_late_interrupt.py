@@ -1,0 +1,54 @@
+"""A Ctrl-C that lands after the run has ended (every trial finished, the experiment recorded
+Succeeded; the progress output still catching up, as in a run of 1,100 trials): the run no
+longer answers signals itself, so it was Python's KeyboardInterrupt, "interrupted" and exit
+130, as if the run had been stopped. A user of ``kfp-tune run`` expects the exit status of how
+the experiment ended, since it did: the run says the signal came after the end, and exits so."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+import yaml
+
+from conftest import quadratic_experiment
+from kfp_tune.cli import main
+
+
+def write(tmp_path) -> str:
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 3, "spec.parallelTrialCount": 1})))
+    return str(path)
+
+
+def test_a_ctrl_c_after_the_experiment_ended_exits_as_the_finished_run(tmp_path, capsys, monkeypatch):
+    import kfp_tune.progress
+
+    last_look = kfp_tune.progress.ProgressWatcher.__exit__
+
+    def last_look_then_ctrl_c(self, *exc_info):
+        last_look(self, *exc_info)
+        signal.raise_signal(signal.SIGINT)  # Python's own handler: the run's was taken down as it ended
+
+    monkeypatch.setattr(kfp_tune.progress.ProgressWatcher, "__exit__", last_look_then_ctrl_c)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = main(["run", write(tmp_path), "--engine", "inline", "--store", str(tmp_path / "store"), "--json"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert json.loads(captured.out)["status"] == "Succeeded"
+    assert "the signal came after the run had ended: experiment quad Succeeded (ExperimentMaxTrialsReached); nothing was stopped" in captured.err
+    assert "interrupted" not in captured.err
+
+
+def test_a_ctrl_c_python_raised_before_the_experiment_ended_is_still_interrupted(tmp_path, capsys, monkeypatch):
+    import kfp_tune.inline_runner
+
+    def stopped_before_its_signals_were_answered(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(kfp_tune.inline_runner, "run_inline", stopped_before_its_signals_were_answered)
+    assert main(["run", write(tmp_path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted"
