@@ -172,6 +172,67 @@ def test_the_step_hands_on_the_best_trial_s_metrics_as_a_kfp_metrics_artifact(tm
     assert run.output.metadata == {"loss": best["metrics"]["loss"], "accuracy": best["metrics"]["accuracy"]}
 
 
+@pytest.mark.kfp_local
+def test_a_condition_on_the_step_s_output_runs_under_kfp_local_with_an_else_as_the_guide_says(tmp_path):
+    """QA: under kfp.local a lone dsl.If on a nested pipeline's output was skipped without a word
+    (the run a success, the branch never run); the guide gives dsl.If with dsl.Else, checked here."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 2})
+    step = tuning_step(doc, rounds=1, store_uri=str(tmp_path / "store"), launcher_config={"kind": "local"}, with_dataset=False)
+
+    @dsl.component
+    def branch(name: str, objective: float) -> str:
+        return f"{name} {objective}"
+
+    @dsl.pipeline
+    def mine(threshold: float = 100.0) -> str:
+        tuned = step(experiment_name="quad")
+        with dsl.If(tuned.outputs["best_objective"] < threshold):
+            good = branch(name="good", objective=tuned.outputs["best_objective"])
+        with dsl.Else():
+            bad = branch(name="bad", objective=tuned.outputs["best_objective"])
+        return dsl.OneOf(good.output, bad.output)
+
+    run = run_locally(mine, tmp_path / "root")
+    best = min(trial_rows(LocalStore(tmp_path / "store"), "quad"), key=lambda row: row["metrics"]["loss"])
+    assert run.output == f"good {best['metrics']['loss']}"
+
+
+def test_what_kfp_refuses_around_the_step_and_the_components_is_as_the_docs_say(tmp_path):
+    """The guide and the components' READMEs: resource settings fail on a tuning step (a
+    pipeline); decide-stop's exit handler cannot take stage-inputs' run_id output; a task cannot
+    wait on a decide-stop inside a dsl.If."""
+    from kfp_tune.components import best_trial, decide_stop, stage_inputs, suggest
+
+    step = tuning_step(quadratic_experiment(), rounds=1, store_uri=str(tmp_path / "store"), with_dataset=False)
+    with pytest.raises(Exception, match="single-step components"):
+
+        @dsl.pipeline
+        def limited() -> None:
+            step().set_cpu_limit("2")
+
+    handles = dict(store_uri=str(tmp_path / "store"), experiment_name="quad")
+    with pytest.raises(Exception, match="exit_task cannot depend on any other tasks"):
+
+        @dsl.pipeline
+        def exit_on_the_call() -> None:
+            staged = stage_inputs(**handles, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, call_id=dsl.PIPELINE_TASK_ID_PLACEHOLDER)
+            final = decide_stop(**handles, run_id=staged.outputs["run_id"], round_index=1, rounds_total=1, final=True)
+            with dsl.ExitHandler(final):
+                suggest(**handles, run_id=staged.outputs["run_id"], round_index=0, rounds_total=1)
+
+        compiler.Compiler().compile(exit_on_the_call, str(tmp_path / "exit.yaml"))
+    with pytest.raises(Exception, match=r"upstream task decide-stop-2 within an uncommon dsl\.If context"):
+
+        @dsl.pipeline
+        def after_a_condition() -> None:
+            first = decide_stop(**handles, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, round_index=0, rounds_total=2)
+            with dsl.If(first.outputs["Output"] == True):  # noqa: E712 (a KFP condition)
+                last = decide_stop(**handles, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER, round_index=1, rounds_total=2)
+            best_trial(**handles, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER).after(last)
+
+        compiler.Compiler().compile(after_a_condition, str(tmp_path / "after.yaml"))
+
+
 def test_the_launcher_config_may_be_its_json_and_a_wrong_one_is_refused_when_built():
     """The run parameter and launch-trial's README write it as JSON: passed so, it raised
     AttributeError: 'str' object has no attribute 'get'; an unknown kind failed only in the run."""
