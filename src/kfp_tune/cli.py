@@ -1492,7 +1492,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from kfp_tune.client import Client, best_objective, experiment_phase
     from kfp_tune.progress import table_lines
-    from kfp_tune.stores import store_variable
+    from kfp_tune.stores import store_variable, stores_beside
     from kfp_tune.stores.local import LocalStore
 
     store = _open_store(args.store, look=True)
@@ -1523,8 +1523,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, sort_keys=True))
         return EXIT_OK
-    if not rows:
-        print(f"no experiments in {masked_url(store.uri)}")
+    if not rows:  # a mistyped prefix or folder is no error (a new one is empty too): the stores beside it that hold experiments
+        beside = stores_beside(store) if not problems else []
+        print(f"no experiments in {masked_url(store.uri)}" + (f"; did you mean: {', '.join(masked_url(uri) for uri in beside)}?" if beside else ""))
         return EXIT_OK
     header = ["name", "status", "reason", "trials", "succeeded", "failed", "metrics-unavailable", "killed", "early-stopped", "running", "best", "best trial", "created"]
     table = [header] + [

@@ -215,8 +215,46 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_sec
     return LocalStore(folder)
 
 
+STORES_BESIDE_CHECKED = 5
+"""How many of the stores beside an empty one :func:`stores_beside` looks into, one listing each."""
+
+
+def stores_beside(store: Store) -> list[str]:
+    """The URIs of the stores beside ``store`` (prefixes or folders under the same parent) that
+    hold experiments, closest names first: for a store that holds none, a mistyped prefix
+    (``teamAA``, ``teama`` for ``teamA``), as ``status`` suggests close experiment names. One
+    listing of the parent, then one of ``experiments/`` in each of at most
+    :data:`STORES_BESIDE_CHECKED` whose names are close to the store's (for a bucket's root,
+    which has no name of its own, the prefixes under it). Empty for a store that cannot list
+    what is beside it (a plug-in's), and when a listing fails: it is only a hint."""
+    import difflib
+
+    inner = getattr(store, "inner", store)  # a RetryingStore's
+    prefixes_beside = getattr(inner, "prefixes_beside", None)
+    if not callable(prefixes_beside):
+        return []
+    own = store.uri.rstrip("/").rpartition("/")[2].lower()
+
+    def closeness(uri: str) -> float:
+        return difflib.SequenceMatcher(None, own, uri.rstrip("/").rpartition("/")[2].lower()).ratio()
+
+    try:
+        beside: list[str] = prefixes_beside()
+        at_root = getattr(inner, "prefix", None) == ""  # an S3 bucket's root: the prefixes under it
+        candidates = beside if at_root else sorted((uri for uri in beside if closeness(uri) >= 0.6), key=closeness, reverse=True)
+        found = []
+        for uri in candidates[:STORES_BESIDE_CHECKED]:
+            opened = open_store(uri, retry_seconds=0)
+            holds_any = getattr(getattr(opened, "inner", opened), "holds_any", None)
+            if callable(holds_any) and holds_any("experiments/"):
+                found.append(uri)
+        return found
+    except KfpTuneError:
+        return []
+
+
 __all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "StoreOpener", "check_environment", "check_store_uri", "is_store", "open_store", "refuse_empty_store", "register_scheme",
-           "registered_schemes", "store_variable"]
+           "registered_schemes", "store_variable", "stores_beside"]
 
 
 def open_experiment_records(env: Mapping[str, str], experiment: str) -> ExperimentRecords:

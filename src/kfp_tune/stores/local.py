@@ -7,6 +7,7 @@ followed: a write or a delete through one is refused, a read of one is damage, n
 from __future__ import annotations
 
 import errno
+import itertools
 import logging
 import os
 import re
@@ -92,6 +93,22 @@ class LocalStore:
 
     def __repr__(self) -> str:
         return f"LocalStore({str(self.root)!r})"
+
+    def prefixes_beside(self) -> list[str]:
+        """The folders beside this store's (under the same parent folder), as ``file://`` URIs,
+        up to 1,000 of them."""
+        try:
+            folders = [entry for entry in itertools.islice(self.root.parent.iterdir(), 1000) if entry != self.root and entry.is_dir()]
+        except OSError:
+            return []
+        return sorted(folder.as_uri() for folder in folders)
+
+    def holds_any(self, folder: str) -> bool:
+        """Whether anything is in ``folder`` (a key prefix ending in '/'), from one look."""
+        try:
+            return any(True for _ in (self.root / folder).iterdir())
+        except OSError:
+            return False
 
     def _path(self, key: str) -> Path:
         if unsafe_part(key) is not None:

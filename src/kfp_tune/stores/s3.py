@@ -18,6 +18,7 @@ inside the minio client; this class's repr and every error name the endpoint and
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import os
 import threading
@@ -467,6 +468,24 @@ class S3Store:
                     f"S3 delete of s3://{self.bucket}/{named.name} at {self.endpoint_url} failed: {named.code} ({len(errors)} object(s) not deleted{hint})",
                     transient=bool(retried),
                 )
+
+    def prefixes_beside(self) -> list[str]:
+        """The prefixes beside this store's, under the same parent (under the bucket's root for
+        the root itself), as ``s3://bucket/prefix``: one delimiter listing, of up to 1,000."""
+        parent = self.prefix.rpartition("/")[0]
+        try:
+            names = [o.object_name for o in itertools.islice(self._client.list_objects(self.bucket, prefix=f"{parent}/" if parent else ""), 1000)]
+        except Exception as exc:
+            raise self._error("listing of", "..", exc) from None
+        return [f"s3://{self.bucket}/{name.rstrip('/')}" for name in names if name and name.endswith("/") and name.rstrip("/") != self.prefix]
+
+    def holds_any(self, prefix: str) -> bool:
+        """Whether any object is under ``prefix``: one delimiter listing, its first entry."""
+        try:
+            full = f"{self.prefix}/{prefix}" if self.prefix else prefix
+            return next(iter(self._client.list_objects(self.bucket, prefix=full)), None) is not None
+        except Exception as exc:
+            raise self._error("listing of", prefix, exc) from None
 
     def list(self, prefix: str) -> list[str]:
         full = f"{self.prefix}/{prefix}" if self.prefix else prefix

@@ -1,0 +1,50 @@
+"""``kfp-tune list`` of a store that holds no experiments, beside stores that do (teams sharing
+one bucket, each under its prefix): a mistyped prefix (``teamAA``, ``teama``) or the bucket's
+root said only "no experiments in ...". It still exits 0 (a new prefix is empty too), and names
+the prefixes beside it that hold experiments, closest first, as ``status`` suggests close names."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from kfp_tune.cli import main
+
+
+def put(client, bucket: str, key: str) -> None:
+    client.put_object(bucket, key, io.BytesIO(b"{}"), 2)
+
+
+@pytest.fixture
+def shared(seaweed, s3_env, s3_bucket) -> str:
+    """A bucket with teamA's and teamB's experiments, and a prefix holding something else."""
+    from minio import Minio
+
+    client = Minio(seaweed.endpoint.split("://")[1], access_key=seaweed.access_key, secret_key=seaweed.secret_key, secure=False)
+    put(client, s3_bucket, "teamA/experiments/alpha/experiment.json")
+    put(client, s3_bucket, "teamB/experiments/beta/experiment.json")
+    put(client, s3_bucket, "teamAB/notes/readme.txt")  # close to teamA, but no experiments
+    return s3_bucket
+
+
+@pytest.mark.s3
+@pytest.mark.parametrize(("prefix", "named"), [("/teamAA", ["teamA", "teamB"]), ("/teama", ["teamA", "teamB"]), ("", ["teamA", "teamB"])])
+def test_list_of_an_empty_prefix_names_the_prefixes_beside_it_that_hold_experiments(shared, capsys, prefix: str, named: list[str]):
+    assert main(["list", "--store", f"s3://{shared}{prefix}"]) == 0
+    out = capsys.readouterr().out
+    assert out == f"no experiments in s3://{shared}{prefix}; did you mean: {', '.join(f's3://{shared}/{name}' for name in named)}?\n"
+
+
+@pytest.mark.s3
+def test_list_of_an_empty_prefix_with_nothing_close_says_only_that(shared, capsys):
+    assert main(["list", "--store", f"s3://{shared}/elsewhere/new"]) == 0
+    assert capsys.readouterr().out == f"no experiments in s3://{shared}/elsewhere/new\n"
+
+
+def test_list_of_an_empty_folder_names_the_folders_beside_it_that_hold_experiments(tmp_path, capsys):
+    (tmp_path / "runs" / "experiments" / "alpha").mkdir(parents=True)
+    (tmp_path / "runs" / "experiments" / "alpha" / "experiment.json").write_text("{}")
+    (tmp_path / "rune").mkdir()
+    assert main(["list", "--store", str(tmp_path / "rune")]) == 0
+    assert capsys.readouterr().out == f"no experiments in {(tmp_path / 'rune').as_uri()}; did you mean: {(tmp_path / 'runs').as_uri()}?\n"
