@@ -74,7 +74,7 @@ def test_a_one_trial_launch_waits_while_parallel_trial_count_trials_hold_the_pla
 def test_iterations_started_at_once_count_the_trials_before_them(local_store):
     """A ParallelFor without parallelism= starts every iteration at once: with one trial
     running, the second trial of the round takes the last place and the third waits for it,
-    though neither has started yet."""
+    though neither has started yet (places are taken with the store's create)."""
     records, (first, second, third) = _suggested(local_store)
     _start_elsewhere(records, first)
 

@@ -39,14 +39,16 @@ def collect_metrics(
     EarlyStopped when early stopping stopped it; Failed when the run failed; MetricsUnavailable
     when it succeeded without reporting the objective metric (it then counts as failed);
     Succeeded otherwise (a text objective, darts' genotype, counts as reported). The objective's
-    values in report order are kept as its ``curve``."""
-    if run_id is not None:
-        claims.check(records, run_id)
+    values in report order are kept as its ``curve``. A result already recorded (one-trial
+    launch-trial records it) is returned as it is, without ``run_id``'s claim: reading needs
+    none, and the run may have ended or been taken over since."""
     view = view or ExperimentView(records)
     state = view.state
     trial = state.trial(trial_name)
     if trial.result is not None:
         return trial.result
+    if run_id is not None:
+        claims.check(records, run_id)
     if trial.ended is None:
         raise StoreError(f"trial {trial_name!r} has not ended; run launch-trial for it first")
     experiment = state.experiment

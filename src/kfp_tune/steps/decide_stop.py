@@ -15,6 +15,7 @@ from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, 
 from kfp_tune.core.state import TRIAL_INTERRUPTED, TRIAL_STALE, ExperimentState, ExperimentView, is_outcome
 from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, RecordKind, TrialStatus
 from kfp_tune.progress import assignment_text, one_line, value_text
+from kfp_tune.steps.schedule import made_by_run
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +232,7 @@ def interrupt_run(view: ExperimentView, run_id: str, signal_name: str, killed: s
     was about to start it) is given back too (:func:`give_back_unstarted`), not left ``Created``."""
     with view.lock:
         running = view.state.running_trials()
-        unstarted = [t.name for t in view.state.trials if not t.is_terminal and t.started is None and t.round.startswith(f"{run_id}-")]
+        unstarted = [t.name for t in view.state.trials if not t.is_terminal and t.started is None and made_by_run(t.round, run_id)]
     killed.update(name for name in running if kill_trial(view, name, signal_name))
     for name in unstarted:
         give_back_unstarted(view, name, signal_name)

@@ -25,7 +25,7 @@ from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import parse_experiment
 from kfp_tune.core.state import ExperimentView, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map, resolve_trial_template
-from kfp_tune.core.vocabulary import DEBUG_VARIABLE, ExperimentPhase
+from kfp_tune.core.vocabulary import DEBUG_VARIABLE, ExperimentPhase, LaunchPhase
 from kfp_tune.launchers import LocalLauncher, check_experiment, launcher_from_config
 from kfp_tune.steps.launch_trial import wait_for_place
 from kfp_tune.steps.schedule import round_id
@@ -218,18 +218,21 @@ def launch_trial_step(
     fresh_experiment: bool = False,
     store_secret: str = "",
 ) -> str:
-    """One-trial mode: wait for a place among the experiment's ``parallelTrialCount``
-    (:func:`kfp_tune.steps.launch_trial.wait_for_place`), run the trial to its end, and record its
-    result as collect-metrics does (a collect-metrics task after this one returns that result):
+    """One-trial mode: take a place among the experiment's ``parallelTrialCount``, waiting for
+    one (:func:`kfp_tune.steps.launch_trial.wait_for_place`; a trial of an experiment that has
+    ended is given back instead), run the trial to its end, and record its result as collect-metrics does (a collect-metrics task after this one returns that result):
     a trial ended with no result holds the experiment Running, and decide-stop and best-trial
     would find it so however many runs follow. Returns how the trial ended."""
     _setup_logging()
     records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
     view = ExperimentView(records)
     launcher = _launcher(records, launcher_config, store_uri, s3_endpoint, store_secret)
-    wait_for_place(view, trial_name, run_id)
-    phase = steps.launch_trial(records, launcher, trial_name, run_id=run_id, view=view)
-    assert phase is not None  # only a slots checkpoint hands a trial over
+    if wait_for_place(view, trial_name, run_id):
+        phase = steps.launch_trial(records, launcher, trial_name, run_id=run_id, view=view)
+        assert phase is not None  # only a slots checkpoint hands a trial over
+    else:  # closed before it started (its experiment had ended), or by an earlier attempt: nothing to run
+        ended = view.state.trial(trial_name).ended
+        phase = ended.phase if ended is not None else LaunchPhase.FAILED  # its result, recorded first, says the rest
     result = steps.collect_metrics(records, trial_name, view=view)  # the trial this step followed, whatever became of the run's claim since
     logging.getLogger("kfp_tune.launch").info("trial %s ended %s; recorded %s (%s)", trial_name, phase, result.status, result.reason)
     return str(phase)

@@ -5,15 +5,18 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from kfp_tune.core import claims
 from kfp_tune.core.claims import this_process
+from kfp_tune.core.decision import decide
 from kfp_tune.core.errors import KfpTuneError, RunInterrupted, StoreError, TrialMachineryFailed, TrialNotCreated
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
-from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
+from kfp_tune.core.records import RECORD_VERSION, DamagedRecord, ExperimentRecords, TrialEnded, TrialStarted, encode_record, utc_now
 from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentView, TrialState
 from kfp_tune.core.trials import trial_namespace, trial_run
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
@@ -109,39 +112,120 @@ def launch_trial(
 
 PLACE_POLL_SECONDS = 5.0
 """How often a one-trial launch-trial waiting for a place reads the store again."""
+PLACE_RECORD_KIND = "TrialPlace"
+"""The kind of a place record (``places/<place>/<generation>.json``, :func:`wait_for_place`)."""
+_PLACE_KEY = re.compile(r"/places/(\d{3})/(\d{6})\.json$")
+
+
+@dataclass(frozen=True)
+class _Place:
+    """Generation ``generation`` of place ``index``: taken by ``trial`` at ``at`` (epoch seconds)."""
+
+    index: int
+    generation: int
+    trial: str
+    at: float
 
 
 def wait_for_place(
     view: ExperimentView, trial_name: str, run_id: str | None = None, sleep: Callable[[float], None] | None = None, poll_seconds: float = PLACE_POLL_SECONDS
-) -> None:
-    """One-trial mode's share of ``parallelTrialCount`` (Katib runs no more trials at once): wait
-    until fewer trials than that hold a place ahead of this one. Ahead are the experiment's
-    running trials and the trials of this trial's round before it not started yet: a
-    ``dsl.ParallelFor`` without ``parallelism=`` starts every iteration at once, and each one,
-    reading the store at the same moment, still counts the ones before it, so no two take the
-    same place (no store lock needed); iterations start in suggest's order, so the ones ahead
-    run. A trial already started (a retry) never waits for itself, nor does one already closed."""
-    if run_id is not None:
-        claims.check(view.records, run_id)
+) -> bool:
+    """One-trial mode's share of ``parallelTrialCount`` (Katib runs no more trials at once): take
+    one of the experiment's places before the trial starts, waiting while none is free. True:
+    start the trial (it holds a place, or started already: a retry never waits); False: it must
+    not start, it is closed (an experiment already finished gives back its unstarted trials, as
+    Katib creates no trial once an experiment has completed).
+
+    A place is ``places/<i>/<generation>.json``, i below ``parallelTrialCount``, taken with the
+    store's write-once create (of two iterations racing for it, exactly one gets it); its latest
+    generation names its holder. It is free when its holder is terminal, when the holder's
+    attempt stopped beating for the trial TTL (its launch-trial died: ``claims.attempt_follows``),
+    or when the holder has not started within that TTL (its pod died before starting it), so
+    trials that never run hold no place for long, whichever order Kubernetes starts the pods in,
+    and whichever round or run made them. A running trial that holds no place (started by an
+    older kfp-tune, or by slots mode) counts against the places while its attempt beats."""
+    records = view.records
+    ttl = claims.trial_ttl_from_env()
+    seen: dict[str, _Place | None] = {}  # place records are written once: each read once
     said = False
     while True:
         with view.lock:
             state = view.state
             trial = state.trial(trial_name)
-            if trial.started is not None or trial.is_terminal:
-                return
+            if trial.is_terminal:
+                return False
+            if trial.started is not None:
+                return True
+            decision = decide(state, rounds_left=1)
             places = state.experiment.spec.parallel_trial_count or 1
-            before = [t for t in state.trials if t.round == trial.round and t.index < trial.index and t.started is None and not t.is_terminal]
-            ahead = [name for name in state.running_trials() if name != trial_name] + [t.name for t in before]
-        if len(ahead) < places:
-            return
+            running = [t for t in state.trials if t.started is not None and not t.is_terminal and t.ended is None]
+        if decision.finished:
+            message = (f"not started: experiment {state.name!r} had already ended {decision.phase} ({decision.reason}); Katib creates no trial "
+                       "once an experiment has completed, and its budget is given back")
+            give_back(view, trial_name, TRIAL_NOT_CREATED, message, ended_reason="Killed")
+            log.info("trial %s %s", trial_name, message)
+            return False
+        if run_id is not None:
+            claims.check(records, run_id)
+        holders = _place_holders(records, places, seen)
+        if any(place.trial == trial_name for place in holders.values()):
+            return True  # a retry of an iteration that took its place
+        held = {place.trial for place in holders.values()}
+        elsewhere = [t.name for t in running if t.name not in held and t.started is not None and claims.attempt_follows(records, t.name, t.started, ttl)]
+        now = time.time()
+        busy = {i: place for i, place in holders.items() if not _place_free(view, place, now, ttl)}
+        for index in range(places - len(elsewhere)):
+            if index in busy:
+                continue
+            generation = holders[index].generation + 1 if index in holders else 1
+            payload = {"trial": trial_name, "run": run_id or "", "owner": this_process(), "at": now, "time": claims.utc_text(now)}
+            if records.store.create(_place_key(records, index, generation), encode_record({"kind": PLACE_RECORD_KIND, "version": RECORD_VERSION, **payload})):
+                log.debug("trial %s takes place %d (generation %d)", trial_name, index, generation)
+                return True
         if not said:
-            log.info("trial %s waits for a place: parallelTrialCount is %d, and %s hold them", trial_name, places, ", ".join(ahead))
+            holding = [place.trial for _, place in sorted(busy.items())] + elsewhere
+            log.info("trial %s waits for a place: parallelTrialCount is %d, and %s hold them", trial_name, places, ", ".join(holding) or "other trials")
             said = True
         (sleep or time.sleep)(poll_seconds)
-        if run_id is not None:
-            claims.check(view.records, run_id)
         view.refresh()
+
+
+def _place_key(records: ExperimentRecords, index: int, generation: int) -> str:
+    return f"{records.root}/places/{index:03d}/{generation:06d}.json"
+
+
+def _place_holders(records: ExperimentRecords, places: int, seen: dict[str, _Place | None]) -> dict[int, _Place]:
+    """The latest generation of each place below ``places``: one listing, and a read of each
+    generation not read before (``seen``). A damaged record holds its place for no one."""
+    latest: dict[int, tuple[int, str]] = {}
+    for key in records.store.list(f"{records.root}/places/"):
+        found = _PLACE_KEY.search(key)
+        if found and int(found.group(1)) < places and int(found.group(2)) > latest.get(int(found.group(1)), (0, ""))[0]:
+            latest[int(found.group(1))] = (int(found.group(2)), key)
+    holders = {}
+    for index, (generation, key) in latest.items():
+        if key not in seen:
+            try:
+                record = records.read(key, PLACE_RECORD_KIND)
+            except DamagedRecord:
+                record = None
+            trial, at = (record or {}).get("trial"), (record or {}).get("at")
+            taken = float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) and math.isfinite(at) else 0.0
+            seen[key] = _Place(index, generation, trial, taken) if isinstance(trial, str) else None
+        place = seen[key]
+        holders[index] = place if place is not None else _Place(index, generation, "", 0.0)
+    return holders
+
+
+def _place_free(view: ExperimentView, place: _Place, now: float, ttl: float) -> bool:
+    """Whether the place's holder no longer holds it: it is terminal, its attempt stopped
+    beating for the trial TTL, or it has not started within that TTL of taking the place."""
+    holder = view.state.by_name.get(place.trial)
+    if holder is not None and holder.is_terminal:
+        return True
+    if holder is not None and holder.started is not None:
+        return holder.ended is not None or not claims.attempt_follows(view.records, holder.name, holder.started, ttl)
+    return not now - min(place.at, now + claims.CLOCK_SKEW_SECONDS) < ttl
 
 
 def _keep_logs(records: ExperimentRecords, trial_name: str, logs: dict[str, str]) -> None:

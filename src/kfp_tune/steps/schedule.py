@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
+import re
 
 from kfp_tune.core.spec import Experiment
 
@@ -18,6 +19,18 @@ def new_run_id() -> str:
 def round_id(run_id: str, round_index: int) -> str:
     """The store key of a round: unique per run, so a new run never replays an old round."""
     return f"{run_id}-r{round_index:03d}"
+
+
+_ROUND_OF_RUN = re.compile(r"(.+)-(?:r\d{3,}|t\d{6,}|c\d{6,})")
+"""A round id: its run's id, then the round's own part: a batch round (:func:`round_id`), a
+slots trial's (``-tNNNNNN``) or a component trial's (``-cNNNNNN``)."""
+
+
+def made_by_run(round_name: str, run_id: str) -> bool:
+    """Whether round ``round_name`` was made by run ``run_id``: its run id part is that id
+    exactly (run ``nightly``'s rounds are not run ``nightly-2``'s)."""
+    found = _ROUND_OF_RUN.fullmatch(round_name)
+    return found is not None and found.group(1) == run_id
 
 
 def round_size(experiment: Experiment, trials_so_far: int, rounds_left: int) -> int:

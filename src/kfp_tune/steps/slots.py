@@ -48,6 +48,7 @@ from kfp_tune.progress import trial_outcome
 from kfp_tune.steps.collect_metrics import collect_metrics
 from kfp_tune.steps.decide_stop import fail_trial, interrupt_run, kill_trial, write_status
 from kfp_tune.steps.launch_trial import launch_trial
+from kfp_tune.steps.schedule import made_by_run
 from kfp_tune.steps.suggest import new_trials
 from kfp_tune.stores.retry import RetryingStore
 
@@ -217,7 +218,7 @@ class _Schedule:
         another process of the same run started (``started.run``), or made and not started yet
         (its round, ``<run id>-...``, as ``decide_stop`` reads it)."""
         for trial in self.view.state.trials:
-            own = trial.started.run == self.run_id if trial.started is not None else trial.round.startswith(f"{self.run_id}-")
+            own = trial.started.run == self.run_id if trial.started is not None else made_by_run(trial.round, self.run_id)
             if own and not trial.is_terminal and trial.name not in self.running:
                 self.running.add(trial.name)
                 return trial.name

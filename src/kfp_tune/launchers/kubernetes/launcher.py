@@ -47,7 +47,7 @@ from kfp_tune.core import conditions
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, clipped, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
-from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, is_dns_subdomain
+from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, is_dns_subdomain, namespace_problem
 from kfp_tune.core.shell_form import katib_wraps
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
@@ -259,6 +259,9 @@ def _check_config_values(data: Mapping[str, Any]) -> None:
     def is_number(value: Any) -> bool:
         return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
+    namespace = data.get("namespace")
+    if namespace not in (None, "") and (problem := namespace_problem(namespace)) is not None:
+        raise ValueError(f"launcher_config namespace: {problem}")
     accounts = data.get("serviceAccounts")
     if accounts is not None and (not isinstance(accounts, list) or not all(is_dns_subdomain(a) for a in accounts)):
         raise refuse("serviceAccounts", "a list of service account names (DNS-1123 subdomains), e.g. [\"trainer\"]")

@@ -1,0 +1,142 @@
+"""One-trial mode's places (steps.launch_trial.wait_for_place): parallelTrialCount holds across
+rounds and runs, trials that never run hold no place for long, an ended experiment starts no
+trial, and a recorded result is read back after the run ended. No real waits: a pause raises."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from conftest import quadratic_experiment
+from kfp_tune import steps
+from kfp_tune.core.errors import InputError
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
+from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentView, load_state
+from kfp_tune.core.vocabulary import TRIAL_TTL_VARIABLE, LaunchPhase, TrialStatus
+from kfp_tune.steps.decide_stop import interrupt_run
+from kfp_tune.steps.entrypoints import collect_metrics_step, decide_stop_step, launch_trial_step
+from kfp_tune.steps.launch_trial import wait_for_place
+from kfp_tune.steps.schedule import made_by_run
+
+LOCAL = json.dumps({"kind": "local"})
+
+
+class _Waited(Exception):
+    pass
+
+
+def _never(seconds):
+    raise _Waited
+
+
+def _round(store, run="run-1", n=5, **overrides):
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 10, **overrides}))
+    records = ExperimentRecords(store, experiment.name)
+    return records, steps.suggest(records, f"{run}-r000", 1, experiment, run_id=run, n=n)
+
+
+def _takes(records, name, run="run-1"):
+    """Whether the trial gets a place at once (a pause would mean it waits)."""
+    try:
+        return wait_for_place(ExperimentView(records), name, run, sleep=_never)
+    except _Waited:
+        return False
+
+
+def _start(records, name, at=None, owner=None):
+    from kfp_tune.core.claims import this_process
+
+    started = TrialStarted(trial=name, time=utc_now(), at=time.time() if at is None else at, run="run-1", attempt="a", owner=owner or this_process())
+    ExperimentView(records).record_trial(name, started)
+
+
+def test_iterations_whose_earlier_ones_died_before_starting_still_run(local_store):
+    """revA e1: iterations 1 and 2 of a round of 5 died before writing ``started``; 3 and 4 take
+    the two places at once (before, they waited for ever on 1 and 2), and 5 waits."""
+    records, names = _round(local_store)
+    assert _takes(records, names[2]) and _takes(records, names[3])
+    assert not _takes(records, names[4])
+
+
+def test_pods_started_out_of_order_do_not_deadlock(local_store):
+    """Kubernetes admits iterations 4 and 5 first: they run, and 1 gets the place 4 leaves."""
+    records, names = _round(local_store)
+    assert _takes(records, names[3]) and _takes(records, names[4])
+    _start(records, names[3])
+    _start(records, names[4])
+    assert not _takes(records, names[0])
+    ExperimentView(records).record_trial(names[3], TrialEnded.now(names[3], LaunchPhase.SUCCEEDED))
+    assert _takes(records, names[0])
+
+
+def test_the_cap_holds_across_rounds_and_runs(local_store):
+    """revA e6: run-0's two unstarted trials and run-1's two new ones: two places, not four."""
+    records, _ = _round(local_store, run="run-0", n=2)
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 10}))
+    steps.suggest(records, "run-1-r000", 1, experiment, run_id="run-1", n=4, take_over=True)  # run-0 died before launching its trials
+    trials = load_state(records).trials
+    assert sorted({t.round for t in trials}) == ["run-0-r000", "run-1-r000"]
+    assert [_takes(records, t.name) for t in trials] == [True, True, False, False]
+
+
+def test_a_place_held_by_a_dead_attempt_or_a_trial_that_never_started_frees_after_the_trial_ttl(local_store, monkeypatch):
+    monkeypatch.setenv(TRIAL_TTL_VARIABLE, "60")
+    records, names = _round(local_store)
+    assert _takes(records, names[0]) and _takes(records, names[1])
+    _start(records, names[0], at=time.time() - 120, owner="another-host/1")  # its launch-trial stopped beating 2 minutes ago
+    assert _takes(records, names[2])
+    assert not _takes(records, names[3])  # names[1] took its place just now and may still start
+    key = f"{records.root}/places/001/000001.json"
+    record = json.loads(local_store.get(key))
+    local_store.put(key, json.dumps({**record, "at": time.time() - 120}).encode())  # taken 2 minutes ago, never started
+    assert _takes(records, names[3])
+
+
+def test_a_retry_of_a_trial_holding_a_place_never_waits(local_store):
+    records, names = _round(local_store)
+    assert _takes(records, names[0]) and _takes(records, names[1])
+    assert _takes(records, names[1])
+
+
+def test_a_trial_of_an_experiment_that_met_its_goal_is_given_back_not_started(local_store):
+    """revA e2: trial 1 met the goal; trial 3's launch-trial starts nothing and records it
+    Killed (TrialNotCreated, its budget given back), as Katib creates no trial then."""
+    records, names = _round(local_store, n=3, **{"spec.objective.goal": 1000.0})
+    assert launch_trial_step(local_store.uri, "quad", names[0], LOCAL, "run-1") == "Succeeded"
+    assert launch_trial_step(local_store.uri, "quad", names[2], LOCAL, "run-1") == "Failed"
+    trial = load_state(records).trial(names[2])
+    assert trial.started is None and trial.status == TrialStatus.KILLED and trial.result.reason == TRIAL_NOT_CREATED
+    assert "had already ended Succeeded" in trial.result.message
+
+
+def test_collect_metrics_after_the_run_ended_returns_the_recorded_result(local_store):
+    """revA e2: launch-trial recorded the result, decide-stop ended the run; collect-metrics
+    reads the result back instead of refusing with ExperimentBusy."""
+    _, names = _round(local_store, n=2, **{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1})
+    assert launch_trial_step(local_store.uri, "quad", names[0], LOCAL, "run-1") == "Succeeded"
+    decide_stop_step(local_store.uri, "quad", "run-1", 0, 1)  # its last round: the run ends here
+    assert collect_metrics_step(local_store.uri, "quad", names[0], "run-1")["status"] == "Succeeded"
+
+
+def test_a_run_s_own_rounds_are_told_by_its_whole_id():
+    assert made_by_run("nightly-r000", "nightly") and made_by_run("nightly-t000012", "nightly") and made_by_run("nightly-c001000", "nightly")
+    assert made_by_run("nightly-2-t000000", "nightly-2") and made_by_run("run-1-r1000", "run-1")
+    assert not made_by_run("nightly-2-t000000", "nightly") and not made_by_run("run-10-r000", "run-1") and not made_by_run("nightly-x", "nightly")
+
+
+def test_an_interrupted_run_gives_back_only_its_own_unstarted_trials(local_store):
+    """revA e8: run ``nightly`` took run ``nightly-2``'s unstarted trial as its own."""
+    records, names = _round(local_store, run="nightly-2", n=1)
+    view = ExperimentView(records)
+    interrupt_run(view, "nightly", "SIGTERM", set())
+    assert load_state(records).trial(names[0]).status == TrialStatus.CREATED
+
+
+def test_a_launcher_config_namespace_that_is_no_namespace_is_refused_naming_it(local_store):
+    records, names = _round(local_store, n=1)
+    with pytest.raises(InputError, match=r"launcher_config namespace: expected a Kubernetes namespace.*got 5"):
+        launch_trial_step(local_store.uri, "quad", names[0], json.dumps({"kind": "kubernetes", "namespace": 5}), "run-1")
+    assert load_state(records).trial(names[0]).started is None
