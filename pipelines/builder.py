@@ -10,6 +10,9 @@ moment one ends, each suggested from every result so far (:mod:`kfp_tune.steps.s
 checkpoint hands back after ``checkpoint_trials`` trials or ``checkpoint_seconds`` (run
 parameters) so decide-stop refreshes the status and the reports in the KFP UI; the last one has
 no limit, so one run finishes any budget and the compiled size does not depend on it.
+decide-stop's ``metrics`` output (the best trial so far, a ``system.Metrics`` artifact) is what
+the KFP UI's run comparison shows; the exit handler's, written however the run ends (empty with
+no best trial), is the run's result, so no best-trial task after the loop is needed.
 
 Only handles travel between steps (store URI, experiment name, run id, round); the history
 stays in the store. Caching is off on every step: they are all stateful. Every step gets the

@@ -1,5 +1,5 @@
 from kfp import dsl
-from kfp.dsl import HTML, Markdown, Output
+from kfp.dsl import HTML, Markdown, Metrics, Output
 
 from kfp_tune.components._image import RUNTIME_IMAGE
 
@@ -16,6 +16,7 @@ def decide_stop(
     s3_endpoint: str = "",
     fresh_experiment: bool = False,
     final: bool = False,
+    metrics: Output[Metrics] = None,  # None only where python_func is called without it: KFP always passes it
 ) -> bool:
     """Apply Katib's termination order at a checkpoint and write the experiment's status.
 
@@ -41,12 +42,21 @@ def decide_stop(
         trials_table: Markdown table of every trial (status, parameters, metrics), the best
             marked.
         report: Self-contained HTML report with plots of the search so far.
+        metrics: The best trial so far as a KFP Metrics artifact (``system.Metrics``), as
+            best-trial's ``metrics``: by the experiment's metric names, each after its metric
+            strategy; what the KFP UI shows for the run and compares across runs. Empty while no
+            trial has reported the objective (or the run made no experiment). ``python_func``
+            callers may leave it out.
     """
     import kfp_tune
 
     kfp_tune.check_compiled_version()
-    from kfp_tune.steps.entrypoints import decide_stop_step
+    from kfp_tune.steps.entrypoints import best_metrics_step, decide_stop_step
 
-    return decide_stop_step(
+    going_on = decide_stop_step(
         store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, trials_table.path, report.path, final
     )
+    if metrics is not None:
+        for name, value in best_metrics_step(store_uri, experiment_name, run_id, s3_endpoint, fresh_experiment).items():
+            metrics.log_metric(name, value)
+    return going_on

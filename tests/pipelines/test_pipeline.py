@@ -211,7 +211,7 @@ def test_the_ui_gets_a_trial_table_and_a_report(tmp_path):
         name: {k: v["artifactType"]["schemaTitle"] for k, v in component.get("outputDefinitions", {}).get("artifacts", {}).items()}
         for name, component in ir["components"].items()
     }
-    assert artifacts["comp-decide-stop"] == {"trials_table": "system.Markdown", "report": "system.HTML"}
+    assert artifacts["comp-decide-stop"] == {"trials_table": "system.Markdown", "report": "system.HTML", "metrics": "system.Metrics"}
 
 
 def test_the_compiled_size_does_not_depend_on_the_budget(tmp_path):

@@ -16,7 +16,7 @@ from typing import Any
 
 from kfp_tune.core.catalogue import experiment_space
 from kfp_tune.core.decision import best_trial, count_trials, observation_metrics
-from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.core.errors import InputError, KfpTuneError
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import load_state
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
@@ -118,3 +118,14 @@ def best_result(records: ExperimentRecords) -> BestResult:
         reason=reason,
         trials=len(state.trials),
     )
+
+
+def best_metrics_so_far(records: ExperimentRecords) -> dict[str, float]:
+    """The best trial's metrics as best-trial's ``metrics`` output holds them
+    (:attr:`BestResult.metrics`), for decide-stop's: empty when there is none yet (no trial
+    reported the objective, no experiment was made), since a checkpoint or a run's exit handler
+    has no result to refuse, only none to show."""
+    try:
+        return best_result(records).metrics
+    except (NoBestTrial, InputError):  # ExperimentNotFound is an InputError: the run never made it
+        return {}

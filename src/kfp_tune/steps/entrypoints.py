@@ -335,6 +335,20 @@ def decide_stop_step(
     return decision.phase == ExperimentPhase.RUNNING
 
 
+def best_metrics_step(store_uri: str, experiment_name: str, run_id: str, s3_endpoint: str = "", fresh_experiment: bool = False) -> dict[str, float]:
+    """decide-stop's ``metrics`` output: the best trial so far by the experiment's metric names,
+    each after its strategy, as best-trial's (:func:`kfp_tune.steps.best_result.best_metrics_so_far`),
+    so the KFP UI's run comparison shows a run of the compiled loop. Empty, not a failure, when
+    there is no best trial or no experiment (a failed or stopped run's exit handler ends as before)."""
+    from kfp_tune.steps.best_result import best_metrics_so_far
+
+    try:
+        records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
+    except InputError:  # the run could not name an experiment: decide-stop said so already
+        return {}
+    return best_metrics_so_far(records)
+
+
 def _write_no_report(markdown_path: str | None, html_path: str | None, text: str) -> None:
     """The exit handler's outputs when there is no experiment to report on: KFP uploads each
     declared output, so each says why instead."""
