@@ -61,12 +61,12 @@ from kfp_tune.stores.s3 import check_s3_endpoint
 TuningOutputs = NamedTuple("TuningOutputs", [("best_parameters", dict), ("best_objective", float), ("best_trial", str), ("best_model", Model), ("best_metrics", list), ("metrics", Metrics)])  # noqa: UP014 (KFP reads this form)
 """What the tuning step hands downstream: ``step.outputs["best_parameters"]`` and so on."""
 TUNING_OUTPUTS: dict[str, str] = {
-    "best_parameters": "The best trial's parameters by name: int, float, a categorical's string, a discrete value as a number; downstream (a protobuf Struct) every number is a float, 4 as 4.0.",
+    "best_parameters": "The best trial's parameters by name: int, float, a categorical's string, a discrete value as a number. The number type is not kept across KFP (kfp.local: 4 as 4.0; a cluster: 1.0 as 1): convert each value, int(p['C']), float(p['gamma']).",
     "best_objective": "The best trial's objective value, after its metric strategy.",
     "best_trial": "The best trial's name.",
     "best_model": "The files the best trial saved (save_model); metadata: experiment, trial, parameters, metrics, the inputs it was tuned on.",
     "best_metrics": "Every metric of the best trial, as Katib's currentOptimalTrial.observation.metrics: [{name, min, max, latest}], as strings.",
-    "metrics": "The best trial's metrics (system.Metrics) by the experiment's metric names, after their strategy: what the KFP UI shows and compares across runs.",
+    "metrics": "The best trial's metrics (system.Metrics) by the experiment's metric names, in name order, after their strategy; one never reported is left out: what the KFP UI shows and compares across runs.",
 }
 """What each output of a tuning step (or of component trials) is: the descriptions KFP shows."""
 

@@ -34,8 +34,10 @@ def best_trial(
 
     Returns:
         best_parameters: The best trial's parameters by name, typed: int, float, or the
-            string of a categorical (a discrete value as a number). KFP passes a dict on as a
-            protobuf Struct, so downstream every number is a float: an int 4 arrives as 4.0.
+            string of a categorical (a discrete value as a number). The number type is not
+            kept across KFP: kfp.local hands every number on as a float (4 as 4.0), a cluster
+            hands a whole number on as an int (a double 1.0 as 1), so convert each value
+            downstream: ``int(p["C"])``, ``float(p["gamma"])``.
         best_objective: The best trial's objective value, after its metric strategy.
         best_trial: The best trial's name.
         best_metrics: Every metric of the best trial (the objective and
@@ -47,9 +49,10 @@ def best_trial(
             experiment, the trial, its parameters, objective and metrics, the inputs it was
             tuned on, the files.
         metrics: The best trial's metrics as a KFP Metrics artifact (``system.Metrics``), by
-            the experiment's metric names, each after its metric strategy: the objective and
-            additionalMetricNames; what the KFP UI shows for the run and compares across runs.
-            ``python_func`` callers may leave it out.
+            the experiment's metric names in name order, each after its metric strategy: those
+            of the objective and additionalMetricNames it reported as numbers (one it never
+            reported, ``unavailable`` in best_metrics, is left out); what the KFP UI shows for
+            the run and compares across runs. ``python_func`` callers may leave it out.
     """
     import kfp_tune
 

@@ -150,9 +150,10 @@ def test_without_a_dataset_and_with_a_fresh_experiment_per_run(tmp_path):
 @pytest.mark.kfp_local
 def test_the_step_hands_on_the_best_trial_s_metrics_as_a_kfp_metrics_artifact(tmp_path):
     """QA: the KFP UI's run comparison showed nothing for a tuning run: neither best-trial nor
-    the step had a system.Metrics output. The step's ``metrics`` output is best-trial's: every
-    metric of the best trial by the experiment's metric names (the objective, then the
-    additionalMetricNames), read here from the store on its own."""
+    the step had a system.Metrics output. The step's ``metrics`` output is best-trial's: the
+    metrics of the best trial by the experiment's metric names (the objective and the
+    additionalMetricNames; in name order, one never reported left out), read here from the
+    store on its own."""
     from kfp.dsl import Metrics
 
     doc = quadratic_experiment(**{
@@ -198,9 +199,11 @@ def test_a_condition_on_the_step_s_output_runs_under_kfp_local_with_an_else_as_t
 
 
 def test_what_kfp_refuses_around_the_step_and_the_components_is_as_the_docs_say(tmp_path):
-    """The guide and the components' READMEs: resource settings fail on a tuning step (a
-    pipeline); decide-stop's exit handler cannot take stage-inputs' run_id output; a task cannot
-    wait on a decide-stop inside a dsl.If."""
+    """The guide and the components' READMEs: resource settings, kfp.kubernetes helpers and
+    ignore_upstream_failure fail on a tuning step (a pipeline); decide-stop's exit handler cannot
+    take stage-inputs' run_id output; a task cannot wait on a decide-stop inside a dsl.If."""
+    from kfp import kubernetes
+
     from kfp_tune.components import best_trial, decide_stop, stage_inputs, suggest
 
     step = tuning_step(quadratic_experiment(), rounds=1, store_uri=str(tmp_path / "store"), with_dataset=False)
@@ -209,6 +212,18 @@ def test_what_kfp_refuses_around_the_step_and_the_components_is_as_the_docs_say(
         @dsl.pipeline
         def limited() -> None:
             step().set_cpu_limit("2")
+
+    with pytest.raises(Exception, match="Platform-specific features can only be set on primitive components"):
+
+        @dsl.pipeline
+        def with_a_secret() -> None:
+            kubernetes.use_secret_as_env(step(), secret_name="store", secret_key_to_env={"accesskey": "AWS_ACCESS_KEY_ID"})
+
+    with pytest.raises(KeyError, match="store_uri"):
+
+        @dsl.pipeline
+        def despite_a_failure() -> None:
+            step().ignore_upstream_failure()
 
     handles = dict(store_uri=str(tmp_path / "store"), experiment_name="quad")
     with pytest.raises(Exception, match="exit_task cannot depend on any other tasks"):
@@ -231,6 +246,31 @@ def test_what_kfp_refuses_around_the_step_and_the_components_is_as_the_docs_say(
             best_trial(**handles, run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER).after(last)
 
         compiler.Compiler().compile(after_a_condition, str(tmp_path / "after.yaml"))
+
+
+def test_best_parameters_keep_no_number_type_across_kfp_as_the_docs_say(tmp_path):
+    """Review of 1ca7dd9: the docs said an int 4 arrives downstream as 4.0, true of kfp.local
+    only. On a cluster KFP's driver writes a task's executor input with Go's protojson, which
+    writes a whole double with no ``.0`` (from KFP's source), and kfp's Python executor reads that
+    JSON as it comes: an int 4 stays 4 and a double 1.0 arrives as 1. The docs now say the type is
+    not kept and to convert each value."""
+    from kfp.dsl.executor import Executor
+
+    @dsl.component
+    def downstream(parameters: dict) -> str:
+        return ",".join(f"{name}={type(value).__name__}" for name, value in sorted(parameters.items()))
+
+    written = tmp_path / "executor_output.json"
+    as_a_cluster_writes_it = {  # {"C": 4, "gamma": 1.0} through protojson: 4.0 -> 4, 1.0 -> 1
+        "inputs": {"parameterValues": {"parameters": json.loads('{"C": 4, "gamma": 1, "tol": 0.5}')}},
+        "outputs": {"parameters": {"Output": {"outputFile": str(tmp_path / "Output")}}, "outputFile": str(written)},
+    }
+    Executor(as_a_cluster_writes_it, downstream.python_func).execute()
+    assert json.loads(written.read_text())["parameterValues"]["Output"] == "C=int,gamma=int,tol=float"
+
+    described = tuning_step(quadratic_experiment()).component_spec.outputs["best_parameters"].description
+    assert "not kept" in described and "1.0 as 1" in described and "float(p['gamma'])" in described
+    assert "1.0` as `1`" in (REPO / "components" / "best_trial" / "README.md").read_text()
 
 
 def test_the_launcher_config_may_be_its_json_and_a_wrong_one_is_refused_when_built():
