@@ -7,7 +7,7 @@ Endpoint and credentials come from the environment, never from the URI or a pipe
   ``AWS_REGION`` (or ``AWS_DEFAULT_REGION``) or AWS credentials in the environment: with none of
   them the store is refused at once, instead of retrying a name lookup against AWS for minutes.
 - ``AWS_ACCESS_KEY_ID``, ``AWS_SECRET_ACCESS_KEY``, optionally ``AWS_SESSION_TOKEN``. AWS
-  profiles (``AWS_PROFILE``, ``~/.aws/credentials``) are not read; a refusal without credentials
+  profiles (``AWS_PROFILE``, ``~/.aws/credentials``, ``~/.aws/config``) are not read; a refusal without credentials
   says so when one is there.
 - ``AWS_REGION`` / ``AWS_DEFAULT_REGION``, optional.
 
@@ -197,12 +197,13 @@ def unread_profile(env: Mapping[str, str]) -> str | None:
     """What in ``env`` points at an AWS profile or shared credentials file (never a value read
     from one), or None. kfp-tune reads credentials from the environment only: reading profiles
     is a new place credentials come from, which a pipeline's steps would not share."""
-    for variable in ("AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE"):
+    for variable in ("AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"):  # the config file: SSO and config-only profiles
         if env.get(variable):
             return f"{variable} is set"
     home = env.get("HOME")
-    if home and os.path.isfile(os.path.join(home, ".aws", "credentials")):
-        return "~/.aws/credentials exists"
+    for file in ("credentials", "config"):
+        if home and os.path.isfile(os.path.join(home, ".aws", file)):
+            return f"~/.aws/{file} exists"
     return None
 
 
