@@ -1372,6 +1372,23 @@ def cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+KEPT_SHOWN = 10
+"""How many kept resources cleanup names in its sentence (the commands after it take them all)."""
+KEPT_PER_COMMAND = 20
+"""How many names one ``kubectl delete`` line of cleanup's carries, when no label selector selects
+exactly the kept resources: hundreds on one line cannot be read or copied."""
+
+
+def _kept_delete_commands(namespace: str, kept: list[str], selected: dict[str, str]) -> list[str]:
+    """The ``kubectl delete`` commands that delete the kept resources: a kind's label selector
+    where it selects exactly them (the sweep's ``kept_selected``), else their names, a few a
+    line."""
+    commands = [f"kubectl delete -n {namespace} {resource} -l {selector}" for resource, selector in sorted(selected.items())]
+    named = [name for name in kept if name.partition("/")[0] not in selected]
+    commands += [f"kubectl delete -n {namespace} {' '.join(named[at:at + KEPT_PER_COMMAND])}" for at in range(0, len(named), KEPT_PER_COMMAND)]
+    return commands
+
+
 def cmd_cleanup(args: argparse.Namespace) -> int:
     """Sweep by label selector; trials the store has not seen end are kept (a run may be
     following them), and an ended trial's resource that ``retain`` kept goes too: Katib keeps
@@ -1424,8 +1441,9 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             f"of that name on another store, with its trials in the same namespace, would lose them", file=sys.stderr,
         )
     kept: list[str] = []
+    kept_selected: dict[str, str] = {}
     try:
-        found = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run, kept_out=kept)
+        found = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run, kept_out=kept, kept_selected=kept_selected)
         driven_by = _driving_run(store, args.name) if state is not None else None
         anchor = not running and driven_by is None and launcher.delete_anchor(args.name, dry_run=args.dry_run)
     except Exception as exc:
@@ -1445,8 +1463,11 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     if running:
         print(f"kept those of {len(running)} trial(s) not ended yet, and the anchor configmap that owns them")
         if kept:  # a killed run's: nothing ends them but a run that follows them, or a person
-            print(f"  {', '.join(kept)}: a run of {args.name!r} ends them (the one following them, else run the experiment again on this "
-                  f"store: it resumes and follows them to their end); if none will, delete them: kubectl delete -n {config.namespace} {' '.join(kept)}")
+            shown_kept = ", ".join(kept[:KEPT_SHOWN]) + (f" (and {len(kept) - KEPT_SHOWN} more)" if len(kept) > KEPT_SHOWN else "")
+            print(f"  {shown_kept}: a run of {args.name!r} ends them (the one following them, else run the experiment again on this "
+                  f"store: it resumes and follows them to their end); if none will, delete them:")
+            for command in _kept_delete_commands(config.namespace, kept, kept_selected):
+                print(f"    {command}")
     elif driven_by is not None:
         print(f"kept the anchor configmap {launcher.anchor_name(args.name)!r}: {driven_by} drives the experiment and may start a trial")
     return EXIT_OK

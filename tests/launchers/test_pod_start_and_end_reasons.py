@@ -224,5 +224,134 @@ def test_cleanup_says_how_the_kept_resources_of_unfinished_trials_end(tmp_path: 
         assert code == 0, err.getvalue()
         assert "trial(s) not ended yet" in out.getvalue()
         assert f"jobs.batch/{name}: a run of 'quad' ends them" in out.getvalue() and "run the experiment again on this store" in out.getvalue()
-        assert f"kubectl delete -n team-a jobs.batch/{name}" in out.getvalue()
+        selector = "kfp-tune.kubeflow.org/managed-by=kfp-tune,kfp-tune.kubeflow.org/experiment=quad"
+        assert f"kubectl delete -n team-a jobs.batch -l {selector}\n" in out.getvalue()  # it selects the kept Job alone
         assert [j["metadata"]["name"] for j in kube.stored("jobs")] == [name]
+
+
+# --- what reading the pods costs, and which pod it reads ------------------------------------------
+
+
+def _pod_lists(kube: FakeKube) -> int:
+    return sum(1 for c in kube.calls_to("GET", "pods") if c.verb == "list")
+
+
+def test_a_trial_whose_log_is_not_read_lists_its_pods_on_doubling_polls_not_every_poll(kube: FakeKube, caplog: pytest.LogCaptureFixture) -> None:
+    """A Push collector reads no log, so each pod LIST is the start watch's own: a trial that
+    never starts is listed at polls 3, 6, 12, 24 of 30, not at every poll (29 with the old
+    launcher), and still warned of once."""
+    caplog.set_level(logging.WARNING)
+    experiment = load_experiment(quadratic_experiment(**{"spec.objective.metricStrategies": [{"name": "loss", "value": "min"}],
+                                                         "spec.metricsCollectorSpec": {"collector": {"kind": "Push"}}}))
+    run = trial_run(experiment, TrialState(name=TRIAL, index=0, round="run-1-r000", assignment={"x": "0.1", "y": "0.2"}, created=""))
+    kube.script = lambda manifest: Script(run_seconds=1e9, waiting=float("inf"), pending=((0.0, "Unschedulable", NO_GPU),))
+    lists: dict[int, int] = {}
+    clock = Clock(kube, lambda poll: (lists.__setitem__(poll, _pod_lists(kube)), _fail_after(kube, 30)(poll)))
+    _launcher(kube, clock).run(run)
+    assert lists[29] == 4, lists
+    assert [poll for poll in range(2, 30) if lists[poll] > lists[poll - 1]] == [3, 6, 12, 24]
+    assert len(_waits(caplog)) == 1
+
+
+def test_a_trial_with_no_pod_at_all_is_warned_of_with_where_to_look(kube: FakeKube, caplog: pytest.LogCaptureFixture) -> None:
+    """A ResourceQuota refuses the Job's pods: none exists. After PENDING_NOTE_POLLS polls one
+    warning says so and where the reason is (the resource's events). The old launcher said
+    nothing while no pod existed."""
+    caplog.set_level(logging.WARNING)
+    kube.script = lambda manifest: Script(run_seconds=1e9, waiting=float("inf"))
+
+    def refused(poll: int) -> None:
+        if poll == 1:
+            for pod in kube.pods_of(TRIAL):
+                with kube.lock:
+                    kube.objects.pop(("", "pods", "team-a", pod["metadata"]["name"]))
+        _fail_after(kube, 8)(poll)
+
+    _launcher(kube, Clock(kube, refused)).run(_run())
+    lines = [r.getMessage() for r in caplog.records if "no pod of it exists" in r.getMessage()]
+    assert len(lines) == 1 and f"after {PENDING_NOTE_POLLS} polls" in lines[0] and "ResourceQuota" in lines[0] and TRIAL in lines[0]
+
+
+def _waiting_sibling(kube: FakeKube) -> str:
+    """A second pod of the trial's Job (parallelism 2), newer than the first, that no node takes."""
+    (first,) = kube.pods_of(TRIAL)
+    sibling = {"apiVersion": "v1", "kind": "Pod", "metadata": {**first["metadata"], "name": f"{TRIAL}-zz9zz", "creationTimestamp": "2099-01-01T00:00:00Z"},
+               "spec": first["spec"], "status": {"phase": "Pending", "conditions": [{"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": NO_GPU}]}}
+    for key in ("uid", "resourceVersion"):
+        sibling["metadata"].pop(key, None)
+    kube.put(sibling, "team-a")
+    return str(sibling["metadata"]["name"])
+
+
+def test_a_waiting_pod_beside_one_that_runs_is_named_without_saying_the_trial_never_started(kube: FakeKube, caplog: pytest.LogCaptureFixture) -> None:
+    """A Job of parallelism 2: one pod runs, the newer one is Unschedulable. The warning names the
+    waiting pod and says another runs; a timeout does not say "it never started" (the old
+    launcher said both that its primary container had not started and that it never started)."""
+    caplog.set_level(logging.WARNING)
+    kube.script = lambda manifest: Script(run_seconds=1e9, waiting=1.5 * POLL, log=[(2 * POLL, "loss=0.5")])
+    handover = threading.Event()
+    waiting: list[str] = []
+    clock = Clock(kube, lambda poll: (poll == 1 and waiting.append(_waiting_sibling(kube)), poll == 5 and handover.set()))
+    with pytest.raises(TrialHandedOver):
+        _launcher(kube, clock).run(_run(handover))
+    (line,) = _waits(caplog)
+    assert f"pod {waiting[0]} Pending (Unschedulable: {NO_GPU})" in line and "while another of its pods has" in line
+    assert "primary container" not in line
+    clock.now += 120
+    outcome = _launcher(kube, clock, timeout=60).reattach(_run())
+    assert outcome is not None and outcome.message == "the trial ran past the launcher's timeout of 60 s and was deleted"
+
+
+def test_distinct_reasons_of_one_init_container_are_each_warned_of(caplog: pytest.LogCaptureFixture) -> None:
+    """An init container whose image cannot be pulled, then whose config is refused: two reasons,
+    two warnings (the old key, "init container NAME", kept only the first)."""
+    from kfp_tune.launchers.kubernetes.pod_status import StartWatch
+
+    caplog.set_level(logging.WARNING)
+
+    def pod(reason: str) -> dict[str, Any]:
+        return {"metadata": {"name": "p"}, "status": {"phase": "Pending", "initContainerStatuses": [{"name": "istio-init", "state": {"waiting": {"reason": reason}}}],
+                                                     "containerStatuses": [{"name": "main", "state": {"waiting": {"reason": "PodInitializing"}}}]}}
+
+    watch = StartWatch(TRIAL)
+    for reason in ["ImagePullBackOff"] * 4 + ["CreateContainerConfigError"] * 2:
+        watch.poll(read_anyway=True)
+        watch.look([pod(reason)], "main")
+    lines = _waits(caplog)
+    assert len(lines) == 2, lines
+    assert "init container istio-init: CreateContainerConfigError" in lines[1]
+
+
+def test_a_failed_trials_message_names_another_pod_that_failed(kube: FakeKube) -> None:
+    """A PyTorchJob's Worker OOMKilled, its Master exiting 1: the message names both, the other
+    pod read in the one LIST at the trial's failure (here a Job's older pod stands for the
+    Worker). The old launcher named the primary pod alone."""
+    kube.script = lambda manifest: Script(outcome="Failed", reason="BackoffLimitExceeded", run_seconds=2 * POLL, log=[(0.0, "loss=0.5")], exit_reason="Error", exit_code=1)
+
+    def worker_killed(poll: int) -> None:
+        if poll == 1:
+            (first,) = kube.pods_of(TRIAL)
+            worker = {"apiVersion": "v1", "kind": "Pod", "metadata": {**first["metadata"], "name": f"{TRIAL}-worker", "creationTimestamp": "2000-01-01T00:00:00Z"},
+                      "spec": first["spec"], "status": {"phase": "Failed", "containerStatuses": [
+                          {"name": "main", "image": "trainer", "imageID": "", "ready": False, "restartCount": 0, "state": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}}
+            for key in ("uid", "resourceVersion"):
+                worker["metadata"].pop(key, None)
+            kube.put(worker, "team-a")
+
+    clock = Clock(kube, worker_killed)
+    outcome = _launcher(kube, clock).run(_run())
+    (pod,) = clock.pods
+    assert outcome.message == f"simulated failed; primary pod {pod}: Error (exit code 1); pod {TRIAL}-worker: OOMKilled (exit code 137)"
+
+
+def test_cleanup_prints_the_names_of_many_kept_resources_a_few_a_line() -> None:
+    """Hundreds of kept Jobs with no label selector that selects exactly them: 20 names a line,
+    not one line of all (the old cleanup printed every name on one kubectl line); where the
+    selector does, one short line."""
+    from kfp_tune.cli import KEPT_PER_COMMAND, _kept_delete_commands
+
+    kept = [f"jobs.batch/quad-{i:03d}" for i in range(45)]
+    commands = _kept_delete_commands("team-a", kept, {})
+    assert len(commands) == 3 and commands[0] == "kubectl delete -n team-a " + " ".join(kept[:KEPT_PER_COMMAND])
+    assert " ".join(c.removeprefix("kubectl delete -n team-a ") for c in commands) == " ".join(kept)
+    assert _kept_delete_commands("team-a", kept, {"jobs.batch": "a=b"}) == ["kubectl delete -n team-a jobs.batch -l a=b"]

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 import logging
 import math
@@ -72,7 +73,7 @@ from kfp_tune.launchers.kubernetes.manifests import (
     trial_pod_labels,
     wrap_command,
 )
-from kfp_tune.launchers.kubernetes.pod_status import StartWatch, termination
+from kfp_tune.launchers.kubernetes.pod_status import StartWatch, failure, termination
 
 log = logging.getLogger(__name__)
 
@@ -376,6 +377,9 @@ class KubernetesLauncher(Launcher):
         self.env = dict(env or {})
         self._sleep = sleep
         self._kinds: dict[tuple[str, str], TrialKind] = {}
+        self.unowned_listed: set[str] = set()
+        """Kinds (``jobs.batch``) of which :meth:`owned_resources` listed a resource with the
+        experiment's labels that its anchor does not own: a label selector would select it too."""
 
     @property
     def namespace(self) -> str:
@@ -755,8 +759,9 @@ class KubernetesLauncher(Launcher):
               watch: StartWatch, created_here: bool = False) -> LaunchOutcome:
         """Poll the trial until it ends (or is handed over); an API outage (:func:`_is_outage`)
         is raised for :meth:`_follow` to wait out, ``output`` keeping what was read and ``watch``
-        whether its primary container has started (until it has, the primary pod is read at each
-        poll, and why it waits is logged: :class:`.pod_status.StartWatch`).
+        whether its primary container has started (until it has, its pods are read at each poll
+        that reads them for the log anyway, else on polls 3, 6, 12, 24, ... and at its timeout,
+        and why it waits is logged: :class:`.pod_status.StartWatch`).
         ``created_here``: this launcher created the trial (:meth:`_ran_for`)."""
         success = trial.success_condition
         failure = trial.failure_condition
@@ -782,12 +787,14 @@ class KubernetesLauncher(Launcher):
                     self._check_primary_pod(trial, kind, name, uid)
                 return _stopped_at_end(trial, output, logs) or LaunchOutcome(
                     LaunchPhase.SUCCEEDED, reason=str(succeeded.get("reason") or ""), message=str(succeeded.get("message") or ""), logs=logs)
+            timed_out = timeout is not None and self._ran_for(resource, started, created_here) >= timeout
             pod: dict[str, Any] | None = None
-            looked = not watch.started
-            if looked:  # read once per poll, for the log too
-                pod = self._primary_pod(trial, kind, name, uid)
-                watch.look(pod, self._log_container(trial, kind))
-            if timeout is not None and self._ran_for(resource, started, created_here) >= timeout:
+            looked = watch.poll(read_anyway=output.follows or timed_out)
+            if looked:  # read once in such a poll, for the log too
+                pods = self._primary_pods(trial, kind, name, uid)
+                pod = pods[0] if pods else None
+                watch.look(pods, self._log_container(trial, kind), functools.partial(self._count_pods, kind, name, uid))
+            if timed_out:
                 logs = self._logs(trial, kind, name, uid, output)  # still running: an unfinished last line may go on
                 self._delete(kind, name)
                 never = watch.never_started()
@@ -814,7 +821,19 @@ class KubernetesLauncher(Launcher):
             log.debug("trial %s: its primary pod not read for how it ended: %s", name, exc)
             return ""
         how = termination(pod, self._log_container(trial, kind)) if pod else ""
-        return f"; primary pod {pod['metadata']['name']}: {how}" if pod and how else ""
+        said = f"; primary pod {pod['metadata']['name']}: {how}" if pod and how else ""
+        try:  # one LIST at the trial's end: a Worker OOMKilled fails a PyTorchJob whose Master only exits 1
+            others = [(str(p["metadata"]["name"]), failure(p)) for p in self._pods_of(kind, name, uid) if pod is None or p["metadata"]["name"] != pod["metadata"]["name"]]
+        except Exception as exc:
+            log.debug("trial %s: its other pods not read for how they ended: %s", name, exc)
+            return said
+        failed = [f"; pod {other}: {how}" for other, how in others if how]
+        more = f" (and {len(failed) - PODS_SHOWN} more failed pods)" if len(failed) > PODS_SHOWN else ""
+        return said + "".join(failed[:PODS_SHOWN]) + more
+
+    def _count_pods(self, kind: TrialKind, name: str, uid: str) -> int:
+        """How many pods the trial has, of any template (one LIST)."""
+        return len(self._pods_of(kind, name, uid))
 
     def _log_container(self, trial: TrialRun, kind: TrialKind) -> str:
         """The primary pod's container that the trial's log is read from."""
@@ -839,24 +858,29 @@ class KubernetesLauncher(Launcher):
         return str(pod["metadata"]["name"]) if pod else ""
 
     def _primary_pod(self, trial: TrialRun, kind: TrialKind, name: str, uid: str) -> dict[str, Any] | None:
-        """The primary pod, of those with the kind's job-name label and ``primaryPodLabels`` (for a
+        """The primary pod (:meth:`_primary_pods`' first; None before it exists)."""
+        pods = self._primary_pods(trial, kind, name, uid)
+        return pods[0] if pods else None
+
+    def _primary_pods(self, trial: TrialRun, kind: TrialKind, name: str, uid: str) -> list[dict[str, Any]]:
+        """The pods that may be primary, the primary one first: of those with the kind's job-name label and ``primaryPodLabels`` (for a
         kind whose pods' label is not known, of those with ``primaryPodLabels`` whose owner
         references lead to the trial, ``uid``): one that has not failed before one that has, then
         the newest, then by name. A Job that retried has a failed pod per attempt beside the one
         that runs now, whose log is the trial's (Katib's sidecar reads each pod as it runs).
         Only pods of the templates that may be primary by their own and their controller's
         labels (:func:`.kinds.primary_pod_templates`): every pod carries the Experiment's labels,
-        which Katib's webhook adds after it has decided (None when a key only those set)."""
+        which Katib's webhook adds after it has decided ([] when a key only those set)."""
         allowed = primary_pod_templates(trial.manifest, trial.primary_pod_labels, trial.pod_labels)
         if allowed is not None and not allowed:
-            return None
+            return []
         pods = self._pods_of(kind, name, uid, trial.primary_pod_labels)
         replica_types = {path.split(".")[2].lower() for path in allowed or () if path.count(".") == 3 and path.endswith(".template")}
         if allowed and len(replica_types) == len(allowed) and any(_REPLICA_TYPE in (p["metadata"].get("labels") or {}) for p in pods):
             pods = [p for p in pods if ((p["metadata"].get("labels") or {}).get(_REPLICA_TYPE)) in replica_types]
         pods.sort(key=lambda p: str(p["metadata"].get("creationTimestamp") or ""), reverse=True)  # stable: by name among equals
         pods.sort(key=lambda p: (p.get("status") or {}).get("phase") == "Failed")
-        return pods[0] if pods else None
+        return pods
 
     def _check_primary_pod(self, trial: TrialRun, kind: TrialKind, name: str, uid: str) -> None:
         """PrimaryPodMissing when the trial, which succeeded, has pods and none carries
@@ -1014,19 +1038,27 @@ class KubernetesLauncher(Launcher):
                 owners = (item.get("metadata") or {}).get("ownerReferences") or []
                 if any(o.get("uid") == anchor_uid for o in owners):
                     yield kind, item
+                else:
+                    self.unowned_listed.add(kind.resource)
 
     def sweep(self, experiment: str, keep: Collection[str] | Callable[[], Collection[str]] = frozenset(), dry_run: bool = False,
-              kept_out: list[str] | None = None) -> list[str]:
+              kept_out: list[str] | None = None, kept_selected: dict[str, str] | None = None) -> list[str]:
         """Delete the experiment's trial resources left behind (a killed run, ``retain`` off; an
         ended trial's that ``retain`` kept), except the trials in ``keep`` (still running), and
         return their names; ``dry_run``: only their names, nothing deleted. Never touches what it
         does not own. A callable ``keep`` is asked only once the resources are listed: a trial's
         record is written before its resource is created, so a trial started while the sweep
         runs is either not listed or already among those the store says have not ended.
-        ``kept_out`` gets the resources kept, as kubectl names them (``jobs.batch/NAME``)."""
+        ``kept_out`` gets the resources kept, as kubectl names them (``jobs.batch/NAME``);
+        ``kept_selected``, for each kind of them whose kept resources are all that the
+        experiment's label selector selects once the sweep is done (none of it left, none that
+        another anchor owns), that selector: one short ``kubectl delete -l`` in place of
+        hundreds of names."""
         deleted = []
+        self.unowned_listed = set()
         listed = list(self.owned_resources(experiment))
         kept = set(keep() if callable(keep) else keep)
+        left = set(self.unowned_listed)  # kinds the selector would select more of
         for kind, item in listed:
             labels = item["metadata"].get("labels") or {}
             if labels.get(f"{LABEL_PREFIX}/trial") in kept:
@@ -1035,7 +1067,13 @@ class KubernetesLauncher(Launcher):
                 continue
             if not dry_run:
                 self._delete(kind, item["metadata"]["name"])
+            else:
+                left.add(kind.resource)
             deleted.append(item["metadata"]["name"])
+        if kept_selected is not None:
+            selector = f"{LABEL_PREFIX}/managed-by={MANAGED_BY},{LABEL_PREFIX}/experiment={experiment}"
+            kept_selected.update({resource: selector for resource in {k.resource for k, item in listed
+                                                                      if (item["metadata"].get("labels") or {}).get(f"{LABEL_PREFIX}/trial") in kept} - left})
         return deleted
 
     def delete_anchor(self, experiment: str, dry_run: bool = False) -> bool:

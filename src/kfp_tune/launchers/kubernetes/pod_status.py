@@ -13,7 +13,7 @@ what it was given in its env)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kfp_tune.core.errors import clipped
@@ -57,25 +57,33 @@ def has_started(pod: Mapping[str, Any], container: str) -> bool:
     return bool(state.get("running") or state.get("terminated") or last.get("terminated") or int(status.get("restartCount") or 0))
 
 
+def _why_not_started(pod: Mapping[str, Any], container: str) -> tuple[str, str]:
+    """(what a warning is told apart by, the words): the reason without its message, which may
+    change from poll to poll (a back-off's seconds); an init container's, with its name."""
+    for condition in (pod.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
+            reason = str(condition.get("reason") or "NotScheduled")
+            return reason, _said(reason, condition.get("message"))
+    own = ((_container_status(pod, container).get("state") or {}).get("waiting") or {})
+    if str(own.get("reason") or "") not in _NOT_TELLING:
+        return str(own.get("reason")), _said(own.get("reason"), own.get("message"))
+    for entry in _statuses(pod, "initContainerStatuses"):
+        state = entry.get("state") or {}
+        waiting, ended = state.get("waiting") or {}, state.get("terminated") or {}
+        which = f"init container {entry.get('name')}"
+        if str(waiting.get("reason") or "") not in _NOT_TELLING:
+            return f"{which}: {waiting.get('reason')}", f"{which}: {_said(waiting.get('reason'), waiting.get('message'))}"
+        if ended and int(ended.get("exitCode") or 0):
+            return f"{which}: {ended.get('reason')}", f"{which}: {_said(ended.get('reason'), '')} (exit code {ended.get('exitCode')})"
+    return str(own.get("reason") or ""), _said(own.get("reason"), own.get("message"))
+
+
 def why_not_started(pod: Mapping[str, Any], container: str) -> str:
     """Why the pod's ``container`` has not started, as Kubernetes says it: the PodScheduled=False
     condition (``Unschedulable: 0/3 nodes are available: ...``), an init container that waits or
     failed, else the container's own waiting reason (``ImagePullBackOff: Back-off pulling image
     ...``); "" when the pod says nothing yet."""
-    for condition in (pod.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "PodScheduled" and condition.get("status") == "False":
-            return _said(condition.get("reason") or "NotScheduled", condition.get("message"))
-    own = ((_container_status(pod, container).get("state") or {}).get("waiting") or {})
-    if str(own.get("reason") or "") not in _NOT_TELLING:
-        return _said(own.get("reason"), own.get("message"))
-    for entry in _statuses(pod, "initContainerStatuses"):
-        state = entry.get("state") or {}
-        waiting, ended = state.get("waiting") or {}, state.get("terminated") or {}
-        if str(waiting.get("reason") or "") not in _NOT_TELLING:
-            return f"init container {entry.get('name')}: {_said(waiting.get('reason'), waiting.get('message'))}"
-        if ended and int(ended.get("exitCode") or 0):
-            return f"init container {entry.get('name')}: {_said(ended.get('reason'), '')} (exit code {ended.get('exitCode')})"
-    return _said(own.get("reason"), own.get("message"))
+    return _why_not_started(pod, container)[1]
 
 
 def not_started(pod: Mapping[str, Any], container: str) -> str:
@@ -101,42 +109,107 @@ def termination(pod: Mapping[str, Any], container: str) -> str:
     return "; ".join(parts)
 
 
+def failure(pod: Mapping[str, Any]) -> str:
+    """How a pod that is not the primary one failed (a PyTorchJob's Worker OOMKilled while its
+    Master only exits 1), in :func:`termination`'s words: the pod's own reason, then the first
+    container that ended with a non-zero exit code, named when the pod has several; "" when
+    none did."""
+    parts = []
+    pod_status = pod.get("status") or {}
+    if pod_status.get("reason"):
+        parts.append(_said(pod_status.get("reason"), pod_status.get("message")))
+    several = len(_statuses(pod, "containerStatuses")) > 1
+    for status in _statuses(pod, "containerStatuses"):
+        ended = (status.get("state") or {}).get("terminated") or (status.get("lastState") or {}).get("terminated") or {}
+        if ended and (int(ended.get("exitCode") or 0) or ended.get("reason") == "OOMKilled"):
+            which = f"container {status.get('name')} " if several else ""
+            parts.append(f"{which}{ended.get('reason') or 'Terminated'} (exit code {ended.get('exitCode')})")
+            break
+    return "; ".join(parts)
+
+
+def due(poll: int) -> bool:
+    """Whether a trial whose pod is not read for its log anyway (a File, TensorFlowEvent, Push or
+    None collector) has its pods listed at this poll: polls 3, 6, 12, 24, ..., so a trial that
+    never starts costs a LIST per doubling of its life (12 in 10 hours at 5 s a poll), not one a
+    poll, and one that starts at once a single LIST."""
+    if poll < PENDING_NOTE_POLLS or poll % PENDING_NOTE_POLLS:
+        return False
+    times = poll // PENDING_NOTE_POLLS
+    return times & (times - 1) == 0
+
+
 class StartWatch:
     """Follows whether a trial's primary container has started, a poll at a time, and logs once
-    per reason why it has not, after :data:`PENDING_NOTE_POLLS` polls: a pod Pending forever
-    (unschedulable, an image that cannot be pulled) otherwise shows only as a trial running."""
+    per pod and reason why it has not, after :data:`PENDING_NOTE_POLLS` polls: a pod Pending
+    forever (unschedulable, an image that cannot be pulled) otherwise shows only as a trial
+    running. The trial has started once any pod of its primary template has (a Job of
+    parallelism 2 with one pod running and the other unschedulable has), though the pod its log
+    is read from may still wait."""
 
     def __init__(self, trial: str) -> None:
         self.trial = trial
         self.started = False
+        """The primary pod's container has started: nothing more to look at."""
+        self.ran = False
+        """Some pod of the trial's primary template has started its container."""
         self.last_pod: Mapping[str, Any] | None = None
         """The primary pod as last seen before its container started (None: no pod yet)."""
+        self.polls = 0
         self._container = ""
-        self._polls = 0
         self._told: set[tuple[str, str]] = set()
 
-    def look(self, pod: Mapping[str, Any] | None, container: str) -> None:
-        """One poll's primary pod (None: none yet)."""
+    def poll(self, read_anyway: bool) -> bool:
+        """Count a poll; whether the trial's pods are to be read and :meth:`look`-ed at in it:
+        every poll while they are read for the log anyway (``read_anyway``), else on the polls
+        :func:`due` picks, until the primary container has started."""
+        self.polls += 1
+        return not self.started and (read_anyway or due(self.polls))
+
+    def look(self, pods: Sequence[Mapping[str, Any]], container: str, count_pods: Callable[[], int] = lambda: -1) -> None:
+        """This poll's pods of the trial's primary template, the primary one first ([]: none
+        yet). ``count_pods``: how many pods the trial has, asked only to say, once, why none is
+        primary (a LIST; -1: not known)."""
         if self.started:
             return
+        self.ran = self.ran or any(has_started(pod, container) for pod in pods)
+        pod = pods[0] if pods else None
         if pod is not None and has_started(pod, container):
             self.started = True
             return
         self.last_pod, self._container = pod, container
-        self._polls += 1
-        if pod is None or self._polls < PENDING_NOTE_POLLS:
+        if self.polls < PENDING_NOTE_POLLS:
             return
-        why = why_not_started(pod, container)
+        if pod is None:
+            if ("", "") not in self._told:
+                self._told.add(("", ""))
+                log.warning("trial %s: %s", self.trial, _no_pod(count_pods(), self.polls))
+            return
+        key, _ = _why_not_started(pod, container)
         name = str((pod.get("metadata") or {}).get("name") or "")
-        reason = why.partition(":")[0]
-        if (name, reason) not in self._told:
-            self._told.add((name, reason))
-            log.warning("trial %s: its primary container %s has not started after %d polls: %s", self.trial, container, self._polls, not_started(pod, container))
+        if (name, key) in self._told:
+            return
+        self._told.add((name, key))
+        if self.ran:  # another pod of it runs: this one waits, the trial does not
+            log.warning("trial %s: one of its pods has not started its container %s after %d polls, while another of its pods has: %s",
+                        self.trial, container, self.polls, not_started(pod, container))
+        else:
+            log.warning("trial %s: its primary container %s has not started after %d polls: %s", self.trial, container, self.polls, not_started(pod, container))
 
     def never_started(self) -> str:
-        """What a timeout says of a trial whose primary container never started ("" otherwise)."""
-        if self.started:
+        """What a timeout says of a trial no pod of whose primary template ever started ("" otherwise)."""
+        if self.started or self.ran:
             return ""
         if self.last_pod is None:
             return "it never started: no primary pod of it was seen"
         return f"it never started: {not_started(self.last_pod, self._container)}"
+
+
+def _no_pod(pods: int, polls: int) -> str:
+    """Why no pod is primary after ``polls`` polls: there is none (a ResourceQuota or an admission
+    webhook refuses them: the resource's events say which), or none matches."""
+    if pods == 0:
+        return (f"no pod of it exists after {polls} polls: Kubernetes made none for its resource; check the resource's events "
+                "(kubectl describe), where a ResourceQuota or an admission webhook that refused its pods is named")
+    some = f"its {pods} pod(s)" if pods > 0 else "its pods"
+    return f"no primary pod of it after {polls} polls: none of {some} is of a template primaryPodLabels selects"
