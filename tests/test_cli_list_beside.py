@@ -48,3 +48,42 @@ def test_list_of_an_empty_folder_names_the_folders_beside_it_that_hold_experimen
     (tmp_path / "rune").mkdir()
     assert main(["list", "--store", str(tmp_path / "rune")]) == 0
     assert capsys.readouterr().out == f"no experiments in {(tmp_path / 'rune').as_uri()}; did you mean: {(tmp_path / 'runs').as_uri()}?\n"
+
+
+@pytest.mark.s3
+def test_list_of_a_buckets_root_looks_past_the_first_prefixes_and_of_a_prefix_past_the_first_thousand(seaweed, s3_env, s3_bucket, capsys):
+    """At the root every prefix was a candidate but only the first 5 in name order were looked
+    into (teamA/ came after alpha/ ... models/); beside a prefix the listing stopped at 1,000
+    prefixes, before teamA/ (p0000 ... p1199 sort first)."""
+    from minio import Minio
+
+    client = Minio(seaweed.endpoint.split("://")[1], access_key=seaweed.access_key, secret_key=seaweed.secret_key, secure=False)
+    for name in ("alpha", "backups", "checkpoints", "data", "datasets", "models"):
+        put(client, s3_bucket, f"{name}/part-0.bin")
+    put(client, s3_bucket, "teamA/experiments/alpha/experiment.json")
+    assert main(["list", "--store", f"s3://{s3_bucket}"]) == 0
+    assert capsys.readouterr().out == f"no experiments in s3://{s3_bucket}; did you mean: s3://{s3_bucket}/teamA?\n"
+    for number in range(1200):
+        put(client, s3_bucket, f"p{number:04d}/part-0.bin")
+    assert main(["list", "--store", f"s3://{s3_bucket}/teamAA"]) == 0
+    assert capsys.readouterr().out == f"no experiments in s3://{s3_bucket}/teamAA; did you mean: s3://{s3_bucket}/teamA?\n"
+
+
+@pytest.mark.s3
+def test_a_prefix_whose_experiments_folder_holds_no_experiment_is_not_offered(seaweed, s3_env, s3_bucket, capsys):
+    from minio import Minio
+
+    client = Minio(seaweed.endpoint.split("://")[1], access_key=seaweed.access_key, secret_key=seaweed.secret_key, secure=False)
+    put(client, s3_bucket, "teamB/experiments/README.md")  # no experiments/<name>/experiment.json: nothing list would list
+    put(client, s3_bucket, "teamC/experiments/notes/todo.txt")
+    put(client, s3_bucket, "teamD/experiments/delta/experiment.json")
+    assert main(["list", "--store", f"s3://{s3_bucket}/teamA"]) == 0
+    assert capsys.readouterr().out == f"no experiments in s3://{s3_bucket}/teamA; did you mean: s3://{s3_bucket}/teamD?\n"
+
+
+def test_a_folder_whose_experiments_folder_holds_no_experiment_is_not_offered(tmp_path, capsys):
+    (tmp_path / "runs" / "experiments").mkdir(parents=True)
+    (tmp_path / "runs" / "experiments" / "README.md").write_text("our experiments go here\n")
+    (tmp_path / "rune").mkdir()
+    assert main(["list", "--store", str(tmp_path / "rune")]) == 0
+    assert capsys.readouterr().out == f"no experiments in {(tmp_path / 'rune').as_uri()}\n"

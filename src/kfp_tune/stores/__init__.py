@@ -216,22 +216,35 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_sec
 
 
 STORES_BESIDE_CHECKED = 5
-"""How many of the stores beside an empty one :func:`stores_beside` looks into, one listing each."""
+"""How many of the stores beside an empty prefix or folder :func:`stores_beside` looks into (the
+closest names): one small look each."""
+ROOT_PREFIXES_CHECKED = 1000
+"""How many of the prefixes under a bucket's root :func:`stores_beside` looks into (in name
+order; a root has no name to be close to): a bucket of 1,000 prefixes is looked through whole,
+at one small listing each (and a look at the record in each that holds an experiment folder),
+a few at a time (:data:`STORES_BESIDE_LOOKERS`), through the store's own client."""
+STORES_BESIDE_LOOKERS = 8
+"""How many of those looks :func:`stores_beside` makes at once."""
+STORES_BESIDE_NAMED = 5
+"""How many stores that hold experiments the hint names at most."""
 
 
 def stores_beside(store: Store) -> list[str]:
     """The URIs of the stores beside ``store`` (prefixes or folders under the same parent) that
-    hold experiments, closest names first: for a store that holds none, a mistyped prefix
-    (``teamAA``, ``teama`` for ``teamA``), as ``status`` suggests close experiment names. One
-    listing of the parent, then one of ``experiments/`` in each of at most
-    :data:`STORES_BESIDE_CHECKED` whose names are close to the store's (for a bucket's root,
-    which has no name of its own, the prefixes under it). Empty for a store that cannot list
-    what is beside it (a plug-in's), and when a listing fails: it is only a hint."""
+    hold experiments (an ``experiments/<name>/experiment.json``, what ``list`` lists), at most
+    :data:`STORES_BESIDE_NAMED`: for a store that holds none, a mistyped prefix (``teamAA``,
+    ``teama`` for ``teamA``), as ``status`` suggests close experiment names. The listing of the
+    parent (a delimiter listing, one request per 1,000 prefixes), then a small look into each of
+    at most :data:`STORES_BESIDE_CHECKED` whose names are close to the store's, closest first;
+    for a bucket's root, which has no name of its own, into the first
+    :data:`ROOT_PREFIXES_CHECKED` prefixes under it, in name order. Empty for a store that cannot
+    list what is beside it (a plug-in's), and when a listing fails: it is only a hint."""
     import difflib
+    from concurrent.futures import ThreadPoolExecutor
 
-    inner = getattr(store, "inner", store)  # a RetryingStore's
-    prefixes_beside = getattr(inner, "prefixes_beside", None)
-    if not callable(prefixes_beside):
+    inner = getattr(store, "inner", store)  # a RetryingStore's: a hint is not retried
+    prefixes_beside, holds_experiment = getattr(inner, "prefixes_beside", None), getattr(inner, "holds_experiment", None)
+    if not callable(prefixes_beside) or not callable(holds_experiment):
         return []
     own = store.uri.rstrip("/").rpartition("/")[2].lower()
 
@@ -241,14 +254,13 @@ def stores_beside(store: Store) -> list[str]:
     try:
         beside: list[str] = prefixes_beside()
         at_root = getattr(inner, "prefix", None) == ""  # an S3 bucket's root: the prefixes under it
-        candidates = beside if at_root else sorted((uri for uri in beside if closeness(uri) >= 0.6), key=closeness, reverse=True)
-        found = []
-        for uri in candidates[:STORES_BESIDE_CHECKED]:
-            opened = open_store(uri, retry_seconds=0)
-            holds_any = getattr(getattr(opened, "inner", opened), "holds_any", None)
-            if callable(holds_any) and holds_any("experiments/"):
-                found.append(uri)
-        return found
+        if at_root:
+            candidates = sorted(beside)[:ROOT_PREFIXES_CHECKED]
+        else:
+            candidates = sorted((uri for uri in beside if closeness(uri) >= 0.6), key=closeness, reverse=True)[:STORES_BESIDE_CHECKED]
+        with ThreadPoolExecutor(STORES_BESIDE_LOOKERS, thread_name_prefix="stores-beside") as looking:
+            holding = list(looking.map(holds_experiment, candidates))
+        return [uri for uri, holds in zip(candidates, holding, strict=True) if holds][:STORES_BESIDE_NAMED]
     except KfpTuneError:
         return []
 

@@ -7,7 +7,6 @@ followed: a write or a delete through one is refused, a read of one is damage, n
 from __future__ import annotations
 
 import errno
-import itertools
 import logging
 import os
 import re
@@ -17,6 +16,8 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlparse
+from urllib.request import url2pathname
 
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.records import DamagedRecord
@@ -95,18 +96,20 @@ class LocalStore:
         return f"LocalStore({str(self.root)!r})"
 
     def prefixes_beside(self) -> list[str]:
-        """The folders beside this store's (under the same parent folder), as ``file://`` URIs,
-        up to 1,000 of them."""
+        """The folders beside this store's (under the same parent folder), as ``file://`` URIs."""
         try:
-            folders = [entry for entry in itertools.islice(self.root.parent.iterdir(), 1000) if entry != self.root and entry.is_dir()]
+            folders = [entry for entry in self.root.parent.iterdir() if entry != self.root and entry.is_dir()]
         except OSError:
             return []
         return sorted(folder.as_uri() for folder in folders)
 
-    def holds_any(self, folder: str) -> bool:
-        """Whether anything is in ``folder`` (a key prefix ending in '/'), from one look."""
+    def holds_experiment(self, beside: str = "") -> bool:
+        """Whether an experiment is in this store, or (``beside``: one of
+        :meth:`prefixes_beside`'s URIs) in that folder: a folder of ``experiments/`` with an
+        experiment record (what ``list`` lists), not a README or notes there."""
+        root = Path(url2pathname(urlparse(beside).path)) if beside else self.root
         try:
-            return any(True for _ in (self.root / folder).iterdir())
+            return any((folder / "experiment.json").is_file() for folder in (root / "experiments").iterdir())
         except OSError:
             return False
 

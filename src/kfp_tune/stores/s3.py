@@ -472,21 +472,37 @@ class S3Store:
 
     def prefixes_beside(self) -> list[str]:
         """The prefixes beside this store's, under the same parent (under the bucket's root for
-        the root itself), as ``s3://bucket/prefix``: one delimiter listing, of up to 1,000."""
+        the root itself), as ``s3://bucket/prefix``, all of them: a delimiter listing, one
+        request per 1,000 (minio follows the listing's continuation token)."""
         parent = self.prefix.rpartition("/")[0]
         try:
-            names = [o.object_name for o in itertools.islice(self._client.list_objects(self.bucket, prefix=f"{parent}/" if parent else ""), 1000)]
+            names = [o.object_name for o in self._client.list_objects(self.bucket, prefix=f"{parent}/" if parent else "")]
         except Exception as exc:
             raise self._error("listing of", "..", exc) from None
         return [f"s3://{self.bucket}/{name.rstrip('/')}" for name in names if name and name.endswith("/") and name.rstrip("/") != self.prefix]
 
-    def holds_any(self, prefix: str) -> bool:
-        """Whether any object is under ``prefix``: one delimiter listing, its first entry."""
+    def holds_experiment(self, beside: str = "") -> bool:
+        """Whether an experiment is in this store, or (``beside``: one of
+        :meth:`prefixes_beside`'s URIs) in that one, through this store's client: an
+        ``experiments/<name>/experiment.json``, what ``list`` lists, not a README or notes
+        there. The first page of a delimiter listing of ``experiments/``, then a look at the
+        record in at most :data:`EXPERIMENT_FOLDERS_LOOKED` of its folders."""
+        from minio.error import S3Error
+
+        prefix = beside.removeprefix(f"s3://{self.bucket}").strip("/") if beside else self.prefix
+        full = f"{prefix}/experiments/" if prefix else "experiments/"
         try:
-            full = f"{self.prefix}/{prefix}" if self.prefix else prefix
-            return next(iter(self._client.list_objects(self.bucket, prefix=full)), None) is not None
+            names = [o.object_name for o in itertools.islice(self._client.list_objects(self.bucket, prefix=full), 1000)]
+            for name in [name for name in names if name and name.endswith("/")][:EXPERIMENT_FOLDERS_LOOKED]:
+                try:
+                    self._client.stat_object(self.bucket, f"{name}experiment.json")
+                    return True
+                except S3Error as exc:
+                    if exc.code not in ("NoSuchKey", "NoSuchObject"):
+                        raise
         except Exception as exc:
-            raise self._error("listing of", prefix, exc) from None
+            raise self._error("listing of", full, exc) from None
+        return False
 
     def list(self, prefix: str) -> list[str]:
         full = f"{self.prefix}/{prefix}" if self.prefix else prefix
@@ -496,6 +512,11 @@ class S3Store:
             raise self._error("listing of", prefix, exc) from None
         strip = len(self.prefix) + 1 if self.prefix else 0
         return sorted(n[strip:] for n in names if n is not None and not _is_probe(n))
+
+
+EXPERIMENT_FOLDERS_LOOKED = 3
+"""In how many folders of ``experiments/`` :meth:`S3Store.holds_experiment` reads the experiment
+record: a hint's look, not a listing of every experiment."""
 
 
 def _is_probe(name: str) -> bool:
