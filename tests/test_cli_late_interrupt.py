@@ -52,3 +52,62 @@ def test_a_ctrl_c_python_raised_before_the_experiment_ended_is_still_interrupted
     monkeypatch.setattr(kfp_tune.inline_runner, "run_inline", stopped_before_its_signals_were_answered)
     assert main(["run", write(tmp_path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted"
+
+
+def test_a_late_ctrl_c_with_the_store_down_is_interrupted_without_waiting_out_the_retry_window(tmp_path, capsys, monkeypatch):
+    """The look at whether the experiment had ended waited the store's whole retry window (300 s
+    by default) while the terminal was held: it now gets none (a second at most), and the
+    run is "interrupted", 130, at once."""
+    import kfp_tune.cli
+    import kfp_tune.progress
+    import kfp_tune.stores.retry
+    from kfp_tune.core.errors import StoreError
+    from kfp_tune.stores.local import LocalStore
+    from kfp_tune.stores.retry import RetryingStore
+
+    class GoesDown(LocalStore):
+        down = False
+
+        def get(self, key: str) -> bytes | None:
+            if self.down:
+                raise StoreError(f"S3 read of {key} failed: connection refused", transient=True)
+            return super().get(key)
+
+        def list(self, prefix: str) -> list[str]:
+            if self.down:
+                raise StoreError(f"S3 listing of {prefix} failed: connection refused", transient=True)
+            return super().list(prefix)
+
+    class Clock:
+        """The store's clock, moved on by its waits: the window is spent in no time."""
+
+        now = 1000.0
+
+        @classmethod
+        def monotonic(cls) -> float:
+            return cls.now
+
+        @classmethod
+        def sleep(cls, seconds: float) -> None:
+            cls.now += seconds
+
+    monkeypatch.setattr(kfp_tune.stores.retry, "time", Clock)
+    inner = GoesDown(tmp_path / "store")
+    store = RetryingStore(inner, deadline=300, sleep=Clock.sleep)
+    monkeypatch.setattr(kfp_tune.cli, "_open_store", lambda uri, look=False: store)
+    last_look = kfp_tune.progress.ProgressWatcher.__exit__
+
+    def last_look_then_down_then_ctrl_c(self, *exc_info):
+        last_look(self, *exc_info)
+        inner.down = True
+        signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(kfp_tune.progress.ProgressWatcher, "__exit__", last_look_then_down_then_ctrl_c)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        code = main(["run", write(tmp_path), "--engine", "inline", "--store", "s3://b/p"])
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert code == 130
+    assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted"
+    assert Clock.now - 1000.0 <= 2.0, Clock.now  # the store's waits, in its clock: a second or two, not its window

@@ -859,18 +859,39 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if summary["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED
 
 
+LATE_SIGNAL_LOOK_SECONDS = 1.0
+"""How long a Ctrl-C the run no longer answered waits for the store to say whether the
+experiment had ended (:func:`_ended_before_the_signal`): the person wants the terminal back, not
+the store's retry window (300 s)."""
+
+
 def _ended_before_the_signal(store: Store, name: str) -> dict[str, Any] | None:
     """The summary of an experiment that had ended (Succeeded or Failed) when a Ctrl-C came
     that the run no longer answered (the progress lines still catching up), else None: a run
-    that ended exits as one, not as an interrupted one (130, "interrupted")."""
+    that ended exits as one, not as an interrupted one (130, "interrupted"). One look of at most
+    :data:`LATE_SIGNAL_LOOK_SECONDS` (a store that is not answering is not asked; one that stops
+    gets no retry window, and a connection that hangs is not waited for): unknown is None."""
+    import threading
+
     from kfp_tune.core.errors import StoreError
     from kfp_tune.reports import summarize
+    from kfp_tune.stores.retry import RetryingStore
 
-    try:
-        summary = summarize(store, name)
-    except StoreError:
-        return None
-    return summary if summary["status"] in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) else None
+    if isinstance(store, RetryingStore):
+        if store.outage_left() is not None:  # down: the run is over all the same, and says it was interrupted at once
+            return None
+        store.cut_window(LATE_SIGNAL_LOOK_SECONDS)  # nothing reads the store after this look
+    looked: list[dict[str, Any]] = []
+
+    def look() -> None:
+        with contextlib.suppress(StoreError):
+            looked.append(summarize(store, name))
+
+    looking = threading.Thread(target=look, name="late-signal-look", daemon=True)
+    looking.start()
+    looking.join(LATE_SIGNAL_LOOK_SECONDS)
+    summary = looked[0] if looked else None
+    return summary if summary is not None and summary["status"] in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) else None
 
 
 def _refused_mid_run(exc: KfpTuneError) -> KfpTuneError:
