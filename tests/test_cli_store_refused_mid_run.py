@@ -84,3 +84,34 @@ def test_credentials_refused_at_the_first_store_access_stay_the_users_settings_e
     assert run_on(tmp_path, monkeypatch, RevokedStore(tmp_path / "store", revoked=True)) == 2
     err = capsys.readouterr().err
     assert "failed: InvalidAccessKeyId (the server refused the credentials" in err and "after it had started" not in err
+
+
+class ReadOnlyStore(LocalStore):
+    """A store whose key may read but not write (a read-only policy), from the start."""
+
+    def put(self, key: str, data: bytes) -> None:
+        raise StoreInputError(DENIED.format(key=key))
+
+    def create(self, key: str, data: bytes) -> bool:
+        raise StoreInputError(DENIED.format(key=key))
+
+    def delete(self, keys) -> None:
+        raise StoreInputError(DENIED.format(key=keys[0] if keys else ""))
+
+
+DENIED = "S3 write of s3://shared/teamA/{key} failed: AccessDenied (check what the bucket's policy grants them on 'shared')"
+
+
+def test_a_read_only_key_refused_the_runs_claim_on_an_existing_experiment_is_the_users_settings_exit_2(tmp_path, monkeypatch, capsys):
+    """The pre-flight only read (the experiment was there): the refused write was the claim
+    itself, so nothing started and no claim holds the experiment, for --take-over or its TTL."""
+    from kfp_tune.core.loading import load_experiment
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.steps import prepare
+
+    experiment = quadratic_experiment(**{"spec.maxTrialCount": 4, "spec.parallelTrialCount": 1})
+    prepare(ExperimentRecords(LocalStore(tmp_path / "store"), "quad"), load_experiment(experiment))
+    assert run_on(tmp_path, monkeypatch, ReadOnlyStore(tmp_path / "store")) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == "error: " + DENIED.format(key="experiments/quad/runs/000001.json"), err
+    assert "--take-over" not in err and "after it had started" not in err

@@ -17,6 +17,7 @@ import os
 import re
 import signal
 import sys
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -797,6 +798,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             notes.update(done, info)
 
     ended: dict[str, Any] | None = None  # the summary of an experiment that had ended when a late signal came
+    began = time.time()  # a claim this process made since is this run's (_claimed_by_this_run)
     try:
         # while the bar shows, log lines (-v) are written above it, not onto its line
         with plain or contextlib.nullcontext(), logging_redirect_tqdm() if not bar.disable else contextlib.nullcontext(), \
@@ -841,7 +843,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except DamagedRecord as exc:  # a damaged claim (runs/<seq>.json) holds the experiment for no run: none may claim it
         free = "" if ExperimentRecords.claim_seq_of(exc.key) is not None else " (the experiment is free for another run)"
         raise UsageError(f"{exc}; the run stopped{free}: repair or remove the record") from None
-    except StoreInputError as exc:  # the pre-flight read and wrote the store: it refused the run since
+    except StoreInputError as exc:  # the pre-flight read the store: a refusal since is mid-run once this run's claim was written
+        if not _claimed_by_this_run(store, experiment.name, began):
+            raise
         raise _refused_mid_run(exc) from None
     except KeyboardInterrupt:  # not the run's RunInterrupted: the signal came once the run had stopped answering it, as it ended
         ended = _ended_before_the_signal(store, experiment.name)
@@ -853,7 +857,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         bar.close()
     try:
         summary = ended or summarize(store, experiment.name)
-    except StoreInputError as exc:
+    except StoreInputError as exc:  # the run had claimed the experiment: it ended
         raise _refused_mid_run(exc) from None
     _print_summary(summary, args.json)
     return EXIT_OK if summary["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED
@@ -892,6 +896,23 @@ def _ended_before_the_signal(store: Store, name: str) -> dict[str, Any] | None:
     looking.join(LATE_SIGNAL_LOOK_SECONDS)
     summary = looked[0] if looked else None
     return summary if summary is not None and summary["status"] in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) else None
+
+
+def _claimed_by_this_run(store: Store, name: str, since: float) -> bool:
+    """Whether this run had claimed the experiment when the store refused it: the newest claim
+    is this process's, made ``since`` the run began (its release may have been refused too). A
+    refusal before it (a read-only key meeting the claim's own write) started nothing, and stays
+    the user's settings, exit 2. A store that now refuses to be read as well, which the
+    pre-flight read, changed since: counted as mid-run."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.errors import StoreError
+    from kfp_tune.core.records import DamagedRecord, ExperimentRecords
+
+    try:  # one look, no retry window: the store has just answered
+        current = claims.latest_claim(ExperimentRecords(getattr(store, "inner", store), name))
+    except (StoreError, DamagedRecord):
+        return True
+    return current is not None and current.owner == claims.run_owner() and current.created >= since - 1.0
 
 
 def _refused_mid_run(exc: KfpTuneError) -> KfpTuneError:

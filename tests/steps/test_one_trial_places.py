@@ -19,7 +19,7 @@ from kfp_tune.core.vocabulary import TRIAL_TTL_VARIABLE, LaunchPhase, TrialStatu
 from kfp_tune.steps.decide_stop import interrupt_run
 from kfp_tune.steps.entrypoints import collect_metrics_step, decide_stop_step, launch_trial_step
 from kfp_tune.steps.launch_trial import wait_for_place
-from kfp_tune.steps.schedule import made_by_run, round_id
+from kfp_tune.steps.schedule import made_by_run
 
 LOCAL = json.dumps({"kind": "local"})
 
@@ -125,14 +125,6 @@ def test_a_run_s_own_rounds_are_told_by_its_whole_id():
     assert made_by_run("nightly-r000", "nightly") and made_by_run("nightly-t000012", "nightly") and made_by_run("nightly-c001000", "nightly")
     assert made_by_run("nightly-2-t000000", "nightly-2") and made_by_run("run-1-r1000", "run-1")
     assert not made_by_run("nightly-2-t000000", "nightly") and not made_by_run("run-10-r000", "run-1") and not made_by_run("nightly-x", "nightly")
-    assert made_by_run("run-1-r0", "run-1") and made_by_run("run-1-t12", "run-1")  # a round named through steps.suggest (revD)
-
-
-def test_a_negative_round_index_is_refused_naming_it():
-    """It made the round id ``run-1-r-01``, which no run knows as its own."""
-    assert round_id("run-1", 0) == "run-1-r000"
-    with pytest.raises(InputError, match=r"round_index: expected .*0 or more, got -1"):
-        round_id("run-1", -1)
 
 
 def test_an_interrupted_run_gives_back_only_its_own_unstarted_trials(local_store):
