@@ -17,6 +17,8 @@ Layout under ``experiments/<name>/``::
                                     ``<seq>.end.json`` its signs of life and its end
     runs/calls/<job>.json           which call of a pipeline run tunes the experiment (write-once;
                                     ``<job>``: a hash of the pipeline run's id)
+    places/<i>/<generation>.json    one-trial mode's place i of parallelTrialCount: its latest
+                                    generation names the trial holding it (write-once)
     status.json                     the experiment status, Katib-shaped (rewritten; derived)
     snapshots/<seq>.json            a chunk of the write-once records above, cached (derived;
                                     ignored when damaged, and the records read instead)
@@ -76,6 +78,7 @@ PUSHED_RECORD = "pushed"
 """The record of what an in-process trial returned (``trials/<trial>/pushed.json``, Push)."""
 _RUN_BEAT, _RUN_END = ".beat", ".end"
 _CLAIM = re.compile(r"/runs/(\d{6})\.json$")
+_PLACE = re.compile(r"/places/(\d{3})/(\d{6})\.json$")
 
 
 def _part(text: str) -> str:
@@ -210,6 +213,23 @@ class ExperimentRecords:
     def run_call_key(self, job_id: str) -> str:
         """Which call of pipeline run ``job_id`` tunes the experiment (see ``core.claims.mark_call``)."""
         return f"{self.runs_prefix()}calls/{short_hash(job_id, 12)}.json"
+
+    def places_prefix(self) -> str:
+        return f"{self.root}/places/"
+
+    def place_prefix(self, index: int) -> str:
+        """Place ``index``'s generations (``steps.launch_trial.wait_for_place``)."""
+        return f"{self.places_prefix()}{index:03d}/"
+
+    def place_key(self, index: int, generation: int) -> str:
+        """Generation ``generation`` of place ``index``, taken once by the trial it names."""
+        return f"{self.place_prefix(index)}{generation:06d}.json"
+
+    @staticmethod
+    def place_of(key: str) -> tuple[int, int] | None:
+        """(place index, generation) a place record's key names; None for any other key."""
+        found = _PLACE.search(key)
+        return (int(found.group(1)), int(found.group(2))) if found else None
 
     @staticmethod
     def claim_seq_of(key: str) -> int | None:

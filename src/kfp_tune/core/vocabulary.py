@@ -160,6 +160,7 @@ class RecordKind(WireEnum):
     TRIAL_ENDED = "TrialEnded"
     TRIAL_RESULT = "TrialResult"
     TRIAL_HEARTBEAT = "TrialHeartbeat"
+    TRIAL_PLACE = "TrialPlace"
     PUSHED_METRICS = "PushedMetrics"
     REPORTED_METRICS = "ReportedMetrics"
     DECISION = "Decision"

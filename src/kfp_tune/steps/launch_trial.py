@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import math
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -112,9 +111,6 @@ def launch_trial(
 
 PLACE_POLL_SECONDS = 5.0
 """How often a one-trial launch-trial waiting for a place reads the store again."""
-PLACE_RECORD_KIND = "TrialPlace"
-"""The kind of a place record (``places/<place>/<generation>.json``, :func:`wait_for_place`)."""
-_PLACE_KEY = re.compile(r"/places/(\d{3})/(\d{6})\.json$")
 
 
 @dataclass(frozen=True)
@@ -179,7 +175,8 @@ def wait_for_place(
                 continue
             generation = holders[index].generation + 1 if index in holders else 1
             payload = {"trial": trial_name, "run": run_id or "", "owner": this_process(), "at": now, "time": claims.utc_text(now)}
-            if records.store.create(_place_key(records, index, generation), encode_record({"kind": PLACE_RECORD_KIND, "version": RECORD_VERSION, **payload})):
+            record = encode_record({"kind": RecordKind.TRIAL_PLACE, "version": RECORD_VERSION, **payload})
+            if records.store.create(records.place_key(index, generation), record):
                 log.debug("trial %s takes place %d (generation %d)", trial_name, index, generation)
                 return True
         if not said:
@@ -190,23 +187,19 @@ def wait_for_place(
         view.refresh()
 
 
-def _place_key(records: ExperimentRecords, index: int, generation: int) -> str:
-    return f"{records.root}/places/{index:03d}/{generation:06d}.json"
-
-
 def _place_holders(records: ExperimentRecords, places: int, seen: dict[str, _Place | None]) -> dict[int, _Place]:
     """The latest generation of each place below ``places``: one listing, and a read of each
     generation not read before (``seen``). A damaged record holds its place for no one."""
     latest: dict[int, tuple[int, str]] = {}
-    for key in records.store.list(f"{records.root}/places/"):
-        found = _PLACE_KEY.search(key)
-        if found and int(found.group(1)) < places and int(found.group(2)) > latest.get(int(found.group(1)), (0, ""))[0]:
-            latest[int(found.group(1))] = (int(found.group(2)), key)
+    for key in records.store.list(records.places_prefix()):
+        found = records.place_of(key)
+        if found is not None and found[0] < places and found[1] > latest.get(found[0], (0, ""))[0]:
+            latest[found[0]] = (found[1], key)
     holders = {}
     for index, (generation, key) in latest.items():
         if key not in seen:
             try:
-                record = records.read(key, PLACE_RECORD_KIND)
+                record = records.read(key, RecordKind.TRIAL_PLACE)
             except DamagedRecord:
                 record = None
             trial, at = (record or {}).get("trial"), (record or {}).get("at")
