@@ -19,7 +19,7 @@ from kfp_tune.core.vocabulary import TRIAL_TTL_VARIABLE, LaunchPhase, TrialStatu
 from kfp_tune.steps.decide_stop import interrupt_run
 from kfp_tune.steps.entrypoints import collect_metrics_step, decide_stop_step, launch_trial_step
 from kfp_tune.steps.launch_trial import wait_for_place
-from kfp_tune.steps.schedule import made_by_run
+from kfp_tune.steps.schedule import made_by_run, round_id
 
 LOCAL = json.dumps({"kind": "local"})
 
@@ -95,6 +95,48 @@ def test_a_place_held_by_a_dead_attempt_or_a_trial_that_never_started_frees_afte
     assert _takes(records, names[3])
 
 
+def test_a_lowered_parallel_trial_count_counts_the_trials_holding_places_beyond_it(local_store, tmp_path):
+    """revD: A, B and C hold places 0, 1 and 2 and run, A ends, parallelTrialCount is edited
+    down to 2: D waits (before, it took place 0, a third trial running) until B ends too."""
+    from kfp_tune.cli import main
+
+    records, names = _round(local_store, n=4, **{"spec.parallelTrialCount": 3})
+    for name in names[:3]:
+        assert _takes(records, name)
+        _start(records, name)
+    ExperimentView(records).record_trial(names[0], TrialEnded.now(names[0], LaunchPhase.SUCCEEDED))
+    assert main(["edit", "quad", "--store", str(tmp_path / "store"), "--parallel-trial-count", "2"]) == 0
+    assert not _takes(records, names[3])
+    ExperimentView(records).record_trial(names[1], TrialEnded.now(names[1], LaunchPhase.SUCCEEDED))
+    assert _takes(records, names[3])
+
+
+def test_a_running_trial_holding_no_place_takes_a_free_place_s_share(local_store):
+    """revD: parallelTrialCount 2, B runs in place 1 (place 0's holder ended) and C runs with no
+    place (slots mode, an older kfp-tune): D waits (before, it took place 0)."""
+    records, names = _round(local_store, n=4)
+    assert _takes(records, names[0]) and _takes(records, names[1])
+    _start(records, names[0])
+    _start(records, names[1])
+    ExperimentView(records).record_trial(names[0], TrialEnded.now(names[0], LaunchPhase.SUCCEEDED))
+    _start(records, names[2])
+    assert not _takes(records, names[3])
+
+
+def test_a_trial_a_slots_checkpoint_handed_over_counts_until_it_ends(local_store):
+    """Its resource still runs (the next step re-attaches to it): D waits while it has not ended."""
+    from kfp_tune.core.claims import hand_over_trial
+
+    records, names = _round(local_store, n=4)
+    assert _takes(records, names[0])
+    _start(records, names[0])
+    _start(records, names[1])
+    hand_over_trial(records, names[1], "a")
+    assert not _takes(records, names[3])
+    ExperimentView(records).record_trial(names[1], TrialEnded.now(names[1], LaunchPhase.SUCCEEDED))
+    assert _takes(records, names[3])
+
+
 def test_a_retry_of_a_trial_holding_a_place_never_waits(local_store):
     records, names = _round(local_store)
     assert _takes(records, names[0]) and _takes(records, names[1])
@@ -125,6 +167,14 @@ def test_a_run_s_own_rounds_are_told_by_its_whole_id():
     assert made_by_run("nightly-r000", "nightly") and made_by_run("nightly-t000012", "nightly") and made_by_run("nightly-c001000", "nightly")
     assert made_by_run("nightly-2-t000000", "nightly-2") and made_by_run("run-1-r1000", "run-1")
     assert not made_by_run("nightly-2-t000000", "nightly") and not made_by_run("run-10-r000", "run-1") and not made_by_run("nightly-x", "nightly")
+    assert made_by_run("run-1-r0", "run-1") and made_by_run("run-1-t12", "run-1")  # a round named through steps.suggest (revD)
+
+
+def test_a_negative_round_index_is_refused_naming_it():
+    """It made the round id ``run-1-r-01``, which no run knows as its own."""
+    assert round_id("run-1", 0) == "run-1-r000"
+    with pytest.raises(InputError, match=r"round_index: expected .*0 or more, got -1"):
+        round_id("run-1", -1)
 
 
 def test_an_interrupted_run_gives_back_only_its_own_unstarted_trials(local_store):

@@ -138,8 +138,11 @@ def wait_for_place(
     attempt stopped beating for the trial TTL (its launch-trial died: ``claims.attempt_follows``),
     or when the holder has not started within that TTL (its pod died before starting it), so
     trials that never run hold no place for long, whichever order Kubernetes starts the pods in,
-    and whichever round or run made them. A running trial that holds no place (started by an
-    older kfp-tune, or by slots mode) counts against the places while its attempt beats."""
+    and whichever round or run made them. Every trial that still runs counts against the count:
+    the holder of a place at or beyond it (taken before ``parallelTrialCount`` was lowered), and
+    one that holds no place (started by an older kfp-tune, or by slots mode) while its attempt
+    beats or a slots checkpoint handed it over; a place is taken only while fewer run. Only the
+    lowest free place is tried, so that iterations racing for the last free one race for one key."""
     records = view.records
     ttl = claims.trial_ttl_from_env()
     seen: dict[str, _Place | None] = {}  # place records are written once: each read once
@@ -163,22 +166,23 @@ def wait_for_place(
             return False
         if run_id is not None:
             claims.check(records, run_id)
-        holders = _place_holders(records, places, seen)
+        holders = _place_holders(records, seen)
         if any(place.trial == trial_name for place in holders.values()):
             return True  # a retry of an iteration that took its place
         held = {place.trial for place in holders.values()}
-        elsewhere = [t.name for t in running if t.name not in held and t.started is not None and claims.attempt_follows(records, t.name, t.started, ttl)]
+        elsewhere = [t.name for t in running if t.name not in held and _still_runs(records, t, ttl)]
         now = time.time()
-        busy = {i: place for i, place in holders.items() if not _place_free(view, place, now, ttl)}
-        for index in range(places - len(elsewhere)):
-            if index in busy:
-                continue
+        busy = {i: place for i, place in holders.items() if not _place_free(view, place, now, ttl)}  # at or beyond the count too
+        if places - len(busy) - len(elsewhere) > 0:
+            index = min(i for i in range(places) if i not in busy)  # there is one: fewer than `places` are busy
             generation = holders[index].generation + 1 if index in holders else 1
             payload = {"trial": trial_name, "run": run_id or "", "owner": this_process(), "at": now, "time": claims.utc_text(now)}
             record = encode_record({"kind": RecordKind.TRIAL_PLACE, "version": RECORD_VERSION, **payload})
             if records.store.create(records.place_key(index, generation), record):
                 log.debug("trial %s takes place %d (generation %d)", trial_name, index, generation)
                 return True
+            view.refresh()
+            continue  # another iteration took it first: read the places again at once
         if not said:
             holding = [place.trial for _, place in sorted(busy.items())] + elsewhere
             log.info("trial %s waits for a place: parallelTrialCount is %d, and %s hold them", trial_name, places, ", ".join(holding) or "other trials")
@@ -187,13 +191,14 @@ def wait_for_place(
         view.refresh()
 
 
-def _place_holders(records: ExperimentRecords, places: int, seen: dict[str, _Place | None]) -> dict[int, _Place]:
-    """The latest generation of each place below ``places``: one listing, and a read of each
-    generation not read before (``seen``). A damaged record holds its place for no one."""
+def _place_holders(records: ExperimentRecords, seen: dict[str, _Place | None]) -> dict[int, _Place]:
+    """The latest generation of each place, beyond parallelTrialCount too (it may have been
+    lowered): one listing, and a read of each generation not read before (``seen``). A damaged
+    record holds its place for no one."""
     latest: dict[int, tuple[int, str]] = {}
     for key in records.store.list(records.places_prefix()):
         found = records.place_of(key)
-        if found is not None and found[0] < places and found[1] > latest.get(found[0], (0, ""))[0]:
+        if found is not None and found[1] > latest.get(found[0], (0, ""))[0]:
             latest[found[0]] = (found[1], key)
     holders = {}
     for index, (generation, key) in latest.items():
@@ -210,14 +215,25 @@ def _place_holders(records: ExperimentRecords, places: int, seen: dict[str, _Pla
     return holders
 
 
+def _still_runs(records: ExperimentRecords, trial: TrialState, ttl: float) -> bool:
+    """Whether a started trial with no ``ended`` record still runs: its attempt beats, or a slots
+    checkpoint handed it over (its resource goes on running until the next step re-attaches to it
+    and records its end, or gives it back)."""
+    assert trial.started is not None
+    if claims.attempt_follows(records, trial.name, trial.started, ttl):
+        return True
+    beat = records.read(records.heartbeat_key(trial.name), RecordKind.TRIAL_HEARTBEAT)
+    return beat is not None and bool(beat.get("handedOver"))
+
+
 def _place_free(view: ExperimentView, place: _Place, now: float, ttl: float) -> bool:
-    """Whether the place's holder no longer holds it: it is terminal, its attempt stopped
-    beating for the trial TTL, or it has not started within that TTL of taking the place."""
+    """Whether the place's holder no longer holds it: it is terminal, it stopped running
+    (:func:`_still_runs`), or it has not started within the trial TTL of taking the place."""
     holder = view.state.by_name.get(place.trial)
     if holder is not None and holder.is_terminal:
         return True
     if holder is not None and holder.started is not None:
-        return holder.ended is not None or not claims.attempt_follows(view.records, holder.name, holder.started, ttl)
+        return holder.ended is not None or not _still_runs(view.records, holder, ttl)
     return not now - min(place.at, now + claims.CLOCK_SKEW_SECONDS) < ttl
 
 
