@@ -44,19 +44,20 @@ def decide_stop(
         report: Self-contained HTML report with plots of the search so far.
         metrics: The best trial so far as a KFP Metrics artifact (``system.Metrics``), as
             best-trial's ``metrics``: by the experiment's metric names, each after its metric
-            strategy; what the KFP UI shows for the run and compares across runs. Empty while no
-            trial has reported the objective (or the run made no experiment). ``python_func``
-            callers may leave it out.
+            strategy; what the KFP UI shows for the run and compares across runs. Empty, never a
+            failure, while no trial has reported the objective, when the run made no
+            experiment, or when the exit handler could not read its records (its log names the
+            record). ``python_func`` callers may leave it out.
     """
     import kfp_tune
 
     kfp_tune.check_compiled_version()
-    from kfp_tune.steps.entrypoints import best_metrics_step, decide_stop_step
+    from kfp_tune.steps.entrypoints import decide_stop_metrics_step
 
-    going_on = decide_stop_step(
+    going_on, best = decide_stop_metrics_step(
         store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, trials_table.path, report.path, final
     )
     if metrics is not None:
-        for name, value in best_metrics_step(store_uri, experiment_name, run_id, s3_endpoint, fresh_experiment).items():
+        for name, value in best.items():
             metrics.log_metric(name, value)
     return going_on

@@ -6,7 +6,11 @@ metadata, not its type: the type is checked on the component.)"""
 from __future__ import annotations
 
 import json
+import logging
+import shutil
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kfp import dsl
@@ -74,6 +78,77 @@ def test_a_run_with_no_best_trial_gets_an_empty_metrics_artifact_not_a_failure(t
             **decide_outputs(tmp_path),
         )
         assert ended is False and metrics.metadata == {}, name
+
+
+def three_trials(tmp_path: Path) -> LocalStore:
+    """A finished 3-trial experiment ``quad`` whose run ``run-1`` holds the claim (as its checkpoint and exit handler find it)."""
+    from kfp_tune.core.claims import claim
+    from kfp_tune.core.records import ExperimentRecords
+
+    store = LocalStore(tmp_path / "store")
+    run_inline(store, load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 3})), LocalLauncher())
+    claim(ExperimentRecords(store, "quad"), "run-1")
+    return store
+
+
+def damage_result(record: Path) -> None:
+    record.write_text("{garbage")
+
+
+def newer_result(record: Path) -> None:
+    payload = json.loads(record.read_text())
+    record.write_text(json.dumps({**payload, "version": 99}))
+
+
+@pytest.mark.parametrize("damage", [damage_result, newer_result], ids=["damaged", "newer"])
+def test_a_record_the_exit_handler_reads_around_leaves_the_metrics_empty_not_the_step_failed(tmp_path, caplog, damage):
+    """Review: decide-stop's metrics read the experiment again, strictly, and failed the exit
+    handler (DamagedRecord, NewerRecord: a record a newer kfp-tune wrote) where decide-stop
+    itself reads around it and ends as before. The metrics come from what the decision read: the
+    step returns what it returns without them, the artifact is empty, a warning names the record."""
+    store = three_trials(tmp_path)
+    record = sorted((tmp_path / "store").glob("experiments/quad/trials/*/result.json"))[0]
+    damage(record)
+    arguments = {"store_uri": store.uri, "experiment_name": "quad", "run_id": "run-1", "round_index": 1, "rounds_total": 1, "final": True}
+    shutil.copytree(tmp_path / "store", tmp_path / "copy")
+    without = decide_stop.python_func(**{**arguments, "store_uri": LocalStore(tmp_path / "copy").uri}, **decide_outputs(tmp_path))
+    metrics = dsl.Metrics(name="metrics", uri=str(tmp_path / "metrics"))
+    with caplog.at_level(logging.WARNING, logger="kfp_tune.decide"):
+        ended = decide_stop.python_func(**arguments, metrics=metrics, **decide_outputs(tmp_path))
+    assert ended is without is True and metrics.metadata == {}
+    key = record.relative_to(tmp_path / "store").as_posix()
+    assert any("metrics output is left empty" in r.getMessage() and key in r.getMessage() for r in caplog.records), caplog.text
+
+
+@pytest.mark.parametrize("final", [False, True], ids=["checkpoint", "exit-handler"])
+def test_decide_stop_s_metrics_cost_no_store_request(tmp_path, monkeypatch, final):
+    """Review: the metrics loaded the experiment a second time (58 requests for one exit handler
+    on 3 trials, 41 without; every checkpoint too). They come from the state the decision was
+    made from: one decide-stop with metrics makes the requests it makes without, on the same store."""
+    three_trials(tmp_path)
+    requests: Counter[str] = Counter()
+
+    def counted(method: str, inner: Any) -> Any:
+        def request(self: LocalStore, *args: Any, **kwargs: Any) -> Any:
+            requests[method] += 1
+            return inner(self, *args, **kwargs)
+        return request
+
+    for method in ("get", "put", "create", "list", "delete"):
+        monkeypatch.setattr(LocalStore, method, counted(method, getattr(LocalStore, method)))
+    counts = {}
+    for label in ("without", "with"):
+        shutil.copytree(tmp_path / "store", tmp_path / label / "store")
+        outputs = decide_outputs(tmp_path / label)
+        if label == "with":
+            outputs["metrics"] = dsl.Metrics(name="metrics", uri=str(tmp_path / label / "metrics"))
+        requests.clear()
+        decide_stop.python_func(
+            store_uri=LocalStore(tmp_path / label / "store").uri, experiment_name="quad", run_id="run-1", round_index=0, rounds_total=2, final=final, **outputs,
+        )
+        counts[label] = dict(requests)
+    assert outputs["metrics"].metadata.keys() == {"loss", "accuracy"}
+    assert counts["with"] == counts["without"]
 
 
 @pytest.mark.kfp_local

@@ -16,9 +16,9 @@ from typing import Any
 
 from kfp_tune.core.catalogue import experiment_space
 from kfp_tune.core.decision import best_trial, count_trials, observation_metrics
-from kfp_tune.core.errors import InputError, KfpTuneError
+from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.state import load_state
+from kfp_tune.core.state import ExperimentState, TrialState, load_state
 from kfp_tune.core.vocabulary import RecordKind, TrialStatus
 from kfp_tune.steps.trial_artifacts import tuned_inputs
 
@@ -109,7 +109,7 @@ def best_result(records: ExperimentRecords) -> BestResult:
         objective_metric=objective.objective_metric_name,
         objective=float(value),
         objective_type=str(objective.type),
-        metrics=dict(best.metrics),
+        metrics=best_trial_metrics(state, best),
         observation=observation_metrics(best, objective.metric_names),
         inputs=tuned_inputs(records),
         goal=goal,
@@ -120,12 +120,12 @@ def best_result(records: ExperimentRecords) -> BestResult:
     )
 
 
-def best_metrics_so_far(records: ExperimentRecords) -> dict[str, float]:
+def best_trial_metrics(state: ExperimentState, best: TrialState | None) -> dict[str, float]:
     """The best trial's metrics as best-trial's ``metrics`` output holds them
-    (:attr:`BestResult.metrics`), for decide-stop's: empty when there is none yet (no trial
-    reported the objective, no experiment was made), since a checkpoint or a run's exit handler
-    has no result to refuse, only none to show."""
-    try:
-        return best_result(records).metrics
-    except (NoBestTrial, InputError):  # ExperimentNotFound is an InputError: the run never made it
+    (:attr:`BestResult.metrics`: every metric it reported, after its strategy), from a state
+    already read, so decide-stop's ``metrics`` (the decision's best trial) and best-trial's cannot
+    disagree. Empty when there is no best result: no best trial, or its objective is no number
+    (text: darts's genotype)."""
+    if best is None or state.objective_value(best) is None:
         return {}
+    return dict(best.metrics)

@@ -118,7 +118,7 @@ def _damaged_outcome(key: str, problem: str, decision: Decision) -> Decision:
     return decision
 
 
-def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = False) -> Decision:
+def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = False, view: ExperimentView | None = None) -> Decision:
     """The run's exit handler: it runs however the run ended. Writes the status and, if the
     run still holds its claim (a step failed, or the run was stopped), gives it back with
     reason ``RunEnded``, so the next run starts at once instead of after the claim's TTL. A run
@@ -126,9 +126,11 @@ def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = Fa
     gives its claim back; one refused because another run drives the experiment writes nothing. A run that still held its claim with budget left did not end at its
     last checkpoint (which releases it): its status says a step ended early
     (``RUN_STEP_FAILED``), not that its rounds were used up. ``releases_claim``: this exit
-    handler is where the run's claim ends normally (component trials), so a held one says nothing."""
+    handler is where the run's claim ends normally (component trials), so a held one says nothing.
+    ``view``: the one to read the state through, as :func:`decide_stop`'s (decide-stop's metrics
+    output takes the decision's best trial from it, reading nothing more)."""
     try:
-        decision, state = _closing(records, run_id, releases_claim)
+        decision, state = _closing(records, run_id, releases_claim, view or ExperimentView(records))
     finally:
         claims.release(records, run_id, "RunEnded")
     if state is None:
@@ -138,7 +140,7 @@ def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = Fa
     return decision
 
 
-def _closing(records: ExperimentRecords, run_id: str, releases_claim: bool) -> tuple[Decision, ExperimentState | None]:
+def _closing(records: ExperimentRecords, run_id: str, releases_claim: bool, view: ExperimentView) -> tuple[Decision, ExperimentState | None]:
     """:func:`close_run`'s decision, written, and the state it was made from (None when none was read)."""
     current = claims.latest_claim(records, own_run=run_id)
     if current is not None and current.run == run_id and current.reason == claims.INTERRUPTED:
@@ -146,13 +148,12 @@ def _closing(records: ExperimentRecords, run_id: str, releases_claim: bool) -> t
     if current is not None and current.run != run_id and current.live(time.time()):  # refused: the status is the other run's to write
         return Decision(ExperimentPhase.RUNNING, DRIVEN_BY_ANOTHER_RUN, f"run {current.run!r} drives the experiment; this run never did"), None
     held = current is not None and current.run == run_id and not current.ended
-    view = ExperimentView(records)
     try:
         state = view.state
     except StoreError as exc:
         if read_experiment_missing(records):
             return Decision(ExperimentPhase.CREATED, "ExperimentNotCreated", "the run ended before the experiment was created"), None
-        return Decision(ExperimentPhase.RUNNING, "ExperimentUnreadable", str(exc)), None
+        return Decision(ExperimentPhase.RUNNING, EXPERIMENT_UNREADABLE, str(exc)), None
     decision = decide(state, rounds_left=0)
     if held and not releases_claim and not decision.finished:
         decision = Decision(ExperimentPhase.RUNNING, RUN_STEP_FAILED, STEP_FAILED_MESSAGE, decision.best_trial, decision.counts)
@@ -160,6 +161,9 @@ def _closing(records: ExperimentRecords, run_id: str, releases_claim: bool) -> t
     return decision, state
 
 
+EXPERIMENT_UNREADABLE = "ExperimentUnreadable"
+"""The exit handler's reason when the experiment's records cannot be read (a damaged record, one
+a newer kfp-tune wrote): its message names the record; the status is left as it was."""
 DRIVEN_BY_ANOTHER_RUN = "ExperimentDrivenByAnotherRun"
 """The exit handler's reason when another run, alive, drives the experiment (this one was refused)."""
 STEP_FAILED_MESSAGE = (

@@ -304,6 +304,55 @@ def decide_stop_step(
     ``releases_claim``). It ends cleanly when the run never made the experiment (an input the
     first step refused, a run stopped before it): there is no claim to give back, and a second
     failed step would only hide the first."""
+    going_on, _ = _decide_stop(
+        store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, markdown_path, html_path, final, releases_claim,
+        measure=False,
+    )
+    return going_on
+
+
+def decide_stop_metrics_step(
+    store_uri: str,
+    experiment_name: str,
+    run_id: str,
+    round_index: int,
+    rounds_total: int,
+    s3_endpoint: str = "",
+    fresh_experiment: bool = False,
+    markdown_path: str | None = None,
+    html_path: str | None = None,
+    final: bool = False,
+) -> tuple[bool, dict[str, float]]:
+    """:func:`decide_stop_step`, and decide-stop's ``metrics`` output: the best trial so far by
+    the experiment's metric names, each after its strategy, as best-trial's
+    (:func:`kfp_tune.steps.best_result.best_trial_metrics`), so the KFP UI's run comparison shows
+    a run of the compiled loop. Taken from the state the decision was made from: no store read of
+    its own. Empty, never a failure, where decide-stop had no best trial to decide with (none yet,
+    no experiment, records the exit handler could not read: its log names the record)."""
+    going_on, metrics = _decide_stop(store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, markdown_path, html_path, final, measure=True)
+    return going_on, metrics or {}
+
+
+def _decide_stop(
+    store_uri: str,
+    experiment_name: str,
+    run_id: str,
+    round_index: int,
+    rounds_total: int,
+    s3_endpoint: str,
+    fresh_experiment: bool,
+    markdown_path: str | None,
+    html_path: str | None,
+    final: bool,
+    releases_claim: bool = False,
+    *,
+    measure: bool,
+) -> tuple[bool, dict[str, float] | None]:
+    """decide-stop's body: (whether the next round should run, the best trial's metrics when
+    ``measure``, else None)."""
+    from kfp_tune.steps.best_result import best_trial_metrics
+    from kfp_tune.steps.decide_stop import EXPERIMENT_UNREADABLE
+
     _setup_logging()
     log = logging.getLogger("kfp_tune.decide")
     try:
@@ -313,11 +362,17 @@ def decide_stop_step(
             raise
         log.info("nothing to close: %s (the run could not claim an experiment)", exc)
         _write_no_report(markdown_path, html_path, f"The run made no experiment: {exc}.")
-        return False
+        return False, {} if measure else None
+    view = ExperimentView(records)
     if final:
-        decision = steps.close_run(records, run_id, releases_claim=releases_claim)
+        decision = steps.close_run(records, run_id, releases_claim=releases_claim, view=view)
     else:
-        decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id)
+        decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id, view=view)
+    metrics: dict[str, float] | None = None
+    if measure:  # a decision with a best trial was made from the view's state, read whole: nothing is read again
+        metrics = {} if decision.best_trial is None else best_trial_metrics(view.state, decision.best_trial)
+        if decision.reason == EXPERIMENT_UNREADABLE:
+            log.warning("decide-stop's metrics output is left empty: the experiment's records could not be read (%s)", decision.message)
     if markdown_path or html_path:  # (the step logged its decision: steps.decide_stop)
         from kfp_tune.reports import html_report, load_report, markdown_table
 
@@ -327,26 +382,12 @@ def decide_stop_step(
             if not final:
                 raise
             _write_no_report(markdown_path, html_path, f"No experiment {records.experiment!r} in {records.store.uri}: the run ended before it was created; the step that failed first says why.")
-            return False
+            return False, metrics
         if markdown_path:
             Path(markdown_path).write_text(markdown_table(report), encoding="utf-8")
         if html_path:
             Path(html_path).write_text(html_report(report), encoding="utf-8")
-    return decision.phase == ExperimentPhase.RUNNING
-
-
-def best_metrics_step(store_uri: str, experiment_name: str, run_id: str, s3_endpoint: str = "", fresh_experiment: bool = False) -> dict[str, float]:
-    """decide-stop's ``metrics`` output: the best trial so far by the experiment's metric names,
-    each after its strategy, as best-trial's (:func:`kfp_tune.steps.best_result.best_metrics_so_far`),
-    so the KFP UI's run comparison shows a run of the compiled loop. Empty, not a failure, when
-    there is no best trial or no experiment (a failed or stopped run's exit handler ends as before)."""
-    from kfp_tune.steps.best_result import best_metrics_so_far
-
-    try:
-        records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
-    except InputError:  # the run could not name an experiment: decide-stop said so already
-        return {}
-    return best_metrics_so_far(records)
+    return decision.phase == ExperimentPhase.RUNNING, metrics
 
 
 def _write_no_report(markdown_path: str | None, html_path: str | None, text: str) -> None:
