@@ -13,9 +13,9 @@ from conftest import quadratic_experiment
 from kfp_tune import steps
 from kfp_tune.core.errors import InputError
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.records import ExperimentRecords, TrialEnded, TrialStarted, utc_now
+from kfp_tune.core.records import RECORD_VERSION, ExperimentRecords, TrialEnded, TrialStarted, utc_now
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentView, load_state
-from kfp_tune.core.vocabulary import TRIAL_TTL_VARIABLE, LaunchPhase, TrialStatus
+from kfp_tune.core.vocabulary import TRIAL_TTL_VARIABLE, LaunchPhase, RecordKind, TrialStatus
 from kfp_tune.steps.decide_stop import interrupt_run
 from kfp_tune.steps.entrypoints import collect_metrics_step, decide_stop_step, launch_trial_step
 from kfp_tune.steps.launch_trial import wait_for_place
@@ -135,6 +135,43 @@ def test_a_trial_a_slots_checkpoint_handed_over_counts_until_it_ends(local_store
     assert not _takes(records, names[3])
     ExperimentView(records).record_trial(names[1], TrialEnded.now(names[1], LaunchPhase.SUCCEEDED))
     assert _takes(records, names[3])
+
+
+def test_a_place_keeps_two_generations_not_one_per_trial(local_store):
+    """revD: every trial left its place record for good, and each wait listed them all."""
+    records, names = _round(local_store, n=6, **{"spec.parallelTrialCount": 1})
+    for name in names:
+        assert _takes(records, name)
+        _start(records, name)
+        ExperimentView(records).record_trial(name, TrialEnded.now(name, LaunchPhase.SUCCEEDED))
+    assert local_store.list(f"{records.root}/places/") == [records.place_key(0, 5), records.place_key(0, 6)]
+
+
+def test_an_iteration_that_recreates_a_deleted_generation_holds_no_place(local_store):
+    """An iteration whose listing is older than generations 2 and 3 (generation 1 deleted by 3's
+    taker, whose trial is about to start) creates generation 1 again: it finds the later ones and
+    waits, not a second holder."""
+    records, names = _round(local_store, n=4, **{"spec.parallelTrialCount": 1})
+    for generation, name in ((2, names[0]), (3, names[1])):
+        local_store.create(records.place_key(0, generation), json.dumps(
+            {"kind": RecordKind.TRIAL_PLACE, "version": RECORD_VERSION, "trial": name, "run": "run-1", "owner": "o", "at": time.time(), "time": utc_now()}).encode())
+
+    class _StaleOnce:
+        """The store, with a first listing of the places from before any was taken."""
+
+        def __init__(self, store):
+            self.store, self.stale = store, True
+
+        def list(self, prefix):
+            if prefix == records.places_prefix() and self.stale:
+                self.stale = False
+                return []
+            return self.store.list(prefix)
+
+        def __getattr__(self, name):
+            return getattr(self.store, name)
+
+    assert not _takes(ExperimentRecords(_StaleOnce(local_store), "quad"), names[2])
 
 
 def test_a_retry_of_a_trial_holding_a_place_never_waits(local_store):

@@ -18,7 +18,8 @@ Layout under ``experiments/<name>/``::
     runs/calls/<job>.json           which call of a pipeline run tunes the experiment (write-once;
                                     ``<job>``: a hash of the pipeline run's id)
     places/<i>/<generation>.json    one-trial mode's place i of parallelTrialCount: its latest
-                                    generation names the trial holding it (write-once)
+                                    generation names the trial holding it (write-once; the
+                                    taker of a generation deletes those two and more below it)
     status.json                     the experiment status, Katib-shaped (rewritten; derived)
     snapshots/<seq>.json            a chunk of the write-once records above, cached (derived;
                                     ignored when damaged, and the records read instead)

@@ -178,7 +178,7 @@ def wait_for_place(
             generation = holders[index].generation + 1 if index in holders else 1
             payload = {"trial": trial_name, "run": run_id or "", "owner": this_process(), "at": now, "time": claims.utc_text(now)}
             record = encode_record({"kind": RecordKind.TRIAL_PLACE, "version": RECORD_VERSION, **payload})
-            if records.store.create(records.place_key(index, generation), record):
+            if records.store.create(records.place_key(index, generation), record) and _took_latest(records, index, generation):
                 log.debug("trial %s takes place %d (generation %d)", trial_name, index, generation)
                 return True
             view.refresh()
@@ -213,6 +213,24 @@ def _place_holders(records: ExperimentRecords, seen: dict[str, _Place | None]) -
         place = seen[key]
         holders[index] = place if place is not None else _Place(index, generation, "", 0.0)
     return holders
+
+
+def _took_latest(records: ExperimentRecords, index: int, generation: int) -> bool:
+    """Whether the generation just created is the place's latest, and the generations two and
+    more below it are deleted (best effort), so that a place keeps two records, not one per trial.
+    The one below is kept: an iteration that read it as the latest tries to create this one and
+    is refused. One that read an older, deleted one as the latest (it paused while two trials
+    took the place) creates it again: this listing finds the later ones, and it holds nothing."""
+    generations = {found[1]: key for key in records.store.list(records.place_prefix(index)) if (found := records.place_of(key)) is not None}
+    if any(later > generation for later in generations):
+        return False
+    old = [key for earlier, key in sorted(generations.items()) if earlier <= generation - 2]
+    if old:
+        try:
+            records.store.delete(old)
+        except StoreError as exc:  # the next taker deletes them
+            log.debug("place %d: generations below %d not deleted: %s", index, generation - 1, exc)
+    return True
 
 
 def _still_runs(records: ExperimentRecords, trial: TrialState, ttl: float) -> bool:
