@@ -8,6 +8,7 @@ import math
 import os
 import re
 
+from kfp_tune.core.errors import InputError
 from kfp_tune.core.spec import Experiment
 
 
@@ -18,12 +19,15 @@ def new_run_id() -> str:
 
 def round_id(run_id: str, round_index: int) -> str:
     """The store key of a round: unique per run, so a new run never replays an old round."""
+    if round_index < 0:
+        raise InputError(f"round_index: expected a round's number, 0 or more, got {round_index}")
     return f"{run_id}-r{round_index:03d}"
 
 
-_ROUND_OF_RUN = re.compile(r"(.+)-(?:r\d{3,}|t\d{6,}|c\d{6,})")
-"""A round id: its run's id, then the round's own part: a batch round (:func:`round_id`), a
-slots trial's (``-tNNNNNN``) or a component trial's (``-cNNNNNN``)."""
+_ROUND_OF_RUN = re.compile(r"(.+)-(?:r|t|c)\d+")
+"""A round id: its run's id, then the round's own part, a letter and digits: a batch round
+(:func:`round_id`, ``-rNNN``), a slots trial's (``-tNNNNNN``) or a component trial's
+(``-cNNNNNN``); a round named through ``steps.suggest`` as ``<run>-r0`` is its run's too."""
 
 
 def made_by_run(round_name: str, run_id: str) -> bool:

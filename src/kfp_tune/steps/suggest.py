@@ -28,11 +28,14 @@ def suggest(
 ) -> list[str]:
     """Create this round's trials and return their names; a retry returns the same names.
 
-    ``rounds_left`` counts this round. With ``experiment`` given (the first round of a run), the
-    run claims the experiment (``run_id``, see :mod:`kfp_tune.core.claims`), and the experiment is created or
-    its resume checked; the trials a dead run left unfinished join this round. ``n``: how many
-    new trials (default: the budget left spread over the rounds left); ``n=0`` with
-    ``experiment`` only prepares the run, for launch-trial's slots to suggest one at a time."""
+    ``round_id``: ``<run id>-r<digits>`` (``steps.schedule.round_id``); a run knows its own rounds
+    by that form (``steps.schedule.made_by_run``: an interrupted run gives back only their
+    unstarted trials, slots adopt only theirs). ``rounds_left`` counts this round. With
+    ``experiment`` given (the first round of a run), the run claims the experiment (``run_id``, see
+    :mod:`kfp_tune.core.claims`), and the experiment is created or its resume checked; the trials a
+    dead run left unfinished join this round. ``n``: how many new trials (default: the budget left
+    spread over the rounds left); ``n=0`` with ``experiment`` only prepares the run, for
+    launch-trial's slots to suggest one at a time."""
     if experiment is not None:
         prepare(records, experiment, run_id, take_over)
     if run_id is not None:
