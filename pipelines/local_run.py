@@ -36,7 +36,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.core.errors import KfpTuneError, StoreInputError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
 from kfp_tune.launchers.scratch import DAY_SECONDS, LEFTOVER_LOG_DAYS, in_use, kept_too_long, locked_log, own_folder, sweep_metrics_folders
@@ -371,7 +371,7 @@ def run_in_child(
                 f"the experiment is free for another run. Run the same command to resume (kfp.local's log: {log_path})"
             )
         if code != 0 and not received:
-            raise KfpTuneError(kfp_local_failure(log_path))
+            raise kfp_local_error(log_path)
         step_unrecorded = unrecorded_note.read_text(encoding="utf-8", errors="replace") if unrecorded_note.exists() else ""
         if verbose:  # the log stays where -v said it is; the rest of the scratch folder goes
             keep_only_the_log(work)
@@ -565,10 +565,17 @@ def kill_group_after(group: int, seconds: float) -> None:
 
 
 def kfp_local_failure(log_path: Path) -> str:
+    """What failed in a kfp.local run (:func:`kfp_local_error`), in words."""
+    return str(kfp_local_error(log_path))
+
+
+def kfp_local_error(log_path: Path) -> KfpTuneError:
     """What failed in a kfp.local run: the failed step and the error it ended on (found in the
     log, where kfp.local indents each step's output), or how its process ended (a step killed
     by a signal has no error of its own: ``pipelines.local_run.step_ends_told``), else the log's
-    last lines."""
+    last lines. A step's store refusal (a key revoked or rotated mid-run) is the store's own
+    StoreInputError, the step and log after its words, with no class name: ``kfp-tune run`` says
+    it as it says the inline engine's (``cli._refused_mid_run``)."""
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log_path.read_text(errors="replace").splitlines()]
     error = re.compile(r"^ {4}((?:kfp_tune(?:\.\w+)+\.[A-Z]\w*)|(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Busy|Conflict|Interrupted|Record|Exit|NotCreated)): (.*)$")
     for at, line in enumerate(lines):
@@ -579,11 +586,14 @@ def kfp_local_failure(log_path: Path) -> str:
             ended = next((text.strip()[len(STEP_END_MARK):] for text in own if text.strip().startswith(STEP_END_MARK)), "")
             cause = next((m for m in (error.match(text) for text in reversed(own)) if m), None)
             if cause is not None and "killed by signal" not in ended:
-                return f"the kfp.local pipeline run failed in step {failed.group(1)}: {cause.group(1).rsplit('.', 1)[-1]}: {cause.group(2)} (its log: {log_path})"
+                kind = cause.group(1).rsplit(".", 1)[-1]
+                if kind == StoreInputError.__name__:
+                    return StoreInputError(f"{cause.group(2)} (in step {failed.group(1)}; kfp.local's log: {log_path})")
+                return KfpTuneError(f"the kfp.local pipeline run failed in step {failed.group(1)}: {kind}: {cause.group(2)} (its log: {log_path})")
             if ended:
-                return f"the kfp.local pipeline run failed in step {failed.group(1)}: its process {ended} (its log: {log_path})"
+                return KfpTuneError(f"the kfp.local pipeline run failed in step {failed.group(1)}: its process {ended} (its log: {log_path})")
             break
-    return "the kfp.local pipeline run failed; last lines of its log (" + str(log_path) + "):\n" + "\n".join(lines[-25:])
+    return KfpTuneError("the kfp.local pipeline run failed; last lines of its log (" + str(log_path) + "):\n" + "\n".join(lines[-25:]))
 
 
 if __name__ == "__main__":

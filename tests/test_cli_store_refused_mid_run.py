@@ -115,3 +115,63 @@ def test_a_read_only_key_refused_the_runs_claim_on_an_existing_experiment_is_the
     err = capsys.readouterr().err
     assert err.strip().splitlines()[-1] == "error: " + DENIED.format(key="experiments/quad/runs/000001.json"), err
     assert "--take-over" not in err and "after it had started" not in err
+
+
+def test_an_outage_that_ends_in_a_refusal_says_the_store_answers_again(tmp_path, caplog):
+    """A server restarted with the key rotated: "the store stopped answering" while it was
+    down, then a refusal, which is an answer: the outage's end is said, not left open."""
+    import logging
+
+    from kfp_tune.core.errors import StoreError
+    from kfp_tune.stores import retry
+    from kfp_tune.stores.retry import RetryingStore
+
+    class RestartedRotated(LocalStore):
+        down = 2
+
+        def get(self, key: str) -> bytes | None:
+            if self.down:
+                self.down -= 1
+                raise StoreError(f"S3 read of {key} failed: connection refused", transient=True)
+            raise StoreInputError(REFUSAL.format(key=key))
+
+    store = RetryingStore(RestartedRotated(tmp_path), deadline=300, sleep=lambda seconds: None)
+    with caplog.at_level(logging.WARNING, logger=retry.__name__), pytest.raises(StoreInputError):
+        store.get("experiments/quad/experiment.json")
+    said = [r.getMessage() for r in caplog.records if r.name == retry.__name__ and r.levelno == logging.WARNING]
+    assert [line.split(":")[0] for line in said] == ["the store stopped answering", "the store answers again after 0 s, refusing"], said
+    assert said[1].endswith("read of experiments/quad/experiment.json failed: " + REFUSAL.format(key="experiments/quad/experiment.json")), said
+
+
+def test_a_kfp_local_steps_store_refusal_is_said_as_the_inline_engines_with_no_class_name(tmp_path, monkeypatch, capsys):
+    """Under --engine kfp-local the refusal ended a child step ("the kfp.local pipeline run failed
+    in step launch-trial: StoreInputError: ..."), with none of the hints."""
+    import kfp_tune.pipelines.local_run as local_run
+    from kfp_tune.core import claims
+    from kfp_tune.core.records import ExperimentRecords
+
+    store = LocalStore(tmp_path / "store")
+    log = tmp_path / "kfp-local.log"
+    log.write_text(
+        "08:00:00.000 - INFO - Executing task 'launch-trial'\n"
+        f"    kfp_tune.core.errors.StoreInputError: {REFUSAL.format(key='experiments/quad/trials/quad-1/logs/main.log')}\n"
+        "08:00:01.000 - ERROR - Task 'launch-trial' finished with status FAILURE\n"
+    )
+
+    def child_claimed_then_was_refused(experiment, *args, **kwargs) -> None:
+        claims.claim(ExperimentRecords(store, experiment.name), "quad-run-1")  # the child's first step, for this process (KFP_TUNE_RUN_OWNER)
+        raise local_run.kfp_local_error(log)
+
+    monkeypatch.setattr(local_run, "local_pipeline", lambda *args, **kwargs: None)
+    monkeypatch.setattr(local_run, "run_in_child", child_claimed_then_was_refused)
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 4, "spec.parallelTrialCount": 1})))
+    monkeypatch.setattr(kfp_tune.cli, "_open_store", lambda uri, look=False: store)
+    assert main(["run", str(path), "--engine", "kfp-local", "--store", "s3://shared/teamA"]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert last == (
+        "error: " + REFUSAL.format(key="experiments/quad/trials/quad-1/logs/main.log") + f" (in step launch-trial; kfp.local's log: {log})"
+        "; the store refused this run after it had started (its credentials revoked or replaced, or what they may do changed): "
+        "once it accepts them, run the same command again (a run resumes where it stopped); from another machine, add --take-over, "
+        "as the claim this run could not release holds the experiment until 15 minutes after its last beat"
+    ), last

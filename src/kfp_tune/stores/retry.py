@@ -135,7 +135,8 @@ class RetryingStore:
             try:
                 result = call()
             except StoreError as exc:
-                if not exc.transient:
+                if not exc.transient:  # an answer, if a refusal: an outage it ends is said to end
+                    self._answered(what, refused=exc)
                     raise
                 given_up, failing, left, began = self._gives_up(attempt_started)
                 if given_up:
@@ -155,12 +156,15 @@ class RetryingStore:
                 self._answered(what)
                 return result
 
-    def _answered(self, what: str) -> None:
+    def _answered(self, what: str, refused: StoreError | None = None) -> None:
         """The store answered: the outage, if there was one, ends, said once by the operation
-        that ended it."""
+        that ended it, even with a refusal (a server restarted with the key rotated): every
+        "stopped answering" line has its "answers again"."""
         with self._lock:
             failing_since, self._failing_since, self._given_up = self._failing_since, None, False
-        if failing_since is not None:
+        if failing_since is not None and refused is not None:
+            log.warning("the store answers again after %.0f s, refusing: %s failed: %s", time.monotonic() - failing_since, what, refused)
+        elif failing_since is not None:
             log.warning("the store answers again after %.0f s (%s succeeded)", time.monotonic() - failing_since, what)
 
     def _given_up_error(self, exc: StoreError, failing: float) -> StoreError:
