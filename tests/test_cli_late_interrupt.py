@@ -111,3 +111,28 @@ def test_a_late_ctrl_c_with_the_store_down_is_interrupted_without_waiting_out_th
     assert code == 130
     assert capsys.readouterr().err.strip().splitlines()[-1] == "interrupted"
     assert Clock.now - 1000.0 <= 2.0, Clock.now  # the store's waits, in its clock: a second or two, not its window
+
+
+def test_the_late_look_reads_the_status_record_only_not_the_whole_experiment(tmp_path):
+    """The look was a full summary (310 GETs and a listing for 1,100 trials: at 5 ms a request
+    past its 1 s bound, so an ended run said "interrupted", 130): it now reads what says the
+    experiment ended, its status record, whatever the number of trials."""
+    import kfp_tune.cli
+    from kfp_tune.stores.local import LocalStore
+    from kfp_tune.stores.retry import RetryingStore
+
+    assert main(["run", write(tmp_path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 0
+    requests: list[str] = []
+
+    class Counting(LocalStore):
+        def get(self, key: str) -> bytes | None:
+            requests.append(key)
+            return super().get(key)
+
+        def list(self, prefix: str) -> list[str]:
+            requests.append(prefix)
+            return super().list(prefix)
+
+    ended = kfp_tune.cli._ended_before_the_signal(RetryingStore(Counting(tmp_path / "store")), "quad")
+    assert ended is not None and (ended["status"], ended["reason"]) == ("Succeeded", "ExperimentMaxTrialsReached")
+    assert len(requests) <= 3, requests

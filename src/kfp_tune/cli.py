@@ -797,7 +797,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if notes is not None:
             notes.update(done, info)
 
-    ended: dict[str, Any] | None = None  # the summary of an experiment that had ended when a late signal came
+    ended: dict[str, Any] | None = None  # the saved status of an experiment that had ended when a late signal came
     began = time.time()  # a claim this process made since is this run's (_claimed_by_this_run)
     try:
         # while the bar shows, log lines (-v) are written above it, not onto its line
@@ -856,7 +856,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     try:
-        summary = ended or summarize(store, experiment.name)
+        summary = summarize(store, experiment.name)
     except StoreInputError as exc:  # the run had claimed the experiment: it ended
         raise _refused_mid_run(exc) from None
     _print_summary(summary, args.json)
@@ -870,32 +870,38 @@ the store's retry window (300 s)."""
 
 
 def _ended_before_the_signal(store: Store, name: str) -> dict[str, Any] | None:
-    """The summary of an experiment that had ended (Succeeded or Failed) when a Ctrl-C came
-    that the run no longer answered (the progress lines still catching up), else None: a run
-    that ended exits as one, not as an interrupted one (130, "interrupted"). One look of at most
-    :data:`LATE_SIGNAL_LOOK_SECONDS` (a store that is not answering is not asked; one that stops
-    gets no retry window, and a connection that hangs is not waited for): unknown is None."""
+    """The saved status (phase, reason) of an experiment that had ended (Succeeded or Failed)
+    when a Ctrl-C came that the run no longer answered (the progress lines still catching up),
+    else None: a run that ended exits as one, not as an interrupted one (130, "interrupted").
+    One read of the status record, the one whose phase ``run``'s summary shows, not the whole
+    experiment (a summary of 1,100 trials is some 300 requests, more than a second of a store
+    answering in 5 ms); at most :data:`LATE_SIGNAL_LOOK_SECONDS` (a store that is not answering
+    is not asked; one that stops gets no retry window, and a connection that hangs is not waited
+    for): unknown is None."""
     import threading
 
     from kfp_tune.core.errors import StoreError
-    from kfp_tune.reports import summarize
+    from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.stores.retry import RetryingStore
 
     if isinstance(store, RetryingStore):
         if store.outage_left() is not None:  # down: the run is over all the same, and says it was interrupted at once
             return None
-        store.cut_window(LATE_SIGNAL_LOOK_SECONDS)  # nothing reads the store after this look
-    looked: list[dict[str, Any]] = []
+        store.cut_window(LATE_SIGNAL_LOOK_SECONDS)  # nothing reads the store after this look but the summary of an ended run
+    looked: list[dict[str, Any] | None] = []
 
     def look() -> None:
-        with contextlib.suppress(StoreError):
-            looked.append(summarize(store, name))
+        records = ExperimentRecords(store, name)
+        with contextlib.suppress(StoreError):  # a damaged or newer status record too: unknown
+            looked.append(records.read(records.status_key(), "ExperimentStatus"))
 
     looking = threading.Thread(target=look, name="late-signal-look", daemon=True)
     looking.start()
     looking.join(LATE_SIGNAL_LOOK_SECONDS)
-    summary = looked[0] if looked else None
-    return summary if summary is not None and summary["status"] in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) else None
+    status = looked[0].get("status") if looked and looked[0] is not None else None
+    if not isinstance(status, dict) or status.get("phase") not in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED):
+        return None
+    return {"status": status["phase"], "reason": status.get("reason", "")}
 
 
 def _claimed_by_this_run(store: Store, name: str, since: float) -> bool:
