@@ -577,8 +577,8 @@ def test_a_setting_the_algorithm_ignores_is_a_warning_naming_the_closest(tmp_pat
     noted). A setting read as given warns nothing."""
     import warnings
 
-    with pytest.warns(UserWarning, match=r"^tune\(\): algorithm_settings: 'random_stat': cmaes does not read it and runs as without it; "
-                                         r"did you mean 'random_state'\?$") as told:
+    with pytest.warns(UserWarning, match=r"^tune\(\): algorithm_settings: Katib's goptuna service ignores 'random_stat', a setting it does not know, "
+                                         r"and so does kfp-tune; did you mean 'random_state'\?$") as told:
         tune(lambda p: p["x"] + p["y"], {"x": search.double(0, 1), "y": search.double(0, 1)}, algorithm="cmaes", algorithm_settings={"random_stat": 3}, max_trial_count=2, store=str(tmp_path))
     assert [w.filename for w in told] == [__file__]
     with warnings.catch_warnings():

@@ -70,9 +70,9 @@ def _sobol_sequence(random_state: Any, store: Path, name: str) -> tuple[list[flo
 def test_tune_warns_that_a_sobol_random_state_that_is_no_seed_runs_unseeded(tmp_path: Path) -> None:
     first, said = _sobol_sequence(3.0, tmp_path / "s", "a")
     second, _ = _sobol_sequence(3.0, tmp_path / "s", "b")
-    assert first != second  # what the warning is for: no seed, another sequence each run
-    assert said == ["tune(): algorithm_settings: 'random_state' '3.0': sobol takes an integer >= 0 as its seed and ignores any other value, "
-                    "so it runs unseeded (another sequence on each run), as without random_state"]
+    assert first != second  # what the warning is for: no seed, each new experiment another sequence (from its uid)
+    assert said == ["tune(): algorithm_settings: random_state '3.0': Katib's goptuna service never reads random_state for sobol, and kfp-tune "
+                    "ignores this one too (its seed is an integer >= 0): the experiment is seeded from its uid, as without random_state"]
     seeded, said = _sobol_sequence(3, tmp_path / "s", "c")
     assert said == [] and seeded == _sobol_sequence(3, tmp_path / "s", "d")[0]
 
@@ -94,6 +94,29 @@ def test_run_prints_validates_notes_of_the_settings_it_never_reads_before_the_fi
     assert f"note: {SETTINGS}[0].name: {MISSPELT}\n" in err
     assert f"note: {SETTINGS}[2].name: Katib's goptuna service ignores 'sigma0', a setting it does not know, and so does kfp-tune; did you mean 'sigma'?\n" in err
     assert err.count("note: ") == 2  # validate's other notes (none here) are not the run's
+
+
+@pytest.mark.parametrize("algorithm, settings", [
+    ("sobol", {"random_state": "3.0", "random_stat": "3"}),
+    ("cmaes", {"random_stat": "5", "sigma": "0.2"}),
+    ("sobol", {"random_state": "3"}),
+])
+def test_tune_and_run_give_the_same_settings_the_same_verdict(algorithm: str, settings: dict[str, str], tmp_path: Path,
+                                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Two rules decided "never read" apart: for sobol's random_state '3.0' tune() said it ran
+    unseeded, run that it was seeded from its uid, and they noted other algorithms' names
+    otherwise. Both run a new experiment seeded from its new uid: one verdict."""
+    parameters = {"x": search.double(0.0, 1.0), "y": search.double(0.0, 1.0)}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tune(lambda p: p["x"] + p["y"], parameters, algorithm=algorithm, algorithm_settings=settings, max_trial_count=2, store=str(tmp_path / "t"), name="same")
+    told = [str(w.message).removeprefix("tune(): algorithm_settings: ") for w in caught if str(w.message).startswith("tune(): algorithm_settings: ")]
+    doc = _algorithm(algorithm, *settings.items())
+    doc["spec"]["maxTrialCount"] = 2
+    assert main(["run", _written(tmp_path, doc), "--engine", "inline", "--store", str(tmp_path / "r")]) == 0
+    printed = [line.split(": ", 2)[2] for line in capsys.readouterr().err.splitlines() if line.startswith(f"note: {SETTINGS}")]
+    assert told == printed
+    assert bool(told) == (settings != {"random_state": "3"})
 
 
 def test_submit_prints_the_same_notes(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:

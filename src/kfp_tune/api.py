@@ -610,9 +610,10 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     experiment = _function_experiment_of(arguments)
     target = as_store(arguments["store"])  # a Store object as Client takes one (a plug-in's, an in-memory one), or its URI
     from kfp_tune.core.catalogue import experiment_space
+    from kfp_tune.core.portability import unread_setting_notes
 
-    for note in _ignored_settings(experiment):  # validate's note, which a notebook never sees: a misspelt seed runs unseeded
-        warnings.warn(f"tune(): algorithm_settings: {note}", stacklevel=3)
+    for note in unread_setting_notes(experiment):  # what run and submit print, which a notebook never sees: a misspelt seed runs unseeded
+        warnings.warn(f"tune(): algorithm_settings: {note.message}", stacklevel=3)
     space = experiment_space(experiment.spec)
     if check_experiment is not None:
         check_experiment(experiment, space)
@@ -688,30 +689,6 @@ class FunctionTrials(FunctionLauncher):
         if returned is None and self._local.reports:
             return {}  # it reported its metrics: nothing printed is read, as Katib's Push collector reads no output
         return returned
-
-
-def _ignored_settings(experiment: Experiment) -> list[str]:
-    """The algorithm's settings that it does not read (cmaes, as Katib's goptuna, ignores a name
-    it does not know: ``random_stat`` runs unseeded), and a seed its reader takes as none (sobol's
-    and pbt's random_state, which Katib never reads: ``3.0`` runs unseeded), which ``kfp-tune
-    validate`` notes and a notebook never sees; an algorithm that refuses unknown names or values
-    has refused them already."""
-    from kfp_tune.core.catalogue import ALGORITHMS, did_you_mean
-
-    algorithm = experiment.spec.algorithm
-    entry = ALGORITHMS.get(algorithm.algorithm_name) if algorithm is not None else None
-    if entry is None or algorithm is None:
-        return []
-    ignored = [
-        f"{setting.name!r}: {algorithm.algorithm_name} does not read it and runs as without it{did_you_mean(setting.name, entry)}"
-        for setting in algorithm.algorithm_settings if setting.name not in entry.settings_by_name
-    ]
-    seeds = [setting.value for setting in algorithm.algorithm_settings if setting.name == "random_state"]
-    seed_reader = entry.settings_by_name.get("random_state")
-    if seeds and seed_reader is not None and seed_reader.parse(str(seeds[-1])) is None:  # the last one given, as it is read
-        ignored.append(f"'random_state' {seeds[-1]!r}: {algorithm.algorithm_name} takes an integer >= 0 as its seed and ignores any other value, "
-                       "so it runs unseeded (another sequence on each run), as without random_state")
-    return ignored
 
 
 def _warn_if_resumed(store: Any, experiment: Experiment, take_over: bool = False) -> None:

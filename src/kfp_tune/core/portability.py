@@ -440,7 +440,9 @@ def unread_setting_notes(experiment: Experiment) -> list[FieldError]:
     """Of :func:`katib_notes`, those of the algorithm settings kfp-tune runs without reading: a
     name the algorithm does not know where it takes such names as Katib's service does (cmaes,
     sobol, hyperband, pbt: ``random_stat`` runs unseeded), hyperband's progress names, and a
-    sobol or pbt random_state that is no seed. ``kfp-tune run`` and ``submit`` print them too."""
+    sobol or pbt random_state that is no seed. ``kfp-tune run`` and ``submit`` print them too, and
+    ``tune()`` warns them: one verdict for the same settings (each path seeds a new experiment from
+    its own new uid, so none of them differs here)."""
     algorithm = experiment.spec.algorithm
     if algorithm is None or algorithm.algorithm_name not in KATIB_IGNORING_SERVICES:
         return []
