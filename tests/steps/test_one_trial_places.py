@@ -13,7 +13,7 @@ from conftest import quadratic_experiment
 from kfp_tune import steps
 from kfp_tune.core.errors import InputError
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.records import RECORD_VERSION, ExperimentRecords, TrialEnded, TrialStarted, utc_now
+from kfp_tune.core.records import RECORD_VERSION, ExperimentRecords, TrialEnded, TrialPlace, TrialStarted, utc_now
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentView, load_state
 from kfp_tune.core.vocabulary import TRIAL_TTL_VARIABLE, LaunchPhase, RecordKind, TrialStatus
 from kfp_tune.steps.decide_stop import interrupt_run
@@ -227,3 +227,13 @@ def test_a_launcher_config_namespace_that_is_no_namespace_is_refused_naming_it(l
     with pytest.raises(InputError, match=r"launcher_config namespace: expected a Kubernetes namespace.*got 5"):
         launch_trial_step(local_store.uri, "quad", names[0], json.dumps({"kind": "kubernetes", "namespace": 5}), "run-1")
     assert load_state(records).trial(names[0]).started is None
+
+
+def test_a_place_is_a_typed_record_created_once(local_store):
+    """ExperimentRecords.create: exactly one of two creates of a place's key writes it, and the
+    stored record reads back as the TrialPlace written."""
+    records = ExperimentRecords(local_store, "quad")
+    first, second = TrialPlace(trial="t-1", at=1.5, run="run-1", owner="h/1", time="x"), TrialPlace(trial="t-2", at=2.0)
+    assert records.create(records.place_key(0, 1), first) and not records.create(records.place_key(0, 1), second)
+    assert records.read_typed(records.place_key(0, 1), TrialPlace) == first
+    assert json.loads(local_store.get(records.place_key(0, 1)))["kind"] == RecordKind.TRIAL_PLACE

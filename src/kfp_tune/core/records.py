@@ -277,13 +277,22 @@ class ExperimentRecords:
         The store's atomic create decides: of two writers racing (a retried step, or two
         runs), exactly one record is written and both get that one back."""
         record = {"kind": kind, "version": RECORD_VERSION, **payload}
-        if self.store.create(key, encode_record(record)):
+        if self._create(key, record):
             return record
         stored = self.read(key, kind)
         assert stored is not None, f"{key} exists but cannot be read back"
         return stored
 
-    def read_typed(self, key: str, record_type: type[R]) -> R | None:
+    def create(self, key: str, record: TypedRecord) -> bool:
+        """Write a typed record only if none is there: whether this call wrote it (the store's
+        atomic create decides; of two writers racing, exactly one gets True). For a record whose
+        loser does not read the winner's back (a place: the loser reads the places again)."""
+        return self._create(key, {"kind": record.KIND, "version": RECORD_VERSION, **record.to_payload()})
+
+    def _create(self, key: str, record: dict[str, Any]) -> bool:
+        return self.store.create(key, encode_record(record))
+
+    def read_typed(self, key: str, record_type: type[Typed]) -> Typed | None:
         """The typed record at key, or None if absent; StoreError if damaged."""
         record = self.read(key, record_type.KIND)
         return None if record is None else record_type.from_record(record, key)
@@ -690,7 +699,35 @@ class TrialResult:
         } | ({"textMetrics": self.text_metrics} if self.text_metrics else {})
 
 
+@dataclass(frozen=True)
+class TrialPlace:
+    """``places/<i>/<generation>.json``: one-trial mode's place i, taken by ``trial`` at ``at``
+    (epoch seconds) for generation ``generation`` (write-once; ``steps.launch_trial.wait_for_place``)."""
+
+    KIND = RecordKind.TRIAL_PLACE
+    trial: str
+    at: float
+    """0.0 when the record holds no time a clock could have written: the place frees as one
+    taken long ago."""
+    run: str = ""
+    owner: str = ""
+    time: str = ""
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], key: str) -> TrialPlace:
+        """Only ``trial`` is checked (DamagedRecord): the rest is what a reader of the place
+        may go without."""
+        at = record.get("at")
+        run, owner, time = (value if isinstance(value := record.get(name), str) else "" for name in ("run", "owner", "time"))
+        return cls(trial=_field(record, "trial", str, key), at=float(at) if isinstance(at, (int, float)) and _number(at) else 0.0, run=run, owner=owner, time=time)
+
+    def to_payload(self) -> dict[str, Any]:
+        return {"trial": self.trial, "run": self.run, "owner": self.owner, "at": self.at, "time": self.time}
+
+
 R = TypeVar("R", TrialStarted, TrialEnded, TrialResult)
+Typed = TypeVar("Typed", TrialStarted, TrialEnded, TrialResult, TrialPlace)
+TypedRecord = TrialStarted | TrialEnded | TrialResult | TrialPlace
 TrialRecordType = type[TrialStarted] | type[TrialEnded] | type[TrialResult]
 TRIAL_RECORD_TYPES: dict[str, TrialRecordType] = {record.FILE: record for record in (TrialStarted, TrialEnded, TrialResult)}
 """A trial's typed write-once records, by their name in its folder."""

@@ -8,14 +8,13 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from kfp_tune.core import claims
 from kfp_tune.core.claims import this_process
 from kfp_tune.core.decision import decide
 from kfp_tune.core.errors import KfpTuneError, RunInterrupted, StoreError, TrialMachineryFailed, TrialNotCreated
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
-from kfp_tune.core.records import RECORD_VERSION, DamagedRecord, ExperimentRecords, TrialEnded, TrialStarted, encode_record, utc_now
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialPlace, TrialStarted, utc_now
 from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentView, TrialState
 from kfp_tune.core.trials import trial_namespace, trial_run
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
@@ -113,16 +112,6 @@ PLACE_POLL_SECONDS = 5.0
 """How often a one-trial launch-trial waiting for a place reads the store again."""
 
 
-@dataclass(frozen=True)
-class _Place:
-    """Generation ``generation`` of place ``index``: taken by ``trial`` at ``at`` (epoch seconds)."""
-
-    index: int
-    generation: int
-    trial: str
-    at: float
-
-
 def wait_for_place(
     view: ExperimentView, trial_name: str, run_id: str | None = None, sleep: Callable[[float], None] | None = None, poll_seconds: float = PLACE_POLL_SECONDS
 ) -> bool:
@@ -145,7 +134,7 @@ def wait_for_place(
     lowest free place is tried, so that iterations racing for the last free one race for one key."""
     records = view.records
     ttl = claims.trial_ttl_from_env()
-    seen: dict[str, _Place | None] = {}  # place records are written once: each read once
+    seen: dict[str, TrialPlace] = {}  # place records are written once: each read once
     said = False
     while True:
         with view.lock:
@@ -167,18 +156,17 @@ def wait_for_place(
         if run_id is not None:
             claims.check(records, run_id)
         holders = _place_holders(records, seen)
-        if any(place.trial == trial_name for place in holders.values()):
+        if any(place.trial == trial_name for _, place in holders.values()):
             return True  # a retry of an iteration that took its place
-        held = {place.trial for place in holders.values()}
+        held = {place.trial for _, place in holders.values()}
         elsewhere = [t.name for t in running if t.name not in held and _still_runs(records, t, ttl)]
         now = time.time()
-        busy = {i: place for i, place in holders.items() if not _place_free(view, place, now, ttl)}  # at or beyond the count too
+        busy = {i: place for i, (_, place) in holders.items() if not _place_free(view, place, now, ttl)}  # at or beyond the count too
         if places - len(busy) - len(elsewhere) > 0:
             index = min(i for i in range(places) if i not in busy)  # there is one: fewer than `places` are busy
-            generation = holders[index].generation + 1 if index in holders else 1
-            payload = {"trial": trial_name, "run": run_id or "", "owner": this_process(), "at": now, "time": claims.utc_text(now)}
-            record = encode_record({"kind": RecordKind.TRIAL_PLACE, "version": RECORD_VERSION, **payload})
-            if records.store.create(records.place_key(index, generation), record) and _took_latest(records, index, generation):
+            generation = holders[index][0] + 1 if index in holders else 1
+            place = TrialPlace(trial=trial_name, at=now, run=run_id or "", owner=this_process(), time=claims.utc_text(now))
+            if records.create(records.place_key(index, generation), place) and _is_latest(records, index, generation):
                 log.debug("trial %s takes place %d (generation %d)", trial_name, index, generation)
                 return True
             view.refresh()
@@ -191,10 +179,14 @@ def wait_for_place(
         view.refresh()
 
 
-def _place_holders(records: ExperimentRecords, seen: dict[str, _Place | None]) -> dict[int, _Place]:
-    """The latest generation of each place, beyond parallelTrialCount too (it may have been
-    lowered): one listing, and a read of each generation not read before (``seen``). A damaged
-    record holds its place for no one."""
+_NO_HOLDER = TrialPlace(trial="", at=0.0)
+"""What a damaged place record holds its place for: no one."""
+
+
+def _place_holders(records: ExperimentRecords, seen: dict[str, TrialPlace]) -> dict[int, tuple[int, TrialPlace]]:
+    """Each place's latest generation and its record, beyond parallelTrialCount too (it may have
+    been lowered): one listing, and a read of each generation not read before (``seen``). A
+    damaged record holds its place for no one."""
     latest: dict[int, tuple[int, str]] = {}
     for key in records.store.list(records.places_prefix()):
         found = records.place_of(key)
@@ -204,33 +196,36 @@ def _place_holders(records: ExperimentRecords, seen: dict[str, _Place | None]) -
     for index, (generation, key) in latest.items():
         if key not in seen:
             try:
-                record = records.read(key, RecordKind.TRIAL_PLACE)
+                seen[key] = records.read_typed(key, TrialPlace) or _NO_HOLDER
             except DamagedRecord:
-                record = None
-            trial, at = (record or {}).get("trial"), (record or {}).get("at")
-            taken = float(at) if isinstance(at, (int, float)) and not isinstance(at, bool) and math.isfinite(at) else 0.0
-            seen[key] = _Place(index, generation, trial, taken) if isinstance(trial, str) else None
-        place = seen[key]
-        holders[index] = place if place is not None else _Place(index, generation, "", 0.0)
+                seen[key] = _NO_HOLDER
+        holders[index] = (generation, seen[key])
     return holders
 
 
-def _took_latest(records: ExperimentRecords, index: int, generation: int) -> bool:
-    """Whether the generation just created is the place's latest, and the generations two and
-    more below it are deleted (best effort), so that a place keeps two records, not one per trial.
-    The one below is kept: an iteration that read it as the latest tries to create this one and
-    is refused. One that read an older, deleted one as the latest (it paused while two trials
-    took the place) creates it again: this listing finds the later ones, and it holds nothing."""
+def _is_latest(records: ExperimentRecords, index: int, generation: int) -> bool:
+    """Whether the generation just created is the place's latest. One that read an older,
+    deleted one as the latest (it paused while two trials took the place) creates it again:
+    this listing finds the later ones, and it holds nothing. The latest prunes the place
+    (:func:`_prune_generations`) from the same listing."""
     generations = {found[1]: key for key in records.store.list(records.place_prefix(index)) if (found := records.place_of(key)) is not None}
     if any(later > generation for later in generations):
         return False
+    _prune_generations(records, index, generation, generations)
+    return True
+
+
+def _prune_generations(records: ExperimentRecords, index: int, generation: int, generations: dict[int, str]) -> None:
+    """Delete the place's generations (``generations``: their keys, as listed) two and more
+    below ``generation`` (best effort), so that a place keeps two records, not one per trial.
+    The one below is kept: an iteration that read it as the latest tries to create this one and
+    is refused."""
     old = [key for earlier, key in sorted(generations.items()) if earlier <= generation - 2]
     if old:
         try:
             records.store.delete(old)
         except StoreError as exc:  # the next taker deletes them
             log.debug("place %d: generations below %d not deleted: %s", index, generation - 1, exc)
-    return True
 
 
 def _still_runs(records: ExperimentRecords, trial: TrialState, ttl: float) -> bool:
@@ -244,10 +239,11 @@ def _still_runs(records: ExperimentRecords, trial: TrialState, ttl: float) -> bo
     return beat is not None and bool(beat.get("handedOver"))
 
 
-def _place_free(view: ExperimentView, place: _Place, now: float, ttl: float) -> bool:
+def _place_free(view: ExperimentView, place: TrialPlace, now: float, ttl: float) -> bool:
     """Whether the place's holder no longer holds it: it is terminal, it stopped running
     (:func:`_still_runs`), or it has not started within the trial TTL of taking the place."""
-    holder = view.state.by_name.get(place.trial)
+    with view.lock:  # the slots' other threads refresh the view
+        holder = view.state.by_name.get(place.trial)
     if holder is not None and holder.is_terminal:
         return True
     if holder is not None and holder.started is not None:
