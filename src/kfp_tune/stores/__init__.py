@@ -196,11 +196,9 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_sec
         return opener(uri)
     if uri.lower().startswith("s3://"):
         from kfp_tune.stores.retry import RetryingStore
-        from kfp_tune.stores.s3 import S3Settings, S3Store, endpoint_source
+        from kfp_tune.stores.s3 import S3Settings, S3Store
 
-        s3 = S3Store.from_uri(uri, S3Settings.from_env(endpoint=s3_endpoint or None))
-        s3.endpoint_source = endpoint_source(s3_endpoint)  # named in a failing endpoint's message, the variable a parameter overrode too
-        return RetryingStore(s3, deadline=retry_seconds)
+        return RetryingStore(S3Store.from_uri(uri, S3Settings.from_env(endpoint=s3_endpoint or None)), deadline=retry_seconds)
     if uri.lower().startswith("file://"):
         uri = file_uri_path(uri)
     folder = Path(uri).expanduser()

@@ -150,13 +150,23 @@ class S3Settings:
     unread_profile: str | None = None
     """What says the user keeps credentials in an AWS profile, which kfp-tune does not read
     (``AWS_PROFILE is set``): a hint when a request goes without credentials."""
+    endpoint_source: str = ""
+    """Where the endpoint came from, as a failing endpoint's message says it (empty: the AWS
+    default, or settings made by hand): the ``s3_endpoint`` parameter wins over the endpoint
+    variables (a step cannot tell a parameter left at its compiled-in default from one given,
+    and a given one must win), so a variable it overrides is named with how to use it instead
+    (``s3_endpoint=""``)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, endpoint: str | None = None) -> S3Settings:
         """Settings from the environment; ``endpoint``, when given, wins over its variables."""
         env = os.environ if environ is None else environ
-        source = "the s3_endpoint parameter" if endpoint else next((f"${v}" for v in ENDPOINT_VARIABLES if env.get(v)), "")
-        raw = endpoint or next((env[v] for v in ENDPOINT_VARIABLES if env.get(v)), "")
+        variable = next((v for v in ENDPOINT_VARIABLES if env.get(v)), None)
+        source = "the s3_endpoint parameter" if endpoint else f"${variable}" if variable else ""
+        failing_source = source
+        if endpoint and variable is not None and env[variable].rstrip("/") != endpoint.rstrip("/"):
+            failing_source = f"the s3_endpoint parameter, which wins over ${variable} ({shown(masked_url(env[variable]))}): give s3_endpoint=\"\" to use that"
+        raw = endpoint or (env[variable] if variable else "")
         if not raw:
             if not any(env.get(v) for v in AWS_HINTS):
                 raise StoreInputError(
@@ -190,6 +200,7 @@ class S3Settings:
             session_token=env.get("AWS_SESSION_TOKEN") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
             unread_profile=unread_profile(env),
+            endpoint_source=failing_source,
         )
 
 
@@ -262,20 +273,6 @@ _probing: set[tuple[str, str]] = set()
 _probe_lock = threading.Lock()
 
 
-def endpoint_source(endpoint: str | None, environ: Mapping[str, str] | None = None) -> str:
-    """Where the steps' S3 endpoint comes from, as a failing endpoint's message says it: the
-    ``s3_endpoint`` parameter wins over the endpoint variables (a step cannot tell a parameter
-    left at its compiled-in default from one given, and a given one must win), so a variable it
-    overrides is named with how to use it instead (``s3_endpoint=""``)."""
-    env = os.environ if environ is None else environ
-    variable = next((v for v in ENDPOINT_VARIABLES if env.get(v)), None)
-    if not endpoint:
-        return f"${variable}" if variable else ""
-    if variable is None or env[variable].rstrip("/") == endpoint.rstrip("/"):
-        return "the s3_endpoint parameter"
-    return f"the s3_endpoint parameter, which wins over ${variable} ({shown(masked_url(env[variable]))}): give s3_endpoint=\"\" to use that"
-
-
 class S3Store:
     def __init__(self, bucket: str, prefix: str = "", settings: S3Settings | None = None):
         from minio import Minio
@@ -288,8 +285,6 @@ class S3Store:
         scheme = "https" if self.settings.secure else "http"
         self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.endpoint_url = f"{scheme}://{self.settings.endpoint}"
-        self.endpoint_source = ""
-        """Where the endpoint came from (:func:`endpoint_source`; open_store sets it), for a failing endpoint's message."""
         self._client = Minio(
             self.settings.endpoint,
             access_key=self.settings.access_key,
@@ -320,8 +315,8 @@ class S3Store:
 
     def _endpoint_named(self) -> str:
         """What to check for a failing endpoint: where it came from, when known."""
-        if self.endpoint_source:
-            return f"the endpoint, from {self.endpoint_source}"
+        if self.settings.endpoint_source:
+            return f"the endpoint, from {self.settings.endpoint_source}"
         return "KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter"
 
     def _error(self, action: str, key: str, exc: Exception) -> StoreError:
