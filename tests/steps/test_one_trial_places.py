@@ -237,3 +237,46 @@ def test_a_place_is_a_typed_record_created_once(local_store):
     assert records.create(records.place_key(0, 1), first) and not records.create(records.place_key(0, 1), second)
     assert records.read_typed(records.place_key(0, 1), TrialPlace) == first
     assert json.loads(local_store.get(records.place_key(0, 1)))["kind"] == RecordKind.TRIAL_PLACE
+
+
+class _CreatesAtMost:
+    """The store, refusing to go on after ``limit`` creates (a spinning wait would never end)."""
+
+    def __init__(self, store, limit):
+        self.store, self.left = store, limit
+
+    def create(self, key, data):
+        self.left -= 1
+        if self.left < 0:
+            raise AssertionError("the wait creates the same place again and again with no pause")
+        return self.store.create(key, data)
+
+    def __getattr__(self, name):
+        return getattr(self.store, name)
+
+
+def test_place_1000_is_held_and_a_trial_waits_for_it_instead_of_spinning(local_store):
+    """revE: with parallelTrialCount above 1000, place 1000's key did not parse: it always looked
+    free, its create was refused, and the wait read the places again at once, for ever."""
+    records, names = _round(local_store, n=2, **{"spec.maxTrialCount": 1003, "spec.parallelTrialCount": 1001})
+    for index in range(1000):
+        records.create(records.place_key(index, 1), TrialPlace(trial=f"other-{index}", at=time.time()))
+    assert _takes(records, names[0])
+    assert records.place_of(records.place_key(1000, 1)) == (1000, 1) and records.place_of(records.place_key(3, 1_000_000)) == (3, 1_000_000)
+    assert not _takes(ExperimentRecords(_CreatesAtMost(local_store, 3), "quad"), names[1])
+
+
+def test_a_place_whose_create_is_refused_twice_is_waited_for_not_spun_on(local_store):
+    """A holder the listing does not show (a key it cannot read): the second refusal of the same
+    key pauses a poll."""
+    records, names = _round(local_store, n=1, **{"spec.parallelTrialCount": 1})
+
+    class _Unlisted(_CreatesAtMost):
+        def list(self, prefix):
+            return [] if prefix == records.places_prefix() else self.store.list(prefix)
+
+        def create(self, key, data):
+            super().create(key, data)
+            return False
+
+    assert not _takes(ExperimentRecords(_Unlisted(local_store, 3), "quad"), names[0])

@@ -79,7 +79,7 @@ PUSHED_RECORD = "pushed"
 """The record of what an in-process trial returned (``trials/<trial>/pushed.json``, Push)."""
 _RUN_BEAT, _RUN_END = ".beat", ".end"
 _CLAIM = re.compile(r"/runs/(\d{6})\.json$")
-_PLACE = re.compile(r"/places/(\d{3})/(\d{6})\.json$")
+_PLACE = re.compile(r"/places/(\d{3,})/(\d{6,})\.json$")  # place 1000 and on, generation 1000000 and on: wider
 
 
 def _part(text: str) -> str:

@@ -136,6 +136,7 @@ def wait_for_place(
     ttl = claims.trial_ttl_from_env()
     seen: dict[str, TrialPlace] = {}  # place records are written once: each read once
     said = False
+    refused = ""  # the place key whose create was refused on the last pass
     while True:
         with view.lock:
             state = view.state
@@ -165,13 +166,16 @@ def wait_for_place(
         if places - len(busy) - len(elsewhere) > 0:
             index = min(i for i in range(places) if i not in busy)  # there is one: fewer than `places` are busy
             generation = holders[index][0] + 1 if index in holders else 1
-            place = TrialPlace(trial=trial_name, at=now, run=run_id or "", owner=this_process(), time=claims.utc_text(now))
-            if records.create(records.place_key(index, generation), place) and _is_latest(records, index, generation):
+            place, key = TrialPlace(trial=trial_name, at=now, run=run_id or "", owner=this_process(), time=claims.utc_text(now)), records.place_key(index, generation)
+            if records.create(key, place) and _is_latest(records, index, generation):
                 log.debug("trial %s takes place %d (generation %d)", trial_name, index, generation)
                 return True
-            view.refresh()
-            continue  # another iteration took it first: read the places again at once
-        if not said:
+            if key != refused:  # another iteration took it first: read the places again at once
+                refused = key
+                view.refresh()
+                continue
+            # refused the same key twice: a holder the listing does not show; wait a poll, never spin
+        elif not said:
             holding = [place.trial for _, place in sorted(busy.items())] + elsewhere
             log.info("trial %s waits for a place: parallelTrialCount is %d, and %s hold them", trial_name, places, ", ".join(holding) or "other trials")
             said = True
