@@ -913,9 +913,10 @@ def _claimed_by_this_run(store: Store, name: str, since: float) -> bool:
     from kfp_tune.core import claims
     from kfp_tune.core.errors import StoreError
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
+    from kfp_tune.stores.retry import unretried
 
     try:  # one look, no retry window: the store has just answered
-        current = claims.latest_claim(ExperimentRecords(getattr(store, "inner", store), name))
+        current = claims.latest_claim(ExperimentRecords(unretried(store), name))
     except (StoreError, DamagedRecord):
         return True
     return current is not None and current.owner == claims.run_owner() and current.created >= since - 1.0

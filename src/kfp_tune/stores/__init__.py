@@ -240,7 +240,9 @@ def stores_beside(store: Store) -> list[str]:
     import difflib
     from concurrent.futures import ThreadPoolExecutor
 
-    inner = getattr(store, "inner", store)  # a RetryingStore's: a hint is not retried
+    from kfp_tune.stores.retry import unretried
+
+    inner = unretried(store)  # a hint is not retried
     prefixes_beside, holds_experiment = getattr(inner, "prefixes_beside", None), getattr(inner, "holds_experiment", None)
     if not callable(prefixes_beside) or not callable(holds_experiment):
         return []

@@ -206,3 +206,9 @@ class RetryingStore:
             return created
 
         return self._retry(f"create of {key}", attempt)
+
+
+def unretried(store: Store) -> Store:
+    """The store under ``store``'s retries, or ``store`` when it has none: for a look that must
+    not wait out a retry window (a hint, a check made just after the store answered)."""
+    return store.inner if isinstance(store, RetryingStore) else store
