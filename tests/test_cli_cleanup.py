@@ -179,7 +179,7 @@ def test_cleanup_keeps_a_trial_started_between_its_read_of_the_store_and_its_lis
             state = load_state(records)
             run = trial_run(state.experiment, state.trial(started[0]))
             run_launcher.create_or_adopt(run_launcher.prepare(run, run_launcher._owner(run_launcher.anchor("quad"))))
-        yield from listing(self, experiment)
+        return listing(self, experiment)
 
     monkeypatch.setattr(KubernetesLauncher, "owned_resources", start_a_trial_then_list)
     code, out, err = _cleanup("quad", "--namespace", "team-a", "--store", str(store))
@@ -266,3 +266,75 @@ def test_cleanup_keeps_the_anchor_while_the_experiments_claim_cannot_be_read(clu
     assert out == (f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}\n"
                    "kept the anchor configmap 'kfp-tune-quad': a run (its claim record is damaged) drives the experiment and may start a trial\n")
     assert _config_maps(cluster) == ["kfp-tune-quad"]
+
+
+# --- what cleanup says of the resources it keeps -------------------------------------------------
+
+SELECTOR = "kfp-tune.kubeflow.org/managed-by=kfp-tune,kfp-tune.kubeflow.org/experiment=quad"
+
+
+def _killed_run(kube, store, trials: int = 1, **overrides) -> list[str]:
+    """Experiment quad in ``store`` whose run was killed: ``trials`` trials suggested, their
+    Jobs created, none ended in the store."""
+    from kfp_tune.core.state import load_state
+    from kfp_tune.core.trials import trial_run
+    from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+    from kfp_tune.steps import suggest
+
+    experiment = load_experiment(quadratic_experiment(**{"metadata.namespace": "team-a", "spec.maxTrialCount": max(trials, 6), **overrides}))
+    records = ExperimentRecords(LocalStore(store), "quad")
+    init_experiment(records, experiment)
+    names = suggest(records, "run-1-r000", 1, n=trials)
+    launcher = KubernetesLauncher(KubernetesConfig(namespace="team-a"), api_client=kube.api_client(), env={})
+    state = load_state(records)
+    for name in names:
+        launcher.create_or_adopt(launcher.prepare(trial_run(experiment, state.trial(name)), launcher._owner(launcher.anchor("quad"))))
+    return names
+
+
+def test_cleanup_names_the_kept_resources_a_run_resumed_later_would_not_be_deleted_with(cluster, tmp_path):
+    """A killed run left a trial's Job, its trial not ended: cleanup keeps it, says what ends it
+    (a run of the experiment, resumed) and the kubectl command that deletes it by its name. Not
+    the experiment's label selector, even where it selects the kept Job alone: a user who runs
+    the experiment again, as the sentence before says, and then pastes the line would delete the
+    new run's trials too (the old cleanup printed the selector)."""
+    (name,) = _killed_run(cluster, tmp_path / "store")
+    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"))
+    assert code == 0, err
+    assert "trial(s) not ended yet" in out
+    assert f"jobs.batch/{name}: a run of 'quad' ends them" in out and "run the experiment again on this store" in out
+    assert out.endswith(f"\n    kubectl delete -n team-a jobs.batch/{name}\n") and " -l " not in out
+    assert _jobs(cluster) == [name]
+
+
+def test_cleanup_of_a_completed_experiment_that_cannot_restart_deletes_its_kept_resources_by_selector(cluster, tmp_path):
+    """resumePolicy Never and an outcome recorded: no run of the experiment starts a trial
+    again, so the label selector selects the kept Jobs and nothing a later run makes: one line."""
+    from kfp_tune.core.decision import Decision
+    from kfp_tune.core.state import load_state
+    from kfp_tune.core.vocabulary import ExperimentPhase
+    from kfp_tune.steps.decide_stop import record_outcome
+
+    store = tmp_path / "store"
+    names = _killed_run(cluster, store, trials=2, **{"spec.resumePolicy": "Never"})
+    records = ExperimentRecords(LocalStore(store), "quad")
+    record_outcome(records, load_state(records), Decision(ExperimentPhase.SUCCEEDED, "GoalReached", "the goal was reached"), "2026-01-01T00:00:00Z")
+    code, out, err = _cleanup("quad", "--store", str(store))
+    assert code == 0, err
+    assert out.endswith(f"delete them:\n    kubectl delete -n team-a jobs.batch -l {SELECTOR}\n")
+    assert _jobs(cluster) == sorted(names)
+
+
+def test_cleanup_prints_the_names_of_many_kept_resources_a_few_a_line(cluster, tmp_path):
+    """Many kept Jobs: 20 names a kubectl line, not one line of all (the old cleanup printed
+    every name on one line), and the sentence names the first 10 of them."""
+    from kfp_tune.cli import KEPT_PER_COMMAND, KEPT_SHOWN
+
+    names = _killed_run(cluster, tmp_path / "store", trials=45)
+    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"))
+    assert code == 0, err
+    commands = [line.strip() for line in out.splitlines() if line.startswith("    kubectl delete")]
+    kept = [f"jobs.batch/{name}" for name in sorted(names)]  # as the API server lists them
+    assert len(commands) == 3 and commands[0] == "kubectl delete -n team-a " + " ".join(kept[:KEPT_PER_COMMAND])
+    assert " ".join(c.removeprefix("kubectl delete -n team-a ") for c in commands) == " ".join(kept)
+    assert f"  {', '.join(kept[:KEPT_SHOWN])} (and {45 - KEPT_SHOWN} more): a run of 'quad' ends them" in out

@@ -35,6 +35,7 @@ from kfp_tune.stores import DEFAULT_LOCAL_STORE
 if TYPE_CHECKING:
     from kfp_tune.core.interfaces import Launcher, Store
     from kfp_tune.core.records import NewerRecord
+    from kfp_tune.core.state import ExperimentState
     from kfp_tune.launchers.local import LocalLauncher
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_NOT_RUNNABLE = 0, 1, 2, 3
@@ -1428,14 +1429,22 @@ KEPT_PER_COMMAND = 20
 exactly the kept resources: hundreds on one line cannot be read or copied."""
 
 
-def _kept_delete_commands(namespace: str, kept: list[str], selected: dict[str, str]) -> list[str]:
-    """The ``kubectl delete`` commands that delete the kept resources: a kind's label selector
-    where it selects exactly them (the sweep's ``kept_selected``), else their names, a few a
-    line."""
-    commands = [f"kubectl delete -n {namespace} {resource} -l {selector}" for resource, selector in sorted(selected.items())]
-    named = [name for name in kept if name.partition("/")[0] not in selected]
+def _kept_delete_commands(namespace: str, kept: list[tuple[str, str]], selectors: dict[str, str]) -> list[str]:
+    """The ``kubectl delete`` commands that delete the kept (resource, name) pairs: a kind's
+    label selector where ``selectors`` gives one, else their names, a few a line."""
+    commands = [f"kubectl delete -n {namespace} {resource} -l {selector}" for resource, selector in sorted(selectors.items())]
+    named = [f"{resource}/{name}" for resource, name in kept if resource not in selectors]
     commands += [f"kubectl delete -n {namespace} {' '.join(named[at:at + KEPT_PER_COMMAND])}" for at in range(0, len(named), KEPT_PER_COMMAND)]
     return commands
+
+
+def _no_run_starts_a_trial(state: ExperimentState) -> bool:
+    """Whether no run of the experiment can start another trial: it completed and Katib never
+    restarts it (resumePolicy Never). Only then does the experiment's label selector select no
+    more than the trials kept now; a resumed run's trials would be selected too."""
+    from kfp_tune.steps.prepare import RESTARTABLE_POLICIES
+
+    return state.outcome() is not None and (state.experiment.spec.resume_policy or "Never") not in RESTARTABLE_POLICIES
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
@@ -1489,10 +1498,8 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             f"{config.namespace!r} is taken as left over, since no run on this store can be following it; a run of an experiment "
             f"of that name on another store, with its trials in the same namespace, would lose them", file=sys.stderr,
         )
-    kept: list[str] = []
-    kept_selected: dict[str, str] = {}
     try:
-        found = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run, kept_out=kept, kept_selected=kept_selected)
+        swept = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run)
         driven_by = _driving_run(store, args.name) if state is not None else None
         anchor = not running and driven_by is None and launcher.delete_anchor(args.name, dry_run=args.dry_run)
     except Exception as exc:
@@ -1506,16 +1513,18 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             "cluster can be reached; nothing was deleted"
         ) from None
     did = "would delete" if args.dry_run else "deleted"
-    print(f"{did} {len(found)} trial resource(s) of {args.name!r} in {config.namespace!r}" + (f": {', '.join(found)}" if found else "")
+    print(f"{did} {len(swept.deleted)} trial resource(s) of {args.name!r} in {config.namespace!r}" + (f": {', '.join(swept.deleted)}" if swept.deleted else "")
           + (f", and its anchor configmap {launcher.anchor_name(args.name)!r}" if anchor else "")
           + (" (--dry-run: nothing deleted)" if args.dry_run else ""))
     if running:
         print(f"kept those of {len(running)} trial(s) not ended yet, and the anchor configmap that owns them")
-        if kept:  # a killed run's: nothing ends them but a run that follows them, or a person
+        if swept.kept:  # a killed run's: nothing ends them but a run that follows them, or a person
+            kept = [f"{resource}/{name}" for resource, name in swept.kept]
             shown_kept = ", ".join(kept[:KEPT_SHOWN]) + (f" (and {len(kept) - KEPT_SHOWN} more)" if len(kept) > KEPT_SHOWN else "")
             print(f"  {shown_kept}: a run of {args.name!r} ends them (the one following them, else run the experiment again on this "
                   f"store: it resumes and follows them to their end); if none will, delete them:")
-            for command in _kept_delete_commands(config.namespace, kept, kept_selected):
+            selectors = swept.kept_selectors if state is not None and _no_run_starts_a_trial(state) else {}  # else a run resumed later is selected too
+            for command in _kept_delete_commands(config.namespace, swept.kept, selectors):
                 print(f"    {command}")
     elif driven_by is not None:
         print(f"kept the anchor configmap {launcher.anchor_name(args.name)!r}: {driven_by} drives the experiment and may start a trial")

@@ -112,7 +112,7 @@ def test_katibs_argo_example_runs_to_its_conditions_and_cleanup_removes_it(clust
     assert created["spec"]["podMetadata"]["labels"]["kfp-tune.kubeflow.org/trial"] == trial
     # retain: true in Katib's example; the run's cleanup sweeps it, its pods with it
     assert [w["metadata"]["name"] for w in kube.stored("workflows")] == [trial]
-    assert launcher.sweep(experiment.name) == [trial]
+    assert launcher.sweep(experiment.name).deleted == [trial]
     assert kube.stored("workflows") == [] and kube.stored("pods") == []
 
 
@@ -135,7 +135,7 @@ def test_the_commented_argo_rule_in_the_shipped_role_allows_every_call_an_argo_t
     experiment = _argo_experiment()
     assert launcher.run(_run(experiment, "argo-rbac", {"lr": "0.02"})).phase == "Succeeded"
     used = {(call.verb, call.resource) for call in kube.calls}  # the sweep after is kfp-tune cleanup's, with a person's rights
-    assert launcher.sweep(experiment.name) == ["argo-rbac"]
+    assert launcher.sweep(experiment.name).deleted == ["argo-rbac"]
     allowed = _role_with_the_commented_rule("argoproj.io")
     assert used <= allowed, sorted(used - allowed)
     assert {("create", "workflows.argoproj.io"), ("get", "workflows.argoproj.io")} <= used  # retain: true, as Katib's example: not deleted
@@ -151,7 +151,7 @@ def test_cleanup_finds_an_argo_trial_by_what_the_anchor_recorded():
         assert launcher.run(_run(experiment, "argo-left", {"lr": "0.01"})).phase == "Succeeded"
         anchor = fake.stored("configmaps")[0]
         assert json.loads(anchor["data"]["trialKinds"]) == [{"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "plural": "workflows"}]
-        assert _launcher(fake).sweep(experiment.name) == ["argo-left"]
+        assert _launcher(fake).sweep(experiment.name).deleted == ["argo-left"]
         assert fake.stored("workflows") == []
     finally:
         server.shutdown()
@@ -452,6 +452,6 @@ def test_katibs_trial_resources_form_is_resolved_by_discovery_for_cleanup(cluste
     anchor = kube.stored("configmaps")[0]
     anchor["data"].pop("trialKinds")  # an anchor made before: only the config can say the kind
     config = KubernetesConfig.from_dict({"namespace": NAMESPACE, "trialResources": ["TrainingRun.v1.example.com"]})
-    assert KubernetesLauncher(config, api_client=kube.api_client()).sweep(experiment.name) == ["crd-trial-7"]
+    assert KubernetesLauncher(config, api_client=kube.api_client()).sweep(experiment.name).deleted == ["crd-trial-7"]
     assert kube.stored("trainingruns") == []
     assert {p["metadata"]["name"] for p in kube.stored("pods")} == {"a-crd-trial-7-leader"}  # the stranger's pod is not ours

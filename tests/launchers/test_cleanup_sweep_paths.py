@@ -32,7 +32,7 @@ def retained_job_trial(launcher: KubernetesLauncher, name: str) -> None:
 
 
 def test_an_experiment_without_an_anchor_owns_nothing_and_nothing_is_listed(operator_kube: FakeKube) -> None:
-    assert launcher_for(operator_kube).sweep("never-ran") == []
+    assert launcher_for(operator_kube).sweep("never-ran").deleted == []
     assert [c for c in operator_kube.calls if c.verb == "list"] == [], "without its anchor nothing can be owned: no kind is listed"
 
 
@@ -42,7 +42,7 @@ def test_a_resource_under_the_anchor_without_kfp_tunes_labels_is_not_swept(opera
     anchor = next(o for o in operator_kube.stored("configmaps") if o["metadata"]["name"] == "kfp-tune-quad")
     owner = {"apiVersion": "v1", "kind": "ConfigMap", "name": "kfp-tune-quad", "uid": anchor["metadata"]["uid"]}
     operator_kube.put({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "quad-unlabelled", "labels": {"app": "x"}, "ownerReferences": [owner]}}, "team-a")
-    assert launcher.sweep("quad") == ["quad-aaaa1111"]
+    assert launcher.sweep("quad").deleted == ["quad-aaaa1111"]
     assert "quad-unlabelled" in [o["metadata"]["name"] for o in operator_kube.stored("jobs")]
     (listing,) = [c for c in operator_kube.calls if c.verb == "list" and c.resource == "jobs.batch"]
     assert listing.query["labelSelector"] == ["kfp-tune.kubeflow.org/managed-by=kfp-tune,kfp-tune.kubeflow.org/experiment=quad"]
@@ -55,7 +55,7 @@ def test_the_kinds_after_a_kind_served_at_another_version_are_still_listed(opera
     anchor = launcher._owner(launcher.anchor("quad"))
     trainjob = {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "metadata": {"name": "quad-train", "labels": {**OURS, "kfp-tune.kubeflow.org/trial": "quad-train"}, "ownerReferences": [anchor]}}
     operator_kube.put(trainjob, "team-a")
-    assert launcher.sweep("quad") == ["quad-train"]
+    assert launcher.sweep("quad").deleted == ["quad-train"]
     listed = [c.resource for c in operator_kube.calls if c.verb == "list"]
     assert listed.count("mpijobs.kubeflow.org") == 1 and "trainjobs.trainer.kubeflow.org" in listed
 
@@ -105,5 +105,5 @@ def test_an_anchor_whose_record_of_kinds_is_damaged_still_has_its_trials_swept(o
                        "data": {"experiment": "quad", "trialKinds": "[{not json"}}, "team-a")
     launcher = launcher_for(operator_kube)
     retained_job_trial(launcher, "quad-bbbb2222")
-    assert launcher.sweep("quad") == ["quad-bbbb2222"]
+    assert launcher.sweep("quad").deleted == ["quad-bbbb2222"]
     assert operator_kube.stored("jobs") == []

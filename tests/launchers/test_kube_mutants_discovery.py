@@ -108,7 +108,7 @@ def test_a_fresh_launcher_finds_a_retained_trial_of_a_recorded_kind_as_that_kind
     name = "rec-trial-1"
     launcher = launcher_for(kube, sleep=lambda seconds: kube.set_status("trainingruns", NAMESPACE, name, {"conditions": [{"type": "Done", "status": "True"}]}))
     assert launcher.run(training_run("rec", name, success_condition=DONE, retain=True)).phase == "Succeeded"
-    found = list(launcher_for(kube).owned_resources("rec"))
+    found = launcher_for(kube).owned_resources("rec").owned
     assert [item["metadata"]["name"] for _, item in found] == [name]
     kind, item = found[0]
     assert (kind.api_version, kind.kind, kind.plural) == (item["apiVersion"], item["kind"], CRD.plural)

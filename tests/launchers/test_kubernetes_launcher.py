@@ -411,7 +411,7 @@ def test_cleanup_sweep_removes_only_what_kfp_tune_owns(clusters, kind):
     for name in ("quad-aaaa1111", "quad-bbbb2222", "quad-cccc3333"):
         assert launcher.run(_run(experiment, name)).phase == "Succeeded"
     _look_alikes(kube, kind)
-    deleted = launcher.sweep("quad", keep={"quad-bbbb2222"})
+    deleted = launcher.sweep("quad", keep={"quad-bbbb2222"}).deleted
     assert sorted(deleted) == ["quad-aaaa1111", "quad-cccc3333"]
     plural = trial_kind(KINDS[kind].spec).plural
     names = sorted(o["metadata"]["name"] for o in kube.stored(plural) if o["metadata"]["name"] != "unrelated" and not o["metadata"]["name"].endswith("-launcher"))
@@ -425,7 +425,7 @@ def test_cleanup_sweep_finds_v2beta1_mpijobs_where_kubeflow_org_v1_is_not_served
     kube = clusters(MPI_OPERATOR)
     launcher = _launcher(kube)
     assert launcher.run(_run(_kind_experiment("MPIJob-v2beta1", **{"spec.trialTemplate.retain": True}))).phase == "Succeeded"
-    assert launcher.sweep("quad") == [TRIAL] and _left_of(kube, TRIAL) == []
+    assert launcher.sweep("quad").deleted == [TRIAL] and _left_of(kube, TRIAL) == []
 
 
 def test_cleanup_sweep_on_a_cluster_with_every_operator(clusters):
@@ -434,7 +434,7 @@ def test_cleanup_sweep_on_a_cluster_with_every_operator(clusters):
     names = {kind: f"quad-{kind.lower().replace('-', '')[:10]}" for kind in KINDS if kind != "MPIJob-v1"}  # v1 is not served there
     for kind, name in names.items():
         assert launcher.run(_run(_kind_experiment(kind, **{"spec.trialTemplate.retain": True}), name)).phase == "Succeeded"
-    assert sorted(launcher.sweep("quad")) == sorted(names.values())
+    assert sorted(launcher.sweep("quad").deleted) == sorted(names.values())
     assert [o["metadata"]["name"] for o in kube.objects.values()] == ["kfp-tune-quad"]  # only the anchor is left
 
 
@@ -474,7 +474,7 @@ def test_every_call_the_launcher_makes_is_allowed_by_the_shipped_role(clusters, 
     launcher.create_or_adopt(launcher.prepare(again, anchor))
     assert launcher.run(again).logs == {container: "loss=0.3\n"}  # its create got 409: adopted
     used = {(call.verb, call.resource) for call in kube.calls}
-    assert launcher.sweep("quad") == ["quad-ok"]  # kfp-tune cleanup's, a person's kubeconfig: not the Role's
+    assert launcher.sweep("quad").deleted == ["quad-ok"]  # kfp-tune cleanup's, a person's kubeconfig: not the Role's
     assert [o["metadata"]["name"] for o in kube.objects.values()] == ["kfp-tune-quad"]  # every trial gone, pods and all
     resource = trial_kind(KINDS[kind].spec).resource
     assert used == ALLOWED & {(verb, r) for verb, r in ALLOWED if r in (resource, "configmaps", "pods", "pods/log")}, sorted(used ^ ALLOWED)

@@ -194,41 +194,6 @@ def test_termination_quotes_kubernetes_words_never_the_containers_own_message() 
     assert termination({"metadata": {"name": "p"}, "status": {"phase": "Running"}}, "main") == ""
 
 
-# --- what cleanup keeps -------------------------------------------------------------------------
-
-
-def test_cleanup_says_how_the_kept_resources_of_unfinished_trials_end(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A killed run left a trial's Job, its trial not ended in the store: cleanup keeps it and
-    says what ends it (a run of the experiment, resumed) or the kubectl command that deletes it,
-    naming the resource as kubectl does. Fails with the old message (it said only "kept")."""
-    import io
-    from contextlib import redirect_stderr, redirect_stdout
-
-    from fake_kube import reached_through_kubeconfig
-    from kfp_tune.cli import main
-    from kfp_tune.core.records import ExperimentRecords
-    from kfp_tune.core.state import load_state
-    from kfp_tune.steps import init_experiment, suggest
-    from kfp_tune.stores import LocalStore
-
-    with reached_through_kubeconfig(tmp_path, monkeypatch, "kfptune-kube-token-0") as kube:
-        experiment = load_experiment(quadratic_experiment(**{"metadata.namespace": "team-a"}))
-        records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
-        init_experiment(records, experiment)
-        name = suggest(records, "run-1-r000", 1)[0]
-        launcher = KubernetesLauncher(KubernetesConfig(namespace="team-a"), api_client=kube.api_client(), env={})
-        launcher.create_or_adopt(launcher.prepare(trial_run(experiment, load_state(records).trial(name)), launcher._owner(launcher.anchor("quad"))))
-        out, err = io.StringIO(), io.StringIO()
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main(["cleanup", "quad", "--store", str(tmp_path / "store")])
-        assert code == 0, err.getvalue()
-        assert "trial(s) not ended yet" in out.getvalue()
-        assert f"jobs.batch/{name}: a run of 'quad' ends them" in out.getvalue() and "run the experiment again on this store" in out.getvalue()
-        selector = "kfp-tune.kubeflow.org/managed-by=kfp-tune,kfp-tune.kubeflow.org/experiment=quad"
-        assert f"kubectl delete -n team-a jobs.batch -l {selector}\n" in out.getvalue()  # it selects the kept Job alone
-        assert [j["metadata"]["name"] for j in kube.stored("jobs")] == [name]
-
-
 # --- what reading the pods costs, and which pod it reads ------------------------------------------
 
 
@@ -342,16 +307,3 @@ def test_a_failed_trials_message_names_another_pod_that_failed(kube: FakeKube) -
     outcome = _launcher(kube, clock).run(_run())
     (pod,) = clock.pods
     assert outcome.message == f"simulated failed; primary pod {pod}: Error (exit code 1); pod {TRIAL}-worker: OOMKilled (exit code 137)"
-
-
-def test_cleanup_prints_the_names_of_many_kept_resources_a_few_a_line() -> None:
-    """Hundreds of kept Jobs with no label selector that selects exactly them: 20 names a line,
-    not one line of all (the old cleanup printed every name on one kubectl line); where the
-    selector does, one short line."""
-    from kfp_tune.cli import KEPT_PER_COMMAND, _kept_delete_commands
-
-    kept = [f"jobs.batch/quad-{i:03d}" for i in range(45)]
-    commands = _kept_delete_commands("team-a", kept, {})
-    assert len(commands) == 3 and commands[0] == "kubectl delete -n team-a " + " ".join(kept[:KEPT_PER_COMMAND])
-    assert " ".join(c.removeprefix("kubectl delete -n team-a ") for c in commands) == " ".join(kept)
-    assert _kept_delete_commands("team-a", kept, {"jobs.batch": "a=b"}) == ["kubectl delete -n team-a jobs.batch -l a=b"]

@@ -123,6 +123,12 @@ LABEL_PREFIX = "kfp-tune.kubeflow.org"
 MANAGED_BY = "kfp-tune"
 
 
+def experiment_selector(experiment: str) -> str:
+    """The label selector of every trial resource kfp-tune made for the experiment: the sweep
+    lists by it, and cleanup may print it in a ``kubectl delete -l``."""
+    return f"{LABEL_PREFIX}/managed-by={MANAGED_BY},{LABEL_PREFIX}/experiment={experiment}"
+
+
 def labels_for(experiment: str, trial: str, round_id: str = "") -> dict[str, str]:
     """The labels every trial resource carries, so a sweep finds what kfp-tune made."""
     labels = {f"{LABEL_PREFIX}/experiment": experiment, f"{LABEL_PREFIX}/trial": trial, f"{LABEL_PREFIX}/managed-by": MANAGED_BY}

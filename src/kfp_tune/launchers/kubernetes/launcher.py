@@ -41,14 +41,14 @@ import time
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kfp_tune.collectors.formats import rfc3339_microseconds
 from kfp_tune.core import conditions
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, clipped, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
-from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, is_dns_subdomain, namespace_problem
+from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, experiment_selector, is_dns_subdomain, namespace_problem
 from kfp_tune.core.shell_form import katib_wraps
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
@@ -360,6 +360,31 @@ def missing_claim(trial_dir: str) -> str:
     )
 
 
+class OwnedResources(NamedTuple):
+    """What :meth:`KubernetesLauncher.owned_resources` found by the experiment's label selector."""
+
+    owned: list[tuple[TrialKind, dict[str, Any]]]
+    """The resources the experiment's anchor owns, with their kinds."""
+    unowned_kinds: set[str]
+    """Kinds (``jobs.batch``) of which a resource with the experiment's labels is not the
+    anchor's: a label selector would select it too."""
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    """What :meth:`KubernetesLauncher.sweep` deleted and kept."""
+
+    deleted: list[str]
+    """The names of the resources deleted (``dry_run``: that would be)."""
+    kept: list[tuple[str, str]]
+    """The resources kept (trials not ended): (resource, name), as kubectl names them
+    (``jobs.batch``, ``NAME``)."""
+    kept_selectors: dict[str, str]
+    """For each resource kind of the kept whose kept resources are all that the experiment's
+    label selector selects once the sweep is done (none of it left, none another anchor owns),
+    that selector: one short ``kubectl delete -l`` in place of hundreds of names."""
+
+
 class KubernetesLauncher(Launcher):
     hands_over = True  # a trial is a cluster resource: the next step re-attaches to it
 
@@ -377,9 +402,6 @@ class KubernetesLauncher(Launcher):
         self.env = dict(env or {})
         self._sleep = sleep
         self._kinds: dict[tuple[str, str], TrialKind] = {}
-        self.unowned_listed: set[str] = set()
-        """Kinds (``jobs.batch``) of which :meth:`owned_resources` listed a resource with the
-        experiment's labels that its anchor does not own: a label selector would select it too."""
 
     @property
     def namespace(self) -> str:
@@ -1007,13 +1029,14 @@ class KubernetesLauncher(Launcher):
 
     # --- cleanup ------------------------------------------------------------------------------
 
-    def owned_resources(self, experiment: str) -> Iterator[tuple[TrialKind, dict[str, Any]]]:
+    def owned_resources(self, experiment: str) -> OwnedResources:
         """Every trial resource of the experiment that kfp-tune owns: its labels say so and the
         experiment's anchor is among its owners. Kinds whose API is not served are skipped; a
         resource served at one version of several (MPIJob: kubeflow.org/v1 with the Training
         Operator, v2beta1 with mpi-operator) is listed once, at the version that is served."""
         from kubernetes.client.exceptions import ApiException
 
+        found = OwnedResources([], set())
         anchor_uid = None
         try:
             anchor = self.call("get", "configmaps", self.anchor_name(experiment), self._core().read_namespaced_config_map, self.anchor_name(experiment), self.config.namespace)
@@ -1021,8 +1044,8 @@ class KubernetesLauncher(Launcher):
         except ApiException as exc:
             if exc.status != 404:
                 raise self._api_error("get", "configmaps", self.anchor_name(experiment), exc) from None
-            return
-        selector = f"{LABEL_PREFIX}/managed-by={MANAGED_BY},{LABEL_PREFIX}/experiment={experiment}"
+            return found
+        selector = experiment_selector(experiment)
         listed_already: set[tuple[str, str]] = set()
         for kind in [*KINDS.values(), *_recorded_kinds(anchor.data or {}), *self._configured_kinds()]:
             if (kind.group, kind.plural) in listed_already:
@@ -1037,44 +1060,35 @@ class KubernetesLauncher(Launcher):
             for item in listed.get("items", []):
                 owners = (item.get("metadata") or {}).get("ownerReferences") or []
                 if any(o.get("uid") == anchor_uid for o in owners):
-                    yield kind, item
+                    found.owned.append((kind, item))
                 else:
-                    self.unowned_listed.add(kind.resource)
+                    found.unowned_kinds.add(kind.resource)
+        return found
 
-    def sweep(self, experiment: str, keep: Collection[str] | Callable[[], Collection[str]] = frozenset(), dry_run: bool = False,
-              kept_out: list[str] | None = None, kept_selected: dict[str, str] | None = None) -> list[str]:
+    def sweep(self, experiment: str, keep: Collection[str] | Callable[[], Collection[str]] = frozenset(), dry_run: bool = False) -> SweepResult:
         """Delete the experiment's trial resources left behind (a killed run, ``retain`` off; an
-        ended trial's that ``retain`` kept), except the trials in ``keep`` (still running), and
-        return their names; ``dry_run``: only their names, nothing deleted. Never touches what it
-        does not own. A callable ``keep`` is asked only once the resources are listed: a trial's
-        record is written before its resource is created, so a trial started while the sweep
-        runs is either not listed or already among those the store says have not ended.
-        ``kept_out`` gets the resources kept, as kubectl names them (``jobs.batch/NAME``);
-        ``kept_selected``, for each kind of them whose kept resources are all that the
-        experiment's label selector selects once the sweep is done (none of it left, none that
-        another anchor owns), that selector: one short ``kubectl delete -l`` in place of
-        hundreds of names."""
-        deleted = []
-        self.unowned_listed = set()
-        listed = list(self.owned_resources(experiment))
+        ended trial's that ``retain`` kept), except the trials in ``keep`` (still running); what
+        it deleted and kept (``dry_run``: what it would delete, nothing deleted). Never touches
+        what it does not own. A callable ``keep`` is asked only once the resources are listed: a
+        trial's record is written before its resource is created, so a trial started while the
+        sweep runs is either not listed or already among those the store says have not ended."""
+        listing = self.owned_resources(experiment)
         kept = set(keep() if callable(keep) else keep)
-        left = set(self.unowned_listed)  # kinds the selector would select more of
-        for kind, item in listed:
-            labels = item["metadata"].get("labels") or {}
-            if labels.get(f"{LABEL_PREFIX}/trial") in kept:
-                if kept_out is not None:
-                    kept_out.append(f"{kind.resource}/{item['metadata']['name']}")
+        result = SweepResult([], [], {})
+        left = set(listing.unowned_kinds)  # kinds the selector would select more of
+        for kind, item in listing.owned:
+            name = item["metadata"]["name"]
+            if (item["metadata"].get("labels") or {}).get(f"{LABEL_PREFIX}/trial") in kept:
+                result.kept.append((kind.resource, name))
                 continue
             if not dry_run:
-                self._delete(kind, item["metadata"]["name"])
+                self._delete(kind, name)
             else:
                 left.add(kind.resource)
-            deleted.append(item["metadata"]["name"])
-        if kept_selected is not None:
-            selector = f"{LABEL_PREFIX}/managed-by={MANAGED_BY},{LABEL_PREFIX}/experiment={experiment}"
-            kept_selected.update({resource: selector for resource in {k.resource for k, item in listed
-                                                                      if (item["metadata"].get("labels") or {}).get(f"{LABEL_PREFIX}/trial") in kept} - left})
-        return deleted
+            result.deleted.append(name)
+        selector = experiment_selector(experiment)
+        result.kept_selectors.update({resource: selector for resource in {resource for resource, _ in result.kept} - left})
+        return result
 
     def delete_anchor(self, experiment: str, dry_run: bool = False) -> bool:
         """Delete the experiment's anchor ConfigMap, and with it (the garbage collector, in the
