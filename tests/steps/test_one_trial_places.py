@@ -280,3 +280,22 @@ def test_a_place_whose_create_is_refused_twice_is_waited_for_not_spun_on(local_s
             return False
 
     assert not _takes(ExperimentRecords(_Unlisted(local_store, 3), "quad"), names[0])
+
+
+def test_a_dead_holder_s_heartbeat_is_read_once_per_pass(local_store, monkeypatch):
+    """Whether it still runs and whether it was handed over are told from one GET, not two."""
+    monkeypatch.setenv(TRIAL_TTL_VARIABLE, "60")
+    records, names = _round(local_store, n=2)
+    _start(records, names[0], at=time.time() - 120, owner="another-host/1")  # holds no place, its launch-trial died
+    beat_key, reads = records.heartbeat_key(names[0]), []
+
+    class _Counted:
+        def get(self, key):
+            reads.extend([key] if key == beat_key else [])
+            return local_store.get(key)
+
+        def __getattr__(self, name):
+            return getattr(local_store, name)
+
+    assert _takes(ExperimentRecords(_Counted(), "quad"), names[1])
+    assert reads == [beat_key]

@@ -479,8 +479,18 @@ def attempt_follows(records: ExperimentRecords, trial: str, started: TrialStarte
     waits for such a one's end; for any other the trial is re-attached or given back at once):
     it beat within the trial TTL, its process is not gone from this machine, and it did not
     hand the trial over."""
+    return beat_follows(trial_beat(records, trial), started, ttl)
+
+
+def trial_beat(records: ExperimentRecords, trial: str) -> dict[str, Any] | None:
+    """The trial's heartbeat record (``trials/<trial>/beat.json``); damaged is as absent."""
+    return _optional(records, records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT)
+
+
+def beat_follows(beat_record: dict[str, Any] | None, started: TrialStarted, ttl: float | None = None) -> bool:
+    """:func:`attempt_follows` from a heartbeat already read (:func:`trial_beat`): a caller that
+    also asks whether it handed the trial over reads it once."""
     ttl = trial_ttl_from_env() if ttl is None else ttl
-    beat_record = _optional(records, records.heartbeat_key(trial), RecordKind.TRIAL_HEARTBEAT)
     if beat_record is not None and beat_record.get("handedOver"):
         return False  # the last attempt handed the running trial over: re-attach to it now
     now = time.time()  # a time no clock could have written (NaN, far ahead) is no sign of life: the attempt is given up, not waited for ever

@@ -237,10 +237,8 @@ def _still_runs(records: ExperimentRecords, trial: TrialState, ttl: float) -> bo
     checkpoint handed it over (its resource goes on running until the next step re-attaches to it
     and records its end, or gives it back)."""
     assert trial.started is not None
-    if claims.attempt_follows(records, trial.name, trial.started, ttl):
-        return True
-    beat = records.read(records.heartbeat_key(trial.name), RecordKind.TRIAL_HEARTBEAT)
-    return beat is not None and bool(beat.get("handedOver"))
+    beat = claims.trial_beat(records, trial.name)  # one read per poll, for both questions
+    return (beat is not None and bool(beat.get("handedOver"))) or claims.beat_follows(beat, trial.started, ttl)
 
 
 def _place_free(view: ExperimentView, place: TrialPlace, now: float, ttl: float) -> bool:
