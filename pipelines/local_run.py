@@ -140,8 +140,9 @@ def step_inputs_kept_whole() -> Iterator[None]:
 
 
 STEP_END_MARK = "kfp-tune: the step's process "
-"""Starts the line that says how a failed step's process ended, in kfp.local's log (read by
-``kfp-tune run``: see :func:`kfp_local_failure`)."""
+"""Starts the line that says how a failed step's process ended, in kfp.local's log: read by
+:func:`kfp_local_error`, which ``kfp-tune run --engine kfp-local`` (:func:`run_in_child`) raises
+for a failed run."""
 
 
 def step_end(code: int) -> str:
@@ -564,18 +565,15 @@ def kill_group_after(group: int, seconds: float) -> None:
         time.sleep(0.2)
 
 
-def kfp_local_failure(log_path: Path) -> str:
-    """What failed in a kfp.local run (:func:`kfp_local_error`), in words."""
-    return str(kfp_local_error(log_path))
-
-
 def kfp_local_error(log_path: Path) -> KfpTuneError:
     """What failed in a kfp.local run: the failed step and the error it ended on (found in the
     log, where kfp.local indents each step's output), or how its process ended (a step killed
     by a signal has no error of its own: ``pipelines.local_run.step_ends_told``), else the log's
     last lines. A step's store refusal (a key revoked or rotated mid-run) is the store's own
     StoreInputError, the step and log after its words, with no class name: ``kfp-tune run`` says
-    it as it says the inline engine's (``cli._refused_mid_run``)."""
+    it as it says the inline engine's, a refusal after the run had started (exit 1: the same
+    command resumes once the store accepts the credentials; from another machine, with
+    ``--take-over``)."""
     lines = [re.sub(r"\x1b\[[0-9;]*m", "", line) for line in log_path.read_text(errors="replace").splitlines()]
     error = re.compile(r"^ {4}((?:kfp_tune(?:\.\w+)+\.[A-Z]\w*)|(?:[A-Za-z_]\w*\.)*[A-Z]\w*(?:Error|Exception|Busy|Conflict|Interrupted|Record|Exit|NotCreated)): (.*)$")
     for at, line in enumerate(lines):

@@ -325,7 +325,7 @@ def test_the_kfp_local_summary_names_any_of_kfp_tunes_errors_in_a_failed_steps_l
     """Each step ends on kfp-tune's own error with its full name and message in one line; the
     summary ``kfp-tune run --engine kfp-local`` prints found only names ending in Error, Busy, ...
     (ExperimentNotFound, ApiUnavailable gave the log's last 25 lines)."""
-    from kfp_tune.pipelines.local_run import kfp_local_failure
+    from kfp_tune.pipelines.local_run import kfp_local_error
 
     log = tmp_path / "kfp-local.log"
     log.write_text(
@@ -335,7 +335,7 @@ def test_the_kfp_local_summary_names_any_of_kfp_tunes_errors_in_a_failed_steps_l
         "08:00:01.000 - ERROR - Task 'launch-trial' finished with status FAILURE\n"
     )
     short = error.rsplit(".", 1)[-1]
-    assert kfp_local_failure(log) == f"the kfp.local pipeline run failed in step launch-trial: {short}: the store said no (its log: {log})"
+    assert str(kfp_local_error(log)) == f"the kfp.local pipeline run failed in step launch-trial: {short}: the store said no (its log: {log})"
 
 
 @pytest.mark.parametrize("launcher", [None, {"kind": "local"}, {"kind": "kubernetes"}], ids=["default", "local", "kubernetes"])
