@@ -54,8 +54,9 @@ def decide_stop(
     kfp_tune.check_compiled_version()
     from kfp_tune.steps.entrypoints import decide_stop_metrics_step
 
-    going_on, best = decide_stop_metrics_step(
-        store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, trials_table.path, report.path, final
+    going_on, best = decide_stop_metrics_step(  # by keyword: a compiled package keeps this call as it is
+        store_uri=store_uri, experiment_name=experiment_name, run_id=run_id, round_index=round_index, rounds_total=rounds_total,
+        s3_endpoint=s3_endpoint, fresh_experiment=fresh_experiment, markdown_path=trials_table.path, html_path=report.path, final=final,
     )
     if metrics is not None:
         for name, value in best.items():

@@ -27,6 +27,8 @@ from kfp_tune.core.state import ExperimentView, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map, resolve_trial_template
 from kfp_tune.core.vocabulary import DEBUG_VARIABLE, ExperimentPhase, LaunchPhase
 from kfp_tune.launchers import LocalLauncher, check_experiment, launcher_from_config
+from kfp_tune.steps.best_result import best_trial_metrics
+from kfp_tune.steps.decide_stop import EXPERIMENT_UNREADABLE
 from kfp_tune.steps.launch_trial import wait_for_place
 from kfp_tune.steps.schedule import round_id
 from kfp_tune.steps.slots import Checkpoint, run_slots
@@ -303,12 +305,12 @@ def decide_stop_step(
     ``final``: the run's exit handler (see :func:`kfp_tune.steps.decide_stop.close_run`, and its
     ``releases_claim``). It ends cleanly when the run never made the experiment (an input the
     first step refused, a run stopped before it): there is no claim to give back, and a second
-    failed step would only hide the first."""
-    going_on, _ = _decide_stop(
-        store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, markdown_path, html_path, final, releases_claim,
-        measure=False,
-    )
-    return going_on
+    failed step would only hide the first. Its parameters stay as they are: a package compiled
+    before decide-stop had a ``metrics`` output calls it by position."""
+    return decide_stop_metrics_step(
+        store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, markdown_path, html_path, final,
+        releases_claim=releases_claim,
+    )[0]
 
 
 def decide_stop_metrics_step(
@@ -322,6 +324,7 @@ def decide_stop_metrics_step(
     markdown_path: str | None = None,
     html_path: str | None = None,
     final: bool = False,
+    releases_claim: bool = False,
 ) -> tuple[bool, dict[str, float]]:
     """:func:`decide_stop_step`, and decide-stop's ``metrics`` output: the best trial so far by
     the experiment's metric names, each after its strategy, as best-trial's
@@ -329,30 +332,6 @@ def decide_stop_metrics_step(
     a run of the compiled loop. Taken from the state the decision was made from: no store read of
     its own. Empty, never a failure, where decide-stop had no best trial to decide with (none yet,
     no experiment, records the exit handler could not read: its log names the record)."""
-    going_on, metrics = _decide_stop(store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, markdown_path, html_path, final, measure=True)
-    return going_on, metrics or {}
-
-
-def _decide_stop(
-    store_uri: str,
-    experiment_name: str,
-    run_id: str,
-    round_index: int,
-    rounds_total: int,
-    s3_endpoint: str,
-    fresh_experiment: bool,
-    markdown_path: str | None,
-    html_path: str | None,
-    final: bool,
-    releases_claim: bool = False,
-    *,
-    measure: bool,
-) -> tuple[bool, dict[str, float] | None]:
-    """decide-stop's body: (whether the next round should run, the best trial's metrics when
-    ``measure``, else None)."""
-    from kfp_tune.steps.best_result import best_trial_metrics
-    from kfp_tune.steps.decide_stop import EXPERIMENT_UNREADABLE
-
     _setup_logging()
     log = logging.getLogger("kfp_tune.decide")
     try:
@@ -362,17 +341,16 @@ def _decide_stop(
             raise
         log.info("nothing to close: %s (the run could not claim an experiment)", exc)
         _write_no_report(markdown_path, html_path, f"The run made no experiment: {exc}.")
-        return False, {} if measure else None
+        return False, {}
     view = ExperimentView(records)
     if final:
         decision = steps.close_run(records, run_id, releases_claim=releases_claim, view=view)
     else:
         decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id, view=view)
-    metrics: dict[str, float] | None = None
-    if measure:  # a decision with a best trial was made from the view's state, read whole: nothing is read again
-        metrics = {} if decision.best_trial is None else best_trial_metrics(view.state, decision.best_trial)
-        if decision.reason == EXPERIMENT_UNREADABLE:
-            log.warning("decide-stop's metrics output is left empty: the experiment's records could not be read (%s)", decision.message)
+    # a decision with a best trial was made from the view's state, read whole: nothing is read again
+    metrics = {} if decision.best_trial is None else best_trial_metrics(view.state, decision.best_trial)
+    if decision.reason == EXPERIMENT_UNREADABLE:
+        log.warning("decide-stop's metrics output is left empty: the experiment's records could not be read (%s)", decision.message)
     if markdown_path or html_path:  # (the step logged its decision: steps.decide_stop)
         from kfp_tune.reports import html_report, load_report, markdown_table
 
