@@ -11,31 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from faults import FailsFirst
 from kfp_tune.core.errors import StoreError
 from kfp_tune.stores import retry
-from kfp_tune.stores.local import LocalStore
 from kfp_tune.stores.retry import RetryingStore
-
-
-class FailsFirst(LocalStore):
-    """A local store whose next ``failures`` operations fail with a transient error."""
-
-    def __init__(self, root: Path, failures: int) -> None:
-        super().__init__(root)
-        self.failures = failures
-
-    def _fail(self) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise StoreError(f"connection reset ({self.failures} more to come)", transient=True)
-
-    def get(self, key: str) -> bytes | None:
-        self._fail()
-        return super().get(key)
-
-    def put(self, key: str, data: bytes) -> None:
-        self._fail()
-        super().put(key, data)
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:

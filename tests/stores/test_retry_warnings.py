@@ -14,43 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from kfp_tune.core.errors import StoreError
+from faults import FailsFirst
 from kfp_tune.stores import retry
-from kfp_tune.stores.local import LocalStore
 from kfp_tune.stores.retry import RetryingStore
-
-
-class FailsFirst:
-    """A local store whose every operation first fails ``failures`` times with a transient error."""
-
-    def __init__(self, root: Path, failures: int) -> None:
-        self.inner, self.uri, self.failures = LocalStore(root), "memory://flaky", failures
-
-    def _fail(self) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise StoreError(f"connection reset ({self.failures} more to come)", transient=True)
-
-    def get(self, key: str) -> bytes | None:
-        self._fail()
-        return self.inner.get(key)
-
-    def put(self, key: str, data: bytes) -> None:
-        self._fail()
-        self.inner.put(key, data)
-
-    def list(self, prefix: str) -> list[str]:
-        self._fail()
-        return self.inner.list(prefix)
-
-    def create(self, key: str, data: bytes) -> bool:
-        self._fail()
-        return self.inner.create(key, data)
-
-    def delete(self, keys: list[str]) -> None:
-        self._fail()
-        self.inner.delete(keys)
-
 
 OPERATIONS: list[tuple[str, Callable[[RetryingStore], object]]] = [
     ("read of exp/a.json", lambda store: store.get("exp/a.json")),

@@ -19,6 +19,42 @@ from conftest import QUADRATIC, quadratic_experiment
 from kfp_tune.core import claims
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, Store, TrialRun
+from kfp_tune.stores.local import LocalStore
+
+
+class FailsFirst(LocalStore):
+    """A local store whose next ``failures`` operations (of any kind) fail with a transient
+    error, each saying how many more are to come: an outage that ends after a known number of
+    attempts."""
+
+    def __init__(self, root: Path, failures: int) -> None:
+        super().__init__(root)
+        self.failures = failures
+
+    def _fail(self) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise StoreError(f"connection reset ({self.failures} more to come)", transient=True)
+
+    def get(self, key: str) -> bytes | None:
+        self._fail()
+        return super().get(key)
+
+    def put(self, key: str, data: bytes) -> None:
+        self._fail()
+        super().put(key, data)
+
+    def list(self, prefix: str) -> list[str]:
+        self._fail()
+        return super().list(prefix)
+
+    def create(self, key: str, data: bytes) -> bool:
+        self._fail()
+        return super().create(key, data)
+
+    def delete(self, keys: list[str]) -> None:
+        self._fail()
+        super().delete(keys)
 
 
 class FlakyStore:
