@@ -101,8 +101,10 @@ def test_take_over_stops_the_old_run_at_its_next_step(clock, records):
     check(records, "run-a")
     taken = claim(records, "run-b", take_over=True, ttl=600)
     assert taken.seq == 2
-    with pytest.raises(ExperimentBusy, match="now driven by run 'run-b', not by run 'run-a'"):
+    with pytest.raises(ExperimentBusy, match="now driven by run 'run-b', not by run 'run-a'") as info:
         check(records, "run-a")
+    assert str(info.value) == "experiment 'exp' is now driven by run 'run-b', not by run 'run-a'; this run stops"
+    assert info.value.reason == "experiment 'exp' is now driven by run 'run-b', not by run 'run-a'" and info.value.stops  # what a caller builds on
     assert check(records, "run-b").run == "run-b"
 
 

@@ -356,7 +356,7 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
         for checked in [k for k in _checked if k[:2] == (records.store.uri, records.experiment)]:
             del _checked[checked]
     if stored["run"] != run_id:
-        raise ExperimentBusy(f"experiment {records.experiment!r} was claimed by run {stored['run']!r} at the same moment; this run stops")
+        raise ExperimentBusy(f"experiment {records.experiment!r} was claimed by run {stored['run']!r} at the same moment", stops=True)
     return Claim(seq, run_id, now, now, False, ttl, str(stored.get("holder", "")))
 
 
@@ -415,7 +415,7 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
         )
     if current is None or current.run != run_id:
         by = f"run {current.run!r}" if current else "no run"
-        raise ExperimentBusy(f"experiment {records.experiment!r} is now driven by {by}, not by run {run_id!r}; this run stops")
+        raise ExperimentBusy(f"experiment {records.experiment!r} is now driven by {by}, not by run {run_id!r}", stops=True)
     if current.ended:
         raise ExperimentBusy(f"run {run_id!r} of experiment {records.experiment!r} has already ended")
     beat(records, current)

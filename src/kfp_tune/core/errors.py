@@ -176,7 +176,17 @@ class ExperimentPartlyDeleted(StoreError):
 
 
 class ExperimentBusy(KfpTuneError):
-    """Another run is driving this experiment now (or took it over from this run)."""
+    """Another run is driving this experiment now (or took it over from this run).
+
+    ``reason``: what is so, without what follows for this run; ``stops``: the run that is
+    refused stops (said as "; this run stops" after the reason), so that a caller that says
+    more (a slots process that recorded a trial's end first) builds on the reason."""
+
+    STOPS = "; this run stops"
+
+    def __init__(self, reason: str, stops: bool = False):
+        super().__init__(reason + (self.STOPS if stops else ""))
+        self.reason, self.stops = reason, stops
 
 
 class TrialNotCreated(KfpTuneError):

@@ -426,8 +426,8 @@ def collect_ended(view: ExperimentView, name: str, run_id: str) -> None:
         collect_metrics(view.records, name, run_id=run_id, view=view)
     except ExperimentBusy as busy:
         result = collect_metrics(view.records, name, view=view)
-        said = str(busy).removesuffix("; this run stops")  # a taken-over run's words: said once, below
-        raise ExperimentBusy(f"{said}; trial {name!r}, which this process followed, ended meanwhile and is recorded {result.status}; this process stops") from None
+        # the reason only: that this process stops is said once, below
+        raise ExperimentBusy(f"{busy.reason}; trial {name!r}, which this process followed, ended meanwhile and is recorded {result.status}; this process stops") from None
 
 
 def unrecorded_after_interrupt(view: ExperimentView, error: StoreError) -> str:
