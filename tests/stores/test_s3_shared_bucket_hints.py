@@ -47,6 +47,8 @@ def test_access_denied_on_a_bucket_also_asks_whether_the_bucket_exists():
         ({}, "credentials", "~/.aws/credentials exists"),
         ({"AWS_CONFIG_FILE": "/somewhere/config"}, "", "AWS_CONFIG_FILE is set"),
         ({}, "config", "~/.aws/config exists"),  # an SSO or config-only profile: no credentials file
+        ({"AWS_PROFILE": "teama", "AWS_CONFIG_FILE": "/somewhere/config"}, "", "AWS_PROFILE and AWS_CONFIG_FILE are set"),  # each named, not the first only
+        ({}, "both", "~/.aws/credentials and ~/.aws/config exist"),
     ],
 )
 def test_no_credentials_with_an_aws_profile_there_says_profiles_are_not_read(tmp_path, env: dict[str, str], file: str, named: str):
@@ -56,6 +58,9 @@ def test_no_credentials_with_an_aws_profile_there_says_profiles_are_not_read(tmp
         (home / ".aws" / "credentials").write_text("[teama]\naws_access_key_id = TEAMAKEY\naws_secret_access_key = profile-secret-never-shown\n")
     elif file == "config":
         (home / ".aws" / "config").write_text("[profile teama]\nsso_session = teams\nsso_account_id = 111122223333\n")
+    elif file == "both":
+        (home / ".aws" / "credentials").write_text("[teama]\naws_access_key_id = TEAMAKEY\naws_secret_access_key = profile-secret-never-shown\n")
+        (home / ".aws" / "config").write_text("[profile teamb]\nsso_session = teams\n")
     settings = S3Settings.from_env({"KFP_TUNE_S3_ENDPOINT": "http://127.0.0.1:9", "HOME": str(home), **env})
     with pytest.raises(StoreInputError) as info:
         refusing_store("AccessDenied", settings, bucket="shared").list("experiments/")

@@ -207,15 +207,20 @@ class S3Settings:
 def unread_profile(env: Mapping[str, str]) -> str | None:
     """What in ``env`` points at an AWS profile or shared credentials file (never a value read
     from one), or None. kfp-tune reads credentials from the environment only: reading profiles
-    is a new place credentials come from, which a pipeline's steps would not share."""
-    for variable in ("AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE"):  # the config file: SSO and config-only profiles
-        if env.get(variable):
-            return f"{variable} is set"
+    is a new place credentials come from, which a pipeline's steps would not share. Each
+    variable set is named (a profile and the config file that holds it, both set); each file
+    under ``~/.aws`` only when none is."""
+    variables = [v for v in ("AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE") if env.get(v)]  # the config file: SSO and config-only profiles
+    if variables:
+        return f"{_listed(variables)} {'is' if len(variables) == 1 else 'are'} set"
     home = env.get("HOME")
-    for file in ("credentials", "config"):
-        if home and os.path.isfile(os.path.join(home, ".aws", file)):
-            return f"~/.aws/{file} exists"
-    return None
+    files = [f"~/.aws/{file}" for file in ("credentials", "config") if home and os.path.isfile(os.path.join(home, ".aws", file))]
+    return f"{_listed(files)} {'exists' if len(files) == 1 else 'exist'}" if files else None
+
+
+def _listed(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def check_s3_endpoint(endpoint: str) -> str:
