@@ -226,3 +226,22 @@ def test_the_best_trial_s_metrics_are_a_kfp_metrics_artifact_the_ui_compares(tmp
     assert metrics.metadata["accuracy"] == outputs.best_objective
     # called as before, without it: the same outputs
     assert best_trial.python_func(store_uri=str(store.root), experiment_name="best-of", run_id="run-1", best_model=model) == outputs
+
+
+def test_the_best_trial_s_metrics_are_in_name_order_whatever_order_its_record_holds(tmp_path):
+    """best-trial's and decide-stop's ``metrics`` are documented in name order, which only held
+    because kfp-tune writes records with sorted keys: a result record written otherwise
+    (another writer, a plug-in store) gave its own order."""
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.core.state import load_state
+    from kfp_tune.steps.best_result import best_trial_metrics
+
+    store = LocalStore(tmp_path / "store")
+    run_inline(store, load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 2})), LocalLauncher())
+    for record in (tmp_path / "store").rglob("result.json"):
+        result = json.loads(record.read_text())
+        result["metrics"] = dict(sorted(result["metrics"].items(), reverse=True))
+        record.write_text(json.dumps(result))
+    state = load_state(ExperimentRecords(store, "quad"))
+    assert [list(trial.metrics) for trial in state.trials] == [["loss", "accuracy"]] * 2
+    assert [list(best_trial_metrics(state, trial)) for trial in state.trials] == [["accuracy", "loss"]] * 2

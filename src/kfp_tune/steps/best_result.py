@@ -125,7 +125,8 @@ def best_trial_metrics(state: ExperimentState, best: TrialState | None) -> dict[
     (:attr:`BestResult.metrics`: every metric it reported, after its strategy), from a state
     already read, so decide-stop's ``metrics`` (the decision's best trial) and best-trial's cannot
     disagree. Empty when there is no best result: no best trial, or its objective is no number
-    (text: darts's genotype)."""
+    (text: darts's genotype). In name order, as documented: a trial's metrics are in the order its
+    record holds them, which only a record written with sorted keys gives."""
     if best is None or state.objective_value(best) is None:
         return {}
-    return dict(best.metrics)
+    return dict(sorted(best.metrics.items()))
