@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import enum
 import functools
 import json
 import logging
@@ -358,6 +359,12 @@ def missing_claim(trial_dir: str) -> str:
         f"{CHECKPOINT_CLAIM_FIELD}: the experiment's trials keep checkpoint folders at suggestion_trial_dir {trial_dir!r}, which on a cluster "
         'live on a ReadWriteMany PersistentVolumeClaim: add "checkpointVolume": {"claimName": NAME} to the launcher config'
     )
+
+
+class _NotRead(enum.Enum):
+    """A poll that did not read the primary pod (its None says it read none)."""
+
+    POD = "not read"
 
 
 class OwnedResources(NamedTuple):
@@ -810,9 +817,8 @@ class KubernetesLauncher(Launcher):
                 return _stopped_at_end(trial, output, logs) or LaunchOutcome(
                     LaunchPhase.SUCCEEDED, reason=str(succeeded.get("reason") or ""), message=str(succeeded.get("message") or ""), logs=logs)
             timed_out = timeout is not None and self._ran_for(resource, started, created_here) >= timeout
-            pod: dict[str, Any] | None = None
-            looked = watch.poll(read_anyway=output.follows or timed_out)
-            if looked:  # read once in such a poll, for the log too
+            pod: dict[str, Any] | _NotRead | None = _NotRead.POD
+            if watch.poll(read_anyway=output.follows or timed_out):  # read once in such a poll, for the log too
                 pods = self._primary_pods(trial, kind, name, uid)
                 pod = pods[0] if pods else None
                 watch.look(pods, self._log_container(trial, kind), functools.partial(self._count_pods, kind, name, uid))
@@ -823,7 +829,7 @@ class KubernetesLauncher(Launcher):
                 return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", logs=logs,
                                      message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted" + (f"; {never}" if never else ""))
             if output.follows:  # its output is read as it comes: what the kubelet rotates away was read before
-                self._read_log(trial, kind, name, uid, output, found=pod, looked=looked)  # the kept log is built only when it is returned
+                self._read_log(trial, kind, name, uid, output, found=pod)  # the kept log is built only when it is returned
                 if output.read_once and output.judge():  # once its container runs
                     self._delete(kind, name)
                     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=output.logs())
@@ -978,14 +984,15 @@ class KubernetesLauncher(Launcher):
         return output.logs()
 
     def _read_log(self, trial: TrialRun, kind: TrialKind, name: str, uid: str, output: _FollowedLog, ended: bool = False,
-                  found: dict[str, Any] | None = None, looked: bool = False) -> None:
+                  found: dict[str, Any] | _NotRead | None = _NotRead.POD) -> None:
         """Hand ``output`` what the primary container printed since its last read; ``ended``: the
         trial has ended, so a last line without its newline is whole. Nothing before the pod
         exists, or once its pod (or its log) is gone. PrimaryContainerMissing when the pod has
-        no container of that name. ``looked``: ``found`` is the primary pod this poll read."""
+        no container of that name. ``found``: the primary pod this poll read (None: none), else
+        it is read here."""
         from kubernetes.client.exceptions import ApiException
 
-        if not looked:
+        if found is _NotRead.POD:
             found = self._primary_pod(trial, kind, name, uid)
         if found is None:
             return

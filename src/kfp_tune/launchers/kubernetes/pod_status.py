@@ -94,19 +94,28 @@ def not_started(pod: Mapping[str, Any], container: str) -> str:
     return f"pod {(pod.get('metadata') or {}).get('name')} {phase}" + (f" ({why})" if why else "")
 
 
+def _last_terminated(status: Mapping[str, Any]) -> Mapping[str, Any]:
+    """How a container status says its container last ended: now, else before its restart ({}: never)."""
+    return (status.get("state") or {}).get("terminated") or (status.get("lastState") or {}).get("terminated") or {}
+
+
+def _ended_words(ended: Mapping[str, Any]) -> str:
+    """``OOMKilled (exit code 137)``: a terminated state in Kubernetes' words."""
+    return f"{ended.get('reason') or 'Terminated'} (exit code {ended.get('exitCode')})"
+
+
+def _pod_reason(pod: Mapping[str, Any]) -> str:
+    """The pod's own reason when the kubelet gave one (``Evicted: The node was low on ...``), else ""."""
+    pod_status = pod.get("status") or {}
+    return _said(pod_status.get("reason"), pod_status.get("message")) if pod_status.get("reason") else ""
+
+
 def termination(pod: Mapping[str, Any], container: str) -> str:
     """How the pod's ``container`` last ended, as Kubernetes says it: ``OOMKilled (exit code
     137)``, ``Error (exit code 1)``, and the pod's own reason when the kubelet gave one
     (``Evicted: The node was low on resource: memory. ...``); "" when nothing is known."""
-    status = _container_status(pod, container)
-    ended = (status.get("state") or {}).get("terminated") or (status.get("lastState") or {}).get("terminated") or {}
-    parts = []
-    pod_status = pod.get("status") or {}
-    if pod_status.get("reason"):
-        parts.append(_said(pod_status.get("reason"), pod_status.get("message")))
-    if ended:
-        parts.append(f"{ended.get('reason') or 'Terminated'} (exit code {ended.get('exitCode')})")
-    return "; ".join(parts)
+    ended = _last_terminated(_container_status(pod, container))
+    return "; ".join(part for part in (_pod_reason(pod), _ended_words(ended) if ended else "") if part)
 
 
 def failure(pod: Mapping[str, Any]) -> str:
@@ -114,18 +123,15 @@ def failure(pod: Mapping[str, Any]) -> str:
     Master only exits 1), in :func:`termination`'s words: the pod's own reason, then the first
     container that ended with a non-zero exit code, named when the pod has several; "" when
     none did."""
-    parts = []
-    pod_status = pod.get("status") or {}
-    if pod_status.get("reason"):
-        parts.append(_said(pod_status.get("reason"), pod_status.get("message")))
+    parts = [_pod_reason(pod)]
     several = len(_statuses(pod, "containerStatuses")) > 1
     for status in _statuses(pod, "containerStatuses"):
-        ended = (status.get("state") or {}).get("terminated") or (status.get("lastState") or {}).get("terminated") or {}
+        ended = _last_terminated(status)
         if ended and (int(ended.get("exitCode") or 0) or ended.get("reason") == "OOMKilled"):
             which = f"container {status.get('name')} " if several else ""
-            parts.append(f"{which}{ended.get('reason') or 'Terminated'} (exit code {ended.get('exitCode')})")
+            parts.append(f"{which}{_ended_words(ended)}")
             break
-    return "; ".join(parts)
+    return "; ".join(part for part in parts if part)
 
 
 def due(poll: int) -> bool:
@@ -166,7 +172,7 @@ class StartWatch:
         self.polls += 1
         return not self.started and (read_anyway or due(self.polls))
 
-    def look(self, pods: Sequence[Mapping[str, Any]], container: str, count_pods: Callable[[], int] = lambda: -1) -> None:
+    def look(self, pods: Sequence[Mapping[str, Any]], container: str, count_pods: Callable[[], int]) -> None:
         """This poll's pods of the trial's primary template, the primary one first ([]: none
         yet). ``count_pods``: how many pods the trial has, asked only to say, once, why none is
         primary (a LIST; -1: not known)."""
