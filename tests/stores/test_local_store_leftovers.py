@@ -67,6 +67,20 @@ def test_delete_keeps_a_temporary_file_a_live_writer_holds_and_says_so(tmp_path,
     assert store.list("") == [] and not held.exists(), "once its writer is gone, a stale one goes"
 
 
+def test_delete_says_nothing_of_a_temporary_file_a_write_under_way_holds(tmp_path, caplog):
+    """A concurrent writer mid-write was named as a leftover to "remove by hand": its file is
+    left without a word until it is as old as the sweep's rule for a killed write's."""
+    store = LocalStore(tmp_path)
+    keys = experiment(store, "live")
+    held = plant(store, "live")
+    with open(held, "rb") as writer:
+        fcntl.flock(writer.fileno(), fcntl.LOCK_EX)
+        with caplog.at_level(logging.WARNING, logger="kfp_tune.stores.local"):
+            store.delete(keys)
+        assert held.exists()
+        assert caplog.text == ""
+
+
 def test_delete_removes_nothing_but_the_stores_own_temporary_files(tmp_path, caplog):
     store = LocalStore(tmp_path / "store")
     outside = tmp_path / "mine"

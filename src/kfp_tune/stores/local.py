@@ -84,6 +84,15 @@ def _remove_leftover(path: Path, min_age: float) -> bool:
         return False
 
 
+def _stale(entry: os.DirEntry[str]) -> bool:
+    """Whether a temporary file is unchanged for :data:`STALE_TEMP_SECONDS`, the age at which a
+    listing takes it for a killed write's (a live write changes its file within seconds)."""
+    try:
+        return time.time() - entry.stat(follow_symlinks=False).st_mtime >= STALE_TEMP_SECONDS
+    except OSError:  # gone meanwhile: its writer renamed it
+        return False
+
+
 class LocalStore:
     def __init__(self, root: str | Path):
         self.root = Path(root).expanduser().resolve()
@@ -210,7 +219,9 @@ class LocalStore:
         finalizer drops its observation logs: pkg/controller.v1beta1/trial/
         trial_controller_util.go, updateFinalizers). Only a folder that holds no key is cleared
         (one that gained a key meanwhile stays, listed); a temporary file a live writer holds, or
-        a thing that is not the store's own (a link to a folder), stays, and a warning names it."""
+        a thing that is not the store's own (a link to a folder), stays, and a warning names it
+        (a held temporary file only once it is as old as a listing's sweep takes for a killed
+        write's, :data:`STALE_TEMP_SECONDS`: a concurrent write is no leftover to remove by hand)."""
         paths = [self._path(key) for key in keys]  # every key checked before any is removed
         for key, path in zip(keys, paths, strict=True):
             link = self._link_on(path)
@@ -256,6 +267,9 @@ class LocalStore:
                 continue
             if TEMP_NAME.fullmatch(entry.name):
                 unreachable = not holds_key and not _remove_leftover(Path(entry.path), 0)
+                if unreachable and not _stale(entry):  # a live write's, mid-write: it ends within seconds, nothing to say
+                    empty = False
+                    continue
             else:  # a key stays, listed; a link to a folder is no key and is never followed
                 unreachable = entry.is_dir()
             if unreachable:
