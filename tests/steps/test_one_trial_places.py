@@ -19,7 +19,7 @@ from kfp_tune.core.vocabulary import TRIAL_TTL_VARIABLE, LaunchPhase, RecordKind
 from kfp_tune.steps.decide_stop import interrupt_run
 from kfp_tune.steps.entrypoints import collect_metrics_step, decide_stop_step, launch_trial_step
 from kfp_tune.steps.launch_trial import wait_for_place
-from kfp_tune.steps.schedule import made_by_run, round_id
+from kfp_tune.steps.schedule import component_round_id, made_by_run, round_id, slot_round_id
 
 LOCAL = json.dumps({"kind": "local"})
 
@@ -205,6 +205,9 @@ def test_a_run_s_own_rounds_are_told_by_its_whole_id():
     assert made_by_run("nightly-2-t000000", "nightly-2") and made_by_run("run-1-r1000", "run-1")
     assert not made_by_run("nightly-2-t000000", "nightly") and not made_by_run("run-10-r000", "run-1") and not made_by_run("nightly-x", "nightly")
     assert made_by_run("run-1-r0", "run-1") and made_by_run("run-1-t12", "run-1")  # a round named through steps.suggest (revD)
+    assert slot_round_id("nightly", 12) == "nightly-t000012" and component_round_id("nightly", 1000) == "nightly-c001000"
+    assert all(made_by_run(make("nightly-2", 7), "nightly-2") and not made_by_run(make("nightly-2", 7), "nightly")
+               for make in (round_id, slot_round_id, component_round_id))
 
 
 def test_a_negative_round_index_is_refused_naming_it():

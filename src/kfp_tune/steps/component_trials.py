@@ -130,6 +130,7 @@ def claim_trial(records: Any, run_id: str, inputs: Mapping[str, tuple[str, str]]
     from kfp_tune.core.records import utc_now
     from kfp_tune.core.state import ExperimentView
     from kfp_tune.steps.decide_stop import write_status
+    from kfp_tune.steps.schedule import component_round_id
     from kfp_tune.steps.suggest import new_trials
 
     claims.check(records, run_id)
@@ -152,7 +153,7 @@ def claim_trial(records: Any, run_id: str, inputs: Mapping[str, tuple[str, str]]
                 log.info("no trial: every trial the budget allows exists (%d of %s)", state.budget_used, spec.max_trial_count)
                 return skip
             index = 1 + max((t.index for t in state.trials[-1:]), default=-1)
-            record = new_trials(view, f"{run_id}-c{index:06d}", 1)
+            record = new_trials(view, component_round_id(run_id, index), 1)
             if record["trials"]:
                 name = str(record["trials"][0]["name"])
             elif record.get("exhausted"):

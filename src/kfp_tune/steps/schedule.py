@@ -24,10 +24,21 @@ def round_id(run_id: str, round_index: int) -> str:
     return f"{run_id}-r{round_index:03d}"
 
 
+def slot_round_id(run_id: str, trial_index: int) -> str:
+    """The round of one trial that slots mode adds (``steps.slots``): the trial's index."""
+    return f"{run_id}-t{trial_index:06d}"
+
+
+def component_round_id(run_id: str, trial_index: int) -> str:
+    """The round of one trial that a tuning component adds (``steps.component_trials``)."""
+    return f"{run_id}-c{trial_index:06d}"
+
+
 _ROUND_OF_RUN = re.compile(r"(.+)-(?:r|t|c)\d+")
 """A round id: its run's id, then the round's own part, a letter and digits: a batch round
-(:func:`round_id`, ``-rNNN``), a slots trial's (``-tNNNNNN``) or a component trial's
-(``-cNNNNNN``); a round named through ``steps.suggest`` as ``<run>-r0`` is its run's too."""
+(:func:`round_id`, ``-rNNN``), a slots trial's (:func:`slot_round_id`, ``-tNNNNNN``) or a
+component trial's (:func:`component_round_id`, ``-cNNNNNN``); a round named through
+``steps.suggest`` as ``<run>-r0`` is its run's too."""
 
 
 def made_by_run(round_name: str, run_id: str) -> bool:

@@ -48,7 +48,7 @@ from kfp_tune.progress import trial_outcome
 from kfp_tune.steps.collect_metrics import collect_metrics
 from kfp_tune.steps.decide_stop import fail_trial, interrupt_run, kill_trial, write_status
 from kfp_tune.steps.launch_trial import launch_trial
-from kfp_tune.steps.schedule import made_by_run
+from kfp_tune.steps.schedule import made_by_run, slot_round_id
 from kfp_tune.steps.suggest import new_trials
 from kfp_tune.stores.retry import RetryingStore
 
@@ -248,7 +248,7 @@ class _Schedule:
                 if state.exhausted:
                     return None
                 index = 1 + max((t.index for t in state.trials[-1:]), default=-1)
-                record = new_trials(self.view, f"{self.run_id}-t{index:06d}", 1)
+                record = new_trials(self.view, slot_round_id(self.run_id, index), 1)
                 if record["trials"]:
                     name = str(record["trials"][0]["name"])
                     if name in self.running or state.trial(name).is_terminal:
