@@ -917,10 +917,9 @@ def _claimed_by_this_run(store: Store, name: str, since: float) -> bool:
     from kfp_tune.stores.retry import unretried
 
     try:  # one look, no retry window: the store has just answered
-        current = claims.latest_claim(ExperimentRecords(unretried(store), name))
+        return claims.held_by_this_process(ExperimentRecords(unretried(store), name), since)
     except (StoreError, DamagedRecord):
         return True
-    return current is not None and current.owner == claims.run_owner() and current.created >= since - 1.0
 
 
 def _refused_mid_run(exc: KfpTuneError) -> KfpTuneError:

@@ -304,3 +304,14 @@ def test_a_busy_experiment_held_by_another_process_here_names_it_for_a_run_and_a
         assert "on this machine" not in gone and instead in gone  # a gone owner: the usual advice
     finally:
         child.kill()
+
+
+def test_a_claim_is_this_process_s_run_s_when_made_since_it_began(clock, records, monkeypatch):
+    """kfp-tune run's read of whether its run claimed the experiment (a store refusal mid-run):
+    this process's newest claim, made since the run began, a second's slack for this clock."""
+    assert not claims.held_by_this_process(records, START)
+    claim(records, "run-a", ttl=600)
+    assert claims.held_by_this_process(records, START) and claims.held_by_this_process(records, START + claims.OWN_CLAIM_SLACK_SECONDS)
+    assert not claims.held_by_this_process(records, START + claims.OWN_CLAIM_SLACK_SECONDS + 0.5)  # an earlier run of this process claimed it
+    monkeypatch.setattr(claims, "run_owner", lambda: "another-host/2")
+    assert not claims.held_by_this_process(records, START)

@@ -328,6 +328,21 @@ def _seen(value: object, now: float) -> float | None:
     return at if at is not None and at <= now + CLOCK_SKEW_SECONDS else None
 
 
+OWN_CLAIM_SLACK_SECONDS = 1.0
+"""How long before its run began a claim of this process (:func:`run_owner`) still counts as
+that run's (:func:`held_by_this_process`): one clock wrote both times, so only a clock stepped
+back a little between them is allowed for, not :data:`CLOCK_SKEW_SECONDS` (an earlier run of
+the same process, a second ``kfp-tune`` call in one Python, claimed before)."""
+
+
+def held_by_this_process(records: ExperimentRecords, since: float) -> bool:
+    """Whether the experiment's newest claim is this process's, made since ``since`` (when its
+    run began, by this machine's clock): that run claimed it, and may not have released it.
+    StoreError when the store cannot say."""
+    current = latest_claim(records)
+    return current is not None and current.owner == run_owner() and current.created >= since - OWN_CLAIM_SLACK_SECONDS
+
+
 def _optional(records: ExperimentRecords, key: str, kind: str) -> dict[str, Any] | None:
     """A record that only adds to another (a heartbeat, an end's reason): damaged is as absent."""
     try:
