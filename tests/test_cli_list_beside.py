@@ -87,3 +87,24 @@ def test_a_folder_whose_experiments_folder_holds_no_experiment_is_not_offered(tm
     (tmp_path / "rune").mkdir()
     assert main(["list", "--store", str(tmp_path / "rune")]) == 0
     assert capsys.readouterr().out == f"no experiments in {(tmp_path / 'rune').as_uri()}\n"
+
+
+def test_list_of_a_folder_of_team_folders_names_those_that_hold_experiments(tmp_path, capsys):
+    """A bucket's root named the prefixes under it that hold experiments; a folder holding team
+    folders (lroot/teamA/experiments/e1/...) gave no hint: the same look now serves both."""
+    root = tmp_path / "lroot"
+    (root / "alpha").mkdir(parents=True)
+    (root / "teamA" / "experiments" / "e1").mkdir(parents=True)
+    (root / "teamA" / "experiments" / "e1" / "experiment.json").write_text("{}")
+    (root / "teamB" / "experiments").mkdir(parents=True)
+    (root / "teamB" / "experiments" / "README.md").write_text("ours go here\n")
+    assert main(["list", "--store", str(root)]) == 0
+    assert capsys.readouterr().out == f"no experiments in {root.as_uri()}; did you mean: {(root / 'teamA').as_uri()}?\n"
+
+
+def test_a_store_that_cannot_name_what_is_next_to_it_gets_no_hint(tmp_path):
+    from memory_store import MemoryStore
+
+    from kfp_tune.stores import stores_beside
+
+    assert stores_beside(MemoryStore()) == []

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.vocabulary import LaunchPhase
@@ -52,6 +52,31 @@ class Store(Protocol):
     def delete(self, keys: Sequence[str]) -> None:
         """Remove these keys; a key that is not there is no error. Only deleting an experiment
         (``kfp-tune delete``) removes records: nothing in a run does."""
+        ...
+
+
+@runtime_checkable
+class Browsable(Store, Protocol):
+    """A store that can name the stores next to it (prefixes or folders) and open one through its
+    own client: what ``kfp-tune list`` of an empty store looks through for a mistyped prefix or
+    folder (:func:`kfp_tune.stores.stores_beside`). Optional: a store that is not one (a
+    plug-in's) gets no such hint."""
+
+    def prefixes_beside(self) -> list[str]:
+        """The URIs of the stores beside this one, under the same parent (none for a bucket's root)."""
+        ...
+
+    def prefixes_under(self) -> list[str]:
+        """The URIs of the stores under this one (its prefixes or folders)."""
+        ...
+
+    def folders(self, prefix: str) -> list[str]:
+        """The names of the folders right under ``prefix`` (a key prefix ending in '/'), sorted;
+        at most 1,000 (one request of a delimiter listing)."""
+        ...
+
+    def open_beside(self, uri: str) -> Browsable:
+        """The store at one of :meth:`prefixes_beside`'s or :meth:`prefixes_under`'s URIs."""
         ...
 
 

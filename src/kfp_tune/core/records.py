@@ -88,13 +88,17 @@ def _part(text: str) -> str:
     return text
 
 
+EXPERIMENTS_PREFIX = "experiments/"
+"""Where a store keeps its experiments, one folder each (``experiments/<name>/``)."""
+
+
 class ExperimentRecords:
     """Typed access to one experiment's records in a store."""
 
     def __init__(self, store: Store, experiment: str):
         self.store = store
         self.experiment = _part(experiment)
-        self.root = f"experiments/{self.experiment}"
+        self.root = f"{EXPERIMENTS_PREFIX}{self.experiment}"
 
     # --- keys ----------------------------------------------------------------------------
     def experiment_key(self) -> str:

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import cast
 from urllib.parse import urlsplit
 
-from kfp_tune.core.errors import KfpTuneError, StoreInputError, masked_url, shown
-from kfp_tune.core.interfaces import Store
-from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.errors import KfpTuneError, StoreError, StoreInputError, masked_url, shown
+from kfp_tune.core.interfaces import Browsable, Store
+from kfp_tune.core.records import EXPERIMENTS_PREFIX, ExperimentRecords
 from kfp_tune.core.vocabulary import (
     EXPERIMENT_VARIABLE,
     MAX_TTL_SECONDS,
@@ -216,56 +216,70 @@ def open_store(uri: str | None = None, s3_endpoint: str | None = None, retry_sec
 STORES_BESIDE_CHECKED = 5
 """How many of the stores beside an empty prefix or folder :func:`stores_beside` looks into (the
 closest names): one small look each."""
-ROOT_PREFIXES_CHECKED = 1000
-"""How many of the prefixes under a bucket's root :func:`stores_beside` looks into (in name
-order; a root has no name to be close to): a bucket of 1,000 prefixes is looked through whole,
-at one small listing each (and a look at the record in each that holds an experiment folder),
+STORES_UNDER_CHECKED = 1000
+"""How many of the prefixes or folders under an empty store :func:`stores_beside` looks into (in
+name order; a bucket's root has no name to be close to, nor a folder of team folders that it
+is the parent of): a bucket of 1,000 prefixes is looked through whole, at one small look each,
 a few at a time (:data:`STORES_BESIDE_LOOKERS`), through the store's own client."""
 STORES_BESIDE_LOOKERS = 8
 """How many of those looks :func:`stores_beside` makes at once."""
 STORES_BESIDE_NAMED = 5
 """How many stores that hold experiments the hint names at most."""
+EXPERIMENT_FOLDERS_LOOKED = 3
+"""In how many folders of a store's ``experiments/`` :func:`holds_experiment` reads the
+experiment record: a hint's look, not a listing of every experiment."""
+
+
+def holds_experiment(store: Browsable) -> bool:
+    """Whether ``store`` holds an experiment, what ``list`` lists (an ``experiments/<name>/``
+    with its experiment record; a README or notes there are none), from a small look, the same
+    for every store: the first 1,000 folders of ``experiments/`` (one request of a delimiter
+    listing), then the experiment record of at most :data:`EXPERIMENT_FOLDERS_LOOKED` of them."""
+    for name in store.folders(EXPERIMENTS_PREFIX)[:EXPERIMENT_FOLDERS_LOOKED]:
+        try:
+            records = ExperimentRecords(store, name)
+        except StoreError:  # no experiment's name: no record of one there
+            continue
+        if store.get(records.experiment_key()) is not None:
+            return True
+    return False
 
 
 def stores_beside(store: Store) -> list[str]:
-    """The URIs of the stores beside ``store`` (prefixes or folders under the same parent) that
-    hold experiments (an ``experiments/<name>/experiment.json``, what ``list`` lists), at most
-    :data:`STORES_BESIDE_NAMED`: for a store that holds none, a mistyped prefix (``teamAA``,
-    ``teama`` for ``teamA``), as ``status`` suggests close experiment names. The listing of the
-    parent (a delimiter listing, one request per 1,000 prefixes), then a small look into each of
-    at most :data:`STORES_BESIDE_CHECKED` whose names are close to the store's, closest first;
-    for a bucket's root, which has no name of its own, into the first
-    :data:`ROOT_PREFIXES_CHECKED` prefixes under it, in name order. Empty for a store that cannot
-    list what is beside it (a plug-in's), and when a listing fails: it is only a hint."""
+    """The URIs of the stores next to ``store`` that hold experiments (:func:`holds_experiment`),
+    at most :data:`STORES_BESIDE_NAMED`: for a store that holds none, a mistyped prefix
+    (``teamAA``, ``teama`` for ``teamA``), as ``status`` suggests close experiment names, or the
+    parent of the stores that do (a bucket's root, a folder of team folders). The stores under it,
+    the first :data:`STORES_UNDER_CHECKED` in name order, then those beside it (prefixes or
+    folders under the same parent: a delimiter listing, one request per 1,000 prefixes) whose
+    names are close to its own, at most :data:`STORES_BESIDE_CHECKED`, closest first; one small
+    look into each. Empty for a store that cannot name what is next to it (a plug-in's, not
+    :class:`~kfp_tune.core.interfaces.Browsable`), and when a listing fails: it is only a hint."""
     import difflib
     from concurrent.futures import ThreadPoolExecutor
 
     from kfp_tune.stores.retry import unretried
 
     inner = unretried(store)  # a hint is not retried
-    prefixes_beside, holds_experiment = getattr(inner, "prefixes_beside", None), getattr(inner, "holds_experiment", None)
-    if not callable(prefixes_beside) or not callable(holds_experiment):
+    if not isinstance(inner, Browsable):
         return []
-    own = store.uri.rstrip("/").rpartition("/")[2].lower()
 
-    def closeness(uri: str) -> float:
-        return difflib.SequenceMatcher(None, own, uri.rstrip("/").rpartition("/")[2].lower()).ratio()
+    def name_of(uri: str) -> str:
+        return uri.rstrip("/").rpartition("/")[2].lower()
 
     try:
-        beside: list[str] = prefixes_beside()
-        at_root = getattr(inner, "prefix", None) == ""  # an S3 bucket's root: the prefixes under it
-        if at_root:
-            candidates = sorted(beside)[:ROOT_PREFIXES_CHECKED]
-        else:
-            candidates = sorted((uri for uri in beside if closeness(uri) >= 0.6), key=closeness, reverse=True)[:STORES_BESIDE_CHECKED]
+        under = inner.prefixes_under()[:STORES_UNDER_CHECKED]
+        beside = inner.prefixes_beside()
+        close = difflib.get_close_matches(name_of(inner.uri), sorted({name_of(uri) for uri in beside}), n=STORES_BESIDE_CHECKED, cutoff=0.6)
+        candidates = under + [uri for name in close for uri in beside if name_of(uri) == name][:STORES_BESIDE_CHECKED]
         with ThreadPoolExecutor(STORES_BESIDE_LOOKERS, thread_name_prefix="stores-beside") as looking:
-            holding = list(looking.map(holds_experiment, candidates))
+            holding = list(looking.map(lambda uri: holds_experiment(inner.open_beside(uri)), candidates))
         return [uri for uri, holds in zip(candidates, holding, strict=True) if holds][:STORES_BESIDE_NAMED]
     except KfpTuneError:
         return []
 
 
-__all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "StoreOpener", "check_environment", "check_store_uri", "is_store", "open_store", "refuse_empty_store", "register_scheme",
+__all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "StoreOpener", "check_environment", "check_store_uri", "holds_experiment", "is_store", "open_store", "refuse_empty_store", "register_scheme",
            "registered_schemes", "store_variable", "stores_beside"]
 
 

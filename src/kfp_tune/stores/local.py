@@ -112,15 +112,26 @@ class LocalStore:
             return []
         return sorted(folder.as_uri() for folder in folders)
 
-    def holds_experiment(self, beside: str = "") -> bool:
-        """Whether an experiment is in this store, or (``beside``: one of
-        :meth:`prefixes_beside`'s URIs) in that folder: a folder of ``experiments/`` with an
-        experiment record (what ``list`` lists), not a README or notes there."""
-        root = Path(url2pathname(urlparse(beside).path)) if beside else self.root
+    def prefixes_under(self) -> list[str]:
+        """The folders under this store's root, as ``file://`` URIs."""
+        return [folder.as_uri() for folder in self._folders_in(self.root)]
+
+    def folders(self, prefix: str) -> list[str]:
+        """The names of the folders right under the key prefix ``prefix``, sorted; at most 1,000."""
+        if unsafe_part(prefix.rstrip("/")) is not None:
+            raise StoreError(f"invalid store key prefix {prefix!r}")
+        return [folder.name for folder in self._folders_in(self.root / prefix)][:1000]
+
+    @staticmethod
+    def _folders_in(folder: Path) -> list[Path]:
         try:
-            return any((folder / "experiment.json").is_file() for folder in (root / "experiments").iterdir())
+            return sorted(entry for entry in folder.iterdir() if entry.is_dir())
         except OSError:
-            return False
+            return []
+
+    def open_beside(self, uri: str) -> LocalStore:
+        """The folder store at one of :meth:`prefixes_beside`'s or :meth:`prefixes_under`'s URIs."""
+        return LocalStore(url2pathname(urlparse(uri).path))
 
     def _path(self, key: str) -> Path:
         if unsafe_part(key) is not None:

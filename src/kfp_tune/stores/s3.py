@@ -17,6 +17,7 @@ inside the minio client; this class's repr and every error name the endpoint and
 
 from __future__ import annotations
 
+import copy
 import io
 import itertools
 import logging
@@ -471,38 +472,42 @@ class S3Store:
                 )
 
     def prefixes_beside(self) -> list[str]:
-        """The prefixes beside this store's, under the same parent (under the bucket's root for
-        the root itself), as ``s3://bucket/prefix``, all of them: a delimiter listing, one
-        request per 1,000 (minio follows the listing's continuation token)."""
+        """The prefixes beside this store's, under the same parent, as ``s3://bucket/prefix``, all
+        of them (a delimiter listing, one request per 1,000: minio follows the listing's
+        continuation token); none beside a bucket's root."""
+        if not self.prefix:
+            return []
         parent = self.prefix.rpartition("/")[0]
+        return [uri for uri in self._prefixes_in(f"{parent}/" if parent else "") if uri != self.uri]
+
+    def prefixes_under(self) -> list[str]:
+        """The prefixes under this store's, as ``s3://bucket/prefix``, all of them (as :meth:`prefixes_beside`)."""
+        return self._prefixes_in(f"{self.prefix}/" if self.prefix else "")
+
+    def _prefixes_in(self, full: str) -> list[str]:
         try:
-            names = [o.object_name for o in self._client.list_objects(self.bucket, prefix=f"{parent}/" if parent else "")]
+            names = [o.object_name for o in self._client.list_objects(self.bucket, prefix=full)]
         except Exception as exc:
-            raise self._error("listing of", "..", exc) from None
-        return [f"s3://{self.bucket}/{name.rstrip('/')}" for name in names if name and name.endswith("/") and name.rstrip("/") != self.prefix]
+            raise self._error("listing of", full or "..", exc) from None
+        return sorted(f"s3://{self.bucket}/{name.rstrip('/')}" for name in names if name and name.endswith("/"))
 
-    def holds_experiment(self, beside: str = "") -> bool:
-        """Whether an experiment is in this store, or (``beside``: one of
-        :meth:`prefixes_beside`'s URIs) in that one, through this store's client: an
-        ``experiments/<name>/experiment.json``, what ``list`` lists, not a README or notes
-        there. The first page of a delimiter listing of ``experiments/``, then a look at the
-        record in at most :data:`EXPERIMENT_FOLDERS_LOOKED` of its folders."""
-        from minio.error import S3Error
-
-        prefix = beside.removeprefix(f"s3://{self.bucket}").strip("/") if beside else self.prefix
-        full = f"{prefix}/experiments/" if prefix else "experiments/"
+    def folders(self, prefix: str) -> list[str]:
+        """The names of the folders right under the key prefix ``prefix``, sorted: the first page
+        of a delimiter listing (1,000), one request."""
+        full = self._key(prefix.rstrip("/")) + "/"
         try:
             names = [o.object_name for o in itertools.islice(self._client.list_objects(self.bucket, prefix=full), 1000)]
-            for name in [name for name in names if name and name.endswith("/")][:EXPERIMENT_FOLDERS_LOOKED]:
-                try:
-                    self._client.stat_object(self.bucket, f"{name}experiment.json")
-                    return True
-                except S3Error as exc:
-                    if exc.code not in ("NoSuchKey", "NoSuchObject"):
-                        raise
         except Exception as exc:
-            raise self._error("listing of", full, exc) from None
-        return False
+            raise self._error("listing of", prefix, exc) from None
+        return sorted(name[len(full):].rstrip("/") for name in names if name and name.endswith("/"))
+
+    def open_beside(self, uri: str) -> S3Store:
+        """The store at one of :meth:`prefixes_beside`'s or :meth:`prefixes_under`'s URIs, through
+        this store's client (no new connection pool for each of a thousand looks)."""
+        beside = copy.copy(self)
+        beside.prefix = uri.removeprefix(f"s3://{self.bucket}").strip("/")
+        beside.uri = f"s3://{self.bucket}/{beside.prefix}".rstrip("/")
+        return beside
 
     def list(self, prefix: str) -> list[str]:
         full = f"{self.prefix}/{prefix}" if self.prefix else prefix
@@ -512,11 +517,6 @@ class S3Store:
             raise self._error("listing of", prefix, exc) from None
         strip = len(self.prefix) + 1 if self.prefix else 0
         return sorted(n[strip:] for n in names if n is not None and not _is_probe(n))
-
-
-EXPERIMENT_FOLDERS_LOOKED = 3
-"""In how many folders of ``experiments/`` :meth:`S3Store.holds_experiment` reads the experiment
-record: a hint's look, not a listing of every experiment."""
 
 
 def _is_probe(name: str) -> bool:
