@@ -272,7 +272,7 @@ def latest_claim(records: ExperimentRecords, own_run: str = "") -> Claim | None:
     clock could have written (not a finite number, or more than :data:`CLOCK_SKEW_SECONDS` ahead
     of this machine's clock) is damage: the claim's, unless its run ended (the end record decides)
     or it is ``own_run``'s (the run reading its own claim is alive, whatever the clock that wrote
-    it said); a heartbeat's is none (:func:`_seen`)."""
+    it said); a heartbeat's is none (:func:`seen_time`)."""
     seqs = [seq for key in records.store.list(records.runs_prefix()) if (seq := records.claim_seq_of(key)) is not None]
     if not seqs:
         return None
@@ -295,14 +295,14 @@ def latest_claim(records: ExperimentRecords, own_run: str = "") -> Claim | None:
         )
     beat = _optional(records, records.run_heartbeat_key(seq), RecordKind.RUN_HEARTBEAT)
     now = time.time()
-    if not trusted and _seen(at, now) is None:  # live until then, were it taken as written: for ever at 1e300
+    if not trusted and seen_time(at, now) is None:  # live until then, were it taken as written: for ever at 1e300
         raise DamagedRecord(
             key, f"its time 'at' ({utc_text(at or 0.0)}) is more than {CLOCK_SKEW_SECONDS:g} s ahead of this machine's clock ({utc_text(now)}): "
             "expected a time the clock of the run that claimed could have written (one set wrong there, or damage); no run may claim "
             f"the experiment until it is repaired: once run {run!r} is gone, set 'at' to when it claimed, or remove the record"
         )
     created = at if at is not None else now  # ended, or own_run's, written by no clock
-    last_seen = max(created, (_seen(beat.get("at"), now) if beat else None) or 0.0)  # a heartbeat from the future is damaged: none
+    last_seen = max(created, (seen_time(beat.get("at"), now) if beat else None) or 0.0)  # a heartbeat from the future is damaged: none
     reason = str(end.get("reason", "")) if end else ""
     return Claim(seq, run, created, last_seen, ended, ttl, str(claim.get("holder", "")), reason)
 
@@ -319,11 +319,12 @@ def _number(value: object) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def _seen(value: object, now: float) -> float | None:
-    """A stored sign of life's time, or None when no clock could have written it: not a finite
-    number, or more than :data:`CLOCK_SKEW_SECONDS` ahead of this machine's clock (a clock set
-    wrong where it was written, or damage). Taken as written, it kept its claim or attempt alive
-    until then, after its run was gone; taken as now, for ever."""
+def seen_time(value: object, now: float) -> float | None:
+    """A stored sign of life's time (a claim's, a heartbeat's, a trial place's), or None when no
+    clock could have written it: not a finite number, or more than :data:`CLOCK_SKEW_SECONDS`
+    ahead of this machine's clock (a clock set wrong where it was written, or damage). Taken as
+    written, it kept its claim, attempt or place alive until then, after its run was gone; taken
+    as now, for ever."""
     at = _number(value)
     return at if at is not None and at <= now + CLOCK_SKEW_SECONDS else None
 
@@ -509,7 +510,7 @@ def beat_follows(beat_record: dict[str, Any] | None, started: TrialStarted, ttl:
     if beat_record is not None and beat_record.get("handedOver"):
         return False  # the last attempt handed the running trial over: re-attach to it now
     now = time.time()  # a time no clock could have written (NaN, far ahead) is no sign of life: the attempt is given up, not waited for ever
-    last_seen = max(_seen(started.at, now) or 0.0, (_seen(beat_record.get("at"), now) if beat_record else None) or 0.0)
+    last_seen = max(seen_time(started.at, now) or 0.0, (seen_time(beat_record.get("at"), now) if beat_record else None) or 0.0)
     owner = str(beat_record.get("owner", "")) if beat_record is not None else started.owner  # who follows it now
     return not (now - last_seen >= ttl or (owner and owner_is_gone(owner)))
 

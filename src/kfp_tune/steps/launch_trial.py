@@ -243,14 +243,17 @@ def _still_runs(records: ExperimentRecords, trial: TrialState, ttl: float) -> bo
 
 def _place_free(view: ExperimentView, place: TrialPlace, now: float, ttl: float) -> bool:
     """Whether the place's holder no longer holds it: it is terminal, it stopped running
-    (:func:`_still_runs`), or it has not started within the trial TTL of taking the place."""
+    (:func:`_still_runs`), or it has not started within the trial TTL of taking the place. A
+    place's time no clock could have written (:func:`claims.seen_time`: far ahead) is none: the
+    place frees as one taken long ago, not a TTL after that time."""
     with view.lock:  # the slots' other threads refresh the view
         holder = view.state.by_name.get(place.trial)
     if holder is not None and holder.is_terminal:
         return True
     if holder is not None and holder.started is not None:
         return holder.ended is not None or not _still_runs(view.records, holder, ttl)
-    return not now - min(place.at, now + claims.CLOCK_SKEW_SECONDS) < ttl
+    taken = claims.seen_time(place.at, now)
+    return taken is None or not now - taken < ttl
 
 
 def _keep_logs(records: ExperimentRecords, trial_name: str, logs: dict[str, str]) -> None:
