@@ -311,6 +311,7 @@ def test_the_metrics_folder_never_swallows_the_training_script(tmp_path):
     beside ``/opt/logs/m.log``; here both under the test's folder, as a checkout under /tmp sits
     beside pytest's folders): only the collector's own folder is redirected, so the script still
     runs and what it wrote comes back."""
+    from kfp_tune.launchers.kubernetes.kinds import primary_pod_container
     from kfp_tune.launchers.metrics_files import metrics_root
 
     script = tmp_path / "opt" / "app" / "train.py"
@@ -319,7 +320,7 @@ def test_the_metrics_folder_never_swallows_the_training_script(tmp_path):
     collector_path = str(tmp_path / "opt" / "logs" / "m.log")
     manifest = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "t"}, "spec": {"template": {"spec": {"containers": [
         {"name": "main", "command": ["python3", str(script), f"--log={collector_path}"]}]}}}}
-    assert metrics_root(manifest, "main", collector_path, "File") == (str(tmp_path / "opt" / "logs"), "m.log")
+    assert metrics_root(primary_pod_container(manifest, "main", None) or {}, collector_path, "File") == (str(tmp_path / "opt" / "logs"), "m.log")
     outcome = LocalLauncher().run(TrialRun("e", "t", manifest, {}, "main", metrics_path=collector_path, metrics_path_kind="File"))
     assert outcome.phase == "Succeeded", outcome.logs
     assert outcome.files == {"m.log": b"loss=0.5\n"}
@@ -329,12 +330,13 @@ def test_the_metrics_folder_never_swallows_the_training_script(tmp_path):
 def test_a_folder_the_command_names_is_the_metrics_root():
     """Katib's TFJob example: ``--log-path=/mnist-with-summaries-logs`` with the collector reading
     ``/mnist-with-summaries-logs/test``: the trial gets the named folder, the collector its subfolder."""
+    from kfp_tune.launchers.kubernetes.kinds import primary_pod_container
     from kfp_tune.launchers.metrics_files import metrics_root
 
     manifest = {"spec": {"template": {"spec": {"containers": [{"name": "main", "command": [
         "python", "/opt/tf-mnist-with-summaries/mnist.py", "--log-path=/mnist-with-summaries-logs/"]}]}}}}
-    assert metrics_root(manifest, "main", "/mnist-with-summaries-logs/test", "Directory") == ("/mnist-with-summaries-logs", "test")
-    assert metrics_root(manifest, "main", "/var/log/katib/metrics.log", "File") == ("/var/log/katib", "metrics.log")
+    assert metrics_root(primary_pod_container(manifest, "main", None) or {}, "/mnist-with-summaries-logs/test", "Directory") == ("/mnist-with-summaries-logs", "test")
+    assert metrics_root(primary_pod_container(manifest, "main", None) or {}, "/var/log/katib/metrics.log", "File") == ("/var/log/katib", "metrics.log")
 
 
 def test_a_trial_killed_by_a_signal_says_which_signal():

@@ -23,6 +23,7 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.vocabulary import LaunchPhase
 from kfp_tune.launchers.checkpoints import store_prefix
+from kfp_tune.launchers.kubernetes.kinds import primary_pod_container
 from kfp_tune.launchers.local import LocalLauncher
 from kfp_tune.launchers.metrics_files import metrics_root
 from kfp_tune.steps.prepare import prepare
@@ -111,7 +112,7 @@ def job(args: list[str] | None = None, env: list[dict[str, str]] | None = None) 
     ids=["env-names-a-folder-above", "env-without-a-value", "a-value-holding-equals", "a-name-ending-in-x"],
 )
 def test_the_folder_named_by_env_or_a_flags_whole_value_is_the_metrics_root(manifest: dict[str, Any], path: str, expected: tuple[str, str]) -> None:
-    assert metrics_root(manifest, "main", path, "File") == expected
+    assert metrics_root(primary_pod_container(manifest, "main", None) or {}, path, "File") == expected
 
 
 # --- a pbt trial's checkpoint folder -----------------------------------------------------------

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from kfp_tune.launchers.kubernetes.kinds import primary_pod_container
 from kfp_tune.launchers.kubernetes.manifests import ClusterSettings, prepare_manifest
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
@@ -53,14 +54,14 @@ def job(command: list[str] | None = None, args: list[str] | None = None, env: li
     ],
 )
 def test_the_folder_handed_to_the_trial(manifest: dict[str, Any], path: str, kind: str, expected: tuple[str, str]):
-    assert metrics_root(manifest, "main", path, kind) == expected
+    assert metrics_root(primary_pod_container(manifest, "main", None) or {}, path, kind) == expected
 
 
 def test_only_the_primary_containers_command_counts():
     manifest = job(["python", "train.py"])
     manifest["spec"]["template"]["spec"]["containers"].append({"name": "sidecar", "image": "x", "args": ["--log-path=/logs"]})
-    assert metrics_root(manifest, "main", "/logs/test/m.log", "File") == ("/logs/test", "m.log")
-    assert metrics_root(manifest, "absent", "/logs/test/m.log", "File") == ("/logs/test", "m.log")
+    assert metrics_root(primary_pod_container(manifest, "main", None) or {}, "/logs/test/m.log", "File") == ("/logs/test", "m.log")
+    assert metrics_root(primary_pod_container(manifest, "absent", None) or {}, "/logs/test/m.log", "File") == ("/logs/test", "m.log")
 
 
 def test_a_file_collector_reads_its_one_file_by_name(tmp_path: Path):
@@ -139,7 +140,7 @@ def worker_first_pytorchjob() -> dict[str, Any]:
 
 def test_the_folder_is_the_one_the_primary_pods_command_names_whatever_the_yaml_order():
     manifest = worker_first_pytorchjob()
-    assert metrics_root(manifest, "pytorch", "/master-logs/run/m.log", "File", MASTER_ROLE) == ("/master-logs", "run/m.log")
+    assert metrics_root(primary_pod_container(manifest, "pytorch", MASTER_ROLE) or {}, "/master-logs/run/m.log", "File") == ("/master-logs", "run/m.log")
     out = prepare_manifest(manifest, "pytorch", SETTINGS, LABELS, metrics=("/master-logs/run/m.log", "File", "exp/exp-abc"), primary_pod_labels=MASTER_ROLE)
     master = out["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]
     assert master["containers"][0]["volumeMounts"] == [{"name": "kfp-tune-metrics", "mountPath": "/master-logs", "subPath": "exp/exp-abc"}]

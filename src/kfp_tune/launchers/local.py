@@ -109,6 +109,7 @@ from kfp_tune.core.vocabulary import (
 )
 from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, kept_log, metrics_formats
+from kfp_tune.launchers.kubernetes.kinds import primary_pod_container
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 from kfp_tune.launchers.replicas import has_pytorch_master, local_container, local_primary, pytorch_master_env, pytorch_replicas, replicas_not_run
 from kfp_tune.launchers.scratch import METRICS_PREFIX, TRIAL_LOG, locked_log, sweep_metrics_folders
@@ -255,8 +256,7 @@ class LocalLauncher(Launcher):
         collector = experiment.spec.metrics_collector_spec
         source = collector.source.file_system_path if experiment.spec.collector_kind in ("File", "TensorFlowEvent") and collector and collector.source else None
         if source is not None and source.path:
-            given[metrics_root(template.trial_spec or {}, template.primary_container_name, source.path, source.kind or "",
-                               template.primary_pod_labels, experiment.metadata.labels)[0]] = ""
+            given[metrics_root(container, source.path, source.kind or "")[0]] = ""
         missing = []
         for word in _named_paths([str(w) for w in (container.get("command") or []) + (container.get("args") or [])]):
             if not word.startswith("/") or "${" in word or self._map(word, given) != word or os.path.lexists(word):
@@ -611,7 +611,8 @@ class LocalLauncher(Launcher):
         TensorFlowEvent collector; ({}, None) otherwise."""
         if not trial.metrics_path:
             return {}, None
-        root, relative = metrics_root(trial.manifest, trial.primary_container, trial.metrics_path, trial.metrics_path_kind, trial.primary_pod_labels, trial.pod_labels)
+        container = primary_pod_container(trial.manifest, trial.primary_container, trial.primary_pod_labels, trial.pod_labels) or {}  # the one that runs here
+        root, relative = metrics_root(container, trial.metrics_path, trial.metrics_path_kind)
         directory = trial.metrics_path_kind == "Directory"
         local_root = folder / "mount"
         local = local_root / relative

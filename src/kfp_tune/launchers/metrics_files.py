@@ -8,29 +8,19 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.core.template import primary_container
 
-
-def metrics_root(
-    manifest: Mapping[str, Any], container_name: str, path: str, kind: str,
-    primary_pod_labels: Mapping[str, str] | None = None, pod_labels: Mapping[str, str] | None = None,
-) -> tuple[str, str]:
+def metrics_root(container: Mapping[str, Any], path: str, kind: str) -> tuple[str, str]:
     """(folder to give the trial, the collector path relative to it) for a File or
-    TensorFlowEvent collector: the shortest folder above the path that the command names as
-    such (``--log-path=/logs`` with a collector path ``/logs/test``), else the path's own
-    folder. A folder is named only by an argument that is that folder, never by one that is a
-    file under it: ``python /opt/app/train.py`` beside a collector path ``/opt/logs/m.log`` must
-    not make ``/opt`` the trial's metrics folder, which would hide (on a cluster: shadow with a
-    volume) the training script itself. The command read is the primary pod's
-    (:func:`~kfp_tune.launchers.replicas.local_primary`: a PyTorchJob's Master whatever the
-    YAML's order), where Katib's collector reads the file; ``primary_pod_labels`` and
-    ``pod_labels`` as there."""
-    from kfp_tune.launchers.replicas import local_primary  # here: replicas reads the kinds, whose package's manifests import this module
-
+    TensorFlowEvent collector: the shortest folder above the path that ``container``'s command
+    names as such (``--log-path=/logs`` with a collector path ``/logs/test``), else the path's
+    own folder. A folder is named only by an argument that is that folder, never by one that is
+    a file under it: ``python /opt/app/train.py`` beside a collector path ``/opt/logs/m.log``
+    must not make ``/opt`` the trial's metrics folder, which would hide (on a cluster: shadow
+    with a volume) the training script itself. ``container``: the primary pod's, where Katib's
+    collector reads the file (a PyTorchJob's Master whatever the YAML's order:
+    :func:`~kfp_tune.launchers.kubernetes.kinds.primary_pod_container`)."""
     path = posixpath.normpath(path)
     base = path if kind == "Directory" else posixpath.dirname(path)
-    runs = local_primary(manifest, container_name, primary_pod_labels, pod_labels)
-    container = runs[1] if runs is not None else primary_container(manifest, container_name) or {}
     texts = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
     texts += [str(item.get("value", "")) for item in container.get("env") or []]
     root = ancestor = base

@@ -9,30 +9,17 @@ import socket
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from kfp_tune.core.spec import KUBEFLOW_JOB_PRIMARY_POD_LABELS, Experiment
-from kfp_tune.core.template import primary_container
-from kfp_tune.launchers.kubernetes.kinds import pod_templates, primary_pod_templates
+from kfp_tune.core.spec import Experiment
+from kfp_tune.launchers.kubernetes.kinds import primary_pod_container, primary_template_container
 
 
 def local_primary(
     manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None, pod_labels: Mapping[str, str] | None = None
 ) -> tuple[str, dict[str, Any]] | None:
-    """(pod template's path, container) of the one container a local run starts: the primary
-    container of the template whose pods Katib takes as the trial's primary pod (those that may
-    carry ``primaryPodLabels``, :func:`~kfp_tune.launchers.kubernetes.kinds.primary_pod_templates`:
-    a PyTorchJob's Master, a TFJob's Chief, else its first Worker), else of the first template
-    with replicas holding it; the order of the replica types in the YAML means nothing. None for
-    a kind with no pod templates known here (a TrainJob): the first container so named runs."""
-    if not isinstance(manifest.get("apiVersion"), str) or not isinstance(manifest.get("kind"), str):
-        return None  # no kind to read templates by (validation refuses such a trial template)
-    holding = [(path, container) for path, template in pod_templates(manifest)
-               if (container := primary_container(template, primary)) is not None]
-    allowed = primary_pod_templates(manifest, primary_pod_labels, pod_labels)  # by the templates' own labels, not the trial's (``pod_labels``)
-    if allowed is not None and not allowed:  # no pod is primary (the trial's labels only): the kind's own primary runs
-        allowed = primary_pod_templates(manifest, KUBEFLOW_JOB_PRIMARY_POD_LABELS)
-    with_pods = [(path, container) for path, container in holding if _replica_count_at(manifest, path) != 0]
-    chosen = [(path, container) for path, container in holding if allowed is not None and path in allowed] or with_pods or holding
-    return chosen[0] if chosen else None
+    """(pod template's path, container) of the one container a local run starts: the one
+    Katib's primary pod runs (:func:`~kfp_tune.launchers.kubernetes.kinds.primary_template_container`),
+    whatever the order of the replica types in the YAML."""
+    return primary_template_container(manifest, primary, primary_pod_labels, pod_labels)
 
 
 def local_container(experiment: Experiment) -> dict[str, Any] | None:
@@ -42,20 +29,7 @@ def local_container(experiment: Experiment) -> dict[str, Any] | None:
     template = experiment.spec.trial_template
     if template is None or not isinstance(template.trial_spec, Mapping):
         return None
-    runs = local_primary(template.trial_spec, template.primary_container_name, template.primary_pod_labels, experiment.metadata.labels)  # pod_labels: the Experiment's
-    return runs[1] if runs is not None else primary_container(template.trial_spec, template.primary_container_name)
-
-
-def _replica_count_at(manifest: Mapping[str, Any], path: str) -> int | None:
-    """``replicas`` of the replica whose pod template is at ``path`` (1 when not given); None
-    where ``path`` is no replica's template."""
-    spec = manifest.get("spec")
-    for key, specs in (spec.items() if isinstance(spec, Mapping) else ()):
-        for replica_type, replica in (specs.items() if key.endswith("ReplicaSpecs") and isinstance(specs, Mapping) else ()):
-            if isinstance(replica, Mapping) and path == f"spec.{key}.{replica_type}.template":
-                count = replica.get("replicas", 1)
-                return count if isinstance(count, int) else 1
-    return None
+    return primary_pod_container(template.trial_spec, template.primary_container_name, template.primary_pod_labels, experiment.metadata.labels)  # pod_labels: the Experiment's
 
 
 def replicas_not_run(

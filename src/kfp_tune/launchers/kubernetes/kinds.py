@@ -21,6 +21,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from kfp_tune.core.spec import KUBEFLOW_JOB_PRIMARY_POD_LABELS
+from kfp_tune.core.template import primary_container
 from kfp_tune.core.validation import run_time_containers
 
 
@@ -358,6 +360,49 @@ def primary_pod_templates(
         return None
     labelling = PodLabelling(labelling.pods, labelling.keys | added)
     return {path for path in labelling.pods if labelling.may_match(path, primary_pod_labels)}
+
+
+def primary_template_container(
+    manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None, pod_labels: Mapping[str, str] | None = None
+) -> tuple[str, dict[str, Any]] | None:
+    """(pod template's path, container) of the primary container that Katib's primary pod runs:
+    that of the template whose pods Katib takes as the trial's primary pod (those that may carry
+    ``primaryPodLabels``, :func:`primary_pod_templates`: a PyTorchJob's Master, a TFJob's Chief,
+    else its first Worker), else of the first template with replicas holding it; the order of
+    the replica types in the YAML means nothing. None for a kind with no pod templates known here
+    (a TrainJob): the first container so named runs."""
+    if not isinstance(manifest.get("apiVersion"), str) or not isinstance(manifest.get("kind"), str):
+        return None  # no kind to read templates by (validation refuses such a trial template)
+    holding = [(path, container) for path, template in pod_templates(manifest)
+               if (container := primary_container(template, primary)) is not None]
+    allowed = primary_pod_templates(manifest, primary_pod_labels, pod_labels)  # by the templates' own labels, not the trial's (``pod_labels``)
+    if allowed is not None and not allowed:  # no pod is primary (the trial's labels only): the kind's own primary runs
+        allowed = primary_pod_templates(manifest, KUBEFLOW_JOB_PRIMARY_POD_LABELS)
+    with_pods = [(path, container) for path, container in holding if _replica_count_at(manifest, path) != 0]
+    chosen = [(path, container) for path, container in holding if allowed is not None and path in allowed] or with_pods or holding
+    return chosen[0] if chosen else None
+
+
+def primary_pod_container(
+    manifest: Mapping[str, Any], primary: str, primary_pod_labels: Mapping[str, str] | None, pod_labels: Mapping[str, str] | None = None
+) -> dict[str, Any] | None:
+    """The primary container the primary pod runs (:func:`primary_template_container`), else the
+    first so named (None: none): whose command names the File collector's metrics folder, read
+    alike where the manifest is made and where launch-trial reads the folder back."""
+    runs = primary_template_container(manifest, primary, primary_pod_labels, pod_labels)
+    return runs[1] if runs is not None else primary_container(manifest, primary)
+
+
+def _replica_count_at(manifest: Mapping[str, Any], path: str) -> int | None:
+    """``replicas`` of the replica whose pod template is at ``path`` (1 when not given); None
+    where ``path`` is no replica's template."""
+    spec = manifest.get("spec")
+    for key, specs in (spec.items() if isinstance(spec, Mapping) else ()):
+        for replica_type, replica in (specs.items() if key.endswith("ReplicaSpecs") and isinstance(specs, Mapping) else ()):
+            if isinstance(replica, Mapping) and path == f"spec.{key}.{replica_type}.template":
+                count = replica.get("replicas", 1)
+                return count if isinstance(count, int) else 1
+    return None
 
 
 def training_containers(manifest: Mapping[str, Any], primary_container_name: str) -> list[dict[str, Any]] | None:

@@ -59,6 +59,7 @@ from kfp_tune.launchers.kubernetes.kinds import (
     TrialKind,
     parse_trial_resource,
     pod_templates,
+    primary_pod_container,
     primary_pod_templates,
     run_time_places,
     template_primary_containers,
@@ -631,7 +632,8 @@ class KubernetesLauncher(Launcher):
             return {}
         from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
-        _, relative = metrics_root(trial.manifest, trial.primary_container, trial.metrics_path, trial.metrics_path_kind, trial.primary_pod_labels, trial.pod_labels)
+        commands = primary_pod_container(trial.manifest, trial.primary_container, trial.primary_pod_labels, trial.pod_labels) or {}  # as prepare_manifest read it
+        _, relative = metrics_root(commands, trial.metrics_path, trial.metrics_path_kind)
         return read_metrics_files(Path(self.config.metrics_mount) / self._metrics_sub_path(trial) / relative, trial.metrics_path_kind)
 
     def _owner(self, anchor: Mapping[str, Any]) -> dict[str, Any]:

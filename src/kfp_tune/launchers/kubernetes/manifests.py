@@ -69,7 +69,7 @@ from kfp_tune.core.naming import LABEL_PREFIX, label_problems
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE
-from kfp_tune.launchers.kubernetes.kinds import pod_templates, primary_pod_templates, training_containers, trial_kind
+from kfp_tune.launchers.kubernetes.kinds import pod_templates, primary_pod_container, primary_pod_templates, training_containers, trial_kind
 from kfp_tune.launchers.metrics_files import metrics_root
 from kfp_tune.launchers.runtime_image import default_image
 
@@ -189,13 +189,12 @@ def prepare_manifest(
         if kind in FILE_KINDS and not path:
             raise ValueError(f"the {kind} collector needs source.fileSystemPath.path")
         # the folder the primary pod's command names (a PyTorchJob's Master, whatever the YAML's order): from the template as written
-        folder_labels = (primary_pod_labels, trial_pod_labels(labels, pod_labels))
+        commands = primary_pod_container(manifest, primary_container_name, primary_pod_labels, trial_pod_labels(labels, pod_labels)) or {}
         claim = ""
         if metrics is not None and settings.metrics_claim:
-            _mount_metrics(out, primary_container_name, settings, metrics_root(manifest, primary_container_name, metrics[0], metrics[1], *folder_labels)[0],
-                           metrics[2], primary_pods)
+            _mount_metrics(out, primary_container_name, settings, kind, metrics_root(commands, metrics[0], metrics[1])[0], metrics[2], primary_pods)
             claim = metrics[2]
-        root = metrics_root(manifest, primary_container_name, path, path_kind or ("Directory" if kind == "TensorFlowEvent" else "File"), *folder_labels)[0] if kind in FILE_KINDS else ""
+        root = metrics_root(commands, path, path_kind or ("Directory" if kind == "TensorFlowEvent" else "File"))[0] if kind in FILE_KINDS else ""
         _add_sidecar(out, primary_container_name, settings, kind, root, claim, primary_pods)
     elif kind == "Custom":
         _add_custom(out, primary_container_name, settings, collector or {}, primary_pods)
@@ -285,15 +284,14 @@ METRICS_VOLUME = "kfp-tune-metrics"
 
 
 def _mount_metrics(
-    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, root: str, sub_path: str, primary_pods: set[str] | None = None
+    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, kind: str, root: str, sub_path: str, primary_pods: set[str] | None = None
 ) -> None:
     """The launcher's metrics claim at ``root`` (:func:`~kfp_tune.launchers.metrics_files.metrics_root`)
     where the trial writes, at ``sub_path`` (launch-trial reads the files through its own mount
     of it): in the primary container of the pod templates whose pods may be the primary pod, as
-    Katib mounts the metrics folder in the primary pod only."""
-    if manifest.get("kind") == "TrainJob":
-        raise ValueError("the File and TensorFlowEvent collectors are not supported with a TrainJob trial here (its pods come from the runtime); use StdOut or Push")
-    for pod, container in _collector_templates(manifest, container_name, "File", primary_pods):
+    Katib mounts the metrics folder in the primary pod only. ``kind``: the collector's (File,
+    TensorFlowEvent), which a TrainJob's refusal names."""
+    for pod, container in _collector_templates(manifest, container_name, kind, primary_pods):
         container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
         _add_volume(pod, {"name": METRICS_VOLUME, "persistentVolumeClaim": {"claimName": settings.metrics_claim}})
 
