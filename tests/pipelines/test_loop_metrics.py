@@ -120,6 +120,30 @@ def test_a_record_the_exit_handler_reads_around_leaves_the_metrics_empty_not_the
     assert any("metrics output is left empty" in r.getMessage() and key in r.getMessage() for r in caplog.records), caplog.text
 
 
+@pytest.mark.parametrize("run_id", ["run-1", "run-2"], ids=["interrupted", "driven-by-another-run"])
+def test_an_exit_handler_that_writes_no_status_still_gives_the_best_trial_s_metrics(tmp_path, run_id):
+    """Review: a run its user interrupted, and one refused because another run drives the
+    experiment, ended with an empty metrics artifact while best-trial had a best trial (before
+    998db55 it showed it): those decisions now carry the best trial of the state they read. The
+    status stays the one written before, as the exit handler leaves it there."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.steps.best_result import best_result
+
+    store = three_trials(tmp_path)
+    records = ExperimentRecords(store, "quad")
+    if run_id == "run-1":
+        claims.release(records, "run-1", claims.INTERRUPTED)
+    status = next((tmp_path / "store").rglob("status.json"))
+    before = status.read_bytes()
+    metrics = dsl.Metrics(name="metrics", uri=str(tmp_path / "metrics"))
+    ended = decide_stop.python_func(
+        store_uri=store.uri, experiment_name="quad", run_id=run_id, round_index=1, rounds_total=1, final=True, metrics=metrics, **decide_outputs(tmp_path),
+    )
+    assert ended is True and metrics.metadata == best_result(records).metrics and metrics.metadata.keys() == {"loss", "accuracy"}
+    assert status.read_bytes() == before
+
+
 @pytest.mark.parametrize("final", [False, True], ids=["checkpoint", "exit-handler"])
 def test_decide_stop_s_metrics_cost_no_store_request(tmp_path, monkeypatch, final):
     """Review: the metrics loaded the experiment a second time (58 requests for one exit handler

@@ -9,7 +9,7 @@ import time
 from typing import Any
 
 from kfp_tune.core import claims
-from kfp_tune.core.decision import RUN_INTERRUPTED, RUN_STEP_FAILED, Decision, decide, interrupted, status_document
+from kfp_tune.core.decision import RUN_INTERRUPTED, RUN_STEP_FAILED, Decision, best_trial, decide, interrupted, status_document
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialResult, UnreadableRecord, outcome_label, utc_now
 from kfp_tune.core.state import TRIAL_INTERRUPTED, TRIAL_STALE, ExperimentState, ExperimentView, is_outcome
@@ -144,9 +144,9 @@ def _closing(records: ExperimentRecords, run_id: str, releases_claim: bool, view
     """:func:`close_run`'s decision, written, and the state it was made from (None when none was read)."""
     current = claims.latest_claim(records, own_run=run_id)
     if current is not None and current.run == run_id and current.reason == claims.INTERRUPTED:
-        return Decision(ExperimentPhase.RUNNING, RUN_INTERRUPTED, "the run was interrupted by its user; its status says what it stopped"), None
+        return _unwritten(records, view, RUN_INTERRUPTED, "the run was interrupted by its user; its status says what it stopped")
     if current is not None and current.run != run_id and current.live(time.time()):  # refused: the status is the other run's to write
-        return Decision(ExperimentPhase.RUNNING, DRIVEN_BY_ANOTHER_RUN, f"run {current.run!r} drives the experiment; this run never did"), None
+        return _unwritten(records, view, DRIVEN_BY_ANOTHER_RUN, f"run {current.run!r} drives the experiment; this run never did")
     held = current is not None and current.run == run_id and not current.ended
     try:
         state = view.state
@@ -159,6 +159,21 @@ def _closing(records: ExperimentRecords, run_id: str, releases_claim: bool, view
         decision = Decision(ExperimentPhase.RUNNING, RUN_STEP_FAILED, STEP_FAILED_MESSAGE, decision.best_trial, decision.counts)
     write_status(records, state, decision, utc_now())
     return decision, state
+
+
+def _unwritten(records: ExperimentRecords, view: ExperimentView, reason: str, message: str) -> tuple[Decision, ExperimentState | None]:
+    """A closing decision that writes no status (the run was interrupted, another run drives the
+    experiment), with the best trial so far, as best-trial shows it: decide-stop's metrics take
+    it. That reads the state (the experiment's records, as a checkpoint reads them), which these
+    paths did not before; records it cannot read leave the best trial out, with a warning naming
+    the record, and the decision as it is."""
+    try:
+        state = view.state
+    except StoreError as exc:
+        if not read_experiment_missing(records):
+            log.warning("no best trial for this run's end: the experiment's records could not be read (%s)", exc)
+        return Decision(ExperimentPhase.RUNNING, reason, message), None
+    return Decision(ExperimentPhase.RUNNING, reason, message, best_trial(state)), state
 
 
 EXPERIMENT_UNREADABLE = "ExperimentUnreadable"
