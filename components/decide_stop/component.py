@@ -16,7 +16,7 @@ def decide_stop(
     s3_endpoint: str = "",
     fresh_experiment: bool = False,
     final: bool = False,
-    metrics: Output[Metrics] = None,  # None only where python_func is called without it: KFP always passes it
+    metrics: Output[Metrics] = None,  # KFP always passes it
 ) -> bool:
     """Apply Katib's termination order at a checkpoint and write the experiment's status.
 
@@ -42,19 +42,15 @@ def decide_stop(
         trials_table: Markdown table of every trial (status, parameters, metrics), the best
             marked.
         report: Self-contained HTML report with plots of the search so far.
-        metrics: The best trial so far as a KFP Metrics artifact (``system.Metrics``), as
-            best-trial's ``metrics``: by the experiment's metric names, each after its metric
-            strategy; what the KFP UI shows for the run and compares across runs. Empty, never a
-            failure, while no trial has reported the objective, when the run made no
-            experiment, or when the exit handler could not read its records (its log names the
-            record). ``python_func`` callers may leave it out.
+        metrics: The best trial so far as KFP Metrics, as best-trial's ``metrics``: what the KFP
+            UI compares across runs; empty while there is none (the README says when).
     """
     import kfp_tune
 
     kfp_tune.check_compiled_version()
     from kfp_tune.steps.entrypoints import decide_stop_metrics_step
 
-    going_on, best = decide_stop_metrics_step(  # by keyword: a compiled package keeps this call as it is
+    going_on, best = decide_stop_metrics_step(  # by keyword: compiled packages keep this call
         store_uri=store_uri, experiment_name=experiment_name, run_id=run_id, round_index=round_index, rounds_total=rounds_total,
         s3_endpoint=s3_endpoint, fresh_experiment=fresh_experiment, markdown_path=trials_table.path, html_path=report.path, final=final,
     )
