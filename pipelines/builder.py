@@ -56,7 +56,7 @@ in the run's namespace; ``kfp-tune run`` and kfp.local pass ``{"kind": "local"}`
 DEFAULT_CHECKPOINTS = 10
 """Checkpoints compiled into one run: how often, at most, the KFP UI's reports refresh."""
 MAX_CHECKPOINTS = 40
-"""Checkpoints one run may compile: each adds about 20 KB of nested tasks to the pipeline, which
+"""Checkpoints one run may compile: each adds about 25 KB of nested tasks to the pipeline, which
 must stay within :data:`PIPELINE_BUDGET_BYTES`."""
 PIPELINE_BUDGET_BYTES = 1024 * 1024
 """The largest compiled pipeline: KFP keeps the pipeline in its run objects, and a Kubernetes
@@ -435,7 +435,7 @@ def check_rounds(rounds: int) -> None:
     """InputError unless ``rounds`` is a checkpoint count a pipeline can compile."""
     if isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= MAX_CHECKPOINTS:
         raise InputError(
-            f"rounds: expected 1 to {MAX_CHECKPOINTS} checkpoints (each adds about 20 KB to the compiled pipeline, "
+            f"rounds: expected 1 to {MAX_CHECKPOINTS} checkpoints (each adds about 25 KB to the compiled pipeline, "
             f"which must stay under 1 MiB), got {rounds!r}"
         )
 
