@@ -13,6 +13,7 @@ import yaml
 
 from conftest import quadratic_experiment
 from kfp_tune.cli import main
+from late_signal import run_with_a_ctrl_c_after_its_end
 
 
 def write(tmp_path) -> str:
@@ -22,20 +23,7 @@ def write(tmp_path) -> str:
 
 
 def test_a_ctrl_c_after_the_experiment_ended_exits_as_the_finished_run(tmp_path, capsys, monkeypatch):
-    import kfp_tune.progress
-
-    last_look = kfp_tune.progress.ProgressWatcher.__exit__
-
-    def last_look_then_ctrl_c(self, *exc_info):
-        last_look(self, *exc_info)
-        signal.raise_signal(signal.SIGINT)  # Python's own handler: the run's was taken down as it ended
-
-    monkeypatch.setattr(kfp_tune.progress.ProgressWatcher, "__exit__", last_look_then_ctrl_c)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        code = main(["run", write(tmp_path), "--engine", "inline", "--store", str(tmp_path / "store"), "--json"])
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    code = run_with_a_ctrl_c_after_its_end(write(tmp_path), tmp_path / "store", monkeypatch)
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert json.loads(captured.out)["status"] == "Succeeded"

@@ -5,35 +5,21 @@ whose read hangs is not waited for past the late look's bound."""
 from __future__ import annotations
 
 import json
-import signal
 import threading
 
 import yaml
 
 from conftest import quadratic_experiment
-from kfp_tune.cli import main
+from late_signal import run_with_a_ctrl_c_after_its_end
 
 
 def test_a_ctrl_c_after_the_experiment_ended_failed_exits_as_the_finished_run(tmp_path, capsys, monkeypatch):
     """Failed is an end as Succeeded is: exit 1 and the Failed summary, not "interrupted", 130."""
-    import kfp_tune.progress
-
     doc = quadratic_experiment(**{"spec.maxTrialCount": 3, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 0})
     doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"] = ["python3", "-c", "raise SystemExit(1)"]
     path = tmp_path / "exp.yaml"
     path.write_text(yaml.safe_dump(doc))
-    last_look = kfp_tune.progress.ProgressWatcher.__exit__
-
-    def last_look_then_ctrl_c(self, *exc_info):
-        last_look(self, *exc_info)
-        signal.raise_signal(signal.SIGINT)  # Python's own handler: the run's was taken down as it ended
-
-    monkeypatch.setattr(kfp_tune.progress.ProgressWatcher, "__exit__", last_look_then_ctrl_c)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        code = main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store"), "--json"])
-    finally:
-        signal.signal(signal.SIGINT, previous)
+    code = run_with_a_ctrl_c_after_its_end(str(path), tmp_path / "store", monkeypatch)
     captured = capsys.readouterr()
     assert code == 1, captured.err
     assert json.loads(captured.out)["status"] == "Failed"

@@ -23,36 +23,10 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
 from kfp_tune.core.vocabulary import LaunchPhase
-from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
 from kfp_tune.launchers.kubernetes.pod_status import PENDING_NOTE_POLLS, StartWatch, failure, has_started, why_not_started
+from pod_polls import POLL, TRIAL, Clock, fail_after, oom_killed_worker, pod_lists, polled_launcher
 
-POLL = 5.0
-TRIAL = "quad-pod12345"
 NO_GPU = "0/3 nodes are available: 3 Insufficient nvidia.com/gpu."
-
-
-class Clock:
-    """The cluster's seconds, moved on by the launcher's sleep; ``then`` is called at each poll."""
-
-    def __init__(self, kube: FakeKube, then: Any = None) -> None:
-        self.now = 1000.0
-        self.polls = 0
-        self.then = then
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        self.polls += 1
-        if self.then is not None:
-            self.then(self.polls)
-
-
-def _launcher(kube: FakeKube, clock: Clock, timeout: float | None = None) -> KubernetesLauncher:
-    kube.clock = clock
-    config = KubernetesConfig(namespace="team-a", poll_seconds=POLL, api_retry_seconds=5.0, timeout_seconds=timeout)
-    return KubernetesLauncher(config, api_client=kube.api_client(), env={"KFP_TUNE_STORE": "s3://bucket/tuning"}, sleep=clock.sleep, clock=kube.wall)
 
 
 def _run(collector: str = "StdOut", handover: threading.Event | None = None) -> Any:
@@ -62,25 +36,11 @@ def _run(collector: str = "StdOut", handover: threading.Event | None = None) -> 
     return dataclasses.replace(run, handover=handover)
 
 
-def _fail_after(kube: FakeKube, polls: int) -> Any:
-    failed = {"conditions": [{"type": "Failed", "status": "True", "reason": "DeadlineExceeded", "message": "Job was active longer than specified deadline"}]}
-    return lambda poll: poll == polls and kube.set_status("jobs", "team-a", TRIAL, failed)
-
-
-def _pod_lists(kube: FakeKube) -> int:
-    return sum(1 for c in kube.calls_to("GET", "pods") if c.verb == "list")
-
-
 def _failed_workers(kube: FakeKube, count: int) -> None:
     """``count`` older pods of the trial's Job, each OOMKilled: a PyTorchJob's Workers stand-ins."""
     (first,) = kube.pods_of(TRIAL)
     for number in range(count):
-        worker = {"apiVersion": "v1", "kind": "Pod", "metadata": {**first["metadata"], "name": f"{TRIAL}-worker{number}", "creationTimestamp": "2000-01-01T00:00:00Z"},
-                  "spec": first["spec"], "status": {"phase": "Failed", "containerStatuses": [
-                      {"name": "main", "image": "trainer", "imageID": "", "ready": False, "restartCount": 0, "state": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}}
-        for key in ("uid", "resourceVersion"):
-            worker["metadata"].pop(key, None)
-        kube.put(worker, "team-a")
+        kube.put(oom_killed_worker(first, f"{TRIAL}-worker{number}"), "team-a")
 
 
 def _failing_trial(kube: FakeKube) -> None:
@@ -92,7 +52,7 @@ def _failing_trial(kube: FakeKube) -> None:
 
 def test_five_failed_workers_are_named_three_and_counted(kube: FakeKube) -> None:
     _failing_trial(kube)
-    outcome = _launcher(kube, Clock(kube, lambda poll: poll == 1 and _failed_workers(kube, 5))).run(_run())
+    outcome = polled_launcher(kube, Clock(kube, lambda poll: poll == 1 and _failed_workers(kube, 5))).run(_run())
     assert outcome.message.count("; pod ") == 3 and outcome.message.endswith(": OOMKilled (exit code 137) (and 2 more failed pods)"), outcome.message
 
 
@@ -102,20 +62,20 @@ def test_other_pods_unreadable_at_the_end_leave_the_primary_pod_s_words(clusters
     LISTs the same trial makes; on the second the last of them is refused."""
     counted = clusters()
     _failing_trial(counted)
-    _launcher(counted, Clock(counted)).run(_run())
-    last = _pod_lists(counted)
+    polled_launcher(counted, Clock(counted)).run(_run())
+    last = pod_lists(counted)
     kube = clusters()
     _failing_trial(kube)
     handle = kube.handle
 
     def refusing_the_last_list(method: str, raw_path: str, body: Any) -> tuple[int, Any, dict[str, str]]:
-        if method == "GET" and urlparse(raw_path).path.endswith("/pods") and "watch" not in raw_path and _pod_lists(kube) == last - 1:
+        if method == "GET" and urlparse(raw_path).path.endswith("/pods") and "watch" not in raw_path and pod_lists(kube) == last - 1:
             kube.faults.append(Fault("GET", r"/pods$", 403, message="pods is forbidden"))
         return handle(method, raw_path, body)
 
     kube.handle = refusing_the_last_list  # type: ignore[method-assign]
     pods: list[str] = []
-    outcome = _launcher(kube, Clock(kube, lambda poll: poll == 1 and pods.extend(p["metadata"]["name"] for p in kube.pods_of(TRIAL)))).run(_run())
+    outcome = polled_launcher(kube, Clock(kube, lambda poll: poll == 1 and pods.extend(p["metadata"]["name"] for p in kube.pods_of(TRIAL)))).run(_run())
     assert [c.status for c in kube.calls_to("GET", "pods") if c.verb == "list"][-1] == 403
     assert (outcome.phase, outcome.message) == (LaunchPhase.FAILED, f"simulated failed; primary pod {pods[0]}: Error (exit code 1)")
 
@@ -127,10 +87,10 @@ def test_a_timeout_found_by_a_reattach_reads_the_pod_then_whatever_the_collector
     handover = threading.Event()
     clock = Clock(kube, lambda poll: poll == 2 and handover.set())
     with pytest.raises(TrialHandedOver):
-        _launcher(kube, clock).run(_run("Push", handover))
+        polled_launcher(kube, clock).run(_run("Push", handover))
     (pod,) = [p["metadata"]["name"] for p in kube.pods_of(TRIAL)]
     clock.now += 120
-    outcome = _launcher(kube, clock, timeout=60).reattach(_run("Push"))
+    outcome = polled_launcher(kube, clock, timeout=60).reattach(_run("Push"))
     assert outcome is not None and outcome.message.endswith(f"; it never started: pod {pod} Pending (Unschedulable: {NO_GPU})"), outcome
 
 
@@ -138,7 +98,7 @@ def test_a_waiting_trial_whose_log_is_read_lists_its_pods_once_a_poll(kube: Fake
     """StdOut: the pods listed for the log are the ones the start watch looks at, one LIST a poll."""
     kube.script = lambda manifest: Script(run_seconds=1e9, waiting=float("inf"), pending=((0.0, "Unschedulable", NO_GPU),))
     lists: dict[int, int] = {}
-    _launcher(kube, Clock(kube, lambda poll: (lists.__setitem__(poll, _pod_lists(kube)), _fail_after(kube, 10)(poll)))).run(_run())
+    polled_launcher(kube, Clock(kube, lambda poll: (lists.__setitem__(poll, pod_lists(kube)), fail_after(kube, 10)(poll)))).run(_run())
     assert [lists[poll] - lists[poll - 1] for poll in range(2, 10)] == [1] * 8, lists
 
 
@@ -146,7 +106,7 @@ def test_a_trial_whose_log_is_not_read_is_listed_once_when_it_starts_at_its_firs
     """Push: the start watch's first LIST (poll 3) finds the container running; 30 polls make no other."""
     kube.script = lambda manifest: Script(run_seconds=40 * POLL, waiting=1.5 * POLL)
     lists: dict[int, int] = {}
-    _launcher(kube, Clock(kube, lambda poll: (lists.__setitem__(poll, _pod_lists(kube)), _fail_after(kube, 31)(poll)))).run(_run("Push"))
+    polled_launcher(kube, Clock(kube, lambda poll: (lists.__setitem__(poll, pod_lists(kube)), fail_after(kube, 31)(poll)))).run(_run("Push"))
     assert lists[30] == 1, lists
 
 

@@ -20,53 +20,16 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
 from kfp_tune.core.vocabulary import LaunchPhase
-from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
 from kfp_tune.launchers.kubernetes.pod_status import PENDING_NOTE_POLLS, termination
+from pod_polls import POLL, TRIAL, Clock, fail_after, oom_killed_worker, pod_lists, polled_launcher
 
-POLL = 5.0
-TRIAL = "quad-pod12345"
 NO_GPU = "0/3 nodes are available: 3 Insufficient nvidia.com/gpu. preemption: 0/3 nodes are available: 3 No preemption victims found."
-
-
-class Clock:
-    """The cluster's seconds, moved on by the launcher's sleep; ``then`` is called at each poll."""
-
-    def __init__(self, kube: FakeKube, then: Any = None) -> None:
-        self.now = 1000.0
-        self.polls = 0
-        self.then = then
-        self.kube = kube
-        self.pods: list[str] = []
-        """The trial's pods as the first poll saw them (they go with the trial)."""
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        self.polls += 1
-        if self.polls == 1:
-            self.pods = [p["metadata"]["name"] for p in self.kube.pods_of(TRIAL)]
-        if self.then is not None:
-            self.then(self.polls)
-
-
-def _launcher(kube: FakeKube, clock: Clock, timeout: float | None = None) -> KubernetesLauncher:
-    kube.clock = clock
-    config = KubernetesConfig(namespace="team-a", poll_seconds=POLL, api_retry_seconds=5.0, timeout_seconds=timeout)
-    return KubernetesLauncher(config, api_client=kube.api_client(), env={"KFP_TUNE_STORE": "s3://bucket/tuning"}, sleep=clock.sleep, clock=kube.wall)
 
 
 def _run(handover: threading.Event | None = None) -> Any:
     experiment = load_experiment(quadratic_experiment(**{"spec.objective.metricStrategies": [{"name": "loss", "value": "min"}]}))
     trial = TrialState(name=TRIAL, index=0, round="run-1-r000", assignment={"x": "0.1", "y": "0.2"}, created="")
     return dataclasses.replace(trial_run(experiment, trial), handover=handover)
-
-
-def _fail_after(kube: FakeKube, polls: int) -> Any:
-    """At that poll, the Job's controller gives up (its backoff or deadline), as a test's end."""
-    failed = {"conditions": [{"type": "Failed", "status": "True", "reason": "DeadlineExceeded", "message": "Job was active longer than specified deadline"}]}
-    return lambda poll: poll == polls and kube.set_status("jobs", "team-a", TRIAL, failed)
 
 
 def _waits(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -85,8 +48,8 @@ def test_an_unschedulable_pod_is_logged_once_with_the_schedulers_reason_after_a_
     kube.script = lambda manifest: Script(run_seconds=1e9, waiting=float("inf"), pending=((0.0, "Unschedulable", NO_GPU),))
     clock = Clock(kube)
     seen_at: list[int] = []
-    clock.then = lambda poll: (seen_at.append(poll) if _waits(caplog) and not seen_at else None, _fail_after(kube, 15)(poll))
-    outcome = _launcher(kube, clock).run(_run())
+    clock.then = lambda poll: (seen_at.append(poll) if _waits(caplog) and not seen_at else None, fail_after(kube, 15)(poll))
+    outcome = polled_launcher(kube, clock).run(_run())
     (pod,) = clock.pods
     assert outcome.reason == "DeadlineExceeded"
     (line,) = _waits(caplog)
@@ -103,8 +66,8 @@ def test_an_image_that_cannot_be_pulled_is_logged_once_per_reason_not_per_poll(k
     pull = 'failed to pull and unpack image "registry.example.com/trainer:nope": not found'
     flips = tuple((at * POLL, "ErrImagePull" if at % 2 else "ImagePullBackOff", pull if at % 2 else back_off) for at in range(1, 14))
     kube.script = lambda manifest: Script(run_seconds=1e9, waiting=float("inf"), pending=((0.0, "ContainerCreating", ""), *flips))
-    clock = Clock(kube, _fail_after(kube, 14))
-    _launcher(kube, clock).run(_run())
+    clock = Clock(kube, fail_after(kube, 14))
+    polled_launcher(kube, clock).run(_run())
     lines = _waits(caplog)
     assert len(lines) == 2, lines
     assert any(f"Pending (ImagePullBackOff: {back_off})" in line for line in lines)
@@ -115,7 +78,7 @@ def test_a_container_that_starts_within_a_few_polls_is_not_logged(kube: FakeKube
     """Pulling an image for a poll is no news: the trial starts, prints and succeeds, no warning."""
     caplog.set_level(logging.WARNING)
     kube.script = lambda manifest: Script(run_seconds=6 * POLL, waiting=POLL * (PENDING_NOTE_POLLS - 2), log=[(POLL * PENDING_NOTE_POLLS, "loss=0.5")])
-    outcome = _launcher(kube, Clock(kube)).run(_run())
+    outcome = polled_launcher(kube, Clock(kube)).run(_run())
     assert (outcome.phase, outcome.logs) == (LaunchPhase.SUCCEEDED, {"main": "loss=0.5\n"})
     assert _waits(caplog) == []
 
@@ -129,10 +92,10 @@ def test_a_timeout_of_a_trial_that_never_started_says_so_with_the_reason(kube: F
     handover = threading.Event()
     clock = Clock(kube, lambda poll: poll == 2 and handover.set())
     with pytest.raises(TrialHandedOver):
-        _launcher(kube, clock).run(_run(handover))
+        polled_launcher(kube, clock).run(_run(handover))
     (pod,) = [p["metadata"]["name"] for p in kube.pods_of(TRIAL)]
     clock.now += 120
-    outcome = _launcher(kube, clock, timeout=60).reattach(_run())
+    outcome = polled_launcher(kube, clock, timeout=60).reattach(_run())
     assert outcome is not None and (outcome.phase, outcome.reason) == (LaunchPhase.FAILED, "DeadlineExceeded")
     assert outcome.message == (f"the trial ran past the launcher's timeout of 60 s and was deleted; it never started: pod {pod} Pending (Unschedulable: {NO_GPU})")
     assert kube.stored("jobs", "batch") == []
@@ -144,9 +107,9 @@ def test_a_timeout_of_a_trial_that_ran_says_only_that(kube: FakeKube) -> None:
     handover = threading.Event()
     clock = Clock(kube, lambda poll: poll == 2 and handover.set())
     with pytest.raises(TrialHandedOver):
-        _launcher(kube, clock).run(_run(handover))
+        polled_launcher(kube, clock).run(_run(handover))
     clock.now += 120
-    outcome = _launcher(kube, clock, timeout=60).reattach(_run())
+    outcome = polled_launcher(kube, clock, timeout=60).reattach(_run())
     assert outcome is not None and outcome.message == "the trial ran past the launcher's timeout of 60 s and was deleted"
 
 
@@ -167,7 +130,7 @@ def test_a_failed_trials_message_says_how_its_primary_pod_ended(kube: FakeKube, 
     termination as Kubernetes gives it. Fails with the old launcher (the Job's words only)."""
     kube.script = lambda manifest: Script(outcome="Failed", reason="BackoffLimitExceeded", run_seconds=2 * POLL, log=[(0.0, "loss=0.5")], **script)
     clock = Clock(kube)
-    outcome = _launcher(kube, clock).run(_run())
+    outcome = polled_launcher(kube, clock).run(_run())
     (pod,) = clock.pods
     assert (outcome.phase, outcome.reason) == (LaunchPhase.FAILED, "BackoffLimitExceeded")
     assert outcome.message == f"simulated failed; primary pod {pod}: {said}"
@@ -178,7 +141,7 @@ def test_a_failed_trial_whose_pods_are_gone_keeps_the_jobs_words(kube: FakeKube)
     """Its pods deleted as it ended (cleanPodPolicy: All): nothing to add."""
     kube.script = lambda manifest: Script(outcome="Failed", reason="BackoffLimitExceeded", run_seconds=2 * POLL, log=[(0.0, "loss=0.5")],
                                           exit_reason="OOMKilled", exit_code=137, clean_pods=True)
-    outcome = _launcher(kube, Clock(kube)).run(_run())
+    outcome = polled_launcher(kube, Clock(kube)).run(_run())
     assert (outcome.reason, outcome.message) == ("BackoffLimitExceeded", "simulated failed")
 
 
@@ -197,10 +160,6 @@ def test_termination_quotes_kubernetes_words_never_the_containers_own_message() 
 # --- what reading the pods costs, and which pod it reads ------------------------------------------
 
 
-def _pod_lists(kube: FakeKube) -> int:
-    return sum(1 for c in kube.calls_to("GET", "pods") if c.verb == "list")
-
-
 def test_a_trial_whose_log_is_not_read_lists_its_pods_on_doubling_polls_not_every_poll(kube: FakeKube, caplog: pytest.LogCaptureFixture) -> None:
     """A Push collector reads no log, so each pod LIST is the start watch's own: a trial that
     never starts is listed at polls 3, 6, 12, 24 of 30, not at every poll (29 with the old
@@ -211,8 +170,8 @@ def test_a_trial_whose_log_is_not_read_lists_its_pods_on_doubling_polls_not_ever
     run = trial_run(experiment, TrialState(name=TRIAL, index=0, round="run-1-r000", assignment={"x": "0.1", "y": "0.2"}, created=""))
     kube.script = lambda manifest: Script(run_seconds=1e9, waiting=float("inf"), pending=((0.0, "Unschedulable", NO_GPU),))
     lists: dict[int, int] = {}
-    clock = Clock(kube, lambda poll: (lists.__setitem__(poll, _pod_lists(kube)), _fail_after(kube, 30)(poll)))
-    _launcher(kube, clock).run(run)
+    clock = Clock(kube, lambda poll: (lists.__setitem__(poll, pod_lists(kube)), fail_after(kube, 30)(poll)))
+    polled_launcher(kube, clock).run(run)
     assert lists[29] == 4, lists
     assert [poll for poll in range(2, 30) if lists[poll] > lists[poll - 1]] == [3, 6, 12, 24]
     assert len(_waits(caplog)) == 1
@@ -230,9 +189,9 @@ def test_a_trial_with_no_pod_at_all_is_warned_of_with_where_to_look(kube: FakeKu
             for pod in kube.pods_of(TRIAL):
                 with kube.lock:
                     kube.objects.pop(("", "pods", "team-a", pod["metadata"]["name"]))
-        _fail_after(kube, 8)(poll)
+        fail_after(kube, 8)(poll)
 
-    _launcher(kube, Clock(kube, refused)).run(_run())
+    polled_launcher(kube, Clock(kube, refused)).run(_run())
     lines = [r.getMessage() for r in caplog.records if "no pod of it exists" in r.getMessage()]
     assert len(lines) == 1 and f"after {PENDING_NOTE_POLLS} polls" in lines[0] and "ResourceQuota" in lines[0] and TRIAL in lines[0]
 
@@ -258,12 +217,12 @@ def test_a_waiting_pod_beside_one_that_runs_is_named_without_saying_the_trial_ne
     waiting: list[str] = []
     clock = Clock(kube, lambda poll: (poll == 1 and waiting.append(_waiting_sibling(kube)), poll == 5 and handover.set()))
     with pytest.raises(TrialHandedOver):
-        _launcher(kube, clock).run(_run(handover))
+        polled_launcher(kube, clock).run(_run(handover))
     (line,) = _waits(caplog)
     assert f"pod {waiting[0]} Pending (Unschedulable: {NO_GPU})" in line and "while another of its pods has" in line
     assert "primary container" not in line
     clock.now += 120
-    outcome = _launcher(kube, clock, timeout=60).reattach(_run())
+    outcome = polled_launcher(kube, clock, timeout=60).reattach(_run())
     assert outcome is not None and outcome.message == "the trial ran past the launcher's timeout of 60 s and was deleted"
 
 
@@ -296,14 +255,9 @@ def test_a_failed_trials_message_names_another_pod_that_failed(kube: FakeKube) -
     def worker_killed(poll: int) -> None:
         if poll == 1:
             (first,) = kube.pods_of(TRIAL)
-            worker = {"apiVersion": "v1", "kind": "Pod", "metadata": {**first["metadata"], "name": f"{TRIAL}-worker", "creationTimestamp": "2000-01-01T00:00:00Z"},
-                      "spec": first["spec"], "status": {"phase": "Failed", "containerStatuses": [
-                          {"name": "main", "image": "trainer", "imageID": "", "ready": False, "restartCount": 0, "state": {"terminated": {"reason": "OOMKilled", "exitCode": 137}}}]}}
-            for key in ("uid", "resourceVersion"):
-                worker["metadata"].pop(key, None)
-            kube.put(worker, "team-a")
+            kube.put(oom_killed_worker(first, f"{TRIAL}-worker"), "team-a")
 
     clock = Clock(kube, worker_killed)
-    outcome = _launcher(kube, clock).run(_run())
+    outcome = polled_launcher(kube, clock).run(_run())
     (pod,) = clock.pods
     assert outcome.message == f"simulated failed; primary pod {pod}: Error (exit code 1); pod {TRIAL}-worker: OOMKilled (exit code 137)"

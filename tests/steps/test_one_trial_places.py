@@ -20,6 +20,7 @@ from kfp_tune.steps.decide_stop import interrupt_run
 from kfp_tune.steps.entrypoints import collect_metrics_step, decide_stop_step, launch_trial_step
 from kfp_tune.steps.launch_trial import wait_for_place
 from kfp_tune.steps.schedule import component_round_id, made_by_run, round_id, slot_round_id
+from stale_listing import StaleOnce
 
 LOCAL = json.dumps({"kind": "local"})
 
@@ -156,22 +157,7 @@ def test_an_iteration_that_recreates_a_deleted_generation_holds_no_place(local_s
         local_store.create(records.place_key(0, generation), json.dumps(
             {"kind": RecordKind.TRIAL_PLACE, "version": RECORD_VERSION, "trial": name, "run": "run-1", "owner": "o", "at": time.time(), "time": utc_now()}).encode())
 
-    class _StaleOnce:
-        """The store, with a first listing of the places from before any was taken."""
-
-        def __init__(self, store):
-            self.store, self.stale = store, True
-
-        def list(self, prefix):
-            if prefix == records.places_prefix() and self.stale:
-                self.stale = False
-                return []
-            return self.store.list(prefix)
-
-        def __getattr__(self, name):
-            return getattr(self.store, name)
-
-    assert not _takes(ExperimentRecords(_StaleOnce(local_store), "quad"), names[2])
+    assert not _takes(ExperimentRecords(StaleOnce(local_store, records.places_prefix()), "quad"), names[2])
 
 
 def test_a_retry_of_a_trial_holding_a_place_never_waits(local_store):

@@ -22,6 +22,7 @@ from kfp_tune.core.vocabulary import TRIAL_TTL_VARIABLE
 from kfp_tune.steps.decide_stop import give_back
 from kfp_tune.steps.entrypoints import launch_trial_step
 from kfp_tune.steps.launch_trial import wait_for_place
+from stale_listing import StaleOnce
 
 LOCAL = json.dumps({"kind": "local"})
 
@@ -101,22 +102,7 @@ def test_a_generation_created_below_a_later_one_holds_no_place(local_store):
     records, names = _round(local_store, n=3)
     records.create(records.place_key(0, 2), TrialPlace(trial=names[0], at=time.time()))
 
-    class _StaleOnce:
-        """The store, with a first listing of the places from before any was taken."""
-
-        def __init__(self, store):
-            self.store, self.stale = store, True
-
-        def list(self, prefix):
-            if prefix == records.places_prefix() and self.stale:
-                self.stale = False
-                return []
-            return self.store.list(prefix)
-
-        def __getattr__(self, name):
-            return getattr(self.store, name)
-
-    assert not _takes(ExperimentRecords(_StaleOnce(local_store), "quad"), names[1])
+    assert not _takes(ExperimentRecords(StaleOnce(local_store, records.places_prefix()), "quad"), names[1])
 
 
 def test_a_place_held_by_a_given_back_never_started_trial_is_free_at_once(local_store, monkeypatch):

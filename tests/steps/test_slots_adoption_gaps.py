@@ -25,23 +25,11 @@ from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords, TrialStarted
 from kfp_tune.core.state import ExperimentView, TrialState
-from kfp_tune.core.vocabulary import LaunchPhase
 from kfp_tune.steps.schedule import made_by_run
 from kfp_tune.steps.slots import Checkpoint, run_slots
 from kfp_tune.steps.suggest import new_trials
 from kfp_tune.stores import LocalStore
-
-HANG_BOUND_SECONDS = 30.0
-SUCCEEDED = LaunchOutcome(LaunchPhase.SUCCEEDED, exit_code=0, logs={"main": "loss=0.5\naccuracy=0.5\n"})
-
-
-class Instant(Launcher):
-    def __init__(self) -> None:
-        self.runs: list[str] = []
-
-    def run(self, trial: TrialRun) -> LaunchOutcome:
-        self.runs.append(trial.trial)
-        return SUCCEEDED
+from slot_launchers import HANG_BOUND_SECONDS, SUCCEEDED, Instant
 
 
 def _records(tmp_path: Any, trials: int) -> ExperimentRecords:

@@ -33,9 +33,7 @@ from kfp_tune.steps import slots
 from kfp_tune.steps.slots import SlotsResult, run_slots
 from kfp_tune.steps.suggest import new_trials
 from kfp_tune.stores import LocalStore
-
-HANG_BOUND_SECONDS = 30.0
-SUCCEEDED = LaunchOutcome(LaunchPhase.SUCCEEDED, exit_code=0, logs={"main": "loss=0.5\naccuracy=0.5\n"})
+from slot_launchers import HANG_BOUND_SECONDS, SUCCEEDED, Instant
 
 
 class Gated(Launcher):
@@ -73,6 +71,15 @@ def _in_thread(run: Any, outcome: dict[str, Any], done: threading.Event) -> thre
     thread = threading.Thread(target=target, daemon=True)
     thread.start()
     return thread
+
+
+def _gated_run_in_thread(records: ExperimentRecords) -> tuple[Gated, dict[str, Any], threading.Thread]:
+    """Run-1's slots run (adopting) on a Gated launcher, in a thread: the launcher, what the run
+    returned or raised, and its thread."""
+    launcher = Gated()
+    outcome: dict[str, Any] = {}
+    thread = _in_thread(lambda: run_slots(ExperimentView(records), launcher, "run-1", adopt=True), outcome, threading.Event())
+    return launcher, outcome, thread
 
 
 def test_a_retry_beside_the_first_process_follows_the_trial_it_started_since(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -131,10 +138,7 @@ def test_a_trial_that_ends_after_its_run_ended_is_recorded_and_the_process_stops
     then ends: its result is recorded (the next run found it unfinished, and ran it again), no
     other trial starts, and the run stops with ExperimentBusy naming the trial, not a crash."""
     experiment, records = _records(tmp_path, trials=3)
-    launcher = Gated()
-    outcome: dict[str, Any] = {}
-    done = threading.Event()
-    thread = _in_thread(lambda: run_slots(ExperimentView(records), launcher, "run-1", adopt=True), outcome, done)
+    launcher, outcome, thread = _gated_run_in_thread(records)
     assert launcher.started[1].wait(HANG_BOUND_SECONDS)
     if ended_by == "a run that took over":
         steps.prepare(records, experiment, "run-2", take_over=True)
@@ -157,10 +161,7 @@ def test_a_trial_end_another_process_recorded_first_is_kept_not_doubled(tmp_path
     """The run ended while the trial ran, and another process (the retry that followed it)
     recorded its result first: the first process's record of it is that result, read back."""
     _, records = _records(tmp_path, trials=3)
-    launcher = Gated()
-    outcome: dict[str, Any] = {}
-    done = threading.Event()
-    thread = _in_thread(lambda: run_slots(ExperimentView(records), launcher, "run-1", adopt=True), outcome, done)
+    launcher, outcome, thread = _gated_run_in_thread(records)
     assert launcher.started[1].wait(HANG_BOUND_SECONDS)
     trial = launcher.runs[0]
     retry = ExperimentView(records)
@@ -174,16 +175,6 @@ def test_a_trial_end_another_process_recorded_first_is_kept_not_doubled(tmp_path
     state = ExperimentView(records).state
     assert state.trial(trial).result == first_result
     assert len([key for key in records.store.list(records.trial_prefix(trial)) if key.endswith("/result.json")]) == 1
-
-
-
-class Instant(Launcher):
-    def __init__(self) -> None:
-        self.runs: list[str] = []
-
-    def run(self, trial: TrialRun) -> LaunchOutcome:
-        self.runs.append(trial.trial)
-        return SUCCEEDED
 
 
 def test_the_last_slot_reads_the_store_again_before_it_stops(tmp_path: Any) -> None:

@@ -5,27 +5,10 @@ kept in an AWS profile are not read. Each hint says what to check, never a crede
 from __future__ import annotations
 
 import pytest
-import urllib3
-from minio.error import S3Error
 
 from kfp_tune.core.errors import StoreInputError
-from kfp_tune.stores.s3 import S3Settings, S3Store
-
-
-def refusing_store(code: str, settings: S3Settings, bucket: str = "nosuchbucket") -> S3Store:
-    """A store whose server refuses every request with ``code`` (403)."""
-    store = S3Store(bucket, "teamA", settings)
-    error = S3Error(urllib3.response.HTTPResponse(body=b"", status=403), code, f"{code} message", f"/{bucket}/k", "r-1", "h-1", bucket, "k")
-
-    class Refusing:
-        def __getattr__(self, name: str):
-            def call(*args: object, **kwargs: object) -> None:
-                raise error
-
-            return call
-
-    store._client = Refusing()  # type: ignore[assignment]
-    return store
+from kfp_tune.stores.s3 import S3Settings
+from refusing_s3 import refusing_store
 
 
 def test_access_denied_on_a_bucket_also_asks_whether_the_bucket_exists():

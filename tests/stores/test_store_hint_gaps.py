@@ -9,30 +9,13 @@ import random
 from pathlib import Path
 
 import pytest
-import urllib3
-from minio.error import S3Error
 
 from faults import FailsFirst
 from kfp_tune.core.errors import StoreInputError
 from kfp_tune.stores import retry
 from kfp_tune.stores.retry import RetryingStore
-from kfp_tune.stores.s3 import S3Settings, S3Store
-
-
-def refusing_store(code: str, settings: S3Settings) -> S3Store:
-    """A store whose server refuses every request with ``code`` (403)."""
-    store = S3Store("shared", "teamA", settings)
-    error = S3Error(urllib3.response.HTTPResponse(body=b"", status=403), code, f"{code} message", "/shared/k", "r-1", "h-1", "shared", "k")
-
-    class Refusing:
-        def __getattr__(self, name: str):
-            def call(*args: object, **kwargs: object) -> None:
-                raise error
-
-            return call
-
-    store._client = Refusing()  # type: ignore[assignment]
-    return store
+from kfp_tune.stores.s3 import S3Settings
+from refusing_s3 import refusing_store
 
 
 def test_the_outage_warning_after_a_cut_window_gives_the_cut_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
@@ -51,6 +34,6 @@ def test_keys_set_but_refused_with_a_profile_set_are_not_said_to_be_missing(tmp_
         "AWS_ACCESS_KEY_ID": "TEAMAKEY", "AWS_SECRET_ACCESS_KEY": "secret-never-shown",
     })
     with pytest.raises(StoreInputError) as info:
-        refusing_store("SignatureDoesNotMatch", settings).get("k")
+        refusing_store("SignatureDoesNotMatch", settings, bucket="shared").get("k")
     assert "no credentials were given" not in str(info.value)
     assert "the server refused the credentials: check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in str(info.value)
