@@ -158,6 +158,7 @@ def test_an_iteration_that_recreates_a_deleted_generation_holds_no_place(local_s
             {"kind": RecordKind.TRIAL_PLACE, "version": RECORD_VERSION, "trial": name, "run": "run-1", "owner": "o", "at": time.time(), "time": utc_now()}).encode())
 
     assert not _takes(ExperimentRecords(StaleOnce(local_store, records.places_prefix()), "quad"), names[2])
+    assert records.place_key(0, 1) in local_store.list(records.place_prefix(0)), "the stale listing made it create generation 1"
 
 
 def test_a_retry_of_a_trial_holding_a_place_never_waits(local_store):

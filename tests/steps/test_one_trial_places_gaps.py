@@ -103,6 +103,7 @@ def test_a_generation_created_below_a_later_one_holds_no_place(local_store):
     records.create(records.place_key(0, 2), TrialPlace(trial=names[0], at=time.time()))
 
     assert not _takes(ExperimentRecords(StaleOnce(local_store, records.places_prefix()), "quad"), names[1])
+    assert records.place_key(0, 1) in local_store.list(records.place_prefix(0)), "the stale listing made it create generation 1"
 
 
 def test_a_place_held_by_a_given_back_never_started_trial_is_free_at_once(local_store, monkeypatch):
