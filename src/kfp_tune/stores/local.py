@@ -84,13 +84,15 @@ def _remove_leftover(path: Path, min_age: float) -> bool:
         return False
 
 
-def _stale(entry: os.DirEntry[str]) -> bool:
-    """Whether a temporary file is unchanged for :data:`STALE_TEMP_SECONDS`, the age at which a
-    listing takes it for a killed write's (a live write changes its file within seconds)."""
+def _live_write(entry: os.DirEntry[str]) -> bool:
+    """Whether a temporary file that could not be removed is a live write's: a regular file (a
+    link or a FIFO with a temporary file's name is no write of the store's) changed within
+    :data:`STALE_TEMP_SECONDS`, the age at which a listing takes it for a killed write's (a live
+    write changes its file within seconds)."""
     try:
-        return time.time() - entry.stat(follow_symlinks=False).st_mtime >= STALE_TEMP_SECONDS
+        return entry.is_file(follow_symlinks=False) and time.time() - entry.stat(follow_symlinks=False).st_mtime < STALE_TEMP_SECONDS
     except OSError:  # gone meanwhile: its writer renamed it
-        return False
+        return True
 
 
 class LocalStore:
@@ -278,7 +280,7 @@ class LocalStore:
                 continue
             if TEMP_NAME.fullmatch(entry.name):
                 unreachable = not holds_key and not _remove_leftover(Path(entry.path), 0)
-                if unreachable and not _stale(entry):  # a live write's, mid-write: it ends within seconds, nothing to say
+                if unreachable and _live_write(entry):  # mid-write: it ends within seconds, nothing to say
                     empty = False
                     continue
             else:  # a key stays, listed; a link to a folder is no key and is never followed
