@@ -857,9 +857,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     try:
-        summary = summarize(store, experiment.name)
+        summary = ended if ended is not None and "experiment" in ended else summarize(store, experiment.name)  # late look: the whole summary when it derived one
     except StoreInputError as exc:  # the run had claimed the experiment: it ended
         raise _refused_mid_run(exc) from None
+    except StoreError as exc:
+        if ended is None:
+            raise
+        # late look: the retry window is cut to its second, a blip is no error; what the look read
+        with _unless_gone(sys.stderr):
+            print(f"the summary could not be read ({exc}); kfp-tune status {experiment.name} shows it", file=sys.stderr)
+        if args.json:
+            print(json.dumps({"experiment": experiment.name, "status": ended["status"], "reason": ended["reason"]}, sort_keys=True))
+        return EXIT_OK if ended["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED
     _print_summary(summary, args.json)
     return EXIT_OK if summary["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED
 
@@ -876,33 +885,41 @@ def _ended_before_the_signal(store: Store, name: str) -> dict[str, Any] | None:
     else None: a run that ended exits as one, not as an interrupted one (130, "interrupted").
     One read of the status record, the one whose phase ``run``'s summary shows, not the whole
     experiment (a summary of 1,100 trials is some 300 requests, more than a second of a store
-    answering in 5 ms); at most :data:`LATE_SIGNAL_LOOK_SECONDS` (a store that is not answering
-    is not asked; one that stops gets no retry window, and a connection that hangs is not waited
-    for): unknown is None."""
+    answering in 5 ms); with that record absent or unreadable (an older writer's, damaged), the
+    phase derived from the trials, the whole summary, as ``status`` does (then returned whole).
+    At most :data:`LATE_SIGNAL_LOOK_SECONDS` in all (a store that is not answering is not asked;
+    one that stops gets no retry window, and a connection that hangs is not waited for): unknown
+    is None."""
     import threading
 
     from kfp_tune.core.errors import StoreError
     from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.reports import summarize
     from kfp_tune.stores.retry import RetryingStore
 
     if isinstance(store, RetryingStore):
         if store.outage_left() is not None:  # down: the run is over all the same, and says it was interrupted at once
             return None
         store.cut_window(LATE_SIGNAL_LOOK_SECONDS)  # nothing reads the store after this look but the summary of an ended run
-    looked: list[dict[str, Any] | None] = []
+    looked: list[dict[str, Any]] = []
 
     def look() -> None:
         records = ExperimentRecords(store, name)
-        with contextlib.suppress(StoreError):  # a damaged or newer status record too: unknown
-            looked.append(records.read(records.status_key(), "ExperimentStatus"))
+        saved: dict[str, Any] | None = None
+        with contextlib.suppress(StoreError):  # a damaged or newer status record: the trials say
+            saved = records.read(records.status_key(), "ExperimentStatus")
+        status = saved.get("status") if saved is not None else None
+        if isinstance(status, dict) and "phase" in status:
+            looked.append({"status": status["phase"], "reason": status.get("reason", "")})
+            return
+        with contextlib.suppress(StoreError):
+            looked.append(summarize(store, name))
 
     looking = threading.Thread(target=look, name="late-signal-look", daemon=True)
     looking.start()
     looking.join(LATE_SIGNAL_LOOK_SECONDS)
-    status = looked[0].get("status") if looked and looked[0] is not None else None
-    if not isinstance(status, dict) or status.get("phase") not in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED):
-        return None
-    return {"status": status["phase"], "reason": status.get("reason", "")}
+    ended = looked[0] if looked else None
+    return ended if ended is not None and ended["status"] in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) else None
 
 
 def _claimed_by_this_run(store: Store, name: str, since: float) -> bool:
