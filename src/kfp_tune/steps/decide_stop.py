@@ -10,12 +10,13 @@ from typing import Any
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import RUN_INTERRUPTED, RUN_STEP_FAILED, Decision, best_trial, decide, interrupted, status_document
-from kfp_tune.core.errors import StoreError
+from kfp_tune.core.errors import ExperimentNotFound, StoreError
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialResult, UnreadableRecord, outcome_label, utc_now
 from kfp_tune.core.state import TRIAL_INTERRUPTED, TRIAL_STALE, ExperimentState, ExperimentView, is_outcome
 from kfp_tune.core.vocabulary import ExperimentPhase, LaunchPhase, RecordKind, TrialStatus
 from kfp_tune.progress import assignment_text, one_line, value_text
 from kfp_tune.steps.schedule import made_by_run
+from kfp_tune.stores.retry import RetryingStore
 
 log = logging.getLogger(__name__)
 
@@ -166,16 +167,25 @@ def _unwritten(records: ExperimentRecords, view: ExperimentView, reason: str, me
     experiment), with the best trial so far, as best-trial shows it: decide-stop's metrics take
     it. That reads the state (the experiment's records, as a checkpoint reads them), which these
     paths did not before; records it cannot read leave the best trial out, with a warning naming
-    the record, and the decision as it is."""
+    the record, and the decision as it is. Best effort, so bounded: a store that stops answering
+    here is retried for :data:`BEST_TRIAL_STORE_SECONDS`, not the rest of its window (300 s by
+    default), and nothing else is read to say why (a second read would raise as the first did)."""
+    if isinstance(records.store, RetryingStore):
+        records.store.cut_window(BEST_TRIAL_STORE_SECONDS)
     try:
         state = view.state
     except StoreError as exc:
-        if not read_experiment_missing(records):
+        if not isinstance(exc, ExperimentNotFound):  # the run ended before the experiment was made: nothing to say
             log.warning("no best trial for this run's end: the experiment's records could not be read (%s)", exc)
         return Decision(ExperimentPhase.RUNNING, reason, message), None
     return Decision(ExperimentPhase.RUNNING, reason, message, best_trial(state)), state
 
 
+BEST_TRIAL_STORE_SECONDS = 5.0
+"""How long the exit handler that writes no status retries a failing store for the best trial
+(:func:`_unwritten`, through :meth:`~kfp_tune.stores.retry.RetryingStore.cut_window`): the run
+has ended, and the decision stands without it. The cut holds for the rest of the step, whose
+reads after it (the claim's release, a report) are the run's end too."""
 EXPERIMENT_UNREADABLE = "ExperimentUnreadable"
 """The exit handler's reason when the experiment's records cannot be read (a damaged record, one
 a newer kfp-tune wrote): its message names the record; the status is left as it was."""

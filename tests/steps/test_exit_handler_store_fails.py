@@ -1,0 +1,112 @@
+"""The exit handler of a run that writes no status (its user interrupted it, or another run drives
+the experiment) reads the state for decide-stop's best trial only: best effort. A store that
+stops answering after the claim was read leaves the best trial out, with a warning, and the
+decision stands; it is retried for a few seconds, not the rest of its retry window (300 s).
+
+Time is a fake clock (the retry module's; it moves only when the store sleeps), the retries'
+random source is seeded."""
+
+from __future__ import annotations
+
+import logging
+import random
+from pathlib import Path
+
+import pytest
+
+from clock import FakeClock
+from conftest import quadratic_experiment
+from kfp_tune.core import claims
+from kfp_tune.core.decision import RUN_INTERRUPTED
+from kfp_tune.core.errors import StoreError
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import ExperimentView
+from kfp_tune.core.vocabulary import ExperimentPhase
+from kfp_tune.inline_runner import run_inline
+from kfp_tune.launchers import LocalLauncher
+from kfp_tune.steps.decide_stop import BEST_TRIAL_STORE_SECONDS, DRIVEN_BY_ANOTHER_RUN, close_run
+from kfp_tune.stores import LocalStore, retry
+from kfp_tune.stores.retry import RetryingStore
+
+
+class DownButClaims(LocalStore):
+    """A store that, once ``down``, fails every operation but those on the runs' claims (read
+    just before, as the exit handler does): it stopped answering after the claim read."""
+
+    down = False
+    transient = False
+    failed: list[str]
+
+    def _reach(self, key: str) -> None:
+        if self.down and "/runs/" not in key:
+            self.failed.append(key)
+            raise StoreError(f"connection refused reading {key}", transient=self.transient)
+
+    def get(self, key: str) -> bytes | None:
+        self._reach(key)
+        return super().get(key)
+
+    def list(self, prefix: str) -> list[str]:
+        self._reach(prefix)
+        return super().list(prefix)
+
+    def put(self, key: str, data: bytes) -> None:
+        self._reach(key)
+        super().put(key, data)
+
+    def create(self, key: str, data: bytes) -> bool:
+        self._reach(key)
+        return super().create(key, data)
+
+
+def ended_run(tmp_path: Path, ending: str) -> DownButClaims:
+    """An experiment with three trials whose run ``run-1`` ended as ``ending`` says: interrupted by
+    its user, or refused because ``run-2`` drives the experiment."""
+    store = DownButClaims(tmp_path / "store")
+    store.failed = []
+    run_inline(store, load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 3})), LocalLauncher())
+    records = ExperimentRecords(store, "quad")
+    claims.claim(records, "run-1")
+    claims.release(records, "run-1", claims.INTERRUPTED)
+    if ending == DRIVEN_BY_ANOTHER_RUN:
+        claims.claim(records, "run-2")
+    return store
+
+
+@pytest.mark.parametrize("ending", [RUN_INTERRUPTED, DRIVEN_BY_ANOTHER_RUN])
+def test_a_store_failing_after_the_claim_read_leaves_the_best_trial_out_and_the_decision_as_it_is(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, ending: str
+) -> None:
+    """Review of 2c6bb9e: the interrupted run's exit handler raised ``StoreError: connection
+    refused reading experiments/quad/experiment.json``, from a second read made to say why the
+    first failed, where it had returned its decision."""
+    store = ended_run(tmp_path, ending)
+    store.down = True
+    records = ExperimentRecords(store, "quad")
+    with caplog.at_level(logging.WARNING, logger="kfp_tune.steps.decide_stop"):
+        decision = close_run(records, "run-1", view=ExperimentView(records))
+    assert (decision.phase, decision.reason, decision.best_trial) == (ExperimentPhase.RUNNING, ending, None)
+    assert store.failed == ["experiments/quad/experiment.json"], "one read failed; none made after it"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert warnings == ["no best trial for this run's end: the experiment's records could not be read (connection refused reading experiments/quad/experiment.json)"]
+
+
+def test_the_best_trial_read_waits_a_few_seconds_for_a_store_that_stopped_answering_not_its_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before 2c6bb9e these paths read no state; since, a store down after the claim read held
+    the exit handler for the store's whole retry window (300 s by default) before it ended."""
+    clock = FakeClock()
+    monkeypatch.setattr(retry, "time", clock)
+    monkeypatch.setattr(retry, "random", random.Random(5))
+    inner = ended_run(tmp_path, RUN_INTERRUPTED)
+    inner.down, inner.transient = True, True
+    store = RetryingStore(inner, deadline=300.0, first_delay=0.2, max_delay=10.0, sleep=clock.sleep)
+    records = ExperimentRecords(store, "quad")
+    started = clock.now
+    with caplog.at_level(logging.WARNING):
+        decision = close_run(records, "run-1", view=ExperimentView(records))
+    assert (decision.reason, decision.best_trial) == (RUN_INTERRUPTED, None)
+    assert clock.now - started == pytest.approx(BEST_TRIAL_STORE_SECONDS), "given up when the cut window ends, not after 300 s"
+    assert BEST_TRIAL_STORE_SECONDS < 300.0
