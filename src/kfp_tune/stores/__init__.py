@@ -234,14 +234,14 @@ def holds_experiment(store: Browsable) -> bool:
     """Whether ``store`` holds an experiment, what ``list`` lists (an ``experiments/<name>/``
     with its experiment record; a README or notes there are none), from a small look, the same
     for every store: the first 1,000 folders of ``experiments/`` (one request of a delimiter
-    listing), then the experiment record of at most :data:`EXPERIMENT_FOLDERS_LOOKED` of them."""
+    listing), then the experiment record of at most :data:`EXPERIMENT_FOLDERS_LOOKED` of them. A
+    record that cannot be read (a link, damaged, refused) is no experiment for the hint."""
     for name in store.folders(EXPERIMENTS_PREFIX)[:EXPERIMENT_FOLDERS_LOOKED]:
         try:
-            records = ExperimentRecords(store, name)
-        except StoreError:  # no experiment's name: no record of one there
+            if store.get(ExperimentRecords(store, name).experiment_key()) is not None:
+                return True
+        except StoreError:  # no experiment's name, or its record unreadable (DamagedRecord too): none there
             continue
-        if store.get(records.experiment_key()) is not None:
-            return True
     return False
 
 
@@ -253,8 +253,9 @@ def stores_beside(store: Store) -> list[str]:
     the first :data:`STORES_UNDER_CHECKED` in name order, then those beside it (prefixes or
     folders under the same parent: a delimiter listing, one request per 1,000 prefixes) whose
     names are close to its own, at most :data:`STORES_BESIDE_CHECKED`, closest first; one small
-    look into each. Empty for a store that cannot name what is next to it (a plug-in's, not
-    :class:`~kfp_tune.core.interfaces.Browsable`), and when a listing fails: it is only a hint."""
+    look into each; one that fails is a "no" for that store only. Empty for a store that cannot
+    name what is next to it (a plug-in's, not :class:`~kfp_tune.core.interfaces.Browsable`), and
+    when a listing of what is next to it fails: it is only a hint."""
     import difflib
     from concurrent.futures import ThreadPoolExecutor
 
@@ -267,16 +268,22 @@ def stores_beside(store: Store) -> list[str]:
     def name_of(uri: str) -> str:
         return uri.rstrip("/").rpartition("/")[2].lower()
 
+    def holds(uri: str) -> bool:
+        try:
+            return holds_experiment(inner.open_beside(uri))
+        except KfpTuneError:  # that store's listing refused or failed: not the others'
+            return False
+
     try:
         under = inner.prefixes_under()[:STORES_UNDER_CHECKED]
         beside = inner.prefixes_beside()
         close = difflib.get_close_matches(name_of(inner.uri), sorted({name_of(uri) for uri in beside}), n=STORES_BESIDE_CHECKED, cutoff=0.6)
         candidates = under + [uri for name in close for uri in beside if name_of(uri) == name][:STORES_BESIDE_CHECKED]
-        with ThreadPoolExecutor(STORES_BESIDE_LOOKERS, thread_name_prefix="stores-beside") as looking:
-            holding = list(looking.map(lambda uri: holds_experiment(inner.open_beside(uri)), candidates))
-        return [uri for uri, holds in zip(candidates, holding, strict=True) if holds][:STORES_BESIDE_NAMED]
     except KfpTuneError:
         return []
+    with ThreadPoolExecutor(STORES_BESIDE_LOOKERS, thread_name_prefix="stores-beside") as looking:
+        holding = list(looking.map(holds, candidates))
+    return [uri for uri, found in zip(candidates, holding, strict=True) if found][:STORES_BESIDE_NAMED]
 
 
 __all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "StoreOpener", "check_environment", "check_store_uri", "holds_experiment", "is_store", "open_store", "refuse_empty_store", "register_scheme",
