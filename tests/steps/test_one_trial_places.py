@@ -13,7 +13,7 @@ from conftest import quadratic_experiment
 from kfp_tune import steps
 from kfp_tune.core.errors import InputError
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.records import RECORD_VERSION, ExperimentRecords, TrialEnded, TrialPlace, TrialStarted, utc_now
+from kfp_tune.core.records import RECORD_VERSION, ExperimentRecords, PlaceRecord, TrialEnded, TrialStarted, utc_now
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentView, load_state
 from kfp_tune.core.vocabulary import TRIAL_TTL_VARIABLE, LaunchPhase, RecordKind, TrialStatus
 from kfp_tune.steps.decide_stop import interrupt_run
@@ -221,11 +221,11 @@ def test_a_launcher_config_namespace_that_is_no_namespace_is_refused_naming_it(l
 
 def test_a_place_is_a_typed_record_created_once(local_store):
     """ExperimentRecords.create: exactly one of two creates of a place's key writes it, and the
-    stored record reads back as the TrialPlace written."""
+    stored record reads back as the PlaceRecord written."""
     records = ExperimentRecords(local_store, "quad")
-    first, second = TrialPlace(trial="t-1", at=1.5, run="run-1", owner="h/1", time="x"), TrialPlace(trial="t-2", at=2.0)
+    first, second = PlaceRecord(trial="t-1", at=1.5, run="run-1", owner="h/1", time="x"), PlaceRecord(trial="t-2", at=2.0)
     assert records.create(records.place_key(0, 1), first) and not records.create(records.place_key(0, 1), second)
-    assert records.read_typed(records.place_key(0, 1), TrialPlace) == first
+    assert records.read_typed(records.place_key(0, 1), PlaceRecord) == first
     assert json.loads(local_store.get(records.place_key(0, 1)))["kind"] == RecordKind.TRIAL_PLACE
 
 
@@ -250,7 +250,7 @@ def test_place_1000_is_held_and_a_trial_waits_for_it_instead_of_spinning(local_s
     free, its create was refused, and the wait read the places again at once, for ever."""
     records, names = _round(local_store, n=2, **{"spec.maxTrialCount": 1003, "spec.parallelTrialCount": 1001})
     for index in range(1000):
-        records.create(records.place_key(index, 1), TrialPlace(trial=f"other-{index}", at=time.time()))
+        records.create(records.place_key(index, 1), PlaceRecord(trial=f"other-{index}", at=time.time()))
     assert _takes(records, names[0])
     assert records.place_of(records.place_key(1000, 1)) == (1000, 1) and records.place_of(records.place_key(3, 1_000_000)) == (3, 1_000_000)
     assert not _takes(ExperimentRecords(_CreatesAtMost(local_store, 3), "quad"), names[1])

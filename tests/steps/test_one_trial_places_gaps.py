@@ -16,7 +16,7 @@ from kfp_tune import steps
 from kfp_tune.core import claims
 from kfp_tune.core.errors import ExperimentBusy
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.records import ExperimentRecords, TrialPlace
+from kfp_tune.core.records import ExperimentRecords, PlaceRecord
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentView
 from kfp_tune.core.vocabulary import TRIAL_TTL_VARIABLE
 from kfp_tune.steps.decide_stop import give_back
@@ -57,16 +57,16 @@ def test_a_place_taken_at_a_time_far_ahead_frees_after_the_trial_ttl_not_a_ttl_a
     it now, not a TTL after that time (before, a day ahead held the place for a day)."""
     monkeypatch.setenv(TRIAL_TTL_VARIABLE, "600")
     records, names = _round(local_store)
-    records.create(records.place_key(0, 1), TrialPlace(trial=names[0], at=time.time() + ahead))
+    records.create(records.place_key(0, 1), PlaceRecord(trial=names[0], at=time.time() + ahead))
     assert _takes(records, names[1])
-    assert records.read_typed(records.place_key(0, 2), TrialPlace).trial == names[1]
+    assert records.read_typed(records.place_key(0, 2), PlaceRecord).trial == names[1]
 
 
 def test_a_place_taken_at_a_time_ahead_within_the_clock_skew_is_held(local_store, monkeypatch):
     """Within CLOCK_SKEW_SECONDS ahead, the time is another machine's clock: it is kept."""
     monkeypatch.setenv(TRIAL_TTL_VARIABLE, "600")
     records, names = _round(local_store)
-    records.create(records.place_key(0, 1), TrialPlace(trial=names[0], at=time.time() + claims.CLOCK_SKEW_SECONDS / 2))
+    records.create(records.place_key(0, 1), PlaceRecord(trial=names[0], at=time.time() + claims.CLOCK_SKEW_SECONDS / 2))
     assert not _takes(records, names[1])
 
 
@@ -100,7 +100,7 @@ def test_a_generation_created_below_a_later_one_holds_no_place(local_store):
     """An iteration with a stale listing creates generation 1 while generation 2 is there (1
     was removed): the later one is the place's, so it waits, and only one trial runs."""
     records, names = _round(local_store, n=3)
-    records.create(records.place_key(0, 2), TrialPlace(trial=names[0], at=time.time()))
+    records.create(records.place_key(0, 2), PlaceRecord(trial=names[0], at=time.time()))
 
     assert not _takes(ExperimentRecords(StaleOnce(local_store, records.places_prefix()), "quad"), names[1])
     assert records.place_key(0, 1) in local_store.list(records.place_prefix(0)), "the stale listing made it create generation 1"

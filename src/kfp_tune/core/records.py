@@ -704,9 +704,11 @@ class TrialResult:
 
 
 @dataclass(frozen=True)
-class TrialPlace:
+class PlaceRecord:
     """``places/<i>/<generation>.json``: one-trial mode's place i, taken by ``trial`` at ``at``
-    (epoch seconds) for generation ``generation`` (write-once; ``steps.launch_trial.wait_for_place``)."""
+    (epoch seconds) for generation ``generation`` (write-once; ``steps.launch_trial.wait_for_place``).
+    Its kind on disk is ``TrialPlace``; ``steps.trial_reporter.TrialPlace`` is another thing: where a
+    component trial's records are."""
 
     KIND = RecordKind.TRIAL_PLACE
     trial: str
@@ -718,7 +720,7 @@ class TrialPlace:
     time: str = ""
 
     @classmethod
-    def from_record(cls, record: dict[str, Any], key: str) -> TrialPlace:
+    def from_record(cls, record: dict[str, Any], key: str) -> PlaceRecord:
         """Only ``trial`` is checked (DamagedRecord): the rest is what a reader of the place
         may go without."""
         at = record.get("at")
@@ -730,8 +732,8 @@ class TrialPlace:
 
 
 R = TypeVar("R", TrialStarted, TrialEnded, TrialResult)
-Typed = TypeVar("Typed", TrialStarted, TrialEnded, TrialResult, TrialPlace)
-TypedRecord = TrialStarted | TrialEnded | TrialResult | TrialPlace
+Typed = TypeVar("Typed", TrialStarted, TrialEnded, TrialResult, PlaceRecord)
+TypedRecord = TrialStarted | TrialEnded | TrialResult | PlaceRecord
 TrialRecordType = type[TrialStarted] | type[TrialEnded] | type[TrialResult]
 TRIAL_RECORD_TYPES: dict[str, TrialRecordType] = {record.FILE: record for record in (TrialStarted, TrialEnded, TrialResult)}
 """A trial's typed write-once records, by their name in its folder."""

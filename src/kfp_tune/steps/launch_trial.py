@@ -14,7 +14,7 @@ from kfp_tune.core.claims import this_process
 from kfp_tune.core.decision import decide
 from kfp_tune.core.errors import KfpTuneError, RunInterrupted, StoreError, TrialMachineryFailed, TrialNotCreated
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
-from kfp_tune.core.records import DamagedRecord, ExperimentRecords, TrialEnded, TrialPlace, TrialStarted, utc_now
+from kfp_tune.core.records import DamagedRecord, ExperimentRecords, PlaceRecord, TrialEnded, TrialStarted, utc_now
 from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentView, TrialState
 from kfp_tune.core.trials import trial_namespace, trial_run
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
@@ -134,7 +134,7 @@ def wait_for_place(
     lowest free place is tried, so that iterations racing for the last free one race for one key."""
     records = view.records
     ttl = claims.trial_ttl_from_env()
-    seen: dict[str, TrialPlace] = {}  # place records are written once: each read once
+    seen: dict[str, PlaceRecord] = {}  # place records are written once: each read once
     said = False
     refused = ""  # the place key whose create was refused on the last pass
     while True:
@@ -166,7 +166,7 @@ def wait_for_place(
         if places - len(busy) - len(elsewhere) > 0:
             index = min(i for i in range(places) if i not in busy)  # there is one: fewer than `places` are busy
             generation = holders[index][0] + 1 if index in holders else 1
-            place, key = TrialPlace(trial=trial_name, at=now, run=run_id or "", owner=this_process(), time=claims.utc_text(now)), records.place_key(index, generation)
+            place, key = PlaceRecord(trial=trial_name, at=now, run=run_id or "", owner=this_process(), time=claims.utc_text(now)), records.place_key(index, generation)
             if records.create(key, place) and _is_latest(records, index, generation):
                 log.debug("trial %s takes place %d (generation %d)", trial_name, index, generation)
                 return True
@@ -183,11 +183,11 @@ def wait_for_place(
         view.refresh()
 
 
-_NO_HOLDER = TrialPlace(trial="", at=0.0)
+_NO_HOLDER = PlaceRecord(trial="", at=0.0)
 """What a damaged place record holds its place for: no one."""
 
 
-def _place_holders(records: ExperimentRecords, seen: dict[str, TrialPlace]) -> dict[int, tuple[int, TrialPlace]]:
+def _place_holders(records: ExperimentRecords, seen: dict[str, PlaceRecord]) -> dict[int, tuple[int, PlaceRecord]]:
     """Each place's latest generation and its record, beyond parallelTrialCount too (it may have
     been lowered): one listing, and a read of each generation not read before (``seen``). A
     damaged record holds its place for no one."""
@@ -200,7 +200,7 @@ def _place_holders(records: ExperimentRecords, seen: dict[str, TrialPlace]) -> d
     for index, (generation, key) in latest.items():
         if key not in seen:
             try:
-                seen[key] = records.read_typed(key, TrialPlace) or _NO_HOLDER
+                seen[key] = records.read_typed(key, PlaceRecord) or _NO_HOLDER
             except DamagedRecord:
                 seen[key] = _NO_HOLDER
         holders[index] = (generation, seen[key])
@@ -241,7 +241,7 @@ def _still_runs(records: ExperimentRecords, trial: TrialState, ttl: float) -> bo
     return (beat is not None and bool(beat.get("handedOver"))) or claims.beat_follows(beat, trial.started, ttl)
 
 
-def _place_free(view: ExperimentView, place: TrialPlace, now: float, ttl: float) -> bool:
+def _place_free(view: ExperimentView, place: PlaceRecord, now: float, ttl: float) -> bool:
     """Whether the place's holder no longer holds it: it is terminal, it stopped running
     (:func:`_still_runs`), or it has not started within the trial TTL of taking the place. A
     place's time no clock could have written (:func:`claims.seen_time`: far ahead) is none: the
