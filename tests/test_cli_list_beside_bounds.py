@@ -1,17 +1,20 @@
 """``kfp-tune list``'s hint of the stores next to an empty one (stores.stores_beside), as 6b9ce71
 left it: one store whose look failed (an experiment folder that is a link: DamagedRecord) wiped
-out the whole hint."""
+out the whole hint; a prefix of data that is no bucket's root (``s3://data/raw`` holding 2,500
+``raw/pNNNNN/``) cost a look into each of 1,000 prefixes under it, some 1,000 requests a ``list``;
+and a folder store read the experiment record in only 3 folders of ``experiments/``."""
 
 from __future__ import annotations
 
 import os
 from collections import Counter
+from pathlib import Path
 
 from memory_store import MemoryStore
 
 from kfp_tune.cli import main
 from kfp_tune.core.errors import StoreError
-from kfp_tune.stores import stores_beside
+from kfp_tune.stores import PREFIXES_UNDER_CHECKED, STORES_UNDER_CHECKED, stores_beside
 
 
 class Bucket(MemoryStore):
@@ -51,6 +54,34 @@ class Bucket(MemoryStore):
         return Bucket(self.objects, uri.removeprefix("s3://data").strip("/"), self.requests, self.refusing)
 
 
+def data_bucket(parts: int) -> dict[str, bytes]:
+    """``raw/`` holding ``parts`` data prefixes; ``team/`` an experiment."""
+    objects = {f"raw/p{number:05d}/part-0.bin": b"x" for number in range(parts)}
+    objects["team/experiments/e1/experiment.json"] = b"{}"
+    return objects
+
+
+def test_a_prefix_of_data_that_is_no_buckets_root_is_looked_under_within_a_small_bound():
+    raw = Bucket(data_bucket(2500), "raw")
+    assert stores_beside(raw) == []
+    assert raw.requests == Counter({"LIST": 2 + PREFIXES_UNDER_CHECKED}), "the listing beside, the one under, a look into 20"
+    assert PREFIXES_UNDER_CHECKED == 20
+
+
+def test_under_a_prefix_with_a_close_name_beside_it_nothing_is_looked_into():
+    objects = data_bucket(0) | {f"teamx/p{number:05d}/part-0.bin": b"x" for number in range(50)}
+    teamx = Bucket(objects, "teamx")
+    assert stores_beside(teamx) == ["s3://data/team"]
+    assert teamx.requests == Counter({"LIST": 1 + 1, "GET": 1}), "the listing beside, a look into team/"
+
+
+def test_a_buckets_root_still_looks_into_the_first_thousand_prefixes_under_it():
+    objects = {f"p{number:04d}/part-0.bin": b"x" for number in range(STORES_UNDER_CHECKED - 1)} | {"zteam/experiments/e1/experiment.json": b"{}"}
+    root = Bucket(objects)
+    assert stores_beside(root) == ["s3://data/zteam"]
+    assert root.requests["LIST"] == 1 + STORES_UNDER_CHECKED
+
+
 def test_a_prefix_whose_record_read_is_refused_is_a_no_for_that_prefix_only():
     objects = {"teamA/experiments/e1/experiment.json": b"{}", "teamAB/experiments/e2/experiment.json": b"{}"}
     assert stores_beside(Bucket(objects, "teamAA", refusing="teamAB")) == ["s3://data/teamA"]
@@ -70,3 +101,15 @@ def test_a_linked_experiment_folder_beside_is_a_no_for_that_folder_only(tmp_path
     for store in (root / "teamAA", root):
         assert main(["list", "--store", str(store)]) == 0
         assert capsys.readouterr().out == f"no experiments in {store.as_uri()}; did you mean: {(root / 'teamA').as_uri()}?\n"
+
+
+def test_a_folder_store_reads_the_record_in_every_folder_of_experiments(tmp_path: Path, capsys):
+    experiments = tmp_path / "runs" / "experiments"
+    for name in ("a-notes", "b-old", "c-old"):
+        (experiments / name).mkdir(parents=True)
+        (experiments / name / "README.md").write_text("no experiment\n")
+    (experiments / "d").mkdir()
+    (experiments / "d" / "experiment.json").write_text("{}")
+    (tmp_path / "rune").mkdir()
+    assert main(["list", "--store", str(tmp_path / "rune")]) == 0
+    assert capsys.readouterr().out == f"no experiments in {(tmp_path / 'rune').as_uri()}; did you mean: {(tmp_path / 'runs').as_uri()}?\n"

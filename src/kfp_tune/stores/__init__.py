@@ -217,26 +217,34 @@ STORES_BESIDE_CHECKED = 5
 """How many of the stores beside an empty prefix or folder :func:`stores_beside` looks into (the
 closest names): one small look each."""
 STORES_UNDER_CHECKED = 1000
-"""How many of the prefixes or folders under an empty store :func:`stores_beside` looks into (in
-name order; a bucket's root has no name to be close to, nor a folder of team folders that it
-is the parent of): a bucket of 1,000 prefixes is looked through whole, at one small look each,
-a few at a time (:data:`STORES_BESIDE_LOOKERS`), through the store's own client."""
+"""How many of the prefixes under a bucket's root, or of the folders under an empty folder store,
+:func:`stores_beside` looks into (in name order; a bucket's root has no name to be close to, nor
+a folder of team folders that it is the parent of): a bucket of 1,000 prefixes is looked through
+whole, at one small look each, a few at a time (:data:`STORES_BESIDE_LOOKERS`), through the
+store's own client; a folder's look is a local listing (1,000 in well under a second)."""
+PREFIXES_UNDER_CHECKED = 20
+"""How many of the prefixes under an empty prefix that is not a bucket's root
+:func:`stores_beside` looks into, and only when nothing beside it has a close name: a prefix of
+data (``s3://data/raw`` with thousands of ``raw/p00001/``...) is no bucket's root, and a look
+into each of 1,000 would cost a thousand requests a ``list``."""
 STORES_BESIDE_LOOKERS = 8
 """How many of those looks :func:`stores_beside` makes at once."""
 STORES_BESIDE_NAMED = 5
 """How many stores that hold experiments the hint names at most."""
 EXPERIMENT_FOLDERS_LOOKED = 3
-"""In how many folders of a store's ``experiments/`` :func:`holds_experiment` reads the
-experiment record: a hint's look, not a listing of every experiment."""
+"""In how many folders of a bucket's ``experiments/`` :func:`holds_experiment` reads the
+experiment record (one request each): a hint's look, not a listing of every experiment. A folder
+store's is read in every folder listed: a local read."""
 
 
 def holds_experiment(store: Browsable) -> bool:
     """Whether ``store`` holds an experiment, what ``list`` lists (an ``experiments/<name>/``
-    with its experiment record; a README or notes there are none), from a small look, the same
-    for every store: the first 1,000 folders of ``experiments/`` (one request of a delimiter
-    listing), then the experiment record of at most :data:`EXPERIMENT_FOLDERS_LOOKED` of them. A
+    with its experiment record; a README or notes there are none), from a small look: the first
+    1,000 folders of ``experiments/`` (one request of a delimiter listing), then the experiment
+    record of at most :data:`EXPERIMENT_FOLDERS_LOOKED` of them (of each, in a folder store). A
     record that cannot be read (a link, damaged, refused) is no experiment for the hint."""
-    for name in store.folders(EXPERIMENTS_PREFIX)[:EXPERIMENT_FOLDERS_LOOKED]:
+    folders = store.folders(EXPERIMENTS_PREFIX)
+    for name in folders if isinstance(store, LocalStore) else folders[:EXPERIMENT_FOLDERS_LOOKED]:
         try:
             if store.get(ExperimentRecords(store, name).experiment_key()) is not None:
                 return True
@@ -249,13 +257,15 @@ def stores_beside(store: Store) -> list[str]:
     """The URIs of the stores next to ``store`` that hold experiments (:func:`holds_experiment`),
     at most :data:`STORES_BESIDE_NAMED`: for a store that holds none, a mistyped prefix
     (``teamAA``, ``teama`` for ``teamA``), as ``status`` suggests close experiment names, or the
-    parent of the stores that do (a bucket's root, a folder of team folders). The stores under it,
-    the first :data:`STORES_UNDER_CHECKED` in name order, then those beside it (prefixes or
-    folders under the same parent: a delimiter listing, one request per 1,000 prefixes) whose
-    names are close to its own, at most :data:`STORES_BESIDE_CHECKED`, closest first; one small
-    look into each; one that fails is a "no" for that store only. Empty for a store that cannot
-    name what is next to it (a plug-in's, not :class:`~kfp_tune.core.interfaces.Browsable`), and
-    when a listing of what is next to it fails: it is only a hint."""
+    parent of the stores that do (a bucket's root, a folder of team folders). Those beside it
+    (prefixes or folders under the same parent: a delimiter listing, one request per 1,000
+    prefixes) whose names are close to its own, at most :data:`STORES_BESIDE_CHECKED`, closest
+    first, and those under it in name order: under a bucket's root or a folder store the first
+    :data:`STORES_UNDER_CHECKED`, under another prefix the first :data:`PREFIXES_UNDER_CHECKED`
+    and only when none beside it is close. One small look into each; one that fails is a "no"
+    for that store only. Empty for a store that cannot name what is next to it (a plug-in's, not
+    :class:`~kfp_tune.core.interfaces.Browsable`), and when a listing of what is next to it
+    fails: it is only a hint."""
     import difflib
     from concurrent.futures import ThreadPoolExecutor
 
@@ -274,13 +284,17 @@ def stores_beside(store: Store) -> list[str]:
         except KfpTuneError:  # that store's listing refused or failed: not the others'
             return False
 
+    local = isinstance(inner, LocalStore)  # a look is a local listing
+    at_root = not local and not urlsplit(inner.uri).path.strip("/")  # a bucket's root
     try:
-        under = inner.prefixes_under()[:STORES_UNDER_CHECKED]
-        beside = inner.prefixes_beside()
+        beside = [] if at_root else inner.prefixes_beside()
         close = difflib.get_close_matches(name_of(inner.uri), sorted({name_of(uri) for uri in beside}), n=STORES_BESIDE_CHECKED, cutoff=0.6)
-        candidates = under + [uri for name in close for uri in beside if name_of(uri) == name][:STORES_BESIDE_CHECKED]
+        close_uris = [uri for name in close for uri in beside if name_of(uri) == name][:STORES_BESIDE_CHECKED]
+        looked_under = STORES_UNDER_CHECKED if local or at_root else 0 if close_uris else PREFIXES_UNDER_CHECKED
+        under = inner.prefixes_under()[:looked_under] if looked_under else []
     except KfpTuneError:
         return []
+    candidates = under + close_uris
     with ThreadPoolExecutor(STORES_BESIDE_LOOKERS, thread_name_prefix="stores-beside") as looking:
         holding = list(looking.map(holds, candidates))
     return [uri for uri, found in zip(candidates, holding, strict=True) if found][:STORES_BESIDE_NAMED]
