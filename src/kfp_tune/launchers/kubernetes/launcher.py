@@ -1595,4 +1595,4 @@ def launcher_env(store_uri: str, s3_endpoint: str = "") -> dict[str, str]:
     return env
 
 
-__all__ = ["KubernetesConfig", "KubernetesLauncher", "TrialInterrupted", "launcher_env"]
+__all__ = ["KubernetesConfig", "KubernetesLauncher", "OwnedResources", "SweepResult", "TrialInterrupted", "launcher_env"]
