@@ -5,9 +5,7 @@ test_decide_stop_s_metrics_cost_no_store_request compares two exit handlers that
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kfp import dsl
@@ -20,8 +18,7 @@ from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers import LocalLauncher
 from kfp_tune.stores import LocalStore
-
-METHODS = ("get", "put", "create", "list", "delete")
+from request_counts import count_local_store_requests
 
 
 @pytest.mark.parametrize(("interrupted", "expected"), [(False, {"get": 36, "list": 4, "put": 1, "create": 1}), (True, {"get": 35, "list": 4})], ids=["ordinary", "interrupted"])
@@ -36,16 +33,7 @@ def test_the_exit_handler_reads_a_three_trial_experiment_once(tmp_path, monkeypa
     claims.claim(records, "run-1")
     if interrupted:
         claims.release(records, "run-1", claims.INTERRUPTED)
-    requests: Counter[str] = Counter()
-
-    def counted(method: str, inner: Any) -> Any:
-        def request(self: LocalStore, *args: Any, **kwargs: Any) -> Any:
-            requests[method] += 1
-            return inner(self, *args, **kwargs)
-        return request
-
-    for method in METHODS:
-        monkeypatch.setattr(LocalStore, method, counted(method, getattr(LocalStore, method)))
+    requests = count_local_store_requests(monkeypatch)
     metrics = dsl.Metrics(name="metrics", uri=str(tmp_path / "metrics"))
     decide_stop_final(store, metrics, tmp_path)
     assert metrics.metadata.keys() == {"loss", "accuracy"}

@@ -8,9 +8,7 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import pytest
 from kfp import dsl
@@ -22,6 +20,7 @@ from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers import LocalLauncher
 from kfp_tune.reports import trial_rows
 from kfp_tune.stores import LocalStore
+from request_counts import count_local_store_requests
 
 
 def decide_outputs(tmp_path: Path) -> dict[str, dsl.Artifact]:
@@ -150,16 +149,7 @@ def test_decide_stop_s_metrics_cost_no_store_request(tmp_path, monkeypatch, fina
     on 3 trials, 41 without; every checkpoint too). They come from the state the decision was
     made from: one decide-stop with metrics makes the requests it makes without, on the same store."""
     three_trials(tmp_path)
-    requests: Counter[str] = Counter()
-
-    def counted(method: str, inner: Any) -> Any:
-        def request(self: LocalStore, *args: Any, **kwargs: Any) -> Any:
-            requests[method] += 1
-            return inner(self, *args, **kwargs)
-        return request
-
-    for method in ("get", "put", "create", "list", "delete"):
-        monkeypatch.setattr(LocalStore, method, counted(method, getattr(LocalStore, method)))
+    requests = count_local_store_requests(monkeypatch)
     counts = {}
     for label in ("without", "with"):
         shutil.copytree(tmp_path / "store", tmp_path / label / "store")
