@@ -4,6 +4,7 @@ user, or stopped by an error)."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -170,10 +171,13 @@ def _unwritten(records: ExperimentRecords, view: ExperimentView, reason: str, me
     the record, and the decision as it is. Best effort, so bounded: a store that stops answering
     here is retried for :data:`BEST_TRIAL_STORE_SECONDS`, not the rest of its window (300 s by
     default), and nothing else is read to say why (a second read would raise as the first did)."""
-    if isinstance(records.store, RetryingStore):
-        records.store.cut_window(BEST_TRIAL_STORE_SECONDS)
+    cut = (
+        records.store.window_cut(BEST_TRIAL_STORE_SECONDS, BEST_TRIAL_CUT)
+        if isinstance(records.store, RetryingStore) else contextlib.nullcontext()
+    )
     try:
-        state = view.state
+        with cut:
+            state = view.state
     except StoreError as exc:
         if not isinstance(exc, ExperimentNotFound):  # the run ended before the experiment was made: nothing to say
             log.warning("no best trial for this run's end: the experiment's records could not be read (%s)", exc)
@@ -183,9 +187,12 @@ def _unwritten(records: ExperimentRecords, view: ExperimentView, reason: str, me
 
 BEST_TRIAL_STORE_SECONDS = 5.0
 """How long the exit handler that writes no status retries a failing store for the best trial
-(:func:`_unwritten`, through :meth:`~kfp_tune.stores.retry.RetryingStore.cut_window`): the run
-has ended, and the decision stands without it. The cut holds for the rest of the step, whose
-reads after it (the claim's release, a report) are the run's end too."""
+(:func:`_unwritten`, through :meth:`~kfp_tune.stores.retry.RetryingStore.window_cut`): the run
+has ended, and the decision stands without it. The cut holds for that read only: the claim's
+release after it, and a later outage of the same store (a report the step writes, a caller's
+next run), get the store's whole window."""
+BEST_TRIAL_CUT = f"the {BEST_TRIAL_STORE_SECONDS:g} s a best-effort read of the best trial gets at the run's end"
+"""What a give-up message calls the window :func:`_unwritten` cut."""
 EXPERIMENT_UNREADABLE = "ExperimentUnreadable"
 """The exit handler's reason when the experiment's records cannot be read (a damaged record, one
 a newer kfp-tune wrote): its message names the record; the status is left as it was."""

@@ -21,17 +21,19 @@ most how long) and when the store answers again (after how long); each attempt i
 
 A run told to stop at once (a second Ctrl-C) cuts the window (:meth:`RetryingStore.cut_window`):
 what its shutdown cannot record in a few seconds is left for the next run, instead of holding
-the user's terminal for the rest of a five-minute window.
+the user's terminal for the rest of a five-minute window. A best-effort read cuts it only while
+it lasts (:meth:`RetryingStore.window_cut`): a later outage of the same store gets its whole window.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 from kfp_tune.core.errors import StoreError
@@ -39,6 +41,8 @@ from kfp_tune.core.interfaces import Store
 from kfp_tune.core.vocabulary import STORE_RETRY_VARIABLE
 
 T = TypeVar("T")
+SECOND_SIGNAL_CUT = "what a second signal left of the retry window"
+"""What a give-up message calls the window :meth:`RetryingStore.cut_window` cut."""
 log = logging.getLogger(__name__)
 
 DEFAULT_DEADLINE = 300.0
@@ -72,6 +76,7 @@ class RetryingStore:
         self._failing_since: float | None = None  # the start of the outage's first attempt; None while the store answers
         self._given_up = False  # an operation of this outage gave up at the end of the window
         self._cut: tuple[float, float] | None = None  # (when, seconds): cut_window's limit, for this outage and later ones
+        self._scoped_cut: tuple[float, float, str] | None = None  # (when, seconds, why): window_cut's limit, while it lasts
         self.on_outage: Callable[[float], None] | None = None
         """Called with the seconds left of its window when an outage begins (a run being stopped says so)."""
 
@@ -85,6 +90,21 @@ class RetryingStore:
         with self._lock:
             self._cut = (time.monotonic(), seconds)
             self._woken.notify_all()
+
+    @contextlib.contextmanager
+    def window_cut(self, seconds: float, why: str) -> Iterator[None]:
+        """While the block runs, the store may fail for at most ``seconds`` more (a best-effort
+        read that must not wait out the window); after it, the window is as it was, so a later
+        outage gets its whole window. ``why`` is what a give-up message calls the cut window. A
+        :meth:`cut_window` made meanwhile holds on after the block."""
+        with self._lock:
+            previous, self._scoped_cut = self._scoped_cut, (time.monotonic(), seconds, why)
+            self._woken.notify_all()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._scoped_cut = previous
 
     def outage_left(self) -> float | None:
         """How many seconds of this outage's window are left (0 once given up); None while the
@@ -105,13 +125,20 @@ class RetryingStore:
     def _window_ends(self) -> float:
         """When this outage's window ends (its lock held): ``deadline`` after it began, or
         earlier once cut; infinity while the store answers."""
+        return self._window()[0]
+
+    def _window(self) -> tuple[float, str | None]:
+        """When this outage's window ends (its lock held), and what cut it there (None: no cut
+        ends it before ``deadline``)."""
         if self._failing_since is None:
-            return float("inf")
-        ends = self._failing_since + self.deadline
-        if self._cut is not None:
-            cut_at, seconds = self._cut
-            ends = min(ends, max(self._failing_since, cut_at) + seconds)
-        return ends
+            return float("inf"), None
+        ends, why = self._failing_since + self.deadline, None
+        cuts = [] if self._cut is None else [(*self._cut, SECOND_SIGNAL_CUT)]
+        cuts += [] if self._scoped_cut is None else [self._scoped_cut]
+        for cut_at, seconds, cut_why in cuts:
+            if (cut_ends := max(self._failing_since, cut_at) + seconds) < ends:
+                ends, why = cut_ends, cut_why
+        return ends, why
 
     def _gives_up(self, attempt_started: float) -> tuple[bool, float, float, bool]:
         """Whether to give up after a transient failure, for how many seconds the store has
@@ -171,8 +198,8 @@ class RetryingStore:
         """The last failure, saying that the store failed for its whole window and that running
         again resumes: "(transient)" alone reads as if it had not been given up on."""
         with self._lock:
-            cut = self._cut is not None and self._window_ends() < (self._failing_since or 0.0) + self.deadline
-        window = "what a second signal left of the retry window" if cut else f"the retry window, {STORE_RETRY_VARIABLE}={self.deadline:g}"
+            why = self._window()[1]
+        window = why or f"the retry window, {STORE_RETRY_VARIABLE}={self.deadline:g}"
         text = str(exc).removesuffix(" (transient)")
         seconds = f"{failing:.0f}" if failing >= 10 else f"{failing:.1f}"
         return StoreError(f"{text}, the store failing for {seconds} s ({window}): once it answers, run the same command again (a run resumes where it stopped)", transient=True)
