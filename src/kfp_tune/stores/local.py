@@ -44,6 +44,9 @@ RECORD_MODE = 0o666
 NOT_FOLLOWED = "a link, which the store never follows (it could lead outside the store)"
 """Why a key through a link is refused or left out."""
 
+NOT_A_FILE = "not a regular file (a FIFO, device or folder), which the store never reads"
+"""Why a key that is no regular file is refused: a FIFO's read would wait for a writer forever."""
+
 STALE_TEMP_SECONDS = 3600.0
 """A temporary file unchanged this long, whose writer holds no lock on it, is a killed write's
 leftover: a listing removes it. A live write holds its lock and changes the file within seconds."""
@@ -170,13 +173,22 @@ class LocalStore:
         if link is not None:
             raise DamagedRecord(key, f"{link} is {NOT_FOLLOWED}")
         try:
-            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+            # O_NONBLOCK: a FIFO under the key's name would block the open until a writer came
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
         except FileNotFoundError:
             return None
         except OSError as exc:
             if exc.errno == errno.ELOOP:  # the key itself is a link
                 raise DamagedRecord(key, f"it is {NOT_FOLLOWED}") from None
             raise StoreError(f"cannot read {key} from {self.uri}: {exc.strerror}") from None
+        try:
+            mode = os.fstat(fd).st_mode
+        except OSError as exc:
+            os.close(fd)
+            raise StoreError(f"cannot read {key} from {self.uri}: {exc.strerror}") from None
+        if not stat.S_ISREG(mode):  # a FIFO, device or folder: never a record, and a read could hang
+            os.close(fd)
+            raise DamagedRecord(key, f"in {self.uri}, it is {NOT_A_FILE}")
         try:
             with os.fdopen(fd, "rb") as handle:
                 return handle.read()
