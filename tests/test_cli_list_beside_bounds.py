@@ -75,6 +75,13 @@ def test_under_a_prefix_with_a_close_name_beside_it_nothing_is_looked_into():
     assert teamx.requests == Counter({"LIST": 1 + 1, "GET": 1}), "the listing beside, a look into team/"
 
 
+def test_a_close_name_beside_that_holds_no_experiment_does_not_stop_the_look_under():
+    objects = {"teams/teamA/experiments/e1/experiment.json": b"{}", "teams-old/README.md": b"x"}
+    teams = Bucket(objects, "teams")
+    assert stores_beside(teams) == ["s3://data/teams/teamA"], "teams-old/ is close but empty: teams/ is a prefix of team prefixes"
+    assert teams.requests == Counter({"LIST": 1 + 1 + 1 + 1, "GET": 1}), "the listing beside, a look into teams-old/, the listing under, a look into teamA/"
+
+
 def test_a_buckets_root_still_looks_into_the_first_thousand_prefixes_under_it():
     objects = {f"p{number:04d}/part-0.bin": b"x" for number in range(STORES_UNDER_CHECKED - 1)} | {"zteam/experiments/e1/experiment.json": b"{}"}
     root = Bucket(objects)

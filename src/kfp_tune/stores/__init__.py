@@ -224,7 +224,8 @@ whole, at one small look each, a few at a time (:data:`STORES_BESIDE_LOOKERS`), 
 store's own client; a folder's look is a local listing (1,000 in well under a second)."""
 PREFIXES_UNDER_CHECKED = 20
 """How many of the prefixes under an empty prefix that is not a bucket's root
-:func:`stores_beside` looks into, and only when nothing beside it has a close name: a prefix of
+:func:`stores_beside` looks into, and only when nothing beside it with a close name holds an
+experiment (a close name alone, an empty ``teams-old/`` beside ``teams/``, is no answer): a prefix of
 data (``s3://data/raw`` with thousands of ``raw/p00001/``...) is no bucket's root, and a look
 into each of 1,000 would cost a thousand requests a ``list``."""
 STORES_BESIDE_LOOKERS = 8
@@ -262,7 +263,7 @@ def stores_beside(store: Store) -> list[str]:
     prefixes) whose names are close to its own, at most :data:`STORES_BESIDE_CHECKED`, closest
     first, and those under it in name order: under a bucket's root or a folder store the first
     :data:`STORES_UNDER_CHECKED`, under another prefix the first :data:`PREFIXES_UNDER_CHECKED`
-    and only when none beside it is close. One small look into each; one that fails is a "no"
+    and only when none close beside it holds an experiment. One small look into each; one that fails is a "no"
     for that store only. Empty for a store that cannot name what is next to it (a plug-in's, not
     :class:`~kfp_tune.core.interfaces.Browsable`), and when a listing of what is next to it
     fails: it is only a hint."""
@@ -284,20 +285,29 @@ def stores_beside(store: Store) -> list[str]:
         except KfpTuneError:  # that store's listing refused or failed: not the others'
             return False
 
+    def holding(candidates: list[str]) -> list[str]:
+        with ThreadPoolExecutor(STORES_BESIDE_LOOKERS, thread_name_prefix="stores-beside") as looking:
+            found = list(looking.map(holds, candidates))
+        return [uri for uri, holds_one in zip(candidates, found, strict=True) if holds_one][:STORES_BESIDE_NAMED]
+
     local = isinstance(inner, LocalStore)  # a look is a local listing
     at_root = not local and not urlsplit(inner.uri).path.strip("/")  # a bucket's root
     try:
         beside = [] if at_root else inner.prefixes_beside()
         close = difflib.get_close_matches(name_of(inner.uri), sorted({name_of(uri) for uri in beside}), n=STORES_BESIDE_CHECKED, cutoff=0.6)
         close_uris = [uri for name in close for uri in beside if name_of(uri) == name][:STORES_BESIDE_CHECKED]
-        looked_under = STORES_UNDER_CHECKED if local or at_root else 0 if close_uris else PREFIXES_UNDER_CHECKED
-        under = inner.prefixes_under()[:looked_under] if looked_under else []
+        under = inner.prefixes_under()[:STORES_UNDER_CHECKED] if local or at_root else []
     except KfpTuneError:
         return []
-    candidates = under + close_uris
-    with ThreadPoolExecutor(STORES_BESIDE_LOOKERS, thread_name_prefix="stores-beside") as looking:
-        holding = list(looking.map(holds, candidates))
-    return [uri for uri, found in zip(candidates, holding, strict=True) if found][:STORES_BESIDE_NAMED]
+    found = holding(under + close_uris)
+    if found or local or at_root:
+        return found
+    # another prefix whose close names hold none (or that has none: an empty teams-old/ beside
+    # teams/ is no answer): the first few under it, as a prefix of team prefixes
+    try:
+        return holding(inner.prefixes_under()[:PREFIXES_UNDER_CHECKED])
+    except KfpTuneError:
+        return []
 
 
 __all__ = ["DEFAULT_LOCAL_STORE", "LocalStore", "StoreOpener", "check_environment", "check_store_uri", "holds_experiment", "is_store", "open_store", "refuse_empty_store", "register_scheme",
