@@ -61,5 +61,7 @@ def test_a_late_ctrl_c_whose_summary_read_fails_says_what_the_look_read(tmp_path
 
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    assert json.loads(captured.out) == {"experiment": "quad", "status": "Succeeded", "reason": "ExperimentMaxTrialsReached"}
-    assert "the summary could not be read (S3 listing of experiments/quad/ failed: connection reset); kfp-tune status quad shows it" in captured.err
+    assert json.loads(captured.out) == {  # run --json's shape, what the look did not read null
+        "experiment": "quad", "status": "Succeeded", "reason": "ExperimentMaxTrialsReached", "trials": None, "succeeded": None, "failed": None, "best_trial": None}
+    store = LocalStore(tmp_path / "store").uri
+    assert f"the summary could not be read (S3 listing of experiments/quad/ failed: connection reset); kfp-tune status quad --store {store} shows it" in captured.err

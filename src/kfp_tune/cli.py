@@ -865,9 +865,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         # late look: the retry window is cut to its second, a blip is no error; what the look read
         with _unless_gone(sys.stderr):
-            print(f"the summary could not be read ({exc}); kfp-tune status {experiment.name} shows it", file=sys.stderr)
-        if args.json:
-            print(json.dumps({"experiment": experiment.name, "status": ended["status"], "reason": ended["reason"]}, sort_keys=True))
+            print(f"the summary could not be read ({exc}); kfp-tune status {experiment.name} --store {store.uri} shows it", file=sys.stderr)
+        if args.json:  # _print_summary's keys, a script reads one shape: null where the look did not read it
+            known = {"experiment": experiment.name, "trials": None, "succeeded": None, "failed": None, "best_trial": None} | ended
+            print(json.dumps({key: known[key] for key in SUMMARY_JSON_KEYS}, sort_keys=True))
         return EXIT_OK if ended["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED
     _print_summary(summary, args.json)
     return EXIT_OK if summary["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED
@@ -973,14 +974,18 @@ def _is_terminal(stream: Any) -> bool:
         return False
 
 
+SUMMARY_JSON_KEYS = ("experiment", "status", "reason", "trials", "succeeded", "failed", "best_trial")
+"""The keys ``run --json`` always prints, whether the summary was read whole or only the status
+record was (a late Ctrl-C whose summary read failed: null where unknown)."""
+
+
 def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     from kfp_tune.progress import objective_first, visible
     from kfp_tune.reports import trial_breakdown
 
     if as_json:
-        keys = ("experiment", "status", "reason", "trials", "succeeded", "failed", "best_trial")
         extra = {k: summary[k] for k in ("metrics_unavailable", "early_stopped", "killed", "given_back", "damaged", "last_failed_trial") if summary.get(k)}  # only when there is something to say
-        print(json.dumps({**{k: summary[k] for k in keys}, **extra}, sort_keys=True))
+        print(json.dumps({**{k: summary[k] for k in SUMMARY_JSON_KEYS}, **extra}, sort_keys=True))
         return
 
     def print_visible(line: str) -> None:
