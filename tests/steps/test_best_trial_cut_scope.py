@@ -12,9 +12,9 @@ import random
 from pathlib import Path
 
 import pytest
-from steps.test_exit_handler_store_fails import ended_run
 
 from clock import FakeClock
+from down_store import ended_run
 from kfp_tune.core.decision import RUN_INTERRUPTED
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.records import ExperimentRecords

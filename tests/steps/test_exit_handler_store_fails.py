@@ -15,63 +15,14 @@ from pathlib import Path
 import pytest
 
 from clock import FakeClock
-from conftest import quadratic_experiment
-from kfp_tune.core import claims
+from down_store import ended_run
 from kfp_tune.core.decision import RUN_INTERRUPTED
-from kfp_tune.core.errors import StoreError
-from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import ExperimentPhase
-from kfp_tune.inline_runner import run_inline
-from kfp_tune.launchers import LocalLauncher
 from kfp_tune.steps.decide_stop import BEST_TRIAL_STORE_SECONDS, DRIVEN_BY_ANOTHER_RUN, close_run
-from kfp_tune.stores import LocalStore, retry
+from kfp_tune.stores import retry
 from kfp_tune.stores.retry import RetryingStore
-
-
-class DownButClaims(LocalStore):
-    """A store that, once ``down``, fails every operation but those on the runs' claims (read
-    just before, as the exit handler does): it stopped answering after the claim read."""
-
-    down = False
-    transient = False
-    failed: list[str]
-
-    def _reach(self, key: str) -> None:
-        if self.down and "/runs/" not in key:
-            self.failed.append(key)
-            raise StoreError(f"connection refused reading {key}", transient=self.transient)
-
-    def get(self, key: str) -> bytes | None:
-        self._reach(key)
-        return super().get(key)
-
-    def list(self, prefix: str) -> list[str]:
-        self._reach(prefix)
-        return super().list(prefix)
-
-    def put(self, key: str, data: bytes) -> None:
-        self._reach(key)
-        super().put(key, data)
-
-    def create(self, key: str, data: bytes) -> bool:
-        self._reach(key)
-        return super().create(key, data)
-
-
-def ended_run(tmp_path: Path, ending: str) -> DownButClaims:
-    """An experiment with three trials whose run ``run-1`` ended as ``ending`` says: interrupted by
-    its user, or refused because ``run-2`` drives the experiment."""
-    store = DownButClaims(tmp_path / "store")
-    store.failed = []
-    run_inline(store, load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 3})), LocalLauncher())
-    records = ExperimentRecords(store, "quad")
-    claims.claim(records, "run-1")
-    claims.release(records, "run-1", claims.INTERRUPTED)
-    if ending == DRIVEN_BY_ANOTHER_RUN:
-        claims.claim(records, "run-2")
-    return store
 
 
 @pytest.mark.parametrize("ending", [RUN_INTERRUPTED, DRIVEN_BY_ANOTHER_RUN])
