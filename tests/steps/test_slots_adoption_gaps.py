@@ -82,9 +82,10 @@ class InterruptedWhileRunning(Launcher):
 @pytest.fixture
 def sigint_as_python_sets_it() -> Any:
     """SIGINT handled as Python sets it up (``default_int_handler``) for the test, then as it was:
-    a run takes over no signal the process ignores (``slots.takes_over``), and in two full runs of
-    the suite an earlier test in the same worker had left SIGINT ignored, so the trial's SIGINT
-    never reached the run."""
+    a run takes over no signal the process ignores (``slots.takes_over``), and a suite started as
+    a non-interactive shell's background job (``nohup bash -c '...' &``, as two full runs of it
+    were) inherits SIGINT ignored in every xdist worker, so the trial's SIGINT never reached the
+    run."""
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     yield
     signal.signal(signal.SIGINT, previous)
