@@ -16,11 +16,12 @@ import pytest
 
 from clock import FakeClock
 from down_store import ended_run
+from kfp_tune.core import claims
 from kfp_tune.core.decision import RUN_INTERRUPTED
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import ExperimentPhase
-from kfp_tune.steps.decide_stop import BEST_TRIAL_STORE_SECONDS, DRIVEN_BY_ANOTHER_RUN, close_run
+from kfp_tune.steps.decide_stop import BEST_TRIAL_STORE_SECONDS, DRIVEN_BY_ANOTHER_RUN, EXPERIMENT_UNREADABLE, close_run
 from kfp_tune.stores import retry
 from kfp_tune.stores.retry import RetryingStore
 
@@ -61,3 +62,22 @@ def test_the_best_trial_read_waits_a_few_seconds_for_a_store_that_stopped_answer
     assert (decision.reason, decision.best_trial) == (RUN_INTERRUPTED, None)
     assert clock.now - started == pytest.approx(BEST_TRIAL_STORE_SECONDS), "given up when the cut window ends, not after 300 s"
     assert BEST_TRIAL_STORE_SECONDS < 300.0
+
+
+def test_a_run_holding_its_claim_whose_store_fails_after_the_claim_read_ends_as_unreadable(tmp_path: Path) -> None:
+    """The exit handler of a run that still holds its claim (a step failed) and writes the
+    status: a store that stops answering after the claim read ends it with ExperimentUnreadable
+    naming the failure, and the claim given back. It raised ``StoreError`` from a second read of
+    the experiment record made inside the except to tell a missing experiment from a failing
+    store (the first read already says which: ExperimentNotFound), which with a retrying store
+    also waited out a second retry window."""
+    store = ended_run(tmp_path, RUN_INTERRUPTED)
+    records = ExperimentRecords(store, "quad")
+    claims.claim(records, "run-2")
+    store.down = True
+    decision = close_run(records, "run-2", view=ExperimentView(records))
+    assert (decision.phase, decision.reason) == (ExperimentPhase.RUNNING, EXPERIMENT_UNREADABLE)
+    assert "connection refused reading experiments/quad/experiment.json" in decision.message
+    assert store.failed == ["experiments/quad/experiment.json"], "one read failed; none made after it"
+    latest = claims.latest_claim(records, own_run="run-2")
+    assert latest is not None and latest.run == "run-2" and latest.ended

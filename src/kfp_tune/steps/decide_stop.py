@@ -152,8 +152,8 @@ def _closing(records: ExperimentRecords, run_id: str, releases_claim: bool, view
     held = current is not None and current.run == run_id and not current.ended
     try:
         state = view.state
-    except StoreError as exc:
-        if read_experiment_missing(records):
+    except StoreError as exc:  # the read says which: a missing experiment, or records unreadable (a second read would fail as it did)
+        if isinstance(exc, ExperimentNotFound):
             return Decision(ExperimentPhase.CREATED, "ExperimentNotCreated", "the run ended before the experiment was created"), None
         return Decision(ExperimentPhase.RUNNING, EXPERIMENT_UNREADABLE, str(exc)), None
     decision = decide(state, rounds_left=0)
@@ -202,10 +202,6 @@ STEP_FAILED_MESSAGE = (
     "A step of this run ended before the run finished (an error, or it was killed); trials it was running end TrialStale "
     "on the next run, which resumes the experiment: run the same pipeline (or kfp-tune run) again"
 )
-
-
-def read_experiment_missing(records: ExperimentRecords) -> bool:
-    return records.store.get(records.experiment_key()) is None
 
 
 def kill_trial(view: ExperimentView, name: str, signal_name: str) -> bool:
