@@ -115,3 +115,35 @@ def test_the_same_yaml_keeps_an_edit_and_a_lowered_budget_is_one_warning_line(st
     assert done.returncode == 0, done.stderr
     assert "warning: experiment 'long': spec.maxTrialCount changes from 9 (stored) to 7 (this spec)" in done.stderr.splitlines()
     assert "WARNING" not in done.stderr and Client(store).get_experiment("long").status.trials == 7
+
+
+def test_a_completed_long_running_grid_is_not_told_to_add_the_policy_it_has(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA "katib" (session 31): a LongRunning grid that ended with every point tried
+    (ExperimentSuggestionEndReached) is rightly not restartable, as in Katib, but the refusal said
+    to start a new experiment "with spec.resumePolicy: LongRunning in its YAML", the policy it
+    had, and not that a new one of the same grid tries the same points."""
+    doc = quadratic_experiment(**{
+        "spec.maxTrialCount": 5, "spec.parallelTrialCount": 1, "spec.resumePolicy": "LongRunning",
+        "spec.algorithm": {"algorithmName": "grid"},
+        "spec.parameters": [{"name": "x", "parameterType": "discrete", "feasibleSpace": {"list": ["0.1", "0.5", "0.9"]}}, {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": ["0.5"]}}],
+    })
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    store = str(tmp_path / "store")
+    assert main(["run", str(path), "--engine", "inline", "--store", store, "--name", "grid"]) == 0
+    capsys.readouterr()
+    assert main(["edit", "grid", "--store", store, "--max-trial-count", "6"]) == 1
+    err = capsys.readouterr().err
+    assert "(ExperimentSuggestionEndReached)" in err and "Katib restarts only an experiment that succeeded by reaching maxTrialCount" in err
+    assert "in its YAML" not in err
+    assert "under resumePolicy LongRunning an experiment is extendable only once it ended by reaching maxTrialCount" in err
+    assert "its algorithm had no trial left to suggest (a grid: every point tried)" in err
+    assert Client(store).get_experiment("grid").spec.max_trial_count == 5
+
+
+def test_a_completed_never_experiment_is_told_how_to_be_extendable_later(store: str, capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+    assert main(["edit", "never", "--store", store, "--max-trial-count", "4"]) == 1
+    err = capsys.readouterr().err
+    assert "with spec.resumePolicy: LongRunning in its YAML if it should be extendable later" in err
+    assert "no trial left to suggest" not in err

@@ -12,7 +12,7 @@ from typing import Any
 from kfp_tune.algorithms import early_stopping, registry
 from kfp_tune.collectors import COLLECTORS, EARLY_STOPPING_COLLECTORS
 from kfp_tune.core import claims
-from kfp_tune.core.decision import MAX_TRIALS_REACHED, RUNNING, decide
+from kfp_tune.core.decision import MAX_TRIALS_REACHED, RUNNING, SUGGESTION_END_REACHED, decide
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, shown
 from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING, short_hash
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, payload_of, utc_now
@@ -455,15 +455,20 @@ def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Exper
             if finished.reason != MAX_TRIALS_REACHED
             else f"its spec.resumePolicy is {policy}, and Katib restarts a completed experiment only under LongRunning or FromVolume"
         )
+        later = (
+            ", with spec.resumePolicy: LongRunning in its YAML if it should be extendable later" if policy not in RESTARTABLE_POLICIES
+            else f" (under resumePolicy {policy} an experiment is extendable only once it ended by reaching maxTrialCount)"
+        )
+        if finished.reason == SUGGESTION_END_REACHED:
+            later += "; its algorithm had no trial left to suggest (a grid: every point tried), and one with the same search space and algorithm suggests the same trials"
         if edit:
             raise ExperimentConflict(
                 f"experiment {name!r} is completed, and its budget cannot change: {why}. To run more trials, start a new experiment "
-                f"({NEW_EXPERIMENT_NAMING}), with spec.resumePolicy: LongRunning in its YAML if it should be extendable later"
+                f"({NEW_EXPERIMENT_NAMING}){later}"
             )
         raise ExperimentConflict(
             f"experiment {name!r} is completed and its spec changed: {why}. To run more trials, start a new experiment "
-            f"({NEW_EXPERIMENT_NAMING}), with spec.resumePolicy: LongRunning in its YAML if it should be extendable later; "
-            f"or run the spec it completed with, which only reports it"
+            f"({NEW_EXPERIMENT_NAMING}){later}; or run the spec it completed with, which only reports it"
         )
     new_max = experiment.spec.max_trial_count
     used = state.budget_used
