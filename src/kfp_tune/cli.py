@@ -19,7 +19,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +33,12 @@ from kfp_tune.core.vocabulary import STORE_RETRY_VARIABLE, ExperimentPhase, Obje
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
 
 if TYPE_CHECKING:
+    from kfp_tune.core.errors import RunInterrupted
     from kfp_tune.core.interfaces import Launcher, Store
-    from kfp_tune.core.records import NewerRecord
+    from kfp_tune.core.records import DamagedRecord, NewerRecord
     from kfp_tune.core.state import ExperimentState
     from kfp_tune.launchers.local import LocalLauncher
+    from kfp_tune.progress import PlainProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_NOT_RUNNABLE = 0, 1, 2, 3
 """3: ``validate`` found valid Katib that this kfp-tune cannot run (``run`` and ``compile`` refuse it)."""
@@ -731,42 +733,54 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
-    from kfp_tune.core.errors import RunInterrupted, StoreError, StoreInputError
-    from kfp_tune.core.records import DamagedRecord, ExperimentRecords
-    from kfp_tune.inline_runner import run_inline
-    from kfp_tune.launchers import check_experiment, launcher_from_config
-    from kfp_tune.progress import FailureNotes, PlainProgress, ProgressWatcher
-    from kfp_tune.reports import resume_note, summarize
-    from kfp_tune.steps import prepare
-
+    """Runs the experiment here, under the engine chosen: all that can refuse it refuses it
+    before anything is recorded, then the run goes with its progress shown, and ends as its
+    summary, an interrupt or a late Ctrl-C says."""
     experiment = _load(args.experiment, args.name, args.trial_templates, need_template=True)
+    _check_run_settings(args, experiment)
+    launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
+    store = _open_store(args.store)
+    launcher = _checked_launcher(experiment, launcher_config, store.uri)
+    _note_unread_settings(experiment)
+    _note_unmounted_paths(launcher, experiment)
+    if args.engine == "kfp-local":  # what refuses the pipeline (its size, the trials' resources) refuses it before anything is recorded
+        from kfp_tune.pipelines.local_run import local_pipeline
+
+        local_pipeline(experiment, store.uri, launcher_config, args.rounds)
+    _preflight(store, experiment, args.take_over)
+    return _run_with_progress(args, store, experiment, launcher, launcher_config)
+
+
+def _check_run_settings(args: argparse.Namespace, experiment: Experiment) -> None:
+    """``run``'s flags and what a local run cannot do, refused before the store is opened."""
     _rounds(args.rounds)
     if args.rounds is not None and args.engine == "inline":
         raise UsageError("--rounds: for --engine kfp-local, which compiles the pipeline; --engine inline runs the steps without one")
     _local_slots(experiment)
-    launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
-    store = _open_store(args.store)
-    store_uri = store.uri
+
+
+def _checked_launcher(experiment: Experiment, launcher_config: dict[str, Any], store_uri: str) -> Launcher:
+    """The launcher of ``launcher_config``, once it has taken the experiment."""
+    from kfp_tune.launchers import check_experiment, launcher_from_config
+
     launcher = launcher_from_config(launcher_config, store_uri)
     try:  # every refusal names its field (the store's, spec.metricsCollectorSpec's, says why the store matters)
         check_experiment(launcher, experiment)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    _note_unread_settings(experiment)
-    _note_unmounted_paths(launcher, experiment)
-    rounds = args.rounds
-    total = experiment.spec.max_trial_count
-    if args.engine == "kfp-local":  # what refuses the pipeline (its size, the trials' resources) refuses it before anything is recorded
-        from kfp_tune.pipelines.local_run import local_pipeline
+    return launcher
 
-        local_pipeline(experiment, store_uri, launcher_config, rounds)
-    # The pre-flight before anything runs: a busy experiment, a changed search space or a
-    # damaged record (never skipped, never rewritten) is refused here, not mid-run.
+
+def _preflight(store: Store, experiment: Experiment, take_over: bool) -> None:
+    """The pre-flight before anything runs: a busy experiment, a changed search space or a
+    damaged record (never skipped, never rewritten) is refused here, not mid-run; a run that
+    resumes says what it takes up."""
+    from kfp_tune.core.records import DamagedRecord, ExperimentRecords
+    from kfp_tune.reports import resume_note
+    from kfp_tune.steps import prepare
+
     try:
-        prepare(ExperimentRecords(store, experiment.name), experiment, take_over=args.take_over)
+        prepare(ExperimentRecords(store, experiment.name), experiment, take_over=take_over)
         note = resume_note(store, experiment.name, how_to_run_again=True)
     except DamagedRecord as exc:
         others = "" if exc.key == ExperimentRecords(store, experiment.name).experiment_key() else " (kfp-tune status and trials show the other trials)"
@@ -776,7 +790,52 @@ def cmd_run(args: argparse.Namespace) -> int:
     if note:
         print(note, file=sys.stderr)
 
-    bar = tqdm(total=total, unit="trial", desc=experiment.name, disable=None, file=sys.stderr, dynamic_ncols=True)
+
+def _run_with_progress(args: argparse.Namespace, store: Store, experiment: Experiment, launcher: Launcher, launcher_config: dict[str, Any]) -> int:
+    """The run, its progress shown, and its exit status: what stopped it, if anything did,
+    said as each ``except`` below says."""
+    from tqdm import tqdm
+
+    from kfp_tune.core.errors import RunInterrupted, StoreInputError
+    from kfp_tune.core.records import DamagedRecord
+
+    bar = tqdm(total=experiment.spec.max_trial_count, unit="trial", desc=experiment.name, disable=None, file=sys.stderr, dynamic_ncols=True)
+    plain, update = _progress_lines(bar, experiment)
+    ended: dict[str, Any] | None = None  # the saved status of an experiment that had ended when a late signal came
+    began = time.time()  # a claim this process made since is this run's (_claimed_by_this_run)
+    try:
+        _run_engine(args, store, experiment, launcher, launcher_config, bar, plain, update)
+    except RunInterrupted as exc:
+        bar.close()
+        return _interrupted_exit(exc, store, experiment.name, args.json)
+    except DamagedRecord as exc:  # a damaged claim (runs/<seq>.json) holds the experiment for no run: none may claim it
+        raise _stopped_by_damage(exc) from None
+    except StoreInputError as exc:  # the pre-flight read the store: a refusal since is mid-run once this run's claim was written
+        if not _claimed_by_this_run(store, experiment.name, began):
+            raise
+        raise _refused_mid_run(exc) from None
+    except KeyboardInterrupt:  # not the run's RunInterrupted: the signal came once the run had stopped answering it, as it ended
+        ended = _ended_before_the_signal(store, experiment.name)
+        if ended is None:
+            raise
+        print(f"the signal came after the run had ended: experiment {experiment.name} {ended['status']} ({ended['reason']}); "
+              f"nothing was stopped", file=sys.stderr)
+    finally:
+        bar.close()
+    return _summary_exit(store, experiment.name, ended, args.json)
+
+
+ProgressUpdate = Callable[[int, dict[str, Any]], None]
+"""What :class:`~kfp_tune.progress.ProgressWatcher` calls with each look: (trials done, what it saw)."""
+
+
+def _progress_lines(bar: Any, experiment: Experiment) -> tuple[PlainProgress | None, ProgressUpdate]:
+    """How each look of the watcher is shown: the bar on a terminal, with a line above it for
+    each trial that did not succeed; plain lines where there is none."""
+    from tqdm import tqdm
+
+    from kfp_tune.progress import FailureNotes, PlainProgress
+
     assert experiment.spec.objective is not None  # loading refuses an experiment without one
     objective_name = experiment.spec.objective.objective_metric_name
     # no terminal (2>file, nohup, CI): tqdm shows nothing there (disable=None), so plain lines do
@@ -798,80 +857,106 @@ def cmd_run(args: argparse.Namespace) -> int:
         if notes is not None:
             notes.update(done, info)
 
-    ended: dict[str, Any] | None = None  # the saved status of an experiment that had ended when a late signal came
-    began = time.time()  # a claim this process made since is this run's (_claimed_by_this_run)
-    try:
-        # while the bar shows, log lines (-v) are written above it, not onto its line
-        with plain or contextlib.nullcontext(), logging_redirect_tqdm() if not bar.disable else contextlib.nullcontext(), \
-                ProgressWatcher(store, experiment, update) as watcher:  # the watcher's last look, then the lines left
-            if args.engine == "inline":
-                run_inline(store, experiment, launcher, take_over=args.take_over)
-            else:
-                from kfp_tune.pipelines.local_run import run_in_child
+    return plain, update
 
-                run_in_child(experiment, store_uri, launcher_config, rounds, args.take_over, args.verbose, store=store, progress=watcher)
-    except RunInterrupted as exc:
-        bar.close()
-        signal_exit = 128 + int(getattr(signal, exc.signal_name, signal.SIGINT))
-        try:
-            summary = {} if exc.unrecorded else summarize(store, experiment.name)
-        except StoreError as error:  # down since the run stopped
-            exc.unrecorded = f"the store could not be read after the interrupt ({error})"
-        # after SIGHUP the terminal may be gone: each line below is said if it still can be (_unless_gone)
-        if exc.unrecorded:  # the trials were stopped, but the store could not say so: the next run does
-            with _unless_gone(sys.stderr):
-                print(
-                    f"interrupted ({exc.signal_name}): the running trials were stopped, but {exc.unrecorded}. "
-                    f"The next run gives the trials left Running back (Killed, TrialStale: no budget used) and resumes: "
-                    f"run the same command once the store answers.",
-                    file=sys.stderr,
-                )
-            return _flushed(signal_exit)
-        if exc.killed == 0 and summary["status"] in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED):  # the signal came as the experiment ended: it ended
-            with _unless_gone(sys.stdout):
-                _print_summary(summary, args.json)
-            return _flushed(EXIT_OK if summary["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED)
+
+def _run_engine(args: argparse.Namespace, store: Store, experiment: Experiment, launcher: Launcher, launcher_config: dict[str, Any],
+                bar: Any, plain: PlainProgress | None, update: ProgressUpdate) -> None:
+    """The run itself, by the engine chosen, watched for its progress until its last look."""
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from kfp_tune.inline_runner import run_inline
+    from kfp_tune.progress import ProgressWatcher
+
+    # while the bar shows, log lines (-v) are written above it, not onto its line
+    with plain or contextlib.nullcontext(), logging_redirect_tqdm() if not bar.disable else contextlib.nullcontext(), \
+            ProgressWatcher(store, experiment, update) as watcher:  # the watcher's last look, then the lines left
+        if args.engine == "inline":
+            run_inline(store, experiment, launcher, take_over=args.take_over)
+        else:
+            from kfp_tune.pipelines.local_run import run_in_child
+
+            run_in_child(experiment, store.uri, launcher_config, args.rounds, args.take_over, args.verbose, store=store, progress=watcher)
+
+
+def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: bool) -> int:
+    """What an interrupted run says, and its exit status: 128 + the signal, unless the signal
+    came as the experiment ended, which exits as the ended run. After SIGHUP the terminal may be
+    gone: each line is said if it still can be (:func:`_unless_gone`)."""
+    from kfp_tune.core.errors import StoreError
+    from kfp_tune.reports import summarize
+
+    signal_exit = 128 + int(getattr(signal, exc.signal_name, signal.SIGINT))
+    try:
+        summary = {} if exc.unrecorded else summarize(store, name)
+    except StoreError as error:  # down since the run stopped
+        exc.unrecorded = f"the store could not be read after the interrupt ({error})"
+    if exc.unrecorded:  # the trials were stopped, but the store could not say so: the next run does
         with _unless_gone(sys.stderr):
             print(
-                f"interrupted ({exc.signal_name}): {exc.killed} running trial(s) stopped and recorded Killed, their budget given back; "
-                f"the experiment is free for another run. Run the same command to resume.",
+                f"interrupted ({exc.signal_name}): the running trials were stopped, but {exc.unrecorded}. "
+                f"The next run gives the trials left Running back (Killed, TrialStale: no budget used) and resumes: "
+                f"run the same command once the store answers.",
                 file=sys.stderr,
             )
-        if args.json:  # where it stands, for a script that reads the output
-            with _unless_gone(sys.stdout):
-                _print_summary(summary, True)
         return _flushed(signal_exit)
-    except DamagedRecord as exc:  # a damaged claim (runs/<seq>.json) holds the experiment for no run: none may claim it
-        free = "" if ExperimentRecords.claim_seq_of(exc.key) is not None else " (the experiment is free for another run)"
-        raise UsageError(f"{exc}; the run stopped{free}: repair or remove the record") from None
-    except StoreInputError as exc:  # the pre-flight read the store: a refusal since is mid-run once this run's claim was written
-        if not _claimed_by_this_run(store, experiment.name, began):
-            raise
-        raise _refused_mid_run(exc) from None
-    except KeyboardInterrupt:  # not the run's RunInterrupted: the signal came once the run had stopped answering it, as it ended
-        ended = _ended_before_the_signal(store, experiment.name)
-        if ended is None:
-            raise
-        print(f"the signal came after the run had ended: experiment {experiment.name} {ended['status']} ({ended['reason']}); "
-              f"nothing was stopped", file=sys.stderr)
-    finally:
-        bar.close()
+    if exc.killed == 0 and summary["status"] in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED):  # the signal came as the experiment ended: it ended
+        with _unless_gone(sys.stdout):
+            _print_summary(summary, as_json)
+        return _flushed(_exit_of(summary["status"]))
+    with _unless_gone(sys.stderr):
+        print(
+            f"interrupted ({exc.signal_name}): {exc.killed} running trial(s) stopped and recorded Killed, their budget given back; "
+            f"the experiment is free for another run. Run the same command to resume.",
+            file=sys.stderr,
+        )
+    if as_json:  # where it stands, for a script that reads the output
+        with _unless_gone(sys.stdout):
+            _print_summary(summary, True)
+    return _flushed(signal_exit)
+
+
+def _stopped_by_damage(exc: DamagedRecord) -> UsageError:
+    """A damaged record met mid-run: the run stopped; only a damaged claim keeps the experiment
+    from the next run."""
+    from kfp_tune.core.records import ExperimentRecords
+
+    free = "" if ExperimentRecords.claim_seq_of(exc.key) is not None else " (the experiment is free for another run)"
+    return UsageError(f"{exc}; the run stopped{free}: repair or remove the record")
+
+
+def _summary_exit(store: Store, name: str, ended: dict[str, Any] | None, as_json: bool) -> int:
+    """The ended run's summary printed, and its exit status; ``ended``: what the late look after
+    a Ctrl-C read (the whole summary when it derived one), said alone if the summary cannot be read."""
+    from kfp_tune.core.errors import StoreError, StoreInputError
+    from kfp_tune.reports import summarize
+
     try:
-        summary = ended if ended is not None and "experiment" in ended else summarize(store, experiment.name)  # late look: the whole summary when it derived one
+        summary = ended if ended is not None and "experiment" in ended else summarize(store, name)  # late look: the whole summary when it derived one
     except StoreInputError as exc:  # the run had claimed the experiment: it ended
         raise _refused_mid_run(exc) from None
     except StoreError as exc:
         if ended is None:
             raise
-        # late look: the retry window is cut to its second, a blip is no error; what the look read
-        with _unless_gone(sys.stderr):
-            print(f"the summary could not be read ({exc}); kfp-tune status {experiment.name} --store {store.uri} shows it", file=sys.stderr)
-        if args.json:  # _print_summary's keys, a script reads one shape: null where the look did not read it
-            known = {"experiment": experiment.name, "trials": None, "succeeded": None, "failed": None, "best_trial": None} | ended
-            print(json.dumps({key: known[key] for key in SUMMARY_JSON_KEYS}, sort_keys=True))
-        return EXIT_OK if ended["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED
-    _print_summary(summary, args.json)
-    return EXIT_OK if summary["status"] == ExperimentPhase.SUCCEEDED else EXIT_FAILED
+        _say_unread_summary(exc, store, name, ended, as_json)
+        return _exit_of(ended["status"])
+    _print_summary(summary, as_json)
+    return _exit_of(summary["status"])
+
+
+def _say_unread_summary(exc: Exception, store: Store, name: str, ended: dict[str, Any], as_json: bool) -> None:
+    """A late look that read the status record but not the summary: what it read, and where to
+    look (late look: the retry window is cut to its second, a blip is no error)."""
+    with _unless_gone(sys.stderr):
+        print(f"the summary could not be read ({exc}); kfp-tune status {name} --store {store.uri} shows it", file=sys.stderr)
+    if as_json:  # _print_summary's keys, a script reads one shape: null where the look did not read it
+        known = {"experiment": name, "trials": None, "succeeded": None, "failed": None, "best_trial": None} | ended
+        print(json.dumps({key: known[key] for key in SUMMARY_JSON_KEYS}, sort_keys=True))
+
+
+def _exit_of(status: str) -> int:
+    """An ended experiment's exit status: 0 for Succeeded, 1 for anything else."""
+    return EXIT_OK if status == ExperimentPhase.SUCCEEDED else EXIT_FAILED
 
 
 LATE_SIGNAL_LOOK_SECONDS = 1.0
