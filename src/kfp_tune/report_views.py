@@ -122,17 +122,23 @@ MISSING_GLYPH_WARNING = r"Glyph \d+ .*missing from "
 
 
 @contextlib.contextmanager
-def missing_glyphs_unsaid() -> Iterator[None]:
-    """Drawing, with matplotlib's warning of a glyph its font lacks left unsaid: a report of a
-    Chinese or emoji value printed one per character per figure (the plot shows a box, and the
-    page's table the value itself). Only while drawing: the process's warning filters stay as they were.
-    Used as a decorator on every function that draws or lays out a figure."""
-    with warnings.catch_warnings():
+def drawing_users_text() -> Iterator[None]:
+    """Drawing a figure of the user's names and values, as they are: no mathtext (a categorical
+    value ``${A}_${B}`` or a metric named ``lr_$1_$2`` failed the report, and decide-stop with it,
+    with matplotlib's ParseSyntaxException; ``$HOME/$USER`` was drawn as italic math), and
+    matplotlib's warning of a glyph its font lacks left unsaid (a report of a Chinese or emoji
+    value printed one per character per figure: the plot shows a box, the page's table the value
+    itself). matplotlib reads ``text.parse_math`` when a text is made, so this wraps every
+    function that makes or lays out a figure (as a decorator); the process's rcParams and warning
+    filters are as they were after it."""
+    import matplotlib
+
+    with warnings.catch_warnings(), matplotlib.rc_context({"text.parse_math": False}):
         warnings.filterwarnings("ignore", message=MISSING_GLYPH_WARNING, category=UserWarning)
         yield
 
 
-@missing_glyphs_unsaid()
+@drawing_users_text()
 def figure_png(figure: Any) -> str:
     """The figure as a base64 PNG, for a ``data:`` URI."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -227,7 +233,7 @@ def objective_colour_map(minimize: bool) -> Any:
     return ListedColormap(colours, name=f"{OBJECTIVE_COLOURS}-to-{OBJECTIVE_COLOURS_END}")
 
 
-@missing_glyphs_unsaid()
+@drawing_users_text()
 def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
     """One line per trial with an objective across an axis per parameter and the objective,
     coloured by the objective (the better, the darker), the best trial in black on top. None
@@ -305,7 +311,7 @@ def _thin(curve: tuple[float, ...]) -> list[tuple[float, float]]:
     return [(float(i + 1), curve[i]) for i in picks if math.isfinite(curve[i])]
 
 
-@missing_glyphs_unsaid()
+@drawing_users_text()
 def curves_plot(report: ExperimentReport) -> Any | None:
     """Each trial's objective in the order it reported it (its intermediate values), one line per
     trial that reported it at least twice, coloured and dashed by status, the best trial in black. None
@@ -397,7 +403,7 @@ def parameter_importance(report: ExperimentReport) -> list[Importance]:
     return sorted(found, key=lambda i: -i.mean)
 
 
-@missing_glyphs_unsaid()
+@drawing_users_text()
 def importance_plot(importances: list[Importance]) -> Any:
     """A bar per parameter, the most important on top, with the spread over the shuffles."""
     from matplotlib.figure import Figure
@@ -521,7 +527,7 @@ def _bar_label(status: str, running: str) -> str:
     return f"{status} ({running})" if running else status
 
 
-@missing_glyphs_unsaid()
+@drawing_users_text()
 def timeline_plot(bars: list[SlotBar]) -> Any:
     """A row per trial running at once, a bar per trial from its start to its end, coloured and
     hatched by its status (a running trial not heard from lately dotted as well)."""

@@ -32,7 +32,7 @@ from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRe
 from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState
 from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind, TrialStatus
-from kfp_tune.report_views import LOG_SPAN, figure_png, format_number, format_parameter, log_scaled, missing_glyphs_unsaid, parameter_texts, views_html
+from kfp_tune.report_views import LOG_SPAN, drawing_users_text, figure_png, format_number, format_parameter, log_scaled, parameter_texts, views_html
 
 MAX_PARAMETER_PANELS = 12
 """Parameters plotted against the objective, one panel each; the table lists them all."""
@@ -318,7 +318,7 @@ def _objective_points(report: ExperimentReport) -> list[tuple[int, float, str]]:
     return points
 
 
-@missing_glyphs_unsaid()
+@drawing_users_text()
 def objective_plot(report: ExperimentReport) -> Any:
     """The objective of each trial in creation order, and the best so far. Early-stopped trials
     are drawn apart (their value is the one at the stop, not a finished run's), and the trials
@@ -401,7 +401,7 @@ def parameter_alt(report: ExperimentReport) -> str:
     return words + f"; the best, {best.name}, circled: {values}."
 
 
-@missing_glyphs_unsaid()
+@drawing_users_text()
 def parameter_plot(report: ExperimentReport) -> Any:
     """One panel per parameter: its value against the objective, the best trial marked."""
     from matplotlib.figure import Figure
