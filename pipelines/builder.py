@@ -25,7 +25,6 @@ import inspect
 import json
 import math
 import os
-import shutil
 import tempfile
 import warnings
 from collections.abc import Callable, Mapping
@@ -43,6 +42,7 @@ from kfp_tune.components.suggest import suggest
 from kfp_tune.core.errors import FieldError, InputError, masked_url, shown
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
+from kfp_tune.core.output_file import write_output
 from kfp_tune.core.quantities import QUANTITY_SUFFIXES, trial_resource_amounts
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION, compiled_by_text
@@ -575,5 +575,5 @@ def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], ou
                 f"the compiled pipeline would be {size:,} bytes, over the budget of {PIPELINE_BUDGET_BYTES:,} bytes (1 MiB) "
                 "a KFP run can carry; compile fewer rounds or make the experiment smaller"
             )
-        shutil.copyfile(draft, path)
+        write_output(path, draft.read_bytes())  # a link at the name is replaced, not written through
     return path

@@ -1653,6 +1653,7 @@ def _driving_run(store: Store, name: str) -> str | None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from kfp_tune.core.output_file import write_output
     from kfp_tune.reports import damaged_lines, html_report, load_report, markdown_table
 
     store = _open(args)
@@ -1667,7 +1668,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     for path, render in outputs:
         text = render(report)
         try:
-            path.write_text(text, encoding="utf-8")
+            write_output(path, text.encode("utf-8"))  # a link at the name is replaced, not written through
         except OSError as exc:
             raise UsageError(f"-o/--output {args.output}: cannot write {path.name}: {exc.strerror or exc}") from None
         print(f"wrote {path}")

@@ -1,0 +1,66 @@
+"""The files kfp-tune writes at a name its user chose (``report -o``, ``compile -o``) replace a
+link at that name and never write through it, as the store never follows a link: in a shared
+folder another user could plant ``NAME.html`` pointing at a file of the victim's (QA "security",
+session 31: the file the link pointed to was overwritten)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import quadratic_experiment
+from kfp_tune.cli import main
+from kfp_tune.core.output_file import write_output
+
+
+def _planted(path: Path, victim: Path) -> None:
+    victim.write_text("the victim's own file\n")
+    path.symlink_to(victim)
+
+
+def test_report_replaces_a_link_at_its_file_names_and_leaves_what_it_pointed_to(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "quad.yaml"
+    spec.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1})))
+    store = tmp_path / "store"
+    assert main(["run", str(spec), "--engine", "inline", "--store", str(store)]) == 0
+    out = tmp_path / "shared"
+    out.mkdir()
+    for suffix in ("md", "html"):
+        _planted(out / f"quad.{suffix}", tmp_path / f"victim.{suffix}")
+    capsys.readouterr()
+    assert main(["report", "quad", "--store", str(store), "-o", str(out)]) == 0
+    for suffix in ("md", "html"):
+        assert (tmp_path / f"victim.{suffix}").read_text() == "the victim's own file\n"
+        written = out / f"quad.{suffix}"
+        assert not written.is_symlink() and "quad" in written.read_text()
+    assert sorted(p.name for p in out.iterdir()) == ["quad.html", "quad.md"], "no temporary file left beside them"
+
+
+def test_compile_replaces_a_link_at_its_output_and_leaves_what_it_pointed_to(tmp_path: Path) -> None:
+    spec = tmp_path / "quad.yaml"
+    spec.write_text(yaml.safe_dump(quadratic_experiment()))
+    output = tmp_path / "pipeline.yaml"
+    _planted(output, tmp_path / "victim.yaml")
+    assert main(["compile", str(spec), "-o", str(output)]) == 0
+    assert (tmp_path / "victim.yaml").read_text() == "the victim's own file\n"
+    assert not output.is_symlink() and output.read_text().startswith("# PIPELINE DEFINITION")
+
+
+def test_an_output_follows_the_umask_as_any_file_a_program_writes(tmp_path: Path) -> None:
+    previous = os.umask(0o027)
+    try:
+        write_output(tmp_path / "out.txt", b"x")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "out.txt").stat().st_mode) == 0o640
+
+
+def test_a_failed_write_leaves_nothing_beside_the_name(tmp_path: Path) -> None:
+    (tmp_path / "taken").mkdir()  # renaming a file over a folder fails
+    with pytest.raises(OSError):
+        write_output(tmp_path / "taken", b"x")
+    assert [p.name for p in tmp_path.iterdir()] == ["taken"]
