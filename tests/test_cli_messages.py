@@ -82,7 +82,7 @@ def test_a_run_stopped_by_a_damaged_claim_does_not_say_the_experiment_is_free(tm
         claims.check(records, "run-a")
 
     monkeypatch.setattr(kfp_tune.inline_runner, "run_inline", taken_over_from_hours_ahead)
-    assert main(["run", _write(tmp_path, quadratic_experiment()), "--engine", "inline", "--store", str(tmp_path / "store")]) == 2
+    assert main(["run", _write(tmp_path, quadratic_experiment()), "--engine", "inline", "--store", str(tmp_path / "store")]) == 1  # met mid-run: a runtime failure
     err = capsys.readouterr().err
     assert "no run may claim the experiment until it is repaired" in err and "the run stopped: repair or remove the record" in err
     assert "free for another run" not in err

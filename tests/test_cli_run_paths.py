@@ -105,7 +105,7 @@ def test_a_damaged_record_met_mid_run_stops_it_saying_the_experiment_is_free(tmp
         raise DamagedRecord(ExperimentRecords(store, experiment.name).trial_key("quad-abc", "result"), "not JSON")
 
     monkeypatch.setattr(kfp_tune.inline_runner, "run_inline", meets_damage)
-    assert _run(tmp_path) == 2
+    assert _run(tmp_path) == 1, "met mid-run: a runtime failure, as the read commands give for a damaged record (2 is the pre-flight's refusal)"
     assert "is damaged: not JSON; the run stopped (the experiment is free for another run): repair or remove the record" in capsys.readouterr().err
 
 

@@ -331,7 +331,7 @@ def _chosen(args: argparse.Namespace) -> tuple[set[TrialStatus] | None, int | No
     statuses = trial_statuses("--status", [part.strip() for value in args.status for part in value.split(",")]) if args.status else None
     if args.limit is not None and args.limit < 1:
         raise UsageError(f"--limit: expected a whole number of trials, at least 1, got {args.limit}")
-    return statuses, args.limit
+    return statuses, None if args.limit is None else min(args.limit, sys.maxsize)  # more than any store holds: all of them
 
 
 def _best_first(rows: list[dict[str, Any]], objective: ObjectiveSpec | None, name: str) -> list[dict[str, Any]]:
@@ -381,7 +381,10 @@ def _load(path: str, name: str | None = None, templates: Sequence[str] = (), nee
 
 def _readable(flag: str, value: str) -> Path:
     """A file or folder a flag names, refused now if it is missing or cannot be read, whether or
-    not the experiment turns out to need it (a mistyped path is never silently ignored)."""
+    not the experiment turns out to need it (a mistyped path is never silently ignored), as is an
+    empty value (an unset variable: ``Path("")`` would be the working folder)."""
+    if not value:
+        raise UsageError(f"{flag}: expected a file or a folder, got an empty string")
     path = Path(value)
     try:
         exists, is_dir, is_file = path.exists(), path.is_dir(), path.is_file()
@@ -525,6 +528,13 @@ def _checked_output_file(flag: str, output: str, source: str | None) -> Path:
 
 
 def _output_folder(flag: str, output: str) -> Path:
+    """The local folder a flag names, made if missing; refused naming the flag: an empty value
+    (an unset variable: ``Path("")`` would be the working folder), a URI (``s3://bucket/x``
+    would be a folder ``s3:`` here, the bucket never written), a file, one not writable."""
+    if not output:
+        raise UsageError(f"{flag}: expected a folder, got an empty string")
+    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:/", output):
+        raise UsageError(f"{flag} {shown(output)}: expected a folder on this machine, got a URI; write the report to a folder, then copy it (aws s3 cp, mc cp)")
     folder = Path(output)
     try:
         if folder.exists() and not folder.is_dir():
@@ -916,13 +926,14 @@ def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: boo
     return _flushed(signal_exit)
 
 
-def _stopped_by_damage(exc: DamagedRecord) -> UsageError:
+def _stopped_by_damage(exc: DamagedRecord) -> KfpTuneError:
     """A damaged record met mid-run: the run stopped; only a damaged claim keeps the experiment
-    from the next run."""
+    from the next run. A runtime failure, exit 1 as the read commands give for a damaged record
+    (the pre-flight's refusal before anything runs is exit 2, as a conflict's is)."""
     from kfp_tune.core.records import ExperimentRecords
 
     free = "" if ExperimentRecords.claim_seq_of(exc.key) is not None else " (the experiment is free for another run)"
-    return UsageError(f"{exc}; the run stopped{free}: repair or remove the record")
+    return KfpTuneError(f"{exc}; the run stopped{free}: repair or remove the record")
 
 
 def _summary_exit(store: Store, name: str, ended: dict[str, Any] | None, as_json: bool) -> int:

@@ -136,7 +136,7 @@ def load_report(store: Store | str | os.PathLike[str] | None, experiment_name: s
     damaged = dict(view.damaged)
     try:
         saved = records.read(records.status_key(), "ExperimentStatus")
-        status = saved["status"] if saved is not None else None
+        status = saved.get("status", {}) if saved is not None else None  # a record without one is damaged, as one with a bad one
         if status is not None:
             phase, reason, message = (status.get(k) if isinstance(status, dict) else None for k in ("phase", "reason", "message"))
             if not all(isinstance(v, str) for v in (phase, reason, message)):

@@ -132,7 +132,7 @@ def test_write_adds_kind_and_version_and_read_checks_the_kind(records: Experimen
     assert json.loads(records.store.get(key) or b"") == written
     assert records.read(key, RecordKind.EXPERIMENT_STATUS) == written
     assert records.read(records.experiment_key(), RecordKind.EXPERIMENT) is None
-    with pytest.raises(DamagedRecord, match="expected a Experiment record"):
+    with pytest.raises(DamagedRecord, match="expected a record of kind Experiment"):
         records.read(key, RecordKind.EXPERIMENT)
 
 

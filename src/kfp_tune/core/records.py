@@ -409,9 +409,9 @@ def check_record(record: Any, key: str, kind: str) -> dict[str, Any]:
     :data:`RECORD_VERSION`); NewerRecord when a newer kfp-tune wrote it, else DamagedRecord,
     each naming the key."""
     if not isinstance(record, dict):
-        raise DamagedRecord(key, f"expected a {kind} record (a JSON object), got a JSON {_json_type(record)}")
+        raise DamagedRecord(key, f"expected a record of kind {kind} (a JSON object), got a JSON {_json_type(record)}")
     if record.get("kind") != kind:
-        raise DamagedRecord(key, f"expected a {kind} record, got kind {_short(record.get('kind'))}")
+        raise DamagedRecord(key, f"expected a record of kind {kind}, got kind {_short(record.get('kind'))}")
     version = record.get("version")
     if isinstance(version, int) and not isinstance(version, bool) and version > RECORD_VERSION:
         raise NewerRecord(key, version)
