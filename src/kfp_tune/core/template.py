@@ -414,10 +414,16 @@ BASELINE_SYSCTLS = frozenset({
 """The "safe" sysctls (namespaced, isolated from other pods) the baseline allows."""
 BASELINE_SELINUX_TYPES = frozenset({"", "container_t", "container_init_t", "container_kvm_t", "container_engine_t"})
 APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
-BASELINE_RULE = ("(the Pod Security Standards' baseline, which kfp-tune applies to every trial template with no opt-out and Katib "
-                 "does not check: a trial that needs it must run outside kfp-tune)")
+BASELINE_RULE = ("(the Pod Security Standards' baseline, which kfp-tune applies to the whole of every trial's pod with no opt-out and "
+                 "Katib does not check: a trial that needs it must run outside kfp-tune)")
 """How every refusal of :func:`unsafe_settings` ends: the rule it follows and what is left to do.
 No "; " in it: a launcher joins the refusals with "; "."""
+
+
+TEXT_MAPS = frozenset({"labels", "matchLabels", "nodeSelector"})
+"""Maps of text to text (Kubernetes' map[string]string): a text entry there sets nothing in the
+pod, whatever its key, so :func:`unsafe_settings` reads only what is not text in them (what the
+API server refuses anyway). Annotations are not among them: an AppArmor annotation is a setting."""
 
 
 def unsafe_settings(tree: Any, path: str = "") -> list[FieldError]:
@@ -429,13 +435,18 @@ def unsafe_settings(tree: Any, path: str = "") -> list[FieldError]:
     ``Default``, a Windows ``hostProcess``, SELinux options other than the container types, and
     sysctls outside :data:`BASELINE_SYSCTLS`. What baseline allows (``allowPrivilegeEscalation``,
     ``runAsUser: 0``) passes. Found anywhere in the manifest, whatever the kind, so a runtime
-    patch cannot slip one in either. Katib's webhook checks none of these
+    patch cannot slip one in either; but not in the text entries of a label map or a node
+    selector (:data:`TEXT_MAPS`), whose keys name no setting (a label ``hostPort: "8080"``).
+    Katib's webhook checks none of these
     (pkg/webhook/v1beta1/experiment/validator/validator.go, ``validateTrialTemplate`` and
-    ``validateTrialJob``): this is kfp-tune's own rule."""
+    ``validateTrialJob``): this is kfp-tune's own rule. Also run on a Custom collector's
+    container and on the whole manifest the Kubernetes launcher creates, after what it adds."""
     problems: list[FieldError] = []
     if isinstance(tree, Mapping):
         for key, value in tree.items():
             here = f"{path}.{key}" if path else str(key)
+            if key in TEXT_MAPS and isinstance(value, Mapping):
+                value = {name: item for name, item in value.items() if not isinstance(item, str)}
             if key == "hostPath":
                 problems.append(FieldError(here, f"hostPath volumes are refused: a trial must not reach the node's files {BASELINE_RULE}"))
                 continue

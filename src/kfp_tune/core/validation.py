@@ -771,6 +771,10 @@ def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
         return
     path = "spec.metricsCollectorSpec"
     kind = mc.collector.kind
+    custom = (mc.collector.model_extra or {}).get("customCollector")
+    if kind == CollectorKind.CUSTOM and isinstance(custom, dict):  # its container joins the trial's pod: the trialSpec's rule holds for it
+        for problem in unsafe_settings(custom, f"{path}.collector.customCollector"):
+            errors.add(problem.path, problem.message)
     if kind == OLD_PUSH_KIND:
         errors.add(
             f"{path}.collector.kind",

@@ -138,13 +138,12 @@ def prepare_manifest(
     ``primary_pod_labels`` the trial's (the collector goes where they may select a pod); and the
     trial's ``checkpoint`` folder on the launcher's checkpoint claim (:func:`_mount_checkpoint`);
     ``trial_name``, where given, as ``KATIB_TRIAL_NAME`` in the primary containers.
-    ValueError for anything refused: settings that give a trial the node, a service account not
-    allowed, labels the API server would refuse."""
+    ValueError for anything refused: settings that give a trial the node (looked for in the
+    template, then in the whole manifest once everything is added: the Custom collector's
+    container too), a service account not allowed, labels the API server would refuse."""
     out = copy.deepcopy(dict(manifest))
     trial_kind(out)
-    problems = unsafe_settings(out)
-    if problems:
-        raise ValueError("; ".join(f"{p.path}: {p.message}" for p in problems))
+    refuse_unsafe_settings(out)
     metadata = out.setdefault("metadata", {})
     metadata["namespace"] = settings.namespace
     metadata.setdefault("labels", {}).update(labels)
@@ -207,7 +206,16 @@ def prepare_manifest(
         _add_env(target, settings.env)
         if trial_name:
             set_katib_trial_name(target, trial_name)
+    refuse_unsafe_settings(out)  # again, whole: what was added since (a Custom collector, the env) cannot slip one by
     return out
+
+
+def refuse_unsafe_settings(tree: Any, path: str = "") -> None:
+    """ValueError naming every setting the Pod Security baseline forbids in ``tree``
+    (:func:`~kfp_tune.core.template.unsafe_settings`), at ``path``."""
+    problems = unsafe_settings(tree, path)
+    if problems:
+        raise ValueError("; ".join(f"{p.path}: {p.message}" for p in problems))
 
 
 def trial_pod_labels(labels: Mapping[str, str], pod_labels: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -410,9 +418,11 @@ def _add_custom(
     """The user's collector container beside the primary one (Katib's Custom collector), with the
     folder of ``source.fileSystemPath`` shared, and the store's place in its env: in the primary
     pod's template only (its container cannot tell a worker's pod from the primary one, and would
-    report each worker's metrics as the trial's)."""
-    from kfp_tune.collectors.custom import custom_container, shared_folder
+    report each worker's metrics as the trial's). Refused, naming its fields, where it has what the
+    Pod Security baseline forbids, as the trial template is."""
+    from kfp_tune.collectors.custom import FIELD, custom_container, shared_folder
 
+    refuse_unsafe_settings(custom_container(collector), FIELD)  # at its own field, as validation names it
     folder = shared_folder(collector)
     for pod, container in _collector_templates(manifest, container_name, "Custom", primary_pods):
         custom = copy.deepcopy(custom_container(collector))
