@@ -58,10 +58,9 @@ def kept_too_long(log: Path, now: float) -> bool:
 
 
 def own_folder(path: Path) -> os.stat_result | None:
-    """``path``'s stat when it is a folder of this user's, not a link to one; else None."""
-    if path.is_symlink():
-        return None
-    info = path.stat()
+    """``path``'s stat when it is a folder of this user's, not a link to one; else None. One
+    look that follows no link: a link swapped in between two looks cannot pass as the folder."""
+    info = path.lstat()
     return info if stat.S_ISDIR(info.st_mode) and info.st_uid == os.getuid() else None
 
 

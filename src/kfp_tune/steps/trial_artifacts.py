@@ -28,17 +28,23 @@ storage of your own and pass a pointer.
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import hashlib
 import json
 import logging
+import os
 import shutil
+import stat
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, KfpTuneError
 from kfp_tune.core.records import ExperimentRecords, utc_now
+from kfp_tune.launchers.scratch import own_folder
 
 STAGED_INPUT = "StagedInput"
 """An input's files, under its digest."""
@@ -47,6 +53,17 @@ RUN_INPUTS = "RunInputs"
 TUNED_INPUTS = "TunedInputs"
 """The inputs an experiment's trials read (``inputs.json``)."""
 TRIAL_MODEL = "TrialModel"
+
+INPUTS_CACHE_PREFIX = "kfp-tune-inputs-"
+"""One user's copies of the inputs fetched from a store that is not a folder here (S3, a
+plug-in's): ``kfp-tune-inputs-<uid>`` under the temporary folder, shared by that user's trials."""
+OWN_COPY_PREFIX = "kfp-tune-input-copy-"
+"""A process's own copies, when its user's cache folder fails the check
+(:func:`input_path`): ``kfp-tune-input-copy-*`` under the temporary folder, removed at its exit."""
+PRIVATE_FOLDER_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+OTHERS_BITS = 0o077
+"""What the group and everyone else may do: nothing, in a folder that holds a trial's input."""
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +124,32 @@ def _read_manifest(records: ExperimentRecords, manifest: str, kind: str) -> dict
     return record
 
 
-def _fetch(records: ExperimentRecords, manifest: str, record: dict[str, Any], dest: Path) -> None:
-    """The files a manifest lists, written below ``dest``."""
+def _fetch(records: ExperimentRecords, manifest: str, record: dict[str, Any], dest: Path, private: bool = False) -> None:
+    """The files a manifest lists, written below ``dest``; ``private`` (a trial's copy of an
+    input, in a folder of its user's own): folders 0700, files 0600, no link followed."""
     folder = manifest[: -len(".json")]
     for relative in record["files"]:
         data = records.store.get(f"{folder}/{_relative(relative)}")
         if data is None:
             raise ArtifactError(f"{folder}/{relative} is listed in {manifest} but missing from the store")
+        if private:
+            _write_private(dest, relative, data)
+            continue
         target = dest / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
+
+
+def _write_private(dest: Path, relative: str, data: bytes) -> None:
+    """``data`` as file ``relative`` below ``dest``, readable by its user only, through no link."""
+    folder = dest
+    for part in relative.split("/")[:-1]:
+        folder = folder / part
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=PRIVATE_FOLDER_MODE)
+    written = os.open(dest / relative, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, PRIVATE_FILE_MODE)
+    with os.fdopen(written, "wb") as out:
+        out.write(data)
 
 
 # --- inputs: the step that stages them, the run that binds them, the trial that reads them --
@@ -246,7 +279,13 @@ def input_path(name: str = "dataset") -> Path:
     it, never write to it.
 
     A store that is a folder on this machine is read in place; from an S3 store the files are
-    fetched once per content into the temporary folder and shared by the trials there. An
+    fetched once per content into the user's own cache in the temporary folder
+    (``kfp-tune-inputs-<uid>/<experiment>/<digest>/<name>``, folders 0700, files 0600), shared by
+    that user's trials there and hidden from the machine's other users. Each of its folders must
+    be this user's, no link and closed to others; one that is not (another user made it first, or
+    left it open) is never read or written: the input is then fetched into a folder of this
+    process's own (``kfp-tune-input-copy-*``, removed when the process ends), with a warning
+    naming the folder and why. An
     upstream artifact that is an empty folder is an empty folder here, from either store, as
     kfp.local hands it to a component; the folders below it that hold no file are not kept
     (the store keeps files, as KFP's object store does)."""
@@ -273,19 +312,120 @@ def input_path(name: str = "dataset") -> Path:
             except OSError as exc:
                 raise ArtifactError(f"input_path: cannot make the empty folder of input {name!r} in {store.uri}: {exc.strerror or exc}") from None
     else:
-        folder = Path(tempfile.gettempdir()) / "kfp-tune-inputs" / records.experiment / entry["digest"] / name
-        if not folder.is_dir():  # fetched aside, then moved into place whole: trials may race to fetch it
-            aside = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=_made(folder.parent)))
-            try:
-                _fetch(records, manifest, record, aside)
-            except BaseException:  # a file missing from the store, a store error part-way: no partial copy stays
-                shutil.rmtree(aside, ignore_errors=True)
-                raise
-            try:
-                aside.rename(folder)
-            except OSError:  # another trial moved its copy in first
-                shutil.rmtree(aside, ignore_errors=True)
+        folder = _local_copy(records, manifest, record, entry["digest"], name)
     return folder / first if first else folder
+
+
+class _NotPrivate(Exception):
+    """A folder that cannot hold a trial's input unseen and untouched by the machine's other users."""
+
+    def __init__(self, folder: Path, why: str) -> None:
+        super().__init__(f"{folder} {why}")
+        self.folder = folder
+        self.why = why
+
+
+_own_copies: dict[Path, Path] = {}
+"""This process's own folder for inputs, by the temporary folder it is in."""
+_warned: set[tuple[Path, str]] = set()
+_own_copies_lock = threading.Lock()
+
+
+def _why_not_private(folder: Path) -> str | None:
+    """Why ``folder`` cannot hold a trial's input, or None when it can: a folder of this user's
+    (no link to one: :func:`~kfp_tune.launchers.scratch.own_folder`) that no one else may enter."""
+    try:
+        info = own_folder(folder)
+        seen = folder.lstat() if info is None else info
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if stat.S_ISLNK(seen.st_mode):
+        return "is a link"
+    if not stat.S_ISDIR(seen.st_mode):
+        return "is not a folder"
+    if info is None:
+        return f"belongs to user {seen.st_uid}, not to this user ({os.getuid()})"
+    if info.st_mode & OTHERS_BITS:
+        return f"has mode {oct(stat.S_IMODE(info.st_mode))}, which lets other users in (expected {oct(PRIVATE_FOLDER_MODE)})"
+    return None
+
+
+def _private_level(folder: Path) -> Path:
+    """``folder`` made (0700) unless it is there, then checked (:func:`_why_not_private`)."""
+    try:
+        folder.mkdir(mode=PRIVATE_FOLDER_MODE)
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise _NotPrivate(folder, f"cannot be made ({exc.strerror or exc})") from None
+    why = _why_not_private(folder)
+    if why is not None:
+        raise _NotPrivate(folder, why)
+    return folder
+
+
+def _fetched_once(records: ExperimentRecords, manifest: str, record: dict[str, Any], root: Path, digest: str, name: str) -> Path:
+    """Input ``name`` at ``root``/<experiment>/<digest>/<name>, fetched unless a trial of this
+    user's fetched it already: written aside (a hidden folder beside its place), then moved in
+    whole, so trials racing to fetch it each read a whole copy. _NotPrivate naming the first
+    folder on the way that fails the check: none is used then."""
+    parent = root
+    for level in (root, root / records.experiment, root / records.experiment / digest):
+        parent = _private_level(level)
+    folder = parent / name
+    if not os.path.lexists(folder):
+        aside = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=parent))
+        try:
+            _fetch(records, manifest, record, aside, private=True)
+        except BaseException:  # a file missing from the store, a store error part-way: no partial copy stays
+            shutil.rmtree(aside, ignore_errors=True)
+            raise
+        try:
+            aside.rename(folder)
+        except OSError:  # another trial moved its copy in first
+            shutil.rmtree(aside, ignore_errors=True)
+    why = _why_not_private(folder)
+    if why is not None:
+        raise _NotPrivate(folder, why)
+    return folder
+
+
+def _own_copy_root(temporary: Path) -> Path:
+    """This process's own folder for inputs under ``temporary`` (0700): made once, removed when
+    the process ends, made again if it is gone or was tampered with."""
+    made = _own_copies.get(temporary)
+    if made is None or _why_not_private(made) is not None:
+        try:
+            made = Path(tempfile.mkdtemp(prefix=OWN_COPY_PREFIX, dir=temporary))
+        except OSError as exc:
+            raise ArtifactError(f"input_path: cannot make a private folder for the input in {temporary}: {exc.strerror or exc}") from None
+        atexit.register(shutil.rmtree, made, ignore_errors=True)
+        _own_copies[temporary] = made
+    return made
+
+
+def _local_copy(records: ExperimentRecords, manifest: str, record: dict[str, Any], digest: str, name: str) -> Path:
+    """The input's folder on this machine, from a store that is not a folder here: the user's
+    cache (:data:`INPUTS_CACHE_PREFIX`), or this process's own folder when a folder of the cache
+    fails the check, with one warning naming it and why."""
+    temporary = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):  # a tempfile.tempdir set to a folder not made yet (as the old cache did); else said below
+        temporary.mkdir(mode=PRIVATE_FOLDER_MODE, parents=True, exist_ok=True)
+    try:
+        return _fetched_once(records, manifest, record, temporary / f"{INPUTS_CACHE_PREFIX}{os.getuid()}", digest, name)
+    except _NotPrivate as refused:
+        with _own_copies_lock:
+            own = _own_copy_root(temporary)
+            if (refused.folder, refused.why) not in _warned:
+                _warned.add((refused.folder, refused.why))
+                log.warning(
+                    "input_path: %s is not used for input %r: it %s; the input is fetched into %s instead, a folder of this "
+                    "process's own, removed when it ends", refused.folder, name, refused.why, own,
+                )
+    try:
+        return _fetched_once(records, manifest, record, own, digest, name)
+    except _NotPrivate as exc:
+        raise ArtifactError(f"input_path: cannot keep input {name!r} where only this user can read it: {exc}") from None
 
 
 def _made(folder: Path) -> Path:
