@@ -31,10 +31,10 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, NoReturn
 
 from kfp_tune.core.errors import KfpTuneError, StoreInputError
 from kfp_tune.core.loading import load_experiment
@@ -290,20 +290,30 @@ def run_in_child(
     The run's scratch folder (its log and kfp.local's pipeline root) is removed afterwards: the
     records are in the store. A failed run keeps its log, which its error names; -v keeps the log.
     What a run killed outright left is found by the next one (:func:`sweep_scratch_folders`)."""
-    import shutil
-
-    from tqdm import tqdm
-
-    from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
-    from kfp_tune.core.errors import RunInterrupted, StoreError
-    from kfp_tune.core.records import ExperimentRecords
-    from kfp_tune.core.vocabulary import DEBUG_VARIABLE
-    from kfp_tune.steps.decide_stop import end_interrupted_run
-    from kfp_tune.steps.entrypoints import UNRECORDED_NOTE_VARIABLE
-    from kfp_tune.steps.slots import STOP_SIGNALS, stop_notice, stop_store_retries_soon, takes_over, unrecorded_after_interrupt
     from kfp_tune.stores import open_store
 
     store = store if store is not None else open_store(store_uri)
+    _note_leftover_scratch_folders()
+    work, log_file = _locked_scratch_folder()
+    argv = _child_command(experiment, work, store_uri, launcher_config, rounds, take_over)
+    with log_file:  # its lock is held until the scratch folder is dealt with (sweep_scratch_folders)
+        child = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=_child_env(work, verbose), start_new_session=True)
+        code, received = _wait_passing_signals_on(child, store, work / KFP_LOCAL_LOG, verbose)
+        _raise_if_the_child_failed(code, received, child.pid, work, store, experiment.name)
+        step_unrecorded = _step_unrecorded(work)
+        _clear_scratch_folder(work, verbose)
+        if received:
+            _end_interrupted(store, experiment.name, received[0], step_unrecorded, progress)
+
+
+UNRECORDED_NOTE_FILE = "unrecorded.txt"
+"""In the run's scratch folder: what a step's RunInterrupted could not record (its ``unrecorded``),
+with the store down, for :func:`run_in_child` to say (``steps.entrypoints.UNRECORDED_NOTE_VARIABLE``)."""
+
+
+def _note_leftover_scratch_folders() -> None:
+    """Each scratch folder an earlier run left (:func:`sweep_scratch_folders`), named once."""
+    from tqdm import tqdm
 
     for left in sweep_scratch_folders():
         with contextlib.suppress(OSError):
@@ -311,81 +321,136 @@ def run_in_child(
                 f"note: an earlier kfp-local run here ended without removing its scratch folder (its kfp-tune was killed: SIGKILL, or SIGHUP "
                 f"where it could not be answered); kfp.local's log of it is kept {LEFTOVER_LOG_DAYS:g} days: {left}", file=sys.stderr,
             )
-    work, log_file = _locked_scratch_folder()
-    log_path = work / KFP_LOCAL_LOG
+
+
+def _child_command(experiment: Experiment, work: Path, store_uri: str, launcher_config: dict[str, Any], rounds: int | None, take_over: bool) -> list[str]:
+    """The child's command line (:func:`main`), its spec written to the scratch folder."""
     spec_path = work / "experiment.json"
-    unrecorded_note = work / "unrecorded.txt"  # a step's RunInterrupted.unrecorded, with the store down
     spec_path.write_text(json.dumps(experiment.to_dict()), encoding="utf-8")
-    argv = [
+    return [
         sys.executable, "-m", "kfp_tune.pipelines.local_run",
         str(spec_path), store_uri, json.dumps(launcher_config), str(rounds or 0), str(work / "pipeline-root"),
     ] + (["take-over"] if take_over else [])
-    with log_file:  # its lock is held until the scratch folder is dealt with (sweep_scratch_folders)
-        # this process owns the run: if it is killed, the next run here sees the claim is dead
-        # its TMPDIR is the scratch folder: kfp.local's tasks leave a temporary folder each
-        env = {
-            **os.environ, OWNER_VARIABLE: run_owner(), "TMPDIR": str(work), UNRECORDED_NOTE_VARIABLE: str(unrecorded_note),
-            **({DEBUG_VARIABLE: "1"} if verbose > 1 else {}),
-        }
-        child = subprocess.Popen(argv, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env, start_new_session=True)
-        ended = threading.Event()
-        follower = threading.Thread(target=follow_steps, args=(log_path, ended), name="kfp-local-log", daemon=True)
-        if verbose:
-            logging.getLogger(__name__).info("kfp.local's whole log: %s (kept after the run, as -v was given)", log_path)
-            follower.start()
-        received: list[str] = []
-        at_once: list[float] = []  # when the second signal came
 
-        def forward(signum: int, frame: Any) -> None:
-            name = signal.Signals(signum).name
-            received.append(name)
-            if len(received) == 2:  # stopping at once: a store that is down gets a few seconds more, here too
-                at_once.append(time.monotonic())
-                stop_store_retries_soon(store)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signum)
-            # said at once, in the inline engine's words: kfp.local's own output goes to its log
-            with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone: the run is still stopped
-                tqdm.write(stop_notice(name, first=len(received) == 1), file=sys.stderr)  # above the progress bar, if one shows
 
-        previous = {s: signal.signal(s, forward) for s in STOP_SIGNALS if takes_over(s)}
-        try:
-            code = wait_stopping_at_once(child, at_once)
-            if code < 0 and not received:  # killed outright: its steps, orphaned, stop their trials (steps.slots watches for it)
-                print(f"the kfp.local run (pid {child.pid}) was killed by {signal.Signals(-code).name}; waiting for its steps to stop their trials",
-                      file=sys.stderr, flush=True)
-                kill_group_after(child.pid, ORPHANED_STEPS_SECONDS)
-        finally:
-            ended.set()
-            if follower.is_alive():
-                follower.join(timeout=10.0)
-            for s, handler in previous.items():
-                signal.signal(s, handler if handler is not None else signal.SIG_DFL)
-        if code != 0 and not received:  # the log, named below, is kept; the rest goes
-            keep_only_the_log(work)
-        if code < 0 and not received:
-            # finish what the child could not: what its steps left running is recorded Killed, the claim released
-            how = f"killed by {signal.Signals(-code).name}"
-            killed = end_interrupted_run(ExperimentRecords(store, experiment.name), run_owner(), f"its kfp.local process was {how}")
-            raise KfpTuneError(
-                f"the kfp.local run (pid {child.pid}) was {how}: {killed} running trial(s) stopped and recorded Killed, their budget given back; "
-                f"the experiment is free for another run. Run the same command to resume (kfp.local's log: {log_path})"
-            )
-        if code != 0 and not received:
-            raise kfp_local_error(log_path)
-        step_unrecorded = unrecorded_note.read_text(encoding="utf-8", errors="replace") if unrecorded_note.exists() else ""
-        if verbose:  # the log stays where -v said it is; the rest of the scratch folder goes
-            keep_only_the_log(work)
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-        if received:
-            try:
-                killed = end_interrupted_run(ExperimentRecords(store, experiment.name), run_owner(), received[0])
-            except StoreError as exc:  # the store is down: the trials were stopped all the same, and the next run gives them back
-                view = progress.view if progress is not None else None
-                unrecorded = step_unrecorded or (unrecorded_after_interrupt(view, exc) if view is not None else f"the store could not record the interrupt ({exc})")
-                raise RunInterrupted(received[0], 0, unrecorded=unrecorded) from None
-            raise RunInterrupted(received[0], killed)
+def _child_env(work: Path, verbose: int) -> dict[str, str]:
+    """This process owns the run: if it is killed, the next run here sees the claim is dead. The
+    child's TMPDIR is the scratch folder: kfp.local's tasks leave a temporary folder each."""
+    from kfp_tune.core.claims import OWNER_VARIABLE, run_owner
+    from kfp_tune.core.vocabulary import DEBUG_VARIABLE
+    from kfp_tune.steps.entrypoints import UNRECORDED_NOTE_VARIABLE
+
+    return {
+        **os.environ, OWNER_VARIABLE: run_owner(), "TMPDIR": str(work), UNRECORDED_NOTE_VARIABLE: str(work / UNRECORDED_NOTE_FILE),
+        **({DEBUG_VARIABLE: "1"} if verbose > 1 else {}),
+    }
+
+
+def _wait_passing_signals_on(child: subprocess.Popen[bytes], store: Store, log_path: Path, verbose: int) -> tuple[int, list[str]]:
+    """The child's exit status, and the names of the signals passed on to it meanwhile; its
+    steps' log lines followed with -v; a child killed outright has its steps' stop waited for."""
+    from kfp_tune.steps.slots import STOP_SIGNALS, takes_over
+
+    ended = threading.Event()
+    follower = threading.Thread(target=follow_steps, args=(log_path, ended), name="kfp-local-log", daemon=True)
+    if verbose:
+        logging.getLogger(__name__).info("kfp.local's whole log: %s (kept after the run, as -v was given)", log_path)
+        follower.start()
+    received: list[str] = []
+    at_once: list[float] = []  # when the second signal came
+    forward = _signal_forwarder(child, store, received, at_once)
+    previous = {s: signal.signal(s, forward) for s in STOP_SIGNALS if takes_over(s)}
+    try:
+        code = wait_stopping_at_once(child, at_once)
+        if code < 0 and not received:  # killed outright: its steps, orphaned, stop their trials (steps.slots watches for it)
+            print(f"the kfp.local run (pid {child.pid}) was killed by {signal.Signals(-code).name}; waiting for its steps to stop their trials",
+                  file=sys.stderr, flush=True)
+            kill_group_after(child.pid, ORPHANED_STEPS_SECONDS)
+    finally:
+        ended.set()
+        if follower.is_alive():
+            follower.join(timeout=10.0)
+        for s, handler in previous.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+    return code, received
+
+
+def _signal_forwarder(child: subprocess.Popen[bytes], store: Store, received: list[str], at_once: list[float]) -> Callable[[int, Any], None]:
+    """The handler that passes each stop signal on to the child's process group, noting it in
+    ``received`` (and when a second one came in ``at_once``), and says it at once."""
+    from tqdm import tqdm
+
+    from kfp_tune.steps.slots import stop_notice, stop_store_retries_soon
+
+    def forward(signum: int, frame: Any) -> None:
+        name = signal.Signals(signum).name
+        received.append(name)
+        if len(received) == 2:  # stopping at once: a store that is down gets a few seconds more, here too
+            at_once.append(time.monotonic())
+            stop_store_retries_soon(store)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(child.pid, signum)
+        # said at once, in the inline engine's words: kfp.local's own output goes to its log
+        with contextlib.suppress(OSError):  # after SIGHUP the terminal may be gone: the run is still stopped
+            tqdm.write(stop_notice(name, first=len(received) == 1), file=sys.stderr)  # above the progress bar, if one shows
+
+    return forward
+
+
+def _raise_if_the_child_failed(code: int, received: list[str], pid: int, work: Path, store: Store, experiment_name: str) -> None:
+    """A child that failed, or was killed outright, not by a signal passed on: its log kept, the
+    rest of the scratch folder removed, and the error raised; killed outright, what its steps
+    left running is recorded Killed and the claim released here, as the child could not."""
+    from kfp_tune.core.claims import run_owner
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.steps.decide_stop import end_interrupted_run
+
+    if code == 0 or received:
+        return
+    log_path = work / KFP_LOCAL_LOG
+    keep_only_the_log(work)  # the log, named below, is kept; the rest goes
+    if code < 0:
+        how = f"killed by {signal.Signals(-code).name}"
+        killed = end_interrupted_run(ExperimentRecords(store, experiment_name), run_owner(), f"its kfp.local process was {how}")
+        raise KfpTuneError(
+            f"the kfp.local run (pid {pid}) was {how}: {killed} running trial(s) stopped and recorded Killed, their budget given back; "
+            f"the experiment is free for another run. Run the same command to resume (kfp.local's log: {log_path})"
+        )
+    raise kfp_local_error(log_path)
+
+
+def _step_unrecorded(work: Path) -> str:
+    """What a step's RunInterrupted left unrecorded (:data:`UNRECORDED_NOTE_FILE`), or ""."""
+    unrecorded_note = work / UNRECORDED_NOTE_FILE
+    return unrecorded_note.read_text(encoding="utf-8", errors="replace") if unrecorded_note.exists() else ""
+
+
+def _clear_scratch_folder(work: Path, verbose: int) -> None:
+    """With -v the log stays where -v said it is; the rest of the scratch folder goes."""
+    import shutil
+
+    if verbose:
+        keep_only_the_log(work)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _end_interrupted(store: Store, experiment_name: str, signal_name: str, step_unrecorded: str, progress: ProgressWatcher | None) -> NoReturn:
+    """Raises RunInterrupted once what the child could not finish is finished here; with the
+    store down, saying what could not be recorded."""
+    from kfp_tune.core.claims import run_owner
+    from kfp_tune.core.errors import RunInterrupted, StoreError
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.steps.decide_stop import end_interrupted_run
+    from kfp_tune.steps.slots import unrecorded_after_interrupt
+
+    try:
+        killed = end_interrupted_run(ExperimentRecords(store, experiment_name), run_owner(), signal_name)
+    except StoreError as exc:  # the store is down: the trials were stopped all the same, and the next run gives them back
+        view = progress.view if progress is not None else None
+        unrecorded = step_unrecorded or (unrecorded_after_interrupt(view, exc) if view is not None else f"the store could not record the interrupt ({exc})")
+        raise RunInterrupted(signal_name, 0, unrecorded=unrecorded) from None
+    raise RunInterrupted(signal_name, killed)
 
 
 KFP_LOCAL_LOG = "kfp-local.log"
