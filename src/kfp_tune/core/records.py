@@ -64,9 +64,13 @@ RECORD_VERSION = 1
 
 Bump it when what a record MEANS changes, not only when its fields do: an older kfp-tune reads a
 record of a version it knows as it always did, so a new meaning under the same version is misread
-without a word (since a3e2e44 a Killed trial that a stop interrupted is given back, where an
-older reader of the same version 1 result counts it as used; that one was not bumped, and stays
-so: stores already hold it). After a bump, keep reading every older version, giving each its own
+without a word. Version 1's meaning changed twice without a bump, and stays so (stores already
+hold both): since a3e2e44 (2026-12-04) a Killed trial that a stop interrupted is given back,
+where an older reader of the same result counts it as used; since dde3229 (2026-12-05) the
+experiment record names its ``revision`` (``revisions/<n>.json``) and, since c789030, holds the
+budgets its last run was given (``applied``), where an older writer replaces the spec and keeps
+both fields as they were, dropping a ``kfp-tune edit`` (``steps.prepare._rewritten_by_older``
+tells such a record and warns). After a bump, keep reading every older version, giving each its own
 meaning (``record["version"]``), and add it to the versions tests/core/test_records_contract.py
 reads. An older kfp-tune then refuses the new records as written by a newer one
 (:class:`NewerRecord`) instead of misreading them, as a Kubernetes API server refuses an object

@@ -97,6 +97,11 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
         )
     applied: dict[str, Any] = {}
     as_given: dict[str, Any] | None = None
+    rewritten = _rewritten_by_older(records, head)
+    if rewritten is not None:
+        if not check_only:
+            _warn_rewritten_by_older(experiment.name, rewritten, edit=edited_from is not None)
+        head = {key: value for key, value in head.items() if key != APPLIED}  # read as an older kfp-tune's record
     if edited_from is None:  # a run given a spec: an edit made since the last one keeps what this spec did not change
         kept = _edits_kept(head, spec_dict, experiment.name, quiet=check_only)
         if kept:
@@ -136,8 +141,9 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
             _warn_budget_changes(head["spec"], spec_dict, experiment.name)
         restarted = {"restarted": utc_now()} if restart else {}  # Katib's Restarting condition, from then on
         head = write_edit(records, head, {**payload_of(head), "spec": spec_dict, **restarted, **applied})
-    elif not check_only and (as_given is not None or (applied and head.get(APPLIED) != applied[APPLIED])):
-        # the stored spec given (edited to it, or an older record): the last given from now on, in its words
+    elif not check_only and (as_given is not None or rewritten is not None or (applied and head.get(APPLIED) != applied[APPLIED])):
+        # the stored spec given (edited to it, or an older record): the last given from now on, in its words;
+        # a record an older kfp-tune rewrote becomes a revision of this one's again, so it is warned of once
         head = write_edit(records, head, {**payload_of(head), **applied})
     return head
 
@@ -158,6 +164,43 @@ APPLIED = "applied"
 """The experiment record's budgets (``EDITABLE_FIELDS``) of the spec a run was last given (a YAML
 file, ``tune()``'s arguments): kubectl's last-applied configuration, kept through edits, absent
 in records older kfp-tunes wrote."""
+
+
+def _rewritten_by_older(records: ExperimentRecords, head: dict[str, Any]) -> str | None:
+    """How the experiment record shows that a kfp-tune before 2026-12-05 (dde3229) wrote it since
+    this one did; None where it does not. Such a version (a run, or its budget edit) replaces the
+    record's spec with the one it was given and keeps the fields it does not know as they were:
+    ``revision`` still names the last revision this version wrote, whose record
+    (``revisions/<n>.json``, written with the experiment record by :func:`write_edit`) holds
+    another spec, and ``applied`` no longer says what the last run was given. Revision 0 has no
+    revision record, but this version creates it with ``applied`` the budgets of its spec."""
+    revision = head.get("revision", 0)
+    if isinstance(revision, int) and not isinstance(revision, bool) and revision > 0:
+        written = records.read(records.revision_key(revision), RecordKind.EXPERIMENT)
+        if written is not None and written.get("spec") != head.get("spec"):
+            return f"its spec differs from revision {revision}'s, revisions/{revision:06d}.json, the last this kfp-tune wrote"
+        return None
+    applied, spec = head.get(APPLIED), head.get("spec")
+    if revision == 0 and isinstance(applied, dict) and isinstance(spec, dict):
+        inner = spec.get("spec")
+        budgets: dict[str, Any] = inner if isinstance(inner, dict) else {}
+        if any(budgets.get(field) != value for field, value in applied.items()):
+            return "its budgets are not the ones its last run was given, which this kfp-tune stored with them"
+    return None
+
+
+def _warn_rewritten_by_older(name: str, how: str, edit: bool) -> None:
+    """Say once (the run or edit then writes a revision of its own) that an edit may be gone:
+    the record cannot tell whether the older version ran a YAML or edited a budget, and keeps no
+    edit made before it."""
+    after = ("this edit starts from its stored spec, whose budgets stand for the last run's" if edit
+             else "this run keeps no edit and sets the budgets its spec gives")
+    log.warning(
+        "experiment %r: its record was rewritten by a kfp-tune before 2026-12-05 (%s): such a version writes the spec it was given "
+        "over the stored one, so a kfp-tune edit made since may have been dropped; %s. Check the budgets with kfp-tune status %s, "
+        "set them again with kfp-tune edit %s if needed, and run the experiment with this kfp-tune or a later one only",
+        name, how, after, name, name,
+    )
 
 
 KFP_LOCAL_REPLACED = "python3"
