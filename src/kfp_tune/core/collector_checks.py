@@ -2,8 +2,10 @@
 (``validateMetricsCollector`` in Katib's experiment validator), as field errors.
 
 Called by the experiment validator (:mod:`kfp_tune.core.validation`), so every command refuses
-them the same way before anything runs. And where Katib would take the collector differently
-(:func:`collector_notes`, notes of :mod:`kfp_tune.core.portability`).
+them the same way before anything runs. Which collectors a trial whose pods another controller
+makes at run time can have (:func:`pod_collector_problem`, :func:`unreachable_push_problem`), in
+the same words for validation and the Kubernetes launcher. And where Katib would take the
+collector differently (:func:`collector_notes`, notes of :mod:`kfp_tune.core.portability`).
 """
 
 from __future__ import annotations
@@ -70,6 +72,55 @@ def collector_problems(spec: ExperimentSpec) -> list[FieldError]:
         if fsp is not None and (not posixpath.isabs(fsp.path or "") or fsp.kind not in ("File", "Directory")):
             problems.append(FieldError(f"{PATH}.source.fileSystemPath", "expected an absolute path of kind File or Directory for the Custom collector"))
     return problems
+
+
+KIND_FIELD = f"{PATH}.collector.kind"
+ADDED_TO_THE_POD: dict[str, str] = {
+    CollectorKind.FILE.value: "its own collector container and the metrics folder",
+    CollectorKind.TENSORFLOW_EVENT.value: "its own collector container and the metrics folder",
+    CollectorKind.PROMETHEUS_METRIC.value: "its own collector container (which scrapes the trial's endpoint)",
+    CollectorKind.CUSTOM.value: "the customCollector container",
+}
+"""The collectors that run in the trial's primary pod, and what of theirs kfp-tune adds to the pod
+templates of the trial's resource as it prepares the trial. Katib adds them instead with a pod
+webhook as each pod is created (pkg/webhook/v1beta1/pod/inject_webhook.go, Mutate), which
+kfp-tune has no counterpart of: a trial whose pods another controller makes at run time (Argo,
+Tekton) gets none of them."""
+WORKS_WITHOUT_THE_POD = "the primary container's output (read from its pod's log) and the trial's own reports (kfp_tune.report_metrics) reach kfp-tune without it: use StdOut or Push"
+RUN_TIME_CONTROLLERS = {"argoproj.io": "Argo", "tekton.dev": "Tekton"}
+"""The API groups of the kinds kfp-tune knows whose pods are made at run time, not from pod
+templates, and the controller that makes them."""
+
+
+def made_at_run_time(api_version: str, kind: str, primary_container_name: str) -> str:
+    """Why a trial of this kind has no pod template kfp-tune can add a collector to."""
+    controller = RUN_TIME_CONTROLLERS.get(api_version.rpartition("/")[0])
+    if controller is not None:
+        return f"a {kind} has none ({controller} makes its pods at run time)"
+    return f"its trialSpec shows no container named {shown(primary_container_name)} (its controller makes the pod at run time)"
+
+
+def pod_collector_problem(collector_kind: str, trial_kind: str, why: str) -> str | None:
+    """Why the collector cannot collect a trial whose pods are made at run time (``why``, from
+    :func:`made_at_run_time`), saying what works instead; None for a collector that needs
+    nothing in the pod."""
+    added = ADDED_TO_THE_POD.get(collector_kind)
+    if added is None:
+        return None
+    return (
+        f"{collector_kind} cannot collect the metrics of a trial of kind {trial_kind}: kfp-tune adds {added} to the pod templates "
+        f"of the trial's resource, and {why}; Katib adds its collector with a pod webhook as each pod is created, which kfp-tune has no "
+        f"counterpart of; {WORKS_WITHOUT_THE_POD}"
+    )
+
+
+def unreachable_push_problem(where: str) -> str:
+    """Why a Push trial could not report: kfp-tune gives its place in the store to no container
+    of its pods; ``where`` says why not."""
+    return (
+        "Push needs the trial's place in the store (KFP_TUNE_STORE, KFP_TUNE_EXPERIMENT, KFP_TUNE_TRIAL) in the primary container's "
+        f"env, which kfp-tune gives only to a container (or step) written inline in the trialSpec, and {where}: write it there, or use StdOut"
+    )
 
 
 KATIB_CONFIG_COLLECTORS = (CollectorKind.STDOUT, CollectorKind.FILE, CollectorKind.TENSORFLOW_EVENT)

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kfp_tune.core.catalogue import ALGORITHMS, EARLY_STOPPING, hyperband_s_max, parse_settings
-from kfp_tune.core.collector_checks import collector_problems
+from kfp_tune.core.collector_checks import KIND_FIELD, collector_problems, made_at_run_time, pod_collector_problem, unreachable_push_problem
 from kfp_tune.core.conditions import ConditionError
 from kfp_tune.core.conditions import parse as parse_condition
 from kfp_tune.core.errors import FieldError, shown
@@ -574,6 +574,46 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
     errors.extend(shape_problems)
     if template.primary_container_name and not shape_problems:  # its containers are not all known
         _check_primary_container(template, trial_spec, errors)
+    _check_collector_of_run_time_kind(spec, trial_spec, errors)
+
+
+def _check_collector_of_run_time_kind(spec: ExperimentSpec, trial_spec: dict[str, Any], errors: _Errors) -> None:
+    """A trial whose pods another controller makes at run time (Argo, Tekton, a user's kind whose
+    template shows no primary container) has no pod template: a collector that runs in the pod
+    would never run (Katib adds it with a pod webhook, which kfp-tune has none of), and Push
+    reports only where the container its trial runs in is written inline (its env)."""
+    name = spec.trial_template.primary_container_name if spec.trial_template is not None else ""
+    api_version, kind = trial_spec.get("apiVersion"), trial_spec.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
+        return  # refused already, at the field
+    built = run_time_containers(trial_spec)
+    if built is not None:
+        entries, complete = built
+        shown_entry = not name or name in {runtime_name for runtime_name, _, _ in entries}
+        push_where = (
+            f"{shown(name)} is none of those written there ({_referenced(trial_spec)} is referenced, not written, and kfp-tune does not read it)"
+            if not complete and not shown_entry else ""
+        )
+    elif _is_known_kind(trial_spec) or not name or primary_container(trial_spec, name) is not None:
+        return  # made from the pod templates it shows: every collector has its place
+    else:
+        push_where = f"the trialSpec of kind {kind} shows no container named {shown(name)}"
+    problem = pod_collector_problem(spec.collector_kind, kind, made_at_run_time(api_version, kind, name or ""))
+    if problem is not None:
+        errors.add(KIND_FIELD, problem)
+    elif spec.collector_kind == CollectorKind.PUSH and push_where:
+        errors.add(KIND_FIELD, unreachable_push_problem(push_where))
+
+
+def _referenced(trial_spec: Mapping[str, Any]) -> str:
+    """What an Argo or Tekton trialSpec refers to rather than writes: its workflowTemplateRef,
+    pipelineRef or taskRef, or its tasks' taskRef."""
+    spec = trial_spec.get("spec") if isinstance(trial_spec.get("spec"), dict) else {}
+    assert isinstance(spec, dict)
+    for key in ("workflowTemplateRef", "pipelineRef", "taskRef"):
+        if key in spec:
+            return f"its spec.{key}"
+    return "a task's taskRef"
 
 
 def _check_primary_container(template: TrialTemplate, trial_spec: dict[str, Any], errors: _Errors) -> None:

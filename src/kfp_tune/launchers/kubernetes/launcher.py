@@ -47,6 +47,7 @@ from typing import Any, NamedTuple
 from kfp_tune.collectors.formats import rfc3339_microseconds
 from kfp_tune.core import conditions
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
+from kfp_tune.core.collector_checks import KIND_FIELD, made_at_run_time, pod_collector_problem, unreachable_push_problem
 from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, clipped, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, experiment_selector, is_dns_subdomain, namespace_problem
@@ -1199,16 +1200,17 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
     one it names must be allowed; the first allowed where it names none), node selector and
     tolerations, env and accelerators on the template entries the primary container is made
     from, and their command in ``sh -c`` where Katib wraps it (:func:`.manifests.wrap_command`).
-    ValueError for anything refused."""
+    ValueError for anything refused: a collector that runs in the pod, which such a kind has no
+    pod template for (Katib adds it with a pod webhook), and Push where no entry gets the env
+    the trial reports with, as validation refuses them."""
     out = copy.deepcopy(dict(trial.manifest))
     problems = unsafe_settings(out)
     if problems:
         raise ValueError("; ".join(f"{p.path}: {p.message}" for p in problems))
-    if trial.metrics_path:
-        raise ValueError(
-            f"the File and TensorFlowEvent collectors are not supported with a {kind.kind} trial here (its pods are made at run time, "
-            "with no place for the metrics volume); use StdOut or Push"
-        )
+    collector = _collector_kind(trial)
+    refused = pod_collector_problem(collector, kind.kind, made_at_run_time(kind.api_version, kind.kind, trial.primary_container))
+    if refused is not None:
+        raise ValueError(f"{KIND_FIELD}: {refused}")
     metadata = out.setdefault("metadata", {})
     metadata["namespace"] = settings.namespace
     metadata.setdefault("labels", {}).update(labels)
@@ -1256,9 +1258,24 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
                 env.append({"name": env_name, "valueFrom": dict(value)} if isinstance(value, Mapping) else {"name": env_name, "value": str(value)})
         set_katib_trial_name(container, trial.trial)
     if not containers:
+        if collector == CollectorKind.PUSH:
+            raise ValueError(f"{KIND_FIELD}: " + unreachable_push_problem(
+                f"the primary container {trial.primary_container!r} of this {kind.kind} trial is made at run time from no entry of it kfp-tune can see"
+            ))
         log.info("%s trial %s: the primary container %r is made at run time from no entry of the template kfp-tune can see; no env given to it",
                  kind.kind, trial.trial, trial.primary_container)
     return out
+
+
+def _collector_kind(trial: TrialRun) -> str:
+    """The trial's collector kind: its metricsCollectorSpec's; without one, File or
+    TensorFlowEvent where it has a metrics path, else StdOut (Katib's default)."""
+    kind = (trial.metrics_collector.get("collector") or {}).get("kind")
+    if kind:
+        return str(kind)
+    if trial.metrics_path:
+        return (CollectorKind.TENSORFLOW_EVENT if trial.metrics_path_kind == "Directory" else CollectorKind.FILE).value
+    return CollectorKind.STDOUT.value
 
 
 def _lookup(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:
