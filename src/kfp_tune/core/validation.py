@@ -629,6 +629,9 @@ def _check_primary_container(template: TrialTemplate, trial_spec: dict[str, Any]
         names = sorted({runtime_name for runtime_name, _, _ in entries})
         if name in names:
             return
+        if complete and not names and isinstance(trial_spec.get("spec"), dict):  # no choice to offer: say what is missing, where
+            errors.add(*_no_container_at_all(trial_spec, name))
+            return
         if str(trial_spec.get("kind")) == "Workflow":
             rule = "Argo names the container of a container or script template 'main' in its pod (a containerSet's containers keep their names)"
         else:
@@ -650,6 +653,24 @@ def _check_primary_container(template: TrialTemplate, trial_spec: dict[str, Any]
             "itself: the launcher looks for %r in the primary pod when the trial runs",
             path, name, _kind(trial_spec), trial_spec.get("apiVersion"), name,
         )
+
+
+def _no_container_at_all(trial_spec: Mapping[str, Any], name: str) -> tuple[str, str]:
+    """(path, message) for an Argo or Tekton trialSpec, written whole, from which no container
+    would be made: where one was expected, and what makes one."""
+    where = "spec.trialTemplate.trialSpec.spec"
+    wanted = f"expected at least one, for spec.trialTemplate.primaryContainerName {shown(name)}"
+    if trial_spec.get("kind") == "Workflow":
+        return f"{where}.templates", (
+            "no template has a container, a script, or a containerSet with a named container, so the Workflow's pods have no container "
+            f"at all: {wanted} (Argo names a container or script template's container 'main' in its pod)"
+        )
+    rule = "Tekton names a step's container 'step-<step name>'"
+    if trial_spec.get("kind") == "TaskRun":
+        return f"{where}.taskSpec.steps", f"the task has no step (nor a named sidecar), so the TaskRun's pod has no container at all: {wanted} ({rule})"
+    return f"{where}.pipelineSpec.tasks", (
+        f"no task written inline has a step (taskSpec.steps) or a named sidecar, so the PipelineRun's pods have no container at all: {wanted} ({rule})"
+    )
 
 
 def _is_known_kind(trial_spec: Mapping[str, Any]) -> bool:
