@@ -148,7 +148,7 @@ def test_cleanup_after_delete_sweeps_by_label_with_a_warning_and_needs_the_names
     ended, running, _ = _retained_trials(cluster, store)
     assert main(["delete", "quad", "--store", str(store), "--yes"]) == 0
     code, out, err = _cleanup("quad", "--store", str(store))
-    assert code == 2 and "error: --namespace: no experiment 'quad' in" in err and _jobs(cluster) == sorted([ended, running])
+    assert code == 2 and "error: no experiment 'quad' in" in err and "give --namespace" in err and _jobs(cluster) == sorted([ended, running])
     code, out, err = _cleanup("quad", "--namespace", "team-a", "--store", str(store))
     assert code == 0, err
     assert "warning: no experiment 'quad' in" in err and "another store" in err

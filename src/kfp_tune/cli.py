@@ -1586,10 +1586,16 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     except ExperimentNotFound:
         state, missing = None, not_found(store, args.name)
     if state is None and args.namespace is None:
+        said = str(missing)  # list's and status's words first: most often a mistyped name
         raise UsageError(
-            f"--namespace: {missing}, so the namespace its trials ran in is not known: "
-            "give the namespace (or --store, where the experiment is)"
+            f"{said}{' ' if said.endswith('?') else '. '}To delete the trial resources of an experiment no longer in the store "
+            "(kfp-tune delete removed it), give --namespace, the namespace its trials ran in"
         )
+    if state is not None and _trials_left_nothing_on_a_cluster(state):
+        print(f"nothing to delete: every trial of experiment {args.name!r} in {masked_url(store.uri)} ran where its launcher makes no "
+              "Kubernetes resource (a local process: kfp-tune run, tune(), a launcher_config of kind local), so none is left on a cluster; "
+              "no cluster was asked")
+        return EXIT_OK
     namespace = args.namespace or (state.experiment.metadata.namespace if state is not None else None) or ""
     config = KubernetesConfig.from_dict({"namespace": namespace, "apiRetrySeconds": LOOK_RETRY_SECONDS})  # as logs: else in-cluster's, else default
     launcher = KubernetesLauncher(config)
@@ -1646,6 +1652,15 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     elif driven_by is not None:
         print(f"kept the anchor configmap {launcher.anchor_name(args.name)!r}: {driven_by} drives the experiment and may start a trial")
     return EXIT_OK
+
+
+def _trials_left_nothing_on_a_cluster(state: ExperimentState) -> bool:
+    """Whether the store shows that no trial of the experiment made a Kubernetes resource: some
+    started, and each one's ``started`` record says its launcher makes none (a resource is made
+    only after it). A trial whose record is older than that field (not known), or one made on a
+    cluster, sends cleanup to the cluster."""
+    started = [trial.started for trial in state.trials if trial.started is not None]
+    return bool(started) and all(record.cluster_namespace == "" for record in started)
 
 
 def _driving_run(store: Store, name: str) -> str | None:

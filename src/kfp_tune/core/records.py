@@ -4,7 +4,8 @@ Layout under ``experiments/<name>/``::
 
     experiment.json                 the spec, uid and search-space hash
     rounds/<round>.json             one round's trials: name, index, assignments (write-once)
-    trials/<trial>/started.json     launch-trial began, and the stop rules it is judged by (write-once)
+    trials/<trial>/started.json     launch-trial began, the stop rules it is judged by, and where
+                                    its launcher makes its resources (write-once)
     trials/<trial>/beat.json        the launch-trial that follows the trial is alive (rewritten)
     trials/<trial>/ended.json       how the run ended: phase, exit code (write-once)
     trials/<trial>/logs/<c>.log     the primary container's output
@@ -604,6 +605,11 @@ class TrialStarted:
     from the early stopping service's ``GetEarlyStoppingRules``): what it is judged against.
     ``()`` while the rule has too few completed trials to give one; None without early
     stopping, for a plug-in rule with no such form, and in records written before they were kept."""
+    cluster_namespace: str | None = None
+    """The Kubernetes namespace its launcher makes its resources in (``Launcher.namespace``); ""
+    where it makes none (a local process, a function in the run's process), so that ``kfp-tune
+    cleanup`` knows without a cluster that the trial left nothing there. None in records written
+    before it was kept (2026-12-06): not known."""
 
     @classmethod
     def from_record(cls, record: dict[str, Any], key: str) -> TrialStarted:
@@ -612,12 +618,15 @@ class TrialStarted:
             at=float(_field(record, "at", (int, float), key, 0.0) or 0.0), run=_field(record, "run", str, key, ""),
             attempt=_field(record, "attempt", str, key, ""), owner=_field(record, "owner", str, key, "") or "",
             early_stopping_rules=_stop_rules(record.get("earlyStoppingRules"), key),
+            cluster_namespace=_field(record, "clusterNamespace", str, key, None),
         )
 
     def to_payload(self) -> dict[str, Any]:
         payload = {"trial": self.trial, "time": self.time, "at": self.at, "run": self.run, "attempt": self.attempt, "owner": self.owner}
         if self.early_stopping_rules is not None:
             payload["earlyStoppingRules"] = [rule.to_katib() for rule in self.early_stopping_rules]
+        if self.cluster_namespace is not None:
+            payload["clusterNamespace"] = self.cluster_namespace
         return payload
 
 

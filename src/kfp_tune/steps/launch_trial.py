@@ -77,7 +77,8 @@ def launch_trial(
         started = view.record_trial(
             trial.name,
             TrialStarted(trial=trial.name, time=utc_now(), at=time.time(), run=run_id or "", attempt=attempt, owner=this_process(),
-                         early_stopping_rules=early_stopping_rules(state)),  # what its monitor (above) judges by
+                         early_stopping_rules=early_stopping_rules(state),  # what its monitor (above) judges by
+                         cluster_namespace=launcher.namespace),  # "": nothing of it on a cluster for cleanup to delete
         )
     if started.attempt != attempt:  # another attempt won the race to start it: wait for that one
         ended = claims.wait_for_attempt(records, trial.name, started)

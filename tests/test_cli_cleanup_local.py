@@ -1,0 +1,104 @@
+"""kfp-tune cleanup of an experiment whose trials all ran where no Kubernetes resource is made
+(a local process: kfp-tune run, tune()), and of a name not in the store (upgrade QA, session 31,
+finding 3): the first asked for a kubeconfig and exited 2, though the store shows there is
+nothing to delete; the second began its error with ``--namespace:`` for what is most often a
+mistyped name."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+
+import pytest
+
+from conftest import quadratic_experiment
+from kfp_tune.cli import main
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords, TrialStarted
+from kfp_tune.core.state import load_state
+from kfp_tune.inline_runner import run_inline
+from kfp_tune.launchers import LocalLauncher
+from kfp_tune.stores import LocalStore
+
+
+@pytest.fixture
+def no_cluster(tmp_path, monkeypatch):
+    """No kubeconfig anywhere and not in a cluster, as on a laptop that never used one."""
+    from kubernetes.client import Configuration
+    from kubernetes.config import kube_config
+
+    missing = tmp_path / "no-kubeconfig"
+    monkeypatch.setenv("KUBECONFIG", str(missing))
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(missing))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    saved = Configuration.get_default_copy()
+    yield
+    Configuration.set_default(saved)
+
+
+def _ran_locally(store_path) -> ExperimentRecords:
+    """Experiment quad, 2 trials run to their end by the local launcher (as kfp-tune run does)."""
+    store = LocalStore(store_path)
+    experiment = load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1}))
+    run_inline(store, experiment, LocalLauncher())
+    records = ExperimentRecords(store, "quad")
+    assert len(load_state(records).trials) == 2
+    return records
+
+
+def _cleanup(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(["cleanup", *argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+def _rewrite_started(records: ExperimentRecords, change) -> None:
+    """Each trial's started record, changed by ``change`` (its payload, in place)."""
+    store = records.store
+    for trial in load_state(records).trials:
+        key = records.trial_key(trial.name, TrialStarted.FILE)
+        record = json.loads(store.get(key))
+        change(record)
+        store.put(key, json.dumps(record).encode())
+    for key in store.list(records.snapshots_prefix()):  # derived: read again from the records
+        store.delete(key)
+
+
+def test_cleanup_of_trials_that_ran_locally_says_there_is_nothing_to_delete_without_a_cluster(no_cluster, tmp_path, monkeypatch):
+    import kfp_tune.launchers.kubernetes as kubernetes_launchers
+
+    class NoKubernetes:
+        def __init__(self, *args, **kwargs):
+            raise AssertionError("cleanup asked Kubernetes")
+
+    records = _ran_locally(tmp_path / "store")
+    started = [json.loads(records.store.get(records.trial_key(t.name, TrialStarted.FILE))) for t in load_state(records).trials]
+    assert [record["clusterNamespace"] for record in started] == ["", ""]
+    monkeypatch.setattr(kubernetes_launchers, "KubernetesLauncher", NoKubernetes)
+    for extra in ([], ["--dry-run"], ["--namespace", "team-a"]):
+        code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"), *extra)
+        assert (code, err) == (0, ""), err
+        assert out.startswith("nothing to delete: every trial of experiment 'quad' in ") and "no cluster was asked" in out
+
+
+def test_cleanup_of_trials_started_before_the_store_said_where_asks_the_cluster_as_before(no_cluster, tmp_path):
+    """A started record written before ``clusterNamespace`` was kept does not say where its trial
+    ran, and one trial made on a cluster is enough: the cluster is asked (here none is configured)."""
+    records = _ran_locally(tmp_path / "store")
+    _rewrite_started(records, lambda record: record.pop("clusterNamespace"))
+    code, _, err = _cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
+    assert code == 2 and "error: no Kubernetes cluster configured" in err, err
+    first = load_state(records).trials[0].name
+    _rewrite_started(records, lambda record: record.update(clusterNamespace="team-a" if record["trial"] == first else ""))
+    code, _, err = _cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
+    assert code == 2 and "error: no Kubernetes cluster configured" in err, err
+
+
+def test_cleanup_of_a_name_not_in_the_store_says_so_as_list_and_status_do(no_cluster, tmp_path):
+    _ran_locally(tmp_path / "store")
+    code, out, err = _cleanup("quadd", "--store", str(tmp_path / "store"))
+    assert code == 2 and out == ""
+    assert err.startswith("error: no experiment 'quadd' in ") and "; did you mean: quad? To delete the trial resources" in err, err
+    assert "give --namespace, the namespace its trials ran in" in err
