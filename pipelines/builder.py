@@ -47,7 +47,7 @@ from kfp_tune.core.quantities import QUANTITY_SUFFIXES, trial_resource_amounts
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION, compiled_by_text
 from kfp_tune.launchers.runtime_image import IMAGE_VARIABLE, checked_runtime_image
-from kfp_tune.stores import DEFAULT_CLUSTER_STORE, check_store_uri
+from kfp_tune.stores import DEFAULT_CLUSTER_STORE, check_store_uri, uri_like
 from kfp_tune.stores.s3 import check_s3_endpoint
 
 DEFAULT_LAUNCHER_CONFIG: dict[str, Any] = {"kind": "kubernetes"}
@@ -526,11 +526,15 @@ def cluster_store_problem(store_uri: str) -> str:
     )
 
 
-def output_file_problem(path: Path, source: Path | None = None) -> str:
-    """What keeps a pipeline from being written at ``path`` ("" when nothing): not a ``.yaml``
-    name, a folder, in a folder that does not exist, ``source`` (the experiment's own file: the
-    compiled YAML would replace it), not writable. One rule for ``kfp-tune compile -o`` and
-    :func:`compile_pipeline`, each naming the path its own way."""
+def output_file_problem(output: str | Path, source: Path | None = None) -> str:
+    """What keeps a pipeline from being written at ``output`` ("" when nothing): a URI (as given:
+    ``Path("s3://bkt/p.yaml")`` is ``s3:/bkt/p.yaml``, a local folder ``s3:``, the bucket never
+    written), not a ``.yaml`` name, a folder, in a folder that does not exist, ``source`` (the
+    experiment's own file: the compiled YAML would replace it), not writable. One rule for
+    ``kfp-tune compile -o`` and :func:`compile_pipeline`, each naming the path its own way."""
+    if isinstance(output, str) and uri_like(output):
+        return "expected a file on this machine, got a URI; compile to a file, then upload it"
+    path = Path(output)
     if path.suffix not in (".yaml", ".yml"):
         return "expected a file name ending in .yaml (KFP's pipeline format)"
     if path.is_dir():
@@ -544,14 +548,14 @@ def output_file_problem(path: Path, source: Path | None = None) -> str:
     return ""
 
 
-def check_output(experiment: Any, path: Path) -> None:
+def check_output(experiment: Any, output: str | Path) -> None:
     """InputError naming ``output`` when the pipeline could not be written there, before anything
     is built (:func:`output_file_problem`)."""
     # an experiment given as a path (a str with no line break is one: YAML text has several)
     source = experiment if isinstance(experiment, Path) else Path(experiment) if isinstance(experiment, str) and "\n" not in experiment else None
-    problem = output_file_problem(path, source)
+    problem = output_file_problem(output, source)
     if problem:
-        raise InputError(f"output {str(path)!r}: {problem}")
+        raise InputError(f"output {str(output)!r}: {problem}")
 
 
 def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], output: str | Path, **options: Any) -> Path:
@@ -560,8 +564,8 @@ def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], ou
     InputError, and ``output`` left as it was, when it would pass :data:`PIPELINE_BUDGET_BYTES`.
     A ``store_uri`` that is no ``s3://`` URI gives a ClusterStoreWarning, as ``kfp-tune compile
     --store`` warns: only kfp.local on this machine can run the pipeline so compiled."""
+    check_output(experiment, output)
     path = Path(output)
-    check_output(experiment, path)
     pipeline = build_pipeline(experiment, **options)
     problem = cluster_store_problem(options.get("store_uri") or DEFAULT_CLUSTER_STORE)
     if problem:

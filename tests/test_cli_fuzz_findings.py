@@ -78,3 +78,44 @@ def test_an_empty_path_is_refused_naming_the_flag_not_read_as_the_working_folder
     spec.write_text(yaml.safe_dump(quadratic_experiment()))
     assert main(["validate", str(spec), "--trial-templates", ""]) == 2
     assert "--trial-templates: expected a file or a folder, got an empty string" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("status", ["missing", None, {}], ids=["missing", "null", "empty"])
+def test_the_python_result_of_a_damaged_status_is_the_one_the_trials_give(store: Path, status: object, caplog: pytest.LogCaptureFixture) -> None:
+    """Review A (session 31): tune_result (read_result, a remote tune()'s result() and wait())
+    raised KeyError / TypeError where the CLI now reads the status from the trials."""
+    from kfp_tune.api import read_result
+
+    path = store / "experiments" / "quad" / "status.json"
+    record = json.loads(path.read_text())
+    if status == "missing":
+        del record["status"]
+    else:
+        record["status"] = status
+    path.write_text(json.dumps(record))
+    result = read_result(str(store), "quad")
+    assert (result.status, len(result.trials)) == ("Succeeded", 2)
+    assert any("experiments/quad/status.json" in r.getMessage() for r in caplog.records)
+
+
+def test_a_null_status_is_named_as_damaged(store: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = store / "experiments" / "quad" / "status.json"
+    record = json.loads(path.read_text())
+    record["status"] = None
+    path.write_text(json.dumps(record))
+    capsys.readouterr()
+    assert main(["status", "quad", "--store", str(store)]) == 0
+    assert "experiments/quad/status.json" in capsys.readouterr().err
+
+
+def test_report_refuses_a_uri_before_it_reads_the_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The -o refusals that read nothing come first: a missing NAME gave the NAME's error."""
+    assert main(["report", "nosuch", "--store", str(tmp_path / "store"), "-o", "s3//bkt/x"]) == 2
+    assert "-o/--output 's3//bkt/x': expected a folder on this machine, got a URI" in capsys.readouterr().err
+
+
+def test_an_empty_token_file_is_refused_naming_the_flag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = tmp_path / "quad.yaml"
+    spec.write_text(yaml.safe_dump(quadratic_experiment()))
+    assert main(["submit", str(spec), "--host", "http://127.0.0.1:9", "--token-file", ""]) == 2
+    assert "--token-file: expected a file, got an empty string" in capsys.readouterr().err

@@ -64,3 +64,34 @@ def test_a_failed_write_leaves_nothing_beside_the_name(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         write_output(tmp_path / "taken", b"x")
     assert [p.name for p in tmp_path.iterdir()] == ["taken"]
+
+
+def test_a_regular_file_replaced_keeps_its_permissions(tmp_path: Path) -> None:
+    """Review A (session 31): a report its user had made private (0600) came back 0644."""
+    path = tmp_path / "report.html"
+    path.write_text("old")
+    path.chmod(0o600)
+    write_output(path, b"new")
+    assert path.read_bytes() == b"new" and stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("output", ["s3://bkt/p.yaml", "s3:/bkt/p.yaml", "s3//bkt/p.yaml", "gs://bkt/p.yaml"])
+def test_compile_to_a_uri_is_refused_and_writes_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], output: str) -> None:
+    """It said "the folder 's3:/bkt' does not exist", and wrote there when such a folder existed."""
+    monkeypatch.chdir(tmp_path)
+    spec = tmp_path / "quad.yaml"
+    spec.write_text(yaml.safe_dump(quadratic_experiment()))
+    (tmp_path / "s3:" / "bkt").mkdir(parents=True)
+    (tmp_path / "s3" / "bkt").mkdir(parents=True)
+    capsys.readouterr()
+    assert main(["compile", str(spec), "-o", output]) == 2
+    assert "expected a file on this machine, got a URI" in capsys.readouterr().err
+    assert not list((tmp_path / "s3:" / "bkt").iterdir()) and not list((tmp_path / "s3" / "bkt").iterdir())
+
+
+def test_a_windows_style_or_plain_name_is_no_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from kfp_tune.stores import uri_like
+
+    assert [uri_like(t) for t in ("C:/x", "reports", "./s3", "user:data/x", "s3://b/x", "s3:/b", "s3//b", "file:/x", "gs://b")] == [
+        False, False, False, False, True, True, True, True, True,
+    ]

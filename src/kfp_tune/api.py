@@ -6,6 +6,7 @@ import dataclasses
 import datetime as _dt
 import functools
 import inspect
+import logging
 import math
 import numbers
 import os
@@ -38,8 +39,8 @@ from kfp_tune.core.spec import (
     TrialParameterSpec,
     TrialTemplate,
 )
-from kfp_tune.core.state import load_state
-from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, ExperimentPhase, TrialStatus
+from kfp_tune.core.state import ExperimentView
+from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, TrialStatus
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers.function import FunctionLauncher
 from kfp_tune.search import fixed_values, is_searched, to_parameters
@@ -865,14 +866,16 @@ def tune_result(store: Any, experiment_name: str) -> TuneResult:
     """A TuneResult read back from the store (typed parameter values)."""
     from kfp_tune.core.catalogue import experiment_space
     from kfp_tune.core.decision import best_trial
-    from kfp_tune.reports import trial_ending
+    from kfp_tune.reports import damaged_lines, load_report, trial_ending
 
     records = ExperimentRecords(store, experiment_name)
-    state = load_state(records)
+    # the saved status, or the one the trials give when it is damaged (a derived record: said,
+    # never a KeyError); a damaged trial record raises, as load_state does
+    report = load_report(store, experiment_name, ExperimentView(records))
+    for line in damaged_lines(report.damaged):
+        logging.getLogger(__name__).warning("%s", line)
+    state, phase, reason = report.state, report.phase, report.reason
     space = experiment_space(state.experiment.spec)
-    status = records.read(records.status_key(), "ExperimentStatus")
-    phase = status["status"]["phase"] if status else ExperimentPhase.RUNNING.value
-    reason = status["status"]["reason"] if status else ""
     # what a Failed or Killed trial reported is no observation (Katib's, and Client's get_trial): not among its metrics
     trials = [Trial(t.name, space.to_python(t.assignment), t.metrics if t.status.observed else {}, str(t.status), trial_ending(t)) for t in state.trials]
     best = best_trial(state)

@@ -521,20 +521,28 @@ def _checked_output_file(flag: str, output: str, source: str | None) -> Path:
     from kfp_tune.pipelines.builder import output_file_problem
 
     path = Path(output)
-    problem = output_file_problem(path, Path(source) if source is not None else None)
+    problem = output_file_problem(output, Path(source) if source is not None else None)
     if problem:
         raise UsageError(f"{flag} {output}: {problem}")
     return path
 
 
-def _output_folder(flag: str, output: str) -> Path:
-    """The local folder a flag names, made if missing; refused naming the flag: an empty value
-    (an unset variable: ``Path("")`` would be the working folder), a URI (``s3://bucket/x``
-    would be a folder ``s3:`` here, the bucket never written), a file, one not writable."""
+def _check_output_name(flag: str, output: str) -> None:
+    """The refusals of a local folder a flag names that read nothing (made before the store is
+    read): an empty value (an unset variable: ``Path("")`` would be the working folder), a URI
+    (``s3://bucket/x`` would be a folder ``s3:`` here, the bucket never written)."""
+    from kfp_tune.stores import uri_like
+
     if not output:
         raise UsageError(f"{flag}: expected a folder, got an empty string")
-    if re.match(r"[A-Za-z][A-Za-z0-9+.-]*:/", output):
-        raise UsageError(f"{flag} {shown(output)}: expected a folder on this machine, got a URI; write the report to a folder, then copy it (aws s3 cp, mc cp)")
+    if uri_like(output):
+        raise UsageError(f"{flag} {shown(output)}: expected a folder on this machine, got a URI; write to a folder, then copy the files (aws s3 cp, mc cp)")
+
+
+def _output_folder(flag: str, output: str) -> Path:
+    """The local folder a flag names, made if missing; refused naming the flag: as
+    :func:`_check_output_name` says, a file, one not writable."""
+    _check_output_name(flag, output)
     folder = Path(output)
     try:
         if folder.exists() and not folder.is_dir():
@@ -1329,6 +1337,8 @@ def _token_client(args: argparse.Namespace) -> Any:
     repeated in a message."""
     if args.token_file is None:
         return None
+    if not args.token_file:  # an unset variable: Path("") would be the working folder
+        raise UsageError("--token-file: expected a file, got an empty string")
     try:
         token = Path(args.token_file).read_text(encoding="utf-8").strip()
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -1682,8 +1692,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     from kfp_tune.core.output_file import write_output
     from kfp_tune.reports import damaged_lines, html_report, load_report, markdown_table
 
+    _check_output_name("-o/--output", args.output)
     store = _open(args)
-    report = load_report(store, args.name)  # first: a name not in the store leaves no folder behind
+    report = load_report(store, args.name)  # before the folder is made: a name not in the store leaves none behind
     folder = _output_folder("-o/--output", args.output)
     for line in damaged_lines(report.damaged):  # left out; the rest still shows
         print(line, file=sys.stderr)

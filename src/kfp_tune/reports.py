@@ -136,10 +136,10 @@ def load_report(store: Store | str | os.PathLike[str] | None, experiment_name: s
     damaged = dict(view.damaged)
     try:
         saved = records.read(records.status_key(), "ExperimentStatus")
-        status = saved.get("status", {}) if saved is not None else None  # a record without one is damaged, as one with a bad one
-        if status is not None:
+        if saved is not None:  # a record without a status, or with a null one, is damaged as one with a bad one is
+            status = saved.get("status")
             phase, reason, message = (status.get(k) if isinstance(status, dict) else None for k in ("phase", "reason", "message"))
-            if not all(isinstance(v, str) for v in (phase, reason, message)):
+            if not isinstance(status, dict) or not all(isinstance(v, str) for v in (phase, reason, message)):
                 raise DamagedRecord(records.status_key(), "expected a status with a phase, a reason and a message")
             ended_at = status.get("completionTime")
             return ExperimentReport(

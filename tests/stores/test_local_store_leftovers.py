@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kfp_tune.cli import main
-from kfp_tune.stores import local
+from kfp_tune.core import output_file
 from kfp_tune.stores.local import STALE_TEMP_SECONDS, TEMP_NAME, LocalStore, _remove_leftover
 
 LEFTOVER = "trials/spamkill-mkk3xumv/logs/.main.log.3qm5evw8.tmp"  # as a SIGKILLed put left it
@@ -176,7 +176,7 @@ def test_a_write_never_takes_a_temporary_name_already_there(tmp_path, monkeypatc
     taken = tmp_path / "exp" / ".record.json.aaaaaaaa.tmp"
     taken.symlink_to(tmp_path / "elsewhere")
     draws = iter(["aaaaaaaa", "bbbbbbbb"])
-    monkeypatch.setattr(local.secrets, "token_hex", lambda size: next(draws))
+    monkeypatch.setattr(output_file.secrets, "token_hex", lambda size: next(draws))
     store.put("exp/record.json", b"{}")
     assert store.get("exp/record.json") == b"{}"
     assert taken.is_symlink() and not (tmp_path / "elsewhere").exists()

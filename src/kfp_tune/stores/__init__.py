@@ -85,6 +85,17 @@ def registered_schemes() -> list[str]:
     return sorted(_OPENERS)
 
 
+def uri_like(text: str) -> bool:
+    """Whether a name given for a file on this machine reads as a URI (``s3://bucket/x``), or as
+    one of a scheme kfp-tune opens with its ``://`` mistyped (``s3:/bucket``, ``s3//bucket``), as
+    :func:`check_store_uri` reads a store's: the file would land in a local folder ``s3:``, the
+    bucket never written. A Windows-style ``C:/x`` is none."""
+    if _SCHEME.match(text):
+        return True
+    scheme = re.split(r"[:/]", text, maxsplit=1)[0]
+    return bool(_MISTYPED_SCHEME.match(text)) and scheme.lower() in ("s3", "file", *_OPENERS)
+
+
 def check_store_uri(uri: str) -> str:
     """The URI itself if it names a store kfp-tune can open (``s3://bucket/prefix``,
     ``file:///path``, or a folder path); StoreInputError saying what was expected otherwise.

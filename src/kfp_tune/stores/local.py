@@ -10,9 +10,7 @@ import errno
 import logging
 import os
 import re
-import secrets
 import stat
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +18,7 @@ from urllib.parse import urlparse
 from urllib.request import url2pathname
 
 from kfp_tune.core.errors import StoreError
+from kfp_tune.core.output_file import new_file_beside
 from kfp_tune.core.records import DamagedRecord
 from kfp_tune.stores.keys import unsafe_part
 
@@ -32,14 +31,8 @@ log = logging.getLogger(__name__)
 
 TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 """A write's temporary file, beside its key: ``.NAME.XXXXXXXX.tmp`` (eight random characters,
-:func:`_temporary_file`; ``tempfile.mkstemp``'s, which older writes used, are of the same kind).
+:func:`kfp_tune.core.output_file.new_file_beside`; ``tempfile.mkstemp``'s, which older writes used, are of the same kind).
 The store's own, never a key: a listing skips it, and only such names are ever removed as leftovers."""
-
-TEMP_FLAGS = os.O_CREAT | os.O_EXCL | os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-"""A new file only (O_EXCL: never an existing file, nor a link planted under the name), as ``tempfile.mkstemp`` opens one."""
-RECORD_MODE = 0o666
-"""A record's mode before the umask: it follows the umask as any file a program writes
-(``tempfile.mkstemp``'s 0600 left a group that shares the store, under umask 002, no record it could read)."""
 
 NOT_FOLLOWED = "a link, which the store never follows (it could lead outside the store)"
 """Why a key through a link is refused or left out."""
@@ -50,18 +43,6 @@ NOT_A_FILE = "not a regular file (a FIFO, device or folder), which the store nev
 STALE_TEMP_SECONDS = 3600.0
 """A temporary file unchanged this long, whose writer holds no lock on it, is a killed write's
 leftover: a listing removes it. A live write holds its lock and changes the file within seconds."""
-
-
-def _temporary_file(folder: Path, name: str) -> tuple[int, str]:
-    """A new temporary file (:data:`TEMP_NAME`) for a write of the key ``name`` in ``folder``,
-    opened for writing, mode :data:`RECORD_MODE` less the umask: (its fd, its path)."""
-    for _ in range(tempfile.TMP_MAX):
-        path = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
-        try:
-            return os.open(path, TEMP_FLAGS, RECORD_MODE), path
-        except FileExistsError:  # another write's (or a leftover's) name: draw again
-            continue
-    raise FileExistsError(errno.EEXIST, f"no free temporary file name in {folder}")
 
 
 def _remove_leftover(path: Path, min_age: float) -> bool:
@@ -210,7 +191,7 @@ class LocalStore:
             raise StoreError(f"cannot write {key} to {self.uri}: {link} is {NOT_FOLLOWED}; nothing was written")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = _temporary_file(path.parent, path.name)
+            fd, tmp = new_file_beside(path.parent, path.name)
             try:
                 with os.fdopen(fd, "wb") as handle:
                     if fcntl is not None:  # held while the bytes go in: no sweep removes a live write
