@@ -48,10 +48,13 @@ def test_argo_the_templates_own_container_name_is_refused_saying_argo_calls_it_m
 
 
 def test_argo_a_workflow_whose_spec_is_not_a_mapping_is_reported_not_a_crash() -> None:
-    """A hostile or mistyped ``spec: [...]``: no container at all, said at primaryContainerName."""
+    """A hostile or mistyped ``spec: [...]``: said at spec, not as an empty choice of names at
+    primaryContainerName (QA fuzz, session 31, finding 7)."""
     for spec in (["templates"], "templates"):
-        [message] = primary_messages(katib("argo_argo-workflow.yaml", **{f"{TRIAL_SPEC}.spec": spec}))
-        assert message.startswith("Argo") and "expected one of []" in message and "got 'main'" in message
+        doc = katib("argo_argo-workflow.yaml", **{f"{TRIAL_SPEC}.spec": spec})
+        assert primary_messages(doc) == []
+        got = {e.path: e.message for e in validation_errors(doc)}
+        assert got[f"{TRIAL_SPEC}.spec"] == f"expected a mapping (the Workflow's spec), got {spec!r}", got
 
 
 # --- Tekton PipelineRun ---------------------------------------------------------------------
@@ -73,12 +76,13 @@ def test_tekton_the_prefixed_step_name_is_accepted() -> None:
 
 
 def test_tekton_a_task_run_whose_spec_is_not_a_mapping_is_reported_not_a_crash() -> None:
-    """No taskSpec written inline: the containers are unknown, so nothing is refused."""
+    """Said at spec; no containers known, so nothing at primaryContainerName."""
     doc = katib(
         "tekton_pipeline-run.yaml",
         **{f"{TRIAL_SPEC}.kind": "TaskRun", f"{TRIAL_SPEC}.spec": ["steps"], PRIMARY: "step-train"},
     )
     assert primary_messages(doc) == []
+    assert {e.path: e.message for e in validation_errors(doc)}[f"{TRIAL_SPEC}.spec"] == "expected a mapping (the TaskRun's spec), got ['steps']"
 
 
 # --- kinds built from the manifest's pod templates ------------------------------------------

@@ -629,7 +629,7 @@ def _check_primary_container(template: TrialTemplate, trial_spec: dict[str, Any]
         names = sorted({runtime_name for runtime_name, _, _ in entries})
         if name in names:
             return
-        if complete and not names and isinstance(trial_spec.get("spec"), dict):  # no choice to offer: say what is missing, where
+        if complete and not names:  # no choice to offer: say what is missing, where
             errors.add(*_no_container_at_all(trial_spec, name))
             return
         if str(trial_spec.get("kind")) == "Workflow":
@@ -696,6 +696,9 @@ def run_time_containers(trial_spec: Mapping[str, Any], problems: list[FieldError
     spec = trial_spec.get("spec") if isinstance(trial_spec.get("spec"), dict) else {}
     assert isinstance(spec, dict)
     where = "spec.trialTemplate.trialSpec.spec"
+    runs_at_run_time = (group, kind) == ("argoproj.io", "Workflow") or (group == "tekton.dev" and kind in ("PipelineRun", "TaskRun"))
+    if runs_at_run_time and trial_spec.get("spec") is not None and not isinstance(trial_spec.get("spec"), dict) and problems is not None:
+        problems.append(FieldError(where, f"expected a mapping (the {kind}'s spec), got {shown(trial_spec.get('spec'))}"))
 
     def items(parent: Mapping[str, Any], key: str, path: str) -> list[Any]:
         value = parent.get(key)
