@@ -25,7 +25,7 @@ from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import parse_experiment
 from kfp_tune.core.state import ExperimentView, read_experiment_record
 from kfp_tune.core.template_source import needs_config_map, resolve_trial_template
-from kfp_tune.core.vocabulary import DEBUG_VARIABLE, ExperimentPhase, LaunchPhase
+from kfp_tune.core.vocabulary import DEBUG_VARIABLE, ExperimentPhase, LaunchPhase, TrialStatus
 from kfp_tune.launchers import LocalLauncher, check_experiment, launcher_from_config
 from kfp_tune.steps.best_result import best_trial_metrics
 from kfp_tune.steps.decide_stop import EXPERIMENT_UNREADABLE
@@ -236,7 +236,13 @@ def launch_trial_step(
         ended = view.state.trial(trial_name).ended
         phase = ended.phase if ended is not None else LaunchPhase.FAILED  # its result, recorded first, says the rest
     result = steps.collect_metrics(records, trial_name, view=view)  # the trial this step followed, whatever became of the run's claim since
-    logging.getLogger("kfp_tune.launch").info("trial %s ended %s; recorded %s (%s)", trial_name, phase, result.status, result.reason)
+    log = logging.getLogger("kfp_tune.launch")
+    if result.status == TrialStatus.KILLED:  # the output says what the store says (a given-back trial is no failure), as collect-metrics does
+        given_back = view.state.trial(trial_name).given_back
+        counted = "; given back: it counts towards neither maxTrialCount nor maxFailedTrialCount" if given_back else ""
+        log.info("trial %s recorded Killed (%s)%s", trial_name, result.reason, counted)
+        return str(TrialStatus.KILLED)
+    log.info("trial %s ended %s; recorded %s (%s)", trial_name, phase, result.status, result.reason)
     return str(phase)
 
 
