@@ -136,8 +136,7 @@ def test_a_completed_long_running_grid_is_not_told_to_add_the_policy_it_has(tmp_
     err = capsys.readouterr().err
     assert "(ExperimentSuggestionEndReached)" in err and "Katib restarts only an experiment that succeeded by reaching maxTrialCount" in err
     assert "in its YAML" not in err
-    assert "under resumePolicy LongRunning an experiment is extendable only once it ended by reaching maxTrialCount" in err
-    assert "its algorithm had no trial left to suggest (a grid: every point tried)" in err
+    assert "every point of its search space was tried: to try others, widen the search space or make it finer" in err
     assert Client(store).get_experiment("grid").spec.max_trial_count == 5
 
 
@@ -147,3 +146,15 @@ def test_a_completed_never_experiment_is_told_how_to_be_extendable_later(store: 
     err = capsys.readouterr().err
     assert "with spec.resumePolicy: LongRunning in its YAML if it should be extendable later" in err
     assert "no trial left to suggest" not in err
+
+
+def test_the_end_of_suggestions_is_said_as_the_algorithm_reached_it() -> None:
+    """Review A (session 31): the clause said "a grid: every point tried" and "one with the same
+    search space and algorithm suggests the same trials" of hyperband too, whose new experiment
+    draws new configurations."""
+    from kfp_tune.steps.prepare import _nothing_left_to_suggest
+
+    assert _nothing_left_to_suggest("hyperband").startswith("hyperband's brackets were all run: a new experiment runs its schedule again with new draws")
+    assert "search space" not in _nothing_left_to_suggest("hyperband")
+    assert _nothing_left_to_suggest("grid").startswith("every point of its search space was tried")
+    assert _nothing_left_to_suggest("darts").startswith("darts runs one trial")

@@ -480,6 +480,17 @@ def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], n
         )
 
 
+def _nothing_left_to_suggest(algorithm: str) -> str:
+    """What an experiment that ended ExperimentSuggestionEndReached ran out of, and what a new
+    one needs to try more: it is not a grid's alone (hyperband's last bracket, darts' one trial,
+    any algorithm over a finite space whose every point was tried)."""
+    if algorithm == "hyperband":
+        return "hyperband's brackets were all run: a new experiment runs its schedule again with new draws (other r_l or eta values give another schedule)"
+    if algorithm == "darts":
+        return "darts runs one trial, the architecture search itself: a new experiment runs it again"
+    return "every point of its search space was tried: to try others, widen the search space or make it finer (a smaller step, more list values) in the new experiment"
+
+
 def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Experiment, edit: bool = False) -> bool:
     """Katib's rule for a completed experiment whose spec changes (a restart): only one that
     succeeded by reaching maxTrialCount, under resumePolicy LongRunning or FromVolume (the
@@ -498,12 +509,10 @@ def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Exper
             if finished.reason != MAX_TRIALS_REACHED
             else f"its spec.resumePolicy is {policy}, and Katib restarts a completed experiment only under LongRunning or FromVolume"
         )
-        later = (
-            ", with spec.resumePolicy: LongRunning in its YAML if it should be extendable later" if policy not in RESTARTABLE_POLICIES
-            else f" (under resumePolicy {policy} an experiment is extendable only once it ended by reaching maxTrialCount)"
-        )
+        # the policy hint only where it is what stands in the way (LongRunning is no help after the goal, say: `why` says so)
+        later = ", with spec.resumePolicy: LongRunning in its YAML if it should be extendable later" if policy not in RESTARTABLE_POLICIES else ""
         if finished.reason == SUGGESTION_END_REACHED:
-            later += "; its algorithm had no trial left to suggest (a grid: every point tried), and one with the same search space and algorithm suggests the same trials"
+            later += f"; {_nothing_left_to_suggest(state.experiment.spec.algorithm.algorithm_name if state.experiment.spec.algorithm else '')}"
         if edit:
             raise ExperimentConflict(
                 f"experiment {name!r} is completed, and its budget cannot change: {why}. To run more trials, start a new experiment "
