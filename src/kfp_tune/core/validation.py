@@ -586,6 +586,11 @@ def _check_collector_of_run_time_kind(spec: ExperimentSpec, trial_spec: dict[str
     api_version, kind = trial_spec.get("apiVersion"), trial_spec.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
         return  # refused already, at the field
+    if (api_version.rpartition("/")[0], kind) == ("trainer.kubeflow.org", "TrainJob"):  # pods from its runtime: refused when prepared, so here first
+        problem = pod_collector_problem(spec.collector_kind, kind, "a TrainJob's pods come from its training runtime, whose pod templates the trial does not hold")
+        if problem is not None:
+            errors.add(KIND_FIELD, problem)
+        return
     built = run_time_containers(trial_spec)
     if built is not None:
         entries, complete = built
