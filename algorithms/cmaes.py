@@ -15,11 +15,15 @@ others), and a restart's mean is drawn from it. Warping them through their CDF a
 other unit-cube algorithms do, would count the prior twice.
 
 ``sigma`` is in the parameters' own units, as in Katib (its goptuna service hands it to
-goptuna's CMA-ES sampler, ``cmaes.SamplerOptionInitialSigma``, which searches the raw values,
-the natural log for logUniform): the same step in every uniform and logUniform parameter,
-divided here by each one's width in the cube (an int's range plus one, each integer getting an
-equal share), so the search stays in the unit cube. Unset, each starts at a sixth of its own
-range; goptuna's default is the smallest of those sixths, in every dimension.
+goptuna's CMA-ES sampler, ``cmaes.SamplerOptionInitialSigma``): the same step in every uniform
+and logUniform parameter, divided here by each one's width in the cube (an int's range plus one,
+each integer getting an equal share), so the search stays in the unit cube. A logUniform
+parameter's own units here are those of its natural log, and it starts at the geometric middle
+of its range: a log scale is what the distribution asks for. Katib's goptuna service never reads
+the distribution (goptuna/converter.go, toGoptunaSearchSpace) and searches the raw value from
+the middle of the raw range, so there a ``sigma`` is in raw units; ``kfp-tune validate`` notes
+the difference (core/portability.py). Unset, each starts at a sixth of its own range; goptuna's
+default is the smallest of those sixths, in every dimension.
 """
 
 from __future__ import annotations

@@ -20,7 +20,10 @@ JAXJob), and a YAML number where Katib's types want a string (a setting's value,
 bound, step or list value: Katib's webhook fails decoding it). It also notes where both take an
 experiment but read it differently: a setting name Katib's service ignores, a setting given
 twice, an eta Katib replaces, a cmaes sigma <= 0 goptuna replaces, a sobol or pbt random_state
-that is no seed (Katib never reads it), a grid whose last value Katib's enumeration loses; and early stopping that Katib would not apply (Push and Custom
+that is no seed (Katib never reads it), a grid whose last value Katib's enumeration loses, a
+cmaes log-scaled parameter (goptuna searches its raw value), a stepped parameter under random or
+tpe off the multiples of its step (hyperopt rounds to them), an enas double operation parameter
+whose numpy arange passes max (Katib's enas service fails on it); and early stopping that Katib would not apply (Push and Custom
 collectors), or would fail on (the TensorFlowEvent collector, hyperband, a medianstop start_step above
 int32), and a trialParameters reference to a label kfp-tune puts on its trials (pbt's parent), which
 Katib does not fill in; and, where both give it,
@@ -37,6 +40,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any
 
 from kfp_tune.core.catalogue import (
@@ -177,6 +181,12 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     notes += _setting_value_notes(name, algorithm.algorithm_settings)
     if name == "grid" and spec.parameters:
         notes += _grid_notes(spec.parameters, spec.max_trial_count)
+    if name in KATIB_HYPEROPT_ALGORITHMS and spec.parameters:
+        notes += _hyperopt_step_notes(name, spec.parameters)
+    if name == "cmaes" and spec.parameters:
+        notes += _goptuna_log_notes(spec.parameters)
+    if name == "enas" and spec.nas_config is not None:
+        notes += _enas_double_notes(spec.nas_config.operations or [])
     if name == "bayesianoptimization":
         notes += _skopt_notes(settings, given)
     return notes
@@ -577,19 +587,29 @@ def katib_grid_count(parameter: ParameterSpec) -> int | None:
     range(min, max + 1, step or 1), a double's numpy arange(min, max + step, step) less its last
     value when that is past max, so floating-point error can lose max itself (1 to 2 by 0.1: ten
     values); None where Katib would fail."""
-    import numpy as np  # here: the CLI's other commands import this module without needing it
-
     space = parameter.feasible_space
     try:
         if parameter.parameter_type == "int":
             return len(range(int(str(space.min)), int(str(space.max)) + 1, int(str(space.step or 1))))
         if parameter.parameter_type == "double":
-            low, high, step = float(str(space.min)), float(str(space.max)), float(str(space.step))
-            values = np.arange(low, high + step, step)
-            return int(len(values) - (1 if len(values) and values[-1] > high else 0))
+            count, last = _katib_arange(parameter)
+            return count - (1 if count and last > float(str(space.max)) else 0)
     except (ValueError, ZeroDivisionError):
         return None
     return len(space.list or [])
+
+
+def _katib_arange(parameter: ParameterSpec) -> tuple[int, float]:
+    """How many values, and the last, of a double as Katib's grid and enas services start them:
+    numpy's ``arange(min, max + step, step)``, whose last value can pass max by a floating-point
+    error (0.1 + 2 * 0.2 is 0.5000000000000001); the last is nan for none. ValueError where the
+    text is no number."""
+    import numpy as np  # here: the CLI's other commands import this module without needing it
+
+    space = parameter.feasible_space
+    low, high, step = float(str(space.min)), float(str(space.max)), float(str(space.step))
+    values = np.arange(low, high + step, step)
+    return len(values), float(values[-1]) if len(values) else math.nan
 
 
 def _grid_notes(parameters: Sequence[ParameterSpec], max_trial_count: int | None) -> list[FieldError]:
@@ -624,6 +644,115 @@ def _grid_notes(parameters: Sequence[ParameterSpec], max_trial_count: int | None
                 f"Katib's grid refuses a maxTrialCount above the grid's {katib_points} points{counted} (got {max_trial_count}){ours}{ends}",
             )
         )
+    return notes
+
+
+KATIB_HYPEROPT_ALGORITHMS = ("random", "tpe")
+"""The algorithms Katib's default katib-config runs on its hyperopt service (suggestion-hyperopt)."""
+
+HYPEROPT_QUANTIZED = {"uniform": "quniform", "logUniform": "qloguniform", "normal": "qnormal", "logNormal": "qlognormal"}
+"""hyperopt's distribution for a stepped int or double of each distribution
+(hyperopt/base_service.py, create_hyperopt_domain): each draws x and returns round(x / step) * step."""
+
+
+def _hyperopt_step_notes(name: str, parameters: Sequence[ParameterSpec]) -> list[FieldError]:
+    """A stepped int or double whose values under Katib's hyperopt service are not kfp-tune's.
+    hyperopt rounds each draw to a multiple of step counted from 0, kfp-tune takes min + k * step
+    (as Katib's grid does), so the two agree only when min is such a multiple and (for a bounded
+    distribution) max rounds to kfp-tune's last value; otherwise Katib's values are shifted, can
+    fall below min (min 0.12, step 0.1: 0.1) or pass max (0 to 7 by 4: 8). Computed in decimal
+    on each number's shortest text (repr), so 0.3 is a multiple of 0.1 as written, though
+    0.3 / 0.1 is 2.9999999999999996 in floats."""
+    notes: list[FieldError] = []
+    for index, (parameter, parsed) in enumerate(zip(parameters, search_space_of(parameters), strict=True)):
+        if parsed.type not in ("int", "double") or not parsed.step or parsed.low is None or parsed.high is None:
+            continue
+        count = parsed.count()
+        low, high, step = (Decimal(repr(float(number))) for number in (parsed.low, parsed.high, parsed.step))
+        if count is None or not all(number.is_finite() for number in (low, high, step)):
+            continue
+        last = low + (count - 1) * step  # kfp-tune's
+        katib_low = (low / step + Decimal("0.5")).to_integral_value(ROUND_FLOOR) * step
+        katib_high = (high / step - Decimal("0.5")).to_integral_value(ROUND_CEILING) * step
+        bounded = parsed.distribution in ("uniform", "logUniform")  # qnormal and qlognormal have no bounds
+        if low % step == 0 and (not bounded or katib_high == last):
+            continue
+        if bounded:
+            outside = [f"{_decimal_text(katib_low)} below min" if katib_low < low else "", f"{_decimal_text(katib_high)} past max" if katib_high > high else ""]
+            there = f"{_decimal_text(katib_low)} to {_decimal_text(katib_high)} in steps of {_decimal_text(step)} there" + "".join(
+                f", {words}" for words in outside if words
+            )
+        else:
+            there = f"multiples of {_decimal_text(step)} there, unbounded as hyperopt's {HYPEROPT_QUANTIZED[parsed.distribution]} is"
+        notes.append(
+            FieldError(
+                f"spec.parameters[{index}].feasibleSpace.step",
+                f"Katib's hyperopt service, which runs {name} in its default configuration, rounds {parameter.name!r} to a multiple of its "
+                f"step counted from 0 (hyperopt's {HYPEROPT_QUANTIZED[parsed.distribution]}: round(x / step) * step; "
+                f"hyperopt/base_service.py, create_hyperopt_domain), so it takes {there}; kfp-tune takes min + k * step: "
+                f"{_decimal_text(low)} to {_decimal_text(last)}, as Katib's grid does",
+            )
+        )
+    return notes
+
+
+def _decimal_text(number: Decimal) -> str:
+    """A decimal as plain text: 4, 0.15, never 4.0 or 1E+1."""
+    return format((number + 0).normalize(), "f")
+
+
+def _goptuna_log_notes(parameters: Sequence[ParameterSpec]) -> list[FieldError]:
+    """A logUniform or logNormal int or double under cmaes. Katib's goptuna service builds every
+    number parameter from its raw min and max and never reads its distribution
+    (goptuna/converter.go, toGoptunaSearchSpace), so its CMA-ES starts at the middle of the raw
+    range and takes ``sigma`` in raw units; kfp-tune searches the parameter's natural log, the
+    scale its distribution names, so the start and what a ``sigma`` means there differ."""
+    notes: list[FieldError] = []
+    for index, (parameter, parsed) in enumerate(zip(parameters, search_space_of(parameters), strict=True)):
+        if parsed.type not in ("int", "double") or not parsed.is_log or parsed.low is None or parsed.high is None:
+            continue
+        middle = f"{(parsed.low + parsed.high) / 2:.6g}"
+        start = f"its geometric middle, {math.sqrt(parsed.low * parsed.high):.6g}" if parsed.type == "double" else "the middle of its log range"
+        if parsed.distribution == "logUniform":
+            ours = f"it starts at {start}, and takes sigma in natural-log units (sigma 0.1 is about ±10 %), so a sigma tuned on Katib needs restating"
+        else:
+            ours = f"it starts at {start} with a standard deviation of a sixth of its range in natural-log units, which sigma does not set"
+        notes.append(
+            FieldError(
+                f"spec.parameters[{index}].feasibleSpace.distribution",
+                f"Katib's goptuna service, which runs cmaes in its default configuration, searches {parameter.name!r} on its raw value "
+                f"({parsed.distribution} is not read: goptuna/converter.go, toGoptunaSearchSpace): it starts it at the middle of its range, "
+                f"{middle}, and takes sigma in its own units; kfp-tune searches it on its natural log: {ours}",
+            )
+        )
+    return notes
+
+
+def _enas_double_notes(operations: Sequence[Any]) -> list[FieldError]:
+    """An enas operation's double parameter whose numpy arange passes max: Katib's enas service
+    then runs ``del double_list[-1]`` on the numpy array (nas/enas/Operation.py,
+    SearchSpace._parse_operations), which raises, when it builds its search space at the first
+    suggestion (enas/service.py, EnasExperiment), though its webhook admitted the experiment.
+    kfp-tune takes arange's values up to max, one past it by a rounding error as max
+    (algorithms/nas_space.py)."""
+    notes: list[FieldError] = []
+    for index, operation in enumerate(operations):
+        for position, parameter in enumerate(operation.parameters or []):
+            if parameter.parameter_type != "double" or parameter.feasible_space.step in (None, ""):
+                continue
+            try:
+                (count, last), high = _katib_arange(parameter), float(str(parameter.feasible_space.max))
+            except (ValueError, ZeroDivisionError):
+                continue  # refused by kfp-tune's own checks
+            if count and last > high:
+                notes.append(
+                    FieldError(
+                        f"spec.nasConfig.operations[{index}].parameters[{position}].feasibleSpace.step",
+                        f"Katib's enas service fails the experiment at its first suggestion on {parameter.name!r}: numpy's arange(min, max + step, "
+                        f"step) ends at {last!r}, past max, and its del double_list[-1] on that array raises (nas/enas/Operation.py, "
+                        "SearchSpace); kfp-tune takes the values up to max, one past it by a rounding error as max",
+                    )
+                )
     return notes
 
 
