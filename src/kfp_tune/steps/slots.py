@@ -41,7 +41,7 @@ from kfp_tune.core import claims
 from kfp_tune.core.decision import Decision, decide
 from kfp_tune.core.errors import ExperimentBusy, KfpTuneError, RunInterrupted, StoreError
 from kfp_tune.core.interfaces import Launcher
-from kfp_tune.core.records import utc_now
+from kfp_tune.core.records import ExperimentRecords, utc_now
 from kfp_tune.core.state import ExperimentView, TrialState
 from kfp_tune.core.vocabulary import STORE_RETRY_VARIABLE
 from kfp_tune.progress import trial_outcome
@@ -328,35 +328,51 @@ def run_slots(
     trial has ended (the trial whose launch raised is closed Failed, never left Running, or
     given back when the launcher could not create it).
     Raises RunInterrupted after SIGINT / SIGTERM (see the module's doc)."""
-    records = view.records
     schedule = _Schedule(view, run_id, checkpoint or Checkpoint(), adopt, launcher.hands_over)
     count = slots or view.state.experiment.spec.parallel_trial_count or 1
-    last_status = [0.0]
-    killed = 0
-    unrecorded = ""
-    objective = view.state.experiment.spec.objective.objective_metric_name if view.state.experiment.spec.objective else ""
+    work = _SlotWork(view, launcher, run_id, schedule, on_trial_end)
+    timer = _checkpoint_timer((checkpoint or Checkpoint()).seconds, schedule)
+    try:
+        killed, unrecorded = _run_the_slots(work, count)
+    finally:
+        _after_the_slots(timer, view.records)
+    if schedule.interrupted:
+        raise RunInterrupted(schedule.interrupted, killed, unrecorded=unrecorded)
+    if schedule.error is not None:
+        raise schedule.error
+    return _slots_result(view, schedule)
 
-    def after_trial(name: str) -> None:
-        with view.lock:
-            state = view.state
-            decision = decide(state, rounds_left=1)
-            if not schedule.interrupted and (time.monotonic() - last_status[0] >= STATUS_EVERY_SECONDS or decision.finished):
-                write_status(records, state, schedule.current(decision), utc_now())
-                last_status[0] = time.monotonic()
-            trial = state.trial(name)
-        log.info("trial %s %s", name, trial_outcome(trial, objective))  # why it failed too: the KFP Logs tab has no other place
-        if on_trial_end is not None:
-            on_trial_end(trial, decision)
 
-    def run_one(name: str) -> bool:
+class _SlotWork:
+    """What each slot's thread does until the schedule gives it no more trials: run and collect
+    one trial after another, and write the experiment's status as they end (at most every
+    :data:`STATUS_EVERY_SECONDS`, and when the experiment is finished)."""
+
+    def __init__(self, view: ExperimentView, launcher: Launcher, run_id: str, schedule: _Schedule,
+                 on_trial_end: Callable[[TrialState, Decision], None] | None):
+        self.view, self.launcher, self.run_id, self.schedule, self.on_trial_end = view, launcher, run_id, schedule, on_trial_end
+        self.last_status = 0.0  # when this run last wrote the status (time.monotonic)
+        self.objective = view.state.experiment.spec.objective.objective_metric_name if view.state.experiment.spec.objective else ""
+
+    def slot(self) -> None:
+        try:
+            while (name := self.schedule.next_trial()) is not None and self.run_one(name):
+                pass
+        except BaseException as exc:
+            self.schedule.failed(exc)
+        finally:
+            self.schedule.slot_ended()
+
+    def run_one(self, name: str) -> bool:
         """Run and collect one trial; False when the run was interrupted under it."""
+        view, schedule, launcher = self.view, self.schedule, self.launcher
         handed_over = False
         try:
             # no start once interrupted: checked under the lock the interrupt's end takes (a second signal does not wait for this slot)
-            phase = launch_trial(records, launcher, name, run_id=run_id, view=view, handover=schedule.handover, interrupted=lambda: schedule.interrupted)
+            phase = launch_trial(view.records, launcher, name, run_id=self.run_id, view=view, handover=schedule.handover, interrupted=lambda: schedule.interrupted)
             handed_over = phase is None
             if phase is not None:  # None: handed over at the checkpoint, still running
-                collect_ended(view, name, run_id)
+                collect_ended(view, name, self.run_id)
         except RunInterrupted as exc:  # the launcher stopped it for the interrupt
             if not schedule.interrupted:  # the trial itself was interrupted (its function raised KeyboardInterrupt): the run stops as on Ctrl-C
                 schedule.interrupt(exc.signal_name, launcher)
@@ -370,48 +386,72 @@ def run_slots(
         finally:
             schedule.trial_done(name, ended=not handed_over)
         if phase is not None:
-            after_trial(name)
+            self.after_trial(name)
         return True
 
-    def slot() -> None:
-        try:
-            while (name := schedule.next_trial()) is not None and run_one(name):
-                pass
-        except BaseException as exc:
-            schedule.failed(exc)
-        finally:
-            schedule.slot_ended()
+    def after_trial(self, name: str) -> None:
+        view = self.view
+        with view.lock:
+            state = view.state
+            decision = decide(state, rounds_left=1)
+            if not self.schedule.interrupted and (time.monotonic() - self.last_status >= STATUS_EVERY_SECONDS or decision.finished):
+                write_status(view.records, state, self.schedule.current(decision), utc_now())
+                self.last_status = time.monotonic()
+            trial = state.trial(name)
+        log.info("trial %s %s", name, trial_outcome(trial, self.objective))  # why it failed too: the KFP Logs tab has no other place
+        if self.on_trial_end is not None:
+            self.on_trial_end(trial, decision)
 
-    seconds = (checkpoint or Checkpoint()).seconds
-    timer = threading.Timer(seconds, schedule.time_up) if seconds else None  # even while every slot is busy
+
+def _checkpoint_timer(seconds: float | None, schedule: _Schedule) -> threading.Timer | None:
+    """The checkpoint's clock, started: it ends the run's slots on time even while every slot is
+    busy. None without a checkpoint in seconds."""
+    timer = threading.Timer(seconds, schedule.time_up) if seconds else None
     if timer is not None:
         timer.daemon = True
         timer.start()
+    return timer
+
+
+def _run_the_slots(work: _SlotWork, count: int) -> tuple[int, str]:
+    """``count`` slots run under the run's heartbeat and stop-signal handler until each has
+    ended; after an interrupt, (the trials it stopped, what the store left unrecorded)."""
+    view, schedule = work.view, work.schedule
+    records = view.records
+    with claims.Heartbeat(records, claims.check(records, work.run_id)), _stopping_on_signals(schedule, work.launcher):
+        # daemon threads: after an interrupt, a trial that cannot be stopped (a Python
+        # function) is left to end on its own, and does not keep the process alive
+        threads = [threading.Thread(target=work.slot, name=f"slot-{i}", daemon=True) for i in range(count)]
+        schedule.slots_alive = count
+        for thread in threads:
+            thread.start()
+        schedule.wait_for_slots()
+        if schedule.interrupted:  # still under the handler: another signal cannot cut this short
+            return _end_interrupted_slots(view, work.run_id, schedule.interrupted, schedule.killed)
+    return 0, ""
+
+
+def _end_interrupted_slots(view: ExperimentView, run_id: str, signal_name: str, killed: set[str]) -> tuple[int, str]:
+    """The interrupted run's end recorded: (the trials it stopped, ""), or with the store down
+    (0, what could not be recorded): the run stops all the same."""
     try:
-        with claims.Heartbeat(records, claims.check(records, run_id)), _stopping_on_signals(schedule, launcher):
-            # daemon threads: after an interrupt, a trial that cannot be stopped (a Python
-            # function) is left to end on its own, and does not keep the process alive
-            threads = [threading.Thread(target=slot, name=f"slot-{i}", daemon=True) for i in range(count)]
-            schedule.slots_alive = count
-            for thread in threads:
-                thread.start()
-            schedule.wait_for_slots()
-            if schedule.interrupted:  # still under the handler: another signal cannot cut this short
-                try:
-                    killed = interrupt_run(view, run_id, schedule.interrupted, schedule.killed)
-                except StoreError as exc:  # the store is down: the run stops all the same
-                    unrecorded = unrecorded_after_interrupt(view, exc)
-    finally:
-        if timer is not None:
-            timer.cancel()
-        if isinstance(records.store, RetryingStore):
-            records.store.on_outage = None  # the run's stop is over
-    if schedule.interrupted:
-        raise RunInterrupted(schedule.interrupted, killed, unrecorded=unrecorded)
-    if schedule.error is not None:
-        raise schedule.error
+        return interrupt_run(view, run_id, signal_name, killed), ""
+    except StoreError as exc:
+        return 0, unrecorded_after_interrupt(view, exc)
+
+
+def _after_the_slots(timer: threading.Timer | None, records: ExperimentRecords) -> None:
+    """The checkpoint's clock stopped; the run's stop is over, so an outage no longer calls it."""
+    if timer is not None:
+        timer.cancel()
+    if isinstance(records.store, RetryingStore):
+        records.store.on_outage = None
+
+
+def _slots_result(view: ExperimentView, schedule: _Schedule) -> SlotsResult:
+    """The status written once the slots ended, and what they leave to the next step."""
     state = view.state
-    decision = write_status(records, state, schedule.current(decide(state, rounds_left=1)), utc_now())
+    decision = write_status(view.records, state, schedule.current(decide(state, rounds_left=1)), utc_now())
     return SlotsResult(decision, schedule.checkpoint_due and not decision.finished, schedule.ended)
 
 
