@@ -8,8 +8,10 @@ instead (:mod:`kfp_tune.pipelines.local_run`). Both write the same records.
 
 A budget edited while the run drives the experiment (``Client.edit_experiment_budget``) is
 followed as Katib's experiment controller follows the Experiment it reconciles: the stored spec's
-``maxTrialCount`` and ``maxFailedTrialCount`` are read again as each trial ends, before the stop
-rules decide whether the next one starts; ``parallelTrialCount`` applies from the next slots.
+``maxTrialCount``, ``maxFailedTrialCount`` and ``parallelTrialCount`` are read again as each trial
+ends, before the stop rules decide whether the next one starts: a raised ``parallelTrialCount``
+starts more slots then, a lowered one stops slots as their trials end (Katib deletes the newest
+running trials instead) and starts none until fewer run.
 """
 
 from __future__ import annotations

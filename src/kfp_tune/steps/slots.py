@@ -144,8 +144,10 @@ class SlotsResult:
 class _Schedule:
     """The shared part of the slots: which trials run, what comes next, when to stop."""
 
-    def __init__(self, view: ExperimentView, run_id: str, checkpoint: Checkpoint, adopt: bool, hands_over: bool):
+    def __init__(self, view: ExperimentView, run_id: str, checkpoint: Checkpoint, adopt: bool, hands_over: bool, slots: int | None = None):
         self.view, self.run_id, self.checkpoint, self.hands_over = view, run_id, checkpoint, hands_over
+        self.fixed_slots = slots
+        """The slots the caller asked for; None: the spec's parallelTrialCount, followed as it changes."""
         self.handover = threading.Event()
         """Set at the checkpoint when the launcher hands running trials over (no waiting for them)."""
         self.running: set[str] = set()
@@ -299,6 +301,38 @@ class _Schedule:
             self.slots_alive -= 1
             self.cond.notify_all()
 
+    def slots_wanted(self) -> int:
+        """How many slots the run keeps busy now: the spec's parallelTrialCount as the view has
+        it (a run in one process follows an edit of it as each trial ends:
+        ``inline_runner.BudgetFollowingView``), or the slots the caller fixed."""
+        return self.fixed_slots or self.view.state.experiment.spec.parallel_trial_count or 1
+
+    def leave_if_surplus(self) -> bool:
+        """Whether this slot stops (its count taken off at once, so that of several free slots
+        only the surplus stops): more slots run than :meth:`slots_wanted`, after an edit lowered
+        parallelTrialCount. Katib's controller deletes the newest running trials then
+        (experiment_controller.go ``ReconcileTrials``); here they run to their end, and no trial
+        starts until fewer run than the new count."""
+        with self.cond:
+            if self.slots_alive <= self.slots_wanted():
+                return False
+            self.slots_alive -= 1
+            self.cond.notify_all()
+            return True
+
+    def slots_to_add(self) -> int:
+        """How many slots to start now (counted as alive at once): fewer run than
+        :meth:`slots_wanted`, after an edit raised parallelTrialCount; none once the run stops
+        starting trials (an error, an interrupt, the checkpoint)."""
+        with self.cond:
+            if self.error is not None or self.interrupted or self.checkpoint_due:
+                return 0
+            missing = self.slots_wanted() - self.slots_alive
+            if missing <= 0:
+                return 0
+            self.slots_alive += missing
+            return missing
+
     def wait_for_slots(self) -> None:
         """Until every slot has stopped; after an interrupt, at most until ``wait_until``."""
         with self.cond:
@@ -324,16 +358,15 @@ def run_slots(
     """Keep the experiment's slots busy until it ends or the checkpoint is due, and write its
     status as trials end. The caller holds the run's claim (``run_id``). ``adopt``: also finish
     the unfinished trials a dead run left (a run's first slots run does). ``slots`` defaults to
-    the spec's parallelTrialCount. Re-raises the first error a slot met, once every running
+    the spec's parallelTrialCount, followed as the view's spec changes (:meth:`_Schedule.slots_wanted`). Re-raises the first error a slot met, once every running
     trial has ended (the trial whose launch raised is closed Failed, never left Running, or
     given back when the launcher could not create it).
     Raises RunInterrupted after SIGINT / SIGTERM (see the module's doc)."""
-    schedule = _Schedule(view, run_id, checkpoint or Checkpoint(), adopt, launcher.hands_over)
-    count = slots or view.state.experiment.spec.parallel_trial_count or 1
+    schedule = _Schedule(view, run_id, checkpoint or Checkpoint(), adopt, launcher.hands_over, slots)
     work = _SlotWork(view, launcher, run_id, schedule, on_trial_end)
     timer = _checkpoint_timer((checkpoint or Checkpoint()).seconds, schedule)
     try:
-        killed, unrecorded = _run_the_slots(work, count)
+        killed, unrecorded = _run_the_slots(work)
     finally:
         _after_the_slots(timer, view.records)
     if schedule.interrupted:
@@ -352,16 +385,30 @@ class _SlotWork:
                  on_trial_end: Callable[[TrialState, Decision], None] | None):
         self.view, self.launcher, self.run_id, self.schedule, self.on_trial_end = view, launcher, run_id, schedule, on_trial_end
         self.last_status = 0.0  # when this run last wrote the status (time.monotonic)
+        self.started = 0  # slots' threads started so far (their names)
         self.objective = view.state.experiment.spec.objective.objective_metric_name if view.state.experiment.spec.objective else ""
 
+    def start_slots(self, count: int) -> None:
+        """``count`` more slots' threads, started; the schedule already counts them alive.
+        Daemon threads: after an interrupt, a trial that cannot be stopped (a Python function)
+        is left to end on its own, and does not keep the process alive."""
+        for _ in range(count):
+            self.started += 1
+            threading.Thread(target=self.slot, name=f"slot-{self.started - 1}", daemon=True).start()
+
     def slot(self) -> None:
+        schedule, left = self.schedule, False
         try:
-            while (name := self.schedule.next_trial()) is not None and self.run_one(name):
-                pass
+            while not (left := schedule.leave_if_surplus()):
+                self.start_slots(schedule.slots_to_add())  # parallelTrialCount raised since: more slots at once
+                name = schedule.next_trial()
+                if name is None or not self.run_one(name):
+                    break
         except BaseException as exc:
-            self.schedule.failed(exc)
+            schedule.failed(exc)
         finally:
-            self.schedule.slot_ended()
+            if not left:  # a slot that left was taken off the count as it left
+                schedule.slot_ended()
 
     def run_one(self, name: str) -> bool:
         """Run and collect one trial; False when the run was interrupted under it."""
@@ -413,18 +460,13 @@ def _checkpoint_timer(seconds: float | None, schedule: _Schedule) -> threading.T
     return timer
 
 
-def _run_the_slots(work: _SlotWork, count: int) -> tuple[int, str]:
-    """``count`` slots run under the run's heartbeat and stop-signal handler until each has
-    ended; after an interrupt, (the trials it stopped, what the store left unrecorded)."""
+def _run_the_slots(work: _SlotWork) -> tuple[int, str]:
+    """The slots run under the run's heartbeat and stop-signal handler until each has ended;
+    after an interrupt, (the trials it stopped, what the store left unrecorded)."""
     view, schedule = work.view, work.schedule
     records = view.records
     with claims.Heartbeat(records, claims.check(records, work.run_id)), _stopping_on_signals(schedule, work.launcher):
-        # daemon threads: after an interrupt, a trial that cannot be stopped (a Python
-        # function) is left to end on its own, and does not keep the process alive
-        threads = [threading.Thread(target=work.slot, name=f"slot-{i}", daemon=True) for i in range(count)]
-        schedule.slots_alive = count
-        for thread in threads:
-            thread.start()
+        work.start_slots(schedule.slots_to_add())
         schedule.wait_for_slots()
         if schedule.interrupted:  # still under the handler: another signal cannot cut this short
             return _end_interrupted_slots(view, work.run_id, schedule.interrupted, schedule.killed)
