@@ -532,7 +532,7 @@ def output_file_problem(output: str | Path, source: Path | None = None) -> str:
     written), not a ``.yaml`` name, a folder, in a folder that does not exist, ``source`` (the
     experiment's own file: the compiled YAML would replace it), not writable. One rule for
     ``kfp-tune compile -o`` and :func:`compile_pipeline`, each naming the path its own way."""
-    if isinstance(output, str) and uri_like(output):
+    if uri_like(str(output)):  # a Path is "s3:/bkt/p.yaml" by then, which reads as a mistyped s3:// too
         return "expected a file on this machine, got a URI; compile to a file, then upload it"
     path = Path(output)
     if path.suffix not in (".yaml", ".yml"):

@@ -158,3 +158,21 @@ def test_the_end_of_suggestions_is_said_as_the_algorithm_reached_it() -> None:
     assert "search space" not in _nothing_left_to_suggest("hyperband")
     assert _nothing_left_to_suggest("grid").startswith("every point of its search space was tried")
     assert _nothing_left_to_suggest("darts").startswith("darts runs one trial")
+
+
+def test_a_never_grid_that_ran_out_of_points_is_not_told_that_long_running_would_help(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Review B (session 31): under Never, the LongRunning hint came after the end of
+    suggestions too, where LongRunning would not have made the experiment extendable."""
+    doc = quadratic_experiment(**{
+        "spec.maxTrialCount": 5, "spec.parallelTrialCount": 1, "spec.resumePolicy": "Never",
+        "spec.algorithm": {"algorithmName": "grid"},
+        "spec.parameters": [{"name": "x", "parameterType": "discrete", "feasibleSpace": {"list": ["0.1", "0.5"]}}, {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": ["0.5"]}}],
+    })
+    path = tmp_path / "grid.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    store = str(tmp_path / "store")
+    assert main(["run", str(path), "--engine", "inline", "--store", store, "--name", "grid"]) == 0
+    capsys.readouterr()
+    assert main(["edit", "grid", "--store", store, "--max-trial-count", "6"]) == 1
+    err = capsys.readouterr().err
+    assert "(ExperimentSuggestionEndReached)" in err and "LongRunning" not in err and "every point of its search space was tried" in err

@@ -95,3 +95,24 @@ def test_a_windows_style_or_plain_name_is_no_uri(tmp_path: Path, monkeypatch: py
     assert [uri_like(t) for t in ("C:/x", "reports", "./s3", "user:data/x", "s3://b/x", "s3:/b", "s3//b", "file:/x", "gs://b")] == [
         False, False, False, False, True, True, True, True, True,
     ]
+
+
+def test_compile_pipeline_to_a_uri_given_as_a_path_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Review B (session 31): Path("s3://bkt/p.yaml") is "s3:/bkt/p.yaml" and was written there."""
+    from kfp_tune.core.errors import InputError
+    from kfp_tune.pipelines.builder import compile_pipeline
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s3:" / "bkt").mkdir(parents=True)
+    with pytest.raises(InputError, match="expected a file on this machine, got a URI"):
+        compile_pipeline(quadratic_experiment(), Path("s3://bkt/p.yaml"))
+    assert not list((tmp_path / "s3:" / "bkt").iterdir())
+
+
+def test_a_replaced_file_keeps_no_setuid_bit(tmp_path: Path) -> None:
+    """Review B (session 31): the permissions kept were all of them, setuid and setgid too."""
+    path = tmp_path / "report.html"
+    path.write_text("old")
+    path.chmod(0o6755)
+    write_output(path, b"new")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o755

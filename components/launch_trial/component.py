@@ -48,7 +48,7 @@ def launch_trial(
             names no ``"storeSecret"``; ``""``: none.
 
     Returns:
-        Output: One trial: how it ended (``Succeeded``, ``Failed`` or ``EarlyStopped``).
+        Output: One trial: how it ended (``Succeeded``, ``Failed``, ``EarlyStopped``; ``Killed``: given back).
             Slots mode: the experiment's phase (``Running``, ``Succeeded`` or ``Failed``).
     """
     import kfp_tune

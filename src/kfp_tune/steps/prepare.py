@@ -509,8 +509,12 @@ def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Exper
             if finished.reason != MAX_TRIALS_REACHED
             else f"its spec.resumePolicy is {policy}, and Katib restarts a completed experiment only under LongRunning or FromVolume"
         )
-        # the policy hint only where it is what stands in the way (LongRunning is no help after the goal, say: `why` says so)
-        later = ", with spec.resumePolicy: LongRunning in its YAML if it should be extendable later" if policy not in RESTARTABLE_POLICIES else ""
+        # the policy hint only where it is what stands in the way: under Never, of one that reached maxTrialCount
+        # (after the goal, the failed-trial limit or the end of suggestions LongRunning would not have helped)
+        later = (
+            ", with spec.resumePolicy: LongRunning in its YAML if it should be extendable later"
+            if policy not in RESTARTABLE_POLICIES and finished.reason == MAX_TRIALS_REACHED else ""
+        )
         if finished.reason == SUGGESTION_END_REACHED:
             later += f"; {_nothing_left_to_suggest(state.experiment.spec.algorithm.algorithm_name if state.experiment.spec.algorithm else '')}"
         if edit:

@@ -90,10 +90,14 @@ def uri_like(text: str) -> bool:
     one of a scheme kfp-tune opens with its ``://`` mistyped (``s3:/bucket``, ``s3//bucket``), as
     :func:`check_store_uri` reads a store's: the file would land in a local folder ``s3:``, the
     bucket never written. A Windows-style ``C:/x`` is none."""
-    if _SCHEME.match(text):
-        return True
+    return bool(_SCHEME.match(text)) or _mistyped_scheme(text) is not None
+
+
+def _mistyped_scheme(text: str) -> str | None:
+    """The scheme (as written) of a URI of a scheme kfp-tune opens whose ``://`` is mistyped
+    (``s3:/bucket``, ``s3//bucket``, ``file:/x``), else None: a folder path, as a user may name one."""
     scheme = re.split(r"[:/]", text, maxsplit=1)[0]
-    return bool(_MISTYPED_SCHEME.match(text)) and scheme.lower() in ("s3", "file", *_OPENERS)
+    return scheme if _MISTYPED_SCHEME.match(text) and scheme.lower() in ("s3", "file", *_OPENERS) else None
 
 
 def check_store_uri(uri: str) -> str:
@@ -113,8 +117,8 @@ def check_store_uri(uri: str) -> str:
                 f"store URI {quoted}: {expected}; this reads as a URI whose '://' is mistyped, with credentials in it, which "
                 "do not belong in the URI: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the pipeline's store_secret) instead"
             )
-        scheme = re.split(r"[:/]", uri, maxsplit=1)[0]
-        if mistyped and scheme.lower() in ("s3", "file", *_OPENERS):  # s3:/bucket/x would be a folder 's3:' here, its records never in S3
+        scheme = _mistyped_scheme(uri)
+        if scheme is not None:  # s3:/bucket/x would be a folder 's3:' here, its records never in S3
             rest = uri[len(scheme):].lstrip(":/")
             meant = f"this reads as {shown(scheme + '://' + ('/' if scheme.lower() == 'file' else '') + rest)} with its '://' mistyped" if rest else (
                 f"this reads as a {scheme}:// URI with nothing after the scheme (an empty variable, as in s3:/$BUCKET?)")
