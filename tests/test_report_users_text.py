@@ -127,3 +127,13 @@ def test_the_timeline_draws_plain_text(tmp_path: Path) -> None:
     report = load_report(_written(tmp_path / "store"), "dollars")
     texts = _texts(timeline_plot(slot_timeline(report)))
     assert texts and not [t.get_text() for t in texts if t.get_parse_math()]
+
+
+def test_a_report_shows_in_a_notebook_as_one_line_and_as_its_page(tmp_path: Path) -> None:
+    """QA "notebook" (session 31): a cell ending with load_report(...) printed a 27 KB dump of
+    every trial's state; it is one line, and a notebook shows the HTML report in a frame."""
+    report = load_report(_written(tmp_path / "store"), "dollars")
+    assert repr(report) == "<ExperimentReport dollars: Running (ExperimentRunning), 24 trial(s)>"  # no status written: the trials' own
+    shown = report._repr_html_()
+    assert shown.startswith('<iframe srcdoc="') and "<script" not in shown.lower().replace("&lt;script", "")
+    assert html.unescape(shown.split('srcdoc="', 1)[1].split('" title=', 1)[0]) == html_report(report)
