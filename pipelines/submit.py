@@ -20,7 +20,7 @@ import os
 import re
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -857,7 +857,23 @@ def _default_host() -> str:
 def kfp_api_errors(host: str | None) -> Any:
     """The KFP API's refusals and an unreachable host, as one clear error (status and the
     server's message; never the request, which may carry a token, nor a credential-looking
-    part of the host)."""
+    part of the host). The root logger is left as it was: kfp's client logs on the root logger
+    (``logging.info('Creating experiment ...')``, kfp/client/client.py), which configures it
+    when nothing had, and every library's warnings then print as ``WARNING:name:...`` in the
+    user's notebook or script (QA "notebook", session 31)."""
+    root = logging.getLogger()
+    unconfigured = not root.handlers
+    try:
+        with _api_errors(host):
+            yield
+    finally:
+        if unconfigured:  # what logging.basicConfig added, as the call found it: none
+            for handler in list(root.handlers):
+                root.removeHandler(handler)
+
+
+@contextlib.contextmanager
+def _api_errors(host: str | None) -> Iterator[None]:
     try:
         yield
     except KfpTuneError:

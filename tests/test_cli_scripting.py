@@ -45,3 +45,17 @@ def test_schedule_json_and_plain_stdout_hold_only_kfp_tunes_words(kfp_host, caps
     assert main(["submit", DIGITS, "--host", kfp_host.url]) == 0
     (line,) = capsys.readouterr().out.splitlines()
     assert line.startswith("run ") and " started: " in line
+
+
+def test_a_submit_leaves_an_unconfigured_root_logger_unconfigured(kfp_host, monkeypatch):
+    """QA "notebook" (session 31): kfp's client logs on the root logger, which configured it
+    (logging.basicConfig) in the user's notebook: every library's warning then printed as
+    'WARNING:name:...'. A library configures no logging, so kfp-tune leaves the root logger as
+    the call found it. (pytest's own handlers are set aside for the call: a root logger with
+    handlers is one logging.basicConfig leaves alone.)"""
+    import logging
+
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    kfp_tune.submit(DIGITS, host=kfp_host.url, store_uri="s3://team/tuning")
+    assert root.handlers == [] and len(kfp_host.runs) == 1
