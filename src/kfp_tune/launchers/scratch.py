@@ -7,7 +7,9 @@ them (a trial that outlives its killed launcher included). A later sweep takes a
 when its log is not locked, and removes a kept log :data:`LEFTOVER_LOG_DAYS` days after it was
 last written. Two kinds follow it: a kfp-local run's ``kfp-tune-local-*``
 (:func:`kfp_tune.pipelines.local_run.sweep_scratch_folders`) and a local trial's
-``kfp-tune-metrics-*`` (:data:`METRICS_PREFIX`, :func:`sweep_metrics_folders`).
+``kfp-tune-metrics-*`` (:data:`METRICS_PREFIX`, :func:`sweep_metrics_folders`). A trial
+process's own copy of its input (:data:`INPUT_COPY_PREFIX`) holds a lock of its own the same
+way, and goes as soon as nobody holds it (:func:`sweep_input_copies`): it keeps no log to read.
 """
 
 from __future__ import annotations
@@ -32,6 +34,13 @@ METRICS_PREFIX = "kfp-tune-metrics-"
 shared folder, a pbt checkpoint): ``kfp-tune-metrics-*`` under the temporary folder."""
 TRIAL_LOG = "trial.log"
 """The trial's output in its folder: the lock a sweep looks for."""
+INPUT_COPY_PREFIX = "kfp-tune-input-copy-"
+"""A trial process's own copy of its input, made when its user's cache folder fails the check
+(:func:`kfp_tune.steps.trial_artifacts.input_path`): ``kfp-tune-input-copy-*`` under the
+temporary folder, one per process."""
+PROCESS_LOCK = ".process.lock"
+"""In a folder a process keeps for itself alone (:func:`hold_folder`): held locked while the
+process lives, the lock a sweep looks for. A dot name: never an experiment's (a Kubernetes name)."""
 
 
 def locked_log(path: Path) -> BinaryIO:
@@ -52,6 +61,21 @@ def in_use(log: Path) -> bool:
     return False
 
 
+def hold_folder(folder: Path) -> BinaryIO:
+    """``folder``'s :data:`PROCESS_LOCK`, held by this process (and whatever it forks) until it
+    ends, however it ends: the kernel lets go of the lock even on SIGKILL, where no atexit
+    handler runs. Locked aside first, then moved in, so a sweep never finds it there unheld."""
+    aside = folder / f"{PROCESS_LOCK}.{os.getpid()}"
+    held = locked_log(aside)
+    try:
+        os.rename(aside, folder / PROCESS_LOCK)
+    except BaseException:
+        held.close()
+        aside.unlink(missing_ok=True)
+        raise
+    return held
+
+
 def kept_too_long(log: Path, now: float) -> bool:
     """Whether a log nobody holds (:func:`in_use`) was last written over :data:`LEFTOVER_LOG_DAYS` days ago."""
     return now - log.stat().st_mtime > LEFTOVER_LOG_DAYS * DAY_SECONDS
@@ -69,7 +93,8 @@ def sweep_metrics_folders(folder: Path | None = None, now: float | None = None) 
     a launcher killed outright (SIGKILL) cannot remove its trials' folders, and the trials
     themselves may go on writing there. A folder goes once its trial's log is not locked (the
     trial and everything it started have ended) and was last written :data:`LEFTOVER_LOG_DAYS`
-    days ago; one without a log (its launcher died making it) once the folder itself is as old."""
+    days ago; one without a log (its launcher died making it) once the folder itself is as old.
+    The copies of an input such trials made of their own go too (:func:`sweep_input_copies`)."""
     now = time.time() if now is None else now
     for work in Path(folder or tempfile.gettempdir()).glob(METRICS_PREFIX + "*"):
         log = work / TRIAL_LOG
@@ -83,3 +108,31 @@ def sweep_metrics_folders(folder: Path | None = None, now: float | None = None) 
             elif now - info.st_mtime <= LEFTOVER_LOG_DAYS * DAY_SECONDS:
                 continue
             shutil.rmtree(work, ignore_errors=True)
+    sweep_input_copies(folder, now)
+
+
+def sweep_input_copies(folder: Path | None = None, now: float | None = None) -> None:
+    """Remove the copies of a trial's input that processes of this user's left under the
+    temporary folder (``folder``): a copy of its own is removed at its process's exit, which
+    Python skips on SIGTERM and SIGKILL, how the local launcher stops an early-stopped,
+    timed-out or interrupted trial. A copy goes once nobody holds its :data:`PROCESS_LOCK` (its
+    process and any it forked have ended); one without the lock (an older kfp-tune's, or a
+    process killed while making it) once it is :data:`LEFTOVER_LOG_DAYS` days old. Only this
+    user's folders, never through a link (:func:`own_folder`)."""
+    now = time.time() if now is None else now
+    for copy in Path(folder or tempfile.gettempdir()).glob(INPUT_COPY_PREFIX + "*"):
+        lock = copy / PROCESS_LOCK
+        with contextlib.suppress(OSError):  # removed by another sweep meanwhile
+            info = own_folder(copy)
+            if info is None:
+                continue
+            try:
+                has_lock = stat.S_ISREG(lock.lstat().st_mode)  # a link or a pipe there is no lock of ours: not opened
+            except FileNotFoundError:
+                has_lock = False
+            if has_lock:
+                if in_use(lock):
+                    continue
+            elif now - info.st_mtime <= LEFTOVER_LOG_DAYS * DAY_SECONDS:
+                continue
+            shutil.rmtree(copy, ignore_errors=True)

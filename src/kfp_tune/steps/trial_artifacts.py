@@ -40,11 +40,11 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, KfpTuneError
 from kfp_tune.core.records import ExperimentRecords, utc_now
-from kfp_tune.launchers.scratch import own_folder
+from kfp_tune.launchers.scratch import INPUT_COPY_PREFIX, hold_folder, own_folder, sweep_input_copies
 
 STAGED_INPUT = "StagedInput"
 """An input's files, under its digest."""
@@ -57,9 +57,6 @@ TRIAL_MODEL = "TrialModel"
 INPUTS_CACHE_PREFIX = "kfp-tune-inputs-"
 """One user's copies of the inputs fetched from a store that is not a folder here (S3, a
 plug-in's): ``kfp-tune-inputs-<uid>`` under the temporary folder, shared by that user's trials."""
-OWN_COPY_PREFIX = "kfp-tune-input-copy-"
-"""A process's own copies, when its user's cache folder fails the check
-(:func:`input_path`): ``kfp-tune-input-copy-*`` under the temporary folder, removed at its exit."""
 PRIVATE_FOLDER_MODE = 0o700
 PRIVATE_FILE_MODE = 0o600
 OTHERS_BITS = 0o077
@@ -284,8 +281,11 @@ def input_path(name: str = "dataset") -> Path:
     that user's trials there and hidden from the machine's other users. Each of its folders must
     be this user's, no link and closed to others; one that is not (another user made it first, or
     left it open) is never read or written: the input is then fetched into a folder of this
-    process's own (``kfp-tune-input-copy-*``, removed when the process ends), with a warning
-    naming the folder and why. An
+    process's own (``kfp-tune-input-copy-*``, one per process, so fetched once per process),
+    with a warning naming the folder and why. The folder is removed when the process ends; one
+    it could not remove (the process was stopped with SIGTERM or SIGKILL, as the local launcher
+    stops a trial) is removed by the next run's sweep, or the next such folder's
+    (:func:`~kfp_tune.launchers.scratch.sweep_input_copies`). An
     upstream artifact that is an empty folder is an empty folder here, from either store, as
     kfp.local hands it to a component; the folders below it that hold no file are not kept
     (the store keeps files, as KFP's object store does)."""
@@ -327,6 +327,8 @@ class _NotPrivate(Exception):
 
 _own_copies: dict[Path, Path] = {}
 """This process's own folder for inputs, by the temporary folder it is in."""
+_own_copy_locks: dict[Path, BinaryIO] = {}
+"""The lock each of them holds while this process lives, by the temporary folder it is in."""
 _warned: set[tuple[Path, str]] = set()
 _own_copies_lock = threading.Lock()
 
@@ -391,15 +393,29 @@ def _fetched_once(records: ExperimentRecords, manifest: str, record: dict[str, A
 
 
 def _own_copy_root(temporary: Path) -> Path:
-    """This process's own folder for inputs under ``temporary`` (0700): made once, removed when
-    the process ends, made again if it is gone or was tampered with."""
+    """This process's own folder for inputs under ``temporary`` (0700): made once, made again if
+    it is gone or was tampered with. Removed at the process's exit; a stopped process runs no
+    atexit, so the folder's lock is held while it lives
+    (:func:`~kfp_tune.launchers.scratch.hold_folder`) and a sweep removes it once it is not. The
+    user's folders that ended processes left here are swept before one is made."""
     made = _own_copies.get(temporary)
     if made is None or _why_not_private(made) is not None:
+        with contextlib.suppress(OSError):  # a sweep never fails the trial
+            sweep_input_copies(temporary)
         try:
-            made = Path(tempfile.mkdtemp(prefix=OWN_COPY_PREFIX, dir=temporary))
+            made = Path(tempfile.mkdtemp(prefix=INPUT_COPY_PREFIX, dir=temporary))
         except OSError as exc:
             raise ArtifactError(f"input_path: cannot make a private folder for the input in {temporary}: {exc.strerror or exc}") from None
+        try:
+            lock = hold_folder(made)
+        except OSError as exc:
+            shutil.rmtree(made, ignore_errors=True)
+            raise ArtifactError(f"input_path: cannot lock the private folder {made} for the input: {exc.strerror or exc}") from None
         atexit.register(shutil.rmtree, made, ignore_errors=True)
+        replaced = _own_copy_locks.pop(temporary, None)
+        if replaced is not None:  # the folder it held was gone or tampered with: a sweep may take what is left
+            replaced.close()
+        _own_copy_locks[temporary] = lock
         _own_copies[temporary] = made
     return made
 
