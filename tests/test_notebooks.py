@@ -218,6 +218,7 @@ def test_tuning_in_your_pipeline_notebook_runs_component_trials_end_to_end(tmp_p
     test_accuracy = SVC(C=10.0, gamma=0.05).fit(x_train, y_train).score(x_test, y_test)
 
     notebook = _execute("04-tuning-in-your-pipeline.ipynb", cwd=tmp_path)
+    assert "FutureWarning" not in _text(notebook), "a reader copying the cells learns to ignore warnings (QA notebook, session 31)"
     # its records in the folder it names, in its working folder: not a new temporary folder per run
     store = tmp_path / "kfp-tune-nb04" / "store"
     assert f"records in: {store}" in _text(notebook) and (store / "experiments" / "digits-components" / "experiment.json").is_file()
