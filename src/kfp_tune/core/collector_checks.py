@@ -87,6 +87,8 @@ webhook as each pod is created (pkg/webhook/v1beta1/pod/inject_webhook.go, Mutat
 kfp-tune has no counterpart of: a trial whose pods another controller makes at run time (Argo,
 Tekton) gets none of them."""
 WORKS_WITHOUT_THE_POD = "the primary container's output (read from its pod's log) and the trial's own reports (kfp_tune.report_metrics) reach kfp-tune without it: use StdOut or Push"
+FROM_THE_TRAINING_RUNTIME = "a TrainJob's pods come from its training runtime, whose pod templates the trial does not hold"
+"""Why a TrainJob trial has no pod template of its own for a collector (:func:`pod_collector_problem`'s ``why``)."""
 RUN_TIME_CONTROLLERS = {"argoproj.io": "Argo", "tekton.dev": "Tekton"}
 """The API groups of the kinds kfp-tune knows whose pods are made at run time, not from pod
 templates, and the controller that makes them."""

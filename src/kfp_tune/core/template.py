@@ -420,6 +420,16 @@ BASELINE_RULE = ("(the Pod Security Standards' baseline, which kfp-tune applies 
 No "; " in it: a launcher joins the refusals with "; "."""
 
 
+POD_SPEC_PATCH = "podSpecPatch"
+POD_SPEC_PATCH_REFUSED = (
+    "podSpecPatch is refused: Argo applies it as a patch to every pod it makes, and kfp-tune cannot check a patch against the Pod "
+    "Security Standards' baseline (which it applies to the whole of every trial's pod with no opt-out): it is text, perhaps an "
+    "expression Argo fills in only at run time. Instead write what it sets in the fields Argo reads whole (a template's container, "
+    "securityContext, resources, volumes, nodeSelector, tolerations, affinity, or the Workflow spec's), which are checked"
+)
+"""Why Argo's ``podSpecPatch`` (a Workflow's, a template's, ``templateDefaults``') is refused
+wherever it is: what it sets reaches every pod unread. No "; " in it (see :data:`BASELINE_RULE`)."""
+
 TEXT_MAPS = frozenset({"labels", "matchLabels", "nodeSelector"})
 """Maps of text to text (Kubernetes' map[string]string): a text entry there sets nothing in the
 pod, whatever its key, so :func:`unsafe_settings` reads only what is not text in them (what the
@@ -433,7 +443,9 @@ def unsafe_settings(tree: Any, path: str = "") -> list[FieldError]:
     beyond :data:`BASELINE_CAPABILITIES`, a ``hostPort`` other than 0, a seccomp or AppArmor
     profile ``Unconfined`` (the AppArmor annotation too), a ``procMount`` other than
     ``Default``, a Windows ``hostProcess``, SELinux options other than the container types, and
-    sysctls outside :data:`BASELINE_SYSCTLS`. What baseline allows (``allowPrivilegeEscalation``,
+    sysctls outside :data:`BASELINE_SYSCTLS`; and Argo's ``podSpecPatch``, a patch applied to
+    every pod that no check here can read (:data:`POD_SPEC_PATCH_REFUSED`; an empty one patches
+    nothing). What baseline allows (``allowPrivilegeEscalation``,
     ``runAsUser: 0``) passes. Found anywhere in the manifest, whatever the kind, so a runtime
     patch cannot slip one in either; but not in the text entries of a label map or a node
     selector (:data:`TEXT_MAPS`), whose keys name no setting (a label ``hostPort: "8080"``).
@@ -465,6 +477,8 @@ def _baseline_problems(key: str, value: Any, here: str) -> list[FieldError]:
 
     if key == "privileged" and value is True:
         return refused(here, "privileged containers are refused")
+    if key == POD_SPEC_PATCH and value not in ("", None):
+        return [FieldError(here, POD_SPEC_PATCH_REFUSED)]
     if key in ("hostNetwork", "hostPID", "hostIPC") and value is True:
         return refused(here, f"{key} is refused: a trial must not share the node's namespaces")
     if key == "hostPort" and value not in (0, None):

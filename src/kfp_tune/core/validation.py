@@ -13,7 +13,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kfp_tune.core.catalogue import ALGORITHMS, EARLY_STOPPING, hyperband_s_max, parse_settings
-from kfp_tune.core.collector_checks import KIND_FIELD, collector_problems, made_at_run_time, pod_collector_problem, unreachable_push_problem
+from kfp_tune.core.collector_checks import (
+    FROM_THE_TRAINING_RUNTIME,
+    KIND_FIELD,
+    collector_problems,
+    made_at_run_time,
+    pod_collector_problem,
+    unreachable_push_problem,
+)
 from kfp_tune.core.conditions import ConditionError
 from kfp_tune.core.conditions import parse as parse_condition
 from kfp_tune.core.errors import FieldError, shown
@@ -587,7 +594,7 @@ def _check_collector_of_run_time_kind(spec: ExperimentSpec, trial_spec: dict[str
     if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
         return  # refused already, at the field
     if (api_version.rpartition("/")[0], kind) == ("trainer.kubeflow.org", "TrainJob"):  # pods from its runtime: refused when prepared, so here first
-        problem = pod_collector_problem(spec.collector_kind, kind, "a TrainJob's pods come from its training runtime, whose pod templates the trial does not hold")
+        problem = pod_collector_problem(spec.collector_kind, kind, FROM_THE_TRAINING_RUNTIME)
         if problem is not None:
             errors.add(KIND_FIELD, problem)
         return
@@ -616,7 +623,7 @@ def _referenced(trial_spec: Mapping[str, Any]) -> str:
     spec = trial_spec.get("spec") if isinstance(trial_spec.get("spec"), dict) else {}
     assert isinstance(spec, dict)
     for key in ("workflowTemplateRef", "pipelineRef", "taskRef"):
-        if key in spec:
+        if spec.get(key):
             return f"its spec.{key}"
     return "a task's taskRef"
 
@@ -671,8 +678,20 @@ def _no_container_at_all(trial_spec: Mapping[str, Any], name: str) -> tuple[str,
             f"at all: {wanted} (Argo names a container or script template's container 'main' in its pod)"
         )
     rule = "Tekton names a step's container 'step-<step name>'"
+    spec = trial_spec.get("spec")
+    spec = spec if isinstance(spec, Mapping) else {}
     if trial_spec.get("kind") == "TaskRun":
+        if not isinstance(spec.get("taskSpec"), Mapping):
+            return f"{where}.taskSpec", (
+                f"required: the task written inline (or a taskRef), without which the TaskRun has no step, so the TaskRun's pod has no "
+                f"container at all: {wanted} ({rule})"
+            )
         return f"{where}.taskSpec.steps", f"the task has no step (nor a named sidecar), so the TaskRun's pod has no container at all: {wanted} ({rule})"
+    if not isinstance(spec.get("pipelineSpec"), Mapping):
+        return f"{where}.pipelineSpec", (
+            f"required: the pipeline written inline (or a pipelineRef), without which the PipelineRun has no task, so the PipelineRun's pods "
+            f"have no container at all: {wanted} ({rule})"
+        )
     return f"{where}.pipelineSpec.tasks", (
         f"no task written inline has a step (taskSpec.steps) or a named sidecar, so the PipelineRun's pods have no container at all: {wanted} ({rule})"
     )
@@ -694,8 +713,10 @@ def run_time_containers(trial_spec: Mapping[str, Any], problems: list[FieldError
     (Argo Workflow; Tekton PipelineRun and TaskRun): the containers their pods will have, as
     (its name in the pod, the template entry it is made from, labels the template gives its pod),
     and whether that list is complete (not when a task or template is referenced, not written
-    inline). None for other kinds. A list field that is not a list (``templates: 5``) is read
-    as empty, and told in ``problems`` when given."""
+    inline: a workflowTemplateRef, pipelineRef or taskRef that is there; a run with neither the
+    spec nor the reference has no container, and is complete). None for other kinds. A list field
+    that is not a list (``templates: 5``), or a pipelineSpec / taskSpec that is not a mapping, is
+    read as empty, and told in ``problems`` when given."""
     group = str(trial_spec.get("apiVersion", "")).rpartition("/")[0]
     kind = trial_spec.get("kind")
     spec = trial_spec.get("spec") if isinstance(trial_spec.get("spec"), dict) else {}
@@ -728,22 +749,31 @@ def run_time_containers(trial_spec: Mapping[str, Any], problems: list[FieldError
         return out, not spec.get("workflowTemplateRef")
     if group != "tekton.dev" or kind not in ("PipelineRun", "TaskRun"):
         return None
+
+    def mapping(parent: Mapping[str, Any], key: str, path: str, what: str) -> dict[str, Any] | None:
+        value = parent.get(key)
+        if value is not None and not isinstance(value, dict) and problems is not None:
+            problems.append(FieldError(f"{path}.{key}", f"expected a mapping ({what}), got {shown(value)}"))
+        return value if isinstance(value, dict) else None
+
+    # referenced only where a reference is written: a run with neither has no step at all
     if kind == "TaskRun":
-        tasks: list[tuple[str, Any, str]] = [("", spec.get("taskSpec"), f"{where}.taskSpec")]
+        tasks: list[tuple[str, Any, str, bool]] = [("", mapping(spec, "taskSpec", where, "the task"), f"{where}.taskSpec", bool(spec.get("taskRef")))]
     else:
-        pipeline = spec.get("pipelineSpec")
-        if not isinstance(pipeline, dict):
-            return out, False  # a pipelineRef
+        pipeline = mapping(spec, "pipelineSpec", where, "the pipeline")
+        if pipeline is None:
+            return out, not spec.get("pipelineRef")
         tasks = [
-            (str(t.get("name", "")), t.get("taskSpec"), f"{where}.pipelineSpec.{key}[{index}].taskSpec")
+            (str(t.get("name", "")), mapping(t, "taskSpec", f"{where}.pipelineSpec.{key}[{index}]", "the task"),
+             f"{where}.pipelineSpec.{key}[{index}].taskSpec", bool(t.get("taskRef")))
             for key in ("tasks", "finally")
             for index, t in enumerate(items(pipeline, key, f"{where}.pipelineSpec"))
             if isinstance(t, dict)
         ]
     complete = True
-    for task, task_spec, task_path in tasks:
-        if not isinstance(task_spec, dict):
-            complete = False  # a taskRef
+    for task, task_spec, task_path, referenced in tasks:
+        if task_spec is None:
+            complete = complete and not referenced
             continue
         labels = _labels(task_spec.get("metadata"))
         if task:

@@ -52,7 +52,7 @@ from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, clipped, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, experiment_selector, is_dns_subdomain, namespace_problem
 from kfp_tune.core.shell_form import katib_wraps
-from kfp_tune.core.template import primary_container, unsafe_settings
+from kfp_tune.core.template import primary_container
 from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
 from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, KeptLog, metrics_formats
 from kfp_tune.launchers.kubernetes.kinds import (
@@ -70,8 +70,10 @@ from kfp_tune.launchers.kubernetes.manifests import (
     CheckpointMount,
     ClusterSettings,
     add_gpus,
+    collector_kind,
     label_problems,
     prepare_manifest,
+    refuse_unsafe_settings,
     set_katib_trial_name,
     trial_pod_labels,
     wrap_command,
@@ -919,8 +921,7 @@ class KubernetesLauncher(Launcher):
         webhook adds its collector only to a pod with those labels: inject_webhook.go Mutate), so
         the trial would end MetricsUnavailable as if it had printed nothing. The error names the
         labels and lists a few of the pods' own. Not for Push, whose trial reports from any pod."""
-        collector = str((trial.metrics_collector.get("collector") or {}).get("kind") or CollectorKind.STDOUT)
-        if collector == CollectorKind.PUSH or not trial.primary_pod_labels or self._primary_pod(trial, kind, name, uid) is not None:
+        if _collector_of(trial) == CollectorKind.PUSH or not trial.primary_pod_labels or self._primary_pod(trial, kind, name, uid) is not None:
             return
         pods = self._pods_of(kind, name, uid)
         if not pods:  # none left (an operator's cleanPodPolicy): nothing to tell
@@ -1200,14 +1201,14 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
     one it names must be allowed; the first allowed where it names none), node selector and
     tolerations, env and accelerators on the template entries the primary container is made
     from, and their command in ``sh -c`` where Katib wraps it (:func:`.manifests.wrap_command`).
-    ValueError for anything refused: a collector that runs in the pod, which such a kind has no
-    pod template for (Katib adds it with a pod webhook), and Push where no entry gets the env
-    the trial reports with, as validation refuses them."""
+    ValueError for anything refused: what the Pod Security baseline forbids (an Argo
+    ``podSpecPatch`` too), in the user's manifest and again in the whole one once everything is
+    added, as :func:`.manifests.prepare_manifest` checks it; a collector that runs in the pod,
+    which such a kind has no pod template for (Katib adds it with a pod webhook), and Push where
+    no entry gets the env the trial reports with, as validation refuses them."""
     out = copy.deepcopy(dict(trial.manifest))
-    problems = unsafe_settings(out)
-    if problems:
-        raise ValueError("; ".join(f"{p.path}: {p.message}" for p in problems))
-    collector = _collector_kind(trial)
+    refuse_unsafe_settings(out)
+    collector = _collector_of(trial)
     refused = pod_collector_problem(collector, kind.kind, made_at_run_time(kind.api_version, kind.kind, trial.primary_container))
     if refused is not None:
         raise ValueError(f"{KIND_FIELD}: {refused}")
@@ -1247,7 +1248,7 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
             )
         for container in containers:
             add_gpus(container, settings.gpus, places.resources_key)
-    if katib_wraps((trial.metrics_collector.get("collector") or {}).get("kind")):  # as prepare_manifest does
+    if katib_wraps(collector):  # as prepare_manifest does
         for container in containers:
             wrap_command(container)
     for container in containers:
@@ -1264,18 +1265,13 @@ def _prepare_built_at_run_time(trial: TrialRun, kind: TrialKind, settings: Clust
             ))
         log.info("%s trial %s: the primary container %r is made at run time from no entry of the template kfp-tune can see; no env given to it",
                  kind.kind, trial.trial, trial.primary_container)
+    refuse_unsafe_settings(out)  # again, whole: what was added since (env, service account, node selector) cannot slip one by
     return out
 
 
-def _collector_kind(trial: TrialRun) -> str:
-    """The trial's collector kind: its metricsCollectorSpec's; without one, File or
-    TensorFlowEvent where it has a metrics path, else StdOut (Katib's default)."""
-    kind = (trial.metrics_collector.get("collector") or {}).get("kind")
-    if kind:
-        return str(kind)
-    if trial.metrics_path:
-        return (CollectorKind.TENSORFLOW_EVENT if trial.metrics_path_kind == "Directory" else CollectorKind.FILE).value
-    return CollectorKind.STDOUT.value
+def _collector_of(trial: TrialRun) -> str:
+    """The trial's collector kind, by the one rule for every kind of trial (:func:`.manifests.collector_kind`)."""
+    return collector_kind(trial.metrics_collector, trial.metrics_path_kind if trial.metrics_path else None)
 
 
 def _lookup(tree: Mapping[str, Any], path: tuple[str, ...]) -> Any:
@@ -1360,8 +1356,7 @@ class _FollowedLog:
         elif trial.should_stop is not None:
             self.follows = True  # a plain callable reads the output so far, as the contract says
         else:
-            kind = str((trial.metrics_collector.get("collector") or {}).get("kind") or CollectorKind.STDOUT)
-            self.follows = kind == CollectorKind.STDOUT
+            self.follows = _collector_of(trial) == CollectorKind.STDOUT
         self._source: tuple[str, int] | None = None
         self._read_once = False
         """A read of the trial's container was made (its container had started)."""

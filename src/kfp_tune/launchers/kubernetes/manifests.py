@@ -68,7 +68,7 @@ from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.naming import LABEL_PREFIX, label_problems
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
-from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE
+from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE, CollectorKind
 from kfp_tune.launchers.kubernetes.kinds import pod_templates, primary_pod_container, primary_pod_templates, training_containers, trial_kind
 from kfp_tune.launchers.metrics_files import metrics_root
 from kfp_tune.launchers.runtime_image import default_image
@@ -182,7 +182,7 @@ def prepare_manifest(
     if settings.gpus:
         for target in training_containers(out, primary_container_name) or primaries:
             add_gpus(target, settings.gpus, "resourcesPerNode" if out.get("kind") == "TrainJob" else "resources")
-    kind = _collector_kind(collector, metrics)
+    kind = collector_kind(collector, metrics[1] if metrics is not None else None)
     if kind in SIDECAR_KINDS:
         path, path_kind = metrics[:2] if metrics is not None else _file_system_path(collector)
         if kind in FILE_KINDS and not path:
@@ -340,12 +340,17 @@ def _mount_checkpoint(manifest: dict[str, Any], container_name: str, settings: C
         pod.setdefault("initContainers", []).insert(0, copier)
 
 
-def _collector_kind(collector: Mapping[str, Any] | None, metrics: tuple[str, str, str] | None) -> str:
-    if collector is not None:
-        return str((collector.get("collector") or {}).get("kind") or "StdOut")
-    if metrics is not None:
-        return "TensorFlowEvent" if metrics[1] == "Directory" else "File"
-    return "StdOut"
+def collector_kind(collector: Mapping[str, Any] | None, metrics_path_kind: str | None = None) -> str:
+    """A trial's collector kind, for every kind of trial: the one its ``metricsCollectorSpec``
+    (``collector``) names; else, where it has a metrics path (``metrics_path_kind``: that path's
+    kind, ``Directory`` or ``File``; None: no path), TensorFlowEvent or File; else StdOut, Katib's
+    default."""
+    named = ((collector or {}).get("collector") or {}).get("kind")
+    if named:
+        return str(named)
+    if metrics_path_kind is not None:
+        return (CollectorKind.TENSORFLOW_EVENT if metrics_path_kind == "Directory" else CollectorKind.FILE).value
+    return CollectorKind.STDOUT.value
 
 
 def _file_system_path(collector: Mapping[str, Any] | None) -> tuple[str, str]:
