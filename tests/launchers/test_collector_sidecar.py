@@ -138,7 +138,7 @@ def test_a_custom_collector_is_added_beside_the_trial_as_katib_adds_it():
 def test_collectors_that_need_a_pod_template_are_refused_for_a_trainjob():
     trainjob = {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "spec": {"runtimeRef": {"name": "torch"}, "trainer": {"image": "t", "command": ["python", "train.py"]}}}
     for collector in ({"collector": {"kind": "PrometheusMetric"}}, {"collector": {"kind": "Custom", "customCollector": {"name": "c", "image": "c"}}}):
-        with pytest.raises(ValueError, match="not supported with a TrainJob trial"):
+        with pytest.raises(ValueError, match=r"^spec\.metricsCollectorSpec\.collector\.kind: \w+ cannot collect the metrics of a trial of kind TrainJob"):
             prepare_manifest(trainjob, "node", ClusterSettings(namespace="team"), {}, collector=collector)
 
 

@@ -223,7 +223,7 @@ def test_a_collector_a_trainjob_cannot_have_is_named(kind: str) -> None:
     collector = custom() if kind == "Custom" else {"collector": {"kind": kind}}
     with pytest.raises(ValueError) as info:
         prepare_manifest(train_job(), "node", settings(), {}, collector=collector)
-    assert str(info.value).startswith(f"the {kind} collector is not supported with a TrainJob trial"), info.value
+    assert str(info.value).startswith(f"spec.metricsCollectorSpec.collector.kind: {kind} cannot collect the metrics of a trial of kind TrainJob"), info.value
 
 
 def test_checkpoint_folders_on_a_trainjob_are_refused_as_such() -> None:

@@ -121,7 +121,7 @@ def test_file_collectors_are_refused_for_a_trainjob():
         "kind": "TrainJob",
         "spec": {"runtimeRef": {"name": "torch-distributed"}, "trainer": {"image": "t", "command": ["python", "train.py"]}},
     }
-    with pytest.raises(ValueError, match="not supported with a TrainJob trial"):
+    with pytest.raises(ValueError, match=r"^spec\.metricsCollectorSpec\.collector\.kind: File cannot collect the metrics of a trial of kind TrainJob"):
         prepare_manifest(trainjob, "node", SETTINGS, LABELS, metrics=("/logs/m.log", "File", "exp/exp-abc"))
 
 

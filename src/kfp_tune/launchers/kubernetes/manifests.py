@@ -65,6 +65,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
+from kfp_tune.core.collector_checks import FROM_THE_TRAINING_RUNTIME, KIND_FIELD, pod_collector_problem
 from kfp_tune.core.naming import LABEL_PREFIX, label_problems
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
@@ -183,6 +184,8 @@ def prepare_manifest(
         for target in training_containers(out, primary_container_name) or primaries:
             add_gpus(target, settings.gpus, "resourcesPerNode" if out.get("kind") == "TrainJob" else "resources")
     kind = collector_kind(collector, metrics[1] if metrics is not None else None)
+    if out.get("kind") == "TrainJob" and (refused := pod_collector_problem(kind, "TrainJob", FROM_THE_TRAINING_RUNTIME)) is not None:
+        raise ValueError(f"{KIND_FIELD}: {refused}")  # in validation's words: a ConfigMap template reaches here unvalidated
     if kind in SIDECAR_KINDS:
         path, path_kind = metrics[:2] if metrics is not None else _file_system_path(collector)
         if kind in FILE_KINDS and not path:
@@ -191,10 +194,10 @@ def prepare_manifest(
         commands = primary_pod_container(manifest, primary_container_name, primary_pod_labels, trial_pod_labels(labels, pod_labels)) or {}
         claim = ""
         if metrics is not None and settings.metrics_claim:
-            _mount_metrics(out, primary_container_name, settings, kind, metrics_root(commands, metrics[0], metrics[1])[0], metrics[2], primary_pods)
+            _mount_metrics(out, primary_container_name, settings, metrics_root(commands, metrics[0], metrics[1])[0], metrics[2], primary_pods)
             claim = metrics[2]
         root = metrics_root(commands, path, path_kind or ("Directory" if kind == "TensorFlowEvent" else "File"))[0] if kind in FILE_KINDS else ""
-        _add_sidecar(out, primary_container_name, settings, kind, root, claim, primary_pods)
+        _add_sidecar(out, primary_container_name, settings, root, claim, primary_pods)
     elif kind == "Custom":
         _add_custom(out, primary_container_name, settings, collector or {}, primary_pods)
     if checkpoint is not None:
@@ -292,14 +295,13 @@ METRICS_VOLUME = "kfp-tune-metrics"
 
 
 def _mount_metrics(
-    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, kind: str, root: str, sub_path: str, primary_pods: set[str] | None = None
+    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, root: str, sub_path: str, primary_pods: set[str] | None = None
 ) -> None:
     """The launcher's metrics claim at ``root`` (:func:`~kfp_tune.launchers.metrics_files.metrics_root`)
     where the trial writes, at ``sub_path`` (launch-trial reads the files through its own mount
     of it): in the primary container of the pod templates whose pods may be the primary pod, as
-    Katib mounts the metrics folder in the primary pod only. ``kind``: the collector's (File,
-    TensorFlowEvent), which a TrainJob's refusal names."""
-    for pod, container in _collector_templates(manifest, container_name, kind, primary_pods):
+    Katib mounts the metrics folder in the primary pod only."""
+    for pod, container in _collector_templates(manifest, container_name, primary_pods):
         container.setdefault("volumeMounts", []).append({"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
         _add_volume(pod, {"name": METRICS_VOLUME, "persistentVolumeClaim": {"claimName": settings.metrics_claim}})
 
@@ -322,7 +324,7 @@ def _mount_checkpoint(manifest: dict[str, Any], container_name: str, settings: C
         raise ValueError(f"{TRIAL_DIR_SETTING} {checkpoint.path!r}: the launcher config has no checkpointVolume to keep the trials' checkpoint folders on")
     if manifest.get("kind") == "TrainJob":
         raise ValueError(f"{TRIAL_DIR_SETTING}: checkpoint folders are not supported with a TrainJob trial here (its pods come from the runtime)")
-    for pod, container in _collector_templates(manifest, container_name, TRIAL_DIR_SETTING):
+    for pod, container in _collector_templates(manifest, container_name):
         _add_volume(pod, {"name": CHECKPOINT_VOLUME, "persistentVolumeClaim": {"claimName": settings.checkpoint_claim}})
         container.setdefault("volumeMounts", []).append(
             {"name": CHECKPOINT_VOLUME, "mountPath": checkpoint.path, "subPath": f"{checkpoint.experiment}/{checkpoint.trial}"}
@@ -359,15 +361,13 @@ def _file_system_path(collector: Mapping[str, Any] | None) -> tuple[str, str]:
 
 
 def _collector_templates(
-    manifest: dict[str, Any], container_name: str, kind: str, primary_pods: set[str] | None = None
+    manifest: dict[str, Any], container_name: str, primary_pods: set[str] | None = None
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
     """(pod spec, primary container) of every pod template that runs the primary container; with
     ``primary_pods`` (paths), only of those whose pods may be the primary pod (a PyTorchJob's Master, not
     its Workers: :func:`.kinds.primary_pod_templates`), as Katib's webhook adds its collector to
     the primary pod only (inject_webhook.go Mutate). Empty when the pods of no such template
     carry them: the launcher then says so when the trial has ended."""
-    if manifest.get("kind") == "TrainJob":
-        raise ValueError(f"the {kind} collector is not supported with a TrainJob trial here (its pods come from the runtime); use StdOut or Push")
     found = []
     for path, template in pod_templates(manifest):
         pod = template.setdefault("spec", {})
@@ -386,7 +386,7 @@ def _add_volume(pod: dict[str, Any], volume: dict[str, Any]) -> None:
 
 
 def _add_sidecar(
-    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, kind: str, root: str, sub_path: str = "",
+    manifest: dict[str, Any], container_name: str, settings: ClusterSettings, root: str, sub_path: str = "",
     primary_pods: set[str] | None = None,
 ) -> None:
     """kfp-tune's collector container beside the primary one, with the metrics folder ``root``
@@ -395,7 +395,7 @@ def _add_sidecar(
     labels (downward API)."""
     from kfp_tune.collectors.sidecar import CONTAINER_NAME, POD_INFO_PATH, POD_INFO_VOLUME
 
-    for pod, container in _collector_templates(manifest, container_name, kind, primary_pods):
+    for pod, container in _collector_templates(manifest, container_name, primary_pods):
         mounts = [{"name": POD_INFO_VOLUME, "mountPath": POD_INFO_PATH, "readOnly": True}]
         _add_volume(pod, {"name": POD_INFO_VOLUME, "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}})
         if root and sub_path:  # the claim: already in these pod templates, mounted in their primary container
@@ -429,7 +429,7 @@ def _add_custom(
 
     refuse_unsafe_settings(custom_container(collector), FIELD)  # at its own field, as validation names it
     folder = shared_folder(collector)
-    for pod, container in _collector_templates(manifest, container_name, "Custom", primary_pods):
+    for pod, container in _collector_templates(manifest, container_name, primary_pods):
         custom = copy.deepcopy(custom_container(collector))
         if any(c.get("name") == custom["name"] for c in (pod.get("containers") or []) + (pod.get("initContainers") or [])):
             raise ValueError(f"spec.metricsCollectorSpec.collector.customCollector.name: {custom['name']!r} is already a container of the trial's pod")
