@@ -117,13 +117,12 @@ def test_the_same_yaml_keeps_an_edit_and_a_lowered_budget_is_one_warning_line(st
     assert "WARNING" not in done.stderr and Client(store).get_experiment("long").status.trials == 7
 
 
-def test_a_completed_long_running_grid_is_not_told_to_add_the_policy_it_has(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """QA "katib" (session 31): a LongRunning grid that ended with every point tried
-    (ExperimentSuggestionEndReached) is rightly not restartable, as in Katib, but the refusal said
-    to start a new experiment "with spec.resumePolicy: LongRunning in its YAML", the policy it
-    had, and not that a new one of the same grid tries the same points."""
+def _grid_run_out_of_points_then_edited(tmp_path: Path, capsys: pytest.CaptureFixture[str], policy: str) -> tuple[str, str]:
+    """A grid of 3 points under ``policy`` run to its end (ExperimentSuggestionEndReached, its
+    maxTrialCount 5 never reached), then ``kfp-tune edit --max-trial-count 6``, refused: (the
+    store, what the refusal said)."""
     doc = quadratic_experiment(**{
-        "spec.maxTrialCount": 5, "spec.parallelTrialCount": 1, "spec.resumePolicy": "LongRunning",
+        "spec.maxTrialCount": 5, "spec.parallelTrialCount": 1, "spec.resumePolicy": policy,
         "spec.algorithm": {"algorithmName": "grid"},
         "spec.parameters": [{"name": "x", "parameterType": "discrete", "feasibleSpace": {"list": ["0.1", "0.5", "0.9"]}}, {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": ["0.5"]}}],
     })
@@ -133,7 +132,15 @@ def test_a_completed_long_running_grid_is_not_told_to_add_the_policy_it_has(tmp_
     assert main(["run", str(path), "--engine", "inline", "--store", store, "--name", "grid"]) == 0
     capsys.readouterr()
     assert main(["edit", "grid", "--store", store, "--max-trial-count", "6"]) == 1
-    err = capsys.readouterr().err
+    return store, capsys.readouterr().err
+
+
+def test_a_completed_long_running_grid_is_not_told_to_add_the_policy_it_has(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """QA "katib" (session 31): a LongRunning grid that ended with every point tried
+    (ExperimentSuggestionEndReached) is rightly not restartable, as in Katib, but the refusal said
+    to start a new experiment "with spec.resumePolicy: LongRunning in its YAML", the policy it
+    had, and not that a new one of the same grid tries the same points."""
+    store, err = _grid_run_out_of_points_then_edited(tmp_path, capsys, "LongRunning")
     assert "(ExperimentSuggestionEndReached)" in err and "Katib restarts only an experiment that succeeded by reaching maxTrialCount" in err
     assert "in its YAML" not in err
     assert "every point of its search space was tried: to try others, widen the search space or make it finer" in err
@@ -163,16 +170,5 @@ def test_the_end_of_suggestions_is_said_as_the_algorithm_reached_it() -> None:
 def test_a_never_grid_that_ran_out_of_points_is_not_told_that_long_running_would_help(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """Review B (session 31): under Never, the LongRunning hint came after the end of
     suggestions too, where LongRunning would not have made the experiment extendable."""
-    doc = quadratic_experiment(**{
-        "spec.maxTrialCount": 5, "spec.parallelTrialCount": 1, "spec.resumePolicy": "Never",
-        "spec.algorithm": {"algorithmName": "grid"},
-        "spec.parameters": [{"name": "x", "parameterType": "discrete", "feasibleSpace": {"list": ["0.1", "0.5"]}}, {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": ["0.5"]}}],
-    })
-    path = tmp_path / "grid.yaml"
-    path.write_text(yaml.safe_dump(doc))
-    store = str(tmp_path / "store")
-    assert main(["run", str(path), "--engine", "inline", "--store", store, "--name", "grid"]) == 0
-    capsys.readouterr()
-    assert main(["edit", "grid", "--store", store, "--max-trial-count", "6"]) == 1
-    err = capsys.readouterr().err
+    _, err = _grid_run_out_of_points_then_edited(tmp_path, capsys, "Never")
     assert "(ExperimentSuggestionEndReached)" in err and "LongRunning" not in err and "every point of its search space was tried" in err

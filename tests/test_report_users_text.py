@@ -14,6 +14,7 @@ from typing import Any
 import matplotlib
 import pytest
 
+from conftest import quadratic_experiment
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import trial_name
 from kfp_tune.core.records import ExperimentRecords, TrialResult, TrialStarted
@@ -30,32 +31,22 @@ METRIC = "acc_$1_$2"
 
 
 START = dt.datetime(2026, 1, 5, 9, 0, 0, tzinfo=dt.timezone.utc).timestamp()
-DOC: dict[str, Any] = {
-    "apiVersion": "kubeflow.org/v1beta1",
-    "kind": "Experiment",
-    "metadata": {"name": "dollars"},
-    "spec": {
-        "objective": {"type": "maximize", "objectiveMetricName": METRIC},
-        "algorithm": {"algorithmName": "random"},
-        "parallelTrialCount": 2,
-        "maxTrialCount": 100,
-        "parameters": [
+def _doc() -> dict[str, Any]:
+    """The tests' quadratic experiment, its parameters and objective those texts."""
+    doc = quadratic_experiment(**{
+        "metadata.name": "dollars", "spec.maxTrialCount": 100,
+        "spec.objective": {"type": "maximize", "objectiveMetricName": METRIC},
+        "spec.parameters": [
             {"name": "lr", "parameterType": "double", "feasibleSpace": {"min": "0.0001", "max": "1", "distribution": "logUniform"}},
             {"name": "noise", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}},
             {"name": "depth", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "8"}},
             {"name": PARAMETER, "parameterType": "categorical", "feasibleSpace": {"list": CHOICES}},
         ],
-        "trialTemplate": {
-            "primaryContainerName": "main",
-            "trialParameters": [{"name": "lr", "reference": "lr"}],
-            "trialSpec": {
-                "apiVersion": "batch/v1",
-                "kind": "Job",
-                "spec": {"template": {"spec": {"containers": [{"name": "main", "image": "python:3.11-slim", "args": ["--lr=${trialParameters.lr}"]}], "restartPolicy": "Never"}}},
-            },
-        },
-    },
-}
+    })
+    template = doc["spec"]["trialTemplate"]
+    template["trialParameters"] = [{"name": "lr", "reference": "lr"}]
+    template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"] = ["--lr=${trialParameters.lr}"]
+    return doc
 
 
 def _iso(seconds: float) -> str:
@@ -65,7 +56,7 @@ def _iso(seconds: float) -> str:
 def _written(root: Path, trials: int = 24, seed: int = 5) -> LocalStore:
     """A finished experiment whose categorical parameter, its name and the objective's name are
     texts mathtext would parse (or fail on)."""
-    doc = DOC
+    doc = _doc()
     rng = random.Random(seed)
     store = LocalStore(root)
     records = ExperimentRecords(store, "dollars")

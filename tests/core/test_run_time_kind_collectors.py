@@ -17,26 +17,12 @@ from typing import Any
 import pytest
 import yaml
 
+from collector_sources import SOURCES, collector
 from conftest import load_katib_example, merge, validation_errors
 
 KIND_PATH = "spec.metricsCollectorSpec.collector.kind"
 TRIAL_SPEC = "spec.trialTemplate.trialSpec"
 IN_THE_POD = ("File", "TensorFlowEvent", "PrometheusMetric", "Custom")
-SOURCES: dict[str, dict[str, Any]] = {
-    "File": {"source": {"fileSystemPath": {"path": "/var/log/metrics.log", "kind": "File"}}},
-    "TensorFlowEvent": {"source": {"fileSystemPath": {"path": "/logs", "kind": "Directory"}}},
-    "PrometheusMetric": {},
-    "Custom": {"collector": {"kind": "Custom", "customCollector": {"name": "reporter", "image": "busybox:1.36"}}},
-    "StdOut": {},
-    "Push": {},
-}
-
-
-def collector(kind: str) -> dict[str, Any]:
-    spec = {"collector": {"kind": kind}, **SOURCES[kind]}
-    return {"spec.metricsCollectorSpec": spec}
-
-
 def tekton_pipeline_run() -> dict[str, Any]:
     """Katib's Tekton example, its learningRate passed on as older Katib versions had it (the
     example as shipped is refused for that, as Katib refuses it)."""

@@ -10,19 +10,10 @@ from typing import Any
 
 import pytest
 
+from collector_sources import collector as collector_override
 from conftest import merge, quadratic_experiment, validation_errors
 
 KIND_PATH = "spec.metricsCollectorSpec.collector.kind"
-SOURCES: dict[str, dict[str, Any]] = {
-    "File": {"source": {"fileSystemPath": {"path": "/var/log/metrics.log", "kind": "File"}}},
-    "TensorFlowEvent": {"source": {"fileSystemPath": {"path": "/logs", "kind": "Directory"}}},
-    "PrometheusMetric": {},
-    "Custom": {"collector": {"kind": "Custom", "customCollector": {"name": "reporter", "image": "busybox:1.36"}}},
-    "StdOut": {},
-    "Push": {},
-}
-
-
 def train_job(collector: str) -> dict[str, Any]:
     doc = quadratic_experiment()
     doc["spec"]["trialTemplate"]["trialSpec"] = {
@@ -31,7 +22,7 @@ def train_job(collector: str) -> dict[str, Any]:
         "spec": {"runtimeRef": {"name": "torch-distributed"}, "trainer": {"image": "trainer:1", "command": ["python3", "/opt/train.py"], "args": ["--x=${trialParameters.x}", "--y=${trialParameters.y}"]}},
     }
     doc["spec"]["trialTemplate"]["primaryContainerName"] = "node"
-    return merge(doc, {"spec.metricsCollectorSpec": {"collector": {"kind": collector}, **SOURCES[collector]}})
+    return merge(doc, collector_override(collector))
 
 
 @pytest.mark.parametrize("collector", ["File", "TensorFlowEvent", "PrometheusMetric", "Custom"])
