@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
 
 from kfp_tune.collectors.push import reports_in_this_thread
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
-from kfp_tune.core.errors import ExperimentConflict, FieldError, SpecError, shown
+from kfp_tune.core.errors import ExperimentConflict, FieldError, RunInterrupted, SpecError, shown
 from kfp_tune.core.interfaces import LaunchOutcome, Store, TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import dns_label
@@ -42,7 +42,7 @@ from kfp_tune.core.spec import (
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, TrialStatus
 from kfp_tune.inline_runner import run_inline
-from kfp_tune.launchers.function import FunctionLauncher
+from kfp_tune.launchers.function import FunctionLauncher, calls_left_running
 from kfp_tune.search import fixed_values, is_searched, to_parameters
 from kfp_tune.stores import as_store, is_store, open_store, refuse_empty_store
 
@@ -622,7 +622,10 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
                               metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else (), searched_as_text=searched_as_text)
     take_over = bool(arguments.get("take_over", False))
     _warn_if_resumed(target, experiment, take_over)
-    run_inline(target, experiment, launcher, take_over=take_over)
+    try:
+        run_inline(target, experiment, launcher, take_over=take_over)
+    except RunInterrupted as exc:  # the stop button: which experiment it left, how to resume it, what still runs
+        raise TuneInterrupted(exc, experiment.name, getattr(target, "uri", str(target)), arguments["name"] is not None, launcher.running_calls) from None
     result = tune_result(target, experiment.name)
     from kfp_tune.remote import no_trial_succeeded
 
@@ -630,6 +633,28 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     if warning:
         warnings.warn(warning, stacklevel=3)
     return result
+
+
+class TuneInterrupted(RunInterrupted):
+    """A ``tune()`` its user stopped (the notebook's stop button, Ctrl-C). Its text stays the
+    signal's name, as any RunInterrupted's; a note under it (shown with the traceback, in a
+    notebook too) says which experiment it left unfinished and the call that resumes it
+    (without ``name=`` a call makes a new one, so running the cell again would not), and what
+    becomes of the function's calls still running, which Python cannot stop. ``experiment``:
+    the experiment's name."""
+
+    def __init__(self, stopped: RunInterrupted, experiment: str, store: str, named: bool, running_calls: int):
+        super().__init__(stopped.signal_name, stopped.killed, stopped.logs, stopped.unrecorded)
+        self.experiment = experiment
+        resume = (f"the same call resumes it: tune(..., name={experiment!r})" if named else
+                  f"a call without name= starts a new experiment: resume this one with tune(..., name={experiment!r})")
+        said = [f"tune() stopped ({stopped.signal_name}): experiment {experiment!r} in {store} is left unfinished, "
+                f"{stopped.killed} running trial(s) recorded Killed (their budget given back); {resume}"]
+        if running_calls:
+            said.append(calls_left_running(running_calls))
+        if stopped.unrecorded:
+            said.append(stopped.unrecorded)
+        self.__notes__ = said  # add_note's list (Python 3.11), a line each; IPython shows it on 3.10 too
 
 
 def _function_experiment_of(arguments: Mapping[str, Any]) -> Experiment:

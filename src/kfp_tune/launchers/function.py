@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import math
 import numbers
 import sys
@@ -25,7 +26,22 @@ from kfp_tune.core.observation import MetricLog, is_boolean
 from kfp_tune.core.space import SearchSpace
 from kfp_tune.core.vocabulary import LaunchPhase
 
+log = logging.getLogger(__name__)
+
 Objective = Callable[[dict[str, Any]], "float | Mapping[str, float]"]
+
+
+def calls_left_running(count: int, waiting: bool = False) -> str:
+    """What becomes of ``count`` function trials running when their run is stopped: Python
+    cannot stop a call in a thread, so the stop button (SIGINT) does not stop them, whatever
+    the run's notice says of its trials. ``waiting``: the run still waits for them (its first
+    stop signal); else it has ended, or stops waiting at once."""
+    calls = f"{count} trial call(s) {'run' if waiting else 'still run'} in this process's threads, which cannot be stopped from outside"
+    if waiting:
+        return (f"{calls}: the run waits for them; one that has not returned by then goes on in the background until it returns, "
+                "and its result is discarded (restart the kernel, or the Python process, to stop it)")
+    return (f"{calls}: they go on in the background until they return, and their results are discarded; "
+            "restart the kernel (or the Python process) to stop them")
 
 
 class FunctionLauncher(Launcher):
@@ -39,14 +55,27 @@ class FunctionLauncher(Launcher):
         self.objective, self.space, self.objective_metric = objective, space, objective_metric
         self.metric_names = list(dict.fromkeys([objective_metric, *metric_names]))
         self._interrupted = threading.Event()
+        self._calls_lock = threading.Lock()
+        self._running_calls = 0
 
     can_interrupt = True
+
+    @property
+    def running_calls(self) -> int:
+        """How many calls of the function run now; after a stop, those it could not stop."""
+        with self._calls_lock:
+            return self._running_calls
 
     def interrupt(self, force: bool = False) -> None:
         """The run is being stopped by its user: no call starts from now on. A call already
         running cannot be stopped from outside (it is Python code in a thread): the run waits a
-        grace period for it, then records it Killed and leaves it to end on its own."""
+        grace period for it, then records it Killed and leaves it to end on its own, its result
+        discarded (``launch_trial`` writes nothing once the run has let the trial go). Said, as
+        the run's notice speaks of stopping its trials."""
         self._interrupted.set()
+        running = self.running_calls
+        if running:
+            log.warning("%s", calls_left_running(running, waiting=not force))
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
         if self._interrupted.is_set():
@@ -55,7 +84,7 @@ class FunctionLauncher(Launcher):
         failure: str | None = None
         returned: Any = None
         exited: str | None = None  # how it called sys.exit() when that ended it with status 0
-        with captured_output() as output:
+        with captured_output() as output, self._counted_call():
             try:
                 returned = self.objective(params)
             except Exception as exc:  # the user's code failed: the trial fails, the experiment goes on
@@ -84,6 +113,17 @@ class FunctionLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidResult", message=str(exc), logs={container: printed} if printed else {})
         text = "\n".join(f"{m.name}={m.value!r}" for m in pushed)
         return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: _joined(printed, text + "\n")}, pushed=pushed)
+
+    @contextlib.contextmanager
+    def _counted_call(self) -> Iterator[None]:
+        """One call of the function, counted in :attr:`running_calls` while it runs."""
+        with self._calls_lock:
+            self._running_calls += 1
+        try:
+            yield
+        finally:
+            with self._calls_lock:
+                self._running_calls -= 1
 
     def _no_metric_printed(self, printed: str, exited: str | None = None) -> str:
         """Why a call that returned None (or ``exited``: ended by that ``sys.exit()`` call with

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import os
@@ -15,7 +16,7 @@ from kfp_tune.core.decision import decide
 from kfp_tune.core.errors import KfpTuneError, RunInterrupted, StoreError, TrialMachineryFailed, TrialNotCreated
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, PlaceRecord, TrialEnded, TrialStarted, utc_now
-from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentView, TrialState
+from kfp_tune.core.state import TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentView, TrialState, read_experiment_record
 from kfp_tune.core.trials import trial_namespace, trial_run
 from kfp_tune.core.vocabulary import LaunchPhase, RecordKind
 from kfp_tune.progress import assignment_text
@@ -49,7 +50,11 @@ def launch_trial(
     on running; None is returned and the next attempt re-attaches at once. ``interrupted``: the
     run's interrupt (its cause, "" while none), asked under the view's lock together with the
     ``started`` record, so that no trial starts once the run was stopped (the run's end, under
-    the same lock, then finds every trial it must close): RunInterrupted is raised instead."""
+    the same lock, then finds every trial it must close): RunInterrupted is raised instead. Once
+    the run was interrupted, a trial it has let go (recorded Killed, or the experiment deleted,
+    or deleted and made again, since) has nothing more written when its launcher returns,
+    neither its outcome nor its heartbeat (a function trial's call, which cannot be stopped, runs
+    on after its run has ended): RunInterrupted is raised then too."""
     claim = claims.check(records, run_id) if run_id is not None else None
     view = view or ExperimentView(records)
     state = view.state
@@ -58,17 +63,18 @@ def launch_trial(
         return trial.ended.phase
     namespace = trial_namespace(state.experiment, namespace or launcher.namespace)  # for ${trialSpec.Namespace}
     run = trial_run(state.experiment, trial, namespace, early_stopping_monitor(state, records, trial.name), handover)
+    closed = functools.partial(_closed_for_interrupt, view, trial.name, interrupted)  # then its heartbeat falls silent
     if trial.started is not None:
         ended = claims.wait_for_attempt(records, trial.name, trial.started)
         if ended is not None:  # the attempt that started it finished it
             return _learnt(view, ended).phase
-        outcome = _follow(records, claim, trial.name, os.urandom(8).hex(), lambda: launcher.reattach(run))
+        outcome = _follow(records, claim, trial.name, os.urandom(8).hex(), lambda: launcher.reattach(run), closed)
         if outcome is _HANDED_OVER:
             return None
         if outcome is None:  # nobody can say how it ended: given back, not counted as failed
             give_back_stale(view, trial)
             return LaunchPhase.FAILED
-        return _record_outcome(view, trial.name, outcome).phase
+        return _record_unless_let_go(view, trial.name, outcome, interrupted).phase
     attempt = os.urandom(8).hex()
     with view.lock:  # the interrupt's check and the start, one step for the slots' other threads
         cause = interrupted() if interrupted is not None else ""
@@ -87,7 +93,7 @@ def launch_trial(
         return _learnt(view, ended).phase
     log.info("trial %s: %s", trial.name, assignment_text(state.in_spec_order(trial)))  # Katib: the Trial's spec.parameterAssignments
     try:
-        outcome = _follow(records, claim, trial.name, attempt, lambda: launcher.run(run))
+        outcome = _follow(records, claim, trial.name, attempt, lambda: launcher.run(run), closed)
     except TrialNotCreated as exc:  # nothing ran: the trial gives its budget back, and the error stops the run
         give_back_trial(view, trial.name, exc)
         raise
@@ -95,8 +101,9 @@ def launch_trial(
         _keep_logs(records, trial.name, exc.logs)
         give_back_machinery(view, trial.name, exc)
         raise
-    except RunInterrupted as exc:  # stopped for the user's interrupt: its output so far is kept, then it is recorded Killed
-        _keep_logs(records, trial.name, exc.logs)
+    except RunInterrupted as exc:  # stopped for the user's interrupt: its output so far is kept (in the experiment it ran for), then it is recorded Killed
+        if exc.logs and not _experiment_replaced(view):
+            _keep_logs(records, trial.name, exc.logs)
         raise
     if outcome is _HANDED_OVER:
         return None
@@ -106,7 +113,7 @@ def launch_trial(
             f"launcher {kind.__module__}.{kind.__qualname__}.run() returned None for trial {trial.name!r}: a launcher's run() must return a "
             "LaunchOutcome saying how the trial ended, or raise TrialNotCreated when it could not create it (kfp_tune.core.interfaces.Launcher)"
         )
-    return _record_outcome(view, trial.name, outcome).phase
+    return _record_unless_let_go(view, trial.name, outcome, interrupted).phase
 
 
 PLACE_POLL_SECONDS = 5.0
@@ -280,16 +287,84 @@ _HANDED_OVER = LaunchOutcome(LaunchPhase.FAILED, reason="HandedOver")
 
 
 def _follow(
-    records: ExperimentRecords, claim: claims.Claim | None, trial_name: str, attempt: str, follow: Callable[[], LaunchOutcome | None]
+    records: ExperimentRecords, claim: claims.Claim | None, trial_name: str, attempt: str, follow: Callable[[], LaunchOutcome | None],
+    closed: Callable[[], bool],
 ) -> LaunchOutcome | None:
-    """Follow the trial with this attempt's heartbeat; ``_HANDED_OVER`` when the launcher
-    handed it over (its ``handedOver`` beat written, so the next attempt re-attaches at once)."""
+    """Follow the trial with this attempt's heartbeat, silent once ``closed``; ``_HANDED_OVER``
+    when the launcher handed it over (its ``handedOver`` beat written, so the next attempt
+    re-attaches at once)."""
     try:
-        with claims.Heartbeat(records, claim, trial_name, attempt):
+        with _TrialHeartbeat(records, claim, trial_name, attempt, closed):
             return follow()
     except TrialHandedOver:
         claims.hand_over_trial(records, trial_name, attempt)
         return _HANDED_OVER
+
+
+class _TrialHeartbeat(claims.Heartbeat):
+    """A trial's heartbeat (and its run's) that falls silent for good once ``closed()``: the run
+    has recorded the trial's end for an interrupt while the launcher still follows it. A call
+    that cannot be stopped (a function trial's thread) runs on after its run has ended, and
+    must not beat into the experiment, nor into one deleted, or made again under its name,
+    since."""
+
+    def __init__(self, records: ExperimentRecords, current: claims.Claim | None, trial: str, attempt: str, closed: Callable[[], bool]):
+        super().__init__(records, current, trial, attempt)
+        self.closed = closed
+
+    def _beat(self) -> None:
+        if self.closed():
+            self._stop.set()  # its loop ends
+            return
+        super()._beat()
+
+
+def _closed_for_interrupt(view: ExperimentView, trial_name: str, interrupted: Callable[[], str] | None) -> bool:
+    """Whether the run was interrupted and has recorded the trial's end (Killed) meanwhile, as
+    this process's view holds it (no store read: the heartbeat asks at every beat)."""
+    if interrupted is None or not interrupted():
+        return False
+    with view.lock:
+        trial = view.state.by_name.get(trial_name)
+        return trial is None or trial.is_terminal or trial.ended is not None
+
+
+def _let_go(view: ExperimentView, trial_name: str, interrupted: Callable[[], str] | None) -> bool:
+    """Whether an interrupted run has let the trial go, so that nothing more of it may be
+    written: it recorded the trial's end (Killed) itself, or the experiment is no longer the one
+    it drove (:func:`_experiment_replaced`). A call that cannot be stopped (a function trial in
+    a thread) returns after that, into an experiment that may be gone, or another of its name."""
+    if interrupted is None or not interrupted():
+        return False
+    return _closed_for_interrupt(view, trial_name, interrupted) or _experiment_replaced(view)
+
+
+def _experiment_replaced(view: ExperimentView) -> bool:
+    """Whether the experiment in the store is no longer the one the view holds: deleted (or
+    being deleted), or deleted and made again under its name (another uid); or it cannot be
+    read, so that nothing can be trusted to land where it belongs. One read."""
+    try:
+        head = read_experiment_record(view.records)
+    except StoreError:
+        return True
+    with view.lock:
+        return head is None or head.get("uid") != view.state.uid
+
+
+def _record_unless_let_go(view: ExperimentView, trial_name: str, outcome: LaunchOutcome, interrupted: Callable[[], str] | None) -> TrialEnded:
+    """Record how the trial ended (:func:`_record_outcome`); after an interrupt, only if the run
+    has not let the trial go (:func:`_let_go`), checked and recorded under the view's lock,
+    which the interrupt's end takes to record the trial Killed: one of the two ends the trial.
+    Else nothing is written: its outcome is discarded, and RunInterrupted raised (the slot then
+    finds the trial recorded as the run left it)."""
+    cause = interrupted() if interrupted is not None else ""
+    if not cause:
+        return _record_outcome(view, trial_name, outcome)
+    with view.lock:
+        if _let_go(view, trial_name, interrupted):
+            log.info("trial %s ended %s after its run had let it go (%s): its outcome is discarded", trial_name, outcome.phase, cause)
+            raise RunInterrupted(cause)
+        return _record_outcome(view, trial_name, outcome)
 
 
 def give_back_trial(view: ExperimentView, name: str, error: TrialNotCreated) -> None:
