@@ -126,5 +126,5 @@ def test_a_report_shows_in_a_notebook_as_one_line_and_as_its_page(tmp_path: Path
     report = load_report(_written(tmp_path / "store"), "dollars")
     assert repr(report) == "<ExperimentReport dollars: Running (ExperimentRunning), 24 trial(s)>"  # no status written: the trials' own
     shown = report._repr_html_()
-    assert shown.startswith('<iframe srcdoc="') and "<script" not in shown.lower().replace("&lt;script", "")
+    assert shown.startswith('<iframe sandbox="" srcdoc="') and "<script" not in shown.lower().replace("&lt;script", "")
     assert html.unescape(shown.split('srcdoc="', 1)[1].split('" title=', 1)[0]) == html_report(report)

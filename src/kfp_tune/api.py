@@ -41,7 +41,7 @@ from kfp_tune.core.spec import (
 )
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, TrialStatus
-from kfp_tune.inline_runner import run_inline
+from kfp_tune.inline_runner import MAX_LOCAL_SLOTS, run_inline
 from kfp_tune.launchers.function import FunctionLauncher, calls_left_running
 from kfp_tune.search import fixed_values, is_searched, to_parameters
 from kfp_tune.stores import as_store, is_store, open_store, refuse_empty_store
@@ -52,9 +52,6 @@ if TYPE_CHECKING:
 FUNCTION_CONTAINER = "objective"
 PARAMETER_NAME = re.compile(r"[^\s'\"{}$\\]+")
 """A parameter name ``tune()`` takes: one word, nothing that ends a ``${trialParameters.x}``."""
-MAX_LOCAL_SLOTS = 256
-"""Trials at a time in this process (a thread each with ``tune``, a process each with
-``kfp-tune run``): beyond this a machine runs out of threads or processes, not trials."""
 
 _ARGUMENTS = (
     ("metadata.name", "name"),

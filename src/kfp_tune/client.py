@@ -306,9 +306,9 @@ class Client:
         marked Running (reason ``ExperimentRestarting``) until a run resumes it.
 
         A run that drives the experiment follows the edit, as Katib's controller does: a run in
-        one process (``kfp-tune run --engine inline``, ``tune()``) before its next trial starts
-        (maxTrialCount, maxFailedTrialCount; parallelTrialCount once its slots are free), a
-        pipeline at its next checkpoint. A later run given the same spec as the run before it (the
+        one process (``kfp-tune run --engine inline``, ``tune()``) as each trial ends
+        (maxTrialCount, maxFailedTrialCount; a raised parallelTrialCount starts more trials then,
+        a lowered one starts none until fewer run), a pipeline at its next checkpoint. A later run given the same spec as the run before it (the
         same YAML file, ``tune()`` call) keeps the edit, as ``kubectl apply`` of the same YAML
         does; a spec whose budget changed since its last run sets that budget."""
         from kfp_tune.core.decision import RESTARTING, Decision, best_trial, count_trials, decide

@@ -30,6 +30,12 @@ from kfp_tune.steps.prepare import prepare
 from kfp_tune.steps.schedule import new_run_id
 from kfp_tune.steps.slots import Checkpoint, handling_stop_signals, run_slots
 
+MAX_LOCAL_SLOTS = 256
+"""Trials at a time in this process (a thread each with ``tune``, a process each with
+``kfp-tune run``): beyond this a machine runs out of threads or processes, not trials. ``run``
+and ``tune()`` refuse more before anything runs; an edit of parallelTrialCount beyond it while
+the run drives the experiment is followed up to it, with a warning."""
+
 
 def run_inline(
     store: Store,
@@ -83,7 +89,7 @@ def _run_following_budget(
     never one decided under the old one."""
     adopt = True
     while True:
-        result = run_slots(view, launcher, run_id, checkpoint=checkpoint, adopt=adopt, on_trial_end=on_trial_end)
+        result = run_slots(view, launcher, run_id, checkpoint=checkpoint, adopt=adopt, on_trial_end=on_trial_end, max_slots=MAX_LOCAL_SLOTS)
         adopt = False
         if result.checkpoint_due or not view.follow_stored_budget():
             return result.decision

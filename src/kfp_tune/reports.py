@@ -68,9 +68,10 @@ class ExperimentReport:
 
     def _repr_html_(self) -> str:
         """A notebook's view: the HTML report itself, in a frame of its own (its styles stay off
-        the notebook's), drawn when the cell's output is shown."""
+        the notebook's; sandboxed: the page needs no script, and a srcdoc frame would otherwise
+        share the notebook's origin), drawn when the cell's output is shown."""
         page = html.escape(html_report(self), quote=True)
-        return f'<iframe srcdoc="{page}" title="kfp-tune report: {html.escape(self.state.name)}" style="width:100%;height:640px;border:0"></iframe>'
+        return f'<iframe sandbox="" srcdoc="{page}" title="kfp-tune report: {html.escape(self.state.name)}" style="width:100%;height:640px;border:0"></iframe>'
 
     @cached_property
     def heartbeats(self) -> dict[str, float]:

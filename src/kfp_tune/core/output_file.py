@@ -43,7 +43,7 @@ def write_output(path: Path, data: bytes) -> None:
     fd, temporary = new_file_beside(path.parent, path.name)
     try:
         with os.fdopen(fd, "wb") as handle:
-            if before is not None and stat.S_ISREG(before.st_mode):  # its read and write bits only: never a setuid bit someone else chose
+            if before is not None and stat.S_ISREG(before.st_mode):  # its permission bits only: never a setuid, setgid or sticky bit someone else chose
                 os.fchmod(handle.fileno(), stat.S_IMODE(before.st_mode) & 0o777)
             handle.write(data)
         os.replace(temporary, path)

@@ -269,8 +269,10 @@ def launch_trials_step(
     last = checkpoint_index >= checkpoints_total - 1
     # the limit doubles at every checkpoint: frequent refreshes early, few hand-backs in a long run
     checkpoint = None if last else Checkpoint(trials=checkpoint_trials * 2**checkpoint_index or None, seconds=checkpoint_seconds or None)
+    view = ExperimentView(records)
+    slots = view.state.experiment.spec.parallel_trial_count or 1  # for the whole step: an edit applies from the next checkpoint, as the guide says
     try:
-        result = run_slots(ExperimentView(records), _launcher(records, launcher_config, store_uri, s3_endpoint, store_secret), run_id, checkpoint=checkpoint, adopt=True)
+        result = run_slots(view, _launcher(records, launcher_config, store_uri, s3_endpoint, store_secret), run_id, checkpoint=checkpoint, adopt=True, slots=slots)
     except RunInterrupted as exc:
         note = os.environ.get(UNRECORDED_NOTE_VARIABLE)
         if exc.unrecorded and note:

@@ -54,6 +54,9 @@ from kfp_tune.stores.retry import RetryingStore
 
 log = logging.getLogger(__name__)
 
+LEAVE = ""
+"""What :meth:`_Schedule.next_trial` gives a slot that is to stop because more slots run than
+parallelTrialCount now allows (no trial is ever named so)."""
 STATUS_EVERY_SECONDS = 1.0
 """``status.json`` is rewritten after a trial ends at most this often (and always at the end)."""
 INTERRUPT_WAIT_SECONDS = 30.0
@@ -144,10 +147,16 @@ class SlotsResult:
 class _Schedule:
     """The shared part of the slots: which trials run, what comes next, when to stop."""
 
-    def __init__(self, view: ExperimentView, run_id: str, checkpoint: Checkpoint, adopt: bool, hands_over: bool, slots: int | None = None):
+    def __init__(
+        self, view: ExperimentView, run_id: str, checkpoint: Checkpoint, adopt: bool, hands_over: bool, slots: int | None = None, max_slots: int | None = None,
+    ):
         self.view, self.run_id, self.checkpoint, self.hands_over = view, run_id, checkpoint, hands_over
         self.fixed_slots = slots
         """The slots the caller asked for; None: the spec's parallelTrialCount, followed as it changes."""
+        self.max_slots = max_slots
+        """The most slots this process keeps (None: no bound), whatever an edit asks."""
+        self.capped_at: int | None = None
+        """The count asked for last, when it was past ``max_slots`` (said once)."""
         self.handover = threading.Event()
         """Set at the checkpoint when the launcher hands running trials over (no waiting for them)."""
         self.running: set[str] = set()
@@ -207,7 +216,8 @@ class _Schedule:
             name = self._next_trial()
             if name is None and self._last_to_stop():
                 self.view.refresh()
-                name = self._next_trial() or self._followed_elsewhere()
+                again = self._next_trial()
+                name = again if again == LEAVE else again or self._followed_elsewhere()
             return name
 
     def _last_to_stop(self) -> bool:
@@ -239,6 +249,8 @@ class _Schedule:
                 if self.checkpoint_due or self.checkpoint.due(self.ended, self.started_at):
                     self.time_up()
                     return None
+                if self.leave_if_surplus():  # asked again after every wait: a slot waiting for a rung's end counts too
+                    return LEAVE
                 while self.orphans:
                     name = self.orphans.pop(0)
                     if not state.trial(name).is_terminal and name not in self.running:
@@ -301,11 +313,24 @@ class _Schedule:
             self.slots_alive -= 1
             self.cond.notify_all()
 
+    def slots_not_started(self, count: int) -> None:
+        """Slots counted alive whose threads never started: taken off the count."""
+        with self.cond:
+            self.slots_alive -= count
+            self.cond.notify_all()
+
     def slots_wanted(self) -> int:
         """How many slots the run keeps busy now: the spec's parallelTrialCount as the view has
         it (a run in one process follows an edit of it as each trial ends:
         ``inline_runner.BudgetFollowingView``), or the slots the caller fixed."""
-        return self.fixed_slots or self.view.state.experiment.spec.parallel_trial_count or 1
+        wanted = self.fixed_slots or self.view.state.experiment.spec.parallel_trial_count or 1
+        if self.max_slots is None or wanted <= self.max_slots:
+            return wanted
+        if self.capped_at != wanted:  # once for each count asked for
+            self.capped_at = wanted
+            log.warning("parallelTrialCount %d: this run keeps at most %d trials at a time in this process (a thread or process each); "
+                        "it runs %d", wanted, self.max_slots, self.max_slots)
+        return self.max_slots
 
     def leave_if_surplus(self) -> bool:
         """Whether this slot stops (its count taken off at once, so that of several free slots
@@ -354,15 +379,17 @@ def run_slots(
     slots: int | None = None,
     adopt: bool = False,
     on_trial_end: Callable[[TrialState, Decision], None] | None = None,
+    max_slots: int | None = None,
 ) -> SlotsResult:
     """Keep the experiment's slots busy until it ends or the checkpoint is due, and write its
     status as trials end. The caller holds the run's claim (``run_id``). ``adopt``: also finish
     the unfinished trials a dead run left (a run's first slots run does). ``slots`` defaults to
-    the spec's parallelTrialCount, followed as the view's spec changes (:meth:`_Schedule.slots_wanted`). Re-raises the first error a slot met, once every running
+    the spec's parallelTrialCount, followed as the view's spec changes (:meth:`_Schedule.slots_wanted`), at
+    most ``max_slots`` (a run in one process: ``inline_runner.MAX_LOCAL_SLOTS``). Re-raises the first error a slot met, once every running
     trial has ended (the trial whose launch raised is closed Failed, never left Running, or
     given back when the launcher could not create it).
     Raises RunInterrupted after SIGINT / SIGTERM (see the module's doc)."""
-    schedule = _Schedule(view, run_id, checkpoint or Checkpoint(), adopt, launcher.hands_over, slots)
+    schedule = _Schedule(view, run_id, checkpoint or Checkpoint(), adopt, launcher.hands_over, slots, max_slots)
     work = _SlotWork(view, launcher, run_id, schedule, on_trial_end)
     timer = _checkpoint_timer((checkpoint or Checkpoint()).seconds, schedule)
     try:
@@ -389,19 +416,30 @@ class _SlotWork:
         self.objective = view.state.experiment.spec.objective.objective_metric_name if view.state.experiment.spec.objective else ""
 
     def start_slots(self, count: int) -> None:
-        """``count`` more slots' threads, started; the schedule already counts them alive.
-        Daemon threads: after an interrupt, a trial that cannot be stopped (a Python function)
-        is left to end on its own, and does not keep the process alive."""
-        for _ in range(count):
-            self.started += 1
-            threading.Thread(target=self.slot, name=f"slot-{self.started - 1}", daemon=True).start()
+        """``count`` more slots' threads, started; the schedule already counts them alive, and
+        gets back those that did not start (a process out of threads) before the error goes
+        on, so that no run waits for slots that never ran. Daemon threads: after an interrupt,
+        a trial that cannot be stopped (a Python function) is left to end on its own, and does
+        not keep the process alive."""
+        for begun in range(count):
+            with self.schedule.cond:
+                self.started += 1
+                name = f"slot-{self.started - 1}"
+            try:
+                threading.Thread(target=self.slot, name=name, daemon=True).start()
+            except BaseException:
+                self.schedule.slots_not_started(count - begun)
+                raise
 
     def slot(self) -> None:
         schedule, left = self.schedule, False
         try:
-            while not (left := schedule.leave_if_surplus()):
+            while True:
                 self.start_slots(schedule.slots_to_add())  # parallelTrialCount raised since: more slots at once
                 name = schedule.next_trial()
+                if name == LEAVE:  # parallelTrialCount lowered since: fewer slots
+                    left = True
+                    break
                 if name is None or not self.run_one(name):
                     break
         except BaseException as exc:
