@@ -176,3 +176,20 @@ def test_a_short_tag_of_the_same_release_is_no_other_version():
     assert image_version_problem("r/kfp-tune-python:0.1", "0.1.0") is None
     assert image_version_problem("r/kfp-tune-python:v0.1.0", "0.1.0") is None
     assert image_version_problem("r/kfp-tune-python:0.1.1", "0.1.0") is not None
+
+
+def test_an_image_set_after_kfp_tune_was_imported_is_said_not_silently_ignored(tmp_path, monkeypatch):
+    """QA "notebook" (session 31): KFP_TUNE_IMAGE set in a cell after `import kfp_tune` was
+    silently ignored (the components are made at the import), and the guide said it was read at
+    compile time. Compiling says so, naming both images."""
+    from kfp_tune.launchers import runtime_image
+    from kfp_tune.launchers.runtime_image import RuntimeImageWarning
+
+    monkeypatch.setenv("KFP_TUNE_IMAGE", f"reg.io/team/kfp-tune-python:{kfp_tune.__version__}")
+    with pytest.warns(RuntimeImageWarning) as told:
+        compile_pipeline(load_experiment(quadratic_experiment()), tmp_path / "p.yaml", rounds=1)
+    assert [str(w.message) for w in told] == [
+        f"KFP_TUNE_IMAGE is 'reg.io/team/kfp-tune-python:{kfp_tune.__version__}' now, but kfp-tune read it when it was imported "
+        f"and its components run {runtime_image.RUNTIME_IMAGE!r}: set it before kfp_tune is imported (in a notebook, restart the kernel "
+        "and set it first)"
+    ]

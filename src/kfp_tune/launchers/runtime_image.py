@@ -14,8 +14,12 @@ DEFAULT_RUNTIME_IMAGE = f"ghcr.io/kfp-tune/kfp-tune-python:{VERSION}"
 reused by another version, so a node that pulls only when the image is not present
 (``imagePullPolicy: IfNotPresent``) cannot run one version's code under another's name."""
 RUNTIME_IMAGE = os.environ.get(IMAGE_VARIABLE) or DEFAULT_RUNTIME_IMAGE
-"""The components' image: read once, when the pipeline is compiled. Empty is unset, as
+"""The components' image: read once, when this module is first imported (``import kfp_tune``
+makes the components, which name it), not when a pipeline is compiled. Empty is unset, as
 :func:`default_image` takes it (a pipeline compiled with an empty image has steps KFP cannot run)."""
+
+_VARIABLE_AT_IMPORT = os.environ.get(IMAGE_VARIABLE) or ""
+"""``KFP_TUNE_IMAGE`` as :data:`RUNTIME_IMAGE` read it: one set since did not reach the components."""
 
 
 class RuntimeImageWarning(UserWarning):
@@ -34,7 +38,15 @@ def checked_runtime_image() -> str:
     """:data:`RUNTIME_IMAGE`, which every step of a pipeline compiled now runs: InputError naming
     ``KFP_TUNE_IMAGE`` when it is no image reference (:func:`is_image_reference`), rather than a
     pipeline whose pods cannot start; a RuntimeImageWarning when its tag names another kfp-tune
-    version (:func:`~kfp_tune.core.version.image_version_problem`)."""
+    version (:func:`~kfp_tune.core.version.image_version_problem`), or when ``KFP_TUNE_IMAGE``
+    was set to another since kfp-tune was imported (a notebook cell after the import cell: the
+    components were made with the value before)."""
+    now = os.environ.get(IMAGE_VARIABLE) or ""
+    if now != _VARIABLE_AT_IMPORT:
+        warnings.warn(RuntimeImageWarning(
+            f"{IMAGE_VARIABLE} is {shown(now) if now else 'unset'} now, but kfp-tune read it when it was imported and its components run {shown(RUNTIME_IMAGE)}: "
+            "set it before kfp_tune is imported (in a notebook, restart the kernel and set it first)"
+        ), stacklevel=3)
     if not is_image_reference(RUNTIME_IMAGE):
         raise InputError(
             f"{IMAGE_VARIABLE}: expected the runtime image's reference, e.g. REGISTRY/kfp-tune-python:{VERSION} (no spaces), "
