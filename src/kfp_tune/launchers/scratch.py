@@ -21,6 +21,7 @@ import shutil
 import stat
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -96,18 +97,14 @@ def sweep_metrics_folders(folder: Path | None = None, now: float | None = None) 
     days ago; one without a log (its launcher died making it) once the folder itself is as old.
     The copies of an input such trials made of their own go too (:func:`sweep_input_copies`)."""
     now = time.time() if now is None else now
-    for work in Path(folder or tempfile.gettempdir()).glob(METRICS_PREFIX + "*"):
+
+    def ended(work: Path, info: os.stat_result) -> bool:
         log = work / TRIAL_LOG
-        with contextlib.suppress(OSError):  # removed by another sweep meanwhile
-            info = own_folder(work)
-            if info is None:
-                continue
-            if log.exists():
-                if in_use(log) or not kept_too_long(log, now):
-                    continue
-            elif now - info.st_mtime <= LEFTOVER_LOG_DAYS * DAY_SECONDS:
-                continue
-            shutil.rmtree(work, ignore_errors=True)
+        if log.exists():
+            return not in_use(log) and kept_too_long(log, now)
+        return now - info.st_mtime > LEFTOVER_LOG_DAYS * DAY_SECONDS
+
+    _sweep_own_folders(folder, METRICS_PREFIX, ended)
     sweep_input_copies(folder, now)
 
 
@@ -120,19 +117,26 @@ def sweep_input_copies(folder: Path | None = None, now: float | None = None) -> 
     process killed while making it) once it is :data:`LEFTOVER_LOG_DAYS` days old. Only this
     user's folders, never through a link (:func:`own_folder`)."""
     now = time.time() if now is None else now
-    for copy in Path(folder or tempfile.gettempdir()).glob(INPUT_COPY_PREFIX + "*"):
+
+    def ended(copy: Path, info: os.stat_result) -> bool:
         lock = copy / PROCESS_LOCK
-        with contextlib.suppress(OSError):  # removed by another sweep meanwhile
-            info = own_folder(copy)
-            if info is None:
-                continue
-            try:
-                has_lock = stat.S_ISREG(lock.lstat().st_mode)  # a link or a pipe there is no lock of ours: not opened
-            except FileNotFoundError:
-                has_lock = False
-            if has_lock:
-                if in_use(lock):
-                    continue
-            elif now - info.st_mtime <= LEFTOVER_LOG_DAYS * DAY_SECONDS:
-                continue
-            shutil.rmtree(copy, ignore_errors=True)
+        try:
+            has_lock = stat.S_ISREG(lock.lstat().st_mode)  # a link or a pipe there is no lock of ours: not opened
+        except FileNotFoundError:
+            has_lock = False
+        if has_lock:
+            return not in_use(lock)
+        return now - info.st_mtime > LEFTOVER_LOG_DAYS * DAY_SECONDS
+
+    _sweep_own_folders(folder, INPUT_COPY_PREFIX, ended)
+
+
+def _sweep_own_folders(folder: Path | None, prefix: str, ended: Callable[[Path, os.stat_result], bool]) -> None:
+    """Remove each of this user's folders named ``prefix*`` under the temporary folder
+    (``folder``) that ``ended`` says is left over; never one through a link or another user's
+    (:func:`own_folder`), and one another sweep removed meanwhile is no error."""
+    for path in Path(folder or tempfile.gettempdir()).glob(prefix + "*"):
+        with contextlib.suppress(OSError):
+            info = own_folder(path)
+            if info is not None and ended(path, info):
+                shutil.rmtree(path, ignore_errors=True)
