@@ -30,6 +30,11 @@ the server's behaviour, the fake follows the real one, not the launcher's assump
   ``container`` answers 400 ("a container name must be specified ..."), as for any pod with more
   than one container. The trial's log is printed by one container of the rank-0 pod (master,
   launcher, node 0); other pods and containers print other lines.
+- A resource created suspended (a Job's or TrainJob's ``spec.suspend``, ``spec.runPolicy.suspend``
+  of the Training Operator's kinds) gets its controller's ``Suspended=True`` condition and no pod
+  until :meth:`FakeKube.resume` (Kueue admitting it: the condition turns False, its
+  ``lastTransitionTime`` the resume); :meth:`FakeKube.suspend` preempts a running one (its pods
+  deleted). :attr:`Script.remade`: the Training Operator makes a failed pod again under its name.
 - Containers not started yet (:attr:`Script.waiting`: pulling the image) leave their pod
   ``Pending``, and GET pods/log answers 400 ``container "main" in pod "..." is waiting to start:
   ContainerCreating``, as the kubelet does.
@@ -387,6 +392,13 @@ class Script:
     makes a new one (``backoffLimit``): the old pod is ``Failed``, the new one created a second
     or more later, printing the ``log`` lines from then on. Simpler than the controller: no
     back-off between the two."""
+    remade: tuple[float, ...] = ()
+    """Seconds after the start at which the rank-0 pod of a kind the fake plays as the Training
+    Operator fails and the operator deletes it and makes it again under the same name
+    (``restartPolicy: ExitCode`` with a retryable exit code, or an evicted pod under
+    ``OnFailure``: training-operator v1.9 pkg/controller.v1/common/pod.go, ReconcilePods): a new
+    uid, ``restartCount`` 0, a later ``creationTimestamp``, printing the ``log`` lines from then
+    on. Simpler than the operator: made again at once, so no poll finds the name without a pod."""
     written: dict[int, float] = field(default_factory=dict)
     """Indices of ``log`` lines the runtime wrote this many seconds after their time: containerd
     takes a line's time before the write that stdout and stderr share, so a line can follow one
@@ -483,7 +495,10 @@ class _PodLog:
     printer: str  # the container that prints the script's log ("" for none)
     rank0: bool
     since: float = 0.0  # the part of the script's log this pod prints: seconds after the start
-    until: float = float("inf")  # when it fails (Script.retries)
+    until: float = float("inf")  # when it fails (Script.retries, Script.remade)
+    made_from: tuple[dict[str, Any], dict[str, str], list[dict[str, Any]] | None] = ({}, {}, None)
+    """(template, the controller's labels, init containers) it was made from: what the Training
+    Operator makes it again from (Script.remade)."""
 
     def attempts(self, script: Script) -> list[float]:
         """When each of its printer's containers started (Script.restarts), seconds after the start."""
@@ -573,6 +588,9 @@ class FakeKube:
         """The bytes of every GET pods/log answer so far."""
         self._log_lines: dict[tuple[str, bool, str], _LogLines] = {}
         self.random = random.Random(20261123)  # the pods' name suffixes
+        self.held: dict[str, tuple[Resource, str]] = {}
+        """uid -> (resource, namespace) of the trials created or put suspended (``spec.suspend``,
+        ``spec.runPolicy.suspend``): no pod until :meth:`resume`."""
         self.lock = threading.RLock()
         self.url = ""
 
@@ -624,6 +642,54 @@ class FakeKube:
             self._pod(namespace, name, template, labels, owner, key, script, rank0=True)
             return self.objects[("", "pods", namespace, name)]
 
+    def resume(self, plural: str, namespace: str, name: str) -> None:
+        """Admit a suspended trial, as Kueue does: its suspend field set to false; its controller
+        then turns its ``Suspended`` condition False (``lastTransitionTime`` now, as it resets the
+        resource's ``startTime``) and makes its pods, the trial's script starting then."""
+        with self.lock:
+            (key,) = [k for k in self.objects if (k[1], k[2], k[3]) == (plural, namespace, name)]
+            obj = self.objects[key]
+            resource, _ = self.held.pop(obj["metadata"]["uid"])
+            _set_suspend(resource, obj, False)
+            kind, where = obj["kind"], f"{namespace}/{name}"
+            said = {"jobs": ("JobResumed", "Job resumed"), "trainjobs": ("Resumed", "TrainJob is resumed")}
+            reason, message = said.get(plural, (f"{kind}Resumed", f"{kind} {where} is resumed."))
+            self._condition(obj, "Suspended", "False", reason, message)
+            self._start(resource, namespace, obj)
+
+    def suspend(self, plural: str, namespace: str, name: str) -> None:
+        """Suspend a running trial, as Kueue does to preempt it: its suspend field set to true;
+        its controller deletes its pods and turns its ``Suspended`` condition True. Its script
+        starts again from its beginning on :meth:`resume`."""
+        with self.lock:
+            (key,) = [k for k in self.objects if (k[1], k[2], k[3]) == (plural, namespace, name)]
+            obj = self.objects[key]
+            uid = obj["metadata"]["uid"]
+            resource = self.served[(key[0], plural)]
+            _set_suspend(resource, obj, True)
+            self.started.pop(uid, None)
+            for (pod_namespace, pod), info in list(self.pod_logs.items()):
+                if info.trial == uid:
+                    self._delete(("", "pods", pod_namespace, pod), "Background")
+                    del self.pod_logs[(pod_namespace, pod)]
+            self._log_lines = {k: v for k, v in self._log_lines.items() if k[0] != uid}  # its pods' logs go with them
+            self._hold(resource, namespace, obj)
+
+    def _hold(self, resource: Resource, namespace: str, obj: dict[str, Any]) -> None:
+        """A suspended trial: its controller's ``Suspended=True`` condition, no pod."""
+        kind, where = obj["kind"], f"{namespace}/{obj['metadata']['name']}"
+        said = {"jobs": ("JobSuspended", "Job suspended"), "trainjobs": ("Suspended", "TrainJob is suspended")}
+        reason, message = said.get(resource.plural, (f"{kind}Suspended", f"{kind} {where} is suspended."))
+        self._condition(obj, "Suspended", "True", reason, message)
+        self.held[obj["metadata"]["uid"]] = (resource, namespace)
+
+    def _condition(self, obj: dict[str, Any], kind: str, status: str, reason: str, message: str) -> None:
+        """Set the condition ``kind`` of ``obj``, its ``lastTransitionTime`` now (whole seconds)."""
+        now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.wall()))
+        conditions = [c for c in (obj.setdefault("status", {}).get("conditions") or []) if c.get("type") != kind]
+        conditions.append({"type": kind, "status": status, "reason": reason, "message": message, "lastProbeTime": now, "lastTransitionTime": now})
+        obj["status"]["conditions"] = conditions
+
     def set_status(self, plural: str, namespace: str, name: str, status: dict[str, Any]) -> None:
         """Set an object's ``.status``, as its controller would."""
         with self.lock:
@@ -664,6 +730,9 @@ class FakeKube:
         if resource.plural not in ("jobs", "tfjobs", "pytorchjobs", "xgboostjobs", "mpijobs", "trainjobs"):
             return
         uid, name = obj["metadata"]["uid"], obj["metadata"]["name"]
+        if _suspended(resource, obj):  # its controller makes no pod until it is resumed
+            self._hold(resource, namespace, obj)
+            return
         script = self.script(obj)
         self.scripts[name], self.started[uid] = script, (self.clock(), script)
         if resource.plural == "jobs":
@@ -705,8 +774,9 @@ class FakeKube:
         self._store(BUILT_IN[1], namespace, pod)
         first = (template.get("spec") or {}).get("containers") or [{}]
         printer = script.container or str(first[0].get("name") or "")
-        until = min((at for at in script.retries if at > since), default=float("inf")) if rank0 and owner.get("kind") == "Job" else float("inf")
-        self.pod_logs[(namespace, name)] = _PodLog(trial_uid, printer, rank0, since, until)
+        fails = script.retries if owner.get("kind") == "Job" else script.remade
+        until = min((at for at in fails if at > since), default=float("inf")) if rank0 else float("inf")
+        self.pod_logs[(namespace, name)] = _PodLog(trial_uid, printer, rank0, since, until, (template, labels, init))
 
     def _owned(self, obj: dict[str, Any], resource: Resource, namespace: str, name: str, spec: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
         """A child object a controller creates, controlled by ``obj``."""
@@ -794,7 +864,8 @@ class FakeKube:
     def _refresh(self, resource: Resource, obj: dict[str, Any]) -> None:
         """Give a finished simulated trial its terminal condition (and delete its pods, under
         ``Script.clean_pods``)."""
-        if obj["metadata"]["uid"] not in self.started or obj.get("status", {}).get("conditions"):
+        conditions = (obj.get("status") or {}).get("conditions") or []
+        if obj["metadata"]["uid"] not in self.started or [c for c in conditions if c.get("type") != "Suspended"]:
             return
         started, script = self.started[obj["metadata"]["uid"]]
         if self.clock() - started < script.run_seconds:
@@ -821,6 +892,7 @@ class FakeKube:
             elif kind == "Job":  # Kubernetes 1.31's Job controller
                 reason, message = "CompletionsReached", "Reached expected number of succeeded pods"
         obj["status"] = {"conditions": [
+            *conditions,  # a resumed trial's Suspended=False, as its controller leaves it
             {"type": "Created", "status": "True"},
             {"type": kind_type, "status": "True", "reason": reason, "message": message},
         ]}
@@ -854,11 +926,17 @@ class FakeKube:
             if elapsed >= info.until and pod["status"].get("phase") != "Failed":
                 pod["status"]["phase"] = "Failed"
                 (owner,) = pod["metadata"]["ownerReferences"]
-                job = self.objects[("batch", "jobs", namespace, owner["name"])]
-                labels = {k: v for k, v in pod["metadata"]["labels"].items() if k not in ((job["spec"].get("template") or {}).get("metadata") or {}).get("labels", {})}
                 # created later, in whole seconds as the API server keeps them
                 later = calendar.timegm(time.strptime(pod["metadata"]["creationTimestamp"], "%Y-%m-%dT%H:%M:%SZ")) + max(1, math.ceil(info.until - info.since))
                 created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(later))
+                if owner["kind"] != "Job":  # the Training Operator: deleted, and made again under its name
+                    (controller,) = [o for o in self.objects.values() if o["metadata"]["uid"] == owner["uid"]]
+                    template, labels, init = info.made_from
+                    self._delete(("", "pods", namespace, name), "Background")
+                    self._pod(namespace, name, template, labels, controller, info.trial, script, True, init, since=info.until, created=created)
+                    continue
+                job = self.objects[("batch", "jobs", namespace, owner["name"])]
+                labels = {k: v for k, v in pod["metadata"]["labels"].items() if k not in ((job["spec"].get("template") or {}).get("metadata") or {}).get("labels", {})}
                 self._pod(namespace, f"{owner['name']}-{self._suffix()}", job["spec"].get("template") or {}, labels, job, info.trial, script, True,
                           since=info.until, created=created)
 
@@ -1109,6 +1187,19 @@ class FakeKube:
             return 400, _status(400, str(exc), "BadRequest"), {}
         self.log_bytes_served += len(text.encode())
         return 200, text, {"Content-Type": "text/plain"}
+
+
+def _suspended(resource: Resource, obj: dict[str, Any]) -> bool:
+    """Whether the resource's ``suspend`` is true: in ``spec`` of a Job or TrainJob, in
+    ``spec.runPolicy`` of the Training Operator's kinds and mpi-operator's."""
+    spec = obj.get("spec") or {}
+    holder = (spec.get("runPolicy") or {}) if resource.group == "kubeflow.org" else spec
+    return holder.get("suspend") is True
+
+
+def _set_suspend(resource: Resource, obj: dict[str, Any], value: bool) -> None:
+    spec = obj.setdefault("spec", {})
+    (spec.setdefault("runPolicy", {}) if resource.group == "kubeflow.org" else spec)["suspend"] = value
 
 
 def _meta_errors(meta: dict[str, Any], path: str) -> list[str]:

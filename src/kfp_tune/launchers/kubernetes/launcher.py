@@ -78,7 +78,7 @@ from kfp_tune.launchers.kubernetes.manifests import (
     trial_pod_labels,
     wrap_command,
 )
-from kfp_tune.launchers.kubernetes.pod_status import StartWatch, failure, termination
+from kfp_tune.launchers.kubernetes.pod_status import SUSPENDED, StartWatch, failure, suspension, termination
 
 log = logging.getLogger(__name__)
 
@@ -796,7 +796,9 @@ class KubernetesLauncher(Launcher):
         whether its primary container has started (until it has, its pods are read at each poll
         that reads them for the log anyway, else on polls 3, 6, 12, 24, ... and at its timeout,
         and why it waits is logged: :class:`.pod_status.StartWatch`).
-        ``created_here``: this launcher created the trial (:meth:`_ran_for`)."""
+        A resource held suspended (Kueue queues it: :func:`.pod_status.suspension`) is waited on
+        without a timeout, which counts from its resume. ``created_here``: this launcher created
+        the trial (:meth:`_ran_for`)."""
         success = trial.success_condition
         failure = trial.failure_condition
         while True:
@@ -821,7 +823,10 @@ class KubernetesLauncher(Launcher):
                     self._check_primary_pod(trial, kind, name, uid)
                 return _stopped_at_end(trial, output, logs) or LaunchOutcome(
                     LaunchPhase.SUCCEEDED, reason=str(succeeded.get("reason") or ""), message=str(succeeded.get("message") or ""), logs=logs)
-            timed_out = timeout is not None and self._ran_for(resource, started, created_here) >= timeout
+            held = suspension(resource)  # queued (Kueue): no pod, and its time does not count, as Katib keeps it Running
+            watch.resource(held, time.monotonic())
+            since = started if watch.held_at is None else max(started, watch.held_at)
+            timed_out = timeout is not None and not held and self._ran_for(resource, since, created_here) >= timeout
             pod: dict[str, Any] | _NotRead | None = _NotRead.POD
             if watch.poll(read_anyway=output.follows or timed_out):  # read once in such a poll, for the log too
                 pods = self._primary_pods(trial, kind, name, uid)
@@ -875,15 +880,22 @@ class KubernetesLauncher(Launcher):
     def _ran_for(self, resource: Mapping[str, Any], started: float, created_here: bool = False) -> float:
         """How long the trial has run, for ``timeoutSeconds``: since the resource's
         ``creationTimestamp`` (on :attr:`_clock`), not only since this process began following it
-        (``started``, on the monotonic clock): a pipeline hands a trial over to the next step at
-        every checkpoint (600 s by default), whose ``reattach`` would start the count again, so a
+        (``started``, on the monotonic clock: the later of its start and the last poll that found
+        the resource suspended): a pipeline hands a trial over to the next step at every
+        checkpoint (600 s by default), whose ``reattach`` would start the count again, so a
         longer timeout never fired. The longer of the two, so a resource with no readable
-        creation time still has this follow's time counted. A trial this process created
+        creation time still has this follow's time counted. A resource that was suspended is
+        timed from its last resume instead of its creation (its ``Suspended`` condition turned
+        False), as Kubernetes resets a Job's ``startTime``, which ``activeDeadlineSeconds``
+        counts from: time queued in Kueue is not time run. A trial this process created
         (``created_here``) is timed on the monotonic clock alone: this machine's clock ahead of
         the API server's would otherwise end it early (the gap still moves a reattached trial's)."""
         following = time.monotonic() - started
-        created = None if created_here else rfc3339_microseconds(str((resource.get("metadata") or {}).get("creationTimestamp") or ""))
-        return following if created is None else max(following, self._clock() - created / 1e6)
+        if created_here:
+            return following
+        stamps = [str((resource.get("metadata") or {}).get("creationTimestamp") or ""), _resumed_at(resource)]
+        begun = [at for at in map(rfc3339_microseconds, stamps) if at is not None]
+        return max(following, self._clock() - max(begun) / 1e6) if begun else following
 
     def primary_pod(self, trial: TrialRun, kind: TrialKind, name: str, uid: str = "") -> str:
         """The primary pod's name ("" before it exists)."""
@@ -1010,7 +1022,7 @@ class KubernetesLauncher(Launcher):
                 f"the primary pod {pod!r} of {kind.resource} {name!r} has no container named {container!r} (primaryContainerName); "
                 f"its containers: {containers}" + (f", init containers: {init}" if init else "")
             )
-        output.source(pod, _restart_count(found, container))
+        output.source(pod, str(found["metadata"].get("uid") or ""), _restart_count(found, container))
 
         def read() -> None:
             since = output.since_seconds(self._clock())
@@ -1306,6 +1318,15 @@ def _stopped_at_end(trial: TrialRun, output: _FollowedLog, logs: dict[str, str])
     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
 
 
+def _resumed_at(resource: Mapping[str, Any]) -> str:
+    """When the resource last resumed from suspension: its ``Suspended`` condition's
+    ``lastTransitionTime`` once that condition is False ("" when it has none)."""
+    for condition in (resource.get("status") or {}).get("conditions") or []:
+        if isinstance(condition, Mapping) and condition.get("type") == SUSPENDED and condition.get("status") == "False":
+            return str(condition.get("lastTransitionTime") or "")
+    return ""
+
+
 def _line_time(line: bytes) -> int | None:
     """The time a line of a ``timestamps=true`` log read starts with (microseconds since 1970),
     None when it starts with none."""
@@ -1339,12 +1360,13 @@ class _FollowedLog:
     come, and early stopping is handed only the new text (:meth:`~kfp_tune.collectors.running.StopTest.appended`).
 
     A new container (a restart: its ``restartCount`` went up) or a new primary pod (a Job that
-    retried) starts the log and the stop test again: as in Katib, where an attempt's output is
-    its own file and only the attempt that completes reports. A line not ended yet is read again
-    at the next poll, whole; once the trial has ended it is whole as it stands. The state lives
-    in this object, one per followed trial: a step that picks a trial up after a checkpoint
-    starts from the log file as it stands then (what the kubelet rotated away before is not in
-    its stored log)."""
+    retried; a pod the Training Operator made again under the same name, for ``restartPolicy:
+    ExitCode`` or an eviction, told apart by its uid) starts the log and the stop test again: as
+    in Katib, where an attempt's output is its own file and only the attempt that completes
+    reports. A line not ended yet is read again at the next poll, whole; once the trial has
+    ended it is whole as it stands. The state lives in this object, one per followed trial: a
+    step that picks a trial up after a checkpoint starts from the log file as it stands then
+    (what the kubelet rotated away before is not in its stored log)."""
 
     def __init__(self, trial: TrialRun):
         from kfp_tune.collectors.running import StopTest
@@ -1357,7 +1379,7 @@ class _FollowedLog:
             self.follows = True  # a plain callable reads the output so far, as the contract says
         else:
             self.follows = _collector_of(trial) == CollectorKind.STDOUT
-        self._source: tuple[str, int] | None = None
+        self._source: tuple[str, str, int] | None = None
         self._read_once = False
         """A read of the trial's container was made (its container had started)."""
         self._start()
@@ -1399,18 +1421,19 @@ class _FollowedLog:
         self._new: list[bytes] = []
         self._newest = self.last
 
-    def source(self, pod: str, restarts: int) -> None:
-        """The pod and container instance the next read is of: another one starts again."""
-        if self._source is not None and self._source != (pod, restarts):
-            log.info("trial %s: its primary container is now %s (restart %d): its log and early stopping start again",
-                     self.trial.trial, pod, restarts)
+    def source(self, pod: str, uid: str, restarts: int) -> None:
+        """The pod (its name and uid: a pod made again under the same name is another) and the
+        container instance (its restart count) the next read is of: another one starts again."""
+        if self._source is not None and self._source != (pod, uid, restarts):
+            log.info("trial %s: its primary container is now in pod %s (uid %s, restart %d): its log and early stopping start again",
+                     self.trial.trial, pod, uid, restarts)
             self._start()
             if self.stop_test is not None:
                 from kfp_tune.collectors.running import RunningMetrics, StopTest
 
                 running = self.stop_test.running
                 self.stop_test = StopTest(RunningMetrics(running.records, running.experiment, running.trial), self.stop_test.rule, self.stop_test.curves)
-        self._source = (pod, restarts)
+        self._source = (pod, uid, restarts)
 
     def since_seconds(self, now: float) -> int | None:
         """``sinceSeconds`` for the next read: None (all of it) until a line was taken; else

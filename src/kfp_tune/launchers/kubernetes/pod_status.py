@@ -1,6 +1,6 @@
 """What a trial's primary pod says about its container, in words: why it has not started (a pod
-Pending on an unschedulable request or an image that cannot be pulled) and why it ended (OOMKilled,
-Evicted, an exit code).
+Pending on an unschedulable request or an image that cannot be pulled; no pod at all while its
+resource is suspended, as Kueue queues it) and why it ended (OOMKilled, Evicted, an exit code).
 
 Katib's trial controller reports only the job's conditions (trial_controller_util.go,
 ``UpdateTrialStatusCondition``: ``TrialFailed. Job reason: BackoffLimitExceeded``), so a trial
@@ -27,6 +27,11 @@ REASON_LIMIT = 300
 """How much of a message Kubernetes gives (a scheduler's list of nodes can be long) is quoted."""
 _NOT_TELLING = ("", "PodInitializing")
 """Waiting reasons of the primary container that say only that something before it is not done."""
+QUEUE_NAME = "kueue.x-k8s.io/queue-name"
+"""The label (earlier, the annotation) that names the Kueue LocalQueue a resource waits in."""
+SUSPENDED = "Suspended"
+"""The condition type the Job controller, the Training Operator, mpi-operator, JobSet and
+Trainer give a suspended resource (True while it is, False once it resumed)."""
 
 
 def _statuses(pod: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -55,6 +60,30 @@ def has_started(pod: Mapping[str, Any], container: str) -> bool:
         return str((pod.get("status") or {}).get("phase") or "Pending") != "Pending"
     state, last = status.get("state") or {}, status.get("lastState") or {}
     return bool(state.get("running") or state.get("terminated") or last.get("terminated") or int(status.get("restartCount") or 0))
+
+
+def suspension(resource: Mapping[str, Any]) -> str:
+    """What holds the trial's resource suspended, in words ("" when nothing does): its
+    ``spec.suspend`` (Job, JobSet, TrainJob) or ``spec.runPolicy.suspend`` (the Training
+    Operator's kinds, mpi-operator's), or its ``Suspended`` condition True, and the Kueue queue
+    whose admission resumes it (its ``kueue.x-k8s.io/queue-name``). Its controller makes no pod
+    while it is, so the usual "no pod" words (a ResourceQuota, a webhook) would mislead."""
+    spec = resource.get("spec") or {}
+    run_policy = spec.get("runPolicy")
+    run_policy = run_policy if isinstance(run_policy, Mapping) else {}
+    held = [f"{path}: true" for path, value in (("spec.suspend", spec.get("suspend")), ("spec.runPolicy.suspend", run_policy.get("suspend"))) if value is True]
+    status = resource.get("status") or {}
+    condition = next((c for c in status.get("conditions") or [] if isinstance(c, Mapping) and c.get("type") == SUSPENDED), None)
+    if condition is not None and condition.get("status") == "True":
+        held.append(f"condition {SUSPENDED}: {_said(condition.get('reason'), condition.get('message'))}")
+    if not held:
+        return ""
+    meta = resource.get("metadata") or {}
+    queue = (meta.get("labels") or {}).get(QUEUE_NAME) or (meta.get("annotations") or {}).get(QUEUE_NAME)
+    where = f" -n {meta['namespace']}" if meta.get("namespace") else ""
+    waits = (f"waiting for Kueue's queue {queue!r} to admit it (kubectl get workloads{where} says why it waits)" if queue
+             else f"it has no {QUEUE_NAME} label, so no Kueue queue admits it: it waits until something sets its suspend to false")
+    return f"its {resource.get('kind') or 'resource'} is suspended ({'; '.join(held)}): {waits}"
 
 
 def _why_not_started(pod: Mapping[str, Any], container: str) -> tuple[str, str]:
@@ -162,8 +191,29 @@ class StartWatch:
         self.last_pod: Mapping[str, Any] | None = None
         """The primary pod as last seen before its container started (None: no pod yet)."""
         self.polls = 0
+        self.held = ""
+        """What holds the trial's resource suspended at the last poll (:func:`suspension`; "": nothing)."""
+        self.held_at: float | None = None
+        """The launcher's monotonic time of the last poll that found the resource suspended
+        (None: none did): its timeout counts from after it, as a Job's activeDeadlineSeconds
+        counts from its ``startTime``, which a resume resets."""
         self._container = ""
         self._told: set[tuple[str, str]] = set()
+
+    def resource(self, held: str, now: float) -> None:
+        """This poll's word on the trial's resource: what holds it suspended ("": nothing), at
+        the launcher's monotonic ``now``. A resource suspended after its primary container
+        started (Kueue preempted it: its pods are deleted, and it starts over once resumed) is
+        followed from its start again, and said so once per suspension."""
+        if held:
+            if not self.held and (self.started or self.ran):
+                log.warning("trial %s: %s; it had started: as when Kueue preempts a trial, its pods are deleted and it starts over "
+                            "once resumed, timeoutSeconds counted from then", self.trial, held)
+                self.started = self.ran = False
+                self.last_pod = None
+                self._told.add(("", SUSPENDED))
+            self.held_at = now
+        self.held = held
 
     def poll(self, read_anyway: bool) -> bool:
         """Count a poll; whether the trial's pods are to be read and :meth:`look`-ed at in it:
@@ -185,6 +235,12 @@ class StartWatch:
             return
         self.last_pod, self._container = pod, container
         if self.polls < PENDING_NOTE_POLLS:
+            return
+        if pod is None and self.held:
+            if ("", SUSPENDED) not in self._told:
+                self._told.add(("", SUSPENDED))
+                log.warning("trial %s: no pod of it after %d polls: %s; timeoutSeconds does not count while it is suspended",
+                            self.trial, self.polls, self.held)
             return
         if pod is None:
             if ("", "") not in self._told:
