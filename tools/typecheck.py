@@ -7,10 +7,14 @@ the errors behind it. This builds the installed layout as a tree of links under
 pyproject.toml's settings; an error's path is the link's, ``build/typecheck/kfp_tune/<folder>/...``,
 which names the source file under that folder.
 
-Usage: ``python tools/typecheck.py [MYPY ARGS...]`` (``make test`` runs it)."""
+Usage: ``python tools/typecheck.py [MYPY ARGS...]`` (``make test`` runs it). Files named check
+those files instead of the package, against the tree (``MYPYPATH``): how a plug-in author checks
+a plug-in against a checkout installed with ``pip install -e`` (named from where the author
+stands; pyproject.toml's settings apply to it)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -44,11 +48,22 @@ def installed_tree(root: Path, repo: Path = REPO) -> Path:
     return root
 
 
+def from_the_checkout(argument: str) -> str:
+    """An argument as mypy, run from the checkout, reads what the caller meant: a path that
+    exists where the caller stands, made absolute (links kept: a file of the tree stays one);
+    anything else (an option, a module name) as given."""
+    return str(Path(argument).absolute()) if not argument.startswith("-") and Path(argument).exists() else argument
+
+
 def main(argv: list[str]) -> int:
     installed_tree(TREE)
+    # the tree on mypy's path: files named on the command line replace pyproject.toml's `files`,
+    # and their `import kfp_tune` would otherwise go to the editable install, which mypy cannot
+    # follow (ignore_missing_imports then makes every kfp-tune name Any, and a wrong plug-in passes)
+    environment = {**os.environ, "MYPYPATH": os.pathsep.join(filter(None, [str(TREE), os.environ.get("MYPYPATH")]))}
     # its own cache: one a checkout's earlier mypy runs filled, from the sources in place, holds the
     # same module names at other paths and read stale (kfp_tune.algorithms without its modules)
-    return subprocess.call([sys.executable, "-m", "mypy", "--cache-dir", str(CACHE), *argv], cwd=REPO)
+    return subprocess.call([sys.executable, "-m", "mypy", "--cache-dir", str(CACHE), *map(from_the_checkout, argv)], cwd=REPO, env=environment)
 
 
 if __name__ == "__main__":

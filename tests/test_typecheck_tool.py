@@ -1,0 +1,59 @@
+"""``python tools/typecheck.py <a plug-in's file>``: what a plug-in author runs to type-check a
+plug-in against a checkout installed with ``pip install -e``. mypy cannot follow the editable
+install's import hook, and ``ignore_missing_imports`` hid that: every kfp-tune name was ``Any``
+and a plug-in with wrong types reported "Success"."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import textwrap
+from types import ModuleType
+
+from conftest import REPO
+
+PLUGIN = textwrap.dedent("""
+    from kfp_tune.algorithms import Suggestions, register
+
+
+    def bad() -> Suggestions:
+        return Suggestions(assignments=5, exhausted="yes")
+
+
+    class NoAlgorithm:
+        def suggest(self, problem: int) -> int:
+            return 1
+
+
+    register("probe", NoAlgorithm, settings=())
+    reveal_type(Suggestions)
+""")
+
+
+def _tool() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("typecheck_tool_of_plugins", REPO / "tools" / "typecheck.py")
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    return tool
+
+
+def test_a_plugins_file_outside_the_checkout_is_checked_against_kfp_tunes_types(tmp_path, monkeypatch, capfd):
+    """Named relative to where the author stands (the tool runs mypy from the checkout), with a
+    tree and cache of this test's own, so a ``make test`` running beside it keeps its tree."""
+    tool = _tool()
+    monkeypatch.setattr(tool, "TREE", tmp_path / "tree")
+    monkeypatch.setattr(tool, "CACHE", tmp_path / "cache")
+    author = tmp_path / "my-ext"
+    author.mkdir()
+    (author / "plugin.py").write_text(PLUGIN)
+    monkeypatch.chdir(author)
+    monkeypatch.delenv("MYPYPATH", raising=False)
+    status = tool.main(["plugin.py"])
+    output = capfd.readouterr().out
+    assert status == 1, output
+    assert 'Revealed type is "Any"' not in output and "kfp_tune.algorithms.base.Suggestions" in output, output
+    assert 'Argument "assignments" to "Suggestions" has incompatible type "int"' in output, output
+    assert 'Argument "exhausted" to "Suggestions" has incompatible type "str"' in output, output
+    assert 'Argument 2 to "register" has incompatible type "type[NoAlgorithm]"' in output, output
+    assert len(re.findall(r"^\S*plugin\.py:\d+: error:", output, flags=re.M)) == 3, output  # the plug-in's, nothing else of it
