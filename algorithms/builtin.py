@@ -7,15 +7,19 @@ from kfp_tune.algorithms.registry import imported_on_use, register
 
 _HERE = "kfp_tune.algorithms"
 
-register("bayesianoptimization", imported_on_use(f"{_HERE}.bayesopt:create"))
-register("cmaes", imported_on_use(f"{_HERE}.cmaes:CMAES"))
-register("darts", imported_on_use(f"{_HERE}.darts:Darts"))
-register("enas", imported_on_use(f"{_HERE}.enas:ENAS"))
-register("grid", imported_on_use(f"{_HERE}.grid:GridSearch"))
-register("hyperband", imported_on_use(f"{_HERE}.hyperband:Hyperband"), adjust_space=imported_on_use(f"{_HERE}.hyperband:adjust_space"))
-register("pbt", imported_on_use(f"{_HERE}.pbt:PBT"))
-register("random", imported_on_use(f"{_HERE}.random_search:RandomSearch"))
-register("regularized-evolution", imported_on_use(f"{_HERE}.regularized_evolution:RegularizedEvolution"))
-register("sobol", imported_on_use(f"{_HERE}.sobol:SobolSearch"))
-register("tpe", imported_on_use(f"{_HERE}.tpe:TPE"))
-register("multivariate-tpe", imported_on_use(f"{_HERE}.tpe:MultivariateTPE"))
+# ends=: what each does at the end of its space (registry.SearchEnd), read by KatibClient.tune
+# and by the refusal of a restart; the samplers built on space_tools.BuiltinAlgorithm, and the
+# architecture searches through nas_space.last_architectures, hand over a finite space's last points
+register("bayesianoptimization", imported_on_use(f"{_HERE}.bayesopt:create"), ends="on-a-finite-space")
+register("cmaes", imported_on_use(f"{_HERE}.cmaes:CMAES"), ends="on-a-finite-space")
+register("darts", imported_on_use(f"{_HERE}.darts:Darts"), ends="after-its-schedule")
+register("enas", imported_on_use(f"{_HERE}.enas:ENAS"), ends="on-a-finite-space")
+register("grid", imported_on_use(f"{_HERE}.grid:GridSearch"), ends="after-its-schedule")
+register("hyperband", imported_on_use(f"{_HERE}.hyperband:Hyperband"), adjust_space=imported_on_use(f"{_HERE}.hyperband:adjust_space"),
+         ends="after-its-schedule")
+register("pbt", imported_on_use(f"{_HERE}.pbt:PBT"), ends="never")
+register("random", imported_on_use(f"{_HERE}.random_search:RandomSearch"), ends="on-a-finite-space")
+register("regularized-evolution", imported_on_use(f"{_HERE}.regularized_evolution:RegularizedEvolution"), ends="on-a-finite-space")
+register("sobol", imported_on_use(f"{_HERE}.sobol:SobolSearch"), ends="on-a-finite-space")
+register("tpe", imported_on_use(f"{_HERE}.tpe:TPE"), ends="on-a-finite-space")
+register("multivariate-tpe", imported_on_use(f"{_HERE}.tpe:MultivariateTPE"), ends="on-a-finite-space")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal, get_args
 
 from kfp_tune.algorithms.base import Algorithm
 from kfp_tune.core.catalogue import ALGORITHMS, SPACE_ADJUSTERS, CatalogueEntry, ProblemCheck, Setting, SpaceAdjuster, adjusted_space
@@ -15,8 +15,28 @@ from kfp_tune.core.errors import NotImplementedAlgorithm
 from kfp_tune.core.space import SearchSpace
 
 AlgorithmFactory = Callable[[dict[str, Any]], Algorithm]
+SearchEnd = Literal["after-its-schedule", "on-a-finite-space", "never"]
+"""What an algorithm does at the end of its search space, as it declares when it registers
+(``register(..., ends=...)``):
+
+- ``"after-its-schedule"``: it says ``exhausted`` after a finite number of trials whatever the
+  space (grid once every point of its stepped grid is run, hyperband after its last bracket,
+  darts after its one trial);
+- ``"on-a-finite-space"``: it hands over the last points of a finite space of at most
+  :data:`kfp_tune.algorithms.space_tools.ENUMERATION_LIMIT` points, then says ``exhausted``
+  (as :func:`~kfp_tune.algorithms.space_tools.last_points` does for the built-in samplers);
+- ``"never"``: it suggests for as long as it is asked (pbt).
+
+Not declared (None): kfp-tune cannot tell whether it ends. ``KatibClient.tune`` without a host
+then asks for ``max_trial_count``, and a refused restart does not say what it ran out of."""
+SEARCH_ENDS: tuple[SearchEnd, ...] = get_args(SearchEnd)
 
 _FACTORIES: dict[str, AlgorithmFactory] = {}
+_SEARCH_ENDS: dict[tuple[str, int], tuple[AlgorithmFactory, SearchEnd]] = {}
+"""Each factory's declaration, by (name, ``id(factory)``), the factory kept with it so its id is
+not reused: the declaration goes with the factory, as ``adjust_space`` does, so a takeover that
+declares nothing is not taken to end as the algorithm it replaced, and a factory put back (a
+test's registries restored) has its declaration back."""
 _SPACE_ADJUSTERS = SPACE_ADJUSTERS
 """The core's (``core.catalogue``): a stored round's assignments are checked against the space
 the algorithm searches."""
@@ -36,6 +56,7 @@ def register(
     settings: Sequence[Setting] | None = None,
     check_problem: ProblemCheck | None = None,
     help: str = "",
+    ends: SearchEnd | None = None,
 ) -> None:
     """Make ``name`` buildable from settings: ``factory(parsed settings) -> Algorithm``.
 
@@ -48,13 +69,22 @@ def register(
 
     ``adjust_space`` lets an algorithm own part of the space, as hyperband owns its resource
     parameter's range (it goes with the factory: a takeover without one searches the spec's
-    space)."""
+    space). ``ends``: what the algorithm does at the end of its space (:data:`SearchEnd`); it goes
+    with the factory too, and of a factory that declares nothing kfp-tune cannot tell whether it
+    ends."""
+    if ends is not None and ends not in SEARCH_ENDS:
+        expected = ", ".join(repr(end) for end in SEARCH_ENDS)
+        raise ValueError(f"register({name!r}, ends={ends!r}): expected {expected} or None (not declared: kfp-tune cannot tell whether it ends)")
     if name in CATALOGUED:
         if settings is not None or check_problem is not None:
             raise ValueError(f"{name!r} is a Katib algorithm name: a plug-in that takes it over keeps Katib's settings and checks (pass no settings or check_problem)")
     else:
         ALGORITHMS[name] = new_entry("algorithm", name, settings, CATALOGUED, check_problem=check_problem, help=help)
     _FACTORIES[name] = factory
+    if ends is not None:
+        _SEARCH_ENDS[(name, id(factory))] = (factory, ends)
+    else:
+        _SEARCH_ENDS.pop((name, id(factory)), None)
     if adjust_space is not None:
         _SPACE_ADJUSTERS[name] = adjust_space
     else:
@@ -94,6 +124,15 @@ def imported_on_use(path: str) -> Callable[..., Any]:
 def problem_space(name: str, space: SearchSpace, settings: dict[str, Any]) -> SearchSpace:
     """The space the algorithm searches (the spec's, unless the algorithm adjusts it)."""
     return adjusted_space(name, space, settings)
+
+
+def search_end(name: str) -> SearchEnd | None:
+    """What the algorithm registered under ``name`` declared it does at the end of its space
+    (:data:`SearchEnd`); None where it declared nothing (or no such algorithm is registered):
+    kfp-tune cannot tell whether it ends."""
+    factory = _FACTORIES.get(name)
+    declared = _SEARCH_ENDS.get((name, id(factory)))
+    return declared[1] if declared is not None and declared[0] is factory else None
 
 
 def implemented() -> list[str]:

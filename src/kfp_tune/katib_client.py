@@ -31,8 +31,10 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
+from kfp_tune.algorithms.registry import implemented, search_end
 from kfp_tune.api import TuneArgumentError, is_finite_number  # TuneArgumentError: for TuneRefusedError
 from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition, json_name, katib_value
+from kfp_tune.core.catalogue import ALGORITHMS
 from kfp_tune.core.errors import (
     ExperimentBusy,
     ExperimentConflict,
@@ -323,37 +325,39 @@ def _refuse_as_katibs_webhook(parameters: Any, algorithm_name: Any, objective_go
         raise TuneRefusedError(errors, parameters)
 
 
-ENDS_AFTER_ITS_SCHEDULE = ("grid", "hyperband")
-"""Algorithms that say the search space has no more points after a finite number of trials
-whatever the space: grid once it has run every point of its (stepped, so finite) grid,
-hyperband after its last bracket."""
-ENDS_ON_A_FINITE_SPACE = ("random", "sobol", "tpe", "multivariate-tpe", "cmaes", "bayesianoptimization")
-"""Algorithms built on :class:`kfp_tune.algorithms.space_tools.BuiltinAlgorithm`, which hands
-over the last points of a finite space (every parameter an int, a categorical, a discrete or a
-double with a step; at most ``ENUMERATION_LIMIT`` points) and then says it has no more. The
-others (pbt, regularized-evolution, a plug-in) suggest for as long as they are asked."""
+ENDS_ON_A_FINITE_SPACE = tuple(name for name in implemented() if search_end(name) == "on-a-finite-space" and not ALGORITHMS[name].trial_values)
+"""The algorithms of ``spec.parameters`` declared ``on-a-finite-space`` when this module was
+imported (the built-in samplers), for code that named this list before the declaration moved to
+the registry. Read from the registry, not a second list; :func:`refuse_endless_tune` asks the
+registry at the call, so a plug-in registered later counts there."""
 
 
 def refuse_endless_tune(experiment: Any, space: Any) -> None:
     """``KatibClient.tune`` without a host and without ``max_trial_count`` runs its trials in
     this process until the experiment ends, where Katib's returns once the Experiment exists: a
-    ValueError naming ``max_trial_count`` unless the algorithm ends the search on its own
-    (:data:`ENDS_AFTER_ITS_SCHEDULE`, or :data:`ENDS_ON_A_FINITE_SPACE` on a finite space). A
-    goal does not count: it may never be reached."""
+    ValueError naming ``max_trial_count`` unless the algorithm ends the search on its own, as it
+    declared where it was registered (:func:`kfp_tune.algorithms.registry.search_end`:
+    ``after-its-schedule``, or ``on-a-finite-space`` on a finite space). A goal does not count:
+    it may never be reached."""
     from kfp_tune.algorithms.space_tools import ENUMERATION_LIMIT, finite_size
 
     algorithm = experiment.spec.algorithm.algorithm_name if experiment.spec.algorithm is not None else "random"
-    if algorithm in ENDS_AFTER_ITS_SCHEDULE or (algorithm in ENDS_ON_A_FINITE_SPACE and finite_size(space) is not None):
+    ends = search_end(algorithm)
+    if ends == "after-its-schedule" or (ends == "on-a-finite-space" and finite_size(space) is not None):
         return
     counts = [parameter.count() for parameter in space]
-    if algorithm in ENDS_ON_A_FINITE_SPACE and None not in counts:  # finite, but more points than it hands over whole
+    if ends is None:
+        why = ("does not declare whether it ends on its own (its register(..., ends=...)), so kfp-tune cannot tell whether it would end "
+               "with no budget")
+    elif ends == "on-a-finite-space" and None not in counts:  # finite, but more points than it hands over whole
         why = (f"hands over a finite search space whole only up to {ENUMERATION_LIMIT} points: this one is too large "
-               f"({math.prod(count for count in counts if count is not None)} points) and is never reported as used up")
+               f"({math.prod(count for count in counts if count is not None)} points) and is never reported as used up, so with no budget "
+               "it would not end")
     else:
-        why = "on this search space never runs out of points"
+        why = "on this search space never runs out of points, so with no budget it would not end"
     raise ValueError(
         f"KatibClient.tune: max_trial_count is required without a host: the trials run in this process until the experiment ends, "
-        f"and algorithm {algorithm!r} {why}, so with no budget it would not end (Katib's "
+        f"and algorithm {algorithm!r} {why} (Katib's "
         "tune() returns once the Experiment exists, and its controller runs the trials). Give max_trial_count=N, or make the client "
         "with KatibClient(host=KFP_API_URL) (or set KF_PIPELINES_ENDPOINT) to run the trials on Kubeflow"
     )

@@ -38,7 +38,12 @@ NONE = "None"
 """The value Katib's NAS services read as "not set" (Python's None) for the settings that allow it."""
 
 
-def int_setting(name: str, default: Any = None, minimum: int | None = None, help: str = "", allow_none: bool = False) -> Setting:
+def int_setting(
+    name: str, default: Any = None, minimum: int | None = None, help: str = "", allow_none: bool = False, maximum: int | None = None
+) -> Setting:
+    """An integer setting; ``minimum`` and ``maximum`` are inclusive bounds (float_setting takes
+    the same two). ``allow_none``: Katib's "None"."""
+
     def parse(text: str) -> int | None:
         if allow_none and text == NONE:
             return None
@@ -48,6 +53,8 @@ def int_setting(name: str, default: Any = None, minimum: int | None = None, help
             raise ValueError(f"expected an integer, got {text!r}") from None
         if minimum is not None and value < minimum:
             raise ValueError(f"expected an integer >= {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise ValueError(f"expected an integer <= {maximum}, got {value}")
         return value
 
     return Setting(name, parse, default, help)
@@ -63,11 +70,21 @@ def float_setting(
     at_most: float | None = None,
     allow_none: bool = False,
     allow_infinity: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
 ) -> Setting:
     """A number setting; the bounds are strict (greater_than, less_than) or not (at_least,
-    at_most), as each algorithm's own check has them. ``allow_none``: Katib's "None".
+    at_most), as each algorithm's own check has them. ``minimum`` and ``maximum`` are
+    ``at_least`` and ``at_most`` spelt as int_setting spells them, so a plug-in bounds both
+    kinds of number alike (one name for each bound, not both). ``allow_none``: Katib's "None".
     ``allow_infinity``: +infinity too, for a setting whose Katib check admits it (``float(v)``
     against lower bounds only) and whose algorithm runs with it."""
+    if minimum is not None and at_least is not None:
+        raise TypeError(f"float_setting({name!r}): minimum= and at_least= are the same bound: give one")
+    if maximum is not None and at_most is not None:
+        raise TypeError(f"float_setting({name!r}): maximum= and at_most= are the same bound: give one")
+    at_least = minimum if minimum is not None else at_least
+    at_most = maximum if maximum is not None else at_most
 
     def parse(text: str) -> float | None:
         if allow_none and text == NONE:

@@ -1,8 +1,23 @@
 """The small interfaces the core talks through: a store, a launcher, a metrics collector.
-Every plug-in family is declared here, and only here.
 
 Implementations live outside the core (:mod:`kfp_tune.stores`, :mod:`kfp_tune.launchers`,
 :mod:`kfp_tune.collectors`) so the core never imports kfp, kubernetes or minio.
+
+Of these, only the store is a plug-in family. Where each plug-in family is declared,
+registered and checked (docs/guide.md, "Plug-ins"):
+
+- stores: :class:`Store`, here; :func:`kfp_tune.stores.register_scheme`;
+  :class:`kfp_tune.stores.testing.StoreContract`.
+- suggestion algorithms: ``Algorithm`` in :mod:`kfp_tune.algorithms.base`;
+  :func:`kfp_tune.algorithms.register`; :class:`kfp_tune.algorithms.testing.AlgorithmContract`.
+- early-stopping rules: ``EarlyStoppingRule`` in :mod:`kfp_tune.algorithms.early_stopping`;
+  :func:`kfp_tune.algorithms.register_early_stopping`;
+  :class:`kfp_tune.algorithms.testing.EarlyStoppingContract`.
+
+The algorithm families are declared beside the built-ins in :mod:`kfp_tune.algorithms`: the
+steps call them, the core never does. :class:`Launcher` and :class:`Collector` are not plug-in
+points: they are declared here so the core can run the shipped ones (:mod:`kfp_tune.launchers`;
+Katib's collector kinds, :data:`kfp_tune.collectors.COLLECTORS`), and nothing registers another.
 """
 
 from __future__ import annotations
@@ -156,6 +171,7 @@ class LaunchOutcome:
 
 class Launcher:
     """Starts a trial and waits for it to end. Must be safe to call again for the same trial.
+    Not a plug-in point: the shipped launchers are the ones a run uses (module docstring).
 
     Subclasses implement :meth:`run`; the rest are optional capabilities with safe defaults,
     declared here so callers never probe for them."""
@@ -198,6 +214,6 @@ class Launcher:
 
 class Collector(Protocol):
     """Reads the metrics a trial reported, from what launch-trial stored (Katib's
-    ``metricsCollectorSpec.collector.kind`` picks one)."""
+    ``metricsCollectorSpec.collector.kind`` picks one of the shipped ones; not a plug-in point)."""
 
     def __call__(self, records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]: ...

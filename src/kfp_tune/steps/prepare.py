@@ -482,13 +482,22 @@ def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], n
 
 def _nothing_left_to_suggest(algorithm: str) -> str:
     """What an experiment that ended ExperimentSuggestionEndReached ran out of, and what a new
-    one needs to try more: it is not a grid's alone (hyperband's last bracket, darts' one trial,
-    any algorithm over a finite space whose every point was tried)."""
-    if algorithm == "hyperband":
+    one needs to try more, from what its algorithm declared where it was registered
+    (:func:`kfp_tune.algorithms.registry.search_end`): it is not a grid's alone (hyperband's last
+    bracket, darts' one trial, any algorithm that ends on a finite space whose every point was
+    tried). The built-ins' own words only while the built-in is registered: a takeover that
+    declares nothing is not said to have run hyperband's brackets."""
+    ends = registry.search_end(algorithm)
+    if algorithm == "hyperband" and ends == "after-its-schedule":
         return "hyperband's brackets were all run: a new experiment runs its schedule again with new draws (other r_l or eta values give another schedule)"
-    if algorithm == "darts":
+    if algorithm == "darts" and ends == "after-its-schedule":
         return "darts runs one trial, the architecture search itself: a new experiment runs it again"
-    return "every point of its search space was tried: to try others, widen the search space or make it finer (a smaller step, more list values) in the new experiment"
+    if ends == "on-a-finite-space" or (algorithm == "grid" and ends == "after-its-schedule"):
+        return "every point of its search space was tried: to try others, widen the search space or make it finer (a smaller step, more list values) in the new experiment"
+    if ends == "after-its-schedule":
+        return f"algorithm {algorithm!r} ran its whole schedule: a new experiment runs it again"
+    return (f"algorithm {algorithm!r} said it has nothing left to suggest, and kfp-tune cannot tell why (its register(..., ends=...) declares "
+            "no end of its own): what a new experiment needs for it to suggest more is the algorithm's to say")
 
 
 def _refuse_restart_unless_katib_would(state: ExperimentState, experiment: Experiment, edit: bool = False) -> bool:
