@@ -578,7 +578,8 @@ _CRON_EXAMPLE = "e.g. '0 0 2 * * *' for 02:00 daily, or @daily, @every 6h"
 
 
 def check_cron(cron: str) -> None:
-    """KFP's cron: six fields, seconds first (``0 0 2 * * *`` is every day at 02:00), each a
+    """KFP's cron: six fields, seconds first (``0 0 2 * * *`` is every day at 02:00, in the
+    controller's time zone), each a
     list of ``*``, ``?``, ``N`` or ``A-B``, any of them with a step ``/N`` (months and weekdays
     also by name: jan, mon); or a descriptor, ``@daily`` or ``@every 1h30m``, written exactly
     so. What KFP cannot parse is refused naming the field and its range: KFP parses the text
@@ -586,7 +587,10 @@ def check_cron(cron: str) -> None:
     does not parse, with Go's error; its ScheduledWorkflow controller schedules with it).
     Stricter than that parser, so that a schedule runs as it reads: five fields are refused
     (robfig/cron would read them as seconds to month, not as the usual minute-first cron), an
-    empty entry in a list, and ``@every`` a duration that is not positive (every second)."""
+    empty entry in a list, ``@every`` a duration that is not positive (every second), and a
+    day of month that no month of the cron holds (``0 0 0 30 2 *``), which never fires
+    (:func:`_never_fires_problem`). KFP reads it in its ScheduledWorkflow controller's time zone:
+    UTC unless the cluster sets the controller's ``CRON_SCHEDULE_TIMEZONE``."""
     if not isinstance(cron, str) or len(cron) > 200:
         raise SubmitArgumentError([FieldError("cron", f"expected KFP's cron, six fields, seconds first ({_CRON_EXAMPLE}), got {shown(cron)}")])
     if cron.startswith("@"):  # robfig/cron reads a descriptor only where the text starts with @
@@ -608,6 +612,52 @@ def check_cron(cron: str) -> None:
             ))
     if errors:
         raise SubmitArgumentError(errors)
+    never = _never_fires_problem(fields)
+    if never:
+        raise SubmitArgumentError([FieldError(f"cron field 4 ({CRON_FIELDS[3].name})", never)])
+
+
+MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+"""The most days each month has (February's 29th in leap years, which robfig/cron finds within
+the five years it looks ahead)."""
+
+
+def _cron_field_values(field: str, spec: CronField) -> tuple[set[int], bool]:
+    """The values a cron field (already checked) matches, and whether robfig/cron v1.2.0 marks
+    it starred: an entry that starts with ``*`` or ``?``, a step or not (its getRange keeps the
+    star bit of ``*/2``, which v3 drops)."""
+    values: set[int] = set()
+    starred = False
+    for part in field.split(","):
+        span, slash, step = part.partition("/")
+        if span in ("*", "?"):
+            low, high, starred = spec.low, spec.high, True
+        else:
+            low_text, dash, high_text = span.partition("-")
+            low = _cron_value(low_text, spec) or 0
+            high = (_cron_value(high_text, spec) or 0) if dash else (spec.high if slash else low)
+        values.update(range(low, high + 1, int(step) if slash else 1))
+    return values, starred
+
+
+def _never_fires_problem(fields: list[str]) -> str:
+    """Why a six-field cron never fires ("" when it does): robfig/cron ANDs day of month and
+    day of week when either is starred (``*`` or ``?``), so with day of week starred a day of
+    month that no month of the cron holds (February 30, April 31) is never met. Its Next then
+    returns the zero time (spec.go: "If no time is found within five years, return zero"),
+    which KFP's ScheduledWorkflow controller does not check: with ``no_catchup`` its loop for
+    the latest missed time never ends, with catch-up it starts a run at once. With day of week
+    not starred the two are ORed and the weekday fires it (``0 0 0 30 2 mon``)."""
+    days, days_starred = _cron_field_values(fields[3], CRON_FIELDS[3])
+    months, _ = _cron_field_values(fields[4], CRON_FIELDS[4])
+    _, weekdays_starred = _cron_field_values(fields[5], CRON_FIELDS[5])
+    if days_starred or not weekdays_starred or any(day <= MONTH_DAYS[month - 1] for day in days for month in months):
+        return ""
+    return (
+        f"day {fields[3]} never falls in month {fields[4]} (February has at most 29 days; April, June, September and November 30), "
+        f"and day of week {fields[5]!r} adds no other day, so this schedule never fires (KFP's controller would spin on it); "
+        "expected a day that one of the months holds, or a day of week (robfig/cron then fires on either)"
+    )
 
 
 def _check_cron_descriptor(text: str) -> None:
@@ -884,11 +934,33 @@ def _api_errors(host: str | None) -> Iterator[None]:
         where = masked_url(host) if host else _default_host()
         if status:
             hint = {401: f" (not signed in: {TOKEN_HINT})", 403: " (no access to this namespace)"}.get(int(status), "")
-            raise KfpTuneError(f"KFP API at {where} answered {status} {_scrubbed(str(reason), host)}{hint}") from None
+            said = _server_message(getattr(exc, "body", None))
+            said = f": {_scrubbed(said, host)}" if said else ""
+            raise KfpTuneError(f"KFP API at {where} answered {status} {_scrubbed(str(reason), host)}{said}{hint}") from None
         why = unreachable_reason(exc, trusted_by="this machine")  # as cleanup words a Kubernetes API server it cannot reach
         if why is not None:
             raise KfpTuneError(f"KFP API at {where} could not be reached ({why})") from None
         raise KfpTuneError(f"KFP API at {where} could not be reached: {type(exc).__name__}: {_scrubbed(str(exc), host)}") from None
+
+
+SERVER_MESSAGE_CHARS = 300
+"""The most of the KFP API's own message an error repeats."""
+
+
+def _server_message(body: Any) -> str:
+    """The KFP API's words in an error answer (its JSON ``error`` or ``message``; "" when none):
+    "400 Bad Request" alone does not say that multi-user KFP wants a namespace."""
+    import json
+
+    try:
+        data = json.loads(body) if isinstance(body, (str, bytes)) else None
+    except ValueError:
+        return ""
+    said = (data.get("error") or data.get("message")) if isinstance(data, dict) else None
+    if not isinstance(said, str):
+        return ""
+    said = " ".join(said.split())
+    return said if len(said) <= SERVER_MESSAGE_CHARS else said[:SERVER_MESSAGE_CHARS] + "..."
 
 
 def _compiled(experiment: Experiment, folder: str, rounds: int | None, store_uri: str, object_store: str) -> str:
@@ -1000,6 +1072,14 @@ CONTINUED_CONCURRENCY = (
 )
 """Why ``max_concurrency`` above 1 is refused for a recurring run that continues its experiment."""
 
+CONTINUED_TAKE_OVER = (
+    "true: every run continues the same experiment, and take_over makes each run take the experiment's claim from whichever run "
+    "holds it (a run submitted by hand, a firing still running, a duplicate firing), so two runs would drive it at once; take_over "
+    "is for one run, after one known to be gone (kfp-tune submit --param take_over=true); expected false, or a fresh experiment "
+    "per run (fresh_experiment=True, --fresh-experiment)"
+)
+"""Why ``take_over`` is refused for a recurring run that continues its experiment."""
+
 
 class RecurringRunExists(InputError):
     """An enabled recurring run of the name a ``schedule`` would create is already in its KFP
@@ -1054,7 +1134,8 @@ def schedule(
     ``max_concurrency`` above 1 only makes sense with ``fresh_experiment``: two runs of one
     experiment at a time are refused by the experiment's run claim, so it is refused otherwise
     (SubmitArgumentError), for an experiment or a pipeline that has the ``fresh_experiment``
-    parameter. An enabled recurring run of the same name in the KFP experiment (``schedule``
+    parameter; so is the run argument ``take_over`` true (ArgumentsRefused), which would make
+    every run take the experiment from whichever run holds it. An enabled recurring run of the same name in the KFP experiment (``schedule``
     called twice, or again after an upgrade) is refused (:class:`RecurringRunExists`), saying
     how to delete it; ``allow_duplicate=True`` creates a second one anyway, as KFP allows.
     ``arguments`` and ``store_uri`` are typed and checked as :func:`submit` does; ``rounds``,
@@ -1086,6 +1167,8 @@ def schedule(
             store = _cluster_store(store_uri, namespace)
             package, title, what = _compiled(experiment, folder, rounds, store, object_store), experiment.name, f"Katib experiment {experiment.name!r}"
         typed = _checked_arguments(package, arguments)
+        if typed.get("take_over") is True and not fresh:
+            raise ArgumentsRefused([FieldError("arguments.take_over", CONTINUED_TAKE_OVER)])
         run_store = _check_run_store(package, typed, namespace)
         if isinstance(experiment, Experiment):
             _warn_trials_namespace(experiment, namespace, typed)

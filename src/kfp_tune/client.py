@@ -824,8 +824,28 @@ def not_found(store: Store, name: str) -> ExperimentNotFound:
     mistyped trial lists the experiment's trials: one wording for the CLI and the clients."""
     import difflib
 
-    close = difflib.get_close_matches(name, experiment_names(store), n=CLOSE_NAMES)
-    return ExperimentNotFound(f"no experiment {name!r} in {masked_url(store.uri)}" + (f"; did you mean: {', '.join(close)}?" if close else ""))
+    names = experiment_names(store)
+    where = f"no experiment {name!r} in {masked_url(store.uri)}"
+    fresh = fresh_per_run_names(name, names)
+    if fresh:
+        shown_names = ", ".join(fresh[:CLOSE_NAMES]) + (f" and {len(fresh) - CLOSE_NAMES} more" if len(fresh) > CLOSE_NAMES else "")
+        return ExperimentNotFound(
+            f"{where}; it holds {len(fresh)} experiment{'s' if len(fresh) > 1 else ''} named {name}-<6 characters>: {shown_names}. "
+            f"A recurring run with a fresh experiment per run (--fresh-experiment) tunes one such experiment per run, named after a "
+            f"hash of the run's id (each run's suggest step logs its name); kfp-tune list shows them all"
+        )
+    close = difflib.get_close_matches(name, names, n=CLOSE_NAMES)
+    return ExperimentNotFound(where + (f"; did you mean: {', '.join(close)}?" if close else ""))
+
+
+def fresh_per_run_names(name: str, names: Iterable[str]) -> list[str]:
+    """The experiments among ``names`` that runs of a recurring run with a fresh experiment per
+    run made of ``name`` (:func:`~kfp_tune.core.naming.per_run_experiment_name`: the name, then
+    six characters of a hash of the run id), which no "did you mean" finds for a short name."""
+    from kfp_tune.core.naming import per_run_experiment_name
+
+    prefix = per_run_experiment_name(name, "")[:-6]
+    return [other for other in names if re.fullmatch(re.escape(prefix) + "[0-9a-z]{6}", other)]
 
 
 def experiment_names(store: Store) -> list[str]:

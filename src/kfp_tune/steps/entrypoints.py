@@ -202,12 +202,37 @@ def suggest_step(
         records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over,
         n=None if trial_count < 0 else trial_count,
     )
-    if trial_count == 0:  # slots (launch-trial, component trials' claim-trial) suggest each trial when a place frees up
+    ended = _ended_before(records) if experiment is not None else ""
+    if ended:  # a recurring run that continues a spent experiment: every later firing ends at once, green
+        log.info("%s", ended)
+    elif trial_count == 0:  # slots (launch-trial, component trials' claim-trial) suggest each trial when a place frees up
         places = f" (parallelTrialCount {experiment.spec.parallel_trial_count or 1})" if experiment is not None else ""
         log.info("experiment %s prepared; its trials are suggested one at a time, as places free up%s", records.experiment, places)
     else:
         log.info("round %d of %d: %d trial(s) suggested: %s", round_index + 1, rounds_total, len(names), ", ".join(names) or "none")
     return names
+
+
+def _ended_before(records: ExperimentRecords) -> str:
+    """What the first step of a run says ("" when nothing) when the experiment it continues had
+    already ended: a recurring run's later firings would otherwise log "prepared; its trials are
+    suggested ..." and end Succeeded at once, every night, looking healthy in the KFP UI."""
+    from kfp_tune.core.decision import MAX_TRIALS_REACHED, decide
+
+    decision = decide(ExperimentView(records).state, rounds_left=1)
+    if not decision.finished:
+        return ""
+    more = (
+        "raise maxTrialCount in its YAML (a completed experiment restarts only under resumePolicy LongRunning or FromVolume) and "
+        "schedule that again"
+        if decision.reason == MAX_TRIALS_REACHED
+        else "it will not run again (only maxTrialCount can be raised, under resumePolicy LongRunning): tune a new experiment"
+    )
+    return (
+        f"experiment {records.experiment} already ended {decision.phase} ({decision.reason}): this run has nothing to do and ends at "
+        f"once. To tune on, {more}; or schedule it with --fresh-experiment (a new experiment per run); or, if it is a recurring "
+        "run, delete the recurring run (the KFP UI, or kfp.Client(host=...).delete_recurring_run(ID)) so that it stops starting runs"
+    )
 
 
 def launch_trial_step(
