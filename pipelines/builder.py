@@ -46,13 +46,15 @@ from kfp_tune.core.output_file import write_output
 from kfp_tune.core.quantities import QUANTITY_SUFFIXES, trial_resource_amounts
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION, compiled_by_text
+from kfp_tune.launchers.kubernetes.manifests import is_accelerator
 from kfp_tune.launchers.runtime_image import IMAGE_VARIABLE, checked_runtime_image
 from kfp_tune.stores import DEFAULT_CLUSTER_STORE, check_store_uri, uri_like
 from kfp_tune.stores.s3 import check_s3_endpoint
 
 DEFAULT_LAUNCHER_CONFIG: dict[str, Any] = {"kind": "kubernetes"}
 """Compiled for a cluster, each trial runs as its own resource (its kind, image, replicas, GPUs)
-in the run's namespace; ``kfp-tune run`` and kfp.local pass ``{"kind": "local"}``."""
+in the experiment's ``metadata.namespace``, else the run's (``launcher_from_config``);
+``kfp-tune run`` and kfp.local pass ``{"kind": "local"}``."""
 DEFAULT_CHECKPOINTS = 10
 """Checkpoints compiled into one run: how often, at most, the KFP UI's reports refresh."""
 MAX_CHECKPOINTS = 40
@@ -442,7 +444,8 @@ def check_rounds(rounds: int) -> None:
 
 def local_trial_resources(experiment: Experiment) -> dict[str, str]:
     """What the slots' pod must ask for when the local launcher runs the trials inside it:
-    the primary container's limits (else requests) of CPU, memory and ``nvidia.com/gpu``, times
+    the primary container's limits (else requests) of CPU, memory and its accelerator
+    (:func:`trial_accelerators`: the first, named as the trial names it), times
     parallelTrialCount, plus the step's own CPU and memory (:data:`STEP_OWN_AMOUNTS`: the pod's
     limit holds kfp-tune's process too, where under Katib a trial's limit is its own), as
     quantities both KFP's SDK and Kubernetes take (:func:`pod_quantity`).
@@ -450,15 +453,47 @@ def local_trial_resources(experiment: Experiment) -> dict[str, str]:
     check validate makes too."""
     slots = experiment.spec.parallel_trial_count or 1
     amounts = trial_resource_amounts(experiment)
-    return {name: pod_quantity(name, amounts[name] * slots + STEP_OWN_AMOUNTS.get(name, 0)) for name in RESOURCE_UNITS if name in amounts}
+    names = [name for name in RESOURCE_UNITS if name in amounts] + trial_accelerators(experiment)[:1]
+    return {name: pod_quantity(name, amounts[name] * slots + STEP_OWN_AMOUNTS.get(name, 0)) for name in names}
+
+
+def trial_accelerators(experiment: Experiment) -> list[str]:
+    """The accelerators the trial's primary container asks for some of (``is_accelerator``:
+    ``nvidia.com/gpu``, a MIG slice, ``amd.com/gpu``, an FPGA...), in the order it names them;
+    one of none (``nvidia.com/gpu: 0``) is left out."""
+    return [name for name, amount in trial_resource_amounts(experiment).items() if is_accelerator(name) and amount > 0]
+
+
+def unasked_trial_resources(experiment: Experiment) -> list[str]:
+    """The extended resources (``domain/name``) the trial asks for that the slots' pod does not
+    ask for on its behalf (:func:`local_trial_resources`): a second accelerator (KFP gives a task
+    one), and any other (RDMA, SR-IOV), which KFP's task settings cannot name."""
+    asked = local_trial_resources(experiment)
+    return [name for name, amount in trial_resource_amounts(experiment).items()
+            if "/" in name and "kubernetes.io/" not in name and amount > 0 and name not in asked]
+
+
+def _warn_unasked_resources(experiment: Experiment, launcher: Mapping[str, Any]) -> None:
+    """A LocalTrialResourcesWarning naming what the trials ask for that the launch-trial pod they
+    run in (the local launcher) does not ask for (:func:`unasked_trial_resources`)."""
+    left_out = unasked_trial_resources(experiment) if launcher.get("kind", "local") == "local" else []
+    if not left_out:
+        return
+    asked = [name for name in local_trial_resources(experiment) if name not in RESOURCE_UNITS]
+    warnings.warn(LocalTrialResourcesWarning(
+        f"the trials ask for {', '.join(left_out)}, which the launch-trial pod they run in (the local launcher) cannot ask for on their "
+        f"behalf: KFP gives a task one accelerator{f', here {asked[0]}' if asked else ''}, and no other extended resource; "
+        "compile with the Kubernetes launcher to give each trial a pod of its own"
+    ), stacklevel=3)
 
 
 MEMORY_UNITS = ("Ei", "E", "Pi", "P", "Ti", "T", "Gi", "G", "Mi", "M", "Ki")
 """The suffixes a memory amount is written in, largest first: each one both KFP's SDK (a whole
 number and a suffix, ``set_memory_limit``) and Kubernetes (``resource.ParseQuantity``, which
 KFP's driver calls) accept; KFP's ``K`` is left out, as Kubernetes' kilo is ``k``."""
-RESOURCE_UNITS = ("cpu", "memory", "nvidia.com/gpu")
-"""The resources the slots' pod asks for on the trials' behalf."""
+RESOURCE_UNITS = ("cpu", "memory")
+"""The resources the slots' pod asks for on the trials' behalf, beside their accelerator
+(:func:`trial_accelerators`)."""
 
 
 def pod_quantity(resource: str, value: Fraction) -> str:
@@ -478,14 +513,16 @@ def pod_quantity(resource: str, value: Fraction) -> str:
 
 
 def request_resources(task: Any, resources: dict[str, str]) -> None:
-    """The local launcher's trials run in this task's pod: it asks for what they need, GPUs
-    included, so it lands on a node that has them."""
+    """The local launcher's trials run in this task's pod: it asks for what they need, their
+    accelerator included (:func:`local_trial_resources`), by its resource name, which KFP's
+    driver sets as the pod's limit as it is, so it lands on a node that has one."""
     if "cpu" in resources:
         task.set_cpu_limit(resources["cpu"])
     if "memory" in resources:
         task.set_memory_limit(resources["memory"])
-    if "nvidia.com/gpu" in resources:
-        task.set_accelerator_type("nvidia.com/gpu").set_accelerator_limit(resources["nvidia.com/gpu"])
+    for name, amount in resources.items():
+        if name not in RESOURCE_UNITS:
+            task.set_accelerator_type(name).set_accelerator_limit(amount)
 
 
 def mount_metrics_volume(task: Any, launcher: Mapping[str, Any]) -> None:
@@ -500,6 +537,11 @@ def mount_metrics_volume(task: Any, launcher: Mapping[str, Any]) -> None:
 
 class ClusterStoreWarning(UserWarning):
     """A pipeline compiled with a folder for its store: only a run on this machine (kfp.local) can use it."""
+
+
+class LocalTrialResourcesWarning(UserWarning):
+    """A pipeline compiled for the local launcher whose trials ask for an extended resource the
+    launch-trial pod cannot ask for on their behalf (:func:`unasked_trial_resources`)."""
 
 
 def is_same_file(first: Path, second: Path) -> bool:
@@ -563,10 +605,14 @@ def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], ou
     file, never the experiment's own: :func:`check_output`). It is compiled aside first:
     InputError, and ``output`` left as it was, when it would pass :data:`PIPELINE_BUDGET_BYTES`.
     A ``store_uri`` that is no ``s3://`` URI gives a ClusterStoreWarning, as ``kfp-tune compile
-    --store`` warns: only kfp.local on this machine can run the pipeline so compiled."""
+    --store`` warns: only kfp.local on this machine can run the pipeline so compiled. Compiled
+    for the local launcher, trials asking for an extended resource its pod cannot ask for on
+    their behalf give a LocalTrialResourcesWarning."""
     check_output(experiment, output)
     path = Path(output)
-    pipeline = build_pipeline(experiment, **options)
+    model = as_experiment(experiment)
+    pipeline = build_pipeline(model, **options)
+    _warn_unasked_resources(model, launcher_config_of(options.get("launcher_config")))
     problem = cluster_store_problem(options.get("store_uri") or DEFAULT_CLUSTER_STORE)
     if problem:
         warnings.warn(ClusterStoreWarning(f"store_uri {problem}; only a run on this machine (kfp.local) can use this pipeline as compiled"), stacklevel=2)

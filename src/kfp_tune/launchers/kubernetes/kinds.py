@@ -113,13 +113,48 @@ def trial_kind(manifest: Mapping[str, Any]) -> TrialKind:
     return TrialKind(api_version, kind)
 
 
+def is_train_job(manifest: Mapping[str, Any]) -> bool:
+    """Whether the manifest is Kubeflow Trainer's TrainJob (any version of its API)."""
+    return manifest.get("kind") == "TrainJob" and str(manifest.get("apiVersion") or "").rpartition("/")[0] == "trainer.kubeflow.org"
+
+
+TRAINER_JOB = "node"
+"""The replicated job whose pods run a TrainJob's ``spec.trainer`` (Trainer's ``constants.Node``):
+every runtime Trainer ships has it, and ``primaryPodLabels`` select its first pod."""
+RUNTIME_PATCH_POD = ("template", "spec", "template")
+"""Where a replicated job's patch in a TrainJob's ``runtimePatches`` holds its pod template."""
+
+
+def runtime_patch_pod_templates(manifest: Mapping[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    """(path, replicated job, pod template) of every replicated job a TrainJob's own
+    ``spec.runtimePatches`` patch (Trainer v2.3: ``[].trainingRuntimeSpec.template.spec.replicatedJobs[]``),
+    in their order: the only place a TrainJob holds pod settings, its pods being its runtime's.
+    Entries of other shapes are left to validation and the API server."""
+    patches = (manifest.get("spec") or {}).get("runtimePatches") if isinstance(manifest.get("spec"), Mapping) else None
+    for index, patch in enumerate(patches if isinstance(patches, list) else []):
+        jobs = _at(patch, ("trainingRuntimeSpec", "template", "spec", "replicatedJobs"))
+        for job_index, job in enumerate(jobs if isinstance(jobs, list) else []):
+            if not isinstance(job, Mapping) or not isinstance(job.get("name"), str):
+                continue
+            template = _at(job, RUNTIME_PATCH_POD)
+            path = f"spec.runtimePatches[{index}].trainingRuntimeSpec.template.spec.replicatedJobs[{job_index}].{'.'.join(RUNTIME_PATCH_POD)}"
+            yield path, job["name"], template if isinstance(template, dict) else {}
+
+
+def _at(tree: Any, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        tree = tree.get(key) if isinstance(tree, Mapping) else None
+    return tree
+
+
 def pod_templates(manifest: Mapping[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
     """(path, pod template) for every pod template in the manifest: none for a TrainJob (its
-    pods come from its runtime) nor for kinds built at run time; for a kind not known here,
-    every mapping under ``spec`` whose ``spec`` has a ``containers`` list (a PodTemplateSpec)."""
+    pods come from its runtime: :func:`runtime_patch_pod_templates` are its patches of them) nor
+    for kinds built at run time; for a kind not known here, every mapping under ``spec`` whose
+    ``spec`` has a ``containers`` list (a PodTemplateSpec)."""
     kind = trial_kind(manifest)
     spec = manifest.get("spec") or {}
-    if not isinstance(spec, dict) or kind.built_at_run_time or (kind.group, kind.kind) == ("trainer.kubeflow.org", "TrainJob"):
+    if not isinstance(spec, dict) or kind.built_at_run_time or is_train_job(manifest):
         return
     if kind.kind == "Job" and kind.known:
         if isinstance(spec.get("template"), dict):

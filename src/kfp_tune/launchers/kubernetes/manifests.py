@@ -10,7 +10,9 @@ Which pods get what, in a trial of several replica types:
   one, as Katib's webhook gives its trial env to every pod's primary container
   (inject_webhook.go, mutatePodEnv);
 - ``gpus``: each pod that trains (:func:`.kinds.training_containers`: every replica running the
-  primary container, but a TFJob's parameter servers; an MPIJob's workers, not its launcher);
+  primary container, but a TFJob's parameter servers; an MPIJob's workers, not its launcher;
+  a TrainJob's ``trainer.resourcesPerNode``), where it asks for no accelerator
+  (:func:`is_accelerator`);
 - the metrics collector (kfp-tune's, or the user's Custom one) and the metrics folder: only the
   templates whose pods may carry ``primaryPodLabels`` (:func:`.kinds.primary_pod_templates`), as
   Katib injects its collector in the primary pod only;
@@ -21,7 +23,10 @@ Which pods get what, in a trial of several replica types:
   copies onto its pods. The Experiment's labels are not the resource's: Katib puts them on the
   Trial, and its generator gives the resource only its name and namespace;
 - service account: the first allowed one and no token, but for the Training Operator's MPIJob
-  launcher, which its operator gives an account of its own for ``kubectl exec``.
+  launcher, which its operator gives an account of its own for ``kubectl exec``;
+- a TrainJob, whose pods are its runtime's: the service account (no token setting: Trainer's
+  patch has no such field), node selector, tolerations and pod labels in a ``runtimePatches``
+  entry of kfp-tune's own (:func:`_patch_train_job_pods`).
 
 Metrics collectors, as Katib's webhook adds them to the trial's pod:
 
@@ -60,17 +65,28 @@ own collector also checks its pod's labels (the downward API) and stores nothing
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.collector_checks import FROM_THE_TRAINING_RUNTIME, KIND_FIELD, pod_collector_problem
+from kfp_tune.core.errors import shown
 from kfp_tune.core.naming import LABEL_PREFIX, label_problems
 from kfp_tune.core.shell_form import katib_wraps, shell_form
 from kfp_tune.core.template import primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE, CollectorKind
-from kfp_tune.launchers.kubernetes.kinds import pod_templates, primary_pod_container, primary_pod_templates, training_containers, trial_kind
+from kfp_tune.launchers.kubernetes.kinds import (
+    TRAINER_JOB,
+    is_train_job,
+    pod_templates,
+    primary_pod_container,
+    primary_pod_templates,
+    runtime_patch_pod_templates,
+    training_containers,
+    trial_kind,
+)
 from kfp_tune.launchers.metrics_files import metrics_root
 from kfp_tune.launchers.runtime_image import default_image
 
@@ -90,8 +106,8 @@ class ClusterSettings:
     node_selector: Mapping[str, str] | None = None
     tolerations: tuple[Mapping[str, Any], ...] = ()
     gpus: int = 0
-    """``nvidia.com/gpu`` for each container that trains, in every pod, where it asks for none
-    (KFP's task-level accelerator settings, forwarded)."""
+    """``nvidia.com/gpu`` for each container that trains, in every pod, where it asks for no
+    accelerator (:func:`is_accelerator`; KFP's task-level accelerator settings, forwarded)."""
     env: tuple[tuple[str, Any], ...] = ()
     """Env for the primary container of every pod: (name, value) or (name, {"secretKeyRef": ...})."""
     metrics_claim: str = ""
@@ -131,8 +147,8 @@ def prepare_manifest(
 ) -> dict[str, Any]:
     """The resource to create: the rendered trial with namespace, ``labels`` (the resource's),
     ``pod_labels`` over each pod template's own (:func:`trial_pod_labels`), owner reference, service account, ``automountServiceAccountToken: false``
-    unless the template asks for it, accelerator settings where the template has none, and the
-    launcher's env on the primary containers (see the module for which pods get what); and the
+    unless the template asks for it (a TrainJob: these in a runtime patch, :func:`_patch_train_job_pods`),
+    accelerator settings where the template has none, and the launcher's env on the primary containers (see the module for which pods get what); and the
     metrics collector's volume and containers: ``metrics`` is (collector path, its kind, the
     claim's subPath) for File and TensorFlowEvent, ``collector`` the experiment's
     ``metricsCollectorSpec`` (Katib's camelCase; None: the kind follows from ``metrics``),
@@ -165,6 +181,8 @@ def prepare_manifest(
         if settings.tolerations and "tolerations" not in pod:
             pod["tolerations"] = [dict(t) for t in settings.tolerations]
     bad_labels = label_problems(metadata.get("labels") or {}, "metadata.labels")
+    if is_train_job(out):
+        bad_labels += _patch_train_job_pods(out, settings, trial_pod_labels(labels, pod_labels))
     for path, template in pod_templates(out):
         bad_labels += label_problems((template.get("metadata") or {}).get("labels") or {}, f"{path}.metadata.labels")
     if bad_labels:
@@ -235,13 +253,101 @@ def trial_pod_labels(labels: Mapping[str, str], pod_labels: Mapping[str, str] | 
 
 
 def add_gpus(container: dict[str, Any], gpus: int, field: str) -> None:
-    """``nvidia.com/gpu: gpus`` as the container's limit, unless it asks for GPUs itself (a limit
-    or a request: Kubernetes takes an extended resource's request only equal to its limit). The
-    one rule for every kind: a pod template's container and a run-time kind's primary entry."""
+    """``nvidia.com/gpu: gpus`` as the container's limit, unless it asks for an accelerator itself
+    (:func:`is_accelerator`: a MIG slice, an AMD GPU or an FPGA is one too, and a whole NVIDIA GPU
+    beside it would keep the pod off the nodes that have it; a limit or a request: Kubernetes
+    takes an extended resource's request only equal to its limit). The one rule for every kind:
+    a pod template's container and a run-time kind's primary entry."""
     resources = container.setdefault(field, {})
-    if any("nvidia.com/gpu" in (resources.get(part) or {}) for part in ("limits", "requests")):
+    if any(is_accelerator(str(name)) for part in ("limits", "requests") for name in resources.get(part) or {}):
         return
     resources.setdefault("limits", {})["nvidia.com/gpu"] = gpus
+
+
+ACCELERATOR_WORDS = frozenset({
+    "gpu", "vgpu", "mig", "fpga", "xilinx", "tpu", "npu", "ipu", "neuron", "neuroncore", "neurondevice", "habana", "gaudi", "ascend",
+    "mlu", "dcu", "gcu", "qaic",
+})
+"""The words that make an extended resource's name an accelerator's (:func:`is_accelerator`)."""
+
+
+def is_accelerator(resource: str) -> bool:
+    """Whether ``resource`` names an accelerator: an extended resource (``domain/name``, not
+    Kubernetes' own ``kubernetes.io`` ones) one of whose words (split at ``/ . - _``, any
+    trailing digits dropped, any case) is in :data:`ACCELERATOR_WORDS`: ``nvidia.com/gpu``,
+    ``nvidia.com/mig-1g.10gb``, ``amd.com/gpu``, ``gpu.intel.com/i915``, ``xilinx/aws-vu9p-f1``,
+    ``habana.ai/gaudi``, ``aws.amazon.com/neuroncore``, ``google.com/tpu``. Device plugins name
+    their resources freely, so the rule goes by words; the extended resources that come beside
+    GPUs (RDMA, SR-IOV: ``rdma/hca_shared_devices_a``, ``nvidia.com/hostdev``) are no accelerator."""
+    domain, slash, _ = resource.partition("/")
+    if not slash or domain == "kubernetes.io" or domain.endswith(".kubernetes.io"):
+        return False
+    return any(word.rstrip("0123456789") in ACCELERATOR_WORDS for word in re.split(r"[/._-]+", resource.lower()))
+
+
+RUNTIME_PATCH_MANAGER = f"{LABEL_PREFIX}/launcher"
+"""The ``manager`` of the runtime patch kfp-tune adds to a TrainJob: Trainer keys a TrainJob's
+patches by it, and its webhook takes a domain-prefixed path."""
+MAX_RUNTIME_PATCHES = 16
+"""The most ``runtimePatches`` a TrainJob takes (Trainer v2.3's CRD, maxItems)."""
+
+
+def _patch_train_job_pods(manifest: dict[str, Any], settings: ClusterSettings, pod_labels: Mapping[str, str]) -> list[str]:
+    """What a pod template gets from the launcher (service account, node selector, tolerations,
+    ``pod_labels``), for a TrainJob, whose pods are its runtime's: in a ``runtimePatches`` entry
+    of kfp-tune's own (:data:`RUNTIME_PATCH_MANAGER`), after the template's own, for the replicated
+    job :data:`~.kinds.TRAINER_JOB` and every one the template's own patches name (they are in the
+    runtime: Trainer refuses a patch of a job its runtime lacks, so no other is named). What the
+    template's patches set for a job wins, as a pod template's own settings do: kfp-tune adds no
+    service account, node selector or tolerations where they set one (Trainer applies the patches
+    in their order), and every account they name must be allowed. No token setting: Trainer's
+    patch has no ``automountServiceAccountToken``. Returns the problems of the labels added;
+    ValueError for patches that leave no room for kfp-tune's."""
+    spec = manifest.setdefault("spec", {})
+    patches = spec.get("runtimePatches")
+    patches = [] if patches is None else patches
+    if not isinstance(patches, list):
+        raise ValueError(f"spec.runtimePatches: expected a list of patches, got {shown(patches)}")
+    for index, patch in enumerate(patches):
+        if isinstance(patch, Mapping) and patch.get("manager") == RUNTIME_PATCH_MANAGER:
+            raise ValueError(
+                f"spec.runtimePatches[{index}].manager: {RUNTIME_PATCH_MANAGER!r} names the patch kfp-tune adds with the launcher's "
+                "settings; give your patch another manager"
+            )
+    if len(patches) >= MAX_RUNTIME_PATCHES:
+        raise ValueError(
+            f"spec.runtimePatches: {len(patches)} patches; Trainer takes at most {MAX_RUNTIME_PATCHES}, and kfp-tune adds one with the "
+            f"launcher's settings (service account, node selector, tolerations, pod labels): write yours in {MAX_RUNTIME_PATCHES - 1} at most"
+        )
+    theirs = list(runtime_patch_pod_templates(manifest))
+    allowed = list(settings.service_accounts)
+    for path, _, template in theirs:
+        account = (template.get("spec") or {}).get("serviceAccountName") if isinstance(template.get("spec"), Mapping) else None
+        if account and account not in allowed:
+            raise ValueError(f"{path}.spec.serviceAccountName: {account!r} is not in the launcher's allowed service accounts {allowed}")
+    jobs: list[dict[str, Any]] = []
+    problems: list[str] = []
+    for name in dict.fromkeys([TRAINER_JOB, *(job for _, job, _ in theirs)]):
+        set_there = {key for _, job, template in theirs if job == name and isinstance(template.get("spec"), Mapping) for key in template["spec"]}
+        pod: dict[str, Any] = {}
+        if "serviceAccountName" not in set_there:
+            pod["serviceAccountName"] = allowed[0] if allowed else "default"
+        if settings.node_selector and "nodeSelector" not in set_there:
+            pod["nodeSelector"] = dict(settings.node_selector)
+        if settings.tolerations and "tolerations" not in set_there:
+            pod["tolerations"] = [dict(t) for t in settings.tolerations]
+        added: dict[str, Any] = {"metadata": {"labels": dict(pod_labels)}} if pod_labels else {}
+        if pod:
+            added["spec"] = pod
+        if not added:
+            continue
+        if pod_labels:
+            where = f"spec.runtimePatches[{len(patches)}].trainingRuntimeSpec.template.spec.replicatedJobs[{len(jobs)}].template.spec.template.metadata.labels"
+            problems += label_problems(pod_labels, where)
+        jobs.append({"name": name, "template": {"spec": {"template": added}}})
+    if jobs:
+        spec["runtimePatches"] = [*patches, {"manager": RUNTIME_PATCH_MANAGER, "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": jobs}}}}]
+    return problems
 
 
 def _operator_account_template(manifest: Mapping[str, Any]) -> str:
