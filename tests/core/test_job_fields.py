@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import re
 from fractions import Fraction
 
 import pytest
@@ -28,14 +29,37 @@ def _tool():
     return module
 
 
-def test_the_field_table_is_what_the_tool_writes_from_the_installed_client():
-    import kubernetes
-
-    if kubernetes.__version__ != kubernetes_version():
-        pytest.skip(f"table from kubernetes {kubernetes_version()}, installed {kubernetes.__version__}: run tools/job_fields.py")
+def test_the_field_table_is_what_the_tool_writes_from_katibs_kubernetes_schemas():
+    """The table is Kubernetes 1.34's (Katib's go.mod: k8s.io/api v0.34.0), read from the schemas
+    kubernetes-validate ships, not from the installed ``kubernetes`` client, which kfp caps at 30."""
+    tool = _tool()
     table = json.loads((REPO / "src" / "kfp_tune" / "core" / "job_fields.json").read_text())
-    assert table == _tool().job_fields()
-    assert {"containers", "restartPolicy", "nodeSelector", "tolerations"} <= set(table["models"]["V1PodSpec"])
+    assert table == tool.job_fields()
+    assert table["kubernetes"] == tool.KUBERNETES == "1.34.0" and kubernetes_version() == "1.34"
+    assert {"containers", "restartPolicy", "nodeSelector", "tolerations", "resources"} <= set(table["models"]["V1PodSpec"])
+
+
+def test_the_tool_reads_the_schemas_as_the_kubernetes_client_did():
+    """Kubernetes 1.30's schemas give the table the ``kubernetes`` client 30 gives (in its type
+    names: str for a quantity, object for an IntOrString or raw JSON): the source changed, not
+    how it is read."""
+    import kubernetes
+    import kubernetes.client.models as client_models
+
+    if not kubernetes.__version__.startswith("30."):
+        pytest.skip(f"compares with the kubernetes client 30 (Kubernetes 1.30); installed {kubernetes.__version__}")
+    from_schemas = _tool().job_fields("1.30.0")["models"]
+    client_names = {"quantity": "str", "int-or-string": "object", "any": "object"}
+    from_client = {}
+    for name in from_schemas:
+        model = getattr(client_models, name)
+        from_client[name] = {model.attribute_map[attribute]: kind for attribute, kind in model.openapi_types.items()}
+    assert from_schemas.keys() == from_client.keys() and len(from_schemas) > 100
+    for name, fields in from_schemas.items():
+        as_the_client_types = {field: re.sub(r"[\w-]+", lambda word: client_names.get(word.group(), word.group()), kind) for field, kind in fields.items()}
+        assert as_the_client_types == from_client[name], name
+    assert from_schemas["V1PodResourceClaim"] == {"name": "str", "source": "V1ClaimSource"}
+    assert from_schemas["V1ResourceRequirements"]["limits"] == "dict(str, quantity)"
 
 
 def _experiment(edit):
@@ -66,7 +90,7 @@ def test_a_misspelt_field_is_refused_where_it_is_with_the_name_meant(edit, where
     errors = _errors(_experiment(edit))
     assert list(errors) == [where]
     assert errors[where].startswith("not a field of ") and errors[where].endswith(f"did you mean {near!r}?")
-    assert "Katib's webhook refuses a Job template it cannot convert" in errors[where]
+    assert "(Katib's webhook, built on Kubernetes 1.34 types, refuses a Job template it cannot convert)" in errors[where]
 
 
 def test_a_job_using_many_fields_is_accepted():
@@ -195,7 +219,7 @@ def test_a_field_of_the_wrong_type_is_refused_as_katibs_conversion_refuses_it(fi
     where = f"{JOB}.{field}" + (".containerPort" if isinstance(value, list) and value and isinstance(value[0], dict) else "")
     where = where.replace(".ports", ".ports[0]") if where.endswith("containerPort") else where
     assert list(errors) == [where], errors
-    assert errors[where].startswith(f"expected {expected}") and "Katib's webhook refuses a Job template" in errors[where]
+    assert errors[where].startswith(f"expected {expected}") and "Katib's webhook, built on Kubernetes 1.34 types, refuses a Job template" in errors[where]
     if "${trialParameters." in str(value):
         assert "stays text" in errors[where], "the placeholder's case says why"
 
@@ -223,3 +247,74 @@ def test_a_quantity_field_outside_resources_is_checked_too():
 def test_a_command_of_the_wrong_type_is_told_once():
     errors = _errors(_experiment(_job_edit("spec.template.spec.containers[0].command", "python train.py")))
     assert list(errors) == [f"{POD}.containers[0].command"] and "such as ['python', 'train.py']" in errors[f"{POD}.containers[0].command"]
+
+
+def test_a_job_asking_for_a_gpu_through_dynamic_resource_allocation_is_accepted():
+    """DRA as Kubernetes 1.31+ and NVIDIA's DRA driver write it (GA in 1.34, Katib's webhook's
+    Kubernetes): a pod's claim from a ResourceClaimTemplate, a container's claim naming a request,
+    and a pod's own resources. Refused as unknown fields when the table was Kubernetes 1.30's."""
+    def edit(job):
+        pod = job["spec"]["template"]["spec"]
+        pod["resourceClaims"] = [{"name": "gpu", "resourceClaimTemplateName": "single-gpu"}, {"name": "shared", "resourceClaimName": "pool"}]
+        pod["resources"] = {"limits": {"cpu": "4", "memory": "8Gi"}}
+        pod["containers"][0]["resources"] = {"claims": [{"name": "gpu", "request": "gpu"}, {"name": "shared"}]}
+    assert load_experiment(_experiment(edit)).name == "quad"
+
+
+def test_kfp_tune_validate_passes_the_qa_dra_experiment(tmp_path, capsys):
+    """The QA pass's job-dra.yaml through ``kfp-tune validate``: exit 0, no error printed."""
+    from kfp_tune.cli import main
+
+    path = tmp_path / "job-dra.yaml"
+    path.write_text(DRA_EXPERIMENT)
+    assert main(["validate", str(path)]) == 0
+    assert "not a field" not in capsys.readouterr().err
+
+
+DRA_EXPERIMENT = """\
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata: {name: job-dra}
+spec:
+  parallelTrialCount: 1
+  maxTrialCount: 1
+  objective: {type: minimize, objectiveMetricName: loss}
+  algorithm: {algorithmName: random}
+  parameters:
+    - {name: lr, parameterType: double, feasibleSpace: {min: "0.01", max: "0.05"}}
+  trialTemplate:
+    primaryContainerName: training
+    trialParameters: [{name: learningRate, reference: lr}]
+    trialSpec:
+      apiVersion: batch/v1
+      kind: Job
+      spec:
+        template:
+          spec:
+            restartPolicy: Never
+            resourceClaims: [{name: gpu, resourceClaimTemplateName: single-gpu}]
+            containers:
+              - name: training
+                image: nvcr.io/nvidia/pytorch:24.01-py3
+                command: ["python3", "train.py", "--lr=${trialParameters.learningRate}"]
+                resources: {claims: [{name: gpu, request: gpu}]}
+"""
+
+
+def test_a_pods_own_resources_are_checked_as_a_containers_are():
+    errors = _errors(_experiment(_job_edit("spec.template.spec.resources", {"limits": {"memory": "lots"}, "requets": {}})))
+    assert errors == {
+        f"{POD}.resources.limits.memory": "expected a Kubernetes quantity such as 2, 500m or 4Gi, got 'lots'",
+        f"{POD}.resources.requets": "not a field of ResourceRequirements in a batch/v1 Job (Katib's webhook, built on Kubernetes 1.34 types, "
+                                    "refuses a Job template it cannot convert); did you mean 'requests'?",
+    }
+
+
+def test_the_alpha_claim_shape_kubernetes_dropped_is_refused_naming_the_kubernetes_checked():
+    """Kubernetes 1.30's ``source`` (DRA's alpha shape) is gone from 1.31 on, so from the Job Katib
+    converts to: refused, with the fields that are there and the Kubernetes version they are from."""
+    errors = _errors(_experiment(_job_edit("spec.template.spec.resourceClaims", [{"name": "gpu", "source": {"resourceClaimTemplateName": "t"}}])))
+    assert errors == {
+        f"{POD}.resourceClaims[0].source": "not a field of PodResourceClaim in a batch/v1 Job (Katib's webhook, built on Kubernetes 1.34 types, "
+                                           "refuses a Job template it cannot convert); known: name, resourceClaimName, resourceClaimTemplateName",
+    }

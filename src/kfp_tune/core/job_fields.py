@@ -3,9 +3,10 @@
 Katib converts a ``batch/v1`` ``Job`` trial template to Kubernetes' typed Job and refuses the
 experiment if a field does not survive the conversion (validator.go, ``validateTrialJob``): a
 misspelt ``nodeSelector`` or ``restartPolicy`` is an error at admission, not a setting the API
-server drops later. Other kinds are not checked, as in Katib. The fields are read from
-``job_fields.json``, written from the ``kubernetes`` client's models by ``tools/job_fields.py``
-(the core never imports ``kubernetes``); resource limits and requests take any name, as in
+server drops later. Other kinds are not checked, as in Katib. The fields are those of the
+Kubernetes Katib's webhook is built on (its go.mod's k8s.io/api), read from ``job_fields.json``,
+which ``tools/job_fields.py`` writes from that version's OpenAPI schemas (the core imports no
+Kubernetes package); resource limits and requests take any name, as in
 Katib (device plugins add their own), but each amount must be a Kubernetes quantity, as Katib parses it.
 A pod ``restartPolicy`` other than OnFailure or Never passes Katib's webhook and then fails every
 trial at creation (Kubernetes' Job validation), so it is refused here, before anything runs.
@@ -44,8 +45,9 @@ def _table() -> dict[str, Any]:
 
 
 def kubernetes_version() -> str:
-    """The ``kubernetes`` client the field table was written from (its API is Kubernetes 1.N for client N)."""
-    return str(_table()["kubernetes_client"])
+    """The Kubernetes minor version (``1.34``) whose Job the field table holds: that of Katib's webhook."""
+    major, minor, *_ = str(_table()["kubernetes"]).split(".")
+    return f"{major}.{minor}"
 
 
 def unknown_job_fields(trial_spec: Any, path: str) -> list[FieldError]:
@@ -58,14 +60,11 @@ def unknown_job_fields(trial_spec: Any, path: str) -> list[FieldError]:
     return problems
 
 
-# Fields of Kubernetes type resource.Quantity (the client types them str): a number or quantity text.
-_QUANTITY_MAPS = {("V1ResourceRequirements", "limits"), ("V1ResourceRequirements", "requests"), ("V1VolumeResourceRequirements", "limits"),
-                  ("V1VolumeResourceRequirements", "requests"), ("V1PodSpec", "overhead")}
-_QUANTITY_FIELDS = {("V1EmptyDirVolumeSource", "sizeLimit"), ("V1ResourceFieldSelector", "divisor")}
-_ANY_VALUE = {("V1ManagedFieldsEntry", "fieldsV1")}
-"""Fields Kubernetes keeps as raw JSON: any value converts."""
-_EXPECTED = {"str": "a string", "int": "an integer", "bool": "true or false", "datetime": "a time as text (RFC 3339)",
-             "object": "an integer or a string (Kubernetes' IntOrString)"}
+# The table's scalar types (tools/job_fields.py): a quantity is a number or quantity text (resource.Quantity),
+# and "any" is a field Kubernetes keeps as raw JSON (managedFields' fieldsV1), which any value converts to.
+_QUANTITY, _ANY_VALUE = "quantity", "any"
+_EXPECTED = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false", "datetime": "a time as text (RFC 3339)",
+             "int-or-string": "an integer or a string (Kubernetes' IntOrString)"}
 
 
 def object_meta_problems(metadata: dict[str, Any], path: str) -> list[FieldError]:
@@ -83,13 +82,13 @@ def object_meta_problems(metadata: dict[str, Any], path: str) -> list[FieldError
     return problems
 
 
-def _walk(value: Any, kind: str, path: str, problems: list[FieldError], field: tuple[str, str] = ("", "")) -> None:
-    """Each field against the type the ``kubernetes`` client gives it, as Katib's conversion to
+def _walk(value: Any, kind: str, path: str, problems: list[FieldError]) -> None:
+    """Each field against the type Kubernetes' Job gives it, as Katib's conversion to
     a typed Job (apimachinery's ``DefaultUnstructuredConverter.FromUnstructured``) reads it with
     JSON's rules: a string where an integer, a list or a mapping belongs, or a number where a
     string belongs, does not convert (validator.go ``validateTrialJob``)."""
     models: dict[str, dict[str, str]] = _table()["models"]
-    if field in _ANY_VALUE:
+    if kind == _ANY_VALUE:
         return
     if isinstance(value, str) and TYPED_PARAMETER.fullmatch(value):
         return  # a ConfigMap template's unquoted whole placeholder: the value's YAML type, known when the trial is made
@@ -102,7 +101,7 @@ def _walk(value: Any, kind: str, path: str, problems: list[FieldError], field: t
     elif (match := _MAP.match(kind)) is not None:
         if not isinstance(value, dict):
             problems.append(_mistyped(path, f"a mapping (of names to {_shown_kind(match.group(1))})", value))
-        elif field in _QUANTITY_MAPS:
+        elif match.group(1) == _QUANTITY:
             problems.extend(_bad_quantities(value, path))
         else:
             for key, item in value.items():
@@ -116,25 +115,24 @@ def _walk(value: Any, kind: str, path: str, problems: list[FieldError], field: t
             if key in fields:
                 if kind == "V1PodSpec" and key == "restartPolicy" and isinstance(item, str) and item not in JOB_RESTART_POLICIES:
                     problems.append(FieldError(f"{path}.{key}", f"expected {' or '.join(JOB_RESTART_POLICIES)} for a Job's pod (Kubernetes refuses to create a Job with another), got {shown(item)}"))
-                _walk(item, fields[key], f"{path}.{key}", problems, (kind, key))
+                _walk(item, fields[key], f"{path}.{key}", problems)
                 continue
             near = difflib.get_close_matches(str(key), list(fields), n=1)
             hint = f"; did you mean {near[0]!r}?" if near else f"; known: {', '.join(sorted(fields))}"
             problems.append(
                 FieldError(
                     f"{path}.{key}",
-                    f"not a field of {_shown_kind(kind)} in a batch/v1 Job (Katib's webhook refuses a Job template it cannot convert; "
-                    f"fields of Kubernetes {_api_version()}){hint}",
+                    f"not a field of {_shown_kind(kind)} in a batch/v1 Job ({_katibs_webhook()} refuses a Job template it cannot convert){hint}",
                 )
             )
-    elif field in _QUANTITY_FIELDS:
-        problems.extend(_bad_quantities({field[1]: value}, path.rpartition(".")[0]))
+    elif kind == _QUANTITY:
+        problems.extend(_bad_quantities({path.rpartition(".")[2]: value}, path.rpartition(".")[0]))
     elif not _converts(value, kind):
         problems.append(_mistyped(path, _EXPECTED.get(kind, kind), value))
 
 
 def _converts(value: Any, kind: str) -> bool:
-    """Whether a scalar converts to the Go type behind the client's ``kind``, by JSON's rules:
+    """Whether a scalar converts to the Go type behind the table's ``kind``, by JSON's rules:
     a whole float is an integer; no text is a number or a boolean, and no number is text."""
     if kind in ("str", "datetime"):
         return isinstance(value, str)
@@ -144,7 +142,7 @@ def _converts(value: Any, kind: str) -> bool:
         return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
     if kind == "float":
         return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if kind == "object":  # IntOrString
+    if kind == "int-or-string":
         return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
     return True
 
@@ -157,12 +155,12 @@ def _mistyped(path: str, expected: str, value: Any) -> FieldError:
         if placeholder
         else ""
     )
-    return FieldError(path, f"expected {expected}, got {shown(value)} (Katib's webhook refuses a Job template whose fields do not convert to Kubernetes' Job){why}")
+    return FieldError(path, f"expected {expected}, got {shown(value)} ({_katibs_webhook()} refuses a Job template whose fields do not convert to Kubernetes' Job){why}")
 
 
 def _shown_kind(kind: str) -> str:
     """``V1PodSpec`` as PodSpec; ``str`` as string."""
-    return kind[2:] if kind.startswith("V1") else {"str": "strings", "int": "integers", "bool": "booleans"}.get(kind, kind)
+    return kind[2:] if kind.startswith("V1") else {"str": "strings", "int": "integers", "bool": "booleans", _QUANTITY: "quantities"}.get(kind, kind)
 
 
 def _bad_quantities(amounts: dict[str, Any], path: str) -> list[FieldError]:
@@ -179,7 +177,6 @@ def _bad_quantities(amounts: dict[str, Any], path: str) -> list[FieldError]:
     return problems
 
 
-def _api_version() -> str:
-    """Kubernetes 1.N for the ``kubernetes`` client N.x the table was written from."""
-    major = kubernetes_version().split(".")[0]
-    return f"1.{major}" if major.isdigit() else kubernetes_version()
+def _katibs_webhook() -> str:
+    """Who refuses, and on which Kubernetes' Job: a later Katib, on a later Kubernetes, may take a field this one refuses."""
+    return f"Katib's webhook, built on Kubernetes {kubernetes_version()} types,"
