@@ -29,7 +29,7 @@ in every process.
 
 from typing import TYPE_CHECKING
 
-from kfp_tune import cli_start, search  # noqa: F401  (cli_start first: a Ctrl-C while the kfp-tune command loads, it says why)
+from kfp_tune import cli_start, search  # (cli_start first: a Ctrl-C while the kfp-tune command loads, it says why)
 from kfp_tune.api import Trial, TuneResult, submit_function, tune
 from kfp_tune.client import Client
 from kfp_tune.collectors.push import report_metrics
@@ -48,6 +48,9 @@ _LAZY = ("submit", "schedule")
 """Public names imported on first use: they load kfp, which ``import kfp_tune`` does not."""
 
 if TYPE_CHECKING:  # what a type checker or an IDE reads for them; at run time __getattr__ below
+    from types import FrameType
+    from typing import TextIO
+
     from kfp_tune.pipelines.submit import schedule, submit
 else:  # hidden from type checkers, so a misspelt kfp_tune.<name> is an error there, not Any
 
@@ -96,8 +99,51 @@ __all__ = [
     "tune",
 ]
 
+plugin_failures_for_the_command: list[str] = []
+"""In the ``kfp-tune`` command, each plug-in failure's text, for ``cli.main`` to print as one
+``warning:`` line (the command's own lines are not shown yet while the package loads)."""
+
+
+def _load_plugins() -> None:
+    """Load the plug-ins, a failure's :class:`~kfp_tune.plugins.PluginWarning` shown in one line
+    its reader can use: Python's own form named this file, its line and ``load_plugins()``. In
+    the command the text is kept for ``cli.main``; elsewhere it is the category and text at the
+    line that imported kfp_tune. The user's filters still decide what is shown; the display is
+    ours for this call only (a library sets no process-wide warnings display or filter)."""
+    import warnings
+
+    from kfp_tune.plugins import PluginWarning, load_plugins
+
+    in_the_command = cli_start.started_as_the_command()
+    importer = _importing_frame()
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: "TextIO | None" = None, line: str | None = None) -> None:
+        if not (issubclass(category, PluginWarning) and filename == __file__):  # a plug-in's own warning: its author's, where it is
+            shown(message, category, filename, lineno, file, line)
+        elif in_the_command:
+            plugin_failures_for_the_command.append(str(message))
+        elif importer is not None:
+            shown(message, category, importer.f_code.co_filename, importer.f_lineno, file, "")  # "": no source line
+        else:
+            shown(message, category, filename, lineno, file, "")
+
+    with warnings.catch_warnings():
+        shown = warnings.showwarning
+        warnings.showwarning = show
+        load_plugins()
+
+
+def _importing_frame() -> "FrameType | None":
+    """The frame whose ``import`` is loading this package, past the import machinery (as
+    warnings' stacklevel skips it); None when no Python code imported it (an embedding program)."""
+    import sys
+
+    frame: FrameType | None = sys._getframe(1)
+    while frame is not None and (frame.f_code.co_filename == __file__ or ("importlib" in frame.f_code.co_filename and "_bootstrap" in frame.f_code.co_filename)):
+        frame = frame.f_back
+    return frame
+
+
 # Last: a plug-in's module imports kfp_tune's parts, and its names must be registered before
 # anything validates an experiment, in every process (kfp_tune.plugins says why).
-from kfp_tune.plugins import load_plugins  # noqa: E402
-
-load_plugins()
+_load_plugins()

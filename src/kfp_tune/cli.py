@@ -70,6 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kfp_tune.core.supported_os import unsupported_platform
 
     _escape_what_streams_cannot_show()
+    _show_plugin_failures()
     refusal = unsupported_platform()
     if refusal is not None:  # Windows: before anything is parsed, read or written
         print(f"error: {refusal}", file=sys.stderr)
@@ -1318,6 +1319,13 @@ def _submitting() -> Any:
         # shown after recording ended: shown while it records, each would be recorded again,
         # and the loop over them would never end
         _show_warnings(caught, told)
+
+
+def _show_plugin_failures() -> None:
+    """Each plug-in that failed to load as the package loaded, one ``warning:`` line (kept for
+    here by ``kfp_tune``: the command's lines are its own only from here); once per process."""
+    while kfp_tune.plugin_failures_for_the_command:
+        print(f"warning: {kfp_tune.plugin_failures_for_the_command.pop(0)}", file=sys.stderr)
 
 
 def _show_warnings(caught: list[Any], told: tuple[type[Warning], ...]) -> None:
