@@ -390,10 +390,20 @@ def find_primary_container(manifest: Mapping[str, Any], name: str) -> dict[str, 
     return None
 
 
+TRAINER_GROUP, TRAIN_JOB = "trainer.kubeflow.org", "TrainJob"
+
+
+def is_train_job(manifest: Mapping[str, Any]) -> bool:
+    """Whether the manifest is Kubeflow Trainer's TrainJob, in any version of its API: a kind named
+    TrainJob in another group is a user's own, whose pods its manifest shows as any kind's."""
+    api_version = manifest.get("apiVersion")
+    return manifest.get("kind") == TRAIN_JOB and isinstance(api_version, str) and api_version.rpartition("/")[0] == TRAINER_GROUP
+
+
 def primary_container(manifest: Mapping[str, Any], name: str) -> dict[str, Any] | None:
-    """The container that trains: the one named ``name``; for a TrainJob, ``spec.trainer``
+    """The container that trains: the one named ``name``; for Trainer's TrainJob, ``spec.trainer``
     (its pods' trainer container is named ``node``)."""
-    if manifest.get("kind") == "TrainJob":
+    if is_train_job(manifest):
         spec = manifest.get("spec")
         trainer = spec.get("trainer") if isinstance(spec, Mapping) else None
         return trainer if isinstance(trainer, dict) else None
