@@ -1,6 +1,6 @@
 """Every kfp-tune algorithm beside the reference implementations, in one run.
 
-    python benchmarks/algorithms.py [--seeds 5] [--trials 50] [--out docs/benchmarks.md]
+    python benchmarks/algorithms.py [--seeds 10] [--trials 50] [--out docs/benchmarks.md]
                                     [--only NAME ... [--quality-only]]
 
 Quality: median regret (gap to the known optimum; for the scikit-learn task, to the best value
@@ -219,6 +219,11 @@ def optuna_runner(kind: str) -> Runner:
     return run
 
 
+TORCH_CPU_WHEEL = "pip install torch --index-url https://download.pytorch.org/whl/cpu"
+"""How torch is installed for Optuna's GPSampler, as the Makefile and the guide say: a plain
+``pip install torch`` brings the multi-GB CUDA build."""
+
+
 def optimizers() -> dict[str, Runner]:
     out: dict[str, Runner] = {
         "ours: random": ours("random"),
@@ -238,7 +243,7 @@ def optimizers() -> dict[str, Runner]:
 
         out["ref: optuna GPSampler"] = optuna_runner("gp")
     except ImportError:
-        print("torch is not installed: skipping Optuna's GPSampler (pip install torch)", file=sys.stderr)
+        print(f"torch is not installed: skipping Optuna's GPSampler ({TORCH_CPU_WHEEL})", file=sys.stderr)
     return out
 
 
@@ -471,7 +476,9 @@ def report(quality_table: dict, speed_table: dict, budget_table: dict, seeds: in
         "# Algorithm benchmarks",
         "",
         f"Reproduce: `python benchmarks/algorithms.py --seeds {seeds} --trials {trials}` "
-        "(needs `pip install -e '.[benchmarks]'`, and `pip install torch==2.13.0` for Optuna's GPSampler).",
+        "(needs `pip install -e '.[benchmarks]'`, and torch's CPU wheel for Optuna's GPSampler, "
+        f"`{TORCH_CPU_WHEEL}`: a plain `torch` from PyPI is the multi-GB CUDA build; without torch the GPSampler "
+        "row is left out).",
         f"Measured on {platform.machine()} with {__import__('os').cpu_count()} cores, Python {platform.python_version()}, "
         f"{time.strftime('%Y-%m-%d')}, {reference_versions()}; the last run took {seconds / 60:.0f} min"
         + (f" (quality of {', '.join(only)} only; the other rows and the speed and budget tables are from the run before)." if only and quality_only
@@ -510,7 +517,7 @@ def report(quality_table: dict, speed_table: dict, budget_table: dict, seeds: in
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seeds", type=int, default=10, help="seeds per optimizer and task (default 10, as docs/benchmarks.md's tables)")
     parser.add_argument("--trials", type=int, default=50, help=f"trials per optimizer, seed and task (at least {MIN_TRIALS})")
     parser.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md")
     parser.add_argument(
