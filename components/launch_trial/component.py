@@ -31,9 +31,10 @@ def launch_trial(
             on a laptop.
         experiment_name: The experiment, as given to suggest.
         launcher_config: How trials run, as JSON: ``{"kind": "kubernetes"}`` (each trial as
-            its own resource in this run's namespace; optional ``"namespace"``) or
-            ``{"kind": "local"}`` (a subprocess in this step's pod; optional ``"mounts"``,
-            ``"timeoutSeconds"``). Without ``"kind"``: local.
+            its own resource in the config's ``"namespace"``, else the experiment's
+            ``metadata.namespace``, else this run's namespace) or ``{"kind": "local"}`` (a
+            subprocess in this step's pod; optional ``"mounts"``, ``"timeoutSeconds"``).
+            Without ``"kind"``: local.
         run_id: The pipeline run, as given to suggest.
         trial_name: One of the trial names suggest returned; ``""`` for slots mode.
         s3_endpoint: The S3 store's endpoint (also given to Kubernetes trials).
