@@ -173,6 +173,10 @@ class _Schedule:
         """Trials recorded Killed for the interrupt."""
         self.wait_until = 0.0
         self.slots_alive = 0
+        self.nothing_left_under: tuple[int | None, int | None] | None = None
+        """The budget (:meth:`budget`) under which a slot last found no trial left to run: no
+        slot is started in its place while that budget holds (only an edit raising it makes
+        more to run)."""
 
     def interrupt(self, signal_name: str, launcher: Launcher) -> None:
         """SIGINT / SIGTERM (from the signal handler): no trial starts, the launcher stops the
@@ -218,7 +222,15 @@ class _Schedule:
                 self.view.refresh()
                 again = self._next_trial()
                 name = again if again == LEAVE else again or self._followed_elsewhere()
+            if name is None:  # this slot ends: nothing is left to run under this budget, so none replaces it
+                self.nothing_left_under = self.budget()
             return name
+
+    def budget(self) -> tuple[int | None, int | None]:
+        """What decides whether trials are left to run, as the view has it now: the spec's
+        maxTrialCount and maxFailedTrialCount (an edit may raise them while the run goes on)."""
+        spec = self.view.state.experiment.spec
+        return spec.max_trial_count, spec.max_failed_trial_count
 
     def _last_to_stop(self) -> bool:
         """Whether this slot would end the run's trials here: nothing runs in this process, and
@@ -348,9 +360,11 @@ class _Schedule:
     def slots_to_add(self) -> int:
         """How many slots to start now (counted as alive at once): fewer run than
         :meth:`slots_wanted`, after an edit raised parallelTrialCount; none once the run stops
-        starting trials (an error, an interrupt, the checkpoint)."""
+        starting trials (an error, an interrupt, the checkpoint), nor once a slot found nothing
+        left to run under the budget there is (:attr:`nothing_left_under`): each slot that leaves
+        at the end would be started again, each new one listing the whole experiment, for good."""
         with self.cond:
-            if self.error is not None or self.interrupted or self.checkpoint_due:
+            if self.error is not None or self.interrupted or self.checkpoint_due or self.nothing_left_under == self.budget():
                 return 0
             missing = self.slots_wanted() - self.slots_alive
             if missing <= 0:
