@@ -622,7 +622,8 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     try:
         run_inline(target, experiment, launcher, take_over=take_over)
     except RunInterrupted as exc:  # the stop button: which experiment it left, how to resume it, what still runs
-        raise TuneInterrupted(exc, experiment.name, getattr(target, "uri", str(target)), arguments["name"] is not None, launcher.running_calls) from None
+        raise TuneInterrupted(exc, experiment.name, getattr(target, "uri", str(target)), arguments["name"] is not None, launcher.running_calls,
+                              ended=_ended_when_stopped(exc, target, experiment.name)) from None
     result = tune_result(target, experiment.name)
     from kfp_tune.remote import no_trial_succeeded
 
@@ -632,21 +633,54 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     return result
 
 
+def _ended_when_stopped(stopped: RunInterrupted, store: Any, experiment_name: str) -> tuple[str, str] | None:
+    """(phase, reason) of an experiment that had ended (Succeeded or Failed) when the stop came,
+    no trial stopped for it and nothing left unrecorded (the run's status says so, as
+    ``decision.interrupted`` keeps an ended experiment's outcome); else None. One read of the
+    status record, no retry window (the store has just answered): unknown is None."""
+    from kfp_tune.core.errors import KfpTuneError
+    from kfp_tune.core.vocabulary import ExperimentPhase
+    from kfp_tune.stores.retry import unretried
+
+    if stopped.killed or stopped.unrecorded:
+        return None
+    records = ExperimentRecords(unretried(store), experiment_name)
+    try:
+        saved = records.read(records.status_key(), "ExperimentStatus")
+    except KfpTuneError:  # damaged, of a newer version, the store down: the stop is what the caller must see
+        return None
+    status = saved.get("status") if saved is not None else None
+    if not isinstance(status, dict) or status.get("phase") not in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED):
+        return None
+    return str(status["phase"]), str(status.get("reason") or "")
+
+
 class TuneInterrupted(RunInterrupted):
     """A ``tune()`` its user stopped (the notebook's stop button, Ctrl-C). Its text stays the
     signal's name, as any RunInterrupted's; a note under it (shown with the traceback, in a
     notebook too) says which experiment it left unfinished and the call that resumes it
     (without ``name=`` a call makes a new one, so running the cell again would not), and what
     becomes of the function's calls still running, which Python cannot stop. ``experiment``:
-    the experiment's name."""
+    the experiment's name. ``ended``: (phase, reason) when the experiment had ended anyway, no
+    trial stopped: the note says so, and that the same call returns its result (a stop at the
+    very end still stops the caller's program, as any Ctrl-C)."""
 
-    def __init__(self, stopped: RunInterrupted, experiment: str, store: str, named: bool, running_calls: int):
+    def __init__(self, stopped: RunInterrupted, experiment: str, store: str, named: bool, running_calls: int,
+                 ended: tuple[str, str] | None = None):
         super().__init__(stopped.signal_name, stopped.killed, stopped.logs, stopped.unrecorded)
         self.experiment = experiment
-        resume = (f"the same call resumes it: tune(..., name={experiment!r})" if named else
-                  f"a call without name= starts a new experiment: resume this one with tune(..., name={experiment!r})")
-        said = [f"tune() stopped ({stopped.signal_name}): experiment {experiment!r} in {store} is left unfinished, "
-                f"{stopped.killed} running trial(s) recorded Killed (their budget given back); {resume}"]
+        self.ended = ended
+        if ended is not None:
+            phase, reason = ended
+            outcome = f"{phase} ({reason})" if reason else phase
+            again = (f"the same call returns its result: tune(..., name={experiment!r})" if named else
+                     f"a call without name= starts a new experiment: tune(..., name={experiment!r}) returns this one's result")
+            said = [f"tune() stopped ({stopped.signal_name}) once experiment {experiment!r} in {store} had ended: {outcome}, no trial stopped; {again}"]
+        else:
+            resume = (f"the same call resumes it: tune(..., name={experiment!r})" if named else
+                      f"a call without name= starts a new experiment: resume this one with tune(..., name={experiment!r})")
+            said = [f"tune() stopped ({stopped.signal_name}): experiment {experiment!r} in {store} is left unfinished, "
+                    f"{stopped.killed} running trial(s) recorded Killed (their budget given back); {resume}"]
         if running_calls:
             said.append(calls_left_running(running_calls))
         if stopped.unrecorded:

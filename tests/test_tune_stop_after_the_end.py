@@ -1,0 +1,94 @@
+"""A ``tune()`` stopped (the stop button, Ctrl-C, SIGTERM) once its experiment had already ended:
+no trial was stopped, and the experiment is Succeeded (or Failed). QA "scale" (session 32,
+finding 1) met it at the end of a run: ``tune()`` raised ``TuneInterrupted`` saying the experiment
+"is left unfinished" and that the same call resumes it, while ``kfp-tune status`` said Succeeded.
+The stop still stops the caller (a Ctrl-C is not swallowed: a script looping over ``tune()``
+calls must stop), but its note now says the experiment ended, how, and that the same call
+returns its result; a stop that stopped trials, or came before the end, is said as before."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kfp_tune import search, tune
+from kfp_tune.api import TuneInterrupted
+from kfp_tune.core.errors import RunInterrupted
+from kfp_tune.steps import slots
+from kfp_tune.steps.slots import Checkpoint
+
+TRIALS = 3
+
+
+@pytest.fixture(autouse=True)
+def usual_sigint() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as in a kernel (pytest started as a background job
+    inherits it ignored, and a run leaves an ignored signal ignored); put back after."""
+    saved = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, saved if saved is not None else signal.SIG_DFL)
+
+
+def _tune(store: Path) -> Any:
+    return tune(lambda p: p["x"] ** 2, parameters={"x": search.double(-1, 1)}, objective_metric_name="loss", objective_type="minimize",
+                algorithm="random", algorithm_settings={"random_state": "7"}, max_trial_count=TRIALS, parallel_trial_count=2,
+                store=str(store), name="ended")
+
+
+def test_a_stop_that_came_once_every_slot_had_ended_says_the_experiment_ended(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The signal lands while the run still answers it, after its last trial: the run records the
+    interrupt (no trial to stop) and raises RunInterrupted; the experiment had Succeeded."""
+    real_wait = slots._Schedule.wait_for_slots
+
+    def every_slot_ended_then_ctrl_c(schedule: Any) -> None:
+        real_wait(schedule)
+        signal.raise_signal(signal.SIGINT)  # the run's own handler: it interrupts the schedule
+
+    monkeypatch.setattr(slots._Schedule, "wait_for_slots", every_slot_ended_then_ctrl_c)
+    with pytest.raises(TuneInterrupted) as stopped:
+        _tune(tmp_path / "store")
+    store = (tmp_path / "store").as_uri()
+    assert stopped.value.__notes__ == [
+        f"tune() stopped (SIGINT) once experiment 'ended' in {store} had ended: Succeeded (ExperimentMaxTrialsReached), no trial stopped; "
+        "the same call returns its result: tune(..., name='ended')"]
+    assert (stopped.value.experiment, stopped.value.ended, stopped.value.killed) == ("ended", ("Succeeded", "ExperimentMaxTrialsReached"), 0)
+    monkeypatch.undo()
+    with pytest.warns(UserWarning, match="has already completed"):
+        result = _tune(tmp_path / "store")
+    assert (result.status, len(result.trials)) == ("Succeeded", TRIALS)
+
+
+def test_a_stop_before_the_end_that_stopped_no_trial_still_raises_tune_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between trials (none running, none stopped) the experiment is left Running: that is an
+    unfinished experiment, as the note says."""
+    import kfp_tune.api
+
+    real_run = kfp_tune.api.run_inline
+
+    def two_trials_then_interrupted(*args: Any, **kwargs: Any) -> None:
+        real_run(*args, checkpoint=Checkpoint(trials=2), **kwargs)
+        raise RunInterrupted("SIGINT", 0)
+
+    monkeypatch.setattr(kfp_tune.api, "run_inline", two_trials_then_interrupted)
+    with pytest.raises(TuneInterrupted) as stopped:
+        _tune(tmp_path / "store")
+    assert "experiment 'ended'" in stopped.value.__notes__[0] and "is left unfinished" in stopped.value.__notes__[0]
+    assert stopped.value.ended is None
+
+
+def test_a_stop_before_the_experiment_was_written_still_raises_tune_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Nothing to read back (no experiment yet): the stop is what the caller sees, not a read error."""
+    import kfp_tune.api
+
+    def interrupted_at_once(*args: Any, **kwargs: Any) -> None:
+        raise RunInterrupted("SIGINT", 0)
+
+    monkeypatch.setattr(kfp_tune.api, "run_inline", interrupted_at_once)
+    with pytest.raises(TuneInterrupted) as stopped:
+        _tune(tmp_path / "store")
+    assert stopped.value.experiment == "ended"
