@@ -57,7 +57,7 @@ class Problem:
 
 @dataclass(frozen=True)
 class FinishedTrial:
-    """A trial that has ended, as algorithms see it.
+    """A trial that has ended, as algorithms see it (read-only: its dicts are the experiment's).
 
     ``objective`` is the objective metric after its strategy, or None when the trial failed or
     reported no (finite) objective value."""
@@ -119,7 +119,15 @@ class Algorithm(Protocol):
         pending: Sequence[dict[str, Value]],
         n: int,
         rng: np.random.Generator,
-    ) -> Suggestions: ...
+    ) -> Suggestions:
+        """``n`` new assignments (:class:`Suggestions`) from ``history`` (every finished trial,
+        in order) with ``pending`` (the assignments of the trials still running) taken.
+
+        ``history`` and ``pending`` are read-only, their trials and assignments included: the
+        suggest step hands tuples, and what they hold is the experiment's for later calls. To
+        add to them (a constant liar's fake results for the pending points), work on a copy:
+        ``list(history) + lies``. ``AlgorithmContract`` checks they are left as they were."""
+        ...
 
 
 _Method = TypeVar("_Method", bound=Callable[..., Any])
@@ -187,6 +195,16 @@ def _put_blas_threads_back() -> None:
                 if library.num_threads == 1:
                     library.set_num_threads(before)
             _blas_threads_before.clear()
+
+
+READ_ONLY_INPUTS = "history and pending are read-only (the suggest step hands tuples): to add to one, add to a copy, list(history) + more"
+"""Said when an algorithm fails changing (or adding a list to) the tuples the suggest step hands it."""
+
+
+def changes_read_only_inputs(exc: BaseException) -> bool:
+    """Whether an algorithm's exception is most likely its attempt to change the ``history`` or
+    ``pending`` tuple it was handed (``append``, item assignment, ``history + [...]``)."""
+    return isinstance(exc, (AttributeError, TypeError)) and "tuple" in str(exc)
 
 
 def spent(history: Sequence[FinishedTrial]) -> list[FinishedTrial]:

@@ -1,6 +1,8 @@
 """Early-stopping rules, under Katib's ``earlyStopping.algorithmName``: a plug-in family beside
 the suggestion algorithms. A rule sees the objective values a running trial has reported so far
-and those of the completed trials, and says whether to stop the running one now.
+and those of the completed trials, and says whether to stop the running one now; or, Katib-shaped
+(:class:`KatibShapedRule`, as medianstop), fixes a trial's stop rules as it starts
+(:func:`katib_shaped` says which way a rule is asked).
 
 A plug-in adds one with :func:`register` (from the module its ``kfp_tune.plugins`` entry point
 names, :mod:`kfp_tune.plugins`); :class:`kfp_tune.algorithms.testing.EarlyStoppingContract`
@@ -20,6 +22,12 @@ from kfp_tune.core.vocabulary import Comparison, ObjectiveType
 
 
 class EarlyStoppingRule(Protocol):
+    """An early-stopping rule plug-in, built per trial from parsed settings.
+
+    The running-trial monitor asks ``should_stop`` after each report, unless the rule is
+    Katib-shaped (:func:`katib_shaped`): then it asks ``katib_rules`` once, as the trial starts,
+    and judges the trial by those rules alone, never calling ``should_stop``."""
+
     name: str
 
     def should_stop(self, objective_type: str, completed: Sequence[Sequence[float]], current: Sequence[float]) -> bool:
@@ -32,9 +40,43 @@ class EarlyStoppingRule(Protocol):
 class KatibShapedRule(Protocol):
     """A rule that can say, as Katib's early stopping services do, the stop rules it fixes for a
     trial created now (recorded with the trial, shown as its ``spec.earlyStoppingRules``); the
-    trial is then judged by those (:func:`rules_reached`) whatever completes while it runs."""
+    trial is then judged by those (:func:`rules_reached`) whatever completes while it runs, and
+    the rule's ``should_stop`` is not asked. So that a rule means one thing, its ``should_stop``
+    must answer as its rules do (``EarlyStoppingContract`` checks it; :class:`MedianStop`'s
+    is built on them). A subclass that overrides ``should_stop`` but not ``katib_rules`` (a
+    tweak of medianstop) is judged by its ``should_stop``: :func:`katib_shaped`."""
 
     def katib_rules(self, metric: str, objective_type: str, completed: Sequence[Sequence[float]]) -> list[StopRule]: ...
+
+
+def katib_shaped(rule: EarlyStoppingRule) -> KatibShapedRule | None:
+    """The rule, when a trial is judged by its ``katib_rules`` (fixed as the trial starts); None
+    when by its ``should_stop``. A rule with ``katib_rules`` is judged by them, unless its class
+    overrides ``should_stop`` below the class that defines ``katib_rules``: the author of a
+    subclass of :class:`MedianStop` that changes only ``should_stop`` means that to decide, and
+    the inherited rules would silently overrule it."""
+    if not isinstance(rule, KatibShapedRule):
+        return None
+    classes = type(rule).__mro__
+
+    def defined_at(attribute: str) -> int:
+        """How far down the class hierarchy ``attribute`` is defined (0: the rule's own class)."""
+        return next((depth for depth, cls in enumerate(classes) if attribute in vars(cls)), len(classes))
+
+    if defined_at("should_stop") < defined_at("katib_rules"):
+        return None
+    return rule
+
+
+def trial_judge(rule: EarlyStoppingRule, metric: str, objective_type: str, completed: Sequence[Sequence[float]]) -> tuple[EarlyStoppingRule, list[list[float]]]:
+    """What judges a trial that starts now with ``completed`` curves, and the completed curves to
+    hand it with each report: a Katib-shaped rule's ``katib_rules`` fixed now (:class:`FixedRules`,
+    which needs no curves), else the rule itself with ``completed``. The running-trial monitor
+    (:mod:`kfp_tune.steps.early_stopping`) and ``EarlyStoppingContract`` both ask through this."""
+    shaped = katib_shaped(rule)
+    if shaped is not None:
+        return FixedRules(shaped.katib_rules(metric, objective_type, completed)), []
+    return rule, [list(curve) for curve in completed]
 
 
 def rule_reached(rule: StopRule, objective_type: str, values: Sequence[float]) -> bool:
@@ -141,7 +183,11 @@ def register(name: str, factory: RuleFactory, *, settings: Sequence[Setting] | N
     As :func:`kfp_tune.algorithms.register`: a Katib name (``medianstop``) is taken over with
     Katib's settings (passing ``settings`` is an error); a new name is added to the catalogue
     (:data:`kfp_tune.core.catalogue.EARLY_STOPPING`) with ``settings`` (required, ``()`` for
-    none, so that a misspelt Katib name is not taken for a new one), and validation knows it."""
+    none, so that a misspelt Katib name is not taken for a new one), and validation knows it.
+
+    ``factory`` builds an :class:`EarlyStoppingRule`. A rule that also has ``katib_rules`` is
+    judged by the rules they fix, unless its class overrides ``should_stop`` below them
+    (:func:`katib_shaped`)."""
     if name in CATALOGUED:
         if settings is not None:
             raise ValueError(f"{name!r} is Katib's early-stopping name: a plug-in that takes it over keeps Katib's settings (pass no settings)")

@@ -20,6 +20,11 @@ What it checks, on a mixed space (doubles, log doubles, ints, discrete, categori
   (unless ``covers_finite_space = False``);
 - every batch is n new, distinct, feasible points of the right types (fewer only as a flag
   below allows), the same for the same seed, none for n = 0;
+- the same in a fresh interpreter started with another PYTHONHASHSEED (as every pipeline step
+  is a fresh process), which imports the plug-in as ``import kfp_tune`` does (installed) or as
+  this suite's module does (imported by hand): one subprocess per algorithm and settings;
+- ``history`` and ``pending``, handed as tuples as the suggest step hands them, are left as
+  they were (read-only, trials and assignments included);
 - a finite space ends cleanly: no point twice, every point (unless ``covers_finite_space =
   False``), then ``exhausted`` and nothing more;
 - a history of failures only is handled;
@@ -45,7 +50,8 @@ nasConfig, not points of ``spec.parameters``) cannot take the mixed space: it ru
 :class:`GivenBackContract` alone, with :meth:`GivenBackContract.given_back_problem` giving its
 problems (enas, darts and regularized-evolution do, in their test files).
 
-:class:`EarlyStoppingContract` does the same for an early-stopping rule::
+:class:`EarlyStoppingContract` does the same for an early-stopping rule, asked as a run asks
+it (a Katib-shaped rule through the stop rules its ``katib_rules`` fixes)::
 
     class TestMyRule(EarlyStoppingContract):
         rule_name = "medianstop"           # a name registered with early_stopping.register
@@ -54,14 +60,27 @@ problems (enas, darts and regularized-evolution do, in their test files).
 
 from __future__ import annotations
 
+import contextlib
+import copy
+import importlib
+import importlib.util
+import inspect
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
 
 from kfp_tune.algorithms import early_stopping, registry
-from kfp_tune.algorithms.base import FinishedTrial, Problem, Suggestions, spent
+from kfp_tune.algorithms.base import READ_ONLY_INPUTS, FinishedTrial, Problem, Suggestions, changes_read_only_inputs, spent
 from kfp_tune.algorithms.unit_cube import encode_value
 from kfp_tune.core.catalogue import ALGORITHMS, EARLY_STOPPING, CatalogueEntry, parse_settings
+from kfp_tune.core.records import StopRule
 from kfp_tune.core.space import Parameter, SearchSpace, Value
 from kfp_tune.core.vocabulary import ObjectiveType, TrialStatus
 
@@ -147,9 +166,16 @@ class GivenBackContract:
         space = registry.problem_space(self.registered_name(), finite_space() if finite else mixed_space(), self.problem_settings())
         return Problem(space=space, objective_type=ObjectiveType(self.objective_type), objective_metric="loss", settings=self.problem_settings())
 
-    def ask(self, problem: Problem, history: list[FinishedTrial], pending: list[dict[str, Value]], n: int, seed: int = 0) -> Suggestions:
-        """The algorithm's answer, built afresh from its settings as the suggest step builds it."""
-        return registry.create(self.registered_name(), problem.settings).suggest(problem, history, pending, n, np.random.default_rng(seed))
+    def ask(self, problem: Problem, history: Sequence[FinishedTrial], pending: Sequence[dict[str, Value]], n: int, seed: int = 0) -> Suggestions:
+        """The algorithm's answer, built afresh from its settings and asked as the suggest step
+        asks it: ``history`` and ``pending`` handed as tuples (read-only)."""
+        algorithm = registry.create(self.registered_name(), problem.settings)
+        try:
+            return algorithm.suggest(problem, tuple(history), tuple(pending), n, np.random.default_rng(seed))
+        except Exception as exc:
+            if not changes_read_only_inputs(exc):
+                raise
+            raise AssertionError(f"suggest raised {type(exc).__name__}: {exc}; {READ_ONLY_INPUTS}") from exc
 
     def reported(self, loss: float) -> float:
         """The objective value a trial reports for a loss: the loss itself when minimizing, its
@@ -376,6 +402,64 @@ class AlgorithmContract(GivenBackContract):
         again = self.suggest(space, history, [], 3)
         assert again.assignments == [] and again.exhausted
 
+    def test_leaves_history_and_pending_as_they_were(self) -> None:
+        """The history is the experiment's own finished trials, kept for the next call in the
+        same process (the inline engine): an algorithm that changed one (an assignment, its
+        metrics or labels) or a pending assignment would change what every later call sees, and
+        only where the engine runs the suggest steps in one process."""
+        space = self.space()
+        first = self.suggest(space, [], [], 13, seed=5)  # points, labels and dicts never handed to it yet
+        assert len(first.assignments) > 1, "fewer than two points from an empty history: the check says nothing"
+        cut = len(first.assignments) * 3 // 4
+        history = [self._finished(f"t{index}", assignment, first, index) for index, assignment in enumerate(first.assignments[:cut])]
+        pending = first.assignments[cut:]
+        before = copy.deepcopy((history, pending))
+        self.suggest(space, history, pending, 4, seed=6)
+        changed = [f"history[{i}] ({was.name})" for i, (was, now) in enumerate(zip(before[0], history, strict=True)) if was != now]
+        changed += [f"pending[{i}]" for i, (was, now) in enumerate(zip(before[1], pending, strict=True)) if was != now]
+        assert not changed, f"suggest changed {', '.join(changed)} in place: {READ_ONLY_INPUTS}"
+
+    def _finished(self, name: str, assignment: dict[str, Value], result: Suggestions, index: int) -> FinishedTrial:
+        """A suggestion's trial, finished: failed every fifth, else succeeded with its loss and labels."""
+        labels = dict(result.labels[index]) if result.labels else {}
+        if index % 5 == 3:
+            return FinishedTrial(name, assignment, TrialStatus.FAILED, labels=labels)
+        value = self.reported(objective(assignment))
+        return FinishedTrial(name, assignment, TrialStatus.SUCCEEDED, value, {"loss": value}, labels)
+
+    def test_same_suggestions_in_a_fresh_interpreter(self) -> None:
+        """Every pipeline step is a fresh process (a kfp.local subprocess, a pod), so a seeded
+        experiment repeats its trials, and a resumed one goes on as it would have, only if an
+        answer depends on nothing but the history, the problem and ``rng``: not on the order a
+        set of strings iterates in (PYTHONHASHSEED), object ids or anything kept in the process.
+        One interpreter started with another PYTHONHASHSEED answers the question
+        (:func:`reference_suggestions`) that this one answers, once per algorithm and settings.
+        It imports kfp_tune, which loads the installed plug-ins; when that does not register the
+        same class under ``algorithm_name`` (a plug-in imported by hand), it imports the module
+        that defines this suite, as this suite's module imports the plug-in."""
+        name = self.registered_name()
+        size = 3 if self.waits_for_results else 12  # hyperband (r_l 3, eta 3) gives nothing after 12 of its trials: it waits for its rung
+        request = {
+            "algorithm_name": name,
+            "settings": self.settings,
+            "stepped_doubles": self.stepped_doubles,
+            "history_size": size,
+            "algorithm_class": _class_name(name, self.problem_settings()),
+            "suite": type(self).__name__,
+            "suite_module": type(self).__module__,
+            "suite_file": _source_file(type(self)),
+        }
+        here, there, hash_seed = _answers_here_and_fresh(request)
+        assert here, f"nothing suggested after a history of {size}: the check says nothing"
+        differ = next((index for index, (one, other) in enumerate(zip(here, there, strict=False)) if one != other), min(len(here), len(there)))
+        assert there == here, (
+            f"{name!r} suggested other points in a fresh interpreter (PYTHONHASHSEED={hash_seed}) for the same history and seed: "
+            f"{len(here)} point(s) here, {len(there)} there, the first difference at suggestion {differ} "
+            f"(here {here[differ] if differ < len(here) else None}, there {there[differ] if differ < len(there) else None}). "
+            "Every pipeline step is a fresh process: a seeded experiment would not repeat its trials. An answer must depend only on "
+            "the history, the problem and rng (not on the order of a set of strings, id() or state kept in the process)"
+        )
+
     def test_history_of_only_failures_is_handled(self) -> None:
         space = self.space()
         failed = [FinishedTrial(f"f{i}", a, TrialStatus.FAILED) for i, a in enumerate(self.suggest(space, [], [], 4).assignments)]
@@ -463,14 +547,17 @@ def _parsed(entry: CatalogueEntry, settings: dict[str, Any]) -> dict[str, Any]:
 
 class EarlyStoppingContract:
     """Subclass with ``rule_name`` (and optionally ``settings``) to check an early-stopping rule
-    as the running-trial monitor asks it: built from parsed settings, then
-    ``should_stop(objective_type, completed curves, the running trial's values so far)``. Each
-    check runs for both objective types.
+    as the running-trial monitor asks it (:func:`kfp_tune.algorithms.early_stopping.trial_judge`):
+    built from parsed settings, then ``should_stop(objective_type, completed curves, the running
+    trial's values so far)``, or, for a Katib-shaped rule (``katib_rules``, as medianstop), the
+    stop rules ``katib_rules`` fixes from the completed curves as the trial starts, applied to
+    its values. Each check runs for both objective types.
 
     What it checks: the answer is a bool, the same for the same question, and leaves its inputs
     as they were; a trial that reported nothing is not stopped; a trial at least as good as every
-    completed trial at every step is never stopped; and (unless ``stops_bad_trials = False``) a
-    trial far worse than every completed one is stopped by its last report."""
+    completed trial at every step is never stopped; (unless ``stops_bad_trials = False``) a
+    trial far worse than every completed one is stopped by its last report; and a Katib-shaped
+    rule's ``should_stop``, which a run never asks, answers as its ``katib_rules`` do."""
 
     rule_name: ClassVar[str] = ""
     settings: ClassVar[dict[str, Any]] = {}
@@ -491,9 +578,10 @@ class EarlyStoppingContract:
         return [[sign * (1.0 + 0.05 * trial + shift + 1.0 / (1 + step)) for step in range(self.steps)] for trial in range(20)]
 
     def answers(self, objective_type: str, completed: list[list[float]], current: list[float]) -> list[bool]:
-        """The rule's answer after each report of ``current``, from a rule built for the trial."""
-        rule = self.rule()
-        return [rule.should_stop(objective_type, completed, current[:count]) for count in range(1, len(current) + 1)]
+        """The answer after each report of ``current``, from a rule built for the trial and asked
+        as a run asks it (``trial_judge``: a Katib-shaped rule's rules fixed as it starts)."""
+        judge, curves = early_stopping.trial_judge(self.rule(), "loss", objective_type, completed)
+        return [judge.should_stop(objective_type, curves, current[:count]) for count in range(1, len(current) + 1)]
 
     def test_answers_a_bool_the_same_each_time_and_leaves_its_inputs_alone(self) -> None:
         for objective_type in ("minimize", "maximize"):
@@ -506,7 +594,8 @@ class EarlyStoppingContract:
 
     def test_a_trial_with_no_reports_is_not_stopped(self) -> None:
         for objective_type in ("minimize", "maximize"):
-            assert self.rule().should_stop(objective_type, self.curves(objective_type, 0.0), []) is False, f"{objective_type}: stopped before any report"
+            judge, curves = early_stopping.trial_judge(self.rule(), "loss", objective_type, self.curves(objective_type, 0.0))
+            assert judge.should_stop(objective_type, curves, []) is False, f"{objective_type}: stopped before any report"
 
     def test_a_trial_better_than_every_completed_one_is_never_stopped(self) -> None:
         for objective_type in ("minimize", "maximize"):
@@ -525,16 +614,131 @@ class EarlyStoppingContract:
             )
 
 
-def reference_suggestions(name: str, settings: dict[str, Any], history_size: int) -> list[dict[str, str]]:
+    def test_a_katib_shaped_rule_says_the_same_through_should_stop(self) -> None:
+        """A run judges a Katib-shaped rule's trials by the rules ``katib_rules`` fixes and never
+        asks its ``should_stop`` (``early_stopping.katib_shaped``): a ``should_stop`` that
+        answers otherwise is a second meaning no run follows."""
+        rule = self.rule()
+        shaped = early_stopping.katib_shaped(rule)
+        if shaped is None:  # judged by its should_stop, which the checks above ask
+            return
+        for objective_type in ("minimize", "maximize"):
+            completed = self.curves(objective_type, 0.0)
+            rules = shaped.katib_rules("loss", objective_type, completed)
+            assert isinstance(rules, list) and all(isinstance(one, StopRule) for one in rules), (
+                f"{objective_type}: katib_rules returned {rules!r}; expected a list of kfp_tune.core.records.StopRule"
+            )
+            for shift in (-1.0, 0.0, 0.5, 10.0):
+                current = self.curves(objective_type, shift)[0]
+                for count in range(len(current) + 1):
+                    by_rules = early_stopping.rules_reached(rules, objective_type, current[:count])
+                    asked = rule.should_stop(objective_type, completed, current[:count])
+                    assert asked == by_rules, (
+                        f"{objective_type}: after {count} report(s) should_stop answered {asked!r} and the rules katib_rules fixes {rules} "
+                        f"answer {by_rules}; a run judges the trial by those rules and never asks should_stop. To decide in should_stop, "
+                        "override it without katib_rules in the same class (the run then asks should_stop); to keep Katib's fixed "
+                        "rules, make should_stop apply them (early_stopping.rules_reached)"
+                    )
+
+
+def reference_suggestions(name: str, settings: dict[str, Any], history_size: int, stepped_doubles: bool | None = None) -> list[dict[str, str]]:
     """What an algorithm suggests after a fixed history: compare across processes to check that
-    suggestions depend on nothing but the history and the seed."""
+    suggestions depend on nothing but the history and the seed. ``stepped_doubles``: as the
+    contract's flag (None: for grid only)."""
 
     class Contract(AlgorithmContract):
         algorithm_name = name
-        stepped_doubles = name == "grid"
 
     Contract.settings = settings
+    Contract.stepped_doubles = name == "grid" if stepped_doubles is None else stepped_doubles
     contract = Contract()
     space = contract.space()
     history = contract.history(space, history_size)
     return [space.format(a) for a in contract.suggest(space, history, [], 4, seed=7).assignments]
+
+
+_ANSWERS: dict[str, tuple[list[dict[str, str]], list[dict[str, str]], str]] = {}
+"""(this process's answer, the fresh interpreter's, its PYTHONHASHSEED) for each request made in
+this process: one subprocess per algorithm and settings, whichever direction's suite asks first
+(the question is the same: :func:`reference_suggestions` minimizes)."""
+
+
+def _answers_here_and_fresh(request: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, str]], str]:
+    """(the suggestions of ``request`` here, those in a new interpreter of this Python with this
+    process's module search path and another PYTHONHASHSEED, that PYTHONHASHSEED)."""
+    text = json.dumps(request, default=str)
+    key = json.dumps({k: v for k, v in request.items() if not k.startswith("suite")}, sort_keys=True, default=str)
+    if key in _ANSWERS:
+        return _ANSWERS[key]
+    here = reference_suggestions(request["algorithm_name"], request["settings"], request["history_size"], stepped_doubles=request["stepped_doubles"])
+    given = os.environ.get("PYTHONHASHSEED", "")
+    hash_seed = str((int(given) + 1) % 2**32) if given.isdigit() else "1"  # unset or "random": this one's is random
+    search_path = list(dict.fromkeys(os.getcwd() if entry == "" else entry for entry in sys.path))
+    environment = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": os.pathsep.join(search_path)}
+    code = "import sys; from kfp_tune.algorithms.testing import answer_in_this_interpreter as a; a(sys.argv[1], sys.argv[2])"
+    with tempfile.TemporaryDirectory(prefix="kfp-tune-contract-") as folder:
+        answer_file = Path(folder) / "answer.json"
+        done = subprocess.run([sys.executable, "-c", code, text, str(answer_file)], env=environment, capture_output=True, text=True, check=False, timeout=600)
+        if done.returncode != 0 or not answer_file.exists():
+            raise AssertionError(f"{request['suite']}: a fresh interpreter asking {request['algorithm_name']!r} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+        answer = json.loads(answer_file.read_text())
+    if "not_registered" in answer:
+        raise AssertionError(f"{request['suite']}: {answer['not_registered']}")
+    _ANSWERS[key] = (here, answer["suggestions"], hash_seed)
+    return _ANSWERS[key]
+
+
+def answer_in_this_interpreter(request_text: str, answer_path: str) -> None:
+    """The fresh interpreter's side of ``test_same_suggestions_in_a_fresh_interpreter``: writes
+    ``{"suggestions": [...]}`` to ``answer_path``, or ``{"not_registered": why}`` when neither
+    ``import kfp_tune`` (installed plug-ins) nor importing the suite's module registers the class
+    the suite checked under its name."""
+    request = json.loads(request_text)
+    name, wanted = request["algorithm_name"], request["algorithm_class"]
+    settings = request["settings"]
+    found = _class_name(name, _parsed(ALGORITHMS[name], settings)) if registry.is_implemented(name) else None
+    if found != wanted:
+        _import_suite_module(request["suite_module"], request["suite_file"])
+        found = _class_name(name, _parsed(ALGORITHMS[name], settings)) if registry.is_implemented(name) else None
+    if found != wanted:
+        there = "not registered" if found is None else f"{found}, not {wanted}"
+        answer: dict[str, Any] = {
+            "not_registered": f"in a fresh interpreter, as each pipeline step is, {name!r} is {there}, after import kfp_tune (which loads "
+            f"installed plug-ins) and importing the suite's module {request['suite_module']!r}: install the plug-in (a kfp_tune.plugins "
+            "entry point), or register it when its module is imported, and import that module at the top of the suite's module"
+        }
+    else:
+        answer = {"suggestions": reference_suggestions(name, settings, request["history_size"], stepped_doubles=request["stepped_doubles"])}
+    Path(answer_path).write_text(json.dumps(answer))
+
+
+def _class_name(name: str, settings: dict[str, Any]) -> str:
+    """The class of the algorithm ``name`` builds from parsed ``settings``, module and name."""
+    algorithm_class = type(registry.create(name, settings))
+    return f"{algorithm_class.__module__}.{algorithm_class.__qualname__}"
+
+
+def _source_file(suite: type) -> str:
+    try:
+        return inspect.getfile(suite)
+    except (TypeError, OSError):
+        return ""
+
+
+def _import_suite_module(module: str, source: str) -> None:
+    """The suite's module, by its name, else from its file (pytest's importlib mode names a test
+    module by its path, which may not be importable); a module that cannot be imported is left:
+    the caller says the name is not registered."""
+    if module == "__main__":
+        return
+    with contextlib.suppress(Exception):
+        importlib.import_module(module)
+        return
+    if not source:
+        return
+    with contextlib.suppress(Exception):
+        spec = importlib.util.spec_from_file_location(module, source)
+        if spec is not None and spec.loader is not None:
+            loaded = importlib.util.module_from_spec(spec)
+            sys.modules[module] = loaded
+            spec.loader.exec_module(loaded)

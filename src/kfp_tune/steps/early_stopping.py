@@ -3,7 +3,9 @@ and the completed trials' curves.
 
 As in Katib, a trial is judged by the rules fixed when it started (recorded in its ``started``
 record, :func:`early_stopping_rules`), not by what completes while it runs; a plug-in rule with
-no such form is given the completed trials of the moment its monitor is made."""
+no such form, or whose class overrides ``should_stop`` below its ``katib_rules``
+(:func:`kfp_tune.algorithms.early_stopping.katib_shaped`), is asked its ``should_stop`` with
+the completed trials of the moment its monitor is made."""
 
 from __future__ import annotations
 
@@ -38,28 +40,29 @@ def early_stopping_rules(state: ExperimentState) -> tuple[StopRule, ...] | None:
     ``spec.earlyStoppingRules`` (set when Katib creates it from its early stopping service:
     experiment_controller_util.go, from medianstop's ``GetEarlyStoppingRules``); ``()`` while
     the rule has too few completed trials; None without early stopping, or for a plug-in rule
-    that does not say its rules (:class:`~kfp_tune.algorithms.early_stopping.KatibShapedRule`)."""
+    judged by its ``should_stop`` (:func:`~kfp_tune.algorithms.early_stopping.katib_shaped`)."""
     rule = _rule(state)
-    if not isinstance(rule, early_stopping.KatibShapedRule):
+    shaped = early_stopping.katib_shaped(rule) if rule is not None else None
+    if shaped is None:
         return None
     objective = state.experiment.spec.objective
     assert objective is not None
-    return tuple(rule.katib_rules(objective.objective_metric_name, objective.type, _completed(state)))
+    return tuple(shaped.katib_rules(objective.objective_metric_name, objective.type, _completed(state)))
 
 
 def _judge(state: ExperimentState, trial: str) -> tuple[Rule, list[list[float]]] | None:
-    """What judges the trial: the rules recorded when it started, else those it would get now
-    (a record written before they were kept), else a plug-in rule with the completed trials."""
+    """What judges the trial: the rules recorded when it started, else what would judge one
+    starting now (:func:`~kfp_tune.algorithms.early_stopping.trial_judge`: a record written
+    before the rules were kept, or a rule judged by its ``should_stop``)."""
     rule = _rule(state)
     if rule is None:
         return None
     started = state.trial(trial).started
-    fixed = started.early_stopping_rules if started is not None else None
-    if fixed is None:
-        fixed = early_stopping_rules(state)
-    if fixed is not None:
-        return early_stopping.FixedRules(fixed), []
-    return rule, _completed(state)
+    if started is not None and started.early_stopping_rules is not None:
+        return early_stopping.FixedRules(started.early_stopping_rules), []
+    objective = state.experiment.spec.objective
+    assert objective is not None
+    return early_stopping.trial_judge(rule, objective.objective_metric_name, objective.type, _completed(state))
 
 
 def early_stopping_monitor(state: ExperimentState, records: ExperimentRecords, trial: str) -> Callable[[str], bool] | None:
