@@ -1136,8 +1136,9 @@ def cmd_compile(args: argparse.Namespace) -> int:
     import warnings
 
     from kfp_tune.launchers.runtime_image import RuntimeImageWarning
-    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, ClusterStoreWarning, compile_pipeline
+    from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, ClusterStoreWarning, LocalTrialResourcesWarning, compile_pipeline
 
+    told = (RuntimeImageWarning, LocalTrialResourcesWarning)  # the CLI's own warning: lines
     experiment = _load(args.experiment, templates=args.trial_templates)
     _check_runnable(experiment)
     _rounds(args.rounds)
@@ -1161,13 +1162,14 @@ def cmd_compile(args: argparse.Namespace) -> int:
     try:
         with warnings.catch_warnings(record=True) as caught:  # a folder store: warned above, in the CLI's words
             warnings.simplefilter("ignore", ClusterStoreWarning)
-            warnings.simplefilter("always", RuntimeImageWarning)
+            for category in told:
+                warnings.simplefilter("always", category)
             path = compile_pipeline(
                 experiment, output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store, launcher_config=launcher_config
             )
     except OSError as exc:
         raise UsageError(f"-o/--output {args.output}: cannot write it: {exc.strerror or exc}") from None
-    _show_warnings(caught or [], (RuntimeImageWarning,))
+    _show_warnings(caught or [], told)
     from kfp_tune.pipelines.submit import compiled_trials_namespace_note
 
     trials_note = compiled_trials_namespace_note(experiment, launcher_config)
