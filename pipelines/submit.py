@@ -1086,7 +1086,65 @@ class RecurringRunExists(InputError):
     experiment: refused before a second one is created (KFP allows it)."""
 
 
-def _refuse_same_name(kfp_client: Any, group: Any, job_name: str) -> None:
+def delete_hint(host: str | None, namespace: str | None, recurring_run_id: str) -> str:
+    """The Python call that deletes a recurring run, on the host and namespace it was made on
+    (the host masked: :func:`masked_url`); ``kfp.Client()`` alone goes to kfp's default host."""
+    given = [f"host={masked_url(host)!r}"] if host else []
+    given += [f"namespace={namespace!r}"] if namespace else []
+    return f"kfp.Client({', '.join(given)}).delete_recurring_run({recurring_run_id!r})"
+
+
+LISTED_PAGES = 20
+"""The most pages of 100 recurring runs :func:`_refuse_same_experiment` reads in a namespace."""
+
+
+def _tuned_experiment(recurring: Any) -> tuple[str, str, bool] | None:
+    """(experiment_name, store_uri, fresh_experiment) of a kfp-tune recurring run, from its run
+    parameters, else its pipeline's defaults; None for a pipeline that names no experiment."""
+    spec = getattr(recurring, "pipeline_spec", None) or {}
+    spec = spec.get("pipeline_spec", spec) if isinstance(spec, dict) else {}
+    declared = ((spec.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {}
+    given = getattr(getattr(recurring, "runtime_config", None), "parameters", None) or {}
+
+    def value(name: str) -> Any:
+        return given[name] if name in given else (declared.get(name) or {}).get("defaultValue")
+
+    name, store, fresh = value("experiment_name"), value("store_uri"), value("fresh_experiment")
+    if not isinstance(name, str) or not isinstance(store, str):
+        return None
+    return name, store.rstrip("/"), fresh is True or str(fresh).lower() == "true"
+
+
+def _refuse_same_experiment(
+    kfp_client: Any, group: Any, namespace: str | None, tuned: tuple[str, str, bool], host: str | None,
+) -> None:
+    """RecurringRunExists when another enabled recurring run of the namespace (under any name,
+    in any KFP experiment) continues the same tuning experiment (its experiment_name and store):
+    the two would drive it side by side, one of each pair failing on its claim. One listing of
+    the namespace's recurring runs (pages of 100, at most :data:`LISTED_PAGES`)."""
+    name, store, fresh = tuned
+    if fresh:
+        return
+    where = getattr(group, "namespace", None) or namespace
+    token = ""
+    for _ in range(LISTED_PAGES):
+        listed = kfp_client.list_recurring_runs(page_token=token, page_size=100, namespace=where)
+        for other in listed.recurring_runs or []:
+            if str(other.status or "").upper() == "DISABLED" or _tuned_experiment(other) != (name, store, False):
+                continue
+            raise RecurringRunExists(
+                f"recurring run {other.display_name!r} ({other.recurring_run_id}) already continues experiment {name!r} in "
+                f"{masked_url(store)}: a second one would run beside it, and whichever run starts second fails on the experiment's "
+                f"claim. To replace it, delete it in the KFP UI (or {delete_hint(host, namespace, str(other.recurring_run_id))}) "
+                f"and schedule again; to keep both, give this one another experiment_name (--param experiment_name=...) or a fresh "
+                f"experiment per run (--fresh-experiment), or pass --allow-duplicate (allow_duplicate=True) where their crons never overlap"
+            )
+        token = getattr(listed, "next_page_token", None) or ""
+        if not token:
+            return
+
+
+def _refuse_same_name(kfp_client: Any, group: Any, job_name: str, host: str | None = None, namespace: str | None = None) -> None:
     """RecurringRunExists when the KFP experiment ``group`` holds an enabled recurring run named
     ``job_name``: ``schedule`` run twice, or again after an upgrade without deleting the old one.
     KFP allows it, but the two then run side by side; with a continuing experiment one of each
@@ -1102,7 +1160,7 @@ def _refuse_same_name(kfp_client: Any, group: Any, job_name: str) -> None:
     raise RecurringRunExists(
         f"recurring run {job_name!r} is already in KFP experiment {group.display_name!r} ({ids}): a second one would run beside it, "
         f"and where both continue one experiment, whichever run starts second fails on the experiment's claim. To replace it, delete it in "
-        f"the KFP UI (or kfp.Client().delete_recurring_run({str(same[0].recurring_run_id)!r})) and schedule again; to keep both, "
+        f"the KFP UI (or {delete_hint(host, namespace, str(same[0].recurring_run_id))}) and schedule again; to keep both, "
         f"give this one another name (--name, name=) or pass --allow-duplicate (allow_duplicate=True), and only where the two never "
         f"drive one experiment at once: a fresh experiment per run (--fresh-experiment), another experiment_name, or crons that never overlap"
     )
@@ -1177,7 +1235,10 @@ def schedule(
             group = kfp_client.create_experiment(kfp_experiment or title, namespace=namespace)
             job_name = name or f"{title}-scheduled"
             if not allow_duplicate:
-                _refuse_same_name(kfp_client, group, job_name)
+                _refuse_same_name(kfp_client, group, job_name, host, namespace)
+                tuned = (typed.get("experiment_name", declared_default(package, "experiment_name")), run_store, fresh)
+                if isinstance(tuned[0], str) and run_store is not None:
+                    _refuse_same_experiment(kfp_client, group, namespace, (tuned[0], run_store.rstrip("/"), fresh), host)
             recurring = kfp_client.create_recurring_run(
                 experiment_id=group.experiment_id,
                 job_name=job_name,

@@ -237,7 +237,7 @@ def _parser() -> argparse.ArgumentParser:
         if name == "submit":
             p.add_argument("--run-name", help="the run's name (default: NAME-tuning)")
         else:
-            p.add_argument("--cron", required=True, help="KFP's six-field cron, seconds first: '0 0 2 * * *' is 02:00 daily; or a descriptor, as KFP takes it: @daily, @hourly, @weekly, @monthly, @yearly, @every 6h ...")
+            p.add_argument("--cron", required=True, help="KFP's six-field cron, seconds first: '0 0 2 * * *' is 02:00 daily, in the KFP controller's time zone (UTC unless the cluster sets CRON_SCHEDULE_TIMEZONE); or a descriptor, as KFP takes it: @daily, @hourly, @weekly, @monthly, @yearly, @every 6h ...")
             p.add_argument("--max-concurrency", type=int, default=1, help="runs at a time (default 1)")
             p.add_argument("--fresh-experiment", action="store_true", help="each run tunes a new experiment (default: every run continues the same one)")
             p.add_argument("--name", help="the recurring run's name (default: NAME-scheduled)")

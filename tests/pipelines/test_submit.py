@@ -274,7 +274,7 @@ def test_trials_in_another_namespace_than_the_run_are_warned_about(kfp_host, tmp
     from kfp_tune.pipelines.submit import TrialsNamespaceWarning
 
     with pytest.warns(TrialsNamespaceWarning, match="trials will be created in namespace 'kubeflow'"):
-        kfp_tune.schedule(str(path), "@daily", host=kfp_host.url, namespace="team-a", name="again")
+        kfp_tune.schedule(str(path), "@daily", host=kfp_host.url, namespace="team-a", name="again", allow_duplicate=True)
 
 
 def test_without_a_host_the_error_says_none_was_given(capsys, monkeypatch, tmp_path):
@@ -608,7 +608,7 @@ def test_schedule_refuses_a_second_recurring_run_of_the_same_name(kfp_host, caps
     assert main(schedule) == 2
     err = capsys.readouterr().err
     assert err.startswith(f"error: recurring run 'digits-random-scheduled' is already in KFP experiment 'digits-random' ({first}): "), err
-    assert f"kfp.Client().delete_recurring_run('{first}')" in err and "--allow-duplicate" in err
+    assert f"kfp.Client(host='{kfp_host.url}').delete_recurring_run('{first}')" in err and "--allow-duplicate" in err
     # another name alone does not keep two schedules of one continued experiment apart: said so
     assert "only where the two never drive one experiment at once: a fresh experiment per run (--fresh-experiment)" in err, err
     assert len(kfp_host.posted("recurringruns")) == 1
@@ -616,7 +616,8 @@ def test_schedule_refuses_a_second_recurring_run_of_the_same_name(kfp_host, caps
     assert listed.query["experiment_id"] == [kfp_host.recurring_runs[first]["experiment_id"]]
     with pytest.raises(RecurringRunExists, match="delete it in the KFP UI"):
         kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url)
-    assert main([*schedule, "--name", "digits-nightly"]) == 0  # another name: created
+    assert main([*schedule, "--name", "digits-nightly"]) == 2  # another name, the same experiment: refused (test_schedule_qa32_item6)
+    assert main([*schedule, "--name", "digits-nightly", "--allow-duplicate"]) == 0
     assert main([*schedule, "--allow-duplicate"]) == 0
     assert kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, name="digits-nightly", allow_duplicate=True).id
     assert len(kfp_host.posted("recurringruns")) == 4
@@ -691,7 +692,7 @@ def test_a_package_compiled_by_another_kfp_tune_is_told_when_it_is_sent(kfp_host
         assert err.startswith(f"warning: the package {name} was compiled by kfp-tune 0.0.9, not by this kfp-tune {version}: it is sent as "
                               f"it is, and its steps run the kfp-tune of their image {image}"), err
         with pytest.warns(RuntimeImageWarning, match="compile it again with this kfp-tune"):
-            kfp_tune.schedule(str(tmp_path / name), "@daily", host=kfp_host.url, name=name)
+            kfp_tune.schedule(str(tmp_path / name), "@daily", host=kfp_host.url, name=name, allow_duplicate=True)
     # its image tagged with this version: the image's warning says it, once
     (tmp_path / "retagged.yaml").write_text(stamped)
     assert main(["submit", str(tmp_path / "retagged.yaml"), "--host", kfp_host.url]) == 0
