@@ -194,6 +194,7 @@ which search ``spec.nasConfig``, are told apart by the catalogue)."""
 def _check_function_algorithm(algorithm: str) -> None:
     """TuneArgumentError naming the algorithms a function's trials can use, for one they cannot."""
     from kfp_tune.core.catalogue import ALGORITHMS
+    from kfp_tune.core.plugin_failures import failed_plugins_note
 
     usable = sorted(name for name, entry in ALGORITHMS.items() if not entry.trial_values and name not in NOT_FOR_FUNCTIONS)
     if algorithm in NOT_FOR_FUNCTIONS:
@@ -203,7 +204,7 @@ def _check_function_algorithm(algorithm: str) -> None:
         raise _refused("spec.algorithm.algorithmName", f"{algorithm!r} searches neural architectures (spec.nasConfig), not parameters: write the "
                        f"Experiment as YAML (images/enas-digits, images/darts-digits); tune() takes one of {usable}")
     if entry is None:
-        raise _refused("spec.algorithm.algorithmName", f"unknown algorithm {algorithm!r}; expected one of {usable}")
+        raise _refused("spec.algorithm.algorithmName", f"unknown algorithm {algorithm!r}; expected one of {usable}{failed_plugins_note()}")
 
 
 def _check_objective_shape(objective: Callable[..., Any]) -> None:

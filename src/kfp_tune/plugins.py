@@ -17,7 +17,9 @@ A plug-in that fails to import is a :class:`PluginWarning` naming the entry poin
 not an exception: one broken package in an environment must not lock its user out of kfp-tune
 (``status``, ``report``, experiments that do not use it); an experiment that names what the
 plug-in would have registered is still refused, by validation (an unknown algorithm or store
-scheme), right after the warning that says why.
+scheme), right after the warning that says why; an unknown algorithm or early-stopping rule is
+refused naming the plug-ins that failed (:mod:`kfp_tune.core.plugin_failures`), as the warning
+may be far above, or in another process's log (a pipeline step's).
 
 Cost: the scan reads every installed distribution's metadata. Measured with ``python -X
 importtime -c "import kfp_tune"`` (139 distributions installed, no plug-in, a 2-core machine):
@@ -30,6 +32,8 @@ from __future__ import annotations
 import warnings
 from importlib import metadata
 
+from kfp_tune.core.plugin_failures import read_plugin_outcomes_from
+
 GROUP = "kfp_tune.plugins"
 """The entry-point group plug-ins declare their module in."""
 
@@ -41,11 +45,18 @@ class PluginWarning(UserWarning):
 _loaded: dict[str, str] | None = None
 
 
+def _outcomes() -> dict[str, str]:
+    """What loading has left so far (``{}`` before it), read by the core when it refuses an
+    unknown name (:mod:`kfp_tune.core.plugin_failures`)."""
+    return _loaded or {}
+
+
 def load_plugins() -> dict[str, str]:
     """Import every ``kfp_tune.plugins`` entry point's module, once per process (later calls
     return the first one's result). Returns ``{entry point name: "" if loaded, else the error}``,
     in the order loaded (by entry point name, so a name two plug-ins take over goes to the last)."""
     global _loaded
+    read_plugin_outcomes_from(_outcomes)  # an unknown name's refusal names the plug-ins that failed
     if _loaded is not None:
         return _loaded
     _loaded = {}  # set first: a plug-in that imports kfp_tune again must not load the group twice

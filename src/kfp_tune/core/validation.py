@@ -27,6 +27,7 @@ from kfp_tune.core.errors import FieldError, shown
 from kfp_tune.core.job_fields import unknown_job_fields
 from kfp_tune.core.naming import label_field_problems, labels_for, namespace_problem
 from kfp_tune.core.patterns import PatternError, compile_pattern
+from kfp_tune.core.plugin_failures import failed_plugins_note
 from kfp_tune.core.space import DISTRIBUTIONS, LOG_DISTRIBUTIONS, PARAMETER_TYPES, parse_number
 from kfp_tune.core.spec import KUBEFLOW_JOB_KINDS, Experiment, ExperimentSpec, GraphConfig, NasConfig, ParameterSpec, TrialTemplate
 from kfp_tune.core.template import is_meta_reference, malformed_placeholders, missing_metadata_key, placeholders_in, primary_container, unsafe_settings
@@ -293,7 +294,7 @@ def _check_algorithms(spec: ExperimentSpec, errors: _Errors) -> None:
     elif algorithm.algorithm_name not in ALGORITHMS:
         errors.add(
             "spec.algorithm.algorithmName",
-            f"unknown algorithm {shown(algorithm.algorithm_name)}; expected one of {sorted(ALGORITHMS)}",
+            f"unknown algorithm {shown(algorithm.algorithm_name)}; expected one of {sorted(ALGORITHMS)}{failed_plugins_note()}",
         )
     else:
         entry = ALGORITHMS[algorithm.algorithm_name]
@@ -329,7 +330,7 @@ def _check_algorithms(spec: ExperimentSpec, errors: _Errors) -> None:
         elif early.algorithm_name not in EARLY_STOPPING:
             errors.add(
                 "spec.earlyStopping.algorithmName",
-                f"unknown early stopping algorithm {shown(early.algorithm_name)}; expected one of {sorted(EARLY_STOPPING)}",
+                f"unknown early stopping algorithm {shown(early.algorithm_name)}; expected one of {sorted(EARLY_STOPPING)}{failed_plugins_note()}",
             )
         else:
             pairs = [(s.name, s.value) for s in early.algorithm_settings]
