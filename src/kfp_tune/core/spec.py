@@ -20,6 +20,7 @@ from pydantic.alias_generators import to_camel
 
 from kfp_tune.core.errors import FieldError, SpecError, shown
 from kfp_tune.core.job_fields import object_meta_problems
+from kfp_tune.core.template import is_train_job
 
 API_VERSION: Final = "kubeflow.org/v1beta1"
 KIND: Final = "Experiment"
@@ -422,10 +423,12 @@ def apply_katib_defaults(experiment: Experiment) -> Experiment:
             if not template.primary_pod_labels:
                 v2_mpi = kind == "MPIJob" and template.trial_spec.get("apiVersion") == "kubeflow.org/v2beta1"
                 template.primary_pod_labels = dict(MPI_OPERATOR_V2_PRIMARY_POD_LABELS if v2_mpi else KUBEFLOW_JOB_PRIMARY_POD_LABELS)
-        elif kind == "TrainJob":
+        elif kind == "TrainJob":  # Katib's webhook defaults the conditions of any kind so named (its GetKind has no group)
             template.success_condition = template.success_condition or JOB_SUCCESS_CONDITION
             template.failure_condition = template.failure_condition or JOB_FAILURE_CONDITION
-            if not template.primary_pod_labels:
+            # but the labels of Trainer's runtime pods only for Trainer's: a user's own kind so named
+            # has its pods found as any other kind's (Katib's labels would select none of them)
+            if not template.primary_pod_labels and is_train_job(template.trial_spec):
                 template.primary_pod_labels = dict(TRAINJOB_PRIMARY_POD_LABELS)
     if spec.metrics_collector_spec is None:
         spec.metrics_collector_spec = MetricsCollectorSpec()

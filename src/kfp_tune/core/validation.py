@@ -30,7 +30,15 @@ from kfp_tune.core.patterns import PatternError, compile_pattern
 from kfp_tune.core.plugin_failures import failed_plugins_note
 from kfp_tune.core.space import DISTRIBUTIONS, LOG_DISTRIBUTIONS, PARAMETER_TYPES, parse_number
 from kfp_tune.core.spec import KUBEFLOW_JOB_KINDS, Experiment, ExperimentSpec, GraphConfig, NasConfig, ParameterSpec, TrialTemplate
-from kfp_tune.core.template import is_meta_reference, malformed_placeholders, missing_metadata_key, placeholders_in, primary_container, unsafe_settings
+from kfp_tune.core.template import (
+    is_meta_reference,
+    is_train_job,
+    malformed_placeholders,
+    missing_metadata_key,
+    placeholders_in,
+    primary_container,
+    unsafe_settings,
+)
 from kfp_tune.core.vocabulary import CollectorKind
 
 NAME_PATTERN = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
@@ -594,7 +602,7 @@ def _check_collector_of_run_time_kind(spec: ExperimentSpec, trial_spec: dict[str
     api_version, kind = trial_spec.get("apiVersion"), trial_spec.get("kind")
     if not isinstance(api_version, str) or not isinstance(kind, str) or not api_version or not kind:
         return  # refused already, at the field
-    if (api_version.rpartition("/")[0], kind) == ("trainer.kubeflow.org", "TrainJob"):  # pods from its runtime: refused when prepared, so here first
+    if is_train_job(trial_spec):  # pods from its runtime: refused when prepared, so here first
         problem = pod_collector_problem(spec.collector_kind, kind, FROM_THE_TRAINING_RUNTIME)
         if problem is not None:
             errors.add(KIND_FIELD, problem)
@@ -703,7 +711,7 @@ def _is_known_kind(trial_spec: Mapping[str, Any]) -> bool:
     group, kind = str(trial_spec.get("apiVersion", "")).rpartition("/")[0], _kind(dict(trial_spec))
     if group == "kubeflow.org":
         return kind in KUBEFLOW_JOB_KINDS
-    return (group, kind) in {("batch", "Job"), ("trainer.kubeflow.org", "TrainJob"), ("jobset.x-k8s.io", "JobSet")}
+    return is_train_job(trial_spec) or (group, kind) in {("batch", "Job"), ("jobset.x-k8s.io", "JobSet")}
 
 
 RunTimeContainer = tuple[str, dict[str, Any], dict[str, str]]
@@ -914,18 +922,18 @@ def _check_metrics_collector(spec: ExperimentSpec, errors: _Errors) -> None:
 
 def template_containers(trial_spec: Any, path: str = "spec.trialTemplate.trialSpec") -> Iterator[tuple[str, Any]]:
     """(path, item) for every container of a trial template, as validation walks them
-    (:func:`_containers`): every replica's, every initContainer, a TrainJob's ``spec.trainer``."""
+    (:func:`_containers`): every replica's, every initContainer, Trainer's TrainJob's ``spec.trainer``."""
     return _containers(trial_spec, path)
 
 
 def _containers(tree: Any, path: str, kind: str = "") -> Iterator[tuple[str, Any]]:
     """(path, item) for every item of a ``containers`` or ``initContainers`` list in a
-    manifest, a TrainJob's ``spec.trainer`` (a container in all but name), an Argo template's
+    manifest, Trainer's TrainJob's ``spec.trainer`` (a container in all but name; :func:`is_train_job`), an Argo template's
     ``container`` and ``script`` and a Tekton task's ``steps`` and ``sidecars`` (containers too)."""
     if isinstance(tree, dict):
         if path.endswith(".trialSpec"):
             kind = _kind(tree)
-            if kind == "TrainJob":
+            if is_train_job(tree):
                 trainer = (tree.get("spec") or {}).get("trainer") if isinstance(tree.get("spec"), dict) else None
                 if trainer is not None:
                     yield f"{path}.spec.trainer", trainer

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfp_tune.core.spec import KUBEFLOW_JOB_PRIMARY_POD_LABELS
-from kfp_tune.core.template import primary_container
+from kfp_tune.core.template import is_train_job, primary_container
 from kfp_tune.core.validation import run_time_containers
 
 
@@ -111,11 +111,6 @@ def trial_kind(manifest: Mapping[str, Any]) -> TrialKind:
     if (group, kind) in WELL_KNOWN:
         return dataclasses.replace(WELL_KNOWN[(group, kind)], api_version=api_version)
     return TrialKind(api_version, kind)
-
-
-def is_train_job(manifest: Mapping[str, Any]) -> bool:
-    """Whether the manifest is Kubeflow Trainer's TrainJob (any version of its API)."""
-    return manifest.get("kind") == "TrainJob" and str(manifest.get("apiVersion") or "").rpartition("/")[0] == "trainer.kubeflow.org"
 
 
 TRAINER_JOB = "node"

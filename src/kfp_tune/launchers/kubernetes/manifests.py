@@ -75,11 +75,10 @@ from kfp_tune.core.collector_checks import FROM_THE_TRAINING_RUNTIME, KIND_FIELD
 from kfp_tune.core.errors import shown
 from kfp_tune.core.naming import LABEL_PREFIX, label_problems
 from kfp_tune.core.shell_form import katib_wraps, shell_form
-from kfp_tune.core.template import primary_container, unsafe_settings
+from kfp_tune.core.template import is_train_job, primary_container, unsafe_settings
 from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE, CollectorKind
 from kfp_tune.launchers.kubernetes.kinds import (
     TRAINER_JOB,
-    is_train_job,
     pod_templates,
     primary_pod_container,
     primary_pod_templates,
@@ -200,9 +199,9 @@ def prepare_manifest(
     wrapped = [c for path, c in in_templates if primary_pods is None or path in primary_pods] if in_templates else [container]
     if settings.gpus:
         for target in training_containers(out, primary_container_name) or primaries:
-            add_gpus(target, settings.gpus, "resourcesPerNode" if out.get("kind") == "TrainJob" else "resources")
+            add_gpus(target, settings.gpus, "resourcesPerNode" if is_train_job(out) else "resources")
     kind = collector_kind(collector, metrics[1] if metrics is not None else None)
-    if out.get("kind") == "TrainJob" and (refused := pod_collector_problem(kind, "TrainJob", FROM_THE_TRAINING_RUNTIME)) is not None:
+    if is_train_job(out) and (refused := pod_collector_problem(kind, "TrainJob", FROM_THE_TRAINING_RUNTIME)) is not None:
         raise ValueError(f"{KIND_FIELD}: {refused}")  # in validation's words: a ConfigMap template reaches here unvalidated
     if kind in SIDECAR_KINDS:
         path, path_kind = metrics[:2] if metrics is not None else _file_system_path(collector)
@@ -428,7 +427,7 @@ def _mount_checkpoint(manifest: dict[str, Any], container_name: str, settings: C
     ``securityContext``), so the trial owns what it copies."""
     if not settings.checkpoint_claim:
         raise ValueError(f"{TRIAL_DIR_SETTING} {checkpoint.path!r}: the launcher config has no checkpointVolume to keep the trials' checkpoint folders on")
-    if manifest.get("kind") == "TrainJob":
+    if is_train_job(manifest):
         raise ValueError(f"{TRIAL_DIR_SETTING}: checkpoint folders are not supported with a TrainJob trial here (its pods come from the runtime)")
     for pod, container in _collector_templates(manifest, container_name):
         _add_volume(pod, {"name": CHECKPOINT_VOLUME, "persistentVolumeClaim": {"claimName": settings.checkpoint_claim}})
