@@ -78,7 +78,7 @@ from kfp_tune.launchers.kubernetes.manifests import (
     trial_pod_labels,
     wrap_command,
 )
-from kfp_tune.launchers.kubernetes.pod_status import SUSPENDED, StartWatch, failure, suspension, termination
+from kfp_tune.launchers.kubernetes.pod_status import SUSPENDED, StartWatch, failure, paused, suspension, termination
 
 log = logging.getLogger(__name__)
 
@@ -797,7 +797,8 @@ class KubernetesLauncher(Launcher):
         that reads them for the log anyway, else on polls 3, 6, 12, 24, ... and at its timeout,
         and why it waits is logged: :class:`.pod_status.StartWatch`).
         A resource held suspended (Kueue queues it: :func:`.pod_status.suspension`) is waited on
-        without a timeout, which counts from its resume. ``created_here``: this launcher created
+        without a timeout, which counts from its resume; an Argo Workflow paused
+        (:func:`.pod_status.paused`) is timed on, its running pods going on. ``created_here``: this launcher created
         the trial (:meth:`_ran_for`)."""
         success = trial.success_condition
         failure = trial.failure_condition
@@ -824,7 +825,7 @@ class KubernetesLauncher(Launcher):
                 return _stopped_at_end(trial, output, logs) or LaunchOutcome(
                     LaunchPhase.SUCCEEDED, reason=str(succeeded.get("reason") or ""), message=str(succeeded.get("message") or ""), logs=logs)
             held = suspension(resource)  # queued (Kueue): no pod, and its time does not count, as Katib keeps it Running
-            watch.resource(held, time.monotonic())
+            watch.resource(held, time.monotonic(), paused(resource))  # an Argo Workflow paused: its pods and its time go on
             since = started if watch.held_at is None else max(started, watch.held_at)
             timed_out = timeout is not None and not held and self._ran_for(resource, since, created_here) >= timeout
             pod: dict[str, Any] | _NotRead | None = _NotRead.POD
@@ -835,9 +836,9 @@ class KubernetesLauncher(Launcher):
             if timed_out:
                 logs = self._logs(trial, kind, name, uid, output)  # still running: an unfinished last line may go on
                 self._delete(kind, name)
-                never = watch.never_started()
+                why = watch.at_timeout()
                 return LaunchOutcome(LaunchPhase.FAILED, reason="DeadlineExceeded", logs=logs,
-                                     message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted" + (f"; {never}" if never else ""))
+                                     message=f"the trial ran past the launcher's timeout of {timeout:g} s and was deleted" + (f"; {why}" if why else ""))
             if output.follows:  # its output is read as it comes: what the kubelet rotates away was read before
                 self._read_log(trial, kind, name, uid, output, found=pod)  # the kept log is built only when it is returned
                 if output.read_once and output.judge():  # once its container runs

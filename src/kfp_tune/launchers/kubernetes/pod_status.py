@@ -1,6 +1,7 @@
 """What a trial's primary pod says about its container, in words: why it has not started (a pod
 Pending on an unschedulable request or an image that cannot be pulled; no pod at all while its
-resource is suspended, as Kueue queues it) and why it ended (OOMKilled, Evicted, an exit code).
+resource is suspended, as Kueue queues it, or while its Argo Workflow is paused) and why it ended
+(OOMKilled, Evicted, an exit code).
 
 Katib's trial controller reports only the job's conditions (trial_controller_util.go,
 ``UpdateTrialStatusCondition``: ``TrialFailed. Job reason: BackoffLimitExceeded``), so a trial
@@ -32,6 +33,8 @@ QUEUE_NAME = "kueue.x-k8s.io/queue-name"
 SUSPENDED = "Suspended"
 """The condition type the Job controller, the Training Operator, mpi-operator, JobSet and
 Trainer give a suspended resource (True while it is, False once it resumed)."""
+ARGO_WORKFLOW = ("argoproj.io", "Workflow")
+"""(group, kind) of an Argo Workflow, whose ``spec.suspend`` is a pause (:func:`paused`), not a hold."""
 
 
 def _statuses(pod: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
@@ -62,16 +65,24 @@ def has_started(pod: Mapping[str, Any], container: str) -> bool:
     return bool(state.get("running") or state.get("terminated") or last.get("terminated") or int(status.get("restartCount") or 0))
 
 
+def _is_argo_workflow(resource: Mapping[str, Any]) -> bool:
+    group = str(resource.get("apiVersion") or "").rpartition("/")[0]
+    return (group, resource.get("kind")) == ARGO_WORKFLOW
+
+
 def suspension(resource: Mapping[str, Any]) -> str:
     """What holds the trial's resource suspended, in words ("" when nothing does): its
     ``spec.suspend`` (Job, JobSet, TrainJob) or ``spec.runPolicy.suspend`` (the Training
     Operator's kinds, mpi-operator's), or its ``Suspended`` condition True, and the Kueue queue
     whose admission resumes it (its ``kueue.x-k8s.io/queue-name``). Its controller makes no pod
-    while it is, so the usual "no pod" words (a ResourceQuota, a webhook) would mislead."""
+    while it is (and deletes those it had), so the usual "no pod" words (a ResourceQuota, a
+    webhook) would mislead. Not an Argo Workflow's ``spec.suspend``: a pause, whose running pods
+    go on (:func:`paused`)."""
     spec = resource.get("spec") or {}
     run_policy = spec.get("runPolicy")
     run_policy = run_policy if isinstance(run_policy, Mapping) else {}
-    held = [f"{path}: true" for path, value in (("spec.suspend", spec.get("suspend")), ("spec.runPolicy.suspend", run_policy.get("suspend"))) if value is True]
+    suspend = None if _is_argo_workflow(resource) else spec.get("suspend")
+    held = [f"{path}: true" for path, value in (("spec.suspend", suspend), ("spec.runPolicy.suspend", run_policy.get("suspend"))) if value is True]
     status = resource.get("status") or {}
     condition = next((c for c in status.get("conditions") or [] if isinstance(c, Mapping) and c.get("type") == SUSPENDED), None)
     if condition is not None and condition.get("status") == "True":
@@ -84,6 +95,19 @@ def suspension(resource: Mapping[str, Any]) -> str:
     waits = (f"waiting for Kueue's queue {queue!r} to admit it (kubectl get workloads{where} says why it waits)" if queue
              else f"it has no {QUEUE_NAME} label, so no Kueue queue admits it: it waits until something sets its suspend to false")
     return f"its {resource.get('kind') or 'resource'} is suspended ({'; '.join(held)}): {waits}"
+
+
+def paused(resource: Mapping[str, Any]) -> str:
+    """What pauses the trial's Argo Workflow, in words ("" when it is not paused, or is no Argo
+    Workflow): its ``spec.suspend``, which ``argo suspend`` sets. Argo then starts no new step of
+    it until ``argo resume``, while the pods already running go on (argoproj/argo-workflows#4876);
+    Kueue holds no Workflow by it. So it is no queue: its time counts, and its pods are not
+    deleted, as they are when Kueue suspends a Job."""
+    if not _is_argo_workflow(resource) or (resource.get("spec") or {}).get("suspend") is not True:
+        return ""
+    name = (resource.get("metadata") or {}).get("name") or "NAME"
+    return (f"its Workflow is paused (spec.suspend: true, as argo suspend sets it): Argo starts no new step of it until it is resumed "
+            f"(argo resume {name}), while its pods already running go on")
 
 
 def _why_not_started(pod: Mapping[str, Any], container: str) -> tuple[str, str]:
@@ -193,6 +217,8 @@ class StartWatch:
         self.polls = 0
         self.held = ""
         """What holds the trial's resource suspended at the last poll (:func:`suspension`; "": nothing)."""
+        self.paused = ""
+        """What pauses the trial's Argo Workflow at the last poll (:func:`paused`; "": nothing)."""
         self.held_at: float | None = None
         """The launcher's monotonic time of the last poll that found the resource suspended
         (None: none did): its timeout counts from after it, as a Job's activeDeadlineSeconds
@@ -200,11 +226,16 @@ class StartWatch:
         self._container = ""
         self._told: set[tuple[str, str]] = set()
 
-    def resource(self, held: str, now: float) -> None:
+    def resource(self, held: str, now: float, paused: str = "") -> None:
         """This poll's word on the trial's resource: what holds it suspended ("": nothing), at
-        the launcher's monotonic ``now``. A resource suspended after its primary container
-        started (Kueue preempted it: its pods are deleted, and it starts over once resumed) is
-        followed from its start again, and said so once per suspension."""
+        the launcher's monotonic ``now``, and what pauses its Argo Workflow (``paused``; "":
+        nothing). A resource suspended after its primary container started (Kueue preempted it:
+        its pods are deleted, and it starts over once resumed) is followed from its start again,
+        and said so once per suspension. A paused Workflow is said so once per pause, its running
+        pods and its time going on."""
+        if paused and not self.paused:
+            log.warning("trial %s: %s; timeoutSeconds goes on counting while it is paused", self.trial, paused)
+        self.paused = paused
         if held:
             if not self.held and (self.started or self.ran):
                 log.warning("trial %s: %s; it had started: as when Kueue preempts a trial, its pods are deleted and it starts over "
@@ -236,6 +267,8 @@ class StartWatch:
         self.last_pod, self._container = pod, container
         if self.polls < PENDING_NOTE_POLLS:
             return
+        if pod is None and self.paused:  # said when the pause was first seen: no step starts while it lasts
+            return
         if pod is None and self.held:
             if ("", SUSPENDED) not in self._told:
                 self._told.add(("", SUSPENDED))
@@ -265,6 +298,11 @@ class StartWatch:
         if self.last_pod is None:
             return "it never started: no primary pod of it was seen"
         return f"it never started: {not_started(self.last_pod, self._container)}"
+
+    def at_timeout(self) -> str:
+        """What a timeout's message adds: that the trial never started (:meth:`never_started`)
+        and what pauses its Argo Workflow ("" for neither)."""
+        return "; ".join(part for part in (self.never_started(), self.paused) if part)
 
 
 def _no_pod(pods: int, polls: int) -> str:
