@@ -43,7 +43,9 @@ What it checks, on a mixed space (doubles, log doubles, ints, discrete, categori
 
 The flags below (``adaptive``, ``covers_finite_space``, ``waits_for_results``,
 ``ends_on_its_own``, ``stepped_doubles``, ``repeats_points``) declare what an algorithm legitimately does
-differently; each relaxes only what its own docstring says.
+differently; each relaxes only what its own docstring says. ``covers_finite_space`` and
+``ends_on_its_own`` default to what the algorithm declared when it registered
+(``register(..., ends=...)``), so a plug-in says it once; a suite may still set them.
 
 An algorithm that searches a ``spec.nasConfig`` (its trials get values it makes from the
 nasConfig, not points of ``spec.parameters``) cannot take the mixed space: it runs
@@ -271,15 +273,26 @@ class AlgorithmContract(GivenBackContract):
 
     stepped_doubles: ClassVar[bool] = False
     """Set for algorithms that need a step on every double (grid)."""
-    covers_finite_space: ClassVar[bool] = True
-    """Whether the algorithm tries every point of a finite space before it says it is exhausted
-    (hyperband does not: it ends after its brackets)."""
     waits_for_results: ClassVar[bool] = False
     """Whether it may give fewer points than asked, with ``waiting=True``, until running trials
     end (hyperband's rungs). It must still give at least one point from an empty history."""
-    ends_on_its_own: ClassVar[bool] = False
-    """Whether it has a finite schedule of its own and says ``exhausted`` when that is done,
-    even on an infinite space (hyperband, after its last bracket)."""
+
+    @property
+    def covers_finite_space(self) -> bool:
+        """Whether the algorithm tries every point of a finite space before it says it is exhausted
+        (hyperband does not: it ends after its brackets). By default what its registration
+        declares (:func:`kfp_tune.algorithms.registry.search_end`): ``"on-a-finite-space"`` or
+        nothing declared, yes; ``"after-its-schedule"`` (its schedule may end first) or
+        ``"never"``, no. A suite may set it (``covers_finite_space = True`` for grid, whose
+        schedule is every point)."""
+        return registry.search_end(self.registered_name()) not in ("after-its-schedule", "never")
+
+    @property
+    def ends_on_its_own(self) -> bool:
+        """Whether it has a finite schedule of its own and says ``exhausted`` when that is done,
+        even on an infinite space (hyperband, after its last bracket). By default whether its
+        registration declares ``ends="after-its-schedule"``; a suite may set it."""
+        return registry.search_end(self.registered_name()) == "after-its-schedule"
     direction_trials: ClassVar[int] = 24
     """How many trials each run of the direction check finishes (in batches of 4) before its
     last batch: enough for model-based algorithms to be past their random start-up trials."""

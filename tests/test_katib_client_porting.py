@@ -7,8 +7,6 @@ from __future__ import annotations
 import pytest
 
 from kfp_tune import search
-from kfp_tune.algorithms.space_tools import BuiltinAlgorithm
-from kfp_tune.katib_client import ENDS_ON_A_FINITE_SPACE
 
 
 def never_called(parameters):
@@ -58,15 +56,6 @@ def test_katibs_tune_without_max_trial_count_runs_a_search_that_ends_on_its_own(
     experiment = katib.get_experiment("ends")
     assert experiment.status.trials_succeeded == trials
     assert experiment.status.conditions[-1].reason == "ExperimentSuggestionEndReached"
-
-
-def test_the_algorithms_said_to_end_on_a_finite_space_are_the_builtin_ones_that_do():
-    """ENDS_ON_A_FINITE_SPACE names the algorithms built on BuiltinAlgorithm (which hands over a
-    finite space's last points marked exhausted): a name there that is not one would run forever."""
-    from kfp_tune.algorithms.registry import create
-
-    for name in ENDS_ON_A_FINITE_SPACE:
-        assert isinstance(create(name, {}), BuiltinAlgorithm), name
 
 
 def reports_as_katibs_push_example(parameters):

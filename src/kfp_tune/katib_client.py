@@ -31,10 +31,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
-from kfp_tune.algorithms.registry import implemented, search_end
+from kfp_tune.algorithms.registry import search_end
 from kfp_tune.api import TuneArgumentError, is_finite_number  # TuneArgumentError: for TuneRefusedError
 from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition, json_name, katib_value
-from kfp_tune.core.catalogue import ALGORITHMS
 from kfp_tune.core.errors import (
     ExperimentBusy,
     ExperimentConflict,
@@ -323,13 +322,6 @@ def _refuse_as_katibs_webhook(parameters: Any, algorithm_name: Any, objective_go
                                  f"expected one of {sorted(ALGORITHMS)}"))
     if errors:
         raise TuneRefusedError(errors, parameters)
-
-
-ENDS_ON_A_FINITE_SPACE = tuple(name for name in implemented() if search_end(name) == "on-a-finite-space" and not ALGORITHMS[name].trial_values)
-"""The algorithms of ``spec.parameters`` declared ``on-a-finite-space`` when this module was
-imported (the built-in samplers), for code that named this list before the declaration moved to
-the registry. Read from the registry, not a second list; :func:`refuse_endless_tune` asks the
-registry at the call, so a plug-in registered later counts there."""
 
 
 def refuse_endless_tune(experiment: Any, space: Any) -> None:

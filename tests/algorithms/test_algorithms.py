@@ -58,9 +58,12 @@ def contract(request, direction: str) -> AlgorithmContract:
         settings = given
         objective_type = direction
         stepped_doubles = name == "grid"
-        covers_finite_space = name != "hyperband"
         adaptive = name not in NOT_ADAPTIVE
-        waits_for_results = ends_on_its_own = name == "hyperband"
+        waits_for_results = name == "hyperband"
+        # covers_finite_space and ends_on_its_own: from each one's register(..., ends=...); grid
+        # declares "after-its-schedule", its schedule being every point of its (finite) grid
+        if name == "grid":
+            covers_finite_space, ends_on_its_own = True, False
         if given.get("base_estimator") in QUICK_DIRECTION:
             direction_trials = 12
 
