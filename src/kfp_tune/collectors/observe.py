@@ -13,6 +13,13 @@ The keys are deterministic and written with the store's atomic create, so a coll
 restarts (a sidecar's container restarted) goes on where the stored records end and never stores
 an observation twice (a PrometheusMetric endpoint shows only its current values, so its series
 goes on from the stored one: :meth:`Follower.resume`).
+
+A pod made again under its name (the Training Operator's ``restartPolicy: ExitCode``, an evicted
+pod under ``OnFailure``) is another attempt, told from a restarted container by its pod's uid: its
+writer stores under the next attempt number (``collector-attempt-<n>`` says which pod that is), and
+only the latest attempt's records are read (the trial's observation, early stopping, a resumed
+series), as under Katib only the attempt that completes reports. A writer given no uid (a pod
+made by an older kfp-tune, the local launcher) goes on in the latest attempt, as before.
 :func:`read_collected` folds them back, in the order a collector that read the files whole would
 have found them.
 
@@ -47,7 +54,10 @@ STAMP_PREFIX = COLLECTOR_STAMP
 """Report stamps of the records a kfp-tune collector writes (a trial's own ``report_metrics``
 calls are stamped with a time)."""
 DONE_STAMP = "collector-done"
-"""The record a collector writes last, once it has stored everything the trial reported."""
+"""The record a collector writes last, once it has stored everything the trial reported (of the
+first attempt; a later attempt's ends ``-a<n>``: :func:`_done_stamp`)."""
+ATTEMPT_STAMP = "collector-attempt-"
+"""The record naming the pod (its uid) of an attempt: ``collector-attempt-<n>``."""
 FOLLOWED_KINDS = frozenset({CollectorKind.FILE, CollectorKind.TENSORFLOW_EVENT, CollectorKind.PROMETHEUS_METRIC})
 """The kinds a kfp-tune collector follows while the trial runs."""
 ENDPOINT_SOURCE = "prometheus"
@@ -170,11 +180,16 @@ class Follower:
         return {ENDPOINT_SOURCE: list(self._series.observations)} if self._series.observations else {}
 
 
-def _stamp(source: str, start: int, rewrite: int = 0) -> str:
+def _stamp(source: str, start: int, rewrite: int = 0, attempt: int = 0) -> str:
     """A record's stamp; a rewritten source's records (:class:`ObservationWriter`) say which
-    content they hold (``-r0001-``): the first content's stamps are those written before."""
-    content = f"r{rewrite:04d}-" if rewrite else ""
+    content they hold (``-r0001-``), a later attempt's which attempt (``-a0001-``): the first
+    content's and attempt's stamps are those written before."""
+    content = (f"a{attempt:04d}-" if attempt else "") + (f"r{rewrite:04d}-" if rewrite else "")
     return f"{STAMP_PREFIX}{short_hash(source, 10)}-{content}{start:09d}"
+
+
+def _done_stamp(attempt: int) -> str:
+    return f"{DONE_STAMP}-a{attempt:04d}" if attempt else DONE_STAMP
 
 
 def _entry(m: MetricLog) -> dict[str, Any]:
@@ -186,10 +201,12 @@ def _entry(m: MetricLog) -> dict[str, Any]:
     return entry
 
 
-def _payload(logs: Sequence[MetricLog], source: str, start: int, rewrite: int = 0) -> dict[str, Any]:
+def _payload(logs: Sequence[MetricLog], source: str, start: int, rewrite: int = 0, attempt: int = 0) -> dict[str, Any]:
     about: dict[str, Any] = {"source": source, "start": start}
     if rewrite:
         about["rewrite"] = rewrite
+    if attempt:
+        about["attempt"] = attempt
     return {"metrics": [_entry(m) for m in logs], "collector": about}
 
 
@@ -203,19 +220,25 @@ class ObservationWriter:
     counts for the trial's observation (:func:`read_collected`), while early stopping, which
     Katib's collector applies as it tails the file (re-opened when cut), sees every content's
     values as they came (:meth:`CollectedReader.read_as_reported`). A restarted writer goes
-    on from the last content stored, and so sees a rewrite made meanwhile."""
+    on from the last content stored, and so sees a rewrite made meanwhile.
 
-    def __init__(self, records: ExperimentRecords, trial: str):
+    ``pod``: the uid of the pod it runs in. A pod whose uid no attempt names yet (one made again
+    under the same name after a failure) starts the next attempt, whose records alone are read
+    from then on; "" (unknown) goes on in the latest attempt."""
+
+    def __init__(self, records: ExperimentRecords, trial: str, pod: str = ""):
         self.records, self.trial = records, trial
-        self._before: dict[str, _Batch] = {}
-        last = {source: contents[-1] for source, contents in _contents(_stored(records, trial, self._before)).items()}
+        batches, attempts = _stored(records, trial, {})
+        self.attempt = _attempt_of(records, trial, pod, batches, attempts)
+        self._before = [batch for batch in batches if batch.attempt == self.attempt]
+        last = {source: contents[-1] for source, contents in _contents(self._before).items()}
         self._rewrite = {source: rewrite for source, (rewrite, _) in last.items()}
         self._content = {source: logs for source, (_, logs) in last.items()}
         """Each source's last content, as stored."""
 
     def stored(self) -> dict[str, list[MetricLog]]:
         """The observations stored before this writer started, by source (its last content), each in its order."""
-        return _by_source(self._before.values())
+        return _by_source(self._before)
 
     def write(self, observed: Mapping[str, Sequence[MetricLog]]) -> int:
         """Store what is new since the last call (or in the store already); returns how many
@@ -229,9 +252,9 @@ class ObservationWriter:
             rewrite = self._rewrite.get(source, 0)
             while len(before) < len(logs):
                 start, new = len(before), logs[len(before) :]
-                stamp = _stamp(source, start, rewrite)
+                stamp = _stamp(source, start, rewrite, self.attempt)
                 key = self.records.report_key(self.trial, stamp)
-                batch = _batch(self.records.write_once(key, RecordKind.REPORTED_METRICS, _payload(new, source, start, rewrite)), key)
+                batch = _batch(self.records.write_once(key, RecordKind.REPORTED_METRICS, _payload(new, source, start, rewrite, self.attempt)), key)
                 if not batch.logs:  # a record there before us, and empty: never stored by a collector
                     raise StoreError(f"report {stamp} of trial {self.trial} holds no observations")
                 stored += min(len(batch.logs), len(new))
@@ -240,7 +263,35 @@ class ObservationWriter:
 
     def done(self) -> None:
         """Say that every observation is stored (the last thing a collector writes)."""
-        self.records.write_once(self.records.report_key(self.trial, DONE_STAMP), RecordKind.REPORTED_METRICS, {"metrics": [], "collector": {"done": True}})
+        done = {"done": True, **({"attempt": self.attempt} if self.attempt else {})}
+        self.records.write_once(self.records.report_key(self.trial, _done_stamp(self.attempt)), RecordKind.REPORTED_METRICS, {"metrics": [], "collector": done})
+
+
+def _attempt_of(records: ExperimentRecords, trial: str, pod: str, batches: Sequence[_Batch], attempts: Mapping[int, str]) -> int:
+    """The attempt a writer in pod ``pod`` stores under: the one naming that pod, else the next
+    (0 when nothing is stored yet), named by its ``collector-attempt-<n>`` record (of two pods
+    racing for a number, the store's atomic create gives it to one; the other takes the next).
+    No ``pod``: the latest attempt."""
+    latest = _latest(batches, attempts)
+    if not pod:
+        return latest
+    named = [number for number, uid in attempts.items() if uid == pod]
+    if named:
+        return named[0]
+    number = latest + 1 if batches or attempts else 0
+    while True:
+        key = records.report_key(trial, f"{ATTEMPT_STAMP}{number:04d}")
+        record = records.write_once(key, RecordKind.REPORTED_METRICS, {"metrics": [], "collector": {"attempt": number, "pod": pod}})
+        if (record.get("collector") or {}).get("pod") == pod:
+            if number:
+                log.info("trial %s: pod %s is attempt %d (a pod made again under its name): only its observations count from now on", trial, pod, number)
+            return number
+        number += 1
+
+
+def _latest(batches: Iterable[_Batch], attempts: Mapping[int, str]) -> int:
+    """The latest attempt: the highest number a record names (0: the first, or none)."""
+    return max([batch.attempt for batch in batches] + list(attempts), default=0)
 
 
 @dataclass(frozen=True)
@@ -252,25 +303,56 @@ class _Batch:
     start: int
     logs: tuple[MetricLog, ...]
     rewrite: int = 0
+    attempt: int = 0
+    """The pod's attempt (:class:`ObservationWriter`): 0, the first, or a pod made again."""
 
 
-def _stored(records: ExperimentRecords, trial: str, cache: dict[str, _Batch]) -> list[_Batch]:
-    """Every collector record of the trial, checked (:func:`_batch`); ``cache`` keeps the
-    records read before (a record never changes once written)."""
+@dataclass(frozen=True)
+class _Attempt:
+    """A ``collector-attempt-<n>`` record: attempt ``number`` ran in the pod of uid ``pod``."""
+
+    number: int
+    pod: str
+
+
+def _stored(records: ExperimentRecords, trial: str, cache: dict[str, _Batch | _Attempt]) -> tuple[list[_Batch], dict[int, str]]:
+    """Every collector record of the trial, checked (:func:`_batch`), and the attempts' pods by
+    number; ``cache`` keeps the records read before (a record never changes once written)."""
     prefix = records.reports_prefix(trial)
-    out = []
+    out, attempts = [], {}
     for key in records.store.list(prefix):
         stamp = key[len(prefix):].removesuffix(".json")
-        if not stamp.startswith(STAMP_PREFIX) or stamp == DONE_STAMP:
+        if not stamp.startswith(STAMP_PREFIX) or stamp == DONE_STAMP or stamp.startswith(f"{DONE_STAMP}-a"):  # a source's hash has no "-"
             continue
-        batch = cache.get(key)
-        if batch is None:
+        found = cache.get(key)
+        if found is None:
             record = records.read(key, RecordKind.REPORTED_METRICS)
             if record is None:
                 continue
-            batch = cache[key] = _batch(record, key)
-        out.append(batch)
-    return out
+            found = cache[key] = _attempt(record, key) if stamp.startswith(ATTEMPT_STAMP) else _batch(record, key)
+        if isinstance(found, _Attempt):
+            attempts[found.number] = found.pod
+        else:
+            out.append(found)
+    return out, attempts
+
+
+def _whole_number(value: Any, key: str, field_name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise DamagedRecord(key, f"{field_name} is {value!r}: expected a whole number")
+    return value
+
+
+def _attempt(record: Mapping[str, Any], key: str) -> _Attempt:
+    about = record.get("collector")
+    if not isinstance(about, dict) or not isinstance(about.get("pod"), str):
+        raise DamagedRecord(key, "an attempt record needs collector.attempt and collector.pod")
+    return _Attempt(_whole_number(about.get("attempt"), key, "collector.attempt"), about["pod"])
+
+
+def _latest_batches(batches: list[_Batch], attempts: Mapping[int, str]) -> list[_Batch]:
+    latest = _latest(batches, attempts)
+    return [batch for batch in batches if batch.attempt == latest]
 
 
 def _batch(record: Mapping[str, Any], key: str) -> _Batch:
@@ -279,13 +361,12 @@ def _batch(record: Mapping[str, Any], key: str) -> _Batch:
     about, entries = record.get("collector"), record.get("metrics")
     if not isinstance(about, dict) or not isinstance(about.get("source"), str) or not isinstance(about.get("start"), int):
         raise DamagedRecord(key, "a collector record needs collector.source and collector.start")
-    rewrite = about.get("rewrite", 0)
-    if not isinstance(rewrite, int) or isinstance(rewrite, bool) or rewrite < 0:
-        raise DamagedRecord(key, f"collector.rewrite is {rewrite!r}: expected a whole number")
+    rewrite = _whole_number(about.get("rewrite", 0), key, "collector.rewrite")
+    attempt = _whole_number(about.get("attempt", 0), key, "collector.attempt")
     if not isinstance(entries, list):
         raise DamagedRecord(key, f"a collector record's metrics must be a list, got {type(entries).__name__}")
     logs = tuple(_observation(entry, key, index) for index, entry in enumerate(entries))
-    return _Batch(about["source"], about["start"], logs, rewrite)
+    return _Batch(about["source"], about["start"], logs, rewrite, attempt)
 
 
 def _observation(entry: Any, key: str, index: int) -> MetricLog:
@@ -303,30 +384,32 @@ def _observation(entry: Any, key: str, index: int) -> MetricLog:
 
 
 class CollectedReader:
-    """Reads the observations collectors stored for a trial; a reader kept across calls (the
+    """Reads the observations collectors stored for a trial, of its latest attempt only (a pod
+    made again under its name: :class:`ObservationWriter`); a reader kept across calls (the
     early stopping monitor polls) reads each record once."""
 
     def __init__(self, records: ExperimentRecords, trial: str):
         self.records, self.trial = records, trial
-        self._cache: dict[str, _Batch] = {}
+        self._cache: dict[str, _Batch | _Attempt] = {}
 
     def read(self) -> list[MetricLog]:
         """The trial's observations, as Katib's collector reads the files once the trial has
         ended: source by source (sorted), each its last content (:class:`ObservationWriter`), in
         its order."""
-        by_source = _by_source(_stored(self.records, self.trial, self._cache))
+        by_source = _by_source(_latest_batches(*_stored(self.records, self.trial, self._cache)))
         return [m for source in sorted(by_source) for m in by_source[source]]
 
     def read_as_reported(self) -> list[MetricLog]:
         """Every value as it came, for early stopping: source by source (sorted), each content
         of a rewritten source in turn, so a rewrite's values are new reports, as Katib's
         collector tailing the file sees them."""
-        contents = _contents(_stored(self.records, self.trial, self._cache))
+        contents = _contents(_latest_batches(*_stored(self.records, self.trial, self._cache)))
         return [m for source in sorted(contents) for _, logs in contents[source] for m in logs]
 
     def finished(self) -> bool:
-        """Whether the collector said it has stored everything (its ``done`` record)."""
-        return self.records.store.get(self.records.report_key(self.trial, DONE_STAMP)) is not None
+        """Whether the collector of the latest attempt said it has stored everything (its ``done`` record)."""
+        latest = _latest(*_stored(self.records, self.trial, self._cache))
+        return self.records.store.get(self.records.report_key(self.trial, _done_stamp(latest))) is not None
 
 
 def _contents(batches: Iterable[_Batch]) -> dict[str, list[tuple[int, list[MetricLog]]]]:

@@ -16,6 +16,13 @@ Everything it needs comes from the environment, as for a Push trial: ``KFP_TUNE_
 launch-trial runs the trial from). In a pod that is not the trial's primary pod (a worker of a
 TFJob, say: its labels, from the downward API file, do not match ``primaryPodLabels``) it stores
 nothing, as Katib injects its collector in the primary pod only.
+
+A pod the Training Operator makes again under the same name after a failure (``restartPolicy:
+ExitCode``, an eviction) is a new attempt, told from this container restarting by the pod's uid
+(the downward API file ``uid``): it stores apart, and only the latest attempt's observations are
+the trial's (:class:`~kfp_tune.collectors.observe.ObservationWriter`), as under Katib only the
+attempt that completes reports. A pod with no such file (made by an older kfp-tune) stores as
+before.
 """
 
 from __future__ import annotations
@@ -39,7 +46,8 @@ CONTAINER_NAME = "kfp-tune-metrics-collector"
 POD_INFO_VOLUME = "kfp-tune-pod-info"
 """The downward API volume the Kubernetes launcher adds for this container (``manifests``)."""
 POD_INFO_PATH = "/etc/kfp-tune/pod"
-"""Where the downward API volume puts the pod's labels (file ``labels``)."""
+"""Where the downward API volume puts the pod's labels (file ``labels``) and uid (file ``uid``)."""
+POD_UID_FILE = "uid"
 POLL_SECONDS = 2.0
 
 
@@ -56,6 +64,14 @@ def pod_labels(text: str) -> dict[str, str]:
             except ValueError:
                 labels[key] = quoted.strip('"')
     return labels
+
+
+def pod_uid(pod_info: Path) -> str:
+    """The pod's uid from the downward API folder; "" where there is none (a pod an older kfp-tune made)."""
+    try:
+        return (pod_info / POD_UID_FILE).read_text().strip()
+    except OSError:
+        return ""
 
 
 def is_primary_pod(labels: Mapping[str, str], primary: Mapping[str, str] | None) -> bool:
@@ -78,14 +94,15 @@ def run(records: ExperimentRecords, trial: str, stop: threading.Event, poll_seco
     if source.kind not in FOLLOWED_KINDS:
         raise SystemExit(f"kfp-tune metrics collector: the {source.kind} collector is not followed by this container")
     template = experiment.spec.trial_template
-    labels_file = (pod_info or Path(POD_INFO_PATH)) / "labels"
+    pod_info = pod_info or Path(POD_INFO_PATH)
+    labels_file = pod_info / "labels"
     primary = template.primary_pod_labels if template is not None else None
     if primary and labels_file.exists() and not is_primary_pod(pod_labels(labels_file.read_text()), primary):
         log.info("not the trial's primary pod: nothing to collect here")
         stop.wait()
         return 0
     local = Path(source.path) if source.path else None
-    stored = follow(Follower(source, local=local), ObservationWriter(records, trial), stop, poll_seconds)
+    stored = follow(Follower(source, local=local), ObservationWriter(records, trial, pod=pod_uid(pod_info)), stop, poll_seconds)
     log.info("trial %s: stored %d observations", trial, stored)
     return stored
 
