@@ -42,7 +42,7 @@ def test_the_collector_runs_with_the_manifests_command_on_the_default_poll_and_p
         monkeypatch.setenv(variable["name"], variable["value"])
     (mount,) = [m for m in container["volumeMounts"] if m["name"] == sidecar.POD_INFO_VOLUME]
     (volume,) = [v for v in pod["volumes"] if v["name"] == sidecar.POD_INFO_VOLUME]
-    assert [item["path"] for item in volume["downwardAPI"]["items"]] == ["labels"]  # the file run() reads there
+    assert [item["path"] for item in volume["downwardAPI"]["items"]] == ["labels", "uid"]  # the files run() reads there
 
     seen: dict[str, Any] = {}
     real_run = sidecar.run

@@ -54,7 +54,7 @@ def test_the_sidecar_reads_the_pods_labels_from_a_read_only_downward_api_file() 
     mount = next(m for m in container(spec, sidecar.CONTAINER_NAME)["volumeMounts"] if m["mountPath"] == sidecar.POD_INFO_PATH)
     assert mount["readOnly"] is True
     volume = next(v for v in spec["volumes"] if v["name"] == mount["name"])
-    (item,) = volume["downwardAPI"]["items"]
+    (item,) = [i for i in volume["downwardAPI"]["items"] if i["path"] != sidecar.POD_UID_FILE]  # the uid: tests/launchers/test_collector_pod_uid.py
     assert item["fieldRef"] == {"fieldPath": "metadata.labels"}
     # the file the sidecar opens under its pod-info folder (kfp_tune.collectors.sidecar.run)
     assert item["path"] == "labels" and PurePosixPath(sidecar.POD_INFO_PATH, item["path"]).name == "labels"

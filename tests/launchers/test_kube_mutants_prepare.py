@@ -168,7 +168,7 @@ def test_the_sidecar_reads_the_pods_labels_read_only_and_runs_without_privileges
     info = [m for m in sidecar["volumeMounts"] if m["name"] == "kfp-tune-pod-info"]
     assert len(info) == 1 and info[0]["readOnly"] is True
     volume = by_name(pod["volumes"], "kfp-tune-pod-info")
-    assert volume["downwardAPI"]["items"] == [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]
+    assert volume["downwardAPI"]["items"] == [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}, {"path": "uid", "fieldRef": {"fieldPath": "metadata.uid"}}]
     assert sidecar["securityContext"] == {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
 
 

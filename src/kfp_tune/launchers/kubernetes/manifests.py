@@ -497,12 +497,14 @@ def _add_sidecar(
     """kfp-tune's collector container beside the primary one, with the metrics folder ``root``
     (File, TensorFlowEvent: an emptyDir, or the metrics claim at ``sub_path`` when the launcher
     has one, already mounted in the primary container; empty for the other kinds) and the pod's
-    labels (downward API)."""
-    from kfp_tune.collectors.sidecar import CONTAINER_NAME, POD_INFO_PATH, POD_INFO_VOLUME
+    labels and uid (downward API: its uid tells a pod made again under its name, a new attempt,
+    from the sidecar's own container restarting)."""
+    from kfp_tune.collectors.sidecar import CONTAINER_NAME, POD_INFO_PATH, POD_INFO_VOLUME, POD_UID_FILE
 
+    pod_info = [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}, {"path": POD_UID_FILE, "fieldRef": {"fieldPath": "metadata.uid"}}]
     for pod, container in _collector_templates(manifest, container_name, primary_pods):
         mounts = [{"name": POD_INFO_VOLUME, "mountPath": POD_INFO_PATH, "readOnly": True}]
-        _add_volume(pod, {"name": POD_INFO_VOLUME, "downwardAPI": {"items": [{"path": "labels", "fieldRef": {"fieldPath": "metadata.labels"}}]}})
+        _add_volume(pod, {"name": POD_INFO_VOLUME, "downwardAPI": {"items": copy.deepcopy(pod_info)}})
         if root and sub_path:  # the claim: already in these pod templates, mounted in their primary container
             mounts.insert(0, {"name": METRICS_VOLUME, "mountPath": root, "subPath": sub_path})
         elif root:
