@@ -401,7 +401,34 @@ class LocalLauncher(Launcher):
                 self._master_ports.pop(trial.trial, None)
 
     def _run(self, trial: TrialRun, metrics_folder: Path) -> LaunchOutcome:
+        """The trial made ready (or failed with why it cannot start), run with its collector beside
+        it under its locked log, judged once it has ended (a full scratch file system stops the
+        run instead), its checkpoint folder kept."""
         extra, local_metrics = self._metrics_mount(trial, metrics_folder)
+        ready = self._ready(trial, metrics_folder, extra, local_metrics)
+        if isinstance(ready, LaunchOutcome):
+            return ready
+        log.info("trial %s: running %s", trial.trial, clipped(shlex.join(ready.argv), COMMAND_LOG_CHARS))  # a shell form's line, not "sh"
+        with locked_log(metrics_folder / TRIAL_LOG) as output:  # held while the trial runs, by the trial too: no sweep takes its folder
+            ran = self._run_with_collector(trial, ready, output)
+            if isinstance(ran, LaunchOutcome):
+                return ran
+            ended, beside_logs = ran
+            # it ended between two looks: judged on all it reported (the collector's last read is
+            # in, beside.stop()), as Katib's collector judges each line as it is written
+            ends_stopped = ended.reason in ("", "Error") and trial.should_stop is not None and ended.printed.judge(trial.should_stop, ended=True)
+            text = kept_log(output.fileno(), trial.metric_names, metrics_formats(trial.metrics_collector))
+            self._raise_if_scratch_was_full(ended, ends_stopped, output.fileno(), metrics_folder, {**beside_logs, trial.primary_container: text})
+        phase, reason, message = _phase_of(ended, ends_stopped, text)
+        if ready.checkpoint is not None:
+            phase, reason, message = self._keep_checkpoint(trial, ready.checkpoint, phase, reason, message)
+        files = read_metrics_files(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
+        return LaunchOutcome(phase, reason=reason, message=message, exit_code=ended.code, logs={**beside_logs, trial.primary_container: text}, files=files)
+
+    def _ready(self, trial: TrialRun, metrics_folder: Path, extra: dict[str, str], local_metrics: Path | None) -> _Ready | LaunchOutcome:
+        """All the trial needs to start, or the failed outcome of a trial that cannot: its
+        experiment unread (StoreUnavailable), a trial this machine cannot run (InvalidTrial), its
+        checkpoint folder not made (CheckpointNotReady), its workingDir no folder here (StartError)."""
         try:
             self._experiment(trial.experiment)  # read once, here, so that a store failure is named as one
         except StoreError as exc:
@@ -420,81 +447,98 @@ class LocalLauncher(Launcher):
         if local_metrics is not None:
             env["KFP_TUNE_METRICS_PATH"] = str(local_metrics)
         deadline = trial_deadline(trial.manifest, trial.primary_container, self.timeout_seconds)
-        log.info("trial %s: running %s", trial.trial, clipped(shlex.join(argv), COMMAND_LOG_CHARS))  # a shell form's line, not "sh"
-        with locked_log(metrics_folder / TRIAL_LOG) as output:  # held while the trial runs, by the trial too: no sweep takes its folder
-            if beside is not None:
-                try:
-                    beside.start(hold=output.fileno())
-                except (OSError, ValueError) as exc:
-                    return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start the metrics collector: {exc}")
+        return _Ready(argv, env, cwd, start_in, beside, checkpoint, deadline)
+
+    def _run_with_collector(self, trial: TrialRun, ready: _Ready, output: Any) -> tuple[_Ended, dict[str, str]] | LaunchOutcome:
+        """(how the trial ended, what its Custom collector printed): the collector beside it
+        started first (a failed outcome when it cannot start), stopped once the trial has ended,
+        whatever ended it, an interrupt too."""
+        beside = ready.beside
+        if beside is not None:
             try:
-                with self._lock:  # started and registered at once: an interrupt stops it, or it never starts
-                    if self._interrupted.is_set():
-                        raise RunInterrupted()
-                    try:
-                        process = subprocess.Popen(
-                            process_argv(argv), stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=process_env(env), cwd=start_in,
-                            start_new_session=True,
-                        )
-                    except ValueError as exc:  # a NUL in a word or in env, an env name the OS refuses: this trial's, not the run's
-                        return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {argv[0]!r}: its command, args or env cannot be given to a process: {exc}")
-                    except OSError as exc:
-                        message = working_dir_problem(trial, cwd) if cwd is not None and exc.filename == start_in else f"cannot start {argv[0]!r}: {exc.strerror}"
-                        return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=message)
-                    self._running.add(process)
-                code, reason, message = -1, "", ""
-                printed = _Output(output)
-                try:
-                    code, reason, message = self._watch(process, printed, trial, deadline)
-                    ended = time.monotonic()
-                except BaseException:
-                    self._stop_registered(process)
-                    raise
-                with self._lock:
-                    stopped = process.pid in self._stopped or reason == INTERRUPTED
-                if stopped:  # it ended because the run was interrupted: not a result of its own
-                    self._stop_registered(process)  # the rest of its group too
-                    # what it printed until then is kept with it, as a finished trial's log is
-                    raise RunInterrupted(logs={trial.primary_container: kept_log(output.fileno(), trial.metric_names, metrics_formats(trial.metrics_collector))})
-                try:
-                    _end_leftovers(process)  # it ended by itself (or was stopped): so does the rest of its group
-                finally:
-                    with self._lock:
-                        self._running.discard(process)
-            finally:
-                beside_logs = beside.stop() if beside is not None else {}
-            # it ended between two looks: judged on all it reported (the collector's last read is
-            # in, beside.stop()), as Katib's collector judges each line as it is written
-            ends_stopped = reason in ("", "Error") and trial.should_stop is not None and printed.judge(trial.should_stop, ended=True)
-            text = kept_log(output.fileno(), trial.metric_names, metrics_formats(trial.metrics_collector))
-            full = self._seen_full(output.fileno())  # every trial's end, before its folder goes and frees what filled it
-            was_full = None if full else self._full_near(ended)
-            if reason == "Error" and not ends_stopped and (full or was_full is not None):  # its output was refused: not the trial's failure
-                raise TrialMachineryFailed(scratch_full_message(metrics_folder.parent, code, was_full), logs={**beside_logs, trial.primary_container: text})
-        if ends_stopped:
-            reason, message = EARLY_STOP_REASON, EARLY_STOP_MESSAGE
-        if reason == EARLY_STOP_REASON:
-            phase = LaunchPhase.EARLY_STOPPED
-        elif code == 0 and not reason:
-            phase = LaunchPhase.SUCCEEDED
-        else:
-            phase = LaunchPhase.FAILED
-            if reason == "Error":
-                message = failure_message(code, text)
-        if checkpoint is not None:
+                beside.start(hold=output.fileno())
+            except (OSError, ValueError) as exc:
+                return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start the metrics collector: {exc}")
+        try:
+            process = self._start(trial, ready, output)
+            if isinstance(process, LaunchOutcome):
+                return process
+            ended = self._wait_for(trial, process, output, ready.deadline)
+        finally:
+            beside_logs = beside.stop() if beside is not None else {}
+        return ended, beside_logs
+
+    def _start(self, trial: TrialRun, ready: _Ready, output: Any) -> subprocess.Popen[bytes] | LaunchOutcome:
+        """The trial's process, in a session of its own, writing to ``output``; or the failed
+        outcome of one that cannot start, naming why. Started and registered at once, under the
+        lock :meth:`interrupt` takes: an interrupt stops it, or it never starts (RunInterrupted)."""
+        with self._lock:
+            if self._interrupted.is_set():
+                raise RunInterrupted()
             try:
-                checkpoint.save()
-            except StoreError as exc:  # a later trial would not find it: this one did not do its job
-                phase, reason, message = LaunchPhase.FAILED, "CheckpointNotSaved", f"the trial's checkpoint folder could not be kept: {exc}"
-            if phase == LaunchPhase.SUCCEEDED and trial.experiment not in self._warned_empty and not any(checkpoint.path.iterdir()):
-                self._warned_empty.add(trial.experiment)  # once: a script that writes elsewhere leaves every folder empty
-                log.warning(
-                    "trial %s succeeded and left its checkpoint folder (suggestion_trial_dir %s) empty: the trials that carry on from it "
-                    "start with nothing; does the trial write its checkpoint where its command names that path?",
-                    trial.trial, trial.checkpoint_path,
+                process = subprocess.Popen(
+                    process_argv(ready.argv), stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=process_env(ready.env), cwd=ready.start_in,
+                    start_new_session=True,
                 )
-        files = read_metrics_files(local_metrics, trial.metrics_path_kind) if local_metrics is not None else {}
-        return LaunchOutcome(phase, reason=reason, message=message, exit_code=code, logs={**beside_logs, trial.primary_container: text}, files=files)
+            except ValueError as exc:  # a NUL in a word or in env, an env name the OS refuses: this trial's, not the run's
+                return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=f"cannot start {ready.argv[0]!r}: its command, args or env cannot be given to a process: {exc}")
+            except OSError as exc:
+                message = working_dir_problem(trial, ready.cwd) if ready.cwd is not None and exc.filename == ready.start_in else f"cannot start {ready.argv[0]!r}: {exc.strerror}"
+                return LaunchOutcome(LaunchPhase.FAILED, reason="StartError", message=message)
+            self._running.add(process)
+        return process
+
+    def _wait_for(self, trial: TrialRun, process: subprocess.Popen[bytes], output: Any, deadline: Deadline | None) -> _Ended:
+        """How the running trial ended (:meth:`_watch`), once the rest of its group has ended too
+        (:func:`_end_leftovers`) and it is no longer registered. Anything raised while it runs (a
+        KeyboardInterrupt) stops its group first; a trial the run's interrupt stopped raises
+        RunInterrupted with what it printed until then, not a result of its own."""
+        printed = _Output(output)
+        try:
+            code, reason, message = self._watch(process, printed, trial, deadline)
+            at = time.monotonic()
+        except BaseException:
+            self._stop_registered(process)
+            raise
+        with self._lock:
+            stopped = process.pid in self._stopped or reason == INTERRUPTED
+        if stopped:  # it ended because the run was interrupted: not a result of its own
+            self._stop_registered(process)  # the rest of its group too
+            # what it printed until then is kept with it, as a finished trial's log is
+            raise RunInterrupted(logs={trial.primary_container: kept_log(output.fileno(), trial.metric_names, metrics_formats(trial.metrics_collector))})
+        try:
+            _end_leftovers(process)  # it ended by itself (or was stopped): so does the rest of its group
+        finally:
+            with self._lock:
+                self._running.discard(process)
+        return _Ended(code, reason, message, at, printed)
+
+    def _raise_if_scratch_was_full(self, ended: _Ended, ends_stopped: bool, fd: int, metrics_folder: Path, logs: dict[str, str]) -> None:
+        """TrialMachineryFailed, naming the scratch folder, for a trial that failed while the
+        scratch file system was full, or had been just before it ended: its output was refused,
+        not the trial's failure. Looked at every trial's end, before its folder goes and frees
+        what filled it (:meth:`_seen_full`)."""
+        full = self._seen_full(fd)
+        was_full = None if full else self._full_near(ended.at)
+        if ended.reason == "Error" and not ends_stopped and (full or was_full is not None):
+            raise TrialMachineryFailed(scratch_full_message(metrics_folder.parent, ended.code, was_full), logs=logs)
+
+    def _keep_checkpoint(self, trial: TrialRun, checkpoint: TrialFolder, phase: LaunchPhase, reason: str, message: str) -> tuple[LaunchPhase, str, str]:
+        """(phase, reason, message) once the trial's checkpoint folder is kept in the store,
+        however the trial ended: CheckpointNotSaved when it could not be, as a later trial would
+        not find it. A succeeded trial that left it empty is warned of, once per experiment."""
+        try:
+            checkpoint.save()
+        except StoreError as exc:  # a later trial would not find it: this one did not do its job
+            return LaunchPhase.FAILED, "CheckpointNotSaved", f"the trial's checkpoint folder could not be kept: {exc}"
+        if phase == LaunchPhase.SUCCEEDED and trial.experiment not in self._warned_empty and not any(checkpoint.path.iterdir()):
+            self._warned_empty.add(trial.experiment)  # once: a script that writes elsewhere leaves every folder empty
+            log.warning(
+                "trial %s succeeded and left its checkpoint folder (suggestion_trial_dir %s) empty: the trials that carry on from it "
+                "start with nothing; does the trial write its checkpoint where its command names that path?",
+                trial.trial, trial.checkpoint_path,
+            )
+        return phase, reason, message
 
     def _seen_full(self, fd: int) -> bool:
         """Whether the scratch file system is full now (:func:`scratch_full`), noted for every
@@ -840,6 +884,48 @@ class _Output:
         if not (rest.endswith("\n") or (not rest and self.ends_line)):
             rest += "\n"
         return should_stop.appended(rest)
+
+
+@dataclass(frozen=True)
+class _Ready:
+    """A local trial ready to start: its process's words, env and working folder (as given, and
+    as the process gets it), what runs beside it for its collector, its checkpoint folder, and
+    the deadline it is held to."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str | None
+    start_in: bytes | None
+    beside: _Beside | None
+    checkpoint: TrialFolder | None
+    deadline: Deadline | None
+
+
+@dataclass(frozen=True)
+class _Ended:
+    """How a local trial's process ended (:meth:`LocalLauncher._watch`: reason empty for a
+    normal end), when (``time.monotonic()``), and its output, read on to judge it at its end."""
+
+    code: int
+    reason: str
+    message: str
+    at: float
+    printed: _Output
+
+
+def _phase_of(ended: _Ended, ends_stopped: bool, text: str) -> tuple[LaunchPhase, str, str]:
+    """(phase, reason, message) of a trial that ran: early stopped (while it ran, or
+    ``ends_stopped``: on all it printed once it had ended), succeeded (exit code 0, nothing
+    stopped it), else failed; one that failed on its own gets how it ended and its log's last
+    line (``text``: its log, :func:`failure_message`)."""
+    reason, message = (EARLY_STOP_REASON, EARLY_STOP_MESSAGE) if ends_stopped else (ended.reason, ended.message)
+    if reason == EARLY_STOP_REASON:
+        return LaunchPhase.EARLY_STOPPED, reason, message
+    if ended.code == 0 and not reason:
+        return LaunchPhase.SUCCEEDED, reason, message
+    if reason == "Error":
+        message = failure_message(ended.code, text)
+    return LaunchPhase.FAILED, reason, message
 
 
 def _read(fd: int, start: int, size: int) -> bytes:
