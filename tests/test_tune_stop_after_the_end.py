@@ -18,8 +18,10 @@ import pytest
 from kfp_tune import search, tune
 from kfp_tune.api import TuneInterrupted
 from kfp_tune.core.errors import RunInterrupted
+from kfp_tune.reports import summarize
 from kfp_tune.steps import slots
 from kfp_tune.steps.slots import Checkpoint
+from kfp_tune.stores import as_store
 
 TRIALS = 3
 
@@ -34,9 +36,9 @@ def usual_sigint() -> Iterator[None]:
     signal.signal(signal.SIGINT, saved if saved is not None else signal.SIG_DFL)
 
 
-def _tune(store: Path) -> Any:
+def _tune(store: Path, parallel: int = 2) -> Any:
     return tune(lambda p: p["x"] ** 2, parameters={"x": search.double(-1, 1)}, objective_metric_name="loss", objective_type="minimize",
-                algorithm="random", algorithm_settings={"random_state": "7"}, max_trial_count=TRIALS, parallel_trial_count=2,
+                algorithm="random", algorithm_settings={"random_state": "7"}, max_trial_count=TRIALS, parallel_trial_count=parallel,
                 store=str(store), name="ended")
 
 
@@ -65,7 +67,8 @@ def test_a_stop_that_came_once_every_slot_had_ended_says_the_experiment_ended(tm
 
 def test_a_stop_before_the_end_that_stopped_no_trial_still_raises_tune_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Between trials (none running, none stopped) the experiment is left Running: that is an
-    unfinished experiment, as the note says."""
+    unfinished experiment, as the note says. One slot: the checkpoint counts ended trials, so with
+    two a slot freed by trial 1 could start trial 3 before trial 2 ended, and the run Succeeded."""
     import kfp_tune.api
 
     real_run = kfp_tune.api.run_inline
@@ -76,9 +79,11 @@ def test_a_stop_before_the_end_that_stopped_no_trial_still_raises_tune_interrupt
 
     monkeypatch.setattr(kfp_tune.api, "run_inline", two_trials_then_interrupted)
     with pytest.raises(TuneInterrupted) as stopped:
-        _tune(tmp_path / "store")
+        _tune(tmp_path / "store", parallel=1)
     assert "experiment 'ended'" in stopped.value.__notes__[0] and "is left unfinished" in stopped.value.__notes__[0]
     assert stopped.value.ended is None
+    left = summarize(as_store(str(tmp_path / "store")), "ended")
+    assert (left["status"], left["trials"]) == ("Running", 2)  # stopped between trials 2 and 3, as the test means
 
 
 def test_a_stop_before_the_experiment_was_written_still_raises_tune_interrupted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
