@@ -624,7 +624,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
         run_inline(target, experiment, launcher, take_over=take_over)
     except RunInterrupted as exc:  # the stop button: which experiment it left, how to resume it, what still runs
         raise TuneInterrupted(exc, experiment.name, getattr(target, "uri", str(target)), arguments["name"] is not None, launcher.running_calls,
-                              ended=_ended_when_stopped(exc, target, experiment.name)) from None
+                              ended=_ended_for_the_note(exc, target, experiment.name)) from None
     result = tune_result(target, experiment.name)
     from kfp_tune.remote import no_trial_succeeded
 
@@ -634,26 +634,49 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     return result
 
 
-def _ended_when_stopped(stopped: RunInterrupted, store: Any, experiment_name: str) -> tuple[str, str] | None:
-    """(phase, reason) of an experiment that had ended (Succeeded or Failed) when the stop came,
-    no trial stopped for it and nothing left unrecorded (the run's status says so, as
-    ``decision.interrupted`` keeps an ended experiment's outcome); else None. One read of the
-    status record, no retry window (the store has just answered): unknown is None."""
-    from kfp_tune.core.errors import KfpTuneError
+def ended_when_stopped(store: Store, experiment_name: str) -> tuple[str, str] | None:
+    """(phase, reason) when the experiment's status says it has ended (Succeeded or Failed), else
+    None: the one rule by which a stop is said (``tune()``'s :class:`TuneInterrupted`, ``kfp-tune
+    run``'s exit and lines), read once the stop is recorded (``RunInterrupted.unrecorded`` empty;
+    else the status may be from before it). Whatever trials the stop recorded Killed: Katib's
+    outcome is final (a goal or maxFailedTrialCount reached stays so, as
+    ``decision.interrupted`` keeps it), so a stop that killed trials still running after the end
+    does not leave the experiment unfinished. The saved status record, as ``kfp-tune status``
+    shows it; absent or unreadable (an older writer's, damaged), the phase its trials give, as
+    ``status`` then shows (:func:`kfp_tune.reports.load_report`). StoreError when the store
+    cannot be read."""
+    from kfp_tune.core.records import UnreadableRecord
     from kfp_tune.core.vocabulary import ExperimentPhase
-    from kfp_tune.stores.retry import unretried
+    from kfp_tune.reports import load_report
 
-    if stopped.killed or stopped.unrecorded:
-        return None
-    records = ExperimentRecords(unretried(store), experiment_name)
+    records = ExperimentRecords(store, experiment_name)
     try:
         saved = records.read(records.status_key(), "ExperimentStatus")
-    except KfpTuneError:  # damaged, of a newer version, the store down: the stop is what the caller must see
-        return None
+    except UnreadableRecord:  # load_report says what the trials give instead
+        saved = None
     status = saved.get("status") if saved is not None else None
-    if not isinstance(status, dict) or status.get("phase") not in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED):
+    said = [status.get(k) for k in ("phase", "reason", "message")] if isinstance(status, dict) else []
+    if said and all(isinstance(v, str) for v in said):  # the record load_report would show (one read, not the whole experiment)
+        phase, reason = str(said[0]), str(said[1])
+    else:
+        report = load_report(store, experiment_name)
+        phase, reason = report.phase, report.reason
+    return (phase, reason) if phase in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) else None
+
+
+def _ended_for_the_note(stopped: RunInterrupted, store: Store, experiment_name: str) -> tuple[str, str] | None:
+    """:func:`ended_when_stopped` for :class:`TuneInterrupted`'s note, read without the store's
+    retry window (it has just answered); unknown (the stop unrecorded, the store down or
+    refusing, no experiment yet) is None: the stop is what the caller must see, not a read error."""
+    from kfp_tune.core.errors import KfpTuneError
+    from kfp_tune.stores.retry import unretried
+
+    if stopped.unrecorded:
         return None
-    return str(status["phase"]), str(status.get("reason") or "")
+    try:
+        return ended_when_stopped(unretried(store), experiment_name)
+    except KfpTuneError:
+        return None
 
 
 class TuneInterrupted(RunInterrupted):
@@ -662,9 +685,10 @@ class TuneInterrupted(RunInterrupted):
     notebook too) says which experiment it left unfinished and the call that resumes it
     (without ``name=`` a call makes a new one, so running the cell again would not), and what
     becomes of the function's calls still running, which Python cannot stop. ``experiment``:
-    the experiment's name. ``ended``: (phase, reason) when the experiment had ended anyway, no
-    trial stopped: the note says so, and that the same call returns its result (a stop at the
-    very end still stops the caller's program, as any Ctrl-C)."""
+    the experiment's name. ``ended``: (phase, reason) when the experiment's status says it had
+    ended (:func:`ended_when_stopped`), trials still running stopped or not: the note says so,
+    the trials the stop recorded Killed, and that the same call returns its result (a stop at
+    the very end still stops the caller's program, as any Ctrl-C)."""
 
     def __init__(self, stopped: RunInterrupted, experiment: str, store: str, named: bool, running_calls: int,
                  ended: tuple[str, str] | None = None):
@@ -676,7 +700,9 @@ class TuneInterrupted(RunInterrupted):
             outcome = f"{phase} ({reason})" if reason else phase
             again = (f"the same call returns its result: tune(..., name={experiment!r})" if named else
                      f"a call without name= starts a new experiment: tune(..., name={experiment!r}) returns this one's result")
-            said = [f"tune() stopped ({stopped.signal_name}) once experiment {experiment!r} in {store} had ended: {outcome}, no trial stopped; {again}"]
+            killed = (f"{stopped.killed} trial(s) still running stopped and recorded Killed (their budget given back)" if stopped.killed else
+                      "no trial stopped")
+            said = [f"tune() stopped ({stopped.signal_name}) once experiment {experiment!r} in {store} had ended: {outcome}, {killed}; {again}"]
         else:
             resume = (f"the same call resumes it: tune(..., name={experiment!r})" if named else
                       f"a call without name= starts a new experiment: resume this one with tune(..., name={experiment!r})")

@@ -899,15 +899,22 @@ def _run_engine(args: argparse.Namespace, store: Store, experiment: Experiment, 
 
 
 def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: bool) -> int:
-    """What an interrupted run says, and its exit status: 128 + the signal, unless the signal
-    came as the experiment ended, which exits as the ended run. After SIGHUP the terminal may be
-    gone: each line is said if it still can be (:func:`_unless_gone`)."""
+    """What an interrupted run says, and its exit status: 128 + the signal, unless the
+    experiment's status says it had ended (:func:`kfp_tune.api.ended_when_stopped`, the rule
+    ``tune()`` says a stop by), which exits as the ended run, naming the trials still running
+    that the stop recorded Killed. After SIGHUP the terminal may be gone: each line is said if
+    it still can be (:func:`_unless_gone`)."""
+    from kfp_tune.api import ended_when_stopped
     from kfp_tune.core.errors import StoreError
     from kfp_tune.reports import summarize
 
     signal_exit = 128 + int(getattr(signal, exc.signal_name, signal.SIGINT))
+    summary: dict[str, Any] = {}
+    ended: tuple[str, str] | None = None
     try:
-        summary = {} if exc.unrecorded else summarize(store, name)
+        if not exc.unrecorded:
+            ended = ended_when_stopped(store, name)
+            summary = summarize(store, name)
     except StoreError as error:  # down since the run stopped
         exc.unrecorded = f"the store could not be read after the interrupt ({error})"
     if exc.unrecorded:  # the trials were stopped, but the store could not say so: the next run does
@@ -919,10 +926,15 @@ def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: boo
                 file=sys.stderr,
             )
         return _flushed(signal_exit)
-    if exc.killed == 0 and summary["status"] in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED):  # the signal came as the experiment ended: it ended
+    if ended is not None:  # the experiment had ended (its outcome is final): the run exits as the ended run
+        phase, reason = ended
+        if exc.killed:
+            with _unless_gone(sys.stderr):
+                print(f"the signal ({exc.signal_name}) came after experiment {name} had ended: {phase}{f' ({reason})' if reason else ''}; "
+                      f"{exc.killed} trial(s) still running were stopped and recorded Killed, their budget given back", file=sys.stderr)
         with _unless_gone(sys.stdout):
             _print_summary(summary, as_json)
-        return _flushed(_exit_of(summary["status"]))
+        return _flushed(_exit_of(phase))
     with _unless_gone(sys.stderr):
         print(
             f"interrupted ({exc.signal_name}): {exc.killed} running trial(s) stopped and recorded Killed, their budget given back; "
@@ -947,12 +959,12 @@ def _stopped_by_damage(exc: DamagedRecord) -> KfpTuneError:
 
 def _summary_exit(store: Store, name: str, ended: dict[str, Any] | None, as_json: bool) -> int:
     """The ended run's summary printed, and its exit status; ``ended``: what the late look after
-    a Ctrl-C read (the whole summary when it derived one), said alone if the summary cannot be read."""
+    a Ctrl-C read (phase and reason), said alone if the summary cannot be read."""
     from kfp_tune.core.errors import StoreError, StoreInputError
     from kfp_tune.reports import summarize
 
     try:
-        summary = ended if ended is not None and "experiment" in ended else summarize(store, name)  # late look: the whole summary when it derived one
+        summary = summarize(store, name)
     except StoreInputError as exc:  # the run had claimed the experiment: it ended
         raise _refused_mid_run(exc) from None
     except StoreError as exc:
@@ -989,43 +1001,35 @@ def _ended_before_the_signal(store: Store, name: str) -> dict[str, Any] | None:
     """The saved status (phase, reason) of an experiment that had ended (Succeeded or Failed)
     when a Ctrl-C came that the run no longer answered (the progress lines still catching up),
     else None: a run that ended exits as one, not as an interrupted one (130, "interrupted").
-    One read of the status record, the one whose phase ``run``'s summary shows, not the whole
+    The rule a stop the run answered is said by (:func:`kfp_tune.api.ended_when_stopped`): one
+    read of the status record, the one whose phase ``run``'s summary shows, not the whole
     experiment (a summary of 1,100 trials is some 300 requests, more than a second of a store
     answering in 5 ms); with that record absent or unreadable (an older writer's, damaged), the
-    phase derived from the trials, the whole summary, as ``status`` does (then returned whole).
-    At most :data:`LATE_SIGNAL_LOOK_SECONDS` in all (a store that is not answering is not asked;
-    one that stops gets no retry window, and a connection that hangs is not waited for): unknown
-    is None."""
+    phase derived from the trials, as ``status`` does. At most :data:`LATE_SIGNAL_LOOK_SECONDS`
+    in all (a store that is not answering is not asked; one that stops gets no retry window,
+    and a connection that hangs is not waited for): unknown is None."""
     import threading
 
+    from kfp_tune.api import ended_when_stopped
     from kfp_tune.core.errors import StoreError
-    from kfp_tune.core.records import ExperimentRecords
-    from kfp_tune.reports import summarize
     from kfp_tune.stores.retry import RetryingStore
 
     if isinstance(store, RetryingStore):
         if store.outage_left() is not None:  # down: the run is over all the same, and says it was interrupted at once
             return None
         store.cut_window(LATE_SIGNAL_LOOK_SECONDS)  # nothing reads the store after this look but the summary of an ended run
-    looked: list[dict[str, Any]] = []
+    looked: list[tuple[str, str]] = []
 
     def look() -> None:
-        records = ExperimentRecords(store, name)
-        saved: dict[str, Any] | None = None
-        with contextlib.suppress(StoreError):  # a damaged or newer status record: the trials say
-            saved = records.read(records.status_key(), "ExperimentStatus")
-        status = saved.get("status") if saved is not None else None
-        if isinstance(status, dict) and "phase" in status:
-            looked.append({"status": status["phase"], "reason": status.get("reason", "")})
-            return
-        with contextlib.suppress(StoreError):
-            looked.append(summarize(store, name))
+        with contextlib.suppress(StoreError):  # unread: unknown
+            ended = ended_when_stopped(store, name)
+            if ended is not None:
+                looked.append(ended)
 
     looking = threading.Thread(target=look, name="late-signal-look", daemon=True)
     looking.start()
     looking.join(LATE_SIGNAL_LOOK_SECONDS)
-    ended = looked[0] if looked else None
-    return ended if ended is not None and ended["status"] in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) else None
+    return {"status": looked[0][0], "reason": looked[0][1]} if looked else None
 
 
 def _claimed_by_this_run(store: Store, name: str, since: float) -> bool:
