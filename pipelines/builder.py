@@ -473,9 +473,12 @@ def unasked_trial_resources(experiment: Experiment) -> list[str]:
             if "/" in name and "kubernetes.io/" not in name and amount > 0 and name not in asked]
 
 
-def _warn_unasked_resources(experiment: Experiment, launcher: Mapping[str, Any]) -> None:
+def warn_unasked_trial_resources(experiment: Experiment, launcher: Mapping[str, Any]) -> None:
     """A LocalTrialResourcesWarning naming what the trials ask for that the launch-trial pod they
-    run in (the local launcher) does not ask for (:func:`unasked_trial_resources`)."""
+    run in (the local launcher) does not ask for (:func:`unasked_trial_resources`), at the line
+    that called its caller: the one check of every pipeline compiled for a cluster
+    (:func:`compile_pipeline`, ``tuning_step``), not of :func:`build_pipeline`, which
+    ``kfp-tune run``'s kfp.local pipeline builds too (its trials run on this machine)."""
     left_out = unasked_trial_resources(experiment) if launcher.get("kind", "local") == "local" else []
     if not left_out:
         return
@@ -612,7 +615,7 @@ def compile_pipeline(experiment: Experiment | str | Path | Mapping[str, Any], ou
     path = Path(output)
     model = as_experiment(experiment)
     pipeline = build_pipeline(model, **options)
-    _warn_unasked_resources(model, launcher_config_of(options.get("launcher_config")))
+    warn_unasked_trial_resources(model, launcher_config_of(options.get("launcher_config")))
     problem = cluster_store_problem(options.get("store_uri") or DEFAULT_CLUSTER_STORE)
     if problem:
         warnings.warn(ClusterStoreWarning(f"store_uri {problem}; only a run on this machine (kfp.local) can use this pipeline as compiled"), stacklevel=2)

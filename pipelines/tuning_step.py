@@ -55,6 +55,7 @@ from kfp_tune.pipelines.builder import (
     pipeline_store_uri,
     resolve_object_store,
     stateful_task,
+    warn_unasked_trial_resources,
 )
 from kfp_tune.stores.s3 import check_s3_endpoint
 
@@ -123,6 +124,9 @@ def tuning_step(
     options are :func:`~kfp_tune.pipelines.build_pipeline`'s, and become the defaults of the
     step's parameters of the same names.
 
+    For the local launcher, trials asking for an extended resource the launch-trial pod cannot
+    ask for on their behalf give a LocalTrialResourcesWarning, as in ``compile_pipeline``.
+
     ``with_dataset=False``: a step with no ``dataset`` input, for trials that need none. (The
     input is optional in the compiled spec, but kfp.local 2.17 fails a nested pipeline whose
     call leaves an optional artifact out, so a step that never gets one should not declare it.)"""
@@ -132,6 +136,7 @@ def tuning_step(
     if checkpoint_trials is None:
         checkpoint_trials = 2 * (model.spec.parallel_trial_count or 1)
     launcher = launcher_config_of(launcher_config)
+    warn_unasked_trial_resources(model, launcher)  # as compile_pipeline says it
     loop = build_pipeline(model, rounds, store_uri, launcher, cluster_store, checkpoint_trials, checkpoint_seconds, run_id_input=True)
 
     def stateful(task: Any, display_name: str, store_secret: Any) -> Any:
