@@ -20,6 +20,17 @@ a trial that ended between two looks is judged on all it printed (``TrialRun.sho
 Early stopping follows the output as it grows: each look reads only what came since the last
 (:meth:`~kfp_tune.collectors.running.StopTest.appended`).
 
+GPUs: each running trial gets its own share of the GPUs this process may use (:class:`GpuPool`),
+as each trial pod gets its own from the NVIDIA device plugin under Katib: the list
+``CUDA_VISIBLE_DEVICES`` gives, else ``NVIDIA_VISIBLE_DEVICES`` where it lists devices (what a pod
+given GPUs by the device plugin holds: their UUIDs). A trial whose primary container asks for N
+``nvidia.com/gpu`` (its limit, else its request) gets N of them as its ``CUDA_VISIBLE_DEVICES``
+(and ``NVIDIA_VISIBLE_DEVICES`` where the list came from there), over the container's own, held
+until it ends; one that asks for none gets ``CUDA_VISIBLE_DEVICES=""``, as a pod that asks for
+none is given none. A trial waits while the others hold its share, as a pod stays Pending until
+its node has the GPUs free; one that asks for more than the list holds gets them all. With no
+list (neither is set, or ``NVIDIA_VISIBLE_DEVICES`` is ``all``), the trials see every GPU their process finds.
+
 A trial ends when the process started ends, as a container ends with its main process: what is
 left of its process group then (``sleep 60 & python3 train.py``) gets SIGTERM, and SIGKILL after
 the grace period (:func:`_end_leftovers`). A process that left the group (``setsid``) is not
@@ -73,6 +84,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import logging
+import math
 import os
 import re
 import shlex
@@ -158,6 +170,131 @@ def _above_zero(amount: Any) -> bool:
         return True  # validation names a malformed amount; here it is only said to be not applied
 
 
+GPU_RESOURCE = "nvidia.com/gpu"
+"""The resource a trial's share of the GPUs is counted in (a MIG slice or another vendor's GPU is not shared out)."""
+NOT_A_GPU_LIST = ("", "all", "none", "void")
+"""The values of ``NVIDIA_VISIBLE_DEVICES`` that name no device: the NVIDIA container toolkit's words."""
+_DEVICE = re.compile(r"\d+(:\d+)?|(GPU|MIG)-\S+")
+"""A device as ``NVIDIA_VISIBLE_DEVICES`` lists it: an index (a MIG one ``0:1``) or a UUID."""
+
+
+@dataclass(frozen=True)
+class GpuList:
+    """The GPUs this process may use, as ``variable`` lists them (indexes or UUIDs)."""
+
+    variable: str
+    devices: tuple[str, ...]
+
+    def shown(self) -> str:
+        return f"{self.variable}={','.join(self.devices)}"
+
+
+def visible_gpus(environ: Mapping[str, str]) -> GpuList | None:
+    """The GPUs ``environ`` lists: ``CUDA_VISIBLE_DEVICES`` when it is set (empty: none), else
+    ``NVIDIA_VISIBLE_DEVICES`` when it lists devices; None when neither does, so the GPUs are not known."""
+    if "CUDA_VISIBLE_DEVICES" in environ:
+        return GpuList("CUDA_VISIBLE_DEVICES", _device_words(environ["CUDA_VISIBLE_DEVICES"]))
+    listed = environ.get("NVIDIA_VISIBLE_DEVICES", "")
+    words = _device_words(listed)
+    if listed.strip().lower() in NOT_A_GPU_LIST or not all(_DEVICE.fullmatch(word) for word in words):
+        return None  # the device plugin's volume-mounts strategy gives a folder's path, not the GPUs
+    return GpuList("NVIDIA_VISIBLE_DEVICES", words)
+
+
+def _device_words(text: str) -> tuple[str, ...]:
+    return tuple(word.strip() for word in text.split(",") if word.strip())
+
+
+def gpus_asked(container: Mapping[str, Any] | None) -> int:
+    """How many ``nvidia.com/gpu`` a container asks for: its limit, else its request (a malformed
+    amount, which validation names, asks for none here)."""
+    resources = container.get("resources") if container is not None else None
+    for part in ("limits", "requests"):
+        amount = dict(_amounts(resources, part)).get(GPU_RESOURCE)
+        if amount is not None:
+            try:
+                return max(0, math.ceil(quantity_value(amount)))
+            except (ValueError, TypeError, ArithmeticError):
+                return 0
+    return 0
+
+
+class GpuPool:
+    """The GPUs of :func:`visible_gpus`, handed out to the running trials: each holds its share
+    until it ends (:meth:`held`), so no two trials run on one GPU."""
+
+    def __init__(self, listed: GpuList | None):
+        self.listed = listed
+        self._free = list(listed.devices) if listed is not None else []
+        self._changed = threading.Condition(threading.Lock())  # its own: an interrupt's signal handler never takes it
+        self._told = False
+
+    @contextlib.contextmanager
+    def held(self, trial: str, asked: int, interrupted: threading.Event) -> Iterator[dict[str, str]]:
+        """The env that gives the trial its share while it runs: ``asked`` GPUs (all of the list,
+        where it holds fewer), waited for while other trials hold them; returned when it ends.
+        RunInterrupted when the run is interrupted while it waits. {} where no list is known (said once)."""
+        listed = self.listed
+        if listed is None:
+            with self._changed:
+                tell, self._told = asked > 0 and not self._told, self._told or asked > 0
+            if tell:
+                log.info("trial %s asks for %d %s; neither CUDA_VISIBLE_DEVICES nor NVIDIA_VISIBLE_DEVICES lists the GPUs this process may use, "
+                         "so no trial gets a share of its own: each sees every GPU its process finds", trial, asked, GPU_RESOURCE)
+            yield {}
+            return
+        wanted = min(asked, len(listed.devices))
+        share = self._take(trial, wanted, interrupted)
+        try:
+            yield self._env(share)
+        finally:
+            with self._changed:
+                self._free = [device for device in listed.devices if device in self._free or device in share]
+                self._changed.notify_all()
+
+    def _take(self, trial: str, wanted: int, interrupted: threading.Event) -> list[str]:
+        """The first ``wanted`` free GPUs in the list's order, once that many are free."""
+        assert self.listed is not None
+        with self._changed:
+            waited = False
+            while len(self._free) < wanted:
+                if interrupted.is_set():
+                    raise RunInterrupted()
+                if not waited:
+                    waited = True
+                    log.info("trial %s waits for %d %s: %d of %s are free, the others held by the trials running", trial, wanted, GPU_RESOURCE,
+                             len(self._free), self.listed.shown())
+                self._changed.wait(POLL_SECONDS)  # and looks at the interrupt again
+            share, self._free = self._free[:wanted], self._free[wanted:]
+        return share
+
+    def _env(self, share: list[str]) -> dict[str, str]:
+        assert self.listed is not None
+        env = {"CUDA_VISIBLE_DEVICES": ",".join(share)}
+        if self.listed.variable == "NVIDIA_VISIBLE_DEVICES":  # CUDA's indexes there would name the host's GPUs, not these
+            env["NVIDIA_VISIBLE_DEVICES"] = ",".join(share) or "void"
+        return env
+
+    def note(self, container: str, asked: int) -> str:
+        """What the trials of a container asking for ``asked`` GPUs get here, for ``run``'s notes ("" where no list is known)."""
+        listed = self.listed
+        if listed is None:
+            return ""
+        if not asked:
+            return (f"container {container!r} asks for no {GPU_RESOURCE}: each trial gets CUDA_VISIBLE_DEVICES=\"\" (no GPU), "
+                    f"as a pod that asks for none gets none of its node's GPUs (here {listed.shown()})")
+        given = min(asked, len(listed.devices))
+        short = f" (it asks for {asked}, {listed.variable} lists {len(listed.devices)})" if given < asked else ""
+        return (f"container {container!r} asks for {asked} {GPU_RESOURCE}: each running trial gets {given} of {listed.shown()} as its "
+                f"CUDA_VISIBLE_DEVICES{short}, its own until it ends; a trial waits while the others hold them")
+
+
+def _gpus_of(trial: TrialRun) -> int:
+    """How many ``nvidia.com/gpu`` the container that runs here asks for (:func:`gpus_asked`)."""
+    runs = local_primary(trial.manifest, trial.primary_container, trial.primary_pod_labels, trial.pod_labels)
+    return gpus_asked(runs[1] if runs is not None else primary_container(trial.manifest, trial.primary_container))
+
+
 def missing_command(container: str) -> str:
     """Why a container without ``command`` cannot run here."""
     return (f"container {container!r} has no command: on a cluster it runs its image's entrypoint (with args as its arguments), "
@@ -182,6 +319,8 @@ class LocalLauncher(Launcher):
         """When a look last found the scratch file system full: (time.monotonic(), time.time())."""
         self._looked_at = float("-inf")
         """When a running trial's poll last asked the scratch file system (time.monotonic())."""
+        self.gpus = GpuPool(visible_gpus(os.environ))
+        """The GPUs handed out to the running trials, each its own share."""
         self._master_ports: dict[str, int] = {}
         """The MASTER_PORT given to each live trial of a PyTorchJob (by its name), released when it
         ends, so that no two trials at once are given the same one."""
@@ -326,11 +465,16 @@ class LocalLauncher(Launcher):
         container = runs[1] if runs is not None else primary_container(manifest, name)
         resources = container.get("resources") if container is not None else None
         named = sorted({str(name) for part in ("limits", "requests") for name, amount in _amounts(resources, part) if _above_zero(amount)})
+        gpu_note = self.gpus.note(template.primary_container_name, gpus_asked(container))
+        if gpu_note:  # given out here: the note says how
+            named = [name for name in named if name != GPU_RESOURCE]
         if named and with_resources:
             notes.append(
                 f"container {template.primary_container_name!r} resources ({', '.join(named)}) are not applied locally: the trial uses "
                 "this machine's CPUs, memory and GPUs as its process finds them"
             )
+        if gpu_note and with_resources:
+            notes.append(gpu_note)
         return notes
 
     def relative_scripts(self, experiment: Experiment) -> tuple[list[str], str]:
@@ -408,17 +552,20 @@ class LocalLauncher(Launcher):
         ready = self._ready(trial, metrics_folder, extra, local_metrics)
         if isinstance(ready, LaunchOutcome):
             return ready
-        log.info("trial %s: running %s", trial.trial, clipped(shlex.join(ready.argv), COMMAND_LOG_CHARS))  # a shell form's line, not "sh"
-        with locked_log(metrics_folder / TRIAL_LOG) as output:  # held while the trial runs, by the trial too: no sweep takes its folder
-            ran = self._run_with_collector(trial, ready, output)
-            if isinstance(ran, LaunchOutcome):
-                return ran
-            ended, beside_logs = ran
-            # it ended between two looks: judged on all it reported (the collector's last read is
-            # in, beside.stop()), as Katib's collector judges each line as it is written
-            ends_stopped = ended.reason in ("", "Error") and trial.should_stop is not None and ended.printed.judge(trial.should_stop, ended=True)
-            text = kept_log(output.fileno(), trial.metric_names, metrics_formats(trial.metrics_collector))
-            self._raise_if_scratch_was_full(ended, ends_stopped, output.fileno(), metrics_folder, {**beside_logs, trial.primary_container: text})
+        with self.gpus.held(trial.trial, _gpus_of(trial), self._interrupted) as gpus:  # its own GPUs, waited for
+            ready.env.update(gpus)
+            shown = "".join(f" ({name}={value})" for name, value in gpus.items() if name == "CUDA_VISIBLE_DEVICES")
+            log.info("trial %s: running %s%s", trial.trial, clipped(shlex.join(ready.argv), COMMAND_LOG_CHARS), shown)  # a shell form's line, not "sh"
+            with locked_log(metrics_folder / TRIAL_LOG) as output:  # held while the trial runs, by the trial too: no sweep takes its folder
+                ran = self._run_with_collector(trial, ready, output)
+                if isinstance(ran, LaunchOutcome):
+                    return ran
+                ended, beside_logs = ran
+                # it ended between two looks: judged on all it reported (the collector's last read is
+                # in, beside.stop()), as Katib's collector judges each line as it is written
+                ends_stopped = ended.reason in ("", "Error") and trial.should_stop is not None and ended.printed.judge(trial.should_stop, ended=True)
+                text = kept_log(output.fileno(), trial.metric_names, metrics_formats(trial.metrics_collector))
+                self._raise_if_scratch_was_full(ended, ends_stopped, output.fileno(), metrics_folder, {**beside_logs, trial.primary_container: text})
         phase, reason, message = _phase_of(ended, ends_stopped, text)
         if ready.checkpoint is not None:
             phase, reason, message = self._keep_checkpoint(trial, ready.checkpoint, phase, reason, message)
