@@ -821,31 +821,55 @@ CLOSE_NAMES = 3
 
 def not_found(store: Store, name: str) -> ExperimentNotFound:
     """``no experiment NAME in STORE``, with the store's closest names (a mistyped name), as a
-    mistyped trial lists the experiment's trials: one wording for the CLI and the clients."""
+    mistyped trial lists the experiment's trials: one wording for the CLI and the clients. Where
+    the store holds the experiments a recurring run with a fresh experiment per run made of
+    NAME, it names them first (:func:`fresh_per_run_names`)."""
     import difflib
 
     names = experiment_names(store)
     where = f"no experiment {name!r} in {masked_url(store.uri)}"
-    fresh = fresh_per_run_names(name, names)
-    if fresh:
-        shown_names = ", ".join(fresh[:CLOSE_NAMES]) + (f" and {len(fresh) - CLOSE_NAMES} more" if len(fresh) > CLOSE_NAMES else "")
-        return ExperimentNotFound(
-            f"{where}; it holds {len(fresh)} experiment{'s' if len(fresh) > 1 else ''} named {name}-<6 characters>: {shown_names}. "
-            f"A recurring run with a fresh experiment per run (--fresh-experiment) tunes one such experiment per run, named after a "
-            f"hash of the run's id (each run's suggest step logs its name); kfp-tune list shows them all"
-        )
-    close = difflib.get_close_matches(name, names, n=CLOSE_NAMES)
-    return ExperimentNotFound(where + (f"; did you mean: {', '.join(close)}?" if close else ""))
+    fresh = fresh_per_run_names(store, name, names)
+    close = difflib.get_close_matches(name, [other for other in names if other not in fresh], n=CLOSE_NAMES)
+    did_you_mean = f"; did you mean: {', '.join(close)}?" if close else ""
+    if not fresh:
+        return ExperimentNotFound(where + did_you_mean)
+    shown_names = ", ".join(fresh[:CLOSE_NAMES]) + (f" and {len(fresh) - CLOSE_NAMES} more" if len(fresh) > CLOSE_NAMES else "")
+    return ExperimentNotFound(
+        f"{where}; it holds {len(fresh)} experiment{'s' if len(fresh) > 1 else ''} named {name}-<6 characters>: {shown_names}. "
+        f"A recurring run with a fresh experiment per run (--fresh-experiment) tunes one such experiment per run, named after a "
+        f"hash of the run's id (each run's suggest step logs its name); kfp-tune list shows them all" + did_you_mean
+    )
 
 
-def fresh_per_run_names(name: str, names: Iterable[str]) -> list[str]:
+def fresh_per_run_names(store: Store, name: str, names: Iterable[str]) -> list[str]:
     """The experiments among ``names`` that runs of a recurring run with a fresh experiment per
-    run made of ``name`` (:func:`~kfp_tune.core.naming.per_run_experiment_name`: the name, then
-    six characters of a hash of the run id), which no "did you mean" finds for a short name."""
+    run made of ``name``, which no "did you mean" finds for a short name: named as
+    :func:`~kfp_tune.core.naming.per_run_experiment_name` names them (the name, then six
+    characters of a hash of the run id) and tuned by that run (its ``runs/`` records name the
+    run whose id the suffix hashes). The shape alone would take a hand-named ``digits-random``
+    for one. One listing of ``runs/`` and a read or two for each name of that shape."""
     from kfp_tune.core.naming import per_run_experiment_name
 
     prefix = per_run_experiment_name(name, "")[:-6]
-    return [other for other in names if re.fullmatch(re.escape(prefix) + "[0-9a-z]{6}", other)]
+    shaped = [other for other in names if re.fullmatch(re.escape(prefix) + "[0-9a-z]{6}", other)]
+    return [other for other in shaped if any(per_run_experiment_name(name, run) == other for run in _runs_named(store, other))]
+
+
+def _runs_named(store: Store, experiment: str) -> Iterator[str]:
+    """The run ids the experiment's run records name (its claims, its pipeline calls), read one
+    at a time; a record that cannot be read names none."""
+    records = ExperimentRecords(store, experiment)
+    calls = f"{records.runs_prefix()}calls/"
+    for key in sorted(store.list(records.runs_prefix())):
+        kind = RecordKind.RUN_CLAIM if records.claim_seq_of(key) is not None else RecordKind.RUN_CALL if key.startswith(calls) else None
+        if kind is None:
+            continue
+        try:
+            record = records.read(key, kind)
+        except UnreadableRecord:
+            continue
+        if record is not None and isinstance(record.get("run"), str):
+            yield record["run"]
 
 
 def experiment_names(store: Store) -> list[str]:
