@@ -348,7 +348,7 @@ def _check_task_constants(package: str) -> None:
     store is (:func:`_check_run_store`)."""
     first = package_document(package)
     for component_name, component in (first.get("components") or {}).items():
-        default = (((component or {}).get("inputDefinitions") or {}).get("parameters") or {}).get("store_uri", {}).get("defaultValue")
+        default = (_input_parameters(component or {}).get("store_uri") or {}).get("defaultValue")
         if isinstance(default, str) and (problem := cluster_store_problem(default)):
             raise InputError(f"the pipeline's {component_name.removeprefix('comp-')!r}, its store_uri default: {problem}; build it with "
                              "store_uri=s3://... (tuning_step or component_trials), or give the task one")
@@ -406,18 +406,27 @@ def package_document(package: str | Path) -> dict[str, Any]:
     return next(iter(yaml.safe_load_all(Path(package).read_text(encoding="utf-8"))), None) or {}
 
 
+def _input_parameters(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters a pipeline's root or a component declares (``inputDefinitions``): name ->
+    what is declared of it (``parameterType``, ``defaultValue``, ...)."""
+    return dict((body.get("inputDefinitions") or {}).get("parameters") or {})
+
+
+def _default_in(document: Mapping[str, Any], name: str) -> Any:
+    """The default a pipeline document (a package's first document, or a recurring run's
+    pipeline spec) declares for run parameter ``name`` (None if none)."""
+    return (_input_parameters(document.get("root") or {}).get(name) or {}).get("defaultValue")
+
+
 def declared_parameters(package: str | Path) -> dict[str, str]:
     """The pipeline package's run parameters and their KFP IR types (``NUMBER_INTEGER``, ...)."""
-    first = package_document(package)
-    parameters = ((first.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {}
+    parameters = _input_parameters(package_document(package).get("root") or {})
     return {str(name): str((given or {}).get("parameterType") or "STRING") for name, given in parameters.items()}
 
 
 def declared_default(package: str | Path, name: str) -> Any:
     """The default the pipeline package declares for run parameter ``name`` (None if none)."""
-    first = package_document(package)
-    parameters = ((first.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {}
-    return (parameters.get(name) or {}).get("defaultValue")
+    return _default_in(package_document(package), name)
 
 
 def _check_run_store(package: str, typed: Mapping[str, Any], namespace: str | None) -> str | None:
@@ -575,6 +584,8 @@ quite Python's whitespace)."""
 _GO_DURATION_PART = re.compile(r"([0-9]*)(?:\.([0-9]*))?(ns|us|µs|μs|ms|s|m|h)")
 _GO_DURATION_UNITS = {"ns": 1, "us": 10**3, "µs": 10**3, "μs": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
 _CRON_EXAMPLE = "e.g. '0 0 2 * * *' for 02:00 daily, or @daily, @every 6h"
+_CRON_TIME_ZONE = re.compile(r"(CRON_)?TZ=")
+"""How a cron that names its time zone starts (robfig/cron v3, cron(8)'s CRON_TZ): not KFP's."""
 
 
 def check_cron(cron: str) -> None:
@@ -590,13 +601,20 @@ def check_cron(cron: str) -> None:
     empty entry in a list, ``@every`` a duration that is not positive (every second), and a
     day of month that no month of the cron holds (``0 0 0 30 2 *``), which never fires
     (:func:`_never_fires_problem`). KFP reads it in its ScheduledWorkflow controller's time zone:
-    UTC unless the cluster sets the controller's ``CRON_SCHEDULE_TIMEZONE``."""
+    UTC unless the cluster sets the controller's ``CRON_SCHEDULE_TIMEZONE``; a zone in the cron
+    (``TZ=`` or ``CRON_TZ=`` before it) is refused saying so."""
     if not isinstance(cron, str) or len(cron) > 200:
         raise SubmitArgumentError([FieldError("cron", f"expected KFP's cron, six fields, seconds first ({_CRON_EXAMPLE}), got {shown(cron)}")])
     if cron.startswith("@"):  # robfig/cron reads a descriptor only where the text starts with @
         _check_cron_descriptor(cron)
         return
     fields = _GO_FIELD.findall(cron)
+    if fields and _CRON_TIME_ZONE.match(fields[0]):  # robfig/cron v3's prefix; v1.2.0 reads it as a field
+        raise SubmitArgumentError([FieldError("cron", (
+            f"KFP takes no time zone in the cron (TZ=, CRON_TZ=: robfig/cron v1.2.0, which it parses with, has none): it reads the "
+            f"cron in its ScheduledWorkflow controller's zone, UTC unless the cluster sets CRON_SCHEDULE_TIMEZONE; write the time "
+            f"in that zone, without the prefix ({_CRON_EXAMPLE}), got {shown(cron)}"
+        ))])
     if len(fields) == 1 and fields[0].startswith("@"):
         raise SubmitArgumentError([FieldError("cron", f"{shown(cron)}: expected the descriptor with nothing before it, e.g. {fields[0]!r} ({_CRON_EXAMPLE})")])
     if len(fields) != 6:
@@ -1082,8 +1100,10 @@ CONTINUED_TAKE_OVER = (
 
 
 class RecurringRunExists(InputError):
-    """An enabled recurring run of the name a ``schedule`` would create is already in its KFP
-    experiment: refused before a second one is created (KFP allows it)."""
+    """An enabled recurring run that a ``schedule``'s would run beside is already there: one of
+    the same name in its KFP experiment, or one in its namespace that continues the same tuning
+    experiment (its experiment_name and store), under any name. Refused before anything is
+    created (KFP allows both); ``allow_duplicate`` lets it through."""
 
 
 def delete_hint(host: str | None, namespace: str | None, recurring_run_id: str) -> str:
@@ -1103,11 +1123,10 @@ def _tuned_experiment(recurring: Any) -> tuple[str, str, bool] | None:
     parameters, else its pipeline's defaults; None for a pipeline that names no experiment."""
     spec = getattr(recurring, "pipeline_spec", None) or {}
     spec = spec.get("pipeline_spec", spec) if isinstance(spec, dict) else {}
-    declared = ((spec.get("root") or {}).get("inputDefinitions") or {}).get("parameters") or {}
     given = getattr(getattr(recurring, "runtime_config", None), "parameters", None) or {}
 
     def value(name: str) -> Any:
-        return given[name] if name in given else (declared.get(name) or {}).get("defaultValue")
+        return given[name] if name in given else _default_in(spec, name)
 
     name, store, fresh = value("experiment_name"), value("store_uri"), value("fresh_experiment")
     if not isinstance(name, str) or not isinstance(store, str):
@@ -1115,17 +1134,16 @@ def _tuned_experiment(recurring: Any) -> tuple[str, str, bool] | None:
     return name, store.rstrip("/"), fresh is True or str(fresh).lower() == "true"
 
 
-def _refuse_same_experiment(
-    kfp_client: Any, group: Any, namespace: str | None, tuned: tuple[str, str, bool], host: str | None,
-) -> None:
+def _refuse_same_experiment(kfp_client: Any, namespace: str | None, tuned: tuple[str, str, bool], host: str | None) -> None:
     """RecurringRunExists when another enabled recurring run of the namespace (under any name,
     in any KFP experiment) continues the same tuning experiment (its experiment_name and store):
     the two would drive it side by side, one of each pair failing on its claim. One listing of
-    the namespace's recurring runs (pages of 100, at most :data:`LISTED_PAGES`)."""
+    the namespace's recurring runs (pages of 100, at most :data:`LISTED_PAGES`): ``namespace``,
+    else the client's own (its context, or its pod's), as the KFP experiment would be made in."""
     name, store, fresh = tuned
     if fresh:
         return
-    where = getattr(group, "namespace", None) or namespace
+    where = namespace or kfp_client.get_user_namespace()
     token = ""
     for _ in range(LISTED_PAGES):
         listed = kfp_client.list_recurring_runs(page_token=token, page_size=100, namespace=where)
@@ -1144,11 +1162,24 @@ def _refuse_same_experiment(
             return
 
 
+def _existing_group(kfp_client: Any, title: str, namespace: str | None) -> Any:
+    """The KFP experiment ``title`` of the namespace, or None when there is none yet (looked up
+    as ``kfp.Client.create_experiment`` looks it up before it creates one)."""
+    try:
+        return kfp_client.get_experiment(experiment_name=title, namespace=namespace)
+    except ValueError as exc:
+        if str(exc).startswith("No experiment is found with name"):
+            return None
+        raise
+
+
 def _refuse_same_name(kfp_client: Any, group: Any, job_name: str, host: str | None = None, namespace: str | None = None) -> None:
     """RecurringRunExists when the KFP experiment ``group`` holds an enabled recurring run named
     ``job_name``: ``schedule`` run twice, or again after an upgrade without deleting the old one.
     KFP allows it, but the two then run side by side; with a continuing experiment one of each
-    pair fails on the experiment's claim, and an old one runs the kfp-tune it was compiled by."""
+    pair fails on the experiment's claim, and an old one runs the kfp-tune it was compiled by.
+    Another name alone keeps them apart only with an experiment of its own: two continuing one
+    experiment are refused by :func:`_refuse_same_experiment` whatever their names."""
     import json
 
     by_name = json.dumps({"predicates": [{"operation": "EQUALS", "key": "display_name", "stringValue": job_name}]})
@@ -1161,8 +1192,9 @@ def _refuse_same_name(kfp_client: Any, group: Any, job_name: str, host: str | No
         f"recurring run {job_name!r} is already in KFP experiment {group.display_name!r} ({ids}): a second one would run beside it, "
         f"and where both continue one experiment, whichever run starts second fails on the experiment's claim. To replace it, delete it in "
         f"the KFP UI (or {delete_hint(host, namespace, str(same[0].recurring_run_id))}) and schedule again; to keep both, "
-        f"give this one another name (--name, name=) or pass --allow-duplicate (allow_duplicate=True), and only where the two never "
-        f"drive one experiment at once: a fresh experiment per run (--fresh-experiment), another experiment_name, or crons that never overlap"
+        f"give this one another name (--name, name=), and only where the two never drive one experiment at once: a fresh experiment "
+        f"per run (--fresh-experiment) or another experiment_name (--param experiment_name=...); two that continue one experiment on "
+        f"crons that never overlap need --allow-duplicate (allow_duplicate=True)"
     )
 
 
@@ -1193,9 +1225,13 @@ def schedule(
     experiment at a time are refused by the experiment's run claim, so it is refused otherwise
     (SubmitArgumentError), for an experiment or a pipeline that has the ``fresh_experiment``
     parameter; so is the run argument ``take_over`` true (ArgumentsRefused), which would make
-    every run take the experiment from whichever run holds it. An enabled recurring run of the same name in the KFP experiment (``schedule``
-    called twice, or again after an upgrade) is refused (:class:`RecurringRunExists`), saying
-    how to delete it; ``allow_duplicate=True`` creates a second one anyway, as KFP allows.
+    every run take the experiment from whichever run holds it. An enabled recurring run of the
+    same name in the KFP experiment (``schedule`` called twice, or again after an upgrade), and
+    one of the namespace that continues the same experiment (its experiment_name and store)
+    under any name, are refused (:class:`RecurringRunExists`), saying how to delete it, before
+    anything is created; ``allow_duplicate=True`` creates a second one anyway, as KFP allows.
+    The cron takes no time zone (``TZ=``, ``CRON_TZ=``): KFP reads it in its controller's zone,
+    UTC unless the cluster sets ``CRON_SCHEDULE_TIMEZONE`` (:func:`check_cron`).
     ``arguments`` and ``store_uri`` are typed and checked as :func:`submit` does; ``rounds``,
     ``store_uri`` and ``object_store`` are refused for a ready pipeline, as there."""
     check_host(host)
@@ -1232,13 +1268,15 @@ def schedule(
             _warn_trials_namespace(experiment, namespace, typed)
         with kfp_api_errors(host):
             kfp_client = kfp_api_client(host, namespace, client)
-            group = kfp_client.create_experiment(kfp_experiment or title, namespace=namespace)
             job_name = name or f"{title}-scheduled"
-            if not allow_duplicate:
-                _refuse_same_name(kfp_client, group, job_name, host, namespace)
-                tuned = (typed.get("experiment_name", declared_default(package, "experiment_name")), run_store, fresh)
-                if isinstance(tuned[0], str) and run_store is not None:
-                    _refuse_same_experiment(kfp_client, group, namespace, (tuned[0], run_store.rstrip("/"), fresh), host)
+            if not allow_duplicate:  # before anything is created: a refused schedule leaves no KFP experiment behind
+                existing = _existing_group(kfp_client, kfp_experiment or title, namespace)
+                if existing is not None:  # a new KFP experiment holds no recurring run of the name
+                    _refuse_same_name(kfp_client, existing, job_name, host, namespace)
+                tuned = typed.get("experiment_name", declared_default(package, "experiment_name"))
+                if isinstance(tuned, str) and run_store is not None:
+                    _refuse_same_experiment(kfp_client, namespace, (tuned, run_store.rstrip("/"), fresh), host)
+            group = kfp_client.create_experiment(kfp_experiment or title, namespace=namespace)
             recurring = kfp_client.create_recurring_run(
                 experiment_id=group.experiment_id,
                 job_name=job_name,

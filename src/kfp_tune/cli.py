@@ -241,8 +241,9 @@ def _parser() -> argparse.ArgumentParser:
             p.add_argument("--max-concurrency", type=int, default=1, help="runs at a time (default 1)")
             p.add_argument("--fresh-experiment", action="store_true", help="each run tunes a new experiment (default: every run continues the same one)")
             p.add_argument("--name", help="the recurring run's name (default: NAME-scheduled)")
-            p.add_argument("--allow-duplicate", action="store_true", help="create it even if an enabled recurring run of that name is in the KFP experiment "
-                           "(refused by default: the two would run side by side, and on a continued experiment refuse each other's runs)")
+            p.add_argument("--allow-duplicate", action="store_true", help="create it even if an enabled recurring run of that name is in the KFP experiment, "
+                           "or one in the namespace continues the same experiment (experiment_name and store) under any name (refused by default: "
+                           "the two would run side by side, and on a continued experiment refuse each other's runs)")
         p.set_defaults(handler=handler)
 
     p = sub.add_parser("render", help="print the trial resource the Kubernetes launcher would create, as YAML")

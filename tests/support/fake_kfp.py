@@ -3,13 +3,20 @@ run and schedule a recurring run (and to list recurring runs by name), and recor
 KFP host we can run here: the real client, its real HTTP, a server that keeps what it is sent.
 
 It refuses what the KFP API server refuses where submit and schedule meet it (checked against
-kubeflow/pipelines' backend, apiserver/server and storage): a second experiment of one name in
-one namespace (409, AlreadyExists), a cron robfig/cron v1.2.0's ``cron.Parse`` refuses and a
-``max_concurrency`` outside 1-10 (400, InvalidArgument). Experiments and recurring runs are
-kept per namespace: on multi-user KFP (``serve(multi_user=True)``) each namespace has its own,
-and an experiment with none is refused; single-user KFP reads every namespace as none
-(``ResourceManager.ReplaceNamespace``), so there they all share one. Nothing fires: no run of a
-recurring run is ever made.
+kubeflow/pipelines 2.14.0-2.17.0's backend, apiserver/server and storage): a second experiment
+of one name in one namespace (409, AlreadyExists), a cron robfig/cron v1.2.0's ``cron.Parse``
+refuses and a ``max_concurrency`` outside 1-10 (400, InvalidArgument). Experiments and
+recurring runs are kept per namespace: on multi-user KFP (``serve(multi_user=True)``) each
+namespace has its own, and an empty namespace is refused where the API server refuses it
+(listing or creating an experiment, listing recurring runs outside an experiment); single-user
+KFP reads every namespace as none (``ResourceManager.ReplaceNamespace``), so there they all
+share one. Nothing fires: no run of a recurring run is ever made.
+
+An error is answered as KFP 2.x's grpc-gateway v2 answers it: ``{"code", "message",
+"details"}``, the message the API server's chain of wrapped errors (``util.Wrap``: "List
+experiments failed: Failed to authorize with API: Invalid input error: ..."), the details one
+``google.rpc.Status`` with the innermost words; ``serve(legacy_errors=True)``: KFP 1.x's
+``{"error", "code"}`` instead.
 """
 
 from __future__ import annotations
@@ -24,8 +31,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 API = "/apis/v2beta1"
-INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS = 3, 5, 6
-"""The gRPC codes the KFP API puts in an error's ``code`` (400, 404, 409)."""
+INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS, PERMISSION_DENIED = 3, 5, 6, 7
+"""The gRPC codes the KFP API puts in an error's ``code`` (400, 404, 409, 403)."""
+RPC_STATUS = "type.googleapis.com/google.rpc.Status"
+"""The type of the one entry of an error's ``details`` (util.UserError.GRPCStatus)."""
+INVALID_INPUT = "Invalid input error"
+"""How util.NewInvalidInputError starts the message it wraps (its details have the words alone)."""
+EMPTY_EXPERIMENT_NAMESPACE = "An experiment cannot have an empty namespace in multi-user mode"
+"""experiment_server.go canAccessExperiment's words."""
 
 
 @dataclass
@@ -46,6 +59,7 @@ class FakeKfp:
     url: str = ""
     fail_with: int | None = None  # answer every API call (healthz aside) with this HTTP status
     multi_user: bool = False
+    legacy_errors: bool = False  # answer errors as KFP 1.x did ({"error", "code"}), not as 2.x
 
     def posted(self, path: str) -> list[Any]:
         return [r.body for r in self.requests if r.method == "POST" and r.path == f"{API}/{path}"]
@@ -54,16 +68,34 @@ class FakeKfp:
         """The namespace the API server files a resource under: none on single-user KFP."""
         return (given or "") if self.multi_user else ""
 
+    def refused(self, status: int, code: int, chain: tuple[str, ...], words: str) -> tuple[int, Any]:
+        """An error answer: ``words`` (util.NewInvalidInputError's and the like: the details'
+        message) under the wrapping messages of ``chain``, outermost first, each joined by ": "
+        as pkg/errors.Wrap joins them; the innermost of ``chain`` is the error's own kind
+        ("Invalid input error")."""
+        message = ": ".join((*chain, words))
+        if self.legacy_errors:
+            return status, {"error": message, "code": code}
+        return status, {"code": code, "message": message, "details": [{"@type": RPC_STATUS, "code": code, "message": words}]}
+
+    def _empty_namespace(self, namespace: str) -> bool:
+        """ResourceManager.IsEmptyNamespace on multi-user KFP."""
+        return self.multi_user and namespace in ("", "-")
+
     def handle(self, request: Request) -> tuple[int, Any]:
         self.requests.append(request)
         path = request.path
         if path == f"{API}/healthz":
             return 200, {"multi_user": self.multi_user}
         if self.fail_with:
-            return self.fail_with, {"error": "refused by the fake", "code": 7}
-        if path == f"{API}/experiments" and request.method == "GET":
+            return self.refused(self.fail_with, PERMISSION_DENIED, (), "refused by the fake")
+        if path == f"{API}/experiments" and request.method == "GET":  # experiment_server.go listExperiments
             wanted = _filter_value(request.query, "display_name")
             namespace = self.namespace_of((request.query.get("namespace") or [None])[0])
+            if self._empty_namespace(namespace):
+                return self.refused(
+                    400, INVALID_ARGUMENT, ("List experiments failed", "Failed to authorize with API", INVALID_INPUT), EMPTY_EXPERIMENT_NAMESPACE,
+                )
             found = [
                 e for e in self.experiments.values()
                 if (wanted is None or e["display_name"] == wanted) and e.get("namespace", "") == namespace
@@ -73,7 +105,7 @@ class FakeKfp:
             return self._create_experiment(request.body)
         if path.startswith(f"{API}/experiments/") and request.method == "GET":
             found = self.experiments.get(path.rsplit("/", 1)[1])
-            return (200, found) if found else (404, {"error": "not found", "code": NOT_FOUND})
+            return (200, found) if found else self.refused(404, NOT_FOUND, ("Failed to get experiment", "ResourceNotFoundError"), "not found")
         if path == f"{API}/runs" and request.method == "POST":
             body = dict(request.body, run_id=str(uuid.uuid4()), state="PENDING", created_at="2026-11-23T00:00:00Z")
             self.runs[body["run_id"]] = body
@@ -82,6 +114,12 @@ class FakeKfp:
             wanted, experiment = _filter_value(request.query, "display_name"), (request.query.get("experiment_id") or [None])[0]
             given = request.query.get("namespace")
             namespace = self.namespace_of(given[0]) if given else None
+            if experiment is None and self._empty_namespace(namespace or ""):  # job_server.go listJobs, canAccessJob
+                return self.refused(400, INVALID_ARGUMENT, (
+                    "Failed to list jobs",
+                    "Failed to list recurring runs due to authorization error. Check if you have permission to access namespace ",
+                    INVALID_INPUT,
+                ), "a recurring run cannot have an empty namespace in multi-user mode")
             found = [
                 r for r in self.recurring_runs.values()
                 if (wanted is None or r["display_name"] == wanted) and (experiment is None or r["experiment_id"] == experiment)
@@ -90,44 +128,43 @@ class FakeKfp:
             return 200, ({"recurringRuns": found, "total_size": len(found)} if found else {})
         if path == f"{API}/recurringruns" and request.method == "POST":
             return self._create_recurring_run(request.body)
-        return 404, {"error": f"the fake KFP API has no {request.method} {path}", "code": NOT_FOUND}
+        return self.refused(404, NOT_FOUND, (), f"the fake KFP API has no {request.method} {path}")
 
     def _create_experiment(self, given: dict[str, Any]) -> tuple[int, Any]:
         """experiment_server.go ``createExperiment``, experiment_store.go's unique (name, namespace)."""
         namespace = self.namespace_of(given.get("namespace"))
-        if self.multi_user and namespace in ("", "-"):
-            return 400, {"error": "An experiment cannot have an empty namespace in multi-user mode", "code": INVALID_ARGUMENT}
+        if self._empty_namespace(namespace):
+            return self.refused(
+                400, INVALID_ARGUMENT, ("Failed to create a experiment", "Failed to authorize the request", INVALID_INPUT), EMPTY_EXPERIMENT_NAMESPACE,
+            )
         name = given.get("display_name")
         if any(e["display_name"] == name and e.get("namespace", "") == namespace for e in self.experiments.values()):
-            return 409, {
-                "error": f"Failed to create a new experiment. The name {name} already exists. Please specify a new name",
-                "code": ALREADY_EXISTS,
-            }
+            return self.refused(
+                409, ALREADY_EXISTS, ("Failed to create a experiment", "Already exist error"),
+                f"Failed to create a new experiment. The name {name} already exists. Please specify a new name",
+            )
         body = dict(given, namespace=namespace, experiment_id=str(uuid.uuid4()), created_at="2026-11-23T00:00:00Z", storage_state="AVAILABLE")
         self.experiments[body["experiment_id"]] = body
         return 200, body
 
     def _create_recurring_run(self, given: dict[str, Any]) -> tuple[int, Any]:
-        """recurring_run_server.go ``validateCreateRecurringRunRequest``; the recurring run is
-        filed under its experiment's namespace."""
+        """job_server.go ``CreateRecurringRun``, api_converter.go ``toModelJob``'s checks (max
+        concurrency, then the cron); the recurring run is filed under its experiment's namespace."""
+        converting = ("Failed to create a recurring run due to conversion error", INVALID_INPUT)
         try:
             concurrency = int(given.get("max_concurrency") or 0)
-        except ValueError:
-            return 400, {"error": f"invalid value for max_concurrency: {given.get('max_concurrency')!r}", "code": INVALID_ARGUMENT}
+        except ValueError:  # grpc-gateway's own refusal of the JSON: not the API server's words
+            return self.refused(400, INVALID_ARGUMENT, (), f"invalid value for max_concurrency: {given.get('max_concurrency')!r}")
         if not 1 <= concurrency <= 10:
-            return 400, {
-                "error": f"The max concurrency of the recurring run is out of range. Support 1-10. Received {concurrency}.",
-                "code": INVALID_ARGUMENT,
-            }
+            return self.refused(400, INVALID_ARGUMENT, converting, f"Max concurrency of a recurring run must be at least 1 and at most 10. Received {concurrency}")
         cron = ((given.get("trigger") or {}).get("cron_schedule") or {}).get("cron")
         if cron is not None and (problem := robfig_parse_problem(cron)):
-            return 400, {
-                "error": f"Schedule cron is not a supported format(https://godoc.org/github.com/robfig/cron). Error: {problem}",
-                "code": INVALID_ARGUMENT,
-            }
+            return self.refused(
+                400, INVALID_ARGUMENT, converting, f"Schedule cron is not a supported format(https://godoc.org/github.com/robfig/cron). Error: {problem}",
+            )
         experiment = self.experiments.get(given.get("experiment_id") or "")
         if experiment is None:
-            return 404, {"error": f"experiment {given.get('experiment_id')!r} not found", "code": NOT_FOUND}
+            return self.refused(404, NOT_FOUND, ("Failed to create a recurring run",), f"experiment {given.get('experiment_id')!r} not found")
         body = dict(given, namespace=experiment.get("namespace", ""), recurring_run_id=str(uuid.uuid4()), status="ENABLED",
                     created_at="2026-11-23T00:00:00Z")
         self.recurring_runs[body["recurring_run_id"]] = body
@@ -142,7 +179,6 @@ _BOUNDS: tuple[tuple[int, int, dict[str, int]], ...] = (
 )
 """robfig/cron's fields, seconds first: their ranges and the names they take."""
 _DESCRIPTORS = {"@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"}
-_DURATION = re.compile(r"[-+]?(?:0|(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)")
 
 
 def robfig_parse_problem(spec: str) -> str:
@@ -153,14 +189,15 @@ def robfig_parse_problem(spec: str) -> str:
     if spec.startswith("@"):
         if spec in _DESCRIPTORS:
             return ""
-        if spec.startswith("@every ") and _DURATION.fullmatch(spec[len("@every "):]):
-            return ""
+        if spec.startswith("@every "):
+            problem = go_duration_problem(spec[len("@every "):])
+            return f"Failed to parse duration {spec}: {problem}" if problem else ""
         return f"Unrecognized descriptor: {spec}"
     fields = spec.split()
     if len(fields) not in (5, 6):
         return f"Expected 5 to 6 fields, found {len(fields)}: {spec}"
     for text, (low, high, names) in zip(fields, _BOUNDS, strict=False):  # five fields: no day of week (DowOptional)
-        for expr in text.split(","):
+        for expr in [e for e in text.split(",") if e]:  # getField's strings.FieldsFunc: no empty entry
             range_and_step = expr.split("/")
             low_and_high = range_and_step[0].split("-")
             if low_and_high[0] in ("*", "?"):
@@ -191,6 +228,37 @@ def robfig_parse_problem(spec: str) -> str:
     return ""
 
 
+def go_duration_problem(text: str) -> str:
+    """What Go's ``time.ParseDuration`` says of ``text`` ("" when it parses): one or more
+    numbers (a fraction allowed), each with a unit (ns, us, µs, μs, ms, s, m, h), a sign
+    before them; "0" alone needs none."""
+    rest = text[1:] if text[:1] in ("-", "+") else text
+    if rest == "0":
+        return ""
+    if not rest:
+        return f"time: invalid duration {_go_quote(text)}"
+    while rest:
+        number = re.match(r"\d*(\.\d*)?", rest)
+        assert number is not None  # matches the empty text
+        digits = number.group(0)
+        if not any(c.isdigit() for c in digits):
+            return f"time: invalid duration {_go_quote(text)}"
+        rest = rest[len(digits):]
+        unit = re.match(r"[^\d.]*", rest)
+        assert unit is not None
+        if not unit.group(0):
+            return f"time: missing unit in duration {_go_quote(text)}"
+        if unit.group(0) not in ("ns", "us", "µs", "μs", "ms", "s", "m", "h"):
+            return f"time: unknown unit {_go_quote(unit.group(0))} in duration {_go_quote(text)}"
+        rest = rest[len(unit.group(0)):]
+    return ""
+
+
+def _go_quote(text: str) -> str:
+    """Go's quote in time's errors (a double-quoted string)."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def _int_or_name(text: str, names: dict[str, int]) -> int | None:
     """robfig/cron's parseIntOrName: a name of the field, else an integer (Go's Atoi)."""
     if text.lower() in names:
@@ -207,10 +275,11 @@ def _filter_value(query: dict[str, list[str]], key: str) -> str | None:
     return None
 
 
-def serve(multi_user: bool = False) -> tuple[FakeKfp, ThreadingHTTPServer]:
+def serve(multi_user: bool = False, legacy_errors: bool = False) -> tuple[FakeKfp, ThreadingHTTPServer]:
     """Start the fake on a free loopback port; ``server.shutdown()`` stops it. ``multi_user``:
-    answer as multi-user KFP (experiments and recurring runs per namespace)."""
-    fake = FakeKfp(multi_user=multi_user)
+    answer as multi-user KFP (experiments and recurring runs per namespace); ``legacy_errors``:
+    errors in KFP 1.x's shape."""
+    fake = FakeKfp(multi_user=multi_user, legacy_errors=legacy_errors)
 
     class Handler(BaseHTTPRequestHandler):
         def _answer(self) -> None:
