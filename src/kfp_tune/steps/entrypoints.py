@@ -216,22 +216,27 @@ def suggest_step(
 def _ended_before(records: ExperimentRecords) -> str:
     """What the first step of a run says ("" when nothing) when the experiment it continues had
     already ended: a recurring run's later firings would otherwise log "prepared; its trials are
-    suggested ..." and end Succeeded at once, every night, looking healthy in the KFP UI."""
-    from kfp_tune.core.decision import MAX_TRIALS_REACHED, decide
+    suggested ..." and end Succeeded at once, every night, looking healthy in the KFP UI. What to
+    do follows why it ended; the run may be a one-off submit, a recurring run's or a step of a
+    user's pipeline, so the advice says each."""
+    from kfp_tune.core.decision import GOAL_REACHED, MAX_FAILED_REACHED, MAX_TRIALS_REACHED, SUGGESTION_END_REACHED, decide
 
     decision = decide(ExperimentView(records).state, rounds_left=1)
     if not decision.finished:
         return ""
-    more = (
-        "raise maxTrialCount in its YAML (a completed experiment restarts only under resumePolicy LongRunning or FromVolume) and "
-        "schedule that again"
-        if decision.reason == MAX_TRIALS_REACHED
-        else "it will not run again (only maxTrialCount can be raised, under resumePolicy LongRunning): tune a new experiment"
-    )
+    why = {
+        MAX_TRIALS_REACHED: "To tune on, raise maxTrialCount in its YAML (a completed experiment restarts only under resumePolicy "
+                            "LongRunning or FromVolume) and submit or schedule that again",
+        SUGGESTION_END_REACHED: "Its search space is spent: every point of it was tried, so a larger maxTrialCount adds nothing",
+        GOAL_REACHED: "Its objective goal was reached, which ends it for good",
+        MAX_FAILED_REACHED: "Too many of its trials failed (maxFailedTrialCount), which ends it for good: fix what makes them fail",
+    }.get(decision.reason, "It will not run again")
     return (
         f"experiment {records.experiment} already ended {decision.phase} ({decision.reason}): this run has nothing to do and ends at "
-        f"once. To tune on, {more}; or schedule it with --fresh-experiment (a new experiment per run); or, if it is a recurring "
-        "run, delete the recurring run (the KFP UI, or kfp.Client(host=...).delete_recurring_run(ID)) so that it stops starting runs"
+        f"once. {why}. To tune a new experiment{' instead' if decision.reason == MAX_TRIALS_REACHED else ''}, submit or schedule it "
+        "under another name (metadata.name, --param experiment_name=NEW), or schedule it with a fresh experiment per run "
+        "(--fresh-experiment, fresh_experiment=True). If a recurring run starts these runs, delete the recurring run (the KFP UI, "
+        "or kfp.Client(host=...).delete_recurring_run(ID)) so that it stops starting runs"
     )
 
 
