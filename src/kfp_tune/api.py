@@ -903,7 +903,9 @@ def submit_function(
     """Tune ``objective`` on a Kubeflow Pipelines host: each trial a Job running the function's
     source in ``base_image`` (see the module's docs for the rule the function must follow).
     The arguments are ``tune()``'s and Katib SDK ``tune()``'s; ``store`` is where the run keeps
-    its records (default ``s3://mlpipeline/kfp-tune``, KFP's own object store); ``client``: a
+    its records (default ``s3://mlpipeline/kfp-tune`` in KFP's own object store, and with
+    ``namespace=NS`` ``s3://mlpipeline/private/NS/kfp-tune``, the prefix multi-user KFP lets
+    that namespace write: :func:`kfp_tune.pipelines.submit.cluster_store_default`); ``client``: a
     ``kfp.Client`` with your own authentication. Every argument is checked before anything is
     sent. Returns a :class:`kfp_tune.remote.RemoteTuning` to wait on. ``base_image`` defaults to
     Katib's (:data:`kfp_tune.remote.BASE_IMAGE`), ``pip_index_urls`` to PyPI's."""
