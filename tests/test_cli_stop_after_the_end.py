@@ -49,7 +49,7 @@ def test_a_stop_after_the_end_that_killed_trials_exits_as_the_ended_run_and_name
     captured = capsys.readouterr()
     assert json.loads(captured.out)["status"] == "Succeeded"
     assert ("the signal (SIGINT) came after experiment quad had ended: Succeeded (ExperimentMaxTrialsReached); "
-            "2 trial(s) still running were stopped and recorded Killed, their budget given back") in captured.err
+            "2 trial(s) still running were stopped and recorded Killed; the experiment's outcome stands") in captured.err
     assert "Run the same command to resume" not in captured.err
 
 

@@ -114,7 +114,7 @@ def test_a_stop_once_the_goal_was_reached_that_killed_the_trials_still_running_s
         release.set()
     assert stopped.value.__notes__[0] == (
         f"tune() stopped (SIGINT) once experiment 'goal' in {store.as_uri()} had ended: Succeeded (ExperimentGoalReached), "
-        "2 trial(s) still running stopped and recorded Killed (their budget given back); the same call returns its result: tune(..., name='goal')")
+        "2 trial(s) still running stopped and recorded Killed (the experiment's outcome stands); the same call returns its result: tune(..., name='goal')")
     assert (stopped.value.ended, stopped.value.killed) == (("Succeeded", "ExperimentGoalReached"), 2)
     monkeypatch.undo()
     with pytest.warns(UserWarning, match="has already completed"):

@@ -700,7 +700,7 @@ class TuneInterrupted(RunInterrupted):
             outcome = f"{phase} ({reason})" if reason else phase
             again = (f"the same call returns its result: tune(..., name={experiment!r})" if named else
                      f"a call without name= starts a new experiment: tune(..., name={experiment!r}) returns this one's result")
-            killed = (f"{stopped.killed} trial(s) still running stopped and recorded Killed (their budget given back)" if stopped.killed else
+            killed = (f"{stopped.killed} trial(s) still running stopped and recorded Killed (the experiment's outcome stands)" if stopped.killed else
                       "no trial stopped")
             said = [f"tune() stopped ({stopped.signal_name}) once experiment {experiment!r} in {store} had ended: {outcome}, {killed}; {again}"]
         else:

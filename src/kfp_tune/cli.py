@@ -932,7 +932,7 @@ def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: boo
         if exc.killed:
             with _unless_gone(sys.stderr):
                 print(f"the signal ({exc.signal_name}) came after experiment {name} had ended: {phase}{f' ({reason})' if reason else ''}; "
-                      f"{exc.killed} trial(s) still running were stopped and recorded Killed, their budget given back", file=sys.stderr)
+                      f"{exc.killed} trial(s) still running were stopped and recorded Killed; the experiment's outcome stands", file=sys.stderr)
         with _unless_gone(sys.stdout):
             _print_summary(summary, as_json)
         return _flushed(_exit_of(phase))
