@@ -16,6 +16,7 @@ import dataclasses
 import functools
 import importlib
 import math
+import re
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
@@ -201,10 +202,20 @@ READ_ONLY_INPUTS = "history and pending are read-only (the suggest step hands tu
 """Said when an algorithm fails changing (or adding a list to) the tuples the suggest step hands it."""
 
 
+_CHANGING_A_TUPLE = re.compile(
+    r"'tuple' object has no attribute '(append|extend|insert|pop|remove|clear|sort|reverse|copy)'"
+    r"|'tuple' object (does not|doesn't) support item (assignment|deletion)"
+    r'|can only concatenate (tuple \(not "list"\) to tuple|list \(not "tuple"\) to list)'
+)
+"""What Python says when code written for lists changes a tuple (a list's methods, ``copy`` among
+them as a list's way to a copy; item or slice assignment and deletion) or adds a list to one."""
+
+
 def changes_read_only_inputs(exc: BaseException) -> bool:
-    """Whether an algorithm's exception is most likely its attempt to change the ``history`` or
-    ``pending`` tuple it was handed (``append``, item assignment, ``history + [...]``)."""
-    return isinstance(exc, (AttributeError, TypeError)) and "tuple" in str(exc)
+    """Whether an algorithm's exception is what changing the ``history`` or ``pending`` tuple it
+    was handed raises (``append``, item assignment, ``history + [...]``): only those messages, so
+    a bug of its own that merely names a tuple (``'tuple' object is not callable``) gets no hint."""
+    return isinstance(exc, (AttributeError, TypeError)) and _CHANGING_A_TUPLE.fullmatch(str(exc)) is not None
 
 
 def spent(history: Sequence[FinishedTrial]) -> list[FinishedTrial]:
