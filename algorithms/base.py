@@ -20,7 +20,7 @@ import re
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from threadpoolctl import ThreadpoolController
@@ -111,7 +111,12 @@ class Suggestions:
 class Algorithm(Protocol):
     """A suggestion algorithm plug-in. Instances are built per call from parsed settings."""
 
-    name: ClassVar[str]
+    @property
+    def name(self) -> str:
+        """The name it is registered under. Declared read-only, so both ways an algorithm writes
+        it satisfy the Protocol for mypy: ``name = "my-name"`` and ``name: ClassVar[str] = ...``
+        (declared ``ClassVar[str]`` here, mypy refused the first, blaming ``register``'s argument)."""
+        ...
 
     def suggest(
         self,
