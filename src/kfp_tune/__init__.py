@@ -108,29 +108,37 @@ def _load_plugins() -> None:
     """Load the plug-ins, a failure's :class:`~kfp_tune.plugins.PluginWarning` shown in one line
     its reader can use: Python's own form named this file, its line and ``load_plugins()``. In
     the command the text is kept for ``cli.main``; elsewhere it is the category and text at the
-    line that imported kfp_tune. The user's filters still decide what is shown; the display is
-    ours for this call only (a library sets no process-wide warnings display or filter)."""
+    line that imported kfp_tune, through the display the process has once the scan is over. The
+    user's filters still decide (they are applied as the warning is made). Only
+    ``warnings.showwarning`` is swapped, for the scan, and put back only if it is still ours: a
+    filter or display a plug-in (or a library it imports) sets at import is kept, as Python keeps
+    it; a failure after a plug-in set its own display is shown by that display, in Python's form."""
     import warnings
 
     from kfp_tune.plugins import PluginWarning, load_plugins
 
-    in_the_command = cli_start.started_as_the_command()
-    importer = _importing_frame()
+    failures: list[str] = []
+    shown = warnings.showwarning
 
     def show(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: "TextIO | None" = None, line: str | None = None) -> None:
-        if not (issubclass(category, PluginWarning) and filename == __file__):  # a plug-in's own warning: its author's, where it is
+        if issubclass(category, PluginWarning) and filename == __file__:
+            failures.append(str(message))  # said once the scan is over, below
+        else:  # a plug-in's own warning: its author's, where it is
             shown(message, category, filename, lineno, file, line)
-        elif in_the_command:
-            plugin_failures_for_the_command.append(str(message))
-        elif importer is not None:
-            shown(message, category, importer.f_code.co_filename, importer.f_lineno, file, "")  # "": no source line
-        else:
-            shown(message, category, filename, lineno, file, "")
 
-    with warnings.catch_warnings():
-        shown = warnings.showwarning
-        warnings.showwarning = show
+    warnings.showwarning = show
+    try:
         load_plugins()
+    finally:
+        if warnings.showwarning is show:
+            warnings.showwarning = shown
+    if cli_start.started_as_the_command():
+        plugin_failures_for_the_command.extend(failures)
+        return
+    importer = _importing_frame()
+    filename, lineno = (importer.f_code.co_filename, importer.f_lineno) if importer is not None else (__file__, 0)
+    for text in failures:
+        warnings.showwarning(PluginWarning(text), PluginWarning, filename, lineno, None, "")  # "": no source line
 
 
 def _importing_frame() -> "FrameType | None":
