@@ -20,9 +20,11 @@ What it checks, on a mixed space (doubles, log doubles, ints, discrete, categori
   (unless ``covers_finite_space = False``);
 - every batch is n new, distinct, feasible points of the right types (fewer only as a flag
   below allows), the same for the same seed, none for n = 0;
-- the same in a fresh interpreter started with another PYTHONHASHSEED (as every pipeline step
-  is a fresh process), which imports the plug-in as ``import kfp_tune`` does (installed) or as
-  this suite's module does (imported by hand): one subprocess per algorithm and settings;
+- the same in two fresh interpreters (as every pipeline step is a fresh process), started side
+  by side at two PYTHONHASHSEEDs that order every set of the problem's strings apart
+  (:func:`fresh_hash_seeds`), each importing the plug-in as ``import kfp_tune`` does
+  (installed) or as this suite's module does (imported by hand): once per algorithm and
+  settings in a process (what it can and cannot catch: its test's docstring);
 - ``history`` and ``pending``, handed as tuples as the suggest step hands them, are left as
   they were (read-only, trials and assignments included);
 - a finite space ends cleanly: no point twice, every point (unless ``covers_finite_space =
@@ -64,6 +66,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -445,11 +448,24 @@ class AlgorithmContract(GivenBackContract):
         experiment repeats its trials, and a resumed one goes on as it would have, only if an
         answer depends on nothing but the history, the problem and ``rng``: not on the order a
         set of strings iterates in (PYTHONHASHSEED), object ids or anything kept in the process.
-        One interpreter started with another PYTHONHASHSEED answers the question
-        (:func:`reference_suggestions`) that this one answers, once per algorithm and settings.
-        It imports kfp_tune, which loads the installed plug-ins; when that does not register the
-        same class under ``algorithm_name`` (a plug-in imported by hand), it imports the module
-        that defines this suite, as this suite's module imports the plug-in."""
+        Two fresh interpreters answer the question (:func:`reference_suggestions`) that this one
+        answers, once per algorithm and settings in a process, at the two PYTHONHASHSEEDs of
+        :func:`fresh_hash_seeds`; the three answers must be the same. Each imports kfp_tune,
+        which loads the installed plug-ins; when that does not register the same class under
+        ``algorithm_name`` (a plug-in imported by hand), it imports the module that defines this
+        suite, as this suite's module imports the plug-in.
+
+        What it catches: an answer that depends on the order of a set (or a dict built from one)
+        of the problem's own strings (its parameter names, a parameter's choices), every time,
+        whatever this process's PYTHONHASHSEED, as the two seeds order each such set apart at
+        every place; of other strings (the plug-in's own), most of the time but not always (two
+        seeds order a set of three strings alike about one time in five; this process is a third
+        try, at its own seed); state kept in the process, when this process's earlier calls
+        changed it; ``id()`` and other randomness, most of the time; a plug-in a step would not
+        have. What it cannot: a dependence that shows only after another history (it asks after
+        one, fixed), only on another machine or Python (CPU count, library versions, the BLAS's
+        rounding), or only in a later call of one process (every call of a run builds the
+        algorithm afresh, but a module's own cache is the plug-in's to keep sound)."""
         name = self.registered_name()
         size = 3 if self.waits_for_results else 12  # hyperband (r_l 3, eta 3) gives nothing after 12 of its trials: it waits for its rung
         request = {
@@ -462,16 +478,17 @@ class AlgorithmContract(GivenBackContract):
             "suite_module": type(self).__module__,
             "suite_file": _source_file(type(self)),
         }
-        here, there, hash_seed = _answers_here_and_fresh(request)
+        here, fresh = _answers_here_and_fresh(request, fresh_hash_seeds(self.space()))
         assert here, f"nothing suggested after a history of {size}: the check says nothing"
-        differ = next((index for index, (one, other) in enumerate(zip(here, there, strict=False)) if one != other), min(len(here), len(there)))
-        assert there == here, (
-            f"{name!r} suggested other points in a fresh interpreter (PYTHONHASHSEED={hash_seed}) for the same history and seed: "
-            f"{len(here)} point(s) here, {len(there)} there, the first difference at suggestion {differ} "
-            f"(here {here[differ] if differ < len(here) else None}, there {there[differ] if differ < len(there) else None}). "
-            "Every pipeline step is a fresh process: a seeded experiment would not repeat its trials. An answer must depend only on "
-            "the history, the problem and rng (not on the order of a set of strings, id() or state kept in the process)"
-        )
+        for hash_seed, there in fresh.items():
+            differ = next((index for index, (one, other) in enumerate(zip(here, there, strict=False)) if one != other), min(len(here), len(there)))
+            assert there == here, (
+                f"{name!r} suggested other points in a fresh interpreter (PYTHONHASHSEED={hash_seed}) for the same history and seed: "
+                f"{len(here)} point(s) here, {len(there)} there, the first difference at suggestion {differ} "
+                f"(here {here[differ] if differ < len(here) else None}, there {there[differ] if differ < len(there) else None}). "
+                "Every pipeline step is a fresh process: a seeded experiment would not repeat its trials. An answer must depend only on "
+                "the history, the problem and rng (not on the order of a set of strings, id() or state kept in the process)"
+            )
 
     def test_history_of_only_failures_is_handled(self) -> None:
         space = self.space()
@@ -670,34 +687,89 @@ def reference_suggestions(name: str, settings: dict[str, Any], history_size: int
     return [space.format(a) for a in contract.suggest(space, history, [], 4, seed=7).assignments]
 
 
-_ANSWERS: dict[str, tuple[list[dict[str, str]], list[dict[str, str]], str]] = {}
-"""(this process's answer, the fresh interpreter's, its PYTHONHASHSEED) for each request made in
-this process: one subprocess per algorithm and settings, whichever direction's suite asks first
-(the question is the same: :func:`reference_suggestions` minimizes)."""
+FIRST_FRESH_HASH_SEED = 1
+"""The PYTHONHASHSEED of the first fresh interpreter (:func:`fresh_hash_seeds` picks the second's)."""
+_LAST_HASH_SEED_TRIED = 2000
+"""Where :func:`fresh_hash_seeds` stops looking (for the contract's problem on CPython 3.11 it
+finds 67)."""
 
 
-def _answers_here_and_fresh(request: dict[str, Any]) -> tuple[list[dict[str, str]], list[dict[str, str]], str]:
-    """(the suggestions of ``request`` here, those in a new interpreter of this Python with this
-    process's module search path and another PYTHONHASHSEED, that PYTHONHASHSEED)."""
+def fresh_hash_seeds(space: SearchSpace) -> tuple[str, str]:
+    """The PYTHONHASHSEEDs of the contract's two fresh interpreters: :data:`FIRST_FRESH_HASH_SEED`,
+    and the first above it under which every set of ``space``'s strings (its parameter names;
+    each parameter's choices), made in either order, iterates in another order at every place.
+    An answer that depends on the order of such a set then differs between the two, whatever this
+    process's seed: the verdict is the same every run. Asked of small interpreters (no site, about
+    20 ms of CPU each, so some 1.5 s for the contract's problem on CPython 3.11), once per process
+    and set of strings: CPython's string hash is not the same in every version (3.11 changed it),
+    so no seed is written down."""
+    sets = tuple(tuple(strings) for strings in ([p.name for p in space], *(p.choices for p in space)) if len(strings) > 1)
+    return str(FIRST_FRESH_HASH_SEED), _second_hash_seed(sets)
+
+
+@functools.cache
+def _second_hash_seed(sets: tuple[tuple[str, ...], ...]) -> str:
+    """The first seed above :data:`FIRST_FRESH_HASH_SEED` that orders each of ``sets`` apart from it."""
+    orders = _set_orders(FIRST_FRESH_HASH_SEED, sets)
+    for seed in range(FIRST_FRESH_HASH_SEED + 1, _LAST_HASH_SEED_TRIED):
+        other = _set_orders(seed, sets)
+        if all(one != another for one, another in zip(orders, other, strict=True)):
+            return str(seed)
+    return str(FIRST_FRESH_HASH_SEED + 1)  # no seed orders them all apart (a Python whose hash ignores the seed): any other
+
+
+def _set_orders(seed: int, sets: tuple[tuple[str, ...], ...]) -> list[str]:
+    """Each set of ``sets`` as an interpreter at ``seed`` iterates it, made in the given order and
+    in the reverse one (they differ where two strings collide), flattened: one string a place."""
+    code = "import json, sys; print(json.dumps([x for s in json.loads(sys.argv[1]) for made in (s, s[::-1]) for x in set(made)]))"
+    done = subprocess.run([sys.executable, "-S", "-c", code, json.dumps(sets)], env={**os.environ, "PYTHONHASHSEED": str(seed)}, capture_output=True, text=True, check=True)
+    return list(json.loads(done.stdout))
+
+
+_ANSWERS: dict[str, tuple[list[dict[str, str]], dict[str, list[dict[str, str]]]]] = {}
+"""(this process's answer, each fresh interpreter's by its PYTHONHASHSEED) for each request made
+in this process: its fresh interpreters start once per algorithm and settings, whichever
+direction's suite asks first (the question is the same: :func:`reference_suggestions` minimizes).
+Under pytest-xdist, once per worker that runs one of them."""
+
+
+def _answers_here_and_fresh(request: dict[str, Any], hash_seeds: Sequence[str]) -> tuple[list[dict[str, str]], dict[str, list[dict[str, str]]]]:
+    """(the suggestions of ``request`` here, those of a new interpreter of this Python with this
+    process's module search path at each of ``hash_seeds``, by seed). The interpreters run side by
+    side."""
     text = json.dumps(request, default=str)
     key = json.dumps({k: v for k, v in request.items() if not k.startswith("suite")}, sort_keys=True, default=str)
     if key in _ANSWERS:
         return _ANSWERS[key]
     here = reference_suggestions(request["algorithm_name"], request["settings"], request["history_size"], stepped_doubles=request["stepped_doubles"])
-    given = os.environ.get("PYTHONHASHSEED", "")
-    hash_seed = str((int(given) + 1) % 2**32) if given.isdigit() else "1"  # unset or "random": this one's is random
     search_path = list(dict.fromkeys(os.getcwd() if entry == "" else entry for entry in sys.path))
-    environment = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": os.pathsep.join(search_path)}
     code = "import sys; from kfp_tune.algorithms.testing import answer_in_this_interpreter as a; a(sys.argv[1], sys.argv[2])"
+    fresh: dict[str, list[dict[str, str]]] = {}
     with tempfile.TemporaryDirectory(prefix="kfp-tune-contract-") as folder:
-        answer_file = Path(folder) / "answer.json"
-        done = subprocess.run([sys.executable, "-c", code, text, str(answer_file)], env=environment, capture_output=True, text=True, check=False, timeout=600)
-        if done.returncode != 0 or not answer_file.exists():
-            raise AssertionError(f"{request['suite']}: a fresh interpreter asking {request['algorithm_name']!r} failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
-        answer = json.loads(answer_file.read_text())
-    if "not_registered" in answer:
-        raise AssertionError(f"{request['suite']}: {answer['not_registered']}")
-    _ANSWERS[key] = (here, answer["suggestions"], hash_seed)
+        started = []
+        for hash_seed in hash_seeds:
+            environment = {**os.environ, "PYTHONHASHSEED": hash_seed, "PYTHONPATH": os.pathsep.join(search_path)}
+            answer_file = Path(folder) / f"answer-{hash_seed}.json"
+            command = [sys.executable, "-c", code, text, str(answer_file)]
+            started.append((hash_seed, answer_file, subprocess.Popen(command, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)))
+        try:
+            for hash_seed, answer_file, child in started:
+                _, errors = child.communicate(timeout=600)
+                if child.returncode != 0 or not answer_file.exists():
+                    raise AssertionError(
+                        f"{request['suite']}: a fresh interpreter (PYTHONHASHSEED={hash_seed}) asking {request['algorithm_name']!r} failed "
+                        f"(exit {child.returncode}):\n{errors[-3000:]}"
+                    )
+                answer = json.loads(answer_file.read_text())
+                if "not_registered" in answer:
+                    raise AssertionError(f"{request['suite']}: {answer['not_registered']}")
+                fresh[hash_seed] = answer["suggestions"]
+        finally:
+            for _, _, child in started:
+                if child.poll() is None:
+                    child.kill()
+                    child.communicate()
+    _ANSWERS[key] = (here, fresh)
     return _ANSWERS[key]
 
 
