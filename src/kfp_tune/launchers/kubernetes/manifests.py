@@ -255,10 +255,12 @@ def add_gpus(container: dict[str, Any], gpus: int, field: str) -> None:
     """``nvidia.com/gpu: gpus`` as the container's limit, unless it asks for an accelerator itself
     (:func:`is_accelerator`: a MIG slice, an AMD GPU or an FPGA is one too, and a whole NVIDIA GPU
     beside it would keep the pod off the nodes that have it; a limit or a request: Kubernetes
-    takes an extended resource's request only equal to its limit). The one rule for every kind:
-    a pod template's container and a run-time kind's primary entry."""
+    takes an extended resource's request only equal to its limit), or claims devices through
+    Dynamic Resource Allocation (``resources.claims``: a DRA-only cluster has no
+    ``nvidia.com/gpu`` to give, and elsewhere the trial would hold two GPUs). The one rule for
+    every kind: a pod template's container and a run-time kind's primary entry."""
     resources = container.setdefault(field, {})
-    if any(is_accelerator(str(name)) for part in ("limits", "requests") for name in resources.get(part) or {}):
+    if any(is_accelerator(str(name)) for part in ("limits", "requests") for name in resources.get(part) or {}) or resources.get("claims"):
         return
     resources.setdefault("limits", {})["nvidia.com/gpu"] = gpus
 
