@@ -16,6 +16,7 @@ and imports neither; tests/core/test_job_fields.py checks that the file is what 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from importlib import resources
 from pathlib import Path
@@ -35,11 +36,40 @@ SCALARS = {
 JSON_TYPES = {"string": "str", "integer": "int", "number": "float", "boolean": "bool"}
 
 
+def _release(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def schema_versions() -> list[str]:
+    """The Kubernetes versions the installed kubernetes-validate has schemas of, oldest first: a
+    moving window, so a newer release drops the oldest as it adds the latest."""
+    root = resources.files("kubernetes_validate") / "kubernetes-json-schema"
+    found = [match[1] for entry in root.iterdir() if (match := re.fullmatch(r"v(\d+(?:\.\d+)*)-local", entry.name))]
+    return sorted(found, key=_release)
+
+
+def has_schemas(version: str) -> bool:
+    """Whether :func:`definitions` can read Kubernetes ``version`` from this kubernetes-validate."""
+    return version in schema_versions()
+
+
+def missing_schemas(version: str) -> str:
+    """Why ``version``'s schemas cannot be read, and which kubernetes-validate has them."""
+    shipped = schema_versions()
+    window = f"Kubernetes {shipped[0]} to {shipped[-1]}" if shipped else "none"
+    if shipped and _release(version) < _release(shipped[0]):
+        advice = f"an older kubernetes-validate ships {version} (a newer release dropped it)"
+    else:
+        advice = "pip install --upgrade kubernetes-validate"
+    return (f"the installed kubernetes-validate has no schemas of Kubernetes {version} (it ships a moving window "
+            f"of versions; this one has {window}): {advice}")
+
+
 def definitions(version: str = KUBERNETES) -> dict[str, Any]:
     """Kubernetes ``version``'s OpenAPI definitions (name -> JSON schema), from kubernetes-validate."""
     folder = resources.files("kubernetes_validate") / "kubernetes-json-schema" / f"v{version}-local"
     if not folder.is_dir():
-        raise SystemExit(f"the installed kubernetes-validate has no schemas of Kubernetes {version}: pip install 'kubernetes-validate>=1.34'")
+        raise SystemExit(missing_schemas(version))
     loaded: dict[str, Any] = json.loads(folder.joinpath("_definitions.json").read_text(encoding="utf-8"))["$defs"]
     return loaded
 

@@ -52,7 +52,7 @@ from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, clipped, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, experiment_selector, is_dns_subdomain, namespace_problem
 from kfp_tune.core.shell_form import katib_wraps
-from kfp_tune.core.template import primary_container
+from kfp_tune.core.template import is_train_job, primary_container
 from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
 from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, KeptLog, metrics_formats
 from kfp_tune.launchers.kubernetes.kinds import (
@@ -876,7 +876,7 @@ class KubernetesLauncher(Launcher):
 
     def _log_container(self, trial: TrialRun, kind: TrialKind) -> str:
         """The primary pod's container that the trial's log is read from."""
-        return TRAINJOB_CONTAINER if (kind.group, kind.kind) == ("trainer.kubeflow.org", "TrainJob") else trial.primary_container
+        return TRAINJOB_CONTAINER if is_train_job({"apiVersion": kind.api_version, "kind": kind.kind}) else trial.primary_container
 
     def _ran_for(self, resource: Mapping[str, Any], started: float, created_here: bool = False) -> float:
         """How long the trial has run, for ``timeoutSeconds``: since the resource's
