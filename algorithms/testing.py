@@ -270,6 +270,14 @@ class GivenBackContract:
         return spent(history), len(given)
 
 
+def _flag(name: str, value: object) -> bool:
+    """``value`` as a contract flag set on an instance: a bool (a property that reads a flag set
+    on an instance would take any truthy value for True)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"AlgorithmContract.{name} is True or False, got {value!r} ({type(value).__name__})")
+    return value
+
+
 class AlgorithmContract(GivenBackContract):
     """Subclass with ``algorithm_name`` (and optionally ``settings``) to check an algorithm;
     a second subclass with ``objective_type = "maximize"`` checks the other direction."""
@@ -287,15 +295,28 @@ class AlgorithmContract(GivenBackContract):
         declares (:func:`kfp_tune.algorithms.registry.search_end`): ``"on-a-finite-space"`` or
         nothing declared, yes; ``"after-its-schedule"`` (its schedule may end first) or
         ``"never"``, no. A suite may set it (``covers_finite_space = True`` for grid, whose
-        schedule is every point)."""
-        return registry.search_end(self.registered_name()) not in ("after-its-schedule", "never")
+        schedule is every point): in its class body, on the class, or on an instance
+        (``setup_method``, a fixture), for that instance only."""
+        set_here = self.__dict__.get("covers_finite_space")
+        return set_here if set_here is not None else registry.search_end(self.registered_name()) not in ("after-its-schedule", "never")
+
+    @covers_finite_space.setter
+    def covers_finite_space(self, value: bool) -> None:
+        self.__dict__["covers_finite_space"] = _flag("covers_finite_space", value)
 
     @property
     def ends_on_its_own(self) -> bool:
         """Whether it has a finite schedule of its own and says ``exhausted`` when that is done,
         even on an infinite space (hyperband, after its last bracket). By default whether its
-        registration declares ``ends="after-its-schedule"``; a suite may set it."""
-        return registry.search_end(self.registered_name()) == "after-its-schedule"
+        registration declares ``ends="after-its-schedule"``; a suite may set it, as
+        :attr:`covers_finite_space`."""
+        set_here = self.__dict__.get("ends_on_its_own")
+        return set_here if set_here is not None else registry.search_end(self.registered_name()) == "after-its-schedule"
+
+    @ends_on_its_own.setter
+    def ends_on_its_own(self, value: bool) -> None:
+        self.__dict__["ends_on_its_own"] = _flag("ends_on_its_own", value)
+
     direction_trials: ClassVar[int] = 24
     """How many trials each run of the direction check finishes (in batches of 4) before its
     last batch: enough for model-based algorithms to be past their random start-up trials."""
