@@ -134,6 +134,17 @@ def test_an_interrupt_ends_the_wait_and_the_trial_never_starts() -> None:
             pytest.fail("the trial started")
 
 
+def test_host_indexes_in_nvidia_visible_devices_become_the_containers_cuda_numbers() -> None:
+    """A device plugin set to index IDs lists the host's GPUs (``2,3``); the container's CUDA
+    numbers them 0 and 1: a trial given host GPU 3 must see CUDA_VISIBLE_DEVICES=1, not 3 (no such
+    GPU inside), and UUIDs pass as they are."""
+    pool = GpuPool(GpuList("NVIDIA_VISIBLE_DEVICES", ("2", "3:1", "GPU-x")))
+    interrupted = threading.Event()
+    with pool.held("t1", 1, interrupted) as first, pool.held("t2", 2, interrupted) as second:
+        assert first == {"CUDA_VISIBLE_DEVICES": "0", "NVIDIA_VISIBLE_DEVICES": "2"}
+        assert second == {"CUDA_VISIBLE_DEVICES": "1,GPU-x", "NVIDIA_VISIBLE_DEVICES": "3:1,GPU-x"}
+
+
 def test_a_trial_asking_for_more_than_the_list_holds_gets_all_of_it() -> None:
     pool = GpuPool(GpuList("CUDA_VISIBLE_DEVICES", ("3",)))
     with pool.held("t1", 4, threading.Event()) as env:

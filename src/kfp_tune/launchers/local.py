@@ -270,10 +270,12 @@ class GpuPool:
 
     def _env(self, share: list[str]) -> dict[str, str]:
         assert self.listed is not None
-        env = {"CUDA_VISIBLE_DEVICES": ",".join(share)}
-        if self.listed.variable == "NVIDIA_VISIBLE_DEVICES":  # CUDA's indexes there would name the host's GPUs, not these
-            env["NVIDIA_VISIBLE_DEVICES"] = ",".join(share) or "void"
-        return env
+        if self.listed.variable != "NVIDIA_VISIBLE_DEVICES":
+            return {"CUDA_VISIBLE_DEVICES": ",".join(share)}
+        # NVIDIA_VISIBLE_DEVICES names the host's GPUs, which the container's CUDA numbers from 0 in
+        # the list's order: an index there is its place in the list for CUDA; a UUID CUDA takes as is
+        cuda = [device if not device[0].isdigit() else str(self.listed.devices.index(device)) for device in share]
+        return {"CUDA_VISIBLE_DEVICES": ",".join(cuda), "NVIDIA_VISIBLE_DEVICES": ",".join(share) or "void"}
 
     def note(self, container: str, asked: int) -> str:
         """What the trials of a container asking for ``asked`` GPUs get here, for ``run``'s notes ("" where no list is known)."""
