@@ -145,6 +145,22 @@ def test_host_indexes_in_nvidia_visible_devices_become_the_containers_cuda_numbe
         assert second == {"CUDA_VISIBLE_DEVICES": "1,GPU-x", "NVIDIA_VISIBLE_DEVICES": "3:1,GPU-x"}
 
 
+def test_run_says_a_gpu_count_set_by_a_trial_parameter_is_given_per_trial(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``nvidia.com/gpu: ${trialParameters.gpus}`` is known per trial only: the note must not say
+    the trials get no GPU (they get as many as their parameter says)."""
+    from conftest import quadratic_experiment
+
+    doc = quadratic_experiment()
+    container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
+    container["resources"] = {"limits": {"nvidia.com/gpu": "${trialParameters.x}"}}
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0,1")
+    notes = LocalLauncher().not_done_here(load_experiment(doc))
+    assert notes == [
+        "container 'main' asks for as many nvidia.com/gpu as a trial parameter says: each running trial gets that many of "
+        "CUDA_VISIBLE_DEVICES=0,1 as its CUDA_VISIBLE_DEVICES, its own until it ends; a trial waits while the others hold them"
+    ]
+
+
 def test_a_trial_asking_for_more_than_the_list_holds_gets_all_of_it() -> None:
     pool = GpuPool(GpuList("CUDA_VISIBLE_DEVICES", ("3",)))
     with pool.held("t1", 4, threading.Event()) as env:

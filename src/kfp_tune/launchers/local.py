@@ -219,6 +219,13 @@ def gpus_asked(container: Mapping[str, Any] | None) -> int:
     return 0
 
 
+def gpus_set_per_trial(container: Mapping[str, Any] | None) -> bool:
+    """Whether the container's ``nvidia.com/gpu`` amount is a trial parameter's placeholder
+    (``${trialParameters.gpus}``): known only once a trial's manifest is filled in."""
+    resources = container.get("resources") if container is not None else None
+    return any("${" in str(amount) for part in ("limits", "requests") for name, amount in _amounts(resources, part) if name == GPU_RESOURCE)
+
+
 class GpuPool:
     """The GPUs of :func:`visible_gpus`, handed out to the running trials: each holds its share
     until it ends (:meth:`held`), so no two trials run on one GPU."""
@@ -277,11 +284,15 @@ class GpuPool:
         cuda = [device if not device[0].isdigit() else str(self.listed.devices.index(device)) for device in share]
         return {"CUDA_VISIBLE_DEVICES": ",".join(cuda), "NVIDIA_VISIBLE_DEVICES": ",".join(share) or "void"}
 
-    def note(self, container: str, asked: int) -> str:
-        """What the trials of a container asking for ``asked`` GPUs get here, for ``run``'s notes ("" where no list is known)."""
+    def note(self, container: str, asked: int, per_trial: bool = False) -> str:
+        """What the trials of a container asking for ``asked`` GPUs (``per_trial``: as many as a trial
+        parameter says) get here, for ``run``'s notes ("" where no list is known)."""
         listed = self.listed
         if listed is None:
             return ""
+        if per_trial:
+            return (f"container {container!r} asks for as many {GPU_RESOURCE} as a trial parameter says: each running trial gets that "
+                    f"many of {listed.shown()} as its CUDA_VISIBLE_DEVICES, its own until it ends; a trial waits while the others hold them")
         if not asked:
             return (f"container {container!r} asks for no {GPU_RESOURCE}: each trial gets CUDA_VISIBLE_DEVICES=\"\" (no GPU), "
                     f"as a pod that asks for none gets none of its node's GPUs (here {listed.shown()})")
@@ -467,7 +478,7 @@ class LocalLauncher(Launcher):
         container = runs[1] if runs is not None else primary_container(manifest, name)
         resources = container.get("resources") if container is not None else None
         named = sorted({str(name) for part in ("limits", "requests") for name, amount in _amounts(resources, part) if _above_zero(amount)})
-        gpu_note = self.gpus.note(template.primary_container_name, gpus_asked(container))
+        gpu_note = self.gpus.note(template.primary_container_name, gpus_asked(container), gpus_set_per_trial(container))
         if gpu_note:  # given out here: the note says how
             named = [name for name in named if name != GPU_RESOURCE]
         if named and with_resources:
