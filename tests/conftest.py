@@ -8,6 +8,7 @@ import contextlib
 import copy
 import importlib.util
 import os
+import signal
 import sys
 import tempfile
 import uuid
@@ -246,6 +247,32 @@ def one_torch_thread() -> Iterator[None]:
 
 def load_katib_example(name: str) -> dict[str, Any]:
     return yaml.safe_load((DATA / "katib-examples" / name).read_text())
+
+
+@pytest.fixture
+def no_cluster(tmp_path, monkeypatch):
+    """No kubeconfig anywhere and not in a cluster, as on a laptop that never used one."""
+    from kubernetes.client import Configuration
+    from kubernetes.config import kube_config
+
+    missing = tmp_path / "no-kubeconfig"
+    monkeypatch.setenv("KUBECONFIG", str(missing))
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(missing))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    saved = Configuration.get_default_copy()
+    yield
+    Configuration.set_default(saved)
+
+
+@pytest.fixture
+def usual_sigint() -> Iterator[None]:
+    """SIGINT raises KeyboardInterrupt, as in a kernel (pytest started as a background job
+    inherits it ignored, and a run leaves an ignored signal ignored); the handler found is put
+    back after. Used by the stop-button tests (``pytestmark``)."""
+    saved = signal.getsignal(signal.SIGINT)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, saved if saved is not None else signal.SIG_DFL)
 
 
 @pytest.fixture

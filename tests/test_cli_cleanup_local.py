@@ -10,8 +10,6 @@ import io
 import json
 from contextlib import redirect_stderr, redirect_stdout
 
-import pytest
-
 from conftest import quadratic_experiment
 from kfp_tune.cli import main
 from kfp_tune.core.loading import load_experiment
@@ -20,21 +18,6 @@ from kfp_tune.core.state import load_state
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers import LocalLauncher
 from kfp_tune.stores import LocalStore
-
-
-@pytest.fixture
-def no_cluster(tmp_path, monkeypatch):
-    """No kubeconfig anywhere and not in a cluster, as on a laptop that never used one."""
-    from kubernetes.client import Configuration
-    from kubernetes.config import kube_config
-
-    missing = tmp_path / "no-kubeconfig"
-    monkeypatch.setenv("KUBECONFIG", str(missing))
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(missing))
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    saved = Configuration.get_default_copy()
-    yield
-    Configuration.set_default(saved)
 
 
 def _ran_locally(store_path) -> ExperimentRecords:

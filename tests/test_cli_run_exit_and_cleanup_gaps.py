@@ -12,7 +12,6 @@ from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 
 from conftest import quadratic_experiment
@@ -62,21 +61,6 @@ def test_an_interrupt_that_came_as_the_experiment_succeeded_exits_0_with_its_sum
 
 
 # --- cleanup ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def no_cluster(tmp_path, monkeypatch):
-    """No kubeconfig anywhere and not in a cluster, as on a laptop that never used one."""
-    from kubernetes.client import Configuration
-    from kubernetes.config import kube_config
-
-    missing = tmp_path / "no-kubeconfig"
-    monkeypatch.setenv("KUBECONFIG", str(missing))
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(missing))
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
-    saved = Configuration.get_default_copy()
-    yield
-    Configuration.set_default(saved)
 
 
 def _cleanup(*argv: str) -> tuple[int, str, str]:

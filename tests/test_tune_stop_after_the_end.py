@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,14 +28,7 @@ from kfp_tune.stores import as_store
 TRIALS = 3
 
 
-@pytest.fixture(autouse=True)
-def usual_sigint() -> Iterator[None]:
-    """SIGINT raises KeyboardInterrupt, as in a kernel (pytest started as a background job
-    inherits it ignored, and a run leaves an ignored signal ignored); put back after."""
-    saved = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, saved if saved is not None else signal.SIG_DFL)
+pytestmark = pytest.mark.usefixtures("usual_sigint")  # tests/conftest.py
 
 
 def _tune(store: Path, parallel: int = 2) -> Any:

@@ -20,7 +20,6 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,15 +41,7 @@ for while it runs (a heartbeat falling silent) is never its return."""
 SPACE = {"x": search.double(-3, 3)}
 
 
-@pytest.fixture(autouse=True)
-def usual_sigint() -> Iterator[None]:
-    """SIGINT raises KeyboardInterrupt, as in a kernel (pytest started as a background job
-    inherits it ignored, and a run leaves an ignored signal ignored); the handler found is put
-    back after."""
-    saved = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, saved if saved is not None else signal.SIG_DFL)
+pytestmark = pytest.mark.usefixtures("usual_sigint")  # tests/conftest.py
 
 
 class StopButton:

@@ -17,13 +17,6 @@ DIGITS = str(REPO / "images" / "sklearn-digits" / "experiment.yaml")
 
 
 @pytest.fixture
-def kfp_host():
-    fake, server = serve()
-    yield fake
-    server.shutdown()
-
-
-@pytest.fixture
 def multi_user_kfp_host(tmp_path, monkeypatch):
     """Multi-user KFP, met from a machine where kfp.Client knows no namespace: it reads one from
     ~/.config/kfp/context.json (a developer who once ran set_user_namespace) and, on multi-user
@@ -49,7 +42,7 @@ def multi_user_kfp_host(tmp_path, monkeypatch):
         ("0 0 0 31 2 */2", "31", "2"),  # robfig v1.2.0 keeps the star of */2: day of month AND day of week
     ],
 )
-def test_a_cron_whose_day_no_month_holds_is_refused_naming_the_field(kfp_host, capsys, cron, day, months):
+def test_a_cron_whose_day_no_month_holds_is_refused_naming_the_field(fake_kfp_host, capsys, cron, day, months):
     """robfig/cron's Next returns the zero time for a day no month holds, which KFP's controller
     loops on under no_catchup: refused before anything is sent, at the day-of-month field."""
     with pytest.raises(SubmitArgumentError) as raised:
@@ -57,10 +50,10 @@ def test_a_cron_whose_day_no_month_holds_is_refused_naming_the_field(kfp_host, c
     (error,) = raised.value.errors
     assert error.path == "cron field 4 (day of month)"
     assert f"day {day} never falls in month {months}" in error.message and "never fires" in error.message, error.message
-    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", cron]) == 2
+    assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", cron]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: --cron: field 4 (day of month): "), err
-    assert kfp_host.requests == []
+    assert fake_kfp_host.requests == []
 
 
 @pytest.mark.parametrize(
@@ -80,25 +73,25 @@ def test_a_cron_that_fires_is_accepted(cron):
     check_cron(cron)
 
 
-def test_take_over_is_refused_in_a_recurring_run_that_continues_one_experiment(kfp_host, capsys):
+def test_take_over_is_refused_in_a_recurring_run_that_continues_one_experiment(fake_kfp_host, capsys):
     """--param take_over=true was baked into every firing without a word: each would take the
     experiment from whatever run drives it. Refused, as --max-concurrency above 1 is; a fresh
     experiment per run may carry it."""
     import kfp_tune
 
-    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "@daily", "--param", "take_over=true"]) == 2
+    assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", "@daily", "--param", "take_over=true"]) == 2
     err = capsys.readouterr().err
     assert "take_over" in err and "every run continues the same experiment" in err, err
     assert "--fresh-experiment" in err
     with pytest.raises(ArgumentsRefused) as raised:
-        kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, arguments={"take_over": True})
+        kfp_tune.schedule(DIGITS, "@daily", host=fake_kfp_host.url, arguments={"take_over": True})
     (error,) = raised.value.errors
     assert error.path == "arguments.take_over"
-    assert kfp_host.requests == []
-    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "@daily", "--param", "take_over=false"]) == 0
-    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", "@daily", "--param", "take_over=true",
+    assert fake_kfp_host.requests == []
+    assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", "@daily", "--param", "take_over=false"]) == 0
+    assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", "@daily", "--param", "take_over=true",
                  "--fresh-experiment", "--name", "fresh-nightly"]) == 0, capsys.readouterr().err
-    assert [r["runtime_config"]["parameters"].get("take_over") for r in kfp_host.posted("recurringruns")] == [False, True]
+    assert [r["runtime_config"]["parameters"].get("take_over") for r in fake_kfp_host.posted("recurringruns")] == [False, True]
 
 
 def test_the_fake_keys_experiments_and_recurring_runs_by_namespace_on_multi_user_kfp(multi_user_kfp_host):
@@ -156,14 +149,14 @@ def test_the_legacy_error_shape_is_read_too(capsys):
     assert str(raised.value).startswith(f"KFP API at {fake.url} answered 403 Forbidden: refused by the fake (no access to this namespace)"), raised.value
 
 
-def test_the_fake_reads_no_namespace_on_single_user_kfp(kfp_host):
+def test_the_fake_reads_no_namespace_on_single_user_kfp(fake_kfp_host):
     """Single-user KFP replaces every namespace with none (ReplaceNamespace): one experiment."""
     import kfp_tune
 
-    default = kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, name="single")
-    team = kfp_tune.schedule(DIGITS, "@daily", host=kfp_host.url, namespace="team-a", name="team-a-nightly")
+    default = kfp_tune.schedule(DIGITS, "@daily", host=fake_kfp_host.url, name="single")
+    team = kfp_tune.schedule(DIGITS, "@daily", host=fake_kfp_host.url, namespace="team-a", name="team-a-nightly")
     assert default.kfp_experiment_id == team.kfp_experiment_id
-    assert [e["namespace"] for e in kfp_host.experiments.values()] == [""]
+    assert [e["namespace"] for e in fake_kfp_host.experiments.values()] == [""]
 
 
 def test_the_fake_refuses_what_the_kfp_api_refuses(multi_user_kfp_host):
@@ -279,7 +272,7 @@ def _get(path: str, query: dict) -> object:
 
 
 @pytest.mark.parametrize("cron", ["CRON_TZ=America/New_York 0 0 2 * * *", "TZ=UTC 0 0 2 * *", "TZ=Europe/Paris 0 0 2 * * *", "CRON_TZ=UTC @daily"])
-def test_a_time_zone_in_the_cron_is_refused_saying_which_zone_kfp_reads(kfp_host, capsys, cron):
+def test_a_time_zone_in_the_cron_is_refused_saying_which_zone_kfp_reads(fake_kfp_host, capsys, cron):
     """A TZ= / CRON_TZ= prefix was refused as a wrong field count or 'TZ=UTC is not a number',
     with no word of time zones (review C, finding 8): robfig/cron v1.2.0 takes none, and KFP
     reads the cron in its controller's zone."""
@@ -289,6 +282,6 @@ def test_a_time_zone_in_the_cron_is_refused_saying_which_zone_kfp_reads(kfp_host
     assert error.path == "cron"
     assert "takes no time zone" in error.message and "UTC unless the cluster sets CRON_SCHEDULE_TIMEZONE" in error.message, error.message
     assert f"got {cron!r}" in error.message, error.message
-    assert main(["schedule", DIGITS, "--host", kfp_host.url, "--cron", cron]) == 2
+    assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", cron]) == 2
     assert capsys.readouterr().err.startswith("error: --cron: "), cron
-    assert kfp_host.requests == []
+    assert fake_kfp_host.requests == []

@@ -11,16 +11,8 @@ import pytest
 
 import kfp_tune
 from conftest import REPO
-from fake_kfp import serve
 
 DIGITS = str(REPO / "images" / "sklearn-digits" / "experiment.yaml")
-
-
-@pytest.fixture
-def kfp_host():
-    fake, server = serve()
-    yield fake
-    server.shutdown()
 
 
 def configure_root_logger(monkeypatch: pytest.MonkeyPatch) -> logging.Handler:
@@ -33,11 +25,11 @@ def configure_root_logger(monkeypatch: pytest.MonkeyPatch) -> logging.Handler:
     return handler
 
 
-def test_a_submit_leaves_a_configured_root_logger_its_handlers(kfp_host, monkeypatch):
+def test_a_submit_leaves_a_configured_root_logger_its_handlers(fake_kfp_host, monkeypatch):
     handler = configure_root_logger(monkeypatch)
-    kfp_tune.submit(DIGITS, host=kfp_host.url, store_uri="s3://team/tuning")
+    kfp_tune.submit(DIGITS, host=fake_kfp_host.url, store_uri="s3://team/tuning")
     root = logging.getLogger()
-    assert len(kfp_host.runs) == 1
+    assert len(fake_kfp_host.runs) == 1
     assert root.handlers == [handler] and root.level == logging.INFO
 
 

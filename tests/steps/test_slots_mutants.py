@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -145,15 +144,6 @@ def test_a_second_signal_stops_waiting_for_the_trials_at_once(tmp_path: Any, mon
 def test_the_second_signal_s_notice_says_it_stops_at_once() -> None:
     assert stop_notice("SIGINT", first=False) == "SIGINT: stopping at once"
     assert "send it again" in stop_notice("SIGTERM", first=True)
-
-
-@pytest.fixture
-def usual_sigint() -> Iterator[None]:
-    """SIGINT's usual handler for the test (pytest run from ``cmd &`` inherits it ignored), the one found put back after it."""
-    saved = signal.getsignal(signal.SIGINT)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    yield
-    signal.signal(signal.SIGINT, saved if saved is not None else signal.SIG_DFL)
 
 
 def test_a_launcher_that_cannot_stop_its_trials_leaves_the_signal_handlers_alone(tmp_path: Any, usual_sigint: None) -> None:
