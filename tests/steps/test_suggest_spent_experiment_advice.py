@@ -19,6 +19,7 @@ def _said_to_a_later_run(tmp_path, caplog, doc: dict) -> str:
     suggest_step(store, "quad", "run1", 0, 1, experiment_spec=spec, trial_count=0)
     launch_trials_step(store, "quad", json.dumps({"kind": "local"}), "run1", 0, 1)
     decide_stop_step(store, "quad", "run1", 0, 1, final=True, releases_claim=True)
+    caplog.clear()  # the first run's own lines, recorded where an earlier test left INFO on
     with caplog.at_level(logging.INFO, logger="kfp_tune.suggest"):
         assert suggest_step(store, "quad", "run2", 0, 1, experiment_spec=spec, trial_count=0) == []
     (said,) = [r.getMessage() for r in caplog.records if r.name == "kfp_tune.suggest"]

@@ -25,6 +25,7 @@ def test_a_later_run_of_a_spent_experiment_says_it_has_nothing_to_do(tmp_path, c
     suggest_step(store, "quad", "run1", 0, 1, experiment_spec=spec, trial_count=0)
     launch_trials_step(store, "quad", json.dumps({"kind": "local"}), "run1", 0, 1)
     assert decide_stop_step(store, "quad", "run1", 0, 1, final=True, releases_claim=True) is False
+    caplog.clear()  # the first run's own lines, recorded where an earlier test left INFO on
     with caplog.at_level(logging.INFO, logger="kfp_tune.suggest"):
         assert suggest_step(store, "quad", "run2", 0, 1, experiment_spec=spec, trial_count=trial_count) == []
     (said,) = _messages(caplog)
