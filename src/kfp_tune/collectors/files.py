@@ -69,20 +69,33 @@ def collect_tfevent(records: ExperimentRecords, experiment: Experiment, trial: T
         return collect_stored(records, experiment, trial)
     out: list[MetricLog] = []
     refused: dict[str, set[str]] = {}
+    skipped: dict[str, set[str]] = {}
     with tempfile.TemporaryDirectory(prefix="kfp-tune-tfevents-") as folder:
         for relative, data in files:
             if "tfevents" not in posixpath.basename(relative):
                 continue
             local = Path(folder) / relative.replace("/", "__")
             local.write_bytes(data)
-            out.extend(read_event_scalars(local, names, posixpath.join(directory, posixpath.dirname(relative)), refused))
+            out.extend(read_event_scalars(local, names, posixpath.join(directory, posixpath.dirname(relative)), refused, skipped))
     for name, tags in sorted(refused.items()):
         log.warning(
             "trial %s: the metric %r is the last part of the tags %s in one event file; kfp-tune reads none of them for it rather than "
             "mix two series (Katib reads none: its tags must start with the name); name the metric by the whole tag",
             trial.name, name, ", ".join(repr(t) for t in sorted(tags)),
         )
+    _tell_skipped(trial.name, skipped)
     return out
+
+
+def _tell_skipped(trial: str, skipped: dict[str, set[str]]) -> None:
+    """Say which tags held values that are no numbers (:func:`~kfp_tune.collectors.formats.read_event_scalars`),
+    so a metric found missing is explained."""
+    for name, tags in sorted(skipped.items()):
+        log.warning(
+            "trial %s: the tag(s) %s, read for the metric %r, hold values that are not a number (a text or other tensor); they are "
+            "left out, as Katib leaves them out",
+            trial, ", ".join(repr(t) for t in sorted(tags)), name,
+        )
 
 
 def collect_stored(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:

@@ -190,14 +190,18 @@ def _is_event_metric(tag: str, name: str, folder: str) -> bool:
     return folder_parts[len(folder_parts) - len(qualifier_parts):] == qualifier_parts
 
 
-def read_event_scalars(path: Path, names: list[str], folder: str, refused: dict[str, set[str]] | None = None) -> list[MetricLog]:
+def read_event_scalars(
+    path: Path, names: list[str], folder: str, refused: dict[str, set[str]] | None = None, skipped: dict[str, set[str]] | None = None,
+) -> list[MetricLog]:
     """Scalars for the wanted metrics in one event file, in file order; ``folder`` is where the
     trial wrote the file (:func:`event_metrics`). A scalar that is a value of several wanted
     metrics is a value of each, as in Katib. Each is timed by its event's wall time, to the
     second, as Katib's tfevent collector times it (``latest`` takes the latest). ``refused``
-    gets, by metric, the tags left out as ambiguous (:func:`_one_tag_each`)."""
+    gets, by metric, the tags left out as ambiguous (:func:`_one_tag_each`); ``skipped``, the
+    tags whose tensors held no number (:func:`_tensor_number`): the trial's own data (a
+    ``tf.summary.text`` under ``notes/loss``), left out as Katib leaves it out, never an error
+    that would stop the trial's collection."""
     from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
-    from tensorboard.util import tensor_util
 
     out: list[tuple[str, MetricLog]] = []
     for event in EventFileLoader(str(path)).Load():
@@ -208,19 +212,35 @@ def read_event_scalars(path: Path, names: list[str], folder: str, refused: dict[
             if not metrics:
                 continue
             if value.HasField("simple_value"):
-                number = float(value.simple_value)
+                number: float | None = float(value.simple_value)
             elif value.HasField("tensor"):
-                array = tensor_util.make_ndarray(value.tensor)
-                if array.size != 1 or is_boolean(array):
-                    continue
-                number = float(array.reshape(-1)[0])
+                number = _tensor_number(value.tensor)
+                if number is None and skipped is not None:
+                    for name in metrics:
+                        skipped.setdefault(name, set()).add(value.tag)
             else:
                 continue
-            if math.isfinite(number):
+            if number is not None and math.isfinite(number):
                 # Katib files a scalar at its event's wall time, to the second (rfc3339 of it)
                 at = math.floor(event.wall_time) * 1_000_000 if math.isfinite(event.wall_time) else None
                 out.extend((value.tag, MetricLog(name, number, int(event.step), time_us=at)) for name in metrics)
     return _one_tag_each(out, refused if refused is not None else {})
+
+
+def _tensor_number(tensor: object) -> float | None:
+    """A tensor summary's value when it is one real number (an integer or a float, of any
+    width); None for anything else: a string (``tf.summary.text``), a complex or boolean
+    tensor, more than one element, or a tensor NumPy cannot make (a type it lacks, a
+    damaged record). Katib stores a string as its text, which is no number it can use either."""
+    from tensorboard.util import tensor_util
+
+    try:
+        array = tensor_util.make_ndarray(tensor)
+    except (TypeError, ValueError, KeyError):  # bfloat16, quantized, variant or unknown types; content of the wrong size
+        return None
+    if array.size != 1 or array.dtype.kind not in "iuf":  # "b": a boolean is no number (float(True) is 1.0)
+        return None
+    return float(array.reshape(-1)[0])
 
 
 def _one_tag_each(tagged: Sequence[tuple[str, MetricLog]], refused: dict[str, set[str]]) -> list[MetricLog]:

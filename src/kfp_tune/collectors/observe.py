@@ -117,6 +117,8 @@ class Follower:
     local: Path | None = None
     host: str | None = None
     _series: PrometheusSeries | None = field(default=None, init=False)
+    _skipped_told: set[tuple[str, str]] = field(default_factory=set, init=False)
+    """The (metric, tag) pairs whose non-number values were logged once already."""
 
     def resume(self, stored: Mapping[str, Sequence[MetricLog]]) -> None:
         """Go on after what an earlier collector stored (``stored``: by source, in order), as a
@@ -160,14 +162,18 @@ class Follower:
         if not self.local.is_dir():
             return {}
         out = {}
+        skipped: dict[str, set[str]] = {}
         for path in sorted(self.local.rglob("*")):
             if path.is_file() and "tfevents" in path.name:
                 try:
                     relative = path.relative_to(self.local).as_posix()
                     folder = posixpath.join(self.source.path, posixpath.dirname(relative))
-                    out[relative] = read_event_scalars(path, list(self.source.names), folder)
+                    out[relative] = read_event_scalars(path, list(self.source.names), folder, skipped=skipped)
                 except Exception as exc:  # a file being written, or not an event file after all
                     log.debug("event file %s not read yet: %s", path, exc)
+        for name, tag in sorted({(name, tag) for name, tags in skipped.items() for tag in tags} - self._skipped_told):
+            log.warning("the tag %r, read for the metric %r, holds values that are not a number (a text or other tensor): they are left out, as Katib leaves them out", tag, name)
+            self._skipped_told.add((name, tag))
         return out
 
     def _scrape(self) -> dict[str, list[MetricLog]]:
