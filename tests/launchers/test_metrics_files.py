@@ -12,7 +12,7 @@ import pytest
 
 from kfp_tune.launchers.kubernetes.kinds import primary_pod_container
 from kfp_tune.launchers.kubernetes.manifests import ClusterSettings, prepare_manifest
-from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
+from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files, unnamed_metrics_folder
 
 
 def job(command: list[str] | None = None, args: list[str] | None = None, env: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -55,6 +55,35 @@ def job(command: list[str] | None = None, args: list[str] | None = None, env: li
 )
 def test_the_folder_handed_to_the_trial(manifest: dict[str, Any], path: str, kind: str, expected: tuple[str, str]):
     assert metrics_root(primary_pod_container(manifest, "main", None) or {}, path, kind) == expected
+
+
+@pytest.mark.parametrize(
+    ("container", "path", "kind", "expected"),
+    [
+        # Katib's default path, which the training code writes itself: nothing names its folder
+        ({"command": ["python3", "/app/train.py", "--lr=0.1"]}, "/var/log/katib/metrics.log", "File", "/var/log/katib"),
+        # a path written in a python -c program is no word the launcher maps
+        ({"command": ["python3", "-c", "open('/var/log/katib/metrics.log', 'a')"]}, "/var/log/katib/metrics.log", "File", "/var/log/katib"),
+        ({"command": ["python3", "train.py"], "env": [{"name": "LOG", "value": "/var/log/katibx"}]}, "/var/log/katib/m.log", "File", "/var/log/katib"),
+        ({"command": ["python3", "train.py", "--tb", "/tb/runs"]}, "/tb/run", "Directory", "/tb/run"),
+        # the file itself, its folder, a folder above it, after '=', in env, as workingDir
+        ({"command": ["python3", "train.py", "/var/log/katib/metrics.log"]}, "/var/log/katib/metrics.log", "File", ""),
+        ({"command": ["python3", "train.py", "--log=/var/log/katib/metrics.log"]}, "/var/log/katib/metrics.log", "File", ""),
+        ({"command": ["python3", "train.py"], "args": ["--dir=/var/log/katib/"]}, "/var/log/katib/metrics.log", "File", ""),
+        ({"command": ["python3", "train.py", "--logs=/var/log"]}, "/var/log/katib/metrics.log", "File", ""),
+        ({"command": ["python3", "train.py"], "env": [{"name": "LOG", "value": "/var/log/katib/m.log"}]}, "/var/log/katib/m.log", "File", ""),
+        ({"command": ["python3", "train.py"], "workingDir": "/var/log/katib"}, "/var/log/katib/m.log", "File", ""),
+        # an sh -c script: a path that starts a word of it
+        ({"command": ["sh", "-c", "python3 train.py > '/var/log/katib/m.log'"]}, "/var/log/katib/m.log", "File", ""),
+        ({"command": ["sh", "-c", "python3 train.py --out=/var/log/katibx"]}, "/var/log/katib/m.log", "File", "/var/log/katib"),
+        # a path directly under / is never said unnamed: its folder is / itself
+        ({"command": ["python3", "train.py"]}, "/metrics.log", "File", ""),
+    ],
+)
+def test_a_folder_no_word_names_is_told(container: dict[str, Any], path: str, kind: str, expected: str):
+    """A local run maps the folder only where a word names it: unnamed, a trial that writes the
+    path itself writes this machine's file (the MetricsUnavailable message says so)."""
+    assert unnamed_metrics_folder(container, path, kind) == expected
 
 
 def test_only_the_primary_containers_command_counts():

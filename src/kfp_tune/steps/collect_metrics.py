@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 
 from kfp_tune.collectors import collector_for
 from kfp_tune.collectors.observe import collector_source
@@ -13,7 +14,7 @@ from kfp_tune.core.interfaces import Collector
 from kfp_tune.core.observation import Observation, latest_texts
 from kfp_tune.core.records import ExperimentRecords, TrialResult, utc_now
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.state import ExperimentView
+from kfp_tune.core.state import ExperimentView, TrialState
 from kfp_tune.core.vocabulary import (
     EARLY_STOP_MESSAGE,
     EARLY_STOP_REASON,
@@ -29,6 +30,8 @@ from kfp_tune.core.vocabulary import (
     TrialStatus,
     with_job_condition,
 )
+from kfp_tune.launchers.metrics_files import unnamed_metrics_folder
+from kfp_tune.launchers.replicas import local_container
 
 
 def collect_metrics(
@@ -70,7 +73,7 @@ def collect_metrics(
     elif objective.objective_metric_name not in metrics and objective.objective_metric_name not in texts:
         status = TrialStatus.METRICS_UNAVAILABLE
         reported = {m.name for m in logs} | set(texts)
-        missing = missing_objective(experiment, reported, _output_hints(records, experiment, trial.name, reported))
+        missing = missing_objective(experiment, reported, _output_hints(records, experiment, trial.name, reported), _no_metrics_file(records, experiment, trial))
         reason, message = with_job_condition(METRICS_UNAVAILABLE_REASON, missing, ended.reason, ended.message)
         if experiment.spec.collector_kind in OBJECTIVE_OR_NOTHING:  # Katib's collector then reports the objective unavailable alone
             logs, observation, metrics, texts = [], Observation.from_logs([], names), {}, {}
@@ -115,16 +118,55 @@ def _output_hints(records: ExperimentRecords, experiment: Experiment, trial: str
     return "; ".join(hints)
 
 
-def missing_objective(experiment: Experiment, reported: set[str], hints: str = "") -> str:
+def _no_metrics_file(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> str:
+    """Where a File or TensorFlowEvent trial run as a local process left no file at the
+    collector's path, what the message says instead of "found none in the file": no file was
+    there, and, where the trial's command names no folder of the path (:func:`~kfp_tune.launchers.
+    metrics_files.unnamed_metrics_folder`), that a trial writing the path itself wrote this
+    machine's file (said so where that file changed while it ran) and what to do. "" otherwise:
+    on a cluster the sidecar may have read a file that held no values, and stored nothing."""
+    spec = experiment.spec
+    template = spec.trial_template
+    started = trial.started
+    if spec.collector_kind not in (CollectorKind.FILE, CollectorKind.TENSORFLOW_EVENT) or started is None or started.cluster_namespace != "":
+        return ""
+    if template is None or (template.trial_spec or {}).get("kind") == FUNCTION_TRIAL_KIND:
+        return ""
+    source = collector_source(experiment)
+    if not source.path or next(iter(records.store.list(records.metrics_files_prefix(trial.name))), None) is not None:
+        return ""
+    directory = (source.path_kind or ("Directory" if spec.collector_kind == CollectorKind.TENSORFLOW_EVENT else "File")) == "Directory"
+    found = f"the {spec.collector_kind} collector found no file {'under' if directory else 'at'} {source.path}, the trial's metrics path"
+    folder = unnamed_metrics_folder(local_container(experiment) or {}, source.path, "Directory" if directory else "File")
+    if not folder:
+        return found + " (a local run gives each trial its own, named by $KFP_TUNE_METRICS_PATH too)"
+    written = f" (this machine's {source.path} was written while the trial ran)" if _changed_since(source.path, started.at) else ""
+    return (
+        f"{found}: a local run gives each trial its own folder at {folder} only where its command, args or env name that folder or a "
+        f"path in it (Katib mounts a volume there), and they name none, so a trial that writes {source.path} itself writes this "
+        f"machine's, which is not read{written}; have the trial write the path $KFP_TUNE_METRICS_PATH names, or pass {source.path} in its command or args"
+    )
+
+
+def _changed_since(path: str, since: float) -> bool:
+    """Whether this machine's ``path`` exists and was written at or after ``since`` (epoch seconds)."""
+    try:
+        return os.stat(path).st_mtime >= since
+    except (OSError, ValueError):
+        return False
+
+
+def missing_objective(experiment: Experiment, reported: set[str], hints: str = "", no_file: str = "") -> str:
     """A MetricsUnavailable trial's message: the objective it lacks, and what it reported or
     where the collector looked, so the usual causes (``Accuracy: 0.9`` printed where Katib's
     filter reads ``accuracy=0.9``, a file written elsewhere, ``loss=nan``, a misspelt name) show
-    without reading the log. ``hints``: what the output has instead (:func:`_output_hints`)."""
-    message = _missing_objective(experiment, reported)
+    without reading the log. ``hints``: what the output has instead (:func:`_output_hints`);
+    ``no_file``: that the collector's path held no file, and why (:func:`_no_metrics_file`)."""
+    message = _missing_objective(experiment, reported, no_file)
     return f"{message}; {hints}" if hints else message
 
 
-def _missing_objective(experiment: Experiment, reported: set[str]) -> str:
+def _missing_objective(experiment: Experiment, reported: set[str], no_file: str) -> str:
     spec = experiment.spec
     assert spec.objective is not None
     name = spec.objective.objective_metric_name
@@ -138,6 +180,8 @@ def _missing_objective(experiment: Experiment, reported: set[str]) -> str:
         return message + f": the function gave no finite value for it, neither {ways}" + others
     if reported:
         return message + others
+    if no_file:
+        return f"{message}: {no_file}"
     source = collector_source(experiment)
     kind = spec.collector_kind
     if kind == CollectorKind.STDOUT or (kind == CollectorKind.FILE and source.file_format == "TEXT"):
