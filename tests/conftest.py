@@ -357,6 +357,42 @@ def _restore_print():
     builtins.print = original
 
 
+LOGGERS_ENTRY_POINTS_SET = ("kfp_tune", "urllib3.connectionpool")
+"""The loggers whose level kfp-tune's entry points set: the steps' ``kfp_tune`` (DEBUG under
+KFP_TUNE_DEBUG), the CLI's ``urllib3.connectionpool`` (ERROR without -v)."""
+
+
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """The root logger's level, handlers and filters, ``logging.disable``'s level, the levels of
+    the loggers kfp-tune's entry points set, and ``sys.excepthook`` (the steps' logging set-up
+    sets it) as they were before the test. Only entry points configure logging (the CLI's main,
+    the steps' functions: ``logging.basicConfig``, which a root logger holding pytest's handlers
+    keeps it from doing here), and kfp.local configures the root logger around each task: a run
+    of a pipeline in this process whose ParallelFor tasks restore each other's configuration out
+    of order leaves it at INFO with a handler of kfp's and without pytest's (kfp 2.17). A later
+    test's caplog then saw INFO lines it did not ask for (e7f3cd9).
+    Put back only where changed: ``setLevel`` clears every logger's cache."""
+    import logging
+
+    root = logging.root
+    level, handlers, filters, disabled, hook = root.level, root.handlers[:], root.filters[:], root.manager.disable, sys.excepthook
+    named = [(logger, logger.level) for logger in map(logging.getLogger, LOGGERS_ENTRY_POINTS_SET)]
+    yield
+    if root.handlers != handlers:
+        root.handlers[:] = handlers
+    if root.filters != filters:
+        root.filters[:] = filters
+    if root.level != level:
+        root.setLevel(level)
+    if root.manager.disable != disabled:
+        logging.disable(disabled)
+    for logger, was in named:
+        if logger.level != was:
+            logger.setLevel(was)
+    sys.excepthook = hook
+
+
 KFP_CALLER_CHECK_MESSAGE = "can only be used on single-step components, not pipelines used as components, or special components like importers."
 """What kfp 2.17's ``PipelineTask._ensure_container_spec_exists`` says after the name of the method it guards."""
 KFP_CALLER_CHECK_SOURCE_SHA256 = "202a7741493c3f7f94d25c4976502c792576b4b84cfcc5b3e719e90de4c9484e"
