@@ -8,8 +8,10 @@ import json
 import math
 import re
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from kfp_tune.core.observation import MetricLog, go_float, is_boolean
 from kfp_tune.core.spec import Experiment
@@ -196,19 +198,26 @@ def read_event_scalars(
     """Scalars for the wanted metrics in one event file, in file order; ``folder`` is where the
     trial wrote the file (:func:`event_metrics`). A scalar that is a value of several wanted
     metrics is a value of each, as in Katib. Each is timed by its event's wall time, to the
-    second, as Katib's tfevent collector times it (``latest`` takes the latest). ``refused``
-    gets, by metric, the tags left out as ambiguous (:func:`_one_tag_each`); ``skipped``, the
-    tags whose tensors held no number (:func:`_tensor_number`): the trial's own data (a
-    ``tf.summary.text`` under ``notes/loss``), left out as Katib leaves it out, never an error
-    that would stop the trial's collection."""
-    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+    second, as Katib's tfevent collector times it (``latest`` takes the latest). The values a
+    TensorFlow restart orphaned are dropped as Katib's reader drops them (:class:`_RestartPurge`).
+    ``refused`` gets, by metric, the tags left out as ambiguous (:func:`_one_tag_each`);
+    ``skipped``, the tags whose tensors held no number (:func:`_tensor_number`): the trial's own
+    data (a ``tf.summary.text`` under ``notes/loss``), left out as Katib leaves it out, never an
+    error that would stop the trial's collection.
 
-    out: list[tuple[str, MetricLog]] = []
-    for event in EventFileLoader(str(path)).Load():
+    The events are read as written (tensorboard's legacy loader, the one Katib's
+    ``EventAccumulator`` reads with), so an old-style ``simple_value`` is told from a tensor."""
+    from tensorboard.backend.event_processing.event_file_loader import LegacyEventFileLoader
+
+    out: list[_EventValue] = []
+    purge = _RestartPurge()
+    for event in LegacyEventFileLoader(str(path)).Load():
+        out = purge.kept(event, out)
         if not event.HasField("summary"):
             continue
         for value in event.summary.value:
-            metrics = event_metrics(value.tag, names, folder)
+            tag = value.tag or (value.node_name if value.HasField("tensor") else "")  # an old-style tensor's tag, as Katib's reader takes it
+            metrics = event_metrics(tag, names, folder)
             if not metrics:
                 continue
             if value.HasField("simple_value"):
@@ -217,14 +226,67 @@ def read_event_scalars(
                 number = _tensor_number(value.tensor)
                 if number is None and skipped is not None:
                     for name in metrics:
-                        skipped.setdefault(name, set()).add(value.tag)
+                        skipped.setdefault(name, set()).add(tag)
             else:
                 continue
             if number is not None and math.isfinite(number):
                 # Katib files a scalar at its event's wall time, to the second (rfc3339 of it)
                 at = math.floor(event.wall_time) * 1_000_000 if math.isfinite(event.wall_time) else None
-                out.extend((value.tag, MetricLog(name, number, int(event.step), time_us=at)) for name in metrics)
-    return _one_tag_each(out, refused if refused is not None else {})
+                scalar = value.HasField("simple_value")
+                out.extend(_EventValue(tag, MetricLog(name, number, int(event.step), time_us=at), scalar) for name in metrics)
+    return _one_tag_each([(value.tag, value.log) for value in out], refused if refused is not None else {})
+
+
+@dataclass(frozen=True)
+class _EventValue:
+    """A value read from an event file, under its tag; ``scalar``: an old-style ``simple_value``
+    (what a restart purges), not a tensor."""
+
+    tag: str
+    log: MetricLog
+    scalar: bool
+
+
+class _RestartPurge:
+    """Drops the values a TensorFlow restart orphaned, as tensorboard's ``EventAccumulator``
+    (``purge_orphaned_data``, on in Katib's tfevent_loader) drops them from one event file.
+
+    A training resumed from a checkpoint at step S writes on from S, so the values it had
+    written at S and after belong to the abandoned run. In a file of version 2 or later (the
+    ``brain.Event:2`` every current writer puts first) a ``SessionLog`` START at step S drops
+    every scalar read before at step S or after; in an older file (or one without a version),
+    an event with a summary whose step is below the highest step seen drops the scalars of its
+    own tags at its step or after. As in tensorboard, only old-style scalars (``simple_value``,
+    TF1's ``tf.summary.scalar``) are dropped, never tensors (TF2's), which write no SessionLog."""
+
+    def __init__(self) -> None:
+        self.file_version: float | None = None
+        self.most_recent_step = -1
+
+    def kept(self, event: Any, values: list[_EventValue]) -> list[_EventValue]:
+        """``values``, less those ``event`` (the next one read) says a restart orphaned."""
+        from tensorboard.compat.proto import event_pb2
+
+        if event.HasField("file_version"):
+            self.file_version = _file_version(event.file_version)
+        if self.file_version and self.file_version >= 2:
+            if event.HasField("session_log") and event.session_log.status == event_pb2.SessionLog.START:
+                return [value for value in values if not value.scalar or value.log.step < event.step]
+            return values
+        if event.step < self.most_recent_step and event.HasField("summary"):
+            tags = {value.tag for value in event.summary.value}
+            return [value for value in values if not value.scalar or value.tag not in tags or value.log.step < event.step]
+        self.most_recent_step = event.step
+        return values
+
+
+def _file_version(text: str) -> float:
+    """An event file's version (``brain.Event:2`` is 2.0), as tensorboard's ParseFileVersion
+    reads it; -1 for one it cannot read (which, as there, counts as an old file)."""
+    try:
+        return float(text.split("brain.Event:")[-1])
+    except ValueError:
+        return -1
 
 
 def _tensor_number(tensor: object) -> float | None:
