@@ -107,7 +107,8 @@ def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] 
     or for a metric in ``texts`` a non-empty string, kept as it is; each metric's steps count
     its own values. A line's ``timestamp`` is its values' time (:func:`json_time`).
 
-    A line that is not a JSON object is skipped, the others read. Katib's parseLogsInJsonFormat
+    A line that is not a JSON object to Go's decoder (``{"loss": NaN}`` included, whatever
+    key holds the ``NaN``) is skipped, the others read. Katib's parseLogsInJsonFormat
     fails on it, its collector exits and the trial gets no metrics: kfp-tune is more lenient
     here, and the guide says so (its File collector), rather than lose a trial's values to a
     stray line."""
@@ -119,9 +120,9 @@ def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] 
         if not line:
             continue
         try:
-            record = json.loads(line)
-        except (ValueError, RecursionError):  # not JSON; an integer of more digits than Python converts (4,300), or nesting
-            # deeper than its decoder goes: Go's decoder fails on both too
+            record = json.loads(line, parse_constant=_no_constant)
+        except (ValueError, RecursionError):  # not JSON; NaN or Infinity; an integer of more digits than Python converts
+            # (4,300), or nesting deeper than its decoder goes: Go's decoder fails on each too
             continue
         if not isinstance(record, dict):
             continue
@@ -141,6 +142,12 @@ def parse_json_lines(lines: list[str], names: list[str], texts: Collection[str] 
                 out.append(MetricLog(name, value, steps.get(name, 0), time_us=time_us))
                 steps[name] = steps.get(name, 0) + 1
     return out
+
+
+def _no_constant(word: str) -> float:
+    """Python's decoder takes ``NaN``, ``Infinity`` and ``-Infinity`` (``json.dumps`` of a
+    diverged ``float("nan")`` writes them); Go's, and so Katib's collector, fails on the line."""
+    raise ValueError(f"{word} is no JSON value")
 
 
 def _json_value(value: object) -> float | None:
