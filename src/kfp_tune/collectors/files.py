@@ -24,7 +24,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars, text_metrics
+from kfp_tune.collectors.formats import file_lines, parse_json_lines, read_event_scalars, text_metrics
 from kfp_tune.collectors.stdout import parse_metric_lines
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.records import ExperimentRecords
@@ -53,9 +53,9 @@ def collect_file(records: ExperimentRecords, experiment: Experiment, trial: Tria
     names = experiment.spec.objective.metric_names
     texts = text_metrics(experiment)
     if (mc.source.file_system_path.format or "TEXT") == "JSON":
-        return parse_json_lines(text.splitlines(), names, texts)
+        return parse_json_lines(file_lines(text), names, texts)
     formats = mc.source.filter.metrics_format if mc.source.filter else []
-    return parse_metric_lines(text.splitlines(), names, formats, texts)
+    return parse_metric_lines(file_lines(text), names, formats, texts)
 
 
 def collect_tfevent(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:

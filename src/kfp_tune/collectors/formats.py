@@ -36,6 +36,14 @@ def text_log(name: str, text: str, step: int | None, time_us: int | None = None)
     return MetricLog(name, math.nan, step, text=text, time_us=time_us)
 
 
+def file_lines(text: str) -> list[str]:
+    """A metrics file's lines, split at ``\n`` only, as Katib's File collector splits the file
+    (``strings.Split(logs, "\n")``): a ``\r`` (or a form feed, ``\u2028``, which Python's
+    ``splitlines`` also splits at) stays in its line, so an anchored ``metricsFormat`` (``$``)
+    and the time that starts a line see the whole line, as there."""
+    return text.split("\n")
+
+
 def whole_lines(text: str, ended: bool) -> str:
     """What a collector reads of a trial's output or TEXT file: while the trial runs, the lines
     ended by a newline only, as its last may be half written (``accuracy=0.9`` of
@@ -50,14 +58,15 @@ def ended_output(text: str) -> str:
     return text + "\n" if text and not text.endswith("\n") else text
 
 
-_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(?:Z|([+-])(\d{2}):(\d{2}))")
+_RFC3339 = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?(?:Z|([+-])(\d{2}):(\d{2}))")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def rfc3339_microseconds(text: str) -> int | None:
     """An RFC 3339 time (``2024-01-01T00:00:05Z``, ``...05.25+02:00``), as Katib's collectors
-    accept one (Go's ``time.RFC3339Nano``), in microseconds since 1970 UTC, the fraction cut
-    to microseconds as Katib's DB keeps it; None for anything else."""
+    accept one (Go's ``time.Parse`` with ``time.RFC3339Nano``, whose fraction may follow a
+    comma too: ``05,25``), in microseconds since 1970 UTC, the fraction cut to microseconds as
+    Katib's DB keeps it; None for anything else."""
     match = _RFC3339.fullmatch(text)
     if match is None:
         return None

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kfp_tune.collectors.formats import parse_json_lines, read_event_scalars, text_log, text_metrics, whole_lines
+from kfp_tune.collectors.formats import file_lines, parse_json_lines, read_event_scalars, text_log, text_metrics, whole_lines
 from kfp_tune.collectors.prometheus import Endpoint, PrometheusSeries, scrape
 from kfp_tune.collectors.push import COLLECTOR_STAMP, entry_time, metric_number, reported_entry
 from kfp_tune.collectors.stdout import parse_metric_lines
@@ -149,7 +149,7 @@ class Follower:
             data = self.local.read_bytes()
         except OSError:  # not written yet
             return {}
-        lines = whole_lines(data.decode("utf-8", errors="replace"), final).splitlines()
+        lines = file_lines(whole_lines(data.decode("utf-8", errors="replace"), final))
         names = list(self.source.names)
         if self.source.file_format == "JSON":
             logs = parse_json_lines(lines, names, self.source.texts)
