@@ -655,7 +655,7 @@ def test_a_metric_name_the_default_format_cannot_read_is_warned_about(tmp_path, 
     doc = quadratic_experiment(**{"spec.objective": {"type": "maximize", "objectiveMetricName": "val.acc"}})
     assert main(["validate", _write(tmp_path, doc)]) == 0
     assert ("warning: spec.objective: the metric 'val.acc' cannot be read with the StdOut collector's default metricsFormat, which "
-            "takes names of letters, digits, '_', '-' and '|' (nor can Katib read it)") in capsys.readouterr().err
+            "takes names of ASCII letters, digits, '_', '-' and '|' (nor can Katib read it)") in capsys.readouterr().err
     doc["spec"]["metricsCollectorSpec"] = {"source": {"filter": {"metricsFormat": [r"([\w.]+)=([0-9.]+)"]}}}
     assert main(["validate", _write(tmp_path, doc)]) == 0
     assert "warning" not in capsys.readouterr().err  # a format of the user's may read it

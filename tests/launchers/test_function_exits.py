@@ -64,7 +64,7 @@ def test_a_printed_metric_whose_name_katibs_format_cannot_read_says_to_return_it
     assert (result.trials[0].status, result.trials[0].message) == ("MetricsUnavailable", (
         "MetricsUnavailable: the trial did not report the objective metric 'val.acc': the function gave no finite value for it, neither returned nor reported "
         "(kfp_tune.report_metrics). Job message: the objective returned NoneType, and a printed val.acc=<number> cannot be read: Katib's name=value "
-        "format takes metric names of letters, digits, '_', '-' and '|'; return the metrics instead: return {'val.acc': value}, "
+        "format takes metric names of ASCII letters, digits, '_', '-' and '|'; return the metrics instead: return {'val.acc': value}, "
         "or report them as it runs: kfp_tune.report_metrics({'val.acc': value})"))
     returning = tune(lambda p: {"val.acc": 0.5}, PARAMETERS, objective_metric_name="val.acc", algorithm="grid", max_trial_count=1, store=str(tmp_path))
     assert returning.trials[0].metrics == {"val.acc": 0.5}

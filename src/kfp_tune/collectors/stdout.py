@@ -16,9 +16,11 @@ from kfp_tune.core.state import TrialState
 # Katib's default metricsFormat filter.
 DEFAULT_METRICS_FORMAT = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
 NAME_CHARACTER = r"[\w|-]"
-DEFAULT_FORMAT_NAME = re.compile(rf"{NAME_CHARACTER}+")
-"""The metric names the default format can read: letters, digits, ``_``, ``-`` and ``|``."""
-NAME_RULE = "letters, digits, '_', '-' and '|'"
+r"""A character of a name the default format reads; compiled with ``re.ASCII``, as Go's ``\w``
+is ASCII (``précision=0.91`` gives Katib the name ``cision``)."""
+DEFAULT_FORMAT_NAME = re.compile(rf"{NAME_CHARACTER}+", re.ASCII)
+"""The metric names the default format can read: ASCII letters, digits, ``_``, ``-`` and ``|``."""
+NAME_RULE = "ASCII letters, digits, '_', '-' and '|'"
 
 
 def unreadable_names(experiment: Experiment) -> list[str]:
@@ -134,7 +136,7 @@ def missing_metric_hints(name: str, text: str, every_name: bool = False) -> tupl
     import difflib
 
     not_numbers: list[str] = []
-    for match in re.finditer(rf"(?<!{NAME_CHARACTER}){re.escape(name)}\s*=\s*([^\s,;]*)", text):
+    for match in re.finditer(rf"(?<!{NAME_CHARACTER}){re.escape(name)}\s*=\s*([^\s,;]*)", text, re.ASCII):
         value = match.group(1)
         if value not in not_numbers and len(not_numbers) < 3:
             try:
@@ -143,7 +145,7 @@ def missing_metric_hints(name: str, text: str, every_name: bool = False) -> tupl
             except ValueError:
                 pass
             not_numbers.append(value)
-    seen = {m.group(1) for m in re.finditer(rf"({DEFAULT_FORMAT_NAME.pattern})\s*=", text)} - {name}
+    seen = {m.group(1) for m in re.finditer(rf"({DEFAULT_FORMAT_NAME.pattern})\s*=", text, re.ASCII)} - {name}
     return not_numbers, (sorted(seen)[:3] if every_name else difflib.get_close_matches(name, sorted(seen), n=3, cutoff=0.6))
 
 

@@ -7,7 +7,7 @@ import os
 
 from kfp_tune.collectors import collector_for
 from kfp_tune.collectors.observe import collector_source
-from kfp_tune.collectors.stdout import DEFAULT_FORMAT_NAME, missing_metric_hints
+from kfp_tune.collectors.stdout import DEFAULT_FORMAT_NAME, NAME_RULE, missing_metric_hints
 from kfp_tune.core import claims
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.interfaces import Collector
@@ -109,7 +109,7 @@ def _output_hints(records: ExperimentRecords, experiment: Experiment, trial: str
     text = records.read_text(records.log_key(trial, template.primary_container_name)) or ""
     not_numbers, close = missing_metric_hints(name, text, every_name=function)
     readable = DEFAULT_FORMAT_NAME.fullmatch(name) is not None  # a printed val.acc=0.5 reads as acc=: the function's message says why
-    close = [c for c in close if c not in reported] if readable or not function else []
+    close = [c for c in close if c not in reported] if readable else []  # an unreadable name's message says why
     hints = []
     if not_numbers:
         hints.append(f"its {name} values were not numbers ({', '.join(repr(v) for v in not_numbers)}), which are left out")
@@ -186,6 +186,11 @@ def _missing_objective(experiment: Experiment, reported: set[str], no_file: str)
     kind = spec.collector_kind
     if kind == CollectorKind.STDOUT or (kind == CollectorKind.FILE and source.file_format == "TEXT"):
         where = "the trial's output" if kind == CollectorKind.STDOUT else f"the file {source.path}"
+        if not source.formats and DEFAULT_FORMAT_NAME.fullmatch(name) is None:  # what it printed is no such line
+            return message + (
+                f": the {kind} collector found none in {where}; its default metricsFormat (Katib's default filter) takes names of "
+                f"{NAME_RULE}, and cannot read {name!r} (nor can Katib): rename it, or give metricsCollectorSpec.source.filter.metricsFormat"
+            )
         shape = "lines its metricsFormat filter matches" if source.formats else f"lines of the form {name}=<number> (Katib's default filter)"
         return message + f": the {kind} collector found none in {where}; it reads {shape}"
     if source.path:
