@@ -6,13 +6,12 @@ started trial, not only the first, says it made a resource there."""
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
 import yaml
+from test_cli_cleanup import _cleanup
 
 from conftest import quadratic_experiment
 from kfp_tune.cli import main
@@ -61,13 +60,6 @@ def test_an_interrupt_that_came_as_the_experiment_succeeded_exits_0_with_its_sum
 
 
 # --- cleanup ---------------------------------------------------------------------------------
-
-
-def _cleanup(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(["cleanup", *argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_cleanup_asks_the_cluster_when_a_later_trial_ran_there(no_cluster, tmp_path):

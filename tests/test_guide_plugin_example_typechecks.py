@@ -7,16 +7,14 @@ cold: mypy reads kfp-tune and numpy's stubs)."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import textwrap
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from test_plugins import guide_plugin_blocks
 
-from conftest import REPO
+from plugin_typecheck import typecheck_as_an_author
 
 CLASS_VAR_NAME = textwrap.dedent("""
     from collections.abc import Sequence
@@ -41,26 +39,12 @@ CLASS_VAR_NAME = textwrap.dedent("""
 """)
 
 
-def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("typecheck_tool_of_the_guide", REPO / "tools" / "typecheck.py")
-    assert spec is not None and spec.loader is not None
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
-
-
 def test_the_guides_plugin_example_and_a_class_var_name_pass_the_type_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> None:
     example = next(code for language, code in guide_plugin_blocks() if language == "python" and code.startswith("# my_tuner/plugin.py"))
     author = tmp_path / "my-ext"
     (author / "my_tuner").mkdir(parents=True)
     (author / "my_tuner" / "plugin.py").write_text(example)
     (author / "class_var_name.py").write_text(CLASS_VAR_NAME)
-    tool = _tool()
-    monkeypatch.setattr(tool, "TREE", tmp_path / "tree")
-    monkeypatch.setattr(tool, "CACHE", tmp_path / "cache")
-    monkeypatch.chdir(author)
-    monkeypatch.delenv("MYPYPATH", raising=False)
-    status = tool.main(["my_tuner/plugin.py", "class_var_name.py"])
-    output = capfd.readouterr().out
+    status, output = typecheck_as_an_author(author, ["my_tuner/plugin.py", "class_var_name.py"], tmp_path, monkeypatch, capfd)
     assert re.search(r"^Success: no issues found in 2 source files$", output, flags=re.M), output
     assert status == 0, output

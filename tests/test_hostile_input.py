@@ -426,13 +426,7 @@ def test_a_seconds_variable_that_is_no_number_is_refused_naming_it(variable, mon
     assert code == 2 and f"${variable}" in err
 
 
-def test_cleanup_without_a_cluster_is_refused_with_a_hint(tmp_path, monkeypatch):
-    from kubernetes.config import kube_config
-
-    missing = str(tmp_path / "no-such-kubeconfig")
-    monkeypatch.setenv("KUBECONFIG", missing)
-    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", missing)  # read once, when the client was imported
-    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+def test_cleanup_without_a_cluster_is_refused_with_a_hint(no_cluster, tmp_path):
     code, _, err = _cli("cleanup", "quad", "--namespace", "team-a", "--store", str(tmp_path / "store"))
     assert code == 2 and "KUBECONFIG" in err and "Traceback" not in err
 

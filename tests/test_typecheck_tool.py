@@ -5,12 +5,10 @@ and a plug-in with wrong types reported "Success"."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
 import textwrap
-from types import ModuleType
 
-from conftest import REPO
+from plugin_typecheck import typecheck_as_an_author
 
 PLUGIN = textwrap.dedent("""
     from kfp_tune.algorithms import Suggestions, register
@@ -30,27 +28,13 @@ PLUGIN = textwrap.dedent("""
 """)
 
 
-def _tool() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("typecheck_tool_of_plugins", REPO / "tools" / "typecheck.py")
-    assert spec is not None and spec.loader is not None
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
-
-
 def test_a_plugins_file_outside_the_checkout_is_checked_against_kfp_tunes_types(tmp_path, monkeypatch, capfd):
     """Named relative to where the author stands (the tool runs mypy from the checkout), with a
     tree and cache of this test's own, so a ``make test`` running beside it keeps its tree."""
-    tool = _tool()
-    monkeypatch.setattr(tool, "TREE", tmp_path / "tree")
-    monkeypatch.setattr(tool, "CACHE", tmp_path / "cache")
     author = tmp_path / "my-ext"
     author.mkdir()
     (author / "plugin.py").write_text(PLUGIN)
-    monkeypatch.chdir(author)
-    monkeypatch.delenv("MYPYPATH", raising=False)
-    status = tool.main(["plugin.py"])
-    output = capfd.readouterr().out
+    status, output = typecheck_as_an_author(author, ["plugin.py"], tmp_path, monkeypatch, capfd)
     assert status == 1, output
     assert 'Revealed type is "Any"' not in output and "kfp_tune.algorithms.base.Suggestions" in output, output
     assert 'Argument "assignments" to "Suggestions" has incompatible type "int"' in output, output

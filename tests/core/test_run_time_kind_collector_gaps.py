@@ -13,22 +13,12 @@ from typing import Any
 import pytest
 
 from collector_sources import collector
-from conftest import load_katib_example, merge, validation_errors
+from conftest import merge, validation_errors
+from katib_run_time_kinds import argo, argo_from_a_workflow_template, tekton_pipeline_run
 
 KIND_PATH = "spec.metricsCollectorSpec.collector.kind"
 PRIMARY_PATH = "spec.trialTemplate.primaryContainerName"
 CONTAINER = {"image": "python:3.11", "command": ["python3", "/opt/train.py", "--lr=${trialParameters.learningRate}"]}
-
-
-def argo() -> dict[str, Any]:
-    return load_katib_example("argo_argo-workflow.yaml")
-
-
-def tekton_pipeline_run() -> dict[str, Any]:
-    """Katib's Tekton example, its learningRate passed on as older Katib versions had it."""
-    doc = load_katib_example("tekton_pipeline-run.yaml")
-    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["params"][0] = {"name": "lr", "value": "${trialParameters.learningRate}"}
-    return doc
 
 
 def tekton_task_run() -> dict[str, Any]:
@@ -69,15 +59,6 @@ def test_the_refusal_of_a_collector_in_the_pod_names_the_controller_that_makes_t
 
 
 # --- Push and what is referenced -------------------------------------------------------------
-
-
-def argo_from_a_workflow_template() -> dict[str, Any]:
-    doc = argo()
-    doc["spec"]["trialTemplate"]["trialSpec"]["spec"] = {
-        "workflowTemplateRef": {"name": "training"},
-        "arguments": {"parameters": [{"name": "lr", "value": "${trialParameters.learningRate}"}]},
-    }
-    return doc
 
 
 def tekton_from_a_pipeline() -> dict[str, Any]:

@@ -19,18 +19,11 @@ import yaml
 
 from collector_sources import SOURCES, collector
 from conftest import load_katib_example, merge, validation_errors
+from katib_run_time_kinds import argo_from_a_workflow_template, tekton_pipeline_run
 
 KIND_PATH = "spec.metricsCollectorSpec.collector.kind"
 TRIAL_SPEC = "spec.trialTemplate.trialSpec"
 IN_THE_POD = ("File", "TensorFlowEvent", "PrometheusMetric", "Custom")
-def tekton_pipeline_run() -> dict[str, Any]:
-    """Katib's Tekton example, its learningRate passed on as older Katib versions had it (the
-    example as shipped is refused for that, as Katib refuses it)."""
-    doc = load_katib_example("tekton_pipeline-run.yaml")
-    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["params"][0] = {"name": "lr", "value": "${trialParameters.learningRate}"}
-    return doc
-
-
 def tekton_task_run() -> dict[str, Any]:
     doc = tekton_pipeline_run()
     template = doc["spec"]["trialTemplate"]
@@ -110,16 +103,6 @@ def test_a_users_kind_whose_template_shows_the_primary_container_takes_every_col
     }
     for kind in SOURCES:
         assert kind_messages(merge(doc, collector(kind))) == [], kind
-
-
-def argo_from_a_workflow_template() -> dict[str, Any]:
-    """Katib's Argo example with its templates in a WorkflowTemplate on the cluster."""
-    doc = load_katib_example("argo_argo-workflow.yaml")
-    doc["spec"]["trialTemplate"]["trialSpec"]["spec"] = {
-        "workflowTemplateRef": {"name": "training"},
-        "arguments": {"parameters": [{"name": "lr", "value": "${trialParameters.learningRate}"}]},
-    }
-    return doc
 
 
 def tekton_from_a_task() -> dict[str, Any]:

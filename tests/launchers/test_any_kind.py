@@ -28,6 +28,7 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
 from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher, render_manifest
+from pod_polls import after_polls
 
 ARGO = (Resource("argoproj.io", "v1alpha1", "workflows", "Workflow"),)
 CRD = Resource("example.com", "v1", "trainingruns", "TrainingRun")
@@ -45,17 +46,6 @@ def _launcher(kube: FakeKube, sleep: Callable[[float], None] = lambda seconds: N
 
 def _run(experiment: Any, name: str, assignment: dict[str, str]) -> Any:
     return trial_run(experiment, TrialState(name=name, index=0, round="run-1-r000", assignment=assignment, created=""), NAMESPACE)
-
-
-def _after_polls(*steps: Callable[[], None]) -> Callable[[float], None]:
-    """A launcher ``sleep`` that plays the next controller step at each wait between polls."""
-    remaining = list(steps)
-
-    def sleep(seconds: float) -> None:
-        if remaining:
-            remaining.pop(0)()
-
-    return sleep
 
 
 # --- Argo Workflow: Katib's own example, as it is ---------------------------------------------------
@@ -94,7 +84,7 @@ def test_katibs_argo_example_runs_to_its_conditions_and_cleanup_removes_it(clust
     kube = clusters(ARGO)
     _play_argo(kube)
     trial = "argo-trial-1"
-    finish = _after_polls(lambda: kube.set_status("workflows", NAMESPACE, trial, {"phase": phase, "message": message} if message else {"phase": phase}))
+    finish = after_polls(lambda: kube.set_status("workflows", NAMESPACE, trial, {"phase": phase, "message": message} if message else {"phase": phase}))
     launcher = _launcher(kube, finish, service_accounts=("argo",))
     experiment = _argo_experiment()
     outcome = launcher.run(_run(experiment, trial, {"lr": "0.02"}))
@@ -131,7 +121,7 @@ def _role_with_the_commented_rule(group: str) -> set[tuple[str, str]]:
 def test_the_commented_argo_rule_in_the_shipped_role_allows_every_call_an_argo_trial_makes(clusters):
     kube = clusters(ARGO)
     _play_argo(kube)
-    launcher = _launcher(kube, _after_polls(lambda: kube.set_status("workflows", NAMESPACE, "argo-rbac", {"phase": "Succeeded"})), service_accounts=("argo",))
+    launcher = _launcher(kube, after_polls(lambda: kube.set_status("workflows", NAMESPACE, "argo-rbac", {"phase": "Succeeded"})), service_accounts=("argo",))
     experiment = _argo_experiment()
     assert launcher.run(_run(experiment, "argo-rbac", {"lr": "0.02"})).phase == "Succeeded"
     used = {(call.verb, call.resource) for call in kube.calls}  # the sweep after is kfp-tune cleanup's, with a person's rights
@@ -146,7 +136,7 @@ def test_cleanup_finds_an_argo_trial_by_what_the_anchor_recorded():
     fake, server = serve(ARGO)
     try:
         _play_argo(fake)
-        launcher = _launcher(fake, _after_polls(lambda: fake.set_status("workflows", NAMESPACE, "argo-left", {"phase": "Succeeded"})), service_accounts=("argo",))
+        launcher = _launcher(fake, after_polls(lambda: fake.set_status("workflows", NAMESPACE, "argo-left", {"phase": "Succeeded"})), service_accounts=("argo",))
         experiment = _argo_experiment()
         assert launcher.run(_run(experiment, "argo-left", {"lr": "0.01"})).phase == "Succeeded"
         anchor = fake.stored("configmaps")[0]
@@ -267,7 +257,7 @@ def test_a_jobset_trial_runs_on_a_cluster_serving_jobsets(clusters):
 
     kube.controllers["jobsets"] = control
     done = {"conditions": [{"type": "Completed", "status": "True", "reason": "AllJobsCompleted", "message": "jobset completed successfully"}]}
-    launcher = _launcher(kube, _after_polls(lambda: kube.set_status("jobsets", NAMESPACE, "jobset-trial-2", done)), service_accounts=("trainer",))
+    launcher = _launcher(kube, after_polls(lambda: kube.set_status("jobsets", NAMESPACE, "jobset-trial-2", done)), service_accounts=("trainer",))
     outcome = launcher.run(_run(_jobset_experiment(), "jobset-trial-2", {"x": "0.5", "y": "0.5"}))
     assert (outcome.phase, outcome.logs) == ("Succeeded", {"trainer": "loss=0.5\n"})  # completion index 0, not 1
     assert kube.stored("jobsets") == [] and kube.stored("pods") == []
@@ -319,7 +309,7 @@ def test_a_users_crd_runs_with_its_plural_from_discovery_and_its_pod_by_owner_re
     kube = clusters((CRD,))
     _play_crd(kube)
     done = {"conditions": [{"type": "Done", "status": "True"}]}
-    launcher = _launcher(kube, _after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-1", done)))
+    launcher = _launcher(kube, after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-1", done)))
     outcome = launcher.run(_run(_crd_experiment(), "crd-trial-1", {"x": "0.1", "y": "0.2"}))
     assert (outcome.phase, outcome.logs) == ("Succeeded", {"trainer": "loss=0.75\n"})  # the pod the run owns, through its Job
     assert [c.path for c in kube.calls if c.path == "/apis/example.com/v1"] == ["/apis/example.com/v1"]  # learned once
@@ -330,7 +320,7 @@ def test_a_users_crd_fails_on_its_failure_condition_with_its_message(clusters):
     kube = clusters((CRD,))
     _play_crd(kube)
     crashed = {"state": "Crashed", "message": "leader exited 137", "conditions": [{"type": "Done", "status": "False"}]}
-    launcher = _launcher(kube, _after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-2", crashed)))
+    launcher = _launcher(kube, after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-2", crashed)))
     outcome = launcher.run(_run(_crd_experiment(), "crd-trial-2", {"x": "0.1", "y": "0.2"}))
     assert (outcome.phase, outcome.reason, outcome.message, outcome.logs) == ("Failed", "Failed", "leader exited 137", {"trainer": "loss=0.75\n"})
 
@@ -340,7 +330,7 @@ def test_the_failure_condition_is_looked_at_first_as_katib_does(clusters):
     kube = clusters((CRD,))
     _play_crd(kube)
     both = {"state": "Crashed", "message": "crashed after it was done", "conditions": [{"type": "Done", "status": "True"}]}
-    launcher = _launcher(kube, _after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-8", both)))
+    launcher = _launcher(kube, after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-8", both)))
     outcome = launcher.run(_run(_crd_experiment(), "crd-trial-8", {"x": "0.1", "y": "0.2"}))
     assert (outcome.phase, outcome.message) == ("Failed", "crashed after it was done")
 
@@ -354,7 +344,7 @@ def test_a_primary_container_the_pod_does_not_have_fails_the_trial_naming_those_
         experiment = _crd_experiment(container="worker")
     assert "no container named 'worker' in trialSpec; kind TrainingRun (example.com/v1) is not one kfp-tune knows" in caplog.text
     done = {"conditions": [{"type": "Done", "status": "True"}]}
-    launcher = _launcher(kube, _after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-3", done)))
+    launcher = _launcher(kube, after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-3", done)))
     experiment_pod_named = _crd_experiment()  # the template names "trainer"; the operator makes "worker"
     outcome = launcher.run(_run(experiment_pod_named, "crd-trial-3", {"x": "0.1", "y": "0.2"}))
     assert (outcome.phase, outcome.reason) == ("Failed", "PrimaryContainerNotFound")
@@ -399,7 +389,7 @@ def test_where_discovery_is_forbidden_the_configs_trial_resources_give_the_plura
     config = KubernetesConfig.from_dict({"namespace": NAMESPACE, "trialResources": [{"kind": "TrainingRun", "apiVersion": "example.com/v1", "plural": "trainingruns"}]})
     done = {"conditions": [{"type": "Done", "status": "True"}]}
     launcher = KubernetesLauncher(dataclasses.replace(config, poll_seconds=0.0), api_client=kube.api_client(),
-                                  sleep=_after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-5", done)))
+                                  sleep=after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-5", done)))
     assert launcher.run(_run(_crd_experiment(), "crd-trial-5", {"x": "0.1", "y": "0.2"})).phase == "Succeeded"
     assert [c.status for c in kube.calls if c.path == "/apis/example.com/v1"] == [403]  # the first launcher's only
 
@@ -416,7 +406,7 @@ def test_a_pod_label_in_trial_resources_finds_the_pods_without_reading_owners(cl
     config = KubernetesConfig.from_dict({"namespace": NAMESPACE, "pollSeconds": 0, "trialResources": [
         {"kind": "TrainingRun", "apiVersion": "example.com/v1", "plural": "trainingruns", "podLabel": "example.com/run"}]})
     done = {"conditions": [{"type": "Done", "status": "True"}]}
-    launcher = KubernetesLauncher(config, api_client=kube.api_client(), sleep=_after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-6", done)))
+    launcher = KubernetesLauncher(config, api_client=kube.api_client(), sleep=after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-6", done)))
     outcome = launcher.run(_run(_crd_experiment(), "crd-trial-6", {"x": "0.1", "y": "0.2"}))
     assert outcome.logs == {"trainer": "loss=0.5\n"}
     pod_lists = [c.query.get("labelSelector", [""])[0] for c in kube.calls_to("GET", "pods") if c.verb == "list"]
@@ -443,7 +433,7 @@ def test_katibs_trial_resources_form_is_resolved_by_discovery_for_cleanup(cluste
     """``Kind.version.group`` entries (katib-config's form): cleanup lists them, plural learned."""
     kube = clusters((CRD,))
     _play_crd(kube)
-    launcher = _launcher(kube, _after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-7", {"conditions": [{"type": "Done", "status": "True"}]})))
+    launcher = _launcher(kube, after_polls(lambda: kube.set_status("trainingruns", NAMESPACE, "crd-trial-7", {"conditions": [{"type": "Done", "status": "True"}]})))
     experiment = load_experiment(quadratic_experiment(**{
         "spec.trialTemplate.trialSpec": TRAINING_RUN, "spec.trialTemplate.primaryContainerName": "trainer", "spec.trialTemplate.retain": True,
         "spec.trialTemplate.successCondition": CRD_SUCCESS, "spec.trialTemplate.failureCondition": CRD_FAILURE,

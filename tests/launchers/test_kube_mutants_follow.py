@@ -29,44 +29,17 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
 from kfp_tune.core.vocabulary import EARLY_STOP_REASON, LaunchPhase
-from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+from kfp_tune.launchers.kubernetes import KubernetesLauncher
 from kfp_tune.launchers.kubernetes import launcher as kube_launcher
 from kfp_tune.stores import LocalStore
+from pod_polls import POLL, EventClock, polled_launcher
 
-POLL = 5.0
 NAMESPACE = "team-a"
 TRIAL = "quad-follow123"
 
 
-class Clock:
-    """The cluster's seconds, moved on by the launcher's sleep; ``at`` runs a callback once the
-    clock has reached a time (what happens in the cluster or the store meanwhile)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.events: list[tuple[float, Any]] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def at(self, seconds: float, event: Any) -> None:
-        self.events.append((self.now + seconds, event))
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        for due, event in [e for e in self.events if e[0] <= self.now]:
-            self.events.remove((due, event))
-            event()
-
-
 def _experiment(**overrides: Any) -> Experiment:
     return load_experiment(quadratic_experiment(**{"spec.objective.metricStrategies": [{"name": "loss", "value": "min"}], "spec.trialTemplate.retain": True, **overrides}))
-
-
-def _launcher(kube: FakeKube, clock: Clock) -> KubernetesLauncher:
-    kube.clock = clock
-    config = KubernetesConfig(namespace=NAMESPACE, poll_seconds=POLL, api_retry_seconds=5.0)
-    return KubernetesLauncher(config, api_client=kube.api_client(), env={"KFP_TUNE_STORE": "s3://bucket/tuning"}, sleep=clock.sleep, clock=kube.wall)
 
 
 def _run(experiment: Experiment, should_stop: Any = None) -> Any:
@@ -102,8 +75,8 @@ def test_a_stdout_trial_whose_log_stops_it_is_deleted_early_stopped(clusters: An
     experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}})
     rule = RecordingMedianStop({"min_trials_required": 1, "start_step": 21})
     records = ExperimentRecords(LocalStore(tmp_path / "store"), experiment.name)
-    clock = Clock()
-    out = _launcher(kube, clock).run(_run(experiment, should_stop=stop_test(records, experiment, TRIAL, rule, [[0.1] * 21])))
+    clock = EventClock()
+    out = polled_launcher(kube, clock).run(_run(experiment, should_stop=stop_test(records, experiment, TRIAL, rule, [[0.1] * 21])))
     assert (out.phase, out.reason) == (LaunchPhase.EARLY_STOPPED, EARLY_STOP_REASON), out
     assert out.logs["main"] == _printed(log[:21]) and out.logs["main"].endswith("epoch 20: loss=0.500\n")
     assert "epoch 39" not in out.logs["main"]
@@ -131,10 +104,10 @@ def test_a_push_trial_whose_stored_reports_stop_it_is_deleted_early_stopped(clus
     def report(number: int, loss: float) -> None:
         records.write(records.report_key(TRIAL, f"{number:020d}-aaaaaa"), "ReportedMetrics", {"metrics": [{"name": "loss", "value": loss, "step": number - 1}]})
 
-    clock = Clock()
+    clock = EventClock()
     clock.at(7.0, lambda: report(1, 0.9))
     clock.at(12.0, lambda: report(2, 0.3))
-    out = _launcher(kube, clock).run(_run(experiment, should_stop=should_stop))
+    out = polled_launcher(kube, clock).run(_run(experiment, should_stop=should_stop))
     assert out is not None and (out.phase, out.reason) == (LaunchPhase.EARLY_STOPPED, EARLY_STOP_REASON), out
     assert rule.shown == [[], [], [0.9], [0.9, 0.3]]  # a look at each poll: 0, 5, 10, 15 s
     assert clock.now == 1015.0
@@ -150,10 +123,10 @@ def test_a_trial_whose_job_someone_deleted_ends_failed_trial_deleted(clusters: A
     kube = clusters()
     kube.script = lambda manifest: Script(run_seconds=60.0, log=[(float(at), f"step {at}") for at in range(60)])
     experiment = _experiment()
-    clock = Clock()
+    clock = EventClock()
     batch = client.BatchV1Api(kube.api_client())
     clock.at(12.0, lambda: batch.delete_namespaced_job(TRIAL, NAMESPACE, propagation_policy="Background"))
-    out = _launcher(kube, clock).run(_run(experiment))
+    out = polled_launcher(kube, clock).run(_run(experiment))
     assert out is not None
     assert (out.phase, out.reason) == (LaunchPhase.FAILED, "TrialDeleted")
     assert out.message == f"jobs.batch {TRIAL!r} was deleted before it finished"
@@ -181,7 +154,7 @@ def _rotating_run(clusters: Any, store: Path) -> tuple[str, str, str]:
 
     never = MedianStop({})  # no completed trials: no rule
     running = stop_test(ExperimentRecords(LocalStore(store), experiment.name), experiment, TRIAL, never, []).running
-    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=Recording(running, never, [])))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment, should_stop=Recording(running, never, [])))
     assert out.phase == LaunchPhase.SUCCEEDED, out
     return _printed(log), out.logs["main"], "".join(handed)
 
@@ -206,9 +179,9 @@ def test_a_trial_deleted_at_its_deadline_keeps_no_unfinished_last_line(clusters:
     kube = clusters()
     log = [(float(at), f"step {at}") for at in range(13)] + [(13.0, "epoch 13: loss=0.3"), (17.0, "1")]
     kube.script = lambda manifest: Script(run_seconds=60.0, log=log + [(float(at), f"step {at}") for at in range(18, 60)], partial=(13,))
-    clock = Clock()
+    clock = EventClock()
     monkeypatch.setattr(kube_launcher, "time", types.SimpleNamespace(monotonic=clock, time=time.time, sleep=time.sleep))
-    launcher = _launcher(kube, clock)
+    launcher = polled_launcher(kube, clock)
     launcher.config = dataclasses.replace(launcher.config, timeout_seconds=14.0)
     out = launcher.run(_run(_experiment()))
     assert out is not None and (out.phase, out.reason) == (LaunchPhase.FAILED, "DeadlineExceeded")
@@ -216,7 +189,7 @@ def test_a_trial_deleted_at_its_deadline_keeps_no_unfinished_last_line(clusters:
     assert kube.stored("jobs", "batch") == []
 
 
-def _followed_across_checkpoints(launcher: KubernetesLauncher, clock: Clock, experiment: Experiment, every: float, steps: int = 4) -> list[tuple[str, float]]:
+def _followed_across_checkpoints(launcher: KubernetesLauncher, clock: EventClock, experiment: Experiment, every: float, steps: int = 4) -> list[tuple[str, float]]:
     """Run the trial as a pipeline's steps do: the first step's run, each later step's reattach,
     each step handing it over ``every`` seconds after it began; (how each step ended, when)."""
     ends = []
@@ -243,9 +216,9 @@ def test_timeout_seconds_counts_from_the_trials_start_across_checkpoint_handover
     trial was handed over at every step."""
     kube = clusters()
     kube.script = lambda manifest: Script(run_seconds=600.0, log=[(0.0, "loss=0.5")])
-    clock = Clock()
+    clock = EventClock()
     monkeypatch.setattr(kube_launcher, "time", types.SimpleNamespace(monotonic=clock, time=time.time, sleep=time.sleep))
-    launcher = _launcher(kube, clock)
+    launcher = polled_launcher(kube, clock)
     launcher.config = dataclasses.replace(launcher.config, timeout_seconds=12.0)
     assert _followed_across_checkpoints(launcher, clock, _experiment(), every=7.0) == [("handed over", 1010.0), ("DeadlineExceeded", 1015.0)]
     assert kube.stored("jobs", "batch") == []
@@ -258,9 +231,9 @@ def test_a_trial_this_launcher_created_is_timed_on_its_own_clock_whatever_the_ap
     clock: it ends CompletionsReached; the same skew still counts for a reattached one."""
     kube = clusters()
     kube.script = lambda manifest: Script(run_seconds=30.0, log=[(0.0, "loss=0.5")])
-    clock = Clock()
+    clock = EventClock()
     monkeypatch.setattr(kube_launcher, "time", types.SimpleNamespace(monotonic=clock, time=time.time, sleep=time.sleep))
-    launcher = _launcher(kube, clock)
+    launcher = polled_launcher(kube, clock)
     launcher._clock = lambda: kube.wall() + 120.0  # type: ignore[method-assign]  # this machine's clock 120 s ahead
     launcher.config = dataclasses.replace(launcher.config, timeout_seconds=60.0)
     out = launcher.run(_run(_experiment()))
@@ -280,11 +253,11 @@ def test_an_api_outage_longer_than_api_retry_seconds_leaves_the_trial_running_an
     trial was recorded Failed and its Job kept running on the cluster."""
     kube = clusters()
     kube.script = lambda manifest: Script(run_seconds=20.0, log=[(0.0, "loss=0.5")])
-    clock = Clock()
+    clock = EventClock()
     monkeypatch.setattr(kube_launcher, "time", types.SimpleNamespace(monotonic=clock, time=time.time, sleep=time.sleep))
     monkeypatch.setattr(kube_launcher, "random", random.Random(20261206))
     clock.at(2.0, lambda: _outage(kube, 12))
-    out = _launcher(kube, clock).run(_run(_experiment(**{"spec.trialTemplate.retain": False})))
+    out = polled_launcher(kube, clock).run(_run(_experiment(**{"spec.trialTemplate.retain": False})))
     assert out is not None and (out.phase, out.logs) == (LaunchPhase.SUCCEEDED, {"main": "loss=0.5\n"})
     assert kube.faults[0].times == 0 and clock.now >= 1020.0  # followed through the outage to the trial's end
     assert kube.stored("jobs", "batch") == []
@@ -296,10 +269,10 @@ def test_a_trial_in_an_api_outage_is_handed_over_at_the_checkpoint_and_reattache
     it to its end."""
     kube = clusters()
     kube.script = lambda manifest: Script(run_seconds=25.0, log=[(0.0, "loss=0.5")])
-    clock = Clock()
+    clock = EventClock()
     monkeypatch.setattr(kube_launcher, "time", types.SimpleNamespace(monotonic=clock, time=time.time, sleep=time.sleep))
     monkeypatch.setattr(kube_launcher, "random", random.Random(20261206))
-    launcher = _launcher(kube, clock)
+    launcher = polled_launcher(kube, clock)
     clock.at(2.0, lambda: _outage(kube, 10))
     reattach, left_at_reattach = launcher.reattach, []
     monkeypatch.setattr(launcher, "reattach", lambda run: (left_at_reattach.append(kube.faults[0].times), reattach(run))[1])

@@ -27,32 +27,13 @@ from kfp_tune.core.trials import trial_run
 from kfp_tune.core.vocabulary import LaunchPhase
 from kfp_tune.launchers import kept_log
 from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+from pod_polls import POLL, EventClock, RecordingRule, polled_launcher
 
-POLL = 5.0
 TRIAL = "quad-log12345"
-
-
-class Clock:
-    """The cluster's seconds, moved on by the launcher's sleep."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 def _experiment(**overrides: Any) -> Experiment:
     return load_experiment(quadratic_experiment(**{"spec.objective.metricStrategies": [{"name": "loss", "value": "min"}], **overrides}))
-
-
-def _launcher(kube: FakeKube, clock: Clock) -> KubernetesLauncher:
-    kube.clock = clock
-    config = KubernetesConfig(namespace="team-a", poll_seconds=POLL, api_retry_seconds=5.0)
-    return KubernetesLauncher(config, api_client=kube.api_client(), env={"KFP_TUNE_STORE": "s3://bucket/tuning"}, sleep=clock.sleep, clock=kube.wall)
 
 
 def _run(experiment: Experiment, should_stop: Any = None) -> Any:
@@ -79,17 +60,6 @@ def _chatty(seed: int, seconds: float, lines_per_second: int, reports: int) -> t
         else:
             log.append((at, f"step {index} " + "x" * 90))
     return log, reported
-
-
-class RecordingRule:
-    """An early stopping rule that never stops, keeping the values it was shown each time."""
-
-    def __init__(self) -> None:
-        self.shown: list[list[float]] = []
-
-    def should_stop(self, objective_type: str, completed: Any, current: Any) -> bool:
-        self.shown.append(list(current))
-        return False
 
 
 class RecordingStopTest(StopTest):
@@ -120,7 +90,7 @@ def test_every_report_and_the_min_survive_the_kubelet_rotating_the_log(clusters:
     log, reported = _chatty(seed=11, seconds=100 * POLL, lines_per_second=40, reports=30)
     kube.script = lambda manifest: Script(run_seconds=100 * POLL, log=log)
     experiment = _experiment()
-    out = _launcher(kube, Clock()).run(_run(experiment))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment))
     assert out.phase == "Succeeded", out
     stored = out.logs["main"]
     assert _losses(experiment, stored) == reported
@@ -138,7 +108,7 @@ def test_early_stopping_is_handed_each_line_once(clusters: Any) -> None:
     experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}})
     rule = RecordingRule()
     stop = RecordingStopTest(experiment, rule)
-    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=stop))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment, should_stop=stop))
     assert out.phase == "Succeeded", out
     assert "".join(stop.handed) == "".join(line + "\n" for _, line in log)
     assert len([text for text in stop.handed if text]) > 10  # a look at each poll, not one at the end
@@ -154,7 +124,7 @@ def test_a_long_log_is_stored_capped_with_every_report(clusters: Any, monkeypatc
     log, reported = _chatty(seed=13, seconds=30 * POLL, lines_per_second=20, reports=15)
     kube.script = lambda manifest: Script(run_seconds=30 * POLL, log=log)
     experiment = _experiment()
-    out = _launcher(kube, Clock()).run(_run(experiment))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment))
     stored = out.logs["main"]
     printed = "".join(line + "\n" for _, line in log)
     assert len(stored.encode()) < 4000 + 8000 + 200 * (len(reported) + 1)
@@ -172,7 +142,7 @@ def test_a_trial_without_early_stopping_reads_only_the_new_output(clusters: Any)
     log, reported = _chatty(seed=14, seconds=40 * POLL, lines_per_second=20, reports=10)
     kube.script = lambda manifest: Script(run_seconds=40 * POLL, log=log)
     experiment = _experiment()
-    out = _launcher(kube, Clock()).run(_run(experiment))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment))
     assert out.phase == "Succeeded" and _losses(experiment, out.logs["main"]) == reported
     printed = len("".join(line + "\n" for _, line in log).encode())
     assert kube.log_bytes_served < 4 * printed  # a whole read at each of 40 polls: about 20 times
@@ -183,7 +153,7 @@ def test_a_file_collector_trial_reads_no_log_while_it_runs(clusters: Any) -> Non
     kube = clusters()
     kube.script = lambda manifest: Script(run_seconds=10 * POLL, log=[(float(i), f"line {i}") for i in range(50)])
     experiment = _experiment(**{"spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/var/log/m.log", "kind": "File"}}}})
-    out = _launcher(kube, Clock()).run(_run(experiment))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment))
     assert out.phase == "Succeeded" and out.logs["main"] == "".join(f"line {i}\n" for i in range(50))
     assert len(kube.calls_to("GET", "log")) == 1
 
@@ -218,7 +188,7 @@ def test_a_restarted_container_starts_the_log_and_the_stop_test_again(clusters: 
     experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}, "spec.trialTemplate.retain": True,
                                 "spec.trialTemplate.trialSpec.spec.template.spec.restartPolicy": "OnFailure"})
     rule = RecordingRule()
-    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=RecordingStopTest(experiment, rule)))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment, should_stop=RecordingStopTest(experiment, rule)))
     assert out.phase == "Succeeded", out
     assert out.logs["main"] == _printed(second)
     assert rule.shown[-1] == _losses(experiment, _printed(second)) and 0.01 not in rule.shown[-1]
@@ -240,7 +210,7 @@ def test_a_job_that_retried_is_followed_in_its_new_pod(clusters: Any) -> None:
     kube.script = lambda manifest: Script(run_seconds=100.0, log=first + second, retries=(50.0,))
     experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}, "spec.trialTemplate.retain": True})
     rule = RecordingRule()
-    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=RecordingStopTest(experiment, rule)))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment, should_stop=RecordingStopTest(experiment, rule)))
     assert out.phase == "Succeeded", out
     assert out.logs["main"] == _printed(second)
     assert rule.shown[-1] == _losses(experiment, _printed(second))
@@ -264,7 +234,7 @@ def test_a_line_without_its_newline_is_read_again_whole_and_the_last_taken_at_th
     experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}})
     rule = RecordingRule()
     stop = RecordingStopTest(experiment, rule)
-    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=stop))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment, should_stop=stop))
     assert out.phase == "Succeeded", out
     printed = _printed(log, partial)
     assert out.logs["main"] == printed and printed.endswith("loss=0.0625")
@@ -283,7 +253,7 @@ def test_the_log_kept_so_far_is_the_log_once_the_pods_are_gone(clusters: Any) ->
     log[35] = (35.0, "epoch 35: loss=0.3")  # the program went on with a digit or two after the poll
     kube.script = lambda manifest: Script(run_seconds=40.0, log=log, partial=(35,), clean_pods=True)
     experiment = _experiment()
-    out = _launcher(kube, Clock()).run(_run(experiment))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment))
     assert out.phase == "Succeeded", out
     assert out.logs["main"] == _printed(log[:35])
     assert kube.pods_of(TRIAL) == []
@@ -303,7 +273,7 @@ def test_lines_of_one_microsecond_split_by_a_poll_are_each_read_once(clusters: A
     experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}})
     rule = RecordingRule()
     stop = RecordingStopTest(experiment, rule)
-    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=stop))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment, should_stop=stop))
     assert out.phase == "Succeeded", out
     assert out.logs["main"] == "".join(stop.handed) == _printed(log)
     assert rule.shown[-1] == [0.5, 0.25]
@@ -320,7 +290,7 @@ def test_a_trial_picked_up_after_a_checkpoint_reads_its_log_from_the_start(clust
     log, reported = _chatty(seed=26, seconds=60, lines_per_second=4, reports=8)
     kube.script = lambda manifest: Script(run_seconds=60.0, log=log)
     experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}})
-    clock = Clock()
+    clock = EventClock()
     handover = threading.Event()
 
     def sleep(seconds: float) -> None:
@@ -328,7 +298,7 @@ def test_a_trial_picked_up_after_a_checkpoint_reads_its_log_from_the_start(clust
         if clock.now >= 1020.0:
             handover.set()
 
-    first = _launcher(kube, clock)
+    first = polled_launcher(kube, clock)
     first._sleep = sleep
     trial = _run(experiment, should_stop=RecordingStopTest(experiment, RecordingRule()))
     with pytest.raises(TrialHandedOver):
@@ -336,7 +306,7 @@ def test_a_trial_picked_up_after_a_checkpoint_reads_its_log_from_the_start(clust
     clock.sleep(12.0)
     rule = RecordingRule()
     stop = RecordingStopTest(experiment, rule)
-    out = _launcher(kube, clock).reattach(_run(experiment, should_stop=stop))
+    out = polled_launcher(kube, clock).reattach(_run(experiment, should_stop=stop))
     assert out is not None and out.phase == "Succeeded", out
     assert out.logs["main"] == "".join(stop.handed) == _printed(log)
     assert rule.shown[0] == [value for at, value in zip(*_report_times(log), strict=True) if at <= 32.0]
@@ -367,7 +337,7 @@ def test_a_plain_stop_test_is_given_the_log_kept_so_far(clusters: Any, monkeypat
         return False
 
     experiment = _experiment()
-    out = _launcher(kube, Clock()).run(_run(experiment, should_stop=should_stop))
+    out = polled_launcher(kube, EventClock()).run(_run(experiment, should_stop=should_stop))
     assert out.phase == "Succeeded", out
     stored = out.logs["main"]
     assert "bytes of this trial's output were left out here" in stored and stored.endswith("done: loss=0.0625")
@@ -388,7 +358,7 @@ def _followed(kube: FakeKube, log: list[tuple[float, str]], seconds: float, laun
     kube.script = lambda manifest: Script(run_seconds=seconds, log=log, **script)
     experiment = _experiment(**{"spec.earlyStopping": {"algorithmName": "medianstop"}})
     stop = RecordingStopTest(experiment, RecordingRule())
-    out = (launcher or _launcher(kube, Clock())).run(_run(experiment, should_stop=stop))
+    out = (launcher or polled_launcher(kube, EventClock())).run(_run(experiment, should_stop=stop))
     return out, stop, _printed(log, tuple(script.get("partial", ())))
 
 
@@ -492,8 +462,8 @@ def test_a_log_read_cut_off_is_dropped_and_read_again(clusters: Any, monkeypatch
     monkeypatch.setattr(launcher_module, "READ_CHUNK_BYTES", 256)  # some of a broken read is taken before it breaks
     kube = clusters()
     log = [(at / 4, f"epoch {at}: loss={round(1 / (at + 1), 4)}") for at in range(120)]
-    clock = Clock()
-    launcher = _launcher(kube, clock)
+    clock = EventClock()
+    launcher = polled_launcher(kube, clock)
     cut = [(15.0, 2), (30.0, 1)]
 
     def sleep(seconds: float) -> None:
@@ -526,7 +496,7 @@ def test_log_reads_cut_off_past_api_retry_seconds_are_an_outage_the_trial_outlas
     kube = clusters()
     kube.script = lambda manifest: Script(run_seconds=30.0, log=[(float(at), f"step {at}") for at in range(30)])
     kube.faults.append(_cut_log_reads(10, after=20))
-    clock = Clock()
+    clock = EventClock()
     kube.clock = clock
     config = KubernetesConfig(namespace="team-a", poll_seconds=POLL, api_retry_seconds=0.0)
     launcher = KubernetesLauncher(config, api_client=kube.api_client(), sleep=clock.sleep, clock=kube.wall)
@@ -545,7 +515,7 @@ def test_a_line_unfinished_at_a_poll_is_taken_whole_with_the_nodes_clock_ahead(c
     log = [(float(at), f"step {at}") for at in range(10)]
     log += [(10.5, "epoch 1: loss="), (17.0, "0.25")]
     log += [(float(at), f"step {at}") for at in range(18, 30)]
-    launcher = _launcher(kube, Clock())
+    launcher = polled_launcher(kube, EventClock())
     launcher._clock = lambda: kube.wall() - 5.0
     out, stop, printed = _followed(kube, log, 30.0, launcher, partial=(10,))
     assert out.phase == "Succeeded", out

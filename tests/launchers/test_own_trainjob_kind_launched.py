@@ -25,6 +25,7 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
 from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+from pod_polls import after_polls
 
 NAMESPACE = "team-a"
 OWN_TRAIN_JOB = Resource("example.com", "v1", "ownjobs", "TrainJob")
@@ -59,16 +60,6 @@ def test_render_prepares_a_collector_in_the_pod_of_a_users_trainjob(collector: s
     assert (CONTAINER_NAME if collector == "File" else "reporter") in names and "trainer" in names
 
 
-def _after_polls(*steps: Callable[[], None]) -> Callable[[float], None]:
-    remaining = list(steps)
-
-    def sleep(seconds: float) -> None:
-        if remaining:
-            remaining.pop(0)()
-
-    return sleep
-
-
 def test_a_users_trainjob_runs_on_the_cluster_with_a_file_collector(clusters: Callable[..., FakeKube], tmp_path: Path) -> None:
     """The user's operator makes a Job and its pod from the template (no Trainer label on it);
     the trial's metrics file lands on the shared metrics volume; the resource ends Complete, the
@@ -92,7 +83,7 @@ def test_a_users_trainjob_runs_on_the_cluster_with_a_file_collector(clusters: Ca
     launcher = KubernetesLauncher(
         KubernetesConfig(namespace=NAMESPACE, poll_seconds=0.0, api_retry_seconds=5.0, metrics_claim="tuning-metrics", metrics_mount=str(shared)),
         api_client=kube.api_client(), env={"KFP_TUNE_STORE": "s3://bucket/tuning"},
-        sleep=_after_polls(lambda: kube.set_status(OWN_TRAIN_JOB.plural, NAMESPACE, "own-trial-1", complete)),
+        sleep=after_polls(lambda: kube.set_status(OWN_TRAIN_JOB.plural, NAMESPACE, "own-trial-1", complete)),
     )
     experiment = load_experiment(own_train_job_experiment("File"))
     assert experiment.spec.trial_template is not None and not experiment.spec.trial_template.primary_pod_labels  # not Trainer's

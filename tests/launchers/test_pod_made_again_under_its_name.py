@@ -18,7 +18,7 @@ from typing import Any, cast
 import pytest
 
 from conftest import quadratic_experiment
-from fake_kube import TRAINING_OPERATOR, FakeKube, Script
+from fake_kube import TRAINING_OPERATOR, Script
 from kfp_tune.collectors.running import RunningMetrics, StopTest
 from kfp_tune.collectors.stdout import parse_output
 from kfp_tune.core.loading import load_experiment
@@ -26,38 +26,10 @@ from kfp_tune.core.observation import Observation
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
-from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+from pod_polls import Clock, RecordingRule, polled_launcher
 
-POLL = 5.0
 TRIAL = "quad-remade123"
 MASTER = f"{TRIAL}-master-0"
-
-
-class Clock:
-    """The cluster's seconds, moved on by the launcher's sleep; the master pod's uid seen at each poll."""
-
-    def __init__(self, kube: FakeKube) -> None:
-        self.now = 1000.0
-        self.kube = kube
-        self.uids: list[str] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        self.uids += [p["metadata"]["uid"] for p in self.kube.pods_of(TRIAL) if p["metadata"]["name"] == MASTER]
-
-
-class RecordingRule:
-    """An early stopping rule that never stops, keeping the values it was shown each time."""
-
-    def __init__(self) -> None:
-        self.shown: list[list[float]] = []
-
-    def should_stop(self, objective_type: str, completed: Any, current: Any) -> bool:
-        self.shown.append(list(current))
-        return False
 
 
 def _experiment(restart_policy: str) -> Experiment:
@@ -99,10 +71,9 @@ def test_a_pod_made_again_under_its_name_reports_only_its_own_output(clusters: A
     experiment = _experiment("ExitCode")
     rule = RecordingRule()
     stop = StopTest(RunningMetrics(cast(Any, None), experiment, TRIAL), rule, [])
-    clock = Clock(kube)
-    kube.clock = clock
-    config = KubernetesConfig(namespace="team-a", poll_seconds=POLL, api_retry_seconds=5.0)
-    launcher = KubernetesLauncher(config, api_client=kube.api_client(), sleep=clock.sleep, clock=kube.wall)
+    uids: list[str] = []  # the master pod's uid seen at each poll
+    clock = Clock(kube, then=lambda poll: uids.extend(p["metadata"]["uid"] for p in kube.pods_of(TRIAL) if p["metadata"]["name"] == MASTER))
+    launcher = polled_launcher(kube, clock)
     trial = TrialState(name=TRIAL, index=0, round="run-1-r000", assignment={"x": "0.1", "y": "0.2"}, created="")
     with caplog.at_level(logging.INFO, logger="kfp_tune.launchers.kubernetes.launcher"):
         out = launcher.run(trial_run(experiment, trial, should_stop=stop))
@@ -112,6 +83,6 @@ def test_a_pod_made_again_under_its_name_reports_only_its_own_output(clusters: A
     assert Observation.from_logs(parse_output(experiment, out.logs["pytorch"]), ["loss"]).metrics["loss"].min == min(second_losses)
     assert rule.shown[-1] == second_losses and 0.01 not in rule.shown[-1]
     assert any(0.01 in shown for shown in rule.shown)  # the first attempt's reports were judged while it ran
-    assert len(set(clock.uids)) == 2 and [p["metadata"]["name"] for p in kube.pods_of(TRIAL)] == [MASTER]  # the same name, another pod
+    assert len(set(uids)) == 2 and [p["metadata"]["name"] for p in kube.pods_of(TRIAL)] == [MASTER]  # the same name, another pod
     (said,) = [r.getMessage() for r in caplog.records if "start again" in r.getMessage()]
-    assert MASTER in said and clock.uids[-1] in said
+    assert MASTER in said and uids[-1] in said

@@ -29,11 +29,11 @@ from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
 from kfp_tune.core.trials import trial_run
 from kfp_tune.core.vocabulary import LaunchPhase
-from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+from kfp_tune.launchers.kubernetes import KubernetesLauncher
 from kfp_tune.launchers.kubernetes import launcher as kube_launcher
 from kfp_tune.launchers.kubernetes.pod_status import suspension
+from pod_polls import POLL, EventClock, polled_launcher
 
-POLL = 5.0
 NAMESPACE = "team-a"
 TRIAL = "quad-queued123"
 QUEUE = {"kueue.x-k8s.io/queue-name": "gpu-queue"}
@@ -66,39 +66,17 @@ KINDS = {
 }
 
 
-class Clock:
-    """The cluster's seconds, moved on by the launcher's sleep; ``at`` runs a callback once the
-    clock has reached a time (what Kueue does meanwhile)."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.events: list[tuple[float, Any]] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def at(self, seconds: float, event: Any) -> None:
-        self.events.append((1000.0 + seconds, event))
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-        for due, event in [e for e in self.events if e[0] <= self.now]:
-            self.events.remove((due, event))
-            event()
-
-
 def _experiment(kind: Kind) -> Experiment:
     doc = quadratic_experiment(**{"spec.trialTemplate.retain": True})
     doc["spec"]["trialTemplate"]["trialSpec"], doc["spec"]["trialTemplate"]["primaryContainerName"] = kind.spec, kind.container
     return load_experiment(doc)
 
 
-def _launcher(kube: FakeKube, clock: Clock, monkeypatch: pytest.MonkeyPatch, timeout: float) -> KubernetesLauncher:
-    """A launcher polling every POLL seconds of ``clock``, its monotonic clock ``clock`` too."""
-    kube.clock = clock
+def _launcher(kube: FakeKube, clock: EventClock, monkeypatch: pytest.MonkeyPatch, timeout: float) -> KubernetesLauncher:
+    """A launcher polling every POLL seconds of ``clock``, its monotonic clock ``clock`` too
+    (Kueue's doings are set with ``clock.at`` before the run, from its start)."""
     monkeypatch.setattr(kube_launcher, "time", types.SimpleNamespace(monotonic=clock, time=time.time, sleep=time.sleep))
-    config = KubernetesConfig(namespace=NAMESPACE, poll_seconds=POLL, api_retry_seconds=5.0, timeout_seconds=timeout)
-    return KubernetesLauncher(config, api_client=kube.api_client(), env={"KFP_TUNE_STORE": "s3://bucket/tuning"}, sleep=clock.sleep, clock=kube.wall)
+    return polled_launcher(kube, clock, timeout)
 
 
 def _run(experiment: Experiment, handover: threading.Event | None = None) -> Any:
@@ -120,7 +98,7 @@ def test_a_trial_queued_longer_than_its_timeout_runs_once_admitted(clusters: Any
     kind = KINDS[name]
     kube = clusters(*kind.cluster)
     kube.script = lambda manifest: Script(run_seconds=10.0, log=[(1.0, "loss=0.25")])
-    clock = Clock()
+    clock = EventClock()
     clock.at(60.0, lambda: kube.resume(kind.plural, NAMESPACE, TRIAL))
     with caplog.at_level(logging.WARNING):
         out = _launcher(kube, clock, monkeypatch, timeout=20.0).run(_run(_experiment(kind)))
@@ -137,7 +115,7 @@ def test_the_timeout_counts_from_the_resume(clusters: Any, monkeypatch: pytest.M
     kind = KINDS["Job"]
     kube = clusters(*kind.cluster)
     kube.script = lambda manifest: Script(run_seconds=600.0, log=[(1.0, "loss=0.25")])
-    clock = Clock()
+    clock = EventClock()
     clock.at(60.0, lambda: kube.resume(kind.plural, NAMESPACE, TRIAL))
     out = _launcher(kube, clock, monkeypatch, timeout=20.0).run(_run(_experiment(kind)))
     assert (out.phase, out.reason) == (LaunchPhase.FAILED, "DeadlineExceeded"), out
@@ -153,7 +131,7 @@ def test_a_trial_reattached_after_a_checkpoint_is_timed_from_its_resume(clusters
     kind = KINDS["Job"]
     kube = clusters(*kind.cluster)
     kube.script = lambda manifest: Script(run_seconds=600.0, log=[(1.0, "loss=0.25")])
-    clock = Clock()
+    clock = EventClock()
     launcher = _launcher(kube, clock, monkeypatch, timeout=30.0)
     clock.at(50.0, lambda: kube.resume(kind.plural, NAMESPACE, TRIAL))
     handover = threading.Event()
@@ -176,7 +154,7 @@ def test_a_trial_preempted_by_kueue_is_timed_and_followed_again_from_its_resume(
     kube = clusters(*kind.cluster)
     log = [(float(at), f"epoch {at}: loss={round(1 / (at + 2), 3)}") for at in range(0, 35, 5)]
     kube.script = lambda manifest: Script(run_seconds=35.0, log=log)
-    clock = Clock()
+    clock = EventClock()
     clock.at(1.0, lambda: kube.resume(kind.plural, NAMESPACE, TRIAL))
     clock.at(30.0, lambda: kube.suspend(kind.plural, NAMESPACE, TRIAL))
     clock.at(60.0, lambda: kube.resume(kind.plural, NAMESPACE, TRIAL))

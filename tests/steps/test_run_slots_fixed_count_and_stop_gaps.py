@@ -21,7 +21,7 @@ from kfp_tune.core.state import ExperimentView
 from kfp_tune.steps import slots
 from kfp_tune.steps.slots import Checkpoint, run_slots
 from kfp_tune.stores import LocalStore
-from slot_launchers import HANG_BOUND_SECONDS, SUCCEEDED, Instant
+from slot_launchers import HANG_BOUND_SECONDS, SUCCEEDED, Instant, kept_schedules
 
 
 def _view(store: Any, **overrides: Any) -> ExperimentView:
@@ -29,19 +29,6 @@ def _view(store: Any, **overrides: Any) -> ExperimentView:
     records = ExperimentRecords(store, experiment.name)
     steps.prepare(records, experiment, "run-1")
     return ExperimentView(records)
-
-
-def _kept_schedules(monkeypatch: pytest.MonkeyPatch) -> list[slots._Schedule]:
-    """Each run's schedule, kept as it is made: what the test's launcher interrupts, as a signal would."""
-    schedules: list[slots._Schedule] = []
-
-    class Kept(slots._Schedule):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            schedules.append(self)
-
-    monkeypatch.setattr(slots, "_Schedule", Kept)
-    return schedules
 
 
 class Counting(Launcher):
@@ -130,7 +117,7 @@ class NeverEnding(Launcher):
 def test_a_trial_that_cannot_be_stopped_does_not_keep_the_process_alive(tmp_path, monkeypatch):
     """After an interrupt the run ends without its unstoppable trial, whose slot's thread is a
     daemon: the interpreter exits without waiting for it."""
-    schedules = _kept_schedules(monkeypatch)
+    schedules = kept_schedules(monkeypatch)
     launcher = NeverEnding(schedules)
     before = set(threading.enumerate())
     try:
@@ -164,7 +151,7 @@ class FailsAsItStops(Launcher):
 def test_an_interrupted_run_ends_interrupted_even_when_a_slot_failed_as_it_stopped(tmp_path, monkeypatch):
     """The run's exit (128 + the signal) and the trials it stopped come from the interrupt; a
     slot's error meanwhile does not replace it."""
-    schedules = _kept_schedules(monkeypatch)
+    schedules = kept_schedules(monkeypatch)
     with pytest.raises(RunInterrupted) as raised:
         run_slots(_view(LocalStore(tmp_path), **{"spec.parallelTrialCount": 1}), FailsAsItStops(schedules), "run-1")
     assert raised.value.signal_name == "SIGTERM"

@@ -20,7 +20,7 @@ from kfp_tune.steps import slots
 from kfp_tune.steps.slots import Checkpoint, run_slots
 from kfp_tune.stores import LocalStore
 from kfp_tune.stores.retry import RetryingStore
-from slot_launchers import SUCCEEDED, Instant
+from slot_launchers import SUCCEEDED, Instant, kept_schedules
 
 
 class ItsTrialInterrupted(Launcher):
@@ -78,14 +78,7 @@ class DueWhileItRuns(Launcher):
 def test_a_checkpoint_due_as_the_experiment_finishes_leaves_nothing_to_the_next_step(tmp_path, monkeypatch):
     """The checkpoint came due while the last trial ran: the experiment finished with it, so
     the checkpoint leaves nothing to go on with; one trial short of the end, it does."""
-    schedules: list[slots._Schedule] = []
-
-    class Kept(slots._Schedule):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            schedules.append(self)
-
-    monkeypatch.setattr(slots, "_Schedule", Kept)
+    schedules = kept_schedules(monkeypatch)
     view = _view(LocalStore(tmp_path), **{"spec.maxTrialCount": 1, "spec.maxFailedTrialCount": 1})
     result = run_slots(view, DueWhileItRuns(schedules), "run-1", checkpoint=Checkpoint(seconds=3600))
     assert (result.decision.finished, result.checkpoint_due, result.trials_ended) == (True, False, 1)

@@ -27,11 +27,10 @@ from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords, TrialStarted
 from kfp_tune.core.state import TRIAL_INTERRUPTED, ExperimentView
 from kfp_tune.core.vocabulary import TrialStatus
-from kfp_tune.steps import slots
-from kfp_tune.steps.slots import _Schedule, run_slots
+from kfp_tune.steps.slots import run_slots
 from kfp_tune.stores import LocalStore
+from slot_launchers import HANG_BOUND_SECONDS, kept_schedules
 
-HANG_BOUND_SECONDS = 30.0
 launch_trial_module = importlib.import_module("kfp_tune.steps.launch_trial")  # the package exports the function by that name
 
 
@@ -60,14 +59,7 @@ def test_a_slot_still_alive_after_a_second_signal_starts_no_trial_and_its_trial_
     steps.prepare(records, experiment, "run-1")
     view = ExperimentView(records)
     launcher = RefusesOnceInterrupted()
-    schedules: list[_Schedule] = []
-
-    class Kept(_Schedule):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            schedules.append(self)
-
-    monkeypatch.setattr(slots, "_Schedule", Kept)
+    schedules = kept_schedules(monkeypatch)
     run_ended = threading.Event()
     held: list[threading.Thread] = []
     waits_cut_short: list[str] = []

@@ -1,5 +1,6 @@
 """A cluster trial polled on a clock the Kubernetes launcher's sleep moves on, against the fake
-API server (fake_kube): a poll is POLL seconds of the trial, and a test acts at a chosen poll."""
+API server (fake_kube): a poll is POLL seconds of the trial, and a test acts at a chosen poll
+(``Clock``) or at a chosen second (``EventClock``)."""
 
 from __future__ import annotations
 
@@ -36,7 +37,53 @@ class Clock:
             self.then(self.polls)
 
 
-def polled_launcher(kube: FakeKube, clock: Clock, timeout: float | None = None) -> KubernetesLauncher:
+class EventClock:
+    """The cluster's seconds, moved on by the launcher's sleep; ``at`` runs a callback once the
+    clock has reached a time (what happens in the cluster or the store meanwhile: Kueue admits
+    the trial, a report is stored)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.events: list[tuple[float, Any]] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def at(self, seconds: float, event: Any) -> None:
+        """``event()`` once ``seconds`` from now have passed."""
+        self.events.append((self.now + seconds, event))
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        for due, event in [e for e in self.events if e[0] <= self.now]:
+            self.events.remove((due, event))
+            event()
+
+
+class RecordingRule:
+    """An early stopping rule that never stops, keeping the values it was shown each time."""
+
+    def __init__(self) -> None:
+        self.shown: list[list[float]] = []
+
+    def should_stop(self, objective_type: str, completed: Any, current: Any) -> bool:
+        self.shown.append(list(current))
+        return False
+
+
+def after_polls(*steps: Callable[[], None]) -> Callable[[float], None]:
+    """A launcher ``sleep`` that plays the next controller step at each wait between polls (no
+    clock: for a test that only needs the trial to end)."""
+    remaining = list(steps)
+
+    def sleep(seconds: float) -> None:
+        if remaining:
+            remaining.pop(0)()
+
+    return sleep
+
+
+def polled_launcher(kube: FakeKube, clock: Clock | EventClock, timeout: float | None = None) -> KubernetesLauncher:
     """A launcher in namespace team-a that polls every POLL seconds of ``clock``."""
     kube.clock = clock
     config = KubernetesConfig(namespace="team-a", poll_seconds=POLL, api_retry_seconds=5.0, timeout_seconds=timeout)
