@@ -192,17 +192,41 @@ def _check_objective(spec: ExperimentSpec, errors: _Errors) -> None:
             "spec.objective.additionalMetricNames",
             f"must not contain the objective metric {shown(objective.objective_metric_name)}",
         )
-    _check_unique(objective.additional_metric_names, "spec.objective.additionalMetricNames", "metric name", errors, bare=True)
+    seen_names: set[str] = set()
+    for index, name in enumerate(objective.additional_metric_names):
+        if name in seen_names:  # Katib's webhook admits it (validateObjective); its controller reads the metric once
+            errors.add(
+                f"spec.objective.additionalMetricNames[{index}]",
+                f"metric name {shown(name)} is given more than once; Katib's webhook admits the repeat and reads the metric once, but "
+                "kfp-tune refuses it, as a repeated name is most often another metric's name miswritten: remove it, or write the name meant",
+            )
+        seen_names.add(name)
     if objective.goal is not None and not math.isfinite(objective.goal):
         errors.add("spec.objective.goal", f"expected a finite number, got {objective.goal}")
-    seen: set[str] = set()
+    first: dict[str, str] = {}
     for index, strategy in enumerate(objective.metric_strategies or []):
         path = f"spec.objective.metricStrategies[{index}]"
         if strategy.value not in METRIC_STRATEGIES:
             errors.add(f"{path}.value", f"expected one of {list(METRIC_STRATEGIES)}, got {shown(strategy.value)}")
-        if strategy.name in seen:
-            errors.add(f"{path}.name", f"strategy for {shown(strategy.name)} is given more than once")
-        seen.add(strategy.name)
+        if strategy.name in first:
+            errors.add(f"{path}.name", _repeated_strategy(strategy.name, first[strategy.name], strategy.value, objective.objective_metric_name))
+        first.setdefault(strategy.name, strategy.value)
+
+
+def _repeated_strategy(name: str, first: str, value: str, objective_metric: str) -> str:
+    """Why a second strategy for ``name`` is refused, and what Katib, whose webhook admits it,
+    does with it: its experiment status judges the objective by the first (status_util.go
+    getObjectiveMetricValue) and its suggestion client tells the algorithm each trial's value by
+    the last (suggestionclient.go convertTrialObservation), so two values disagree there."""
+    said = f"strategy for {shown(name)} is given more than once"
+    if value == first:
+        return f"{said}; Katib's webhook admits the repeat ({shown(value)} both times, which runs as given once), but kfp-tune takes one strategy per metric: remove it"
+    katib = (
+        "then judges the best trial and the goal by the first and tells its algorithm each trial's value by the last, so the two disagree"
+        if name == objective_metric else "tells its algorithm each trial's value by the last"
+    )
+    joined = ", " if name == objective_metric else " and "
+    return f"{said} ({shown(first)}, then {shown(value)}); Katib's webhook admits it{joined}{katib}; kfp-tune refuses it rather than choose one: keep the one meant"
 
 
 def metric_strategy_notes(experiment: Experiment) -> list[FieldError]:
