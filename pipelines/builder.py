@@ -45,7 +45,7 @@ from kfp_tune.core.naming import dns_label
 from kfp_tune.core.output_file import write_output
 from kfp_tune.core.quantities import QUANTITY_SUFFIXES, trial_resource_amounts
 from kfp_tune.core.spec import Experiment
-from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION, compiled_by_text
+from kfp_tune.core.version import COMPILED_BY_VARIABLE, build_stamp, compiled_by_text
 from kfp_tune.launchers.kubernetes.manifests import is_accelerator
 from kfp_tune.launchers.runtime_image import IMAGE_VARIABLE, checked_runtime_image
 from kfp_tune.stores import DEFAULT_CLUSTER_STORE, check_store_uri, uri_like
@@ -374,10 +374,10 @@ def request_step_resources(task: Any) -> None:
 
 def stateful_task(task: Any, display_name: str, cluster_store: ObjectStore, store_secret: Any) -> Any:
     """A step that reads and writes the store: caching off, modest CPU and memory requests
-    (:func:`request_step_resources`), the store's Secret as env, and the kfp-tune that compiled it (``KFP_TUNE_COMPILED_BY``), which the component checks first
-    against the kfp-tune its image holds (``kfp_tune.check_compiled_version``)."""
+    (:func:`request_step_resources`), the store's Secret as env, and the kfp-tune that compiled it (``KFP_TUNE_COMPILED_BY``: its version and
+    build, ``0.1.0+1a2b3c4d5e6f``), which the component checks first against the kfp-tune its image holds (``kfp_tune.check_compiled_version``)."""
     task.set_caching_options(False).set_display_name(display_name)
-    task.set_env_variable(COMPILED_BY_VARIABLE, VERSION)
+    task.set_env_variable(COMPILED_BY_VARIABLE, build_stamp())
     request_step_resources(task)
     if cluster_store.secret:
         kubernetes.use_secret_as_env(task, secret_name=store_secret, secret_key_to_env=dict(cluster_store.secret_keys))

@@ -30,7 +30,7 @@ from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError
 from kfp_tune.core.naming import namespace_problem
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import GO_INT64
-from kfp_tune.core.version import COMPILED_BY_VARIABLE, VERSION, image_version_problem, same_version
+from kfp_tune.core.version import COMPILED_BY_VARIABLE, build_stamp, described, image_version_problem, same_kfp_tune
 from kfp_tune.launchers.runtime_image import RuntimeImageWarning
 from kfp_tune.pipelines.builder import (
     DEFAULT_CLUSTER_STORE,
@@ -199,8 +199,9 @@ def _warn_package_image(ready: _Ready, package: str) -> None:
     is sent as it is: a RuntimeImageWarning when its kfp-tune steps would stop at once, their
     image tagged with another version than the kfp-tune that compiled them (compiled with such a
     ``KFP_TUNE_IMAGE`` elsewhere, or the image edited since), once per image; else one when
-    another kfp-tune compiled it, whose steps then run that kfp-tune, not this one (a recurring
-    run of it too, every night), whatever the image's tag (``latest`` names no version)."""
+    another kfp-tune compiled it (another version, or another build of this one), whose steps
+    then run that kfp-tune, not this one (a recurring run of it too, every night), whatever the
+    image's tag (``latest`` names no version)."""
     if not isinstance(ready.source, Path):
         return
     executors = (package_document(package).get("deploymentSpec") or {}).get("executors") or {}
@@ -214,19 +215,20 @@ def _warn_package_image(ready: _Ready, package: str) -> None:
         if not isinstance(compiled_by, str) or not isinstance(image, str) or (compiled_by, image) in told:
             continue
         told.add((compiled_by, image))
-        if not same_version(compiled_by, VERSION):
+        if not same_kfp_tune(compiled_by):
             others.setdefault(compiled_by, image)
         problem = image_version_problem(image, compiled_by)
         if problem is not None:
             warned = True
             warnings.warn(RuntimeImageWarning(f"the package {Path(package).name}: {problem}"), stacklevel=4)
     if others and not warned:
-        versions = ", ".join(sorted(others))
+        versions = ", ".join(described(stamp) for stamp in sorted(others))
         images = ", ".join(dict.fromkeys(others.values()))
+        this = described(build_stamp())
         warnings.warn(RuntimeImageWarning(
-            f"the package {Path(package).name} was compiled by kfp-tune {versions}, not by this kfp-tune {VERSION}: it is sent as it "
-            f"is, and its steps run the kfp-tune of their image {images} (if that image holds another version, every step stops at "
-            f"once); to run kfp-tune {VERSION}, compile it again with this kfp-tune (kfp-tune compile), or submit the experiment's YAML"
+            f"the package {Path(package).name} was compiled by kfp-tune {versions}, not by this kfp-tune {this}: it is sent as it "
+            f"is, and its steps run the kfp-tune of their image {images} (if that image holds another version or build, every step "
+            f"stops at once); to run kfp-tune {this}, compile it again with this kfp-tune (kfp-tune compile), or submit the experiment's YAML"
         ), stacklevel=4)
 
 

@@ -23,9 +23,11 @@ def kfp_host():
     server.shutdown()
 
 
-def test_version_prints_the_package_version(capsys):
+def test_version_prints_the_package_version_and_build(capsys):
+    from kfp_tune.core.version import build_fingerprint
+
     assert main(["--version"]) == 0
-    assert capsys.readouterr().out == f"kfp-tune {kfp_tune.__version__}\n"
+    assert capsys.readouterr().out == f"kfp-tune {kfp_tune.__version__} (build {build_fingerprint()})\n"
 
 
 def test_submit_json_is_the_only_output_on_stdout(kfp_host, capsys):

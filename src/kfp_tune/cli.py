@@ -165,11 +165,25 @@ class _LogFormat(logging.Formatter):
         return super().format(record)
 
 
+class _PrintVersion(argparse.Action):
+    """``--version``: the version and the build (``kfp-tune 0.1.0 (build 1a2b3c4d5e6f)``), since
+    between releases every build says the same version; the build is hashed only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, default: Any = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option_string: str | None = None) -> None:
+        from kfp_tune.core.version import build_stamp, described
+
+        print(f"kfp-tune {described(build_stamp())}")
+        parser.exit()
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kfp-tune", description="Katib-class hyperparameter tuning on Kubeflow Pipelines.")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output: the run's steps' log lines (-vv: their debug lines too); "
                         "with --engine kfp-local, kfp.local's whole log (kfp-local.log in a kfp-tune-local-* temporary folder) is then kept and its path said")
-    parser.add_argument("--version", action="version", version=f"kfp-tune {kfp_tune.__version__}", help="print kfp-tune's version and exit")
+    parser.add_argument("--version", action=_PrintVersion, help="print kfp-tune's version and build and exit")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("validate", help="check an experiment; one 'path: message' line per error")

@@ -20,7 +20,7 @@ import kfp_tune
 from conftest import quadratic_experiment
 from kfp_tune.components.export import COMPONENTS
 from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.version import COMPILED_BY_VARIABLE, image_version, version_mismatch
+from kfp_tune.core.version import COMPILED_BY_VARIABLE, build_stamp, described, image_version, version_mismatch
 from kfp_tune.launchers.runtime_image import DEFAULT_RUNTIME_IMAGE
 from kfp_tune.pipelines import compile_pipeline
 
@@ -41,12 +41,12 @@ def test_the_version_is_spelled_once_and_tags_the_default_image():
 def test_every_task_and_the_description_name_the_compiling_version(tmp_path):
     path = compile_pipeline(load_experiment(quadratic_experiment()), tmp_path / "p.yaml", rounds=2)
     ir = next(yaml.safe_load_all(path.read_text()))
-    assert ir["pipelineInfo"]["description"].endswith(f"compiled by kfp-tune {kfp_tune.__version__}")
+    assert ir["pipelineInfo"]["description"].endswith(f"compiled by kfp-tune {described(build_stamp())}")  # the version and the build
     executors = ir["deploymentSpec"]["executors"]
     assert len(executors) >= 5  # suggest, two checkpoints of launch-trial and decide-stop, the release
     for name, executor in executors.items():
         env = {e["name"]: e["value"] for e in executor["container"].get("env", [])}
-        assert env.get(COMPILED_BY_VARIABLE) == kfp_tune.__version__, name
+        assert env.get(COMPILED_BY_VARIABLE) == build_stamp() == f"{kfp_tune.__version__}+{build_stamp().partition('+')[2]}", name
         assert "kfp_tune.check_compiled_version()" in " ".join(executor["container"]["command"]), name
 
 
@@ -119,12 +119,12 @@ def test_a_tuning_step_and_component_trials_are_stamped_and_checked_too(tmp_path
         path = tmp_path / f"{name}.yaml"
         compiler.Compiler().compile(pipeline, str(path))
         ir = next(yaml.safe_load_all(path.read_text()))
-        assert ir["pipelineInfo"]["description"].endswith(f"compiled by kfp-tune {kfp_tune.__version__}"), name
+        assert ir["pipelineInfo"]["description"].endswith(f"compiled by kfp-tune {described(build_stamp())}"), name
         for executor_name, executor in ir["deploymentSpec"]["executors"].items():
             if "plain" in executor_name:
                 continue  # the user's own component: it need not import kfp-tune
             env = {e["name"]: e["value"] for e in executor["container"].get("env", [])}
-            assert env.get(COMPILED_BY_VARIABLE) == kfp_tune.__version__, (name, executor_name)
+            assert env.get(COMPILED_BY_VARIABLE) == build_stamp(), (name, executor_name)
             assert "kfp_tune.check_compiled_version()" in " ".join(executor["container"]["command"]), (name, executor_name)
 
 
@@ -156,8 +156,8 @@ def test_compiling_with_an_image_tagged_another_version_warns_naming_both(tmp_pa
         compile_pipeline(experiment, tmp_path / "p.yaml", rounds=1)
     assert [str(w.message) for w in told] == [
         f"KFP_TUNE_IMAGE: the steps' image reg.io:5000/kfp-tune-python:{OTHER} is tagged {OTHER}, and they are compiled by kfp-tune "
-        f"{kfp_tune.__version__}: if that image holds kfp-tune {OTHER}, every step stops at once; use the runtime image built for "
-        f"kfp-tune {kfp_tune.__version__} (KFP_TUNE_IMAGE=REGISTRY/kfp-tune-python:{kfp_tune.__version__})"
+        f"{described(build_stamp())}: if that image holds kfp-tune {OTHER}, every step stops at once; use the runtime image built for "
+        f"kfp-tune {described(build_stamp())} (KFP_TUNE_IMAGE=REGISTRY/kfp-tune-python:{kfp_tune.__version__}-{build_stamp().partition('+')[2]})"
     ]
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeImageWarning)

@@ -15,6 +15,7 @@ from conftest import REPO
 from fake_kfp import serve
 from kfp_tune.cli import main
 from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.core.version import build_stamp, described
 from kfp_tune.pipelines.builder import ObjectStore
 
 DIGITS = str(REPO / "images" / "sklearn-digits" / "experiment.yaml")
@@ -422,6 +423,7 @@ def test_an_image_tagged_another_version_is_told_at_compile_and_when_its_package
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(runtime_image, "RUNTIME_IMAGE", f"reg.io:5000/kfp-tune-python:{other}")
         assert main(["compile", DIGITS, "-o", str(package), "--rounds", "1"]) == 0
+    version = described(build_stamp())  # the version and the build
     told = (f"the steps' image reg.io:5000/kfp-tune-python:{other} is tagged {other}, and they are compiled by kfp-tune {version}: "
             f"if that image holds kfp-tune {other}, every step stops at once")
     assert capsys.readouterr().err.splitlines()[-1].startswith(f"warning: KFP_TUNE_IMAGE: {told}")
@@ -689,7 +691,7 @@ def test_a_package_compiled_by_another_kfp_tune_is_told_when_it_is_sent(kfp_host
         assert main(["submit", str(tmp_path / name), "--host", kfp_host.url]) == 0
         err = capsys.readouterr().err
         assert err.count("warning:") == 1, err
-        assert err.startswith(f"warning: the package {name} was compiled by kfp-tune 0.0.9, not by this kfp-tune {version}: it is sent as "
+        assert err.startswith(f"warning: the package {name} was compiled by kfp-tune 0.0.9, not by this kfp-tune {described(build_stamp())}: it is sent as "
                               f"it is, and its steps run the kfp-tune of their image {image}"), err
         with pytest.warns(RuntimeImageWarning, match="compile it again with this kfp-tune"):
             kfp_tune.schedule(str(tmp_path / name), "@daily", host=kfp_host.url, name=name, allow_duplicate=True)
@@ -698,3 +700,30 @@ def test_a_package_compiled_by_another_kfp_tune_is_told_when_it_is_sent(kfp_host
     assert main(["submit", str(tmp_path / "retagged.yaml"), "--host", kfp_host.url]) == 0
     err = capsys.readouterr().err
     assert err.count("warning:") == 1 and f"is tagged {version}, and they are compiled by kfp-tune 0.0.9" in err, err
+
+
+def test_a_package_compiled_by_another_build_of_this_version_is_told_and_a_version_only_stamp_is_not(kfp_host, tmp_path, capsys):
+    """QA "airgap": every build between releases is the same version, so a package another build
+    compiled was sent without a word. Told once, naming both builds; a package stamped with this
+    version alone (compiled before builds were stamped) is taken as this kfp-tune's, as before."""
+    import re
+
+    from kfp_tune.core.version import VERSION, build_fingerprint
+    from kfp_tune.launchers import runtime_image
+
+    other = "0" * len(build_fingerprint())
+    assert other != build_fingerprint()
+    package = tmp_path / "p.yaml"
+    assert main(["compile", DIGITS, "-o", str(package), "--rounds", "1"]) == 0
+    text = package.read_text().replace(runtime_image.DEFAULT_RUNTIME_IMAGE, "reg.io/kfp-tune-python:latest")
+    assert f"value: {build_stamp()}" in text
+    for name, stamp in (("other.yaml", f"{VERSION}+{other}"), ("version.yaml", VERSION)):
+        (tmp_path / name).write_text(re.sub(r"(name: KFP_TUNE_COMPILED_BY\n\s+value: )\S+", rf"\g<1>{stamp}", text))
+    capsys.readouterr()
+    assert main(["submit", str(tmp_path / "other.yaml"), "--host", kfp_host.url]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1, err
+    assert err.startswith(f"warning: the package other.yaml was compiled by kfp-tune {VERSION} (build {other}), not by this kfp-tune "
+                          f"{VERSION} (build {build_fingerprint()}): it is sent as it is"), err
+    assert main(["submit", str(tmp_path / "version.yaml"), "--host", kfp_host.url]) == 0
+    assert "compiled by kfp-tune" not in capsys.readouterr().err
