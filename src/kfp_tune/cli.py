@@ -663,6 +663,7 @@ def _note_local_run(experiment: Experiment) -> None:
     except ValueError as exc:
         print(f"note: {exc}; kfp-tune run refuses it", file=sys.stderr)
     _note_unnamed_trial_dir(LocalLauncher(), experiment)
+    _note_unnamed_metrics_path(experiment)
     _note_not_done_locally(LocalLauncher(), experiment, with_resources=False)
 
 
@@ -685,6 +686,41 @@ def _note_unnamed_trial_dir(launcher: LocalLauncher, experiment: Experiment) -> 
             f"kfp-tune run maps each trial's checkpoint folder there only where a word names it, so a script that takes the path as its own "
             f"default would share {trial_dir} of this machine with every trial, and the store would keep no checkpoint: pass the path in its "
             "command or args (a cluster mounts the folder there: Katib runs it as it is)",
+            file=sys.stderr,
+        )
+
+
+def _note_unnamed_metrics_path(experiment: Experiment) -> None:
+    """A File or TensorFlowEvent collector path that no word of the trial's command, args, env or
+    workingDir names (Katib's default ``/var/log/katib/metrics.log``, written by the training code
+    itself) runs on a cluster, where a volume is mounted there, but here each trial would write
+    this machine's file and end MetricsUnavailable: told before the first trial
+    (:func:`~kfp_tune.launchers.metrics_files.unnamed_metrics_folder`)."""
+    from collections.abc import Mapping
+
+    from kfp_tune.collectors.observe import collector_source
+    from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, CollectorKind
+    from kfp_tune.launchers.metrics_files import unnamed_metrics_folder
+    from kfp_tune.launchers.replicas import local_container
+
+    spec = experiment.spec
+    template = spec.trial_template
+    if spec.collector_kind not in (CollectorKind.FILE, CollectorKind.TENSORFLOW_EVENT) or spec.objective is None:
+        return
+    if template is None or not isinstance(template.trial_spec, Mapping) or template.trial_spec.get("kind") == FUNCTION_TRIAL_KIND:
+        return  # a tune() function's trial: what it returns is its metrics, no file's
+    source = collector_source(experiment)
+    if not source.path:
+        return
+    kind = source.path_kind or ("Directory" if spec.collector_kind == CollectorKind.TENSORFLOW_EVENT else "File")
+    folder = unnamed_metrics_folder(local_container(experiment) or {}, source.path, kind)
+    if folder:
+        print(
+            f"note: spec.metricsCollectorSpec.source.fileSystemPath.path: the {spec.collector_kind} collector's path {source.path} is named by "
+            f"no word of the trial's command, args, env or workingDir; kfp-tune run gives each trial its own folder at {folder} only where a "
+            f"word names that folder or a path in it, so training code that writes {source.path} itself writes this machine's file, shared "
+            "by every trial, and the trial's metrics are not read: have it write the path $KFP_TUNE_METRICS_PATH names, or pass the path in "
+            "its command or args (a cluster mounts a volume there: Katib runs it as it is)",
             file=sys.stderr,
         )
 
@@ -727,6 +763,7 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
     if not isinstance(launcher, LocalLauncher):
         return
     _note_unnamed_trial_dir(launcher, experiment)
+    _note_unnamed_metrics_path(experiment)
     _note_not_done_locally(launcher, experiment)
     template = experiment.spec.trial_template
     container = template.primary_container_name if template is not None else ""

@@ -49,7 +49,12 @@ whole group, which is then recorded Killed, never as a trial that failed on its 
 File and TensorFlowEvent collectors: the collector's path gets a fresh folder per trial, mapped
 like a mount (from the shortest folder above it that the command names, so ``--log-path=/logs``
 with a collector path ``/logs/test`` works), and ``$KFP_TUNE_METRICS_PATH`` names it; what the
-trial wrote there comes back as the outcome's files.
+trial wrote there comes back as the outcome's files. A process has no volume over this machine's
+folders, so the path moves only in the words that name it (command, args, env values,
+``workingDir``): code that writes the path itself (Katib's default
+``/var/log/katib/metrics.log``, which a cluster's volume serves) writes this machine's file and
+leaves the trial's folder empty (:func:`~kfp_tune.launchers.metrics_files.unnamed_metrics_folder`;
+``validate`` and ``run`` note it before the first trial).
 
 Each trial works in a folder of its own, ``kfp-tune-metrics-*`` under the temporary folder,
 removed when it ends. Its output goes to ``trial.log`` there, locked, which the trial inherits:
