@@ -43,19 +43,22 @@ def _files(records: ExperimentRecords, trial: TrialState) -> Iterator[tuple[str,
 
 
 def collect_file(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
+    """The File collector's read of the trial's stored files, in the order of their names, each
+    split into its own lines: a file without a final newline must not run its last line into the
+    next file's first (``loss=0.5`` and ``1 epoch done`` read as ``loss=0.51``)."""
     mc = experiment.spec.metrics_collector_spec
     assert mc is not None and mc.source is not None and mc.source.file_system_path is not None
     files = sorted(_files(records, trial))
     if not files:
         return collect_stored(records, experiment, trial)
-    text = "".join(data.decode("utf-8", errors="replace") for _, data in files)
+    lines = [line for _, data in files for line in file_lines(data.decode("utf-8", errors="replace"))]
     assert experiment.spec.objective is not None
     names = experiment.spec.objective.metric_names
     texts = text_metrics(experiment)
     if (mc.source.file_system_path.format or "TEXT") == "JSON":
-        return parse_json_lines(file_lines(text), names, texts)
+        return parse_json_lines(lines, names, texts)
     formats = mc.source.filter.metrics_format if mc.source.filter else []
-    return parse_metric_lines(file_lines(text), names, formats, texts)
+    return parse_metric_lines(lines, names, formats, texts)
 
 
 def collect_tfevent(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
