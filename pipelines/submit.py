@@ -31,7 +31,8 @@ from kfp_tune.core.naming import namespace_problem
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import GO_INT64
 from kfp_tune.core.version import COMPILED_BY_VARIABLE, build_stamp, described, image_version_problem, same_kfp_tune
-from kfp_tune.launchers.runtime_image import RuntimeImageWarning
+from kfp_tune.launchers import runtime_image
+from kfp_tune.launchers.runtime_image import RuntimeImageWarning, UnpublishedImageWarning, refuse_unpublished_image
 from kfp_tune.pipelines.builder import (
     DEFAULT_CLUSTER_STORE,
     DEFAULT_LAUNCHER_CONFIG,
@@ -149,7 +150,9 @@ class _Ready:
             from kfp import compiler
 
             path = Path(folder) / "pipeline.yaml"
-            compiler.Compiler().compile(self.source, str(path))
+            with warnings.catch_warnings():  # its image is refused, if it must be, once it is compiled
+                warnings.simplefilter("ignore", UnpublishedImageWarning)
+                compiler.Compiler().compile(self.source, str(path))
         size = path.stat().st_size
         if size > PIPELINE_BUDGET_BYTES:
             raise InputError(f"the compiled pipeline is {size:,} bytes, over the {PIPELINE_BUDGET_BYTES:,} bytes (1 MiB) a KFP run can carry")
@@ -192,6 +195,15 @@ def is_compiled_pipeline(path: str | Path) -> bool:
     if not (re.search(r"^pipelineInfo:", text, re.M) and re.search(r"^root:", text, re.M)):
         return False
     return isinstance(_ready(file), _Ready)
+
+
+def _refuse_package_image(ready: _Ready, package: str) -> None:
+    """A package whose steps run the unpublished default image is refused before it is sent
+    (:func:`~kfp_tune.launchers.runtime_image.unpublished_image_problem`): compiled here from a
+    pipeline function, or compiled elsewhere with ``KFP_TUNE_IMAGE`` unset."""
+    executors = (package_document(package).get("deploymentSpec") or {}).get("executors") or {}
+    images = [((e.get("container") or {}) if isinstance(e, dict) else {}).get("image") for e in executors.values()]
+    refuse_unpublished_image([i for i in images if isinstance(i, str)], "package" if isinstance(ready.source, Path) else "pipeline")
 
 
 def _warn_package_image(ready: _Ready, package: str) -> None:
@@ -1027,6 +1039,7 @@ def submit(
         _check_ready_options(ready, rounds, store_uri, object_store)
         return _submit_ready(ready, host, namespace, kfp_experiment, run_name, dict(arguments or {}), service_account, client)
     experiment = _as_experiment(experiment)
+    refuse_unpublished_image([runtime_image.RUNTIME_IMAGE])
     store = _cluster_store(store_uri, namespace)
     with tempfile.TemporaryDirectory() as folder:
         package = _compiled(experiment, folder, rounds, store, object_store)
@@ -1053,6 +1066,7 @@ def _submit_ready(
     _check_ready_artifacts(ready)
     with tempfile.TemporaryDirectory() as folder:
         package = ready.package(folder)
+        _refuse_package_image(ready, package)
         _warn_package_image(ready, package)
         typed = _checked_arguments(package, arguments)
         run_store = _check_run_store(package, typed, namespace)
@@ -1241,6 +1255,7 @@ def schedule(
     ready = _ready(experiment)
     if ready is None:
         experiment = _as_experiment(experiment)
+        refuse_unpublished_image([runtime_image.RUNTIME_IMAGE])
     else:
         _check_ready_options(ready, rounds, store_uri, object_store)
     check_cron(cron)
@@ -1256,6 +1271,7 @@ def schedule(
                 arguments["fresh_experiment"] = fresh
             _check_ready_artifacts(ready)
             package, title, what = ready.package(folder), ready.name, f"pipeline {ready.name!r}"
+            _refuse_package_image(ready, package)
             _warn_package_image(ready, package)
         else:
             assert isinstance(experiment, Experiment)
