@@ -12,9 +12,13 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[examples]"
 
-# torch for the NAS example trials' tests (the nas-examples extra), pinned to the CPU wheel this
-# machine's package index serves: a plain `torch` or a range would pull a multi-GB CUDA build.
+# torch for the NAS example trials' tests (the nas-examples extra): the CPU wheel, from PyTorch's
+# CPU index (PyPI's torch is the multi-GB CUDA build). A machine with a mirror of that index:
+# `make test TORCH_INDEX=URL`; one whose own index or find-links serve the CPU wheel: TORCH_INDEX=
+# (empty: pip's configured index). Where it cannot be reached, pip retries, then looks only in its
+# configured extra indexes and find-links (this machine's /opt/wheels holds the CPU wheel).
 TORCH ?= torch==2.13.0
+TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
 
 # tests/test_report_browser.py opens the HTML report in Debian's headless chromium (it fails
 # without it): installed here when missing, so `make test` works on a fresh machine.
@@ -23,7 +27,7 @@ chromium:
 		$$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 install-test: $(BIN)/python chromium
-	$(BIN)/python -m pip install --quiet "$(TORCH)"
+	$(BIN)/python -m pip install --quiet $(if $(TORCH_INDEX),--index-url "$(TORCH_INDEX)") "$(TORCH)"
 	$(BIN)/python -m pip install --quiet -e ".[test,nas-examples]"
 
 # Install, then tune the scikit-learn digits example end to end through the compiled pipeline
