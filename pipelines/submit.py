@@ -818,6 +818,35 @@ def check_host(host: str | None) -> None:
     problem = host_scheme_problem(host)
     if problem:
         raise SubmitArgumentError([FieldError(f"host {masked_url(host)}", problem)])
+    if host.lower().startswith("https://"):
+        kfp_ca_file()  # a CA variable naming no file: refused here, before anything is compiled or sent
+
+
+CA_FILE_VARIABLES = ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE")
+"""Where the certificates of the CA that signed an ``https://`` KFP API's certificate come from,
+first set first: the variables OpenSSL and requests read (the S3 store reads SSL_CERT_FILE too).
+kfp.Client trusts certifi's bundle and nothing else unless given ``ssl_ca_cert``
+(kfp_server_api's rest.py), so adding a private CA to this machine's trust store does not help."""
+
+
+def kfp_ca_file() -> tuple[str, str] | None:
+    """The first of :data:`CA_FILE_VARIABLES` that is set, and the file it names, or None (kfp's
+    default: certifi's bundle). InputError naming the variable when it names no file, rather
+    than a TLS failure that seems to be the server's."""
+    for variable in CA_FILE_VARIABLES:
+        value = os.environ.get(variable)
+        if value:
+            if not Path(value).is_file():
+                raise InputError(f"{variable}: expected a file of CA certificates (PEM) for the KFP API's https://, got {shown(value)}, which is no file")
+            return variable, value
+    return None
+
+
+def kfp_ca_cert(host: str | None) -> str | None:
+    """What ``kfp.Client(ssl_ca_cert=)`` gets for ``host``: the file :func:`kfp_ca_file` names,
+    or None (with no host, kfp takes the kubeconfig's or the pod's own certificates)."""
+    found = kfp_ca_file() if host else None
+    return found[1] if found else None
 
 
 def host_scheme_problem(host: str, example: str | None = None) -> str:
@@ -910,7 +939,7 @@ def kfp_api_client(host: str | None, namespace: str | None, client: Any) -> Any:
         # KFP 2.x, which is what kfp-tune compiles for (a notebook showed it at each submit)
         with contextlib.redirect_stdout(printed), warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=KFP_VERSION_WARNING, category=FutureWarning)
-            return kfp.Client(host=host, namespace=namespace or "kubeflow")
+            return kfp.Client(host=host, namespace=namespace or "kubeflow", ssl_ca_cert=kfp_ca_cert(host))
     finally:
         for line in printed.getvalue().splitlines():
             if line.strip() == KFP_NO_KUBE_CONFIG:  # the error that follows says what could not be reached
@@ -969,9 +998,14 @@ def _api_errors(host: str | None) -> Iterator[None]:
             said = _server_message(getattr(exc, "body", None))
             said = f": {_scrubbed(said, host)}" if said else ""
             raise KfpTuneError(f"KFP API at {where} answered {status} {_scrubbed(str(reason), host)}{said}{hint}") from None
-        why = unreachable_reason(exc, trusted_by="this machine")  # as cleanup words a Kubernetes API server it cannot reach
+        found = kfp_ca_file() if host else None
+        trusted_by = f"the CA file in {found[0]}" if found else "certifi's CA bundle, which kfp trusts by default,"
+        why = unreachable_reason(exc, trusted_by=trusted_by)  # as cleanup words a Kubernetes API server it cannot reach
         if why is not None:
-            raise KfpTuneError(f"KFP API at {where} could not be reached ({why})") from None
+            hint = ""
+            if not found and host and why.startswith("the TLS handshake failed"):  # kfp ignores this machine's trust store
+                hint = f"; for a private CA, set {' or '.join(CA_FILE_VARIABLES)} to a file holding its certificate"
+            raise KfpTuneError(f"KFP API at {where} could not be reached ({why}{hint})") from None
         raise KfpTuneError(f"KFP API at {where} could not be reached: {type(exc).__name__}: {_scrubbed(str(exc), host)}") from None
 
 

@@ -55,10 +55,18 @@ def test_a_host_name_that_does_not_resolve_is_named_with_why(capsys, command):
     _one_clear_line(capsys.readouterr().err, host, "its host name does not resolve")
 
 
-def test_https_to_a_host_that_does_not_speak_tls_is_named_with_why(fake_kfp_host, capsys):
+def test_https_to_a_host_that_does_not_speak_tls_is_named_with_why(fake_kfp_host, capsys, monkeypatch):
+    """kfp trusts certifi's bundle unless given a CA file, not this machine's trust store: the
+    message says which, and what to set for a private CA (tests/pipelines/test_submit_private_ca.py)."""
+    for variable in ("SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"):
+        monkeypatch.delenv(variable, raising=False)
     host = fake_kfp_host.url.replace("http://", "https://")
     assert main(["submit", DIGITS, "--host", host]) == 1
-    _one_clear_line(capsys.readouterr().err, host, "the TLS handshake failed: the server's certificate is not one this machine trusts, or it does not speak TLS")
+    _one_clear_line(
+        capsys.readouterr().err, host,
+        "the TLS handshake failed: the server's certificate is not one certifi's CA bundle, which kfp trusts by default, trusts, or it "
+        "does not speak TLS; for a private CA, set SSL_CERT_FILE or REQUESTS_CA_BUNDLE to a file holding its certificate",
+    )
     assert fake_kfp_host.requests == []
 
 
