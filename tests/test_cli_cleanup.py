@@ -3,13 +3,12 @@ server, after the short wait of a command a person waits on, never the token."""
 
 from __future__ import annotations
 
-import io
 import random
-from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 import yaml
 
+from cli_cleanup import run_cleanup
 from clock import FakeClock
 from conftest import quadratic_experiment
 from kfp_tune.cli import LOOK_RETRY_SECONDS, main
@@ -59,14 +58,11 @@ def unreachable_cluster(tmp_path, monkeypatch):
 def test_cleanup_of_an_unreachable_cluster_names_the_server_after_the_short_wait(unreachable_cluster, tmp_path):
     store = tmp_path / "store"
     init_experiment(ExperimentRecords(LocalStore(store), "quad"), load_experiment(quadratic_experiment()))
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(["cleanup", "quad", "--namespace", "team-a", "--store", str(store)])
-    text = err.getvalue()
+    code, out, text = run_cleanup("quad", "--namespace", "team-a", "--store", str(store))
     assert code == 1, text
     assert f"error: the Kubernetes API server at {UNREACHABLE} cannot be reached (connection refused" in text
     assert "defect" not in text and "MaxRetryError" not in text and "nothing was deleted" in text
-    assert TOKEN not in text + out.getvalue()
+    assert TOKEN not in text + out
     # retried, for the 30 s of a command a person waits on, not a run's 120 s apiRetrySeconds
     # (the last wait ends at the deadline: the sum is 30 s but for the rounding of the sum itself)
     assert LOOK_RETRY_SECONDS - 1 < sum(unreachable_cluster.sleeps) <= LOOK_RETRY_SECONDS + 1e-6
@@ -112,19 +108,12 @@ def _jobs(kube) -> list[str]:
     return sorted(o["metadata"]["name"] for o in kube.stored("jobs"))
 
 
-def _cleanup(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(["cleanup", *argv])
-    return code, out.getvalue(), err.getvalue()
-
-
 def test_cleanup_takes_the_namespace_from_the_stored_experiment_and_deletes_a_retained_ended_trials_job(cluster, tmp_path):
     """No --namespace: the experiment's metadata.namespace, as logs and render take it. The
     ended trial's Job that retain kept goes (as Katib's goes with its Trial); the running one stays."""
     ended, running, not_ended = _retained_trials(cluster, tmp_path / "store", namespace="team-b", recorded_namespace="team-b")
     assert _jobs(cluster) == sorted([ended, running])
-    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"))
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"))
     assert code == 0, err
     assert f"deleted 1 trial resource(s) of 'quad' in 'team-b': {ended}" in out and f"kept those of {not_ended} trial(s) not ended yet" in out
     assert _jobs(cluster) == [running]
@@ -133,7 +122,7 @@ def test_cleanup_takes_the_namespace_from_the_stored_experiment_and_deletes_a_re
 def test_cleanup_dry_run_lists_what_it_would_delete_and_deletes_nothing(cluster, tmp_path):
     ended, running, _ = _retained_trials(cluster, tmp_path / "store")
     calls = len(cluster.calls)
-    code, out, err = _cleanup("quad", "--namespace", "team-a", "--store", str(tmp_path / "store"), "--dry-run")
+    code, out, err = run_cleanup("quad", "--namespace", "team-a", "--store", str(tmp_path / "store"), "--dry-run")
     assert code == 0, err
     assert f"would delete 1 trial resource(s) of 'quad' in 'team-a': {ended} (--dry-run: nothing deleted)" in out
     assert _jobs(cluster) == sorted([ended, running])
@@ -147,9 +136,9 @@ def test_cleanup_after_delete_sweeps_by_label_with_a_warning_and_needs_the_names
     store = tmp_path / "store"
     ended, running, _ = _retained_trials(cluster, store)
     assert main(["delete", "quad", "--store", str(store), "--yes"]) == 0
-    code, out, err = _cleanup("quad", "--store", str(store))
+    code, out, err = run_cleanup("quad", "--store", str(store))
     assert code == 2 and "error: no experiment 'quad' in" in err and "give --namespace" in err and _jobs(cluster) == sorted([ended, running])
-    code, out, err = _cleanup("quad", "--namespace", "team-a", "--store", str(store))
+    code, out, err = run_cleanup("quad", "--namespace", "team-a", "--store", str(store))
     assert code == 0, err
     assert "warning: no experiment 'quad' in" in err and "another store" in err
     assert out.startswith("deleted 2 trial resource(s) of 'quad' in 'team-a'") and "kept" not in out
@@ -182,7 +171,7 @@ def test_cleanup_keeps_a_trial_started_between_its_read_of_the_store_and_its_lis
         return listing(self, experiment)
 
     monkeypatch.setattr(KubernetesLauncher, "owned_resources", start_a_trial_then_list)
-    code, out, err = _cleanup("quad", "--namespace", "team-a", "--store", str(store))
+    code, out, err = run_cleanup("quad", "--namespace", "team-a", "--store", str(store))
     assert code == 0, err
     assert started and started[0] not in (ended, running)
     not_ended = sum(t.ended is None for t in load_state(records).trials)
@@ -217,15 +206,15 @@ def test_cleanup_of_an_experiment_with_no_trial_running_deletes_its_anchor_too(c
     deletes what it owns; --dry-run names it and deletes nothing."""
     ended = _ended_trial(cluster, tmp_path / "store")
     assert _jobs(cluster) == [ended] and _config_maps(cluster) == ["kfp-tune-quad"]
-    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
     assert code == 0, err
     assert out == f"would delete 1 trial resource(s) of 'quad' in 'team-a': {ended}, and its anchor configmap 'kfp-tune-quad' (--dry-run: nothing deleted)\n"
     assert _jobs(cluster) == [ended] and _config_maps(cluster) == ["kfp-tune-quad"]
-    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"))
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"))
     assert code == 0, err
     assert out == f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}, and its anchor configmap 'kfp-tune-quad'\n"
     assert _jobs(cluster) == [] and _config_maps(cluster) == []
-    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"))  # again: nothing left, nothing said of an anchor
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"))  # again: nothing left, nothing said of an anchor
     assert (code, out) == (0, "deleted 0 trial resource(s) of 'quad' in 'team-a'\n"), err
 
 
@@ -233,7 +222,7 @@ def test_cleanup_keeps_the_anchor_while_a_trial_runs(cluster, tmp_path):
     """Deleting the anchor would collect the running trial's resource with it."""
     store = tmp_path / "store"
     _, running, not_ended = _retained_trials(cluster, store)
-    code, out, err = _cleanup("quad", "--store", str(store), "--namespace", "team-a")
+    code, out, err = run_cleanup("quad", "--store", str(store), "--namespace", "team-a")
     assert code == 0, err
     assert f"kept those of {not_ended} trial(s) not ended yet, and the anchor configmap that owns them" in out and "anchor configmap 'kfp" not in out
     assert _jobs(cluster) == [running] and _config_maps(cluster) == ["kfp-tune-quad"]
@@ -247,7 +236,7 @@ def test_cleanup_keeps_the_anchor_while_a_run_drives_the_experiment(cluster, tmp
     store = tmp_path / "store"
     ended = _ended_trial(cluster, store)
     claims.claim(ExperimentRecords(LocalStore(store), "quad"), "run-2")  # a run of this process holds it, between its trials
-    code, out, err = _cleanup("quad", "--store", str(store))
+    code, out, err = run_cleanup("quad", "--store", str(store))
     assert code == 0, err
     assert out.startswith(f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}\nkept the anchor configmap 'kfp-tune-quad': run 'run-2' (claimed ")
     assert out.endswith(" drives the experiment and may start a trial\n") and _config_maps(cluster) == ["kfp-tune-quad"]
@@ -261,7 +250,7 @@ def test_cleanup_keeps_the_anchor_while_the_experiments_claim_cannot_be_read(clu
     ended = _ended_trial(cluster, store)
     records = ExperimentRecords(LocalStore(store), "quad")
     records.store.put(records.claim_key(1), b"{not json")
-    code, out, err = _cleanup("quad", "--store", str(store))
+    code, out, err = run_cleanup("quad", "--store", str(store))
     assert code == 0, err
     assert out == (f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}\n"
                    "kept the anchor configmap 'kfp-tune-quad': a run (its claim record is damaged) drives the experiment and may start a trial\n")
@@ -299,7 +288,7 @@ def test_cleanup_names_the_kept_resources_a_run_resumed_later_would_not_be_delet
     the experiment again, as the sentence before says, and then pastes the line would delete the
     new run's trials too (the old cleanup printed the selector)."""
     (name,) = _killed_run(cluster, tmp_path / "store")
-    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"))
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"))
     assert code == 0, err
     assert "trial(s) not ended yet" in out
     assert f"jobs.batch/{name}: a run of 'quad' ends them" in out and "run the experiment again on this store" in out
@@ -319,7 +308,7 @@ def test_cleanup_of_a_completed_experiment_that_cannot_restart_deletes_its_kept_
     names = _killed_run(cluster, store, trials=2, **{"spec.resumePolicy": "Never"})
     records = ExperimentRecords(LocalStore(store), "quad")
     record_outcome(records, load_state(records), Decision(ExperimentPhase.SUCCEEDED, "GoalReached", "the goal was reached"), "2026-01-01T00:00:00Z")
-    code, out, err = _cleanup("quad", "--store", str(store))
+    code, out, err = run_cleanup("quad", "--store", str(store))
     assert code == 0, err
     assert out.endswith(f"delete them:\n    kubectl delete -n team-a jobs.batch -l {SELECTOR}\n")
     assert _jobs(cluster) == sorted(names)
@@ -331,7 +320,7 @@ def test_cleanup_prints_the_names_of_many_kept_resources_a_few_a_line(cluster, t
     from kfp_tune.cli import KEPT_PER_COMMAND, KEPT_SHOWN
 
     names = _killed_run(cluster, tmp_path / "store", trials=45)
-    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"))
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"))
     assert code == 0, err
     commands = [line.strip() for line in out.splitlines() if line.startswith("    kubectl delete")]
     kept = [f"jobs.batch/{name}" for name in sorted(names)]  # as the API server lists them

@@ -6,12 +6,10 @@ mistyped name."""
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
 
+from cli_cleanup import run_cleanup
 from conftest import quadratic_experiment
-from kfp_tune.cli import main
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.records import ExperimentRecords, TrialStarted
 from kfp_tune.core.state import load_state
@@ -28,13 +26,6 @@ def _ran_locally(store_path) -> ExperimentRecords:
     records = ExperimentRecords(store, "quad")
     assert len(load_state(records).trials) == 2
     return records
-
-
-def _cleanup(*argv: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(["cleanup", *argv])
-    return code, out.getvalue(), err.getvalue()
 
 
 def _rewrite_started(records: ExperimentRecords, change) -> None:
@@ -61,7 +52,7 @@ def test_cleanup_of_trials_that_ran_locally_says_there_is_nothing_to_delete_with
     assert [record["clusterNamespace"] for record in started] == ["", ""]
     monkeypatch.setattr(kubernetes_launchers, "KubernetesLauncher", NoKubernetes)
     for extra in ([], ["--dry-run"], ["--namespace", "team-a"]):
-        code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"), *extra)
+        code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"), *extra)
         assert (code, err) == (0, ""), err
         assert out.startswith("nothing to delete: every trial of experiment 'quad' in ") and "no cluster was asked" in out
 
@@ -71,17 +62,17 @@ def test_cleanup_of_trials_started_before_the_store_said_where_asks_the_cluster_
     ran, and one trial made on a cluster is enough: the cluster is asked (here none is configured)."""
     records = _ran_locally(tmp_path / "store")
     _rewrite_started(records, lambda record: record.pop("clusterNamespace"))
-    code, _, err = _cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
+    code, _, err = run_cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
     assert code == 2 and "error: no Kubernetes cluster configured" in err, err
     first = load_state(records).trials[0].name
     _rewrite_started(records, lambda record: record.update(clusterNamespace="team-a" if record["trial"] == first else ""))
-    code, _, err = _cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
+    code, _, err = run_cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
     assert code == 2 and "error: no Kubernetes cluster configured" in err, err
 
 
 def test_cleanup_of_a_name_not_in_the_store_says_so_as_list_and_status_do(no_cluster, tmp_path):
     _ran_locally(tmp_path / "store")
-    code, out, err = _cleanup("quadd", "--store", str(tmp_path / "store"))
+    code, out, err = run_cleanup("quadd", "--store", str(tmp_path / "store"))
     assert code == 2 and out == ""
     assert err.startswith("error: no experiment 'quadd' in ") and "; did you mean: quad? To delete the trial resources" in err, err
     assert "give --namespace, the namespace its trials ran in" in err

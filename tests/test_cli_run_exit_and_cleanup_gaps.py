@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from test_cli_cleanup import _cleanup
 
+from cli_cleanup import run_cleanup
 from conftest import quadratic_experiment
 from kfp_tune.cli import main
 from kfp_tune.core.loading import load_experiment
@@ -74,6 +74,6 @@ def test_cleanup_asks_the_cluster_when_a_later_trial_ran_there(no_cluster, tmp_p
     assert record["clusterNamespace"] == ""
     store.put(key, json.dumps({**record, "clusterNamespace": "team-a"}).encode())
     store.delete(list(store.list(records.snapshots_prefix())))  # derived: read again from the records
-    code, out, err = _cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
     assert "nothing to delete" not in out
     assert code == 2 and "error: no Kubernetes cluster configured" in err, err

@@ -84,7 +84,10 @@ def after_polls(*steps: Callable[[], None]) -> Callable[[float], None]:
 
 
 def polled_launcher(kube: FakeKube, clock: Clock | EventClock, timeout: float | None = None) -> KubernetesLauncher:
-    """A launcher in namespace team-a that polls every POLL seconds of ``clock``."""
+    """A launcher in namespace team-a that polls every POLL seconds of ``clock``. Its trials get
+    ``KFP_TUNE_STORE`` in their env, as every run's launcher gives them: only the fake cluster's
+    pods see it (its scripts do not read it), so a test that made its launcher without it checks
+    the same with this one."""
     kube.clock = clock
     config = KubernetesConfig(namespace="team-a", poll_seconds=POLL, api_retry_seconds=5.0, timeout_seconds=timeout)
     return KubernetesLauncher(config, api_client=kube.api_client(), env={"KFP_TUNE_STORE": "s3://bucket/tuning"}, sleep=clock.sleep, clock=kube.wall)
