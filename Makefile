@@ -12,13 +12,13 @@ $(BIN)/python:
 install: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[examples]"
 
-# torch for the NAS example trials' tests (the nas-examples extra): the CPU wheel, from PyTorch's
-# CPU index (PyPI's torch is the multi-GB CUDA build). A machine with a mirror of that index:
-# `make test TORCH_INDEX=URL`; one whose own index or find-links serve the CPU wheel: TORCH_INDEX=
-# (empty: pip's configured index). Where it cannot be reached, pip retries, then looks only in its
-# configured extra indexes and find-links (this machine's /opt/wheels holds the CPU wheel).
+# torch for the NAS example trials' tests (the nas-examples extra), from pip's configured index
+# (this machine's find-links serve the CPU wheel). PyPI's own torch is the multi-GB CUDA build: on
+# a machine that reaches PyTorch's CPU index, `make test TORCH_INDEX=https://download.pytorch.org/whl/cpu`.
+# Not the default: where that index cannot be reached pip retries every package for ~85 s
+# (measured here) before it falls back to the configured indexes.
 TORCH ?= torch==2.13.0
-TORCH_INDEX ?= https://download.pytorch.org/whl/cpu
+TORCH_INDEX ?=
 
 # tests/test_report_browser.py opens the HTML report in Debian's headless chromium (it fails
 # without it): installed here when missing, so `make test` works on a fresh machine.

@@ -1,7 +1,6 @@
 """QA "airgap" findings 5, 10 and 11: what an offline install and ``make test`` need, as declared.
 The sdist's build asked for ``wheel`` (one more package an offline index must carry; setuptools
-70.1 and later build wheels themselves), ``make test`` installed PyPI's torch where the docs said
-the CPU wheel, and urllib3 and certifi, imported directly, came only through kfp's pins."""
+70.1 and later build wheels themselves), ``make test``'s torch index was not the one the docs named, and urllib3 and certifi, imported directly, came only through kfp's pins."""
 
 from __future__ import annotations
 
@@ -39,12 +38,15 @@ def test_urllib3_and_certifi_which_kfp_tune_imports_are_declared():
     assert re.search(r">=\s*2", declared["urllib3"]), "NameResolutionError is urllib3 2's"
 
 
-def test_make_test_installs_torch_from_the_cpu_index_the_docs_name():
+def test_make_test_installs_torch_from_the_index_the_docs_name():
+    """From pip's configured index by default (PyTorch's CPU index, where it cannot be reached,
+    costs ~85 s of retries per fresh install here), from TORCH_INDEX when it is given, and the
+    README and the guide say how to take the CPU wheel from PyTorch's index."""
     makefile = (REPO / "Makefile").read_text()
-    assert re.search(rf"^TORCH_INDEX \?= {re.escape(CPU_INDEX)}$", makefile, re.M)
+    assert re.search(r"^TORCH_INDEX \?=\s*$", makefile, re.M)
     (install,) = [line for line in makefile.splitlines() if '"$(TORCH)"' in line]
-    assert '--index-url "$(TORCH_INDEX)"' in install, install
+    assert '$(if $(TORCH_INDEX),--index-url "$(TORCH_INDEX)")' in install, install
     guide = " ".join((REPO / "docs" / "guide.md").read_text().split())
     readme = " ".join((REPO / "README.md").read_text().split())
-    assert f"`pip install torch --index-url {CPU_INDEX}`, as `make test` does" in guide
+    assert f"`make test TORCH_INDEX={CPU_INDEX}` does the same" in guide
     assert f"`TORCH_INDEX={CPU_INDEX}`" in readme
