@@ -15,21 +15,25 @@ the kfp-tune that compiled it, hence the stamp.
 Between releases every build says the same version (QA "airgap": every commit was 0.1.0, so a
 pipeline compiled by one build passed the check in an image of another and crashed inside a step
 with a TypeError), so the stamp is ``VERSION+BUILD`` (a PEP 440 local version):
-:func:`build_fingerprint`, a hash of kfp-tune's own installed source. A stamp of the version alone
-(a pipeline compiled before builds were stamped) is checked as before, by its version; an image
-of such an older kfp-tune compares the whole stamp to its version, so it refuses a build-stamped
-pipeline in one line too rather than run it.
+:func:`build_fingerprint`, a hash of what a wheel of kfp-tune ships (its modules and package data),
+read from wherever it is installed. A stamp of the version alone (a pipeline compiled before builds
+were stamped, or by a kfp-tune installed without its ``.py`` files) is checked as before, by its
+version; an image of such an older kfp-tune compares the whole stamp to its version, so it refuses
+a build-stamped pipeline in one line too rather than run it. Only tasks the compiler made carry the
+stamp: kfp-tune's components used in a pipeline of one's own are not checked (the guide says to pin
+their image by its build tag).
 """
 
 from __future__ import annotations
 
 import functools
+import glob
 import hashlib
 import importlib.util
 import os
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 VERSION = "0.1.0"
@@ -46,9 +50,18 @@ BUILD_SEPARATOR = "+"
 BUILD_LENGTH = 12
 """Hex digits of the build fingerprint: one in 16**12 that two builds share one."""
 
-_PACKAGES = ("kfp_tune", "kfp_tune.algorithms", "kfp_tune.components", "kfp_tune.pipelines")
+PACKAGE_ROOTS = ("kfp_tune", "kfp_tune.algorithms", "kfp_tune.components", "kfp_tune.pipelines")
 """The installed package and the subpackages pyproject.toml maps from top-level folders (in a wheel
 they lie inside ``kfp_tune/``; in an editable install each is its own folder)."""
+
+PACKAGE_DATA: Mapping[str, tuple[str, ...]] = {
+    "kfp_tune": ("py.typed",),
+    "kfp_tune.core": ("job_fields.json",),
+    "kfp_tune.components": ("*/component.yaml", "*/README.md"),
+}
+"""pyproject.toml's ``[tool.setuptools.package-data]``, spelled again here because the build must be
+computed where no pyproject.toml is (an image): the files besides modules a wheel ships, which
+change what kfp-tune does (the Job-field rules, the components' specs). A test holds the two equal."""
 
 
 def _package_folders(name: str) -> list[Path]:
@@ -57,16 +70,53 @@ def _package_folders(name: str) -> list[Path]:
     return [Path(folder) for folder in (spec.submodule_search_locations or [])] if spec is not None else []
 
 
-def installed_sources() -> dict[str, bytes]:
-    """Every .py file of the installed kfp-tune by its path in a wheel (``kfp_tune/core/version.py``),
-    wherever it is installed from: a wheel and an editable install of one checkout give the same."""
+def _readable(path: Path) -> bytes | None:
+    """A file's bytes, or None when it cannot be read (a dangling link such as Emacs's ``.#name``
+    lock, a file removed while it was listed, no permission, a folder named ``*.py``)."""
+    try:
+        return path.read_bytes() if path.is_file() else None
+    except OSError:
+        return None
+
+
+def _package_files(package: str, folder: Path, sources: dict[str, bytes]) -> None:
+    """Adds what a wheel ships of ``package`` (at ``folder``) and of its subpackages to ``sources``:
+    setuptools' rules, so that a checkout and the wheel built from it give the same build."""
+    prefix = package.replace(".", "/")
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError:  # removed or unreadable: no code Python could import from it either
+        return
+    for entry in entries:
+        if entry.suffix == ".py" and entry.stem.isidentifier():  # a module (no dotfile, no lock file)
+            content = _readable(entry)
+            if content is not None:
+                sources[f"{prefix}/{entry.name}"] = content
+        elif entry.name.isidentifier() and (entry / "__init__.py").is_file():  # a package: no __pycache__ or stray folder
+            _package_files(f"{package}.{entry.name}", entry, sources)
+    for pattern in PACKAGE_DATA.get(package, ()):
+        # setuptools expands package-data with glob.glob, which leaves out names starting with "."
+        for relative in sorted(glob.glob(pattern, root_dir=folder)):
+            content = _readable(folder / relative)
+            if content is not None:
+                sources[f"{prefix}/{Path(relative).as_posix()}"] = content
+
+
+def installed_sources(roots: Mapping[str, Iterable[Path]] | None = None) -> dict[str, bytes]:
+    """What a wheel of kfp-tune ships, by its path there (``kfp_tune/core/version.py``), read from
+    wherever kfp-tune is installed (``roots``: each of :data:`PACKAGE_ROOTS` by its folders; where
+    it is imported from unless given): the modules with identifier names of every package (a folder
+    with ``__init__.py`` and an identifier name, from the roots down) and :data:`PACKAGE_DATA`. No
+    dotfile, no folder that is no package, as setuptools builds the wheel, so an editable install or
+    a source checkout and the wheel or image built from it give the same build. A file that cannot
+    be read is left out, not counted by its name: Python cannot import it either, so the build
+    stays that of the code this process can run, and ``compile`` or ``--version`` never fail on it."""
+    if roots is None:
+        roots = {name: _package_folders(name) for name in PACKAGE_ROOTS}
     sources: dict[str, bytes] = {}
-    for name in _PACKAGES:
-        for folder in _package_folders(name):
-            for path in folder.rglob("*.py"):
-                relative = path.relative_to(folder).parts
-                if "__pycache__" not in relative:
-                    sources["/".join((*name.split("."), *relative))] = path.read_bytes()
+    for package, folders in roots.items():
+        for folder in folders:
+            _package_files(package, folder, sources)
     return sources
 
 
@@ -81,17 +131,26 @@ def source_fingerprint(sources: Mapping[str, bytes]) -> str:
 
 
 @functools.cache
-def build_fingerprint() -> str:
-    """This kfp-tune's build: the fingerprint of its installed source (:func:`installed_sources`).
-    Computed once per process, when first asked: a step asks only when its pipeline's stamp names
-    a build; 136 files, about 10-20 ms on the development machine (against 1 s or more to import
-    kfp_tune), so every step's start pays little."""
-    return source_fingerprint(installed_sources())
+def build_fingerprint() -> str | None:
+    """This kfp-tune's build: the fingerprint of what it ships (:func:`installed_sources`), or None
+    where it is installed without its ``.py`` files (bytecode only: a slim image, a zipapp). There
+    the hash would be of nothing, one constant build for every such install, refused by each
+    source install's pipeline and passing each other's; with None the stamp is the version alone
+    (:func:`build_stamp`), so such a kfp-tune neither stamps nor checks a build, only the version
+    (as before builds were stamped). Computed once per process, when first asked: a step asks only
+    when its pipeline's stamp names a build; about 10-20 ms for the 140 files on the development
+    machine (against 1 s or more to import kfp_tune), so every step's start pays little."""
+    sources = installed_sources()
+    if not any(path.endswith(".py") for path in sources):
+        return None
+    return source_fingerprint(sources)
 
 
 def build_stamp() -> str:
-    """What a pipeline this kfp-tune compiles records: ``VERSION+BUILD``."""
-    return f"{VERSION}{BUILD_SEPARATOR}{build_fingerprint()}"
+    """What a pipeline this kfp-tune compiles records: ``VERSION+BUILD``, or the version alone where
+    the build is unknown (:func:`build_fingerprint`)."""
+    build = build_fingerprint()
+    return f"{VERSION}{BUILD_SEPARATOR}{build}" if build else VERSION
 
 
 def described(stamp: str) -> str:
@@ -146,10 +205,12 @@ def version_mismatch(compiled_by: str | None, running: str | None = None) -> str
             + (f"kfp-tune {holds}" if not running_build else "the kfp-tune this image holds")
             + f", or run it with the image for {compiled}"
         )
+    # the same words on a cluster and on kfp.local, where no image or recurring run exists and the
+    # kfp-tune that runs it is this machine's, its source changed since the run compiled it
     return (
-        f"this pipeline was compiled by kfp-tune {compiled} and this image holds kfp-tune {holds}: recompile it "
-        f"(and recreate its recurring run) with the kfp-tune this image holds, or run it in an image built from the "
-        f"kfp-tune that compiled it (tagged {image_tag(compiled_by)})"
+        f"this pipeline was compiled by kfp-tune {compiled} and is run by kfp-tune {holds}: recompile it with the "
+        f"kfp-tune that runs it (kfp.local: run it again; a cluster: and recreate its recurring run, if any), or run it "
+        f"in an image built from the kfp-tune that compiled it (tagged {image_tag(compiled_by)})"
     )
 
 
