@@ -472,10 +472,18 @@ def _conditions_parsed_afresh() -> Iterator[None]:
 def _same_environment_for_every_test():
     """Every test starts from one environment, whatever the shell set or an earlier test left:
     the host's kfp-tune settings, S3 credentials and cluster config are unset, and whatever a
-    test changed in ``os.environ`` (itself or through the code it ran) is put back after it."""
+    test changed in ``os.environ`` (itself or through the code it ran) is put back after it.
+    ``KFP_TUNE_IMAGE`` then names the default runtime image, as on a cluster whose registry
+    serves that name, so submit, schedule and tune(host=) send pipelines to the fake KFP API (in
+    this process and in the CLI processes and notebook kernels a test starts): nobody publishes
+    that image, and kfp-tune refuses to send a pipeline naming it otherwise; the tests of that
+    refusal unset it (tests/pipelines/test_unpublished_image.py)."""
+    from kfp_tune.launchers.runtime_image import DEFAULT_RUNTIME_IMAGE
+
     saved = dict(os.environ)
     for name in [n for n in os.environ if n.startswith(HOST_SETTINGS)]:
         del os.environ[name]
+    os.environ["KFP_TUNE_IMAGE"] = DEFAULT_RUNTIME_IMAGE
     yield
     for name in [n for n in os.environ if n not in saved]:
         del os.environ[name]

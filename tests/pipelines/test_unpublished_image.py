@@ -4,7 +4,7 @@ silently named ghcr.io/kfp-tune/kfp-tune-python:VERSION, an image this project d
 keys). Compiling to a file warns; sending to a cluster is refused, in one line naming
 KFP_TUNE_IMAGE and the guide's paragraph, before anything is sent. kfp.local needs no image.
 
-The suite runs with KFP_TUNE_IMAGE naming the default image (tests/support/default_image_served.py):
+The suite runs with KFP_TUNE_IMAGE naming the default image (tests/conftest.py's ``_same_environment_for_every_test``):
 these tests unset it, as a user's shell has it."""
 
 from __future__ import annotations
