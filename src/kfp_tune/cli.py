@@ -746,12 +746,12 @@ def _note_unnamed_metrics_path(experiment: Experiment) -> None:
     workingDir names (Katib's default ``/var/log/katib/metrics.log``, written by the training code
     itself) runs on a cluster, where a volume is mounted there, but here each trial would write
     this machine's file and end MetricsUnavailable: told before the first trial
-    (:func:`~kfp_tune.launchers.metrics_files.unnamed_metrics_folder`)."""
+    (:func:`~kfp_tune.launchers.local.unnamed_metrics_folder`)."""
     from collections.abc import Mapping
 
     from kfp_tune.collectors.observe import collector_source
     from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, CollectorKind
-    from kfp_tune.launchers.metrics_files import unnamed_metrics_folder
+    from kfp_tune.launchers.local import unnamed_metrics_folder
     from kfp_tune.launchers.replicas import local_container
 
     spec = experiment.spec

@@ -12,7 +12,8 @@ import pytest
 
 from kfp_tune.launchers.kubernetes.kinds import primary_pod_container
 from kfp_tune.launchers.kubernetes.manifests import ClusterSettings, prepare_manifest
-from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files, unnamed_metrics_folder
+from kfp_tune.launchers.local import unnamed_metrics_folder
+from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
 
 
 def job(command: list[str] | None = None, args: list[str] | None = None, env: list[dict[str, Any]] | None = None) -> dict[str, Any]:

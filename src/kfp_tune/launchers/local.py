@@ -53,7 +53,7 @@ trial wrote there comes back as the outcome's files. A process has no volume ove
 folders, so the path moves only in the words that name it (command, args, env values,
 ``workingDir``): code that writes the path itself (Katib's default
 ``/var/log/katib/metrics.log``, which a cluster's volume serves) writes this machine's file and
-leaves the trial's folder empty (:func:`~kfp_tune.launchers.metrics_files.unnamed_metrics_folder`;
+leaves the trial's folder empty (:func:`unnamed_metrics_folder`;
 ``validate`` and ``run`` note it before the first trial).
 
 Each trial works in a folder of its own, ``kfp-tune-metrics-*`` under the temporary folder,
@@ -388,14 +388,7 @@ class LocalLauncher(Launcher):
         container = local_container(experiment)
         if not trial_dir or container is None:
             return ""
-        given = {trial_dir.rstrip("/") or "/": "\0"}  # a local folder no word holds: a word it maps changes
-        words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
-        lines = _shell_lines(words, wrapped=True)
-        texts = [(word, index in lines) for index, word in enumerate(words)]
-        texts += [(str(item.get("value", "")), False) for item in container.get("env") or [] if isinstance(item, Mapping)]
-        texts += [(str(container.get("workingDir") or ""), False)]
-        named = any((_map_line(text, given) if line else _map_word(text, given, False)) != text for text, line in texts)
-        return "" if named else trial_dir
+        return "" if names_folder(container, trial_dir) else trial_dir
 
     def unmounted_paths(self, experiment: Experiment) -> list[tuple[str, str]]:
         """(path, folder) for each absolute path the trial's command and args name (a word that
@@ -849,6 +842,31 @@ class LocalLauncher(Launcher):
                 self._look_while_running(output.fd)
                 continue
             return code, ("" if code == 0 else "Error"), ("" if code == 0 else process_end(code))
+
+
+def names_folder(container: Mapping[str, Any], folder: str) -> bool:
+    """Whether a word of ``container``'s command, args, env values or ``workingDir`` names
+    ``folder`` or a path in it as this launcher maps a mount (:func:`_map_word`; under Katib's
+    shell form, :func:`_map_line`): the one rule of where a folder given to a trial reaches it,
+    so the notes on a checkpoint folder and a metrics folder say what the run then does."""
+    given = {folder.rstrip("/") or "/": "\0"}  # a local folder no word holds: a word it maps changes
+    words = [str(w) for w in (container.get("command") or []) + (container.get("args") or [])]
+    lines = _shell_lines(words, wrapped=True)
+    texts = [(word, index in lines) for index, word in enumerate(words)]
+    texts += [(str(item.get("value", "")), False) for item in container.get("env") or [] if isinstance(item, Mapping)]
+    texts += [(str(container.get("workingDir") or ""), False)]
+    return any((_map_line(text, given) if line else _map_word(text, given, False)) != text for text, line in texts)
+
+
+def unnamed_metrics_folder(container: Mapping[str, Any], path: str, kind: str) -> str:
+    """The folder a local run gives the trial for a File or TensorFlowEvent collector ``path``
+    (:func:`~kfp_tune.launchers.metrics_files.metrics_root`), when no word of ``container``
+    names it or a path in it (:func:`names_folder`); "" when one does. A process has no volume
+    mounted over this machine's folders, as a pod has: a trial whose code writes that path itself
+    (Katib's default ``/var/log/katib/metrics.log``, a path written in the script) writes this
+    machine's file and leaves its own folder empty."""
+    root, _ = metrics_root(container, path, kind)
+    return "" if root in ("/", "") or names_folder(container, root) else root
 
 
 def _map_word(word: str, mounts: Mapping[str, str], quote: bool) -> str:

@@ -4,12 +4,9 @@ trial (a temporary folder locally, a shared volume on a cluster) and reading it 
 from __future__ import annotations
 
 import posixpath
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-from kfp_tune.core.shell_form import SHELLS
 
 
 def metrics_root(container: Mapping[str, Any], path: str, kind: str) -> tuple[str, str]:
@@ -32,28 +29,6 @@ def metrics_root(container: Mapping[str, Any], path: str, kind: str) -> tuple[st
             root = ancestor
         ancestor = posixpath.dirname(ancestor)
     return root, posixpath.relpath(path, root)
-
-
-def unnamed_metrics_folder(container: Mapping[str, Any], path: str, kind: str) -> str:
-    """The folder a local run gives the trial for a File or TensorFlowEvent collector ``path``
-    (:func:`metrics_root`), when no word of ``container``'s command, args, env values or
-    workingDir names it or a path in it; "" when one does. A local run can move a path only in
-    the words that name it, as the local launcher maps them (a word that starts with the path or
-    has it after ``=``; in an ``sh -c`` script, a path that starts a word of it): a process has
-    no volume mounted over this machine's folders, as a pod has. So a trial whose code writes
-    that path itself (Katib's default ``/var/log/katib/metrics.log``, a path written in the
-    script) writes this machine's file and leaves its own folder empty."""
-    root, _ = metrics_root(container, path, kind)
-    if root in ("/", ""):
-        return ""
-    words = [str(a) for a in (container.get("command") or []) + (container.get("args") or [])]
-    shell = len(words) >= 3 and posixpath.basename(words[0]) in SHELLS and words[1] == "-c"
-    texts = [(word, shell and index >= 2) for index, word in enumerate(words)]  # Katib's shell form joins every word after -c
-    texts += [(str(item.get("value", "")), False) for item in container.get("env") or [] if isinstance(item, Mapping)]
-    texts.append((str(container.get("workingDir") or ""), False))
-    in_line = re.compile(r"(?<![^\s'\"=:])" + re.escape(root) + r"(?![^/\s'\"`;|&<>():])")
-    in_word = re.compile(r"(?:^|=)" + re.escape(root) + r"(?:/|$)")
-    return "" if any((in_line if line else in_word).search(text) for text, line in texts) else root
 
 
 def read_metrics_files(local: Path, kind: str) -> dict[str, bytes]:

@@ -30,7 +30,7 @@ from kfp_tune.core.vocabulary import (
     TrialStatus,
     with_job_condition,
 )
-from kfp_tune.launchers.metrics_files import unnamed_metrics_folder
+from kfp_tune.launchers.local import unnamed_metrics_folder
 from kfp_tune.launchers.replicas import local_container
 
 
@@ -122,7 +122,7 @@ def _no_metrics_file(records: ExperimentRecords, experiment: Experiment, trial: 
     """Where a File or TensorFlowEvent trial run as a local process left no file at the
     collector's path, what the message says instead of "found none in the file": no file was
     there, and, where the trial's command names no folder of the path (:func:`~kfp_tune.launchers.
-    metrics_files.unnamed_metrics_folder`), that a trial writing the path itself wrote this
+    local.unnamed_metrics_folder`), that a trial writing the path itself wrote this
     machine's file (said so where that file changed while it ran) and what to do. "" otherwise:
     on a cluster the sidecar may have read a file that held no values, and stored nothing."""
     spec = experiment.spec
