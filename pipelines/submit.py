@@ -799,7 +799,7 @@ def check_host(host: str | None) -> None:
     ``schedule`` and ``tune(host=)``."""
     from urllib.parse import urlsplit
 
-    if host is None:
+    if host is None:  # $KF_PIPELINES_ENDPOINT's CA variable: checked as kfp.Client is made (kfp_ca_cert), unless a client is given
         return
     if not isinstance(host, str) or not host.strip() or host.strip() != host:
         raise SubmitArgumentError([FieldError("host", f"expected the KFP API's URL, e.g. http://ml-pipeline-ui.kubeflow, got {shown(masked_url(host) if isinstance(host, str) else host)}")])
@@ -818,7 +818,7 @@ def check_host(host: str | None) -> None:
     problem = host_scheme_problem(host)
     if problem:
         raise SubmitArgumentError([FieldError(f"host {masked_url(host)}", problem)])
-    if host.lower().startswith("https://"):
+    if uses_tls(host):
         kfp_ca_file()  # a CA variable naming no file: refused here, before anything is compiled or sent
 
 
@@ -842,10 +842,25 @@ def kfp_ca_file() -> tuple[str, str] | None:
     return None
 
 
+def kfp_host(host: str | None) -> str | None:
+    """The host kfp.Client goes to for ``host``: itself, else ``$KF_PIPELINES_ENDPOINT`` (which
+    kfp.Client reads first, kfp/client/client.py), else None (the kubeconfig's or the pod's)."""
+    return host or os.environ.get("KF_PIPELINES_ENDPOINT") or None
+
+
+def uses_tls(host: str | None) -> bool:
+    """Whether kfp.Client speaks https to ``host`` (:func:`kfp_host`): the CA variables matter
+    only then, so a leftover one does not block a plain ``http://`` host (kfp takes a host
+    without a scheme as https)."""
+    effective = kfp_host(host)
+    return effective is not None and not effective.lower().startswith("http://")
+
+
 def kfp_ca_cert(host: str | None) -> str | None:
-    """What ``kfp.Client(ssl_ca_cert=)`` gets for ``host``: the file :func:`kfp_ca_file` names,
-    or None (with no host, kfp takes the kubeconfig's or the pod's own certificates)."""
-    found = kfp_ca_file() if host else None
+    """What ``kfp.Client(ssl_ca_cert=)`` gets for ``host``: the file :func:`kfp_ca_file` names
+    when the host, given or from ``$KF_PIPELINES_ENDPOINT``, is https; else None (for no host
+    at all, kfp takes the kubeconfig's or the pod's own certificates)."""
+    found = kfp_ca_file() if uses_tls(host) else None
     return found[1] if found else None
 
 
@@ -998,12 +1013,12 @@ def _api_errors(host: str | None) -> Iterator[None]:
             said = _server_message(getattr(exc, "body", None))
             said = f": {_scrubbed(said, host)}" if said else ""
             raise KfpTuneError(f"KFP API at {where} answered {status} {_scrubbed(str(reason), host)}{said}{hint}") from None
-        found = kfp_ca_file() if host else None
+        found = kfp_ca_file() if uses_tls(host) else None
         trusted_by = f"the CA file in {found[0]}" if found else "certifi's CA bundle, which kfp trusts by default,"
         why = unreachable_reason(exc, trusted_by=trusted_by)  # as cleanup words a Kubernetes API server it cannot reach
         if why is not None:
             hint = ""
-            if not found and host and why.startswith("the TLS handshake failed"):  # kfp ignores this machine's trust store
+            if not found and uses_tls(host) and why.startswith("the TLS handshake failed"):  # kfp ignores this machine's trust store
                 hint = f"; for a private CA, set {' or '.join(CA_FILE_VARIABLES)} to a file holding its certificate"
             raise KfpTuneError(f"KFP API at {where} could not be reached ({why}{hint})") from None
         raise KfpTuneError(f"KFP API at {where} could not be reached: {type(exc).__name__}: {_scrubbed(str(exc), host)}") from None

@@ -108,3 +108,68 @@ def test_a_ca_variable_naming_no_file_is_refused_before_anything_is_sent(tls_kfp
     assert err.startswith("error: REQUESTS_CA_BUNDLE: expected a file of CA certificates (PEM) for the KFP API's https://, got '"), err
     assert err.endswith("missing.pem', which is no file\n") and err.count("\n") == 1, err
     assert fake.requests == []
+
+
+@pytest.mark.parametrize("token", [False, True], ids=["kfp-credentials", "token-file"])
+def test_the_ca_reaches_kfp_when_the_host_comes_from_the_endpoint_variable(tls_kfp, monkeypatch, capsys, tmp_path, token):
+    # review B finding 2: --host defaults to $KF_PIPELINES_ENDPOINT, which kfp.Client reads itself
+    fake, url, ca = tls_kfp
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    monkeypatch.setenv("KF_PIPELINES_ENDPOINT", url)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    argv = ["submit", DIGITS] + (["--token-file", str(token_file)] if token else [])
+    assert main(argv) == 0, capsys.readouterr().err
+    assert len(fake.runs) == 1
+
+
+def test_a_tls_failure_at_the_endpoint_variable_says_what_to_set(tls_kfp, monkeypatch, capsys):
+    fake, url, _ = tls_kfp
+    monkeypatch.setenv("KF_PIPELINES_ENDPOINT", url)
+    assert main(["submit", DIGITS]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: KFP API at the host in $KF_PIPELINES_ENDPOINT could not be reached (the TLS handshake failed"), err
+    assert err.endswith("; for a private CA, set SSL_CERT_FILE or REQUESTS_CA_BUNDLE to a file holding its certificate)\n"), err
+    assert fake.runs == {}
+
+
+def test_a_ca_variable_naming_no_file_at_the_endpoint_variable_is_refused_before_anything_is_sent(tls_kfp, monkeypatch, capsys, tmp_path):
+    fake, url, _ = tls_kfp
+    monkeypatch.setenv("KF_PIPELINES_ENDPOINT", url)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    assert main(["submit", DIGITS]) == 2
+    assert capsys.readouterr().err.startswith("error: SSL_CERT_FILE: expected a file of CA certificates (PEM) for the KFP API's https://")
+    assert fake.requests == []
+
+
+@pytest.mark.parametrize("from_variable", [False, True], ids=["--host", "KF_PIPELINES_ENDPOINT"])
+@pytest.mark.parametrize("token", [False, True], ids=["kfp-credentials", "token-file"])
+def test_a_stale_ca_variable_does_not_block_a_plain_http_host(fake_kfp_host, monkeypatch, capsys, tmp_path, from_variable, token):
+    # review B finding 3: the CA variables matter only for https://; a leftover one is common
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "gone.pem"))
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    token_file = tmp_path / "token"
+    token_file.write_text(TOKEN + "\n")
+    if from_variable:
+        monkeypatch.setenv("KF_PIPELINES_ENDPOINT", fake_kfp_host.url)
+        argv = ["submit", DIGITS]
+    else:
+        monkeypatch.delenv("KF_PIPELINES_ENDPOINT", raising=False)
+        argv = ["submit", DIGITS, "--host", fake_kfp_host.url]
+    argv += ["--token-file", str(token_file)] if token else []
+    assert main(argv) == 0, capsys.readouterr().err
+    assert len(fake_kfp_host.runs) == 1
+
+
+def test_a_stale_ca_variable_does_not_block_tune_to_a_plain_http_host(fake_kfp_host, monkeypatch, tmp_path):
+    import kfp_tune
+    from kfp_tune import search
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "gone.pem"))
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    kfp_tune.submit_function(_objective, {"x": search.double(0, 4)}, host=fake_kfp_host.url, store="s3://team-bucket/tuning", max_trial_count=2)
+    assert len(fake_kfp_host.runs) == 1
+
+
+def _objective(parameters: dict[str, Any]) -> float:
+    return float(parameters["x"])
