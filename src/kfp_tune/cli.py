@@ -115,59 +115,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _unless_gone(sys.stderr):  # a closed terminal: the exit status still says it
             if args.verbose > 1:
                 traceback.print_exc()
-            missing = _missing_module(exc)
+            missing = cli_start.missing_module(exc)
             if missing is not None:  # an install without kfp-tune's dependencies (pip install --no-deps), not a defect
                 print(f"error: {missing}", file=sys.stderr)
             else:
                 print(f"error: unexpected {type(exc).__name__}: {str(exc)[:300]} (a defect in kfp-tune; -vv shows the traceback)", file=sys.stderr)
         return EXIT_FAILED
-
-
-MODULE_DISTRIBUTIONS = {
-    "yaml": "pyyaml", "skopt": "scikit-optimize", "sklearn": "scikit-learn", "re2": "google-re2",
-    "prometheus_client": "prometheus-client", "kfp.kubernetes": "kfp-kubernetes", "kfp_server_api": "kfp-server-api",
-}
-"""Import names whose package on PyPI is named otherwise (the rest: the import name, ``_`` as ``-``)."""
-
-
-def _missing_module(exc: BaseException) -> str | None:
-    """What to install, when ``exc`` is an import of a module that is not installed (None for any
-    other error, and for kfp-tune's own modules, whose absence is a broken install): the package
-    of kfp-tune's dependency, or of the extra that declares it, with the pip command."""
-    if not isinstance(exc, ModuleNotFoundError) or not exc.name or exc.name.split(".")[0] == "kfp_tune":
-        return None
-    module = exc.name
-    package = MODULE_DISTRIBUTIONS.get(module) or MODULE_DISTRIBUTIONS.get(module.split(".")[0]) or module.split(".")[0].replace("_", "-")
-    declared = _declared_requirement(package)
-    if declared is None:
-        return f"the Python module {module!r} is not installed here (pip install the package that provides it; -vv shows what imported it)"
-    requirement, extra = declared
-    named = package if package == module else f"{package} (module {module!r})"
-    if extra:
-        return f"the Python package {named}, which kfp-tune's {extra!r} extra installs, is not installed here: pip install 'kfp-tune[{extra}]'"
-    return (f"kfp-tune's dependency {named} is not installed here (kfp-tune installed with --no-deps?): pip install '{requirement}', "
-            f"or reinstall kfp-tune with its dependencies (pip check lists what else is missing)")
-
-
-def _declared_requirement(package: str) -> tuple[str, str] | None:
-    """kfp-tune's requirement on ``package`` as its metadata declares it (markers left out) and
-    the extra that declares it ("" for a dependency of every install), or None."""
-    from importlib import metadata
-
-    try:
-        requirements = metadata.requires("kfp-tune") or []
-    except metadata.PackageNotFoundError:
-        return None
-    wanted = re.sub(r"[-_.]+", "-", package).lower()
-    found: list[tuple[str, str]] = []
-    for line in requirements:
-        requirement, _, marker = line.partition(";")
-        name = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-        if name is None or re.sub(r"[-_.]+", "-", name[1]).lower() != wanted:
-            continue
-        extra = re.search(r"""extra\s*==\s*["']([^"']+)["']""", marker)
-        found.append((requirement.strip(), extra[1] if extra else ""))
-    return min(found, key=lambda item: (item[1] != "", item[1] != "examples", item[1])) if found else None
 
 
 def _escape_what_streams_cannot_show() -> None:

@@ -96,19 +96,44 @@ def next_suggestions(state: ExperimentState, problem: Problem, n: int, call_seq:
         result = algorithm.suggest(problem, history, tuple(pending), n, call_rng(problem, call_seq))
     except KfpTuneError:
         raise  # says what is wrong itself (an algorithm not implemented, darts without a nasConfig)
+    except ModuleNotFoundError as exc:
+        if not _imported_by_kfp_tune(exc):
+            raise _algorithm_failed(who, exc) from exc
+        raise  # kfp-tune's own dependency (scipy for 'random'): not the algorithm's, the CLI names the package
     except Exception as exc:  # the algorithm's defect (often a plug-in's): named, and not called kfp-tune's
-        frame = traceback.extract_tb(exc.__traceback__)[-1]
-        read_only = f" ({READ_ONLY_INPUTS})" if changes_read_only_inputs(exc) else ""
-        raise AlgorithmError(
-            f"{who} raised {type(exc).__name__}: {str(exc)[:300]} (at {frame.filename}:{frame.lineno}, in {frame.name}){read_only}: "
-            "the error is in that algorithm, not in kfp-tune"
-        ) from exc
+        raise _algorithm_failed(who, exc) from exc
     if not isinstance(result, Suggestions):
         raise AlgorithmError(f"{who} returned {type(result).__name__}; expected kfp_tune.algorithms.Suggestions")
     seen = set() if result.repeats else _points(state, problem.space)
     check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, seen, repeats=result.repeats, who=who)
     check_labels(result, who)
     return result
+
+
+def _algorithm_failed(who: str, exc: Exception) -> AlgorithmError:
+    """The algorithm's own defect (often a plug-in's), named as such, with where it was raised."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    read_only = f" ({READ_ONLY_INPUTS})" if changes_read_only_inputs(exc) else ""
+    return AlgorithmError(
+        f"{who} raised {type(exc).__name__}: {str(exc)[:300]} (at {frame.filename}:{frame.lineno}, in {frame.name}){read_only}: "
+        "the error is in that algorithm, not in kfp-tune"
+    )
+
+
+def _imported_by_kfp_tune(exc: ModuleNotFoundError) -> bool:
+    """Whether the failed import is a statement of kfp-tune's own code (a built-in algorithm, a
+    helper a plug-in calls), so the module is kfp-tune's dependency, not a plug-in's: the frame
+    that called into importlib is a ``kfp_tune`` module. A missing module of kfp-tune itself
+    stays the algorithm's error, as before."""
+    if (exc.name or "").split(".")[0] in ("", "kfp_tune"):
+        return False
+    importer = None
+    for frame, _ in traceback.walk_tb(exc.__traceback__):
+        if str(frame.f_globals.get("__name__", "")).startswith("importlib"):
+            break
+        importer = frame
+    name = str(importer.f_globals.get("__name__", "")) if importer is not None else ""
+    return name == "kfp_tune" or name.startswith("kfp_tune.")
 
 
 def _points(state: ExperimentState, space: SearchSpace) -> set[Any]:
