@@ -750,11 +750,13 @@ def submit_experiment(
     store themselves."""
     import json
 
+    from kfp_tune.launchers import runtime_image
     from kfp_tune.pipelines.builder import resolve_object_store
     from kfp_tune.pipelines.submit import DEFAULT_OBJECT_STORE, kfp_api_client, kfp_api_errors
     from kfp_tune.pipelines.submit import submit as submit_pipeline
 
     store_uri = check_submission(host, client, store, kfp_experiment, run_name, object_store, service_account, namespace)
+    runtime_image.refuse_unpublished_image([runtime_image.RUNTIME_IMAGE])  # before kfp.Client asks the host's health: the image is told first
     launcher: dict[str, Any] = {"kind": "kubernetes", "namespace": namespace} if namespace else {}
     secret = resolve_object_store(object_store or DEFAULT_OBJECT_STORE).secret
     if experiment.spec.collector_kind == CollectorKind.PUSH and secret:

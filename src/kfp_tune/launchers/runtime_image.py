@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from kfp_tune.core.errors import InputError, shown
-from kfp_tune.core.version import VERSION, image_version_problem
+from kfp_tune.core.version import VERSION, build_stamp, image_tag, image_version_problem
 
 IMAGE_VARIABLE = "KFP_TUNE_IMAGE"
 DEFAULT_RUNTIME_IMAGE = f"ghcr.io/kfp-tune/kfp-tune-python:{VERSION}"
@@ -54,18 +54,39 @@ UNPUBLISHED_WHY = {
 compiled here, a pipeline function compiled here, or a package compiled elsewhere."""
 
 
+def _repository(image: str) -> str:
+    """``image`` without its tag or digest (``ghcr.io/kfp-tune/kfp-tune-python:0.0.9`` ->
+    ``ghcr.io/kfp-tune/kfp-tune-python``); a registry's port is kept."""
+    name = image.split("@", 1)[0]
+    repository, colon, tag = name.rpartition(":")
+    return repository if colon and "/" not in tag else name
+
+
+UNPUBLISHED_REPOSITORY = _repository(DEFAULT_RUNTIME_IMAGE)
+"""Where every kfp-tune version's default image is named, none of them published: a package
+another version compiled with ``KFP_TUNE_IMAGE`` unset names its own tag here."""
+
+
+def suggested_image() -> str:
+    """The ``KFP_TUNE_IMAGE`` value a message suggests: the runtime image built from this kfp-tune,
+    tagged ``VERSION-BUILD`` as the guide asks (``kfp-tune --version`` prints both), so that no
+    other build is ever pulled under its tag."""
+    return f"REGISTRY/kfp-tune-python:{image_tag(build_stamp())}"
+
+
 def unpublished_image_problem(image: str, sent: str = "experiment") -> str | None:
-    """Why steps naming ``image`` cannot be sent to a cluster, or None: the default image, which
-    the project does not publish (every pod would fail to pull it, or run whatever someone else
-    pushed under that name, with the store's keys). Set to that very name in ``KFP_TUNE_IMAGE``
-    (a registry mirror that serves it), it is taken. ``sent``: a key of :data:`UNPUBLISHED_WHY`."""
-    explicit = DEFAULT_RUNTIME_IMAGE in (os.environ.get(IMAGE_VARIABLE), _VARIABLE_AT_IMPORT)
-    if image != DEFAULT_RUNTIME_IMAGE or explicit:
+    """Why steps naming ``image`` cannot be sent to a cluster, or None: the default image of this
+    or any kfp-tune version (any reference in :data:`UNPUBLISHED_REPOSITORY`), which the project
+    does not publish (every pod would fail to pull it, or run whatever someone else pushed under
+    that name, with the store's keys). Set to that very reference in ``KFP_TUNE_IMAGE`` (a
+    registry mirror that serves it), it is taken. ``sent``: a key of :data:`UNPUBLISHED_WHY`."""
+    explicit = image in (os.environ.get(IMAGE_VARIABLE), _VARIABLE_AT_IMPORT)
+    if _repository(image) != UNPUBLISHED_REPOSITORY or explicit:
         return None
     why, fix = UNPUBLISHED_WHY[sent]
     return (
         f"{why}, so its steps name {image}, which kfp-tune does not publish (no cluster can pull it): build the runtime image, "
-        f"push it to a registry the cluster pulls from and {fix.format(f'{IMAGE_VARIABLE}=REGISTRY/kfp-tune-python:{VERSION}')} ({IMAGE_GUIDE})"
+        f"push it to a registry the cluster pulls from and {fix.format(f'{IMAGE_VARIABLE}={suggested_image()}')} ({IMAGE_GUIDE})"
     )
 
 
@@ -101,7 +122,7 @@ def checked_runtime_image() -> str:
         ), stacklevel=3)
     if not is_image_reference(RUNTIME_IMAGE):
         raise InputError(
-            f"{IMAGE_VARIABLE}: expected the runtime image's reference, e.g. REGISTRY/kfp-tune-python:{VERSION} (no spaces), "
+            f"{IMAGE_VARIABLE}: expected the runtime image's reference, e.g. {suggested_image()} (no spaces), "
             f"got {shown(RUNTIME_IMAGE)}"
         )
     problem = image_version_problem(RUNTIME_IMAGE)
