@@ -836,10 +836,30 @@ def kfp_ca_file() -> tuple[str, str] | None:
     for variable in CA_FILE_VARIABLES:
         value = os.environ.get(variable)
         if value:
-            if not Path(value).is_file():
-                raise InputError(f"{variable}: expected a file of CA certificates (PEM) for the KFP API's https://, got {shown(value)}, which is no file")
+            problem = _ca_file_problem(Path(value))
+            if problem:
+                raise InputError(f"{variable}: expected a file of CA certificates (PEM) for the KFP API's https://, got {shown(value)}, {problem}")
             return variable, value
     return None
+
+
+def _ca_file_problem(path: Path) -> str:
+    """Why kfp.Client cannot trust a server by ``path`` ("" when it can): read as OpenSSL reads
+    ``ssl_ca_cert``, so that an unreadable file is named, not the server (its content is not
+    repeated). A folder, which requests takes (c_rehash), kfp does not."""
+    import ssl
+
+    if path.is_dir():
+        return "which is a folder: kfp takes one file, so put its certificates in one (cat FOLDER/*.pem > FILE) and name that"
+    if not path.is_file():
+        return "which is no file"
+    try:
+        ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=str(path))
+    except ssl.SSLError:
+        return "which holds no PEM certificate"
+    except (OSError, ValueError) as exc:
+        return f"which cannot be read ({getattr(exc, 'strerror', None) or type(exc).__name__})"
+    return ""
 
 
 def kfp_host(host: str | None) -> str | None:
@@ -1173,9 +1193,15 @@ class RecurringRunExists(InputError):
 
 def delete_hint(host: str | None, namespace: str | None, recurring_run_id: str) -> str:
     """The Python call that deletes a recurring run, on the host and namespace it was made on
-    (the host masked: :func:`masked_url`); ``kfp.Client()`` alone goes to kfp's default host."""
+    (the host masked: :func:`masked_url`), with the CA file kfp.Client was given (a path, no
+    credential); ``kfp.Client()`` alone goes to kfp's default host."""
     given = [f"host={masked_url(host)!r}"] if host else []
     given += [f"namespace={namespace!r}"] if namespace else []
+    try:
+        ca_cert = kfp_ca_cert(host)  # the CA file that reached the host: without it the call fails its TLS handshake
+    except InputError:
+        ca_cert = None
+    given += [f"ssl_ca_cert={ca_cert!r}"] if ca_cert else []
     return f"kfp.Client({', '.join(given)}).delete_recurring_run({recurring_run_id!r})"
 
 

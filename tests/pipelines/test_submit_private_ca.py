@@ -173,3 +173,40 @@ def test_a_stale_ca_variable_does_not_block_tune_to_a_plain_http_host(fake_kfp_h
 
 def _objective(parameters: dict[str, Any]) -> float:
     return float(parameters["x"])
+
+
+def test_a_ca_file_holding_no_certificate_is_refused_naming_the_variable_not_the_server(tls_kfp, monkeypatch, capsys, tmp_path):
+    # review B finding 13: the server was blamed for an unreadable CA file; its content is never repeated
+    fake, url, _ = tls_kfp
+    secret = tmp_path / "notpem"
+    secret.write_text("SUPERSECRET-abc123\n")
+    monkeypatch.setenv("SSL_CERT_FILE", str(secret))
+    assert main(["submit", DIGITS, "--host", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: SSL_CERT_FILE: expected a file of CA certificates (PEM) for the KFP API's https://, got '"), err
+    assert err.endswith("notpem', which holds no PEM certificate\n") and err.count("\n") == 1, err
+    assert "SUPERSECRET" not in err
+    assert fake.requests == []
+
+
+def test_a_ca_folder_is_refused_saying_to_join_its_certificates_into_one_file(tls_kfp, monkeypatch, capsys):
+    fake, url, ca = tls_kfp
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca.parent))
+    assert main(["submit", DIGITS, "--host", url]) == 2
+    err = capsys.readouterr().err
+    assert err.endswith(
+        "which is a folder: kfp takes one file, so put its certificates in one (cat FOLDER/*.pem > FILE) and name that\n"
+    ), err
+    assert fake.requests == []
+
+
+def test_the_delete_hint_names_the_ca_file_that_reached_the_host(tls_kfp, monkeypatch, capsys):
+    fake, url, ca = tls_kfp
+    monkeypatch.setenv("SSL_CERT_FILE", str(ca))
+    schedule = ["schedule", DIGITS, "--host", url, "--cron", "@daily"]
+    assert main(schedule) == 0, capsys.readouterr().err
+    (first,) = fake.recurring_runs
+    capsys.readouterr()
+    assert main(schedule) == 2
+    err = capsys.readouterr().err
+    assert f"kfp.Client(host='{url}', ssl_ca_cert='{ca}').delete_recurring_run('{first}')" in err, err
