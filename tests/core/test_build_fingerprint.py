@@ -74,6 +74,15 @@ def test_the_fingerprint_is_of_every_file_the_wheel_ships():
     assert len(build_fingerprint() or "") == 12 and int(build_fingerprint() or "", 16) >= 0
 
 
+def test_a_components_readme_is_shipped_but_not_part_of_the_build():
+    """Review B: editing a component's README (documentation) made a new build, so every image
+    needed rebuilding and retagging; its component.yaml, which is a spec, still counts."""
+    sources = _checkout_sources()
+    assert not [path for path in sources if path.endswith("README.md")]
+    assert "kfp_tune/components/launch_trial/component.yaml" in sources
+    assert any(p.endswith("README.md") for patterns in SETUPTOOLS["package-data"].values() for p in patterns)
+
+
 def test_the_package_data_and_roots_are_pyprojects():
     """PACKAGE_DATA spells pyproject.toml's package-data again (an image has no pyproject.toml)."""
     assert {package: list(patterns) for package, patterns in PACKAGE_DATA.items()} == SETUPTOOLS["package-data"]
@@ -263,7 +272,8 @@ def test_the_wheel_of_a_checkout_has_the_checkouts_build(built_wheel):
     assert in_the_checkout.returncode == 0 and in_the_image.returncode == 0, in_the_checkout.stderr + in_the_image.stderr
     assert in_the_image.stdout == in_the_checkout.stdout == f"{VERSION}+{source_fingerprint(shipped)}\n"
     in_the_wheel = {path.relative_to(site).as_posix(): path.read_bytes() for path in site.rglob("*")
-                    if path.is_file() and path.relative_to(site).parts[0] == "kfp_tune" and "__pycache__" not in path.parts}
+                    if path.is_file() and path.relative_to(site).parts[0] == "kfp_tune" and "__pycache__" not in path.parts
+                    and path.name != "README.md"}  # documentation: shipped, not part of the build
     assert in_the_wheel == installed_sources(_roots(source)) == shipped  # what the wheel ships, read from the copy with its strays
 
 

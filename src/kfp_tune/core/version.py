@@ -63,6 +63,11 @@ PACKAGE_DATA: Mapping[str, tuple[str, ...]] = {
 computed where no pyproject.toml is (an image): the files besides modules a wheel ships, which
 change what kfp-tune does (the Job-field rules, the components' specs). A test holds the two equal."""
 
+DOCUMENTATION_DATA = ("*/README.md",)
+"""The patterns of :data:`PACKAGE_DATA` that are documentation (the components' READMEs): shipped,
+but left out of the build, since they change nothing a step does; a docs-only edit must not make
+every image need rebuilding and retagging (review B)."""
+
 
 def _package_folders(name: str) -> list[Path]:
     """Where package ``name`` is imported from (found without importing it: pipelines loads kfp)."""
@@ -94,7 +99,7 @@ def _package_files(package: str, folder: Path, sources: dict[str, bytes]) -> Non
                 sources[f"{prefix}/{entry.name}"] = content
         elif entry.name.isidentifier() and (entry / "__init__.py").is_file():  # a package: no __pycache__ or stray folder
             _package_files(f"{package}.{entry.name}", entry, sources)
-    for pattern in PACKAGE_DATA.get(package, ()):
+    for pattern in (p for p in PACKAGE_DATA.get(package, ()) if p not in DOCUMENTATION_DATA):
         # setuptools expands package-data with glob.glob, which leaves out names starting with "."
         for relative in sorted(glob.glob(pattern, root_dir=folder)):
             content = _readable(folder / relative)
@@ -106,7 +111,8 @@ def installed_sources(roots: Mapping[str, Iterable[Path]] | None = None) -> dict
     """What a wheel of kfp-tune ships, by its path there (``kfp_tune/core/version.py``), read from
     wherever kfp-tune is installed (``roots``: each of :data:`PACKAGE_ROOTS` by its folders; where
     it is imported from unless given): the modules with identifier names of every package (a folder
-    with ``__init__.py`` and an identifier name, from the roots down) and :data:`PACKAGE_DATA`. No
+    with ``__init__.py`` and an identifier name, from the roots down) and :data:`PACKAGE_DATA` but
+    its documentation (:data:`DOCUMENTATION_DATA`). No
     dotfile, no folder that is no package, as setuptools builds the wheel, so an editable install or
     a source checkout and the wheel or image built from it give the same build. A file that cannot
     be read is left out, not counted by its name: Python cannot import it either, so the build
