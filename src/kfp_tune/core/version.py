@@ -185,7 +185,13 @@ def same_kfp_tune(compiled_by: str, running: str | None = None) -> bool:
     if running is None:
         running = build_stamp() if compiled_build else VERSION
     running_version, _, running_build = running.partition(BUILD_SEPARATOR)
-    return compiled_version == running_version and (not compiled_build or not running_build or compiled_build == running_build)
+    return compiled_version == running_version and _builds_agree(compiled_build, running_build)
+
+
+def _builds_agree(one: str, other: str) -> bool:
+    """Whether two builds ("" where a stamp or a tag names none) can be the same: equal, or one
+    unknown (a stamp of the version alone, a tag naming no build)."""
+    return not one or not other or one == other
 
 
 def version_mismatch(compiled_by: str | None, running: str | None = None) -> str | None:
@@ -248,13 +254,21 @@ def image_version(image: str) -> str | None:
     return matched.group(1) if matched else None
 
 
+def image_repository_and_tag(image: str) -> tuple[str, str | None]:
+    """An image reference's repository and tag (``REGISTRY:5000/kfp-tune-python:0.1.0@sha256:...``
+    -> ``REGISTRY:5000/kfp-tune-python``, ``0.1.0``); None for the tag where it has none (only a
+    digest, or a colon that is a registry's port)."""
+    reference = image.split("@", 1)[0]
+    repository, _, tag = reference.rpartition(":")
+    if not repository or "/" in tag:  # no tag: the colon was a registry's port
+        return reference, None
+    return repository, tag
+
+
 def _tag_match(image: str) -> re.Match[str] | None:
     """An image's tag read as :data:`_VERSION_TAG`, or None (no tag, only a digest, no version)."""
-    reference = image.split("@", 1)[0]
-    name, _, tag = reference.rpartition(":")
-    if not name or "/" in tag:  # no tag: the colon was a registry's port
-        return None
-    return _VERSION_TAG.fullmatch(tag)
+    tag = image_repository_and_tag(image)[1]
+    return _VERSION_TAG.fullmatch(tag) if tag is not None else None
 
 
 def image_build(image: str) -> str | None:
@@ -276,7 +290,7 @@ def image_version_problem(image: str, compiled_by: str | None = None) -> str | N
     if tagged_version is None:
         return None
     compiled_version, _, compiled_build = compiled_by.partition(BUILD_SEPARATOR)
-    if same_version(tagged_version, compiled_version) and (not tagged_build or not compiled_build or tagged_build == compiled_build):
+    if same_version(tagged_version, compiled_version) and _builds_agree(tagged_build or "", compiled_build):
         return None
     tagged = described(f"{tagged_version}{BUILD_SEPARATOR}{tagged_build}" if tagged_build else tagged_version)
     compiled = described(compiled_by)

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from kfp_tune.core.errors import InputError, shown
-from kfp_tune.core.version import VERSION, build_stamp, image_tag, image_version_problem
+from kfp_tune.core.version import VERSION, build_stamp, image_repository_and_tag, image_tag, image_version_problem
 
 IMAGE_VARIABLE = "KFP_TUNE_IMAGE"
 DEFAULT_RUNTIME_IMAGE = f"ghcr.io/kfp-tune/kfp-tune-python:{VERSION}"
@@ -54,15 +54,7 @@ UNPUBLISHED_WHY = {
 compiled here, a pipeline function compiled here, or a package compiled elsewhere."""
 
 
-def _repository(image: str) -> str:
-    """``image`` without its tag or digest (``ghcr.io/kfp-tune/kfp-tune-python:0.0.9`` ->
-    ``ghcr.io/kfp-tune/kfp-tune-python``); a registry's port is kept."""
-    name = image.split("@", 1)[0]
-    repository, colon, tag = name.rpartition(":")
-    return repository if colon and "/" not in tag else name
-
-
-UNPUBLISHED_REPOSITORY = _repository(DEFAULT_RUNTIME_IMAGE)
+UNPUBLISHED_REPOSITORY = image_repository_and_tag(DEFAULT_RUNTIME_IMAGE)[0]
 """Where every kfp-tune version's default image is named, none of them published: a package
 another version compiled with ``KFP_TUNE_IMAGE`` unset names its own tag here."""
 
@@ -81,7 +73,7 @@ def unpublished_image_problem(image: str, sent: str = "experiment") -> str | Non
     that name, with the store's keys). Set to that very reference in ``KFP_TUNE_IMAGE`` (a
     registry mirror that serves it), it is taken. ``sent``: a key of :data:`UNPUBLISHED_WHY`."""
     explicit = image in (os.environ.get(IMAGE_VARIABLE), _VARIABLE_AT_IMPORT)
-    if _repository(image) != UNPUBLISHED_REPOSITORY or explicit:
+    if image_repository_and_tag(image)[0] != UNPUBLISHED_REPOSITORY or explicit:
         return None
     why, fix = UNPUBLISHED_WHY[sent]
     return (
