@@ -197,16 +197,31 @@ def is_compiled_pipeline(path: str | Path) -> bool:
     return isinstance(_ready(file), _Ready)
 
 
-def _refuse_package_image(ready: _Ready, package: str) -> None:
+def _executor_containers(package: str) -> list[dict[str, Any]]:
+    """The containers a package's steps run (``deploymentSpec.executors``), read once for the
+    checks of their images (:func:`_check_package_image`)."""
+    executors = (package_document(package).get("deploymentSpec") or {}).get("executors") or {}
+    return [(e.get("container") or {}) if isinstance(e, dict) else {} for e in executors.values()]
+
+
+def _check_package_image(ready: _Ready, package: str) -> None:
+    """A package about to be sent: refused when its steps run the unpublished default image
+    (:func:`_refuse_package_image`), else warned of where they would stop at once or run
+    another kfp-tune (:func:`_warn_package_image`); the package read once for both."""
+    containers = _executor_containers(package)
+    _refuse_package_image(ready, containers)
+    _warn_package_image(ready, package, containers)
+
+
+def _refuse_package_image(ready: _Ready, containers: list[dict[str, Any]]) -> None:
     """A package whose steps run the unpublished default image is refused before it is sent
     (:func:`~kfp_tune.launchers.runtime_image.unpublished_image_problem`): compiled here from a
     pipeline function, or compiled elsewhere with ``KFP_TUNE_IMAGE`` unset."""
-    executors = (package_document(package).get("deploymentSpec") or {}).get("executors") or {}
-    images = [((e.get("container") or {}) if isinstance(e, dict) else {}).get("image") for e in executors.values()]
+    images = [container.get("image") for container in containers]
     refuse_unpublished_image([i for i in images if isinstance(i, str)], "package" if isinstance(ready.source, Path) else "pipeline")
 
 
-def _warn_package_image(ready: _Ready, package: str) -> None:
+def _warn_package_image(ready: _Ready, package: str, containers: list[dict[str, Any]]) -> None:
     """A compiled package (a file; a pipeline function is compiled here, its image checked then)
     is sent as it is: a RuntimeImageWarning when its kfp-tune steps would stop at once, their
     image tagged with another version than the kfp-tune that compiled them (compiled with such a
@@ -216,12 +231,10 @@ def _warn_package_image(ready: _Ready, package: str) -> None:
     image's tag (``latest`` names no version)."""
     if not isinstance(ready.source, Path):
         return
-    executors = (package_document(package).get("deploymentSpec") or {}).get("executors") or {}
     told: set[tuple[str, str]] = set()
     warned = False
     others: dict[str, str] = {}  # another kfp-tune's version: an image of its steps
-    for executor in executors.values():
-        container = (executor.get("container") or {}) if isinstance(executor, dict) else {}
+    for container in containers:
         env = {e.get("name"): e.get("value") for e in container.get("env") or [] if isinstance(e, dict)}
         compiled_by, image = env.get(COMPILED_BY_VARIABLE), container.get("image")
         if not isinstance(compiled_by, str) or not isinstance(image, str) or (compiled_by, image) in told:
@@ -232,7 +245,7 @@ def _warn_package_image(ready: _Ready, package: str) -> None:
         problem = image_version_problem(image, compiled_by)
         if problem is not None:
             warned = True
-            warnings.warn(RuntimeImageWarning(f"the package {Path(package).name}: {problem}"), stacklevel=4)
+            warnings.warn(RuntimeImageWarning(f"the package {Path(package).name}: {problem}"), stacklevel=5)  # past _check_package_image
     if others and not warned:
         versions = ", ".join(described(stamp) for stamp in sorted(others))
         images = ", ".join(dict.fromkeys(others.values()))
@@ -241,7 +254,7 @@ def _warn_package_image(ready: _Ready, package: str) -> None:
             f"the package {Path(package).name} was compiled by kfp-tune {versions}, not by this kfp-tune {this}: it is sent as it "
             f"is, and its steps run the kfp-tune of their image {images} (if that image holds another version or build, every step "
             f"stops at once); to run kfp-tune {this}, compile it again with this kfp-tune (kfp-tune compile), or submit the experiment's YAML"
-        ), stacklevel=4)
+        ), stacklevel=5)
 
 
 def _check_ready_artifacts(ready: _Ready) -> None:
@@ -1135,8 +1148,7 @@ def _submit_ready(
     _check_ready_artifacts(ready)
     with tempfile.TemporaryDirectory() as folder:
         package = ready.package(folder)
-        _refuse_package_image(ready, package)
-        _warn_package_image(ready, package)
+        _check_package_image(ready, package)
         typed = _checked_arguments(package, arguments)
         run_store = _check_run_store(package, typed, namespace)
         with kfp_api_errors(host):
@@ -1346,8 +1358,7 @@ def schedule(
                 arguments["fresh_experiment"] = fresh
             _check_ready_artifacts(ready)
             package, title, what = ready.package(folder), ready.name, f"pipeline {ready.name!r}"
-            _refuse_package_image(ready, package)
-            _warn_package_image(ready, package)
+            _check_package_image(ready, package)
         else:
             assert isinstance(experiment, Experiment)
             arguments["fresh_experiment"] = fresh
