@@ -716,8 +716,7 @@ def _note_unnamed_metrics_path(experiment: Experiment) -> None:
     source = collector_source(experiment)
     if not source.path:
         return
-    kind = source.path_kind or ("Directory" if spec.collector_kind == CollectorKind.TENSORFLOW_EVENT else "File")
-    folder = unnamed_metrics_folder(local_container(experiment) or {}, source.path, kind)
+    folder = unnamed_metrics_folder(local_container(experiment) or {}, source.path, source.path_kind_or_default)
     if folder:
         print(
             f"note: spec.metricsCollectorSpec.source.fileSystemPath.path: the {spec.collector_kind} collector's path {source.path} is named by "

@@ -196,10 +196,10 @@ def test_the_mismatch_compares_builds_only_where_the_stamp_has_one():
 def test_an_older_kfp_tune_refuses_a_build_stamped_pipeline_too():
     """An image of a build from before this change compares the whole stamp to its version: a
     build-stamped pipeline is another version to it, so it stops in one line rather than crash."""
-    old_check = "def old(compiled_by, running): return None if not compiled_by or compiled_by == running else 'refused'"
-    namespace: dict[str, object] = {}
-    exec(old_check, namespace)
-    assert namespace["old"](build_stamp(), VERSION) == "refused"  # type: ignore[operator]
+    def old(compiled_by: str | None, running: str) -> str | None:  # version_mismatch before builds were stamped
+        return None if not compiled_by or compiled_by == running else "refused"
+
+    assert old(build_stamp(), VERSION) == "refused"
 
 
 def test_an_image_tag_with_the_build_is_read_and_compared():

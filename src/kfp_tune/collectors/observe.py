@@ -81,6 +81,12 @@ class CollectorSource:
     texts: tuple[str, ...] = ()
     """The metrics whose values are text (:func:`~kfp_tune.collectors.formats.text_metrics`)."""
 
+    @property
+    def path_kind_or_default(self) -> str:
+        """``fileSystemPath.kind``, else Katib's default for the collector: ``Directory`` for
+        TensorFlowEvent (a folder of event files), ``File`` for the others."""
+        return self.path_kind or ("Directory" if self.kind == CollectorKind.TENSORFLOW_EVENT else "File")
+
 
 def collector_source(experiment: Experiment) -> CollectorSource:
     """The experiment's collector: its kind, the metrics it looks for and where."""

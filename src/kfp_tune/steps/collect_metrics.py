@@ -135,9 +135,9 @@ def _no_metrics_file(records: ExperimentRecords, experiment: Experiment, trial: 
     source = collector_source(experiment)
     if not source.path or next(iter(records.store.list(records.metrics_files_prefix(trial.name))), None) is not None:
         return ""
-    directory = (source.path_kind or ("Directory" if spec.collector_kind == CollectorKind.TENSORFLOW_EVENT else "File")) == "Directory"
+    directory = source.path_kind_or_default == "Directory"
     found = f"the {spec.collector_kind} collector found no file {'under' if directory else 'at'} {source.path}, the trial's metrics path"
-    folder = unnamed_metrics_folder(local_container(experiment) or {}, source.path, "Directory" if directory else "File")
+    folder = unnamed_metrics_folder(local_container(experiment) or {}, source.path, source.path_kind_or_default)
     if not folder:
         return found + " (a local run gives each trial its own, named by $KFP_TUNE_METRICS_PATH too)"
     written = f" (this machine's {source.path} was written while the trial ran)" if _changed_since(source.path, started.at) else ""
