@@ -6,7 +6,8 @@ The public API:
   ``host=`` its trials run on Kubeflow (:func:`submit_function`, :class:`RemoteTuning`).
 - :func:`load_experiment`: a Katib ``kubeflow.org/v1beta1`` Experiment, defaulted and validated.
 - :class:`SpecError`: every problem in an experiment, each with its field path.
-- :func:`report_metrics`: from inside a trial, report its metrics (the Push collector).
+- :func:`report_metrics`: from inside a trial, report its metrics (the Push collector);
+  :func:`trial_name`: the trial's name, where a Katib objective reads ``$KATIB_TRIAL_NAME``.
 - :class:`TrialReporter`: from inside a trial that is a KFP component (its ``kfp_tune_trial``
   input), report each step's metrics and ask whether early stopping stops it.
 - :func:`input_path`, :func:`save_model`: from inside a trial of a tuning step in a user's
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING
 from kfp_tune import cli_start, search  # (cli_start first: a Ctrl-C while the kfp-tune command loads, it says why)
 from kfp_tune.api import Trial, TuneResult, submit_function, tune
 from kfp_tune.client import Client
-from kfp_tune.collectors.push import report_metrics
+from kfp_tune.collectors.push import report_metrics, trial_name
 from kfp_tune.core.errors import ExperimentBusy, ExperimentConflict, ExperimentNotFound, FieldError, KfpTuneError, SpecError, StoreError
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.spec import Experiment
@@ -96,6 +97,7 @@ __all__ = [
     "search",
     "submit",
     "submit_function",
+    "trial_name",
     "tune",
 ]
 

@@ -126,6 +126,7 @@ def test_an_exit_with_status_0_and_no_metric_says_how_it_exited(code, called):
     outcome = FunctionLauncher(leaving, space, "objective").run(trial)
     assert (outcome.phase, outcome.message) == (LaunchPhase.SUCCEEDED, (
         f"the objective called {called} (exit code 0) without returning; expected the metrics reported "
-        "(kfp_tune.report_metrics({'objective': value})) or printed in Katib's name=value format before it exits (print(f\"objective={value}\")), or returned instead: a number or a dict of metric name -> number"))
+        "(kfp_tune.report_metrics({'objective': value})) or printed in Katib's name=value format before it exits (print(f\"objective={value}\")), or returned instead: a number or a dict of metric name -> number; "
+        "its thread wrote nothing to stdout or stderr (print, or a logging handler on either); what threads it starts, subprocesses and C code write is not read"))
     dotted = FunctionLauncher(leaving, space, "val.acc").run(trial)
     assert dotted.message.startswith(f"the objective called {called} (exit code 0) without returning, and a printed val.acc=<number> cannot be read")

@@ -26,7 +26,7 @@ from kfp_tune.core.observation import MetricLog, is_boolean
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
-from kfp_tune.core.vocabulary import RecordKind
+from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE, RecordKind
 
 log = logging.getLogger(__name__)
 
@@ -131,6 +131,43 @@ def reports_in_this_thread() -> Iterator[list[MetricLog]]:
         with _function_trials_lock:
             _function_trials_running -= 1
         _IN_PROCESS.reset(token)
+
+
+_FUNCTION_TRIAL_NAME: contextvars.ContextVar[str | None] = contextvars.ContextVar("kfp_tune_function_trial_name", default=None)
+
+
+@contextlib.contextmanager
+def function_trial_named(name: str) -> Iterator[None]:
+    """While the block runs, :func:`trial_name` in this thread is ``name``: a function's trial
+    run in this process, which has no environment of its own to hold ``KATIB_TRIAL_NAME``."""
+    token = _FUNCTION_TRIAL_NAME.set(name)
+    try:
+        yield
+    finally:
+        _FUNCTION_TRIAL_NAME.reset(token)
+
+
+def trial_name() -> str:
+    """The name of the trial this code runs in, to make a per-trial path (a checkpoint, an output
+    folder), as a Katib objective reads ``os.environ["KATIB_TRIAL_NAME"]``: in a function's
+    trial that ``kfp_tune.tune`` runs in this process, that trial's (its threads share one
+    environment, so the variable cannot tell them apart); else ``$KATIB_TRIAL_NAME``, which
+    kfp-tune and Katib set in every trial container. KfpTuneError where there is no trial."""
+    name = _FUNCTION_TRIAL_NAME.get()
+    if name is not None:
+        return name
+    if no_trial_of_this_thread():
+        raise KfpTuneError(
+            f"trial_name: {NO_TRIAL_OF_THIS_THREAD}: call it from the trial function's own thread, or run the thread's work "
+            f"in a copy of the trial's context: threading.Thread(target=contextvars.copy_context().run, args=(work,))"
+        )
+    from_environment = os.environ.get(KATIB_TRIAL_VARIABLE)
+    if from_environment:
+        return from_environment
+    raise KfpTuneError(
+        f"trial_name: this code runs in no trial: call it from a function that kfp_tune.tune() (or KatibClient.tune) runs, "
+        f"or in a trial container, which has ${KATIB_TRIAL_VARIABLE}"
+    )
 
 
 def in_a_function_trial() -> bool:

@@ -19,12 +19,13 @@ import traceback
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
+from kfp_tune.collectors.push import function_trial_named
 from kfp_tune.collectors.stdout import DEFAULT_FORMAT_NAME, NAME_RULE, parse_metric_lines
 from kfp_tune.core.errors import RunInterrupted, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.observation import MetricLog, is_boolean
 from kfp_tune.core.space import SearchSpace
-from kfp_tune.core.vocabulary import LaunchPhase
+from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE, LaunchPhase
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +85,11 @@ class FunctionLauncher(Launcher):
         failure: str | None = None
         returned: Any = None
         exited: str | None = None  # how it called sys.exit() when that ended it with status 0
-        with captured_output() as output, self._counted_call():
+        with captured_output() as output, self._counted_call(), function_trial_named(trial.trial):
             try:
                 returned = self.objective(params)
             except Exception as exc:  # the user's code failed: the trial fails, the experiment goes on
-                failure, where = f"{type(exc).__name__}: {exc}", traceback.format_exc()
+                failure, where = _failure_message(exc), traceback.format_exc()
             except SystemExit as exc:  # sys.exit(): as a trial container that exits with that code
                 if _exit_status(exc.code) != 0:
                     failure, where = _exit_message(exc.code), traceback.format_exc()
@@ -142,7 +143,27 @@ class FunctionLauncher(Launcher):
                     f"or printed in Katib's name=value format (print(f\"{name}={{value}}\"))" if exited is None else
                     f"expected the metrics reported ({reported}) or printed in Katib's name=value format before it exits "
                     f"(print(f\"{name}={{value}}\")), or returned instead: a number or a dict of metric name -> number")
-        return f"{ended}; {expected}" + (f"; it printed {shown(first)} first" if first else "")
+        if not first:  # not "it printed nothing": what it wrote elsewhere is not its output here
+            return f"{ended}; {expected}; {_NOTHING_WRITTEN}"
+        return f"{ended}; {expected}; it printed {shown(first)} first"
+
+
+_NOTHING_WRITTEN = ("its thread wrote nothing to stdout or stderr (print, or a logging handler on either); "
+                    "what threads it starts, subprocesses and C code write is not read")
+"""Said of a call that wrote nothing that was read: where its output might have gone instead."""
+
+_NO_TRIAL_VARIABLE = ("a function trial run in this process has no KATIB_TRIAL_NAME (its trials share one environment): "
+                      "kfp_tune.trial_name() gives its trial's name")
+"""Added to the failure of a function that read ``os.environ["KATIB_TRIAL_NAME"]``, as Katib's trial pods have it."""
+
+
+def _failure_message(exc: Exception) -> str:
+    """A function's exception as its trial's failure message, with the way out for a Katib
+    objective that reads ``KATIB_TRIAL_NAME``."""
+    message = f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, KeyError) and exc.args == (KATIB_TRIAL_VARIABLE,):
+        message += f"; {_NO_TRIAL_VARIABLE}"
+    return message
 
 
 def _exit_status(code: object) -> int:
@@ -198,15 +219,18 @@ class _ThreadOutput:
 
 _buffers: dict[int, io.StringIO] = {}
 _installed: dict[str, _ThreadOutput] = {}
+_redirected: list[tuple[logging.StreamHandler[Any], _ThreadOutput]] = []
+"""The logging handlers whose stream :func:`_redirect_logging_handlers` replaced, each with its stand-in."""
 _users = 0
 _lock = threading.Lock()
 
 
 @contextlib.contextmanager
 def captured_output() -> Iterator[io.StringIO]:
-    """What this thread prints (stdout and stderr, in order) while the block runs. Threads the
-    block starts, subprocesses and C code writing to the file descriptors are not seen: a
-    trial that prints from those reports its metrics by returning them instead."""
+    """What this thread prints (stdout and stderr, in order) while the block runs, and what it
+    logs through a ``logging`` handler that writes to them, made before the block or in it.
+    Threads the block starts, subprocesses and C code writing to the file descriptors are not
+    seen: a trial that prints from those reports its metrics by returning them instead."""
     global _users
     buffer = io.StringIO()
     ident = threading.get_ident()
@@ -216,6 +240,7 @@ def captured_output() -> Iterator[io.StringIO]:
             if not isinstance(current, _ThreadOutput):  # first use, or someone replaced it since
                 _installed[name] = _ThreadOutput(current)
                 setattr(sys, name, _installed[name])
+        _redirect_logging_handlers()
         _users += 1
         outer = _buffers.get(ident)  # a trial that runs tune() itself: its own output resumes after
         _buffers[ident] = buffer
@@ -233,6 +258,60 @@ def captured_output() -> Iterator[io.StringIO]:
                     if getattr(sys, name) is proxy:  # put back only what is still ours
                         setattr(sys, name, proxy.inner)
                     del _installed[name]
+                _restore_logging_handlers()
+
+
+def _redirect_logging_handlers() -> None:
+    """Point every logging handler that writes to this process's stdout or stderr (the streams
+    there when the capture began, or ``sys.__stdout__`` / ``sys.__stderr__``) at a stand-in
+    for that stream, as a container's log holds what its process logs there: a handler keeps
+    the stream it was made with (``basicConfig`` in a notebook cell before ``tune()``), so
+    swapping ``sys.stderr`` alone misses it. A handler made during a trial already holds the
+    stand-in. The handler's level, filters and formatter are not touched, and what it writes
+    still reaches its stream once. Under ``_lock``; called as each trial starts, so a handler
+    added since the first is seen too."""
+    proxies: dict[int, _ThreadOutput] = {id(p.inner): p for p in _installed.values() if p.inner is not None}
+    proxies.update({id(p.inner): p for _, p in _redirected if id(p.inner) not in proxies})
+    for stream in (sys.__stdout__, sys.__stderr__):
+        if stream is not None and id(stream) not in proxies:
+            proxies[id(stream)] = _ThreadOutput(stream)
+    for handler in _stream_handlers():
+        proxy = proxies.get(id(vars(handler).get("stream")))
+        if proxy is None:
+            continue
+        handler.acquire()
+        try:
+            if vars(handler).get("stream") is proxy.inner:
+                handler.stream = proxy
+                _redirected.append((handler, proxy))
+        finally:
+            handler.release()
+
+
+def _stream_handlers() -> list[logging.StreamHandler[Any]]:
+    """The StreamHandlers of the root logger and of every logger made, each once. Only those
+    holding their stream as an attribute (not logging's last-resort handler, whose ``stream``
+    reads ``sys.stderr`` as it writes)."""
+    loggers = [logging.root, *(v for v in list(logging.root.manager.loggerDict.values()) if isinstance(v, logging.Logger))]
+    found: dict[int, logging.StreamHandler[Any]] = {}
+    for logger in loggers:
+        for handler in list(logger.handlers):
+            if isinstance(handler, logging.StreamHandler) and "stream" in vars(handler):
+                found.setdefault(id(handler), handler)
+    return list(found.values())
+
+
+def _restore_logging_handlers() -> None:
+    """Give each handler :func:`_redirect_logging_handlers` pointed at a stand-in its stream back,
+    unless it was given another stream since (``setStream``). Under ``_lock``."""
+    for handler, proxy in _redirected:
+        handler.acquire()
+        try:
+            if vars(handler).get("stream") is proxy:
+                handler.stream = proxy.inner
+        finally:
+            handler.release()
+    _redirected.clear()
 
 
 def _kind(value: object) -> str:
