@@ -95,7 +95,7 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     file". A YAML file or text whose top level is not a mapping is the user's error: SpecError
     at ``(root)``. TypeError for a source of any other type, naming it."""
     if isinstance(source, dict):
-        return source
+        return _nested_models_as_json(source, {}, set())
     if isinstance(source, Experiment):
         return model_document(source)
     is_file = isinstance(source, Path) or (isinstance(source, str) and _names_a_file(source))
@@ -204,6 +204,35 @@ def openapi_document(value: Any) -> Any:
     if isinstance(value, (_dt.datetime, _dt.date)):
         return value.isoformat()
     return value
+
+
+def _nested_models_as_json(value: Any, done: dict[int, Any], open_ids: set[int]) -> Any:
+    """``value`` with each OpenAPI-generated model inside it (a Katib SDK model appended to a list
+    of an experiment read back, a dict experiment built with some) as its JSON document
+    (:func:`openapi_document`), as Katib's client sends such a mixed object
+    (``sanitize_for_serialization``); ``value`` itself, not a copy, where it holds none, and a
+    plain dict or list in place of one that held some. Each model or container is read once
+    (``done``: by id, what it became), so one held twice stays one, and a container that holds
+    itself (``open_ids``: those being read) is left as it is."""
+    if id(value) in done:
+        return done[id(value)]
+    if _is_openapi_model(value):
+        result: Any = openapi_document(value)
+    elif not isinstance(value, (dict, list)) or id(value) in open_ids:
+        return value
+    else:
+        open_ids.add(id(value))
+        try:
+            if isinstance(value, dict):
+                items = {key: _nested_models_as_json(item, done, open_ids) for key, item in value.items()}
+                result = items if any(items[key] is not item for key, item in value.items()) else value
+            else:
+                listed = [_nested_models_as_json(item, done, open_ids) for item in value]
+                result = listed if any(new is not old for new, old in zip(listed, value, strict=True)) else value
+        finally:
+            open_ids.discard(id(value))
+    done[id(value)] = result
+    return result
 
 
 def _read_file(path: Path) -> str:
