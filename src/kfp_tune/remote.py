@@ -587,18 +587,24 @@ def function_job_experiment(
 # --- submitting and waiting ----------------------------------------------------------------------
 
 
-def no_trial_succeeded(result: Any) -> str:
+def no_trial_succeeded(result: Any, katib_client: bool = False) -> str:
     """What ``tune()`` warns of when trials failed and none succeeded ("" otherwise): Katib's
     rules end such an experiment Succeeded (maxTrialCount reached) when maxFailedTrialCount is
     not set, and an objective that raises every time should not pass unseen. ``result``: a
-    TuneResult (``kfp_tune.api``, which imports this module, so it is not named here)."""
+    TuneResult (``kfp_tune.api``, which imports this module, so it is not named here).
+    ``katib_client``: said to a ``KatibClient.tune`` caller, in its client's words (the prefix
+    its other messages have, and Katib's ``get_job_logs`` for the output)."""
     failed = [t for t in result.trials if t.status in FAILED_STATUSES]
     if not failed or any(t.status == TrialStatus.SUCCEEDED for t in result.trials):
         return ""
     last = failed[-1]
+    if katib_client:
+        caller, output = "KatibClient.tune:", f"get_job_logs({result.experiment!r}, {last.name!r}) on this KatibClient"
+    else:
+        caller, output = "tune():", f"kfp_tune.Client({result.store!r}).get_trial_logs(({result.experiment!r}, {last.name!r}))"
     return (
-        f"tune(): none of the {len(result.trials)} trials succeeded; the last failed trial, {last.name}, "
-        f"ended with {last.message or last.status}; its output: kfp_tune.Client({result.store!r}).get_trial_logs(({result.experiment!r}, {last.name!r}))"
+        f"{caller} none of the {len(result.trials)} trials succeeded; the last failed trial, {last.name}, "
+        f"ended with {last.message or last.status}; its output: {output}"
     )
 
 
