@@ -33,7 +33,7 @@ def test_the_call_it_names_gives_the_failed_trials_traceback(katib: Any) -> None
     def fails(params: dict[str, Any]) -> None:
         raise RuntimeError("diverged")
 
-    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+    with pytest.warns(UserWarning, match=r"^KatibClient\.tune: none of the 1 trials succeeded.*get_job_logs\('mf1', 'mf1-\w+'\) on this KatibClient$"):
         katib.tune(name="mf1", objective=fails, parameters={"x": search.int(min=1, max=2)}, objective_metric_name="acc",
                    max_trial_count=1, parallel_trial_count=1)
     (trial,) = katib.list_trials("mf1")

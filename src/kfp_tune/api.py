@@ -628,7 +628,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     result = tune_result(target, experiment.name)
     from kfp_tune.remote import no_trial_succeeded
 
-    warning = no_trial_succeeded(result)
+    warning = no_trial_succeeded(result, katib_client=searched_as_text)  # searched_as_text: KatibClient.tune's path only
     if warning:
         warnings.warn(warning, stacklevel=3)
     return result

@@ -337,6 +337,19 @@ _UNQUOTED_BOOLEAN_HINT = " (kubectl reads y, yes, on, n, no and off unquoted as 
 """Said where a boolean stands for a string: ``name: y`` is ``true`` to go-yaml v2 (core.loading)."""
 
 
+_PLAIN_VALUE_TYPES = (str, int, float, bool, type(None), list, dict)
+"""Values whose repr says what they are: YAML's and JSON's own."""
+
+
+def _shown_with_type(value: Any) -> str:
+    """A value of the wrong type as a refusal quotes it: an object of another class (a Katib SDK
+    model, whose repr is a dict's) with its class named, so ``expected a mapping, got {...}``
+    never reads as its own contradiction."""
+    if isinstance(value, _PLAIN_VALUE_TYPES) and type(value) in _PLAIN_VALUE_TYPES:
+        return shown(value)
+    return f"a {type(value).__name__} object: {shown(value)}"
+
+
 def _field_names_at(loc: tuple[Any, ...]) -> list[str]:
     """The Katib field names of the object at ``loc`` (a pydantic error's location, list indexes
     included), walked down from :class:`Experiment`; [] where no model of ours is there."""
@@ -380,7 +393,7 @@ def _pydantic_errors(exc: ValidationError) -> list[FieldError]:
         elif err["type"] == "value_error":
             message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
         elif err["type"] in EXPECTED_TYPE:
-            message = f"expected {EXPECTED_TYPE[err['type']]}, got {shown(err.get('input'))}"
+            message = f"expected {EXPECTED_TYPE[err['type']]}, got {_shown_with_type(err.get('input'))}"
             if err["type"] == "string_type" and isinstance(err.get("input"), bool):
                 message += _UNQUOTED_BOOLEAN_HINT
         else:
