@@ -265,7 +265,7 @@ def _redirect_logging_handlers() -> None:
     """Point every logging handler that writes to this process's stdout or stderr (the streams
     there when the capture began, or ``sys.__stdout__`` / ``sys.__stderr__``) at a stand-in
     for that stream, as a container's log holds what its process logs there: a handler keeps
-    the stream it was made with (``basicConfig`` in a notebook cell before ``tune()``), so
+    the stream it was made with (logging set up in a notebook cell before ``tune()``), so
     swapping ``sys.stderr`` alone misses it. A handler made during a trial already holds the
     stand-in. The handler's level, filters and formatter are not touched, and what it writes
     still reaches its stream once. Under ``_lock``; called as each trial starts, so a handler
