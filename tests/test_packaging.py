@@ -4,6 +4,7 @@ layers that only import downwards, and no import cycle."""
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import itertools
 import re
@@ -35,10 +36,17 @@ FORBIDDEN = {"kfp", "kubernetes", "minio", "boto3", "botocore"}
 """The platform libraries: the Kubeflow Pipelines SDK, the Kubernetes client and the S3 clients."""
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """A source file's syntax tree, parsed once for all the import checks (each walks every
+    module; they only read it)."""
+    return ast.parse(path.read_text())
+
+
 def _platform_imports(path: Path) -> list[str]:
     """The modules of a FORBIDDEN library that the file imports, anywhere in it."""
     found = []
-    for node in ast.walk(ast.parse(path.read_text())):
+    for node in ast.walk(_tree(path)):
         names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""] if isinstance(node, ast.ImportFrom) else []
         found += [name for name in names if name.split(".")[0] in FORBIDDEN]
     return found
@@ -87,7 +95,7 @@ def _imports(path: Path, module: str, known: set[str]) -> set[str]:
     types for annotations and never run."""
     out = set()
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
-    tree = ast.parse(path.read_text())
+    tree = _tree(path)
     type_only = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If) and ast.unparse(node.test).endswith("TYPE_CHECKING") for n in ast.walk(node)}
     for node in ast.walk(tree):
         if id(node) in type_only:
@@ -165,7 +173,7 @@ def test_no_module_imports_another_modules_private_name():
     documented), or it changes under that user unseen."""
     found = []
     for module, path in _modules().items():
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in ast.walk(_tree(path)):
             if isinstance(node, ast.ImportFrom) and ((node.module or "").startswith("kfp_tune") or node.level):
                 found += [f"{module} imports {node.module}.{a.name}" for a in node.names if a.name.startswith("_") and not a.name.startswith("__")]
     assert not found, f"{found}: give the name a public spelling in its module"
