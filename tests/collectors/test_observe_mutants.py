@@ -53,7 +53,7 @@ class _Exposition:
 @pytest.fixture
 def endpoint() -> Iterator[_Exposition]:
     served = _Exposition()
-    thread = threading.Thread(target=served.server.serve_forever, daemon=True)
+    thread = threading.Thread(target=served.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)  # shutdown() waits up to one poll (0.5 s by default)
     thread.start()
     yield served
     served.server.shutdown()

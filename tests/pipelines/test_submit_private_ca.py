@@ -59,7 +59,7 @@ def tls_kfp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[A
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert_file, key_file)
     server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()  # shutdown() waits up to one poll (0.5 s by default)
     try:
         yield fake, f"https://127.0.0.1:{server.server_address[1]}", cert_file
     finally:

@@ -171,7 +171,7 @@ class RecordingS3(BaseHTTPRequestHandler):
 def recording_s3() -> Iterator[tuple[str, list[tuple[str, str, dict[str, str]]]]]:
     RecordingS3.requests = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), RecordingS3)  # the server binds the port it keeps
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)  # shutdown() waits up to one poll (0.5 s by default)
     thread.start()
     try:
         yield f"127.0.0.1:{server.server_address[1]}", RecordingS3.requests

@@ -38,7 +38,7 @@ class Answer404(http.server.BaseHTTPRequestHandler):
 
 
 def _serve(server: http.server.HTTPServer) -> Iterator[int]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)  # shutdown() waits up to one poll (0.5 s by default)
     thread.start()
     try:
         yield server.server_address[1]

@@ -302,5 +302,5 @@ def serve(multi_user: bool = False, legacy_errors: bool = False) -> tuple[FakeKf
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()  # shutdown() waits up to one poll (0.5 s by default)
     return fake, server
