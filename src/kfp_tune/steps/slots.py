@@ -317,6 +317,8 @@ class _Schedule:
 
     def failed(self, exc: BaseException) -> None:
         with self.cond:
+            if isinstance(self.error, FollowedTrialsEnded) and isinstance(exc, FollowedTrialsEnded):
+                self.error = self.error.joined(exc)  # every trial this process followed, in one line
             self.error = self.error or exc
             self.cond.notify_all()
 
@@ -560,8 +562,32 @@ def collect_ended(view: ExperimentView, name: str, run_id: str) -> None:
         collect_metrics(view.records, name, run_id=run_id, view=view)
     except ExperimentBusy as busy:
         result = collect_metrics(view.records, name, view=view)
-        # the reason only: that this process stops is said once, below
-        raise ExperimentBusy(f"{busy.reason}; trial {name!r}, which this process followed, ended meanwhile and is recorded {result.status}; this process stops") from None
+        raise FollowedTrialsEnded(busy.reason, {name: str(result.status)}) from None
+
+
+class FollowedTrialsEnded(ExperimentBusy):
+    """The run was ended elsewhere or taken over while this process followed trials, whose ends
+    it recorded all the same (:func:`collect_ended`). Each slot raises its own; the schedule
+    joins them (:meth:`joined`), so that the run's last line names every trial it followed, not
+    only the first slot's (as if it had followed one)."""
+
+    def __init__(self, reason: str, ended: dict[str, str]):
+        self.ended = dict(ended)
+        """Trial name -> the status it is recorded with."""
+        self.ended_reason = reason
+        names = sorted(ended)
+        statuses = {ended[name] for name in names}
+        if len(names) == 1:
+            said = f"trial {names[0]!r}, which this process followed, ended meanwhile and is recorded {ended[names[0]]}"
+        else:
+            listed = [f"{name!r}" if len(statuses) == 1 else f"{name!r} ({ended[name]})" for name in names]
+            recorded = f"recorded {statuses.pop()}" if len(statuses) == 1 else "recorded so"
+            said = f"trials {', '.join(listed[:-1])} and {listed[-1]}, which this process followed, ended meanwhile and are {recorded}"
+        super().__init__(f"{reason}; {said}; this process stops")  # the process, not the run: the run goes on elsewhere
+
+    def joined(self, other: FollowedTrialsEnded) -> FollowedTrialsEnded:
+        """One error for the trials of both, under this one's reason (the first said)."""
+        return FollowedTrialsEnded(self.ended_reason, {**self.ended, **other.ended})
 
 
 def unrecorded_after_interrupt(view: ExperimentView, error: StoreError) -> str:
