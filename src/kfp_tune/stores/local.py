@@ -29,6 +29,16 @@ except ImportError:  # Windows (refused by kfp-tune's entry points): importable,
 
 log = logging.getLogger(__name__)
 
+
+def _user_name(uid: int) -> str:
+    """A user as ``name (uid N)``, or ``uid N`` where the name is not known."""
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
 TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 """A write's temporary file, beside its key: ``.NAME.XXXXXXXX.tmp`` (eight random characters,
 :func:`kfp_tune.core.output_file.new_file_beside`; ``tempfile.mkstemp``'s, which older writes used, are of the same kind).
@@ -214,8 +224,29 @@ class LocalStore:
             finally:
                 os.close(dir_fd)
             return True
+        except PermissionError as exc:
+            raise StoreError(f"cannot write {key} to {self.uri}: {exc.strerror}: {self._refusing_folder_words(path.parent)}") from None
         except OSError as exc:
             raise StoreError(f"cannot write {key} to {self.uri}: {exc.strerror}") from None
+
+    def _refusing_folder_words(self, folder: Path) -> str:
+        """Whose folder refused a write, and what a store shared by several users needs: the
+        folder is the nearest that exists (a missing one is made in it), usually one another
+        user's run made under umask 022, writable by that user only."""
+        while folder != self.root and not folder.exists():
+            folder = folder.parent
+        try:
+            info = os.stat(folder)
+        except OSError:
+            return f"folder {folder} cannot be read either"
+        mode = stat.S_IMODE(info.st_mode)
+        about = f"folder {folder} (owner {_user_name(info.st_uid)}, mode {stat.filemode(info.st_mode)}, {mode:04o})"
+        return (
+            f"{about} does not let this user ({_user_name(os.getuid())}) write in it. Several users who write one folder store need "
+            f"a group folder they share, setgid (chgrp GROUP and chmod 2775 on the store's folder), and umask 002 (or a default ACL, "
+            f"setfacl -d -m g::rwx) in every user's shell, so that the folders and records kfp-tune makes stay group-writable; "
+            f"the folder's owner (or root) can fix this one with chmod -R g+w (docs/guide.md, \"Storage and credentials\")"
+        )
 
     def delete(self, keys: Sequence[str]) -> None:
         """Unlink each key, then clear the experiment's folder (``experiments/NAME``,
