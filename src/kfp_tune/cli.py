@@ -850,12 +850,18 @@ def _preflight(store: Store, experiment: Experiment, take_over: bool) -> None:
     damaged record (never skipped, never rewritten) is refused here, not mid-run; a run that
     resumes says what it takes up."""
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
-    from kfp_tune.reports import resume_note
+    from kfp_tune.core.state import read_experiment_record
+    from kfp_tune.reports import deleted_while_read_note, resume_note
     from kfp_tune.steps import prepare
 
+    records = ExperimentRecords(store, experiment.name)
     try:
-        prepare(ExperimentRecords(store, experiment.name), experiment, take_over=take_over)
+        prepare(records, experiment, take_over=take_over)
         note = resume_note(store, experiment.name, how_to_run_again=True)
+        # read again after the note: a delete another person began meanwhile is refused here
+        # (ExperimentPartlyDeleted), and one that has ended is said, as the run starts anew
+        if read_experiment_record(records) is None:
+            note = deleted_while_read_note(store, experiment.name)
     except DamagedRecord as exc:
         others = "" if exc.key == ExperimentRecords(store, experiment.name).experiment_key() else " (kfp-tune status and trials show the other trials)"
         raise UsageError(

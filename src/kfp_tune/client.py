@@ -29,7 +29,17 @@ from kfp_tune.core.errors import ExperimentNotFound, FieldError, InputError, Kfp
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, left_out_warning, payload_of, utc_now
 from kfp_tune.core.spec import API_VERSION, EDITABLE_FIELDS
-from kfp_tune.core.state import DELETING, TRIAL_NOT_CREATED, TRIAL_STALE, ExperimentState, ExperimentView, TrialState, experiment_of, read_experiment_record
+from kfp_tune.core.state import (
+    DELETING,
+    TRIAL_NOT_CREATED,
+    TRIAL_STALE,
+    ExperimentState,
+    ExperimentView,
+    TrialState,
+    deleting_mark,
+    experiment_of,
+    read_experiment_record,
+)
 from kfp_tune.core.vocabulary import OBJECTIVE_OR_NOTHING, CollectorKind, ExperimentPhase, RecordKind, TrialStatus
 
 log = logging.getLogger(__name__)
@@ -412,7 +422,7 @@ class Client:
         except UnreadableRecord:  # damaged, or a newer kfp-tune's: deleted all the same, unmarked
             stored = None
         if stored is not None and not stored.get(DELETING):  # first: one stopped half-way is read as partly deleted, not as live
-            records.write(head, RecordKind.EXPERIMENT, {**payload_of(stored), DELETING: utc_now()})
+            records.write(head, RecordKind.EXPERIMENT, {**payload_of(stored), **deleting_mark(utc_now())})
         # the artifacts first and the experiment record last: one stopped half-way is still listed, and deleted again
         delete_keys(self.store, artifacts + [key for key in keys if key != head] + [key for key in keys if key == head])
         return len(keys) + len(artifacts)

@@ -25,7 +25,7 @@ from typing import Any
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import best_trial, count_trials, decide
-from kfp_tune.core.errors import clipped
+from kfp_tune.core.errors import ExperimentNotFound, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, is_newer_problem, left_out_warning
@@ -657,6 +657,15 @@ def trial_breakdown(succeeded: int, early_stopped: int, failed: int, killed: int
     return ", ".join(parts + ([f"{killed} killed"] if killed else []))
 
 
+def deleted_while_read_note(store: Store, experiment_name: str) -> str:
+    """What a run says when the experiment it found was deleted (by another person or process)
+    before it had read it: it starts a new one, which no note about the old one may hide."""
+    return (
+        f"experiment {experiment_name} in {store.uri} was deleted while this run read it (another process deleted it): "
+        "this run starts it as a new experiment, from its first trial"
+    )
+
+
 def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = False) -> str | None:
     """What a run of an experiment that already has trials resumes, in one line, or None for a
     new one. An experiment that has completed (and
@@ -676,7 +685,10 @@ def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = Fal
     records = ExperimentRecords(store, experiment_name)
     if records.store.get(records.experiment_key()) is None:
         return None
-    state = ExperimentView(records).state
+    try:  # a half-deleted experiment is never read as a state (ExperimentView.refresh): being deleted, it is refused
+        state = ExperimentView(records).state
+    except ExperimentNotFound:
+        return deleted_while_read_note(store, experiment_name)
     if not state.trials:
         return None
     counts = count_trials(state)

@@ -139,6 +139,30 @@ def owner_running_here(owner: str) -> int | None:
     return seen[0] if seen is not None and _still_running(*seen) else None
 
 
+def other_user(pid: int) -> str | None:
+    """The user that process ``pid`` of this machine runs as (name, else uid) when it is not
+    this process's user: on a folder store shared by several people, whom to ask, since only
+    they (or root) may stop it. None when it is ours, or cannot be told (no /proc)."""
+    try:
+        uid = os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return None
+    if uid == os.getuid():
+        return None
+    try:
+        import pwd
+
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except (ImportError, KeyError):
+        return f"uid {uid}"
+
+
+def owner_user_words(pid: int) -> str:
+    """" of user NAME (uid N)" for a process of another user (:func:`other_user`), else ""."""
+    user = other_user(pid)
+    return f" of user {user}" if user is not None else ""
+
+
 def _still_running(pid: int, started: str) -> bool:
     """Whether process ``pid`` exists and is the one that started at ``started`` (when recorded):
     not one the kernel has given its pid since."""
@@ -386,8 +410,11 @@ def busy(records: ExperimentRecords, current: Claim, now: float, instead: str = 
     pid = owner_running_here(current.owner)
     if pid is not None:  # a run of this machine that lives: its TTL and taking it over (two runs at once) are no advice
         again = "run again" if instead == TAKE_OVER else "try again"
+        user = other_user(pid)
+        stopper = f"ask user {user} to stop it" if user is not None else "stop it"
         where, stop = ("this process", "") if pid == os.getpid() else (
-            f"process {pid} on this machine", f", or stop it (Ctrl-C where it runs, or kill {pid}: its running trials are given back) and {again}")
+            f"process {pid}{owner_user_words(pid)} on this machine",
+            f", or {stopper} (Ctrl-C where it runs, or kill {pid}: its running trials are given back) and {again}")
         return ExperimentBusy(f"experiment {records.experiment!r} is being run by {current.describe(now)}, {where}: wait for it to end{stop}")
     return ExperimentBusy(
         f"experiment {records.experiment!r} is being run by {current.describe(now)}; "

@@ -10,10 +10,12 @@ cost does not grow with the number of trials before it.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from kfp_tune.core import claims
 from kfp_tune.core.catalogue import searched_space
 from kfp_tune.core.errors import ExperimentNotFound, ExperimentPartlyDeleted, StoreError
 from kfp_tune.core.observation import Observation
@@ -203,7 +205,17 @@ class ExperimentState:
         """The outcome recorded under the current maxTrialCount, if the experiment has completed
         under it (None for a Running one, or one restarted since)."""
         recorded = self.outcomes.get(outcome_label(self.experiment.spec.max_trial_count))
-        return recorded if recorded is not None and recorded.get("uid") == self.uid else None
+        if recorded is None or recorded.get("uid") != self.uid:
+            return None
+        # every outcome follows an ended trial: one read beside none is what a delete (or a hand)
+        # that removed the trials' records left, and is decided from the trials instead
+        return recorded if self.ended_trials > 0 else None
+
+    @property
+    def ended_trials(self) -> int:
+        """Trials that ended and count towards maxTrialCount (not those given back)."""
+        ended = len(self.tally.finished) if self.tally is not None else sum(1 for t in self.trials if t.is_terminal)
+        return ended - self.given_back
 
     @property
     def given_back(self) -> int:
@@ -245,19 +257,51 @@ DELETING = "deleting"
 """The experiment record's field a delete sets first (when it began), before anything goes: the
 record is deleted last, so a delete that stops half-way leaves it saying so."""
 
+DELETING_BY = "deleting_by"
+"""Who deletes, beside :data:`DELETING`: its process as a claim names its owner
+(:func:`~kfp_tune.core.claims.process_identity`), so a live delete on this machine is named as one."""
+
 
 def read_experiment_record(records: ExperimentRecords) -> dict[str, Any] | None:
     """The experiment record, None when there is none; ExperimentPartlyDeleted when a delete of
-    it stopped half-way (its trials' records may be gone: read as live, it showed as Running
-    with no trials, and a run resumed it and re-ran trials under names already used)."""
+    it began and has not ended (its trials' records may be gone: read as live, it showed as
+    Running with no trials, and a run resumed it and re-ran trials under names already used)."""
     head = records.read(records.experiment_key(), RecordKind.EXPERIMENT)
     if head is not None and head.get(DELETING):
-        raise ExperimentPartlyDeleted(
-            f"experiment {records.experiment!r} in {records.store.uri} is partly deleted: a delete of it began at {head[DELETING]} and "
-            f"stopped before it ended; run kfp-tune delete {records.experiment} --yes (Client.delete_experiment(name, confirm=True)) "
-            "again to finish it"
-        )
+        raise ExperimentPartlyDeleted(partly_deleted_message(records, head))
     return head
+
+
+def partly_deleted_message(records: ExperimentRecords, head: dict[str, Any]) -> str:
+    """Why an experiment being deleted is not read. On a shared store the usual reason to see the
+    mark is a delete still under way, so both are said; a mark that names its process
+    (``deleting_by``, as a claim names its owner; an older kfp-tune's mark has only the time) on
+    this machine says which it is."""
+    name = records.experiment
+    began = f"experiment {name!r} in {records.store.uri} is partly deleted: a delete of it began at {head[DELETING]} and has not finished"
+    again = f"run kfp-tune delete {name} --yes (Client.delete_experiment(name, confirm=True)) again to finish it"
+    deleter = head.get(DELETING_BY)
+    if isinstance(deleter, str):
+        pid = claims.owner_running_here(deleter)
+        if pid == os.getpid():  # this process's own delete, which raised and was gone past
+            return f"{began}: a delete by this process stopped before it ended; {again}"
+        if pid is not None:
+            return (
+                f"{began}: process {pid}{claims.owner_user_words(pid)} on this machine began it and still runs, so the delete is likely "
+                f"under way: wait for it to end, and look again with kfp-tune list (if that process's delete failed and it went on, {again})"
+            )
+        if claims.owner_is_gone(deleter):
+            return f"{began}: the process that deleted it ({deleter.split(' ')[0]}) is gone, so the delete stopped; {again}"
+    return (
+        f"{began}: it may still be under way (wait, and look again with kfp-tune list), or it stopped (a store error, a killed "
+        f"process): then {again}"
+    )
+
+
+def deleting_mark(when: str) -> dict[str, Any]:
+    """The fields a delete sets in the experiment record first: when it began (:data:`DELETING`,
+    all an older kfp-tune writes or reads) and who deletes (:data:`DELETING_BY`)."""
+    return {DELETING: when, DELETING_BY: claims.this_process()}
 
 
 class ExperimentView:
@@ -289,6 +333,8 @@ class ExperimentView:
         self._chunked: set[str] = set()
         self._chunks = 0
         self._pending: dict[str, dict[str, str]] = {}
+        self._vanished = False
+        """A listed record was gone when read, in the fold under way (:meth:`_head_unchanged`)."""
         """Trial records read before the round that creates their trial, by trial name."""
 
     @property
@@ -300,10 +346,19 @@ class ExperimentView:
             return self._state
 
     def refresh(self) -> ExperimentState:
-        """Fold in every record not yet folded. StoreError if the experiment does not exist."""
+        """Fold in every record not yet folded. StoreError if the experiment does not exist.
+
+        The listing comes before the experiment record, so that a fold never mixes what a delete
+        (:func:`deleting_mark`, then every other record, the experiment record last) left: a
+        listing taken after the delete began is followed by the mark (or by no record at all),
+        and one taken before it is whole, its records read after then found gone: the
+        experiment record is then read again (:meth:`_check_vanished`). Read the other way
+        round, ``kfp-tune run`` read an experiment of 40 trials as "already completed, 27
+        trial(s) done" while another person deleted it, then ran it anew from trial 1."""
         with self.lock:
+            keys = self.records.store.list(f"{self.records.root}/")
             self._take_head()
-            return self._fold_listed()
+            return self._fold_listed(keys)
 
     def refresh_trial(self, trial: str) -> ExperimentState:
         """Fold in what is new of one trial only: the experiment record (still the same
@@ -319,9 +374,12 @@ class ExperimentView:
             if not self._take_head():  # deleted and made again since: start over
                 return self._fold_listed()
             records = self.records
+            self._vanished = False
             for key in records.store.list(records.trial_prefix(trial)):
                 if key not in self._folded and (typed := records.typed_record_of(key)) is not None:
                     self._read_and_fold(key, typed[1].KIND)
+            if self._vanished and not self._head_unchanged():
+                return self.refresh()
             return self._state
 
     def _take_head(self) -> bool:
@@ -343,11 +401,14 @@ class ExperimentView:
         self._state.restarted = restarted if isinstance(restarted, str) else None
         return same
 
-    def _fold_listed(self) -> ExperimentState:
-        """One listing of the whole experiment, and every record in it not folded yet."""
+    def _fold_listed(self, keys: list[str] | None = None) -> ExperimentState:
+        """One listing of the whole experiment (``keys``, when taken already), and every record
+        in it not folded yet."""
         records = self.records
         assert self._state is not None
-        keys = records.store.list(f"{records.root}/")
+        if keys is None:
+            keys = records.store.list(f"{records.root}/")
+        self._vanished = False
         chunk_keys = [k for k in keys if k.startswith(records.snapshots_prefix()) and k.endswith(".json")]
         for key in chunk_keys[self._chunks:]:
             self._read_chunk(key, set(keys))
@@ -362,9 +423,27 @@ class ExperimentView:
         for key in keys:
             if key not in self._folded and (typed := records.typed_record_of(key)) is not None:
                 self._read_and_fold(key, typed[1].KIND)
+        if self._vanished and not self._head_unchanged():  # before orphans: a round deleted under it is no damage
+            return self.refresh()
         if self._pending:
             self._settle_orphans()
         return self._state
+
+    def _head_unchanged(self) -> bool:
+        """After a listed record was found gone as it was read (what a delete does, and nothing
+        else): the experiment record read again. ExperimentPartlyDeleted when a delete has
+        begun, ExperimentNotFound when it has ended; False when another experiment of the name
+        was made since (the fold starts over), True when it is the same (the record went some
+        other way, and is left out as before)."""
+        records = self.records
+        assert self._state is not None
+        head = read_experiment_record(records)
+        if head is None:
+            raise ExperimentNotFound(f"experiment {records.experiment!r} in {records.store.uri} was deleted while it was read")
+        if head.get("uid") == self._state.uid:
+            return True
+        self._state = None
+        return False
 
     def _settle_orphans(self) -> None:
         """After a whole listing is folded, the trial records still waiting for their round.
@@ -407,6 +486,7 @@ class ExperimentView:
             log.warning("outcome record %s ignored: %s", key, exc)
             return
         if record is None:
+            self._vanished = True
             return
         if is_outcome(record):
             state.outcomes[label] = record
@@ -420,6 +500,8 @@ class ExperimentView:
             record = self.records.read(key, kind)
             if record is not None:
                 self._fold(key, record)
+            else:
+                self._vanished = True
         except UnreadableRecord as exc:  # damaged, or a newer kfp-tune's
             self._folded.pop(key, None)
             if not self.lenient:
@@ -437,6 +519,7 @@ class ExperimentView:
         except StoreError as exc:
             log.warning("snapshot chunk %s ignored: %s", key, exc)
             return
+        self._vanished = self._vanished or data is None
         if chunk is None or not isinstance(chunk.get("records"), dict):
             return
         entries = sorted(chunk["records"].items(), key=lambda item: self.records.round_of(item[0]) is None)  # rounds first
