@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -211,19 +211,20 @@ def _nested_models_as_json(value: Any, done: dict[int, Any], open_ids: set[int])
     of an experiment read back, a dict experiment built with some) as its JSON document
     (:func:`openapi_document`), as Katib's client sends such a mixed object
     (``sanitize_for_serialization``); ``value`` itself, not a copy, where it holds none, and a
-    plain dict or list in place of one that held some. Each model or container is read once
-    (``done``: by id, what it became), so one held twice stays one, and a container that holds
-    itself (``open_ids``: those being read) is left as it is."""
+    plain dict or list in place of one that held some: a list for a tuple (JSON has no other
+    sequence), a dict for any other mapping. Each model or container is read once (``done``:
+    by id, what it became), so one held twice stays one, and a container that holds itself
+    (``open_ids``: those being read) is left as it is."""
     if id(value) in done:
         return done[id(value)]
     if _is_openapi_model(value):
         result: Any = openapi_document(value)
-    elif not isinstance(value, (dict, list)) or id(value) in open_ids:
+    elif not isinstance(value, (Mapping, list, tuple)) or id(value) in open_ids:
         return value
     else:
         open_ids.add(id(value))
         try:
-            if isinstance(value, dict):
+            if isinstance(value, Mapping):
                 items = {key: _nested_models_as_json(item, done, open_ids) for key, item in value.items()}
                 result = items if any(items[key] is not item for key, item in value.items()) else value
             else:
