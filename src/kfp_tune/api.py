@@ -592,15 +592,19 @@ def _default_algorithm_note(arguments: Mapping[str, Any]) -> str:
             f"pass algorithm={stored!r} to resume it")
 
 
+KATIB_CLIENT_TUNE = "KatibClient.tune"
+"""``tune_here``'s caller when ``KatibClient.tune`` runs the trials here: its warnings begin so."""
+
+
 def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
-              check_experiment: Callable[[Experiment, SearchSpace], None] | None = None) -> TuneResult:
+              check_experiment: Callable[[Experiment, SearchSpace], None] | None = None, caller: str = "tune()") -> TuneResult:
     """``tune()``'s trials in this process from its arguments: every argument checked, then run
     to the end. ``KatibClient.tune`` without a host runs through here too, with
     ``searched_as_text``: the searched values go to the function as the trial's strings, as
     Katib's SDK substitutes them into its call (``'${trialParameters.lr}'``), not typed.
     ``check_experiment``: the caller's own refusal of the experiment and its space, once both
     are checked and before anything runs. Warnings name the line that called ``tune()`` (or
-    ``KatibClient.tune``)."""
+    ``KatibClient.tune``) and begin with ``caller``, the call the user made, as its errors do."""
     from kfp_tune.core.supported_os import refuse_unsupported_platform
 
     refuse_unsupported_platform()  # Windows: UnsupportedPlatform before anything is written
@@ -612,14 +616,14 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     from kfp_tune.core.portability import unread_setting_notes
 
     for note in unread_setting_notes(experiment):  # what run and submit print, which a notebook never sees: a misspelt seed runs unseeded
-        warnings.warn(f"tune(): algorithm_settings: {note.message}", stacklevel=3)
+        warnings.warn(f"{caller}: algorithm_settings: {note.message}", stacklevel=3)
     space = experiment_space(experiment.spec)
     if check_experiment is not None:
         check_experiment(experiment, space)
     launcher = FunctionTrials(objective, parameters, space, objective_metric_name,
                               metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else (), searched_as_text=searched_as_text)
     take_over = bool(arguments.get("take_over", False))
-    _warn_if_resumed(target, experiment, take_over)
+    _warn_if_resumed(target, experiment, take_over, caller)
     try:
         run_inline(target, experiment, launcher, take_over=take_over)
     except RunInterrupted as exc:  # the stop button: which experiment it left, how to resume it, what still runs
@@ -628,7 +632,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     result = tune_result(target, experiment.name)
     from kfp_tune.remote import no_trial_succeeded
 
-    warning = no_trial_succeeded(result, katib_client=searched_as_text)  # searched_as_text: KatibClient.tune's path only
+    warning = no_trial_succeeded(result, katib_client=caller == KATIB_CLIENT_TUNE)
     if warning:
         warnings.warn(warning, stacklevel=3)
     return result
@@ -775,7 +779,7 @@ class FunctionTrials(FunctionLauncher):
         return returned
 
 
-def _warn_if_resumed(store: Any, experiment: Experiment, take_over: bool = False) -> None:
+def _warn_if_resumed(store: Any, experiment: Experiment, take_over: bool = False, caller: str = "tune()") -> None:
     """A ``name=`` that the store already holds resumes that experiment, or only reports it when
     it has completed (the function is not part of the experiment, so a changed one is not
     noticed): say so, so that a notebook run again after a fix does not show the old result
@@ -795,7 +799,7 @@ def _warn_if_resumed(store: Any, experiment: Experiment, take_over: bool = False
     except DamagedRecord:
         return  # the run refuses it, saying why
     if note:
-        warnings.warn(f"tune(): {note}; to start a new experiment, pass another name=", stacklevel=4)  # the line that called tune(), through tune_here
+        warnings.warn(f"{caller}: {note}; to start a new experiment, pass another name=", stacklevel=4)  # the line that called tune(), through tune_here
 
 
 _REMOTE_ONLY = (

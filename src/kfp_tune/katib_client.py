@@ -682,7 +682,7 @@ class KatibClient:
                 (:class:`ExperimentConflictError`), a run drives it, or a ``name`` that is not a
                 str (:class:`InvalidRequestError`).
         """
-        from kfp_tune.api import submit_tuning, tune_here
+        from kfp_tune.api import KATIB_CLIENT_TUNE, submit_tuning, tune_here
 
         llm = {"model_provider_parameters": model_provider_parameters, "dataset_provider_parameters": dataset_provider_parameters,
                "trainer_parameters": trainer_parameters}
@@ -734,7 +734,7 @@ class KatibClient:
         with katib_errors(passing=(ValueError, TypeError)), _tune_refused(parameters, defaulted, settings):
             if host is None:
                 tune_here({**arguments, "namespace": namespace or self.namespace}, searched_as_text=True,  # the namespace recorded as Katib's would be; here a trial's report_metrics calls and its prints are both read
-                          check_experiment=refuse_endless_tune if max_trial_count is None else None)
+                          check_experiment=refuse_endless_tune if max_trial_count is None else None, caller=KATIB_CLIENT_TUNE)
                 return
             # sent as tune(host=) sends it, with the collector asked for: Katib's SDK puts the kind in
             # metricsCollectorSpec, and a Push trial's reports are read, not its output
