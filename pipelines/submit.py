@@ -164,7 +164,8 @@ class _Ready:
 def _ready(source: Any) -> _Ready | None:
     """A ready pipeline (a pipeline function, or the path of a compiled package), or None for an
     experiment. A YAML file is a compiled package when it has KFP's ``pipelineInfo`` and
-    ``root``; a Katib Experiment has neither."""
+    ``root``; a Katib Experiment has neither. A ``.yaml`` file that is not YAML is refused here,
+    naming it and what it should be (:class:`UnreadableSource`)."""
     spec = getattr(source, "component_spec", None)
     if spec is not None and getattr(source, "pipeline_spec", None) is not None:
         from kfp.dsl.types import type_utils
@@ -173,7 +174,7 @@ def _ready(source: Any) -> _Ready | None:
         required = {name for name, given in inputs.items() if not type_utils.is_parameter_type(given.type) and not given.optional}
         return _Ready(str(spec.name), frozenset(inputs), source, frozenset(required))
     if isinstance(source, (str, Path)) and Path(source).suffix in (".yaml", ".yml") and Path(source).is_file():
-        first = package_document(source)
+        first = _readable_package_document(source)
         if "pipelineInfo" in first and "root" in first:
             inputs = ((first.get("root") or {}).get("inputDefinitions") or {})
             artifacts = inputs.get("artifacts") or {}
@@ -423,6 +424,50 @@ class ArgumentsRefused(SpecError):
     before anything is sent, each at ``arguments.NAME``."""
 
     subject = "run arguments"
+
+
+class UnreadableSource(SpecError):
+    """A ``.yaml`` file given to submit or schedule that is not valid YAML, or not UTF-8 text:
+    neither a compiled pipeline package nor an experiment, refused naming the file and where."""
+
+    subject = "pipeline package or experiment"
+
+
+UNREADABLE_SOURCE_EXPECTED = "expected a compiled pipeline package (kfp-tune compile's output) or a Katib Experiment"
+"""What a ``.yaml`` file given to submit or schedule should have been, as its refusal says."""
+
+
+def _readable_package_document(source: str | Path) -> dict[str, Any]:
+    """:func:`package_document` of a file that may be a package or an experiment, whose YAML is
+    read here first: one that cannot be read is :class:`UnreadableSource` (the file, the line
+    and column), never PyYAML's own exception. libyaml's message leaves out the character it
+    stopped at, so a file it refuses is read again in pure Python for the message alone."""
+    import yaml
+
+    try:
+        return package_document(source)
+    except UnicodeDecodeError as exc:
+        problem = f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
+    except (yaml.YAMLError, UnicodeError) as exc:
+        problem = f"not valid YAML: {_yaml_problem_in_full(source, exc)}"
+    raise UnreadableSource([FieldError(str(source), f"{problem}; {UNREADABLE_SOURCE_EXPECTED}")])
+
+
+def _yaml_problem_in_full(source: str | Path, exc: Exception) -> str:
+    """Where and why ``source`` is not YAML, as pure-Python PyYAML says it: libyaml's message
+    (``exc``) leaves out the character it stopped at (a tab: "found character that cannot
+    start any token"). Read again on this error path only."""
+    import yaml
+
+    from kfp_tune.core.yaml_bounds import yaml_problem
+
+    try:
+        next(iter(yaml.safe_load_all(Path(source).read_text(encoding="utf-8"))), None)
+    except yaml.YAMLError as again:
+        return yaml_problem(again)
+    except UnicodeError as again:
+        return str(again)
+    return yaml_problem(exc) if isinstance(exc, yaml.YAMLError) else str(exc)
 
 
 def package_document(package: str | Path) -> dict[str, Any]:
