@@ -1197,6 +1197,16 @@ def _metric_cell(row: dict[str, Any], metric: str) -> str:
     return value if TrialStatus(row["status"]).ranked else f"({value})"
 
 
+def _compile_os_error(exc: OSError, given: str, output: Path) -> str:
+    """An OSError while compiling, said of the file it was about: the output (the folder went
+    away, a full disk, no permission) or another file the build read, never the output's
+    fault when it was not."""
+    about = exc.filename
+    if about is None or os.path.abspath(os.fsdecode(about)) == os.path.abspath(output):
+        return f"-o/--output {given}: cannot write it: {exc.strerror or exc}"
+    return f"cannot compile the pipeline: {os.fsdecode(about)}: {exc.strerror or exc}"
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     import warnings
 
@@ -1233,7 +1243,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
                 experiment, output, rounds=args.rounds, store_uri=args.store or DEFAULT_CLUSTER_STORE, object_store=args.object_store, launcher_config=launcher_config
             )
     except OSError as exc:
-        raise UsageError(f"-o/--output {args.output}: cannot write it: {exc.strerror or exc}") from None
+        raise UsageError(_compile_os_error(exc, args.output, output)) from None
     _show_warnings(caught or [], told)
     from kfp_tune.pipelines.submit import compiled_trials_namespace_note
 
