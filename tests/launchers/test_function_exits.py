@@ -124,9 +124,10 @@ def test_an_exit_with_status_0_and_no_metric_says_how_it_exited(code, called):
     trial = TrialRun(experiment="exp", trial="exp-t1", manifest={}, assignment={"x": "1"}, primary_container="main")
     space = SearchSpace((Parameter("x", "double", low=0.0, high=1.0),))
     outcome = FunctionLauncher(leaving, space, "objective").run(trial)
-    assert (outcome.phase, outcome.message) == (LaunchPhase.SUCCEEDED, (
+    assert outcome.phase == LaunchPhase.SUCCEEDED
+    assert outcome.message.startswith(
         f"the objective called {called} (exit code 0) without returning; expected the metrics reported "
         "(kfp_tune.report_metrics({'objective': value})) or printed in Katib's name=value format before it exits (print(f\"objective={value}\")), or returned instead: a number or a dict of metric name -> number; "
-        "its thread wrote nothing to stdout or stderr (print, or a logging handler on either); what threads it starts, subprocesses and C code write is not read"))
+        "no output was read from its thread: "), outcome.message
     dotted = FunctionLauncher(leaving, space, "val.acc").run(trial)
     assert dotted.message.startswith(f"the objective called {called} (exit code 0) without returning, and a printed val.acc=<number> cannot be read")

@@ -35,8 +35,43 @@ def test_outside_a_function_trial_it_is_katib_trial_name(monkeypatch: pytest.Mon
     monkeypatch.setenv("KATIB_TRIAL_NAME", "exp-abc12345")
     assert kfp_tune.trial_name() == "exp-abc12345"
     monkeypatch.delenv("KATIB_TRIAL_NAME")
-    with pytest.raises(KfpTuneError, match=r"trial_name: this code runs in no trial.*\$KATIB_TRIAL_NAME"):
+    with pytest.raises(KfpTuneError) as refused:
         kfp_tune.trial_name()
+    message = str(refused.value)
+    assert message.startswith("trial_name: no trial's name here: this thread runs no function trial") and "$KATIB_TRIAL_NAME" in message
+    assert "runs in no trial" not in message
+
+
+def test_outside_any_trial_it_says_how_a_component_trial_gets_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A KFP component trial has no KATIB_TRIAL_NAME: its name comes with its kfp_tune_trial input."""
+    monkeypatch.delenv("KATIB_TRIAL_NAME", raising=False)
+    with pytest.raises(KfpTuneError) as refused:
+        kfp_tune.trial_name()
+    assert str(refused.value).endswith("in a KFP component trial (kfp_tune.component_trials) it is "
+                                       "kfp_tune.TrialReporter(kfp_tune_trial).place.trial, from the component's kfp_tune_trial input")
+    place = kfp_tune.TrialReporter('{"store": "s3://b/p", "s3_endpoint": "", "experiment": "e", "trial": "e-abc12345"}').place
+    assert place is not None and place.trial == "e-abc12345", "the spelling the refusal gives works"
+
+
+def test_a_thread_with_no_trial_names_katib_trial_name_not_kfp_tunes_variables(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KATIB_TRIAL_NAME", "from-env")
+    failures: list[str] = []
+
+    def objective(params: dict[str, Any]) -> float:
+        def work() -> None:
+            try:
+                kfp_tune.trial_name()
+            except KfpTuneError as exc:
+                failures.append(str(exc))
+
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join()
+        return 0.5
+
+    tune(objective, {"x": search.double(0, 1)}, max_trial_count=1, parallel_trial_count=1, store=str(tmp_path), name="from-env")
+    (failure,) = failures
+    assert "$KATIB_TRIAL_NAME is not read then" in failure and "KFP_TUNE_" not in failure, failure
 
 
 def test_a_thread_the_trial_starts_is_refused_with_the_way_out(tmp_path: Any) -> None:
@@ -71,7 +106,8 @@ def test_a_function_reading_katib_trial_name_fails_naming_trial_name(tmp_path: A
     (trial,) = result.trials
     assert trial.status == "Failed"
     assert trial.message.endswith("KeyError: 'KATIB_TRIAL_NAME'; a function trial run in this process has no KATIB_TRIAL_NAME "
-                                  "(its trials share one environment): kfp_tune.trial_name() gives its trial's name"), trial.message
+                                  "(its trials share one environment): kfp_tune.trial_name() gives its trial's name; with a host each trial "
+                                  "is a container that has it"), trial.message
 
 
 def test_another_key_error_is_as_it_was(tmp_path: Any) -> None:

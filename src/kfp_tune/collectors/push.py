@@ -150,23 +150,30 @@ def function_trial_named(name: str) -> Iterator[None]:
 def trial_name() -> str:
     """The name of the trial this code runs in, to make a per-trial path (a checkpoint, an output
     folder), as a Katib objective reads ``os.environ["KATIB_TRIAL_NAME"]``: in a function's
-    trial that ``kfp_tune.tune`` runs in this process, that trial's (its threads share one
-    environment, so the variable cannot tell them apart); else ``$KATIB_TRIAL_NAME``, which
-    kfp-tune and Katib set in every trial container. KfpTuneError where there is no trial."""
+    trial that ``kfp_tune.tune`` (or ``KatibClient.tune``) runs in this process, that trial's
+    (its threads share one environment, so the variable cannot tell them apart); else
+    ``$KATIB_TRIAL_NAME``, which kfp-tune and Katib set in every trial container (a function
+    sent to a host reads it there, where kfp-tune itself may not be installed:
+    ``os.environ["KATIB_TRIAL_NAME"]``). KfpTuneError where there is none, saying where a KFP
+    component trial's name is."""
     name = _FUNCTION_TRIAL_NAME.get()
     if name is not None:
         return name
     if no_trial_of_this_thread():
         raise KfpTuneError(
-            f"trial_name: {NO_TRIAL_OF_THIS_THREAD}: call it from the trial function's own thread, or run the thread's work "
-            f"in a copy of the trial's context: threading.Thread(target=contextvars.copy_context().run, args=(work,))"
+            "trial_name: this thread runs no trial while kfp_tune.tune() runs function trials in this process (a thread that a "
+            f"trial starts does not take on its trial), and ${KATIB_TRIAL_VARIABLE} is not read then (it names no trial of that run): "
+            "call it from the trial function's own thread, or run the thread's work in a copy of the trial's context: "
+            "threading.Thread(target=contextvars.copy_context().run, args=(work,))"
         )
     from_environment = os.environ.get(KATIB_TRIAL_VARIABLE)
     if from_environment:
         return from_environment
     raise KfpTuneError(
-        f"trial_name: this code runs in no trial: call it from a function that kfp_tune.tune() (or KatibClient.tune) runs, "
-        f"or in a trial container, which has ${KATIB_TRIAL_VARIABLE}"
+        "trial_name: no trial's name here: this thread runs no function trial of kfp_tune.tune() (or KatibClient.tune) in this "
+        f"process, and ${KATIB_TRIAL_VARIABLE}, which every trial container has (kfp-tune and Katib set it), is not set; "
+        "in a KFP component trial (kfp_tune.component_trials) it is kfp_tune.TrialReporter(kfp_tune_trial).place.trial, "
+        "from the component's kfp_tune_trial input"
     )
 
 

@@ -143,17 +143,23 @@ class FunctionLauncher(Launcher):
                     f"or printed in Katib's name=value format (print(f\"{name}={{value}}\"))" if exited is None else
                     f"expected the metrics reported ({reported}) or printed in Katib's name=value format before it exits "
                     f"(print(f\"{name}={{value}}\")), or returned instead: a number or a dict of metric name -> number")
-        if not first:  # not "it printed nothing": what it wrote elsewhere is not its output here
-            return f"{ended}; {expected}; {_NOTHING_WRITTEN}"
+        if not first:  # not "it printed nothing": what it wrote where nothing is read may be on the screen
+            return f"{ended}; {expected}; {'it printed only blank lines' if printed else _NOTHING_READ}"
         return f"{ended}; {expected}; it printed {shown(first)} first"
 
 
-_NOTHING_WRITTEN = ("its thread wrote nothing to stdout or stderr (print, or a logging handler on either); "
-                    "what threads it starts, subprocesses and C code write is not read")
-"""Said of a call that wrote nothing that was read: where its output might have gone instead."""
+_NOTHING_READ = (
+    "no output was read from its thread: what is read is what that thread prints, and what it logs through a logging handler "
+    "on stdout or stderr of a logger from logging.getLogger (one there as the trial started, or made on sys.stdout or sys.stderr "
+    "since); not read are a QueueHandler (its QueueListener writes from a thread of its own), a handler another thread adds while "
+    "the trial runs, loggers made without getLogger, threads it starts, subprocesses and C code: return the metrics, or report "
+    "them with kfp_tune.report_metrics"
+)
+"""Said of a call from which no output was read: what is read and what is not, as the screen
+may well show its metric line (a QueueListener's thread wrote it), and what to do instead."""
 
 _NO_TRIAL_VARIABLE = ("a function trial run in this process has no KATIB_TRIAL_NAME (its trials share one environment): "
-                      "kfp_tune.trial_name() gives its trial's name")
+                      "kfp_tune.trial_name() gives its trial's name; with a host each trial is a container that has it")
 """Added to the failure of a function that read ``os.environ["KATIB_TRIAL_NAME"]``, as Katib's trial pods have it."""
 
 
@@ -254,11 +260,13 @@ def captured_output() -> Iterator[io.StringIO]:
                 _buffers[ident] = outer
             _users -= 1
             if _users == 0:
+                _restore_logging_handlers()
                 for name, proxy in list(_installed.items()):
                     if getattr(sys, name) is proxy:  # put back only what is still ours
                         setattr(sys, name, proxy.inner)
                     del _installed[name]
-                _restore_logging_handlers()
+            else:  # a handler this trial's run added on the real stream is read for the trials still running
+                _redirect_logging_handlers()
 
 
 def _redirect_logging_handlers() -> None:
@@ -268,8 +276,8 @@ def _redirect_logging_handlers() -> None:
     the stream it was made with (logging set up in a notebook cell before ``tune()``), so
     swapping ``sys.stderr`` alone misses it. A handler made during a trial already holds the
     stand-in. The handler's level, filters and formatter are not touched, and what it writes
-    still reaches its stream once. Under ``_lock``; called as each trial starts, so a handler
-    added since the first is seen too."""
+    still reaches its stream once. Under ``_lock``; called as each trial starts, and as each
+    ends while others run, so a handler added since the first is seen too (from then on)."""
     proxies: dict[int, _ThreadOutput] = {id(p.inner): p for p in _installed.values() if p.inner is not None}
     proxies.update({id(p.inner): p for _, p in _redirected if id(p.inner) not in proxies})
     for stream in (sys.__stdout__, sys.__stderr__):
@@ -303,7 +311,9 @@ def _stream_handlers() -> list[logging.StreamHandler[Any]]:
 
 def _restore_logging_handlers() -> None:
     """Give each handler :func:`_redirect_logging_handlers` pointed at a stand-in its stream back,
-    unless it was given another stream since (``setStream``). Under ``_lock``."""
+    unless it was given another stream since (``setStream``); and a handler made while trials
+    ran, on the stand-in ``sys.stderr`` of that moment (logging set up in the function), the
+    stream the stand-in stood for. Under ``_lock``, as the last function trial ends."""
     for handler, proxy in _redirected:
         handler.acquire()
         try:
@@ -312,6 +322,16 @@ def _restore_logging_handlers() -> None:
         finally:
             handler.release()
     _redirected.clear()
+    for handler in _stream_handlers():
+        handler.acquire()
+        try:
+            stream = vars(handler).get("stream")
+            while isinstance(stream, _ThreadOutput) and stream.inner is not None:
+                stream = stream.inner
+            if stream is not vars(handler).get("stream"):
+                handler.stream = stream
+        finally:
+            handler.release()
 
 
 def _kind(value: object) -> str:
