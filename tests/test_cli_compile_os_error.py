@@ -14,21 +14,22 @@ from kfp_tune.cli import main
 from kfp_tune.pipelines import builder
 
 
-@pytest.mark.parametrize("about_the_output", [True, False])
-def test_the_error_names_the_file_it_was_about(tmp_path, monkeypatch, capsys, about_the_output):
+@pytest.mark.parametrize("about", ["the output", "its temporary file", "another file"])
+def test_the_error_names_the_file_it_was_about(tmp_path, monkeypatch, capsys, about):
     spec = tmp_path / "quad.yaml"
     spec.write_text(yaml.safe_dump(quadratic_experiment()))
     output = tmp_path / "quad-pipeline.yaml"
     other = tmp_path / "templates" / "trial.yaml"
 
-    def fails(*args, **kwargs):
-        about = output if about_the_output else other
-        raise PermissionError(errno.EACCES, "Permission denied", str(about))
+    written = {"the output": output, "its temporary file": tmp_path / ".quad-pipeline.yaml.93ce43d1.tmp", "another file": other}[about]
+
+    def fails(*args, **kwargs):  # the output is written through a temporary file beside it (core.output_file)
+        raise PermissionError(errno.EACCES, "Permission denied", str(written))
 
     monkeypatch.setattr(builder, "compile_pipeline", fails)
     assert main(["compile", str(spec), "-o", str(output), "--store", "s3://team-bucket/tuning"]) == 2
     err = capsys.readouterr().err
-    if about_the_output:
+    if about != "another file":
         assert f"error: -o/--output {output}: cannot write it: Permission denied" in err
     else:
         assert f"error: cannot compile the pipeline: {other}: Permission denied" in err and "--output" not in err

@@ -1199,10 +1199,11 @@ def _metric_cell(row: dict[str, Any], metric: str) -> str:
 
 def _compile_os_error(exc: OSError, given: str, output: Path) -> str:
     """An OSError while compiling, said of the file it was about: the output (the folder went
-    away, a full disk, no permission) or another file the build read, never the output's
-    fault when it was not."""
+    away, a full disk, no permission), which is written through a temporary file beside it
+    (core.output_file), or another file the build read, never the output's fault when it was not."""
     about = exc.filename
-    if about is None or os.path.abspath(os.fsdecode(about)) == os.path.abspath(output):
+    folder = os.path.dirname(os.path.abspath(output))
+    if about is None or os.path.abspath(os.fsdecode(about)) in (os.path.abspath(output), folder) or os.path.dirname(os.path.abspath(os.fsdecode(about))) == folder:
         return f"-o/--output {given}: cannot write it: {exc.strerror or exc}"
     return f"cannot compile the pipeline: {os.fsdecode(about)}: {exc.strerror or exc}"
 
