@@ -74,11 +74,61 @@ def test_an_experiment_deleted_while_read_is_said_to_start_anew(store: LocalStor
     assert "already completed" not in note and "resuming" not in note
 
 
-def test_a_stored_outcome_is_not_taken_without_any_ended_trial(store: LocalStore) -> None:
-    """An outcome record left while every trial's records went (a delete, by hand or half-way)
-    never reads as "Succeeded (ExperimentMaxTrialsReached), 0 trial(s) done"."""
+@pytest.mark.parametrize("at", ["list", "read"])
+def test_a_delete_of_every_trial_record_under_way_never_reads_as_completed_with_none_done(store: LocalStore, at: str) -> None:
+    """The outcome record still there, every trial's records gone by the time they are read: the
+    listing-then-record read refuses it as being deleted, never "Succeeded ... 0 trial(s) done"."""
+    deleting = DeletingStore(store, at, store.list("experiments/quad/trials/"))
+    with pytest.raises(ExperimentPartlyDeleted) as caught:
+        resume_note(deleting, "quad", how_to_run_again=True)  # type: ignore[arg-type]
+    assert "0 trial(s) done" not in str(caught.value) and "already completed" not in str(caught.value)
+
+
+def test_a_stored_outcome_is_read_back_though_the_trials_records_are_lost(store: LocalStore) -> None:
+    """docs/guarantees.md: the first finished decision is written once and every later decision
+    reads it back. Trials' records lost (removed by hand, a listing that lacks them) do not turn
+    a completed experiment into one that a run resumes and runs trials in."""
     store.delete([k for k in store.list("experiments/quad/trials/")])
     state = load_state(ExperimentRecords(store, "quad"))
-    assert len(state.trials) == 4 and state.outcome() is None
+    outcome = state.outcome()
+    assert outcome is not None and outcome["reason"] == "ExperimentMaxTrialsReached", outcome
     note = resume_note(store, "quad", how_to_run_again=True)
-    assert note is not None and note.startswith("resuming experiment quad: 0 trial(s) done"), note
+    assert note is not None and "has already completed" in note and "resuming" not in note, note
+
+
+class _DeletingAtTrialListing:
+    """The local store, where another process's delete of ``quad`` marks it and removes one
+    trial's records inside a reader's listing of that trial's folder."""
+
+    def __init__(self, inner: LocalStore, trial: str):
+        self.inner, self.uri, self.trial = inner, inner.uri, trial
+        self.armed = False
+
+    def list(self, prefix: str) -> list[str]:
+        if self.armed and prefix == ExperimentRecords(self.inner, "quad").trial_prefix(self.trial):
+            self.armed = False
+            DeletingStore(self.inner, "list", self.inner.list(prefix))._delete_part()
+        return self.inner.list(prefix)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_one_trial_of_an_experiment_being_deleted_is_refused_not_shown_running(store: LocalStore) -> None:
+    """A view built already (Client.get_trial, get_trial_metrics), the trial ended since: its
+    records go in the delete that begins as the trial's folder is listed. Read with the
+    experiment record first, the trial showed as Running; now the mark is read after the listing."""
+    records = ExperimentRecords(store, "quad")
+    trial = load_state(records).trials[0].name
+    aside = {key: store.get(key) for key in store.list(records.trial_prefix(trial)) if key.endswith(("ended.json", "result.json"))}
+    assert len(aside) == 2
+    store.delete(list(aside))
+    deleting = _DeletingAtTrialListing(store, trial)
+    view = ExperimentView(ExperimentRecords(deleting, "quad"), lenient=True)  # type: ignore[arg-type]
+    assert not view.state.trial(trial).is_terminal
+    for key, data in aside.items():  # the trial ends
+        assert data is not None
+        store.put(key, data)
+    deleting.armed = True
+    with pytest.raises(ExperimentPartlyDeleted):
+        view.refresh_trial(trial)

@@ -205,17 +205,7 @@ class ExperimentState:
         """The outcome recorded under the current maxTrialCount, if the experiment has completed
         under it (None for a Running one, or one restarted since)."""
         recorded = self.outcomes.get(outcome_label(self.experiment.spec.max_trial_count))
-        if recorded is None or recorded.get("uid") != self.uid:
-            return None
-        # every outcome follows an ended trial: one read beside none is what a delete (or a hand)
-        # that removed the trials' records left, and is decided from the trials instead
-        return recorded if self.ended_trials > 0 else None
-
-    @property
-    def ended_trials(self) -> int:
-        """Trials that ended and count towards maxTrialCount (not those given back)."""
-        ended = len(self.tally.finished) if self.tally is not None else sum(1 for t in self.trials if t.is_terminal)
-        return ended - self.given_back
+        return recorded if recorded is not None and recorded.get("uid") == self.uid else None
 
     @property
     def given_back(self) -> int:
@@ -333,9 +323,9 @@ class ExperimentView:
         self._chunked: set[str] = set()
         self._chunks = 0
         self._pending: dict[str, dict[str, str]] = {}
+        """Trial records read before the round that creates their trial, by trial name."""
         self._vanished = False
         """A listed record was gone when read, in the fold under way (:meth:`_head_unchanged`)."""
-        """Trial records read before the round that creates their trial, by trial name."""
 
     @property
     def state(self) -> ExperimentState:
@@ -352,7 +342,7 @@ class ExperimentView:
         (:func:`deleting_mark`, then every other record, the experiment record last) left: a
         listing taken after the delete began is followed by the mark (or by no record at all),
         and one taken before it is whole, its records read after then found gone: the
-        experiment record is then read again (:meth:`_check_vanished`). Read the other way
+        experiment record is then read again (:meth:`_head_unchanged`). Read the other way
         round, ``kfp-tune run`` read an experiment of 40 trials as "already completed, 27
         trial(s) done" while another person deleted it, then ran it anew from trial 1."""
         with self.lock:
@@ -367,15 +357,18 @@ class ExperimentView:
         trials or 10,000, as Katib's SDK asks for one trial (katib_client.py ``get_trial``,
         ``get_trial_metrics``: one request naming it); the rest of the state may be older than
         this trial's. A trial the view does not know (a round written since, or none), or
-        another experiment of the same name (a new uid), is the whole :meth:`refresh`."""
+        another experiment of the same name (a new uid), is the whole :meth:`refresh`. The
+        listing comes before the experiment record, as in :meth:`refresh`: read the other way
+        round, a trial of an experiment another person was deleting showed as Running."""
         with self.lock:
             if self._state is None or trial not in self._state.by_name:
                 return self.refresh()
-            if not self._take_head():  # deleted and made again since: start over
-                return self._fold_listed()
             records = self.records
+            keys = records.store.list(records.trial_prefix(trial))
+            if not self._take_head():  # deleted and made again since: start over
+                return self.refresh()
             self._vanished = False
-            for key in records.store.list(records.trial_prefix(trial)):
+            for key in keys:
                 if key not in self._folded and (typed := records.typed_record_of(key)) is not None:
                     self._read_and_fold(key, typed[1].KIND)
             if self._vanished and not self._head_unchanged():
