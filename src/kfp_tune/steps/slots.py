@@ -316,10 +316,11 @@ class _Schedule:
             self.cond.notify_all()
 
     def failed(self, exc: BaseException) -> None:
+        """The first error a slot met, what the run raises; the slots' refusals by another run
+        (ExperimentBusy) are joined whatever their order, so that the last line names every trial
+        this process followed, also when a slot between trials was refused first."""
         with self.cond:
-            if isinstance(self.error, FollowedTrialsEnded) and isinstance(exc, FollowedTrialsEnded):
-                self.error = self.error.joined(exc)  # every trial this process followed, in one line
-            self.error = self.error or exc
+            self.error = joined_refusals(self.error, exc) or self.error or exc
             self.cond.notify_all()
 
     def slot_ended(self) -> None:
@@ -563,6 +564,18 @@ def collect_ended(view: ExperimentView, name: str, run_id: str) -> None:
     except ExperimentBusy as busy:
         result = collect_metrics(view.records, name, view=view)
         raise FollowedTrialsEnded(busy.reason, {name: str(result.status)}) from None
+
+
+def joined_refusals(first: BaseException | None, then: BaseException) -> ExperimentBusy | None:
+    """Two slots' ExperimentBusy as one, under the first's reason: the trials each followed
+    (:class:`FollowedTrialsEnded`), where either followed any; None when not both are refusals."""
+    if not isinstance(first, ExperimentBusy) or not isinstance(then, ExperimentBusy):
+        return None
+    if not isinstance(then, FollowedTrialsEnded):
+        return first
+    if isinstance(first, FollowedTrialsEnded):
+        return first.joined(then)
+    return FollowedTrialsEnded(first.reason, then.ended)
 
 
 class FollowedTrialsEnded(ExperimentBusy):
