@@ -114,7 +114,7 @@ def test_the_resume_note_is_said_before_the_run(tmp_path, capsys, monkeypatch):
     import kfp_tune.reports
 
     said: list[str] = []
-    monkeypatch.setattr(kfp_tune.reports, "resume_note", lambda store, name, how_to_run_again=False: f"resuming {name} ({how_to_run_again})")
+    monkeypatch.setattr(kfp_tune.reports, "run_note", lambda store, name, how_to_run_again=False: (f"resuming {name} ({how_to_run_again})", False))
     monkeypatch.setattr(kfp_tune.inline_runner, "run_inline", lambda *args, **kwargs: said.append(capsys.readouterr().err))
     _run(tmp_path)
     assert said and said[0].endswith("resuming quad (True)\n"), said

@@ -52,3 +52,31 @@ def test_a_run_of_an_experiment_deleted_meanwhile_says_it_starts_anew(folder: Pa
     assert "already completed" not in err and "resuming" not in err, err
     assert f"experiment quad in {store.uri} was deleted while this run read it (another process deleted it): this run starts it as a new experiment" in err
     assert len(load_state(ExperimentRecords(store, "quad")).trials) == 4  # the new experiment, run to its end
+
+
+@pytest.mark.parametrize("mark", [False, True], ids=["ended", "under-way"])
+def test_a_delete_after_the_resume_note_was_read_is_seen_by_the_preflight(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], mark: bool
+) -> None:
+    """The delete comes once the note has read the state (as its counts are made): the preflight
+    reads the experiment record again, so the run neither says "already completed" of an
+    experiment gone (it starts anew, and says so) nor runs beside a delete under way."""
+    from kfp_tune import reports
+
+    store = LocalStore(str(folder / "store"))
+    deleting = DeletingStore(store, "list", store.list("experiments/quad/") if not mark else [], mark=mark)
+    counted = reports.count_trials
+
+    def count_then_delete(state: object) -> object:
+        deleting._delete_part()
+        return counted(state)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reports, "count_trials", count_then_delete)
+    monkeypatch.setattr(cli, "_open_store", lambda uri: store)
+    code = main(["run", str(folder / "quad.yaml"), "--engine", "inline", "--store", str(folder / "store")])
+    err = capsys.readouterr().err
+    assert "already completed" not in err, err
+    if mark:
+        assert code == 1 and "is partly deleted: a delete of it began at 2026-12-07T01:59:44Z and has not finished" in err, err
+    else:
+        assert code == 0 and f"experiment quad in {store.uri} was deleted while this run read it" in err, err

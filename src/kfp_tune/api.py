@@ -790,16 +790,17 @@ def _warn_if_resumed(store: Any, experiment: Experiment, take_over: bool = False
     LongRunning or FromVolume), with that error alone: not after a warning that it would only
     be reported."""
     from kfp_tune.core.records import DamagedRecord
-    from kfp_tune.reports import resume_note
+    from kfp_tune.reports import run_note
     from kfp_tune.steps import prepare
 
     prepare(ExperimentRecords(store, experiment.name), experiment, take_over=take_over)
     try:
-        note = resume_note(store, experiment.name)
+        note, starts_anew = run_note(store, experiment.name)
     except DamagedRecord:
         return  # the run refuses it, saying why
     if note:
-        warnings.warn(f"{caller}: {note}; to start a new experiment, pass another name=", stacklevel=4)  # the line that called tune(), through tune_here
+        advice = "" if starts_anew else "; to start a new experiment, pass another name="  # deleted meanwhile: a new one already
+        warnings.warn(f"{caller}: {note}{advice}", stacklevel=4)  # the line that called tune(), through tune_here
 
 
 _REMOTE_ONLY = (

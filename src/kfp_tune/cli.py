@@ -850,18 +850,12 @@ def _preflight(store: Store, experiment: Experiment, take_over: bool) -> None:
     damaged record (never skipped, never rewritten) is refused here, not mid-run; a run that
     resumes says what it takes up."""
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
-    from kfp_tune.core.state import read_experiment_record
-    from kfp_tune.reports import deleted_while_read_note, resume_note
+    from kfp_tune.reports import run_note
     from kfp_tune.steps import prepare
 
-    records = ExperimentRecords(store, experiment.name)
     try:
-        prepare(records, experiment, take_over=take_over)
-        note = resume_note(store, experiment.name, how_to_run_again=True)
-        # read again after the note: a delete another person began meanwhile is refused here
-        # (ExperimentPartlyDeleted), and one that has ended is said, as the run starts anew
-        if read_experiment_record(records) is None:
-            note = deleted_while_read_note(store, experiment.name)
+        prepare(ExperimentRecords(store, experiment.name), experiment, take_over=take_over)
+        note, _ = run_note(store, experiment.name, how_to_run_again=True)
     except DamagedRecord as exc:
         others = "" if exc.key == ExperimentRecords(store, experiment.name).experiment_key() else " (kfp-tune status and trials show the other trials)"
         raise UsageError(
@@ -1835,8 +1829,11 @@ def cmd_list(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(rows, sort_keys=True))
         return EXIT_OK
+    if not rows and problems:  # not "no experiments": those left out are still there
+        print(f"no experiments to show in {masked_url(store.uri)}: {len(problems)} left out (above)")
+        return EXIT_OK
     if not rows:  # a mistyped prefix or folder is no error (a new one is empty too): the stores beside it that hold experiments
-        beside = stores_beside(store) if not problems else []
+        beside = stores_beside(store)
         print(f"no experiments in {masked_url(store.uri)}" + (f"; did you mean: {', '.join(masked_url(uri) for uri in beside)}?" if beside else ""))
         return EXIT_OK
     header = ["name", "status", "reason", "trials", "succeeded", "failed", "metrics-unavailable", "killed", "early-stopped", "running", "best", "best trial", "created"]

@@ -30,7 +30,7 @@ from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, is_newer_problem, left_out_warning
 from kfp_tune.core.spec import ObjectiveSpec
-from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState
+from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState, read_experiment_record
 from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind, TrialStatus
 from kfp_tune.report_views import LOG_SPAN, drawing_users_text, figure_png, format_number, format_parameter, log_scaled, parameter_texts, views_html
 
@@ -666,6 +666,22 @@ def deleted_while_read_note(store: Store, experiment_name: str) -> str:
     )
 
 
+def run_note(store: Store, experiment_name: str, how_to_run_again: bool = False) -> tuple[str | None, bool]:
+    """What a run says before its first trial (:func:`resume_note`), and whether the experiment
+    was deleted while this run read it (the note then says the run starts a new one, so no advice
+    about a resume fits). The experiment record is read again after the note: a delete another
+    person began meanwhile is refused (ExperimentPartlyDeleted), and one that has ended is said.
+    ``kfp-tune run`` and ``tune()`` both say this, after ``steps.prepare`` made the record."""
+    records = ExperimentRecords(store, experiment_name)
+    try:
+        note = _resume_note(records, how_to_run_again)
+        if read_experiment_record(records) is not None:
+            return note, False
+    except ExperimentNotFound:
+        pass
+    return deleted_while_read_note(store, experiment_name), True
+
+
 def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = False) -> str | None:
     """What a run of an experiment that already has trials resumes, in one line, or None for a
     new one. An experiment that has completed (and
@@ -682,13 +698,18 @@ def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = Fal
     (:func:`~kfp_tune.core.claims.attempt_follows`: a live run taken over with ``--take-over``)
     is waited for and collected as it ends, keeping its budget (docs/guarantees.md, "One run
     at a time")."""
-    records = ExperimentRecords(store, experiment_name)
-    if records.store.get(records.experiment_key()) is None:
-        return None
-    try:  # a half-deleted experiment is never read as a state (ExperimentView.refresh): being deleted, it is refused
-        state = ExperimentView(records).state
+    try:
+        return _resume_note(ExperimentRecords(store, experiment_name), how_to_run_again)
     except ExperimentNotFound:
         return deleted_while_read_note(store, experiment_name)
+
+
+def _resume_note(records: ExperimentRecords, how_to_run_again: bool) -> str | None:
+    """:func:`resume_note`'s; ExperimentNotFound when the experiment was deleted while read."""
+    store = records.store
+    if store.get(records.experiment_key()) is None:
+        return None
+    state = ExperimentView(records).state  # a half-deleted experiment is never read as a state (ExperimentView.refresh): it is refused
     if not state.trials:
         return None
     counts = count_trials(state)

@@ -52,7 +52,7 @@ def test_an_older_mark_says_both_what_may_be_so(tmp_path) -> None:
     message = _refusal(_marked(tmp_path))
     assert message == (
         f"experiment 'quad' in {LocalStore(str(tmp_path)).uri} is partly deleted: a delete of it began at {BEGAN} and has not finished: it "
-        "may still be under way (wait, and look again with kfp-tune list), or it stopped (a store error, a killed process): then run "
+        "may still be under way (wait for it to end: then kfp-tune list no longer shows it), or it stopped (a store error, a killed process): then run "
         "kfp-tune delete quad --yes (Client.delete_experiment(name, confirm=True)) again to finish it"
     )
 

@@ -278,12 +278,12 @@ def partly_deleted_message(records: ExperimentRecords, head: dict[str, Any]) -> 
         if pid is not None:
             return (
                 f"{began}: process {pid}{claims.owner_user_words(pid)} on this machine began it and still runs, so the delete is likely "
-                f"under way: wait for it to end, and look again with kfp-tune list (if that process's delete failed and it went on, {again})"
+                f"under way: wait for it to end: then kfp-tune list no longer shows it (if that process's delete failed and it went on, {again})"
             )
         if claims.owner_is_gone(deleter):
             return f"{began}: the process that deleted it ({deleter.split(' ')[0]}) is gone, so the delete stopped; {again}"
     return (
-        f"{began}: it may still be under way (wait, and look again with kfp-tune list), or it stopped (a store error, a killed "
+        f"{began}: it may still be under way (wait for it to end: then kfp-tune list no longer shows it), or it stopped (a store error, a killed "
         f"process): then {again}"
     )
 
