@@ -423,8 +423,16 @@ class Client:
             stored = None
         if stored is not None and not stored.get(DELETING):  # first: one stopped half-way is read as partly deleted, not as live
             records.write(head, RecordKind.EXPERIMENT, {**payload_of(stored), **deleting_mark(utc_now())})
-        # the artifacts first and the experiment record last: one stopped half-way is still listed, and deleted again
-        delete_keys(self.store, artifacts + [key for key in keys if key != head] + [key for key in keys if key == head])
+        try:  # the artifacts first and the experiment record last: one stopped half-way is still listed, and deleted again
+            delete_keys(self.store, artifacts + [key for key in keys if key != head] + [key for key in keys if key == head])
+        except StoreError as exc:
+            if stored is None or isinstance(exc, ExperimentNotFound):
+                raise
+            raise StoreError(  # the mark stays: every reader refuses the experiment until a delete ends, which the user must know
+                f"{exc}; experiment {name!r} is left marked partly deleted (every command and run refuses it): once this is fixed, run "
+                f"kfp-tune delete {name} --yes (Client.delete_experiment(name, confirm=True)) again to finish it",
+                transient=exc.transient,
+            ) from None
         return len(keys) + len(artifacts)
 
     # --- trials --------------------------------------------------------------------------------

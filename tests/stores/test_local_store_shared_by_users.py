@@ -36,6 +36,7 @@ def test_a_folder_made_by_another_user_is_named_with_its_owner_and_mode(tmp_path
     store = LocalStore(str(tmp_path))
     store.put("experiments/alpha/experiment.json", b"{}")
     (tmp_path / "experiments").chmod(0o755)
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(tmp_path).st_uid + 1)  # another user than the folder's owner, as any user runs it
     monkeypatch.setattr(Path, "mkdir", _refused)
     with pytest.raises(StoreError) as caught:
         store.put("experiments/beta/experiment.json", b"{}")
@@ -71,3 +72,50 @@ def test_other_refusals_are_said_as_before(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(StoreError) as caught:
         store.put("experiments/alpha/experiment.json", b"{}")
     assert str(caught.value) == f"cannot write experiments/alpha/experiment.json to {store.uri}: No space left on device"
+
+
+def test_a_folder_of_this_users_own_is_told_chmod_u_w_not_the_several_users_advice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The user's own store folder, mode 0555 (Review B, finding 6): its owner can fix it."""
+    store = LocalStore(str(tmp_path))
+    store.put("experiments/alpha/experiment.json", b"{}")
+    folder = tmp_path / "experiments"
+    monkeypatch.setattr(os, "getuid", lambda: os.stat(folder).st_uid)
+    monkeypatch.setattr(Path, "mkdir", _refused)
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(StoreError) as caught:
+            store.put("experiments/beta/experiment.json", b"{}")
+    finally:
+        folder.chmod(0o755)
+    message = str(caught.value)
+    assert message.endswith(
+        f": Permission denied: folder {folder} (owner {_owner(folder)}, mode dr-xr-xr-x, 0555) is this user's own and does not let its "
+        f"owner write in it: chmod u+w {folder}"
+    ), message
+    assert "setgid" not in message and "Several users" not in message
+
+
+def test_a_store_folder_that_does_not_exist_names_the_folder_that_refused_to_make_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--store names a folder not made yet, under one this user cannot write: that parent is
+    named with its owner and mode, not the missing folder as one that 'cannot be read either'."""
+    parent = tmp_path / "team"
+    parent.mkdir()
+    store = LocalStore(str(parent / "new"))
+    monkeypatch.setattr(Path, "mkdir", _refused)
+    with pytest.raises(StoreError) as caught:
+        store.put("experiments/beta/experiment.json", b"{}")
+    message = str(caught.value)
+    assert f": Permission denied: folder {parent} (owner {_owner(parent)}, mode " in message, message
+    assert "cannot be read" not in message
+
+
+def test_a_delete_refused_for_permission_names_the_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = LocalStore(str(tmp_path))
+    store.put("experiments/alpha/outcomes/max-2.json", b"{}")
+    monkeypatch.setattr(Path, "unlink", _refused)
+    with pytest.raises(StoreError) as caught:
+        store.delete(["experiments/alpha/outcomes/max-2.json"])
+    folder = tmp_path / "experiments" / "alpha" / "outcomes"
+    message = str(caught.value)
+    assert message.startswith(f"cannot delete experiments/alpha/outcomes/max-2.json from {store.uri}: Permission denied: folder {folder} (owner ")
+    assert "does not let this user" in message or "is this user's own" in message

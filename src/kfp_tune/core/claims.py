@@ -147,8 +147,13 @@ def other_user(pid: int) -> str | None:
         uid = os.stat(f"/proc/{pid}").st_uid
     except OSError:
         return None
-    if uid == os.getuid():
-        return None
+    return None if uid == os.getuid() else user_words(uid)
+
+
+def user_words(uid: int) -> str:
+    """A Unix user as messages name one: ``name (uid N)``, or ``uid N`` where the name is not
+    known (no passwd entry, or no ``pwd`` module). The one spelling for every message, the
+    stores' included."""
     try:
         import pwd
 
@@ -159,7 +164,10 @@ def other_user(pid: int) -> str | None:
 
 def owner_user_words(pid: int) -> str:
     """" of user NAME (uid N)" for a process of another user (:func:`other_user`), else ""."""
-    user = other_user(pid)
+    return _of_user(other_user(pid))
+
+
+def _of_user(user: str | None) -> str:
     return f" of user {user}" if user is not None else ""
 
 
@@ -413,7 +421,7 @@ def busy(records: ExperimentRecords, current: Claim, now: float, instead: str = 
         user = other_user(pid)
         stopper = f"ask user {user} to stop it" if user is not None else "stop it"
         where, stop = ("this process", "") if pid == os.getpid() else (
-            f"process {pid}{owner_user_words(pid)} on this machine",
+            f"process {pid}{_of_user(user)} on this machine",
             f", or {stopper} (Ctrl-C where it runs, or kill {pid}: its running trials are given back) and {again}")
         return ExperimentBusy(f"experiment {records.experiment!r} is being run by {current.describe(now)}, {where}: wait for it to end{stop}")
     return ExperimentBusy(

@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+from kfp_tune.core.claims import user_words
 from kfp_tune.core.errors import StoreError
 from kfp_tune.core.output_file import new_file_beside
 from kfp_tune.core.records import DamagedRecord
@@ -28,16 +29,6 @@ except ImportError:  # Windows (refused by kfp-tune's entry points): importable,
     fcntl = None  # type: ignore[assignment]
 
 log = logging.getLogger(__name__)
-
-
-def _user_name(uid: int) -> str:
-    """A user as ``name (uid N)``, or ``uid N`` where the name is not known."""
-    try:
-        import pwd
-
-        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
-    except (ImportError, KeyError):
-        return f"uid {uid}"
 
 TEMP_NAME = re.compile(r"\.(?P<name>.+)\.[a-z0-9_]{8}\.tmp")
 """A write's temporary file, beside its key: ``.NAME.XXXXXXXX.tmp`` (eight random characters,
@@ -225,28 +216,9 @@ class LocalStore:
                 os.close(dir_fd)
             return True
         except PermissionError as exc:
-            raise StoreError(f"cannot write {key} to {self.uri}: {exc.strerror}: {self._refusing_folder_words(path.parent)}") from None
+            raise StoreError(f"cannot write {key} to {self.uri}: {exc.strerror}: {_refusing_folder_words(path.parent)}") from None
         except OSError as exc:
             raise StoreError(f"cannot write {key} to {self.uri}: {exc.strerror}") from None
-
-    def _refusing_folder_words(self, folder: Path) -> str:
-        """Whose folder refused a write, and what a store shared by several users needs: the
-        folder is the nearest that exists (a missing one is made in it), usually one another
-        user's run made under umask 022, writable by that user only."""
-        while folder != self.root and not folder.exists():
-            folder = folder.parent
-        try:
-            info = os.stat(folder)
-        except OSError:
-            return f"folder {folder} cannot be read either"
-        mode = stat.S_IMODE(info.st_mode)
-        about = f"folder {folder} (owner {_user_name(info.st_uid)}, mode {stat.filemode(info.st_mode)}, {mode:04o})"
-        return (
-            f"{about} does not let this user ({_user_name(os.getuid())}) write in it. Several users who write one folder store need "
-            f"a group folder they share, setgid (chgrp GROUP and chmod 2775 on the store's folder), and umask 002 (or a default ACL, "
-            f"setfacl -d -m g::rwx) in every user's shell, so that the folders and records kfp-tune makes stay group-writable; "
-            f"the folder's owner (or root) can fix this one with chmod -R g+w (docs/guide.md, \"Storage and credentials\")"
-        )
 
     def delete(self, keys: Sequence[str]) -> None:
         """Unlink each key, then clear the experiment's folder (``experiments/NAME``,
@@ -268,6 +240,8 @@ class LocalStore:
         for key, path in zip(keys, paths, strict=True):
             try:
                 path.unlink(missing_ok=True)
+            except PermissionError as exc:
+                raise StoreError(f"cannot delete {key} from {self.uri}: {exc.strerror}: {_refusing_folder_words(path.parent)}") from None
             except OSError as exc:
                 raise StoreError(f"cannot delete {key} from {self.uri}: {exc.strerror or exc}") from None
             parts = path.relative_to(self.root).parts
@@ -344,3 +318,29 @@ class LocalStore:
                 if key.startswith(prefix):
                     keys.append(key)
         return sorted(keys)
+
+
+def _refusing_folder_words(folder: Path) -> str:
+    """Whose folder refused a write or a delete, and how to fix it. The folder is the nearest that
+    exists (a missing one is made in it; for a store folder not made yet, the folder the user
+    gave it in). Usually one another user's run made under umask 022, writable by that user only:
+    what a store shared by several users needs is said; a folder of this user's own, only that
+    its owner can make it writable."""
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
+    try:
+        info = os.stat(folder)
+    except OSError as exc:
+        return f"its nearest folder {folder} cannot be looked into either ({exc.strerror})"
+    mode = stat.S_IMODE(info.st_mode)
+    about = f"folder {folder} (owner {user_words(info.st_uid)}, mode {stat.filemode(info.st_mode)}, {mode:04o})"
+    if info.st_uid == os.getuid():
+        if not mode & stat.S_IWUSR:
+            return f"{about} is this user's own and does not let its owner write in it: chmod u+w {folder}"
+        return f"{about} is this user's own and lets its owner write, yet refused: look at its ACL (getfacl) and attributes (lsattr -d)"
+    return (
+        f"{about} does not let this user ({user_words(os.getuid())}) write in it. Several users who write one folder store need "
+        f"a group folder they share, setgid (chgrp GROUP and chmod 2775 on the store's folder), and umask 002 (or a default ACL, "
+        f"setfacl -d -m g::rwx) in every user's shell, so that the folders and records kfp-tune makes stay group-writable; "
+        f"the folder's owner (or root) can fix this one with chmod -R g+w (docs/guide.md, \"Storage and credentials\")"
+    )
