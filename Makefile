@@ -37,13 +37,16 @@ demo: install
 	$(BIN)/kfp-tune run images/sklearn-digits/experiment.yaml --mount /opt/digits=images/sklearn-digits --name digits-demo-$$(date +%Y%m%d-%H%M%S)
 
 # Lint and type-check first (a finding fails the run, as a failing test does), then the tests on
-# one worker per core, at most 4 (pytest-xdist; the serial run leaves a core of two idle while it
-# waits on trials' child processes); the 15 slowest are listed at the end, so a run on a slow
-# machine says where its time went. `PYTEST_ARGS="-n 0"` runs them in one process.
+# one worker per core and one more, at most 4 (pytest-xdist; the tests wait on servers, trials'
+# child processes and kfp.local's steps, so one worker per core left a fifth of two cores idle:
+# 839 s of pytest on three workers against 965 s on two, back to back on this 2-core machine,
+# docs/testing.md); the 15 slowest are listed at the end, so a run on a slow machine says where
+# its time went. `PYTEST_ARGS="-n 0"` runs them in one process.
+PYTEST_WORKERS ?= $(shell $(PYTHON) -c "import os; cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count() or 1; print(min(4, cores + 1))")
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/python tools/typecheck.py
-	$(BIN)/python -m pytest -q -n auto --maxprocesses=4 --durations=15 $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -n $(PYTEST_WORKERS) --durations=15 $(PYTEST_ARGS)
 
 # Mutation testing of core, the launchers and the stores (slow: hours on two cores; not in CI).
 # docs/testing.md says how to read the result. `make mutation PACKAGES=stores` runs one.
