@@ -30,3 +30,19 @@ def test_a_plain_value_of_the_wrong_type_is_quoted_as_it_is() -> None:
     with pytest.raises(SpecError) as info:
         load_experiment(doc)
     assert "spec.parameters[2]: expected a mapping, got ['not', 'a', 'mapping']" in str(info.value)
+
+
+class Int64Like:
+    def __repr__(self) -> str:
+        return "3"
+
+
+Int64Like.__name__ = "int64"
+
+
+def test_the_class_is_named_with_its_article() -> None:
+    doc = quadratic_experiment()
+    doc["spec"]["parameters"].append(Int64Like())
+    with pytest.raises(SpecError) as info:
+        load_experiment(doc)
+    assert "spec.parameters[2]: expected a mapping, got an int64 object: 3" in str(info.value)

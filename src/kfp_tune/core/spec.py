@@ -347,7 +347,8 @@ def _shown_with_type(value: Any) -> str:
     never reads as its own contradiction."""
     if isinstance(value, _PLAIN_VALUE_TYPES) and type(value) in _PLAIN_VALUE_TYPES:
         return shown(value)
-    return f"a {type(value).__name__} object: {shown(value)}"
+    name = type(value).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name} object: {shown(value)}"
 
 
 def _field_names_at(loc: tuple[Any, ...]) -> list[str]:
