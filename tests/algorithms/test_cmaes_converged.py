@@ -71,7 +71,9 @@ def test_a_converged_sphere_restarts_without_a_warning_and_one_ask_a_trial(strat
             for a in suggested:
                 history.append(FinishedTrial(f"t{len(history)}", a, "Succeeded", float(a["x"]) ** 2 + float(a["y"]) ** 2))
             assert np.geterr() == error_state
-    assert [str(w.message) for w in caught] == []
+    # a ResourceWarning is the garbage collector's, of an object an earlier test left (an unclosed
+    # socket, seen once in a fresh-clone run), collected while this ran: not cmaes's
+    assert [str(w.message) for w in caught if not issubclass(w.category, ResourceWarning)] == []
     assert CountingCMA.asks == TRIALS  # 594 replayed, 6 new
     assert 0 < CountingCMA.tells <= (TRIALS - POPULATION) // POPULATION  # once a generation, none replayed again
     assert len(CountingCMA.runs) >= 2
