@@ -394,13 +394,11 @@ class ExperimentView:
         self._state.restarted = restarted if isinstance(restarted, str) else None
         return same
 
-    def _fold_listed(self, keys: list[str] | None = None) -> ExperimentState:
-        """One listing of the whole experiment (``keys``, when taken already), and every record
-        in it not folded yet."""
+    def _fold_listed(self, keys: list[str]) -> ExperimentState:
+        """Every record of ``keys``, one listing of the whole experiment taken before the
+        experiment record was read (:meth:`refresh`), not folded yet."""
         records = self.records
         assert self._state is not None
-        if keys is None:
-            keys = records.store.list(f"{records.root}/")
         self._vanished = False
         chunk_keys = [k for k in keys if k.startswith(records.snapshots_prefix()) and k.endswith(".json")]
         for key in chunk_keys[self._chunks:]:
