@@ -437,6 +437,15 @@ UNREADABLE_SOURCE_EXPECTED = "expected a compiled pipeline package (kfp-tune com
 """What a ``.yaml`` file given to submit or schedule should have been, as its refusal says."""
 
 
+def refuse_unreadable_source(source: str | Path) -> None:
+    """:class:`UnreadableSource` when ``source``, a ``.yaml`` file given to submit or schedule,
+    is not YAML (or not UTF-8 text) at all, saying what it should have been; nothing when it
+    reads. The CLI asks it after the experiment loader refused a file: a broken file that looks
+    like an experiment is then told the same expectation as one that looks like a package."""
+    if Path(source).suffix in (".yaml", ".yml") and Path(source).is_file():
+        _readable_package_document(source)
+
+
 def _readable_package_document(source: str | Path) -> dict[str, Any]:
     """:func:`package_document` of a file that may be a package or an experiment, whose YAML is
     read here first: one that cannot be read is :class:`UnreadableSource` (the file, the line

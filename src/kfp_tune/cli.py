@@ -1556,7 +1556,13 @@ def _source(args: argparse.Namespace) -> Any:
     (with the notes of the settings it never reads, as ``run`` prints them)."""
     if _is_compiled(args.experiment):
         return args.experiment
-    experiment = _load(args.experiment, templates=args.trial_templates)
+    from kfp_tune.pipelines.submit import refuse_unreadable_source
+
+    try:
+        experiment = _load(args.experiment, templates=args.trial_templates)
+    except SpecError:
+        refuse_unreadable_source(args.experiment)  # not YAML at all: said as for a package, with what either should be
+        raise
     _note_unread_settings(experiment)
     return experiment
 

@@ -75,3 +75,26 @@ def test_the_cli_refuses_a_broken_package_with_the_same_line(fake_kfp_host: Any,
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr and "pipeline.yaml: not valid YAML: line 4, column 1" in result.stderr, result.stderr
     assert fake_kfp_host.requests == []
+
+
+def test_the_cli_says_what_a_broken_experiment_file_should_be(fake_kfp_host: Any, tmp_path: Path) -> None:
+    """A file that looks like an experiment goes to the experiment loader first; one that is not
+    YAML at all is told what it should have been, as a broken package is (schedule reads its
+    file through the same ``_source``)."""
+    path = tmp_path / "tab.yaml"
+    path.write_text(TAB_EXPERIMENT)
+    result = subprocess.run([KFP_TUNE, "submit", str(path), "--host", fake_kfp_host.url], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    assert f"{path}: not valid YAML: line 4, column 1: found character '\\t' that cannot start any token" in result.stderr, result.stderr
+    assert EXPECTED in result.stderr, result.stderr
+    assert fake_kfp_host.requests == []
+
+
+def test_the_cli_keeps_the_loaders_words_for_an_experiment_that_reads_as_yaml(fake_kfp_host: Any, tmp_path: Path) -> None:
+    path = tmp_path / "experiment.yaml"
+    path.write_text("apiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata:\n  name: e\nspec:\n  maxTrialCount: many\n")
+    result = subprocess.run([KFP_TUNE, "submit", str(path), "--host", fake_kfp_host.url], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "spec.maxTrialCount" in result.stderr and EXPECTED not in result.stderr, result.stderr
+    assert fake_kfp_host.requests == []
