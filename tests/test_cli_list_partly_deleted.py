@@ -7,9 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deleting_store import DeletingStore
 
 from conftest import quad_run_to_its_end
+from deleting_store import DeletingStore
 from kfp_tune.cli import main
 from kfp_tune.stores import LocalStore
 

@@ -11,9 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
-from deleting_store import DeletingStore
 
 from conftest import quad_run_to_its_end
+from deleting_store import DeletingStore
 from kfp_tune import cli
 from kfp_tune.cli import main
 from kfp_tune.core.records import ExperimentRecords

@@ -8,7 +8,6 @@ import warnings
 from pathlib import Path
 
 from deleting_store import DeletingStore
-
 from kfp_tune import search, tune
 from kfp_tune.stores import LocalStore
 

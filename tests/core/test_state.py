@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -18,31 +17,20 @@ from kfp_tune.core.state import SNAPSHOT_CHUNK, ExperimentView
 from kfp_tune.core.vocabulary import LaunchPhase, TrialStatus
 from kfp_tune.steps import init_experiment
 from kfp_tune.stores import LocalStore
+from pass_through_store import PassThroughStore
 
 TRIALS = 150  # 150 rounds + 450 trial records: one chunk of 500 and 100 records beyond it
 
 
-class CountingStore:
+class CountingStore(PassThroughStore):
     """The local store, counting reads."""
 
     def __init__(self, inner: LocalStore):
-        self.inner, self.uri, self.gets = inner, inner.uri, 0
+        super().__init__(inner)
+        self.gets = 0
 
-    def get(self, key: str) -> bytes | None:
-        self.gets += 1
-        return self.inner.get(key)
-
-    def put(self, key: str, data: bytes) -> None:
-        self.inner.put(key, data)
-
-    def create(self, key: str, data: bytes) -> bool:
-        return self.inner.create(key, data)
-
-    def list(self, prefix: str) -> list[str]:
-        return self.inner.list(prefix)
-
-    def delete(self, keys: Sequence[str]) -> None:
-        self.inner.delete(keys)
+    def before(self, operation: str, subject: str) -> None:
+        self.gets += operation == "get"
 
 
 def _grow(store: Any, trials: int = TRIALS) -> ExperimentView:

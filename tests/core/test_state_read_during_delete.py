@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from deleting_store import DeletingStore
 
 from conftest import quad_run_to_its_end
+from deleting_store import DeletingStore
 from kfp_tune.core.errors import ExperimentPartlyDeleted
 from kfp_tune.core.records import ExperimentRecords, RecordKind
 from kfp_tune.core.state import ExperimentView, load_state

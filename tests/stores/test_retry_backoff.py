@@ -16,6 +16,7 @@ from kfp_tune.core.errors import StoreError
 from kfp_tune.stores import retry
 from kfp_tune.stores.local import LocalStore
 from kfp_tune.stores.retry import RetryingStore
+from pass_through_store import PassThroughStore
 
 
 class Clock:
@@ -43,33 +44,18 @@ class Jitter:
         return low if self.pick == "low" else high
 
 
-class Failing:
+class Failing(PassThroughStore):
     """Fails each operation with the given errors, in order, then passes it to ``inner``."""
 
     def __init__(self, inner: LocalStore, errors: list[StoreError]) -> None:
-        self.inner, self.errors, self.uri = inner, list(errors), inner.uri
+        super().__init__(inner)
+        self.errors = list(errors)
         self.calls: list[str] = []
 
-    def _maybe_fail(self, what: str) -> None:
-        self.calls.append(what)
+    def before(self, operation: str, subject: str) -> None:
+        self.calls.append(f"{operation} {subject}")
         if self.errors:
             raise self.errors.pop(0)
-
-    def get(self, key: str) -> bytes | None:
-        self._maybe_fail(f"get {key}")
-        return self.inner.get(key)
-
-    def put(self, key: str, data: bytes) -> None:
-        self._maybe_fail(f"put {key}")
-        self.inner.put(key, data)
-
-    def list(self, prefix: str) -> list[str]:
-        self._maybe_fail(f"list {prefix}")
-        return self.inner.list(prefix)
-
-    def create(self, key: str, data: bytes) -> bool:
-        self._maybe_fail(f"create {key}")
-        return self.inner.create(key, data)
 
 
 def transient(n: int) -> list[StoreError]:

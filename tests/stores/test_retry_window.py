@@ -24,41 +24,22 @@ from kfp_tune.stores import retry
 from kfp_tune.stores.local import LocalStore
 from kfp_tune.stores.retry import RetryingStore
 from kfp_tune.stores.s3 import S3Settings, S3Store
+from pass_through_store import PassThroughStore
 
 
-class Outage:
+class Outage(PassThroughStore):
     """A local store behind a server that is down while ``down`` is set: every operation then
     fails with a transient error. Counts the attempts that reach it."""
 
     def __init__(self, root: Path) -> None:
-        self.inner, self.uri = LocalStore(root), "memory://outage"
+        super().__init__(LocalStore(root), uri="memory://outage")
         self.down = True
         self.attempts = 0
 
-    def _reach(self) -> None:
+    def before(self, operation: str, subject: str) -> None:
         self.attempts += 1
         if self.down:
             raise StoreError(f"connection refused (attempt {self.attempts})", transient=True)
-
-    def get(self, key: str) -> bytes | None:
-        self._reach()
-        return self.inner.get(key)
-
-    def put(self, key: str, data: bytes) -> None:
-        self._reach()
-        self.inner.put(key, data)
-
-    def list(self, prefix: str) -> list[str]:
-        self._reach()
-        return self.inner.list(prefix)
-
-    def create(self, key: str, data: bytes) -> bool:
-        self._reach()
-        return self.inner.create(key, data)
-
-    def delete(self, keys: list[str]) -> None:
-        self._reach()
-        self.inner.delete(keys)
 
 
 OPERATIONS: list[Callable[[RetryingStore], object]] = [
@@ -188,9 +169,9 @@ class CutAt(Outage):
         self.store: RetryingStore | None = None
         self.at, self.seconds = at, seconds
 
-    def _reach(self) -> None:
+    def before(self, operation: str, subject: str) -> None:
         try:
-            super()._reach()
+            super().before(operation, subject)
         finally:
             if self.attempts == self.at and self.store is not None:
                 self.store.cut_window(self.seconds)
@@ -262,7 +243,7 @@ def test_a_window_a_second_signal_cut_is_named_so(tmp_path, clock):
 
 def test_the_s3_store_s_transient_tag_gives_way_to_the_window_once_given_up(tmp_path):
     class Refused(Outage):
-        def _reach(self) -> None:
+        def before(self, operation: str, subject: str) -> None:
             raise StoreError("S3 listing of s3://b/p/exp at http://127.0.0.1:9 failed: MaxRetryError (transient)", transient=True)
 
     with pytest.raises(StoreError) as info:

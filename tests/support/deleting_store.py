@@ -3,23 +3,23 @@ reader's requests: the race of a read beside a delete, made deterministic (no ti
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from kfp_tune.core.records import ExperimentRecords, RecordKind
 from kfp_tune.core.state import DELETING
 from kfp_tune.stores import LocalStore
+from pass_through_store import PassThroughStore
 
 HEAD = "experiments/quad/experiment.json"
 
 
-class DeletingStore:
+class DeletingStore(PassThroughStore):
     """The local store, where another process's delete of ``quad`` runs its first steps (the
     mark, then ``doomed``) at one point of a reader's requests: inside the reader's listing of the
     experiment (``at="list"``), or at its first read of another record after that listing
     (``at="read"``)."""
 
     def __init__(self, inner: LocalStore, at: str, doomed: list[str], mark: bool = True):
-        self.inner, self.uri, self.at, self.doomed, self.mark = inner, inner.uri, at, doomed, mark
+        super().__init__(inner)
+        self.at, self.doomed, self.mark = at, doomed, mark
         self.listed = False
         self.done = False
 
@@ -40,12 +40,6 @@ class DeletingStore:
             self._delete_part()
         return self.inner.get(key)
 
-    def put(self, key: str, data: bytes) -> None:
-        self.inner.put(key, data)
-
-    def create(self, key: str, data: bytes) -> bool:
-        return self.inner.create(key, data)
-
     def list(self, prefix: str) -> list[str]:
         if prefix == "experiments/quad/":
             if self.at == "list":
@@ -54,6 +48,3 @@ class DeletingStore:
             self.listed = True
             return keys
         return self.inner.list(prefix)
-
-    def delete(self, keys: Sequence[str]) -> None:
-        self.inner.delete(keys)
