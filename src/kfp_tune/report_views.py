@@ -20,7 +20,7 @@ import html
 import io
 import math
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from kfp_tune.reports import ExperimentReport
 
 SIGNIFICANT_DIGITS = 4
-"""Digits every number in the report is shown with: enough to compare trials, few enough to read."""
+"""The fewest digits a number in the report is shown with: enough to compare trials, few enough to read."""
+MAX_SIGNIFICANT_DIGITS = 12
+"""The most: a column's values still alike at 12 digits are shown alike (a double carries about 16)."""
 MAX_AXES = 12
 """Parameters drawn as axes of the parallel coordinates (the first ones in the spec)."""
 MAX_CURVE_POINTS = 400
@@ -85,35 +87,60 @@ SILENT_HATCH = ".."
 BEST_COLOUR = "#000000"
 
 
-def format_number(value: float) -> str:
-    """A number with SIGNIFICANT_DIGITS significant digits (``0.008895306923057273`` ->
-    ``0.008895``); a number that, rounded to those digits, is from 10,000 to below a billion is
-    written out whole (12345.6 -> ``12346``) rather than as ``1.235e+04``. Decided on the value as
+def format_number(value: float, digits: int = SIGNIFICANT_DIGITS) -> str:
+    """A number with ``digits`` significant digits (``0.008895306923057273`` -> ``0.008895`` at 4);
+    a number that, rounded to those digits, is from ``10**digits`` to below a billion is written
+    out whole (12345.6 -> ``12346``) rather than as ``1.235e+04``. Decided on the value as
     rounded, so near-equal values read alike: 9999.7 is ``10000`` as 10000 is (not ``1e+04``),
     999999999.6 and the whole number 999999999 are ``1e+09`` as 1e9 is."""
     if not math.isfinite(value):
         return "nan" if math.isnan(value) else ("inf" if value > 0 else "-inf")
-    text = f"{value:.{SIGNIFICANT_DIGITS}g}"
-    if 10**SIGNIFICANT_DIGITS <= abs(float(text)) < 1e9:
+    text = f"{value:.{digits}g}"
+    if 10**digits <= abs(float(text)) < 1e9:
         return str(round(value))
     return "0" if text == "-0" else text
 
 
-def format_parameter(parameter_type: str | None, text: str) -> str:
-    """A parameter value as the report shows it: a double with the report's precision, any other
-    value (an int, a choice, the user's own text) as it was assigned."""
+def column_digits(values: Iterable[float]) -> int:
+    """The digits a column of numbers is shown with (a table column, an axis's two ends, the
+    numbers an alt text names): the fewest, from :data:`SIGNIFICANT_DIGITS` to
+    :data:`MAX_SIGNIFICANT_DIGITS`, at which its distinct values read distinct, so that the best
+    trial never reads the same as another (0.98761 and 0.98764 are not both ``0.9876``; a loss of
+    1e9 plus a few thousand is not ``1e+09`` on every row). The report and ``kfp-tune trials``
+    both use it."""
+    distinct = {value for value in values if math.isfinite(value)}
+    for digits in range(SIGNIFICANT_DIGITS, MAX_SIGNIFICANT_DIGITS):
+        if len({format_number(value, digits) for value in distinct}) == len(distinct):
+            return digits
+    return MAX_SIGNIFICANT_DIGITS
+
+
+def format_parameter(parameter_type: str | None, text: str, digits: int = SIGNIFICANT_DIGITS) -> str:
+    """A parameter value as the report shows it: a double with ``digits`` significant digits (its
+    column's, :func:`column_digits`), any other value (an int, a choice, the user's own text) as
+    it was assigned."""
     if parameter_type != "double":
         return text
     try:
-        return format_number(float(text))
+        return format_number(float(text), digits)
     except ValueError:
         return text
 
 
+def double_digits(report: ExperimentReport) -> dict[str, int]:
+    """Each double parameter's column digits (:func:`column_digits`) over the report's trials."""
+    digits = {}
+    for parameter in report.state.experiment.spec.parameters:
+        if parameter.parameter_type == "double":
+            values = (_number_or_none(t.assignment.get(parameter.name, "")) for t in report.state.trials)
+            digits[parameter.name] = column_digits(v for v in values if v is not None)
+    return digits
+
+
 def parameter_texts(report: ExperimentReport, trial: TrialState) -> list[str]:
     """The trial's values of the report's parameters, in their order, formatted (not escaped)."""
-    types = {p.name: p.parameter_type for p in report.state.experiment.spec.parameters}
-    return [format_parameter(types.get(name), trial.assignment.get(name, "")) for name in report.parameter_names]
+    types, digits = {p.name: p.parameter_type for p in report.state.experiment.spec.parameters}, report.parameter_digits
+    return [format_parameter(types.get(name), trial.assignment.get(name, ""), digits.get(name, SIGNIFICANT_DIGITS)) for name in report.parameter_names]
 
 
 MISSING_GLYPH_WARNING = r"Glyph \d+ .*missing from "
@@ -278,16 +305,18 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
             axes.plot(bx, by, color=BEST_COLOUR, linewidth=2.2, gid="best", label=f"best: {_short(trial.name, 40)}", zorder=4)
             axes.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), fontsize=8, frameon=False)
     for x, axis in zip(xs, [*axes_of, objective_axis], strict=True):
+        # the objective's ends as the table and the alt text write them; a parameter's two ends apart
+        digits = report.objective_digits if axis is objective_axis else column_digits([axis.low, axis.high])
         axes.axvline(x, color="#444444", linewidth=0.8, zorder=1)
         if axis.choices:
             if len(axis.choices) <= 10:
                 for choice in axis.choices:
                     axes.text(x + 0.04, axis.position(choice), _short(choice), fontsize=7, va="center")
         elif axis.high <= axis.low:  # one value, drawn in the middle (Axis.fraction): labelled there, once
-            axes.text(x + 0.04, 0.5, format_number(axis.low), fontsize=7, va="center")
+            axes.text(x + 0.04, 0.5, format_number(axis.low, digits), fontsize=7, va="center")
         else:
-            axes.text(x + 0.04, 0.0, format_number(axis.low), fontsize=7, va="top")
-            axes.text(x + 0.04, 1.0, format_number(axis.high), fontsize=7, va="bottom")
+            axes.text(x + 0.04, 0.0, format_number(axis.low, digits), fontsize=7, va="top")
+            axes.text(x + 0.04, 1.0, format_number(axis.high, digits), fontsize=7, va="bottom")
     axes.set_xticks(xs)
     labels = [_short(p.name, 16) for p in parameters] + [_short(report.objective, 16)]
     axes.set_xticklabels(labels, rotation=20 if width > 5 else 0, fontsize=8)
@@ -299,7 +328,7 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
     colourbar = figure.colorbar(ScalarMappable(norm=norm, cmap=colour_map), ax=axes, pad=0.01, fraction=0.03)
     colourbar.set_label(report.objective, fontsize=8)
     if spread:
-        colourbar.set_ticks([low], labels=[format_number(low)])
+        colourbar.set_ticks([low], labels=[report.format_objective(low)])
     colourbar.ax.tick_params(labelsize=7)
     return figure
 
@@ -581,8 +610,9 @@ def timeline_alt(report: ExperimentReport, bars: list[SlotBar]) -> str:
 
 def _best_words(report: ExperimentReport, trial: TrialState, value: float, parameters: list[ParameterSpec]) -> str:
     """The best trial's name, parameter values and objective, in words."""
-    values = ", ".join(f"{p.name} {format_parameter(p.parameter_type, trial.assignment.get(p.name, ''))}" for p in parameters)
-    return f"the best, {trial.name}, in black: " + (f"{values}, " if values else "") + f"{report.objective} {format_number(value)}"
+    digits = report.parameter_digits
+    values = ", ".join(f"{p.name} {format_parameter(p.parameter_type, trial.assignment.get(p.name, ''), digits.get(p.name, SIGNIFICANT_DIGITS))}" for p in parameters)
+    return f"the best, {trial.name}, in black: " + (f"{values}, " if values else "") + f"{report.objective} {report.format_objective(value)}"
 
 
 def parallel_coordinates_alt(report: ExperimentReport) -> str:
@@ -592,7 +622,7 @@ def parallel_coordinates_alt(report: ExperimentReport) -> str:
     values = [v for _, v in scored]
     words = (
         f"{len(scored)} trial(s) with an objective, a line each across the axes {', '.join(p.name for p in parameters)} "
-        f"and {report.objective} (from {format_number(min(values))} to {format_number(max(values))})"
+        f"and {report.objective} (from {report.format_objective(min(values))} to {report.format_objective(max(values))})"
     )
     best = next(((t, v) for t, v in scored if t.name == report.best_name), None)
     return words + (f"; {_best_words(report, best[0], best[1], parameters)}." if best else ".")
@@ -606,7 +636,7 @@ def curves_alt(report: ExperimentReport) -> str:
     words = f"{report.objective} of {len(curves)} trial(s), {min(lengths)} to {max(lengths)} reports each: {counts}"
     best = next((t for t in curves if t.name == report.best_name), None)
     if best is not None and best.result is not None:
-        words += f"; the best, {best.name}, in black, ending at {format_number(best.result.curve[-1])}"
+        words += f"; the best, {best.name}, in black, ending at {format_number(best.result.curve[-1], column_digits(best.result.curve))}"
     return words + "."
 
 

@@ -32,7 +32,19 @@ from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRe
 from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState, read_experiment_record
 from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind, TrialStatus
-from kfp_tune.report_views import LOG_SPAN, drawing_users_text, figure_png, format_number, format_parameter, log_scaled, parameter_texts, views_html
+from kfp_tune.report_views import (
+    LOG_SPAN,
+    SIGNIFICANT_DIGITS,
+    column_digits,
+    double_digits,
+    drawing_users_text,
+    figure_png,
+    format_number,
+    format_parameter,
+    log_scaled,
+    parameter_texts,
+    views_html,
+)
 
 MAX_PARAMETER_PANELS = 12
 """Parameters plotted against the objective, one panel each; the table lists them all."""
@@ -119,6 +131,24 @@ class ExperimentReport:
     def metric_names(self) -> list[str]:
         return metric_order(self.state)
 
+    @cached_property
+    def metric_digits(self) -> dict[str, int]:
+        """Each metric column's digits (:func:`column_digits`): the fewest that tell its values apart."""
+        return {name: column_digits(t.metrics[name] for t in self.state.trials if name in t.metrics) for name in self.metric_names}
+
+    @cached_property
+    def parameter_digits(self) -> dict[str, int]:
+        """Each double parameter column's digits (:func:`column_digits`)."""
+        return double_digits(self)
+
+    @property
+    def objective_digits(self) -> int:
+        return self.metric_digits.get(self.objective, SIGNIFICANT_DIGITS)
+
+    def format_objective(self, value: float) -> str:
+        """An objective value as its table column writes it, in the alt texts and on the axes too."""
+        return format_number(value, self.objective_digits)
+
 
 def parameter_order(state: ExperimentState) -> list[str]:
     """The parameters' columns: in the spec's order, as the user wrote them, then any other a
@@ -203,10 +233,6 @@ def damaged_lines(damaged: dict[str, str]) -> list[str]:
     return [left_out_warning(key, problem) for key, problem in sorted(damaged.items())]
 
 
-def _number(value: float) -> str:
-    return format_number(value)  # the table's and the plots' numbers alike
-
-
 def shown_metrics(trial: TrialState) -> dict[str, float | str]:
     """A trial's metrics as people read them: numbers after their strategy, and the text ones
     (darts' genotype) as the trial wrote them."""
@@ -221,12 +247,12 @@ def _shows_unranked(report: ExperimentReport) -> bool:
     return any(not t.status.ranked and any(m in t.metrics or m in t.text_metrics for m in report.metric_names) for t in report.state.trials)
 
 
-def _metric_cell(trial: TrialState, name: str, escape: Callable[[str], str]) -> str:
-    """A metric's table cell: a number as format_number writes it, text escaped as it is; in
+def _metric_cell(trial: TrialState, name: str, escape: Callable[[str], str], digits: int) -> str:
+    """A metric's table cell: a number with its column's digits, text escaped as it is; in
     parentheses for a trial whose values are not ranked (``TrialStatus.ranked``: a Failed one,
     which Katib has no observation of), what it reported, not a result (as ``kfp-tune trials``)."""
     if name in trial.metrics:
-        cell = _number(trial.metrics[name])
+        cell = format_number(trial.metrics[name], digits)
     elif name in trial.text_metrics:
         cell = escape(trial.text_metrics[name])
     else:
@@ -313,7 +339,7 @@ def markdown_table(report: ExperimentReport) -> str:
     for index, trial in enumerate(state.trials):
         name = _markdown_cell(trial.name)
         cells = [f"**{name}** (best)" if trial.name == best else name, trial.status]
-        cells += [_metric_cell(trial, m, _markdown_cell) for m in metrics]
+        cells += [_metric_cell(trial, m, _markdown_cell, report.metric_digits[m]) for m in metrics]
         cells += [_markdown_cell(text) for text in parameter_texts(report, trial)]
         cells += [_markdown_cell(why[index])] if why else []
         lines.append("| " + " | ".join(cells) + " |")
@@ -395,7 +421,7 @@ def objective_alt(report: ExperimentReport) -> str:
     stopped = sum(1 for t in trials if t.status == TrialStatus.EARLY_STOPPED and any(p[2] == t.name for p in points))
     words = (
         f"{report.objective} of {len(points)} of {len(trials)} trial(s) in the order created, and the best so far, "
-        f"reaching {_number(value)} at {name}"
+        f"reaching {report.format_objective(value)} at {name}"
     )
     words += f"; {stopped} early stopped, at the value they were stopped at" if stopped else ""
     words += f"; {len(trials) - len(points)} without an objective (failed, or not finished)" if len(trials) > len(points) else ""
@@ -410,7 +436,8 @@ def parameter_alt(report: ExperimentReport) -> str:
     best = next((t for t in report.state.trials if t.name == report.best_name), None)
     if best is None:
         return words + "."
-    values = ", ".join(f"{p.name} {format_parameter(p.parameter_type, best.assignment.get(p.name, ''))}" for p in parameters)
+    digits = report.parameter_digits
+    values = ", ".join(f"{p.name} {format_parameter(p.parameter_type, best.assignment.get(p.name, ''), digits.get(p.name, SIGNIFICANT_DIGITS))}" for p in parameters)
     return words + f"; the best, {best.name}, circled: {values}."
 
 
@@ -508,7 +535,7 @@ def html_report(report: ExperimentReport) -> str:
     body = []
     for index, trial in enumerate(state.trials):
         cells = [esc(trial.status)]
-        cells += [_metric_cell(trial, m, esc) for m in metrics]
+        cells += [_metric_cell(trial, m, esc, report.metric_digits[m]) for m in metrics]
         cells += [esc(text) for text in parameter_texts(report, trial)]
         cells += [esc(why[index])] if why else []
         row_class = ' class="best"' if trial.name == best else ""
