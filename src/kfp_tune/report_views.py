@@ -229,19 +229,37 @@ def log_scaled(low: float, high: float, distribution: str | None) -> bool:
     return 0 < low < high and (distribution in LOG_DISTRIBUTIONS or high / low >= LOG_SPAN)
 
 
+def numeric_parameter(parameter: ParameterSpec) -> bool:
+    """Whether a parameter is drawn as a number, in every view of the report: a double, an int,
+    or a discrete whose listed values are all numbers (Katib's ``discrete`` is a list of numbers);
+    a categorical stays a choice, digits or not."""
+    if parameter.parameter_type in ("double", "int"):
+        return True
+    values = parameter.feasible_space.list or []
+    return parameter.parameter_type == "discrete" and bool(values) and all(_number_or_none(str(v)) is not None for v in values)
+
+
+def number_bounds(parameter: ParameterSpec, seen: list[str]) -> tuple[float, float]:
+    """A number parameter's range: the feasible space's bounds (a discrete's smallest and largest
+    value), else those of the values seen."""
+    space = parameter.feasible_space
+    if parameter.parameter_type == "discrete" and space.list:
+        listed = [float(v) for v in space.list]
+        return min(listed), max(listed)
+    numbers = [v for v in (_number_or_none(t) for t in seen) if v is not None]
+    low = float(space.min) if space.min is not None else min(numbers, default=0.0)
+    high = float(space.max) if space.max is not None else max(numbers, default=1.0)
+    return low, high
+
+
 def _parameter_axis(parameter: ParameterSpec, seen: list[str]) -> _Axis:
-    """Numbers between the feasible space's bounds (or those seen), on a log scale where
+    """Numbers (:func:`numeric_parameter`) between their bounds, on a log scale where
     :func:`log_scaled` says; choices spaced evenly in the spec's order."""
     space = parameter.feasible_space
-    if parameter.parameter_type in ("double", "int"):
-        numbers = [v for v in (_number_or_none(t) for t in seen) if v is not None]
-        low = float(space.min) if space.min is not None else min(numbers, default=0.0)
-        high = float(space.max) if space.max is not None else max(numbers, default=1.0)
+    if numeric_parameter(parameter):
+        low, high = number_bounds(parameter, seen)
         return _Axis(low, high, log_scaled(low, high, space.distribution))
     choices = [str(c) for c in (space.list or [])] or sorted(set(seen))
-    if parameter.parameter_type == "discrete" and all(_number_or_none(c) is not None for c in choices) and choices:
-        numbers = [float(c) for c in choices]
-        return _Axis(min(numbers), max(numbers), False)
     return _Axis(0.0, 1.0, False, tuple(choices))
 
 

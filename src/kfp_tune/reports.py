@@ -42,6 +42,8 @@ from kfp_tune.report_views import (
     format_number,
     format_parameter,
     log_scaled,
+    number_bounds,
+    numeric_parameter,
     parameter_texts,
     views_html,
 )
@@ -458,10 +460,10 @@ def parameter_plot(report: ExperimentReport) -> Any:
         axes = figure.add_subplot(rows, columns, i + 1)
         raw = [by_name[name].assignment.get(parameter.name, "") for _, _, name in points]
         ys = [value for _, value, _ in points]
-        if parameter.parameter_type in ("double", "int"):
+        if numeric_parameter(parameter):  # a discrete of numbers too, by value, as the parallel coordinates draw it
             xs: list[float] = [float(v) for v in raw]
-            low = float(parameter.feasible_space.min) if parameter.feasible_space.min is not None else None
-            high = float(parameter.feasible_space.max) if parameter.feasible_space.max is not None else None
+            bounded = parameter.parameter_type == "discrete" or (parameter.feasible_space.min is not None and parameter.feasible_space.max is not None)
+            low, high = number_bounds(parameter, raw) if bounded else (None, None)
             if low is not None and high is not None and log_scaled(low, high, parameter.feasible_space.distribution):
                 axes.set_xscale("log")
                 # the whole space, with a margin
