@@ -198,7 +198,7 @@ def test_the_table_and_the_page_show_numbers_with_the_same_precision(written: Wr
     assert f"| {shown_lr} |" in row
     trial = report.state.trial(some)
     assert f"| {format_number(trial.metrics['loss'])} |" in row
-    assert f"<td>{shown_lr}</td>" in page and f"<td>{format_number(trial.metrics['loss'])}</td>" in page
+    assert f"<td class=\"number\">{shown_lr}</td>" in page and f"<td class=\"number\">{format_number(trial.metrics['loss'], report.metric_digits['loss'])}</td>" in page
 
 
 def test_parallel_coordinates_draw_one_line_per_trial_with_an_objective(report: ExperimentReport) -> None:

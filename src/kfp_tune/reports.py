@@ -514,12 +514,24 @@ REPORT_STYLE = (
     ".R td,.R th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
     ".R tr.best{background:#fdf1c4}"
     ".R td.trial{white-space:nowrap}"  # a trial's name on one line, however wide the table
+    ".R td.number{text-align:right}"  # magnitudes line up, as in the Markdown table (---:)
     ".R div.trials{overflow-x:auto}"  # a wide table scrolls by itself, not the whole page (and by keyboard: TRIALS_REGION)
     ".R img{max-width:100%}"
+    # on paper there is no scrolling box: the table fits the page's width, in smaller type, its
+    # cells wrapping (a long value or message anywhere), rather than being cut at the right edge
+    "@media print{"
+    ".R div.trials{overflow:visible}"
+    ".R table{font-size:9px;width:100%}"
+    ".R td,.R th{padding:1px 3px;overflow-wrap:anywhere}"
+    ".R td.number,.R td.status{white-space:nowrap;overflow-wrap:normal}"  # a number is never split over lines
+    ".R img{break-inside:avoid}"
+    "}"
 ).replace(".R", f".{REPORT_CLASS}")
 """The report's style rules, each under :data:`REPORT_CLASS`."""
 
 
+NUMBER_CELL = '<td class="number">'
+"""The cell of a metric's number (not a text metric's: darts' genotype) or of a number parameter's value."""
 TRIALS_REGION = 'class="trials" tabindex="0" role="region" aria-label="Trials table, scrolls sideways"'
 """The trial table's scrolling box: it takes the keyboard's focus, so that the arrow keys scroll a
 table wider than the window (WCAG 2.1.1), and a screen reader names it."""
@@ -533,16 +545,18 @@ def html_report(report: ExperimentReport) -> str:
     params, metrics = report.parameter_names, report.metric_names
     esc = html.escape
     why = _why_cells(state)
+    numbers = {p.name for p in state.experiment.spec.parameters if numeric_parameter(p)}
     head = "".join(f"<th>{esc(h)}</th>" for h in ["trial", "status", *metrics, *params, *(["why"] if why else [])])
     body = []
     for index, trial in enumerate(state.trials):
-        cells = [esc(trial.status)]
-        cells += [_metric_cell(trial, m, esc, report.metric_digits[m]) for m in metrics]
-        cells += [esc(text) for text in parameter_texts(report, trial)]
-        cells += [esc(why[index])] if why else []
+        # a number's cell is classed: right-aligned as in the Markdown, and never broken when printed
+        cells = [f'<td class="status">{esc(trial.status)}</td>']
+        cells += [(NUMBER_CELL if m in trial.metrics else "<td>") + _metric_cell(trial, m, esc, report.metric_digits[m]) + "</td>" for m in metrics]
+        cells += [(NUMBER_CELL if name in numbers else "<td>") + esc(text) + "</td>" for name, text in zip(params, parameter_texts(report, trial), strict=True)]
+        cells += [f"<td>{esc(why[index])}</td>"] if why else []
         row_class = ' class="best"' if trial.name == best else ""
         name = esc(trial.name) + (" <b>(best)</b>" if trial.name == best else "")
-        body.append(f'<tr{row_class}><td class="trial">{name}</td>' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+        body.append(f'<tr{row_class}><td class="trial">{name}</td>' + "".join(cells) + "</tr>")
     direction = "minimize" if report.minimize else "maximize"
     best_state = next((t for t in state.trials if t.name == best), None)
     text = best_state.text_metrics.get(report.objective) if best_state is not None else None  # darts' genotype: the result
