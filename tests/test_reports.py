@@ -242,7 +242,7 @@ def test_the_objective_is_a_code_span_shown_exactly_as_it_is(tmp_path):
     tune(lambda p: {"val_loss": p["x"]}, {"x": search.double(0.0, 1.0)}, objective_metric_name="val_loss", max_trial_count=1,
          algorithm="random", algorithm_settings={"random_state": 0}, store=str(tmp_path), name="val-metric")
     table = markdown_table(load_report(LocalStore(tmp_path), "val-metric"))
-    assert "Objective: minimize `val_loss`; 1 trial(s)" in table and "\\" not in table.split("\n| trial")[0]
+    assert "Objective: minimize `val_loss` (no goal; lower is better); 1 trial(s)" in table and "\\" not in table.split("\n| trial")[0]
     assert _markdown_code("a<b>*_\\|") == "`a<b>*_\\|`"  # shown as written: no escape nor entity is read there
     assert _markdown_code("a`b``c") == "```a`b``c```" and _markdown_code("`x") == "`` `x ``" and _markdown_code("a\nb") == "`a b`"
     assert _markdown_code(" a ") == "`  a  `" and _markdown_code(" a") == "` a`"

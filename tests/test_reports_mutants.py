@@ -102,7 +102,7 @@ def test_the_alt_text_counts_every_trial_with_an_objective_and_none_without(tmp_
     write(tmp_path, [Trial(metrics={"loss": v}) for v in (3.0, 1.0, 2.0)])
     report = load_report(LocalStore(tmp_path), NAME)
     best = report.state.trials[1].name
-    assert objective_alt(report) == f"loss of 3 of 3 trial(s) in the order created, and the best so far, reaching 1 at {best}."
+    assert objective_alt(report) == f"loss of 3 of 3 trial(s) in the order created, and the best so far, reaching 1 at {best}; lower is better."
 
 
 def test_the_alt_text_counts_as_early_stopped_only_the_stopped_trials_drawn(tmp_path):
@@ -113,7 +113,7 @@ def test_the_alt_text_counts_as_early_stopped_only_the_stopped_trials_drawn(tmp_
     best = report.state.trials[2].name
     assert objective_alt(report) == (
         f"loss of 2 of 3 trial(s) in the order created, and the best so far, reaching 1.5 at {best}; "
-        "1 early stopped, at the value they were stopped at; 1 without an objective (failed, or not finished)."
+        "1 early stopped, at the value they were stopped at; 1 without an objective (failed, or not finished); lower is better."
     )
 
 

@@ -147,6 +147,33 @@ class ExperimentReport:
     def objective_digits(self) -> int:
         return self.metric_digits.get(self.objective, SIGNIFICANT_DIGITS)
 
+    @property
+    def better(self) -> str:
+        """Which way the objective is better, in words, for the header and the plot's axis."""
+        return "lower is better" if self.minimize else "higher is better"
+
+    @property
+    def goal(self) -> float | None:
+        return self.state.experiment.spec.objective.goal  # type: ignore[union-attr]
+
+    def goal_shown(self) -> tuple[str, str] | None:
+        """The goal as the report writes it and whether the best trial reached it, as Katib decides
+        it (decision.decide): ``("0.99", "not reached")``; None without a goal. The goal takes the
+        digits that tell it from every objective value (0.99 is not a best of 0.98999 read to 4 digits)."""
+        goal = self.goal
+        if goal is None:
+            return None
+        best = best_trial(self.state)
+        value = self.state.objective_value(best) if best is not None else None
+        reached = value is not None and (value <= goal if self.minimize else value >= goal)
+        values = [v for t in self.state.trials if (v := self.state.objective_value(t)) is not None]
+        return format_number(goal, column_digits([goal, *values])), "reached" if reached else "not reached"
+
+    def objective_words(self) -> str:
+        """The header line's parenthesis after the objective: its goal and the better way."""
+        goal = self.goal_shown()
+        return f"({f'goal {goal[0]}, {goal[1]}' if goal else 'no goal'}; {self.better})"
+
     def format_objective(self, value: float) -> str:
         """An objective value as its table column writes it, in the alt texts and on the axes too."""
         return format_number(value, self.objective_digits)
@@ -332,7 +359,7 @@ def markdown_table(report: ExperimentReport) -> str:
         "",
         f"{_markdown_cell(report.message)}",
         "",
-        f"Objective: {direction} {_markdown_code(report.objective)}; {len(state.trials)} trial(s)"
+        f"Objective: {direction} {_markdown_code(report.objective)} {report.objective_words()}; {len(state.trials)} trial(s)"
         + (f"; best: **{_markdown_cell(best)}**" if best else ""),
         "",
         "| trial | status | " + " | ".join(_markdown_cell(p) for p in metrics + params) + (" | why" if why else "") + " |",
@@ -406,7 +433,7 @@ def objective_plot(report: ExperimentReport) -> Any:
                   ha="center", va="center", transform=axes.transAxes)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # trials are counted: one trial is tick 0 alone, not -0.5 to 0.5
     axes.set_xlabel("trial (in the order created)")
-    axes.set_ylabel(report.objective)
+    axes.set_ylabel(f"{report.objective} ({report.better})")  # the plot copied out of the page still says which way is better
     axes.grid(alpha=0.3)
     return figure
 
@@ -427,7 +454,9 @@ def objective_alt(report: ExperimentReport) -> str:
     )
     words += f"; {stopped} early stopped, at the value they were stopped at" if stopped else ""
     words += f"; {len(trials) - len(points)} without an objective (failed, or not finished)" if len(trials) > len(points) else ""
-    return words + "."
+    goal = report.goal_shown()
+    words += f"; the goal, {goal[0]}, dashed: {goal[1]}" if goal else ""
+    return words + f"; {report.better}."
 
 
 def parameter_alt(report: ExperimentReport) -> str:
@@ -576,7 +605,7 @@ def html_report(report: ExperimentReport) -> str:
         f"<style>{REPORT_STYLE}</style></head><body><main class=\"{REPORT_CLASS}\">"
         f"<h1>Experiment {esc(state.name)}: {esc(report.phase)}</h1>"
         f"<p>{esc(report.reason)}: {esc(report.message)}</p>"
-        f"<p>Objective: {direction} <code>{esc(report.objective)}</code>; {len(state.trials)} trial(s)"
+        f"<p>Objective: {direction} <code>{esc(report.objective)}</code> {esc(report.objective_words())}; {len(state.trials)} trial(s)"
         + (f"; best: <b>{esc(best)}</b>" if best else "")
         + "</p>"
         + (f"<p>Its {esc(report.objective)}: <code>{esc(text)}</code></p>" if text is not None else "")
