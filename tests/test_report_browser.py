@@ -285,7 +285,7 @@ def test_the_report_shown_inside_a_notebook_page_restyles_nothing_of_it(tmp_path
 TABLE_FACTS = """
 (() => {
   const heads = [...document.querySelectorAll('thead th')].map(th => [th.textContent, th.getBoundingClientRect().right]);
-  const names = [...document.querySelectorAll('tbody td.trial')].map(td => {
+  const names = [...document.querySelectorAll('tbody th.trial')].map(td => {
     const range = document.createRange(); range.selectNodeContents(td);
     return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
   });

@@ -94,7 +94,7 @@ def test_html_report_is_self_contained_with_both_plots(finished):
     assert page.count("<tr") == 1 + 8 and page.count('class="best"') == 1
     assert result.best_trial.name in page
     failed = sum(t.status == "Failed" for t in result.trials)
-    assert "<th>why</th>" in page and page.count("<td>TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: this trial fails</td>") == failed
+    assert '<th scope="col">why</th>' in page and page.count("<td>TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: this trial fails</td>") == failed
 
 
 def test_a_log_scaled_parameter_spans_its_space_labelled_at_each_decade(finished):
@@ -134,7 +134,7 @@ def test_both_views_log_scale_the_same_parameters_and_label_a_narrow_log_axis(tm
     }
     tune(lambda p: {"loss": sum(p.values())}, space, objective_metric_name="loss", max_trial_count=6, algorithm="random", algorithm_settings={"random_state": 1}, store=str(tmp_path), name="axes")
     report = load_report(LocalStore(tmp_path), "axes")
-    assert "why" not in markdown_table(report) and "<th>why</th>" not in html_report(report)  # every trial succeeded: no column
+    assert "why" not in markdown_table(report) and '<th scope="col">why</th>' not in html_report(report)  # every trial succeeded: no column
     figure = parameter_plot(report)
     FigureCanvasAgg(figure).draw()
     panels = {axes.get_title(): axes for axes in figure.axes}
@@ -255,7 +255,7 @@ def test_both_tables_put_the_metrics_before_the_parameters(finished):
     report = load_report(store, "report-test")
     header = next(line for line in markdown_table(report).splitlines() if line.startswith("| trial"))
     assert header == "| trial | status | loss | seconds | lr | kind | why |"
-    assert "<th>trial</th><th>status</th><th>loss</th><th>seconds</th><th>lr</th><th>kind</th><th>why</th>" in html_report(report)
+    assert "".join(f'<th scope="col">{h}</th>' for h in ("trial", "status", "loss", "seconds", "lr", "kind", "why")) in html_report(report)
 
 
 def test_status_gives_the_best_trials_parameters_in_the_spec_order(tmp_path, capsys):

@@ -542,7 +542,7 @@ REPORT_STYLE = (
     ".R table{border-collapse:collapse;font-size:13px}"
     ".R td,.R th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
     ".R tr.best{background:#fdf1c4}"
-    ".R td.trial{white-space:nowrap}"  # a trial's name on one line, however wide the table
+    ".R th.trial{white-space:nowrap;font-weight:normal}"  # a trial's name on one line, however wide the table
     ".R td.number{text-align:right}"  # magnitudes line up, as in the Markdown table (---:)
     ".R div.trials{overflow-x:auto}"  # a wide table scrolls by itself, not the whole page (and by keyboard: TRIALS_REGION)
     ".R img{max-width:100%}"
@@ -575,7 +575,7 @@ def html_report(report: ExperimentReport) -> str:
     esc = html.escape
     why = _why_cells(state)
     numbers = {p.name for p in state.experiment.spec.parameters if numeric_parameter(p)}
-    head = "".join(f"<th>{esc(h)}</th>" for h in ["trial", "status", *metrics, *params, *(["why"] if why else [])])
+    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in ["trial", "status", *metrics, *params, *(["why"] if why else [])])
     body = []
     for index, trial in enumerate(state.trials):
         # a number's cell is classed: right-aligned as in the Markdown, and never broken when printed
@@ -585,7 +585,8 @@ def html_report(report: ExperimentReport) -> str:
         cells += [f"<td>{esc(why[index])}</td>"] if why else []
         row_class = ' class="best"' if trial.name == best else ""
         name = esc(trial.name) + (" <b>(best)</b>" if trial.name == best else "")
-        body.append(f'<tr{row_class}><td class="trial">{name}</td>' + "".join(cells) + "</tr>")
+        # the trial's name heads its row: a screen reader down a column names the trial (WCAG H63)
+        body.append(f'<tr{row_class}><th scope="row" class="trial">{name}</th>' + "".join(cells) + "</tr>")
     direction = "minimize" if report.minimize else "maximize"
     best_state = next((t for t in state.trials if t.name == best), None)
     text = best_state.text_metrics.get(report.objective) if best_state is not None else None  # darts' genotype: the result
