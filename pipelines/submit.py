@@ -32,7 +32,16 @@ from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError
 from kfp_tune.core.naming import namespace_problem
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import GO_INT64
-from kfp_tune.core.version import COMPILED_BY_VARIABLE, build_stamp, described, image_version_problem, same_kfp_tune
+from kfp_tune.core.version import (
+    BUILD_SEPARATOR,
+    COMPILED_BY_VARIABLE,
+    VERSION,
+    build_stamp,
+    compiled_by_this_kfp_tune,
+    described,
+    image_version_problem,
+    same_version,
+)
 from kfp_tune.launchers import runtime_image
 from kfp_tune.launchers.runtime_image import RuntimeImageWarning, UnpublishedImageWarning, refuse_unpublished_image
 from kfp_tune.pipelines.builder import (
@@ -221,40 +230,83 @@ def _refuse_package_image(ready: _Ready, containers: list[dict[str, Any]]) -> No
     refuse_unpublished_image([i for i in images if isinstance(i, str)], "package" if isinstance(ready.source, Path) else "pipeline")
 
 
+STAMPED_SINCE = "2026-12-05 03:46 UTC"
+"""When kfp-tune compile began to stamp each step with :data:`COMPILED_BY_VARIABLE` (the version)."""
+BUILD_STAMPED_SINCE = "2026-12-06 23:42 UTC"
+"""When it began to stamp the build too (``0.1.0+1a2b3c4d5e6f``)."""
+COMPILED_PIPELINE_DESCRIPTION = "kfp-tune: Katib experiment "
+"""How the description of a pipeline kfp-tune compile makes begins, in every version: a package
+with it and no stamp was compiled before kfp-tune stamped its packages (a pipeline of one's own
+around kfp-tune's components carries no stamp either, and is not taken for one)."""
+
+
 def _warn_package_image(ready: _Ready, package: str, containers: list[dict[str, Any]]) -> None:
     """A compiled package (a file; a pipeline function is compiled here, its image checked then)
     is sent as it is: a RuntimeImageWarning when its kfp-tune steps would stop at once, their
     image tagged with another version than the kfp-tune that compiled them (compiled with such a
     ``KFP_TUNE_IMAGE`` elsewhere, or the image edited since), once per image; else one when
-    another kfp-tune compiled it (another version, or another build of this one), whose steps
+    another kfp-tune compiled it (another version, another build of this one, the version alone
+    where this one has a build, or no stamp on a package of kfp-tune compile's), whose steps
     then run that kfp-tune, not this one (a recurring run of it too, every night), whatever the
     image's tag (``latest`` names no version)."""
     if not isinstance(ready.source, Path):
         return
     told: set[tuple[str, str]] = set()
     warned = False
-    others: dict[str, str] = {}  # another kfp-tune's version: an image of its steps
+    stamped = False
+    others: dict[str, str] = {}  # another kfp-tune's stamp: an image of its steps
     for container in containers:
         env = {e.get("name"): e.get("value") for e in container.get("env") or [] if isinstance(e, dict)}
         compiled_by, image = env.get(COMPILED_BY_VARIABLE), container.get("image")
+        stamped = stamped or isinstance(compiled_by, str)
         if not isinstance(compiled_by, str) or not isinstance(image, str) or (compiled_by, image) in told:
             continue
         told.add((compiled_by, image))
-        if not same_kfp_tune(compiled_by):
+        if not compiled_by_this_kfp_tune(compiled_by):
             others.setdefault(compiled_by, image)
         problem = image_version_problem(image, compiled_by)
         if problem is not None:
             warned = True
             warnings.warn(RuntimeImageWarning(f"the package {Path(package).name}: {problem}"), stacklevel=5)  # past _check_package_image
+    if not stamped and _compiled_before_stamps(package):
+        first = next((i for i in (c.get("image") for c in containers) if isinstance(i, str)), "(none)")
+        others = {"": first}
     if others and not warned:
-        versions = ", ".join(described(stamp) for stamp in sorted(others))
-        images = ", ".join(dict.fromkeys(others.values()))
         this = described(build_stamp())
+        images = ", ".join(dict.fromkeys(others.values()))
         warnings.warn(RuntimeImageWarning(
-            f"the package {Path(package).name} was compiled by kfp-tune {versions}, not by this kfp-tune {this}: it is sent as it "
-            f"is, and its steps run the kfp-tune of their image {images} (if that image holds another version or build, every step "
-            f"stops at once); to run kfp-tune {this}, compile it again with this kfp-tune (kfp-tune compile), or submit the experiment's YAML"
+            f"the package {Path(package).name} was compiled by {_compilers(sorted(others))}, not by this kfp-tune {this}: it is sent as "
+            f"it is, and its steps run the kfp-tune of their image {images} ({_unchecked(sorted(others))}); to run kfp-tune {this}, "
+            "compile it again with this kfp-tune (kfp-tune compile), or submit the experiment's YAML"
         ), stacklevel=5)
+
+
+def _compiled_before_stamps(package: str) -> bool:
+    """Whether an unstamped package is one kfp-tune compile made (:data:`COMPILED_PIPELINE_DESCRIPTION`)."""
+    description = (package_document(package).get("pipelineInfo") or {}).get("description")
+    return isinstance(description, str) and description.startswith(COMPILED_PIPELINE_DESCRIPTION)
+
+
+def _compilers(stamps: list[str]) -> str:
+    """The kfp-tunes that compiled a package, as known from their stamps ("": none)."""
+    def compiler(stamp: str) -> str:
+        if not stamp:
+            return f"a kfp-tune from before {STAMPED_SINCE}, which stamped no package with its version"
+        if BUILD_SEPARATOR not in stamp and same_version(stamp, VERSION):  # another version says enough
+            return (f"kfp-tune {stamp} with no build (before kfp-tune stamped its build, {BUILD_STAMPED_SINCE}, or by one installed "
+                    "without its .py files)")
+        return f"kfp-tune {described(stamp)}"
+    return ", ".join(compiler(stamp) for stamp in stamps)
+
+
+def _unchecked(stamps: list[str]) -> str:
+    """What happens to a package's steps in an image of another kfp-tune, by the weakest stamp."""
+    if "" in stamps:
+        return "nothing checks which kfp-tune that image holds, and a step of another kfp-tune may fail inside it"
+    for stamp in stamps:
+        if BUILD_SEPARATOR not in stamp and same_version(stamp, VERSION):
+            return f"an image of another build of {stamp} runs its steps unchecked, and a step may fail inside it with a TypeError"
+    return "if that image holds another version or build, every step stops at once"
 
 
 def _check_ready_artifacts(ready: _Ready) -> None:

@@ -702,10 +702,11 @@ def test_a_package_compiled_by_another_kfp_tune_is_told_when_it_is_sent(kfp_host
     assert err.count("warning:") == 1 and f"is tagged {version}, and they are compiled by kfp-tune 0.0.9" in err, err
 
 
-def test_a_package_compiled_by_another_build_of_this_version_is_told_and_a_version_only_stamp_is_not(kfp_host, tmp_path, capsys):
+def test_a_package_compiled_by_another_build_of_this_version_is_told_and_so_is_a_version_only_stamp(kfp_host, tmp_path, capsys):
     """QA "airgap": every build between releases is the same version, so a package another build
-    compiled was sent without a word. Told once, naming both builds; a package stamped with this
-    version alone (compiled before builds were stamped) is taken as this kfp-tune's, as before."""
+    compiled was sent without a word. Told once, naming both builds. QA s35 "upgrade", finding 1:
+    a package stamped with this version alone (compiled before builds were stamped) was taken as
+    this kfp-tune's and sent without a word, though this kfp-tune stamps its build: told too."""
     import re
 
     from kfp_tune.core.version import VERSION, build_fingerprint
@@ -726,4 +727,60 @@ def test_a_package_compiled_by_another_build_of_this_version_is_told_and_a_versi
     assert err.startswith(f"warning: the package other.yaml was compiled by kfp-tune {VERSION} (build {other}), not by this kfp-tune "
                           f"{VERSION} (build {build_fingerprint()}): it is sent as it is"), err
     assert main(["submit", str(tmp_path / "version.yaml"), "--host", kfp_host.url]) == 0
-    assert "compiled by kfp-tune" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1, err
+    assert err.startswith(f"warning: the package version.yaml was compiled by kfp-tune {VERSION} with no build (before kfp-tune stamped "
+                          f"its build, 2026-12-06 23:42 UTC, or by one installed without its .py files), not by this kfp-tune {VERSION} "
+                          f"(build {build_fingerprint()}): it is sent as it is"), err
+    assert f"another build of {VERSION} runs its steps unchecked" in err and "compile it again with this kfp-tune" in err, err
+    assert main(["schedule", str(tmp_path / "version.yaml"), "--host", kfp_host.url, "--cron", "@daily"]) == 0
+    assert "warning: the package version.yaml was compiled by kfp-tune 0.1.0 with no build" in capsys.readouterr().err
+    assert len(kfp_host.posted("runs")) == 2 and len(kfp_host.posted("recurringruns")) == 1  # warned, and sent
+
+
+def test_a_package_kfp_tune_compiled_before_it_stamped_its_packages_is_told_and_its_own_is_not(kfp_host, tmp_path, capsys):
+    """QA s35 "upgrade", finding 1: a package of a kfp-tune from before 2026-12-05 (no
+    KFP_TUNE_COMPILED_BY at all; its description has no 'compiled by') was sent without a word.
+    Told, saying what is known and to recompile; this kfp-tune's own package is sent silently, as
+    is a package that is no tuning pipeline of kfp-tune compile's (no stamp expected there)."""
+    import re
+
+    package = tmp_path / "p.yaml"
+    assert main(["compile", DIGITS, "-o", str(package), "--rounds", "1"]) == 0
+    text = package.read_text()
+    capsys.readouterr()
+    assert main(["submit", str(package), "--host", kfp_host.url]) == 0
+    assert main(["schedule", str(package), "--host", kfp_host.url, "--cron", "@daily"]) == 0
+    assert "warning" not in capsys.readouterr().err
+    unstamped = re.sub(r"\n\s+- name: KFP_TUNE_COMPILED_BY\n\s+value: \S+", "", text)
+    unstamped = re.sub(r"(description: 'kfp-tune: Katib experiment [^;]*); compiled by kfp-tune [^']*'", r"\g<1>'", unstamped)
+    assert "KFP_TUNE_COMPILED_BY" not in unstamped and "compiled by kfp-tune" not in unstamped.split("pipelineInfo:")[1][:300]
+    (tmp_path / "old.yaml").write_text(unstamped)
+    assert main(["submit", str(tmp_path / "old.yaml"), "--host", kfp_host.url]) == 0
+    err = capsys.readouterr().err
+    assert err.count("warning:") == 1, err
+    assert err.startswith(f"warning: the package old.yaml was compiled by a kfp-tune from before 2026-12-05 03:46 UTC, which stamped no "
+                          f"package with its version, not by this kfp-tune {described(build_stamp())}: it is sent as it is"), err
+    assert "nothing checks which kfp-tune that image holds" in err and "compile it again with this kfp-tune" in err, err
+    # a pipeline of one's own (another description): kfp-tune stamps none, so nothing is told
+    (tmp_path / "own.yaml").write_text(unstamped.replace("description: 'kfp-tune: Katib experiment", "description: 'my pipeline around"))
+    assert main(["submit", str(tmp_path / "own.yaml"), "--host", kfp_host.url]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_kfp_tune_without_a_build_compares_a_version_only_stamp_by_its_version(kfp_host, tmp_path, capsys, monkeypatch):
+    """A kfp-tune installed without its .py files stamps and knows no build: a version-only stamp
+    of its version may be its own, so it is sent without a word, as before."""
+    import re
+
+    from kfp_tune.core import version
+
+    package = tmp_path / "p.yaml"
+    assert main(["compile", DIGITS, "-o", str(package), "--rounds", "1"]) == 0
+    (tmp_path / "v.yaml").write_text(re.sub(r"(name: KFP_TUNE_COMPILED_BY\n\s+value: )\S+", rf"\g<1>{version.VERSION}", package.read_text()))
+    monkeypatch.setattr(version, "build_fingerprint", lambda: None)
+    capsys.readouterr()
+    assert main(["submit", str(tmp_path / "v.yaml"), "--host", kfp_host.url]) == 0
+    assert "warning" not in capsys.readouterr().err
+    assert main(["submit", str(package), "--host", kfp_host.url]) == 0  # build-stamped: its build cannot be compared here, as before
+    assert "warning" not in capsys.readouterr().err

@@ -188,6 +188,17 @@ def same_kfp_tune(compiled_by: str, running: str | None = None) -> bool:
     return compiled_version == running_version and _builds_agree(compiled_build, running_build)
 
 
+def compiled_by_this_kfp_tune(compiled_by: str) -> bool:
+    """Whether a package stamped ``compiled_by`` is this kfp-tune's own, as ``submit`` and
+    ``schedule`` ask before sending it: its stamp is this one's :func:`build_stamp`. Where this
+    kfp-tune has a build, a stamp of the version alone is another's (this one would have stamped
+    its build: it was compiled before builds were stamped, or by a kfp-tune installed without its
+    ``.py`` files); where it has none, only the version can be compared. The step's own check
+    (:func:`version_mismatch`) stays lenient: there a bytecode-only image is what has no build."""
+    running = build_stamp()
+    return same_kfp_tune(compiled_by, running) and (BUILD_SEPARATOR in compiled_by or BUILD_SEPARATOR not in running)
+
+
 def _builds_agree(one: str, other: str) -> bool:
     """Whether two builds ("" where a stamp or a tag names none) can be the same: equal, or one
     unknown (a stamp of the version alone, a tag naming no build)."""
