@@ -212,7 +212,7 @@ def test_every_parallel_coordinates_line_stands_out_from_the_page_and_the_best_a
 
 def test_the_objective_plot_marks_trials_without_an_objective_3_to_1_on_white(report: ExperimentReport) -> None:
     figure = objective_plot(report)
-    (marks,) = [c for c in figure.axes[0].collections if c.get_gid() == "objective-none"]
+    (marks,) = [c for axes in figure.axes for c in axes.collections if c.get_gid() == "objective-none"]
     assert all(contrast(colour) >= 3.0 for colour in marks.get_facecolors())
 
 

@@ -390,16 +390,23 @@ def _objective_points(report: ExperimentReport) -> list[tuple[int, float, str]]:
 def objective_plot(report: ExperimentReport) -> Any:
     """The objective of each trial in creation order, and the best so far. Early-stopped trials
     are drawn apart (their value is the one at the stop, not a finished run's), and the trials
-    with no objective (failed, still running) are ticked along the bottom, so the axis holds
+    with no objective (failed, still running) are ticked in a strip of their own below the axis,
+    off the value scale (inside it, at its bottom, they read as bad values), so the x axis holds
     every trial."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
-    from matplotlib.transforms import blended_transform_factory
 
     figure = Figure(figsize=(7, 3.6))
-    axes = figure.add_subplot()
     points = _objective_points(report)
     indices = [t.index for t in report.state.trials]
+    without = sorted(set(indices) - {p[0] for p in points})
+    strip = None
+    if without and points:
+        rows = figure.add_gridspec(2, 1, height_ratios=[11, 1], hspace=0.08)
+        axes = figure.add_subplot(rows[0])
+        strip = figure.add_subplot(rows[1], sharex=axes)
+    else:
+        axes = figure.add_subplot()
     if points:
         xs, ys = [p[0] for p in points], [p[1] for p in points]
         pick = min if report.minimize else max
@@ -412,29 +419,37 @@ def objective_plot(report: ExperimentReport) -> Any:
         if early:
             axes.scatter([x for x, _ in early], [y for _, y in early], s=22, marker="v", facecolors="none", edgecolors="#aa7744",
                          label="early stopped (value at the stop)", zorder=3, gid="objective-early-stopped")
-        # the best so far holds to the last trial created, so one point still draws a line
-        axes.step([*xs, max(indices)], [*best_so_far, best_so_far[-1]], where="post", color="#cc6677", label="best so far", gid="objective-best")
-        goal = report.state.experiment.spec.objective.goal  # type: ignore[union-attr]
+        # the best so far holds to the last trial created, so one point before others still draws
+        # a line; a point that is the last trial alone would draw one of no length, in the legend only
+        if max(indices) > xs[0]:
+            axes.step([*xs, max(indices)], [*best_so_far, best_so_far[-1]], where="post", color="#cc6677", label="best so far", gid="objective-best")
+        goal = report.goal
         if goal is not None:
             axes.axhline(goal, color="#999933", linestyle="--", linewidth=1, label="goal")
-    without = sorted(set(indices) - {p[0] for p in points})
-    if without and points:
-        bottom = blended_transform_factory(axes.transData, axes.transAxes)
-        axes.scatter(without, [0.03] * len(without), transform=bottom, marker="x", s=18, color="#767676",
-                     label="no objective (failed, or not finished)", zorder=3, gid="objective-none")
+    if strip is not None:
+        strip.scatter(without, [0] * len(without), marker="x", s=18, color="#767676", zorder=3, gid="objective-none")
+        strip.set_yticks([0], labels=["no objective"], fontsize=7)
+        strip.set_ylim(-1, 1)
+        strip.grid(alpha=0.3, axis="x")
+        axes.tick_params(labelbottom=False)
+    bottom = strip if strip is not None else axes
     if points:
         axes.legend(loc="best", fontsize=8)
         axes.set_xlim(min(indices) - 0.5, max(indices) + 0.5)
-    elif any(report.objective in t.text_metrics for t in report.state.trials):
+        axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # trials are counted: one trial is tick 0 alone, not -0.5 to 0.5
+        bottom.set_xlabel("trial (in the order created)")
+        axes.set_ylabel(f"{report.objective} ({report.better})")  # the plot copied out of the page still says which way is better
+        axes.grid(alpha=0.3)
+        return figure
+    # nothing to draw: the note alone, with no axis of trials or values that are not there
+    axes.set_xticks([])
+    axes.set_yticks([])
+    if any(report.objective in t.text_metrics for t in report.state.trials):
         axes.text(0.5, 0.5, "the objective is text, not a number: see the trial table", ha="center", va="center", transform=axes.transAxes)
     else:
         ended = report.phase in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED)
         axes.text(0.5, 0.5, "no trial reported the objective" if ended else "no trial has reported the objective yet",
                   ha="center", va="center", transform=axes.transAxes)
-    axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # trials are counted: one trial is tick 0 alone, not -0.5 to 0.5
-    axes.set_xlabel("trial (in the order created)")
-    axes.set_ylabel(f"{report.objective} ({report.better})")  # the plot copied out of the page still says which way is better
-    axes.grid(alpha=0.3)
     return figure
 
 
