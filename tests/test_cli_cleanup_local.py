@@ -76,3 +76,39 @@ def test_cleanup_of_a_name_not_in_the_store_says_so_as_list_and_status_do(no_clu
     assert code == 2 and out == ""
     assert err.startswith("error: no experiment 'quadd' in ") and "; did you mean: quad? To delete the trial resources" in err, err
     assert "give --namespace, the namespace its trials ran in" in err
+
+
+def test_cleanup_without_a_cluster_says_which_trials_did_not_record_where_they_ran(no_cluster, tmp_path):
+    """Upgrade QA, session 35, finding 3: trials a kfp-tune before 2026-12-06 17:29 UTC started
+    record no clusterNamespace; with no cluster configured, cleanup and --dry-run asked for a
+    kubeconfig without saying why, though the experiment may never have touched a cluster. Both
+    still refuse (exit 2: what is on a cluster cannot be told without it), saying why and that
+    trials that all ran on this machine left nothing to clean up."""
+    records = _ran_locally(tmp_path / "store")
+    _rewrite_started(records, lambda record: record.pop("clusterNamespace"))
+    for extra in ([], ["--dry-run"]):
+        code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"), *extra)
+        assert (code, out) == (2, ""), out
+        assert err.startswith("error: no Kubernetes cluster configured, and it is asked: 2 trial(s) of experiment 'quad' were started by a "
+                              "kfp-tune from before 2026-12-06 17:29 UTC, which did not record where they ran"), err
+        assert "if they all ran on this machine (kfp-tune run, tune(), a launcher of kind local), they left nothing on a cluster" in err, err
+        assert "nothing was deleted" in err and "set KUBECONFIG or write ~/.kube/config" in err, err
+        assert err.count("\n") == 1, err  # one line, no traceback
+
+
+def test_cleanup_without_a_cluster_counts_only_the_unrecorded_trials_and_names_one_made_on_a_cluster(no_cluster, tmp_path):
+    records = _ran_locally(tmp_path / "store")
+    first = []
+
+    def one_unrecorded(record: dict) -> None:
+        if not first:
+            first.append(record["trial"])
+            record.pop("clusterNamespace")
+
+    _rewrite_started(records, one_unrecorded)
+    code, _, err = run_cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
+    assert code == 2 and "1 trial(s) of experiment 'quad' were started by a kfp-tune from before" in err, err
+    _rewrite_started(records, lambda record: record.update(clusterNamespace="team-a"))
+    code, _, err = run_cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
+    assert code == 2 and err.startswith("error: no Kubernetes cluster configured (") and "did not record" not in err, err
+    assert json.loads(records.store.get(records.trial_key(first[0], TrialStarted.FILE)))["clusterNamespace"] == "team-a"

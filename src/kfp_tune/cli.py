@@ -1701,6 +1701,15 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     try:
         _ = launcher.api  # the cluster's configuration, before anything is read or deleted
     except Exception as exc:
+        unrecorded = _trials_not_recording_where_they_ran(state) if state is not None else 0
+        if unrecorded:  # else a trial made on a cluster, or none started: the cluster is what cleanup is for
+            raise UsageError(
+                f"no Kubernetes cluster configured, and it is asked: {unrecorded} trial(s) of experiment {args.name!r} were started by a "
+                f"kfp-tune from before {WHERE_RECORDED_SINCE}, which did not record where they ran, so they may have left resources "
+                "on a cluster; if they all ran on this machine (kfp-tune run, tune(), a launcher of kind local), they left nothing on "
+                "a cluster and there is nothing to clean up; nothing was deleted. Else set KUBECONFIG or write ~/.kube/config, or run "
+                f"kfp-tune cleanup inside the cluster ({type(exc).__name__}: {str(exc)[:200]})"
+            ) from None
         raise UsageError(
             f"no Kubernetes cluster configured ({type(exc).__name__}: {str(exc)[:200]}): set KUBECONFIG or write ~/.kube/config, "
             "or run kfp-tune cleanup inside the cluster"
@@ -1751,6 +1760,20 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     elif driven_by is not None:
         print(f"kept the anchor configmap {launcher.anchor_name(args.name)!r}: {driven_by} drives the experiment and may start a trial")
     return EXIT_OK
+
+
+WHERE_RECORDED_SINCE = "2026-12-06 17:29 UTC"
+"""Since when a trial's ``started`` record says where it ran (``clusterNamespace``)."""
+
+
+def _trials_not_recording_where_they_ran(state: ExperimentState) -> int:
+    """How many started trials have a ``started`` record older than ``clusterNamespace`` (a
+    kfp-tune before :data:`WHERE_RECORDED_SINCE`), where no trial says it was made on a cluster:
+    0 when one does, since the cluster must be asked for it whatever the others did."""
+    started = [trial.started for trial in state.trials if trial.started is not None]
+    if any(record.cluster_namespace for record in started):
+        return 0
+    return sum(record.cluster_namespace is None for record in started)
 
 
 def _trials_left_nothing_on_a_cluster(state: ExperimentState) -> bool:
