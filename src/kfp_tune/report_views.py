@@ -267,6 +267,48 @@ def _short(text: str, width: int = 12) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+NAME_SEPARATORS = "./"
+"""Where a shortened name may start: after a dot or a slash (``encoder.layer_10.attention``)."""
+
+
+def _common_start(a: str, b: str) -> int:
+    """How many characters ``a`` and ``b`` begin with alike."""
+    return next((k for k, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+
+
+def distinct_short_names(names: list[str], width: int) -> list[str]:
+    """The names at most ``width`` characters each and still told apart: cut at the end where
+    that keeps them apart; else each from the last dot or slash before where it differs from the
+    name most like it (``…layer_10.atten…``, not ``encoder.layer_1…`` for layer_1, layer_10 and
+    layer_11 alike); else their ends; a name still alike another is left whole."""
+    cut = [_short(name, width) for name in names]
+    if len(set(cut)) == len(cut):
+        return cut
+    differing = []
+    for name in names:
+        if len(name) <= width:
+            differing.append(name)
+            continue
+        alike = max((_common_start(name, other) for other in names if other != name), default=0)
+        start = max(name.rfind(separator, 0, alike) for separator in NAME_SEPARATORS) + 1
+        differing.append(_short(("…" if start else "") + name[start:], width))
+    if len(set(differing)) == len(differing):
+        return differing
+    ends = [name if len(name) <= width else "…" + name[1 - width :] for name in names]
+    if len(set(ends)) == len(ends):
+        return ends
+    return [short if differing.count(short) == 1 else name for short, name in zip(differing, names, strict=True)]
+
+
+def left_out_note(report: ExperimentReport, shown: int) -> str | None:
+    """The parameters a plot of the first ``shown`` leaves out, by name; None when it shows all."""
+    parameters = report.state.experiment.spec.parameters
+    if len(parameters) <= shown:
+        return None
+    left = ", ".join(p.name for p in parameters[shown:])
+    return f"{shown} of {len(parameters)} parameters plotted (the first {shown} in the spec's order); left out: {left}; all are in the trial table."
+
+
 def objective_colour_map(minimize: bool) -> Any:
     """The colours of the objective's range, low to high: the better end dark, the worse end
     still 3:1 or more on white (:data:`OBJECTIVE_COLOURS_END`)."""
@@ -336,7 +378,7 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
             axes.text(x + 0.04, 0.0, format_number(axis.low, digits), fontsize=7, va="top")
             axes.text(x + 0.04, 1.0, format_number(axis.high, digits), fontsize=7, va="bottom")
     axes.set_xticks(xs)
-    labels = [_short(p.name, 16) for p in parameters] + [_short(report.objective, 16)]
+    labels = distinct_short_names([p.name for p in parameters] + [report.objective], 16)
     axes.set_xticklabels(labels, rotation=20 if width > 5 else 0, fontsize=8)
     axes.set_yticks([])
     axes.set_xlim(-0.2, width - 0.6)
@@ -684,10 +726,12 @@ def views(report: ExperimentReport) -> list[View]:
     """The four views, in page order."""
     from kfp_tune.core.claims import trial_ttl_from_env
 
+    left_out = left_out_note(report, MAX_AXES)
     out = [
         _view(
             "Parallel coordinates",
-            "One line per trial through its parameter values and its objective, coloured by the objective: the better, the darker.",
+            "One line per trial through its parameter values and its objective, coloured by the objective: the better, the darker."
+            + (f" {left_out}" if left_out else ""),
             lambda: parallel_coordinates_plot(report),
             "nothing to draw until a trial reports the objective",
             lambda: parallel_coordinates_alt(report),

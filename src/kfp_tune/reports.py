@@ -36,11 +36,13 @@ from kfp_tune.report_views import (
     LOG_SPAN,
     SIGNIFICANT_DIGITS,
     column_digits,
+    distinct_short_names,
     double_digits,
     drawing_users_text,
     figure_png,
     format_number,
     format_parameter,
+    left_out_note,
     log_scaled,
     number_bounds,
     numeric_parameter,
@@ -50,6 +52,8 @@ from kfp_tune.report_views import (
 
 MAX_PARAMETER_PANELS = 12
 """Parameters plotted against the objective, one panel each; the table lists them all."""
+PANEL_TITLE_CHARS = 32
+"""The most characters of a parameter's name a panel's title shows (a third of the figure's width)."""
 MAX_CHOICE_LABELS = 30
 """Labelled values on a categorical panel's axis: a label each up to this many, else every n-th.
 A label per value of a categorical of 5,684 values made each report take about a minute (the
@@ -500,6 +504,7 @@ def parameter_plot(report: ExperimentReport) -> Any:
     by_name = {t.name: t for t in report.state.trials}
     points = _objective_points(report)
     best = report.best_name
+    titles = distinct_short_names([p.name for p in parameters], PANEL_TITLE_CHARS)  # long names ran into each other
     for i, parameter in enumerate(parameters):
         axes = figure.add_subplot(rows, columns, i + 1)
         raw = [by_name[name].assignment.get(parameter.name, "") for _, _, name in points]
@@ -538,7 +543,7 @@ def parameter_plot(report: ExperimentReport) -> Any:
         for x, (_, y, name) in zip(xs, points, strict=True):
             if name == best:
                 axes.scatter([x], [y], s=80, facecolors="none", edgecolors="#cc6677", linewidths=1.5)
-        axes.set_title(parameter.name, fontsize=9)
+        axes.set_title(titles[i], fontsize=9)
         axes.tick_params(which="both", labelsize=7)
         if i % columns == 0:
             axes.set_ylabel(report.objective, fontsize=8)
@@ -612,6 +617,9 @@ def html_report(report: ExperimentReport) -> str:
     images = "".join(
         f'<h2>{esc(title)}</h2><img alt="{esc(alt)}" src="data:image/png;base64,{figure_png(fig)}">' for title, fig, alt in plots
     )
+    left_out = left_out_note(report, MAX_PARAMETER_PANELS)
+    if len(plots) > 1 and left_out:
+        images += f'<p class="note">{esc(left_out)}</p>'
     if spec_parameters and len(plots) == 1:  # empty panels said nothing
         images += '<h2>Parameters against the objective</h2><p class="note">nothing to draw: no trial reported the objective as a number</p>'
     images += views_html(report)
