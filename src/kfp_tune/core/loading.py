@@ -26,7 +26,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from kfp_tune.core.errors import SHOWN_LIMIT, FieldError, SpecError, clipped, shown
 from kfp_tune.core.spec import Experiment, apply_katib_defaults, parse_experiment, require_mapping
 from kfp_tune.core.template import GO_RESOLVED_TAGS, TRIAL_PARAMETER, TYPED_PREFIX, go_yaml_scalar, go_yaml_tagged, json_numbers
-from kfp_tune.core.validation import validate_experiment
+from kfp_tune.core.validation import validate_experiment, yaml_type_name
 from kfp_tune.core.yaml_bounds import BASE_LOADER, check_yaml_shape, file_error, yaml_problem
 
 MAX_DOCUMENT_BYTES = 3 * 1024 * 1024
@@ -258,9 +258,27 @@ def parse_yaml(text: str) -> Any:
     """The one document in ``text``, read as kubectl reads it with the bounds above; SpecError
     naming the line of the first problem."""
     documents = parse_yaml_documents(text)
-    if len(documents) != 1:
-        raise file_error(f"expected exactly one YAML document, found {len(documents)}")
+    if not documents:
+        raise file_error("expected exactly one YAML document, found 0")
+    if len(documents) > 1:  # often a ConfigMap and its Experiment, as kubectl apply -f takes them
+        raise file_error(
+            f"expected exactly one YAML document (one Experiment per file), found {len(documents)}: "
+            f"{', '.join(_document_called(d) for d in documents)}; put each Experiment in a file of its own, "
+            "and a trial-template ConfigMap in its own file, given with --trial-templates"
+        )
     return documents[0]
+
+
+def _document_called(document: Any) -> str:
+    """A document of a multi-document file as its reader knows it: kind and name."""
+    if not isinstance(document, dict):
+        return yaml_type_name(document)
+    kind = document.get("kind")
+    metadata = document.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    if not isinstance(kind, str) or not kind:
+        return "a mapping without a kind"
+    return f"{kind} {shown(name)}" if isinstance(name, str) and name else f"{kind} without a name"
 
 
 def parse_yaml_documents(text: str) -> list[Any]:
