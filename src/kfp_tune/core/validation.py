@@ -510,6 +510,11 @@ def _check_parameter(spec: ExperimentSpec, path: str, parameter: ParameterSpec, 
         if low > high or (low == high and (operation or not _is_hyperband_resource(spec, parameter.name))):
             unnamed = None if low > high or operation else _unnamed_hyperband_resource(spec)
             because = f" (hyperband's resource may have min = max, but resource_name {shown(unnamed)} names no parameter)" if unnamed is not None else ""
+            if low == high and not operation and unnamed is None:  # Katib runs it; say how kfp-tune pins a value
+                because = (
+                    f"; Katib admits min = max (its random, tpe and grid give every trial that value), kfp-tune refuses it as a likely slip: to pin {shown(parameter.name)}, "
+                    f"write parameterType: discrete with feasibleSpace: {{list: [{shown(str(fs.min))}]}}"
+                )
             errors.add(f"{fpath}.min", f"expected min < max, got min {low:g} and max {high:g}{because}")
         elif not math.isfinite(high - low):
             errors.add(f"{fpath}.max", f"max - min overflows a float (min {low:g}, max {high:g}); expected a range whose width is a finite number")
