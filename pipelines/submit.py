@@ -1353,6 +1353,29 @@ def _tuned_experiment(recurring: Any) -> tuple[str, str, bool] | None:
     return name, store.rstrip("/"), fresh is True or str(fresh).lower() == "true"
 
 
+def _compiled_by_another(recurring: Any) -> str:
+    """Where a listed recurring run's pipeline was compiled by another kfp-tune than this one
+    (its steps' stamp, :func:`_warn_package_image`'s rule), the words that say so, to put in a
+    refusal beside it: the upgrade case, where replacing it is the fix; else ""."""
+    spec = getattr(recurring, "pipeline_spec", None) or {}
+    spec = spec.get("pipeline_spec", spec) if isinstance(spec, dict) else {}
+    executors = ((spec.get("deploymentSpec") or {}).get("executors") or {}) if isinstance(spec, dict) else {}
+    stamps: set[str] = set()
+    for executor in executors.values() if isinstance(executors, dict) else []:
+        container = (executor.get("container") or {}) if isinstance(executor, dict) else {}
+        for env in container.get("env") or [] if isinstance(container, dict) else []:
+            if isinstance(env, dict) and env.get("name") == COMPILED_BY_VARIABLE and isinstance(env.get("value"), str):
+                stamps.add(env["value"])
+    description = (spec.get("pipelineInfo") or {}).get("description") if isinstance(spec, dict) else None
+    if not stamps and isinstance(description, str) and description.startswith(COMPILED_PIPELINE_DESCRIPTION):
+        stamps.add("")  # kfp-tune compile's, from before it stamped its packages
+    others = sorted(stamp for stamp in stamps if not stamp or not compiled_by_this_kfp_tune(stamp))
+    if not others:
+        return ""
+    return (f" It runs a pipeline compiled by {_compilers(others)}, not by this kfp-tune {described(build_stamp())}: after an upgrade, "
+            "replace it (delete it, then schedule again).")
+
+
 def _refuse_same_experiment(kfp_client: Any, namespace: str | None, tuned: tuple[str, str, bool], host: str | None) -> None:
     """RecurringRunExists when another enabled recurring run of the namespace (under any name,
     in any KFP experiment) continues the same tuning experiment (its experiment_name and store):
@@ -1372,7 +1395,7 @@ def _refuse_same_experiment(kfp_client: Any, namespace: str | None, tuned: tuple
             raise RecurringRunExists(
                 f"recurring run {other.display_name!r} ({other.recurring_run_id}) already continues experiment {name!r} in "
                 f"{masked_url(store)}: a second one would run beside it, and whichever run starts second fails on the experiment's "
-                f"claim. To replace it, delete it in the KFP UI (or {delete_hint(host, namespace, str(other.recurring_run_id))}) "
+                f"claim.{_compiled_by_another(other)} To replace it, delete it in the KFP UI (or {delete_hint(host, namespace, str(other.recurring_run_id))}) "
                 f"and schedule again; to keep both, give this one another experiment_name (--param experiment_name=...) or a fresh "
                 f"experiment per run (--fresh-experiment), or pass --allow-duplicate (allow_duplicate=True) where their crons never overlap"
             )
@@ -1409,7 +1432,8 @@ def _refuse_same_name(kfp_client: Any, group: Any, job_name: str, host: str | No
     ids = ", ".join(str(r.recurring_run_id) for r in same)
     raise RecurringRunExists(
         f"recurring run {job_name!r} is already in KFP experiment {group.display_name!r} ({ids}): a second one would run beside it, "
-        f"and where both continue one experiment, whichever run starts second fails on the experiment's claim. To replace it, delete it in "
+        f"and where both continue one experiment, whichever run starts second fails on the experiment's claim.{_compiled_by_another(same[0])} "
+        "To replace it, delete it in "
         f"the KFP UI (or {delete_hint(host, namespace, str(same[0].recurring_run_id))}) and schedule again; to keep both, "
         f"give this one another name (--name, name=), and only where the two never drive one experiment at once: a fresh experiment "
         f"per run (--fresh-experiment) or another experiment_name (--param experiment_name=...); two that continue one experiment on "

@@ -784,3 +784,37 @@ def test_a_kfp_tune_without_a_build_compares_a_version_only_stamp_by_its_version
     assert "warning" not in capsys.readouterr().err
     assert main(["submit", str(package), "--host", kfp_host.url]) == 0  # build-stamped: its build cannot be compared here, as before
     assert "warning" not in capsys.readouterr().err
+
+
+def test_schedules_refusal_beside_a_recurring_run_another_kfp_tune_compiled_names_that_kfp_tune(kfp_host, tmp_path, capsys):
+    """QA s35 "upgrade", finding 4: after an upgrade, schedule beside the old recurring run was
+    refused without saying that the old one runs a pipeline another kfp-tune compiled, though its
+    stamp is in the listing the refusal is built from: said now, with replacing it as the fix
+    (by name and by experiment); not said beside a recurring run this kfp-tune compiled."""
+    import re
+
+    from kfp_tune.core.version import VERSION, build_fingerprint
+    from kfp_tune.launchers import runtime_image
+
+    package = tmp_path / "p.yaml"
+    assert main(["compile", DIGITS, "-o", str(package), "--rounds", "1"]) == 0
+    text = package.read_text().replace(runtime_image.DEFAULT_RUNTIME_IMAGE, f"reg.io/kfp-tune-python:{VERSION}")
+    package.write_text(text)
+    other = "0" * len(build_fingerprint())
+    (tmp_path / "old.yaml").write_text(re.sub(r"(name: KFP_TUNE_COMPILED_BY\n\s+value: )\S+", rf"\g<1>{VERSION}+{other}", text))
+    this = described(build_stamp())
+    said = (f"It runs a pipeline compiled by kfp-tune {VERSION} (build {other}), not by this kfp-tune {this}: after an upgrade, "
+            "replace it (delete it, then schedule again)")
+    assert main(["schedule", str(tmp_path / "old.yaml"), "--host", kfp_host.url, "--cron", "@daily", "--name", "nightly"]) == 0
+    capsys.readouterr()
+    for flags in (["--name", "nightly"], ["--name", "another"]):  # refused by name, then by experiment
+        assert main(["schedule", str(package), "--host", kfp_host.url, "--cron", "@daily", *flags]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error: recurring run ") and said in err, err
+    assert len(kfp_host.posted("recurringruns")) == 1
+    for recurring in kfp_host.recurring_runs.values():
+        recurring["status"] = "DISABLED"
+    assert main(["schedule", str(package), "--host", kfp_host.url, "--cron", "@daily", "--name", "nightly"]) == 0
+    assert main(["schedule", str(package), "--host", kfp_host.url, "--cron", "@daily", "--name", "nightly"]) == 2
+    err = capsys.readouterr().err
+    assert "recurring run 'nightly' is already in KFP experiment" in err and "runs a pipeline compiled by" not in err, err
