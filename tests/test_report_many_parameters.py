@@ -12,7 +12,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from kfp_tune import search, tune
 from kfp_tune.report_views import distinct_short_names, parallel_coordinates_plot
-from kfp_tune.reports import html_report, load_report, parameter_plot
+from kfp_tune.reports import PANEL_LABEL_CHARS, html_report, load_report, parameter_plot
 from kfp_tune.stores import LocalStore
 
 NAMES = [f"encoder.layer_{k}.attention.dropout_probability_for_the_hidden_states" for k in range(14)]
@@ -51,3 +51,12 @@ def test_the_page_names_the_parameters_left_out_of_the_plots(report) -> None:
     page = html_report(report)
     note = f"12 of 14 parameters plotted (the first 12 in the spec's order); left out: {NAMES[12]}, {NAMES[13]}; all are in the trial table."
     assert page.count(html.escape(note)) == 2  # under the panels, and in the parallel coordinates' line
+
+
+def test_a_long_objective_name_is_shortened_on_the_panels_axis(tmp_path) -> None:
+    """A 50-character metric name as the panels' y label overlapped the first panel's title."""
+    metric = "validation/cross_entropy_loss_on_the_held_out_set"
+    tune(lambda p: {metric: p["x"]}, {"x": search.double(0.0, 1.0)}, objective_metric_name=metric, algorithm="random",
+         algorithm_settings={"random_state": 1}, max_trial_count=2, store=str(tmp_path), name="long-metric")
+    (axes,) = parameter_plot(load_report(LocalStore(tmp_path), "long-metric")).axes
+    assert axes.get_ylabel() == metric[: PANEL_LABEL_CHARS - 1] + "…"

@@ -54,6 +54,8 @@ MAX_PARAMETER_PANELS = 12
 """Parameters plotted against the objective, one panel each; the table lists them all."""
 PANEL_TITLE_CHARS = 32
 """The most characters of a parameter's name a panel's title shows (a third of the figure's width)."""
+PANEL_LABEL_CHARS = 28
+"""The most characters of the objective's name the panels' y axis shows (about a panel's height)."""
 MAX_CHOICE_LABELS = 30
 """Labelled values on a categorical panel's axis: a label each up to this many, else every n-th.
 A label per value of a categorical of 5,684 values made each report take about a minute (the
@@ -546,7 +548,7 @@ def parameter_plot(report: ExperimentReport) -> Any:
         axes.set_title(titles[i], fontsize=9)
         axes.tick_params(which="both", labelsize=7)
         if i % columns == 0:
-            axes.set_ylabel(report.objective, fontsize=8)
+            axes.set_ylabel(distinct_short_names([report.objective], PANEL_LABEL_CHARS)[0], fontsize=8)  # a panel's height, not past it into the title above
     figure.tight_layout()
     return figure
 
