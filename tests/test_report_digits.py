@@ -77,3 +77,17 @@ def test_a_billion_plus_offsets_reads_apart_in_the_table_the_axis_and_the_alt_te
     # lr's axis (0.5 to 0.5000001) and the objective's: each end labelled apart from the other
     assert "0.5" in texts and "0.5000001" in texts, texts
     assert ends.group(1) in texts and ends.group(2) in texts, texts
+
+
+def test_kfp_tune_trials_keeps_at_least_six_digits_and_never_shows_two_values_alike(store, capsys) -> None:
+    """``trials`` takes the same rule with the 6 digits it always showed as its least: the
+    billion-sized losses read apart there too (they read 1e+09 on every row)."""
+    from kfp_tune.cli import main
+
+    assert main(["trials", "huge", "--store", store.uri]) == 0
+    lines = [line.split() for line in capsys.readouterr().out.splitlines()[1:] if line.strip()]
+    losses = [row[2] for row in lines]
+    assert len(losses) == 4 and len(set(losses)) == 4 and not any(loss == "1e+09" for loss in losses), losses
+    assert main(["trials", "close", "--store", store.uri]) == 0
+    shown = sorted(line.split()[2] for line in capsys.readouterr().out.splitlines()[1:] if line.strip())
+    assert shown == ["0.98761", "0.98764", "0.98768", "0.98772"]

@@ -1177,17 +1177,20 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     print_visible(f"  store: {summary['store']}")
 
 
-def _metric_value(value: float | str) -> str:
-    """A number to 6 significant digits; a text metric (darts' genotype) as the trial wrote it."""
-    return value if isinstance(value, str) else f"{value:.6g}"
+def _metric_value(value: float | str, digits: int) -> str:
+    """A number with its column's digits (report_views.column_digits, as the report's table, at
+    least 6); a text metric (darts' genotype) as the trial wrote it."""
+    from kfp_tune.report_views import format_number
+
+    return value if isinstance(value, str) else format_number(value, digits)
 
 
-def _metric_cell(row: dict[str, Any], metric: str) -> str:
+def _metric_cell(row: dict[str, Any], metric: str, digits: int) -> str:
     """A trial row's value of ``metric`` as ``trials`` shows it: in parentheses for a trial Katib
     has no observation of (not ``TrialStatus.ranked``: Failed, Killed), what it reported, not a result."""
     if metric not in row["metrics"]:
         return ""
-    value = _metric_value(row["metrics"][metric])
+    value = _metric_value(row["metrics"][metric], digits)
     return value if TrialStatus(row["status"]).ranked else f"({value})"
 
 
@@ -1318,6 +1321,7 @@ def cmd_trials(args: argparse.Namespace) -> int:
     """One row per trial; ``--status``, ``--sort-by`` and ``--limit`` choose the rows, in the
     table and in ``--json`` alike (the columns stay those of every trial)."""
     from kfp_tune.progress import table_lines
+    from kfp_tune.report_views import TRIALS_DIGITS, column_digits
     from kfp_tune.reports import damaged_lines, load_trials
 
     statuses, limit = _chosen(args)
@@ -1333,6 +1337,8 @@ def cmd_trials(args: argparse.Namespace) -> int:
         print(json.dumps(rows, sort_keys=True))
         return EXIT_OK
     params, metrics = table_of.parameter_names, table_of.metric_names  # as the report orders them
+    numbers = {m: [v for r in rows for v in [r["metrics"].get(m)] if isinstance(v, (int, float)) and not isinstance(v, bool)] for m in metrics}
+    digits = {m: column_digits(numbers[m], least=TRIALS_DIGITS) for m in metrics}  # never two values read alike
     labels = sorted({k for r in rows for k in r.get("labels", {})})  # the algorithm's (pbt: generation, parent), by their last part
     # metrics before parameters, as the report's table: with a dozen parameters the objective was
     # the last column of a 330-character line
@@ -1340,7 +1346,7 @@ def cmd_trials(args: argparse.Namespace) -> int:
     table = [header] + [
         [r["name"], " ".join([r["status"], *(f"({word})" for field, word in (("damaged", "damaged"), ("newer", "newer record")) if field in r)]),
          *(r.get("labels", {}).get(k, "") for k in labels),
-         *(_metric_cell(r, m) for m in metrics), *(r["parameters"].get(p, "") for p in params)]
+         *(_metric_cell(r, m, digits[m]) for m in metrics), *(r["parameters"].get(p, "") for p in params)]
         for r in rows
     ]
     for line in table_lines(table, getattr(sys.stdout, "encoding", None)):

@@ -38,6 +38,8 @@ SIGNIFICANT_DIGITS = 4
 """The fewest digits a number in the report is shown with: enough to compare trials, few enough to read."""
 MAX_SIGNIFICANT_DIGITS = 12
 """The most: a column's values still alike at 12 digits are shown alike (a double carries about 16)."""
+TRIALS_DIGITS = 6
+"""The fewest digits ``kfp-tune trials`` shows a metric with: a terminal table, read closely."""
 MAX_AXES = 12
 """Parameters drawn as axes of the parallel coordinates (the first ones in the spec)."""
 MAX_CURVE_POINTS = 400
@@ -101,15 +103,15 @@ def format_number(value: float, digits: int = SIGNIFICANT_DIGITS) -> str:
     return "0" if text == "-0" else text
 
 
-def column_digits(values: Iterable[float]) -> int:
+def column_digits(values: Iterable[float], least: int = SIGNIFICANT_DIGITS) -> int:
     """The digits a column of numbers is shown with (a table column, an axis's two ends, the
-    numbers an alt text names): the fewest, from :data:`SIGNIFICANT_DIGITS` to
-    :data:`MAX_SIGNIFICANT_DIGITS`, at which its distinct values read distinct, so that the best
-    trial never reads the same as another (0.98761 and 0.98764 are not both ``0.9876``; a loss of
-    1e9 plus a few thousand is not ``1e+09`` on every row). The report and ``kfp-tune trials``
-    both use it."""
+    numbers an alt text names): the fewest, from ``least`` to :data:`MAX_SIGNIFICANT_DIGITS`, at
+    which its distinct values read distinct, so that the best trial never reads the same as
+    another (0.98761 and 0.98764 are not both ``0.9876``; a loss of 1e9 plus a few thousand is not
+    ``1e+09`` on every row). The report and ``kfp-tune trials`` both use it, ``trials`` with at
+    least the 6 digits it always showed (:data:`TRIALS_DIGITS`)."""
     distinct = {value for value in values if math.isfinite(value)}
-    for digits in range(SIGNIFICANT_DIGITS, MAX_SIGNIFICANT_DIGITS):
+    for digits in range(least, MAX_SIGNIFICANT_DIGITS):
         if len({format_number(value, digits) for value in distinct}) == len(distinct):
             return digits
     return MAX_SIGNIFICANT_DIGITS
