@@ -181,6 +181,8 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     notes += _setting_value_notes(name, algorithm.algorithm_settings)
     if name == "grid" and spec.parameters:
         notes += _grid_notes(spec.parameters, spec.max_trial_count)
+    if name in KATIB_DRAWING_SERVICES and spec.parameters:
+        notes += _small_space_notes(name, spec.parameters, spec.max_trial_count)
     if name in KATIB_HYPEROPT_ALGORITHMS and spec.parameters:
         notes += _hyperopt_step_notes(name, spec.parameters)
     if name == "cmaes" and spec.parameters:
@@ -645,6 +647,30 @@ def _grid_notes(parameters: Sequence[ParameterSpec], max_trial_count: int | None
             )
         )
     return notes
+
+
+KATIB_DRAWING_SERVICES = {
+    "random": "hyperopt", "tpe": "hyperopt", "multivariate-tpe": "optuna", "cmaes": "goptuna", "sobol": "goptuna", "bayesianoptimization": "skopt",
+}
+"""The algorithms whose service in Katib's default katib-config draws points with replacement
+(nothing de-duplicates its suggestions), so Katib runs the whole budget on a small finite space."""
+
+
+def _small_space_notes(name: str, parameters: Sequence[ParameterSpec], max_trial_count: int | None) -> list[FieldError]:
+    """A finite space with fewer points than maxTrialCount: Katib runs every trial, repeats
+    included (some rely on it to rerun a noisy objective); kfp-tune never repeats a point and ends
+    when the space is used up, as its grid does (the guide's "Ours beyond Katib's")."""
+    points = search_space_of(parameters).grid_size()
+    if points is None or max_trial_count is None or max_trial_count <= points:
+        return []
+    return [
+        FieldError(
+            "spec.maxTrialCount",
+            f"Katib's {name} ({KATIB_DRAWING_SERVICES[name]}) draws with replacement and runs all {max_trial_count} trials, repeats included; "
+            f"this search space has only {points} points, and kfp-tune never repeats one: it runs at most {points} trials "
+            "and ends with ExperimentSuggestionEndReached",
+        )
+    ]
 
 
 KATIB_HYPEROPT_ALGORITHMS = ("random", "tpe")
