@@ -137,6 +137,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     notes += _early_stopping_notes(experiment)
     notes += _trial_label_notes(experiment)
     notes += collector_notes(experiment)
+    notes += _katib_db_collector_notes(experiment)
     notes += metric_strategy_notes(experiment)
     notes += primary_pod_label_notes(experiment)
     algorithm = spec.algorithm
@@ -317,6 +318,36 @@ def _feasible_space_values(where: str, parameters: Any) -> list[tuple[str, Any]]
         listed = space.get("list")
         values += [(f"{path}.list[{position}]", value) for position, value in enumerate(listed if isinstance(listed, list) else [])]
     return values
+
+
+KATIB_DB_MANAGER = re.compile(r"katib-db-manager|:6789(?![0-9])|^6789$")
+"""Katib's DB manager, by its service name or its gRPC port, as a collector's argument names it."""
+
+
+def _katib_db_collector_notes(experiment: Experiment) -> list[FieldError]:
+    """A Custom collector that reports to Katib's DB manager (Katib's own collector images, and
+    any written for Katib), which kfp-tune does not serve: each trial would end MetricsUnavailable.
+    One note, at the first command, args or env value that names it."""
+    collector = experiment.spec.metrics_collector_spec.collector if experiment.spec.metrics_collector_spec is not None else None
+    container = (collector.model_extra or {}).get("customCollector") if collector is not None and collector.kind == CollectorKind.CUSTOM else None
+    if not isinstance(container, Mapping):
+        return []
+    where = "spec.metricsCollectorSpec.collector.customCollector"
+    texts = [(f"{where}.{key}[{i}]", v) for key in ("command", "args") if isinstance(container.get(key), list) for i, v in enumerate(container[key])]
+    env = container.get("env")
+    texts += [(f"{where}.env[{i}].value", e.get("value")) for i, e in enumerate(env if isinstance(env, list) else []) if isinstance(e, Mapping)]
+    for path, text in texts:
+        if isinstance(text, str) and KATIB_DB_MANAGER.search(text):
+            return [
+                FieldError(
+                    path,
+                    f"{shown(text)} is Katib's DB manager, to which a Custom collector written for Katib reports over gRPC; kfp-tune does not "
+                    "serve it, so every trial would end MetricsUnavailable (and the experiment fail at maxFailedTrialCount): have the collector "
+                    "report with kfp_tune.report_metrics (the Custom collector reports to kfp-tune's store as Push does), or read the trial's "
+                    "metrics with the File or StdOut collector",
+                )
+            ]
+    return []
 
 
 KATIB_UNSTOPPED_COLLECTORS: dict[str, str] = {
