@@ -206,20 +206,26 @@ def is_compiled_pipeline(path: str | Path) -> bool:
     return isinstance(_ready(file), _Ready)
 
 
-def _executor_containers(package: str) -> list[dict[str, Any]]:
-    """The containers a package's steps run (``deploymentSpec.executors``), read once for the
-    checks of their images (:func:`_check_package_image`)."""
-    executors = (package_document(package).get("deploymentSpec") or {}).get("executors") or {}
-    return [(e.get("container") or {}) if isinstance(e, dict) else {} for e in executors.values()]
+def _executor_containers(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The containers a pipeline's steps run (``deploymentSpec.executors``) in a package's
+    document or a listed recurring run's pipeline spec, for the checks of their images
+    (:func:`_check_package_image`) and of the kfp-tune that compiled them (:func:`_other_kfp_tunes`)."""
+    deployment = document.get("deploymentSpec")
+    executors = deployment.get("executors") if isinstance(deployment, dict) else None
+    if not isinstance(executors, dict):
+        return []
+    containers = [e.get("container") if isinstance(e, dict) else None for e in executors.values()]
+    return [container if isinstance(container, dict) else {} for container in containers]
 
 
 def _check_package_image(ready: _Ready, package: str) -> None:
     """A package about to be sent: refused when its steps run the unpublished default image
     (:func:`_refuse_package_image`), else warned of where they would stop at once or run
     another kfp-tune (:func:`_warn_package_image`); the package read once for both."""
-    containers = _executor_containers(package)
+    document = package_document(package)
+    containers = _executor_containers(document)
     _refuse_package_image(ready, containers)
-    _warn_package_image(ready, package, containers)
+    _warn_package_image(ready, package, document, containers)
 
 
 def _refuse_package_image(ready: _Ready, containers: list[dict[str, Any]]) -> None:
@@ -235,42 +241,79 @@ STAMPED_SINCE = "2026-12-05 03:46 UTC"
 BUILD_STAMPED_SINCE = "2026-12-06 23:42 UTC"
 """When it began to stamp the build too (``0.1.0+1a2b3c4d5e6f``)."""
 COMPILED_PIPELINE_DESCRIPTION = "kfp-tune: Katib experiment "
-"""How the description of a pipeline kfp-tune compile makes begins, in every version: a package
-with it and no stamp was compiled before kfp-tune stamped its packages (a pipeline of one's own
-around kfp-tune's components carries no stamp either, and is not taken for one)."""
+"""How the description of a pipeline kfp-tune compile makes begins, in every version."""
+COMPILED_PIPELINE_NAME = "kfp-tune-"
+"""How the name of a pipeline kfp-tune compile makes begins, in every version (``kfp-tune-`` and
+the experiment's name; ``kfp-tune-component-`` for component trials)."""
+KFP_TUNE_STEP = re.compile(r"\b(?:from|import)\s+kfp_tune\b|-m\s+kfp_tune\b")
+"""What a step's command or arguments hold where the step runs kfp-tune: its code imports it (a
+kfp-tune step, or one of kfp-tune's component.yaml files), or runs it as a module."""
 
 
-def _warn_package_image(ready: _Ready, package: str, containers: list[dict[str, Any]]) -> None:
+def _compiled_by(container: Mapping[str, Any]) -> str | None:
+    """A step's :data:`COMPILED_BY_VARIABLE` stamp (None where it has none)."""
+    env = {e.get("name"): e.get("value") for e in container.get("env") or [] if isinstance(e, dict)}
+    stamp = env.get(COMPILED_BY_VARIABLE)
+    return stamp if isinstance(stamp, str) else None
+
+
+def _runs_kfp_tune(container: Mapping[str, Any]) -> bool:
+    """Whether a step runs kfp-tune (:data:`KFP_TUNE_STEP`): a pipeline of one's own with a
+    description like kfp-tune compile's, or a user's component beside kfp-tune's steps, does not."""
+    words = [*(container.get("command") or []), *(container.get("args") or [])]
+    return any(isinstance(word, str) and KFP_TUNE_STEP.search(word) for word in words)
+
+
+def _other_kfp_tunes(document: Mapping[str, Any]) -> dict[str, str]:
+    """Which other kfp-tunes than this one compiled a pipeline (a package's document, or a listed
+    recurring run's pipeline spec): each stamp of its steps that is not this kfp-tune's
+    (:func:`~kfp_tune.core.version.compiled_by_this_kfp_tune`), with the image of its first step
+    so stamped; for a package with no stamp, "" (a kfp-tune before :data:`STAMPED_SINCE`) where it
+    is kfp-tune compile's: named and described as kfp-tune compile names and describes its
+    pipelines, with a step that runs kfp-tune, whose image is given. A pipeline of one's own
+    around kfp-tune's components (they carry no stamp) is not taken for one. submit's warning and
+    schedule's refusal both ask this, so that they agree."""
+    containers = _executor_containers(document)
+    stamps: dict[str, str] = {}
+    for container in containers:
+        stamp, image = _compiled_by(container), container.get("image")
+        if stamp is not None and (stamp not in stamps or stamps[stamp] == "(none)"):
+            stamps[stamp] = image if isinstance(image, str) else "(none)"
+    if stamps:
+        return {stamp: image for stamp, image in stamps.items() if not compiled_by_this_kfp_tune(stamp)}
+    info = document.get("pipelineInfo")
+    name, description = (info.get("name"), info.get("description")) if isinstance(info, dict) else (None, None)
+    if not (isinstance(name, str) and name.startswith(COMPILED_PIPELINE_NAME)):
+        return {}
+    if not (isinstance(description, str) and description.startswith(COMPILED_PIPELINE_DESCRIPTION)):
+        return {}
+    images = [c.get("image") for c in containers if _runs_kfp_tune(c)]
+    return {"": next((i for i in images if isinstance(i, str)), "(none)")} if images else {}
+
+
+def _warn_package_image(ready: _Ready, package: str, document: Mapping[str, Any], containers: list[dict[str, Any]]) -> None:
     """A compiled package (a file; a pipeline function is compiled here, its image checked then)
     is sent as it is: a RuntimeImageWarning when its kfp-tune steps would stop at once, their
     image tagged with another version than the kfp-tune that compiled them (compiled with such a
     ``KFP_TUNE_IMAGE`` elsewhere, or the image edited since), once per image; else one when
-    another kfp-tune compiled it (another version, another build of this one, the version alone
-    where this one has a build, or no stamp on a package of kfp-tune compile's), whose steps
-    then run that kfp-tune, not this one (a recurring run of it too, every night), whatever the
-    image's tag (``latest`` names no version)."""
+    another kfp-tune compiled it (:func:`_other_kfp_tunes`: another version, another build of
+    this one, the version alone where this one has a build, or no stamp on a package of kfp-tune
+    compile's), whose steps then run that kfp-tune, not this one (a recurring run of it too,
+    every night), whatever the image's tag (``latest`` names no version)."""
     if not isinstance(ready.source, Path):
         return
     told: set[tuple[str, str]] = set()
     warned = False
-    stamped = False
-    others: dict[str, str] = {}  # another kfp-tune's stamp: an image of its steps
     for container in containers:
-        env = {e.get("name"): e.get("value") for e in container.get("env") or [] if isinstance(e, dict)}
-        compiled_by, image = env.get(COMPILED_BY_VARIABLE), container.get("image")
-        stamped = stamped or isinstance(compiled_by, str)
-        if not isinstance(compiled_by, str) or not isinstance(image, str) or (compiled_by, image) in told:
+        compiled_by, image = _compiled_by(container), container.get("image")
+        if compiled_by is None or not isinstance(image, str) or (compiled_by, image) in told:
             continue
         told.add((compiled_by, image))
-        if not compiled_by_this_kfp_tune(compiled_by):
-            others.setdefault(compiled_by, image)
         problem = image_version_problem(image, compiled_by)
         if problem is not None:
             warned = True
             warnings.warn(RuntimeImageWarning(f"the package {Path(package).name}: {problem}"), stacklevel=5)  # past _check_package_image
-    if not stamped and _compiled_before_stamps(package):
-        first = next((i for i in (c.get("image") for c in containers) if isinstance(i, str)), "(none)")
-        others = {"": first}
+    others = _other_kfp_tunes(document)
     if others and not warned:
         this = described(build_stamp())
         images = ", ".join(dict.fromkeys(others.values()))
@@ -279,12 +322,6 @@ def _warn_package_image(ready: _Ready, package: str, containers: list[dict[str, 
             f"it is, and its steps run the kfp-tune of their image {images} ({_unchecked(sorted(others))}); to run kfp-tune {this}, "
             "compile it again with this kfp-tune (kfp-tune compile), or submit the experiment's YAML"
         ), stacklevel=5)
-
-
-def _compiled_before_stamps(package: str) -> bool:
-    """Whether an unstamped package is one kfp-tune compile made (:data:`COMPILED_PIPELINE_DESCRIPTION`)."""
-    description = (package_document(package).get("pipelineInfo") or {}).get("description")
-    return isinstance(description, str) and description.startswith(COMPILED_PIPELINE_DESCRIPTION)
 
 
 def _compilers(stamps: list[str]) -> str:
@@ -1355,21 +1392,11 @@ def _tuned_experiment(recurring: Any) -> tuple[str, str, bool] | None:
 
 def _compiled_by_another(recurring: Any) -> str:
     """Where a listed recurring run's pipeline was compiled by another kfp-tune than this one
-    (its steps' stamp, :func:`_warn_package_image`'s rule), the words that say so, to put in a
+    (:func:`_other_kfp_tunes`, as submit's warning asks it), the words that say so, to put in a
     refusal beside it: the upgrade case, where replacing it is the fix; else ""."""
     spec = getattr(recurring, "pipeline_spec", None) or {}
     spec = spec.get("pipeline_spec", spec) if isinstance(spec, dict) else {}
-    executors = ((spec.get("deploymentSpec") or {}).get("executors") or {}) if isinstance(spec, dict) else {}
-    stamps: set[str] = set()
-    for executor in executors.values() if isinstance(executors, dict) else []:
-        container = (executor.get("container") or {}) if isinstance(executor, dict) else {}
-        for env in container.get("env") or [] if isinstance(container, dict) else []:
-            if isinstance(env, dict) and env.get("name") == COMPILED_BY_VARIABLE and isinstance(env.get("value"), str):
-                stamps.add(env["value"])
-    description = (spec.get("pipelineInfo") or {}).get("description") if isinstance(spec, dict) else None
-    if not stamps and isinstance(description, str) and description.startswith(COMPILED_PIPELINE_DESCRIPTION):
-        stamps.add("")  # kfp-tune compile's, from before it stamped its packages
-    others = sorted(stamp for stamp in stamps if not stamp or not compiled_by_this_kfp_tune(stamp))
+    others = sorted(_other_kfp_tunes(spec)) if isinstance(spec, dict) else []
     if not others:
         return ""
     return (f" It runs a pipeline compiled by {_compilers(others)}, not by this kfp-tune {described(build_stamp())}: after an upgrade, "

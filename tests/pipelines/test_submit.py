@@ -786,11 +786,21 @@ def test_a_kfp_tune_without_a_build_compares_a_version_only_stamp_by_its_version
     assert "warning" not in capsys.readouterr().err
 
 
-def test_schedules_refusal_beside_a_recurring_run_another_kfp_tune_compiled_names_that_kfp_tune(kfp_host, tmp_path, capsys):
+OLD_RECURRING_RUNS = {
+    "another build": "kfp-tune {version} (build {other})",
+    "the version alone": "kfp-tune {version} with no build (before kfp-tune stamped its build, 2026-12-06 23:42 UTC, or by one installed without its .py files)",
+    "no stamp": "a kfp-tune from before 2026-12-05 03:46 UTC, which stamped no package with its version",
+}
+
+
+@pytest.mark.parametrize("stamped", list(OLD_RECURRING_RUNS))
+def test_schedules_refusal_beside_a_recurring_run_another_kfp_tune_compiled_names_that_kfp_tune(kfp_host, tmp_path, capsys, stamped):
     """QA s35 "upgrade", finding 4: after an upgrade, schedule beside the old recurring run was
     refused without saying that the old one runs a pipeline another kfp-tune compiled, though its
     stamp is in the listing the refusal is built from: said now, with replacing it as the fix
-    (by name and by experiment); not said beside a recurring run this kfp-tune compiled."""
+    (by name and by experiment); not said beside a recurring run this kfp-tune compiled. The old
+    one stamped with another build, with the version alone (2026-12-05 to 12-06), or not at all
+    (kfp-tune compile before 2026-12-05): the three packages of the QA's upgrade."""
     import re
 
     from kfp_tune.core.version import VERSION, build_fingerprint
@@ -801,10 +811,17 @@ def test_schedules_refusal_beside_a_recurring_run_another_kfp_tune_compiled_name
     text = package.read_text().replace(runtime_image.DEFAULT_RUNTIME_IMAGE, f"reg.io/kfp-tune-python:{VERSION}")
     package.write_text(text)
     other = "0" * len(build_fingerprint())
-    (tmp_path / "old.yaml").write_text(re.sub(r"(name: KFP_TUNE_COMPILED_BY\n\s+value: )\S+", rf"\g<1>{VERSION}+{other}", text))
+    if stamped == "no stamp":
+        old = re.sub(r"\n\s+- name: KFP_TUNE_COMPILED_BY\n\s+value: \S+", "", text)
+        old = re.sub(r"(description: 'kfp-tune: Katib experiment [^;]*); compiled by kfp-tune [^']*'", r"\g<1>'", old)
+        assert "KFP_TUNE_COMPILED_BY" not in old
+    else:
+        stamp = f"{VERSION}+{other}" if stamped == "another build" else VERSION
+        old = re.sub(r"(name: KFP_TUNE_COMPILED_BY\n\s+value: )\S+", rf"\g<1>{stamp}", text)
+    (tmp_path / "old.yaml").write_text(old)
     this = described(build_stamp())
-    said = (f"It runs a pipeline compiled by kfp-tune {VERSION} (build {other}), not by this kfp-tune {this}: after an upgrade, "
-            "replace it (delete it, then schedule again)")
+    said = (f"It runs a pipeline compiled by {OLD_RECURRING_RUNS[stamped].format(version=VERSION, other=other)}, not by this kfp-tune "
+            f"{this}: after an upgrade, replace it")
     assert main(["schedule", str(tmp_path / "old.yaml"), "--host", kfp_host.url, "--cron", "@daily", "--name", "nightly"]) == 0
     capsys.readouterr()
     for flags in (["--name", "nightly"], ["--name", "another"]):  # refused by name, then by experiment
