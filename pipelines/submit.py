@@ -1390,17 +1390,18 @@ def _tuned_experiment(recurring: Any) -> tuple[str, str, bool] | None:
     return name, store.rstrip("/"), fresh is True or str(fresh).lower() == "true"
 
 
-def _compiled_by_another(recurring: Any) -> str:
-    """Where a listed recurring run's pipeline was compiled by another kfp-tune than this one
-    (:func:`_other_kfp_tunes`, as submit's warning asks it), the words that say so, to put in a
-    refusal beside it: the upgrade case, where replacing it is the fix; else ""."""
+def _how_to_replace(recurring: Any, delete: str) -> str:
+    """How a refusal beside a listed recurring run says to replace it (``delete``: the call that
+    deletes it), once: where its pipeline was compiled by another kfp-tune than this one
+    (:func:`_other_kfp_tunes`, as submit's warning asks it) it says so first, as the upgrade case
+    where replacing it is the fix."""
     spec = getattr(recurring, "pipeline_spec", None) or {}
     spec = spec.get("pipeline_spec", spec) if isinstance(spec, dict) else {}
     others = sorted(_other_kfp_tunes(spec)) if isinstance(spec, dict) else []
+    how = f"delete it in the KFP UI (or {delete}) and schedule again"
     if not others:
-        return ""
-    return (f" It runs a pipeline compiled by {_compilers(others)}, not by this kfp-tune {described(build_stamp())}: after an upgrade, "
-            "replace it (delete it, then schedule again).")
+        return f" To replace it, {how}"
+    return f" It runs a pipeline compiled by {_compilers(others)}, not by this kfp-tune {described(build_stamp())}: after an upgrade, replace it: {how}"
 
 
 def _refuse_same_experiment(kfp_client: Any, namespace: str | None, tuned: tuple[str, str, bool], host: str | None) -> None:
@@ -1422,8 +1423,7 @@ def _refuse_same_experiment(kfp_client: Any, namespace: str | None, tuned: tuple
             raise RecurringRunExists(
                 f"recurring run {other.display_name!r} ({other.recurring_run_id}) already continues experiment {name!r} in "
                 f"{masked_url(store)}: a second one would run beside it, and whichever run starts second fails on the experiment's "
-                f"claim.{_compiled_by_another(other)} To replace it, delete it in the KFP UI (or {delete_hint(host, namespace, str(other.recurring_run_id))}) "
-                f"and schedule again; to keep both, give this one another experiment_name (--param experiment_name=...) or a fresh "
+                f"claim.{_how_to_replace(other, delete_hint(host, namespace, str(other.recurring_run_id)))}; to keep both, give this one another experiment_name (--param experiment_name=...) or a fresh "
                 f"experiment per run (--fresh-experiment), or pass --allow-duplicate (allow_duplicate=True) where their crons never overlap"
             )
         token = getattr(listed, "next_page_token", None) or ""
@@ -1459,9 +1459,8 @@ def _refuse_same_name(kfp_client: Any, group: Any, job_name: str, host: str | No
     ids = ", ".join(str(r.recurring_run_id) for r in same)
     raise RecurringRunExists(
         f"recurring run {job_name!r} is already in KFP experiment {group.display_name!r} ({ids}): a second one would run beside it, "
-        f"and where both continue one experiment, whichever run starts second fails on the experiment's claim.{_compiled_by_another(same[0])} "
-        "To replace it, delete it in "
-        f"the KFP UI (or {delete_hint(host, namespace, str(same[0].recurring_run_id))}) and schedule again; to keep both, "
+        f"and where both continue one experiment, whichever run starts second fails on the experiment's claim."
+        f"{_how_to_replace(same[0], delete_hint(host, namespace, str(same[0].recurring_run_id)))}; to keep both, "
         f"give this one another name (--name, name=), and only where the two never drive one experiment at once: a fresh experiment "
         f"per run (--fresh-experiment) or another experiment_name (--param experiment_name=...); two that continue one experiment on "
         f"crons that never overlap need --allow-duplicate (allow_duplicate=True)"

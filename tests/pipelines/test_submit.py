@@ -821,13 +821,14 @@ def test_schedules_refusal_beside_a_recurring_run_another_kfp_tune_compiled_name
     (tmp_path / "old.yaml").write_text(old)
     this = described(build_stamp())
     said = (f"It runs a pipeline compiled by {OLD_RECURRING_RUNS[stamped].format(version=VERSION, other=other)}, not by this kfp-tune "
-            f"{this}: after an upgrade, replace it")
+            f"{this}: after an upgrade, replace it: delete it in the KFP UI (or kfp.Client(")
     assert main(["schedule", str(tmp_path / "old.yaml"), "--host", kfp_host.url, "--cron", "@daily", "--name", "nightly"]) == 0
     capsys.readouterr()
     for flags in (["--name", "nightly"], ["--name", "another"]):  # refused by name, then by experiment
         assert main(["schedule", str(package), "--host", kfp_host.url, "--cron", "@daily", *flags]) == 2
         err = capsys.readouterr().err
         assert err.startswith("error: recurring run ") and said in err, err
+        assert err.count("replace it") == 1 and "and schedule again; to keep both, " in err, err  # the fix given once (Review B, finding 6)
     assert len(kfp_host.posted("recurringruns")) == 1
     for recurring in kfp_host.recurring_runs.values():
         recurring["status"] = "DISABLED"
@@ -835,3 +836,4 @@ def test_schedules_refusal_beside_a_recurring_run_another_kfp_tune_compiled_name
     assert main(["schedule", str(package), "--host", kfp_host.url, "--cron", "@daily", "--name", "nightly"]) == 2
     err = capsys.readouterr().err
     assert "recurring run 'nightly' is already in KFP experiment" in err and "runs a pipeline compiled by" not in err, err
+    assert "claim. To replace it, delete it in the KFP UI (or kfp.Client(" in err and err.count("replace it") == 1, err
