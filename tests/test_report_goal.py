@@ -47,3 +47,17 @@ def test_the_objective_plot_names_the_goal_in_words_and_the_better_way_on_its_ax
     assert "the goal, 0.5, dashed: reached" in objective_alt(met)
     assert objective_plot(met).axes[0].get_ylabel() == "loss (lower is better)"
     assert "goal" not in objective_alt(load_report(store, "plain"))
+
+
+def test_a_best_just_short_of_the_goal_never_reads_as_the_goal(tmp_path) -> None:
+    """0.98999 against a goal of 0.99: the objective column's digits take the goal in, so the best
+    does not read 0.99 beside "goal 0.99, not reached" (review A of the s35 report fixes, finding 1)."""
+    values = {"a": 0.98999, "b": 0.5, "c": 0.7}
+    tune(lambda p: values[p["v"]], {"v": search.categorical(list(values))}, objective_metric_name="accuracy",
+         objective_type="maximize", goal=0.99, algorithm="grid", max_trial_count=3, store=str(tmp_path), name="g1")
+    report = load_report(LocalStore(tmp_path), "g1")
+    table = markdown_table(report)
+    assert "(goal 0.99, not reached; higher is better)" in table
+    assert "| 0.98999 |" in table and "| 0.99 |" not in table
+    assert "reaching 0.98999 at" in objective_alt(report)
+    assert report.format_objective(0.99) == "0.99"

@@ -141,8 +141,14 @@ class ExperimentReport:
 
     @cached_property
     def metric_digits(self) -> dict[str, int]:
-        """Each metric column's digits (:func:`column_digits`): the fewest that tell its values apart."""
-        return {name: column_digits(t.metrics[name] for t in self.state.trials if name in t.metrics) for name in self.metric_names}
+        """Each metric column's digits (:func:`column_digits`): the fewest that tell its values apart.
+        The objective's column counts the goal among its values, so that a best short of the goal
+        never reads as the goal (0.98999 is not ``0.99`` beside "goal 0.99, not reached")."""
+        goal = [] if self.goal is None else [self.goal]
+        return {
+            name: column_digits([*(t.metrics[name] for t in self.state.trials if name in t.metrics), *(goal if name == self.objective else [])])
+            for name in self.metric_names
+        }
 
     @cached_property
     def parameter_digits(self) -> dict[str, int]:
@@ -164,16 +170,15 @@ class ExperimentReport:
 
     def goal_shown(self) -> tuple[str, str] | None:
         """The goal as the report writes it and whether the best trial reached it, as Katib decides
-        it (decision.decide): ``("0.99", "not reached")``; None without a goal. The goal takes the
-        digits that tell it from every objective value (0.99 is not a best of 0.98999 read to 4 digits)."""
+        it (decision.decide): ``("0.99", "not reached")``; None without a goal. The goal is written
+        with the objective column's digits, which count it in (:attr:`metric_digits`)."""
         goal = self.goal
         if goal is None:
             return None
         best = best_trial(self.state)
         value = self.state.objective_value(best) if best is not None else None
         reached = value is not None and (value <= goal if self.minimize else value >= goal)
-        values = [v for t in self.state.trials if (v := self.state.objective_value(t)) is not None]
-        return format_number(goal, column_digits([goal, *values])), "reached" if reached else "not reached"
+        return self.format_objective(goal), "reached" if reached else "not reached"
 
     def objective_words(self) -> str:
         """The header line's parenthesis after the objective: its goal and the better way."""
