@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import Any
 
 from kfp_tune.core import claims
-from kfp_tune.core.decision import best_trial, count_trials, decide
+from kfp_tune.core.decision import best_trial, count_trials, decide, goal_reached
 from kfp_tune.core.errors import ExperimentNotFound, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
@@ -177,7 +177,8 @@ class ExperimentReport:
             return None
         best = best_trial(self.state)
         value = self.state.objective_value(best) if best is not None else None
-        reached = value is not None and (value <= goal if self.minimize else value >= goal)
+        assert self.state.experiment.spec.objective is not None
+        reached = goal_reached(self.state.experiment.spec.objective, value)
         return self.format_objective(goal), "reached" if reached else "not reached"
 
     def objective_words(self) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kfp_tune.core.observation import metric_text
+from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import FINISHED_PHASES, ExperimentState, TrialState
 from kfp_tune.core.vocabulary import FAILED_STATUSES, TERMINAL_STATUSES, ExperimentPhase, ObjectiveType, TrialStatus
 
@@ -67,6 +68,15 @@ def best_trial(state: ExperimentState) -> TrialState | None:
     return best
 
 
+def goal_reached(objective: ObjectiveSpec, value: float | None) -> bool:
+    """Whether an objective value reaches the objective's goal, as Katib decides it (>= when
+    maximizing, <= when minimizing); False without a goal or a value. One rule for ``decide`` and
+    the report's "reached", so the page never says otherwise than the experiment's condition."""
+    if objective.goal is None or value is None:
+        return False
+    return value <= objective.goal if objective.type == ObjectiveType.MINIMIZE else value >= objective.goal
+
+
 def count_trials(state: ExperimentState) -> dict[str, int]:
     """Trials per status (Katib's names as keys: ``Failed`` counts the Failed ones only), and
     ``total``, ``completed`` (terminal, counted against maxTrialCount), ``countsAsFailed`` (Failed
@@ -103,10 +113,8 @@ def decide(state: ExperimentState, rounds_left: int) -> Decision:
     if recorded is not None:  # Katib sets a completed condition once and never decides it again
         return Decision(ExperimentPhase(recorded["phase"]), recorded["reason"], recorded["message"], best, counts, recorded=True)
 
-    if objective.goal is not None and value is not None:
-        reached = value <= objective.goal if objective.type == ObjectiveType.MINIMIZE else value >= objective.goal
-        if reached:
-            return Decision(ExperimentPhase.SUCCEEDED, GOAL_REACHED, "Experiment has succeeded because Objective goal has reached", best, counts)
+    if goal_reached(objective, value):
+        return Decision(ExperimentPhase.SUCCEEDED, GOAL_REACHED, "Experiment has succeeded because Objective goal has reached", best, counts)
     # Katib: failed (Failed and MetricsUnavailable) >= maxFailedTrialCount, and at least one
     if spec.max_failed_trial_count is not None and counts[COUNTS_AS_FAILED] != 0 and counts[COUNTS_AS_FAILED] >= spec.max_failed_trial_count:
         return Decision(ExperimentPhase.FAILED, MAX_FAILED_REACHED, "Experiment has failed because max failed count has reached", best, counts)
