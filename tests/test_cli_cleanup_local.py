@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+import yaml
+
 from cli_cleanup import run_cleanup
 from conftest import quadratic_experiment
 from kfp_tune.core.loading import load_experiment
@@ -89,14 +92,15 @@ def test_cleanup_without_a_cluster_says_which_trials_did_not_record_where_they_r
     for extra in ([], ["--dry-run"]):
         code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"), *extra)
         assert (code, out) == (2, ""), out
-        assert err.startswith("error: no Kubernetes cluster configured, and it is asked: 2 trial(s) of experiment 'quad' were started by a "
-                              "kfp-tune from before 2026-12-06 17:29 UTC, which did not record where they ran"), err
+        assert err.startswith("error: no Kubernetes cluster configured (ConfigException: "), err
+        assert (", and cleanup must ask one: 2 trial(s) of experiment 'quad' were started by a kfp-tune from before 2026-12-06 17:29 UTC, "
+                "which did not record where they ran") in err, err
         assert "if they all ran on this machine (kfp-tune run, tune(), a launcher of kind local), they left nothing on a cluster" in err, err
         assert "nothing was deleted" in err and "set KUBECONFIG or write ~/.kube/config" in err, err
         assert err.count("\n") == 1, err  # one line, no traceback
 
 
-def test_cleanup_without_a_cluster_counts_only_the_unrecorded_trials_and_names_one_made_on_a_cluster(no_cluster, tmp_path):
+def test_cleanup_without_a_cluster_counts_only_the_unrecorded_trials_and_keeps_the_old_line_where_one_was_made_on_a_cluster(no_cluster, tmp_path):
     records = _ran_locally(tmp_path / "store")
     first = []
 
@@ -112,3 +116,57 @@ def test_cleanup_without_a_cluster_counts_only_the_unrecorded_trials_and_names_o
     code, _, err = run_cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
     assert code == 2 and err.startswith("error: no Kubernetes cluster configured (") and "did not record" not in err, err
     assert json.loads(records.store.get(records.trial_key(first[0], TrialStarted.FILE)))["clusterNamespace"] == "team-a"
+
+
+UNREACHABLE = "https://127.0.0.1:1"  # nothing listens on port 1: connection refused
+
+
+@pytest.fixture
+def unreachable_cluster(tmp_path, monkeypatch):
+    """A kubeconfig whose server cannot be reached (a stale context, a VPN that is off, a kind
+    cluster that is stopped), and a short retry window (cleanup's ``LOOK_RETRY_SECONDS``)."""
+    from kubernetes.client import Configuration
+    from kubernetes.config import kube_config
+
+    from kfp_tune import cli
+
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "stopped",
+        "clusters": [{"name": "stopped", "cluster": {"server": UNREACHABLE, "insecure-skip-tls-verify": True}}],
+        "contexts": [{"name": "stopped", "context": {"cluster": "stopped", "user": "me"}}],
+        "users": [{"name": "me", "user": {"token": "kfptune-kube-token-77c1"}}],
+    }))
+    monkeypatch.setenv("KUBECONFIG", str(kubeconfig))
+    monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(kubeconfig))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    monkeypatch.setattr(cli, "LOOK_RETRY_SECONDS", 1.0)
+    saved = Configuration.get_default_copy()
+    yield
+    Configuration.set_default(saved)
+
+
+def test_cleanup_of_an_unreachable_cluster_says_which_trials_did_not_record_where_they_ran(unreachable_cluster, tmp_path):
+    """Review B of the s35 upgrade fixes, finding 1: with a kubeconfig whose cluster cannot be
+    reached, cleanup of an old laptop-only experiment gave the unreachable server and the old
+    advice, and nothing said that a cluster is asked only because its trials recorded nowhere
+    where they ran. It says the same reason as without a cluster (exit 1, as an unreachable
+    server is); where a trial says it was made on a cluster, the old line stays."""
+    records = _ran_locally(tmp_path / "store")
+    _rewrite_started(records, lambda record: record.pop("clusterNamespace"))
+    for extra in ([], ["--dry-run"]):
+        code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"), *extra)
+        assert (code, out) == (1, ""), out
+        *retries, error = err.splitlines()  # the retries' warnings, where logging reaches this stream, then one line
+        assert all(line.startswith("warning: Kubernetes ") for line in retries) and "kfptune-kube-token-77c1" not in err, err
+        assert error.startswith(f"error: the Kubernetes API server at {UNREACHABLE} cannot be reached (connection refused"), err
+        assert ("retried for 1 s), and cleanup must ask it: 2 trial(s) of experiment 'quad' were started by a kfp-tune from before "
+                "2026-12-06 17:29 UTC, which did not record where they ran") in error, err
+        assert "if they all ran on this machine (kfp-tune run, tune(), a launcher of kind local), they left nothing on a cluster" in error, err
+        assert "nothing was deleted. Else check the current context of KUBECONFIG or ~/.kube/config" in error, err
+    first = load_state(records).trials[0].name
+    _rewrite_started(records, lambda record: record.update(clusterNamespace="team-a" if record["trial"] == first else ""))
+    code, _, err = run_cleanup("quad", "--store", str(tmp_path / "store"), "--dry-run")
+    error = err.splitlines()[-1]
+    assert code == 1 and error.startswith(f"error: the Kubernetes API server at {UNREACHABLE} cannot be reached (") and "did not record" not in err, err
+    assert "retried for 1 s): check the current context of KUBECONFIG" in error and error.endswith("nothing was deleted"), err

@@ -1728,7 +1728,8 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             f"{said}{' ' if said.endswith('?') else '. '}To delete the trial resources of an experiment no longer in the store "
             "(kfp-tune delete removed it), give --namespace, the namespace its trials ran in"
         )
-    if state is not None and _trials_left_nothing_on_a_cluster(state):
+    unrecorded, on_a_cluster, local = _where_trials_ran(state) if state is not None else (0, 0, 0)
+    if local and not unrecorded and not on_a_cluster:
         print(f"nothing to delete: every trial of experiment {args.name!r} in {masked_url(store.uri)} ran where its launcher makes no "
               "Kubernetes resource (a local process: kfp-tune run, tune(), a launcher_config of kind local), so none is left on a cluster; "
               "no cluster was asked")
@@ -1739,19 +1740,10 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     try:
         _ = launcher.api  # the cluster's configuration, before anything is read or deleted
     except Exception as exc:
-        unrecorded = _trials_not_recording_where_they_ran(state) if state is not None else 0
-        if unrecorded:  # else a trial made on a cluster, or none started: the cluster is what cleanup is for
-            raise UsageError(
-                f"no Kubernetes cluster configured, and it is asked: {unrecorded} trial(s) of experiment {args.name!r} were started by a "
-                f"kfp-tune from before {WHERE_RECORDED_SINCE}, which did not record where they ran, so they may have left resources "
-                "on a cluster; if they all ran on this machine (kfp-tune run, tune(), a launcher of kind local), they left nothing on "
-                "a cluster and there is nothing to clean up; nothing was deleted. Else set KUBECONFIG or write ~/.kube/config, or run "
-                f"kfp-tune cleanup inside the cluster ({type(exc).__name__}: {str(exc)[:200]})"
-            ) from None
-        raise UsageError(
-            f"no Kubernetes cluster configured ({type(exc).__name__}: {str(exc)[:200]}): set KUBECONFIG or write ~/.kube/config, "
-            "or run kfp-tune cleanup inside the cluster"
-        ) from None
+        raise UsageError(_no_cluster_to_ask(
+            "no Kubernetes cluster configured", f"{type(exc).__name__}: {str(exc)[:200]}", "one",
+            "set KUBECONFIG or write ~/.kube/config, or run kfp-tune cleanup inside the cluster", args.name, unrecorded, on_a_cluster,
+        )) from None
     running: set[str] = set()
 
     def not_ended() -> set[str]:
@@ -1776,11 +1768,11 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
         if reason is None:
             raise
         server = masked_url(str(getattr(launcher.api.configuration, "host", "") or "(no server in the configuration)"))
-        raise KfpTuneError(
-            f"the Kubernetes API server at {server} cannot be reached ({reason}; retried for {LOOK_RETRY_SECONDS:.0f} s): "
+        raise KfpTuneError(_no_cluster_to_ask(
+            f"the Kubernetes API server at {server} cannot be reached", f"{reason}; retried for {LOOK_RETRY_SECONDS:.0f} s", "it",
             "check the current context of KUBECONFIG or ~/.kube/config (kubectl cluster-info), or run kfp-tune cleanup where the "
-            "cluster can be reached; nothing was deleted"
-        ) from None
+            "cluster can be reached", args.name, unrecorded, on_a_cluster,
+        )) from None
     did = "would delete" if args.dry_run else "deleted"
     print(f"{did} {len(swept.deleted)} trial resource(s) of {args.name!r} in {config.namespace!r}" + (f": {', '.join(swept.deleted)}" if swept.deleted else "")
           + (f", and its anchor configmap {launcher.anchor_name(args.name)!r}" if anchor else "")
@@ -1804,23 +1796,29 @@ WHERE_RECORDED_SINCE = "2026-12-06 17:29 UTC"
 """Since when a trial's ``started`` record says where it ran (``clusterNamespace``)."""
 
 
-def _trials_not_recording_where_they_ran(state: ExperimentState) -> int:
-    """How many started trials have a ``started`` record older than ``clusterNamespace`` (a
-    kfp-tune before :data:`WHERE_RECORDED_SINCE`), where no trial says it was made on a cluster:
-    0 when one does, since the cluster must be asked for it whatever the others did."""
-    started = [trial.started for trial in state.trials if trial.started is not None]
-    if any(record.cluster_namespace for record in started):
-        return 0
-    return sum(record.cluster_namespace is None for record in started)
+def _where_trials_ran(state: ExperimentState) -> tuple[int, int, int]:
+    """How many started trials of the experiment did not record where they ran (their ``started``
+    record is older than ``clusterNamespace``: a kfp-tune before :data:`WHERE_RECORDED_SINCE`),
+    were made on a cluster, and ran where their launcher makes no Kubernetes resource (a local
+    process). Only when all ran locally does cleanup know there is nothing on a cluster to ask for."""
+    started = [trial.started.cluster_namespace for trial in state.trials if trial.started is not None]
+    return sum(where is None for where in started), sum(bool(where) for where in started), sum(where == "" for where in started)
 
 
-def _trials_left_nothing_on_a_cluster(state: ExperimentState) -> bool:
-    """Whether the store shows that no trial of the experiment made a Kubernetes resource: some
-    started, and each one's ``started`` record says its launcher makes none (a resource is made
-    only after it). A trial whose record is older than that field (not known), or one made on a
-    cluster, sends cleanup to the cluster."""
-    started = [trial.started for trial in state.trials if trial.started is not None]
-    return bool(started) and all(record.cluster_namespace == "" for record in started)
+def _no_cluster_to_ask(problem: str, detail: str, asked: str, fix: str, name: str, unrecorded: int, on_a_cluster: int) -> str:
+    """cleanup's one line where it has no cluster to ask (none configured; ``asked`` "one") or
+    cannot reach it (``asked`` "it"): where only trials that did not record where they ran send
+    it to the cluster, why it asks, and that trials that all ran on this machine left nothing to
+    clean up; where a trial was made on a cluster, or none started, the cluster is what cleanup
+    is for, and only the problem and its ``fix`` are said."""
+    if not unrecorded or on_a_cluster:
+        return f"{problem} ({detail}): {fix}; nothing was deleted"
+    return (
+        f"{problem} ({detail}), and cleanup must ask {asked}: {unrecorded} trial(s) of experiment {name!r} were started by a kfp-tune "
+        f"from before {WHERE_RECORDED_SINCE}, which did not record where they ran, so they may have left resources on a cluster; if "
+        "they all ran on this machine (kfp-tune run, tune(), a launcher of kind local), they left nothing on a cluster and there is "
+        f"nothing to clean up; nothing was deleted. Else {fix}"
+    )
 
 
 def _driving_run(store: Store, name: str) -> str | None:
