@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import math
 import re
+from dataclasses import replace
 
 import pytest
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 
 from kfp_tune import search, tune
-from kfp_tune.report_views import MAX_SIGNIFICANT_DIGITS, column_digits, format_number, parallel_coordinates_alt, parallel_coordinates_plot
+from kfp_tune.report_views import (
+    MAX_SIGNIFICANT_DIGITS,
+    column_digits,
+    curves_alt,
+    format_number,
+    parallel_coordinates_alt,
+    parallel_coordinates_plot,
+)
 from kfp_tune.reports import html_report, load_report, markdown_table, objective_alt
 from kfp_tune.stores import LocalStore
 
@@ -35,11 +43,36 @@ def test_a_columns_digits_are_the_fewest_that_keep_its_values_apart() -> None:
     assert column_digits([]) == 4 and column_digits([0.5, 0.5]) == 4
     assert column_digits(ACCURACY.values()) == 5
     assert column_digits([1e9, 1e9 + 1000]) == 7 and format_number(1e9 + 1000, 7) == "1.000001e+09"
-    assert column_digits([1.0, 1.0 + 1e-15]) == MAX_SIGNIFICANT_DIGITS  # at most 12, even when they still tie
+    assert column_digits([1.0, 1.0 + 1e-15]) == 4  # alike at 12 digits too: more digits would tell nothing
     assert column_digits([math.nan, math.inf, -math.inf, 0.1]) == 4  # not numbers to tell apart
     assert column_digits([-0.0, 0.0]) == 4
     assert format_number(0.98761) == "0.9876" and format_number(0.98761, 5) == "0.98761"
     assert format_number(123456.7, 7) == "123456.7" and format_number(12345678.9, 6) == "12345679"  # whole past the digits
+
+
+def test_a_pair_alike_at_12_digits_does_not_push_the_column_to_12() -> None:
+    """Two losses that differ by float summation order alone (0.1 + 0.2 and 0.3) stay alike at any
+    digits: the column takes the fewest digits that tell apart what 12 can (review A of the s35
+    report fixes, finding 2: every cell read 12 digits, and the pair still alike)."""
+    losses = [0.1 + 0.2, 0.3, 0.6931471805599453, 0.4054651081081644]
+    assert column_digits(losses) == 4
+    assert [format_number(v, 4) for v in losses] == ["0.3", "0.3", "0.6931", "0.4055"]
+    assert column_digits([1e15 + 2, 1e15 + 4]) == 4
+    assert column_digits([0.1 + 0.2, 0.3, 0.30001]) == 5  # what more digits do tell apart, they still do
+    assert column_digits([3e-12, 3e-12 + 1e-27]) == 4
+    assert column_digits([1.0, 1.0 + 1e-11]) == MAX_SIGNIFICANT_DIGITS
+
+
+def test_the_curves_alt_writes_the_best_curves_end_as_the_objective_column(store) -> None:
+    """A plateau with float noise ended at 12 digits in the curves' alt text, and with other
+    digits than the objective's column (review A, finding 2)."""
+    report = load_report(store, "close")
+    best = next(t for t in report.state.trials if t.name == report.best_name)
+    assert best.result is not None
+    noisy = replace(best.result, curve=[0.1 + 0.2, 0.3, 0.123456])
+    report.state.trials[report.state.trials.index(best)] = replace(best, result=noisy)
+    assert report.objective_digits == 5
+    assert curves_alt(report).endswith("in black, ending at 0.12346.")
 
 
 def _column(table: str, index: int) -> list[str]:

@@ -105,14 +105,16 @@ def format_number(value: float, digits: int = SIGNIFICANT_DIGITS) -> str:
 
 def column_digits(values: Iterable[float], least: int = SIGNIFICANT_DIGITS) -> int:
     """The digits a column of numbers is shown with (a table column, an axis's two ends, the
-    numbers an alt text names): the fewest, from ``least`` to :data:`MAX_SIGNIFICANT_DIGITS`, at
-    which its distinct values read distinct, so that the best trial never reads the same as
-    another (0.98761 and 0.98764 are not both ``0.9876``; a loss of 1e9 plus a few thousand is not
-    ``1e+09`` on every row). The report and ``kfp-tune trials`` both use it, ``trials`` with at
-    least the 6 digits it always showed (:data:`TRIALS_DIGITS`)."""
+    numbers an alt text names): the fewest, from ``least`` to :data:`MAX_SIGNIFICANT_DIGITS`, that
+    tell apart every pair of its values that 12 digits tell apart (0.98761 and 0.98764 are not
+    both ``0.9876``; a loss of 1e9 plus a few thousand is not ``1e+09`` on every row). Values
+    alike at 12 digits too (0.1 + 0.2 and 0.3) stay alike without taking the column to 12 digits.
+    The report and ``kfp-tune trials`` both use it, ``trials`` with at least the 6 digits it
+    always showed (:data:`TRIALS_DIGITS`)."""
     distinct = {value for value in values if math.isfinite(value)}
+    apart = len({format_number(value, MAX_SIGNIFICANT_DIGITS) for value in distinct})
     for digits in range(least, MAX_SIGNIFICANT_DIGITS):
-        if len({format_number(value, digits) for value in distinct}) == len(distinct):
+        if len({format_number(value, digits) for value in distinct}) == apart:
             return digits
     return MAX_SIGNIFICANT_DIGITS
 
@@ -698,7 +700,7 @@ def curves_alt(report: ExperimentReport) -> str:
     words = f"{report.objective} of {len(curves)} trial(s), {min(lengths)} to {max(lengths)} reports each: {counts}"
     best = next((t for t in curves if t.name == report.best_name), None)
     if best is not None and best.result is not None:
-        words += f"; the best, {best.name}, in black, ending at {format_number(best.result.curve[-1], column_digits(best.result.curve))}"
+        words += f"; the best, {best.name}, in black, ending at {report.format_objective(best.result.curve[-1])}"
     return words + "."
 
 
