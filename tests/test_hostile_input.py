@@ -554,8 +554,8 @@ def _refused_everywhere(path: Path, store: Path, field: str) -> None:
 def test_a_file_whose_top_level_is_not_a_mapping_is_the_users_error(tmp_path, text, got):
     path = tmp_path / "exp.yaml"
     path.write_text(text)
-    _refused_everywhere(path, tmp_path / "store", "(root)")
-    assert f"expected a mapping (a Katib Experiment), got {got}" in _cli("validate", str(path))[2]
+    _refused_everywhere(path, tmp_path / "store", str(path))  # the file named, as a file's other problems name it
+    assert f"{path}: expected a mapping (a Katib Experiment), got {got}" in _cli("validate", str(path))[2]
 
 
 def test_a_python_caller_passing_a_wrong_type_still_gets_a_type_error():

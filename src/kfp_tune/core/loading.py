@@ -118,7 +118,9 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     parsed = parse_yaml(text)
     if not is_file and isinstance(parsed, str) and _is_one_line(_one_line(text)):
         raise file_error(f"no such experiment file: {clipped(_one_line(text), SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
-    document = require_mapping(parsed)  # `42` or `- a` in a file: the user's document, not a caller's type
+    if is_file and not isinstance(parsed, dict):  # `42` or `- a` in a file: said of the file, which the message names
+        raise file_error(f"expected a mapping (a Katib Experiment), got {type(parsed).__name__}")
+    document = require_mapping(parsed)  # the same in YAML text: the user's document, not a caller's type
     spec = document.get("spec")
     template = spec.get("trialTemplate") if isinstance(spec, dict) else None
     if isinstance(template, dict) and (internal := _internal_placeholders(template.get("trialSpec"), "spec.trialTemplate.trialSpec")):
