@@ -185,12 +185,23 @@ def _ready(source: Any) -> _Ready | None:
     if isinstance(source, (str, Path)) and Path(source).suffix in (".yaml", ".yml") and Path(source).is_file():
         first = _readable_package_document(source)
         if "pipelineInfo" in first and "root" in first:
+            _refuse_malformed_package(source, first)
             inputs = ((first.get("root") or {}).get("inputDefinitions") or {})
             artifacts = inputs.get("artifacts") or {}
             names = {*(inputs.get("parameters") or {}), *artifacts}
             required = {name for name, given in artifacts.items() if not (isinstance(given, dict) and given.get("isOptional"))}
             return _Ready(str(first["pipelineInfo"].get("name") or Path(source).stem), frozenset(names), Path(source), frozenset(required))
     return None
+
+
+def _refuse_malformed_package(source: str | Path, first: Mapping[str, Any]) -> None:
+    """A file with KFP's top-level keys whose ``pipelineInfo`` or ``root`` is not a mapping (an
+    edited or hand-written package): :class:`UnreadableSource` naming the key, not a crash in
+    the checks that read it."""
+    for key in ("pipelineInfo", "root"):
+        if not isinstance(first[key], dict):
+            problem = f"{key}: expected a mapping, as KFP's compiler writes it, got {type(first[key]).__name__}"
+            raise UnreadableSource([FieldError(str(source), f"{problem}; {UNREADABLE_SOURCE_EXPECTED}")])
 
 
 def is_compiled_pipeline(path: str | Path) -> bool:

@@ -98,3 +98,16 @@ def test_the_cli_keeps_the_loaders_words_for_an_experiment_that_reads_as_yaml(fa
     assert result.returncode == 2, result.stderr
     assert "spec.maxTrialCount" in result.stderr and EXPECTED not in result.stderr, result.stderr
     assert fake_kfp_host.requests == []
+
+
+@pytest.mark.parametrize("broken", ["pipelineInfo: kfp-tune-p\nroot: {dag: {tasks: {}}}\n", "pipelineInfo: {name: p}\nroot: [a]\n"], ids=["pipelineInfo", "root"])
+def test_a_package_whose_top_keys_are_not_mappings_is_one_clear_refusal(fake_kfp_host: Any, tmp_path: Path, broken: str) -> None:
+    """An edited package whose ``pipelineInfo`` is a string crashed the checks that read it
+    ('unexpected AttributeError: 'str' object has no attribute 'get'')."""
+    path = tmp_path / "pipeline.yaml"
+    path.write_text(broken)
+    key = "pipelineInfo" if broken.startswith("pipelineInfo: kfp") else "root"
+    with pytest.raises(SpecError) as refused:
+        kfp_tune.submit(str(path), host=fake_kfp_host.url)
+    assert str(refused.value).endswith(f"{path}: {key}: expected a mapping, as KFP's compiler writes it, got {'str' if key == 'pipelineInfo' else 'list'}; {EXPECTED}")
+    assert fake_kfp_host.requests == []
