@@ -59,4 +59,4 @@ def test_a_long_objective_name_is_shortened_on_the_panels_axis(tmp_path) -> None
     tune(lambda p: {metric: p["x"]}, {"x": search.double(0.0, 1.0)}, objective_metric_name=metric, algorithm="random",
          algorithm_settings={"random_state": 1}, max_trial_count=2, store=str(tmp_path), name="long-metric")
     (axes,) = parameter_plot(load_report(LocalStore(tmp_path), "long-metric")).axes
-    assert axes.get_ylabel() == metric[: PANEL_LABEL_CHARS - 1] + "…"
+    assert axes.get_ylabel() == metric[: PANEL_LABEL_CHARS - 1] + "…\n(lower is better)"

@@ -103,7 +103,7 @@ def test_every_text_a_view_draws_is_plain_text(tmp_path: Path, draw: Any) -> Non
     if draw is parallel_coordinates_plot:
         assert {"${A}_${B}", "$HOME/$USER", PARAMETER} <= shown, shown
     if draw is curves_plot:
-        assert METRIC in shown, shown
+        assert f"{METRIC} (higher is better)" in shown, shown
 
 
 def test_the_importance_view_names_the_parameter_as_given(tmp_path: Path) -> None:

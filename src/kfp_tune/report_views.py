@@ -271,6 +271,24 @@ def _short(text: str, width: int = 12) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+OBJECTIVE_LABEL_CHARS = 32
+"""The most characters of a line of the objective's y label in the objective and curves plots:
+their value axis's height (the objective plot's above its no-objective strip) at matplotlib's
+10-point label; a 50-character name ran past both ends of the axis."""
+
+
+COLOURBAR_LABEL_CHARS = 40
+"""The same for the parallel coordinates' colour bar, labelled in 8 points."""
+
+
+def objective_label(report: ExperimentReport, width: int = OBJECTIVE_LABEL_CHARS) -> str:
+    """The objective's name and which way is better, for a plot's axis, so a plot copied out of
+    the page still says it: on one line where both fit in ``width`` characters, else the name cut
+    to ``width`` and the direction on a line of its own."""
+    whole = f"{report.objective} ({report.better})"
+    return whole if len(whole) <= width else f"{_short(report.objective, width)}\n({report.better})"
+
+
 NAME_SEPARATORS = "./"
 """Where a shortened name may start: after a dot or a slash (``encoder.layer_10.attention``)."""
 
@@ -390,7 +408,7 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
     for side in ("top", "right", "left"):
         axes.spines[side].set_visible(False)
     colourbar = figure.colorbar(ScalarMappable(norm=norm, cmap=colour_map), ax=axes, pad=0.01, fraction=0.03)
-    colourbar.set_label(report.objective, fontsize=8)
+    colourbar.set_label(objective_label(report, COLOURBAR_LABEL_CHARS), fontsize=8)
     if spread:
         colourbar.set_ticks([low], labels=[report.format_objective(low)])
     colourbar.ax.tick_params(labelsize=7)
@@ -436,7 +454,7 @@ def curves_plot(report: ExperimentReport) -> Any | None:
     axes.legend(handles=handles, loc="best", fontsize=8)
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))  # reports are counted: no tick at 1.5
     axes.set_xlabel("report (in the order the trial reported the objective)")
-    axes.set_ylabel(report.objective)
+    axes.set_ylabel(objective_label(report))
     axes.grid(alpha=0.3)
     return figure
 

@@ -46,6 +46,7 @@ from kfp_tune.report_views import (
     log_scaled,
     number_bounds,
     numeric_parameter,
+    objective_label,
     parameter_texts,
     views_html,
 )
@@ -55,7 +56,7 @@ MAX_PARAMETER_PANELS = 12
 PANEL_TITLE_CHARS = 32
 """The most characters of a parameter's name a panel's title shows (a third of the figure's width)."""
 PANEL_LABEL_CHARS = 28
-"""The most characters of the objective's name the panels' y axis shows (about a panel's height)."""
+"""The most characters of a line of the objective's label on the panels' y axis (about a panel's height)."""
 MAX_CHOICE_LABELS = 30
 """Labelled values on a categorical panel's axis: a label each up to this many, else every n-th.
 A label per value of a categorical of 5,684 values made each report take about a minute (the
@@ -450,7 +451,7 @@ def objective_plot(report: ExperimentReport) -> Any:
         axes.set_xlim(min(indices) - 0.5, max(indices) + 0.5)
         axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # trials are counted: one trial is tick 0 alone, not -0.5 to 0.5
         bottom.set_xlabel("trial (in the order created)")
-        axes.set_ylabel(f"{report.objective} ({report.better})")  # the plot copied out of the page still says which way is better
+        axes.set_ylabel(objective_label(report))  # inside the axis's height, which way is better included
         axes.grid(alpha=0.3)
         return figure
     # nothing to draw: the note alone, with no axis of trials or values that are not there
@@ -554,7 +555,7 @@ def parameter_plot(report: ExperimentReport) -> Any:
         axes.set_title(titles[i], fontsize=9)
         axes.tick_params(which="both", labelsize=7)
         if i % columns == 0:
-            axes.set_ylabel(distinct_short_names([report.objective], PANEL_LABEL_CHARS)[0], fontsize=8)  # a panel's height, not past it into the title above
+            axes.set_ylabel(objective_label(report, PANEL_LABEL_CHARS), fontsize=8)  # a panel's height, not past it into the title above
     figure.tight_layout()
     return figure
 
