@@ -94,7 +94,7 @@ def test_html_report_is_self_contained_with_both_plots(finished):
     assert page.count("<tr") == 1 + 8 and page.count('class="best"') == 1
     assert result.best_trial.name in page
     failed = sum(t.status == "Failed" for t in result.trials)
-    assert '<th scope="col">why</th>' in page and page.count("<td>TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: this trial fails</td>") == failed
+    assert '<th scope="col">why</th>' in page and page.count('<td class="long">TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: this trial fails</td>') == failed
 
 
 def test_a_log_scaled_parameter_spans_its_space_labelled_at_each_decade(finished):
@@ -255,7 +255,9 @@ def test_both_tables_put_the_metrics_before_the_parameters(finished):
     report = load_report(store, "report-test")
     header = next(line for line in markdown_table(report).splitlines() if line.startswith("| trial"))
     assert header == "| trial | status | loss | seconds | lr | kind | why |"
-    assert "".join(f'<th scope="col">{h}</th>' for h in ("trial", "status", "loss", "seconds", "lr", "kind", "why")) in html_report(report)
+    number = ' class="number"'  # right-aligned over its right-aligned numbers
+    headers = [("trial", ""), ("status", ""), ("loss", number), ("seconds", number), ("lr", number), ("kind", ""), ("why", "")]
+    assert "".join(f'<th scope="col"{classed}>{h}</th>' for h, classed in headers) in html_report(report)
 
 
 def test_status_gives_the_best_trials_parameters_in_the_spec_order(tmp_path, capsys):

@@ -128,7 +128,7 @@ def test_a_long_ending_is_clipped_in_the_why_cell_of_both_tables(tmp_path):
     shown = ("TrialFailed: " + message)[: WHY_CHARS - 3] + "..."
     assert len(shown) == WHY_CHARS
     assert rows_of(markdown_table(report))[0][-1] == shown
-    assert f"<td>{shown}</td>" in html_report(report)
+    assert f'<td class="long">{shown}</td>' in html_report(report)
     assert trial_rows(LocalStore(tmp_path), NAME)[0]["message"] == message
 
 

@@ -366,6 +366,7 @@ def markdown_table(report: ExperimentReport) -> str:
     state, best = report.state, report.best_name
     params, metrics = report.parameter_names, report.metric_names
     why = _why_cells(state)
+    numbers = {p.name for p in state.experiment.spec.parameters if numeric_parameter(p)}  # right-aligned, as the HTML's
     direction = "minimize" if report.minimize else "maximize"
     lines = [
         f"### Experiment {_markdown_cell(state.name)}: {report.phase} ({_markdown_cell(report.reason)})",
@@ -376,7 +377,7 @@ def markdown_table(report: ExperimentReport) -> str:
         + (f"; best: **{_markdown_cell(best)}**" if best else ""),
         "",
         "| trial | status | " + " | ".join(_markdown_cell(p) for p in metrics + params) + (" | why" if why else "") + " |",
-        "|---|---|" + "---:|" * len(metrics) + "---|" * len(params) + ("---|" if why else ""),
+        "|---|---|" + "---:|" * len(metrics) + "".join("---:|" if p in numbers else "---|" for p in params) + ("---|" if why else ""),
     ]
     for index, trial in enumerate(state.trials):
         name = _markdown_cell(trial.name)
@@ -572,15 +573,18 @@ REPORT_STYLE = (
     ".R td,.R th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
     ".R tr.best{background:#fdf1c4}"
     ".R th.trial{white-space:nowrap;font-weight:normal}"  # a trial's name on one line, however wide the table
-    ".R td.number{text-align:right}"  # magnitudes line up, as in the Markdown table (---:)
+    ".R td.number,.R th.number{text-align:right}"  # magnitudes line up, under their header, as in the Markdown table (---:)
     ".R div.trials{overflow-x:auto}"  # a wide table scrolls by itself, not the whole page (and by keyboard: TRIALS_REGION)
     ".R img{max-width:100%}"
     # on paper there is no scrolling box: the table fits the page's width, in smaller type, its
-    # cells wrapping (a long value or message anywhere), rather than being cut at the right edge
+    # cells wrapping rather than being cut at the right edge: a header or a short value between
+    # words only (anywhere, the layout broke val_accuracy into val_accur|acy), the why text and
+    # a long word (LONG_WORD_CHARS) anywhere
     "@media print{"
     ".R div.trials{overflow:visible}"
     ".R table{font-size:9px;width:100%}"
-    ".R td,.R th{padding:1px 3px;overflow-wrap:anywhere}"
+    ".R td,.R th{padding:1px 3px;overflow-wrap:break-word}"
+    ".R td.long,.R th.long{overflow-wrap:anywhere}"
     ".R td.number,.R td.status{white-space:nowrap;overflow-wrap:normal}"  # a number is never split over lines
     ".R img{break-inside:avoid}"
     "}"
@@ -590,6 +594,18 @@ REPORT_STYLE = (
 
 NUMBER_CELL = '<td class="number">'
 """The cell of a metric's number (not a text metric's: darts' genotype) or of a number parameter's value."""
+LONG_WORD_CHARS = 20
+"""A header or text cell with a word longer than this may break anywhere when printed (class
+``long``): a word that long kept whole would widen the table past the page."""
+
+
+def _text_cell(text: str, tag: str = "td", attributes: str = "", classes: tuple[str, ...] = ()) -> str:
+    """A header or text cell, classed ``long`` too where a word of it is longer than :data:`LONG_WORD_CHARS`."""
+    classes = (*classes, "long") if any(len(word) > LONG_WORD_CHARS for word in text.split()) else classes
+    classed = f' class="{" ".join(classes)}"' if classes else ""
+    return f"<{tag}{attributes}{classed}>{html.escape(text)}</{tag}>"
+
+
 TRIALS_REGION = 'class="trials" tabindex="0" role="region" aria-label="Trials table, scrolls sideways"'
 """The trial table's scrolling box: it takes the keyboard's focus, so that the arrow keys scroll a
 table wider than the window (WCAG 2.1.1), and a screen reader names it."""
@@ -604,14 +620,17 @@ def html_report(report: ExperimentReport) -> str:
     esc = html.escape
     why = _why_cells(state)
     numbers = {p.name for p in state.experiment.spec.parameters if numeric_parameter(p)}
-    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in ["trial", "status", *metrics, *params, *(["why"] if why else [])])
+    number_columns = {*(m for m in metrics if any(m in t.metrics for t in state.trials)), *numbers}
+    head = "".join(
+        _text_cell(h, "th", ' scope="col"', ("number",) if h in number_columns else ()) for h in ["trial", "status", *metrics, *params]
+    ) + ('<th scope="col">why</th>' if why else "")
     body = []
     for index, trial in enumerate(state.trials):
         # a number's cell is classed: right-aligned as in the Markdown, and never broken when printed
         cells = [f'<td class="status">{esc(trial.status)}</td>']
         cells += [(NUMBER_CELL if m in trial.metrics else "<td>") + _metric_cell(trial, m, esc, report.metric_digits[m]) + "</td>" for m in metrics]
-        cells += [(NUMBER_CELL if name in numbers else "<td>") + esc(text) + "</td>" for name, text in zip(params, parameter_texts(report, trial), strict=True)]
-        cells += [f"<td>{esc(why[index])}</td>"] if why else []
+        cells += [NUMBER_CELL + esc(text) + "</td>" if name in numbers else _text_cell(text) for name, text in zip(params, parameter_texts(report, trial), strict=True)]
+        cells += [f'<td class="long">{esc(why[index])}</td>'] if why else []
         row_class = ' class="best"' if trial.name == best else ""
         name = esc(trial.name) + (" <b>(best)</b>" if trial.name == best else "")
         # the trial's name heads its row: a screen reader down a column names the trial (WCAG H63)
