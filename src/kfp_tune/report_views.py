@@ -526,7 +526,7 @@ def importance_plot(importances: list[Importance]) -> Any:
     for patch in bars:
         patch.set_gid("importance")
     axes.set_yticks(range(len(shown)))
-    axes.set_yticklabels([_short(i.parameter, 24) for i in shown], fontsize=8)
+    axes.set_yticklabels(distinct_short_names([i.parameter for i in shown], 24), fontsize=8)  # layer_1 and layer_10 apart
     for k, item in enumerate(shown):
         axes.text(max(item.mean + item.spread, 0.0), k, " " + format_number(item.mean), va="center", fontsize=7)
     axes.set_xlabel("drop in R² when the parameter's values are shuffled", fontsize=8)
@@ -722,6 +722,15 @@ def curves_alt(report: ExperimentReport) -> str:
     return words + "."
 
 
+def importance_left_out_note(importances: list[Importance]) -> str | None:
+    """The parameters the importance plot leaves out, past its :data:`MAX_AXES` most important,
+    by name; None when it shows all."""
+    if len(importances) <= MAX_AXES:
+        return None
+    left = ", ".join(i.parameter for i in importances[MAX_AXES:])
+    return f"{MAX_AXES} of {len(importances)} parameters shown, the most important; left out: {left}; all are in the trial table."
+
+
 def importance_alt(importances: list[Importance]) -> str:
     """The importance bars in words, most important first."""
     shown = importances[:MAX_AXES]
@@ -772,8 +781,9 @@ def views(report: ExperimentReport) -> list[View]:
     except ImportError:
         out.append(View("Parameter importance", about, note="parameter importance needs scikit-learn, which is not installed here"))
     else:
+        importance_left_out = importance_left_out_note(importances)
         out.append(
-            _view("Parameter importance", about, lambda: importance_plot(importances) if importances else None,
+            _view("Parameter importance", about + (f" {importance_left_out}" if importance_left_out else ""), lambda: importance_plot(importances) if importances else None,
                   f"needs at least {MIN_IMPORTANCE_TRIALS} trials with an objective", lambda: importance_alt(importances))
         )
     bars = slot_timeline(report)
