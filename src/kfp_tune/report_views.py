@@ -141,10 +141,15 @@ def double_digits(report: ExperimentReport) -> dict[str, int]:
     return digits
 
 
+def parameter_text(report: ExperimentReport, trial: TrialState, name: str) -> str:
+    """The trial's value of parameter ``name`` as the report writes it, in its table and its alt
+    texts alike (:func:`format_parameter`, a double with its column's digits); "" when it has none."""
+    return format_parameter(report.parameter_types.get(name), trial.assignment.get(name, ""), report.parameter_digits.get(name, SIGNIFICANT_DIGITS))
+
+
 def parameter_texts(report: ExperimentReport, trial: TrialState) -> list[str]:
     """The trial's values of the report's parameters, in their order, formatted (not escaped)."""
-    types, digits = {p.name: p.parameter_type for p in report.state.experiment.spec.parameters}, report.parameter_digits
-    return [format_parameter(types.get(name), trial.assignment.get(name, ""), digits.get(name, SIGNIFICANT_DIGITS)) for name in report.parameter_names]
+    return [parameter_text(report, trial, name) for name in report.parameter_names]
 
 
 MISSING_GLYPH_WARNING = r"Glyph \d+ .*missing from "
@@ -692,8 +697,7 @@ def timeline_alt(report: ExperimentReport, bars: list[SlotBar]) -> str:
 
 def _best_words(report: ExperimentReport, trial: TrialState, value: float, parameters: list[ParameterSpec]) -> str:
     """The best trial's name, parameter values and objective, in words."""
-    digits = report.parameter_digits
-    values = ", ".join(f"{p.name} {format_parameter(p.parameter_type, trial.assignment.get(p.name, ''), digits.get(p.name, SIGNIFICANT_DIGITS))}" for p in parameters)
+    values = ", ".join(f"{p.name} {parameter_text(report, trial, p.name)}" for p in parameters)
     return f"the best, {trial.name}, in black: " + (f"{values}, " if values else "") + f"{report.objective} {report.format_objective(value)}"
 
 

@@ -41,12 +41,12 @@ from kfp_tune.report_views import (
     drawing_users_text,
     figure_png,
     format_number,
-    format_parameter,
     left_out_note,
     log_scaled,
     number_bounds,
     numeric_parameter,
     objective_label,
+    parameter_text,
     parameter_texts,
     views_html,
 )
@@ -150,6 +150,11 @@ class ExperimentReport:
             name: column_digits([*(t.metrics[name] for t in self.state.trials if name in t.metrics), *(goal if name == self.objective else [])])
             for name in self.metric_names
         }
+
+    @cached_property
+    def parameter_types(self) -> dict[str, str]:
+        """Each spec parameter's type by name (none for enas' and darts' architecture values)."""
+        return {p.name: p.parameter_type for p in self.state.experiment.spec.parameters}
 
     @cached_property
     def parameter_digits(self) -> dict[str, int]:
@@ -496,8 +501,7 @@ def parameter_alt(report: ExperimentReport) -> str:
     best = next((t for t in report.state.trials if t.name == report.best_name), None)
     if best is None:
         return words + "."
-    digits = report.parameter_digits
-    values = ", ".join(f"{p.name} {format_parameter(p.parameter_type, best.assignment.get(p.name, ''), digits.get(p.name, SIGNIFICANT_DIGITS))}" for p in parameters)
+    values = ", ".join(f"{p.name} {parameter_text(report, best, p.name)}" for p in parameters)
     return words + f"; the best, {best.name}, circled: {values}."
 
 
