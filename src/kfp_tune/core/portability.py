@@ -157,6 +157,8 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
         notes += _resource_list_notes(settings, spec.parameters)
     if name == "pbt":
         notes += _pbt_notes(given, spec.parameters)
+    if name == "darts":
+        notes += _darts_trial_count_notes(spec.max_trial_count, spec.parallel_trial_count)
     if name == "darts" and spec.nas_config is not None:
         for index, operation in enumerate(spec.nas_config.operations or []):
             if not operation.parameters:
@@ -700,6 +702,27 @@ def _small_space_notes(name: str, parameters: Sequence[ParameterSpec], max_trial
             f"Katib's {name} ({KATIB_DRAWING_SERVICES[name]}) draws with replacement and runs all {max_trial_count} trials, repeats included; "
             f"this search space has only {points} points, and kfp-tune never repeats one: it runs at most {points} trials "
             "and ends with ExperimentSuggestionEndReached",
+        )
+    ]
+
+
+def _darts_trial_count_notes(max_trial_count: int | None, parallel: int | None) -> list[FieldError]:
+    """darts asked for more than one trial: Katib's darts service hands the same values to every
+    trial it is asked for (darts/service.py, GetSuggestions: ``current_request_number``) and runs
+    them all; kfp-tune never gives a point twice, so its darts gives one trial and ends (the
+    guide's "darts gives one trial and then ends"). Said before the run, not after one trial."""
+    if max_trial_count is not None and max_trial_count <= 1:
+        return []
+    at_a_time = parallel if parallel is not None else 1
+    katib = (
+        f"runs all {max_trial_count} trials ({at_a_time} at a time)" if max_trial_count is not None
+        else f"with no maxTrialCount, runs trials ({at_a_time} at a time) until the experiment is stopped"
+    )
+    return [
+        FieldError(
+            "spec.maxTrialCount",
+            f"Katib's darts service gives the same values to every trial it is asked for and{',' if max_trial_count is None else ''} {katib}; "
+            "kfp-tune never gives a point twice: darts gives one trial and ends with ExperimentSuggestionEndReached",
         )
     ]
 
