@@ -550,7 +550,7 @@ def _refused_everywhere(path: Path, store: Path, field: str) -> None:
     assert not path.with_suffix(".ir.yaml").exists()
 
 
-@pytest.mark.parametrize(("text", "got"), [("42\n", "int"), ("- a\n", "list"), ("4.5\n", "float"), ("true\n", "bool"), ("just text\n", "str")])
+@pytest.mark.parametrize(("text", "got"), [("42\n", "a number"), ("- a\n", "a list"), ("4.5\n", "a number"), ("true\n", "a boolean"), ("just text\n", "text")])
 def test_a_file_whose_top_level_is_not_a_mapping_is_the_users_error(tmp_path, text, got):
     path = tmp_path / "exp.yaml"
     path.write_text(text)

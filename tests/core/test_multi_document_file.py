@@ -37,9 +37,19 @@ def test_two_experiments_and_a_nameless_list_are_told_apart() -> None:
     other = quadratic_experiment(**{"metadata.name": "other"})
     message = refusal(yaml.safe_dump_all([quadratic_experiment(), other, ["a"], {"pipelineInfo": {"name": "p"}}, {"kind": "ConfigMap"}]))
     assert message.startswith(
-        "(file): expected exactly one YAML document (one Experiment per file), found 5: Experiment 'quad', Experiment 'other', a list, "
-        "a mapping without a kind, ConfigMap without a name; "
+        "(file): expected exactly one YAML document (one Experiment per text), found 5: Experiment 'quad', Experiment 'other', a list, "
+        "a mapping without a kind, ConfigMap without a name; pass one Experiment per YAML text"
     )
+    assert "given with --trial-templates" not in message  # text from Python: no file to split
+
+
+def test_a_file_of_many_documents_names_the_first_five_and_counts_the_rest(tmp_path: Path) -> None:
+    """A 630 KB file of empty mappings gave a 2.3 MB line, one 'a mapping without a kind' each."""
+    path = tmp_path / "many.yaml"
+    path.write_text("---\n{}\n" * 900)
+    message = refusal(str(path))
+    assert message.startswith("(file): expected exactly one YAML document (one Experiment per file), found 900: " + ", ".join(["a mapping without a kind"] * 5) + " and 895 more; ")
+    assert len(message) < 400, len(message)
 
 
 def test_an_empty_file_still_says_it_holds_no_document() -> None:

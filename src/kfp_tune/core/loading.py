@@ -115,11 +115,11 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
         text = str(source)
         if len(text.encode("utf-8", errors="replace")) > MAX_DOCUMENT_BYTES:
             raise file_error(f"the YAML text is larger than {MAX_DOCUMENT_BYTES:,} bytes (Kubernetes' request limit)")
-    parsed = parse_yaml(text)
+    parsed = parse_yaml(text, from_file=is_file)
     if not is_file and isinstance(parsed, str) and _is_one_line(_one_line(text)):
         raise file_error(f"no such experiment file: {clipped(_one_line(text), SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
     if is_file and not isinstance(parsed, dict):  # `42` or `- a` in a file: said of the file, which the message names
-        raise file_error(f"expected a mapping (a Katib Experiment), got {type(parsed).__name__}")
+        raise file_error(f"expected a mapping (a Katib Experiment), got {yaml_type_name(parsed)}")
     document = require_mapping(parsed)  # the same in YAML text: the user's document, not a caller's type
     spec = document.get("spec")
     template = spec.get("trialTemplate") if isinstance(spec, dict) else None
@@ -256,17 +256,26 @@ def _read_file(path: Path) -> str:
         raise file_error(f"{path} is not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
 
 
-def parse_yaml(text: str) -> Any:
+NAMED_DOCUMENTS = 5
+"""The documents of a multi-document file a refusal names; the rest are counted."""
+
+
+def parse_yaml(text: str, from_file: bool = True) -> Any:
     """The one document in ``text``, read as kubectl reads it with the bounds above; SpecError
-    naming the line of the first problem."""
+    naming the line of the first problem. ``from_file``: the text is a file's (the refusal of
+    several documents says what to do with the file; else with the text a caller passed)."""
     documents = parse_yaml_documents(text)
     if not documents:
         raise file_error("expected exactly one YAML document, found 0")
     if len(documents) > 1:  # often a ConfigMap and its Experiment, as kubectl apply -f takes them
+        named = ", ".join(_document_called(d) for d in documents[:NAMED_DOCUMENTS])
+        more = f" and {len(documents) - NAMED_DOCUMENTS} more" if len(documents) > NAMED_DOCUMENTS else ""
+        advice = (
+            "put each Experiment in a file of its own, and a trial-template ConfigMap in its own file, given with --trial-templates"
+            if from_file else "pass one Experiment per YAML text (a trial-template ConfigMap is read from its own file: kfp-tune run --trial-templates)"
+        )
         raise file_error(
-            f"expected exactly one YAML document (one Experiment per file), found {len(documents)}: "
-            f"{', '.join(_document_called(d) for d in documents)}; put each Experiment in a file of its own, "
-            "and a trial-template ConfigMap in its own file, given with --trial-templates"
+            f"expected exactly one YAML document (one Experiment per {'file' if from_file else 'text'}), found {len(documents)}: {named}{more}; {advice}"
         )
     return documents[0]
 
