@@ -746,11 +746,13 @@ def _mounts(values: list[str]) -> dict[str, str]:
 
 def _note_unread_settings(experiment: Experiment) -> None:
     """validate's notes of the algorithm settings the run never reads (cmaes's ``random_stat``,
-    with "did you mean"; a sobol random_state that is no seed), which Katib takes as well: the
-    user hears them before the first trial, not after a run that was unseeded."""
-    from kfp_tune.core.portability import unread_setting_notes
+    with "did you mean"; a sobol random_state that is no seed), which Katib takes as well, and
+    of what the run will do unlike its spec's face (ends before maxTrialCount; a collector that
+    reports to Katib's DB manager): the user hears them before the first trial, not after a run
+    that was unseeded or ended early."""
+    from kfp_tune.core.portability import before_run_notes, unread_setting_notes
 
-    for note in unread_setting_notes(experiment):
+    for note in unread_setting_notes(experiment) + before_run_notes(experiment):
         print(f"note: {note.path}: {note.message}", file=sys.stderr)
 
 

@@ -1,6 +1,6 @@
 """A Custom collector written for Katib reports over gRPC to Katib's DB manager, which kfp-tune
 does not serve: its trials would all end MetricsUnavailable. A portability note says so where
-the collector's args, command or env name katib-db-manager or its port 6789 (QA report s35
+the collector's args, command or env name katib-db-manager (its port 6789 alone is no sign; QA report s35
 examples, finding 5)."""
 
 from __future__ import annotations
@@ -40,12 +40,13 @@ def test_katibs_own_custom_collector_example_is_noted() -> None:
 
 @pytest.mark.parametrize(("fields", "path"), [
     ({"command": ["/bin/collect", "--server=katib-db-manager"]}, f"{FIELD}.command[1]"),
-    ({"env": [{"name": "DB", "value": "10.0.0.7:6789"}]}, f"{FIELD}.env[0].value"),
+    ({"env": [{"name": "DB", "value": "katib-db-manager.kubeflow.svc:6789"}]}, f"{FIELD}.env[0].value"),
 ])
 def test_command_and_env_are_read_too(fields: dict, path: str) -> None:
     assert list(db_notes(with_collector(**fields))) == [path]
 
 
-@pytest.mark.parametrize("args", [["-path", "/katib/mnist.log"], ["--port=67890", "--db=my-db-manager"]])
+@pytest.mark.parametrize("args", [["-path", "/katib/mnist.log"], ["--port=67890", "--db=my-db-manager"], ["--listen", "0.0.0.0:6789"],
+                                  ["--port", "6789"], ["--push", "pushgateway.monitoring:6789"]])
 def test_a_collector_naming_no_db_manager_gets_no_note(args: list) -> None:
     assert db_notes(with_collector(args=args)) == {}

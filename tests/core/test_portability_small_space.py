@@ -1,13 +1,17 @@
 """Random, tpe and Katib's other drawing algorithms on a finite space smaller than
-maxTrialCount: Katib draws with replacement and runs the whole budget, repeats included;
-kfp-tune never repeats a point and ends early, which validate / run now say in a note beside
-the grid's (QA report s35 examples, finding 2)."""
+maxTrialCount: Katib runs the whole budget (nothing de-duplicates its suggestions); kfp-tune
+never repeats a point and ends early, which validate, run, submit and schedule now say in a note
+(QA report s35 examples, finding 2; review C: run never said it)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
+import yaml
 
 from conftest import quadratic_experiment
+from kfp_tune.cli import main
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.portability import katib_notes
 
@@ -30,8 +34,8 @@ def notes(algorithm: str, max_trial_count: int | None, space: list | None = None
                                                      ("sobol", "goptuna"), ("bayesianoptimization", "skopt")])
 def test_a_space_smaller_than_max_trial_count_is_noted(algorithm: str, service: str) -> None:
     assert notes(algorithm, 7)["spec.maxTrialCount"] == (
-        f"Katib's {algorithm} ({service}) draws with replacement and runs all 7 trials, repeats included; this search space has "
-        "only 6 points, and kfp-tune never repeats one: it runs at most 6 trials and ends with ExperimentSuggestionEndReached"
+        f"Katib's {algorithm} ({service}) runs all 7 trials whatever the space's size (nothing there de-duplicates a suggestion); "
+        "this search space has only 6 points, and kfp-tune never repeats one: it runs at most 6 trials and ends with ExperimentSuggestionEndReached"
     )
 
 
@@ -49,3 +53,16 @@ def test_a_stepped_double_counts_its_points() -> None:
     space = [{"name": "x", "parameterType": "double", "feasibleSpace": {"min": "0.1", "max": "0.5", "step": "0.1"}},
              {"name": "y", "parameterType": "discrete", "feasibleSpace": {"list": ["1"]}}]
     assert "only 5 points" in notes("random", 6, space)["spec.maxTrialCount"]
+
+
+def test_kfp_tune_run_says_it_before_the_first_trial(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """validate said it; a user who went straight to run learnt it only when the run ended."""
+    space = [{"name": "x", "parameterType": "discrete", "feasibleSpace": {"list": ["0.2", "0.4"]}},
+             {"name": "y", "parameterType": "discrete", "feasibleSpace": {"list": ["0.5"]}}]
+    doc = quadratic_experiment(**{"spec.parameters": space, "spec.maxTrialCount": 3, "spec.parallelTrialCount": 1})
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(doc))
+    assert main(["run", str(path), "--store", str(tmp_path / "store"), "--engine", "inline"]) == 0
+    err = capsys.readouterr().err
+    note = "note: spec.maxTrialCount: Katib's random (hyperopt) runs all 3 trials whatever the space's size"
+    assert note in err and err.index(note) < err.index("ExperimentSuggestionEndReached"), err

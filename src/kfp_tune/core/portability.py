@@ -322,8 +322,9 @@ def _feasible_space_values(where: str, parameters: Any) -> list[tuple[str, Any]]
     return values
 
 
-KATIB_DB_MANAGER = re.compile(r"katib-db-manager|:6789(?![0-9])|^6789$")
-"""Katib's DB manager, by its service name or its gRPC port, as a collector's argument names it."""
+KATIB_DB_MANAGER = re.compile(r"katib-db-manager")
+"""Katib's DB manager, by its service name, as a collector's argument names it (its port, 6789,
+alone is no sign: a collector of one's own may listen or push there)."""
 
 
 def _katib_db_collector_notes(experiment: Experiment) -> list[FieldError]:
@@ -478,6 +479,22 @@ def _setting_name_notes(name: str, given: Sequence[str], unread_seed_ignored: bo
                 notes.append(unread)
             elif setting in entry.settings_by_name:
                 notes.append(FieldError(path, f"Katib's {service} service ignores {setting!r} (it reads {', '.join(sorted(known)) or 'no settings'} for {name}); kfp-tune uses it"))
+    return notes
+
+
+def before_run_notes(experiment: Experiment) -> list[FieldError]:
+    """Of :func:`katib_notes`, those that say what a run of this experiment will do unlike its
+    spec's face: end before maxTrialCount (a finite space smaller than it; darts' one trial), or
+    end every trial MetricsUnavailable (a Custom collector that reports to Katib's DB manager).
+    ``kfp-tune run``, ``submit`` and ``schedule`` print them, as validate does, with
+    :func:`unread_setting_notes`: a user who never ran validate hears them before the run."""
+    spec = experiment.spec
+    notes = _katib_db_collector_notes(experiment)
+    name = spec.algorithm.algorithm_name if spec.algorithm is not None else None
+    if name == "darts":
+        notes += _darts_trial_count_notes(spec.max_trial_count, spec.parallel_trial_count)
+    if name in KATIB_DRAWING_SERVICES and spec.parameters:
+        notes += _small_space_notes(name, spec.parameters, spec.max_trial_count)
     return notes
 
 
@@ -685,22 +702,24 @@ def _grid_notes(parameters: Sequence[ParameterSpec], max_trial_count: int | None
 KATIB_DRAWING_SERVICES = {
     "random": "hyperopt", "tpe": "hyperopt", "multivariate-tpe": "optuna", "cmaes": "goptuna", "sobol": "goptuna", "bayesianoptimization": "skopt",
 }
-"""The algorithms whose service in Katib's default katib-config draws points with replacement
-(nothing de-duplicates its suggestions), so Katib runs the whole budget on a small finite space."""
+"""The algorithms whose service in Katib's default katib-config runs the whole budget whatever
+the space's size: nothing de-duplicates its suggestions (a discrete space's points come again;
+skopt and optuna draw a stepped double as a continuous one)."""
 
 
 def _small_space_notes(name: str, parameters: Sequence[ParameterSpec], max_trial_count: int | None) -> list[FieldError]:
-    """A finite space with fewer points than maxTrialCount: Katib runs every trial, repeats
-    included (some rely on it to rerun a noisy objective); kfp-tune never repeats a point and ends
-    when the space is used up, as its grid does (the guide's "Ours beyond Katib's")."""
+    """A finite space with fewer points than maxTrialCount: Katib runs every trial (points come
+    again, or a stepped double is drawn off its steps; some rely on it to rerun a noisy
+    objective); kfp-tune never repeats a point and ends when the space is used up, as its grid
+    does (the guide's "Ours beyond Katib's")."""
     points = search_space_of(parameters).grid_size()
     if points is None or max_trial_count is None or max_trial_count <= points:
         return []
     return [
         FieldError(
             "spec.maxTrialCount",
-            f"Katib's {name} ({KATIB_DRAWING_SERVICES[name]}) draws with replacement and runs all {max_trial_count} trials, repeats included; "
-            f"this search space has only {points} points, and kfp-tune never repeats one: it runs at most {points} trials "
+            f"Katib's {name} ({KATIB_DRAWING_SERVICES[name]}) runs all {max_trial_count} trials whatever the space's size (nothing there "
+            f"de-duplicates a suggestion); this search space has only {points} points, and kfp-tune never repeats one: it runs at most {points} trials "
             "and ends with ExperimentSuggestionEndReached",
         )
     ]
