@@ -19,6 +19,7 @@ from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentView, TrialState
 from kfp_tune.core.vocabulary import TrialStatus
+from kfp_tune.report_views import TRIALS_DIGITS, format_number
 
 OUTCOME_LIMIT = 200
 """At most this many characters of what a trial's line quotes (its metrics, its reason and message)."""
@@ -256,5 +257,7 @@ class PlainProgress:
 
 
 def value_text(value: float | str) -> str:
-    """A metric's value on a line: a number to 6 significant digits, a text one as written."""
-    return value if isinstance(value, str) else f"{value:.6g}"
+    """A metric's value on a line: a number as ``kfp-tune trials`` writes it at its least, 6
+    significant digits (report_views.format_number: 12345678.9 is 12345679 in both, not
+    1.23457e+07 here), a text one as written."""
+    return value if isinstance(value, str) else format_number(value, TRIALS_DIGITS)
