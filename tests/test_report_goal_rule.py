@@ -44,9 +44,18 @@ def test_decide_and_the_report_ask_the_same_rule(monkeypatch) -> None:
     assert reports.goal_reached is decision.goal_reached
     state = _state(0.9)
     assert decide(state, rounds_left=1).reason != GOAL_REACHED
-    assert ExperimentReport(state, "Running", "ExperimentRunning", "").goal_shown() == ("0.5", "not reached")
+    assert ExperimentReport(state, "Succeeded", "ExperimentMaxTrialsReached", "").goal_shown() == ("0.5", "not reached")
     turned = lambda objective, value: value is not None and value >= objective.goal  # noqa: E731
     monkeypatch.setattr(decision, "goal_reached", turned)
     monkeypatch.setattr(reports, "goal_reached", turned)
     assert decide(state, rounds_left=1).reason == GOAL_REACHED
-    assert ExperimentReport(state, "Running", "ExperimentRunning", "").goal_shown() == ("0.5", "reached")
+    assert ExperimentReport(state, "Succeeded", "ExperimentMaxTrialsReached", "").goal_shown() == ("0.5", "reached")
+
+
+def test_a_running_experiment_has_not_reached_its_goal_yet() -> None:
+    """"not reached" on a report taken during a run read as final (review A, finding 9)."""
+    state = _state(0.9)
+    assert ExperimentReport(state, "Running", "ExperimentRunning", "").goal_shown() == ("0.5", "not reached yet")
+    assert ExperimentReport(state, "Succeeded", "ExperimentMaxTrialsReached", "").goal_shown() == ("0.5", "not reached")
+    assert ExperimentReport(state, "Failed", "ExperimentFailed", "").goal_shown() == ("0.5", "not reached")
+    assert ExperimentReport(_state(0.1), "Running", "ExperimentRunning", "").goal_shown() == ("0.5", "reached")

@@ -30,7 +30,7 @@ from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, is_newer_problem, left_out_warning
 from kfp_tune.core.spec import ObjectiveSpec
-from kfp_tune.core.state import TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState, read_experiment_record
+from kfp_tune.core.state import FINISHED_PHASES, TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState, read_experiment_record
 from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind, TrialStatus
 from kfp_tune.report_views import (
     LOG_SPAN,
@@ -176,16 +176,18 @@ class ExperimentReport:
 
     def goal_shown(self) -> tuple[str, str] | None:
         """The goal as the report writes it and whether the best trial reached it, as Katib decides
-        it (decision.decide): ``("0.99", "not reached")``; None without a goal. The goal is written
-        with the objective column's digits, which count it in (:attr:`metric_digits`)."""
+        it (decision.decide): ``("0.99", "not reached")``, "not reached yet" while the experiment
+        is not finished; None without a goal. The goal is written with the objective column's
+        digits, which count it in (:attr:`metric_digits`)."""
         goal = self.goal
         if goal is None:
             return None
         best = best_trial(self.state)
         value = self.state.objective_value(best) if best is not None else None
         assert self.state.experiment.spec.objective is not None
-        reached = goal_reached(self.state.experiment.spec.objective, value)
-        return self.format_objective(goal), "reached" if reached else "not reached"
+        if goal_reached(self.state.experiment.spec.objective, value):
+            return self.format_objective(goal), "reached"
+        return self.format_objective(goal), "not reached" if self.phase in FINISHED_PHASES else "not reached yet"  # a run may still reach it
 
     def objective_words(self) -> str:
         """The header line's parenthesis after the objective: its goal and the better way."""
