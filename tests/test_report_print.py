@@ -36,7 +36,17 @@ def test_printing_wraps_the_table_to_the_page_instead_of_cutting_it() -> None:
     assert rules[f"{scope} img"]["break-inside"] == "avoid"  # a plot is not split over two pages
 
 
-def test_a_metric_number_cell_is_right_aligned_and_classed_for_print(tmp_path) -> None:
+def _no_png(monkeypatch) -> None:
+    """The figures drawn but not PNG-encoded: the table is what these tests read, and encoding
+    every view takes most of their time."""
+    from kfp_tune import report_views, reports
+
+    for module in (reports, report_views):
+        monkeypatch.setattr(module, "figure_png", lambda figure: "")
+
+
+def test_a_metric_number_cell_is_right_aligned_and_classed_for_print(tmp_path, monkeypatch) -> None:
+    _no_png(monkeypatch)
     from kfp_tune import search, tune
     from kfp_tune.reports import html_report, load_report
     from kfp_tune.stores import LocalStore
@@ -62,10 +72,11 @@ def test_printed_headers_and_short_values_break_only_where_a_word_cannot_fit() -
         assert rules[cell]["overflow-wrap"] == "anywhere"
 
 
-def test_number_headers_align_with_their_cells_and_long_texts_are_classed(tmp_path) -> None:
+def test_number_headers_align_with_their_cells_and_long_texts_are_classed(tmp_path, monkeypatch) -> None:
     """A number column's header is right-aligned as its cells are (and as Markdown's ``---:``
     aligns both); the Markdown right-aligns number parameters as the HTML does (review A,
     findings 5 and 6)."""
+    _no_png(monkeypatch)
     from kfp_tune import search, tune
     from kfp_tune.reports import html_report, load_report, markdown_table
     from kfp_tune.stores import LocalStore
