@@ -1372,7 +1372,7 @@ def cmd_trials(args: argparse.Namespace) -> int:
         return EXIT_OK
     params, metrics = table_of.parameter_names, table_of.metric_names  # as the report orders them
     numbers = {m: [v for r in rows for v in [r["metrics"].get(m)] if isinstance(v, (int, float)) and not isinstance(v, bool)] for m in metrics}
-    digits = {m: column_digits(numbers[m], least=TRIALS_DIGITS) for m in metrics}  # never two values read alike
+    digits = {m: column_digits(numbers[m], least=TRIALS_DIGITS) for m in metrics}  # values that 12 digits tell apart never read alike
     labels = sorted({k for r in rows for k in r.get("labels", {})})  # the algorithm's (pbt: generation, parent), by their last part
     # metrics before parameters, as the report's table: with a dozen parameters the objective was
     # the last column of a 330-character line
