@@ -571,7 +571,7 @@ def test_output_cut_short_by_its_reader_ends_quietly(tmp_path):
     doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"] = [
         "python3", "-c", shlex.quote("for step in range(40000): print(f'step {step:05d} loss={1.0 / (step + 1):.6f}')")]
     doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0].pop("args", None)
-    doc["spec"]["trialTemplate"]["trialParameters"] = []
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]  # every parameter reaches the trial, as Katib requires; it does not read them
     store = str(tmp_path / "store")
     assert main(["run", _write(tmp_path, doc), "--engine", "inline", "--store", store]) == 0
     exe = Path(sys.executable).parent / "kfp-tune"

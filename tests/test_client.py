@@ -1438,7 +1438,7 @@ def test_katib_client_trial_metrics_carry_katibs_rfc3339_time_stamps(tmp_path):
     container = doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]
     container["command"] = ["sh", "-c", "echo '2024-01-01T10:00:00.500Z loss=0.5'; echo 'loss=0.25'; echo '2024-01-01T10:00:01Z loss=0.125'"]
     container.pop("args", None)
-    doc["spec"]["trialTemplate"]["trialParameters"] = []
+    container["env"] = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]  # every parameter reaches the trial, as Katib requires; it does not read them
     _run_yaml(tmp_path, tmp_path / "store", doc)
     katib = KatibClient(store=str(tmp_path / "store"))
     [trial] = katib.list_trials("stamped")
@@ -1449,7 +1449,7 @@ def test_katib_client_trial_metrics_carry_katibs_rfc3339_time_stamps(tmp_path):
     failing = quadratic_experiment(**{"metadata.name": "unstamped", "spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1})
     failing["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0].update(command=["sh", "-c", "echo acc=1"])
     failing["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0].pop("args", None)
-    failing["spec"]["trialTemplate"]["trialParameters"] = []
+    failing["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]  # every parameter reaches the trial, as Katib requires; it does not read them
     path = tmp_path / "unstamped.yaml"
     path.write_text(yaml.safe_dump(failing))
     main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")])

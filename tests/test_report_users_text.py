@@ -44,8 +44,12 @@ def _doc() -> dict[str, Any]:
         ],
     })
     template = doc["spec"]["trialTemplate"]
-    template["trialParameters"] = [{"name": "lr", "reference": "lr"}]
+    template["trialParameters"] = [{"name": "lr", "reference": "lr"}, {"name": "noise", "reference": "noise"}, {"name": "depth", "reference": "depth"},
+                                   {"name": "choice", "reference": PARAMETER}]
     template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["args"] = ["--lr=${trialParameters.lr}"]
+    # every parameter reaches the trial, as Katib requires, in variables it does not read
+    template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["env"] = [
+        {"name": name.upper(), "value": f"${{trialParameters.{name}}}"} for name in ("noise", "depth", "choice")]
     return doc
 
 

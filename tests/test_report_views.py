@@ -40,6 +40,8 @@ from kfp_tune.stores import LocalStore
 
 CHOICES = ["adam", "sgd", "rmsprop"]
 START = dt.datetime(2026, 1, 5, 9, 0, 0, tzinfo=dt.timezone.utc).timestamp()
+UNREAD_PARAMETERS = [{"name": n.upper(), "value": f"${{trialParameters.{n}}}"} for n in ("noise", "depth", "optimizer")]
+"""Every parameter reaches the trial, as Katib requires; only lr is meant to drive the loss."""
 
 
 def experiment_doc(name: str, slots: int) -> dict[str, Any]:
@@ -61,11 +63,11 @@ def experiment_doc(name: str, slots: int) -> dict[str, Any]:
             ],
             "trialTemplate": {
                 "primaryContainerName": "main",
-                "trialParameters": [{"name": "lr", "reference": "lr"}],
+                "trialParameters": [{"name": n, "reference": n} for n in ("lr", "noise", "depth", "optimizer")],
                 "trialSpec": {
                     "apiVersion": "batch/v1",
                     "kind": "Job",
-                    "spec": {"template": {"spec": {"containers": [{"name": "main", "image": "python:3.11-slim", "args": ["--lr=${trialParameters.lr}"]}], "restartPolicy": "Never"}}},
+                    "spec": {"template": {"spec": {"containers": [{"name": "main", "image": "python:3.11-slim", "args": ["--lr=${trialParameters.lr}"], "env": UNREAD_PARAMETERS}], "restartPolicy": "Never"}}},
                 },
             },
         },

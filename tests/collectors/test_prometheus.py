@@ -19,6 +19,9 @@ from kfp_tune.core.state import load_state
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers import LocalLauncher
 
+UNREAD_PARAMETERS = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]
+"""Every parameter reaches the trial, as Katib requires, in variables the trial does not read."""
+
 
 def test_katibs_defaults_and_overrides():
     assert (DEFAULT_PORT, DEFAULT_PATH) == (8080, "/metrics")  # Katib's common_types.go
@@ -127,9 +130,8 @@ def test_a_local_trial_is_scraped_while_it_runs(local_store, held_port):
         "spec.maxFailedTrialCount": 1,
         "spec.metricsCollectorSpec": {"collector": {"kind": "PrometheusMetric"}, "source": {"httpGet": {"port": port, "path": "/stats"}}},
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", SERVING_TRIAL, str(port), "/stats", str(SCRAPE_PATIENCE_SECONDS)]}
+            {"name": "main", "env": UNREAD_PARAMETERS, "image": "python:3.11", "command": ["python3", "-c", SERVING_TRIAL, str(port), "/stats", str(SCRAPE_PATIENCE_SECONDS)]}
         ],
-        "spec.trialTemplate.trialParameters": [],
     })
     decision = run_inline(local_store, load_experiment(doc), LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}))
     records = ExperimentRecords(local_store, "quad")
@@ -150,8 +152,7 @@ def test_without_the_store_a_local_launcher_cannot_scrape(tmp_path):
     doc = quadratic_experiment(**{
         "spec.maxTrialCount": 1, "spec.parallelTrialCount": 1, "spec.maxFailedTrialCount": 1,
         "spec.metricsCollectorSpec": {"collector": {"kind": "PrometheusMetric"}, "source": {"httpGet": {"port": port}}},
-        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "image": "python:3.11", "command": [sys.executable, "-c", "print('loss=0.5')"]}],
-        "spec.trialTemplate.trialParameters": [],
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "env": UNREAD_PARAMETERS, "image": "python:3.11", "command": [sys.executable, "-c", "print('loss=0.5')"]}],
     })
     run_inline(store, load_experiment(doc), LocalLauncher())
     (trial,) = load_state(ExperimentRecords(store, "quad")).trials

@@ -30,6 +30,9 @@ from kfp_tune.launchers import LocalLauncher
 from kfp_tune.steps import init_experiment
 from kfp_tune.steps.prepare import prepare
 
+UNREAD_PARAMETERS = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]
+"""Every parameter reaches the trial, as Katib requires, in variables the trial does not read."""
+
 TRIAL = "quad-t1"
 TEXT = CollectorSource(kind=CollectorKind.FILE, names=("loss",), path="/katib/metrics.log", path_kind="File")
 JSON = CollectorSource(kind=CollectorKind.FILE, names=("loss",), path="/katib/metrics.json", path_kind="File", file_format="JSON")
@@ -113,7 +116,7 @@ def test_the_sidecar_process_keeps_a_rewritten_files_last_content(local_store: A
         sidecar.send_signal(signal.SIGTERM)
         _, err = sidecar.communicate(timeout=60)
     assert sidecar.returncode == 0, err
-    trial = TrialState(name=TRIAL, index=0, round="", assignment={}, created="")
+    trial = TrialState(name=TRIAL, index=0, round="", assignment={"x": "0.5", "y": "0.5"}, created="")
     assert [(m.name, m.value, m.step) for m in collect_file(records, experiment, trial)] == [("loss", 0.1, 0)]
     assert _values(running.read()) == [0.9, 0.5, 0.1]  # early stopping saw each epoch's value
 
@@ -140,15 +143,14 @@ def test_the_local_launcher_keeps_a_rewritten_files_last_content(local_store: An
     reports = local_store.root / records.reports_prefix(TRIAL)
     doc = quadratic_experiment(
         **{
-            "spec.trialTemplate.trialParameters": [],
             "spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": "/katib/metrics.log", "kind": "File"}}},
             "spec.earlyStopping": {"algorithmName": "medianstop"},
-            "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "image": "t", "command": ["python3", str(script), "/katib/metrics.log", str(reports)]}],
+            "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "env": UNREAD_PARAMETERS, "image": "t", "command": ["python3", str(script), "/katib/metrics.log", str(reports)]}],
         }
     )
     experiment = load_experiment(doc)
     prepare(records, experiment)
-    outcome = LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}).run(trial_run(experiment, TrialState(TRIAL, 0, "r0", {}, "")))
+    outcome = LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}).run(trial_run(experiment, TrialState(TRIAL, 0, "r0", {"x": "0.5", "y": "0.5"}, "")))
     assert outcome.phase == LaunchPhase.SUCCEEDED, (outcome.message, outcome.logs)
     assert list(outcome.files.values()) == [b"epoch=2 loss=0.1\n"]  # what collect-metrics reads
     assert _values(read_collected(records, TRIAL)) == [0.1]

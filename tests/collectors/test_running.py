@@ -22,6 +22,9 @@ from kfp_tune.core.trials import trial_run
 from kfp_tune.launchers import LocalLauncher
 from kfp_tune.steps import init_experiment
 
+UNREAD_PARAMETERS = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]
+"""Every parameter reaches the trial, as Katib requires, in variables the trial does not read."""
+
 # Writes one JSON line per report (a string value, as Katib's JSON examples do), then waits for a
 # file that never comes: only early stopping ends it.
 HANGING_WRITER = textwrap.dedent(r"""
@@ -45,14 +48,13 @@ def test_a_file_collector_trial_is_stopped_early_on_what_it_wrote_so_far(tmp_pat
         "spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": str(metrics), "kind": "File", "format": "JSON"}}},
         "spec.earlyStopping": {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "2"}, {"name": "start_step", "value": "4"}]},
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(HANGING_WRITER), str(metrics)]}
+            {"name": "main", "env": UNREAD_PARAMETERS, "image": "python:3.11", "command": ["python3", "-c", shlex.quote(HANGING_WRITER), str(metrics)]}
         ],
-        "spec.trialTemplate.trialParameters": [],
     })
     experiment = load_experiment(doc)
     records = ExperimentRecords(local_store, experiment.name)
     init_experiment(records, experiment)
-    trial = TrialState(name="quad-t3", index=2, round="", assignment={}, created="")
+    trial = TrialState(name="quad-t3", index=2, round="", assignment={"x": "0.5", "y": "0.5"}, created="")
     completed = [[0.5, 0.4, 0.3, 0.2], [0.6, 0.5, 0.4, 0.3]]  # averages 0.35 and 0.45: threshold 0.4
     rule = MedianStop({"min_trials_required": 2, "start_step": 4})
     run = trial_run(experiment, trial, should_stop=stop_test(records, experiment, trial.name, rule, completed))
@@ -72,14 +74,13 @@ def test_without_early_stopping_the_local_launcher_follows_no_file(tmp_path, loc
     doc = quadratic_experiment(**{
         "spec.metricsCollectorSpec": {"collector": {"kind": "File"}, "source": {"fileSystemPath": {"path": str(metrics), "kind": "File", "format": "TEXT"}}},
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote("import sys; open(sys.argv[1], 'w').write('loss=0.5\\n')"), str(metrics)]}
+            {"name": "main", "env": UNREAD_PARAMETERS, "image": "python:3.11", "command": ["python3", "-c", shlex.quote("import sys; open(sys.argv[1], 'w').write('loss=0.5\\n')"), str(metrics)]}
         ],
-        "spec.trialTemplate.trialParameters": [],
     })
     experiment = load_experiment(doc)
     records = ExperimentRecords(local_store, experiment.name)
     init_experiment(records, experiment)
-    trial = TrialState(name="quad-t1", index=0, round="", assignment={}, created="")
+    trial = TrialState(name="quad-t1", index=0, round="", assignment={"x": "0.5", "y": "0.5"}, created="")
     outcome = LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}).run(trial_run(experiment, trial))
     assert outcome.phase == "Succeeded" and outcome.files == {"m.log": b"loss=0.5\n"}
     assert local_store.list(records.reports_prefix(trial.name)) == []
@@ -141,13 +142,12 @@ def _accuracy_trial(local_store, program: str):
     doc = quadratic_experiment(**{
         "spec.objective": {"type": "maximize", "objectiveMetricName": "accuracy"},
         "spec.earlyStopping": {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "1"}, {"name": "start_step", "value": "1"}]},
-        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(program)]}],
-        "spec.trialTemplate.trialParameters": [],
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "env": UNREAD_PARAMETERS, "image": "python:3.11", "command": ["python3", "-c", shlex.quote(program)]}],
     })
     experiment = load_experiment(doc)
     records = ExperimentRecords(local_store, experiment.name)
     init_experiment(records, experiment)
-    trial = TrialState(name="quad-t2", index=1, round="", assignment={}, created="")
+    trial = TrialState(name="quad-t2", index=1, round="", assignment={"x": "0.5", "y": "0.5"}, created="")
     rule = MedianStop({"min_trials_required": 1, "start_step": 1})
     return trial_run(experiment, trial, should_stop=stop_test(records, experiment, trial.name, rule, [[0.93]]))
 

@@ -24,6 +24,9 @@ from kfp_tune.launchers import local
 from kfp_tune.launchers.local import LocalLauncher
 from kfp_tune.steps import init_experiment
 
+UNREAD_PARAMETERS = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]
+"""Every parameter reaches the trial, as Katib requires, in variables the trial does not read."""
+
 
 class Never:
     """An early stopping rule that never stops a trial."""
@@ -74,14 +77,13 @@ def test_early_stopping_is_handed_each_printed_byte_once(local_store: Any, tmp_p
     monkeypatch.setattr(local, "POLL_SECONDS", 0.02)
     doc = quadratic_experiment(**{
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", "-c", shlex.quote(LOCKSTEP), shlex.quote(str(tmp_path))]}
+            {"name": "main", "env": UNREAD_PARAMETERS, "image": "python:3.11", "command": ["python3", "-c", shlex.quote(LOCKSTEP), shlex.quote(str(tmp_path))]}
         ],
-        "spec.trialTemplate.trialParameters": [],
     })
     experiment = load_experiment(doc)
     records = ExperimentRecords(local_store, experiment.name)
     init_experiment(records, experiment)
-    trial = TrialState(name="quad-t1", index=0, round="", assignment={}, created="")
+    trial = TrialState(name="quad-t1", index=0, round="", assignment={"x": "0.5", "y": "0.5"}, created="")
     counting = Counting(RunningMetrics(records, experiment, trial.name), tmp_path)
     outcome = LocalLauncher(env={"KFP_TUNE_STORE": local_store.uri}).run(trial_run(experiment, trial, should_stop=counting))
     assert outcome.phase == LaunchPhase.SUCCEEDED, outcome

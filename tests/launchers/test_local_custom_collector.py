@@ -14,6 +14,9 @@ from kfp_tune.core.state import load_state
 from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers import LocalLauncher
 
+UNREAD_PARAMETERS = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]
+"""Every parameter reaches the trial, as Katib requires, in variables the trial does not read."""
+
 # The user's collector: follows the log the trial writes and reports each finished line; on
 # SIGTERM (the trial has ended) it reports what is left, the last unfinished line included.
 # It says it is ready (its SIGTERM handler set) with a file in the shared folder.
@@ -68,9 +71,8 @@ def _experiment(tmp_path: Path, custom: dict, **extra):
             "source": {"fileSystemPath": {"path": "/katib/mnist.log", "kind": "File"}},
         },
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "python:3.11", "command": ["python3", str(script_dir / "trial.py"), "/katib/mnist.log"]}
+            {"name": "main", "env": UNREAD_PARAMETERS, "image": "python:3.11", "command": ["python3", str(script_dir / "trial.py"), "/katib/mnist.log"]}
         ],
-        "spec.trialTemplate.trialParameters": [],
         **extra,
     })
     return load_experiment(doc)

@@ -34,6 +34,9 @@ from kfp_tune.launchers import LocalLauncher
 from kfp_tune.steps.prepare import prepare
 from kfp_tune.stores import LocalStore
 
+UNREAD_PARAMETERS = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]
+"""Every parameter reaches the trial, as Katib requires, in variables the trial does not read."""
+
 COLLECTOR = r"""
 import json, os, pathlib, stat, sys, time
 shared = pathlib.Path(sys.argv[1])
@@ -80,7 +83,7 @@ def stdin_with_input() -> Iterator[None]:
 
 
 def _prepared(tmp_path: Path, **overrides: Any) -> tuple[LocalStore, ExperimentRecords, TrialRun]:
-    doc = quadratic_experiment(**{"spec.trialTemplate.trialParameters": [], "spec.maxFailedTrialCount": 1, **overrides})
+    doc = quadratic_experiment(**{"spec.maxFailedTrialCount": 1, **overrides})
     experiment = load_experiment(doc)
     store = LocalStore(tmp_path / "store")
     records = ExperimentRecords(store, experiment.name)
@@ -97,7 +100,7 @@ def _custom(tmp_path: Path, custom: dict[str, Any], trial_command: list[str] | N
         **{
             "spec.metricsCollectorSpec": {"collector": {"kind": "Custom", "customCollector": custom}, "source": {"fileSystemPath": {"path": "/katib/m.log", "kind": "File"}}},
             "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-                {"name": "main", "image": "t", "command": trial_command or ["python3", str(script), "/katib"]}
+                {"name": "main", "env": UNREAD_PARAMETERS, "image": "t", "command": trial_command or ["python3", str(script), "/katib"]}
             ],
         },
     )
@@ -169,7 +172,7 @@ def _file_trial(tmp_path: Path, collector: str, early_stopping: bool) -> tuple[E
     overrides: dict[str, Any] = {
         "spec.metricsCollectorSpec": {"collector": {"kind": collector}, **({"source": {"fileSystemPath": {"path": "/katib/metrics.log", "kind": "File"}}} if collector == "File" else {})},
         "spec.trialTemplate.trialSpec.spec.template.spec.containers": [
-            {"name": "main", "image": "t", "command": ["python3", "-c", shlex.quote(WRITES_METRICS), "/katib/metrics.log" if collector == "File" else os.devnull]}
+            {"name": "main", "env": UNREAD_PARAMETERS, "image": "t", "command": ["python3", "-c", shlex.quote(WRITES_METRICS), "/katib/metrics.log" if collector == "File" else os.devnull]}
         ],
     }
     if early_stopping:
@@ -204,7 +207,7 @@ def test_a_store_without_the_trials_experiment_is_no_error(tmp_path: Path) -> No
 def test_a_store_that_cannot_be_read_fails_the_trial_under_its_own_reason(tmp_path: Path) -> None:
     """Not as a checkpoint that could not be made: the experiment has none, and the user should
     look at the store."""
-    container = {"name": "main", "image": "t", "command": [sys.executable, "-c", "print('ran')"]}
+    container = {"name": "main", "env": UNREAD_PARAMETERS, "image": "t", "command": [sys.executable, "-c", "print('ran')"]}
     store, records, run = _prepared(tmp_path, **{"spec.trialTemplate.trialSpec.spec.template.spec.containers": [container]})
     stored = next((tmp_path / "store").rglob(f"*{records.experiment_key().rsplit('/', 1)[-1]}*"))
     stored.write_text("{ not json")

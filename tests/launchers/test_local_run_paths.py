@@ -31,6 +31,9 @@ from kfp_tune.inline_runner import run_inline
 from kfp_tune.launchers import kept_log, local
 from kfp_tune.launchers.local import LocalLauncher
 
+UNREAD_PARAMETERS = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]
+"""Every parameter reaches the trial, as Katib requires, in variables the trial does not read."""
+
 WAIT = 120.0
 """Seconds to wait for what a correct launcher does at once."""
 
@@ -92,8 +95,7 @@ def _with_custom_collector(collector_command: list[str], trial_command: list[str
             "collector": {"kind": "Custom", "customCollector": {"name": "c", "image": "c", "command": collector_command}},
             "source": {"fileSystemPath": {"path": "/katib/out.log", "kind": "File"}},
         },
-        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "image": "python:3.11", "command": trial_command}],
-        "spec.trialTemplate.trialParameters": [],
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "env": UNREAD_PARAMETERS, "image": "python:3.11", "command": trial_command}],
     }))
 
 

@@ -27,6 +27,9 @@ from kfp_tune.launchers.local import LocalLauncher
 from kfp_tune.steps import init_experiment
 from processes import gone
 
+UNREAD_PARAMETERS = [{"name": "X", "value": "${trialParameters.x}"}, {"name": "Y", "value": "${trialParameters.y}"}]
+"""Every parameter reaches the trial, as Katib requires, in variables the trial does not read."""
+
 
 def shell_trial(line: str) -> TrialRun:
     """A Job trial whose command is one shell line (Katib's StdOut collector runs it with sh -c)."""
@@ -81,12 +84,11 @@ def stdout_experiment(local_store: Any, program: str) -> tuple[Experiment, Trial
     """A StdOut experiment (objective ``loss``) whose trial runs ``program``, in the store."""
     command = ["python3", "-c", shlex.quote(program)]
     doc = quadratic_experiment(**{
-        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "image": "python:3.11", "command": command}],
-        "spec.trialTemplate.trialParameters": [],
+        "spec.trialTemplate.trialSpec.spec.template.spec.containers": [{"name": "main", "env": UNREAD_PARAMETERS, "image": "python:3.11", "command": command}],
     })
     experiment = load_experiment(doc)
     init_experiment(ExperimentRecords(local_store, experiment.name), experiment)
-    return experiment, TrialState(name="quad-t1", index=0, round="", assignment={}, created="")
+    return experiment, TrialState(name="quad-t1", index=0, round="", assignment={"x": "0.5", "y": "0.5"}, created="")
 
 
 # About 3 MB: a first line, filler with one report in it, a last report and a last line.

@@ -103,6 +103,8 @@ def _categorical(values: int, name: str = "big") -> dict[str, Any]:
     with them (Katib's examples stay far below the limit)."""
     doc = quadratic_experiment(**{"metadata.name": name, "spec.parallelTrialCount": 1, "spec.maxTrialCount": 1, "spec.maxFailedTrialCount": 1})
     doc["spec"]["parameters"].append({"name": "choice", "parameterType": "categorical", "feasibleSpace": {"list": [f"value-{i:06d}" for i in range(values)]}})
+    doc["spec"]["trialTemplate"]["trialParameters"].append({"name": "choice", "reference": "choice"})  # it reaches the trial, as Katib requires
+    doc["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "CHOICE", "value": "${trialParameters.choice}"}]
     return doc
 
 

@@ -841,6 +841,7 @@ def _check_trial_parameters(spec: ExperimentSpec, trial_spec: dict[str, Any], er
     trial_labels = {*labels_for("experiment", "trial", "round"), *(algorithm.trial_labels if algorithm else ())}
     names: set[str] = set()
     references: set[str] = set()
+    unknown = False
     for index, tp in enumerate(template.trial_parameters):
         path = f"spec.trialTemplate.trialParameters[{index}]"
         if not tp.name or "{" in tp.name or "}" in tp.name:
@@ -859,11 +860,30 @@ def _check_trial_parameters(spec: ExperimentSpec, trial_spec: dict[str, Any], er
         references.add(tp.reference)
         if not is_meta_reference(tp.reference) and tp.reference not in parameter_names and tp.reference not in nas_values:
             errors.add(f"{path}.reference", _reference_problem(spec, tp.reference, parameter_names, nas_values))
+            unknown = True
         elif missing := missing_metadata_key(tp.reference, trial_spec, trial_labels):
             errors.add(f"{path}.reference", missing)
         if tp.name not in used:
             errors.add(f"{path}.name", f"${{trialParameters.{tp.name}}} does not appear in spec.trialTemplate.trialSpec")
+    if not unknown and spec.nas_config is None:  # a mistyped reference is the error, not the parameter it missed
+        _check_every_parameter_referenced(spec, references, errors)
     return names
+
+
+def _check_every_parameter_referenced(spec: ExperimentSpec, references: set[str], errors: _Errors) -> None:
+    """A parameter no trialParameter references never reaches the trial, yet would be tuned and
+    reported: Katib's trial controller fails every such trial's creation (applyParameters,
+    errParamNotFoundInTrialParameters). Told at trialParameters, where the fix goes; a stored
+    spec's parameters are checked again when read, which must not make old records damaged."""
+    for index, parameter in enumerate(spec.parameters):
+        if parameter.name and parameter.name not in references:
+            errors.add(
+                "spec.trialTemplate.trialParameters",
+                f"spec.parameters[{index}].name {shown(parameter.name)} is tuned, but no trial parameter references it, so no trial "
+                f"would get its value: expected an entry {{name: NAME, reference: {parameter.name}}} whose ${{trialParameters.NAME}} is used "
+                "in the trial template (or the parameter removed); Katib's trial controller would fail every trial of this experiment "
+                "(unable to find parameter from ParameterAssignment in TrialParameters)",
+            )
 
 
 def _nas_trial_values(spec: ExperimentSpec) -> tuple[str, ...]:
