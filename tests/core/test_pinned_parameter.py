@@ -35,3 +35,17 @@ def test_min_above_max_gets_no_pinning_hint() -> None:
     doc = pinned("double", "0.5")
     doc["spec"]["parameters"][1]["feasibleSpace"] = {"min": "0.6", "max": "0.5"}
     assert [str(e) for e in validation_errors(doc)] == ["spec.parameters[1].feasibleSpace.min: expected min < max, got min 0.6 and max 0.5"]
+
+
+def test_under_cmaes_with_one_number_left_the_advice_is_to_write_the_value_in_the_template() -> None:
+    """A one-value discrete list is no double or int: cmaes, which needs two, refused the
+    experiment the advice made (review C of session 35)."""
+    doc = pinned("int", "2")
+    doc["spec"]["algorithm"] = {"algorithmName": "cmaes"}
+    message = str(validation_errors(doc)[0])
+    assert message.endswith(
+        "(under cmaes, which searches at least two double or int parameters, 1 would be left: remove 'y' from spec.parameters and "
+        "write its value in the trial template instead)"
+    ), message
+    doc["spec"]["parameters"].append({"name": "z", "parameterType": "double", "feasibleSpace": {"min": "0", "max": "1"}})
+    assert str(validation_errors(doc)[0]).endswith("{list: ['2']}")  # two numbers left: the list does

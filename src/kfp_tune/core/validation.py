@@ -513,7 +513,7 @@ def _check_parameter(spec: ExperimentSpec, path: str, parameter: ParameterSpec, 
             if low == high and not operation and unnamed is None:  # Katib runs it; say how kfp-tune pins a value
                 because = (
                     f"; Katib admits min = max (its random, tpe and grid give every trial that value), kfp-tune refuses it as a likely slip: to pin {shown(parameter.name)}, "
-                    f"write parameterType: discrete with feasibleSpace: {{list: [{shown(str(fs.min))}]}}"
+                    f"write parameterType: discrete with feasibleSpace: {{list: [{shown(str(fs.min))}]}}{_cmaes_pinning_caveat(spec, parameter)}"
                 )
             errors.add(f"{fpath}.min", f"expected min < max, got min {low:g} and max {high:g}{because}")
         elif not math.isfinite(high - low):
@@ -884,6 +884,21 @@ def _check_every_parameter_referenced(spec: ExperimentSpec, references: set[str]
                 "in the trial template (or the parameter removed); Katib's trial controller would fail every trial of this experiment "
                 "(unable to find parameter from ParameterAssignment in TrialParameters)",
             )
+
+
+def _cmaes_pinning_caveat(spec: ExperimentSpec, pinned: ParameterSpec) -> str:
+    """What the pinning advice leaves out under cmaes, which needs two double or int parameters
+    (a one-value discrete list is neither): where fewer than two would be left, the value goes
+    into the trial template instead."""
+    if spec.algorithm is None or spec.algorithm.algorithm_name != "cmaes":
+        return ""
+    numeric = sum(1 for p in spec.parameters if p is not pinned and p.parameter_type in ("double", "int"))
+    if numeric >= 2:
+        return ""
+    return (
+        f" (under cmaes, which searches at least two double or int parameters, {numeric} would be left: remove {shown(pinned.name)} "
+        "from spec.parameters and write its value in the trial template instead)"
+    )
 
 
 def _nas_trial_values(spec: ExperimentSpec) -> tuple[str, ...]:
