@@ -613,10 +613,12 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     experiment = _function_experiment_of(arguments)
     target = as_store(arguments["store"])  # a Store object as Client takes one (a plug-in's, an in-memory one), or its URI
     from kfp_tune.core.catalogue import experiment_space
-    from kfp_tune.core.portability import unread_setting_notes
+    from kfp_tune.core.portability import before_run_notes, unread_setting_notes
 
     for note in unread_setting_notes(experiment):  # what run and submit print, which a notebook never sees: a misspelt seed runs unseeded
         warnings.warn(f"{caller}: algorithm_settings: {note.message}", stacklevel=3)
+    for note in before_run_notes(experiment):  # a finite space smaller than the budget: the run ends early, said before it starts
+        warnings.warn(f"{caller}: {TUNE_ARGUMENT_OF.get(note.path, note.path)}: {note.message}", stacklevel=3)
     space = experiment_space(experiment.spec)
     if check_experiment is not None:
         check_experiment(experiment, space)
@@ -801,6 +803,10 @@ def _warn_if_resumed(store: Any, experiment: Experiment, take_over: bool = False
     if note:
         advice = "" if starts_anew else "; to start a new experiment, pass another name="  # deleted meanwhile: a new one already
         warnings.warn(f"{caller}: {note}{advice}", stacklevel=4)  # the line that called tune(), through tune_here
+
+
+TUNE_ARGUMENT_OF = {"spec.maxTrialCount": "max_trial_count"}
+"""The tune() argument a note about a spec field is said of."""
 
 
 _REMOTE_ONLY = (

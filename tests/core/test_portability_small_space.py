@@ -66,3 +66,23 @@ def test_kfp_tune_run_says_it_before_the_first_trial(tmp_path: Path, capsys: pyt
     err = capsys.readouterr().err
     note = "note: spec.maxTrialCount: Katib's random (hyperopt) runs all 3 trials whatever the space's size"
     assert note in err and err.index(note) < err.index("ExperimentSuggestionEndReached"), err
+
+
+def test_tune_warns_it_naming_its_own_argument(tmp_path: Path) -> None:
+    """A notebook's tune() on a 2-value categorical with max_trial_count=5 ended after 2 trials
+    without a word, where run, submit, schedule and validate say it."""
+    import warnings
+
+    from kfp_tune import search, tune
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = tune(lambda p: 1.0 if p["c"] == "a" else 0.5, {"c": search.categorical(["a", "b"])}, max_trial_count=5,
+                      algorithm="random", algorithm_settings={"random_state": 1}, store=str(tmp_path), name="two")
+    said = [str(w.message) for w in caught if "points" in str(w.message)]
+    assert said == [
+        "tune(): max_trial_count: Katib's random (hyperopt) runs all 5 trials whatever the space's size (nothing there de-duplicates a "
+        "suggestion); this search space has only 2 points, and kfp-tune never repeats one: it runs at most 2 trials and ends with "
+        "ExperimentSuggestionEndReached"
+    ], said
+    assert len(result.trials) == 2
