@@ -329,11 +329,16 @@ def distinct_short_names(names: list[str], width: int) -> list[str]:
 
 def left_out_note(report: ExperimentReport, shown: int) -> str | None:
     """The parameters a plot of the first ``shown`` leaves out, by name; None when it shows all."""
-    parameters = report.state.experiment.spec.parameters
-    if len(parameters) <= shown:
+    names = [p.name for p in report.state.experiment.spec.parameters]
+    return _left_out(names, shown, f"plotted (the first {shown} in the spec's order)")
+
+
+def _left_out(names: list[str], shown: int, which: str) -> str | None:
+    """The note of a plot that shows the first ``shown`` of ``names`` (``which`` says which they
+    are), naming the others; None when it shows all."""
+    if len(names) <= shown:
         return None
-    left = ", ".join(p.name for p in parameters[shown:])
-    return f"{shown} of {len(parameters)} parameters plotted (the first {shown} in the spec's order); left out: {left}; all are in the trial table."
+    return f"{shown} of {len(names)} parameters {which}; left out: {', '.join(names[shown:])}; all are in the trial table."
 
 
 def objective_colour_map(minimize: bool) -> Any:
@@ -729,10 +734,7 @@ def curves_alt(report: ExperimentReport) -> str:
 def importance_left_out_note(importances: list[Importance]) -> str | None:
     """The parameters the importance plot leaves out, past its :data:`MAX_AXES` most important,
     by name; None when it shows all."""
-    if len(importances) <= MAX_AXES:
-        return None
-    left = ", ".join(i.parameter for i in importances[MAX_AXES:])
-    return f"{MAX_AXES} of {len(importances)} parameters shown, the most important; left out: {left}; all are in the trial table."
+    return _left_out([i.parameter for i in importances], MAX_AXES, "shown, the most important")
 
 
 def importance_alt(importances: list[Importance]) -> str:

@@ -157,6 +157,11 @@ class ExperimentReport:
         return {p.name: p.parameter_type for p in self.state.experiment.spec.parameters}
 
     @cached_property
+    def number_parameters(self) -> set[str]:
+        """The parameters drawn and aligned as numbers (:func:`numeric_parameter`), in both tables."""
+        return {p.name for p in self.state.experiment.spec.parameters if numeric_parameter(p)}
+
+    @cached_property
     def parameter_digits(self) -> dict[str, int]:
         """Each double parameter column's digits (:func:`column_digits`)."""
         return double_digits(self)
@@ -373,7 +378,7 @@ def markdown_table(report: ExperimentReport) -> str:
     state, best = report.state, report.best_name
     params, metrics = report.parameter_names, report.metric_names
     why = _why_cells(state)
-    numbers = {p.name for p in state.experiment.spec.parameters if numeric_parameter(p)}  # right-aligned, as the HTML's
+    numbers = report.number_parameters  # right-aligned, as the HTML's
     direction = "minimize" if report.minimize else "maximize"
     lines = [
         f"### Experiment {_markdown_cell(state.name)}: {report.phase} ({_markdown_cell(report.reason)})",
@@ -625,7 +630,7 @@ def html_report(report: ExperimentReport) -> str:
     params, metrics = report.parameter_names, report.metric_names
     esc = html.escape
     why = _why_cells(state)
-    numbers = {p.name for p in state.experiment.spec.parameters if numeric_parameter(p)}
+    numbers = report.number_parameters
     number_columns = {*(m for m in metrics if any(m in t.metrics for t in state.trials)), *numbers}
     head = "".join(
         _text_cell(h, "th", ' scope="col"', ("number",) if h in number_columns else ()) for h in ["trial", "status", *metrics, *params]

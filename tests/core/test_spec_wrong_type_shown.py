@@ -16,22 +16,6 @@ class LooksLikeADict:
         return "{'name': 'y', 'parameter_type': 'int'}"
 
 
-def test_an_object_whose_repr_is_a_dicts_is_named_with_its_class() -> None:
-    doc = quadratic_experiment()
-    doc["spec"]["parameters"].append(LooksLikeADict())
-    with pytest.raises(SpecError) as info:
-        load_experiment(doc)
-    assert "spec.parameters[2]: expected a mapping, got a LooksLikeADict object: {'name': 'y', 'parameter_type': 'int'}" in str(info.value)
-
-
-def test_a_plain_value_of_the_wrong_type_is_quoted_as_it_is() -> None:
-    doc = quadratic_experiment()
-    doc["spec"]["parameters"].append(["not", "a", "mapping"])
-    with pytest.raises(SpecError) as info:
-        load_experiment(doc)
-    assert "spec.parameters[2]: expected a mapping, got ['not', 'a', 'mapping']" in str(info.value)
-
-
 class Int64Like:
     def __repr__(self) -> str:
         return "3"
@@ -40,9 +24,14 @@ class Int64Like:
 Int64Like.__name__ = "int64"
 
 
-def test_the_class_is_named_with_its_article() -> None:
+@pytest.mark.parametrize(("value", "said"), [
+    (LooksLikeADict(), "got a LooksLikeADict object: {'name': 'y', 'parameter_type': 'int'}"),  # a repr that passes for a dict's
+    (["not", "a", "mapping"], "got ['not', 'a', 'mapping']"),  # a plain value is quoted as it is
+    (Int64Like(), "got an int64 object: 3"),  # the class named with its article
+], ids=["repr-of-a-dict", "plain-value", "article"])
+def test_a_value_of_the_wrong_type_is_quoted_and_named_when_its_repr_would_mislead(value: object, said: str) -> None:
     doc = quadratic_experiment()
-    doc["spec"]["parameters"].append(Int64Like())
+    doc["spec"]["parameters"].append(value)
     with pytest.raises(SpecError) as info:
         load_experiment(doc)
-    assert "spec.parameters[2]: expected a mapping, got an int64 object: 3" in str(info.value)
+    assert f"spec.parameters[2]: expected a mapping, {said}" in str(info.value)
