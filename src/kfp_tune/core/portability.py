@@ -137,7 +137,7 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     notes += _early_stopping_notes(experiment)
     notes += _trial_label_notes(experiment)
     notes += collector_notes(experiment)
-    notes += _katib_db_collector_notes(experiment)
+    notes += before_run_notes(experiment)  # the ones run, submit, schedule and tune() say too
     notes += metric_strategy_notes(experiment)
     notes += primary_pod_label_notes(experiment)
     algorithm = spec.algorithm
@@ -157,8 +157,6 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
         notes += _resource_list_notes(settings, spec.parameters)
     if name == "pbt":
         notes += _pbt_notes(given, spec.parameters)
-    if name == "darts":
-        notes += _darts_trial_count_notes(spec.max_trial_count, spec.parallel_trial_count)
     if name == "darts" and spec.nas_config is not None:
         for index, operation in enumerate(spec.nas_config.operations or []):
             if not operation.parameters:
@@ -184,8 +182,6 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     notes += _setting_value_notes(name, algorithm.algorithm_settings)
     if name == "grid" and spec.parameters:
         notes += _grid_notes(spec.parameters, spec.max_trial_count)
-    if name in KATIB_DRAWING_SERVICES and spec.parameters:
-        notes += _small_space_notes(name, spec.parameters, spec.max_trial_count)
     if name in KATIB_HYPEROPT_ALGORITHMS and spec.parameters:
         notes += _hyperopt_step_notes(name, spec.parameters)
     if name == "cmaes" and spec.parameters:
