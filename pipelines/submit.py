@@ -550,7 +550,7 @@ def _readable_package_document(source: str | Path) -> dict[str, Any]:
     """:func:`package_document` of a file that may be a package or an experiment, whose YAML is
     read here first: one that cannot be read is :class:`UnreadableSource` (the file, the line
     and column), never PyYAML's own exception. libyaml's message leaves out the character it
-    stopped at, so a file it refuses is read again in pure Python for the message alone."""
+    stopped at, which :func:`_yaml_problem_in_full` adds."""
     import yaml
 
     try:
@@ -563,20 +563,15 @@ def _readable_package_document(source: str | Path) -> dict[str, Any]:
 
 
 def _yaml_problem_in_full(source: str | Path, exc: Exception) -> str:
-    """Where and why ``source`` is not YAML, as pure-Python PyYAML says it: libyaml's message
-    (``exc``) leaves out the character it stopped at (a tab: "found character that cannot
-    start any token"). Read again on this error path only."""
+    """Where and why ``source`` is not YAML, with the character libyaml's message leaves out
+    (:func:`~kfp_tune.core.yaml_bounds.yaml_problem` given the text)."""
     import yaml
 
     from kfp_tune.core.yaml_bounds import yaml_problem
 
-    try:
-        next(iter(yaml.safe_load_all(Path(source).read_text(encoding="utf-8"))), None)
-    except yaml.YAMLError as again:
-        return yaml_problem(again)
-    except UnicodeError as again:
-        return str(again)
-    return yaml_problem(exc) if isinstance(exc, yaml.YAMLError) else str(exc)
+    if not isinstance(exc, yaml.YAMLError):
+        return str(exc)
+    return yaml_problem(exc, Path(source).read_text(encoding="utf-8"))
 
 
 def package_document(package: str | Path) -> dict[str, Any]:

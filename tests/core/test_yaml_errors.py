@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from kfp_tune.core.errors import SpecError
-from kfp_tune.core.loading import MAX_DOCUMENT_BYTES, parse_yaml, read_experiment_source
+from kfp_tune.core.loading import MAX_DOCUMENT_BYTES, parse_template_documents, parse_yaml, read_experiment_source
 from kfp_tune.core.yaml_bounds import MAX_DEPTH, MAX_NODES
 
 
@@ -21,12 +21,25 @@ def problem(text: str) -> str:
 
 
 def test_a_mistake_is_reported_at_its_line_and_column():
-    assert problem("a: 1\n  b: 2\n") == "not valid YAML: line 2, column 4: mapping values are not allowed in this context"
+    assert problem("a: 1\n  b: 2\n") == "not valid YAML: line 2, column 4: mapping values are not allowed here"
 
 
 def test_the_parsers_context_follows_in_parentheses():
     message = problem("spec:\n  a: [1, 2\n")
     assert message.startswith("not valid YAML: line 3, column 1: ") and message.endswith(" (while parsing a flow sequence)")
+
+
+def test_the_character_the_parser_stopped_at_is_named():
+    # libyaml's own message leaves the character out; a tab in the indentation is the usual one
+    assert problem("apiVersion: kubeflow.org/v1beta1\nmetadata:\n\tname: x\n") == (
+        "not valid YAML: line 3, column 1: found character '\\t' that cannot start any token (while scanning for the next token)"
+    )
+
+
+def test_a_trial_templates_yaml_names_the_character_too():
+    with pytest.raises(SpecError) as info:
+        parse_template_documents("spec:\n  a: 1\n\tb: ${trialParameters.lr}\n")
+    assert "found character '\\t' that cannot start any token" in info.value.errors[0].message
 
 
 @pytest.mark.parametrize(("tag", "name"), [("!!binary aGVsbG8=", "binary"), ("!!set {x}", "set"), ("!!omap [a: 1]", "omap")])

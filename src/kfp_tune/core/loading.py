@@ -299,7 +299,7 @@ def parse_yaml_documents(text: str) -> list[Any]:
     try:
         return [d for d in yaml.load_all(text, Loader=_KubeLoader) if d is not None]
     except yaml.YAMLError as exc:
-        raise file_error(f"not valid YAML: {yaml_problem(exc)}") from None
+        raise file_error(f"not valid YAML: {yaml_problem(exc, text)}") from None
 
 
 def parse_template_documents(text: str) -> list[Any]:
@@ -326,7 +326,7 @@ def parse_template_documents(text: str) -> list[Any]:
     try:
         documents = [d for d in yaml.load_all(tokenized, Loader=loader) if d is not None]
     except yaml.YAMLError as exc:
-        raise file_error(f"not valid YAML: {yaml_problem(exc)}") from None
+        raise file_error(f"not valid YAML: {yaml_problem(exc, tokenized)}") from None
     pattern = re.compile(re.escape(nonce) + r"(\d+)E")
     return [_untokenized(d, lambda s: pattern.sub(lambda m: f"${{trialParameters.{names[int(m.group(1))]}}}", s)) for d in documents]
 

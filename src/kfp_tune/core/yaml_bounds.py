@@ -40,8 +40,17 @@ def _line(event: Any) -> int:
     return int(mark.line) + 1 if mark is not None else 0
 
 
-def yaml_problem(exc: yaml.YAMLError) -> str:
-    """PyYAML's message without the quoted source line (which may be megabytes long)."""
+def yaml_problem(exc: yaml.YAMLError, text: str | None = None) -> str:
+    """PyYAML's message without the quoted source line (which may be megabytes long). Given
+    the ``text`` that raised ``exc``, a syntax error is worded as pure-Python PyYAML words it:
+    libyaml's message leaves out the character it stopped at (a tab: "found character that
+    cannot start any token"), so the text is scanned again, on this error path only."""
+    if text is not None and BASE_LOADER is not yaml.SafeLoader and isinstance(exc, (yaml.scanner.ScannerError, yaml.parser.ParserError)):
+        try:
+            for _ in yaml.parse(text, Loader=yaml.SafeLoader):
+                pass
+        except yaml.YAMLError as again:
+            exc = again
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
@@ -92,6 +101,6 @@ def check_yaml_shape(text: str) -> None:
                     )
                 raise file_error(f"line {_line(event)}: more than {MAX_NODES:,} YAML nodes; an experiment has a few thousand")
     except yaml.YAMLError as exc:
-        raise file_error(f"not valid YAML: {yaml_problem(exc)}") from None
+        raise file_error(f"not valid YAML: {yaml_problem(exc, text)}") from None
     finally:
         loader.dispose()
