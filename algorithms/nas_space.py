@@ -27,14 +27,12 @@ from typing import Any
 import numpy as np
 
 from kfp_tune.algorithms.base import FinishedTrial, Suggestions, marked_repeats, spent
+from kfp_tune.core.nas_values import ARCHITECTURE, NN_CONFIG, katib_json_value
 from kfp_tune.core.space import Value
 from kfp_tune.core.vocabulary import TrialStatus
 
 Architecture = tuple[tuple[int, ...], ...]
 """Katib's per-layer lists as tuples: layer ``i`` is ``(op, s_0, ..., s_{i-1})``."""
-
-ARCHITECTURE = "architecture"
-NN_CONFIG = "nn_config"
 
 ENUMERATION_LIMIT = 100_000
 """Architecture spaces at most this big are enumerated when few architectures are left, so the
@@ -202,7 +200,7 @@ class NasSpace:
         """An ``architecture`` string back into decisions; ValueError when it is not one of this
         space's (wrong shape, an operation id out of range, a skip bit not 0 or 1)."""
         try:
-            value = json.loads(text.replace("'", '"'))
+            value = katib_json_value(text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"architecture {text!r} is not JSON: {exc}") from None
         if not isinstance(value, list) or len(value) != self.num_layers:

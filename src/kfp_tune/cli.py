@@ -28,6 +28,7 @@ from kfp_tune import cli_start
 from kfp_tune.client import not_found
 from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, masked_url, shown, unreachable_reason
 from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.nas_values import shown_assignment
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment, ObjectiveSpec
 from kfp_tune.core.vocabulary import STORE_RETRY_VARIABLE, ExperimentPhase, ObjectiveType, TrialStatus
 from kfp_tune.stores import DEFAULT_LOCAL_STORE
@@ -1196,7 +1197,7 @@ def _print_summary(summary: dict[str, Any], as_json: bool) -> None:
     print_visible(f"  trials: {summary['trials']} ({ended}, {summary['running']} not finished{given_back})")
     best = summary["best_trial"]
     if best:
-        params = ", ".join(f"{k}={v}" for k, v in best["parameters"].items())
+        params = ", ".join(f"{k}={v}" for k, v in shown_assignment(best["parameters"]).items())  # an enas architecture in words
         metrics = objective_first(best["metrics"], summary["objective"])
         print_visible(f"  best trial: {best['name']}  {metrics}")
         print_visible(f"    parameters: {params}")
@@ -1380,7 +1381,7 @@ def cmd_trials(args: argparse.Namespace) -> int:
     table = [header] + [
         [r["name"], " ".join([r["status"], *(f"({word})" for field, word in (("damaged", "damaged"), ("newer", "newer record")) if field in r)]),
          *(r.get("labels", {}).get(k, "") for k in labels),
-         *(_metric_cell(r, m, digits[m]) for m in metrics), *(r["parameters"].get(p, "") for p in params)]
+         *(_metric_cell(r, m, digits[m]) for m in metrics), *(shown.get(p, "") for shown in [shown_assignment(r["parameters"])] for p in params)]
         for r in rows
     ]
     for line in table_lines(table, getattr(sys.stdout, "encoding", None)):

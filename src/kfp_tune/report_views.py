@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kfp_tune.core.nas_values import shown_assignment
 from kfp_tune.core.space import LOG_DISTRIBUTIONS
 from kfp_tune.core.vocabulary import TrialStatus
 
@@ -143,8 +144,9 @@ def double_digits(report: ExperimentReport) -> dict[str, int]:
 
 def parameter_text(report: ExperimentReport, trial: TrialState, name: str) -> str:
     """The trial's value of parameter ``name`` as the report writes it, in its table and its alt
-    texts alike (:func:`format_parameter`, a double with its column's digits); "" when it has none."""
-    return format_parameter(report.parameter_types.get(name), trial.assignment.get(name, ""), report.parameter_digits.get(name, SIGNIFICANT_DIGITS))
+    texts alike (:func:`format_parameter`, a double with its column's digits; an enas architecture
+    in words, :func:`~kfp_tune.core.nas_values.shown_assignment`); "" when it has none."""
+    return format_parameter(report.parameter_types.get(name), shown_assignment(trial.assignment).get(name, ""), report.parameter_digits.get(name, SIGNIFICANT_DIGITS))
 
 
 def parameter_texts(report: ExperimentReport, trial: TrialState) -> list[str]:

@@ -28,6 +28,7 @@ from kfp_tune.core.decision import best_trial, count_trials, decide, goal_reache
 from kfp_tune.core.errors import ExperimentNotFound, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
+from kfp_tune.core.nas_values import shown_assignment
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, is_newer_problem, left_out_warning
 from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import FINISHED_PHASES, TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState, read_experiment_record
@@ -206,9 +207,10 @@ class ExperimentReport:
 
 def parameter_order(state: ExperimentState) -> list[str]:
     """The parameters' columns: in the spec's order, as the user wrote them, then any other a
-    trial was given (enas' and darts' architecture), by name."""
+    trial was given (enas' and darts' architecture), by name, as tables show them
+    (:func:`~kfp_tune.core.nas_values.shown_assignment`: enas' nn_config is in its architecture's words)."""
     names = [p.name for p in state.experiment.spec.parameters]
-    return names + sorted({k for t in state.trials for k in t.assignment} - set(names))
+    return names + sorted({k for t in state.trials for k in shown_assignment(t.assignment)} - set(names))
 
 
 def metric_order(state: ExperimentState) -> list[str]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from kfp_tune.core.checkpoints import GENERATION_LABEL, PARENT_LABEL, TRIAL_DIR_SETTING
 from kfp_tune.core.collector_checks import GO_INT_TEXT
+from kfp_tune.core.nas_values import ENAS_TRIAL_VALUES
 from kfp_tune.core.observation import go_float
 from kfp_tune.core.space import SearchSpace, search_space_of
 from kfp_tune.core.template import GO_INT64
@@ -673,7 +674,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
             "enas",
             _ENAS_SETTINGS,
             help="neural architecture search: an LSTM controller proposes each layer's operation and skip connections (needs nasConfig)",
-            trial_values=("architecture", "nn_config"),
+            trial_values=ENAS_TRIAL_VALUES,
             check_nas=_check_enas,
         ),
         # kfp-tune's own, not one of Katib's algorithms: regularized (aging) evolution, Real et al. 2019,
@@ -686,7 +687,7 @@ ALGORITHMS: dict[str, CatalogueEntry] = {
                 _RANDOM_STATE,
             ),
             help="kfp-tune's own (not Katib's): aging evolution over enas's architectures, mutating the best of a random sample (needs nasConfig)",
-            trial_values=("architecture", "nn_config"),
+            trial_values=ENAS_TRIAL_VALUES,
             check_nas=_check_regularized_evolution,
             in_katib=False,
         ),
