@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import itertools
 import re
 from html.parser import HTMLParser
@@ -350,6 +351,22 @@ def test_the_resume_note_does_not_promise_that_a_stopped_runs_trials_are_gone(tm
 PHISH = "[login](https://evil.example/phish) ![t](https://evil.example/beacon.png) ~~gone~~ a\\[b\\] *x* `c` <b>&amp;"
 
 
+def test_a_url_in_a_value_is_written_so_that_no_renderer_makes_it_a_link(tmp_path):
+    """The KFP UI's Markdown viewer (markdown-to-jsx) links a bare URL before it reads escapes: a
+    value ``[l](http://e.com/i.png)`` showed ``http://e.com/i.png\\`` linked to a URL ending in
+    ``%5C``. Its ``://`` is escaped as CommonMark allows (shown as ``:``), which no autolink
+    rule matches; the HTML report shows the value as it is."""
+    values = ["[l](http://e.com/i.png)", "see https://e.com/a_b"]
+    result = tune(lambda p: {"loss": len(p["kind"])}, {"kind": search.categorical(values)}, objective_metric_name="loss",
+                  max_trial_count=2, algorithm="grid", store=str(tmp_path), name="urls")
+    assert sorted(t.parameters["kind"] for t in result.trials) == sorted(values)
+    report = load_report(LocalStore(tmp_path), "urls")
+    table = markdown_table(report)
+    assert "\\[l\\]\\(http\\://e.com/i.png\\)" in table and "see https\\://e.com/a\\_b" in table
+    assert not re.search(r"[^\\]://", table.split("\n", 4)[-1])  # nowhere unescaped in the rows
+    assert all(html.escape(v, quote=False) in html_report(report) for v in values)
+
+
 def test_every_value_in_the_trial_table_renders_as_the_text_it_is(tmp_path):
     """A categorical value or a trial's message holding Markdown links and images rendered as a
     link and a remote image (display(Markdown(...)) in a notebook, the KFP UI's Markdown
@@ -393,9 +410,9 @@ def test_every_value_in_the_trial_table_renders_as_the_text_it_is(tmp_path):
 
     cells = Cells()
     cells.feed(rendered)
-    # Python-Markdown, unlike CommonMark (notebooks, the KFP UI), has no backslash escape for ~:
-    # there the escape shows; the table escapes it for CommonMark's sake
-    shown = PHISH.replace("~", "\\~")
+    # Python-Markdown, unlike CommonMark (notebooks, the KFP UI), has no backslash escape for ~
+    # or ":": there the escape shows; the table escapes them for CommonMark's and the KFP UI's sake
+    shown = PHISH.replace("~", "\\~").replace("://", "\\://")
     hostile = [row for row in cells.rows[1:] if shown in row]
     assert len(hostile) == sum(t.parameters["kind"] == PHISH for t in result.trials) > 0
     assert all(row[-1] == f"TrialFailed. Job reason: Error: Trial has failed. Job message: RuntimeError: {shown}" for row in hostile), hostile

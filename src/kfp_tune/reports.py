@@ -320,13 +320,16 @@ def _metric_cell(trial: TrialState, name: str, escape: Callable[[str], str], dig
 # (`), emphasis (* _), strikethrough (~, GFM), a link or an image ([text](url), ![alt](url)).
 # Each is shown as itself with CommonMark's backslash escape; & < > become entities, so that no
 # HTML, autolink (<https://...>) or entity gets through.
-_MARKDOWN_SPECIAL = re.compile(r"[\\|`*_~\[\]()!]")
+_MARKDOWN_SPECIAL = re.compile(r"[\\|`*_~\[\]()!]|:(?=//)")
 
 
 def _markdown_cell(text: str) -> str:
     """A value that shows as text, and in one table cell: one line, every character that means
     something to Markdown escaped (a trial's message ``![t](https://...)`` would otherwise load
-    a remote image in the notebook or the KFP UI)."""
+    a remote image in the notebook or the KFP UI). A URL's ``://`` is escaped too: the KFP UI's
+    renderer (markdown-to-jsx) makes a bare URL a link before it reads escapes, taking a
+    ``\\)`` after it into the link and showing the backslash; ``\\:`` stops that link, and
+    CommonMark shows it as ``:``."""
     text = _MARKDOWN_SPECIAL.sub(lambda m: "\\" + m.group(0), text.replace("\r", " ").replace("\n", " "))
     return html.escape(text, quote=False)
 
