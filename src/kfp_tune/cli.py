@@ -361,17 +361,12 @@ def _best_first(rows: list[dict[str, Any]], objective: ObjectiveSpec | None, nam
     maximize, the earliest of equals); rows without a numeric value (none reported, a text
     objective) last, with the trials whose value is not ranked (``TrialStatus.ranked``: Failed,
     Killed, which Katib has no observation of) whatever they reported, each group in the order created."""
+    from kfp_tune.core.decision import best_first
+
     if objective is None:
         raise UsageError(f"--sort-by objective: experiment {name!r} has no objective to sort by")
     metric, minimize = objective.objective_metric_name, objective.type == ObjectiveType.MINIMIZE
-
-    def merit(row: dict[str, Any]) -> tuple[int, float]:
-        value = row["metrics"].get(metric) if TrialStatus(row["status"]).ranked else None
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-            return 1, 0.0
-        return 0, value if minimize else -value
-
-    return sorted(rows, key=merit)
+    return sorted(rows, key=lambda row: best_first(row["metrics"].get(metric) if TrialStatus(row["status"]).ranked else None, minimize))
 
 
 def _load(path: str, name: str | None = None, templates: Sequence[str] = (), need_template: bool = False) -> Experiment:

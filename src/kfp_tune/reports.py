@@ -24,7 +24,7 @@ from functools import cached_property
 from typing import Any
 
 from kfp_tune.core import claims
-from kfp_tune.core.decision import best_trial, count_trials, decide, goal_reached
+from kfp_tune.core.decision import best_first, best_trial, count_trials, decide, goal_reached
 from kfp_tune.core.errors import ExperimentNotFound, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
@@ -374,12 +374,19 @@ def _why_cells(state: ExperimentState) -> list[str] | None:
     return [clipped(text, WHY_CHARS) for text in why]
 
 
-def markdown_table(report: ExperimentReport) -> str:
+KFP_UI_MARKDOWN_LENGTH = 400_000
+"""The most of a Markdown artifact the KFP UI renders (MarkdownViewer.tsx, ``MAX_MARKDOWN_STR_LENGTH``,
+a JavaScript string's length, in UTF-16 code units); past it the page is cut mid-row."""
+
+
+def markdown_table(report: ExperimentReport, max_length: int | None = None) -> str:
     """The trial table: name, status, metrics (the objective first), parameters, and why a trial
     that did not succeed ended (when one did not); the best trial marked. The metrics come
     before the parameters so that the objective stays in view however many parameters there
     are (with 12, a table with the parameters first put it past the right edge of a 1280 px
-    window)."""
+    window). ``max_length``: the most it may be (:data:`KFP_UI_MARKDOWN_LENGTH` for the KFP UI's
+    artifact, some 5,000 trials): a longer table lists the trials best first, as many as fit,
+    and says so above it (the best row is never the one cut)."""
     state, best = report.state, report.best_name
     params, metrics = report.parameter_names, report.metric_names
     why = _why_cells(state)
@@ -396,16 +403,51 @@ def markdown_table(report: ExperimentReport) -> str:
         "| trial | status | " + " | ".join(_markdown_cell(p) for p in metrics + params) + (" | why" if why else "") + " |",
         "|---|---|" + "---:|" * len(metrics) + "".join("---:|" if p in numbers else "---|" for p in params) + ("---|" if why else ""),
     ]
+    rows = []
     for index, trial in enumerate(state.trials):
         name = _markdown_cell(trial.name)
         cells = [f"**{name}** (best)" if trial.name == best else name, trial.status]
         cells += [_metric_cell(trial, m, _markdown_cell, report.metric_digits[m]) for m in metrics]
         cells += [_markdown_cell(text) for text in parameter_texts(report, trial)]
         cells += [_markdown_cell(why[index])] if why else []
-        lines.append("| " + " | ".join(cells) + " |")
-    if _shows_unranked(report):
-        lines += ["", UNRANKED_NOTE]
-    return "\n".join(lines) + "\n"
+        rows.append("| " + " | ".join(cells) + " |")
+    tail = ["", UNRANKED_NOTE] if _shows_unranked(report) else []
+    whole = "\n".join(lines + rows + tail) + "\n"
+    if max_length is None or _js_length(whole) <= max_length:
+        return whole
+    return _best_rows_that_fit(report, lines, rows, tail, max_length)
+
+
+def _js_length(text: str) -> int:
+    """``text``'s length as JavaScript counts it (UTF-16 code units: a character past U+FFFF is two)."""
+    return len(text) + sum(1 for c in text if ord(c) > 0xFFFF)
+
+
+def _best_rows_that_fit(report: ExperimentReport, head: list[str], rows: list[str], tail: list[str], max_length: int) -> str:
+    """The table of :func:`markdown_table` cut to ``max_length``: its rows best first (the trials
+    without a ranked objective last, each group in the order created), as many as fit, with a
+    line above the table that says so and where every trial is."""
+    state = report.state
+    ranked = sorted(range(len(rows)), key=lambda i: best_first(state.objective_value(state.trials[i]), report.minimize))
+    total = len(rows)
+    fixed = _js_length("\n".join(head + tail)) + 2 + len(_cut_note(total, total))  # + the note's line and its blank line
+    shown: list[str] = []
+    used = fixed
+    for index in ranked:
+        size = _js_length(rows[index]) + 1
+        if used + size > max_length:
+            break
+        shown.append(rows[index])
+        used += size
+    note = _cut_note(len(shown), total)
+    return "\n".join([*head[:-2], note, "", *head[-2:], *shown, *tail]) + "\n"
+
+
+def _cut_note(shown: int, total: int) -> str:
+    return (
+        f"The {shown:,} best of {total:,} trials, best first: the KFP UI shows at most {KFP_UI_MARKDOWN_LENGTH:,} characters of "
+        "Markdown. The HTML report and `kfp-tune trials` have every trial."
+    )
 
 
 def _objective_points(report: ExperimentReport) -> list[tuple[int, float, str]]:

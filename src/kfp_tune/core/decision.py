@@ -47,6 +47,17 @@ class Decision:
         return self.phase in FINISHED_PHASES
 
 
+def best_first(value: object, minimize: bool) -> tuple[int, float]:
+    """A sort key that puts trials best first by their ranked objective ``value`` (None for a
+    trial whose value is not ranked), as Katib ranks its optimal trial (status_util.go,
+    ``updateTrialsSummary``): the lowest for minimize, the highest for maximize; a trial without
+    a numeric value (none, not ranked, a text objective, NaN) after them all. Python's stable
+    sort keeps equals, and each group, in the order created."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        return 1, 0.0
+    return 0, value if minimize else -value
+
+
 def best_trial(state: ExperimentState) -> TrialState | None:
     """The trial with the best objective (after its strategy) among trials that have one as
     Katib's observation (``ExperimentState.objective_value``: not a Failed one); the first of equals. A text objective (darts' genotype) cannot be compared: the latest trial

@@ -390,7 +390,7 @@ def decide_stop_metrics_step(
     if decision.reason == EXPERIMENT_UNREADABLE:
         log.warning("decide-stop's metrics output is left empty: the experiment's records could not be read (%s)", decision.message)
     if markdown_path or html_path:  # (the step logged its decision: steps.decide_stop)
-        from kfp_tune.reports import html_report, load_report, markdown_table
+        from kfp_tune.reports import KFP_UI_MARKDOWN_LENGTH, html_report, load_report, markdown_table
 
         try:
             report = load_report(records.store, records.experiment)
@@ -400,7 +400,7 @@ def decide_stop_metrics_step(
             _write_no_report(markdown_path, html_path, f"No experiment {records.experiment!r} in {records.store.uri}: the run ended before it was created; the step that failed first says why.")
             return False, metrics
         if markdown_path:
-            Path(markdown_path).write_text(markdown_table(report), encoding="utf-8")
+            Path(markdown_path).write_text(markdown_table(report, KFP_UI_MARKDOWN_LENGTH), encoding="utf-8")  # whole in the KFP UI
         if html_path:
             Path(html_path).write_text(html_report(report), encoding="utf-8")
     return decision.phase == ExperimentPhase.RUNNING, metrics
