@@ -240,6 +240,32 @@ def log_scaled(low: float, high: float, distribution: str | None) -> bool:
     return 0 < low < high and (distribution in LOG_DISTRIBUTIONS or high / low >= LOG_SPAN)
 
 
+def values_log_scaled(values: Iterable[float]) -> bool:
+    """Whether an objective's values are drawn on a log axis, in every plot of it: the finite ones
+    all positive and spanning LOG_SPAN or more, as a number parameter's range (a loss from 1e3
+    down to 0.1: on a linear axis every good trial lies flat on its floor)."""
+    finite = [v for v in values if math.isfinite(v)]
+    return bool(finite) and log_scaled(min(finite), max(finite), None)
+
+
+def log_axis(axes: Any, which: str, low: float, high: float) -> None:
+    """``axes``' x or y axis (``which``) on a log scale, labelled in plain numbers ("1e-03", not
+    matplotlib's 10^-3 in mathtext, which is parsed per label and took a third of the report's
+    time): at each decade only from two decades on (minor labels overlapped), with some minor
+    ticks labelled below that (too few decades otherwise)."""
+    getattr(axes, f"set_{which}scale")("log")
+    log_labels(getattr(axes, f"{which}axis"), low, high)
+
+
+def log_labels(axis: Any, low: float, high: float) -> None:
+    """A log axis's labels (:func:`log_axis`), for one already log (a colour bar's)."""
+    from matplotlib.ticker import LogFormatter, NullFormatter
+
+    wide = high / low >= LOG_SPAN
+    axis.set_major_formatter(LogFormatter(labelOnlyBase=wide))
+    axis.set_minor_formatter(NullFormatter() if wide else LogFormatter(labelOnlyBase=False))
+
+
 def numeric_parameter(parameter: ParameterSpec) -> bool:
     """Whether a parameter is drawn as a number, in every view of the report: a double, an int,
     or a discrete whose listed values are all numbers (Katib's ``discrete`` is a list of numbers);
@@ -361,7 +387,7 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
     without such a trial."""
     from matplotlib.cm import ScalarMappable
     from matplotlib.collections import LineCollection
-    from matplotlib.colors import Normalize
+    from matplotlib.colors import LogNorm, Normalize
     from matplotlib.figure import Figure
 
     scored = _scored(report)
@@ -370,7 +396,7 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
         return None
     axes_of = [_parameter_axis(p, [t.assignment.get(p.name, "") for t, _ in scored]) for p in parameters]
     values = [v for _, v in scored]
-    objective_axis = _Axis(min(values), max(values), False)
+    objective_axis = _Axis(min(values), max(values), report.objective_log)
     width = len(parameters) + 1
     figure = Figure(figsize=(max(6.0, 1.3 * width + 1.5), 4.2))
     axes = figure.add_subplot()
@@ -387,7 +413,7 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
     # one value (one trial, or all alike): a narrow range around it, labelled with the value
     # alone; Normalize(v, v + 1) labelled an accuracy of 0.2167 as running to 1.2167
     spread = 0.0 if high > low else (abs(low) * 0.01 or 0.01)
-    norm = Normalize(low - spread, high + spread)
+    norm = LogNorm(low, high) if report.objective_log else Normalize(low - spread, high + spread)  # as the objective's axis
     alpha = 0.8 if len(scored) <= 50 else 0.35
     lines = LineCollection([line(t, v) for t, v in ordered], colors=[colour_map(norm(v)) for _, v in ordered], linewidths=0.9, alpha=alpha)
     lines.set_gid("trials")
@@ -423,6 +449,8 @@ def parallel_coordinates_plot(report: ExperimentReport) -> Any | None:
     colourbar.set_label(objective_label(report, COLOURBAR_LABEL_CHARS), fontsize=8)
     if spread:
         colourbar.set_ticks([low], labels=[report.format_objective(low)])
+    elif report.objective_log:
+        log_labels(colourbar.ax.yaxis, low, high)
     colourbar.ax.tick_params(labelsize=7)
     return figure
 
@@ -455,6 +483,9 @@ def curves_plot(report: ExperimentReport) -> Any | None:
     lines = LineCollection([c for _, c in curves], colors=[k.colour for k in looks], linestyles=[k.dashes for k in looks], linewidths=0.9, alpha=alpha)
     lines.set_gid("curves")
     axes.add_collection(lines)
+    drawn_values = [y for _, curve in curves for _, y in curve]
+    if values_log_scaled(drawn_values):
+        log_axis(axes, "y", min(drawn_values), max(drawn_values))
     axes.autoscale_view()
     handles = [Line2D([], [], color=status_look(s).colour, linestyle=status_look(s).dashes, label=s) for s in _statuses(t for t, _ in curves)]
     best = report.best_name

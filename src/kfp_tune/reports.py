@@ -34,7 +34,6 @@ from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import FINISHED_PHASES, TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState, read_experiment_record
 from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind, TrialStatus
 from kfp_tune.report_views import (
-    LOG_SPAN,
     SIGNIFICANT_DIGITS,
     column_digits,
     distinct_short_names,
@@ -43,12 +42,14 @@ from kfp_tune.report_views import (
     figure_png,
     format_number,
     left_out_note,
+    log_axis,
     log_scaled,
     number_bounds,
     numeric_parameter,
     objective_label,
     parameter_text,
     parameter_texts,
+    values_log_scaled,
     views_html,
 )
 
@@ -166,6 +167,13 @@ class ExperimentReport:
     def parameter_digits(self) -> dict[str, int]:
         """Each double parameter column's digits (:func:`column_digits`)."""
         return double_digits(self)
+
+    @cached_property
+    def objective_log(self) -> bool:
+        """Whether the plots draw the objective on a log axis (:func:`values_log_scaled`, the
+        goal counted): a loss from 1e3 down to 0.1, as a diverged trial or two give."""
+        goal = [] if self.goal is None else [self.goal]
+        return values_log_scaled([value for trial in self.state.trials if (value := self.state.objective_value(trial)) is not None] + goal)
 
     @property
     def objective_digits(self) -> int:
@@ -512,6 +520,8 @@ def objective_plot(report: ExperimentReport) -> Any:
         axes.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))  # trials are counted: one trial is tick 0 alone, not -0.5 to 0.5
         bottom.set_xlabel("trial (in the order created)")
         axes.set_ylabel(objective_label(report))  # inside the axis's height, which way is better included
+        if report.objective_log:
+            _objective_log_axis(report, axes)
         axes.grid(alpha=0.3)
         return figure
     # nothing to draw: the note alone, with no axis of trials or values that are not there
@@ -524,6 +534,12 @@ def objective_plot(report: ExperimentReport) -> Any:
         axes.text(0.5, 0.5, "no trial reported the objective" if ended else "no trial has reported the objective yet",
                   ha="center", va="center", transform=axes.transAxes)
     return figure
+
+
+def _objective_log_axis(report: ExperimentReport, axes: Any) -> None:
+    """The y axis of a plot of the objective on a log scale (:attr:`ExperimentReport.objective_log`)."""
+    values = [value for _, value, _ in _objective_points(report)] + ([] if report.goal is None else [report.goal])
+    log_axis(axes, "y", min(values), max(values))
 
 
 def objective_alt(report: ExperimentReport) -> str:
@@ -563,7 +579,7 @@ def parameter_alt(report: ExperimentReport) -> str:
 def parameter_plot(report: ExperimentReport) -> Any:
     """One panel per parameter: its value against the objective, the best trial marked."""
     from matplotlib.figure import Figure
-    from matplotlib.ticker import LogFormatter, MaxNLocator, NullFormatter
+    from matplotlib.ticker import MaxNLocator
 
     parameters = report.state.experiment.spec.parameters[:MAX_PARAMETER_PANELS]
     columns = min(3, max(1, len(parameters)))
@@ -582,16 +598,9 @@ def parameter_plot(report: ExperimentReport) -> Any:
             bounded = parameter.parameter_type == "discrete" or (parameter.feasible_space.min is not None and parameter.feasible_space.max is not None)
             low, high = number_bounds(parameter, raw) if bounded else (None, None)
             if low is not None and high is not None and log_scaled(low, high, parameter.feasible_space.distribution):
-                axes.set_xscale("log")
-                # the whole space, with a margin
-                margin = (high / low) ** 0.03
+                log_axis(axes, "x", low, high)
+                margin = (high / low) ** 0.03  # the whole space, with a margin
                 axes.set_xlim(low / margin, high * margin)
-                # plain "1e−03", not matplotlib's 10^-3 in mathtext, which is parsed per label and
-                # took a third of the report's time. Two decades or more: a label at each decade
-                # only (minor labels overlapped); less: too few decades, so some minor ticks too.
-                wide = high / low >= LOG_SPAN
-                axes.xaxis.set_major_formatter(LogFormatter(labelOnlyBase=wide))
-                axes.xaxis.set_minor_formatter(NullFormatter() if wide else LogFormatter(labelOnlyBase=False))
             else:
                 if low is not None and high is not None:  # the whole space, as on a log axis: one trial's value is no range
                     margin = (high - low) * 0.03 if high > low else 0.5
@@ -611,6 +620,8 @@ def parameter_plot(report: ExperimentReport) -> Any:
         for x, (_, y, name) in zip(xs, points, strict=True):
             if name == best:
                 axes.scatter([x], [y], s=80, facecolors="none", edgecolors="#cc6677", linewidths=1.5)
+        if report.objective_log:
+            _objective_log_axis(report, axes)
         axes.set_title(titles[i], fontsize=9)
         axes.tick_params(which="both", labelsize=7)
         if i % columns == 0:
