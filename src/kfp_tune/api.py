@@ -630,7 +630,8 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
         run_inline(target, experiment, launcher, take_over=take_over)
     except RunInterrupted as exc:  # the stop button: which experiment it left, how to resume it, what still runs
         raise TuneInterrupted(exc, experiment.name, getattr(target, "uri", str(target)), arguments["name"] is not None, launcher.running_calls,
-                              ended=_ended_for_the_note(exc, target, experiment.name)) from None
+                              ended=_ended_for_the_note(exc, target, experiment.name),
+                              unstarted=0 if exc.unrecorded else unstarted_given_back(target, experiment.name)) from None
     result = tune_result(target, experiment.name)
     from kfp_tune.remote import no_trial_succeeded
 
@@ -670,6 +671,40 @@ def ended_when_stopped(store: Store, experiment_name: str) -> tuple[str, str] | 
     return (phase, reason) if phase in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED) else None
 
 
+def killed_by_the_interrupt(running: int, unstarted: int) -> str:
+    """The trials an interrupt recorded Killed, as ``kfp-tune run``'s closing line and
+    :class:`TuneInterrupted`'s note count them: the resumed run's "interrupted trial(s) given
+    back" counts both kinds, so they do too."""
+    if not unstarted:
+        return f"{running} running trial(s) stopped and recorded Killed, their budget given back"
+    return f"{running + unstarted} trial(s) recorded Killed, their budget given back: {running} stopped while running, {unstarted} made but not started"
+
+
+def unstarted_given_back(store: Store, name: str) -> int:
+    """How many trials the interrupted run (the experiment's newest claim) had made and not
+    started, which its end recorded Killed too (``steps.decide_stop.give_back_unstarted``); 0
+    if the store cannot say, the count then being the running ones alone."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.errors import StoreError
+    from kfp_tune.core.records import DamagedRecord
+    from kfp_tune.core.state import TRIAL_INTERRUPTED, load_state
+    from kfp_tune.steps.schedule import made_by_run
+    from kfp_tune.stores.retry import unretried
+
+    records = ExperimentRecords(unretried(store), name)  # it has just answered: no retry window before the note
+    try:
+        current = claims.latest_claim(records)
+        if current is None:
+            return 0
+        trials = load_state(records).trials
+    except (StoreError, DamagedRecord):
+        return 0
+    return sum(
+        1 for t in trials
+        if t.started is None and t.result is not None and t.result.reason == TRIAL_INTERRUPTED and made_by_run(t.round, current.run)
+    )
+
+
 def _ended_for_the_note(stopped: RunInterrupted, store: Store, experiment_name: str) -> tuple[str, str] | None:
     """:func:`ended_when_stopped` for :class:`TuneInterrupted`'s note, read without the store's
     retry window (it has just answered); unknown (the stop unrecorded, the store down or
@@ -694,10 +729,12 @@ class TuneInterrupted(RunInterrupted):
     the experiment's name. ``ended``: (phase, reason) when the experiment's status says it had
     ended (:func:`ended_when_stopped`), trials still running stopped or not: the note says so,
     the trials the stop recorded Killed, and that the same call returns its result (a stop at
-    the very end still stops the caller's program, as any Ctrl-C)."""
+    the very end still stops the caller's program, as any Ctrl-C). ``unstarted``: the trials the
+    run had made but not started, which the stop recorded Killed too (:func:`unstarted_given_back`):
+    the note counts them, as the resumed call's result shows them."""
 
     def __init__(self, stopped: RunInterrupted, experiment: str, store: str, named: bool, running_calls: int,
-                 ended: tuple[str, str] | None = None):
+                 ended: tuple[str, str] | None = None, unstarted: int = 0):
         super().__init__(stopped.signal_name, stopped.killed, stopped.logs, stopped.unrecorded)
         self.experiment = experiment
         self.ended = ended
@@ -713,7 +750,7 @@ class TuneInterrupted(RunInterrupted):
             resume = (f"the same call resumes it: tune(..., name={experiment!r})" if named else
                       f"a call without name= starts a new experiment: resume this one with tune(..., name={experiment!r})")
             said = [f"tune() stopped ({stopped.signal_name}): experiment {experiment!r} in {store} is left unfinished, "
-                    f"{stopped.killed} running trial(s) recorded Killed (their budget given back); {resume}"]
+                    f"{killed_by_the_interrupt(stopped.killed, unstarted)}; {resume}"]
         if running_calls:
             said.append(calls_left_running(running_calls))
         if stopped.unrecorded:
