@@ -43,7 +43,7 @@ from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, TrialStatus
 from kfp_tune.inline_runner import MAX_LOCAL_SLOTS, run_inline
 from kfp_tune.launchers.function import FunctionLauncher, calls_left_running
-from kfp_tune.search import fixed_values, is_searched, to_parameters
+from kfp_tune.search import categorical_objects, fixed_values, is_searched, to_parameters
 from kfp_tune.stores import as_store, is_store, open_store, refuse_empty_store
 
 if TYPE_CHECKING:
@@ -625,17 +625,21 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     launcher = FunctionTrials(objective, parameters, space, objective_metric_name,
                               metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else (), searched_as_text=searched_as_text)
     take_over = bool(arguments.get("take_over", False))
-    _warn_if_resumed(target, experiment, take_over, caller)
-    try:
-        run_inline(target, experiment, launcher, take_over=take_over)
-    except RunInterrupted as exc:  # the stop button: which experiment it left, how to resume it, what still runs
-        raise TuneInterrupted(exc, experiment.name, getattr(target, "uri", str(target)), arguments["name"] is not None, launcher.running_calls,
-                              ended=_ended_for_the_note(exc, target, experiment.name),
-                              unstarted=0 if exc.unrecorded else unstarted_given_back(target, experiment.name)) from None
-    result = tune_result(target, experiment.name)
     from kfp_tune.remote import no_trial_succeeded
 
-    warning = no_trial_succeeded(result, katib_client=caller == KATIB_CLIENT_TUNE)
+    # the stop button before the run (its checks of the store) or after it (the result read back)
+    # is said as one during the run: the experiment's name and the call that resumes it or returns its result
+    try:
+        _warn_if_resumed(target, experiment, take_over, caller)
+        run_inline(target, experiment, launcher, take_over=take_over)
+        result = tune_result(target, experiment.name)
+        warning = no_trial_succeeded(result, katib_client=caller == KATIB_CLIENT_TUNE)
+    except KeyboardInterrupt as exc:  # RunInterrupted from the run: which experiment it left, how to resume it, what still runs
+        in_the_run = isinstance(exc, RunInterrupted)  # else no trial was stopped, none given back
+        stopped = exc if isinstance(exc, RunInterrupted) else RunInterrupted("SIGINT")
+        raise TuneInterrupted(stopped, experiment.name, getattr(target, "uri", str(target)), arguments["name"] is not None, launcher.running_calls,
+                              ended=_ended_for_the_note(stopped, target, experiment.name),
+                              unstarted=unstarted_given_back(target, experiment.name) if in_the_run and not stopped.unrecorded else 0) from None
     if warning:
         warnings.warn(warning, stacklevel=3)
     return result
@@ -787,7 +791,7 @@ class FunctionTrials(FunctionLauncher):
 
     def __init__(self, objective: Callable[[dict[str, Any]], Any], parameters: Mapping[str, Any], space: SearchSpace,
                  objective_metric: str, metric_names: Sequence[str] = (), searched_as_text: bool = False):
-        super().__init__(self._call, space, objective_metric, metric_names)
+        super().__init__(self._call, space, objective_metric, metric_names, objects=categorical_objects(parameters))
         self.function, self.order, self.fixed = objective, list(parameters), fixed_values(parameters)
         self.searched_as_text = searched_as_text
         self._local = threading.local()
