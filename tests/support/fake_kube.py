@@ -14,7 +14,10 @@ the server's behaviour, the fake follows the real one, not the launcher's assump
   Training Operator's kinds), label and annotation keys and values, owner references, and the
   object against its schema (the CRD schemas in tests/data/schemas; kubernetes-validate for the
   built-in kinds), all 422 Invalid. Unknown fields are refused (422) rather than pruned: as with
-  ``fieldValidation=Strict``, so a field a CRD would silently drop shows up as an error.
+  ``fieldValidation=Strict``, so a field a CRD would silently drop shows up as an error. A test
+  may play an older operator (:attr:`FakeKube.older_crds`: its CRD's schema, whose missing fields
+  are pruned, as a real server does by default) or an API server without SidecarContainers
+  (:attr:`FakeKube.sidecar_containers`: init containers' ``restartPolicy`` dropped).
 - Label selectors are parsed (``=``, ``==``, ``!=``, ``in``, ``notin``, exists, ``!key``); a
   malformed one answers 400.
 - The operators are played as they behave: a Job gets its pod(s) with ``job-name`` /
@@ -251,11 +254,13 @@ def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
 CRDS = crd_schemas()
 
 
-def schema_errors(obj: dict[str, Any]) -> list[str]:
-    """What the API server would refuse in the object's body (its schema; not ObjectMeta)."""
+def schema_errors(obj: dict[str, Any], crds: dict[tuple[str, str], dict[str, Any]] | None = None) -> list[str]:
+    """What the API server would refuse in the object's body (its schema; not ObjectMeta).
+    ``crds``: schemas in place of :data:`CRDS`' for some kinds (an older operator's)."""
     key = (str(obj.get("apiVersion")), str(obj.get("kind")))
-    if key in CRDS:
-        validator = jsonschema.Draft7Validator(CRDS[key])
+    schemas = {**CRDS, **(crds or {})}
+    if key in schemas:
+        validator = jsonschema.Draft7Validator(schemas[key])
         return [f"{'.'.join(str(p) for p in e.absolute_path) or '<root>'}: {e.message}" for e in validator.iter_errors(obj)]
     import kubernetes_validate
 
@@ -278,6 +283,44 @@ def validate(obj: dict[str, Any]) -> None:
     import kubernetes_validate
 
     kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
+
+
+def pruned(value: Any, schema: Any) -> Any:
+    """``value`` as the API server keeps it under a CRD's structural schema (a strict one, as
+    :func:`crd_schemas` gives): every field the schema does not list is dropped, silently, as
+    structural pruning does when a create asks no ``fieldValidation`` (Kubernetes' default,
+    Warn), where properties are listed and unknown fields are not preserved."""
+    if not isinstance(schema, dict) or schema.get("x-kubernetes-preserve-unknown-fields"):
+        return value
+    if isinstance(value, dict):
+        properties, extra = schema.get("properties"), schema.get("additionalProperties")
+        if properties is None:
+            return {k: pruned(v, extra) for k, v in value.items()} if isinstance(extra, dict) else value
+        return {k: pruned(v, properties[k]) for k, v in value.items() if k in properties or extra not in (False, None)}
+    if isinstance(value, list):
+        return [pruned(v, schema.get("items")) for v in value]
+    return value
+
+
+def without_field(schema: dict[str, Any], parent: str, field_name: str) -> dict[str, Any]:
+    """A copy of a CRD schema with ``field_name`` taken out of the items of every list field
+    named ``parent``: the schema of an operator built against an older Kubernetes API (Training
+    Operator v1.7's, from k8s.io/api v0.27, has no ``initContainers[].restartPolicy``)."""
+    out = copy.deepcopy(schema)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            item = (node.get("properties") or {}).get(parent, {}).get("items")
+            if isinstance(item, dict):
+                (item.get("properties") or {}).pop(field_name, None)
+            for sub in node.values():
+                walk(sub)
+        elif isinstance(node, list):
+            for sub in node:
+                walk(sub)
+
+    walk(out)
+    return out
 
 
 def _job_schema() -> tuple[dict[str, Any], dict[str, Any]]:
@@ -591,6 +634,15 @@ class FakeKube:
         self.held: dict[str, tuple[Resource, str]] = {}
         """uid -> (resource, namespace) of the trials created or put suspended (``spec.suspend``,
         ``spec.runPolicy.suspend``): no pod until :meth:`resume`."""
+        self.older_crds: dict[tuple[str, str], dict[str, Any]] = {}
+        """(apiVersion, kind) -> the schema of an older operator's CRD for that kind (strict, as
+        :func:`crd_schemas` gives, e.g. made with :func:`without_field`), in place of
+        tests/data/schemas': a create's body is pruned to what it lists (:func:`pruned`), as the
+        API server does without ``fieldValidation=Strict``, and checked against it."""
+        self.sidecar_containers = True
+        """Kubernetes' SidecarContainers feature (on by default from 1.29; 1.28 behind a gate):
+        off, the API server drops ``restartPolicy`` from a Pod's, a Job's pod template's init
+        containers, as an older one does (its dropDisabledFields)."""
         self.lock = threading.RLock()
         self.url = ""
 
@@ -1041,9 +1093,25 @@ class FakeKube:
         errors += _meta_errors(meta, "metadata")
         for path, template in _pod_templates(body):
             errors += _meta_errors(template.get("metadata") or {}, f"{path}.metadata")
-        errors += schema_errors(body)
+        errors += schema_errors(body, self.older_crds)
         errors += self._webhook_errors(resource, body)
         return (422, f"{resource.kind}.{resource.group or 'core'} {name!r} is invalid: " + "; ".join(errors)) if errors else None
+
+    def _as_kept(self, resource: Resource, body: dict[str, Any]) -> dict[str, Any]:
+        """The body as the API server keeps it: pruned by an older CRD's schema
+        (:attr:`older_crds`), its init containers' ``restartPolicy`` dropped without the
+        SidecarContainers feature (:attr:`sidecar_containers`)."""
+        older = self.older_crds.get((resource.api_version, resource.kind))
+        if older is not None:
+            body = pruned(body, older)
+        if not self.sidecar_containers and resource.group in ("", "batch"):
+            body = copy.deepcopy(body)
+            specs = [body.get("spec") or {}] if resource.plural == "pods" else [t.get("spec") or {} for _, t in _pod_templates(body)]
+            for spec in specs:
+                for container in spec.get("initContainers") or []:
+                    if isinstance(container, dict):
+                        container.pop("restartPolicy", None)
+        return body
 
     def _webhook_errors(self, resource: Resource, body: dict[str, Any]) -> list[str]:
         """The Training Operator's validating webhooks (a default-named container in every
@@ -1102,6 +1170,7 @@ class FakeKube:
         if method == "POST" and not name:
             if not isinstance(body, dict):
                 return 400, _status(400, "the body of the request was in an unknown format", "BadRequest"), {}
+            body = self._as_kept(resource, body)
             refused = self._invalid(resource, namespace, body)
             if refused:
                 return refused[0], _status(refused[0], refused[1], "Invalid" if refused[0] == 422 else "BadRequest"), {}

@@ -67,14 +67,17 @@ from kfp_tune.launchers.kubernetes.kinds import (
     trial_kind,
 )
 from kfp_tune.launchers.kubernetes.manifests import (
+    SIDECAR_KINDS,
     CheckpointMount,
     ClusterSettings,
     add_gpus,
     collector_kind,
     label_problems,
+    native_sidecars,
     prepare_manifest,
     refuse_unsafe_settings,
     set_katib_trial_name,
+    sidecar_drop_cause,
     trial_pod_labels,
     wrap_command,
 )
@@ -733,12 +736,41 @@ class KubernetesLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="TrialRefused", message=str(exc))
         try:
             manifest = self.prepare(trial, self._owner(self.anchor(trial.experiment, self.kind_of(trial.manifest))))
-            self._create_within_quota(trial, manifest)
+            stored = self._create_within_quota(trial, manifest)
         except TrialNotCreated:
             raise
         except Exception as exc:  # the kubeconfig, a permission, the API server, an operator: not the trial
             raise TrialNotCreated(f"Kubernetes trial {trial.trial!r} could not be created: {_why(exc)}") from exc
+        self._refuse_dropped_sidecars(trial, manifest, stored)
         return self._follow(trial, manifest, created_here=True)
+
+    def _refuse_dropped_sidecars(self, trial: TrialRun, manifest: Mapping[str, Any], stored: Any) -> None:
+        """The API server stored the trial without an init container's ``restartPolicy: Always``
+        that was sent (an operator's CRD older than the field prunes it, an API server older than
+        Kubernetes 1.29 drops it; a create asking ``fieldValidation=Strict`` would refuse the
+        unknown fields Katib accepts): the sidecar would run as a plain init container that never
+        ends, and every pod stay in Init. The trial is deleted and the run stops
+        (:class:`TrialNotCreated`), saying why and what to do."""
+        dropped = sorted(native_sidecars(manifest) - native_sidecars(stored if isinstance(stored, Mapping) else {}))
+        if not dropped:
+            return
+        kind, name = self.kind_of(manifest), str(manifest["metadata"]["name"])
+        try:
+            self._delete(kind, name)
+            deleted = "it was deleted"
+        except Exception as exc:  # the run stops all the same; the user is told to delete it
+            deleted = f"deleting it failed ({_why(exc)}): delete it by hand"
+        cause, upgrade = sidecar_drop_cause(kind.api_version, kind.kind)
+        containers = ", ".join(f"{container} at {path}" for path, container in dropped[:PODS_SHOWN])
+        more = f" and {len(dropped) - PODS_SHOWN} more" if len(dropped) > PODS_SHOWN else ""
+        has_collector = collector_kind(trial.metrics_collector, trial.metrics_path_kind) in (*SIDECAR_KINDS, CollectorKind.CUSTOM.value)
+        raise TrialNotCreated(
+            f"Kubernetes stored {kind.kind} {name!r} without the initContainers[].restartPolicy: Always sent for its native sidecar(s) "
+            f"({containers}{more}): {cause}. Each would run as a plain init container that never ends and the trial's containers would "
+            f"never start (its pods stay in Init), so {deleted} and the run stops. To run it, {upgrade}"
+            + (", or use the StdOut or Push metrics collector, which add no sidecar" if has_collector else "")
+            + " (docs/guide.md, 'Metrics collectors')"
+        )
 
     def reattach(self, trial: TrialRun) -> LaunchOutcome | None:
         """Follow a trial a dead launch-trial started; None when its resource is gone. An API

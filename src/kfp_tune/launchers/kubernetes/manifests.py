@@ -526,6 +526,43 @@ def _add_sidecar(
         pod.setdefault("initContainers", []).append(sidecar)
 
 
+def native_sidecars(obj: Any, path: str = "") -> set[tuple[str, str]]:
+    """(pod spec's path, container name) of every init container with ``restartPolicy: Always``
+    (a native sidecar: the collector's, the Custom collector's, the user's own) anywhere in a
+    trial's manifest, whatever its kind: held against the object the API server stored, it tells
+    a cluster that dropped the field (:func:`sidecar_drop_cause`)."""
+    found: set[tuple[str, str]] = set()
+    if isinstance(obj, Mapping):
+        for key, value in obj.items():
+            if key == "initContainers" and isinstance(value, list):
+                found |= {(path, str(c.get("name"))) for c in value if isinstance(c, Mapping) and c.get("restartPolicy") == "Always"}
+            else:
+                found |= native_sidecars(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(obj, list):
+        for index, item in enumerate(obj):
+            found |= native_sidecars(item, f"{path}[{index}]")
+    return found
+
+
+def sidecar_drop_cause(api_version: str, kind: str) -> tuple[str, str]:
+    """(the likely cause, the upgrade that cures it) of a cluster that stored a trial of this kind
+    without its init containers' ``restartPolicy``: for a built-in kind the API server (the field
+    is Kubernetes 1.29's, 1.28's behind a feature gate); for an operator's kind its CRD's schema,
+    generated from an older Kubernetes API, which prunes what it does not list."""
+    group = api_version.split("/")[0] if "/" in api_version else ""
+    if group in ("", "batch"):
+        return ("the API server is Kubernetes older than 1.29 (or 1.28 without the SidecarContainers feature gate), which drops the field",
+                "upgrade the cluster to Kubernetes 1.29 or later")
+    if (api_version, kind) == ("kubeflow.org/v2beta1", "MPIJob"):
+        return (f"the cluster's {kind} CRD (mpi-operator's) does not list the field, so the API server prunes it: an mpi-operator release "
+                "built against a Kubernetes API older than 1.29 (v0.8.0's CRD has it)", "upgrade mpi-operator")
+    if group == "kubeflow.org":
+        return (f"the cluster's {kind} CRD does not list the field, so the API server prunes it: a Training Operator older than v1.8 "
+                "(v1.7's CRDs were generated from Kubernetes 1.27's API)", "upgrade the Training Operator to v1.8 or later")
+    return (f"the cluster's {kind} CRD ({group}) does not list the field, so the API server prunes it: its operator's CRD was generated "
+            "from a Kubernetes API older than 1.29", f"upgrade the operator that serves {kind}")
+
+
 def _add_custom(
     manifest: dict[str, Any], container_name: str, settings: ClusterSettings, collector: Mapping[str, Any], primary_pods: set[str] | None = None
 ) -> None:
