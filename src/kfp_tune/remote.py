@@ -62,7 +62,7 @@ from kfp_tune.core.spec import (
     TrialTemplate,
 )
 from kfp_tune.core.vocabulary import FAILED_STATUSES, CollectorKind, TrialStatus, looks_like_credential
-from kfp_tune.search import fixed_values, to_parameters
+from kfp_tune.search import categorical_objects, fixed_values, to_parameters
 
 BASE_IMAGE = "docker.io/pytorch/pytorch:2.2.1-cuda12.1-cudnn8-runtime"
 """Katib's SDK default image for a function's trials (Python 3 with pip)."""
@@ -174,6 +174,24 @@ def fixed_parameter_values(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return fixed
 
 
+def categorical_parameter_objects(parameters: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The objects of each ``search.categorical`` list, by their text, each checked to come
+    through JSON as it is: the trial's script gives the function the object for its
+    substituted text, as the in-process ``tune()`` does. RemoteArgumentError naming one that would not."""
+    objects = categorical_objects(parameters)
+    for name, by_text in objects.items():
+        for value in by_text.values():
+            try:
+                kept = json.loads(json.dumps(value, allow_nan=False)) == value
+            except (TypeError, ValueError, RecursionError):
+                kept = False
+            if not kept:
+                raise _refuse(f"parameters[{name!r}]", "a categorical value is written into each trial's script as JSON, so that the function "
+                              "gets it as given, as in this process: expected None, True / False, a finite number or a string; "
+                              f"got {type(value).__name__} {shown(value)} (give its name, and map the name to it inside the function)")
+    return objects
+
+
 def _value_text(parameter: ParameterSpec) -> str:
     """The Python literal that holds this parameter's substituted value in the shipped call."""
     for value in parameter.feasible_space.list or ():
@@ -194,6 +212,7 @@ def trial_script(
     order: Sequence[str] = (),
     push: bool = False,
     searched_as_text: bool = False,
+    objects: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> str:
     """The ``sh -c`` script a trial runs: pip install, then the function's source and a call with
     this trial's ``${trialParameters.x}`` values, written to a file and run with ``python3 -u``.
@@ -204,12 +223,15 @@ def trial_script(
     :func:`kfp_tune.report_metrics` (after its own reports, as ``tune()`` in this process keeps
     it), and a trial image without kfp-tune fails first, saying so. ``searched_as_text``: the
     searched values go to the function as the trial's strings, as Katib's SDK writes them into
-    its call (``'${trialParameters.lr}'``, ``KatibClient.tune``); else typed, as ``tune()`` gives them."""
+    its call (``'${trialParameters.lr}'``, ``KatibClient.tune``); else typed, as ``tune()`` gives them,
+    a categorical one as the object ``objects`` gives for its text (JSON,
+    :func:`categorical_parameter_objects`)."""
     source = function_source(objective)
     kinds = {p.name: "text" if searched_as_text else p.parameter_type for p in parameters}  # typed() leaves a "text" value as it is
     given_as = "as text, as Katib's tune() gives them" if searched_as_text else "typed as tune() gives them"
     texts = ", ".join(f"{p.name!r}: {_value_text(p)}" for p in parameters)
     fixed_text = repr(json.dumps(dict(fixed or {})))  # a Python literal of JSON: any text is safe in it
+    objects_text = repr(json.dumps({} if searched_as_text else {name: dict(by_text) for name, by_text in (objects or {}).items()}))
     names = list(order) or list(kinds)
     pad = " " * 12  # the wrapper's body, as written below before dedent
     if push:
@@ -236,19 +258,20 @@ def trial_script(
             import math as _math
             import numbers as _numbers
 {push_check}
-            def typed(kind, text):
+            def typed(name, kind, text):
                 if kind == "double":
                     return float(text)
                 if kind == "int":
                     return int(text)
                 if kind == "discrete":
                     return int(float(text)) if float(text).is_integer() and not any(c in text for c in ".eE") else float(text)
-                return text
+                return objects.get(name, {{}}).get(text, text)  # a categorical: the object given for its text
 
             kinds = {kinds!r}
             texts = {{{texts}}}
             fixed = __import__("json").loads({fixed_text})
-            returned = {_WRAPPER_PREFIX}_objective({{name: fixed[name] if name in fixed else typed(kinds[name], texts[name]) for name in {names!r}}})
+            objects = __import__("json").loads({objects_text})
+            returned = {_WRAPPER_PREFIX}_objective({{name: fixed[name] if name in fixed else typed(name, kinds[name], texts[name]) for name in {names!r}}})
             if returned is None:
                 return  # {none_means}
             def number(value):  # a real number, or one held in a 0-d array or tensor (NumPy, PyTorch); no boolean
@@ -538,12 +561,13 @@ def function_job_experiment(
     env, env_from = trial_env(env_per_trial)
     params = to_parameters(parameters)
     fixed = fixed_parameter_values(parameters)
+    objects = {} if searched_as_text else categorical_parameter_objects(parameters)
     container: dict[str, Any] = {
         "name": PRIMARY_CONTAINER,
         "image": base_image,
         "command": ["sh", "-c"],
         "args": [trial_script(objective, params, metric_name, packages, urls, fixed, list(parameters), push=push,
-                                  searched_as_text=searched_as_text)],
+                                  searched_as_text=searched_as_text, objects=objects)],
     }
     if resources:
         container["resources"] = resources

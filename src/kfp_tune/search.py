@@ -13,6 +13,9 @@ import numbers
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from pydantic import PrivateAttr
+
+from kfp_tune.core.errors import shown
 from kfp_tune.core.spec import FeasibleSpace, ParameterSpec
 
 
@@ -58,12 +61,53 @@ def int(min: builtins.int, max: builtins.int, step: builtins.int | None = None, 
     )
 
 
+class CategoricalSpec(ParameterSpec):
+    """:func:`categorical`'s result: Katib's ParameterSpec, its values as text, holding the
+    objects it was given, so that a function trial gets them back (:func:`categorical_objects`)."""
+
+    _objects: tuple[Any, ...] = PrivateAttr(default=())
+
+
 def categorical(values: Iterable[Any] | None = None, *, list: Iterable[Any] | None = None) -> ParameterSpec:
-    """One of the given values, unordered. The trial gets each as a string (``True`` becomes
-    ``"True"``, as a Katib trial's command line gets it). ``list=`` is the Katib SDK's keyword."""
+    """One of the given values, unordered. A ``tune()`` function gets the very object given
+    (``True``, ``None``, ``0.1``), as Optuna's ``suggest_categorical`` returns it; Katib's spec,
+    the records, a Katib trial's command line and ``KatibClient.tune`` hold each as its text
+    (``str(value)``), so values whose text is the same (``1`` and ``"1"``) are refused.
+    ``list=`` is the Katib SDK's keyword."""
     if (values is None) == (list is None):
         raise TypeError("search.categorical: give the values once: categorical(['a', 'b']) or, as Katib's SDK, categorical(list=['a', 'b'])")
-    return ParameterSpec(parameter_type="categorical", feasible_space=FeasibleSpace(list=[str(v) for v in _values("categorical", values if list is None else list)]))
+    objects = _values("categorical", values if list is None else list)
+    texts = [str(v) for v in objects]
+    first: dict[str, Any] = {}
+    for value, text in zip(objects, texts, strict=True):
+        if text in first and not _same(first[text], value):
+            raise ValueError(f"search.categorical: {shown(first[text])} and {shown(value)} read alike as text ({text!r}), the form Katib's "
+                             "spec and the trial records keep: a record could not say which was meant; give values whose text differs")
+        first.setdefault(text, value)
+    spec = CategoricalSpec(parameter_type="categorical", feasible_space=FeasibleSpace(list=texts))
+    spec._objects = tuple(objects)
+    return spec
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether two categorical values are one value given twice (``"a"`` and ``"a"``; refused
+    as a duplicate by validation, naming the parameter), not two that share a text."""
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except Exception:  # an object whose == fails or is an array
+        return a is b
+
+
+def categorical_objects(parameters: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """For each :func:`categorical` parameter of ``parameters`` with a value that is not a
+    string: its values by their text, as a trial's assignment holds them, to give a function
+    trial the objects given."""
+    out = {}
+    for name, spec in parameters.items():
+        objects = spec._objects if isinstance(spec, CategoricalSpec) else ()
+        if any(not isinstance(v, str) for v in objects):
+            out[name] = {str(v): v for v in objects}
+    return out
 
 
 def discrete(values: Iterable[float]) -> ParameterSpec:
@@ -108,7 +152,8 @@ def to_parameters(parameters: Mapping[str, Any]) -> list[ParameterSpec]:
         if not is_searched(spec):
             continue
         typed = spec if isinstance(spec, ParameterSpec) else _from_katib(name, spec)
-        out.append(typed.model_copy(update={"name": name}, deep=True))
+        # a plain ParameterSpec: a CategoricalSpec's objects stay out of the spec, compared and stored
+        out.append(ParameterSpec(name=name, parameter_type=typed.parameter_type, feasible_space=typed.feasible_space.model_copy(deep=True)))
     return out
 
 

@@ -46,14 +46,17 @@ def calls_left_running(count: int, waiting: bool = False) -> str:
 
 
 class FunctionLauncher(Launcher):
-    """Calls ``objective(params)`` with typed parameter values (discrete ones as numbers). A number it returns is the
+    """Calls ``objective(params)`` with typed parameter values (discrete ones as numbers, a
+    categorical one as the object ``objects`` gives for its text, else its text). A number it returns is the
     objective metric; a dict is metric name -> value. None, with the metrics printed as
     ``name=value`` (Katib's StdOut format, one or more per line), reports every printed value of
     ``metric_names`` (default: the objective metric), each print a step. What the call printed is
     the trial's log. An exception fails the trial, with the traceback at the end of its log."""
 
-    def __init__(self, objective: Objective, space: SearchSpace, objective_metric: str, metric_names: Sequence[str] = ()):
+    def __init__(self, objective: Objective, space: SearchSpace, objective_metric: str, metric_names: Sequence[str] = (),
+                 objects: Mapping[str, Mapping[str, Any]] | None = None):
         self.objective, self.space, self.objective_metric = objective, space, objective_metric
+        self.objects = dict(objects or {})  # search.categorical_objects: a categorical's values by their text
         self.metric_names = list(dict.fromkeys([objective_metric, *metric_names]))
         self._interrupted = threading.Event()
         self._calls_lock = threading.Lock()
@@ -82,6 +85,10 @@ class FunctionLauncher(Launcher):
         if self._interrupted.is_set():
             raise RunInterrupted()
         params = self.space.to_python(trial.assignment)
+        for name, by_text in self.objects.items():
+            text = params.get(name)
+            if isinstance(text, str) and text in by_text:
+                params[name] = by_text[text]
         failure: str | None = None
         returned: Any = None
         exited: str | None = None  # how it called sys.exit() when that ended it with status 0
