@@ -168,6 +168,84 @@ def _check_tune_arguments(arguments: dict[str, Any]) -> None:
         raise _refused("spec.objective.goal", f"expected a finite number or None, got {shown(goal)}")
 
 
+_SEARCH_HELPERS = {"double": "search.double(min, max)", "int": "search.int(min, max)", "categorical": "search.categorical([...])",
+                   "discrete": "search.discrete([...])"}
+"""The call each ``search`` helper needs, for a helper given uncalled."""
+
+
+def _number_text(value: Any) -> str:
+    """A number as the helper call to write would hold it: ``10``, ``0.01``."""
+    return str(int(value)) if isinstance(value, numbers.Integral) else repr(float(value))
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _range_call(low: Any, high: Any, step: Any = None) -> str:
+    """``search.int(1, 9)`` or ``search.double(0.01, 10)``, by whether both ends are integers."""
+    helper = "int" if isinstance(low, numbers.Integral) and isinstance(high, numbers.Integral) else "double"
+    stepped = "" if step is None or step == 1 else f", step={_number_text(step)}"
+    return f"search.{helper}({_number_text(low)}, {_number_text(high)}{stepped})"
+
+
+def search_lookalike(value: Any) -> str | None:
+    """The ``search`` helper call that searches what a fixed ``parameters`` value looks like a
+    search space of (a two-number tuple, a list, a ``range``, a ``{"min", "max"}`` dict, a helper
+    left uncalled, a scipy.stats distribution); None for a value that reads as a constant
+    (a number, a string, a bool, None, anything else)."""
+    from kfp_tune import search
+
+    if isinstance(value, tuple) and len(value) == 2 and all(_is_number(v) for v in value):
+        return _range_call(*value)
+    if isinstance(value, list):
+        helper = "discrete" if value and all(_is_number(v) for v in value) else "categorical"
+        return f"search.{helper}({shown(value)})"
+    if isinstance(value, range):
+        return _range_call(min(value), max(value), abs(value.step)) if value else "search.int(min, max)"
+    if isinstance(value, Mapping) and {"min", "max"} <= set(value) and all(_is_number(value[k]) for k in ("min", "max")):
+        return _range_call(value["min"], value["max"])
+    for helper, call in _SEARCH_HELPERS.items():
+        if value is getattr(search, helper, None):
+            return call
+    if type(value).__module__.startswith("scipy.stats") and hasattr(value, "rvs") and hasattr(value, "support"):
+        return _distribution_call(value)
+    return None
+
+
+def _distribution_call(frozen: Any) -> str:
+    """The helper call for a scipy.stats frozen distribution: its support's ends where finite,
+    and Katib's name for its distribution where Katib has one."""
+    distribution = {"loguniform": "logUniform", "reciprocal": "logUniform", "norm": "normal", "lognorm": "logNormal"}.get(
+        getattr(getattr(frozen, "dist", None), "name", ""), "")
+    try:
+        low, high = frozen.support()
+        finite = math.isfinite(float(low)) and math.isfinite(float(high))
+    except (TypeError, ValueError):
+        low, high, finite = None, None, False
+    is_discrete = type(frozen).__name__.startswith("rv_discrete")
+    named = f", distribution={distribution!r}" if distribution else ""
+    if not finite:
+        return f"search.{'int' if is_discrete else 'double'}(min, max{named})"
+    if is_discrete:
+        return f"search.int({int(low)}, {int(high)}{named})"
+    return f"search.double({float(low)!r}, {float(high)!r}{named})"
+
+
+def _warn_of_lookalikes(parameters: Mapping[str, Any], caller: str, stacklevel: int) -> None:
+    """One UserWarning for each fixed value that looks like a search space (:func:`search_lookalike`),
+    before anything runs: it is passed to every trial as it is, as Katib's SDK passes it, which is
+    allowed, but seldom what a tuple of two numbers or an uncalled helper was meant for."""
+    for name, value in parameters.items():
+        if is_searched(value):
+            continue
+        call = search_lookalike(value)
+        if call is not None:
+            told = f"search.{value.__name__} itself, not called" if call in _SEARCH_HELPERS.values() else shown(value)
+            warnings.warn(f"{caller}: parameters[{name!r}] is fixed to {told}, passed to every trial as it is; "
+                          f"to search it, use {call}", UserWarning, stacklevel=stacklevel + 1)
+
+
 def is_finite_number(value: Any) -> bool:
     """Whether ``value`` is a number an objective's goal can be (Katib's ``Goal *float64``): a
     real, not a bool, finite as a float."""
@@ -512,7 +590,9 @@ def tune(
             ``sys.exit(n)`` fails the trial.
         parameters: ``{name: kfp_tune.search.double/int/categorical/discrete(...)}`` (or
             ``kubeflow.katib.search``'s); any other value is fixed, passed to the function as
-            given and not searched, as Katib's SDK passes it (JSON only with ``host``).
+            given and not searched, as Katib's SDK passes it (JSON only with ``host``); one
+            that looks like a search space (``(0.01, 10)``, a list, a ``range``, an uncalled
+            ``search.double``) gets a UserWarning naming the helper call that searches it.
         objective_metric_name: the metric the search optimizes.
         objective_type: "minimize" (the default, as Optuna's; Katib's SDK defaults to "maximize")
             or "maximize".
@@ -611,6 +691,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     _check_tune_arguments(dict(arguments))
     objective, parameters, objective_metric_name = arguments["objective"], arguments["parameters"], arguments["objective_metric_name"]
     experiment = _function_experiment_of(arguments)
+    _warn_of_lookalikes(parameters, caller, stacklevel=3)
     target = as_store(arguments["store"])  # a Store object as Client takes one (a plug-in's, an in-memory one), or its URI
     from kfp_tune.core.catalogue import experiment_space
     from kfp_tune.core.portability import before_run_notes, unread_setting_notes
@@ -624,6 +705,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
         check_experiment(experiment, space)
     launcher = FunctionTrials(objective, parameters, space, objective_metric_name,
                               metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else (), searched_as_text=searched_as_text)
+    launcher.keeps_stopped_output_in(ExperimentRecords(target, experiment.name))  # a call the stop lets go keeps what it printed
     take_over = bool(arguments.get("take_over", False))
     from kfp_tune.remote import no_trial_succeeded
 
@@ -914,6 +996,8 @@ def submit_tuning(arguments: Mapping[str, Any]) -> RemoteTuning:
 
     refuse_unsupported_platform()  # Windows: UnsupportedPlatform before anything is sent
     experiment = remote_experiment(dict(arguments))  # refuses a Store object: the run on Kubeflow needs the store's URI
+    if not arguments.get("searched_as_text"):  # tune(host=), not KatibClient.tune, whose warnings name it
+        _warn_of_lookalikes(arguments["parameters"], "tune()", stacklevel=3)
     store = arguments.get("store")
     return submit_experiment(
         experiment, host=arguments.get("host"), namespace=arguments.get("namespace"),
