@@ -49,7 +49,7 @@ def launch_trial(
             names no ``"storeSecret"``; ``""``: none.
 
     Returns:
-        Output: One trial: how it ended (``Succeeded``, ``Failed``, ``EarlyStopped``; ``Killed``: given back).
+        Output: One trial: its status as recorded, not its job's phase (``Succeeded``, ``Failed``, ``EarlyStopped``; ``MetricsUnavailable``: no objective value; ``Killed``: given back).
             Slots mode: the experiment's phase (``Running``, ``Succeeded`` or ``Failed``).
     """
     import kfp_tune

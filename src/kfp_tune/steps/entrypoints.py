@@ -254,7 +254,10 @@ def launch_trial_step(
     one (:func:`kfp_tune.steps.launch_trial.wait_for_place`; a trial of an experiment that has
     ended is given back instead), run the trial to its end, and record its result as collect-metrics does (a collect-metrics task after this one returns that result):
     a trial ended with no result holds the experiment Running, and decide-stop and best-trial
-    would find it so however many runs follow. Returns how the trial ended."""
+    would find it so however many runs follow. Returns the trial's status as the store records
+    it, as collect-metrics does (``MetricsUnavailable`` for a job that succeeded with no
+    objective value, as Katib marks it; ``Killed`` for one given back), not the job's phase: a
+    pipeline that gates a step on ``"Succeeded"`` must not take a trial counted as failed for one."""
     _setup_logging()
     records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
     view = ExperimentView(records)
@@ -273,7 +276,7 @@ def launch_trial_step(
         log.info("trial %s recorded Killed (%s)%s", trial_name, result.reason, counted)
         return str(TrialStatus.KILLED)
     log.info("trial %s ended %s; recorded %s (%s)", trial_name, phase, result.status, result.reason)
-    return str(phase)
+    return str(result.status)  # MetricsUnavailable, not the job's Succeeded: a pipeline gating on "Succeeded" is told no failure
 
 
 def launch_trials_step(
