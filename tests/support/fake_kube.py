@@ -13,7 +13,8 @@ the server's behaviour, the fake follows the real one, not the launcher's assump
   apiVersion / kind / namespace against the URL (400), names (DNS-1123; DNS-1035 for the
   Training Operator's kinds), label and annotation keys and values, owner references, and the
   object against its schema (the CRD schemas in tests/data/schemas; kubernetes-validate for the
-  built-in kinds), all 422 Invalid. Unknown fields are refused (422) rather than pruned: as with
+  built-in kinds), a Pod's or a Job's pod template's tolerations as Kubernetes validates a
+  pod's (a CRD's schema does not), all 422 Invalid. Unknown fields are refused (422) rather than pruned: as with
   ``fieldValidation=Strict``, so a field a CRD would silently drop shows up as an error. A test
   may play an older operator (:attr:`FakeKube.older_crds`: its CRD's schema, whose missing fields
   are pruned, as a real server does by default) or an API server without SidecarContainers
@@ -1093,6 +1094,10 @@ class FakeKube:
         errors += _meta_errors(meta, "metadata")
         for path, template in _pod_templates(body):
             errors += _meta_errors(template.get("metadata") or {}, f"{path}.metadata")
+        if resource.group in ("", "batch"):  # a Pod's validation, which a CRD's schema does not do
+            specs = [("spec", body.get("spec") or {})] if resource.plural == "pods" else [(f"{p}.spec", t.get("spec") or {}) for p, t in _pod_templates(body)]
+            for path, spec in specs:
+                errors += toleration_errors(spec.get("tolerations") or [], f"{path}.tolerations")
         errors += schema_errors(body, self.older_crds)
         errors += self._webhook_errors(resource, body)
         return (422, f"{resource.kind}.{resource.group or 'core'} {name!r} is invalid: " + "; ".join(errors)) if errors else None
@@ -1282,6 +1287,32 @@ def _meta_errors(meta: dict[str, Any], path: str) -> list[str]:
         errors += [f"{path}.ownerReferences[{index}].{k}: Required value" for k in ("apiVersion", "kind", "name", "uid") if not ref.get(k)]
     if sum(1 for ref in refs if ref.get("controller")) > 1:
         errors.append(f"{path}.ownerReferences: Invalid value: only one reference can have Controller set to true")
+    return errors
+
+
+def toleration_errors(tolerations: list[Any], path: str) -> list[str]:
+    """What Kubernetes' ValidateTolerations (pkg/apis/core/validation) refuses in a pod's
+    tolerations, in its words."""
+    errors = []
+    for index, toleration in enumerate(tolerations):
+        at = f"{path}[{index}]"
+        key, operator = toleration.get("key") or "", toleration.get("operator") or ""
+        value, effect = toleration.get("value") or "", toleration.get("effect") or ""
+        if key:
+            errors += [f"{at}.key: Invalid value: {key!r}: {e}" for e in qualified_name_errors(key)]
+        if not key and operator != "Exists":
+            errors.append(f'{at}.operator: Invalid value: {operator!r}: operator must be Exists when `key` is empty, which means "match all values and all keys"')
+        if toleration.get("tolerationSeconds") is not None and effect != "NoExecute":
+            errors.append(f"{at}.effect: Invalid value: {effect!r}: effect must be 'NoExecute' when `tolerationSeconds` is set")
+        if operator in ("Equal", ""):
+            errors += [f"{at}.operator: Invalid value: {value!r}: {e}" for e in label_value_errors(value)]
+        elif operator == "Exists":
+            if value:
+                errors.append(f"{at}.operator: Invalid value: {toleration!r}: value must be empty when `operator` is 'Exists'")
+        else:
+            errors.append(f'{at}.operator: Unsupported value: {operator!r}: supported values: "Equal", "Exists"')
+        if effect and effect not in ("NoSchedule", "PreferNoSchedule", "NoExecute"):
+            errors.append(f'{at}.effect: Unsupported value: {effect!r}: supported values: "NoSchedule", "PreferNoSchedule", "NoExecute"')
     return errors
 
 

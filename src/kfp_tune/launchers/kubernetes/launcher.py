@@ -50,7 +50,16 @@ from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.collector_checks import KIND_FIELD, made_at_run_time, pod_collector_problem, unreachable_push_problem
 from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, clipped, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
-from kfp_tune.core.naming import LABEL_PREFIX, MANAGED_BY, dns_label, experiment_selector, is_dns_subdomain, namespace_problem
+from kfp_tune.core.naming import (
+    LABEL_PREFIX,
+    LABEL_VALUE_RULE,
+    MANAGED_BY,
+    dns_label,
+    experiment_selector,
+    is_dns_subdomain,
+    label_field_problems,
+    namespace_problem,
+)
 from kfp_tune.core.shell_form import katib_wraps
 from kfp_tune.core.template import is_train_job, primary_container
 from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
@@ -249,6 +258,40 @@ class KubernetesConfig:
 
 TOLERATION_OPERATORS = ("Exists", "Equal")
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+TOLERATION_FIELDS = ("key", "operator", "value", "effect", "tolerationSeconds")
+
+
+def toleration_problem(toleration: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(field, what it takes) for the first thing in a toleration that Kubernetes refuses on a
+    pod (ValidateTolerations, pkg/apis/core/validation) or drops as unknown, else None. An
+    operator's CRD does not check these rules: its trial would be created and each of its pods
+    refused, or its GPU pods left Pending by a toleration that lost a misspelt ``operator``."""
+    unknown = sorted(str(name) for name in toleration if name not in TOLERATION_FIELDS)
+    if unknown:
+        return unknown[0], f"only a toleration's fields, some of {list(TOLERATION_FIELDS)} (Kubernetes drops {unknown[0]!r} as unknown)"
+    for name in ("key", "operator", "value", "effect"):
+        if toleration.get(name) is not None and not isinstance(toleration[name], str):
+            return name, f"{name} a string"
+    key, value = toleration.get("key") or "", toleration.get("value") or ""
+    operator, effect = toleration.get("operator") or "Equal", toleration.get("effect") or ""
+    if operator not in TOLERATION_OPERATORS:
+        return "operator", f"operator one of {list(TOLERATION_OPERATORS)}"
+    if effect and effect not in TAINT_EFFECTS:
+        return "effect", f"effect one of {list(TAINT_EFFECTS)} (or none: every effect)"
+    if key and label_field_problems({key: ""}, "key"):
+        return "key", "key a label name ([prefix/]name: name 63 characters at most, alphanumeric at both ends, '-', '_' or '.' between; prefix a DNS subdomain)"
+    if not key and operator != "Exists":
+        return "operator", "operator 'Exists' where key is empty (an empty key with Exists tolerates every taint)"
+    if operator == "Exists" and value:
+        return "value", "no value with operator 'Exists' (it tolerates every value of the key)"
+    if value and label_field_problems({"key": value}, "value"):
+        return "value", f"value a label value ({LABEL_VALUE_RULE})"
+    seconds = toleration.get("tolerationSeconds")
+    if seconds is not None and not (isinstance(seconds, int) and not isinstance(seconds, bool)):
+        return "tolerationSeconds", "tolerationSeconds a whole number of seconds (an integer, not a string)"
+    if seconds is not None and effect != "NoExecute":
+        return "tolerationSeconds", "tolerationSeconds only with effect 'NoExecute' (how long a pod stays on a node tainted NoExecute)"
+    return None
 
 
 def _check_config_values(data: Mapping[str, Any]) -> None:
@@ -284,10 +327,11 @@ def _check_config_values(data: Mapping[str, Any]) -> None:
     if tolerations is not None:
         if not isinstance(tolerations, list) or not all(isinstance(t, Mapping) for t in tolerations):
             raise refuse("tolerations", "a list of Kubernetes tolerations (mappings: key, operator, value, effect)")
-        for toleration in tolerations:
-            if toleration.get("operator") not in (None, *TOLERATION_OPERATORS) or toleration.get("effect") not in (None, "", *TAINT_EFFECTS):
-                raise ValueError(f"launcher_config tolerations: {shown(dict(toleration))}: expected operator one of {list(TOLERATION_OPERATORS)} "
-                                 f"and effect one of {list(TAINT_EFFECTS)}")
+        for index, toleration in enumerate(tolerations):  # else every trial's pods are refused (422), or a misspelt field dropped
+            refused = toleration_problem(toleration)
+            if refused is not None:
+                field_name, expected = refused
+                raise ValueError(f"launcher_config tolerations: {shown(dict(toleration))}: expected {expected} (tolerations[{index}].{field_name})")
     gpus = data.get("gpus")
     if gpus is not None and not (isinstance(gpus, int) and not isinstance(gpus, bool) and gpus >= 0):
         raise refuse("gpus", "a whole number of GPUs per trial, 0 or more")
