@@ -24,12 +24,18 @@ from kfp_tune.collectors.stdout import DEFAULT_FORMAT_NAME, NAME_RULE, parse_met
 from kfp_tune.core.errors import RunInterrupted, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.observation import MetricLog, is_boolean
+from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.space import SearchSpace
 from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE, LaunchPhase
 
 log = logging.getLogger(__name__)
 
 Objective = Callable[[dict[str, Any]], "float | Mapping[str, float]"]
+
+KEEP_OUTPUT_WAIT_SECONDS = 5.0
+"""How long the stop button's answer waits for the running calls' output to be stored (the
+store is written on a thread of its own: the answer runs in the signal handler, which may have
+interrupted this thread inside the store)."""
 
 
 def calls_left_running(count: int, waiting: bool = False) -> str:
@@ -61,6 +67,16 @@ class FunctionLauncher(Launcher):
         self._interrupted = threading.Event()
         self._calls_lock = threading.Lock()
         self._running_calls = 0
+        self._records: ExperimentRecords | None = None
+        self._outputs: dict[str, tuple[str, io.StringIO]] = {}  # running calls: trial -> (log name, what it printed so far)
+        self._outputs_lock = threading.Lock()  # held while that output is stored: a call's end waits for it
+
+    def keeps_stopped_output_in(self, records: ExperimentRecords) -> None:
+        """Store what each running call has printed when the run is stopped, as its trial's log:
+        a call the run then lets go (recorded Killed) never returns its log, and that output is
+        the only record of how far it got (a Killed trial pod's log keeps it too). A call that
+        ends in the run's grace period replaces it with its whole log, as it ends."""
+        self._records = records
 
     can_interrupt = True
 
@@ -80,6 +96,23 @@ class FunctionLauncher(Launcher):
         running = self.running_calls
         if running:
             log.warning("%s", calls_left_running(running, waiting=not force))
+        if self._records is not None and self._outputs:
+            keeper = threading.Thread(target=self._keep_output_so_far, args=(self._records,), name="function-trial-output", daemon=True)
+            keeper.start()
+            keeper.join(KEEP_OUTPUT_WAIT_SECONDS)
+
+    def _keep_output_so_far(self, records: ExperimentRecords) -> None:
+        """Each running call's output so far, stored as its trial's log (best effort: the stop
+        goes on whatever the store says)."""
+        with self._outputs_lock:
+            for trial, (log_name, output) in list(self._outputs.items()):
+                text = output.getvalue()
+                if not text:
+                    continue
+                try:
+                    records.write_text(records.log_key(trial, log_name), text)
+                except Exception as exc:  # the store may be what is failing; the stop must not
+                    log.warning("trial %s: what it printed before the stop could not be kept: %s", trial, exc)
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
         if self._interrupted.is_set():
@@ -92,7 +125,8 @@ class FunctionLauncher(Launcher):
         failure: str | None = None
         returned: Any = None
         exited: str | None = None  # how it called sys.exit() when that ended it with status 0
-        with captured_output() as output, self._counted_call(), function_trial_named(trial.trial):
+        container = trial.primary_container
+        with captured_output() as output, self._counted_call(), function_trial_named(trial.trial), self._output_followed(trial.trial, container, output):
             try:
                 returned = self.objective(params)
             except Exception as exc:  # the user's code failed: the trial fails, the experiment goes on
@@ -105,9 +139,8 @@ class FunctionLauncher(Launcher):
             except RunInterrupted:
                 raise
             except KeyboardInterrupt:  # raised by the function itself: its user stops the run, as with Ctrl-C
-                raise RunInterrupted("KeyboardInterrupt") from None
+                raise RunInterrupted("KeyboardInterrupt", logs={container: output.getvalue()} if output.getvalue() else None) from None
         printed = output.getvalue()
-        container = trial.primary_container
         if failure is not None:
             return LaunchOutcome(LaunchPhase.FAILED, reason="Error", message=failure, logs={container: _joined(printed, where)})
         if returned is None:
@@ -121,6 +154,17 @@ class FunctionLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidResult", message=str(exc), logs={container: printed} if printed else {})
         text = "\n".join(f"{m.name}={m.value!r}" for m in pushed)
         return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: _joined(printed, text + "\n")}, pushed=pushed)
+
+    @contextlib.contextmanager
+    def _output_followed(self, trial: str, log_name: str, output: io.StringIO) -> Iterator[None]:
+        """The call's output, there to be kept at a stop (:meth:`keeps_stopped_output_in`) while it runs."""
+        with self._outputs_lock:
+            self._outputs[trial] = (log_name, output)
+        try:
+            yield
+        finally:
+            with self._outputs_lock:  # after a stop's store of it: the log the call's end writes comes last
+                self._outputs.pop(trial, None)
 
     @contextlib.contextmanager
     def _counted_call(self) -> Iterator[None]:
