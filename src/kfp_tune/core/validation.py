@@ -561,6 +561,15 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
     kind = _kind(template.trial_spec)
     written = (template.trial_spec or {}).get("kind")
     kindless = template.trial_spec is not None and not (written and isinstance(written, str))  # the kind is the error (below), not its conditions
+    meant = _meant_kind(template.trial_spec or {}) if not kindless else None
+    if meant is not None:
+        group = str((template.trial_spec or {}).get("apiVersion", "")).rpartition("/")[0]
+        errors.add(
+            f"{path}.trialSpec.kind",
+            f"{shown(kind)} is no kind of {group} that kfp-tune knows (its kinds: {', '.join(sorted(KNOWN_KINDS_BY_GROUP[group]))}): "
+            f"did you mean {shown(meant)}? Kinds are matched exactly, case and all",
+        )
+        kindless = True  # the kind is the error, not the conditions its misspelling has no default for
     # Katib defaults the conditions only for a trialSpec written in the Experiment: one read from
     # a ConfigMap is not known when the defaults are set.
     why = f"for kind {shown(kind)} (no default for it)" if template.trial_spec is not None else "when the trial template comes from a ConfigMap (as in Katib, the defaults are only for a trialSpec written in the Experiment)"
@@ -620,6 +629,44 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
     if template.primary_container_name and not shape_problems:  # its containers are not all known
         _check_primary_container(template, trial_spec, errors)
     _check_collector_of_run_time_kind(spec, trial_spec, errors)
+
+
+KNOWN_KINDS_BY_GROUP: dict[str, frozenset[str]] = {
+    "batch": frozenset({"Job"}),
+    "kubeflow.org": KUBEFLOW_JOB_KINDS,
+    "trainer.kubeflow.org": frozenset({"TrainJob"}),
+    "argoproj.io": frozenset({"Workflow"}),
+    "tekton.dev": frozenset({"PipelineRun", "TaskRun"}),
+    "jobset.x-k8s.io": frozenset({"JobSet"}),
+}
+"""The kinds kfp-tune knows, by API group (the launcher's ``KINDS`` and ``WELL_KNOWN``, which the
+core may not import; a test keeps the two in step): a kind near one of them is a misspelling."""
+
+
+def _meant_kind(trial_spec: Mapping[str, Any]) -> str | None:
+    """The known kind of the trialSpec's API group that its kind misspells (only its case
+    differs, or one letter is added, dropped, changed or swapped with the next), else None: the
+    cluster would serve no such kind, and the conditions asked for an unknown kind would send the
+    user the wrong way."""
+    api_version, kind = trial_spec.get("apiVersion"), trial_spec.get("kind")
+    if not isinstance(api_version, str) or not isinstance(kind, str):
+        return None
+    known = KNOWN_KINDS_BY_GROUP.get(api_version.rpartition("/")[0], frozenset())
+    if kind in known:
+        return None
+    near = sorted(k for k in known if k.lower() == kind.lower() or _one_edit_apart(k.lower(), kind.lower()))
+    return near[0] if near else None
+
+
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Whether one letter added, dropped, changed or swapped with the next turns ``a`` into ``b``."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    start = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    if len(a) == len(b):
+        return a[start + 1:] == b[start + 1:] or (a[start + 2:] == b[start + 2:] and a[start:start + 2] == b[start:start + 2][::-1])
+    longer, shorter = (a, b) if len(a) > len(b) else (b, a)
+    return longer[start + 1:] == shorter[start:]
 
 
 def _check_collector_of_run_time_kind(spec: ExperimentSpec, trial_spec: dict[str, Any], errors: _Errors) -> None:
