@@ -146,17 +146,18 @@ def test_a_trial_whose_other_pod_ran_and_is_gone_by_the_timeout_is_not_said_neve
     waiting = _pod(conditions=[{"type": "PodScheduled", "status": "False", "reason": "Unschedulable"}])
     running = {"metadata": {"name": "q"}, "status": {"phase": "Running", "containerStatuses": [{"name": "main", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}}
     watch.poll(read_anyway=True)
-    watch.look([waiting, running], "main", lambda: 2)
+    watch.look([waiting, running], "main", lambda: [waiting, running])
     watch.poll(read_anyway=True)
-    watch.look([], "main", lambda: 0)
+    watch.look([], "main", lambda: [])
     assert watch.never_started() == ""
 
 
 def test_no_primary_pod_among_some_says_how_many_there_are(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
+    running = [{"metadata": {"name": name}, "status": {"phase": "Running"}} for name in ("a", "b")]  # of another template
     watch = StartWatch(TRIAL)
     for _ in range(PENDING_NOTE_POLLS):
         watch.poll(read_anyway=True)
-        watch.look([], "main", lambda: 2)
+        watch.look([], "main", lambda: running)
     (line,) = [r.getMessage() for r in caplog.records if "no primary pod" in r.getMessage()]
     assert "none of its 2 pod(s) is of a template primaryPodLabels selects" in line

@@ -240,7 +240,7 @@ def test_distinct_reasons_of_one_init_container_are_each_warned_of(caplog: pytes
     watch = StartWatch(TRIAL)
     for reason in ["ImagePullBackOff"] * 4 + ["CreateContainerConfigError"] * 2:
         watch.poll(read_anyway=True)
-        watch.look([pod(reason)], "main", lambda: 1)
+        watch.look([pod(reason)], "main", lambda: [])
     lines = _waits(caplog)
     assert len(lines) == 2, lines
     assert "init container istio-init: CreateContainerConfigError" in lines[1]

@@ -838,7 +838,7 @@ class KubernetesLauncher(Launcher):
         timeout = self.config.timeout_seconds
         started = time.monotonic()
         output = _FollowedLog(trial)
-        watch = StartWatch(name)
+        watch = StartWatch(name, others=bool(kind.job_name_label))  # other pods listed by the label: one LIST
         with _sigterm_raises():
             try:
                 while True:
@@ -905,10 +905,11 @@ class KubernetesLauncher(Launcher):
             since = started if watch.held_at is None else max(started, watch.held_at)
             timed_out = timeout is not None and not held and self._ran_for(resource, since, created_here) >= timeout
             pod: dict[str, Any] | _NotRead | None = _NotRead.POD
-            if watch.poll(read_anyway=output.follows or timed_out):  # read once in such a poll, for the log too
-                pods = self._primary_pods(trial, kind, name, uid)
+            if watch.poll(read_anyway=output.follows or timed_out, timed_out=timed_out):  # read once in such a poll, for the log too
+                every_pod = functools.cache(functools.partial(self._pods_of, kind, name, uid))  # one LIST of them all at most
+                pods = self._primary_pods(trial, kind, name, uid, every_pod() if watch.reads_all else None)
                 pod = pods[0] if pods else None
-                watch.look(pods, self._log_container(trial, kind), functools.partial(self._count_pods, kind, name, uid))
+                watch.look(pods, self._log_container(trial, kind), every_pod)
             if timed_out:
                 logs = self._logs(trial, kind, name, uid, output)  # still running: an unfinished last line may go on
                 self._delete(kind, name)
@@ -946,10 +947,6 @@ class KubernetesLauncher(Launcher):
         more = f" (and {len(failed) - PODS_SHOWN} more failed pods)" if len(failed) > PODS_SHOWN else ""
         return said + "".join(failed[:PODS_SHOWN]) + more
 
-    def _count_pods(self, kind: TrialKind, name: str, uid: str) -> int:
-        """How many pods the trial has, of any template (one LIST)."""
-        return len(self._pods_of(kind, name, uid))
-
     def _log_container(self, trial: TrialRun, kind: TrialKind) -> str:
         """The primary pod's container that the trial's log is read from."""
         return TRAINJOB_CONTAINER if is_train_job({"apiVersion": kind.api_version, "kind": kind.kind}) else trial.primary_container
@@ -984,7 +981,7 @@ class KubernetesLauncher(Launcher):
         pods = self._primary_pods(trial, kind, name, uid)
         return pods[0] if pods else None
 
-    def _primary_pods(self, trial: TrialRun, kind: TrialKind, name: str, uid: str) -> list[dict[str, Any]]:
+    def _primary_pods(self, trial: TrialRun, kind: TrialKind, name: str, uid: str, listed: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
         """The pods that may be primary, the primary one first: of those with the kind's job-name label and ``primaryPodLabels`` (for a
         kind whose pods' label is not known, of those with ``primaryPodLabels`` whose owner
         references lead to the trial, ``uid``): one that has not failed before one that has, then
@@ -992,11 +989,15 @@ class KubernetesLauncher(Launcher):
         that runs now, whose log is the trial's (Katib's sidecar reads each pod as it runs).
         Only pods of the templates that may be primary by their own and their controller's
         labels (:func:`.kinds.primary_pod_templates`): every pod carries the Experiment's labels,
-        which Katib's webhook adds after it has decided ([] when a key only those set)."""
+        which Katib's webhook adds after it has decided ([] when a key only those set).
+        ``listed``: the trial's pods of every template, read this poll (:meth:`_pods_of`), to
+        pick them from instead of a LIST."""
         allowed = primary_pod_templates(trial.manifest, trial.primary_pod_labels, trial.pod_labels)
         if allowed is not None and not allowed:
             return []
-        pods = self._pods_of(kind, name, uid, trial.primary_pod_labels)
+        wanted = trial.primary_pod_labels.items()
+        pods = (self._pods_of(kind, name, uid, trial.primary_pod_labels) if listed is None
+                else [p for p in listed if wanted <= (p["metadata"].get("labels") or {}).items()])
         replica_types = {path.split(".")[2].lower() for path in allowed or () if path.count(".") == 3 and path.endswith(".template")}
         if allowed and len(replica_types) == len(allowed) and any(_REPLICA_TYPE in (p["metadata"].get("labels") or {}) for p in pods):
             pods = [p for p in pods if ((p["metadata"].get("labels") or {}).get(_REPLICA_TYPE)) in replica_types]

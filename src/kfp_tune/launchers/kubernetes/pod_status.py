@@ -1,7 +1,8 @@
 """What a trial's primary pod says about its container, in words: why it has not started (a pod
 Pending on an unschedulable request or an image that cannot be pulled; no pod at all while its
 resource is suspended, as Kueue queues it, or while its Argo Workflow is paused) and why it ended
-(OOMKilled, Evicted, an exit code).
+(OOMKilled, Evicted, an exit code); and which of a distributed trial's other pods have not started
+and why (a PyTorchJob's GPU Workers Unschedulable beside a running Master, which waits for them).
 
 Katib's trial controller reports only the job's conditions (trial_controller_util.go,
 ``UpdateTrialStatusCondition``: ``TrialFailed. Job reason: BackoffLimitExceeded``), so a trial
@@ -26,6 +27,9 @@ PENDING_NOTE_POLLS = 3
 why: pulling an image or waiting for a node takes a poll or two on a healthy cluster."""
 REASON_LIMIT = 300
 """How much of a message Kubernetes gives (a scheduler's list of nodes can be long) is quoted."""
+OTHERS_SHOWN = 3
+"""How many of a trial's other pods that have not started are named for one reason (the rest
+counted), and how many reasons: a gang of 64 GPU Workers is one line, not 64."""
 _NOT_TELLING = ("", "PodInitializing")
 """Waiting reasons of the primary container that say only that something before it is not done."""
 QUEUE_NAME = "kueue.x-k8s.io/queue-name"
@@ -139,12 +143,36 @@ def why_not_started(pod: Mapping[str, Any], container: str) -> str:
     return _why_not_started(pod, container)[1]
 
 
+def _name(pod: Mapping[str, Any]) -> str:
+    return str((pod.get("metadata") or {}).get("name") or "")
+
+
+def _waiting_container(pod: Mapping[str, Any]) -> str:
+    """The first of the pod's containers that waits for a reason that tells something
+    (``ImagePullBackOff``), "" when none does: a pod that is not the primary one has no container
+    of interest of its own."""
+    for entry in _statuses(pod, "containerStatuses"):
+        if str(((entry.get("state") or {}).get("waiting") or {}).get("reason") or "") not in _NOT_TELLING:
+            return str(entry.get("name") or "")
+    return ""
+
+
+def pod_has_started(pod: Mapping[str, Any]) -> bool:
+    """Whether a pod that is not the primary one has started: it is past ``Pending`` (its
+    containers created, one running or ended)."""
+    return str((pod.get("status") or {}).get("phase") or "Pending") != "Pending"
+
+
 def not_started(pod: Mapping[str, Any], container: str) -> str:
     """``pod NAME Pending (Unschedulable: ...)``: the pod, its phase and why its container has
     not started."""
-    phase = str((pod.get("status") or {}).get("phase") or "Pending")
+    return f"pod {_name(pod)} {_state(pod, container)}"
+
+
+def _state(pod: Mapping[str, Any], container: str) -> str:
+    """``Pending (Unschedulable: ...)``: the pod's phase and why its ``container`` has not started."""
     why = why_not_started(pod, container)
-    return f"pod {(pod.get('metadata') or {}).get('name')} {phase}" + (f" ({why})" if why else "")
+    return str((pod.get("status") or {}).get("phase") or "Pending") + (f" ({why})" if why else "")
 
 
 def _last_terminated(status: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -204,9 +232,17 @@ class StartWatch:
     forever (unschedulable, an image that cannot be pulled) otherwise shows only as a trial
     running. The trial has started once any pod of its primary template has (a Job of
     parallelism 2 with one pod running and the other unschedulable has), though the pod its log
-    is read from may still wait."""
+    is read from may still wait.
 
-    def __init__(self, trial: str) -> None:
+    A trial's other pods (a PyTorchJob's Workers, an MPIJob's workers) are looked at too, on the
+    polls :func:`due` picks and at its timeout, until every pod has started: the primary one may
+    run and wait for them (a rendezvous, ``mpirun``), or not be made until they run (mpi-operator's
+    ``WaitForWorkersReady``), so those that have not started are named, with why, once per pod and
+    reason (:attr:`reads_all`)."""
+
+    def __init__(self, trial: str, others: bool = True) -> None:
+        """``others``: whether the trial's other pods can be listed in one LIST (its kind's pods
+        carry its name in a label); else they are not looked at."""
         self.trial = trial
         self.started = False
         """The primary pod's container has started: nothing more to look at."""
@@ -223,6 +259,13 @@ class StartWatch:
         """The launcher's monotonic time of the last poll that found the resource suspended
         (None: none did): its timeout counts from after it, as a Job's activeDeadlineSeconds
         counts from its ``startTime``, which a resume resets."""
+        self.reads_all = False
+        """This poll lists every pod of the trial, not only those of its primary template."""
+        self.settled = not others
+        """Every pod of the trial has started (or they are not looked at): no more LIST of them."""
+        self.others_waiting: list[tuple[str, str, str]] = []
+        """(pod, what its warning is told apart by, its phase and why) of each of the trial's
+        other pods that had not started at the last poll that listed them."""
         self._container = ""
         self._told: set[tuple[str, str]] = set()
 
@@ -242,23 +285,54 @@ class StartWatch:
                             "once resumed, timeoutSeconds counted from then", self.trial, held)
                 self.started = self.ran = False
                 self.last_pod = None
+                self.settled, self.others_waiting = False, []
                 self._told.add(("", SUSPENDED))
             self.held_at = now
         self.held = held
 
-    def poll(self, read_anyway: bool) -> bool:
+    def poll(self, read_anyway: bool, timed_out: bool = False) -> bool:
         """Count a poll; whether the trial's pods are to be read and :meth:`look`-ed at in it:
         every poll while they are read for the log anyway (``read_anyway``), else on the polls
-        :func:`due` picks, until the primary container has started."""
+        :func:`due` picks, until the primary container has started; and, until every pod of the
+        trial has, on those polls and at its timeout (``timed_out``) every pod of it
+        (:attr:`reads_all`: one LIST of them all, the primary template's picked from it)."""
         self.polls += 1
-        return not self.started and (read_anyway or due(self.polls))
+        self.reads_all = not self.settled and (timed_out or due(self.polls))
+        return self.reads_all or (not self.started and (read_anyway or due(self.polls)))
 
-    def look(self, pods: Sequence[Mapping[str, Any]], container: str, count_pods: Callable[[], int]) -> None:
+    def look(self, pods: Sequence[Mapping[str, Any]], container: str, every_pod: Callable[[], Sequence[Mapping[str, Any]]]) -> None:
         """This poll's pods of the trial's primary template, the primary one first ([]: none
-        yet). ``count_pods``: how many pods the trial has, asked only to say, once, why none is
-        primary (a LIST; -1: not known)."""
-        if self.started:
+        yet). ``every_pod``: the trial's pods of every template (a LIST, the same one within a
+        poll), asked when :attr:`reads_all`, or to say, once, why none is primary."""
+        if self.reads_all:
+            primary = {_name(pod) for pod in pods}
+            self._others([pod for pod in every_pod() if _name(pod) not in primary])
+        if not self.started:
+            self._look_primary(pods, container, every_pod)
+        if self.reads_all:
+            self.settled = self.started and not self.others_waiting
+            if self.polls >= PENDING_NOTE_POLLS:
+                self._tell_others(container)
+
+    def _others(self, pods: Sequence[Mapping[str, Any]]) -> None:
+        """Keep which of these pods, none of the primary template, have not started, and why."""
+        waiting = [(pod, _waiting_container(pod)) for pod in pods if not pod_has_started(pod)]
+        self.others_waiting = [(_name(pod), _why_not_started(pod, container)[0], _state(pod, container)) for pod, container in waiting]
+
+    def _tell_others(self, container: str) -> None:
+        """Warn of the other pods that have not started, once per pod and reason."""
+        new = [entry for entry in self.others_waiting if entry[:2] not in self._told]
+        if not new:
             return
+        self._told.update(entry[:2] for entry in new)
+        if self.started or self.ran:
+            log.warning("trial %s: its primary container %s has started, but %s not after %d polls: %s; a distributed trial's processes "
+                        "may wait for them", self.trial, container, _how_many(new, have=True), self.polls, _pods_said(new))
+        else:
+            log.warning("trial %s: %s not started either after %d polls: %s", self.trial, _how_many(new, have=True), self.polls, _pods_said(new))
+
+    def _look_primary(self, pods: Sequence[Mapping[str, Any]], container: str, every_pod: Callable[[], Sequence[Mapping[str, Any]]]) -> None:
+        """:meth:`look` at the primary template's pods, until its container has started."""
         self.ran = self.ran or any(has_started(pod, container) for pod in pods)
         pod = pods[0] if pods else None
         if pod is not None and has_started(pod, container):
@@ -278,7 +352,11 @@ class StartWatch:
         if pod is None:
             if ("", "") not in self._told:
                 self._told.add(("", ""))
-                log.warning("trial %s: %s", self.trial, _no_pod(count_pods(), self.polls))
+                listed = every_pod()
+                if not self.reads_all:  # pods is []: every pod listed is another one
+                    self._others(listed)
+                self._told.update(entry[:2] for entry in self.others_waiting)
+                log.warning("trial %s: %s", self.trial, _no_pod(len(listed), self.polls, self.others_waiting))
             return
         key, _ = _why_not_started(pod, container)
         name = str((pod.get("metadata") or {}).get("name") or "")
@@ -299,15 +377,48 @@ class StartWatch:
             return "it never started: no primary pod of it was seen"
         return f"it never started: {not_started(self.last_pod, self._container)}"
 
+    def others_never_started(self) -> str:
+        """What a timeout says of the trial's other pods that had not started at its last look
+        ("" when none)."""
+        if not self.others_waiting:
+            return ""
+        either = "" if self.started or self.ran else " either"
+        return f"{_how_many(self.others_waiting)} never started{either}: {_pods_said(self.others_waiting)}"
+
     def at_timeout(self) -> str:
-        """What a timeout's message adds: that the trial never started (:meth:`never_started`)
-        and what pauses its Argo Workflow ("" for neither)."""
-        return "; ".join(part for part in (self.never_started(), self.paused) if part)
+        """What a timeout's message adds: that the trial never started (:meth:`never_started`),
+        which of its other pods never did, and what pauses its Argo Workflow ("" for none)."""
+        return "; ".join(part for part in (self.never_started(), self.others_never_started(), self.paused) if part)
 
 
-def _no_pod(pods: int, polls: int) -> str:
+def _how_many(waiting: Sequence[tuple[str, str, str]], have: bool = False) -> str:
+    """``2 of its other pods`` (``have``: and ``have``, or ``has`` for one, after it)."""
+    verb = (" have" if len(waiting) > 1 else " has") if have else ""
+    return f"{len(waiting)} of its other pods{verb}"
+
+
+def _pods_said(waiting: Sequence[tuple[str, str, str]]) -> str:
+    """``pods A, B, C and 61 more Pending (Unschedulable: ...)``: the pods that have not started,
+    those in the same state together, :data:`OTHERS_SHOWN` named of each and of the states."""
+    by_state: dict[str, list[str]] = {}
+    for pod, _, state in waiting:
+        by_state.setdefault(state, []).append(pod)
+    said = []
+    for state, pods in list(by_state.items())[:OTHERS_SHOWN]:
+        more = f" and {len(pods) - OTHERS_SHOWN} more" if len(pods) > OTHERS_SHOWN else ""
+        said.append(f"{'pods' if len(pods) > 1 else 'pod'} {', '.join(pods[:OTHERS_SHOWN])}{more} {state}")
+    rest = sum(len(pods) for pods in list(by_state.values())[OTHERS_SHOWN:])
+    return "; ".join(said) + (f" (and {rest} more pods that have not started)" if rest else "")
+
+
+def _no_pod(pods: int, polls: int, waiting: Sequence[tuple[str, str, str]] = ()) -> str:
     """Why no pod is primary after ``polls`` polls: there is none (a ResourceQuota or an admission
-    webhook refuses them: the resource's events say which), or none matches."""
+    webhook refuses them: the resource's events say which); other pods of it have not started
+    (``waiting``), for which its operator may wait before it makes the primary one; or none
+    matches."""
+    if waiting:
+        return (f"no primary pod of it after {polls} polls, and {_how_many(waiting, have=True)} not started: {_pods_said(waiting)}; "
+                "its operator may make the primary pod only once they run (as mpi-operator's launcherCreationPolicy WaitForWorkersReady does)")
     if pods == 0:
         return (f"no pod of it exists after {polls} polls: Kubernetes made none for its resource; check the resource's events "
                 "(kubectl describe), where a ResourceQuota or an admission webhook that refused its pods is named")
