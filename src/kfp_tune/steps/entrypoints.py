@@ -30,7 +30,7 @@ from kfp_tune.launchers import LocalLauncher, check_experiment, launcher_from_co
 from kfp_tune.steps.best_result import best_trial_metrics
 from kfp_tune.steps.decide_stop import EXPERIMENT_UNREADABLE
 from kfp_tune.steps.launch_trial import wait_for_place
-from kfp_tune.steps.schedule import round_id
+from kfp_tune.steps.schedule import check_round, round_id
 from kfp_tune.steps.slots import Checkpoint, run_slots
 from kfp_tune.stores import open_store
 
@@ -172,6 +172,25 @@ def _launcher(records: ExperimentRecords, launcher_config: str, store_uri: str, 
     return launcher
 
 
+def _check_suggest_inputs(run_id: str, round_index: int, rounds_total: int, experiment_spec: object, trial_count: int) -> None:
+    """suggest's inputs that cannot be meant, refused naming the input before anything is
+    stored: a run's id is every store key of its rounds and claim, so an empty one stored an
+    experiment and a claim by run '' before a store key refused it."""
+    if not isinstance(experiment_spec, str):  # a python_func caller's dict: the component's input is text, as KFP passes it
+        raise InputError(
+            f"experiment_spec: expected the experiment as JSON text (a str), got a {type(experiment_spec).__name__}: pass "
+            "json.dumps(experiment) (a YAML file's experiment: json.dumps(yaml.safe_load(text)))"
+        )
+    if not run_id:
+        raise InputError("run_id: required: the pipeline run (dsl.PIPELINE_JOB_ID_PLACEHOLDER), the same for every step of the run")
+    check_round(round_index, rounds_total)
+    if trial_count < -1:
+        raise InputError(
+            "trial_count: expected -1 (the round's share of the budget left), 0 (only claim and prepare the run) or a number of "
+            f"trials, got {trial_count}"
+        )
+
+
 def suggest_step(
     store_uri: str,
     experiment_name: str,
@@ -186,6 +205,7 @@ def suggest_step(
 ) -> list[str]:
     _setup_logging()
     log = logging.getLogger("kfp_tune.suggest")
+    _check_suggest_inputs(run_id, round_index, rounds_total, experiment_spec, trial_count)
     records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
     if fresh_experiment and round_index == 0:
         log.info("run %s tunes a fresh experiment: %s", run_id, records.experiment)

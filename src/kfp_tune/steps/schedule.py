@@ -24,6 +24,17 @@ def round_id(run_id: str, round_index: int) -> str:
     return f"{run_id}-r{round_index:03d}"
 
 
+def check_round(round_index: int, rounds_total: int) -> None:
+    """suggest's round inputs: InputError naming the one that cannot be meant (a run of no rounds,
+    a round past the run's last), before anything is stored; the run would otherwise log "round 4
+    of 2" and give the round the whole budget left."""
+    if rounds_total < 1:
+        raise InputError(f"rounds_total: expected the rounds compiled into the run, 1 or more, got {rounds_total}")
+    if round_index >= rounds_total:
+        raise InputError(f"round_index: expected a round of the run's rounds_total ({rounds_total}): 0 to {rounds_total - 1}, got {round_index}")
+    round_id("", round_index)  # a negative round_index, refused in its words
+
+
 def slot_round_id(run_id: str, trial_index: int) -> str:
     """The round of one trial that slots mode adds (``steps.slots``): the trial's index."""
     return f"{run_id}-t{trial_index:06d}"
