@@ -344,8 +344,10 @@ class Trial:
 class TuneResult:
     """What :func:`tune` gives back: the experiment's name, its status and reason as Katib
     words them (Succeeded / ExperimentMaxTrialsReached, ...), the best trial (None when no
-    trial reported the objective), every trial in the order created, and the store's URI
-    (``kfp_tune.Client(result.store)`` reads the rest: logs, metrics per step)."""
+    trial reported the objective), every trial in the order created, the store's URI
+    (``kfp_tune.Client(result.store)`` reads the rest: logs, metrics per step), and what was
+    searched for and how, so that a minimized accuracy does not read as an answer: ``objective``,
+    the direction and the metric (``"minimize accuracy"``), and ``algorithm``."""
 
     experiment: str
     status: str
@@ -353,6 +355,8 @@ class TuneResult:
     best_trial: Trial | None
     trials: list[Trial] = field(default_factory=list)
     store: str = ""
+    objective: str = ""
+    algorithm: str = ""
 
     def _summary(self) -> list[tuple[str, str]]:
         """(label, text) rows, for ``repr`` and the notebook's table: what ``kfp-tune run`` ends
@@ -363,8 +367,13 @@ class TuneResult:
         ended = trial_breakdown(counts[TrialStatus.SUCCEEDED], counts[TrialStatus.EARLY_STOPPED], counts[TrialStatus.FAILED], counts[TrialStatus.KILLED],
                                 metrics_unavailable=counts[TrialStatus.METRICS_UNAVAILABLE])
         running = sum(n for status, n in counts.items() if status not in TERMINAL_STATUSES)
-        rows = [("status", f"{self.status} ({self.reason})" if self.reason else self.status),
-                ("trials", f"{len(self.trials)} ({ended}, {running} not finished)")]
+        rows = [("status", f"{self.status} ({self.reason})" if self.reason else self.status)]
+        if self.objective:  # the HTML report's words for the direction
+            better = "higher is better" if self.objective.startswith("maximize") else "lower is better"
+            rows.append(("objective", f"{self.objective} ({better})"))
+        if self.algorithm:
+            rows.append(("algorithm", self.algorithm))
+        rows.append(("trials", f"{len(self.trials)} ({ended}, {running} not finished)"))
         best = self.best_trial
         if best is None:
             rows.append(("best trial", "none: no trial reported the objective"))
@@ -596,7 +605,11 @@ def tune(
         objective_metric_name: the metric the search optimizes.
         objective_type: "minimize" (the default, as Optuna's; Katib's SDK defaults to "maximize")
             or "maximize".
-        algorithm: a Katib algorithm name; bayesianoptimization unless given. pbt and the
+        algorithm: a Katib algorithm name; bayesianoptimization unless given. Its first 10
+            trials (its n_initial_points setting) are random draws (the first the space's
+            centre) before its Gaussian process picks the next, so a tune() with the default
+            max_trial_count (10) is a random search: give more trials, or a smaller
+            n_initial_points in ``algorithm_settings``, for the model to choose any. pbt and the
             architecture searches need Experiment YAML.
         algorithm_settings: Katib's settings for it, ``{name: value}``.
         max_trial_count: trials in all (None: until the goal, or the algorithm's space ends).
@@ -708,6 +721,13 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     launcher.keeps_stopped_output_in(ExperimentRecords(target, experiment.name))  # a call the stop lets go keeps what it printed
     take_over = bool(arguments.get("take_over", False))
     from kfp_tune.remote import no_trial_succeeded
+
+    # the start, with the per-trial lines (slots): shown where the notebook or program has set up logging (INFO)
+    budget = experiment.spec.max_trial_count
+    logging.getLogger(__name__).info(
+        "%s: experiment %r, algorithm %s, %s (%d at a time), records in %s", caller, experiment.name, arguments["algorithm"],
+        f"{budget} trial(s)" if budget is not None else "trials until the goal or the search space ends", experiment.spec.parallel_trial_count,
+        getattr(target, "uri", str(target)))
 
     # the stop button before the run (its checks of the store) or after it (the result read back)
     # is said as one during the run: the experiment's name and the call that resumes it or returns its result
@@ -887,6 +907,7 @@ class FunctionTrials(FunctionLauncher):
         if reports:  # Push: its reports are its metrics, the objective's or not
             return dataclasses.replace(outcome, pushed=[*reports, *outcome.pushed])
         returned = getattr(self._local, "returned", None)
+        self.warn_once_if_objective_missing(trial.trial, returned, "KatibClient.tune:" if self.searched_as_text else "tune():")
         named = isinstance(returned, numbers.Real) or (isinstance(returned, Mapping) and self.objective_metric in returned)
         if outcome.pushed and not named and all(m.name != self.objective_metric for m in outcome.pushed):
             # returned or printed, what Katib's StdOut collector reads (on Kubeflow the trial prints what it
@@ -1101,4 +1122,7 @@ def tune_result(store: Any, experiment_name: str) -> TuneResult:
     trials = [Trial(t.name, space.to_python(t.assignment), t.metrics if t.status.observed else {}, str(t.status), trial_ending(t)) for t in state.trials]
     best = best_trial(state)
     best_out = next((t for t in trials if best is not None and t.name == best.name), None)
-    return TuneResult(experiment_name, phase, reason, best_out, trials, store.uri)
+    spec = state.experiment.spec
+    objective = f"{spec.objective.type} {spec.objective.objective_metric_name}" if spec.objective else ""
+    algorithm = spec.algorithm.algorithm_name if spec.algorithm else ""
+    return TuneResult(experiment_name, phase, reason, best_out, trials, store.uri, objective=objective, algorithm=algorithm)
