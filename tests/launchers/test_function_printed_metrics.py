@@ -130,4 +130,4 @@ def test_a_returned_dict_without_the_objective_names_what_it_returned(tmp_path):
         result = tune(lambda p: {"acc": 0.5, "loss": 0.1}, {"x": search.double(0, 1)}, objective_metric_name="accuracy", max_trial_count=1, store=str(tmp_path))
     (trial,) = result.trials
     assert trial.status == "MetricsUnavailable"
-    assert trial.message.endswith("; its output has 'acc', 'loss': is spec.objective.objectiveMetricName misspelt?")
+    assert trial.message.endswith("; its output has 'acc', 'loss': pass objective_metric_name='acc' to optimize 'acc'")  # tune()'s words

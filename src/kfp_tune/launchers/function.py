@@ -9,6 +9,7 @@ threads of this process, so what each one prints is told apart by thread (:func:
 from __future__ import annotations
 
 import contextlib
+import difflib
 import io
 import logging
 import math
@@ -16,6 +17,7 @@ import numbers
 import sys
 import threading
 import traceback
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TextIO
 
@@ -70,6 +72,7 @@ class FunctionLauncher(Launcher):
         self._records: ExperimentRecords | None = None
         self._outputs: dict[str, tuple[str, io.StringIO]] = {}  # running calls: trial -> (log name, what it printed so far)
         self._outputs_lock = threading.Lock()  # held while that output is stored: a call's end waits for it
+        self._told_objective_missing = threading.Event()
 
     def keeps_stopped_output_in(self, records: ExperimentRecords) -> None:
         """Store what each running call has printed when the run is stopped, as its trial's log:
@@ -154,6 +157,24 @@ class FunctionLauncher(Launcher):
             return LaunchOutcome(LaunchPhase.FAILED, reason="InvalidResult", message=str(exc), logs={container: printed} if printed else {})
         text = "\n".join(f"{m.name}={m.value!r}" for m in pushed)
         return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: _joined(printed, text + "\n")}, pushed=pushed)
+
+    def warn_once_if_objective_missing(self, trial: str, returned: Any, caller: str = "tune():") -> None:
+        """A returned dict without the objective metric ends its trial MetricsUnavailable, and
+        one trial settles that the function returns its metrics under other names: said once, at
+        the first such trial, in the words of ``caller``'s argument, so that a run of long trainings
+        that cannot count is seen at its start. The run goes on with its whole budget, as Katib's does."""
+        name = self.objective_metric
+        if not isinstance(returned, Mapping) or not returned or name in returned or self._told_objective_missing.is_set():
+            return
+        self._told_objective_missing.set()
+        keys = [str(k) for k in returned]
+        closest = (difflib.get_close_matches(name, keys, n=1, cutoff=0.0) or keys)[0]
+        warnings.warn(
+            f"{caller} trial {trial} returned no {name!r} (objective_metric_name is {name!r}), only {shown(dict(returned))}: it ends "
+            f"MetricsUnavailable, as will every trial that returns no {name!r}; pass objective_metric_name={closest!r} to optimize "
+            f"{closest!r} (said once; the run goes on with its whole budget, as Katib's does)",
+            UserWarning, stacklevel=2,
+        )
 
     @contextlib.contextmanager
     def _output_followed(self, trial: str, log_name: str, output: io.StringIO) -> Iterator[None]:

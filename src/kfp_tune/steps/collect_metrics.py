@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 
@@ -114,7 +115,11 @@ def _output_hints(records: ExperimentRecords, experiment: Experiment, trial: str
     if not_numbers:
         hints.append(f"its {name} values were not numbers ({', '.join(repr(v) for v in not_numbers)}), which are left out")
     if close:
-        hints.append(f"its output has {', '.join(repr(c) for c in close)}: is spec.objective.objectiveMetricName misspelt?")
+        if function:  # a tune() user wrote objective_metric_name, or left it out; never Katib's YAML
+            closest = (difflib.get_close_matches(name, close, n=1, cutoff=0.0) or close)[0]
+            hints.append(f"its output has {', '.join(repr(c) for c in close)}: pass objective_metric_name={closest!r} to optimize {closest!r}")
+        else:
+            hints.append(f"its output has {', '.join(repr(c) for c in close)}: is spec.objective.objectiveMetricName misspelt?")
     return "; ".join(hints)
 
 
