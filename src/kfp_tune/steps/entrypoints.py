@@ -7,14 +7,17 @@ here, so these functions configure logging; the library never does.
 from __future__ import annotations
 
 import dataclasses
+import functools
+import inspect
 import json
 import logging
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from kfp_tune import steps
 from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, RunInterrupted, StoreError, shown
@@ -100,6 +103,46 @@ def _records(store_uri: str, experiment_name: str, s3_endpoint: str, run_id: str
         return ExperimentRecords(store, experiment_name)
     except StoreError as exc:  # a name no store key can hold (a/b, a space): the run's input, refused as one
         raise InputError(f"experiment_name: {exc}") from None
+
+
+_Step = TypeVar("_Step", bound=Callable[..., Any])
+
+
+def _names_forgotten_fresh_experiment(step: _Step) -> _Step:
+    """A step given no ``fresh_experiment`` whose experiment is missing, in a run whose suggest
+    had it: the "no experiment" error names the run's own experiment and the fix. Forgetting it on
+    one of a pipeline's five tasks is the likeliest wiring mistake, and the bare message sent the
+    author to the name or the store. The step's own inputs say which experiment to look for."""
+    signature = inspect.signature(step)
+
+    @functools.wraps(step)
+    def explained(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return step(*args, **kwargs)
+        except ExperimentNotFound as exc:
+            given = signature.bind(*args, **kwargs)
+            given.apply_defaults()
+            hint = _fresh_experiment_hint(given.arguments)
+            if not hint:
+                raise
+            raise ExperimentNotFound(f"{exc}; {hint}") from None
+
+    return cast(_Step, explained)
+
+
+def _fresh_experiment_hint(inputs: dict[str, Any]) -> str:
+    """"this run's fresh experiment ... is in the store: ..." where a step given no
+    ``fresh_experiment`` misses its experiment and the run's per-run one exists; "" otherwise,
+    or when the store cannot say (the step's own error stands)."""
+    run_id, name = inputs.get("run_id"), inputs.get("experiment_name")
+    if inputs.get("fresh_experiment") or not run_id or not name:
+        return ""
+    fresh = per_run_experiment_name(name, run_id)
+    try:
+        found = read_experiment_record(_records(inputs["store_uri"], fresh, inputs.get("s3_endpoint") or "")) is not None
+    except KfpTuneError:
+        return ""
+    return f"this run's fresh experiment {fresh!r} is in the store: give this step fresh_experiment=True, as its suggest had" if found else ""
 
 
 def with_store_secret(launcher_config: str, store_secret: str) -> str | dict[str, Any]:
@@ -191,6 +234,7 @@ def _check_suggest_inputs(run_id: str, round_index: int, rounds_total: int, expe
         )
 
 
+@_names_forgotten_fresh_experiment
 def suggest_step(
     store_uri: str,
     experiment_name: str,
@@ -260,6 +304,7 @@ def _ended_before(records: ExperimentRecords) -> str:
     )
 
 
+@_names_forgotten_fresh_experiment
 def launch_trial_step(
     store_uri: str,
     experiment_name: str,
@@ -299,6 +344,7 @@ def launch_trial_step(
     return str(result.status)  # MetricsUnavailable, not the job's Succeeded: a pipeline gating on "Succeeded" is told no failure
 
 
+@_names_forgotten_fresh_experiment
 def launch_trials_step(
     store_uri: str,
     experiment_name: str,
@@ -339,6 +385,7 @@ def launch_trials_step(
     return str(result.decision.phase)
 
 
+@_names_forgotten_fresh_experiment
 def collect_metrics_step(
     store_uri: str, experiment_name: str, trial_name: str, run_id: str, s3_endpoint: str = "", fresh_experiment: bool = False
 ) -> dict[str, Any]:
@@ -374,6 +421,7 @@ def decide_stop_step(
     )[0]
 
 
+@_names_forgotten_fresh_experiment
 def decide_stop_metrics_step(
     store_uri: str,
     experiment_name: str,
@@ -574,6 +622,7 @@ NO_MODEL_FILE = "kfp-tune-no-model.txt"
 something to be uploaded)."""
 
 
+@_names_forgotten_fresh_experiment
 def best_trial_step(
     store_uri: str, experiment_name: str, run_id: str, model_folder: str, s3_endpoint: str = "", fresh_experiment: bool = False
 ) -> tuple[dict[str, Any], float, str, dict[str, Any]]:
