@@ -9,11 +9,20 @@ of hanging.
 failure of the outage, not from each operation's start: operations that fail one after another
 (a step's reads and writes, a run's shutdown) share one window. Once the store has failed for
 the whole window (its last wait is cut to end with the window, where a last attempt is made),
-each later operation tries once and, failing, is raised at once; the first one
-that succeeds ends the outage, and the next failure starts a new window. So a store that is down
+each later operation tries once and, failing, is raised at once. So a store that is down
 stops a run about ``deadline`` seconds after it went down, however many operations are left. As
 Katib's db-manager waits for its database: one connect window, not one per query
 (pkg/db/v1beta1/common/connection.go, OpenSQLConn).
+
+The outage is counted per kind of operation (read, write, listing, create, delete): a kind's
+failures end with a success of the same kind, and the outage ends, and the next failure starts
+a new window, once no kind is failing. A store that answers reads but refuses every write with a
+5xx (a full disk: MinIO's 507, SeaweedFS's 500) is an outage of its writes, which the run's
+listings do not end: the run stops with the window, saying that the store answered other
+requests meanwhile, and the writes after it try once. A success of another kind ends a kind's
+failures only where no operation of that kind is retrying and the store did not answer other
+kinds while it was (a store down then up again, whose given-up read is ended by a write), or
+where that kind has not been tried for a whole window.
 
 An outage is said twice, as warnings: when it begins (what failed, that it is retried, for at
 most how long) and when the store answers again (after how long); each attempt is an info line
@@ -73,7 +82,11 @@ class RetryingStore:
         self._lock = threading.RLock()  # one outage, whichever thread's operations meet it
         self._woken = threading.Condition(self._lock)  # a wait between attempts, ended early by cut_window
         self._sleep = sleep or self._wait
-        self._failing_since: float | None = None  # the start of the outage's first attempt; None while the store answers
+        self._failing: dict[str, float] = {}  # kind of operation -> the start of its first failed attempt; empty while the store answers
+        self._last_failed: dict[str, float] = {}  # kind of operation -> when its last attempt failed
+        self._retrying: dict[str, int] = {}  # kind of operation -> how many operations of it are in their retry loop
+        self._answered_meanwhile: str | None = None  # an operation that succeeded while another kind kept failing
+        self._refused_kinds: set[str] = set()  # failing kinds the store refused while it answered others: ended only by their own success
         self._given_up = False  # an operation of this outage gave up at the end of the window
         self._cut: tuple[float, float] | None = None  # (when, seconds): cut_window's limit, for this outage and later ones
         self._scoped_cut: tuple[float, float, str] | None = None  # (when, seconds, why): window_cut's limit, while it lasts
@@ -110,9 +123,14 @@ class RetryingStore:
         """How many seconds of this outage's window are left (0 once given up); None while the
         store answers."""
         with self._lock:
-            if self._failing_since is None:
+            if not self._failing:
                 return None
             return max(0.0, self._window_ends() - time.monotonic())
+
+    def _failing_since(self) -> float | None:
+        """When this outage began (its lock held): the first failure of the kinds still
+        failing; None while the store answers."""
+        return min(self._failing.values(), default=None)
 
     def _wait(self, seconds: float) -> None:
         """Sleep between attempts; a cut window wakes it, and a cut made just before it began
@@ -130,31 +148,41 @@ class RetryingStore:
     def _window(self) -> tuple[float, str | None]:
         """When this outage's window ends (its lock held), and what cut it there (None: no cut
         ends it before ``deadline``)."""
-        if self._failing_since is None:
+        failing_since = self._failing_since()
+        if failing_since is None:
             return float("inf"), None
-        ends, why = self._failing_since + self.deadline, None
+        ends, why = failing_since + self.deadline, None
         cuts = [] if self._cut is None else [(*self._cut, SECOND_SIGNAL_CUT)]
         cuts += [] if self._scoped_cut is None else [self._scoped_cut]
         for cut_at, seconds, cut_why in cuts:
-            if (cut_ends := max(self._failing_since, cut_at) + seconds) < ends:
+            if (cut_ends := max(failing_since, cut_at) + seconds) < ends:
                 ends, why = cut_ends, cut_why
         return ends, why
 
-    def _gives_up(self, attempt_started: float) -> tuple[bool, float, float, bool]:
-        """Whether to give up after a transient failure, for how many seconds the store has
-        been failing, how many are left of its window: this outage's window is spent (or
-        cut), or was by an earlier operation (which then gave up); and whether this failure
-        began the outage."""
+    def _gives_up(self, kind: str, attempt_started: float) -> tuple[bool, float, float, bool]:
+        """Whether to give up after a transient failure of a ``kind`` operation, for how many
+        seconds the store has been failing, how many are left of its window: this outage's
+        window is spent (or cut), or was by an earlier operation (which then gave up); and
+        whether this failure began the outage."""
         with self._lock:
-            began = self._failing_since is None
-            if self._failing_since is None:
-                self._failing_since = attempt_started
+            began = not self._failing
+            self._failing.setdefault(kind, attempt_started)
             now = time.monotonic()
+            self._last_failed[kind] = now
             ends = self._window_ends()
             self._given_up = self._given_up or now >= ends
-            return self._given_up, now - self._failing_since, ends - now, began
+            return self._given_up, now - min(self._failing.values()), ends - now, began
 
-    def _retry(self, what: str, call: Callable[[], T]) -> T:
+    def _retry(self, kind: str, what: str, call: Callable[[], T]) -> T:
+        with self._lock:
+            self._retrying[kind] = self._retrying.get(kind, 0) + 1
+        try:
+            return self._retried(kind, what, call)
+        finally:
+            with self._lock:
+                self._retrying[kind] -= 1
+
+    def _retried(self, kind: str, what: str, call: Callable[[], T]) -> T:
         delay = self.first_delay
         attempt = 1
         while True:
@@ -163,11 +191,11 @@ class RetryingStore:
                 result = call()
             except StoreError as exc:
                 if not exc.transient:  # an answer, if a refusal: an outage it ends is said to end
-                    self._answered(what, refused=exc)
+                    self._answered(kind, what, refused=exc)
                     raise
-                given_up, failing, left, began = self._gives_up(attempt_started)
+                given_up, failing, left, began = self._gives_up(kind, attempt_started)
                 if given_up:
-                    raise self._given_up_error(exc, failing) from exc
+                    raise self._given_up_error(kind, exc, failing) from exc
                 if began and (on_outage := self.on_outage) is not None:
                     on_outage(left)
                 # the last wait ends with the window, where one last attempt is made
@@ -180,41 +208,70 @@ class RetryingStore:
                 delay = min(self.max_delay, delay * 2)
                 attempt += 1
             else:
-                self._answered(what)
+                self._answered(kind, what)
                 return result
 
-    def _answered(self, what: str, refused: StoreError | None = None) -> None:
-        """The store answered: the outage, if there was one, ends, said once by the operation
-        that ended it, even with a refusal (a server restarted with the key rotated): every
-        "stopped answering" line has its "answers again"."""
+    def _answered(self, kind: str, what: str, refused: StoreError | None = None) -> None:
+        """The store answered a ``kind`` operation: that kind's failures end, and the outage
+        with them when no other kind is failing, said once by the operation that ended it, even
+        with a refusal (a server restarted with the key rotated): every "stopped answering"
+        line has its "answers again". While another kind keeps failing (writes refused by a
+        full disk while reads succeed) the outage goes on, said once."""
         with self._lock:
-            failing_since, self._failing_since, self._given_up = self._failing_since, None, False
-        if failing_since is not None and refused is not None:
+            failing_since = self._failing_since()
+            self._failing.pop(kind, None)
+            self._last_failed.pop(kind, None)
+            self._refused_kinds.discard(kind)
+            now = time.monotonic()
+            for other, last_failed in list(self._last_failed.items()):
+                if self._retrying.get(other):  # failing while this kind is answered: refused by the store, not down
+                    self._refused_kinds.add(other)
+                elif other not in self._refused_kinds or now - last_failed > self.deadline:
+                    del self._failing[other], self._last_failed[other]
+                    self._refused_kinds.discard(other)
+            still_failing = sorted(self._failing)
+            first_answer = False
+            if not still_failing:
+                self._given_up, self._answered_meanwhile = False, None
+            elif refused is None and self._answered_meanwhile is None and self._refused_kinds:
+                self._answered_meanwhile, first_answer = what, True
+            left = self._window_ends() - now
+        if failing_since is not None and still_failing:
+            if first_answer:
+                log.warning("the store answers other requests (%s succeeded) but its %s still fail; retrying them for at most %.0f s more (%s)",
+                            what, " and ".join(f"{other}s" for other in still_failing), max(0.0, left), STORE_RETRY_VARIABLE)
+        elif failing_since is not None and refused is not None:
             log.warning("the store answers again after %.0f s, refusing: %s failed: %s", time.monotonic() - failing_since, what, refused)
         elif failing_since is not None:
             log.warning("the store answers again after %.0f s (%s succeeded)", time.monotonic() - failing_since, what)
 
-    def _given_up_error(self, exc: StoreError, failing: float) -> StoreError:
+    def _given_up_error(self, kind: str, exc: StoreError, failing: float) -> StoreError:
         """The last failure, saying that the store failed for its whole window and that running
-        again resumes: "(transient)" alone reads as if it had not been given up on."""
+        again resumes: "(transient)" alone reads as if it had not been given up on. A store
+        that answered other requests meanwhile refuses this kind (a full disk)."""
         with self._lock:
             why = self._window()[1]
+            meanwhile = self._answered_meanwhile if kind in self._failing else None
         window = why or f"the retry window, {STORE_RETRY_VARIABLE}={self.deadline:g}"
         text = str(exc).removesuffix(" (transient)")
         seconds = f"{failing:.0f}" if failing >= 10 else f"{failing:.1f}"
+        if meanwhile is not None:
+            return StoreError(f"{text}, the store failing for {seconds} s ({window}) while it answered other requests ({meanwhile} succeeded): "
+                              f"it refuses {kind}s (a full disk? a read-only volume?); once it takes them again, run the same command again (a run resumes where it stopped)",
+                              transient=True)
         return StoreError(f"{text}, the store failing for {seconds} s ({window}): once it answers, run the same command again (a run resumes where it stopped)", transient=True)
 
     def get(self, key: str) -> bytes | None:
-        return self._retry(f"read of {key}", lambda: self.inner.get(key))
+        return self._retry("read", f"read of {key}", lambda: self.inner.get(key))
 
     def put(self, key: str, data: bytes) -> None:
-        self._retry(f"write of {key}", lambda: self.inner.put(key, data))
+        self._retry("write", f"write of {key}", lambda: self.inner.put(key, data))
 
     def list(self, prefix: str) -> list[str]:
-        return self._retry(f"listing of {prefix}", lambda: self.inner.list(prefix))
+        return self._retry("listing", f"listing of {prefix}", lambda: self.inner.list(prefix))
 
     def delete(self, keys: Sequence[str]) -> None:
-        self._retry(f"delete of {len(keys)} key(s)", lambda: self.inner.delete(keys))
+        self._retry("delete", f"delete of {len(keys)} key(s)", lambda: self.inner.delete(keys))
 
     def create(self, key: str, data: bytes) -> bool:
         """A create whose first attempt failed may have written the object before the failure;
@@ -232,7 +289,7 @@ class RetryingStore:
                 return self.inner.get(key) == data
             return created
 
-        return self._retry(f"create of {key}", attempt)
+        return self._retry("create", f"create of {key}", attempt)
 
 
 def unretried(store: Store) -> Store:
