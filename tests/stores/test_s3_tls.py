@@ -112,3 +112,30 @@ def test_https_to_a_plain_http_endpoint_says_to_write_http(plain_http_port, monk
     err = capsys.readouterr().err
     assert "TLS: the endpoint does not speak TLS; for a plain-HTTP endpoint, write http://host:port in KFP_TUNE_S3_ENDPOINT" in err
     assert (code, len(err.strip().splitlines())) == (1, 1) and "Traceback" not in err and SECRET not in err
+
+
+@pytest.mark.parametrize("missing", ["nonexist.crt", "a-folder"], ids=["no-such-file", "a-folder"])
+def test_an_ssl_cert_file_that_cannot_be_read_is_said_at_once_naming_it(self_signed, tmp_path, monkeypatch, capsys, missing):
+    """QA s3, session 36, finding 2: a misspelt SSL_CERT_FILE was retried as an outage (300 s
+    under ``run``) and said as "MaxRetryError (transient)", never naming the file. It is the
+    user's setting: exit 2 at once, naming the variable, the path and why."""
+    port, _ = self_signed
+    (tmp_path / "a-folder").mkdir()
+    path = tmp_path / missing
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", f"https://127.0.0.1:{port}")
+    monkeypatch.setenv("SSL_CERT_FILE", str(path))
+    monkeypatch.setenv("KFP_TUNE_STORE_RETRY_SECONDS", "2")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    code = main(["list", "--store", "s3://bucket/team"])
+    err = capsys.readouterr().err
+    why = "No such file or directory" if missing == "nonexist.crt" else "Is a directory"
+    assert f"SSL_CERT_FILE={path} cannot be read ({why})" in err, err
+    assert code == 2 and "stopped answering" not in err and "MaxRetryError" not in err and "Traceback" not in err, err
+
+
+def test_an_unreadable_ssl_cert_file_is_no_matter_for_a_plain_http_endpoint(tmp_path, monkeypatch):
+    """Only TLS reads SSL_CERT_FILE: a store on plain HTTP opens whatever it holds."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "nonexist.crt"))
+    store = S3Store("bucket", "team", S3Settings(endpoint="127.0.0.1:9", secure=False, access_key="id", secret_key=SECRET))
+    assert store.endpoint_url == "http://127.0.0.1:9"

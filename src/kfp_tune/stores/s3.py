@@ -249,22 +249,39 @@ READ_TIMEOUT = 300.0
 """Seconds to wait for an answer on an open connection: minio's own."""
 
 
-def http_client() -> urllib3.PoolManager:
+def http_client(secure: bool = True) -> urllib3.PoolManager:
     """minio's HTTP client as minio builds it (pool size, certificates from ``SSL_CERT_FILE``,
     else certifi's), but with no retries of its own: minio's default retries a refused or dropped
     connection and a 5xx five times with backoff (about 6 s) inside each attempt, which
     :class:`kfp_tune.stores.retry.RetryingStore` cannot see or count in its window. Redirects
-    are followed as minio follows them."""
+    are followed as minio follows them. For a TLS endpoint (``secure``), an ``SSL_CERT_FILE``
+    that cannot be read is refused here, before any request: each request would fail with it,
+    and it is the user's setting, not an outage to wait out."""
     import certifi
     import urllib3
 
+    ca_certs = os.environ.get("SSL_CERT_FILE")
+    if secure and ca_certs:
+        _check_readable_ca(ca_certs)
     return urllib3.PoolManager(
         timeout=urllib3.Timeout(connect=CONNECT_TIMEOUT, read=READ_TIMEOUT),
         maxsize=10,
         cert_reqs="CERT_REQUIRED",
-        ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
+        ca_certs=ca_certs or certifi.where(),
         retries=urllib3.Retry(total=None, connect=0, read=0, status=0, other=0, redirect=5),
     )
+
+
+def _check_readable_ca(path: str) -> None:
+    """StoreInputError naming ``SSL_CERT_FILE``, its path and why, when the file cannot be read."""
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        raise StoreInputError(
+            f"SSL_CERT_FILE={path} cannot be read ({exc.strerror or type(exc).__name__}): set it to a file holding the "
+            "CA's certificate of the S3 endpoint (a private CA or a self-signed certificate), or unset it for a public one"
+        ) from None
 
 
 PROBE_KEY = ".kfp-tune/conditional-write-probe"
@@ -298,7 +315,7 @@ class S3Store:
             session_token=self.settings.session_token,
             secure=self.settings.secure,
             region=self.settings.region,
-            http_client=http_client(),
+            http_client=http_client(self.settings.secure),
         )
 
     @classmethod
