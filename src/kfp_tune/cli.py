@@ -606,6 +606,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from kfp_tune.core.template_source import config_map_reference, needs_config_map
     from kfp_tune.steps import runnable_problems
 
+    if _is_compiled(args.experiment):  # a pipeline kept beside the experiments: said as one, not as an experiment missing its kind
+        raise UsageError(
+            f"{args.experiment}: a compiled KFP pipeline, not a Katib Experiment: validate takes the experiment's YAML (the file "
+            "kfp-tune compile reads); kfp-tune submit checks a compiled pipeline before it starts a run"
+        )
     experiment = _load(args.experiment, templates=args.trial_templates)
     problems = runnable_problems(experiment)
     if problems:  # a CI gate on validate must not pass what run and compile then refuse
