@@ -216,7 +216,8 @@ def test_a_changed_budget_on_a_completed_experiment_is_refused_without_a_warning
     tune(lambda p: p["x"], parameters, algorithm="random", algorithm_settings={"random_state": 1}, max_trial_count=2, store=str(tmp_path), name="done")
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        with pytest.raises(ExperimentConflict, match=r"experiment 'done' is completed and its spec changed: its spec.resumePolicy is Never"):
+        with pytest.raises(ExperimentConflict, match=r"experiment 'done' in .* has completed \(Succeeded, ExperimentMaxTrialsReached\) and is not run again "
+                                                      r"with other budgets: max_trial_count \(2 stored, 3 given\)"):
             tune(lambda p: p["x"], parameters, algorithm="random", algorithm_settings={"random_state": 1}, max_trial_count=3, store=str(tmp_path), name="done")
     assert len(Client(str(tmp_path)).list_trials("done")) == 2  # nothing ran
 
@@ -245,7 +246,7 @@ def test_a_tune_experiment_from_before_the_default_algorithm_changed_is_refused_
         "created", "kind", "name", "searchSpaceHash", "spec", "uid", "version")}).encode())
     with pytest.raises(ExperimentConflict) as refused:
         tune(objective, parameters, objective_metric_name="loss", max_trial_count=3, store=str(tmp_path), name="py")
-    assert "another spec.algorithm (algorithmName 'random' stored, 'bayesianoptimization' given)" in str(refused.value)
+    assert "was made with other arguments: algorithm ('random' stored, 'bayesianoptimization' given)" in str(refused.value)
     assert str(refused.value).endswith(
         "tune()'s default algorithm is bayesianoptimization since 2026-12-01: pass algorithm='random' to resume it")
     for changed in ({"max_trial_count": 5}, {"objective_type": "maximize"}):  # the algorithm given, it would still be refused

@@ -43,7 +43,7 @@ from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, TrialStatus
 from kfp_tune.inline_runner import MAX_LOCAL_SLOTS, run_inline
 from kfp_tune.launchers.function import FunctionLauncher, calls_left_running
-from kfp_tune.search import categorical_objects, fixed_values, is_searched, to_parameters
+from kfp_tune.search import as_given, categorical_objects, fixed_values, is_searched, to_parameters
 from kfp_tune.stores import as_store, is_store, open_store, refuse_empty_store
 
 if TYPE_CHECKING:
@@ -647,10 +647,103 @@ def tune(
     try:
         return tune_here(arguments)
     except ExperimentConflict as exc:
+        said = _conflict_in_tune_words(exc, arguments)
         note = _default_algorithm_note(arguments)
-        if not note:
+        if said is None and not note:
             raise
-        raise ExperimentConflict(f"{exc}. {note}") from None
+        raise ExperimentConflict(f"{said or exc}. {note}" if note else str(said)) from None
+
+
+_BUDGETS = (("maxTrialCount", "max_trial_count"), ("parallelTrialCount", "parallel_trial_count"), ("maxFailedTrialCount", "max_failed_trial_count"))
+"""The budgets a resumed experiment may change (Katib's editable fields), as ``tune()`` names them."""
+
+
+def _conflict_in_tune_words(refusal: ExperimentConflict, arguments: Mapping[str, Any]) -> str | None:
+    """The refusal to resume experiment ``name=`` with these arguments, said in ``tune()``'s
+    terms: the arguments that changed with their stored and given values, where the step's words
+    are Katib's YAML paths and its advice a YAML user's (``spec.resumePolicy: LongRunning in its
+    YAML``). None where the stored experiment cannot be compared (the step's words stand)."""
+    from kfp_tune.core.errors import KfpTuneError
+    from kfp_tune.core.state import load_state, read_experiment_record
+
+    name = arguments["name"]
+    if name is None:
+        return None
+    store = as_store(arguments["store"])
+    try:
+        head = read_experiment_record(ExperimentRecords(store, name))
+        stored = ((head or {}).get("spec") or {}).get("spec")
+        given = _function_experiment_of(arguments).to_dict()["spec"]
+        if not isinstance(stored, dict):
+            return None
+        frozen, budgets = _arguments_changed(stored, given)
+        ended = ended_when_stopped(store, name) if budgets and not frozen else None
+        used = load_state(ExperimentRecords(store, name)).budget_used if budgets and not frozen and ended is None else 0
+    except (KfpTuneError, ValueError, TypeError, AttributeError):  # a damaged record: the step's refusal says enough
+        return None
+    where = f"tune(): experiment {name!r} in {store.uri}"
+    if frozen:
+        return (f"{where} was made with other arguments: {', '.join(frozen)}; only max_trial_count, parallel_trial_count and "
+                "max_failed_trial_count may change under the same name; pass another name= to start a new experiment, or the "
+                "arguments it was made with to resume it or get its result")
+    asked, had = given.get("maxTrialCount"), stored.get("maxTrialCount")
+    if ended is None and "maxTrialCount" in dict(budgets) and asked is not None and asked <= used:  # Katib: above the trials it has
+        return (f"{where} already has {used} trial(s) (trials killed by an interrupted run do not count): max_trial_count ({had!r} stored, "
+                f"{asked} given) must be greater than {used} to resume it with another budget; tune(..., max_trial_count={had!r}) resumes it as it was")
+    if ended is None or not budgets:
+        return None
+    phase, reason = ended
+    more = "maxTrialCount" in dict(budgets) and (asked is None or (had is not None and asked > had))
+    as_stored = ", ".join(f"{argument}={stored.get(key)!r}" for key, argument in _BUDGETS if key in dict(budgets))
+    more_trials = "To run more trials, start a new experiment: pass another name=; " if more else ""
+    return (f"{where} has completed ({phase}, {reason}) and is not run again with other budgets: "
+            f"{', '.join(text for _, text in budgets)} (as in Katib, a completed experiment stays completed). "
+            f"{more_trials}tune(..., {as_stored}) returns its result")
+
+
+def _arguments_changed(stored: Mapping[str, Any], given: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
+    """What differs between two experiments' specs made by ``tune()``, as its arguments: those
+    a resume cannot change (``parameters['y'] added``, ``objective_type ('minimize' stored,
+    'maximize' given)``), and the budgets that changed, each (field, text)."""
+    frozen: list[str] = []
+
+    def compared(argument: str, before: Any, after: Any) -> None:
+        if before != after:
+            frozen.append(f"{argument} ({before!r} stored, {after!r} given)")
+
+    before_params = {p.get("name"): p for p in stored.get("parameters") or [] if isinstance(p, dict)}
+    after_params = {p.get("name"): p for p in given.get("parameters") or [] if isinstance(p, dict)}
+    for name in before_params:
+        if name not in after_params:
+            frozen.append(f"parameters[{name!r}] removed")
+        elif before_params[name] != after_params[name]:
+            frozen.append(f"parameters[{name!r}] ({_helper_call(before_params[name])} stored, {_helper_call(after_params[name])} given)")
+    frozen += [f"parameters[{name!r}] added ({_helper_call(after_params[name])})" for name in after_params if name not in before_params]
+    before_objective, after_objective = stored.get("objective") or {}, given.get("objective") or {}
+    for key, argument in (("objectiveMetricName", "objective_metric_name"), ("type", "objective_type"), ("goal", "goal"),
+                          ("additionalMetricNames", "additional_metric_names")):
+        compared(argument, before_objective.get(key), after_objective.get(key))
+    before_algorithm, after_algorithm = stored.get("algorithm") or {}, given.get("algorithm") or {}
+    compared("algorithm", before_algorithm.get("algorithmName"), after_algorithm.get("algorithmName"))
+    compared("algorithm_settings", _settings(before_algorithm), _settings(after_algorithm))
+    budgets = [(key, f"{argument} ({stored.get(key)!r} stored, {given.get(key)!r} given)") for key, argument in _BUDGETS
+               if stored.get(key) != given.get(key)]
+    return frozen, budgets
+
+
+def _settings(algorithm: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored ``algorithmSettings`` list as the dict ``tune()`` took: ``{'random_state': '5'}``."""
+    return {str(s.get("name")): s.get("value") for s in algorithm.get("algorithmSettings") or [] if isinstance(s, dict)}
+
+
+def _helper_call(parameter: Mapping[str, Any]) -> str:
+    """A stored parameter as the ``search`` call that makes it: ``search.double(0, 1)``."""
+    kind, space = parameter.get("parameterType"), parameter.get("feasibleSpace") or {}
+    if kind in ("categorical", "discrete"):
+        return f"search.{kind}({space.get('list')!r})"
+    extra = "".join(f", {key}={space[key]!r}" if key == "distribution" else f", {key}={space[key]}"
+                    for key in ("step", "distribution") if space.get(key) not in (None, "uniform"))
+    return f"search.{kind}({space.get('min')}, {space.get('max')}{extra})"
 
 
 DEFAULT_ALGORITHM_SINCE = "2026-12-01"
@@ -734,7 +827,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     try:
         _warn_if_resumed(target, experiment, take_over, caller)
         run_inline(target, experiment, launcher, take_over=take_over)
-        result = tune_result(target, experiment.name)
+        result = tune_result(target, experiment.name, {} if searched_as_text else launcher.objects)
         warning = no_trial_succeeded(result, katib_client=caller == KATIB_CLIENT_TUNE)
     except KeyboardInterrupt as exc:  # RunInterrupted from the run: which experiment it left, how to resume it, what still runs
         in_the_run = isinstance(exc, RunInterrupted)  # else no trial was stopped, none given back
@@ -1024,7 +1117,7 @@ def submit_tuning(arguments: Mapping[str, Any]) -> RemoteTuning:
         experiment, host=arguments.get("host"), namespace=arguments.get("namespace"),
         store=None if store is None else os.fspath(cast("str | os.PathLike[str]", store)), kfp_experiment=arguments.get("kfp_experiment"),
         run_name=arguments.get("run_name"), object_store=arguments.get("object_store"), service_account=arguments.get("service_account"),
-        client=arguments.get("client"), reader=read_result,
+        client=arguments.get("client"), reader=read_result if arguments.get("searched_as_text") else functools.partial(read_result, objects=categorical_objects(arguments["parameters"])),
     )
 
 
@@ -1071,13 +1164,13 @@ def submit_function(
     experiment = remote_experiment(dict(locals()))
     return submit_experiment(
         experiment, host=host, namespace=namespace, store=store, kfp_experiment=kfp_experiment, run_name=run_name,
-        object_store=object_store, service_account=service_account, client=client, reader=read_result,
+        object_store=object_store, service_account=service_account, client=client, reader=functools.partial(read_result, objects=categorical_objects(parameters)),
     )
 
 
-def read_result(store_uri: str, experiment_name: str) -> TuneResult:
+def read_result(store_uri: str, experiment_name: str, objects: Mapping[str, Mapping[str, Any]] | None = None) -> TuneResult:
     """The TuneResult of an experiment in the store at ``store_uri`` (a remote run's handle reads it so)."""
-    return tune_result(open_store(store_uri), experiment_name)
+    return tune_result(open_store(store_uri), experiment_name, objects)
 
 
 def _parameter_path(path: str, parameters: Mapping[str, Any]) -> str:
@@ -1104,8 +1197,9 @@ def _setting_path(path: str, settings: Mapping[str, Any]) -> str:
     return f"spec.algorithm.algorithmSettings[{names[int(match.group(1))]!r}]" + path[match.end():]
 
 
-def tune_result(store: Any, experiment_name: str) -> TuneResult:
-    """A TuneResult read back from the store (typed parameter values)."""
+def tune_result(store: Any, experiment_name: str, objects: Mapping[str, Mapping[str, Any]] | None = None) -> TuneResult:
+    """A TuneResult read back from the store (typed parameter values; a categorical one the
+    object given for its text, by ``objects``: :func:`kfp_tune.search.categorical_objects`)."""
     from kfp_tune.core.catalogue import experiment_space
     from kfp_tune.core.decision import best_trial
     from kfp_tune.reports import damaged_lines, load_report, trial_ending
@@ -1119,7 +1213,7 @@ def tune_result(store: Any, experiment_name: str) -> TuneResult:
     state, phase, reason = report.state, report.phase, report.reason
     space = experiment_space(state.experiment.spec)
     # what a Failed or Killed trial reported is no observation (Katib's, and Client's get_trial): not among its metrics
-    trials = [Trial(t.name, space.to_python(t.assignment), t.metrics if t.status.observed else {}, str(t.status), trial_ending(t)) for t in state.trials]
+    trials = [Trial(t.name, as_given(space.to_python(t.assignment), objects or {}), t.metrics if t.status.observed else {}, str(t.status), trial_ending(t)) for t in state.trials]
     best = best_trial(state)
     best_out = next((t for t in trials if best is not None and t.name == best.name), None)
     spec = state.experiment.spec
