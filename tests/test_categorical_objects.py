@@ -46,7 +46,7 @@ def test_an_in_process_trial_gets_the_very_objects_given(tmp_path):
     assert {flag for flag, *_ in seen} == {True, False}  # seeded: both drawn
     # a False flag's trial reports 0.0: the function saw False, not the true string 'False'
     objective_by_flag = {t.parameters["flag"]: t.metrics["objective"] for t in result.trials}
-    assert objective_by_flag == {"True": 1.0, "False": 0.0}
+    assert objective_by_flag == {True: 1.0, False: 0.0}  # the result shows the objects too
     # the records keep Katib's text, as a Katib trial's assignment holds it
     stored = {t.spec.parameter_assignments[0]["value"] for t in Client(str(tmp_path)).list_trials(result.experiment)}
     assert stored <= {"True", "False"}
@@ -103,3 +103,20 @@ def test_a_kubeflow_trial_gets_the_objects_too():
 def test_a_value_a_kubeflow_trial_cannot_get_back_is_refused_naming_the_parameter():
     with pytest.raises(RemoteArgumentError, match=r"parameters\['kernel'\].*Kernel\(\)"):
         function_job_experiment(typed_categoricals, {"kernel": search.categorical([RBF, "linear"])}, name="cat", objective_metric_name="loss")
+
+
+def test_a_result_shows_the_objects_the_function_got(tmp_path):
+    """What ``train(**result.best.parameters)`` is given must be what the trials were given."""
+    result = tune(lambda p: 0.0 if p["flag"] else 1.0, {"flag": search.categorical([True, False]), "penalty": search.categorical([None, "l2"])},
+                  max_trial_count=4, algorithm="grid", store=str(tmp_path))
+    assert {(t.parameters["flag"], t.parameters["penalty"]) for t in result.trials} == {(True, None), (True, "l2"), (False, None), (False, "l2")}
+    assert result.best_trial is not None and result.best_trial.parameters["flag"] is True
+
+
+def test_a_kubeflow_runs_result_shows_the_objects_too(tmp_path):
+    """tune(host=)'s handle reads its result with the objects given (here: records a run in this process wrote)."""
+    from kfp_tune.api import read_result
+
+    tune(lambda p: 0.0, {"flag": search.categorical([True, False])}, max_trial_count=2, algorithm="grid", name="remote-read", store=str(tmp_path))
+    read = read_result(str(tmp_path), "remote-read", {"flag": {"True": True, "False": False}})
+    assert sorted(t.parameters["flag"] for t in read.trials) == [False, True]

@@ -43,7 +43,7 @@ from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, TrialStatus
 from kfp_tune.inline_runner import MAX_LOCAL_SLOTS, run_inline
 from kfp_tune.launchers.function import FunctionLauncher, calls_left_running
-from kfp_tune.search import categorical_objects, fixed_values, is_searched, to_parameters
+from kfp_tune.search import as_given, categorical_objects, fixed_values, is_searched, to_parameters
 from kfp_tune.stores import as_store, is_store, open_store, refuse_empty_store
 
 if TYPE_CHECKING:
@@ -827,7 +827,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     try:
         _warn_if_resumed(target, experiment, take_over, caller)
         run_inline(target, experiment, launcher, take_over=take_over)
-        result = tune_result(target, experiment.name)
+        result = tune_result(target, experiment.name, {} if searched_as_text else launcher.objects)
         warning = no_trial_succeeded(result, katib_client=caller == KATIB_CLIENT_TUNE)
     except KeyboardInterrupt as exc:  # RunInterrupted from the run: which experiment it left, how to resume it, what still runs
         in_the_run = isinstance(exc, RunInterrupted)  # else no trial was stopped, none given back
@@ -1117,7 +1117,7 @@ def submit_tuning(arguments: Mapping[str, Any]) -> RemoteTuning:
         experiment, host=arguments.get("host"), namespace=arguments.get("namespace"),
         store=None if store is None else os.fspath(cast("str | os.PathLike[str]", store)), kfp_experiment=arguments.get("kfp_experiment"),
         run_name=arguments.get("run_name"), object_store=arguments.get("object_store"), service_account=arguments.get("service_account"),
-        client=arguments.get("client"), reader=read_result,
+        client=arguments.get("client"), reader=read_result if arguments.get("searched_as_text") else functools.partial(read_result, objects=categorical_objects(arguments["parameters"])),
     )
 
 
@@ -1164,13 +1164,13 @@ def submit_function(
     experiment = remote_experiment(dict(locals()))
     return submit_experiment(
         experiment, host=host, namespace=namespace, store=store, kfp_experiment=kfp_experiment, run_name=run_name,
-        object_store=object_store, service_account=service_account, client=client, reader=read_result,
+        object_store=object_store, service_account=service_account, client=client, reader=functools.partial(read_result, objects=categorical_objects(parameters)),
     )
 
 
-def read_result(store_uri: str, experiment_name: str) -> TuneResult:
+def read_result(store_uri: str, experiment_name: str, objects: Mapping[str, Mapping[str, Any]] | None = None) -> TuneResult:
     """The TuneResult of an experiment in the store at ``store_uri`` (a remote run's handle reads it so)."""
-    return tune_result(open_store(store_uri), experiment_name)
+    return tune_result(open_store(store_uri), experiment_name, objects)
 
 
 def _parameter_path(path: str, parameters: Mapping[str, Any]) -> str:
@@ -1197,8 +1197,9 @@ def _setting_path(path: str, settings: Mapping[str, Any]) -> str:
     return f"spec.algorithm.algorithmSettings[{names[int(match.group(1))]!r}]" + path[match.end():]
 
 
-def tune_result(store: Any, experiment_name: str) -> TuneResult:
-    """A TuneResult read back from the store (typed parameter values)."""
+def tune_result(store: Any, experiment_name: str, objects: Mapping[str, Mapping[str, Any]] | None = None) -> TuneResult:
+    """A TuneResult read back from the store (typed parameter values; a categorical one the
+    object given for its text, by ``objects``: :func:`kfp_tune.search.categorical_objects`)."""
     from kfp_tune.core.catalogue import experiment_space
     from kfp_tune.core.decision import best_trial
     from kfp_tune.reports import damaged_lines, load_report, trial_ending
@@ -1212,7 +1213,7 @@ def tune_result(store: Any, experiment_name: str) -> TuneResult:
     state, phase, reason = report.state, report.phase, report.reason
     space = experiment_space(state.experiment.spec)
     # what a Failed or Killed trial reported is no observation (Katib's, and Client's get_trial): not among its metrics
-    trials = [Trial(t.name, space.to_python(t.assignment), t.metrics if t.status.observed else {}, str(t.status), trial_ending(t)) for t in state.trials]
+    trials = [Trial(t.name, as_given(space.to_python(t.assignment), objects or {}), t.metrics if t.status.observed else {}, str(t.status), trial_ending(t)) for t in state.trials]
     best = best_trial(state)
     best_out = next((t for t in trials if best is not None and t.name == best.name), None)
     spec = state.experiment.spec

@@ -110,6 +110,17 @@ def categorical_objects(parameters: Mapping[str, Any]) -> dict[str, dict[str, An
     return out
 
 
+def as_given(values: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A trial's typed values with each categorical one the object given for its text
+    (``objects``: :func:`categorical_objects`): as a function trial gets them and a result shows them."""
+    out = dict(values)
+    for name, by_text in objects.items():
+        text = out.get(name)
+        if isinstance(text, str) and text in by_text:
+            out[name] = by_text[text]
+    return out
+
+
 def discrete(values: Iterable[float]) -> ParameterSpec:
     """One of the given numbers, ordered (the trial gets the number)."""
     return ParameterSpec(parameter_type="discrete", feasible_space=FeasibleSpace(list=[_number(v) for v in _values("discrete", values)]))

@@ -29,6 +29,7 @@ from kfp_tune.core.observation import MetricLog, is_boolean
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.space import SearchSpace
 from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE, LaunchPhase
+from kfp_tune.search import as_given
 
 log = logging.getLogger(__name__)
 
@@ -120,11 +121,7 @@ class FunctionLauncher(Launcher):
     def run(self, trial: TrialRun) -> LaunchOutcome:
         if self._interrupted.is_set():
             raise RunInterrupted()
-        params = self.space.to_python(trial.assignment)
-        for name, by_text in self.objects.items():
-            text = params.get(name)
-            if isinstance(text, str) and text in by_text:
-                params[name] = by_text[text]
+        params = as_given(self.space.to_python(trial.assignment), self.objects)
         failure: str | None = None
         returned: Any = None
         exited: str | None = None  # how it called sys.exit() when that ended it with status 0
