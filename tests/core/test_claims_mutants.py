@@ -73,7 +73,9 @@ def test_beat_and_end_records(clock: FakeClock, records: ExperimentRecords) -> N
     current = claim(records, "run-a", ttl=60)
     clock.now += 20
     beat(records, current)
-    assert stored(records, runs_key(records, "000001.beat")) == {"kind": "RunHeartbeat", "version": 1, "run": "run-a", "at": START + 20, "time": iso(START + 20)}
+    assert stored(records, runs_key(records, "000001.beat")) == {
+        "kind": "RunHeartbeat", "version": 1, "run": "run-a", "at": START + 20, "time": iso(START + 20), "by": OTHER_OWNER,
+    }
     clock.now += 5
     release(records, "run-a", "Finished")
     assert stored(records, runs_key(records, "000001.end")) == {

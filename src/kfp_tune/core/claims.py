@@ -270,14 +270,27 @@ class Claim:
     owner: str = ""
     reason: str = ""
     """Why the run ended (its end record's reason); empty while it runs."""
+    beaten_by: str = ""
+    """Who (:func:`run_owner`) wrote the run's last heartbeat; "" for none, or one an older
+    kfp-tune wrote without saying."""
 
     def live(self, now: float) -> bool:
-        """Not ended, heard from within the TTL, and its owner, when on this machine, still
-        running (a killed ``kfp-tune run`` is seen as gone at once, not after the TTL).
+        """Not ended, heard from within the TTL, and not a run whose owner, on this machine, is
+        gone with nothing of the run heard from since (a killed ``kfp-tune run`` is seen as gone
+        at once, not after the TTL).
+
+        The owner is the run only where one process drives it all (``kfp-tune run``, ``tune()``,
+        or the CLI's kfp.local children under :data:`OWNER_VARIABLE`). In a user's own pipeline
+        under kfp.local it is the suggest step's process, which ends when the step does while
+        the run's later steps, processes of their own, go on beating: a heartbeat another
+        process wrote keeps the claim for its TTL, as on a cluster.
 
         A claim last heard from exactly ``ttl`` seconds ago has lapsed: "heard from within the
         TTL" is strictly less, the same boundary as a trial attempt's in ``wait_for_attempt``."""
-        return not self.ended and now - self.last_seen < self.ttl and not owner_is_gone(self.owner)
+        if self.ended or now - self.last_seen >= self.ttl:
+            return False
+        heard_from_another = bool(self.beaten_by) and self.beaten_by != self.owner
+        return heard_from_another or not owner_is_gone(self.owner)
 
     def describe(self, now: float) -> str:
         """Who holds the claim, for a busy message. A sign of life from a clock ahead of this
@@ -336,7 +349,8 @@ def latest_claim(records: ExperimentRecords, own_run: str = "") -> Claim | None:
     created = at if at is not None else now  # ended, or own_run's, written by no clock
     last_seen = max(created, (seen_time(beat.get("at"), now) if beat else None) or 0.0)  # a heartbeat from the future is damaged: none
     reason = str(end.get("reason", "")) if end else ""
-    return Claim(seq, run, created, last_seen, ended, ttl, str(claim.get("holder", "")), reason)
+    beaten_by = str(beat.get("by", "")) if beat and seen_time(beat.get("at"), now) is not None else ""
+    return Claim(seq, run, created, last_seen, ended, ttl, str(claim.get("holder", "")), reason, beaten_by)
 
 
 def _number(value: object) -> float | None:
@@ -476,8 +490,11 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
 
 
 def beat(records: ExperimentRecords, current: Claim) -> None:
+    """A sign of life of the run, saying who gave it (:attr:`Claim.beaten_by`)."""
     now = time.time()
-    records.write(records.run_heartbeat_key(current.seq), RecordKind.RUN_HEARTBEAT, {"run": current.run, "at": now, "time": utc_text(now)})
+    records.write(
+        records.run_heartbeat_key(current.seq), RecordKind.RUN_HEARTBEAT, {"run": current.run, "at": now, "time": utc_text(now), "by": run_owner()}
+    )
 
 
 def release(records: ExperimentRecords, run_id: str, reason: str) -> None:

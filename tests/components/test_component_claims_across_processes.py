@@ -1,0 +1,68 @@
+"""A user's own pipeline of the components under kfp.local: each step a short-lived process of
+one machine, the run's claim held by the process of the suggest step that took it, gone when the
+step ends. The later steps' heartbeats, not that process, say the run is alive: a second run of
+the same pipeline is refused while the first is heard from (QA pipeline, session 36, finding 1).
+Each step runs through the component's ``python_func`` in a process of its own."""
+
+# No `from __future__ import annotations`: kept like the other component tests.
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import quadratic_experiment
+from kfp_tune.components import suggest
+from kfp_tune.core import claims
+from kfp_tune.core.errors import ExperimentBusy
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.stores import LocalStore
+
+SUGGEST_STEP = """
+import sys
+from kfp_tune.components import suggest
+store, run, spec = sys.argv[1:4]
+print(suggest.python_func(store_uri=store, experiment_name="quad", run_id=run, round_index=0, rounds_total=2, experiment_spec=spec, trial_count=0))
+"""
+DECIDE_STEP = """
+import sys
+from kfp import dsl
+from kfp_tune.components import decide_stop
+store, run, folder = sys.argv[1:4]
+table = dsl.Markdown(name="trials_table", uri=folder + "/table.md")
+report = dsl.HTML(name="report", uri=folder + "/report.html")
+table.path, report.path = folder + "/table.md", folder + "/report.html"
+print(decide_stop.python_func(store_uri=store, experiment_name="quad", run_id=run, round_index=0, rounds_total=2, trials_table=table, report=report))
+"""
+
+
+def _step(code: str, *args: str) -> str:
+    """One pipeline step as kfp.local runs it: a process of its own, no ``kfp-tune run`` owning the run."""
+    env = {k: v for k, v in os.environ.items() if k != claims.OWNER_VARIABLE}
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+@pytest.fixture
+def spec() -> str:
+    return json.dumps(load_experiment(quadratic_experiment(**{"spec.maxTrialCount": 4})).to_dict())
+
+
+def test_a_run_whose_later_steps_beat_keeps_its_claim_after_its_suggest_step_ended(tmp_path, spec, monkeypatch):
+    store = str(tmp_path / "store")
+    _step(SUGGEST_STEP, store, "run-1", spec)  # claims, then its process ends
+    records = ExperimentRecords(LocalStore(store), "quad")
+    holder = claims.latest_claim(records)
+    assert holder is not None and holder.run == "run-1" and claims.owner_is_gone(holder.owner), "the claiming step's process has ended"
+    assert _step(DECIDE_STEP, store, "run-1", str(tmp_path)).strip() == "True"  # a later step of run-1, another process: it beats
+    monkeypatch.delenv(claims.OWNER_VARIABLE, raising=False)
+    with pytest.raises(ExperimentBusy, match=r"experiment 'quad' is being run by run 'run-1' \(claimed .*, last seen \d+ s ago\)") as info:
+        suggest.python_func(store_uri=store, experiment_name="quad", run_id="run-2", round_index=0, rounds_total=2, experiment_spec=spec, trial_count=0)
+    assert "take_over=True" in str(info.value)
+    current = claims.latest_claim(records)
+    assert current is not None and (current.seq, current.run, current.ended) == (1, "run-1", False), "run-2 took nothing"
+    assert claims.check(records, "run-1").run == "run-1", "run-1's next step goes on"
+
