@@ -42,6 +42,7 @@ SECONDS_VARIABLES = (STORE_RETRY_VARIABLE, RUN_TTL_VARIABLE, TRIAL_TTL_VARIABLE)
 """Tuning knobs of the store's retries and of the run and trial claims kept in it, in seconds."""
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")  # S3's bucket naming rules
+_IP_SHAPED = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
 _SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _MISTYPED_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*(?::/?|//+)(?:[^/]|$)")
 """A folder path that starts as a URI with its ``://`` mistyped (``s3//``, ``s3:/``, ``user:``)."""
@@ -135,8 +136,8 @@ def check_store_uri(uri: str) -> str:
             "set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or the pipeline's store_secret) instead"
         )
     if scheme == "s3":
-        if not _BUCKET.match(parts.netloc) or ".." in parts.netloc:
-            raise StoreInputError(f"store URI {quoted}: {shown(parts.netloc)} is not an S3 bucket name (3-63 lower case letters, digits, '.' or '-'); {expected}")
+        if (problem := bucket_problem(parts.netloc)) is not None:
+            raise StoreInputError(f"store URI {quoted}: {shown(parts.netloc)} is not an S3 bucket name ({problem}); {expected}")
         if parts.query or parts.fragment:
             raise StoreInputError(f"store URI {quoted}: no '?' or '#' part is allowed; {expected}")
         if (problem := prefix_problem(parts.path)) is not None:
@@ -154,6 +155,22 @@ def check_store_uri(uri: str) -> str:
     if scheme in _OPENERS:
         return uri
     raise StoreInputError(f"store URI {quoted}: the {shown(scheme)} scheme is not supported; {expected} (a plug-in's scheme needs its plug-in installed)")
+
+
+def bucket_problem(bucket: str) -> str | None:
+    """What breaks S3's bucket naming rules in ``bucket`` (as minio's ``check_bucket_name`` and
+    AWS apply them), else None: a server or the client refuses such a bucket at the first request."""
+    if not _BUCKET.match(bucket) or ".." in bucket:
+        return "3-63 lower case letters, digits, '.' or '-'"
+    if _IP_SHAPED.match(bucket):
+        return "it is shaped as an IP address, which S3 does not allow"
+    if ".-" in bucket or "-." in bucket:
+        return "'.-' or '-.' in it, which S3 does not allow: a '.' and a '-' may not stand side by side"
+    if bucket.startswith("xn--"):
+        return "it starts with 'xn--', which S3 keeps for itself"
+    if bucket.endswith(("-s3alias", "--ol-s3")):
+        return "it ends with '-s3alias' or '--ol-s3', which S3 keeps for access point aliases"
+    return None
 
 
 def check_environment(environ: Mapping[str, str] | None = None) -> None:

@@ -22,6 +22,7 @@ import io
 import itertools
 import logging
 import os
+import re
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -193,16 +194,48 @@ class S3Settings:
             raise StoreInputError(f"S3 endpoint {shown(masked_url(raw))} from {source}: expected http://host:port or https://host")
         if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
             raise StoreInputError(f"S3 endpoint {shown(masked_url(raw))} from {source}: expected http://host:port or https://host, with no path (the bucket goes in the s3:// store URI)")
+        for name in CREDENTIAL_VARIABLES:
+            _check_credential(name, env.get(name) or "")
+        region_variable = next((v for v in ("AWS_REGION", "AWS_DEFAULT_REGION") if env.get(v)), None)
+        if region_variable is not None:
+            _check_region(region_variable, env[region_variable])
         return cls(
             endpoint=parsed.netloc,
             secure=parsed.scheme == "https",
             access_key=env.get("AWS_ACCESS_KEY_ID") or None,
             secret_key=env.get("AWS_SECRET_ACCESS_KEY") or None,
             session_token=env.get("AWS_SESSION_TOKEN") or None,
-            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            region=env[region_variable] if region_variable else None,
             unread_profile=unread_profile(env),
             endpoint_source=failing_source,
         )
+
+
+CREDENTIAL_VARIABLES = ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+_REGION = re.compile(r"^(?![-_])[a-z0-9_-]{1,63}(?<![-_])$", re.IGNORECASE)
+"""A region name as minio takes one (its ``_REGION_REGEX``)."""
+_ECHO_HINT = "a Secret made with `echo`? use `echo -n`, or kubectl create secret generic --from-literal"
+
+
+def _check_credential(name: str, value: str) -> None:
+    """StoreInputError naming the variable, never its value, when a credential holds white
+    space: no key or token does, and the client sends it as it is (botocore's EnvProvider takes
+    the environment's value unstripped too), so the server refuses it, or minio before it."""
+    if value.endswith("\n") and not any(character.isspace() for character in value.rstrip("\r\n")):
+        raise StoreInputError(f"{name} ends with a newline ({_ECHO_HINT}); it is used as it is, never stripped")
+    if any(character.isspace() for character in value):
+        raise StoreInputError(f"{name} has white space in it (a space or line break pasted with it?): no key or token holds any; it is used as it is, never stripped")
+
+
+def _check_region(name: str, value: str) -> None:
+    """StoreInputError naming the variable when its value is not a region name (minio would
+    raise a bare ValueError when the store is made)."""
+    if value.endswith("\n") and not any(character.isspace() for character in value.rstrip("\r\n")):
+        raise StoreInputError(f"{name} {value!r} is not a region name: it ends with a newline ({_ECHO_HINT})")
+    if any(character.isspace() for character in value):
+        raise StoreInputError(f"{name} {value!r} is not a region name: it has white space in it (pasted with it?)")
+    if not _REGION.match(value):
+        raise StoreInputError(f"{name} {value!r} is not a region name (letters, digits, '-' or '_', such as us-east-1)")
 
 
 def unread_profile(env: Mapping[str, str]) -> str | None:
@@ -308,15 +341,18 @@ class S3Store:
         scheme = "https" if self.settings.secure else "http"
         self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.endpoint_url = f"{scheme}://{self.settings.endpoint}"
-        self._client = Minio(
-            self.settings.endpoint,
-            access_key=self.settings.access_key,
-            secret_key=self.settings.secret_key,
-            session_token=self.settings.session_token,
-            secure=self.settings.secure,
-            region=self.settings.region,
-            http_client=http_client(self.settings.secure),
-        )
+        try:
+            self._client = Minio(
+                self.settings.endpoint,
+                access_key=self.settings.access_key,
+                secret_key=self.settings.secret_key,
+                session_token=self.settings.session_token,
+                secure=self.settings.secure,
+                region=self.settings.region,
+                http_client=http_client(self.settings.secure),
+            )
+        except ValueError as exc:  # settings made by hand: from_env checks the environment's (its text holds no credential)
+            raise StoreInputError(f"S3 store {self.uri} at {self.endpoint_url}: {exc}") from None
 
     @classmethod
     def from_uri(cls, uri: str, settings: S3Settings | None = None) -> S3Store:
@@ -343,6 +379,9 @@ class S3Store:
         return "KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter"
 
     def _error(self, action: str, key: str, exc: Exception) -> StoreError:
+        if isinstance(exc, ValueError):  # minio refusing what it was given before any request; its text may hold the access key
+            return StoreInputError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: the minio client refused the request as given: "
+                                   "check the bucket name in the s3:// URI, and that AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN hold no white space")
         code = _failure_code(exc)
         transient = is_transient(exc)
         hint = " (transient)" if transient else ""
