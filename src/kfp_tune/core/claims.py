@@ -25,7 +25,7 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +273,10 @@ class Claim:
     beaten_by: str = ""
     """Who (:func:`run_owner`) wrote the run's last heartbeat; "" for none, or one an older
     kfp-tune wrote without saying."""
+    taken_now: bool = field(default=False, compare=False)
+    """Written by the :func:`claim` call that returned it, not found there (a retry of the same
+    run's step, or another call of the same pipeline run, which shares its run id): only a call
+    that took the claim may give it back when it is refused."""
 
     def live(self, now: float) -> bool:
         """Not ended, heard from within the TTL, and not a run whose owner, on this machine, is
@@ -400,7 +404,8 @@ def _optional(records: ExperimentRecords, key: str, kind: str) -> dict[str, Any]
 
 def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl: float | None = None) -> Claim:
     """Make ``run_id`` the run that drives the experiment, or raise ExperimentBusy naming the
-    run that does. A retry of the same run's claim is a no-op. ``take_over`` claims even from a
+    run that does. A retry of the same run's claim is a no-op, returning the claim found
+    (``taken_now`` False). ``take_over`` claims even from a
     run that still looks alive (the user knows it is gone). A call of a pipeline run that another
     call of the same run got to first is refused whatever ``take_over`` says (:func:`mark_call`)."""
     ttl = ttl_from_env() if ttl is None else ttl
@@ -419,7 +424,7 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
             del _checked[checked]
     if stored["run"] != run_id:
         raise ExperimentBusy(f"experiment {records.experiment!r} was claimed by run {stored['run']!r} at the same moment", stops=True)
-    return Claim(seq, run_id, now, now, False, ttl, str(stored.get("holder", "")))
+    return Claim(seq, run_id, now, now, False, ttl, str(stored.get("holder", "")), taken_now=True)
 
 
 TAKE_OVER = "or take it over: kfp-tune run --take-over, tune(..., take_over=True), or the pipeline parameter take_over=True"

@@ -552,7 +552,9 @@ def prepare(records: ExperimentRecords, experiment: Experiment, run_id: str | No
     claim is damaged, which the run's claim would refuse after the spec was written); then create
     the experiment or check that it may resume with this spec, and with the inputs the run staged
     (:func:`~kfp_tune.steps.trial_artifacts.bind_inputs`). A run whose resume is refused gives
-    its claim back. Returns the stored experiment record."""
+    back the claim it took, not one it found its run holding (another call of the same pipeline
+    run, a ParallelFor iteration, drives the experiment under it). Returns the stored experiment
+    record."""
     problems = runnable_problems(experiment)
     if needs_config_map(experiment):  # every entry point reads it first; this is the net under them
         problems.append(FieldError("spec.trialTemplate.configMap", "the trial template ConfigMap has not been read: a local run needs it as a file (--trial-templates)"))
@@ -564,12 +566,13 @@ def prepare(records: ExperimentRecords, experiment: Experiment, run_id: str | No
         else:
             claims.refuse_if_busy(records)
         return init_experiment(records, experiment)
-    claims.claim(records, run_id, take_over)
+    taken = claims.claim(records, run_id, take_over)
     try:
         head = init_experiment(records, experiment)
         bind_inputs(records, run_id)  # under the claim: no other run binds meanwhile
     except KfpTuneError:
-        claims.release(records, run_id, "refused")
+        if taken.taken_now:
+            claims.release(records, run_id, "refused")
         raise
     mark_running(records)
     return head
