@@ -15,6 +15,7 @@ import yaml
 
 from conftest import quadratic_experiment
 from kfp_tune.cli import main
+from kfp_tune.core.errors import SpecError
 from kfp_tune.core.interfaces import TrialRun
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.launchers.local import LocalLauncher
@@ -174,7 +175,8 @@ def pytorch_notes(tmp_path: Path, specs: dict[str, Any], **spec: Any) -> list[st
 def test_what_a_pytorchjob_s_notes_say_of_its_distributed_env(tmp_path: Path) -> None:
     """A Worker-only job (elastic too) gets no env, from the operator or here; nprocPerNode > 1
     runs one process here; a container's own WORLD_SIZE > 1 beside RANK=0 waits for peers that
-    never start; a Master of 0 replicas is one the operator refuses."""
+    never start; a Master of 0 replicas, which the operator's webhook refuses, is refused by
+    validation before any note (QA operators, session 36, finding 4)."""
     elastic = {"elasticPolicy": {"rdzvBackend": "c10d", "minReplicas": 1, "maxReplicas": 2}}
     for extra in ({}, elastic):
         (note,) = pytorch_notes(tmp_path, {"Worker": {"replicas": 2}}, **extra)
@@ -187,9 +189,8 @@ def test_what_a_pytorchjob_s_notes_say_of_its_distributed_env(tmp_path: Path) ->
         {"name": "main", "image": "x", "command": ["python3", "t.py", "${trialParameters.x}", "${trialParameters.y}"], "env": doc_env, "resources": {}}]}}}})
     assert notes == ["container 'main' sets WORLD_SIZE=4 and gets RANK=0 here, with no peers: init_process_group waits for the other 3 ranks, "
                      "which never start, so the trial hangs until its deadline"]
-    notes = pytorch_notes(tmp_path, {"Master": {"replicas": 0}, "Worker": {"replicas": 1}})
-    assert notes == ["PyTorchJob: Master has replicas: 0, which the Training Operator refuses (a Master must have 1 replica); "
-                     "locally no process gets its distributed env"]
+    with pytest.raises(SpecError, match=r"pytorchReplicaSpecs\.Master\.replicas: expected 1 .*got 0.*must be 1"):
+        pytorch_notes(tmp_path, {"Master": {"replicas": 0}, "Worker": {"replicas": 1}})
 
 
 def test_the_resources_note_leaves_out_an_amount_of_zero() -> None:

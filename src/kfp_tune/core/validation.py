@@ -257,6 +257,21 @@ template sets may be one of these."""
 
 
 def primary_pod_label_notes(experiment: Experiment) -> list[FieldError]:
+    """What finds no primary pod or container on a cluster though the experiment is valid:
+    :func:`label_notes` and :func:`trial_kind_notes`."""
+    return label_notes(experiment) + trial_kind_notes(experiment)
+
+
+def trial_kind_notes(experiment: Experiment) -> list[FieldError]:
+    """What the trial's kind does otherwise than its template says, told by ``validate`` where a
+    local run would run it: :func:`default_container_notes`."""
+    template = experiment.spec.trial_template
+    if template is None or not isinstance(template.trial_spec, Mapping):
+        return []
+    return default_container_notes(template.trial_spec)
+
+
+def label_notes(experiment: Experiment) -> list[FieldError]:
     """A ``primaryPodLabels`` key that no pod template (nor ``podMetadata``) sets with that value:
     on Katib its webhook tests the pod's labels as they came, before it adds the Trial's
     (inject_webhook.go Mutate: ``isPrimaryPod(pod.Labels, ...)``), and kfp-tune decides by the
@@ -613,6 +628,8 @@ def _check_trial_template(spec: ExperimentSpec, errors: _Errors) -> None:
         errors.add(problem.path, problem.message)
     for where, container in _containers(trial_spec, f"{path}.trialSpec"):
         _check_container(container, where, errors)
+    for problem in operator_webhook_problems(trial_spec, f"{path}.trialSpec"):
+        errors.add(problem.path, problem.message)
     reported = {e.path for e in errors}
     for problem in unknown_job_fields(trial_spec, f"{path}.trialSpec"):
         if problem.path not in reported:  # a container's command or env, told by _check_container already
@@ -641,6 +658,113 @@ KNOWN_KINDS_BY_GROUP: dict[str, frozenset[str]] = {
 }
 """The kinds kfp-tune knows, by API group (the launcher's ``KINDS`` and ``WELL_KNOWN``, which the
 core may not import; a test keeps the two in step): a kind near one of them is a misspelling."""
+
+
+OPERATOR_REPLICA_RULES: dict[str, tuple[str, str, tuple[str, ...] | None]] = {
+    "TFJob": ("tfReplicaSpecs", "tensorflow", None),
+    "PyTorchJob": ("pytorchReplicaSpecs", "pytorch", ("Master", "Worker")),
+    "XGBoostJob": ("xgbReplicaSpecs", "xgboost", ("Master", "Worker")),
+}
+"""The Training Operator v1.9's validating webhooks (pkg/webhooks/<kind>/*_webhook.go), by kind at
+kubeflow.org/v1: the replica specs' field, the container every replica must have (the kind's
+``DefaultContainerName``) and the replica types it takes (None: any)."""
+OPERATOR_WEBHOOK = "the Training Operator's webhook (v1.9) refuses it on every create, so each trial would stop the run at TrialNotCreated"
+OPERATOR_INTEGER_FIELDS = (("runPolicy", "backoffLimit"), ("runPolicy", "activeDeadlineSeconds"), ("runPolicy", "ttlSecondsAfterFinished"), ("slotsPerWorker",))
+"""The integer fields of the Training Operator's and mpi-operator's specs besides each replica's ``replicas``."""
+
+
+def operator_webhook_problems(trial_spec: Mapping[str, Any], path: str = "spec.trialTemplate.trialSpec") -> list[FieldError]:
+    """What the Training Operator's webhooks (v1.9) or its kinds' CRD schemas refuse in a trial
+    template on every create, told before anything runs as a batch/v1 Job's are (Katib checks
+    none of them: its validator converts only a Job): a replica type the kind does not have
+    (``master``), a PyTorchJob's or XGBoostJob's Master count other than 1, an XGBoostJob with no
+    Master, a TFJob with more than one Chief or Master, a PyTorchJob's Worker count below 1, and
+    an integer field (``replicas``,
+    ``runPolicy``'s, ``slotsPerWorker``) holding text, as a ``${trialParameters.x}`` placeholder
+    written in the trialSpec stays after it is replaced (as in Katib)."""
+    api_version, kind, spec = trial_spec.get("apiVersion"), trial_spec.get("kind"), trial_spec.get("spec")
+    if not isinstance(kind, str) or not isinstance(spec, Mapping):
+        return []  # a kind not text is refused at the field
+    if not ((api_version == "kubeflow.org/v1" and kind in KUBEFLOW_JOB_KINDS) or (api_version, kind) == ("kubeflow.org/v2beta1", "MPIJob")):
+        return []
+    problems = []
+    where = f"{path}.spec"
+    for keys in OPERATOR_INTEGER_FIELDS:
+        value: Any = spec
+        for key in keys:
+            value = value.get(key) if isinstance(value, Mapping) else None
+        if value is not None and not _json_integer(value):
+            problems.append(FieldError(f"{where}.{'.'.join(keys)}", _integer_problem(value, str(kind))))
+    for field_name, replicas in spec.items():
+        if not str(field_name).endswith("ReplicaSpecs") or not isinstance(replicas, Mapping):
+            continue
+        for replica_type, replica in replicas.items():
+            written = replica.get("replicas") if isinstance(replica, Mapping) else None
+            if written is not None and not _json_integer(written):
+                problems.append(FieldError(f"{where}.{field_name}.{replica_type}.replicas", _integer_problem(written, str(kind))))
+    rules = OPERATOR_REPLICA_RULES.get(str(kind)) if api_version == "kubeflow.org/v1" else None
+    replicas = spec.get(rules[0]) if rules is not None else None
+    if rules is None or not isinstance(replicas, Mapping):
+        return problems
+    field_name, _, types = rules
+    where = f"{where}.{field_name}"
+    for replica_type, replica in replicas.items():
+        here = f"{where}.{replica_type}"
+        if types is not None and replica_type not in types:
+            near = [t for t in types if t.lower() == str(replica_type).lower()]
+            hint = f" (did you mean {shown(near[0])}? replica types are matched exactly, case and all)" if near else ""
+            problems.append(FieldError(here, f"not a replica type of {kind}: expected one of {list(types)}, got {shown(replica_type)}{hint}; {OPERATOR_WEBHOOK}"))
+        if not isinstance(replica, Mapping):
+            continue
+        given = replica.get("replicas")
+        count: float | None = given if _json_integer(given) else None
+        if replica_type == "Master" and kind in ("PyTorchJob", "XGBoostJob") and count is not None and count != 1:
+            problems.append(FieldError(f"{here}.replicas", f"expected 1 (one Master per {kind}), got {count}: {OPERATOR_WEBHOOK} ('must be 1')"))
+        elif replica_type == "Worker" and kind == "PyTorchJob" and count is not None and count < 1:
+            problems.append(FieldError(f"{here}.replicas", f"expected at least 1, got {count}: {OPERATOR_WEBHOOK} ('must be at least 1'); leave the Worker replica out for none"))
+    if kind == "XGBoostJob" and "Master" not in replicas:
+        problems.append(FieldError(where, f"required: a Master replica (an XGBoostJob's Master runs the tracker that its Workers join); {OPERATOR_WEBHOOK} ('Master must be present')"))
+    heads = [str(t) for t in replicas if t in ("Chief", "Master")]
+    if kind == "TFJob" and len(heads) > 1:
+        problems.append(FieldError(where, f"expected at most one Chief or Master replica, got {heads}: {OPERATOR_WEBHOOK} ('must not have more than 1 Chief or Master role')"))
+    return problems
+
+
+def default_container_notes(trial_spec: Mapping[str, Any], path: str = "spec.trialTemplate.trialSpec") -> list[FieldError]:
+    """Each replica of a TFJob, PyTorchJob or XGBoostJob with no container of the kind's default
+    name (``tensorflow``, ``pytorch``, ``xgboost``), which the Training Operator's webhook (v1.9)
+    refuses on every create. A note, not a refusal: a local run, which no webhook sees, runs it."""
+    api_version, kind, spec = trial_spec.get("apiVersion"), trial_spec.get("kind"), trial_spec.get("spec")
+    rules = OPERATOR_REPLICA_RULES.get(kind) if api_version == "kubeflow.org/v1" and isinstance(kind, str) else None
+    replicas = spec.get(rules[0]) if rules is not None and isinstance(spec, Mapping) else None
+    if rules is None or not isinstance(replicas, Mapping):
+        return []
+    field_name, container_name, _ = rules
+    notes = []
+    for replica_type, replica in replicas.items():
+        pod = replica.get("template") if isinstance(replica, Mapping) else None
+        containers = pod["spec"].get("containers") if isinstance(pod, Mapping) and isinstance(pod.get("spec"), Mapping) else None
+        if isinstance(containers, list) and containers and not any(isinstance(c, Mapping) and c.get("name") == container_name for c in containers):
+            named = [c.get("name") for c in containers if isinstance(c, Mapping)]
+            notes.append(FieldError(
+                f"{path}.spec.{field_name}.{replica_type}.template.spec.containers",
+                f"no container named {shown(container_name)} (got {shown(named)}): {OPERATOR_WEBHOOK} ('must have at least one container with "
+                f"name {container_name}'); a local run, which no webhook sees, runs it: name the training container {shown(container_name)}",
+            ))
+    return notes
+
+
+def _json_integer(value: Any) -> bool:
+    """Whether the API server reads the value as an integer (a whole number; not text, not a boolean)."""
+    return (isinstance(value, int) and not isinstance(value, bool)) or (isinstance(value, float) and value.is_integer())
+
+
+def _integer_problem(value: Any, kind: str) -> str:
+    """Why an integer field of an operator's kind holding something else is refused, saying why a placeholder stays text."""
+    placeholder = isinstance(value, str) and "${trialParameters." in value
+    why = ("; a placeholder in a trialSpec written in the Experiment stays text when it is replaced (as in Katib, which substitutes the JSON "
+           "text): write the number, or tune something the container reads" if placeholder else "")
+    return f"expected an integer, got {shown(value)}: the {kind} CRD's schema refuses it on every create, so each trial would stop the run at TrialNotCreated{why}"
 
 
 def _meant_kind(trial_spec: Mapping[str, Any]) -> str | None:

@@ -460,9 +460,6 @@ class LocalLauncher(Launcher):
             )
         spec = manifest.get("spec")
         spec = spec if isinstance(spec, Mapping) else {}
-        if pytorch is not None and isinstance(pytorch.get("Master"), Mapping) and not master:
-            notes.append("PyTorchJob: Master has replicas: 0, which the Training Operator refuses (a Master must have 1 replica); "
-                         "locally no process gets its distributed env")
         nproc = str(spec.get("nprocPerNode", "")).strip() if pytorch is not None else ""
         if nproc.isdigit() and int(nproc) > 1:
             notes.append(f"PyTorchJob nprocPerNode {nproc}: on a cluster torchrun starts {nproc} processes in each pod (WORLD_SIZE = replicas x "
