@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import PrivateAttr
 
 from kfp_tune.core.errors import shown
+from kfp_tune.core.space import as_given as as_given  # where tune() and its result take it
 from kfp_tune.core.spec import FeasibleSpace, ParameterSpec
 
 
@@ -107,17 +108,6 @@ def categorical_objects(parameters: Mapping[str, Any]) -> dict[str, dict[str, An
         objects = spec._objects if isinstance(spec, CategoricalSpec) else ()
         if any(not isinstance(v, str) for v in objects):
             out[name] = {str(v): v for v in objects}
-    return out
-
-
-def as_given(values: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """A trial's typed values with each categorical one the object given for its text
-    (``objects``: :func:`categorical_objects`): as a function trial gets them and a result shows them."""
-    out = dict(values)
-    for name, by_text in objects.items():
-        text = out.get(name)
-        if isinstance(text, str) and text in by_text:
-            out[name] = by_text[text]
     return out
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal, cast
@@ -45,6 +45,17 @@ def _decimals(text: str) -> int:
     except InvalidOperation:
         return 0
     return max(0, -int(exponent)) if isinstance(exponent, int) else 0
+
+
+def as_given(values: Mapping[str, Any], objects: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """A trial's typed values with each categorical one the object given for its text
+    (``objects``: ``kfp_tune.search.categorical_objects``): as a function trial gets them and a result shows them."""
+    out = dict(values)
+    for name, by_text in objects.items():
+        text = out.get(name)
+        if isinstance(text, str) and text in by_text:
+            out[name] = by_text[text]
+    return out
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,8 @@ from kfp_tune.core.errors import RunInterrupted, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.observation import MetricLog, is_boolean
 from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.space import SearchSpace
+from kfp_tune.core.space import SearchSpace, as_given
 from kfp_tune.core.vocabulary import KATIB_TRIAL_VARIABLE, LaunchPhase
-from kfp_tune.search import as_given
 
 log = logging.getLogger(__name__)
 
