@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from kfp_tune.cli import main
-from kfp_tune.core.errors import StoreError
+from kfp_tune.core.errors import StoreError, StoreInputError
 from kfp_tune.stores.s3 import S3Settings, S3Store
 
 SECRET = "tls-secret-never-shown"
@@ -82,14 +82,16 @@ def _store(port: int) -> S3Store:
 
 
 def test_an_untrusted_certificate_stops_at_once_saying_what_to_set(self_signed):
+    """The user's setting (QA s3, session 36, finding 4): StoreInputError (exit 2), in
+    kfp-tune's words, not urllib3's class name (MaxRetryError)."""
     port, _ = self_signed
-    with pytest.raises(StoreError) as info:
+    with pytest.raises(StoreInputError) as info:
         _store(port).get("k.json")
     assert info.value.transient is False
     message = str(info.value)
-    assert message.startswith(f"S3 read of s3://bucket/team/k.json at https://127.0.0.1:{port} failed: MaxRetryError (TLS: the endpoint's certificate is not trusted (")
-    assert message.endswith("for a private CA or a self-signed certificate, set SSL_CERT_FILE to a file holding the CA's certificate)")
-    assert SECRET not in message
+    assert message.startswith(f"S3 read of s3://bucket/team/k.json at https://127.0.0.1:{port} failed: TLS: the endpoint's certificate is not trusted (")
+    assert message.endswith("for a private CA or a self-signed certificate, set SSL_CERT_FILE to a file holding the CA's certificate")
+    assert SECRET not in message and "MaxRetryError" not in message
 
 
 def test_with_its_certificate_in_ssl_cert_file_the_endpoint_is_trusted(self_signed, monkeypatch):
@@ -104,14 +106,43 @@ def test_with_its_certificate_in_ssl_cert_file_the_endpoint_is_trusted(self_sign
 
 def test_https_to_a_plain_http_endpoint_says_to_write_http(plain_http_port, monkeypatch, capsys):
     """As a user meets it: KFP_TUNE_S3_ENDPOINT=host:port (no scheme, so https) for MinIO on
-    plain HTTP, then ``kfp-tune list``: a store failure (exit 1) at once, one line, no traceback."""
+    plain HTTP, then ``kfp-tune list``: the user's setting (exit 2) at once, one line, no
+    traceback, no MaxRetryError (QA s3, session 36, finding 4: it was exit 1)."""
     monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", f"127.0.0.1:{plain_http_port}")
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "id")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
     code = main(["list", "--store", "s3://bucket/team"])
     err = capsys.readouterr().err
     assert "TLS: the endpoint does not speak TLS; for a plain-HTTP endpoint, write http://host:port in KFP_TUNE_S3_ENDPOINT" in err
-    assert (code, len(err.strip().splitlines())) == (1, 1) and "Traceback" not in err and SECRET not in err
+    assert (code, len(err.strip().splitlines())) == (2, 1) and "Traceback" not in err and SECRET not in err and "MaxRetryError" not in err, err
+
+
+class HttpToHttpsServer(http.server.BaseHTTPRequestHandler):
+    """What Go's TLS server (SeaweedFS, MinIO) answers a plain-HTTP request: 400, no content
+    type, "Client sent an HTTP request to an HTTPS server."."""
+
+    def do_GET(self) -> None:
+        body = b"Client sent an HTTP request to an HTTPS server.\n"
+        self.send_response_only(400)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_http_to_a_tls_port_says_to_write_https(monkeypatch, capsys):
+    """QA s3, session 36, finding 4: ``http://`` to the store's TLS port said only "HTTP 400
+    (no content type)", exit 1. It says to write https://, exit 2."""
+    for port in _serve(http.server.HTTPServer(("127.0.0.1", 0), HttpToHttpsServer)):
+        monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", f"http://127.0.0.1:{port}")
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "id")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+        code = main(["list", "--store", "s3://bucket/team"])
+    err = capsys.readouterr().err
+    assert "the endpoint speaks TLS (it answered plain HTTP: 'Client sent an HTTP request to an HTTPS server'): write https://host:port in KFP_TUNE_S3_ENDPOINT" in err, err
+    assert (code, len(err.strip().splitlines())) == (2, 1) and SECRET not in err, err
 
 
 @pytest.mark.parametrize("missing", ["nonexist.crt", "a-folder"], ids=["no-such-file", "a-folder"])
@@ -130,7 +161,7 @@ def test_an_ssl_cert_file_that_cannot_be_read_is_said_at_once_naming_it(self_sig
     code = main(["list", "--store", "s3://bucket/team"])
     err = capsys.readouterr().err
     why = "No such file or directory" if missing == "nonexist.crt" else "Is a directory"
-    assert f"SSL_CERT_FILE={path} cannot be read ({why})" in err, err
+    assert f"error: --store: SSL_CERT_FILE={path} cannot be read ({why})" in err, err
     assert code == 2 and "stopped answering" not in err and "MaxRetryError" not in err and "Traceback" not in err, err
 
 

@@ -70,7 +70,7 @@ def is_transient(exc: Exception) -> bool:
     return isinstance(exc, (urllib3.exceptions.HTTPError, ConnectionError, TimeoutError, OSError))
 
 
-def _invalid_response_status(exc: Exception) -> int:
+def _invalid_response_status(exc: BaseException) -> int:
     """The HTTP status of minio's InvalidResponseError (kept only in its private ``_code``)."""
     status = getattr(exc, "_code", 0)
     return status if isinstance(status, int) else 0
@@ -125,6 +125,15 @@ def _tls_refusal(exc: BaseException) -> str | None:
         return ("TLS: the endpoint does not speak TLS; for a plain-HTTP endpoint, write http://host:port in KFP_TUNE_S3_ENDPOINT "
                 "or the s3_endpoint parameter (without a scheme it is https)")
     return None
+
+
+def _tls_port_answer(exc: BaseException) -> bool:
+    """Whether the endpoint answered a plain-HTTP request as a TLS server does (Go's, which
+    SeaweedFS and MinIO use: 400 "Client sent an HTTP request to an HTTPS server")."""
+    from minio.error import InvalidResponseError
+
+    body = getattr(exc, "_body", None) if isinstance(exc, InvalidResponseError) else None
+    return _invalid_response_status(exc) == 400 and isinstance(body, str) and "HTTP request to an HTTPS server" in body
 
 
 def _unresolved(exc: BaseException) -> bool:
@@ -341,6 +350,7 @@ class S3Store:
         scheme = "https" if self.settings.secure else "http"
         self.uri = f"s3://{bucket}/{self.prefix}".rstrip("/")
         self.endpoint_url = f"{scheme}://{self.settings.endpoint}"
+        client = http_client(self.settings.secure)  # its refusal (SSL_CERT_FILE) is said as it is
         try:
             self._client = Minio(
                 self.settings.endpoint,
@@ -349,7 +359,7 @@ class S3Store:
                 session_token=self.settings.session_token,
                 secure=self.settings.secure,
                 region=self.settings.region,
-                http_client=http_client(self.settings.secure),
+                http_client=client,
             )
         except ValueError as exc:  # settings made by hand: from_env checks the environment's (its text holds no credential)
             raise StoreInputError(f"S3 store {self.uri} at {self.endpoint_url}: {exc}") from None
@@ -385,10 +395,17 @@ class S3Store:
         code = _failure_code(exc)
         transient = is_transient(exc)
         hint = " (transient)" if transient else ""
+        if (tls := _tls_refusal(exc)) is not None:  # the user's setting, said in kfp-tune's words (not urllib3's MaxRetryError): exit 2
+            return StoreInputError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: {tls}")
+        if not self.settings.secure and _tls_port_answer(exc):
+            return StoreInputError(
+                f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: the endpoint speaks TLS (it answered plain HTTP: "
+                f"'Client sent an HTTP request to an HTTPS server'): write https://host:port in KFP_TUNE_S3_ENDPOINT or the s3_endpoint parameter"
+            )
         if _unresolved(exc):
             hint = f" (the endpoint's host {self.settings.endpoint.rsplit(':', 1)[0]!r} does not resolve: check {self._endpoint_named()})"
-        elif (tls := _tls_refusal(exc)) is not None:
-            hint = f" ({tls})"
+        elif not self.settings.secure and _invalid_response_status(exc) == 400 and code.startswith("HTTP 400"):
+            hint = " (not an S3 answer: if the endpoint speaks TLS, write https://host:port)"
         elif _refused(exc):
             hint = f" (connection refused: nothing listens at the endpoint; check {self._endpoint_named()}, or that the object store is up)"
         elif code in REFUSED_CREDENTIALS or code == "AccessDenied":  # the user's settings, as a missing bucket: exit 2
