@@ -130,13 +130,14 @@ def test_a_check_is_a_sign_of_life(clock, records):
 
 
 def test_a_check_with_no_run_at_all_stops(clock, records):
-    """No experiment at all (a mistyped name): said so, not 'driven by no run'."""
+    """No experiment at all (a mistyped name): said so, not 'driven by no run'; an experiment no
+    run claimed: said so, and how a run claims it."""
     from kfp_tune.core.errors import ExperimentNotFound
 
     with pytest.raises(ExperimentNotFound, match=r"no experiment 'exp' in .*: a run's first step creates it"):
         check(records, "run-a")
     records.store.put(records.experiment_key(), b"{}")  # there, and no run claims it
-    with pytest.raises(ExperimentBusy, match="now driven by no run"):
+    with pytest.raises(ExperimentBusy, match="run 'run-a' holds no claim of experiment 'exp', and no run has claimed it yet; a run claims it in"):
         check(records, "run-a")
 
 

@@ -273,6 +273,8 @@ class Claim:
     beaten_by: str = ""
     """Who (:func:`run_owner`) wrote the run's last heartbeat; "" for none, or one an older
     kfp-tune wrote without saying."""
+    ended_at: float | None = field(default=None, compare=False)
+    """When the run ended, as its end record says; None while it runs, or where that is unreadable."""
     taken_now: bool = field(default=False, compare=False)
     """Written by the :func:`claim` call that returned it, not found there (a retry of the same
     run's step, or another call of the same pipeline run, which shares its run id): only a call
@@ -353,8 +355,9 @@ def latest_claim(records: ExperimentRecords, own_run: str = "") -> Claim | None:
     created = at if at is not None else now  # ended, or own_run's, written by no clock
     last_seen = max(created, (seen_time(beat.get("at"), now) if beat else None) or 0.0)  # a heartbeat from the future is damaged: none
     reason = str(end.get("reason", "")) if end else ""
+    ended_at = _number(end.get("at")) if end else None
     beaten_by = str(beat.get("by", "")) if beat and seen_time(beat.get("at"), now) is not None else ""
-    return Claim(seq, run, created, last_seen, ended, ttl, str(claim.get("holder", "")), reason, beaten_by)
+    return Claim(seq, run, created, last_seen, ended, ttl, str(claim.get("holder", "")), reason, beaten_by, ended_at)
 
 
 def _number(value: object) -> float | None:
@@ -483,15 +486,34 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
             f"no experiment {records.experiment!r} in {records.store.uri}: a run's first step creates it from the experiment's spec "
             "(suggest's experiment_spec, at round_index 0); is the name or the store mistyped?"
         )
-    if current is None or current.run != run_id:
-        by = f"run {current.run!r}" if current else "no run"
-        raise ExperimentBusy(f"experiment {records.experiment!r} is now driven by {by}, not by run {run_id!r}", stops=True)
+    if current is None or (current.ended and current.run != run_id):
+        raise ExperimentBusy(never_claimed(records, run_id, current), stops=True)
+    if current.run != run_id:
+        raise ExperimentBusy(f"experiment {records.experiment!r} is now driven by run {current.run!r}, not by run {run_id!r}", stops=True)
     if current.ended:
         raise ExperimentBusy(f"run {run_id!r} of experiment {records.experiment!r} has already ended")
     beat(records, current)
     with _checked_lock:
         _checked[key] = (time.monotonic(), current)
     return current
+
+
+HOW_A_RUN_CLAIMS = "a run claims it in its first step: suggest at round_index 0 with experiment_spec"
+
+
+def never_claimed(records: ExperimentRecords, run_id: str, last: Claim | None) -> str:
+    """Why a step of ``run_id`` may not go on when no run drives the experiment (``last``, the
+    newest claim, ended, or none): its run holds no claim, which its first step takes (a round-0
+    suggest wired without experiment_spec, a later round whose round 0 never ran, another run id
+    than suggest's). Not "now driven by" the ended run, which drives nothing."""
+    if last is None:
+        return f"run {run_id!r} holds no claim of experiment {records.experiment!r}, and no run has claimed it yet; {HOW_A_RUN_CLAIMS}"
+    when = f" at {utc_text(last.ended_at)}" if last.ended_at is not None else ""
+    why = f" ({last.reason})" if last.reason else ""
+    return (
+        f"run {run_id!r} holds no claim of experiment {records.experiment!r}, and no run drives it: its last run, {last.run!r}, "
+        f"ended{when}{why}; {HOW_A_RUN_CLAIMS}"
+    )
 
 
 def beat(records: ExperimentRecords, current: Claim) -> None:
