@@ -287,7 +287,12 @@ def label_notes(experiment: Experiment) -> list[FieldError]:
     on_resource = _labels(template.trial_spec.get("metadata"))
     after = {**(experiment.metadata.labels or {}), **labels_for("experiment", "trial", "round")}
     notes = []
+    set_by_operator = _operator_label_values(template.trial_spec)
     for key, value in template.primary_pod_labels.items():
+        if set_by_operator is not None and key in set_by_operator:
+            if str(value) not in set_by_operator[key]:
+                notes.append(FieldError(f"spec.trialTemplate.primaryPodLabels.{key}", _operator_label_note(template.trial_spec, key, str(value), set_by_operator[key])))
+            continue
         values = on_pods.get(key, set())
         if str(value) in values:
             continue
@@ -308,6 +313,49 @@ def label_notes(experiment: Experiment) -> list[FieldError]:
             "with no metrics read; set it in the pod template's own metadata.labels",
         ))
     return notes
+
+
+OPERATOR_LABELLED_KINDS = ("TFJob", "PyTorchJob", "XGBoostJob", "PaddleJob", "JAXJob", "MPIJob")
+"""The Training Operator v1.9's kinds at kubeflow.org/v1, whose pods' ``training.kubeflow.org/*``
+labels it sets (pkg/controller.v1/common/pod.go), over any the template gives."""
+
+
+def _operator_label_values(trial_spec: Mapping[str, Any]) -> dict[str, frozenset[str]] | None:
+    """For a Training Operator kind (or mpi-operator v2's MPIJob): the values the operator gives
+    its pods' ``training.kubeflow.org/replica-type``, ``job-role`` and ``replica-index`` labels,
+    given the template's replica types (an empty set: a key it never sets; ``replica-index`` left
+    out where a count is not a number); None for other kinds."""
+    api_version, kind, spec = trial_spec.get("apiVersion"), trial_spec.get("kind"), trial_spec.get("spec")
+    mpi_v2 = (api_version, kind) == ("kubeflow.org/v2beta1", "MPIJob")
+    if not isinstance(spec, Mapping) or not (mpi_v2 or (api_version == "kubeflow.org/v1" and kind in OPERATOR_LABELLED_KINDS)):
+        return None
+    replicas = next((value for key, value in spec.items() if str(key).endswith("ReplicaSpecs") and isinstance(value, Mapping)), None)
+    if replicas is None:
+        return None
+    types = [str(t) for t in replicas]
+    counts = {t: (r.get("replicas", 1) if isinstance(r, Mapping) else 1) for t, r in zip(types, replicas.values(), strict=True)}
+    indexed = [t for t in types if t != "Launcher"]  # neither operator gives the MPI launcher an index
+    prefix = "training.kubeflow.org/"
+    found: dict[str, frozenset[str]] = {
+        f"{prefix}replica-type": frozenset() if mpi_v2 else frozenset(t.lower() for t in types),
+        f"{prefix}job-role": frozenset(t.lower() for t in types) & {"launcher", "worker"} if mpi_v2 else frozenset({"master"}),
+    }
+    if all(_json_integer(counts[t]) for t in indexed):
+        found[f"{prefix}replica-index"] = frozenset(str(i) for t in indexed for i in range(min(int(counts[t]), 1000)))
+    return found
+
+
+def _operator_label_note(trial_spec: Mapping[str, Any], key: str, value: str, values: frozenset[str]) -> str:
+    """Why a ``training.kubeflow.org/*`` primaryPodLabels value selects no pod of an operator's kind."""
+    kind = str(trial_spec.get("kind"))
+    operator = "mpi-operator v2" if trial_spec.get("apiVersion") == "kubeflow.org/v2beta1" else "the Training Operator"
+    if values:
+        said = f"{operator} sets it only to {', '.join(repr(v) for v in sorted(values, key=lambda v: (len(v), v) if v.isdigit() else (0, v)))} on the pods of this {kind}, never {value!r}"
+    else:
+        said = f"{operator} never sets it on the pods of this {kind}"
+    near = [v for v in values if v.lower() == value.lower()]
+    hint = f"write {near[0]!r} (labels are matched exactly, case and all)" if near else "select a value it sets, or leave primaryPodLabels out for the kind's default"
+    return f"{shown(key)}: {said}, so no pod is the primary pod and each trial that ends well fails PrimaryPodNotFound with no metrics read; {hint}"
 
 
 def _nested_labels(tree: Any) -> dict[str, set[str]]:
