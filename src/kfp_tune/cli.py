@@ -962,7 +962,7 @@ def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: boo
     ``tune()`` says a stop by), which exits as the ended run, naming the trials still running
     that the stop recorded Killed. After SIGHUP the terminal may be gone: each line is said if
     it still can be (:func:`_unless_gone`)."""
-    from kfp_tune.api import ended_when_stopped
+    from kfp_tune.api import ended_when_stopped, killed_by_the_interrupt, unstarted_given_back
     from kfp_tune.core.errors import StoreError
     from kfp_tune.reports import summarize
 
@@ -995,7 +995,7 @@ def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: boo
         return _flushed(_exit_of(phase))
     with _unless_gone(sys.stderr):
         print(
-            f"interrupted ({exc.signal_name}): {_killed_by_the_interrupt(exc.killed, _unstarted_given_back(store, name))}; "
+            f"interrupted ({exc.signal_name}): {killed_by_the_interrupt(exc.killed, unstarted_given_back(store, name))}; "
             f"the experiment is free for another run. Run the same command to resume.",
             file=sys.stderr,
         )
@@ -1003,38 +1003,6 @@ def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: boo
         with _unless_gone(sys.stdout):
             _print_summary(summary, True)
     return _flushed(signal_exit)
-
-
-def _killed_by_the_interrupt(running: int, unstarted: int) -> str:
-    """The trials an interrupt recorded Killed, as the closing line counts them: the resumed
-    run's "interrupted trial(s) given back" counts both kinds, so the line does too."""
-    if not unstarted:
-        return f"{running} running trial(s) stopped and recorded Killed, their budget given back"
-    return f"{running + unstarted} trial(s) recorded Killed, their budget given back: {running} stopped while running, {unstarted} made but not started"
-
-
-def _unstarted_given_back(store: Store, name: str) -> int:
-    """How many trials the interrupted run (the experiment's newest claim) had made and not
-    started, which its end recorded Killed too (``steps.decide_stop.give_back_unstarted``); 0
-    if the store cannot say, the line then counting the running ones alone."""
-    from kfp_tune.core import claims
-    from kfp_tune.core.errors import StoreError
-    from kfp_tune.core.records import DamagedRecord, ExperimentRecords
-    from kfp_tune.core.state import TRIAL_INTERRUPTED, load_state
-    from kfp_tune.steps.schedule import made_by_run
-
-    records = ExperimentRecords(store, name)
-    try:
-        current = claims.latest_claim(records)
-        if current is None:
-            return 0
-        trials = load_state(records).trials
-    except (StoreError, DamagedRecord):
-        return 0
-    return sum(
-        1 for t in trials
-        if t.started is None and t.result is not None and t.result.reason == TRIAL_INTERRUPTED and made_by_run(t.round, current.run)
-    )
 
 
 def _stopped_by_damage(exc: DamagedRecord) -> KfpTuneError:
