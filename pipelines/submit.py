@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, masked_url, shown, unreachable_reason
-from kfp_tune.core.naming import namespace_problem
+from kfp_tune.core.naming import is_dns_subdomain, namespace_problem
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import GO_INT64
 from kfp_tune.core.version import (
@@ -420,7 +420,20 @@ def _checked_arguments(package: str, arguments: Mapping[str, Any]) -> dict[str, 
         raise ArgumentsRefused(problems)
     _check_endpoint_default(package)
     _check_task_constants(package)
+    _warn_endpoint_without_scheme(typed)
     return typed
+
+
+def _warn_endpoint_without_scheme(typed: Mapping[str, Any]) -> None:
+    """An ``s3_endpoint`` argument written without a scheme is https (as minio and boto take
+    it), where KFP's own MinIO and SeaweedFS speak plain HTTP: every step would fail TLS, found
+    only in the first pod's log. Sent all the same (an endpoint on https is one), with a warning."""
+    endpoint = typed.get("s3_endpoint")
+    if isinstance(endpoint, str) and endpoint and "://" not in endpoint:
+        warnings.warn(StoreAccessWarning(
+            f"s3_endpoint {endpoint!r} has no scheme, so the steps use https: KFP's MinIO and SeaweedFS speak plain HTTP "
+            f"(http://{endpoint}); write https://{endpoint} if it speaks TLS"
+        ), stacklevel=4)
 
 
 def step_argument_problems(typed: Mapping[str, Any]) -> list[FieldError]:
@@ -430,11 +443,18 @@ def step_argument_problems(typed: Mapping[str, Any]) -> list[FieldError]:
     it, :func:`~kfp_tune.stores.s3.check_s3_endpoint`), and a ``launcher_config`` that is no
     launcher's JSON config (not JSON, an unknown kind), as launch-trial reads it, and an
     ``experiment_name`` that is no experiment's name (``Bad_Name``), as the first step refuses
-    it (a fresh experiment per run makes a name of it, whatever it is)."""
+    it (a fresh experiment per run makes a name of it, whatever it is), and a ``store_secret``
+    that is no Kubernetes Secret name, with which no step's pod could be created."""
     from kfp_tune.core.validation import name_problem
     from kfp_tune.launchers import launcher_from_config
 
     problems = []
+    secret = typed.get("store_secret")
+    if isinstance(secret, str) and secret and not is_dns_subdomain(secret):  # empty: the pod's own identity
+        problems.append(FieldError("arguments.store_secret", (
+            f"{secret!r} is not a Kubernetes Secret name (lower case letters, digits, '-' or '.', at most 253, starting and ending "
+            "with a letter or digit): no step's pod could be created with it; give the Secret that holds the store's keys, or "
+            "store_secret= (empty) for the pods' own identity")))
     name = typed.get("experiment_name")
     if isinstance(name, str) and not typed.get("fresh_experiment") and (problem := name_problem(name)) is not None:
         problems.append(FieldError("arguments.experiment_name", problem))
