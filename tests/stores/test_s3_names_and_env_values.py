@@ -139,3 +139,11 @@ def test_minio_s_own_refusal_is_the_user_s_setting_in_kfp_tune_s_words() -> None
     assert "the minio client refused the request as given" in message and "ValueError" not in message and KEY not in message, message
     with pytest.raises(StoreInputError, match="invalid region"):
         S3Store("bucket", "x", S3Settings(endpoint="127.0.0.1:9", secure=False, region="us-east-1 "))
+
+
+def test_an_endpoint_ending_with_white_space_is_refused_saying_so() -> None:
+    """QA s3, session 36, finding 4's tail: ``KFP_TUNE_S3_ENDPOINT="http://host:port "`` was
+    refused "expected http://host:port or https://host", the space shown only by the quotes."""
+    with pytest.raises(StoreInputError) as info:
+        S3Settings.from_env(_env(KFP_TUNE_S3_ENDPOINT="http://127.0.0.1:9000 "))
+    assert "it ends with white space (a space or newline pasted with it?)" in str(info.value), str(info.value)

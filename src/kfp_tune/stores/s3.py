@@ -200,7 +200,8 @@ class S3Settings:
         except ValueError:
             port_ok = False
         if parsed.scheme not in ("http", "https") or not parsed.hostname or not port_ok:
-            raise StoreInputError(f"S3 endpoint {shown(masked_url(raw))} from {source}: expected http://host:port or https://host")
+            spaced = "; it ends with white space (a space or newline pasted with it?)" if raw != raw.rstrip() else ""
+            raise StoreInputError(f"S3 endpoint {shown(masked_url(raw))} from {source}: expected http://host:port or https://host{spaced}")
         if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
             raise StoreInputError(f"S3 endpoint {shown(masked_url(raw))} from {source}: expected http://host:port or https://host, with no path (the bucket goes in the s3:// store URI)")
         for name in CREDENTIAL_VARIABLES:
