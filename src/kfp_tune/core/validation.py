@@ -262,13 +262,28 @@ def primary_pod_label_notes(experiment: Experiment) -> list[FieldError]:
     return label_notes(experiment) + trial_kind_notes(experiment)
 
 
+TRAINJOB_CONTAINER = "node"
+"""The container of a TrainJob's pods that runs its ``spec.trainer`` (Trainer's ``constants.Node``),
+whatever ``primaryContainerName`` says."""
+
+
 def trial_kind_notes(experiment: Experiment) -> list[FieldError]:
     """What the trial's kind does otherwise than its template says, told by ``validate`` where a
-    local run would run it: :func:`default_container_notes`."""
+    local run would run it: :func:`default_container_notes`; a TrainJob's ``primaryContainerName``
+    other than ``node``, the container Trainer runs ``spec.trainer`` in (kfp-tune reads that one; on
+    Katib the pod webhook finds no container so named and the experiment does not run)."""
     template = experiment.spec.trial_template
     if template is None or not isinstance(template.trial_spec, Mapping):
         return []
-    return default_container_notes(template.trial_spec)
+    notes = default_container_notes(template.trial_spec)
+    if is_train_job(template.trial_spec) and template.primary_container_name and template.primary_container_name != TRAINJOB_CONTAINER:
+        notes.append(FieldError(
+            "spec.trialTemplate.primaryContainerName",
+            f"a TrainJob's pods run spec.trainer in a container named {TRAINJOB_CONTAINER!r} (Trainer names it so), not "
+            f"{shown(template.primary_container_name)}: kfp-tune reads the log of {TRAINJOB_CONTAINER!r} (and stores it under the name written), "
+            f"but Katib's webhook finds no container {shown(template.primary_container_name)} in the pod; write {TRAINJOB_CONTAINER!r}",
+        ))
+    return notes
 
 
 def label_notes(experiment: Experiment) -> list[FieldError]:

@@ -113,7 +113,7 @@ from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.shell_form import SHELLS, katib_wraps, shell_form
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import primary_container
-from kfp_tune.core.validation import env_name_problem
+from kfp_tune.core.validation import TRAINJOB_CONTAINER, env_name_problem
 from kfp_tune.core.vocabulary import (
     EARLY_STOP_MESSAGE,
     EARLY_STOP_REASON,
@@ -128,7 +128,16 @@ from kfp_tune.launchers.checkpoints import TrialFolder
 from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, kept_log, metrics_formats
 from kfp_tune.launchers.kubernetes.kinds import primary_pod_container
 from kfp_tune.launchers.metrics_files import metrics_root, read_metrics_files
-from kfp_tune.launchers.replicas import has_pytorch_master, local_container, local_primary, pytorch_master_env, pytorch_replicas, replicas_not_run
+from kfp_tune.launchers.replicas import (
+    count_of,
+    has_pytorch_master,
+    local_container,
+    local_primary,
+    pytorch_master_env,
+    pytorch_replicas,
+    replicas_not_run,
+    train_job_trainer,
+)
 from kfp_tune.launchers.scratch import METRICS_PREFIX, TRIAL_LOG, locked_log, sweep_metrics_folders
 from kfp_tune.launchers.script_words import script_words
 
@@ -159,6 +168,24 @@ def _sweep_once() -> None:
     if not _swept.is_set():
         _swept.set()
         sweep_metrics_folders()
+
+
+def _trainer_notes(manifest: Mapping[str, Any]) -> list[str]:
+    """A TrainJob's nodes and processes per node that a local run does not start, as
+    :func:`~kfp_tune.launchers.replicas.replicas_not_run` and the ``nprocPerNode`` note say them
+    for a PyTorchJob: only its ``spec.trainer`` runs here, once, as one process."""
+    trainer = train_job_trainer(manifest)
+    if trainer is None:
+        return []
+    notes = []
+    nodes, processes = count_of(trainer.get("numNodes")), count_of(trainer.get("numProcPerNode"))
+    if nodes is not None and nodes > 1:
+        notes.append(f"TrainJob: numNodes {nodes}: {nodes - 1} more {'node' if nodes == 2 else 'nodes'} will not run locally; only the primary container "
+                     f"{TRAINJOB_CONTAINER!r} (spec.trainer) runs, once, as a single process with no peers and no PET_* variables")
+    if processes is not None and processes > 1:
+        notes.append(f"TrainJob numProcPerNode {processes}: on a cluster torchrun starts {processes} processes in each node (PET_NPROC_PER_NODE); "
+                     "locally the command runs as one process")
+    return notes
 
 
 def _amounts(resources: Any, part: str) -> list[tuple[Any, Any]]:
@@ -465,13 +492,15 @@ class LocalLauncher(Launcher):
             notes.append(f"PyTorchJob nprocPerNode {nproc}: on a cluster torchrun starts {nproc} processes in each pod (WORLD_SIZE = replicas x "
                          f"nprocPerNode, given as PET_* variables); locally the command runs as one process"
                          f"{', with WORLD_SIZE=1' if master else ''}")
+        notes += _trainer_notes(manifest)
         own = {str(item.get("name")): item.get("value") for item in ((runs[1] if runs else None) or {}).get("env") or [] if isinstance(item, Mapping)}
         world = str(own.get("WORLD_SIZE", "")).strip()
         if master and world.isdigit() and int(world) > 1 and "RANK" not in own:
             notes.append(f"container {name!r} sets WORLD_SIZE={world} and gets RANK=0 here, with no peers: init_process_group waits for "
                          f"the other {int(world) - 1} ranks, which never start, so the trial hangs until its deadline")
         container = runs[1] if runs is not None else primary_container(manifest, name)
-        resources = container.get("resources") if container is not None else None
+        trainer = train_job_trainer(manifest)  # its container's resources are resourcesPerNode
+        resources = (trainer.get("resourcesPerNode") if trainer is not None else container.get("resources")) if container is not None else None
         named = sorted({str(name) for part in ("limits", "requests") for name, amount in _amounts(resources, part) if _above_zero(amount)})
         gpu_note = self.gpus.note(template.primary_container_name, gpus_asked(container), gpus_set_per_trial(container))
         if gpu_note:  # given out here: the note says how

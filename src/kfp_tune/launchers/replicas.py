@@ -10,6 +10,7 @@ from collections.abc import Collection, Mapping
 from typing import Any
 
 from kfp_tune.core.spec import Experiment
+from kfp_tune.core.template import is_train_job
 from kfp_tune.launchers.kubernetes.kinds import primary_pod_container, primary_template_container
 
 
@@ -55,6 +56,23 @@ def replicas_not_run(
             elif count > 0:
                 skipped.append(f"{replica_type} ({count} {'replica' if count == 1 else 'replicas'})")
     return skipped
+
+
+def train_job_trainer(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Trainer's TrainJob's ``spec.trainer``, None for another kind: ``numNodes`` pods, each
+    running ``numProcPerNode`` processes with ``resourcesPerNode``, where a local run starts one."""
+    spec = manifest.get("spec")
+    trainer = spec.get("trainer") if is_train_job(manifest) and isinstance(spec, Mapping) else None
+    return trainer if isinstance(trainer, Mapping) else None
+
+
+def count_of(value: Any) -> int | None:
+    """A count written as a number or as digits (``numProcPerNode: "4"``); None otherwise (``auto``, a placeholder)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    return int(value.strip()) if isinstance(value, str) and value.strip().isdigit() else None
 
 
 def pytorch_replicas(manifest: Mapping[str, Any]) -> Mapping[str, Any] | None:
