@@ -543,6 +543,9 @@ class _PodLog:
     made_from: tuple[dict[str, Any], dict[str, str], list[dict[str, Any]] | None] = ({}, {}, None)
     """(template, the controller's labels, init containers) it was made from: what the Training
     Operator makes it again from (Script.remade)."""
+    stuck: str = ""
+    """The native sidecar that lost its ``restartPolicy: Always`` (:attr:`FakeKube.sidecar_containers`
+    off): a plain init container that never ends, so the pod stays in Init and its trial never ends."""
 
     def attempts(self, script: Script) -> list[float]:
         """When each of its printer's containers started (Script.restarts), seconds after the start."""
@@ -643,7 +646,9 @@ class FakeKube:
         self.sidecar_containers = True
         """Kubernetes' SidecarContainers feature (on by default from 1.29; 1.28 behind a gate):
         off, the API server drops ``restartPolicy`` from a Pod's, a Job's pod template's init
-        containers, as an older one does (its dropDisabledFields)."""
+        containers, as an older one does (its dropDisabledFields), and from every pod a
+        controller or an operator makes here, whatever its CRD keeps: such a native sidecar runs
+        as a plain init container that never ends, its pod stays in Init and its trial never ends."""
         self.lock = threading.RLock()
         self.url = ""
 
@@ -809,6 +814,11 @@ class FakeKube:
             containers.extend({"name": sidecar, "image": f"{sidecar}:1"} for sidecar in self.sidecars)
         if init:
             spec["initContainers"] = [*init, *(spec.get("initContainers") or [])]
+        stuck = ""
+        if not self.sidecar_containers:  # an API server before 1.29 drops it from every pod, whatever made it
+            for container in spec.get("initContainers") or []:
+                if isinstance(container, dict) and container.pop("restartPolicy", None) == "Always":
+                    stuck = stuck or str(container.get("name") or "")
         pod = {
             "apiVersion": "v1",
             "kind": "Pod",
@@ -829,7 +839,7 @@ class FakeKube:
         printer = script.container or str(first[0].get("name") or "")
         fails = script.retries if owner.get("kind") == "Job" else script.remade
         until = min((at for at in fails if at > since), default=float("inf")) if rank0 else float("inf")
-        self.pod_logs[(namespace, name)] = _PodLog(trial_uid, printer, rank0, since, until, (template, labels, init))
+        self.pod_logs[(namespace, name)] = _PodLog(trial_uid, printer, rank0, since, until, (template, labels, init), stuck)
 
     def _owned(self, obj: dict[str, Any], resource: Resource, namespace: str, name: str, spec: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
         """A child object a controller creates, controlled by ``obj``."""
@@ -923,6 +933,8 @@ class FakeKube:
         started, script = self.started[obj["metadata"]["uid"]]
         if self.clock() - started < script.run_seconds:
             return
+        if any(info.trial == obj["metadata"]["uid"] and info.stuck for info in self.pod_logs.values()):  # a pod of it stays in Init
+            return
         if script.outcome == "Failed" and (script.exit_reason or script.evicted):
             for (namespace, name), info in self.pod_logs.items():
                 pod = self.objects.get(("", "pods", namespace, name))
@@ -959,6 +971,13 @@ class FakeKube:
                 continue
             started, script = self.started[info.trial]
             elapsed = self.clock() - started
+            if info.stuck:  # the kubelet runs it as a plain init container, which never ends
+                pod["status"] = {"phase": "Pending", "initContainerStatuses": [
+                    {"name": info.stuck, "image": "", "imageID": "", "restartCount": 0, "ready": False, "started": True, "state": {"running": {}}}],
+                    "containerStatuses": [
+                    {"name": c["name"], "image": str(c.get("image") or ""), "imageID": "", "restartCount": 0, "ready": False, "started": False,
+                     "state": {"waiting": {"reason": "PodInitializing"}}} for c in pod["spec"]["containers"]]}
+                continue
             if self._waiting(namespace, name):
                 reason, message = next(((r, m) for at, r, m in reversed(script.pending) if at <= elapsed), ("ContainerCreating", ""))
                 if reason == "Unschedulable":  # the scheduler's word: no node yet, so no container statuses
@@ -999,7 +1018,7 @@ class FakeKube:
         if info is None or info.trial not in self.started:
             return False
         started, script = self.started[info.trial]
-        return self.clock() - started < script.waiting
+        return bool(info.stuck) or self.clock() - started < script.waiting
 
     def _log(self, namespace: str, pod: dict[str, Any], container: str, query: dict[str, list[str]]) -> str:
         """A container's log as the kubelet serves it (pkg/kubelet/kuberuntime/logs/logs.go,

@@ -799,19 +799,42 @@ class KubernetesLauncher(Launcher):
         if not dropped:
             return
         kind, name = self.kind_of(manifest), str(manifest["metadata"]["name"])
+        cause, upgrade = sidecar_drop_cause(kind.api_version, kind.kind)
+        if kind.group not in ("", "batch"):  # the operator's pods need the field too, which only Kubernetes 1.29 keeps in a pod
+            upgrade += ", on Kubernetes 1.29 or later (an older API server drops it from the pods the operator makes)"
+        self._stop_for_dropped_sidecars(trial, kind, name, f"Kubernetes stored {kind.kind} {name!r} without", [f"{c} at {path}" for path, c in dropped],
+                                        cause, upgrade)
+
+    def _refuse_sidecars_dropped_from_pods(self, trial: TrialRun, kind: TrialKind, name: str, sidecars: Collection[str],
+                                           pods: Collection[Mapping[str, Any]]) -> None:
+        """A pod of the trial whose native sidecar (one of ``sidecars``, sent with ``restartPolicy:
+        Always``) lacks the field, though the trial's resource kept it: an API server older than
+        Kubernetes 1.29 (or 1.28 without SidecarContainers) drops it from every pod, also from
+        those an operator makes of a CRD that lists it, so the trial hangs in Init, as when the
+        create lost it (:meth:`_refuse_dropped_sidecars`): deleted, and the run stops."""
+        dropped = sorted({(str(c.get("name")), _name_of(pod)) for pod in pods for c in _init_containers(pod.get("spec"))
+                          if c.get("name") in sidecars and c.get("restartPolicy") != "Always"})
+        if not dropped:
+            return
+        cause = ("the API server is Kubernetes older than 1.29 (or 1.28 without the SidecarContainers feature gate), which drops the field "
+                 f"from every pod, also from those made of a {kind.kind} that kept it")
+        self._stop_for_dropped_sidecars(trial, kind, name, f"the pods of {kind.kind} {name!r} lack", [f"{c} in pod {pod}" for c, pod in dropped],
+                                        cause, "upgrade the cluster to Kubernetes 1.29 or later")
+
+    def _stop_for_dropped_sidecars(self, trial: TrialRun, kind: TrialKind, name: str, what: str, containers: list[str], cause: str, upgrade: str) -> None:
+        """Delete the trial whose native sidecars lost their ``restartPolicy`` and stop the run
+        (:class:`TrialNotCreated`: nothing of it ran), saying which, why and what to do."""
         try:
             self._delete(kind, name)
             deleted = "it was deleted"
         except Exception as exc:  # the run stops all the same; the user is told to delete it
             deleted = f"deleting it failed ({_why(exc)}): delete it by hand"
-        cause, upgrade = sidecar_drop_cause(kind.api_version, kind.kind)
-        containers = ", ".join(f"{container} at {path}" for path, container in dropped[:PODS_SHOWN])
-        more = f" and {len(dropped) - PODS_SHOWN} more" if len(dropped) > PODS_SHOWN else ""
+        more = f" and {len(containers) - PODS_SHOWN} more" if len(containers) > PODS_SHOWN else ""
         has_collector = collector_kind(trial.metrics_collector, trial.metrics_path_kind) in (*SIDECAR_KINDS, CollectorKind.CUSTOM.value)
         raise TrialNotCreated(
-            f"Kubernetes stored {kind.kind} {name!r} without the initContainers[].restartPolicy: Always sent for its native sidecar(s) "
-            f"({containers}{more}): {cause}. Each would run as a plain init container that never ends and the trial's containers would "
-            f"never start (its pods stay in Init), so {deleted} and the run stops. To run it, {upgrade}"
+            f"{what} the initContainers[].restartPolicy: Always sent for its native sidecar(s) "
+            f"({', '.join(containers[:PODS_SHOWN])}{more}): {cause}. Each would run as a plain init container that never ends and the trial's "
+            f"containers would never start (its pods stay in Init), so {deleted} and the run stops. To run it, {upgrade}"
             + (", or use the StdOut or Push metrics collector, which add no sidecar" if has_collector else "")
             + " (docs/guide.md, 'Metrics collectors')"
         )
@@ -839,11 +862,12 @@ class KubernetesLauncher(Launcher):
         started = time.monotonic()
         output = _FollowedLog(trial)
         watch = StartWatch(name, others=bool(kind.job_name_label))  # other pods listed by the label: one LIST
+        sidecars = _sent_sidecars(manifest)
         with _sigterm_raises():
             try:
                 while True:
                     try:
-                        outcome = self._wait(trial, kind, name, started, timeout, output, watch, created_here)
+                        outcome = self._wait(trial, kind, name, started, timeout, output, watch, created_here, sidecars)
                         break
                     except Exception as exc:  # an outage: the trial runs on, as Katib's controller requeues
                         if not _is_outage(exc):
@@ -866,7 +890,7 @@ class KubernetesLauncher(Launcher):
         return dataclasses.replace(outcome, files=files) if files else outcome
 
     def _wait(self, trial: TrialRun, kind: TrialKind, name: str, started: float, timeout: float | None, output: _FollowedLog,
-              watch: StartWatch, created_here: bool = False) -> LaunchOutcome:
+              watch: StartWatch, created_here: bool = False, sidecars: Collection[str] = frozenset()) -> LaunchOutcome:
         """Poll the trial until it ends (or is handed over); an API outage (:func:`_is_outage`)
         is raised for :meth:`_follow` to wait out, ``output`` keeping what was read and ``watch``
         whether its primary container has started (until it has, its pods are read at each poll
@@ -875,7 +899,8 @@ class KubernetesLauncher(Launcher):
         A resource held suspended (Kueue queues it: :func:`.pod_status.suspension`) is waited on
         without a timeout, which counts from its resume; an Argo Workflow paused
         (:func:`.pod_status.paused`) is timed on, its running pods going on. ``created_here``: this launcher created
-        the trial (:meth:`_ran_for`)."""
+        the trial (:meth:`_ran_for`). ``sidecars``: the native sidecars it was sent with, which a
+        pod read here must have kept (:meth:`_refuse_sidecars_dropped_from_pods`)."""
         success = trial.success_condition
         failure = trial.failure_condition
         while True:
@@ -908,6 +933,8 @@ class KubernetesLauncher(Launcher):
             if watch.poll(read_anyway=output.follows or timed_out, timed_out=timed_out):  # read once in such a poll, for the log too
                 every_pod = functools.cache(functools.partial(self._pods_of, kind, name, uid))  # one LIST of them all at most
                 pods = self._primary_pods(trial, kind, name, uid, every_pod() if watch.reads_all else None)
+                if sidecars:  # a pod hung in Init for good is not waited on: the pods read anyway say so
+                    self._refuse_sidecars_dropped_from_pods(trial, kind, name, sidecars, [*pods, *(every_pod() if watch.reads_all else [])])
                 pod = pods[0] if pods else None
                 watch.look(pods, self._log_container(trial, kind), every_pod)
             if timed_out:
@@ -1241,6 +1268,31 @@ def _why(exc: Exception) -> str:
         return (f"no Kubernetes configuration: not inside a cluster, and {exc} (set KUBECONFIG, or give the launcher config "
                 "kind: local to run trials here)")
     return str(exc) if isinstance(exc, KfpTuneError) else f"{type(exc).__name__}: {exc}"
+
+
+def _name_of(pod: Mapping[str, Any]) -> str:
+    return str((pod.get("metadata") or {}).get("name") or "")
+
+
+def _init_containers(tree: Any) -> Iterator[Mapping[str, Any]]:
+    """Every init container anywhere in a manifest or a pod's spec."""
+    if isinstance(tree, Mapping):
+        for key, value in tree.items():
+            if key == "initContainers" and isinstance(value, list):
+                yield from (c for c in value if isinstance(c, Mapping))
+            else:
+                yield from _init_containers(value)
+    elif isinstance(tree, list):
+        for item in tree:
+            yield from _init_containers(item)
+
+
+def _sent_sidecars(manifest: Mapping[str, Any]) -> frozenset[str]:
+    """The names of the native sidecars (``restartPolicy: Always``) a trial's manifest sends,
+    less any name that is also a plain init container's in it: a pod with one of these
+    without the field lost it."""
+    plain = {c.get("name") for c in _init_containers(manifest) if c.get("restartPolicy") != "Always"}
+    return frozenset(container for _, container in native_sidecars(manifest) if container not in plain)
 
 
 def _telling_labels(pod: Mapping[str, Any]) -> str:
