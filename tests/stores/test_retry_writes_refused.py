@@ -140,3 +140,19 @@ def test_refused_writes_not_tried_again_for_a_window_are_ended_by_later_successe
     with pytest.raises(StoreError):
         store.put("exp/a.json", b"{}")
     assert clock.now - started == pytest.approx(40.0), "a whole new window"
+
+
+def test_a_refused_create_is_said_as_a_refused_write(tmp_path: Path, clock: FakeClock) -> None:
+    """A record written once (a create) is a write to the user, as the S3 store names it: a real
+    full disk under a run gave up a create as "it refuses creates" beside "S3 write of ..."."""
+    inner = WritesRefused(tmp_path)
+    holder: list[RetryingStore] = []
+    store = RetryingStore(inner, deadline=40.0, first_delay=0.1, max_delay=2.0, sleep=listing_between_attempts(clock, holder))  # type: ignore[arg-type]
+    holder.append(store)
+    with pytest.raises(StoreError) as raised:
+        store.create("exp/t/result.json", b"{}")
+    assert "it refuses writes (a full disk? a read-only volume?)" in str(raised.value), str(raised.value)
+    attempts = inner.write_attempts
+    with pytest.raises(StoreError, match="the store failing for"):
+        store.put("exp/t/beat.json", b"{}")  # the same refusal: one try
+    assert inner.write_attempts == attempts + 1

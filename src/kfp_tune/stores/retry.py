@@ -14,7 +14,7 @@ stops a run about ``deadline`` seconds after it went down, however many operatio
 Katib's db-manager waits for its database: one connect window, not one per query
 (pkg/db/v1beta1/common/connection.go, OpenSQLConn).
 
-The outage is counted per kind of operation (read, write, listing, create, delete): a kind's
+The outage is counted per kind of operation (read, write or create, listing, delete): a kind's
 failures end with a success of the same kind, and the outage ends, and the next failure starts
 a new window, once no kind is failing. A store that answers reads but refuses every write with a
 5xx (a full disk: MinIO's 507, SeaweedFS's 500) is an outage of its writes, which the run's
@@ -289,7 +289,7 @@ class RetryingStore:
                 return self.inner.get(key) == data
             return created
 
-        return self._retry("create", f"create of {key}", attempt)
+        return self._retry("write", f"create of {key}", attempt)  # a write as a put is: a full disk refuses both
 
 
 def unretried(store: Store) -> Store:
