@@ -255,3 +255,56 @@ def test_no_primary_pod_among_running_pods_still_points_at_primary_pod_labels(ca
             watch.look([], "main", lambda: running)
     (line,) = _warnings(caplog)
     assert "none of its 2 pod(s) is of a template primaryPodLabels selects" in line
+
+
+CREATING = {"phase": "Pending", "containerStatuses": [{"name": "pytorch", "image": "i", "imageID": "", "restartCount": 0, "ready": False, "started": False,
+                                                       "state": {"waiting": {"reason": "ContainerCreating"}}}]}
+
+
+def test_primary_pod_labels_that_select_no_template_are_named_while_the_pods_still_start(clusters: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """A PyTorchJob whose primaryPodLabels select no template (replica-type chief: it has Master and Worker),
+    its three pods still pulling a large image at poll 3: the warning points at primaryPodLabels, not at an
+    operator that waits for the pods (review A of 1d7c0d6, finding 2), and the pods are not named as a cause."""
+    caplog.set_level(logging.WARNING)
+    kube = clusters(TRAINING_OPERATOR)
+    kube.script = lambda manifest: Script(run_seconds=1e9, waiting=0.5 * POLL)
+
+    def then(poll: int) -> None:
+        if poll == 1:
+            _hold(kube, lambda name: CREATING)
+        if poll == 4:
+            _hold(kube, lambda name: {"phase": "Running"})
+        if poll == 20:
+            kube.set_status("pytorchjobs", "team-a", TRIAL, {"conditions": [{"type": "Failed", "status": "True", "reason": "Stop", "message": "stopped"}]})
+
+    polled_launcher(kube, Clock(kube, then)).run(_trial(_pytorchjob(), "pytorch", primaryPodLabels={"training.kubeflow.org/replica-type": "chief"}))
+    (line,) = [w for w in _warnings(caplog) if "no primary pod" in w]
+    assert "none of its 3 pod(s) is of a template primaryPodLabels selects" in line, line
+    assert "operator may make the primary pod" not in line
+    assert not [w for w in _warnings(caplog) if "other pods" in w], _warnings(caplog)
+
+
+def test_no_primary_pod_among_starting_pods_points_at_primary_pod_labels_when_they_select_no_template(caplog: pytest.LogCaptureFixture) -> None:
+    """The pods found are still Pending and primaryPodLabels select no template: no pod will ever be primary,
+    whatever the operator waits for, so the hint is primaryPodLabels'."""
+    caplog.set_level(logging.WARNING)
+    creating = [_pod(f"w-{index}", {}, **CREATING) for index in range(2)]
+    watch = StartWatch(TRIAL)
+    for _ in range(4 * PENDING_NOTE_POLLS):
+        if watch.poll(read_anyway=True):
+            watch.look([], "main", lambda: creating, selects_none=True)
+    (line,) = _warnings(caplog)
+    assert "none of its 2 pod(s) is of a template primaryPodLabels selects" in line, line
+
+
+def test_no_primary_pod_while_the_selected_template_waits_for_other_pods_still_names_them(caplog: pytest.LogCaptureFixture) -> None:
+    """primaryPodLabels select a template (mpi-operator v2's launcher) that has no pod yet while the
+    Workers start: the operator's wording, as before."""
+    caplog.set_level(logging.WARNING)
+    workers = [_pod(f"w-{index}", {}, **UNSCHEDULABLE) for index in range(2)]
+    watch = StartWatch(TRIAL)
+    for _ in range(PENDING_NOTE_POLLS):
+        if watch.poll(read_anyway=True):
+            watch.look([], "mpi-launcher", lambda: workers, selects_none=False)
+    (line,) = _warnings(caplog)
+    assert "its operator may make the primary pod only once they run" in line and "pods w-0, w-1" in line, line

@@ -154,10 +154,10 @@ def test_a_trial_whose_other_pod_ran_and_is_gone_by_the_timeout_is_not_said_neve
 
 def test_no_primary_pod_among_some_says_how_many_there_are(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.WARNING)
-    running = [{"metadata": {"name": name}, "status": {"phase": "Running"}} for name in ("a", "b")]  # of another template
+    pending = [{"metadata": {"name": name}, "status": {"phase": "Pending"}} for name in ("a", "b")]  # of another template, still starting
     watch = StartWatch(TRIAL)
     for _ in range(PENDING_NOTE_POLLS):
         watch.poll(read_anyway=True)
-        watch.look([], "main", lambda: running)
+        watch.look([], "main", lambda: pending, selects_none=True)  # primaryPodLabels select no template
     (line,) = [r.getMessage() for r in caplog.records if "no primary pod" in r.getMessage()]
     assert "none of its 2 pod(s) is of a template primaryPodLabels selects" in line

@@ -903,6 +903,7 @@ class KubernetesLauncher(Launcher):
         pod read here must have kept (:meth:`_refuse_sidecars_dropped_from_pods`)."""
         success = trial.success_condition
         failure = trial.failure_condition
+        selects_none = primary_pod_templates(trial.manifest, trial.primary_pod_labels, trial.pod_labels) == set()  # no pod will be primary
         while True:
             if trial.handover is not None and trial.handover.is_set():
                 log.info("handing trial %s over to the next step; it goes on running", name)
@@ -936,7 +937,7 @@ class KubernetesLauncher(Launcher):
                 if sidecars:  # a pod hung in Init for good is not waited on: the pods read anyway say so
                     self._refuse_sidecars_dropped_from_pods(trial, kind, name, sidecars, [*pods, *(every_pod() if watch.reads_all else [])])
                 pod = pods[0] if pods else None
-                watch.look(pods, self._log_container(trial, kind), every_pod)
+                watch.look(pods, self._log_container(trial, kind), every_pod, selects_none)
             if timed_out:
                 logs = self._logs(trial, kind, name, uid, output)  # still running: an unfinished last line may go on
                 self._delete(kind, name)

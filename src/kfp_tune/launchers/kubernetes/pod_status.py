@@ -300,15 +300,18 @@ class StartWatch:
         self.reads_all = not self.settled and (timed_out or due(self.polls))
         return self.reads_all or (not self.started and (read_anyway or due(self.polls)))
 
-    def look(self, pods: Sequence[Mapping[str, Any]], container: str, every_pod: Callable[[], Sequence[Mapping[str, Any]]]) -> None:
+    def look(self, pods: Sequence[Mapping[str, Any]], container: str, every_pod: Callable[[], Sequence[Mapping[str, Any]]],
+             selects_none: bool = False) -> None:
         """This poll's pods of the trial's primary template, the primary one first ([]: none
         yet). ``every_pod``: the trial's pods of every template (a LIST, the same one within a
-        poll), asked when :attr:`reads_all`, or to say, once, why none is primary."""
+        poll), asked when :attr:`reads_all`, or to say, once, why none is primary.
+        ``selects_none``: primaryPodLabels select no template of the trial, so no pod of it will
+        ever be primary, however long its other pods take to start: that is what is said."""
         if self.reads_all:
             primary = {_name(pod) for pod in pods}
             self._others([pod for pod in every_pod() if _name(pod) not in primary])
         if not self.started:
-            self._look_primary(pods, container, every_pod)
+            self._look_primary(pods, container, every_pod, selects_none)
         if self.reads_all:
             self.settled = self.started and not self.others_waiting
             if self.polls >= PENDING_NOTE_POLLS:
@@ -331,7 +334,8 @@ class StartWatch:
         else:
             log.warning("trial %s: %s not started either after %d polls: %s", self.trial, _how_many(new, have=True), self.polls, _pods_said(new))
 
-    def _look_primary(self, pods: Sequence[Mapping[str, Any]], container: str, every_pod: Callable[[], Sequence[Mapping[str, Any]]]) -> None:
+    def _look_primary(self, pods: Sequence[Mapping[str, Any]], container: str, every_pod: Callable[[], Sequence[Mapping[str, Any]]],
+                      selects_none: bool = False) -> None:
         """:meth:`look` at the primary template's pods, until its container has started."""
         self.ran = self.ran or any(has_started(pod, container) for pod in pods)
         pod = pods[0] if pods else None
@@ -355,8 +359,8 @@ class StartWatch:
                 listed = every_pod()
                 if not self.reads_all:  # pods is []: every pod listed is another one
                     self._others(listed)
-                self._told.update(entry[:2] for entry in self.others_waiting)
-                log.warning("trial %s: %s", self.trial, _no_pod(len(listed), self.polls, self.others_waiting))
+                self._told.update(entry[:2] for entry in self.others_waiting)  # one line: the primaryPodLabels hint, or them
+                log.warning("trial %s: %s", self.trial, _no_pod(len(listed), self.polls, () if selects_none else self.others_waiting))
             return
         key, _ = _why_not_started(pod, container)
         name = str((pod.get("metadata") or {}).get("name") or "")
@@ -414,8 +418,8 @@ def _pods_said(waiting: Sequence[tuple[str, str, str]]) -> str:
 def _no_pod(pods: int, polls: int, waiting: Sequence[tuple[str, str, str]] = ()) -> str:
     """Why no pod is primary after ``polls`` polls: there is none (a ResourceQuota or an admission
     webhook refuses them: the resource's events say which); other pods of it have not started
-    (``waiting``), for which its operator may wait before it makes the primary one; or none
-    matches."""
+    (``waiting``, given only where primaryPodLabels select a template), for which its operator
+    may wait before it makes the primary one; or none matches."""
     if waiting:
         return (f"no primary pod of it after {polls} polls, and {_how_many(waiting, have=True)} not started: {_pods_said(waiting)}; "
                 "its operator may make the primary pod only once they run (as mpi-operator's launcherCreationPolicy WaitForWorkersReady does)")
