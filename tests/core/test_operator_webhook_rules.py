@@ -93,3 +93,10 @@ def test_a_kind_not_of_the_operators_is_not_checked() -> None:
     trial_spec["apiVersion"] = "example.com/v1"
     trial_spec["spec"]["pytorchReplicaSpecs"]["Master"]["replicas"] = 2
     assert operator_webhook_problems(trial_spec) == []
+
+
+def test_a_master_with_no_count_is_refused() -> None:
+    """v1.9's webhook tests ``rSpec.Replicas == nil || *rSpec.Replicas != 1``: its CRD defaults nothing, so a Master without replicas is refused."""
+    got = errors(PYTORCH, **{f"{PT}.Master.replicas": DELETE})
+    assert got[f"{PT}.Master.replicas"].startswith("required: 1") and "must be 1" in got[f"{PT}.Master.replicas"], got
+    assert f"{XGB}.Master.replicas" in errors(XGBOOST, **{f"{XGB}.Master.replicas": DELETE})

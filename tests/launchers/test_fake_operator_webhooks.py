@@ -72,3 +72,9 @@ def test_what_the_operators_webhooks_refuse_is_refused(cluster: FakeKube, plural
 def test_what_the_webhooks_admit_is_created(cluster: FakeKube, plural: str) -> None:
     assert _create(cluster, plural, lambda spec: None) == (201, "")
     assert len(cluster.stored(plural)) == 1
+
+
+def test_a_master_with_no_count_is_refused_as_the_webhook_reads_it_before_any_default(cluster: FakeKube) -> None:
+    """v1.9's webhook tests ``rSpec.Replicas == nil || *rSpec.Replicas != 1``: its CRD defaults nothing."""
+    status, message = _create(cluster, "pytorchjobs", lambda s: _pt(s)["Master"].pop("replicas"))
+    assert status == 422 and "Master].replicas: Forbidden: must be 1" in message, message

@@ -1156,7 +1156,7 @@ class FakeKube:
                 if not any(c.get("name") == container for c in ((replica_spec.get("template") or {}).get("spec") or {}).get("containers") or []):
                     errors.append(f"{where}.template.spec.containers: Required value: must have at least one container with name {container}")
                 count = replica_spec.get("replicas")
-                if replica == "Master" and types is not None and isinstance(count, int) and count != 1:
+                if replica == "Master" and types is not None and (count is None or (isinstance(count, int) and count != 1)):  # not defaulted yet
                     errors.append(f"{where}.replicas: Forbidden: must be 1")
                 elif replica == "Worker" and resource.plural == "pytorchjobs" and isinstance(count, int) and count < 1:
                     errors.append(f"{where}.replicas: Forbidden: must be at least 1")

@@ -781,7 +781,9 @@ def operator_webhook_problems(trial_spec: Mapping[str, Any], path: str = "spec.t
             continue
         given = replica.get("replicas")
         count: float | None = given if _json_integer(given) else None
-        if replica_type == "Master" and kind in ("PyTorchJob", "XGBoostJob") and count is not None and count != 1:
+        if replica_type == "Master" and kind in ("PyTorchJob", "XGBoostJob") and given is None:
+            problems.append(FieldError(f"{here}.replicas", f"required: 1 (the operator's webhook reads a Master's count before it is defaulted); {OPERATOR_WEBHOOK} ('must be 1')"))
+        elif replica_type == "Master" and kind in ("PyTorchJob", "XGBoostJob") and count is not None and count != 1:
             problems.append(FieldError(f"{here}.replicas", f"expected 1 (one Master per {kind}), got {count}: {OPERATOR_WEBHOOK} ('must be 1')"))
         elif replica_type == "Worker" and kind == "PyTorchJob" and count is not None and count < 1:
             problems.append(FieldError(f"{here}.replicas", f"expected at least 1, got {count}: {OPERATOR_WEBHOOK} ('must be at least 1'); leave the Worker replica out for none"))
