@@ -92,3 +92,12 @@ def test_a_job_trial_whose_pod_kubernetes_refuses_for_its_toleration_is_not_crea
     with pytest.raises(TrialNotCreated) as raised:
         launcher.run(trial)
     assert "422" in str(raised.value) and "value must be empty when `operator` is 'Exists'" in str(raised.value), raised.value
+
+
+@pytest.mark.parametrize(("seconds", "said"), [(300.0, "300.0"), (True, "True"), ("30", "'30'")])
+def test_a_toleration_seconds_that_is_no_integer_is_refused_showing_what_was_given(seconds, said):
+    """300.0 and true are no strings: the message shows the value given, not "not a string"."""
+    message = _refusal({"key": GPU, "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": seconds})
+    assert f"expected tolerationSeconds a whole number of seconds, an integer (got {said})" in message, message
+    assert "not a string" not in message, message
+    assert message.endswith("(tolerations[0].tolerationSeconds)"), message

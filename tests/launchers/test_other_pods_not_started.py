@@ -308,3 +308,31 @@ def test_no_primary_pod_while_the_selected_template_waits_for_other_pods_still_n
             watch.look([], "mpi-launcher", lambda: workers, selects_none=False)
     (line,) = _warnings(caplog)
     assert "its operator may make the primary pod only once they run" in line and "pods w-0, w-1" in line, line
+
+
+RUNNING = {"phase": "Running", "containerStatuses": [{"name": "pytorch", "image": "i", "imageID": "", "restartCount": 0, "ready": True, "started": True,
+                                                      "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]}
+
+
+def test_a_worker_evicted_after_every_pod_started_and_back_unschedulable_is_named_at_the_timeout(caplog: pytest.LogCaptureFixture) -> None:
+    """Every pod had started by poll 6 (the watch settled); the Worker is then evicted and made again
+    Unschedulable, while the Master waits for it: the timeout lists the pods once more and names it
+    (review A of 1d7c0d6, finding 3)."""
+    caplog.set_level(logging.WARNING)
+    master = _pod("m", {}, **RUNNING)
+    read: list[int] = []
+    watch = StartWatch(TRIAL)
+    for poll in range(1, 60):
+        worker = _pod("w-0", {}, **({"phase": "Running"} if poll < 8 else {"phase": "Failed", "reason": "Evicted"} if poll < 10 else UNSCHEDULABLE))
+        if watch.poll(read_anyway=False, timed_out=poll == 59):
+            read.append(poll)
+            watch.look([master], "pytorch", lambda: [master, worker])  # noqa: B023
+    assert read == [3, 59]
+    assert watch.at_timeout() == f"1 of its other pods never started: pod w-0 {SAID_NO_GPU}"
+
+
+def test_a_kind_whose_other_pods_are_not_listed_lists_none_at_the_timeout() -> None:
+    """A kind whose pods carry no job-name label (others=False): its other pods are not listed, even at the timeout."""
+    watch = StartWatch(TRIAL, others=False)
+    assert watch.poll(read_anyway=True, timed_out=True)
+    assert not watch.reads_all

@@ -288,7 +288,7 @@ def toleration_problem(toleration: Mapping[str, Any]) -> tuple[str, str] | None:
         return "value", f"value a label value ({LABEL_VALUE_RULE})"
     seconds = toleration.get("tolerationSeconds")
     if seconds is not None and not (isinstance(seconds, int) and not isinstance(seconds, bool)):
-        return "tolerationSeconds", "tolerationSeconds a whole number of seconds (an integer, not a string)"
+        return "tolerationSeconds", f"tolerationSeconds a whole number of seconds, an integer (got {shown(seconds)})"
     if seconds is not None and effect != "NoExecute":
         return "tolerationSeconds", "tolerationSeconds only with effect 'NoExecute' (how long a pod stays on a node tainted NoExecute)"
     return None

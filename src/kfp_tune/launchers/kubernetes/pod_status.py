@@ -235,7 +235,7 @@ class StartWatch:
     is read from may still wait.
 
     A trial's other pods (a PyTorchJob's Workers, an MPIJob's workers) are looked at too, on the
-    polls :func:`due` picks and at its timeout, until every pod has started: the primary one may
+    polls :func:`due` picks until every pod has started, and at its timeout: the primary one may
     run and wait for them (a rendezvous, ``mpirun``), or not be made until they run (mpi-operator's
     ``WaitForWorkersReady``), so those that have not started are named, with why, once per pod and
     reason (:attr:`reads_all`)."""
@@ -261,8 +261,11 @@ class StartWatch:
         counts from its ``startTime``, which a resume resets."""
         self.reads_all = False
         """This poll lists every pod of the trial, not only those of its primary template."""
+        self.others = others
+        """The trial's other pods are listed (its kind's pods carry its name in a label)."""
         self.settled = not others
-        """Every pod of the trial has started (or they are not looked at): no more LIST of them."""
+        """Every pod of the trial has started (or they are not looked at): no more LIST of them
+        but the one at its timeout."""
         self.others_waiting: list[tuple[str, str, str]] = []
         """(pod, what its warning is told apart by, its phase and why) of each of the trial's
         other pods that had not started at the last poll that listed them."""
@@ -294,10 +297,11 @@ class StartWatch:
         """Count a poll; whether the trial's pods are to be read and :meth:`look`-ed at in it:
         every poll while they are read for the log anyway (``read_anyway``), else on the polls
         :func:`due` picks, until the primary container has started; and, until every pod of the
-        trial has, on those polls and at its timeout (``timed_out``) every pod of it
-        (:attr:`reads_all`: one LIST of them all, the primary template's picked from it)."""
+        trial has, on those polls, and at its timeout (``timed_out``) even after, every pod of it
+        (:attr:`reads_all`: one LIST of them all, the primary template's picked from it): a Worker
+        evicted once all had started may be back Unschedulable, its Master waiting for it."""
         self.polls += 1
-        self.reads_all = not self.settled and (timed_out or due(self.polls))
+        self.reads_all = self.others and (timed_out or (not self.settled and due(self.polls)))
         return self.reads_all or (not self.started and (read_anyway or due(self.polls)))
 
     def look(self, pods: Sequence[Mapping[str, Any]], container: str, every_pod: Callable[[], Sequence[Mapping[str, Any]]],
