@@ -37,9 +37,9 @@ def test_a_stop_while_the_result_is_read_says_the_experiment_ended_and_how_to_ge
 
     real_read = kfp_tune.api.tune_result
 
-    def stopped_while_read(store: Any, name: str) -> Any:
+    def stopped_while_read(store: Any, name: str, *rest: Any) -> Any:
         _stop_button()
-        return real_read(store, name)
+        return real_read(store, name, *rest)
 
     monkeypatch.setattr(kfp_tune.api, "tune_result", stopped_while_read)
     with pytest.raises(TuneInterrupted) as stopped:
