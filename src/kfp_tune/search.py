@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import types
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -71,31 +72,60 @@ class CategoricalSpec(ParameterSpec):
 
 def categorical(values: Iterable[Any] | None = None, *, list: Iterable[Any] | None = None) -> ParameterSpec:
     """One of the given values, unordered. A ``tune()`` function gets the very object given
-    (``True``, ``None``, ``0.1``), as Optuna's ``suggest_categorical`` returns it; Katib's spec,
-    the records, a Katib trial's command line and ``KatibClient.tune`` hold each as its text
-    (``str(value)``), so values whose text is the same (``1`` and ``"1"``) are refused.
-    ``list=`` is the Katib SDK's keyword."""
+    (``True``, ``None``, ``0.1``, a function or class), as Optuna's ``suggest_categorical``
+    returns it; Katib's spec, the records, a Katib trial's command line and ``KatibClient.tune``
+    hold each as its text (:func:`categorical_text`), the same in every kernel, so that a re-run
+    finds its experiment. Refused: values whose text is the same (``1`` and ``"1"``), values that
+    compare equal (``1`` and ``1.0``: one value to the function) and a value whose text holds a
+    memory address. ``list=`` is the Katib SDK's keyword."""
     if (values is None) == (list is None):
         raise TypeError("search.categorical: give the values once: categorical(['a', 'b']) or, as Katib's SDK, categorical(list=['a', 'b'])")
     objects = _values("categorical", values if list is None else list)
-    texts = [str(v) for v in objects]
+    texts = [categorical_text(v) for v in objects]
+    for place, (value, text) in enumerate(zip(objects, texts, strict=True), start=1):
+        if " at 0x" in text:
+            raise ValueError(f"search.categorical: value {place} of the list, {type(value).__name__} {text!r}, reads as text with its memory "
+                             "address, which differs in every kernel: a re-run could not find its experiment, and the records would show the "
+                             "address; give its name ('adam') and map the name to the object inside the function")
     first: dict[str, Any] = {}
     for value, text in zip(objects, texts, strict=True):
         if text in first and not _same(first[text], value):
             raise ValueError(f"search.categorical: {shown(first[text])} and {shown(value)} read alike as text ({text!r}), the form Katib's "
                              "spec and the trial records keep: a record could not say which was meant; give values whose text differs")
         first.setdefault(text, value)
+    for i, (a, a_text) in enumerate(zip(objects, texts, strict=True)):
+        for b, b_text in zip(objects[i + 1:], texts[i + 1:], strict=True):
+            if a_text != b_text and _equal(a, b):
+                raise ValueError(f"search.categorical: {shown(a)} and {shown(b)} are one value to the function (they compare equal), "
+                                 "so a search would try one point twice; give one of them")
     spec = CategoricalSpec(parameter_type="categorical", feasible_space=FeasibleSpace(list=texts))
     spec._objects = tuple(objects)
     return spec
 
 
+def categorical_text(value: Any) -> str:
+    """A categorical value's text, as the spec and records keep it: ``str(value)``, but a
+    function or class as its ``module.qualname``, whose ``str()`` would hold a memory address
+    (a function's) or differ from the name the user wrote (a class's)."""
+    named = isinstance(value, (type, types.FunctionType)) or (
+        isinstance(value, types.BuiltinFunctionType) and (value.__self__ is None or isinstance(value.__self__, types.ModuleType)))
+    if named:
+        module = getattr(value, "__module__", None)
+        return f"{module}.{value.__qualname__}" if module else value.__qualname__
+    return str(value)
+
+
 def _same(a: Any, b: Any) -> bool:
     """Whether two categorical values are one value given twice (``"a"`` and ``"a"``; refused
     as a duplicate by validation, naming the parameter), not two that share a text."""
+    return type(a) is type(b) and _equal(a, b)
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """``a == b``, or identity for an object whose == fails or is an array."""
     try:
-        return type(a) is type(b) and bool(a == b)
-    except Exception:  # an object whose == fails or is an array
+        return bool(a == b)
+    except Exception:
         return a is b
 
 
@@ -107,7 +137,7 @@ def categorical_objects(parameters: Mapping[str, Any]) -> dict[str, dict[str, An
     for name, spec in parameters.items():
         objects = spec._objects if isinstance(spec, CategoricalSpec) else ()
         if any(not isinstance(v, str) for v in objects):
-            out[name] = {str(v): v for v in objects}
+            out[name] = {categorical_text(v): v for v in objects}
     return out
 
 
