@@ -197,20 +197,37 @@ def search_lookalike(value: Any) -> str | None:
     from kfp_tune import search
 
     if isinstance(value, tuple) and len(value) == 2 and all(_is_number(v) for v in value):
-        return _range_call(*value)
+        if value[0] < value[1]:
+            return _range_call(*value)
+        # (64, 32): no range tune() takes; (224, 224): a shape, nothing to search
+        return f"search.categorical({shown(list(value))})" if value[0] > value[1] else None
     if isinstance(value, list):
-        helper = "discrete" if value and all(_is_number(v) for v in value) else "categorical"
-        return f"search.{helper}({shown(value)})"
+        helper = "discrete" if all(_is_number(v) for v in value) else "categorical"
+        return f"search.{helper}({shown(value)})" if _searchable_list(value) else None
     if isinstance(value, range):
-        return _range_call(min(value), max(value), abs(value.step)) if value else "search.int(min, max)"
+        return _range_call(min(value), max(value), abs(value.step)) if len(value) > 1 else None
     if isinstance(value, Mapping) and {"min", "max"} <= set(value) and all(_is_number(value[k]) for k in ("min", "max")):
-        return _range_call(value["min"], value["max"])
+        return _range_call(value["min"], value["max"]) if value["min"] < value["max"] else None
     for helper, call in _SEARCH_HELPERS.items():
         if value is getattr(search, helper, None):
             return call
     if type(value).__module__.startswith("scipy.stats") and hasattr(value, "rvs") and hasattr(value, "support"):
         return _distribution_call(value)
     return None
+
+
+def _searchable_list(values: list[Any]) -> bool:
+    """Whether ``search.categorical(values)`` is one tune() takes: at least two values, none
+    given twice or equal to another ([64, 64, 32] is a constant, say layer sizes)."""
+    from kfp_tune import search
+
+    if len(values) < 2:
+        return False
+    try:
+        texts = search.categorical(values).feasible_space.list or []
+    except (TypeError, ValueError):
+        return False
+    return len(set(texts)) == len(texts)
 
 
 def _distribution_call(frozen: Any) -> str:
@@ -242,8 +259,11 @@ def _warn_of_lookalikes(parameters: Mapping[str, Any], caller: str, stacklevel: 
         call = search_lookalike(value)
         if call is not None:
             told = f"search.{value.__name__} itself, not called" if call in _SEARCH_HELPERS.values() else shown(value)
-            warnings.warn(f"{caller}: parameters[{name!r}] is fixed to {told}, passed to every trial as it is; "
-                          f"to search it, use {call}", UserWarning, stacklevel=stacklevel + 1)
+            if isinstance(value, tuple) and call.startswith("search.categorical("):  # (64, 32): no range
+                taken, searched = "one tuple passed to every trial as it is", "to search among its values"
+            else:
+                taken, searched = "passed to every trial as it is", "to search it"
+            warnings.warn(f"{caller}: parameters[{name!r}] is fixed to {told}, {taken}; {searched}, use {call}", UserWarning, stacklevel=stacklevel + 1)
 
 
 def is_finite_number(value: Any) -> bool:
@@ -1162,6 +1182,7 @@ def submit_function(
     from kfp_tune.remote import submit_experiment
 
     experiment = remote_experiment(dict(locals()))
+    _warn_of_lookalikes(parameters, "submit_function()", stacklevel=2)
     return submit_experiment(
         experiment, host=host, namespace=namespace, store=store, kfp_experiment=kfp_experiment, run_name=run_name,
         object_store=object_store, service_account=service_account, client=client, reader=functools.partial(read_result, objects=categorical_objects(parameters)),
