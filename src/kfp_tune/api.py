@@ -831,7 +831,10 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
         check_experiment(experiment, space)
     launcher = FunctionTrials(objective, parameters, space, objective_metric_name,
                               metric_names=experiment.spec.objective.metric_names if experiment.spec.objective else (), searched_as_text=searched_as_text)
-    launcher.keeps_stopped_output_in(ExperimentRecords(target, experiment.name))  # a call the stop lets go keeps what it printed
+    from kfp_tune.stores.retry import unretried
+
+    # a call the stop lets go keeps what it printed; no retry window: the stop goes on whatever the store says
+    launcher.keeps_stopped_output_in(ExperimentRecords(unretried(target), experiment.name))
     take_over = bool(arguments.get("take_over", False))
     from kfp_tune.remote import no_trial_succeeded
 

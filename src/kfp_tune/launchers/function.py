@@ -71,7 +71,9 @@ class FunctionLauncher(Launcher):
         self._running_calls = 0
         self._records: ExperimentRecords | None = None
         self._outputs: dict[str, tuple[str, io.StringIO]] = {}  # running calls: trial -> (log name, what it printed so far)
-        self._outputs_lock = threading.Lock()  # held while that output is stored: a call's end waits for it
+        self._outputs_lock = threading.Lock()  # never held across a store write: a call's end must not wait on the store
+        self._kept_now: set[str] = set()  # trials whose output so far the stop's keeper is storing now
+        self._ended_while_kept: dict[str, dict[str, str]] = {}  # their whole logs, for the keeper to write over its snapshot
         self._told_objective_missing = threading.Event()
 
     def keeps_stopped_output_in(self, records: ExperimentRecords) -> None:
@@ -106,18 +108,41 @@ class FunctionLauncher(Launcher):
 
     def _keep_output_so_far(self, records: ExperimentRecords) -> None:
         """Each running call's output so far, stored as its trial's log (best effort: the stop
-        goes on whatever the store says)."""
+        goes on whatever the store says). The texts are taken under the lock and written outside
+        it, so a slow store holds up no call's end; a call that ends while its snapshot is written
+        has its whole log written again after it, so the snapshot never replaces it."""
         with self._outputs_lock:
-            for trial, (log_name, output) in list(self._outputs.items()):
-                text = output.getvalue()
-                if not text:
+            snapshot = [(trial, log_name, output.getvalue()) for trial, (log_name, output) in self._outputs.items()]
+        for trial, log_name, text in snapshot:
+            if not text:
+                continue
+            with self._outputs_lock:
+                if trial not in self._outputs:  # it has ended: its end writes its whole log
                     continue
+                self._kept_now.add(trial)
+            try:
+                records.write_text(records.log_key(trial, log_name), text)
+            except Exception as exc:  # the store may be what is failing; the stop must not
+                log.warning("trial %s: what it printed before the stop could not be kept: %s", trial, exc)
+            finally:
+                with self._outputs_lock:
+                    self._kept_now.discard(trial)
+                    whole = self._ended_while_kept.pop(trial, None)
+            for name, whole_text in (whole or {}).items():
                 try:
-                    records.write_text(records.log_key(trial, log_name), text)
-                except Exception as exc:  # the store may be what is failing; the stop must not
-                    log.warning("trial %s: what it printed before the stop could not be kept: %s", trial, exc)
+                    records.write_text(records.log_key(trial, name), whole_text)
+                except Exception as exc:
+                    log.warning("trial %s: its whole log could not be written over what it printed before the stop: %s", trial, exc)
 
     def run(self, trial: TrialRun) -> LaunchOutcome:
+        outcome = self._called(trial)
+        with self._outputs_lock:
+            if trial.trial in self._kept_now:  # the keeper's snapshot is being written: it writes this log after
+                self._ended_while_kept[trial.trial] = dict(outcome.logs)
+        return outcome
+
+    def _called(self, trial: TrialRun) -> LaunchOutcome:
+        """One call of the function, as its trial's outcome."""
         if self._interrupted.is_set():
             raise RunInterrupted()
         params = as_given(self.space.to_python(trial.assignment), self.objects)
@@ -180,7 +205,7 @@ class FunctionLauncher(Launcher):
         try:
             yield
         finally:
-            with self._outputs_lock:  # after a stop's store of it: the log the call's end writes comes last
+            with self._outputs_lock:  # the stop's keeper stores no snapshot of it from now on
                 self._outputs.pop(trial, None)
 
     @contextlib.contextmanager
