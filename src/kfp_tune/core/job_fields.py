@@ -90,8 +90,8 @@ def _walk(value: Any, kind: str, path: str, problems: list[FieldError]) -> None:
     models: dict[str, dict[str, str]] = _table()["models"]
     if kind == _ANY_VALUE:
         return
-    if isinstance(value, str) and TYPED_PARAMETER.fullmatch(value):
-        return  # a ConfigMap template's unquoted whole placeholder: the value's YAML type, known when the trial is made
+    if typed_when_filled_in(value):
+        return
     if (match := _LIST.match(kind)) is not None:
         if not isinstance(value, list):
             problems.append(_mistyped(path, f"a list (of {_shown_kind(match.group(1))})", value))
@@ -147,14 +147,26 @@ def _converts(value: Any, kind: str) -> bool:
     return True
 
 
+def typed_when_filled_in(value: Any) -> bool:
+    """Whether a value is a ConfigMap template's unquoted whole placeholder (kept as
+    ``${yaml:trialParameters.x}``): Katib fills a ConfigMap template in its YAML text, so such a
+    value takes its value's YAML type at each trial (``replicas: 2``), and no field's type check
+    can refuse it before. The one rule of every check of a template's field types."""
+    return isinstance(value, str) and TYPED_PARAMETER.fullmatch(value) is not None
+
+
+def placeholder_stays_text(value: Any) -> str:
+    """Why a ``${trialParameters.x}`` placeholder where a number, a list or a mapping belongs is
+    refused (it stays text when it is replaced), as a clause to add to the refusal; '' for another value."""
+    if not (isinstance(value, str) and "${trialParameters." in value):
+        return ""
+    return ("; a placeholder in a trialSpec written in the Experiment stays text when it is replaced (as in Katib, which substitutes "
+            "the JSON text), and so does a quoted one in a ConfigMap template: write the value, or use a ConfigMap template with the "
+            "placeholder written unquoted as the whole value, which takes the value's type")
+
+
 def _mistyped(path: str, expected: str, value: Any) -> FieldError:
-    placeholder = isinstance(value, str) and "${trialParameters." in value
-    why = (
-        "; a placeholder in a trialSpec written in the Experiment stays text when it is replaced (as in Katib, which substitutes "
-        "the JSON text); a ConfigMap template's unquoted whole placeholder takes the value's type"
-        if placeholder
-        else ""
-    )
+    why = placeholder_stays_text(value)
     return FieldError(path, f"expected {expected}, got {shown(value)} ({_katibs_webhook()} refuses a Job template whose fields do not convert to Kubernetes' Job){why}")
 
 

@@ -24,7 +24,7 @@ from kfp_tune.core.collector_checks import (
 from kfp_tune.core.conditions import ConditionError
 from kfp_tune.core.conditions import parse as parse_condition
 from kfp_tune.core.errors import FieldError, shown
-from kfp_tune.core.job_fields import unknown_job_fields
+from kfp_tune.core.job_fields import placeholder_stays_text, typed_when_filled_in, unknown_job_fields
 from kfp_tune.core.naming import label_field_problems, labels_for, namespace_problem
 from kfp_tune.core.patterns import PatternError, compile_pattern
 from kfp_tune.core.plugin_failures import failed_plugins_note
@@ -742,9 +742,10 @@ def operator_webhook_problems(trial_spec: Mapping[str, Any], path: str = "spec.t
     none of them: its validator converts only a Job): a replica type the kind does not have
     (``master``), a PyTorchJob's or XGBoostJob's Master count other than 1, an XGBoostJob with no
     Master, a TFJob with more than one Chief or Master, a PyTorchJob's Worker count below 1, and
-    an integer field (``replicas``,
-    ``runPolicy``'s, ``slotsPerWorker``) holding text, as a ``${trialParameters.x}`` placeholder
-    written in the trialSpec stays after it is replaced (as in Katib)."""
+    an integer field (``replicas``, ``runPolicy``'s, ``slotsPerWorker``) holding text, as a
+    ``${trialParameters.x}`` placeholder written in the trialSpec stays after it is replaced (as in
+    Katib); a ConfigMap template's unquoted whole placeholder, whose type is its value's, is left
+    as the batch/v1 Job's check leaves it (``job_fields.typed_when_filled_in``)."""
     api_version, kind, spec = trial_spec.get("apiVersion"), trial_spec.get("kind"), trial_spec.get("spec")
     if not isinstance(kind, str) or not isinstance(spec, Mapping):
         return []  # a kind not text is refused at the field
@@ -756,14 +757,14 @@ def operator_webhook_problems(trial_spec: Mapping[str, Any], path: str = "spec.t
         value: Any = spec
         for key in keys:
             value = value.get(key) if isinstance(value, Mapping) else None
-        if value is not None and not _json_integer(value):
+        if value is not None and not _json_integer(value) and not typed_when_filled_in(value):
             problems.append(FieldError(f"{where}.{'.'.join(keys)}", _integer_problem(value, str(kind))))
     for field_name, replicas in spec.items():
         if not str(field_name).endswith("ReplicaSpecs") or not isinstance(replicas, Mapping):
             continue
         for replica_type, replica in replicas.items():
             written = replica.get("replicas") if isinstance(replica, Mapping) else None
-            if written is not None and not _json_integer(written):
+            if written is not None and not _json_integer(written) and not typed_when_filled_in(written):
                 problems.append(FieldError(f"{where}.{field_name}.{replica_type}.replicas", _integer_problem(written, str(kind))))
     rules = OPERATOR_REPLICA_RULES.get(str(kind)) if api_version == "kubeflow.org/v1" else None
     replicas = spec.get(rules[0]) if rules is not None else None
@@ -826,10 +827,8 @@ def _json_integer(value: Any) -> bool:
 
 def _integer_problem(value: Any, kind: str) -> str:
     """Why an integer field of an operator's kind holding something else is refused, saying why a placeholder stays text."""
-    placeholder = isinstance(value, str) and "${trialParameters." in value
-    why = ("; a placeholder in a trialSpec written in the Experiment stays text when it is replaced (as in Katib, which substitutes the JSON "
-           "text): write the number, or tune something the container reads" if placeholder else "")
-    return f"expected an integer, got {shown(value)}: the {kind} CRD's schema refuses it on every create, so each trial would stop the run at TrialNotCreated{why}"
+    return (f"expected an integer, got {shown(value)}: the {kind} CRD's schema refuses it on every create, so each trial would stop the run "
+            f"at TrialNotCreated{placeholder_stays_text(value)}")
 
 
 def _meant_kind(trial_spec: Mapping[str, Any]) -> str | None:
