@@ -42,7 +42,7 @@ from kfp_tune.core.spec import (
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, TrialStatus
 from kfp_tune.inline_runner import MAX_LOCAL_SLOTS, run_inline
-from kfp_tune.launchers.function import FunctionLauncher, calls_left_running
+from kfp_tune.launchers.function import CallersLine, FunctionLauncher, calls_left_running
 from kfp_tune.search import as_given, categorical_objects, fixed_values, is_searched, to_parameters
 from kfp_tune.stores import as_store, is_store, open_store, refuse_empty_store
 
@@ -814,6 +814,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     from kfp_tune.core.supported_os import refuse_unsupported_platform
 
     refuse_unsupported_platform()  # Windows: UnsupportedPlatform before anything is written
+    caller_of_tune = CallersLine.of_caller(2)  # the user's line, as stacklevel=3 names it below
     _check_tune_arguments(dict(arguments))
     objective, parameters, objective_metric_name = arguments["objective"], arguments["parameters"], arguments["objective_metric_name"]
     experiment = _function_experiment_of(arguments)
@@ -835,6 +836,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
 
     # a call the stop lets go keeps what it printed; no retry window: the stop goes on whatever the store says
     launcher.keeps_stopped_output_in(ExperimentRecords(unretried(target), experiment.name))
+    launcher.warned_at = caller_of_tune
     take_over = bool(arguments.get("take_over", False))
     from kfp_tune.remote import no_trial_succeeded
 

@@ -19,6 +19,7 @@ import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from kfp_tune.collectors.push import function_trial_named
@@ -53,6 +54,26 @@ def calls_left_running(count: int, waiting: bool = False) -> str:
             "restart the kernel (or the Python process) to stop them")
 
 
+@dataclass(frozen=True)
+class CallersLine:
+    """The line that called ``tune()``, taken on its thread: a warning given on a trial's thread
+    names it, as ``tune()``'s other warnings do (that thread's stack holds only kfp-tune's frames)."""
+
+    filename: str
+    lineno: int
+    module_globals: dict[str, Any]
+
+    @classmethod
+    def of_caller(cls, depth: int) -> CallersLine:
+        """The frame ``depth`` calls above the one calling this."""
+        frame = sys._getframe(depth + 1)
+        return cls(frame.f_code.co_filename, frame.f_lineno, frame.f_globals)
+
+    def warn(self, message: str) -> None:
+        warnings.warn_explicit(message, UserWarning, self.filename, self.lineno, module=self.module_globals.get("__name__"),
+                               registry=self.module_globals.setdefault("__warningregistry__", {}), module_globals=self.module_globals)
+
+
 class FunctionLauncher(Launcher):
     """Calls ``objective(params)`` with typed parameter values (discrete ones as numbers, a
     categorical one as the object ``objects`` gives for its text, else its text). A number it returns is the
@@ -75,6 +96,7 @@ class FunctionLauncher(Launcher):
         self._kept_now: set[str] = set()  # trials whose output so far the stop's keeper is storing now
         self._ended_while_kept: dict[str, dict[str, str]] = {}  # their whole logs, for the keeper to write over its snapshot
         self._told_objective_missing = threading.Event()
+        self.warned_at: CallersLine | None = None  # tune()'s caller: where a trial thread's warning points
 
     def keeps_stopped_output_in(self, records: ExperimentRecords) -> None:
         """Store what each running call has printed when the run is stopped, as its trial's log:
@@ -190,12 +212,14 @@ class FunctionLauncher(Launcher):
         self._told_objective_missing.set()
         keys = [str(k) for k in returned]
         closest = (difflib.get_close_matches(name, keys, n=1, cutoff=0.0) or keys)[0]
-        warnings.warn(
+        message = (
             f"{caller} trial {trial} returned no {name!r} (objective_metric_name is {name!r}), only {shown(dict(returned))}: it ends "
             f"MetricsUnavailable, as will every trial that returns no {name!r}; pass objective_metric_name={closest!r} to optimize "
-            f"{closest!r} (said once; the run goes on with its whole budget, as Katib's does)",
-            UserWarning, stacklevel=2,
-        )
+            f"{closest!r} (said once; the run goes on with its whole budget, as Katib's does)")
+        if self.warned_at is None:
+            warnings.warn(message, UserWarning, stacklevel=2)
+        else:
+            self.warned_at.warn(message)
 
     @contextlib.contextmanager
     def _output_followed(self, trial: str, log_name: str, output: io.StringIO) -> Iterator[None]:
