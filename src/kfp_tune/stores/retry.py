@@ -24,6 +24,12 @@ failures only where no operation of that kind is retrying and the store did not 
 kinds while it was (a store down then up again, whose given-up read is ended by a write), or
 where that kind has not been tried for a whole window.
 
+Each operation also has a window of its own, from its own first failure: one that the store
+keeps failing while it takes others of the same kind (a write of one key to a MinIO erasure set
+without quorum, a SeaweedFS volume gone read-only, while writes of other keys land) is given up
+about ``deadline`` seconds after it began failing, naming it, though each success of another
+write restarted the writes' window.
+
 An outage is said twice, as warnings: when it begins (what failed, that it is retried, for at
 most how long) and when the store answers again (after how long); each attempt is an info line
 (``-v``). A 20 s outage of an inline run was 24 warnings of one attempt each.
@@ -88,6 +94,7 @@ class RetryingStore:
         self._answered_meanwhile: str | None = None  # an operation that succeeded while another kind kept failing
         self._refused_kinds: set[str] = set()  # failing kinds the store refused while it answered others: ended only by their own success
         self._given_up = False  # an operation of this outage gave up at the end of the window
+        self._last_answer: str | None = None  # the last operation that succeeded
         self._cut: tuple[float, float] | None = None  # (when, seconds): cut_window's limit, for this outage and later ones
         self._scoped_cut: tuple[float, float, str] | None = None  # (when, seconds, why): window_cut's limit, while it lasts
         self.on_outage: Callable[[float], None] | None = None
@@ -145,10 +152,10 @@ class RetryingStore:
         earlier once cut; infinity while the store answers."""
         return self._window()[0]
 
-    def _window(self) -> tuple[float, str | None]:
-        """When this outage's window ends (its lock held), and what cut it there (None: no cut
-        ends it before ``deadline``)."""
-        failing_since = self._failing_since()
+    def _window(self, since: float | None = None) -> tuple[float, str | None]:
+        """When this outage's window ends (its lock held), or the window of an operation
+        failing ``since`` then, and what cut it there (None: no cut ends it before ``deadline``)."""
+        failing_since = self._failing_since() if since is None else since
         if failing_since is None:
             return float("inf"), None
         ends, why = failing_since + self.deadline, None
@@ -159,19 +166,25 @@ class RetryingStore:
                 ends, why = cut_ends, cut_why
         return ends, why
 
-    def _gives_up(self, kind: str, attempt_started: float) -> tuple[bool, float, float, bool]:
-        """Whether to give up after a transient failure of a ``kind`` operation, for how many
-        seconds the store has been failing, how many are left of its window: this outage's
-        window is spent (or cut), or was by an earlier operation (which then gave up); and
-        whether this failure began the outage."""
+    def _gives_up(self, kind: str, attempt_started: float, own_since: float) -> tuple[str | None, float, float, bool]:
+        """After a transient failure of a ``kind`` operation failing since ``own_since``:
+        whether to give up ("outage": this outage's window is spent or cut, or was by an
+        earlier operation, which then gave up; "operation": the operation's own window is,
+        others having succeeded meanwhile; None: retry), for how many seconds the store or the
+        operation has been failing, how many are left of its window, and whether this failure
+        began the outage."""
         with self._lock:
             began = not self._failing
             self._failing.setdefault(kind, attempt_started)
             now = time.monotonic()
             self._last_failed[kind] = now
-            ends = self._window_ends()
+            ends, own_ends = self._window_ends(), self._window(own_since)[0]
             self._given_up = self._given_up or now >= ends
-            return self._given_up, now - min(self._failing.values()), ends - now, began
+            if self._given_up:
+                return "outage", now - min(self._failing.values()), 0.0, began
+            if now >= own_ends:
+                return "operation", now - own_since, 0.0, began
+            return None, now - min(self._failing.values()), min(ends, own_ends) - now, began
 
     def _retry(self, kind: str, what: str, call: Callable[[], T]) -> T:
         with self._lock:
@@ -185,6 +198,7 @@ class RetryingStore:
     def _retried(self, kind: str, what: str, call: Callable[[], T]) -> T:
         delay = self.first_delay
         attempt = 1
+        own_since: float | None = None  # this operation's first failure: its own window, whatever others do
         while True:
             attempt_started = time.monotonic()
             try:
@@ -193,7 +207,10 @@ class RetryingStore:
                 if not exc.transient:  # an answer, if a refusal: an outage it ends is said to end
                     self._answered(kind, what, refused=exc)
                     raise
-                given_up, failing, left, began = self._gives_up(kind, attempt_started)
+                own_since = attempt_started if own_since is None else own_since
+                given_up, failing, left, began = self._gives_up(kind, attempt_started, own_since)
+                if given_up == "operation":
+                    raise self._operation_given_up_error(kind, what, exc, failing) from exc
                 if given_up:
                     raise self._given_up_error(kind, exc, failing) from exc
                 if began and (on_outage := self.on_outage) is not None:
@@ -230,6 +247,7 @@ class RetryingStore:
                     del self._failing[other], self._last_failed[other]
                     self._refused_kinds.discard(other)
             still_failing = sorted(self._failing)
+            self._last_answer = what if refused is None else self._last_answer
             first_answer = False
             if not still_failing:
                 self._given_up, self._answered_meanwhile = False, None
@@ -260,6 +278,21 @@ class RetryingStore:
                               f"it refuses {kind}s (a full disk? a read-only volume?); once it takes them again, run the same command again (a run resumes where it stopped)",
                               transient=True)
         return StoreError(f"{text}, the store failing for {seconds} s ({window}): once it answers, run the same command again (a run resumes where it stopped)", transient=True)
+
+    def _operation_given_up_error(self, kind: str, what: str, exc: StoreError, failing: float) -> StoreError:
+        """The last failure of one operation the store kept failing for its own window while
+        it took others (those of its kind too, which restart the outage's window): the store
+        refuses this one, not the request's kind."""
+        with self._lock:
+            why, answered = self._window(time.monotonic() - failing)[1], self._last_answer
+        window = why or f"the retry window, {STORE_RETRY_VARIABLE}={self.deadline:g}"
+        text = str(exc).removesuffix(" (transient)")
+        seconds = f"{failing:.0f}" if failing >= 10 else f"{failing:.1f}"
+        meanwhile = f" ({answered} succeeded)" if answered else ""
+        hint = "its volume read-only or without quorum?" if kind in ("write", "delete") else "its volume damaged or without quorum?"
+        return StoreError(f"{text}, the {what} failing for {seconds} s ({window}) while the store answered other requests{meanwhile}: "
+                          f"it refuses this {kind} ({hint}); once it takes it again, run the same command again (a run resumes where it stopped)",
+                          transient=True)
 
     def get(self, key: str) -> bytes | None:
         return self._retry("read", f"read of {key}", lambda: self.inner.get(key))
