@@ -613,7 +613,8 @@ def tune(
     the options after ``host`` are for that case only (:func:`kfp_tune.remote.submit_function`).
 
     Args:
-        objective: called once per trial with ``{name: value}`` (typed); returns the objective
+        objective: called once per trial with ``{name: value}`` (typed: a number as a number,
+            a categorical value as the very object given, where the records keep its text); returns the objective
             as a number, or a dict of metric name -> number, or None having printed Katib's
             ``name=value`` lines or called :func:`kfp_tune.report_metrics`. An exception or
             ``sys.exit(n)`` fails the trial.
