@@ -697,7 +697,7 @@ def _conflict_in_tune_words(refusal: ExperimentConflict, arguments: Mapping[str,
         given = _function_experiment_of(arguments).to_dict()["spec"]
         if not isinstance(stored, dict):
             return None
-        frozen, budgets = _arguments_changed(stored, given)
+        frozen, budgets = _arguments_changed(stored, given, _categoricals_as_given(arguments["parameters"]))
         ended = ended_when_stopped(store, name) if budgets and not frozen else None
         used = load_state(ExperimentRecords(store, name)).budget_used if budgets and not frozen and ended is None else 0
     except (KfpTuneError, ValueError, TypeError, AttributeError):  # a damaged record: the step's refusal says enough
@@ -722,10 +722,26 @@ def _conflict_in_tune_words(refusal: ExperimentConflict, arguments: Mapping[str,
             f"{more_trials}tune(..., {as_stored}) returns its result")
 
 
-def _arguments_changed(stored: Mapping[str, Any], given: Mapping[str, Any]) -> tuple[list[str], list[tuple[str, str]]]:
+def _categoricals_as_given(parameters: Mapping[str, Any]) -> dict[str, str]:
+    """Each ``search.categorical`` parameter of ``parameters`` as the call the user wrote, its
+    values as given (``search.categorical([True, None])``, a function by its name), not as their text."""
+    from kfp_tune.search import CategoricalSpec, categorical_text
+
+    def written(value: Any) -> str:
+        text = categorical_text(value)
+        return text if text != str(value) else repr(value)  # a function or class by its name
+
+    return {name: f"search.categorical([{', '.join(written(v) for v in spec._objects)}])" for name, spec in parameters.items()
+            if isinstance(spec, CategoricalSpec) and spec._objects}
+
+
+def _arguments_changed(stored: Mapping[str, Any], given: Mapping[str, Any],
+                       given_calls: Mapping[str, str] | None = None) -> tuple[list[str], list[tuple[str, str]]]:
     """What differs between two experiments' specs made by ``tune()``, as its arguments: those
     a resume cannot change (``parameters['y'] added``, ``objective_type ('minimize' stored,
-    'maximize' given)``), and the budgets that changed, each (field, text)."""
+    'maximize' given)``), and the budgets that changed, each (field, text). ``given_calls``: a
+    given parameter as the user wrote it (:func:`_categoricals_as_given`), in place of its spec's text."""
+    calls: dict[Any, str] = dict(given_calls or {})
     frozen: list[str] = []
 
     def compared(argument: str, before: Any, after: Any) -> None:
@@ -738,8 +754,9 @@ def _arguments_changed(stored: Mapping[str, Any], given: Mapping[str, Any]) -> t
         if name not in after_params:
             frozen.append(f"parameters[{name!r}] removed")
         elif before_params[name] != after_params[name]:
-            frozen.append(f"parameters[{name!r}] ({_helper_call(before_params[name])} stored, {_helper_call(after_params[name])} given)")
-    frozen += [f"parameters[{name!r}] added ({_helper_call(after_params[name])})" for name in after_params if name not in before_params]
+            given_call = calls.get(name) or _helper_call(after_params[name])
+            frozen.append(f"parameters[{name!r}] ({_helper_call(before_params[name])} stored, {given_call} given)")
+    frozen += [f"parameters[{name!r}] added ({calls.get(name) or _helper_call(after_params[name])})" for name in after_params if name not in before_params]
     before_objective, after_objective = stored.get("objective") or {}, given.get("objective") or {}
     for key, argument in (("objectiveMetricName", "objective_metric_name"), ("type", "objective_type"), ("goal", "goal"),
                           ("additionalMetricNames", "additional_metric_names")):
