@@ -19,10 +19,13 @@ failures end with a success of the same kind, and the outage ends, and the next 
 a new window, once no kind is failing. A store that answers reads but refuses every write with a
 5xx (a full disk: MinIO's 507, SeaweedFS's 500) is an outage of its writes, which the run's
 listings do not end: the run stops with the window, saying that the store answered other
-requests meanwhile, and the writes after it try once. A success of another kind ends a kind's
-failures only where no operation of that kind is retrying and the store did not answer other
-kinds while it was (a store down then up again, whose given-up read is ended by a write), or
-where that kind has not been tried for a whole window.
+requests meanwhile, and the writes after it try once. A kind is refused only when one of its
+operations fails again after the store answered another since its previous failure (said once,
+"the store answers other requests"): an operation still retrying when another succeeds (a store
+back up, a single 503) is taken at its next try, with no such word. A success of another kind
+ends a kind's failures only where no operation of that kind is retrying and the kind was not
+refused (a store down then up again, whose given-up read is ended by a write), or where that
+kind has not been tried for a whole window.
 
 Each operation also has a window of its own, from its own first failure: one that the store
 keeps failing while it takes others of the same kind (a write of one key to a MinIO erasure set
@@ -49,6 +52,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from kfp_tune.core.errors import StoreError
@@ -67,6 +71,18 @@ DEFAULT_DEADLINE = 300.0
 def deadline_from_env() -> float:
     raw = os.environ.get(STORE_RETRY_VARIABLE)
     return float(raw) if raw else DEFAULT_DEADLINE
+
+
+@dataclass(eq=False)
+class _Operation:
+    """One operation in its retry loop: its own window, and what the store did meanwhile."""
+
+    kind: str
+    what: str
+    since: float | None = None  # its first failed attempt's start: its own window, whatever others do
+    last_failed: float | None = None  # when its last attempt failed
+    answered: str | None = None  # an operation of its kind the store took after one of its failures: it refuses this one
+    said: bool = False  # its failing after the store answered is said
 
 
 class RetryingStore:
@@ -90,11 +106,11 @@ class RetryingStore:
         self._sleep = sleep or self._wait
         self._failing: dict[str, float] = {}  # kind of operation -> the start of its first failed attempt; empty while the store answers
         self._last_failed: dict[str, float] = {}  # kind of operation -> when its last attempt failed
-        self._retrying: dict[str, int] = {}  # kind of operation -> how many operations of it are in their retry loop
+        self._failing_operations: set[_Operation] = set()  # operations in their retry loop that have failed
         self._answered_meanwhile: str | None = None  # an operation that succeeded while another kind kept failing
         self._refused_kinds: set[str] = set()  # failing kinds the store refused while it answered others: ended only by their own success
         self._given_up = False  # an operation of this outage gave up at the end of the window
-        self._last_answer: str | None = None  # the last operation that succeeded
+        self._last_answer: tuple[float, str, str] | None = None  # (when, what, kind): the last operation that succeeded
         self._cut: tuple[float, float] | None = None  # (when, seconds): cut_window's limit, for this outage and later ones
         self._scoped_cut: tuple[float, float, str] | None = None  # (when, seconds, why): window_cut's limit, while it lasts
         self.on_outage: Callable[[float], None] | None = None
@@ -166,51 +182,69 @@ class RetryingStore:
                 ends, why = cut_ends, cut_why
         return ends, why
 
-    def _gives_up(self, kind: str, attempt_started: float, own_since: float) -> tuple[str | None, float, float, bool]:
-        """After a transient failure of a ``kind`` operation failing since ``own_since``:
-        whether to give up ("outage": this outage's window is spent or cut, or was by an
-        earlier operation, which then gave up; "operation": the operation's own window is,
-        others having succeeded meanwhile; None: retry), for how many seconds the store or the
-        operation has been failing, how many are left of its window, and whether this failure
-        began the outage."""
+    def _gives_up(self, operation: _Operation, attempt_started: float) -> tuple[str | None, float, float, bool, str | None]:
+        """After a transient failure of ``operation``: whether to give up ("outage": this
+        outage's window is spent or cut, or was by an earlier operation, which then gave up;
+        "operation": the operation's own window is, others having succeeded meanwhile; None:
+        retry), for how many seconds the store or the operation has been failing, how many are
+        left of its window, whether this failure began the outage, and a warning to give: the
+        operation failed again after the store answered another since its previous failure
+        (refused, not down), said once."""
         with self._lock:
             began = not self._failing
+            kind = operation.kind
             self._failing.setdefault(kind, attempt_started)
+            self._failing_operations.add(operation)
             now = time.monotonic()
             self._last_failed[kind] = now
-            ends, own_ends = self._window_ends(), self._window(own_since)[0]
-            self._given_up = self._given_up or now >= ends
+            operation.since = attempt_started if operation.since is None else operation.since
+            warning = None
+            answer = self._last_answer
+            if answer is not None and operation.last_failed is not None and operation.last_failed <= answer[0] <= attempt_started:
+                if answer[2] != kind:  # the store takes other kinds: it refuses this one (a full disk refuses writes)
+                    self._refused_kinds.add(kind)
+                    if self._answered_meanwhile is None:
+                        self._answered_meanwhile, warning = answer[1], f"its {kind}s still fail; retrying them"
+                else:  # it takes others of its kind: it refuses this one operation
+                    operation.answered = answer[1]
+                    if not operation.said and self._answered_meanwhile is None:
+                        warning = f"{operation.what} still fails; retrying it"
+                operation.said = operation.said or warning is not None
+            operation.last_failed = now
+            ends, own_ends = self._window_ends(), self._window(operation.since)[0]
+            self._given_up = self._given_up or (operation.answered is None and now >= ends)
             if self._given_up:
-                return "outage", now - min(self._failing.values()), 0.0, began
-            if now >= own_ends:
-                return "operation", now - own_since, 0.0, began
-            return None, now - min(self._failing.values()), min(ends, own_ends) - now, began
+                return "outage", now - min(self._failing.values()), 0.0, began, None
+            if now >= min(ends, own_ends):
+                return "operation", now - operation.since, 0.0, began, None
+            left = min(ends, own_ends) - now
+            if warning is not None:
+                warning = f"the store answers other requests ({answer[1] if answer else ''} succeeded) but {warning} for at most {left:.0f} s more ({STORE_RETRY_VARIABLE})"
+            return None, now - min(self._failing.values()), left, began, warning
 
     def _retry(self, kind: str, what: str, call: Callable[[], T]) -> T:
-        with self._lock:
-            self._retrying[kind] = self._retrying.get(kind, 0) + 1
+        operation = _Operation(kind, what)
         try:
-            return self._retried(kind, what, call)
+            return self._retried(operation, call)
         finally:
             with self._lock:
-                self._retrying[kind] -= 1
+                self._failing_operations.discard(operation)
 
-    def _retried(self, kind: str, what: str, call: Callable[[], T]) -> T:
+    def _retried(self, operation: _Operation, call: Callable[[], T]) -> T:
+        kind, what = operation.kind, operation.what
         delay = self.first_delay
         attempt = 1
-        own_since: float | None = None  # this operation's first failure: its own window, whatever others do
         while True:
             attempt_started = time.monotonic()
             try:
                 result = call()
             except StoreError as exc:
                 if not exc.transient:  # an answer, if a refusal: an outage it ends is said to end
-                    self._answered(kind, what, refused=exc)
+                    self._answered(operation, refused=exc)
                     raise
-                own_since = attempt_started if own_since is None else own_since
-                given_up, failing, left, began = self._gives_up(kind, attempt_started, own_since)
+                given_up, failing, left, began, warning = self._gives_up(operation, attempt_started)
                 if given_up == "operation":
-                    raise self._operation_given_up_error(kind, what, exc, failing) from exc
+                    raise self._operation_given_up_error(operation, exc, failing) from exc
                 if given_up:
                     raise self._given_up_error(kind, exc, failing) from exc
                 if began and (on_outage := self.on_outage) is not None:
@@ -220,48 +254,47 @@ class RetryingStore:
                 if began:  # one line for the outage, whichever operations meet it; each attempt with -v
                     log.warning("the store stopped answering: %s failed: %s; retrying in %.1f s, and for at most %.0f s (%s)",
                                 what, exc, wait, left, STORE_RETRY_VARIABLE)
+                elif warning is not None:
+                    log.warning("%s", warning)
                 log.info("%s failed (attempt %d, the store failing for %.0f s), retrying in %.1f s: %s", what, attempt, failing, wait, exc)
                 self._sleep(wait)
                 delay = min(self.max_delay, delay * 2)
                 attempt += 1
             else:
-                self._answered(kind, what)
+                self._answered(operation)
                 return result
 
-    def _answered(self, kind: str, what: str, refused: StoreError | None = None) -> None:
-        """The store answered a ``kind`` operation: that kind's failures end, and the outage
-        with them when no other kind is failing, said once by the operation that ended it, even
-        with a refusal (a server restarted with the key rotated): every "stopped answering"
-        line has its "answers again". While another kind keeps failing (writes refused by a
-        full disk while reads succeed) the outage goes on, said once."""
+    def _answered(self, operation: _Operation, refused: StoreError | None = None) -> None:
+        """The store answered ``operation``: its kind's failures end unless another operation
+        of that kind is still failing (one key's writes refused while others land), and the
+        outage with them when no other kind is failing, said once by the operation that ended
+        it, even with a refusal (a server restarted with the key rotated): every "stopped
+        answering" line has its "answers again". An operation still retrying goes on: it is
+        said to be refused only if it fails again after this answer (a store back up takes it
+        at its next try). A kind refused while the store answered others (writes refused by a
+        full disk) goes on failing until its own success, or until it is not tried for a
+        whole window."""
         with self._lock:
             failing_since = self._failing_since()
-            self._failing.pop(kind, None)
-            self._last_failed.pop(kind, None)
-            self._refused_kinds.discard(kind)
+            self._failing_operations.discard(operation)
+            retrying = {other.kind for other in self._failing_operations}
             now = time.monotonic()
-            for other, last_failed in list(self._last_failed.items()):
-                if self._retrying.get(other):  # failing while this kind is answered: refused by the store, not down
-                    self._refused_kinds.add(other)
-                elif other not in self._refused_kinds or now - last_failed > self.deadline:
-                    del self._failing[other], self._last_failed[other]
-                    self._refused_kinds.discard(other)
-            still_failing = sorted(self._failing)
-            self._last_answer = what if refused is None else self._last_answer
-            first_answer = False
+            for kind, last_failed in list(self._last_failed.items()):
+                ended = kind == operation.kind or kind not in self._refused_kinds or now - last_failed > self.deadline
+                if ended and kind not in retrying:  # a kind still retrying is refused only if it fails again after this answer
+                    del self._failing[kind], self._last_failed[kind]
+                    self._refused_kinds.discard(kind)
+            if refused is None:
+                self._last_answer = (now, operation.what, operation.kind)
+            still_failing = bool(self._failing)
             if not still_failing:
                 self._given_up, self._answered_meanwhile = False, None
-            elif refused is None and self._answered_meanwhile is None and self._refused_kinds:
-                self._answered_meanwhile, first_answer = what, True
-            left = self._window_ends() - now
-        if failing_since is not None and still_failing:
-            if first_answer:
-                log.warning("the store answers other requests (%s succeeded) but its %s still fail; retrying them for at most %.0f s more (%s)",
-                            what, " and ".join(f"{other}s" for other in still_failing), max(0.0, left), STORE_RETRY_VARIABLE)
-        elif failing_since is not None and refused is not None:
-            log.warning("the store answers again after %.0f s, refusing: %s failed: %s", time.monotonic() - failing_since, what, refused)
-        elif failing_since is not None:
-            log.warning("the store answers again after %.0f s (%s succeeded)", time.monotonic() - failing_since, what)
+        if failing_since is None or still_failing:
+            return
+        if refused is not None:
+            log.warning("the store answers again after %.0f s, refusing: %s failed: %s", time.monotonic() - failing_since, operation.what, refused)
+        else:
+            log.warning("the store answers again after %.0f s (%s succeeded)", time.monotonic() - failing_since, operation.what)
 
     def _given_up_error(self, kind: str, exc: StoreError, failing: float) -> StoreError:
         """The last failure, saying that the store failed for its whole window and that running
@@ -279,18 +312,20 @@ class RetryingStore:
                               transient=True)
         return StoreError(f"{text}, the store failing for {seconds} s ({window}): once it answers, run the same command again (a run resumes where it stopped)", transient=True)
 
-    def _operation_given_up_error(self, kind: str, what: str, exc: StoreError, failing: float) -> StoreError:
+    def _operation_given_up_error(self, operation: _Operation, exc: StoreError, failing: float) -> StoreError:
         """The last failure of one operation the store kept failing for its own window while
         it took others (those of its kind too, which restart the outage's window): the store
         refuses this one, not the request's kind."""
         with self._lock:
-            why, answered = self._window(time.monotonic() - failing)[1], self._last_answer
+            why = self._window(time.monotonic() - failing)[1]
+            answered = operation.answered or (self._last_answer[1] if self._last_answer else None)
         window = why or f"the retry window, {STORE_RETRY_VARIABLE}={self.deadline:g}"
         text = str(exc).removesuffix(" (transient)")
         seconds = f"{failing:.0f}" if failing >= 10 else f"{failing:.1f}"
         meanwhile = f" ({answered} succeeded)" if answered else ""
+        kind = operation.kind
         hint = "its volume read-only or without quorum?" if kind in ("write", "delete") else "its volume damaged or without quorum?"
-        return StoreError(f"{text}, the {what} failing for {seconds} s ({window}) while the store answered other requests{meanwhile}: "
+        return StoreError(f"{text}, the {operation.what} failing for {seconds} s ({window}) while the store answered other requests{meanwhile}: "
                           f"it refuses this {kind} ({hint}); once it takes it again, run the same command again (a run resumes where it stopped)",
                           transient=True)
 
