@@ -20,6 +20,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any, ClassVar, cast, overload
 
 from kfp_tune.collectors.push import reports_in_this_thread
+from kfp_tune.collectors.stdout import DEFAULT_FORMAT_NAME
 from kfp_tune.core.catalogue import DEFAULT_ALGORITHM
 from kfp_tune.core.errors import ExperimentConflict, FieldError, RunInterrupted, SpecError, shown
 from kfp_tune.core.interfaces import LaunchOutcome, Store, TrialRun
@@ -40,7 +41,7 @@ from kfp_tune.core.spec import (
     TrialTemplate,
 )
 from kfp_tune.core.state import ExperimentView
-from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, TrialStatus
+from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, LaunchPhase, TrialStatus
 from kfp_tune.inline_runner import MAX_LOCAL_SLOTS, run_inline
 from kfp_tune.launchers.function import CallersLine, FunctionLauncher, calls_left_running
 from kfp_tune.search import as_given, categorical_objects, fixed_values, is_searched, to_parameters
@@ -1040,10 +1041,17 @@ class FunctionTrials(FunctionLauncher):
         with reports_in_this_thread() as reports:
             self._local.reports = reports
             outcome = super().run(trial)
+        caller = "KatibClient.tune:" if self.searched_as_text else "tune():"
         if reports:  # Push: its reports are its metrics, the objective's or not
-            return dataclasses.replace(outcome, pushed=[*reports, *outcome.pushed])
+            pushed = [*reports, *outcome.pushed]
+            self.warn_once_if_objective_missing(trial.trial, {m.name: m.value for m in pushed}, caller, how="reported with kfp_tune.report_metrics")
+            return dataclasses.replace(outcome, pushed=pushed)
         returned = getattr(self._local, "returned", None)
-        self.warn_once_if_objective_missing(trial.trial, returned, "KatibClient.tune:" if self.searched_as_text else "tune():")
+        printed_objective = any(m.name == self.objective_metric for m in outcome.pushed)
+        if returned is None and outcome.phase == LaunchPhase.SUCCEEDED and not printed_objective and DEFAULT_FORMAT_NAME.fullmatch(self.objective_metric):
+            printed = "".join(outcome.logs.values())  # a name the format cannot carry: the trial's message says why
+            self.warn_once_if_objective_missing(trial.trial, self.printed_metrics(printed), caller, how="printed")
+        self.warn_once_if_objective_missing(trial.trial, returned, caller)
         named = isinstance(returned, numbers.Real) or (isinstance(returned, Mapping) and self.objective_metric in returned)
         if outcome.pushed and not named and all(m.name != self.objective_metric for m in outcome.pushed):
             # returned or printed, what Katib's StdOut collector reads (on Kubeflow the trial prints what it

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from kfp_tune.collectors.push import function_trial_named
-from kfp_tune.collectors.stdout import DEFAULT_FORMAT_NAME, NAME_RULE, parse_metric_lines
+from kfp_tune.collectors.stdout import DEFAULT_FORMAT_NAME, NAME_RULE, missing_metric_hints, parse_metric_lines
 from kfp_tune.core.errors import RunInterrupted, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
 from kfp_tune.core.observation import MetricLog, is_boolean
@@ -201,11 +201,12 @@ class FunctionLauncher(Launcher):
         text = "\n".join(f"{m.name}={m.value!r}" for m in pushed)
         return LaunchOutcome(LaunchPhase.SUCCEEDED, logs={container: _joined(printed, text + "\n")}, pushed=pushed)
 
-    def warn_once_if_objective_missing(self, trial: str, returned: Any, caller: str = "tune():") -> None:
+    def warn_once_if_objective_missing(self, trial: str, returned: Any, caller: str = "tune():", how: str = "returned") -> None:
         """A returned dict without the objective metric ends its trial MetricsUnavailable, and
         one trial settles that the function returns its metrics under other names: said once, at
         the first such trial, in the words of ``caller``'s argument, so that a run of long trainings
-        that cannot count is seen at its start. The run goes on with its whole budget, as Katib's does."""
+        that cannot count is seen at its start. The run goes on with its whole budget, as Katib's does.
+        ``how``: how the function gave ``returned``'s metrics (printed them, reported them)."""
         name = self.objective_metric
         if not isinstance(returned, Mapping) or not returned or name in returned or self._told_objective_missing.is_set():
             return
@@ -213,13 +214,19 @@ class FunctionLauncher(Launcher):
         keys = [str(k) for k in returned]
         closest = (difflib.get_close_matches(name, keys, n=1, cutoff=0.0) or keys)[0]
         message = (
-            f"{caller} trial {trial} returned no {name!r} (objective_metric_name is {name!r}), only {shown(dict(returned))}: it ends "
-            f"MetricsUnavailable, as will every trial that returns no {name!r}; pass objective_metric_name={closest!r} to optimize "
+            f"{caller} trial {trial} {how} no {name!r} (objective_metric_name is {name!r}), only {shown(dict(returned))}: it ends "
+            f"MetricsUnavailable, as will every trial that {'returns' if how == 'returned' else 'reports'} no {name!r}; pass objective_metric_name={closest!r} to optimize "
             f"{closest!r} (said once; the run goes on with its whole budget, as Katib's does)")
         if self.warned_at is None:
             warnings.warn(message, UserWarning, stacklevel=2)
         else:
             self.warned_at.warn(message)
+
+    def printed_metrics(self, printed: str) -> dict[str, float]:
+        """The metrics a call's output has in Katib's ``name=value`` format under any name (at
+        most three), each its last value: what it reported, where the objective is not among them."""
+        _, names = missing_metric_hints(self.objective_metric, printed, every_name=True)
+        return {m.name: m.value for m in parse_metric_lines(printed.splitlines(), names)}
 
     @contextlib.contextmanager
     def _output_followed(self, trial: str, log_name: str, output: io.StringIO) -> Iterator[None]:
