@@ -28,7 +28,7 @@ from typing import Any
 from kfp_tune.core.errors import ExperimentNotFound, FieldError, InputError, KfpTuneError, SpecError, StoreError, masked_url, shown
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRecord, left_out_warning, payload_of, utc_now
-from kfp_tune.core.spec import API_VERSION, EDITABLE_FIELDS
+from kfp_tune.core.spec import API_VERSION, EDITABLE_FIELDS, TrialTemplate
 from kfp_tune.core.state import (
     DELETING,
     TRIAL_NOT_CREATED,
@@ -40,6 +40,7 @@ from kfp_tune.core.state import (
     experiment_of,
     read_experiment_record,
 )
+from kfp_tune.core.validation import trial_log_names
 from kfp_tune.core.vocabulary import OBJECTIVE_OR_NOTHING, CollectorKind, ExperimentPhase, RecordKind, TrialStatus
 
 log = logging.getLogger(__name__)
@@ -533,7 +534,7 @@ class Client:
                 template = experiment_of(head, records.experiment_key()).spec.trial_template if head is not None else None
                 if template is None:
                     continue
-                text = records.read_text(records.log_key(name, container or template.primary_container_name))
+                text = _read_log(records, name, _log_names(template, container))
             except StoreError:  # damaged, unreadable, or a container name that is not valid: the lookup says so
                 return None
             if text is not None:
@@ -544,14 +545,13 @@ class Client:
         """A trial's log (see :meth:`get_trial_logs`), the trial already found."""
         template = state.experiment.spec.trial_template
         assert template is not None
-        primary = template.primary_container_name
-        name = container or primary
-        text = records.read_text(records.log_key(found.name, name))
+        names = _log_names(template, container)
+        text = _read_log(records, found.name, names)
         if text is not None:
             return text
-        if name != primary:
+        if container and container not in _log_names(template, None):
             kept = sorted(Path(key).stem for key in self.store.list(records.logs_prefix(found.name)))
-            raise InputError(f"container: trial {found.name!r} has no log of container {name!r}; its logs: {', '.join(kept) or 'none yet'}")
+            raise InputError(f"container: trial {found.name!r} has no log of container {container!r}; its logs: {', '.join(kept) or 'none yet'}")
         if found.ended is not None:
             if found.ended.reason in (TRIAL_STALE, TRIAL_NOT_CREATED):  # nothing followed it to its end, or nothing ran
                 raise NoLogYet(f"trial {found.name!r} has no log: it ended {found.ended.reason}: {found.ended.message}")
@@ -584,7 +584,7 @@ class Client:
             raise
         except Exception as exc:  # the API refused or could not be reached
             raise KfpTuneError(f"trial {trial.name!r}: its log could not be read from namespace {config.namespace!r}: {type(exc).__name__}: {str(exc)[:300]}") from None
-        text = logs.get(run.primary_container)
+        text = logs.get(trial_log_names(run.manifest, run.primary_container)[0])
         return text, f"no pod of it runs in namespace {config.namespace!r}, or its container has not started"
 
     def _kubernetes_api(self) -> Any:
@@ -679,6 +679,23 @@ class Client:
             if trial in state.by_name:
                 return ExperimentRecords(self.store, experiment), state, state.by_name[trial]
         raise TrialNotFound(f"no trial {trial!r} in any experiment in {self.store.uri}")
+
+
+def _log_names(template: TrialTemplate, container: str | None) -> tuple[str, ...]:
+    """The names a trial's log asked for may be kept under: the trial's own (``trial_log_names``:
+    a TrainJob's under ``node``, or under the name written as kfp-tune kept it before) when
+    ``container`` is left out or names it, else ``container``'s alone."""
+    own = trial_log_names(template.trial_spec, template.primary_container_name)
+    return own if not container or container in own else (container,)
+
+
+def _read_log(records: ExperimentRecords, trial: str, names: tuple[str, ...]) -> str | None:
+    """The first log kept under one of ``names``; None where none is."""
+    for name in names:
+        text = records.read_text(records.log_key(trial, name))
+        if text is not None:
+            return text
+    return None
 
 
 def _valid_trial_name(name: Any) -> bool:

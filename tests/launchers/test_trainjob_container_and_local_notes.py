@@ -1,6 +1,6 @@
 """A TrainJob's primary container is Trainer's ``node`` whatever ``primaryContainerName`` says: the
 launcher reads ``node``, and validate said nothing of another name (QA operators, session 36,
-finding 7; the log is still stored under the name written, which the steps read it back by). A
+finding 7; the log is kept under ``node`` too: test_trainjob_log_under_node.py). A
 TrainJob with ``numNodes`` > 1, ``numProcPerNode`` > 1 or GPUs in ``resourcesPerNode`` ran
 locally as one process with no note, where a PyTorchJob gets the local-run notes (finding 8)."""
 

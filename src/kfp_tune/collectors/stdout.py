@@ -12,6 +12,7 @@ from kfp_tune.core.patterns import compile_pattern
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import TrialState
+from kfp_tune.core.validation import trial_log_names
 
 # Katib's default metricsFormat filter.
 DEFAULT_METRICS_FORMAT = r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)"
@@ -152,4 +153,5 @@ def missing_metric_hints(name: str, text: str, every_name: bool = False) -> tupl
 def collect_stdout(records: ExperimentRecords, experiment: Experiment, trial: TrialState) -> list[MetricLog]:
     template = experiment.spec.trial_template
     assert template is not None
-    return parse_output(experiment, records.read_text(records.log_key(trial.name, template.primary_container_name)) or "")
+    logs = (records.read_text(records.log_key(trial.name, name)) for name in trial_log_names(template.trial_spec, template.primary_container_name))
+    return parse_output(experiment, next((kept for kept in logs if kept is not None), ""))  # a TrainJob's under node, or as kept before

@@ -267,6 +267,16 @@ TRAINJOB_CONTAINER = "node"
 whatever ``primaryContainerName`` says."""
 
 
+def trial_log_names(trial_spec: Any, primary_container_name: str) -> tuple[str, ...]:
+    """The names a trial's log may be kept under in the store, the one it is kept under now first:
+    the container whose log is the trial's, Trainer's ``node`` for a TrainJob (whatever
+    ``primaryContainerName`` says), else ``primaryContainerName``; then, for a TrainJob whose
+    ``primaryContainerName`` is another, that name, under which kfp-tune kept the log before."""
+    if isinstance(trial_spec, Mapping) and is_train_job(trial_spec) and primary_container_name != TRAINJOB_CONTAINER:
+        return (TRAINJOB_CONTAINER, primary_container_name) if primary_container_name else (TRAINJOB_CONTAINER,)
+    return (primary_container_name,)
+
+
 def trial_kind_notes(experiment: Experiment) -> list[FieldError]:
     """What the trial's kind does otherwise than its template says, told by ``validate`` where a
     local run would run it: :func:`default_container_notes`; a TrainJob's ``primaryContainerName``
@@ -280,7 +290,7 @@ def trial_kind_notes(experiment: Experiment) -> list[FieldError]:
         notes.append(FieldError(
             "spec.trialTemplate.primaryContainerName",
             f"a TrainJob's pods run spec.trainer in a container named {TRAINJOB_CONTAINER!r} (Trainer names it so), not "
-            f"{shown(template.primary_container_name)}: kfp-tune reads the log of {TRAINJOB_CONTAINER!r} (and stores it under the name written), "
+            f"{shown(template.primary_container_name)}: kfp-tune reads and keeps the log of {TRAINJOB_CONTAINER!r}, "
             f"but Katib's webhook finds no container {shown(template.primary_container_name)} in the pod; write {TRAINJOB_CONTAINER!r}",
         ))
     return notes

@@ -16,6 +16,7 @@ from kfp_tune.core.observation import Observation, latest_texts
 from kfp_tune.core.records import ExperimentRecords, TrialResult, utc_now
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentView, TrialState
+from kfp_tune.core.validation import trial_log_names
 from kfp_tune.core.vocabulary import (
     EARLY_STOP_MESSAGE,
     EARLY_STOP_REASON,
@@ -107,7 +108,8 @@ def _output_hints(records: ExperimentRecords, experiment: Experiment, trial: str
         return ""
     assert experiment.spec.objective is not None
     name = experiment.spec.objective.objective_metric_name
-    text = records.read_text(records.log_key(trial, template.primary_container_name)) or ""
+    logs = (records.read_text(records.log_key(trial, log_name)) for log_name in trial_log_names(template.trial_spec, template.primary_container_name))
+    text = next((kept for kept in logs if kept is not None), "")  # a TrainJob's under node, or as kept before
     not_numbers, close = missing_metric_hints(name, text, every_name=function)
     readable = DEFAULT_FORMAT_NAME.fullmatch(name) is not None  # a printed val.acc=0.5 reads as acc=: the function's message says why
     close = [c for c in close if c not in reported] if readable else []  # an unreadable name's message says why

@@ -61,7 +61,8 @@ from kfp_tune.core.naming import (
     namespace_problem,
 )
 from kfp_tune.core.shell_form import katib_wraps
-from kfp_tune.core.template import is_train_job, primary_container
+from kfp_tune.core.template import primary_container
+from kfp_tune.core.validation import trial_log_names
 from kfp_tune.core.vocabulary import EARLY_STOP_MESSAGE, EARLY_STOP_REASON, S3_ENDPOINT_VARIABLE, STORE_VARIABLE, CollectorKind, LaunchPhase, trial_place_env
 from kfp_tune.launchers.kept_log import READ_CHUNK_BYTES, KeptLog, metrics_formats
 from kfp_tune.launchers.kubernetes.kinds import (
@@ -95,7 +96,6 @@ from kfp_tune.launchers.kubernetes.pod_status import SUSPENDED, StartWatch, fail
 log = logging.getLogger(__name__)
 
 NAMESPACE_FILE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
-TRAINJOB_CONTAINER = "node"
 OWNER_DEPTH = 4
 """How many owners up from a pod the launcher looks for the trial (Tekton: pod, TaskRun,
 PipelineRun; JobSet: pod, Job, JobSet)."""
@@ -977,7 +977,7 @@ class KubernetesLauncher(Launcher):
 
     def _log_container(self, trial: TrialRun, kind: TrialKind) -> str:
         """The primary pod's container that the trial's log is read from."""
-        return TRAINJOB_CONTAINER if is_train_job({"apiVersion": kind.api_version, "kind": kind.kind}) else trial.primary_container
+        return trial_log_names({"apiVersion": kind.api_version, "kind": kind.kind}, trial.primary_container)[0]
 
     def _ran_for(self, resource: Mapping[str, Any], started: float, created_here: bool = False) -> float:
         """How long the trial has run, for ``timeoutSeconds``: since the resource's
@@ -1657,9 +1657,10 @@ class _FollowedLog:
         return self._read_once
 
     def logs(self) -> dict[str, str]:
-        """The log as the store keeps it, by the primary container's name ({} before a read
-        of it was made: no pod yet, or its container not started)."""
-        return {self.trial.primary_container: self.kept.text()} if self._read_once else {}
+        """The log as the store keeps it, by the name of the container it is read from (a
+        TrainJob's ``node``, whatever ``primaryContainerName`` says: ``trial_log_names``; {} before
+        a read of it was made: no pod yet, or its container not started)."""
+        return {trial_log_names(self.trial.manifest, self.trial.primary_container)[0]: self.kept.text()} if self._read_once else {}
 
     def judge(self, ended: bool = False) -> bool:
         """Ask the trial's stop test; ``ended``: the trial has ended, so its last line is whole.
