@@ -170,3 +170,26 @@ def test_an_unreadable_ssl_cert_file_is_no_matter_for_a_plain_http_endpoint(tmp_
     monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "nonexist.crt"))
     store = S3Store("bucket", "team", S3Settings(endpoint="127.0.0.1:9", secure=False, access_key="id", secret_key=SECRET))
     assert store.endpoint_url == "http://127.0.0.1:9"
+
+
+@pytest.mark.parametrize("held", ["text", "empty", "the-key", "der"])
+def test_an_ssl_cert_file_holding_no_certificate_is_said_at_once_naming_it(self_signed, tmp_path, monkeypatch, capsys, held):
+    """Review D of the store fixes, finding 4: an SSL_CERT_FILE that opens but holds no PEM
+    certificate (text, an empty file from a failed ``kubectl get secret``, the key instead of
+    the certificate, a DER file) was retried as an outage and said as "MaxRetryError". It is
+    the user's setting: exit 2 at once, naming the variable, the path and what it lacks."""
+    port, cert_file = self_signed
+    path = tmp_path / "ca.crt"
+    if held == "der":
+        path.write_bytes(ssl.PEM_cert_to_DER_cert(cert_file.read_text()))
+    else:
+        path.write_bytes({"text": b"not a certificate\n", "empty": b"", "the-key": (tmp_path / "key.pem").read_bytes()}[held])
+    monkeypatch.setenv("KFP_TUNE_S3_ENDPOINT", f"https://127.0.0.1:{port}")
+    monkeypatch.setenv("SSL_CERT_FILE", str(path))
+    monkeypatch.setenv("KFP_TUNE_STORE_RETRY_SECONDS", "2")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    code = main(["list", "--store", "s3://bucket/team"])
+    err = capsys.readouterr().err
+    assert f"error: --store: SSL_CERT_FILE={path} holds no PEM certificate" in err, err
+    assert code == 2 and "stopped answering" not in err and "MaxRetryError" not in err and "Traceback" not in err, err

@@ -316,15 +316,23 @@ def http_client(secure: bool = True) -> urllib3.PoolManager:
 
 
 def _check_readable_ca(path: str) -> None:
-    """StoreInputError naming ``SSL_CERT_FILE``, its path and why, when the file cannot be read."""
+    """StoreInputError naming ``SSL_CERT_FILE``, its path and why, when the file cannot be read
+    or holds no PEM certificate (an empty file, the key, a DER file): each connection would
+    fail loading it, retried as an outage."""
+    import ssl
+
+    cure = ("set it to a file holding the CA's certificate of the S3 endpoint in PEM (a private CA or a self-signed "
+            "certificate), or unset it for a public one")
     try:
         with open(path, "rb"):
             pass
     except OSError as exc:
-        raise StoreInputError(
-            f"SSL_CERT_FILE={path} cannot be read ({exc.strerror or type(exc).__name__}): set it to a file holding the "
-            "CA's certificate of the S3 endpoint (a private CA or a self-signed certificate), or unset it for a public one"
-        ) from None
+        raise StoreInputError(f"SSL_CERT_FILE={path} cannot be read ({exc.strerror or type(exc).__name__}): {cure}") from None
+    try:
+        ssl.create_default_context(cafile=path)
+    except (ssl.SSLError, ValueError) as exc:
+        why = getattr(exc, "reason", None) or str(exc)
+        raise StoreInputError(f"SSL_CERT_FILE={path} holds no PEM certificate ({why}): {cure}") from None
 
 
 PROBE_KEY = ".kfp-tune/conditional-write-probe"
