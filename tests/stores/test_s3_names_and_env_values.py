@@ -83,7 +83,7 @@ def _env(**values: str) -> dict[str, str]:
         ("AWS_SECRET_ACCESS_KEY", SECRET + "\n", "AWS_SECRET_ACCESS_KEY ends with a newline (a Secret made with `echo`?"),
         ("AWS_SESSION_TOKEN", "tok" + SECRET + "\n", "AWS_SESSION_TOKEN ends with a newline (a Secret made with `echo`?"),
         ("AWS_ACCESS_KEY_ID", " " + KEY, "AWS_ACCESS_KEY_ID has white space in it"),
-        ("AWS_SECRET_ACCESS_KEY", SECRET + " ", "AWS_SECRET_ACCESS_KEY has white space in it"),
+        ("AWS_SECRET_ACCESS_KEY", SECRET + " ", "AWS_SECRET_ACCESS_KEY begins or ends with white space"),
     ],
 )
 def test_a_key_with_white_space_is_refused_naming_the_variable_never_the_key(variable: str, value: str, said: str) -> None:

@@ -185,6 +185,9 @@ class S3Settings:
                     "for AWS S3 itself, set AWS_REGION and the AWS credentials"
                 )
             raw, source = AWS_ENDPOINT, "the AWS default"
+        if any(character.isspace() for character in raw.strip()):  # urlparse drops a tab or newline, minio refuses a space blaming nothing
+            raise StoreInputError(f"S3 endpoint {shown(masked_url(raw))} from {source}: it has white space in it (pasted with it?); expected http://host:port or https://host")
+        spaced = "; it ends with white space (a space or newline pasted with it?)" if raw != raw.rstrip() else ""
         try:
             parsed = urlparse(raw if "://" in raw else f"https://{raw}")
         except ValueError:  # a '[' or ']' that opens or closes no IPv6 address ("Invalid IPv6 URL")
@@ -200,10 +203,10 @@ class S3Settings:
         except ValueError:
             port_ok = False
         if parsed.scheme not in ("http", "https") or not parsed.hostname or not port_ok:
-            spaced = "; it ends with white space (a space or newline pasted with it?)" if raw != raw.rstrip() else ""
             raise StoreInputError(f"S3 endpoint {shown(masked_url(raw))} from {source}: expected http://host:port or https://host{spaced}")
         if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
-            raise StoreInputError(f"S3 endpoint {shown(masked_url(raw))} from {source}: expected http://host:port or https://host, with no path (the bucket goes in the s3:// store URI)")
+            what = spaced.removeprefix("; ") if spaced else "with no path (the bucket goes in the s3:// store URI)"
+            raise StoreInputError(f"S3 endpoint {shown(masked_url(raw))} from {source}: expected http://host:port or https://host, {what}")
         for name in CREDENTIAL_VARIABLES:
             _check_credential(name, env.get(name) or "")
         region_variable = next((v for v in ("AWS_REGION", "AWS_DEFAULT_REGION") if env.get(v)), None)
@@ -229,10 +232,18 @@ _ECHO_HINT = "a Secret made with `echo`? use `echo -n`, or kubectl create secret
 
 def _check_credential(name: str, value: str) -> None:
     """StoreInputError naming the variable, never its value, when a credential holds white
-    space: no key or token does, and the client sends it as it is (botocore's EnvProvider takes
-    the environment's value unstripped too), so the server refuses it, or minio before it."""
+    space: no access key or token does, and the client sends it as it is in a header (botocore's
+    EnvProvider takes the environment's value unstripped too), so the server refuses it, or
+    minio before it. The secret key is never sent, only signed with: MinIO and SeaweedFS take one
+    with a space inside, so only white space at its ends or a line break is refused."""
     if value.endswith("\n") and not any(character.isspace() for character in value.rstrip("\r\n")):
         raise StoreInputError(f"{name} ends with a newline ({_ECHO_HINT}); it is used as it is, never stripped")
+    if name == "AWS_SECRET_ACCESS_KEY":
+        if value != value.strip():
+            raise StoreInputError(f"{name} begins or ends with white space (pasted with it?); it is used as it is, never stripped")
+        if "\n" in value or "\r" in value:
+            raise StoreInputError(f"{name} has a line break in it (pasted with it?); it is used as it is, never stripped")
+        return
     if any(character.isspace() for character in value):
         raise StoreInputError(f"{name} has white space in it (a space or line break pasted with it?): no key or token holds any; it is used as it is, never stripped")
 
@@ -400,7 +411,8 @@ class S3Store:
     def _error(self, action: str, key: str, exc: Exception) -> StoreError:
         if isinstance(exc, ValueError):  # minio refusing what it was given before any request; its text may hold the access key
             return StoreInputError(f"S3 {action} {self.uri}/{key} at {self.endpoint_url} failed: the minio client refused the request as given: "
-                                   "check the bucket name in the s3:// URI, and that AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN hold no white space")
+                                   f"check {self._endpoint_named()}, the bucket name in the s3:// URI, and that AWS_ACCESS_KEY_ID and AWS_SESSION_TOKEN "
+                                   "hold no white space and AWS_SECRET_ACCESS_KEY none at its ends")
         code = _failure_code(exc)
         transient = is_transient(exc)
         hint = " (transient)" if transient else ""
