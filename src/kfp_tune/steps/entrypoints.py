@@ -443,6 +443,8 @@ def decide_stop_metrics_step(
     no experiment, records the exit handler could not read: its log names the record)."""
     _setup_logging()
     log = logging.getLogger("kfp_tune.decide")
+    if not final:  # a round past the run's last would end the run as "rounds used up"; the exit handler closes it whatever
+        check_round(round_index, rounds_total)
     try:
         records = _records(store_uri, experiment_name, s3_endpoint, run_id, fresh_experiment)
     except InputError as exc:

@@ -25,9 +25,10 @@ def round_id(run_id: str, round_index: int) -> str:
 
 
 def check_round(round_index: int, rounds_total: int) -> None:
-    """suggest's round inputs: InputError naming the one that cannot be meant (a run of no rounds,
-    a round past the run's last), before anything is stored; the run would otherwise log "round 4
-    of 2" and give the round the whole budget left."""
+    """suggest's and decide-stop's round inputs: InputError naming the one that cannot be meant (a
+    run of no rounds, a round past the run's last), before anything is stored; suggest would
+    otherwise log "round 4 of 2" and give the round the whole budget left, and decide-stop end the
+    run as if its rounds were used up."""
     if rounds_total < 1:
         raise InputError(f"rounds_total: expected the rounds compiled into the run, 1 or more, got {rounds_total}")
     if round_index >= rounds_total:
