@@ -73,6 +73,10 @@ def deadline_from_env() -> float:
     return float(raw) if raw else DEFAULT_DEADLINE
 
 
+REFUSED_HINTS = {"write": "a full disk? a read-only volume?", "read": "a damaged volume? a proxy in between?", "listing": "a damaged volume? a proxy in between?"}
+"""Why a store may refuse one kind of operation while it answers others, by kind."""
+
+
 @dataclass(eq=False)
 class _Operation:
     """One operation in its retry loop: its own window, and what the store did meanwhile."""
@@ -109,7 +113,7 @@ class RetryingStore:
         self._failing_operations: set[_Operation] = set()  # operations in their retry loop that have failed
         self._answered_meanwhile: str | None = None  # an operation that succeeded while another kind kept failing
         self._refused_kinds: set[str] = set()  # failing kinds the store refused while it answered others: ended only by their own success
-        self._given_up = False  # an operation of this outage gave up at the end of the window
+        self._given_up: set[str] = set()  # kinds an operation gave up at the end of the window: their later operations try once
         self._last_answer: tuple[float, str, str] | None = None  # (when, what, kind): the last operation that succeeded
         self._cut: tuple[float, float] | None = None  # (when, seconds): cut_window's limit, for this outage and later ones
         self._scoped_cut: tuple[float, float, str] | None = None  # (when, seconds, why): window_cut's limit, while it lasts
@@ -150,17 +154,22 @@ class RetryingStore:
                 return None
             return max(0.0, self._window_ends() - time.monotonic())
 
-    def _failing_since(self) -> float | None:
+    def _failing_since(self, kind: str | None = None) -> float | None:
         """When this outage began (its lock held): the first failure of the kinds still
-        failing; None while the store answers."""
-        return min(self._failing.values(), default=None)
+        failing; None while the store answers. For ``kind``, kinds the store refuses while it
+        answers others (writes on a full disk) are left out, but for ``kind`` itself: a read
+        failing after them has a window of its own."""
+        if kind is None:
+            return min(self._failing.values(), default=None)
+        return min((since for other, since in self._failing.items() if other == kind or other not in self._refused_kinds), default=None)
 
     def _wait(self, seconds: float) -> None:
         """Sleep between attempts; a cut window wakes it, and a cut made just before it began
         still ends it with the window."""
         with self._woken:
             now = time.monotonic()
-            ends = min(now + seconds, self._window_ends())
+            unrefused = [since for kind, since in self._failing.items() if kind not in self._refused_kinds]  # a read's wait, not cut by refused writes' window
+            ends = min(now + seconds, self._window(min(unrefused, default=None) or self._failing_since())[0])
             self._woken.wait(max(0.0, ends - now))
 
     def _window_ends(self) -> float:
@@ -168,10 +177,11 @@ class RetryingStore:
         earlier once cut; infinity while the store answers."""
         return self._window()[0]
 
-    def _window(self, since: float | None = None) -> tuple[float, str | None]:
-        """When this outage's window ends (its lock held), or the window of an operation
-        failing ``since`` then, and what cut it there (None: no cut ends it before ``deadline``)."""
-        failing_since = self._failing_since() if since is None else since
+    def _window(self, since: float | None = None, kind: str | None = None) -> tuple[float, str | None]:
+        """When this outage's window ends (its lock held), for ``kind`` (see
+        :meth:`_failing_since`), or the window of an operation failing ``since`` then, and what
+        cut it there (None: no cut ends it before ``deadline``)."""
+        failing_since = self._failing_since(kind) if since is None else since
         if failing_since is None:
             return float("inf"), None
         ends, why = failing_since + self.deadline, None
@@ -211,16 +221,17 @@ class RetryingStore:
                         warning = f"{operation.what} still fails; retrying it"
                 operation.said = operation.said or warning is not None
             operation.last_failed = now
-            ends, own_ends = self._window_ends(), self._window(operation.since)[0]
-            self._given_up = self._given_up or (operation.answered is None and now >= ends)
-            if self._given_up:
-                return "outage", now - min(self._failing.values()), 0.0, began, None
+            ends, own_ends = self._window(kind=kind)[0], self._window(operation.since)[0]
+            down = any(other not in self._refused_kinds for other in self._given_up)  # given up as a store down: every kind tries once
+            if kind in self._given_up or down or (operation.answered is None and now >= ends):
+                self._given_up.add(kind)
+                return "outage", now - (self._failing_since(kind) or now), 0.0, began, None
             if now >= min(ends, own_ends):
                 return "operation", now - operation.since, 0.0, began, None
             left = min(ends, own_ends) - now
             if warning is not None:
                 warning = f"the store answers other requests ({answer[1] if answer else ''} succeeded) but {warning} for at most {left:.0f} s more ({STORE_RETRY_VARIABLE})"
-            return None, now - min(self._failing.values()), left, began, warning
+            return None, now - (self._failing_since(kind) or now), left, began, warning
 
     def _retry(self, kind: str, what: str, call: Callable[[], T]) -> T:
         operation = _Operation(kind, what)
@@ -284,11 +295,13 @@ class RetryingStore:
                 if ended and kind not in retrying:  # a kind still retrying is refused only if it fails again after this answer
                     del self._failing[kind], self._last_failed[kind]
                     self._refused_kinds.discard(kind)
+                    self._given_up.discard(kind)
             if refused is None:
                 self._last_answer = (now, operation.what, operation.kind)
             still_failing = bool(self._failing)
             if not still_failing:
-                self._given_up, self._answered_meanwhile = False, None
+                self._given_up.clear()
+                self._answered_meanwhile = None
         if failing_since is None or still_failing:
             return
         if refused is not None:
@@ -301,14 +314,14 @@ class RetryingStore:
         again resumes: "(transient)" alone reads as if it had not been given up on. A store
         that answered other requests meanwhile refuses this kind (a full disk)."""
         with self._lock:
-            why = self._window()[1]
-            meanwhile = self._answered_meanwhile if kind in self._failing else None
+            why = self._window(kind=kind)[1]
+            meanwhile = self._answered_meanwhile if kind in self._refused_kinds else None
         window = why or f"the retry window, {STORE_RETRY_VARIABLE}={self.deadline:g}"
         text = str(exc).removesuffix(" (transient)")
         seconds = f"{failing:.0f}" if failing >= 10 else f"{failing:.1f}"
         if meanwhile is not None:
             return StoreError(f"{text}, the store failing for {seconds} s ({window}) while it answered other requests ({meanwhile} succeeded): "
-                              f"it refuses {kind}s (a full disk? a read-only volume?); once it takes them again, run the same command again (a run resumes where it stopped)",
+                              f"it refuses {kind}s ({REFUSED_HINTS.get(kind, 'a read-only volume?')}); once it takes them again, run the same command again (a run resumes where it stopped)",
                               transient=True)
         return StoreError(f"{text}, the store failing for {seconds} s ({window}): once it answers, run the same command again (a run resumes where it stopped)", transient=True)
 
