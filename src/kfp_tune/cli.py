@@ -369,6 +369,14 @@ def _best_first(rows: list[dict[str, Any]], objective: ObjectiveSpec | None, nam
     return sorted(rows, key=lambda row: best_first(row["metrics"].get(metric) if TrialStatus(row["status"]).ranked else None, minimize))
 
 
+def _refuse_compiled(path: str, command: str, instead: str) -> None:
+    """A compiled pipeline given where an experiment is read (one kept beside the experiments):
+    said as one, with what the command takes and ``instead``, what to do with the pipeline; not
+    as an experiment missing its apiVersion and kind."""
+    if _is_compiled(path):
+        raise UsageError(f"{path}: a compiled KFP pipeline, not a Katib Experiment: {command} takes the experiment's YAML (the file kfp-tune compile reads); {instead}")
+
+
 def _load(path: str, name: str | None = None, templates: Sequence[str] = (), need_template: bool = False) -> Experiment:
     """The experiment file, validated; its trial template read from the ConfigMap files given
     (``--trial-templates``) when it names one. ``need_template``: refuse it unread (a local
@@ -606,11 +614,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from kfp_tune.core.template_source import config_map_reference, needs_config_map
     from kfp_tune.steps import runnable_problems
 
-    if _is_compiled(args.experiment):  # a pipeline kept beside the experiments: said as one, not as an experiment missing its kind
-        raise UsageError(
-            f"{args.experiment}: a compiled KFP pipeline, not a Katib Experiment: validate takes the experiment's YAML (the file "
-            "kfp-tune compile reads); kfp-tune submit checks a compiled pipeline before it starts a run"
-        )
+    _refuse_compiled(args.experiment, "validate", "kfp-tune submit checks a compiled pipeline before it starts a run")
     experiment = _load(args.experiment, templates=args.trial_templates)
     problems = runnable_problems(experiment)
     if problems:  # a CI gate on validate must not pass what run and compile then refuse
@@ -813,6 +817,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     """Runs the experiment here, under the engine chosen: all that can refuse it refuses it
     before anything is recorded, then the run goes with its progress shown, and ends as its
     summary, an interrupt or a late Ctrl-C says."""
+    _refuse_compiled(args.experiment, "run", "to run a compiled pipeline use kfp.local or kfp-tune submit")
     experiment = _load(args.experiment, args.name, args.trial_templates, need_template=True)
     _check_run_settings(args, experiment)
     launcher_config = {"kind": "local", "mounts": _mounts(args.mount)}
@@ -1215,6 +1220,7 @@ def cmd_compile(args: argparse.Namespace) -> int:
     from kfp_tune.pipelines.builder import DEFAULT_CLUSTER_STORE, ClusterStoreWarning, LocalTrialResourcesWarning, compile_pipeline
 
     told = (RuntimeImageWarning, LocalTrialResourcesWarning)  # the CLI's own warning: lines
+    _refuse_compiled(args.experiment, "compile", "it is compiled already: kfp-tune submit sends it as it is")
     experiment = _load(args.experiment, templates=args.trial_templates)
     _check_runnable(experiment)
     _rounds(args.rounds)

@@ -1,0 +1,63 @@
+"""``kfp-tune run`` and ``kfp-tune compile`` given a compiled KFP pipeline (review C of the QA
+pipeline fixes, finding 7): validate said what the file is (da7cc6a), yet run and compile, the
+next commands such a user tries, still said "apiVersion: required ... kind: required". Each now
+says the file is a compiled pipeline, what the command takes and what runs the pipeline, exit 2,
+through validate's one check."""
+
+# No `from __future__ import annotations`: KFP reads the test pipeline's annotations.
+from pathlib import Path
+
+import pytest
+import yaml
+from kfp import compiler, dsl
+
+from conftest import quadratic_experiment
+from kfp_tune.cli import main
+
+
+@dsl.component
+def _say(word: str) -> str:
+    return word
+
+
+@dsl.pipeline(name="own-pipeline")
+def _own_pipeline(word: str = "hi") -> None:
+    _say(word=word)
+
+
+def _kfp_tune_compiled(tmp_path: Path) -> Path:
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text(yaml.safe_dump(quadratic_experiment()))
+    out = tmp_path / "compiled.yaml"
+    assert main(["compile", str(experiment), "-o", str(out)]) == 0
+    return out
+
+
+def _own_compiled(tmp_path: Path) -> Path:
+    out = tmp_path / "own.yaml"
+    compiler.Compiler().compile(_own_pipeline, str(out))
+    return out
+
+
+COMMANDS = {
+    "run": (lambda path, tmp: ["run", str(path), "--store", str(tmp / "store")], "to run a compiled pipeline use kfp.local or kfp-tune submit"),
+    "compile": (lambda path, tmp: ["compile", str(path), "-o", str(tmp / "again.yaml")], "it is compiled already: kfp-tune submit sends it as it is"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+@pytest.mark.parametrize("package", [_kfp_tune_compiled, _own_compiled], ids=["kfp-tune-compile", "own-pipeline"])
+def test_a_compiled_pipeline_is_told_as_one(tmp_path, capsys, package, command):
+    path = package(tmp_path)
+    capsys.readouterr()
+    argv, instead = COMMANDS[command]
+    assert main(argv(path, tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {path}: a compiled KFP pipeline, not a Katib Experiment: {command} takes the experiment's YAML"), err
+    assert instead in err, err
+    assert "apiVersion: required" not in err and "exactly one YAML document" not in err
+    assert not (tmp_path / "store").exists() and not (tmp_path / "again.yaml").exists()
+
+
+def test_an_experiment_is_still_compiled(tmp_path):
+    assert _kfp_tune_compiled(tmp_path).is_file()
