@@ -169,7 +169,7 @@ class RetryingStore:
         with self._woken:
             now = time.monotonic()
             unrefused = [since for kind, since in self._failing.items() if kind not in self._refused_kinds]  # a read's wait, not cut by refused writes' window
-            ends = min(now + seconds, self._window(min(unrefused, default=None) or self._failing_since())[0])
+            ends = min(now + seconds, self._window(min(unrefused) if unrefused else None)[0])
             self._woken.wait(max(0.0, ends - now))
 
     def _window_ends(self) -> float:
@@ -222,16 +222,18 @@ class RetryingStore:
                 operation.said = operation.said or warning is not None
             operation.last_failed = now
             ends, own_ends = self._window(kind=kind)[0], self._window(operation.since)[0]
+            kind_failing_since = self._failing_since(kind)
+            failing = 0.0 if kind_failing_since is None else now - kind_failing_since  # never None: this kind fails
             down = any(other not in self._refused_kinds for other in self._given_up)  # given up as a store down: every kind tries once
             if kind in self._given_up or down or (operation.answered is None and now >= ends):
                 self._given_up.add(kind)
-                return "outage", now - (self._failing_since(kind) or now), 0.0, began, None
+                return "outage", failing, 0.0, began, None
             if now >= min(ends, own_ends):
                 return "operation", now - operation.since, 0.0, began, None
             left = min(ends, own_ends) - now
             if warning is not None:
                 warning = f"the store answers other requests ({answer[1] if answer else ''} succeeded) but {warning} for at most {left:.0f} s more ({STORE_RETRY_VARIABLE})"
-            return None, now - (self._failing_since(kind) or now), left, began, warning
+            return None, failing, left, began, warning
 
     def _retry(self, kind: str, what: str, call: Callable[[], T]) -> T:
         operation = _Operation(kind, what)
