@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, TypeVar, cast
 
 from kfp_tune import steps
+from kfp_tune.core import claims
 from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, RunInterrupted, StoreError, shown
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.loading import load_experiment
@@ -109,10 +110,11 @@ _Step = TypeVar("_Step", bound=Callable[..., Any])
 
 
 def _names_forgotten_fresh_experiment(step: _Step) -> _Step:
-    """A step given no ``fresh_experiment`` whose experiment is missing, in a run whose suggest
-    had it: the "no experiment" error names the run's own experiment and the fix. Forgetting it on
-    one of a pipeline's five tasks is the likeliest wiring mistake, and the bare message sent the
-    author to the name or the store. The step's own inputs say which experiment to look for."""
+    """A step whose ``fresh_experiment`` is not its suggest's, its experiment missing: the "no
+    experiment" error names the experiment the store holds and the fix. Forgetting it on one of a
+    pipeline's five tasks is the likeliest wiring mistake (giving it to one task alone, the
+    reverse), and the bare message sent the author to the name or the store, or named a per-run
+    name never written. The step's own inputs say which experiment to look for."""
     signature = inspect.signature(step)
 
     @functools.wraps(step)
@@ -132,17 +134,24 @@ def _names_forgotten_fresh_experiment(step: _Step) -> _Step:
 
 def _fresh_experiment_hint(inputs: dict[str, Any]) -> str:
     """"this run's fresh experiment ... is in the store: ..." where a step given no
-    ``fresh_experiment`` misses its experiment and the run's per-run one exists; "" otherwise,
-    or when the store cannot say (the step's own error stands)."""
+    ``fresh_experiment`` misses its experiment and the run's per-run one exists; "experiment ...
+    is in the store, not this run's fresh one: ..." where a step given ``fresh_experiment`` misses
+    the per-run one and the plain one exists; "" otherwise, or when the store cannot say (the
+    step's own error stands)."""
     run_id, name = inputs.get("run_id"), inputs.get("experiment_name")
-    if inputs.get("fresh_experiment") or not run_id or not name:
+    if not run_id or not name:
         return ""
-    fresh = per_run_experiment_name(name, run_id)
+    fresh = bool(inputs.get("fresh_experiment"))
+    other = name if fresh else per_run_experiment_name(name, run_id)  # the name the run's suggest would have used
     try:
-        found = read_experiment_record(_records(inputs["store_uri"], fresh, inputs.get("s3_endpoint") or "")) is not None
+        found = read_experiment_record(_records(inputs["store_uri"], other, inputs.get("s3_endpoint") or "")) is not None
     except KfpTuneError:
         return ""
-    return f"this run's fresh experiment {fresh!r} is in the store: give this step fresh_experiment=True, as its suggest had" if found else ""
+    if not found:
+        return ""
+    if fresh:
+        return f"experiment {other!r} is in the store, not this run's fresh one: give this step fresh_experiment=False, as its suggest had"
+    return f"this run's fresh experiment {other!r} is in the store: give this step fresh_experiment=True, as its suggest had"
 
 
 def with_store_secret(launcher_config: str, store_secret: str) -> str | dict[str, Any]:
@@ -262,10 +271,11 @@ def suggest_step(
             from kfp_tune.launchers.kubernetes.config_maps import WHERE, read_config_map
 
             experiment = resolve_trial_template(experiment, read_config_map, WHERE)
-    names = steps.suggest(
-        records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over,
-        n=None if trial_count < 0 else trial_count,
-    )
+    with claims.one_step_of_a_run():  # its claim outlives this process: the run's later steps are processes of their own
+        names = steps.suggest(
+            records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over,
+            n=None if trial_count < 0 else trial_count,
+        )
     ended = _ended_before(records) if experiment is not None else ""
     if ended:  # a recurring run that continues a spent experiment: every later firing ends at once, green
         log.info("%s", ended)
