@@ -120,3 +120,19 @@ def test_a_second_kfp_local_run_of_ones_own_pipeline_is_refused_while_the_first_
     records = ExperimentRecords(LocalStore(store), "quad")
     current = claims.latest_claim(records)
     assert current is not None and current.seq == 1, "the second run never claimed"
+
+
+def test_a_second_run_is_refused_in_the_gap_after_the_first_runs_suggest_step(tmp_path, spec, monkeypatch):
+    """No later step of run-1 has beaten yet (the next step is starting, 3 s under kfp.local):
+    the suggest step's own claim, its process gone, still keeps run-2 out (review C, finding 2)."""
+    store = str(tmp_path / "store")
+    _step(SUGGEST_STEP, store, "run-1", spec)  # claims and beats, then its process ends
+    records = ExperimentRecords(LocalStore(store), "quad")
+    holder = claims.latest_claim(records)
+    assert holder is not None and claims.owner_is_gone(holder.owner) and holder.beaten_by == holder.owner
+    assert holder.holder_is_one_step, "the suggest component's claim says its holder is one step of the run"
+    monkeypatch.delenv(claims.OWNER_VARIABLE, raising=False)
+    with pytest.raises(ExperimentBusy, match=r"experiment 'quad' is being run by run 'run-1' .*whose steps' processes on this machine have all ended"):
+        suggest.python_func(store_uri=store, experiment_name="quad", run_id="run-2", round_index=0, rounds_total=2, experiment_spec=spec, trial_count=0)
+    current = claims.latest_claim(records)
+    assert current is not None and (current.seq, current.run) == (1, "run-1"), "run-2 took nothing"

@@ -19,12 +19,14 @@ calls in one run are two runs here, and an experiment is tuned by one call of a 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import math
 import os
 import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -96,6 +98,29 @@ def this_process() -> str:
 
 def run_owner() -> str:
     return os.environ.get(OWNER_VARIABLE) or this_process()
+
+
+HAND_OVER_SECONDS = 60.0
+"""How long a claim held by one step of a run whose steps are processes of their own (a user's
+pipeline under kfp.local) stays live after the run's last sign of life once every process that
+gave one is gone: the gap between one step's end and the next step's first beat (3 s for
+launch-trial after suggest; a user's own short step in between). A killed or interrupted run is
+then taken over this long after its last beat, not after the TTL."""
+
+_one_step = contextvars.ContextVar("one_step_of_a_run", default=False)
+
+
+@contextlib.contextmanager
+def one_step_of_a_run() -> Iterator[None]:
+    """A claim taken inside is held by one step of its run (a KFP component's body), a process
+    that ends before its run does: its claim is not freed the moment that process ends
+    (:data:`HAND_OVER_SECONDS`). Not so under :data:`OWNER_VARIABLE`, where the owner is the
+    whole run (``kfp-tune run``)."""
+    token = _one_step.set(True)
+    try:
+        yield
+    finally:
+        _one_step.reset(token)
 
 
 def _pid_space() -> tuple[str, str] | None:
@@ -273,6 +298,8 @@ class Claim:
     beaten_by: str = ""
     """Who (:func:`run_owner`) wrote the run's last heartbeat; "" for none, or one an older
     kfp-tune wrote without saying."""
+    holder_is_one_step: bool = False
+    """The owner is one step of the run (:func:`one_step_of_a_run`), not the whole run."""
     ended_at: float | None = field(default=None, compare=False)
     """When the run ended, as its end record says; None while it runs, or where that is unreadable."""
     taken_now: bool = field(default=False, compare=False)
@@ -281,22 +308,37 @@ class Claim:
     that took the claim may give it back when it is refused."""
 
     def live(self, now: float) -> bool:
-        """Not ended, heard from within the TTL, and not a run whose owner, on this machine, is
-        gone with nothing of the run heard from since (a killed ``kfp-tune run`` is seen as gone
-        at once, not after the TTL).
+        """Not ended, heard from within the TTL, and not a run whose processes, on this machine,
+        are all gone (a killed ``kfp-tune run`` or ``tune()`` is seen as gone at once, not after
+        the TTL).
 
         The owner is the run only where one process drives it all (``kfp-tune run``, ``tune()``,
         or the CLI's kfp.local children under :data:`OWNER_VARIABLE`). In a user's own pipeline
         under kfp.local it is the suggest step's process, which ends when the step does while
-        the run's later steps, processes of their own, go on beating: a heartbeat another
-        process wrote keeps the claim for its TTL, as on a cluster.
+        the run's later steps, processes of their own, go on beating: the writer of the last beat
+        proves the run alive while it runs, as the owner does, and, once it and the owner are
+        gone (the run killed, or interrupted with Ctrl-C, which skips its exit handler), the run
+        stays live :data:`HAND_OVER_SECONDS` after its last beat, the gap between two steps. A
+        process whose pids are not ours to read (a pod) proves it alive for the TTL.
 
         A claim last heard from exactly ``ttl`` seconds ago has lapsed: "heard from within the
         TTL" is strictly less, the same boundary as a trial attempt's in ``wait_for_attempt``."""
         if self.ended or now - self.last_seen >= self.ttl:
             return False
-        heard_from_another = bool(self.beaten_by) and self.beaten_by != self.owner
-        return heard_from_another or not owner_is_gone(self.owner)
+        grace = self.grace()
+        return grace is None or now - self.last_seen < grace
+
+    def grace(self) -> float | None:
+        """How long after its last sign of life the claim stays live, short of its TTL: None while
+        a process of the run runs (or runs where its pids are not ours to read, a pod: the TTL
+        decides); :data:`HAND_OVER_SECONDS` once the processes of a run whose steps are processes
+        of their own are gone; 0 once a run's one process is gone (``kfp-tune run``, ``tune()``)."""
+        if not owner_is_gone(self.owner):
+            return None
+        another_writer = bool(self.beaten_by) and self.beaten_by != self.owner
+        if another_writer and not owner_is_gone(self.beaten_by):
+            return None  # a later step of its run still runs
+        return HAND_OVER_SECONDS if self.holder_is_one_step or another_writer else 0.0
 
     def describe(self, now: float) -> str:
         """Who holds the claim, for a busy message. A sign of life from a clock ahead of this
@@ -357,7 +399,8 @@ def latest_claim(records: ExperimentRecords, own_run: str = "") -> Claim | None:
     reason = str(end.get("reason", "")) if end else ""
     ended_at = _number(end.get("at")) if end else None
     beaten_by = str(beat.get("by", "")) if beat and seen_time(beat.get("at"), now) is not None else ""
-    return Claim(seq, run, created, last_seen, ended, ttl, str(claim.get("holder", "")), reason, beaten_by, ended_at)
+    one_step = claim.get("holderIsOneStep") is True
+    return Claim(seq, run, created, last_seen, ended, ttl, str(claim.get("holder", "")), reason, beaten_by, one_step, ended_at)
 
 
 def _number(value: object) -> float | None:
@@ -420,14 +463,17 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
     if current is not None and current.live(now) and not take_over:
         raise busy(records, current, now)
     seq = 1 + (current.seq if current else 0)
-    payload = {"run": run_id, "at": now, "time": utc_text(now), "ttl": ttl, "holder": run_owner()}
+    payload: dict[str, Any] = {"run": run_id, "at": now, "time": utc_text(now), "ttl": ttl, "holder": run_owner()}
+    one_step = _one_step.get() and not os.environ.get(OWNER_VARIABLE)
+    if one_step:
+        payload["holderIsOneStep"] = True
     stored = records.write_once(records.claim_key(seq), RecordKind.RUN_CLAIM, payload)
     with _checked_lock:  # a run of this process that was just taken over learns it at its next step
         for checked in [k for k in _checked if k[:2] == (records.store.uri, records.experiment)]:
             del _checked[checked]
     if stored["run"] != run_id:
         raise ExperimentBusy(f"experiment {records.experiment!r} was claimed by run {stored['run']!r} at the same moment", stops=True)
-    return Claim(seq, run_id, now, now, False, ttl, str(stored.get("holder", "")), taken_now=True)
+    return Claim(seq, run_id, now, now, False, ttl, str(stored.get("holder", "")), holder_is_one_step=stored.get("holderIsOneStep") is True, taken_now=True)
 
 
 TAKE_OVER = "or take it over: kfp-tune run --take-over, tune(..., take_over=True), or the pipeline parameter take_over=True"
@@ -446,6 +492,14 @@ def busy(records: ExperimentRecords, current: Claim, now: float, instead: str = 
             f"process {pid}{_of_user(user)} on this machine",
             f", or {stopper} (Ctrl-C where it runs, or kill {pid}: its running trials are given back) and {again}")
         return ExperimentBusy(f"experiment {records.experiment!r} is being run by {current.describe(now)}, {where}: wait for it to end{stop}")
+    grace = current.grace()
+    if grace is not None and 0 < grace < current.ttl:  # its steps' processes on this machine have ended: between two steps, or killed
+        return ExperimentBusy(
+            f"experiment {records.experiment!r} is being run by {current.describe(now)}, whose steps' processes on this machine "
+            f"have all ended: it is between two steps, or was killed or interrupted; wait for its next step or, if it is gone, until "
+            f"{utc_text(current.last_seen + grace)}, when kfp-tune takes a run whose steps have ended and that was not heard from "
+            f"for {grace:g} s as gone ({instead})"
+        )
     return ExperimentBusy(
         f"experiment {records.experiment!r} is being run by {current.describe(now)}; "
         f"wait for it to end or, if it is gone, until {utc_text(current.last_seen + current.ttl)}, when kfp-tune takes a run "

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, TypeVar, cast
 
 from kfp_tune import steps
+from kfp_tune.core import claims
 from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, RunInterrupted, StoreError, shown
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.loading import load_experiment
@@ -270,10 +271,11 @@ def suggest_step(
             from kfp_tune.launchers.kubernetes.config_maps import WHERE, read_config_map
 
             experiment = resolve_trial_template(experiment, read_config_map, WHERE)
-    names = steps.suggest(
-        records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over,
-        n=None if trial_count < 0 else trial_count,
-    )
+    with claims.one_step_of_a_run():  # its claim outlives this process: the run's later steps are processes of their own
+        names = steps.suggest(
+            records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over,
+            n=None if trial_count < 0 else trial_count,
+        )
     ended = _ended_before(records) if experiment is not None else ""
     if ended:  # a recurring run that continues a spent experiment: every later firing ends at once, green
         log.info("%s", ended)
