@@ -35,6 +35,21 @@ def test_a_step_of_a_run_that_never_claimed_is_told_the_last_run_ended(clock, re
     assert info.value.stops and "now driven by" not in str(info.value)
 
 
+def test_a_step_of_a_run_that_never_claimed_is_told_the_last_run_is_gone_when_it_died_without_ending(clock, records):
+    """The last run was killed (no end record) and its claim lapsed: no run drives the experiment
+    either (review C of the claim fixes, finding 4), the likeliest form after a crashed run."""
+    records.store.put(records.experiment_key(), b"{}")
+    claims.beat(records, claim(records, "r1", ttl=600))
+    clock.advance(600)
+    with pytest.raises(ExperimentBusy) as info:
+        check(records, "r2")
+    assert info.value.reason == (
+        "run 'r2' holds no claim of experiment 'exp', and no run drives it: its last run, 'r1', was last heard from at "
+        f"2027-01-15T08:00:00Z and is taken as gone (not heard from for 600 s); {HOW}"
+    )
+    assert info.value.stops and "now driven by" not in str(info.value)
+
+
 def test_a_step_of_a_run_on_an_experiment_no_run_ever_claimed_is_told_so(clock, records):
     records.store.put(records.experiment_key(), b"{}")
     with pytest.raises(ExperimentBusy) as info:

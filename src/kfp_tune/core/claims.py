@@ -540,8 +540,9 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
             f"no experiment {records.experiment!r} in {records.store.uri}: a run's first step creates it from the experiment's spec "
             "(suggest's experiment_spec, at round_index 0); is the name or the store mistyped?"
         )
-    if current is None or (current.ended and current.run != run_id):
-        raise ExperimentBusy(never_claimed(records, run_id, current), stops=True)
+    now = time.time()
+    if current is None or (current.run != run_id and not current.live(now)):
+        raise ExperimentBusy(never_claimed(records, run_id, current, now), stops=True)
     if current.run != run_id:
         raise ExperimentBusy(f"experiment {records.experiment!r} is now driven by run {current.run!r}, not by run {run_id!r}", stops=True)
     if current.ended:
@@ -555,13 +556,25 @@ def check(records: ExperimentRecords, run_id: str) -> Claim:
 HOW_A_RUN_CLAIMS = "a run claims it in its first step: suggest at round_index 0 with experiment_spec"
 
 
-def never_claimed(records: ExperimentRecords, run_id: str, last: Claim | None) -> str:
+def never_claimed(records: ExperimentRecords, run_id: str, last: Claim | None, now: float) -> str:
     """Why a step of ``run_id`` may not go on when no run drives the experiment (``last``, the
-    newest claim, ended, or none): its run holds no claim, which its first step takes (a round-0
-    suggest wired without experiment_spec, a later round whose round 0 never ran, another run id
-    than suggest's). Not "now driven by" the ended run, which drives nothing."""
+    newest claim, ended or no longer live at ``now``, or none): its run holds no claim, which its
+    first step takes (a round-0 suggest wired without experiment_spec, a later round whose round 0
+    never ran, another run id than suggest's). Not "now driven by" the ended or gone run, which
+    drives nothing."""
     if last is None:
         return f"run {run_id!r} holds no claim of experiment {records.experiment!r}, and no run has claimed it yet; {HOW_A_RUN_CLAIMS}"
+    if not last.ended:  # killed, or interrupted past its exit handler: gone, not ended
+        if now - last.last_seen >= last.ttl:
+            gone = f"not heard from for {last.ttl:g} s"
+        elif last.grace() == 0:
+            gone = "its process on this machine has ended"
+        else:
+            gone = f"its steps' processes on this machine have ended, and it was not heard from for {HAND_OVER_SECONDS:g} s"
+        return (
+            f"run {run_id!r} holds no claim of experiment {records.experiment!r}, and no run drives it: its last run, {last.run!r}, "
+            f"was last heard from at {utc_text(last.last_seen)} and is taken as gone ({gone}); {HOW_A_RUN_CLAIMS}"
+        )
     when = f" at {utc_text(last.ended_at)}" if last.ended_at is not None else ""
     why = f" ({last.reason})" if last.reason else ""
     return (
