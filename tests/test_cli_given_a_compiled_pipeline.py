@@ -1,8 +1,9 @@
-"""``kfp-tune run`` and ``kfp-tune compile`` given a compiled KFP pipeline (review C of the QA
-pipeline fixes, finding 7): validate said what the file is (da7cc6a), yet run and compile, the
-next commands such a user tries, still said "apiVersion: required ... kind: required". Each now
-says the file is a compiled pipeline, what the command takes and what runs the pipeline, exit 2,
-through validate's one check."""
+"""``kfp-tune validate``, ``run`` and ``compile`` given a compiled KFP pipeline (QA pipeline,
+session 36, finding 10, and review C): a user's own pipeline got "apiVersion: required ... kind:
+required", one ``kfp-tune compile`` wrote "expected exactly one YAML document (one Experiment per
+file), found 2". Each now says the file is a compiled pipeline, not a Katib Experiment, what the
+command takes and what to do with the package instead, exit 2, through one check that
+recognises the package as submit does."""
 
 # No `from __future__ import annotations`: KFP reads the test pipeline's annotations.
 from pathlib import Path
@@ -40,6 +41,7 @@ def _own_compiled(tmp_path: Path) -> Path:
 
 
 COMMANDS = {
+    "validate": (lambda path, tmp: ["validate", str(path)], "kfp-tune submit"),
     "run": (lambda path, tmp: ["run", str(path), "--store", str(tmp / "store")], "to run a compiled pipeline use kfp.local or kfp-tune submit"),
     "compile": (lambda path, tmp: ["compile", str(path), "-o", str(tmp / "again.yaml")], "it is compiled already: kfp-tune submit sends it as it is"),
 }
@@ -61,3 +63,10 @@ def test_a_compiled_pipeline_is_told_as_one(tmp_path, capsys, package, command):
 
 def test_an_experiment_is_still_compiled(tmp_path):
     assert _kfp_tune_compiled(tmp_path).is_file()
+
+
+def test_an_experiment_is_still_validated(tmp_path, capsys):
+    experiment = tmp_path / "exp.yaml"
+    experiment.write_text(yaml.safe_dump(quadratic_experiment()))
+    assert main(["validate", str(experiment)]) == 0
+    assert f"{experiment}: valid experiment 'quad'" in capsys.readouterr().out
