@@ -422,7 +422,8 @@ def test_fixed_values_go_to_the_function_as_given_beside_the_searched_ones(tmp_p
         return params["lr"] * params["num_workers"]
 
     parameters = {"is_dist": False, "lr": search.double(min=0.1, max=0.2), "num_workers": 1, "layers": layers, "note": None}
-    result = tune(objective, parameters, algorithm="random", algorithm_settings={"random_state": 4}, max_trial_count=2, store=str(tmp_path), name="fixed")
+    with pytest.warns(UserWarning, match=r"parameters\['layers'\] is fixed to \[64, 32\]"):  # a list, which might have been meant as choices
+        result = tune(objective, parameters, algorithm="random", algorithm_settings={"random_state": 4}, max_trial_count=2, store=str(tmp_path), name="fixed")
     assert result.status == "Succeeded" and len(seen) == 2
     for params in seen:
         assert list(params) == ["is_dist", "lr", "num_workers", "layers", "note"]  # the caller's order

@@ -26,6 +26,9 @@ from kfp_tune.core.records import ExperimentRecords, TrialStarted, utc_now
 from kfp_tune.core.state import ExperimentView
 from kfp_tune.stores import LocalStore, open_store
 
+EARLY_WARNING = r"no '(loss|accuracy)' \(objective_metric_name is"
+"""tune()'s warning at the first trial that gives no objective (e3e43fe, 1052d01), beside the end's."""
+
 PARAMETERS = {"x": search.discrete([0.5, 0.25, 0.75])}
 
 
@@ -157,7 +160,7 @@ def test_get_optimal_hyperparameters_is_the_trial_with_the_least_loss_in_katibs_
 
 
 def test_no_optimal_trial_while_no_trial_reported_the_objective(tmp_path):
-    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"), pytest.warns(UserWarning, match=EARLY_WARNING):
         result = tune(lambda p: {"other": 1.0}, PARAMETERS, objective_metric_name="loss", algorithm="grid", max_trial_count=1, store=str(tmp_path), name="nothing")
     assert [t.status for t in result.trials] == ["MetricsUnavailable"]
     assert Client(str(tmp_path)).get_optimal_hyperparameters("nothing") is None
@@ -171,7 +174,7 @@ def test_a_trial_observation_has_katibs_entry_for_every_metric_unavailable_where
     trial's observation holds those entries (it was empty), and a Succeeded trial's one for an
     additional metric it never reported."""
     unavailable = {"min": "unavailable", "max": "unavailable", "latest": "unavailable"}
-    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"), pytest.warns(UserWarning, match=EARLY_WARNING):
         tune(lambda p: {"other": 1.0}, PARAMETERS, objective_metric_name="loss", additional_metric_names=["acc"], algorithm="grid",
              max_trial_count=1, store=str(tmp_path), name="nothing")
     [trial] = Client(str(tmp_path)).list_trials("nothing")
@@ -219,7 +222,7 @@ def test_a_metrics_unavailable_trials_other_metrics_are_left_out_as_katibs_colle
     def pushes_acc(parameters):
         kfp_tune.report_metrics({"acc": 0.25})
 
-    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"), pytest.warns(UserWarning, match=EARLY_WARNING):
         tune(pushes_acc, PARAMETERS, objective_metric_name="loss", additional_metric_names=["acc"], algorithm="grid",
              max_trial_count=1, store=str(tmp_path / "push"), name="push-acc")
     client = Client(str(tmp_path / "push"))
@@ -231,13 +234,13 @@ def test_a_metrics_unavailable_trials_other_metrics_are_left_out_as_katibs_colle
     # a function trial's returned or printed metrics are what Katib's StdOut collector reads (on Kubeflow
     # the trial prints what it returns): without the objective, none of them stays; report_metrics' do
     katib = KatibClient(store=str(tmp_path / "function"))
-    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"), pytest.warns(UserWarning, match=EARLY_WARNING):
         katib.tune(name="prints-acc", objective=lambda p: print("acc=0.7"), parameters={"x": search.double(0, 1)},
                    objective_metric_name="loss", additional_metric_names=["acc"], max_trial_count=1, parallel_trial_count=1)
     [trial] = katib.list_trials("prints-acc")
     assert {m.name: m.latest for m in trial.status.observation.metrics} == {"acc": "unavailable", "loss": "unavailable"}
     assert [(m.metric.name, m.metric.value) for m in katib.get_trial_metrics(trial.metadata.name)] == [("loss", "unavailable")]
-    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"):
+    with pytest.warns(UserWarning, match="none of the 1 trials succeeded"), pytest.warns(UserWarning, match=EARLY_WARNING):
         returned = tune(lambda p: {"acc": 0.7}, PARAMETERS, objective_metric_name="loss", additional_metric_names=["acc"], algorithm="grid",
                         max_trial_count=1, store=str(tmp_path / "function"), name="returns-acc")
     assert (returned.trials[0].status, returned.trials[0].metrics) == ("MetricsUnavailable", {})

@@ -119,14 +119,15 @@ def test_a_fresh_launcher_finds_a_retained_trial_of_a_recorded_kind_as_that_kind
 
 def test_a_trainjobs_log_comes_from_its_node_container_whatever_the_primary_container_is_called(clusters: Callable[..., FakeKube]) -> None:
     """Trainer's runtime names the training container ``node``; the experiment may call its
-    primary container otherwise: the log is read from ``node`` and kept under the experiment's
-    name for it."""
+    primary container otherwise: the log is read from ``node`` and kept under ``node`` too, where
+    every reader looks first (c048f6c: it was kept under the experiment's name, a container its
+    pods do not have)."""
     kube = clusters(TRAINER)
     kube.script = lambda manifest: Script(run_seconds=0.0, log=[(0.0, "loss=0.25")])
     manifest = {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "metadata": {"name": "tj-trial-1"},
                 "spec": {"runtimeRef": {"name": "torch-distributed"}, "trainer": {"image": "trainer:1", "command": ["python3", "/opt/train.py"]}}}
     trial = TrialRun("tj", "tj-trial-1", manifest, {}, "trainer", success_condition=COMPLETE, metrics_collector={"collector": {"kind": "StdOut"}})
     outcome = launcher_for(kube).run(trial)
-    assert (outcome.phase, outcome.logs) == ("Succeeded", {"trainer": "loss=0.25\n"})
+    assert (outcome.phase, outcome.logs) == ("Succeeded", {"node": "loss=0.25\n"})
     log_reads = [c.query.get("container") for c in kube.calls if c.path.endswith("/log")]
     assert log_reads and all(container == ["node"] for container in log_reads)  # the fake runtime's training container
