@@ -62,6 +62,11 @@ STATUS_EVERY_SECONDS = 1.0
 INTERRUPT_WAIT_SECONDS = 30.0
 """After SIGINT / SIGTERM, how long the run waits for its stopped trials to end (a local trial
 gets SIGTERM, then SIGKILL after its grace period) before it records the rest Killed anyway."""
+LOOK_AGAIN_SECONDS = 1.0
+"""The longest the run's main thread waits on its slots before it looks again. A stop signal's
+handler runs in that very thread: one that lands after it has looked and before it waits
+notifies no one, and the wait would be the one it had chosen (the first signal's 30 s after a
+quick second Ctrl-C, or until a slot ends after a first)."""
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 """The signals that end a run cleanly (those :func:`takes_over` allows). SIGHUP: its terminal
 closed (a dropped ssh), which would otherwise kill the run with no cleanup, its trials (each in
@@ -376,16 +381,17 @@ class _Schedule:
             return missing
 
     def wait_for_slots(self) -> None:
-        """Until every slot has stopped; after an interrupt, at most until ``wait_until``."""
+        """Until every slot has stopped; after an interrupt, at most until ``wait_until``, looked
+        at again at least every :data:`LOOK_AGAIN_SECONDS` (a signal's notify can be lost)."""
         with self.cond:
             while self.slots_alive > 0:
                 if self.interrupted:
                     left = self.wait_until - time.monotonic()
                     if left <= 0:
                         return
-                    self.cond.wait(left)
+                    self.cond.wait(min(left, LOOK_AGAIN_SECONDS))
                 else:
-                    self.cond.wait()
+                    self.cond.wait(LOOK_AGAIN_SECONDS)
 
 
 def run_slots(
