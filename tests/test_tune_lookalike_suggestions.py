@@ -5,6 +5,7 @@ fixes, findings 2 and 3: ``"shape": (224, 224)`` was told to use ``search.int(22
 
 from __future__ import annotations
 
+import ast
 import re
 import warnings
 from pathlib import Path
@@ -25,6 +26,17 @@ def _fixed_warnings(tmp_path: Path, value: Any) -> list[str]:
     return [str(w.message) for w in caught if "parameters['C']" in str(w.message)]
 
 
+def suggested(call: str) -> Any:
+    """The search helper a warning suggests (``search.NAME(literal, ...)``), called: read with
+    ``ast``, never evaluated, so only a helper of ``kfp_tune.search`` with literal arguments runs."""
+    node = ast.parse(call, mode="eval").body
+    assert isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute), call
+    assert isinstance(node.func.value, ast.Name) and node.func.value.id == "search", call
+    args = [ast.literal_eval(a) for a in node.args]
+    kwargs = {k.arg: ast.literal_eval(k.value) for k in node.keywords if k.arg is not None}
+    return getattr(search, node.func.attr)(*args, **kwargs)
+
+
 @pytest.mark.parametrize("value", [(224, 224), (0.5, 0.5), range(3, 4), {"min": 5, "max": 5}, [], [64, 64, 32], [1, 1.0]])
 def test_a_value_with_no_search_tune_accepts_stays_silent(tmp_path: Path, value: Any) -> None:
     assert _fixed_warnings(tmp_path, value) == []
@@ -35,7 +47,7 @@ def test_a_decreasing_pair_is_said_to_be_one_tuple_and_searched_as_its_values(tm
     told = _fixed_warnings(tmp_path, value)
     assert told == [f"tune(): parameters['C'] is fixed to {value!r}, one tuple passed to every trial as it is; to search among its "
                     f"values, use {call}"]
-    spec = eval(call, {"search": search})  # the suggestion is one tune() accepts
+    spec = suggested(call)  # the suggestion is one tune() accepts
     assert tune(lambda p: float(p["x"]), {"x": search.double(0, 1), "C": spec}, max_trial_count=1,
                 store=str(tmp_path / "other")).status == "Succeeded"
 
@@ -46,7 +58,7 @@ def test_every_suggested_call_is_accepted_by_tune(tmp_path: Path, value: Any) ->
     assert len(told) == 1
     call = re.search(r"use (search\..*)$", told[0])
     assert call is not None
-    spec = eval(call.group(1), {"search": search})
+    spec = suggested(call.group(1))
     assert tune(lambda p: float(p["x"]), {"x": search.double(0, 1), "C": spec}, max_trial_count=1,
                 store=str(tmp_path / "other")).status == "Succeeded"
 
