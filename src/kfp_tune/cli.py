@@ -1904,7 +1904,8 @@ def _newer_experiment(store: Store, name: str) -> NewerRecord | None:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    """One trial's log as it is (exit 1 when it has none yet); without TRIAL, every trial's (or
+    """One trial's log as it is (exit 1 when it has none yet, or ended and kept none, saying
+    why; an empty one is said on stderr, exit 0); without TRIAL, every trial's (or
     those --status and --limit choose) under a ``==> TRIAL (STATUS) <==`` line, from one look at
     the experiment."""
     from kfp_tune.client import Client, NoLogYet, experiment_phase
@@ -1924,7 +1925,11 @@ def cmd_logs(args: argparse.Namespace) -> int:
         for flag, chosen in (("--status", statuses), ("--limit", limit)):
             if chosen is not None:
                 raise UsageError(f"{flag}: it chooses among every trial's logs, and TRIAL names one; give one or the other")
-        _write_log(client.get_trial_logs((args.name, args.trial), container=args.container, namespace=args.namespace))
+        text = client.get_trial_logs((args.name, args.trial), container=args.container, namespace=args.namespace)
+        if not text:  # kept, and empty: said on stderr, else the silence reads as a command that did nothing
+            phase, reason, _ = experiment_phase(client.get_trial((args.name, args.trial)))
+            print(f"trial {args.trial!r} ({phase}{': ' + reason if reason else ''}): its log is empty: {_EMPTY_LOG[phase == 'Running']}", file=sys.stderr)
+        _write_log(text)
         return EXIT_OK
     shown = 0
     for trial, log in itertools.islice(client.each_trial_log(args.name, statuses, container=args.container, namespace=args.namespace), limit):
@@ -1932,12 +1937,18 @@ def cmd_logs(args: argparse.Namespace) -> int:
         print(f"==> {trial.metadata.name} ({experiment_phase(trial)[0]}) <==")
         if isinstance(log, NoLogYet):
             print(f"(no log: {log})")
+        elif not log:
+            print(f"(its log is empty: {_EMPTY_LOG[experiment_phase(trial)[0] == 'Running']})")
         else:
             _write_log(log)
     if not shown:
         which = "" if statuses is None else " " + " or ".join(sorted(statuses))
         print(f"experiment {args.name} has no{which} trials yet", file=sys.stderr)
     return EXIT_OK
+
+
+_EMPTY_LOG = ("it printed nothing", "it has printed nothing yet")
+"""What an empty log means, for a trial that has ended and for one still running."""
 
 
 def _logs_of_trial_named_alone(store: Store, name: str) -> str:

@@ -84,7 +84,7 @@ class TrialNotFound(StoreError, InputError, RuntimeError):
 
 class NoLogYet(KfpTuneError):
     """The trial has no stored log yet and none could be read from where it runs, or none was
-    ever kept (its launch died, or it was never created)."""
+    ever kept (its launch died, it was never created, or it ended before its output was kept)."""
 
 
 class KatibObject(dict[str, Any]):
@@ -555,7 +555,7 @@ class Client:
         if found.ended is not None:
             if found.ended.reason in (TRIAL_STALE, TRIAL_NOT_CREATED):  # nothing followed it to its end, or nothing ran
                 raise NoLogYet(f"trial {found.name!r} has no log: it ended {found.ended.reason}: {found.ended.message}")
-            return ""  # it ended having printed nothing
+            raise NoLogYet(_kept_no_log(found))
         if found.started is None:
             raise NoLogYet(f"trial {found.name!r} has not started yet ({found.status}): it has no log")
         from_cluster, why = self._cluster_log(state, found, namespace)
@@ -679,6 +679,16 @@ class Client:
             if trial in state.by_name:
                 return ExperimentRecords(self.store, experiment), state, state.by_name[trial]
         raise TrialNotFound(f"no trial {trial!r} in any experiment in {self.store.uri}")
+
+
+def _kept_no_log(trial: TrialState) -> str:
+    """Why an ended trial has no stored log, with its status and reason: an empty log would
+    be there had its output been kept, so a bare nothing (exit 0, no word) hid that it was not."""
+    reason = trial.result.reason if trial.result is not None else trial.ended.reason if trial.ended is not None else ""
+    return (
+        f"trial {trial.name!r} ({trial.status.value}{': ' + reason if reason else ''}) kept no log: a trial stopped before it printed anything "
+        "(killed, or its run interrupted) keeps none, nor does one whose output went with its process or pod before it was stored"
+    )
 
 
 def _log_names(template: TrialTemplate, container: str | None) -> tuple[str, ...]:
