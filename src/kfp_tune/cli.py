@@ -829,7 +829,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         from kfp_tune.pipelines.local_run import local_pipeline
 
         local_pipeline(experiment, store.uri, launcher_config, args.rounds)
-    _preflight(store, experiment, args.take_over)
+    if _preflight(store, experiment, args.take_over):  # completed, and recorded so: reported as status reports it, nothing written
+        return _summary_exit(store, experiment.name, None, args.json)
     return _run_with_progress(args, store, experiment, launcher, launcher_config)
 
 
@@ -853,12 +854,13 @@ def _checked_launcher(experiment: Experiment, launcher_config: dict[str, Any], s
     return launcher
 
 
-def _preflight(store: Store, experiment: Experiment, take_over: bool) -> None:
+def _preflight(store: Store, experiment: Experiment, take_over: bool) -> bool:
     """The pre-flight before anything runs: a busy experiment, a changed search space or a
     damaged record (never skipped, never rewritten) is refused here, not mid-run; a run that
-    resumes says what it takes up."""
+    resumes says what it takes up. True when there is nothing to run
+    (:func:`~kfp_tune.reports.only_reported`)."""
     from kfp_tune.core.records import DamagedRecord, ExperimentRecords
-    from kfp_tune.reports import run_note
+    from kfp_tune.reports import only_reported, run_note
     from kfp_tune.steps import prepare
 
     try:
@@ -871,6 +873,7 @@ def _preflight(store: Store, experiment: Experiment, take_over: bool) -> None:
         ) from None
     if note:
         print(note, file=sys.stderr)
+    return only_reported(store, experiment.name)
 
 
 def _run_with_progress(args: argparse.Namespace, store: Store, experiment: Experiment, launcher: Launcher, launcher_config: dict[str, Any]) -> int:

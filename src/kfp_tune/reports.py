@@ -875,6 +875,22 @@ def run_note(store: Store, experiment_name: str, how_to_run_again: bool = False)
     return deleted_while_read_note(store, experiment_name), True
 
 
+def only_reported(store: Store, experiment_name: str) -> bool:
+    """Whether the experiment has completed and its outcome and status are recorded: a run of it
+    then has nothing to run nor to record, so it claims nothing and only reports it, as
+    ``kfp-tune status`` does: Katib leaves a completed Experiment applied again as it is, and a
+    key that may only read the store (an analyst's) reads it. One whose end was never recorded
+    (its last run killed after its last trial) is run, which records it."""
+    records = ExperimentRecords(store, experiment_name)
+    try:
+        decision = decide(ExperimentView(records).state, rounds_left=1)
+        saved = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS) if decision.recorded else None
+    except (DamagedRecord, ExperimentNotFound):  # the run refuses the one, saying which, and starts the other anew
+        return False
+    status = saved.get("status") if saved is not None else None
+    return decision.finished and isinstance(status, dict) and (status.get("phase"), status.get("reason")) == (decision.phase, decision.reason)
+
+
 def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = False) -> str | None:
     """What a run of an experiment that already has trials resumes, in one line, or None for a
     new one. An experiment that has completed (and

@@ -1,0 +1,85 @@
+"""``kfp-tune run`` of an experiment that has already completed, with a key that may only read
+the store (an analyst's, QA S3 session 3, finding 6): it said "nothing to run, reporting it" and
+then failed, exit 2, writing its run's claim. A run with nothing to run reports the experiment
+as ``kfp-tune status`` does, and writes nothing: no claim, no status, whatever the key may do.
+An experiment whose end was never recorded (its last run killed right after its last trial) is
+still recorded by the run, which needs a key that may write."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+import kfp_tune.cli
+from conftest import quadratic_experiment
+from kfp_tune.cli import main
+from kfp_tune.core.errors import StoreInputError
+from kfp_tune.stores.local import LocalStore
+
+REFUSAL = "S3 write of s3://shared/teamA/{key} at http://127.0.0.1:18333 failed: AccessDenied (the credentials are valid but may not do this)"
+
+
+class ReadOnlyStore(LocalStore):
+    """A store whose key may read and list, not write nor delete (an S3 policy of Read, List)."""
+
+    def put(self, key: str, data: bytes) -> None:
+        raise StoreInputError(REFUSAL.format(key=key))
+
+    def create(self, key: str, data: bytes) -> bool:
+        raise StoreInputError(REFUSAL.format(key=key))
+
+    def delete(self, keys: list[str]) -> None:
+        raise StoreInputError(REFUSAL.format(key=keys[0] if keys else ""))
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def completed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+    """The experiment's YAML, run to its end (2 trials, Succeeded) in tmp_path/store."""
+    path = tmp_path / "exp.yaml"
+    path.write_text(yaml.safe_dump(quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 1})))
+    assert main(["run", str(path), "--engine", "inline", "--store", str(tmp_path / "store")]) == 0
+    capsys.readouterr()
+    return path
+
+
+@pytest.mark.parametrize("engine", ["inline", "kfp-local"])
+def test_a_completed_experiment_run_with_a_read_only_key_is_reported(completed, tmp_path, monkeypatch, capsys, engine):
+    store = tmp_path / "store"
+    before = _files(store)
+    monkeypatch.setattr(kfp_tune.cli, "_open_store", lambda uri, look=False: ReadOnlyStore(store))
+    assert main(["run", str(completed), "--engine", engine, "--store", "s3://shared/teamA", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert "experiment quad has already completed: Succeeded (ExperimentMaxTrialsReached), 2 trial(s) done" in err, err
+    assert "nothing to run, reporting it" in err and "error" not in err, err
+    summary = json.loads(out)
+    assert (summary["status"], summary["trials"], summary["succeeded"]) == ("Succeeded", 2, 2), summary
+    assert _files(store) == before
+
+
+def test_a_completed_experiment_run_again_writes_no_run_record(completed, tmp_path, capsys):
+    """With a key that may write, the same: the report is the run's whole work, as `status`'s."""
+    store = tmp_path / "store"
+    before = _files(store)
+    assert main(["run", str(completed), "--engine", "inline", "--store", str(store)]) == 0
+    assert "nothing to run, reporting it" in capsys.readouterr().err
+    assert _files(store) == before
+
+
+def test_an_end_never_recorded_is_recorded_by_the_run(completed, tmp_path, capsys):
+    """Its last trial ended and its outcome and status were never written (the run killed just
+    then): the run records them, as before, and says it completed."""
+    root = tmp_path / "store" / "experiments" / "quad"
+    removed = [p for p in root.rglob("*") if p.is_file() and (p.parent.name == "outcomes" or p.name == "status.json")]
+    assert removed, sorted(p.relative_to(root).as_posix() for p in root.rglob("*"))
+    for path in removed:
+        path.unlink()
+    assert main(["run", str(completed), "--engine", "inline", "--store", str(tmp_path / "store")]) == 0
+    assert "nothing to run, reporting it" in capsys.readouterr().err
+    assert all(path.exists() for path in removed)
