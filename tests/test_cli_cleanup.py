@@ -115,7 +115,7 @@ def test_cleanup_takes_the_namespace_from_the_stored_experiment_and_deletes_a_re
     assert _jobs(cluster) == sorted([ended, running])
     code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"))
     assert code == 0, err
-    assert f"deleted 1 trial resource(s) of 'quad' in 'team-b': {ended}" in out and f"kept those of {not_ended} trial(s) not ended yet" in out
+    assert f"deleted 1 trial resource(s) of 'quad' in 'team-b': {ended}" in out and f"kept 1 resource(s) of its {not_ended} trial(s) not ended yet" in out
     assert _jobs(cluster) == [running]
 
 
@@ -175,7 +175,7 @@ def test_cleanup_keeps_a_trial_started_between_its_read_of_the_store_and_its_lis
     assert code == 0, err
     assert started and started[0] not in (ended, running)
     not_ended = sum(t.ended is None for t in load_state(records).trials)
-    assert f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}" in out and f"kept those of {not_ended} trial(s) not ended yet" in out
+    assert f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ended}" in out and f"kept 2 resource(s) of its {not_ended} trial(s) not ended yet" in out
     assert _jobs(cluster) == sorted([running, started[0]])
 
 
@@ -224,7 +224,8 @@ def test_cleanup_keeps_the_anchor_while_a_trial_runs(cluster, tmp_path):
     _, running, not_ended = _retained_trials(cluster, store)
     code, out, err = run_cleanup("quad", "--store", str(store), "--namespace", "team-a")
     assert code == 0, err
-    assert f"kept those of {not_ended} trial(s) not ended yet, and the anchor configmap that owns them" in out and "anchor configmap 'kfp" not in out
+    assert f"kept 1 resource(s) of its {not_ended} trial(s) not ended yet, and the anchor configmap 'kfp-tune-quad' that owns them" in out
+    assert ", and its anchor configmap" not in out
     assert _jobs(cluster) == [running] and _config_maps(cluster) == ["kfp-tune-quad"]
 
 

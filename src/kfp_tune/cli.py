@@ -1725,12 +1725,16 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             "set KUBECONFIG or write ~/.kube/config, or run kfp-tune cleanup inside the cluster", args.name, unrecorded, on_a_cluster,
         )) from None
     running: set[str] = set()
+    recorded: set[str] = set()
 
     def not_ended() -> set[str]:
         """Read again once the resources are listed: a trial started since the first read has
-        its record by then (the sweep's docstring), and is kept."""
+        its record by then (the sweep's docstring), and is kept. Every trial recorded is read
+        with them: the sweep keeps what is none of them (another store's experiment of the name)."""
         if state is not None:
-            running.update(t.name for t in load_state(ExperimentRecords(store, args.name)).trials if t.ended is None)
+            trials = load_state(ExperimentRecords(store, args.name)).trials
+            running.update(t.name for t in trials if t.ended is None)
+            recorded.update(t.name for t in trials)
         return running
 
     if state is None:
@@ -1740,9 +1744,9 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             f"of that name on another store, with its trials in the same namespace, would lose them", file=sys.stderr,
         )
     try:
-        swept = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run)
+        swept = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run, ours=(lambda: recorded) if state is not None else None)
         driven_by = _driving_run(store, args.name) if state is not None else None
-        anchor = not running and driven_by is None and launcher.delete_anchor(args.name, dry_run=args.dry_run)
+        anchor = not running and not swept.kept and not swept.others and driven_by is None and launcher.delete_anchor(args.name, dry_run=args.dry_run)
     except Exception as exc:
         reason = unreachable_reason(exc, trusted_by="the kubeconfig")
         if reason is None:
@@ -1757,8 +1761,15 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     print(f"{did} {len(swept.deleted)} trial resource(s) of {args.name!r} in {config.namespace!r}" + (f": {', '.join(swept.deleted)}" if swept.deleted else "")
           + (f", and its anchor configmap {launcher.anchor_name(args.name)!r}" if anchor else "")
           + (" (--dry-run: nothing deleted)" if args.dry_run else ""))
+    anchor_name = launcher.anchor_name(args.name)
+    if swept.others:
+        print(_others_kept(args.name, config.namespace, store, swept.others), file=sys.stderr)
+    if running and swept.kept:
+        print(f"kept {len(swept.kept)} resource(s) of its {len(running)} trial(s) not ended yet, and the anchor configmap {anchor_name!r} that owns them")
+    elif running:
+        print(f"kept the anchor configmap {anchor_name!r}: {len(running)} trial(s) of {args.name!r} in this store have not ended (none has a "
+              f"resource in {config.namespace!r}), and a run may create theirs, owned by it")
     if running:
-        print(f"kept those of {len(running)} trial(s) not ended yet, and the anchor configmap that owns them")
         if swept.kept:  # a killed run's: nothing ends them but a run that follows them, or a person
             kept = [f"{resource}/{name}" for resource, name in swept.kept]
             shown_kept = ", ".join(kept[:KEPT_SHOWN]) + (f" (and {len(kept) - KEPT_SHOWN} more)" if len(kept) > KEPT_SHOWN else "")
@@ -1768,8 +1779,26 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             for command in _kept_delete_commands(config.namespace, swept.kept, selectors):
                 print(f"    {command}")
     elif driven_by is not None:
-        print(f"kept the anchor configmap {launcher.anchor_name(args.name)!r}: {driven_by} drives the experiment and may start a trial")
+        print(f"kept the anchor configmap {anchor_name!r}: {driven_by} drives the experiment and may start a trial")
+    elif swept.others:
+        print(f"kept the anchor configmap {anchor_name!r}: it owns {len(swept.others)} resource(s) of another experiment named {args.name!r} "
+              "(the warning above), which deleting it would delete too")
     return EXIT_OK
+
+
+def _others_kept(name: str, namespace: str, store: Store, others: list[tuple[str, str]]) -> str:
+    """cleanup's warning for the resources its sweep kept as another experiment's: the anchor
+    ``kfp-tune-NAME`` is shared by every experiment of that name whose trials run in the
+    namespace, and a trial name hashes its experiment's uid, so these are none of this store's."""
+    named = [f"{resource}/{resource_name}" for resource, resource_name in others]
+    shown = ", ".join(named[:KEPT_SHOWN]) + (f" (and {len(named) - KEPT_SHOWN} more)" if len(named) > KEPT_SHOWN else "")
+    commands = "".join(f"\n    kubectl delete -n {namespace} {' '.join(named[at:at + KEPT_PER_COMMAND])}" for at in range(0, len(named), KEPT_PER_COMMAND))
+    return (
+        f"warning: kept {len(others)} trial resource(s) in {namespace!r} that are no trial of experiment {name!r} in {masked_url(store.uri)}: "
+        f"{shown}. They are another experiment named {name!r}'s (its trial names hash its own uid): one kept in another store, with "
+        f"its trials in this namespace too, whose run may be following them, or one this store held before kfp-tune delete. A cleanup "
+        f"on that experiment's store deletes what it has done with; if you know no run follows them, delete them:{commands}"
+    )
 
 
 WHERE_RECORDED_SINCE = "2026-12-06 17:29 UTC"

@@ -789,7 +789,7 @@ def test_cli_cleanup_removes_v2beta1_mpijobs_and_keeps_running_trials(clusters, 
     result = subprocess.run([exe, "cleanup", "quad", "--namespace", "team-a", "--store", str(tmp_path / "store")], capture_output=True, text=True, env=dict(os.environ), timeout=120)
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert f"deleted 1 trial resource(s) of 'quad' in 'team-a': {names[0]}" in out and f"kept those of {len(names) - 1} trial(s) not ended yet" in out
+    assert f"deleted 1 trial resource(s) of 'quad' in 'team-a': {names[0]}" in out and f"kept 1 resource(s) of its {len(names) - 1} trial(s) not ended yet" in out
     assert [o["metadata"]["name"] for o in kube.stored("mpijobs")] == [names[1]]
     assert _left_of(kube, names[0]) == []
     assert "not-a-real-token" not in out

@@ -441,6 +441,10 @@ class SweepResult:
     """For each resource kind of the kept whose kept resources are all that the experiment's
     label selector selects once the sweep is done (none of it left, none another anchor owns),
     that selector: one short ``kubectl delete -l`` in place of hundreds of names."""
+    others: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    """The resources kept because they are no trial of the experiment that ``ours`` gave:
+    another experiment's of the same name, whose trials run in this namespace too (another
+    store's), that shares the anchor: (resource, name)."""
 
 
 class KubernetesLauncher(Launcher):
@@ -1194,21 +1198,38 @@ class KubernetesLauncher(Launcher):
                     found.unowned_kinds.add(kind.resource)
         return found
 
-    def sweep(self, experiment: str, keep: Collection[str] | Callable[[], Collection[str]] = frozenset(), dry_run: bool = False) -> SweepResult:
+    def sweep(
+        self, experiment: str, keep: Collection[str] | Callable[[], Collection[str]] = frozenset(), dry_run: bool = False,
+        ours: Collection[str] | Callable[[], Collection[str]] | None = None,
+    ) -> SweepResult:
         """Delete the experiment's trial resources left behind (a killed run, ``retain`` off; an
         ended trial's that ``retain`` kept), except the trials in ``keep`` (still running); what
         it deleted and kept (``dry_run``: what it would delete, nothing deleted). Never touches
         what it does not own. A callable ``keep`` is asked only once the resources are listed: a
         trial's record is written before its resource is created, so a trial started while the
-        sweep runs is either not listed or already among those the store says have not ended."""
+        sweep runs is either not listed or already among those the store says have not ended.
+
+        ``ours``: every trial the experiment has recorded (asked after ``keep``); a resource
+        labelled with another trial is kept and named in :attr:`SweepResult.others`. The anchor
+        is named after the experiment alone, so experiments of one name kept in two stores, with
+        their trials in one namespace, share it; a trial name hashes its experiment's uid, so a
+        trial label that is none of ``ours`` is another experiment's, whatever kfp-tune made it
+        (every build has labelled its resources with their trial). None: every resource the
+        anchor owns is the experiment's (no store records it any more: ``kfp-tune delete``)."""
         listing = self.owned_resources(experiment)
         kept = set(keep() if callable(keep) else keep)
+        accounted_for = None if ours is None else set(ours() if callable(ours) else ours)
         result = SweepResult([], [], {})
         left = set(listing.unowned_kinds)  # kinds the selector would select more of
         for kind, item in listing.owned:
             name = item["metadata"]["name"]
-            if (item["metadata"].get("labels") or {}).get(f"{LABEL_PREFIX}/trial") in kept:
+            trial = (item["metadata"].get("labels") or {}).get(f"{LABEL_PREFIX}/trial")
+            if trial in kept:
                 result.kept.append((kind.resource, name))
+                continue
+            if accounted_for is not None and trial not in accounted_for:
+                result.others.append((kind.resource, name))
+                left.add(kind.resource)
                 continue
             if not dry_run:
                 self._delete(kind, name)

@@ -1,0 +1,116 @@
+"""kfp-tune cleanup where two stores hold an experiment of the same name whose trials run in one
+namespace (a multi-user cluster's profile shared by its contributors, each with their own
+--store; QA multiuser finding 1). The anchor ConfigMap ``kfp-tune-<experiment>`` is shared by
+both, so "owned by the anchor" does not say whose a resource is; a trial name hashes its
+experiment's uid, so a resource labelled with a trial this store never recorded is another
+experiment's. Cleanup deletes only what this store's experiment accounts for, keeps and names the
+rest, and keeps the anchor while it owns anything it did not delete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli_cleanup import run_cleanup
+from conftest import quadratic_experiment
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import load_state
+from kfp_tune.core.trials import trial_run
+from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+from kfp_tune.steps import init_experiment, launch_trial, suggest
+from kfp_tune.stores import LocalStore
+
+
+@pytest.fixture
+def cluster(tmp_path, monkeypatch):
+    """A fake API server reached through a kubeconfig, as a person's."""
+    from fake_kube import reached_through_kubeconfig
+
+    with reached_through_kubeconfig(tmp_path, monkeypatch) as kube:
+        yield kube
+
+
+def _experiment_in(kube, store: Path, ended: int = 0, running: int = 0, pending: int = 0) -> dict[str, list[str]]:
+    """Experiment quad (retain: true, trials in team-a) in ``store``: ``ended`` trials run to
+    their end (their Jobs kept), ``running`` whose Jobs are created and not ended, and
+    ``pending`` suggested with no Job yet. Each store's experiment has its own uid, so its own
+    trial names."""
+    doc = quadratic_experiment(**{"spec.maxTrialCount": 12})
+    doc["spec"]["trialTemplate"]["retain"] = True
+    doc["metadata"]["namespace"] = "team-a"
+    experiment = load_experiment(doc)
+    records = ExperimentRecords(LocalStore(store), "quad")
+    init_experiment(records, experiment)
+    names = suggest(records, "run-1-r000", 1, n=ended + running + pending)
+    launcher = KubernetesLauncher(KubernetesConfig(namespace="team-a", poll_seconds=0.05), api_client=kube.api_client(), env={})
+    for name in names[:ended]:
+        launch_trial(records, launcher, name)
+    state = load_state(records)
+    for name in names[ended:ended + running]:
+        launcher.create_or_adopt(launcher.prepare(trial_run(experiment, state.trial(name)), launcher._owner(launcher.anchor("quad"))))
+    return {"ended": names[:ended], "running": names[ended:ended + running], "pending": names[ended + running:]}
+
+
+def _jobs(kube) -> list[str]:
+    return sorted(o["metadata"]["name"] for o in kube.stored("jobs"))
+
+
+def _config_maps(kube) -> list[str]:
+    return sorted(o["metadata"]["name"] for o in kube.stored("configmaps"))
+
+
+def test_cleanup_on_one_store_keeps_another_stores_running_trial_and_names_it(cluster, tmp_path):
+    """QA's reproduction: Alice's ended trial goes; Bob's running Job, which her store never
+    recorded, stays and is named in a warning; the anchor that owns it stays; and what was kept
+    is said as it is (none of Alice's trials not ended has a resource)."""
+    alice = _experiment_in(cluster, tmp_path / "alice-store", ended=1, pending=1)
+    bob = _experiment_in(cluster, tmp_path / "bob-store", running=1)
+    assert _jobs(cluster) == sorted(alice["ended"] + bob["running"])
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"))
+    assert code == 0, err
+    assert _jobs(cluster) == bob["running"] and _config_maps(cluster) == ["kfp-tune-quad"]
+    assert out.startswith(f"deleted 1 trial resource(s) of 'quad' in 'team-a': {alice['ended'][0]}\n")
+    assert "kept those of" not in out and "kept the anchor configmap 'kfp-tune-quad'" in out
+    assert "1 trial(s) of 'quad' in this store have not ended (none has a resource in 'team-a')" in out
+    assert f"warning: kept 1 trial resource(s) in 'team-a' that are no trial of experiment 'quad' in {(tmp_path / 'alice-store').as_uri()}" in err
+    assert f"jobs.batch/{bob['running'][0]}" in err and "another experiment named 'quad'" in err
+
+
+def test_cleanup_keeps_the_shared_anchor_while_it_owns_another_stores_trial(cluster, tmp_path):
+    """Alice's experiment has no trial open and no run: before, cleanup deleted the anchor as
+    well, and the garbage collector would take Bob's running Job with it."""
+    alice = _experiment_in(cluster, tmp_path / "alice-store", ended=2)
+    bob = _experiment_in(cluster, tmp_path / "bob-store", running=1)
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"))
+    assert code == 0, err
+    assert out.startswith(f"deleted 2 trial resource(s) of 'quad' in 'team-a': {', '.join(sorted(alice['ended']))}\n")
+    assert ", and its anchor configmap" not in out
+    assert "kept the anchor configmap 'kfp-tune-quad': it owns 1 resource(s) of another experiment named 'quad'" in out
+    assert _jobs(cluster) == bob["running"] and _config_maps(cluster) == ["kfp-tune-quad"]
+    assert f"kubectl delete -n team-a jobs.batch/{bob['running'][0]}" in err
+
+
+def test_cleanup_dry_run_names_another_stores_trial_as_kept(cluster, tmp_path):
+    alice = _experiment_in(cluster, tmp_path / "alice-store", ended=1)
+    bob = _experiment_in(cluster, tmp_path / "bob-store", ended=1, running=1)
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"), "--dry-run")
+    assert code == 0, err
+    assert out.startswith(f"would delete 1 trial resource(s) of 'quad' in 'team-a': {alice['ended'][0]} (--dry-run: nothing deleted)\n")
+    assert "warning: kept 2 trial resource(s)" in err and all(f"jobs.batch/{name}" in err for name in bob["ended"] + bob["running"])
+    assert _jobs(cluster) == sorted(alice["ended"] + bob["ended"] + bob["running"])
+
+
+def test_cleanup_after_delete_still_takes_every_resource_the_anchor_owns(cluster, tmp_path):
+    """The store holds no experiment (kfp-tune delete): no store accounts for any trial, so, as
+    the guide says, every resource it owns is left over, with the warning about other stores."""
+    from kfp_tune.cli import main
+
+    alice = _experiment_in(cluster, tmp_path / "alice-store", ended=1, running=1)
+    assert main(["delete", "quad", "--store", str(tmp_path / "alice-store"), "--yes"]) == 0
+    code, out, err = run_cleanup("quad", "--namespace", "team-a", "--store", str(tmp_path / "alice-store"))
+    assert code == 0, err
+    assert out.startswith("deleted 2 trial resource(s) of 'quad' in 'team-a'") and out.endswith(", and its anchor configmap 'kfp-tune-quad'\n")
+    assert "another store" in err and "no trial of experiment" not in err
+    assert _jobs(cluster) == [] and _config_maps(cluster) == [] and alice["running"]
