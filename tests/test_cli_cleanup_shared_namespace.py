@@ -114,3 +114,15 @@ def test_cleanup_after_delete_still_takes_every_resource_the_anchor_owns(cluster
     assert out.startswith("deleted 2 trial resource(s) of 'quad' in 'team-a'") and out.endswith(", and its anchor configmap 'kfp-tune-quad'\n")
     assert "another store" in err and "no trial of experiment" not in err
     assert _jobs(cluster) == [] and _config_maps(cluster) == [] and alice["running"]
+
+
+def test_cleanup_leaves_a_config_map_of_the_anchors_name_that_kfp_tune_never_made_alone(cluster, tmp_path):
+    """QA finding 3: a team's own ConfigMap kfp-tune-quad, no kfp-tune labels; cleanup after
+    kfp-tune delete (an empty store) deleted it as the anchor. It is left alone and named."""
+    cluster.put({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kfp-tune-quad"}, "data": {"mine": "yes"}}, "team-a")
+    (tmp_path / "empty-store").mkdir()
+    code, out, err = run_cleanup("quad", "--namespace", "team-a", "--store", str(tmp_path / "empty-store"))
+    assert code == 0, err
+    assert out == "deleted 0 trial resource(s) of 'quad' in 'team-a'\n"
+    assert "warning: configmap 'kfp-tune-quad' in namespace 'team-a' exists and is not kfp-tune's anchor for experiment 'quad'" in err
+    assert "left alone" in err and _config_maps(cluster) == ["kfp-tune-quad"]

@@ -1781,7 +1781,8 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     try:
         swept = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run, ours=(lambda: recorded) if state is not None else None)
         driven_by = _driving_run(store, args.name) if state is not None else None
-        anchor = not running and not swept.kept and not swept.others and driven_by is None and launcher.delete_anchor(args.name, dry_run=args.dry_run)
+        anchor = (not running and not swept.kept and not swept.others and not swept.not_the_anchor and driven_by is None
+                  and launcher.delete_anchor(args.name, dry_run=args.dry_run))
     except Exception as exc:
         reason = unreachable_reason(exc, trusted_by="the kubeconfig")
         if reason is None:
@@ -1797,6 +1798,8 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
           + (f", and its anchor configmap {launcher.anchor_name(args.name)!r}" if anchor else "")
           + (" (--dry-run: nothing deleted)" if args.dry_run else ""))
     anchor_name = launcher.anchor_name(args.name)
+    if swept.not_the_anchor:
+        print(f"warning: {swept.not_the_anchor} (its labels are not kfp-tune's for it): left alone; no trial resource is owned by it", file=sys.stderr)
     if swept.others:
         print(_others_kept(args.name, config.namespace, store, swept.others), file=sys.stderr)
     if running and swept.kept:

@@ -426,6 +426,10 @@ class OwnedResources(NamedTuple):
     unowned_kinds: set[str]
     """Kinds (``jobs.batch``) of which a resource with the experiment's labels is not the
     anchor's: a label selector would select it too."""
+    not_the_anchor: str = ""
+    """Where a ConfigMap of the anchor's name is not kfp-tune's anchor for the experiment (its
+    labels are not those :meth:`KubernetesLauncher.anchor` gives), that in words: it owns no
+    trial of kfp-tune's, and nothing was listed."""
 
 
 @dataclass(frozen=True)
@@ -441,6 +445,9 @@ class SweepResult:
     """For each resource kind of the kept whose kept resources are all that the experiment's
     label selector selects once the sweep is done (none of it left, none another anchor owns),
     that selector: one short ``kubectl delete -l`` in place of hundreds of names."""
+    not_the_anchor: str = ""
+    """:attr:`OwnedResources.not_the_anchor`: the ConfigMap of the anchor's name is someone
+    else's, to be left alone."""
     others: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     """The resources kept because they are no trial of the experiment that ``ours`` gave:
     another experiment's of the same name, whose trials run in this namespace too (another
@@ -570,15 +577,17 @@ class KubernetesLauncher(Launcher):
                 raise self._api_error("create", "configmaps", name, exc) from None
             created = self.call("get", "configmaps", name, core.read_namespaced_config_map, name, self.config.namespace)
         data = self.api.sanitize_for_serialization(created)
-        labels = data["metadata"].get("labels") or {}
-        if labels.get(f"{LABEL_PREFIX}/managed-by") != MANAGED_BY or labels.get(f"{LABEL_PREFIX}/experiment") != experiment:
-            raise KfpTuneError(f"configmap {name!r} in namespace {self.config.namespace!r} exists and is not kfp-tune's anchor for experiment {experiment!r}")
+        if not _is_anchor_of(data, experiment):
+            raise KfpTuneError(self._not_the_anchor(experiment))
         if kind is not None and recorded and (kind.api_version, kind.kind) not in {(k.api_version, k.kind) for k in _recorded_kinds(data.get("data") or {})}:
             log.warning(
                 "the anchor %s was made for trials of another kind: cleanup finds this experiment's %s trials only if the launcher config's "
                 "trialResources lists %s.%s.%s", name, kind.kind, kind.kind, kind.version, kind.group,
             )
         return data
+
+    def _not_the_anchor(self, experiment: str) -> str:
+        return f"configmap {self.anchor_name(experiment)!r} in namespace {self.config.namespace!r} exists and is not kfp-tune's anchor for experiment {experiment!r}"
 
     def settings(self) -> ClusterSettings:
         env: list[tuple[str, Any]] = list(self.env.items())
@@ -1178,6 +1187,8 @@ class KubernetesLauncher(Launcher):
             if exc.status != 404:
                 raise self._api_error("get", "configmaps", self.anchor_name(experiment), exc) from None
             return found
+        if not _is_anchor_of(self.api.sanitize_for_serialization(anchor), experiment):  # anchor() refuses it: no trial of kfp-tune's is owned by it
+            return OwnedResources([], set(), self._not_the_anchor(experiment))
         selector = experiment_selector(experiment)
         listed_already: set[tuple[str, str]] = set()
         for kind in [*KINDS.values(), *_recorded_kinds(anchor.data or {}), *self._configured_kinds()]:
@@ -1219,7 +1230,7 @@ class KubernetesLauncher(Launcher):
         listing = self.owned_resources(experiment)
         kept = set(keep() if callable(keep) else keep)
         accounted_for = None if ours is None else set(ours() if callable(ours) else ours)
-        result = SweepResult([], [], {})
+        result = SweepResult([], [], {}, listing.not_the_anchor)
         left = set(listing.unowned_kinds)  # kinds the selector would select more of
         for kind, item in listing.owned:
             name = item["metadata"]["name"]
@@ -1245,20 +1256,28 @@ class KubernetesLauncher(Launcher):
         background) any trial resource it still owns, as deleting a Katib Experiment deletes its
         Trials and their jobs; whether there was one (``dry_run``: only that). For when no trial
         of the experiment runs and no run drives it: a trial created meanwhile, owned by it, would
-        be collected too. A later trial of the experiment makes it again."""
+        be collected too. A later trial of the experiment makes it again. A ConfigMap of that name
+        whose labels are not the anchor's (someone else's, which :meth:`anchor` refuses too) is
+        left alone, with a warning: False. The delete is on the uid read, so one made again in
+        between is not taken either."""
         from kubernetes.client.exceptions import ApiException
 
         core, name = self._core(), self.anchor_name(experiment)
+        verb = "get"
         try:
-            if dry_run:
-                self.call("get", "configmaps", name, core.read_namespaced_config_map, name, self.config.namespace)
-            else:
-                self.call("delete", "configmaps", name, core.delete_namespaced_config_map, name, self.config.namespace, propagation_policy="Background")
+            found = self.call("get", "configmaps", name, core.read_namespaced_config_map, name, self.config.namespace)
+            if not _is_anchor_of(self.api.sanitize_for_serialization(found), experiment):
+                log.warning("%s: left alone", self._not_the_anchor(experiment))
+                return False
+            if not dry_run:
+                verb = "delete"
+                options = {"propagationPolicy": "Background", "preconditions": {"uid": found.metadata.uid}}  # a body's options, not the query's, are read
+                self.call("delete", "configmaps", name, core.delete_namespaced_config_map, name, self.config.namespace, body=options)
                 log.info("deleted configmap %s", name)
         except ApiException as exc:
-            if exc.status == 404:
+            if exc.status in (404, 409):  # gone, or made again since it was read (the uid's precondition)
                 return False
-            raise self._api_error("get" if dry_run else "delete", "configmaps", name, exc) from None
+            raise self._api_error(verb, "configmaps", name, exc) from None
         return True
 
     def _configured_kinds(self) -> list[TrialKind]:
@@ -1271,6 +1290,13 @@ class KubernetesLauncher(Launcher):
             except KfpTuneError as exc:
                 log.warning("trialResources %s.%s.%s is not looked for: %s", kind.kind, kind.version, kind.group, exc)
         return kinds
+
+
+def _is_anchor_of(config_map: Mapping[str, Any], experiment: str) -> bool:
+    """Whether a ConfigMap (as the API gives it) carries the labels :meth:`KubernetesLauncher.anchor`
+    gives the experiment's anchor: one that does not is someone else's of that name."""
+    labels = (config_map.get("metadata") or {}).get("labels") or {}
+    return bool(labels.get(f"{LABEL_PREFIX}/managed-by") == MANAGED_BY and labels.get(f"{LABEL_PREFIX}/experiment") == experiment)
 
 
 def _run_namespace() -> str:
