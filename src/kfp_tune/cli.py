@@ -278,8 +278,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("cleanup", help="delete the experiment's trial resources on the cluster but those of trials not ended: what a killed run left, "
                                        "and ended trials' resources that spec.trialTemplate.retain kept (as deleting a Katib experiment does); only what kfp-tune owns")
     p.add_argument("name", help="experiment name")
-    p.add_argument("--namespace", help="the namespace the trials ran in (default: the experiment's metadata.namespace, else default; "
-                                       "required when the experiment is not in the store)")
+    p.add_argument("--namespace", help="the namespace the trials ran in (default: the one its trials recorded they ran in, else the experiment's "
+                                       "metadata.namespace, else default; required when the experiment is not in the store)")
     p.add_argument("--store", help=f"store URI, to keep trials that are still running (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
     p.add_argument("--dry-run", action="store_true", help="list what would be deleted; delete nothing")
     p.set_defaults(handler=cmd_cleanup)
@@ -1749,7 +1749,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
               "Kubernetes resource (a local process: kfp-tune run, tune(), a launcher_config of kind local), so none is left on a cluster; "
               "no cluster was asked")
         return EXIT_OK
-    namespace = args.namespace or (state.experiment.metadata.namespace if state is not None else None) or ""
+    namespace = args.namespace or (_recorded_namespace(state, store) if state is not None else None) or ""
     config = KubernetesConfig.from_dict({"namespace": namespace, "apiRetrySeconds": LOOK_RETRY_SECONDS})  # as logs: else in-cluster's, else default
     launcher = KubernetesLauncher(config)
     try:
@@ -1772,6 +1772,10 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             recorded.update(t.name for t in trials)
         return running
 
+    if state is not None and args.namespace:
+        note = _ran_elsewhere_note(state, config.namespace)
+        if note:
+            print(note, file=sys.stderr)
     if state is None:
         print(
             f"warning: {missing}. Every trial resource of experiment {args.name!r} that kfp-tune owns in namespace "
@@ -1837,6 +1841,30 @@ def _others_kept(name: str, namespace: str, store: Store, others: list[tuple[str
         f"its trials in this namespace too, whose run may be following them, or one this store held before kfp-tune delete. A cleanup "
         f"on that experiment's store deletes what it has done with; if you know no run follows them, delete them:{commands}"
     )
+
+
+def _recorded_namespace(state: ExperimentState, store: Store) -> str | None:
+    """Where cleanup looks without --namespace: the namespace the experiment's started trials
+    recorded they ran in (``clusterNamespace``: the launcher config's namespace, else
+    ``metadata.namespace``, else the run's; a Katib example's ``kubeflow`` is seldom it on
+    multi-user KFP), else its ``metadata.namespace``. Trials recorded in several namespaces (the
+    launcher config changed between runs) are refused: no one of them is right."""
+    recorded = sorted({t.started.cluster_namespace for t in state.trials if t.started is not None and t.started.cluster_namespace})
+    if len(recorded) > 1:
+        raise UsageError(
+            f"--namespace: the trials of experiment {state.name!r} in {masked_url(store.uri)} ran in {len(recorded)} namespaces: "
+            f"{', '.join(repr(n) for n in recorded)}; give --namespace, and run cleanup once for each"
+        )
+    return recorded[0] if recorded else state.experiment.metadata.namespace
+
+
+def _ran_elsewhere_note(state: ExperimentState, namespace: str) -> str:
+    """A note for a --namespace in which none of the trials that recorded where they ran did."""
+    recorded = sorted({t.started.cluster_namespace for t in state.trials if t.started is not None and t.started.cluster_namespace})
+    if not recorded or namespace in recorded:
+        return ""
+    return (f"note: the trials of experiment {state.name!r} recorded that they ran in {', '.join(repr(n) for n in recorded)}, not {namespace!r}: "
+            "cleanup without --namespace looks there")
 
 
 WHERE_RECORDED_SINCE = "2026-12-06 17:29 UTC"
