@@ -1339,6 +1339,19 @@ def _submit_ready(
     return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}", run_store)
 
 
+def _check_bool_keywords(**keywords: Any) -> None:
+    """SubmitArgumentError naming each keyword that is no bool (None passes: not given). Truth
+    taken with bool() would read "false" or "0" from a config file as True, where the run
+    argument of the same name reads that text as false."""
+    errors = [
+        FieldError(name, f"expected True or False (a Python bool; None leaves it unset), got {value!r}")
+        for name, value in keywords.items()
+        if value is not None and not isinstance(value, bool)
+    ]
+    if errors:
+        raise SubmitArgumentError(errors)
+
+
 def fresh_experiment_of(fresh_experiment: bool | None, arguments: Mapping[str, Any]) -> bool:
     """Whether each run of a recurring run tunes a fresh experiment: ``fresh_experiment``, or
     the run argument of that name (true/false, or its text), whichever is given (False when
@@ -1531,6 +1544,7 @@ def schedule(
     ``store_uri`` and ``object_store`` are refused for a ready pipeline, as there."""
     check_host(host)
     check_namespace(namespace)
+    _check_bool_keywords(fresh_experiment=fresh_experiment, allow_duplicate=allow_duplicate)
     ready = _ready(experiment)
     if ready is None:
         experiment = _as_experiment(experiment)
