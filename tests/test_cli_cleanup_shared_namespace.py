@@ -126,3 +126,24 @@ def test_cleanup_leaves_a_config_map_of_the_anchors_name_that_kfp_tune_never_mad
     assert out == "deleted 0 trial resource(s) of 'quad' in 'team-a'\n"
     assert "warning: configmap 'kfp-tune-quad' in namespace 'team-a' exists and is not kfp-tune's anchor for experiment 'quad'" in err
     assert "left alone" in err and _config_maps(cluster) == ["kfp-tune-quad"]
+
+
+def test_a_403_in_cleanup_names_the_persons_identity_and_the_rbac_cleanup_needs(cluster, tmp_path):
+    """QA finding 4: cleanup calls the API with a person's kubeconfig, and the 403 blamed 'the
+    launch-trial service account' and pointed to manifests/rbac.yaml, whose Role grants neither
+    the person nor cleanup's verbs. It names the verb, the resource, the namespace, whom the
+    server refused (quoted) and the RBAC cleanup needs."""
+    from fake_kube import Fault
+
+    _experiment_in(cluster, tmp_path / "alice-store", ended=1)
+    said = 'jobs.batch is forbidden: User "alice@example.com" cannot list resource "jobs" in API group "batch" in the namespace "team-a"'
+    cluster.faults = [Fault("GET", "/jobs$", 403, times=100, message=said, reason="Forbidden")]
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"))
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: Kubernetes refused to list jobs.batch in namespace 'team-a' (403 Forbidden: {said})")
+    assert "launch-trial service account" not in err
+    assert "kfp-tune cleanup calls the API as your kubeconfig's identity (whom the server names above)" in err
+    assert "which needs 'list' on jobs.batch in namespace 'team-a'" in err
+    assert "cleanup needs list and delete on the trial kinds and get and delete on configmaps" in err
+    assert "manifests/rbac.yaml grants the run's service account, not you" in err
+    assert len(_jobs(cluster)) == 1

@@ -1698,6 +1698,11 @@ KEPT_PER_COMMAND = 20
 exactly the kept resources: hundreds on one line cannot be read or copied."""
 
 
+CLEANUP_NEEDS = "list and delete on the trial kinds and get and delete on configmaps"
+"""The RBAC ``kfp-tune cleanup`` needs of the person who runs it, in the trials' namespace (the
+guide's RBAC paragraph says the same)."""
+
+
 def _kept_delete_commands(namespace: str, kept: list[tuple[str, str]], selectors: dict[str, str]) -> list[str]:
     """The ``kubectl delete`` commands that delete the kept (resource, name) pairs: a kind's
     label selector where ``selectors`` gives one, else their names, a few a line."""
@@ -1728,6 +1733,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     from kfp_tune.core.records import ExperimentRecords
     from kfp_tune.core.state import load_state
     from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+    from kfp_tune.launchers.kubernetes.launcher import PersonsCall
 
     if args.namespace is not None:
         _label("--namespace", args.namespace)
@@ -1752,6 +1758,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     namespace = args.namespace or (_recorded_namespace(state, store) if state is not None else None) or ""
     config = KubernetesConfig.from_dict({"namespace": namespace, "apiRetrySeconds": LOOK_RETRY_SECONDS})  # as logs: else in-cluster's, else default
     launcher = KubernetesLauncher(config)
+    launcher.persons_call = PersonsCall("kfp-tune cleanup", CLEANUP_NEEDS)  # a 403 is the person's, not the run's service account's
     try:
         _ = launcher.api  # the cluster's configuration, before anything is read or deleted
     except Exception as exc:

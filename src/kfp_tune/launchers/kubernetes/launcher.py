@@ -454,8 +454,21 @@ class SweepResult:
     store's), that shares the anchor: (resource, name)."""
 
 
+class PersonsCall(NamedTuple):
+    """A command a person runs with their own kubeconfig (``kfp-tune cleanup``), not the run's
+    launch-trial: a 403 then names that command and the RBAC it needs, for the identity the API
+    server names, where launch-trial's names its service account and manifests/rbac.yaml."""
+
+    command: str
+    """The command, as a person types it: ``kfp-tune cleanup``."""
+    needs: str
+    """All the RBAC the command needs, in words: ``list and delete on the trial kinds ...``."""
+
+
 class KubernetesLauncher(Launcher):
     hands_over = True  # a trial is a cluster resource: the next step re-attaches to it
+    persons_call: PersonsCall | None = None
+    """Set where a person calls the API through this launcher (:class:`PersonsCall`)."""
 
     def __init__(
         self, config: KubernetesConfig, api_client: Any = None, env: Mapping[str, str] | None = None, sleep: Callable[[float], None] = time.sleep,
@@ -538,6 +551,13 @@ class KubernetesLauncher(Launcher):
         than the run's, the way out is to create the trials beside the run, not to grant the
         run's account rights in that namespace."""
         refused = f"Kubernetes refused to {verb} {where} (403 Forbidden" + (f": {clipped(said, STATUS_MESSAGE_LIMIT)})" if said else ")")
+        if self.persons_call is not None:
+            command, needs = self.persons_call
+            return (
+                f"{refused}: {command} calls the API as your kubeconfig's identity (whom the server names above), which needs '{verb}' on {resource} "
+                f"in namespace {self.config.namespace!r}; {command.removeprefix('kfp-tune ')} needs {needs} there, which a Role bound to that "
+                "identity grants (ask the namespace's owner or a cluster admin); manifests/rbac.yaml grants the run's service account, not you"
+            )
         run_namespace = _run_namespace()
         if self.config.namespace_from_experiment and run_namespace != self.config.namespace:
             beside = f"{run_namespace!r}" if run_namespace else "the run's namespace"
