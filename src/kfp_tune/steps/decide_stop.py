@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from kfp_tune.core import claims
@@ -120,7 +121,10 @@ def _damaged_outcome(key: str, problem: str, decision: Decision) -> Decision:
     return decision
 
 
-def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = False, view: ExperimentView | None = None) -> Decision:
+def close_run(
+    records: ExperimentRecords, run_id: str, releases_claim: bool = False, view: ExperimentView | None = None,
+    made_elsewhere: Callable[[], bool] | None = None,
+) -> Decision:
     """The run's exit handler: it runs however the run ended. Writes the status and, if the
     run still holds its claim (a step failed, or the run was stopped), gives it back with
     reason ``RunEnded``, so the next run starts at once instead of after the claim's TTL. A run
@@ -130,9 +134,12 @@ def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = Fa
     (``RUN_STEP_FAILED``), not that its rounds were used up. ``releases_claim``: this exit
     handler is where the run's claim ends normally (component trials), so a held one says nothing.
     ``view``: the one to read the state through, as :func:`decide_stop`'s (decide-stop's metrics
-    output takes the decision's best trial from it, reading nothing more)."""
+    output takes the decision's best trial from it, reading nothing more). ``made_elsewhere``:
+    asked only when the experiment is missing, whether the run made it under another name (an exit
+    handler wired with another ``fresh_experiment`` than its suggest): its ExperimentNotFound is
+    then raised, for the step to say so, not taken for a run that ended before it made one."""
     try:
-        decision, state = _closing(records, run_id, releases_claim, view or ExperimentView(records))
+        decision, state = _closing(records, run_id, releases_claim, view or ExperimentView(records), made_elsewhere)
     finally:
         claims.release(records, run_id, "RunEnded")
     if state is None:
@@ -142,7 +149,9 @@ def close_run(records: ExperimentRecords, run_id: str, releases_claim: bool = Fa
     return decision
 
 
-def _closing(records: ExperimentRecords, run_id: str, releases_claim: bool, view: ExperimentView) -> tuple[Decision, ExperimentState | None]:
+def _closing(
+    records: ExperimentRecords, run_id: str, releases_claim: bool, view: ExperimentView, made_elsewhere: Callable[[], bool] | None
+) -> tuple[Decision, ExperimentState | None]:
     """:func:`close_run`'s decision, written, and the state it was made from (None when none was read)."""
     current = claims.latest_claim(records, own_run=run_id)
     if current is not None and current.run == run_id and current.reason == claims.INTERRUPTED:
@@ -154,6 +163,8 @@ def _closing(records: ExperimentRecords, run_id: str, releases_claim: bool, view
         state = view.state
     except StoreError as exc:  # the read says which: a missing experiment, or records unreadable (a second read would fail as it did)
         if isinstance(exc, ExperimentNotFound):
+            if made_elsewhere is not None and made_elsewhere():
+                raise
             return Decision(ExperimentPhase.CREATED, "ExperimentNotCreated", "the run ended before the experiment was created"), None
         return Decision(ExperimentPhase.RUNNING, EXPERIMENT_UNREADABLE, str(exc)), None
     decision = decide(state, rounds_left=0)

@@ -309,8 +309,9 @@ def _ended_before(records: ExperimentRecords) -> str:
         f"experiment {records.experiment} already ended {decision.phase} ({decision.reason}): this run has nothing to do and ends at "
         f"once. {why}. To tune a new experiment{' instead' if decision.reason == MAX_TRIALS_REACHED else ''}, submit or schedule it "
         "under another name (metadata.name, --param experiment_name=NEW), or schedule it with a fresh experiment per run "
-        "(--fresh-experiment, fresh_experiment=True). If a recurring run starts these runs, delete the recurring run (the KFP UI, "
-        "or kfp.Client(host=...).delete_recurring_run(ID)) so that it stops starting runs"
+        "(--fresh-experiment, fresh_experiment=True). If a recurring run starts these runs, disable it (the KFP UI's Disable, or "
+        "kfp.Client(host=...).disable_recurring_run(ID)) so that it stops starting runs, and delete the recurring run once no run of "
+        "it is active: deleting it deletes the Workflow of a run still running"
     )
 
 
@@ -423,8 +424,11 @@ def decide_stop_step(
     ``final``: the run's exit handler (see :func:`kfp_tune.steps.decide_stop.close_run`, and its
     ``releases_claim``). It ends cleanly when the run never made the experiment (an input the
     first step refused, a run stopped before it): there is no claim to give back, and a second
-    failed step would only hide the first. Its parameters stay as they are: a package compiled
-    before decide-stop had a ``metrics`` output calls it by position."""
+    failed step would only hide the first; not when it was given another ``fresh_experiment``
+    than its suggest, whose experiment is there: it then fails as the other steps do, saying so
+    (ending quietly left the run's status unwritten, its claim held, the mistake unsaid). Its
+    parameters stay as they are: a package compiled before decide-stop had a ``metrics`` output
+    calls it by position."""
     return decide_stop_metrics_step(
         store_uri, experiment_name, run_id, round_index, rounds_total, s3_endpoint, fresh_experiment, markdown_path, html_path, final,
         releases_claim=releases_claim,
@@ -465,7 +469,10 @@ def decide_stop_metrics_step(
         return False, {}
     view = ExperimentView(records)
     if final:
-        decision = steps.close_run(records, run_id, releases_claim=releases_claim, view=view)
+        inputs = {"store_uri": store_uri, "experiment_name": experiment_name, "run_id": run_id, "s3_endpoint": s3_endpoint, "fresh_experiment": fresh_experiment}
+        # its experiment missing while the one its suggest made with the other fresh_experiment is there: it fails as the
+        # run's other steps do, named by _names_forgotten_fresh_experiment, not quietly "ended before it was created"
+        decision = steps.close_run(records, run_id, releases_claim=releases_claim, view=view, made_elsewhere=lambda: bool(_fresh_experiment_hint(inputs)))
     else:
         decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id, view=view)
     # a decision with a best trial was made from the view's state, read whole: nothing is read again
