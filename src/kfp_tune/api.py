@@ -44,7 +44,7 @@ from kfp_tune.core.state import ExperimentView
 from kfp_tune.core.vocabulary import FUNCTION_TRIAL_KIND, TERMINAL_STATUSES, LaunchPhase, TrialStatus
 from kfp_tune.inline_runner import MAX_LOCAL_SLOTS, run_inline
 from kfp_tune.launchers.function import CallersLine, FunctionLauncher, calls_left_running
-from kfp_tune.search import as_given, categorical_objects, fixed_values, is_searched, to_parameters
+from kfp_tune.search import NAMED_TEXT_SINCE, as_given, categorical_objects, fixed_values, is_searched, to_parameters
 from kfp_tune.stores import as_store, is_store, open_store, refuse_empty_store
 
 if TYPE_CHECKING:
@@ -669,6 +669,7 @@ def tune(
     try:
         return tune_here(arguments)
     except ExperimentConflict as exc:
+        arguments = _categoricals_as_stored(arguments)  # as the run compared them
         said = _conflict_in_tune_words(exc, arguments)
         note = _default_algorithm_note(arguments)
         if said is None and not note:
@@ -704,6 +705,12 @@ def _conflict_in_tune_words(refusal: ExperimentConflict, arguments: Mapping[str,
     except (KfpTuneError, ValueError, TypeError, AttributeError):  # a damaged record: the step's refusal says enough
         return None
     where = f"tune(): experiment {name!r} in {store.uri}"
+    addressed = _stored_with_addresses(stored, given)
+    if addressed:
+        return (f"{where} was stored by an older kfp-tune (before {NAMED_TEXT_SINCE}), which kept the values of {addressed} as their str(), "
+                f"with a memory address that differs in every kernel, so they cannot be matched to this call's: {', '.join(frozen)}; pass "
+                f"another name= to start a new experiment, or delete that one (kfp_tune.Client({store.uri!r}).delete_experiment({name!r}, "
+                "confirm=True)) and call again")
     if frozen:
         return (f"{where} was made with other arguments: {', '.join(frozen)}; only max_trial_count, parallel_trial_count and "
                 "max_failed_trial_count may change under the same name; pass another name= to start a new experiment, or the "
@@ -721,6 +728,40 @@ def _conflict_in_tune_words(refusal: ExperimentConflict, arguments: Mapping[str,
     return (f"{where} has completed ({phase}, {reason}) and is not run again with other budgets: "
             f"{', '.join(text for _, text in budgets)} (as in Katib, a completed experiment stays completed). "
             f"{more_trials}tune(..., {as_stored}) returns its result")
+
+
+def _categoricals_as_stored(arguments: Mapping[str, Any]) -> dict[str, Any]:
+    """``arguments`` with each categorical value an older kfp-tune stored as its str() (a class's
+    ``<class 'mod.Adam'>``) written so, where experiment ``name=``'s stored list holds it
+    (:func:`kfp_tune.search.with_stored_texts`): the same call resumes the experiment, which it
+    was refused as changed. The store is read only for a call with such a value and a name."""
+    from kfp_tune.core.errors import KfpTuneError
+    from kfp_tune.core.state import read_experiment_record
+    from kfp_tune.search import CategoricalSpec, older_text, with_stored_texts
+
+    parameters, name = arguments.get("parameters"), arguments.get("name")
+    if not isinstance(name, str) or not isinstance(parameters, Mapping) or not any(
+            isinstance(spec, CategoricalSpec) and any(older_text(v) is not None for v in spec._objects) for spec in parameters.values()):
+        return dict(arguments)
+    try:
+        head = read_experiment_record(ExperimentRecords(as_store(arguments["store"]), name))
+    except (KfpTuneError, ValueError, TypeError):  # none readable: the run says why, or starts it anew
+        return dict(arguments)
+    stored = (((head or {}).get("spec") or {}).get("spec") or {}).get("parameters")
+    lists = {p.get("name"): (p.get("feasibleSpace") or {}).get("list") for p in stored if isinstance(p, dict)} if isinstance(stored, list) else {}
+    return {**arguments, "parameters": with_stored_texts(parameters, {str(k): v for k, v in lists.items() if isinstance(v, list)})}
+
+
+def _stored_with_addresses(stored: Mapping[str, Any], given: Mapping[str, Any]) -> str:
+    """The stored categorical parameters that differ from ``given`` and hold a value whose text
+    has a memory address (``<function relu at 0x7f42...>``: an older kfp-tune's, before functions
+    were kept by name), named for the refusal (``parameters['act']``); "" when there is none."""
+    given_params = {p.get("name"): p for p in given.get("parameters") or [] if isinstance(p, dict)}
+    return " and ".join(
+        f"parameters[{p.get('name')!r}]"
+        for p in stored.get("parameters") or [] if isinstance(p, dict) and p.get("parameterType") == "categorical" and p != given_params.get(p.get("name"))
+        and any(isinstance(text, str) and " at 0x" in text for text in (p.get("feasibleSpace") or {}).get("list") or [])
+    )
 
 
 def _categoricals_as_given(parameters: Mapping[str, Any]) -> dict[str, str]:
@@ -835,6 +876,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     refuse_unsupported_platform()  # Windows: UnsupportedPlatform before anything is written
     caller_of_tune = CallersLine.of_caller(2)  # the user's line, as stacklevel=3 names it below
     _check_tune_arguments(dict(arguments))
+    arguments = _categoricals_as_stored(arguments)
     objective, parameters, objective_metric_name = arguments["objective"], arguments["parameters"], arguments["objective_metric_name"]
     experiment = _function_experiment_of(arguments)
     _warn_of_lookalikes(parameters, caller, stacklevel=3)

@@ -115,6 +115,42 @@ def categorical_text(value: Any) -> str:
     return str(value)
 
 
+NAMED_TEXT_SINCE = "2026-12-07 08:42 UTC"
+"""Since when a function or class is stored as its ``module.qualname`` (:func:`categorical_text`);
+before, as its str()."""
+
+
+def older_text(value: Any) -> str | None:
+    """The text a kfp-tune from before :data:`NAMED_TEXT_SINCE` stored for ``value``, its str(),
+    where that differs from :func:`categorical_text` and names the value alike in every kernel:
+    a class's ``<class 'mod.Adam'>``, a builtin's ``<built-in function max>``. None for a value
+    stored as it is now, and for a function's, whose text held its memory address."""
+    text = str(value)
+    return None if text == categorical_text(value) or " at 0x" in text else text
+
+
+def with_stored_texts(parameters: Mapping[str, Any], stored_lists: Mapping[str, builtins.list[Any]]) -> dict[str, Any]:
+    """``parameters``, each :func:`categorical` value written as the stored experiment's list
+    (``stored_lists``: by parameter name) holds it where an older kfp-tune stored it as its
+    :func:`older_text` and the list does not hold its text now: so that the same call resumes
+    its experiment, and the stored trials' values map back to the object given. Nothing else is
+    taken for a stored text: another class of the name, or the new text given as a string,
+    reads as it is, and the experiment is refused as changed."""
+    out = dict(parameters)
+    for name, spec in parameters.items():
+        stored = stored_lists.get(name)
+        if not isinstance(spec, CategoricalSpec) or not isinstance(stored, builtins.list) or not spec._objects:
+            continue
+        now = builtins.list(spec.feasible_space.list or [])
+        texts = [old if (old := older_text(value)) is not None and old in stored and text not in stored else text
+                 for value, text in zip(spec._objects, now, strict=True)]
+        if texts != now:
+            written = spec.model_copy(update={"feasible_space": spec.feasible_space.model_copy(update={"list": texts})})
+            written._objects = spec._objects
+            out[name] = written
+    return out
+
+
 def _same(a: Any, b: Any) -> bool:
     """Whether two categorical values are one value given twice (``"a"`` and ``"a"``; refused
     as a duplicate by validation, naming the parameter), not two that share a text."""
@@ -136,8 +172,8 @@ def categorical_objects(parameters: Mapping[str, Any]) -> dict[str, dict[str, An
     out = {}
     for name, spec in parameters.items():
         objects = spec._objects if isinstance(spec, CategoricalSpec) else ()
-        if any(not isinstance(v, str) for v in objects):
-            out[name] = {categorical_text(v): v for v in objects}
+        if any(not isinstance(v, str) for v in objects):  # by the list's texts: an older one (with_stored_texts) maps back too
+            out[name] = dict(zip(spec.feasible_space.list or [], objects, strict=True))
     return out
 
 
