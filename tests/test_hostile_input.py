@@ -255,8 +255,10 @@ def _hyperband(**settings: str) -> dict[str, Any]:
 
 def test_hyperband_settings_that_leave_no_bracket_or_too_many_are_refused():
     load_experiment(_hyperband(eta="3", r_l="9"))  # Katib's own example's shape
-    eta_near_one = _errors(_hyperband(eta="1.0000001", r_l="9"))  # floor(log_eta(9)) + 1: about 22 million brackets
-    assert any("brackets" in m for _, m in eta_near_one)
+    eta_near_one = _errors(_hyperband(eta="1.0000001", r_l="9"))  # floor(log_eta(9)) + 1 would be about 22 million brackets
+    assert [p for p, _ in eta_near_one] == ["spec.algorithm.algorithmSettings[1].value"]  # refused as Katib refuses it: eta >= 2
+    too_many = _errors(_hyperband(eta="2", r_l=str(2**21)))  # 22 brackets
+    assert any("brackets" in m for _, m in too_many)
     no_bracket = _errors(_hyperband(r_l="0.5"))  # a largest resource below 1: the schedule is empty
     assert [p for p, _ in no_bracket] == ["spec.algorithm.algorithmSettings[1].value"]
 

@@ -142,8 +142,8 @@ def test_hyperband_notes_what_katibs_check_refuses() -> None:
         "spec.parallelTrialCount": "Katib's hyperband service refuses a parallelTrialCount below 9 (eta ** s_max, with eta 3 and r_l 9; got 8); "
                                    "kfp-tune runs each rung's trials as slots free up"}
     assert list(_hyperband(3, ("r_l", "27"), ("eta", "3.9"))) == ["spec.parallelTrialCount"]  # 3 ** 3 = 27: eta read as 3
-    assert _hyperband(9, ("r_l", "9"), ("eta", "1.5")) == {
-        "spec.algorithm.algorithmSettings[2].value": "Katib's hyperband service checks eta as the integer 1 and fails dividing by log(1), so Katib refuses it; kfp-tune runs eta 1.5"}
+    with pytest.raises(SpecError, match=r"algorithmSettings\[2\]\.value: eta: expected a number >= 2 .*log\(1\)"):
+        _hyperband(9, ("r_l", "9"), ("eta", "1.5"))  # refused by kfp-tune too (test_hyperband_eta_below_2.py)
 
 
 @pytest.mark.parametrize("eta", ["0", "-2", "-0.5"])
@@ -156,7 +156,7 @@ def test_hyperband_takes_an_eta_at_or_below_zero_as_katibs_default_3(eta: str) -
     assert problem_of(experiment).settings["eta"] == 3.0
     assert [n.message for n in katib_notes(experiment)] == ["Katib's hyperband service replaces an eta <= 0 with its default 3, and so does kfp-tune"]
     doc["spec"]["algorithm"]["algorithmSettings"][2]["value"] = "0.5"
-    with pytest.raises(SpecError, match=r"eta: expected a number > 1 \(or <= 0 for Katib's default 3\), got 0.5"):
+    with pytest.raises(SpecError, match=r"eta: expected a number >= 2 \(or <= 0 for Katib's default 3\), got 0.5"):
         load_experiment(doc)
 
 

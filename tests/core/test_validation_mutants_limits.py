@@ -156,11 +156,11 @@ def test_a_resource_max_below_1_is_refused_naming_the_parameter() -> None:
 
 
 def test_a_resource_problem_reported_elsewhere_is_not_also_a_bracket_problem() -> None:
-    """eta just above 1 makes any r_l above 1 many brackets; an r_l that cannot be known (no
-    such parameter, or no max) is one error at its cause, not a made-up bracket count."""
+    """An r_l that cannot be known (no such parameter, or no max) is one error at its cause, not a
+    made-up bracket count (eta 2, the smallest Katib admits, makes the most brackets)."""
     for settings, epochs, cause in (
-        ({"resource_name": "epoch", "eta": "1.01"}, None, SETTINGS),
-        ({"resource_name": "epochs", "eta": "1.01"}, {"min": "1"}, "spec.parameters[1].feasibleSpace.max"),
+        ({"resource_name": "epoch", "eta": "2"}, None, SETTINGS),
+        ({"resource_name": "epochs", "eta": "2"}, {"min": "1"}, "spec.parameters[1].feasibleSpace.max"),
     ):
         errors = validation_errors(hyperband(settings, epochs))
         assert [e.path for e in errors] == [cause], errors

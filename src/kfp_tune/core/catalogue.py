@@ -370,19 +370,34 @@ HYPERBAND_DEFAULT_ETA = 3.0
 """The eta Katib's hyperband service uses when none is given, and in place of one <= 0."""
 
 
+HYPERBAND_MIN_ETA = 2
+"""The smallest eta Katib's hyperband service admits: its check reads eta as ``int(float(eta))``
+and divides by ``log`` of that, which is 0 for any eta from 1 to 2."""
+
+
 def _eta_setting() -> Setting:
-    """hyperband's ``eta``: a number > 1, or one <= 0, which Katib's service replaces with its
+    """hyperband's ``eta``: a number >= 2, or one <= 0, which Katib's service replaces with its
     default 3 (pkg/suggestion/v1beta1/hyperband/service.py: ValidateAlgorithmSettings and
-    HyperBandParam.convert), and so does kfp-tune. One in (0, 1] is refused: Katib's check reads
-    it as 3 but its run as itself, and no bracket halves by a factor <= 1."""
+    HyperBandParam.convert), and so does kfp-tune. One in (0, 2) is refused, as Katib's check
+    refuses it (from 1 to 2; below 1 it reads 3 there but runs as itself, and no bracket halves by
+    a factor <= 1): below 2, ``int(r * eta**i)`` can give a promoted rung the resource its
+    members just had, so they would run again unchanged."""
     number = float_setting("eta").parse
 
     def parse(text: str) -> float:
         value = number(text)
         if value <= 0:
             return HYPERBAND_DEFAULT_ETA
-        if value <= 1:
-            raise ValueError(f"expected a number > 1 (or <= 0 for Katib's default {HYPERBAND_DEFAULT_ETA:g}), got {value:g}")
+        if value < HYPERBAND_MIN_ETA:
+            why = (
+                "Katib's hyperband service checks int(float(eta)), 1 here, and fails dividing by log(1) ('Validation failed: "
+                "ValidateAlgorithmSettings Error: Exception calling application: float division by zero')"
+                if value >= 1 else "no bracket halves by a factor <= 1"
+            )
+            raise ValueError(
+                f"expected a number >= {HYPERBAND_MIN_ETA} (or <= 0 for Katib's default {HYPERBAND_DEFAULT_ETA:g}), got {value:g}: {why}; "
+                "below 2 a promoted rung can get the resource its trials just had and run them again unchanged"
+            )
         return float(value)
 
     return Setting("eta", parse, HYPERBAND_DEFAULT_ETA, "the halving rate; <= 0 means the default, as in Katib")

@@ -12,7 +12,7 @@ service for the same algorithm knows (``tpe`` runs on hyperopt in Katib's defaul
 ``multivariate-tpe`` on Optuna; kfp-tune takes both services' settings for both), settings of its
 own (``kappa``, ``xi``), a grid smaller than ``maxTrialCount``, normal distributions where Katib's
 Optuna service takes only uniform ones, defaults where Katib's services require a value, what
-Katib's hyperband, pbt and skopt services fail on (a small parallelTrialCount, an eta below 2, any
+Katib's hyperband, pbt and skopt services fail on (a small parallelTrialCount, any
 resample_probability, a double without step, an acq_func EIps or PIps, a tree base_estimator with
 acq_optimizer lbfgs), a darts operation without parameters, and success
 and failure conditions for the training operator kinds Katib gives none (MXJob, PaddleJob,
@@ -542,10 +542,7 @@ def _hyperband_notes(settings: Mapping[str, str], given: Sequence[str], parallel
     if eta <= 0:
         notes.append(FieldError(where, f"Katib's hyperband service replaces an eta <= 0 with its default {HYPERBAND_DEFAULT_ETA:g}, and so does kfp-tune"))
     elif checked == 1:
-        notes.append(
-            FieldError(where, f"Katib's hyperband service checks eta as the integer {checked} and fails dividing by log(1), so Katib refuses it; kfp-tune runs eta {eta:g}")
-        )
-        return notes
+        return notes  # an eta from 1 to 2, refused by kfp-tune as by Katib (catalogue._eta_setting)
     if r_l is None or r_l <= 0 or parallel is None:
         return notes  # Katib requires r_l (noted), and refuses r_l < 0; kfp-tune refuses r_l <= 0
     needed = math.ceil(checked ** hyperband_s_max(r_l, checked))
