@@ -16,23 +16,7 @@ import yaml
 import kfp_tune.cli
 from conftest import quadratic_experiment
 from kfp_tune.cli import main
-from kfp_tune.core.errors import StoreInputError
-from kfp_tune.stores.local import LocalStore
-
-REFUSAL = "S3 write of s3://shared/teamA/{key} at http://127.0.0.1:18333 failed: AccessDenied (the credentials are valid but may not do this)"
-
-
-class ReadOnlyStore(LocalStore):
-    """A store whose key may read and list, not write nor delete (an S3 policy of Read, List)."""
-
-    def put(self, key: str, data: bytes) -> None:
-        raise StoreInputError(REFUSAL.format(key=key))
-
-    def create(self, key: str, data: bytes) -> bool:
-        raise StoreInputError(REFUSAL.format(key=key))
-
-    def delete(self, keys: list[str]) -> None:
-        raise StoreInputError(REFUSAL.format(key=keys[0] if keys else ""))
+from read_only_store import ReadOnlyStore
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -900,6 +900,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     launcher.warned_at = caller_of_tune
     take_over = bool(arguments.get("take_over", False))
     from kfp_tune.remote import no_trial_succeeded
+    from kfp_tune.reports import only_reported
 
     # the start, with the per-trial lines (slots): shown where the notebook or program has set up logging (INFO)
     budget = experiment.spec.max_trial_count
@@ -912,7 +913,8 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     # is said as one during the run: the experiment's name and the call that resumes it or returns its result
     try:
         _warn_if_resumed(target, experiment, take_over, caller)
-        run_inline(target, experiment, launcher, take_over=take_over)
+        if not only_reported(target, experiment.name):  # completed: its result read back, nothing written (a read-only key reads it)
+            run_inline(target, experiment, launcher, take_over=take_over)
         result = tune_result(target, experiment.name, {} if searched_as_text else launcher.objects)
         warning = no_trial_succeeded(result, katib_client=caller == KATIB_CLIENT_TUNE)
     except KeyboardInterrupt as exc:  # RunInterrupted from the run: which experiment it left, how to resume it, what still runs
