@@ -1395,10 +1395,11 @@ class RecurringRunExists(InputError):
     created (KFP allows both); ``allow_duplicate`` lets it through."""
 
 
-def delete_hint(host: str | None, namespace: str | None, recurring_run_id: str) -> str:
-    """The Python call that deletes a recurring run, on the host and namespace it was made on
-    (the host masked: :func:`masked_url`), with the CA file kfp.Client was given (a path, no
-    credential); ``kfp.Client()`` alone goes to kfp's default host."""
+def delete_hint(host: str | None, namespace: str | None, recurring_run_id: str, call: str = "delete_recurring_run") -> str:
+    """The Python call that deletes a recurring run (``call``: or another of kfp.Client's calls
+    on it, ``disable_recurring_run``), on the host and namespace it was made on (the host masked:
+    :func:`masked_url`), with the CA file kfp.Client was given (a path, no credential);
+    ``kfp.Client()`` alone goes to kfp's default host."""
     given = [f"host={masked_url(host)!r}"] if host else []
     given += [f"namespace={namespace!r}"] if namespace else []
     try:
@@ -1406,7 +1407,7 @@ def delete_hint(host: str | None, namespace: str | None, recurring_run_id: str) 
     except InputError:
         ca_cert = None
     given += [f"ssl_ca_cert={ca_cert!r}"] if ca_cert else []
-    return f"kfp.Client({', '.join(given)}).delete_recurring_run({recurring_run_id!r})"
+    return f"kfp.Client({', '.join(given)}).{call}({recurring_run_id!r})"
 
 
 LISTED_PAGES = 20
@@ -1429,15 +1430,28 @@ def _tuned_experiment(recurring: Any) -> tuple[str, str, bool] | None:
     return name, store.rstrip("/"), fresh is True or str(fresh).lower() == "true"
 
 
-def _how_to_replace(recurring: Any, delete: str) -> str:
-    """How a refusal beside a listed recurring run says to replace it (``delete``: the call that
-    deletes it), once: where its pipeline was compiled by another kfp-tune than this one
-    (:func:`_other_kfp_tunes`, as submit's warning asks it) it says so first, as the upgrade case
-    where replacing it is the fix."""
+REPLACE_RECURRING_RUN = (
+    "disable it first (the KFP UI's Disable, or {disable}) and, once its active run has ended (deleting a recurring run deletes the "
+    "Workflow of a run still running, its pods killed before its exit handler), delete it in the KFP UI (or {delete}) and schedule again"
+)
+"""How to replace a recurring run. KFP deletes its ScheduledWorkflow with no propagation policy
+(kfp.Client.delete_recurring_run sends none), and the garbage collector then deletes the
+Workflows it owns: read from KFP's source (resource_manager.go DeleteJob,
+scheduled_workflow.go's owner reference), not run on a cluster."""
+
+
+def _how_to_replace(recurring: Any, host: str | None, namespace: str | None) -> str:
+    """How a refusal beside a listed recurring run says to replace it (disable, let its active
+    run end, delete: :data:`REPLACE_RECURRING_RUN`), once: where its pipeline was compiled by
+    another kfp-tune than this one (:func:`_other_kfp_tunes`, as submit's warning asks it) it
+    says so first, as the upgrade case where replacing it is the fix."""
     spec = getattr(recurring, "pipeline_spec", None) or {}
     spec = spec.get("pipeline_spec", spec) if isinstance(spec, dict) else {}
     others = sorted(_other_kfp_tunes(spec)) if isinstance(spec, dict) else []
-    how = f"delete it in the KFP UI (or {delete}) and schedule again"
+    recurring_run_id = str(recurring.recurring_run_id)
+    how = REPLACE_RECURRING_RUN.format(
+        disable=delete_hint(host, namespace, recurring_run_id, "disable_recurring_run"), delete=delete_hint(host, namespace, recurring_run_id),
+    )
     if not others:
         return f" To replace it, {how}"
     return f" It runs a pipeline compiled by {_compilers(others)}, not by this kfp-tune {described(build_stamp())}: after an upgrade, replace it: {how}"
@@ -1462,7 +1476,7 @@ def _refuse_same_experiment(kfp_client: Any, namespace: str | None, tuned: tuple
             raise RecurringRunExists(
                 f"recurring run {other.display_name!r} ({other.recurring_run_id}) already continues experiment {name!r} in "
                 f"{masked_url(store)}: a second one would run beside it, and whichever run starts second fails on the experiment's "
-                f"claim.{_how_to_replace(other, delete_hint(host, namespace, str(other.recurring_run_id)))}; to keep both, give this one another experiment_name (--param experiment_name=...) or a fresh "
+                f"claim.{_how_to_replace(other, host, namespace)}; to keep both, give this one another experiment_name (--param experiment_name=...) or a fresh "
                 f"experiment per run (--fresh-experiment), or pass --allow-duplicate (allow_duplicate=True) where their crons never overlap"
             )
         token = getattr(listed, "next_page_token", None) or ""
@@ -1499,7 +1513,7 @@ def _refuse_same_name(kfp_client: Any, group: Any, job_name: str, host: str | No
     raise RecurringRunExists(
         f"recurring run {job_name!r} is already in KFP experiment {group.display_name!r} ({ids}): a second one would run beside it, "
         f"and where both continue one experiment, whichever run starts second fails on the experiment's claim."
-        f"{_how_to_replace(same[0], delete_hint(host, namespace, str(same[0].recurring_run_id)))}; to keep both, "
+        f"{_how_to_replace(same[0], host, namespace)}; to keep both, "
         f"give this one another name (--name, name=), and only where the two never drive one experiment at once: a fresh experiment "
         f"per run (--fresh-experiment) or another experiment_name (--param experiment_name=...); two that continue one experiment on "
         f"crons that never overlap need --allow-duplicate (allow_duplicate=True)"

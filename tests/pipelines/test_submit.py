@@ -821,7 +821,7 @@ def test_schedules_refusal_beside_a_recurring_run_another_kfp_tune_compiled_name
     (tmp_path / "old.yaml").write_text(old)
     this = described(build_stamp())
     said = (f"It runs a pipeline compiled by {OLD_RECURRING_RUNS[stamped].format(version=VERSION, other=other)}, not by this kfp-tune "
-            f"{this}: after an upgrade, replace it: delete it in the KFP UI (or kfp.Client(")
+            f"{this}: after an upgrade, replace it: disable it first (the KFP UI's Disable, or kfp.Client(")
     assert main(["schedule", str(tmp_path / "old.yaml"), "--host", kfp_host.url, "--cron", "@daily", "--name", "nightly"]) == 0
     capsys.readouterr()
     for flags in (["--name", "nightly"], ["--name", "another"]):  # refused by name, then by experiment
@@ -836,4 +836,4 @@ def test_schedules_refusal_beside_a_recurring_run_another_kfp_tune_compiled_name
     assert main(["schedule", str(package), "--host", kfp_host.url, "--cron", "@daily", "--name", "nightly"]) == 2
     err = capsys.readouterr().err
     assert "recurring run 'nightly' is already in KFP experiment" in err and "runs a pipeline compiled by" not in err, err
-    assert "claim. To replace it, delete it in the KFP UI (or kfp.Client(" in err and err.count("replace it") == 1, err
+    assert "claim. To replace it, disable it first (the KFP UI's Disable, or kfp.Client(" in err and err.count("replace it") == 1, err

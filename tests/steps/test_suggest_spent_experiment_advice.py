@@ -48,3 +48,12 @@ def test_the_advice_follows_why_the_experiment_ended(tmp_path, caplog, overrides
     assert not_said not in said and "To tune on, it will not run again" not in said, said
     for what in COMMON:
         assert what in said, (what, said)
+
+
+def test_the_recurring_run_is_told_to_be_disabled_before_it_is_deleted(tmp_path, caplog):
+    """Deleting a recurring run deletes the Workflow of its run still running (KFP sends no
+    propagation policy; read from KFP's source): the advice says to disable it first."""
+    said = _said_to_a_later_run(tmp_path, caplog, modes_experiment())
+    assert "disable it (the KFP UI's Disable, or kfp.Client(host=...).disable_recurring_run(ID))" in said, said
+    assert said.index("disable_recurring_run") < said.index("delete the recurring run once"), said
+    assert "deletes the Workflow of a run still running" in said, said
