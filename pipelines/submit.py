@@ -823,6 +823,8 @@ def check_cron(cron: str) -> None:
         ))])
     if len(fields) == 1 and fields[0].startswith("@"):
         raise SubmitArgumentError([FieldError("cron", f"{shown(cron)}: expected the descriptor with nothing before it, e.g. {fields[0]!r} ({_CRON_EXAMPLE})")])
+    if len(fields) == 5:
+        raise SubmitArgumentError([FieldError("cron", _five_fields_problem(cron, fields))])
     if len(fields) != 6:
         raise SubmitArgumentError([FieldError("cron", f"expected six fields, seconds first (KFP's cron, {_CRON_EXAMPLE}), got {shown(cron)}")])
     errors = []
@@ -839,6 +841,24 @@ def check_cron(cron: str) -> None:
     never = _never_fires_problem(fields)
     if never:
         raise SubmitArgumentError([FieldError(f"cron field 4 ({CRON_FIELDS[3].name})", never)])
+
+
+def _five_fields_problem(cron: str, fields: list[str]) -> str:
+    """Why a crontab-style five-field cron is refused, with its six-field form where that one is
+    accepted: the form most operators type (crontab, a Kubernetes CronJob), which KFP's parser
+    would take seconds first, firing at other times than it reads."""
+    six = " ".join(["0", *fields])
+    try:
+        check_cron(six)
+    except SubmitArgumentError:
+        offer = "write it with a seconds field in front ('0 ' before it)"
+    else:
+        offer = f"write it with a seconds field in front: {six!r}"
+    return (
+        f"expected six fields, seconds first (KFP's cron, {_CRON_EXAMPLE}), got {shown(cron)}: five fields, as crontab and a "
+        f"Kubernetes CronJob write them, minute first; robfig/cron v1.2.0, which KFP parses with, reads five fields as seconds, "
+        f"minutes, hours, day of month and month, so it would fire at other times; {offer}"
+    )
 
 
 MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)

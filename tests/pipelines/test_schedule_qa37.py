@@ -56,3 +56,29 @@ def test_the_replace_advice_says_to_disable_first_and_let_the_active_run_end(fak
         assert disable in err and delete in err and err.index(disable) < err.index(delete), err
         assert "its active run has ended" in err and "deletes the Workflow of a run still running" in err, err
     assert len(fake_kfp_host.posted("recurringruns")) == 1
+
+
+@pytest.mark.parametrize("cron, offered", [("0 2 * * 1-5", "0 0 2 * * 1-5"), ("*/15 * * * *", "0 */15 * * * *"), ("  30 4 1 * *", "0 30 4 1 * *")])
+def test_a_five_field_cron_is_refused_offering_its_six_field_form(fake_kfp_host, capsys, cron, offered):
+    """The crontab / Kubernetes CronJob form most operators type was refused with only the daily
+    example: the refusal now says why (KFP's robfig/cron reads five fields seconds first) and
+    offers the six-field form, a 0 seconds field in front."""
+    from kfp_tune.cli import main
+
+    assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", cron]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("error: --cron: "), err
+    assert f"write it with a seconds field in front: '{offered}'" in err, err
+    assert "reads five fields as seconds, minutes, hours, day of month and month" in err, err
+    assert fake_kfp_host.requests == []
+    assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", offered]) == 0, capsys.readouterr().err
+
+
+def test_a_five_field_cron_whose_six_field_form_is_refused_offers_nothing():
+    with pytest.raises(SubmitArgumentError) as raised:
+        from kfp_tune.pipelines.submit import check_cron
+
+        check_cron("0 25 * * *")
+    (error,) = raised.value.errors
+    assert "reads five fields as seconds" in error.message and "a seconds field in front" in error.message, error.message
+    assert "'0 0 25 * * *'" not in error.message, error.message
