@@ -126,6 +126,8 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
     if head["spec"] != spec_dict:
         _refuse_edits_katib_refuses(head["spec"], spec_dict, experiment.name)
         state = load_state(records)
+        moved = _refuse_namespace_move(head["spec"], spec_dict, state)
+        _refuse_metadata_change_of_completed(head["spec"], spec_dict, state)
         restart = _refuse_restart_unless_katib_would(state, experiment, edit=edited_from is not None)
         new_max = experiment.spec.max_trial_count
         if new_max is not None and new_max <= state.budget_used:  # Katib: "must be greater than status.trials count"
@@ -137,6 +139,8 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
             )
         if check_only:
             return head
+        if moved:
+            log.warning("%s", moved)
         if edited_from is None:  # an edit says what it changed itself
             _warn_budget_changes(head["spec"], spec_dict, experiment.name)
         restarted = {"restarted": utc_now()} if restart else {}  # Katib's Restarting condition, from then on
@@ -478,6 +482,66 @@ def _refuse_edits_katib_refuses(stored: dict[str, Any], given: dict[str, Any], n
             f"as in Katib, only spec.{', spec.'.join(EDITABLE_FIELDS)} may change when an experiment resumes. "
             f"To run with the new spec, start a new experiment ({NEW_EXPERIMENT_NAMING})"
         )
+
+
+def _namespace_of(spec_dict: dict[str, Any]) -> str:
+    metadata = spec_dict.get("metadata")
+    return str((metadata.get("namespace") if isinstance(metadata, dict) else None) or "")
+
+
+def _refuse_namespace_move(stored: dict[str, Any], given: dict[str, Any], state: ExperimentState) -> str:
+    """Kubernetes keeps an object's ``metadata.namespace``, and Katib's experiment of one name in
+    two namespaces is two experiments. A stored experiment resumed from a spec naming another
+    namespace would send its next run (launch-trial takes the namespace from the record) after
+    its trials where they are not: each would end TrialDeleted while it runs on, unowned. Refused
+    while any started trial recorded that it ran in a namespace other than the given one (a
+    trial the launcher config placed in the given namespace moves nothing); allowed, with a
+    warning, for one none of whose trials ran on a cluster (a first run refused 403 in
+    ``kubeflow`` created nothing: the refusal's advice is to run it in one's own namespace): that
+    warning is returned, for the caller to give once the resume is taken ("" for no move).
+    Trials from before their records said where they ran (2026-12-06) are not known to be there."""
+    old, new = _namespace_of(stored), _namespace_of(given)
+    if old == new:
+        return ""
+    elsewhere: dict[str, int] = {}
+    for trial in state.trials:
+        where = trial.started.cluster_namespace if trial.started is not None else None
+        if where and where != new:
+            elsewhere[where] = elsewhere.get(where, 0) + 1
+    name = state.name
+
+    def said(namespace: str) -> str:
+        return repr(namespace) if namespace else "none (the run's namespace)"
+
+    if elsewhere:
+        places = (repr(next(iter(elsewhere))) if len(elsewhere) == 1 else
+                  "other namespaces (" + ", ".join(f"{count} in {namespace!r}" for namespace, count in sorted(elsewhere.items())) + ")")
+        raise ExperimentConflict(
+            f"metadata.namespace: experiment {name!r} is stored with metadata.namespace {said(old)} and this spec gives {said(new)}, but "
+            f"{sum(elsewhere.values())} of its trials ran in {places} (their started records): Kubernetes keeps an object's namespace, and a "
+            f"run in another one would not find them (each would end TrialDeleted while it runs on, unowned, where it is). To resume "
+            f"it, give metadata.namespace {said(old)} as stored; to run in {said(new)}, start a new experiment ({NEW_EXPERIMENT_NAMING})"
+        )
+    return (f"experiment {name!r}: metadata.namespace changes from {said(old)} (stored) to {said(new)} (this spec): none of its trials ran "
+            "on a cluster, so it moves (its trials go there unless a launcher config names a namespace)")
+
+
+def _refuse_metadata_change_of_completed(stored: dict[str, Any], given: dict[str, Any], state: ExperimentState) -> None:
+    """A completed experiment given its spec unchanged but for its metadata (another
+    ``metadata.namespace``, labels): refused naming those fields. It is no restart of the
+    spec (the spec's words would send the user looking for a change they never made), and a run
+    of the record as stored only reports it."""
+    if stored.get("spec") != given.get("spec") or not decide(state, rounds_left=1).finished:
+        return
+    before, after = stored.get("metadata") or {}, given.get("metadata") or {}
+    changed = [_change_shown(f"metadata.{key}", before.get(key, _ABSENT), after.get(key, _ABSENT))
+               for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+    old = _namespace_of(stored)
+    as_stored = f"run it with metadata.namespace {old!r} as stored" if old else "run it without metadata.namespace, as stored"
+    raise ExperimentConflict(
+        f"experiment {state.name!r} is completed and its {', '.join(changed) or 'metadata'} changed; its spec is unchanged. To see it, "
+        f"{as_stored} (a run of the stored experiment only reports it); to run it elsewhere, start a new experiment ({NEW_EXPERIMENT_NAMING})"
+    )
 
 
 def _nothing_left_to_suggest(algorithm: str) -> str:

@@ -1,0 +1,117 @@
+"""A resume whose spec differs from the stored one only in ``metadata.namespace`` (QA multiuser
+finding 2). Kubernetes keeps an object's namespace, and Katib's ``quad`` in team-a and ``quad``
+in team-b are two experiments: a stored record taken over by another namespace's YAML would send
+the next run after its trials in the new namespace, where it does not find them (each ends
+TrialDeleted while it runs on, unowned, in the old one). Refused, naming the field, while
+trials are recorded in another namespace; an experiment none of whose trials ran on a cluster may
+move (the 403 advice leads a first run there); a completed one's refusal names the field, not
+"its spec changed"."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from conftest import quadratic_experiment
+from kfp_tune.core.errors import ExperimentConflict
+from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialRun
+from kfp_tune.core.loading import load_experiment
+from kfp_tune.core.records import ExperimentRecords
+from kfp_tune.core.state import read_experiment_record
+from kfp_tune.core.vocabulary import LaunchPhase
+from kfp_tune.steps import init_experiment, launch_trial, suggest
+from kfp_tune.stores import LocalStore
+
+
+class Placed(Launcher):
+    """Each trial succeeds at once, made (as a Kubernetes launcher's) in ``namespace``: its
+    started record says so, as a cluster trial's does."""
+
+    def __init__(self, namespace: str) -> None:
+        self._namespace = namespace
+
+    @property
+    def namespace(self) -> str:
+        return self._namespace
+
+    def run(self, trial: TrialRun) -> LaunchOutcome:
+        return LaunchOutcome(LaunchPhase.SUCCEEDED, exit_code=0, logs={"main": "loss=0.5\naccuracy=0.5\n"})
+
+
+def _quad(namespace: str | None, **overrides):
+    doc = quadratic_experiment(**overrides)
+    if namespace is None:
+        doc["metadata"].pop("namespace", None)
+    else:
+        doc["metadata"]["namespace"] = namespace
+    return load_experiment(doc)
+
+
+def _started(tmp_path, namespace: str | None, ran_in: str, trials: int = 1, **overrides) -> ExperimentRecords:
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+    init_experiment(records, _quad(namespace, **overrides))
+    for name in suggest(records, "run-1-r000", 1, n=trials):
+        launch_trial(records, Placed(ran_in), name)
+    return records
+
+
+def _stored_namespace(records: ExperimentRecords):
+    return read_experiment_record(records)["spec"]["metadata"].get("namespace")
+
+
+def test_a_resume_in_another_namespace_while_trials_ran_in_the_old_one_is_refused_naming_the_field(tmp_path):
+    records = _started(tmp_path, "team-a", ran_in="team-a")
+    with pytest.raises(ExperimentConflict) as refused:
+        init_experiment(records, _quad("team-b"))
+    text = str(refused.value)
+    assert text.startswith("metadata.namespace: experiment 'quad' is stored with metadata.namespace 'team-a' and this spec gives 'team-b'")
+    assert "1 of its trials ran in 'team-a'" in text and "give metadata.namespace 'team-a'" in text and "start a new experiment" in text
+    assert "spec changed" not in text
+    assert _stored_namespace(records) == "team-a"
+
+
+def test_a_spec_without_metadata_namespace_is_refused_too_while_trials_ran_in_the_stored_one(tmp_path):
+    records = _started(tmp_path, "team-a", ran_in="team-a")
+    with pytest.raises(ExperimentConflict, match=r"this spec gives none \(the run's namespace\)"):
+        init_experiment(records, _quad(None))
+    assert _stored_namespace(records) == "team-a"
+
+
+def test_an_experiment_whose_trials_ran_where_its_launcher_config_said_may_name_that_namespace(tmp_path):
+    """A Katib example's kubeflow, its trials put in team-a by the launcher config: naming
+    team-a in the YAML moves nothing."""
+    records = _started(tmp_path, "kubeflow", ran_in="team-a", trials=1, **{"spec.maxTrialCount": 4})
+    init_experiment(records, _quad("team-a", **{"spec.maxTrialCount": 4}))
+    assert _stored_namespace(records) == "team-a"
+
+
+def test_an_experiment_no_trial_of_which_started_may_move_with_a_warning(tmp_path, caplog):
+    """A first run got 403 in kubeflow and created nothing: the tool's own advice is to run it
+    in the user's namespace, and that must not be refused."""
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+    init_experiment(records, _quad("kubeflow"))
+    with caplog.at_level(logging.WARNING, logger="kfp_tune"):
+        init_experiment(records, _quad("team-a"))
+    assert _stored_namespace(records) == "team-a"
+    assert "experiment 'quad': metadata.namespace changes from 'kubeflow' (stored) to 'team-a' (this spec)" in caplog.text
+
+
+def test_a_completed_experiment_given_another_namespace_is_refused_naming_the_field_not_a_spec_change(tmp_path, capsys):
+    """QA (a): run to its end locally (its trials recorded ""), then run from a YAML that
+    differs only in metadata.namespace, on the same store."""
+    import yaml
+
+    from kfp_tune.cli import main
+
+    for namespace in ("team-a", "team-b"):
+        doc = quadratic_experiment(**{"spec.maxTrialCount": 2, "spec.parallelTrialCount": 2, "metadata.namespace": namespace})
+        (tmp_path / f"quad-{namespace}.yaml").write_text(yaml.safe_dump(doc))
+    store = str(tmp_path / "store")
+    assert main(["run", str(tmp_path / "quad-team-a.yaml"), "--engine", "inline", "--store", store]) == 0
+    capsys.readouterr()
+    assert main(["run", str(tmp_path / "quad-team-b.yaml"), "--engine", "inline", "--store", store]) == 2
+    text = capsys.readouterr().err
+    assert "error: experiment 'quad' is completed and its metadata.namespace ('team-a' stored, 'team-b' given) changed; its spec is unchanged" in text
+    assert "spec changed" not in text and "resumePolicy" not in text and "run it with metadata.namespace 'team-a'" in text
+    assert _stored_namespace(ExperimentRecords(LocalStore(tmp_path / "store"), "quad")) == "team-a"
