@@ -1844,7 +1844,7 @@ def _others_kept(name: str, namespace: str, store: Store, others: list[tuple[str
     commands = "".join(f"\n    kubectl delete -n {namespace} {' '.join(named[at:at + KEPT_PER_COMMAND])}" for at in range(0, len(named), KEPT_PER_COMMAND))
     return (
         f"warning: kept {len(others)} trial resource(s) in {namespace!r} that are no trial of experiment {name!r} in {masked_url(store.uri)}: "
-        f"{shown}. They are another experiment named {name!r}'s (its trial names hash its own uid): one kept in another store, with "
+        f"{shown}. They belong to another experiment named {name!r} (its trial names hash its own uid): one kept in another store, with "
         f"its trials in this namespace too, whose run may be following them, or one this store held before kfp-tune delete. A cleanup "
         f"on that experiment's store deletes what it has done with; if you know no run follows them, delete them:{commands}"
     )
