@@ -50,6 +50,7 @@ from kfp_tune.pipelines.builder import (
     DEFAULT_OBJECT_STORE,
     OBJECT_STORES,
     PIPELINE_BUDGET_BYTES,
+    RUN_PARAMETERS,
     as_experiment,
     checked_store_uri,
     checkpoint_limit_problems,
@@ -414,6 +415,9 @@ def _checked_arguments(package: str, arguments: Mapping[str, Any]) -> dict[str, 
     (a negative one would hand back at once, checkpoint after checkpoint), and those the steps
     read as they are checked as ``kfp-tune submit --param`` checks them (:func:`step_argument_problems`)."""
     typed = typed_arguments(declared_parameters(package), arguments)
+    macros = kfp_macro_problems(typed)
+    if macros:  # before the checks of what the text says: a name or store with a macro is none yet
+        raise ArgumentsRefused(macros)
     limits = checkpoint_limit_problems({name: typed[name] for name in ("checkpoint_trials", "checkpoint_seconds") if name in typed})
     problems = [FieldError(f"arguments.{e.path}", e.message) for e in limits] + step_argument_problems(typed)
     if problems:
@@ -422,6 +426,33 @@ def _checked_arguments(package: str, arguments: Mapping[str, Any]) -> dict[str, 
     _check_task_constants(package)
     _warn_endpoint_without_scheme(typed)
     return typed
+
+
+KFP_MACRO = re.compile(
+    r"\[\[(?:RunUUID|ScheduledTime|CurrentTime|Index)[^\]]*?\]\]|\{\{\$\.(?:scheduledTime|currentTime)\.strftime\('.*?\}\}"
+)
+"""What KFP's ParameterFormatter fills into a run's string parameters (backend/src/common/util/
+parameter_formatter.go): at each firing of a recurring run, and [[RunUUID]] and [[CurrentTime]]
+when a run is created. Other text in [[ ]] it leaves as it is."""
+
+
+def kfp_macro_problems(typed: Mapping[str, Any]) -> list[FieldError]:
+    """kfp-tune's run parameters holding a KFP macro, each at ``arguments.NAME``: KFP would send
+    the steps another text than kfp-tune checked and reports (a store that is new each night,
+    the experiment named after the date) while schedule says every run continues one
+    experiment; kfp-tune's way to a new experiment per run is fresh_experiment."""
+    problems = []
+    for name, value in typed.items():
+        found = KFP_MACRO.search(value) if name in RUN_PARAMETERS and isinstance(value, str) else None
+        if found:
+            problems.append(FieldError(f"arguments.{name}", (
+                f"holds {found.group()!r}, KFP's run macro: KFP fills it in at each firing of a recurring run (and [[RunUUID]], "
+                f"[[CurrentTime]] when a run is created), so the steps would get another {name} than the one checked here, and a "
+                f"recurring run that continues one experiment would tune another one each night; kfp-tune takes no KFP macros in its "
+                f"parameters: for a new experiment per run, schedule it with a fresh experiment per run (--fresh-experiment, "
+                f"fresh_experiment=True), each named <experiment_name>-<6 characters> and listed by kfp-tune list"
+            )))
+    return problems
 
 
 def _warn_endpoint_without_scheme(typed: Mapping[str, Any]) -> None:

@@ -82,3 +82,40 @@ def test_a_five_field_cron_whose_six_field_form_is_refused_offers_nothing():
     (error,) = raised.value.errors
     assert "reads five fields as seconds" in error.message and "a seconds field in front" in error.message, error.message
     assert "'0 0 25 * * *'" not in error.message, error.message
+
+
+@pytest.mark.parametrize(
+    "param, macro",
+    [
+        ("experiment_name=digits-[[ScheduledTime.20060102]]", "[[ScheduledTime.20060102]]"),
+        ("store_uri=s3://mlpipeline/kfp-tune/[[ScheduledTime.20060102]]", "[[ScheduledTime.20060102]]"),
+        ("store_uri=s3://mlpipeline/kfp-tune/[[Index]]", "[[Index]]"),
+        ("experiment_name=d-{{$.scheduledTime.strftime('%Y%m%d')}}", "{{$.scheduledTime.strftime('%Y%m%d')}}"),
+        ("store_secret=s3-[[RunUUID]]", "[[RunUUID]]"),
+    ],
+)
+def test_kfp_s_run_macros_in_kfp_tune_s_parameters_are_refused(fake_kfp_host, capsys, param, macro):
+    """KFP fills [[ScheduledTime]], [[Index]], [[RunUUID]], {{$.scheduledTime.strftime(...)}} ...
+    into a recurring run's parameters at each firing: in experiment_name it was refused as no
+    name without a word of why; in store_uri it was accepted, said 'every run continues the same
+    experiment', and each firing tuned a fresh experiment in a store of its own. Refused, naming
+    the parameter and the macro, pointing to --fresh-experiment."""
+    from kfp_tune.cli import main
+
+    assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", "0 0 2 * * *", "--param", param]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    name = param.partition("=")[0]
+    assert err.startswith(f"error: --param {name}: "), err
+    assert f"holds {macro!r}, KFP's run macro" in err and "KFP fills it in at each firing" in err, err
+    assert "--fresh-experiment" in err and "kfp-tune takes no KFP macros in its parameters" in err, err
+    assert fake_kfp_host.requests == []
+    assert main(["submit", DIGITS, "--host", fake_kfp_host.url, "--param", param]) == 2  # a one-off run's too (RunUUID, CurrentTime)
+    assert f"--param {name}: " in capsys.readouterr().err
+
+
+def test_text_kfp_leaves_alone_is_no_macro(fake_kfp_host, capsys):
+    """Only what KFP's ParameterFormatter fills in is refused: a store path with [[other]] is
+    sent as it is, as KFP leaves it."""
+    from kfp_tune.cli import main
+
+    assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", "0 0 2 * * *", "--param", "store_uri=s3://mlpipeline/[[x]]"]) == 0, capsys.readouterr().err
