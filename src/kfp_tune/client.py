@@ -52,6 +52,8 @@ EXPERIMENT_LABEL = "katib.kubeflow.org/experiment"
 """The label Katib puts on an experiment's trials."""
 LOG_API_RETRY_SECONDS = 10.0
 """How long a log read keeps retrying an unreachable cluster: a reader, not a run, waits."""
+LOGS_NEEDS = "list on pods and get on pods/log"
+"""The RBAC a person reading a running trial's log needs in its namespace (the guide's RBAC paragraph says the same)."""
 # edit_experiment_budget's arguments, and the spec fields they set
 _BUDGET_FIELDS = tuple(zip(("max_trial_count", "parallel_trial_count", "max_failed_trial_count"), EDITABLE_FIELDS, strict=True))
 
@@ -574,9 +576,15 @@ class Client:
             return None, "a trial run on this machine keeps its output until then, and no Kubernetes cluster is configured to read a pod's log from"
         from kfp_tune.core.trials import trial_run
         from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+        from kfp_tune.launchers.kubernetes.launcher import PersonsCall
 
-        config = KubernetesConfig.from_dict({"namespace": namespace or state.experiment.metadata.namespace or "", "apiRetrySeconds": LOG_API_RETRY_SECONDS})
+        # where the trial recorded it ran (the launcher config's namespace), as cleanup goes: a
+        # Katib example's metadata.namespace (kubeflow) run with launcher_config namespace team-a
+        recorded = trial.started.cluster_namespace if trial.started is not None else None
+        config = KubernetesConfig.from_dict(
+            {"namespace": namespace or recorded or state.experiment.metadata.namespace or "", "apiRetrySeconds": LOG_API_RETRY_SECONDS})
         launcher = KubernetesLauncher(config, api_client=api)
+        launcher.persons_call = PersonsCall("kfp-tune logs", LOGS_NEEDS)  # a 403 is the person's, not the run's service account's
         run = trial_run(state.experiment, trial, config.namespace)
         try:
             logs = launcher.trial_logs(run)
