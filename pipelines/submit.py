@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from kfp_tune.core.errors import FieldError, InputError, KfpTuneError, SpecError, masked_url, shown, unreachable_reason
-from kfp_tune.core.naming import is_dns_subdomain, namespace_problem
+from kfp_tune.core.naming import dns_label, is_dns_subdomain, namespace_problem
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.template import GO_INT64
 from kfp_tune.core.version import (
@@ -1371,6 +1371,18 @@ def submit(
     return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}", run_store)
 
 
+def _default_names(ready: _Ready, package: str) -> tuple[str, str]:
+    """(the KFP experiment, the run's name) a ready pipeline gets by default: for the tuning
+    pipeline of an experiment (kfp-tune compile's package, build_pipeline's function: named
+    kfp-tune-<its experiment_name default>) those its YAML would get, the tuning experiment's name
+    and NAME-tuning, so that moving from the YAML to its package keeps the runs in one KFP
+    experiment; for another pipeline its own name and NAME-run."""
+    tuned = declared_default(package, "experiment_name") if "experiment_name" in ready.parameters else None
+    if isinstance(tuned, str) and tuned and ready.name == dns_label(f"kfp-tune-{tuned}"):
+        return tuned, f"{tuned}-tuning"
+    return ready.name, f"{ready.name}-run"
+
+
 def _submit_ready(
     ready: _Ready, host: str | None, namespace: str | None, kfp_experiment: str | None, run_name: str | None,
     arguments: dict[str, Any], service_account: str | None, client: Any,
@@ -1381,10 +1393,11 @@ def _submit_ready(
         _check_package_image(ready, package)
         typed = _checked_arguments(package, arguments)
         run_store = _check_run_store(package, typed, namespace)
+        title, default_run_name = _default_names(ready, package)
         with kfp_api_errors(host):
             kfp_client = kfp_api_client(host, namespace, client)
             result = kfp_client.create_run_from_pipeline_package(
-                package, arguments=typed, run_name=run_name or f"{ready.name}-run", experiment_name=kfp_experiment or ready.name,
+                package, arguments=typed, run_name=run_name or default_run_name, experiment_name=kfp_experiment or title,
                 namespace=namespace, service_account=service_account,
             )
     return Submitted(result.run_id, result.run_info.experiment_id, f"{_ui(kfp_client)}/#/runs/details/{result.run_id}", run_store)
@@ -1628,7 +1641,8 @@ def schedule(
             if fresh or "fresh_experiment" in ready.parameters:  # a pipeline without it can only continue
                 arguments["fresh_experiment"] = fresh
             _check_ready_artifacts(ready)
-            package, title, what = ready.package(folder), ready.name, f"pipeline {ready.name!r}"
+            package, what = ready.package(folder), f"pipeline {ready.name!r}"
+            title = _default_names(ready, package)[0]
             _check_package_image(ready, package)
         else:
             assert isinstance(experiment, Experiment)

@@ -119,3 +119,27 @@ def test_text_kfp_leaves_alone_is_no_macro(fake_kfp_host, capsys):
     from kfp_tune.cli import main
 
     assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", "0 0 2 * * *", "--param", "store_uri=s3://mlpipeline/[[x]]"]) == 0, capsys.readouterr().err
+
+
+def test_a_compiled_package_gets_the_names_its_yaml_would(fake_kfp_host, tmp_path, capsys):
+    """A package kfp-tune compile wrote was scheduled in KFP experiment 'kfp-tune-digits-random'
+    as 'kfp-tune-digits-random-scheduled' (submit: '...-run'), where its YAML goes to
+    'digits-random' as 'digits-random-scheduled' ('digits-random-tuning'), as the docs say for
+    both: moving from the YAML to a package put tonight's runs beside last month's in another
+    KFP experiment. The package's experiment_name default names them now."""
+    from kfp_tune.cli import main
+
+    package = tmp_path / "pkg.yaml"
+    assert main(["compile", DIGITS, "-o", str(package), "--store", "s3://mlpipeline/kfp-tune"]) == 0
+    assert main(["schedule", str(package), "--host", fake_kfp_host.url, "--cron", "0 0 2 * * *", "--name", "from-package",
+                 "--allow-duplicate"]) == 0, capsys.readouterr().err
+    assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", "0 0 3 * * *", "--name", "from-yaml", "--allow-duplicate"]) == 0
+    assert main(["schedule", str(package), "--host", fake_kfp_host.url, "--cron", "0 0 4 * * *", "--allow-duplicate"]) == 0
+    assert main(["submit", str(package), "--host", fake_kfp_host.url]) == 0, capsys.readouterr().err
+    assert [e["display_name"] for e in fake_kfp_host.experiments.values()] == ["digits-random"]
+    assert [r["display_name"] for r in fake_kfp_host.recurring_runs.values()] == ["from-package", "from-yaml", "digits-random-scheduled"]
+    assert [r["display_name"] for r in fake_kfp_host.runs.values()] == ["digits-random-tuning"]
+    capsys.readouterr()
+    # the refusal beside the first names the KFP experiment both share
+    assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", "0 0 3 * * *", "--name", "from-package"]) == 2
+    assert "recurring run 'from-package' is already in KFP experiment 'digits-random'" in capsys.readouterr().err
