@@ -187,6 +187,7 @@ def test_hyperband_takes_a_discrete_or_categorical_resource_as_katib_does(resour
     """Katib's ValidateAlgorithmSettings checks only that resource_name is a parameter, and its
     service sets that parameter to str(r) whatever its type: r_l 9 and eta 3 give 1, 3 and 9."""
     doc = _hyperband(("r_l", "9"), ("eta", "3"), resource=resource)
+    doc["spec"]["maxTrialCount"] = 23  # the whole schedule (one shorter is noted: test_hyperband_schedule_notes.py)
     assert validation_errors(doc) == []
     experiment = load_experiment(doc)
     assert katib_notes(experiment) == []  # 1, 3 and 9 are all listed
@@ -218,7 +219,9 @@ def test_a_resource_list_is_checked_with_r_l_exactly_1() -> None:
     """r_l 1 is the least hyperband runs with (one bracket, resource 1): a list without 1 is noted."""
     doc = _hyperband(("r_l", "1"), resource={**DISCRETE_EPOCHS, "feasibleSpace": {"list": ["2", "3"]}})
     doc["spec"]["parallelTrialCount"] = 1
-    assert [(n.path, n.message) for n in katib_notes(load_experiment(doc))] == [("spec.parameters[1].feasibleSpace.list",
+    notes = katib_notes(load_experiment(doc))
+    assert [n.path for n in notes][:1] == ["spec.maxTrialCount"]  # one trial: a random search (test_hyperband_schedule_notes.py)
+    assert [(n.path, n.message) for n in notes[1:]] == [("spec.parameters[1].feasibleSpace.list",
         "hyperband gives its resource 'y' the schedule's values 1 whatever the list holds, as Katib's hyperband service does (str(r)); "
         "1 is not in the list and trials get them all the same")]
 

@@ -322,6 +322,15 @@ def hyperband_rung_sizes(r_l: float, eta: float) -> list[list[int]]:
     return sizes
 
 
+def hyperband_largest_resource(space: SearchSpace, settings: dict[str, Any]) -> float:
+    """``r_l``, or where the spec leaves it out the resource parameter's max (1 for one without:
+    a list), as the algorithm takes it (:func:`kfp_tune.algorithms.hyperband.largest_resource`).
+    ``settings``: parsed, of a valid spec."""
+    if settings.get("r_l") is not None:
+        return float(settings["r_l"])
+    return float(space[settings["resource_name"]].high or 1.0)
+
+
 def hyperband_repeat_note(space: SearchSpace, settings: dict[str, Any]) -> str | None:
     """Where the parameters other than the resource have fewer configurations than hyperband's
     schedule runs at one resource (a bracket's new ones, with other brackets' promotions there):
@@ -334,7 +343,7 @@ def hyperband_repeat_note(space: SearchSpace, settings: dict[str, Any]) -> str |
         return None
     have = math.prod(c or 0 for c in counts)
     eta = float(settings.get("eta") or HYPERBAND_DEFAULT_ETA)
-    r_l = float(settings["r_l"]) if settings.get("r_l") is not None else float(space[resource_name].high or 1.0)
+    r_l = hyperband_largest_resource(space, settings)
     at: dict[int, int] = {}
     for resources, sizes in zip(hyperband_bracket_resources(r_l, eta), hyperband_rung_sizes(r_l, eta), strict=True):
         for resource, size in zip(resources, sizes, strict=True):

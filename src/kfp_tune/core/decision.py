@@ -109,6 +109,13 @@ def count_trials(state: ExperimentState) -> dict[str, int]:
     return counts
 
 
+def suggestion_end_message(algorithm: str | None) -> str:
+    """Katib's message for ExperimentSuggestionEndReached, and what ended: hyperband's bracket
+    schedule, whose end comes whatever the space (a continuous one too), else the search space."""
+    ended = "hyperband's bracket schedule was run to its last bracket" if algorithm == "hyperband" else "the search space has no more points"
+    return f"Experiment has succeeded because suggestion service has reached the end ({ended})"
+
+
 def decide(state: ExperimentState, rounds_left: int) -> Decision:
     """Katib's termination order, conditions, reasons and messages: goal reached, then too many
     failed trials, then maxTrialCount, then suggestions exhausted (which Katib never reaches; a
@@ -134,11 +141,8 @@ def decide(state: ExperimentState, rounds_left: int) -> Decision:
     if spec.max_trial_count is not None and counts["completed"] >= spec.max_trial_count:
         return Decision(ExperimentPhase.SUCCEEDED, MAX_TRIALS_REACHED, "Experiment has succeeded because max trial count has reached", best, counts)
     if state.exhausted and counts["active"] == 0:
-        return Decision(
-            ExperimentPhase.SUCCEEDED, SUGGESTION_END_REACHED,
-            "Experiment has succeeded because suggestion service has reached the end (the search space has no more points)",
-            best, counts,
-        )
+        algorithm = spec.algorithm.algorithm_name if spec.algorithm is not None else None
+        return Decision(ExperimentPhase.SUCCEEDED, SUGGESTION_END_REACHED, suggestion_end_message(algorithm), best, counts)
     if rounds_left <= 0:
         return Decision(
             ExperimentPhase.RUNNING, ROUNDS_USED_UP,

@@ -49,7 +49,10 @@ from kfp_tune.core.catalogue import (
     EARLY_STOPPING,
     HYPERBAND_DEFAULT_ETA,
     did_you_mean,
+    hyperband_bracket_resources,
+    hyperband_largest_resource,
     hyperband_resources,
+    hyperband_rung_sizes,
     hyperband_s_max,
     parse_settings,
 )
@@ -61,7 +64,7 @@ from kfp_tune.core.observation import go_float
 from kfp_tune.core.space import search_space_of
 from kfp_tune.core.spec import Experiment, ParameterSpec
 from kfp_tune.core.template import TRIAL_SPEC_META
-from kfp_tune.core.validation import INT32_MAX, metric_strategy_notes, primary_pod_label_notes
+from kfp_tune.core.validation import INT32_MAX, MAX_HYPERBAND_BRACKETS, metric_strategy_notes, primary_pod_label_notes
 from kfp_tune.core.vocabulary import CollectorKind
 
 KATIB_NAME_LIMIT = 40
@@ -150,7 +153,9 @@ def katib_notes(experiment: Experiment, written: Mapping[str, Any] | None = None
     notes += _setting_name_notes(name, given, _unread_seed_ignored(name, algorithm.algorithm_settings))
     for required in KATIB_REQUIRED_SETTINGS.get(name, ()):
         if required not in given:
-            notes.append(FieldError("spec.algorithm.algorithmSettings", f"Katib's {name} service requires {required!r}; kfp-tune gives it a default"))
+            notes.append(
+                FieldError("spec.algorithm.algorithmSettings", f"Katib's {name} service requires {required!r}; kfp-tune gives it a default{_default_said(name, required, experiment)}")
+            )
     settings = {s.name: s.value for s in algorithm.algorithm_settings}  # the last of a name, as Katib's services read them
     if name == "hyperband":
         notes += _hyperband_notes(settings, given, spec.parallel_trial_count)
@@ -480,7 +485,9 @@ def _setting_name_notes(name: str, given: Sequence[str], unread_seed_ignored: bo
 
 def before_run_notes(experiment: Experiment) -> list[FieldError]:
     """Of :func:`katib_notes`, those that say what a run of this experiment will do unlike its
-    spec's face: end before maxTrialCount (a finite space smaller than it; darts' one trial), or
+    spec's face: end before maxTrialCount (a finite space smaller than it; darts' one trial;
+    hyperband's schedule shorter than it), search at random (hyperband with no promotion before
+    maxTrialCount), or
     end every trial MetricsUnavailable (a Custom collector that reports to Katib's DB manager).
     ``kfp-tune run``, ``submit`` and ``schedule`` print them, as validate does, with
     :func:`unread_setting_notes`: a user who never ran validate hears them before the run."""
@@ -491,6 +498,8 @@ def before_run_notes(experiment: Experiment) -> list[FieldError]:
         notes += _darts_trial_count_notes(spec.max_trial_count, spec.parallel_trial_count)
     if name in KATIB_DRAWING_SERVICES and spec.parameters:
         notes += _small_space_notes(name, spec.parameters, spec.max_trial_count)
+    if name == "hyperband":
+        notes += _hyperband_schedule_notes(experiment)
     return notes
 
 
@@ -716,6 +725,90 @@ def _small_space_notes(name: str, parameters: Sequence[ParameterSpec], max_trial
             "and ends with ExperimentSuggestionEndReached",
         )
     ]
+
+
+class _HyperbandSchedule:
+    """A valid hyperband spec's schedule, as the algorithm runs it: its r_l (given, or the
+    resource parameter's max), eta, and each bracket's rung sizes and resources."""
+
+    def __init__(self, resource_name: str, r_l: float, eta: float, r_l_given: bool):
+        self.resource_name, self.r_l, self.eta, self.r_l_given = resource_name, r_l, eta, r_l_given
+        self.sizes = hyperband_rung_sizes(r_l, eta)
+        self.resources = hyperband_bracket_resources(r_l, eta)
+        self.total = sum(sum(bracket) for bracket in self.sizes)
+
+    @property
+    def shape(self) -> str:
+        unset = "" if self.r_l_given else f" (not set: the max of {self.resource_name!r})"
+        return f"r_l {self.r_l:g}{unset} and eta {self.eta:g}"
+
+
+def _hyperband_schedule(experiment: Experiment) -> _HyperbandSchedule | None:
+    """The schedule of a hyperband experiment whose settings parse and whose r_l is one a run
+    takes (validation refuses the others); None otherwise."""
+    algorithm = experiment.spec.algorithm
+    if algorithm is None or algorithm.algorithm_name != "hyperband" or not experiment.spec.parameters:
+        return None
+    settings, errors = parse_settings(ALGORITHMS["hyperband"], [(s.name, s.value) for s in algorithm.algorithm_settings], "")
+    space = search_space_of(experiment.spec.parameters)
+    if errors or settings.get("resource_name") not in space.names:
+        return None
+    r_l = hyperband_largest_resource(space, settings)
+    if not (math.isfinite(r_l) and r_l >= 1) or hyperband_s_max(r_l, settings["eta"]) + 1 > MAX_HYPERBAND_BRACKETS:
+        return None
+    return _HyperbandSchedule(settings["resource_name"], r_l, settings["eta"], settings.get("r_l") is not None)
+
+
+def _trials(count: int) -> str:
+    return f"{count} trial{'' if count == 1 else 's'}"
+
+
+def _default_said(name: str, required: str, experiment: Experiment) -> str:
+    """What the default of a setting Katib requires is, where it depends on the spec: hyperband's
+    r_l is the resource parameter's max, which sets the whole schedule."""
+    schedule = _hyperband_schedule(experiment) if (name, required) == ("hyperband", "r_l") else None
+    if schedule is None:
+        return ""
+    return f": the max of the resource parameter {schedule.resource_name!r}, {schedule.r_l:g}, a schedule of {_trials(schedule.total)}"
+
+
+def _hyperband_schedule_notes(experiment: Experiment) -> list[FieldError]:
+    """hyperband's schedule against maxTrialCount, known from r_l and eta before anything runs:
+    one without a promotion (r_l below eta: one bracket, one rung) or a maxTrialCount that ends
+    the run within the first rung is a random search; one shorter than maxTrialCount ends with
+    ExperimentSuggestionEndReached (Katib's service answers nothing after its last bracket and its
+    controller refuses that answer, suggestionclient.go: 'The response contains unexpected
+    trials', so there the experiment stays Running)."""
+    schedule = _hyperband_schedule(experiment)
+    if schedule is None:
+        return []
+    max_trial_count = experiment.spec.max_trial_count
+    first, at = schedule.sizes[0][0], schedule.resources[0][0]
+    ends = (
+        f"fewer than maxTrialCount {max_trial_count}: kfp-tune runs the schedule and ends with ExperimentSuggestionEndReached; Katib's hyperband service "
+        "answers nothing after its last bracket and its controller refuses that answer ('The response contains unexpected trials'), so there "
+        "the experiment stays Running"
+        if max_trial_count is not None and max_trial_count > schedule.total else ""
+    )
+    if len(schedule.sizes) == 1 and len(schedule.sizes[0]) == 1:
+        said = (
+            f"hyperband's schedule with {schedule.shape} is one bracket of {_trials(first)} at {schedule.resource_name} {at}, none promoted to a "
+            "larger resource: a random search (a bracket halves only where r_l is at least eta)"
+        )
+        return [FieldError("spec.maxTrialCount", f"{said}; {_trials(first)}, {ends}" if ends else said)]
+    rungs = ", ".join("/".join(map(str, bracket)) for bracket in schedule.sizes)
+    if ends:
+        return [FieldError("spec.maxTrialCount", f"hyperband's schedule with {schedule.shape} has {schedule.total} trials (brackets' rungs {rungs}), {ends}")]
+    if max_trial_count is not None and max_trial_count <= first:
+        return [
+            FieldError(
+                "spec.maxTrialCount",
+                f"maxTrialCount {max_trial_count} ends the run within hyperband's first rung ({first} configurations at {schedule.resource_name} {at}), "
+                f"before any trial is promoted to a larger resource: a random search; the whole schedule with {schedule.shape} is "
+                f"{schedule.total} trials (brackets' rungs {rungs}), its first promotion the trial after the first {first}",
+            )
+        ]
+    return []
 
 
 def _darts_trial_count_notes(max_trial_count: int | None, parallel: int | None) -> list[FieldError]:
