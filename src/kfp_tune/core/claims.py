@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import math
 import os
 import re
@@ -100,12 +101,77 @@ def run_owner() -> str:
     return os.environ.get(OWNER_VARIABLE) or this_process()
 
 
+def run_driver() -> str:
+    """What a claim or heartbeat of this process records as the run's :attr:`Claim.driver`: the
+    process running its pipeline under kfp.local; "" under :data:`OWNER_VARIABLE`, whose owner is
+    the whole run already."""
+    return "" if os.environ.get(OWNER_VARIABLE) else pipeline_process()
+
+
 HAND_OVER_SECONDS = 60.0
 """How long a claim held by one step of a run whose steps are processes of their own (a user's
 pipeline under kfp.local) stays live after the run's last sign of life once every process that
 gave one is gone: the gap between one step's end and the next step's first beat (3 s for
 launch-trial after suggest; a user's own short step in between). A killed or interrupted run is
 then taken over this long after its last beat, not after the TTL."""
+
+KFP_EXECUTOR_MODULE = "kfp.dsl.executor_main"
+"""What the command line of every step kfp.local starts names, and of each shell between that step
+and kfp.local: its SubprocessRunner runs only a lightweight Python component, whose command runs
+this module (kfp/local/subprocess_task_handler.py, ``validate_not_container_component``)."""
+
+
+@functools.cache
+def pipeline_process() -> str:
+    """The identity (:func:`process_identity`) of the process that runs this step's pipeline under
+    kfp.local, "" where there is none to find (not a KFP step; a pod; off Linux).
+
+    kfp.local runs a pipeline in the Python process that called it, and starts each step there,
+    from a thread, with ``subprocess.Popen`` (kfp/local/subprocess_task_handler.py,
+    ``run_local_subprocess``; no multiprocessing): the step's executor, under one or two ``sh``
+    wrappers, whose command lines all name :data:`KFP_EXECUTOR_MODULE`. The first ancestor whose
+    command line does not is that process. It must be a Python interpreter: once it is killed its
+    wrappers belong to init or a subreaper, which must not be taken for it. Read once, while the
+    step starts, before it could be orphaned."""
+    if _pid_space() is None or KFP_EXECUTOR_MODULE not in _command_line(os.getpid()):
+        return ""
+    pid = os.getppid()
+    for _ in range(8):  # the executor's wrappers: one or two shells
+        if pid <= 1:
+            return ""
+        command = _command_line(pid)
+        if KFP_EXECUTOR_MODULE not in command:
+            return process_identity(pid) if command and _runs_python(pid) else ""
+        pid = _parent(pid)
+    return ""
+
+
+def _command_line(pid: int) -> str:
+    """Process ``pid``'s arguments, spaced; "" when they cannot be read."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def _parent(pid: int) -> int:
+    """Process ``pid``'s parent (/proc/PID/stat, field 4); 0 when it cannot be read."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(errors="replace").rpartition(")")[2].split()
+    except OSError:
+        return 0
+    return int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
+
+
+def _runs_python(pid: int) -> bool:
+    """Whether process ``pid``'s program is a Python interpreter (a script's too: /proc/PID/exe is
+    its interpreter)."""
+    try:
+        program = os.path.basename(os.readlink(f"/proc/{pid}/exe"))
+    except OSError:
+        return False
+    return program.startswith(("python", "pypy"))
+
 
 _one_step = contextvars.ContextVar("one_step_of_a_run", default=False)
 
@@ -300,6 +366,9 @@ class Claim:
     kfp-tune wrote without saying."""
     holder_is_one_step: bool = False
     """The owner is one step of the run (:func:`one_step_of_a_run`), not the whole run."""
+    driver: str = ""
+    """The process that runs the run's pipeline under kfp.local (:func:`pipeline_process`), as its
+    last heartbeat or else its claim names it; "" for none (a pod, ``kfp-tune run``, ``tune()``)."""
     ended_at: float | None = field(default=None, compare=False)
     """When the run ended, as its end record says; None while it runs, or where that is unreadable."""
     taken_now: bool = field(default=False, compare=False)
@@ -321,24 +390,52 @@ class Claim:
         stays live :data:`HAND_OVER_SECONDS` after its last beat, the gap between two steps. A
         process whose pids are not ours to read (a pod) proves it alive for the TTL.
 
+        The process that runs such a pipeline (:attr:`driver`, the Python that called it; its
+        steps are its children) proves it alive while it runs on this machine, however long a
+        step of the user's own between two kfp-tune steps takes, the TTL included (unless it is
+        0); once it is gone, no step of the run comes, and the claim is free as soon as the steps
+        still running have ended. Not so for this process's own pipeline's (a notebook's kernel
+        running the pipeline again after it failed or was interrupted): it runs this call, so it
+        says nothing of the other run.
+
         A claim last heard from exactly ``ttl`` seconds ago has lapsed: "heard from within the
         TTL" is strictly less, the same boundary as a trial attempt's in ``wait_for_attempt``."""
-        if self.ended or now - self.last_seen >= self.ttl:
+        if self.ended:
+            return False
+        if self.ttl > 0 and self.driver_running_here() is not None:
+            return True
+        if now - self.last_seen >= self.ttl:
             return False
         grace = self.grace()
         return grace is None or now - self.last_seen < grace
 
+    def driver_running_here(self) -> int | None:
+        """The pid of :attr:`driver` while it runs on this machine, unless it is this process or
+        runs this process's pipeline; None otherwise."""
+        if not self.driver or self.driver in (this_process(), pipeline_process()):
+            return None
+        return owner_running_here(self.driver)
+
     def grace(self) -> float | None:
         """How long after its last sign of life the claim stays live, short of its TTL: None while
-        a process of the run runs (or runs where its pids are not ours to read, a pod: the TTL
-        decides); :data:`HAND_OVER_SECONDS` once the processes of a run whose steps are processes
-        of their own are gone; 0 once a run's one process is gone (``kfp-tune run``, ``tune()``)."""
+        a process of the run runs, the one running its pipeline included (or runs where its pids
+        are not ours to read, a pod: the TTL decides); :data:`HAND_OVER_SECONDS` once the processes
+        of a run whose steps are processes of their own are gone, that one unknown; 0 once a run's
+        one process is gone (``kfp-tune run``, ``tune()``), or its pipeline's and its steps'."""
         if not owner_is_gone(self.owner):
             return None
         another_writer = bool(self.beaten_by) and self.beaten_by != self.owner
         if another_writer and not owner_is_gone(self.beaten_by):
             return None  # a later step of its run still runs
+        if self.driver_running_here() is not None:
+            return None  # the process that runs its pipeline does: its next step comes
+        if self.driver_is_gone():
+            return 0.0  # no step of it comes
         return HAND_OVER_SECONDS if self.holder_is_one_step or another_writer else 0.0
+
+    def driver_is_gone(self) -> bool:
+        """Whether :attr:`driver` was a process of this machine that has ended."""
+        return bool(self.driver) and owner_is_gone(self.driver)
 
     def describe(self, now: float) -> str:
         """Who holds the claim, for a busy message. A sign of life from a clock ahead of this
@@ -400,7 +497,8 @@ def latest_claim(records: ExperimentRecords, own_run: str = "") -> Claim | None:
     ended_at = _number(end.get("at")) if end else None
     beaten_by = str(beat.get("by", "")) if beat and seen_time(beat.get("at"), now) is not None else ""
     one_step = claim.get("holderIsOneStep") is True
-    return Claim(seq, run, created, last_seen, ended, ttl, str(claim.get("holder", "")), reason, beaten_by, one_step, ended_at)
+    driver = (str(beat.get("driver") or "") if beat and beaten_by else "") or str(claim.get("driver") or "")
+    return Claim(seq, run, created, last_seen, ended, ttl, str(claim.get("holder", "")), reason, beaten_by, one_step, driver, ended_at=ended_at)
 
 
 def _number(value: object) -> float | None:
@@ -467,13 +565,19 @@ def claim(records: ExperimentRecords, run_id: str, take_over: bool = False, ttl:
     one_step = _one_step.get() and not os.environ.get(OWNER_VARIABLE)
     if one_step:
         payload["holderIsOneStep"] = True
+    driver = run_driver()
+    if driver:
+        payload["driver"] = driver
     stored = records.write_once(records.claim_key(seq), RecordKind.RUN_CLAIM, payload)
     with _checked_lock:  # a run of this process that was just taken over learns it at its next step
         for checked in [k for k in _checked if k[:2] == (records.store.uri, records.experiment)]:
             del _checked[checked]
     if stored["run"] != run_id:
         raise ExperimentBusy(f"experiment {records.experiment!r} was claimed by run {stored['run']!r} at the same moment", stops=True)
-    return Claim(seq, run_id, now, now, False, ttl, str(stored.get("holder", "")), holder_is_one_step=stored.get("holderIsOneStep") is True, taken_now=True)
+    return Claim(
+        seq, run_id, now, now, False, ttl, str(stored.get("holder", "")), holder_is_one_step=stored.get("holderIsOneStep") is True,
+        driver=str(stored.get("driver") or ""), taken_now=True,
+    )
 
 
 TAKE_OVER = "or take it over: kfp-tune run --take-over, tune(..., take_over=True), or the pipeline parameter take_over=True"
@@ -492,6 +596,17 @@ def busy(records: ExperimentRecords, current: Claim, now: float, instead: str = 
             f"process {pid}{_of_user(user)} on this machine",
             f", or {stopper} (Ctrl-C where it runs, or kill {pid}: its running trials are given back) and {again}")
         return ExperimentBusy(f"experiment {records.experiment!r} is being run by {current.describe(now)}, {where}: wait for it to end{stop}")
+    driver = current.driver_running_here()
+    if driver is not None:  # a pipeline under kfp.local, between two steps or in a step of the user's own: held while its process runs
+        user = other_user(driver)
+        stopper = f"ask user {user} to stop it" if user is not None else "stop it"
+        again = "run again" if instead == TAKE_OVER else "try again"
+        return ExperimentBusy(
+            f"experiment {records.experiment!r} is being run by {current.describe(now)}, a pipeline that process {driver}{_of_user(user)} "
+            f"on this machine runs with kfp.local (the Python that called it; its steps are its children): the claim holds while that "
+            f"process runs, between steps too; wait for the run to end, or {stopper} (Ctrl-C where it runs) and {again}; if that "
+            f"process no longer runs the pipeline (a notebook's kernel after the run failed or was interrupted), end it, {instead}"
+        )
     grace = current.grace()
     if grace is not None and 0 < grace < current.ttl:  # its steps' processes on this machine have ended: between two steps, or killed
         return ExperimentBusy(
@@ -568,7 +683,7 @@ def never_claimed(records: ExperimentRecords, run_id: str, last: Claim | None, n
         if now - last.last_seen >= last.ttl:
             gone = f"not heard from for {last.ttl:g} s"
         elif last.grace() == 0:
-            gone = "its process on this machine has ended"
+            gone = "the process that ran its pipeline with kfp.local on this machine has ended" if last.driver_is_gone() else "its process on this machine has ended"
         else:
             gone = f"its steps' processes on this machine have ended, and it was not heard from for {HAND_OVER_SECONDS:g} s"
         return (
@@ -586,9 +701,11 @@ def never_claimed(records: ExperimentRecords, run_id: str, last: Claim | None, n
 def beat(records: ExperimentRecords, current: Claim) -> None:
     """A sign of life of the run, saying who gave it (:attr:`Claim.beaten_by`)."""
     now = time.time()
-    records.write(
-        records.run_heartbeat_key(current.seq), RecordKind.RUN_HEARTBEAT, {"run": current.run, "at": now, "time": utc_text(now), "by": run_owner()}
-    )
+    payload: dict[str, Any] = {"run": current.run, "at": now, "time": utc_text(now), "by": run_owner()}
+    driver = run_driver()
+    if driver:
+        payload["driver"] = driver
+    records.write(records.run_heartbeat_key(current.seq), RecordKind.RUN_HEARTBEAT, payload)
 
 
 def release(records: ExperimentRecords, run_id: str, reason: str) -> None:
