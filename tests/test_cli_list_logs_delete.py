@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from conftest import quadratic_experiment
-from kfp_tune import search, tune
+from kfp_tune import cli, search, tune
 from kfp_tune.cli import main
 from kfp_tune.core.records import ExperimentRecords, TrialStarted, utc_now
 from kfp_tune.core.state import ExperimentView
@@ -374,7 +374,7 @@ def test_list_counts_add_up_to_the_trials_with_killed_early_stopped_and_running(
     counts = {"trials": 7, "trialsSucceeded": 1, "trialsFailed": 1, "trialMetricsUnavailable": 1, "trialsKilled": 2,
               "trialsEarlyStopped": 1, "trialsRunning": 1, "trialsPending": 0}
     shown = {**experiment, "status": {**experiment["status"], **counts}}
-    monkeypatch.setattr(Client, "list_experiments_and_problems", lambda self: ([shown], {}))
+    monkeypatch.setattr(cli, "_listed_experiments", lambda client: ([shown], {}))  # list's reading
     (row,) = _json(capsys, ["list", "--store", str(finished), "--json"])
     assert (row["failed"], row["metrics_unavailable"], row["killed"], row["early_stopped"], row["running"]) == (1, 1, 2, 1, 1)
     assert row["trials"] == row["succeeded"] + row["failed"] + row["metrics_unavailable"] + row["killed"] + row["early_stopped"] + row["running"]
