@@ -375,6 +375,7 @@ def _early_stopping_notes(experiment: Experiment) -> list[FieldError]:
         notes.append(_not_in_katib_note("spec.earlyStopping.algorithmName", "EarlyStopping", name))
     if name == "medianstop":
         notes += _start_step_notes(spec.early_stopping.algorithm_settings)
+        notes += _min_trials_notes(spec.early_stopping.algorithm_settings, spec.max_trial_count)
     kind = spec.collector_kind
     path = "spec.metricsCollectorSpec.collector.kind"
     if kind == CollectorKind.TENSORFLOW_EVENT:
@@ -425,6 +426,31 @@ def _start_step_notes(settings: Sequence[Any]) -> list[FieldError]:
             "rule's start_step, an int32 in its API (api.proto, EarlyStoppingRule), and fails each request once "
             "min_trials_required trials have succeeded, so the experiment makes no more trials; kfp-tune applies the rule "
             "(at a start_step no trial reaches, it stops none)",
+        )
+    ]
+
+
+def _min_trials_notes(settings: Sequence[Any], max_trial_count: int | None) -> list[FieldError]:
+    """medianstop's min_trials_required at or above maxTrialCount: a trial is judged only when
+    that many trials have succeeded as it starts (medianstop/service.py, get_median_value), and
+    at most maxTrialCount - 1 can have when the last one starts, so the rule never stops one.
+    Katib takes such a spec, and so does kfp-tune; validate says so."""
+    if max_trial_count is None:
+        return []
+    parsed, errors = parse_settings(EARLY_STOPPING["medianstop"], [(s.name, s.value) for s in settings], "")
+    required = parsed["min_trials_required"]
+    if errors or required < max_trial_count:
+        return []
+    last = {setting.name: index for index, setting in enumerate(settings)}
+    given = "min_trials_required" in last
+    unset = "" if given else " (not set: Katib's default)"
+    where = f"spec.earlyStopping.algorithmSettings[{last['min_trials_required']}].value" if given else "spec.earlyStopping.algorithmSettings"
+    return [
+        FieldError(
+            where,
+            f"min_trials_required {required}{unset} is not below maxTrialCount "
+            f"{max_trial_count}: a trial is judged only when min_trials_required trials have succeeded as it starts, and at most "
+            f"{max_trial_count - 1} can have when the last one starts, so medianstop never stops a trial (Katib takes it so too)",
         )
     ]
 
