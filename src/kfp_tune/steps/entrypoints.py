@@ -21,7 +21,7 @@ from typing import Any, TypeVar, cast
 
 from kfp_tune import steps
 from kfp_tune.core import claims
-from kfp_tune.core.errors import ExperimentNotFound, InputError, KfpTuneError, RunInterrupted, StoreError, shown
+from kfp_tune.core.errors import ExperimentConflict, ExperimentNotFound, InputError, KfpTuneError, RunInterrupted, StoreError, shown
 from kfp_tune.core.interfaces import Launcher
 from kfp_tune.core.loading import load_experiment
 from kfp_tune.core.naming import per_run_experiment_name
@@ -271,11 +271,16 @@ def suggest_step(
             from kfp_tune.launchers.kubernetes.config_maps import WHERE, read_config_map
 
             experiment = resolve_trial_template(experiment, read_config_map, WHERE)
-    with claims.one_step_of_a_run():  # its claim outlives this process: the run's later steps are processes of their own
-        names = steps.suggest(
-            records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over,
-            n=None if trial_count < 0 else trial_count,
-        )
+    try:
+        with claims.one_step_of_a_run():  # its claim outlives this process: the run's later steps are processes of their own
+            names = steps.suggest(
+                records, round_id(run_id, round_index), rounds_total - round_index, experiment, run_id=run_id, take_over=take_over,
+                n=None if trial_count < 0 else trial_count,
+            )
+    except ExperimentConflict as exc:
+        if experiment is None or fresh_experiment:  # no spec of this run's, or one name per run: nothing a firing repeats
+            raise
+        raise ExperimentConflict(f"{str(exc).rstrip('.')}. {RUN_CONFLICT_WAY_OUT}") from None
     ended = _ended_before(records) if experiment is not None else ""
     if ended:  # a recurring run that continues a spent experiment: every later firing ends at once, green
         log.info("%s", ended)
@@ -285,6 +290,18 @@ def suggest_step(
     else:
         log.info("round %d of %d: %d trial(s) suggested: %s", round_index + 1, rounds_total, len(names), ", ".join(names) or "none")
     return names
+
+
+RUN_CONFLICT_WAY_OUT = (
+    "In a KFP run (kfp-tune submit or schedule) the spec is the one compiled into its pipeline: start a new experiment with "
+    "--param experiment_name=NEW, or schedule it with a fresh experiment per run (--fresh-experiment, fresh_experiment=True). If a "
+    "recurring run starts these runs, every firing fails the same way until the recurring run is replaced: disable it (the KFP "
+    "UI's Disable, or kfp.Client(host=...).disable_recurring_run(ID)), and once its active run has ended delete it and schedule "
+    "the new one"
+)
+"""What a run's first step adds to an ExperimentConflict (its spec cannot resume the stored
+experiment): the advice of the core names kfp-tune run and tune(), not a KFP run's parameters,
+and a recurring run repeats the failure every night."""
 
 
 def _ended_before(records: ExperimentRecords) -> str:
