@@ -1274,6 +1274,8 @@ def _api_errors(host: str | None) -> Iterator[None]:
         if status:
             hint = {401: f" (not signed in: {TOKEN_HINT})", 403: " (no access to this namespace)"}.get(int(status), "")
             said = _server_message(getattr(exc, "body", None))
+            if int(status) == 400 and "empty namespace" in said and "in multi-user mode" in said:  # KFP's words, kfp-tune's flag
+                hint = f"; {NAMESPACE_HINT}"
             said = f": {_scrubbed(said, host)}" if said else ""
             raise KfpTuneError(f"KFP API at {where} answered {status} {_scrubbed(str(reason), host)}{said}{hint}") from None
         found = kfp_ca_file() if uses_tls(host) else None
@@ -1286,6 +1288,9 @@ def _api_errors(host: str | None) -> Iterator[None]:
             raise KfpTuneError(f"KFP API at {where} could not be reached ({why}{hint})") from None
         raise KfpTuneError(f"KFP API at {where} could not be reached: {type(exc).__name__}: {_scrubbed(str(exc), host)}") from None
 
+
+NAMESPACE_HINT = "give --namespace PROFILE (namespace= in Python): the Kubeflow profile namespace to run in"
+"""What a multi-user KFP's refusal of a call without a namespace is followed by."""
 
 SERVER_MESSAGE_CHARS = 300
 """The most of the KFP API's own message an error repeats."""

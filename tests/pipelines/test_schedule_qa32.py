@@ -120,7 +120,8 @@ def test_no_namespace_on_multi_user_kfp_is_refused_with_the_api_s_words(multi_us
         kfp_tune.schedule(DIGITS, "@daily", host=multi_user_kfp_host.url)
     assert str(raised.value) == (
         f"KFP API at {multi_user_kfp_host.url} answered 400 Bad Request: List experiments failed: Failed to authorize with API: "
-        "Invalid input error: An experiment cannot have an empty namespace in multi-user mode"
+        "Invalid input error: An experiment cannot have an empty namespace in multi-user mode; give --namespace PROFILE "
+        "(namespace= in Python): the Kubeflow profile namespace to run in"
     )
     assert multi_user_kfp_host.experiments == {} and multi_user_kfp_host.recurring_runs == {}
 

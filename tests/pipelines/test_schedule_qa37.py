@@ -6,9 +6,24 @@ from __future__ import annotations
 import pytest
 
 from conftest import REPO
+from fake_kfp import serve
 from kfp_tune.pipelines.submit import SubmitArgumentError
 
 DIGITS = str(REPO / "images" / "sklearn-digits" / "experiment.yaml")
+
+
+@pytest.fixture
+def multi_user_kfp_host(tmp_path, monkeypatch):
+    """Multi-user KFP met from a machine where kfp.Client knows no namespace (no context.json,
+    no pod's service account), as test_schedule_qa32.py's fixture."""
+    import kfp
+
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setattr(kfp.Client, "_LOCAL_KFP_CONTEXT", str(tmp_path / "home" / ".config" / "kfp" / "context.json"))
+    monkeypatch.setattr(kfp.Client, "_NAMESPACE_PATH", str(tmp_path / "no-service-account" / "namespace"))
+    fake, server = serve(multi_user=True)
+    yield fake
+    server.shutdown()
 
 
 @pytest.mark.parametrize("keyword", ["fresh_experiment", "allow_duplicate"])
@@ -143,3 +158,16 @@ def test_a_compiled_package_gets_the_names_its_yaml_would(fake_kfp_host, tmp_pat
     # the refusal beside the first names the KFP experiment both share
     assert main(["schedule", DIGITS, "--host", fake_kfp_host.url, "--cron", "0 0 3 * * *", "--name", "from-package"]) == 2
     assert "recurring run 'from-package' is already in KFP experiment 'digits-random'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["schedule", "submit"])
+def test_multi_user_kfp_without_a_namespace_is_told_to_give_one(multi_user_kfp_host, capsys, command):
+    """Multi-user KFP refuses a call without a namespace in its own words ('... cannot have an
+    empty namespace in multi-user mode'), which the guide explains: the error now says the flag."""
+    from kfp_tune.cli import main
+
+    flags = ["--cron", "@daily"] if command == "schedule" else []
+    assert main([command, DIGITS, "--host", multi_user_kfp_host.url, *flags]) == 1
+    err = capsys.readouterr().err
+    assert "empty namespace in multi-user mode; give --namespace PROFILE (namespace= in Python)" in err, err
+    assert multi_user_kfp_host.experiments == {}
