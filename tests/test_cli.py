@@ -513,7 +513,7 @@ def test_run_and_status_count_the_early_stopped_trials(tmp_path, capsys):
     assert main(["report", "quad", "--store", store, "-o", str(tmp_path / "report")]) == 0
     stopped = [line for line in (tmp_path / "report" / "quad.md").read_text().splitlines() if "| EarlyStopped |" in line]
     assert len(stopped) == 1 and stopped[0].endswith(
-        "| TrialEarlyStopped: Trial is early stopped |")  # Katib's reason and message
+        "| TrialEarlyStopped: Trial is early stopped; rule: loss greater than 0.45 from report 2 |")  # Katib's reason and message, and the rule
 
 
 # a trial per kind: one that reports the objective, one that exits 1, two that report another metric only

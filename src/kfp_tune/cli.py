@@ -1391,7 +1391,8 @@ def cmd_trials(args: argparse.Namespace) -> int:
     # the last column of a 330-character line
     header = ["name", "status", *(k.rsplit("/", 1)[-1] for k in labels), *metrics, *params]
     table = [header] + [
-        [r["name"], " ".join([r["status"], *(f"({word})" for field, word in (("damaged", "damaged"), ("newer", "newer record")) if field in r)]),
+        [r["name"], " ".join([r["status"], *(f"({word})" for field, word in (("damaged", "damaged"), ("newer", "newer record")) if field in r),
+                              *([f"({table_of.stopped_by[r['name']]})"] if r["name"] in table_of.stopped_by else [])]),
          *(r.get("labels", {}).get(k, "") for k in labels),
          *(_metric_cell(r, m, digits[m]) for m in metrics), *(shown.get(p, "") for shown in [shown_assignment(r["parameters"])] for p in params)]
         for r in rows

@@ -18,7 +18,7 @@ from kfp_tune.core.interfaces import Store
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentView, TrialState
-from kfp_tune.core.vocabulary import TrialStatus
+from kfp_tune.core.vocabulary import Comparison, TrialStatus
 from kfp_tune.report_views import TRIALS_DIGITS, format_number
 
 OUTCOME_LIMIT = 200
@@ -98,6 +98,20 @@ def objective_first(values: Mapping[str, float | str], objective: str) -> str:
     return ", ".join(f"{name}={value_text(values[name])}" for name in names)
 
 
+STOP_COMPARISONS = {Comparison.GREATER: "greater than", Comparison.LESS: "less than", Comparison.EQUAL: "equal to"}
+
+
+def stop_rule_said(trial: TrialState) -> str:
+    """For an EarlyStopped trial, the rule fixed for it as it started (Katib's
+    ``spec.earlyStoppingRules``), as "why was it stopped?" asks it: "rule: loss greater than
+    1.125 from report 2" (the value the trial's best so far was compared with, as recorded). ""
+    for any other trial, and for one an older kfp-tune started without recording its rule."""
+    rules = trial.started.early_stopping_rules if trial.started is not None else None
+    if trial.status != TrialStatus.EARLY_STOPPED or not rules:
+        return ""
+    return "; ".join(f"rule: {r.name} {STOP_COMPARISONS.get(r.comparison, str(r.comparison))} {r.value} from report {r.start_step}" for r in rules)
+
+
 def trial_outcome(trial: TrialState, objective: str = "") -> str:
     """How an ended trial ended, on one line: its status and metrics, and, when it did not
     succeed, the reason and message that say why, as Katib's Trial keeps them on its Failed /
@@ -112,7 +126,7 @@ def trial_outcome(trial: TrialState, objective: str = "") -> str:
         text += f" {metrics}"
     result = trial.result
     if trial.status != TrialStatus.SUCCEEDED and result is not None and (result.reason or result.message):
-        text += f" ({one_line(': '.join(part for part in (result.reason, result.message) if part))})"
+        text += f" ({one_line('; '.join(part for part in (': '.join(p for p in (result.reason, result.message) if p), stop_rule_said(trial)) if part))})"
     return text
 
 

@@ -33,6 +33,7 @@ from kfp_tune.core.records import DamagedRecord, ExperimentRecords, UnreadableRe
 from kfp_tune.core.spec import ObjectiveSpec
 from kfp_tune.core.state import FINISHED_PHASES, TRIAL_NOT_CREATED, ExperimentState, ExperimentView, TrialState, read_experiment_record
 from kfp_tune.core.vocabulary import ExperimentPhase, RecordKind, TrialStatus
+from kfp_tune.progress import stop_rule_said
 from kfp_tune.report_views import (
     SIGNIFICANT_DIGITS,
     column_digits,
@@ -366,11 +367,13 @@ WHY_CHARS = 224
 
 def trial_ending(trial: TrialState) -> str:
     """Why a trial ended otherwise than succeeding: its reason and message ("TrialFailed. Job
-    reason: Error: Trial has failed. Job message: exit code 2: python: can't open file ...");
-    empty for one that succeeded or has not ended."""
+    reason: Error: Trial has failed. Job message: exit code 2: python: can't open file ..."),
+    and an EarlyStopped one's rule ("TrialEarlyStopped: Trial is early stopped; rule: loss
+    greater than 1.125 from report 2"); empty for one that succeeded or has not ended."""
     if trial.result is None or trial.status == TrialStatus.SUCCEEDED:
         return ""
-    return ": ".join(part for part in (trial.result.reason, trial.result.message) if part)
+    katibs = ": ".join(part for part in (trial.result.reason, trial.result.message) if part)
+    return "; ".join(part for part in (katibs, stop_rule_said(trial)) if part)  # an EarlyStopped one's rule too
 
 
 def _why_cells(state: ExperimentState) -> list[str] | None:
@@ -807,6 +810,9 @@ class TrialTable:
     metric_names: list[str]
     objective: ObjectiveSpec | None = None
     """The experiment's objective (its metric and type), for an order by it."""
+    stopped_by: dict[str, str] = field(default_factory=dict)
+    """Each EarlyStopped trial's rule, said (:func:`~kfp_tune.progress.stop_rule_said`), by
+    trial name: the table's status cell shows it (``--json`` has ``earlyStoppingRules``)."""
 
 
 def load_trials(store: Store, experiment_name: str) -> TrialTable:
@@ -836,7 +842,8 @@ def load_trials(store: Store, experiment_name: str) -> TrialTable:
         for field, problems in by_trial.get(t.name, {}).items():
             row[field] = "; ".join(problems)
         rows.append(row)
-    return TrialTable(rows, dict(view.damaged), parameter_order(state), metric_order(state), state.experiment.spec.objective)
+    stopped_by = {t.name: said for t in state.trials if (said := stop_rule_said(t))}
+    return TrialTable(rows, dict(view.damaged), parameter_order(state), metric_order(state), state.experiment.spec.objective, stopped_by)
 
 
 def trial_breakdown(succeeded: int, early_stopped: int, failed: int, killed: int, *, metrics_unavailable: int = 0) -> str:
