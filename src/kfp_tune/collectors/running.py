@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import dataclasses
+import traceback
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -24,6 +25,7 @@ from kfp_tune.collectors.formats import whole_lines
 from kfp_tune.collectors.observe import STAMP_PREFIX, CollectedReader
 from kfp_tune.collectors.push import reported_logs
 from kfp_tune.collectors.stdout import parse_output
+from kfp_tune.core.errors import KfpTuneError, TrialMachineryFailed
 from kfp_tune.core.observation import MetricLog
 from kfp_tune.core.records import ExperimentRecords
 from kfp_tune.core.spec import Experiment
@@ -96,6 +98,34 @@ class RunningMetrics:
         return out
 
 
+class EarlyStoppingRuleError(TrialMachineryFailed):
+    """An early-stopping rule (often a plug-in's) raised while it was built or asked: the rule's
+    defect, named as a plug-in algorithm's is (``AlgorithmError``), not the trial's. Katib's
+    trials never fail for their early-stopping service: its error there stops new trials (the
+    suggestion controller retries ``GetEarlyStoppingRules``) and the experiment stays Running.
+    So the run stops with this error, a trial the rule was judging is given back (Killed, as
+    :class:`~kfp_tune.core.errors.TrialMachineryFailed` says: neither budget counts it), and a
+    run after the fix resumes the experiment."""
+
+
+def rule_failed(who: str, exc: BaseException, judging: bool = True) -> EarlyStoppingRuleError:
+    """The rule's own exception, named with where it was raised (``who``: :func:`rule_who`);
+    ``judging``: raised while it judged a running trial (else as a trial was about to start)."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    trials = "the trials it was judging are given back" if judging else "the trial about to start with it was not started"
+    return EarlyStoppingRuleError(
+        f"{who} raised {type(exc).__name__}: {str(exc)[:300]} (at {frame.filename}:{frame.lineno}, in {frame.name}): "
+        f"the error is in that rule, not in kfp-tune nor in the trial; {trials}, and a run after the fix resumes the experiment"
+    )
+
+
+def rule_who(name: str, rule: object | None = None) -> str:
+    """The rule as its errors name it: its experiment's name for it, and its class once built."""
+    if rule is None:
+        return f"early-stopping rule {name!r}"
+    return f"early-stopping rule {name!r} ({type(rule).__module__}.{type(rule).__qualname__})"
+
+
 class Rule(Protocol):
     """What :func:`stop_test` needs of a rule (:mod:`kfp_tune.algorithms.early_stopping`)."""
 
@@ -116,6 +146,8 @@ class StopTest:
         self.running, self.rule = running, rule
         self.metric, self.objective_type = objective.objective_metric_name, objective.type
         self.curves = [list(c) for c in completed]
+        early = running.experiment.spec.early_stopping
+        self.who = rule_who(early.algorithm_name if early is not None else "?", rule)
 
     @property
     def reads_output(self) -> bool:
@@ -132,7 +164,18 @@ class StopTest:
 
     def _judge(self, metrics: Sequence[MetricLog]) -> bool:
         current = [m.value for m in metrics if m.name == self.metric and m.text is None]
-        return bool(self.rule.should_stop(self.objective_type, self.curves, current))
+        return ask_rule(self.rule, self.who, self.objective_type, self.curves, current)
+
+
+def ask_rule(rule: Rule, who: str, objective_type: str, completed: Sequence[Sequence[float]], current: Sequence[float]) -> bool:
+    """The rule's answer for a trial that reported ``current``; its exception is
+    :class:`EarlyStoppingRuleError` naming it (``who``), never the trial's failure."""
+    try:
+        return bool(rule.should_stop(objective_type, completed, current))
+    except KfpTuneError:
+        raise  # says what is wrong itself
+    except Exception as exc:  # the rule's defect (often a plug-in's): named, and not called kfp-tune's
+        raise rule_failed(who, exc) from exc
 
 
 def stop_test(records: ExperimentRecords, experiment: Experiment, trial: str, rule: Rule, completed: Sequence[Sequence[float]]) -> StopTest:

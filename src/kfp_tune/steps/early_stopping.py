@@ -5,18 +5,27 @@ As in Katib, a trial is judged by the rules fixed when it started (recorded in i
 record, :func:`early_stopping_rules`), not by what completes while it runs; a plug-in rule with
 no such form, or whose class overrides ``should_stop`` below its ``katib_rules``
 (:func:`kfp_tune.algorithms.early_stopping.katib_shaped`), is asked its ``should_stop`` with
-the completed trials of the moment its monitor is made."""
+the completed trials of the moment its monitor is made.
+
+A rule that raises (its factory, ``katib_rules`` or ``should_stop``: often a plug-in's defect)
+stops the run with :class:`~kfp_tune.collectors.running.EarlyStoppingRuleError` naming it; the
+trials it was judging are given back, none fails (Katib's broken early-stopping service holds
+up new trials, never fails running ones), and a run after the fix resumes the experiment."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import TypeVar
 
 from kfp_tune.algorithms import early_stopping
-from kfp_tune.collectors.running import Rule, stop_test
+from kfp_tune.collectors.running import Rule, ask_rule, rule_failed, rule_who, stop_test
 from kfp_tune.core.catalogue import EARLY_STOPPING, parse_settings
+from kfp_tune.core.errors import KfpTuneError
 from kfp_tune.core.records import ExperimentRecords, StopRule
 from kfp_tune.core.state import ExperimentState
 from kfp_tune.core.vocabulary import TrialStatus
+
+_T = TypeVar("_T")
 
 
 def _rule(state: ExperimentState) -> early_stopping.EarlyStoppingRule | None:
@@ -28,7 +37,23 @@ def _rule(state: ExperimentState) -> early_stopping.EarlyStoppingRule | None:
         [(s.name, s.value) for s in spec.early_stopping.algorithm_settings],
         "",
     )
-    return early_stopping.create(spec.early_stopping.algorithm_name, settings)
+    try:
+        return early_stopping.create(spec.early_stopping.algorithm_name, settings)
+    except KfpTuneError:
+        raise  # says what is wrong itself (a rule not implemented)
+    except Exception as exc:  # the factory's defect (often a plug-in's), named: before the trial starts, so nothing fails
+        raise rule_failed(rule_who(spec.early_stopping.algorithm_name), exc, judging=False) from exc
+
+
+def _fixed(rule: object, state: ExperimentState, ask: Callable[[], _T]) -> _T:
+    """``ask()`` (the rule's ``katib_rules``, as a trial starts), its exception named as the rule's."""
+    try:
+        return ask()
+    except KfpTuneError:
+        raise
+    except Exception as exc:
+        spec = state.experiment.spec
+        raise rule_failed(rule_who(spec.early_stopping.algorithm_name if spec.early_stopping else "?", rule), exc, judging=False) from exc
 
 
 def _completed(state: ExperimentState) -> list[list[float]]:
@@ -47,7 +72,7 @@ def early_stopping_rules(state: ExperimentState) -> tuple[StopRule, ...] | None:
         return None
     objective = state.experiment.spec.objective
     assert objective is not None
-    return tuple(shaped.katib_rules(objective.objective_metric_name, objective.type, _completed(state)))
+    return tuple(_fixed(rule, state, lambda: shaped.katib_rules(objective.objective_metric_name, objective.type, _completed(state))))
 
 
 def _judge(state: ExperimentState, trial: str) -> tuple[Rule, list[list[float]]] | None:
@@ -62,7 +87,7 @@ def _judge(state: ExperimentState, trial: str) -> tuple[Rule, list[list[float]]]
         return early_stopping.FixedRules(started.early_stopping_rules), []
     objective = state.experiment.spec.objective
     assert objective is not None
-    return early_stopping.trial_judge(rule, objective.objective_metric_name, objective.type, _completed(state))
+    return _fixed(rule, state, lambda: early_stopping.trial_judge(rule, objective.objective_metric_name, objective.type, _completed(state)))
 
 
 def early_stopping_monitor(state: ExperimentState, records: ExperimentRecords, trial: str) -> Callable[[str], bool] | None:
@@ -86,4 +111,5 @@ def stops_after_end(state: ExperimentState, trial: str, values: Sequence[float])
     objective = state.experiment.spec.objective
     assert objective is not None
     rule, completed = judge
-    return bool(rule.should_stop(objective.type, completed, list(values)))
+    early = state.experiment.spec.early_stopping
+    return ask_rule(rule, rule_who(early.algorithm_name if early is not None else "?", rule), objective.type, completed, list(values))
