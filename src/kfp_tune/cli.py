@@ -293,6 +293,8 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="the experiments in the store, with their status")
     p.add_argument("--store", help=f"store URI (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
     p.add_argument("--json", action="store_true", help="one JSON array, an object per experiment: name, status, reason, trials, succeeded, failed, metrics_unavailable, killed, early_stopped, running, best_trial, best, created")
+    p.add_argument("--sort-by", choices=("name", "created"), default="name",
+                   help="the order: name (default), or created, the newest first (a fresh experiment per run's NAME-<6 characters>: last night's on top)")
     p.set_defaults(handler=cmd_list)
 
     p = sub.add_parser("logs", help="a trial's log from the store (every trial's without TRIAL); a trial running on a cluster: from its pod")
@@ -2028,6 +2030,8 @@ def cmd_list(args: argparse.Namespace) -> int:
             "running": status.get("trialsRunning", 0) + status.get("trialsPending", 0),
             "best_trial": optimal.get("bestTrialName"), "best": best_objective(experiment), "created": experiment["metadata"].get("creationTimestamp"),
         })
+    if args.sort_by == "created":  # newest first; the UTC timestamps sort as text, one without any last
+        rows.sort(key=lambda row: row["created"] if isinstance(row["created"], str) else "", reverse=True)
     if args.json:
         print(json.dumps(rows, sort_keys=True))
         return EXIT_OK
