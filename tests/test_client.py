@@ -894,28 +894,32 @@ def test_delete_is_refused_while_a_run_drives_the_experiment(tmp_path):
 # --- KatibClient ----------------------------------------------------------------------------------
 
 
-def test_a_katib_notebook_runs_with_one_import_changed(store):
-    """The calls of Katib's SDK examples, with Katib's argument names (namespace included)."""
-    katib = KatibClient(namespace="kubeflow-user", store=str(store))
-    experiment = katib.wait_for_experiment_condition("quad", namespace="kubeflow-user", expected_condition="Succeeded", timeout=1, polling_interval=1)  # one poll, as Katib counts them
+def test_a_katib_notebook_runs_with_one_import_changed(store, monkeypatch):
+    """The calls of Katib's SDK examples, with Katib's argument names (namespace included: quad
+    has no metadata.namespace, which counts as Katib's default, ``default`` outside a pod)."""
+    import kfp_tune.katib_client
+
+    monkeypatch.setattr(kfp_tune.katib_client, "SERVICE_ACCOUNT_NAMESPACE", store / "no-such-file")
+    katib = KatibClient(namespace="default", store=str(store))
+    experiment = katib.wait_for_experiment_condition("quad", namespace="default", expected_condition="Succeeded", timeout=1, polling_interval=1)  # one poll, as Katib counts them
     assert experiment.status.trials_succeeded == 3
     assert katib.is_experiment_succeeded("quad") and not katib.is_experiment_failed("quad", experiment=experiment)
     assert [c.type for c in katib.get_experiment_conditions("quad")] == ["Created", "Running", "Succeeded"]
-    assert [e.metadata.name for e in katib.list_experiments(namespace="kubeflow-user")] == ["quad"]
+    assert [e.metadata.name for e in katib.list_experiments(namespace="default")] == ["quad"]
     optimal = katib.get_optimal_hyperparameters("quad")
     assert optimal.best_trial_name == Client(str(store)).get_optimal_hyperparameters("quad").best_trial_name
     details = katib.get_success_trial_details("quad")
     assert sorted(d.name for d in details) == sorted(t.metadata.name for t in katib.list_trials("quad"))
     assert {d.name: d.parameter_assignments for d in details}[optimal.best_trial_name] == optimal.parameter_assignments
     trial = optimal.best_trial_name
-    metrics = katib.get_trial_metrics(trial, namespace="kubeflow-user")
+    metrics = katib.get_trial_metrics(trial, namespace="default")
     assert [m.metric.name for m in metrics] == ["loss", "accuracy"] * 3
     assert metrics[-2].metric.value == repr(Client(str(store)).get_trial_metrics(trial)[-2]["value"])
     assert list(katib.get_job_logs("quad", trial)) == Client(str(store)).get_trial_logs(trial).splitlines()
     assert katib.get_trial(trial).metadata.labels["katib.kubeflow.org/experiment"] == "quad"
-    katib.edit_experiment_budget("quad", max_trial_count=4, namespace="kubeflow-user")
+    katib.edit_experiment_budget("quad", max_trial_count=4, namespace="default")
     assert katib.get_experiment("quad").spec.max_trial_count == 4
-    katib.delete_experiment("quad", namespace="kubeflow-user")
+    katib.delete_experiment("quad", namespace="default")
     assert katib.list_experiments() == []
     # what Katib's SDK does for what is not there: no trials, and a RuntimeError for the experiment
     assert katib.list_trials("quad") == [] and katib.get_success_trial_details("quad") == []
@@ -1425,8 +1429,8 @@ def test_katibs_tune_records_its_namespace_and_warns_at_the_call_run_again(tmp_p
     katib = KatibClient(namespace="team-b", store=str(tmp_path))
     katib.tune(name="given", namespace="team-a", **arguments)
     katib.tune(name="default", **arguments)
-    assert [katib.get_experiment(n).metadata.namespace for n in ("given", "default")] == ["team-a", "team-b"]
-    assert katib.list_trials("given")[0].metadata.namespace == "team-a"
+    assert [katib.get_experiment(n, namespace=ns).metadata.namespace for n, ns in (("given", "team-a"), ("default", None))] == ["team-a", "team-b"]
+    assert katib.list_trials("given", namespace="team-a")[0].metadata.namespace == "team-a"
     with pytest.warns(UserWarning, match="pass another name=") as warned:
         katib.tune(name="given", namespace="team-a", **arguments)
     assert [w.filename for w in warned] == [__file__]

@@ -8,8 +8,13 @@
 
 Objects read as Katib's models do (``exp.status.current_optimal_trial.best_trial_name``, times
 as ``datetime``, an attribute the model does not have an AttributeError) and are dicts with
-Katib's JSON names too (:class:`KatibModel`). ``namespace`` is accepted everywhere and names
-where a running trial's pod is looked for; experiments are not namespaced in a store. Errors
+Katib's JSON names too (:class:`KatibModel`). ``namespace`` selects as Katib's does: a call
+given one (or made on a client given one) acts only on an experiment stored with that
+``metadata.namespace`` (one stored without counts as Katib's default,
+:func:`katib_default_namespace`), else fails as Katib's SDK fails ("Failed to delete Katib
+Experiment: team-b/random"). A store keeps one experiment per name, whatever its namespace, so a
+call with no namespace on a client made without one acts on the experiment of that name: kfp-tune
+has no kube context to take Katib's default from, and Katib's examples all name ``kubeflow``. Errors
 are Katib's kinds: what Katib's API server would refuse (a name that is not there or not valid,
 an edit its webhook refuses, an experiment a run drives) is a RuntimeError, as Katib's SDK
 raises, and keeps kfp-tune's own class too. What is not supported raises NotImplementedError
@@ -33,7 +38,7 @@ from typing import Any, ClassVar
 
 from kfp_tune.algorithms.registry import search_end
 from kfp_tune.api import TuneArgumentError, is_finite_number  # TuneArgumentError: for TuneRefusedError
-from kfp_tune.client import Client, ExperimentFailedError, KatibObject, has_condition, json_name, katib_value
+from kfp_tune.client import Client, ExperimentFailedError, KatibObject, TrialNotFound, has_condition, json_name, katib_value
 from kfp_tune.core.errors import (
     ExperimentBusy,
     ExperimentConflict,
@@ -440,6 +445,14 @@ def katib_default_namespace() -> str:
         return "default"
 
 
+def _namespace_held(found: Mapping[str, Any]) -> str:
+    """The namespace an experiment (or trial) read from the store is in, as Katib would hold it:
+    its ``metadata.namespace``, else Katib's default (:func:`katib_default_namespace`), where
+    Katib's API server puts an object sent without one from a client left at its default."""
+    metadata = found.get("metadata") or {}
+    return str(metadata.get("namespace") or katib_default_namespace())
+
+
 class KatibClient:
     """Katib's ``KatibClient`` over a kfp-tune store.
 
@@ -447,8 +460,11 @@ class KatibClient:
         config_file, context, client_configuration: the Kubernetes client's configuration, as
             in Katib; used only to read the log of a trial still running on a cluster, and only
             loaded then.
-        namespace: where a running trial's pod is looked for (experiments are not namespaced in
-            a store), and where trials run on Kubeflow. Left out, :attr:`namespace` and the
+        namespace: the namespace every call selects by when given none, as Katib's client's
+            (an experiment stored with another ``metadata.namespace`` is not found: a
+            RuntimeError, as from Katib's API server), and where trials run on Kubeflow. Left
+            out, calls without a namespace act on the store's experiment of the name, whatever
+            its namespace (a store keeps one per name); :attr:`namespace` and the
             ``metadata.namespace`` an experiment run here records are Katib's default
             (:func:`katib_default_namespace`), while a run sent to a host and a pod looked up
             go to the run's own namespace, as before: a namespace named for them only.
@@ -526,6 +542,38 @@ class KatibClient:
     def _host(self) -> str | None:
         return self.host or os.environ.get("KF_PIPELINES_ENDPOINT") or None
 
+    def _selected_namespace(self, namespace: str | None) -> str | None:
+        """The namespace a call selects by, as Katib's ``namespace or self.namespace``: the
+        call's, else the client's when it was given one; None (no selection) for neither, where
+        Katib would take the kube context's, which kfp-tune does not have."""
+        return namespace or self._given_namespace
+
+    def _refuse_other_namespace(self, found: Mapping[str, Any], namespace: str | None, failed: str, name: str) -> None:
+        """Katib's API server finds only the object of that name in the namespace asked: one the
+        store holds in another is refused as Katib's SDK raises it (``Failed to {failed}:
+        ns/name``, a RuntimeError), naming where it is, before anything is changed."""
+        asked = self._selected_namespace(namespace)
+        if asked is None:
+            return
+        held = _namespace_held(found)
+        if held == asked:
+            return
+        metadata = found.get("metadata") or {}
+        experiment = (metadata.get("labels") or {}).get("katib.kubeflow.org/experiment")
+        trial = failed.endswith("Trial")
+        what = f"trial {name!r} of experiment {experiment!r}, which has" if trial else f"experiment {name!r} with"
+        stored_as = f"metadata.namespace {held!r}" if metadata.get("namespace") else f"no metadata.namespace, which counts as Katib's default {held!r}"
+        error = TrialNotFound if trial else ExperimentNotFound
+        raise error(f"Failed to {failed}: {asked}/{name}: the store holds {what} {stored_as}, not {asked!r} (a store keeps one "
+                    f"experiment per name, whatever its namespace): give namespace={held!r} to act on it")
+
+    def _checked_experiment(self, name: str, namespace: str | None, method: str, failed: str) -> KatibObject:
+        """The stored experiment ``name``, refused (before anything is changed) where the call
+        selects another namespace; read only then."""
+        found = self.client.get_experiment(_katib_name(name, method))
+        self._refuse_other_namespace(found, namespace, failed, name)
+        return found
+
     def _check_cluster_store(self, method: str) -> None:
         """A run sent to the KFP host keeps its records in the client's store, which must then be
         one the cluster's pods reach: InvalidRequestError naming ``KatibClient(store=...)``,
@@ -589,6 +637,14 @@ class KatibClient:
                 document = {**document, "metadata": {**document["metadata"], "namespace": namespace or self.namespace}}
             loaded = load_experiment(document)
             if host is None and self.client.store.get(ExperimentRecords(self.client.store, loaded.name).experiment_key()) is not None:
+                held = _namespace_held(self.client.get_experiment(loaded.name))
+                given = loaded.metadata.namespace or katib_default_namespace()
+                if held != given:
+                    raise ExperimentConflict(
+                        f"an experiment named {loaded.name!r} already exists in {self.client.store.uri}, in namespace {held!r}, and this "
+                        f"one is in {given!r}: Katib keeps names per namespace, but a store keeps one experiment per name, whatever its "
+                        "namespace: give this one another metadata.name, or make the client with another store"
+                    )
                 raise ExperimentConflict(
                     f"an experiment named {loaded.name!r} already exists in {self.client.store.uri}, and Katib's API server refuses a "
                     "second one of the same name: delete_experiment it first, or give another metadata.name (kfp-tune run of the same "
@@ -747,56 +803,61 @@ class KatibClient:
         ``creation_timestamp``), the stored spec with its defaults, and the status.
 
         Raises:
-            RuntimeError: no experiment of that name in the store (ExperimentNotFound), a name
-                that is not valid, or a record that cannot be read.
+            RuntimeError: no experiment of that name in the store (ExperimentNotFound), or only
+                one in another namespace than the call selects ("Failed to get Katib
+                Experiment: ns/name", as Katib's SDK), a name that is not valid, or a record
+                that cannot be read.
         """
-        return self._experiment(name, "get_experiment")
+        return self._experiment(name, "get_experiment", namespace)
 
-    def _experiment(self, name: str, method: str) -> KatibModel:
+    def _experiment(self, name: str, method: str, namespace: str | None = None) -> KatibModel:
         """The experiment :meth:`get_experiment` returns, a bad name refused naming ``method``:
-        the one the user called (is_experiment_created, get_experiment_conditions, ...)."""
+        the one the user called (is_experiment_created, get_experiment_conditions, ...), and
+        one in another namespace than the call selects as Katib's get fails."""
         with katib_errors():
-            return KatibModel(self.client.get_experiment(_katib_name(name, method)), "V1beta1Experiment")
+            return KatibModel(self._checked_experiment(name, namespace, method, "get Katib Experiment"), "V1beta1Experiment")
 
     def list_experiments(self, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibModel]:
         """Every experiment in the store, by name (one whose record is damaged is left out, with
-        a warning in the log); ``namespace`` is not a filter: a store has none."""
+        a warning in the log); with a namespace (the call's, else the client's), only those stored
+        with that ``metadata.namespace``, as Katib lists one namespace."""
+        asked = self._selected_namespace(namespace)
         with katib_errors():
-            return [KatibModel(e, "V1beta1Experiment") for e in self.client.list_experiments()]
+            return [KatibModel(e, "V1beta1Experiment") for e in self.client.list_experiments() if asked is None or _namespace_held(e) == asked]
 
     def get_experiment_conditions(
         self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT
     ) -> list[KatibModel]:
         """The experiment's ``status.conditions`` (``V1beta1ExperimentCondition``: type, status,
         reason, message, times), of ``experiment`` when given, else read."""
-        experiment = experiment if experiment is not None else self._experiment(name, "get_experiment_conditions")
+        experiment = experiment if experiment is not None else self._experiment(name, "get_experiment_conditions", namespace)
         status = experiment.get("status") or {}
         return [c if isinstance(c, KatibModel) else KatibModel(c, "V1beta1ExperimentCondition") for c in status.get("conditions") or []]
 
-    def _is(self, condition: str, name: str, experiment: KatibObject | None) -> bool:
-        return has_condition(experiment if experiment is not None else self._experiment(name, f"is_experiment_{condition.lower()}"), condition)
+    def _is(self, condition: str, name: str, experiment: KatibObject | None, namespace: str | None) -> bool:
+        return has_condition(experiment if experiment is not None else self._experiment(name, f"is_experiment_{condition.lower()}", namespace), condition)
 
     def is_experiment_created(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Created condition (RuntimeError if it is not there)."""
-        return self._is(ExperimentPhase.CREATED.value, name, experiment)
+        return self._is(ExperimentPhase.CREATED.value, name, experiment, namespace)
 
     def is_experiment_running(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Running condition: a run drives it, or it waits for
         the next one (a run out of rounds, interrupted, or a budget raised)."""
-        return self._is(ExperimentPhase.RUNNING.value, name, experiment)
+        return self._is(ExperimentPhase.RUNNING.value, name, experiment, namespace)
 
     def is_experiment_restarting(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Restarting condition (a completed one whose budget
         was raised; kept once set, as Katib keeps it)."""
-        return self._is(ExperimentPhase.RESTARTING.value, name, experiment)
+        return self._is(ExperimentPhase.RESTARTING.value, name, experiment, namespace)
 
     def is_experiment_succeeded(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Succeeded condition."""
-        return self._is(ExperimentPhase.SUCCEEDED.value, name, experiment)
+        return self._is(ExperimentPhase.SUCCEEDED.value, name, experiment, namespace)
 
     def is_experiment_failed(self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT) -> bool:
         """Whether the experiment holds the Failed condition."""
-        return self._is(ExperimentPhase.FAILED.value, name, experiment)
+        return self._is(ExperimentPhase.FAILED.value, name, experiment, namespace)
 
     def wait_for_experiment_condition(
         self,
@@ -833,18 +894,22 @@ class KatibClient:
             limit = checked_seconds(where, "timeout", timeout, positive=False)
             interval = checked_seconds(where, "polling_interval", polling_interval, positive=True)
             if self._host() is None:
-                self._experiment(name, where)  # not there: nothing in this process writes it while this waits
+                self._experiment(name, where, namespace)  # not there: nothing in this process writes it while this waits
             polls = round(limit / interval)  # Katib: for _ in range(round(timeout / polling_interval))
             if polls == 0:
                 raise TimeoutError(f"Timeout waiting for Experiment: {namespace or self.namespace}/{name} to reach {expected_condition} condition")
 
             def print_status(experiment: KatibObject | None) -> None:
-                """Katib's print at each poll; not before its RuntimeError for a Failed experiment."""
+                """Katib's print at each poll; not before its RuntimeError for a Failed experiment. One
+                a host's run wrote in another namespace than the call selects is not waited for."""
+                if experiment is not None:
+                    self._refuse_other_namespace(experiment, namespace, "get Katib Experiment", name)
                 if experiment is not None and (expected_condition == ExperimentPhase.FAILED or not has_condition(experiment, ExperimentPhase.FAILED.value)):
                     print_experiment_status(KatibModel(experiment, "V1beta1Experiment"))
 
             experiment = self.client.wait_for_experiment_condition(
                 name, expected_condition, (polls - 1) * interval, interval, each_poll=print_status, told_timeout=limit)
+            self._refuse_other_namespace(experiment, namespace, "get Katib Experiment", name)
         return KatibModel(experiment, "V1beta1Experiment")
 
     def edit_experiment_budget(
@@ -872,6 +937,8 @@ class KatibClient:
                 it refuses), or no experiment of that name.
         """
         with katib_errors():
+            if self._selected_namespace(namespace) is not None:
+                self._checked_experiment(name, namespace, "edit_experiment_budget", "edit Katib Experiment")
             self.client.edit_experiment_budget(_katib_name(name, "edit_experiment_budget"), max_trial_count, parallel_trial_count, max_failed_trial_count)
 
     def delete_experiment(self, name: str, namespace: str | None = None, delete_options: Any = None) -> None:
@@ -883,9 +950,12 @@ class KatibClient:
 
         Raises:
             RuntimeError: a run drives it (:class:`ExperimentBusyError`), or no experiment of
-                that name.
+                that name in the namespace the call selects ("Failed to delete Katib
+                Experiment: ns/name", as Katib's SDK), nothing deleted.
         """
         with katib_errors():
+            if self._selected_namespace(namespace) is not None:
+                self._checked_experiment(name, namespace, "delete_experiment", "delete Katib Experiment")
             self.client.delete_experiment(_katib_name(name, "delete_experiment"), confirm=True)
 
     def get_suggestion(self, *args: Any, **kwargs: Any) -> None:
@@ -906,22 +976,30 @@ class KatibClient:
             RuntimeError: no trial of that name (TrialNotFound), or a name that is not valid.
         """
         with katib_errors():
-            return KatibModel(self.client.get_trial(_katib_name(name, "get_trial")), "V1beta1Trial")
+            found = self.client.get_trial(_katib_name(name, "get_trial"))
+            self._refuse_other_namespace(found, namespace, "get Katib Trial", name)
+            return KatibModel(found, "V1beta1Trial")
 
     def list_trials(self, experiment_name: str | None = None, namespace: str | None = None, timeout: int = DEFAULT_TIMEOUT) -> list[KatibModel]:
         """The trials of the experiment (``V1beta1Trial``), in the order created, or of every
         experiment (one whose records cannot be read is left out, with a warning in the log, as
         :meth:`list_experiments` leaves it out); ``[]`` for an experiment that is not there, as
-        Katib's label selector finds no trials."""
+        Katib's label selector finds no trials; with a namespace (the call's, else the client's)
+        only the trials of experiments stored with that ``metadata.namespace``."""
+        asked = self._selected_namespace(namespace)
+
+        def selected(trials: list[KatibObject]) -> list[KatibModel]:
+            return [KatibModel(t, "V1beta1Trial") for t in trials if asked is None or _namespace_held(t) == asked]
+
         with katib_errors():
             if experiment_name is not None:
                 with contextlib.suppress(ExperimentNotFound):
-                    return [KatibModel(t, "V1beta1Trial") for t in self.client.list_trials(_katib_name(experiment_name, "list_trials", "experiment_name"))]
+                    return selected(self.client.list_trials(_katib_name(experiment_name, "list_trials", "experiment_name")))
                 return []
             found: list[KatibModel] = []
             for name in self.client.experiment_names():
                 try:
-                    found.extend(KatibModel(t, "V1beta1Trial") for t in self.client.list_trials(name))
+                    found.extend(selected(self.client.list_trials(name)))
                 except ExperimentNotFound:
                     continue
                 except (StoreError, InputError) as exc:  # a damaged record, a folder no experiment is named as
@@ -937,7 +1015,7 @@ class KatibClient:
         return [
             KatibObject({"name": t.metadata.name, "parameter_assignments": t.spec.parameter_assignments,
                          "metrics": t.status.observation.metrics if t.status.observation else []})
-            for t in self.list_trials(experiment_name)
+            for t in self.list_trials(experiment_name, namespace)
             if has_condition(t, "Succeeded")
         ]
 
@@ -946,6 +1024,8 @@ class KatibClient:
         ``parameter_assignments``, ``observation.metrics``); None while no trial has reported
         the objective. RuntimeError when there is no such experiment."""
         with katib_errors():
+            if self._selected_namespace(namespace) is not None:
+                self._checked_experiment(name, namespace, "get_optimal_hyperparameters", "get Katib Experiment")
             optimal = self.client.get_optimal_hyperparameters(_katib_name(name, "get_optimal_hyperparameters"))
         return None if optimal is None else KatibModel(optimal, "V1beta1OptimalTrial")
 
@@ -961,6 +1041,8 @@ class KatibClient:
             RuntimeError: no trial of that name.
         """
         with katib_errors():
+            if self._selected_namespace(namespace) is not None:
+                self._refuse_other_namespace(self.client.get_trial(_katib_name(name, "get_trial_metrics")), namespace, "get Katib Trial", name)
             reports = self.client.get_trial_metrics(_katib_name(name, "get_trial_metrics"), with_time=True)
         return [
             KatibModel({"timeStamp": go_rfc3339(m["time_us"]), "metric": {"name": m["name"], "value": m["value"] if isinstance(m["value"], str) else metric_text(m["value"])}},
@@ -970,7 +1052,8 @@ class KatibClient:
 
     def get_job_logs(self, name: str, trial_name: str, follow: bool = False, namespace: str | None = None) -> Iterator[str]:
         """The trial's log, line by line (``name`` is the experiment's): stored when it ended,
-        or read from its primary pod while it runs on a cluster.
+        or read from its primary pod while it runs on a cluster, in the namespace the trial
+        recorded it ran in. ``namespace`` selects the experiment, as every call's does.
 
         Raises:
             ValueError: no experiment or trial name (as Katib's SDK).
@@ -985,7 +1068,9 @@ class KatibClient:
             raise NotImplementedError("KatibClient.get_job_logs: follow=True is not supported; call it again for what was logged since")
         with katib_errors():
             trial = (_katib_name(name, "get_job_logs"), _katib_name(trial_name, "get_job_logs", "trial_name"))
-            text = self.client.get_trial_logs(trial, namespace=namespace or self._given_namespace)
+            if self._selected_namespace(namespace) is not None:
+                self._checked_experiment(name, namespace, "get_job_logs", "get Katib Experiment")
+            text = self.client.get_trial_logs(trial)
         yield from text.splitlines()
 
 
