@@ -194,8 +194,8 @@ def test_the_report_renders_in_chromium(report_file: Path, tmp_path: Path) -> No
         encoded = base64.b64decode(image["src"].split(",", 1)[1])
         assert image["complete"] and (image["naturalWidth"], image["naturalHeight"]) == _png_size(encoded), image["alt"]
         assert image["naturalWidth"] > 0 and image["shownWidth"] > 0, image["alt"]
-    assert page["headings"][: len(VIEWS)] == VIEWS and page["headings"][-1] == "Trials"
-    assert page["rows"] == 60 and page["scripts"] == 0
+    assert page["headings"][0] == "Best 20 of 60 trials" and page["headings"][1 : len(VIEWS) + 1] == VIEWS and page["headings"][-1] == "Trials"
+    assert page["rows"] == 20 + 60 and page["scripts"] == 0  # the best 20 first, then every trial
 
     # nothing but the file itself and its data: URIs was loaded, and nothing went wrong
     requested = [e["params"]["request"]["url"] for e in browser.events if e.get("method") == "Network.requestWillBeSent"]
