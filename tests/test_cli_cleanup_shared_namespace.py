@@ -8,19 +8,9 @@ rest, and keeps the anchor while it owns anything it did not delete."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from cli_cleanup import run_cleanup
-from conftest import quadratic_experiment
-from kfp_tune.core.loading import load_experiment
-from kfp_tune.core.records import ExperimentRecords
-from kfp_tune.core.state import load_state
-from kfp_tune.core.trials import trial_run
-from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
-from kfp_tune.steps import init_experiment, launch_trial, suggest
-from kfp_tune.stores import LocalStore
+from cli_cleanup import config_map_names, experiment_in, job_names, run_cleanup
 
 
 @pytest.fixture
@@ -32,45 +22,16 @@ def cluster(tmp_path, monkeypatch):
         yield kube
 
 
-def _experiment_in(kube, store: Path, ended: int = 0, running: int = 0, pending: int = 0) -> dict[str, list[str]]:
-    """Experiment quad (retain: true, trials in team-a) in ``store``: ``ended`` trials run to
-    their end (their Jobs kept), ``running`` whose Jobs are created and not ended, and
-    ``pending`` suggested with no Job yet. Each store's experiment has its own uid, so its own
-    trial names."""
-    doc = quadratic_experiment(**{"spec.maxTrialCount": 12})
-    doc["spec"]["trialTemplate"]["retain"] = True
-    doc["metadata"]["namespace"] = "team-a"
-    experiment = load_experiment(doc)
-    records = ExperimentRecords(LocalStore(store), "quad")
-    init_experiment(records, experiment)
-    names = suggest(records, "run-1-r000", 1, n=ended + running + pending)
-    launcher = KubernetesLauncher(KubernetesConfig(namespace="team-a", poll_seconds=0.05), api_client=kube.api_client(), env={})
-    for name in names[:ended]:
-        launch_trial(records, launcher, name)
-    state = load_state(records)
-    for name in names[ended:ended + running]:
-        launcher.create_or_adopt(launcher.prepare(trial_run(experiment, state.trial(name)), launcher._owner(launcher.anchor("quad"))))
-    return {"ended": names[:ended], "running": names[ended:ended + running], "pending": names[ended + running:]}
-
-
-def _jobs(kube) -> list[str]:
-    return sorted(o["metadata"]["name"] for o in kube.stored("jobs"))
-
-
-def _config_maps(kube) -> list[str]:
-    return sorted(o["metadata"]["name"] for o in kube.stored("configmaps"))
-
-
 def test_cleanup_on_one_store_keeps_another_stores_running_trial_and_names_it(cluster, tmp_path):
     """QA's reproduction: Alice's ended trial goes; Bob's running Job, which her store never
     recorded, stays and is named in a warning; the anchor that owns it stays; and what was kept
     is said as it is (none of Alice's trials not ended has a resource)."""
-    alice = _experiment_in(cluster, tmp_path / "alice-store", ended=1, pending=1)
-    bob = _experiment_in(cluster, tmp_path / "bob-store", running=1)
-    assert _jobs(cluster) == sorted(alice["ended"] + bob["running"])
+    alice = experiment_in(cluster, tmp_path / "alice-store", ended=1, pending=1)
+    bob = experiment_in(cluster, tmp_path / "bob-store", running=1)
+    assert job_names(cluster) == sorted(alice["ended"] + bob["running"])
     code, out, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"))
     assert code == 0, err
-    assert _jobs(cluster) == bob["running"] and _config_maps(cluster) == ["kfp-tune-quad"]
+    assert job_names(cluster) == bob["running"] and config_map_names(cluster) == ["kfp-tune-quad"]
     assert out.startswith(f"deleted 1 trial resource(s) of 'quad' in 'team-a': {alice['ended'][0]}\n")
     assert "kept those of" not in out and "kept the anchor configmap 'kfp-tune-quad'" in out
     assert "1 trial(s) of 'quad' in this store have not ended (none has a resource in 'team-a')" in out
@@ -81,25 +42,25 @@ def test_cleanup_on_one_store_keeps_another_stores_running_trial_and_names_it(cl
 def test_cleanup_keeps_the_shared_anchor_while_it_owns_another_stores_trial(cluster, tmp_path):
     """Alice's experiment has no trial open and no run: before, cleanup deleted the anchor as
     well, and the garbage collector would take Bob's running Job with it."""
-    alice = _experiment_in(cluster, tmp_path / "alice-store", ended=2)
-    bob = _experiment_in(cluster, tmp_path / "bob-store", running=1)
+    alice = experiment_in(cluster, tmp_path / "alice-store", ended=2)
+    bob = experiment_in(cluster, tmp_path / "bob-store", running=1)
     code, out, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"))
     assert code == 0, err
     assert out.startswith(f"deleted 2 trial resource(s) of 'quad' in 'team-a': {', '.join(sorted(alice['ended']))}\n")
     assert ", and its anchor configmap" not in out
     assert "kept the anchor configmap 'kfp-tune-quad': it owns 1 resource(s) of another experiment named 'quad'" in out
-    assert _jobs(cluster) == bob["running"] and _config_maps(cluster) == ["kfp-tune-quad"]
+    assert job_names(cluster) == bob["running"] and config_map_names(cluster) == ["kfp-tune-quad"]
     assert f"kubectl delete -n team-a jobs.batch/{bob['running'][0]}" in err
 
 
 def test_cleanup_dry_run_names_another_stores_trial_as_kept(cluster, tmp_path):
-    alice = _experiment_in(cluster, tmp_path / "alice-store", ended=1)
-    bob = _experiment_in(cluster, tmp_path / "bob-store", ended=1, running=1)
+    alice = experiment_in(cluster, tmp_path / "alice-store", ended=1)
+    bob = experiment_in(cluster, tmp_path / "bob-store", ended=1, running=1)
     code, out, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"), "--dry-run")
     assert code == 0, err
     assert out.startswith(f"would delete 1 trial resource(s) of 'quad' in 'team-a': {alice['ended'][0]} (--dry-run: nothing deleted)\n")
     assert "warning: kept 2 trial resource(s)" in err and all(f"jobs.batch/{name}" in err for name in bob["ended"] + bob["running"])
-    assert _jobs(cluster) == sorted(alice["ended"] + bob["ended"] + bob["running"])
+    assert job_names(cluster) == sorted(alice["ended"] + bob["ended"] + bob["running"])
 
 
 def test_cleanup_after_delete_still_takes_every_resource_the_anchor_owns(cluster, tmp_path):
@@ -107,13 +68,13 @@ def test_cleanup_after_delete_still_takes_every_resource_the_anchor_owns(cluster
     the guide says, every resource it owns is left over, with the warning about other stores."""
     from kfp_tune.cli import main
 
-    alice = _experiment_in(cluster, tmp_path / "alice-store", ended=1, running=1)
+    alice = experiment_in(cluster, tmp_path / "alice-store", ended=1, running=1)
     assert main(["delete", "quad", "--store", str(tmp_path / "alice-store"), "--yes"]) == 0
     code, out, err = run_cleanup("quad", "--namespace", "team-a", "--store", str(tmp_path / "alice-store"))
     assert code == 0, err
     assert out.startswith("deleted 2 trial resource(s) of 'quad' in 'team-a'") and out.endswith(", and its anchor configmap 'kfp-tune-quad'\n")
     assert "another store" in err and "no trial of experiment" not in err
-    assert _jobs(cluster) == [] and _config_maps(cluster) == [] and alice["running"]
+    assert job_names(cluster) == [] and config_map_names(cluster) == [] and alice["running"]
 
 
 def test_cleanup_leaves_a_config_map_of_the_anchors_name_that_kfp_tune_never_made_alone(cluster, tmp_path):
@@ -125,7 +86,7 @@ def test_cleanup_leaves_a_config_map_of_the_anchors_name_that_kfp_tune_never_mad
     assert code == 0, err
     assert out == "deleted 0 trial resource(s) of 'quad' in 'team-a'\n"
     assert "warning: configmap 'kfp-tune-quad' in namespace 'team-a' exists and is not kfp-tune's anchor for experiment 'quad'" in err
-    assert "left alone" in err and _config_maps(cluster) == ["kfp-tune-quad"]
+    assert "left alone" in err and config_map_names(cluster) == ["kfp-tune-quad"]
 
 
 def test_a_403_in_cleanup_names_the_persons_identity_and_the_rbac_cleanup_needs(cluster, tmp_path):
@@ -135,7 +96,7 @@ def test_a_403_in_cleanup_names_the_persons_identity_and_the_rbac_cleanup_needs(
     server refused (quoted) and the RBAC cleanup needs."""
     from fake_kube import Fault
 
-    _experiment_in(cluster, tmp_path / "alice-store", ended=1)
+    experiment_in(cluster, tmp_path / "alice-store", ended=1)
     said = 'jobs.batch is forbidden: User "alice@example.com" cannot list resource "jobs" in API group "batch" in the namespace "team-a"'
     cluster.faults = [Fault("GET", "/jobs$", 403, times=100, message=said, reason="Forbidden")]
     code, out, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"))
@@ -146,4 +107,4 @@ def test_a_403_in_cleanup_names_the_persons_identity_and_the_rbac_cleanup_needs(
     assert "which needs 'list' on jobs.batch in namespace 'team-a'" in err
     assert "cleanup needs list and delete on the trial kinds and get and delete on configmaps" in err
     assert "manifests/rbac.yaml grants the run's service account, not you" in err
-    assert len(_jobs(cluster)) == 1
+    assert len(job_names(cluster)) == 1

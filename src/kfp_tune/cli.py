@@ -282,6 +282,10 @@ def _parser() -> argparse.ArgumentParser:
                                        "metadata.namespace, else default; required when the experiment is not in the store)")
     p.add_argument("--store", help=f"store URI, to keep trials that are still running (default {DEFAULT_LOCAL_STORE}, or $KFP_TUNE_STORE)")
     p.add_argument("--dry-run", action="store_true", help="list what would be deleted; delete nothing")
+    p.add_argument("--others", action="store_true", help="also delete the resources the experiment's anchor owns that are no trial of it in the store "
+                                                          "(asks first): its predecessor's, deleted and made again under the name, or another "
+                                                          "store's experiment of the name, whose run loses them")
+    p.add_argument("-y", "--yes", action="store_true", help="with --others: delete them without asking")
     p.set_defaults(handler=cmd_cleanup)
 
     p = sub.add_parser("report", help="write the trial table (Markdown) and the HTML report with plots")
@@ -1792,8 +1796,19 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             f"{config.namespace!r} is taken as left over, since no run on this store can be following it; a run of an experiment "
             f"of that name on another store, with its trials in the same namespace, would lose them", file=sys.stderr,
         )
+    def take_others(others: list[tuple[str, str]]) -> bool:
+        """--others: asked as kfp-tune delete asks, once they are listed (--yes, --dry-run: not)."""
+        if not args.others:
+            return False
+        return args.yes or args.dry_run or _answered_yes(
+            f"delete {len(others)} trial resource(s) in {config.namespace!r} of another experiment named {args.name!r} (no trial of it in "
+            f"{masked_url(store.uri)}): {_shown_resources(others)}? A run following them (of an experiment of that name in another store) "
+            "loses them. [y/N] "
+        )
+
     try:
-        swept = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run, ours=(lambda: recorded) if state is not None else None)
+        swept = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run, ours=(lambda: recorded) if state is not None else None,
+                               take_others=take_others)
         driven_by = _driving_run(store, args.name) if state is not None else None
         anchor = (not running and not swept.kept and not swept.others and not swept.not_the_anchor and driven_by is None
                   and launcher.delete_anchor(args.name, dry_run=args.dry_run))
@@ -1809,13 +1824,15 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
         )) from None
     did = "would delete" if args.dry_run else "deleted"
     print(f"{did} {len(swept.deleted)} trial resource(s) of {args.name!r} in {config.namespace!r}" + (f": {', '.join(swept.deleted)}" if swept.deleted else "")
+          + (f", {len(swept.others_taken)} of another experiment named {args.name!r} (--others): {', '.join(name for _, name in swept.others_taken)}"
+             if swept.others_taken else "")
           + (f", and its anchor configmap {launcher.anchor_name(args.name)!r}" if anchor else "")
           + (" (--dry-run: nothing deleted)" if args.dry_run else ""))
     anchor_name = launcher.anchor_name(args.name)
     if swept.not_the_anchor:
         print(f"warning: {swept.not_the_anchor} (its labels are not kfp-tune's for it): left alone; no trial resource is owned by it", file=sys.stderr)
     if swept.others:
-        print(_others_kept(args.name, config.namespace, store, swept.others), file=sys.stderr)
+        print(_others_kept(args.name, config.namespace, store, swept.others, asked=args.others), file=sys.stderr)
     if running and swept.kept:
         print(f"kept {len(swept.kept)} resource(s) of its {len(running)} trial(s) not ended yet, and the anchor configmap {anchor_name!r} that owns them")
     elif running:
@@ -1835,21 +1852,46 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     elif swept.others:
         print(f"kept the anchor configmap {anchor_name!r}: it owns {len(swept.others)} resource(s) of another experiment named {args.name!r} "
               "(the warning above), which deleting it would delete too")
+    if args.others and swept.others:
+        print(f"not deleted: the {len(swept.others)} trial resource(s) of another experiment named {args.name!r} (the warning above)", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_OK
 
 
-def _others_kept(name: str, namespace: str, store: Store, others: list[tuple[str, str]]) -> str:
+def _shown_resources(resources: list[tuple[str, str]]) -> str:
+    """(resource, name) pairs as kubectl names them, the first :data:`KEPT_SHOWN` of them."""
+    named = [f"{resource}/{name}" for resource, name in resources]
+    return ", ".join(named[:KEPT_SHOWN]) + (f" (and {len(named) - KEPT_SHOWN} more)" if len(named) > KEPT_SHOWN else "")
+
+
+def _answered_yes(question: str) -> bool:
+    """Asks on the terminal, as kfp-tune delete does: anything but y / yes, or no answer at all
+    (stdin closed), is no."""
+    print(question, end="", file=sys.stderr, flush=True)
+    try:
+        answer = input()
+    except (EOFError, OSError, ValueError, RuntimeError):  # no answer: end of input, stdin closed, or none
+        answer = ""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        if sys.stdin is None or not sys.stdin.isatty():  # the answer was not echoed: end the question's line
+            print(file=sys.stderr)
+    return answer.strip().lower() in ("y", "yes")
+
+
+def _others_kept(name: str, namespace: str, store: Store, others: list[tuple[str, str]], asked: bool = False) -> str:
     """cleanup's warning for the resources its sweep kept as another experiment's: the anchor
     ``kfp-tune-NAME`` is shared by every experiment of that name whose trials run in the
-    namespace, and a trial name hashes its experiment's uid, so these are none of this store's."""
+    namespace, and a trial name hashes its experiment's uid, so these are none of this store's.
+    ``asked``: --others was given and not answered yes (no word of it then)."""
     named = [f"{resource}/{resource_name}" for resource, resource_name in others]
-    shown = ", ".join(named[:KEPT_SHOWN]) + (f" (and {len(named) - KEPT_SHOWN} more)" if len(named) > KEPT_SHOWN else "")
     commands = "".join(f"\n    kubectl delete -n {namespace} {' '.join(named[at:at + KEPT_PER_COMMAND])}" for at in range(0, len(named), KEPT_PER_COMMAND))
+    flag = "" if asked else "run this cleanup again with --others: it deletes them (it asks first; --yes for a script), or "
     return (
         f"warning: kept {len(others)} trial resource(s) in {namespace!r} that are no trial of experiment {name!r} in {masked_url(store.uri)}: "
-        f"{shown}. They belong to another experiment named {name!r} (its trial names hash its own uid): one kept in another store, with "
-        f"its trials in this namespace too, whose run may be following them, or one this store held before kfp-tune delete. A cleanup "
-        f"on that experiment's store deletes what it has done with; if you know no run follows them, delete them:{commands}"
+        f"{_shown_resources(others)}. They belong to another experiment named {name!r} (its trial names hash its own uid): one kept in another "
+        f"store, with its trials in this namespace too, whose run may be following them, or one this store held before kfp-tune delete "
+        f"(made again since: a new uid). A cleanup on that experiment's store deletes what it has done with; if you know no run follows "
+        f"them, {flag}delete them:{commands}"
     )
 
 

@@ -43,3 +43,20 @@ def test_without_ours_every_resource_the_anchor_owns_is_the_experiments(kube: Fa
     _retained(launcher, "quad-aaaa1111", "quad-cccc3333")
     swept = launcher.sweep("quad")
     assert sorted(swept.deleted) == ["quad-aaaa1111", "quad-cccc3333"] and swept.others == [] and kube.stored("jobs") == []
+
+
+def test_take_others_is_asked_with_them_once_ours_are_deleted_and_deletes_only_those_named(kube: FakeKube) -> None:
+    """cleanup --others: a predecessor's of the name (deleted and made again in the same store)
+    looks as another store's does, so a person is asked; declined, they are kept as before."""
+    launcher = KubernetesLauncher(KubernetesConfig(namespace="team-a", poll_seconds=0.05, api_retry_seconds=0.0), api_client=kube.api_client(), env={},
+                                  sleep=time.sleep)
+    _retained(launcher, "quad-aaaa1111", "quad-cccc3333", "quad-dddd4444")
+    asked: list[list[tuple[str, str]]] = []
+    declined = launcher.sweep("quad", ours={"quad-aaaa1111"}, take_others=lambda others: asked.append(others) or False)
+    assert asked == [[("jobs.batch", "quad-cccc3333"), ("jobs.batch", "quad-dddd4444")]]
+    assert declined.deleted == ["quad-aaaa1111"] and declined.others == asked[0] and declined.others_taken == []
+    assert sorted(o["metadata"]["name"] for o in kube.stored("jobs")) == ["quad-cccc3333", "quad-dddd4444"]
+    taken = launcher.sweep("quad", ours=set(), take_others=lambda others: asked.append(others) or True)
+    assert taken.others == [] and taken.others_taken == asked[0] and kube.stored("jobs") == []
+    assert launcher.sweep("quad", ours=set(), take_others=lambda others: asked.append(others) or True).others_taken == []
+    assert len(asked) == 2  # nothing of another's left: not asked

@@ -452,6 +452,9 @@ class SweepResult:
     """The resources kept because they are no trial of the experiment that ``ours`` gave:
     another experiment's of the same name, whose trials run in this namespace too (another
     store's), that shares the anchor: (resource, name)."""
+    others_taken: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    """The resources of no trial of ``ours`` that ``take_others`` said to delete, deleted
+    (``dry_run``: that would be), in place of :attr:`others`: (resource, name)."""
 
 
 class PersonsCall(NamedTuple):
@@ -1232,6 +1235,7 @@ class KubernetesLauncher(Launcher):
     def sweep(
         self, experiment: str, keep: Collection[str] | Callable[[], Collection[str]] = frozenset(), dry_run: bool = False,
         ours: Collection[str] | Callable[[], Collection[str]] | None = None,
+        take_others: Callable[[list[tuple[str, str]]], bool] | None = None,
     ) -> SweepResult:
         """Delete the experiment's trial resources left behind (a killed run, ``retain`` off; an
         ended trial's that ``retain`` kept), except the trials in ``keep`` (still running); what
@@ -1246,12 +1250,19 @@ class KubernetesLauncher(Launcher):
         their trials in one namespace, share it; a trial name hashes its experiment's uid, so a
         trial label that is none of ``ours`` is another experiment's, whatever kfp-tune made it
         (every build has labelled its resources with their trial). None: every resource the
-        anchor owns is the experiment's (no store records it any more: ``kfp-tune delete``)."""
+        anchor owns is the experiment's (no store records it any more: ``kfp-tune delete``).
+
+        ``take_others``: asked, once the experiment's own are deleted, with the resources of no
+        trial of ``ours`` (if any), whether to delete them too (:attr:`SweepResult.others_taken`):
+        a predecessor's of the same name in the same store (deleted and made again: a new uid)
+        cannot be told from another store's live experiment's, so a person says which they are.
+        Only those named are deleted; one listed later is another sweep's."""
         listing = self.owned_resources(experiment)
         kept = set(keep() if callable(keep) else keep)
         accounted_for = None if ours is None else set(ours() if callable(ours) else ours)
         result = SweepResult([], [], {}, listing.not_the_anchor)
         left = set(listing.unowned_kinds)  # kinds the selector would select more of
+        others: list[tuple[TrialKind, str]] = []
         for kind, item in listing.owned:
             name = item["metadata"]["name"]
             trial = (item["metadata"].get("labels") or {}).get(f"{LABEL_PREFIX}/trial")
@@ -1259,14 +1270,23 @@ class KubernetesLauncher(Launcher):
                 result.kept.append((kind.resource, name))
                 continue
             if accounted_for is not None and trial not in accounted_for:
-                result.others.append((kind.resource, name))
-                left.add(kind.resource)
+                others.append((kind, name))
                 continue
             if not dry_run:
                 self._delete(kind, name)
             else:
                 left.add(kind.resource)
             result.deleted.append(name)
+        named = [(kind.resource, name) for kind, name in others]
+        if others and take_others is not None and take_others(list(named)):
+            for kind, name in others:
+                if not dry_run:
+                    self._delete(kind, name)
+            result.others_taken.extend(named)
+        else:
+            result.others.extend(named)
+        if result.others or dry_run:
+            left.update(kind.resource for kind, _ in others)
         selector = experiment_selector(experiment)
         result.kept_selectors.update({resource: selector for resource in {resource for resource, _ in result.kept} - left})
         return result
