@@ -1022,6 +1022,8 @@ def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: boo
         if not exc.unrecorded:
             ended = ended_when_stopped(store, name)
             summary = summarize(store, name)
+            if ended is None and _record_interrupt_before_the_claim(store, name, summary, exc.signal_name):
+                summary = summarize(store, name)
     except StoreError as error:  # down since the run stopped
         exc.unrecorded = f"the store could not be read after the interrupt ({error})"
     if exc.unrecorded:  # the trials were stopped, but the store could not say so: the next run does
@@ -1052,6 +1054,33 @@ def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: boo
         with _unless_gone(sys.stdout):
             _print_summary(summary, True)
     return _flushed(signal_exit)
+
+
+def _record_interrupt_before_the_claim(store: Store, name: str, summary: dict[str, Any], signal_name: str) -> bool:
+    """A run stopped after its pre-flight created the experiment but before it claimed it (a
+    kfp-local run's pipeline claims in its first step, some 10 s later) recorded nothing: its
+    ``--json`` said ``ExperimentRunning`` and the status "Experiment is running" (QA automation,
+    session 37). The status now says the run was interrupted, as a run that had claimed records
+    it; not where a run drives the experiment now (its status is its own), nor where a status
+    says so already (the claimed run's, with its count of trials stopped). True if written."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.decision import RUNNING, interrupted
+    from kfp_tune.core.records import DamagedRecord, ExperimentRecords, utc_now
+    from kfp_tune.core.state import load_state
+    from kfp_tune.steps.decide_stop import write_status
+
+    if (summary["status"], summary["reason"]) != (ExperimentPhase.RUNNING, RUNNING):
+        return False
+    records = ExperimentRecords(store, name)
+    try:
+        current = claims.latest_claim(records)
+        if current is not None and current.live(time.time()):
+            return False
+        state = load_state(records)
+    except DamagedRecord:  # the summary names it; the next run refuses it
+        return False
+    write_status(records, state, interrupted(state, signal_name, 0), utc_now())
+    return True
 
 
 def _stopped_by_damage(exc: DamagedRecord) -> KfpTuneError:
