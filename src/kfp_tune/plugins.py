@@ -15,7 +15,13 @@ refuse its name, or run the built-in it took over in its place.
 
 A plug-in that fails to import is a :class:`PluginWarning` naming the entry point and the error,
 not an exception: one broken package in an environment must not lock its user out of kfp-tune
-(``status``, ``report``, experiments that do not use it); an experiment that names what the
+(``status``, ``report``, experiments that do not use it). That holds for ``SystemExit`` too (a
+module that doubles as a script and parses arguments as it imports); ``KeyboardInterrupt`` goes
+through, as the user's Ctrl-C. A plug-in left out is left out whole: what it registered before
+its import failed is undone (a takeover of a Katib name included). A new name is one plug-in's:
+a plug-in registering an algorithm, rule or store scheme of a new name that an earlier plug-in
+registered is left out, the warning naming both (Katib's katib-config maps a name to one
+service); a takeover of a Katib name by two plug-ins goes to the last. An experiment that names what the
 plug-in would have registered is still refused, by validation (an unknown algorithm or store
 scheme), right after the warning that says why; an unknown algorithm or early-stopping rule is
 refused naming the plug-ins that failed (:mod:`kfp_tune.core.plugin_failures`), as the warning
@@ -30,7 +36,9 @@ whole import (about 1%); ``importlib.metadata`` itself was already imported by d
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from importlib import metadata
+from typing import Any
 
 from kfp_tune.core.plugin_failures import read_plugin_outcomes_from
 
@@ -43,6 +51,69 @@ class PluginWarning(UserWarning):
 
 
 _loaded: dict[str, str] | None = None
+
+_owners: dict[tuple[str, str], str] = {}
+"""(kind, new name) -> the entry point of the plug-in that registered it."""
+
+
+def _registries() -> list[tuple[str, dict[Any, Any], Callable[[Any], str | None], frozenset[str]]]:
+    """Everything a plug-in's import can register into: (kind as a warning says it, the mapping,
+    its key's name, or None for a mapping kept beside another (its copy is put back, never
+    compared), the built-in names a plug-in may take over)."""
+    from kfp_tune import stores
+    from kfp_tune.algorithms import early_stopping, registry
+    from kfp_tune.core import catalogue
+
+    def named(key: Any) -> str | None:
+        return str(key)
+
+    def beside(key: Any) -> str | None:
+        return None
+
+    return [
+        ("algorithm", registry._FACTORIES, named, registry.CATALOGUED),
+        ("early-stopping rule", early_stopping.RULES, named, early_stopping.CATALOGUED),
+        ("store scheme", stores._OPENERS, named, frozenset(stores.BUILTIN_SCHEMES)),
+        ("", registry._SEARCH_ENDS, beside, frozenset()),
+        ("", registry._SPACE_ADJUSTERS, beside, frozenset()),
+        ("", catalogue.ALGORITHMS, beside, frozenset()),
+        ("", catalogue.EARLY_STOPPING, beside, frozenset()),
+    ]
+
+
+def _registered_since(kept: list[dict[Any, Any]]) -> dict[str, list[str]]:
+    """{kind: names registered (added or replaced) since ``kept`` was copied}."""
+    since: dict[str, list[str]] = {}
+    for (kind, now, name_of, _), before in zip(_registries(), kept, strict=True):
+        for key, value in now.items():
+            name = name_of(key)
+            if name is not None and (key not in before or before[key] is not value):
+                since.setdefault(kind, []).append(name)
+    return since
+
+
+def _put_back(kept: list[dict[Any, Any]]) -> None:
+    for (_, now, _, _), before in zip(_registries(), kept, strict=True):
+        now.clear()
+        now.update(before)
+
+
+def _taken(entry_name: str, since: dict[str, list[str]], kept: list[dict[Any, Any]]) -> str:
+    """Why the plug-in must be left out for taking a new name an earlier plug-in registered ("" if none)."""
+    clashes = []
+    for (kind, _, _, built_in), before in zip(_registries(), kept, strict=True):
+        for name in since.get(kind, []):
+            if name not in built_in and name in before:
+                owner = _owners.get((kind, name))
+                whose = f"kfp-tune plug-in {owner!r}" if owner else "kfp-tune (registered before the plug-ins loaded)"
+                clashes.append(f"it registers {kind} {name!r}, which {whose} registered: a new name is one plug-in's")
+    return "; ".join(clashes)
+
+
+def _undone(since: dict[str, list[str]]) -> str:
+    """What a failed import had registered, now undone, as the warning says it ("" if nothing)."""
+    parts = [f"{kind}s {', '.join(repr(n) for n in sorted(names))}" for kind, names in since.items()]
+    return f"; what it registered before the error is undone: {'; '.join(parts)}" if parts else ""
 
 
 def _outcomes() -> dict[str, str]:
@@ -66,18 +137,25 @@ def load_plugins() -> dict[str, str]:
         warnings.warn(f"kfp-tune could not list its plug-ins ({GROUP} entry points): {type(exc).__name__}: {exc}", PluginWarning, stacklevel=2)
         return _loaded
     for entry in found:
+        kept = [dict(mapping) for _, mapping, _, _ in _registries()]
+        dist = getattr(entry, "dist", None)
+        named = f"kfp-tune plug-in {entry.name!r} ({GROUP} entry point {entry.value!r}{f' of distribution {dist.name!r}' if dist is not None else ''})"
         try:
             entry.load()
-        except Exception as exc:  # the plug-in's defect, named; the rest of kfp-tune still works
+        except (Exception, SystemExit) as exc:  # the plug-in's defect, named; the rest of kfp-tune still works
+            undone = _undone(_registered_since(kept))
+            _put_back(kept)
             _loaded[entry.name] = f"{type(exc).__name__}: {exc}"
-            dist = getattr(entry, "dist", None)
-            source = f" of distribution {dist.name!r}" if dist is not None else ""
-            warnings.warn(
-                f"kfp-tune plug-in {entry.name!r} ({GROUP} entry point {entry.value!r}{source}) could not be loaded and is left out: "
-                f"{type(exc).__name__}: {exc}",
-                PluginWarning,
-                stacklevel=2,
-            )
-        else:
-            _loaded[entry.name] = ""
+            warnings.warn(f"{named} could not be loaded and is left out: {type(exc).__name__}: {exc}{undone}", PluginWarning, stacklevel=2)
+            continue
+        since = _registered_since(kept)
+        clash = _taken(entry.name, since, kept)
+        if clash:
+            _put_back(kept)
+            _loaded[entry.name] = clash
+            warnings.warn(f"{named} is left out: {clash}; uninstall one of the two, or have one register another name", PluginWarning, stacklevel=2)
+            continue
+        for (kind, _, _, built_in) in _registries():
+            _owners.update(((kind, name), entry.name) for name in since.get(kind, []) if name not in built_in)
+        _loaded[entry.name] = ""
     return _loaded
