@@ -79,3 +79,37 @@ def test_cleanup_given_a_namespace_no_trial_ran_in_says_where_they_did(cluster, 
     assert out.startswith("deleted 0 trial resource(s) of 'quad' in 'kubeflow'")
     assert "note: the trials of experiment 'quad' recorded that they ran in 'team-a', not 'kubeflow'" in err
     assert _jobs(cluster) == [("team-a", ended)]
+
+
+def test_a_trial_whose_create_was_refused_did_not_run_where_its_started_record_says(cluster, tmp_path):
+    """Review B of session 37, finding 3: the guided multi-user path. A Katib example keeps
+    metadata.namespace: kubeflow; its first run is refused 403 there (the trial ends Killed,
+    TrialNotCreated, with a started record naming kubeflow, where nothing of it was created),
+    and the rerun with launcher_config namespace team-a keeps its Job there. Cleanup looked in
+    neither: 'ran in 2 namespaces: 'kubeflow', 'team-a'', exit 2."""
+    from fake_kube import Fault
+    from kfp_tune.core.state import TRIAL_NOT_CREATED
+
+    doc = quadratic_experiment()
+    doc["spec"]["trialTemplate"]["retain"] = True
+    doc["metadata"]["namespace"] = "kubeflow"
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+    init_experiment(records, load_experiment(doc))
+    (refused,) = suggest(records, "run-1-r000", 1, n=1)
+    cluster.faults = [Fault("POST", "/jobs$", 403, times=100, message="jobs.batch is forbidden", reason="Forbidden")]
+    with pytest.raises(Exception, match="403"):
+        launch_trial(records, KubernetesLauncher(KubernetesConfig(namespace="kubeflow", poll_seconds=0.05, api_retry_seconds=0.0),
+                                                 api_client=cluster.api_client(), env={}), refused)
+    cluster.faults = []
+    (ran,) = suggest(records, "run-2-r000", 1, n=1)
+    launch_trial(records, KubernetesLauncher(KubernetesConfig(namespace="team-a", poll_seconds=0.05), api_client=cluster.api_client(), env={}), ran)
+    trials = {t.name: t for t in load_state(records).trials}
+    assert trials[refused].started.cluster_namespace == "kubeflow" and trials[refused].ended.reason == TRIAL_NOT_CREATED
+    assert _jobs(cluster) == [("team-a", ran)]
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"), "--namespace", "kubeflow", "--dry-run")
+    assert code == 0, err
+    assert "note: the trials of experiment 'quad' recorded that they ran in 'team-a', not 'kubeflow'" in err
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "store"))
+    assert code == 0, err
+    assert out == f"deleted 1 trial resource(s) of 'quad' in 'team-a': {ran}, and its anchor configmap 'kfp-tune-quad'\n"
+    assert _jobs(cluster) == []

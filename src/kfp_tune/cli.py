@@ -1924,13 +1924,27 @@ def _others_kept(name: str, namespace: str, store: Store, others: list[tuple[str
     )
 
 
+def _namespaces_with_resources(state: ExperimentState) -> list[str]:
+    """The cluster namespaces where the experiment's trials recorded they ran (each started
+    record's ``clusterNamespace``), sorted, leaving out trials ended ``TrialNotCreated``: the
+    started record is written before the create, so one whose create was refused (a 403 in a
+    Katib example's ``kubeflow``, rerun as the advice says in the run's namespace) names a
+    namespace where nothing of it exists."""
+    from kfp_tune.core.state import TRIAL_NOT_CREATED
+
+    return sorted({
+        t.started.cluster_namespace for t in state.trials
+        if t.started is not None and t.started.cluster_namespace and not (t.ended is not None and t.ended.reason == TRIAL_NOT_CREATED)
+    })
+
+
 def _recorded_namespace(state: ExperimentState, store: Store) -> str | None:
     """Where cleanup looks without --namespace: the namespace the experiment's started trials
     recorded they ran in (``clusterNamespace``: the launcher config's namespace, else
     ``metadata.namespace``, else the run's; a Katib example's ``kubeflow`` is seldom it on
     multi-user KFP), else its ``metadata.namespace``. Trials recorded in several namespaces (the
     launcher config changed between runs) are refused: no one of them is right."""
-    recorded = sorted({t.started.cluster_namespace for t in state.trials if t.started is not None and t.started.cluster_namespace})
+    recorded = _namespaces_with_resources(state)
     if len(recorded) > 1:
         raise UsageError(
             f"--namespace: the trials of experiment {state.name!r} in {masked_url(store.uri)} ran in {len(recorded)} namespaces: "
@@ -1941,7 +1955,7 @@ def _recorded_namespace(state: ExperimentState, store: Store) -> str | None:
 
 def _ran_elsewhere_note(state: ExperimentState, namespace: str) -> str:
     """A note for a --namespace in which none of the trials that recorded where they ran did."""
-    recorded = sorted({t.started.cluster_namespace for t in state.trials if t.started is not None and t.started.cluster_namespace})
+    recorded = _namespaces_with_resources(state)
     if not recorded or namespace in recorded:
         return ""
     return (f"note: the trials of experiment {state.name!r} recorded that they ran in {', '.join(repr(n) for n in recorded)}, not {namespace!r}: "
