@@ -1,11 +1,11 @@
 """A resume whose spec differs from the stored one only in ``metadata.namespace`` (QA multiuser
-finding 2). Kubernetes keeps an object's namespace, and Katib's ``quad`` in team-a and ``quad``
-in team-b are two experiments: a stored record taken over by another namespace's YAML would send
-the next run after its trials in the new namespace, where it does not find them (each ends
-TrialDeleted while it runs on, unowned, in the old one). Refused, naming the field, while
-trials are recorded in another namespace; an experiment none of whose trials ran on a cluster may
-move (the 403 advice leads a first run there); a completed one's refusal names the field, not
-"its spec changed"."""
+finding 2, QA migrator finding 2). Kubernetes keeps an object's namespace, and Katib's ``quad``
+in team-a and ``quad`` in team-b are two experiments with their own trials: a stored record
+taken over by another namespace's YAML would count the first one's trials as the second's (and
+send the next run after cluster trials in the new namespace, where it does not find them).
+Refused, naming the field, once any trial of the stored one has started, on any engine; an
+experiment none of whose trials started may move (the 403 advice leads a first run there); a
+completed one's refusal names the field, not "its spec changed"."""
 
 from __future__ import annotations
 
@@ -66,7 +66,8 @@ def test_a_resume_in_another_namespace_while_trials_ran_in_the_old_one_is_refuse
         init_experiment(records, _quad("team-b"))
     text = str(refused.value)
     assert text.startswith("metadata.namespace: experiment 'quad' is stored with metadata.namespace 'team-a' and this spec gives 'team-b'")
-    assert "1 of its trials ran in 'team-a'" in text and "give metadata.namespace 'team-a'" in text and "start a new experiment" in text
+    assert "1 of its trials has started (1 ran in 'team-a')" in text and "give metadata.namespace 'team-a' as stored" in text
+    assert "another metadata.name" in text and "another store" in text and "two experiments" in text
     assert "spec changed" not in text
     assert _stored_namespace(records) == "team-a"
 
@@ -78,12 +79,29 @@ def test_a_spec_without_metadata_namespace_is_refused_too_while_trials_ran_in_th
     assert _stored_namespace(records) == "team-a"
 
 
-def test_an_experiment_whose_trials_ran_where_its_launcher_config_said_may_name_that_namespace(tmp_path):
-    """A Katib example's kubeflow, its trials put in team-a by the launcher config: naming
-    team-a in the YAML moves nothing."""
+def test_an_experiment_whose_trials_ran_where_its_launcher_config_said_is_refused_that_namespace_too(tmp_path):
+    """A Katib example's kubeflow, its trials put in team-a by the launcher config: team-a/quad
+    is still another experiment than kubeflow/quad (QA migrator, finding 2)."""
     records = _started(tmp_path, "kubeflow", ran_in="team-a", trials=1, **{"spec.maxTrialCount": 4})
-    init_experiment(records, _quad("team-a", **{"spec.maxTrialCount": 4}))
-    assert _stored_namespace(records) == "team-a"
+    with pytest.raises(ExperimentConflict, match=r"^metadata.namespace: experiment 'quad' is stored with metadata.namespace 'kubeflow' and this spec gives 'team-a'"):
+        init_experiment(records, _quad("team-a", **{"spec.maxTrialCount": 4}))
+    assert _stored_namespace(records) == "kubeflow"
+
+
+def test_two_namespaces_experiments_of_one_name_run_locally_are_not_merged(tmp_path, caplog):
+    """QA migrator, finding 2: kubeflow's quad run on this machine (its trials record no cluster
+    namespace), then team-b's quad on the same store: refused, not resumed with a warning, its
+    trials not counted as team-b's and the record's namespace not rewritten."""
+    records = _started(tmp_path, "kubeflow", ran_in="", trials=2)
+    keys_before = records.store.list(records.root)
+    with caplog.at_level(logging.WARNING, logger="kfp_tune"), pytest.raises(ExperimentConflict) as refused:
+        init_experiment(records, _quad("team-b"))
+    text = str(refused.value)
+    assert text.startswith("metadata.namespace: experiment 'quad' is stored with metadata.namespace 'kubeflow' and this spec gives 'team-b'")
+    assert "2 of its trials have started (2 ran on no cluster)" in text and "give metadata.namespace 'kubeflow' as stored" in text
+    assert "moves" not in caplog.text
+    assert _stored_namespace(records) == "kubeflow"
+    assert records.store.list(records.root) == keys_before  # nothing written: no revision, no trial
 
 
 def test_an_experiment_no_trial_of_which_started_may_move_with_a_warning(tmp_path, caplog):
@@ -94,7 +112,7 @@ def test_an_experiment_no_trial_of_which_started_may_move_with_a_warning(tmp_pat
     with caplog.at_level(logging.WARNING, logger="kfp_tune"):
         init_experiment(records, _quad("team-a"))
     assert _stored_namespace(records) == "team-a"
-    assert "experiment 'quad': metadata.namespace changes from 'kubeflow' (stored) to 'team-a' (this spec)" in caplog.text
+    assert "experiment 'quad': metadata.namespace changes from 'kubeflow' (stored) to 'team-a' (this spec): none of its trials has started" in caplog.text
 
 
 def test_a_completed_experiment_given_another_namespace_is_refused_naming_the_field_not_a_spec_change(tmp_path, capsys):
@@ -112,6 +130,7 @@ def test_a_completed_experiment_given_another_namespace_is_refused_naming_the_fi
     capsys.readouterr()
     assert main(["run", str(tmp_path / "quad-team-b.yaml"), "--engine", "inline", "--store", store]) == 2
     text = capsys.readouterr().err
-    assert "error: experiment 'quad' is completed and its metadata.namespace ('team-a' stored, 'team-b' given) changed; its spec is unchanged" in text
-    assert "spec changed" not in text and "resumePolicy" not in text and "run it with metadata.namespace 'team-a'" in text
+    assert "error: metadata.namespace: experiment 'quad' is stored with metadata.namespace 'team-a' and this spec gives 'team-b'" in text
+    assert "It is completed and its spec is unchanged: a run of it as stored only reports it" in text and "give metadata.namespace 'team-a' as stored" in text
+    assert "spec changed" not in text and "resumePolicy" not in text
     assert _stored_namespace(ExperimentRecords(LocalStore(tmp_path / "store"), "quad")) == "team-a"

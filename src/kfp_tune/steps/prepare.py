@@ -491,39 +491,47 @@ def _namespace_of(spec_dict: dict[str, Any]) -> str:
 
 def _refuse_namespace_move(stored: dict[str, Any], given: dict[str, Any], state: ExperimentState) -> str:
     """Kubernetes keeps an object's ``metadata.namespace``, and Katib's experiment of one name in
-    two namespaces is two experiments. A stored experiment resumed from a spec naming another
-    namespace would send its next run (launch-trial takes the namespace from the record) after
-    its trials where they are not: each would end TrialDeleted while it runs on, unowned. Refused
-    while any started trial recorded that it ran in a namespace other than the given one (a
-    trial the launcher config placed in the given namespace moves nothing); allowed, with a
-    warning, for one none of whose trials ran on a cluster (a first run refused 403 in
-    ``kubeflow`` created nothing: the refusal's advice is to run it in one's own namespace): that
-    warning is returned, for the caller to give once the resume is taken ("" for no move).
-    Trials from before their records said where they ran (2026-12-06) are not known to be there."""
+    two namespaces is two experiments, each with its own trials, while a store keeps one
+    experiment per name. A stored experiment resumed from a spec naming another namespace would
+    take the first one's trials as the second's (its best trial, its budget) and rewrite its
+    namespace, and send its next run (launch-trial takes the namespace from the record) after
+    cluster trials where they are not: each would end TrialDeleted while it runs on, unowned.
+    Refused once any trial has started, on any engine (a trial the launcher config placed in
+    the given namespace too: it is still the stored experiment's); allowed, with a warning, for
+    one none of whose trials started (a first run refused 403 in ``kubeflow`` created nothing:
+    the refusal's advice is to run it in one's own namespace): that warning is returned, for
+    the caller to give once the resume is taken ("" for no move)."""
     old, new = _namespace_of(stored), _namespace_of(given)
     if old == new:
         return ""
-    elsewhere: dict[str, int] = {}
-    for trial in state.trials:
-        where = trial.started.cluster_namespace if trial.started is not None else None
-        if where and where != new:
-            elsewhere[where] = elsewhere.get(where, 0) + 1
+    started = [trial for trial in state.trials if trial.started is not None]
     name = state.name
 
     def said(namespace: str) -> str:
         return repr(namespace) if namespace else "none (the run's namespace)"
 
-    if elsewhere:
-        places = (repr(next(iter(elsewhere))) if len(elsewhere) == 1 else
-                  "other namespaces (" + ", ".join(f"{count} in {namespace!r}" for namespace, count in sorted(elsewhere.items())) + ")")
+    if started:
+        where: dict[str, int] = {}
+        for trial in started:
+            place = trial.started.cluster_namespace if trial.started is not None else None
+            key = f"ran in {place!r}" if place else "ran on no cluster"
+            where[key] = where.get(key, 0) + 1
+        places = ", ".join(f"{count} {key}" for key, count in sorted(where.items()))
+        lost = [key.removeprefix("ran in ") for key in where if key.startswith("ran in") and key != f"ran in {new!r}"]
+        unfound = (f" A run in {said(new)} would not find those in {', '.join(lost)} (each would end TrialDeleted while it runs on, "
+                   "unowned, where it is).") if lost else ""
+        completed = " It is completed and its spec is unchanged: a run of it as stored only reports it." if (
+            stored.get("spec") == given.get("spec") and decide(state, rounds_left=1).finished) else ""
+        verb = "has" if len(started) == 1 else "have"
         raise ExperimentConflict(
-            f"metadata.namespace: experiment {name!r} is stored with metadata.namespace {said(old)} and this spec gives {said(new)}, but "
-            f"{sum(elsewhere.values())} of its trials ran in {places} (their started records): Kubernetes keeps an object's namespace, and a "
-            f"run in another one would not find them (each would end TrialDeleted while it runs on, unowned, where it is). To resume "
-            f"it, give metadata.namespace {said(old)} as stored; to run in {said(new)}, start a new experiment ({NEW_EXPERIMENT_NAMING})"
+            f"metadata.namespace: experiment {name!r} is stored with metadata.namespace {said(old)} and this spec gives {said(new)}, and "
+            f"{len(started)} of its trials {verb} started ({places}): Kubernetes keeps an object's namespace, so {name!r} in {said(old)} "
+            f"and in {said(new)} are two experiments, while a store keeps one experiment per name, whatever its namespace.{unfound}"
+            f"{completed} To resume it, give metadata.namespace {said(old)} as stored; to run the one in {said(new)}, give it "
+            f"{NEW_EXPERIMENT_NAMING.replace(', or ', ', ')}, or another store (--store, tune(store=...))"
         )
-    return (f"experiment {name!r}: metadata.namespace changes from {said(old)} (stored) to {said(new)} (this spec): none of its trials ran "
-            "on a cluster, so it moves (its trials go there unless a launcher config names a namespace)")
+    return (f"experiment {name!r}: metadata.namespace changes from {said(old)} (stored) to {said(new)} (this spec): none of its trials has "
+            "started, so it moves (its trials go there unless a launcher config names a namespace)")
 
 
 def _refuse_metadata_change_of_completed(stored: dict[str, Any], given: dict[str, Any], state: ExperimentState) -> None:
