@@ -127,6 +127,8 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
         _refuse_edits_katib_refuses(head["spec"], spec_dict, experiment.name)
         state = load_state(records)
         moved = _refuse_namespace_move(head["spec"], spec_dict, state)
+        if not moved and _only_metadata_changed(head["spec"], spec_dict) and decide(state, rounds_left=1).finished:
+            return head  # Katib takes a label or annotation change of a completed Experiment as a plain update, restarting nothing: reported as it is
         _refuse_metadata_change_of_completed(head["spec"], spec_dict, state)
         restart = _refuse_restart_unless_katib_would(state, experiment, edit=edited_from is not None)
         new_max = experiment.spec.max_trial_count
@@ -534,9 +536,17 @@ def _refuse_namespace_move(stored: dict[str, Any], given: dict[str, Any], state:
             "started, so it moves (its trials go there unless a launcher config names a namespace)")
 
 
+def _only_metadata_changed(stored: dict[str, Any], given: dict[str, Any]) -> bool:
+    """Whether two experiment documents differ in their ``metadata`` alone (labels, annotations
+    such as kubectl's last-applied-configuration a later ``kubectl apply`` rewrites): what
+    Katib's controller takes as a plain update, neither a restart nor a change of the search."""
+    return {key: value for key, value in stored.items() if key != "metadata"} == {key: value for key, value in given.items() if key != "metadata"}
+
+
 def _refuse_metadata_change_of_completed(stored: dict[str, Any], given: dict[str, Any], state: ExperimentState) -> None:
-    """A completed experiment given its spec unchanged but for its metadata (another
-    ``metadata.namespace``, labels): refused naming those fields. It is no restart of the
+    """A completed experiment given its spec unchanged but for another ``metadata.namespace``
+    (one none of whose trials started: :func:`_refuse_namespace_move` refuses the others; other
+    metadata alone is reported as it is): refused naming those fields. It is no restart of the
     spec (the spec's words would send the user looking for a change they never made), and a run
     of the record as stored only reports it."""
     if stored.get("spec") != given.get("spec") or not decide(state, rounds_left=1).finished:
