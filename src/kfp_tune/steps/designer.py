@@ -13,7 +13,7 @@ import numpy as np
 from kfp_tune.algorithms import registry
 from kfp_tune.algorithms.base import READ_ONLY_INPUTS, FinishedTrial, PendingAssignment, Problem, Suggestions, changes_read_only_inputs
 from kfp_tune.core.catalogue import ALGORITHMS, experiment_space, parse_settings
-from kfp_tune.core.errors import KfpTuneError
+from kfp_tune.core.errors import FieldError, KfpTuneError, SpecError
 from kfp_tune.core.space import SearchSpace
 from kfp_tune.core.spec import Experiment
 from kfp_tune.core.state import ExperimentState, TrialState
@@ -33,14 +33,36 @@ def problem_of(experiment: Experiment, uid: str = "") -> Problem:
         max_trial_count=spec.max_trial_count,
         algorithm_settings=tuple((s.name, str(s.value)) for s in spec.algorithm.algorithm_settings),
         nas_config=spec.nas_config.to_dict() if spec.nas_config is not None else None,
-        seed=experiment_seed(settings, uid),
+        seed=_checked_seed(experiment, settings, uid),
     )
 
 
+def _checked_seed(experiment: Experiment, settings: dict[str, Any], uid: str) -> int:
+    """:func:`experiment_seed`, a ``random_state`` it cannot use refused naming the setting (a
+    plug-in's own declaration of it may take text or a negative number)."""
+    try:
+        return experiment_seed(settings, uid)
+    except ValueError:
+        given = [index for index, s in enumerate(experiment.spec.algorithm.algorithm_settings) if s.name == "random_state"]  # type: ignore[union-attr]
+        where = f"spec.algorithm.algorithmSettings[{given[-1]}].value" if given else "spec.algorithm.algorithmSettings"
+        raise SpecError([FieldError(where, f"random_state: expected an integer >= 0 (the experiment's seed, Problem.seed), got {settings['random_state']!r}")]) from None
+
+
 def experiment_seed(settings: dict[str, Any], uid: str) -> int:
-    """``random_state`` when given, else a number derived from the experiment's uid."""
+    """``random_state`` when given, else a number derived from the experiment's uid. A plug-in
+    algorithm is seeded by the setting of that name it declares (its parsed value: an int, or
+    text or a float that is a whole number); ValueError for one that is no integer >= 0."""
     seed = settings.get("random_state")
-    return int(seed) if seed is not None else int(uid or "0", 36) % (2**31)
+    if seed is None:
+        return int(uid or "0", 36) % (2**31)
+    if isinstance(seed, bool) or not isinstance(seed, (int, float, str, np.integer)):
+        raise ValueError(f"random_state {seed!r}")
+    if isinstance(seed, float) and not seed.is_integer():
+        raise ValueError(f"random_state {seed!r}")
+    value = int(seed.strip()) if isinstance(seed, str) else int(seed)  # ValueError for text that is no integer
+    if value < 0:
+        raise ValueError(f"random_state {seed!r}")
+    return value
 
 
 def history_of(state: ExperimentState, space: SearchSpace) -> tuple[tuple[FinishedTrial, ...], list[PendingAssignment]]:
@@ -90,10 +112,11 @@ def next_suggestions(state: ExperimentState, problem: Problem, n: int, call_seq:
     history, pending = history_of(state, problem.space)
     name = state.experiment.spec.algorithm.algorithm_name  # type: ignore[union-attr]
     who = f"algorithm {name!r}"
+    rng = call_rng(problem, call_seq)  # kfp-tune's own: an error here is not the algorithm's
     try:
         algorithm = registry.create(name, problem.settings)
         who = f"algorithm {name!r} ({type(algorithm).__module__}.{type(algorithm).__qualname__})"
-        result = algorithm.suggest(problem, history, tuple(pending), n, call_rng(problem, call_seq))
+        result = algorithm.suggest(problem, history, tuple(pending), n, rng)
     except KfpTuneError:
         raise  # says what is wrong itself (an algorithm not implemented, darts without a nasConfig)
     except ModuleNotFoundError as exc:
