@@ -1158,8 +1158,8 @@ class TrialsNamespaceWarning(UserWarning):
 
 def trials_namespace_note(experiment: Experiment, namespace: str | None, arguments: Mapping[str, Any]) -> str:
     """Where a run in ``namespace`` creates its Kubernetes trials, when that is another namespace
-    ("" otherwise): the launcher config's ``namespace``, else the experiment's
-    ``metadata.namespace``, else the run's. Katib's examples all say ``kubeflow``, so a run in
+    ("" otherwise): the launcher config's ``namespace`` (a team's run sending its trials to
+    another team's namespace), else the experiment's ``metadata.namespace``, else the run's. Katib's examples all say ``kubeflow``, so a run in
     a profile namespace would create its trials in ``kubeflow``, which on multi-user KFP its
     service account may not (403)."""
     import json
@@ -1171,8 +1171,16 @@ def trials_namespace_note(experiment: Experiment, namespace: str | None, argumen
         launcher = json.loads(config) if isinstance(config, str) and config else dict(DEFAULT_LAUNCHER_CONFIG)
     except ValueError:
         return ""
-    if not isinstance(launcher, dict) or launcher.get("kind", "local") != "kubernetes" or launcher.get("namespace"):
+    if not isinstance(launcher, dict) or launcher.get("kind", "local") != "kubernetes":
         return ""
+    if launcher.get("namespace"):
+        chosen = str(launcher["namespace"])
+        return "" if chosen == namespace else (
+            f"the run goes to namespace {namespace!r}, but launcher_config creates its trials in namespace {chosen!r}; on multi-user "
+            f"KFP the run's service account usually may not create them there (403 Forbidden), and each trial reads the store Secret "
+            f"in {chosen!r}, whose keys may not write the run's records (a profile's own prefix): give launcher_config the namespace "
+            f"{namespace!r}, or run in {chosen!r} (--namespace)"
+        )
     target = experiment.metadata.namespace
     if not target or target == namespace:
         return ""
