@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from pipeline_driver import PipelineDriver
 
 from clock import START
 from kfp_tune.core import claims
@@ -28,14 +29,13 @@ def _gone_process() -> str:
 
 
 @pytest.fixture
-def running() -> Iterator[subprocess.Popen[bytes]]:
-    """A process of this machine that runs until the test ends it (the pipeline's Python)."""
-    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
+def running() -> Iterator[PipelineDriver]:
+    """A process of this machine that runs a step until the test ends it (the pipeline's Python)."""
+    process = PipelineDriver()
     try:
         yield process
     finally:
-        process.kill()
-        process.wait()
+        process.end()
 
 
 def _claimed_by_a_step_of(records, monkeypatch, driver: str, run: str = "run-a") -> claims.Claim:
@@ -70,8 +70,7 @@ def test_a_run_is_held_while_its_pipelines_process_runs_past_the_grace_and_the_t
 
 def test_once_its_pipelines_process_is_gone_the_run_is_taken_over_at_once(clock, records, monkeypatch, running):
     _claimed_by_a_step_of(records, monkeypatch, claims.process_identity(running.pid))
-    running.kill()
-    running.wait()
+    running.end()
     clock.advance(1)  # well within the grace: no step of the run comes now
     with pytest.raises(ExperimentBusy) as info:
         check(records, "run-c")  # a step of a run that never claimed
@@ -82,10 +81,12 @@ def test_once_its_pipelines_process_is_gone_the_run_is_taken_over_at_once(clock,
 
 def test_the_process_running_this_calls_own_pipeline_says_nothing_of_the_other_run(clock, records, monkeypatch, running):
     """A notebook's kernel runs the pipeline again after the first run failed in a step of the
-    user's own: that process runs this call, so the first run is held only for the grace."""
+    user's own: the step it runs is this call's (its own line), so the first run is held only for
+    the grace."""
     driver = claims.process_identity(running.pid)
     _claimed_by_a_step_of(records, monkeypatch, driver)
     monkeypatch.setattr(claims, "pipeline_process", lambda: driver)  # run-b's suggest step: a child of the same process
+    monkeypatch.setattr(claims, "this_steps_line", lambda: frozenset({running.step}))
     clock.advance(HAND_OVER_SECONDS - 1)
     with pytest.raises(ExperimentBusy, match=r"whose steps' processes on this machine have all ended"):
         claim(records, "run-b")

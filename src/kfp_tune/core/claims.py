@@ -5,7 +5,9 @@ of two runs racing for the same sequence number exactly one wins. The claim hold
 shows signs of life (``runs/<seq>.beat.json``, rewritten by every step and, while a trial runs,
 every ``ttl / 4`` seconds) and until it ends (``runs/<seq>.end.json``). A claim whose last sign
 of life is older than the TTL belongs to a run that was killed: the next run may claim, and it
-then deals with the trials the dead run left (see ``steps.adopt_orphans``).
+then deals with the trials the dead run left (see ``steps.adopt_orphans``). The one exception is
+a kfp.local pipeline's run while the Python that called it runs a step of it (``Claim.live``):
+a step of the user's own may take longer than the TTL.
 
 Every step of a run checks that the newest claim is still its own, so a run that was taken
 over stops at its next step instead of writing beside the new one.
@@ -112,8 +114,10 @@ HAND_OVER_SECONDS = 60.0
 """How long a claim held by one step of a run whose steps are processes of their own (a user's
 pipeline under kfp.local) stays live after the run's last sign of life once every process that
 gave one is gone: the gap between one step's end and the next step's first beat (3 s for
-launch-trial after suggest; a user's own short step in between). A killed or interrupted run is
-then taken over this long after its last beat, not after the TTL."""
+launch-trial after suggest; a user's own short step in between). A killed, failed or interrupted
+run is then taken over this long after its last beat, not after the TTL, whether or not the
+process that called its pipeline lives on (a notebook's kernel): that process counts only while
+it runs a step (:meth:`Claim.driver_running_a_step`)."""
 
 KFP_EXECUTOR_MODULE = "kfp.dsl.executor_main"
 """What the command line of every step kfp.local starts names, and of each shell between that step
@@ -161,6 +165,36 @@ def _parent(pid: int) -> int:
     except OSError:
         return 0
     return int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
+
+
+def _children(pid: int) -> list[int]:
+    """The processes of this machine whose parent is ``pid`` (every /proc/PID/stat read: the
+    ``children`` files are only reliable for a stopped process)."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    return [int(entry) for entry in entries if entry.isdigit() and _parent(int(entry)) == pid]
+
+
+def this_steps_line() -> frozenset[int]:
+    """This process and its ancestors: a step's own wrappers, which say nothing of another run of
+    the process that runs its pipeline."""
+    line: set[int] = set()
+    pid = os.getpid()
+    while pid > 0 and pid not in line and len(line) < 64:
+        line.add(pid)
+        pid = _parent(pid)
+    return frozenset(line)
+
+
+def runs_a_step(pid: int) -> bool:
+    """Whether process ``pid`` of this machine runs a step of a pipeline under kfp.local now: it
+    has a child whose command line names :data:`KFP_EXECUTOR_MODULE` (kfp.local starts each step
+    as its child, the step's outermost wrapper naming it too), other than this process's own line
+    (:func:`this_steps_line`: the step asking, when it is a step of that process's pipeline)."""
+    ours = this_steps_line()
+    return any(child not in ours and KFP_EXECUTOR_MODULE in _command_line(child) for child in _children(pid))
 
 
 def _runs_python(pid: int) -> bool:
@@ -391,18 +425,19 @@ class Claim:
         process whose pids are not ours to read (a pod) proves it alive for the TTL.
 
         The process that runs such a pipeline (:attr:`driver`, the Python that called it; its
-        steps are its children) proves it alive while it runs on this machine, however long a
-        step of the user's own between two kfp-tune steps takes, the TTL included (unless it is
-        0); once it is gone, no step of the run comes, and the claim is free as soon as the steps
-        still running have ended. Not so for this process's own pipeline's (a notebook's kernel
-        running the pipeline again after it failed or was interrupted): it runs this call, so it
-        says nothing of the other run.
+        steps are its children) proves it alive while it runs a step (:meth:`driver_running_a_step`)
+        on this machine, however long a step of the user's own between two kfp-tune steps takes,
+        the TTL included (unless it is 0); once it is gone, no step of the run comes, and the claim
+        is free as soon as the steps still running have ended. Alive but running no step, it
+        proves nothing: a notebook's kernel, or a script that goes on, lives on after its run
+        failed or was interrupted, and the grace and the TTL decide as for an unknown one. This
+        call's own step (a kernel running the pipeline again) is no step of the other run.
 
         A claim last heard from exactly ``ttl`` seconds ago has lapsed: "heard from within the
         TTL" is strictly less, the same boundary as a trial attempt's in ``wait_for_attempt``."""
         if self.ended:
             return False
-        if self.ttl > 0 and self.driver_running_here() is not None:
+        if self.ttl > 0 and self.driver_running_a_step() is not None:
             return True
         if now - self.last_seen >= self.ttl:
             return False
@@ -410,25 +445,31 @@ class Claim:
         return grace is None or now - self.last_seen < grace
 
     def driver_running_here(self) -> int | None:
-        """The pid of :attr:`driver` while it runs on this machine, unless it is this process or
-        runs this process's pipeline; None otherwise."""
-        if not self.driver or self.driver in (this_process(), pipeline_process()):
-            return None
-        return owner_running_here(self.driver)
+        """The pid of :attr:`driver` while it runs on this machine, a step or none; None otherwise."""
+        return owner_running_here(self.driver) if self.driver else None
+
+    def driver_running_a_step(self) -> int | None:
+        """The pid of :attr:`driver` while it runs on this machine and runs a step of a pipeline
+        (:func:`runs_a_step`): one of this run, or of another run it started meanwhile (the
+        process that asks, or a kernel's pipeline in a thread), the step asking excluded. A sign
+        that its run goes on: a run that failed or was interrupted leaves it none. None otherwise."""
+        pid = self.driver_running_here()
+        return pid if pid is not None and runs_a_step(pid) else None
 
     def grace(self) -> float | None:
         """How long after its last sign of life the claim stays live, short of its TTL: None while
-        a process of the run runs, the one running its pipeline included (or runs where its pids
-        are not ours to read, a pod: the TTL decides); :data:`HAND_OVER_SECONDS` once the processes
-        of a run whose steps are processes of their own are gone, that one unknown; 0 once a run's
-        one process is gone (``kfp-tune run``, ``tune()``), or its pipeline's and its steps'."""
+        a process of the run runs, the one running its pipeline included while it runs a step (or
+        runs where its pids are not ours to read, a pod: the TTL decides); :data:`HAND_OVER_SECONDS`
+        once the processes of a run whose steps are processes of their own are gone, that one
+        unknown or running no step; 0 once a run's one process is gone (``kfp-tune run``,
+        ``tune()``), or its pipeline's and its steps'."""
         if not owner_is_gone(self.owner):
             return None
         another_writer = bool(self.beaten_by) and self.beaten_by != self.owner
         if another_writer and not owner_is_gone(self.beaten_by):
             return None  # a later step of its run still runs
-        if self.driver_running_here() is not None:
-            return None  # the process that runs its pipeline does: its next step comes
+        if self.driver_running_a_step() is not None:
+            return None  # the process that runs its pipeline runs a step of it
         if self.driver_is_gone():
             return 0.0  # no step of it comes
         return HAND_OVER_SECONDS if self.holder_is_one_step or another_writer else 0.0
@@ -596,18 +637,30 @@ def busy(records: ExperimentRecords, current: Claim, now: float, instead: str = 
             f"process {pid}{_of_user(user)} on this machine",
             f", or {stopper} (Ctrl-C where it runs, or kill {pid}: its running trials are given back) and {again}")
         return ExperimentBusy(f"experiment {records.experiment!r} is being run by {current.describe(now)}, {where}: wait for it to end{stop}")
-    driver = current.driver_running_here()
-    if driver is not None:  # a pipeline under kfp.local, between two steps or in a step of the user's own: held while its process runs
+    driver = current.driver_running_a_step()
+    if driver is not None:  # a pipeline under kfp.local in a step, a user's own included: held while that process runs one
         user = other_user(driver)
         stopper = f"ask user {user} to stop it" if user is not None else "stop it"
         again = "run again" if instead == TAKE_OVER else "try again"
+        otherwise = f"; if that step is another pipeline's (this run over), wait for it to end, {instead}" if instead == TAKE_OVER else ""
         return ExperimentBusy(
             f"experiment {records.experiment!r} is being run by {current.describe(now)}, a pipeline that process {driver}{_of_user(user)} "
-            f"on this machine runs with kfp.local (the Python that called it; its steps are its children): the claim holds while that "
-            f"process runs, between steps too; wait for the run to end, or {stopper} (Ctrl-C where it runs) and {again}; if that "
-            f"process no longer runs the pipeline (a notebook's kernel after the run failed or was interrupted), end it, {instead}"
+            f"on this machine runs with kfp.local (the Python that called it; its steps are its children), which runs a step of a "
+            f"pipeline now: the claim holds while that process runs a step, however long; wait for the run to end, or {stopper} "
+            f"(Ctrl-C where it runs) and {again}{otherwise}"
         )
     grace = current.grace()
+    idle = current.driver_running_here()
+    if idle is not None and grace is not None and 0 < grace < current.ttl:  # the run between two steps, or over in a living process
+        after = f" ({instead})" if instead == TAKE_OVER else ""
+        return ExperimentBusy(
+            f"experiment {records.experiment!r} is being run by {current.describe(now)}, a pipeline that process {idle}{_of_user(other_user(idle))} "
+            f"on this machine runs with kfp.local (the Python that called it), which runs no step of it now, and whose steps' processes "
+            f"on this machine have all ended: the run is between two steps, or it failed or was interrupted and that process lives on "
+            f"(a notebook's kernel, a script that goes on); wait for its next step or, if the run is over, until "
+            f"{utc_text(current.last_seen + grace)}, when kfp-tune takes a run whose steps have ended and that was not heard from for "
+            f"{grace:g} s as gone{after}"
+        )
     if grace is not None and 0 < grace < current.ttl:  # its steps' processes on this machine have ended: between two steps, or killed
         return ExperimentBusy(
             f"experiment {records.experiment!r} is being run by {current.describe(now)}, whose steps' processes on this machine "
