@@ -913,7 +913,7 @@ def tune_here(arguments: Mapping[str, Any], searched_as_text: bool = False,
     # is said as one during the run: the experiment's name and the call that resumes it or returns its result
     try:
         _warn_if_resumed(target, experiment, take_over, caller)
-        if not only_reported(target, experiment.name):  # completed: its result read back, nothing written (a read-only key reads it)
+        if not only_reported(target, experiment.name, lambda said: caller_of_tune.warn(f"{caller}: {said}"), take_over):  # completed: read back, nothing written (a stale status rewritten)
             run_inline(target, experiment, launcher, take_over=take_over)
         result = tune_result(target, experiment.name, {} if searched_as_text else launcher.objects)
         warning = no_trial_succeeded(result, katib_client=caller == KATIB_CLIENT_TUNE)

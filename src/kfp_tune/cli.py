@@ -914,7 +914,7 @@ def _preflight(store: Store, experiment: Experiment, take_over: bool) -> bool:
         ) from None
     if note:
         print(note, file=sys.stderr)
-    return only_reported(store, experiment.name)
+    return only_reported(store, experiment.name, lambda said: print(said, file=sys.stderr), take_over)
 
 
 def _run_with_progress(args: argparse.Namespace, store: Store, experiment: Experiment, launcher: Launcher, launcher_config: dict[str, Any]) -> int:

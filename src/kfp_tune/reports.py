@@ -14,6 +14,7 @@ experiment record stops them (without the spec there is nothing to show).
 from __future__ import annotations
 
 import html
+import json
 import math
 import os
 import re
@@ -25,7 +26,7 @@ from typing import Any
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import best_first, best_trial, count_trials, decide, goal_reached
-from kfp_tune.core.errors import ExperimentNotFound, clipped
+from kfp_tune.core.errors import ExperimentNotFound, StoreError, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
 from kfp_tune.core.nas_values import shown_assignment
@@ -904,20 +905,95 @@ def run_note(store: Store, experiment_name: str, how_to_run_again: bool = False)
     return deleted_while_read_note(store, experiment_name), True
 
 
-def only_reported(store: Store, experiment_name: str) -> bool:
-    """Whether the experiment has completed and its outcome and status are recorded: a run of it
-    then has nothing to run nor to record, so it claims nothing and only reports it, as
-    ``kfp-tune status`` does: Katib leaves a completed Experiment applied again as it is, and a
-    key that may only read the store (an analyst's) reads it. One whose end was never recorded
-    (its last run killed after its last trial) is run, which records it."""
+def only_reported(store: Store, experiment_name: str, say: Callable[[str], None], take_over: bool = False) -> bool:
+    """Whether the experiment has completed and its outcome is recorded: a run of it then has
+    nothing to run, so it only reports it, as ``kfp-tune status`` does: Katib leaves a completed
+    Experiment applied again as it is, and a key that may only read the store (an analyst's)
+    reads it. The status such a run would write is compared with the saved one (but for when it
+    was written): the same, nothing is written; another (one an older kfp-tune wrote wrong, which
+    ``kfp-tune list`` shows as saved), it is rewritten from the trials under a claim, as a run
+    would, since this run was its only repair; a store that refuses the write (a read-only key)
+    leaves it, and the report, computed from the trials, goes on: the key's holder asked for a
+    report, which needs no write. Either is said through ``say``. One whose end was never
+    recorded (its last run killed after its last trial) is run, which records it."""
+    from kfp_tune.core.decision import status_document
+    from kfp_tune.core.records import utc_now
+
     records = ExperimentRecords(store, experiment_name)
     try:
-        decision = decide(ExperimentView(records).state, rounds_left=1)
-        saved = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS) if decision.recorded else None
+        state = ExperimentView(records).state
+        decision = decide(state, rounds_left=1)
+        saved = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS) if decision.finished and decision.recorded else None
     except (DamagedRecord, ExperimentNotFound):  # the run refuses the one, saying which, and starts the other anew
         return False
     status = saved.get("status") if saved is not None else None
-    return decision.finished and isinstance(status, dict) and (status.get("phase"), status.get("reason")) == (decision.phase, decision.reason)
+    if not isinstance(status, dict) or (status.get("phase"), status.get("reason")) != (decision.phase, decision.reason):
+        return False
+    stale = _status_differences(status_document(state, decision, utc_now(), status), status)
+    if stale:
+        return _rewrite_stale_status(records, stale, say, take_over)
+    return True
+
+
+_WRITTEN_WHEN = ("lastReconcileTime", "completionTime")
+"""A status's times: when a run wrote it, not what it says of the trials."""
+
+
+def _status_differences(written: dict[str, Any], saved: dict[str, Any]) -> list[str]:
+    """The fields of the status ``written`` (a run's, now) that say otherwise than the ``saved``
+    one: its times left out (when it was written, ``_WRITTEN_WHEN`` and the conditions'), and the
+    best trial's observed metrics compared in any order (theirs follows how the trial's record
+    was read)."""
+
+    def said(status: dict[str, Any]) -> dict[str, Any]:
+        shown = json.loads(json.dumps({k: v for k, v in status.items() if k not in _WRITTEN_WHEN}, default=str))
+        conditions = shown.get("conditions")
+        if isinstance(conditions, list):
+            shown["conditions"] = [{k: v for k, v in c.items() if not k.startswith("last")} if isinstance(c, dict) else c for c in conditions]
+        optimal = shown.get("currentOptimalTrial")
+        observation = optimal.get("observation") if isinstance(optimal, dict) else None
+        if isinstance(observation, dict) and isinstance(observation.get("metrics"), list):
+            observation["metrics"] = sorted(observation["metrics"], key=lambda m: json.dumps(m, sort_keys=True))
+        return shown
+
+    now, before = said(written), said(saved)
+    return [name for name in sorted(set(now) | set(before)) if _field_text(now.get(name)) != _field_text(before.get(name))]
+
+
+def _field_text(value: Any) -> str:
+    """A status field as JSON, an empty one (omitted, as Katib omits it, or zero) as nothing."""
+    return "" if value in (None, 0, "", [], {}) else json.dumps(value, sort_keys=True)
+
+
+def _rewrite_stale_status(records: ExperimentRecords, stale: list[str], say: Callable[[str], None], take_over: bool) -> bool:
+    """Rewrite a completed experiment's stale saved status from its trials, under a claim as a run
+    writes it (a run of it started meanwhile is not overwritten: it is refused as busy). True when
+    the experiment is still completed once claimed (only reported), else False: a run runs it."""
+    from kfp_tune.core.records import utc_now
+    from kfp_tune.steps.decide_stop import write_status
+    from kfp_tune.steps.schedule import new_run_id
+
+    what = (f"experiment {records.experiment}: its saved status (status.json) is stale, as an older kfp-tune could leave it "
+            f"({', '.join(stale)} differ from what its trials say)")
+    run_id = new_run_id()
+    try:  # a run that claimed it since the pre-flight refuses this one as busy (ExperimentBusy), as its run would be
+        claims.claim(records, run_id, take_over)
+    except StoreError as exc:  # a key that may only read: the report needs none
+        say(f"{what}; this run could not rewrite it ({exc}): kfp-tune list shows it as saved until a run of it with a key that may write "
+            "the store rewrites it; this report is read from the trials")
+        return True
+    reason = "refused"
+    try:
+        state = ExperimentView(records).state
+        decision = decide(state, rounds_left=1)
+        reason = decision.reason
+        if not (decision.finished and decision.recorded):  # restarted meanwhile: the run runs it
+            return False
+        write_status(records, state, decision, utc_now())
+    finally:
+        claims.release(records, run_id, reason)
+    say(f"{what}; rewritten from its trials")
+    return True
 
 
 def resume_note(store: Store, experiment_name: str, how_to_run_again: bool = False) -> str | None:
