@@ -95,7 +95,7 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     file". A YAML file or text whose top level is not a mapping is the user's error: SpecError
     at ``(root)``. TypeError for a source of any other type, naming it."""
     if isinstance(source, dict):
-        return _nested_models_as_json(source, {}, set())
+        return refuse_other_kinds(_nested_models_as_json(source, {}, set()), from_file=False)
     if isinstance(source, Experiment):
         return model_document(source)
     is_file = isinstance(source, Path) or (isinstance(source, str) and _names_a_file(source))
@@ -120,7 +120,7 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
         raise file_error(f"no such experiment file: {clipped(_one_line(text), SHOWN_LIMIT)}")  # YAML reads it as bare text: a path, mistyped
     if is_file and not isinstance(parsed, dict):  # `42` or `- a` in a file: said of the file, which the message names
         raise file_error(f"expected a mapping (a Katib Experiment), got {yaml_type_name(parsed)}")
-    document = require_mapping(parsed)  # the same in YAML text: the user's document, not a caller's type
+    document = refuse_other_kinds(require_mapping(parsed), from_file=is_file)  # the same in YAML text: the user's document, not a caller's type
     spec = document.get("spec")
     template = spec.get("trialTemplate") if isinstance(spec, dict) else None
     if isinstance(template, dict) and (internal := _internal_placeholders(template.get("trialSpec"), "spec.trialTemplate.trialSpec")):
@@ -129,6 +129,91 @@ def read_experiment_source(source: str | Path | dict[str, Any] | Any) -> Any:
     if missing and is_file:  # YAML text, a dict or a model from Python may leave them out: they can only be Katib's
         raise SpecError(missing)
     return document
+
+
+EXPERIMENT_API_GROUP = "kubeflow.org/"
+"""The API group of Katib's kinds (``kubeflow.org/v1beta1``), and of the Training Operator's."""
+EXPERIMENT_SPEC_FIELDS = frozenset({"objective", "algorithm", "parameters", "trialTemplate", "maxTrialCount", "parallelTrialCount", "nasConfig"})
+"""Fields of an Experiment's spec: a document of another kind that has one is an Experiment with
+its kind mistyped, refused field by field, not as another kind."""
+
+
+def _called(document: dict[str, Any]) -> str:
+    """A document's name, quoted, in parentheses ("" without one)."""
+    metadata = document.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return f" ({shown(name)})" if isinstance(name, str) and name else ""
+
+
+def _item_called(item: Any) -> str:
+    """A List's item as its reader knows it: kind, name and namespace."""
+    called = _document_called(item)
+    metadata = item.get("metadata") if isinstance(item, dict) else None
+    namespace = metadata.get("namespace") if isinstance(metadata, dict) else None
+    return f"{called} in {shown(namespace)}" if isinstance(namespace, str) and namespace else called
+
+
+def _owning_experiment(document: dict[str, Any]) -> tuple[str, str] | None:
+    """(name, namespace) of the Experiment a Katib Trial or Suggestion belongs to, from Katib's
+    label or its owner reference; None where neither says."""
+    metadata = document.get("metadata")
+    metadata = metadata if isinstance(metadata, dict) else {}
+    labels = metadata.get("labels")
+    name = labels.get("katib.kubeflow.org/experiment") if isinstance(labels, dict) else None
+    owners = metadata.get("ownerReferences")
+    owners = owners if isinstance(owners, list) else []
+    name = name or next((o.get("name") for o in owners if isinstance(o, dict) and o.get("kind") == "Experiment"), None)
+    namespace = metadata.get("namespace")
+    return (name, namespace if isinstance(namespace, str) and namespace else "NAMESPACE") if isinstance(name, str) and name else None
+
+
+def refuse_other_kinds(document: dict[str, Any], from_file: bool) -> dict[str, Any]:
+    """``document`` when it may be an Experiment; else SpecError at the whole file saying what it
+    is and what is expected, not field by field: a ``kind: List`` (``kubectl get experiments
+    -A -o yaml``, or ``-n NS`` even with one item) named item by item as a multi-document file
+    is, a Katib Trial or Suggestion, a ConfigMap (a trial template's, given with
+    ``--trial-templates``) or any other kind without an Experiment's spec. A document of another
+    kind with an Experiment's spec fields is taken as an Experiment whose kind is mistyped, and
+    left to its field errors. ``from_file``: the advice says what to do with the file (else
+    with what a caller passed)."""
+    kind = document.get("kind")
+    if not isinstance(kind, str) or kind == "Experiment":
+        return document
+    api_version = document.get("apiVersion")
+    items = document.get("items")
+    if kind.endswith("List") and isinstance(items, list):
+        if not items:
+            raise file_error(f"an empty kind: {kind} (kubectl get found nothing): expected one Katib Experiment")
+        named = ", ".join(_item_called(item) for item in items[:NAMED_DOCUMENTS])
+        more = f" and {len(items) - NAMED_DOCUMENTS} more" if len(items) > NAMED_DOCUMENTS else ""
+        advice = ("kfp-tune takes one Experiment per file: save each on its own (kubectl get experiment NAME -n NAMESPACE -o yaml > "
+                  "NAME.yaml) and give each file to validate, run or submit" if from_file else
+                  "pass one Experiment, an item of the list (document['items'][0])")
+        raise file_error(
+            f"a kind: {kind} of {len(items)} item{'s' if len(items) != 1 else ''} (what kubectl get -o yaml prints for several objects, "
+            f"or for -n NAMESPACE even with one): {named}{more}; {advice}; two of one name in two namespaces are two experiments, "
+            "and a store keeps one per name: give one another name (kfp-tune run --name NEW) or a store of its own (--store)"
+        )
+    spec = document.get("spec")
+    katib = isinstance(api_version, str) and api_version.startswith(EXPERIMENT_API_GROUP)
+    if katib and kind in ("Trial", "Suggestion"):
+        owner = _owning_experiment(document)
+        get = (f"kubectl get experiment {owner[0]} -n {owner[1]} -o yaml" if owner else "kubectl get experiment NAME -n NAMESPACE -o yaml")
+        what = ("a Trial is one run of an Experiment's trialTemplate, which kfp-tune makes itself" if kind == "Trial" else
+                "kfp-tune has no Suggestion objects (the algorithm runs in the pipeline's suggest step)")
+        raise file_error(f"a Katib {kind}{_called(document)}, not an Experiment: {what}; give the Experiment it belongs to ({get})")
+    if kind == "ConfigMap":
+        where = ("give it with --trial-templates beside the Experiment's file (kfp-tune validate EXPERIMENT.yaml --trial-templates "
+                 "THIS.yaml; run, submit and compile take it too)" if from_file else "give it as the trial templates (--trial-templates)")
+        raise file_error(f"a ConfigMap{_called(document)}, not an Experiment: a trial-template ConfigMap is read beside the Experiment "
+                         f"that names it in spec.trialTemplate.configMap: {where}")
+    if isinstance(spec, dict) and EXPERIMENT_SPEC_FIELDS & set(spec):
+        return document  # an Experiment with its kind mistyped: its field errors say so
+    version = f" ({api_version})" if isinstance(api_version, str) and api_version else ""
+    raise file_error(
+        f"a {kind}{version}{_called(document)}, not a Katib Experiment: expected apiVersion kubeflow.org/v1beta1 and kind Experiment "
+        "(a trial's Job or training job goes under the Experiment's spec.trialTemplate.trialSpec)"
+    )
 
 
 INTERNAL_PLACEHOLDER = re.compile(re.escape(TYPED_PREFIX) + r"[^}\n]*\}?")
