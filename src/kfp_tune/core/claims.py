@@ -135,13 +135,15 @@ def pipeline_process() -> str:
     ``run_local_subprocess``; no multiprocessing): the step's executor, under one or two ``sh``
     wrappers, whose command lines all name :data:`KFP_EXECUTOR_MODULE`. The first ancestor whose
     command line does not is that process. It must be a Python interpreter: once it is killed its
-    wrappers belong to init or a subreaper, which must not be taken for it. Read once, while the
-    step starts, before it could be orphaned."""
+    wrappers belong to init or a subreaper, which must not be taken for it. PID 1 is taken too
+    when it is one (``docker run IMAGE python pipeline.py``, a CI pod, ``unshare``: the pipeline's
+    Python is its namespace's init); an init that adopted orphaned wrappers is none (tini, a
+    shell, systemd). Read once, while the step starts, before it could be orphaned."""
     if _pid_space() is None or KFP_EXECUTOR_MODULE not in _command_line(os.getpid()):
         return ""
     pid = os.getppid()
     for _ in range(8):  # the executor's wrappers: one or two shells
-        if pid <= 1:
+        if pid < 1:  # 0: no parent to read
             return ""
         command = _command_line(pid)
         if KFP_EXECUTOR_MODULE not in command:
