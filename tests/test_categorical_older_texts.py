@@ -9,6 +9,9 @@ spec and in each trial's assignment."""
 
 from __future__ import annotations
 
+import cmath
+import enum
+import math
 from pathlib import Path
 from typing import Any
 
@@ -100,3 +103,38 @@ def test_an_old_function_text_with_its_address_is_refused_saying_what_to_do(tmp_
     assert "parameters['opt']" in said, said
     assert "stored by an older kfp-tune" in said and "memory address" in said, said
     assert "pass another name=" in said and f"kfp_tune.Client('{tmp_path.as_uri()}').delete_experiment('old', confirm=True)" in said, said
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+class Shade(enum.Enum):
+    DARK = 1
+
+
+@pytest.mark.parametrize("stored, given", [
+    ([str(math.sqrt), str(math.exp)], [cmath.sqrt, cmath.exp]),  # another module's builtins of the names
+    ([str(math.sqrt), str(math.exp)], [math.sqrt, math.exp]),  # the same ones: the text cannot tell them
+    ([str(Color), str(Shade)], [Color, Shade]),  # an enum class's str() is "<enum 'Color'>"
+], ids=["cmath-for-math", "math-for-math", "enum-classes"])
+def test_an_old_text_without_its_module_is_refused_saying_what_to_do(tmp_path: Path, stored: list[str], given: list[Any]) -> None:
+    """Review A of session 37, finding 6: '<built-in function sqrt>' was stored alike for
+    math.sqrt and cmath.sqrt, so it names neither: matched, a store of math.sqrt's trials was
+    resumed, or returned, as cmath.sqrt's."""
+    _old_store(tmp_path, stored, stop_at_second=False)
+    with pytest.raises(ExperimentConflict) as refused:
+        tune(lambda p: 0.0, {"opt": search.categorical(given)}, max_trial_count=2, algorithm="grid", parallel_trial_count=1,
+             store=str(tmp_path), name="old")
+    said = str(refused.value)
+    assert "parameters['opt']" in said and "stored by an older kfp-tune" in said, said
+    assert "which names no module" in said and said.count("names no module") == 1 and "pass another name=" in said, said
+
+
+def test_an_old_text_of_a_builtin_class_resumes_as_it(tmp_path: Path) -> None:
+    """``<class 'int'>`` is builtins.int's str() alone (another module's class reads '<class 'mod.int'>')."""
+    _old_store(tmp_path, [str(int), str(float)], stop_at_second=False)
+    with pytest.warns(UserWarning, match="has already completed"):
+        result = tune(lambda p: 0.0, {"opt": search.categorical([int, float])}, max_trial_count=2, algorithm="grid", parallel_trial_count=1,
+                      store=str(tmp_path), name="old")
+    assert sorted(t.parameters["opt"].__name__ for t in result.trials) == ["float", "int"]

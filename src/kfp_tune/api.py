@@ -705,10 +705,10 @@ def _conflict_in_tune_words(refusal: ExperimentConflict, arguments: Mapping[str,
     except (KfpTuneError, ValueError, TypeError, AttributeError):  # a damaged record: the step's refusal says enough
         return None
     where = f"tune(): experiment {name!r} in {store.uri}"
-    addressed = _stored_with_addresses(stored, given)
-    if addressed:
-        return (f"{where} was stored by an older kfp-tune (before {NAMED_TEXT_SINCE}), which kept the values of {addressed} as their str(), "
-                f"with a memory address that differs in every kernel, so they cannot be matched to this call's: {', '.join(frozen)}; pass "
+    unmatchable, why = _stored_unmatchable(stored, given)
+    if unmatchable:
+        return (f"{where} was stored by an older kfp-tune (before {NAMED_TEXT_SINCE}), which kept the values of {unmatchable} as their str(), "
+                f"{why}, so they cannot be matched to this call's: {', '.join(frozen)}; pass "
                 f"another name= to start a new experiment, or delete that one (kfp_tune.Client({store.uri!r}).delete_experiment({name!r}, "
                 "confirm=True)) and call again")
     if frozen:
@@ -752,16 +752,24 @@ def _categoricals_as_stored(arguments: Mapping[str, Any]) -> dict[str, Any]:
     return {**arguments, "parameters": with_stored_texts(parameters, {str(k): v for k, v in lists.items() if isinstance(v, list)})}
 
 
-def _stored_with_addresses(stored: Mapping[str, Any], given: Mapping[str, Any]) -> str:
-    """The stored categorical parameters that differ from ``given`` and hold a value whose text
-    has a memory address (``<function relu at 0x7f42...>``: an older kfp-tune's, before functions
-    were kept by name), named for the refusal (``parameters['act']``); "" when there is none."""
+def _stored_unmatchable(stored: Mapping[str, Any], given: Mapping[str, Any]) -> tuple[str, str]:
+    """The stored categorical parameters that differ from ``given`` and hold a value whose text an
+    older kfp-tune wrote so that it cannot be matched (:func:`kfp_tune.search.unmatchable_older_text`:
+    ``<function relu at 0x7f42...>``, ``<built-in function sqrt>``), named for the refusal
+    (``parameters['act']``), and why; ("", "") when there is none."""
+    from kfp_tune.search import unmatchable_older_text
+
     given_params = {p.get("name"): p for p in given.get("parameters") or [] if isinstance(p, dict)}
-    return " and ".join(
-        f"parameters[{p.get('name')!r}]"
-        for p in stored.get("parameters") or [] if isinstance(p, dict) and p.get("parameterType") == "categorical" and p != given_params.get(p.get("name"))
-        and any(isinstance(text, str) and " at 0x" in text for text in (p.get("feasibleSpace") or {}).get("list") or [])
-    )
+    names: list[str] = []
+    whys: list[str] = []
+    for p in stored.get("parameters") or []:
+        if not isinstance(p, dict) or p.get("parameterType") != "categorical" or p == given_params.get(p.get("name")):
+            continue
+        found = {why for text in (p.get("feasibleSpace") or {}).get("list") or [] if isinstance(text, str) and (why := unmatchable_older_text(text))}
+        if found:
+            names.append(f"parameters[{p.get('name')!r}]")
+            whys += sorted(found - set(whys))
+    return " and ".join(names), "; or ".join(whys)
 
 
 def _categoricals_as_given(parameters: Mapping[str, Any]) -> dict[str, str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import builtins
 import numbers
+import re
 import types
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -122,11 +123,32 @@ before, as its str()."""
 
 def older_text(value: Any) -> str | None:
     """The text a kfp-tune from before :data:`NAMED_TEXT_SINCE` stored for ``value``, its str(),
-    where that differs from :func:`categorical_text` and names the value alike in every kernel:
-    a class's ``<class 'mod.Adam'>``, a builtin's ``<built-in function max>``. None for a value
-    stored as it is now, and for a function's, whose text held its memory address."""
+    where that differs from :func:`categorical_text` and names the value alone: a class's
+    ``<class 'mod.Adam'>`` (a builtin class's ``<class 'int'>``). None for a value stored as it
+    is now, and for one whose old text another value shares or no kernel repeats
+    (:func:`unmatchable_older_text`): a builtin function's ``<built-in function sqrt>`` (math's
+    and cmath's alike), an enum class's ``<enum 'Color'>``, a function's, with its address."""
     text = str(value)
-    return None if text == categorical_text(value) or " at 0x" in text else text
+    if text == categorical_text(value) or not isinstance(value, type):
+        return None
+    named = {f"<class '{categorical_text(value)}'>"} | ({f"<class '{value.__qualname__}'>"} if value.__module__ == "builtins" else set())
+    return text if text in named else None
+
+
+_UNNAMED_OLDER_TEXT = re.compile(r"<(built-in function [\w.]+|(enum|flag) '[\w.]+')>")
+"""The str() of a builtin function or an enum class, which names no module."""
+
+
+def unmatchable_older_text(text: str) -> str | None:
+    """Why a categorical value's ``text``, as a kfp-tune from before :data:`NAMED_TEXT_SINCE`
+    stored it (its str()), cannot be matched to a value given now, or None when it is not such a
+    text: a memory address differs in every kernel; a builtin function's or an enum class's
+    names no module, so another module's value of the name reads alike."""
+    if " at 0x" in text:
+        return "with a memory address, which differs in every kernel"
+    if _UNNAMED_OLDER_TEXT.fullmatch(text):
+        return "which names no module: another module's value of the name reads alike (math.sqrt and cmath.sqrt were both '<built-in function sqrt>')"
+    return None
 
 
 def with_stored_texts(parameters: Mapping[str, Any], stored_lists: Mapping[str, builtins.list[Any]]) -> dict[str, Any]:
