@@ -108,3 +108,24 @@ def test_a_403_in_cleanup_names_the_persons_identity_and_the_rbac_cleanup_needs(
     assert "cleanup needs list and delete on the trial kinds and get and delete on configmaps" in err
     assert "manifests/rbac.yaml grants the run's service account, not you" in err
     assert len(job_names(cluster)) == 1
+
+
+def test_a_403_in_cleanup_inside_a_cluster_names_the_pods_service_account(cluster, tmp_path, monkeypatch):
+    """Review B of session 37, finding 5: inside a cluster (a Kubeflow notebook's pod) the
+    identity refused is the pod's service account, which may be the run's own: 'your
+    kubeconfig's identity' and 'not you' were wrong there."""
+    from kubernetes import config
+
+    from fake_kube import Fault
+
+    experiment_in(cluster, tmp_path / "alice-store", ended=1)
+    monkeypatch.setattr(config, "load_incluster_config", lambda: config.load_kube_config())  # the pod's config: the fake's
+    said = 'jobs.batch is forbidden: User "system:serviceaccount:team-a:default-editor" cannot list resource "jobs" in the namespace "team-a"'
+    cluster.faults = [Fault("GET", "/jobs$", 403, times=100, message=said, reason="Forbidden")]
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"))
+    assert code == 1 and out == ""
+    assert err.startswith(f"error: Kubernetes refused to list jobs.batch in namespace 'team-a' (403 Forbidden: {said})")
+    assert "kfp-tune cleanup calls the API as this pod's service account (the server names it above), which needs 'list' on jobs.batch" in err
+    assert "which a Role bound to that service account grants" in err
+    assert "kubeconfig" not in err and "not you" not in err
+    assert len(job_names(cluster)) == 1

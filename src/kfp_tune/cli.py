@@ -1869,9 +1869,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
               f"resource in {config.namespace!r}), and a run may create theirs, owned by it")
     if running:
         if swept.kept:  # a killed run's: nothing ends them but a run that follows them, or a person
-            kept = [f"{resource}/{name}" for resource, name in swept.kept]
-            shown_kept = ", ".join(kept[:KEPT_SHOWN]) + (f" (and {len(kept) - KEPT_SHOWN} more)" if len(kept) > KEPT_SHOWN else "")
-            print(f"  {shown_kept}: a run of {args.name!r} ends them (the one following them, else run the experiment again on this "
+            print(f"  {_shown_resources(swept.kept)}: a run of {args.name!r} ends them (the one following them, else run the experiment again on this "
                   f"store: it resumes and follows them to their end); if none will, delete them:")
             selectors = swept.kept_selectors if state is not None and _no_run_starts_a_trial(state) else {}  # else a run resumed later is selected too
             for command in _kept_delete_commands(config.namespace, swept.kept, selectors):
@@ -1880,7 +1878,7 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
         print(f"kept the anchor configmap {anchor_name!r}: {driven_by} drives the experiment and may start a trial")
     elif swept.others:
         print(f"kept the anchor configmap {anchor_name!r}: it owns {len(swept.others)} resource(s) of another experiment named {args.name!r} "
-              "(the warning above), which deleting it would delete too")
+              "(the warning above), which that experiment's cleanup finds through it")
     if args.others and swept.others:
         print(f"not deleted: the {len(swept.others)} trial resource(s) of another experiment named {args.name!r} (the warning above)", file=sys.stderr)
         return EXIT_FAILED
@@ -1912,8 +1910,7 @@ def _others_kept(name: str, namespace: str, store: Store, others: list[tuple[str
     ``kfp-tune-NAME`` is shared by every experiment of that name whose trials run in the
     namespace, and a trial name hashes its experiment's uid, so these are none of this store's.
     ``asked``: --others was given and not answered yes (no word of it then)."""
-    named = [f"{resource}/{resource_name}" for resource, resource_name in others]
-    commands = "".join(f"\n    kubectl delete -n {namespace} {' '.join(named[at:at + KEPT_PER_COMMAND])}" for at in range(0, len(named), KEPT_PER_COMMAND))
+    commands = "".join(f"\n    {command}" for command in _kept_delete_commands(namespace, others, {}))  # by name: the selector takes this store's too
     flag = "" if asked else "run this cleanup again with --others: it deletes them (it asks first; --yes for a script), or "
     return (
         f"warning: kept {len(others)} trial resource(s) in {namespace!r} that are no trial of experiment {name!r} in {masked_url(store.uri)}: "

@@ -45,13 +45,21 @@ def test_a_config_map_that_is_not_the_anchor_owns_nothing_and_is_named(kube: Fak
     assert [o["metadata"]["name"] for o in kube.stored("jobs")] == ["quad-aaaa1111"]
 
 
-def test_the_anchor_itself_is_deleted_as_before_on_the_uid_read(kube: FakeKube) -> None:
-    """Deleted in the background (the garbage collector takes what it owns), on the uid read:
-    one made again between the read and the delete is not taken. The options go in the body,
-    where the API server reads them (it reads the query's only without one)."""
+def test_the_anchor_itself_is_deleted_on_the_uid_read_orphaning_what_it_owns(kube: FakeKube) -> None:
+    """Deleted on the uid read: one made again between the read and the delete is not taken.
+    The options go in the body, where the API server reads them (it reads the query's only
+    without one). Orphan, not Background (review B of session 37, finding 5): cleanup deletes
+    the anchor only once it has deleted everything of its own the anchor owned, so what the
+    anchor owns by then is a trial created since its listing, by another store's run of the
+    experiment's name, which that run follows by name: the garbage collector took it."""
     launcher = _launcher(kube)
     uid = launcher.anchor("quad")["metadata"]["uid"]
     assert launcher.owned_resources("quad").not_the_anchor == ""
+    owner = {"apiVersion": "v1", "kind": "ConfigMap", "name": "kfp-tune-quad", "uid": uid}
+    labels = {"kfp-tune.kubeflow.org/managed-by": "kfp-tune", "kfp-tune.kubeflow.org/experiment": "quad", "kfp-tune.kubeflow.org/trial": "quad-bbbb2222"}
+    kube.put({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "quad-bbbb2222", "labels": labels, "ownerReferences": [owner]}}, "team-a")
     assert launcher.delete_anchor("quad") is True and kube.stored("configmaps") == []
     (delete,) = [c for c in kube.calls if c.method == "DELETE"]
-    assert delete.body["propagationPolicy"] == "Background" and delete.body["preconditions"] == {"uid": uid}
+    assert delete.body["propagationPolicy"] == "Orphan" and delete.body["preconditions"] == {"uid": uid}
+    (job,) = kube.stored("jobs")
+    assert job["metadata"]["name"] == "quad-bbbb2222" and not job["metadata"].get("ownerReferences")

@@ -487,6 +487,8 @@ class KubernetesLauncher(Launcher):
         self.env = dict(env or {})
         self._sleep = sleep
         self._kinds: dict[tuple[str, str], TrialKind] = {}
+        self._in_cluster = False
+        """Whether :attr:`api` took the pod's in-cluster configuration (its service account), not a kubeconfig."""
 
     @property
     def namespace(self) -> str:
@@ -502,6 +504,7 @@ class KubernetesLauncher(Launcher):
 
             try:
                 config.load_incluster_config()
+                self._in_cluster = True
             except config.ConfigException:
                 config.load_kube_config()
             self._api_client = client.ApiClient()
@@ -554,12 +557,16 @@ class KubernetesLauncher(Launcher):
         than the run's, the way out is to create the trials beside the run, not to grant the
         run's account rights in that namespace."""
         refused = f"Kubernetes refused to {verb} {where} (403 Forbidden" + (f": {clipped(said, STATUS_MESSAGE_LIMIT)})" if said else ")")
-        if self.persons_call is not None:
+        if self.persons_call is not None:  # inside a cluster (a notebook's pod) the identity is the pod's service account, maybe the run's own
             command, needs = self.persons_call
+            identity, granted_to, not_the_run = (
+                ("this pod's service account (the server names it above)", "that service account", "") if self._in_cluster else
+                ("your kubeconfig's identity (whom the server names above)", "that identity", "; manifests/rbac.yaml grants the run's service account, not you")
+            )
             return (
-                f"{refused}: {command} calls the API as your kubeconfig's identity (whom the server names above), which needs '{verb}' on {resource} "
-                f"in namespace {self.config.namespace!r}; {command.removeprefix('kfp-tune ')} needs {needs} there, which a Role bound to that "
-                "identity grants (ask the namespace's owner or a cluster admin); manifests/rbac.yaml grants the run's service account, not you"
+                f"{refused}: {command} calls the API as {identity}, which needs '{verb}' on {resource} in namespace {self.config.namespace!r}; "
+                f"{command.removeprefix('kfp-tune ')} needs {needs} there, which a Role bound to {granted_to} grants (ask the namespace's owner "
+                f"or a cluster admin){not_the_run}"
             )
         run_namespace = _run_namespace()
         if self.config.namespace_from_experiment and run_namespace != self.config.namespace:
@@ -1292,11 +1299,12 @@ class KubernetesLauncher(Launcher):
         return result
 
     def delete_anchor(self, experiment: str, dry_run: bool = False) -> bool:
-        """Delete the experiment's anchor ConfigMap, and with it (the garbage collector, in the
-        background) any trial resource it still owns, as deleting a Katib Experiment deletes its
-        Trials and their jobs; whether there was one (``dry_run``: only that). For when no trial
-        of the experiment runs and no run drives it: a trial created meanwhile, owned by it, would
-        be collected too. A later trial of the experiment makes it again. A ConfigMap of that name
+        """Delete the experiment's anchor ConfigMap; whether there was one (``dry_run``: only
+        that). For once the sweep has deleted what it owned, no trial of the experiment runs and
+        no run drives it. Its dependents are orphaned, not collected: anything it owns by then
+        was created since the sweep's listing, by another store's run of the experiment's name
+        (the anchor is named after the name alone), which follows it by name and would lose it
+        to the garbage collector. A later trial of the experiment makes it again. A ConfigMap of that name
         whose labels are not the anchor's (someone else's, which :meth:`anchor` refuses too) is
         left alone, with a warning: False. The delete is on the uid read, so one made again in
         between is not taken either."""
@@ -1311,7 +1319,7 @@ class KubernetesLauncher(Launcher):
                 return False
             if not dry_run:
                 verb = "delete"
-                options = {"propagationPolicy": "Background", "preconditions": {"uid": found.metadata.uid}}  # a body's options, not the query's, are read
+                options = {"propagationPolicy": "Orphan", "preconditions": {"uid": found.metadata.uid}}  # a body's options, not the query's, are read
                 self.call("delete", "configmaps", name, core.delete_namespaced_config_map, name, self.config.namespace, body=options)
                 log.info("deleted configmap %s", name)
         except ApiException as exc:
