@@ -117,6 +117,33 @@ def finite_space() -> SearchSpace:
     )
 
 
+def infeasible(space: SearchSpace, assignment: Any) -> str:
+    """What the contract says of a point the space does not hold: the point and why (a value out
+    of range, a parameter missing, a numpy scalar where a Python value is expected)."""
+    why = space.problem(assignment) or "feasible"
+    numpy = [name for name, value in assignment.items() if type(value).__module__ == "numpy"] if isinstance(assignment, dict) else []
+    hint = f" (numpy values for {', '.join(repr(n) for n in numpy)}: give Python float / int / str, by float(), int() or .item())" if numpy else ""
+    return f"infeasible {assignment}: {why}{hint}"
+
+
+def _twice(keys: Sequence[Any], names: Sequence[str]) -> list[dict[str, Any]]:
+    """The points among ``keys`` given more than once, as dicts."""
+    seen: set[Any] = set()
+    out = []
+    for key in keys:
+        if key in seen:
+            out.append(dict(zip(names, key, strict=True)))
+        seen.add(key)
+    return out
+
+
+def _wrong_type(assignment: dict[str, Any], name: str, expected: str) -> str:
+    value = assignment[name]
+    return f"parameter types: {name!r} is {value!r} ({type(value).__module__}.{type(value).__qualname__}); expected a Python {expected}, in {assignment}" + (
+        " (convert numpy values with float(), int() or .item())" if type(value).__module__ == "numpy" else ""
+    )
+
+
 def objective(assignment: dict[str, Value]) -> float:
     """A deterministic objective over any space (for building histories)."""
     total = 0.0
@@ -369,13 +396,14 @@ class AlgorithmContract(GivenBackContract):
         keys = [space.key(a) for a in result.assignments]
         assert len(set(keys)) == count or self.repeats_points, "a point suggested twice in one batch"
         for assignment in result.assignments:
-            assert space.contains(assignment), f"infeasible {assignment}"
+            assert space.contains(assignment), infeasible(space, assignment)
         if self.covers_finite_space:
             small = self.adjust(finite_space())
             everything = self.suggest(small, [], [], 20, seed=4)
             keys = [small.key(a) for a in everything.assignments]
             assert len(keys) == len(set(keys)) == 12, f"asked for more than the space holds, got {len(set(keys))} of its 12 points"
-            assert all(small.contains(a) for a in everything.assignments)
+            outside = [a for a in everything.assignments if not small.contains(a)]
+            assert not outside, f"makes progress from an empty history: on the finite space, {infeasible(small, outside[0])}" if outside else ""
 
     def test_returns_exactly_n_feasible_new_points(self) -> None:
         space = self.space()
@@ -384,7 +412,7 @@ class AlgorithmContract(GivenBackContract):
         result = self.suggest(space, history, pending, 6, seed=6)
         allowed = (result.waiting and self.waits_for_results) or (result.exhausted and self.ends_on_its_own)
         if allowed:
-            assert len(result.assignments) <= 6
+            assert len(result.assignments) <= 6, f"exactly n feasible new points: asked for 6, got {len(result.assignments)} (waiting={result.waiting}, exhausted={result.exhausted})"
         else:
             assert len(result.assignments) == 6 and not result.exhausted, (
                 f"asked for 6 points of an infinite space, got {len(result.assignments)} (exhausted={result.exhausted}, waiting={result.waiting})"
@@ -395,26 +423,33 @@ class AlgorithmContract(GivenBackContract):
             assert len(set(keys)) == len(keys), "a point suggested twice in one batch"
             assert not taken & set(keys), "a point already tried or pending suggested again"
         for assignment in result.assignments:
-            assert space.contains(assignment), f"infeasible {assignment}"
+            assert space.contains(assignment), infeasible(space, assignment)
 
     def test_values_have_the_parameter_types(self) -> None:
         space = self.space()
         for assignment in self.suggest(space, [], [], 5).assignments:
-            assert isinstance(assignment["lr"], float) and isinstance(assignment["momentum"], float)
-            assert isinstance(assignment["layers"], int) and not isinstance(assignment["layers"], bool)
-            assert assignment["batch"] in ("16", "32", "64") and assignment["optimizer"] in ("sgd", "adam", "ftrl")
-            dropout = assignment["dropout"]
-            assert isinstance(dropout, float) and abs(dropout * 10 - round(dropout * 10)) < 1e-9
+            for name in ("lr", "momentum", "dropout"):
+                assert isinstance(assignment[name], float), _wrong_type(assignment, name, "float")
+            assert isinstance(assignment["layers"], int) and not isinstance(assignment["layers"], bool), _wrong_type(assignment, "layers", "int")
+            for name, choices in (("batch", ("16", "32", "64")), ("optimizer", ("sgd", "adam", "ftrl"))):
+                assert assignment[name] in choices, f"parameter types: {name!r} is {assignment[name]!r}; expected one of {choices} (str), in {assignment}"
+            dropout = float(assignment["dropout"])  # a float: checked above
+            assert abs(dropout * 10 - round(dropout * 10)) < 1e-9, f"parameter types: 'dropout' is {dropout!r}; expected a multiple of its step 0.1, in {assignment}"
 
     def test_same_seed_same_suggestions(self) -> None:
         space = self.space()
         history = self.history(space, 8)
         first = self.suggest(space, history, [], 4, seed=42)
         second = self.suggest(space, history, [], 4, seed=42)
-        assert [space.key(a) for a in first.assignments] == [space.key(a) for a in second.assignments]
+        assert [space.key(a) for a in first.assignments] == [space.key(a) for a in second.assignments], (
+            f"same seed, same suggestions: two calls with seed 42 and the same history of {len(history)} trials gave {first.assignments} first, "
+            f"then {second.assignments}; an answer must depend only on the history, the problem and the rng handed over "
+            "(no state kept between calls: a counter, a cache, a generator of its own)"
+        )
 
     def test_zero_asked_zero_given(self) -> None:
-        assert self.suggest(self.space(), [], [], 0).assignments == []
+        given = self.suggest(self.space(), [], [], 0).assignments
+        assert given == [], f"zero asked, zero given: asked for 0 points, got {len(given)}: {given}"
 
     def test_finite_space_ends_cleanly(self) -> None:
         space = self.adjust(finite_space())
@@ -422,7 +457,12 @@ class AlgorithmContract(GivenBackContract):
         for round_index in range(20):
             result = self.suggest(space, history, [], 5, seed=round_index)
             if self.repeats_points:  # it never ends on its own: it keeps giving feasible points
-                assert len(result.assignments) == 5 and not result.exhausted and all(space.contains(a) for a in result.assignments)
+                assert len(result.assignments) == 5 and not result.exhausted, (
+                    f"a finite space ends cleanly: an algorithm that repeats points must keep giving them; asked for 5 in round {round_index}, "
+                    f"got {len(result.assignments)} (exhausted={result.exhausted})"
+                )
+                for assignment in result.assignments:
+                    assert space.contains(assignment), f"a finite space ends cleanly: {infeasible(space, assignment)}"
             for assignment in result.assignments:
                 value = objective(assignment)
                 history.append(FinishedTrial(f"t{len(history)}", assignment, TrialStatus.SUCCEEDED, value, {"loss": value}))
@@ -431,13 +471,25 @@ class AlgorithmContract(GivenBackContract):
         else:
             if self.repeats_points:
                 return
-            raise AssertionError("never said the space is exhausted")
+            keys = [space.key(t.assignment) for t in history]
+            twice = _twice(keys, space.names)
+            raise AssertionError(
+                f"a finite space ends cleanly: 20 calls asking for 5 points each never said exhausted, on a space of 12 points "
+                f"({len(set(keys))} of them given)" + (f"; points suggested twice: {twice}" if twice else "")
+            )
         keys = [space.key(t.assignment) for t in history]
-        assert len(keys) == len(set(keys))
+        twice = _twice(keys, space.names)
+        assert not twice, f"a finite space ends cleanly: points suggested twice (already tried, in the history handed over): {twice}"
         if self.covers_finite_space:
-            assert len(keys) == 12
+            assert len(keys) == 12, (
+                f"a finite space ends cleanly: said exhausted after {len(keys)} of the space's 12 points; an algorithm registered "
+                "ends='on-a-finite-space' (or declaring nothing) tries every point first (ends='after-its-schedule' may end sooner)"
+            )
         again = self.suggest(space, history, [], 3)
-        assert again.assignments == [] and again.exhausted
+        assert again.assignments == [] and again.exhausted, (
+            f"a finite space ends cleanly: asked again once every point was tried, got {len(again.assignments)} point(s) (exhausted={again.exhausted}); "
+            "expected none, and exhausted=True"
+        )
 
     def test_leaves_history_and_pending_as_they_were(self) -> None:
         """The history is the experiment's own finished trials, kept for the next call in the
@@ -515,7 +567,10 @@ class AlgorithmContract(GivenBackContract):
         space = self.space()
         failed = [FinishedTrial(f"f{i}", a, TrialStatus.FAILED) for i, a in enumerate(self.suggest(space, [], [], 4).assignments)]
         result = self.suggest(space, failed, [], 3, seed=1)
-        assert len(result.assignments) == 3 or (result.waiting and self.waits_for_results) or (result.exhausted and self.ends_on_its_own)
+        assert len(result.assignments) == 3 or (result.waiting and self.waits_for_results) or (result.exhausted and self.ends_on_its_own), (
+            f"a history of only failures is handled: asked for 3 points after 4 failed trials, got {len(result.assignments)} "
+            f"(waiting={result.waiting}, exhausted={result.exhausted})"
+        )
 
 
     def test_respects_the_objective_direction(self) -> None:
@@ -592,7 +647,7 @@ def _registered(suite: str, attribute: str, name: str, registered: bool, registe
 
 def _parsed(entry: CatalogueEntry, settings: dict[str, Any]) -> dict[str, Any]:
     parsed, errors = parse_settings(entry, [(k, str(v)) for k, v in settings.items()], "settings")
-    assert not errors, errors
+    assert not errors, f"the suite's settings {settings!r} are refused: {'; '.join(f'{path}: {message}' for path, message in errors)}"
     return parsed
 
 
