@@ -487,8 +487,10 @@ class Client:
         """The trial's log (its primary container's output; ``container`` names another one the
         store keeps, such as a Custom collector's). Stored when the trial ends, wherever it ran;
         for a trial still running on a Kubernetes cluster it is read from its primary pod, in
-        ``namespace`` (default: the experiment's ``metadata.namespace``, else the one this
-        process runs in, else ``default``). NoLogYet when there is none to read yet."""
+        ``namespace`` (default: the one the trial recorded it ran in, else the experiment's
+        ``metadata.namespace``, else the one this process runs in, else ``default``). NoLogYet
+        when there is none to read yet, or none was kept (a trial that ended before it printed
+        anything: killed, or its run interrupted)."""
         stored = self._stored_log(trial, container)
         if stored is not None:
             return stored

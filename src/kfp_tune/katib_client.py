@@ -1058,7 +1058,8 @@ class KatibClient:
         Raises:
             ValueError: no experiment or trial name (as Katib's SDK).
             NotImplementedError: ``follow=True``.
-            RuntimeError: no such trial, or no log to read yet.
+            RuntimeError: no such trial, no log to read yet, or none was kept (a trial that
+                ended before it printed anything: killed, or its run interrupted).
         """
         if not name:
             raise ValueError("Experiment name is required")
