@@ -59,6 +59,38 @@ def load_experiment(source: str | Path | dict[str, Any] | Experiment | Any) -> E
     return experiment
 
 
+def status_not_carried(experiment: Experiment) -> str:
+    """What to tell a migrator whose export's ``status:`` holds trials (``status.trials`` above 0,
+    or a ``currentOptimalTrial``): that it is not carried over, what is taken, and what to do
+    about the trials already done; "" for no status or one without trials. Katib's API server
+    drops ``status`` on create too (the CRD's status subresource), so a new cluster also starts
+    from none; said because a run of the export reads as a continuation otherwise."""
+    status = experiment.status
+    if not isinstance(status, dict):
+        return ""
+    trials = status.get("trials")
+    trials = trials if isinstance(trials, int) and not isinstance(trials, bool) and trials > 0 else 0
+    optimal = status.get("currentOptimalTrial")
+    best = optimal.get("bestTrialName") if isinstance(optimal, dict) else None
+    best = best if isinstance(best, str) and best else ""
+    if not trials and not best:
+        return ""
+    counts = [f"{status[key]} {word}" for key, word in (("trialsSucceeded", "succeeded"), ("trialsFailed", "failed"), ("trialsRunning", "running"),
+                                                        ("trialsKilled", "killed"), ("trialsEarlyStopped", "early stopped"))
+              if isinstance(status.get(key), int) and status[key] > 0]
+    told = ", ".join(part for part in (f"{trials} trial{'s' if trials != 1 else ''}" if trials else "", ", ".join(counts)) if part)
+    told = told.replace(" trials, ", " trials: ", 1) if trials and counts else told
+    told = "; ".join(part for part in (told, f"best trial {best}" if best else "") if part)
+    budget = experiment.spec.max_trial_count
+    return (
+        f"experiment {experiment.name!r}: its status from Katib ({told}) is not carried over: this runs a new experiment"
+        f"{f' of maxTrialCount {budget}' if budget is not None else ''}, from no trials, as a new cluster's Katib would (its API server "
+        "drops status on create). Its spec, name, namespace, labels and annotations are taken; Katib's trials, their metrics and "
+        "its best trial are not, and cannot be imported. To count the trials already done, lower spec.maxTrialCount by them; keep the "
+        "export for their record"
+    )
+
+
 def _defaulted_parallel(error: FieldError) -> FieldError:
     """A refusal of ``spec.parallelTrialCount`` the user never wrote (``maxTrialCount: 2`` alone:
     Katib's default 3 is more, and Katib's webhook refuses it too) says where its value came from."""

@@ -14,6 +14,7 @@ from kfp_tune.collectors import COLLECTORS, EARLY_STOPPING_COLLECTORS
 from kfp_tune.core import claims
 from kfp_tune.core.decision import MAX_TRIALS_REACHED, RUNNING, SUGGESTION_END_REACHED, decide
 from kfp_tune.core.errors import ExperimentConflict, FieldError, KfpTuneError, SpecError, shown
+from kfp_tune.core.loading import status_not_carried
 from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING, short_hash
 from kfp_tune.core.records import DamagedRecord, ExperimentRecords, payload_of, utc_now
 from kfp_tune.core.spec import EDITABLE_FIELDS, Experiment
@@ -88,6 +89,8 @@ def init_experiment(records: ExperimentRecords, experiment: Experiment, edited_f
     if head is None:
         if check_only:
             return {}
+        if carried := status_not_carried(experiment):
+            log.warning("%s", carried)
         created = utc_now()
         uid = short_hash(f"{experiment.name}/{created}/{os.urandom(8).hex()}", 12)
         return records.write_once(
