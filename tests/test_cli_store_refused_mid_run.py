@@ -159,7 +159,8 @@ def test_a_kfp_local_steps_store_refusal_is_said_as_the_inline_engines_with_no_c
     )
 
     def child_claimed_then_was_refused(experiment, *args, **kwargs) -> None:
-        claims.claim(ExperimentRecords(store, experiment.name), "quad-run-1")  # the child's first step, for this process (KFP_TUNE_RUN_OWNER)
+        # the child's first step, for this process (KFP_TUNE_RUN_OWNER), takes over the CLI's own claim
+        claims.claim(ExperimentRecords(store, experiment.name), "quad-run-1", take_over=args[3])
         raise local_run.kfp_local_error(log)
 
     monkeypatch.setattr(local_run, "local_pipeline", lambda *args, **kwargs: None)

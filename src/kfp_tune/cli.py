@@ -994,15 +994,46 @@ def _run_engine(args: argparse.Namespace, store: Store, experiment: Experiment, 
     from kfp_tune.inline_runner import run_inline
     from kfp_tune.progress import ProgressWatcher
 
+    # a kfp-local run claims before its pipeline starts, and before the watcher shows any trial as its own
+    claimed = _claimed_for_the_pipeline(store, experiment.name, args.take_over) if args.engine != "inline" else contextlib.nullcontext()
     # while the bar shows, log lines (-v) are written above it, not onto its line
-    with plain or contextlib.nullcontext(), logging_redirect_tqdm() if not bar.disable else contextlib.nullcontext(), \
+    with claimed, plain or contextlib.nullcontext(), logging_redirect_tqdm() if not bar.disable else contextlib.nullcontext(), \
             ProgressWatcher(store, experiment, update) as watcher:  # the watcher's last look, then the lines left
         if args.engine == "inline":
             run_inline(store, experiment, launcher, take_over=args.take_over)
         else:
             from kfp_tune.pipelines.local_run import run_in_child
 
-            run_in_child(experiment, store.uri, launcher_config, args.rounds, args.take_over, args.verbose, store=store, progress=watcher)
+            # take_over: its first step takes over the claim above, this run's own (its KFP_TUNE_RUN_OWNER)
+            run_in_child(experiment, store.uri, launcher_config, args.rounds, True, args.verbose, store=store, progress=watcher)
+
+
+@contextlib.contextmanager
+def _claimed_for_the_pipeline(store: Store, name: str, take_over: bool) -> Iterator[None]:
+    """The experiment claimed for a kfp-local run before its pipeline starts, and given back
+    when the pipeline never took the claim over. Its first step claims only some 30 s later
+    (compile, kfp.local's start): two runs started together both passed the pre-flight, and
+    the second showed the first's trials as its own until its step was refused (QA
+    automation, session 37). Now the second is refused here (ExperimentBusy, exit 1), before
+    it starts anything, as the inline engine refuses it; the claim holds while this process
+    lives (:meth:`~kfp_tune.core.claims.Claim.live`), and a stop before the pipeline claimed is
+    recorded by ``end_interrupted_run``, whose run this claim is (``run_owner``)."""
+    from kfp_tune.core import claims
+    from kfp_tune.core.records import ExperimentRecords
+    from kfp_tune.steps.schedule import new_run_id
+
+    records, run_id = ExperimentRecords(store, name), new_run_id()
+    claims.claim(records, run_id, take_over)
+    reason = "error"
+    try:
+        yield
+        reason = "ended"
+    except KeyboardInterrupt:
+        reason = claims.INTERRUPTED
+        raise
+    finally:
+        with contextlib.suppress(Exception):  # a no-op once the pipeline took it over; a store down: this process's end frees it
+            claims.release(records, run_id, reason)
 
 
 def _interrupted_exit(exc: RunInterrupted, store: Store, name: str, as_json: bool) -> int:
