@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from conftest import quadratic_experiment
@@ -112,3 +113,25 @@ def test_a_rule_whose_factory_raises_is_named_before_any_trial_starts(tmp_path: 
     decision = run_inline(store, load_experiment(experiment()), LocalLauncher())
     assert decision.finished, decision
     assert statuses(store) == [TrialStatus.SUCCEEDED] * 3
+
+
+@pytest.mark.usefixtures("flaky_rule")
+@pytest.mark.parametrize("answer", ["no", 0.0, 1])
+def test_a_rule_answer_that_is_no_bool_is_the_rules_error_not_a_stop(tmp_path: Path, answer: object) -> None:
+    """"no" stopped every trial, as bool("no") is True (QA plugin, finding 12): an answer is
+    held to True or False, as EarlyStoppingContract holds it."""
+    store = LocalStore(tmp_path / "store")
+    BROKEN["answer"] = answer
+    with pytest.raises(EarlyStoppingRuleError) as caught:
+        run_inline(store, load_experiment(experiment()), LocalLauncher())
+    message = str(caught.value)
+    assert f"early-stopping rule 'flaky-stop' ({__name__}.FlakyRule) answered {answer!r} ({type(answer).__name__}); expected True or False" in message, message
+    assert TrialStatus.EARLY_STOPPED not in statuses(store) and TrialStatus.FAILED not in statuses(store), statuses(store)
+
+
+@pytest.mark.usefixtures("flaky_rule")
+def test_a_numpy_bool_answer_is_taken(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path / "store")
+    BROKEN["answer"] = np.bool_(True)
+    run_inline(store, load_experiment(experiment(parallel=1)), LocalLauncher())
+    assert statuses(store) == [TrialStatus.EARLY_STOPPED] * 3, statuses(store)

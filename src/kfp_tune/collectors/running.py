@@ -21,6 +21,8 @@ import traceback
 from collections.abc import Sequence
 from typing import Protocol
 
+import numpy as np
+
 from kfp_tune.collectors.formats import whole_lines
 from kfp_tune.collectors.observe import STAMP_PREFIX, CollectedReader
 from kfp_tune.collectors.push import reported_logs
@@ -168,14 +170,20 @@ class StopTest:
 
 
 def ask_rule(rule: Rule, who: str, objective_type: str, completed: Sequence[Sequence[float]], current: Sequence[float]) -> bool:
-    """The rule's answer for a trial that reported ``current``; its exception is
-    :class:`EarlyStoppingRuleError` naming it (``who``), never the trial's failure."""
+    """The rule's answer for a trial that reported ``current``; its exception, or an answer that
+    is no bool, is :class:`EarlyStoppingRuleError` naming it (``who``), never the trial's failure."""
     try:
-        return bool(rule.should_stop(objective_type, completed, current))
+        answer = rule.should_stop(objective_type, completed, current)
     except KfpTuneError:
         raise  # says what is wrong itself
     except Exception as exc:  # the rule's defect (often a plug-in's): named, and not called kfp-tune's
         raise rule_failed(who, exc) from exc
+    if not isinstance(answer, (bool, np.bool_)):  # bool("no") is True: held to its contract, as suggestions are
+        raise EarlyStoppingRuleError(
+            f"{who} answered {answer!r} ({type(answer).__name__}); expected True or False: the error is in that rule, not in kfp-tune "
+            "nor in the trial; the trials it was judging are given back, and a run after the fix resumes the experiment"
+        )
+    return bool(answer)
 
 
 def stop_test(records: ExperimentRecords, experiment: Experiment, trial: str, rule: Rule, completed: Sequence[Sequence[float]]) -> StopTest:
