@@ -5,6 +5,7 @@ pending, and what it returns is checked against its contract before anything is 
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import traceback
 from typing import Any
 
@@ -127,10 +128,28 @@ def next_suggestions(state: ExperimentState, problem: Problem, n: int, call_seq:
         raise _algorithm_failed(who, exc) from exc
     if not isinstance(result, Suggestions):
         raise AlgorithmError(f"{who} returned {type(result).__name__}; expected kfp_tune.algorithms.Suggestions")
+    result = _python_values(result)
+    if result.exhausted and registry.search_end(name) == "never":
+        endless = next((p.name for p in problem.space if p.count() is None), None)
+        if endless is not None:  # the space cannot have run out: the claim is the algorithm's, and breaks its declaration
+            raise AlgorithmError(
+                f"{who} said exhausted, though it registered ends='never' and the search space has no end (parameter {endless!r} is continuous): "
+                "the experiment would end as if the space had no more points; an algorithm whose schedule ends registers ends='after-its-schedule'"
+            )
     seen = set() if result.repeats else _points(state, problem.space)
     check_suggestions(problem, result.assignments, result.exhausted or result.waiting, n, seen, repeats=result.repeats, who=who)
     check_labels(result, who)
     return result
+
+
+def _python_values(result: Suggestions) -> Suggestions:
+    """The suggestions with numpy scalars (``rng.integers`` gives ``np.int64``) as their Python
+    values, as they would be stored: a value in range is not refused for its numpy type. Anything
+    else is left for :func:`check_suggestions` to judge."""
+    if not any(isinstance(a, dict) and any(isinstance(v, np.generic) for v in a.values()) for a in result.assignments):
+        return result
+    converted = [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in a.items()} if isinstance(a, dict) else a for a in result.assignments]
+    return dataclasses.replace(result, assignments=converted)
 
 
 def _algorithm_failed(who: str, exc: Exception) -> AlgorithmError:
