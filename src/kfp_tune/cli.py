@@ -93,20 +93,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = int(args.handler(args))
         sys.stdout.flush()  # here, not at exit: a reader gone already is then the quiet end below
         return code
+    # each line below said if it still can be: a reader gone (`2>&1 | head -1`) changes no exit status
     except SpecError as exc:
-        for error in exc.errors[:MAX_ERROR_LINES]:
-            print(f"{error.path}: {error.message}", file=sys.stderr)
-        if len(exc.errors) > MAX_ERROR_LINES:
-            print(f"... and {len(exc.errors) - MAX_ERROR_LINES} more problem(s)", file=sys.stderr)
+        with _unless_gone(sys.stderr):
+            for error in exc.errors[:MAX_ERROR_LINES]:
+                print(f"{error.path}: {error.message}", file=sys.stderr)
+            if len(exc.errors) > MAX_ERROR_LINES:
+                print(f"... and {len(exc.errors) - MAX_ERROR_LINES} more problem(s)", file=sys.stderr)
         return EXIT_INVALID
     except (ExperimentConflict, InputError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        with _unless_gone(sys.stderr):
+            print(f"error: {exc}", file=sys.stderr)
         return EXIT_INVALID
     except KfpTuneError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        with _unless_gone(sys.stderr):
+            print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        with _unless_gone(sys.stderr):
+            print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
         # the reader went away (`kfp-tune logs ... | head`): stop quietly, as cat does
@@ -857,7 +862,66 @@ def _note_unmounted_paths(launcher: Launcher, experiment: Experiment) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Runs the experiment here, under the engine chosen: all that can refuse it refuses it
     before anything is recorded, then the run goes with its progress shown, and ends as its
-    summary, an interrupt or a late Ctrl-C says."""
+    summary, an interrupt or a late Ctrl-C says. A reader of its output that goes away (`2>&1 |
+    head -1`) stops no run and changes no exit status (:class:`_ReaderMayGo`)."""
+    with _reader_may_go():
+        return _run_command(args)
+
+
+class _ReaderMayGo:
+    """``run``'s stdout or stderr, whose reader may go away (a CI step capping its log with
+    ``| head -1``): a write or flush it refuses (EPIPE) sends the stream to /dev/null, as
+    Python's docs advise for SIGPIPE, and the run goes on to its end and exits as it ended (0
+    Succeeded, 1 Failed), not 141 whatever the experiment did (QA automation, session 37)."""
+
+    def __init__(self, stream: Any):
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return int(self._stream.write(text))
+        except BrokenPipeError:
+            self._gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            self._gone()
+
+    def _gone(self) -> None:
+        with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), self._stream.fileno())
+        with contextlib.suppress(OSError, ValueError):  # what was left unwritten goes there too
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _reader_may_go() -> Iterator[None]:
+    """stdout and stderr as :class:`_ReaderMayGo` while ``run`` runs, flushed at its end; the
+    log handler :func:`main` set writes through them too (and is still the console's, for
+    ``logging_redirect_tqdm``, which looks for a handler of ``sys.stderr``)."""
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _ReaderMayGo(streams[0]), _ReaderMayGo(streams[1])
+    handlers = [(h, h.stream) for h in logging.getLogger().handlers if isinstance(h, logging.StreamHandler) and h.stream in streams]
+    for handler, stream in handlers:
+        handler.setStream(sys.stdout if stream is streams[0] else sys.stderr)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = streams
+        for handler, stream in handlers:
+            handler.setStream(stream)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    """:func:`cmd_run`'s run, its streams those of :func:`_reader_may_go`."""
     _refuse_compiled(args.experiment, "run", "to run a compiled pipeline use kfp.local or kfp-tune submit")
     experiment = _load(args.experiment, args.name, args.trial_templates, need_template=True)
     _check_run_settings(args, experiment)
