@@ -937,14 +937,19 @@ def experiment_folders(store: Store) -> tuple[list[str], dict[str, str]]:
     record and an experiment's name, sorted; the folders with an experiment record that no
     experiment can be read from, as their name is not an experiment's (a copy ``quad_backup``
     made by hand): folder -> why). One rule for every kind of store: a local folder is read by
-    its directories, another store by listing its keys."""
+    its directories; an S3 store by a delimiter listing of ``experiments/`` (every page), then one
+    listing of each folder's experiment record, so its cost is the experiments', not their trials'
+    keys (about seven a trial); a plug-in's store, which cannot list folders, by listing every key."""
     from kfp_tune.core.validation import name_problem
     from kfp_tune.stores.local import LocalStore
+    from kfp_tune.stores.s3 import S3Store
 
     inner = _innermost(store)
     if isinstance(inner, LocalStore):
         folder = inner.root / "experiments"
         held = {p.name for p in folder.iterdir() if (p / "experiment.json").is_file()} if folder.is_dir() else set()
+    elif isinstance(inner, S3Store):
+        held = _folders_with_a_record(store, inner.folders("experiments/", limit=None))
     else:
         held = {parts[1] for parts in (key.split("/") for key in store.list("experiments/")) if len(parts) == 3 and parts[2] == "experiment.json"}
     names, misnamed = [], {}
@@ -956,6 +961,23 @@ def experiment_folders(store: Store) -> tuple[list[str], dict[str, str]]:
             misnamed[name] = (f"experiments/{name}/ holds an experiment record but is not named as an experiment is ({problem}); "
                               f"no command can name it (status, delete): rename it to an experiment's name, or remove it, yourself")
     return names, misnamed
+
+
+EXPERIMENT_RECORD_LOOKERS = 8
+"""How many folders' experiment records :func:`experiment_folders` looks for at once on S3."""
+
+
+def _folders_with_a_record(store: Store, folders: list[str]) -> set[str]:
+    """Those of ``experiments/``'s ``folders`` that hold an experiment record: a listing of the
+    record's key in each (one request, no body read), :data:`EXPERIMENT_RECORD_LOOKERS` at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def holds_record(name: str) -> bool:
+        key = f"experiments/{name}/experiment.json"
+        return key in store.list(key)
+
+    with ThreadPoolExecutor(max_workers=EXPERIMENT_RECORD_LOOKERS) as pool:
+        return {name for name, held in zip(folders, pool.map(holds_record, folders), strict=True) if held}
 
 
 def _innermost(store: Store) -> Any:

@@ -103,11 +103,12 @@ class LocalStore:
         """The folders under this store's root, as ``file://`` URIs."""
         return [folder.as_uri() for folder in self._folders_in(self.root)]
 
-    def folders(self, prefix: str) -> list[str]:
-        """The names of the folders right under the key prefix ``prefix``, sorted; at most 1,000."""
+    def folders(self, prefix: str, limit: int | None = 1000) -> list[str]:
+        """The names of the folders right under the key prefix ``prefix``, sorted; at most
+        ``limit`` (1,000, as an S3 store's one request; ``None``: all)."""
         if unsafe_part(prefix.rstrip("/")) is not None:
             raise StoreError(f"invalid store key prefix {prefix!r}")
-        return [folder.name for folder in self._folders_in(self.root / prefix)][:1000]
+        return [folder.name for folder in self._folders_in(self.root / prefix)][:limit]
 
     @staticmethod
     def _folders_in(folder: Path) -> list[Path]:

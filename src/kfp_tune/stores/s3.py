@@ -585,12 +585,13 @@ class S3Store:
             raise self._error("listing of", full or "..", exc) from None
         return sorted(f"s3://{self.bucket}/{name.rstrip('/')}" for name in names if name and name.endswith("/"))
 
-    def folders(self, prefix: str) -> list[str]:
+    def folders(self, prefix: str, limit: int | None = 1000) -> list[str]:
         """The names of the folders right under the key prefix ``prefix``, sorted: the first page
-        of a delimiter listing (1,000), one request."""
+        of a delimiter listing (1,000), one request; with ``limit=None`` every page (one request
+        per 1,000: minio follows the listing's continuation token), for a caller that needs them all."""
         full = self._key(prefix.rstrip("/")) + "/"
         try:
-            names = [o.object_name for o in itertools.islice(self._client.list_objects(self.bucket, prefix=full), 1000)]
+            names = [o.object_name for o in itertools.islice(self._client.list_objects(self.bucket, prefix=full), limit)]
         except Exception as exc:
             raise self._error("listing of", prefix, exc) from None
         return sorted(name[len(full):].rstrip("/") for name in names if name and name.endswith("/"))
