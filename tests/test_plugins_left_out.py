@@ -21,7 +21,7 @@ HEAD = "from kfp_tune.algorithms import register, register_early_stopping\nfrom 
        "from kfp_tune.core.catalogue import int_setting\n"
 
 
-def load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, modules: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+def load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, modules: dict[str, str], attr: str = "") -> tuple[dict[str, str], list[str]]:
     """Load plug-ins whose entry point names are the keys of ``modules`` (written as modules
     ``qa_plug_<test>_<key>``: none cached from another test), as ``import kfp_tune`` does:
     (load_plugins' result, the warnings)."""
@@ -29,7 +29,7 @@ def load(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, modules: dict[str, str
     for name, source in modules.items():
         module = f"qa_plug_{tmp_path.name}_{name}".replace("-", "_")
         (tmp_path / f"{module}.py").write_text(HEAD + textwrap.dedent(source))
-        found.append(metadata.EntryPoint(name, module, plugins.GROUP))
+        found.append(metadata.EntryPoint(name, f"{module}:{attr}" if attr else module, plugins.GROUP))
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setattr(plugins, "_loaded", None)
     monkeypatch.setattr(plugins, "_owners", {})
@@ -107,3 +107,21 @@ def test_two_takeovers_of_a_katib_name_still_go_to_the_last(tmp_path: Path, monk
     })
     assert loaded == {"a-first": "", "b-second": ""} and said == [], (loaded, said)
     assert registry.create("random", {}).__class__.__name__ == "Second"
+
+
+@pytest.mark.usefixtures("clean_plugin_registries")
+def test_an_entry_point_naming_a_function_is_left_out_saying_to_name_the_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'attrplug:setup' loaded without a word, its setup() never called, and the experiment was
+    refused as an unknown algorithm with no hint (QA plugin, finding 7)."""
+    loaded, said = load(tmp_path, monkeypatch, {"attr": "def setup():\n    register('attr-algo', RandomSearch, settings=())\n"}, attr="setup")
+    assert loaded["attr"], loaded
+    assert "attr-algo" not in catalogue.ALGORITHMS
+    assert len(said) == 1 and "kfp-tune plug-in 'attr'" in said[0] and "is left out" in said[0], said
+    assert ":setup', an object in a module, not a module, and importing the module registered nothing" in said[0] and "setup is not called" in said[0], said[0]
+
+
+@pytest.mark.usefixtures("clean_plugin_registries")
+def test_an_entry_point_naming_an_object_of_a_module_that_registers_at_import_still_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    loaded, said = load(tmp_path, monkeypatch, {"attr-ok": "class Mine(RandomSearch):\n    pass\nregister('attr-ok-algo', Mine, settings=())\n"}, attr="Mine")
+    assert loaded == {"attr-ok": ""} and said == [], (loaded, said)
+    assert "attr-ok-algo" in catalogue.ALGORITHMS

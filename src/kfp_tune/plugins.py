@@ -21,7 +21,9 @@ through, as the user's Ctrl-C. A plug-in left out is left out whole: what it reg
 its import failed is undone (a takeover of a Katib name included). A new name is one plug-in's:
 a plug-in registering an algorithm, rule or store scheme of a new name that an earlier plug-in
 registered is left out, the warning naming both (Katib's katib-config maps a name to one
-service); a takeover of a Katib name by two plug-ins goes to the last. An experiment that names what the
+service); a takeover of a Katib name by two plug-ins goes to the last. An entry point that names
+an object in a module (``my_package.plugin:setup``) whose import registered nothing is left
+out too, saying so: kfp-tune calls nothing, the import of the module is the registration. An experiment that names what the
 plug-in would have registered is still refused, by validation (an unknown algorithm or store
 scheme), right after the warning that says why; an unknown algorithm or early-stopping rule is
 refused naming the plug-ins that failed (:mod:`kfp_tune.core.plugin_failures`), as the warning
@@ -150,10 +152,17 @@ def load_plugins() -> dict[str, str]:
             continue
         since = _registered_since(kept)
         clash = _taken(entry.name, since, kept)
+        if entry.attr and not since:  # 'module:function' whose import registered nothing: kfp-tune imports modules, it calls nothing
+            clash = (
+                f"its entry point names {entry.value!r}, an object in a module, not a module, and importing the module registered nothing: "
+                f"kfp-tune imports the module the entry point names, whose import registers what it brings, and calls nothing, so "
+                f"{entry.attr} is not called; name the module ({entry.module!r}) and register at its import"
+            )
         if clash:
             _put_back(kept)
             _loaded[entry.name] = clash
-            warnings.warn(f"{named} is left out: {clash}; uninstall one of the two, or have one register another name", PluginWarning, stacklevel=2)
+            advice = "" if entry.attr else "; uninstall one of the two, or have one register another name"
+            warnings.warn(f"{named} is left out: {clash}{advice}", PluginWarning, stacklevel=2)
             continue
         for (kind, _, _, built_in) in _registries():
             _owners.update(((kind, name), entry.name) for name in since.get(kind, []) if name not in built_in)
