@@ -32,7 +32,7 @@ from kfp_tune.core.template_source import needs_config_map, resolve_trial_templa
 from kfp_tune.core.vocabulary import DEBUG_VARIABLE, ExperimentPhase, LaunchPhase, TrialStatus
 from kfp_tune.launchers import LocalLauncher, check_experiment, launcher_from_config
 from kfp_tune.steps.best_result import best_trial_metrics
-from kfp_tune.steps.decide_stop import EXPERIMENT_UNREADABLE
+from kfp_tune.steps.decide_stop import DRIVEN_BY_ANOTHER_RUN, EXPERIMENT_UNREADABLE
 from kfp_tune.steps.launch_trial import wait_for_place
 from kfp_tune.steps.schedule import check_round, round_id
 from kfp_tune.steps.slots import Checkpoint, run_slots
@@ -442,8 +442,9 @@ def decide_stop_step(
     ``releases_claim``). It ends cleanly when the run never made the experiment (an input the
     first step refused, a run stopped before it): there is no claim to give back, and a second
     failed step would only hide the first; not when it was given another ``fresh_experiment``
-    than its suggest, whose experiment is there: it then fails as the other steps do, saying so
-    (ending quietly left the run's status unwritten, its claim held, the mistake unsaid). Its
+    than its suggest, whose experiment is there: it then closes the run on that experiment (its
+    status written, its claim given back, so the next run wired right is not refused) and fails as
+    the other steps do, saying so (ending quietly left the mistake unsaid). Its
     parameters stay as they are: a package compiled before decide-stop had a ``metrics`` output
     calls it by position."""
     return decide_stop_metrics_step(
@@ -489,7 +490,10 @@ def decide_stop_metrics_step(
         inputs = {"store_uri": store_uri, "experiment_name": experiment_name, "run_id": run_id, "s3_endpoint": s3_endpoint, "fresh_experiment": fresh_experiment}
         # its experiment missing while the one its suggest made with the other fresh_experiment is there: it fails as the
         # run's other steps do, named by _names_forgotten_fresh_experiment, not quietly "ended before it was created"
-        decision = steps.close_run(records, run_id, releases_claim=releases_claim, view=view, made_elsewhere=lambda: bool(_fresh_experiment_hint(inputs)))
+        try:
+            decision = steps.close_run(records, run_id, releases_claim=releases_claim, view=view, made_elsewhere=lambda: bool(_fresh_experiment_hint(inputs)))
+        except ExperimentNotFound as exc:  # the wiring mistake: the run's experiment is the other one; close the run there too
+            raise ExperimentNotFound(f"{exc}; {_close_in_its_place(inputs, releases_claim)}") from None
     else:
         decision = steps.decide_stop(records, round_id(run_id, round_index), rounds_total - round_index - 1, run_id=run_id, view=view)
     # a decision with a best trial was made from the view's state, read whole: nothing is read again
@@ -511,6 +515,27 @@ def decide_stop_metrics_step(
         if html_path:
             Path(html_path).write_text(html_report(report), encoding="utf-8")
     return decision.phase == ExperimentPhase.RUNNING, metrics
+
+
+def _close_in_its_place(inputs: dict[str, Any], releases_claim: bool) -> str:
+    """An exit handler wired with another ``fresh_experiment`` than its suggest closes the run on
+    the experiment the run did make (its status written, its claim given back), so that the next
+    run, wired right, is not refused by this one's claim; what it did, or why it could not and
+    what the next run must do, for the error that names the mistake."""
+    run_id, name = str(inputs["run_id"]), str(inputs["experiment_name"])
+    made_name = name if inputs["fresh_experiment"] else per_run_experiment_name(name, run_id)
+    try:
+        made = _records(inputs["store_uri"], name, inputs["s3_endpoint"] or "", run_id, not inputs["fresh_experiment"])
+        decision = steps.close_run(made, run_id, releases_claim=releases_claim)
+    except KfpTuneError as exc:
+        return (
+            f"this exit handler could not close run {run_id!r} of experiment {made_name!r} in its place ({exc}): the next run of it "
+            f"is refused until run {run_id!r} has shown no sign of life for {claims.HAND_OVER_SECONDS:g} s under kfp.local (its claim's "
+            "TTL on a cluster), or give the next run take_over=True once this one has ended"
+        )
+    if decision.reason == DRIVEN_BY_ANOTHER_RUN:
+        return f"experiment {made_name!r} is driven by another run now ({decision.message}): this exit handler left it as it is"
+    return f"this exit handler closed run {run_id!r} of experiment {made_name!r} in its place (its status written, its claim given back)"
 
 
 def _write_no_report(markdown_path: str | None, html_path: str | None, text: str) -> None:
