@@ -62,7 +62,7 @@ from kfp_tune.core.errors import FieldError, shown
 from kfp_tune.core.naming import labels_for
 from kfp_tune.core.observation import go_float
 from kfp_tune.core.space import search_space_of
-from kfp_tune.core.spec import Experiment, ParameterSpec
+from kfp_tune.core.spec import DEFAULT_PARALLEL_TRIAL_COUNT, Experiment, ParameterSpec
 from kfp_tune.core.template import TRIAL_SPEC_META
 from kfp_tune.core.validation import INT32_MAX, MAX_HYPERBAND_BRACKETS, metric_strategy_notes, primary_pod_label_notes
 from kfp_tune.core.vocabulary import CollectorKind
@@ -375,7 +375,6 @@ def _early_stopping_notes(experiment: Experiment) -> list[FieldError]:
         notes.append(_not_in_katib_note("spec.earlyStopping.algorithmName", "EarlyStopping", name))
     if name == "medianstop":
         notes += _start_step_notes(spec.early_stopping.algorithm_settings)
-        notes += _min_trials_notes(spec.early_stopping.algorithm_settings, spec.max_trial_count)
     kind = spec.collector_kind
     path = "spec.metricsCollectorSpec.collector.kind"
     if kind == CollectorKind.TENSORFLOW_EVENT:
@@ -430,16 +429,22 @@ def _start_step_notes(settings: Sequence[Any]) -> list[FieldError]:
     ]
 
 
-def _min_trials_notes(settings: Sequence[Any], max_trial_count: int | None) -> list[FieldError]:
-    """medianstop's min_trials_required at or above maxTrialCount: a trial is judged only when
-    that many trials have succeeded as it starts (medianstop/service.py, get_median_value), and
-    at most maxTrialCount - 1 can have when the last one starts, so the rule never stops one.
-    Katib takes such a spec, and so does kfp-tune; validate says so."""
-    if max_trial_count is None:
+def _min_trials_notes(experiment: Experiment) -> list[FieldError]:
+    """medianstop's min_trials_required above maxTrialCount - parallelTrialCount: a trial is
+    judged only when that many trials have succeeded as it starts (medianstop/service.py,
+    get_median_value), and with P trials run at once trial k > P starts when a slot frees, that
+    is when k - P have ended, so the last one starts when at most maxTrialCount - P have (none
+    when P >= maxTrialCount): the rule never stops a trial. Katib takes such a spec, and so does
+    kfp-tune; validate, run, submit and schedule say so."""
+    spec = experiment.spec
+    if spec.early_stopping is None or spec.early_stopping.algorithm_name != "medianstop" or spec.max_trial_count is None:
         return []
+    settings = spec.early_stopping.algorithm_settings
     parsed, errors = parse_settings(EARLY_STOPPING["medianstop"], [(s.name, s.value) for s in settings], "")
     required = parsed["min_trials_required"]
-    if errors or required < max_trial_count:
+    parallel = max(spec.parallel_trial_count or DEFAULT_PARALLEL_TRIAL_COUNT, 1)
+    ended_at_last_start = max(spec.max_trial_count - parallel, 0)
+    if errors or required <= ended_at_last_start:
         return []
     last = {setting.name: index for index, setting in enumerate(settings)}
     given = "min_trials_required" in last
@@ -448,9 +453,9 @@ def _min_trials_notes(settings: Sequence[Any], max_trial_count: int | None) -> l
     return [
         FieldError(
             where,
-            f"min_trials_required {required}{unset} is not below maxTrialCount "
-            f"{max_trial_count}: a trial is judged only when min_trials_required trials have succeeded as it starts, and at most "
-            f"{max_trial_count - 1} can have when the last one starts, so medianstop never stops a trial (Katib takes it so too)",
+            f"min_trials_required {required}{unset} is above maxTrialCount {spec.max_trial_count} - parallelTrialCount {parallel}: "
+            f"a trial is judged only when min_trials_required trials have succeeded as it starts, and with {parallel} trials run at "
+            f"once the last one starts when at most {ended_at_last_start} have ended, so medianstop never stops a trial (Katib takes it so too)",
         )
     ]
 
@@ -513,7 +518,7 @@ def before_run_notes(experiment: Experiment) -> list[FieldError]:
     """Of :func:`katib_notes`, those that say what a run of this experiment will do unlike its
     spec's face: end before maxTrialCount (a finite space smaller than it; darts' one trial;
     hyperband's schedule shorter than it), search at random (hyperband with no promotion before
-    maxTrialCount), or
+    maxTrialCount), stop no trial early (medianstop's min_trials_required never reached), or
     end every trial MetricsUnavailable (a Custom collector that reports to Katib's DB manager).
     ``kfp-tune run``, ``submit`` and ``schedule`` print them, as validate does, with
     :func:`unread_setting_notes`: a user who never ran validate hears them before the run."""
@@ -526,6 +531,7 @@ def before_run_notes(experiment: Experiment) -> list[FieldError]:
         notes += _small_space_notes(name, spec.parameters, spec.max_trial_count)
     if name == "hyperband":
         notes += _hyperband_schedule_notes(experiment)
+    notes += _min_trials_notes(experiment)
     return notes
 
 
