@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import yaml
+from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from kfp_tune.core.errors import SHOWN_LIMIT, FieldError, SpecError, clipped, shown
@@ -45,7 +47,9 @@ def load_experiment(source: str | Path | dict[str, Any] | Experiment | Any) -> E
 
     Returns the defaulted Experiment; raises SpecError with every problem found, TypeError for
     a source of another type."""
-    experiment = parse_experiment(read_experiment_source(source))
+    document = read_experiment_source(source)
+    _refuse_python_names(document, from_dict=isinstance(source, dict))
+    experiment = parse_experiment(document)
     parallel_given = experiment.spec.parallel_trial_count is not None
     experiment = apply_katib_defaults(experiment)
     template = experiment.spec.trial_template
@@ -89,6 +93,55 @@ def status_not_carried(experiment: Experiment) -> str:
         "its best trial are not, and cannot be imported. To count the trials already done, lower spec.maxTrialCount by them; keep the "
         "export for their record"
     )
+
+
+def _refuse_python_names(document: Any, from_dict: bool) -> None:
+    """Katib's field names, one way throughout: kfp-tune's models also take their Python names
+    (``max_trial_count``) when built in Python, but a document (YAML, text, a dict) is read by
+    Katib's JSON names only, as Katib's Go types decode it, case-sensitively: there
+    ``max_trial_count`` is an unknown field kept and never read (its CRD preserves unknown
+    fields), and the experiment has no maxTrialCount. Refused as unknown, naming Katib's name,
+    as ``metadata``'s Python names already were; with every such field at once. ``from_dict``:
+    a Katib SDK model's ``to_dict()`` writes Python names at every level, so the refusal says to
+    pass the model itself (read by its JSON names)."""
+    if not isinstance(document, dict):
+        return
+
+    def unknown(by_name: bool) -> list[tuple[Any, ...]]:
+        """The locations of the fields unknown when Python names are (or are not) taken."""
+        try:
+            Experiment.model_validate(document, by_alias=True, by_name=by_name)
+        except ValidationError as exc:
+            return [tuple(part for part in error["loc"] if part != "function-before") for error in exc.errors() if error["type"] == "extra_forbidden"]
+        return []
+
+    if not any(isinstance(key, str) and "_" in key for key in _keys_in(document)):
+        return
+    unknown_anyway = set(unknown(by_name=True))
+    problems: list[FieldError] = []
+    for loc in unknown(by_name=False):
+        key = loc[-1] if loc else None
+        if loc not in unknown_anyway and isinstance(key, str) and to_camel(key) != key:  # a Python name of a field there
+            path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
+            hint = ("; a Katib SDK model's to_dict() writes these names: pass the V1beta1Experiment itself, which is read by Katib's names"
+                    if from_dict and not problems else "")
+            problems.append(FieldError(path, f"unknown field (Katib's v1beta1 Experiment names it {to_camel(key)}, and Katib's Go types "
+                                             f"never read {key}, so on Katib it is not set); did you mean {to_camel(key)}?{hint}"))
+    if problems:
+        try:
+            parse_experiment(document)  # every other problem of the document with them, as one refusal
+        except SpecError as other:
+            problems += [e for e in other.errors if e.path not in {p.path for p in problems}]
+        raise SpecError(problems)
+
+
+def _keys_in(tree: Any) -> list[Any]:
+    """Every mapping key in ``tree``, at any depth."""
+    if isinstance(tree, dict):
+        return [*tree, *(key for value in tree.values() for key in _keys_in(value))]
+    if isinstance(tree, list):
+        return [key for value in tree for key in _keys_in(value)]
+    return []
 
 
 def _defaulted_parallel(error: FieldError) -> FieldError:
