@@ -7,12 +7,13 @@ import subprocess
 import sys
 
 STEP = [
-    sys.executable, "-c", "import os, time\nparent = os.getppid()\nwhile os.getppid() == parent:\n    time.sleep(0.2)\n",
+    sys.executable, "-c", "import os, sys, time\nwhile os.getppid() == int(sys.argv[-1]):\n    time.sleep(0.2)\n",
     "--", "kfp.dsl.executor_main",
 ]
-"""A step as kfp.local starts it (its command line names the executor); it ends once its parent has."""
+"""A step as kfp.local starts it (its command line names the executor); it ends once its parent,
+whose pid the driver gives it last, has (even one that ended before the step read its parent)."""
 DRIVER = (
-    "import subprocess, sys, time\nstep = subprocess.Popen(sys.argv[1:])\nprint(step.pid, flush=True)\n"
+    "import os, subprocess, sys, time\nstep = subprocess.Popen([*sys.argv[1:], str(os.getpid())])\nprint(step.pid, flush=True)\n"
     "sys.stdin.readline()\nstep.kill()\nstep.wait()\nprint('idle', flush=True)\ntime.sleep(600)\n"
 )
 """It runs one step, then, told to, ends it and lives on idle (a kernel after its run failed)."""
