@@ -109,10 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         with _unless_gone(sys.stderr):
             print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        terminated = isinstance(exc, cli_start.Terminated)  # SIGTERM before a run answered it (a CI timeout)
         with _unless_gone(sys.stderr):
-            print("interrupted", file=sys.stderr)
-        return 130
+            print("interrupted (SIGTERM)" if terminated else "interrupted", file=sys.stderr)
+        return cli_start.EXIT_TERMINATED if terminated else cli_start.EXIT_INTERRUPTED
     except BrokenPipeError:
         # the reader went away (`kfp-tune logs ... | head`): stop quietly, as cat does
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing left to flush at exit
@@ -2368,12 +2369,18 @@ def cmd_delete(args: argparse.Namespace) -> int:
         print(f"delete experiment {args.name!r} ({trials} trial(s) run, {what}) from {masked_url(store.uri)}? It cannot be undone. [y/N] ",
               end="", file=sys.stderr, flush=True)
         try:
-            answer = input()
+            answer: str | None = input()
         except (EOFError, OSError, ValueError, RuntimeError):  # no answer: end of input, stdin closed, or none (<&-: input() lost sys.stdin)
-            answer = ""
+            answer = None
+        echoed = False
         with contextlib.suppress(AttributeError, OSError, ValueError):
-            if sys.stdin is None or not sys.stdin.isatty():  # the answer was not echoed: end the prompt's line
-                print(file=sys.stderr)
+            echoed = sys.stdin is not None and sys.stdin.isatty()
+        if answer is None or not echoed:  # the answer was not echoed: end the prompt's line
+            print(file=sys.stderr)
+        if answer is None:  # a CI step or script without --yes (QA automation, session 37): say what it lacks
+            print("not deleted: no answer could be read (stdin is not a terminal, or at its end); "
+                  "add --yes to delete without asking", file=sys.stderr)
+            return EXIT_FAILED
         if answer.strip().lower() not in ("y", "yes"):
             print("not deleted", file=sys.stderr)
             return EXIT_FAILED

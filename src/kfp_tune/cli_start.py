@@ -1,11 +1,12 @@
-"""The ``kfp-tune`` command's first second: a Ctrl-C, or a dependency missing, while it loads.
+"""The ``kfp-tune`` command's first second: a Ctrl-C or SIGTERM, or a dependency missing, while it loads.
 
 The console script imports ``kfp_tune.cli``, and with it the whole package (pydantic, numpy, the
 plug-ins: about a second), before ``cli.main`` can answer a Ctrl-C; one in that second printed
 the traceback of whichever import it cut short, and the process died of SIGINT. ``kfp_tune``
 imports this module first: in the ``kfp-tune`` command (or ``python -m kfp_tune.cli``) only (never in a library user's process),
 SIGINT then prints one line and exits 130, as a Ctrl-C later does, until ``cli.main`` answers it
-itself (:func:`hand_over`).
+itself (:func:`hand_over`). SIGTERM the same way (``interrupted (SIGTERM)``, exit 143), and
+after that until a run answers it (:class:`Terminated`): it ended the process with no line.
 
 After ``pip install --no-deps`` those imports fail too (no pydantic, yaml, numpy), before
 ``cli.main`` could name the package: the command then says what :func:`missing_module` says, one
@@ -37,9 +38,27 @@ EXIT_FAILED = 1
 """``cli.main``'s status for a runtime error, a missing dependency included."""
 
 
+EXIT_TERMINATED = 128 + signal.SIGTERM
+"""What a shell reports for a command SIGTERM ended (a CI job's timeout, ``kill``)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, once ``cli.main`` runs and before a run answers it itself: said as a Ctrl-C is
+    (``interrupted (SIGTERM)``, exit 143), where it ended the process with no line at all."""
+
+    signal_name = "SIGTERM"
+
+
 def _interrupted_while_loading(signum: int, frame: FrameType | None) -> None:
+    if signum == signal.SIGTERM:
+        print("interrupted (SIGTERM)", file=sys.stderr)
+        raise SystemExit(EXIT_TERMINATED)
     print("interrupted", file=sys.stderr)
     raise SystemExit(EXIT_INTERRUPTED)
+
+
+def _terminated(signum: int, frame: FrameType | None) -> None:
+    raise Terminated()
 
 
 def started_as_the_command() -> bool:
@@ -116,6 +135,8 @@ def hand_over() -> None:
     "interrupted"): Python's own handlers are back, for whatever the command installs over them."""
     if signal.getsignal(signal.SIGINT) is _interrupted_while_loading:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+    if signal.getsignal(signal.SIGTERM) is _interrupted_while_loading:  # a run installs its own over it, and puts it back
+        signal.signal(signal.SIGTERM, _terminated)
     if sys.excepthook is _missing_while_loading:
         sys.excepthook = sys.__excepthook__
 
@@ -123,5 +144,7 @@ def hand_over() -> None:
 if started_as_the_command():
     if signal.getsignal(signal.SIGINT) is signal.default_int_handler:  # an ignored SIGINT stays ignored
         signal.signal(signal.SIGINT, _interrupted_while_loading)
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:  # an ignored SIGTERM too
+        signal.signal(signal.SIGTERM, _interrupted_while_loading)
     if sys.excepthook is sys.__excepthook__:  # a hook someone installed stays theirs
         sys.excepthook = _missing_while_loading

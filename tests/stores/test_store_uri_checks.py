@@ -71,7 +71,8 @@ def test_open_store_and_the_cli_refuse_such_a_prefix_before_any_request(monkeypa
 def test_an_empty_padded_or_nul_uri_is_refused(uri: str):
     with pytest.raises(StoreInputError) as info:
         check_store_uri(uri)
-    assert str(info.value) == f"store URI {uri!r}: {EXPECTED}"
+    padded = " it has white space at its start or end (a line break or space set or pasted with it?);"
+    assert str(info.value) == (f"store URI {uri!r}:{padded} {EXPECTED}, as it is: a URI is never stripped" if uri.strip() != uri else f"store URI {uri!r}: {EXPECTED}")
 
 
 @pytest.mark.parametrize(

@@ -109,7 +109,12 @@ def check_store_uri(uri: str) -> str:
     expected = "expected s3://bucket/prefix, file:///path or a folder path" + "".join(f", {scheme}://..." for scheme in sorted(_OPENERS))
     # a URI is repeated with its credentials, query and fragment masked (a token may be there)
     quoted = shown(masked_url(uri))
-    if not uri or uri.strip() != uri or "\x00" in uri:
+    if uri and uri.strip() != uri:  # a CI variable set with a line break, a value pasted with a space: the form may be right
+        raise StoreInputError(
+            f"store URI {quoted}: it has white space at its start or end (a line break or space set or pasted with it?); "
+            f"{expected}, as it is: a URI is never stripped"
+        )
+    if not uri or "\x00" in uri:
         raise StoreInputError(f"store URI {quoted}: {expected}")
     if not _SCHEME.match(uri):
         mistyped = _MISTYPED_SCHEME.match(uri)
