@@ -2023,12 +2023,7 @@ def _namespaces_with_resources(state: ExperimentState) -> list[str]:
     started record is written before the create, so one whose create was refused (a 403 in a
     Katib example's ``kubeflow``, rerun as the advice says in the run's namespace) names a
     namespace where nothing of it exists."""
-    from kfp_tune.core.state import TRIAL_NOT_CREATED
-
-    return sorted({
-        t.started.cluster_namespace for t in state.trials
-        if t.started is not None and t.started.cluster_namespace and not (t.ended is not None and t.ended.reason == TRIAL_NOT_CREATED)
-    })
+    return sorted({t.started.cluster_namespace for t in state.trials if t.made_something and t.started is not None and t.started.cluster_namespace})
 
 
 def _recorded_namespace(state: ExperimentState, store: Store) -> str | None:

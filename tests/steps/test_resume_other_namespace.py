@@ -134,3 +134,31 @@ def test_a_completed_experiment_given_another_namespace_is_refused_naming_the_fi
     assert "It is completed and its spec is unchanged: a run of it as stored only reports it" in text and "give metadata.namespace 'team-a' as stored" in text
     assert "spec changed" not in text and "resumePolicy" not in text
     assert _stored_namespace(ExperimentRecords(LocalStore(tmp_path / "store"), "quad")) == "team-a"
+
+
+def test_a_first_run_refused_403_in_kubeflow_may_move_to_the_runs_namespace(tmp_path, monkeypatch, caplog):
+    """Review B of session 37, finding 1: the case above, as it happens. launch-trial writes the
+    started record (naming kubeflow) before the create, which is refused 403: the trial ends
+    Killed, TrialNotCreated, and nothing of it exists anywhere. Following the refusal's advice
+    (metadata.namespace set to the run's, or left out) must not be refused as a move of trials
+    that started."""
+    from fake_kube import Fault, reached_through_kubeconfig
+    from kfp_tune.core.state import TRIAL_NOT_CREATED, load_state
+    from kfp_tune.launchers.kubernetes import KubernetesConfig, KubernetesLauncher
+
+    records = ExperimentRecords(LocalStore(tmp_path / "store"), "quad")
+    init_experiment(records, _quad("kubeflow"))
+    (refused,) = suggest(records, "run-1-r000", 1, n=1)
+    with reached_through_kubeconfig(tmp_path, monkeypatch) as cluster:
+        cluster.faults = [Fault("POST", "/jobs$", 403, times=100, message="jobs.batch is forbidden", reason="Forbidden")]
+        with pytest.raises(Exception, match="403"):
+            launch_trial(records, KubernetesLauncher(KubernetesConfig(namespace="kubeflow", poll_seconds=0.05, api_retry_seconds=0.0),
+                                                     api_client=cluster.api_client(), env={}), refused)
+    (trial,) = load_state(records).trials
+    assert trial.started is not None and trial.started.cluster_namespace == "kubeflow" and trial.ended.reason == TRIAL_NOT_CREATED
+    for namespace in ("team-a", None):
+        with caplog.at_level(logging.WARNING, logger="kfp_tune"):
+            init_experiment(records, _quad(namespace))
+        assert _stored_namespace(records) == namespace
+    assert "none of its trials has started" not in caplog.text  # one did start: its create was refused
+    assert "its trials created nothing" in caplog.text, caplog.text

@@ -105,6 +105,14 @@ class TrialState:
         return self.result is not None and self.result.status == TrialStatus.KILLED and self.result.reason in GIVEN_BACK_REASONS
 
     @property
+    def made_something(self) -> bool:
+        """Whether anything of the trial may exist where it ran: it started, and its create was
+        not refused. The started record is written before the create, so one refused
+        (TRIAL_NOT_CREATED: a 403 in a Katib example's ``kubeflow``) names a namespace where
+        nothing of it exists, nor anywhere else."""
+        return self.started is not None and not (self.ended is not None and self.ended.reason == TRIAL_NOT_CREATED)
+
+    @property
     def observation(self) -> Observation:
         if self.result is None:
             return Observation()

@@ -503,13 +503,15 @@ def _refuse_namespace_move(stored: dict[str, Any], given: dict[str, Any], state:
     cluster trials where they are not: each would end TrialDeleted while it runs on, unowned.
     Refused once any trial has started, on any engine (a trial the launcher config placed in
     the given namespace too: it is still the stored experiment's); allowed, with a warning, for
-    one none of whose trials started (a first run refused 403 in ``kubeflow`` created nothing:
-    the refusal's advice is to run it in one's own namespace): that warning is returned, for
+    one none of whose trials made anything (a first run refused 403 in ``kubeflow`` created
+    nothing, though its trial's started record names it: the refusal's advice is to run it in
+    one's own namespace; :attr:`TrialState.made_something`): that warning is returned, for
     the caller to give once the resume is taken ("" for no move)."""
     old, new = _namespace_of(stored), _namespace_of(given)
     if old == new:
         return ""
-    started = [trial for trial in state.trials if trial.started is not None]
+    started = [trial for trial in state.trials if trial.made_something]
+    refused = len([trial for trial in state.trials if trial.started is not None]) - len(started)
     name = state.name
 
     def said(namespace: str) -> str:
@@ -535,8 +537,9 @@ def _refuse_namespace_move(stored: dict[str, Any], given: dict[str, Any], state:
             f"{completed} To resume it, give metadata.namespace {said(old)} as stored; to run the one in {said(new)}, give it "
             f"{NEW_EXPERIMENT_NAMING.replace(', or ', ', ')}, or another store (--store, tune(store=...))"
         )
-    return (f"experiment {name!r}: metadata.namespace changes from {said(old)} (stored) to {said(new)} (this spec): none of its trials has "
-            "started, so it moves (its trials go there unless a launcher config names a namespace)")
+    how = (f"its trials created nothing ({refused} refused at its create)" if refused else "none of its trials has started")
+    return (f"experiment {name!r}: metadata.namespace changes from {said(old)} (stored) to {said(new)} (this spec): {how}, so it moves "
+            "(its trials go there unless a launcher config names a namespace)")
 
 
 def _only_metadata_changed(stored: dict[str, Any], given: dict[str, Any]) -> bool:
