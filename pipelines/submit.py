@@ -173,9 +173,8 @@ class _Ready:
 
 def _ready(source: Any) -> _Ready | None:
     """A ready pipeline (a pipeline function, or the path of a compiled package), or None for an
-    experiment. A YAML file is a compiled package when it has KFP's ``pipelineInfo`` and
-    ``root``; a Katib Experiment has neither. A ``.yaml`` file that is not YAML is refused here,
-    naming it and what it should be (:class:`UnreadableSource`)."""
+    experiment, by :func:`read_package`'s rule. A broken package, and a ``.yaml`` file that is
+    not YAML, are refused here, naming it and what is wrong (:class:`UnreadableSource`)."""
     spec = getattr(source, "component_spec", None)
     if spec is not None and getattr(source, "pipeline_spec", None) is not None:
         from kfp.dsl.types import type_utils
@@ -183,11 +182,13 @@ def _ready(source: Any) -> _Ready | None:
         inputs = spec.inputs or {}
         required = {name for name, given in inputs.items() if not type_utils.is_parameter_type(given.type) and not given.optional}
         return _Ready(str(spec.name), frozenset(inputs), source, frozenset(required))
-    if isinstance(source, (str, Path)) and Path(source).suffix in (".yaml", ".yml") and Path(source).is_file():
-        first = _readable_package_document(source)
-        if "pipelineInfo" in first and "root" in first:
-            _refuse_malformed_package(source, first)
-            inputs = ((first.get("root") or {}).get("inputDefinitions") or {})
+    if isinstance(source, (str, Path)):
+        read = read_package(source)
+        if read.unreadable or read.broken:
+            raise UnreadableSource([FieldError(str(source), read.unreadable or read.broken)])
+        if read.document is not None:
+            first = read.document
+            inputs = first["root"].get("inputDefinitions") or {}
             artifacts = inputs.get("artifacts") or {}
             names = {*(inputs.get("parameters") or {}), *artifacts}
             required = {name for name, given in artifacts.items() if not (isinstance(given, dict) and given.get("isOptional"))}
@@ -195,27 +196,67 @@ def _ready(source: Any) -> _Ready | None:
     return None
 
 
-def _refuse_malformed_package(source: str | Path, first: Mapping[str, Any]) -> None:
-    """A file with KFP's top-level keys whose ``pipelineInfo`` or ``root`` is not a mapping (an
-    edited or hand-written package): :class:`UnreadableSource` naming the key, not a crash in
-    the checks that read it."""
-    for key in ("pipelineInfo", "root"):
-        if not isinstance(first[key], dict):
-            problem = f"{key}: expected a mapping, as KFP's compiler writes it, got {type(first[key]).__name__}"
-            raise UnreadableSource([FieldError(str(source), f"{problem}; {UNREADABLE_SOURCE_EXPECTED}")])
+PACKAGE_SUFFIXES = (".yaml", ".yml")
+"""The names KFP's compiler writes a pipeline package under, which every command reads as a
+package when its first document is one (:func:`read_package`)."""
+PACKAGE_KEYS = ("components", "deploymentSpec", "pipelineInfo", "root", "schemaVersion", "sdkVersion")
+"""The top-level keys KFP's compiler writes in a package; a Katib Experiment has none of them
+(its are apiVersion, kind, metadata, spec, status)."""
 
 
-def is_compiled_pipeline(path: str | Path) -> bool:
-    """Whether the file at ``path`` is a compiled pipeline package (``kfp-tune compile``'s
-    output, or any KFP IR YAML), which :func:`submit` and :func:`schedule` send as it is. Only
-    a file of a pipeline's size whose text has KFP's top-level keys is parsed."""
+@dataclass(frozen=True)
+class PackageReading:
+    """What a file given where a pipeline package or an experiment is read is, from one read
+    (:func:`read_package`): a package (``document``), a broken package (``broken``), a file that
+    is no YAML text (``unreadable``), or else an experiment, left to the experiment loader."""
+
+    document: dict[str, Any] | None = None
+    """A package's first document, its pipeline spec (a copy of its own); None for any other."""
+    broken: str = ""
+    """Why a file with KFP's top-level keys is no package KFP's compiler writes, as every
+    command says it ("a compiled KFP pipeline package, ..., and a broken one: pipelineInfo:
+    missing (compile it again)")."""
+    unreadable: str = ""
+    """Why a package-named file is no YAML text ("not valid YAML: line 4, column 1: ...; expected ...")."""
+
+
+def read_package(path: str | Path) -> PackageReading:
+    """The one rule for "is this file a compiled KFP pipeline package?", which validate, run,
+    compile, submit and schedule share so that each says the same of the same file: a file named
+    as KFP's compiler names one (:data:`PACKAGE_SUFFIXES`) whose first document has no
+    apiVersion or kind and has ``pipelineInfo`` and ``root``, both mappings, is a package; with
+    two or more of KFP's top-level keys (:data:`PACKAGE_KEYS`) but not those two mappings (a
+    package edited or cut by hand), a broken one, with why. The file is read and parsed once
+    (:func:`_parsed_package` keeps the parse for the checks that read it later). A file that
+    cannot be read (missing, a folder, no permission) is left to the experiment loader, which
+    says so."""
+    import yaml
+
     file = Path(path)
-    if file.suffix not in (".yaml", ".yml") or not file.is_file() or file.stat().st_size > 2 * PIPELINE_BUDGET_BYTES:
-        return False
-    text = file.read_text(encoding="utf-8", errors="replace")
-    if not (re.search(r"^pipelineInfo:", text, re.M) and re.search(r"^root:", text, re.M)):
-        return False
-    return isinstance(_ready(file), _Ready)
+    try:
+        if file.suffix not in PACKAGE_SUFFIXES or not file.is_file():
+            return PackageReading()
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return PackageReading(unreadable=f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start}); {UNREADABLE_SOURCE_EXPECTED}")
+    except (OSError, ValueError):  # unreadable, or a name the system refuses: the loader says
+        return PackageReading()
+    try:
+        first = _parsed_package(text)
+    except yaml.YAMLError as exc:
+        return PackageReading(unreadable=f"not valid YAML: {_yaml_problem_in_full(text, exc)}; {UNREADABLE_SOURCE_EXPECTED}")
+    if "apiVersion" in first or "kind" in first:
+        return PackageReading()
+    if isinstance(first.get("pipelineInfo"), dict) and isinstance(first.get("root"), dict):
+        return PackageReading(document=copy.deepcopy(first))
+    if len(first.keys() & set(PACKAGE_KEYS)) < 2:  # one of KFP's words alone is no package: the loader says
+        return PackageReading()
+    problems = "; ".join(
+        f"{key}: missing" if key not in first
+        else f"{key}: expected a mapping, as KFP's compiler writes it, got {'null' if first[key] is None else type(first[key]).__name__}"
+        for key in ("pipelineInfo", "root") if not isinstance(first.get(key), dict)
+    )
+    return PackageReading(broken=f"a compiled KFP pipeline package, not a Katib Experiment, and a broken one: {problems} (compile it again)")
 
 
 def _executor_containers(document: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -593,36 +634,18 @@ def refuse_unreadable_source(source: str | Path) -> None:
     is not YAML (or not UTF-8 text) at all, saying what it should have been; nothing when it
     reads. The CLI asks it after the experiment loader refused a file: a broken file that looks
     like an experiment is then told the same expectation as one that looks like a package."""
-    if Path(source).suffix in (".yaml", ".yml") and Path(source).is_file():
-        _readable_package_document(source)
+    unreadable = read_package(source).unreadable
+    if unreadable:
+        raise UnreadableSource([FieldError(str(source), unreadable)])
 
 
-def _readable_package_document(source: str | Path) -> dict[str, Any]:
-    """:func:`package_document` of a file that may be a package or an experiment, whose YAML is
-    read here first: one that cannot be read is :class:`UnreadableSource` (the file, the line
-    and column), never PyYAML's own exception. libyaml's message leaves out the character it
-    stopped at, which :func:`_yaml_problem_in_full` adds."""
-    import yaml
-
-    try:
-        return package_document(source)
-    except UnicodeDecodeError as exc:
-        problem = f"not UTF-8 text (byte {exc.object[exc.start]:#04x} at offset {exc.start})"
-    except (yaml.YAMLError, UnicodeError) as exc:
-        problem = f"not valid YAML: {_yaml_problem_in_full(source, exc)}"
-    raise UnreadableSource([FieldError(str(source), f"{problem}; {UNREADABLE_SOURCE_EXPECTED}")])
-
-
-def _yaml_problem_in_full(source: str | Path, exc: Exception) -> str:
-    """Where and why ``source`` is not YAML, with the character libyaml's message leaves out
+def _yaml_problem_in_full(text: str, exc: Any) -> str:
+    """Where and why ``text`` is not YAML (the file, the line and column), never PyYAML's own
+    exception, with the character libyaml's message leaves out
     (:func:`~kfp_tune.core.yaml_bounds.yaml_problem` given the text)."""
-    import yaml
-
     from kfp_tune.core.yaml_bounds import yaml_problem
 
-    if not isinstance(exc, yaml.YAMLError):
-        return str(exc)
-    return yaml_problem(exc, Path(source).read_text(encoding="utf-8"))
+    return yaml_problem(exc, text)
 
 
 def package_document(package: str | Path) -> dict[str, Any]:

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from kfp_tune.core.records import DamagedRecord, NewerRecord
     from kfp_tune.core.state import ExperimentState
     from kfp_tune.launchers.local import LocalLauncher
+    from kfp_tune.pipelines.submit import PackageReading
     from kfp_tune.progress import PlainProgress
 
 EXIT_OK, EXIT_FAILED, EXIT_INVALID, EXIT_NOT_RUNNABLE = 0, 1, 2, 3
@@ -384,44 +385,15 @@ def _best_first(rows: list[dict[str, Any]], objective: ObjectiveSpec | None, nam
 def _refuse_compiled(path: str, command: str, instead: str) -> None:
     """A compiled pipeline given where an experiment is read (one kept beside the experiments):
     said as one, with what the command takes and ``instead``, what to do with the pipeline; not
-    as an experiment missing its apiVersion and kind. One whose ``pipelineInfo`` or ``root`` is
-    missing or broken is told by KFP's other keys, with what is wrong with it."""
+    as an experiment missing its apiVersion and kind. A broken package (its ``pipelineInfo`` or
+    ``root`` missing or no mapping) is said as submit and schedule say it, with what is wrong
+    with it (``read_package``: one rule for every command)."""
+    read = _read_package(path)
     takes = f"{command} takes the experiment's YAML (the file kfp-tune compile reads); {instead}"
-    broken = _broken_package_problem(path)
-    if broken is not None:
-        raise UsageError(f"{path}: a compiled KFP pipeline package, not a Katib Experiment, and a broken one: {broken} (compile it again); {takes}")
-    if _is_compiled(path):
+    if read.broken:
+        raise UsageError(f"{path}: {read.broken}; {takes}")
+    if read.document is not None:
         raise UsageError(f"{path}: a compiled KFP pipeline, not a Katib Experiment: {takes}")
-
-
-PACKAGE_ONLY_KEYS = ("components", "deploymentSpec", "root", "schemaVersion", "sdkVersion")
-"""Top-level keys KFP's compiler writes in a pipeline package beside ``pipelineInfo``; a Katib
-Experiment has none of them (its are apiVersion, kind, metadata, spec)."""
-
-
-def _broken_package_problem(path: str) -> str | None:
-    """What is wrong with the ``pipelineInfo`` or ``root`` of a file whose first document has two
-    or more of KFP's other top-level keys and no apiVersion or kind: a package edited or cut by
-    hand, which the package check (``pipelineInfo`` and ``root``, both mappings) does not take.
-    None for anything else (a package, an experiment, a file that cannot be read: _load says)."""
-    import yaml
-
-    from kfp_tune.pipelines.builder import PIPELINE_BUDGET_BYTES
-
-    file = Path(path)
-    try:
-        if file.suffix not in (".yaml", ".yml") or not file.is_file() or file.stat().st_size > 2 * PIPELINE_BUDGET_BYTES:
-            return None
-        first = next(iter(yaml.safe_load_all(file.read_text(encoding="utf-8"))), None)
-    except (OSError, UnicodeError, yaml.YAMLError):
-        return None
-    if not isinstance(first, dict) or "apiVersion" in first or "kind" in first or len(first.keys() & set(PACKAGE_ONLY_KEYS)) < 2:
-        return None
-    problems = [
-        f"{key}: missing" if key not in first else f"{key}: expected a mapping, as KFP's compiler writes it, got {'null' if first[key] is None else type(first[key]).__name__}"
-        for key in ("pipelineInfo", "root") if not isinstance(first.get(key), dict)
-    ]
-    return "; ".join(problems) or None
 
 
 def _load(path: str, name: str | None = None, templates: Sequence[str] = (), need_template: bool = False) -> Experiment:
@@ -1723,17 +1695,24 @@ def _submit_options(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
+def _read_package(path: str) -> PackageReading:
+    """What EXPERIMENT is (``pipelines.submit.read_package``: a compiled pipeline package, a
+    broken one, or an experiment), read once: submit and schedule send a package as it is, as
+    their Python forms do; a file that is no YAML is left to the experiment loader, which says
+    where."""
+    from kfp_tune.pipelines.submit import PackageReading, read_package
+
+    read = read_package(path)
+    return PackageReading() if read.unreadable else read
+
+
 def _is_compiled(path: str) -> bool:
-    """Whether EXPERIMENT is a compiled pipeline (``kfp-tune compile``'s output), which submit
-    and schedule send as it is, as their Python forms do."""
-    import yaml
-
-    from kfp_tune.pipelines.submit import is_compiled_pipeline
-
-    try:
-        return is_compiled_pipeline(path)
-    except (OSError, ValueError, yaml.YAMLError):  # unreadable, or not YAML: _load says what is wrong with it
-        return False
+    """Whether EXPERIMENT is a compiled pipeline package, which submit and schedule send as it
+    is; a broken one is refused here, as validate, run and compile refuse it."""
+    read = _read_package(path)
+    if read.broken:
+        raise UsageError(f"{path}: {read.broken}")
+    return read.document is not None
 
 
 def _source(args: argparse.Namespace) -> Any:

@@ -109,5 +109,8 @@ def test_a_package_whose_top_keys_are_not_mappings_is_one_clear_refusal(fake_kfp
     key = "pipelineInfo" if broken.startswith("pipelineInfo: kfp") else "root"
     with pytest.raises(SpecError) as refused:
         kfp_tune.submit(str(path), host=fake_kfp_host.url)
-    assert str(refused.value).endswith(f"{path}: {key}: expected a mapping, as KFP's compiler writes it, got {'str' if key == 'pipelineInfo' else 'list'}; {EXPECTED}")
+    assert str(refused.value).endswith(
+        f"{path}: a compiled KFP pipeline package, not a Katib Experiment, and a broken one: {key}: expected a mapping, as KFP's compiler "
+        f"writes it, got {'str' if key == 'pipelineInfo' else 'list'} (compile it again)"
+    ), str(refused.value)
     assert fake_kfp_host.requests == []
