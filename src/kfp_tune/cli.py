@@ -661,6 +661,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if oversize is not None:  # Katib takes it, and the inline engine runs it; no pipeline can carry it
         print(f"note: {oversize.path}: {oversize.message}; Katib takes an experiment this size", file=sys.stderr)
     _note_local_run(experiment)
+    from kfp_tune.core.loading import status_not_carried
+
+    if carried := status_not_carried(experiment):  # an export's trials: a run of it starts from none
+        print(f"note: status: {carried}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -56,3 +56,16 @@ def test_kfp_tune_run_of_an_export_with_trials_says_its_status_is_not_carried_ov
     said = [r.getMessage() for r in caplog.records if "is not carried over" in r.getMessage()]
     assert len(said) == 1
     assert said[0].startswith("experiment 'quad': its status from Katib (8 trials: 5 succeeded, 3 running; best trial quad-bf03873c)")
+
+
+def test_validate_says_the_status_is_not_carried_over_and_writes_nothing(tmp_path, capsys):
+    """The same note from `kfp-tune validate`, where a migrator checks an export before running
+    it; none for an export without trials."""
+    path = tmp_path / "export.yaml"
+    path.write_text(yaml.safe_dump(_exported(**STATUS)))
+    assert main(["validate", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "note: status: experiment 'quad': its status from Katib (8 trials: 5 succeeded, 3 running; best trial quad-bf03873c) is not carried over" in err, err
+    path.write_text(yaml.safe_dump(_exported()))
+    assert main(["validate", str(path)]) == 0
+    assert "not carried over" not in capsys.readouterr().err
