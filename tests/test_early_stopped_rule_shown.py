@@ -22,7 +22,9 @@ from kfp_tune.stores import LocalStore
 
 NAME = "quad"
 RULE = StopRule("loss", "1.3986779999999999", Comparison.GREATER, 2)
-SAID = "rule: loss greater than 1.3986779999999999 from report 2"
+SAID = "rule: loss greater than 1.39868 from report 2"
+"""The rule's value as the tables write a metric, 6 significant digits (review C of session 37,
+finding 5): Katib's str(float) text, 1.3986779999999999 or 0.8500000000000001, was shown raw."""
 
 
 def _write(root: Any) -> list[str]:
@@ -71,9 +73,29 @@ def test_the_progress_line_names_the_rule(tmp_path) -> None:
     assert trial_outcome(state.trials[2], "loss") == "Succeeded loss=1.1"
 
 
-def test_the_trials_table_names_the_rule(tmp_path, capsys) -> None:
+def test_the_trials_table_names_the_rule_under_the_table(tmp_path, capsys) -> None:
+    """The status cell stays short (EarlyStopped*): the rule in it widened the status column of
+    every row, at 5,000 trials too (review C of session 37, finding 5); it is said once under
+    the table."""
     names = _write(tmp_path)
     assert main(["trials", NAME, "--store", str(tmp_path)]) == 0
-    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.strip()}
-    assert f"EarlyStopped ({SAID})" in lines[names[1]]
-    assert "rule:" not in lines[names[2]] and "rule:" not in lines[names[0]]
+    out = capsys.readouterr().out.splitlines()
+    lines = {line.split()[0]: line for line in out if line.strip()}
+    assert lines[names[1]].split()[1] == "EarlyStopped*"
+    assert "rule:" not in lines[names[1]] and "rule:" not in lines[names[2]] and "rule:" not in lines[names[0]]
+    header = out[0]
+    assert header.index("loss") - header.index("status") <= len("EarlyStopped*") + 2  # the status column as wide as its cells
+    assert out[-1] == f"* {names[1]}: {SAID}"
+
+
+def test_a_value_that_is_no_number_is_shown_as_recorded(tmp_path) -> None:
+    from dataclasses import replace
+
+    from kfp_tune.progress import stop_rule_said
+
+    _write(tmp_path)
+    trial = ExperimentView(ExperimentRecords(LocalStore(tmp_path), NAME)).state.trials[1]
+    assert trial.started is not None
+    odd = replace(trial, started=replace(trial.started, early_stopping_rules=(StopRule("loss", "0.8500000000000001", Comparison.GREATER, 2),
+                                                                               StopRule("loss", "high", Comparison.LESS, 3))))
+    assert stop_rule_said(odd) == "rule: loss greater than 0.85 from report 2; rule: loss less than high from report 3"

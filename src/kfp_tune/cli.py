@@ -1497,15 +1497,18 @@ def cmd_trials(args: argparse.Namespace) -> int:
     # metrics before parameters, as the report's table: with a dozen parameters the objective was
     # the last column of a 330-character line
     header = ["name", "status", *(k.rsplit("/", 1)[-1] for k in labels), *metrics, *params]
+    stopped_by = {r["name"]: table_of.stopped_by[r["name"]] for r in rows if r["name"] in table_of.stopped_by}  # EarlyStopped*: its rule
     table = [header] + [
-        [r["name"], " ".join([r["status"], *(f"({word})" for field, word in (("damaged", "damaged"), ("newer", "newer record")) if field in r),
-                              *([f"({table_of.stopped_by[r['name']]})"] if r["name"] in table_of.stopped_by else [])]),
+        [r["name"], " ".join([r["status"] + ("*" if r["name"] in stopped_by else ""),
+                              *(f"({word})" for field, word in (("damaged", "damaged"), ("newer", "newer record")) if field in r)]),
          *(r.get("labels", {}).get(k, "") for k in labels),
          *(_metric_cell(r, m, digits[m]) for m in metrics), *(shown.get(p, "") for shown in [shown_assignment(r["parameters"])] for p in params)]
         for r in rows
     ]
     for line in table_lines(table, getattr(sys.stdout, "encoding", None)):
         print(line)
+    for name, said in stopped_by.items():  # under the table: in the status cell it widened every row
+        print(f"* {name}: {said}")
     return EXIT_OK
 
 

@@ -104,12 +104,23 @@ STOP_COMPARISONS = {Comparison.GREATER: "greater than", Comparison.LESS: "less t
 def stop_rule_said(trial: TrialState) -> str:
     """For an EarlyStopped trial, the rule fixed for it as it started (Katib's
     ``spec.earlyStoppingRules``), as "why was it stopped?" asks it: "rule: loss greater than
-    1.125 from report 2" (the value the trial's best so far was compared with, as recorded). ""
-    for any other trial, and for one an older kfp-tune started without recording its rule."""
+    1.125 from report 2" (the value the trial's best so far was compared with, written as a
+    metric is, :func:`value_text`: Katib records ``str(float)``, 0.8500000000000001; ``trials
+    --json`` keeps that text). "" for any other trial, and for one an older kfp-tune started
+    without recording its rule."""
     rules = trial.started.early_stopping_rules if trial.started is not None else None
     if trial.status != TrialStatus.EARLY_STOPPED or not rules:
         return ""
-    return "; ".join(f"rule: {r.name} {STOP_COMPARISONS.get(r.comparison, str(r.comparison))} {r.value} from report {r.start_step}" for r in rules)
+    return "; ".join(f"rule: {r.name} {STOP_COMPARISONS.get(r.comparison, str(r.comparison))} {_rule_value_text(r.value)} from report {r.start_step}"
+                     for r in rules)
+
+
+def _rule_value_text(value: str) -> str:
+    """A rule's recorded value as a metric's is written; a text that is no number, as recorded."""
+    try:
+        return value_text(float(value))
+    except ValueError:
+        return value
 
 
 def trial_outcome(trial: TrialState, objective: str = "") -> str:

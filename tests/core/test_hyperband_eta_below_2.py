@@ -45,3 +45,16 @@ def test_validate_refuses_it_with_exit_2_and_no_traceback(tmp_path, capsys) -> N
     err = capsys.readouterr().err
     assert "algorithmSettings[2].value" in err and "eta: expected a number >= 2" in err
     assert "Traceback" not in err
+
+
+def test_the_refusal_says_the_eta_as_given_and_the_reason_of_its_range() -> None:
+    """eta 1.9999999 read 'got 2' ({value:g}); below 1 the 'promoted rung' reason, which is that
+    of [1, 2) alone, was given too (review C of session 37, finding 6)."""
+    with pytest.raises(SpecError) as raised:
+        load_experiment(_hyperband("1.9999999"))
+    assert "got 1.9999999:" in str(raised.value) and "promoted rung" in str(raised.value)
+    with pytest.raises(SpecError) as raised:
+        load_experiment(_hyperband("0.5"))
+    message = str(raised.value)
+    assert "got 0.5:" in message and "promoted rung" not in message and "log(1)" not in message
+    assert "int(float(eta)), 0 here, as its default 3" in message

@@ -103,3 +103,14 @@ def test_the_end_of_hyperbands_schedule_is_said_as_such() -> None:
     grid = quadratic_experiment(**{"spec.algorithm": {"algorithmName": "grid"}, "spec.maxTrialCount": 15})
     grid["spec"]["parameters"] = [{"name": n, "parameterType": "discrete", "feasibleSpace": {"list": ["0.1", "0.5"]}} for n in ("x", "y")]
     assert decide(_ended(grid), rounds_left=3).message.endswith("(the search space has no more points)")
+
+
+def test_a_list_resource_without_r_l_is_said_as_kfp_tunes_default_not_its_max() -> None:
+    """A categorical resource (['1', '2']) has no max: r_l left out is 1, kfp-tune's default for
+    it, where the notes said 'the max of the resource parameter', 1 (review C of session 37, finding 7)."""
+    doc = _hyperband(15, {"eta": "2"})
+    doc["spec"]["parameters"][1] = {"name": "y", "parameterType": "categorical", "feasibleSpace": {"list": ["1", "2"]}}
+    said = " ".join(note.message for note in katib_notes(load_experiment(doc)))
+    assert "the max of" not in said, said
+    assert "r_l 1 (not set: kfp-tune's default for a resource parameter with no max, as 'y' is a list; set r_l)" in said
+    assert ": 1, kfp-tune's default for a resource parameter with no max, as 'y' is a list; set r_l; a schedule of 1 trial" in said

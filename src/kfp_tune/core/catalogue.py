@@ -387,10 +387,11 @@ and divides by ``log`` of that, which is 0 for any eta from 1 to 2."""
 def _eta_setting() -> Setting:
     """hyperband's ``eta``: a number >= 2, or one <= 0, which Katib's service replaces with its
     default 3 (pkg/suggestion/v1beta1/hyperband/service.py: ValidateAlgorithmSettings and
-    HyperBandParam.convert), and so does kfp-tune. One in (0, 2) is refused, as Katib's check
-    refuses it (from 1 to 2; below 1 it reads 3 there but runs as itself, and no bracket halves by
-    a factor <= 1): below 2, ``int(r * eta**i)`` can give a promoted rung the resource its
-    members just had, so they would run again unchanged."""
+    HyperBandParam.convert), and so does kfp-tune. One in (0, 2) is refused: from 1 to 2 as
+    Katib's check refuses it, since ``int(r * eta**i)`` can give a promoted rung the resource its
+    members just had, so they would run again unchanged; below 1 (Katib's check reads it as 3 and
+    lets it through) since no bracket halves by a factor below 1. The refusal says the value as
+    given (``1.9999999``, not ``2``)."""
     number = float_setting("eta").parse
 
     def parse(text: str) -> float:
@@ -400,12 +401,14 @@ def _eta_setting() -> Setting:
         if value < HYPERBAND_MIN_ETA:
             why = (
                 "Katib's hyperband service checks int(float(eta)), 1 here, and fails dividing by log(1) ('Validation failed: "
-                "ValidateAlgorithmSettings Error: Exception calling application: float division by zero')"
-                if value >= 1 else "no bracket halves by a factor <= 1"
+                "ValidateAlgorithmSettings Error: Exception calling application: float division by zero'); below 2 a promoted "
+                "rung can get the resource its trials just had and run them again unchanged"
+                if value >= 1 else
+                f"no bracket halves by a factor below 1 (Katib's hyperband service checks int(float(eta)), 0 here, as its default "
+                f"{HYPERBAND_DEFAULT_ETA:g} and lets it through)"
             )
             raise ValueError(
-                f"expected a number >= {HYPERBAND_MIN_ETA} (or <= 0 for Katib's default {HYPERBAND_DEFAULT_ETA:g}), got {value:g}: {why}; "
-                "below 2 a promoted rung can get the resource its trials just had and run them again unchanged"
+                f"expected a number >= {HYPERBAND_MIN_ETA} (or <= 0 for Katib's default {HYPERBAND_DEFAULT_ETA:g}), got {text.strip()}: {why}"
             )
         return float(value)
 

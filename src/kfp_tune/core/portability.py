@@ -763,15 +763,24 @@ class _HyperbandSchedule:
     """A valid hyperband spec's schedule, as the algorithm runs it: its r_l (given, or the
     resource parameter's max), eta, and each bracket's rung sizes and resources."""
 
-    def __init__(self, resource_name: str, r_l: float, eta: float, r_l_given: bool):
+    def __init__(self, resource_name: str, r_l: float, eta: float, r_l_given: bool, resource_has_max: bool = True):
         self.resource_name, self.r_l, self.eta, self.r_l_given = resource_name, r_l, eta, r_l_given
+        self.resource_has_max = resource_has_max
         self.sizes = hyperband_rung_sizes(r_l, eta)
         self.resources = hyperband_bracket_resources(r_l, eta)
         self.total = sum(sum(bracket) for bracket in self.sizes)
 
     @property
+    def r_l_default(self) -> str:
+        """Where r_l left out comes from: the resource parameter's max, or, for one with none (a
+        list), kfp-tune's default 1 (:func:`~kfp_tune.core.catalogue.hyperband_largest_resource`)."""
+        if self.resource_has_max:
+            return f"the max of {self.resource_name!r}"
+        return f"kfp-tune's default for a resource parameter with no max, as {self.resource_name!r} is a list; set r_l"
+
+    @property
     def shape(self) -> str:
-        unset = "" if self.r_l_given else f" (not set: the max of {self.resource_name!r})"
+        unset = "" if self.r_l_given else f" (not set: {self.r_l_default})"
         return f"r_l {self.r_l:g}{unset} and eta {self.eta:g}"
 
 
@@ -788,7 +797,8 @@ def _hyperband_schedule(experiment: Experiment) -> _HyperbandSchedule | None:
     r_l = hyperband_largest_resource(space, settings)
     if not (math.isfinite(r_l) and r_l >= 1) or hyperband_s_max(r_l, settings["eta"]) + 1 > MAX_HYPERBAND_BRACKETS:
         return None
-    return _HyperbandSchedule(settings["resource_name"], r_l, settings["eta"], settings.get("r_l") is not None)
+    return _HyperbandSchedule(settings["resource_name"], r_l, settings["eta"], settings.get("r_l") is not None,
+                              space[settings["resource_name"]].high is not None)
 
 
 def _trials(count: int) -> str:
@@ -797,10 +807,12 @@ def _trials(count: int) -> str:
 
 def _default_said(name: str, required: str, experiment: Experiment) -> str:
     """What the default of a setting Katib requires is, where it depends on the spec: hyperband's
-    r_l is the resource parameter's max, which sets the whole schedule."""
+    r_l is the resource parameter's max (1 for one with no max, a list), which sets the whole schedule."""
     schedule = _hyperband_schedule(experiment) if (name, required) == ("hyperband", "r_l") else None
     if schedule is None:
         return ""
+    if not schedule.resource_has_max:
+        return f": {schedule.r_l:g}, {schedule.r_l_default}; a schedule of {_trials(schedule.total)}"
     return f": the max of the resource parameter {schedule.resource_name!r}, {schedule.r_l:g}, a schedule of {_trials(schedule.total)}"
 
 

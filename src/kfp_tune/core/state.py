@@ -334,6 +334,9 @@ class ExperimentView:
         """Trial records read before the round that creates their trial, by trial name."""
         self._vanished = False
         """A listed record was gone when read, in the fold under way (:meth:`_head_unchanged`)."""
+        self._ended_due: set[str] = set()
+        """Trials :meth:`refresh_open` saw end with a result but no ``ended`` record yet (a trial
+        given back writes its result first, then ``ended``): their folders are listed again."""
 
     @property
     def state(self) -> ExperimentState:
@@ -387,10 +390,11 @@ class ExperimentView:
         """Fold in what is new for a progress display, at a cost that does not grow with the
         trials already ended: the rounds' listing (one key a trial, only new rounds read), the
         outcomes', the experiment record (budgets edited while a run goes) and a listing of the
-        folder of each trial not ended yet (as :meth:`refresh_trial`). :meth:`refresh` lists every
-        record of the experiment, about seven keys a trial: the progress watcher called it each
-        look, so a look at 3,000 trials on S3 took seconds and its lines came tens of seconds
-        apart. A view not read yet, or another experiment of the name since, is the whole
+        folder of each trial not ended yet (as :meth:`refresh_trial`), and of each it saw end
+        with its result before its ``ended`` record (a trial given back), until that is folded
+        too. :meth:`refresh` lists every record of the experiment, about seven keys a trial: the
+        progress watcher called it each look, so a look at 3,000 trials on S3 took seconds and its
+        lines came tens of seconds apart. A view not read yet, or another experiment of the name since, is the whole
         :meth:`refresh`; what this leaves out (a snapshot chunk, a trial record no round holds)
         changes no trial's status, and the next :meth:`refresh` folds it in. The listings come
         before the experiment record, as in :meth:`refresh`."""
@@ -412,10 +416,13 @@ class ExperimentView:
             for key in rounds:
                 if records.round_of(key) is not None and key not in self._folded:
                     self._read_and_fold(key, RecordKind.ROUND)
-            for trial in list(state.tally.active):
+            looked = [*state.tally.active, *(self._ended_due - state.tally.active.keys())]
+            for trial in looked:
                 for key in records.store.list(records.trial_prefix(trial)):
                     if key not in self._folded and (typed := records.typed_record_of(key)) is not None:
                         self._read_and_fold(key, typed[1].KIND)
+            self._ended_due = {name for name in looked if name not in state.tally.active and (t := state.by_name.get(name)) is not None
+                               and t.started is not None and t.ended is None}
             if self._vanished and not self._head_unchanged():
                 return self.refresh()
             return state
