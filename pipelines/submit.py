@@ -7,8 +7,9 @@ are never among them (the steps read the store's from the ``store_secret`` Secre
 
 Instead of an experiment, both take a ready pipeline: a pipeline function (a ``@dsl.pipeline``
 of your own around :func:`~kfp_tune.pipelines.tuning_step`, or the pipeline of
-:func:`~kfp_tune.pipelines.component_trials`) or a compiled pipeline package (``.yaml``). It
-is sent as it is, after the same checks (its size, the arguments' names).
+:func:`~kfp_tune.pipelines.component_trials`) or a compiled pipeline package (``.yaml``, or ``.json`` as
+KFP's compiler also writes it). It is sent as it is, after the same checks (its size, the
+arguments' names).
 """
 
 from __future__ import annotations
@@ -156,8 +157,13 @@ class _Ready:
     def package(self, folder: str) -> str:
         """The compiled package's path: compiled into ``folder`` from a pipeline function, or the
         file given; InputError when it passes the 1 MiB a KFP run can carry."""
-        if isinstance(self.source, Path):
+        if isinstance(self.source, Path) and self.source.suffix in KFP_CLIENT_SUFFIXES:
             path = self.source
+        elif isinstance(self.source, Path):  # a JSON package: kfp.Client uploads YAML only (_extract_pipeline_yaml)
+            import yaml
+
+            path = Path(folder) / f"{self.source.stem}.yaml"
+            path.write_text(yaml.safe_dump(package_document(self.source), sort_keys=True), encoding="utf-8")
         else:
             from kfp import compiler
 
@@ -196,9 +202,13 @@ def _ready(source: Any) -> _Ready | None:
     return None
 
 
-PACKAGE_SUFFIXES = (".yaml", ".yml")
-"""The names KFP's compiler writes a pipeline package under, which every command reads as a
-package when its first document is one (:func:`read_package`)."""
+KFP_CLIENT_SUFFIXES = (".yaml", ".yml")
+"""The names of a pipeline package ``kfp.Client`` sends as a run's pipeline (besides archives)."""
+PACKAGE_SUFFIXES = (*KFP_CLIENT_SUFFIXES, ".json")
+"""The names KFP's compiler writes a pipeline package under (``Compiler().compile``: YAML, or
+JSON, deprecated there but still written and read by ``kfp.components.load_component_from_file``),
+which every command reads as a package when its first document is one (:func:`read_package`);
+submit and schedule send a JSON one as YAML."""
 PACKAGE_KEYS = ("components", "deploymentSpec", "pipelineInfo", "root", "schemaVersion", "sdkVersion")
 """The top-level keys KFP's compiler writes in a package; a Katib Experiment has none of them
 (its are apiVersion, kind, metadata, spec, status)."""
@@ -619,8 +629,9 @@ class ArgumentsRefused(SpecError):
 
 
 class UnreadableSource(SpecError):
-    """A ``.yaml`` file given to submit or schedule that is not valid YAML, or not UTF-8 text:
-    neither a compiled pipeline package nor an experiment, refused naming the file and where."""
+    """A file of a package's name (:data:`PACKAGE_SUFFIXES`) given to submit or schedule that is
+    not valid YAML, or not UTF-8 text, or is a broken package (:func:`read_package`): refused
+    naming the file, and where or why."""
 
     subject = "pipeline package or experiment"
 
