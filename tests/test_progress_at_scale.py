@@ -79,9 +79,12 @@ def test_a_look_folds_in_a_trial_that_ended_since(tmp_path: Path) -> None:
         assert done == 2 and info["running"] == 0 and last.name in [trial.name for trial in info["ended"]]
 
 
-def test_a_slow_look_never_makes_the_next_wait_past_the_longest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("look, wait", [(3.0, 3.0), (0.5, LONGEST_POLL_WAIT), (0.05, 0.5)])
+def test_a_slow_look_never_makes_the_next_wait_past_the_longest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, look: float, wait: float) -> None:
     """A look taking 3 s (fake clock) made the next wait 30 s: plain lines and the bar stalled
-    that long. Now it waits LONGEST_POLL_WAIT at most; a quick look still waits the interval."""
+    that long. Now it waits LONGEST_POLL_WAIT at most, or as long as the look took where that is
+    longer (a 3 s look waited 1 s, looking three quarters of the time: review C of session 37,
+    finding 4); a quick look still waits the interval."""
     quad_run_to_its_end(tmp_path, 2)
     now = [0.0]
     watcher = ProgressWatcher(LocalStore(tmp_path / "store"), load_experiment(tmp_path / "quad.yaml"), lambda done, info: None,
@@ -91,8 +94,8 @@ def test_a_slow_look_never_makes_the_next_wait_past_the_longest(tmp_path: Path, 
     refresh = ExperimentView.refresh_open
 
     def slow(view: ExperimentView) -> Any:
-        now[0] += 3.0
+        now[0] += look
         return refresh(view)
     monkeypatch.setattr(ExperimentView, "refresh_open", slow)
     watcher.poll()
-    assert watcher.next_wait == LONGEST_POLL_WAIT
+    assert watcher.next_wait == pytest.approx(wait)

@@ -2105,57 +2105,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def _listed_experiments(client: kfp_tune.client.Client) -> tuple[list[kfp_tune.client.KatibObject], dict[str, str]]:
-    """``list``'s experiments and those left out (as ``Client.list_experiments_and_problems``),
-    each read only as far as its row needs: a completed one from its saved status
-    (:func:`_completed_experiment`, three reads whatever its size), any other folded from all its
-    records, as ``status`` reads it, since its counts move. Folding every one made ``list`` cost
-    the sum of every experiment's size: 36,674 keys listed and 9.8 MB read for three rows."""
-    from kfp_tune.client import experiment_folders
-    from kfp_tune.core.errors import StoreError
-
-    names, misnamed = experiment_folders(client.store)
-    found, problems = [], dict(misnamed)
-    for name in names:
-        try:
-            found.append(_completed_experiment(client.store, name) or client.get_experiment(name))
-        except ExperimentNotFound:
-            continue  # deleted since it was listed
-        except StoreError as exc:
-            problems[name] = str(exc)
-    return found, problems
-
-
-def _completed_experiment(store: Store, name: str) -> kfp_tune.client.KatibObject | None:
-    """The experiment as ``Client.get_experiment`` gives it, from three records only (its
-    experiment record, the outcome recorded under its current maxTrialCount, its saved status)
-    when it has completed: its saved status is then the one a completed run wrote last, which
-    no trial changes since (a run of it only reports it; an edit of its budget rewrites it as
-    Restarting). None when it has not, or a record is missing or unreadable: it is then folded
-    from all its records, which says what is wrong."""
-    from kfp_tune.client import KatibObject
-    from kfp_tune.core.decision import katib_status
-    from kfp_tune.core.records import ExperimentRecords, UnreadableRecord
-    from kfp_tune.core.spec import API_VERSION
-    from kfp_tune.core.state import experiment_of, is_outcome, read_experiment_record
-    from kfp_tune.core.vocabulary import RecordKind
-
-    records = ExperimentRecords(store, name)
-    try:
-        head = read_experiment_record(records)
-        saved = records.read(records.status_key(), RecordKind.EXPERIMENT_STATUS) if head is not None else None
-        status = saved.get("status") if saved is not None else None
-        if head is None or not isinstance(status, dict) or status.get("phase") not in (ExperimentPhase.SUCCEEDED, ExperimentPhase.FAILED):
-            return None
-        outcome = records.read(records.outcome_key(experiment_of(head, records.experiment_key()).spec.max_trial_count), RecordKind.OUTCOME)
-    except (UnreadableRecord, SpecError):
-        return None
-    if outcome is None or not is_outcome(outcome) or outcome.get("uid") != head.get("uid") or \
-            (outcome["phase"], outcome["reason"]) != (status.get("phase"), status.get("reason")):
-        return None
-    stored = head.get("spec") or {}
-    metadata = {**(stored.get("metadata") or {}), "name": name, "uid": head.get("uid"), "creationTimestamp": head.get("created")}
-    return KatibObject({"apiVersion": API_VERSION, "kind": "Experiment", "metadata": metadata, "spec": stored.get("spec") or {},
-                        "status": katib_status(status)})
+    """``list``'s experiments and those left out: a completed one as saved when it completed
+    (three reads whatever its size), any other folded from all its records, as ``status`` reads
+    it, since its counts move (``Client.list_experiments_and_problems(completed_as_saved=True)``)."""
+    return client.list_experiments_and_problems(completed_as_saved=True)
 
 
 def cmd_list(args: argparse.Namespace) -> int:

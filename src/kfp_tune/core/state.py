@@ -10,6 +10,7 @@ cost does not grow with the number of trials before it.
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 from dataclasses import dataclass, field
@@ -246,6 +247,12 @@ class ExperimentState:
 
 log = logging.getLogger(__name__)
 
+KEYS_PER_TRIAL = 7
+"""About how many records a trial leaves (round entry, started, ended, result, reports, ...): what
+:meth:`ExperimentView.refresh_open` counts a whole listing by."""
+LISTING_PAGE_KEYS = 1000
+"""Keys a listing request returns at most (S3's page)."""
+
 SNAPSHOT_CHUNK = 500
 """Records per snapshot chunk: a fresh process reads one chunk per this many records instead of
 one request per record."""
@@ -397,10 +404,19 @@ class ExperimentView:
         lines came tens of seconds apart. A view not read yet, or another experiment of the name since, is the whole
         :meth:`refresh`; what this leaves out (a snapshot chunk, a trial record no round holds)
         changes no trial's status, and the next :meth:`refresh` folds it in. The listings come
-        before the experiment record, as in :meth:`refresh`."""
+        before the experiment record, as in :meth:`refresh`. When the open trials outnumber the
+        pages of that whole listing (:data:`KEYS_PER_TRIAL` keys a trial, :data:`LISTING_PAGE_KEYS`
+        a page: 16 running of 32 trials), the whole :meth:`refresh` takes fewer requests, and is
+        what this does."""
         with self.lock:
             if self._state is None:
                 return self.refresh()
+            active = self._state.tally.active if self._state.tally is not None else {}
+            looked = [*active, *(self._ended_due - active.keys())]
+            if len(looked) > math.ceil(KEYS_PER_TRIAL * len(self._state.trials) / LISTING_PAGE_KEYS):
+                state = self.refresh()  # one listing of every record takes fewer requests than one per open trial
+                self._ended_due = self._ended_unrecorded(looked, state)
+                return state
             records = self.records
             rounds = records.store.list(records.rounds_prefix())
             outcomes = records.store.list(records.outcomes_prefix())
@@ -421,11 +437,17 @@ class ExperimentView:
                 for key in records.store.list(records.trial_prefix(trial)):
                     if key not in self._folded and (typed := records.typed_record_of(key)) is not None:
                         self._read_and_fold(key, typed[1].KIND)
-            self._ended_due = {name for name in looked if name not in state.tally.active and (t := state.by_name.get(name)) is not None
-                               and t.started is not None and t.ended is None}
+            self._ended_due = self._ended_unrecorded(looked, state)
             if self._vanished and not self._head_unchanged():
                 return self.refresh()
             return state
+
+    @staticmethod
+    def _ended_unrecorded(looked: list[str], state: ExperimentState) -> set[str]:
+        """Of the trials a look found open, those now ended (a result) with no ``ended`` record
+        yet: a trial given back writes its result first, then ``ended``."""
+        active = state.tally.active if state.tally is not None else {}
+        return {name for name in looked if name not in active and (t := state.by_name.get(name)) is not None and t.started is not None and t.ended is None}
 
     def _take_head(self) -> bool:
         """Read the experiment record and take its spec; False when the fold started over: the
