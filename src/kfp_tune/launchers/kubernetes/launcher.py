@@ -48,7 +48,7 @@ from kfp_tune.collectors.formats import rfc3339_microseconds
 from kfp_tune.core import conditions
 from kfp_tune.core.checkpoints import TRIAL_DIR_SETTING
 from kfp_tune.core.collector_checks import KIND_FIELD, made_at_run_time, pod_collector_problem, unreachable_push_problem
-from kfp_tune.core.errors import KfpTuneError, TrialNotCreated, clipped, shown
+from kfp_tune.core.errors import KfpTuneError, TrialMachineryFailed, TrialNotCreated, clipped, shown
 from kfp_tune.core.interfaces import Launcher, LaunchOutcome, TrialHandedOver, TrialRun
 from kfp_tune.core.naming import (
     LABEL_PREFIX,
@@ -922,6 +922,14 @@ class KubernetesLauncher(Launcher):
                 log.warning("launch-trial was stopped: deleting trial %s", name)
                 self._delete(kind, name)
                 raise
+            except _FailedAfterEnd as ended:  # it has ended: kept under retain, as any ended trial
+                if not trial.retain:
+                    self._delete(kind, name)
+                raise ended.error from ended.error.__cause__
+            except TrialMachineryFailed:  # a rule's error: the run stops and gives the trial back, so none follows it again
+                log.warning("trial %s: deleting it, as the run stops and gives it back", name)
+                self._delete(kind, name)
+                raise
             except PrimaryContainerMissing as exc:  # no metrics can be read from it: end it
                 self._delete(kind, name)
                 return LaunchOutcome(LaunchPhase.FAILED, reason="PrimaryContainerNotFound", message=str(exc))
@@ -1534,12 +1542,29 @@ def _is_ours(existing: Mapping[str, Any], manifest: Mapping[str, Any]) -> bool:
     return all(have.get(k) == want.get(k) for k in keys)
 
 
+class _FailedAfterEnd(Exception):
+    """``error`` (a rule's, :class:`~kfp_tune.core.errors.TrialMachineryFailed`) was raised
+    judging a trial that had ended: its resource is kept under retain, as any ended trial's."""
+
+    def __init__(self, error: TrialMachineryFailed):
+        super().__init__(str(error))
+        self.error = error
+
+
 def _stopped_at_end(trial: TrialRun, output: _FollowedLog, logs: dict[str, str]) -> LaunchOutcome | None:
     """EarlyStopped when the trial, which has ended, reported what stops it: one that ended
     between two polls is judged on all it reported, so the poll's timing decides nothing
     (Katib's collector judges each line as it is written: file-metricscollector main.go,
-    watchMetricsFile). None otherwise, or before its container ran."""
-    if trial.should_stop is None or not logs or not output.judge(ended=True):
+    watchMetricsFile). None otherwise, or before its container ran. A rule's error here is
+    raised as :class:`_FailedAfterEnd`, carrying the trial's output."""
+    if trial.should_stop is None or not logs:
+        return None
+    try:
+        stops = output.judge(ended=True)
+    except TrialMachineryFailed as exc:
+        exc.logs = exc.logs or logs
+        raise _FailedAfterEnd(exc) from exc
+    if not stops:
         return None
     return LaunchOutcome(LaunchPhase.EARLY_STOPPED, reason=EARLY_STOP_REASON, message=EARLY_STOP_MESSAGE, logs=logs)
 
