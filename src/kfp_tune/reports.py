@@ -26,7 +26,7 @@ from typing import Any
 
 from kfp_tune.core import claims
 from kfp_tune.core.decision import best_first, best_trial, count_trials, decide, goal_reached
-from kfp_tune.core.errors import ExperimentNotFound, StoreError, clipped
+from kfp_tune.core.errors import ExperimentBusy, ExperimentNotFound, StoreError, clipped
 from kfp_tune.core.interfaces import Store
 from kfp_tune.core.naming import NEW_EXPERIMENT_NAMING
 from kfp_tune.core.nas_values import shown_assignment
@@ -940,29 +940,56 @@ _WRITTEN_WHEN = ("lastReconcileTime", "completionTime")
 
 
 def _status_differences(written: dict[str, Any], saved: dict[str, Any]) -> list[str]:
-    """The fields of the status ``written`` (a run's, now) that say otherwise than the ``saved``
-    one: its times left out (when it was written, ``_WRITTEN_WHEN`` and the conditions'), and the
-    best trial's observed metrics compared in any order (theirs follows how the trial's record
-    was read)."""
-
-    def said(status: dict[str, Any]) -> dict[str, Any]:
-        shown = json.loads(json.dumps({k: v for k, v in status.items() if k not in _WRITTEN_WHEN}, default=str))
-        conditions = shown.get("conditions")
-        if isinstance(conditions, list):
-            shown["conditions"] = [{k: v for k, v in c.items() if not k.startswith("last")} if isinstance(c, dict) else c for c in conditions]
-        optimal = shown.get("currentOptimalTrial")
-        observation = optimal.get("observation") if isinstance(optimal, dict) else None
-        if isinstance(observation, dict) and isinstance(observation.get("metrics"), list):
-            observation["metrics"] = sorted(observation["metrics"], key=lambda m: json.dumps(m, sort_keys=True))
-        return shown
-
-    now, before = said(written), said(saved)
-    return [name for name in sorted(set(now) | set(before)) if _field_text(now.get(name)) != _field_text(before.get(name))]
+    """The fields of the status ``written`` (a run's, now) that tell a reader otherwise than the
+    ``saved`` one (:func:`_said`): not when each was written, nor order, how a number is
+    written or a condition's message, which two kfp-tune versions (09a1bf8 put the assignments
+    in the spec's order) write differently for the same facts."""
+    now, before = _said(written), _said(saved)
+    return [name for name in sorted(set(now) | set(before)) if now.get(name) != before.get(name)]
 
 
-def _field_text(value: Any) -> str:
-    """A status field as JSON, an empty one (omitted, as Katib omits it, or zero) as nothing."""
-    return "" if value in (None, 0, "", [], {}) else json.dumps(value, sort_keys=True)
+def _said(status: dict[str, Any]) -> dict[str, Any]:
+    """What a status tells its reader, by field: counts as numbers, trial lists as sets, the
+    best trial as its name, assignments (name to value) and metric values (as floats),
+    conditions as type, status and reason; any other field as its JSON. Its times are left out
+    (``_WRITTEN_WHEN``, the conditions'). An empty field (omitted, as Katib omits it, or zero)
+    is none."""
+    shown: dict[str, Any] = {}
+    for name, value in status.items():
+        if name in _WRITTEN_WHEN or value in (None, 0, "", [], {}):
+            continue
+        if name.endswith("TrialList") and isinstance(value, list):
+            shown[name] = sorted({json.dumps(v, sort_keys=True, default=str) for v in value})
+        elif name == "conditions" and isinstance(value, list):
+            shown[name] = sorted({json.dumps([c.get(k) for k in ("type", "status", "reason")], default=str) if isinstance(c, dict) else
+                                  json.dumps(c, default=str) for c in value})
+        elif name == "currentOptimalTrial" and isinstance(value, dict):
+            shown[name] = _best_said(value)
+        else:
+            shown[name] = _number(value) if isinstance(value, (int, float, str)) else json.dumps(value, sort_keys=True, default=str)
+    return shown
+
+
+def _best_said(best: dict[str, Any]) -> Any:
+    """The best trial as a reader takes it: its name, its assignments by name and its observed
+    metrics' values by name, in any order and however a number is written."""
+    assignments = best.get("parameterAssignments")
+    observation = best.get("observation")
+    metrics = observation.get("metrics") if isinstance(observation, dict) else None
+    if not isinstance(assignments, list) or not isinstance(metrics, list) or not all(isinstance(x, dict) for x in [*assignments, *metrics]):
+        return json.dumps(best, sort_keys=True, default=str)  # not a shape kfp-tune writes: compared as it is
+    return (best.get("bestTrialName"),
+            sorted((str(a.get("name")), _number(a.get("value"))) for a in assignments),
+            sorted((str(m.get("name")), *(_number(m.get(k)) for k in ("min", "max", "latest"))) for m in metrics))
+
+
+def _number(value: Any) -> Any:
+    """A value as a number where it is written as one ('0.0879190' and 0.087919 alike), else
+    its text."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 def _rewrite_stale_status(records: ExperimentRecords, stale: list[str], say: Callable[[str], None], take_over: bool) -> bool:
@@ -974,13 +1001,17 @@ def _rewrite_stale_status(records: ExperimentRecords, stale: list[str], say: Cal
     from kfp_tune.steps.schedule import new_run_id
 
     what = (f"experiment {records.experiment}: its saved status (status.json) is stale, as an older kfp-tune could leave it "
-            f"({', '.join(stale)} differ from what its trials say)")
+            f"({', '.join(stale)} {'differs' if len(stale) == 1 else 'differ'} from what its trials say)")
     run_id = new_run_id()
-    try:  # a run that claimed it since the pre-flight refuses this one as busy (ExperimentBusy), as its run would be
+    try:
         claims.claim(records, run_id, take_over)
     except StoreError as exc:  # a key that may only read: the report needs none
         say(f"{what}; this run could not rewrite it ({exc}): kfp-tune list shows it as saved until a run of it with a key that may write "
             "the store rewrites it; this report is read from the trials")
+        return True
+    except ExperimentBusy as exc:  # another run holds it (a second re-run at the same moment): the report needs no write either
+        say(f"{what}; another run holds the experiment ({exc.reason}), so this run did not rewrite it: a run of it after that one "
+            "rewrites it; this report is read from the trials")
         return True
     reason = "refused"
     try:
