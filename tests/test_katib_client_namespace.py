@@ -1,6 +1,6 @@
 """KatibClient's ``namespace`` selects, as Katib's SDK's does (QA migrator, finding 1): a call
 given a namespace acts only on an experiment stored with that ``metadata.namespace`` (one stored
-without counts as Katib's default namespace), else it fails as Katib's SDK fails ("Failed to
+without is in a namespace the store does not know: any acts on it), else it fails as Katib's SDK fails ("Failed to
 delete Katib Experiment: team-b/random"), nothing deleted or edited. A call with no namespace,
 on a client made without one, acts on the store's experiment of that name, as before."""
 
@@ -53,8 +53,7 @@ def test_every_read_given_another_namespace_finds_nothing_as_katibs_does(tmp_pat
                                  lambda: katib.get_experiment_conditions("random", namespace="team-b"),
                                  lambda: katib.is_experiment_succeeded("random", namespace="team-b"),
                                  lambda: katib.get_optimal_hyperparameters("random", namespace="team-b"),
-                                 lambda: katib.wait_for_experiment_condition("random", namespace="team-b", timeout=1, polling_interval=1),
-                                 lambda: list(katib.get_job_logs("random", trial, namespace="team-b"))],
+                                 lambda: katib.wait_for_experiment_condition("random", namespace="team-b", timeout=1, polling_interval=1)],
         "get Katib Trial": [lambda: katib.get_trial(trial, namespace="team-b"),
                             lambda: katib.get_trial_metrics(trial, namespace="team-b")],
     }
@@ -83,17 +82,16 @@ def test_a_client_made_with_a_namespace_selects_by_it_and_one_without_acts_on_an
     assert KatibClient(store=str(tmp_path / "store")).get_experiment("random").metadata.namespace == "kubeflow"
 
 
-def test_an_experiment_stored_without_a_namespace_counts_as_katibs_default(tmp_path, monkeypatch):
+def test_an_experiment_stored_without_a_namespace_is_acted_on_by_any(tmp_path, monkeypatch):
     monkeypatch.setattr(katib_client_module, "SERVICE_ACCOUNT_NAMESPACE", tmp_path / "no-such-file")
     store = str(tmp_path / "store")
     tune(lambda p: float(p["x"]), {"x": search.discrete([1, 2])}, objective_metric_name="loss", algorithm="grid", max_trial_count=2, store=store, name="plain")
     katib = KatibClient(store=store)
     assert katib.get_experiment("plain").metadata.namespace is None
     assert katib.get_experiment("plain", namespace="default").metadata.name == "plain"
-    with pytest.raises(RuntimeError, match=r"^Failed to get Katib Experiment: kubeflow/plain: .*no metadata.namespace, which counts as Katib's default 'default'"):
-        katib.get_experiment("plain", namespace="kubeflow")
+    assert katib.get_experiment("plain", namespace="kubeflow").metadata.name == "plain"
     (tmp_path / "sa-namespace").write_text("team-a\n")
-    monkeypatch.setattr(katib_client_module, "SERVICE_ACCOUNT_NAMESPACE", tmp_path / "sa-namespace")  # in a pod: its service account's
+    monkeypatch.setattr(katib_client_module, "SERVICE_ACCOUNT_NAMESPACE", tmp_path / "sa-namespace")  # in a pod: the same
     assert katib.get_experiment("plain", namespace="team-a").metadata.name == "plain"
 
 

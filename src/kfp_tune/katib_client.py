@@ -10,9 +10,10 @@ Objects read as Katib's models do (``exp.status.current_optimal_trial.best_trial
 as ``datetime``, an attribute the model does not have an AttributeError) and are dicts with
 Katib's JSON names too (:class:`KatibModel`). ``namespace`` selects as Katib's does: a call
 given one (or made on a client given one) acts only on an experiment stored with that
-``metadata.namespace`` (one stored without counts as Katib's default,
-:func:`katib_default_namespace`), else fails as Katib's SDK fails ("Failed to delete Katib
-Experiment: team-b/random"). A store keeps one experiment per name, whatever its namespace, so a
+``metadata.namespace``, else fails as Katib's SDK fails ("Failed to delete Katib Experiment:
+team-b/random"); one stored without a namespace (sent to a host, or stored by a pipeline's
+step: the run's namespace is not written into it) is in a namespace the store does not know,
+and any namespace acts on it. A store keeps one experiment per name, whatever its namespace, so a
 call with no namespace on a client made without one acts on the experiment of that name: kfp-tune
 has no kube context to take Katib's default from, and Katib's examples all name ``kubeflow``. Errors
 are Katib's kinds: what Katib's API server would refuse (a name that is not there or not valid,
@@ -445,12 +446,20 @@ def katib_default_namespace() -> str:
         return "default"
 
 
-def _namespace_held(found: Mapping[str, Any]) -> str:
-    """The namespace an experiment (or trial) read from the store is in, as Katib would hold it:
-    its ``metadata.namespace``, else Katib's default (:func:`katib_default_namespace`), where
-    Katib's API server puts an object sent without one from a client left at its default."""
+def _namespace_held(found: Mapping[str, Any]) -> str | None:
+    """The namespace an experiment (or trial) read from the store is in: its
+    ``metadata.namespace``; None where it has none, since such a record's namespace is unknown
+    to the store (a run sent to a host or stored by a pipeline's step runs in the run's
+    namespace, which is not written into it), not the reading machine's default."""
     metadata = found.get("metadata") or {}
-    return str(metadata.get("namespace") or katib_default_namespace())
+    return str(metadata["namespace"]) if metadata.get("namespace") else None
+
+
+def _in_namespace(found: Mapping[str, Any], asked: str | None) -> bool:
+    """Whether a stored object is selected by ``asked``: no selection, the same namespace, or
+    a record whose namespace is unknown (:func:`_namespace_held`)."""
+    held = _namespace_held(found)
+    return asked is None or held is None or held == asked
 
 
 class KatibClient:
@@ -556,15 +565,14 @@ class KatibClient:
         if asked is None:
             return
         held = _namespace_held(found)
-        if held == asked:
+        if held is None or held == asked:
             return
         metadata = found.get("metadata") or {}
         experiment = (metadata.get("labels") or {}).get("katib.kubeflow.org/experiment")
         trial = failed.endswith("Trial")
         what = f"trial {name!r} of experiment {experiment!r}, which has" if trial else f"experiment {name!r} with"
-        stored_as = f"metadata.namespace {held!r}" if metadata.get("namespace") else f"no metadata.namespace, which counts as Katib's default {held!r}"
         error = TrialNotFound if trial else ExperimentNotFound
-        raise error(f"Failed to {failed}: {asked}/{name}: the store holds {what} {stored_as}, not {asked!r} (a store keeps one "
+        raise error(f"Failed to {failed}: {asked}/{name}: the store holds {what} metadata.namespace {held!r}, not {asked!r} (a store keeps one "
                     f"experiment per name, whatever its namespace): give namespace={held!r} to act on it")
 
     def _checked_experiment(self, name: str, namespace: str | None, method: str, failed: str) -> KatibObject:
@@ -639,7 +647,7 @@ class KatibClient:
             if host is None and self.client.store.get(ExperimentRecords(self.client.store, loaded.name).experiment_key()) is not None:
                 held = _namespace_held(self.client.get_experiment(loaded.name))
                 given = loaded.metadata.namespace or katib_default_namespace()
-                if held != given:
+                if held is not None and held != given:
                     raise ExperimentConflict(
                         f"an experiment named {loaded.name!r} already exists in {self.client.store.uri}, in namespace {held!r}, and this "
                         f"one is in {given!r}: Katib keeps names per namespace, but a store keeps one experiment per name, whatever its "
@@ -823,7 +831,7 @@ class KatibClient:
         with that ``metadata.namespace``, as Katib lists one namespace."""
         asked = self._selected_namespace(namespace)
         with katib_errors():
-            return [KatibModel(e, "V1beta1Experiment") for e in self.client.list_experiments() if asked is None or _namespace_held(e) == asked]
+            return [KatibModel(e, "V1beta1Experiment") for e in self.client.list_experiments() if _in_namespace(e, asked)]
 
     def get_experiment_conditions(
         self, name: str, namespace: str | None = None, experiment: KatibObject | None = None, timeout: int = DEFAULT_TIMEOUT
@@ -989,7 +997,7 @@ class KatibClient:
         asked = self._selected_namespace(namespace)
 
         def selected(trials: list[KatibObject]) -> list[KatibModel]:
-            return [KatibModel(t, "V1beta1Trial") for t in trials if asked is None or _namespace_held(t) == asked]
+            return [KatibModel(t, "V1beta1Trial") for t in trials if _in_namespace(t, asked)]
 
         with katib_errors():
             if experiment_name is not None:
@@ -1052,8 +1060,11 @@ class KatibClient:
 
     def get_job_logs(self, name: str, trial_name: str, follow: bool = False, namespace: str | None = None) -> Iterator[str]:
         """The trial's log, line by line (``name`` is the experiment's): stored when it ended,
-        or read from its primary pod while it runs on a cluster, in the namespace the trial
-        recorded it ran in. ``namespace`` selects the experiment, as every call's does.
+        or read from its primary pod while it runs on a cluster: in ``namespace`` (the call's,
+        else the client's), as Katib reads the pod, else where the trial recorded it ran. Here
+        it does not select the experiment: a kfp-tune trial may run in a namespace other than
+        its experiment's ``metadata.namespace`` (a Katib example's ``kubeflow``, its trials in
+        team-a), and a trial recorded by an older build names none.
 
         Raises:
             ValueError: no experiment or trial name (as Katib's SDK).
@@ -1069,9 +1080,7 @@ class KatibClient:
             raise NotImplementedError("KatibClient.get_job_logs: follow=True is not supported; call it again for what was logged since")
         with katib_errors():
             trial = (_katib_name(name, "get_job_logs"), _katib_name(trial_name, "get_job_logs", "trial_name"))
-            if self._selected_namespace(namespace) is not None:
-                self._checked_experiment(name, namespace, "get_job_logs", "get Katib Experiment")
-            text = self.client.get_trial_logs(trial)
+            text = self.client.get_trial_logs(trial, namespace=self._selected_namespace(namespace))
         yield from text.splitlines()
 
 
