@@ -11,6 +11,7 @@ from __future__ import annotations
 import pytest
 
 from cli_cleanup import config_map_names, experiment_in, job_names, run_cleanup
+from fake_kube import Script
 from kfp_tune.cli import main
 
 
@@ -65,24 +66,55 @@ def test_cleanup_others_not_answered_yes_deletes_none_of_them(cluster, tmp_path,
     assert job_names(cluster) == sorted(old["ended"] + old["running"]) and config_map_names(cluster) == ["kfp-tune-quad"]
 
 
-def test_cleanup_others_yes_asks_nothing_and_keeps_the_stores_own_trials_not_ended(cluster, tmp_path):
-    """Another store's experiment of the name (bob) is what --others takes too, once told; this
-    store's trial not ended keeps its Job, and the anchor that owns it stays."""
+def _long_running(kube, runs: list[bool]) -> None:
+    """The Jobs created next run for good where ``runs`` says so (in the order they are
+    created), else end at once: a killed run's or a live run's Job, told from a retained one."""
+    made = iter(runs)
+    kube.script = lambda manifest: Script(log=[(0.0, "loss=0.5")], run_seconds=1e9 if next(made, False) else 0.2)
+
+
+def test_cleanup_others_yes_takes_another_experiments_ended_resources_unasked(cluster, tmp_path):
     alice = experiment_in(cluster, tmp_path / "alice-store", ended=1, running=1)
-    bob = experiment_in(cluster, tmp_path / "bob-store", running=1)
+    old = experiment_in(cluster, tmp_path / "bob-store", ended=1)
     code, out, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"), "--others", "--yes", answer="")
     assert code == 0, err
     assert "[y/N]" not in err and "warning: kept" not in err
     assert out.startswith(f"deleted 1 trial resource(s) of 'quad' in 'team-a': {alice['ended'][0]}, 1 of another experiment named 'quad' "
-                          f"(--others): {bob['running'][0]}\n")
+                          f"(--others): {old['ended'][0]}\n")
     assert job_names(cluster) == alice["running"] and config_map_names(cluster) == ["kfp-tune-quad"]
 
 
-def test_cleanup_others_dry_run_asks_nothing_and_deletes_nothing(cluster, tmp_path):
-    old, new = _made_again(cluster, tmp_path / "s")
-    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "s"), "--others", "--dry-run", answer="")
-    assert code == 0, err
+def test_cleanup_others_yes_never_takes_another_experiments_running_trials(cluster, tmp_path):
+    """Bob runs quad from another store in the same namespace: alice's CI step 'cleanup quad
+    --others --yes' (review E of session 37, finding 5) would have his run lose its Job, and
+    record the trial Failed (TrialDeleted): --yes takes none of them while one still runs."""
+    _long_running(cluster, [False, True, True])
+    alice = experiment_in(cluster, tmp_path / "alice-store", ended=1, running=1)
+    bob = experiment_in(cluster, tmp_path / "bob-store", running=1)
+    code, out, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"), "--others", "--yes", answer="")
+    assert code == 1
     assert "[y/N]" not in err
-    assert out == (f"would delete 1 trial resource(s) of 'quad' in 'team-a': {new['ended'][0]}, 2 of another experiment named 'quad' (--others): "
-                   f"{', '.join(sorted(old['ended'] + old['running']))}, and its anchor configmap 'kfp-tune-quad' (--dry-run: nothing deleted)\n")
-    assert job_names(cluster) == sorted(old["ended"] + old["running"] + new["ended"])
+    assert out.startswith(f"deleted 1 trial resource(s) of 'quad' in 'team-a': {alice['ended'][0]}\n")
+    assert ("not deleted: the 1 trial resource(s) of another experiment named 'quad' (the warning above): 1 of them still runs, and --yes "
+            "never deletes a running resource of another experiment") in err
+    assert job_names(cluster) == sorted(alice["running"] + bob["running"])
+
+
+def test_cleanup_others_asks_saying_which_still_run_and_how_old(cluster, tmp_path):
+    _long_running(cluster, [False, True, False])
+    old, _ = _made_again(cluster, tmp_path / "s")
+    code, _, err = run_cleanup("quad", "--store", str(tmp_path / "s"), "--others", answer="n\n")
+    assert code == 1
+    assert (f"1 still running: jobs.batch/{old['running'][0]} (made " in err and f"1 ended: jobs.batch/{old['ended'][0]} (made " in err
+            and " s ago)" in err), err
+
+
+def test_cleanup_others_with_no_answer_says_to_add_yes_as_delete_does(cluster, tmp_path):
+    """One definition of the question with kfp-tune delete (review E, finding 7): no answer read
+    says so, and what to add, where none of them still runs."""
+    experiment_in(cluster, tmp_path / "alice-store", ended=1)
+    experiment_in(cluster, tmp_path / "bob-store", ended=1)
+    code, _, err = run_cleanup("quad", "--store", str(tmp_path / "alice-store"), "--others", answer="")
+    assert code == 1
+    assert ("(the warning above): no answer could be read (stdin is not a terminal, or at its end); add --yes to delete without asking"
+            in err), err

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from kfp_tune.core.interfaces import Launcher, Store
     from kfp_tune.core.records import DamagedRecord, NewerRecord
     from kfp_tune.core.state import ExperimentState
+    from kfp_tune.launchers.kubernetes import KubernetesLauncher
     from kfp_tune.launchers.local import LocalLauncher
     from kfp_tune.pipelines.submit import PackageReading
     from kfp_tune.progress import PlainProgress
@@ -292,7 +293,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--others", action="store_true", help="also delete the resources the experiment's anchor owns that are no trial of it in the store "
                                                           "(asks first): its predecessor's, deleted and made again under the name, or another "
                                                           "store's experiment of the name, whose run loses them")
-    p.add_argument("-y", "--yes", action="store_true", help="with --others: delete them without asking")
+    p.add_argument("-y", "--yes", action="store_true", help="with --others: delete them without asking, only when none of them still runs "
+                                                             "(one still running is deleted only once a person answers yes)")
     p.set_defaults(handler=cmd_cleanup)
 
     p = sub.add_parser("report", help="write the trial table (Markdown) and the HTML report with plots")
@@ -1907,15 +1909,37 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
             f"{config.namespace!r} is taken as left over, since no run on this store can be following it; a run of an experiment "
             f"of that name on another store, with its trials in the same namespace, would lose them", file=sys.stderr,
         )
+    why_not_taken: list[str] = []
+
     def take_others(others: list[tuple[str, str]]) -> bool:
-        """--others: asked as kfp-tune delete asks, once they are listed (--yes, --dry-run: not)."""
+        """--others: asked as kfp-tune delete asks, once they are listed (--dry-run: not),
+        saying which still run and since when, which is what tells a dead predecessor's from a
+        colleague's live run. --yes takes them unasked only when none still runs: a script
+        (``cleanup NAME --others --yes`` after each pipeline) must not take another store's
+        live trials, which its run then records Failed (TrialDeleted)."""
         if not args.others:
             return False
-        return args.yes or args.dry_run or _answered_yes(
+        if args.dry_run:
+            return True
+        running_now, ended = _others_by_state(launcher, args.name, others)
+        if args.yes and not running_now:
+            return True
+        if args.yes:
+            why_not_taken.append(f"{len(running_now)} of them {'still runs' if len(running_now) == 1 else 'still run'}, and --yes never deletes a running resource of another "
+                                 "experiment (a live run of it in another store loses it): run the cleanup without --yes, to be asked, "
+                                 "or delete them by name once you know no run follows them")
+            return False
+        answer = _ask(
             f"delete {len(others)} trial resource(s) in {config.namespace!r} of another experiment named {args.name!r} (no trial of it in "
-            f"{masked_url(store.uri)}): {_shown_resources(others)}? A run following them (of an experiment of that name in another store) "
-            "loses them. [y/N] "
+            f"{masked_url(store.uri)}): " + "; ".join(part for part in (
+                f"{len(running_now)} still running: {_shown_resources(running_now)}" if running_now else "",
+                f"{len(ended)} ended: {_shown_resources(ended)}" if ended else "") if part)
+            + "? A run following them (of an experiment of that name in another store) loses them. [y/N] "
         )
+        if answer is None:
+            why_not_taken.append(NO_ANSWER + ("; add --yes to delete without asking" if not running_now else
+                                              "; answer at a terminal (--yes never deletes one still running)"))
+        return bool(answer)
 
     try:
         swept = launcher.sweep(args.name, keep=not_ended, dry_run=args.dry_run, ours=(lambda: recorded) if state is not None else None,
@@ -1962,7 +1986,8 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
         print(f"kept the anchor configmap {anchor_name!r}: it owns {len(swept.others)} resource(s) of another experiment named {args.name!r} "
               "(the warning above), which that experiment's cleanup finds through it")
     if args.others and swept.others:
-        print(f"not deleted: the {len(swept.others)} trial resource(s) of another experiment named {args.name!r} (the warning above)", file=sys.stderr)
+        print(f"not deleted: the {len(swept.others)} trial resource(s) of another experiment named {args.name!r} (the warning above)"
+              + "".join(f": {why}" for why in why_not_taken), file=sys.stderr)
         return EXIT_FAILED
     return EXIT_OK
 
@@ -1973,18 +1998,65 @@ def _shown_resources(resources: list[tuple[str, str]]) -> str:
     return ", ".join(named[:KEPT_SHOWN]) + (f" (and {len(named) - KEPT_SHOWN} more)" if len(named) > KEPT_SHOWN else "")
 
 
-def _answered_yes(question: str) -> bool:
-    """Asks on the terminal, as kfp-tune delete does: anything but y / yes, or no answer at all
-    (stdin closed), is no."""
+NO_ANSWER = "no answer could be read (stdin is not a terminal, or at its end)"
+"""Why a question (kfp-tune delete's, cleanup --others') deleted nothing when none was read."""
+
+
+def _ask(question: str) -> bool | None:
+    """Asks on the terminal (kfp-tune delete, cleanup --others): whether the answer was y / yes;
+    None when no answer could be read (end of input, stdin closed: a CI step without --yes),
+    which the caller says with :data:`NO_ANSWER`."""
     print(question, end="", file=sys.stderr, flush=True)
     try:
-        answer = input()
-    except (EOFError, OSError, ValueError, RuntimeError):  # no answer: end of input, stdin closed, or none
-        answer = ""
+        answer: str | None = input()
+    except (EOFError, OSError, ValueError, RuntimeError):  # no answer: end of input, stdin closed, or none (<&-: input() lost sys.stdin)
+        answer = None
+    echoed = False
     with contextlib.suppress(AttributeError, OSError, ValueError):
-        if sys.stdin is None or not sys.stdin.isatty():  # the answer was not echoed: end the question's line
-            print(file=sys.stderr)
-    return answer.strip().lower() in ("y", "yes")
+        echoed = sys.stdin is not None and sys.stdin.isatty()
+    if answer is None or not echoed:  # the answer was not echoed: end the question's line
+        print(file=sys.stderr)
+    return None if answer is None else answer.strip().lower() in ("y", "yes")
+
+
+def _others_by_state(launcher: KubernetesLauncher, experiment: str, others: list[tuple[str, str]]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Another experiment's resources (cleanup --others) as (still running, ended), each named
+    with its age ('jobs.batch/NAME (made 3 h ago)'), read from a listing of them; one not
+    found in it (gone since) or whose end its status does not say is taken as running."""
+    listed = {(kind.resource, item["metadata"]["name"]): item for kind, item in launcher.owned_resources(experiment).owned}
+    running: list[tuple[str, str]] = []
+    ended: list[tuple[str, str]] = []
+    for resource, name in others:
+        item = listed.get((resource, name)) or {}
+        made = str((item.get("metadata") or {}).get("creationTimestamp") or "")
+        age = _age(made)
+        (ended if _resource_ended(item) else running).append((resource, f"{name} (made {age} ago)" if age else name))
+    return running, ended
+
+
+def _resource_ended(item: dict[str, Any]) -> bool:
+    """Whether a trial resource's status says it has ended: a condition Complete / Succeeded /
+    Failed that is True (a Job, the Training Operator's kinds), Succeeded False (Tekton), or
+    a phase Succeeded / Failed / Error (Argo)."""
+    status = item.get("status") or {}
+    if str(status.get("phase") or "") in ("Succeeded", "Failed", "Error"):
+        return True
+    ends = {("Complete", "True"), ("Completed", "True"), ("Succeeded", "True"), ("Failed", "True"), ("Succeeded", "False")}
+    return any(isinstance(c, dict) and (c.get("type"), c.get("status")) in ends for c in status.get("conditions") or [])
+
+
+def _age(timestamp: str) -> str:
+    """'3 h', '2 d', '40 s': how long ago an RFC 3339 time was; "" when it cannot be read."""
+    import calendar
+
+    try:
+        seconds = max(0, int(time.time() - calendar.timegm(time.strptime(timestamp[:19], "%Y-%m-%dT%H:%M:%S"))))
+    except ValueError:
+        return ""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} s"
 
 
 def _others_kept(name: str, namespace: str, store: Store, others: list[tuple[str, str]], asked: bool = False) -> str:
@@ -2300,22 +2372,11 @@ def cmd_delete(args: argparse.Namespace) -> int:
     what = f"{len(keys)} record(s) and {len(artifacts)} artifact file(s)"
     if not args.yes:
         trials = len({trial for key in keys if (trial := records.trial_of(key)) is not None})
-        print(f"delete experiment {args.name!r} ({trials} trial(s) run, {what}) from {masked_url(store.uri)}? It cannot be undone. [y/N] ",
-              end="", file=sys.stderr, flush=True)
-        try:
-            answer: str | None = input()
-        except (EOFError, OSError, ValueError, RuntimeError):  # no answer: end of input, stdin closed, or none (<&-: input() lost sys.stdin)
-            answer = None
-        echoed = False
-        with contextlib.suppress(AttributeError, OSError, ValueError):
-            echoed = sys.stdin is not None and sys.stdin.isatty()
-        if answer is None or not echoed:  # the answer was not echoed: end the prompt's line
-            print(file=sys.stderr)
+        answer = _ask(f"delete experiment {args.name!r} ({trials} trial(s) run, {what}) from {masked_url(store.uri)}? It cannot be undone. [y/N] ")
         if answer is None:  # a CI step or script without --yes (QA automation, session 37): say what it lacks
-            print("not deleted: no answer could be read (stdin is not a terminal, or at its end); "
-                  "add --yes to delete without asking", file=sys.stderr)
+            print(f"not deleted: {NO_ANSWER}; add --yes to delete without asking", file=sys.stderr)
             return EXIT_FAILED
-        if answer.strip().lower() not in ("y", "yes"):
+        if not answer:
             print("not deleted", file=sys.stderr)
             return EXIT_FAILED
     Client(store).delete_experiment(args.name, confirm=True)
